@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Installs what the tests and benchmarks need on a bare Debian machine. Idempotent.
+set -euo pipefail
+need=()
+# (system packages are added here as the test suite comes to need them)
+missing=()
+for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if ((${#missing[@]})); then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace Crucible.Cli.Commands;
+
+/// <summary>The list of sub-commands. Add one line per command; each lives in its own file.</summary>
+internal static class Registry
+{
+    public static IEnumerable<Command> All()
+    {
+        yield break;
+    }
+}
