@@ -1,0 +1,78 @@
+namespace Crucible.Tensors;
+
+/// <summary>How a loss reduces its per-element values (PyTorch's <c>reduction</c>).</summary>
+public enum Reduction
+{
+    /// <summary>The mean over all elements.</summary>
+    Mean,
+
+    /// <summary>The sum over all elements.</summary>
+    Sum,
+
+    /// <summary>No reduction: the per-element losses.</summary>
+    None,
+}
+
+/// <summary>Loss functions, as PyTorch's <c>torch.nn.functional</c>.</summary>
+public static class Losses
+{
+    /// <summary>Mean squared error: (input − target)².</summary>
+    public static Tensor MseLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean) =>
+        Reduce((input - target).Square(), reduction);
+
+    /// <summary>Mean absolute error: |input − target|.</summary>
+    public static Tensor L1Loss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean) =>
+        Reduce((input - target).Abs(), reduction);
+
+    /// <summary>
+    /// Huber loss with threshold δ: ½d² for |d| &lt; δ, δ(|d| − ½δ) otherwise, d = input − target.
+    /// </summary>
+    public static Tensor HuberLoss(Tensor input, Tensor target, float delta = 1f, Reduction reduction = Reduction.Mean)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var d = input - target;
+
+        // ½·min(|d|, δ)² + δ·(|d| − min(|d|, δ)) equals both branches and is differentiable by composition
+        var a = d.Abs();
+        var quadratic = a.Clamp(0f, delta);
+        var linear = a - quadratic;
+        return Reduce((quadratic.Square() * 0.5f) + (linear * delta), reduction);
+    }
+
+    /// <summary>
+    /// Binary cross-entropy on logits x with targets t in [0, 1], in the stable form
+    /// max(x, 0) − x·t + log(1 + e^−|x|); its gradient is σ(x) − t.
+    /// </summary>
+    public static Tensor BinaryCrossEntropyWithLogits(Tensor logits, Tensor target, Reduction reduction = Reduction.Mean)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        ArgumentNullException.ThrowIfNull(target);
+        if (!Tensor.SameShape(logits.Shape, target.Shape)) throw new ArgumentException("BCE: logits and target shapes differ");
+        var x = logits.Data;
+        var t = target.Data;
+        var loss = new float[x.Length];
+        for (int i = 0; i < x.Length; i++)
+        {
+            loss[i] = Math.Max(x[i], 0f) - (x[i] * t[i]) + MathF.Log(1f + MathF.Exp(-Math.Abs(x[i])));
+        }
+
+        var perElement = Tensor.Result(loss, logits.Shape, [logits, target], o =>
+        {
+            var g = o.Grad!;
+            for (int i = 0; i < x.Length; i++)
+            {
+                float s = 1f / (1f + MathF.Exp(-x[i]));
+                if (logits.RequiresGrad) logits.GradOrCreate()[i] += g[i] * (s - t[i]);
+                if (target.RequiresGrad) target.GradOrCreate()[i] += -g[i] * x[i];
+            }
+        });
+        return Reduce(perElement, reduction);
+    }
+
+    private static Tensor Reduce(Tensor x, Reduction reduction) => reduction switch
+    {
+        Reduction.Mean => x.Mean(),
+        Reduction.Sum => x.Sum(),
+        _ => x,
+    };
+}

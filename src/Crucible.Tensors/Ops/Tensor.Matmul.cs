@@ -1,0 +1,97 @@
+using System.Numerics.Tensors;
+using static Crucible.Tensors.Kernels.Kernels;
+
+namespace Crucible.Tensors;
+
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// Batched matrix product with broadcasting batch dims: x (…, M, K) @ y (…, K, N) → (…, M, N).
+    /// Both operands need at least 2 dims.
+    /// </summary>
+    public Tensor Matmul(Tensor y)
+    {
+        var x = this;
+        ArgumentNullException.ThrowIfNull(y);
+        if (x.Rank < 2 || y.Rank < 2) throw new ArgumentException($"Matmul needs 2-d or higher operands, got {FormatShape(x.Shape)} and {FormatShape(y.Shape)}");
+        int m = x.Shape[^2], k = x.Shape[^1], n = y.Shape[^1];
+        if (y.Shape[^2] != k) throw new ArgumentException($"Matmul: inner dims differ in {FormatShape(x.Shape)} @ {FormatShape(y.Shape)}");
+        var xb = x.Shape[..^2];
+        var yb = y.Shape[..^2];
+        var batch = Broadcast.Shape(xb, yb);
+        int nb = Numel(batch);
+        var shape = (int[])[.. batch, m, n];
+        var output = new float[nb * m * n];
+        var plan = new Broadcast(batch, xb, yb);
+        var offsets = BatchOffsets(plan, nb);
+        for (int bi = 0; bi < nb; bi++)
+        {
+            var (xo, yo) = offsets[bi];
+            Gemm(false, false, m, n, k, 1f, x.Data.AsSpan(xo * m * k), k, y.Data.AsSpan(yo * k * n), n, 0f, output.AsSpan(bi * m * n, m * n), n);
+        }
+
+        return Result(output, shape, [x, y], o =>
+        {
+            var g = o.Grad!;
+            for (int bi = 0; bi < nb; bi++)
+            {
+                var (xo, yo) = offsets[bi];
+                var gb = g.AsSpan(bi * m * n, m * n);
+
+                // dX = dY · Yᵀ  (M×N · N×K); dY = Xᵀ · dY  (K×M · M×N); β = 1 accumulates (and sums broadcast batches)
+                if (x.RequiresGrad) Gemm(false, true, m, k, n, 1f, gb, n, y.Data.AsSpan(yo * k * n), n, 1f, x.GradOrCreate().AsSpan(xo * m * k), k);
+                if (y.RequiresGrad) Gemm(true, false, k, n, m, 1f, x.Data.AsSpan(xo * m * k), k, gb, n, 1f, y.GradOrCreate().AsSpan(yo * k * n), n);
+            }
+        });
+    }
+
+    private static (int X, int Y)[] BatchOffsets(Broadcast plan, int nb)
+    {
+        // batch index -> (x batch, y batch), walking the plan's runs
+        var result = new (int, int)[nb];
+        int run = plan.Run, i = 0;
+        for (int o = 0; o < plan.Outer; o++)
+        {
+            var (xo, yo) = plan.Offsets(o);
+            for (int r = 0; r < run && i < nb; r++, i++) result[i] = (xo + (r * plan.XInc), yo + (r * plan.YInc));
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// y = x · Wᵀ + b, PyTorch's <c>F.linear</c>: x (…, in), weight (out, in), bias (out) or null → (…, out).
+    /// </summary>
+    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(weight);
+        int inF = weight.Shape[1], outF = weight.Shape[0];
+        if (x.Shape[^1] != inF) throw new ArgumentException($"Linear: input {FormatShape(x.Shape)} does not end in {inF}");
+        if (bias is not null && (bias.Rank != 1 || bias.Shape[0] != outF)) throw new ArgumentException($"Linear: bias must be ({outF})");
+        int rows = x.Length / Math.Max(1, inF);
+        var shape = (int[])[.. x.Shape[..^1], outF];
+        var output = new float[rows * outF];
+        if (bias is not null)
+        {
+            for (int r = 0; r < rows; r++) bias.Data.CopyTo(output, r * outF);
+        }
+
+        // x: (R, in) · Wᵀ: (in, out) -> (R, out)
+        Gemm(false, true, rows, outF, inF, 1f, x.Data, inF, weight.Data, inF, bias is null ? 0f : 1f, output, outF);
+        Tensor[] inputs = bias is null ? [x, weight] : [x, weight, bias];
+        return Result(output, shape, inputs, o =>
+        {
+            var g = o.Grad!;
+
+            // dx = dy · W (R×out · out×in); dW += dyᵀ · x (out×R · R×in); db += Σ_rows dy
+            if (x.RequiresGrad) Gemm(false, false, rows, inF, outF, 1f, g, outF, weight.Data, inF, 1f, x.GradOrCreate(), inF);
+            if (weight.RequiresGrad) Gemm(true, false, outF, inF, rows, 1f, g, outF, x.Data, inF, 1f, weight.GradOrCreate(), inF);
+            if (bias is not null && bias.RequiresGrad)
+            {
+                var gb = bias.GradOrCreate();
+                for (int r = 0; r < rows; r++) TensorPrimitives.Add(gb, g.AsSpan(r * outF, outF), gb);
+            }
+        });
+    }
+}

@@ -1,0 +1,154 @@
+namespace Crucible.Tensors.Tests;
+
+public class AutogradTests
+{
+    public sealed record Case(string Name, Func<Tensor[], Tensor> F, int[][] Shapes, float AwayFromZero = 0f, bool Positive = false, Func<float, float>? Map = null)
+    {
+        public override string ToString() => Name;
+    }
+
+    private static Tensor Bias(int n) => new(Enumerable.Range(0, n).Select(i => 0.1f * (i - 2)).ToArray(), [n]);
+
+    public static TheoryData<Case> Cases() =>
+    [
+        // broadcasting arithmetic: equal shapes, trailing vector, leading broadcast, scalar, middle broadcast
+        new("add", x => x[0] + x[1], [[3, 17], [3, 17]]),
+        new("add_bias", x => x[0] + x[1], [[4, 5], [5]]),
+        new("add_middle", x => x[0] + x[1], [[2, 3, 4], [2, 1, 4]]),
+        new("sub_lead", x => x[0] - x[1], [[1, 6], [3, 6]]),
+        new("sub_scalar", x => x[0] - x[1], [[3, 5], []]),
+        new("mul", x => x[0] * x[1], [[2, 33], [2, 33]]),
+        new("mul_col", x => x[0] * x[1], [[4, 3], [4, 1]]),
+        new("mul_outer", x => x[0] * x[1], [[4, 1], [1, 5]]),
+        new("div", x => x[0] / x[1], [[3, 9], [3, 9]], AwayFromZero: 0.5f),
+        new("div_bcast", x => x[0] / x[1], [[2, 3, 4], [3, 1]], AwayFromZero: 0.5f),
+        new("scalar_ops", x => ((x[0] * 2.5f) + 1f) / 3f - x[0], [[2, 5]]),
+        // unary
+        new("silu", x => x[0].Silu(), [[3, 19]]),
+        new("gelu", x => x[0].Gelu(), [[3, 19]]),
+        new("relu", x => x[0].Relu(), [[3, 19]], AwayFromZero: 0.05f),
+        new("leaky_relu", x => x[0].LeakyRelu(0.2f), [[3, 19]], AwayFromZero: 0.05f),
+        new("tanh", x => x[0].Tanh(), [[3, 19]]),
+        new("sigmoid", x => x[0].Sigmoid(), [[3, 19]]),
+        new("softplus", x => x[0].Softplus(), [[3, 19]]),
+        new("exp", x => x[0].Exp(), [[3, 7]]),
+        new("log", x => x[0].Log(), [[3, 7]], Positive: true),
+        new("sqrt", x => x[0].Sqrt(), [[3, 7]], Positive: true),
+        new("abs", x => x[0].Abs(), [[3, 7]], AwayFromZero: 0.05f),
+        new("pow3", x => x[0].Pow(3f), [[3, 7]]),
+        new("pow_frac", x => x[0].Pow(1.5f), [[3, 7]], Positive: true),
+        new("clamp", x => x[0].Clamp(-0.5f, 0.7f), [[4, 9]], Map: v => Math.Abs(v + 0.5f) < 0.05f || Math.Abs(v - 0.7f) < 0.05f ? v + 0.12f : v),
+        // reductions
+        new("sum_all", x => x[0].Sum(), [[3, 4]]),
+        new("mean_all", x => x[0].Mean(), [[3, 4]]),
+        new("sum_axis0", x => x[0].Sum(0), [[3, 4, 2]]),
+        new("sum_axis1_keep", x => x[0].Sum(1, keepDim: true), [[3, 4, 2]]),
+        new("mean_axes", x => x[0].Mean([0, 2]), [[3, 4, 2]]),
+        new("var_axis", x => x[0].Var(1), [[3, 6]]),
+        new("max_axis", x => x[0].Max(1), [[3, 6]]),
+        // shape ops
+        new("reshape", x => x[0].Reshape(6, -1) * x[1], [[2, 3, 4], [6, 4]]),
+        new("permute", x => x[0].Permute(2, 0, 1), [[2, 3, 4]]),
+        new("transpose", x => x[0].Transpose(0, 1), [[3, 5]]),
+        new("slice", x => x[0].Slice(1, 1, 2), [[2, 4, 3]]),
+        new("split", x => x[0].Split(1, 1, 3)[1] * 2f, [[2, 4, 3]]),
+        new("concat", x => Tensor.Concat([x[0], x[1]], 1), [[2, 3, 2], [2, 1, 2]]),
+        new("stack", x => Tensor.Stack([x[0], x[1]], 0), [[3, 2], [3, 2]]),
+        new("index_select", x => x[0].IndexSelect([2, 0, 2, 1]), [[3, 5]]),
+        new("gather", x => x[0].Gather([1, 0, 2, 2, 3, 0], [2, 3]), [[2, 4]]),
+        // linear algebra
+        new("matmul", x => x[0].Matmul(x[1]), [[3, 4], [4, 5]]),
+        new("matmul_batched", x => x[0].Matmul(x[1]), [[2, 3, 4], [2, 4, 5]]),
+        new("matmul_bcast", x => x[0].Matmul(x[1]), [[2, 3, 4], [4, 5]]),
+        new("matmul_bcast_left", x => x[0].Matmul(x[1]), [[3, 4], [2, 4, 5]]),
+        new("linear", x => Tensor.Linear(x[0], x[1], x[2]), [[2, 3, 4], [5, 4], [5]]),
+        new("linear_nobias", x => Tensor.Linear(x[0], x[1], null), [[3, 4], [5, 4]]),
+        new("conv1d_same", x => Tensor.Conv1d(x[0], x[1], x[2], 1, Conv1dPadding.Same), [[2, 3, 7], [4, 3, 3], [4]]),
+        new("conv1d_dil_causal", x => Tensor.Conv1d(x[0], x[1], x[2], 2, Conv1dPadding.Causal), [[2, 3, 9], [2, 3, 3], [2]]),
+        new("conv1d_valid", x => Tensor.Conv1d(x[0], x[1], null, 1, Conv1dPadding.Valid), [[1, 2, 6], [3, 2, 2]]),
+        new("conv1d_k1", x => Tensor.Conv1d(x[0], x[1], x[2], 1, 0, 0), [[2, 5, 4], [3, 5, 1], [3]]),
+        // normalisation and losses
+        new("softmax", x => x[0].Softmax(), [[3, 6]]),
+        new("softmax_axis0", x => x[0].Softmax(0), [[4, 3]]),
+        new("log_softmax", x => x[0].LogSoftmax(), [[3, 6]]),
+        new("log_softmax_mid", x => x[0].LogSoftmax(1), [[2, 4, 3]]),
+        new("layer_norm", x => Tensor.LayerNorm(x[0], 6, x[1], x[2]), [[3, 6], [6], [6]]),
+        new("layer_norm_noaffine", x => Tensor.LayerNorm(x[0], 5, null, null), [[2, 2, 5]]),
+        new("group_norm", x => Tensor.GroupNorm(x[0], 2, x[1], x[2]), [[2, 4, 3], [4], [4]]),
+        new("mse", x => Losses.MseLoss(x[0], x[1]), [[3, 5], [3, 5]]),
+        new("l1", x => Losses.L1Loss(x[0], x[1], Reduction.Sum), [[3, 5], [3, 5]]),
+        new("huber", x => Losses.HuberLoss(x[0], x[1], 0.5f), [[3, 5], [3, 5]]),
+        new("bce_logits", x => Losses.BinaryCrossEntropyWithLogits(x[0], x[1].Sigmoid()), [[3, 5], [3, 5]]),
+        // a composite graph that reuses a node (gradients must accumulate)
+        new("reuse", x => (x[0] * x[0]) + x[0].Tanh() * x[0], [[2, 5]]),
+    ];
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Backward_MatchesCentralDifference(Case c)
+    {
+        var rng = new Random(1234);
+        var inputs = c.Shapes.Select(s =>
+        {
+            var t = GradCheck.Random(s, rng, awayFromZero: c.AwayFromZero);
+            if (c.Positive) for (int i = 0; i < t.Length; i++) t.Data[i] = Math.Abs(t.Data[i]) + 0.5f;
+            if (c.Map is not null) for (int i = 0; i < t.Length; i++) t.Data[i] = c.Map(t.Data[i]);
+            return t;
+        }).ToArray();
+        GradCheck.Check(c.Name, c.F, inputs, rng);
+    }
+
+    [Fact]
+    public void Gradients_Accumulate_AcrossBackwardCalls()
+    {
+        var x = new Tensor([1f, 2f, 3f], [3], requiresGrad: true);
+        (x * x).Sum().Backward();
+        (x * x).Sum().Backward();
+        Assert.Equal([4f, 8f, 12f], x.Grad!);
+        x.ZeroGrad();
+        Assert.Null(x.Grad);
+    }
+
+    [Fact]
+    public void NoGrad_RecordsNothing_AndFlowsIntoParallelWork()
+    {
+        var x = new Tensor([1f, 2f], [2], requiresGrad: true);
+        using (GradMode.NoGrad())
+        {
+            Assert.False((x * x).RequiresGrad);
+            var inner = new bool[4];
+            Parallel.For(0, 4, i => inner[i] = GradMode.IsEnabled);
+            Assert.All(inner, Assert.False);
+        }
+
+        Assert.True((x * x).RequiresGrad);
+    }
+
+    [Fact]
+    public void Backward_OnDeepChain_DoesNotOverflowTheStack()
+    {
+        var x = new Tensor([1f], [1], requiresGrad: true);
+        var y = x;
+        for (int i = 0; i < 100_000; i++) y = y * 1f;
+        y.Sum().Backward();
+        Assert.Equal(1f, x.Grad![0]);
+    }
+
+    [Fact]
+    public void Reshape_IsAView()
+    {
+        var x = Tensor.Arange(6);
+        var v = x.Reshape(2, 3);
+        v.Data[4] = 42f;
+        Assert.Equal(42f, x.Data[4]);
+        Assert.Equal(42f, v[1, 1]);
+    }
+
+    [Fact]
+    public void BroadcastingMismatch_Throws_WithBothShapes()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Tensor.Zeros([2, 3]) + Tensor.Zeros([4]));
+        Assert.Contains("(2, 3)", e.Message, StringComparison.Ordinal);
+        Assert.Contains("(4)", e.Message, StringComparison.Ordinal);
+    }
+}
