@@ -87,7 +87,7 @@ public class AutogradTests
     [MemberData(nameof(Cases))]
     public void Backward_MatchesCentralDifference(Case c)
     {
-        var rng = new Random(1234);
+        var rng = new System.Random(1234);
         var inputs = c.Shapes.Select(s =>
         {
             var t = GradCheck.Random(s, rng, awayFromZero: c.AwayFromZero);

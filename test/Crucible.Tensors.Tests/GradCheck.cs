@@ -9,7 +9,7 @@ namespace Crucible.Tensors.Tests;
 /// </summary>
 internal static class GradCheck
 {
-    public static Tensor Random(int[] shape, Random rng, bool requiresGrad = true, float scale = 1f, float awayFromZero = 0f)
+    public static Tensor Random(int[] shape, System.Random rng, bool requiresGrad = true, float scale = 1f, float awayFromZero = 0f)
     {
         var data = new float[Tensor.Numel(shape)];
         for (int i = 0; i < data.Length; i++)
@@ -25,7 +25,7 @@ internal static class GradCheck
     }
 
     /// <summary>Checks the analytic gradient of every input against central differences.</summary>
-    public static void Check(string label, Func<Tensor[], Tensor> f, Tensor[] inputs, Random rng, double eps = 1e-2, double rtol = 1e-2, double atol = 1e-3)
+    public static void Check(string label, Func<Tensor[], Tensor> f, Tensor[] inputs, System.Random rng, double eps = 1e-2, double rtol = 1e-2, double atol = 1e-3)
     {
         var y = f(inputs);
         var w = Random(y.Shape, rng, requiresGrad: false);
