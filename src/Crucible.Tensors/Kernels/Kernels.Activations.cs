@@ -18,6 +18,7 @@ public static partial class Kernels
     public static void SiluForward(ReadOnlySpan<float> x, Span<float> destination)
     {
         CheckLengths(x.Length, destination.Length);
+        if (x.IsEmpty) return;                      // TensorPrimitives.Sigmoid rejects empty spans
         TensorPrimitives.Sigmoid(x, destination);
         TensorPrimitives.Multiply(x, destination[..x.Length], destination);
     }
@@ -99,7 +100,11 @@ public static partial class Kernels
     }
 
     /// <summary><c>destination[i] = 1 / (1 + exp(−x[i]))</c>.</summary>
-    public static void SigmoidForward(ReadOnlySpan<float> x, Span<float> destination) => TensorPrimitives.Sigmoid(x, destination);
+    public static void SigmoidForward(ReadOnlySpan<float> x, Span<float> destination)
+    {
+        if (x.IsEmpty) return;                      // TensorPrimitives.Sigmoid rejects empty spans
+        TensorPrimitives.Sigmoid(x, destination);
+    }
 
     /// <summary>d σ / dx = y · (1 − y), from the output y.</summary>
     public static void SigmoidBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> gradOutput, Span<float> gradInput)
