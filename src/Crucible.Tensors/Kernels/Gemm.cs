@@ -32,6 +32,12 @@ public static partial class Kernels
             fixed (float* pb = b)
             fixed (float* pc = c)
             {
+                if (PackedGemm.ShouldUse(m, n, k))
+                {
+                    PackedGemm.Run(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, Environment.ProcessorCount);
+                    return;
+                }
+
                 var job = new GemmJob(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
                 long work = (long)m * n * k;
                 if (work >= ParallelThreshold && m >= 2 && Environment.ProcessorCount > 1)
