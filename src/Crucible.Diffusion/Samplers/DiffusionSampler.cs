@@ -1,0 +1,121 @@
+using Crucible.Diffusion.Schedules;
+using Crucible.Tensors;
+using Crucible.Tensors.Random;
+
+namespace Crucible.Diffusion.Samplers;
+
+/// <summary>
+/// Runs the reverse process p_θ(x_{t−1} | x_t) with any <see cref="IDenoiser"/>: DDPM ancestral or DDIM, in
+/// deterministic chunks (one Philox stream per chunk) spread over threads.
+/// </summary>
+public static class DiffusionSampler
+{
+    /// <summary>Draws <paramref name="count"/> samples; returns them row-major, count × Π SampleShape.</summary>
+    public static float[] Sample(IDenoiser denoiser, NoiseSchedule schedule, Objective objective, int count, ulong seed, SamplerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(denoiser);
+        ArgumentNullException.ThrowIfNull(schedule);
+        ArgumentNullException.ThrowIfNull(options);
+        if (count < 0) throw new ArgumentOutOfRangeException(nameof(count));
+        if (options.ChunkSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "ChunkSize must be positive");
+        if (options.Kind == SamplerKind.Ddim && (options.Steps < 1 || options.Steps > schedule.Steps))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), $"DDIM steps must be in 1..{schedule.Steps}");
+        }
+
+        int size = Tensor.Numel(denoiser.SampleShape.ToArray());
+        var result = new float[(long)count * size];
+        int chunks = (count + options.ChunkSize - 1) / options.ChunkSize;
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism };
+        using (GradMode.NoGrad())
+        {
+            Parallel.For(0, chunks, parallel, c =>
+            {
+                int start = c * options.ChunkSize, n = Math.Min(options.ChunkSize, count - start);
+                var rng = new Philox(seed, (ulong)c);
+                var x = result.AsSpan(start * size, n * size);
+                if (options.Kind == SamplerKind.Ddpm) Ddpm(denoiser, schedule, objective, x, n, rng, options.Variance);
+                else Ddim(denoiser, schedule, objective, x, n, rng, options.Steps, options.Eta);
+            });
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// DDIM's timesteps τ: K values from T−1 down to 0, evenly spaced and truncated toward zero — the peer's
+    /// <c>torch.linspace(T−1, 0, K).long()</c>, reproduced in float32 with PyTorch's two-sided formula
+    /// (start + i·step for the first half, end − (K−1−i)·step for the second) so the truncation matches exactly.
+    /// </summary>
+    public static int[] DdimTimesteps(int trainSteps, int steps)
+    {
+        var ts = new int[steps];
+        float start = trainSteps - 1, end = 0f;
+        float step = steps == 1 ? 0f : (end - start) / (steps - 1);
+        int half = steps / 2;
+        for (int i = 0; i < steps; i++)
+        {
+            float v = i < half ? start + (step * i) : end - (step * (steps - i - 1));
+            ts[i] = (int)v;
+        }
+
+        return ts;
+    }
+
+    private static void Ddpm(IDenoiser denoiser, NoiseSchedule s, Objective objective, Span<float> x, int n, Philox rng, DdpmVariance variance)
+    {
+        // Algorithm 2: x_T ~ N(0, I); for t = T..1: x_{t−1} = μ̃_t(x_t, x̂_0) + σ_t z
+        rng.FillNormal(x);
+        var output = new float[x.Length];
+        var x0 = new float[x.Length];
+        var eps = new float[x.Length];
+        var z = new float[x.Length];
+        var t = new int[n];
+        for (int step = s.Steps - 1; step >= 0; step--)
+        {
+            Array.Fill(t, step);
+            denoiser.Predict(x, n, t, output);
+            double abar = s.AlphasCumprod[step], abarPrev = s.AlphaCumprodPrev(step), beta = s.Betas[step];
+            ObjectiveMath.ToX0AndEpsilon(objective, abar, x, output, x0, eps);
+
+            // posterior mean (Ho et al. eq. 7): μ̃ = √ᾱ_{t−1} β_t/(1−ᾱ_t) · x̂_0 + √α_t (1−ᾱ_{t−1})/(1−ᾱ_t) · x_t
+            double c0 = Math.Sqrt(abarPrev) * beta / (1.0 - abar);
+            double ct = Math.Sqrt(s.Alphas[step]) * (1.0 - abarPrev) / (1.0 - abar);
+            double sigma = step == 0 ? 0.0 : Math.Sqrt(variance == DdpmVariance.Beta ? beta : s.PosteriorVariance(step));
+            if (sigma > 0) rng.FillNormal(z);
+            for (int i = 0; i < x.Length; i++)
+            {
+                x[i] = (float)((c0 * x0[i]) + (ct * x[i]) + (sigma > 0 ? sigma * z[i] : 0.0));
+            }
+        }
+    }
+
+    private static void Ddim(IDenoiser denoiser, NoiseSchedule s, Objective objective, Span<float> x, int n, Philox rng, int steps, double eta)
+    {
+        // Song et al. eq. 12: x_{τ−1} = √ᾱ_{τ−1} x̂_0 + √(1 − ᾱ_{τ−1} − σ²) ε̂ + σ z,
+        // σ = η √((1 − ᾱ_{τ−1})/(1 − ᾱ_τ)) √(1 − ᾱ_τ/ᾱ_{τ−1})
+        rng.FillNormal(x);
+        var ts = DdimTimesteps(s.Steps, steps);
+        var output = new float[x.Length];
+        var x0 = new float[x.Length];
+        var eps = new float[x.Length];
+        var z = new float[x.Length];
+        var t = new int[n];
+        for (int i = 0; i < ts.Length; i++)
+        {
+            int step = ts[i];
+            Array.Fill(t, step);
+            denoiser.Predict(x, n, t, output);
+            double abar = s.AlphasCumprod[step];
+            double abarPrev = i + 1 < ts.Length ? s.AlphasCumprod[ts[i + 1]] : 1.0;
+            ObjectiveMath.ToX0AndEpsilon(objective, abar, x, output, x0, eps);
+            double sigma = eta * Math.Sqrt((1.0 - abarPrev) / (1.0 - abar)) * Math.Sqrt(1.0 - (abar / abarPrev));
+            double cx = Math.Sqrt(abarPrev), ce = Math.Sqrt(Math.Max(0.0, 1.0 - abarPrev - (sigma * sigma)));
+            if (sigma > 0) rng.FillNormal(z);
+            for (int k = 0; k < x.Length; k++)
+            {
+                x[k] = (float)((cx * x0[k]) + (ce * eps[k]) + (sigma > 0 ? sigma * z[k] : 0.0));
+            }
+        }
+    }
+}
