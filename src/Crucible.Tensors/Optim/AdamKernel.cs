@@ -6,6 +6,7 @@ namespace Crucible.Tensors.Optim;
 /// The fused element-wise Adam update (one pass over θ, g, m, v and, for AMSGrad, v_max), in float32 with PyTorch's
 /// order of operations. Vector512 and Vector256 bodies and the scalar tail perform the same IEEE operations in the
 /// same order (no fused multiply-add), so every element gets the same result whatever the vector width or alignment.
+/// Hardware without 256-bit vectors takes the scalar loop (checked with DOTNET_EnableHWIntrinsic=0).
 /// </summary>
 internal static class AdamKernel
 {
