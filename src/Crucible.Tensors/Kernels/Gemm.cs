@@ -40,10 +40,14 @@ public static partial class Kernels
 
                 var job = new GemmJob(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
                 long work = (long)m * n * k;
-                if (work >= ParallelThreshold && m >= 2 && Environment.ProcessorCount > 1)
+                int threads = EngineThreads.MaxDegreeOfParallelism;
+                if (work >= ParallelThreshold && m >= 2 && threads > 1)
                 {
-                    int chunks = Math.Min(m, Environment.ProcessorCount * 4);
-                    Parallel.For(0, chunks, ch =>
+                    // row blocks of C: each row is computed by the same float operations on any thread, so the
+                    // result does not depend on the thread count or the chunking
+                    int chunks = Math.Min(m, threads * 4);
+                    var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
+                    Parallel.For(0, chunks, options, ch =>
                     {
                         int r0 = (int)((long)m * ch / chunks), r1 = (int)((long)m * (ch + 1) / chunks);
                         job.Rows(r0, r1);
