@@ -34,7 +34,7 @@ public static partial class Kernels
             {
                 if (PackedGemm.ShouldUse(m, n, k))
                 {
-                    PackedGemm.Run(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, Environment.ProcessorCount);
+                    PackedGemm.Run(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, EngineThreads.MaxDegreeOfParallelism);
                     return;
                 }
 
