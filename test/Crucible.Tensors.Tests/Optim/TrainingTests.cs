@@ -38,7 +38,7 @@ public class TrainingTests
     {
         // batch 256 and hidden 256: the hidden layer's GEMMs are 256·256·256 multiply-adds, above the parallel threshold
         const int batch = 256, hidden = 256;
-        Assert.True((long)batch * hidden * hidden >= Kernels.Kernels.ParallelThreshold);
+        Assert.True((long)batch * hidden * hidden >= global::Crucible.Tensors.Kernels.Kernels.ParallelThreshold);
 
         (float[] Losses, float[][] Weights) Run(int threads)
         {
@@ -85,13 +85,13 @@ public class TrainingTests
         var rng = new System.Random(5);
         var a = Enumerable.Range(0, m * k).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
         var b = Enumerable.Range(0, k * n).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
-        Assert.True((long)m * n * k >= Kernels.Kernels.ParallelThreshold);
+        Assert.True((long)m * n * k >= global::Crucible.Tensors.Kernels.Kernels.ParallelThreshold);
 
         float[] Multiply(int threads, bool transB)
         {
             using var scope = EngineThreads.Limit(threads);
             var c = new float[m * n];
-            Kernels.Kernels.Gemm(false, transB, m, n, k, 1f, a, k, b, transB ? k : n, 0f, c, n);
+            global::Crucible.Tensors.Kernels.Kernels.Gemm(false, transB, m, n, k, 1f, a, k, b, transB ? k : n, 0f, c, n);
             return c;
         }
 
