@@ -1,0 +1,29 @@
+namespace Crucible.Diffusion.Training;
+
+/// <summary>How a denoiser is trained.</summary>
+/// <param name="Steps">Optimiser steps.</param>
+/// <param name="BatchSize">Rows per step, drawn uniformly with replacement.</param>
+/// <param name="LearningRate">Peak learning rate of AdamW.</param>
+/// <param name="WeightDecay">AdamW's decoupled weight decay λ.</param>
+/// <param name="WarmupSteps">Linear warm-up from 0 to the peak, then cosine decay to <paramref name="MinLearningRate"/>.</param>
+/// <param name="MinLearningRate">The learning rate at the last step.</param>
+/// <param name="GradClipNorm">Global L2 gradient-norm clip (0: none).</param>
+/// <param name="EmaDecay">Decay of the exponential moving average of the weights used for sampling (0: none).</param>
+/// <param name="Seed">Seeds the batch, timestep and noise draws (Philox stream 1; initialisation uses stream 0).</param>
+public sealed record TrainerOptions(
+    int Steps = 2000,
+    int BatchSize = 256,
+    double LearningRate = 1e-3,
+    double WeightDecay = 0.0,
+    int WarmupSteps = 100,
+    double MinLearningRate = 1e-5,
+    double GradClipNorm = 1.0,
+    double EmaDecay = 0.999,
+    ulong Seed = 0);
+
+/// <summary>Progress of training, reported every few steps.</summary>
+/// <param name="Step">Steps done.</param>
+/// <param name="TotalSteps">Steps in all.</param>
+/// <param name="Loss">The mean loss since the previous report.</param>
+/// <param name="StepsPerSecond">Throughput since the previous report.</param>
+public sealed record TrainingProgress(int Step, int TotalSteps, double Loss, double StepsPerSecond);
