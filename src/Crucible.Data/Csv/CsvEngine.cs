@@ -621,11 +621,39 @@ internal sealed class CsvEngine
             var n = 0;
             var thousands = _o.ThousandsSeparator is { } t ? (byte)t : (byte)0;
             var dec = (byte)_o.DecimalSeparator;
+            var groupDigits = 0; // digits since the last thousands separator (or the start)
+            var groups = 0;
+            var afterDecimal = false;
             foreach (var b in s)
             {
-                if (thousands != 0 && b == thousands) continue;
+                if (thousands != 0 && b == thousands)
+                {
+                    // Grouping must be d{1,3}(Td{3})* before the decimal separator, or the conventions are mixed.
+                    if (afterDecimal || (groups == 0 ? groupDigits is < 1 or > 3 : groupDigits != 3))
+                    {
+                        value = 0;
+                        rule = CsvRules.Decimal;
+                        message = $"'{(char)b}' is not a valid thousands separator here (mixed decimal conventions?)";
+                        return false;
+                    }
+
+                    groups++;
+                    groupDigits = 0;
+                    continue;
+                }
+
+                if (b is >= (byte)'0' and <= (byte)'9') groupDigits++;
                 if (b == dec)
                 {
+                    if (groups > 0 && groupDigits != 3)
+                    {
+                        value = 0;
+                        rule = CsvRules.Decimal;
+                        message = "invalid digit grouping before the decimal separator (mixed decimal conventions?)";
+                        return false;
+                    }
+
+                    afterDecimal = true;
                     _scratch[n++] = (byte)'.';
                 }
                 else if (b is (byte)'.' or (byte)',')
@@ -641,6 +669,14 @@ internal sealed class CsvEngine
                 {
                     _scratch[n++] = b;
                 }
+            }
+
+            if (groups > 0 && !afterDecimal && groupDigits != 3)
+            {
+                value = 0;
+                rule = CsvRules.Decimal;
+                message = "invalid digit grouping (mixed decimal conventions?)";
+                return false;
             }
 
             parsed = FastDouble.TryParse(_scratch.AsSpan(0, n), out value);

@@ -105,8 +105,8 @@ public sealed record CsvReadOptions
     /// </summary>
     public double SplitLogReturnThreshold { get; init; } = Math.Log(1.8);
 
-    /// <summary>Relative tolerance for "close to an integer ratio". Default 0.03.</summary>
-    public double SplitRatioTolerance { get; init; } = 0.03;
+    /// <summary>Relative tolerance for "close to an integer ratio" (a split day's own move is included). Default 0.05.</summary>
+    public double SplitRatioTolerance { get; init; } = 0.05;
 
     /// <summary>What to do with suspected splits and 100× errors. Default <see cref="JumpPolicy.Reject"/>.</summary>
     public JumpPolicy Jumps { get; init; } = JumpPolicy.Reject;
@@ -146,8 +146,9 @@ public sealed record CsvReadOptions
     {
         if (Delimiter == DecimalSeparator)
             throw new InvalidInputException("OPT-E", $"the delimiter and the decimal separator are both '{Delimiter}'");
-        if (ThousandsSeparator is { } t && (t == Delimiter || t == DecimalSeparator))
-            throw new InvalidInputException("OPT-E", $"the thousands separator '{t}' clashes with the delimiter or decimal separator");
+        // The thousands separator may equal the delimiter: such values are quoted ("1,234,567").
+        if (ThousandsSeparator is { } t && t == DecimalSeparator)
+            throw new InvalidInputException("OPT-E", $"the thousands separator '{t}' is also the decimal separator");
         if (Delimiter is '"' or '\r' or '\n' || Delimiter > 127)
             throw new InvalidInputException("OPT-E", "the delimiter must be an ASCII character other than a quote or line break");
         if (DecimalSeparator is not ('.' or ','))

@@ -242,16 +242,13 @@ internal sealed class CsvTokenizer : IDisposable
                     $"field longer than the cap of {_maxFieldLength} bytes", NextLine + innerNewlines, count + 1, _bufferOffset + start);
             }
 
-            if (count == _fields.Length)
+            if (count >= _maxColumns)
             {
-                if (count >= _maxColumns)
-                {
-                    throw new CsvFatalException(CsvRules.Columns, $"more than the cap of {_maxColumns} columns",
-                        NextLine + innerNewlines, count + 1, _bufferOffset + start);
-                }
-
-                Array.Resize(ref _fields, Math.Min(_fields.Length * 2, _maxColumns));
+                throw new CsvFatalException(CsvRules.Columns, $"more than the cap of {_maxColumns} columns",
+                    NextLine + innerNewlines, count + 1, _bufferOffset + start);
             }
+
+            if (count == _fields.Length) Array.Resize(ref _fields, Math.Min(_fields.Length * 2, _maxColumns));
 
             _fields[count++] = new FieldSlice { Start = start, Length = length, Quoted = quoted, HasEscapedQuote = escaped };
 
