@@ -212,7 +212,7 @@ internal sealed class CsvEngine
                     _ => (double.NegativeInfinity, true),
                 },
             };
-            _jumpCheck[c] = _o.Input == InputKind.Prices && _lower[c] == 0.0;
+            _jumpCheck[c] = _o.Input == InputKind.Prices && _lower[c] == 0.0 && !_lowerInclusive[c];
             if (!_o.CheckOhlc) continue;
             switch (valueNames[c].ToUpperInvariant())
             {
@@ -459,6 +459,7 @@ internal sealed class CsvEngine
 
         _accepted++;
         _firstAcceptedDate ??= _o.HasDateColumn ? date : null;
+        _lastAcceptedDate = _o.HasDateColumn ? date : null;
         if (!_materialise) return;
         if (_o.HasDateColumn) _dates.Add(date);
         Append(ref _values, ref _valueCount, row);
@@ -527,9 +528,9 @@ internal sealed class CsvEngine
             first = _dates[0];
             last = _dates[^1];
         }
-        else if (_accepted > 0 && _o.HasDateColumn)
+        else
         {
-            last = _prevDate;
+            last = _lastAcceptedDate;
         }
 
         // Rows read but never sequenced (reading stopped at the error cap while sorting) count as rejected.
@@ -559,6 +560,7 @@ internal sealed class CsvEngine
     }
 
     private DateOnly? _firstAcceptedDate;
+    private DateOnly? _lastAcceptedDate;
 
     private static void Append(ref double[] buffer, ref long count, double[] row)
     {
