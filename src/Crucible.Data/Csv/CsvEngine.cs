@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Crucible.Data.Csv;
@@ -19,6 +20,8 @@ internal sealed class CsvEngine
     private readonly byte[][] _missingTokens;
     private readonly bool _onlyEmptyIsMissing;
     private readonly bool _plainNumbers;
+    private readonly double _jumpLow;
+    private readonly double _jumpHigh;
     private byte[] _scratch = new byte[64];
 
     private CsvTokenizer? _tok;
@@ -63,8 +66,11 @@ internal sealed class CsvEngine
         _missingTokens = options.MissingTokens.Select(t => Encoding.UTF8.GetBytes(t.Trim())).ToArray();
         _onlyEmptyIsMissing = _missingTokens.All(t => t.Length == 0);
         _plainNumbers = options.DecimalSeparator == '.' && options.ThousandsSeparator is null;
+        _jumpHigh = Math.Exp(options.SplitLogReturnThreshold);
+        _jumpLow = Math.Exp(-options.SplitLogReturnThreshold);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public (TimeSeriesFrame Frame, DataQualityReport Report) Run(Stream stream)
     {
         try
@@ -227,6 +233,7 @@ internal sealed class CsvEngine
     }
 
     /// <summary>Stage 1: checks that depend on this record only. Missing values become NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool ParseRecord(double[] row, out DateOnly date)
     {
         var tok = _tok!;
@@ -327,6 +334,7 @@ internal sealed class CsvEngine
     }
 
     /// <summary>Stage 2: checks that need the previous accepted row (order, duplicates, gaps, fills, jumps).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Sequence(DateOnly date, long line, long record, double[] row)
     {
         if (_hasPrev && _o.HasDateColumn)
@@ -425,7 +433,7 @@ internal sealed class CsvEngine
             {
                 if (!_jumpCheck[c] || double.IsNaN(row[c]) || double.IsNaN(_prevValues[c])) continue;
                 var ratio = row[c] / _prevValues[c];
-                if (Math.Abs(Math.Log(ratio)) <= _o.SplitLogReturnThreshold) continue;
+                if (ratio >= _jumpLow && ratio <= _jumpHigh) continue; // |ln ratio| <= threshold, without a log per value
                 var r = ratio >= 1 ? ratio : 1 / ratio;
                 var k = Math.Round(r);
                 if (k < 2 || Math.Abs(r - k) / k > _o.SplitRatioTolerance) continue;
@@ -608,6 +616,7 @@ internal sealed class CsvEngine
         return "not a valid date; " + expected;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool TryParseValue(ReadOnlySpan<byte> s, out double value, out string rule, out string message)
     {
         rule = "";

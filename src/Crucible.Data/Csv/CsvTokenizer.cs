@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 
 namespace Crucible.Data.Csv;
 
@@ -100,6 +101,7 @@ internal sealed class CsvTokenizer : IDisposable
     public bool IsBlank => FieldCount == 1 && _fields[0].Length == 0 && !_fields[0].Quoted;
 
     /// <summary>Reads the next record; false at end of file.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool ReadRecord()
     {
         while (true)
@@ -157,6 +159,7 @@ internal sealed class CsvTokenizer : IDisposable
     }
 
     /// <summary>Scans one record starting at _position. False when more data is needed.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool TryScanRecord(out int consumed, out long newlines)
     {
         consumed = 0;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace Crucible.Data.Csv;
 
@@ -22,6 +23,7 @@ public static class FastDouble
     /// Parses <paramref name="utf8"/> as a number with <see cref="NumberStyles.Float"/> and the invariant culture.
     /// The result may be NaN or infinite (for literals or overflow): callers must check <see cref="double.IsFinite"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TryParse(ReadOnlySpan<byte> utf8, out double value)
     {
         var i = 0;
