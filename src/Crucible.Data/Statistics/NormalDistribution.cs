@@ -9,9 +9,9 @@ public static class NormalDistribution
 
     /// <summary>
     /// Φ(x), the standard normal cumulative distribution function. Uses Hart's double-precision rational
-    /// approximation (as given by G. West, "Better approximations to cumulative normal functions", 2005), which keeps
-    /// relative accuracy in the lower tail (about 1e-15 absolute near the centre). Returns 0 below −37, 1 above 37,
-    /// NaN for NaN.
+    /// approximation (as given by G. West, "Better approximations to cumulative normal functions", 2005): absolute
+    /// error below about 1e-14 everywhere; relative error in the far lower tail about 5e-11 at x = −5 and 3e-9 at
+    /// x = −7 (measured against erfc). Returns 0 below −37, 1 above 37, NaN for NaN.
     /// </summary>
     public static double Cdf(double x)
     {
@@ -62,7 +62,9 @@ public static class NormalDistribution
 
     /// <summary>
     /// Φ⁻¹(p), the standard normal quantile. P. J. Acklam's rational approximation (relative error 1.15e-9) refined by
-    /// one Halley step on <see cref="Cdf"/>, which brings it to about 1e-15. Returns −∞ at 0, +∞ at 1, NaN outside [0, 1].
+    /// one Halley step on <see cref="Cdf"/>: about 1e-13 absolute for p in [1e-6, 1 − 1e-6], and in the far tails
+    /// limited by the relative accuracy of <see cref="Cdf"/> (about 2e-10 relative at p = 1e-10).
+    /// Returns −∞ at 0, +∞ at 1, NaN outside [0, 1].
     /// Symmetric: for p &gt; 0.5 it returns −Φ⁻¹(1 − p), so upper-tail accuracy is limited by the rounding of 1 − p.
     /// </summary>
     public static double InvCdf(double p)
