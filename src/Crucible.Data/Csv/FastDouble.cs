@@ -7,7 +7,7 @@ namespace Crucible.Data.Csv;
 /// Culture-invariant parsing of decimal numbers from UTF-8 bytes. Plain decimals (<c>-123.4567</c>) whose digits form
 /// a mantissa of at most 2^53 with at most 22 fractional digits take Clinger's exact fast path (<c>mantissa / 10^k</c> with both operands exact, so one correctly rounded division gives the same
 /// double as <see cref="double.Parse(string, IFormatProvider)"/>); everything else falls back to
-/// <see cref="double.TryParse(ReadOnlySpan{byte}, NumberStyles, IFormatProvider, out double)"/> with the invariant culture.
+/// <see cref="double.TryParse(ReadOnlySpan{byte}, NumberStyles, IFormatProvider, out double)"/> with <see cref="Style"/> and the invariant culture.
 /// </summary>
 public static class FastDouble
 {
@@ -20,7 +20,8 @@ public static class FastDouble
     private const ulong MaxExactMantissa = 1UL << 53;
 
     /// <summary>
-    /// Parses <paramref name="utf8"/> as a number with <see cref="NumberStyles.Float"/> and the invariant culture.
+    /// Parses <paramref name="utf8"/> as a number with <see cref="Style"/> (like <see cref="NumberStyles.Float"/> but without
+    /// surrounding whitespace) and the invariant culture.
     /// The result may be NaN or infinite (for literals or overflow): callers must check <see cref="double.IsFinite"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -64,6 +65,9 @@ public static class FastDouble
         return true;
     }
 
+    /// <summary>Sign, digits, decimal point and exponent; no whitespace (callers trim spaces and tabs themselves).</summary>
+    public const NumberStyles Style = NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent;
+
     private static bool Slow(ReadOnlySpan<byte> utf8, out double value) =>
-        double.TryParse(utf8, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+        double.TryParse(utf8, Style, CultureInfo.InvariantCulture, out value);
 }
