@@ -41,7 +41,9 @@ public sealed class DataCheckBenchmark : IBenchmarkCommand
                                "t = time.perf_counter()\n" +
                                "df = pandas.read_csv(sys.argv[1])\n" +
                                "print(time.perf_counter() - t, len(df))\n";
-            var pandas = Measure("python3", ["-c", pandasScript, path]);
+            // The Debian interpreter carries pandas (../shared/peers/setup.sh); a pyenv shim on PATH may not.
+            var python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+            var pandas = Measure(python, ["-c", pandasScript, path]);
             double? pandasSeconds = null;
             if (pandas.ExitCode == 0)
                 pandasSeconds = double.Parse(pandas.Stdout.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0], CultureInfo.InvariantCulture);
