@@ -142,6 +142,18 @@ public class DataCheckCommandTests
     }
 
     [Fact]
+    public void DataCheck_DomainOption_AllowsDeclaredNegatives()
+    {
+        var strict = Crucible("data", "check", "--data", Fixture("05_nonpositive_price.csv"));
+        Assert.Contains("5:3: error [CSV-E-DOMAIN]", strict.Stdout, StringComparison.Ordinal);
+        var (code, stdout, _) = Crucible("data", "check", "--data", Fixture("05_nonpositive_price.csv"), "--domain", "TLT=any");
+        Assert.Equal(2, code); // the zero SPY price is still an error
+        Assert.Contains("4:2: error [CSV-E-DOMAIN]", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("5:3: error", stdout, StringComparison.Ordinal);
+        Assert.Equal(2, Crucible("data", "check", "--data", Fixture("05_nonpositive_price.csv"), "--domain", "TLT=weird").Exit);
+    }
+
+    [Fact]
     public void DataCheck_MissingFile_Exit2WithRule()
     {
         var (code, _, stderr) = Crucible("data", "check", "--data", "/nonexistent/prices.csv");

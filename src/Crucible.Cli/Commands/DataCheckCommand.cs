@@ -61,6 +61,12 @@ internal static class DataCheckCommand
 
         public readonly Option<bool> Dedupe = new("--dedupe") { Description = "Repair: drop exact duplicate rows (counted)" };
 
+        public readonly Option<string[]> Domain = new("--domain")
+        {
+            Description = "A column's allowed values: NAME=any|nonneg|positive (repeatable), e.g. --domain DFF=any for rates",
+            AllowMultipleArgumentsPerToken = true,
+        };
+
         public readonly Option<bool> WarnJumps = new("--warn-jumps")
         {
             Description = "Report suspected unadjusted splits / 100x errors as warnings instead of errors",
@@ -76,7 +82,7 @@ internal static class DataCheckCommand
         var check = new Command("check", "Validate a CSV of time series and print its data-quality report (exit 2 when it cannot be used)")
         {
             o.Data, o.Input, o.NoDate, o.ShowValues, o.Json, o.Delimiter, o.DecimalSeparator, o.Thousands, o.DateFormat, o.Na, o.Missing,
-            o.FfillLimit, o.Sort, o.Dedupe, o.WarnJumps,
+            o.FfillLimit, o.Sort, o.Dedupe, o.Domain, o.WarnJumps,
         };
         check.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out, Console.Error)));
         return new Command("data", "Inspect and validate input data") { check };
@@ -126,9 +132,30 @@ internal static class DataCheckCommand
             SortByDate = parse.GetValue(o.Sort),
             DropExactDuplicates = parse.GetValue(o.Dedupe),
             Jumps = parse.GetValue(o.WarnJumps) ? JumpPolicy.Warn : JumpPolicy.Reject,
+            ColumnDomains = Domains(parse.GetValue(o.Domain) ?? []),
         };
         options.Validate();
         return options;
+    }
+
+    private static Dictionary<string, ColumnDomain> Domains(string[] specs)
+    {
+        var domains = new Dictionary<string, ColumnDomain>(StringComparer.Ordinal);
+        foreach (var spec in specs.SelectMany(x => x.Split(',', StringSplitOptions.RemoveEmptyEntries)))
+        {
+            var eq = spec.IndexOf('=', StringComparison.Ordinal);
+            var domain = eq <= 0 ? (ColumnDomain?)null : spec[(eq + 1)..] switch
+            {
+                "any" => ColumnDomain.AnyFinite,
+                "nonneg" => ColumnDomain.NonNegative,
+                "positive" => ColumnDomain.Positive,
+                _ => null,
+            };
+            domains[eq <= 0 ? spec : spec[..eq]] = domain
+                ?? throw new InvalidInputException("OPT-E", $"--domain takes NAME=any|nonneg|positive, got '{spec}'");
+        }
+
+        return domains;
     }
 
     private static char Char(string? value, char fallback, string option) => value switch

@@ -204,7 +204,10 @@ internal sealed class CsvEngine
         _fillRun = new int[_valueColumns];
         for (var c = 0; c < _valueColumns; c++)
         {
-            var domain = _o.ColumnDomains.TryGetValue(valueNames[c], out var d) ? d : ColumnDomain.FromInputKind;
+            var isVolume = string.Equals(valueNames[c], "Volume", StringComparison.OrdinalIgnoreCase);
+            var domain = _o.ColumnDomains.TryGetValue(valueNames[c], out var d) ? d
+                : isVolume && _o.Input == InputKind.Prices ? ColumnDomain.NonNegative // traded volume can be 0 and is not a price
+                : ColumnDomain.FromInputKind;
             (_lower[c], _lowerInclusive[c]) = domain switch
             {
                 ColumnDomain.AnyFinite => (double.NegativeInfinity, true),
@@ -435,8 +438,9 @@ internal sealed class CsvEngine
                 var ratio = row[c] / _prevValues[c];
                 if (ratio >= _jumpLow && ratio <= _jumpHigh) continue; // |ln ratio| <= threshold, without a log per value
                 var r = ratio >= 1 ? ratio : 1 / ratio;
+                // Split factors 2..20 (2:1, 3:2 is not flagged) and the 100x unit error; larger ratios are too dense in integers to mean anything.
                 var k = Math.Round(r);
-                if (k < 2 || Math.Abs(r - k) / k > _o.SplitRatioTolerance) continue;
+                if (k < 2 || (k > 20 && k != 100) || Math.Abs(r - k) / k > _o.SplitRatioTolerance) continue;
                 var f = c + _firstValueField;
                 var what = k == 100 ? "a 100x unit error" : $"an unadjusted {k:0}:1 split";
                 var msg = string.Create(CultureInfo.InvariantCulture,

@@ -96,12 +96,16 @@ public sealed record CsvReadOptions
     /// <summary>Whether rows dated on a weekend give a warning. Default true.</summary>
     public bool WarnOnWeekend { get; init; } = true;
 
-    /// <summary>Per-column domains by header name; columns not listed use <see cref="ColumnDomain.FromInputKind"/>.</summary>
+    /// <summary>
+    /// Per-column domains by header name. Columns not listed use <see cref="ColumnDomain.FromInputKind"/>, except a
+    /// column named <c>Volume</c> in a price file, which is <see cref="ColumnDomain.NonNegative"/>.
+    /// </summary>
     public IReadOnlyDictionary<string, ColumnDomain> ColumnDomains { get; init; } = new Dictionary<string, ColumnDomain>();
 
     /// <summary>
-    /// Prices only: a move with <c>|ln(p_t/p_{t-1})| &gt;</c> this value whose ratio (or inverse ratio) is within
-    /// <see cref="SplitRatioTolerance"/> of an integer k ≥ 2 or of 100 is flagged. Default ln(1.8).
+    /// Prices only (columns with a strictly positive domain): a move with <c>|ln(p_t/p_{t-1})| &gt;</c> this value whose
+    /// ratio (or inverse ratio) is within <see cref="SplitRatioTolerance"/> of a split factor k in 2..20 or of 100 is
+    /// flagged. Default ln(1.8).
     /// </summary>
     public double SplitLogReturnThreshold { get; init; } = Math.Log(1.8);
 

@@ -181,6 +181,17 @@ public class CsvFixtureTests
     }
 
     [Fact]
+    public void Class06_VolumeColumn_IsNotAPrice_AndLargeRatiosAreNotSplits()
+    {
+        var csv = "Date,Close,Volume\n2020-01-02,10,1000\n2020-01-03,10.1,2000\n2020-01-06,10.2,0\n";
+        var r = CsvSeriesReader.Validate(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(csv)), "v.csv");
+        Assert.True(r.Usable, r.ToJson());
+        var rates = "Date,Rate\n2020-01-02,0.28\n2020-01-03,0.01\n";
+        var rr = CsvSeriesReader.Validate(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(rates)), "r.csv");
+        Assert.True(rr.Usable, rr.ToJson()); // ratio 28: not a split factor (2..20) nor 100
+    }
+
+    [Fact]
     public void Class07_NanAndInfinityLiterals_Rejected()
     {
         var r = Check("07_nan_inf.csv");
