@@ -7,6 +7,6 @@ internal static class Registry
 {
     public static IEnumerable<Command> All()
     {
-        yield break;
+        yield return DataCheckCommand.Create();
     }
 }

@@ -1,0 +1,818 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
+
+namespace Crucible.Data.Csv;
+
+/// <summary>The single-pass validation engine behind <see cref="CsvSeriesReader"/>.</summary>
+internal sealed class CsvEngine
+{
+    private static readonly string[] NaLikeTokens =
+        ["na", "n/a", "#n/a", "#n/a n/a", "#na", "null", "none", "<na>", "-", ".", "--", "nil", "missing"];
+
+    private readonly CsvReadOptions _o;
+    private readonly string _file;
+    private readonly bool _materialise;
+    private readonly List<DataIssue> _errors = [];
+    private readonly List<DataIssue> _warnings = [];
+    private readonly Dictionary<string, long> _issueCounts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _repairs = new(StringComparer.Ordinal);
+    private readonly byte[][] _missingTokens;
+    private readonly bool _onlyEmptyIsMissing;
+    private readonly bool _plainNumbers;
+    private readonly double _jumpLow;
+    private readonly double _jumpHigh;
+    private byte[] _scratch = new byte[64];
+
+    private CsvTokenizer? _tok;
+    private string[] _columns = [];
+    private int _valueColumns;
+    private int _firstValueField;
+    private bool _trailingDelimiter;
+    private long[] _missing = [];
+    private double[] _lower = [];
+    private bool[] _lowerInclusive = [];
+    private bool[] _jumpCheck = [];
+    private int _open = -1, _high = -1, _low = -1, _close = -1;
+
+    private long _rowsIn, _rejectedByError, _dropped, _blank;
+    private bool _truncated;
+    private bool _stop;
+
+    // Sequence state (stage 2).
+    private bool _hasPrev;
+    private DateOnly _prevDate;
+    private long _prevLine;
+    private double[] _prevValues = [];
+    private int[] _fillRun = [];
+
+    // Output (accepted rows).
+    private readonly List<DateOnly> _dates = [];
+    private double[] _values = [];
+    private long _valueCount;
+    private long _accepted;
+
+    // Sort buffer (only with the sort repair).
+    private readonly List<(DateOnly Date, long Line, long Record)> _sortKeys = [];
+    private double[] _sortValues = [];
+    private long _sortValueCount;
+
+    public CsvEngine(CsvReadOptions options, string file, bool materialise)
+    {
+        options.Validate();
+        _o = options;
+        _file = file;
+        _materialise = materialise;
+        _missingTokens = options.MissingTokens.Select(t => Encoding.UTF8.GetBytes(t.Trim())).ToArray();
+        _onlyEmptyIsMissing = _missingTokens.All(t => t.Length == 0);
+        _plainNumbers = options.DecimalSeparator == '.' && options.ThousandsSeparator is null;
+        _jumpHigh = Math.Exp(options.SplitLogReturnThreshold);
+        _jumpLow = Math.Exp(-options.SplitLogReturnThreshold);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public (TimeSeriesFrame Frame, DataQualityReport Report) Run(Stream stream)
+    {
+        try
+        {
+            using (_tok = new CsvTokenizer(stream, _o.Delimiter, _o.MaxFieldLength, _o.MaxRecordLength, _o.MaxColumns))
+            {
+                if (ReadHeader())
+                {
+                    var row = new double[_valueColumns];
+                    while (!_stop && _tok.ReadRecord())
+                    {
+                        if (_tok.IsBlank)
+                        {
+                            _blank++;
+                            continue;
+                        }
+
+                        _rowsIn++;
+                        if (_rowsIn > _o.MaxRows)
+                        {
+                            _rowsIn--;
+                            throw new CsvFatalException(CsvRules.Rows, $"more than the cap of {_o.MaxRows} rows", _tok.RecordLine, 0);
+                        }
+
+                        if (!ParseRecord(row, out var date))
+                        {
+                            _rejectedByError++;
+                            continue;
+                        }
+
+                        if (_o.SortByDate && _o.HasDateColumn) BufferForSort(date, row);
+                        else Sequence(date, _tok.RecordLine, _rowsIn, row);
+                    }
+
+                    if (_o.SortByDate && _o.HasDateColumn) SequenceSorted();
+                    if (_rowsIn == 0 && _errors.Count == 0) Error(CsvRules.Empty, 0, 0, 0, "", "the file has a header but no data rows");
+                }
+            }
+        }
+        catch (CsvFatalException e)
+        {
+            _truncated = true;
+            AddIssue(new DataIssue(IssueSeverity.Error, e.Rule, _file, e.Line, e.Line > 0 ? _rowsIn : 0, e.Column,
+                ColumnNameAt(e.Column), e.Message, null, e.ByteOffset), force: true);
+        }
+        catch (IOException e)
+        {
+            _truncated = true;
+            AddIssue(new DataIssue(IssueSeverity.Error, CsvRules.FileUnreadable, _file, 0, 0, 0, "", "read failed: " + e.Message), force: true);
+        }
+
+        return (BuildFrame(), BuildReport());
+    }
+
+    private string ColumnNameAt(int column) => column >= 1 && column <= _columns.Length ? _columns[column - 1] : "";
+
+    private bool ReadHeader()
+    {
+        var tok = _tok!;
+        do
+        {
+            if (!tok.ReadRecord())
+            {
+                Error(CsvRules.Empty, 0, 0, 0, "", "the file is empty (no header)");
+                return false;
+            }
+        }
+        while (tok.IsBlank);
+
+        var names = new string[tok.FieldCount];
+        for (var i = 0; i < names.Length; i++)
+        {
+            var raw = tok.Field(i);
+            if (!System.Text.Unicode.Utf8.IsValid(raw))
+            {
+                throw new CsvFatalException(CsvRules.Encoding,
+                    $"invalid UTF-8 in the header at byte offset {tok.FieldOffset(i) + InvalidUtf8Index(raw)}",
+                    tok.RecordLine, i + 1, tok.FieldOffset(i) + InvalidUtf8Index(raw));
+            }
+
+            names[i] = Encoding.UTF8.GetString(AsciiBytes.Trim(raw));
+        }
+
+        if (names.Length > 1 && names[^1].Length == 0)
+        {
+            _trailingDelimiter = true;
+            names = names[..^1];
+        }
+
+        _columns = names;
+        if (names.Length == 1)
+        {
+            foreach (var d in new[] { ';', '\t', '|', ',' })
+            {
+                if (d != _o.Delimiter && names[0].Contains(d, StringComparison.Ordinal))
+                {
+                    throw new CsvFatalException(CsvRules.Header,
+                        $"the header has one column but contains '{(d == '\t' ? "\\t" : d.ToString())}': the file looks '{(d == '\t' ? "\\t" : d.ToString())}'-delimited; declare that delimiter",
+                        tok.RecordLine, 1);
+                }
+            }
+        }
+
+        for (var i = 0; i < names.Length; i++)
+        {
+            if (names[i].Length == 0) throw new CsvFatalException(CsvRules.Header, $"column {i + 1} has an empty name", tok.RecordLine, i + 1);
+            for (var j = 0; j < i; j++)
+            {
+                if (string.Equals(names[i], names[j], StringComparison.Ordinal))
+                    throw new CsvFatalException(CsvRules.Header, $"duplicate column name '{names[i]}' (columns {j + 1} and {i + 1})", tok.RecordLine, i + 1);
+            }
+        }
+
+        _firstValueField = _o.HasDateColumn ? 1 : 0;
+        if (_o.HasDateColumn && !string.Equals(names[0], _o.DateColumnName, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new CsvFatalException(CsvRules.Header,
+                $"the first column is '{names[0]}', expected the date column '{_o.DateColumnName}' (or declare that the file has no date column)",
+                tok.RecordLine, 1);
+        }
+
+        _valueColumns = names.Length - _firstValueField;
+        if (_valueColumns == 0) throw new CsvFatalException(CsvRules.Header, "no value columns after the date column", tok.RecordLine, 1);
+
+        var valueNames = names[_firstValueField..];
+        _missing = new long[_valueColumns];
+        _lower = new double[_valueColumns];
+        _lowerInclusive = new bool[_valueColumns];
+        _jumpCheck = new bool[_valueColumns];
+        _prevValues = new double[_valueColumns];
+        _fillRun = new int[_valueColumns];
+        for (var c = 0; c < _valueColumns; c++)
+        {
+            var isVolume = string.Equals(valueNames[c], "Volume", StringComparison.OrdinalIgnoreCase);
+            var domain = _o.ColumnDomains.TryGetValue(valueNames[c], out var d) ? d
+                : isVolume && _o.Input == InputKind.Prices ? ColumnDomain.NonNegative // traded volume can be 0 and is not a price
+                : ColumnDomain.FromInputKind;
+            (_lower[c], _lowerInclusive[c]) = domain switch
+            {
+                ColumnDomain.AnyFinite => (double.NegativeInfinity, true),
+                ColumnDomain.NonNegative => (0.0, true),
+                ColumnDomain.Positive => (0.0, false),
+                _ => _o.Input switch
+                {
+                    InputKind.Prices => (0.0, false),
+                    InputKind.SimpleReturns => (-1.0, false),
+                    InputKind.PercentReturns => (-100.0, false),
+                    _ => (double.NegativeInfinity, true),
+                },
+            };
+            _jumpCheck[c] = _o.Input == InputKind.Prices && _lower[c] == 0.0 && !_lowerInclusive[c];
+            if (!_o.CheckOhlc) continue;
+            switch (valueNames[c].ToUpperInvariant())
+            {
+                case "OPEN": _open = c; break;
+                case "HIGH": _high = c; break;
+                case "LOW": _low = c; break;
+                case "CLOSE": _close = c; break;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Stage 1: checks that depend on this record only. Missing values become NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private bool ParseRecord(double[] row, out DateOnly date)
+    {
+        var tok = _tok!;
+        date = default;
+        var line = tok.RecordLine;
+        var n = tok.FieldCount;
+        if (_trailingDelimiter && n == _columns.Length + 1 && tok.Field(n - 1).Length == 0) n--;
+
+        if (n >= 2 && AsciiEquals(tok.Field(0), _columns[0]) && AsciiEquals(tok.Field(1), _columns[1]))
+        {
+            Error(CsvRules.Header, line, _rowsIn, 0, "",
+                $"the header is repeated at line {line} (concatenated exports?)");
+            return false;
+        }
+
+        if (n != _columns.Length)
+        {
+            Error(CsvRules.Fields, line, _rowsIn, 0, "", $"expected {_columns.Length} fields, saw {n}");
+            return false;
+        }
+
+        var ok = true;
+        if (_o.HasDateColumn)
+        {
+            var raw = AsciiBytes.Trim(tok.Field(0));
+            if (!TryParseDate(raw, out date))
+            {
+                Error(CsvRules.Date, line, _rowsIn, 1, _columns[0], DescribeBadDate(raw), raw, tok.FieldOffset(0));
+                ok = false;
+            }
+            else if (_o.WarnOnWeekend && date.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday)
+            {
+                Warning(CsvRules.WeekendWarning, line, 1, _columns[0],
+                    $"{Iso(date)} is a {date.DayOfWeek} (a timezone shift?)");
+            }
+        }
+
+        for (var c = 0; c < _valueColumns; c++)
+        {
+            var f = c + _firstValueField;
+            var raw = tok.Field(f);
+            var s = AsciiBytes.Trim(raw);
+            if (IsMissing(s))
+            {
+                row[c] = double.NaN;
+                _missing[c]++;
+                if (_o.Missing == MissingValuePolicy.Reject)
+                {
+                    Error(CsvRules.Missing, line, _rowsIn, f + 1, _columns[f],
+                        "missing value (the missing-value policy is Reject; declare Keep or ForwardFill to accept it)");
+                    ok = false;
+                }
+                else if (_o.Missing == MissingValuePolicy.Keep)
+                {
+                    Warning(CsvRules.MissingWarning, line, f + 1, _columns[f], "missing value kept as NaN");
+                }
+
+                continue;
+            }
+
+            if (!TryParseValue(s, out var v, out var rule, out var message))
+            {
+                Error(rule, line, _rowsIn, f + 1, _columns[f], message, raw,
+                    rule == CsvRules.Encoding ? tok.FieldOffset(f) + InvalidUtf8Index(raw) : tok.FieldOffset(f));
+                ok = false;
+                continue;
+            }
+
+            if (v < _lower[c] || (v == _lower[c] && !_lowerInclusive[c]))
+            {
+                Error(CsvRules.Domain, line, _rowsIn, f + 1, _columns[f], DomainMessage(c), raw, tok.FieldOffset(f));
+                ok = false;
+                continue;
+            }
+
+            row[c] = v;
+        }
+
+        if (ok && _high >= 0 && _low >= 0) ok = CheckOhlc(row, line);
+        return ok;
+    }
+
+    private bool CheckOhlc(double[] row, long line)
+    {
+        double h = row[_high], l = row[_low];
+        if (double.IsNaN(h) || double.IsNaN(l)) return true;
+        var o = _open >= 0 ? row[_open] : double.NaN;
+        var c = _close >= 0 ? row[_close] : double.NaN;
+        string? problem = null;
+        var column = _high;
+        if (h < l) problem = "High is below Low";
+        else if (!double.IsNaN(o) && (h < o || l > o)) { problem = h < o ? "High is below Open" : "Low is above Open"; column = h < o ? _high : _low; }
+        else if (!double.IsNaN(c) && (h < c || l > c)) { problem = h < c ? "High is below Close" : "Low is above Close"; column = h < c ? _high : _low; }
+        if (problem is null) return true;
+        var f = column + _firstValueField;
+        Error(CsvRules.Ohlc, line, _rowsIn, f + 1, _columns[f], "impossible OHLC bar: " + problem);
+        return false;
+    }
+
+    /// <summary>Stage 2: checks that need the previous accepted row (order, duplicates, gaps, fills, jumps).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Sequence(DateOnly date, long line, long record, double[] row)
+    {
+        if (_hasPrev && _o.HasDateColumn)
+        {
+            if (date < _prevDate)
+            {
+                Error(CsvRules.Unsorted, line, record, 1, _columns[0],
+                    $"dates out of order: {Iso(date)} at line {line} comes after {Iso(_prevDate)} at line {_prevLine} (sort the file or enable the sort repair)");
+                _rejectedByError++;
+                return;
+            }
+
+            if (date == _prevDate)
+            {
+                var same = true;
+                for (var c = 0; c < _valueColumns && same; c++)
+                {
+                    same = BitConverter.DoubleToInt64Bits(row[c]) == BitConverter.DoubleToInt64Bits(_prevValues[c])
+                        || (double.IsNaN(row[c]) && double.IsNaN(_prevValues[c]));
+                }
+
+                if (!same)
+                {
+                    Error(CsvRules.DuplicateDate, line, record, 1, _columns[0],
+                        $"conflicting duplicate date {Iso(date)}: lines {_prevLine} and {line} have different values");
+                    _rejectedByError++;
+                }
+                else if (_o.DropExactDuplicates)
+                {
+                    Warning(CsvRules.DuplicateWarning, line, 1, _columns[0],
+                        $"exact duplicate of line {_prevLine} ({Iso(date)}) dropped");
+                    Repair("drop_exact_duplicates");
+                    _dropped++;
+                }
+                else
+                {
+                    Error(CsvRules.DuplicateDate, line, record, 1, _columns[0],
+                        $"duplicate date {Iso(date)}: lines {_prevLine} and {line} are identical (enable de-duplication to drop exact duplicates)");
+                    _rejectedByError++;
+                }
+
+                return;
+            }
+
+            var gap = BusinessDaysBetween(_prevDate, date) - 1;
+            if (gap > _o.MaxGapBusinessDays)
+            {
+                Warning(CsvRules.GapWarning, line, 1, _columns[0],
+                    $"gap of {gap} business days between {Iso(_prevDate)} (line {_prevLine}) and {Iso(date)}");
+            }
+        }
+
+        var ok = true;
+        if (_o.Missing == MissingValuePolicy.ForwardFill)
+        {
+            for (var c = 0; c < _valueColumns; c++)
+            {
+                if (!double.IsNaN(row[c]))
+                {
+                    _fillRun[c] = 0;
+                    continue;
+                }
+
+                var f = c + _firstValueField;
+                if (!_hasPrev || double.IsNaN(_prevValues[c]))
+                {
+                    Error(CsvRules.Missing, line, record, f + 1, _columns[f], "missing value with no earlier value to forward-fill from");
+                    ok = false;
+                }
+                else if (_fillRun[c] >= _o.ForwardFillLimit)
+                {
+                    Error(CsvRules.Missing, line, record, f + 1, _columns[f],
+                        $"missing value beyond the forward-fill limit of {_o.ForwardFillLimit} rows");
+                    ok = false;
+                }
+                else
+                {
+                    row[c] = _prevValues[c];
+                    _fillRun[c]++;
+                    Repair("forward_fill");
+                    Warning(CsvRules.MissingWarning, line, f + 1, _columns[f], "missing value forward-filled");
+                }
+            }
+        }
+
+        if (!ok)
+        {
+            _rejectedByError++;
+            return;
+        }
+
+        var jump = false;
+        if (_hasPrev)
+        {
+            for (var c = 0; c < _valueColumns; c++)
+            {
+                if (!_jumpCheck[c] || double.IsNaN(row[c]) || double.IsNaN(_prevValues[c])) continue;
+                var ratio = row[c] / _prevValues[c];
+                if (ratio >= _jumpLow && ratio <= _jumpHigh) continue; // |ln ratio| <= threshold, without a log per value
+                var r = ratio >= 1 ? ratio : 1 / ratio;
+                // Split factors 2..20 (2:1, 3:2 is not flagged) and the 100x unit error; larger ratios are too dense in integers to mean anything.
+                var k = Math.Round(r);
+                if (k < 2 || (k > 20 && k != 100) || Math.Abs(r - k) / k > _o.SplitRatioTolerance) continue;
+                var f = c + _firstValueField;
+                var what = k == 100 ? "a 100x unit error" : $"an unadjusted {k:0}:1 split";
+                var msg = string.Create(CultureInfo.InvariantCulture,
+                    $"jump on {(_o.HasDateColumn ? Iso(date) : "row " + record)}: price ratio {ratio:0.####} looks like {what}; no corporate-action record, not repaired");
+                if (_o.Jumps == JumpPolicy.Reject)
+                {
+                    Error(CsvRules.SplitJump, line, record, f + 1, _columns[f], msg);
+                    jump = true;
+                }
+                else
+                {
+                    Warning(CsvRules.SplitJumpWarning, line, f + 1, _columns[f], msg);
+                }
+            }
+        }
+
+        // The row becomes the reference for the next one even when a jump was flagged, so that a permanent
+        // unadjusted block gives one error, not one per row.
+        _hasPrev = true;
+        _prevDate = date;
+        _prevLine = line;
+        Array.Copy(row, _prevValues, _valueColumns);
+        if (jump)
+        {
+            _rejectedByError++;
+            return;
+        }
+
+        _accepted++;
+        _firstAcceptedDate ??= _o.HasDateColumn ? date : null;
+        _lastAcceptedDate = _o.HasDateColumn ? date : null;
+        if (!_materialise) return;
+        if (_o.HasDateColumn) _dates.Add(date);
+        Append(ref _values, ref _valueCount, row);
+    }
+
+    private void BufferForSort(DateOnly date, double[] row)
+    {
+        _sortKeys.Add((date, _tok!.RecordLine, _rowsIn));
+        Append(ref _sortValues, ref _sortValueCount, row);
+    }
+
+    private void SequenceSorted()
+    {
+        var order = Enumerable.Range(0, _sortKeys.Count).ToArray();
+        var keys = _sortKeys.Select(k => k.Date).ToArray();
+        Array.Sort(keys, order); // not stable: restore file order among equal dates below
+        for (int i = 0, j; i < order.Length; i = j)
+        {
+            for (j = i + 1; j < order.Length && keys[j] == keys[i]; j++) { }
+            Array.Sort(order, i, j - i);
+        }
+
+        long moved = 0;
+        for (var i = 0; i < order.Length; i++)
+        {
+            if (order[i] != i) moved++;
+        }
+
+        if (moved > 0)
+        {
+            Repair("sort_by_date");
+            _repairs["sort_by_date"] = moved;
+            Warning(CsvRules.SortedWarning, 0, 0, "", $"{moved} rows were reordered by date");
+        }
+
+        var row = new double[_valueColumns];
+        foreach (var i in order)
+        {
+            Array.Copy(_sortValues, (long)i * _valueColumns, row, 0, _valueColumns);
+            var (date, line, record) = _sortKeys[i];
+            Sequence(date, line, record, row);
+            if (_stop) break;
+        }
+
+        _sortValues = [];
+    }
+
+    private TimeSeriesFrame BuildFrame()
+    {
+        if (!_materialise) return new TimeSeriesFrame([], [], [], 0);
+        var names = _columns.Length > _firstValueField ? _columns[_firstValueField..] : [];
+        var values = new double[_valueCount];
+        Array.Copy(_values, values, _valueCount);
+        var rows = names.Length == 0 ? 0 : (int)(_valueCount / names.Length);
+        return new TimeSeriesFrame(_dates.ToArray(), names, values, rows);
+    }
+
+    private DataQualityReport BuildReport()
+    {
+        var names = _columns.Length > _firstValueField ? _columns[_firstValueField..] : [];
+        var missing = new Dictionary<string, long>(StringComparer.Ordinal);
+        for (var c = 0; c < names.Length && c < _missing.Length; c++) missing[names[c]] = _missing[c];
+        DateOnly? first = null, last = null;
+        if (_materialise && _dates.Count > 0)
+        {
+            first = _dates[0];
+            last = _dates[^1];
+        }
+        else
+        {
+            last = _lastAcceptedDate;
+        }
+
+        // Rows read but never sequenced (reading stopped at the error cap while sorting) count as rejected.
+        var unaccounted = _rowsIn - _accepted - _rejectedByError - _dropped;
+        if (unaccounted > 0) _rejectedByError += unaccounted;
+        return new DataQualityReport
+        {
+            File = _file,
+            Input = _o.Input,
+            Columns = names,
+            RowsIn = _rowsIn,
+            Accepted = _accepted,
+            Rejected = _rejectedByError + _dropped,
+            RejectedByError = _rejectedByError,
+            DroppedByRepair = _dropped,
+            BlankLines = _blank,
+            Bytes = _tok?.BytesRead ?? 0,
+            FirstDate = first ?? _firstAcceptedDate,
+            LastDate = last,
+            MissingByColumn = missing,
+            Repairs = _repairs.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => new RepairCount(kv.Key, kv.Value)).ToArray(),
+            Errors = _errors.ToArray(),
+            Warnings = _warnings.ToArray(),
+            IssueCounts = new SortedDictionary<string, long>(_issueCounts, StringComparer.Ordinal),
+            Truncated = _truncated,
+        };
+    }
+
+    private DateOnly? _firstAcceptedDate;
+    private DateOnly? _lastAcceptedDate;
+
+    private static void Append(ref double[] buffer, ref long count, double[] row)
+    {
+        if (count + row.Length > buffer.Length)
+        {
+            var size = Math.Max(Math.Max(1024, buffer.Length * 2L), count + row.Length);
+            if (size > Array.MaxLength) throw new CsvFatalException(CsvRules.Rows, "too many values to hold in memory", 0, 0);
+            Array.Resize(ref buffer, (int)size);
+        }
+
+        row.CopyTo(buffer, (int)count);
+        count += row.Length;
+    }
+
+    private bool IsMissing(ReadOnlySpan<byte> s)
+    {
+        if (_onlyEmptyIsMissing) return s.IsEmpty;
+        foreach (var t in _missingTokens)
+        {
+            if (s.SequenceEqual(t)) return true;
+        }
+
+        return false;
+    }
+
+    private bool TryParseDate(ReadOnlySpan<byte> s, out DateOnly date)
+    {
+        if (_o.DateFormat == "yyyy-MM-dd") return AsciiBytes.TryParseIsoDate(s, out date);
+        date = default;
+        if (s.Length > 64 || !System.Text.Unicode.Utf8.IsValid(s)) return false;
+        Span<char> chars = stackalloc char[s.Length];
+        var n = Encoding.UTF8.GetChars(s, chars);
+        return DateOnly.TryParseExact(chars[..n], _o.DateFormat, CultureInfo.InvariantCulture, DateTimeStyles.None, out date);
+    }
+
+    private string DescribeBadDate(ReadOnlySpan<byte> s)
+    {
+        var expected = $"expected a date in the format {_o.DateFormat}";
+        if (s.IsEmpty) return "missing date; " + expected;
+        if (s.Length > 10 && (s.IndexOf((byte)'T') > 0 || s.IndexOf((byte)' ') > 0 || s.IndexOf((byte)'Z') > 0 || s.IndexOf((byte)'+') > 0))
+            return "the date has a time or timezone suffix; " + expected;
+        var slash = s.IndexOf((byte)'/');
+        if (slash is 1 or 2) return "ambiguous date (day/month or month/day?); " + expected;
+        if (!System.Text.Unicode.Utf8.IsValid(s)) return "invalid UTF-8 in the date; " + expected;
+        return "not a valid date; " + expected;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private bool TryParseValue(ReadOnlySpan<byte> s, out double value, out string rule, out string message)
+    {
+        rule = "";
+        message = "";
+        bool parsed;
+        if (_plainNumbers)
+        {
+            parsed = FastDouble.TryParse(s, out value);
+        }
+        else
+        {
+            if (_scratch.Length < s.Length) _scratch = new byte[s.Length * 2];
+            var n = 0;
+            var thousands = _o.ThousandsSeparator is { } t ? (byte)t : (byte)0;
+            var dec = (byte)_o.DecimalSeparator;
+            var groupDigits = 0; // digits since the last thousands separator (or the start)
+            var groups = 0;
+            var afterDecimal = false;
+            foreach (var b in s)
+            {
+                if (thousands != 0 && b == thousands)
+                {
+                    // Grouping must be d{1,3}(Td{3})* before the decimal separator, or the conventions are mixed.
+                    if (afterDecimal || (groups == 0 ? groupDigits is < 1 or > 3 : groupDigits != 3))
+                    {
+                        value = 0;
+                        rule = CsvRules.Decimal;
+                        message = $"'{(char)b}' is not a valid thousands separator here (mixed decimal conventions?)";
+                        return false;
+                    }
+
+                    groups++;
+                    groupDigits = 0;
+                    continue;
+                }
+
+                if (b is >= (byte)'0' and <= (byte)'9') groupDigits++;
+                if (b == dec)
+                {
+                    if (groups > 0 && groupDigits != 3)
+                    {
+                        value = 0;
+                        rule = CsvRules.Decimal;
+                        message = "invalid digit grouping before the decimal separator (mixed decimal conventions?)";
+                        return false;
+                    }
+
+                    afterDecimal = true;
+                    _scratch[n++] = (byte)'.';
+                }
+                else if (b is (byte)'.' or (byte)',')
+                {
+                    value = 0;
+                    rule = CsvRules.Decimal;
+                    message = $"'{(char)b}' in a number, but the declared decimal separator is '{_o.DecimalSeparator}'"
+                        + (_o.ThousandsSeparator is { } ts ? $" and the thousands separator '{ts}'" : " and no thousands separator is declared")
+                        + " (mixed conventions?)";
+                    return false;
+                }
+                else
+                {
+                    _scratch[n++] = b;
+                }
+            }
+
+            if (groups > 0 && !afterDecimal && groupDigits != 3)
+            {
+                value = 0;
+                rule = CsvRules.Decimal;
+                message = "invalid digit grouping (mixed decimal conventions?)";
+                return false;
+            }
+
+            parsed = FastDouble.TryParse(_scratch.AsSpan(0, n), out value);
+        }
+
+        if (parsed && double.IsFinite(value)) return true;
+        (rule, message) = parsed ? (CsvRules.NonFinite, "NaN or infinite value (or a number that overflows)") : Classify(s);
+        return false;
+    }
+
+    private (string Rule, string Message) Classify(ReadOnlySpan<byte> s)
+    {
+        if (!System.Text.Unicode.Utf8.IsValid(s)) return (CsvRules.Encoding, "invalid UTF-8 byte sequence");
+        var text = Encoding.UTF8.GetString(s).ToLowerInvariant();
+        if (text.Contains("nan", StringComparison.Ordinal) || text.Contains("inf", StringComparison.Ordinal)
+            || text.Contains('∞', StringComparison.Ordinal) || text.Contains("#ind", StringComparison.Ordinal))
+            return (CsvRules.NonFinite, "NaN or infinity literal in a numeric column");
+        if (NaLikeTokens.Contains(text))
+            return (CsvRules.Number, "a missing-value token that is not in the declared missing-value list (declare it to accept it)");
+        if (_o.DecimalSeparator == '.' && text.Contains(',', StringComparison.Ordinal))
+        {
+            var lastComma = text.LastIndexOf(',');
+            var lastDot = text.LastIndexOf('.');
+            var afterComma = text.Length - lastComma - 1;
+            if (lastDot > lastComma || (afterComma == 3 && lastDot < 0))
+                return (CsvRules.Thousands, "thousands separators in a number, but none is declared");
+            return (CsvRules.Decimal, "',' used as the decimal separator, but the declared decimal separator is '.' (mixed conventions?)");
+        }
+
+        return (CsvRules.Number, "not a number");
+    }
+
+    private string DomainMessage(int c) => _lower[c] switch
+    {
+        0.0 when !_lowerInclusive[c] => "value must be > 0 (zero or negative price; declare the column's domain if negatives are legitimate)",
+        0.0 => "value must be ≥ 0",
+        -1.0 => "simple return must be > -1",
+        -100.0 => "percent return must be > -100",
+        _ => "value outside the column's domain",
+    };
+
+    private static bool AsciiEquals(ReadOnlySpan<byte> field, string name)
+    {
+        var s = AsciiBytes.Trim(field);
+        if (s.Length != name.Length) return false;
+        for (var i = 0; i < s.Length; i++)
+        {
+            if (char.ToUpperInvariant((char)s[i]) != char.ToUpperInvariant(name[i])) return false;
+        }
+
+        return true;
+    }
+
+    private static int InvalidUtf8Index(ReadOnlySpan<byte> s)
+    {
+        var i = 0;
+        while (i < s.Length)
+        {
+            if (System.Text.Rune.DecodeFromUtf8(s[i..], out _, out var used) != System.Buffers.OperationStatus.Done) return i;
+            i += used;
+        }
+
+        return 0;
+    }
+
+    private static int BusinessDaysBetween(DateOnly a, DateOnly b)
+    {
+        // Business days in (a, b]; counts Mon–Fri only.
+        var days = b.DayNumber - a.DayNumber;
+        var weeks = days / 7;
+        var count = weeks * 5;
+        var d = a.AddDays(weeks * 7);
+        while (d < b)
+        {
+            d = d.AddDays(1);
+            if (d.DayOfWeek is not (DayOfWeek.Saturday or DayOfWeek.Sunday)) count++;
+        }
+
+        return count;
+    }
+
+    private static string Iso(DateOnly d) => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    private void Repair(string name) => _repairs[name] = _repairs.GetValueOrDefault(name) + 1;
+
+    private void Error(string rule, long line, long record, int column, string columnName, string message,
+        ReadOnlySpan<byte> raw = default, long byteOffset = -1)
+    {
+        string? value = null;
+        if (_o.ShowValues && !raw.IsEmpty)
+        {
+            value = Encoding.UTF8.GetString(raw);
+            message += $" (value \"{value}\")";
+        }
+
+        AddIssue(new DataIssue(IssueSeverity.Error, rule, _file, line, record, column, columnName, message, value, byteOffset), force: false);
+    }
+
+    private void Warning(string rule, long line, int column, string columnName, string message)
+    {
+        var count = _issueCounts.GetValueOrDefault(rule);
+        _issueCounts[rule] = count + 1;
+        if (count < _o.MaxWarningsPerRule)
+            _warnings.Add(new DataIssue(IssueSeverity.Warning, rule, _file, line, line > 0 ? _rowsIn : 0, column, columnName, message));
+    }
+
+    private void AddIssue(DataIssue issue, bool force)
+    {
+        _issueCounts[issue.Rule] = _issueCounts.GetValueOrDefault(issue.Rule) + 1;
+        if (_errors.Count < _o.MaxErrors || force)
+        {
+            _errors.Add(issue);
+        }
+
+        if (_errors.Count >= _o.MaxErrors && !_stop && !force)
+        {
+            _stop = true;
+            _truncated = true;
+            _errors.Add(new DataIssue(IssueSeverity.Error, CsvRules.TooManyErrors, _file, issue.Line, issue.Record, 0, "",
+                $"stopped after {_o.MaxErrors} errors"));
+            _issueCounts[CsvRules.TooManyErrors] = 1;
+        }
+    }
+}

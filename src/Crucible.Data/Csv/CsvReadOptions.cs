@@ -1,0 +1,166 @@
+using System.Collections.Frozen;
+
+namespace Crucible.Data.Csv;
+
+/// <summary>What to do with a missing value (a token from <see cref="CsvReadOptions.MissingTokens"/>).</summary>
+public enum MissingValuePolicy
+{
+    /// <summary>Strict default: a missing value is error <see cref="CsvRules.Missing"/> and its row is rejected.</summary>
+    Reject,
+
+    /// <summary>Keep it as NaN in the frame; counted per column and reported as warning <see cref="CsvRules.MissingWarning"/>.</summary>
+    Keep,
+
+    /// <summary>Opt-in repair: carry the previous accepted value forward, at most <see cref="CsvReadOptions.ForwardFillLimit"/> rows in a row; counted.</summary>
+    ForwardFill,
+}
+
+/// <summary>What to do with a jump that looks like an unadjusted split or a 100× unit error (prices only).</summary>
+public enum JumpPolicy
+{
+    /// <summary>Strict default: error <see cref="CsvRules.SplitJump"/>. Nothing is ever repaired.</summary>
+    Reject,
+
+    /// <summary>Report warning <see cref="CsvRules.SplitJumpWarning"/> and keep the row unchanged.</summary>
+    Warn,
+}
+
+/// <summary>The allowed range of values in a column.</summary>
+public enum ColumnDomain
+{
+    /// <summary>Follow the input kind: prices &gt; 0, simple returns &gt; −1, percent returns &gt; −100, log returns any finite value.</summary>
+    FromInputKind,
+
+    /// <summary>Any finite value (spreads, rates, futures, P&amp;L).</summary>
+    AnyFinite,
+
+    /// <summary>Finite and ≥ 0.</summary>
+    NonNegative,
+
+    /// <summary>Finite and &gt; 0.</summary>
+    Positive,
+}
+
+/// <summary>
+/// How to read and validate a CSV of time series. Defaults are strict: nothing is repaired unless a repair is
+/// switched on here, and every repair is counted in the <see cref="DataQualityReport"/>.
+/// Parsing never depends on the machine's culture.
+/// </summary>
+public sealed record CsvReadOptions
+{
+    /// <summary>What the values are. Default <see cref="InputKind.Prices"/>.</summary>
+    public InputKind Input { get; init; } = InputKind.Prices;
+
+    /// <summary>Whether the first column holds dates. Default true.</summary>
+    public bool HasDateColumn { get; init; } = true;
+
+    /// <summary>The date column's header name, compared case-insensitively. Default <c>Date</c>.</summary>
+    public string DateColumnName { get; init; } = "Date";
+
+    /// <summary>
+    /// The exact date format (.NET custom format, invariant culture). Default ISO 8601 <c>yyyy-MM-dd</c>;
+    /// values with a time or timezone suffix, and ambiguous forms such as <c>03/04/2020</c>, are errors.
+    /// </summary>
+    public string DateFormat { get; init; } = "yyyy-MM-dd";
+
+    /// <summary>The field delimiter. Default <c>,</c>; EU files often use <c>;</c>.</summary>
+    public char Delimiter { get; init; } = ',';
+
+    /// <summary>The decimal separator. Default <c>.</c>; <c>,</c> is accepted for EU files (then the delimiter must differ).</summary>
+    public char DecimalSeparator { get; init; } = '.';
+
+    /// <summary>The thousands separator, or null (default) when values must not contain one.</summary>
+    public char? ThousandsSeparator { get; init; }
+
+    /// <summary>
+    /// The explicit list of tokens that mean "missing", compared exactly after trimming spaces. Default: only the empty field.
+    /// There is no implicit pandas-style set: <c>NA</c> is a parse error unless listed.
+    /// </summary>
+    public IReadOnlySet<string> MissingTokens { get; init; } = FrozenSet.Create(StringComparer.Ordinal, "");
+
+    /// <summary>What to do with missing values. Default <see cref="MissingValuePolicy.Reject"/>.</summary>
+    public MissingValuePolicy Missing { get; init; } = MissingValuePolicy.Reject;
+
+    /// <summary>With <see cref="MissingValuePolicy.ForwardFill"/>: the most consecutive rows a value may be carried. Default 5.</summary>
+    public int ForwardFillLimit { get; init; } = 5;
+
+    /// <summary>Opt-in repair: sort rows by date instead of rejecting out-of-order rows. Counted. Default false.</summary>
+    public bool SortByDate { get; init; }
+
+    /// <summary>Opt-in repair: drop rows that exactly duplicate the previous row (same date, same values). Counted. Default false.</summary>
+    public bool DropExactDuplicates { get; init; }
+
+    /// <summary>Gaps longer than this many business days (Mon–Fri) between consecutive rows give a warning. Default 5.</summary>
+    public int MaxGapBusinessDays { get; init; } = 5;
+
+    /// <summary>Whether rows dated on a weekend give a warning. Default true.</summary>
+    public bool WarnOnWeekend { get; init; } = true;
+
+    /// <summary>
+    /// Per-column domains by header name. Columns not listed use <see cref="ColumnDomain.FromInputKind"/>, except a
+    /// column named <c>Volume</c> in a price file, which is <see cref="ColumnDomain.NonNegative"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, ColumnDomain> ColumnDomains { get; init; } = new Dictionary<string, ColumnDomain>();
+
+    /// <summary>
+    /// Prices only (columns with a strictly positive domain): a move with <c>|ln(p_t/p_{t-1})| &gt;</c> this value whose
+    /// ratio (or inverse ratio) is within <see cref="SplitRatioTolerance"/> of a split factor k in 2..20 or of 100 is
+    /// flagged. Default ln(1.8).
+    /// </summary>
+    public double SplitLogReturnThreshold { get; init; } = Math.Log(1.8);
+
+    /// <summary>Relative tolerance for "close to an integer ratio" (a split day's own move is included). Default 0.05.</summary>
+    public double SplitRatioTolerance { get; init; } = 0.05;
+
+    /// <summary>What to do with suspected splits and 100× errors. Default <see cref="JumpPolicy.Reject"/>.</summary>
+    public JumpPolicy Jumps { get; init; } = JumpPolicy.Reject;
+
+    /// <summary>Check Open/High/Low/Close columns (found by name, case-insensitive) for impossible bars. Default true.</summary>
+    public bool CheckOhlc { get; init; } = true;
+
+    /// <summary>Cap on a field's length in bytes. Default 4096.</summary>
+    public int MaxFieldLength { get; init; } = 4096;
+
+    /// <summary>Cap on a record's length in bytes (quoted fields may span lines). Default 16 MiB.</summary>
+    public int MaxRecordLength { get; init; } = 16 << 20;
+
+    /// <summary>Cap on the number of columns. Default 10,000.</summary>
+    public int MaxColumns { get; init; } = 10_000;
+
+    /// <summary>Cap on the number of data rows. Default 100 million.</summary>
+    public long MaxRows { get; init; } = 100_000_000;
+
+    /// <summary>Collect-all mode stops after this many errors (then reports <see cref="CsvRules.TooManyErrors"/>). Default 100.</summary>
+    public int MaxErrors { get; init; } = 100;
+
+    /// <summary>Each warning rule keeps this many detailed entries; all are counted. Default 20.</summary>
+    public int MaxWarningsPerRule { get; init; } = 20;
+
+    /// <summary>
+    /// Whether raw cell values may appear in messages and reports. Default false: data may be confidential,
+    /// so errors name line, column and rule only.
+    /// </summary>
+    public bool ShowValues { get; init; }
+
+    /// <summary>The strict defaults.</summary>
+    public static CsvReadOptions Default { get; } = new();
+
+    /// <summary>Checks the options themselves; throws <see cref="InvalidInputException"/> for contradictory settings.</summary>
+    public void Validate()
+    {
+        if (Delimiter == DecimalSeparator)
+            throw new InvalidInputException("OPT-E", $"the delimiter and the decimal separator are both '{Delimiter}'");
+        // The thousands separator may equal the delimiter: such values are quoted ("1,234,567").
+        if (ThousandsSeparator is { } t && t == DecimalSeparator)
+            throw new InvalidInputException("OPT-E", $"the thousands separator '{t}' is also the decimal separator");
+        if (Delimiter is '"' or '\r' or '\n' || Delimiter > 127)
+            throw new InvalidInputException("OPT-E", "the delimiter must be an ASCII character other than a quote or line break");
+        if (DecimalSeparator is not ('.' or ','))
+            throw new InvalidInputException("OPT-E", "the decimal separator must be '.' or ','");
+        if (ThousandsSeparator is { } ts && ts is not ('.' or ',' or '\'' or ' ' or '_'))
+            throw new InvalidInputException("OPT-E", "the thousands separator must be one of . , ' space _");
+        if (ForwardFillLimit < 0 || MaxGapBusinessDays < 1 || MaxFieldLength < 16 || MaxColumns < 1 || MaxRows < 1 || MaxErrors < 1
+            || MaxRecordLength < MaxFieldLength || MaxWarningsPerRule < 0)
+            throw new InvalidInputException("OPT-E", "a limit in the CSV options is out of range");
+    }
+}

@@ -1,0 +1,97 @@
+namespace Crucible.Data.Transforms;
+
+/// <summary>The kinds of series transforms, as stored in JSON.</summary>
+public enum TransformKind
+{
+    /// <summary><see cref="LogReturnTransform"/>.</summary>
+    LogReturn,
+
+    /// <summary><see cref="StandardScaler"/>.</summary>
+    StandardScaler,
+
+    /// <summary><see cref="QuantileNormalTransform"/>.</summary>
+    QuantileNormal,
+
+    /// <summary><see cref="VolatilityScaler"/>.</summary>
+    VolatilityScaler,
+}
+
+/// <summary>
+/// The frozen state of a fitted transform: its kind, the columns it was fitted on, named parameter arrays and
+/// named settings. Serialises to JSON exactly (doubles round-trip).
+/// </summary>
+public sealed record TransformState(
+    TransformKind Kind,
+    IReadOnlyList<string> Columns,
+    IReadOnlyDictionary<string, double[]> Arrays,
+    IReadOnlyDictionary<string, string> Settings);
+
+/// <summary>
+/// A preprocessing step for series, scikit-learn style: <see cref="Fit"/> on the train split only, then frozen;
+/// <see cref="Forward"/> and <see cref="Inverse"/> apply it to any frame with the same columns.
+/// Leakage-safe by construction: nothing after <see cref="Fit"/> changes the state.
+/// </summary>
+public interface ISeriesTransform
+{
+    /// <summary>Which transform this is.</summary>
+    TransformKind Kind { get; }
+
+    /// <summary>Whether <see cref="Fit"/> has been called (or the state was loaded).</summary>
+    bool IsFitted { get; }
+
+    /// <summary>Learns the parameters from <paramref name="train"/> (the train split only). Refits replace the state.</summary>
+    void Fit(TimeSeriesFrame train);
+
+    /// <summary>Applies the transform.</summary>
+    TimeSeriesFrame Forward(TimeSeriesFrame frame);
+
+    /// <summary>Undoes <see cref="Forward"/>: <c>Inverse(Forward(x)) ≈ x</c> up to rounding.</summary>
+    TimeSeriesFrame Inverse(TimeSeriesFrame frame);
+
+    /// <summary>The frozen state, for JSON.</summary>
+    TransformState ToState();
+}
+
+/// <summary>Shared checks for transforms.</summary>
+internal static class TransformGuard
+{
+    public static void RequireFitted(bool fitted, TransformKind kind)
+    {
+        if (!fitted) throw new InvalidInputException(Csv.CsvRules.Transform, $"the {kind} transform is used before it was fitted");
+    }
+
+    public static void RequireColumns(IReadOnlyList<string> fitted, TimeSeriesFrame frame, TransformKind kind)
+    {
+        if (!fitted.SequenceEqual(frame.Columns, StringComparer.Ordinal))
+        {
+            throw new InvalidInputException(Csv.CsvRules.Transform,
+                $"the {kind} transform was fitted on columns [{string.Join(", ", fitted)}] but got [{string.Join(", ", frame.Columns)}]");
+        }
+    }
+
+    public static void RequireRows(TimeSeriesFrame frame, int min, TransformKind kind)
+    {
+        if (frame.RowCount < min)
+            throw new InvalidInputException(Csv.CsvRules.Transform, $"the {kind} transform needs at least {min} rows to fit, got {frame.RowCount}");
+    }
+
+    public static void RequireFinite(TimeSeriesFrame frame, TransformKind kind)
+    {
+        foreach (var v in frame.Values)
+        {
+            if (!double.IsFinite(v))
+                throw new InvalidInputException(Csv.CsvRules.Transform, $"the {kind} transform cannot be fitted on NaN or infinite values");
+        }
+    }
+
+    public static double[] Array(TransformState state, string name, int length)
+    {
+        if (!state.Arrays.TryGetValue(name, out var a) || a.Length != length)
+            throw new InvalidInputException(Csv.CsvRules.Transform, $"transform state {state.Kind} lacks array '{name}' of length {length}");
+        return a;
+    }
+
+    public static string Setting(TransformState state, string name) =>
+        state.Settings.TryGetValue(name, out var s) ? s
+            : throw new InvalidInputException(Csv.CsvRules.Transform, $"transform state {state.Kind} lacks setting '{name}'");
+}

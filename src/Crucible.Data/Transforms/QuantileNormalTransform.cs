@@ -1,0 +1,160 @@
+using System.Globalization;
+using Crucible.Data.Statistics;
+
+namespace Crucible.Data.Transforms;
+
+/// <summary>
+/// Rank / quantile-to-normal transform for heavy-tailed series (per column). At <see cref="Fit"/> it keeps up to
+/// <see cref="MaxKnots"/> knots <c>(x_k, z_k)</c>: train order statistics <c>x_k</c> and the normal quantiles
+/// <c>z_k = Φ⁻¹((i_k + 0.5) / n)</c> of their Hazen plotting positions (tied values share one knot, with the mean z).
+/// <see cref="Forward"/> interpolates linearly between knots, a monotone piecewise-linear map from x to z (the
+/// empirical CDF composed with Φ⁻¹, interpolated in z-space). Beyond the train range it extrapolates linearly with
+/// the slope of the outermost segment on each side, so every real value has an image and
+/// <see cref="Inverse"/> (the same map with x and z swapped) works for any z, including values outside the
+/// train range; tails beyond the train extremes are therefore linear in z, not re-estimated.
+/// Needs at least two distinct finite values per column.
+/// </summary>
+public sealed class QuantileNormalTransform : ISeriesTransform
+{
+    private string[] _columns = [];
+    private double[][] _x = [];
+    private double[][] _z = [];
+
+    /// <summary>Creates an unfitted transform with at most <paramref name="maxKnots"/> knots per column (≥ 2).</summary>
+    public QuantileNormalTransform(int maxKnots = 1000)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxKnots, 2);
+        MaxKnots = maxKnots;
+    }
+
+    /// <summary>The maximum number of knots per column.</summary>
+    public int MaxKnots { get; }
+
+    /// <inheritdoc />
+    public TransformKind Kind => TransformKind.QuantileNormal;
+
+    /// <inheritdoc />
+    public bool IsFitted { get; private set; }
+
+    /// <inheritdoc />
+    public void Fit(TimeSeriesFrame train)
+    {
+        TransformGuard.RequireRows(train, 2, Kind);
+        TransformGuard.RequireFinite(train, Kind);
+        var d = train.ColumnCount;
+        _columns = train.Columns.ToArray();
+        _x = new double[d][];
+        _z = new double[d][];
+        for (var c = 0; c < d; c++)
+        {
+            var sorted = train.Column(c);
+            Array.Sort(sorted);
+            var n = sorted.Length;
+            var k = Math.Min(MaxKnots, n);
+            var xs = new List<double>(k);
+            var zs = new List<double>(k);
+            var tied = 0;
+            for (var j = 0; j < k; j++)
+            {
+                var i = (int)Math.Round((double)j * (n - 1) / (k - 1));
+                var x = sorted[i];
+                var z = NormalDistribution.InvCdf((i + 0.5) / n);
+                if (xs.Count > 0 && xs[^1] == x)
+                {
+                    tied++;
+                    zs[^1] += (z - zs[^1]) / (tied + 1); // running mean of the tied knots' z
+                    continue;
+                }
+
+                tied = 0;
+                xs.Add(x);
+                zs.Add(z);
+            }
+
+            if (xs.Count < 2)
+            {
+                throw new InvalidInputException(Csv.CsvRules.Transform,
+                    $"column '{_columns[c]}' has fewer than two distinct values; the quantile transform cannot be fitted");
+            }
+
+            _x[c] = xs.ToArray();
+            _z[c] = zs.ToArray();
+        }
+
+        IsFitted = true;
+    }
+
+    /// <inheritdoc />
+    public TimeSeriesFrame Forward(TimeSeriesFrame frame) => Apply(frame, inverse: false);
+
+    /// <inheritdoc />
+    public TimeSeriesFrame Inverse(TimeSeriesFrame frame) => Apply(frame, inverse: true);
+
+    private TimeSeriesFrame Apply(TimeSeriesFrame frame, bool inverse)
+    {
+        TransformGuard.RequireFitted(IsFitted, Kind);
+        TransformGuard.RequireColumns(_columns, frame, Kind);
+        var d = frame.ColumnCount;
+        var result = new double[frame.Values.Length];
+        for (var i = 0; i < result.Length; i++)
+        {
+            var c = i % d;
+            result[i] = inverse ? Interpolate(_z[c], _x[c], frame.Values[i]) : Interpolate(_x[c], _z[c], frame.Values[i]);
+        }
+
+        return frame.WithValues(result);
+    }
+
+    /// <summary>Piecewise-linear map through strictly increasing knots <paramref name="from"/> → <paramref name="to"/>, extrapolated linearly.</summary>
+    private static double Interpolate(double[] from, double[] to, double v)
+    {
+        if (double.IsNaN(v)) return double.NaN;
+        int lo;
+        if (v <= from[0]) lo = 0;
+        else if (v >= from[^1]) lo = from.Length - 2;
+        else
+        {
+            var i = Array.BinarySearch(from, v);
+            if (i >= 0) return to[i];
+            lo = ~i - 1;
+        }
+
+        var slope = (to[lo + 1] - to[lo]) / (from[lo + 1] - from[lo]);
+        return to[lo] + (v - from[lo]) * slope;
+    }
+
+    /// <inheritdoc />
+    public TransformState ToState()
+    {
+        TransformGuard.RequireFitted(IsFitted, Kind);
+        var arrays = new Dictionary<string, double[]>();
+        for (var c = 0; c < _columns.Length; c++)
+        {
+            arrays[$"x{c}"] = _x[c];
+            arrays[$"z{c}"] = _z[c];
+        }
+
+        return new TransformState(Kind, _columns, arrays,
+            new Dictionary<string, string> { ["max_knots"] = MaxKnots.ToString(CultureInfo.InvariantCulture) });
+    }
+
+    /// <summary>Restores a fitted transform from its state.</summary>
+    public static QuantileNormalTransform FromState(TransformState state)
+    {
+        var t = new QuantileNormalTransform(int.Parse(TransformGuard.Setting(state, "max_knots"), CultureInfo.InvariantCulture))
+        {
+            _columns = state.Columns.ToArray(),
+        };
+        var d = t._columns.Length;
+        t._x = new double[d][];
+        t._z = new double[d][];
+        for (var c = 0; c < d; c++)
+        {
+            t._x[c] = state.Arrays.TryGetValue($"x{c}", out var x) ? x : throw new InvalidInputException(Csv.CsvRules.Transform, $"missing knots x{c}");
+            t._z[c] = TransformGuard.Array(state, $"z{c}", x.Length);
+        }
+
+        t.IsFitted = true;
+        return t;
+    }
+}

@@ -1,0 +1,89 @@
+namespace Crucible.Data.Transforms;
+
+/// <summary>
+/// Per-column standardisation <c>(x − mean) / sd</c>, with the train mean and population standard deviation
+/// (divisor n). A column with zero spread keeps scale 1. Inverse: <c>y · sd + mean</c>.
+/// </summary>
+public sealed class StandardScaler : ISeriesTransform
+{
+    private string[] _columns = [];
+    private double[] _mean = [];
+    private double[] _scale = [];
+
+    /// <inheritdoc />
+    public TransformKind Kind => TransformKind.StandardScaler;
+
+    /// <inheritdoc />
+    public bool IsFitted { get; private set; }
+
+    /// <summary>The frozen per-column means.</summary>
+    public IReadOnlyList<double> Mean => _mean;
+
+    /// <summary>The frozen per-column scales (population standard deviations, or 1 for constant columns).</summary>
+    public IReadOnlyList<double> Scale => _scale;
+
+    /// <inheritdoc />
+    public void Fit(TimeSeriesFrame train)
+    {
+        TransformGuard.RequireRows(train, 1, Kind);
+        TransformGuard.RequireFinite(train, Kind);
+        var d = train.ColumnCount;
+        _columns = train.Columns.ToArray();
+        _mean = new double[d];
+        _scale = new double[d];
+        for (var c = 0; c < d; c++)
+        {
+            var col = train.Column(c);
+            var mean = col.Average();
+            var ss = 0.0;
+            foreach (var v in col) ss += (v - mean) * (v - mean);
+            var sd = Math.Sqrt(ss / col.Length);
+            _mean[c] = mean;
+            _scale[c] = sd > 0 && double.IsFinite(sd) ? sd : 1.0;
+        }
+
+        IsFitted = true;
+    }
+
+    /// <inheritdoc />
+    public TimeSeriesFrame Forward(TimeSeriesFrame frame) => Apply(frame, inverse: false);
+
+    /// <inheritdoc />
+    public TimeSeriesFrame Inverse(TimeSeriesFrame frame) => Apply(frame, inverse: true);
+
+    private TimeSeriesFrame Apply(TimeSeriesFrame frame, bool inverse)
+    {
+        TransformGuard.RequireFitted(IsFitted, Kind);
+        TransformGuard.RequireColumns(_columns, frame, Kind);
+        var d = frame.ColumnCount;
+        var result = new double[frame.Values.Length];
+        for (var i = 0; i < result.Length; i++)
+        {
+            var c = i % d;
+            result[i] = inverse ? frame.Values[i] * _scale[c] + _mean[c] : (frame.Values[i] - _mean[c]) / _scale[c];
+        }
+
+        return frame.WithValues(result);
+    }
+
+    /// <inheritdoc />
+    public TransformState ToState()
+    {
+        TransformGuard.RequireFitted(IsFitted, Kind);
+        return new TransformState(Kind, _columns,
+            new Dictionary<string, double[]> { ["mean"] = _mean, ["scale"] = _scale }, new Dictionary<string, string>());
+    }
+
+    /// <summary>Restores a fitted scaler from its state.</summary>
+    public static StandardScaler FromState(TransformState state)
+    {
+        var d = state.Columns.Count;
+        return new StandardScaler
+        {
+            _columns = state.Columns.ToArray(),
+            _mean = TransformGuard.Array(state, "mean", d),
+            _scale = TransformGuard.Array(state, "scale", d),
+            IsFitted = true,
+        };
+    }
+}

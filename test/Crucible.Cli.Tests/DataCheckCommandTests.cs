@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Crucible.Cli.Tests;
+
+/// <summary>
+/// <c>crucible data check</c> end to end, in a child process of the built CLI: exit code, rule, location,
+/// no stack trace, and no confidential values unless <c>--show-values</c>.
+/// </summary>
+public class DataCheckCommandTests
+{
+    private static string Fixture(string name)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Crucible.slnx")))
+                return Path.Combine(dir.FullName, "test", "Crucible.Data.Tests", "TestData", name);
+        }
+
+        throw new InvalidOperationException("Crucible.slnx not found above " + AppContext.BaseDirectory);
+    }
+
+    private static (int Exit, string Stdout, string Stderr) Crucible(params string[] args)
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "crucible.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var p = Process.Start(start)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result, stderr);
+    }
+
+    public static TheoryData<string, int, string> Fixtures => new()
+    {
+        { "01_missing_na_token.csv", 2, "3:2: error [CSV-E-NUM]" },
+        { "01_missing_empty.csv", 2, "4:3: error [CSV-E-MISSING]" },
+        { "02_non_trading_days.csv", 0, "4:1: warning [CSV-W-WEEKEND]" },
+        { "03_duplicate_exact.csv", 2, "4:1: error [CSV-E-DUPDATE]" },
+        { "03_duplicate_conflict.csv", 2, "4:1: error [CSV-E-DUPDATE]: conflicting duplicate date 2020-01-03: lines 3 and 4" },
+        { "04_unsorted.csv", 2, "4:1: error [CSV-E-UNSORTED]" },
+        { "05_nonpositive_price.csv", 2, "4:2: error [CSV-E-DOMAIN]" },
+        { "06_split_jump.csv", 2, "4:2: error [CSV-E-SPLIT]" },
+        { "07_nan_inf.csv", 2, "3:2: error [CSV-E-NONFINITE]" },
+        { "08_mixed_decimal.csv", 2, "1:1: error [CSV-E-HEADER]" },
+        { "09_utf8_bom.csv", 0, "result:    usable" },
+        { "09_utf16.csv", 2, "1:0: error [CSV-E-ENCODING]" },
+        { "09_latin1_header.csv", 2, "1:3: error [CSV-E-ENCODING]" },
+        { "09_invalid_utf8_value.csv", 2, "3:3: error [CSV-E-ENCODING]" },
+        { "10_unterminated_quote.csv", 2, "3:2: error [CSV-E-QUOTE]" },
+        { "10_huge_field.csv", 2, "3:2: error [CSV-E-FIELDLEN]" },
+        { "11_ragged.csv", 2, "3:0: error [CSV-E-FIELDS]: expected 3 fields, saw 4" },
+        { "12_ohlc.csv", 2, "3:3: error [CSV-E-OHLC]" },
+        { "13_ambiguous_date.csv", 2, "3:1: error [CSV-E-DATE]" },
+        { "13_timezone_suffix.csv", 2, "3:1: error [CSV-E-DATE]" },
+        { "14_crlf_trailing.csv", 0, "result:    usable" },
+        { "14_cr_only.csv", 0, "result:    usable" },
+        { "14_repeated_header.csv", 2, "4:0: error [CSV-E-HEADER]" },
+        { "15_thousands.csv", 2, "2:3: error [CSV-E-THOUSANDS]" },
+        { "16_injection.csv", 2, "3:2: error [CSV-E-NUM]" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Fixtures))]
+    public void DataCheck_Fixture_ExitCodeAndRule(string fixture, int exit, string expected)
+    {
+        var (code, stdout, stderr) = Crucible("data", "check", "--data", Fixture(fixture));
+        Assert.Equal(exit, code);
+        Assert.Contains(expected, stdout, StringComparison.Ordinal);
+        if (exit == 2) Assert.Contains(expected, stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stdout + stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", stdout + stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DataCheck_RepairOptions_MakeFilesUsable_AndAreCounted()
+    {
+        var (code, stdout, _) = Crucible("data", "check", "--data", Fixture("03_duplicate_exact.csv"), "--dedupe");
+        Assert.Equal(0, code);
+        Assert.Contains("repairs:   drop_exact_duplicates=1", stdout, StringComparison.Ordinal);
+        Assert.Contains("rows in:   4 = accepted 3 + rejected 1 (errors 0, dropped by repair 1)", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DataCheck_EuropeanOptions_ReportMixedDecimalLine()
+    {
+        var (code, stdout, _) = Crucible("data", "check", "--data", Fixture("08_mixed_decimal.csv"),
+            "--delimiter", ";", "--decimal", ",", "--thousands", ".");
+        Assert.Equal(2, code);
+        Assert.Contains("08_mixed_decimal.csv:4:2: error [CSV-E-DECIMAL]", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DataCheck_PercentInput_ChecksReturnDomain()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"crucible-pct-{Environment.ProcessId}.csv");
+        File.WriteAllText(path, "Date,A\n2020-01-02,-0.5\n2020-01-03,-100\n");
+        try
+        {
+            var (code, stdout, _) = Crucible("data", "check", "--data", path, "--input", "percent");
+            Assert.Equal(2, code);
+            Assert.Contains(":3:2: error [CSV-E-DOMAIN]: percent return must be > -100", stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void DataCheck_SentinelValue_HiddenUnlessShowValues()
+    {
+        const string sentinel = "-999.12345SECRET";
+        var (code, stdout, stderr) = Crucible("data", "check", "--data", Fixture("sentinel.csv"));
+        Assert.Equal(2, code);
+        Assert.DoesNotContain(sentinel, stdout + stderr, StringComparison.Ordinal);
+        var json = Crucible("data", "check", "--data", Fixture("sentinel.csv"), "--json");
+        Assert.DoesNotContain(sentinel, json.Stdout + json.Stderr, StringComparison.Ordinal);
+
+        var shown = Crucible("data", "check", "--data", Fixture("sentinel.csv"), "--show-values");
+        Assert.Contains(sentinel, shown.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DataCheck_Json_IsMachineReadableAndReconciles()
+    {
+        var (code, stdout, _) = Crucible("data", "check", "--data", Fixture("11_ragged.csv"), "--json");
+        Assert.Equal(2, code);
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        Assert.Equal(4, root.GetProperty("rows_in").GetInt64());
+        Assert.Equal(root.GetProperty("rows_in").GetInt64(), root.GetProperty("accepted").GetInt64() + root.GetProperty("rejected").GetInt64());
+        var error = root.GetProperty("errors")[0];
+        Assert.Equal("CSV-E-FIELDS", error.GetProperty("rule").GetString());
+        Assert.Equal(3, error.GetProperty("line").GetInt64());
+    }
+
+    [Fact]
+    public void DataCheck_DomainOption_AllowsDeclaredNegatives()
+    {
+        var strict = Crucible("data", "check", "--data", Fixture("05_nonpositive_price.csv"));
+        Assert.Contains("5:3: error [CSV-E-DOMAIN]", strict.Stdout, StringComparison.Ordinal);
+        var (code, stdout, _) = Crucible("data", "check", "--data", Fixture("05_nonpositive_price.csv"), "--domain", "TLT=any");
+        Assert.Equal(2, code); // the zero SPY price is still an error
+        Assert.Contains("4:2: error [CSV-E-DOMAIN]", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("5:3: error", stdout, StringComparison.Ordinal);
+        Assert.Equal(2, Crucible("data", "check", "--data", Fixture("05_nonpositive_price.csv"), "--domain", "TLT=weird").Exit);
+    }
+
+    [Fact]
+    public void DataCheck_MissingFile_Exit2WithRule()
+    {
+        var (code, _, stderr) = Crucible("data", "check", "--data", "/nonexistent/prices.csv");
+        Assert.Equal(2, code);
+        Assert.Contains("error [CSV-E-FILE]: file not found", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DataCheck_BadOption_Exit2WithoutStackTrace()
+    {
+        var (code, stdout, stderr) = Crucible("data", "check", "--data", Fixture("11_ragged.csv"), "--decimal", "xx");
+        Assert.Equal(2, code);
+        Assert.Contains("error [OPT-E]", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stdout + stderr, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,451 @@
+using Crucible.Data.Csv;
+
+namespace Crucible.Data.Tests.Csv;
+
+/// <summary>One test per RELIABILITY.md §6.2 fixture class: declared outcome, rule, line, column and message.</summary>
+public class CsvFixtureTests
+{
+    private static DataQualityReport Check(string fixture, CsvReadOptions? options = null)
+    {
+        var report = CsvSeriesReader.Validate(TestFiles.Fixture(fixture), options);
+        Assert.True(report.Reconciles, $"rows_in {report.RowsIn} != accepted {report.Accepted} + rejected {report.Rejected}");
+        var (frame, readReport) = CsvSeriesReader.Read(TestFiles.Fixture(fixture), options);
+        Assert.Equal(report.ToJson(), readReport.ToJson()); // validating and reading give the same report
+        Assert.Equal(report.Accepted, frame.RowCount);
+        return report;
+    }
+
+    private static DataIssue SingleError(DataQualityReport report, string rule)
+    {
+        Assert.False(report.Usable);
+        var issue = Assert.Single(report.Errors, e => e.Rule == rule);
+        Assert.Equal(IssueSeverity.Error, issue.Severity);
+        return issue;
+    }
+
+    [Fact]
+    public void Class01_UnlistedNaToken_IsNumberError()
+    {
+        var r = Check("01_missing_na_token.csv");
+        var e = SingleError(r, CsvRules.Number);
+        Assert.Equal((3L, 2, "SPY"), (e.Line, e.Column, e.ColumnName));
+        Assert.Contains("not in the declared missing-value list", e.Message, StringComparison.Ordinal);
+        Assert.Equal((3L, 2L, 1L), (r.RowsIn, r.Accepted, r.Rejected));
+    }
+
+    [Fact]
+    public void Class01_NaToken_AcceptedWhenListed_AndCountedPerColumn()
+    {
+        var options = new CsvReadOptions { MissingTokens = new HashSet<string> { "", "NA" }, Missing = MissingValuePolicy.Keep };
+        var r = Check("01_missing_na_token.csv", options);
+        Assert.True(r.Usable);
+        Assert.Equal(1, r.MissingByColumn["SPY"]);
+        Assert.Equal(0, r.MissingByColumn["TLT"]);
+        Assert.Equal(1, r.IssueCounts[CsvRules.MissingWarning]);
+        var (frame, _) = CsvSeriesReader.Read(TestFiles.Fixture("01_missing_na_token.csv"), options);
+        Assert.True(double.IsNaN(frame[1, 0]));
+    }
+
+    [Fact]
+    public void Class01_EmptyValue_RejectedByDefault()
+    {
+        var r = Check("01_missing_empty.csv");
+        var e = SingleError(r, CsvRules.Missing);
+        Assert.Equal((4L, 3, "TLT"), (e.Line, e.Column, e.ColumnName));
+        Assert.Equal(1, r.MissingByColumn["TLT"]);
+    }
+
+    [Fact]
+    public void Class01_EmptyValue_ForwardFilledWhenConfigured_AndCounted()
+    {
+        var options = new CsvReadOptions { Missing = MissingValuePolicy.ForwardFill, ForwardFillLimit = 1 };
+        var r = Check("01_missing_empty.csv", options);
+        Assert.True(r.Usable);
+        Assert.Equal(new RepairCount("forward_fill", 1), Assert.Single(r.Repairs));
+        var (frame, _) = CsvSeriesReader.Read(TestFiles.Fixture("01_missing_empty.csv"), options);
+        Assert.Equal(140.3, frame[2, 1]);
+    }
+
+    [Fact]
+    public void Class01_ForwardFill_RefusesBeyondLimit()
+    {
+        var csv = "Date,A\n2020-01-02,1\n2020-01-03,\n2020-01-06,\n2020-01-07,2\n";
+        var r = CsvSeriesReader.Validate(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(csv)), "ffill.csv",
+            new CsvReadOptions { Missing = MissingValuePolicy.ForwardFill, ForwardFillLimit = 1 });
+        var e = SingleError(r, CsvRules.Missing);
+        Assert.Equal((4L, 2), (e.Line, e.Column));
+        Assert.Contains("forward-fill limit of 1", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Class02_NonTradingDays_AreWarningsNotErrors()
+    {
+        var r = Check("02_non_trading_days.csv");
+        Assert.True(r.Usable);
+        var weekend = Assert.Single(r.Warnings, w => w.Rule == CsvRules.WeekendWarning);
+        Assert.Equal(4L, weekend.Line);
+        Assert.Contains("Saturday", weekend.Message, StringComparison.Ordinal);
+        var gap = Assert.Single(r.Warnings, w => w.Rule == CsvRules.GapWarning);
+        Assert.Equal(6L, gap.Line);
+        Assert.Contains("gap of 10 business days", gap.Message, StringComparison.Ordinal);
+        Assert.Equal(5L, r.Accepted);
+    }
+
+    [Fact]
+    public void Class03_ExactDuplicate_IsErrorUnlessDeduplicationEnabled()
+    {
+        var strict = Check("03_duplicate_exact.csv");
+        var e = SingleError(strict, CsvRules.DuplicateDate);
+        Assert.Equal(4L, e.Line);
+        Assert.Contains("lines 3 and 4 are identical", e.Message, StringComparison.Ordinal);
+
+        var repaired = Check("03_duplicate_exact.csv", new CsvReadOptions { DropExactDuplicates = true });
+        Assert.True(repaired.Usable);
+        Assert.Equal((4L, 3L, 1L, 1L, 0L), (repaired.RowsIn, repaired.Accepted, repaired.Rejected, repaired.DroppedByRepair, repaired.RejectedByError));
+        Assert.Equal(new RepairCount("drop_exact_duplicates", 1), Assert.Single(repaired.Repairs));
+        Assert.Single(repaired.Warnings, w => w.Rule == CsvRules.DuplicateWarning);
+    }
+
+    [Fact]
+    public void Class03_ConflictingDuplicate_ListsBothLines_EvenWithRepairs()
+    {
+        var r = Check("03_duplicate_conflict.csv", new CsvReadOptions { SortByDate = true, DropExactDuplicates = true });
+        var e = SingleError(r, CsvRules.DuplicateDate);
+        Assert.Equal(4L, e.Line);
+        Assert.Contains("conflicting duplicate date 2020-01-03: lines 3 and 4", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Class04_Unsorted_ReportsFirstInversion()
+    {
+        var r = Check("04_unsorted.csv");
+        var e = SingleError(r, CsvRules.Unsorted);
+        Assert.Equal((4L, 1), (e.Line, e.Column));
+        Assert.Contains("2020-01-03 at line 4 comes after 2020-01-06 at line 3", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Class04_Unsorted_SortedWhenConfigured_AndCounted()
+    {
+        var options = new CsvReadOptions { SortByDate = true };
+        var r = Check("04_unsorted.csv", options);
+        Assert.True(r.Usable);
+        Assert.Equal(new RepairCount("sort_by_date", 2), Assert.Single(r.Repairs));
+        var (frame, _) = CsvSeriesReader.Read(TestFiles.Fixture("04_unsorted.csv"), options);
+        Assert.Equal(new DateOnly(2020, 1, 3), frame.Dates[1]);
+        Assert.Equal(101.5, frame[1, 0]);
+    }
+
+    [Fact]
+    public void Class05_ZeroOrNegativePrice_IsDomainError_UnlessDeclared()
+    {
+        var r = Check("05_nonpositive_price.csv");
+        Assert.Equal(2, r.Errors.Count);
+        Assert.All(r.Errors, e => Assert.Equal(CsvRules.Domain, e.Rule));
+        Assert.Equal((4L, 2), (r.Errors[0].Line, r.Errors[0].Column));
+        Assert.Equal((5L, 3), (r.Errors[1].Line, r.Errors[1].Column));
+        Assert.Contains("must be > 0", r.Errors[0].Message, StringComparison.Ordinal);
+
+        var declared = Check("05_nonpositive_price.csv", new CsvReadOptions
+        {
+            ColumnDomains = new Dictionary<string, ColumnDomain> { ["TLT"] = ColumnDomain.AnyFinite },
+        });
+        var only = SingleError(declared, CsvRules.Domain);
+        Assert.Equal(4L, only.Line);
+    }
+
+    [Fact]
+    public void Class06_UnadjustedSplit_FlaggedWithDateAndRatio_NeverRepaired()
+    {
+        var r = Check("06_split_jump.csv");
+        var e = SingleError(r, CsvRules.SplitJump);
+        Assert.Equal((4L, 2, "AAPL"), (e.Line, e.Column, e.ColumnName));
+        Assert.Contains("2020-08-31", e.Message, StringComparison.Ordinal);
+        Assert.Contains("ratio 0.2585", e.Message, StringComparison.Ordinal);
+        Assert.Contains("4:1 split", e.Message, StringComparison.Ordinal);
+
+        var warned = Check("06_split_jump.csv", new CsvReadOptions { Jumps = JumpPolicy.Warn });
+        Assert.True(warned.Usable);
+        Assert.Single(warned.Warnings, w => w.Rule == CsvRules.SplitJumpWarning);
+        var (frame, _) = CsvSeriesReader.Read(TestFiles.Fixture("06_split_jump.csv"), new CsvReadOptions { Jumps = JumpPolicy.Warn });
+        Assert.Equal(129.04, frame[2, 0]); // unchanged
+    }
+
+    [Fact]
+    public void Class06_HundredTimesJump_Flagged()
+    {
+        var csv = "Date,VOD\n2020-01-02,1.52\n2020-01-03,152.0\n";
+        var r = CsvSeriesReader.Validate(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(csv)), "pence.csv");
+        var e = SingleError(r, CsvRules.SplitJump);
+        Assert.Contains("100x unit error", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Class06_VolumeColumn_IsNotAPrice_AndLargeRatiosAreNotSplits()
+    {
+        var csv = "Date,Close,Volume\n2020-01-02,10,1000\n2020-01-03,10.1,2000\n2020-01-06,10.2,0\n";
+        var r = CsvSeriesReader.Validate(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(csv)), "v.csv");
+        Assert.True(r.Usable, r.ToJson());
+        var rates = "Date,Rate\n2020-01-02,0.28\n2020-01-03,0.01\n";
+        var rr = CsvSeriesReader.Validate(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(rates)), "r.csv");
+        Assert.True(rr.Usable, rr.ToJson()); // ratio 28: not a split factor (2..20) nor 100
+    }
+
+    [Fact]
+    public void Class07_NanAndInfinityLiterals_Rejected()
+    {
+        var r = Check("07_nan_inf.csv");
+        Assert.False(r.Usable);
+        Assert.Equal(6, r.Errors.Count);
+        Assert.All(r.Errors, e => Assert.Equal(CsvRules.NonFinite, e.Rule));
+        Assert.Equal(new[] { (3L, 2), (4L, 2), (4L, 3), (5L, 2), (5L, 3), (6L, 2) }, r.Errors.Select(e => (e.Line, e.Column)).ToArray());
+        Assert.Equal((5L, 1L, 4L), (r.RowsIn, r.Accepted, r.Rejected));
+    }
+
+    [Fact]
+    public void Class08_SemicolonFile_WithDefaults_SaysWhichDelimiter()
+    {
+        var r = Check("08_mixed_decimal.csv");
+        var e = SingleError(r, CsvRules.Header);
+        Assert.Equal(1L, e.Line);
+        Assert.Contains("looks ';'-delimited", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Class08_MixedDecimalConventions_ErrorOnFirstConflictingLine()
+    {
+        var eu = new CsvReadOptions { Delimiter = ';', DecimalSeparator = ',', ThousandsSeparator = '.' };
+        var r = Check("08_mixed_decimal.csv", eu);
+        var e = SingleError(r, CsvRules.Decimal);
+        Assert.Equal((4L, 2, "DAX"), (e.Line, e.Column, e.ColumnName));
+        var (frame, _) = CsvSeriesReader.Read(TestFiles.Fixture("08_mixed_decimal.csv"), eu);
+        Assert.Equal(13385.93, frame[0, 0]);
+        Assert.Equal(171.20, frame[0, 1]);
+    }
+
+    [Fact]
+    public void Class08_EuDecimalWithoutThousands_DotIsDecimalError()
+    {
+        var r = Check("08_mixed_decimal.csv", new CsvReadOptions { Delimiter = ';', DecimalSeparator = ',' });
+        Assert.Equal(CsvRules.Decimal, r.Errors[0].Rule);
+        Assert.Equal((2L, 2), (r.Errors[0].Line, r.Errors[0].Column));
+    }
+
+    [Fact]
+    public void Class09_Utf8Bom_Stripped()
+    {
+        var r = Check("09_utf8_bom.csv");
+        Assert.True(r.Usable);
+        Assert.Equal(["SPY", "TLT"], r.Columns);
+        var (frame, _) = CsvSeriesReader.Read(TestFiles.Fixture("09_utf8_bom.csv"));
+        Assert.Equal(new DateOnly(2020, 1, 2), frame.Dates[0]);
+    }
+
+    [Fact]
+    public void Class09_Utf16_RejectedClearly()
+    {
+        var e = SingleError(Check("09_utf16.csv"), CsvRules.Encoding);
+        Assert.Contains("UTF-16", e.Message, StringComparison.Ordinal);
+        Assert.Equal(1L, e.Line);
+    }
+
+    [Fact]
+    public void Class09_Latin1Header_InvalidUtf8_WithLineAndByteOffset()
+    {
+        var e = SingleError(Check("09_latin1_header.csv"), CsvRules.Encoding);
+        Assert.Equal((1L, 3), (e.Line, e.Column));
+        Assert.Equal(12L, e.ByteOffset); // "Date,SPY,Caf" is bytes 0..11; the Latin-1 é is byte 12
+    }
+
+    [Fact]
+    public void Class09_InvalidUtf8InValue_WithByteOffset()
+    {
+        var e = SingleError(Check("09_invalid_utf8_value.csv"), CsvRules.Encoding);
+        Assert.Equal((3L, 3), (e.Line, e.Column));
+        Assert.Equal(13 + 23 + 17L, e.ByteOffset);
+    }
+
+    [Fact]
+    public void Class10_UnterminatedQuote_ReportsStartingLine()
+    {
+        var r = Check("10_unterminated_quote.csv");
+        var e = SingleError(r, CsvRules.Quote);
+        Assert.Equal((3L, 2), (e.Line, e.Column));
+        Assert.Contains("starting at line 3", e.Message, StringComparison.Ordinal);
+        Assert.True(r.Truncated);
+    }
+
+    [Fact]
+    public void Class10_HugeField_TypedErrorNotOutOfMemory()
+    {
+        var e = SingleError(Check("10_huge_field.csv"), CsvRules.FieldLength);
+        Assert.Equal((3L, 2), (e.Line, e.Column));
+        Assert.Contains("4096", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Class10_ColumnAndRowCaps_TypedErrors()
+    {
+        var cols = CsvSeriesReader.Validate(TestFiles.Fixture("clean_prices.csv"), new CsvReadOptions { MaxColumns = 2 });
+        Assert.Equal(CsvRules.Columns, Assert.Single(cols.Errors).Rule);
+        var rows = CsvSeriesReader.Validate(TestFiles.Fixture("clean_prices.csv"), new CsvReadOptions { MaxRows = 2 });
+        var e = Assert.Single(rows.Errors);
+        Assert.Equal((CsvRules.Rows, 4L), (e.Rule, e.Line));
+        Assert.True(rows.Reconciles);
+    }
+
+    [Fact]
+    public void Class11_RaggedRows_ExpectedNSawM()
+    {
+        var r = Check("11_ragged.csv");
+        Assert.Equal(2, r.Errors.Count);
+        Assert.Equal((CsvRules.Fields, 3L, "expected 3 fields, saw 4"), (r.Errors[0].Rule, r.Errors[0].Line, r.Errors[0].Message));
+        Assert.Equal((CsvRules.Fields, 4L, "expected 3 fields, saw 2"), (r.Errors[1].Rule, r.Errors[1].Line, r.Errors[1].Message));
+        Assert.Equal((4L, 2L, 2L), (r.RowsIn, r.Accepted, r.Rejected));
+    }
+
+    [Fact]
+    public void Class11_CollectAll_StopsAfterMaxErrors()
+    {
+        var lines = string.Join("\n", Enumerable.Range(0, 300).Select(i => $"{new DateOnly(2000, 1, 3).AddDays(i):yyyy-MM-dd},1,2"));
+        var csv = "Date,A\n" + lines + "\n";
+        var r = CsvSeriesReader.Validate(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(csv)), "many.csv");
+        Assert.Equal(101, r.Errors.Count);
+        Assert.Equal(CsvRules.TooManyErrors, r.Errors[^1].Rule);
+        Assert.True(r.Truncated);
+        Assert.Equal(100L, r.RowsIn);
+        Assert.True(r.Reconciles);
+    }
+
+    [Fact]
+    public void Class12_ImpossibleOhlc_Rejected()
+    {
+        var r = Check("12_ohlc.csv");
+        Assert.Equal(2, r.Errors.Count);
+        Assert.Equal((CsvRules.Ohlc, 3L, 3, "High"), (r.Errors[0].Rule, r.Errors[0].Line, r.Errors[0].Column, r.Errors[0].ColumnName));
+        Assert.Contains("High is below Open", r.Errors[0].Message, StringComparison.Ordinal);
+        Assert.Equal((CsvRules.Ohlc, 4L), (r.Errors[1].Rule, r.Errors[1].Line));
+        Assert.Contains("Low is above Open", r.Errors[1].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Class13_AmbiguousDate_Rejected()
+    {
+        var e = SingleError(Check("13_ambiguous_date.csv"), CsvRules.Date);
+        Assert.Equal((3L, 1), (e.Line, e.Column));
+        Assert.Contains("ambiguous", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Class13_DeclaredFormat_ParsesThatFormatOnly()
+    {
+        var r = Check("13_ambiguous_date.csv", new CsvReadOptions { DateFormat = "dd/MM/yyyy" });
+        Assert.Equal(2, r.Errors.Count); // the ISO lines now deviate from the declared format
+        Assert.Equal(2L, r.Errors[0].Line);
+        Assert.Equal(4L, r.Errors[1].Line);
+    }
+
+    [Fact]
+    public void Class13_TimezoneSuffix_Rejected()
+    {
+        var e = SingleError(Check("13_timezone_suffix.csv"), CsvRules.Date);
+        Assert.Equal(3L, e.Line);
+        Assert.Contains("time or timezone suffix", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Class14_CrlfTrailingDelimiterBlankLines_Normalised()
+    {
+        var r = Check("14_crlf_trailing.csv");
+        Assert.True(r.Usable);
+        Assert.Equal((2L, 2L, 2L), (r.RowsIn, r.Accepted, r.BlankLines));
+        Assert.Equal(["SPY", "TLT"], r.Columns);
+        var cr = Check("14_cr_only.csv");
+        Assert.True(cr.Usable);
+        Assert.Equal(2L, cr.Accepted);
+    }
+
+    [Fact]
+    public void Class14_RepeatedHeader_ErrorWithLine()
+    {
+        var e = SingleError(Check("14_repeated_header.csv"), CsvRules.Header);
+        Assert.Equal(4L, e.Line);
+        Assert.Contains("header is repeated at line 4", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Class15_ThousandsSeparators_ErrorUnlessDeclared()
+    {
+        var r = Check("15_thousands.csv");
+        Assert.Equal(2, r.Errors.Count);
+        Assert.All(r.Errors, e => Assert.Equal((CsvRules.Thousands, 3), (e.Rule, e.Column)));
+        var options = new CsvReadOptions { ThousandsSeparator = ',', ColumnDomains = new Dictionary<string, ColumnDomain> { ["Volume"] = ColumnDomain.NonNegative } };
+        Assert.True(Check("15_thousands.csv", options).Usable);
+        var (frame, _) = CsvSeriesReader.Read(TestFiles.Fixture("15_thousands.csv"), options);
+        Assert.Equal(1234567.0, frame[0, 1]);
+    }
+
+    [Fact]
+    public void Class16_FormulaInNumericColumn_RejectedWithoutEchoingIt()
+    {
+        var r = Check("16_injection.csv");
+        var e = SingleError(r, CsvRules.Number);
+        Assert.Equal((3L, 2), (e.Line, e.Column));
+        Assert.DoesNotContain("calc", r.ToJson(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Class16_ExportEscapesTextCells_NotNumbers()
+    {
+        Assert.Equal("'=cmd|' /C calc'!A0", CsvExport.EscapeTextCell("=cmd|' /C calc'!A0"));
+        Assert.Equal("'+1", CsvExport.EscapeTextCell("+1"));
+        Assert.Equal("'@SUM(A1)", CsvExport.EscapeTextCell("@SUM(A1)"));
+        Assert.Equal("\"'-2,3\"", CsvExport.EscapeTextCell("-2,3"));
+        Assert.Equal("\"a \"\"b\"\"\"", CsvExport.EscapeTextCell("a \"b\""));
+        Assert.Equal("plain", CsvExport.EscapeTextCell("plain"));
+        Assert.Equal("-1.5", CsvExport.FormatNumber(-1.5));
+    }
+
+    [Fact]
+    public void Confidentiality_SentinelValueAbsentUnlessShowValues()
+    {
+        const string sentinel = "-999.12345SECRET";
+        var hidden = Check("sentinel.csv");
+        var e = SingleError(hidden, CsvRules.Number);
+        Assert.Null(e.RawValue);
+        Assert.DoesNotContain(sentinel, hidden.ToJson(), StringComparison.Ordinal);
+        Assert.DoesNotContain(sentinel, e.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(sentinel, e.ToException().ToUserMessage(), StringComparison.Ordinal);
+
+        var shown = CsvSeriesReader.Validate(TestFiles.Fixture("sentinel.csv"), new CsvReadOptions { ShowValues = true });
+        Assert.Equal(sentinel, shown.Errors[0].RawValue);
+        Assert.Contains(sentinel, shown.Errors[0].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MissingFile_IsFileError()
+    {
+        var r = CsvSeriesReader.Validate(TestFiles.Fixture("does_not_exist.csv"));
+        Assert.Equal(CsvRules.FileUnreadable, Assert.Single(r.Errors).Rule);
+        Assert.Throws<InvalidInputException>(() => CsvSeriesReader.Load(TestFiles.Fixture("does_not_exist.csv")));
+    }
+
+    [Fact]
+    public void Load_ThrowsFirstErrorWithLocation()
+    {
+        var e = Assert.Throws<InvalidInputException>(() => CsvSeriesReader.Load(TestFiles.Fixture("11_ragged.csv")));
+        Assert.Equal(CsvRules.Fields, e.Rule);
+        Assert.Equal(3L, e.Location!.Line);
+        Assert.EndsWith("11_ragged.csv:3:0: error [CSV-E-FIELDS]: expected 3 fields, saw 4", e.ToUserMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Report_RoundTripsThroughJson()
+    {
+        var r = Check("02_non_trading_days.csv");
+        var json = r.ToJson();
+        Assert.Contains("\"rows_in\": 5", json, StringComparison.Ordinal);
+        Assert.Contains("\"rule\": \"CSV-W-WEEKEND\"", json, StringComparison.Ordinal);
+        Assert.Equal(json, DataQualityReport.FromJson(json).ToJson());
+    }
+}

@@ -1,0 +1,55 @@
+using Crucible.Data.Csv;
+
+namespace Crucible.Data.Tests;
+
+public class JoinTests
+{
+    private static readonly DateOnly D0 = new(2020, 1, 6); // a Monday
+
+    private static TimeSeriesFrame Frame(string column, int[] dayOffsets, double[] values) =>
+        new(dayOffsets.Select(o => D0.AddDays(o)).ToArray(), [column], values);
+
+    [Fact]
+    public void Inner_KeepsCommonDatesOnly()
+    {
+        var a = Frame("A", [0, 1, 2, 3], [1, 2, 3, 4]);
+        var b = Frame("B", [1, 2, 4], [20, 30, 50]);
+        var j = Join.Inner(a, b);
+        Assert.Equal([D0.AddDays(1), D0.AddDays(2)], j.Dates);
+        Assert.Equal(["A", "B"], j.Columns);
+        Assert.Equal([2.0, 20, 3, 30], j.Values);
+    }
+
+    [Fact]
+    public void Inner_RefusesClashingColumnsAndDisjointDates()
+    {
+        Assert.Equal(CsvRules.Join, Assert.Throws<InvalidInputException>(() => Join.Inner(Frame("A", [0], [1]), Frame("A", [0], [2]))).Rule);
+        Assert.Equal(CsvRules.Join, Assert.Throws<InvalidInputException>(() => Join.Inner(Frame("A", [0], [1]), Frame("B", [1], [2]))).Rule);
+    }
+
+    [Fact]
+    public void AsOfLagged_NeverUsesSameDayState()
+    {
+        var target = Frame("R", [0, 1, 2, 3, 7], [1, 2, 3, 4, 5]);
+        var state = Frame("VIX", [0, 1, 2, 3, 4, 7], [10, 11, 12, 13, 14, 17]);
+        var j = Join.AsOfLagged(target, state);
+        // Day 0 has no earlier state: dropped. Day 7 (a Monday) gets day 4's state (Friday), not day 7's.
+        Assert.Equal([D0.AddDays(1), D0.AddDays(2), D0.AddDays(3), D0.AddDays(7)], j.Dates);
+        Assert.Equal([10.0, 11, 12, 14], j.Column(1));
+        for (var r = 0; r < j.RowCount; r++)
+        {
+            var used = state.Dates[state.IndexAtOrBefore(j.Dates[r].AddDays(-1))];
+            Assert.True(used < j.Dates[r]);
+        }
+    }
+
+    [Fact]
+    public void AsOfLagged_RefusesZeroLagAndStaleState()
+    {
+        var target = Frame("R", [0, 30], [1, 2]);
+        var state = Frame("S", [-1], [5]);
+        Assert.Throws<InvalidInputException>(() => Join.AsOfLagged(target, state, lagDays: 0));
+        var e = Assert.Throws<InvalidInputException>(() => Join.AsOfLagged(target, state, maxStalenessDays: 10));
+        Assert.Contains("31 days old", e.Message, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,116 @@
+using Crucible.Data.Csv;
+using Crucible.Data.Splits;
+using FsCheck;
+using FsCheck.Fluent;
+
+namespace Crucible.Data.Tests.Splits;
+
+/// <summary>Property tests: no split leaks (max train row + embargo &lt; min holdout row, dates ordered, no shared rows).</summary>
+public class SplitTests
+{
+    private static DateOnly[] BusinessDays(int n)
+    {
+        var dates = new DateOnly[n];
+        var d = new DateOnly(2000, 1, 3);
+        for (var i = 0; i < n; i++)
+        {
+            while (d.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday) d = d.AddDays(1);
+            dates[i] = d;
+            d = d.AddDays(1);
+        }
+
+        return dates;
+    }
+
+    private static bool DoesNotLeak(TimeSplit s, DateOnly[] dates, int window)
+    {
+        var trainRows = Enumerable.Range(s.TrainStart, s.TrainRows).ToHashSet();
+        var holdoutRows = Enumerable.Range(s.HoldoutStart, s.HoldoutRows);
+        return s.EmbargoRows >= window
+            && s.TrainEnd - 1 + s.EmbargoRows < s.HoldoutStart
+            && dates[s.TrainEnd - 1] < dates[s.HoldoutStart]
+            && dates[s.TrainEnd - 1 + s.EmbargoRows] < dates[s.HoldoutStart]
+            && !holdoutRows.Any(trainRows.Contains)
+            && !dates[s.HoldoutStart..s.HoldoutEnd].Intersect(dates[s.TrainStart..s.TrainEnd]).Any();
+    }
+
+    private static readonly Arbitrary<(int Rows, int Window, int Extra, int Percent)> Cases =
+        (from rows in Gen.Choose(200, 2000)
+         from window in Gen.Choose(1, 40)
+         from extra in Gen.Choose(0, 10)
+         from percent in Gen.Choose(20, 80)
+         select (rows, window, extra, percent)).ToArbitrary();
+
+    [Fact]
+    public void TrainHoldout_NeverLeaks() =>
+        Prop.ForAll(Cases, c =>
+        {
+            var dates = BusinessDays(c.Rows);
+            var split = TimeSplitter.TrainHoldout(c.Rows, c.Percent / 100.0, c.Window + c.Extra, c.Window, dates);
+            return DoesNotLeak(split, dates, c.Window) && split.HoldoutEnd == c.Rows;
+        }).QuickCheckThrowOnFailure();
+
+    [Fact]
+    public void TrainHoldoutByDate_NeverLeaks() =>
+        Prop.ForAll(Cases, c =>
+        {
+            var dates = BusinessDays(c.Rows);
+            var frame = new TimeSeriesFrame(dates, ["A"], new double[c.Rows]);
+            var trainEnd = dates[c.Rows * c.Percent / 100].AddDays(1); // may fall on a weekend: the last row on or before
+            var split = TimeSplitter.TrainHoldout(frame, trainEnd, c.Window + c.Extra, c.Window);
+            return DoesNotLeak(split, dates, c.Window) && dates[split.TrainEnd - 1] <= trainEnd && dates[split.TrainEnd] > trainEnd;
+        }).QuickCheckThrowOnFailure();
+
+    [Fact]
+    public void WalkForwardAndExpanding_NeverLeak() =>
+        Prop.ForAll(Cases, c =>
+        {
+            var dates = BusinessDays(c.Rows);
+            var train = c.Rows * c.Percent / 200;
+            var holdout = Math.Max(5, c.Rows / 10);
+            var walk = TimeSplitter.WalkForward(c.Rows, train, holdout, c.Window + c.Extra, c.Window, dates: dates);
+            var expanding = TimeSplitter.Expanding(c.Rows, train, holdout, c.Window + c.Extra, c.Window, dates: dates);
+            return walk.All(s => DoesNotLeak(s, dates, c.Window) && s.TrainRows == train)
+                && expanding.All(s => DoesNotLeak(s, dates, c.Window) && s.TrainStart == 0)
+                && walk.Zip(walk.Skip(1)).All(p => p.Second.TrainStart == p.First.TrainStart + holdout)
+                && walk.Count == expanding.Count;
+        }).QuickCheckThrowOnFailure();
+
+    [Fact]
+    public void LeakageCheck_RefusesEmbargoShorterThanWindow()
+    {
+        var e = Assert.Throws<InvalidInputException>(() => LeakageCheck.Verify(new TimeSplit(0, 100, 10, 110, 200), window: 24));
+        Assert.Equal(CsvRules.SplitLeak, e.Rule);
+        Assert.Contains("shorter than the window", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LeakageCheck_RefusesOverlapAndTouchingEmbargo()
+    {
+        var overlap = Assert.Throws<InvalidInputException>(() => LeakageCheck.Verify(new TimeSplit(0, 100, 24, 90, 200), window: 24));
+        Assert.Equal(CsvRules.SplitLeak, overlap.Rule);
+        var touching = Assert.Throws<InvalidInputException>(() => LeakageCheck.Verify(new TimeSplit(0, 100, 24, 123, 200), window: 24));
+        Assert.Equal(CsvRules.SplitLeak, touching.Rule);
+        LeakageCheck.Verify(new TimeSplit(0, 100, 24, 124, 200), window: 24); // the first non-leaking holdout start
+    }
+
+    [Fact]
+    public void LeakageCheck_RefusesUnorderedDates()
+    {
+        var dates = BusinessDays(300);
+        (dates[150], dates[160]) = (dates[160], dates[150]);
+        var e = Assert.Throws<InvalidInputException>(() => LeakageCheck.Verify(new TimeSplit(0, 100, 24, 124, 300), 24, dates));
+        Assert.Contains("not strictly increasing", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LeakageCheck_OnFrames_RefusesSharedRows()
+    {
+        var dates = BusinessDays(300);
+        var full = new TimeSeriesFrame(dates, ["A"], new double[300]);
+        var e = Assert.Throws<InvalidInputException>(() => LeakageCheck.Verify(full, full.Slice(0, 150), full.Slice(140, 300), 5, 5));
+        Assert.Contains("share 10 rows", e.Message, StringComparison.Ordinal);
+        LeakageCheck.Verify(full, full.Slice(0, 150), full.Slice(155, 300), 5, 5);
+        Assert.Throws<InvalidInputException>(() => LeakageCheck.Verify(full, full.Slice(0, 150), full.Slice(154, 300), 5, 5));
+    }
+}

@@ -1,0 +1,148 @@
+using Crucible.Data.Transforms;
+using FsCheck;
+using FsCheck.Fluent;
+
+namespace Crucible.Data.Tests.Transforms;
+
+/// <summary>Property tests: Inverse(Forward(x)) ≈ x for every transform, and pipelines round-trip through JSON exactly.</summary>
+public class TransformPropertyTests
+{
+    private static readonly Config Runs = Config.QuickThrowOnFailure.WithMaxTest(200);
+
+    /// <summary>Frames of 5–80 rows × 1–4 columns, values lo/scale … hi/scale, made distinct per column by a small ramp.</summary>
+    private static Arbitrary<TimeSeriesFrame> Frames(int lo, int hi, double scale) =>
+        (from rows in Gen.Choose(5, 80)
+         from cols in Gen.Choose(1, 4)
+         from raw in Gen.Choose(lo, hi).ArrayOf(rows * cols)
+         select MakeFrame(rows, cols, raw.Select((v, i) => v / scale + (i / cols) * 1e-7).ToArray())).ToArbitrary();
+
+    private static TimeSeriesFrame MakeFrame(int rows, int cols, double[] values)
+    {
+        var dates = Enumerable.Range(0, rows).Select(i => new DateOnly(2001, 1, 1).AddDays(i)).ToArray();
+        return new TimeSeriesFrame(dates, Enumerable.Range(0, cols).Select(c => $"S{c}").ToArray(), values);
+    }
+
+    private static bool Close(TimeSeriesFrame expected, TimeSeriesFrame actual, double relative)
+    {
+        if (expected.RowCount != actual.RowCount || !expected.Dates.SequenceEqual(actual.Dates)) return false;
+        for (var i = 0; i < expected.Values.Length; i++)
+        {
+            if (Math.Abs(expected.Values[i] - actual.Values[i]) > relative * (1 + Math.Abs(expected.Values[i]))) return false;
+        }
+
+        return true;
+    }
+
+    private static bool RoundTrips(ISeriesTransform t, TimeSeriesFrame x, double tolerance)
+    {
+        t.Fit(x);
+        return Close(x, t.Inverse(t.Forward(x)), tolerance);
+    }
+
+    [Fact]
+    public void LogReturn_Prices_InverseOfForwardIsIdentity() =>
+        Prop.ForAll(Frames(1, 1_000_000, 100.0), x => RoundTrips(new LogReturnTransform(InputKind.Prices), x, 1e-11))
+            .Check(Runs);
+
+    [Fact]
+    public void LogReturn_SimpleReturns_InverseOfForwardIsIdentity() =>
+        Prop.ForAll(Frames(-99_000, 300_000, 100_000.0), x => RoundTrips(new LogReturnTransform(InputKind.SimpleReturns), x, 1e-12))
+            .Check(Runs);
+
+    [Fact]
+    public void LogReturn_PercentReturns_InverseOfForwardIsIdentity() =>
+        Prop.ForAll(Frames(-9_900, 30_000, 100.0), x => RoundTrips(new LogReturnTransform(InputKind.PercentReturns), x, 1e-12))
+            .Check(Runs);
+
+    [Fact]
+    public void LogReturn_LogReturns_IsIdentity() =>
+        Prop.ForAll(Frames(-500_000, 500_000, 100_000.0), x => RoundTrips(new LogReturnTransform(InputKind.LogReturns), x, 0))
+            .Check(Runs);
+
+    [Fact]
+    public void StandardScaler_InverseOfForwardIsIdentity() =>
+        Prop.ForAll(Frames(-1_000_000, 1_000_000, 1_000.0), x => RoundTrips(new StandardScaler(), x, 1e-12)).Check(Runs);
+
+    [Fact]
+    public void QuantileNormal_InverseOfForwardIsIdentity_InsideAndBeyondTrainRange() =>
+        Prop.ForAll(Frames(-1_000_000, 1_000_000, 1_000.0), x =>
+        {
+            var t = new QuantileNormalTransform(maxKnots: 50);
+            t.Fit(x);
+            var beyond = x.WithValues(x.Values.Select(v => v * 3 + 17).ToArray()); // partly outside the train range
+            return Close(x, t.Inverse(t.Forward(x)), 1e-9) && Close(beyond, t.Inverse(t.Forward(beyond)), 1e-9);
+        }).Check(Runs);
+
+    [Fact]
+    public void QuantileNormal_IsMonotoneAndGaussianAtKnots()
+    {
+        var values = Enumerable.Range(0, 1000).Select(i => Math.Pow(i - 500, 3)).ToArray(); // heavy tails
+        var frame = MakeFrame(1000, 1, values);
+        var t = new QuantileNormalTransform();
+        t.Fit(frame);
+        var z = t.Forward(frame).Values;
+        for (var i = 1; i < z.Length; i++) Assert.True(z[i] > z[i - 1]);
+        Assert.Equal(Data.Statistics.NormalDistribution.InvCdf(0.5 / 1000), z[0], 12);
+        Assert.Equal(0.0, z[500], 2);
+    }
+
+    [Fact]
+    public void VolatilityScaler_Ewma_InverseOfForwardIsIdentity() =>
+        Prop.ForAll(Frames(-100_000, 100_000, 1_000_000.0), x => RoundTrips(new VolatilityScaler(VolatilityMethod.Ewma), x, 1e-10))
+            .Check(Runs);
+
+    [Fact]
+    public void VolatilityScaler_Rolling_InverseOfForwardIsIdentity() =>
+        Prop.ForAll(Frames(-100_000, 100_000, 1_000_000.0), x => RoundTrips(new VolatilityScaler(VolatilityMethod.Rolling, window: 5), x, 1e-10))
+            .Check(Runs);
+
+    [Fact]
+    public void VolatilityScaler_IsCausal()
+    {
+        var x = MakeFrame(50, 1, Enumerable.Range(0, 50).Select(i => Math.Sin(i) * 0.01).ToArray());
+        var t = new VolatilityScaler();
+        t.Fit(x);
+        var changed = x.Values.ToArray();
+        changed[30] = 0.5; // a shock at t = 30 must not change sigma at t <= 30
+        var s1 = t.Sigma(x);
+        var s2 = t.Sigma(x.WithValues(changed));
+        Assert.Equal(s1[..31], s2[..31]);
+        Assert.NotEqual(s1[31], s2[31]);
+    }
+
+    [Fact]
+    public void Pipeline_JsonRoundTripIsExact_AndInverts() =>
+        Prop.ForAll(Frames(-9_000, 9_000, 100.0), x =>
+        {
+            var pipeline = new TransformPipeline(new LogReturnTransform(InputKind.PercentReturns), new StandardScaler(),
+                new QuantileNormalTransform(64), new VolatilityScaler());
+            var transformed = pipeline.Fit(x);
+            var json = pipeline.ToJson();
+            var restored = TransformPipeline.FromJson(json);
+            var again = restored.Forward(x);
+            return restored.ToJson() == json
+                && again.Values.Select(BitConverter.DoubleToInt64Bits).SequenceEqual(transformed.Values.Select(BitConverter.DoubleToInt64Bits))
+                && Close(x, restored.Inverse(again), 1e-8);
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(100));
+
+    [Fact]
+    public void Transform_UsedBeforeFit_Throws()
+    {
+        var x = MakeFrame(3, 1, [1, 2, 3]);
+        var e = Assert.Throws<InvalidInputException>(() => new StandardScaler().Forward(x));
+        Assert.Equal(Data.Csv.CsvRules.Transform, e.Rule);
+    }
+
+    [Fact]
+    public void Transform_FrozenAfterFit_HoldoutDoesNotChangeState()
+    {
+        var train = MakeFrame(4, 1, [1, 2, 3, 4]);
+        var t = new StandardScaler();
+        t.Fit(train);
+        var before = t.ToState();
+        _ = t.Forward(MakeFrame(2, 1, [100, 200]));
+        Assert.Equal(before.Arrays["mean"], t.ToState().Arrays["mean"]);
+        Assert.Equal(2.5, t.Mean[0]);
+        Assert.Equal(Math.Sqrt(1.25), t.Scale[0], 15);
+    }
+}
