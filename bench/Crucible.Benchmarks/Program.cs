@@ -5,6 +5,7 @@ using Crucible.Benchmarks;
 IBenchmarkCommand[] commands =
 [
     new DataCheckBenchmark(),
+    new GemmBenchmark(),
 ];
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
