@@ -9,14 +9,8 @@ namespace Crucible.Evaluation.Tests;
 /// </summary>
 public class ReferenceAgreementTests
 {
+    // Every key agrees to 1e-9 relative (METRICS.md would allow 1e-6 where summation order differs; it is not needed).
     private const double Rel = 1e-9;
-
-    // Keys whose reference value depends on a summation or sort order that differs from ours (numpy pairwise sums,
-    // sklearn/BLAS dot products): agreement to 1e-6 relative, as METRICS.md allows. All other keys are held to 1e-9.
-    private static double? Tolerance(string key) => key switch
-    {
-        _ => null,
-    };
 
     private static JsonElement Actual(string real, string synthetic, string? train)
     {
@@ -35,7 +29,7 @@ public class ReferenceAgreementTests
         // eval_ref.py pools rows, so for a scenario file its temporal keys are not the scenario-averaged ones:
         // those are checked against reference_extra.py in Report_AgreesWithReferenceExtra.
         var skip = synthetic == "scenarios.csv" ? new HashSet<string> { "acf", "acf_abs", "max_drawdown" } : null;
-        var compared = Fixtures.AssertAgrees(Fixtures.Expected(expected), actual, Rel, Tolerance, skip);
+        var compared = Fixtures.AssertAgrees(Fixtures.Expected(expected), actual, Rel, skip: skip);
         Assert.True(compared > (skip is null ? 500 : 100), $"only {compared} values compared");
     }
 
@@ -46,7 +40,7 @@ public class ReferenceAgreementTests
     public void Report_AgreesWithReferenceExtra(string real, string synthetic, string? train, string expected)
     {
         var actual = Actual(real, synthetic, train);
-        var compared = Fixtures.AssertAgrees(Fixtures.Expected(expected), actual, Rel, Tolerance);
+        var compared = Fixtures.AssertAgrees(Fixtures.Expected(expected), actual, Rel);
         Assert.True(compared > 500, $"only {compared} values compared");
     }
 
