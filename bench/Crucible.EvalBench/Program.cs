@@ -3,7 +3,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using Crucible.Evaluation;
+using Crucible.Evaluation.Privacy;
 using Crucible.Evaluation.Reporting;
+using Crucible.Evaluation.Statistics;
 
 if (args.Length < 2)
 {
@@ -11,6 +13,7 @@ if (args.Length < 2)
     return 2;
 }
 string? train = null, outPath = null, html = null;
+var phases = false;
 var alpha = 0.99;
 for (var i = 2; i < args.Length; i++)
 {
@@ -20,6 +23,7 @@ for (var i = 2; i < args.Length; i++)
         case "--alpha": alpha = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--out": outPath = args[++i]; break;
         case "--html": html = args[++i]; break;
+        case "--phases": phases = true; break;
         default:
             Console.Error.WriteLine($"unknown argument {args[i]}");
             return 2;
@@ -35,4 +39,30 @@ if (outPath is not null) ReportJson.Write(report, outPath);
 if (html is not null) ReportHtml.Write(report, html);
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"load_seconds={loaded:F3} evaluate_seconds={seconds:F3} total_seconds={total.Elapsed.TotalSeconds:F3}"));
+if (phases)
+{
+    // the building blocks on their own, to see where the time goes
+    void Time(string name, Action action)
+    {
+        var sw = Stopwatch.StartNew();
+        action();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-28} {sw.Elapsed.TotalSeconds:F3} s"));
+    }
+    var s = input.Synthetic;
+    Time("correlation matrix", () => Dependence.CorrelationMatrix(s.Columns));
+    Time("tail dependence matrix", () => Dependence.LowerTailDependenceMatrix(s.Columns));
+    Time("ks + wasserstein", () => Parallel.For(0, s.SeriesCount, i => Distances.KolmogorovSmirnovAndWasserstein(input.Real.Columns[i], s.Columns[i])));
+    Time("acf + pacf + leverage", () => Parallel.For(0, s.SeriesCount, i =>
+    {
+        Temporal.Autocorrelation(s.Columns[i], 20);
+        Temporal.PartialAutocorrelation(s.Columns[i], 20);
+        Temporal.Leverage(s.Columns[i], 20);
+    }));
+    Time("moments", () => Parallel.For(0, s.SeriesCount, i =>
+    {
+        Descriptive.Skewness(s.Columns[i]);
+        Descriptive.ExcessKurtosis(s.Columns[i]);
+    }));
+    if (input.Train is not null) Time("dcr (train + holdout)", () => DistanceToClosestRecord.Distances(s, input.Train, input.Real));
+}
 return 0;

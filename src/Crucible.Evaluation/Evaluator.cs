@@ -39,6 +39,8 @@ public static class Evaluator
         var synthPaths = synth.PathRows();
 
         var perSeries = new SeriesReport[d];
+        var tailIndicatorsR = new bool[d][];
+        var tailIndicatorsS = new bool[d][];
         var histograms = new HistogramPair[d];
         var quantiles = new VectorPair[d];
         var levels = Enumerable.Range(0, 199).Select(i => (i + 1) * 0.5).ToArray();
@@ -51,8 +53,10 @@ public static class Evaluator
             Array.Sort(sortedR);
             Array.Sort(sortedS);
             var (ks, w) = Distances.WalkSorted(sortedR, sortedS);
-            var (varR, esR) = RiskMeasures.ValueAtRiskAndExpectedShortfall(r, options.Alpha);
-            var (varS, esS) = RiskMeasures.ValueAtRiskAndExpectedShortfall(s, options.Alpha);
+            tailIndicatorsR[i] = Dependence.TailIndicators(r, sortedR, options.TailLevel);
+            tailIndicatorsS[i] = Dependence.TailIndicators(s, sortedS, options.TailLevel);
+            var (varR, esR) = RiskMeasures.ValueAtRiskAndExpectedShortfallSorted(sortedR, options.Alpha);
+            var (varS, esS) = RiskMeasures.ValueAtRiskAndExpectedShortfallSorted(sortedS, options.Alpha);
             var tr = PathTemporal(real, i, realPaths, options);
             var ts = PathTemporal(synth, i, synthPaths, options);
             perSeries[i] = new SeriesReport(real.Names[i], ks, w,
@@ -70,8 +74,8 @@ public static class Evaluator
 
         var corrR = Dependence.CorrelationMatrix(real.Columns);
         var corrS = Dependence.CorrelationMatrix(synth.Columns);
-        var tailR = Dependence.LowerTailDependenceMatrix(real.Columns, options.TailLevel);
-        var tailS = Dependence.LowerTailDependenceMatrix(synth.Columns, options.TailLevel);
+        var tailR = Dependence.LowerTailDependenceFromIndicators(tailIndicatorsR);
+        var tailS = Dependence.LowerTailDependenceFromIndicators(tailIndicatorsS);
 
         var portR = PortfolioPaths(real, realPaths, weights);
         var portS = PortfolioPaths(synth, synthPaths, weights);

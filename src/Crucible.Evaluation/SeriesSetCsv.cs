@@ -27,25 +27,34 @@ public static class SeriesSetCsv
         {
             lineNo++;
             if (line.Length == 0) continue;
-            var cells = line.Split(',');
-            if (cells.Length != names.Length)
-                throw new InvalidInputException("ragged-row", $"{cells.Length} cells, header has {names.Length}",
+            var span = line.AsSpan();
+            var cellCount = span.Count(',') + 1;
+            if (cellCount != names.Length)
+                throw new InvalidInputException("ragged-row", $"{cellCount} cells, header has {names.Length}",
                     new InputLocation(path, lineNo, 1));
+            var firstCell = span[..Math.Max(0, span.IndexOf(','))];
+            if (names.Length == 1) firstCell = span;
             if (first < 0)
-                first = double.TryParse(cells[0], NumberStyles.Float, CultureInfo.InvariantCulture, out _) ? 0 : 1;
+                first = double.TryParse(firstCell, NumberStyles.Float, CultureInfo.InvariantCulture, out _) ? 0 : 1;
             if (scenario)
             {
-                if (!int.TryParse(cells[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var id))
-                    throw new InvalidInputException("non-integer", $"scenario id '{cells[0]}'", new InputLocation(path, lineNo, 1, "scenario"));
+                if (!int.TryParse(firstCell, NumberStyles.Integer, CultureInfo.InvariantCulture, out var id))
+                    throw new InvalidInputException("non-integer", $"scenario id '{firstCell}'", new InputLocation(path, lineNo, 1, "scenario"));
                 ids.Add(id);
             }
             var row = new double[names.Length - first];
-            for (var c = first; c < names.Length; c++)
+            var c = 0;
+            foreach (var range in span.Split(','))
             {
-                if (!double.TryParse(cells[c], NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
-                    throw new InvalidInputException("non-numeric", $"'{cells[c]}' is not a number",
-                        new InputLocation(path, lineNo, c + 1, names[c]));
-                row[c - first] = v;
+                if (c >= first)
+                {
+                    var cell = span[range];
+                    if (!double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
+                        throw new InvalidInputException("non-numeric", $"'{cell}' is not a number",
+                            new InputLocation(path, lineNo, c + 1, names[c]));
+                    row[c - first] = v;
+                }
+                c++;
             }
             rows.Add(row);
         }

@@ -25,9 +25,16 @@ public static class RiskMeasures
     public static (double VaR, double ES) ValueAtRiskAndExpectedShortfall(ReadOnlySpan<double> returns, double alpha)
     {
         if (returns.IsEmpty) return (double.NaN, double.NaN);
-        var k = TailCount(returns.Length, alpha);
         var sorted = returns.ToArray();
         Array.Sort(sorted); // ascending returns = descending losses
+        return ValueAtRiskAndExpectedShortfallSorted(sorted, alpha);
+    }
+
+    /// <summary>VaR and ES of returns already sorted ascending (not checked).</summary>
+    public static (double VaR, double ES) ValueAtRiskAndExpectedShortfallSorted(ReadOnlySpan<double> sorted, double alpha)
+    {
+        if (sorted.IsEmpty) return (double.NaN, double.NaN);
+        var k = TailCount(sorted.Length, alpha);
         double sum = 0;
         for (var i = 0; i < k; i++) sum += -sorted[i];
         return (-sorted[k - 1], sum / k);

@@ -70,13 +70,43 @@ public static class Dependence
         var inTail = new bool[d][];
         Parallel.For(0, d, i =>
         {
-            var col = columns[i];
-            var ranks = Descriptive.Ranks(col);
-            var n1 = col.Length + 1.0;
-            var tail = new bool[col.Length];
-            for (var t = 0; t < col.Length; t++) tail[t] = ranks[t] / n1 <= u;
-            inTail[i] = tail;
+            var sorted = (double[])columns[i].Clone();
+            Array.Sort(sorted);
+            inTail[i] = TailIndicators(columns[i], sorted, u);
         });
+        return LowerTailDependenceFromIndicators(inTail);
+    }
+
+    /// <summary>
+    /// Which rows have pseudo-observation rank/(n + 1) ≤ u, given the column and a sorted copy. The average rank is
+    /// monotone in the value, so the tail is every value up to the last tie group whose average rank qualifies.
+    /// </summary>
+    internal static bool[] TailIndicators(double[] column, double[] sorted, double u)
+    {
+        var n = sorted.Length;
+        var n1 = n + 1.0;
+        var cutoff = double.NegativeInfinity;
+        var any = false;
+        var start = 0;
+        while (start < n)
+        {
+            var end = start;
+            while (end + 1 < n && sorted[end + 1].Equals(sorted[start])) end++;
+            var rank = (start + 1 + end + 1) / 2.0;
+            if (!(rank / n1 <= u)) break;
+            cutoff = sorted[start];
+            any = true;
+            start = end + 1;
+        }
+        var tail = new bool[n];
+        if (!any) return tail;
+        for (var t = 0; t < n; t++) tail[t] = column[t] <= cutoff;
+        return tail;
+    }
+
+    internal static double[][] LowerTailDependenceFromIndicators(bool[][] inTail)
+    {
+        var d = inTail.Length;
         var result = new double[d][];
         for (var i = 0; i < d; i++) result[i] = new double[d];
         Parallel.For(0, d, i =>

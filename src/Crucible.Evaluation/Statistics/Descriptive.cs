@@ -128,11 +128,15 @@ public static class Descriptive
     public static double Correlation(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
     {
         if (x.Length != y.Length) throw new ArgumentException("samples differ in length", nameof(y));
+        return x.Length < 2 ? double.NaN : Correlation(x, y, new double[x.Length], new double[x.Length]);
+    }
+
+    internal static double Correlation(ReadOnlySpan<double> x, ReadOnlySpan<double> y, double[] bufferX, double[] bufferY)
+    {
         var n = x.Length;
-        if (n < 2) return double.NaN;
         double mx = Mean(x), my = Mean(y);
-        var dx = new double[n];
-        var dy = new double[n];
+        var dx = bufferX.AsSpan(0, n);
+        var dy = bufferY.AsSpan(0, n);
         for (var i = 0; i < n; i++) { dx[i] = x[i] - mx; dy[i] = y[i] - my; }
         var sxy = Summation.Dot(dx, dy);
         var sxx = Summation.Dot(dx, dx);

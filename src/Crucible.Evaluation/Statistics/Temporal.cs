@@ -66,8 +66,10 @@ public static class Temporal
         var sq = new double[n];
         for (var t = 0; t < n; t++) sq[t] = x[t] * x[t];
         var result = new double[lags];
+        var dx = new double[n];
+        var dy = new double[n];
         for (var k = 1; k <= lags; k++)
-            result[k - 1] = n - k < 2 ? double.NaN : Descriptive.Correlation(x[..(n - k)], sq.AsSpan(k));
+            result[k - 1] = n - k < 2 ? double.NaN : Descriptive.Correlation(x[..(n - k)], sq.AsSpan(k), dx, dy);
         return result;
     }
 

@@ -65,6 +65,14 @@ public class DescriptiveTests
     }
 
     [Fact]
+    public void Mean_IsCompensated_ForCancellingTerms()
+    {
+        Assert.Equal(1.0 / 3, Descriptive.Mean([1e16, 1.0, -1e16]));
+        double[] x = [1e16, .. Enumerable.Repeat(1.0, 18), -1e16]; // 20 terms: the vectorised path
+        Assert.Equal(18.0 / 20, Descriptive.Mean(x));
+    }
+
+    [Fact]
     public void Ranks_AverageTies()
     {
         Assert.Equal([1.0, 2.5, 2.5, 4.0], Descriptive.Ranks([0.1, 0.2, 0.2, 0.3]));
