@@ -63,6 +63,11 @@ if (phases)
         Descriptive.Skewness(s.Columns[i]);
         Descriptive.ExcessKurtosis(s.Columns[i]);
     }));
-    if (input.Train is not null) Time("dcr (train + holdout)", () => DistanceToClosestRecord.Distances(s, input.Train, input.Real));
+    if (input.Train is not null)
+    {
+        Time("dcr (train + holdout)", () => DistanceToClosestRecord.Distances(s, input.Train, input.Real));
+        Time("dcr, one thread", () => DistanceToClosestRecord.Distances(s, input.Train, input.Real, maxDegreeOfParallelism: 1));
+    }
+    Console.WriteLine($"  Vector512.IsHardwareAccelerated={System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}");
 }
 return 0;

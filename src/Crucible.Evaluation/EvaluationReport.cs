@@ -29,7 +29,8 @@ public sealed record RegimeReport(int Window, double Percentile, double Threshol
 /// <summary>Distance-to-closest-record summary (standardised with train's mean and n − 1 standard deviation).</summary>
 public sealed record PrivacyReport(double DcrTrainMedian, double DcrTrainP05, double DcrHoldoutMedian, double ShareCloserToTrain);
 
-/// <summary>A histogram over shared bin edges (Edges has one more entry than each count array).</summary>
+/// <summary>A histogram over shared bin edges (Edges has one more entry than each count array). The bins span the
+/// lower 0.1st to the higher 99.9th percentile of the two samples; values outside are not counted.</summary>
 public sealed record HistogramPair(double[] Edges, int[] Real, int[] Synthetic);
 
 /// <summary>Data behind the HTML charts: quantiles for QQ plots, histograms, drawdown and DCR distributions.</summary>

@@ -176,10 +176,15 @@ public static class Evaluator
         return values;
     }
 
+    /// <summary>
+    /// Histograms of two sorted samples over shared bins spanning from the lower of their 0.1st percentiles to the
+    /// higher of their 99.9th percentiles, so that a few extreme values do not squash the chart; values outside
+    /// that range are not counted.
+    /// </summary>
     private static HistogramPair Histogram(double[] sortedA, double[] sortedB, int bins)
     {
-        var lo = Math.Min(sortedA[0], sortedB[0]);
-        var hi = Math.Max(sortedA[^1], sortedB[^1]);
+        var lo = Math.Min(Descriptive.SortedPercentile(sortedA, 0.1), Descriptive.SortedPercentile(sortedB, 0.1));
+        var hi = Math.Max(Descriptive.SortedPercentile(sortedA, 99.9), Descriptive.SortedPercentile(sortedB, 99.9));
         if (!(hi > lo)) hi = lo + 1;
         var edges = new double[bins + 1];
         for (var k = 0; k <= bins; k++) edges[k] = lo + (hi - lo) * k / bins;
@@ -191,8 +196,9 @@ public static class Evaluator
         var counts = new int[bins];
         foreach (var v in values)
         {
+            if (v < lo || v > hi) continue;
             var k = (int)((v - lo) / (hi - lo) * bins);
-            counts[Math.Clamp(k, 0, bins - 1)]++;
+            counts[Math.Min(k, bins - 1)]++;
         }
         return counts;
     }

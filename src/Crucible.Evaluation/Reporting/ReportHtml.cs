@@ -85,7 +85,7 @@ public static class ReportHtml
         {
             var name = report.PerSeries[i].Name;
             var h = report.Charts.Histograms[i];
-            sb.Append("<figure>").Append(new SvgChart("hist-" + Slug(name), name + ": histogram", "return", "density")
+            sb.Append("<figure>").Append(new SvgChart("hist-" + Slug(name), name + ": histogram (0.1%–99.9%)", "return", "density")
                 .Histogram(h.Edges, Density(h.Real, h.Edges), RealColour, "real")
                 .Histogram(h.Edges, Density(h.Synthetic, h.Edges), SynthColour, "synthetic")).Append("</figure>");
             var q = report.Charts.Quantiles[i];

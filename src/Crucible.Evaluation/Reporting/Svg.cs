@@ -115,18 +115,18 @@ public sealed class SvgChart
         double Py(double y) => Top + ph - (y - y0) / (y1 - y0) * ph;
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture,
-            $"<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"{E(_id)}\" data-chart=\"{E(_id)}\" width=\"{F(_width)}\" height=\"{F(_height)}\" viewBox=\"0 0 {F(_width)} {F(_height)}\" role=\"img\" aria-label=\"{E(_title)}\">");
+            $"<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"{E(_id)}\" data-chart=\"{E(_id)}\" width=\"{F(_width)}\" height=\"{F(_height)}\" viewBox=\"0 0 {F(_width)} {F(_height)}\" role=\"img\" aria-label=\"{E(_title)}\" font-family=\"sans-serif\" font-size=\"10\">");
         sb.Append(CultureInfo.InvariantCulture, $"<title>{E(_title)}</title><text x=\"{F(Left)}\" y=\"16\" class=\"ct\">{E(_title)}</text>");
         sb.Append("<g class=\"grid\">");
         foreach (var t in xt)
             sb.Append(CultureInfo.InvariantCulture,
-                $"<line x1=\"{F(Px(t))}\" x2=\"{F(Px(t))}\" y1=\"{F(Top)}\" y2=\"{F(Top + ph)}\"/><text x=\"{F(Px(t))}\" y=\"{F(Top + ph + 14)}\" text-anchor=\"middle\">{Tick(t)}</text>");
+                $"<line x1=\"{F(Px(t))}\" x2=\"{F(Px(t))}\" y1=\"{F(Top)}\" y2=\"{F(Top + ph)}\" stroke=\"#e8e8e8\"/><text x=\"{F(Px(t))}\" y=\"{F(Top + ph + 14)}\" text-anchor=\"middle\">{Tick(t)}</text>");
         foreach (var t in yt)
             sb.Append(CultureInfo.InvariantCulture,
-                $"<line x1=\"{F(Left)}\" x2=\"{F(Left + pw)}\" y1=\"{F(Py(t))}\" y2=\"{F(Py(t))}\"/><text x=\"{F(Left - 4)}\" y=\"{F(Py(t) + 4)}\" text-anchor=\"end\">{Tick(t)}</text>");
+                $"<line x1=\"{F(Left)}\" x2=\"{F(Left + pw)}\" y1=\"{F(Py(t))}\" y2=\"{F(Py(t))}\" stroke=\"#e8e8e8\"/><text x=\"{F(Left - 4)}\" y=\"{F(Py(t) + 4)}\" text-anchor=\"end\">{Tick(t)}</text>");
         sb.Append("</g>");
         sb.Append(CultureInfo.InvariantCulture,
-            $"<rect class=\"frame\" x=\"{F(Left)}\" y=\"{F(Top)}\" width=\"{F(pw)}\" height=\"{F(ph)}\" fill=\"none\"/>");
+            $"<rect class=\"frame\" x=\"{F(Left)}\" y=\"{F(Top)}\" width=\"{F(pw)}\" height=\"{F(ph)}\" fill=\"none\" stroke=\"#999999\"/>");
         foreach (var layer in _layers) layer(sb, Px, Py);
         if (_xLabel.Length > 0)
             sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{F(Left + pw / 2)}\" y=\"{F(_height - 6)}\" text-anchor=\"middle\">{E(_xLabel)}</text>");

@@ -19,7 +19,7 @@ public static class SvgHeatmap
         var height = top + n * cell + 60;
         var sb = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
-        sb.Append(inv, $"<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"{SvgChart.E(id)}\" data-chart=\"{SvgChart.E(id)}\" width=\"{SvgChart.F(width)}\" height=\"{SvgChart.F(height)}\" viewBox=\"0 0 {SvgChart.F(width)} {SvgChart.F(height)}\" role=\"img\" aria-label=\"{SvgChart.E(title)}\">");
+        sb.Append(inv, $"<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"{SvgChart.E(id)}\" data-chart=\"{SvgChart.E(id)}\" width=\"{SvgChart.F(width)}\" height=\"{SvgChart.F(height)}\" viewBox=\"0 0 {SvgChart.F(width)} {SvgChart.F(height)}\" role=\"img\" aria-label=\"{SvgChart.E(title)}\" font-family=\"sans-serif\" font-size=\"10\">");
         sb.Append(inv, $"<title>{SvgChart.E(title)}</title><text x=\"{SvgChart.F(labelWidth)}\" y=\"16\" class=\"ct\">{SvgChart.E(title)}</text>");
         var fontSize = Math.Min(11, cell * 0.8);
         for (var i = 0; i < n; i++)
