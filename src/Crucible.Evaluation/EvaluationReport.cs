@@ -19,7 +19,12 @@ public sealed record SeriesReport(
     string Name, double Ks, double Wasserstein, Pair Mean, Pair Std, Pair Skewness, Pair ExcessKurtosis,
     VectorPair Acf, VectorPair AcfAbs, VectorPair Pacf, VectorPair Leverage, Pair Var, Pair Es, Pair MaxDrawdown, Pair Cdar);
 
-/// <summary>Portfolio risk (METRICS.md "scenario-level risk"): VaR, ES and CDaR of the portfolio at α.</summary>
+/// <summary>
+/// Portfolio risk at α (METRICS.md "scenario-level risk"), with per-step portfolio log returns log Σ w_i·exp(r_i).
+/// For a set with scenario ids: VaR and ES over the scenarios' horizon returns (the sum of each path's steps), and the
+/// CDaR of the set (mean of the worst ⌈n(1 − α)⌉ per-scenario max drawdowns). For a single path: VaR and ES over the
+/// one-step returns, and the CDaR of that path (mean of the worst ⌈n(1 − α)⌉ values of its drawdown series).
+/// </summary>
 public sealed record PortfolioReport(double[] Weights, Pair Var, Pair Es, Pair Cdar);
 
 /// <summary>Volatility-regime statistics; see <see cref="Regimes.RegimeStatistics"/> for the exact definition.</summary>

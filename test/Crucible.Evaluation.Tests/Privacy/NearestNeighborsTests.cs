@@ -56,6 +56,21 @@ public class NearestNeighborsTests
     }
 
     [Fact]
+    public void NearestDistances_AreExact_OnALatticeWithManyTies_AndAFarOutlier()
+    {
+        // references on the integer lattice {0..5}^3 plus one far outlier; queries on and between lattice points
+        var refs = new List<double>();
+        for (var x = 0; x < 6; x++)
+            for (var y = 0; y < 6; y++)
+                for (var z = 0; z < 6; z++) refs.AddRange([x, y, z]);
+        refs.AddRange([1e6, -1e6, 1e6]);
+        var rng = new Random(17);
+        var queries = Enumerable.Range(0, 200 * 3).Select(_ => rng.Next(0, 11) * 0.5 + (rng.Next(4) == 0 ? 1e-7 : 0)).ToArray();
+        var r = refs.ToArray();
+        Assert.Equal(Naive(queries, r, 3), NearestNeighbors.NearestDistances(queries, r, 3));
+    }
+
+    [Fact]
     public void NearestDistances_DoNotDependOnThreadCount()
     {
         var rng = new Random(11);
