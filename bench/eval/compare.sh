@@ -19,6 +19,7 @@ dotnet build -c Release "$ROOT/bench/Crucible.EvalBench" -nologo -v q > /dev/nul
 BIN="$ROOT/bench/Crucible.EvalBench/bin/Release/net10.0/Crucible.EvalBench"
 
 now() { date +%s.%N; }
+echo "machine: $(nproc) cores, load average before the run:$(uptime | sed -E "s/.*load average://")"
 t0=$(now)
 ours=$("$BIN" "$DIR/real.csv" "$DIR/synthetic.csv" --train "$DIR/train.csv" --out "$DIR/report.json")
 t1=$(now)
