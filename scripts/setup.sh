@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests and benchmarks need on a bare Debian machine. Idempotent.
 set -euo pipefail
-need=()
+need=(chromium)  # chromium: the headless-browser check of report.html (Crucible.Evaluation.Tests)
 # (system packages are added here as the test suite comes to need them)
 missing=()
 for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
