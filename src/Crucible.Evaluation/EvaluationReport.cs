@@ -25,7 +25,15 @@ public sealed record SeriesReport(
 /// CDaR of the set (mean of the worst ⌈n(1 − α)⌉ per-scenario max drawdowns). For a single path: VaR and ES over the
 /// one-step returns, and the CDaR of that path (mean of the worst ⌈n(1 − α)⌉ values of its drawdown series).
 /// </summary>
-public sealed record PortfolioReport(double[] Weights, Pair Var, Pair Es, Pair Cdar);
+public sealed record PortfolioReport(double[] Weights, Pair Var, Pair Es, Pair Cdar, PortfolioBacktest Backtest);
+
+/// <summary>
+/// Backtest of the synthetic data's one-day VaR on the real data: <see cref="ValueAtRisk"/> is VaR_α of the synthetic
+/// per-step portfolio log returns (all steps of all paths pooled), and <see cref="Result"/> counts the real
+/// per-step portfolio losses above it over the last 250 real steps (fewer when the real set is shorter), with
+/// Kupiec's test and the Basel traffic light (METRICS.md "VaR backtest").
+/// </summary>
+public sealed record PortfolioBacktest(double ValueAtRisk, Risk.VarBacktestResult Result);
 
 /// <summary>Volatility-regime statistics; see <see cref="Regimes.RegimeStatistics"/> for the exact definition.</summary>
 public sealed record RegimeReport(int Window, double Percentile, double Threshold, Pair HighVolatilityShare, Pair CalmToStressed,
@@ -95,6 +103,8 @@ public sealed record EvaluationReport(
         AddPair("portfolio.var", Portfolio.Var);
         AddPair("portfolio.es", Portfolio.Es);
         AddPair("portfolio.cdar", Portfolio.Cdar);
+        list.Add(new("portfolio.backtest.exceptions", Portfolio.Backtest.Result.Exceptions));
+        list.Add(new("portfolio.backtest.kupiec_p_value", Portfolio.Backtest.Result.KupiecPValue));
         AddPair("regimes.high_vol_share", Regimes.HighVolatilityShare);
         AddPair("regimes.calm_to_stressed", Regimes.CalmToStressed);
         AddPair("regimes.stressed_to_calm", Regimes.StressedToCalm);

@@ -13,6 +13,9 @@ namespace Crucible.Evaluation;
 /// </summary>
 public static class Evaluator
 {
+    /// <summary>Length of the VaR backtest window (the Basel 250 trading days).</summary>
+    public const int BacktestDays = 250;
+
     /// <summary>
     /// Evaluates <see cref="EvaluationInput.Synthetic"/> against <see cref="EvaluationInput.Real"/>.
     /// Throws <see cref="InvalidInputException"/> when a set is empty, ragged, non-finite, or the series names differ.
@@ -81,8 +84,12 @@ public static class Evaluator
         var portS = PortfolioPaths(synth, synthPaths, weights);
         var (pVarR, pEsR) = RiskMeasures.ValueAtRiskAndExpectedShortfall(Horizon(real, portR), options.Alpha);
         var (pVarS, pEsS) = RiskMeasures.ValueAtRiskAndExpectedShortfall(Horizon(synth, portS), options.Alpha);
+        var oneDayVar = RiskMeasures.ValueAtRisk(portS.SelectMany(p => p).ToArray(), options.Alpha);
+        var realSteps = portR.SelectMany(p => p).ToArray();
+        var window = realSteps.AsSpan(Math.Max(0, realSteps.Length - BacktestDays));
         var portfolio = new PortfolioReport(weights, new(pVarR, pVarS), new(pEsR, pEsS),
-            new(SetCdar(real, portR, options.Alpha), SetCdar(synth, portS, options.Alpha)));
+            new(SetCdar(real, portR, options.Alpha), SetCdar(synth, portS, options.Alpha)),
+            new PortfolioBacktest(oneDayVar, VarBacktest.Run(window, oneDayVar, options.Alpha)));
 
         var fit = train is null ? portR : PortfolioPaths(train, train.PathRows(), weights);
         var threshold = RegimeStatistics.FitThreshold(fit, options.RegimeWindow, options.RegimePercentile);

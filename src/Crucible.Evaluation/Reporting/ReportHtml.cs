@@ -123,6 +123,8 @@ public static class ReportHtml
             sb.Append(inv, $"<tr><td>{E(s.Name)}</td><td>{N(s.Var.Real)}</td><td>{N(s.Var.Synthetic)}</td><td>{N(s.Es.Real)}</td><td>{N(s.Es.Synthetic)}</td><td>{N(s.MaxDrawdown.Real)}</td><td>{N(s.MaxDrawdown.Synthetic)}</td><td>{N(s.Cdar.Real)}</td><td>{N(s.Cdar.Synthetic)}</td></tr>");
         var pf = report.Portfolio;
         sb.Append(inv, $"<tr class=\"portfolio\"><td>portfolio</td><td>{N(pf.Var.Real)}</td><td>{N(pf.Var.Synthetic)}</td><td>{N(pf.Es.Real)}</td><td>{N(pf.Es.Synthetic)}</td><td></td><td></td><td>{N(pf.Cdar.Real)}</td><td>{N(pf.Cdar.Synthetic)}</td></tr></table>");
+        var bt = report.Portfolio.Backtest;
+        sb.Append(inv, $"<p id=\"backtest\">VaR backtest: the synthetic one-day portfolio VaR {N(bt.ValueAtRisk)} was exceeded on {bt.Result.Exceptions} of the last {bt.Result.Observations} real days (Kupiec LR {N(bt.Result.KupiecStatistic)}, p = {N(bt.Result.KupiecPValue)}; Basel zone <span class=\"zone-{bt.Result.Zone.ToString().ToLowerInvariant()}\">{bt.Result.Zone.ToString().ToLowerInvariant()}</span>).</p>");
         var dd = report.Charts.Drawdowns;
         sb.Append("<figure>").Append(new SvgChart("drawdowns", "Portfolio drawdown distribution (all steps of all paths)", "drawdown", "density", 560, 280)
             .Histogram(dd.Edges, Density(dd.Real, dd.Edges), RealColour, "real")
@@ -171,5 +173,5 @@ public static class ReportHtml
         "td:first-child,th:first-child{text-align:left}.pass{color:#1a7f37;font-weight:600}.fail{color:#c62828;font-weight:600}" +
         ".meta{color:#555}.grid{display:flex;flex-wrap:wrap;gap:8px}figure{margin:4px}" +
         "svg{font-size:10px;background:#fff}svg .ct{font-size:12px;font-weight:600}svg .grid line{stroke:#eee}" +
-        "svg .grid text{fill:#555}svg .frame{stroke:#999}";
+        "svg .grid text{fill:#555}svg .frame{stroke:#999}.zone-green{color:#1a7f37}.zone-yellow{color:#b08800}.zone-red{color:#c62828}";
 }

@@ -89,6 +89,15 @@ public static class ReportJson
             PairValue(w, "var", report.Portfolio.Var);
             PairValue(w, "es", report.Portfolio.Es);
             PairValue(w, "cdar", report.Portfolio.Cdar);
+            var bt = report.Portfolio.Backtest;
+            w.WriteStartObject("backtest");
+            Number(w, "var", bt.ValueAtRisk);
+            w.WriteNumber("observations", bt.Result.Observations);
+            w.WriteNumber("exceptions", bt.Result.Exceptions);
+            Number(w, "kupiec_lr", bt.Result.KupiecStatistic);
+            Number(w, "kupiec_p_value", bt.Result.KupiecPValue);
+            w.WriteString("traffic_light", bt.Result.Zone.ToString().ToLowerInvariant());
+            w.WriteEndObject();
             w.WriteEndObject();
             w.WriteStartObject("regimes");
             w.WriteNumber("window", report.Regimes.Window);

@@ -46,3 +46,46 @@ public class RiskMeasuresTests
         Assert.Equal(Math.Log(0.6 * Math.Exp(0.1) + 0.4 * Math.Exp(-0.2)), p[0], 1e-15);
     }
 }
+
+public class VarBacktestTests
+{
+    [Theory]
+    [InlineData(0, TrafficLight.Green)]
+    [InlineData(4, TrafficLight.Green)]
+    [InlineData(5, TrafficLight.Yellow)]
+    [InlineData(9, TrafficLight.Yellow)]
+    [InlineData(10, TrafficLight.Red)]
+    public void Zone_FollowsBaselThresholds(int exceptions, TrafficLight zone) => Assert.Equal(zone, VarBacktest.Zone(exceptions));
+
+    [Fact]
+    public void KupiecStatistic_IsZero_WhenTheExceptionRateIsExact()
+    {
+        Assert.Equal(0.0, VarBacktest.KupiecStatistic(5, 500, 0.99), 1e-12);
+        Assert.Equal(1.0, VarBacktest.ChiSquareOneSurvival(0.0));
+    }
+
+    [Fact]
+    public void KupiecStatistic_WithNoExceptions_IsMinusTwoTLogOneMinusP() =>
+        Assert.Equal(-2 * 250 * Math.Log(0.99), VarBacktest.KupiecStatistic(0, 250, 0.99), 1e-12);
+
+    [Fact]
+    public void ChiSquareOneSurvival_At95PercentQuantile_IsFivePercent() =>
+        Assert.Equal(0.05, VarBacktest.ChiSquareOneSurvival(3.841458820694124), 1e-12);
+
+    [Fact]
+    public void Erfc_IsContinuousWhereTheMethodChanges()
+    {
+        var below = VarBacktest.Erfc(Math.BitDecrement(2.0));
+        var at = VarBacktest.Erfc(2.0);
+        Assert.True(Math.Abs(below - at) / at < 1e-12, $"{below:R} vs {at:R}");
+    }
+
+    [Fact]
+    public void Run_CountsLossesStrictlyAboveTheVaR()
+    {
+        double[] r = [-0.05, -0.03, 0.01, -0.031, 0.02];
+        var result = VarBacktest.Run(r, 0.03, 0.99);
+        Assert.Equal(2, result.Exceptions);
+        Assert.Equal(5, result.Observations);
+    }
+}

@@ -6,6 +6,8 @@ A CSV whose first column is `scenario` groups rows into paths (a second column `
 a non-numeric first column (a date) is dropped. Prints one JSON object; NaN is written as null."""
 import argparse, json, math
 import numpy as np
+from scipy import stats
+from scipy.special import xlogy
 from statsmodels.tsa.stattools import acf, pacf
 
 def load(path):
@@ -105,6 +107,16 @@ for X, sc in ((R, rsc), (S, ssc)):
     portfolio["var"].append(v); portfolio["es"].append(e)
     portfolio["cdar"].append(worst_mean([max_drawdown(p) for p in ps], a.alpha) if sc is not None
                              else worst_mean(drawdown_series(ps[0])[1:], a.alpha))
+
+# VaR backtest: synthetic one-day portfolio VaR (all steps pooled) on the last 250 real portfolio steps
+syn_steps = np.concatenate([portfolio_returns(P, w) for P in paths(S, ssc)])
+real_steps = np.concatenate([portfolio_returns(P, w) for P in paths(R, rsc)])[-250:]
+bt_var = var_es(syn_steps, a.alpha)[0]
+x = int(np.sum(-real_steps > bt_var)); T_ = len(real_steps); p_ = 1 - a.alpha
+lr = max(0.0, float(-2 * ((xlogy(T_ - x, 1 - p_) + xlogy(x, p_)) - (xlogy(T_ - x, 1 - x / T_) + xlogy(x, x / T_)))))
+portfolio["backtest"] = {"var": bt_var, "observations": T_, "exceptions": x, "kupiec_lr": lr,
+                         "kupiec_p_value": float(stats.chi2.sf(lr, 1)),
+                         "traffic_light": "green" if x <= 4 else "yellow" if x <= 9 else "red"}
 
 if a.train:
     _, T, tsc = load(a.train)
