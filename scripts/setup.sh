@@ -3,6 +3,7 @@
 set -euo pipefail
 need=(
   python3-numpy   # test/Crucible.Tensors.Tests/Serialization/PythonReaderTests.cs: independent safetensors reader
+  chromium        # the headless-browser check of report.html (Crucible.Evaluation.Tests)
 )
 # (system packages are added here as the test suite comes to need them)
 missing=()

@@ -1,0 +1,35 @@
+namespace Crucible.Evaluation;
+
+/// <summary>The data to evaluate: real (the holdout), synthetic, and optionally the train set the generator saw.</summary>
+/// <param name="Real">Real returns, used as the reference and, for privacy, as the holdout.</param>
+/// <param name="Synthetic">Synthetic returns with the same series names in the same order.</param>
+/// <param name="Train">The generator's train set; enables the privacy section and fits the regime threshold.</param>
+public sealed record EvaluationInput(SeriesSet Real, SeriesSet Synthetic, SeriesSet? Train = null);
+
+/// <summary>Evaluation settings. Defaults are those of METRICS.md.</summary>
+public sealed record EvaluationOptions
+{
+    /// <summary>Confidence of VaR, ES and CDaR, in (0, 1).</summary>
+    public double Alpha { get; init; } = 0.99;
+
+    /// <summary>Number of lags of ACF, ACF of |x|, PACF and leverage (lags 1..Lags).</summary>
+    public int Lags { get; init; } = 20;
+
+    /// <summary>The level u of the lower-tail dependence λ_L(u).</summary>
+    public double TailLevel { get; init; } = 0.05;
+
+    /// <summary>Portfolio weights, one per series in column order; null means equal weights 1/D.</summary>
+    public IReadOnlyList<double>? PortfolioWeights { get; init; }
+
+    /// <summary>Trailing window (steps) of the realised volatility that defines regimes.</summary>
+    public int RegimeWindow { get; init; } = 20;
+
+    /// <summary>Percentile (0–100) of the fitting set's realised volatility above which a step is stressed.</summary>
+    public double RegimePercentile { get; init; } = 80;
+
+    /// <summary>Histogram bins of the HTML charts' data.</summary>
+    public int HistogramBins { get; init; } = 40;
+
+    /// <summary>Maximum threads for the parallel parts; −1 uses all cores. Results do not depend on it.</summary>
+    public int MaxDegreeOfParallelism { get; init; } = -1;
+}

@@ -1,0 +1,113 @@
+namespace Crucible.Evaluation;
+
+/// <summary>A statistic measured on the real and on the synthetic set; written to JSON as <c>[real, synthetic]</c>.</summary>
+public sealed record Pair(double Real, double Synthetic);
+
+/// <summary>A statistic vector (e.g. ACF by lag) for the real and the synthetic set; JSON <c>[[real…], [synthetic…]]</c>.</summary>
+public sealed record VectorPair(double[] Real, double[] Synthetic);
+
+/// <summary>A matrix statistic for both sets; JSON <c>{"real": [[…]], "synthetic": [[…]]}</c>.</summary>
+public sealed record MatrixPair(double[][] Real, double[][] Synthetic);
+
+/// <summary>
+/// Per-series results. Marginal statistics (<see cref="Ks"/> to <see cref="Es"/>) pool all rows; temporal ones
+/// (<see cref="Acf"/>, <see cref="AcfAbs"/>, <see cref="Pacf"/>, <see cref="Leverage"/>, <see cref="MaxDrawdown"/>)
+/// are computed within each path and averaged over paths. <see cref="Cdar"/> is the CDaR of the path (one path) or
+/// of the scenario set (several paths).
+/// </summary>
+public sealed record SeriesReport(
+    string Name, double Ks, double Wasserstein, Pair Mean, Pair Std, Pair Skewness, Pair ExcessKurtosis,
+    VectorPair Acf, VectorPair AcfAbs, VectorPair Pacf, VectorPair Leverage, Pair Var, Pair Es, Pair MaxDrawdown, Pair Cdar);
+
+/// <summary>
+/// Portfolio risk at α (METRICS.md "scenario-level risk"), with per-step portfolio log returns log Σ w_i·exp(r_i).
+/// For a set with scenario ids: VaR and ES over the scenarios' horizon returns (the sum of each path's steps), and the
+/// CDaR of the set (mean of the worst ⌈n(1 − α)⌉ per-scenario max drawdowns). For a single path: VaR and ES over the
+/// one-step returns, and the CDaR of that path (mean of the worst ⌈n(1 − α)⌉ values of its drawdown series).
+/// </summary>
+public sealed record PortfolioReport(double[] Weights, Pair Var, Pair Es, Pair Cdar, PortfolioBacktest Backtest);
+
+/// <summary>
+/// Backtest of the synthetic data's one-day VaR on the real data: <see cref="ValueAtRisk"/> is VaR_α of the synthetic
+/// per-step portfolio log returns (all steps of all paths pooled), and <see cref="Result"/> counts the real
+/// per-step portfolio losses above it over the last 250 real steps (fewer when the real set is shorter), with
+/// Kupiec's test and the Basel traffic light (METRICS.md "VaR backtest").
+/// </summary>
+public sealed record PortfolioBacktest(double ValueAtRisk, Risk.VarBacktestResult Result);
+
+/// <summary>Volatility-regime statistics; see <see cref="Regimes.RegimeStatistics"/> for the exact definition.</summary>
+public sealed record RegimeReport(int Window, double Percentile, double Threshold, Pair HighVolatilityShare, Pair CalmToStressed,
+    Pair StressedToCalm);
+
+/// <summary>Distance-to-closest-record summary (standardised with train's mean and n − 1 standard deviation).</summary>
+public sealed record PrivacyReport(double DcrTrainMedian, double DcrTrainP05, double DcrHoldoutMedian, double ShareCloserToTrain);
+
+/// <summary>A histogram over shared bin edges (Edges has one more entry than each count array). The bins span the
+/// lower 0.1st to the higher 99.9th percentile of the two samples; values outside are not counted.</summary>
+public sealed record HistogramPair(double[] Edges, int[] Real, int[] Synthetic);
+
+/// <summary>Data behind the HTML charts: quantiles for QQ plots, histograms, drawdown and DCR distributions.</summary>
+public sealed record ChartData(
+    IReadOnlyList<HistogramPair> Histograms, double[] QuantileLevels, IReadOnlyList<VectorPair> Quantiles,
+    HistogramPair Drawdowns, HistogramPair? Dcr);
+
+/// <summary>Row counts of the inputs.</summary>
+public sealed record RowCounts(int Real, int Synthetic, int? Train, int RealPaths, int SyntheticPaths);
+
+/// <summary>
+/// The evaluation report. JSON names (<see cref="Reporting.ReportJson"/>) follow eval_ref.py: <c>ks_mean</c>, <c>ks_max</c>,
+/// <c>wasserstein_mean</c>, <c>corr_distance</c>, <c>lower_tail_dependence</c>, <c>per_series</c>, <c>privacy</c>.
+/// </summary>
+public sealed record EvaluationReport(
+    string[] Columns, double Alpha, int Lags, double TailLevel, double KsMean, double KsMax, double WassersteinMean,
+    double CorrDistance, MatrixPair LowerTailDependence, MatrixPair Correlation, IReadOnlyList<SeriesReport> PerSeries,
+    PortfolioReport Portfolio, RegimeReport Regimes, PrivacyReport? Privacy, RowCounts Rows, ChartData Charts)
+{
+    /// <summary>
+    /// Every scalar metric by its dotted JSON key, in report order: top-level scalars, <c>privacy.*</c>, then
+    /// <c>per_series.NAME.KEY.real</c> / <c>.synthetic</c>, <c>portfolio.*</c> and <c>regimes.*</c> (pairs split
+    /// into <c>.real</c> and <c>.synthetic</c>). Used by <see cref="ThresholdCheck"/>.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, double>> ScalarMetrics()
+    {
+        var list = new List<KeyValuePair<string, double>>
+        {
+            new("ks_mean", KsMean), new("ks_max", KsMax), new("wasserstein_mean", WassersteinMean), new("corr_distance", CorrDistance),
+        };
+        if (Privacy is { } p)
+        {
+            list.Add(new("privacy.dcr_train_median", p.DcrTrainMedian));
+            list.Add(new("privacy.dcr_train_p05", p.DcrTrainP05));
+            list.Add(new("privacy.dcr_holdout_median", p.DcrHoldoutMedian));
+            list.Add(new("privacy.share_closer_to_train", p.ShareCloserToTrain));
+        }
+        void AddPair(string key, Pair pair)
+        {
+            list.Add(new(key + ".real", pair.Real));
+            list.Add(new(key + ".synthetic", pair.Synthetic));
+        }
+        foreach (var s in PerSeries)
+        {
+            var prefix = "per_series." + s.Name + ".";
+            list.Add(new(prefix + "ks", s.Ks));
+            list.Add(new(prefix + "wasserstein", s.Wasserstein));
+            AddPair(prefix + "mean", s.Mean);
+            AddPair(prefix + "std", s.Std);
+            AddPair(prefix + "skewness", s.Skewness);
+            AddPair(prefix + "excess_kurtosis", s.ExcessKurtosis);
+            AddPair(prefix + "var", s.Var);
+            AddPair(prefix + "es", s.Es);
+            AddPair(prefix + "max_drawdown", s.MaxDrawdown);
+            AddPair(prefix + "cdar", s.Cdar);
+        }
+        AddPair("portfolio.var", Portfolio.Var);
+        AddPair("portfolio.es", Portfolio.Es);
+        AddPair("portfolio.cdar", Portfolio.Cdar);
+        list.Add(new("portfolio.backtest.exceptions", Portfolio.Backtest.Result.Exceptions));
+        list.Add(new("portfolio.backtest.kupiec_p_value", Portfolio.Backtest.Result.KupiecPValue));
+        AddPair("regimes.high_vol_share", Regimes.HighVolatilityShare);
+        AddPair("regimes.calm_to_stressed", Regimes.CalmToStressed);
+        AddPair("regimes.stressed_to_calm", Regimes.StressedToCalm);
+        return list;
+    }
+}

@@ -1,0 +1,212 @@
+using Crucible.Data;
+using Crucible.Evaluation.Privacy;
+using Crucible.Evaluation.Regimes;
+using Crucible.Evaluation.Risk;
+using Crucible.Evaluation.Statistics;
+
+namespace Crucible.Evaluation;
+
+/// <summary>
+/// Computes the statistical evaluation report (METRICS.md: marginals, dependence, temporal, risk, privacy distances,
+/// regimes) of a synthetic set against a real one. Deterministic: the same input gives the same report whatever
+/// the number of threads.
+/// </summary>
+public static class Evaluator
+{
+    /// <summary>Length of the VaR backtest window (the Basel 250 trading days).</summary>
+    public const int BacktestDays = 250;
+
+    /// <summary>
+    /// Evaluates <see cref="EvaluationInput.Synthetic"/> against <see cref="EvaluationInput.Real"/>.
+    /// Throws <see cref="InvalidInputException"/> when a set is empty, ragged, non-finite, or the series names differ.
+    /// </summary>
+    public static EvaluationReport Evaluate(EvaluationInput input, EvaluationOptions? options = null)
+    {
+        options ??= new EvaluationOptions();
+        var (real, synth, train) = (input.Real, input.Synthetic, input.Train);
+        real.Validate("real");
+        synth.Validate("synthetic");
+        train?.Validate("train");
+        if (!real.Names.SequenceEqual(synth.Names, StringComparer.Ordinal))
+            throw new InvalidInputException("column-mismatch", "real and synthetic series names differ");
+        if (train is not null && !real.Names.SequenceEqual(train.Names, StringComparer.Ordinal))
+            throw new InvalidInputException("column-mismatch", "real and train series names differ");
+        if (options.Alpha is <= 0 or >= 1) throw new InvalidInputException("invalid-option", "alpha must be in (0, 1)");
+        if (options.Lags < 1) throw new InvalidInputException("invalid-option", "lags must be at least 1");
+
+        var d = real.SeriesCount;
+        var weights = options.PortfolioWeights?.ToArray() ?? Enumerable.Repeat(1.0 / d, d).ToArray();
+        if (weights.Length != d) throw new InvalidInputException("invalid-option", $"{weights.Length} portfolio weights for {d} series");
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism };
+        var realPaths = real.PathRows();
+        var synthPaths = synth.PathRows();
+
+        var perSeries = new SeriesReport[d];
+        var tailIndicatorsR = new bool[d][];
+        var tailIndicatorsS = new bool[d][];
+        var histograms = new HistogramPair[d];
+        var quantiles = new VectorPair[d];
+        var levels = Enumerable.Range(0, 199).Select(i => (i + 1) * 0.5).ToArray();
+        Parallel.For(0, d, parallel, i =>
+        {
+            var r = real.Columns[i];
+            var s = synth.Columns[i];
+            var sortedR = (double[])r.Clone();
+            var sortedS = (double[])s.Clone();
+            Array.Sort(sortedR);
+            Array.Sort(sortedS);
+            var (ks, w) = Distances.WalkSorted(sortedR, sortedS);
+            tailIndicatorsR[i] = Dependence.TailIndicators(r, sortedR, options.TailLevel);
+            tailIndicatorsS[i] = Dependence.TailIndicators(s, sortedS, options.TailLevel);
+            var (varR, esR) = RiskMeasures.ValueAtRiskAndExpectedShortfallSorted(sortedR, options.Alpha);
+            var (varS, esS) = RiskMeasures.ValueAtRiskAndExpectedShortfallSorted(sortedS, options.Alpha);
+            var tr = PathTemporal(real, i, realPaths, options);
+            var ts = PathTemporal(synth, i, synthPaths, options);
+            perSeries[i] = new SeriesReport(real.Names[i], ks, w,
+                new(Descriptive.Mean(r), Descriptive.Mean(s)),
+                new(Descriptive.StandardDeviation(r), Descriptive.StandardDeviation(s)),
+                new(Descriptive.Skewness(r), Descriptive.Skewness(s)),
+                new(Descriptive.ExcessKurtosis(r), Descriptive.ExcessKurtosis(s)),
+                new(tr.Acf, ts.Acf), new(tr.AcfAbs, ts.AcfAbs), new(tr.Pacf, ts.Pacf), new(tr.Leverage, ts.Leverage),
+                new(varR, varS), new(esR, esS), new(tr.MaxDrawdown, ts.MaxDrawdown),
+                new(Cdar(real, i, realPaths, options.Alpha), Cdar(synth, i, synthPaths, options.Alpha)));
+            histograms[i] = Histogram(sortedR, sortedS, options.HistogramBins);
+            quantiles[i] = new(levels.Select(p => Descriptive.SortedPercentile(sortedR, p)).ToArray(),
+                levels.Select(p => Descriptive.SortedPercentile(sortedS, p)).ToArray());
+        });
+
+        var corrR = Dependence.CorrelationMatrix(real.Columns);
+        var corrS = Dependence.CorrelationMatrix(synth.Columns);
+        var tailR = Dependence.LowerTailDependenceFromIndicators(tailIndicatorsR);
+        var tailS = Dependence.LowerTailDependenceFromIndicators(tailIndicatorsS);
+
+        var portR = PortfolioPaths(real, realPaths, weights);
+        var portS = PortfolioPaths(synth, synthPaths, weights);
+        var (pVarR, pEsR) = RiskMeasures.ValueAtRiskAndExpectedShortfall(Horizon(real, portR), options.Alpha);
+        var (pVarS, pEsS) = RiskMeasures.ValueAtRiskAndExpectedShortfall(Horizon(synth, portS), options.Alpha);
+        var oneDayVar = RiskMeasures.ValueAtRisk(portS.SelectMany(p => p).ToArray(), options.Alpha);
+        var realSteps = portR.SelectMany(p => p).ToArray();
+        var window = realSteps.AsSpan(Math.Max(0, realSteps.Length - BacktestDays));
+        var portfolio = new PortfolioReport(weights, new(pVarR, pVarS), new(pEsR, pEsS),
+            new(SetCdar(real, portR, options.Alpha), SetCdar(synth, portS, options.Alpha)),
+            new PortfolioBacktest(oneDayVar, VarBacktest.Run(window, oneDayVar, options.Alpha)));
+
+        var fit = train is null ? portR : PortfolioPaths(train, train.PathRows(), weights);
+        var threshold = RegimeStatistics.FitThreshold(fit, options.RegimeWindow, options.RegimePercentile);
+        var regR = RegimeStatistics.Summarise(portR, options.RegimeWindow, threshold);
+        var regS = RegimeStatistics.Summarise(portS, options.RegimeWindow, threshold);
+        var regimes = new RegimeReport(options.RegimeWindow, options.RegimePercentile, threshold,
+            new(regR.HighVolatilityShare, regS.HighVolatilityShare), new(regR.CalmToStressed, regS.CalmToStressed),
+            new(regR.StressedToCalm, regS.StressedToCalm));
+
+        PrivacyReport? privacy = null;
+        HistogramPair? dcrHistogram = null;
+        if (train is not null)
+        {
+            var (toTrain, toHoldout) = DistanceToClosestRecord.Distances(synth, train, real, options.MaxDegreeOfParallelism);
+            privacy = DistanceToClosestRecord.Summarise(toTrain, toHoldout);
+            dcrHistogram = Histogram(Sorted(toTrain), Sorted(toHoldout), options.HistogramBins);
+        }
+
+        var drawdowns = Histogram(Sorted(portR.SelectMany(p => RiskMeasures.DrawdownSeries(p)).ToArray()),
+            Sorted(portS.SelectMany(p => RiskMeasures.DrawdownSeries(p)).ToArray()), options.HistogramBins);
+
+        var ks = perSeries.Select(p => p.Ks).ToArray();
+        return new EvaluationReport(
+            (string[])real.Names.Clone(), options.Alpha, options.Lags, options.TailLevel,
+            Summation.Sum(ks) / d, ks.Max(), Summation.Sum(perSeries.Select(p => p.Wasserstein).ToArray()) / d,
+            Dependence.CorrelationDistance(corrR, corrS), new(tailR, tailS), new(corrR, corrS), perSeries,
+            portfolio, regimes, privacy,
+            new RowCounts(real.RowCount, synth.RowCount, train?.RowCount, realPaths.Count, synthPaths.Count),
+            new ChartData(histograms, levels, quantiles, drawdowns, dcrHistogram));
+    }
+
+    private sealed record TemporalStats(double[] Acf, double[] AcfAbs, double[] Pacf, double[] Leverage, double MaxDrawdown);
+
+    /// <summary>Temporal statistics within each path, averaged over paths (a plain mean: NaN in one path propagates).</summary>
+    private static TemporalStats PathTemporal(SeriesSet set, int series, IReadOnlyList<int[]> paths, EvaluationOptions options)
+    {
+        var lags = options.Lags;
+        var acf = new double[lags];
+        var acfAbs = new double[lags];
+        var pacf = new double[lags];
+        var lev = new double[lags];
+        double mdd = 0;
+        foreach (var rows in paths)
+        {
+            var x = set.Gather(series, rows);
+            var abs = new double[x.Length];
+            for (var t = 0; t < x.Length; t++) abs[t] = Math.Abs(x[t]);
+            Accumulate(acf, Temporal.Autocorrelation(x, lags));
+            Accumulate(acfAbs, Temporal.Autocorrelation(abs, lags));
+            Accumulate(pacf, Temporal.PartialAutocorrelation(x, lags));
+            Accumulate(lev, Temporal.Leverage(x, lags));
+            mdd += RiskMeasures.MaxDrawdown(x);
+        }
+        var k = paths.Count;
+        for (var l = 0; l < lags; l++)
+        {
+            acf[l] /= k;
+            acfAbs[l] /= k;
+            pacf[l] /= k;
+            lev[l] /= k;
+        }
+        return new TemporalStats(acf, acfAbs, pacf, lev, mdd / k);
+    }
+
+    private static void Accumulate(double[] sum, double[] values)
+    {
+        for (var i = 0; i < sum.Length; i++) sum[i] += values[i];
+    }
+
+    private static double Cdar(SeriesSet set, int series, IReadOnlyList<int[]> paths, double alpha) =>
+        set.ScenarioIds is null
+            ? RiskMeasures.ConditionalDrawdownAtRisk(set.Columns[series], alpha)
+            : RiskMeasures.ConditionalDrawdownAtRisk(paths.Select(rows => set.Gather(series, rows)).ToArray(), alpha);
+
+    private static double SetCdar(SeriesSet set, IReadOnlyList<double[]> portfolioPaths, double alpha) =>
+        set.ScenarioIds is null
+            ? RiskMeasures.ConditionalDrawdownAtRisk(portfolioPaths[0], alpha)
+            : RiskMeasures.ConditionalDrawdownAtRisk(portfolioPaths, alpha);
+
+    private static double[][] PortfolioPaths(SeriesSet set, IReadOnlyList<int[]> paths, double[] weights) =>
+        paths.Select(rows => RiskMeasures.PortfolioLogReturns(
+            Enumerable.Range(0, set.SeriesCount).Select(i => set.Gather(i, rows)).ToArray(), weights)).ToArray();
+
+    /// <summary>Scenario horizon returns (sum of a path's steps) with scenarios; every step (one-step horizon) without.</summary>
+    private static double[] Horizon(SeriesSet set, IReadOnlyList<double[]> portfolioPaths) =>
+        set.ScenarioIds is null ? portfolioPaths[0] : portfolioPaths.Select(p => p.Sum()).ToArray();
+
+    private static double[] Sorted(double[] values)
+    {
+        Array.Sort(values);
+        return values;
+    }
+
+    /// <summary>
+    /// Histograms of two sorted samples over shared bins spanning from the lower of their 0.1st percentiles to the
+    /// higher of their 99.9th percentiles, so that a few extreme values do not squash the chart; values outside
+    /// that range are not counted.
+    /// </summary>
+    private static HistogramPair Histogram(double[] sortedA, double[] sortedB, int bins)
+    {
+        var lo = Math.Min(Descriptive.SortedPercentile(sortedA, 0.1), Descriptive.SortedPercentile(sortedB, 0.1));
+        var hi = Math.Max(Descriptive.SortedPercentile(sortedA, 99.9), Descriptive.SortedPercentile(sortedB, 99.9));
+        if (!(hi > lo)) hi = lo + 1;
+        var edges = new double[bins + 1];
+        for (var k = 0; k <= bins; k++) edges[k] = lo + (hi - lo) * k / bins;
+        return new HistogramPair(edges, Count(sortedA, lo, hi, bins), Count(sortedB, lo, hi, bins));
+    }
+
+    private static int[] Count(double[] values, double lo, double hi, int bins)
+    {
+        var counts = new int[bins];
+        foreach (var v in values)
+        {
+            if (v < lo || v > hi) continue;
+            var k = (int)((v - lo) / (hi - lo) * bins);
+            counts[Math.Min(k, bins - 1)]++;
+        }
+        return counts;
+    }
+}

@@ -1,0 +1,177 @@
+using System.Globalization;
+using System.Text;
+
+namespace Crucible.Evaluation.Reporting;
+
+/// <summary>
+/// Writes the report as one self-contained <c>report.html</c> that opens offline: inline CSS and SVG, no JavaScript,
+/// no external URLs. Sections: summary and threshold verdicts, marginals (histogram and QQ plot per series),
+/// dependence (correlation and lower-tail heatmaps, real vs synthetic), temporal (ACF and ACF of |r| per series),
+/// risk (VaR/ES table, drawdown distribution), regimes, privacy (DCR histogram when a train set was given).
+/// Every chart carries a stable <c>id</c> and <c>data-chart</c>: <c>hist-NAME</c>, <c>qq-NAME</c>, <c>acf-NAME</c>,
+/// <c>acf-abs-NAME</c>, <c>corr-real</c>, <c>corr-synthetic</c>, <c>tail-real</c>, <c>tail-synthetic</c>,
+/// <c>drawdowns</c>, <c>dcr</c> (NAME with characters other than letters, digits, '-' and '_' replaced by '_').
+/// </summary>
+public static class ReportHtml
+{
+    private const string RealColour = "#1f5fa8";
+    private const string SynthColour = "#d9622b";
+
+    /// <summary>Writes the page atomically (temporary file beside <paramref name="path"/>, then rename).</summary>
+    public static void Write(EvaluationReport report, string path, IReadOnlyList<ThresholdVerdict>? verdicts = null)
+    {
+        var full = Path.GetFullPath(path);
+        var dir = Path.GetDirectoryName(full)!;
+        Directory.CreateDirectory(dir);
+        var temp = Path.Combine(dir, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N") + ".tmp");
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                stream.Write(Encoding.UTF8.GetBytes(ToHtml(report, verdicts)));
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+
+    /// <summary>The page as text.</summary>
+    public static string ToHtml(EvaluationReport report, IReadOnlyList<ThresholdVerdict>? verdicts = null)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Crucible evaluation report</title>\n<style>")
+          .Append(Css).Append("</style></head><body>\n<h1>Crucible evaluation report</h1>\n");
+        sb.Append(inv, $"<p class=\"meta\">{report.Rows.Real} real rows ({report.Rows.RealPaths} path(s)), {report.Rows.Synthetic} synthetic rows ({report.Rows.SyntheticPaths} path(s))");
+        if (report.Rows.Train is { } tr) sb.Append(inv, $", {tr} train rows");
+        sb.Append(inv, $"; α = {N(report.Alpha)}, {report.Lags} lags, tail level u = {N(report.TailLevel)}.</p>\n");
+
+        sb.Append("<section id=\"summary\"><h2>Summary</h2>");
+        if (verdicts is { Count: > 0 })
+        {
+            var failed = verdicts.Count(v => !v.Passed);
+            sb.Append(inv, $"<p class=\"{(failed == 0 ? "pass" : "fail")}\" id=\"verdict\">{(failed == 0 ? "All thresholds passed" : $"{failed} of {verdicts.Count} thresholds failed")}</p>");
+            sb.Append("<table id=\"verdicts\"><tr><th>metric</th><th>bound</th><th>value</th><th>verdict</th></tr>");
+            foreach (var v in verdicts)
+            {
+                var bound = (v.Threshold.Kind == ThresholdKind.Max ? "≤ " : "≥ ") + N(v.Threshold.Limit);
+                sb.Append(inv, $"<tr><td>{E(v.Threshold.Key)}</td><td>{bound}</td><td>{N(v.Actual)}</td><td class=\"{(v.Passed ? "pass" : "fail")}\">{(v.Passed ? "pass" : "FAIL")}</td></tr>");
+            }
+            sb.Append("</table>");
+        }
+        else
+        {
+            sb.Append("<p>No thresholds were declared for this run.</p>");
+        }
+        sb.Append("<table id=\"headline\"><tr><th>metric</th><th>value</th></tr>");
+        foreach (var (k, v) in new[] { ("ks_mean", report.KsMean), ("ks_max", report.KsMax), ("wasserstein_mean", report.WassersteinMean), ("corr_distance", report.CorrDistance) })
+            sb.Append(inv, $"<tr><td>{k}</td><td>{N(v)}</td></tr>");
+        if (report.Privacy is { } p)
+        {
+            foreach (var (k, v) in new[] { ("dcr_train_median", p.DcrTrainMedian), ("dcr_train_p05", p.DcrTrainP05), ("dcr_holdout_median", p.DcrHoldoutMedian), ("share_closer_to_train", p.ShareCloserToTrain) })
+                sb.Append(inv, $"<tr><td>privacy.{k}</td><td>{N(v)}</td></tr>");
+        }
+        sb.Append("</table></section>\n");
+
+        sb.Append("<section id=\"marginals\"><h2>Marginals</h2><table><tr><th>series</th><th>KS</th><th>W1</th><th>mean (real / synth)</th><th>std</th><th>skewness</th><th>excess kurtosis</th></tr>");
+        foreach (var s in report.PerSeries)
+            sb.Append(inv, $"<tr><td>{E(s.Name)}</td><td>{N(s.Ks)}</td><td>{N(s.Wasserstein)}</td><td>{P(s.Mean)}</td><td>{P(s.Std)}</td><td>{P(s.Skewness)}</td><td>{P(s.ExcessKurtosis)}</td></tr>");
+        sb.Append("</table><div class=\"grid\">");
+        for (var i = 0; i < report.PerSeries.Count; i++)
+        {
+            var name = report.PerSeries[i].Name;
+            var h = report.Charts.Histograms[i];
+            sb.Append("<figure>").Append(new SvgChart("hist-" + Slug(name), name + ": histogram (0.1%–99.9%)", "return", "density")
+                .Histogram(h.Edges, Density(h.Real, h.Edges), RealColour, "real")
+                .Histogram(h.Edges, Density(h.Synthetic, h.Edges), SynthColour, "synthetic")).Append("</figure>");
+            var q = report.Charts.Quantiles[i];
+            var lo = Math.Min(q.Real[0], q.Synthetic[0]);
+            var hi = Math.Max(q.Real[^1], q.Synthetic[^1]);
+            sb.Append("<figure>").Append(new SvgChart("qq-" + Slug(name), name + ": QQ plot (0.5%–99.5%)", "real quantile", "synthetic quantile")
+                .Line([lo, hi], [lo, hi], "#888888", "", dashed: true)
+                .Scatter(q.Real, q.Synthetic, SynthColour, "quantiles")).Append("</figure>");
+        }
+        sb.Append("</div></section>\n");
+
+        var labels = report.Columns;
+        sb.Append("<section id=\"dependence\"><h2>Dependence</h2>");
+        sb.Append(inv, $"<p>corr_distance = {N(report.CorrDistance)} (‖C_real − C_synth‖_F / ‖C_real‖_F).</p><div class=\"grid\">");
+        sb.Append("<figure>").Append(SvgHeatmap.Render("corr-real", "Correlation, real", report.Correlation.Real, labels)).Append("</figure>");
+        sb.Append("<figure>").Append(SvgHeatmap.Render("corr-synthetic", "Correlation, synthetic", report.Correlation.Synthetic, labels)).Append("</figure>");
+        sb.Append("<figure>").Append(SvgHeatmap.Render("tail-real", "Lower-tail dependence λ_L, real", report.LowerTailDependence.Real, labels, 0, 1)).Append("</figure>");
+        sb.Append("<figure>").Append(SvgHeatmap.Render("tail-synthetic", "Lower-tail dependence λ_L, synthetic", report.LowerTailDependence.Synthetic, labels, 0, 1)).Append("</figure>");
+        sb.Append("</div></section>\n");
+
+        sb.Append("<section id=\"temporal\"><h2>Temporal</h2><div class=\"grid\">");
+        var lags = Enumerable.Range(1, report.Lags).Select(l => (double)l).ToArray();
+        foreach (var s in report.PerSeries)
+        {
+            sb.Append("<figure>").Append(new SvgChart("acf-" + Slug(s.Name), s.Name + ": ACF", "lag", "autocorrelation")
+                .Line(lags, s.Acf.Real, RealColour, "real").Line(lags, s.Acf.Synthetic, SynthColour, "synthetic")).Append("</figure>");
+            sb.Append("<figure>").Append(new SvgChart("acf-abs-" + Slug(s.Name), s.Name + ": ACF of |r|", "lag", "autocorrelation")
+                .Line(lags, s.AcfAbs.Real, RealColour, "real").Line(lags, s.AcfAbs.Synthetic, SynthColour, "synthetic")).Append("</figure>");
+        }
+        sb.Append("</div></section>\n");
+
+        sb.Append("<section id=\"risk\"><h2>Risk</h2>");
+        sb.Append(inv, $"<table id=\"var-es\"><tr><th>series</th><th>VaR {N(report.Alpha)} real</th><th>VaR synth</th><th>ES real</th><th>ES synth</th><th>max drawdown real</th><th>max drawdown synth</th><th>CDaR real</th><th>CDaR synth</th></tr>");
+        foreach (var s in report.PerSeries)
+            sb.Append(inv, $"<tr><td>{E(s.Name)}</td><td>{N(s.Var.Real)}</td><td>{N(s.Var.Synthetic)}</td><td>{N(s.Es.Real)}</td><td>{N(s.Es.Synthetic)}</td><td>{N(s.MaxDrawdown.Real)}</td><td>{N(s.MaxDrawdown.Synthetic)}</td><td>{N(s.Cdar.Real)}</td><td>{N(s.Cdar.Synthetic)}</td></tr>");
+        var pf = report.Portfolio;
+        sb.Append(inv, $"<tr class=\"portfolio\"><td>portfolio</td><td>{N(pf.Var.Real)}</td><td>{N(pf.Var.Synthetic)}</td><td>{N(pf.Es.Real)}</td><td>{N(pf.Es.Synthetic)}</td><td></td><td></td><td>{N(pf.Cdar.Real)}</td><td>{N(pf.Cdar.Synthetic)}</td></tr></table>");
+        var bt = report.Portfolio.Backtest;
+        sb.Append(inv, $"<p id=\"backtest\">VaR backtest: the synthetic one-day portfolio VaR {N(bt.ValueAtRisk)} was exceeded on {bt.Result.Exceptions} of the last {bt.Result.Observations} real days (Kupiec LR {N(bt.Result.KupiecStatistic)}, p = {N(bt.Result.KupiecPValue)}; Basel zone <span class=\"zone-{bt.Result.Zone.ToString().ToLowerInvariant()}\">{bt.Result.Zone.ToString().ToLowerInvariant()}</span>).</p>");
+        var dd = report.Charts.Drawdowns;
+        sb.Append("<figure>").Append(new SvgChart("drawdowns", "Portfolio drawdown distribution (all steps of all paths)", "drawdown", "density", 560, 280)
+            .Histogram(dd.Edges, Density(dd.Real, dd.Edges), RealColour, "real")
+            .Histogram(dd.Edges, Density(dd.Synthetic, dd.Edges), SynthColour, "synthetic")).Append("</figure></section>\n");
+
+        var rg = report.Regimes;
+        sb.Append(inv, $"<section id=\"regimes\"><h2>Regimes</h2><p>Stressed: {rg.Window}-step realised volatility of the portfolio above {N(rg.Threshold)} (the {N(rg.Percentile)}th percentile of the fitting set).</p>");
+        sb.Append(inv, $"<table><tr><th></th><th>real</th><th>synthetic</th></tr><tr><td>share of time stressed</td><td>{N(rg.HighVolatilityShare.Real)}</td><td>{N(rg.HighVolatilityShare.Synthetic)}</td></tr><tr><td>P(calm → stressed)</td><td>{N(rg.CalmToStressed.Real)}</td><td>{N(rg.CalmToStressed.Synthetic)}</td></tr><tr><td>P(stressed → calm)</td><td>{N(rg.StressedToCalm.Real)}</td><td>{N(rg.StressedToCalm.Synthetic)}</td></tr></table></section>\n");
+
+        if (report.Charts.Dcr is { } dcr)
+        {
+            sb.Append("<section id=\"privacy\"><h2>Privacy</h2><p>Distance from each synthetic row to its closest train row and closest holdout (real) row, standardised with train's statistics. Train distances clearly below holdout distances indicate memorisation.</p>");
+            sb.Append("<figure>").Append(new SvgChart("dcr", "Distance to closest record", "distance", "density", 560, 280)
+                .Histogram(dcr.Edges, Density(dcr.Real, dcr.Edges), RealColour, "to train")
+                .Histogram(dcr.Edges, Density(dcr.Synthetic, dcr.Edges), SynthColour, "to holdout")).Append("</figure></section>\n");
+        }
+        sb.Append("</body></html>\n");
+        return sb.ToString();
+    }
+
+    /// <summary>The chart id suffix of a series name.</summary>
+    public static string Slug(string name)
+    {
+        var chars = name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_').ToArray();
+        return new string(chars);
+    }
+
+    private static double[] Density(int[] counts, double[] edges)
+    {
+        var total = counts.Sum();
+        var result = new double[counts.Length];
+        for (var i = 0; i < counts.Length; i++) result[i] = total == 0 ? 0 : counts[i] / (total * (edges[i + 1] - edges[i]));
+        return result;
+    }
+
+    private static string N(double v) => double.IsNaN(v) ? "NaN" : v.ToString("G6", CultureInfo.InvariantCulture);
+
+    private static string P(Pair p) => N(p.Real) + " / " + N(p.Synthetic);
+
+    private static string E(string s) => SvgChart.E(s);
+
+    private const string Css =
+        "body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;color:#222;max-width:1400px}" +
+        "h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:28px}" +
+        "table{border-collapse:collapse;margin:8px 0;font-size:13px}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}" +
+        "td:first-child,th:first-child{text-align:left}.pass{color:#1a7f37;font-weight:600}.fail{color:#c62828;font-weight:600}" +
+        ".meta{color:#555}.grid{display:flex;flex-wrap:wrap;gap:8px}figure{margin:4px}" +
+        "svg{font-size:10px;background:#fff}svg .ct{font-size:12px;font-weight:600}svg .grid line{stroke:#eee}" +
+        "svg .grid text{fill:#555}svg .frame{stroke:#999}.zone-green{color:#1a7f37}.zone-yellow{color:#b08800}.zone-red{color:#c62828}";
+}

@@ -1,0 +1,173 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Crucible.Evaluation.Reporting;
+
+/// <summary>
+/// Writes <see cref="EvaluationReport"/> as <c>report.json</c>: keys in a fixed order with eval_ref.py's names first
+/// (<c>columns, alpha, ks_mean, ks_max, wasserstein_mean, corr_distance, lower_tail_dependence, per_series, privacy</c>),
+/// then the extra sections (<c>correlation, portfolio, regimes, rows, distributions</c>). Doubles are written
+/// culture-invariantly in shortest round-trip form; NaN and ±∞ (JSON has no such numbers) are written as <c>null</c>.
+/// </summary>
+public static class ReportJson
+{
+    /// <summary>Writes the report atomically: to a temporary file beside <paramref name="path"/>, flushed, then renamed over it.</summary>
+    public static void Write(EvaluationReport report, string path)
+    {
+        var full = Path.GetFullPath(path);
+        var dir = Path.GetDirectoryName(full)!;
+        Directory.CreateDirectory(dir);
+        var temp = Path.Combine(dir, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N") + ".tmp");
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                var bytes = Encoding.UTF8.GetBytes(ToJson(report));
+                stream.Write(bytes);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+
+    /// <summary>The report as indented JSON text (LF line ends, trailing newline).</summary>
+    public static string ToJson(EvaluationReport report)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, NewLine = "\n" }))
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("columns");
+            foreach (var c in report.Columns) w.WriteStringValue(c);
+            w.WriteEndArray();
+            Number(w, "alpha", report.Alpha);
+            Number(w, "ks_mean", report.KsMean);
+            Number(w, "ks_max", report.KsMax);
+            Number(w, "wasserstein_mean", report.WassersteinMean);
+            Number(w, "corr_distance", report.CorrDistance);
+            Matrices(w, "lower_tail_dependence", report.LowerTailDependence);
+            w.WriteStartObject("per_series");
+            foreach (var s in report.PerSeries)
+            {
+                w.WriteStartObject(s.Name);
+                Number(w, "ks", s.Ks);
+                Number(w, "wasserstein", s.Wasserstein);
+                PairValue(w, "mean", s.Mean);
+                PairValue(w, "std", s.Std);
+                PairValue(w, "skewness", s.Skewness);
+                PairValue(w, "excess_kurtosis", s.ExcessKurtosis);
+                Vectors(w, "acf", s.Acf);
+                Vectors(w, "acf_abs", s.AcfAbs);
+                PairValue(w, "var", s.Var);
+                PairValue(w, "es", s.Es);
+                PairValue(w, "max_drawdown", s.MaxDrawdown);
+                Vectors(w, "pacf", s.Pacf);
+                Vectors(w, "leverage", s.Leverage);
+                PairValue(w, "cdar", s.Cdar);
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
+            if (report.Privacy is { } p)
+            {
+                w.WriteStartObject("privacy");
+                Number(w, "dcr_train_median", p.DcrTrainMedian);
+                Number(w, "dcr_train_p05", p.DcrTrainP05);
+                Number(w, "dcr_holdout_median", p.DcrHoldoutMedian);
+                Number(w, "share_closer_to_train", p.ShareCloserToTrain);
+                w.WriteEndObject();
+            }
+            Number(w, "tail_level", report.TailLevel);
+            w.WriteNumber("lags", report.Lags);
+            Matrices(w, "correlation", report.Correlation);
+            w.WriteStartObject("portfolio");
+            Array(w, "weights", report.Portfolio.Weights);
+            PairValue(w, "var", report.Portfolio.Var);
+            PairValue(w, "es", report.Portfolio.Es);
+            PairValue(w, "cdar", report.Portfolio.Cdar);
+            var bt = report.Portfolio.Backtest;
+            w.WriteStartObject("backtest");
+            Number(w, "var", bt.ValueAtRisk);
+            w.WriteNumber("observations", bt.Result.Observations);
+            w.WriteNumber("exceptions", bt.Result.Exceptions);
+            Number(w, "kupiec_lr", bt.Result.KupiecStatistic);
+            Number(w, "kupiec_p_value", bt.Result.KupiecPValue);
+            w.WriteString("traffic_light", bt.Result.Zone.ToString().ToLowerInvariant());
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteStartObject("regimes");
+            w.WriteNumber("window", report.Regimes.Window);
+            Number(w, "percentile", report.Regimes.Percentile);
+            Number(w, "threshold", report.Regimes.Threshold);
+            PairValue(w, "high_vol_share", report.Regimes.HighVolatilityShare);
+            PairValue(w, "calm_to_stressed", report.Regimes.CalmToStressed);
+            PairValue(w, "stressed_to_calm", report.Regimes.StressedToCalm);
+            w.WriteEndObject();
+            w.WriteStartObject("rows");
+            w.WriteNumber("real", report.Rows.Real);
+            w.WriteNumber("synthetic", report.Rows.Synthetic);
+            if (report.Rows.Train is { } t) w.WriteNumber("train", t);
+            w.WriteNumber("real_paths", report.Rows.RealPaths);
+            w.WriteNumber("synthetic_paths", report.Rows.SyntheticPaths);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+    }
+
+    /// <summary>A double in JSON form: shortest round-trip, invariant culture; null for NaN and ±∞.</summary>
+    public static string FormatNumber(double value) =>
+        double.IsFinite(value) ? value.ToString("R", CultureInfo.InvariantCulture) : "null";
+
+    private static void Number(Utf8JsonWriter w, string name, double value)
+    {
+        w.WritePropertyName(name);
+        Value(w, value);
+    }
+
+    private static void Value(Utf8JsonWriter w, double value)
+    {
+        if (double.IsFinite(value)) w.WriteRawValue(FormatNumber(value), skipInputValidation: true);
+        else w.WriteNullValue();
+    }
+
+    private static void PairValue(Utf8JsonWriter w, string name, Pair pair)
+    {
+        w.WriteStartArray(name);
+        Value(w, pair.Real);
+        Value(w, pair.Synthetic);
+        w.WriteEndArray();
+    }
+
+    private static void Array(Utf8JsonWriter w, string? name, double[] values)
+    {
+        if (name is null) w.WriteStartArray();
+        else w.WriteStartArray(name);
+        foreach (var v in values) Value(w, v);
+        w.WriteEndArray();
+    }
+
+    private static void Vectors(Utf8JsonWriter w, string name, VectorPair pair)
+    {
+        w.WriteStartArray(name);
+        Array(w, null, pair.Real);
+        Array(w, null, pair.Synthetic);
+        w.WriteEndArray();
+    }
+
+    private static void Matrices(Utf8JsonWriter w, string name, MatrixPair pair)
+    {
+        w.WriteStartObject(name);
+        w.WriteStartArray("real");
+        foreach (var row in pair.Real) Array(w, null, row);
+        w.WriteEndArray();
+        w.WriteStartArray("synthetic");
+        foreach (var row in pair.Synthetic) Array(w, null, row);
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+}

@@ -1,0 +1,199 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+
+namespace Crucible.Evaluation.Reporting;
+
+/// <summary>
+/// A small inline-SVG chart: a plot area with axes, "nice" ticks (1, 2, 5 × 10^k), and histogram, line and scatter
+/// layers. The output is a standalone <c>&lt;svg&gt;</c> element with <c>id</c> and <c>data-chart</c> attributes and no
+/// external references.
+/// </summary>
+public sealed class SvgChart
+{
+    private const double Left = 56, Right = 12, Top = 28, Bottom = 40;
+    private readonly List<Action<StringBuilder, Func<double, double>, Func<double, double>>> _layers = [];
+    private readonly List<(string Label, string Colour)> _legend = [];
+    private readonly string _id;
+    private readonly string _title;
+    private readonly string _xLabel;
+    private readonly string _yLabel;
+    private readonly double _width;
+    private readonly double _height;
+    private double _x0 = double.NaN, _x1 = double.NaN, _y0 = double.NaN, _y1 = double.NaN;
+
+    /// <summary>A chart of the given pixel size; <paramref name="id"/> becomes both <c>id</c> and <c>data-chart</c>.</summary>
+    public SvgChart(string id, string title, string xLabel = "", string yLabel = "", double width = 420, double height = 260)
+    {
+        _id = id;
+        _title = title;
+        _xLabel = xLabel;
+        _yLabel = yLabel;
+        _width = width;
+        _height = height;
+    }
+
+    /// <summary>Fixes the data range of the axes (otherwise each layer widens it); nice ticks may widen it further.</summary>
+    public SvgChart Range(double x0, double x1, double y0, double y1)
+    {
+        (_x0, _x1, _y0, _y1) = (x0, x1, y0, y1);
+        return this;
+    }
+
+    /// <summary>Adds bars over <paramref name="edges"/> (one more than <paramref name="heights"/>).</summary>
+    public SvgChart Histogram(IReadOnlyList<double> edges, IReadOnlyList<double> heights, string colour, string label, double opacity = 0.45)
+    {
+        Widen(edges[0], edges[^1], 0, heights.Count == 0 ? 1 : heights.Max());
+        _legend.Add((label, colour));
+        var e = edges.ToArray();
+        var h = heights.ToArray();
+        _layers.Add((sb, px, py) =>
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"<g class=\"hist\" fill=\"{colour}\" fill-opacity=\"{F(opacity)}\">");
+            for (var i = 0; i < h.Length; i++)
+            {
+                if (h[i] <= 0) continue;
+                double x0 = px(e[i]), x1 = px(e[i + 1]), top = py(h[i]), bottom = py(0);
+                sb.Append(CultureInfo.InvariantCulture,
+                    $"<rect x=\"{F(x0)}\" y=\"{F(top)}\" width=\"{F(Math.Max(0.5, x1 - x0 - 0.5))}\" height=\"{F(Math.Max(0, bottom - top))}\"/>");
+            }
+            sb.Append("</g>");
+        });
+        return this;
+    }
+
+    /// <summary>Adds a polyline through the finite points.</summary>
+    public SvgChart Line(IReadOnlyList<double> xs, IReadOnlyList<double> ys, string colour, string label, bool dashed = false)
+    {
+        Widen(xs, ys);
+        if (label.Length > 0) _legend.Add((label, colour));
+        var xv = xs.ToArray();
+        var yv = ys.ToArray();
+        _layers.Add((sb, px, py) =>
+        {
+            sb.Append(CultureInfo.InvariantCulture,
+                $"<polyline class=\"line\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.6\"{(dashed ? " stroke-dasharray=\"4 3\"" : "")} points=\"");
+            for (var i = 0; i < xv.Length; i++)
+            {
+                if (double.IsFinite(xv[i]) && double.IsFinite(yv[i])) sb.Append(CultureInfo.InvariantCulture, $"{F(px(xv[i]))},{F(py(yv[i]))} ");
+            }
+            sb.Append("\"/>");
+        });
+        return this;
+    }
+
+    /// <summary>Adds points.</summary>
+    public SvgChart Scatter(IReadOnlyList<double> xs, IReadOnlyList<double> ys, string colour, string label)
+    {
+        Widen(xs, ys);
+        _legend.Add((label, colour));
+        var xv = xs.ToArray();
+        var yv = ys.ToArray();
+        _layers.Add((sb, px, py) =>
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"<g class=\"scatter\" fill=\"{colour}\">");
+            for (var i = 0; i < xv.Length; i++)
+            {
+                if (double.IsFinite(xv[i]) && double.IsFinite(yv[i]))
+                    sb.Append(CultureInfo.InvariantCulture, $"<circle cx=\"{F(px(xv[i]))}\" cy=\"{F(py(yv[i]))}\" r=\"2.2\"/>");
+            }
+            sb.Append("</g>");
+        });
+        return this;
+    }
+
+    /// <summary>The finished SVG element; layers are drawn in the order they were added.</summary>
+    public override string ToString()
+    {
+        if (!double.IsFinite(_x0)) (_x0, _x1) = (0, 1);
+        if (!double.IsFinite(_y0)) (_y0, _y1) = (0, 1);
+        var xt = NiceTicks(_x0, _x1, 6);
+        var yt = NiceTicks(_y0, _y1, 5);
+        double x0 = Math.Min(_x0, xt[0]), x1 = Math.Max(_x1, xt[^1]), y0 = Math.Min(_y0, yt[0]), y1 = Math.Max(_y1, yt[^1]);
+        double pw = _width - Left - Right, ph = _height - Top - Bottom;
+        double Px(double x) => Left + (x - x0) / (x1 - x0) * pw;
+        double Py(double y) => Top + ph - (y - y0) / (y1 - y0) * ph;
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture,
+            $"<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"{E(_id)}\" data-chart=\"{E(_id)}\" width=\"{F(_width)}\" height=\"{F(_height)}\" viewBox=\"0 0 {F(_width)} {F(_height)}\" role=\"img\" aria-label=\"{E(_title)}\" font-family=\"sans-serif\" font-size=\"10\">");
+        sb.Append(CultureInfo.InvariantCulture, $"<title>{E(_title)}</title><text x=\"{F(Left)}\" y=\"16\" class=\"ct\">{E(_title)}</text>");
+        sb.Append("<g class=\"grid\">");
+        foreach (var t in xt)
+            sb.Append(CultureInfo.InvariantCulture,
+                $"<line x1=\"{F(Px(t))}\" x2=\"{F(Px(t))}\" y1=\"{F(Top)}\" y2=\"{F(Top + ph)}\" stroke=\"#e8e8e8\"/><text x=\"{F(Px(t))}\" y=\"{F(Top + ph + 14)}\" text-anchor=\"middle\">{Tick(t)}</text>");
+        foreach (var t in yt)
+            sb.Append(CultureInfo.InvariantCulture,
+                $"<line x1=\"{F(Left)}\" x2=\"{F(Left + pw)}\" y1=\"{F(Py(t))}\" y2=\"{F(Py(t))}\" stroke=\"#e8e8e8\"/><text x=\"{F(Left - 4)}\" y=\"{F(Py(t) + 4)}\" text-anchor=\"end\">{Tick(t)}</text>");
+        sb.Append("</g>");
+        sb.Append(CultureInfo.InvariantCulture,
+            $"<rect class=\"frame\" x=\"{F(Left)}\" y=\"{F(Top)}\" width=\"{F(pw)}\" height=\"{F(ph)}\" fill=\"none\" stroke=\"#999999\"/>");
+        foreach (var layer in _layers) layer(sb, Px, Py);
+        if (_xLabel.Length > 0)
+            sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{F(Left + pw / 2)}\" y=\"{F(_height - 6)}\" text-anchor=\"middle\">{E(_xLabel)}</text>");
+        if (_yLabel.Length > 0)
+            sb.Append(CultureInfo.InvariantCulture,
+                $"<text transform=\"translate(12 {F(Top + ph / 2)}) rotate(-90)\" text-anchor=\"middle\">{E(_yLabel)}</text>");
+        var lx = Left + pw - 6;
+        var ly = Top + 12.0;
+        foreach (var (label, colour) in _legend.DistinctBy(l => l.Label))
+        {
+            sb.Append(CultureInfo.InvariantCulture,
+                $"<g class=\"legend\"><rect x=\"{F(lx - 10)}\" y=\"{F(ly - 8)}\" width=\"10\" height=\"10\" fill=\"{colour}\"/><text x=\"{F(lx - 14)}\" y=\"{F(ly + 1)}\" text-anchor=\"end\">{E(label)}</text></g>");
+            ly += 14;
+        }
+        sb.Append("</svg>");
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// Evenly spaced ticks at a step of 1, 2 or 5 × 10^k covering [lo, hi] with about <paramref name="count"/> intervals.
+    /// A degenerate range is widened by ±0.5 (or ±10 % of its value).
+    /// </summary>
+    public static double[] NiceTicks(double lo, double hi, int count)
+    {
+        if (!(hi > lo))
+        {
+            var pad = lo == 0 ? 0.5 : Math.Abs(lo) * 0.1;
+            (lo, hi) = (lo - pad, hi + pad);
+        }
+        var raw = (hi - lo) / Math.Max(1, count);
+        var mag = Math.Pow(10, Math.Floor(Math.Log10(raw)));
+        var norm = raw / mag;
+        var step = (norm <= 1 ? 1 : norm <= 2 ? 2 : norm <= 5 ? 5 : 10) * mag;
+        var first = Math.Floor(lo / step + 1e-9) * step;
+        var last = Math.Ceiling(hi / step - 1e-9) * step;
+        var n = (int)Math.Round((last - first) / step);
+        var ticks = new double[n + 1];
+        for (var i = 0; i <= n; i++)
+        {
+            var t = first + i * step;
+            ticks[i] = Math.Abs(t) < step * 1e-9 ? 0 : t;
+        }
+        return ticks;
+    }
+
+    private void Widen(double x0, double x1, double y0, double y1)
+    {
+        _x0 = double.IsFinite(_x0) ? Math.Min(_x0, x0) : x0;
+        _x1 = double.IsFinite(_x1) ? Math.Max(_x1, x1) : x1;
+        _y0 = double.IsFinite(_y0) ? Math.Min(_y0, y0) : y0;
+        _y1 = double.IsFinite(_y1) ? Math.Max(_y1, y1) : y1;
+    }
+
+    private void Widen(IReadOnlyList<double> xs, IReadOnlyList<double> ys)
+    {
+        var fx = xs.Where(double.IsFinite).DefaultIfEmpty(0).ToArray();
+        var fy = ys.Where(double.IsFinite).DefaultIfEmpty(0).ToArray();
+        Widen(fx.Min(), fx.Max(), fy.Min(), fy.Max());
+    }
+
+    internal static string F(double v) => Math.Round(v, 2).ToString("0.##", CultureInfo.InvariantCulture);
+
+    internal static string E(string s) => WebUtility.HtmlEncode(s);
+
+    private static string Tick(double t)
+    {
+        var a = Math.Abs(t);
+        return a != 0 && (a < 1e-3 || a >= 1e5) ? t.ToString("0.#E0", CultureInfo.InvariantCulture) : t.ToString("0.####", CultureInfo.InvariantCulture);
+    }
+}

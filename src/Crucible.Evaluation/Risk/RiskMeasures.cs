@@ -1,0 +1,119 @@
+namespace Crucible.Evaluation.Risk;
+
+/// <summary>
+/// Historical risk measures of log returns r (losses L = −r) at a confidence α in (0, 1), e.g. 0.99.
+/// The tail size is k = max(1, ⌈n(1 − α)⌉) (computed with a 1e-9 guard so that 250·(1 − 0.99) is 3, not 4).
+/// Empty inputs give NaN.
+/// </summary>
+public static class RiskMeasures
+{
+    /// <summary>k = max(1, ⌈n(1 − α) − 1e-9⌉), the number of tail observations used for n observations.</summary>
+    public static int TailCount(int n, double alpha)
+    {
+        if (alpha is <= 0 or >= 1 || double.IsNaN(alpha)) throw new ArgumentOutOfRangeException(nameof(alpha), "alpha must be in (0, 1)");
+        return Math.Max(1, (int)Math.Ceiling(n * (1 - alpha) - 1e-9));
+    }
+
+    /// <summary>Value at risk: the k-th largest loss −r.</summary>
+    public static double ValueAtRisk(ReadOnlySpan<double> returns, double alpha) => ValueAtRiskAndExpectedShortfall(returns, alpha).VaR;
+
+    /// <summary>Expected shortfall: the mean of the k largest losses −r.</summary>
+    public static double ExpectedShortfall(ReadOnlySpan<double> returns, double alpha) =>
+        ValueAtRiskAndExpectedShortfall(returns, alpha).ES;
+
+    /// <summary>VaR and ES in one sort.</summary>
+    public static (double VaR, double ES) ValueAtRiskAndExpectedShortfall(ReadOnlySpan<double> returns, double alpha)
+    {
+        if (returns.IsEmpty) return (double.NaN, double.NaN);
+        var sorted = returns.ToArray();
+        Array.Sort(sorted); // ascending returns = descending losses
+        return ValueAtRiskAndExpectedShortfallSorted(sorted, alpha);
+    }
+
+    /// <summary>VaR and ES of returns already sorted ascending (not checked).</summary>
+    public static (double VaR, double ES) ValueAtRiskAndExpectedShortfallSorted(ReadOnlySpan<double> sorted, double alpha)
+    {
+        if (sorted.IsEmpty) return (double.NaN, double.NaN);
+        var k = TailCount(sorted.Length, alpha);
+        double sum = 0;
+        for (var i = 0; i < k; i++) sum += -sorted[i];
+        return (-sorted[k - 1], sum / k);
+    }
+
+    /// <summary>
+    /// Drawdown series of the path P_0 = 1, P_t = exp(Σ_{s≤t} r_s): D_t = 1 − P_t / max_{s≤t} P_s for t = 1..n
+    /// (the starting point, always 0, is not included). Values lie in [0, 1).
+    /// </summary>
+    public static double[] DrawdownSeries(ReadOnlySpan<double> returns)
+    {
+        var result = new double[returns.Length];
+        double cum = 0, peak = 1;
+        for (var t = 0; t < returns.Length; t++)
+        {
+            cum += returns[t];
+            var p = Math.Exp(cum);
+            if (p > peak) peak = p;
+            result[t] = 1 - p / peak;
+        }
+        return result;
+    }
+
+    /// <summary>Maximum drawdown max_t (1 − P_t / max_{s≤t} P_s) of the path exp(cumsum r) starting at 1, a positive
+    /// fraction; 0 for an empty or never-falling path.</summary>
+    public static double MaxDrawdown(ReadOnlySpan<double> returns)
+    {
+        double cum = 0, peak = 1, worst = 0;
+        foreach (var r in returns)
+        {
+            cum += r;
+            var p = Math.Exp(cum);
+            if (p > peak) peak = p;
+            var dd = 1 - p / peak;
+            if (dd > worst) worst = dd;
+        }
+        return worst;
+    }
+
+    /// <summary>Mean of the k = ⌈n(1 − α)⌉ largest values (the upper-tail mean used by ES and CDaR). NaN for empty input.</summary>
+    public static double UpperTailMean(ReadOnlySpan<double> values, double alpha)
+    {
+        if (values.IsEmpty) return double.NaN;
+        var k = TailCount(values.Length, alpha);
+        var sorted = values.ToArray();
+        Array.Sort(sorted);
+        double sum = 0;
+        for (var i = sorted.Length - 1; i >= sorted.Length - k; i--) sum += sorted[i];
+        return sum / k;
+    }
+
+    /// <summary>CDaR of one path (Chekhlov et al.): the mean of the worst ⌈n(1 − α)⌉ values of its drawdown series.</summary>
+    public static double ConditionalDrawdownAtRisk(ReadOnlySpan<double> returns, double alpha) =>
+        UpperTailMean(DrawdownSeries(returns), alpha);
+
+    /// <summary>CDaR of a scenario set (conditional expected drawdown): the mean of the worst ⌈n(1 − α)⌉ per-scenario
+    /// maximum drawdowns, given one return path per scenario.</summary>
+    public static double ConditionalDrawdownAtRisk(IReadOnlyList<double[]> paths, double alpha)
+    {
+        var mdd = new double[paths.Count];
+        for (var i = 0; i < mdd.Length; i++) mdd[i] = MaxDrawdown(paths[i]);
+        return UpperTailMean(mdd, alpha);
+    }
+
+    /// <summary>
+    /// Portfolio log return per row, log Σ_i w_i·exp(r_{t,i}), for weights w (one per column; they should sum to 1,
+    /// which is not enforced). <paramref name="columns"/> holds one array of log returns per series.
+    /// </summary>
+    public static double[] PortfolioLogReturns(IReadOnlyList<double[]> columns, ReadOnlySpan<double> weights)
+    {
+        if (columns.Count != weights.Length) throw new ArgumentException("one weight per series is needed", nameof(weights));
+        var n = columns.Count == 0 ? 0 : columns[0].Length;
+        var result = new double[n];
+        for (var t = 0; t < n; t++)
+        {
+            double s = 0;
+            for (var i = 0; i < columns.Count; i++) s += weights[i] * Math.Exp(columns[i][t]);
+            result[t] = Math.Log(s);
+        }
+        return result;
+    }
+}

@@ -1,0 +1,75 @@
+using System.Globalization;
+using Crucible.Data;
+
+namespace Crucible.Evaluation;
+
+/// <summary>
+/// An in-memory set of return series: <paramref name="Names"/>[i] names <paramref name="Columns"/>[i], one value per
+/// row (returns as rows, one column per series, all columns equally long). <paramref name="ScenarioIds"/>, when given,
+/// holds one scenario id per row: rows with the same id form one path, in row order; paths are taken in order of the
+/// first appearance of their id. Without scenario ids the whole set is one path.
+/// </summary>
+public sealed record SeriesSet(string[] Names, double[][] Columns, int[]? ScenarioIds = null)
+{
+    /// <summary>Number of rows (0 when there are no columns).</summary>
+    public int RowCount => Columns.Length == 0 ? 0 : Columns[0].Length;
+
+    /// <summary>Number of series.</summary>
+    public int SeriesCount => Columns.Length;
+
+    /// <summary>Checks names, lengths, finiteness and scenario ids; throws <see cref="InvalidInputException"/> on the first problem.</summary>
+    public void Validate(string label)
+    {
+        if (Names.Length != Columns.Length)
+            throw new InvalidInputException("shape", $"{label}: {Names.Length} names for {Columns.Length} columns");
+        if (Columns.Length == 0) throw new InvalidInputException("no-series", $"{label}: no series");
+        if (Names.Distinct(StringComparer.Ordinal).Count() != Names.Length)
+            throw new InvalidInputException("duplicate-column", $"{label}: duplicate series names");
+        var n = Columns[0].Length;
+        if (n == 0) throw new InvalidInputException("no-rows", $"{label}: no rows");
+        for (var i = 0; i < Columns.Length; i++)
+        {
+            if (Columns[i].Length != n)
+                throw new InvalidInputException("shape", $"{label}: series '{Names[i]}' has {Columns[i].Length} rows, expected {n}");
+            for (var t = 0; t < n; t++)
+            {
+                if (!double.IsFinite(Columns[i][t]))
+                    throw new InvalidInputException("non-finite",
+                        $"{label}: series '{Names[i]}' row {t.ToString(CultureInfo.InvariantCulture)} is not a finite number");
+            }
+        }
+        if (ScenarioIds is not null && ScenarioIds.Length != n)
+            throw new InvalidInputException("shape", $"{label}: {ScenarioIds.Length} scenario ids for {n} rows");
+    }
+
+    /// <summary>Row indices of each path: one array per scenario (order of first appearance), or all rows.</summary>
+    public IReadOnlyList<int[]> PathRows()
+    {
+        var n = RowCount;
+        if (ScenarioIds is null) return [Enumerable.Range(0, n).ToArray()];
+        var order = new List<int>();
+        var rows = new Dictionary<int, List<int>>();
+        for (var t = 0; t < n; t++)
+        {
+            var id = ScenarioIds[t];
+            if (!rows.TryGetValue(id, out var list))
+            {
+                list = [];
+                rows[id] = list;
+                order.Add(id);
+            }
+            list.Add(t);
+        }
+        return order.Select(id => rows[id].ToArray()).ToArray();
+    }
+
+    /// <summary>The values of series <paramref name="series"/> at the given rows.</summary>
+    public double[] Gather(int series, int[] rows)
+    {
+        var col = Columns[series];
+        if (rows.Length == col.Length && ScenarioIds is null) return col;
+        var result = new double[rows.Length];
+        for (var i = 0; i < rows.Length; i++) result[i] = col[rows[i]];
+        return result;
+    }
+}

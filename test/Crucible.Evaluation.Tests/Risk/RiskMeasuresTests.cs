@@ -1,0 +1,91 @@
+using Crucible.Evaluation.Risk;
+
+namespace Crucible.Evaluation.Tests.Risk;
+
+public class RiskMeasuresTests
+{
+    [Theory]
+    [InlineData(250, 0.99, 3)]
+    [InlineData(100, 0.99, 1)]
+    [InlineData(101, 0.99, 2)]
+    [InlineData(10, 0.99, 1)]
+    [InlineData(1000, 0.95, 50)]
+    public void TailCount_IsCeilingOfTailMass(int n, double alpha, int k) => Assert.Equal(k, RiskMeasures.TailCount(n, alpha));
+
+    [Fact]
+    public void ValueAtRiskAndExpectedShortfall_UseTheKLargestLosses()
+    {
+        var r = Enumerable.Range(1, 250).Select(i => i * 0.001 - 0.1).ToArray(); // losses 0.099, 0.098, 0.097 are the largest
+        var (v, es) = RiskMeasures.ValueAtRiskAndExpectedShortfall(r, 0.99);
+        Assert.Equal(0.097, v, 1e-15);
+        Assert.Equal(0.098, es, 1e-15);
+    }
+
+    [Fact]
+    public void MaxDrawdown_OfKnownPath()
+    {
+        // up log(2), down log(4): P = 1, 2, 0.5 → drawdown 1 − 0.5/2 = 0.75
+        Assert.Equal(0.75, RiskMeasures.MaxDrawdown([Math.Log(2), -Math.Log(4)]), 1e-15);
+        Assert.Equal(0.0, RiskMeasures.MaxDrawdown([0.01, 0.02]));
+        Assert.Equal(0.0, RiskMeasures.MaxDrawdown([]));
+    }
+
+    [Fact]
+    public void ConditionalDrawdownAtRisk_OfSet_AveragesWorstScenarios()
+    {
+        var paths = Enumerable.Range(0, 200).Select(i => new[] { -0.001 * i }).ToArray();
+        // k = 2: the two worst max drawdowns, 1 − e^−0.199 and 1 − e^−0.198
+        var expected = (1 - Math.Exp(-0.199) + 1 - Math.Exp(-0.198)) / 2;
+        Assert.Equal(expected, RiskMeasures.ConditionalDrawdownAtRisk(paths, 0.99), 1e-15);
+    }
+
+    [Fact]
+    public void PortfolioLogReturns_AreLogOfWeightedGrossReturns()
+    {
+        var p = RiskMeasures.PortfolioLogReturns([[0.1], [-0.2]], [0.6, 0.4]);
+        Assert.Equal(Math.Log(0.6 * Math.Exp(0.1) + 0.4 * Math.Exp(-0.2)), p[0], 1e-15);
+    }
+}
+
+public class VarBacktestTests
+{
+    [Theory]
+    [InlineData(0, TrafficLight.Green)]
+    [InlineData(4, TrafficLight.Green)]
+    [InlineData(5, TrafficLight.Yellow)]
+    [InlineData(9, TrafficLight.Yellow)]
+    [InlineData(10, TrafficLight.Red)]
+    public void Zone_FollowsBaselThresholds(int exceptions, TrafficLight zone) => Assert.Equal(zone, VarBacktest.Zone(exceptions));
+
+    [Fact]
+    public void KupiecStatistic_IsZero_WhenTheExceptionRateIsExact()
+    {
+        Assert.Equal(0.0, VarBacktest.KupiecStatistic(5, 500, 0.99), 1e-12);
+        Assert.Equal(1.0, VarBacktest.ChiSquareOneSurvival(0.0));
+    }
+
+    [Fact]
+    public void KupiecStatistic_WithNoExceptions_IsMinusTwoTLogOneMinusP() =>
+        Assert.Equal(-2 * 250 * Math.Log(0.99), VarBacktest.KupiecStatistic(0, 250, 0.99), 1e-12);
+
+    [Fact]
+    public void ChiSquareOneSurvival_At95PercentQuantile_IsFivePercent() =>
+        Assert.Equal(0.05, VarBacktest.ChiSquareOneSurvival(3.841458820694124), 1e-12);
+
+    [Fact]
+    public void Erfc_IsContinuousWhereTheMethodChanges()
+    {
+        var below = VarBacktest.Erfc(Math.BitDecrement(2.0));
+        var at = VarBacktest.Erfc(2.0);
+        Assert.True(Math.Abs(below - at) / at < 1e-12, $"{below:R} vs {at:R}");
+    }
+
+    [Fact]
+    public void Run_CountsLossesStrictlyAboveTheVaR()
+    {
+        double[] r = [-0.05, -0.03, 0.01, -0.031, 0.02];
+        var result = VarBacktest.Run(r, 0.03, 0.99);
+        Assert.Equal(2, result.Exceptions);
+        Assert.Equal(5, result.Observations);
+    }
+}

@@ -1,0 +1,81 @@
+using Crucible.Evaluation.Statistics;
+
+namespace Crucible.Evaluation.Tests.Statistics;
+
+public class DescriptiveTests
+{
+    [Fact]
+    public void Skewness_IsNaN_ForFewerThanThreeEntries()
+    {
+        Assert.True(double.IsNaN(Descriptive.Skewness([])));
+        Assert.True(double.IsNaN(Descriptive.Skewness([1.0])));
+        Assert.True(double.IsNaN(Descriptive.Skewness([1.0, 2.0])));
+        Assert.False(double.IsNaN(Descriptive.Skewness([1.0, 2.0, 4.0])));
+    }
+
+    [Fact]
+    public void ExcessKurtosis_IsNaN_ForFewerThanFourEntries()
+    {
+        Assert.True(double.IsNaN(Descriptive.ExcessKurtosis([1.0, 2.0, 4.0])));
+        Assert.False(double.IsNaN(Descriptive.ExcessKurtosis([1.0, 2.0, 4.0, 8.0])));
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.0123)]
+    [InlineData(-250.5)]
+    public void HigherMoments_AreNaN_ForConstantSeries(double value)
+    {
+        var x = Enumerable.Repeat(value, 50).ToArray();
+        Assert.True(double.IsNaN(Descriptive.Skewness(x)));
+        Assert.True(double.IsNaN(Descriptive.ExcessKurtosis(x)));
+        Assert.Equal(0.0, Descriptive.Variance(x));
+        Assert.Equal(value, Descriptive.Mean(x));
+    }
+
+    [Fact]
+    public void Skewness_MatchesClosedForm_ForSmallSample()
+    {
+        // x = 1, 2, 4: mean 7/3, m2 = 14/9, m3 = 20/27; G1 = sqrt(6) · (20/27) / (14/9)^1.5
+        var expected = Math.Sqrt(6.0) * (20.0 / 27) / Math.Pow(14.0 / 9, 1.5);
+        Assert.Equal(expected, Descriptive.Skewness([1.0, 2.0, 4.0]), 1e-14);
+    }
+
+    [Fact]
+    public void Variance_UsesBesselCorrection_PopulationVarianceDoesNot()
+    {
+        double[] x = [1, 2, 3, 4];
+        Assert.Equal(5.0 / 3, Descriptive.Variance(x), 1e-15);
+        Assert.Equal(1.25, Descriptive.PopulationVariance(x), 1e-15);
+        Assert.True(double.IsNaN(Descriptive.Variance([1.0])));
+    }
+
+    [Fact]
+    public void Percentile_InterpolatesLinearly_LikeNumpy()
+    {
+        double[] x = [10, 1, 4, 7];
+        // numpy: percentile([1,4,7,10], 5) = 1 + 0.15·3 = 1.45; 50 → 5.5; 100 → 10
+        Assert.Equal(1.45, Descriptive.Percentile(x, 5), 1e-14);
+        Assert.Equal(5.5, Descriptive.Percentile(x, 50), 1e-14);
+        Assert.Equal(10, Descriptive.Percentile(x, 100));
+        Assert.Equal(1, Descriptive.Percentile(x, 0));
+        Assert.Equal(5.5, Descriptive.Median(x));
+        Assert.True(double.IsNaN(Descriptive.Percentile([], 50)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Descriptive.Percentile(x, 101));
+    }
+
+    [Fact]
+    public void Mean_IsCompensated_ForCancellingTerms()
+    {
+        Assert.Equal(1.0 / 3, Descriptive.Mean([1e16, 1.0, -1e16]));
+        double[] x = [1e16, .. Enumerable.Repeat(1.0, 18), -1e16]; // 20 terms: the vectorised path
+        Assert.Equal(18.0 / 20, Descriptive.Mean(x));
+    }
+
+    [Fact]
+    public void Ranks_AverageTies()
+    {
+        Assert.Equal([1.0, 2.5, 2.5, 4.0], Descriptive.Ranks([0.1, 0.2, 0.2, 0.3]));
+        Assert.Equal([2.0, 2.0, 2.0], Descriptive.Ranks([5.0, 5.0, 5.0]));
+    }
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Regenerate the fixtures and the expected JSON. Needs the reference stack that
+# /work/shared/peers/setup.sh installs (Debian python3 with numpy, scipy, statsmodels, sklearn).
+set -euo pipefail
+cd "$(dirname "$0")"
+PY=/usr/bin/python3
+REF=${EVAL_REF:-/work/shared/peers/eval_ref.py}
+$PY make_fixtures.py .
+# eval_ref.py prints NaN as a bare token and a timing; normalise both (NaN -> null, drop "seconds")
+norm() { $PY -c 'import json,math,sys
+o=json.loads(sys.stdin.read()); o.pop("seconds",None)
+c=lambda v: None if isinstance(v,float) and math.isnan(v) else ({k:c(x) for k,x in v.items()} if isinstance(v,dict) else ([c(x) for x in v] if isinstance(v,list) else v))
+print(json.dumps(c(o), indent=1))'; }
+$PY "$REF" real.csv synthetic.csv --train train.csv | norm > expected_eval_ref.json
+$PY "$REF" ties_real.csv ties_synthetic.csv | norm > expected_eval_ref_ties.json
+# eval_ref.py pools every row: run it on the scenario file without its scenario/step columns for the marginals
+cut -d, -f3- scenarios.csv > /tmp/crucible_scenarios_pooled.csv
+$PY "$REF" real.csv /tmp/crucible_scenarios_pooled.csv --train train.csv | norm > expected_eval_ref_scenarios.json
+$PY reference_extra.py real.csv synthetic.csv --train train.csv | norm > expected_extra.json
+$PY reference_extra.py real.csv scenarios.csv --train train.csv | norm > expected_extra_scenarios.json
+$PY reference_extra.py ties_real.csv ties_synthetic.csv | norm > expected_extra_ties.json

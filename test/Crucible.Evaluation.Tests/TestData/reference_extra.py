@@ -1,0 +1,138 @@
+"""Reference values for the evaluation keys that ../../../../shared/peers/eval_ref.py does not print,
+computed with numpy / scipy / statsmodels exactly as written in METRICS.md and in the Crucible.Evaluation
+docs (scenario averaging, PACF, leverage, CDaR, portfolio risk, regime statistics).
+Usage: /usr/bin/python3 reference_extra.py REAL.csv SYNTH.csv [--train TRAIN.csv] [--alpha 0.99] [--lags 20]
+A CSV whose first column is `scenario` groups rows into paths (a second column `step` is dropped);
+a non-numeric first column (a date) is dropped. Prints one JSON object; NaN is written as null."""
+import argparse, json, math
+import numpy as np
+from scipy import stats
+from scipy.special import xlogy
+from statsmodels.tsa.stattools import acf, pacf
+
+def load(path):
+    with open(path) as f:
+        head = f.readline().strip().split(",")
+    arr = np.genfromtxt(path, delimiter=",", skip_header=1, dtype=str)
+    if head[0] == "scenario":
+        sc = arr[:, 0].astype(np.int64)
+        start = 2 if head[1] == "step" else 1
+        return head[start:], arr[:, start:].astype(np.float64), sc
+    try:
+        float(arr[0, 0]); start = 0
+    except ValueError:
+        start = 1
+    return head[start:], arr[:, start:].astype(np.float64), None
+
+def paths(X, sc):
+    """Rows of each scenario in order of first appearance; one path when there is no scenario column."""
+    if sc is None:
+        return [X]
+    order = list(dict.fromkeys(sc.tolist()))
+    return [X[sc == s] for s in order]
+
+def var_es(r, alpha):
+    L = np.sort(-r)[::-1]; k = max(1, math.ceil(len(L) * (1 - alpha) - 1e-9))
+    return float(L[k - 1]), float(L[:k].mean())
+
+def drawdown_series(r):
+    p = np.exp(np.concatenate([[0.0], np.cumsum(r)]))
+    return 1 - p / np.maximum.accumulate(p)
+
+def max_drawdown(r):
+    return float(np.max(drawdown_series(r)))
+
+def worst_mean(values, alpha):
+    v = np.sort(np.asarray(values))[::-1]; k = max(1, math.ceil(len(v) * (1 - alpha) - 1e-9))
+    return float(v[:k].mean())
+
+def leverage(x, lags):
+    n = len(x)
+    return [float(np.corrcoef(x[: n - k], x[k:] ** 2)[0, 1]) if n - k >= 2 else float("nan") for k in range(1, lags + 1)]
+
+def temporal(x, lags):
+    return {
+        "acf": acf(x, nlags=lags, fft=False)[1:],
+        "acf_abs": acf(np.abs(x), nlags=lags, fft=False)[1:],
+        "pacf": pacf(x, nlags=lags, method="ywadjusted")[1:],
+        "leverage": np.array(leverage(x, lags)),
+        "max_drawdown": max_drawdown(x),
+    }
+
+def portfolio_returns(X, w):
+    return np.log(np.exp(X) @ w)
+
+def rolling_vol(p, window):
+    return np.array([p[t - window + 1: t + 1].std(ddof=1) for t in range(window - 1, len(p))])
+
+def regime_states(X, sc, w, window, threshold):
+    return [rolling_vol(portfolio_returns(P, w), window) > threshold for P in paths(X, sc)]
+
+def regime_stats(states):
+    allst = np.concatenate(states)
+    c2s = s2c = calm = stressed = 0
+    for s in states:
+        a, b = s[:-1], s[1:]
+        calm += int(np.sum(~a)); stressed += int(np.sum(a))
+        c2s += int(np.sum(~a & b)); s2c += int(np.sum(a & ~b))
+    return (float(np.mean(allst)) if len(allst) else float("nan"),
+            c2s / calm if calm else float("nan"), s2c / stressed if stressed else float("nan"))
+
+ap = argparse.ArgumentParser()
+ap.add_argument("real"); ap.add_argument("synth")
+ap.add_argument("--train"); ap.add_argument("--alpha", type=float, default=0.99)
+ap.add_argument("--lags", type=int, default=20); ap.add_argument("--window", type=int, default=20)
+ap.add_argument("--quantile", type=float, default=80.0)
+a = ap.parse_args()
+cols, R, rsc = load(a.real); cols2, S, ssc = load(a.synth)
+assert cols == cols2
+D = len(cols); w = np.full(D, 1.0 / D)
+per = {}
+for j, c in enumerate(cols):
+    stats_rs = []
+    for X, sc in ((R, rsc), (S, ssc)):
+        ts = [temporal(P[:, j], a.lags) for P in paths(X, sc)]
+        stats_rs.append({k: (np.mean([t[k] for t in ts], axis=0)) for k in ts[0]})
+    per[c] = {k: [np.asarray(stats_rs[0][k]).tolist(), np.asarray(stats_rs[1][k]).tolist()] for k in stats_rs[0]}
+    for side, (X, sc) in enumerate(((R, rsc), (S, ssc))):
+        dds = [max_drawdown(P[:, j]) for P in paths(X, sc)]
+        per[c].setdefault("cdar", [None, None])[side] = (
+            worst_mean(dds, a.alpha) if sc is not None else worst_mean(drawdown_series(X[:, j])[1:], a.alpha))
+
+portfolio = {"weights": w.tolist(), "var": [], "es": [], "cdar": []}
+for X, sc in ((R, rsc), (S, ssc)):
+    ps = [portfolio_returns(P, w) for P in paths(X, sc)]
+    horizon = np.array([p.sum() for p in ps]) if sc is not None else np.concatenate(ps)
+    v, e = var_es(horizon, a.alpha)
+    portfolio["var"].append(v); portfolio["es"].append(e)
+    portfolio["cdar"].append(worst_mean([max_drawdown(p) for p in ps], a.alpha) if sc is not None
+                             else worst_mean(drawdown_series(ps[0])[1:], a.alpha))
+
+# VaR backtest: synthetic one-day portfolio VaR (all steps pooled) on the last 250 real portfolio steps
+syn_steps = np.concatenate([portfolio_returns(P, w) for P in paths(S, ssc)])
+real_steps = np.concatenate([portfolio_returns(P, w) for P in paths(R, rsc)])[-250:]
+bt_var = var_es(syn_steps, a.alpha)[0]
+x = int(np.sum(-real_steps > bt_var)); T_ = len(real_steps); p_ = 1 - a.alpha
+lr = max(0.0, float(-2 * ((xlogy(T_ - x, 1 - p_) + xlogy(x, p_)) - (xlogy(T_ - x, 1 - x / T_) + xlogy(x, x / T_)))))
+portfolio["backtest"] = {"var": bt_var, "observations": T_, "exceptions": x, "kupiec_lr": lr,
+                         "kupiec_p_value": float(stats.chi2.sf(lr, 1)),
+                         "traffic_light": "green" if x <= 4 else "yellow" if x <= 9 else "red"}
+
+if a.train:
+    _, T, tsc = load(a.train)
+else:
+    T, tsc = R, rsc
+fit_vol = np.concatenate([rolling_vol(portfolio_returns(P, w), a.window) for P in paths(T, tsc)])
+threshold = float(np.percentile(fit_vol, a.quantile))
+rr = regime_stats(regime_states(R, rsc, w, a.window, threshold))
+ss = regime_stats(regime_states(S, ssc, w, a.window, threshold))
+out = {"columns": cols, "alpha": a.alpha, "per_series": per, "portfolio": portfolio,
+       "regimes": {"threshold": threshold, "high_vol_share": [rr[0], ss[0]],
+                   "calm_to_stressed": [rr[1], ss[1]], "stressed_to_calm": [rr[2], ss[2]]}}
+
+def clean(o):
+    if isinstance(o, float) and math.isnan(o): return None
+    if isinstance(o, dict): return {k: clean(v) for k, v in o.items()}
+    if isinstance(o, list): return [clean(v) for v in o]
+    return o
+print(json.dumps(clean(out)))
