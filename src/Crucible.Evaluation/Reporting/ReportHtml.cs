@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Crucible.Data.IO;
 
 namespace Crucible.Evaluation.Reporting;
 
@@ -20,23 +21,7 @@ public static class ReportHtml
     /// <summary>Writes the page atomically (temporary file beside <paramref name="path"/>, then rename).</summary>
     public static void Write(EvaluationReport report, string path, IReadOnlyList<ThresholdVerdict>? verdicts = null)
     {
-        var full = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(dir);
-        var temp = Path.Combine(dir, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N") + ".tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                stream.Write(Encoding.UTF8.GetBytes(ToHtml(report, verdicts)));
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+        AtomicFile.WriteAllText(path, ToHtml(report, verdicts));
     }
 
     /// <summary>The page as text.</summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Crucible.Data.IO;
 
 namespace Crucible.Evaluation.Reporting;
 
@@ -15,24 +16,7 @@ public static class ReportJson
     /// <summary>Writes the report atomically: to a temporary file beside <paramref name="path"/>, flushed, then renamed over it.</summary>
     public static void Write(EvaluationReport report, string path)
     {
-        var full = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(dir);
-        var temp = Path.Combine(dir, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N") + ".tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                var bytes = Encoding.UTF8.GetBytes(ToJson(report));
-                stream.Write(bytes);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+        AtomicFile.WriteAllText(path, ToJson(report));
     }
 
     /// <summary>The report as indented JSON text (LF line ends, trailing newline).</summary>
