@@ -1,3 +1,5 @@
+using Crucible.Data.Statistics;
+
 namespace Crucible.Evaluation.Risk;
 
 /// <summary>The Basel traffic-light zone of a 250-day, 99 % VaR backtest.</summary>
@@ -59,42 +61,6 @@ public static class VarBacktest
     public static double ChiSquareOneSurvival(double x)
     {
         if (double.IsNaN(x)) return double.NaN;
-        return x <= 0 ? 1.0 : Erfc(Math.Sqrt(x / 2));
-    }
-
-    /// <summary>Complementary error function for z ≥ 0: Maclaurin series of erf below 2, Lentz's continued fraction above.</summary>
-    internal static double Erfc(double z)
-    {
-        if (z < 2)
-        {
-            // erf(z) = 2/√π Σ (−1)^n z^(2n+1) / (n! (2n+1))
-            double sum = 0, term = z, z2 = z * z;
-            for (var n = 0; n < 200; n++)
-            {
-                var add = term / (2 * n + 1);
-                sum += add;
-                if (Math.Abs(add) < 1e-17 * Math.Abs(sum)) break;
-                term *= -z2 / (n + 1);
-            }
-            return 1 - 2 / Math.Sqrt(Math.PI) * sum;
-        }
-        // erfc(z) = exp(−z²)/√π · 1/(z + (1/2)/(z + 1/(z + (3/2)/(z + 2/(z + …))))), evaluated by modified Lentz
-        const double tiny = 1e-300;
-        var f = z;
-        var c = z;
-        var d = 0.0;
-        for (var k = 1; k < 500; k++)
-        {
-            var a = k / 2.0;
-            d = z + a * d;
-            d = d == 0 ? tiny : d;
-            c = z + a / c;
-            c = c == 0 ? tiny : c;
-            d = 1 / d;
-            var delta = c * d;
-            f *= delta;
-            if (Math.Abs(delta - 1) < 1e-16) break;
-        }
-        return Math.Exp(-z * z) / Math.Sqrt(Math.PI) / f;
+        return x <= 0 ? 1.0 : NormalDistribution.Erfc(Math.Sqrt(x / 2));
     }
 }

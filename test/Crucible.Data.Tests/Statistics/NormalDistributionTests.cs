@@ -65,4 +65,12 @@ public class NormalDistributionTests
             Assert.True(Math.Abs(back - x) <= tolerance, $"InvCdf(Cdf({x})) = {back:R}");
         }
     }
+
+    [Fact]
+    public void Erfc_IsContinuousWhereTheMethodChanges()
+    {
+        var below = NormalDistribution.Erfc(Math.BitDecrement(2.0));
+        var at = NormalDistribution.Erfc(2.0);
+        Assert.True(Math.Abs(below - at) / at < 1e-12, $"{below:R} vs {at:R}");
+    }
 }

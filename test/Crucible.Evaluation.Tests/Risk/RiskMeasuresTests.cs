@@ -73,14 +73,6 @@ public class VarBacktestTests
         Assert.Equal(0.05, VarBacktest.ChiSquareOneSurvival(3.841458820694124), 1e-12);
 
     [Fact]
-    public void Erfc_IsContinuousWhereTheMethodChanges()
-    {
-        var below = VarBacktest.Erfc(Math.BitDecrement(2.0));
-        var at = VarBacktest.Erfc(2.0);
-        Assert.True(Math.Abs(below - at) / at < 1e-12, $"{below:R} vs {at:R}");
-    }
-
-    [Fact]
     public void Run_CountsLossesStrictlyAboveTheVaR()
     {
         double[] r = [-0.05, -0.03, 0.01, -0.031, 0.02];
