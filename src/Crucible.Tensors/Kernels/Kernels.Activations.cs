@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Crucible.Tensors.Random;
 
 namespace Crucible.Tensors.Kernels;
 
@@ -9,6 +10,9 @@ namespace Crucible.Tensors.Kernels;
 /// </summary>
 public static partial class Kernels
 {
+    private const double InvSqrt2 = 0.70710678118654752440;
+    private const double InvSqrt2Pi = 0.39894228040143267794;
+
     private static void CheckLengths(int n, int destination)
     {
         if (destination < n) throw new ArgumentException("Destination is too short.", nameof(destination));
@@ -72,7 +76,7 @@ public static partial class Kernels
         for (int i = 0; i < x.Length; i++)
         {
             double v = x[i];
-            destination[i] = (float)(0.5 * v * (1.0 + SpecialMath.Erf(v * SpecialMath.InvSqrt2)));
+            destination[i] = (float)(0.5 * v * (1.0 + SpecialFunctions.Erf(v * InvSqrt2)));
         }
     }
 
@@ -83,8 +87,8 @@ public static partial class Kernels
         for (int i = 0; i < x.Length; i++)
         {
             double v = x[i];
-            double cdf = 0.5 * (1.0 + SpecialMath.Erf(v * SpecialMath.InvSqrt2));
-            double pdf = Math.Exp(-0.5 * v * v) * SpecialMath.InvSqrt2Pi;
+            double cdf = 0.5 * (1.0 + SpecialFunctions.Erf(v * InvSqrt2));
+            double pdf = Math.Exp(-0.5 * v * v) * InvSqrt2Pi;
             gradInput[i] += gradOutput[i] * (float)(cdf + (v * pdf));
         }
     }
@@ -135,14 +139,4 @@ public static partial class Kernels
             gradInput[i] += gradOutput[i] * d;
         }
     }
-}
-
-/// <summary>Scalar constants and functions the kernels need.</summary>
-internal static class SpecialMath
-{
-    public const double InvSqrt2 = 0.70710678118654752440;
-    public const double InvSqrt2Pi = 0.39894228040143267794;
-
-    /// <summary>erf(x) to double precision (W. J. Cody's rational approximations, <see cref="Random.SpecialFunctions"/>).</summary>
-    public static double Erf(double x) => Random.SpecialFunctions.Erf(x);
 }

@@ -5,63 +5,35 @@ namespace Crucible.Tensors;
 public sealed partial class Tensor
 {
     /// <summary>Softmax along <paramref name="axis"/>: exp(x − max) / Σ exp(x − max).</summary>
-    public Tensor Softmax(int axis = -1)
-    {
-        var x = this;
-        int a = NormalizeAxis(axis, Rank);
-        var (outer, n, inner) = SplitAt(Shape, a);
-        var output = new float[Length];
-        var buf = new float[n];
-        ForEachLine(outer, n, inner, (o, i) =>
-        {
-            Gather(x.Data, o, n, inner, i, buf);
-            float max = n == 0 ? 0f : TensorPrimitives.Max(buf);
-            TensorPrimitives.Subtract(buf, max, buf);
-            TensorPrimitives.Exp(buf, buf);
-            float sum = TensorPrimitives.Sum(buf);
-            TensorPrimitives.Divide(buf, sum, buf);
-            Scatter(buf, output, o, n, inner, i);
-        });
-
-        return Result(output, Shape, [x], r =>
-        {
-            // dx = y · (g − Σ g·y)
-            var gx = x.GradOrCreate();
-            var yb = new float[n];
-            var gb = new float[n];
-            ForEachLine(outer, n, inner, (o, i) =>
-            {
-                Gather(r.Data, o, n, inner, i, yb);
-                Gather(r.Grad!, o, n, inner, i, gb);
-                float dot = TensorPrimitives.Dot(gb, yb);
-                for (int k = 0; k < n; k++) gx[(((o * n) + k) * inner) + i] += yb[k] * (gb[k] - dot);
-            });
-        });
-    }
+    public Tensor Softmax(int axis = -1) => SoftmaxOp(axis, log: false);
 
     /// <summary>log softmax along <paramref name="axis"/>: x − max − log Σ exp(x − max).</summary>
-    public Tensor LogSoftmax(int axis = -1)
+    public Tensor LogSoftmax(int axis = -1) => SoftmaxOp(axis, log: true);
+
+    // One pass per line along the axis: shift by the max, exponentiate, then normalise (softmax) or subtract
+    // log Σ (log-softmax). Backward: softmax dx = y · (g − Σ g·y); log-softmax dx = g − e^y · Σ g.
+    private Tensor SoftmaxOp(int axis, bool log)
     {
         var x = this;
         int a = NormalizeAxis(axis, Rank);
         var (outer, n, inner) = SplitAt(Shape, a);
         var output = new float[Length];
         var buf = new float[n];
-        var tmp = new float[n];
+        var exp = new float[n];
         ForEachLine(outer, n, inner, (o, i) =>
         {
             Gather(x.Data, o, n, inner, i, buf);
             float max = n == 0 ? 0f : TensorPrimitives.Max(buf);
             TensorPrimitives.Subtract(buf, max, buf);
-            TensorPrimitives.Exp(buf, tmp);
-            float lse = MathF.Log(TensorPrimitives.Sum(tmp));
-            TensorPrimitives.Subtract(buf, lse, buf);
+            TensorPrimitives.Exp(buf, exp);
+            float sum = TensorPrimitives.Sum(exp);
+            if (log) TensorPrimitives.Subtract(buf, MathF.Log(sum), buf);
+            else TensorPrimitives.Divide(exp, sum, buf);
             Scatter(buf, output, o, n, inner, i);
         });
 
         return Result(output, Shape, [x], r =>
         {
-            // dx = g − softmax · Σ g
             var gx = x.GradOrCreate();
             var yb = new float[n];
             var gb = new float[n];
@@ -69,8 +41,16 @@ public sealed partial class Tensor
             {
                 Gather(r.Data, o, n, inner, i, yb);
                 Gather(r.Grad!, o, n, inner, i, gb);
-                float sum = TensorPrimitives.Sum(gb);
-                for (int k = 0; k < n; k++) gx[(((o * n) + k) * inner) + i] += gb[k] - (MathF.Exp(yb[k]) * sum);
+                if (log)
+                {
+                    float sum = TensorPrimitives.Sum(gb);
+                    for (int k = 0; k < n; k++) gx[(((o * n) + k) * inner) + i] += gb[k] - (MathF.Exp(yb[k]) * sum);
+                }
+                else
+                {
+                    float dot = TensorPrimitives.Dot(gb, yb);
+                    for (int k = 0; k < n; k++) gx[(((o * n) + k) * inner) + i] += yb[k] * (gb[k] - dot);
+                }
             });
         });
     }
