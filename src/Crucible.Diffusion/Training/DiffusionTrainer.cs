@@ -22,6 +22,13 @@ public sealed class DiffusionTrainer
     private readonly WarmupCosine _learningRate;
     private readonly ExponentialMovingAverage? _ema;
     private readonly Philox _rng;
+
+    // the batch buffers, reused every step: x_t (B, D), target (B, D), t/T (B), ε for one row (D)
+    private readonly Tensor[] _parameters;
+    private readonly float[] _xt;
+    private readonly float[] _target;
+    private readonly float[] _timeFraction;
+    private readonly float[] _eps;
     private int _step;
 
     /// <summary>Prepares training of <paramref name="network"/>.</summary>
@@ -35,10 +42,16 @@ public sealed class DiffusionTrainer
         _schedule = schedule;
         _objective = objective;
         _options = options;
-        _optimizer = new AdamW(network.Parameters(), lr: options.LearningRate, weightDecay: options.WeightDecay);
+        _parameters = [.. network.Parameters()];
+        _optimizer = new AdamW(_parameters, lr: options.LearningRate, weightDecay: options.WeightDecay);
         _learningRate = new WarmupCosine(options.LearningRate, Math.Min(options.WarmupSteps, options.Steps - 1), options.Steps, options.MinLearningRate);
-        _ema = options.EmaDecay > 0 ? new ExponentialMovingAverage(network.Parameters(), options.EmaDecay, warmup: true) : null;
+        _ema = options.EmaDecay > 0 ? new ExponentialMovingAverage(_parameters, options.EmaDecay, warmup: true) : null;
         _rng = new Philox(options.Seed, stream: 1);
+        int d = network.Config.Features;
+        _xt = new float[options.BatchSize * d];
+        _target = new float[options.BatchSize * d];
+        _timeFraction = new float[options.BatchSize];
+        _eps = new float[d];
     }
 
     /// <summary>The EMA of the weights, or null when disabled.</summary>
@@ -82,10 +95,8 @@ public sealed class DiffusionTrainer
     {
         ArgumentNullException.ThrowIfNull(data);
         int b = _options.BatchSize, d = _network.Config.Features;
-        var xt = new float[b * d];
-        var target = new float[b * d];
-        var timeFraction = new float[b];
-        var eps = new float[d];
+        if (rows < 1 || data.Length != rows * d) throw new ArgumentException($"data must hold rows × {d} values", nameof(data));
+        float[] xt = _xt, target = _target, timeFraction = _timeFraction, eps = _eps;
         for (int i = 0; i < b; i++)
         {
             int row = _rng.NextInt(rows);
@@ -108,7 +119,7 @@ public sealed class DiffusionTrainer
         var loss = Losses.MseLoss(output, new Tensor(target, [b, d]));
         _optimizer.ZeroGrad();
         loss.Backward();
-        if (_options.GradClipNorm > 0) GradClip.ClipGradNorm(_network.Parameters(), _options.GradClipNorm);
+        if (_options.GradClipNorm > 0) GradClip.ClipGradNorm(_parameters, _options.GradClipNorm);
         _optimizer.Step();
         _ema?.Update();
         _step++;
