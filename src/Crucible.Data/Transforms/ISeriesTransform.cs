@@ -69,6 +69,21 @@ internal static class TransformGuard
         }
     }
 
+    /// <summary>
+    /// Checks that the transform is fitted and sees the columns it was fitted on, then maps each value with its
+    /// column index: the shared body of the elementwise transforms' Forward and Inverse.
+    /// </summary>
+    public static TimeSeriesFrame MapColumnwise(bool fitted, IReadOnlyList<string> columns, TimeSeriesFrame frame, TransformKind kind, Func<int, double, double> map)
+    {
+        RequireFitted(fitted, kind);
+        RequireColumns(columns, frame, kind);
+        var d = frame.ColumnCount;
+        var values = frame.Values;
+        var result = new double[values.Length];
+        for (var i = 0; i < result.Length; i++) result[i] = map(i % d, values[i]);
+        return frame.WithValues(result);
+    }
+
     public static void RequireRows(TimeSeriesFrame frame, int min, TransformKind kind)
     {
         if (frame.RowCount < min)

@@ -90,20 +90,10 @@ public sealed class QuantileNormalTransform : ISeriesTransform
     /// <inheritdoc />
     public TimeSeriesFrame Inverse(TimeSeriesFrame frame) => Apply(frame, inverse: true);
 
-    private TimeSeriesFrame Apply(TimeSeriesFrame frame, bool inverse)
-    {
-        TransformGuard.RequireFitted(IsFitted, Kind);
-        TransformGuard.RequireColumns(_columns, frame, Kind);
-        var d = frame.ColumnCount;
-        var result = new double[frame.Values.Length];
-        for (var i = 0; i < result.Length; i++)
-        {
-            var c = i % d;
-            result[i] = inverse ? Interpolate(_z[c], _x[c], frame.Values[i]) : Interpolate(_x[c], _z[c], frame.Values[i]);
-        }
-
-        return frame.WithValues(result);
-    }
+    private TimeSeriesFrame Apply(TimeSeriesFrame frame, bool inverse) =>
+        TransformGuard.MapColumnwise(IsFitted, _columns, frame, Kind, inverse
+            ? (c, v) => Interpolate(_z[c], _x[c], v)
+            : (c, v) => Interpolate(_x[c], _z[c], v));
 
     /// <summary>Piecewise-linear map through strictly increasing knots <paramref name="from"/> → <paramref name="to"/>, extrapolated linearly.</summary>
     private static double Interpolate(double[] from, double[] to, double v)

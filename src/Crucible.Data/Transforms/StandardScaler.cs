@@ -51,20 +51,10 @@ public sealed class StandardScaler : ISeriesTransform
     /// <inheritdoc />
     public TimeSeriesFrame Inverse(TimeSeriesFrame frame) => Apply(frame, inverse: true);
 
-    private TimeSeriesFrame Apply(TimeSeriesFrame frame, bool inverse)
-    {
-        TransformGuard.RequireFitted(IsFitted, Kind);
-        TransformGuard.RequireColumns(_columns, frame, Kind);
-        var d = frame.ColumnCount;
-        var result = new double[frame.Values.Length];
-        for (var i = 0; i < result.Length; i++)
-        {
-            var c = i % d;
-            result[i] = inverse ? frame.Values[i] * _scale[c] + _mean[c] : (frame.Values[i] - _mean[c]) / _scale[c];
-        }
-
-        return frame.WithValues(result);
-    }
+    private TimeSeriesFrame Apply(TimeSeriesFrame frame, bool inverse) =>
+        TransformGuard.MapColumnwise(IsFitted, _columns, frame, Kind, inverse
+            ? (c, v) => v * _scale[c] + _mean[c]
+            : (c, v) => (v - _mean[c]) / _scale[c]);
 
     /// <inheritdoc />
     public TransformState ToState()

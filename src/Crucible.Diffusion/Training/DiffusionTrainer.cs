@@ -66,8 +66,6 @@ public sealed class DiffusionTrainer
     public IReadOnlyList<float> Fit(float[] data, int rows, IProgress<TrainingProgress>? progress = null, int reportEvery = 50)
     {
         ArgumentNullException.ThrowIfNull(data);
-        int d = _network.Config.Features;
-        if (rows < 1 || data.Length != rows * d) throw new ArgumentException($"data must hold rows × {d} values", nameof(data));
         var losses = new List<float>(_options.Steps);
         var clock = Stopwatch.StartNew();
         double window = 0;
