@@ -74,6 +74,7 @@ public static partial class Kernels
         public void Rows(int r0, int r1)
         {
             _ = m;
+            float[]? col = null;   // Aᵀ·Bᵀ only: A's column i, gathered once per row and reused
             for (int i = r0; i < r1; i++)
             {
                 var crow = new Span<float>(c + ((long)i * ldc), n);
@@ -104,7 +105,7 @@ public static partial class Kernels
                 else
                 {
                     // Aᵀ · Bᵀ: gather A's column i, then dot with B's rows
-                    var col = new float[k];
+                    col ??= new float[k];
                     for (int p = 0; p < k; p++) col[p] = a[((long)p * lda) + i];
                     for (int j = 0; j < n; j++)
                     {
