@@ -265,6 +265,16 @@ public sealed class AuditLog : IDisposable
         }
     }
 
+    /// <summary>Reads entries from the database at <paramref name="databasePath"/> without opening it for writing.</summary>
+    /// <exception cref="InvalidInputException">There is no audit database at the path.</exception>
+    public static IReadOnlyList<AuditEntry> Read(string databasePath, long fromSeq = 1, int limit = int.MaxValue)
+    {
+        if (!File.Exists(databasePath))
+            throw new InvalidInputException("AUDIT-E-NOLOG", "no audit log here", new InputLocation(databasePath, 0, 0));
+        using var connection = Connect(databasePath, readOnly: true);
+        return ReadEntries(connection, fromSeq, limit).ToList();
+    }
+
     /// <summary>The number of entries (the head's seq).</summary>
     public long Count
     {
