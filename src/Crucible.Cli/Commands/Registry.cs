@@ -9,5 +9,6 @@ internal static class Registry
     {
         yield return DataCheckCommand.Create();
         yield return AuditCommand.Create();
+        yield return PrivacyCommand.Create();
     }
 }
