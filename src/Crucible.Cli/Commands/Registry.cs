@@ -10,5 +10,6 @@ internal static class Registry
         yield return DataCheckCommand.Create();
         yield return AuditCommand.Create();
         yield return PrivacyCommand.Create();
+        yield return VerifyRunCommand.Create();
     }
 }
