@@ -52,6 +52,19 @@ public class PrivacyCommandTests
         Assert.Equal(19, doc.RootElement.GetProperty("best_order").GetDouble());
     }
 
+    [Theory]
+    [InlineData("prv", 6.777395712150674, 5e-8)]
+    [InlineData("gdp", 6.595, 0.005)]
+    public void Epsilon_OtherAccountants_OpacusValues(string accountant, double expected, double tolerance)
+    {
+        var json = Crucible("privacy", "epsilon", "--noise-multiplier", "1.5", "--sampling-rate", "0.04", "--steps", "2249", "--delta", "1e-5",
+            "--accountant", accountant, "--json");
+        Assert.Equal(0, json.Exit);
+        using var doc = JsonDocument.Parse(json.Stdout);
+        Assert.Equal(expected, doc.RootElement.GetProperty("epsilon").GetDouble(), tolerance);
+        Assert.Equal(accountant, doc.RootElement.GetProperty("accountant").GetString());
+    }
+
     [Fact]
     public void Noise_ForBudget_MatchesOpacus()
     {

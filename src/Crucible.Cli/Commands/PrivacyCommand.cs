@@ -58,15 +58,42 @@ internal static class PrivacyCommand
     {
         var c = new Common();
         var sigma = new Option<double>("--noise-multiplier") { Description = "σ: noise std / clipping norm", Required = true };
-        var command = new Command("epsilon", "ε spent by DP-SGD with Poisson sampling (RDP accountant)")
+        var accountantName = new Option<string>("--accountant")
         {
-            sigma, c.SamplingRate, c.Steps, c.Delta, c.Orders, c.Conversion, c.Json,
+            Description = "rdp (default; an upper bound), prv (Gopi et al. 2021, the upper bound at eps_error 0.01) or gdp (CLT approximation, not a bound)",
+            DefaultValueFactory = _ => "rdp",
+        };
+        accountantName.AcceptOnlyFromAmong("rdp", "prv", "gdp");
+        var command = new Command("epsilon", "ε spent by DP-SGD with Poisson sampling")
+        {
+            sigma, c.SamplingRate, c.Steps, c.Delta, accountantName, c.Orders, c.Conversion, c.Json,
         };
         command.SetAction(parse => CliRunner.Run(parse, p =>
         {
             c.Validate(p);
             var s = p.GetValue(sigma);
             if (!(s >= 0) || double.IsInfinity(s)) throw new InvalidInputException("OPT-E", "--noise-multiplier must be a finite number ≥ 0");
+            var name = p.GetValue(accountantName) ?? "rdp";
+            if (name != "rdp")
+            {
+                if (!(s > 0) || p.GetValue(c.SamplingRate) >= 1)
+                    throw new InvalidInputException("OPT-E", $"the {name} accountant needs --noise-multiplier > 0 and --sampling-rate < 1");
+                double eps;
+                if (name == "prv")
+                {
+                    var prv = new PrvAccountant();
+                    prv.Step(s, p.GetValue(c.SamplingRate), p.GetValue(c.Steps));
+                    eps = prv.GetEpsilon(p.GetValue(c.Delta));
+                }
+                else
+                {
+                    eps = GdpAccountant.Epsilon(GdpAccountant.Mu(s, p.GetValue(c.SamplingRate), p.GetValue(c.Steps)), p.GetValue(c.Delta));
+                }
+
+                PrintOther(p, c, name, eps, s);
+                return ExitCode.Success;
+            }
+
             var (orders, formula) = c.OrderSet(p);
             var accountant = new RdpAccountant(orders, formula);
             accountant.Step(s, p.GetValue(c.SamplingRate), p.GetValue(c.Steps));
@@ -108,6 +135,33 @@ internal static class PrivacyCommand
             return ExitCode.Success;
         }));
         return command;
+    }
+
+    private static void PrintOther(ParseResult p, Common c, string name, double epsilon, double sigma)
+    {
+        if (p.GetValue(c.Json))
+        {
+            Console.Out.WriteLine(new JsonObject
+            {
+                ["epsilon"] = epsilon,
+                ["delta"] = p.GetValue(c.Delta),
+                ["noise_multiplier"] = sigma,
+                ["sampling_rate"] = p.GetValue(c.SamplingRate),
+                ["steps"] = p.GetValue(c.Steps),
+                ["accountant"] = name,
+                ["sampling"] = "poisson",
+            }.ToJsonString());
+            return;
+        }
+
+        var inv = CultureInfo.InvariantCulture;
+        Console.Out.WriteLine(string.Create(inv, $"epsilon:          {epsilon:R}"));
+        Console.Out.WriteLine(string.Create(inv, $"delta:            {p.GetValue(c.Delta):R}"));
+        Console.Out.WriteLine(string.Create(inv, $"noise multiplier: {sigma:R}"));
+        Console.Out.WriteLine(string.Create(inv, $"sampling rate:    {p.GetValue(c.SamplingRate):R} (Poisson), steps {p.GetValue(c.Steps)}"));
+        Console.Out.WriteLine(name == "prv"
+            ? "accountant:       PRV (Gopi et al. 2021), upper bound at eps_error 0.01, delta_error delta/1000"
+            : "accountant:       GDP by the central limit theorem: an approximation, NOT a guarantee");
     }
 
     private static void Print(ParseResult p, Common c, PrivacySpent spent, double sigma, RdpFormula formula)
