@@ -164,44 +164,62 @@ public sealed class AuditLog : IDisposable
     /// secrets (password, token, api_key, …) are refused.
     /// </summary>
     /// <exception cref="InvalidInputException">The payload is not canonicalisable or names a secret.</exception>
-    public AuditReceipt Append(AuditKind kind, JsonNode? payload, string? actor = null)
+    public AuditReceipt Append(AuditKind kind, JsonNode? payload, string? actor = null) =>
+        AppendMany([(kind, payload)], actor)[0];
+
+    /// <summary>
+    /// Appends several entries in one transaction (all or none), in order, and returns their receipts once committed.
+    /// Same payload rules as <see cref="Append"/>.
+    /// </summary>
+    /// <exception cref="InvalidInputException">A payload is not canonicalisable or names a secret (then nothing is appended).</exception>
+    public IReadOnlyList<AuditReceipt> AppendMany(IReadOnlyList<(AuditKind Kind, JsonNode? Payload)> entries, string? actor = null)
     {
-        var bytes = CanonicalJson.Serialize(payload);
-        RefuseSecrets(bytes);
+        var prepared = new List<(string Kind, byte[] Payload)>(entries.Count);
+        foreach (var (kind, payload) in entries)
+        {
+            var bytes = CanonicalJson.Serialize(payload);
+            RefuseSecrets(bytes);
+            prepared.Add((kind.WireName(), bytes));
+        }
+
         var who = actor ?? _options.DefaultActor;
         if (string.IsNullOrWhiteSpace(who)) throw new ArgumentException("actor must not be empty", nameof(actor));
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var wroteCheckpoint = false;
-            byte[] hash;
-            long seq;
+            var receipts = new List<AuditReceipt>(prepared.Count);
             Execute(_connection, "BEGIN IMMEDIATE;");
             try
             {
-                var (headSeq, headHash) = Head();
-                CatchUp(headSeq);
-                seq = headSeq + 1;
-                var ts = Rfc3339(_options.Clock.GetUtcNow());
-                hash = ComputeEntryHash(seq, ts, kind.WireName(), who, bytes, headHash);
-                using (var insert = _connection.CreateCommand())
+                var (seq, prev) = Head();
+                CatchUp(seq);
+                using var insert = _connection.CreateCommand();
+                insert.CommandText = "INSERT INTO audit_entry(seq, ts_utc, kind, actor, payload, prev_hash, entry_hash) VALUES ($s, $t, $k, $a, $p, $prev, $h);";
+                var ps = insert.Parameters;
+                foreach (var name in new[] { "$s", "$t", "$k", "$a", "$p", "$prev", "$h" }) ps.Add(new SqliteParameter { ParameterName = name });
+                foreach (var (kind, bytes) in prepared)
                 {
-                    insert.CommandText = "INSERT INTO audit_entry(seq, ts_utc, kind, actor, payload, prev_hash, entry_hash) VALUES ($s, $t, $k, $a, $p, $prev, $h);";
-                    insert.Parameters.AddWithValue("$s", seq);
-                    insert.Parameters.AddWithValue("$t", ts);
-                    insert.Parameters.AddWithValue("$k", kind.WireName());
-                    insert.Parameters.AddWithValue("$a", who);
-                    insert.Parameters.AddWithValue("$p", bytes);
-                    insert.Parameters.AddWithValue("$prev", headHash);
-                    insert.Parameters.AddWithValue("$h", hash);
+                    seq++;
+                    var ts = Rfc3339(_options.Clock.GetUtcNow());
+                    var hash = ComputeEntryHash(seq, ts, kind, who, bytes, prev);
+                    ps["$s"].Value = seq;
+                    ps["$t"].Value = ts;
+                    ps["$k"].Value = kind;
+                    ps["$a"].Value = who;
+                    ps["$p"].Value = bytes;
+                    ps["$prev"].Value = prev;
+                    ps["$h"].Value = hash;
                     insert.ExecuteNonQuery();
-                }
+                    _accumulator.Append(MerkleTree.LeafHash(hash));
+                    if (_key is not null && seq % _options.CheckpointInterval == 0)
+                    {
+                        InsertCheckpoint(seq, hash);
+                        wroteCheckpoint = true;
+                    }
 
-                _accumulator.Append(MerkleTree.LeafHash(hash));
-                if (_key is not null && seq % _options.CheckpointInterval == 0)
-                {
-                    InsertCheckpoint(seq, hash);
-                    wroteCheckpoint = true;
+                    receipts.Add(new AuditReceipt(seq, Convert.ToHexStringLower(hash)));
+                    prev = hash;
                 }
 
                 Execute(_connection, "COMMIT;");
@@ -215,7 +233,7 @@ public sealed class AuditLog : IDisposable
 
             _appended = true;
             if (wroteCheckpoint) ExportCheckpoints();
-            return new AuditReceipt(seq, Convert.ToHexStringLower(hash));
+            return receipts;
         }
     }
 

@@ -127,6 +127,32 @@ public class AuditLogTests
     }
 
     [Fact]
+    public void Verify_100000Entries_IsOk_AndAppendManyIsAllOrNothing()
+    {
+        using var t = new AuditTestHome(checkpointInterval: 1000);
+        using (var log = t.Open())
+        {
+            for (var batch = 0; batch < 10; batch++)
+            {
+                var entries = Enumerable.Range(0, 10_000)
+                    .Select(i => (AuditKind.ScenariosGenerated, (JsonNode?)new JsonObject { ["n"] = batch * 10_000 + i })).ToList();
+                var receipts = log.AppendMany(entries);
+                Assert.Equal(batch * 10_000 + 1, receipts[0].Seq);
+                Assert.Equal((batch + 1) * 10_000, receipts[^1].Seq);
+            }
+
+            var bad = new List<(AuditKind, JsonNode?)> { (AuditKind.RunStarted, new JsonObject { ["ok"] = 1 }), (AuditKind.RunStarted, new JsonObject { ["token"] = "x" }) };
+            Assert.Throws<InvalidInputException>(() => log.AppendMany(bad));
+            Assert.Equal(100_000, log.Count);
+        }
+
+        var v = t.Verify();
+        Assert.True(v.Ok, v.Message);
+        Assert.Equal(100_000, v.Entries);
+        Assert.Equal(200, v.CheckpointsChecked); // 100 in the database, 100 exported
+    }
+
+    [Fact]
     public void Verify_NoLogAtAll_IsBadInput()
     {
         var home = CrucibleHome.Resolve(Path.Combine(Path.GetTempPath(), "crucible-none-" + Guid.NewGuid().ToString("N")));
@@ -170,7 +196,7 @@ public class AuditLogTests
     public void ConcurrentWriters_GiveContiguousSeqAndVerify()
     {
         using var t = new AuditTestHome(checkpointInterval: 7);
-        const int writers = 8, each = 25;
+        const int writers = 16, each = 40;
         var receipts = new System.Collections.Concurrent.ConcurrentBag<long>();
         Parallel.For(0, writers, new ParallelOptions { MaxDegreeOfParallelism = writers }, w =>
         {
