@@ -319,6 +319,17 @@ public sealed class AuditLog : IDisposable
         }
     }
 
+    /// <summary>The RFC 6962 consistency proof that the log's first <paramref name="oldSize"/> entries are a prefix of its first <paramref name="newSize"/>.</summary>
+    public IReadOnlyList<byte[]> ConsistencyProof(long oldSize, long newSize)
+    {
+        lock (_gate)
+        {
+            var leaves = ReadEntries(_connection, 1, (int)Math.Min(int.MaxValue, newSize)).Select(e => MerkleTree.LeafHash(e.EntryHash)).ToList();
+            if (leaves.Count != newSize) throw new ArgumentOutOfRangeException(nameof(newSize), "the log has fewer entries");
+            return MerkleTree.ConsistencyProof(leaves, oldSize);
+        }
+    }
+
     /// <summary>Closes the log; a writer that appended signs a checkpoint for its last entry first.</summary>
     public void Dispose()
     {

@@ -105,6 +105,93 @@ public static class MerkleTree
         return sn == 0 && CryptographicOperations.FixedTimeEquals(r, root);
     }
 
+    /// <summary>
+    /// The consistency proof that the tree of the first <paramref name="oldSize"/> leaves is a prefix of the tree of all
+    /// <paramref name="leafHashes"/> (RFC 6962 §2.1.2 PROOF / SUBPROOF). Empty when the sizes are equal or the old tree is empty.
+    /// </summary>
+    public static IReadOnlyList<byte[]> ConsistencyProof(IReadOnlyList<byte[]> leafHashes, long oldSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(oldSize);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(oldSize, leafHashes.Count);
+        var proof = new List<byte[]>();
+        if (oldSize == 0 || oldSize == leafHashes.Count) return proof;
+        SubProof((int)oldSize, 0, leafHashes.Count, true);
+        return proof;
+
+        void SubProof(int m, int start, int n, bool complete)
+        {
+            if (m == n)
+            {
+                if (!complete) proof.Add(Root(leafHashes, start, n));
+                return;
+            }
+
+            var k = LargestPowerOfTwoBelow(n);
+            if (m <= k)
+            {
+                SubProof(m, start, k, complete);
+                proof.Add(Root(leafHashes, start + k, n - k));
+            }
+            else
+            {
+                SubProof(m - k, start + k, n - k, false);
+                proof.Add(Root(leafHashes, start, k));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Verifies a consistency proof between the tree of <paramref name="oldSize"/> leaves with root <paramref name="oldRoot"/>
+    /// and the tree of <paramref name="newSize"/> leaves with root <paramref name="newRoot"/> (RFC 9162 §2.1.4.2): every
+    /// element is used, both roots are recomputed, and nothing is left over. Never throws for malformed input.
+    /// </summary>
+    public static bool VerifyConsistency(long oldSize, long newSize, ReadOnlySpan<byte> oldRoot, ReadOnlySpan<byte> newRoot,
+        IReadOnlyList<byte[]> proof)
+    {
+        if (oldSize < 0 || newSize < oldSize || proof.Any(p => p is null || p.Length != 32)) return false;
+        if (oldSize == newSize) return proof.Count == 0 && oldRoot.SequenceEqual(newRoot) && oldRoot.Length == 32;
+        if (oldSize == 0) return proof.Count == 0; // the empty tree is a prefix of every tree
+        if (proof.Count == 0 || oldRoot.Length != 32 || newRoot.Length != 32) return false;
+        var path = new List<byte[]>(proof.Count + 1);
+        if ((oldSize & (oldSize - 1)) == 0) path.Add(oldRoot.ToArray());
+        path.AddRange(proof);
+        long fn = oldSize - 1, sn = newSize - 1;
+        while ((fn & 1) == 1)
+        {
+            fn >>= 1;
+            sn >>= 1;
+        }
+
+        byte[] fr = path[0], sr = path[0];
+        for (var i = 1; i < path.Count; i++)
+        {
+            var c = path[i];
+            if (sn == 0) return false;
+            if ((fn & 1) == 1 || fn == sn)
+            {
+                fr = NodeHash(c, fr);
+                sr = NodeHash(c, sr);
+                if ((fn & 1) == 0)
+                {
+                    while ((fn & 1) == 0 && fn != 0)
+                    {
+                        fn >>= 1;
+                        sn >>= 1;
+                    }
+                }
+            }
+            else
+            {
+                sr = NodeHash(sr, c);
+            }
+
+            fn >>= 1;
+            sn >>= 1;
+        }
+
+        return sn == 0 && CryptographicOperations.FixedTimeEquals(fr, oldRoot) && CryptographicOperations.FixedTimeEquals(sr, newRoot);
+    }
+
     internal static int LargestPowerOfTwoBelow(int n)
     {
         var k = 1;
