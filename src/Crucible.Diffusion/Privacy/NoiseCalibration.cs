@@ -19,20 +19,29 @@ public static class NoiseCalibration
         if (!(targetEpsilon > 0)) throw new ArgumentOutOfRangeException(nameof(targetEpsilon), targetEpsilon, "ε must be > 0");
         if (!(tolerance > 0)) throw new ArgumentOutOfRangeException(nameof(tolerance));
         var o = orders ?? Rdp.OpacusOrders;
-        double Eps(double sigma) => Rdp.Epsilon(o, Rdp.Compute(sampleRate, sigma, steps, o), delta, conversion).Epsilon;
+        return NoiseMultiplier(sigma => Rdp.Epsilon(o, Rdp.Compute(sampleRate, sigma, steps, o), delta, conversion).Epsilon, targetEpsilon, tolerance);
+    }
 
+    /// <summary>
+    /// The same bisection for any accountant: <paramref name="epsilonOf"/> maps σ to the ε it spends (e.g. a
+    /// <see cref="PrvAccountant"/> or <see cref="GdpAccountant"/> over the planned steps).
+    /// </summary>
+    public static double NoiseMultiplier(Func<double, double> epsilonOf, double targetEpsilon, double tolerance = 0.01)
+    {
+        if (!(targetEpsilon > 0)) throw new ArgumentOutOfRangeException(nameof(targetEpsilon), targetEpsilon, "ε must be > 0");
+        if (!(tolerance > 0)) throw new ArgumentOutOfRangeException(nameof(tolerance));
         double sigmaLow = 0, sigmaHigh = 10, epsHigh = double.PositiveInfinity;
         while (epsHigh > targetEpsilon)
         {
             sigmaHigh *= 2;
-            epsHigh = Eps(sigmaHigh);
+            epsHigh = epsilonOf(sigmaHigh);
             if (sigmaHigh > MaxSigma) throw new ArgumentOutOfRangeException(nameof(targetEpsilon), targetEpsilon, "the privacy budget is too low");
         }
 
         while (targetEpsilon - epsHigh > tolerance)
         {
             var sigma = (sigmaLow + sigmaHigh) / 2;
-            var eps = Eps(sigma);
+            var eps = epsilonOf(sigma);
             if (eps < targetEpsilon)
             {
                 sigmaHigh = sigma;

@@ -15,6 +15,28 @@ public class PrvAccountantTests
         Assert.Equal(6.777395712150674, accountant.GetEpsilon(1e-5), 5e-8);
     }
 
+    [Theory]
+    // RELIABILITY.md §2.2, inverse problem: target ε = 8, δ = 1e-5, q = 0.04; σ to 4 places (Opacus accountants_test.py).
+    [InlineData(2250L, 1.34765625)]
+    [InlineData(2000L, 1.2915)]
+    public void NoiseForBudget_Prv_MatchesOpacus(long steps, double expected)
+    {
+        var sigma = NoiseCalibration.NoiseMultiplier(s =>
+        {
+            var a = new PrvAccountant();
+            a.Step(s, 0.04, steps);
+            return a.GetEpsilon(1e-5);
+        }, 8);
+        Assert.Equal(Math.Round(expected, 4), Math.Round(sigma, 4));
+    }
+
+    [Fact]
+    public void NoiseForBudget_Gdp_MatchesOpacus()
+    {
+        var sigma = NoiseCalibration.NoiseMultiplier(s => GdpAccountant.Epsilon(GdpAccountant.Mu(s, 0.04, 2250), 1e-5), 8);
+        Assert.Equal(1.3232421875, sigma);
+    }
+
     [Fact]
     public void Prv_IsTighterThanRdp_AndItsBoundsBracketTheEstimate()
     {
