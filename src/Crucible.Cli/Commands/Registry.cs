@@ -8,5 +8,8 @@ internal static class Registry
     public static IEnumerable<Command> All()
     {
         yield return DataCheckCommand.Create();
+        yield return AuditCommand.Create();
+        yield return PrivacyCommand.Create();
+        yield return VerifyRunCommand.Create();
     }
 }

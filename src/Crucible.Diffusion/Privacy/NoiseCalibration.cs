@@ -1,0 +1,61 @@
+namespace Crucible.Diffusion.Privacy;
+
+/// <summary>Finds the noise multiplier for a privacy budget (Opacus's <c>get_noise_multiplier</c>).</summary>
+public static class NoiseCalibration
+{
+    /// <summary>Above this σ the budget is declared unreachable (Opacus's <c>MAX_SIGMA</c>).</summary>
+    public const double MaxSigma = 1e6;
+
+    /// <summary>
+    /// The noise multiplier σ for which <paramref name="steps"/> steps at sampling rate <paramref name="sampleRate"/> spend
+    /// at most <paramref name="targetEpsilon"/> at <paramref name="delta"/>: σ_high starts at 10 and doubles until
+    /// ε(σ_high) &lt; ε*, then bisection on [0, σ_high] stops once ε* − ε(σ_high) ≤ <paramref name="tolerance"/>, and σ_high is
+    /// returned. The result never overshoots: ε(σ) ≤ ε* always.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The budget is unreachable (σ would exceed <see cref="MaxSigma"/>).</exception>
+    public static double NoiseMultiplier(double targetEpsilon, double delta, double sampleRate, long steps,
+        IReadOnlyList<double>? orders = null, RdpConversion conversion = RdpConversion.Balle2020, double tolerance = 0.01)
+    {
+        if (!(targetEpsilon > 0)) throw new ArgumentOutOfRangeException(nameof(targetEpsilon), targetEpsilon, "ε must be > 0");
+        if (!(tolerance > 0)) throw new ArgumentOutOfRangeException(nameof(tolerance));
+        var o = orders ?? Rdp.OpacusOrders;
+        return NoiseMultiplier(sigma => Rdp.Epsilon(o, Rdp.Compute(sampleRate, sigma, steps, o), delta, conversion).Epsilon, targetEpsilon, tolerance);
+    }
+
+    /// <summary>
+    /// The same bisection for any accountant: <paramref name="epsilonOf"/> maps σ to the ε it spends (e.g. a
+    /// <see cref="PrvAccountant"/> or <see cref="GdpAccountant"/> over the planned steps).
+    /// </summary>
+    public static double NoiseMultiplier(Func<double, double> epsilonOf, double targetEpsilon, double tolerance = 0.01)
+    {
+        if (!(targetEpsilon > 0)) throw new ArgumentOutOfRangeException(nameof(targetEpsilon), targetEpsilon, "ε must be > 0");
+        if (!(tolerance > 0)) throw new ArgumentOutOfRangeException(nameof(tolerance));
+        double sigmaLow = 0, sigmaHigh = 10, epsHigh = double.PositiveInfinity;
+        while (epsHigh > targetEpsilon)
+        {
+            sigmaHigh *= 2;
+            epsHigh = epsilonOf(sigmaHigh);
+            if (sigmaHigh > MaxSigma) throw new ArgumentOutOfRangeException(nameof(targetEpsilon), targetEpsilon, "the privacy budget is too low");
+        }
+
+        while (targetEpsilon - epsHigh > tolerance)
+        {
+            var sigma = (sigmaLow + sigmaHigh) / 2;
+            var eps = epsilonOf(sigma);
+            if (eps < targetEpsilon)
+            {
+                sigmaHigh = sigma;
+                epsHigh = eps;
+            }
+            else
+            {
+                sigmaLow = sigma;
+            }
+        }
+
+        return sigmaHigh;
+    }
+
+    /// <summary>Opacus's step count for an epoch budget: <c>int(epochs / q)</c>.</summary>
+    public static long StepsForEpochs(double epochs, double sampleRate) => (long)(epochs / sampleRate);
+}

@@ -1,0 +1,167 @@
+using System.Globalization;
+using Crucible.Data;
+using Crucible.Tensors;
+using Crucible.Tensors.Random;
+
+namespace Crucible.Diffusion.Privacy;
+
+/// <summary>
+/// DP-SGD (Abadi et al. 2016) as Opacus implements it: Poisson-sampled batches, each example's gradient clipped to L2
+/// norm ≤ C over all parameters together (scale min(1, C/(‖g‖ + 1e-6))), the clipped gradients summed, Gaussian noise
+/// N(0, σ²C²) added once per coordinate per step, and the result divided by the <i>expected</i> batch size q·N. Every
+/// step, empty batches included, is recorded in the RDP accountant. A configuration whose projected ε over the planned
+/// steps exceeds the declared budget, or whose δ is not below 1/N, is refused before training starts.
+/// </summary>
+/// <remarks>
+/// The engine writes the private gradient into each parameter's <see cref="Tensor.Grad"/>; any optimiser then steps
+/// as usual (post-processing keeps the guarantee). Noise comes from a seeded <see cref="Philox"/> stream: reproducible,
+/// but not a cryptographic generator (Opacus's <c>secure_mode</c> is not implemented; see RELIABILITY.md §2.3 item 8).
+/// </remarks>
+public sealed class PrivacyEngine
+{
+    private readonly RdpAccountant _accountant;
+    private readonly Philox _noise;
+
+    private PrivacyEngine(DpSgdOptions options, int datasetSize, double sigma, RdpAccountant accountant, Philox noise, PrivacySpent projected)
+    {
+        Options = options;
+        DatasetSize = datasetSize;
+        NoiseMultiplier = sigma;
+        _accountant = accountant;
+        _noise = noise;
+        Projected = projected;
+    }
+
+    /// <summary>The declared configuration.</summary>
+    public DpSgdOptions Options { get; }
+
+    /// <summary>N, the number of records (privacy units).</summary>
+    public int DatasetSize { get; }
+
+    /// <summary>σ in use (given, or calibrated for the target ε).</summary>
+    public double NoiseMultiplier { get; }
+
+    /// <summary>q = expected batch size / N.</summary>
+    public double SampleRate => Options.ExpectedBatchSize / DatasetSize;
+
+    /// <summary>ε projected over the planned steps when the engine was created.</summary>
+    public PrivacySpent Projected { get; }
+
+    /// <summary>The steps taken so far.</summary>
+    public long StepsTaken => _accountant.Steps;
+
+    /// <summary>The accountant (its <see cref="RdpAccountant.ToJson"/> state goes with each checkpoint).</summary>
+    public RdpAccountant Accountant => _accountant;
+
+    /// <summary>
+    /// Validates <paramref name="options"/> for a dataset of <paramref name="datasetSize"/> privacy units, calibrates σ when a
+    /// target ε is given, projects ε over the planned steps and refuses when it exceeds the budget.
+    /// </summary>
+    /// <param name="options">The declared configuration.</param>
+    /// <param name="datasetSize">N.</param>
+    /// <param name="noise">The noise stream (seeded; one per run).</param>
+    /// <param name="resumeFrom">An accountant restored from a checkpoint, to continue its history.</param>
+    /// <exception cref="InvalidInputException">
+    /// Rule <c>DP-E-BUDGET</c>: projected ε &gt; budget, or δ ≥ 1/N; <c>DP-E-CONFIG</c>: a value is out of range.
+    /// </exception>
+    public static PrivacyEngine Create(DpSgdOptions options, int datasetSize, Philox noise, RdpAccountant? resumeFrom = null)
+    {
+        options.Validate();
+        if (datasetSize < 1) throw new InvalidInputException("DP-E-CONFIG", "the dataset is empty");
+        var q = options.ExpectedBatchSize / datasetSize;
+        if (!(q <= 1)) throw new InvalidInputException("DP-E-CONFIG", "expected_batch_size must not exceed the dataset size");
+        if (options.Delta >= 1.0 / datasetSize)
+            throw new InvalidInputException("DP-E-BUDGET", string.Create(CultureInfo.InvariantCulture,
+                $"delta {options.Delta:G3} is not below 1/N = {1.0 / datasetSize:G3}: a mechanism that publishes one record outright would satisfy it"));
+        double sigma;
+        try
+        {
+            sigma = options.NoiseMultiplier
+                ?? NoiseCalibration.NoiseMultiplier(options.TargetEpsilon!.Value, options.Delta, q, options.Steps, conversion: options.Conversion);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            throw new InvalidInputException("DP-E-BUDGET", "the target epsilon cannot be reached with any noise multiplier up to 1e6");
+        }
+
+        var accountant = resumeFrom ?? new RdpAccountant();
+        var projection = RdpAccountant.FromJson(accountant.ToJson());
+        var remaining = options.Steps - projection.Steps;
+        if (remaining > 0) projection.Step(sigma, q, remaining);
+        var projected = projection.GetEpsilon(options.Delta, options.Conversion);
+        if (projected.Epsilon > options.EpsilonBudget)
+            throw new InvalidInputException("DP-E-BUDGET", string.Create(CultureInfo.InvariantCulture,
+                $"the configuration spends epsilon = {projected.Epsilon:G6} over {options.Steps} steps (sigma {sigma:G6}, q {q:G6}, delta {options.Delta:G3}), above the declared budget {options.EpsilonBudget:G6}"));
+        return new PrivacyEngine(options, datasetSize, sigma, accountant, noise, projected);
+    }
+
+    /// <summary>A Poisson sampler over the dataset at rate q.</summary>
+    public PoissonSampler CreateSampler(Philox rng) => new(DatasetSize, SampleRate, rng);
+
+    /// <summary>
+    /// One private step: computes the per-example gradients of the <paramref name="batchSize"/> sampled examples with
+    /// <paramref name="gradients"/>, clips, sums, adds noise, divides by q·N and writes the result into each parameter's
+    /// Grad; records the step in the accountant. An empty batch (0) still gets noise and is accounted.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The planned number of steps has been taken (the budget would be exceeded).</exception>
+    public void Step(IReadOnlyList<Tensor> parameters, int batchSize, IPerSampleGradients gradients)
+    {
+        if (StepsTaken >= Options.Steps)
+            throw new InvalidOperationException($"all {Options.Steps} planned steps are taken: another would spend beyond the declared budget");
+        var perSample = batchSize == 0 ? [] : gradients.Compute(parameters, batchSize);
+        var p = parameters.Sum(t => t.Length);
+        var sum = ClipAndSum(perSample, batchSize, p, Options.MaxGradNorm);
+        AddNoiseAndNormalise(sum, NoiseMultiplier * Options.MaxGradNorm, Options.ExpectedBatchSize, _noise);
+        var offset = 0;
+        foreach (var t in parameters)
+        {
+            var g = t.Grad ??= new float[t.Length];
+            for (var i = 0; i < g.Length; i++) g[i] = (float)sum[offset + i];
+            offset += t.Length;
+        }
+
+        _accountant.Step(NoiseMultiplier, SampleRate);
+    }
+
+    /// <summary>ε spent so far.</summary>
+    public PrivacySpent Spent() => _accountant.GetEpsilon(Options.Delta, Options.Conversion);
+
+    /// <summary>The DP statement for the manifest and model card, with the ε spent so far.</summary>
+    public DpStatement Statement()
+    {
+        var spent = Spent();
+        return new DpStatement(spent.Epsilon, Options.Delta, NoiseMultiplier, Options.MaxGradNorm, SampleRate, StepsTaken, DatasetSize,
+            spent.BestOrder, _accountant.Formula, Options.Conversion, Options.Unit);
+    }
+
+    /// <summary>
+    /// Flat clipping (Opacus <c>clip_and_accumulate</c>): each row of <paramref name="perSample"/> (count × P) is scaled by
+    /// min(1, C/(‖row‖₂ + 1e-6)) and the rows are summed, in double.
+    /// </summary>
+    public static double[] ClipAndSum(ReadOnlySpan<float> perSample, int count, int parameterCount, double maxNorm)
+    {
+        var sum = new double[parameterCount];
+        for (var b = 0; b < count; b++)
+        {
+            var row = perSample.Slice(b * parameterCount, parameterCount);
+            var factor = ClipFactor(row, maxNorm);
+            for (var i = 0; i < parameterCount; i++) sum[i] += factor * row[i];
+        }
+
+        return sum;
+    }
+
+    /// <summary>min(1, C/(‖g‖₂ + 1e-6)), the norm computed in double.</summary>
+    public static double ClipFactor(ReadOnlySpan<float> gradient, double maxNorm)
+    {
+        var sq = 0.0;
+        foreach (var v in gradient) sq += (double)v * v;
+        return Math.Min(1.0, maxNorm / (Math.Sqrt(sq) + 1e-6));
+    }
+
+    /// <summary>sum[i] ← (sum[i] + N(0, std²)) / expectedBatchSize, drawing the normals from <paramref name="rng"/> in order.</summary>
+    public static void AddNoiseAndNormalise(Span<double> sum, double std, double expectedBatchSize, Philox rng)
+    {
+        for (var i = 0; i < sum.Length; i++) sum[i] = (sum[i] + (std == 0 ? 0 : std * rng.NextNormal())) / expectedBatchSize;
+    }
+}

@@ -1,0 +1,71 @@
+namespace Crucible.Governance.Audit;
+
+/// <summary>What an audit entry records. Stored as its wire name (<see cref="AuditKinds.WireName"/>), never as a number.</summary>
+public enum AuditKind
+{
+    /// <summary><c>run.started</c>: a train, generate or evaluate run began (payload: run id, config hash, input hashes).</summary>
+    RunStarted,
+
+    /// <summary><c>run.completed</c>: a run finished (payload: run id, manifest hash, output hashes).</summary>
+    RunCompleted,
+
+    /// <summary><c>run.failed</c>: a run stopped with an error (payload: run id, error kind; never raw values).</summary>
+    RunFailed,
+
+    /// <summary><c>model.registered</c>: a model entered the registry as a candidate (payload: model id, manifest hash).</summary>
+    ModelRegistered,
+
+    /// <summary><c>model.status_changed</c>: candidate → validated → promoted → retired (payload: model id, from, to, reason).</summary>
+    ModelStatusChanged,
+
+    /// <summary><c>scenarios.generated</c>: a scenario set was produced (payload: model id, seed, count, output hash).</summary>
+    ScenariosGenerated,
+
+    /// <summary><c>evaluation.completed</c>: an evaluation report was written (payload: report hash, verdicts).</summary>
+    EvaluationCompleted,
+
+    /// <summary><c>privacy.report</c>: a privacy audit or DP statement (payload: ε, δ, accountant, report hash).</summary>
+    PrivacyReport,
+
+    /// <summary><c>audit.verified</c>: an audit verification ran (payload: entries, checkpoints, result).</summary>
+    AuditVerified,
+}
+
+/// <summary>The stable wire names of <see cref="AuditKind"/>.</summary>
+public static class AuditKinds
+{
+    private static readonly (AuditKind Kind, string Name)[] Names =
+    [
+        (AuditKind.RunStarted, "run.started"),
+        (AuditKind.RunCompleted, "run.completed"),
+        (AuditKind.RunFailed, "run.failed"),
+        (AuditKind.ModelRegistered, "model.registered"),
+        (AuditKind.ModelStatusChanged, "model.status_changed"),
+        (AuditKind.ScenariosGenerated, "scenarios.generated"),
+        (AuditKind.EvaluationCompleted, "evaluation.completed"),
+        (AuditKind.PrivacyReport, "privacy.report"),
+        (AuditKind.AuditVerified, "audit.verified"),
+    ];
+
+    /// <summary>The wire name of <paramref name="kind"/>, e.g. <c>model.status_changed</c>.</summary>
+    public static string WireName(this AuditKind kind)
+    {
+        foreach (var (k, n) in Names)
+        {
+            if (k == kind) return n;
+        }
+
+        throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown audit kind");
+    }
+
+    /// <summary>The kind whose wire name is <paramref name="name"/>, or null.</summary>
+    public static AuditKind? FromWireName(string name)
+    {
+        foreach (var (k, n) in Names)
+        {
+            if (string.Equals(n, name, StringComparison.Ordinal)) return k;
+        }
+
+        return null;
+    }
+}

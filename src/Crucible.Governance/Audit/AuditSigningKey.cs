@@ -1,0 +1,127 @@
+using System.Security.Cryptography;
+using Crucible.Data;
+using Crucible.Data.IO;
+
+namespace Crucible.Governance.Audit;
+
+/// <summary>
+/// The ECDSA P-256 key that signs audit checkpoints. The private key lives in a PEM file outside the database
+/// (by default <c>HOME/keys/audit-checkpoint.key.pem</c>, mode 0600) and the public key beside it; a verifier needs only
+/// the public key, and should be given a copy kept where the log's writer cannot change it.
+/// </summary>
+public sealed class AuditSigningKey : IDisposable
+{
+    private readonly ECDsa _key;
+
+    private AuditSigningKey(ECDsa key, bool hasPrivate)
+    {
+        _key = key;
+        HasPrivateKey = hasPrivate;
+        PublicKeyInfo = key.ExportSubjectPublicKeyInfo();
+        KeyId = Convert.ToHexStringLower(SHA256.HashData(PublicKeyInfo))[..16];
+    }
+
+    /// <summary>The first 16 hex digits of SHA-256 of the public key's SubjectPublicKeyInfo.</summary>
+    public string KeyId { get; }
+
+    /// <summary>Whether this key can sign (false for a public key loaded for verification).</summary>
+    public bool HasPrivateKey { get; }
+
+    /// <summary>The DER SubjectPublicKeyInfo of the public key.</summary>
+    public byte[] PublicKeyInfo { get; }
+
+    /// <summary>The private key file name inside the keys folder.</summary>
+    public const string PrivateFileName = "audit-checkpoint.key.pem";
+
+    /// <summary>The public key file name inside the keys folder.</summary>
+    public const string PublicFileName = "audit-checkpoint.pub.pem";
+
+    /// <summary>Loads the private key at <paramref name="privateKeyPath"/>, creating a new key pair (and its .pub.pem) when absent.</summary>
+    public static AuditSigningKey LoadOrCreate(string privateKeyPath)
+    {
+        if (File.Exists(privateKeyPath)) return LoadPrivate(privateKeyPath);
+        var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var dir = Path.GetDirectoryName(Path.GetFullPath(privateKeyPath))!;
+        Directory.CreateDirectory(dir);
+        // Written with owner-only permissions before the first byte lands.
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        try
+        {
+            using (var stream = new FileStream(privateKeyPath, options))
+            using (var writer = new StreamWriter(stream))
+            {
+                writer.Write(key.ExportPkcs8PrivateKeyPem());
+                writer.Flush();
+                stream.Flush(flushToDisk: true);
+            }
+        }
+        catch (IOException) when (File.Exists(privateKeyPath))
+        {
+            key.Dispose();
+            return LoadPrivate(privateKeyPath); // another process created it first
+        }
+
+        AtomicFile.WriteAllText(PublicPathFor(privateKeyPath), key.ExportSubjectPublicKeyInfoPem());
+        return new AuditSigningKey(key, hasPrivate: true);
+    }
+
+    /// <summary>The conventional public key path beside a private key file.</summary>
+    public static string PublicPathFor(string privateKeyPath) =>
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(privateKeyPath))!, PublicFileName);
+
+    /// <summary>Loads a private key PEM.</summary>
+    /// <exception cref="InvalidInputException">The file cannot be read or holds no EC private key.</exception>
+    public static AuditSigningKey LoadPrivate(string path) => Load(path, expectPrivate: true);
+
+    /// <summary>Loads a public key PEM (or a private one, of which only the public half is used).</summary>
+    /// <exception cref="InvalidInputException">The file cannot be read or holds no EC key.</exception>
+    public static AuditSigningKey LoadPublic(string path) => Load(path, expectPrivate: false);
+
+    private static AuditSigningKey Load(string path, bool expectPrivate)
+    {
+        string pem;
+        try
+        {
+            pem = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidInputException("AUDIT-E-KEY", $"cannot read key: {e.Message}", new InputLocation(path, 0, 0));
+        }
+
+        var key = ECDsa.Create();
+        try
+        {
+            key.ImportFromPem(pem);
+        }
+        catch (Exception e) when (e is ArgumentException or CryptographicException)
+        {
+            key.Dispose();
+            throw new InvalidInputException("AUDIT-E-KEY", "not an EC key in PEM form", new InputLocation(path, 0, 0));
+        }
+
+        var hasPrivate = pem.Contains("PRIVATE KEY", StringComparison.Ordinal);
+        if (expectPrivate && !hasPrivate)
+        {
+            key.Dispose();
+            throw new InvalidInputException("AUDIT-E-KEY", "a private key is needed to sign checkpoints", new InputLocation(path, 0, 0));
+        }
+
+        return new AuditSigningKey(key, hasPrivate && expectPrivate);
+    }
+
+    /// <summary>Signs <paramref name="data"/> (ECDSA P-256, SHA-256, IEEE P1363 r‖s).</summary>
+    public byte[] Sign(byte[] data)
+    {
+        if (!HasPrivateKey) throw new InvalidOperationException("this key has no private half");
+        return _key.SignData(data, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+    }
+
+    /// <summary>Whether <paramref name="signature"/> is a valid signature of <paramref name="data"/> by this key.</summary>
+    public bool Verify(byte[] data, byte[] signature) =>
+        signature.Length == 64 && _key.VerifyData(data, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+
+    /// <inheritdoc />
+    public void Dispose() => _key.Dispose();
+}

@@ -1,0 +1,74 @@
+using Crucible.Data;
+
+namespace Crucible.Governance;
+
+/// <summary>
+/// The folder where Crucible keeps its state (model registry, run manifests, audit log; ARCHITECTURE.md):
+/// <c>--home DIR</c>, else the environment variable <c>CRUCIBLE_HOME</c>, else <c>~/.crucible</c>.
+/// </summary>
+public sealed class CrucibleHome
+{
+    /// <summary>The environment variable that names the home folder when no <c>--home</c> is given.</summary>
+    public const string EnvironmentVariable = "CRUCIBLE_HOME";
+
+    private CrucibleHome(string root) => Root = root;
+
+    /// <summary>The absolute path of the home folder.</summary>
+    public string Root { get; }
+
+    /// <summary>The SQLite audit log, <c>audit.db</c>.</summary>
+    public string AuditDatabase => Path.Combine(Root, "audit.db");
+
+    /// <summary>
+    /// The append-only text file to which every signed audit checkpoint is also written (one JSON line each): the
+    /// copy that an operator ships off the machine, so that a rewritten or truncated database is caught.
+    /// </summary>
+    public string AuditCheckpoints => Path.Combine(Root, "audit-checkpoints.jsonl");
+
+    /// <summary>The folder of signing keys (the audit log's checkpoint key; never inside the database).</summary>
+    public string KeysFolder => Path.Combine(Root, "keys");
+
+    /// <summary>The model registry folder: one sub-folder per model id.</summary>
+    public string ModelsFolder => Path.Combine(Root, "models");
+
+    /// <summary>The run manifests folder.</summary>
+    public string RunsFolder => Path.Combine(Root, "runs");
+
+    /// <summary>
+    /// Resolves the home folder: <paramref name="homeOption"/> when given, else <c>CRUCIBLE_HOME</c> when set and not
+    /// empty, else <c>~/.crucible</c>. The folder is not created here (see <see cref="EnsureExists"/>).
+    /// </summary>
+    /// <exception cref="InvalidInputException">The resolved path is not a valid path.</exception>
+    public static CrucibleHome Resolve(string? homeOption = null) =>
+        Resolve(homeOption, Environment.GetEnvironmentVariable(EnvironmentVariable),
+            Environment.GetFolderPath(Environment.SpecialFolder.UserProfile));
+
+    /// <summary>The resolution rule with its inputs explicit (for tests and hosts that read configuration differently).</summary>
+    public static CrucibleHome Resolve(string? homeOption, string? environmentValue, string userProfile)
+    {
+        string path;
+        if (!string.IsNullOrWhiteSpace(homeOption)) path = homeOption;
+        else if (!string.IsNullOrWhiteSpace(environmentValue)) path = environmentValue;
+        else if (!string.IsNullOrWhiteSpace(userProfile)) path = Path.Combine(userProfile, ".crucible");
+        else throw new InvalidInputException("HOME-E", "no home folder: give --home DIR or set CRUCIBLE_HOME");
+
+        try
+        {
+            return new CrucibleHome(Path.GetFullPath(path));
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw new InvalidInputException("HOME-E", $"invalid home folder '{path}': {e.Message}");
+        }
+    }
+
+    /// <summary>Creates the home folder when it does not exist yet, and returns this.</summary>
+    public CrucibleHome EnsureExists()
+    {
+        Directory.CreateDirectory(Root);
+        return this;
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => Root;
+}

@@ -1,0 +1,210 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Crucible.Data;
+using Crucible.Governance.Audit;
+
+namespace Crucible.Governance.Registry;
+
+/// <summary>A registered model as the registry knows it.</summary>
+/// <param name="Id">SHA-256 of <c>weights.safetensors</c>, lower-case hex: the immutable model id.</param>
+/// <param name="Folder">The model's folder inside the registry.</param>
+/// <param name="ManifestSha256">SHA-256 of <c>manifest.json</c> when it was registered.</param>
+/// <param name="Status">The current status (the last status change in the audit log).</param>
+/// <param name="RegisteredSeq">The audit entry that registered it.</param>
+public sealed record ModelRecord(string Id, string Folder, string ManifestSha256, ModelStatus Status, long RegisteredSeq)
+{
+    /// <summary>The weights file.</summary>
+    public string WeightsPath => Path.Combine(Folder, ModelRegistry.WeightsFileName);
+
+    /// <summary>The manifest file.</summary>
+    public string ManifestPath => Path.Combine(Folder, ModelRegistry.ManifestFileName);
+}
+
+/// <summary>
+/// The model registry (MRM-3, MRM-10): content-addressed, immutable model folders under <c>HOME/models/ID/</c>
+/// (<c>weights.safetensors</c> + <c>manifest.json</c>, ARCHITECTURE.md), whose id is the SHA-256 of the weights.
+/// Registering an id that exists is refused; loading recomputes both hashes and refuses on a mismatch. The status of a
+/// model is not stored beside it: it is the last <c>model.status_changed</c> entry of the tamper-evident audit log, so
+/// every change (candidate → validated → promoted → retired) is recorded there, and only there.
+/// </summary>
+public sealed class ModelRegistry
+{
+    /// <summary>The weights file name in a model folder.</summary>
+    public const string WeightsFileName = "weights.safetensors";
+
+    /// <summary>The manifest file name in a model folder.</summary>
+    public const string ManifestFileName = "manifest.json";
+
+    private readonly CrucibleHome _home;
+    private readonly AuditLog _audit;
+
+    /// <summary>A registry in <paramref name="home"/> that records into <paramref name="audit"/>.</summary>
+    public ModelRegistry(CrucibleHome home, AuditLog audit)
+    {
+        _home = home;
+        _audit = audit;
+    }
+
+    /// <summary>
+    /// Copies the model folder <paramref name="sourceFolder"/> (its weights and manifest) into the registry under its id,
+    /// as a candidate, and records <c>model.registered</c>. The copy lands in a temporary folder first and is renamed
+    /// into place, so a crash leaves either no model or a whole one.
+    /// </summary>
+    /// <exception cref="InvalidInputException">
+    /// <c>REG-E-EXISTS</c>: the id is registered already (nothing is overwritten); <c>REG-E-FOLDER</c>: a file is missing
+    /// or the manifest is not JSON.
+    /// </exception>
+    public ModelRecord Register(string sourceFolder, string? actor = null)
+    {
+        var weights = Path.Combine(sourceFolder, WeightsFileName);
+        var manifest = Path.Combine(sourceFolder, ManifestFileName);
+        foreach (var f in new[] { weights, manifest })
+        {
+            if (!File.Exists(f)) throw new InvalidInputException("REG-E-FOLDER", "a model folder needs weights.safetensors and manifest.json", new InputLocation(f, 0, 0));
+        }
+
+        try
+        {
+            using var _ = JsonDocument.Parse(File.ReadAllBytes(manifest));
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidInputException("REG-E-FOLDER", $"manifest.json is not JSON: {e.Message}", new InputLocation(manifest, 0, 0));
+        }
+
+        var id = FileHash.Sha256(weights);
+        var manifestHash = FileHash.Sha256(manifest);
+        var target = FolderOf(id);
+        if (Directory.Exists(target) || Find(id) is not null)
+            throw new InvalidInputException("REG-E-EXISTS", $"model {id} is registered already; a registered model is never overwritten", new InputLocation(target, 0, 0));
+
+        Directory.CreateDirectory(_home.ModelsFolder);
+        var staging = Path.Combine(_home.ModelsFolder, $".staging-{id[..16]}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(staging);
+        try
+        {
+            CopyDurably(weights, Path.Combine(staging, WeightsFileName));
+            CopyDurably(manifest, Path.Combine(staging, ManifestFileName));
+            // The copy must be the bytes that were hashed (the source could have changed under us).
+            if (FileHash.Sha256(Path.Combine(staging, WeightsFileName)) != id || FileHash.Sha256(Path.Combine(staging, ManifestFileName)) != manifestHash)
+                throw new InvalidInputException("REG-E-FOLDER", "the model folder changed while it was being registered", new InputLocation(sourceFolder, 0, 0));
+            Directory.Move(staging, target); // refuses if the target appeared meanwhile
+        }
+        catch (IOException) when (Directory.Exists(target))
+        {
+            throw new InvalidInputException("REG-E-EXISTS", $"model {id} is registered already; a registered model is never overwritten", new InputLocation(target, 0, 0));
+        }
+        finally
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        }
+
+        var receipt = _audit.Append(AuditKind.ModelRegistered, new JsonObject
+        {
+            ["model_id"] = id,
+            ["manifest_sha256"] = manifestHash,
+            ["status"] = "candidate",
+        }, actor);
+        return new ModelRecord(id, target, manifestHash, ModelStatus.Candidate, receipt.Seq);
+    }
+
+    /// <summary>
+    /// Moves model <paramref name="id"/> to <paramref name="to"/> and records it in the audit log. Allowed: candidate →
+    /// validated (with <paramref name="evidenceSha256"/>, the hash of the passing validation report), validated → promoted,
+    /// and any non-retired status → retired.
+    /// </summary>
+    /// <exception cref="InvalidInputException"><c>REG-E-UNKNOWN</c>, <c>REG-E-TRANSITION</c> or <c>REG-E-EVIDENCE</c>.</exception>
+    public ModelRecord ChangeStatus(string id, ModelStatus to, string reason, string? evidenceSha256 = null, string? actor = null)
+    {
+        var current = Find(id) ?? throw new InvalidInputException("REG-E-UNKNOWN", $"no registered model {id}");
+        var allowed = (current.Status, to) switch
+        {
+            (ModelStatus.Candidate, ModelStatus.Validated) => true,
+            (ModelStatus.Validated, ModelStatus.Promoted) => true,
+            (not ModelStatus.Retired, ModelStatus.Retired) => true,
+            _ => false,
+        };
+        if (!allowed)
+            throw new InvalidInputException("REG-E-TRANSITION", $"model {id[..16]}… is {Name(current.Status)}; it cannot become {Name(to)}");
+        if (to == ModelStatus.Validated && !FileHash.IsSha256Hex(evidenceSha256))
+            throw new InvalidInputException("REG-E-EVIDENCE", "validation needs the SHA-256 of the passing validation report as evidence");
+        if (string.IsNullOrWhiteSpace(reason)) throw new InvalidInputException("REG-E-REASON", "a status change needs a reason");
+        var payload = new JsonObject
+        {
+            ["model_id"] = id,
+            ["from"] = Name(current.Status),
+            ["to"] = Name(to),
+            ["reason"] = reason,
+        };
+        if (evidenceSha256 is not null) payload["evidence_sha256"] = evidenceSha256;
+        _audit.Append(AuditKind.ModelStatusChanged, payload, actor);
+        return current with { Status = to };
+    }
+
+    /// <summary>
+    /// The model <paramref name="id"/> after checking that its weights and manifest still hash to what was registered.
+    /// </summary>
+    /// <exception cref="InvalidInputException"><c>REG-E-UNKNOWN</c>, or <c>REG-E-HASH</c> when a file was changed or truncated.</exception>
+    public ModelRecord Load(string id)
+    {
+        var record = Find(id) ?? throw new InvalidInputException("REG-E-UNKNOWN", $"no registered model {id}");
+        var weights = FileHash.Sha256(record.WeightsPath);
+        if (!string.Equals(weights, id, StringComparison.Ordinal))
+            throw new InvalidInputException("REG-E-HASH", $"weights hash {weights[..16]}… is not the model id {id[..16]}…: the file was changed", new InputLocation(record.WeightsPath, 0, 0));
+        var manifest = FileHash.Sha256(record.ManifestPath);
+        if (!string.Equals(manifest, record.ManifestSha256, StringComparison.Ordinal))
+            throw new InvalidInputException("REG-E-HASH", "manifest.json is not the one registered", new InputLocation(record.ManifestPath, 0, 0));
+        return record;
+    }
+
+    /// <summary>Every registered model with its current status, in registration order.</summary>
+    public IReadOnlyList<ModelRecord> List()
+    {
+        var models = new Dictionary<string, ModelRecord>(StringComparer.Ordinal);
+        var order = new List<string>();
+        foreach (var e in _audit.List())
+        {
+            if (e.Kind == AuditKind.ModelRegistered.WireName())
+            {
+                using var doc = JsonDocument.Parse(e.Payload);
+                var id = doc.RootElement.GetProperty("model_id").GetString()!;
+                var manifest = doc.RootElement.GetProperty("manifest_sha256").GetString()!;
+                models[id] = new ModelRecord(id, FolderOf(id), manifest, ModelStatus.Candidate, e.Seq);
+                order.Add(id);
+            }
+            else if (e.Kind == AuditKind.ModelStatusChanged.WireName())
+            {
+                using var doc = JsonDocument.Parse(e.Payload);
+                var id = doc.RootElement.GetProperty("model_id").GetString()!;
+                if (models.TryGetValue(id, out var m)) models[id] = m with { Status = Parse(doc.RootElement.GetProperty("to").GetString()!) };
+            }
+        }
+
+        return order.Select(id => models[id]).ToList();
+    }
+
+    /// <summary>The model <paramref name="id"/> without the hash check, or null.</summary>
+    public ModelRecord? Find(string id) => FileHash.IsSha256Hex(id) ? List().FirstOrDefault(m => m.Id == id) : null;
+
+    private string FolderOf(string id) => Path.Combine(_home.ModelsFolder, id);
+
+    private static string Name(ModelStatus s) => s.ToString().ToLowerInvariant();
+
+    private static ModelStatus Parse(string s) => s switch
+    {
+        "candidate" => ModelStatus.Candidate,
+        "validated" => ModelStatus.Validated,
+        "promoted" => ModelStatus.Promoted,
+        "retired" => ModelStatus.Retired,
+        _ => throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"unknown model status '{s}' in the audit log")),
+    };
+
+    private static void CopyDurably(string source, string destination)
+    {
+        using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read);
+        using var output = new FileStream(destination, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+        input.CopyTo(output);
+        output.Flush(flushToDisk: true);
+    }
+}

@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Crucible.Governance;
+using Crucible.Governance.Audit;
+using Microsoft.Data.Sqlite;
+
+namespace Crucible.Cli.Tests;
+
+/// <summary><c>crucible audit verify</c> and <c>crucible audit log</c> end to end in a child process.</summary>
+public sealed class AuditCommandTests : IDisposable
+{
+    private readonly string _home = Path.Combine(Path.GetTempPath(), "crucible-cli-audit-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_home)) Directory.Delete(_home, recursive: true);
+    }
+
+    private static (int Exit, string Stdout, string Stderr) Crucible(IDictionary<string, string>? env, params string[] args)
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "crucible.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        foreach (var (k, v) in env ?? new Dictionary<string, string>()) start.Environment[k] = v;
+        using var p = Process.Start(start)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result, stderr);
+    }
+
+    private void Fill(int count)
+    {
+        using var log = AuditLog.Open(CrucibleHome.Resolve(_home));
+        for (var i = 1; i <= count; i++)
+            log.Append(i % 2 == 0 ? AuditKind.ModelRegistered : AuditKind.RunStarted, new JsonObject { ["run_id"] = $"r{i}" });
+    }
+
+    [Fact]
+    public void Verify_IntactLog_Exit0()
+    {
+        Fill(5);
+        var (code, stdout, _) = Crucible(null, "audit", "verify", "--home", _home);
+        Assert.Equal(0, code);
+        Assert.Contains("ok: 5 entries", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Verify_HomeFromEnvironment()
+    {
+        Fill(2);
+        var (code, stdout, _) = Crucible(new Dictionary<string, string> { ["CRUCIBLE_HOME"] = _home }, "audit", "verify", "--json");
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(stdout);
+        Assert.True(doc.RootElement.GetProperty("ok").GetBoolean());
+        Assert.Equal(2, doc.RootElement.GetProperty("entries").GetInt64());
+    }
+
+    [Fact]
+    public void Verify_TamperedLog_Exit3WithFirstBadEntry()
+    {
+        Fill(6);
+        SQLitePCL.Batteries_V2.Init();
+        using (var c = new SqliteConnection($"Data Source={Path.Combine(_home, "audit.db")};Pooling=False"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "DROP TRIGGER audit_entry_no_update; UPDATE audit_entry SET actor = 'mallory' WHERE seq = 4;";
+            cmd.ExecuteNonQuery();
+        }
+
+        var (code, stdout, stderr) = Crucible(null, "audit", "verify", "--home", _home);
+        Assert.Equal(3, code);
+        Assert.Contains("FAILED: first bad entry 4 (Hash)", stdout, StringComparison.Ordinal);
+        Assert.Contains("verification failed", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stdout + stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Verify_NoLog_Exit2()
+    {
+        var (code, _, stderr) = Crucible(null, "audit", "verify", "--home", _home);
+        Assert.Equal(2, code);
+        Assert.Contains("error [AUDIT-E-NOLOG]", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Log_ListsEntries_TextJsonAndKindFilter()
+    {
+        Fill(4);
+        var (code, stdout, _) = Crucible(null, "audit", "log", "--home", _home);
+        Assert.Equal(0, code);
+        Assert.Equal(4, stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Contains("""{"run_id":"r3"}""", stdout, StringComparison.Ordinal);
+
+        var json = Crucible(null, "audit", "log", "--home", _home, "--kind", "model.registered", "--json");
+        Assert.Equal(0, json.Exit);
+        using var doc = JsonDocument.Parse(json.Stdout);
+        Assert.Equal(2, doc.RootElement.GetArrayLength());
+        Assert.Equal(2, doc.RootElement[0].GetProperty("seq").GetInt64());
+        Assert.Equal("r2", doc.RootElement[0].GetProperty("payload").GetProperty("run_id").GetString());
+
+        Assert.Equal(2, Crucible(null, "audit", "log", "--home", _home, "--kind", "nope").Exit);
+        var tail = Crucible(null, "audit", "log", "--home", _home, "--from", "3", "--limit", "1");
+        Assert.Single(tail.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+}

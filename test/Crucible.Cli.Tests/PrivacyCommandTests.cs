@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+
+namespace Crucible.Cli.Tests;
+
+/// <summary><c>crucible privacy epsilon</c> and <c>crucible privacy noise</c> end to end.</summary>
+public class PrivacyCommandTests
+{
+    private static (int Exit, string Stdout, string Stderr) Crucible(params string[] args)
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "crucible.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        start.Environment["LC_ALL"] = "de_DE.UTF-8";
+        start.Environment["LANG"] = "de_DE.UTF-8";
+        using var p = Process.Start(start)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result, stderr);
+    }
+
+    [Fact]
+    public void Epsilon_OpacusGoldenValue_TextAndJson()
+    {
+        var text = Crucible("privacy", "epsilon", "--noise-multiplier", "1.5", "--sampling-rate", "0.04", "--steps", "2250", "--delta", "1e-5");
+        Assert.Equal(0, text.Exit);
+        Assert.Contains("epsilon:          7.32911117143", text.Stdout, StringComparison.Ordinal);
+        Assert.Contains("best order 3.9", text.Stdout, StringComparison.Ordinal);
+
+        var json = Crucible("privacy", "epsilon", "--noise-multiplier", "1.5", "--sampling-rate", "0.04", "--steps", "2250", "--delta", "1e-5", "--json");
+        Assert.Equal(0, json.Exit);
+        using var doc = JsonDocument.Parse(json.Stdout);
+        Assert.Equal(7.32911117143, doc.RootElement.GetProperty("epsilon").GetDouble(), 5e-8);
+        Assert.Equal(3.9, doc.RootElement.GetProperty("best_order").GetDouble());
+        Assert.Equal("rdp", doc.RootElement.GetProperty("accountant").GetString());
+    }
+
+    [Fact]
+    public void Epsilon_TfOrders_ReproduceTfPrivacyTest0()
+    {
+        var json = Crucible("privacy", "epsilon", "--noise-multiplier", "1.3", "--sampling-rate", "0.0025", "--steps", "6000", "--delta", "1e-5",
+            "--orders", "tf", "--json");
+        using var doc = JsonDocument.Parse(json.Stdout);
+        Assert.Equal(0.7242234026109595, doc.RootElement.GetProperty("epsilon").GetDouble(), 5e-8);
+        Assert.Equal(19, doc.RootElement.GetProperty("best_order").GetDouble());
+    }
+
+    [Theory]
+    [InlineData("prv", 6.777395712150674, 5e-8)]
+    [InlineData("gdp", 6.595, 0.005)]
+    public void Epsilon_OtherAccountants_OpacusValues(string accountant, double expected, double tolerance)
+    {
+        var json = Crucible("privacy", "epsilon", "--noise-multiplier", "1.5", "--sampling-rate", "0.04", "--steps", "2249", "--delta", "1e-5",
+            "--accountant", accountant, "--json");
+        Assert.Equal(0, json.Exit);
+        using var doc = JsonDocument.Parse(json.Stdout);
+        Assert.Equal(expected, doc.RootElement.GetProperty("epsilon").GetDouble(), tolerance);
+        Assert.Equal(accountant, doc.RootElement.GetProperty("accountant").GetString());
+    }
+
+    [Fact]
+    public void Noise_ForBudget_MatchesOpacus()
+    {
+        var json = Crucible("privacy", "noise", "--epsilon", "8", "--sampling-rate", "0.04", "--steps", "2250", "--delta", "1e-5", "--json");
+        Assert.Equal(0, json.Exit);
+        using var doc = JsonDocument.Parse(json.Stdout);
+        Assert.Equal("1.416", Math.Round(doc.RootElement.GetProperty("noise_multiplier").GetDouble(), 4).ToString(CultureInfo.InvariantCulture));
+        Assert.True(doc.RootElement.GetProperty("epsilon").GetDouble() <= 8);
+    }
+
+    [Theory]
+    [InlineData("--sampling-rate", "1.5")]
+    [InlineData("--delta", "0")]
+    [InlineData("--steps", "0")]
+    [InlineData("--noise-multiplier", "-1")]
+    public void Epsilon_BadInput_Exit2(string option, string value)
+    {
+        var args = new Dictionary<string, string>
+        {
+            ["--noise-multiplier"] = "1.5", ["--sampling-rate"] = "0.04", ["--steps"] = "2250", ["--delta"] = "1e-5",
+        };
+        args[option] = value;
+        var (code, stdout, stderr) = Crucible(["privacy", "epsilon", .. args.SelectMany(kv => new[] { kv.Key, kv.Value })]);
+        Assert.Equal(2, code);
+        Assert.Contains("error [OPT-E]", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stdout + stderr, StringComparison.Ordinal);
+    }
+}

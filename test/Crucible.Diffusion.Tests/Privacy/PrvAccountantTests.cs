@@ -1,0 +1,88 @@
+using System.Numerics;
+using Crucible.Diffusion.Privacy;
+
+namespace Crucible.Diffusion.Tests.Privacy;
+
+/// <summary>The PRV accountant against Opacus's test_prv_accountant (RELIABILITY.md §2.2 A2) and basic properties.</summary>
+public class PrvAccountantTests
+{
+    [Fact]
+    public void A2_OpacusPrvAccountant_6p777395712150674()
+    {
+        // Opacus's test takes int(90 // 0.04) = 2249 steps (floor division of floats), eps_error 0.01, delta_error δ/1000.
+        var accountant = new PrvAccountant();
+        accountant.Step(1.5, 0.04, 2249);
+        Assert.Equal(6.777395712150674, accountant.GetEpsilon(1e-5), 5e-8);
+    }
+
+    [Theory]
+    // RELIABILITY.md §2.2, inverse problem: target ε = 8, δ = 1e-5, q = 0.04; σ to 4 places (Opacus accountants_test.py).
+    [InlineData(2250L, 1.34765625)]
+    [InlineData(2000L, 1.2915)]
+    public void NoiseForBudget_Prv_MatchesOpacus(long steps, double expected)
+    {
+        var sigma = NoiseCalibration.NoiseMultiplier(s =>
+        {
+            var a = new PrvAccountant();
+            a.Step(s, 0.04, steps);
+            return a.GetEpsilon(1e-5);
+        }, 8);
+        Assert.Equal(Math.Round(expected, 4), Math.Round(sigma, 4));
+    }
+
+    [Fact]
+    public void NoiseForBudget_Gdp_MatchesOpacus()
+    {
+        var sigma = NoiseCalibration.NoiseMultiplier(s => GdpAccountant.Epsilon(GdpAccountant.Mu(s, 0.04, 2250), 1e-5), 8);
+        Assert.Equal(1.3232421875, sigma);
+    }
+
+    [Fact]
+    public void Prv_IsTighterThanRdp_AndItsBoundsBracketTheEstimate()
+    {
+        var prv = new PrvAccountant();
+        prv.Step(1.5, 0.04, 2249);
+        var (lower, estimate, upper) = prv.GetEpsilonBounds(1e-5);
+        Assert.True(lower <= estimate && estimate <= upper);
+        var rdp = new RdpAccountant();
+        rdp.Step(1.5, 0.04, 2249);
+        Assert.True(upper < rdp.GetEpsilon(1e-5).Epsilon);
+    }
+
+    [Fact]
+    public void Prv_HeterogeneousHistory_LiesBetweenItsParts()
+    {
+        var a = new PrvAccountant();
+        a.Step(2.0, 0.02, 300);
+        var both = new PrvAccountant();
+        both.Step(2.0, 0.02, 300);
+        both.Step(1.0, 0.02, 100);
+        var b = new PrvAccountant();
+        b.Step(2.0, 0.02, 300);
+        b.Step(2.0, 0.02, 100);
+        Assert.True(a.GetEpsilon(1e-5) < b.GetEpsilon(1e-5));
+        Assert.True(b.GetEpsilon(1e-5) < both.GetEpsilon(1e-5)); // less noise in the last 100 steps costs more
+    }
+
+    [Theory]
+    [InlineData(8)]
+    [InlineData(12)]
+    [InlineData(100)]
+    [InlineData(391570)]
+    public void Fft_MatchesTheNaiveDft(int n)
+    {
+        var rng = new System.Random(n);
+        var x = Enumerable.Range(0, n).Select(_ => new Complex(rng.NextDouble() - 0.5, rng.NextDouble() - 0.5)).ToArray();
+        var fast = Fft.Forward(x);
+        var checkAt = n > 1000 ? new[] { 0, 1, 7, n / 3, n - 1 } : Enumerable.Range(0, n).ToArray();
+        foreach (var k in checkAt)
+        {
+            var s = Complex.Zero;
+            for (var j = 0; j < n; j++) s += x[j] * Complex.FromPolarCoordinates(1, -2 * Math.PI * ((long)j * k % n) / n);
+            Assert.True((fast[k] - s).Magnitude <= 1e-9 * Math.Sqrt(n), $"n={n}, k={k}: {fast[k]} vs {s}");
+        }
+
+        var back = Fft.Inverse(fast);
+        for (var i = 0; i < n; i += Math.Max(1, n / 50)) Assert.True((back[i] - x[i]).Magnitude < 1e-12);
+    }
+}

@@ -1,0 +1,274 @@
+using Crucible.Diffusion.Privacy;
+
+namespace Crucible.Diffusion.Tests.Privacy;
+
+/// <summary>The golden values of RELIABILITY.md §2.2 (DP-1, DP-2, DP-3, DP-4), each to its stated tolerance.</summary>
+public class RdpAccountantTests
+{
+    private static IReadOnlyList<double> IntOrders(int from, int to) => Enumerable.Range(from, to - from + 1).Select(i => (double)i).ToArray();
+
+    [Fact]
+    public void A1_OpacusRdpAccountant_7p32911117143_AtOrder3p9()
+    {
+        var accountant = new RdpAccountant();
+        accountant.Step(1.5, 0.04, NoiseCalibration.StepsForEpochs(90, 0.04));
+        Assert.Equal(2250, accountant.Steps);
+        var spent = accountant.GetEpsilon(1e-5);
+        Assert.Equal(7.32911117143, spent.Epsilon, 5e-8);
+        Assert.Equal(3.9, spent.BestOrder);
+        Assert.False(spent.OrderOnBoundary);
+    }
+
+    [Theory]
+    // TF Privacy compute_dp_sgd_privacy_test.py Test0..Test2: (σ, q, steps, δ) → ε at the exact best order.
+    [InlineData(1.3, 0.0025, 6000L, 1e-5, 0.7242234026109595, 19.0)]
+    [InlineData(1.0, 0.001, 30000L, 1e-7, 1.4154988495444842, 13.0)]
+    [InlineData(0.1, 1.024e-5, 976563L, 1e-7, 5907982.3113984, 1.25)]
+    public void A4toA6_TfPrivacyGoldenValues(double sigma, double q, long steps, double delta, double epsilon, double order)
+    {
+        var accountant = new RdpAccountant(Rdp.TfPrivacyOrders, RdpFormula.DpAccounting);
+        accountant.Step(sigma, q, steps);
+        var spent = accountant.GetEpsilon(delta);
+        Assert.Equal(epsilon, spent.Epsilon, 5e-8);
+        Assert.Equal(order, spent.BestOrder);
+    }
+
+    [Fact]
+    public void A7_OpacusDoctest_MixedHistory_0p336AtOrder23()
+    {
+        var accountant = new RdpAccountant(IntOrders(2, 32));
+        accountant.Step(1.0, 1e-5, 10);
+        accountant.Step(3.0, 1e-4, 4);
+        var spent = accountant.GetEpsilon(1e-5);
+        Assert.Equal("0.336", spent.Epsilon.ToString("F3", System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(0.3363440633925957, spent.Epsilon, 5e-8); // RELIABILITY.md [run] with Opacus's own rdp.py
+        Assert.Equal(23, spent.BestOrder);
+    }
+
+    [Fact]
+    public void A8_DpAccountingRdpVector_Rtol1e4()
+    {
+        double[] orders = [1.5, 2.5, 5, 50, 100, double.PositiveInfinity];
+        double[] expected = [6.70579741e-04, 1.08548710e-03, 2.18075656e-03, 2.38460375e-02, 1.67416308e+02, double.PositiveInfinity];
+        var rdp = Rdp.Compute(0.01, 2.5, 50, orders, RdpFormula.DpAccounting);
+        for (var i = 0; i < orders.Length; i++)
+        {
+            if (double.IsPositiveInfinity(expected[i])) Assert.True(double.IsPositiveInfinity(rdp[i]));
+            else Assert.True(Math.Abs(rdp[i] - expected[i]) <= 1e-4 * expected[i], $"order {orders[i]}: {rdp[i]:R} vs {expected[i]:R}");
+        }
+    }
+
+    [Fact]
+    public void Formulas_AgreeAtIntegerOrders_DpAccountingIsAnUpperBoundAtFractionalOnes()
+    {
+        // dp_accounting < 0.4.4 (and Opacus) gave 6.5007e-04 at order 1.5 for A8's setting: the signed series.
+        Assert.Equal(6.5007e-04, Rdp.SampledGaussian(0.01, 2.5, 1.5) * 50, 1e-8);
+        foreach (var (q, sigma) in new[] { (0.01, 2.5), (0.04, 1.5), (0.2, 0.8) })
+        {
+            foreach (var alpha in Rdp.OpacusOrders)
+            {
+                var opacus = Rdp.SampledGaussian(q, sigma, alpha);
+                var dpAccounting = Rdp.SampledGaussian(q, sigma, alpha, RdpFormula.DpAccounting);
+                if (alpha == Math.Floor(alpha)) Assert.Equal(opacus, dpAccounting, 1e-12 * opacus);
+                else Assert.True(dpAccounting >= opacus * (1 - 1e-10), $"q={q} σ={sigma} α={alpha}");
+            }
+        }
+    }
+
+    [Fact]
+    public void A9_PureDpConversion_1p32783806176AtOrder32_AndTheInverse()
+    {
+        var orders = IntOrders(2, 32);
+        var rdp = orders.Select(_ => 1.1).ToArray();
+        var spent = Rdp.Epsilon(orders, rdp, 1e-5);
+        Assert.Equal(1.32783806176, spent.Epsilon, 5e-8);
+        Assert.Equal(32, spent.BestOrder);
+        var (delta, order) = Rdp.Delta(orders, rdp, 1.32783806176);
+        Assert.Equal(1e-5, delta, 5e-8);
+        Assert.Equal(32, order);
+    }
+
+    [Fact]
+    public void A10_GaussianMechanism_Sigma4p530877117_GivesEpsilon1AtDelta1e6()
+    {
+        var orders = Enumerable.Range(1000, 99000).Select(i => 0.001 * i).ToArray();
+        var rdp = Rdp.Compute(1.0, 4.530877117, 1, orders);
+        Assert.Equal(1.0, Rdp.Epsilon(orders, rdp, 1e-6).Epsilon, 5e-8);
+    }
+
+    [Theory]
+    [InlineData(0.7, 2.0)]
+    [InlineData(1.5, 3.9)]
+    [InlineData(10.0, 64.0)]
+    public void A11_FullBatch_IsAlphaOverTwoSigmaSquared(double sigma, double alpha) =>
+        Assert.Equal(alpha / (2 * sigma * sigma), Rdp.SampledGaussian(1.0, sigma, alpha), 1e-15);
+
+    [Fact]
+    public void R7_IntegerOrdersOnly_7p329876773834586AtOrder4()
+    {
+        var accountant = new RdpAccountant(IntOrders(2, 63));
+        accountant.Step(1.5, 0.04, 2250);
+        var spent = accountant.GetEpsilon(1e-5);
+        Assert.Equal(7.329876773834586, spent.Epsilon, 5e-8);
+        Assert.Equal(4, spent.BestOrder);
+    }
+
+    [Theory]
+    // RELIABILITY.md R8: per-step RDP of σ = 1.5, q = 0.04 from Opacus's rdp.py.
+    [InlineData(2.0, 0.000894996966873696)]
+    [InlineData(3.0, 0.00137687239217031)]
+    [InlineData(4.0, 0.001885340064445743)]
+    [InlineData(8.0, 0.004271584526737403)]
+    [InlineData(16.0, 0.1670092793697134)]
+    [InlineData(32.0, 3.788426314311532)]
+    [InlineData(3.9, 0.0018332021995636277)]
+    public void R8_PerStepRdp(double alpha, double expected)
+    {
+        var rdp = Rdp.SampledGaussian(0.04, 1.5, alpha);
+        Assert.True(Math.Abs(rdp - expected) <= 1e-12 * expected, $"α={alpha}: {rdp:R} vs {expected:R}");
+    }
+
+    [Theory]
+    // DP-2: R3 (MNIST tutorial, 60 epochs) and R6 (Abadi et al. §3.1), both conversions, tolerance 1e-6.
+    [InlineData(1.1, 256.0 / 60000, 14063L, RdpConversion.Classic, 3.0083810468253627, 8.8)]
+    [InlineData(1.1, 256.0 / 60000, 14063L, RdpConversion.Balle2020, 2.5966555286883684, 8.1)]
+    [InlineData(4.0, 0.01, 10000L, RdpConversion.Classic, 1.2585747412527164, 20.0)]
+    [InlineData(4.0, 0.01, 10000L, RdpConversion.Balle2020, 1.0354900660362476, 17.0)]
+    [InlineData(1.3, 256.0 / 60000, 3516L, RdpConversion.Balle2020, 0.9545639531462444, 17.0)]
+    [InlineData(0.7, 256.0 / 60000, 10547L, RdpConversion.Balle2020, 6.3183839653375635, 3.8)]
+    public void DP2_ConversionSwitch(double sigma, double q, long steps, RdpConversion conversion, double epsilon, double order)
+    {
+        var accountant = new RdpAccountant();
+        accountant.Step(sigma, q, steps);
+        var spent = accountant.GetEpsilon(1e-5, conversion);
+        Assert.Equal(epsilon, spent.Epsilon, 1e-6);
+        Assert.Equal(order, spent.BestOrder);
+    }
+
+    [Theory]
+    // DP-4: Opacus accountants_test.py, target ε = 8, δ = 1e-5, q = 0.04; σ to 4 places.
+    [InlineData(2250L, 1.416)]
+    [InlineData(2000L, 1.3562)]
+    public void DP4_NoiseForBudget_MatchesOpacus(long steps, double expected)
+    {
+        var sigma = NoiseCalibration.NoiseMultiplier(8, 1e-5, 0.04, steps);
+        Assert.Equal(expected, Math.Round(sigma, 4));
+        var eps = RdpAccountantFor(sigma, 0.04, steps).GetEpsilon(1e-5).Epsilon;
+        Assert.True(eps <= 8 && 8 - eps <= 0.01, $"ε(σ) = {eps}");
+    }
+
+    [Fact]
+    public void DP4_NoiseForBudget_NeverOvershoots_OverOpacusRanges()
+    {
+        var rng = new System.Random(11);
+        double[] rates = [1e-4, 1e-3, 1e-2, 1e-1];
+        double[] deltas = [1e-4, 1e-5, 1e-6];
+        for (var trial = 0; trial < 12; trial++)
+        {
+            var target = 1 + 9 * rng.NextDouble();
+            var q = rates[rng.Next(rates.Length)];
+            var delta = deltas[rng.Next(deltas.Length)];
+            var epochs = rng.Next(10, 101);
+            var steps = NoiseCalibration.StepsForEpochs(epochs, q);
+            var sigma = NoiseCalibration.NoiseMultiplier(target, delta, q, steps);
+            var eps = RdpAccountantFor(sigma, q, steps).GetEpsilon(delta).Epsilon;
+            Assert.True(eps <= target, $"overshoot: ε*={target}, q={q}, δ={delta}, epochs={epochs}: ε(σ={sigma}) = {eps}");
+            Assert.True(target - eps <= 0.01, $"too loose: ε*={target}, ε={eps}");
+        }
+    }
+
+    [Fact]
+    public void DP3_Properties_MonotoneAndEdgeCases()
+    {
+        double Eps(double sigma, double q, long steps) => RdpAccountantFor(sigma, q, steps).GetEpsilon(1e-5).Epsilon;
+        Assert.True(Eps(1.0, 0.01, 100) <= Eps(1.0, 0.01, 200));
+        Assert.True(Eps(1.0, 0.01, 200) <= Eps(1.0, 0.01, 2000));
+        Assert.True(Eps(2.0, 0.01, 1000) < Eps(1.0, 0.01, 1000));
+        Assert.True(Eps(1.0, 0.01, 1000) < Eps(1.0, 0.02, 1000));
+        Assert.Equal(0, Rdp.SampledGaussian(0, 1.0, 4));
+        Assert.Equal(0, Eps(1.0, 0.0, 1000));
+        Assert.True(double.IsPositiveInfinity(Rdp.SampledGaussian(0.1, 0, 4)));
+        Assert.True(double.IsPositiveInfinity(Eps(0, 0.1, 10)));
+        Assert.Equal(0, new RdpAccountant().GetEpsilon(1e-5).Epsilon);
+    }
+
+    [Fact]
+    public void DP3_EpsilonDeltaRoundTrip_7Places()
+    {
+        foreach (var q in new[] { 0.01, 0.1, 0.8, 1.0 })
+        {
+            foreach (var sigma in new[] { 0.5, 1.0, 10.0 })
+            {
+                var a = RdpAccountantFor(sigma, q, 100);
+                var eps = a.GetEpsilon(1e-5).Epsilon;
+                if (eps == 0) continue;
+                Assert.Equal(1e-5, a.GetDelta(eps), 1e-12);
+            }
+        }
+    }
+
+    [Fact]
+    public void DP3_BoundaryOrder_IsFlagged()
+    {
+        // Very little noise: the best order is the smallest one tried.
+        var spent = RdpAccountantFor(0.3, 0.5, 100).GetEpsilon(1e-5);
+        Assert.True(spent.OrderOnBoundary);
+        Assert.Equal(1.1, spent.BestOrder);
+    }
+
+    [Fact]
+    public void DP3_MixedHistory_IsTheSumOfSegments()
+    {
+        var mixed = new RdpAccountant();
+        mixed.Step(1.0, 0.01, 300);
+        mixed.Step(2.0, 0.05, 200);
+        mixed.Step(1.0, 0.01, 100);
+        var a = Rdp.Compute(0.01, 1.0, 400, Rdp.OpacusOrders);
+        var b = Rdp.Compute(0.05, 2.0, 200, Rdp.OpacusOrders);
+        var total = mixed.TotalRdp();
+        for (var i = 0; i < total.Length; i++) Assert.Equal(a[i] + b[i], total[i], 1e-12 * total[i]);
+        Assert.Equal(3, mixed.History.Count);
+        mixed.Step(1.0, 0.01);
+        Assert.Equal(3, mixed.History.Count); // merged into the last segment
+    }
+
+    [Fact]
+    public void DP9_StateSurvivesSaveAndLoad_ResumeReproducesA1()
+    {
+        var first = new RdpAccountant();
+        for (var i = 0; i < 1250; i++) first.Step(1.5, 0.04);
+        var resumed = RdpAccountant.FromJson(first.ToJson());
+        Assert.Equal(RdpFormula.Opacus, resumed.Formula);
+        Assert.Equal(RdpFormula.DpAccounting, RdpAccountant.FromJson(new RdpAccountant(null, RdpFormula.DpAccounting).ToJson()).Formula);
+        resumed.Step(1.5, 0.04, 1000);
+        Assert.Equal(7.32911117143, resumed.GetEpsilon(1e-5).Epsilon, 5e-8);
+        var straight = RdpAccountantFor(1.5, 0.04, 2250).GetEpsilon(1e-5).Epsilon;
+        Assert.Equal(straight, resumed.GetEpsilon(1e-5).Epsilon, 1e-9);
+        Assert.Throws<Crucible.Data.InvalidInputException>(() => RdpAccountant.FromJson("{\"accountant\":\"prv\"}"));
+    }
+
+    [Fact]
+    public void A3_GaussianDpApproximation_Between6p59And6p6()
+    {
+        // Opacus's test_gdp_accountant takes int(90 // 0.04) = 2249 steps (floor division of floats), not 2250.
+        var eps = GdpAccountant.Epsilon(GdpAccountant.Mu(1.5, 0.04, 2249), 1e-5);
+        Assert.InRange(eps, 6.59, 6.6);
+    }
+
+    [Fact]
+    public void LogErfc_MatchesErfcWhereRepresentable_AndAsymptoticsBeyond()
+    {
+        foreach (var x in new[] { -3.0, -0.5, 0.0, 0.3, 1.9, 2.0, 2.1, 5.0, 10.0, 25.0 })
+            Assert.Equal(Math.Log(Crucible.Data.Statistics.NormalDistribution.Erfc(x)), Rdp.LogErfc(x), 1e-12 * Math.Max(1, Math.Abs(Rdp.LogErfc(x))));
+        // erfc(x) ~ e^{−x²}/(x√π)(1 − 1/(2x²)) for large x.
+        var big = 1e4;
+        Assert.Equal(-big * big - Math.Log(big * Math.Sqrt(Math.PI)) + Math.Log(1 - 1 / (2 * big * big)), Rdp.LogErfc(big), 1e-6);
+    }
+
+    private static RdpAccountant RdpAccountantFor(double sigma, double q, long steps)
+    {
+        var a = new RdpAccountant();
+        a.Step(sigma, q, steps);
+        return a;
+    }
+}

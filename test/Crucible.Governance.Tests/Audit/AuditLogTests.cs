@@ -1,0 +1,211 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Crucible.Data;
+using Crucible.Governance.Audit;
+using Microsoft.Data.Sqlite;
+
+namespace Crucible.Governance.Tests.Audit;
+
+public class AuditLogTests
+{
+    [Fact]
+    public void Append_ReturnsContiguousSeqAndHashes_ListReadsThemBack()
+    {
+        using var t = new AuditTestHome();
+        using (var log = t.Open())
+        {
+            var r1 = log.Append(AuditKind.ModelRegistered, new JsonObject { ["model_id"] = "abc", ["size"] = 3 });
+            var r2 = log.Append(AuditKind.ModelStatusChanged, new JsonObject { ["model_id"] = "abc", ["from"] = "candidate", ["to"] = "validated" }, "alice");
+            Assert.Equal(1, r1.Seq);
+            Assert.Equal(2, r2.Seq);
+            var entries = log.List();
+            Assert.Equal(2, entries.Count);
+            Assert.Equal("""{"model_id":"abc","size":3}""", entries[0].Payload);
+            Assert.Equal("model.status_changed", entries[1].Kind);
+            Assert.Equal("alice", entries[1].Actor);
+            Assert.Equal("test", entries[0].Actor);
+            Assert.Equal(r2.EntryHash, entries[1].EntryHashHex);
+            Assert.Equal(new byte[32], entries[0].PrevHash);
+            Assert.Equal(entries[0].EntryHash, entries[1].PrevHash);
+            Assert.Equal(
+                AuditLog.ComputeEntryHash(1, entries[0].TimestampUtc, "model.registered", "test", Encoding.UTF8.GetBytes(entries[0].Payload), new byte[32]),
+                entries[0].EntryHash);
+            Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$", entries[0].TimestampUtc);
+            Assert.Single(log.List(2));
+            Assert.Single(log.List(1, 1));
+        }
+
+        var v = t.Verify();
+        Assert.True(v.Ok, v.Message);
+        Assert.Equal(2, v.Entries);
+    }
+
+    [Fact]
+    public void Open_SetsWalAndSynchronousFull()
+    {
+        using var t = new AuditTestHome();
+        t.Fill(1);
+        SQLitePCL.Batteries_V2.Init();
+        using var c = new SqliteConnection($"Data Source={t.Home.AuditDatabase};Pooling=False");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = "PRAGMA journal_mode;";
+        Assert.Equal("wal", cmd.ExecuteScalar() as string);
+    }
+
+    [Fact]
+    public void Triggers_RefuseUpdateAndDelete()
+    {
+        using var t = new AuditTestHome();
+        t.Fill(2);
+        SQLitePCL.Batteries_V2.Init();
+        using var c = new SqliteConnection($"Data Source={t.Home.AuditDatabase};Pooling=False");
+        c.Open();
+        foreach (var sql in new[] { "UPDATE audit_entry SET actor='x' WHERE seq=1", "DELETE FROM audit_entry WHERE seq=2", "DELETE FROM audit_checkpoint" })
+        {
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = sql;
+            var e = Assert.Throws<SqliteException>(() => cmd.ExecuteNonQuery());
+            Assert.Contains("append-only", e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void EntryHash_IsIndependentOfCultureAndNodeConstruction()
+    {
+        using var t = new AuditTestHome();
+        var previous = System.Globalization.CultureInfo.CurrentCulture;
+        try
+        {
+            using var log = t.Open();
+            System.Globalization.CultureInfo.CurrentCulture = System.Globalization.CultureInfo.GetCultureInfo("de-DE");
+            log.Append(AuditKind.PrivacyReport, new JsonObject { ["epsilon"] = 7.32911117143, ["delta"] = 1e-5 });
+            System.Globalization.CultureInfo.CurrentCulture = System.Globalization.CultureInfo.GetCultureInfo("tr-TR");
+            log.Append(AuditKind.PrivacyReport, JsonNode.Parse("""{ "delta": 0.00001, "epsilon": 7.329111171430 }"""));
+            var entries = log.List();
+            Assert.Equal("""{"delta":0.00001,"epsilon":7.32911117143}""", entries[0].Payload);
+            Assert.Equal(entries[0].Payload, entries[1].Payload);
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentCulture = previous;
+        }
+    }
+
+    [Theory]
+    [InlineData("api_key")]
+    [InlineData("Password")]
+    [InlineData("db-secret")]
+    [InlineData("access_token")]
+    public void Append_RefusesSecretLookingMembers_AndStoresNothing(string member)
+    {
+        using var t = new AuditTestHome();
+        using var log = t.Open();
+        var e = Assert.Throws<InvalidInputException>(() =>
+            log.Append(AuditKind.RunStarted, new JsonObject { ["nested"] = new JsonObject { [member] = "hunter2-SENTINEL" } }));
+        Assert.Equal("AUDIT-E-SECRET", e.Rule);
+        Assert.Equal(0, log.Count);
+        log.Dispose();
+        Assert.DoesNotContain("hunter2-SENTINEL", Encoding.UTF8.GetString(File.ReadAllBytes(t.Home.AuditDatabase)), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(200)]
+    public void Verify_UntouchedLog_IsOk(int count)
+    {
+        using var t = new AuditTestHome();
+        if (count == 0) t.Open().Dispose();
+        else t.Fill(count);
+        var v = t.Verify();
+        Assert.True(v.Ok, v.Message);
+        Assert.Equal(count, v.Entries);
+        Assert.Null(v.FirstBadSeq);
+        if (count > 0) Assert.True(v.CheckpointsChecked >= 2 * (count / t.CheckpointInterval)); // database and exported copies
+    }
+
+    [Fact]
+    public void Verify_100000Entries_IsOk_AndAppendManyIsAllOrNothing()
+    {
+        using var t = new AuditTestHome(checkpointInterval: 1000);
+        using (var log = t.Open())
+        {
+            for (var batch = 0; batch < 10; batch++)
+            {
+                var entries = Enumerable.Range(0, 10_000)
+                    .Select(i => (AuditKind.ScenariosGenerated, (JsonNode?)new JsonObject { ["n"] = batch * 10_000 + i })).ToList();
+                var receipts = log.AppendMany(entries);
+                Assert.Equal(batch * 10_000 + 1, receipts[0].Seq);
+                Assert.Equal((batch + 1) * 10_000, receipts[^1].Seq);
+            }
+
+            var bad = new List<(AuditKind, JsonNode?)> { (AuditKind.RunStarted, new JsonObject { ["ok"] = 1 }), (AuditKind.RunStarted, new JsonObject { ["token"] = "x" }) };
+            Assert.Throws<InvalidInputException>(() => log.AppendMany(bad));
+            Assert.Equal(100_000, log.Count);
+        }
+
+        var v = t.Verify();
+        Assert.True(v.Ok, v.Message);
+        Assert.Equal(100_000, v.Entries);
+        Assert.Equal(200, v.CheckpointsChecked); // 100 in the database, 100 exported
+    }
+
+    [Fact]
+    public void Verify_NoLogAtAll_IsBadInput()
+    {
+        var home = CrucibleHome.Resolve(Path.Combine(Path.GetTempPath(), "crucible-none-" + Guid.NewGuid().ToString("N")));
+        Assert.Throws<InvalidInputException>(() => AuditLog.Verify(home));
+    }
+
+    [Fact]
+    public void Checkpoints_AreSignedExportedAndCarryTheMerkleRoot()
+    {
+        using var t = new AuditTestHome(checkpointInterval: 4);
+        t.Fill(10);
+        using var log = t.Open();
+        var checkpoints = log.Checkpoints();
+        Assert.Equal(new long[] { 4, 8, 10 }, checkpoints.Select(c => c.Seq));
+        var lines = File.ReadAllLines(t.Home.AuditCheckpoints);
+        Assert.Equal(3, lines.Length);
+        var leaves = log.List().Select(e => MerkleTree.LeafHash(e.EntryHash)).ToList();
+        using var pub = AuditSigningKey.LoadPublic(Path.Combine(t.Home.KeysFolder, AuditSigningKey.PublicFileName));
+        foreach (var c in checkpoints)
+        {
+            Assert.Equal(MerkleTree.Root(leaves.Take((int)c.Seq).ToList()), c.MerkleRoot);
+            Assert.True(pub.Verify(c.SignedBytes(), c.Signature));
+        }
+
+        // An auditor proves entry 3 was logged with the checkpoint's root alone.
+        var proof = log.InclusionProof(3, 8);
+        Assert.True(MerkleTree.VerifyInclusion(2, 8, leaves[2], proof, checkpoints[1].MerkleRoot));
+        // The private key never enters the database.
+        var keyPem = File.ReadAllText(Path.Combine(t.Home.KeysFolder, AuditSigningKey.PrivateFileName));
+        Assert.Contains("PRIVATE KEY", keyPem, StringComparison.Ordinal);
+        var body = keyPem.Split('\n')[1];
+        Assert.DoesNotContain(body, Encoding.ASCII.GetString(File.ReadAllBytes(t.Home.AuditDatabase)), StringComparison.Ordinal);
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                File.GetUnixFileMode(Path.Combine(t.Home.KeysFolder, AuditSigningKey.PrivateFileName)));
+        }
+    }
+
+    [Fact]
+    public void ConcurrentWriters_GiveContiguousSeqAndVerify()
+    {
+        using var t = new AuditTestHome(checkpointInterval: 7);
+        const int writers = 16, each = 40;
+        var receipts = new System.Collections.Concurrent.ConcurrentBag<long>();
+        Parallel.For(0, writers, new ParallelOptions { MaxDegreeOfParallelism = writers }, w =>
+        {
+            using var log = t.Open();
+            for (var i = 0; i < each; i++) receipts.Add(log.Append(AuditKind.RunStarted, new JsonObject { ["writer"] = w, ["i"] = i }).Seq);
+        });
+        Assert.Equal(Enumerable.Range(1, writers * each).Select(i => (long)i), receipts.OrderBy(s => s));
+        var v = t.Verify();
+        Assert.True(v.Ok, v.Message);
+        Assert.Equal(writers * each, v.Entries);
+    }
+}

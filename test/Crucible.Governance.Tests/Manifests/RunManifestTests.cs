@@ -1,0 +1,143 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Crucible.Data;
+using Crucible.Governance.Manifests;
+
+namespace Crucible.Governance.Tests.Manifests;
+
+public sealed class RunManifestTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "crucible-manifest-" + Guid.NewGuid().ToString("N"));
+
+    public RunManifestTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private sealed class FixedClock(DateTimeOffset t) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => t;
+    }
+
+    private string Build(string name = "manifest.json")
+    {
+        File.WriteAllText(Path.Combine(_dir, "prices.csv"), "Date,A\n2020-01-02,1.5\n");
+        var builder = new RunManifestBuilder("generate", new JsonObject { ["steps"] = 200, ["lr"] = 0.001, ["columns"] = new JsonArray("A") },
+            seed: 18446744073709551615UL, _dir, new FixedClock(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero)))
+        {
+            RunId = "run-fixed",
+        };
+        builder.AddInput(Path.Combine(_dir, "prices.csv"));
+        File.WriteAllText(Path.Combine(_dir, "scenarios.csv"), "scenario,step,A\n0,0,0.01\n");
+        builder.AddOutput(Path.Combine(_dir, "scenarios.csv"));
+        builder.ModelId = new string('c', 64);
+        builder.Dp = new JsonObject { ["epsilon"] = 2.5, ["delta"] = 1e-5 };
+        var manifest = builder.Finish();
+        var path = Path.Combine(_dir, name);
+        manifest.Write(path);
+        return path;
+    }
+
+    [Fact]
+    public void Write_Load_RoundTrip_WithEveryField()
+    {
+        var path = Build();
+        var m = RunManifest.Load(path);
+        Assert.Equal("run-fixed", m.RunId);
+        Assert.Equal("2026-01-02T03:04:05.0000000Z", m.StartedUtc);
+        Assert.Equal(18446744073709551615UL, m.Seed);
+        Assert.Equal("philox4x32-10", m.Prng);
+        Assert.Equal("prices.csv", m.Inputs.Single().Path);
+        Assert.Equal(FileHash.Sha256(Path.Combine(_dir, "prices.csv")), m.Inputs.Single().Sha256);
+        Assert.Equal("scenarios.csv", m.Outputs.Single().Path);
+        Assert.Equal(new string('c', 64), m.ModelId);
+        Assert.Equal(2.5, (double)m.Dp!["epsilon"]!);
+        Assert.Equal("cpu", (string)m.Runtime["device"]!);
+        Assert.False(string.IsNullOrEmpty(m.LibraryVersion));
+        var text = File.ReadAllText(path);
+        Assert.Contains("\"config_sha256\":\"", text, StringComparison.Ordinal);
+        Assert.Equal(text, Encoding.UTF8.GetString(m.ToCanonicalJson())); // canonical: re-serialising gives the same bytes
+    }
+
+    [Fact]
+    public void Write_IsByteIdenticalUnderDeDeAndTrTr()
+    {
+        var previous = CultureInfo.CurrentCulture;
+        try
+        {
+            var hashes = new List<string>();
+            foreach (var culture in new[] { "", "de-DE", "tr-TR" })
+            {
+                CultureInfo.CurrentCulture = CultureInfo.GetCultureInfo(culture);
+                hashes.Add(FileHash.Sha256(Build($"m-{culture}.json")));
+            }
+
+            Assert.Single(hashes.Distinct());
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = previous;
+        }
+    }
+
+    [Fact]
+    public void Verify_AllFilesMatch_ThenChangedAndMissingOutputsAreReported()
+    {
+        var path = Build();
+        Assert.True(ManifestVerifier.Verify(path).Ok);
+        File.AppendAllText(Path.Combine(_dir, "scenarios.csv"), "1,0,0.02\n");
+        var v = ManifestVerifier.Verify(path);
+        Assert.False(v.Ok);
+        Assert.Equal(FileCheck.Mismatch, v.Files.Single(f => f.Role == "output").Result);
+        Assert.Equal(FileCheck.Match, v.Files.Single(f => f.Role == "input").Result);
+        File.Delete(Path.Combine(_dir, "prices.csv"));
+        Assert.Equal(FileCheck.Missing, ManifestVerifier.Verify(path).Files.Single(f => f.Role == "input").Result);
+    }
+
+    [Theory]
+    [InlineData("run_id")]
+    [InlineData("kind")]
+    [InlineData("started_utc")]
+    [InlineData("finished_utc")]
+    [InlineData("inputs")]
+    [InlineData("outputs")]
+    [InlineData("config")]
+    [InlineData("config_sha256")]
+    [InlineData("seed")]
+    [InlineData("prng")]
+    [InlineData("library_version")]
+    [InlineData("runtime")]
+    public void Load_MissingField_IsRefusedByName(string field)
+    {
+        var path = Build();
+        var root = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        root.Remove(field);
+        File.WriteAllText(path, root.ToJsonString());
+        var e = Assert.Throws<InvalidInputException>(() => RunManifest.Load(path));
+        Assert.Equal("MANIFEST-E-FIELD", e.Rule);
+        Assert.Contains($"'{field}'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("config_sha256", "\"0000000000000000000000000000000000000000000000000000000000000000\"")]
+    [InlineData("started_utc", "\"02/01/2026 03:04\"")]
+    [InlineData("seed", "42")]
+    [InlineData("schema", "\"other\"")]
+    public void Load_BadValue_IsRefused(string field, string json)
+    {
+        var path = Build();
+        var root = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        root[field] = JsonNode.Parse(json);
+        File.WriteAllText(path, root.ToJsonString());
+        Assert.Equal("MANIFEST-E-VALUE", Assert.Throws<InvalidInputException>(() => RunManifest.Load(path)).Rule);
+    }
+
+    [Fact]
+    public void Load_EditedConfig_FailsItsHash()
+    {
+        var path = Build();
+        File.WriteAllText(path, File.ReadAllText(path).Replace("\"steps\":200", "\"steps\":201", StringComparison.Ordinal));
+        var e = Assert.Throws<InvalidInputException>(() => RunManifest.Load(path));
+        Assert.Contains("config_sha256", e.Message, StringComparison.Ordinal);
+    }
+}
