@@ -8,5 +8,6 @@ internal static class Registry
     public static IEnumerable<Command> All()
     {
         yield return DataCheckCommand.Create();
+        yield return EvaluateCommand.Create();
     }
 }

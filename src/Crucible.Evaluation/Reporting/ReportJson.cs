@@ -8,19 +8,24 @@ namespace Crucible.Evaluation.Reporting;
 /// <summary>
 /// Writes <see cref="EvaluationReport"/> as <c>report.json</c>: keys in a fixed order with eval_ref.py's names first
 /// (<c>columns, alpha, ks_mean, ks_max, wasserstein_mean, corr_distance, lower_tail_dependence, per_series, privacy</c>),
-/// then the extra sections (<c>correlation, portfolio, regimes, rows, distributions</c>). Doubles are written
+/// then the extra sections (<c>correlation, portfolio, regimes, rows</c>, and <c>thresholds</c> when verdicts are
+/// given). Doubles are written
 /// culture-invariantly in shortest round-trip form; NaN and ±∞ (JSON has no such numbers) are written as <c>null</c>.
 /// </summary>
 public static class ReportJson
 {
     /// <summary>Writes the report atomically: to a temporary file beside <paramref name="path"/>, flushed, then renamed over it.</summary>
-    public static void Write(EvaluationReport report, string path)
+    public static void Write(EvaluationReport report, string path, IReadOnlyList<ThresholdVerdict>? verdicts = null)
     {
-        AtomicFile.WriteAllText(path, ToJson(report));
+        AtomicFile.WriteAllText(path, ToJson(report, verdicts));
     }
 
-    /// <summary>The report as indented JSON text (LF line ends, trailing newline).</summary>
-    public static string ToJson(EvaluationReport report)
+    /// <summary>
+    /// The report as indented JSON text (LF line ends, trailing newline). With <paramref name="verdicts"/>, a final
+    /// <c>thresholds</c> section: <c>{"passed": all passed, "verdicts": [{"key", "bound": "max"|"min", "limit",
+    /// "value", "passed"}]}</c>.
+    /// </summary>
+    public static string ToJson(EvaluationReport report, IReadOnlyList<ThresholdVerdict>? verdicts = null)
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, NewLine = "\n" }))
@@ -98,9 +103,29 @@ public static class ReportJson
             w.WriteNumber("real_paths", report.Rows.RealPaths);
             w.WriteNumber("synthetic_paths", report.Rows.SyntheticPaths);
             w.WriteEndObject();
+            if (verdicts is not null) Thresholds(w, verdicts);
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+    }
+
+    private static void Thresholds(Utf8JsonWriter w, IReadOnlyList<ThresholdVerdict> verdicts)
+    {
+        w.WriteStartObject("thresholds");
+        w.WriteBoolean("passed", ThresholdCheck.AllPassed(verdicts));
+        w.WriteStartArray("verdicts");
+        foreach (var v in verdicts)
+        {
+            w.WriteStartObject();
+            w.WriteString("key", v.Threshold.Key);
+            w.WriteString("bound", v.Threshold.Kind == ThresholdKind.Max ? "max" : "min");
+            Number(w, "limit", v.Threshold.Limit);
+            Number(w, "value", v.Actual);
+            w.WriteBoolean("passed", v.Passed);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
     }
 
     /// <summary>A double in JSON form: shortest round-trip, invariant culture; null for NaN and ±∞.</summary>
