@@ -19,3 +19,5 @@ $PY "$REF" real.csv /tmp/crucible_scenarios_pooled.csv --train train.csv | norm 
 $PY reference_extra.py real.csv synthetic.csv --train train.csv | norm > expected_extra.json
 $PY reference_extra.py real.csv scenarios.csv --train train.csv | norm > expected_extra_scenarios.json
 $PY reference_extra.py ties_real.csv ties_synthetic.csv | norm > expected_extra_ties.json
+# the learned Stocks-protocol metrics (needs torch and mpmath as well: /usr/bin/python3 on the development machine)
+$PY reference_learned.py > expected_learned.json
