@@ -1,3 +1,5 @@
+using Crucible.Evaluation.Utility;
+
 namespace Crucible.Evaluation;
 
 /// <summary>A statistic measured on the real and on the synthetic set; written to JSON as <c>[real, synthetic]</c>.</summary>
@@ -63,10 +65,17 @@ public sealed record EvaluationReport(
     double CorrDistance, MatrixPair LowerTailDependence, MatrixPair Correlation, IReadOnlyList<SeriesReport> PerSeries,
     PortfolioReport Portfolio, RegimeReport Regimes, PrivacyReport? Privacy, RowCounts Rows, ChartData Charts)
 {
+    /// <summary>Train-on-synthetic utility (<see cref="UtilityEvaluation"/>); null without a train set.</summary>
+    public UtilityReport? Utility { get; init; }
+
+    /// <summary>Why the utility section is missing although a train set was given (sets too short), else null.</summary>
+    public string? UtilitySkipped { get; init; }
+
     /// <summary>
     /// Every scalar metric by its dotted JSON key, in report order: top-level scalars, <c>privacy.*</c>, then
     /// <c>per_series.NAME.KEY.real</c> / <c>.synthetic</c>, <c>portfolio.*</c> and <c>regimes.*</c> (pairs split
-    /// into <c>.real</c> and <c>.synthetic</c>). Used by <see cref="ThresholdCheck"/>.
+    /// into <c>.real</c> and <c>.synthetic</c>), then <c>utility.{return,volatility}.{tstr,trtr,trts}.{r2,mse}</c>,
+    /// <c>.mse_ratio</c>, <c>.r2_ratio</c>, <c>.importance.spearman</c>. Used by <see cref="ThresholdCheck"/>.
     /// </summary>
     public IReadOnlyList<KeyValuePair<string, double>> ScalarMetrics()
     {
@@ -108,6 +117,21 @@ public sealed record EvaluationReport(
         AddPair("regimes.high_vol_share", Regimes.HighVolatilityShare);
         AddPair("regimes.calm_to_stressed", Regimes.CalmToStressed);
         AddPair("regimes.stressed_to_calm", Regimes.StressedToCalm);
+        if (Utility is { } u)
+        {
+            foreach (var (name, task) in new[] { ("return", u.Return), ("volatility", u.Volatility) })
+            {
+                var prefix = "utility." + name + ".";
+                foreach (var (kind, score) in new[] { ("tstr", task.Tstr), ("trtr", task.Trtr), ("trts", task.Trts) })
+                {
+                    list.Add(new(prefix + kind + ".r2", score.R2));
+                    list.Add(new(prefix + kind + ".mse", score.Mse));
+                }
+                list.Add(new(prefix + "mse_ratio", task.MseRatio));
+                list.Add(new(prefix + "r2_ratio", task.R2Ratio));
+                list.Add(new(prefix + "importance.spearman", task.ImportanceSpearman));
+            }
+        }
         return list;
     }
 }

@@ -8,8 +8,8 @@ namespace Crucible.Evaluation.Reporting;
 /// <summary>
 /// Writes <see cref="EvaluationReport"/> as <c>report.json</c>: keys in a fixed order with eval_ref.py's names first
 /// (<c>columns, alpha, ks_mean, ks_max, wasserstein_mean, corr_distance, lower_tail_dependence, per_series, privacy</c>),
-/// then the extra sections (<c>correlation, portfolio, regimes, rows</c>, and <c>thresholds</c> when verdicts are
-/// given). Doubles are written
+/// then the extra sections (<c>correlation, portfolio, regimes, rows</c>, <c>utility</c> with a train set, and
+/// <c>thresholds</c> when verdicts are given). Doubles are written
 /// culture-invariantly in shortest round-trip form; NaN and ±∞ (JSON has no such numbers) are written as <c>null</c>.
 /// </summary>
 public static class ReportJson
@@ -103,10 +103,49 @@ public static class ReportJson
             w.WriteNumber("real_paths", report.Rows.RealPaths);
             w.WriteNumber("synthetic_paths", report.Rows.SyntheticPaths);
             w.WriteEndObject();
+            if (report.Utility is { } u) Utility(w, u);
+            else if (report.UtilitySkipped is { } why)
+            {
+                w.WriteStartObject("utility");
+                w.WriteString("skipped", why);
+                w.WriteEndObject();
+            }
             if (verdicts is not null) Thresholds(w, verdicts);
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+    }
+
+    private static void Utility(Utf8JsonWriter w, Utility.UtilityReport u)
+    {
+        w.WriteStartObject("utility");
+        w.WriteNumber("lags", u.Lags);
+        w.WriteNumber("repeats", u.Repeats);
+        w.WriteStartObject("samples");
+        w.WriteNumber("synthetic", u.SyntheticSamples);
+        w.WriteNumber("train", u.TrainSamples);
+        w.WriteNumber("real", u.RealSamples);
+        w.WriteEndObject();
+        foreach (var (name, t) in new[] { ("return", u.Return), ("volatility", u.Volatility) })
+        {
+            w.WriteStartObject(name);
+            foreach (var (kind, score) in new[] { ("tstr", t.Tstr), ("trtr", t.Trtr), ("trts", t.Trts) })
+            {
+                w.WriteStartObject(kind);
+                Number(w, "r2", score.R2);
+                Number(w, "mse", score.Mse);
+                w.WriteEndObject();
+            }
+            Number(w, "mse_ratio", t.MseRatio);
+            Number(w, "r2_ratio", t.R2Ratio);
+            w.WriteStartObject("importance");
+            Array(w, "tstr", t.ImportanceTstr);
+            Array(w, "trtr", t.ImportanceTrtr);
+            Number(w, "spearman", t.ImportanceSpearman);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
     }
 
     private static void Thresholds(Utf8JsonWriter w, IReadOnlyList<ThresholdVerdict> verdicts)
