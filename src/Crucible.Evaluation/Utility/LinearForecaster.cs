@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Crucible.Evaluation.Utility;
 
 /// <summary>
@@ -8,10 +10,18 @@ namespace Crucible.Evaluation.Utility;
 /// </summary>
 internal sealed class LinearForecaster
 {
+    private readonly double[] _flat; // B row-major: feature a's coefficients for every target at [a·d, (a + 1)·d)
+
     private LinearForecaster(double[,] coefficients, double[] intercept)
     {
         Coefficients = coefficients;
         Intercept = intercept;
+        var (p, d) = (coefficients.GetLength(0), coefficients.GetLength(1));
+        _flat = new double[p * d];
+        for (var a = 0; a < p; a++)
+        {
+            for (var j = 0; j < d; j++) _flat[(a * d) + j] = coefficients[a, j];
+        }
     }
 
     /// <summary>B: (features, targets).</summary>
@@ -26,14 +36,15 @@ internal sealed class LinearForecaster
         if (n < 2) throw new ArgumentException($"{n} samples: too few to fit a forecaster", nameof(design));
         // columns 0..p−1 are the features, p..p+d−1 the targets
         var m = p + d;
-        int Col(int k) => k < p ? k : -1 - (k - p);
+        var sums = design.Sums();
         var mean = new double[m];
-        for (var k = 0; k < m; k++) mean[k] = design.Sum(Col(k)) / n;
-        var gram = new double[p, m]; // centred cross products of every feature with every feature and target
-        Parallel.For(0, p, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, a =>
+        for (var k = 0; k < m; k++) mean[k] = sums[k] / n;
+        // centred cross products of every feature with every feature and target (columns p.. are the targets)
+        var gram = (double[,])design.CrossProducts(maxDegreeOfParallelism).Clone();
+        for (var a = 0; a < p; a++)
         {
-            for (var b = a; b < m; b++) gram[a, b] = design.Dot(Col(a), Col(b)) - (n * mean[a] * mean[b]);
-        });
+            for (var b = a; b < m; b++) gram[a, b] -= n * mean[a] * mean[b];
+        }
         var g = new double[p, p];
         for (var a = 0; a < p; a++)
         {
@@ -48,39 +59,57 @@ internal sealed class LinearForecaster
             var x = Solve(l, rhs);
             for (var a = 0; a < p; a++) coef[a, j] = x[a];
         }
+        // intercept in original units: y = ȳ + Bᵀ(x − x̄), with the design's centring constants added back
         var intercept = new double[d];
         for (var j = 0; j < d; j++)
         {
-            var s = mean[p + j];
-            for (var a = 0; a < p; a++) s -= mean[a] * coef[a, j];
+            var s = mean[p + j] + design.Centre[j];
+            for (var a = 0; a < p; a++) s -= (mean[a] + design.Centre[design.SeriesOf(a)]) * coef[a, j];
             intercept[j] = s;
         }
         return new LinearForecaster(coef, intercept);
     }
 
-    /// <summary>Predictions (rows, targets) row-major for every sample of <paramref name="design"/>.</summary>
-    public double[] Predict(LaggedDesign design)
+    /// <summary>The prediction at the design's centring point (all centred features 0): intercept + Bᵀc, per target.</summary>
+    public double[] Offset(LaggedDesign design)
+    {
+        int p = design.Features, d = design.Series;
+        var offset = (double[])Intercept.Clone();
+        for (var a = 0; a < p; a++)
+        {
+            var c = design.Centre[design.SeriesOf(a)];
+            for (var j = 0; j < d; j++) offset[j] += Coefficients[a, j] * c;
+        }
+        return offset;
+    }
+
+    /// <summary>Predictions for every sample of <paramref name="design"/>, one array (over samples) per target.</summary>
+    public double[][] Predict(LaggedDesign design)
     {
         int p = design.Features, d = design.Series, n = design.Rows;
-        var pred = new double[n * d];
-        for (var r = 0; r < n; r++) Intercept.CopyTo(pred, r * d);
-        for (var a = 0; a < p; a++) AddContribution(design, a, pred, 1.0);
+        // the design's columns are centred: fold its constants into the intercept once
+        var offset = Offset(design);
+        var pred = new double[d][];
+        for (var j = 0; j < d; j++)
+        {
+            pred[j] = new double[n];
+            Array.Fill(pred[j], offset[j]);
+        }
+        for (var a = 0; a < p; a++) AddContribution(design, a, pred);
         return pred;
     }
 
-    /// <summary>pred[r, j] += sign · x[r, a] · B[a, j] for feature column a.</summary>
-    public void AddContribution(LaggedDesign design, int feature, double[] pred, double sign)
+    /// <summary>pred[j][r] += x[r, a]·B[a, j] for feature column a and every target j (x centred: row differences are unchanged).</summary>
+    public void AddContribution(LaggedDesign design, int feature, double[][] pred)
     {
-        var d = design.Series;
         var at = 0;
         for (var q = 0; q < design.PathCount; q++)
         {
             var col = design.Column(q, feature);
-            for (var r = 0; r < col.Length; r++)
+            for (var j = 0; j < pred.Length; j++)
             {
-                var x = sign * col[r];
-                var row = (at + r) * d;
-                for (var j = 0; j < d; j++) pred[row + j] += x * Coefficients[feature, j];
+                var dst = pred[j].AsSpan(at, col.Length);
+                TensorPrimitives.MultiplyAdd(col, _flat[(feature * pred.Length) + j], dst, dst);
             }
             at += col.Length;
         }

@@ -93,9 +93,10 @@ public static class UtilityEvaluation
         if (WhyNot(train, synthetic, real, lags) is { } reason) throw new InvalidInputException("too-few-rows", reason);
         var onSyn = LinearForecaster.Fit(dSyn, maxDop);
         var onTrain = LinearForecaster.Fit(dTrain, maxDop);
-        var tstr = Score(dReal, onSyn.Predict(dReal));
-        var trtr = Score(dReal, onTrain.Predict(dReal));
-        var trts = Score(dSyn, onTrain.Predict(dSyn));
+        // scores from the designs' cross products: no prediction over the (possibly very large) synthetic set is needed
+        var tstr = Score(onSyn, dReal, maxDop);
+        var trtr = Score(onTrain, dReal, maxDop);
+        var trts = Score(onTrain, dSyn, maxDop);
         // the same permutations for both forecasters: stream 0 for returns, 1 for volatility
         var permutations = Permutations(dReal.Rows, dReal.Series, repeats, new Philox(seed, (ulong)target));
         var impSyn = Importance(onSyn, dReal, permutations);
@@ -104,28 +105,84 @@ public static class UtilityEvaluation
             Spearman(impSyn, impTrain));
     }
 
-    /// <summary>R² (uniform average over targets, scikit-learn's conventions for constant targets) and MSE of predictions.</summary>
-    internal static ForecastScore Score(LaggedDesign design, double[] pred) => Score(Targets(design), pred);
-
-    private static double[][] Targets(LaggedDesign design) => Enumerable.Range(0, design.Series).Select(j => design.Gather(-1 - j)).ToArray();
-
-    private static ForecastScore Score(double[][] targets, double[] pred)
+    /// <summary>
+    /// R² and MSE of <paramref name="model"/> on <paramref name="design"/> from its cross products, without predicting
+    /// sample by sample: with z = (centred features, centred targets), G = Σ z zᵀ and s = Σ z, the residual of target j is
+    /// e = wᵀz + δ with w = (−B_{·j}, unit j) and δ = c_j − offset_j, so Σe² = wᵀGw + 2δ·wᵀs + n·δ², and
+    /// Σ(y − ȳ)² = G_jj − s_j²/n.
+    /// </summary>
+    internal static ForecastScore Score(LinearForecaster model, LaggedDesign design, int maxDop = -1)
     {
-        int d = targets.Length, n = targets[0].Length;
+        int p = design.Features, d = design.Series, n = design.Rows;
+        var g = design.CrossProducts(maxDop);
+        var s = design.Sums();
+        var offset = model.Offset(design);
+        var b = model.Coefficients;
+        double r2Sum = 0, sse = 0;
+        var gb = new double[p];
+        for (var j = 0; j < d; j++)
+        {
+            var y = p + j;
+            // wᵀGw = G_yy − 2·Σ_a B_a G_ay + Σ_ab B_a G_ab B_b
+            double quad = g[y, y], ws = s[y];
+            for (var a = 0; a < p; a++)
+            {
+                double acc = 0;
+                for (var c = 0; c < p; c++) acc += g[a, c] * b[c, j];
+                gb[a] = acc;
+            }
+            for (var a = 0; a < p; a++)
+            {
+                quad += (b[a, j] * gb[a]) - (2 * b[a, j] * g[a, y]);
+                ws -= b[a, j] * s[a];
+            }
+            var delta = design.Centre[j] - offset[j];
+            var res = Math.Max(0, quad + (2 * delta * ws) + (n * delta * delta));
+            var tot = g[y, y] - (s[y] * s[y] / n);
+            sse += res;
+            r2Sum += tot != 0 ? 1 - (res / tot) : res == 0 ? 1 : 0;
+        }
+        return new ForecastScore(r2Sum / d, sse / ((double)n * d));
+    }
+
+    /// <summary>R² (uniform average over targets, scikit-learn's conventions for constant targets) and MSE of predictions
+    /// given as one array per target.</summary>
+    internal static ForecastScore Score(LaggedDesign design, double[][] pred) => Score(Targets.Of(design), pred);
+
+    /// <summary>The targets of a design, one array per target, with each target's total sum of squares Σ(y − ȳ)².</summary>
+    private sealed record Targets(double[][] Values, double[] Total)
+    {
+        public static Targets Of(LaggedDesign design)
+        {
+            var values = Enumerable.Range(0, design.Series).Select(j => design.Gather(-1 - j)).ToArray();
+            var total = values.Select(y =>
+            {
+                var mean = Descriptive.Mean(y);
+                double tot = 0;
+                foreach (var v in y) tot += (v - mean) * (v - mean);
+                return tot;
+            }).ToArray();
+            return new Targets(values, total);
+        }
+    }
+
+    private static ForecastScore Score(Targets targets, double[][] pred)
+    {
+        var d = targets.Total.Length;
+        var n = targets.Values[0].Length;
         double r2Sum = 0, sse = 0;
         for (var j = 0; j < d; j++)
         {
-            var y = targets[j];
-            var mean = Descriptive.Mean(y);
-            double res = 0, tot = 0;
+            var y = targets.Values[j];
+            var pj = pred[j];
+            double res = 0;
             for (var r = 0; r < n; r++)
             {
-                var e = y[r] - pred[(r * d) + j];
+                var e = y[r] - pj[r];
                 res += e * e;
-                var c = y[r] - mean;
-                tot += c * c;
             }
             sse += res;
+            var tot = targets.Total[j];
             // sklearn (force_finite): a constant target scores 1 when predicted exactly, else 0
             r2Sum += tot != 0 ? 1 - (res / tot) : res == 0 ? 1 : 0;
         }
@@ -158,24 +215,23 @@ public static class UtilityEvaluation
     internal static double[] Importance(LinearForecaster model, LaggedDesign design, int[][][] permutations)
     {
         int n = design.Rows, d = design.Series;
-        var targets = Targets(design);
+        var targets = Targets.Of(design);
         var basePred = model.Predict(design);
         var baseline = Score(targets, basePred).R2;
         var result = new double[d];
-        var contribution = new double[n * d];
-        var permuted = new double[n * d];
+        var contribution = Enumerable.Range(0, d).Select(_ => new double[n]).ToArray();
+        var permuted = Enumerable.Range(0, d).Select(_ => new double[n]).ToArray();
         for (var i = 0; i < d; i++)
         {
-            Array.Clear(contribution);
-            for (var l = 0; l < design.Lags; l++) model.AddContribution(design, (l * d) + i, contribution, 1.0);
+            foreach (var c in contribution) Array.Clear(c);
+            for (var l = 0; l < design.Lags; l++) model.AddContribution(design, (l * d) + i, contribution);
             double sum = 0;
             foreach (var perm in permutations[i])
             {
-                for (var r = 0; r < n; r++)
+                for (var j = 0; j < d; j++)
                 {
-                    var src = perm[r] * d;
-                    var row = r * d;
-                    for (var j = 0; j < d; j++) permuted[row + j] = basePred[row + j] - contribution[row + j] + contribution[src + j];
+                    var (b, c, dst) = (basePred[j], contribution[j], permuted[j]);
+                    for (var r = 0; r < n; r++) dst[r] = b[r] - c[r] + c[perm[r]];
                 }
                 sum += Score(targets, permuted).R2;
             }

@@ -54,6 +54,72 @@ public class UtilityTests
         }
     }
 
+    [Theory]
+    [InlineData(ForecastTarget.Return)]
+    [InlineData(ForecastTarget.Volatility)]
+    public void CrossProducts_EqualTheMaterialisedDesign_ForLongShortAndTooShortPaths(ForecastTarget target)
+    {
+        // paths of 3 (no samples), 7 and 10 (shorter than 2L + 1: summed directly), 11 and 40 steps (lagged sums)
+        const int lags = 5, d = 3;
+        var lengths = new[] { 40, 3, 7, 11, 10 };
+        var rng = new System.Random(17);
+        var ids = lengths.SelectMany((len, q) => Enumerable.Repeat(q, len)).ToArray();
+        var columns = Enumerable.Range(0, d).Select(_ => ids.Select(_ => rng.NextDouble() - 0.4).ToArray()).ToArray();
+        var set = new SeriesSet(["A", "B", "C"], columns, ids);
+        var design = LaggedDesign.Build(set, lags, target);
+        Assert.Equal(lengths.Sum(n => Math.Max(0, n - lags)), design.Rows);
+
+        // the design materialised naively: features (l, i) = f(x[t − l + 1, i]), targets f(x[t + 1, j]), t = L − 1 .. n − 2
+        var rows = new List<double[]>();
+        foreach (var path in set.PathRows())
+        {
+            double F(int t, int i) => target == ForecastTarget.Volatility ? Math.Abs(columns[i][path[t]]) : columns[i][path[t]];
+            for (var t = lags - 1; t < path.Length - 1; t++)
+            {
+                var row = new double[(lags * d) + d];
+                for (var l = 1; l <= lags; l++)
+                {
+                    for (var i = 0; i < d; i++) row[((l - 1) * d) + i] = F(t - l + 1, i);
+                }
+                for (var j = 0; j < d; j++) row[(lags * d) + j] = F(t + 1, j);
+                rows.Add(row);
+            }
+        }
+        var centre = design.Centre;
+        var m = (lags * d) + d;
+        var cross = design.CrossProducts();
+        for (var a = 0; a < m; a++)
+        {
+            for (var b = 0; b < m; b++)
+            {
+                double naive = 0;
+                foreach (var r in rows) naive += (r[a] - centre[a % d]) * (r[b] - centre[b % d]);
+                Assert.True(Math.Abs(cross[a, b] - naive) <= 1e-12 * (1 + Math.Abs(naive)), $"({a}, {b}): {naive} vs {cross[a, b]}");
+            }
+        }
+        for (var c = 0; c < m; c++)
+        {
+            var gathered = design.Gather(c < lags * d ? c : -1 - (c - (lags * d))); // back in original units
+            for (var r = 0; r < rows.Count; r++) Assert.True(Math.Abs(gathered[r] - rows[r][c]) <= 1e-15, $"column {c} row {r}");
+        }
+    }
+
+    [Theory]
+    [InlineData("synthetic.csv", ForecastTarget.Return)]
+    [InlineData("scenarios.csv", ForecastTarget.Volatility)]
+    public void ScoreFromCrossProducts_EqualsScoreOfExplicitPredictions(string synthetic, ForecastTarget target)
+    {
+        var model = LinearForecaster.Fit(LaggedDesign.Build(Fixtures.Load("train.csv"), 5, target));
+        foreach (var set in new[] { Fixtures.Load("real.csv"), Fixtures.Load(synthetic) })
+        {
+            var design = LaggedDesign.Build(set, 5, target);
+            var fast = UtilityEvaluation.Score(model, design);
+            var slow = UtilityEvaluation.Score(design, model.Predict(design));
+            Assert.Equal(slow.Mse, fast.Mse, 1e-11 * slow.Mse);
+            Assert.Equal(slow.R2, fast.R2, 1e-11);
+        }
+    }
+
     [Fact]
     public void Utility_IsInTheScalarMetrics_AndUsesTheSamePermutationsForBothModels()
     {
