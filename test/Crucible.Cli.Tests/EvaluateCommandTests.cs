@@ -76,6 +76,13 @@ public sealed class EvaluateCommandTests : IDisposable
         foreach (var k in new[] { "dcr_train_median", "dcr_train_p05", "dcr_holdout_median", "share_closer_to_train" })
             Assert.True(root.GetProperty("privacy").TryGetProperty(k, out _), k);
         Assert.False(root.TryGetProperty("thresholds", out _));
+        var utility = root.GetProperty("utility");
+        foreach (var target in new[] { "return", "volatility" })
+        {
+            foreach (var k in new[] { "tstr", "trtr", "trts", "mse_ratio", "r2_ratio", "importance" })
+                Assert.True(utility.GetProperty(target).TryGetProperty(k, out _), target + "." + k);
+        }
+        Assert.Contains("utility:", stdout, StringComparison.Ordinal);
         Assert.StartsWith("<!DOCTYPE html>", File.ReadAllText(html), StringComparison.Ordinal);
     }
 

@@ -111,6 +111,16 @@ internal static class EvaluateCommand
         if (r.Privacy is { } p)
             o.WriteLine(string.Create(inv,
                 $"privacy:    dcr_train_median {p.DcrTrainMedian:G6}, dcr_holdout_median {p.DcrHoldoutMedian:G6}, share_closer_to_train {p.ShareCloserToTrain:G6}"));
+        if (r.Utility is { } u)
+        {
+            foreach (var (name, task) in new[] { ("next return", u.Return), ("next |return|", u.Volatility) })
+                o.WriteLine(string.Create(inv,
+                    $"utility:    {name}: R² TSTR {task.Tstr.R2:G4}, TRTR {task.Trtr.R2:G4}, TRTS {task.Trts.R2:G4}; MSE ratio {task.MseRatio:G4}; importance ρ {task.ImportanceSpearman:G3}"));
+        }
+        else if (r.UtilitySkipped is { } why)
+        {
+            o.WriteLine($"utility:    not computed: {why}");
+        }
         if (verdicts is null) return;
         var failed = verdicts.Where(v => !v.Passed).ToArray();
         o.WriteLine(string.Create(inv, $"thresholds: {verdicts.Count - failed.Length} of {verdicts.Count} passed"));

@@ -103,7 +103,7 @@ public static class ReportJson
             w.WriteNumber("real_paths", report.Rows.RealPaths);
             w.WriteNumber("synthetic_paths", report.Rows.SyntheticPaths);
             w.WriteEndObject();
-            if (report.Utility is { } u) Utility(w, u);
+            if (report.Utility is { } u) UtilitySection(w, u);
             else if (report.UtilitySkipped is { } why)
             {
                 w.WriteStartObject("utility");
@@ -116,7 +116,7 @@ public static class ReportJson
         return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
     }
 
-    private static void Utility(Utf8JsonWriter w, Utility.UtilityReport u)
+    private static void UtilitySection(Utf8JsonWriter w, Utility.UtilityReport u)
     {
         w.WriteStartObject("utility");
         w.WriteNumber("lags", u.Lags);
