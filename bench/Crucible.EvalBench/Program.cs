@@ -70,6 +70,7 @@ if (phases)
     {
         Time("dcr (train + holdout)", () => DistanceToClosestRecord.Distances(s, input.Train, input.Real));
         Time("dcr, one thread", () => DistanceToClosestRecord.Distances(s, input.Train, input.Real, maxDegreeOfParallelism: 1));
+        Time("membership inference", () => MembershipInference.Domias(s, input.Train, input.Real));
         Time("utility (both targets)", () => Crucible.Evaluation.Utility.UtilityEvaluation.Evaluate(input.Train, s, input.Real));
     }
     Console.WriteLine($"  Vector512.IsHardwareAccelerated={System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}");

@@ -30,6 +30,12 @@ public sealed record EvaluationOptions
     /// <summary>Histogram bins of the HTML charts' data.</summary>
     public int HistogramBins { get; init; } = 40;
 
+    /// <summary>Run the DOMIAS-style membership-inference attack in the privacy section (needs a train set).</summary>
+    public bool MembershipInference { get; init; } = true;
+
+    /// <summary>At most this many synthetic rows (drawn at random) fit the attack's synthetic density.</summary>
+    public int MembershipMaxSynthetic { get; init; } = 5000;
+
     /// <summary>Compute the utility section (needs a train set).</summary>
     public bool Utility { get; init; } = true;
 

@@ -33,6 +33,7 @@ public static class Evaluator
             throw new InvalidInputException("column-mismatch", "real and train series names differ");
         if (options.Alpha is <= 0 or >= 1) throw new InvalidInputException("invalid-option", "alpha must be in (0, 1)");
         if (options.Lags < 1) throw new InvalidInputException("invalid-option", "lags must be at least 1");
+        if (options.MembershipMaxSynthetic < 1) throw new InvalidInputException("invalid-option", "the attack needs at least one synthetic row");
         if (options.UtilityLags < 1 || options.ImportanceRepeats < 1)
             throw new InvalidInputException("invalid-option", "utility lags and importance repeats must be at least 1");
 
@@ -107,6 +108,17 @@ public static class Evaluator
         {
             var (toTrain, toHoldout) = DistanceToClosestRecord.Distances(synth, train, real, options.MaxDegreeOfParallelism);
             privacy = DistanceToClosestRecord.Summarise(toTrain, toHoldout);
+            if (options.MembershipInference)
+            {
+                var why = MembershipInference.WhyNot(synth, train, real);
+                privacy = privacy with
+                {
+                    MembershipSkipped = why,
+                    Membership = why is null
+                        ? MembershipInference.Domias(synth, train, real, options.Seed, options.MembershipMaxSynthetic, options.MaxDegreeOfParallelism)
+                        : null,
+                };
+            }
             dcrHistogram = Histogram(Sorted(toTrain), Sorted(toHoldout), options.HistogramBins);
         }
 

@@ -134,6 +134,10 @@ public static class ReportHtml
                     sb.Append(inv, $" (a non-leaking generator stays ≤ 0.5 + 1.645·√(0.25/n) = {N(bound)}: <span class=\"{(pv.ShareCloserToTrain <= bound ? "pass" : "fail")}\">{(pv.ShareCloserToTrain <= bound ? "within" : "above")}</span>)");
                 }
                 sb.Append(".</p>");
+                if (pv.Membership is { } mia)
+                    sb.Append(inv, $"<p id=\"membership\">Membership inference (DOMIAS-style density ratio, Gaussian KDE; {mia.Members} train rows as members against {mia.NonMembers} holdout rows, reference density on {mia.Reference} other holdout rows, synthetic density on {mia.SyntheticUsed} rows): ROC AUC {N(mia.Auc)} (0.5: no leakage), TPR {N(mia.TprAtFpr10)} at FPR 0.1, {N(mia.TprAtFpr01)} at FPR 0.01.</p>");
+                else if (pv.MembershipSkipped is { } why)
+                    sb.Append("<p id=\"membership\">Membership inference not run: ").Append(E(why)).Append(".</p>");
             }
             sb.Append("<figure>").Append(new SvgChart("dcr", "Distance to closest record", "distance", "density", 560, 280)
                 .Histogram(dcr.Edges, Density(dcr.Real, dcr.Edges), RealColour, "to train")

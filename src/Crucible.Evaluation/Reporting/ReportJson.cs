@@ -68,6 +68,25 @@ public static class ReportJson
                 Number(w, "dcr_train_p05", p.DcrTrainP05);
                 Number(w, "dcr_holdout_median", p.DcrHoldoutMedian);
                 Number(w, "share_closer_to_train", p.ShareCloserToTrain);
+                if (p.Membership is { } mia)
+                {
+                    w.WriteStartObject("membership_inference");
+                    w.WriteString("attack", mia.Attack);
+                    Number(w, "auc", mia.Auc);
+                    Number(w, "tpr_at_fpr_10pct", mia.TprAtFpr10);
+                    Number(w, "tpr_at_fpr_1pct", mia.TprAtFpr01);
+                    w.WriteNumber("members", mia.Members);
+                    w.WriteNumber("non_members", mia.NonMembers);
+                    w.WriteNumber("reference", mia.Reference);
+                    w.WriteNumber("synthetic_used", mia.SyntheticUsed);
+                    w.WriteEndObject();
+                }
+                else if (p.MembershipSkipped is { } why)
+                {
+                    w.WriteStartObject("membership_inference");
+                    w.WriteString("skipped", why);
+                    w.WriteEndObject();
+                }
                 w.WriteEndObject();
             }
             Number(w, "tail_level", report.TailLevel);

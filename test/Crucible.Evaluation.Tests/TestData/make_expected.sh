@@ -24,3 +24,5 @@ $PY reference_learned.py > expected_learned.json
 # the utility section (scikit-learn LinearRegression, r2_score, mean_squared_error; scipy spearmanr)
 $PY reference_utility.py real.csv synthetic.csv train.csv > expected_utility.json
 $PY reference_utility.py real.csv scenarios.csv train.csv > expected_utility_scenarios.json
+# the membership-inference attack (scipy gaussian_kde, sklearn roc_auc_score / roc_curve)
+$PY reference_mia.py real.csv synthetic.csv train.csv > expected_mia.json
