@@ -25,7 +25,7 @@ public sealed record MembershipReport(string Attack, int Members, int NonMembers
 /// see. Members are overrepresented where the generator memorised them, so a high ratio points to membership.
 /// </summary>
 /// <remarks>
-/// Split (Philox, seeded): the holdout is permuted; its first ⌊n/2⌋ rows are the non-members and the rest the
+/// Split (Philox stream 2 of the seed; the utility uses streams 0 and 1): the holdout is permuted; its first ⌊n/2⌋ rows are the non-members and the rest the
 /// reference set for p_R; as many members are drawn at random from the train set (all of it when smaller). p_G is fitted
 /// on at most <c>maxSynthetic</c> synthetic rows drawn at random (all when fewer). Both densities are
 /// <see cref="GaussianKde"/> (Scott's bandwidth). synthcity divides by p_R + 1e-10; the log ratio orders records the

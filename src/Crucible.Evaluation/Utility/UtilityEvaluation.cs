@@ -49,7 +49,11 @@ public sealed record UtilityReport(int Lags, int Repeats, int SyntheticSamples, 
 /// </remarks>
 public static class UtilityEvaluation
 {
-    /// <summary>Both targets' utility. Every set needs more than <paramref name="lags"/> + 1 rows in some path.</summary>
+    /// <summary>
+    /// Both targets' utility. Throws <see cref="InvalidInputException"/> (<c>too-few-rows</c>) when <see cref="WhyNot"/>
+    /// says the sets are too short. Permutations come from Philox streams 0 (returns) and 1 (volatility) of
+    /// <paramref name="seed"/>.
+    /// </summary>
     public static UtilityReport Evaluate(SeriesSet train, SeriesSet synthetic, SeriesSet real, int lags = 5, int repeats = 5,
         ulong seed = 0, int maxDegreeOfParallelism = -1)
     {
@@ -86,11 +90,11 @@ public static class UtilityEvaluation
     private static UtilityTaskReport Task(ForecastTarget target, SeriesSet train, SeriesSet synthetic, SeriesSet real, int lags, int repeats,
         ulong seed, int maxDop, out (int Synthetic, int Train, int Real) counts)
     {
+        if (WhyNot(train, synthetic, real, lags) is { } reason) throw new InvalidInputException("too-few-rows", reason);
         var dTrain = LaggedDesign.Build(train, lags, target);
         var dSyn = LaggedDesign.Build(synthetic, lags, target);
         var dReal = LaggedDesign.Build(real, lags, target);
         counts = (dSyn.Rows, dTrain.Rows, dReal.Rows);
-        if (WhyNot(train, synthetic, real, lags) is { } reason) throw new InvalidInputException("too-few-rows", reason);
         var onSyn = LinearForecaster.Fit(dSyn, maxDop);
         var onTrain = LinearForecaster.Fit(dTrain, maxDop);
         // scores from the designs' cross products: no prediction over the (possibly very large) synthetic set is needed
