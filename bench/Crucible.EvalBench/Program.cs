@@ -1,6 +1,6 @@
 // Times one evaluation run the way eval_ref.py is timed: load the CSVs, evaluate, write report.json (and report.html).
 // Usage: Crucible.EvalBench REAL.csv SYNTH.csv [--train TRAIN.csv] [--alpha 0.99] [--out report.json] [--html report.html]
-//        [--phases] [--no-utility]
+//        [--phases] [--no-utility] [--no-membership]
 using System.Diagnostics;
 using System.Globalization;
 using Crucible.Evaluation;
@@ -16,6 +16,7 @@ if (args.Length < 2)
 string? train = null, outPath = null, html = null;
 var phases = false;
 var utility = true;
+var membership = true;
 var alpha = 0.99;
 for (var i = 2; i < args.Length; i++)
 {
@@ -27,6 +28,7 @@ for (var i = 2; i < args.Length; i++)
         case "--html": html = args[++i]; break;
         case "--phases": phases = true; break;
         case "--no-utility": utility = false; break;
+        case "--no-membership": membership = false; break;
         default:
             Console.Error.WriteLine($"unknown argument {args[i]}");
             return 2;
@@ -36,7 +38,7 @@ var total = Stopwatch.StartNew();
 var input = new EvaluationInput(SeriesSetCsv.Read(args[0]), SeriesSetCsv.Read(args[1]), train is null ? null : SeriesSetCsv.Read(train));
 var loaded = total.Elapsed.TotalSeconds;
 var compute = Stopwatch.StartNew();
-var report = Evaluator.Evaluate(input, new EvaluationOptions { Alpha = alpha, Utility = utility });
+var report = Evaluator.Evaluate(input, new EvaluationOptions { Alpha = alpha, Utility = utility, MembershipInference = membership });
 var seconds = compute.Elapsed.TotalSeconds;
 if (outPath is not null) ReportJson.Write(report, outPath);
 if (html is not null) ReportHtml.Write(report, html);
