@@ -6,6 +6,7 @@ IBenchmarkCommand[] commands =
 [
     new DataCheckBenchmark(),
     new GemmBenchmark(),
+    new StocksFloorBenchmark(),
 ];
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;

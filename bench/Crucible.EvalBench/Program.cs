@@ -1,5 +1,6 @@
 // Times one evaluation run the way eval_ref.py is timed: load the CSVs, evaluate, write report.json (and report.html).
 // Usage: Crucible.EvalBench REAL.csv SYNTH.csv [--train TRAIN.csv] [--alpha 0.99] [--out report.json] [--html report.html]
+//        [--phases] [--no-utility] [--no-membership]
 using System.Diagnostics;
 using System.Globalization;
 using Crucible.Evaluation;
@@ -14,6 +15,8 @@ if (args.Length < 2)
 }
 string? train = null, outPath = null, html = null;
 var phases = false;
+var utility = true;
+var membership = true;
 var alpha = 0.99;
 for (var i = 2; i < args.Length; i++)
 {
@@ -24,6 +27,8 @@ for (var i = 2; i < args.Length; i++)
         case "--out": outPath = args[++i]; break;
         case "--html": html = args[++i]; break;
         case "--phases": phases = true; break;
+        case "--no-utility": utility = false; break;
+        case "--no-membership": membership = false; break;
         default:
             Console.Error.WriteLine($"unknown argument {args[i]}");
             return 2;
@@ -33,7 +38,7 @@ var total = Stopwatch.StartNew();
 var input = new EvaluationInput(SeriesSetCsv.Read(args[0]), SeriesSetCsv.Read(args[1]), train is null ? null : SeriesSetCsv.Read(train));
 var loaded = total.Elapsed.TotalSeconds;
 var compute = Stopwatch.StartNew();
-var report = Evaluator.Evaluate(input, new EvaluationOptions { Alpha = alpha });
+var report = Evaluator.Evaluate(input, new EvaluationOptions { Alpha = alpha, Utility = utility, MembershipInference = membership });
 var seconds = compute.Elapsed.TotalSeconds;
 if (outPath is not null) ReportJson.Write(report, outPath);
 if (html is not null) ReportHtml.Write(report, html);
@@ -67,6 +72,8 @@ if (phases)
     {
         Time("dcr (train + holdout)", () => DistanceToClosestRecord.Distances(s, input.Train, input.Real));
         Time("dcr, one thread", () => DistanceToClosestRecord.Distances(s, input.Train, input.Real, maxDegreeOfParallelism: 1));
+        Time("membership inference", () => MembershipInference.Domias(s, input.Train, input.Real));
+        Time("utility (both targets)", () => Crucible.Evaluation.Utility.UtilityEvaluation.Evaluate(input.Train, s, input.Real));
     }
     Console.WriteLine($"  Vector512.IsHardwareAccelerated={System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}");
 }

@@ -30,6 +30,24 @@ public sealed record EvaluationOptions
     /// <summary>Histogram bins of the HTML charts' data.</summary>
     public int HistogramBins { get; init; } = 40;
 
+    /// <summary>Run the DOMIAS-style membership-inference attack in the privacy section (needs a train set).</summary>
+    public bool MembershipInference { get; init; } = true;
+
+    /// <summary>At most this many synthetic rows (drawn at random) fit the attack's synthetic density.</summary>
+    public int MembershipMaxSynthetic { get; init; } = 5000;
+
+    /// <summary>Compute the utility section (needs a train set).</summary>
+    public bool Utility { get; init; } = true;
+
+    /// <summary>Lags of every series that the utility forecaster sees.</summary>
+    public int UtilityLags { get; init; } = 5;
+
+    /// <summary>Permutations per series of the utility's permutation importance.</summary>
+    public int ImportanceRepeats { get; init; } = 5;
+
+    /// <summary>Seed of the Philox streams of the randomised parts (the importance permutations).</summary>
+    public ulong Seed { get; init; }
+
     /// <summary>Maximum threads for the parallel parts; −1 uses all cores. Results do not depend on it.</summary>
     public int MaxDegreeOfParallelism { get; init; } = -1;
 }

@@ -1,3 +1,5 @@
+using Crucible.Evaluation.Utility;
+
 namespace Crucible.Evaluation;
 
 /// <summary>A statistic measured on the real and on the synthetic set; written to JSON as <c>[real, synthetic]</c>.</summary>
@@ -39,8 +41,16 @@ public sealed record PortfolioBacktest(double ValueAtRisk, Risk.VarBacktestResul
 public sealed record RegimeReport(int Window, double Percentile, double Threshold, Pair HighVolatilityShare, Pair CalmToStressed,
     Pair StressedToCalm);
 
-/// <summary>Distance-to-closest-record summary (standardised with train's mean and n − 1 standard deviation).</summary>
-public sealed record PrivacyReport(double DcrTrainMedian, double DcrTrainP05, double DcrHoldoutMedian, double ShareCloserToTrain);
+/// <summary>Distance-to-closest-record summary (standardised with train's mean and n − 1 standard deviation), and the
+/// membership-inference attack when it ran.</summary>
+public sealed record PrivacyReport(double DcrTrainMedian, double DcrTrainP05, double DcrHoldoutMedian, double ShareCloserToTrain)
+{
+    /// <summary>The DOMIAS-style attack (<see cref="Privacy.MembershipInference"/>), or null.</summary>
+    public Privacy.MembershipReport? Membership { get; init; }
+
+    /// <summary>Why the attack did not run (sets too small), else null.</summary>
+    public string? MembershipSkipped { get; init; }
+}
 
 /// <summary>A histogram over shared bin edges (Edges has one more entry than each count array). The bins span the
 /// lower 0.1st to the higher 99.9th percentile of the two samples; values outside are not counted.</summary>
@@ -63,10 +73,18 @@ public sealed record EvaluationReport(
     double CorrDistance, MatrixPair LowerTailDependence, MatrixPair Correlation, IReadOnlyList<SeriesReport> PerSeries,
     PortfolioReport Portfolio, RegimeReport Regimes, PrivacyReport? Privacy, RowCounts Rows, ChartData Charts)
 {
+    /// <summary>Train-on-synthetic utility (<see cref="UtilityEvaluation"/>); null without a train set.</summary>
+    public UtilityReport? Utility { get; init; }
+
+    /// <summary>Why the utility section is missing although a train set was given (sets too short), else null.</summary>
+    public string? UtilitySkipped { get; init; }
+
     /// <summary>
-    /// Every scalar metric by its dotted JSON key, in report order: top-level scalars, <c>privacy.*</c>, then
+    /// Every scalar metric by its dotted JSON key, in report order: top-level scalars, <c>privacy.*</c> (with
+    /// <c>privacy.membership_inference.{auc,tpr_at_fpr_10pct,tpr_at_fpr_1pct}</c>), then
     /// <c>per_series.NAME.KEY.real</c> / <c>.synthetic</c>, <c>portfolio.*</c> and <c>regimes.*</c> (pairs split
-    /// into <c>.real</c> and <c>.synthetic</c>). Used by <see cref="ThresholdCheck"/>.
+    /// into <c>.real</c> and <c>.synthetic</c>), then <c>utility.{return,volatility}.{tstr,trtr,trts}.{r2,mse}</c>,
+    /// <c>.mse_ratio</c>, <c>.r2_ratio</c>, <c>.importance.spearman</c>. Used by <see cref="ThresholdCheck"/>.
     /// </summary>
     public IReadOnlyList<KeyValuePair<string, double>> ScalarMetrics()
     {
@@ -80,6 +98,12 @@ public sealed record EvaluationReport(
             list.Add(new("privacy.dcr_train_p05", p.DcrTrainP05));
             list.Add(new("privacy.dcr_holdout_median", p.DcrHoldoutMedian));
             list.Add(new("privacy.share_closer_to_train", p.ShareCloserToTrain));
+            if (p.Membership is { } mia)
+            {
+                list.Add(new("privacy.membership_inference.auc", mia.Auc));
+                list.Add(new("privacy.membership_inference.tpr_at_fpr_10pct", mia.TprAtFpr10));
+                list.Add(new("privacy.membership_inference.tpr_at_fpr_1pct", mia.TprAtFpr01));
+            }
         }
         void AddPair(string key, Pair pair)
         {
@@ -108,6 +132,21 @@ public sealed record EvaluationReport(
         AddPair("regimes.high_vol_share", Regimes.HighVolatilityShare);
         AddPair("regimes.calm_to_stressed", Regimes.CalmToStressed);
         AddPair("regimes.stressed_to_calm", Regimes.StressedToCalm);
+        if (Utility is { } u)
+        {
+            foreach (var (name, task) in new[] { ("return", u.Return), ("volatility", u.Volatility) })
+            {
+                var prefix = "utility." + name + ".";
+                foreach (var (kind, score) in new[] { ("tstr", task.Tstr), ("trtr", task.Trtr), ("trts", task.Trts) })
+                {
+                    list.Add(new(prefix + kind + ".r2", score.R2));
+                    list.Add(new(prefix + kind + ".mse", score.Mse));
+                }
+                list.Add(new(prefix + "mse_ratio", task.MseRatio));
+                list.Add(new(prefix + "r2_ratio", task.R2Ratio));
+                list.Add(new(prefix + "importance.spearman", task.ImportanceSpearman));
+            }
+        }
         return list;
     }
 }

@@ -7,8 +7,8 @@ using Crucible.Evaluation.Statistics;
 namespace Crucible.Evaluation;
 
 /// <summary>
-/// Computes the statistical evaluation report (METRICS.md: marginals, dependence, temporal, risk, privacy distances,
-/// regimes) of a synthetic set against a real one. Deterministic: the same input gives the same report whatever
+/// Computes the evaluation report (METRICS.md: marginals, dependence, temporal, risk, privacy distances, regimes, and
+/// with a train set the linear-forecaster utility) of a synthetic set against a real one. Deterministic: the same input gives the same report whatever
 /// the number of threads.
 /// </summary>
 public static class Evaluator
@@ -33,6 +33,9 @@ public static class Evaluator
             throw new InvalidInputException("column-mismatch", "real and train series names differ");
         if (options.Alpha is <= 0 or >= 1) throw new InvalidInputException("invalid-option", "alpha must be in (0, 1)");
         if (options.Lags < 1) throw new InvalidInputException("invalid-option", "lags must be at least 1");
+        if (options.MembershipMaxSynthetic < 1) throw new InvalidInputException("invalid-option", "the attack needs at least one synthetic row");
+        if (options.UtilityLags < 1 || options.ImportanceRepeats < 1)
+            throw new InvalidInputException("invalid-option", "utility lags and importance repeats must be at least 1");
 
         var d = real.SeriesCount;
         var weights = options.PortfolioWeights?.ToArray() ?? Enumerable.Repeat(1.0 / d, d).ToArray();
@@ -105,11 +108,32 @@ public static class Evaluator
         {
             var (toTrain, toHoldout) = DistanceToClosestRecord.Distances(synth, train, real, options.MaxDegreeOfParallelism);
             privacy = DistanceToClosestRecord.Summarise(toTrain, toHoldout);
+            if (options.MembershipInference)
+            {
+                var why = MembershipInference.WhyNot(synth, train, real);
+                privacy = privacy with
+                {
+                    MembershipSkipped = why,
+                    Membership = why is null
+                        ? MembershipInference.Domias(synth, train, real, options.Seed, options.MembershipMaxSynthetic, options.MaxDegreeOfParallelism)
+                        : null,
+                };
+            }
             dcrHistogram = Histogram(Sorted(toTrain), Sorted(toHoldout), options.HistogramBins);
         }
 
         var drawdowns = Histogram(Sorted(portR.SelectMany(p => RiskMeasures.DrawdownSeries(p)).ToArray()),
             Sorted(portS.SelectMany(p => RiskMeasures.DrawdownSeries(p)).ToArray()), options.HistogramBins);
+
+        Utility.UtilityReport? utility = null;
+        string? utilitySkipped = null;
+        if (train is not null && options.Utility)
+        {
+            utilitySkipped = Utility.UtilityEvaluation.WhyNot(train, synth, real, options.UtilityLags);
+            if (utilitySkipped is null)
+                utility = Utility.UtilityEvaluation.Evaluate(train, synth, real, options.UtilityLags, options.ImportanceRepeats, options.Seed,
+                    options.MaxDegreeOfParallelism);
+        }
 
         var ks = perSeries.Select(p => p.Ks).ToArray();
         return new EvaluationReport(
@@ -118,7 +142,7 @@ public static class Evaluator
             Dependence.CorrelationDistance(corrR, corrS), new(tailR, tailS), new(corrR, corrS), perSeries,
             portfolio, regimes, privacy,
             new RowCounts(real.RowCount, synth.RowCount, train?.RowCount, realPaths.Count, synthPaths.Count),
-            new ChartData(histograms, levels, quantiles, drawdowns, dcrHistogram));
+            new ChartData(histograms, levels, quantiles, drawdowns, dcrHistogram)) { Utility = utility, UtilitySkipped = utilitySkipped };
     }
 
     private sealed record TemporalStats(double[] Acf, double[] AcfAbs, double[] Pacf, double[] Leverage, double MaxDrawdown);

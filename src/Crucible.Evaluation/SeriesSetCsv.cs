@@ -4,21 +4,38 @@ using Crucible.Data;
 namespace Crucible.Evaluation;
 
 /// <summary>
-/// A minimal reader of the evaluation's own CSV files (fixtures, benchmarks, eval_ref.py's format): a header row;
-/// a first column named <c>scenario</c> gives scenario ids (and a following <c>step</c> column is skipped); otherwise
-/// a non-numeric first column (a date) is skipped. Every other column is a series of invariant-culture numbers.
-/// Full data validation (calendars, prices) is Crucible.Data's job; this reader only rejects what it cannot parse.
+/// A minimal reader of the evaluation's own CSV files (fixtures, benchmarks, eval_ref.py's format, scenario files):
+/// a header row; a first column named <c>scenario</c> gives scenario ids (and a following <c>step</c> column is
+/// skipped); otherwise a first column named <c>date</c> (any case), or a first column whose first value is not a
+/// number, is skipped. Every other column is a series of invariant-culture finite numbers (log returns).
+/// Full data validation (calendars, prices) is Crucible.Data's job; this reader rejects what it cannot use, naming
+/// file, line, column and rule: <c>file-not-found</c>, <c>empty-file</c>, <c>empty-header</c>,
+/// <c>duplicate-column</c>, <c>no-series</c>, <c>column-mismatch</c>, <c>ragged-row</c>, <c>non-integer</c>,
+/// <c>non-numeric</c>, <c>non-finite</c>, <c>no-rows</c>.
 /// </summary>
 public static class SeriesSetCsv
 {
-    /// <summary>Reads <paramref name="path"/>; throws <see cref="InvalidInputException"/> naming line and column on bad input.</summary>
-    public static SeriesSet Read(string path)
+    /// <summary>
+    /// Reads <paramref name="path"/>; throws <see cref="InvalidInputException"/> naming line and column on bad input.
+    /// With <paramref name="expectedNames"/>, the series must be exactly those, in that order (rule <c>column-mismatch</c>).
+    /// </summary>
+    public static SeriesSet Read(string path, IReadOnlyList<string>? expectedNames = null)
     {
+        if (!File.Exists(path)) throw new InvalidInputException("file-not-found", "file not found", new InputLocation(path, 0, 0));
         using var reader = new StreamReader(path);
-        var header = reader.ReadLine() ?? throw new InvalidInputException("empty-file", $"{path}: empty file", new InputLocation(path, 1, 1));
+        var header = reader.ReadLine();
+        if (string.IsNullOrWhiteSpace(header)) throw new InvalidInputException("empty-file", "no header row", new InputLocation(path, 1, 1));
         var names = header.Split(',').Select(h => h.Trim()).ToArray();
+        for (var c = 0; c < names.Length; c++)
+        {
+            if (names[c].Length == 0) throw new InvalidInputException("empty-header", "a column has no name", new InputLocation(path, 1, c + 1));
+            if (Array.IndexOf(names, names[c]) < c)
+                throw new InvalidInputException("duplicate-column", $"column '{names[c]}' appears twice", new InputLocation(path, 1, c + 1, names[c]));
+        }
         var scenario = names[0] == "scenario";
-        var first = scenario ? (names.Length > 1 && names[1] == "step" ? 2 : 1) : -1;
+        var first = scenario ? (names.Length > 1 && names[1] == "step" ? 2 : 1)
+            : names[0].Equals("date", StringComparison.OrdinalIgnoreCase) ? 1 : -1;
+        if (first >= 0) CheckSeries(path, names, first, expectedNames);
         var rows = new List<double[]>();
         var ids = new List<int>();
         string? line;
@@ -32,14 +49,17 @@ public static class SeriesSetCsv
             if (cellCount != names.Length)
                 throw new InvalidInputException("ragged-row", $"{cellCount} cells, header has {names.Length}",
                     new InputLocation(path, lineNo, 1));
-            var firstCell = span[..Math.Max(0, span.IndexOf(','))];
-            if (names.Length == 1) firstCell = span;
+            var firstCell = names.Length == 1 ? span : span[..span.IndexOf(',')];
             if (first < 0)
+            {
                 first = double.TryParse(firstCell, NumberStyles.Float, CultureInfo.InvariantCulture, out _) ? 0 : 1;
+                CheckSeries(path, names, first, expectedNames);
+            }
             if (scenario)
             {
                 if (!int.TryParse(firstCell, NumberStyles.Integer, CultureInfo.InvariantCulture, out var id))
-                    throw new InvalidInputException("non-integer", $"scenario id '{firstCell}'", new InputLocation(path, lineNo, 1, "scenario"));
+                    throw new InvalidInputException("non-integer", $"scenario id '{firstCell}' is not an integer",
+                        new InputLocation(path, lineNo, 1, "scenario"));
                 ids.Add(id);
             }
             var row = new double[names.Length - first];
@@ -52,13 +72,16 @@ public static class SeriesSetCsv
                     if (!double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
                         throw new InvalidInputException("non-numeric", $"'{cell}' is not a number",
                             new InputLocation(path, lineNo, c + 1, names[c]));
+                    if (!double.IsFinite(v))
+                        throw new InvalidInputException("non-finite", $"'{cell}' is not a finite number",
+                            new InputLocation(path, lineNo, c + 1, names[c]));
                     row[c - first] = v;
                 }
                 c++;
             }
             rows.Add(row);
         }
-        if (first < 0) first = 1;
+        if (rows.Count == 0) throw new InvalidInputException("no-rows", "no data rows", new InputLocation(path, 2, 1));
         var d = names.Length - first;
         var columns = new double[d][];
         for (var i = 0; i < d; i++)
@@ -68,5 +91,23 @@ public static class SeriesSetCsv
             columns[i] = col;
         }
         return new SeriesSet(names[first..], columns, scenario ? ids.ToArray() : null);
+    }
+
+    private static void CheckSeries(string path, string[] names, int first, IReadOnlyList<string>? expected)
+    {
+        if (names.Length - first == 0) throw new InvalidInputException("no-series", "no series columns", new InputLocation(path, 1, 1));
+        if (expected is null) return;
+        var d = names.Length - first;
+        for (var i = 0; i < Math.Max(d, expected.Count); i++)
+        {
+            var got = i < d ? names[first + i] : null;
+            var want = i < expected.Count ? expected[i] : null;
+            if (got == want) continue;
+            var message = got is null ? $"series '{want}' is missing"
+                : want is null ? $"series '{got}' is not in the real data"
+                : $"series '{got}' where the real data has '{want}'";
+            throw new InvalidInputException("column-mismatch", message,
+                new InputLocation(path, 1, Math.Min(first + i, names.Length - 1) + 1, got ?? ""));
+        }
     }
 }

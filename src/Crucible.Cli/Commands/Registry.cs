@@ -11,5 +11,6 @@ internal static class Registry
         yield return AuditCommand.Create();
         yield return PrivacyCommand.Create();
         yield return VerifyRunCommand.Create();
+        yield return EvaluateCommand.Create();
     }
 }

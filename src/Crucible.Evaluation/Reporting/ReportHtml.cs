@@ -8,10 +8,12 @@ namespace Crucible.Evaluation.Reporting;
 /// Writes the report as one self-contained <c>report.html</c> that opens offline: inline CSS and SVG, no JavaScript,
 /// no external URLs. Sections: summary and threshold verdicts, marginals (histogram and QQ plot per series),
 /// dependence (correlation and lower-tail heatmaps, real vs synthetic), temporal (ACF and ACF of |r| per series),
-/// risk (VaR/ES table, drawdown distribution), regimes, privacy (DCR histogram when a train set was given).
+/// risk (VaR/ES table, drawdown distribution), regimes, privacy (DCR histogram when a train set was given), utility
+/// (TSTR / TRTR / TRTS table and importance charts when a train set was given).
 /// Every chart carries a stable <c>id</c> and <c>data-chart</c>: <c>hist-NAME</c>, <c>qq-NAME</c>, <c>acf-NAME</c>,
 /// <c>acf-abs-NAME</c>, <c>corr-real</c>, <c>corr-synthetic</c>, <c>tail-real</c>, <c>tail-synthetic</c>,
-/// <c>drawdowns</c>, <c>dcr</c> (NAME with characters other than letters, digits, '-' and '_' replaced by '_').
+/// <c>drawdowns</c>, <c>dcr</c>, <c>importance-return</c>, <c>importance-volatility</c> (NAME with characters other
+/// than letters, digits, '-' and '_' replaced by '_').
 /// </summary>
 public static class ReportHtml
 {
@@ -122,12 +124,52 @@ public static class ReportHtml
         if (report.Charts.Dcr is { } dcr)
         {
             sb.Append("<section id=\"privacy\"><h2>Privacy</h2><p>Distance from each synthetic row to its closest train row and closest holdout (real) row, standardised with train's statistics. Train distances clearly below holdout distances indicate memorisation.</p>");
+            if (report.Privacy is { } pv)
+            {
+                sb.Append(inv, $"<p id=\"share-closer\">Share of synthetic rows closer to train than to holdout: {N(pv.ShareCloserToTrain)}");
+                if (report.Rows.Train == report.Rows.Real)
+                {
+                    // METRICS.md: with train and holdout of equal size a non-leaking generator stays at most this high
+                    var bound = 0.5 + (1.645 * Math.Sqrt(0.25 / report.Rows.Synthetic));
+                    sb.Append(inv, $" (a non-leaking generator stays ≤ 0.5 + 1.645·√(0.25/n) = {N(bound)}: <span class=\"{(pv.ShareCloserToTrain <= bound ? "pass" : "fail")}\">{(pv.ShareCloserToTrain <= bound ? "within" : "above")}</span>)");
+                }
+                sb.Append(".</p>");
+                if (pv.Membership is { } mia)
+                    sb.Append(inv, $"<p id=\"membership\">Membership inference (DOMIAS-style density ratio, Gaussian KDE; {mia.Members} train rows as members against {mia.NonMembers} holdout rows, reference density on {mia.Reference} other holdout rows, synthetic density on {mia.SyntheticUsed} rows): ROC AUC {N(mia.Auc)} (0.5: no leakage), TPR {N(mia.TprAtFpr10)} at FPR 0.1, {N(mia.TprAtFpr01)} at FPR 0.01.</p>");
+                else if (pv.MembershipSkipped is { } why)
+                    sb.Append("<p id=\"membership\">Membership inference not run: ").Append(E(why)).Append(".</p>");
+            }
             sb.Append("<figure>").Append(new SvgChart("dcr", "Distance to closest record", "distance", "density", 560, 280)
                 .Histogram(dcr.Edges, Density(dcr.Real, dcr.Edges), RealColour, "to train")
                 .Histogram(dcr.Edges, Density(dcr.Synthetic, dcr.Edges), SynthColour, "to holdout")).Append("</figure></section>\n");
         }
+        if (report.Utility is { } u) UtilitySection(sb, u, report.Columns);
+        else if (report.UtilitySkipped is { } why) sb.Append("<section id=\"utility\"><h2>Utility</h2><p>Not computed: ").Append(E(why)).Append(".</p></section>\n");
         sb.Append("</body></html>\n");
         return sb.ToString();
+    }
+
+    private static void UtilitySection(StringBuilder sb, Utility.UtilityReport u, IReadOnlyList<string> columns)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        sb.Append(inv, $"<section id=\"utility\"><h2>Utility</h2><p>A linear forecaster of every series' next step from its last {u.Lags} steps, fitted on synthetic data ({u.SyntheticSamples} samples) or on real train data ({u.TrainSamples}), scored on the real holdout ({u.RealSamples}); TRTS scores the train-fitted forecaster on synthetic data. Ratios are TSTR / TRTR (1: synthetic data is as useful as real data).</p>");
+        sb.Append("<table id=\"utility-table\"><tr><th>target</th><th>TSTR R²</th><th>TRTR R²</th><th>TRTS R²</th><th>TSTR MSE</th><th>TRTR MSE</th><th>TRTS MSE</th><th>MSE ratio</th><th>R² ratio</th><th>importance ρ</th></tr>");
+        foreach (var (name, t) in new[] { ("next return", u.Return), ("next |return|", u.Volatility) })
+            sb.Append(inv, $"<tr><td>{name}</td><td>{N(t.Tstr.R2)}</td><td>{N(t.Trtr.R2)}</td><td>{N(t.Trts.R2)}</td><td>{N(t.Tstr.Mse)}</td><td>{N(t.Trtr.Mse)}</td><td>{N(t.Trts.Mse)}</td><td>{N(t.MseRatio)}</td><td>{N(t.R2Ratio)}</td><td>{N(t.ImportanceSpearman)}</td></tr>");
+        sb.Append("</table><div class=\"grid\">");
+        foreach (var (id, title, t) in new[] { ("importance-return", "Permutation importance, next return", u.Return), ("importance-volatility", "Permutation importance, next |return|", u.Volatility) })
+        {
+            var all = t.ImportanceTrtr.Concat(t.ImportanceTstr).Where(double.IsFinite).DefaultIfEmpty(0).ToArray();
+            double lo = Math.Min(0, all.Min()), hi = Math.Max(0, all.Max());
+            var chart = new SvgChart(id, $"{title} (Spearman ρ = {N(t.ImportanceSpearman)})", "importance, real-trained (TRTR)", "importance, synthetic-trained (TSTR)")
+                .Line([lo, hi], [lo, hi], "#888888", "", dashed: true)
+                .Scatter(t.ImportanceTrtr, t.ImportanceTstr, SynthColour, "series");
+            sb.Append("<figure>").Append(chart).Append("<figcaption>");
+            for (var i = 0; i < columns.Count; i++)
+                sb.Append(inv, $"{(i == 0 ? "" : ", ")}{E(columns[i])} {N(t.ImportanceTrtr[i])} / {N(t.ImportanceTstr[i])}");
+            sb.Append("</figcaption></figure>");
+        }
+        sb.Append("</div></section>\n");
     }
 
     /// <summary>The chart id suffix of a series name.</summary>
@@ -158,5 +200,5 @@ public static class ReportHtml
         "td:first-child,th:first-child{text-align:left}.pass{color:#1a7f37;font-weight:600}.fail{color:#c62828;font-weight:600}" +
         ".meta{color:#555}.grid{display:flex;flex-wrap:wrap;gap:8px}figure{margin:4px}" +
         "svg{font-size:10px;background:#fff}svg .ct{font-size:12px;font-weight:600}svg .grid line{stroke:#eee}" +
-        "svg .grid text{fill:#555}svg .frame{stroke:#999}.zone-green{color:#1a7f37}.zone-yellow{color:#b08800}.zone-red{color:#c62828}";
+        "svg .grid text{fill:#555}svg .frame{stroke:#999}figcaption{font-size:11px;color:#555;max-width:420px}.zone-green{color:#1a7f37}.zone-yellow{color:#b08800}.zone-red{color:#c62828}";
 }

@@ -8,19 +8,24 @@ namespace Crucible.Evaluation.Reporting;
 /// <summary>
 /// Writes <see cref="EvaluationReport"/> as <c>report.json</c>: keys in a fixed order with eval_ref.py's names first
 /// (<c>columns, alpha, ks_mean, ks_max, wasserstein_mean, corr_distance, lower_tail_dependence, per_series, privacy</c>),
-/// then the extra sections (<c>correlation, portfolio, regimes, rows, distributions</c>). Doubles are written
+/// then the extra sections (<c>correlation, portfolio, regimes, rows</c>, <c>utility</c> with a train set, and
+/// <c>thresholds</c> when verdicts are given). Doubles are written
 /// culture-invariantly in shortest round-trip form; NaN and ±∞ (JSON has no such numbers) are written as <c>null</c>.
 /// </summary>
 public static class ReportJson
 {
     /// <summary>Writes the report atomically: to a temporary file beside <paramref name="path"/>, flushed, then renamed over it.</summary>
-    public static void Write(EvaluationReport report, string path)
+    public static void Write(EvaluationReport report, string path, IReadOnlyList<ThresholdVerdict>? verdicts = null)
     {
-        AtomicFile.WriteAllText(path, ToJson(report));
+        AtomicFile.WriteAllText(path, ToJson(report, verdicts));
     }
 
-    /// <summary>The report as indented JSON text (LF line ends, trailing newline).</summary>
-    public static string ToJson(EvaluationReport report)
+    /// <summary>
+    /// The report as indented JSON text (LF line ends, trailing newline). With <paramref name="verdicts"/>, a final
+    /// <c>thresholds</c> section: <c>{"passed": all passed, "verdicts": [{"key", "bound": "max"|"min", "limit",
+    /// "value", "passed"}]}</c>.
+    /// </summary>
+    public static string ToJson(EvaluationReport report, IReadOnlyList<ThresholdVerdict>? verdicts = null)
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, NewLine = "\n" }))
@@ -63,6 +68,25 @@ public static class ReportJson
                 Number(w, "dcr_train_p05", p.DcrTrainP05);
                 Number(w, "dcr_holdout_median", p.DcrHoldoutMedian);
                 Number(w, "share_closer_to_train", p.ShareCloserToTrain);
+                if (p.Membership is { } mia)
+                {
+                    w.WriteStartObject("membership_inference");
+                    w.WriteString("attack", mia.Attack);
+                    Number(w, "auc", mia.Auc);
+                    Number(w, "tpr_at_fpr_10pct", mia.TprAtFpr10);
+                    Number(w, "tpr_at_fpr_1pct", mia.TprAtFpr01);
+                    w.WriteNumber("members", mia.Members);
+                    w.WriteNumber("non_members", mia.NonMembers);
+                    w.WriteNumber("reference", mia.Reference);
+                    w.WriteNumber("synthetic_used", mia.SyntheticUsed);
+                    w.WriteEndObject();
+                }
+                else if (p.MembershipSkipped is { } why)
+                {
+                    w.WriteStartObject("membership_inference");
+                    w.WriteString("skipped", why);
+                    w.WriteEndObject();
+                }
                 w.WriteEndObject();
             }
             Number(w, "tail_level", report.TailLevel);
@@ -98,9 +122,68 @@ public static class ReportJson
             w.WriteNumber("real_paths", report.Rows.RealPaths);
             w.WriteNumber("synthetic_paths", report.Rows.SyntheticPaths);
             w.WriteEndObject();
+            if (report.Utility is { } u) UtilitySection(w, u);
+            else if (report.UtilitySkipped is { } why)
+            {
+                w.WriteStartObject("utility");
+                w.WriteString("skipped", why);
+                w.WriteEndObject();
+            }
+            if (verdicts is not null) Thresholds(w, verdicts);
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+    }
+
+    private static void UtilitySection(Utf8JsonWriter w, Utility.UtilityReport u)
+    {
+        w.WriteStartObject("utility");
+        w.WriteNumber("lags", u.Lags);
+        w.WriteNumber("repeats", u.Repeats);
+        w.WriteStartObject("samples");
+        w.WriteNumber("synthetic", u.SyntheticSamples);
+        w.WriteNumber("train", u.TrainSamples);
+        w.WriteNumber("real", u.RealSamples);
+        w.WriteEndObject();
+        foreach (var (name, t) in new[] { ("return", u.Return), ("volatility", u.Volatility) })
+        {
+            w.WriteStartObject(name);
+            foreach (var (kind, score) in new[] { ("tstr", t.Tstr), ("trtr", t.Trtr), ("trts", t.Trts) })
+            {
+                w.WriteStartObject(kind);
+                Number(w, "r2", score.R2);
+                Number(w, "mse", score.Mse);
+                w.WriteEndObject();
+            }
+            Number(w, "mse_ratio", t.MseRatio);
+            Number(w, "r2_ratio", t.R2Ratio);
+            w.WriteStartObject("importance");
+            Array(w, "tstr", t.ImportanceTstr);
+            Array(w, "trtr", t.ImportanceTrtr);
+            Number(w, "spearman", t.ImportanceSpearman);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+    }
+
+    private static void Thresholds(Utf8JsonWriter w, IReadOnlyList<ThresholdVerdict> verdicts)
+    {
+        w.WriteStartObject("thresholds");
+        w.WriteBoolean("passed", ThresholdCheck.AllPassed(verdicts));
+        w.WriteStartArray("verdicts");
+        foreach (var v in verdicts)
+        {
+            w.WriteStartObject();
+            w.WriteString("key", v.Threshold.Key);
+            w.WriteString("bound", v.Threshold.Kind == ThresholdKind.Max ? "max" : "min");
+            Number(w, "limit", v.Threshold.Limit);
+            Number(w, "value", v.Actual);
+            w.WriteBoolean("passed", v.Passed);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
     }
 
     /// <summary>A double in JSON form: shortest round-trip, invariant culture; null for NaN and ±∞.</summary>

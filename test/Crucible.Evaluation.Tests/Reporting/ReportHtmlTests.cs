@@ -9,10 +9,11 @@ public class ReportHtmlTests(ReportFixture fixture) : IClassFixture<ReportFixtur
     public void ToHtml_HasEveryChart_WithStableIds()
     {
         var html = ReportHtml.ToHtml(fixture.Report);
-        var ids = new List<string> { "corr-real", "corr-synthetic", "tail-real", "tail-synthetic", "drawdowns", "dcr" };
+        var ids = new List<string> { "corr-real", "corr-synthetic", "tail-real", "tail-synthetic", "drawdowns", "dcr", "importance-return", "importance-volatility" };
         foreach (var s in fixture.Report.Columns) ids.AddRange([$"hist-{s}", $"qq-{s}", $"acf-{s}", $"acf-abs-{s}"]);
         foreach (var id in ids) Assert.Contains($"data-chart=\"{id}\"", html, StringComparison.Ordinal);
         Assert.Contains("id=\"var-es\"", html, StringComparison.Ordinal);
+        Assert.Contains("id=\"utility-table\"", html, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -40,7 +41,7 @@ public class ReportHtmlTests(ReportFixture fixture) : IClassFixture<ReportFixtur
             start = end;
             count++;
         }
-        Assert.Equal(4 * fixture.ScenarioReport.Columns.Length + 5, count); // no DCR chart without a train set
+        Assert.Equal(4 * fixture.ScenarioReport.Columns.Length + 5, count); // no DCR or utility charts without a train set
     }
 
     [Fact]

@@ -19,3 +19,10 @@ $PY "$REF" real.csv /tmp/crucible_scenarios_pooled.csv --train train.csv | norm 
 $PY reference_extra.py real.csv synthetic.csv --train train.csv | norm > expected_extra.json
 $PY reference_extra.py real.csv scenarios.csv --train train.csv | norm > expected_extra_scenarios.json
 $PY reference_extra.py ties_real.csv ties_synthetic.csv | norm > expected_extra_ties.json
+# the learned Stocks-protocol metrics (needs torch and mpmath as well: /usr/bin/python3 on the development machine)
+$PY reference_learned.py > expected_learned.json
+# the utility section (scikit-learn LinearRegression, r2_score, mean_squared_error; scipy spearmanr)
+$PY reference_utility.py real.csv synthetic.csv train.csv > expected_utility.json
+$PY reference_utility.py real.csv scenarios.csv train.csv > expected_utility_scenarios.json
+# the membership-inference attack (scipy gaussian_kde, sklearn roc_auc_score / roc_curve)
+$PY reference_mia.py real.csv synthetic.csv train.csv > expected_mia.json

@@ -1,0 +1,133 @@
+using System.CommandLine;
+using System.Globalization;
+using Crucible.Data;
+using Crucible.Evaluation;
+using Crucible.Evaluation.Reporting;
+
+namespace Crucible.Cli.Commands;
+
+/// <summary>
+/// <c>crucible evaluate --real FILE --synthetic FILE [--train FILE] [--alpha A] [--thresholds FILE]
+/// [--fail-on-threshold] --out report.json [--html report.html]</c>: the evaluation report of METRICS.md.
+/// Exit 0 on success, 2 on bad input (file, line, column and rule named), 3 when <c>--fail-on-threshold</c> is given
+/// and a declared threshold failed (the report is still written).
+/// </summary>
+internal static class EvaluateCommand
+{
+    /// <summary>The options of one <c>evaluate</c> command instance.</summary>
+    internal sealed class Options
+    {
+        public readonly Option<string> Real = new("--real")
+        {
+            Description = "Real returns (the holdout): CSV with a header, an optional date column, one column per series",
+            Required = true,
+        };
+
+        public readonly Option<string> Synthetic = new("--synthetic")
+        {
+            Description = "Synthetic returns: the same columns, or a scenario CSV (scenario,step,<series…>)",
+            Required = true,
+        };
+
+        public readonly Option<string> Train = new("--train")
+        {
+            Description = "The generator's train set (same columns): enables privacy (DCR) and utility, and fits the regime threshold",
+        };
+
+        public readonly Option<string> Alpha = new("--alpha") { Description = "Confidence of VaR, ES and CDaR, in (0, 1) (default 0.99)" };
+
+        public readonly Option<string> Thresholds = new("--thresholds")
+        {
+            Description = "JSON of declared thresholds, e.g. {\"ks_max\": {\"max\": 0.1}}; verdicts go into the report",
+        };
+
+        public readonly Option<bool> FailOnThreshold = new("--fail-on-threshold") { Description = "Exit 3 when a declared threshold fails" };
+
+        public readonly Option<string> Out = new("--out") { Description = "Where to write report.json", Required = true };
+
+        public readonly Option<string> Html = new("--html") { Description = "Also write a self-contained report.html here" };
+    }
+
+    /// <summary>The <c>evaluate</c> command.</summary>
+    public static Command Create()
+    {
+        var o = new Options();
+        var command = new Command("evaluate", "Evaluate synthetic data against real data (fidelity, temporal, tails, risk, privacy, utility)")
+        {
+            o.Real, o.Synthetic, o.Train, o.Alpha, o.Thresholds, o.FailOnThreshold, o.Out, o.Html,
+        };
+        command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
+        return command;
+    }
+
+    /// <summary>Runs the evaluation for a parsed command line, writing a summary to <paramref name="output"/>.</summary>
+    public static ExitCode Execute(ParseResult parse, Options o, TextWriter output)
+    {
+        var alpha = ParseAlpha(parse.GetValue(o.Alpha));
+        var failOnThreshold = parse.GetValue(o.FailOnThreshold);
+        var thresholdsPath = parse.GetValue(o.Thresholds);
+        if (failOnThreshold && thresholdsPath is null)
+            throw new InvalidInputException("OPT-E", "--fail-on-threshold needs --thresholds FILE");
+        // thresholds are declared before the run: a bad file stops it before any work
+        var thresholds = thresholdsPath is null ? null : ThresholdCheck.Load(thresholdsPath);
+
+        var realPath = parse.GetValue(o.Real)!;
+        var real = SeriesSetCsv.Read(realPath);
+        var synthetic = SeriesSetCsv.Read(parse.GetValue(o.Synthetic)!, real.Names);
+        var trainPath = parse.GetValue(o.Train);
+        var train = trainPath is null ? null : SeriesSetCsv.Read(trainPath, real.Names);
+
+        var report = Evaluator.Evaluate(new EvaluationInput(real, synthetic, train), new EvaluationOptions { Alpha = alpha });
+        var verdicts = thresholds is null ? null : ThresholdCheck.Evaluate(report, thresholds);
+
+        var outPath = parse.GetValue(o.Out)!;
+        ReportJson.Write(report, outPath, verdicts);
+        var htmlPath = parse.GetValue(o.Html);
+        if (htmlPath is not null) ReportHtml.Write(report, htmlPath, verdicts);
+
+        WriteSummary(output, report, verdicts, outPath, htmlPath);
+        var passed = verdicts is null || ThresholdCheck.AllPassed(verdicts);
+        return passed || !failOnThreshold ? ExitCode.Success : ExitCode.ThresholdFailed;
+    }
+
+    private static double ParseAlpha(string? text)
+    {
+        if (text is null) return new EvaluationOptions().Alpha;
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var alpha) || !(alpha > 0 && alpha < 1))
+            throw new InvalidInputException("OPT-E", $"--alpha takes a number in (0, 1), got '{text}'");
+        return alpha;
+    }
+
+    private static void WriteSummary(TextWriter o, EvaluationReport r, IReadOnlyList<ThresholdVerdict>? verdicts, string outPath, string? htmlPath)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        o.WriteLine($"report:     {outPath}{(htmlPath is null ? "" : ", " + htmlPath)}");
+        o.WriteLine(string.Create(inv,
+            $"rows:       real {r.Rows.Real} ({r.Rows.RealPaths} path(s)), synthetic {r.Rows.Synthetic} ({r.Rows.SyntheticPaths} path(s)){(r.Rows.Train is { } t ? $", train {t}" : "")}"));
+        o.WriteLine(string.Create(inv,
+            $"marginals:  ks_mean {r.KsMean:G6}, ks_max {r.KsMax:G6}, wasserstein_mean {r.WassersteinMean:G6}, corr_distance {r.CorrDistance:G6}"));
+        o.WriteLine(string.Create(inv,
+            $"portfolio:  VaR {r.Alpha:G6} real {r.Portfolio.Var.Real:G6} / synthetic {r.Portfolio.Var.Synthetic:G6}, ES {r.Portfolio.Es.Real:G6} / {r.Portfolio.Es.Synthetic:G6}"));
+        if (r.Privacy is { } p)
+            o.WriteLine(string.Create(inv,
+                $"privacy:    dcr_train_median {p.DcrTrainMedian:G6}, dcr_holdout_median {p.DcrHoldoutMedian:G6}, share_closer_to_train {p.ShareCloserToTrain:G6}"));
+        if (r.Utility is { } u)
+        {
+            foreach (var (name, task) in new[] { ("next return", u.Return), ("next |return|", u.Volatility) })
+                o.WriteLine(string.Create(inv,
+                    $"utility:    {name}: R² TSTR {task.Tstr.R2:G4}, TRTR {task.Trtr.R2:G4}, TRTS {task.Trts.R2:G4}; MSE ratio {task.MseRatio:G4}; importance ρ {task.ImportanceSpearman:G3}"));
+        }
+        else if (r.UtilitySkipped is { } why)
+        {
+            o.WriteLine($"utility:    not computed: {why}");
+        }
+        if (verdicts is null) return;
+        var failed = verdicts.Where(v => !v.Passed).ToArray();
+        o.WriteLine(string.Create(inv, $"thresholds: {verdicts.Count - failed.Length} of {verdicts.Count} passed"));
+        foreach (var v in failed)
+        {
+            o.WriteLine(string.Create(inv,
+                $"  FAIL {v.Threshold.Key} = {v.Actual:G6} ({(v.Threshold.Kind == ThresholdKind.Max ? "max" : "min")} {v.Threshold.Limit:G6})"));
+        }
+    }
+}

@@ -1,0 +1,159 @@
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Crucible.Evaluation.Privacy;
+
+/// <summary>
+/// Gaussian kernel density estimate with the data's own covariance, scipy's <c>gaussian_kde</c> with Scott's rule:
+/// bandwidth factor f = n^(−1/(d+4)), kernel covariance Σ·f² with Σ the unbiased sample covariance (numpy
+/// <c>cov</c>), and log p(x) = logsumexp_i(−½‖L⁻¹(x − x_i)‖²) − log n − (d/2)·log 2π − Σ log L_kk for Σf² = LLᵀ.
+/// </summary>
+public sealed class GaussianKde
+{
+    private readonly double[] _whitenedT; // whitened data transposed: [k·n + i]
+    private readonly double[,] _cholesky;
+    private readonly double _logNormaliser;
+
+    private GaussianKde(double[] whitenedT, double[,] cholesky, double logNormaliser, int count, int dimension)
+    {
+        _whitenedT = whitenedT;
+        _cholesky = cholesky;
+        _logNormaliser = logNormaliser;
+        Count = count;
+        Dimension = dimension;
+    }
+
+    /// <summary>n, the number of data points.</summary>
+    public int Count { get; }
+
+    /// <summary>d, the dimension.</summary>
+    public int Dimension { get; }
+
+    /// <summary>
+    /// Fits the estimate to <paramref name="data"/> (row-major, n × <paramref name="dimension"/>, n ≥ 2). A singular
+    /// covariance (a constant or collinear column, where scipy raises) gets a ridge of 1e-12 times its mean diagonal.
+    /// </summary>
+    public static GaussianKde Fit(double[] data, int dimension)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
+        var n = data.Length / dimension;
+        if (n < 2 || data.Length % dimension != 0) throw new ArgumentException("at least two points of the given dimension are needed", nameof(data));
+        var mean = new double[dimension];
+        for (var k = 0; k < dimension; k++)
+        {
+            double s = 0;
+            for (var i = 0; i < n; i++) s += data[(i * dimension) + k];
+            mean[k] = s / n;
+        }
+        var factor = Math.Pow(n, -1.0 / (dimension + 4));
+        var cov = new double[dimension, dimension];
+        for (var a = 0; a < dimension; a++)
+        {
+            for (var b = a; b < dimension; b++)
+            {
+                double s = 0;
+                for (var i = 0; i < n; i++) s += (data[(i * dimension) + a] - mean[a]) * (data[(i * dimension) + b] - mean[b]);
+                cov[a, b] = cov[b, a] = s / (n - 1) * factor * factor;
+            }
+        }
+        var l = Cholesky(cov);
+        if (l is null)
+        {
+            double trace = 0;
+            for (var a = 0; a < dimension; a++) trace += cov[a, a];
+            for (var a = 0; a < dimension; a++) cov[a, a] += 1e-12 * Math.Max(trace / dimension, double.Epsilon);
+            l = Cholesky(cov) ?? throw new InvalidOperationException("the kernel covariance could not be factored");
+        }
+        var whitenedT = new double[dimension * n];
+        var z = new double[dimension];
+        for (var i = 0; i < n; i++)
+        {
+            Whiten(l, data.AsSpan(i * dimension, dimension), z);
+            for (var k = 0; k < dimension; k++) whitenedT[(k * n) + i] = z[k];
+        }
+        double logDet = 0;
+        for (var k = 0; k < dimension; k++) logDet += Math.Log(l[k, k]);
+        var logNormaliser = Math.Log(n) + (0.5 * dimension * Math.Log(2 * Math.PI)) + logDet;
+        return new GaussianKde(whitenedT, l, logNormaliser, n, dimension);
+    }
+
+    /// <summary>log p at each row of <paramref name="points"/> (row-major, m × d). Deterministic for any parallelism.</summary>
+    public double[] LogDensity(double[] points, int maxDegreeOfParallelism = -1)
+    {
+        ArgumentNullException.ThrowIfNull(points);
+        int d = Dimension, n = Count;
+        var m = points.Length / d;
+        var result = new double[m];
+        Parallel.For(0, m, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism },
+            () => (Buffer: new double[n], Z: new double[d]),
+            (q, _, local) =>
+            {
+                Whiten(_cholesky, points.AsSpan(q * d, d), local.Z);
+                var e = local.Buffer;
+                Array.Clear(e);
+                // e_i = −½ Σ_k (z_k − x_ik)², vectorised over the data points i
+                for (var k = 0; k < d; k++) AccumulateSquare(_whitenedT.AsSpan(k * n, n), local.Z[k], e);
+                var max = TensorPrimitives.Max(e);
+                TensorPrimitives.Subtract(e, max, e);
+                TensorPrimitives.Exp(e, e);
+                result[q] = max + Math.Log(TensorPrimitives.Sum<double>(e)) - _logNormaliser;
+                return local;
+            },
+            _ => { });
+        return result;
+    }
+
+    /// <summary>e_i −= ½ (x_i − z)².</summary>
+    private static void AccumulateSquare(ReadOnlySpan<double> x, double z, Span<double> e)
+    {
+        ref var rx = ref MemoryMarshal.GetReference(x);
+        ref var re = ref MemoryMarshal.GetReference(e);
+        var vz = Vector512.Create(z);
+        var half = Vector512.Create(-0.5);
+        var i = 0;
+        for (; i <= x.Length - 8; i += 8)
+        {
+            var diff = Vector512.LoadUnsafe(ref rx, (nuint)i) - vz;
+            Vector512.FusedMultiplyAdd(diff * diff, half, Vector512.LoadUnsafe(ref re, (nuint)i)).StoreUnsafe(ref re, (nuint)i);
+        }
+        for (; i < x.Length; i++)
+        {
+            var diff = x[i] - z;
+            e[i] -= 0.5 * diff * diff;
+        }
+    }
+
+    /// <summary>z = L⁻¹x by forward substitution.</summary>
+    private static void Whiten(double[,] l, ReadOnlySpan<double> x, Span<double> z)
+    {
+        for (var k = 0; k < x.Length; k++)
+        {
+            var s = x[k];
+            for (var j = 0; j < k; j++) s -= l[k, j] * z[j];
+            z[k] = s / l[k, k];
+        }
+    }
+
+    private static double[,]? Cholesky(double[,] a)
+    {
+        var p = a.GetLength(0);
+        var l = new double[p, p];
+        for (var j = 0; j < p; j++)
+        {
+            var s = a[j, j];
+            for (var k = 0; k < j; k++) s -= l[j, k] * l[j, k];
+            if (!(s > 0)) return null;
+            var djj = Math.Sqrt(s);
+            l[j, j] = djj;
+            for (var i = j + 1; i < p; i++)
+            {
+                var t = a[i, j];
+                for (var k = 0; k < j; k++) t -= l[i, k] * l[j, k];
+                l[i, j] = t / djj;
+            }
+        }
+        return l;
+    }
+}

@@ -1,0 +1,137 @@
+using Crucible.Evaluation.Statistics;
+using Crucible.Tensors.Random;
+
+namespace Crucible.Evaluation.Privacy;
+
+/// <summary>
+/// The outcome of a membership-inference attack: how well the attacker's score separates members (train rows) from
+/// non-members (holdout rows). AUC 0.5 means no leakage; TPR at a low FPR shows leakage of a few records.
+/// </summary>
+/// <param name="Attack">The attack's name (<c>domias-kde</c>).</param>
+/// <param name="Members">Member rows scored.</param>
+/// <param name="NonMembers">Non-member rows scored.</param>
+/// <param name="Reference">Holdout rows the reference density was fitted on (never scored).</param>
+/// <param name="SyntheticUsed">Synthetic rows the synthetic density was fitted on.</param>
+/// <param name="Auc">ROC AUC of members (positive) against non-members (scikit-learn <c>roc_auc_score</c>, ties half).</param>
+/// <param name="TprAtFpr10">The highest TPR of a ROC point with FPR ≤ 0.1.</param>
+/// <param name="TprAtFpr01">The highest TPR of a ROC point with FPR ≤ 0.01.</param>
+public sealed record MembershipReport(string Attack, int Members, int NonMembers, int Reference, int SyntheticUsed,
+    double Auc, double TprAtFpr10, double TprAtFpr01);
+
+/// <summary>
+/// A DOMIAS-style density-ratio membership attack (van Breugel et al., AISTATS 2023; synthcity's <c>DomiasMIA</c> with
+/// its Gaussian-KDE density; METRICS.md privacy table): a record is scored by log p_G(x) − log p_R(x), where p_G is a
+/// density of the synthetic data and p_R one of reference data from the same population that the generator did not
+/// see. Members are overrepresented where the generator memorised them, so a high ratio points to membership.
+/// </summary>
+/// <remarks>
+/// Split (Philox stream 2 of the seed; the utility uses streams 0 and 1): the holdout is permuted; its first ⌊n/2⌋ rows are the non-members and the rest the
+/// reference set for p_R; as many members are drawn at random from the train set (all of it when smaller). p_G is fitted
+/// on at most <c>maxSynthetic</c> synthetic rows drawn at random (all when fewer). Both densities are
+/// <see cref="GaussianKde"/> (Scott's bandwidth). synthcity divides by p_R + 1e-10; the log ratio orders records the
+/// same way without the constant, which would swamp densities in more than a few dimensions.
+/// </remarks>
+public static class MembershipInference
+{
+    /// <summary>The attack on rows of the three sets (same series, in order).</summary>
+    public static MembershipReport Domias(SeriesSet synthetic, SeriesSet train, SeriesSet holdout, ulong seed = 0, int maxSynthetic = 5000,
+        int maxDegreeOfParallelism = -1)
+    {
+        ArgumentNullException.ThrowIfNull(synthetic);
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(holdout);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxSynthetic);
+        var rng = new Philox(seed, 2);
+        var hold = Shuffled(holdout.RowCount, rng);
+        var half = holdout.RowCount / 2;
+        var nonMembers = hold[..half];
+        var reference = hold[half..];
+        var members = Shuffled(train.RowCount, rng)[..Math.Min(train.RowCount, half)];
+        var syn = Shuffled(synthetic.RowCount, rng)[..Math.Min(synthetic.RowCount, maxSynthetic)];
+        Array.Sort(syn); // the sample's order does not matter to the density; sorted rows read memory in order
+        return Domias(Rows(synthetic), Rows(train), Rows(holdout), synthetic.SeriesCount, members, nonMembers, reference, syn, maxDegreeOfParallelism);
+    }
+
+    /// <summary>Why the attack cannot run on these sets (too few rows for two densities and two scored groups), else null.</summary>
+    public static string? WhyNot(SeriesSet synthetic, SeriesSet train, SeriesSet holdout)
+    {
+        ArgumentNullException.ThrowIfNull(synthetic);
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(holdout);
+        var d = holdout.SeriesCount;
+        if (holdout.RowCount < 2 * (d + 2)) return $"the holdout has {holdout.RowCount} rows; the attack needs at least {2 * (d + 2)} (half of them fit a {d}-dimensional density)";
+        if (synthetic.RowCount < d + 2) return $"synthetic has {synthetic.RowCount} rows; the density needs at least {d + 2}";
+        return train.RowCount < 1 ? "the train set is empty" : null;
+    }
+
+    /// <summary>The attack with its random parts given: row indices of members (into train), non-members and reference
+    /// (into holdout), and the synthetic rows p_G is fitted on.</summary>
+    internal static MembershipReport Domias(double[] synthetic, double[] train, double[] holdout, int d, int[] members, int[] nonMembers,
+        int[] reference, int[] syntheticRows, int maxDegreeOfParallelism = -1)
+    {
+        var pG = GaussianKde.Fit(Take(synthetic, syntheticRows, d), d);
+        var pR = GaussianKde.Fit(Take(holdout, reference, d), d);
+        double[] Score(double[] points) =>
+            pG.LogDensity(points, maxDegreeOfParallelism).Zip(pR.LogDensity(points, maxDegreeOfParallelism), (g, r) => g - r).ToArray();
+        var memberScores = Score(Take(train, members, d));
+        var nonMemberScores = Score(Take(holdout, nonMembers, d));
+        var (auc, tpr10, tpr01) = Roc(memberScores, nonMemberScores);
+        return new MembershipReport("domias-kde", members.Length, nonMembers.Length, reference.Length, syntheticRows.Length, auc, tpr10, tpr01);
+    }
+
+    /// <summary>
+    /// ROC of positives against negatives by score (higher = positive): the AUC by average ranks (Mann–Whitney, ties
+    /// count half), and the highest TPR over the ROC points, one per distinct threshold, with FPR ≤ 0.1 and ≤ 0.01.
+    /// </summary>
+    internal static (double Auc, double TprAtFpr10, double TprAtFpr01) Roc(double[] positive, double[] negative)
+    {
+        int n1 = positive.Length, n0 = negative.Length;
+        if (n1 == 0 || n0 == 0) return (double.NaN, double.NaN, double.NaN);
+        var all = positive.Concat(negative).ToArray();
+        var ranks = Descriptive.Ranks(all);
+        double rankSum = 0;
+        for (var i = 0; i < n1; i++) rankSum += ranks[i];
+        var auc = (rankSum - (n1 * (n1 + 1.0) / 2)) / ((double)n1 * n0);
+        // walk thresholds from the highest score down; a ROC point after each group of equal scores
+        var order = Enumerable.Range(0, all.Length).OrderByDescending(i => all[i]).ToArray();
+        double best10 = 0, best01 = 0;
+        int tp = 0, fp = 0;
+        for (var k = 0; k < order.Length; k++)
+        {
+            if (order[k] < n1) tp++;
+            else fp++;
+            if (k + 1 < order.Length && all[order[k + 1]].Equals(all[order[k]])) continue;
+            double tpr = (double)tp / n1, fpr = (double)fp / n0;
+            if (fpr <= 0.1) best10 = Math.Max(best10, tpr);
+            if (fpr <= 0.01) best01 = Math.Max(best01, tpr);
+        }
+        return (auc, best10, best01);
+    }
+
+    private static int[] Shuffled(int n, Philox rng)
+    {
+        var p = new int[n];
+        for (var i = 0; i < n; i++) p[i] = i;
+        rng.Shuffle(p.AsSpan());
+        return p;
+    }
+
+    private static double[] Rows(SeriesSet set)
+    {
+        int n = set.RowCount, d = set.SeriesCount;
+        var rows = new double[n * d];
+        for (var i = 0; i < d; i++)
+        {
+            var col = set.Columns[i];
+            for (var t = 0; t < n; t++) rows[(t * d) + i] = col[t];
+        }
+        return rows;
+    }
+
+    private static double[] Take(double[] rows, int[] indices, int d)
+    {
+        var result = new double[indices.Length * d];
+        for (var k = 0; k < indices.Length; k++) Array.Copy(rows, indices[k] * d, result, k * d, d);
+        return result;
+    }
+}

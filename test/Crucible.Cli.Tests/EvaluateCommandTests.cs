@@ -1,0 +1,194 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Crucible.Cli.Tests;
+
+/// <summary>
+/// <c>crucible evaluate</c> end to end, in a child process of the built CLI, on the evaluation fixtures
+/// (test/Crucible.Evaluation.Tests/TestData): exit codes 0 / 2 / 3, the files written, the report's keys.
+/// </summary>
+public sealed class EvaluateCommandTests : IDisposable
+{
+    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("crucible-evaluate-");
+
+    public void Dispose() => _dir.Delete(recursive: true);
+
+    private static string Fixture(string name)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Crucible.slnx")))
+                return Path.Combine(dir.FullName, "test", "Crucible.Evaluation.Tests", "TestData", name);
+        }
+
+        throw new InvalidOperationException("Crucible.slnx not found above " + AppContext.BaseDirectory);
+    }
+
+    private string Temp(string name) => Path.Combine(_dir.FullName, name);
+
+    private string Write(string name, string text)
+    {
+        var path = Temp(name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    private static (int Exit, string Stdout, string Stderr) Crucible(params string[] args)
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "crucible.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var p = Process.Start(start)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result, stderr);
+    }
+
+    private static void AssertNoStackTrace(string text)
+    {
+        Assert.DoesNotContain("   at ", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Evaluate_WithTrainAndHtml_WritesBothFiles_WithTheArchitectureKeys()
+    {
+        var (json, html) = (Temp("out/report.json"), Temp("out/report.html"));
+        var (code, stdout, stderr) = Crucible("evaluate", "--real", Fixture("real.csv"), "--synthetic", Fixture("synthetic.csv"),
+            "--train", Fixture("train.csv"), "--out", json, "--html", html);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("ks_mean", stdout, StringComparison.Ordinal);
+        Assert.Equal(["report.html", "report.json"], Directory.GetFiles(Temp("out")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        var root = doc.RootElement;
+        foreach (var k in new[] { "ks_mean", "ks_max", "wasserstein_mean", "corr_distance", "lower_tail_dependence", "per_series", "privacy" })
+            Assert.True(root.TryGetProperty(k, out _), k);
+        Assert.Equal(2, root.GetProperty("lower_tail_dependence").EnumerateObject().Count());
+        var series = root.GetProperty("per_series").GetProperty("CREDIT_HY");
+        foreach (var k in new[] { "ks", "wasserstein", "mean", "std", "skewness", "excess_kurtosis", "acf", "acf_abs", "var", "es", "max_drawdown" })
+            Assert.True(series.TryGetProperty(k, out _), k);
+        foreach (var k in new[] { "dcr_train_median", "dcr_train_p05", "dcr_holdout_median", "share_closer_to_train" })
+            Assert.True(root.GetProperty("privacy").TryGetProperty(k, out _), k);
+        Assert.False(root.TryGetProperty("thresholds", out _));
+        var utility = root.GetProperty("utility");
+        foreach (var target in new[] { "return", "volatility" })
+        {
+            foreach (var k in new[] { "tstr", "trtr", "trts", "mse_ratio", "r2_ratio", "importance" })
+                Assert.True(utility.GetProperty(target).TryGetProperty(k, out _), target + "." + k);
+        }
+        Assert.Contains("utility:", stdout, StringComparison.Ordinal);
+        Assert.StartsWith("<!DOCTYPE html>", File.ReadAllText(html), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Evaluate_ScenarioFile_GroupsPaths_AndMatchesTheLibrary()
+    {
+        var json = Temp("report.json");
+        var (code, _, stderr) = Crucible("evaluate", "--real", Fixture("real.csv"), "--synthetic", Fixture("scenarios.csv"),
+            "--alpha", "0.95", "--out", json);
+        Assert.True(code == 0, stderr);
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        Assert.Equal(12, doc.RootElement.GetProperty("rows").GetProperty("synthetic_paths").GetInt32());
+        Assert.Equal(0.95, doc.RootElement.GetProperty("alpha").GetDouble());
+        Assert.False(doc.RootElement.TryGetProperty("privacy", out _));
+
+        // the CLI is a thin shell: its file is byte for byte the library's report
+        var report = global::Crucible.Evaluation.Evaluator.Evaluate(new global::Crucible.Evaluation.EvaluationInput(
+                global::Crucible.Evaluation.SeriesSetCsv.Read(Fixture("real.csv")),
+                global::Crucible.Evaluation.SeriesSetCsv.Read(Fixture("scenarios.csv"))),
+            new global::Crucible.Evaluation.EvaluationOptions { Alpha = 0.95 });
+        Assert.Equal(global::Crucible.Evaluation.Reporting.ReportJson.ToJson(report), File.ReadAllText(json));
+    }
+
+    [Fact]
+    public void Evaluate_FailedThreshold_WithFlag_Exits3_AndStillWritesTheReport()
+    {
+        var thresholds = Write("thresholds.json", """{"ks_max": {"max": 0.01}, "corr_distance": {"max": 10}}""");
+        var json = Temp("report.json");
+        var (code, stdout, stderr) = Crucible("evaluate", "--real", Fixture("real.csv"), "--synthetic", Fixture("synthetic.csv"),
+            "--thresholds", thresholds, "--fail-on-threshold", "--out", json);
+        Assert.True(code == 3, stdout + stderr);
+        Assert.Contains("FAIL ks_max", stdout, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        var t = doc.RootElement.GetProperty("thresholds");
+        Assert.False(t.GetProperty("passed").GetBoolean());
+        Assert.Equal(2, t.GetProperty("verdicts").GetArrayLength());
+        Assert.True(t.GetProperty("verdicts")[1].GetProperty("passed").GetBoolean());
+
+        // without the flag a failed threshold is reported, not an error
+        Assert.Equal(0, Crucible("evaluate", "--real", Fixture("real.csv"), "--synthetic", Fixture("synthetic.csv"),
+            "--thresholds", thresholds, "--out", json).Exit);
+    }
+
+    [Fact]
+    public void Evaluate_PassedThresholds_WithFlag_Exits0()
+    {
+        var thresholds = Write("thresholds.json", """{"ks_max": {"max": 0.5}, "privacy.share_closer_to_train": {"max": 0.6, "min": 0.0}}""");
+        var (code, stdout, stderr) = Crucible("evaluate", "--real", Fixture("real.csv"), "--synthetic", Fixture("synthetic.csv"),
+            "--train", Fixture("train.csv"), "--thresholds", thresholds, "--fail-on-threshold", "--out", Temp("report.json"));
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Contains("thresholds: 3 of 3 passed", stdout, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string, string, string> BadSynthetic => new()
+    {
+        // file content, expected location suffix, expected rule
+        { "date,EQ_US,EQ_EU,EQ_JP,RATES_10Y,CREDIT_HY\n2020-01-01,0.1,0.2,0.3,0.4,0.5\n2020-01-02,0.1,x,0.3,0.4,0.5\n", ":3:3:", "[non-numeric]" },
+        { "date,EQ_US,EQ_EU,EQ_JP,RATES_10Y,CREDIT_HY\n2020-01-01,0.1,0.2,0.3,NaN,0.5\n", ":2:5:", "[non-finite]" },
+        { "date,EQ_US,EQ_EU,EQ_JP,RATES_10Y,CREDIT_HY\n2020-01-01,0.1,0.2,0.3,0.4\n", ":2:1:", "[ragged-row]" },
+        { "date,EQ_US,EQ_EU,EQ_JP,CREDIT_HY,RATES_10Y\n2020-01-01,0.1,0.2,0.3,0.4,0.5\n", ":1:5:", "[column-mismatch]" },
+        { "scenario,step,EQ_US,EQ_EU,EQ_JP,RATES_10Y,CREDIT_HY\n0,0,0.1,0.2,0.3,0.4,0.5\nA,1,0.1,0.2,0.3,0.4,0.5\n", ":3:1:", "[non-integer]" },
+        { "date,EQ_US,EQ_EU,EQ_JP,RATES_10Y,CREDIT_HY\n", ":2:1:", "[no-rows]" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadSynthetic))]
+    public void Evaluate_BadSyntheticFile_Exits2_NamingFileLineColumnRule(string content, string location, string rule)
+    {
+        var synthetic = Write("bad.csv", content);
+        var json = Temp("report.json");
+        var (code, stdout, stderr) = Crucible("evaluate", "--real", Fixture("real.csv"), "--synthetic", synthetic, "--out", json);
+        Assert.Equal(2, code);
+        Assert.Contains(synthetic + location + " error " + rule, stderr, StringComparison.Ordinal);
+        AssertNoStackTrace(stdout + stderr);
+        Assert.False(File.Exists(json));
+    }
+
+    [Fact]
+    public void Evaluate_MissingFile_BadAlpha_BadThresholds_UnknownMetric_MissingOption_Exit2()
+    {
+        var args = new[] { "evaluate", "--real", Fixture("real.csv"), "--synthetic", Fixture("synthetic.csv"), "--out", Temp("r.json") };
+        var missing = Crucible("evaluate", "--real", Temp("nope.csv"), "--synthetic", Fixture("synthetic.csv"), "--out", Temp("r.json"));
+        Assert.Equal(2, missing.Exit);
+        Assert.Contains("nope.csv: error [file-not-found]", missing.Stderr, StringComparison.Ordinal);
+
+        var alpha = Crucible([.. args, "--alpha", "1.5"]);
+        Assert.Equal(2, alpha.Exit);
+        Assert.Contains("error [OPT-E]: --alpha", alpha.Stderr, StringComparison.Ordinal);
+
+        var malformed = Crucible([.. args, "--thresholds", Write("t1.json", "{\"ks_max\": {\"max\": }")]);
+        Assert.Equal(2, malformed.Exit);
+        Assert.Contains("t1.json:1:", malformed.Stderr, StringComparison.Ordinal);
+        Assert.Contains("[malformed-json]", malformed.Stderr, StringComparison.Ordinal);
+
+        var unknown = Crucible([.. args, "--thresholds", Write("t2.json", """{"privacy.dcr_train_median": {"min": 0.1}}""")]);
+        Assert.Equal(2, unknown.Exit);
+        Assert.Contains("error [unknown-metric]", unknown.Stderr, StringComparison.Ordinal);
+
+        var flagAlone = Crucible([.. args, "--fail-on-threshold"]);
+        Assert.Equal(2, flagAlone.Exit);
+
+        var noSynthetic = Crucible("evaluate", "--real", Fixture("real.csv"), "--out", Temp("r.json"));
+        Assert.Equal(2, noSynthetic.Exit);
+        Assert.Contains("--synthetic", noSynthetic.Stderr, StringComparison.Ordinal);
+
+        foreach (var r in new[] { missing, alpha, malformed, unknown, flagAlone, noSynthetic }) AssertNoStackTrace(r.Stdout + r.Stderr);
+        Assert.False(File.Exists(Temp("r.json")));
+    }
+}

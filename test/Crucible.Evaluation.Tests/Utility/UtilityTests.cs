@@ -1,0 +1,153 @@
+using System.Text.Json;
+using Crucible.Evaluation.Reporting;
+using Crucible.Evaluation.Utility;
+
+namespace Crucible.Evaluation.Tests.Utility;
+
+/// <summary>
+/// The utility section against TestData/reference_utility.py (scikit-learn LinearRegression, r2_score,
+/// mean_squared_error; scipy spearmanr) on the committed fixtures.
+/// </summary>
+public class UtilityTests
+{
+    private const double Rel = 1e-9;
+
+    private static EvaluationReport Report(string synthetic) => Evaluator.Evaluate(new EvaluationInput(
+        Fixtures.Load("real.csv"), Fixtures.Load(synthetic), Fixtures.Load("train.csv")));
+
+    [Theory]
+    [InlineData("synthetic.csv", "expected_utility.json")]
+    [InlineData("scenarios.csv", "expected_utility_scenarios.json")]
+    public void Utility_AgreesWithScikitLearn(string synthetic, string expected)
+    {
+        using var doc = JsonDocument.Parse(ReportJson.ToJson(Report(synthetic)));
+        var compared = Fixtures.AssertAgrees(Fixtures.Expected(expected).GetProperty("utility"), doc.RootElement.GetProperty("utility"), Rel);
+        Assert.Equal(1 + 3 + (2 * 8), compared);
+    }
+
+    [Theory]
+    [InlineData("synthetic.csv", "expected_utility.json")]
+    [InlineData("scenarios.csv", "expected_utility_scenarios.json")]
+    public void PermutationImportance_AgreesWithTheReference_GivenItsPermutations(string synthetic, string expected)
+    {
+        var check = Fixtures.Expected(expected).GetProperty("importance_check");
+        var (real, syn, train) = (Fixtures.Load("real.csv"), Fixtures.Load(synthetic), Fixtures.Load("train.csv"));
+        foreach (var target in new[] { ForecastTarget.Return, ForecastTarget.Volatility })
+        {
+            var e = check.GetProperty(target == ForecastTarget.Return ? "return" : "volatility");
+            var permutations = e.GetProperty("permutations").EnumerateArray()
+                .Select(s => s.EnumerateArray().Select(p => p.EnumerateArray().Select(x => x.GetInt32()).ToArray()).ToArray()).ToArray();
+            var dReal = LaggedDesign.Build(real, 5, target);
+            var onSyn = LinearForecaster.Fit(LaggedDesign.Build(syn, 5, target));
+            var onTrain = LinearForecaster.Fit(LaggedDesign.Build(train, 5, target));
+            var tstr = UtilityEvaluation.Importance(onSyn, dReal, permutations);
+            var trtr = UtilityEvaluation.Importance(onTrain, dReal, permutations);
+            void Close(string key, double[] actual)
+            {
+                var want = e.GetProperty(key).EnumerateArray().Select(x => x.GetDouble()).ToArray();
+                for (var i = 0; i < want.Length; i++)
+                    Assert.True(Math.Abs(actual[i] - want[i]) <= (Rel * Math.Abs(want[i])) + 1e-13, $"{target} {key}[{i}]: {want[i]:R} vs {actual[i]:R}");
+            }
+            Close("tstr", tstr);
+            Close("trtr", trtr);
+            Assert.Equal(e.GetProperty("spearman").GetDouble(), UtilityEvaluation.Spearman(tstr, trtr), 12);
+        }
+    }
+
+    [Theory]
+    [InlineData(ForecastTarget.Return)]
+    [InlineData(ForecastTarget.Volatility)]
+    public void CrossProducts_EqualTheMaterialisedDesign_ForLongShortAndTooShortPaths(ForecastTarget target)
+    {
+        // paths of 3 (no samples), 7 and 10 (shorter than 2L + 1: summed directly), 11 and 40 steps (lagged sums)
+        const int lags = 5, d = 3;
+        var lengths = new[] { 40, 3, 7, 11, 10 };
+        var rng = new System.Random(17);
+        var ids = lengths.SelectMany((len, q) => Enumerable.Repeat(q, len)).ToArray();
+        var columns = Enumerable.Range(0, d).Select(_ => ids.Select(_ => rng.NextDouble() - 0.4).ToArray()).ToArray();
+        var set = new SeriesSet(["A", "B", "C"], columns, ids);
+        var design = LaggedDesign.Build(set, lags, target);
+        Assert.Equal(lengths.Sum(n => Math.Max(0, n - lags)), design.Rows);
+
+        // the design materialised naively: features (l, i) = f(x[t − l + 1, i]), targets f(x[t + 1, j]), t = L − 1 .. n − 2
+        var rows = new List<double[]>();
+        foreach (var path in set.PathRows())
+        {
+            double F(int t, int i) => target == ForecastTarget.Volatility ? Math.Abs(columns[i][path[t]]) : columns[i][path[t]];
+            for (var t = lags - 1; t < path.Length - 1; t++)
+            {
+                var row = new double[(lags * d) + d];
+                for (var l = 1; l <= lags; l++)
+                {
+                    for (var i = 0; i < d; i++) row[((l - 1) * d) + i] = F(t - l + 1, i);
+                }
+                for (var j = 0; j < d; j++) row[(lags * d) + j] = F(t + 1, j);
+                rows.Add(row);
+            }
+        }
+        var centre = design.Centre;
+        var m = (lags * d) + d;
+        var cross = design.CrossProducts();
+        for (var a = 0; a < m; a++)
+        {
+            for (var b = 0; b < m; b++)
+            {
+                double naive = 0;
+                foreach (var r in rows) naive += (r[a] - centre[a % d]) * (r[b] - centre[b % d]);
+                Assert.True(Math.Abs(cross[a, b] - naive) <= 1e-12 * (1 + Math.Abs(naive)), $"({a}, {b}): {naive} vs {cross[a, b]}");
+            }
+        }
+        for (var c = 0; c < m; c++)
+        {
+            var gathered = design.Gather(c < lags * d ? c : -1 - (c - (lags * d))); // back in original units
+            for (var r = 0; r < rows.Count; r++) Assert.True(Math.Abs(gathered[r] - rows[r][c]) <= 1e-15, $"column {c} row {r}");
+        }
+    }
+
+    [Theory]
+    [InlineData("synthetic.csv", ForecastTarget.Return)]
+    [InlineData("scenarios.csv", ForecastTarget.Volatility)]
+    public void ScoreFromCrossProducts_EqualsScoreOfExplicitPredictions(string synthetic, ForecastTarget target)
+    {
+        var model = LinearForecaster.Fit(LaggedDesign.Build(Fixtures.Load("train.csv"), 5, target));
+        foreach (var set in new[] { Fixtures.Load("real.csv"), Fixtures.Load(synthetic) })
+        {
+            var design = LaggedDesign.Build(set, 5, target);
+            var fast = UtilityEvaluation.Score(model, design);
+            var slow = UtilityEvaluation.Score(design, model.Predict(design));
+            Assert.Equal(slow.Mse, fast.Mse, 1e-11 * slow.Mse);
+            Assert.Equal(slow.R2, fast.R2, 1e-11);
+        }
+    }
+
+    [Fact]
+    public void Utility_IsInTheScalarMetrics_AndUsesTheSamePermutationsForBothModels()
+    {
+        var report = Report("synthetic.csv");
+        var keys = report.ScalarMetrics().Select(k => k.Key).ToHashSet(StringComparer.Ordinal);
+        foreach (var k in new[] { "utility.volatility.tstr.r2", "utility.return.trts.mse", "utility.volatility.mse_ratio", "utility.return.importance.spearman" })
+            Assert.Contains(k, keys);
+        // the same forecaster on both sides gives identical importances, hence ρ = 1
+        var real = Fixtures.Load("real.csv");
+        var same = UtilityEvaluation.Evaluate(real, real, real, lags: 2, repeats: 2, seed: 9);
+        Assert.Equal(same.Volatility.ImportanceTstr, same.Volatility.ImportanceTrtr);
+        Assert.Equal(1.0, same.Volatility.ImportanceSpearman, 12);
+        Assert.Equal(1.0, same.Volatility.MseRatio, 12);
+    }
+
+    [Fact]
+    public void Utility_IsSkipped_WithAReason_WhenASetIsTooShort_AndAbsentWithoutTrain()
+    {
+        var real = Fixtures.Load("real.csv");
+        var shortTrain = new SeriesSet(real.Names, real.Columns.Select(c => c[..40]).ToArray());
+        var report = Evaluator.Evaluate(new EvaluationInput(real, Fixtures.Load("synthetic.csv"), shortTrain));
+        Assert.Null(report.Utility);
+        Assert.Contains("train has 35 next-step samples", report.UtilitySkipped, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(ReportJson.ToJson(report));
+        Assert.StartsWith("train has", doc.RootElement.GetProperty("utility").GetProperty("skipped").GetString(), StringComparison.Ordinal);
+
+        var noTrain = Evaluator.Evaluate(new EvaluationInput(real, Fixtures.Load("synthetic.csv")));
+        Assert.Null(noTrain.Utility);
+        Assert.Null(noTrain.UtilitySkipped);
+    }
+}
