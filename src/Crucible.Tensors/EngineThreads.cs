@@ -41,6 +41,24 @@ public static class EngineThreads
         return new LimitScope(previous);
     }
 
+    /// <summary>
+    /// Runs <paramref name="body"/>(start, end) over [0, <paramref name="count"/>) split into contiguous ranges, one
+    /// per thread, when there is at least <paramref name="minPerThread"/> work per thread; else on the calling thread
+    /// as one range. For elementwise passes, whose results do not depend on the split.
+    /// </summary>
+    internal static void For(int count, int minPerThread, Action<int, int> body)
+    {
+        int parts = Math.Min(MaxDegreeOfParallelism, count / Math.Max(1, minPerThread));
+        if (parts <= 1)
+        {
+            body(0, count);
+            return;
+        }
+
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+            body((int)((long)count * part / parts), (int)((long)count * (part + 1) / parts)));
+    }
+
     /// <summary>The scope returned by <see cref="Limit"/>; disposing it restores the previous thread budget.</summary>
     public readonly struct LimitScope : IDisposable, IEquatable<LimitScope>
     {

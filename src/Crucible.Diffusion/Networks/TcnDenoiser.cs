@@ -24,7 +24,8 @@ public sealed class TcnDenoiser : Module
 {
     private const int KernelSize = 3;
 
-    private readonly Sequential _time;
+    private readonly Linear _time0;
+    private readonly Linear _time2;
     private readonly Conv1d _input;
     private readonly Conv1d[] _convs;
     private readonly Conv1d _output;
@@ -40,7 +41,9 @@ public sealed class TcnDenoiser : Module
         if (config.Layers > 30) throw new ArgumentOutOfRangeException(nameof(config), "at most 30 layers (dilation 2^29)");
         Config = config;
         int h = config.Hidden;
-        _time = RegisterModule("t", new Sequential(new Linear(config.TimeEmbedding, h, rng), new SiLU(), new Linear(h, h, rng)));
+        _time0 = new Linear(config.TimeEmbedding, h, rng);
+        _time2 = new Linear(h, h, rng);
+        RegisterModule("t", new Sequential(_time0, new SiLU(), _time2));
         _input = RegisterModule("inp", new Conv1d(config.Series, h, 1, rng, dilation: 1, padding: 0));
         _convs = new Conv1d[config.Layers];
         var convs = RegisterModule("convs", new ModuleList());
@@ -57,16 +60,54 @@ public sealed class TcnDenoiser : Module
     public TcnDenoiserConfig Config { get; }
 
     /// <summary>The network output for x (B, D, W) at diffusion times <paramref name="timeFraction"/> = t/T (B).</summary>
+    /// <remarks>
+    /// Internally time-major: x is transposed once to (B, W, D), every convolution is one fused op over the whole
+    /// batch (<see cref="Tensor.Conv1dChannelsLast"/>: im2col, one GEMM, bias, SiLU and the residual in its
+    /// epilogue), and the output is transposed back.
+    /// </remarks>
     // x: (B, D, W), t: (B) -> (B, D, W)
     public Tensor Forward(Tensor x, ReadOnlySpan<float> timeFraction)
     {
+        CheckInput(x);
+        if (timeFraction.Length != x.Shape[0]) throw new ArgumentException($"expected {x.Shape[0]} times, got {timeFraction.Length}", nameof(timeFraction));
+        return Body(x, TimeMlp(timeFraction).Reshape(x.Shape[0], 1, Config.Hidden));
+    }
+
+    /// <summary>
+    /// The network output for x (B, D, W) when every window is at the same diffusion time t/T (as in a sampler step):
+    /// the timestep MLP runs once, with values bit-identical to <see cref="Forward(Tensor, ReadOnlySpan{float})"/>.
+    /// </summary>
+    // x: (B, D, W) -> (B, D, W)
+    public Tensor Forward(Tensor x, float timeFraction)
+    {
+        CheckInput(x);
+        return Body(x, TimeMlp([timeFraction]).Reshape(1, 1, Config.Hidden));
+    }
+
+    private void CheckInput(Tensor x)
+    {
         ArgumentNullException.ThrowIfNull(x);
         if (x.Rank != 3 || x.Shape[1] != Config.Series) throw new ArgumentException($"expected x of shape (B, {Config.Series}, W), got {Tensor.FormatShape(x.Shape)}", nameof(x));
-        if (timeFraction.Length != x.Shape[0]) throw new ArgumentException($"expected {x.Shape[0]} times, got {timeFraction.Length}", nameof(timeFraction));
-        int b = x.Shape[0];
-        var emb = SinusoidalTimestepEmbedding.Embed(timeFraction, Config.TimeEmbedding, scale: 1000f);      // (B, 128)
-        var h = _input.Forward(x) + _time.Forward(emb).Reshape(b, Config.Hidden, 1);                       // (B, H, W)
-        foreach (var conv in _convs) h = h + conv.Forward(h).Silu();
-        return _output.Forward(h);                                                                         // (B, D, W)
+    }
+
+    // t: (B) -> (B, H)
+    private Tensor TimeMlp(ReadOnlySpan<float> timeFraction)
+    {
+        var emb = SinusoidalTimestepEmbedding.Embed(timeFraction, Config.TimeEmbedding, scale: 1000f);    // (B, 128)
+        var a = Tensor.Linear(emb, _time0.Weight, _time0.Bias, Activation.Silu);
+        return Tensor.Linear(a, _time2.Weight, _time2.Bias, Activation.None);
+    }
+
+    // x: (B, D, W), time: (B or 1, 1, H) -> (B, D, W)
+    private Tensor Body(Tensor x, Tensor time)
+    {
+        var h = Tensor.Conv1dChannelsLast(x.Transpose(1, 2), _input.Weight, _input.Bias, 1, 0, 0) + time;  // (B, W, H)
+        foreach (var conv in _convs)
+        {
+            int d = conv.Dilation;
+            h = Tensor.Conv1dChannelsLast(h, conv.Weight, conv.Bias, d, d, d, Activation.Silu, residual: h);
+        }
+
+        return Tensor.Conv1dChannelsLast(h, _output.Weight, _output.Bias, 1, 0, 0).Transpose(1, 2);        // (B, D, W)
     }
 }

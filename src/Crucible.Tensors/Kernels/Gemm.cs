@@ -18,7 +18,19 @@ public static partial class Kernels
     public static void Gemm(
         bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb,
-        float beta, Span<float> c, int ldc)
+        float beta, Span<float> c, int ldc) =>
+        GemmWithEpilogue(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue: null);
+
+    /// <summary>
+    /// <see cref="Gemm(bool, bool, int, int, int, float, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, float, Span{float}, int)"/>
+    /// followed by <paramref name="epilogue"/> on disjoint blocks of C that cover it, each called once its values
+    /// are final, on the thread that computed it (so a bias-activation pass runs in parallel, while the block is
+    /// still in cache).
+    /// </summary>
+    internal static void GemmWithEpilogue(
+        bool transA, bool transB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb,
+        float beta, Span<float> c, int ldc, GemmEpilogue? epilogue)
     {
         if (m < 0 || n < 0 || k < 0) throw new ArgumentOutOfRangeException(nameof(m), "negative GEMM dimension");
         if (m == 0 || n == 0) return;
@@ -34,7 +46,7 @@ public static partial class Kernels
             {
                 if (PackedGemm.ShouldUse(m, n, k))
                 {
-                    PackedGemm.Run(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, EngineThreads.MaxDegreeOfParallelism);
+                    PackedGemm.Run(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, EngineThreads.MaxDegreeOfParallelism, epilogue);
                     return;
                 }
 
@@ -51,11 +63,13 @@ public static partial class Kernels
                     {
                         int r0 = (int)((long)m * ch / chunks), r1 = (int)((long)m * (ch + 1) / chunks);
                         job.Rows(r0, r1);
+                        epilogue?.Invoke(r0, r1, 0, n);
                     });
                 }
                 else
                 {
                     job.Rows(0, m);
+                    epilogue?.Invoke(0, m, 0, n);
                 }
             }
         }
@@ -116,3 +130,6 @@ public static partial class Kernels
         }
     }
 }
+
+/// <summary>A pass over the block C[rowStart..rowEnd, colStart..colEnd] of a finished GEMM (bias, activation, …).</summary>
+internal delegate void GemmEpilogue(int rowStart, int rowEnd, int colStart, int colEnd);

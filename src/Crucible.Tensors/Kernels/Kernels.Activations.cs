@@ -31,11 +31,8 @@ public static partial class Kernels
     public static void SiluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> gradOutput, Span<float> gradInput)
     {
         CheckLengths(x.Length, gradInput.Length);
-        for (int i = 0; i < x.Length; i++)
-        {
-            float s = 1f / (1f + MathF.Exp(-x[i]));
-            gradInput[i] += gradOutput[i] * s * (1f + (x[i] * (1f - s)));
-        }
+        CheckLengths(x.Length, gradOutput.Length);
+        SiluDerivative(x, gradOutput, gradInput, accumulate: true);
     }
 
     /// <summary><c>destination[i] = max(x[i], 0)</c>.</summary>

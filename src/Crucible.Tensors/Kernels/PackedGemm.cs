@@ -44,16 +44,14 @@ internal static unsafe class PackedGemm
     /// <summary>C = α · op(A) · op(B) + β · C (shapes already validated by the caller).</summary>
     public static void Run(
         bool transA, bool transB, int m, int n, int k, float alpha,
-        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int threads) =>
-        Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads, packA: null, packB: null);
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int threads, GemmEpilogue? epilogue = null) =>
+        Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads, packA: null, packB: null, epilogue);
 
-    /// <summary>
-    /// <see cref="Run(bool, bool, int, int, int, float, float*, int, float*, int, float, float*, int, int)"/> with the
-    /// packing choice forced (null: by shape), so tests reach every path on small shapes.
-    /// </summary>
+    /// <summary>The same with the packing choice forced (null: by shape), so tests reach every path on small shapes.</summary>
     internal static void Run(
         bool transA, bool transB, int m, int n, int k, float alpha,
-        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int threads, bool? packA, bool? packB)
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int threads, bool? packA, bool? packB,
+        GemmEpilogue? epilogue = null)
     {
         // β first, so the kernels only ever accumulate
         if (beta != 1f)
@@ -66,12 +64,17 @@ internal static unsafe class PackedGemm
             }
         }
 
-        if (k == 0 || alpha == 0f) return;
+        if (k == 0 || alpha == 0f)
+        {
+            epilogue?.Invoke(0, m, 0, n);
+            return;
+        }
+
         long work = (long)m * n * k;
         bool v512 = Vector512.IsHardwareAccelerated;
         bool large = work >= PackThreshold;
-        var job = new Job(transA, transB, k, alpha, a, lda, b, ldb, c, ldc,
-            packA: !v512 || (packA ?? large), packB: !v512 || transB || (packB ?? large));
+        bool doPackA = !v512 || (packA ?? large), doPackB = !v512 || transB || (packB ?? large);
+        var job = new Job(transA, transB, k, alpha, a, lda, b, ldb, c, ldc, doPackA, doPackB);
         int nr = NR;
         int rowStrips = (m + MR - 1) / MR, colStrips = (n + nr - 1) / nr;
         int parts = 1;
@@ -79,17 +82,26 @@ internal static unsafe class PackedGemm
         if (parts == 1)
         {
             job.Block(0, m, 0, n);
+            epilogue?.Invoke(0, m, 0, n);
             return;
         }
 
-        // whole strips per part, along the dimension with more of them
-        bool byRows = rowStrips >= colStrips;
+        // whole strips per part. Split by columns when only op(B) is packed and it is not small next to op(A): each
+        // thread then packs its own columns instead of all of them. Else along the dimension with more strips.
+        bool byRows = doPackB && !doPackA ? (long)n * 4 < m : rowStrips >= colStrips;
+        if (byRows && rowStrips < parts) byRows = false;
+        else if (!byRows && colStrips < parts) byRows = true;
         int strips = byRows ? rowStrips : colStrips;
+        parts = Math.Min(parts, strips);
         Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
         {
             int s0 = (int)((long)strips * part / parts), s1 = (int)((long)strips * (part + 1) / parts);
-            if (byRows) job.Block(s0 * MR, Math.Min(m, s1 * MR), 0, n);
-            else job.Block(0, m, s0 * nr, Math.Min(n, s1 * nr));
+            int r0 = 0, r1 = m, c0 = 0, c1 = n;
+            if (byRows) (r0, r1) = (s0 * MR, Math.Min(m, s1 * MR));
+            else (c0, c1) = (s0 * nr, Math.Min(n, s1 * nr));
+            if (r1 <= r0 || c1 <= c0) return;
+            job.Block(r0, r1, c0, c1);
+            epilogue?.Invoke(r0, r1, c0, c1);
         });
     }
 

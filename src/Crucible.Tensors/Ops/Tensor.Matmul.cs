@@ -21,7 +21,7 @@ public sealed partial class Tensor
         var batch = Broadcast.Shape(xb, yb);
         int nb = Numel(batch);
         var shape = (int[])[.. batch, m, n];
-        var output = new float[nb * m * n];
+        var output = TensorArena.Output(nb * m * n);
         var plan = new Broadcast(batch, xb, yb);
         var offsets = BatchOffsets(plan, nb);
         for (int bi = 0; bi < nb; bi++)
@@ -71,7 +71,7 @@ public sealed partial class Tensor
         if (bias is not null && (bias.Rank != 1 || bias.Shape[0] != outF)) throw new ArgumentException($"Linear: bias must be ({outF})");
         int rows = x.Length / Math.Max(1, inF);
         var shape = (int[])[.. x.Shape[..^1], outF];
-        var output = new float[rows * outF];
+        var output = TensorArena.Output(rows * outF);
         if (bias is not null)
         {
             for (int r = 0; r < rows; r++) bias.Data.CopyTo(output, r * outF);
@@ -89,8 +89,7 @@ public sealed partial class Tensor
             if (weight.RequiresGrad) Gemm(true, false, outF, inF, rows, 1f, g, outF, x.Data, inF, 1f, weight.GradOrCreate(), inF);
             if (bias is not null && bias.RequiresGrad)
             {
-                var gb = bias.GradOrCreate();
-                for (int r = 0; r < rows; r++) TensorPrimitives.Add(gb, g.AsSpan(r * outF, outF), gb);
+                AddColumnSums(g, rows, outF, bias.GradOrCreate());
             }
         });
     }

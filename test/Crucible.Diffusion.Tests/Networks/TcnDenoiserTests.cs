@@ -93,6 +93,24 @@ public class TcnDenoiserTests
         Assert.All(net.Parameters(), p => Assert.True(p.Grad is not null && p.Grad.Any(g => g != 0f)));
     }
 
+    [Fact]
+    public void SharedTime_AndAdapter_AreBitIdenticalToPerSampleTimes()
+    {
+        var net = PeerNetworkWithFormulaWeights();
+        var x = Tensor.FromArray(Enumerable.Range(0, 33 * 480).Select(i => MathF.Cos(i * 0.11f)).ToArray(), [33, 20, 24]);
+        var perSample = net.Forward(x, Enumerable.Repeat(0.25f, 33).ToArray());
+        Assert.Equal(Bits(perSample.Data), Bits(net.Forward(x, 0.25f).Data));
+        var adapter = new TcnDenoiserAdapter(net, trainSteps: 1000);
+        var output = new float[x.Length];
+        for (int call = 0; call < 2; call++)
+        {
+            adapter.Predict(x.Data, 33, Enumerable.Repeat(250, 33).ToArray(), output);   // the second call reuses buffers
+            Assert.Equal(Bits(perSample.Data), Bits(output));
+        }
+    }
+
+    private static int[] Bits(float[] x) => x.Select(BitConverter.SingleToInt32Bits).ToArray();
+
     /// <summary>|actual − expected| ≤ atol + rtol·|expected| everywhere; the message names the worst element.</summary>
     internal static void GradClose(string label, float[] expected, float[] actual, double atol, double rtol)
     {
