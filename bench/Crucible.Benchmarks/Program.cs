@@ -6,6 +6,9 @@ IBenchmarkCommand[] commands =
 [
     new DataCheckBenchmark(),
     new GemmBenchmark(),
+    new TrainBenchmark(PeerKind.Mlp),
+    new TrainBenchmark(PeerKind.Tcn),
+    new SampleBenchmark(),
 ];
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
