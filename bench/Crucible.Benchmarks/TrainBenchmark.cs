@@ -9,7 +9,7 @@ namespace Crucible.Benchmarks;
 /// timing (<see cref="DdpmPeer"/>): 20 warm-up steps, then 300 timed. Prints the peer's keys
 /// (<c>params</c>, <c>train_steps_per_s</c>). <c>--steps N</c> changes the timed steps, <c>--threads T</c> the
 /// engine's thread budget (default: all cores), <c>--profile</c> adds the time per phase, the bytes allocated
-/// per step and the garbage collections.
+/// per step, the process CPU time per step and the garbage collections.
 /// </summary>
 public sealed class TrainBenchmark(PeerKind kind) : IBenchmarkCommand
 {
@@ -33,11 +33,13 @@ public sealed class TrainBenchmark(PeerKind kind) : IBenchmarkCommand
 
         int gc0 = GC.CollectionCount(0), gc1 = GC.CollectionCount(1), gc2 = GC.CollectionCount(2);
         long allocated = GC.GetTotalAllocatedBytes(precise: false);
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
         float loss = 0f;
         var sw = Stopwatch.StartNew();
         for (int i = 0; i < steps; i++) loss = peer.Step(profile);
         double seconds = sw.Elapsed.TotalSeconds;
         long bytesPerStep = (GC.GetTotalAllocatedBytes(precise: false) - allocated) / steps;
+        double cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds / steps;
 
         var line = string.Create(CultureInfo.InvariantCulture,
             $"{{\"engine\": \"crucible\", \"kind\": \"{(kind == PeerKind.Mlp ? "mlp" : "tcn")}\", \"threads\": {threads}, " +
@@ -46,7 +48,7 @@ public sealed class TrainBenchmark(PeerKind kind) : IBenchmarkCommand
         if (profile)
         {
             line += string.Create(CultureInfo.InvariantCulture,
-                $", \"profile\": {peer.Profile.ToJson()}, \"allocated_bytes_per_step\": {bytesPerStep}, " +
+                $", \"profile\": {peer.Profile.ToJson()}, \"cpu_ms_per_step\": {cpuMs:F3}, \"allocated_bytes_per_step\": {bytesPerStep}, " +
                 $"\"gc\": [{GC.CollectionCount(0) - gc0}, {GC.CollectionCount(1) - gc1}, {GC.CollectionCount(2) - gc2}]");
         }
 

@@ -101,7 +101,7 @@ public sealed class TcnDenoiser : Module
     // x: (B, D, W), time: (B or 1, 1, H) -> (B, D, W)
     private Tensor Body(Tensor x, Tensor time)
     {
-        var h = Tensor.Conv1dChannelsLast(x.Transpose(1, 2), _input.Weight, _input.Bias, 1, 0, 0) + time;  // (B, W, H)
+        var h = Tensor.Conv1dChannelsLast(x.Transpose(1, 2), _input.Weight, _input.Bias, 1, 0, 0, Activation.None, time); // (B, W, H)
         foreach (var conv in _convs)
         {
             int d = conv.Dilation;

@@ -22,9 +22,7 @@ public static partial class Kernels
     public static void SiluForward(ReadOnlySpan<float> x, Span<float> destination)
     {
         CheckLengths(x.Length, destination.Length);
-        if (x.IsEmpty) return;                      // TensorPrimitives.Sigmoid rejects empty spans
-        TensorPrimitives.Sigmoid(x, destination);
-        TensorPrimitives.Multiply(x, destination[..x.Length], destination);
+        BiasActivation(Activation.Silu, x, default, default, default, destination[..x.Length]);
     }
 
     /// <summary>d SiLU / dx = σ(x)·(1 + x·(1 − σ(x))).</summary>

@@ -19,35 +19,101 @@ public static partial class Kernels
     {
         CheckLengths(x.Length, destination.Length);
         if (!residual.IsEmpty && residual.Length != x.Length) throw new ArgumentException("residual must have x's length", nameof(residual));
+        BiasActivation(activation, x, default, residual, default, destination[..x.Length]);
+    }
+
+    /// <summary>
+    /// The epilogue of the fused ops, one pass: v = x + bias (no bias when empty), stored into
+    /// <paramref name="preActivation"/> when it is not empty, then <c>destination = residual + act(v)</c>. Any of the
+    /// spans may be the same memory as x.
+    /// </summary>
+    internal static void BiasActivation(
+        Activation activation, ReadOnlySpan<float> x, ReadOnlySpan<float> bias, ReadOnlySpan<float> residual,
+        Span<float> preActivation, Span<float> destination)
+    {
         int n = x.Length;
-        var y = destination[..n];
+        if (activation == Activation.Silu && Vector512.IsHardwareAccelerated)
+        {
+            SiluVector512(x, bias, residual, preActivation, destination);
+            return;
+        }
+
+        // the general path: TensorPrimitives passes (and the activations' own kernels)
+        ReadOnlySpan<float> v = x;
+        if (!bias.IsEmpty)
+        {
+            var target = preActivation.IsEmpty ? destination : preActivation;
+            TensorPrimitives.Add(x, bias, target);
+            v = target;
+        }
+        else if (!preActivation.IsEmpty && !Unsafe.AreSame(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(preActivation)))
+        {
+            x.CopyTo(preActivation);
+        }
+
         switch (activation)
         {
             case Activation.None:
-                if (!Unsafe.AreSame(ref MemoryMarshal.GetReference(x), ref MemoryMarshal.GetReference(y))) x.CopyTo(y);
+                if (!Unsafe.AreSame(ref MemoryMarshal.GetReference(v), ref MemoryMarshal.GetReference(destination))) v.CopyTo(destination);
                 break;
             case Activation.Silu:
                 Span<float> s = stackalloc float[Chunk];
                 for (int i = 0; i < n; i += Chunk)
                 {
                     int len = Math.Min(Chunk, n - i);
-                    var xs = x.Slice(i, len);
-                    TensorPrimitives.Sigmoid(xs, s[..len]);
-                    TensorPrimitives.Multiply(xs, s[..len], y.Slice(i, len));
+                    var vs = v.Slice(i, len);
+                    TensorPrimitives.Sigmoid(vs, s[..len]);
+                    TensorPrimitives.Multiply(vs, s[..len], destination.Slice(i, len));
                 }
 
                 break;
             case Activation.Relu:
-                ReluForward(x, y);
+                ReluForward(v, destination);
                 break;
             case Activation.Gelu:
-                GeluForward(x, y);
+                GeluForward(v, destination);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(activation));
         }
 
-        if (!residual.IsEmpty) TensorPrimitives.Add(residual, y, y);
+        if (!residual.IsEmpty) TensorPrimitives.Add(residual, destination, destination);
+    }
+
+    // v = x + b; y = r + v·σ(v) with σ(v) = 1 / (1 + e^−v) from Vector512.Exp, TensorPrimitives.Sigmoid's own formula
+    // (so the values equal the TensorPrimitives passes bit for bit); a last partial vector goes through scratch
+    private static void SiluVector512(ReadOnlySpan<float> x, ReadOnlySpan<float> bias, ReadOnlySpan<float> residual, Span<float> preActivation, Span<float> destination)
+    {
+        int n = x.Length, i = 0;
+        bool hasBias = !bias.IsEmpty, hasResidual = !residual.IsEmpty, keep = !preActivation.IsEmpty;
+        var one = Vector512<float>.One;
+        for (; i <= n - 16; i += 16)
+        {
+            var v = Vector512.Create(x.Slice(i, 16));
+            if (hasBias) v += Vector512.Create(bias.Slice(i, 16));
+            if (keep) v.CopyTo(preActivation.Slice(i, 16));
+            var y = v * (one / (one + Vector512.Exp(-v)));
+            if (hasResidual) y = Vector512.Create(residual.Slice(i, 16)) + y;
+            y.CopyTo(destination.Slice(i, 16));
+        }
+
+        if (i < n)
+        {
+            int len = n - i;
+            Span<float> t = stackalloc float[48];
+            t.Clear();
+            x.Slice(i, len).CopyTo(t);
+            if (hasBias) bias.Slice(i, len).CopyTo(t[16..]);
+            if (hasResidual) residual.Slice(i, len).CopyTo(t[32..]);
+            var v = Vector512.Create(t);
+            if (hasBias) v += Vector512.Create(t[16..]);
+            var y = v * (one / (one + Vector512.Exp(-v)));
+            if (hasResidual) y = Vector512.Create(t[32..]) + y;
+            if (keep) v.CopyTo(t);
+            y.CopyTo(t[16..]);
+            if (keep) t[..len].CopyTo(preActivation.Slice(i, len));
+            t.Slice(16, len).CopyTo(destination.Slice(i, len));
+        }
     }
 
     /// <summary>

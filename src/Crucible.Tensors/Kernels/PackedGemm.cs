@@ -53,8 +53,9 @@ internal static unsafe class PackedGemm
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int threads, bool? packA, bool? packB,
         GemmEpilogue? epilogue = null)
     {
-        // β first, so the kernels only ever accumulate
-        if (beta != 1f)
+        // β = 0: the first K panel stores (so C's old values, NaN included, are never read); other β: scaled first
+        bool overwrite = beta == 0f && k > 0 && alpha != 0f;
+        if (!overwrite && beta != 1f)
         {
             for (int i = 0; i < m; i++)
             {
@@ -74,7 +75,7 @@ internal static unsafe class PackedGemm
         bool v512 = Vector512.IsHardwareAccelerated;
         bool large = work >= PackThreshold;
         bool doPackA = !v512 || (packA ?? large), doPackB = !v512 || transB || (packB ?? large);
-        var job = new Job(transA, transB, k, alpha, a, lda, b, ldb, c, ldc, doPackA, doPackB);
+        var job = new Job(transA, transB, k, alpha, a, lda, b, ldb, c, ldc, doPackA, doPackB, overwrite, epilogue);
         int nr = NR;
         int rowStrips = (m + MR - 1) / MR, colStrips = (n + nr - 1) / nr;
         int parts = 1;
@@ -82,7 +83,6 @@ internal static unsafe class PackedGemm
         if (parts == 1)
         {
             job.Block(0, m, 0, n);
-            epilogue?.Invoke(0, m, 0, n);
             return;
         }
 
@@ -101,15 +101,17 @@ internal static unsafe class PackedGemm
             else (c0, c1) = (s0 * nr, Math.Min(n, s1 * nr));
             if (r1 <= r0 || c1 <= c0) return;
             job.Block(r0, r1, c0, c1);
-            epilogue?.Invoke(r0, r1, c0, c1);
         });
     }
 
     private readonly struct Job(
         bool transA, bool transB, int k, float alpha,
-        float* a, int lda, float* b, int ldb, float* c, int ldc, bool packA, bool packB)
+        float* a, int lda, float* b, int ldb, float* c, int ldc, bool packA, bool packB, bool overwrite, GemmEpilogue? epilogue)
     {
-        /// <summary>C[r0..r1, c0..c1] += α · op(A)[r0..r1, :] · op(B)[:, c0..c1].</summary>
+        /// <summary>
+        /// C[r0..r1, c0..c1] (+)= α · op(A)[r0..r1, :] · op(B)[:, c0..c1], then the epilogue on each MC×NC block as
+        /// soon as its last K panel is done (while the block is in cache).
+        /// </summary>
         public void Block(int r0, int r1, int c0, int c1)
         {
             int nr = NR;
@@ -140,7 +142,8 @@ internal static unsafe class PackedGemm
                                 int mc = Math.Min(MC, r1 - ic);
                                 if (packA) PackA(transA, a, lda, ic, pc, mc, kc, alpha, pa);
                                 else if (mc % MR != 0) PackA(transA, a, lda, ic + mc - (mc % MR), pc, mc % MR, kc, 1f, pa);
-                                Panel(ic, mc, jc, nc, pc, kc, pa, pb, tile);
+                                Panel(ic, mc, jc, nc, pc, kc, pa, pb, tile, overwrite && pc == 0);
+                                if (pc + kc == k) epilogue?.Invoke(ic, ic + mc, jc, jc + nc);
                             }
                         }
                     }
@@ -154,7 +157,7 @@ internal static unsafe class PackedGemm
         }
 
         // one KC panel of an MC×NC block: every MR×NR tile, column strips outer so a B strip stays in L1
-        private void Panel(int ic, int mc, int jc, int nc, int pc, int kc, float* pa, float* pb, float* tile)
+        private void Panel(int ic, int mc, int jc, int nc, int pc, int kc, float* pa, float* pb, float* tile, bool store)
         {
             int nr = NR;
             float tileAlpha = packA ? 1f : alpha;    // packed A carries α already
@@ -174,19 +177,21 @@ internal static unsafe class PackedGemm
                     bool full = mh == MR && nw == nr;
                     float* dst = full ? cTile : tile;
                     int ldd = full ? ldc : nr;
-                    if (!full) new Span<float>(tile, MR * nr).Clear();
 
-                    if (packA) Strided(kc, pa + ((long)ir * kc), MR, bStrip, bStep, dst, ldd, tileAlpha);
-                    else if (mh < MR) Strided(kc, pa, MR, bStrip, bStep, dst, ldd, tileAlpha);
-                    else if (transA) Strided(kc, a + ((long)pc * lda) + ic + ir, lda, bStrip, bStep, dst, ldd, tileAlpha);
-                    else Rows(kc, a + ((long)(ic + ir) * lda) + pc, lda, bStrip, bStep, dst, ldd, tileAlpha);
+                    if (packA) Strided(kc, pa + ((long)ir * kc), MR, bStrip, bStep, dst, ldd, tileAlpha, store || !full);
+                    else if (mh < MR) Strided(kc, pa, MR, bStrip, bStep, dst, ldd, tileAlpha, store || !full);
+                    else if (transA) Strided(kc, a + ((long)pc * lda) + ic + ir, lda, bStrip, bStep, dst, ldd, tileAlpha, store || !full);
+                    else Rows(kc, a + ((long)(ic + ir) * lda) + pc, lda, bStrip, bStep, dst, ldd, tileAlpha, store || !full);
 
                     if (!full)
                     {
-                        // edge tile: computed into the zeroed scratch tile, the valid part added to C
+                        // edge tile: α·acc stored into the scratch tile, its valid part stored into or added to C
                         for (int i = 0; i < mh; i++)
                         {
-                            for (int j = 0; j < nw; j++) cTile[((long)i * ldc) + j] += tile[(i * nr) + j];
+                            float* crow = cTile + ((long)i * ldc);
+                            float* trow = tile + (i * nr);
+                            if (store) new ReadOnlySpan<float>(trow, nw).CopyTo(new Span<float>(crow, nw));
+                            else for (int j = 0; j < nw; j++) crow[j] += trow[j];
                         }
                     }
                 }
@@ -272,20 +277,20 @@ internal static unsafe class PackedGemm
 
     // op(A)[r, p] = a[p·aStep + r] (a packed strip, aStep = MR, or Aᵀ read in place, aStep = lda); op(B)[p, :] = b + p·bStep
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Strided(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, float alpha)
+    private static void Strided(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, float alpha, bool store)
     {
-        if (Vector512.IsHardwareAccelerated) Kernel8x32Strided(kc, a, aStep, b, bStep, c, ldc, alpha);
-        else Kernel8x16(kc, a, b, c, ldc);   // packed strips only (aStep = MR, bStep = 16, α = 1)
+        if (Vector512.IsHardwareAccelerated) Kernel8x32Strided(kc, a, aStep, b, bStep, c, ldc, alpha, store);
+        else Kernel8x16(kc, a, b, c, ldc, store);   // packed strips only (aStep = MR, bStep = 16, α = 1)
     }
 
     // op(A)[r, p] = a[r·lda + p] (A's rows read in place); Vector512 only
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Rows(int kc, float* a, int lda, float* b, int bStep, float* c, int ldc, float alpha) =>
-        Kernel8x32Rows(kc, a, lda, b, bStep, c, ldc, alpha);
+    private static void Rows(int kc, float* a, int lda, float* b, int bStep, float* c, int ldc, float alpha, bool store) =>
+        Kernel8x32Rows(kc, a, lda, b, bStep, c, ldc, alpha, store);
 
     // C[8×32] += α · Σ_p a[p·aStep + 0..7] ⊗ b[p·bStep + 0..31]: 16 Vector512 accumulators, 2 loads and 8 broadcasts per p
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel8x32Strided(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, float alpha)
+    private static void Kernel8x32Strided(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, float alpha, bool store)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
@@ -323,12 +328,12 @@ internal static unsafe class PackedGemm
             b += bStep;
         }
 
-        Store8x32(c, ldc, alpha, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
+        Store8x32(c, ldc, alpha, store, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
     }
 
     // C[8×32] += α · Σ_p a[0..7 · lda + p] ⊗ b[p·bStep + 0..31]: the same tile with A's rows read in place
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel8x32Rows(int kc, float* a, int lda, float* b, int bStep, float* c, int ldc, float alpha)
+    private static void Kernel8x32Rows(int kc, float* a, int lda, float* b, int bStep, float* c, int ldc, float alpha, bool store)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
@@ -367,20 +372,33 @@ internal static unsafe class PackedGemm
             b += bStep;
         }
 
-        Store8x32(c, ldc, alpha, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
+        Store8x32(c, ldc, alpha, store, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
     }
 
-    // C ← C + α·acc, row by row (a multiply then an add, so an edge tile added later from a zeroed scratch tile
-    // rounds exactly as a full tile does)
+    // C ← C + α·acc (or C ← α·acc), row by row: a multiply then an add, so an edge tile stored into scratch and then
+    // added to C rounds exactly as a full tile does
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store8x32(
-        float* c, int ldc, float alpha,
+        float* c, int ldc, float alpha, bool store,
         Vector512<float> c00, Vector512<float> c01, Vector512<float> c10, Vector512<float> c11,
         Vector512<float> c20, Vector512<float> c21, Vector512<float> c30, Vector512<float> c31,
         Vector512<float> c40, Vector512<float> c41, Vector512<float> c50, Vector512<float> c51,
         Vector512<float> c60, Vector512<float> c61, Vector512<float> c70, Vector512<float> c71)
     {
         var va = Vector512.Create(alpha);
+        if (store)
+        {
+            Set(c, va, c00, c01);
+            Set(c + ldc, va, c10, c11);
+            Set(c + (2L * ldc), va, c20, c21);
+            Set(c + (3L * ldc), va, c30, c31);
+            Set(c + (4L * ldc), va, c40, c41);
+            Set(c + (5L * ldc), va, c50, c51);
+            Set(c + (6L * ldc), va, c60, c61);
+            Set(c + (7L * ldc), va, c70, c71);
+            return;
+        }
+
         Add(c, va, c00, c01);
         Add(c + ldc, va, c10, c11);
         Add(c + (2L * ldc), va, c20, c21);
@@ -395,11 +413,17 @@ internal static unsafe class PackedGemm
             Vector512.Store(Vector512.Load(row) + (va * lo), row);
             Vector512.Store(Vector512.Load(row + 16) + (va * hi), row + 16);
         }
+
+        static void Set(float* row, Vector512<float> va, Vector512<float> lo, Vector512<float> hi)
+        {
+            Vector512.Store(va * lo, row);
+            Vector512.Store(va * hi, row + 16);
+        }
     }
 
     // Vector256 fallback on packed strips: C[8×16] += Σ_p a[p·MR + 0..7] ⊗ b[p·16 + 0..15], 16 Vector256 accumulators
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel8x16(int kc, float* a, float* b, float* c, int ldc)
+    private static void Kernel8x16(int kc, float* a, float* b, float* c, int ldc, bool store)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
@@ -437,19 +461,19 @@ internal static unsafe class PackedGemm
             b += 16;
         }
 
-        Add(c, c00, c01);
-        Add(c + ldc, c10, c11);
-        Add(c + (2L * ldc), c20, c21);
-        Add(c + (3L * ldc), c30, c31);
-        Add(c + (4L * ldc), c40, c41);
-        Add(c + (5L * ldc), c50, c51);
-        Add(c + (6L * ldc), c60, c61);
-        Add(c + (7L * ldc), c70, c71);
+        Add(c, c00, c01, store);
+        Add(c + ldc, c10, c11, store);
+        Add(c + (2L * ldc), c20, c21, store);
+        Add(c + (3L * ldc), c30, c31, store);
+        Add(c + (4L * ldc), c40, c41, store);
+        Add(c + (5L * ldc), c50, c51, store);
+        Add(c + (6L * ldc), c60, c61, store);
+        Add(c + (7L * ldc), c70, c71, store);
 
-        static void Add(float* row, Vector256<float> lo, Vector256<float> hi)
+        static void Add(float* row, Vector256<float> lo, Vector256<float> hi, bool store)
         {
-            Vector256.Store(Vector256.Load(row) + lo, row);
-            Vector256.Store(Vector256.Load(row + 8) + hi, row + 8);
+            Vector256.Store(store ? lo : Vector256.Load(row) + lo, row);
+            Vector256.Store(store ? hi : Vector256.Load(row + 8) + hi, row + 8);
         }
     }
 }

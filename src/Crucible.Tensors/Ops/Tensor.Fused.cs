@@ -10,7 +10,8 @@ public sealed partial class Tensor
 
     /// <summary>
     /// The fused layer <c>y = act(x · Wᵀ + b) + residual</c>: x (…, in), weight (out, in), bias (out) or null, residual
-    /// (…, out) or null → (…, out). One op instead of three (linear, activation, add): the bias is the GEMM's starting
+    /// (…, out), or (…, 1, out) added to every row of the next-to-last dimension, or (1, …, 1, out) added to every row,
+    /// or null → (…, out). One op instead of three (linear, activation, add): the bias is the GEMM's starting
     /// value, the activation and the residual are applied to each block of the output by the thread that computed
     /// it while it is in cache, and the backward pass (beside the forward below) takes the activation's derivative
     /// in one pass before the two GEMMs. The values are bit-identical to <c>residual + Linear(x, W, b).Silu()</c>.
@@ -39,27 +40,25 @@ public sealed partial class Tensor
     {
         int n = rows * outF;
         if (bias is not null && (bias.Rank != 1 || bias.Shape[0] != outF)) throw new ArgumentException($"bias must be ({outF}), got {FormatShape(bias.Shape)}");
-        if (residual is not null && !SameShape(residual.Shape, shape)) throw new ArgumentException($"residual must be {FormatShape(shape)}, got {FormatShape(residual.Shape)}");
+        int group = ResidualGroup(residual, shape);
         bool track = GradMode.IsEnabled && (x.RequiresGrad || weight.RequiresGrad || (bias?.RequiresGrad ?? false) || (residual?.RequiresGrad ?? false));
 
-        // z = a·wᵀ + b, the pre-activation; kept for the backward pass only when an activation needs it
+        // z = a·wᵀ + b, the pre-activation, kept for the backward pass only when an activation needs it. The GEMM
+        // stores a·wᵀ; its epilogue adds b, applies act and adds the residual to each block while it is in cache.
         var y = TensorArena.Output(n);
         var z = track && activation != Activation.None ? TensorArena.Output(n) : y;
-        if (bias is not null)
+        float[]? b = bias?.Data, res = residual?.Data;
+        GemmEpilogue? epilogue = activation == Activation.None && res is null && b is null ? null : (r0, r1, c0, c1) =>
         {
-            for (int r = 0; r < rows; r++) bias.Data.CopyTo(z, r * outF);
-        }
-
-        float[]? res = residual?.Data;
-        GemmEpilogue? epilogue = activation == Activation.None && res is null ? null : (r0, r1, c0, c1) =>
-        {
+            int len = c1 - c0;
             for (int r = r0; r < r1; r++)
             {
-                int at = (r * outF) + c0, len = c1 - c0;
-                ActivationForward(activation, z.AsSpan(at, len), res is null ? default : res.AsSpan(at, len), y.AsSpan(at, len));
+                var zr = z.AsSpan((r * outF) + c0, len);
+                BiasActivation(activation, zr, b is null ? default : b.AsSpan(c0, len),
+                    res is null ? default : res.AsSpan(((r / group) * outF) + c0, len), zr, y.AsSpan((r * outF) + c0, len));
             }
         };
-        GemmWithEpilogue(false, true, rows, outF, inF, 1f, a, inF, w, inF, bias is null ? 0f : 1f, z, outF, epilogue);
+        GemmWithEpilogue(false, true, rows, outF, inF, 1f, a, inF, w, inF, 0f, z, outF, epilogue);
 
         Tensor[] inputs = (bias, residual) switch
         {
@@ -71,16 +70,29 @@ public sealed partial class Tensor
         return Result(y, shape, inputs, o =>
         {
             var g = o.Grad!;
-            if (residual is { RequiresGrad: true }) Broadcast.AccumulateReduced(g, shape, residual.GradOrCreate(), residual.Shape);
 
-            // dz = dy · act′(z)
-            var gz = g;
-            if (activation != Activation.None)
+            // one pass over dy: the residual's gradient (dy itself) and dz = dy · act′(z)
+            bool residualRows = residual is { RequiresGrad: true } && group == 1;
+            bool fresh = residualRows && residual!.Grad is null && !residual.IsLeaf;
+            var rg = !residualRows ? null : fresh ? (residual!.Grad = TensorArena.Output(n)) : residual!.GradOrCreate();
+            var gz = activation == Activation.None ? g : TensorArena.Output(n);
+            if (rg is not null || activation != Activation.None)
             {
-                gz = TensorArena.Output(n);
                 EngineThreads.For(rows, Math.Max(1, ElementsPerThread / Math.Max(1, outF)), (r0, r1) =>
-                    ActivationBackward(activation, z.AsSpan(r0 * outF, (r1 - r0) * outF), g.AsSpan(r0 * outF, (r1 - r0) * outF), gz.AsSpan(r0 * outF, (r1 - r0) * outF)));
+                {
+                    var gs = g.AsSpan(r0 * outF, (r1 - r0) * outF);
+                    if (rg is not null)
+                    {
+                        var rs = rg.AsSpan(r0 * outF, (r1 - r0) * outF);
+                        if (fresh) gs.CopyTo(rs);
+                        else System.Numerics.Tensors.TensorPrimitives.Add(rs, gs, rs);
+                    }
+
+                    if (activation != Activation.None) ActivationBackward(activation, z.AsSpan(r0 * outF, (r1 - r0) * outF), gs, gz.AsSpan(r0 * outF, (r1 - r0) * outF));
+                });
             }
+
+            if (residual is { RequiresGrad: true } && group > 1) Broadcast.AccumulateReduced(g, shape, residual.GradOrCreate(), residual.Shape);
 
             // dA = dz · W (rows×out · out×in); dW = dzᵀ · A (out×rows · rows×in); db = Σ_rows dz
             if (x.RequiresGrad)
@@ -107,5 +119,26 @@ public sealed partial class Tensor
 
             if (bias is { RequiresGrad: true }) AddColumnSums(gz, rows, outF, bias.GradOrCreate());
         });
+    }
+
+    /// <summary>
+    /// 1 when the residual has the output's shape; L when it is (…, 1, C) against an output (…, L, C) (one row per
+    /// group of L rows, e.g. a per-sample vector added at every time step); all rows when it is (1, …, 1, C).
+    /// </summary>
+    private static int ResidualGroup(Tensor? residual, int[] shape)
+    {
+        if (residual is null || SameShape(residual.Shape, shape)) return 1;
+        if (residual.Rank == shape.Length && residual.Length == shape[^1] && residual.Shape[^1] == shape[^1])
+        {
+            return Numel(shape.AsSpan(0, shape.Length - 1));   // one row (1, …, 1, C) added to every row
+        }
+
+        if (shape.Length >= 2 && residual.Rank == shape.Length && residual.Shape[^2] == 1
+            && SameShape(residual.Shape.AsSpan(0, shape.Length - 2), shape.AsSpan(0, shape.Length - 2)) && residual.Shape[^1] == shape[^1])
+        {
+            return shape[^2];
+        }
+
+        throw new ArgumentException($"residual must be {FormatShape(shape)} or {FormatShape([.. shape[..^2], 1, shape[^1]])}, got {FormatShape(residual.Shape)}");
     }
 }
