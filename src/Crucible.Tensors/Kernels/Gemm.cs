@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace Crucible.Tensors.Kernels;
 
@@ -72,6 +73,98 @@ public static partial class Kernels
                     epilogue?.Invoke(0, m, 0, n);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// C (m×n) = Σ_j A_j · op(B)[j·tapK .. (j+1)·tapK, :] + β·C, β = 0 or 1, where row i of A_j is the tapK floats of
+    /// <paramref name="a"/> at offset <c>rowTable[j·m + i]</c>, or zeros where the offset is −1: a GEMM over gathered
+    /// rows (an implicit im2col, so a convolution reads its taps straight from the input rows). op(B) is
+    /// (taps·tapK)×n. <paramref name="epilogue"/> as in <see cref="GemmWithEpilogue"/>.
+    /// </summary>
+    internal static unsafe void GemmGathered(
+        int m, int n, int taps, int tapK, ReadOnlySpan<float> a, ReadOnlySpan<int> rowTable, bool transB, ReadOnlySpan<float> b, int ldb,
+        float beta, Span<float> c, int ldc, GemmEpilogue? epilogue)
+    {
+        if (m < 0 || n < 0 || taps < 0 || tapK < 0) throw new ArgumentOutOfRangeException(nameof(m), "negative GEMM dimension");
+        if (rowTable.Length < (long)taps * m) throw new ArgumentException("the row table needs taps × m entries", nameof(rowTable));
+        foreach (int offset in rowTable[..(taps * m)])
+        {
+            if (offset < -1 || (offset >= 0 && (long)offset + tapK > a.Length)) throw new ArgumentException($"row offset {offset} outside a", nameof(rowTable));
+        }
+
+        int k = taps * tapK;
+        CheckOperand(b, transB ? n : k, transB ? k : n, ldb, nameof(b));
+        CheckOperand(c, m, n, ldc, nameof(c));
+        if (m == 0 || n == 0) return;
+        if (!Vector512.IsHardwareAccelerated)
+        {
+            // the packed kernels only: materialise the gathered rows, then an ordinary GEMM
+            var rows = new float[(long)m * k];
+            for (int j = 0; j < taps; j++)
+            {
+                for (int i = 0; i < m; i++)
+                {
+                    int offset = rowTable[(j * m) + i];
+                    if (offset >= 0) a.Slice(offset, tapK).CopyTo(rows.AsSpan((i * k) + (j * tapK), tapK));
+                }
+            }
+
+            GemmWithEpilogue(false, transB, m, n, k, 1f, rows, Math.Max(1, k), b, ldb, beta, c, ldc, epilogue);
+            return;
+        }
+
+        fixed (float* pa = a)
+        fixed (int* pt = rowTable)
+        fixed (float* pb = b)
+        fixed (float* pc = c)
+        {
+            PackedGemm.RunGathered(m, n, taps, tapK, pa, pt, transB, pb, ldb, beta, pc, ldc, EngineThreads.MaxDegreeOfParallelism, epilogue);
+        }
+    }
+
+    /// <summary>
+    /// C (m×n) = α · Aᵀ · B + β·C, β = 0 or 1, A (k×m, row stride lda), where B (k×n, n = taps·tapN) has gathered rows per
+    /// tap: B[p, j·tapN + q] = b[rowTable[j·k + p] + q], or 0 where the offset is −1 (a convolution's weight gradient
+    /// dYᵀ · im2col(x) without materialising im2col). Falls back to materialising B when the tiles cannot gather.
+    /// </summary>
+    internal static unsafe void GemmTransAGatheredB(
+        int m, int taps, int tapN, int k, float alpha, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, ReadOnlySpan<int> rowTable,
+        float beta, Span<float> c, int ldc)
+    {
+        if (m < 0 || taps < 0 || tapN < 0 || k < 0) throw new ArgumentOutOfRangeException(nameof(m), "negative GEMM dimension");
+        if (rowTable.Length < (long)taps * k) throw new ArgumentException("the row table needs taps × k entries", nameof(rowTable));
+        foreach (int offset in rowTable[..(taps * k)])
+        {
+            if (offset < -1 || (offset >= 0 && (long)offset + tapN > b.Length)) throw new ArgumentException($"row offset {offset} outside b", nameof(rowTable));
+        }
+
+        int n = taps * tapN;
+        CheckOperand(a, k, m, lda, nameof(a));
+        CheckOperand(c, m, n, ldc, nameof(c));
+        if (m == 0 || n == 0) return;
+        if (!PackedGemm.GatheredBSupported(tapN) || !PackedGemm.ShouldUse(m, n, k))
+        {
+            var rows = new float[(long)k * n];
+            for (int j = 0; j < taps; j++)
+            {
+                for (int p = 0; p < k; p++)
+                {
+                    int offset = rowTable[(j * k) + p];
+                    if (offset >= 0) b.Slice(offset, tapN).CopyTo(rows.AsSpan((p * n) + (j * tapN), tapN));
+                }
+            }
+
+            Gemm(true, false, m, n, k, alpha, a, lda, rows, n, beta, c, ldc);
+            return;
+        }
+
+        fixed (float* pa = a)
+        fixed (float* pb = b)
+        fixed (int* pt = rowTable)
+        fixed (float* pc = c)
+        {
+            PackedGemm.RunGatheredB(m, taps, tapN, k, alpha, pa, lda, pb, pt, beta, pc, ldc, EngineThreads.MaxDegreeOfParallelism);
         }
     }
 

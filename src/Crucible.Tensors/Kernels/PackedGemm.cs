@@ -47,6 +47,69 @@ internal static unsafe class PackedGemm
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int threads, GemmEpilogue? epilogue = null) =>
         Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads, packA: null, packB: null, epilogue);
 
+    /// <summary>
+    /// C = Σ_j A_j · op(B)[j·tapK .. (j+1)·tapK, :] + β·C (β = 0 or 1) with gathered rows: row i of A_j is the tapK floats
+    /// at <c>a + rowTable[j·m + i]</c>, or zeros where that offset is −1 (an implicit im2col: convolution taps read
+    /// straight from the input rows). K = taps·tapK; panels never straddle taps.
+    /// </summary>
+    public static void RunGathered(
+        int m, int n, int taps, int tapK, float* a, int* rowTable, bool transB, float* b, int ldb, float beta, float* c, int ldc,
+        int threads, GemmEpilogue? epilogue)
+    {
+        if (beta != 0f && beta != 1f) throw new ArgumentOutOfRangeException(nameof(beta), "a gathered GEMM takes β = 0 or 1");
+        int k = taps * tapK;
+        if (k == 0)
+        {
+            if (beta == 0f)
+            {
+                for (int i = 0; i < m; i++) new Span<float>(c + ((long)i * ldc), n).Clear();
+            }
+
+            epilogue?.Invoke(0, m, 0, n);
+            return;
+        }
+
+        var job = new Job(false, transB, k, 1f, a, 0, b, ldb, c, ldc, false, !Vector512.IsHardwareAccelerated || transB, beta == 0f, epilogue)
+        {
+            RowTable = rowTable,
+            TapK = tapK,
+            M = m,
+        };
+        Split(job, m, n, (long)m * n * k, threads);
+    }
+
+    /// <summary>
+    /// C = α · Aᵀ · B + β·C (β = 0 or 1) with B's rows gathered per tap: B[p, j·tapN + q] = b[rowTable[j·k + p] + q], or 0
+    /// where the offset is −1 (the weight gradient of a convolution, dW = dYᵀ · im2col(x), without materialising
+    /// im2col). A (k×m) is read in place; n = taps·tapN; tapN must be a multiple of the tile width.
+    /// </summary>
+    public static void RunGatheredB(
+        int m, int taps, int tapN, int k, float alpha, float* a, int lda, float* b, int* rowTable, float beta, float* c, int ldc, int threads)
+    {
+        if (beta != 0f && beta != 1f) throw new ArgumentOutOfRangeException(nameof(beta), "a gathered GEMM takes β = 0 or 1");
+        if (!Vector512.IsHardwareAccelerated || tapN % NR != 0) throw new InvalidOperationException("gathered B needs Vector512 and whole strips per tap");
+        int n = taps * tapN;
+        if (k == 0 || alpha == 0f)
+        {
+            if (beta == 0f)
+            {
+                for (int i = 0; i < m; i++) new Span<float>(c + ((long)i * ldc), n).Clear();
+            }
+
+            return;
+        }
+
+        var job = new Job(true, false, k, alpha, a, lda, b, 0, c, ldc, false, false, beta == 0f, null)
+        {
+            BRowTable = rowTable,
+            BTapN = tapN,
+        };
+        Split(job, m, n, (long)m * n * k, threads);
+    }
+
+    /// <summary>Whether <see cref="RunGatheredB"/> can take taps of this width.</summary>
+    public static bool GatheredBSupported(int tapN) => Vector512.IsHardwareAccelerated && tapN % 32 == 0;
+
     /// <summary>The same with the packing choice forced (null: by shape), so tests reach every path on small shapes.</summary>
     internal static void Run(
         bool transA, bool transB, int m, int n, int k, float alpha,
@@ -76,6 +139,12 @@ internal static unsafe class PackedGemm
         bool large = work >= PackThreshold;
         bool doPackA = !v512 || (packA ?? large), doPackB = !v512 || transB || (packB ?? large);
         var job = new Job(transA, transB, k, alpha, a, lda, b, ldb, c, ldc, doPackA, doPackB, overwrite, epilogue);
+        Split(job, m, n, work, threads);
+    }
+
+    // runs the job on one thread, or on whole row or column strips per thread
+    private static void Split(Job job, int m, int n, long work, int threads)
+    {
         int nr = NR;
         int rowStrips = (m + MR - 1) / MR, colStrips = (n + nr - 1) / nr;
         int parts = 1;
@@ -88,7 +157,7 @@ internal static unsafe class PackedGemm
 
         // whole strips per part. Split by columns when only op(B) is packed and it is not small next to op(A): each
         // thread then packs its own columns instead of all of them. Else along the dimension with more strips.
-        bool byRows = doPackB && !doPackA ? (long)n * 4 < m : rowStrips >= colStrips;
+        bool byRows = job.PackB && !job.PackA ? (long)n * 4 < m : rowStrips >= colStrips;
         if (byRows && rowStrips < parts) byRows = false;
         else if (!byRows && colStrips < parts) byRows = true;
         int strips = byRows ? rowStrips : colStrips;
@@ -108,6 +177,25 @@ internal static unsafe class PackedGemm
         bool transA, bool transB, int k, float alpha,
         float* a, int lda, float* b, int ldb, float* c, int ldc, bool packA, bool packB, bool overwrite, GemmEpilogue? epilogue)
     {
+        public bool PackA => packA;
+
+        public bool PackB => packB;
+
+        /// <summary>Gathered rows of A (see <see cref="RunGathered"/>), or null.</summary>
+        public int* RowTable { get; init; }
+
+        /// <summary>The K extent of one tap of a gathered A.</summary>
+        public int TapK { get; init; }
+
+        /// <summary>The rows of C (the stride of the row table).</summary>
+        public int M { get; init; }
+
+        /// <summary>Gathered rows of B (see <see cref="RunGatheredB"/>), or null; its stride is K.</summary>
+        public int* BRowTable { get; init; }
+
+        /// <summary>The columns of one tap of a gathered B.</summary>
+        public int BTapN { get; init; }
+
         /// <summary>
         /// C[r0..r1, c0..c1] (+)= α · op(A)[r0..r1, :] · op(B)[:, c0..c1], then the epilogue on each MC×NC block as
         /// soon as its last K panel is done (while the block is in cache).
@@ -123,26 +211,31 @@ internal static unsafe class PackedGemm
             // strips (a whole block when packing A, else only a partial last strip), and one C tile
             float[] bufB = ArrayPool<float>.Shared.Rent((kcMax * (packB ? ncMax : nr)) + 16);
             float[] bufA = ArrayPool<float>.Shared.Rent((kcMax * (packA ? mcMax : MR)) + 16);
+            float[]? zeros = RowTable is null && BRowTable is null ? null : ArrayPool<float>.Shared.Rent(kcMax + 48);
             float* tile = stackalloc float[MR * 32];
             try
             {
                 fixed (float* pb = bufB)
                 fixed (float* pa = bufA)
+                fixed (float* pz = zeros)
                 {
+                    if (zeros is not null) new Span<float>(pz, kcMax + 48).Clear();
                     for (int jc = c0; jc < c1; jc += NC)
                     {
                         int nc = Math.Min(NC, c1 - jc);
-                        for (int pc = 0; pc < k; pc += KC)
+                        for (int pc = 0, kc; pc < k; pc += kc)
                         {
-                            int kc = Math.Min(KC, k - pc);
+                            kc = Math.Min(KC, k - pc);
+                            if (RowTable is not null) kc = Math.Min(kc, TapK - (pc % TapK));
                             if (packB) PackB(transB, b, ldb, pc, jc, kc, nc, nr, pb);
-                            else if (nc % nr != 0) PackB(false, b, ldb, pc, jc + nc - (nc % nr), kc, nc % nr, nr, pb);
+                            else if (nc % nr != 0 && BRowTable is null) PackB(false, b, ldb, pc, jc + nc - (nc % nr), kc, nc % nr, nr, pb);
                             for (int ic = r0; ic < r1; ic += MC)
                             {
                                 int mc = Math.Min(MC, r1 - ic);
                                 if (packA) PackA(transA, a, lda, ic, pc, mc, kc, alpha, pa);
+                                else if (mc % MR != 0 && RowTable is not null) PackGathered(ic + mc - (mc % MR), pc, mc % MR, kc, pa);
                                 else if (mc % MR != 0) PackA(transA, a, lda, ic + mc - (mc % MR), pc, mc % MR, kc, 1f, pa);
-                                Panel(ic, mc, jc, nc, pc, kc, pa, pb, tile, overwrite && pc == 0);
+                                Panel(ic, mc, jc, nc, pc, kc, pa, pb, pz, tile, overwrite && pc == 0);
                                 if (pc + kc == k) epilogue?.Invoke(ic, ic + mc, jc, jc + nc);
                             }
                         }
@@ -153,11 +246,38 @@ internal static unsafe class PackedGemm
             {
                 ArrayPool<float>.Shared.Return(bufB);
                 ArrayPool<float>.Shared.Return(bufA);
+                if (zeros is not null) ArrayPool<float>.Shared.Return(zeros);
+            }
+        }
+
+        // one full tile of a gathered A: the 8 rows' pointers for this panel's tap (zeros for padding rows)
+        private void GatheredRows(int row, int pc, int kc, float* zeros, float* bStrip, int bStep, float* dst, int ldd, bool store)
+        {
+            int j = pc / TapK, q = pc % TapK;
+            int* t = RowTable + ((long)j * M) + row;
+            float* aq = a + q;
+            Kernel8x32RowPointers(
+                kc, Row(t[0], aq, zeros), Row(t[1], aq, zeros), Row(t[2], aq, zeros), Row(t[3], aq, zeros),
+                Row(t[4], aq, zeros), Row(t[5], aq, zeros), Row(t[6], aq, zeros), Row(t[7], aq, zeros),
+                bStrip, bStep, dst, ldd, 1f, store);
+
+            static float* Row(int offset, float* aq, float* zeros) => offset < 0 ? zeros : aq + offset;
+        }
+
+        // the last partial strip of a gathered A, as PackA's layout (MR values per k, zero padded)
+        private void PackGathered(int ic, int pc, int mh, int kc, float* dst)
+        {
+            int j = pc / TapK, q = pc % TapK;
+            for (int i = 0; i < MR; i++)
+            {
+                int offset = i < mh ? RowTable[((long)j * M) + ic + i] : -1;
+                float* src = a + offset + q;
+                for (int p = 0; p < kc; p++) dst[(p * MR) + i] = offset < 0 ? 0f : src[p];
             }
         }
 
         // one KC panel of an MC×NC block: every MR×NR tile, column strips outer so a B strip stays in L1
-        private void Panel(int ic, int mc, int jc, int nc, int pc, int kc, float* pa, float* pb, float* tile, bool store)
+        private void Panel(int ic, int mc, int jc, int nc, int pc, int kc, float* pa, float* pb, float* zeros, float* tile, bool store)
         {
             int nr = NR;
             float tileAlpha = packA ? 1f : alpha;    // packed A carries α already
@@ -167,6 +287,7 @@ internal static unsafe class PackedGemm
                 float* bStrip;
                 int bStep;
                 if (packB) { bStrip = pb + ((long)jr * kc); bStep = nr; }
+                else if (BRowTable is not null) { bStrip = null; bStep = 0; }
                 else if (nw < nr) { bStrip = pb; bStep = nr; }
                 else { bStrip = b + ((long)pc * ldb) + jc + jr; bStep = ldb; }
 
@@ -178,9 +299,19 @@ internal static unsafe class PackedGemm
                     float* dst = full ? cTile : tile;
                     int ldd = full ? ldc : nr;
 
-                    if (packA) Strided(kc, pa + ((long)ir * kc), MR, bStrip, bStep, dst, ldd, tileAlpha, store || !full);
+                    if (BRowTable is not null)
+                    {
+                        // B's rows gathered for this strip's tap: one row pointer per k
+                        int col = jc + jr, j = col / BTapN;
+                        int* bTab = BRowTable + ((long)j * k) + pc;
+                        float* bq = b + (col % BTapN);
+                        if (mh < MR) Kernel8x32StridedGatheredB(kc, pa, MR, bTab, bq, zeros, dst, ldd, tileAlpha, store || !full);
+                        else Kernel8x32StridedGatheredB(kc, a + ((long)pc * lda) + ic + ir, lda, bTab, bq, zeros, dst, ldd, tileAlpha, store || !full);
+                    }
+                    else if (packA) Strided(kc, pa + ((long)ir * kc), MR, bStrip, bStep, dst, ldd, tileAlpha, store || !full);
                     else if (mh < MR) Strided(kc, pa, MR, bStrip, bStep, dst, ldd, tileAlpha, store || !full);
                     else if (transA) Strided(kc, a + ((long)pc * lda) + ic + ir, lda, bStrip, bStep, dst, ldd, tileAlpha, store || !full);
+                    else if (RowTable is not null) GatheredRows(ic + ir, pc, kc, zeros, bStrip, bStep, dst, ldd, store || !full);
                     else Rows(kc, a + ((long)(ic + ir) * lda) + pc, lda, bStrip, bStep, dst, ldd, tileAlpha, store || !full);
 
                     if (!full)
@@ -331,16 +462,67 @@ internal static unsafe class PackedGemm
         Store8x32(c, ldc, alpha, store, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
     }
 
-    // C[8×32] += α · Σ_p a[0..7 · lda + p] ⊗ b[p·bStep + 0..31]: the same tile with A's rows read in place
+    // C[8×32] += α · Σ_p a[p·aStep + 0..7] ⊗ row_p[0..31], row_p = bq + bTab[p] (zeros where bTab[p] = −1)
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel8x32Rows(int kc, float* a, int lda, float* b, int bStep, float* c, int ldc, float alpha, bool store)
+    private static void Kernel8x32StridedGatheredB(int kc, float* a, int aStep, int* bTab, float* bq, float* zeros, float* c, int ldc, float alpha, bool store)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default;
         Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
-        float* r0 = a, r1 = a + lda, r2 = a + (2L * lda), r3 = a + (3L * lda);
-        float* r4 = a + (4L * lda), r5 = a + (5L * lda), r6 = a + (6L * lda), r7 = a + (7L * lda);
+        for (int p = 0; p < kc; p++)
+        {
+            int offset = bTab[p];
+            float* b = offset < 0 ? zeros : bq + offset;
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + 16);
+            var a0 = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+            var a1 = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+            var a2 = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+            var a3 = Vector512.Create(a[3]);
+            c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+            var a4 = Vector512.Create(a[4]);
+            c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+            c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+            var a5 = Vector512.Create(a[5]);
+            c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+            c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
+            var a6 = Vector512.Create(a[6]);
+            c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
+            c61 = Vector512.FusedMultiplyAdd(a6, b1, c61);
+            var a7 = Vector512.Create(a[7]);
+            c70 = Vector512.FusedMultiplyAdd(a7, b0, c70);
+            c71 = Vector512.FusedMultiplyAdd(a7, b1, c71);
+            a += aStep;
+        }
+
+        Store8x32(c, ldc, alpha, store, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
+    }
+
+    // C[8×32] += α · Σ_p a[0..7 · lda + p] ⊗ b[p·bStep + 0..31]: the same tile with A's rows read in place
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Kernel8x32Rows(int kc, float* a, int lda, float* b, int bStep, float* c, int ldc, float alpha, bool store) =>
+        Kernel8x32RowPointers(
+            kc, a, a + lda, a + (2L * lda), a + (3L * lda), a + (4L * lda), a + (5L * lda), a + (6L * lda), a + (7L * lda),
+            b, bStep, c, ldc, alpha, store);
+
+    // C[8×32] += α · Σ_p r_i[p] ⊗ b[p·bStep + 0..31] for eight row pointers r_0..r_7
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel8x32RowPointers(
+        int kc, float* r0, float* r1, float* r2, float* r3, float* r4, float* r5, float* r6, float* r7,
+        float* b, int bStep, float* c, int ldc, float alpha, bool store)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default;
+        Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
         for (int p = 0; p < kc; p++)
         {
             var b0 = Vector512.Load(b);

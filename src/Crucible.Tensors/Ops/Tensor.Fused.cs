@@ -25,18 +25,22 @@ public sealed partial class Tensor
         if (x.Rank < 1 || x.Shape[^1] != inF) throw new ArgumentException($"Linear: input {FormatShape(x.Shape)} does not end in {inF}");
         int rows = x.Length / Math.Max(1, inF);
         var shape = (int[])[.. x.Shape[..^1], outF];
-        return Affine(x, x.Data, rows, inF, weight, weight.Data, outF, bias, activation, residual, shape, backwardInput: null, backwardWeight: null);
+        float[] a = x.Data, w = weight.Data;
+        return Affine(x, weight, rows, outF, bias, activation, residual, shape,
+            (z, epilogue) => GemmWithEpilogue(false, true, rows, outF, inF, 1f, a, inF, w, inF, 0f, z, outF, epilogue),
+            gz => Gemm(false, false, rows, inF, outF, 1f, gz, outF, w, inF, 1f, x.GradOrCreate(), inF),
+            gz => Gemm(true, false, outF, inF, rows, 1f, gz, outF, a, inF, 1f, weight.GradOrCreate(), inF));
     }
 
     /// <summary>
-    /// The shared core of the fused ops: y (rows, outF) = act(a (rows, inF) · w (outF, inF)ᵀ + b) + residual, recorded
-    /// with inputs (x, weight, bias, residual). <paramref name="backwardInput"/> turns dA (rows, inF) into x's gradient
-    /// (null: A is x itself); <paramref name="backwardWeight"/> turns dW (outF, inF) into weight's gradient (null: w is
-    /// weight's own data).
+    /// The shared core of the fused ops: y (rows, outF) = act(A · Wᵀ + b) + residual, recorded with inputs (x, weight,
+    /// bias, residual). <paramref name="product"/> stores A·Wᵀ into its buffer (a GEMM with β = 0) and runs the given
+    /// epilogue on each finished block; <paramref name="backwardInput"/> and <paramref name="backwardWeight"/> add
+    /// the gradients of x and of weight given dz = dy · act′(z).
     /// </summary>
     private static Tensor Affine(
-        Tensor x, float[] a, int rows, int inF, Tensor weight, float[] w, int outF, Tensor? bias, Activation activation, Tensor? residual,
-        int[] shape, Action<float[]>? backwardInput, Action<float[]>? backwardWeight)
+        Tensor x, Tensor weight, int rows, int outF, Tensor? bias, Activation activation, Tensor? residual, int[] shape,
+        Action<float[], GemmEpilogue?> product, Action<float[]> backwardInput, Action<float[]> backwardWeight)
     {
         int n = rows * outF;
         if (bias is not null && (bias.Rank != 1 || bias.Shape[0] != outF)) throw new ArgumentException($"bias must be ({outF}), got {FormatShape(bias.Shape)}");
@@ -58,7 +62,7 @@ public sealed partial class Tensor
                     res is null ? default : res.AsSpan(((r / group) * outF) + c0, len), zr, y.AsSpan((r * outF) + c0, len));
             }
         };
-        GemmWithEpilogue(false, true, rows, outF, inF, 1f, a, inF, w, inF, 0f, z, outF, epilogue);
+        product(z, epilogue);
 
         Tensor[] inputs = (bias, residual) switch
         {
@@ -94,29 +98,8 @@ public sealed partial class Tensor
 
             if (residual is { RequiresGrad: true } && group > 1) Broadcast.AccumulateReduced(g, shape, residual.GradOrCreate(), residual.Shape);
 
-            // dA = dz · W (rows×out · out×in); dW = dzᵀ · A (out×rows · rows×in); db = Σ_rows dz
-            if (x.RequiresGrad)
-            {
-                if (backwardInput is null) Gemm(false, false, rows, inF, outF, 1f, gz, outF, w, inF, 1f, x.GradOrCreate(), inF);
-                else
-                {
-                    var da = TensorArena.Output(rows * inF);
-                    Gemm(false, false, rows, inF, outF, 1f, gz, outF, w, inF, 0f, da, inF);
-                    backwardInput(da);
-                }
-            }
-
-            if (weight.RequiresGrad)
-            {
-                if (backwardWeight is null) Gemm(true, false, outF, inF, rows, 1f, gz, outF, a, inF, 1f, weight.GradOrCreate(), inF);
-                else
-                {
-                    var dw = TensorArena.Output(outF * inF);
-                    Gemm(true, false, outF, inF, rows, 1f, gz, outF, a, inF, 0f, dw, inF);
-                    backwardWeight(dw);
-                }
-            }
-
+            if (x.RequiresGrad) backwardInput(gz);
+            if (weight.RequiresGrad) backwardWeight(gz);
             if (bias is { RequiresGrad: true }) AddColumnSums(gz, rows, outF, bias.GradOrCreate());
         });
     }

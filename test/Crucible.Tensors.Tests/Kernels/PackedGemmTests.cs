@@ -99,4 +99,92 @@ public class PackedGemmTests
             Assert.Equal(one.Select(BitConverter.SingleToInt32Bits), Multiply(3).Select(BitConverter.SingleToInt32Bits));
         }
     }
+
+    [Theory]
+    [InlineData(37, 45, 3, 20, false)]     // partial strips, a gathered A against a transposed (packed) B
+    [InlineData(64, 64, 3, 64, true)]      // the TCN's conv shape, B in place
+    [InlineData(19, 33, 2, 300, false)]    // taps wider than a K panel
+    [InlineData(300, 40, 3, 64, true)]     // enough work for threads
+    public void Gathered_MatchesTheMaterialisedRows(int m, int n, int taps, int tapK, bool bInPlace)
+    {
+        var rng = new System.Random(m + n);
+        var a = Data(500 * tapK, 7);
+        var table = new int[taps * m];
+        for (int i = 0; i < table.Length; i++) table[i] = rng.Next(6) == 0 ? -1 : rng.Next(500) * tapK;
+        int k = taps * tapK;
+
+        // the rows as an explicit matrix (k columns), for the naive reference
+        var rows = new float[m * k];
+        for (int j = 0; j < taps; j++)
+        {
+            for (int i = 0; i < m; i++)
+            {
+                if (table[(j * m) + i] >= 0) a.AsSpan(table[(j * m) + i], tapK).CopyTo(rows.AsSpan((i * k) + (j * tapK), tapK));
+            }
+        }
+
+        bool transB = !bInPlace;
+        var b = Data(k * n, 8);
+        int ldb = transB ? k : n;
+        foreach (float beta in new[] { 0f, 1f })
+        {
+            var c0 = Data(m * n, 9);
+            var naive = (float[])c0.Clone();
+            NaiveKernels.Gemm(false, transB, m, n, k, 1f, rows, k, b, ldb, beta, naive, n);
+            float[] Run(int threads)
+            {
+                using var limit = EngineThreads.Limit(threads);
+                var c = (float[])c0.Clone();
+                global::Crucible.Tensors.Kernels.Kernels.GemmGathered(m, n, taps, tapK, a, table, transB, b, ldb, beta, c, n, null);
+                return c;
+            }
+
+            var one = Run(1);
+            GradCheck.Close($"gathered {m}x{n} taps={taps}x{tapK} beta={beta}", naive, one, 1e-4, 1e-4);
+            Assert.Equal(one.Select(BitConverter.SingleToInt32Bits), Run(2).Select(BitConverter.SingleToInt32Bits));
+        }
+
+        Assert.Throws<ArgumentException>(() => global::Crucible.Tensors.Kernels.Kernels.GemmGathered(
+            m, n, taps, tapK, a, [.. table[..^1], a.Length], transB, b, ldb, 0f, new float[m * n], n, null));
+    }
+
+    [Theory]
+    [InlineData(64, 3, 64, 6144)]     // the TCN's weight gradient: whole strips, several K panels, threads
+    [InlineData(13, 2, 32, 100)]      // a partial row strip
+    [InlineData(9, 3, 20, 50)]        // taps narrower than a strip: the materialising fallback
+    public void GatheredB_MatchesTheMaterialisedRows(int m, int taps, int tapN, int k)
+    {
+        var rng = new System.Random(m + k);
+        var b = Data(400 * tapN, 10);
+        var table = new int[taps * k];
+        for (int i = 0; i < table.Length; i++) table[i] = rng.Next(5) == 0 ? -1 : rng.Next(400) * tapN;
+        int n = taps * tapN;
+        var rows = new float[k * n];
+        for (int j = 0; j < taps; j++)
+        {
+            for (int p = 0; p < k; p++)
+            {
+                if (table[(j * k) + p] >= 0) b.AsSpan(table[(j * k) + p], tapN).CopyTo(rows.AsSpan((p * n) + (j * tapN), tapN));
+            }
+        }
+
+        var a = Data(k * m, 11);
+        foreach (float beta in new[] { 0f, 1f })
+        {
+            var c0 = Data(m * n, 12);
+            var naive = (float[])c0.Clone();
+            NaiveKernels.Gemm(true, false, m, n, k, 0.5f, a, m, rows, n, beta, naive, n);
+            float[] Run(int threads)
+            {
+                using var limit = EngineThreads.Limit(threads);
+                var c = (float[])c0.Clone();
+                global::Crucible.Tensors.Kernels.Kernels.GemmTransAGatheredB(m, taps, tapN, k, 0.5f, a, m, b, table, beta, c, n);
+                return c;
+            }
+
+            var one = Run(1);
+            GradCheck.Close($"gathered B {m}x{n}x{k} beta={beta}", naive, one, 1e-4, 1e-4);
+            Assert.Equal(one.Select(BitConverter.SingleToInt32Bits), Run(2).Select(BitConverter.SingleToInt32Bits));
+        }
+    }
 }
