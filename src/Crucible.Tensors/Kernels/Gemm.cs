@@ -59,8 +59,7 @@ public static partial class Kernels
                     // row blocks of C: each row is computed by the same float operations on any thread, so the
                     // result does not depend on the thread count or the chunking
                     int chunks = Math.Min(m, threads * 4);
-                    var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
-                    Parallel.For(0, chunks, options, ch =>
+                    ForkJoin.Run(chunks, ch =>
                     {
                         int r0 = (int)((long)m * ch / chunks), r1 = (int)((long)m * (ch + 1) / chunks);
                         job.Rows(r0, r1);

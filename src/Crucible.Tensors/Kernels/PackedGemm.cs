@@ -162,7 +162,7 @@ internal static unsafe class PackedGemm
         else if (!byRows && colStrips < parts) byRows = true;
         int strips = byRows ? rowStrips : colStrips;
         parts = Math.Min(parts, strips);
-        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+        ForkJoin.Run(parts, part =>
         {
             int s0 = (int)((long)strips * part / parts), s1 = (int)((long)strips * (part + 1) / parts);
             int r0 = 0, r1 = m, c0 = 0, c1 = n;
