@@ -102,7 +102,8 @@ internal sealed class DdpmPeer
             var x0 = _data.AsSpan(row * size, size);
             var eps = _eps.AsSpan(i * size, size);
             var xt = _xt.AsSpan(i * size, size);
-            for (int j = 0; j < size; j++) xt[j] = (sa * x0[j]) + (so * eps[j]);
+            System.Numerics.Tensors.TensorPrimitives.Multiply(x0, sa, xt);          // x_t = √ᾱ x_0 + √(1 − ᾱ) ε
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(eps, so, xt, xt);
             _timeFraction[i] = (float)t / _schedule.Steps;
         }
 

@@ -62,8 +62,9 @@ public sealed class TcnDenoiser : Module
     /// <summary>The network output for x (B, D, W) at diffusion times <paramref name="timeFraction"/> = t/T (B).</summary>
     /// <remarks>
     /// Internally time-major: x is transposed once to (B, W, D), every convolution is one fused op over the whole
-    /// batch (<see cref="Tensor.Conv1dChannelsLast"/>: im2col, one GEMM, bias, SiLU and the residual in its
-    /// epilogue), and the output is transposed back.
+    /// batch (<see cref="Tensor.Conv1dChannelsLast"/>: one GEMM reading the taps' rows in place, with bias, SiLU and
+    /// the residual in its epilogue; the timestep MLP's output is the input convolution's residual, broadcast over
+    /// time), and the output is transposed back.
     /// </remarks>
     // x: (B, D, W), t: (B) -> (B, D, W)
     public Tensor Forward(Tensor x, ReadOnlySpan<float> timeFraction)

@@ -19,10 +19,15 @@ namespace Crucible.Tensors.Kernels;
 /// problems thus pay no copies: 64³ runs straight from the caller's rows.
 /// </para>
 /// <para>
+/// Two gathered forms serve the time-major convolution without an im2col matrix: A's rows, or B's rows, taken per
+/// tap from a row table (<see cref="RunGathered"/>, <see cref="RunGatheredB"/>). An epilogue (bias, activation,
+/// residual) runs on each MC×NC block as soon as its last K panel is done, on the thread that computed it.
+/// </para>
+/// <para>
 /// Every element of C is computed by the same float operations whatever the thread count: the tile grid, the
 /// K panels and the in-place/packed choice depend on the shape only, a tile's sum runs over p in order, and each
-/// panel ends with <c>C ← C + α·acc</c> (multiply, then add). Threads split the row strips or the column strips of
-/// C, never K, so results are bit-identical on 1 and on N threads.
+/// panel ends with <c>C ← C + α·acc</c> (multiply, then add; the first panel stores α·acc when β = 0). Threads split
+/// the row strips or the column strips of C, never K, so results are bit-identical on 1 and on N threads.
 /// </para>
 /// </remarks>
 internal static unsafe class PackedGemm
@@ -226,7 +231,12 @@ internal static unsafe class PackedGemm
                         for (int pc = 0, kc; pc < k; pc += kc)
                         {
                             kc = Math.Min(KC, k - pc);
-                            if (RowTable is not null) kc = Math.Min(kc, TapK - (pc % TapK));
+                            if (RowTable is not null)
+                            {
+                                // whole taps per panel when they fit (one accumulation over them), else one tap in parts
+                                kc = TapK <= KC ? Math.Min(k - pc, KC / TapK * TapK) : Math.Min(kc, TapK - (pc % TapK));
+                            }
+
                             if (packB) PackB(transB, b, ldb, pc, jc, kc, nc, nr, pb);
                             else if (nc % nr != 0 && BRowTable is null) PackB(false, b, ldb, pc, jc + nc - (nc % nr), kc, nc % nr, nr, pb);
                             for (int ic = r0; ic < r1; ic += MC)
@@ -251,28 +261,20 @@ internal static unsafe class PackedGemm
         }
 
         // one full tile of a gathered A: the 8 rows' pointers for this panel's tap (zeros for padding rows)
-        private void GatheredRows(int row, int pc, int kc, float* zeros, float* bStrip, int bStep, float* dst, int ldd, bool store)
-        {
-            int j = pc / TapK, q = pc % TapK;
-            int* t = RowTable + ((long)j * M) + row;
-            float* aq = a + q;
-            Kernel8x32RowPointers(
-                kc, Row(t[0], aq, zeros), Row(t[1], aq, zeros), Row(t[2], aq, zeros), Row(t[3], aq, zeros),
-                Row(t[4], aq, zeros), Row(t[5], aq, zeros), Row(t[6], aq, zeros), Row(t[7], aq, zeros),
-                bStrip, bStep, dst, ldd, 1f, store);
-
-            static float* Row(int offset, float* aq, float* zeros) => offset < 0 ? zeros : aq + offset;
-        }
+        private void GatheredRows(int row, int pc, int kc, float* zeros, float* bStrip, int bStep, float* dst, int ldd, bool store) =>
+            Kernel8x32GatheredTaps(kc, TapK, pc % TapK, M, RowTable + ((long)(pc / TapK) * M) + row, a, zeros, bStrip, bStep, dst, ldd, store);
 
         // the last partial strip of a gathered A, as PackA's layout (MR values per k, zero padded)
         private void PackGathered(int ic, int pc, int mh, int kc, float* dst)
         {
-            int j = pc / TapK, q = pc % TapK;
-            for (int i = 0; i < MR; i++)
+            for (int p = 0; p < kc; p++)
             {
-                int offset = i < mh ? RowTable[((long)j * M) + ic + i] : -1;
-                float* src = a + offset + q;
-                for (int p = 0; p < kc; p++) dst[(p * MR) + i] = offset < 0 ? 0f : src[p];
+                int j = (pc + p) / TapK, q = (pc + p) % TapK;
+                for (int i = 0; i < MR; i++)
+                {
+                    int offset = i < mh ? RowTable[((long)j * M) + ic + i] : -1;
+                    dst[(p * MR) + i] = offset < 0 ? 0f : a[offset + q];
+                }
             }
         }
 
@@ -460,6 +462,62 @@ internal static unsafe class PackedGemm
         }
 
         Store8x32(c, ldc, alpha, store, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
+    }
+
+    // C[8×32] (+)= Σ_p A[0..7, p] ⊗ b[p·bStep + 0..31] over a panel of whole taps of a gathered A (or part of one tap,
+    // from q): row i of tap j is at a + t[j·stride + i] (zeros where −1); the sum runs over p in order across taps
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel8x32GatheredTaps(
+        int kc, int tapK, int q, int stride, int* t, float* a, float* zeros, float* b, int bStep, float* c, int ldc, bool store)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default;
+        Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
+        while (kc > 0)
+        {
+            int len = Math.Min(kc, tapK - q);
+            float* r0 = t[0] < 0 ? zeros : a + t[0] + q, r1 = t[1] < 0 ? zeros : a + t[1] + q;
+            float* r2 = t[2] < 0 ? zeros : a + t[2] + q, r3 = t[3] < 0 ? zeros : a + t[3] + q;
+            float* r4 = t[4] < 0 ? zeros : a + t[4] + q, r5 = t[5] < 0 ? zeros : a + t[5] + q;
+            float* r6 = t[6] < 0 ? zeros : a + t[6] + q, r7 = t[7] < 0 ? zeros : a + t[7] + q;
+            for (int p = 0; p < len; p++)
+            {
+                var b0 = Vector512.Load(b);
+                var b1 = Vector512.Load(b + 16);
+                var a0 = Vector512.Create(r0[p]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector512.Create(r1[p]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+                var a2 = Vector512.Create(r2[p]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+                var a3 = Vector512.Create(r3[p]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+                var a4 = Vector512.Create(r4[p]);
+                c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+                c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+                var a5 = Vector512.Create(r5[p]);
+                c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+                c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
+                var a6 = Vector512.Create(r6[p]);
+                c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
+                c61 = Vector512.FusedMultiplyAdd(a6, b1, c61);
+                var a7 = Vector512.Create(r7[p]);
+                c70 = Vector512.FusedMultiplyAdd(a7, b0, c70);
+                c71 = Vector512.FusedMultiplyAdd(a7, b1, c71);
+                b += bStep;
+            }
+
+            kc -= len;
+            q = 0;
+            t += stride;
+        }
+
+        Store8x32(c, ldc, 1f, store, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
     }
 
     // C[8×32] += α · Σ_p a[p·aStep + 0..7] ⊗ row_p[0..31], row_p = bq + bTab[p] (zeros where bTab[p] = −1)

@@ -5,16 +5,17 @@ namespace Crucible.Tensors;
 
 public sealed partial class Tensor
 {
-    /// <summary>Rows of an elementwise pass per thread below which it stays on one thread.</summary>
+    /// <summary>Elements of an elementwise pass per thread below which it stays on one thread.</summary>
     private const int ElementsPerThread = 1 << 15;
 
     /// <summary>
     /// The fused layer <c>y = act(x · Wᵀ + b) + residual</c>: x (…, in), weight (out, in), bias (out) or null, residual
     /// (…, out), or (…, 1, out) added to every row of the next-to-last dimension, or (1, …, 1, out) added to every row,
-    /// or null → (…, out). One op instead of three (linear, activation, add): the bias is the GEMM's starting
-    /// value, the activation and the residual are applied to each block of the output by the thread that computed
-    /// it while it is in cache, and the backward pass (beside the forward below) takes the activation's derivative
-    /// in one pass before the two GEMMs. The values are bit-identical to <c>residual + Linear(x, W, b).Silu()</c>.
+    /// or null → (…, out). One op instead of three (linear, activation, add): the bias, the activation and the
+    /// residual are applied in one pass to each block of the GEMM's output by the thread that computed it, while it is
+    /// in cache, and the backward pass (beside the forward, in <c>Affine</c>) takes the residual's gradient and the
+    /// activation's derivative in one pass before the two GEMMs. The values are bit-identical to
+    /// <c>residual + Linear(x, W, b).Silu()</c> (and likewise for the other activations).
     /// </summary>
     public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias, Activation activation, Tensor? residual = null)
     {
