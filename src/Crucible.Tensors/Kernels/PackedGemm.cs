@@ -161,8 +161,9 @@ internal static unsafe class PackedGemm
         }
 
         // whole strips per part. Split by columns when only op(B) is packed and it is not small next to op(A): each
-        // thread then packs its own columns instead of all of them. Else along the dimension with more strips.
-        bool byRows = job.PackB && !job.PackA ? (long)n * 4 < m : rowStrips >= colStrips;
+        // thread then packs its own columns instead of all of them. Else split the larger of m and n, so that every
+        // thread reads the smaller operand whole (op(A) is m×k, op(B) k×n) and only its share of the larger.
+        bool byRows = job.PackB && !job.PackA ? (long)n * 4 < m : m >= n;
         if (byRows && rowStrips < parts) byRows = false;
         else if (!byRows && colStrips < parts) byRows = true;
         int strips = byRows ? rowStrips : colStrips;
