@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using static Crucible.Tensors.Kernels.Kernels;
 
 namespace Crucible.Tensors;
