@@ -7,6 +7,9 @@ IBenchmarkCommand[] commands =
     new DataCheckBenchmark(),
     new GemmBenchmark(),
     new StocksFloorBenchmark(),
+    new TrainBenchmark(PeerKind.Mlp),
+    new TrainBenchmark(PeerKind.Tcn),
+    new SampleBenchmark(),
 ];
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;

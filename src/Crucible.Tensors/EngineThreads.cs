@@ -1,9 +1,9 @@
 namespace Crucible.Tensors;
 
 /// <summary>
-/// The process-wide thread budget of the engine's parallel kernels (today: <see cref="Kernels.Kernels.Gemm"/>, which
-/// splits C by rows over <see cref="Parallel.For(int, int, ParallelOptions, Action{int})"/> above
-/// <see cref="Kernels.Kernels.ParallelThreshold"/>). Results do not depend on it: every output element is computed by
+/// The process-wide thread budget of the engine's parallel kernels (the GEMMs, which split C by rows or columns above
+/// <see cref="Kernels.Kernels.ParallelThreshold"/>, and the large elementwise passes of the fused ops), run on the
+/// engine's own fork-join workers. Results do not depend on it: every output element is computed by
 /// the same sequence of float operations whichever thread computes it, so 1 and N threads give bit-identical outputs.
 /// </summary>
 /// <remarks>
@@ -39,6 +39,23 @@ public static class EngineThreads
         int previous = MaxDegreeOfParallelism;
         MaxDegreeOfParallelism = maxDegreeOfParallelism;
         return new LimitScope(previous);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(start, end) over [0, <paramref name="count"/>) split into contiguous ranges, one
+    /// per thread, when there is at least <paramref name="minPerThread"/> work per thread; else on the calling thread
+    /// as one range. For elementwise passes, whose results do not depend on the split.
+    /// </summary>
+    internal static void For(int count, int minPerThread, Action<int, int> body)
+    {
+        int parts = Math.Min(MaxDegreeOfParallelism, count / Math.Max(1, minPerThread));
+        if (parts <= 1)
+        {
+            body(0, count);
+            return;
+        }
+
+        ForkJoin.Run(parts, part => body((int)((long)count * part / parts), (int)((long)count * (part + 1) / parts)));
     }
 
     /// <summary>The scope returned by <see cref="Limit"/>; disposing it restores the previous thread budget.</summary>

@@ -190,7 +190,7 @@ public sealed partial class Tensor
     }
 
     /// <summary>This tensor's gradient buffer, allocated as zeros on first use.</summary>
-    internal float[] GradOrCreate() => Grad ??= new float[Data.Length];
+    internal float[] GradOrCreate() => Grad ??= IsLeaf ? new float[Data.Length] : TensorArena.Zeroed(Data.Length);
 
     // ---------------------------------------------------------------------------------------------
     // shape helpers

@@ -18,7 +18,8 @@ public sealed record MlpDenoiserConfig(int Features, int Hidden = 256, int Block
 /// </summary>
 public sealed class MlpDenoiser : Module
 {
-    private readonly Sequential _time;
+    private readonly Linear _time0;
+    private readonly Linear _time2;
     private readonly Linear _input;
     private readonly Linear[] _blocks;
     private readonly Linear _output;
@@ -29,7 +30,9 @@ public sealed class MlpDenoiser : Module
         ArgumentNullException.ThrowIfNull(config);
         Config = config;
         int h = config.Hidden;
-        _time = RegisterModule("t", new Sequential(new Linear(config.TimeEmbedding, h, rng), new SiLU(), new Linear(h, h, rng)));
+        _time0 = new Linear(config.TimeEmbedding, h, rng);
+        _time2 = new Linear(h, h, rng);
+        RegisterModule("t", new Sequential(_time0, new SiLU(), _time2));
         _input = RegisterModule("inp", new Linear(config.Features, h, rng));
         _blocks = new Linear[config.Blocks];
         var blocks = RegisterModule("blocks", new ModuleList());
@@ -41,13 +44,37 @@ public sealed class MlpDenoiser : Module
     public MlpDenoiserConfig Config { get; }
 
     /// <summary>The network output for x (B, D) at diffusion times <paramref name="timeFraction"/> = t/T (B).</summary>
+    /// <remarks>
+    /// Each layer is one fused op (<see cref="Tensor.Linear(Tensor, Tensor, Tensor?, Activation, Tensor?)"/>): the
+    /// values are bit-identical to the composition <c>inp(x) + t(emb)</c>, then <c>h + SiLU(W_k h + b_k)</c>.
+    /// </remarks>
     // x: (B, D), t: (B) -> (B, D)
     public Tensor Forward(Tensor x, ReadOnlySpan<float> timeFraction)
     {
         ArgumentNullException.ThrowIfNull(x);
-        var emb = SinusoidalTimestepEmbedding.Embed(timeFraction, Config.TimeEmbedding, scale: 1000f); // (B, 128)
-        var h = _input.Forward(x) + _time.Forward(emb);                                                   // (B, H)
-        foreach (var block in _blocks) h = h + block.Forward(h).Silu();
-        return _output.Forward(h);                                                                       // (B, D)
+        var emb = SinusoidalTimestepEmbedding.Embed(timeFraction, Config.TimeEmbedding, scale: 1000f);   // (B, 128)
+        var a = Tensor.Linear(emb, _time0.Weight, _time0.Bias, Activation.Silu);                          // (B, H)
+        var h = Tensor.Linear(a, _time2.Weight, _time2.Bias, Activation.None, residual: _input.Forward(x)); // (B, H)
+        return Blocks(h);
+    }
+
+    /// <summary>
+    /// The network output for x (B, D) when every row is at the same diffusion time t/T (as in a sampler step): the
+    /// timestep MLP runs once and its output is broadcast, with values bit-identical to <see cref="Forward(Tensor, ReadOnlySpan{float})"/>.
+    /// </summary>
+    // x: (B, D) -> (B, D)
+    public Tensor Forward(Tensor x, float timeFraction)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        var emb = SinusoidalTimestepEmbedding.Embed([timeFraction], Config.TimeEmbedding, scale: 1000f); // (1, 128)
+        var a = Tensor.Linear(emb, _time0.Weight, _time0.Bias, Activation.Silu);                           // (1, H)
+        var h = _input.Forward(x) + Tensor.Linear(a, _time2.Weight, _time2.Bias);                          // (B, H)
+        return Blocks(h);
+    }
+
+    private Tensor Blocks(Tensor h)
+    {
+        foreach (var block in _blocks) h = Tensor.Linear(h, block.Weight, block.Bias, Activation.Silu, residual: h);
+        return _output.Forward(h);                                                                         // (B, D)
     }
 }

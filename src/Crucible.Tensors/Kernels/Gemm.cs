@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace Crucible.Tensors.Kernels;
 
@@ -18,7 +19,19 @@ public static partial class Kernels
     public static void Gemm(
         bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb,
-        float beta, Span<float> c, int ldc)
+        float beta, Span<float> c, int ldc) =>
+        GemmWithEpilogue(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue: null);
+
+    /// <summary>
+    /// <see cref="Gemm(bool, bool, int, int, int, float, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, float, Span{float}, int)"/>
+    /// followed by <paramref name="epilogue"/> on disjoint blocks of C that cover it, each called once its values
+    /// are final, on the thread that computed it (so a bias-activation pass runs in parallel, while the block is
+    /// still in cache).
+    /// </summary>
+    internal static void GemmWithEpilogue(
+        bool transA, bool transB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb,
+        float beta, Span<float> c, int ldc, GemmEpilogue? epilogue)
     {
         if (m < 0 || n < 0 || k < 0) throw new ArgumentOutOfRangeException(nameof(m), "negative GEMM dimension");
         if (m == 0 || n == 0) return;
@@ -34,7 +47,7 @@ public static partial class Kernels
             {
                 if (PackedGemm.ShouldUse(m, n, k))
                 {
-                    PackedGemm.Run(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, EngineThreads.MaxDegreeOfParallelism);
+                    PackedGemm.Run(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, EngineThreads.MaxDegreeOfParallelism, epilogue);
                     return;
                 }
 
@@ -46,18 +59,111 @@ public static partial class Kernels
                     // row blocks of C: each row is computed by the same float operations on any thread, so the
                     // result does not depend on the thread count or the chunking
                     int chunks = Math.Min(m, threads * 4);
-                    var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
-                    Parallel.For(0, chunks, options, ch =>
+                    ForkJoin.Run(chunks, ch =>
                     {
                         int r0 = (int)((long)m * ch / chunks), r1 = (int)((long)m * (ch + 1) / chunks);
                         job.Rows(r0, r1);
+                        epilogue?.Invoke(r0, r1, 0, n);
                     });
                 }
                 else
                 {
                     job.Rows(0, m);
+                    epilogue?.Invoke(0, m, 0, n);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// C (m×n) = Σ_j A_j · op(B)[j·tapK .. (j+1)·tapK, :] + β·C, β = 0 or 1, where row i of A_j is the tapK floats of
+    /// <paramref name="a"/> at offset <c>rowTable[j·m + i]</c>, or zeros where the offset is −1: a GEMM over gathered
+    /// rows (an implicit im2col, so a convolution reads its taps straight from the input rows). op(B) is
+    /// (taps·tapK)×n. <paramref name="epilogue"/> as in <see cref="GemmWithEpilogue"/>.
+    /// </summary>
+    internal static unsafe void GemmGathered(
+        int m, int n, int taps, int tapK, ReadOnlySpan<float> a, ReadOnlySpan<int> rowTable, bool transB, ReadOnlySpan<float> b, int ldb,
+        float beta, Span<float> c, int ldc, GemmEpilogue? epilogue)
+    {
+        if (m < 0 || n < 0 || taps < 0 || tapK < 0) throw new ArgumentOutOfRangeException(nameof(m), "negative GEMM dimension");
+        if (rowTable.Length < (long)taps * m) throw new ArgumentException("the row table needs taps × m entries", nameof(rowTable));
+        foreach (int offset in rowTable[..(taps * m)])
+        {
+            if (offset < -1 || (offset >= 0 && (long)offset + tapK > a.Length)) throw new ArgumentException($"row offset {offset} outside a", nameof(rowTable));
+        }
+
+        int k = taps * tapK;
+        CheckOperand(b, transB ? n : k, transB ? k : n, ldb, nameof(b));
+        CheckOperand(c, m, n, ldc, nameof(c));
+        if (m == 0 || n == 0) return;
+        if (!Vector512.IsHardwareAccelerated)
+        {
+            // the packed kernels only: materialise the gathered rows, then an ordinary GEMM
+            var rows = new float[(long)m * k];
+            for (int j = 0; j < taps; j++)
+            {
+                for (int i = 0; i < m; i++)
+                {
+                    int offset = rowTable[(j * m) + i];
+                    if (offset >= 0) a.Slice(offset, tapK).CopyTo(rows.AsSpan((i * k) + (j * tapK), tapK));
+                }
+            }
+
+            GemmWithEpilogue(false, transB, m, n, k, 1f, rows, Math.Max(1, k), b, ldb, beta, c, ldc, epilogue);
+            return;
+        }
+
+        fixed (float* pa = a)
+        fixed (int* pt = rowTable)
+        fixed (float* pb = b)
+        fixed (float* pc = c)
+        {
+            PackedGemm.RunGathered(m, n, taps, tapK, pa, pt, transB, pb, ldb, beta, pc, ldc, EngineThreads.MaxDegreeOfParallelism, epilogue);
+        }
+    }
+
+    /// <summary>
+    /// C (m×n) = α · Aᵀ · B + β·C, β = 0 or 1, A (k×m, row stride lda), where B (k×n, n = taps·tapN) has gathered rows per
+    /// tap: B[p, j·tapN + q] = b[rowTable[j·k + p] + q], or 0 where the offset is −1 (a convolution's weight gradient
+    /// dYᵀ · im2col(x) without materialising im2col). Falls back to materialising B when the tiles cannot gather.
+    /// </summary>
+    internal static unsafe void GemmTransAGatheredB(
+        int m, int taps, int tapN, int k, float alpha, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, ReadOnlySpan<int> rowTable,
+        float beta, Span<float> c, int ldc)
+    {
+        if (m < 0 || taps < 0 || tapN < 0 || k < 0) throw new ArgumentOutOfRangeException(nameof(m), "negative GEMM dimension");
+        if (rowTable.Length < (long)taps * k) throw new ArgumentException("the row table needs taps × k entries", nameof(rowTable));
+        foreach (int offset in rowTable[..(taps * k)])
+        {
+            if (offset < -1 || (offset >= 0 && (long)offset + tapN > b.Length)) throw new ArgumentException($"row offset {offset} outside b", nameof(rowTable));
+        }
+
+        int n = taps * tapN;
+        CheckOperand(a, k, m, lda, nameof(a));
+        CheckOperand(c, m, n, ldc, nameof(c));
+        if (m == 0 || n == 0) return;
+        if (!PackedGemm.GatheredBSupported(tapN) || !PackedGemm.ShouldUse(m, n, k))
+        {
+            var rows = new float[(long)k * n];
+            for (int j = 0; j < taps; j++)
+            {
+                for (int p = 0; p < k; p++)
+                {
+                    int offset = rowTable[(j * k) + p];
+                    if (offset >= 0) b.Slice(offset, tapN).CopyTo(rows.AsSpan((p * n) + (j * tapN), tapN));
+                }
+            }
+
+            Gemm(true, false, m, n, k, alpha, a, lda, rows, n, beta, c, ldc);
+            return;
+        }
+
+        fixed (float* pa = a)
+        fixed (float* pb = b)
+        fixed (int* pt = rowTable)
+        fixed (float* pc = c)
+        {
+            PackedGemm.RunGatheredB(m, taps, tapN, k, alpha, pa, lda, pb, pt, beta, pc, ldc, EngineThreads.MaxDegreeOfParallelism);
         }
     }
 
@@ -116,3 +222,6 @@ public static partial class Kernels
         }
     }
 }
+
+/// <summary>A pass over the block C[rowStart..rowEnd, colStart..colEnd] of a finished GEMM (bias, activation, …).</summary>
+internal delegate void GemmEpilogue(int rowStart, int rowEnd, int colStart, int colEnd);

@@ -22,20 +22,15 @@ public static partial class Kernels
     public static void SiluForward(ReadOnlySpan<float> x, Span<float> destination)
     {
         CheckLengths(x.Length, destination.Length);
-        if (x.IsEmpty) return;                      // TensorPrimitives.Sigmoid rejects empty spans
-        TensorPrimitives.Sigmoid(x, destination);
-        TensorPrimitives.Multiply(x, destination[..x.Length], destination);
+        BiasActivation(Activation.Silu, x, default, default, default, destination[..x.Length]);
     }
 
     /// <summary>d SiLU / dx = σ(x)·(1 + x·(1 − σ(x))).</summary>
     public static void SiluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> gradOutput, Span<float> gradInput)
     {
         CheckLengths(x.Length, gradInput.Length);
-        for (int i = 0; i < x.Length; i++)
-        {
-            float s = 1f / (1f + MathF.Exp(-x[i]));
-            gradInput[i] += gradOutput[i] * s * (1f + (x[i] * (1f - s)));
-        }
+        CheckLengths(x.Length, gradOutput.Length);
+        SiluDerivative(x, gradOutput, gradInput, accumulate: true);
     }
 
     /// <summary><c>destination[i] = max(x[i], 0)</c>.</summary>

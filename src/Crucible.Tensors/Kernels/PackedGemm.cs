@@ -6,120 +6,330 @@ namespace Crucible.Tensors.Kernels;
 
 /// <summary>
 /// The fast SGEMM path: Goto &amp; van de Geijn's blocking ("Anatomy of High-Performance Matrix Multiplication",
-/// TOMS 2008). B is packed into KC×NR column strips, A into MR×KC row strips (α and transposes are applied while
-/// packing), and an MR×NR register-blocked micro-kernel of Vector512 FMAs (Vector256 fallback) updates C.
+/// TOMS 2008) around an MR×NR register-blocked micro-kernel of Vector512 FMAs (Vector256 fallback).
 /// </summary>
 /// <remarks>
-/// Every element of C is accumulated over p = 0..K−1 in the same order whatever the thread count or the tile it
-/// falls in, so results are bit-identical on 1 and on N threads. Threads split the rows of C.
+/// <para>
+/// Packing only where it pays. The micro-kernel reads op(A) in place whenever Vector512 is available: A's rows
+/// (op(A) = A) or A's rows as columns (op(A) = Aᵀ, MR consecutive values per k); only the last partial strip of
+/// MR rows is copied, zero padded. B is read in place when op(B) = B (NR consecutive values per k), except the
+/// last partial strip of NR columns; op(B) = Bᵀ is packed into KC×NR strips. Both are packed (A into MR×KC
+/// strips with α applied) only for large problems, where the copies buy cache and TLB locality (rows of a wide
+/// matrix alias in L1), and always on Vector256-only hardware, whose kernel reads packed strips only. Small
+/// problems thus pay no copies: 64³ runs straight from the caller's rows.
+/// </para>
+/// <para>
+/// Two gathered forms serve the time-major convolution without an im2col matrix: A's rows, or B's rows, taken per
+/// tap from a row table (<see cref="RunGathered"/>, <see cref="RunGatheredB"/>). An epilogue (bias, activation,
+/// residual) runs on each MC×NC block as soon as its last K panel is done, on the thread that computed it.
+/// </para>
+/// <para>
+/// Every element of C is computed by the same float operations whatever the thread count: the tile grid, the
+/// K panels and the in-place/packed choice depend on the shape only, a tile's sum runs over p in order, and each
+/// panel ends with <c>C ← C + α·acc</c> (multiply, then add; the first panel stores α·acc when β = 0). Threads split
+/// the row strips or the column strips of C, never K, so results are bit-identical on 1 and on N threads.
+/// </para>
 /// </remarks>
 internal static unsafe class PackedGemm
 {
     private const int MR = 8;          // rows of the micro-tile
-    private const int KC = 256;        // depth of a packed panel (A strip MR×KC + B strip KC×NR stay in L1/L2)
-    private const int MC = 128;        // rows of A packed at once (MC×KC×4 = 128 KB, in L2)
-    private const int NC = 2048;       // columns of B packed at once (KC×NC×4 = 2 MB)
+    private const int KC = 256;        // depth of a panel (an MR×KC strip of A and a KC×NR strip of B stay in L1)
+    private const int MC = 128;        // rows of A per block (MC×KC×4 = 128 KB, in L2)
+    private const int NC = 2048;       // columns of B per panel
+
+    /// <summary>From this many multiply-adds on, op(A) and op(B) are packed (always with Vector256 only).</summary>
+    private const long PackThreshold = 1L << 27;
 
     private static int NR => Vector512.IsHardwareAccelerated ? 32 : 16;
 
-    /// <summary>Whether the packed path is available and worth it for this shape.</summary>
+    /// <summary>Whether the blocked path is available and worth it for this shape.</summary>
     public static bool ShouldUse(int m, int n, int k) =>
         (Vector512.IsHardwareAccelerated || Vector256.IsHardwareAccelerated) && (long)m * n * k >= 16 * 16 * 16 && n >= 8 && k >= 4;
 
     /// <summary>C = α · op(A) · op(B) + β · C (shapes already validated by the caller).</summary>
     public static void Run(
         bool transA, bool transB, int m, int n, int k, float alpha,
-        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int threads)
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int threads, GemmEpilogue? epilogue = null) =>
+        Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads, packA: null, packB: null, epilogue);
+
+    /// <summary>
+    /// C = Σ_j A_j · op(B)[j·tapK .. (j+1)·tapK, :] + β·C (β = 0 or 1) with gathered rows: row i of A_j is the tapK floats
+    /// at <c>a + rowTable[j·m + i]</c>, or zeros where that offset is −1 (an implicit im2col: convolution taps read
+    /// straight from the input rows). K = taps·tapK; panels never straddle taps.
+    /// </summary>
+    public static void RunGathered(
+        int m, int n, int taps, int tapK, float* a, int* rowTable, bool transB, float* b, int ldb, float beta, float* c, int ldc,
+        int threads, GemmEpilogue? epilogue)
     {
-        // β first, so the kernels only ever accumulate
-        for (int i = 0; i < m; i++)
+        if (beta != 0f && beta != 1f) throw new ArgumentOutOfRangeException(nameof(beta), "a gathered GEMM takes β = 0 or 1");
+        int k = taps * tapK;
+        if (k == 0)
         {
-            var row = new Span<float>(c + ((long)i * ldc), n);
-            if (beta == 0f) row.Clear();
-            else if (beta != 1f) System.Numerics.Tensors.TensorPrimitives.Multiply(row, beta, row);
-        }
+            if (beta == 0f)
+            {
+                for (int i = 0; i < m; i++) new Span<float>(c + ((long)i * ldc), n).Clear();
+            }
 
-        if (k == 0 || alpha == 0f) return;
-
-        int parts = Math.Max(1, Math.Min(threads, m / MR));
-        if ((long)m * n * k < Kernels.ParallelThreshold) parts = 1;
-        if (parts == 1)
-        {
-            RowRange(transA, transB, 0, m, n, k, alpha, a, lda, b, ldb, c, ldc);
+            epilogue?.Invoke(0, m, 0, n);
             return;
         }
 
-        // rows split in multiples of MR so every part packs whole strips
-        int strips = (m + MR - 1) / MR;
-        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+        var job = new Job(false, transB, k, 1f, a, 0, b, ldb, c, ldc, false, !Vector512.IsHardwareAccelerated || transB, beta == 0f, epilogue)
+        {
+            RowTable = rowTable,
+            TapK = tapK,
+            M = m,
+        };
+        Split(job, m, n, (long)m * n * k, threads);
+    }
+
+    /// <summary>
+    /// C = α · Aᵀ · B + β·C (β = 0 or 1) with B's rows gathered per tap: B[p, j·tapN + q] = b[rowTable[j·k + p] + q], or 0
+    /// where the offset is −1 (the weight gradient of a convolution, dW = dYᵀ · im2col(x), without materialising
+    /// im2col). A (k×m) is read in place; n = taps·tapN; tapN must be a multiple of the tile width.
+    /// </summary>
+    public static void RunGatheredB(
+        int m, int taps, int tapN, int k, float alpha, float* a, int lda, float* b, int* rowTable, float beta, float* c, int ldc, int threads)
+    {
+        if (beta != 0f && beta != 1f) throw new ArgumentOutOfRangeException(nameof(beta), "a gathered GEMM takes β = 0 or 1");
+        if (!Vector512.IsHardwareAccelerated || tapN % NR != 0) throw new InvalidOperationException("gathered B needs Vector512 and whole strips per tap");
+        int n = taps * tapN;
+        if (k == 0 || alpha == 0f)
+        {
+            if (beta == 0f)
+            {
+                for (int i = 0; i < m; i++) new Span<float>(c + ((long)i * ldc), n).Clear();
+            }
+
+            return;
+        }
+
+        var job = new Job(true, false, k, alpha, a, lda, b, 0, c, ldc, false, false, beta == 0f, null)
+        {
+            BRowTable = rowTable,
+            BTapN = tapN,
+        };
+        Split(job, m, n, (long)m * n * k, threads);
+    }
+
+    /// <summary>Whether <see cref="RunGatheredB"/> can take taps of this width.</summary>
+    public static bool GatheredBSupported(int tapN) => Vector512.IsHardwareAccelerated && tapN % 32 == 0;
+
+    /// <summary>The same with the packing choice forced (null: by shape), so tests reach every path on small shapes.</summary>
+    internal static void Run(
+        bool transA, bool transB, int m, int n, int k, float alpha,
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, int threads, bool? packA, bool? packB,
+        GemmEpilogue? epilogue = null)
+    {
+        // β = 0: the first K panel stores (so C's old values, NaN included, are never read); other β: scaled first
+        bool overwrite = beta == 0f && k > 0 && alpha != 0f;
+        if (!overwrite && beta != 1f)
+        {
+            for (int i = 0; i < m; i++)
+            {
+                var row = new Span<float>(c + ((long)i * ldc), n);
+                if (beta == 0f) row.Clear();
+                else System.Numerics.Tensors.TensorPrimitives.Multiply(row, beta, row);
+            }
+        }
+
+        if (k == 0 || alpha == 0f)
+        {
+            epilogue?.Invoke(0, m, 0, n);
+            return;
+        }
+
+        long work = (long)m * n * k;
+        bool v512 = Vector512.IsHardwareAccelerated;
+        bool large = work >= PackThreshold;
+        bool doPackA = !v512 || (packA ?? large), doPackB = !v512 || transB || (packB ?? large);
+        var job = new Job(transA, transB, k, alpha, a, lda, b, ldb, c, ldc, doPackA, doPackB, overwrite, epilogue);
+        Split(job, m, n, work, threads);
+    }
+
+    // runs the job on one thread, or on whole row or column strips per thread
+    private static void Split(Job job, int m, int n, long work, int threads)
+    {
+        int nr = NR;
+        int rowStrips = (m + MR - 1) / MR, colStrips = (n + nr - 1) / nr;
+        int parts = 1;
+        if (threads > 1 && work >= Kernels.ParallelThreshold) parts = Math.Min(threads, Math.Max(rowStrips, colStrips));
+        if (parts == 1)
+        {
+            job.Block(0, m, 0, n);
+            return;
+        }
+
+        // whole strips per part. Split by columns when only op(B) is packed and it is not small next to op(A): each
+        // thread then packs its own columns instead of all of them. Else split the larger of m and n, so that every
+        // thread reads the smaller operand whole (op(A) is m×k, op(B) k×n) and only its share of the larger.
+        bool byRows = job.PackB && !job.PackA ? (long)n * 4 < m : m >= n;
+        if (byRows && rowStrips < parts) byRows = false;
+        else if (!byRows && colStrips < parts) byRows = true;
+        int strips = byRows ? rowStrips : colStrips;
+        parts = Math.Min(parts, strips);
+        ForkJoin.Run(parts, part =>
         {
             int s0 = (int)((long)strips * part / parts), s1 = (int)((long)strips * (part + 1) / parts);
-            int r0 = s0 * MR, r1 = Math.Min(m, s1 * MR);
-            if (r1 > r0) RowRange(transA, transB, r0, r1, n, k, alpha, a, lda, b, ldb, c, ldc);
+            int r0 = 0, r1 = m, c0 = 0, c1 = n;
+            if (byRows) (r0, r1) = (s0 * MR, Math.Min(m, s1 * MR));
+            else (c0, c1) = (s0 * nr, Math.Min(n, s1 * nr));
+            if (r1 <= r0 || c1 <= c0) return;
+            job.Block(r0, r1, c0, c1);
         });
     }
 
-    private static void RowRange(
-        bool transA, bool transB, int r0, int r1, int n, int k, float alpha,
-        float* a, int lda, float* b, int ldb, float* c, int ldc)
+    private readonly struct Job(
+        bool transA, bool transB, int k, float alpha,
+        float* a, int lda, float* b, int ldb, float* c, int ldc, bool packA, bool packB, bool overwrite, GemmEpilogue? epilogue)
     {
-        int nr = NR;
-        int ncMax = Math.Min(NC, RoundUp(n, nr));
-        int kcMax = Math.Min(KC, k);
-        int mcMax = Math.Min(MC, RoundUp(r1 - r0, MR));
-        float[] bufB = ArrayPool<float>.Shared.Rent((kcMax * ncMax) + 16);
-        float[] bufA = ArrayPool<float>.Shared.Rent((mcMax * kcMax) + 16);
-        float* tile = stackalloc float[MR * 32];
-        try
+        public bool PackA => packA;
+
+        public bool PackB => packB;
+
+        /// <summary>Gathered rows of A (see <see cref="RunGathered"/>), or null.</summary>
+        public int* RowTable { get; init; }
+
+        /// <summary>The K extent of one tap of a gathered A.</summary>
+        public int TapK { get; init; }
+
+        /// <summary>The rows of C (the stride of the row table).</summary>
+        public int M { get; init; }
+
+        /// <summary>Gathered rows of B (see <see cref="RunGatheredB"/>), or null; its stride is K.</summary>
+        public int* BRowTable { get; init; }
+
+        /// <summary>The columns of one tap of a gathered B.</summary>
+        public int BTapN { get; init; }
+
+        /// <summary>
+        /// C[r0..r1, c0..c1] (+)= α · op(A)[r0..r1, :] · op(B)[:, c0..c1], then the epilogue on each MC×NC block as
+        /// soon as its last K panel is done (while the block is in cache).
+        /// </summary>
+        public void Block(int r0, int r1, int c0, int c1)
         {
-            fixed (float* pb = bufB)
-            fixed (float* pa = bufA)
+            int nr = NR;
+            int kcMax = Math.Min(KC, k);
+            int ncMax = Math.Min(NC, RoundUp(c1 - c0, nr));
+            int mcMax = Math.Min(MC, RoundUp(r1 - r0, MR));
+
+            // scratch: op(B) strips (all of a panel when packing B, else only a partial last strip), op(A)
+            // strips (a whole block when packing A, else only a partial last strip), and one C tile
+            float[] bufB = ArrayPool<float>.Shared.Rent((kcMax * (packB ? ncMax : nr)) + 16);
+            float[] bufA = ArrayPool<float>.Shared.Rent((kcMax * (packA ? mcMax : MR)) + 16);
+            float[]? zeros = RowTable is null && BRowTable is null ? null : ArrayPool<float>.Shared.Rent(kcMax + 48);
+            float* tile = stackalloc float[MR * 32];
+            try
             {
-                for (int jc = 0; jc < n; jc += NC)
+                fixed (float* pb = bufB)
+                fixed (float* pa = bufA)
+                fixed (float* pz = zeros)
                 {
-                    int nc = Math.Min(NC, n - jc);
-                    for (int pc = 0; pc < k; pc += KC)
+                    if (zeros is not null) new Span<float>(pz, kcMax + 48).Clear();
+                    for (int jc = c0; jc < c1; jc += NC)
                     {
-                        int kc = Math.Min(KC, k - pc);
-                        PackB(transB, b, ldb, pc, jc, kc, nc, nr, pb);
-                        for (int ic = r0; ic < r1; ic += MC)
+                        int nc = Math.Min(NC, c1 - jc);
+                        for (int pc = 0, kc; pc < k; pc += kc)
                         {
-                            int mc = Math.Min(MC, r1 - ic);
-                            PackA(transA, a, lda, ic, pc, mc, kc, alpha, pa);
-                            for (int jr = 0; jr < nc; jr += nr)
+                            kc = Math.Min(KC, k - pc);
+                            if (RowTable is not null)
                             {
-                                int nw = Math.Min(nr, nc - jr);
-                                float* bStrip = pb + ((long)jr * kc);
-                                for (int ir = 0; ir < mc; ir += MR)
-                                {
-                                    int mh = Math.Min(MR, mc - ir);
-                                    float* aStrip = pa + ((long)ir * kc);
-                                    float* cTile = c + ((long)(ic + ir) * ldc) + jc + jr;
-                                    if (mh == MR && nw == nr)
-                                    {
-                                        MicroKernel(kc, aStrip, bStrip, cTile, ldc);
-                                    }
-                                    else
-                                    {
-                                        // edge tile: compute into a zeroed scratch tile, add the valid part
-                                        new Span<float>(tile, MR * nr).Clear();
-                                        MicroKernel(kc, aStrip, bStrip, tile, nr);
-                                        for (int i = 0; i < mh; i++)
-                                        {
-                                            for (int j = 0; j < nw; j++) cTile[((long)i * ldc) + j] += tile[(i * nr) + j];
-                                        }
-                                    }
-                                }
+                                // whole taps per panel when they fit (one accumulation over them), else one tap in parts
+                                kc = TapK <= KC ? Math.Min(k - pc, KC / TapK * TapK) : Math.Min(kc, TapK - (pc % TapK));
+                            }
+
+                            if (packB) PackB(transB, b, ldb, pc, jc, kc, nc, nr, pb);
+                            else if (nc % nr != 0 && BRowTable is null) PackB(false, b, ldb, pc, jc + nc - (nc % nr), kc, nc % nr, nr, pb);
+                            for (int ic = r0; ic < r1; ic += MC)
+                            {
+                                int mc = Math.Min(MC, r1 - ic);
+                                if (packA) PackA(transA, a, lda, ic, pc, mc, kc, alpha, pa);
+                                else if (mc % MR != 0 && RowTable is not null) PackGathered(ic + mc - (mc % MR), pc, mc % MR, kc, pa);
+                                else if (mc % MR != 0) PackA(transA, a, lda, ic + mc - (mc % MR), pc, mc % MR, kc, 1f, pa);
+                                Panel(ic, mc, jc, nc, pc, kc, pa, pb, pz, tile, overwrite && pc == 0);
+                                if (pc + kc == k) epilogue?.Invoke(ic, ic + mc, jc, jc + nc);
                             }
                         }
                     }
                 }
             }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(bufB);
+                ArrayPool<float>.Shared.Return(bufA);
+                if (zeros is not null) ArrayPool<float>.Shared.Return(zeros);
+            }
         }
-        finally
+
+        // one full tile of a gathered A: the 8 rows' pointers for this panel's tap (zeros for padding rows)
+        private void GatheredRows(int row, int pc, int kc, float* zeros, float* bStrip, int bStep, float* dst, int ldd, bool store) =>
+            Kernel8x32GatheredTaps(kc, TapK, pc % TapK, M, RowTable + ((long)(pc / TapK) * M) + row, a, zeros, bStrip, bStep, dst, ldd, store);
+
+        // the last partial strip of a gathered A, as PackA's layout (MR values per k, zero padded)
+        private void PackGathered(int ic, int pc, int mh, int kc, float* dst)
         {
-            ArrayPool<float>.Shared.Return(bufB);
-            ArrayPool<float>.Shared.Return(bufA);
+            for (int p = 0; p < kc; p++)
+            {
+                int j = (pc + p) / TapK, q = (pc + p) % TapK;
+                for (int i = 0; i < MR; i++)
+                {
+                    int offset = i < mh ? RowTable[((long)j * M) + ic + i] : -1;
+                    dst[(p * MR) + i] = offset < 0 ? 0f : a[offset + q];
+                }
+            }
+        }
+
+        // one KC panel of an MC×NC block: every MR×NR tile, column strips outer so a B strip stays in L1
+        private void Panel(int ic, int mc, int jc, int nc, int pc, int kc, float* pa, float* pb, float* zeros, float* tile, bool store)
+        {
+            int nr = NR;
+            float tileAlpha = packA ? 1f : alpha;    // packed A carries α already
+            for (int jr = 0; jr < nc; jr += nr)
+            {
+                int nw = Math.Min(nr, nc - jr);
+                float* bStrip;
+                int bStep;
+                if (packB) { bStrip = pb + ((long)jr * kc); bStep = nr; }
+                else if (BRowTable is not null) { bStrip = null; bStep = 0; }
+                else if (nw < nr) { bStrip = pb; bStep = nr; }
+                else { bStrip = b + ((long)pc * ldb) + jc + jr; bStep = ldb; }
+
+                for (int ir = 0; ir < mc; ir += MR)
+                {
+                    int mh = Math.Min(MR, mc - ir);
+                    float* cTile = c + ((long)(ic + ir) * ldc) + jc + jr;
+                    bool full = mh == MR && nw == nr;
+                    float* dst = full ? cTile : tile;
+                    int ldd = full ? ldc : nr;
+
+                    if (BRowTable is not null)
+                    {
+                        // B's rows gathered for this strip's tap: one row pointer per k
+                        int col = jc + jr, j = col / BTapN;
+                        int* bTab = BRowTable + ((long)j * k) + pc;
+                        float* bq = b + (col % BTapN);
+                        if (mh < MR) Kernel8x32StridedGatheredB(kc, pa, MR, bTab, bq, zeros, dst, ldd, tileAlpha, store || !full);
+                        else Kernel8x32StridedGatheredB(kc, a + ((long)pc * lda) + ic + ir, lda, bTab, bq, zeros, dst, ldd, tileAlpha, store || !full);
+                    }
+                    else if (packA) Strided(kc, pa + ((long)ir * kc), MR, bStrip, bStep, dst, ldd, tileAlpha, store || !full);
+                    else if (mh < MR) Strided(kc, pa, MR, bStrip, bStep, dst, ldd, tileAlpha, store || !full);
+                    else if (transA) Strided(kc, a + ((long)pc * lda) + ic + ir, lda, bStrip, bStep, dst, ldd, tileAlpha, store || !full);
+                    else if (RowTable is not null) GatheredRows(ic + ir, pc, kc, zeros, bStrip, bStep, dst, ldd, store || !full);
+                    else Rows(kc, a + ((long)(ic + ir) * lda) + pc, lda, bStrip, bStep, dst, ldd, tileAlpha, store || !full);
+
+                    if (!full)
+                    {
+                        // edge tile: α·acc stored into the scratch tile, its valid part stored into or added to C
+                        for (int i = 0; i < mh; i++)
+                        {
+                            float* crow = cTile + ((long)i * ldc);
+                            float* trow = tile + (i * nr);
+                            if (store) new ReadOnlySpan<float>(trow, nw).CopyTo(new Span<float>(crow, nw));
+                            else for (int j = 0; j < nw; j++) crow[j] += trow[j];
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -132,11 +342,11 @@ internal static unsafe class PackedGemm
         {
             int nw = Math.Min(nr, nc - jr);
             float* strip = dst + ((long)jr * kc);
-            for (int p = 0; p < kc; p++)
+            if (!transB)
             {
-                float* d = strip + ((long)p * nr);
-                if (!transB)
+                for (int p = 0; p < kc; p++)
                 {
+                    float* d = strip + ((long)p * nr);
                     float* src = b + ((long)(pc + p) * ldb) + jc + jr;
                     if (nw == nr) Buffer.MemoryCopy(src, d, nr * sizeof(float), nr * sizeof(float));
                     else
@@ -145,11 +355,19 @@ internal static unsafe class PackedGemm
                         for (int j = nw; j < nr; j++) d[j] = 0f;
                     }
                 }
-                else
+            }
+            else
+            {
+                // op(B)[q, j] = B[j, q]: walk B's rows (contiguous in q) and scatter into the strip's columns
+                for (int j = 0; j < nw; j++)
                 {
-                    // op(B)[q, j] = B[j, q]
-                    for (int j = 0; j < nw; j++) d[j] = b[((long)(jc + jr + j) * ldb) + pc + p];
-                    for (int j = nw; j < nr; j++) d[j] = 0f;
+                    float* src = b + ((long)(jc + jr + j) * ldb) + pc;
+                    for (int p = 0; p < kc; p++) strip[((long)p * nr) + j] = src[p];
+                }
+
+                for (int j = nw; j < nr; j++)
+                {
+                    for (int p = 0; p < kc; p++) strip[((long)p * nr) + j] = 0f;
                 }
             }
         }
@@ -191,16 +409,22 @@ internal static unsafe class PackedGemm
         }
     }
 
+    // op(A)[r, p] = a[p·aStep + r] (a packed strip, aStep = MR, or Aᵀ read in place, aStep = lda); op(B)[p, :] = b + p·bStep
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void MicroKernel(int kc, float* a, float* b, float* c, int ldc)
+    private static void Strided(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, float alpha, bool store)
     {
-        if (Vector512.IsHardwareAccelerated) Kernel8x32(kc, a, b, c, ldc);
-        else Kernel8x16(kc, a, b, c, ldc);
+        if (Vector512.IsHardwareAccelerated) Kernel8x32Strided(kc, a, aStep, b, bStep, c, ldc, alpha, store);
+        else Kernel8x16(kc, a, b, c, ldc, store);   // packed strips only (aStep = MR, bStep = 16, α = 1)
     }
 
-    // C[8×32] += Σ_p a[p, 0..7] ⊗ b[p, 0..31]: 16 Vector512 accumulators, 2 B loads and 8 broadcasts per p
+    // op(A)[r, p] = a[r·lda + p] (A's rows read in place); Vector512 only
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Rows(int kc, float* a, int lda, float* b, int bStep, float* c, int ldc, float alpha, bool store) =>
+        Kernel8x32Rows(kc, a, lda, b, bStep, c, ldc, alpha, store);
+
+    // C[8×32] += α · Σ_p a[p·aStep + 0..7] ⊗ b[p·bStep + 0..31]: 16 Vector512 accumulators, 2 loads and 8 broadcasts per p
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel8x32(int kc, float* a, float* b, float* c, int ldc)
+    private static void Kernel8x32Strided(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, float alpha, bool store)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
@@ -234,52 +458,263 @@ internal static unsafe class PackedGemm
             var a7 = Vector512.Create(a[7]);
             c70 = Vector512.FusedMultiplyAdd(a7, b0, c70);
             c71 = Vector512.FusedMultiplyAdd(a7, b1, c71);
-            a += MR;
-            b += 32;
+            a += aStep;
+            b += bStep;
         }
 
-        Add(c, c00, c01);
-        Add(c + ldc, c10, c11);
-        Add(c + (2L * ldc), c20, c21);
-        Add(c + (3L * ldc), c30, c31);
-        Add(c + (4L * ldc), c40, c41);
-        Add(c + (5L * ldc), c50, c51);
-        Add(c + (6L * ldc), c60, c61);
-        Add(c + (7L * ldc), c70, c71);
+        Store8x32(c, ldc, alpha, store, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
+    }
 
-        static void Add(float* row, Vector512<float> lo, Vector512<float> hi)
+    // C[8×32] (+)= Σ_p A[0..7, p] ⊗ b[p·bStep + 0..31] over a panel of whole taps of a gathered A (or part of one tap,
+    // from q): row i of tap j is at a + t[j·stride + i] (zeros where −1); the sum runs over p in order across taps
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel8x32GatheredTaps(
+        int kc, int tapK, int q, int stride, int* t, float* a, float* zeros, float* b, int bStep, float* c, int ldc, bool store)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default;
+        Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
+        while (kc > 0)
         {
-            Vector512.Store(Vector512.Load(row) + lo, row);
-            Vector512.Store(Vector512.Load(row + 16) + hi, row + 16);
+            int len = Math.Min(kc, tapK - q);
+            float* r0 = t[0] < 0 ? zeros : a + t[0] + q, r1 = t[1] < 0 ? zeros : a + t[1] + q;
+            float* r2 = t[2] < 0 ? zeros : a + t[2] + q, r3 = t[3] < 0 ? zeros : a + t[3] + q;
+            float* r4 = t[4] < 0 ? zeros : a + t[4] + q, r5 = t[5] < 0 ? zeros : a + t[5] + q;
+            float* r6 = t[6] < 0 ? zeros : a + t[6] + q, r7 = t[7] < 0 ? zeros : a + t[7] + q;
+            for (int p = 0; p < len; p++)
+            {
+                var b0 = Vector512.Load(b);
+                var b1 = Vector512.Load(b + 16);
+                var a0 = Vector512.Create(r0[p]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector512.Create(r1[p]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+                var a2 = Vector512.Create(r2[p]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+                var a3 = Vector512.Create(r3[p]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+                var a4 = Vector512.Create(r4[p]);
+                c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+                c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+                var a5 = Vector512.Create(r5[p]);
+                c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+                c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
+                var a6 = Vector512.Create(r6[p]);
+                c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
+                c61 = Vector512.FusedMultiplyAdd(a6, b1, c61);
+                var a7 = Vector512.Create(r7[p]);
+                c70 = Vector512.FusedMultiplyAdd(a7, b0, c70);
+                c71 = Vector512.FusedMultiplyAdd(a7, b1, c71);
+                b += bStep;
+            }
+
+            kc -= len;
+            q = 0;
+            t += stride;
+        }
+
+        Store8x32(c, ldc, 1f, store, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
+    }
+
+    // C[8×32] += α · Σ_p a[p·aStep + 0..7] ⊗ row_p[0..31], row_p = bq + bTab[p] (zeros where bTab[p] = −1)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel8x32StridedGatheredB(int kc, float* a, int aStep, int* bTab, float* bq, float* zeros, float* c, int ldc, float alpha, bool store)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default;
+        Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            int offset = bTab[p];
+            float* b = offset < 0 ? zeros : bq + offset;
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + 16);
+            var a0 = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+            var a1 = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+            var a2 = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+            var a3 = Vector512.Create(a[3]);
+            c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+            var a4 = Vector512.Create(a[4]);
+            c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+            c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+            var a5 = Vector512.Create(a[5]);
+            c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+            c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
+            var a6 = Vector512.Create(a[6]);
+            c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
+            c61 = Vector512.FusedMultiplyAdd(a6, b1, c61);
+            var a7 = Vector512.Create(a[7]);
+            c70 = Vector512.FusedMultiplyAdd(a7, b0, c70);
+            c71 = Vector512.FusedMultiplyAdd(a7, b1, c71);
+            a += aStep;
+        }
+
+        Store8x32(c, ldc, alpha, store, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
+    }
+
+    // C[8×32] += α · Σ_p a[0..7 · lda + p] ⊗ b[p·bStep + 0..31]: the same tile with A's rows read in place
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Kernel8x32Rows(int kc, float* a, int lda, float* b, int bStep, float* c, int ldc, float alpha, bool store) =>
+        Kernel8x32RowPointers(
+            kc, a, a + lda, a + (2L * lda), a + (3L * lda), a + (4L * lda), a + (5L * lda), a + (6L * lda), a + (7L * lda),
+            b, bStep, c, ldc, alpha, store);
+
+    // C[8×32] += α · Σ_p r_i[p] ⊗ b[p·bStep + 0..31] for eight row pointers r_0..r_7
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel8x32RowPointers(
+        int kc, float* r0, float* r1, float* r2, float* r3, float* r4, float* r5, float* r6, float* r7,
+        float* b, int bStep, float* c, int ldc, float alpha, bool store)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default;
+        Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + 16);
+            var a0 = Vector512.Create(r0[p]);
+            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+            var a1 = Vector512.Create(r1[p]);
+            c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+            var a2 = Vector512.Create(r2[p]);
+            c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+            var a3 = Vector512.Create(r3[p]);
+            c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+            var a4 = Vector512.Create(r4[p]);
+            c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+            c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+            var a5 = Vector512.Create(r5[p]);
+            c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+            c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
+            var a6 = Vector512.Create(r6[p]);
+            c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
+            c61 = Vector512.FusedMultiplyAdd(a6, b1, c61);
+            var a7 = Vector512.Create(r7[p]);
+            c70 = Vector512.FusedMultiplyAdd(a7, b0, c70);
+            c71 = Vector512.FusedMultiplyAdd(a7, b1, c71);
+            b += bStep;
+        }
+
+        Store8x32(c, ldc, alpha, store, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
+    }
+
+    // C ← C + α·acc (or C ← α·acc), row by row: a multiply then an add, so an edge tile stored into scratch and then
+    // added to C rounds exactly as a full tile does
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store8x32(
+        float* c, int ldc, float alpha, bool store,
+        Vector512<float> c00, Vector512<float> c01, Vector512<float> c10, Vector512<float> c11,
+        Vector512<float> c20, Vector512<float> c21, Vector512<float> c30, Vector512<float> c31,
+        Vector512<float> c40, Vector512<float> c41, Vector512<float> c50, Vector512<float> c51,
+        Vector512<float> c60, Vector512<float> c61, Vector512<float> c70, Vector512<float> c71)
+    {
+        var va = Vector512.Create(alpha);
+        if (store)
+        {
+            Set(c, va, c00, c01);
+            Set(c + ldc, va, c10, c11);
+            Set(c + (2L * ldc), va, c20, c21);
+            Set(c + (3L * ldc), va, c30, c31);
+            Set(c + (4L * ldc), va, c40, c41);
+            Set(c + (5L * ldc), va, c50, c51);
+            Set(c + (6L * ldc), va, c60, c61);
+            Set(c + (7L * ldc), va, c70, c71);
+            return;
+        }
+
+        Add(c, va, c00, c01);
+        Add(c + ldc, va, c10, c11);
+        Add(c + (2L * ldc), va, c20, c21);
+        Add(c + (3L * ldc), va, c30, c31);
+        Add(c + (4L * ldc), va, c40, c41);
+        Add(c + (5L * ldc), va, c50, c51);
+        Add(c + (6L * ldc), va, c60, c61);
+        Add(c + (7L * ldc), va, c70, c71);
+
+        static void Add(float* row, Vector512<float> va, Vector512<float> lo, Vector512<float> hi)
+        {
+            Vector512.Store(Vector512.Load(row) + (va * lo), row);
+            Vector512.Store(Vector512.Load(row + 16) + (va * hi), row + 16);
+        }
+
+        static void Set(float* row, Vector512<float> va, Vector512<float> lo, Vector512<float> hi)
+        {
+            Vector512.Store(va * lo, row);
+            Vector512.Store(va * hi, row + 16);
         }
     }
 
-    // Vector256 fallback: C[8×16] with 16 Vector256 accumulators
+    // Vector256 fallback on packed strips: C[8×16] += Σ_p a[p·MR + 0..7] ⊗ b[p·16 + 0..15], 16 Vector256 accumulators
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel8x16(int kc, float* a, float* b, float* c, int ldc)
+    private static void Kernel8x16(int kc, float* a, float* b, float* c, int ldc, bool store)
     {
-        Span<Vector256<float>> acc = stackalloc Vector256<float>[2 * MR];
-        acc.Clear();
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector256<float> c40 = default, c41 = default, c50 = default, c51 = default;
+        Vector256<float> c60 = default, c61 = default, c70 = default, c71 = default;
         for (int p = 0; p < kc; p++)
         {
             var b0 = Vector256.Load(b);
             var b1 = Vector256.Load(b + 8);
-            for (int i = 0; i < MR; i++)
-            {
-                var ai = Vector256.Create(a[i]);
-                acc[2 * i] = Vector256.FusedMultiplyAdd(ai, b0, acc[2 * i]);
-                acc[(2 * i) + 1] = Vector256.FusedMultiplyAdd(ai, b1, acc[(2 * i) + 1]);
-            }
-
+            var a0 = Vector256.Create(a[0]);
+            c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+            c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
+            var a1 = Vector256.Create(a[1]);
+            c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+            c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
+            var a2 = Vector256.Create(a[2]);
+            c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
+            c21 = Vector256.FusedMultiplyAdd(a2, b1, c21);
+            var a3 = Vector256.Create(a[3]);
+            c30 = Vector256.FusedMultiplyAdd(a3, b0, c30);
+            c31 = Vector256.FusedMultiplyAdd(a3, b1, c31);
+            var a4 = Vector256.Create(a[4]);
+            c40 = Vector256.FusedMultiplyAdd(a4, b0, c40);
+            c41 = Vector256.FusedMultiplyAdd(a4, b1, c41);
+            var a5 = Vector256.Create(a[5]);
+            c50 = Vector256.FusedMultiplyAdd(a5, b0, c50);
+            c51 = Vector256.FusedMultiplyAdd(a5, b1, c51);
+            var a6 = Vector256.Create(a[6]);
+            c60 = Vector256.FusedMultiplyAdd(a6, b0, c60);
+            c61 = Vector256.FusedMultiplyAdd(a6, b1, c61);
+            var a7 = Vector256.Create(a[7]);
+            c70 = Vector256.FusedMultiplyAdd(a7, b0, c70);
+            c71 = Vector256.FusedMultiplyAdd(a7, b1, c71);
             a += MR;
             b += 16;
         }
 
-        for (int i = 0; i < MR; i++)
+        Add(c, c00, c01, store);
+        Add(c + ldc, c10, c11, store);
+        Add(c + (2L * ldc), c20, c21, store);
+        Add(c + (3L * ldc), c30, c31, store);
+        Add(c + (4L * ldc), c40, c41, store);
+        Add(c + (5L * ldc), c50, c51, store);
+        Add(c + (6L * ldc), c60, c61, store);
+        Add(c + (7L * ldc), c70, c71, store);
+
+        static void Add(float* row, Vector256<float> lo, Vector256<float> hi, bool store)
         {
-            float* row = c + ((long)i * ldc);
-            Vector256.Store(Vector256.Load(row) + acc[2 * i], row);
-            Vector256.Store(Vector256.Load(row + 8) + acc[(2 * i) + 1], row + 8);
+            Vector256.Store(store ? lo : Vector256.Load(row) + lo, row);
+            Vector256.Store(store ? hi : Vector256.Load(row + 8) + hi, row + 8);
         }
     }
 }

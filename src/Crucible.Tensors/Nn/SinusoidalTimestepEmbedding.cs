@@ -46,16 +46,15 @@ public sealed class SinusoidalTimestepEmbedding : Module<Tensor, Tensor>
         var f = new float[half];
         float negLog = (float)-Math.Log(10000.0);
         for (int i = 0; i < half; i++) f[i] = MathF.Exp(negLog * i / half);
-        var output = new float[b * dim];
+        // the angles in place, then vectorised sin and cos of each row (TensorPrimitives; PyTorch's are vectorised too)
+        var output = TensorArena.Output(b * dim);
         for (int r = 0; r < b; r++)
         {
             float ts = t[r] * scale;
-            for (int i = 0; i < half; i++)
-            {
-                float a = ts * f[i];
-                output[(r * dim) + i] = MathF.Sin(a);
-                output[(r * dim) + half + i] = MathF.Cos(a);
-            }
+            var row = output.AsSpan(r * dim, dim);
+            System.Numerics.Tensors.TensorPrimitives.Multiply(f, ts, row[half..]);
+            System.Numerics.Tensors.TensorPrimitives.Sin(row[half..], row[..half]);
+            System.Numerics.Tensors.TensorPrimitives.Cos(row[half..], row[half..]);
         }
 
         return new Tensor(output, [b, dim]);

@@ -65,7 +65,7 @@ public sealed partial class Tensor
     public Tensor AddScalar(float s)
     {
         var x = this;
-        var output = new float[x.Length];
+        var output = TensorArena.Output(x.Length);
         TensorPrimitives.Add(x.Data, s, output);
         return Result(output, x.Shape, [x], o => TensorPrimitives.Add(x.GradOrCreate(), o.Grad!, x.GradOrCreate()));
     }
@@ -74,7 +74,7 @@ public sealed partial class Tensor
     public Tensor MulScalar(float s)
     {
         var x = this;
-        var output = new float[x.Length];
+        var output = TensorArena.Output(x.Length);
         TensorPrimitives.Multiply(x.Data, s, output);
         return Result(output, x.Shape, [x], o =>
         {
@@ -86,7 +86,7 @@ public sealed partial class Tensor
     private static Tensor Binary(Tensor x, Tensor y, BinaryOp op)
     {
         var shape = SameShape(x.Shape, y.Shape) ? x.Shape : Broadcast.Shape(x.Shape, y.Shape);
-        var output = new float[Numel(shape)];
+        var output = TensorArena.Output(Numel(shape));
         BinaryForward(x.Data, x.Shape, y.Data, y.Shape, output, shape, op);
         return Result(output, shape, [x, y], o => BinaryBackward(x, y, o, op));
     }
@@ -130,7 +130,7 @@ public sealed partial class Tensor
                 if (x.RequiresGrad) Broadcast.AccumulateReduced(g, o.Shape, x.GradOrCreate(), x.Shape);
                 if (y.RequiresGrad)
                 {
-                    var neg = new float[g.Length];
+                    var neg = TensorArena.Output(g.Length);
                     TensorPrimitives.Negate(g, neg);
                     Broadcast.AccumulateReduced(neg, o.Shape, y.GradOrCreate(), y.Shape);
                 }
@@ -152,14 +152,14 @@ public sealed partial class Tensor
                 // o = x / y: dL/dx = g / y, dL/dy = −g · o / y
                 if (x.RequiresGrad)
                 {
-                    var t = new float[g.Length];
+                    var t = TensorArena.Output(g.Length);
                     BinaryForward(g, o.Shape, y.Data, y.Shape, t, o.Shape, BinaryOp.Divide);
                     Broadcast.AccumulateReduced(t, o.Shape, x.GradOrCreate(), x.Shape);
                 }
 
                 if (y.RequiresGrad)
                 {
-                    var t = new float[g.Length];
+                    var t = TensorArena.Output(g.Length);
                     TensorPrimitives.Multiply(g, o.Data, t);
                     BinaryForward(t, o.Shape, y.Data, y.Shape, t, o.Shape, BinaryOp.Divide);
                     TensorPrimitives.Negate(t, t);
@@ -175,7 +175,7 @@ public sealed partial class Tensor
     /// <summary>target.Grad += reduce(g · other) over target's broadcast dims.</summary>
     private static void AccumulateProduct(float[] g, int[] shape, Tensor other, Tensor target)
     {
-        var t = new float[g.Length];
+        var t = TensorArena.Output(g.Length);
         BinaryForward(g, shape, other.Data, other.Shape, t, shape, BinaryOp.Multiply);
         Broadcast.AccumulateReduced(t, shape, target.GradOrCreate(), target.Shape);
     }

@@ -50,8 +50,8 @@ public sealed partial class Tensor
 
         var geometry = new ConvGeometry(cin, l, k, dilation, padLeft, lout);
         int ck = cin * k;
-        var output = new float[b * cout * lout];
-        var cols = new float[ck * lout];
+        var output = TensorArena.Output(b * cout * lout);
+        var cols = TensorArena.Output(ck * lout);
         for (int n = 0; n < b; n++)
         {
             // cols: (C_in·K, L_out); y_n = W (C_out, C_in·K) · cols + bias
@@ -65,8 +65,8 @@ public sealed partial class Tensor
         return Result(output, [b, cout, lout], inputs, o =>
         {
             var g = o.Grad!;
-            var colsB = new float[ck * lout];
-            var dcols = x.RequiresGrad ? new float[ck * lout] : null;
+            var colsB = TensorArena.Output(ck * lout);
+            var dcols = x.RequiresGrad ? TensorArena.Output(ck * lout) : null;
             for (int n = 0; n < b; n++)
             {
                 var gy = g.AsSpan(n * cout * lout, cout * lout);

@@ -19,11 +19,11 @@ public sealed partial class Tensor
         var x = this;
 
         // mask holds 0 or 1/(1−p): the forward scale and the backward gradient factor at once
-        var mask = new float[x.Length];
+        var mask = TensorArena.Zeroed(x.Length);
         float keep = 1f - p;
         float scale = p == 1f ? 0f : 1f / keep;
         for (int i = 0; i < mask.Length; i++) mask[i] = rng.NextFloat() < keep ? scale : 0f;
-        var output = new float[x.Length];
+        var output = TensorArena.Zeroed(x.Length);
         System.Numerics.Tensors.TensorPrimitives.Multiply(x.Data, mask, output);
         return Result(output, x.Shape, [x], o =>
         {

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Crucible.Tensors;
 
 /// <summary>How a loss reduces its per-element values (PyTorch's <c>reduction</c>).</summary>
@@ -16,9 +18,43 @@ public enum Reduction
 /// <summary>Loss functions, as PyTorch's <c>torch.nn.functional</c>.</summary>
 public static class Losses
 {
-    /// <summary>Mean squared error: (input − target)².</summary>
-    public static Tensor MseLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean) =>
-        Reduce((input - target).Square(), reduction);
+    /// <summary>
+    /// Mean squared error: (input − target)². With <see cref="Reduction.Mean"/> or <see cref="Reduction.Sum"/> (and
+    /// equal shapes) it is one op, whose backward adds (2·(input − target))·(∂L/∂loss · 1/N) to the input's gradient,
+    /// with the same float operations (so the same values) as the composition <c>((input − target)²).Mean()</c>.
+    /// </summary>
+    public static Tensor MseLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(target);
+        if (reduction == Reduction.None || !Tensor.SameShape(input.Shape, target.Shape)) return Reduce((input - target).Square(), reduction);
+        int n = input.Length;
+        var d = TensorArena.Output(n);
+        TensorPrimitives.Subtract(input.Data, target.Data, d);
+        var sq = TensorArena.Output(n);
+        TensorPrimitives.Multiply(d, d, sq);
+        float scale = reduction == Reduction.Mean ? 1f / Math.Max(1, n) : 1f;
+        float sum = TensorPrimitives.Sum(sq);
+        var loss = reduction == Reduction.Mean ? sum * scale : sum;
+        return Tensor.Result([loss], [], [input, target], o =>
+        {
+            // as the composition: ∂/∂sum = g·(1/N), ∂/∂sq = that, ∂/∂d = it · 2d
+            float c = reduction == Reduction.Mean ? o.Grad![0] * scale : o.Grad![0];
+            var twoD = TensorArena.Output(n);
+            TensorPrimitives.Multiply(d, 2f, twoD);
+            if (input.RequiresGrad)
+            {
+                var gx = input.GradOrCreate();
+                TensorPrimitives.MultiplyAdd(twoD, c, gx, gx);
+            }
+
+            if (target.RequiresGrad)
+            {
+                var gt = target.GradOrCreate();
+                TensorPrimitives.MultiplyAdd(twoD, -c, gt, gt);
+            }
+        });
+    }
 
     /// <summary>Mean absolute error: |input − target|.</summary>
     public static Tensor L1Loss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean) =>
@@ -50,7 +86,7 @@ public static class Losses
         if (!Tensor.SameShape(logits.Shape, target.Shape)) throw new ArgumentException("BCE: logits and target shapes differ");
         var x = logits.Data;
         var t = target.Data;
-        var loss = new float[x.Length];
+        var loss = TensorArena.Zeroed(x.Length);
         for (int i = 0; i < x.Length; i++)
         {
             loss[i] = Math.Max(x[i], 0f) - (x[i] * t[i]) + MathF.Log(1f + MathF.Exp(-Math.Abs(x[i])));

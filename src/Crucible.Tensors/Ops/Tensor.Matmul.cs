@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using static Crucible.Tensors.Kernels.Kernels;
 
 namespace Crucible.Tensors;
@@ -21,7 +20,7 @@ public sealed partial class Tensor
         var batch = Broadcast.Shape(xb, yb);
         int nb = Numel(batch);
         var shape = (int[])[.. batch, m, n];
-        var output = new float[nb * m * n];
+        var output = TensorArena.Output(nb * m * n);
         var plan = new Broadcast(batch, xb, yb);
         var offsets = BatchOffsets(plan, nb);
         for (int bi = 0; bi < nb; bi++)
@@ -61,37 +60,7 @@ public sealed partial class Tensor
 
     /// <summary>
     /// y = x · Wᵀ + b, PyTorch's <c>F.linear</c>: x (…, in), weight (out, in), bias (out) or null → (…, out).
+    /// (The bias is added to each block of the product as the GEMM finishes it: the fused op with no activation.)
     /// </summary>
-    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias)
-    {
-        ArgumentNullException.ThrowIfNull(x);
-        ArgumentNullException.ThrowIfNull(weight);
-        int inF = weight.Shape[1], outF = weight.Shape[0];
-        if (x.Shape[^1] != inF) throw new ArgumentException($"Linear: input {FormatShape(x.Shape)} does not end in {inF}");
-        if (bias is not null && (bias.Rank != 1 || bias.Shape[0] != outF)) throw new ArgumentException($"Linear: bias must be ({outF})");
-        int rows = x.Length / Math.Max(1, inF);
-        var shape = (int[])[.. x.Shape[..^1], outF];
-        var output = new float[rows * outF];
-        if (bias is not null)
-        {
-            for (int r = 0; r < rows; r++) bias.Data.CopyTo(output, r * outF);
-        }
-
-        // x: (R, in) · Wᵀ: (in, out) -> (R, out)
-        Gemm(false, true, rows, outF, inF, 1f, x.Data, inF, weight.Data, inF, bias is null ? 0f : 1f, output, outF);
-        Tensor[] inputs = bias is null ? [x, weight] : [x, weight, bias];
-        return Result(output, shape, inputs, o =>
-        {
-            var g = o.Grad!;
-
-            // dx = dy · W (R×out · out×in); dW += dyᵀ · x (out×R · R×in); db += Σ_rows dy
-            if (x.RequiresGrad) Gemm(false, false, rows, inF, outF, 1f, g, outF, weight.Data, inF, 1f, x.GradOrCreate(), inF);
-            if (weight.RequiresGrad) Gemm(true, false, outF, inF, rows, 1f, g, outF, x.Data, inF, 1f, weight.GradOrCreate(), inF);
-            if (bias is not null && bias.RequiresGrad)
-            {
-                var gb = bias.GradOrCreate();
-                for (int r = 0; r < rows; r++) TensorPrimitives.Add(gb, g.AsSpan(r * outF, outF), gb);
-            }
-        });
-    }
+    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias) => Linear(x, weight, bias, Activation.None);
 }

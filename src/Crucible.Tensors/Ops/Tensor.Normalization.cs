@@ -17,9 +17,9 @@ public sealed partial class Tensor
         var x = this;
         int a = NormalizeAxis(axis, Rank);
         var (outer, n, inner) = SplitAt(Shape, a);
-        var output = new float[Length];
-        var buf = new float[n];
-        var exp = new float[n];
+        var output = TensorArena.Zeroed(Length);
+        var buf = TensorArena.Zeroed(n);
+        var exp = TensorArena.Zeroed(n);
         ForEachLine(outer, n, inner, (o, i) =>
         {
             Gather(x.Data, o, n, inner, i, buf);
@@ -35,8 +35,8 @@ public sealed partial class Tensor
         return Result(output, Shape, [x], r =>
         {
             var gx = x.GradOrCreate();
-            var yb = new float[n];
-            var gb = new float[n];
+            var yb = TensorArena.Zeroed(n);
+            var gb = TensorArena.Zeroed(n);
             ForEachLine(outer, n, inner, (o, i) =>
             {
                 Gather(r.Data, o, n, inner, i, yb);
@@ -110,9 +110,9 @@ public sealed partial class Tensor
         int perGroup = perChannelAffine ? n / spatial : 0;
         int ParamIndex(int r, int j) => perChannelAffine ? ((r % groups) * perGroup) + (j / spatial) : j;
 
-        var output = new float[x.Length];
-        var xhat = new float[x.Length];
-        var rstd = new float[rows];
+        var output = TensorArena.Zeroed(x.Length);
+        var xhat = TensorArena.Zeroed(x.Length);
+        var rstd = TensorArena.Zeroed(rows);
         for (int r = 0; r < rows; r++)
         {
             var row = x.Data.AsSpan(r * n, n);
@@ -137,7 +137,7 @@ public sealed partial class Tensor
         return Result(output, x.Shape, inputs, o =>
         {
             var g = o.Grad!;
-            var dxhat = new float[n];
+            var dxhat = TensorArena.Zeroed(n);
             for (int r = 0; r < rows; r++)
             {
                 double meanD = 0, meanDX = 0;

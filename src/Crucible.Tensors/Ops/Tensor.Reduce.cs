@@ -26,7 +26,7 @@ public sealed partial class Tensor
         var x = this;
         int a = NormalizeAxis(axis, Rank);
         var (outer, n, inner) = SplitAt(Shape, a);
-        var output = new float[outer * inner];
+        var output = TensorArena.Zeroed(outer * inner);
         for (int o = 0; o < outer; o++)
         {
             var dst = output.AsSpan(o * inner, inner);
@@ -93,7 +93,7 @@ public sealed partial class Tensor
         int a = NormalizeAxis(axis, Rank);
         var (outer, n, inner) = SplitAt(Shape, a);
         if (n == 0) throw new ArgumentException("Max over an empty axis", nameof(axis));
-        var output = new float[outer * inner];
+        var output = TensorArena.Zeroed(outer * inner);
         var argmax = new int[outer * inner];
         for (int o = 0; o < outer; o++)
         {

@@ -50,7 +50,7 @@ public sealed partial class Tensor
         var perm = dims.Select(d => NormalizeAxis(d, r)).ToArray();
         if (perm.Distinct().Count() != r) throw new ArgumentException("permute dims must be distinct", nameof(dims));
         var outShape = perm.Select(p => Shape[p]).ToArray();
-        var output = new float[Length];
+        var output = TensorArena.Output(Length);
         PermuteCopy(x.Data, Shape, perm, output, accumulate: false);
         var inverse = new int[r];
         for (int i = 0; i < r; i++) inverse[perm[i]] = i;
@@ -121,7 +121,7 @@ public sealed partial class Tensor
         if (start < 0 || length < 0 || start + length > n) throw new ArgumentOutOfRangeException(nameof(start), $"slice [{start}, {start + length}) outside axis of size {n}");
         var shape = (int[])Shape.Clone();
         shape[a] = length;
-        var output = new float[outer * length * inner];
+        var output = TensorArena.Zeroed(outer * length * inner);
         int block = length * inner;
         for (int o = 0; o < outer; o++)
         {
@@ -176,7 +176,7 @@ public sealed partial class Tensor
         }
 
         var (outer, total, inner) = SplitAt(shape, a);
-        var output = new float[Numel(shape)];
+        var output = TensorArena.Zeroed(Numel(shape));
         int offset = 0;
         foreach (var t in tensors)
         {
@@ -224,7 +224,7 @@ public sealed partial class Tensor
         if (Rank != 2) throw new InvalidOperationException($"IndexSelect needs a 2-d table, got {FormatShape(Shape)}");
         int v = Shape[0], d = Shape[1];
         var idx = indices.ToArray();
-        var output = new float[idx.Length * d];
+        var output = TensorArena.Zeroed(idx.Length * d);
         for (int i = 0; i < idx.Length; i++)
         {
             if ((uint)idx[i] >= (uint)v) throw new ArgumentOutOfRangeException(nameof(indices), $"index {idx[i]} outside table of {v} rows");
@@ -257,7 +257,7 @@ public sealed partial class Tensor
 
         int n = Shape[^1], m = indexShape[^1], rows = Length / Math.Max(1, n);
         var idx = index.ToArray();
-        var output = new float[rows * m];
+        var output = TensorArena.Zeroed(rows * m);
         for (int r = 0; r < rows; r++)
         {
             for (int j = 0; j < m; j++)

@@ -12,7 +12,7 @@ public sealed partial class Tensor
     private Tensor Unary(SpanAction forward, BackwardAction backward)
     {
         var x = this;
-        var output = new float[x.Length];
+        var output = TensorArena.Output(x.Length);
         forward(x.Data, output);
         return Result(output, x.Shape, [x], o => backward(x.Data, o.Data, o.Grad!, x.GradOrCreate()));
     }

@@ -61,9 +61,20 @@ public abstract class Optimizer
     }
 
     /// <summary>Sets every parameter's gradient to null (PyTorch's <c>zero_grad(set_to_none=True)</c>).</summary>
-    public void ZeroGrad()
+    public void ZeroGrad() => ZeroGrad(setToNone: true);
+
+    /// <summary>
+    /// Clears every parameter's gradient: sets it to null when <paramref name="setToNone"/> (PyTorch 2's default),
+    /// else fills an existing gradient buffer with zeros in place (PyTorch 1.13's default), so that a training loop
+    /// reuses the same gradient buffers every step instead of allocating them anew.
+    /// </summary>
+    public void ZeroGrad(bool setToNone)
     {
-        foreach (var p in _parameters) p.Grad = null;
+        foreach (var p in _parameters)
+        {
+            if (setToNone) p.Grad = null;
+            else if (p.Grad is { } g) Array.Clear(g);
+        }
     }
 
     /// <summary>Performs one optimisation step from the parameters' current gradients.</summary>

@@ -13,7 +13,7 @@ namespace Crucible.Tensors.Random;
 /// <para>Not thread-safe: use one instance per thread, or <see cref="Split"/> / <see cref="ParallelFill"/>.</para>
 /// <para>Not a cryptographic generator.</para>
 /// </remarks>
-public sealed class Philox
+public sealed partial class Philox
 {
     /// <summary>Round multipliers of Philox4x32 (Random123 PHILOX_M4x32_0 / _1).</summary>
     private const uint M0 = 0xD2511F53, M1 = 0xCD9E8D57;

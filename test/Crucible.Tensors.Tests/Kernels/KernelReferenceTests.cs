@@ -78,6 +78,80 @@ public class KernelReferenceTests
 
     }
 
+    [Theory]
+    [InlineData(Activation.None)]
+    [InlineData(Activation.Silu)]
+    [InlineData(Activation.Relu)]
+    [InlineData(Activation.Gelu)]
+    public void ActivationBackward_OverwritesWithTheDerivative_AllLengths(Activation activation)
+    {
+        for (int n = 0; n <= 257; n++)
+        {
+            var x = Data(n, 13 + n);
+            var g = Data(n, 17 + n, 1f);
+            var gx = Enumerable.Repeat(123f, n).ToArray();            // overwritten, not accumulated
+            K.ActivationBackward(activation, x, g, gx);
+            var expected = new double[n];
+            for (int i = 0; i < n; i++)
+            {
+                expected[i] = g[i] * activation switch
+                {
+                    Activation.None => 1.0,
+                    Activation.Relu => x[i] > 0 ? 1.0 : 0.0,
+                    _ => Derivative(activation == Activation.Silu ? "silu" : "gelu", x[i]),
+                };
+            }
+
+            GradCheck.Close($"{activation}' n={n}", expected, gx, 1e-5, 1e-6);
+        }
+    }
+
+    [Theory]
+    [InlineData(Activation.None)]
+    [InlineData(Activation.Silu)]
+    [InlineData(Activation.Relu)]
+    [InlineData(Activation.Gelu)]
+    public void ActivationForward_AddsTheResidual_AllLengths(Activation activation)
+    {
+        Func<float, float> f = activation switch
+        {
+            Activation.Silu => NaiveKernels.Silu,
+            Activation.Relu => NaiveKernels.Relu,
+            Activation.Gelu => NaiveKernels.Gelu,
+            _ => v => v,
+        };
+        for (int n = 0; n <= 257; n++)
+        {
+            var x = Data(n, 19 + n);
+            var r = Data(n, 23 + n);
+            var y = new float[n];
+            K.ActivationForward(activation, x, r, y);
+            GradCheck.Close($"{activation} + residual n={n}", x.Select((v, i) => (double)f(v) + r[i]).ToArray(), y, 4e-6, 4e-6);
+            K.ActivationForward(activation, x, default, x);          // in place, no residual
+            GradCheck.Close($"{activation} in place n={n}", y.Select((v, i) => (double)v - r[i]).ToArray(), x, 4e-6, 4e-6);
+        }
+    }
+
+    [Theory]
+    [InlineData(0, 5)]
+    [InlineData(7, 1)]
+    [InlineData(33, 20)]
+    [InlineData(300, 64)]
+    [InlineData(5, 257)]
+    public void AddColumnSums_AddsTheRowSumsInRowOrder(int rows, int cols)
+    {
+        var x = Data(rows * cols, 29);
+        var d = Data(cols, 31);
+        var expected = (float[])d.Clone();
+        for (int r = 0; r < rows; r++)
+        {
+            for (int j = 0; j < cols; j++) expected[j] += x[(r * cols) + j];     // the same float additions, in order
+        }
+
+        K.AddColumnSums(x, rows, cols, d);
+        Assert.Equal(expected, d);
+    }
+
     /// <summary>The analytic derivatives in double: the oracle for the backward kernels.</summary>
     private static double Derivative(string name, double x)
     {
