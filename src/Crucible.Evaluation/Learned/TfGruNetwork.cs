@@ -20,7 +20,7 @@ namespace Crucible.Evaluation.Learned;
 /// </code>
 /// The kernels and the dense weight are initialised Glorot-uniform over their whole shapes, TensorFlow's default
 /// (bound √(6 / (fan_in + fan_out))), the dense bias to 0. Here each kernel is held as its input part and its state
-/// part, in <see cref="Tensor.Linear"/>'s (out, in) layout, drawn from the <see cref="Philox"/> in the order W_g, W_c,
+/// part, in <see cref="Tensor.Linear(Tensor, Tensor, Tensor?)"/>'s (out, in) layout, drawn from the <see cref="Philox"/> in the order W_g, W_c,
 /// dense weight. Sequences are time-major: x (T, B, in).
 /// </remarks>
 internal sealed class TfGruNetwork : Module
