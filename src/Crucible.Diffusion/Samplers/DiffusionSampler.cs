@@ -15,6 +15,17 @@ public static class DiffusionSampler
     {
         ArgumentNullException.ThrowIfNull(denoiser);
         ArgumentNullException.ThrowIfNull(schedule);
+        return Sample(denoiser, VolatilityAdaptiveSchedule.Isotropic(schedule, denoiser.SampleShape[0]), objective, count, seed, options);
+    }
+
+    /// <summary>
+    /// Draws <paramref name="count"/> samples from the process of <paramref name="schedule"/> (per-series noise scales
+    /// σ; σ = 1 gives exactly the isotropic sampler); returns them row-major, count × Π SampleShape.
+    /// </summary>
+    public static float[] Sample(IDenoiser denoiser, VolatilityAdaptiveSchedule schedule, Objective objective, int count, ulong seed, SamplerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(denoiser);
+        ArgumentNullException.ThrowIfNull(schedule);
         ArgumentNullException.ThrowIfNull(options);
         if (count < 0) throw new ArgumentOutOfRangeException(nameof(count));
         if (options.ChunkSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "ChunkSize must be positive");
@@ -23,7 +34,8 @@ public static class DiffusionSampler
             throw new ArgumentOutOfRangeException(nameof(options), $"DDIM steps must be in 1..{schedule.Steps}");
         }
 
-        int size = Tensor.Numel(denoiser.SampleShape.ToArray());
+        double[] scale = schedule.ElementScales(denoiser.SampleShape);
+        int size = scale.Length;
         var result = new float[(long)count * size];
         int chunks = (count + options.ChunkSize - 1) / options.ChunkSize;
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism };
@@ -34,8 +46,8 @@ public static class DiffusionSampler
                 int start = c * options.ChunkSize, n = Math.Min(options.ChunkSize, count - start);
                 var rng = new Philox(seed, (ulong)c);
                 var x = result.AsSpan(start * size, n * size);
-                if (options.Kind == SamplerKind.Ddpm) Ddpm(denoiser, schedule, objective, x, n, rng, options.Variance);
-                else Ddim(denoiser, schedule, objective, x, n, rng, options.Steps, options.Eta);
+                if (options.Kind == SamplerKind.Ddpm) Ddpm(denoiser, schedule.Base, scale, objective, x, n, rng, options.Variance);
+                else Ddim(denoiser, schedule.Base, scale, objective, x, n, rng, options.Steps, options.Eta);
             });
         }
 
@@ -62,11 +74,32 @@ public static class DiffusionSampler
         return ts;
     }
 
-    private static void Ddpm(IDenoiser denoiser, NoiseSchedule s, Objective objective, Span<float> x, int n, Philox rng, DdpmVariance variance)
+    /// <summary>
+    /// What the network sees: x_t / σ (per series), so it works on unit-scale inputs whatever the series' volatility
+    /// (the c_in preconditioning of Karras et al. 2022, per series); x_t itself when σ = 1. The trainer does the same.
+    /// </summary>
+    private static ReadOnlySpan<float> NetworkInput(Span<float> x, double[] scale, float[]? buffer)
     {
-        // Algorithm 2: x_T ~ N(0, I); for t = T..1: x_{t−1} = μ̃_t(x_t, x̂_0) + σ_t z
+        if (buffer is null) return x;
+        for (int i = 0; i < x.Length; i++) buffer[i] = (float)(x[i] / scale[i % scale.Length]);
+        return buffer;
+    }
+
+    private static bool IsUnit(double[] scale) => Array.TrueForAll(scale, s => s == 1.0);
+
+    /// <summary>x ← σ ⊙ z for z ~ N(0, I): the prior N(0, diag(σ²)) of x_T, drawn in order from <paramref name="rng"/>.</summary>
+    private static void FillPrior(Span<float> x, double[] scale, Philox rng)
+    {
         rng.FillNormal(x);
+        for (int i = 0; i < x.Length; i++) x[i] = (float)(scale[i % scale.Length] * x[i]);
+    }
+
+    private static void Ddpm(IDenoiser denoiser, NoiseSchedule s, double[] scale, Objective objective, Span<float> x, int n, Philox rng, DdpmVariance variance)
+    {
+        // Algorithm 2: x_T ~ N(0, diag σ²); for t = T..1: x_{t−1} = μ̃_t(x_t, x̂_0) + σ_t σ ⊙ z
+        FillPrior(x, scale, rng);
         var output = new float[x.Length];
+        var input = IsUnit(scale) ? null : new float[x.Length];
         var x0 = new float[x.Length];
         var eps = new float[x.Length];
         var z = new float[x.Length];
@@ -74,9 +107,9 @@ public static class DiffusionSampler
         for (int step = s.Steps - 1; step >= 0; step--)
         {
             Array.Fill(t, step);
-            denoiser.Predict(x, n, t, output);
+            denoiser.Predict(NetworkInput(x, scale, input), n, t, output);
             double abar = s.AlphasCumprod[step], abarPrev = s.AlphaCumprodPrev(step), beta = s.Betas[step];
-            ObjectiveMath.ToX0AndEpsilon(objective, abar, x, output, x0, eps);
+            ObjectiveMath.ToX0AndEpsilon(objective, abar, x, output, scale, x0, eps);
 
             // posterior mean (Ho et al. eq. 7): μ̃ = √ᾱ_{t−1} β_t/(1−ᾱ_t) · x̂_0 + √α_t (1−ᾱ_{t−1})/(1−ᾱ_t) · x_t
             double c0 = Math.Sqrt(abarPrev) * beta / (1.0 - abar);
@@ -85,18 +118,19 @@ public static class DiffusionSampler
             if (sigma > 0) rng.FillNormal(z);
             for (int i = 0; i < x.Length; i++)
             {
-                x[i] = (float)((c0 * x0[i]) + (ct * x[i]) + (sigma > 0 ? sigma * z[i] : 0.0));
+                x[i] = (float)((c0 * x0[i]) + (ct * x[i]) + (sigma > 0 ? sigma * scale[i % scale.Length] * z[i] : 0.0));
             }
         }
     }
 
-    private static void Ddim(IDenoiser denoiser, NoiseSchedule s, Objective objective, Span<float> x, int n, Philox rng, int steps, double eta)
+    private static void Ddim(IDenoiser denoiser, NoiseSchedule s, double[] scale, Objective objective, Span<float> x, int n, Philox rng, int steps, double eta)
     {
         // Song et al. eq. 12: x_{τ−1} = √ᾱ_{τ−1} x̂_0 + √(1 − ᾱ_{τ−1} − σ²) ε̂ + σ z,
-        // σ = η √((1 − ᾱ_{τ−1})/(1 − ᾱ_τ)) √(1 − ᾱ_τ/ᾱ_{τ−1})
-        rng.FillNormal(x);
+        // σ = η √((1 − ᾱ_{τ−1})/(1 − ᾱ_τ)) √(1 − ᾱ_τ/ᾱ_{τ−1}); with per-series noise scales ε̂ and z are multiplied by them
+        FillPrior(x, scale, rng);
         var ts = DdimTimesteps(s.Steps, steps);
         var output = new float[x.Length];
+        var input = IsUnit(scale) ? null : new float[x.Length];
         var x0 = new float[x.Length];
         var eps = new float[x.Length];
         var z = new float[x.Length];
@@ -105,16 +139,17 @@ public static class DiffusionSampler
         {
             int step = ts[i];
             Array.Fill(t, step);
-            denoiser.Predict(x, n, t, output);
+            denoiser.Predict(NetworkInput(x, scale, input), n, t, output);
             double abar = s.AlphasCumprod[step];
             double abarPrev = i + 1 < ts.Length ? s.AlphasCumprod[ts[i + 1]] : 1.0;
-            ObjectiveMath.ToX0AndEpsilon(objective, abar, x, output, x0, eps);
+            ObjectiveMath.ToX0AndEpsilon(objective, abar, x, output, scale, x0, eps);
             double sigma = eta * Math.Sqrt((1.0 - abarPrev) / (1.0 - abar)) * Math.Sqrt(1.0 - (abar / abarPrev));
             double cx = Math.Sqrt(abarPrev), ce = Math.Sqrt(Math.Max(0.0, 1.0 - abarPrev - (sigma * sigma)));
             if (sigma > 0) rng.FillNormal(z);
             for (int k = 0; k < x.Length; k++)
             {
-                x[k] = (float)((cx * x0[k]) + (ce * eps[k]) + (sigma > 0 ? sigma * z[k] : 0.0));
+                double sk = scale[k % scale.Length];
+                x[k] = (float)((cx * x0[k]) + (ce * sk * eps[k]) + (sigma > 0 ? sigma * sk * z[k] : 0.0));
             }
         }
     }
