@@ -1,0 +1,101 @@
+using Crucible.Diffusion.Schedules;
+using Crucible.Diffusion.Training;
+
+namespace Crucible.Diffusion.Tabular;
+
+/// <summary>The per-series transform between log returns and the space the diffusion model works in.</summary>
+public enum MarginalTransform
+{
+    /// <summary>
+    /// Empirical quantiles → standard normal scores (<see cref="Crucible.Data.Transforms.QuantileNormalTransform"/>, as
+    /// TabDDPM and FinDiff do): the model learns a near-Gaussian copula and the inverse transform restores the
+    /// train marginals, heavy tails included. Values beyond the train range come only from the linear extrapolation of
+    /// the outermost knots (see <see cref="DiffusionGeneratorOptions.Tails"/>).
+    /// </summary>
+    QuantileNormal,
+
+    /// <summary>Subtract the train mean and divide by the train standard deviation per series.</summary>
+    Standardize,
+
+    /// <summary>None: the model works on log returns as they are (use with the volatility-adaptive schedule).</summary>
+    None,
+}
+
+/// <summary>What happens to generated values beyond the train range of a series (quantile-normal transform only).</summary>
+public enum TailPolicy
+{
+    /// <summary>Extrapolate linearly with the slope of the outermost knots: can exceed the largest train move.</summary>
+    Extrapolate,
+
+    /// <summary>Clamp normal scores to the train range first: no generated value is beyond the train minimum and maximum.</summary>
+    Clamp,
+}
+
+/// <summary>
+/// Everything that defines a <see cref="DiffusionGenerator"/>: transform, diffusion process, network, training and seed.
+/// Saved in the model manifest as <c>config</c>; <c>crucible train --config FILE</c> reads the same JSON (snake_case
+/// keys, any subset; absent keys keep these defaults).
+/// </summary>
+public sealed record DiffusionGeneratorOptions
+{
+    /// <summary>The per-series transform fitted on the train split.</summary>
+    public MarginalTransform Transform { get; init; } = MarginalTransform.QuantileNormal;
+
+    /// <summary>The most knots per series of the quantile-normal transform.</summary>
+    public int QuantileKnots { get; init; } = 1000;
+
+    /// <summary>Values beyond the train range (quantile-normal transform only).</summary>
+    public TailPolicy Tails { get; init; } = TailPolicy.Extrapolate;
+
+    /// <summary>The β schedule.</summary>
+    public BetaScheduleKind Schedule { get; init; } = BetaScheduleKind.Linear;
+
+    /// <summary>T, the number of diffusion steps.</summary>
+    public int DiffusionSteps { get; init; } = 1000;
+
+    /// <summary>Scale each series' noise by its train volatility (<see cref="VolatilityAdaptiveSchedule"/>); false: σ = 1.</summary>
+    public bool VolatilityAdaptive { get; init; } = true;
+
+    /// <summary>What the network predicts.</summary>
+    public Objective Objective { get; init; } = Objective.Epsilon;
+
+    /// <summary>The MLP denoiser's hidden width.</summary>
+    public int Hidden { get; init; } = 256;
+
+    /// <summary>The MLP denoiser's residual blocks.</summary>
+    public int Blocks { get; init; } = 3;
+
+    /// <summary>The sinusoidal timestep-embedding width (even).</summary>
+    public int TimeEmbedding { get; init; } = 128;
+
+    /// <summary>Optimiser, schedule and EMA settings; its <see cref="TrainerOptions.Seed"/> is replaced by <see cref="Seed"/>.</summary>
+    public TrainerOptions Training { get; init; } = new();
+
+    /// <summary>Seeds the network initialisation (Philox stream 0) and the training draws (stream 1).</summary>
+    public ulong Seed { get; init; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
+    public void Validate()
+    {
+        static void Require(bool ok, string message)
+        {
+            if (!ok) throw new ArgumentException(message);
+        }
+
+        Require(Enum.IsDefined(Transform), $"unknown transform {Transform}");
+        Require(Enum.IsDefined(Tails), $"unknown tail policy {Tails}");
+        Require(Enum.IsDefined(Schedule), $"unknown schedule {Schedule}");
+        Require(Enum.IsDefined(Objective), $"unknown objective {Objective}");
+        Require(QuantileKnots >= 2, "quantile_knots must be at least 2");
+        Require(DiffusionSteps is >= 2 and <= 100_000, "diffusion_steps must be in 2..100000");
+        Require(Hidden >= 1 && Blocks >= 0, "hidden must be positive and blocks non-negative");
+        Require(TimeEmbedding >= 2 && TimeEmbedding % 2 == 0, "time_embedding must be even and at least 2");
+        Require(Training is not null, "training settings are missing");
+        Require(Training!.Steps >= 1 && Training.BatchSize >= 1, "training.steps and training.batch_size must be positive");
+        Require(double.IsFinite(Training.LearningRate) && Training.LearningRate > 0, "training.learning_rate must be positive");
+        Require(Training.WarmupSteps >= 0, "training.warmup_steps must be non-negative");
+        Require(Training.EmaDecay is >= 0 and < 1, "training.ema_decay must be in [0, 1)");
+        Require(Training.GradClipNorm >= 0 && Training.WeightDecay >= 0 && Training.MinLearningRate >= 0,
+            "training.grad_clip_norm, weight_decay and min_learning_rate must be non-negative");
+    }
+}
