@@ -8,5 +8,8 @@ internal static class Registry
     public static IEnumerable<Command> All()
     {
         yield return DataCheckCommand.Create();
+        yield return TrainCommand.Create();
+        yield return GenerateCommand.Create();
+        yield return DemoCommand.Create();
     }
 }
