@@ -6,6 +6,7 @@ IBenchmarkCommand[] commands =
 [
     new DataCheckBenchmark(),
     new GemmBenchmark(),
+    new TabularFidelityBenchmark(),
 ];
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
