@@ -69,7 +69,7 @@ public sealed class TabularFidelityBenchmark : IBenchmarkCommand
         double trainSeconds = clock.Elapsed.TotalSeconds;
         if (args.Contains("--diagnose"))
         {
-            foreach (var so in new[] { new SamplerOptions(SamplerKind.Ddim, 50), new SamplerOptions(SamplerKind.Ddim, 200), new SamplerOptions(SamplerKind.Ddim, 50, 1.0), new SamplerOptions(SamplerKind.Ddpm) })
+            foreach (var so in new[] { new SamplerOptions(SamplerKind.Ddim, 50), new SamplerOptions(SamplerKind.Ddim, 50, Spacing: DdimSpacing.UniformAngle), new SamplerOptions(SamplerKind.Ddim, 200), new SamplerOptions(SamplerKind.Ddpm) })
             {
                 var z = generator.Transform.Forward(generator.Sample(2000, 5, so));
                 var stds = Enumerable.Range(0, z.ColumnCount).Select(c => Evaluation.Statistics.Descriptive.StandardDeviation(z.Column(c))).ToArray();
@@ -77,12 +77,13 @@ public sealed class TabularFidelityBenchmark : IBenchmarkCommand
                 var zr = generator.Transform.Forward(train);
                 var q = Enumerable.Range(0, z.ColumnCount).Select(c => Evaluation.Statistics.Descriptive.Percentile(z.Column(c), 1)).ToArray();
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{so.Kind}-{so.Steps} eta {so.Eta}: z std mean {stds.Average():F3} min {stds.Min():F3} max {stds.Max():F3}; max|z| {maxAbs.Max():F2}; mean 1% quantile {q.Average():F3} (N(0,1): -2.326)"));
+                    $"{so.Kind}-{so.Steps} eta {so.Eta} {so.Spacing}: z std mean {stds.Average():F3} min {stds.Min():F3} max {stds.Max():F3}; max|z| {maxAbs.Max():F2}; mean 1% quantile {q.Average():F3} (N(0,1): -2.326)"));
             }
         }
 
         clock.Restart();
         var ddim = generator.Sample(samples, seed: 1000 + seed, new SamplerOptions(SamplerKind.Ddim, 50));
+        if (args.Contains("--diagnose-only")) return 0;
         double ddimSeconds = clock.Elapsed.TotalSeconds;
         var fidelity = Evaluator.Evaluate(new EvaluationInput(ToSet(train), ToSet(ddim)), new EvaluationOptions { Alpha = 0.99 });
 

@@ -47,7 +47,7 @@ public static class DiffusionSampler
                 var rng = new Philox(seed, (ulong)c);
                 var x = result.AsSpan(start * size, n * size);
                 if (options.Kind == SamplerKind.Ddpm) Ddpm(denoiser, schedule.Base, scale, objective, x, n, rng, options.Variance);
-                else Ddim(denoiser, schedule.Base, scale, objective, x, n, rng, options.Steps, options.Eta);
+                else Ddim(denoiser, schedule.Base, scale, objective, x, n, rng, DdimTimesteps(schedule.Base, options.Steps, options.Spacing), options.Eta);
             });
         }
 
@@ -60,6 +60,35 @@ public static class DiffusionSampler
     /// (start + i·step for the first half, end − (K−1−i)·step for the second) so the truncation matches exactly.
     /// </summary>
     public static int[] DdimTimesteps(int trainSteps, int steps)
+        => DdimTimestepsLinear(trainSteps, steps);
+
+    /// <summary>
+    /// DDIM's K timesteps τ, from T−1 down to 0, for the given spacing: <see cref="DdimSpacing.Linear"/> is
+    /// <see cref="DdimTimesteps(int, int)"/>; <see cref="DdimSpacing.UniformAngle"/> takes, for K evenly spaced angles
+    /// φ_k from φ(T−1) down to φ(0) with φ(t) = arccos √ᾱ_t, the timestep whose angle is nearest (ties to the smaller t);
+    /// repeated timesteps are dropped, so fewer than K may come back when T is small.
+    /// </summary>
+    public static int[] DdimTimesteps(NoiseSchedule schedule, int steps, DdimSpacing spacing)
+    {
+        ArgumentNullException.ThrowIfNull(schedule);
+        if (spacing == DdimSpacing.Linear) return DdimTimestepsLinear(schedule.Steps, steps);
+        int t = schedule.Steps;
+        var angle = new double[t];
+        for (int i = 0; i < t; i++) angle[i] = Math.Acos(Math.Sqrt(schedule.AlphasCumprod[i]));
+        var ts = new List<int>(steps);
+        int cursor = t - 1;
+        for (int k = 0; k < steps; k++)
+        {
+            double target = steps == 1 ? angle[t - 1] : angle[t - 1] + ((angle[0] - angle[t - 1]) * k / (steps - 1));
+            // angles increase with t: walk down to the nearest timestep
+            while (cursor > 0 && Math.Abs(angle[cursor - 1] - target) <= Math.Abs(angle[cursor] - target)) cursor--;
+            if (ts.Count == 0 || ts[^1] != cursor) ts.Add(cursor);
+        }
+
+        return [.. ts];
+    }
+
+    private static int[] DdimTimestepsLinear(int trainSteps, int steps)
     {
         var ts = new int[steps];
         float start = trainSteps - 1, end = 0f;
@@ -123,12 +152,11 @@ public static class DiffusionSampler
         }
     }
 
-    private static void Ddim(IDenoiser denoiser, NoiseSchedule s, double[] scale, Objective objective, Span<float> x, int n, Philox rng, int steps, double eta)
+    private static void Ddim(IDenoiser denoiser, NoiseSchedule s, double[] scale, Objective objective, Span<float> x, int n, Philox rng, int[] ts, double eta)
     {
         // Song et al. eq. 12: x_{τ−1} = √ᾱ_{τ−1} x̂_0 + √(1 − ᾱ_{τ−1} − σ²) ε̂ + σ z,
         // σ = η √((1 − ᾱ_{τ−1})/(1 − ᾱ_τ)) √(1 − ᾱ_τ/ᾱ_{τ−1}); with per-series noise scales ε̂ and z are multiplied by them
         FillPrior(x, scale, rng);
-        var ts = DdimTimesteps(s.Steps, steps);
         var output = new float[x.Length];
         var input = IsUnit(scale) ? null : new float[x.Length];
         var x0 = new float[x.Length];

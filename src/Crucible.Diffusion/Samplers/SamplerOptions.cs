@@ -20,6 +20,19 @@ public enum DdpmVariance
     Posterior,
 }
 
+/// <summary>Which K of the T timesteps DDIM visits.</summary>
+public enum DdimSpacing
+{
+    /// <summary>Evenly spaced in t: the peer's <c>torch.linspace(T−1, 0, K).long()</c> (Song et al.'s "uniform" τ).</summary>
+    Linear,
+
+    /// <summary>
+    /// Evenly spaced in the angle φ = arccos √ᾱ_t (x_t = cos φ · x_0 + sin φ · ε). A DDIM step from φ to φ' shrinks a
+    /// unit-variance Gaussian component by cos(φ − φ'), so equal angle steps minimise the total shrinkage of K steps.
+    /// </summary>
+    UniformAngle,
+}
+
 /// <summary>How to sample: sampler, step count, stochasticity and batching.</summary>
 /// <param name="Kind">DDPM or DDIM.</param>
 /// <param name="Steps">DDIM's K (ignored by DDPM, which uses all T).</param>
@@ -30,10 +43,12 @@ public enum DdpmVariance
 /// changing the chunk size changes the draws.
 /// </param>
 /// <param name="MaxDegreeOfParallelism">Threads used across chunks (−1: all cores).</param>
+/// <param name="Spacing">DDIM's choice of timesteps (ignored by DDPM).</param>
 public sealed record SamplerOptions(
     SamplerKind Kind = SamplerKind.Ddim,
     int Steps = 50,
     double Eta = 0.0,
     DdpmVariance Variance = DdpmVariance.Beta,
     int ChunkSize = 1024,
-    int MaxDegreeOfParallelism = -1);
+    int MaxDegreeOfParallelism = -1,
+    DdimSpacing Spacing = DdimSpacing.Linear);
