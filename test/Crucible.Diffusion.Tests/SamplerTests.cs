@@ -138,4 +138,40 @@ public class SamplerTests
         var other = DiffusionSampler.Sample(oracle, schedule, Objective.Epsilon, 5000, 43, new SamplerOptions(ChunkSize: 512, MaxDegreeOfParallelism: 2));
         Assert.NotEqual(one, other);
     }
+
+    [Fact]
+    public void UniformAngleSpacing_RunsFromTheLastToTheFirstStep_AndShrinksAUnitGaussianLessThanLinear()
+    {
+        var schedule = NoiseSchedule.Linear();
+        var ts = DiffusionSampler.DdimTimesteps(schedule, 50, DdimSpacing.UniformAngle);
+        Assert.Equal(50, ts.Length);
+        Assert.Equal(999, ts[0]);
+        Assert.Equal(0, ts[^1]);
+        for (int i = 1; i < ts.Length; i++) Assert.True(ts[i] < ts[i - 1]);
+        Assert.Equal(DiffusionSampler.DdimTimesteps(1000, 50), DiffusionSampler.DdimTimesteps(schedule, 50, DdimSpacing.Linear));
+
+        // for N(0, 1) data a DDIM step from φ to φ' maps x to cos(φ − φ') x: equal angles give the least total shrinkage
+        static double Shrink(NoiseSchedule s, int[] t)
+        {
+            double c = 1;
+            for (int i = 0; i < t.Length; i++)
+            {
+                double phi = Math.Acos(Math.Sqrt(s.AlphasCumprod[t[i]])), next = i + 1 < t.Length ? Math.Acos(Math.Sqrt(s.AlphasCumprod[t[i + 1]])) : 0;
+                c *= Math.Cos(phi - next);
+            }
+
+            return c;
+        }
+
+        double linear = Shrink(schedule, DiffusionSampler.DdimTimesteps(1000, 50)), angle = Shrink(schedule, ts);
+        Assert.InRange(linear, 0.960, 0.966);   // the exact-denoiser DDIM-50 std of unit-variance data (DdimExpectedStd)
+        Assert.InRange(angle, 0.973, 0.978);
+        Assert.Equal(DdimExpectedStd(schedule, 50, 0, 1.0), linear, 10);
+
+        // the sampler with the exact denoiser follows the same law
+        var oracle = new GaussianOracle(schedule, [0f], [1f], Objective.Epsilon);
+        var x = DiffusionSampler.Sample(oracle, schedule, Objective.Epsilon, 20_000, 3, new SamplerOptions(SamplerKind.Ddim, 50, Spacing: DdimSpacing.UniformAngle));
+        double sd = Math.Sqrt(x.Select(v => (double)v * v).Sum() / x.Length);
+        Assert.InRange(sd, angle * 0.98, angle * 1.02);
+    }
 }

@@ -8,7 +8,7 @@ namespace Crucible.Cli.Progress;
 /// redrawn in place with a carriage return. <see cref="ForStandardError"/> gives one only when standard error is a
 /// terminal, so redirected output stays quiet (ARCHITECTURE.md). Reports arrive on the training thread, in order.
 /// </summary>
-internal sealed class TrainingProgressBar(TextWriter writer, int width = 30) : IProgress<TrainingProgress>
+public sealed class TrainingProgressBar(TextWriter writer, int width = 30) : IProgress<TrainingProgress>
 {
     private int _lastLength;
 
