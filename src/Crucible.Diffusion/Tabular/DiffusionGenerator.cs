@@ -145,7 +145,24 @@ public sealed class DiffusionGenerator
         var x0 = new float[rows * d];
         for (int i = 0; i < x0.Length; i++) x0[i] = (float)model.Values[i];
 
-        // 2. forward process, network, trainer
+        // 2. optional whitening, forward process, network, trainer
+        var minimum = new double[d];
+        var maximum = new double[d];
+        Array.Fill(minimum, double.PositiveInfinity);
+        Array.Fill(maximum, double.NegativeInfinity);
+        for (int i = 0; i < x0.Length; i++)
+        {
+            minimum[i % d] = Math.Min(minimum[i % d], x0[i]);
+            maximum[i % d] = Math.Max(maximum[i % d], x0[i]);
+        }
+
+        Whitening? whitening = null;
+        if (o.Whiten)
+        {
+            whitening = Whitening.Fit(x0, rows, d);
+            whitening.Apply(x0);
+        }
+
         var baseSchedule = NoiseSchedule.Create(o.Schedule, o.DiffusionSteps);
         var schedule = o.VolatilityAdaptive ? VolatilityAdaptiveSchedule.Fit(baseSchedule, x0, rows, d) : VolatilityAdaptiveSchedule.Isotropic(baseSchedule, d);
         var network = new MlpDenoiser(new MlpDenoiserConfig(d, o.Hidden, o.Blocks, o.TimeEmbedding), new Philox(o.Seed, stream: 0));
@@ -165,16 +182,6 @@ public sealed class DiffusionGenerator
         trainer.Ema?.CopyTo();
 
         // 4. freeze into a manifest
-        var minimum = new double[d];
-        var maximum = new double[d];
-        Array.Fill(minimum, double.PositiveInfinity);
-        Array.Fill(maximum, double.NegativeInfinity);
-        for (int i = 0; i < x0.Length; i++)
-        {
-            minimum[i % d] = Math.Min(minimum[i % d], x0[i]);
-            maximum[i % d] = Math.Max(maximum[i % d], x0[i]);
-        }
-
         byte[] weights = network.SerializeSafeTensors();
         _manifest = new ModelManifest
         {
@@ -187,6 +194,7 @@ public sealed class DiffusionGenerator
                 Kind = o.Schedule, DiffusionSteps = o.DiffusionSteps, VolatilityAdaptive = schedule.IsAdaptive, NoiseScale = [.. schedule.NoiseScale],
             },
             Transform = JsonDocument.Parse(transform.ToJson()).RootElement.Clone(),
+            Whitening = whitening,
             ModelSpace = new RangeManifest { Min = minimum, Max = maximum },
             Data = new DataManifest
             {
@@ -221,12 +229,11 @@ public sealed class DiffusionGenerator
         var z = DiffusionSampler.Sample(_denoiser, _schedule, Options.Objective, count, seed, sampler);
         int d = _columns.Length;
         var values = new double[z.Length];
-        bool clamp = Options.Tails == TailPolicy.Clamp;
-        for (int i = 0; i < z.Length; i++)
+        for (int i = 0; i < z.Length; i++) values[i] = z[i];
+        _manifest.Whitening?.Invert(values);
+        if (Options.Tails == TailPolicy.Clamp)
         {
-            double v = z[i];
-            if (clamp) v = Math.Clamp(v, _manifest.ModelSpace.Min[i % d], _manifest.ModelSpace.Max[i % d]);
-            values[i] = v;
+            for (int i = 0; i < values.Length; i++) values[i] = Math.Clamp(values[i], _manifest.ModelSpace.Min[i % d], _manifest.ModelSpace.Max[i % d]);
         }
 
         return _transform.Inverse(new TimeSeriesFrame([], _columns, values, count));
@@ -323,6 +330,9 @@ public sealed class DiffusionGenerator
             : VolatilityAdaptiveSchedule.Isotropic(baseSchedule, d);
         if (schedule.Series != d || manifest.ModelSpace.Min.Count != d || manifest.ModelSpace.Max.Count != d)
             throw new InvalidDataException("the manifest's schedule or model-space range does not have one entry per series");
+        if (o.Whiten != manifest.Whitening is not null
+            || (manifest.Whitening is { } w && (w.Mean.Count != d || w.Matrix.Count != d * d || w.Inverse.Count != d * d)))
+            throw new InvalidDataException("the manifest's whitening does not match its config or its series");
         var network = new MlpDenoiser(new MlpDenoiserConfig(d, o.Hidden, o.Blocks, o.TimeEmbedding), new Philox(o.Seed, stream: 0));
         network.LoadSafeTensors(SafeTensors.Load(weights, weightsPath), strict: true);
         _transform = TransformPipeline.FromJson(manifest.Transform.GetRawText());

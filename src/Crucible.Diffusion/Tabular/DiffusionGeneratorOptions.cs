@@ -47,6 +47,12 @@ public sealed record DiffusionGeneratorOptions
     /// <summary>Values beyond the train range (quantile-normal transform only).</summary>
     public TailPolicy Tails { get; init; } = TailPolicy.Extrapolate;
 
+    /// <summary>
+    /// ZCA-whiten the transformed rows (see <see cref="Whitening"/>) so the diffusion model works on uncorrelated
+    /// unit-variance components; samples are mapped back before the inverse transform.
+    /// </summary>
+    public bool Whiten { get; init; }
+
     /// <summary>The β schedule.</summary>
     public BetaScheduleKind Schedule { get; init; } = BetaScheduleKind.Linear;
 

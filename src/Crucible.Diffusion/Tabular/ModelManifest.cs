@@ -38,6 +38,9 @@ public sealed record ModelManifest
     /// <summary>The frozen transform pipeline (Crucible.Data's <c>TransformPipeline</c> JSON): log returns → model space.</summary>
     public JsonElement Transform { get; init; }
 
+    /// <summary>The whitening fitted on the transformed train rows, or null when <see cref="DiffusionGeneratorOptions.Whiten"/> is off.</summary>
+    public Whitening? Whitening { get; init; }
+
     /// <summary>The per-series range of the train rows in model space (used by <see cref="TailPolicy.Clamp"/>).</summary>
     public RangeManifest ModelSpace { get; init; } = new();
 

@@ -112,10 +112,12 @@ public sealed class DiffusionGeneratorTests : IDisposable
         Assert.Equal("2010-01-04", generator.Manifest.Data.TrainStart);
     }
 
-    [Fact]
-    public void SaveThenLoad_SamplesTheSameBits_AndRewritesTheSameFiles()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void SaveThenLoad_SamplesTheSameBits_AndRewritesTheSameFiles(bool whiten)
     {
-        var generator = new DiffusionGenerator(Small()).Fit(Returns(300, 7), new DataProvenance("x.csv", "abc", "Prices"));
+        var generator = new DiffusionGenerator(Small() with { Whiten = whiten }).Fit(Returns(300, 7), new DataProvenance("x.csv", "abc", "Prices"));
         string folder = Path.Combine(_dir, "model");
         generator.Save(folder);
         Assert.Equal(Sha(File.ReadAllBytes(Path.Combine(folder, "weights.safetensors"))), generator.ModelId);
@@ -142,6 +144,7 @@ public sealed class DiffusionGeneratorTests : IDisposable
 
         Assert.Equal([.. state.Keys], generator.Manifest.Weights.Tensors.Select(t => t.Name));
         Assert.Equal("abc", loaded.Manifest.Data.InputSha256);
+        Assert.Equal(whiten, loaded.Manifest.Whitening is not null);
     }
 
     [Fact]
