@@ -69,7 +69,12 @@ public sealed class TabularFidelityBenchmark : IBenchmarkCommand
         double trainSeconds = clock.Elapsed.TotalSeconds;
         if (args.Contains("--diagnose"))
         {
-            foreach (var so in new[] { new SamplerOptions(SamplerKind.Ddim, 50), new SamplerOptions(SamplerKind.Ddim, 50, Spacing: DdimSpacing.UniformAngle), new SamplerOptions(SamplerKind.Ddim, 200), new SamplerOptions(SamplerKind.Ddpm) })
+            foreach (var so in new[]
+            {
+                new SamplerOptions(SamplerKind.Ddim, 50), new SamplerOptions(SamplerKind.Ddim, 50, Spacing: DdimSpacing.UniformAngle),
+                new SamplerOptions(SamplerKind.DpmSolver2M, 50), new SamplerOptions(SamplerKind.DpmSolver2M, 50, Spacing: DdimSpacing.UniformAngle),
+                new SamplerOptions(SamplerKind.Ddpm),
+            })
             {
                 var z = generator.Transform.Forward(generator.Sample(2000, 5, so));
                 var stds = Enumerable.Range(0, z.ColumnCount).Select(c => Evaluation.Statistics.Descriptive.StandardDeviation(z.Column(c))).ToArray();
@@ -82,7 +87,10 @@ public sealed class TabularFidelityBenchmark : IBenchmarkCommand
         }
 
         clock.Restart();
-        var ddim = generator.Sample(samples, seed: 1000 + seed, new SamplerOptions(SamplerKind.Ddim, 50));
+        var main = new SamplerOptions(
+            Arg(args, "--sampler") switch { "dpm2m" => SamplerKind.DpmSolver2M, "ddpm" => SamplerKind.Ddpm, _ => SamplerKind.Ddim }, 50,
+            Spacing: Arg(args, "--spacing") == "angle" ? DdimSpacing.UniformAngle : DdimSpacing.Linear);
+        var ddim = generator.Sample(samples, seed: 1000 + seed, main);
         if (args.Contains("--diagnose-only")) return 0;
         double ddimSeconds = clock.Elapsed.TotalSeconds;
         var fidelity = Evaluator.Evaluate(new EvaluationInput(ToSet(train), ToSet(ddim)), new EvaluationOptions { Alpha = 0.99 });
@@ -101,7 +109,7 @@ public sealed class TabularFidelityBenchmark : IBenchmarkCommand
         if (ddpmSamples > 0)
         {
             clock.Restart();
-            var ddimSame = generator.Sample(ddpmSamples, seed: 2000 + seed, new SamplerOptions(SamplerKind.Ddim, 50));
+            var ddimSame = generator.Sample(ddpmSamples, seed: 2000 + seed, main.Kind == SamplerKind.Ddpm ? new SamplerOptions(SamplerKind.Ddim, 50) : main);
             double ddimSameSeconds = clock.Elapsed.TotalSeconds;
             clock.Restart();
             var ddpm = generator.Sample(ddpmSamples, seed: 2000 + seed, new SamplerOptions(SamplerKind.Ddpm));
@@ -111,6 +119,7 @@ public sealed class TabularFidelityBenchmark : IBenchmarkCommand
             speed = new JsonObject
             {
                 ["samples"] = ddpmSamples,
+                ["fast_sampler"] = main.Kind == SamplerKind.Ddpm ? "ddim-50" : DiffusionGenerator.SamplerName(main.Kind) + "-50",
                 ["ddim50_seconds"] = Math.Round(ddimSameSeconds, 2),
                 ["ddpm1000_seconds"] = Math.Round(ddpmSeconds, 2),
                 ["speedup"] = Math.Round(ddpmSeconds / ddimSameSeconds, 2),
@@ -155,7 +164,8 @@ public sealed class TabularFidelityBenchmark : IBenchmarkCommand
             ["train_seconds"] = Math.Round(trainSeconds, 1),
             ["final_loss"] = generator.Manifest.Training.FinalLoss,
             ["samples"] = samples,
-            ["ddim50_seconds"] = Math.Round(ddimSeconds, 2),
+            ["sampler"] = $"{DiffusionGenerator.SamplerName(main.Kind)}-{(main.Kind == SamplerKind.Ddpm ? generator.Schedule.Steps : main.Steps)} ({main.Spacing})",
+            ["sample_seconds"] = Math.Round(ddimSeconds, 2),
             ["ks_mean"] = fidelity.KsMean,
             ["ks_max"] = fidelity.KsMax,
             ["corr_distance"] = fidelity.CorrDistance,

@@ -131,6 +131,15 @@ public sealed class TabularCommandsTests : IDisposable
         Assert.Equal(0, Crucible("generate", "--model", m1, "--count", "10", "--sampler", "ddpm", "--out", s4).Exit);
         using var ddpm = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "s4.meta.json")));
         Assert.Equal(100, ddpm.RootElement.GetProperty("sampling_steps").GetInt32());
+        Assert.Equal(JsonValueKind.Null, ddpm.RootElement.GetProperty("timestep_spacing").ValueKind);
+
+        // DPM-Solver++(2M) on uniform-angle timesteps
+        string s5 = Path.Combine(_dir, "s5.csv");
+        Assert.Equal(0, Crucible("generate", "--model", m1, "--count", "10", "--sampler", "dpm2m", "--spacing", "angle", "--sampling-steps", "25", "--out", s5).Exit);
+        using var dpm = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "s5.meta.json")));
+        Assert.Equal("dpm2m", dpm.RootElement.GetProperty("sampler").GetString());
+        Assert.Equal("uniform_angle", dpm.RootElement.GetProperty("timestep_spacing").GetString());
+        Assert.Equal(25, dpm.RootElement.GetProperty("sampling_steps").GetInt32());
     }
 
     public static TheoryData<string[], string> BadTrainInput => new()

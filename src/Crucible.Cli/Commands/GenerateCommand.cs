@@ -8,7 +8,8 @@ using Crucible.Diffusion.Tabular;
 namespace Crucible.Cli.Commands;
 
 /// <summary>
-/// <c>crucible generate --model MODEL --count N [--sampler ddim|ddpm] [--sampling-steps K] [--eta E] [--seed S] --out FILE.csv</c>:
+/// <c>crucible generate --model MODEL --count N [--sampler ddim|ddpm|dpm2m] [--spacing linear|angle] [--sampling-steps K] [--eta E]
+/// [--seed S] --out FILE.csv</c>:
 /// draws N scenarios in original units (log returns) and writes <c>FILE.csv</c> and <c>FILE.meta.json</c>.
 /// </summary>
 internal static class GenerateCommand
@@ -20,11 +21,21 @@ internal static class GenerateCommand
 
         public readonly Option<int> Count = new("--count") { Description = "The number of scenarios", Required = true };
 
-        public readonly Option<string> Sampler = new("--sampler") { Description = "ddim (default) or ddpm", DefaultValueFactory = _ => "ddim" };
+        public readonly Option<string> Sampler = new("--sampler")
+        {
+            Description = "ddim (default), ddpm (all T steps), or dpm2m (DPM-Solver++(2M): DDIM with a second-order correction)",
+            DefaultValueFactory = _ => "ddim",
+        };
+
+        public readonly Option<string> Spacing = new("--spacing")
+        {
+            Description = "Which K timesteps DDIM and dpm2m visit: linear (default, evenly in t) or angle (evenly in arccos √ᾱ)",
+            DefaultValueFactory = _ => "linear",
+        };
 
         public readonly Option<int> SamplingSteps = new("--sampling-steps")
         {
-            Description = "DDIM's reverse steps K (default 50; DDPM always takes all T)",
+            Description = "Reverse steps K of ddim and dpm2m (default 50; ddpm always takes all T)",
             DefaultValueFactory = _ => 50,
         };
 
@@ -39,10 +50,11 @@ internal static class GenerateCommand
     public static Command Create()
     {
         var o = new Options();
-        o.Sampler.AcceptOnlyFromAmong("ddim", "ddpm");
+        o.Sampler.AcceptOnlyFromAmong("ddim", "ddpm", "dpm2m");
+        o.Spacing.AcceptOnlyFromAmong("linear", "angle");
         var command = new Command("generate", "Generate scenarios from a trained model: FILE.csv (log returns, original units) + FILE.meta.json")
         {
-            o.Model, o.Count, o.Sampler, o.SamplingSteps, o.Eta, o.Seed, o.Out,
+            o.Model, o.Count, o.Sampler, o.Spacing, o.SamplingSteps, o.Eta, o.Seed, o.Out,
         };
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
         return command;
@@ -54,7 +66,8 @@ internal static class GenerateCommand
         int count = parse.GetValue(o.Count);
         if (count < 1) throw new InvalidInputException("OPT-E", $"--count must be at least 1, got {count}");
         var generator = DiffusionGenerator.Load(parse.GetValue(o.Model)!);
-        var sampler = SamplerOptionsOf(parse.GetValue(o.Sampler), parse.GetValue(o.SamplingSteps), parse.GetValue(o.Eta), generator.Schedule.Steps);
+        var sampler = SamplerOptionsOf(parse.GetValue(o.Sampler), parse.GetValue(o.SamplingSteps), parse.GetValue(o.Eta), generator.Schedule.Steps)
+            with { Spacing = parse.GetValue(o.Spacing) == "angle" ? DdimSpacing.UniformAngle : DdimSpacing.Linear };
         string path = parse.GetValue(o.Out)!;
         var set = generator.Generate(count, parse.GetValue(o.Seed), sampler);
         var meta = ScenarioCsv.Write(path, set, DateTimeOffset.UtcNow);
@@ -71,6 +84,6 @@ internal static class GenerateCommand
         if (steps < 1 || steps > trainSteps)
             throw new InvalidInputException("OPT-E", $"--sampling-steps must be in 1..{trainSteps} (the model's diffusion steps), got {steps}");
         if (!(eta >= 0 && eta <= 1)) throw new InvalidInputException("OPT-E", $"--eta must be in [0, 1], got {eta.ToString(CultureInfo.InvariantCulture)}");
-        return new SamplerOptions(SamplerKind.Ddim, steps, eta);
+        return new SamplerOptions(sampler == "dpm2m" ? SamplerKind.DpmSolver2M : SamplerKind.Ddim, steps, eta);
     }
 }

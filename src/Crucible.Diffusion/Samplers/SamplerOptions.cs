@@ -8,6 +8,12 @@ public enum SamplerKind
 
     /// <summary>DDIM over K of the T steps (Song et al. 2021, eq. 12); η = 0 is deterministic given x_T.</summary>
     Ddim,
+
+    /// <summary>
+    /// DPM-Solver++(2M) over K of the T steps (Lu et al. 2022): DDIM (η = 0) with a second-order multistep
+    /// correction from the previous step's x̂_0, at the same cost of one network call per step. Deterministic given x_T.
+    /// </summary>
+    DpmSolver2M,
 }
 
 /// <summary>The variance σ_t² of DDPM's reverse step.</summary>
@@ -35,7 +41,7 @@ public enum DdimSpacing
 
 /// <summary>How to sample: sampler, step count, stochasticity and batching.</summary>
 /// <param name="Kind">DDPM or DDIM.</param>
-/// <param name="Steps">DDIM's K (ignored by DDPM, which uses all T).</param>
+/// <param name="Steps">DDIM's or DPM-Solver's K (ignored by DDPM, which uses all T).</param>
 /// <param name="Eta">DDIM's η: 0 deterministic, 1 DDPM-like.</param>
 /// <param name="Variance">DDPM's σ_t² choice.</param>
 /// <param name="ChunkSize">
@@ -43,7 +49,7 @@ public enum DdimSpacing
 /// changing the chunk size changes the draws.
 /// </param>
 /// <param name="MaxDegreeOfParallelism">Threads used across chunks (−1: all cores).</param>
-/// <param name="Spacing">DDIM's choice of timesteps (ignored by DDPM).</param>
+/// <param name="Spacing">The choice of K timesteps of DDIM and DPM-Solver (ignored by DDPM).</param>
 public sealed record SamplerOptions(
     SamplerKind Kind = SamplerKind.Ddim,
     int Steps = 50,

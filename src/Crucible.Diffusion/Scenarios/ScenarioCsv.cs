@@ -33,11 +33,14 @@ public sealed record ScenarioMetadata
     /// <summary>The sampling seed.</summary>
     public ulong Seed { get; init; }
 
-    /// <summary><c>ddim</c> or <c>ddpm</c>.</summary>
+    /// <summary><c>ddim</c>, <c>ddpm</c> or <c>dpm2m</c> (DPM-Solver++(2M)).</summary>
     public string Sampler { get; init; } = "ddim";
 
-    /// <summary>The reverse steps taken (K for DDIM, T for DDPM).</summary>
+    /// <summary>The reverse steps taken (K for DDIM and DPM-Solver, T for DDPM).</summary>
     public int SamplingSteps { get; init; }
+
+    /// <summary>Which K timesteps were visited (<c>linear</c> or <c>uniform_angle</c>); null for DDPM.</summary>
+    public string? TimestepSpacing { get; init; }
 
     /// <summary>DDIM's η (0 for DDPM, which has no η).</summary>
     public double Eta { get; init; }

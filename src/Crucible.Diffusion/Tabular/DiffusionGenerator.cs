@@ -252,14 +252,24 @@ public sealed class DiffusionGenerator
             LibraryVersion = LibraryVersion,
             Kind = m.Kind,
             Seed = seed,
-            Sampler = sampler.Kind == SamplerKind.Ddim ? "ddim" : "ddpm",
-            SamplingSteps = sampler.Kind == SamplerKind.Ddim ? sampler.Steps : Schedule.Steps,
+            Sampler = SamplerName(sampler.Kind),
+            SamplingSteps = sampler.Kind == SamplerKind.Ddpm ? Schedule.Steps : sampler.Steps,
             Eta = sampler.Kind == SamplerKind.Ddim ? sampler.Eta : 0,
+            TimestepSpacing = sampler.Kind == SamplerKind.Ddpm ? null : JsonNamingPolicy.SnakeCaseLower.ConvertName(sampler.Spacing.ToString()),
             InputDataSha256 = m.Data.InputSha256,
             TrainMatrixSha256 = m.Data.TrainMatrixSha256,
             StepsPerScenario = 1,
         });
     }
+
+    /// <summary>The sampler's name in scenario metadata and on the command line: <c>ddpm</c>, <c>ddim</c>, <c>dpm2m</c>.</summary>
+    public static string SamplerName(SamplerKind kind) => kind switch
+    {
+        SamplerKind.Ddpm => "ddpm",
+        SamplerKind.Ddim => "ddim",
+        SamplerKind.DpmSolver2M => "dpm2m",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+    };
 
     /// <summary>The bytes of <c>weights.safetensors</c>: the network's state dict, PyTorch names, F32.</summary>
     public byte[] WeightsBytes() => Network.SerializeSafeTensors();
