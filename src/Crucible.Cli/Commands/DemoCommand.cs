@@ -30,6 +30,12 @@ internal static class DemoCommand
         Training = new Diffusion.Training.TrainerOptions(Steps: 4000),
     };
 
+    /// <summary>
+    /// The demo's sampler: DPM-Solver++(2M) with 50 steps, DDIM plus a second-order correction at the same cost, because
+    /// plain DDIM-50 contracts the spread of the samples by a few percent (README "Limits") and so understates VaR.
+    /// </summary>
+    public static SamplerOptions DemoSampler { get; } = new(SamplerKind.DpmSolver2M, 50);
+
     /// <summary>The options of one <c>demo</c> command instance.</summary>
     internal sealed class Options
     {
@@ -94,9 +100,9 @@ internal static class DemoCommand
 
         // 3. generate
         string csv = Path.Combine(dir, "scenarios.csv");
-        var set = generator.Generate(count, seed, new SamplerOptions(SamplerKind.Ddim, 50));
+        var set = generator.Generate(count, seed, DemoSampler);
         ScenarioCsv.Write(csv, set, DateTimeOffset.UtcNow);
-        output.WriteLine($"scenarios:  {csv} ({count.ToString(inv)} one-day scenarios, DDIM-50) + {Path.GetFileName(ScenarioCsv.MetadataPath(csv))}");
+        output.WriteLine($"scenarios:  {csv} ({count.ToString(inv)} one-day scenarios, DPM-Solver++(2M), 50 steps) + {Path.GetFileName(ScenarioCsv.MetadataPath(csv))}");
 
         // 4. evaluate against the holdout; privacy distances use an equal-size random subset of the train rows
         var trainSubset = RandomRows(train, holdout.RowCount, seed);

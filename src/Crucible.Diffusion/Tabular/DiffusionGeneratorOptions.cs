@@ -10,7 +10,8 @@ public enum MarginalTransform
     /// Empirical quantiles → standard normal scores (<see cref="Crucible.Data.Transforms.QuantileNormalTransform"/>, as
     /// TabDDPM and FinDiff do): the model learns a near-Gaussian copula and the inverse transform restores the
     /// train marginals, heavy tails included. Values beyond the train range come only from the linear extrapolation of
-    /// the outermost knots (see <see cref="DiffusionGeneratorOptions.Tails"/>).
+    /// the outermost knots, and only under <see cref="TailPolicy.Extrapolate"/> (see <see cref="DiffusionGeneratorOptions.Tails"/>).
+    /// The knots are train order statistics: the model file discloses each series' train quantiles.
     /// </summary>
     QuantileNormal,
 
@@ -21,14 +22,21 @@ public enum MarginalTransform
     None,
 }
 
-/// <summary>What happens to generated values beyond the train range of a series (quantile-normal transform only).</summary>
+/// <summary>What happens to generated values beyond the train range of a series.</summary>
 public enum TailPolicy
 {
-    /// <summary>Extrapolate linearly with the slope of the outermost knots: can exceed the largest train move.</summary>
-    Extrapolate,
-
-    /// <summary>Clamp normal scores to the train range first: no generated value is beyond the train minimum and maximum.</summary>
+    /// <summary>
+    /// Clamp each series to its train range in model space (the default): no generated value is beyond the train
+    /// minimum and maximum of its series. The model then cannot produce a move larger than history.
+    /// </summary>
     Clamp,
+
+    /// <summary>
+    /// Let the inverse transform extrapolate: for the quantile-normal transform, linearly with the slope of the two
+    /// outermost knots. Values can exceed the largest train move, by an amount set by the spacing of the two most
+    /// extreme observations rather than estimated from the tail.
+    /// </summary>
+    Extrapolate,
 }
 
 /// <summary>
@@ -44,8 +52,8 @@ public sealed record DiffusionGeneratorOptions
     /// <summary>The most knots per series of the quantile-normal transform.</summary>
     public int QuantileKnots { get; init; } = 1000;
 
-    /// <summary>Values beyond the train range (quantile-normal transform only).</summary>
-    public TailPolicy Tails { get; init; } = TailPolicy.Extrapolate;
+    /// <summary>Values beyond the train range of a series.</summary>
+    public TailPolicy Tails { get; init; } = TailPolicy.Clamp;
 
     /// <summary>
     /// ZCA-whiten the transformed rows (see <see cref="Whitening"/>) so the diffusion model works on uncorrelated
@@ -62,8 +70,12 @@ public sealed record DiffusionGeneratorOptions
     /// <summary>Scale each series' noise by its train volatility (<see cref="VolatilityAdaptiveSchedule"/>); false: σ = 1.</summary>
     public bool VolatilityAdaptive { get; init; } = true;
 
-    /// <summary>What the network predicts.</summary>
-    public Objective Objective { get; init; } = Objective.Epsilon;
+    /// <summary>
+    /// What the network predicts. v (the default) keeps x̂_0 bounded at high noise; with ε, x̂_0 = (x_t − √(1−ᾱ) ε̂)/√ᾱ
+    /// amplifies the network's error by 1/√ᾱ_T ≈ 160 at the first step of a linear schedule, which showed as spurious
+    /// extreme rows with DDIM on the multi-asset panel.
+    /// </summary>
+    public Objective Objective { get; init; } = Objective.V;
 
     /// <summary>The MLP denoiser's hidden width.</summary>
     public int Hidden { get; init; } = 256;
