@@ -7,4 +7,8 @@ CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.DefaultThreadCurrentUICulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
-return CrucibleCommand.Build().Parse(args).Invoke();
+var parse = CrucibleCommand.Build().Parse(args);
+int code = parse.Invoke();
+
+// a usage error (unknown option, missing or unparsable value) is bad input: exit 2, not the parser's 1 (ARCHITECTURE.md)
+return parse.Errors.Count > 0 ? (int)ExitCode.BadInput : code;

@@ -173,6 +173,14 @@ public sealed class TabularCommandsTests : IDisposable
     }
 
     [Fact]
+    public void UsageErrors_ExitTwo()
+    {
+        Assert.Equal(2, Crucible("generate", "--model", "m", "--count", "3").Exit);                       // --out missing
+        Assert.Equal(2, Crucible("generate", "--model", "m", "--count", "many", "--out", "x.csv").Exit); // not a number
+        Assert.Equal(2, Crucible("train", "--data", "d.csv", "--out", "m", "--input", "yen").Exit);     // not an allowed value
+    }
+
+    [Fact]
     public void Train_BadConfig_ExitsTwo_NamingTheFileAndKey()
     {
         string data = PriceFile(60), config = Path.Combine(_dir, "typo.json");
