@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Crucible.Diffusion.Schedules;
@@ -145,9 +146,13 @@ public sealed record TensorManifest(string Name, IReadOnlyList<int> Shape);
 /// <summary>The JSON settings of Crucible.Diffusion's documents: snake_case keys and enum values, indented, LF.</summary>
 public static class DiffusionJson
 {
-    /// <summary>Options for manifests and configs: unknown keys are errors, so a typo in a config is caught.</summary>
+    /// <summary>
+    /// Options for manifests and configs: unknown keys are errors, so a typo in a config is caught. Characters are
+    /// written as they are (no \uXXXX for '+' or non-ASCII series names): these files are never embedded in HTML.
+    /// </summary>
     public static JsonSerializerOptions Options { get; } = new()
     {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
         NewLine = "\n",
