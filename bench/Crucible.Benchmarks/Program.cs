@@ -10,6 +10,7 @@ IBenchmarkCommand[] commands =
     new TrainBenchmark(PeerKind.Mlp),
     new TrainBenchmark(PeerKind.Tcn),
     new SampleBenchmark(),
+    new TabularFidelityBenchmark(),
 ];
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;

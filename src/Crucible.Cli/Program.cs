@@ -8,6 +8,7 @@ CultureInfo.DefaultThreadCurrentUICulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
 var parse = CrucibleCommand.Build().Parse(args);
-var code = parse.Invoke();
-// a usage error (missing or malformed option, unknown command) is exit 2 (ARCHITECTURE.md); System.CommandLine says 1
-return parse.Errors.Count > 0 && code == 1 ? 2 : code;
+int code = parse.Invoke();
+
+// a usage error (unknown option, missing or unparsable value) is bad input: exit 2, not the parser's 1 (ARCHITECTURE.md)
+return parse.Errors.Count > 0 ? (int)ExitCode.BadInput : code;

@@ -138,4 +138,96 @@ public class SamplerTests
         var other = DiffusionSampler.Sample(oracle, schedule, Objective.Epsilon, 5000, 43, new SamplerOptions(ChunkSize: 512, MaxDegreeOfParallelism: 2));
         Assert.NotEqual(one, other);
     }
+
+    [Fact]
+    public void UniformAngleSpacing_RunsFromTheLastToTheFirstStep_AndShrinksAUnitGaussianLessThanLinear()
+    {
+        var schedule = NoiseSchedule.Linear();
+        var ts = DiffusionSampler.DdimTimesteps(schedule, 50, DdimSpacing.UniformAngle);
+        Assert.Equal(50, ts.Length);
+        Assert.Equal(999, ts[0]);
+        Assert.Equal(0, ts[^1]);
+        for (int i = 1; i < ts.Length; i++) Assert.True(ts[i] < ts[i - 1]);
+        Assert.Equal(DiffusionSampler.DdimTimesteps(1000, 50), DiffusionSampler.DdimTimesteps(schedule, 50, DdimSpacing.Linear));
+
+        // for N(0, 1) data a DDIM step from φ to φ' maps x to cos(φ − φ') x: equal angles give the least total shrinkage
+        static double Shrink(NoiseSchedule s, int[] t)
+        {
+            double c = 1;
+            for (int i = 0; i < t.Length; i++)
+            {
+                double phi = Math.Acos(Math.Sqrt(s.AlphasCumprod[t[i]])), next = i + 1 < t.Length ? Math.Acos(Math.Sqrt(s.AlphasCumprod[t[i + 1]])) : 0;
+                c *= Math.Cos(phi - next);
+            }
+
+            return c;
+        }
+
+        double linear = Shrink(schedule, DiffusionSampler.DdimTimesteps(1000, 50)), angle = Shrink(schedule, ts);
+        Assert.InRange(linear, 0.960, 0.966);   // the exact-denoiser DDIM-50 std of unit-variance data (DdimExpectedStd)
+        Assert.InRange(angle, 0.973, 0.978);
+        Assert.Equal(DdimExpectedStd(schedule, 50, 0, 1.0), linear, 10);
+
+        // the sampler with the exact denoiser follows the same law
+        var oracle = new GaussianOracle(schedule, [0f], [1f], Objective.Epsilon);
+        var x = DiffusionSampler.Sample(oracle, schedule, Objective.Epsilon, 20_000, 3, new SamplerOptions(SamplerKind.Ddim, 50, Spacing: DdimSpacing.UniformAngle));
+        double sd = Math.Sqrt(x.Select(v => (double)v * v).Sum() / x.Length);
+        Assert.InRange(sd, angle * 0.98, angle * 1.02);
+    }
+
+    [Theory]
+    [InlineData(Objective.Epsilon)]
+    [InlineData(Objective.V)]
+    [InlineData(Objective.X0)]
+    public void DpmSolver2M_WithTheExactDenoiser_IsCloserToTheDataStdThanDdim(Objective objective)
+    {
+        // Gaussian data: DDIM-50 contracts a unit-variance component by ~2.4% (uniform angles), the second-order
+        // multistep update by ~0.2%: simulate both laws exactly, then check the sampler against them
+        var schedule = NoiseSchedule.Linear();
+        var ts = DiffusionSampler.DdimTimesteps(schedule, 50, DdimSpacing.UniformAngle);
+        double Law(bool second, double s)
+        {
+            double x = 1, previousD = 0, previousLambda = 0;
+            for (int i = 0; i < ts.Length; i++)
+            {
+                double a = schedule.AlphasCumprod[ts[i]], lambda = 0.5 * Math.Log(a / (1 - a));
+                double d = Math.Sqrt(a) * s * s * x / ((a * s * s) + 1 - a);
+                if (i + 1 == ts.Length) return Math.Abs(d) / s;
+                double an = schedule.AlphasCumprod[ts[i + 1]], h = (0.5 * Math.Log(an / (1 - an))) - lambda;
+                double dc = d;
+                if (second && i > 0)
+                {
+                    double r = (lambda - previousLambda) / h;
+                    dc = ((1 + (1 / (2 * r))) * d) - (previousD / (2 * r));
+                }
+
+                x = (Math.Sqrt((1 - an) / (1 - a)) * x) - (Math.Sqrt(an) * (Math.Exp(-h) - 1) * dc);
+                previousD = d;
+                previousLambda = lambda;
+            }
+
+            return x;
+        }
+
+        double ddim = Law(false, 1), dpm = Law(true, 1);
+        Assert.InRange(ddim, 0.97, 0.98);
+        Assert.InRange(dpm, 0.995, 1.006);
+        var oracle = new GaussianOracle(schedule, [0.5f, 0f], [1f, 0.3f], objective);
+        var x = DiffusionSampler.Sample(oracle, schedule, objective, 20_000, 5,
+            new SamplerOptions(SamplerKind.DpmSolver2M, 50, Spacing: DdimSpacing.UniformAngle));
+        for (int j = 0; j < 2; j++)
+        {
+            double m = 0, v = 0;
+            for (int i = 0; i < 20_000; i++) m += x[(2 * i) + j] / 20_000.0;
+            for (int i = 0; i < 20_000; i++) v += Math.Pow(x[(2 * i) + j] - m, 2) / 19_999.0;
+            double expected = j == 0 ? dpm : Law(true, 0.3) * 0.3;
+            Assert.InRange(Math.Sqrt(v), expected * 0.98, expected * 1.02);
+            Assert.InRange(m, (j == 0 ? 0.5 : 0) - 0.03, (j == 0 ? 0.5 : 0) + 0.03);
+        }
+
+        // with one step it is DDIM: the first update is first order and the last returns x̂_0
+        var one = DiffusionSampler.Sample(oracle, schedule, objective, 100, 5, new SamplerOptions(SamplerKind.DpmSolver2M, 2));
+        var two = DiffusionSampler.Sample(oracle, schedule, objective, 100, 5, new SamplerOptions(SamplerKind.Ddim, 2));
+        for (int i = 0; i < one.Length; i++) Assert.Equal(two[i], one[i], 1e-5f);
+    }
 }

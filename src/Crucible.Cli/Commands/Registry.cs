@@ -12,5 +12,8 @@ internal static class Registry
         yield return PrivacyCommand.Create();
         yield return VerifyRunCommand.Create();
         yield return EvaluateCommand.Create();
+        yield return TrainCommand.Create();
+        yield return GenerateCommand.Create();
+        yield return DemoCommand.Create();
     }
 }

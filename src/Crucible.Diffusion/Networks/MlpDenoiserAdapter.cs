@@ -1,19 +1,42 @@
+using Crucible.Tensors;
+using Crucible.Tensors.Nn;
+
 namespace Crucible.Diffusion.Networks;
 
 /// <summary>
-/// Presents an <see cref="MlpDenoiser"/> to the samplers: t index → t/T, forward under no-grad. Forward passes
-/// only read the weights, so concurrent calls from sampler threads are safe. Intermediate buffers are reused from
-/// call to call, and a batch at one timestep (every sampler step) runs the timestep MLP once.
+/// Presents an <see cref="MlpDenoiser"/> to the samplers and the trainer: t index → t/T. Sampling forward passes run
+/// under no-grad and only read the weights, so concurrent calls from sampler threads are safe. Intermediate buffers
+/// are reused from call to call, and a batch at one timestep (every sampler step) runs the timestep MLP once.
 /// </summary>
-public sealed class MlpDenoiserAdapter(MlpDenoiser network, int trainSteps) : IDenoiser
+public sealed class MlpDenoiserAdapter(MlpDenoiser network, int trainSteps) : ITrainableDenoiser
 {
     private readonly InferenceWorkspace _workspace = new();
+
+    /// <summary>The wrapped network.</summary>
+    public MlpDenoiser Mlp => network;
+
+    /// <inheritdoc />
+    public Module Network => network;
 
     /// <inheritdoc />
     public IReadOnlyList<int> SampleShape => [network.Config.Features];
 
     /// <inheritdoc />
+    public Tensor Forward(Tensor x, ReadOnlySpan<int> timesteps)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        return network.Forward(x, TimeFraction(timesteps));
+    }
+
+    /// <inheritdoc />
     public void Predict(ReadOnlySpan<float> x, int batch, ReadOnlySpan<int> timesteps, Span<float> output) =>
         _workspace.Run(x, [batch, network.Config.Features], timesteps, trainSteps, output,
             (input, shared, times) => shared is { } t ? network.Forward(input, t) : network.Forward(input, times));
+
+    private float[] TimeFraction(ReadOnlySpan<int> timesteps)
+    {
+        var t = new float[timesteps.Length];
+        for (int i = 0; i < t.Length; i++) t[i] = (float)timesteps[i] / trainSteps;
+        return t;
+    }
 }

@@ -15,15 +15,27 @@ public static class DiffusionSampler
     {
         ArgumentNullException.ThrowIfNull(denoiser);
         ArgumentNullException.ThrowIfNull(schedule);
+        return Sample(denoiser, VolatilityAdaptiveSchedule.Isotropic(schedule, denoiser.SampleShape[0]), objective, count, seed, options);
+    }
+
+    /// <summary>
+    /// Draws <paramref name="count"/> samples from the process of <paramref name="schedule"/> (per-series noise scales
+    /// σ; σ = 1 gives exactly the isotropic sampler); returns them row-major, count × Π SampleShape.
+    /// </summary>
+    public static float[] Sample(IDenoiser denoiser, VolatilityAdaptiveSchedule schedule, Objective objective, int count, ulong seed, SamplerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(denoiser);
+        ArgumentNullException.ThrowIfNull(schedule);
         ArgumentNullException.ThrowIfNull(options);
         if (count < 0) throw new ArgumentOutOfRangeException(nameof(count));
         if (options.ChunkSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "ChunkSize must be positive");
-        if (options.Kind == SamplerKind.Ddim && (options.Steps < 1 || options.Steps > schedule.Steps))
+        if (options.Kind != SamplerKind.Ddpm && (options.Steps < 1 || options.Steps > schedule.Steps))
         {
-            throw new ArgumentOutOfRangeException(nameof(options), $"DDIM steps must be in 1..{schedule.Steps}");
+            throw new ArgumentOutOfRangeException(nameof(options), $"{options.Kind} steps must be in 1..{schedule.Steps}");
         }
 
-        int size = Tensor.Numel(denoiser.SampleShape.ToArray());
+        double[] scale = schedule.ElementScales(denoiser.SampleShape);
+        int size = scale.Length;
         var result = new float[(long)count * size];
         int chunks = (count + options.ChunkSize - 1) / options.ChunkSize;
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism };
@@ -34,8 +46,13 @@ public static class DiffusionSampler
                 int start = c * options.ChunkSize, n = Math.Min(options.ChunkSize, count - start);
                 var rng = new Philox(seed, (ulong)c);
                 var x = result.AsSpan(start * size, n * size);
-                if (options.Kind == SamplerKind.Ddpm) Ddpm(denoiser, schedule, objective, x, n, rng, options.Variance);
-                else Ddim(denoiser, schedule, objective, x, n, rng, options.Steps, options.Eta);
+                var ts = options.Kind == SamplerKind.Ddpm ? null : DdimTimesteps(schedule.Base, options.Steps, options.Spacing);
+                switch (options.Kind)
+                {
+                    case SamplerKind.Ddpm: Ddpm(denoiser, schedule.Base, scale, objective, x, n, rng, options.Variance); break;
+                    case SamplerKind.Ddim: Ddim(denoiser, schedule.Base, scale, objective, x, n, rng, ts!, options.Eta); break;
+                    default: DpmSolver2M(denoiser, schedule.Base, scale, objective, x, n, rng, ts!); break;
+                }
             });
         }
 
@@ -48,6 +65,35 @@ public static class DiffusionSampler
     /// (start + i·step for the first half, end − (K−1−i)·step for the second) so the truncation matches exactly.
     /// </summary>
     public static int[] DdimTimesteps(int trainSteps, int steps)
+        => DdimTimestepsLinear(trainSteps, steps);
+
+    /// <summary>
+    /// DDIM's K timesteps τ, from T−1 down to 0, for the given spacing: <see cref="DdimSpacing.Linear"/> is
+    /// <see cref="DdimTimesteps(int, int)"/>; <see cref="DdimSpacing.UniformAngle"/> takes, for K evenly spaced angles
+    /// φ_k from φ(T−1) down to φ(0) with φ(t) = arccos √ᾱ_t, the timestep whose angle is nearest (ties to the smaller t);
+    /// repeated timesteps are dropped, so fewer than K may come back when T is small.
+    /// </summary>
+    public static int[] DdimTimesteps(NoiseSchedule schedule, int steps, DdimSpacing spacing)
+    {
+        ArgumentNullException.ThrowIfNull(schedule);
+        if (spacing == DdimSpacing.Linear) return DdimTimestepsLinear(schedule.Steps, steps);
+        int t = schedule.Steps;
+        var angle = new double[t];
+        for (int i = 0; i < t; i++) angle[i] = Math.Acos(Math.Sqrt(schedule.AlphasCumprod[i]));
+        var ts = new List<int>(steps);
+        int cursor = t - 1;
+        for (int k = 0; k < steps; k++)
+        {
+            double target = steps == 1 ? angle[t - 1] : angle[t - 1] + ((angle[0] - angle[t - 1]) * k / (steps - 1));
+            // angles increase with t: walk down to the nearest timestep
+            while (cursor > 0 && Math.Abs(angle[cursor - 1] - target) <= Math.Abs(angle[cursor] - target)) cursor--;
+            if (ts.Count == 0 || ts[^1] != cursor) ts.Add(cursor);
+        }
+
+        return [.. ts];
+    }
+
+    private static int[] DdimTimestepsLinear(int trainSteps, int steps)
     {
         var ts = new int[steps];
         float start = trainSteps - 1, end = 0f;
@@ -62,11 +108,32 @@ public static class DiffusionSampler
         return ts;
     }
 
-    private static void Ddpm(IDenoiser denoiser, NoiseSchedule s, Objective objective, Span<float> x, int n, Philox rng, DdpmVariance variance)
+    /// <summary>
+    /// What the network sees: x_t / σ (per series), so it works on unit-scale inputs whatever the series' volatility
+    /// (the c_in preconditioning of Karras et al. 2022, per series); x_t itself when σ = 1. The trainer does the same.
+    /// </summary>
+    private static ReadOnlySpan<float> NetworkInput(Span<float> x, double[] scale, float[]? buffer)
     {
-        // Algorithm 2: x_T ~ N(0, I); for t = T..1: x_{t−1} = μ̃_t(x_t, x̂_0) + σ_t z
+        if (buffer is null) return x;
+        for (int i = 0; i < x.Length; i++) buffer[i] = (float)(x[i] / scale[i % scale.Length]);
+        return buffer;
+    }
+
+    private static bool IsUnit(double[] scale) => Array.TrueForAll(scale, s => s == 1.0);
+
+    /// <summary>x ← σ ⊙ z for z ~ N(0, I): the prior N(0, diag(σ²)) of x_T, drawn in order from <paramref name="rng"/>.</summary>
+    private static void FillPrior(Span<float> x, double[] scale, Philox rng)
+    {
         rng.FillNormal(x);
+        for (int i = 0; i < x.Length; i++) x[i] = (float)(scale[i % scale.Length] * x[i]);
+    }
+
+    private static void Ddpm(IDenoiser denoiser, NoiseSchedule s, double[] scale, Objective objective, Span<float> x, int n, Philox rng, DdpmVariance variance)
+    {
+        // Algorithm 2: x_T ~ N(0, diag σ²); for t = T..1: x_{t−1} = μ̃_t(x_t, x̂_0) + σ_t σ ⊙ z
+        FillPrior(x, scale, rng);
         var output = new float[x.Length];
+        var input = IsUnit(scale) ? null : new float[x.Length];
         var x0 = new float[x.Length];
         var eps = new float[x.Length];
         var z = new float[x.Length];
@@ -74,9 +141,9 @@ public static class DiffusionSampler
         for (int step = s.Steps - 1; step >= 0; step--)
         {
             Array.Fill(t, step);
-            denoiser.Predict(x, n, t, output);
+            denoiser.Predict(NetworkInput(x, scale, input), n, t, output);
             double abar = s.AlphasCumprod[step], abarPrev = s.AlphaCumprodPrev(step), beta = s.Betas[step];
-            ObjectiveMath.ToX0AndEpsilon(objective, abar, x, output, x0, eps);
+            ObjectiveMath.ToX0AndEpsilon(objective, abar, x, output, scale, x0, eps);
 
             // posterior mean (Ho et al. eq. 7): μ̃ = √ᾱ_{t−1} β_t/(1−ᾱ_t) · x̂_0 + √α_t (1−ᾱ_{t−1})/(1−ᾱ_t) · x_t
             double c0 = Math.Sqrt(abarPrev) * beta / (1.0 - abar);
@@ -85,18 +152,18 @@ public static class DiffusionSampler
             if (sigma > 0) rng.FillNormal(z);
             for (int i = 0; i < x.Length; i++)
             {
-                x[i] = (float)((c0 * x0[i]) + (ct * x[i]) + (sigma > 0 ? sigma * z[i] : 0.0));
+                x[i] = (float)((c0 * x0[i]) + (ct * x[i]) + (sigma > 0 ? sigma * scale[i % scale.Length] * z[i] : 0.0));
             }
         }
     }
 
-    private static void Ddim(IDenoiser denoiser, NoiseSchedule s, Objective objective, Span<float> x, int n, Philox rng, int steps, double eta)
+    private static void Ddim(IDenoiser denoiser, NoiseSchedule s, double[] scale, Objective objective, Span<float> x, int n, Philox rng, int[] ts, double eta)
     {
         // Song et al. eq. 12: x_{τ−1} = √ᾱ_{τ−1} x̂_0 + √(1 − ᾱ_{τ−1} − σ²) ε̂ + σ z,
-        // σ = η √((1 − ᾱ_{τ−1})/(1 − ᾱ_τ)) √(1 − ᾱ_τ/ᾱ_{τ−1})
-        rng.FillNormal(x);
-        var ts = DdimTimesteps(s.Steps, steps);
+        // σ = η √((1 − ᾱ_{τ−1})/(1 − ᾱ_τ)) √(1 − ᾱ_τ/ᾱ_{τ−1}); with per-series noise scales ε̂ and z are multiplied by them
+        FillPrior(x, scale, rng);
         var output = new float[x.Length];
+        var input = IsUnit(scale) ? null : new float[x.Length];
         var x0 = new float[x.Length];
         var eps = new float[x.Length];
         var z = new float[x.Length];
@@ -105,17 +172,67 @@ public static class DiffusionSampler
         {
             int step = ts[i];
             Array.Fill(t, step);
-            denoiser.Predict(x, n, t, output);
+            denoiser.Predict(NetworkInput(x, scale, input), n, t, output);
             double abar = s.AlphasCumprod[step];
             double abarPrev = i + 1 < ts.Length ? s.AlphasCumprod[ts[i + 1]] : 1.0;
-            ObjectiveMath.ToX0AndEpsilon(objective, abar, x, output, x0, eps);
+            ObjectiveMath.ToX0AndEpsilon(objective, abar, x, output, scale, x0, eps);
             double sigma = eta * Math.Sqrt((1.0 - abarPrev) / (1.0 - abar)) * Math.Sqrt(1.0 - (abar / abarPrev));
             double cx = Math.Sqrt(abarPrev), ce = Math.Sqrt(Math.Max(0.0, 1.0 - abarPrev - (sigma * sigma)));
             if (sigma > 0) rng.FillNormal(z);
             for (int k = 0; k < x.Length; k++)
             {
-                x[k] = (float)((cx * x0[k]) + (ce * eps[k]) + (sigma > 0 ? sigma * z[k] : 0.0));
+                double sk = scale[k % scale.Length];
+                x[k] = (float)((cx * x0[k]) + (ce * sk * eps[k]) + (sigma > 0 ? sigma * sk * z[k] : 0.0));
             }
+        }
+    }
+
+    private static void DpmSolver2M(IDenoiser denoiser, NoiseSchedule s, double[] scale, Objective objective, Span<float> x, int n, Philox rng, int[] ts)
+    {
+        // Lu et al. 2022 (DPM-Solver++, Algorithm 2), data prediction, multistep second order, with α_t = √ᾱ_t,
+        // σ_t = √(1 − ᾱ_t), λ_t = log(α_t/σ_t), h_i = λ_{t_i} − λ_{t_{i−1}}, r_i = h_{i−1}/h_i:
+        //   D = (1 + 1/(2 r_i)) x̂_0(t_{i−1}) − 1/(2 r_i) x̂_0(t_{i−2})     (first step: D = x̂_0(t_{i−1}))
+        //   x_{t_i} = (σ_{t_i}/σ_{t_{i−1}}) x_{t_{i−1}} − α_{t_i} (e^{−h_i} − 1) D
+        // The first-order update (D = x̂_0) is exactly DDIM with η = 0; the final step to ᾱ = 1 (λ = ∞) is first order,
+        // x_0 = x̂_0. The update is linear with the same coefficients for every element, so per-series noise scales σ
+        // enter only through x̂_0.
+        FillPrior(x, scale, rng);
+        var output = new float[x.Length];
+        var input = IsUnit(scale) ? null : new float[x.Length];
+        var x0 = new float[x.Length];
+        var previous = new float[x.Length];
+        var eps = new float[x.Length];
+        var t = new int[n];
+        double previousLambda = double.NaN;
+        for (int i = 0; i < ts.Length; i++)
+        {
+            int step = ts[i];
+            Array.Fill(t, step);
+            denoiser.Predict(NetworkInput(x, scale, input), n, t, output);
+            double abar = s.AlphasCumprod[step];
+            ObjectiveMath.ToX0AndEpsilon(objective, abar, x, output, scale, x0, eps);
+            double lambda = 0.5 * Math.Log(abar / (1.0 - abar));
+            if (i + 1 == ts.Length)
+            {
+                x0.AsSpan().CopyTo(x);
+                break;
+            }
+
+            double abarNext = s.AlphasCumprod[ts[i + 1]];
+            double lambdaNext = 0.5 * Math.Log(abarNext / (1.0 - abarNext));
+            double h = lambdaNext - lambda;
+            double cx = Math.Sqrt((1.0 - abarNext) / (1.0 - abar)), cd = -Math.Sqrt(abarNext) * (Math.Exp(-h) - 1.0);
+            bool second = i > 0;
+            double r = second ? (lambda - previousLambda) / h : 0;
+            double a = second ? 1.0 + (1.0 / (2.0 * r)) : 1.0, b = second ? -1.0 / (2.0 * r) : 0.0;
+            for (int k = 0; k < x.Length; k++)
+            {
+                double d = (a * x0[k]) + (b * previous[k]);
+                x[k] = (float)((cx * x[k]) + (cd * d));
+            }
+
+            x0.AsSpan().CopyTo(previous);
+            previousLambda = lambda;
         }
     }
 }

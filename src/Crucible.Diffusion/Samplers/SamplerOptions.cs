@@ -8,6 +8,12 @@ public enum SamplerKind
 
     /// <summary>DDIM over K of the T steps (Song et al. 2021, eq. 12); η = 0 is deterministic given x_T.</summary>
     Ddim,
+
+    /// <summary>
+    /// DPM-Solver++(2M) over K of the T steps (Lu et al. 2022): DDIM (η = 0) with a second-order multistep
+    /// correction from the previous step's x̂_0, at the same cost of one network call per step. Deterministic given x_T.
+    /// </summary>
+    DpmSolver2M,
 }
 
 /// <summary>The variance σ_t² of DDPM's reverse step.</summary>
@@ -20,9 +26,22 @@ public enum DdpmVariance
     Posterior,
 }
 
+/// <summary>Which K of the T timesteps DDIM visits.</summary>
+public enum DdimSpacing
+{
+    /// <summary>Evenly spaced in t: the peer's <c>torch.linspace(T−1, 0, K).long()</c> (Song et al.'s "uniform" τ).</summary>
+    Linear,
+
+    /// <summary>
+    /// Evenly spaced in the angle φ = arccos √ᾱ_t (x_t = cos φ · x_0 + sin φ · ε). A DDIM step from φ to φ' shrinks a
+    /// unit-variance Gaussian component by cos(φ − φ'), so equal angle steps minimise the total shrinkage of K steps.
+    /// </summary>
+    UniformAngle,
+}
+
 /// <summary>How to sample: sampler, step count, stochasticity and batching.</summary>
 /// <param name="Kind">DDPM or DDIM.</param>
-/// <param name="Steps">DDIM's K (ignored by DDPM, which uses all T).</param>
+/// <param name="Steps">DDIM's or DPM-Solver's K (ignored by DDPM, which uses all T).</param>
 /// <param name="Eta">DDIM's η: 0 deterministic, 1 DDPM-like.</param>
 /// <param name="Variance">DDPM's σ_t² choice.</param>
 /// <param name="ChunkSize">
@@ -30,10 +49,12 @@ public enum DdpmVariance
 /// changing the chunk size changes the draws.
 /// </param>
 /// <param name="MaxDegreeOfParallelism">Threads used across chunks (−1: all cores).</param>
+/// <param name="Spacing">The choice of K timesteps of DDIM and DPM-Solver (ignored by DDPM).</param>
 public sealed record SamplerOptions(
     SamplerKind Kind = SamplerKind.Ddim,
     int Steps = 50,
     double Eta = 0.0,
     DdpmVariance Variance = DdpmVariance.Beta,
     int ChunkSize = 1024,
-    int MaxDegreeOfParallelism = -1);
+    int MaxDegreeOfParallelism = -1,
+    DdimSpacing Spacing = DdimSpacing.Linear);

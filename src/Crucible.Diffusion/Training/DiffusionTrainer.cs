@@ -8,70 +8,102 @@ using Crucible.Tensors.Random;
 namespace Crucible.Diffusion.Training;
 
 /// <summary>
-/// Trains an <see cref="MlpDenoiser"/> on rows x_0 (N, D) with the simple DDPM loss (Ho et al. 2020, Algorithm 1):
-/// t ~ U{0..T−1}, ε ~ N(0, I), x_t = √ᾱ_t x_0 + √(1 − ᾱ_t) ε, L = ‖f_θ(x_t, t) − target‖² with the target of the
-/// <see cref="Objective"/>. AdamW, warm-up + cosine learning rate, gradient clipping and an EMA of the weights.
+/// Trains an <see cref="ITrainableDenoiser"/> on samples x_0 with the simple DDPM loss (Ho et al. 2020, Algorithm 1):
+/// t ~ U{0..T−1}, ε ~ N(0, I), x_t = √ᾱ_t x_0 + √(1 − ᾱ_t) σ ⊙ ε (σ = 1 unless the schedule is volatility-adaptive),
+/// L = ‖f_θ(x_t / σ, t) − target‖² (the network sees unit-scale inputs) with the target of the <see cref="Objective"/>. AdamW, warm-up + cosine learning rate,
+/// gradient clipping and an EMA of the weights. Checkpoints (<see cref="SaveCheckpoint"/>) hold everything the next
+/// step depends on, so a run resumed from one is bit-identical to an uninterrupted run.
 /// </summary>
 public sealed class DiffusionTrainer
 {
-    private readonly MlpDenoiser _network;
-    private readonly NoiseSchedule _schedule;
+    private readonly ITrainableDenoiser _denoiser;
+    private readonly VolatilityAdaptiveSchedule _schedule;
     private readonly Objective _objective;
     private readonly TrainerOptions _options;
     private readonly AdamW _optimizer;
     private readonly WarmupCosine _learningRate;
     private readonly ExponentialMovingAverage? _ema;
     private readonly Philox _rng;
+    private readonly List<float> _losses = [];
 
-    // the batch buffers, reused every step: x_t (B, D), target (B, D), t/T (B), ε for one row (D)
+    // the batch buffers, reused every step: x_t (B, S), target (B, S), t (B), ε for one sample (S); S = Π SampleShape
     private readonly Tensor[] _parameters;
+    private readonly string[] _parameterNames;
+    private readonly int[] _sampleShape;
+    private readonly double[] _scale;
     private readonly float[] _xt;
     private readonly float[] _target;
-    private readonly float[] _timeFraction;
+    private readonly int[] _timesteps;
     private readonly float[] _eps;
     private int _step;
 
-    /// <summary>Prepares training of <paramref name="network"/>.</summary>
+    /// <summary>Prepares training of an <see cref="MlpDenoiser"/> under the isotropic process of <paramref name="schedule"/>.</summary>
     public DiffusionTrainer(MlpDenoiser network, NoiseSchedule schedule, Objective objective, TrainerOptions options)
+        : this(
+            new MlpDenoiserAdapter(network ?? throw new ArgumentNullException(nameof(network)), (schedule ?? throw new ArgumentNullException(nameof(schedule))).Steps),
+            VolatilityAdaptiveSchedule.Isotropic(schedule, network.Config.Features), objective, options)
     {
-        ArgumentNullException.ThrowIfNull(network);
+    }
+
+    /// <summary>Prepares training of <paramref name="denoiser"/> under the forward process of <paramref name="schedule"/>.</summary>
+    public DiffusionTrainer(ITrainableDenoiser denoiser, VolatilityAdaptiveSchedule schedule, Objective objective, TrainerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(denoiser);
         ArgumentNullException.ThrowIfNull(schedule);
         ArgumentNullException.ThrowIfNull(options);
         if (options.Steps < 1 || options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "Steps and BatchSize must be positive");
-        _network = network;
+        _denoiser = denoiser;
         _schedule = schedule;
         _objective = objective;
         _options = options;
-        _parameters = [.. network.Parameters()];
+        _sampleShape = [.. denoiser.SampleShape];
+        _scale = schedule.ElementScales(_sampleShape);
+        var named = denoiser.Network.NamedParameters().ToArray();
+        _parameters = [.. named.Select(p => p.Parameter)];
+        _parameterNames = [.. named.Select(p => p.Name)];
         _optimizer = new AdamW(_parameters, lr: options.LearningRate, weightDecay: options.WeightDecay);
         _learningRate = new WarmupCosine(options.LearningRate, Math.Min(options.WarmupSteps, options.Steps - 1), options.Steps, options.MinLearningRate);
         _ema = options.EmaDecay > 0 ? new ExponentialMovingAverage(_parameters, options.EmaDecay, warmup: true) : null;
         _rng = new Philox(options.Seed, stream: 1);
-        int d = network.Config.Features;
-        _xt = new float[options.BatchSize * d];
-        _target = new float[options.BatchSize * d];
-        _timeFraction = new float[options.BatchSize];
-        _eps = new float[d];
+        int size = _scale.Length;
+        _xt = new float[options.BatchSize * size];
+        _target = new float[options.BatchSize * size];
+        _timesteps = new int[options.BatchSize];
+        _eps = new float[size];
     }
 
     /// <summary>The EMA of the weights, or null when disabled.</summary>
     public ExponentialMovingAverage? Ema => _ema;
 
+    /// <summary>The options this trainer runs with.</summary>
+    public TrainerOptions Options => _options;
+
     /// <summary>Steps done so far.</summary>
     public int StepsDone => _step;
 
+    /// <summary>The loss of every step done so far, including those before a resumed checkpoint.</summary>
+    public IReadOnlyList<float> Losses => _losses;
+
     /// <summary>
-    /// Runs all remaining steps on <paramref name="data"/> (rows × D, row-major) and returns the loss of every step.
+    /// Runs all remaining steps on <paramref name="data"/> (rows × Π SampleShape, row-major) and returns the loss of
+    /// each step it ran. Reports progress every <paramref name="reportEvery"/> steps; saves a checkpoint every
+    /// <see cref="CheckpointOptions.Every"/> steps and after the last one when <paramref name="checkpoint"/> is given.
     /// </summary>
-    public IReadOnlyList<float> Fit(float[] data, int rows, IProgress<TrainingProgress>? progress = null, int reportEvery = 50)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (between steps).</exception>
+    public IReadOnlyList<float> Fit(
+        float[] data, int rows, IProgress<TrainingProgress>? progress = null, int reportEvery = 50,
+        CheckpointOptions? checkpoint = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(data);
-        var losses = new List<float>(_options.Steps);
+        ArgumentOutOfRangeException.ThrowIfLessThan(reportEvery, 1);
+        if (checkpoint is not null) ArgumentOutOfRangeException.ThrowIfLessThan(checkpoint.Every, 1);
+        var losses = new List<float>(_options.Steps - _step);
         var clock = Stopwatch.StartNew();
         double window = 0;
         int windowStart = _step;
         while (_step < _options.Steps)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             float loss = Step(data, rows);
             losses.Add(loss);
             window += loss;
@@ -83,6 +115,11 @@ public sealed class DiffusionTrainer
                 windowStart = _step;
                 clock.Restart();
             }
+
+            if (checkpoint is not null && (_step % checkpoint.Every == 0 || _step == _options.Steps))
+            {
+                SaveCheckpoint(checkpoint.Path, checkpoint.Metadata);
+            }
         }
 
         return losses;
@@ -92,35 +129,90 @@ public sealed class DiffusionTrainer
     public float Step(float[] data, int rows)
     {
         ArgumentNullException.ThrowIfNull(data);
-        int b = _options.BatchSize, d = _network.Config.Features;
-        if (rows < 1 || data.Length != rows * d) throw new ArgumentException($"data must hold rows × {d} values", nameof(data));
-        float[] xt = _xt, target = _target, timeFraction = _timeFraction, eps = _eps;
+        int b = _options.BatchSize, size = _scale.Length;
+        if (rows < 1 || data.Length != (long)rows * size) throw new ArgumentException($"data must hold rows × {size} values", nameof(data));
+        if (_step >= _options.Steps) throw new InvalidOperationException($"all {_options.Steps} steps are done");
+        float[] xt = _xt, target = _target, eps = _eps;
         for (int i = 0; i < b; i++)
         {
+            // Algorithm 1: x_0 ~ q(x_0), t ~ U{0..T−1}, ε ~ N(0, I)
             int row = _rng.NextInt(rows);
             int t = _rng.NextInt(_schedule.Steps);
-            double abar = _schedule.AlphasCumprod[t];
-            float sa = (float)Math.Sqrt(abar), so = (float)Math.Sqrt(1.0 - abar);
             _rng.FillNormal(eps);
-            for (int j = 0; j < d; j++)
-            {
-                float x0 = data[(row * d) + j];
-                xt[(i * d) + j] = (sa * x0) + (so * eps[j]);
-                target[(i * d) + j] = ObjectiveMath.Target(_objective, abar, x0, eps[j]);
-            }
-
-            timeFraction[i] = (float)t / _schedule.Steps;
+            double abar = _schedule.Base.AlphasCumprod[t];
+            var x0 = data.AsSpan(row * size, size);
+            var xti = xt.AsSpan(i * size, size);
+            _schedule.AddNoise(x0, eps, t, _scale, xti);
+            for (int j = 0; j < size; j++) xti[j] = (float)(xti[j] / _scale[j]); // the network sees x_t / σ, as in the samplers
+            for (int j = 0; j < size; j++) target[(i * size) + j] = ObjectiveMath.Target(_objective, abar, x0[j], eps[j], _scale[j]);
+            _timesteps[i] = t;
         }
 
+        int[] shape = [b, .. _sampleShape];
         _learningRate.Apply(_optimizer, _step);
-        var output = _network.Forward(new Tensor(xt, [b, d]), timeFraction);
-        var loss = Losses.MseLoss(output, new Tensor(target, [b, d]));
+        var output = _denoiser.Forward(new Tensor(xt, shape), _timesteps);
+        var loss = Crucible.Tensors.Losses.MseLoss(output, new Tensor(target, shape));
         _optimizer.ZeroGrad();
         loss.Backward();
         if (_options.GradClipNorm > 0) GradClip.ClipGradNorm(_parameters, _options.GradClipNorm);
         _optimizer.Step();
         _ema?.Update();
         _step++;
-        return loss.Item();
+        float value = loss.Item();
+        _losses.Add(value);
+        return value;
+    }
+
+    /// <summary>
+    /// Writes everything the next step depends on to <paramref name="path"/> (a safetensors file, atomically): the
+    /// weights, the EMA, the optimiser's moments and step counts, the generator position, the step and the loss
+    /// history. <paramref name="metadata"/> is stored beside them (e.g. a data fingerprint to check on resume).
+    /// </summary>
+    public void SaveCheckpoint(string path, IReadOnlyDictionary<string, string>? metadata = null) =>
+        TrainerCheckpoint.Save(path, Capture(), metadata);
+
+    /// <summary>
+    /// Restores the state saved by <see cref="SaveCheckpoint"/> into this trainer, which must have been built with the
+    /// same network architecture and options. Returns the checkpoint's caller metadata.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file is not a checkpoint of this network and these options.</exception>
+    public IReadOnlyDictionary<string, string> LoadCheckpoint(string path)
+    {
+        var (state, metadata) = TrainerCheckpoint.Load(path);
+        Restore(state, path);
+        return metadata;
+    }
+
+    private TrainerState Capture() => new(
+        _options, _step, _rng.GetState(), _parameterNames,
+        [.. _parameters.Select(p => (p.Shape, (float[])p.Data.Clone()))],
+        _ema?.StateDict(), _optimizer.StateDict(), [.. _losses]);
+
+    private void Restore(TrainerState state, string source)
+    {
+        if (state.Options != _options)
+            throw new InvalidDataException($"{source}: the checkpoint was written with options {state.Options}, this trainer has {_options}");
+        if (!state.ParameterNames.SequenceEqual(_parameterNames, StringComparer.Ordinal))
+            throw new InvalidDataException($"{source}: the checkpoint's parameters [{string.Join(", ", state.ParameterNames)}] are not this network's");
+        for (int i = 0; i < _parameters.Length; i++)
+        {
+            if (!state.Weights[i].Shape.SequenceEqual(_parameters[i].Shape))
+                throw new InvalidDataException($"{source}: parameter {_parameterNames[i]} has shape ({string.Join(", ", state.Weights[i].Shape)}), the network's is ({string.Join(", ", _parameters[i].Shape)})");
+        }
+
+        if ((state.Ema is null) != (_ema is null)) throw new InvalidDataException($"{source}: the checkpoint and the trainer disagree on the EMA");
+        for (int i = 0; i < _parameters.Length; i++) state.Weights[i].Data.CopyTo(_parameters[i].Data, 0);
+        if (state.Ema is not null) _ema!.LoadStateDict(state.Ema);
+        _optimizer.LoadStateDict(state.Optimizer);
+        _rng.SetState(state.Rng);
+        _step = state.Step;
+        _losses.Clear();
+        _losses.AddRange(state.Losses);
     }
 }
+
+/// <summary>When <see cref="DiffusionTrainer.Fit"/> saves checkpoints.</summary>
+/// <param name="Path">The checkpoint file (replaced atomically each time).</param>
+/// <param name="Every">Save after every this many steps (and after the last step).</param>
+/// <param name="Metadata">Caller metadata stored in the file (e.g. a data fingerprint to verify on resume).</param>
+public sealed record CheckpointOptions(string Path, int Every = 500, IReadOnlyDictionary<string, string>? Metadata = null);

@@ -1,0 +1,417 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Reflection;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Crucible.Data;
+using Crucible.Data.Transforms;
+using Crucible.Diffusion.Networks;
+using Crucible.Diffusion.Samplers;
+using Crucible.Diffusion.Scenarios;
+using Crucible.Diffusion.Schedules;
+using Crucible.Diffusion.Training;
+using Crucible.Tensors;
+using Crucible.Tensors.Random;
+using Crucible.Tensors.Serialization;
+
+namespace Crucible.Diffusion.Tabular;
+
+/// <summary>Where training data came from, for the manifest.</summary>
+/// <param name="FileName">The input file's name (no folder).</param>
+/// <param name="FileSha256">SHA-256 (hex) of the file's bytes.</param>
+/// <param name="Input">What the file's values were (prices, returns, …).</param>
+public sealed record DataProvenance(string? FileName, string? FileSha256, string? Input)
+{
+    /// <summary>Hashes the file at <paramref name="path"/>.</summary>
+    public static DataProvenance FromFile(string path, InputKind input)
+    {
+        using var stream = File.OpenRead(path);
+        return new DataProvenance(Path.GetFileName(path), Convert.ToHexStringLower(SHA256.HashData(stream)), input.ToString());
+    }
+}
+
+/// <summary>
+/// A diffusion generator of rows of log returns, in the scikit-learn shape:
+/// <code>
+/// var generator = new DiffusionGenerator(new DiffusionGeneratorOptions { Seed = 7 }).Fit(trainReturns);
+/// TimeSeriesFrame scenarios = generator.Sample(count: 10_000, seed: 1);   // log returns, original units
+/// generator.Save("model");  …  var again = DiffusionGenerator.Load("model");
+/// </code>
+/// <see cref="Fit(TimeSeriesFrame, DataProvenance?, IProgress{TrainingProgress}?, CheckpointOptions?, CancellationToken)"/>
+/// fits the per-series transform on the rows it is given (pass the train split only), then trains an MLP denoiser on
+/// the transformed rows; <see cref="Sample"/> runs DDIM or DDPM and inverts the transform. The same data, options and
+/// seed give bit-identical weights, manifest and samples on any number of threads.
+/// </summary>
+public sealed class DiffusionGenerator
+{
+    /// <summary>The weights file of a model folder.</summary>
+    public const string WeightsFileName = "weights.safetensors";
+
+    /// <summary>The manifest file of a model folder.</summary>
+    public const string ManifestFileName = "manifest.json";
+
+    private MlpDenoiserAdapter? _denoiser;
+    private VolatilityAdaptiveSchedule? _schedule;
+    private TransformPipeline? _transform;
+    private ModelManifest? _manifest;
+    private string[] _columns = [];
+
+    /// <summary>Creates an unfitted generator.</summary>
+    /// <exception cref="ArgumentException">An invalid option.</exception>
+    public DiffusionGenerator(DiffusionGeneratorOptions? options = null)
+    {
+        options ??= new DiffusionGeneratorOptions();
+        options.Validate();
+        Options = options with { Training = options.Training with { Seed = options.Seed } };
+    }
+
+    /// <summary>The options (with the training seed set to <see cref="DiffusionGeneratorOptions.Seed"/>).</summary>
+    public DiffusionGeneratorOptions Options { get; private set; }
+
+    /// <summary>Whether the generator has been fitted or loaded.</summary>
+    public bool IsFitted => _manifest is not null;
+
+    /// <summary>The series, in model order.</summary>
+    public IReadOnlyList<string> Columns => _columns;
+
+    /// <summary>The manifest of the fitted model.</summary>
+    public ModelManifest Manifest => _manifest ?? throw NotFitted();
+
+    /// <summary>The model id: SHA-256 (hex) of <c>weights.safetensors</c>.</summary>
+    public string ModelId => Manifest.Weights.Sha256;
+
+    /// <summary>The network (its weights are the EMA weights used for sampling).</summary>
+    public MlpDenoiser Network => _denoiser?.Mlp ?? throw NotFitted();
+
+    /// <summary>The frozen transform from log returns to model space, fitted on the train rows.</summary>
+    public TransformPipeline Transform => _transform ?? throw NotFitted();
+
+    /// <summary>The forward process, with the fitted noise scales.</summary>
+    public VolatilityAdaptiveSchedule Schedule => _schedule ?? throw NotFitted();
+
+    /// <summary>The Crucible version, from the assembly's informational version.</summary>
+    public static string LibraryVersion { get; } =
+        typeof(DiffusionGenerator).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+
+    /// <summary>Fits on a matrix of log returns (rows × series), an undated convenience form of <see cref="Fit(TimeSeriesFrame, DataProvenance?, IProgress{TrainingProgress}?, CheckpointOptions?, CancellationToken)"/>.</summary>
+    public DiffusionGenerator Fit(double[,] returns, IReadOnlyList<string>? columns = null)
+    {
+        ArgumentNullException.ThrowIfNull(returns);
+        int rows = returns.GetLength(0), d = returns.GetLength(1);
+        columns ??= [.. Enumerable.Range(0, d).Select(i => "x" + i.ToString(CultureInfo.InvariantCulture))];
+        var values = new double[rows * d];
+        for (int r = 0; r < rows; r++)
+        {
+            for (int c = 0; c < d; c++) values[(r * d) + c] = returns[r, c];
+        }
+
+        return Fit(new TimeSeriesFrame([], columns, values, rows));
+    }
+
+    /// <summary>
+    /// Fits the transform and trains the denoiser on <paramref name="trainReturns"/> (log returns; pass only the train
+    /// split: everything given here is seen by the model). With <paramref name="checkpoint"/>, saves the trainer's state
+    /// there every <see cref="CheckpointOptions.Every"/> steps, and resumes from it when the file already exists (it must
+    /// come from the same data and options).
+    /// </summary>
+    /// <exception cref="InvalidInputException">Fewer than 2 rows, non-finite values, or a checkpoint of other data or options.</exception>
+    public DiffusionGenerator Fit(
+        TimeSeriesFrame trainReturns, DataProvenance? provenance = null, IProgress<TrainingProgress>? progress = null,
+        CheckpointOptions? checkpoint = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(trainReturns);
+        if (trainReturns.ColumnCount < 1) throw new InvalidInputException("no-series", "the training data has no series");
+        if (trainReturns.RowCount < 2) throw new InvalidInputException("too-few-rows", $"the training data has {trainReturns.RowCount} rows; at least 2 are needed");
+        for (int i = 0; i < trainReturns.Values.Length; i++)
+        {
+            if (!double.IsFinite(trainReturns.Values[i]))
+            {
+                throw new InvalidInputException("non-finite",
+                    $"training value at row {i / trainReturns.ColumnCount}, series '{trainReturns.Columns[i % trainReturns.ColumnCount]}' is not finite");
+            }
+        }
+
+        var o = Options;
+        int rows = trainReturns.RowCount, d = trainReturns.ColumnCount;
+
+        // 1. transform, fitted on the train rows only, then frozen
+        var transform = new TransformPipeline(o.Transform switch
+        {
+            MarginalTransform.QuantileNormal => [new QuantileNormalTransform(o.QuantileKnots)],
+            MarginalTransform.Standardize => [new StandardScaler()],
+            _ => Array.Empty<ISeriesTransform>(),
+        });
+        var model = transform.Fit(trainReturns);
+        var x0 = new float[rows * d];
+        for (int i = 0; i < x0.Length; i++) x0[i] = (float)model.Values[i];
+
+        // 2. optional whitening, forward process, network, trainer
+        var minimum = new double[d];
+        var maximum = new double[d];
+        Array.Fill(minimum, double.PositiveInfinity);
+        Array.Fill(maximum, double.NegativeInfinity);
+        for (int i = 0; i < x0.Length; i++)
+        {
+            minimum[i % d] = Math.Min(minimum[i % d], x0[i]);
+            maximum[i % d] = Math.Max(maximum[i % d], x0[i]);
+        }
+
+        Whitening? whitening = null;
+        if (o.Whiten)
+        {
+            whitening = Whitening.Fit(x0, rows, d);
+            whitening.Apply(x0);
+        }
+
+        var baseSchedule = NoiseSchedule.Create(o.Schedule, o.DiffusionSteps);
+        var schedule = o.VolatilityAdaptive ? VolatilityAdaptiveSchedule.Fit(baseSchedule, x0, rows, d) : VolatilityAdaptiveSchedule.Isotropic(baseSchedule, d);
+        var network = new MlpDenoiser(new MlpDenoiserConfig(d, o.Hidden, o.Blocks, o.TimeEmbedding), new Philox(o.Seed, stream: 0));
+        var denoiser = new MlpDenoiserAdapter(network, schedule.Steps);
+        var trainer = new DiffusionTrainer(denoiser, schedule, o.Objective, o.Training);
+        string trainHash = TrainMatrixSha256(trainReturns);
+
+        // 3. train (resuming from a checkpoint of the same data and options)
+        if (checkpoint is not null)
+        {
+            string fingerprint = Fingerprint(o, trainHash, trainReturns.Columns);
+            checkpoint = checkpoint with { Metadata = new Dictionary<string, string>(checkpoint.Metadata ?? new Dictionary<string, string>()) { ["fingerprint"] = fingerprint } };
+            if (File.Exists(checkpoint.Path)) Resume(trainer, checkpoint.Path, fingerprint);
+        }
+
+        trainer.Fit(x0, rows, progress, reportEvery: Math.Max(1, Math.Min(50, o.Training.Steps / 20)), checkpoint, cancellationToken);
+        trainer.Ema?.CopyTo();
+
+        // 4. freeze into a manifest
+        byte[] weights = network.SerializeSafeTensors();
+        _manifest = new ModelManifest
+        {
+            LibraryVersion = LibraryVersion,
+            Seed = o.Seed,
+            Columns = [.. trainReturns.Columns],
+            Config = o,
+            Schedule = new ScheduleManifest
+            {
+                Kind = o.Schedule, DiffusionSteps = o.DiffusionSteps, VolatilityAdaptive = schedule.IsAdaptive, NoiseScale = [.. schedule.NoiseScale],
+            },
+            Transform = JsonDocument.Parse(transform.ToJson()).RootElement.Clone(),
+            Whitening = whitening,
+            ModelSpace = new RangeManifest { Min = minimum, Max = maximum },
+            Data = new DataManifest
+            {
+                InputFile = provenance?.FileName,
+                InputSha256 = provenance?.FileSha256,
+                InputKind = provenance?.Input,
+                TrainMatrixSha256 = trainHash,
+                TrainRows = rows,
+                TrainStart = trainReturns.Dates.Length > 0 ? Iso(trainReturns.Dates[0]) : null,
+                TrainEnd = trainReturns.Dates.Length > 0 ? Iso(trainReturns.Dates[^1]) : null,
+            },
+            Training = Metrics(trainer.Losses),
+            Weights = WeightsEntry(network, weights),
+        };
+        _denoiser = denoiser;
+        _schedule = schedule;
+        _transform = transform;
+        _columns = [.. trainReturns.Columns];
+        return this;
+    }
+
+    /// <summary>
+    /// Draws <paramref name="count"/> rows of log returns in original units (an undated frame with <see cref="Columns"/>).
+    /// The same seed and sampler settings give the same rows on any number of threads. Defaults: DDIM, 50 steps, η = 0.
+    /// </summary>
+    public TimeSeriesFrame Sample(int count, ulong seed, SamplerOptions? sampler = null)
+    {
+        if (_denoiser is null || _schedule is null || _transform is null || _manifest is null) throw NotFitted();
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        sampler ??= new SamplerOptions();
+        if (sampler.MaxDegreeOfParallelism == -1) sampler = sampler with { MaxDegreeOfParallelism = EngineThreads.MaxDegreeOfParallelism };
+        var z = DiffusionSampler.Sample(_denoiser, _schedule, Options.Objective, count, seed, sampler);
+        int d = _columns.Length;
+        var values = new double[z.Length];
+        for (int i = 0; i < z.Length; i++) values[i] = z[i];
+        _manifest.Whitening?.Invert(values);
+        if (Options.Tails == TailPolicy.Clamp)
+        {
+            for (int i = 0; i < values.Length; i++) values[i] = Math.Clamp(values[i], _manifest.ModelSpace.Min[i % d], _manifest.ModelSpace.Max[i % d]);
+        }
+
+        return _transform.Inverse(new TimeSeriesFrame([], _columns, values, count));
+    }
+
+    /// <summary><see cref="Sample"/> with the metadata of ARCHITECTURE.md's scenario files (CSV hash and time are added on writing).</summary>
+    public ScenarioSet Generate(int count, ulong seed, SamplerOptions? sampler = null)
+    {
+        sampler ??= new SamplerOptions();
+        var values = Sample(count, seed, sampler);
+        var m = Manifest;
+        return new ScenarioSet(values, new ScenarioMetadata
+        {
+            ModelId = m.Weights.Sha256,
+            ModelVersion = $"{m.Format} ({m.LibraryVersion})",
+            LibraryVersion = LibraryVersion,
+            Kind = m.Kind,
+            Seed = seed,
+            Sampler = SamplerName(sampler.Kind),
+            SamplingSteps = sampler.Kind == SamplerKind.Ddpm ? Schedule.Steps : sampler.Steps,
+            Eta = sampler.Kind == SamplerKind.Ddim ? sampler.Eta : 0,
+            TimestepSpacing = sampler.Kind == SamplerKind.Ddpm ? null : JsonNamingPolicy.SnakeCaseLower.ConvertName(sampler.Spacing.ToString()),
+            InputDataSha256 = m.Data.InputSha256,
+            TrainMatrixSha256 = m.Data.TrainMatrixSha256,
+            StepsPerScenario = 1,
+        });
+    }
+
+    /// <summary>The sampler's name in scenario metadata and on the command line: <c>ddpm</c>, <c>ddim</c>, <c>dpm2m</c>.</summary>
+    public static string SamplerName(SamplerKind kind) => kind switch
+    {
+        SamplerKind.Ddpm => "ddpm",
+        SamplerKind.Ddim => "ddim",
+        SamplerKind.DpmSolver2M => "dpm2m",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+    };
+
+    /// <summary>The bytes of <c>weights.safetensors</c>: the network's state dict, PyTorch names, F32.</summary>
+    public byte[] WeightsBytes() => Network.SerializeSafeTensors();
+
+    /// <summary>The bytes of <c>manifest.json</c>.</summary>
+    public byte[] ManifestBytes() => System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(Manifest, DiffusionJson.Options) + "\n");
+
+    /// <summary>
+    /// Writes the model folder: <c>weights.safetensors</c> and <c>manifest.json</c>. Atomic: both files go to a new
+    /// temporary folder beside <paramref name="folder"/>, are flushed, and the folder is renamed into place (an
+    /// existing folder is moved aside first and deleted after), so a reader never sees a half-written model.
+    /// </summary>
+    public void Save(string folder)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        ModelFolder.WriteAtomically(folder, [(WeightsFileName, WeightsBytes()), (ManifestFileName, ManifestBytes())]);
+    }
+
+    /// <summary>Loads a model folder written by <see cref="Save"/>; checks the weights against the manifest's hash.</summary>
+    /// <exception cref="InvalidInputException">A missing or malformed file, or weights that do not match the manifest.</exception>
+    public static DiffusionGenerator Load(string folder)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        string manifestPath = Path.Combine(folder, ManifestFileName), weightsPath = Path.Combine(folder, WeightsFileName);
+        if (!File.Exists(manifestPath)) throw new InvalidInputException("model-missing", $"{manifestPath} does not exist: not a model folder", new InputLocation(manifestPath, 0, 0));
+        if (!File.Exists(weightsPath)) throw new InvalidInputException("model-missing", $"{weightsPath} does not exist", new InputLocation(weightsPath, 0, 0));
+        ModelManifest manifest;
+        try
+        {
+            manifest = JsonSerializer.Deserialize<ModelManifest>(File.ReadAllText(manifestPath), DiffusionJson.Options)
+                ?? throw new InvalidInputException("model-manifest", "empty manifest", new InputLocation(manifestPath, 0, 0));
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidInputException("model-manifest", $"invalid manifest: {e.Message}", new InputLocation(manifestPath, (e.LineNumber ?? -1) + 1, (int)(e.BytePositionInLine ?? 0) + 1));
+        }
+
+        if (manifest.Format != ModelManifest.CurrentFormat)
+            throw new InvalidInputException("model-format", $"model format '{manifest.Format}' is not {ModelManifest.CurrentFormat}", new InputLocation(manifestPath, 0, 0));
+        if (manifest.Kind != "tabular")
+            throw new InvalidInputException("model-kind", $"model kind '{manifest.Kind}' is not tabular", new InputLocation(manifestPath, 0, 0));
+
+        byte[] weights = File.ReadAllBytes(weightsPath);
+        string hash = Convert.ToHexStringLower(SHA256.HashData(weights));
+        if (hash != manifest.Weights.Sha256)
+            throw new InvalidInputException("model-integrity", $"weights SHA-256 {hash} differs from the manifest's {manifest.Weights.Sha256}", new InputLocation(weightsPath, 0, 0));
+
+        var generator = new DiffusionGenerator(manifest.Config);
+        try
+        {
+            generator.Restore(manifest, weights, weightsPath);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or KeyNotFoundException)
+        {
+            throw new InvalidInputException("model-invalid", e.Message, new InputLocation(folder, 0, 0));
+        }
+
+        return generator;
+    }
+
+    private void Restore(ModelManifest manifest, byte[] weights, string weightsPath)
+    {
+        var o = manifest.Config;
+        int d = manifest.Columns.Count;
+        var baseSchedule = NoiseSchedule.Create(manifest.Schedule.Kind, manifest.Schedule.DiffusionSteps);
+        var schedule = manifest.Schedule.VolatilityAdaptive
+            ? VolatilityAdaptiveSchedule.FromVolatility(baseSchedule, manifest.Schedule.NoiseScale)
+            : VolatilityAdaptiveSchedule.Isotropic(baseSchedule, d);
+        if (schedule.Series != d || manifest.ModelSpace.Min.Count != d || manifest.ModelSpace.Max.Count != d)
+            throw new InvalidDataException("the manifest's schedule or model-space range does not have one entry per series");
+        if (o.Whiten != manifest.Whitening is not null
+            || (manifest.Whitening is { } w && (w.Mean.Count != d || w.Matrix.Count != d * d || w.Inverse.Count != d * d)))
+            throw new InvalidDataException("the manifest's whitening does not match its config or its series");
+        var network = new MlpDenoiser(new MlpDenoiserConfig(d, o.Hidden, o.Blocks, o.TimeEmbedding), new Philox(o.Seed, stream: 0));
+        network.LoadSafeTensors(SafeTensors.Load(weights, weightsPath), strict: true);
+        _transform = TransformPipeline.FromJson(manifest.Transform.GetRawText());
+        _schedule = schedule;
+        _denoiser = new MlpDenoiserAdapter(network, schedule.Steps);
+        _columns = [.. manifest.Columns];
+        _manifest = manifest;
+    }
+
+    private static void Resume(DiffusionTrainer trainer, string path, string fingerprint)
+    {
+        IReadOnlyDictionary<string, string> metadata;
+        try
+        {
+            metadata = trainer.LoadCheckpoint(path);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidInputException("checkpoint-mismatch", e.Message, new InputLocation(path, 0, 0));
+        }
+
+        if (!metadata.TryGetValue("fingerprint", out var saved) || saved != fingerprint)
+        {
+            throw new InvalidInputException("checkpoint-mismatch",
+                "the checkpoint was written for other data or options; delete it or choose another checkpoint file", new InputLocation(path, 0, 0));
+        }
+    }
+
+    /// <summary>SHA-256 over the options' JSON, the columns and the train-matrix hash: what a checkpoint must match.</summary>
+    private static string Fingerprint(DiffusionGeneratorOptions options, string trainHash, IReadOnlyList<string> columns) =>
+        Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
+            JsonSerializer.Serialize(options, DiffusionJson.Options) + "\n" + string.Join("\n", columns) + "\n" + trainHash)));
+
+    /// <summary>SHA-256 of the values as float64 little-endian, row-major.</summary>
+    public static string TrainMatrixSha256(TimeSeriesFrame frame)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        var bytes = new byte[frame.Values.Length * sizeof(double)];
+        for (int i = 0; i < frame.Values.Length; i++) BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(i * 8), frame.Values[i]);
+        return Convert.ToHexStringLower(SHA256.HashData(bytes));
+    }
+
+    private static TrainingMetrics Metrics(IReadOnlyList<float> losses)
+    {
+        int n = losses.Count;
+        int every = Math.Max(1, (int)Math.Ceiling(n / 100.0));
+        var curve = new List<double>();
+        for (int start = 0; start < n; start += every)
+        {
+            int end = Math.Min(n, start + every);
+            double sum = 0;
+            for (int i = start; i < end; i++) sum += losses[i];
+            curve.Add(sum / (end - start));
+        }
+
+        int tail = Math.Max(1, n / 10);
+        double final = 0;
+        for (int i = n - tail; i < n; i++) final += losses[i];
+        return new TrainingMetrics { Steps = n, FinalLoss = n == 0 ? double.NaN : final / tail, LossCurveEvery = every, LossCurve = curve };
+    }
+
+    private static WeightsManifest WeightsEntry(MlpDenoiser network, byte[] weights) => new()
+    {
+        Sha256 = Convert.ToHexStringLower(SHA256.HashData(weights)),
+        Parameters = network.ParameterCount(),
+        Tensors = [.. network.StateDict().Select(kv => new TensorManifest(kv.Key, kv.Value.Shape))],
+    };
+
+    private static string Iso(DateOnly date) => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    private static InvalidOperationException NotFitted() => new("the generator is not fitted: call Fit or Load first");
+}

@@ -1,0 +1,119 @@
+using Crucible.Diffusion.Schedules;
+using Crucible.Diffusion.Training;
+
+namespace Crucible.Diffusion.Tabular;
+
+/// <summary>The per-series transform between log returns and the space the diffusion model works in.</summary>
+public enum MarginalTransform
+{
+    /// <summary>
+    /// Empirical quantiles → standard normal scores (<see cref="Crucible.Data.Transforms.QuantileNormalTransform"/>, as
+    /// TabDDPM and FinDiff do): the model learns a near-Gaussian copula and the inverse transform restores the
+    /// train marginals, heavy tails included. Values beyond the train range come only from the linear extrapolation of
+    /// the outermost knots, and only under <see cref="TailPolicy.Extrapolate"/> (see <see cref="DiffusionGeneratorOptions.Tails"/>).
+    /// The knots are train order statistics: the model file discloses each series' train quantiles.
+    /// </summary>
+    QuantileNormal,
+
+    /// <summary>Subtract the train mean and divide by the train standard deviation per series.</summary>
+    Standardize,
+
+    /// <summary>None: the model works on log returns as they are (use with the volatility-adaptive schedule).</summary>
+    None,
+}
+
+/// <summary>What happens to generated values beyond the train range of a series.</summary>
+public enum TailPolicy
+{
+    /// <summary>
+    /// Clamp each series to its train range in model space (the default): no generated value is beyond the train
+    /// minimum and maximum of its series. The model then cannot produce a move larger than history.
+    /// </summary>
+    Clamp,
+
+    /// <summary>
+    /// Let the inverse transform extrapolate: for the quantile-normal transform, linearly with the slope of the two
+    /// outermost knots. Values can exceed the largest train move, by an amount set by the spacing of the two most
+    /// extreme observations rather than estimated from the tail.
+    /// </summary>
+    Extrapolate,
+}
+
+/// <summary>
+/// Everything that defines a <see cref="DiffusionGenerator"/>: transform, diffusion process, network, training and seed.
+/// Saved in the model manifest as <c>config</c>; <c>crucible train --config FILE</c> reads the same JSON (snake_case
+/// keys, any subset; absent keys keep these defaults).
+/// </summary>
+public sealed record DiffusionGeneratorOptions
+{
+    /// <summary>The per-series transform fitted on the train split.</summary>
+    public MarginalTransform Transform { get; init; } = MarginalTransform.QuantileNormal;
+
+    /// <summary>The most knots per series of the quantile-normal transform.</summary>
+    public int QuantileKnots { get; init; } = 1000;
+
+    /// <summary>Values beyond the train range of a series.</summary>
+    public TailPolicy Tails { get; init; } = TailPolicy.Clamp;
+
+    /// <summary>
+    /// ZCA-whiten the transformed rows (see <see cref="Whitening"/>) so the diffusion model works on uncorrelated
+    /// unit-variance components; samples are mapped back before the inverse transform.
+    /// </summary>
+    public bool Whiten { get; init; }
+
+    /// <summary>The β schedule.</summary>
+    public BetaScheduleKind Schedule { get; init; } = BetaScheduleKind.Linear;
+
+    /// <summary>T, the number of diffusion steps.</summary>
+    public int DiffusionSteps { get; init; } = 1000;
+
+    /// <summary>Scale each series' noise by its train volatility (<see cref="VolatilityAdaptiveSchedule"/>); false: σ = 1.</summary>
+    public bool VolatilityAdaptive { get; init; } = true;
+
+    /// <summary>
+    /// What the network predicts. v (the default) keeps x̂_0 bounded at high noise; with ε, x̂_0 = (x_t − √(1−ᾱ) ε̂)/√ᾱ
+    /// amplifies the network's error by 1/√ᾱ_T ≈ 160 at the first step of a linear schedule, which showed as spurious
+    /// extreme rows with DDIM on the multi-asset panel.
+    /// </summary>
+    public Objective Objective { get; init; } = Objective.V;
+
+    /// <summary>The MLP denoiser's hidden width.</summary>
+    public int Hidden { get; init; } = 256;
+
+    /// <summary>The MLP denoiser's residual blocks.</summary>
+    public int Blocks { get; init; } = 3;
+
+    /// <summary>The sinusoidal timestep-embedding width (even).</summary>
+    public int TimeEmbedding { get; init; } = 128;
+
+    /// <summary>Optimiser, schedule and EMA settings; its <see cref="TrainerOptions.Seed"/> is replaced by <see cref="Seed"/>.</summary>
+    public TrainerOptions Training { get; init; } = new();
+
+    /// <summary>Seeds the network initialisation (Philox stream 0) and the training draws (stream 1).</summary>
+    public ulong Seed { get; init; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
+    public void Validate()
+    {
+        static void Require(bool ok, string message)
+        {
+            if (!ok) throw new ArgumentException(message);
+        }
+
+        Require(Enum.IsDefined(Transform), $"unknown transform {Transform}");
+        Require(Enum.IsDefined(Tails), $"unknown tail policy {Tails}");
+        Require(Enum.IsDefined(Schedule), $"unknown schedule {Schedule}");
+        Require(Enum.IsDefined(Objective), $"unknown objective {Objective}");
+        Require(QuantileKnots >= 2, "quantile_knots must be at least 2");
+        Require(DiffusionSteps is >= 2 and <= 100_000, "diffusion_steps must be in 2..100000");
+        Require(Hidden >= 1 && Blocks >= 0, "hidden must be positive and blocks non-negative");
+        Require(TimeEmbedding >= 2 && TimeEmbedding % 2 == 0, "time_embedding must be even and at least 2");
+        Require(Training is not null, "training settings are missing");
+        Require(Training!.Steps >= 1 && Training.BatchSize >= 1, "training.steps and training.batch_size must be positive");
+        Require(double.IsFinite(Training.LearningRate) && Training.LearningRate > 0, "training.learning_rate must be positive");
+        Require(Training.WarmupSteps >= 0, "training.warmup_steps must be non-negative");
+        Require(Training.EmaDecay is >= 0 and < 1, "training.ema_decay must be in [0, 1)");
+        Require(Training.GradClipNorm >= 0 && Training.WeightDecay >= 0 && Training.MinLearningRate >= 0,
+            "training.grad_clip_norm, weight_decay and min_learning_rate must be non-negative");
+    }
+}

@@ -1,0 +1,237 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace Crucible.Cli.Tests;
+
+/// <summary>
+/// <c>crucible train</c>, <c>generate</c> and <c>demo</c> end to end in child processes of the built CLI (output
+/// redirected, as in CI): exit codes, files, metadata, determinism, and no progress bar when output is redirected.
+/// Models are tiny (a few dozen steps) so the class runs in seconds.
+/// </summary>
+public sealed class TabularCommandsTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("crucible-cli-tabular-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static (int Exit, string Stdout, string Stderr) Crucible(params string[] args)
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "crucible.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var p = Process.Start(start)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result, stderr);
+    }
+
+    /// <summary>A price CSV of three correlated random walks on weekdays from 2020-01-01.</summary>
+    private string PriceFile(int rows = 400)
+    {
+        string path = Path.Combine(_dir, "prices.csv");
+        var rng = new System.Random(4);
+        var sb = new StringBuilder("Date,A,B,C\n");
+        double a = 100, b = 50, c = 20;
+        var date = new DateOnly(2020, 1, 1);
+        for (int i = 0; i < rows; i++)
+        {
+            while (date.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday) date = date.AddDays(1);
+            double z = rng.NextDouble() - 0.5;
+            a *= Math.Exp(0.02 * z);
+            b *= Math.Exp((0.01 * z) + (0.01 * (rng.NextDouble() - 0.5)));
+            c *= Math.Exp(0.03 * (rng.NextDouble() - 0.5));
+            sb.Append(CultureInfo.InvariantCulture, $"{date:yyyy-MM-dd},{a:F4},{b:F4},{c:F4}\n");
+            date = date.AddDays(1);
+        }
+
+        File.WriteAllText(path, sb.ToString());
+        return path;
+    }
+
+    private static string Sha(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
+
+    private static readonly string[] Small = ["--steps", "30", "--config"];
+
+    private string SmallConfig()
+    {
+        string path = Path.Combine(_dir, "small.json");
+        File.WriteAllText(path, """{"hidden": 32, "blocks": 1, "time_embedding": 16, "diffusion_steps": 100, "training": {"batch_size": 32, "warmup_steps": 5}}""");
+        return path;
+    }
+
+    [Fact]
+    public void TrainThenGenerate_WritesTheModelFolderAndScenarios_Deterministically()
+    {
+        string data = PriceFile(), config = SmallConfig();
+        string m1 = Path.Combine(_dir, "m1"), m2 = Path.Combine(_dir, "m2");
+        var t1 = Crucible(["train", "--data", data, "--columns", "A,C", "--train-end", "2020-12-31", "--seed", "3", .. Small, config, "--out", m1]);
+        Assert.True(t1.Exit == 0, t1.Stderr);
+        var t2 = Crucible(["train", "--data", data, "--columns", "A,C", "--train-end", "2020-12-31", "--seed", "3", .. Small, config, "--out", m2]);
+        Assert.Equal(0, t2.Exit);
+
+        // redirected output: no progress bar, no carriage returns
+        Assert.DoesNotContain("\r", t1.Stderr + t1.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("steps/s", t1.Stderr, StringComparison.Ordinal);
+
+        // the model folder: same data, config and seed ⇒ the same bytes
+        Assert.Equal(Sha(Path.Combine(m1, "weights.safetensors")), Sha(Path.Combine(m2, "weights.safetensors")));
+        Assert.Equal(Sha(Path.Combine(m1, "manifest.json")), Sha(Path.Combine(m2, "manifest.json")));
+        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(m1, "manifest.json")));
+        var root = manifest.RootElement;
+        Assert.Equal(["A", "C"], root.GetProperty("columns").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(Sha(Path.Combine(m1, "weights.safetensors")), root.GetProperty("weights").GetProperty("sha256").GetString());
+        Assert.Equal(Sha(data), root.GetProperty("data").GetProperty("input_sha256").GetString());
+        Assert.Equal("2020-12-31", root.GetProperty("data").GetProperty("train_end").GetString());
+        Assert.Equal(30, root.GetProperty("training").GetProperty("steps").GetInt32());
+        Assert.Equal(3UL, root.GetProperty("seed").GetUInt64());
+        Assert.Equal("quantile_normal", root.GetProperty("config").GetProperty("transform").GetString());
+
+        // generate: same seed ⇒ the same CSV; another seed ⇒ another CSV
+        string s1 = Path.Combine(_dir, "s1.csv"), s2 = Path.Combine(_dir, "s2.csv"), s3 = Path.Combine(_dir, "s3.csv");
+        var g1 = Crucible("generate", "--model", m1, "--count", "250", "--seed", "9", "--sampling-steps", "20", "--out", s1);
+        Assert.True(g1.Exit == 0, g1.Stderr);
+        Assert.Equal(0, Crucible("generate", "--model", m2, "--count", "250", "--seed", "9", "--sampling-steps", "20", "--out", s2).Exit);
+        Assert.Equal(0, Crucible("generate", "--model", m1, "--count", "250", "--seed", "10", "--sampling-steps", "20", "--out", s3).Exit);
+        Assert.Equal(File.ReadAllBytes(s1), File.ReadAllBytes(s2));
+        Assert.NotEqual(File.ReadAllBytes(s1), File.ReadAllBytes(s3));
+
+        var lines = File.ReadAllLines(s1);
+        Assert.Equal("scenario,step,A,C", lines[0]);
+        Assert.Equal(251, lines.Length);
+        Assert.StartsWith("1,1,", lines[1], StringComparison.Ordinal);
+        Assert.StartsWith("250,1,", lines[250], StringComparison.Ordinal);
+        var values = lines.Skip(1).SelectMany(l => l.Split(',').Skip(2)).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+        Assert.All(values, v => Assert.True(double.IsFinite(v) && Math.Abs(v) < 0.5, $"{v} is not a daily log return"));
+
+        using var meta = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "s1.meta.json")));
+        var m = meta.RootElement;
+        Assert.Equal(root.GetProperty("weights").GetProperty("sha256").GetString(), m.GetProperty("model_id").GetString());
+        Assert.Equal(Sha(s1), m.GetProperty("csv_sha256").GetString());
+        Assert.Equal(250, m.GetProperty("rows").GetInt32());
+        Assert.Equal(9UL, m.GetProperty("seed").GetUInt64());
+        Assert.Equal("ddim", m.GetProperty("sampler").GetString());
+        Assert.Equal(20, m.GetProperty("sampling_steps").GetInt32());
+        Assert.Equal(Sha(data), m.GetProperty("input_data_sha256").GetString());
+        Assert.Equal("log_returns", m.GetProperty("units").GetString());
+        var created = DateTimeOffset.Parse(m.GetProperty("created").GetString()!, CultureInfo.InvariantCulture);
+        Assert.InRange(DateTimeOffset.UtcNow - created, TimeSpan.Zero, TimeSpan.FromMinutes(10));
+        Assert.EndsWith("Z", m.GetProperty("created").GetString(), StringComparison.Ordinal);
+
+        // DDPM takes all T = 100 steps
+        string s4 = Path.Combine(_dir, "s4.csv");
+        Assert.Equal(0, Crucible("generate", "--model", m1, "--count", "10", "--sampler", "ddpm", "--out", s4).Exit);
+        using var ddpm = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "s4.meta.json")));
+        Assert.Equal(100, ddpm.RootElement.GetProperty("sampling_steps").GetInt32());
+        Assert.Equal(JsonValueKind.Null, ddpm.RootElement.GetProperty("timestep_spacing").ValueKind);
+
+        // DPM-Solver++(2M) on uniform-angle timesteps
+        string s5 = Path.Combine(_dir, "s5.csv");
+        Assert.Equal(0, Crucible("generate", "--model", m1, "--count", "10", "--sampler", "dpm2m", "--spacing", "angle", "--sampling-steps", "25", "--out", s5).Exit);
+        using var dpm = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "s5.meta.json")));
+        Assert.Equal("dpm2m", dpm.RootElement.GetProperty("sampler").GetString());
+        Assert.Equal("uniform_angle", dpm.RootElement.GetProperty("timestep_spacing").GetString());
+        Assert.Equal(25, dpm.RootElement.GetProperty("sampling_steps").GetInt32());
+    }
+
+    public static TheoryData<string[], string> BadTrainInput => new()
+    {
+        { ["--data", "no-such-file.csv"], "does not exist" },
+        { ["--columns", "A,Z"], "Z" },
+        { ["--train-end", "2019-01-01"], "--train-end" },
+        { ["--train-end", "31/12/2020"], "YYYY-MM-DD" },
+        { ["--kind", "sequence"], "--kind" },
+        { ["--steps", "0"], "--steps" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadTrainInput))]
+    public void Train_BadInput_ExitsTwo_WithoutStackTrace(string[] change, string expected)
+    {
+        string data = PriceFile(60);
+        var args = new List<string> { "train", "--data", data, "--steps", "2", "--out", Path.Combine(_dir, "bad") };
+        for (int i = 0; i < change.Length; i += 2)
+        {
+            int at = args.IndexOf(change[i]);
+            if (at >= 0) args[at + 1] = change[i + 1];
+            else args.AddRange([change[i], change[i + 1]]);
+        }
+
+        var (code, stdout, stderr) = Crucible([.. args]);
+        Assert.Equal(2, code);
+        Assert.Contains(expected, stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stdout + stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "bad")));
+    }
+
+    [Fact]
+    public void UsageErrors_ExitTwo()
+    {
+        Assert.Equal(2, Crucible("generate", "--model", "m", "--count", "3").Exit);                       // --out missing
+        Assert.Equal(2, Crucible("generate", "--model", "m", "--count", "many", "--out", "x.csv").Exit); // not a number
+        Assert.Equal(2, Crucible("train", "--data", "d.csv", "--out", "m", "--input", "yen").Exit);     // not an allowed value
+    }
+
+    [Fact]
+    public void Train_BadConfig_ExitsTwo_NamingTheFileAndKey()
+    {
+        string data = PriceFile(60), config = Path.Combine(_dir, "typo.json");
+        File.WriteAllText(config, "{\"hiden\": 32}");
+        var (code, _, stderr) = Crucible("train", "--data", data, "--config", config, "--out", Path.Combine(_dir, "m"));
+        Assert.Equal(2, code);
+        Assert.Contains("typo.json", stderr, StringComparison.Ordinal);
+        Assert.Contains("hiden", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Generate_BadInput_ExitsTwo()
+    {
+        string data = PriceFile(80), config = SmallConfig(), model = Path.Combine(_dir, "model");
+        Assert.Equal(0, Crucible(["train", "--data", data, "--steps", "3", "--config", config, "--out", model]).Exit);
+        string csv = Path.Combine(_dir, "s.csv");
+        Assert.Equal(2, Crucible("generate", "--model", Path.Combine(_dir, "nowhere"), "--count", "5", "--out", csv).Exit);
+        Assert.Equal(2, Crucible("generate", "--model", model, "--count", "0", "--out", csv).Exit);
+        var tooMany = Crucible("generate", "--model", model, "--count", "5", "--sampling-steps", "101", "--out", csv);
+        Assert.Equal(2, tooMany.Exit);
+        Assert.Contains("1..100", tooMany.Stderr, StringComparison.Ordinal);
+
+        // a tampered weights file is caught by the manifest's hash
+        var weights = Path.Combine(model, "weights.safetensors");
+        var bytes = File.ReadAllBytes(weights);
+        bytes[^1] ^= 0x40;
+        File.WriteAllBytes(weights, bytes);
+        var tampered = Crucible("generate", "--model", model, "--count", "5", "--out", csv);
+        Assert.Equal(2, tampered.Exit);
+        Assert.Contains("model-integrity", tampered.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(csv));
+    }
+
+    [Fact]
+    public void Demo_WritesReportScenariosAndMetadata()
+    {
+        string dir = Path.Combine(_dir, "demo");
+        var (code, stdout, stderr) = Crucible("demo", "--out", dir, "--steps", "40", "--count", "400");
+        Assert.True(code == 0, stderr);
+        foreach (var file in new[] { "report.html", "report.json", "scenarios.csv", "scenarios.meta.json", "model/weights.safetensors", "model/manifest.json" })
+        {
+            Assert.True(File.Exists(Path.Combine(dir, file)), file);
+        }
+
+        using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "report.json")));
+        Assert.True(report.RootElement.GetProperty("ks_mean").GetDouble() is >= 0 and <= 1);
+        Assert.True(report.RootElement.TryGetProperty("privacy", out _));
+        Assert.Equal(10, report.RootElement.GetProperty("per_series").EnumerateObject().Count());
+        Assert.Equal(401, File.ReadAllLines(Path.Combine(dir, "scenarios.csv")).Length);
+        Assert.StartsWith("<!DOCTYPE html>", File.ReadAllText(Path.Combine(dir, "report.html")), StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("ks_mean", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("\r", stdout + stderr, StringComparison.Ordinal);
+    }
+}

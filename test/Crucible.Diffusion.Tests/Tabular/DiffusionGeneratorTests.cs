@@ -1,0 +1,270 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Crucible.Data;
+using Crucible.Diffusion.Samplers;
+using Crucible.Diffusion.Scenarios;
+using Crucible.Diffusion.Tabular;
+using Crucible.Diffusion.Training;
+using Crucible.Tensors;
+using Crucible.Tensors.Random;
+using Crucible.Tensors.Serialization;
+
+namespace Crucible.Diffusion.Tests.Tabular;
+
+public sealed class DiffusionGeneratorTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("crucible-generator-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>Daily-return-like rows: A ~ 1% · t(4)/√2 (heavy tails), B = 0.5% · (0.7 A/1% + 0.71 z), dated weekdays.</summary>
+    internal static TimeSeriesFrame Returns(int n, ulong seed)
+    {
+        var rng = new Philox(seed);
+        var values = new double[n * 2];
+        var dates = new DateOnly[n];
+        var date = new DateOnly(2010, 1, 4);
+        for (int i = 0; i < n; i++)
+        {
+            double chi = 0;
+            for (int k = 0; k < 4; k++) chi += Math.Pow(rng.NextNormal(), 2);
+            double t = rng.NextNormal() / Math.Sqrt(chi / 4) / Math.Sqrt(2);
+            values[2 * i] = 0.01 * t;
+            values[(2 * i) + 1] = 0.005 * ((0.7 * t) + (0.71 * rng.NextNormal()));
+            while (date.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday) date = date.AddDays(1);
+            dates[i] = date;
+            date = date.AddDays(1);
+        }
+
+        return new TimeSeriesFrame(dates, ["A", "B"], values);
+    }
+
+    internal static DiffusionGeneratorOptions Small(int steps = 60, ulong seed = 1) => new()
+    {
+        Hidden = 32,
+        Blocks = 1,
+        TimeEmbedding = 16,
+        DiffusionSteps = 200,
+        Objective = Objective.V,
+        Training = new TrainerOptions(Steps: steps, BatchSize: 64, LearningRate: 2e-3, WarmupSteps: 5, EmaDecay: 0.99),
+        Seed = seed,
+    };
+
+    private static string Sha(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    private static double Std(double[] x)
+    {
+        double m = x.Average();
+        return Math.Sqrt(x.Sum(v => (v - m) * (v - m)) / (x.Length - 1));
+    }
+
+    [Fact]
+    public void FitThenSample_ReproducesTheMarginalsAndCorrelation_InOriginalUnits()
+    {
+        var train = Returns(3000, 5);
+        var generator = new DiffusionGenerator(Small(steps: 1500) with { Hidden = 64, Blocks = 2, TimeEmbedding = 32, DiffusionSteps = 1000 }).Fit(train);
+        var sample = generator.Sample(4000, seed: 3);
+        Assert.Equal(["A", "B"], sample.Columns);
+        Assert.Equal(4000, sample.RowCount);
+        Assert.False(sample.HasDates && sample.Dates.Length > 0);
+        for (int c = 0; c < 2; c++)
+        {
+            double real = Std(train.Column(c)), synthetic = Std(sample.Column(c));
+            Assert.InRange(synthetic / real, 0.85, 1.15);
+            Assert.InRange(sample.Column(c).Average(), -0.15 * real, 0.15 * real);
+        }
+
+        double Corr(TimeSeriesFrame f)
+        {
+            double[] a = f.Column(0), b = f.Column(1);
+            double ma = a.Average(), mb = b.Average();
+            return a.Zip(b, (x, y) => (x - ma) * (y - mb)).Sum() / Math.Sqrt(a.Sum(x => (x - ma) * (x - ma)) * b.Sum(y => (y - mb) * (y - mb)));
+        }
+
+        Assert.InRange(Corr(sample) - Corr(train), -0.08, 0.08);
+    }
+
+    [Fact]
+    public void TheTransformIsFittedOnTheRowsGiven_AndClampKeepsSamplesInTheTrainRange()
+    {
+        var all = Returns(600, 6);
+        var train = all.Slice(0, 400);
+        var generator = new DiffusionGenerator(Small() with { Tails = TailPolicy.Clamp }).Fit(train);
+
+        // the quantile knots span exactly the train rows' range, whatever the later rows hold
+        var knots = generator.Manifest.Transform.GetProperty("transforms")[0].GetProperty("arrays");
+        for (int c = 0; c < 2; c++)
+        {
+            var x = knots.GetProperty($"x{c}").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+            Assert.Equal(train.Column(c).Min(), x[0]);
+            Assert.Equal(train.Column(c).Max(), x[^1]);
+        }
+
+        var sample = generator.Sample(3000, 2);
+        for (int c = 0; c < 2; c++)
+        {
+            Assert.All(sample.Column(c), v => Assert.InRange(v, train.Column(c).Min(), train.Column(c).Max()));
+        }
+
+        Assert.Equal(400, generator.Manifest.Data.TrainRows);
+        Assert.Equal(DiffusionGenerator.TrainMatrixSha256(train), generator.Manifest.Data.TrainMatrixSha256);
+        Assert.Equal("2010-01-04", generator.Manifest.Data.TrainStart);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void SaveThenLoad_SamplesTheSameBits_AndRewritesTheSameFiles(bool whiten)
+    {
+        var generator = new DiffusionGenerator(Small() with { Whiten = whiten }).Fit(Returns(300, 7), new DataProvenance("x.csv", "abc", "Prices"));
+        string folder = Path.Combine(_dir, "model");
+        generator.Save(folder);
+        Assert.Equal(Sha(File.ReadAllBytes(Path.Combine(folder, "weights.safetensors"))), generator.ModelId);
+
+        var loaded = DiffusionGenerator.Load(folder);
+        Assert.Equal(generator.ModelId, loaded.ModelId);
+        Assert.Equal(generator.Sample(500, 4).Values, loaded.Sample(500, 4).Values);
+        Assert.Equal(generator.Sample(50, 4, new SamplerOptions(SamplerKind.Ddpm)).Values, loaded.Sample(50, 4, new SamplerOptions(SamplerKind.Ddpm)).Values);
+
+        // saving again over the folder is atomic and gives the same bytes
+        loaded.Save(folder);
+        Assert.Equal(generator.ManifestBytes(), File.ReadAllBytes(Path.Combine(folder, "manifest.json")));
+        Assert.DoesNotContain(Directory.GetDirectories(_dir), d => Path.GetFileName(d).StartsWith('.'));
+
+        // the weights file is a standard safetensors file whose names and shapes are the network's state dict
+        var file = SafeTensors.Load(Path.Combine(folder, "weights.safetensors"));
+        var state = generator.Network.StateDict();
+        Assert.Equal(state.Keys.Order(StringComparer.Ordinal), file.Names.Order(StringComparer.Ordinal));
+        foreach (var (name, tensor) in state)
+        {
+            Assert.Equal(tensor.Shape, file.GetShape(name));
+            Assert.Equal(tensor.Data, file.GetFloat32(name));
+        }
+
+        Assert.Equal([.. state.Keys], generator.Manifest.Weights.Tensors.Select(t => t.Name));
+        Assert.Equal("abc", loaded.Manifest.Data.InputSha256);
+        Assert.Equal(whiten, loaded.Manifest.Whitening is not null);
+    }
+
+    [Fact]
+    public void SameDataConfigAndSeed_GiveByteIdenticalFiles_OnOneAndTwoThreads_AndSeedsDiffer()
+    {
+        var train = Returns(400, 8);
+        (byte[] Weights, byte[] Manifest, byte[] Csv) Run(int threads, ulong sampleSeed)
+        {
+            using var limit = EngineThreads.Limit(threads);
+            // hidden 128 and batch 128: the GEMMs are above Kernels.ParallelThreshold, so two threads really split them
+            var g = new DiffusionGenerator(Small(steps: 40) with { Hidden = 128, Training = Small().Training with { Steps = 40, BatchSize = 128 } }).Fit(train);
+            return (g.WeightsBytes(), g.ManifestBytes(), ScenarioCsv.Format(g.Generate(700, sampleSeed, new SamplerOptions(ChunkSize: 256)).Values));
+        }
+
+        var one = Run(1, 5);
+        var two = Run(2, 5);
+        Assert.Equal(one.Weights, two.Weights);
+        Assert.Equal(one.Manifest, two.Manifest);
+        Assert.Equal(one.Csv, two.Csv);
+        Assert.NotEqual(one.Csv, Run(2, 6).Csv);
+
+        var otherSeed = new DiffusionGenerator(Small(steps: 40, seed: 2) with { Hidden = 128, Training = Small().Training with { Steps = 40, BatchSize = 128 } }).Fit(train);
+        Assert.NotEqual(one.Weights, otherSeed.WeightsBytes());
+    }
+
+    [Fact]
+    public void Fit_ResumedFromACheckpoint_GivesTheSameModelAsAnUninterruptedFit()
+    {
+        var train = Returns(300, 9);
+        var whole = new DiffusionGenerator(Small(steps: 40)).Fit(train);
+
+        // interrupt after step 20 (a checkpoint is written every 10 steps), then fit again with the same checkpoint file
+        string ckpt = Path.Combine(_dir, "fit.ckpt");
+        using var cancel = new CancellationTokenSource();
+        var progress = new SyncProgress(p =>
+        {
+            if (p.Step >= 20) cancel.Cancel();
+        });
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            new DiffusionGenerator(Small(steps: 40)).Fit(train, null, progress, new CheckpointOptions(ckpt, Every: 10), cancel.Token));
+        Assert.Equal("20", SafeTensors.Load(ckpt).Metadata!["step"]);
+
+        var resumed = new DiffusionGenerator(Small(steps: 40)).Fit(train, checkpoint: new CheckpointOptions(ckpt, Every: 10));
+        Assert.Equal(whole.WeightsBytes(), resumed.WeightsBytes());
+        Assert.Equal(whole.ManifestBytes(), resumed.ManifestBytes());
+
+        // a checkpoint of other options or data is refused
+        var e = Assert.Throws<InvalidInputException>(() => new DiffusionGenerator(Small(steps: 40, seed: 3)).Fit(train, checkpoint: new CheckpointOptions(ckpt)));
+        Assert.Equal("checkpoint-mismatch", e.Rule);
+        Assert.Throws<InvalidInputException>(() => new DiffusionGenerator(Small(steps: 40)).Fit(Returns(300, 10), checkpoint: new CheckpointOptions(ckpt)));
+    }
+
+    [Fact]
+    public void Load_RejectsMissingOrTamperedModels()
+    {
+        Assert.Equal("model-missing", Assert.Throws<InvalidInputException>(() => DiffusionGenerator.Load(Path.Combine(_dir, "none"))).Rule);
+        var generator = new DiffusionGenerator(Small(steps: 2)).Fit(Returns(100, 11));
+        string folder = Path.Combine(_dir, "m");
+        generator.Save(folder);
+        string manifest = Path.Combine(folder, "manifest.json");
+        File.WriteAllText(manifest, File.ReadAllText(manifest).Replace("\"hidden\"", "\"hiden\"", StringComparison.Ordinal));
+        Assert.Equal("model-manifest", Assert.Throws<InvalidInputException>(() => DiffusionGenerator.Load(folder)).Rule);
+        generator.Save(folder);
+        var weights = Path.Combine(folder, "weights.safetensors");
+        var bytes = File.ReadAllBytes(weights);
+        bytes[^3] ^= 1;
+        File.WriteAllBytes(weights, bytes);
+        Assert.Equal("model-integrity", Assert.Throws<InvalidInputException>(() => DiffusionGenerator.Load(folder)).Rule);
+    }
+
+    [Fact]
+    public void Fit_RejectsNonFiniteOrTooFewRows_AndOptionsAreValidated()
+    {
+        var bad = new TimeSeriesFrame([], ["A"], [0.01, double.NaN, 0.02], 3);
+        Assert.Equal("non-finite", Assert.Throws<InvalidInputException>(() => new DiffusionGenerator(Small()).Fit(bad)).Rule);
+        Assert.Equal("too-few-rows", Assert.Throws<InvalidInputException>(() => new DiffusionGenerator(Small()).Fit(new TimeSeriesFrame([], ["A"], [0.01], 1))).Rule);
+        Assert.Throws<ArgumentException>(() => new DiffusionGenerator(Small() with { TimeEmbedding = 15 }));
+        Assert.Throws<InvalidOperationException>(() => new DiffusionGenerator().Sample(1, 0));
+    }
+
+    [Fact]
+    public void Options_RoundTripThroughTheConfigJson_AndPartialConfigsKeepDefaults()
+    {
+        var options = Small() with { Transform = MarginalTransform.Standardize, Schedule = Crucible.Diffusion.Schedules.BetaScheduleKind.Cosine };
+        var json = JsonSerializer.Serialize(options, DiffusionJson.Options);
+        Assert.Contains("\"transform\": \"standardize\"", json, StringComparison.Ordinal);
+        Assert.Contains("\"batch_size\": 64", json, StringComparison.Ordinal);
+        Assert.Equal(options, JsonSerializer.Deserialize<DiffusionGeneratorOptions>(json, DiffusionJson.Options));
+
+        var partial = JsonSerializer.Deserialize<DiffusionGeneratorOptions>("""{"hidden": 64, "training": {"steps": 7}}""", DiffusionJson.Options)!;
+        Assert.Equal(64, partial.Hidden);
+        Assert.Equal(7, partial.Training.Steps);
+        Assert.Equal(new TrainerOptions().BatchSize, partial.Training.BatchSize);
+        Assert.Equal(new DiffusionGeneratorOptions().Transform, partial.Transform);
+        Assert.Throws<JsonException>(() => JsonSerializer.Deserialize<DiffusionGeneratorOptions>("""{"hiden": 64}""", DiffusionJson.Options));
+    }
+
+    [Fact]
+    public void ScenarioCsv_HasTheArchitectureLayout_AndAMetadataFileBesideIt()
+    {
+        var values = new TimeSeriesFrame([], ["SPY", "=cmd"], [0.1, -0.25, 1e-20, 3.0], 2);
+        var text = Encoding.UTF8.GetString(ScenarioCsv.Format(values));
+        Assert.Equal("scenario,step,SPY,'=cmd\n1,1,0.1,-0.25\n2,1,1E-20,3\n", text);
+        Assert.Equal("scenario,step,SPY,'=cmd\n1,1,0.1,-0.25\n1,2,1E-20,3\n", Encoding.UTF8.GetString(ScenarioCsv.Format(values, stepsPerScenario: 2)));
+        Assert.Equal(Path.Combine("a", "s.meta.json"), ScenarioCsv.MetadataPath(Path.Combine("a", "s.csv")));
+        Assert.Equal("out.txt.meta.json", ScenarioCsv.MetadataPath("out.txt"));
+
+        string csv = Path.Combine(_dir, "s.csv");
+        var meta = ScenarioCsv.Write(csv, new ScenarioSet(values, new ScenarioMetadata { ModelId = "m", Seed = 4 }), new DateTimeOffset(2024, 5, 6, 7, 8, 9, TimeSpan.FromHours(2)));
+        Assert.Equal("2024-05-06T05:08:09Z", meta.Created);
+        Assert.Equal(Sha(File.ReadAllBytes(csv)), meta.CsvSha256);
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "s.meta.json")));
+        Assert.Equal(2, doc.RootElement.GetProperty("rows").GetInt32());
+        Assert.Equal("s.csv", doc.RootElement.GetProperty("csv_file").GetString());
+        Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("guidance").ValueKind);
+    }
+
+    /// <summary>Reports synchronously on the calling thread (System.Progress posts to the thread pool).</summary>
+    private sealed class SyncProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+}

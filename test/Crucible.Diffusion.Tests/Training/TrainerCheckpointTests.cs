@@ -1,0 +1,133 @@
+using Crucible.Diffusion.Networks;
+using Crucible.Diffusion.Samplers;
+using Crucible.Diffusion.Schedules;
+using Crucible.Diffusion.Training;
+using Crucible.Tensors.Random;
+using Crucible.Tensors.Serialization;
+
+namespace Crucible.Diffusion.Tests.Training;
+
+public sealed class TrainerCheckpointTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"crucible-ckpt-{Guid.NewGuid():N}");
+
+    public TrainerCheckpointTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static float[] Rows(int n, ulong seed, double scale0, double scale1)
+    {
+        var rng = new Philox(seed);
+        var data = new float[n * 2];
+        for (int i = 0; i < n; i++)
+        {
+            double a = rng.NextNormal(), z = rng.NextNormal();
+            data[2 * i] = (float)(scale0 * a);
+            data[(2 * i) + 1] = (float)(scale1 * ((0.6 * a) + (0.8 * z)));
+        }
+
+        return data;
+    }
+
+    private static (MlpDenoiserAdapter Denoiser, DiffusionTrainer Trainer) NewTrainer(VolatilityAdaptiveSchedule schedule, int steps, ulong seed = 5)
+    {
+        var net = new MlpDenoiser(new MlpDenoiserConfig(Features: 2, Hidden: 32, Blocks: 2, TimeEmbedding: 16), new Philox(3));
+        var denoiser = new MlpDenoiserAdapter(net, schedule.Steps);
+        var trainer = new DiffusionTrainer(denoiser, schedule, Objective.Epsilon,
+            new TrainerOptions(Steps: steps, BatchSize: 64, LearningRate: 2e-3, WarmupSteps: 10, EmaDecay: 0.99, Seed: seed));
+        return (denoiser, trainer);
+    }
+
+    private static int[] Bits(IEnumerable<float> values) => [.. values.Select(BitConverter.SingleToInt32Bits)];
+
+    [Fact]
+    public void Resume_FromACheckpoint_IsBitIdenticalToAnUninterruptedRun()
+    {
+        var schedule = VolatilityAdaptiveSchedule.Isotropic(NoiseSchedule.Linear(), 2);
+        var data = Rows(512, 1, 1, 1);
+
+        var (whole, wholeTrainer) = NewTrainer(schedule, 60);
+        wholeTrainer.Fit(data, 512);
+
+        // stop after 25 steps (the Box–Muller cache and the optimiser moments are mid-flight), save, and forget everything
+        string path = Path.Combine(_dir, "trainer.ckpt");
+        var (_, first) = NewTrainer(schedule, 60);
+        for (int i = 0; i < 25; i++) first.Step(data, 512);
+        first.SaveCheckpoint(path, new Dictionary<string, string> { ["data"] = "abc" });
+
+        var (resumed, second) = NewTrainer(schedule, 60, seed: 5);
+        var user = second.LoadCheckpoint(path);
+        Assert.Equal("abc", user["data"]);
+        Assert.Equal(25, second.StepsDone);
+        second.Fit(data, 512);
+
+        Assert.Equal(Bits(wholeTrainer.Losses), Bits(second.Losses));
+        var a = whole.Network.StateDict();
+        var b = resumed.Network.StateDict();
+        foreach (var key in a.Keys) Assert.Equal(Bits(a[key].Data), Bits(b[key].Data));
+        for (int i = 0; i < wholeTrainer.Ema!.ShadowParameters.Count; i++)
+        {
+            Assert.Equal(Bits(wholeTrainer.Ema.ShadowParameters[i]), Bits(second.Ema!.ShadowParameters[i]));
+        }
+    }
+
+    [Fact]
+    public void Fit_WithCheckpointOptions_WritesAReadableSafetensorsFile()
+    {
+        var schedule = VolatilityAdaptiveSchedule.Isotropic(NoiseSchedule.Linear(), 2);
+        string path = Path.Combine(_dir, "periodic.ckpt");
+        var (denoiser, trainer) = NewTrainer(schedule, 12);
+        trainer.Fit(Rows(128, 2, 1, 1), 128, checkpoint: new CheckpointOptions(path, Every: 5));
+        var file = SafeTensors.Load(path);
+        Assert.Equal("12", file.Metadata!["step"]);
+        Assert.Equal(12, file.GetShape("losses")[0]);
+        Assert.Equal(denoiser.Network.StateDict()["out.weight"].Data, file.GetFloat32("model.out.weight"));
+        Assert.Equal([12L], file.GetInt64("optimizer.out.weight.step"));
+        Assert.True(file.Contains("optimizer.out.weight.exp_avg_sq"));
+        Assert.True(file.Contains("ema.inp.bias"));
+    }
+
+    [Fact]
+    public void LoadCheckpoint_RejectsOtherOptions()
+    {
+        var schedule = VolatilityAdaptiveSchedule.Isotropic(NoiseSchedule.Linear(), 2);
+        string path = Path.Combine(_dir, "other.ckpt");
+        var (_, trainer) = NewTrainer(schedule, 10);
+        trainer.Step(Rows(64, 3, 1, 1), 64);
+        trainer.SaveCheckpoint(path);
+        var (_, other) = NewTrainer(schedule, 10, seed: 6);
+        var e = Assert.Throws<InvalidDataException>(() => other.LoadCheckpoint(path));
+        Assert.Contains("options", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AdaptiveSchedule_LearnsReturnScaleData()
+    {
+        // daily-return scales (1% and 0.2%), correlation 0.6, no standardisation: the adaptive process learns both spreads
+        const int n = 4096;
+        var data = Rows(n, 7, 0.01, 0.002);
+        var schedule = VolatilityAdaptiveSchedule.Fit(NoiseSchedule.Linear(), data, n, 2);
+        var net = new MlpDenoiser(new MlpDenoiserConfig(Features: 2, Hidden: 64, Blocks: 2, TimeEmbedding: 32), new Philox(3));
+        var denoiser = new MlpDenoiserAdapter(net, schedule.Steps);
+        var trainer = new DiffusionTrainer(denoiser, schedule, Objective.Epsilon,
+            new TrainerOptions(Steps: 1200, BatchSize: 256, LearningRate: 2e-3, WarmupSteps: 50, EmaDecay: 0.995, Seed: 5));
+        trainer.Fit(data, n);
+        trainer.Ema!.CopyTo();
+        var x = DiffusionSampler.Sample(denoiser, schedule, Objective.Epsilon, 4000, 9, new SamplerOptions(SamplerKind.Ddim, 50));
+        double[] expected = [0.01, 0.002];
+        var mean = new double[2];
+        var sd = new double[2];
+        for (int j = 0; j < 2; j++)
+        {
+            for (int i = 0; i < 4000; i++) mean[j] += x[(2 * i) + j] / 4000.0;
+            for (int i = 0; i < 4000; i++) sd[j] += Math.Pow(x[(2 * i) + j] - mean[j], 2) / 3999.0;
+            sd[j] = Math.Sqrt(sd[j]);
+            Assert.InRange(sd[j], expected[j] * 0.85, expected[j] * 1.15);
+            Assert.InRange(mean[j], -0.1 * expected[j], 0.1 * expected[j]);
+        }
+
+        double c = 0;
+        for (int i = 0; i < 4000; i++) c += (x[2 * i] - mean[0]) * (x[(2 * i) + 1] - mean[1]) / 3999.0;
+        Assert.InRange(c / (sd[0] * sd[1]), 0.5, 0.7);
+    }
+}
