@@ -50,7 +50,15 @@ public sealed record PrivacyReport(double DcrTrainMedian, double DcrTrainP05, do
 
     /// <summary>Why the attack did not run (sets too small), else null.</summary>
     public string? MembershipSkipped { get; init; }
+
+    /// <summary>The same DCR summary over flattened windows when every synthetic path has one length W ≥ 2
+    /// (<see cref="Privacy.DistanceToClosestRecord.WindowDistances"/>), else null.</summary>
+    public WindowPrivacyReport? Windows { get; init; }
 }
+
+/// <summary>DCR over flattened windows of <paramref name="Window"/> rows.</summary>
+public sealed record WindowPrivacyReport(int Window, double DcrTrainMedian, double DcrTrainP05, double DcrHoldoutMedian,
+    double ShareCloserToTrain);
 
 /// <summary>A histogram over shared bin edges (Edges has one more entry than each count array). The bins span the
 /// lower 0.1st to the higher 99.9th percentile of the two samples; values outside are not counted.</summary>

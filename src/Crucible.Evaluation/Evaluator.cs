@@ -108,6 +108,16 @@ public static class Evaluator
         {
             var (toTrain, toHoldout) = DistanceToClosestRecord.Distances(synth, train, real, options.MaxDegreeOfParallelism);
             privacy = DistanceToClosestRecord.Summarise(toTrain, toHoldout);
+            var pathLength = DistanceToClosestRecord.CommonPathLength(synth);
+            if (pathLength >= 2 && HasWindow(train, pathLength) && HasWindow(real, pathLength))
+            {
+                var (wTrain, wHoldout) = DistanceToClosestRecord.WindowDistances(synth, train, real, pathLength, options.MaxDegreeOfParallelism);
+                var w = DistanceToClosestRecord.Summarise(wTrain, wHoldout);
+                privacy = privacy with
+                {
+                    Windows = new WindowPrivacyReport(pathLength, w.DcrTrainMedian, w.DcrTrainP05, w.DcrHoldoutMedian, w.ShareCloserToTrain),
+                };
+            }
             if (options.MembershipInference)
             {
                 var why = MembershipInference.WhyNot(synth, train, real);
@@ -148,6 +158,8 @@ public static class Evaluator
     private sealed record TemporalStats(double[] Acf, double[] AcfAbs, double[] Pacf, double[] Leverage, double MaxDrawdown);
 
     /// <summary>Temporal statistics within each path, averaged over paths (a plain mean: NaN in one path propagates).</summary>
+    private static bool HasWindow(SeriesSet set, int window) => set.PathRows().Any(p => p.Length >= window);
+
     private static TemporalStats PathTemporal(SeriesSet set, int series, IReadOnlyList<int[]> paths, EvaluationOptions options)
     {
         var lags = options.Lags;

@@ -14,19 +14,72 @@ public static class DistanceToClosestRecord
         int maxDegreeOfParallelism = -1)
     {
         var d = train.SeriesCount;
-        var mean = new double[d];
-        var sd = new double[d];
-        for (var i = 0; i < d; i++)
-        {
-            mean[i] = Descriptive.Mean(train.Columns[i]);
-            sd[i] = Descriptive.StandardDeviation(train.Columns[i]);
-            if (sd[i] == 0 || double.IsNaN(sd[i])) sd[i] = 1;
-        }
+        var (mean, sd) = TrainScale(train);
         var s = Standardise(synthetic, mean, sd);
         var t = Standardise(train, mean, sd);
         var h = Standardise(holdout, mean, sd);
         return (NearestNeighbors.NearestDistances(s, t, d, maxDegreeOfParallelism),
             NearestNeighbors.NearestDistances(s, h, d, maxDegreeOfParallelism));
+    }
+
+    /// <summary>
+    /// DCR over flattened windows (METRICS.md: "each synthetic row (or flattened window)"): every synthetic path must
+    /// have <paramref name="window"/> rows; train and holdout contribute every window of that length, stride 1, inside
+    /// each of their paths. Rows are standardised with train's per-series statistics as in <see cref="Distances"/>,
+    /// then a window is the vector (z_{s,1..D}, z_{s+1,1..D}, …, z_{s+W−1,1..D}) and distances are Euclidean over W·D.
+    /// </summary>
+    public static (double[] ToTrain, double[] ToHoldout) WindowDistances(SeriesSet synthetic, SeriesSet train, SeriesSet holdout,
+        int window, int maxDegreeOfParallelism = -1)
+    {
+        ArgumentNullException.ThrowIfNull(synthetic);
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(holdout);
+        ArgumentOutOfRangeException.ThrowIfLessThan(window, 1);
+        var d = train.SeriesCount;
+        var (mean, sd) = TrainScale(train);
+        var s = Flatten(synthetic, Standardise(synthetic, mean, sd), window, onePerPath: true);
+        var t = Flatten(train, Standardise(train, mean, sd), window, onePerPath: false);
+        var h = Flatten(holdout, Standardise(holdout, mean, sd), window, onePerPath: false);
+        return (NearestNeighbors.NearestDistances(s, t, window * d, maxDegreeOfParallelism),
+            NearestNeighbors.NearestDistances(s, h, window * d, maxDegreeOfParallelism));
+    }
+
+    /// <summary>The common length of the synthetic paths when every path has the same length ≥ 2, else 0.</summary>
+    public static int CommonPathLength(SeriesSet synthetic)
+    {
+        ArgumentNullException.ThrowIfNull(synthetic);
+        if (synthetic.ScenarioIds is null) return 0;
+        var paths = synthetic.PathRows();
+        var w = paths[0].Length;
+        foreach (var p in paths)
+        {
+            if (p.Length != w) return 0;
+        }
+        return w >= 2 ? w : 0;
+    }
+
+    // windows of `window` rows, flattened row after row: one per path (synthetic) or every start, stride 1 (real)
+    private static double[] Flatten(SeriesSet set, double[] z, int window, bool onePerPath)
+    {
+        var d = set.SeriesCount;
+        var starts = new List<int[]>();
+        foreach (var path in set.PathRows())
+        {
+            if (onePerPath)
+            {
+                if (path.Length != window) throw new ArgumentException($"a synthetic path has {path.Length} rows, not {window}", nameof(set));
+                starts.Add(path);
+                continue;
+            }
+            for (var s = 0; s + window <= path.Length; s++) starts.Add(path[s..(s + window)]);
+        }
+        var flat = new double[starts.Count * window * d];
+        for (var i = 0; i < starts.Count; i++)
+        {
+            var rows = starts[i];
+            for (var k = 0; k < window; k++) z.AsSpan(rows[k] * d, d).CopyTo(flat.AsSpan(((i * window) + k) * d, d));
+        }
+        return flat;
     }
 
     /// <summary>
@@ -47,6 +100,20 @@ public static class DistanceToClosestRecord
             Descriptive.SortedPercentile(sorted, 5),
             Descriptive.Median(toHoldout),
             toTrain.Length == 0 ? double.NaN : (double)closer / toTrain.Length);
+    }
+
+    private static (double[] Mean, double[] Sd) TrainScale(SeriesSet train)
+    {
+        var d = train.SeriesCount;
+        var mean = new double[d];
+        var sd = new double[d];
+        for (var i = 0; i < d; i++)
+        {
+            mean[i] = Descriptive.Mean(train.Columns[i]);
+            sd[i] = Descriptive.StandardDeviation(train.Columns[i]);
+            if (sd[i] == 0 || double.IsNaN(sd[i])) sd[i] = 1;
+        }
+        return (mean, sd);
     }
 
     private static double[] Standardise(SeriesSet set, double[] mean, double[] sd)

@@ -87,6 +87,16 @@ public static class ReportJson
                     w.WriteString("skipped", why);
                     w.WriteEndObject();
                 }
+                if (p.Windows is { } win)
+                {
+                    w.WriteStartObject("windows");
+                    w.WriteNumber("window", win.Window);
+                    Number(w, "dcr_train_median", win.DcrTrainMedian);
+                    Number(w, "dcr_train_p05", win.DcrTrainP05);
+                    Number(w, "dcr_holdout_median", win.DcrHoldoutMedian);
+                    Number(w, "share_closer_to_train", win.ShareCloserToTrain);
+                    w.WriteEndObject();
+                }
                 w.WriteEndObject();
             }
             Number(w, "tail_level", report.TailLevel);
