@@ -33,7 +33,10 @@ public sealed class EvaluateCommandTests : IDisposable
         return path;
     }
 
-    private static (int Exit, string Stdout, string Stderr) Crucible(params string[] args)
+    /// <summary>The child's home folder (CRUCIBLE_HOME): a temporary one, never the real ~/.crucible.</summary>
+    private string Home => Path.Combine(_dir.FullName, "home");
+
+    private (int Exit, string Stdout, string Stderr) Crucible(params string[] args)
     {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -43,6 +46,7 @@ public sealed class EvaluateCommandTests : IDisposable
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "crucible.dll"));
         foreach (var a in args) start.ArgumentList.Add(a);
+        start.Environment["CRUCIBLE_HOME"] = Home;
         using var p = Process.Start(start)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEnd();

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Crucible.Governance.Audit;
 
 namespace Crucible.Cli.Tests;
 
@@ -17,7 +18,10 @@ public sealed class TabularCommandsTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static (int Exit, string Stdout, string Stderr) Crucible(params string[] args)
+    /// <summary>The child's home folder (CRUCIBLE_HOME): a temporary one, never the real ~/.crucible.</summary>
+    private string Home => Path.Combine(_dir, "home");
+
+    private (int Exit, string Stdout, string Stderr) Crucible(params string[] args)
     {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -27,6 +31,7 @@ public sealed class TabularCommandsTests : IDisposable
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "crucible.dll"));
         foreach (var a in args) start.ArgumentList.Add(a);
+        start.Environment["CRUCIBLE_HOME"] = Home;
         using var p = Process.Start(start)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEnd();
@@ -170,6 +175,7 @@ public sealed class TabularCommandsTests : IDisposable
         Assert.Contains(expected, stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", stdout + stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(_dir, "bad")));
+        Assert.False(File.Exists(Path.Combine(Home, "audit.db")), "a failed run appends no audit entry");
     }
 
     [Fact]
@@ -233,5 +239,26 @@ public sealed class TabularCommandsTests : IDisposable
         Assert.StartsWith("<!DOCTYPE html>", File.ReadAllText(Path.Combine(dir, "report.html")), StringComparison.OrdinalIgnoreCase);
         Assert.Contains("ks_mean", stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("\r", stdout + stderr, StringComparison.Ordinal);
+
+        // DIR is the demo's home (CRUCIBLE_HOME is not): it holds the audit log, its checkpoints and key, and verifies
+        foreach (var file in new[] { "audit.db", "audit-checkpoints.jsonl", "keys/audit-checkpoint.pub.pem" })
+        {
+            Assert.True(File.Exists(Path.Combine(dir, file)), file);
+        }
+
+        Assert.False(File.Exists(Path.Combine(Home, "audit.db")));
+        var entries = AuditLog.Read(Path.Combine(dir, "audit.db"));
+        Assert.Equal(["run.completed", "scenarios.generated", "evaluation.completed"], entries.Select(e => e.Kind));
+        using var trained = JsonDocument.Parse(entries[0].Payload);
+        Assert.Equal(Sha(Path.Combine(dir, "model", "weights.safetensors")), trained.RootElement.GetProperty("model_id").GetString());
+        Assert.Equal(Sha(Path.Combine(dir, "model", "manifest.json")), trained.RootElement.GetProperty("manifest_sha256").GetString());
+        using var generated = JsonDocument.Parse(entries[1].Payload);
+        Assert.Equal(Sha(Path.Combine(dir, "scenarios.csv")), generated.RootElement.GetProperty("csv_sha256").GetString());
+        Assert.Equal(400, generated.RootElement.GetProperty("count").GetInt32());
+        using var evaluated = JsonDocument.Parse(entries[2].Payload);
+        Assert.Equal(Sha(Path.Combine(dir, "report.json")), evaluated.RootElement.GetProperty("report_sha256").GetString());
+        Assert.Equal(Sha(Path.Combine(dir, "scenarios.csv")), evaluated.RootElement.GetProperty("synthetic_sha256").GetString());
+        var verify = Crucible("audit", "verify", "--home", dir);
+        Assert.True(verify.Exit == 0, verify.Stdout + verify.Stderr);
     }
 }

@@ -9,15 +9,20 @@ using Crucible.Diffusion.Scenarios;
 using Crucible.Diffusion.Tabular;
 using Crucible.Evaluation;
 using Crucible.Evaluation.Reporting;
+using Crucible.Governance;
+using Crucible.Governance.Audit;
 using Crucible.Tensors.Random;
 
 namespace Crucible.Cli.Commands;
 
 /// <summary>
-/// <c>crucible demo [--out DIR] [--steps N] [--count N] [--seed S]</c>: the main job on the bundled data (ten industry
+/// <c>crucible demo [--out DIR] [--steps N] [--count N] [--seed S] [--home HOME]</c>: the main job on the bundled data (ten industry
 /// portfolios, 2000–2021): train a tabular generator on the daily log returns up to <see cref="TrainEnd"/>, generate
 /// scenarios, evaluate them against the later rows (the time holdout) and write <c>report.html</c>, <c>report.json</c>,
 /// <c>scenarios.csv</c> + <c>scenarios.meta.json</c> and the model folder into DIR (default <c>./crucible-demo</c>).
+/// Each step appends its audit entry (<c>run.completed</c>, <c>scenarios.generated</c>, <c>evaluation.completed</c>) to
+/// the audit log of HOME, which is DIR itself unless <c>--home</c> is given: DIR then holds <c>audit.db</c>, the
+/// checkpoints and the checkpoint key, and <c>crucible audit verify --home DIR</c> checks them.
 /// </summary>
 internal static class DemoCommand
 {
@@ -50,6 +55,11 @@ internal static class DemoCommand
         public readonly Option<int> Count = new("--count") { Description = "Scenarios to generate (default 10000)", DefaultValueFactory = _ => 10_000 };
 
         public readonly Option<ulong> Seed = new("--seed") { Description = "Seed of training and sampling (default 0)" };
+
+        public readonly Option<string> Home = new("--home")
+        {
+            Description = "The state folder that receives the audit log (default: the --out folder itself)",
+        };
     }
 
     /// <summary>The <c>demo</c> command.</summary>
@@ -59,7 +69,7 @@ internal static class DemoCommand
         var command = new Command("demo",
             "Train on the bundled data, generate scenarios, evaluate them against a time holdout, and write report.html, report.json and the scenarios")
         {
-            o.Out, o.Steps, o.Count, o.Seed,
+            o.Out, o.Steps, o.Count, o.Seed, o.Home,
         };
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
         return command;
@@ -69,6 +79,7 @@ internal static class DemoCommand
     public static ExitCode Execute(ParseResult parse, Options o, TextWriter output)
     {
         string dir = Path.GetFullPath(parse.GetValue(o.Out)!);
+        var home = CrucibleHome.Resolve(parse.GetValue(o.Home) ?? dir);
         int count = parse.GetValue(o.Count);
         if (count < 1) throw new InvalidInputException("OPT-E", $"--count must be at least 1, got {count}");
         ulong seed = parse.GetValue(o.Seed);
@@ -95,13 +106,15 @@ internal static class DemoCommand
         var generator = new DiffusionGenerator(options).Fit(train, DemoProvenance(), TrainingProgressBar.ForStandardError());
         string model = Path.Combine(dir, "model");
         generator.Save(model);
+        RunAudit.Append(home, AuditKind.RunCompleted, RunAudit.Trained(model, generator.Manifest));
         output.WriteLine(string.Create(inv,
             $"model:      {model} ({generator.Manifest.Training.Steps} steps, final loss {generator.Manifest.Training.FinalLoss:F4}, {clock.Elapsed.TotalSeconds:F0} s)"));
 
         // 3. generate
         string csv = Path.Combine(dir, "scenarios.csv");
         var set = generator.Generate(count, seed, DemoSampler);
-        ScenarioCsv.Write(csv, set, DateTimeOffset.UtcNow);
+        var meta = ScenarioCsv.Write(csv, set, DateTimeOffset.UtcNow);
+        RunAudit.Append(home, AuditKind.ScenariosGenerated, RunAudit.Generated(meta));
         output.WriteLine($"scenarios:  {csv} ({count.ToString(inv)} one-day scenarios, DPM-Solver++(2M), 50 steps) + {Path.GetFileName(ScenarioCsv.MetadataPath(csv))}");
 
         // 4. evaluate against the holdout; privacy distances use an equal-size random subset of the train rows
@@ -109,9 +122,14 @@ internal static class DemoCommand
         var report = Evaluator.Evaluate(new EvaluationInput(ToSet(holdout), ToSet(set.Values), ToSet(trainSubset)));
         ReportJson.Write(report, Path.Combine(dir, "report.json"));
         ReportHtml.Write(report, Path.Combine(dir, "report.html"));
+        var evaluation = RunAudit.Append(home, AuditKind.EvaluationCompleted, RunAudit.Evaluated(
+            [("input_sha256", generator.Manifest.Data.InputSha256), ("real_matrix_sha256", DiffusionGenerator.TrainMatrixSha256(holdout)),
+             ("synthetic_sha256", meta.CsvSha256), ("train_matrix_sha256", DiffusionGenerator.TrainMatrixSha256(trainSubset))],
+            Path.Combine(dir, "report.json"), thresholdsSha256: null, thresholdsPassed: null));
         output.WriteLine(string.Create(inv,
             $"evaluation: ks_mean {report.KsMean:F4}, corr_distance {report.CorrDistance:F4}, share_closer_to_train {report.Privacy!.ShareCloserToTrain:F3} (vs the {Iso(holdout.Dates[0])}.. holdout)"));
         output.WriteLine($"report:     {Path.Combine(dir, "report.html")}, {Path.Combine(dir, "report.json")}");
+        output.WriteLine(string.Create(inv, $"audit:      {evaluation.Seq} entries in {home.AuditDatabase} (check: crucible audit verify --home {home.Root})"));
         output.WriteLine(string.Create(inv, $"done in {clock.Elapsed.TotalSeconds:F0} s"));
         return ExitCode.Success;
     }

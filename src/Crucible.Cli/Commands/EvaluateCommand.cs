@@ -3,12 +3,15 @@ using System.Globalization;
 using Crucible.Data;
 using Crucible.Evaluation;
 using Crucible.Evaluation.Reporting;
+using Crucible.Governance;
+using Crucible.Governance.Audit;
 
 namespace Crucible.Cli.Commands;
 
 /// <summary>
 /// <c>crucible evaluate --real FILE --synthetic FILE [--train FILE] [--alpha A] [--thresholds FILE]
-/// [--fail-on-threshold] --out report.json [--html report.html]</c>: the evaluation report of METRICS.md.
+/// [--fail-on-threshold] [--home DIR] --out report.json [--html report.html]</c>: the evaluation report of METRICS.md, and an
+/// <c>evaluation.completed</c> entry (input and report hashes, threshold verdict) in the audit log of the home folder.
 /// Exit 0 on success, 2 on bad input (file, line, column and rule named), 3 when <c>--fail-on-threshold</c> is given
 /// and a declared threshold failed (the report is still written).
 /// </summary>
@@ -46,6 +49,8 @@ internal static class EvaluateCommand
         public readonly Option<string> Out = new("--out") { Description = "Where to write report.json", Required = true };
 
         public readonly Option<string> Html = new("--html") { Description = "Also write a self-contained report.html here" };
+
+        public readonly Option<string> Home = HomeOption.Create();
     }
 
     /// <summary>The <c>evaluate</c> command.</summary>
@@ -54,7 +59,7 @@ internal static class EvaluateCommand
         var o = new Options();
         var command = new Command("evaluate", "Evaluate synthetic data against real data (fidelity, temporal, tails, risk, privacy, utility)")
         {
-            o.Real, o.Synthetic, o.Train, o.Alpha, o.Thresholds, o.FailOnThreshold, o.Out, o.Html,
+            o.Real, o.Synthetic, o.Train, o.Alpha, o.Thresholds, o.FailOnThreshold, o.Out, o.Html, o.Home,
         };
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
         return command;
@@ -63,6 +68,7 @@ internal static class EvaluateCommand
     /// <summary>Runs the evaluation for a parsed command line, writing a summary to <paramref name="output"/>.</summary>
     public static ExitCode Execute(ParseResult parse, Options o, TextWriter output)
     {
+        var home = HomeOption.Resolve(parse, o.Home);
         var alpha = ParseAlpha(parse.GetValue(o.Alpha));
         var failOnThreshold = parse.GetValue(o.FailOnThreshold);
         var thresholdsPath = parse.GetValue(o.Thresholds);
@@ -73,7 +79,8 @@ internal static class EvaluateCommand
 
         var realPath = parse.GetValue(o.Real)!;
         var real = SeriesSetCsv.Read(realPath);
-        var synthetic = SeriesSetCsv.Read(parse.GetValue(o.Synthetic)!, real.Names);
+        var syntheticPath = parse.GetValue(o.Synthetic)!;
+        var synthetic = SeriesSetCsv.Read(syntheticPath, real.Names);
         var trainPath = parse.GetValue(o.Train);
         var train = trainPath is null ? null : SeriesSetCsv.Read(trainPath, real.Names);
 
@@ -85,8 +92,15 @@ internal static class EvaluateCommand
         var htmlPath = parse.GetValue(o.Html);
         if (htmlPath is not null) ReportHtml.Write(report, htmlPath, verdicts);
 
-        WriteSummary(output, report, verdicts, outPath, htmlPath);
         var passed = verdicts is null || ThresholdCheck.AllPassed(verdicts);
+        var payload = RunAudit.Evaluated(
+            [("real_sha256", FileHash.Sha256(realPath)), ("synthetic_sha256", FileHash.Sha256(syntheticPath)),
+             ("train_sha256", trainPath is null ? null : FileHash.Sha256(trainPath))],
+            outPath, thresholdsPath is null ? null : FileHash.Sha256(thresholdsPath), verdicts is null ? null : passed);
+        var receipt = RunAudit.Append(home, AuditKind.EvaluationCompleted, payload);
+
+        WriteSummary(output, report, verdicts, outPath, htmlPath);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit:      entry {receipt.Seq} in {home.AuditDatabase}"));
         return passed || !failOnThreshold ? ExitCode.Success : ExitCode.ThresholdFailed;
     }
 

@@ -4,13 +4,15 @@ using Crucible.Data;
 using Crucible.Diffusion.Samplers;
 using Crucible.Diffusion.Scenarios;
 using Crucible.Diffusion.Tabular;
+using Crucible.Governance.Audit;
 
 namespace Crucible.Cli.Commands;
 
 /// <summary>
 /// <c>crucible generate --model MODEL --count N [--sampler ddim|ddpm|dpm2m] [--spacing linear|angle] [--sampling-steps K] [--eta E]
-/// [--seed S] --out FILE.csv</c>:
-/// draws N scenarios in original units (log returns) and writes <c>FILE.csv</c> and <c>FILE.meta.json</c>.
+/// [--seed S] [--home DIR] --out FILE.csv</c>:
+/// draws N scenarios in original units (log returns), writes <c>FILE.csv</c> and <c>FILE.meta.json</c> and appends
+/// <c>scenarios.generated</c> to the audit log in the home folder.
 /// </summary>
 internal static class GenerateCommand
 {
@@ -44,6 +46,8 @@ internal static class GenerateCommand
         public readonly Option<ulong> Seed = new("--seed") { Description = "The sampling seed (default 0)" };
 
         public readonly Option<string> Out = new("--out") { Description = "The scenario CSV to write (FILE.meta.json goes beside it)", Required = true };
+
+        public readonly Option<string> Home = HomeOption.Create();
     }
 
     /// <summary>The <c>generate</c> command.</summary>
@@ -54,7 +58,7 @@ internal static class GenerateCommand
         o.Spacing.AcceptOnlyFromAmong("linear", "angle");
         var command = new Command("generate", "Generate scenarios from a trained model: FILE.csv (log returns, original units) + FILE.meta.json")
         {
-            o.Model, o.Count, o.Sampler, o.Spacing, o.SamplingSteps, o.Eta, o.Seed, o.Out,
+            o.Model, o.Count, o.Sampler, o.Spacing, o.SamplingSteps, o.Eta, o.Seed, o.Out, o.Home,
         };
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
         return command;
@@ -63,6 +67,7 @@ internal static class GenerateCommand
     /// <summary>Generates and writes the files; writes a summary to <paramref name="output"/>.</summary>
     public static ExitCode Execute(ParseResult parse, Options o, TextWriter output)
     {
+        var home = HomeOption.Resolve(parse, o.Home);
         int count = parse.GetValue(o.Count);
         if (count < 1) throw new InvalidInputException("OPT-E", $"--count must be at least 1, got {count}");
         var generator = DiffusionGenerator.Load(parse.GetValue(o.Model)!);
@@ -71,9 +76,11 @@ internal static class GenerateCommand
         string path = parse.GetValue(o.Out)!;
         var set = generator.Generate(count, parse.GetValue(o.Seed), sampler);
         var meta = ScenarioCsv.Write(path, set, DateTimeOffset.UtcNow);
+        var receipt = RunAudit.Append(home, AuditKind.ScenariosGenerated, RunAudit.Generated(meta));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"scenarios: {path} ({meta.Rows} rows × {meta.Columns.Count} series, {meta.Sampler}-{meta.SamplingSteps}, seed {meta.Seed})"));
         output.WriteLine($"metadata:  {ScenarioCsv.MetadataPath(path)} (model {meta.ModelId[..16]}…, csv sha256 {meta.CsvSha256[..16]}…)");
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit:     entry {receipt.Seq} in {home.AuditDatabase}"));
         return ExitCode.Success;
     }
 

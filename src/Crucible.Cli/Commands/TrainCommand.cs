@@ -7,13 +7,15 @@ using Crucible.Data;
 using Crucible.Data.Csv;
 using Crucible.Diffusion.Tabular;
 using Crucible.Diffusion.Training;
+using Crucible.Governance.Audit;
 
 namespace Crucible.Cli.Commands;
 
 /// <summary>
 /// <c>crucible train --data FILE [--columns A,B,…] [--input prices|returns|log-returns|percent] [--kind tabular]
-/// [--train-end DATE] [--steps N] [--seed S] [--config FILE] [--checkpoint FILE [--checkpoint-every N]] --out MODEL</c>:
-/// fits a generator on the log returns of the rows dated up to DATE and writes the model folder.
+/// [--train-end DATE] [--steps N] [--seed S] [--config FILE] [--checkpoint FILE [--checkpoint-every N]] [--home DIR] --out MODEL</c>:
+/// fits a generator on the log returns of the rows dated up to DATE, writes the model folder and appends
+/// <c>run.completed</c> to the audit log in the home folder.
 /// </summary>
 internal static class TrainCommand
 {
@@ -52,6 +54,8 @@ internal static class TrainCommand
         };
 
         public readonly Option<string> Out = new("--out") { Description = "The model folder to write", Required = true };
+
+        public readonly Option<string> Home = HomeOption.Create();
     }
 
     /// <summary>The <c>train</c> command.</summary>
@@ -61,7 +65,7 @@ internal static class TrainCommand
         o.Input.AcceptOnlyFromAmong("prices", "returns", "log-returns", "percent");
         var command = new Command("train", "Fit a generator on historical data and write the model folder (weights.safetensors + manifest.json)")
         {
-            o.Data, o.Columns, o.Input, o.Kind, o.TrainEnd, o.Steps, o.Seed, o.Config, o.Checkpoint, o.CheckpointEvery, o.Out,
+            o.Data, o.Columns, o.Input, o.Kind, o.TrainEnd, o.Steps, o.Seed, o.Config, o.Checkpoint, o.CheckpointEvery, o.Out, o.Home,
         };
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
         return command;
@@ -70,6 +74,7 @@ internal static class TrainCommand
     /// <summary>Trains and saves; writes a summary to <paramref name="output"/>.</summary>
     public static ExitCode Execute(ParseResult parse, Options o, TextWriter output)
     {
+        var home = HomeOption.Resolve(parse, o.Home);
         if (parse.GetValue(o.Kind) is { } kind && kind != "tabular")
             throw new InvalidInputException("OPT-E-KIND", $"--kind {kind} is not available in this version; use --kind tabular");
         var options = LoadConfig(parse.GetValue(o.Config));
@@ -105,12 +110,14 @@ internal static class TrainCommand
         generator.Save(folder);
 
         var m = generator.Manifest;
+        var receipt = RunAudit.Append(home, AuditKind.RunCompleted, RunAudit.Trained(folder, m));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"model:      {folder} (id {m.Weights.Sha256[..16]}…, {m.Weights.Parameters} parameters)"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"train rows: {m.Data.TrainRows} × {m.Columns.Count} series{(m.Data.TrainStart is null ? "" : $" ({m.Data.TrainStart} .. {m.Data.TrainEnd})")}"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"training:   {m.Training.Steps} steps in {seconds:F1} s, final loss {m.Training.FinalLoss:F4}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit:      entry {receipt.Seq} in {home.AuditDatabase}"));
         return ExitCode.Success;
     }
 

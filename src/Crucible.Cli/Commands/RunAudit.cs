@@ -1,0 +1,65 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Crucible.Diffusion.Scenarios;
+using Crucible.Diffusion.Tabular;
+using Crucible.Governance;
+using Crucible.Governance.Audit;
+
+namespace Crucible.Cli.Commands;
+
+/// <summary>
+/// The audit entries that <c>train</c>, <c>generate</c>, <c>evaluate</c> and <c>demo</c> append after a successful run
+/// (ARCHITECTURE.md "Where Crucible keeps its state"). Payloads carry ids, hashes, counts and settings only: never data
+/// values, file paths or secrets. A run that fails appends nothing: callers append only after every output is written.
+/// </summary>
+internal static class RunAudit
+{
+    /// <summary>Appends one entry to the audit log of <paramref name="home"/> (created on first use).</summary>
+    public static AuditReceipt Append(CrucibleHome home, AuditKind kind, JsonObject payload)
+    {
+        using var log = AuditLog.Open(home);
+        return log.Append(kind, payload);
+    }
+
+    /// <summary><c>run.completed</c> of a <c>train</c> run whose model folder is <paramref name="folder"/>.</summary>
+    public static JsonObject Trained(string folder, ModelManifest m) => new()
+    {
+        ["command"] = "train",
+        ["kind"] = m.Kind,
+        ["model_id"] = m.Weights.Sha256,
+        ["manifest_sha256"] = FileHash.Sha256(Path.Combine(folder, DiffusionGenerator.ManifestFileName)),
+        ["input_sha256"] = m.Data.InputSha256,
+        ["train_matrix_sha256"] = m.Data.TrainMatrixSha256,
+        ["seed"] = Seed(m.Seed),
+        ["steps"] = m.Training.Steps,
+    };
+
+    /// <summary><c>scenarios.generated</c> of a scenario CSV described by <paramref name="meta"/>.</summary>
+    public static JsonObject Generated(ScenarioMetadata meta) => new()
+    {
+        ["model_id"] = meta.ModelId,
+        ["csv_sha256"] = meta.CsvSha256,
+        ["count"] = meta.Scenarios,
+        ["rows"] = meta.Rows,
+        ["seed"] = Seed(meta.Seed),
+        ["sampler"] = meta.Sampler,
+        ["sampling_steps"] = meta.SamplingSteps,
+    };
+
+    /// <summary>
+    /// <c>evaluation.completed</c>: <paramref name="inputs"/> names each input's hash (e.g. <c>real_sha256</c>; null
+    /// when absent); <paramref name="thresholdsPassed"/> is null when no thresholds were declared.
+    /// </summary>
+    public static JsonObject Evaluated(IEnumerable<(string Key, string? Sha256)> inputs, string reportJson, string? thresholdsSha256, bool? thresholdsPassed)
+    {
+        var payload = new JsonObject();
+        foreach (var (key, sha) in inputs) payload[key] = sha;
+        payload["report_sha256"] = FileHash.Sha256(reportJson);
+        payload["thresholds_sha256"] = thresholdsSha256;
+        payload["thresholds_passed"] = thresholdsPassed;
+        return payload;
+    }
+
+    /// <summary>A seed as a decimal string: a 64-bit seed can exceed the 2^53 that a canonical JSON number keeps exactly.</summary>
+    private static string Seed(ulong seed) => seed.ToString(CultureInfo.InvariantCulture);
+}
