@@ -20,22 +20,8 @@ public class DataCheckCommandTests
         throw new InvalidOperationException("Crucible.slnx not found above " + AppContext.BaseDirectory);
     }
 
-    private static (int Exit, string Stdout, string Stderr) Crucible(params string[] args)
-    {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "crucible.dll"));
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var p = Process.Start(start)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result, stderr);
-    }
+    private static (int Exit, string Stdout, string Stderr) Crucible(params string[] args) =>
+        CliProcess.Run(args);
 
     public static TheoryData<string, int, string> Fixtures => new()
     {

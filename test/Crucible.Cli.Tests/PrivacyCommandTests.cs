@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 
@@ -7,24 +6,8 @@ namespace Crucible.Cli.Tests;
 /// <summary><c>crucible privacy epsilon</c> and <c>crucible privacy noise</c> end to end.</summary>
 public class PrivacyCommandTests
 {
-    private static (int Exit, string Stdout, string Stderr) Crucible(params string[] args)
-    {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "crucible.dll"));
-        foreach (var a in args) start.ArgumentList.Add(a);
-        start.Environment["LC_ALL"] = "de_DE.UTF-8";
-        start.Environment["LANG"] = "de_DE.UTF-8";
-        using var p = Process.Start(start)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result, stderr);
-    }
+    private static (int Exit, string Stdout, string Stderr) Crucible(params string[] args) =>
+        CliProcess.Run(new Dictionary<string, string> { ["LC_ALL"] = "de_DE.UTF-8", ["LANG"] = "de_DE.UTF-8" }, args);
 
     [Fact]
     public void Epsilon_OpacusGoldenValue_TextAndJson()
