@@ -132,18 +132,13 @@ public static class DiffusionSampler
     {
         // Algorithm 2: x_T ~ N(0, diag σ²); for t = T..1: x_{t−1} = μ̃_t(x_t, x̂_0) + σ_t σ ⊙ z
         FillPrior(x, scale, rng);
-        var output = new float[x.Length];
-        var input = IsUnit(scale) ? null : new float[x.Length];
-        var x0 = new float[x.Length];
-        var eps = new float[x.Length];
+        var d = new Denoising(denoiser, scale, objective, x.Length, n);
+        var x0 = d.X0;
         var z = new float[x.Length];
-        var t = new int[n];
         for (int step = s.Steps - 1; step >= 0; step--)
         {
-            Array.Fill(t, step);
-            denoiser.Predict(NetworkInput(x, scale, input), n, t, output);
             double abar = s.AlphasCumprod[step], abarPrev = s.AlphaCumprodPrev(step), beta = s.Betas[step];
-            ObjectiveMath.ToX0AndEpsilon(objective, abar, x, output, scale, x0, eps);
+            d.Predict(x, step, abar);
 
             // posterior mean (Ho et al. eq. 7): μ̃ = √ᾱ_{t−1} β_t/(1−ᾱ_t) · x̂_0 + √α_t (1−ᾱ_{t−1})/(1−ᾱ_t) · x_t
             double c0 = Math.Sqrt(abarPrev) * beta / (1.0 - abar);
@@ -162,20 +157,15 @@ public static class DiffusionSampler
         // Song et al. eq. 12: x_{τ−1} = √ᾱ_{τ−1} x̂_0 + √(1 − ᾱ_{τ−1} − σ²) ε̂ + σ z,
         // σ = η √((1 − ᾱ_{τ−1})/(1 − ᾱ_τ)) √(1 − ᾱ_τ/ᾱ_{τ−1}); with per-series noise scales ε̂ and z are multiplied by them
         FillPrior(x, scale, rng);
-        var output = new float[x.Length];
-        var input = IsUnit(scale) ? null : new float[x.Length];
-        var x0 = new float[x.Length];
-        var eps = new float[x.Length];
+        var d = new Denoising(denoiser, scale, objective, x.Length, n);
+        var (x0, eps) = (d.X0, d.Eps);
         var z = new float[x.Length];
-        var t = new int[n];
         for (int i = 0; i < ts.Length; i++)
         {
             int step = ts[i];
-            Array.Fill(t, step);
-            denoiser.Predict(NetworkInput(x, scale, input), n, t, output);
             double abar = s.AlphasCumprod[step];
             double abarPrev = i + 1 < ts.Length ? s.AlphasCumprod[ts[i + 1]] : 1.0;
-            ObjectiveMath.ToX0AndEpsilon(objective, abar, x, output, scale, x0, eps);
+            d.Predict(x, step, abar);
             double sigma = eta * Math.Sqrt((1.0 - abarPrev) / (1.0 - abar)) * Math.Sqrt(1.0 - (abar / abarPrev));
             double cx = Math.Sqrt(abarPrev), ce = Math.Sqrt(Math.Max(0.0, 1.0 - abarPrev - (sigma * sigma)));
             if (sigma > 0) rng.FillNormal(z);
@@ -197,20 +187,15 @@ public static class DiffusionSampler
         // x_0 = x̂_0. The update is linear with the same coefficients for every element, so per-series noise scales σ
         // enter only through x̂_0.
         FillPrior(x, scale, rng);
-        var output = new float[x.Length];
-        var input = IsUnit(scale) ? null : new float[x.Length];
-        var x0 = new float[x.Length];
+        var d = new Denoising(denoiser, scale, objective, x.Length, n);
+        var x0 = d.X0;
         var previous = new float[x.Length];
-        var eps = new float[x.Length];
-        var t = new int[n];
         double previousLambda = double.NaN;
         for (int i = 0; i < ts.Length; i++)
         {
             int step = ts[i];
-            Array.Fill(t, step);
-            denoiser.Predict(NetworkInput(x, scale, input), n, t, output);
             double abar = s.AlphasCumprod[step];
-            ObjectiveMath.ToX0AndEpsilon(objective, abar, x, output, scale, x0, eps);
+            d.Predict(x, step, abar);
             double lambda = 0.5 * Math.Log(abar / (1.0 - abar));
             if (i + 1 == ts.Length)
             {
@@ -227,12 +212,34 @@ public static class DiffusionSampler
             double a = second ? 1.0 + (1.0 / (2.0 * r)) : 1.0, b = second ? -1.0 / (2.0 * r) : 0.0;
             for (int k = 0; k < x.Length; k++)
             {
-                double d = (a * x0[k]) + (b * previous[k]);
-                x[k] = (float)((cx * x[k]) + (cd * d));
+                double dk = (a * x0[k]) + (b * previous[k]);
+                x[k] = (float)((cx * x[k]) + (cd * dk));
             }
 
             x0.AsSpan().CopyTo(previous);
             previousLambda = lambda;
+        }
+    }
+
+    /// <summary>
+    /// One chunk's network call and its conversion, shared by every sampler: the denoiser's prediction at timestep t for
+    /// all n samples, turned into (x̂_0, ε̂) by the objective. Buffers live as long as the chunk.
+    /// </summary>
+    private sealed class Denoising(IDenoiser denoiser, double[] scale, Objective objective, int length, int n)
+    {
+        private readonly float[] _output = new float[length];
+        private readonly float[]? _input = IsUnit(scale) ? null : new float[length];
+        private readonly int[] _t = new int[n];
+
+        public float[] X0 { get; } = new float[length];
+
+        public float[] Eps { get; } = new float[length];
+
+        public void Predict(Span<float> x, int step, double abar)
+        {
+            Array.Fill(_t, step);
+            denoiser.Predict(NetworkInput(x, scale, _input), n, _t, _output);
+            ObjectiveMath.ToX0AndEpsilon(objective, abar, x, _output, scale, X0, Eps);
         }
     }
 }
