@@ -37,7 +37,23 @@ public static class NormalDistribution
             return 1 - 2 / Math.Sqrt(Math.PI) * sum;
         }
 
-        // erfc(z) = exp(−z²)/√π · 1/(z + (1/2)/(z + 1/(z + (3/2)/(z + 2/(z + …))))), evaluated by modified Lentz
+        return Math.Exp(-z * z) / Math.Sqrt(Math.PI) / LaplaceFraction(z);
+    }
+
+    /// <summary>
+    /// ln erfc(x) without underflow: ln of <see cref="Erfc"/> below 2, and above it −x² − ½ ln π − ln F(x) with F the
+    /// Laplace continued fraction of <see cref="Erfc"/> (erfc(x) = e^{−x²}/(√π F(x))). NaN for NaN.
+    /// </summary>
+    public static double LogErfc(double x)
+    {
+        if (double.IsNaN(x)) return double.NaN;
+        if (x < 2) return Math.Log(Erfc(x));
+        return -x * x - 0.5 * Math.Log(Math.PI) - Math.Log(LaplaceFraction(x));
+    }
+
+    // F(z) = z + (1/2)/(z + 1/(z + (3/2)/(z + 2/(z + …)))), so that erfc(z) = exp(−z²)/(√π F(z)); modified Lentz, z ≥ 2
+    private static double LaplaceFraction(double z)
+    {
         const double tiny = 1e-300;
         var f = z;
         var c = z;
@@ -55,7 +71,7 @@ public static class NormalDistribution
             if (Math.Abs(delta - 1) < 1e-16) break;
         }
 
-        return Math.Exp(-z * z) / Math.Sqrt(Math.PI) / f;
+        return f;
     }
 
     /// <summary>The standard normal density φ(x).</summary>

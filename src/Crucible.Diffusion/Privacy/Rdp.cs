@@ -214,8 +214,8 @@ public static class Rdp
             var j = alpha - i;
             var logT0 = logAbsCoef + i * logQ + j * log1MinusQ;
             var logT1 = logAbsCoef + j * logQ + i * log1MinusQ;
-            var logE0 = Math.Log(0.5) + LogErfc((i - z0) / (Math.Sqrt(2) * sigma));
-            var logE1 = Math.Log(0.5) + LogErfc((z0 - j) / (Math.Sqrt(2) * sigma));
+            var logE0 = Math.Log(0.5) + NormalDistribution.LogErfc((i - z0) / (Math.Sqrt(2) * sigma));
+            var logE1 = Math.Log(0.5) + NormalDistribution.LogErfc((z0 - j) / (Math.Sqrt(2) * sigma));
             var logS0 = logT0 + ((double)i * i - i) / (2 * sigma * sigma) + logE0;
             var logS1 = logT1 + (j * j - j) / (2 * sigma * sigma) + logE1;
             if (coefSign > 0 || formula == RdpFormula.DpAccounting)
@@ -263,31 +263,5 @@ public static class Rdp
         if (x == y) return double.NegativeInfinity;
         var d = x - y;
         return d > 700 ? x : Math.Log(Numeric.ExpM1(d)) + y;
-    }
-
-    /// <summary>
-    /// ln erfc(x) without underflow: ln of <see cref="NormalDistribution.Erfc"/> below 2, and above it
-    /// −x² − ½ ln π − ln F(x) with F the Laplace continued fraction (erfc(x) = e^{−x²}/(√π F(x))).
-    /// </summary>
-    public static double LogErfc(double x)
-    {
-        if (double.IsNaN(x)) return double.NaN;
-        if (x < 2) return Math.Log(NormalDistribution.Erfc(x));
-        const double tiny = 1e-300;
-        double f = x, c = x, d = 0.0;
-        for (var k = 1; k < 500; k++)
-        {
-            var a = k / 2.0;
-            d = x + a * d;
-            d = d == 0 ? tiny : d;
-            c = x + a / c;
-            c = c == 0 ? tiny : c;
-            d = 1 / d;
-            var delta = c * d;
-            f *= delta;
-            if (Math.Abs(delta - 1) < 1e-16) break;
-        }
-
-        return -x * x - 0.5 * Math.Log(Math.PI) - Math.Log(f);
     }
 }

@@ -73,4 +73,14 @@ public class NormalDistributionTests
         var at = NormalDistribution.Erfc(2.0);
         Assert.True(Math.Abs(below - at) / at < 1e-12, $"{below:R} vs {at:R}");
     }
+
+    [Fact]
+    public void LogErfc_MatchesErfcWhereRepresentable_AndAsymptoticsBeyond()
+    {
+        foreach (var x in new[] { -3.0, -0.5, 0.0, 0.3, 1.9, 2.0, 2.1, 5.0, 10.0, 25.0 })
+            Assert.Equal(Math.Log(NormalDistribution.Erfc(x)), NormalDistribution.LogErfc(x), 1e-12 * Math.Max(1, Math.Abs(NormalDistribution.LogErfc(x))));
+        // erfc(x) ~ e^{−x²}/(x√π)(1 − 1/(2x²)) for large x.
+        var big = 1e4;
+        Assert.Equal(-big * big - Math.Log(big * Math.Sqrt(Math.PI)) + Math.Log(1 - 1 / (2 * big * big)), NormalDistribution.LogErfc(big), 1e-6);
+    }
 }
