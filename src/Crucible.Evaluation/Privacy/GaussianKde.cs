@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using Crucible.Evaluation.Statistics;
 
 namespace Crucible.Evaluation.Privacy;
 
@@ -58,13 +59,13 @@ public sealed class GaussianKde
                 cov[a, b] = cov[b, a] = s / (n - 1) * factor * factor;
             }
         }
-        var l = Cholesky(cov);
+        var l = Cholesky.Decompose(cov);
         if (l is null)
         {
             double trace = 0;
             for (var a = 0; a < dimension; a++) trace += cov[a, a];
             for (var a = 0; a < dimension; a++) cov[a, a] += 1e-12 * Math.Max(trace / dimension, double.Epsilon);
-            l = Cholesky(cov) ?? throw new InvalidOperationException("the kernel covariance could not be factored");
+            l = Cholesky.Decompose(cov) ?? throw new InvalidOperationException("the kernel covariance could not be factored");
         }
         var whitenedT = new double[dimension * n];
         var z = new double[dimension];
@@ -136,24 +137,4 @@ public sealed class GaussianKde
         }
     }
 
-    private static double[,]? Cholesky(double[,] a)
-    {
-        var p = a.GetLength(0);
-        var l = new double[p, p];
-        for (var j = 0; j < p; j++)
-        {
-            var s = a[j, j];
-            for (var k = 0; k < j; k++) s -= l[j, k] * l[j, k];
-            if (!(s > 0)) return null;
-            var djj = Math.Sqrt(s);
-            l[j, j] = djj;
-            for (var i = j + 1; i < p; i++)
-            {
-                var t = a[i, j];
-                for (var k = 0; k < j; k++) t -= l[i, k] * l[j, k];
-                l[i, j] = t / djj;
-            }
-        }
-        return l;
-    }
 }

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Crucible.Evaluation.Statistics;
 
 namespace Crucible.Evaluation.Utility;
 
@@ -50,7 +51,7 @@ internal sealed class LinearForecaster
         {
             for (var b = a; b < p; b++) g[a, b] = g[b, a] = gram[a, b];
         }
-        var l = Cholesky(g) ?? Cholesky(Ridged(g)) ?? throw new InvalidOperationException("the forecaster's Gram matrix could not be factored");
+        var l = Cholesky.Decompose(g, 1e-13) ?? Cholesky.Decompose(Ridged(g), 1e-13) ?? throw new InvalidOperationException("the forecaster's Gram matrix could not be factored");
         var coef = new double[p, d];
         var rhs = new double[p];
         for (var j = 0; j < d; j++)
@@ -126,29 +127,6 @@ internal sealed class LinearForecaster
         return r;
     }
 
-    /// <summary>Lower-triangular L with L·Lᵀ = A, or null when A is not (numerically) positive definite.</summary>
-    private static double[,]? Cholesky(double[,] a)
-    {
-        var p = a.GetLength(0);
-        var l = new double[p, p];
-        double maxDiag = 0;
-        for (var i = 0; i < p; i++) maxDiag = Math.Max(maxDiag, a[i, i]);
-        for (var j = 0; j < p; j++)
-        {
-            var s = a[j, j];
-            for (var k = 0; k < j; k++) s -= l[j, k] * l[j, k];
-            if (!(s > 1e-13 * maxDiag)) return null;
-            var djj = Math.Sqrt(s);
-            l[j, j] = djj;
-            for (var i = j + 1; i < p; i++)
-            {
-                var t = a[i, j];
-                for (var k = 0; k < j; k++) t -= l[i, k] * l[j, k];
-                l[i, j] = t / djj;
-            }
-        }
-        return l;
-    }
 
     private static double[] Solve(double[,] l, double[] b)
     {
