@@ -56,9 +56,8 @@ public sealed record PrivacyReport(double DcrTrainMedian, double DcrTrainP05, do
     public WindowPrivacyReport? Windows { get; init; }
 }
 
-/// <summary>DCR over flattened windows of <paramref name="Window"/> rows.</summary>
-public sealed record WindowPrivacyReport(int Window, double DcrTrainMedian, double DcrTrainP05, double DcrHoldoutMedian,
-    double ShareCloserToTrain);
+/// <summary>The DCR summary <paramref name="Dcr"/> over flattened windows of <paramref name="Window"/> rows.</summary>
+public sealed record WindowPrivacyReport(int Window, PrivacyReport Dcr);
 
 /// <summary>A histogram over shared bin edges (Edges has one more entry than each count array). The bins span the
 /// lower 0.1st to the higher 99.9th percentile of the two samples; values outside are not counted.</summary>

@@ -112,10 +112,9 @@ public static class Evaluator
             if (pathLength >= 2 && HasWindow(train, pathLength) && HasWindow(real, pathLength))
             {
                 var (wTrain, wHoldout) = DistanceToClosestRecord.WindowDistances(synth, train, real, pathLength, options.MaxDegreeOfParallelism);
-                var w = DistanceToClosestRecord.Summarise(wTrain, wHoldout);
                 privacy = privacy with
                 {
-                    Windows = new WindowPrivacyReport(pathLength, w.DcrTrainMedian, w.DcrTrainP05, w.DcrHoldoutMedian, w.ShareCloserToTrain),
+                    Windows = new WindowPrivacyReport(pathLength, DistanceToClosestRecord.Summarise(wTrain, wHoldout)),
                 };
             }
             if (options.MembershipInference)

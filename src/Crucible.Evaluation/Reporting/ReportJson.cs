@@ -64,10 +64,7 @@ public static class ReportJson
             if (report.Privacy is { } p)
             {
                 w.WriteStartObject("privacy");
-                Number(w, "dcr_train_median", p.DcrTrainMedian);
-                Number(w, "dcr_train_p05", p.DcrTrainP05);
-                Number(w, "dcr_holdout_median", p.DcrHoldoutMedian);
-                Number(w, "share_closer_to_train", p.ShareCloserToTrain);
+                Dcr(w, p);
                 if (p.Membership is { } mia)
                 {
                     w.WriteStartObject("membership_inference");
@@ -91,10 +88,7 @@ public static class ReportJson
                 {
                     w.WriteStartObject("windows");
                     w.WriteNumber("window", win.Window);
-                    Number(w, "dcr_train_median", win.DcrTrainMedian);
-                    Number(w, "dcr_train_p05", win.DcrTrainP05);
-                    Number(w, "dcr_holdout_median", win.DcrHoldoutMedian);
-                    Number(w, "share_closer_to_train", win.ShareCloserToTrain);
+                    Dcr(w, win.Dcr);
                     w.WriteEndObject();
                 }
                 w.WriteEndObject();
@@ -199,6 +193,15 @@ public static class ReportJson
     /// <summary>A double in JSON form: shortest round-trip, invariant culture; null for NaN and ±∞.</summary>
     public static string FormatNumber(double value) =>
         double.IsFinite(value) ? value.ToString("R", CultureInfo.InvariantCulture) : "null";
+
+    // the distance-to-closest-record summary, for rows (privacy.*) and for windows (privacy.windows.*)
+    private static void Dcr(Utf8JsonWriter w, PrivacyReport p)
+    {
+        Number(w, "dcr_train_median", p.DcrTrainMedian);
+        Number(w, "dcr_train_p05", p.DcrTrainP05);
+        Number(w, "dcr_holdout_median", p.DcrHoldoutMedian);
+        Number(w, "share_closer_to_train", p.ShareCloserToTrain);
+    }
 
     private static void Number(Utf8JsonWriter w, string name, double value)
     {
