@@ -629,17 +629,31 @@ public sealed class AuditLog : IDisposable
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         using var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite, bufferSize: 0);
-        var length = stream.Length;
-        if (length > 0)
-        {
-            // A line torn by a power loss (no trailing newline) is closed first so the next line stays parseable.
-            stream.Seek(-1, SeekOrigin.End);
-            if (stream.ReadByte() != '\n') bytes = [(byte)'\n', .. bytes];
-        }
-
+        // A line torn by a crash (no trailing newline) was never acknowledged: its checkpoints were not marked exported,
+        // so this batch writes them again. Cut it off rather than close it, or it would stay behind as a malformed line.
+        stream.SetLength(CompleteLinesLength(stream));
         stream.Seek(0, SeekOrigin.End);
         stream.Write(bytes); // unbuffered: one write() call
         stream.Flush(flushToDisk: true);
+    }
+
+    // the length of the file up to and including its last newline (0 when it has none)
+    private static long CompleteLinesLength(FileStream stream)
+    {
+        var buffer = new byte[4096];
+        var end = stream.Length;
+        while (end > 0)
+        {
+            var start = Math.Max(0, end - buffer.Length);
+            var count = (int)(end - start);
+            stream.Seek(start, SeekOrigin.Begin);
+            stream.ReadExactly(buffer, 0, count);
+            var newline = Array.LastIndexOf(buffer, (byte)'\n', count - 1, count);
+            if (newline >= 0) return start + newline + 1;
+            end = start;
+        }
+
+        return 0;
     }
 
     private (long Seq, byte[] Hash) Head()

@@ -193,6 +193,24 @@ public class AuditLogTests
     }
 
     [Fact]
+    public void CheckpointFile_TornLastLine_IsCutOffByTheNextExport_AndTheLogVerifies()
+    {
+        // a crash in the middle of the checkpoint file's write() leaves a partial line with no newline
+        using var t = new AuditTestHome(checkpointInterval: 4);
+        t.Fill(8);
+        var last = File.ReadAllLines(t.Home.AuditCheckpoints)[^1];
+        File.AppendAllText(t.Home.AuditCheckpoints, last[..(last.Length / 2)]);
+        Assert.True(t.Verify().Ok);   // the reader ignores a torn last line
+
+        t.Fill(8);                    // the next export must not leave the fragment behind as a malformed line
+        var v = t.Verify();
+        Assert.True(v.Ok, v.Message);
+        var lines = File.ReadAllLines(t.Home.AuditCheckpoints);
+        Assert.All(lines, line => AuditLog.ParseCheckpointLine(line));
+        Assert.EndsWith("\n", File.ReadAllText(t.Home.AuditCheckpoints), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ConcurrentWriters_GiveContiguousSeqAndVerify()
     {
         using var t = new AuditTestHome(checkpointInterval: 7);
