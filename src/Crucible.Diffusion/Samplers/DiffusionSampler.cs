@@ -47,11 +47,12 @@ public static class DiffusionSampler
                 var rng = new Philox(seed, (ulong)c);
                 var x = result.AsSpan(start * size, n * size);
                 var ts = options.Kind == SamplerKind.Ddpm ? null : DdimTimesteps(schedule.Base, options.Steps, options.Spacing);
+                var d = new Denoising(denoiser, scale, objective, options.Guidance, x.Length, n);
                 switch (options.Kind)
                 {
-                    case SamplerKind.Ddpm: Ddpm(denoiser, schedule.Base, scale, objective, x, n, rng, options.Variance); break;
-                    case SamplerKind.Ddim: Ddim(denoiser, schedule.Base, scale, objective, x, n, rng, ts!, options.Eta); break;
-                    default: DpmSolver2M(denoiser, schedule.Base, scale, objective, x, n, rng, ts!); break;
+                    case SamplerKind.Ddpm: Ddpm(d, schedule.Base, scale, x, rng, options.Variance); break;
+                    case SamplerKind.Ddim: Ddim(d, schedule.Base, scale, x, rng, ts!, options.Eta); break;
+                    default: DpmSolver2M(d, schedule.Base, scale, x, rng, ts!); break;
                 }
             });
         }
@@ -128,11 +129,10 @@ public static class DiffusionSampler
         for (int i = 0; i < x.Length; i++) x[i] = (float)(scale[i % scale.Length] * x[i]);
     }
 
-    private static void Ddpm(IDenoiser denoiser, NoiseSchedule s, double[] scale, Objective objective, Span<float> x, int n, Philox rng, DdpmVariance variance)
+    private static void Ddpm(Denoising d, NoiseSchedule s, double[] scale, Span<float> x, Philox rng, DdpmVariance variance)
     {
         // Algorithm 2: x_T ~ N(0, diag σ²); for t = T..1: x_{t−1} = μ̃_t(x_t, x̂_0) + σ_t σ ⊙ z
         FillPrior(x, scale, rng);
-        var d = new Denoising(denoiser, scale, objective, x.Length, n);
         var x0 = d.X0;
         var z = new float[x.Length];
         for (int step = s.Steps - 1; step >= 0; step--)
@@ -152,12 +152,11 @@ public static class DiffusionSampler
         }
     }
 
-    private static void Ddim(IDenoiser denoiser, NoiseSchedule s, double[] scale, Objective objective, Span<float> x, int n, Philox rng, int[] ts, double eta)
+    private static void Ddim(Denoising d, NoiseSchedule s, double[] scale, Span<float> x, Philox rng, int[] ts, double eta)
     {
         // Song et al. eq. 12: x_{τ−1} = √ᾱ_{τ−1} x̂_0 + √(1 − ᾱ_{τ−1} − σ²) ε̂ + σ z,
         // σ = η √((1 − ᾱ_{τ−1})/(1 − ᾱ_τ)) √(1 − ᾱ_τ/ᾱ_{τ−1}); with per-series noise scales ε̂ and z are multiplied by them
         FillPrior(x, scale, rng);
-        var d = new Denoising(denoiser, scale, objective, x.Length, n);
         var (x0, eps) = (d.X0, d.Eps);
         var z = new float[x.Length];
         for (int i = 0; i < ts.Length; i++)
@@ -177,7 +176,7 @@ public static class DiffusionSampler
         }
     }
 
-    private static void DpmSolver2M(IDenoiser denoiser, NoiseSchedule s, double[] scale, Objective objective, Span<float> x, int n, Philox rng, int[] ts)
+    private static void DpmSolver2M(Denoising d, NoiseSchedule s, double[] scale, Span<float> x, Philox rng, int[] ts)
     {
         // Lu et al. 2022 (DPM-Solver++, Algorithm 2), data prediction, multistep second order, with α_t = √ᾱ_t,
         // σ_t = √(1 − ᾱ_t), λ_t = log(α_t/σ_t), h_i = λ_{t_i} − λ_{t_{i−1}}, r_i = h_{i−1}/h_i:
@@ -187,7 +186,6 @@ public static class DiffusionSampler
         // x_0 = x̂_0. The update is linear with the same coefficients for every element, so per-series noise scales σ
         // enter only through x̂_0.
         FillPrior(x, scale, rng);
-        var d = new Denoising(denoiser, scale, objective, x.Length, n);
         var x0 = d.X0;
         var previous = new float[x.Length];
         double previousLambda = double.NaN;
@@ -223,9 +221,10 @@ public static class DiffusionSampler
 
     /// <summary>
     /// One chunk's network call and its conversion, shared by every sampler: the denoiser's prediction at timestep t for
-    /// all n samples, turned into (x̂_0, ε̂) by the objective. Buffers live as long as the chunk.
+    /// all n samples, turned into (x̂_0, ε̂) by the objective, then steered by the guidance when there is one (x̂_0
+    /// edited, ε̂ recomputed from it). Buffers live as long as the chunk.
     /// </summary>
-    private sealed class Denoising(IDenoiser denoiser, double[] scale, Objective objective, int length, int n)
+    private sealed class Denoising(IDenoiser denoiser, double[] scale, Objective objective, ISampleGuidance? guidance, int length, int n)
     {
         private readonly float[] _output = new float[length];
         private readonly float[]? _input = IsUnit(scale) ? null : new float[length];
@@ -240,6 +239,12 @@ public static class DiffusionSampler
             Array.Fill(_t, step);
             denoiser.Predict(NetworkInput(x, scale, _input), n, _t, _output);
             ObjectiveMath.ToX0AndEpsilon(objective, abar, x, _output, scale, X0, Eps);
+            if (guidance is null) return;
+
+            // Bansal et al. 2023 (backward universal guidance): the guided x̂_0 defines ε̂ through x_t = √ᾱ x̂_0 + √(1−ᾱ) σ ε̂
+            guidance.Guide(X0, n, step, abar);
+            double sa = Math.Sqrt(abar), so = Math.Sqrt(1.0 - abar);
+            for (int i = 0; i < X0.Length; i++) Eps[i] = (float)((x[i] - (sa * X0[i])) / (so * scale[i % scale.Length]));
         }
     }
 }

@@ -50,6 +50,10 @@ public enum DdimSpacing
 /// </param>
 /// <param name="MaxDegreeOfParallelism">Threads used across chunks (−1: all cores).</param>
 /// <param name="Spacing">The choice of K timesteps of DDIM and DPM-Solver (ignored by DDPM).</param>
+/// <param name="Guidance">
+/// Optional steering of x̂_0 at every step (constraint guidance, see <see cref="ISampleGuidance"/>); null samples the
+/// model as it is, bit for bit the same as without the option.
+/// </param>
 public sealed record SamplerOptions(
     SamplerKind Kind = SamplerKind.Ddim,
     int Steps = 50,
@@ -57,4 +61,5 @@ public sealed record SamplerOptions(
     DdpmVariance Variance = DdpmVariance.Beta,
     int ChunkSize = 1024,
     int MaxDegreeOfParallelism = -1,
-    DdimSpacing Spacing = DdimSpacing.Linear);
+    DdimSpacing Spacing = DdimSpacing.Linear,
+    ISampleGuidance? Guidance = null);
