@@ -1,0 +1,383 @@
+using System.Globalization;
+using Crucible.Data;
+using Crucible.Diffusion.Steering;
+
+namespace Crucible.Diffusion.Conditioning;
+
+/// <summary>How a condition term changes a feature.</summary>
+public enum ConditionChange
+{
+    /// <summary><c>NAME=45</c> or <c>NAME=(-0.5)</c>: the value itself, in the feature's units.</summary>
+    Absolute,
+
+    /// <summary><c>NAME=+10</c>: base + value, in the feature's units.</summary>
+    Shift,
+
+    /// <summary><c>NAME=+2sd</c>: base + value × the feature's training standard deviation.</summary>
+    StandardDeviations,
+
+    /// <summary><c>NAME=-50%</c>: base × (1 + value/100), a proportional change.</summary>
+    Percent,
+
+    /// <summary><c>NAME=+300bp</c>: base + value/100, for features quoted in percent (rates, spreads).</summary>
+    BasisPoints,
+}
+
+/// <summary>What a move constrains.</summary>
+public enum MoveScope
+{
+    /// <summary><c>SPY&lt;=-20%</c>: each listed series' cumulative return over the window.</summary>
+    Cumulative,
+
+    /// <summary><c>daily(SPY,HYG)&gt;=-5%</c>: each listed series' return on every day of the window.</summary>
+    Daily,
+
+    /// <summary><c>mean(SPY,HYG)&lt;=-15%</c>: the average over the listed series of their cumulative log returns.</summary>
+    Mean,
+}
+
+/// <summary>One term of a stress specification; <see cref="Column"/> is its 1-based position in the text.</summary>
+public abstract record StressTerm(int Column);
+
+/// <summary>A crisis archetype (<c>gfc-2008</c>).</summary>
+public sealed record ArchetypeTerm(string Name, int Column) : StressTerm(Column);
+
+/// <summary>A condition value or shift (<c>VIXCLS=45</c>, <c>vol=+2sd</c>).</summary>
+public sealed record ConditionTerm(string Name, ConditionChange Change, double Value, int Column) : StressTerm(Column);
+
+/// <summary>A move over the window (<c>SPY&lt;=-20%</c>); <see cref="Percent"/> is a simple return in percent.</summary>
+public sealed record MoveTerm(MoveScope Scope, IReadOnlyList<string> Series, bool AtMost, double Percent, int Column) : StressTerm(Column);
+
+/// <summary>Options of <see cref="StressSpec.Resolve"/>.</summary>
+/// <param name="AnchorToReference">
+/// When true, every feature the specification does not set takes its reference value, so the plan conditions on a
+/// full state; when false (the default) the plan holds only the features the specification sets or shifts, and the
+/// generator treats the others as it treats absent conditions.
+/// </param>
+public sealed record StressResolveOptions(bool AnchorToReference = false);
+
+/// <summary>
+/// A resolved stress specification: raw condition values by feature name (for the conditional generator) and linear
+/// constraints on the window's log returns (for <see cref="ConstraintGuidance"/>).
+/// </summary>
+/// <param name="Conditions">Feature name → value in the feature's units (a subset of the condition space's features).</param>
+/// <param name="Constraints">Constraints in log-return units on (D, W) windows of the generated series.</param>
+public sealed record StressPlan(IReadOnlyDictionary<string, double> Conditions, LinearConstraintSet Constraints)
+{
+    /// <summary>
+    /// The sampler guidance enforcing <see cref="Constraints"/> for a model whose space maps to log returns by
+    /// r = offset_i + scale_i · x (the generator's SeriesAffine map); null when the plan has no constraints.
+    /// </summary>
+    public ConstraintGuidance? Guidance(IReadOnlyList<double> offset, IReadOnlyList<double> scale, ConstraintGuidanceOptions? options = null) =>
+        Constraints.Count == 0 ? null : new ConstraintGuidance(Constraints, offset, scale, options);
+}
+
+/// <summary>
+/// A stress specification: a list of terms that set the economic state a scenario is conditioned on and the moves its
+/// returns must make over the window.
+/// </summary>
+/// <remarks>
+/// <code>
+/// spec      := term { (',' | ';') term }          (commas inside parentheses belong to the term)
+/// term      := archetype | condition | move
+/// archetype := NAME                               gfc-2008 · covid-2020 · rates-2022 (the model's archetypes)
+/// condition := FEATURE '=' value                  FEATURE: a feature name or alias (vix, vol, term, …)
+/// value     := NUMBER                             absolute, in the feature's units        VIXCLS=45
+///            | '(' SIGNED ')'                     absolute, for negative levels           TERM=(-0.5)
+///            | SIGN NUMBER                        shift in the feature's units            VIXCLS=+10
+///            | SIGN NUMBER 'sd'                   shift in training standard deviations   vol=+2sd
+///            | SIGN NUMBER '%'                    proportional: base × (1 + v/100)        TERM=-50%
+///            | SIGN NUMBER 'bp'                   shift of v/100 (percent-quoted series)  BAA10Y=+300bp
+/// move      := target ('&lt;=' | '&gt;=') SIGNED '%'    a simple return over the window, in percent
+/// target    := SERIES                             that series' cumulative return          SPY&lt;=-20%
+///            | 'daily(' list ')'                  every day's return of each listed one   daily(SPY,HYG)&gt;=-5%
+///            | 'mean(' list ')'                   average cumulative log return           mean(SPY,EFA)&lt;=-15%
+/// list      := SERIES { ',' SERIES } | '*'        '*': every generated series
+/// SIGN      := '+' | '-'      SIGNED := [SIGN] NUMBER      NUMBER := digits ['.' digits]   (no exponent, '.' decimal)
+/// </code>
+/// <para>
+/// Names are case-insensitive; spaces around tokens are ignored (≤ and ≥ are accepted for &lt;= and &gt;=). A value
+/// with a sign is always a shift: write a negative level in parentheses. Units: VIXCLS in index points, RV20 in
+/// annualised percent, DFF, TERM, BAA10Y and BAMLH0A0HYM2 in percent (so <c>+300bp</c> is +3.00).
+/// </para>
+/// <para>
+/// Resolution (<see cref="Resolve"/>): an archetype sets every feature it has; an absolute value replaces the value of
+/// its feature; a shift applies to the value the specification gives that feature (archetype or absolute) and
+/// otherwise to the reference state (the last training state). A move becomes linear constraints on the log returns
+/// r of the window: <c>X&lt;=p%</c> is Σ_t r_X,t ≤ ln(1 + p/100) and <c>X&gt;=p%</c> is Σ_t r_X,t ≥ ln(1 + p/100);
+/// <c>daily(…)</c> bounds each r_X,t the same way; <c>mean(X1,…,Xn)</c> bounds (1/n) Σ_i Σ_t r_Xi,t.
+/// At most one archetype, one absolute value and one shift per feature; anything else is an error that names the
+/// column and the rule (<see cref="StressRules"/>).
+/// </para>
+/// </remarks>
+public sealed class StressSpec
+{
+    private StressSpec(string text, string source, IReadOnlyList<StressTerm> terms)
+    {
+        Text = text;
+        Source = source;
+        Terms = terms;
+    }
+
+    /// <summary>The specification as written.</summary>
+    public string Text { get; }
+
+    /// <summary>Where the text came from, used as the "file" of error locations (e.g. <c>--stress</c>).</summary>
+    public string Source { get; }
+
+    /// <summary>The terms, in order.</summary>
+    public IReadOnlyList<StressTerm> Terms { get; }
+
+    /// <summary>
+    /// Parses a specification (grammar in the remarks). Throws <see cref="InvalidInputException"/> with the 1-based
+    /// column of the problem (line 1 of <paramref name="source"/>) and a <see cref="StressRules"/> rule.
+    /// </summary>
+    public static StressSpec Parse(string text, string source = "--stress")
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(source);
+        var terms = new List<StressTerm>();
+        foreach (var (start, length) in Split(text, source))
+        {
+            var raw = text.Substring(start, length);
+            int lead = raw.Length - raw.TrimStart().Length;
+            var term = raw.Trim();
+            int column = start + lead + 1;
+            if (term.Length == 0) throw Fail(source, column, StressRules.Syntax, "empty term (two separators in a row, or one at the start or end)");
+            terms.Add(ParseTerm(term, column, source));
+        }
+
+        return new StressSpec(text, source, terms);
+    }
+
+    /// <summary>
+    /// Resolves the terms against a model's condition space and the generated series (D of them, windows of
+    /// <paramref name="window"/> steps) into a <see cref="StressPlan"/>. Unknown names are
+    /// <see cref="InvalidInputException"/>s that list the known ones (features, aliases, archetypes, or series).
+    /// </summary>
+    public StressPlan Resolve(ConditionSpace space, IReadOnlyList<string> series, int window, StressResolveOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(space);
+        ArgumentNullException.ThrowIfNull(series);
+        ArgumentOutOfRangeException.ThrowIfLessThan(window, 1);
+        options ??= new StressResolveOptions();
+        var archetypes = Terms.OfType<ArchetypeTerm>().ToList();
+        if (archetypes.Count > 1) throw Fail(Source, archetypes[1].Column, StressRules.Conflict, $"two archetypes ('{archetypes[0].Name}' and '{archetypes[1].Name}'): use one");
+
+        var values = new Dictionary<string, double>(StringComparer.Ordinal);
+        if (archetypes.Count == 1)
+        {
+            var name = space.FindArchetype(archetypes[0].Name)
+                ?? throw Fail(Source, archetypes[0].Column, StressRules.UnknownName, $"unknown archetype or term '{archetypes[0].Name}' (known {space.Describe()})");
+            foreach (var (feature, value) in space.Archetypes[name]) values[feature] = value;
+        }
+
+        var conditions = Terms.OfType<ConditionTerm>().Select(c => (Term: c, Index: FeatureIndex(space, c))).ToList();
+        var seen = new HashSet<(int, bool)>();
+        foreach (var (term, index) in conditions)
+        {
+            bool absolute = term.Change == ConditionChange.Absolute;
+            if (!seen.Add((index, absolute)))
+                throw Fail(Source, term.Column, StressRules.Conflict, $"'{space.Names[index]}' is given {(absolute ? "two values" : "two shifts")}");
+        }
+
+        foreach (var (term, index) in conditions.Where(c => c.Term.Change == ConditionChange.Absolute)) values[space.Names[index]] = term.Value;
+        foreach (var (term, index) in conditions.Where(c => c.Term.Change != ConditionChange.Absolute))
+        {
+            string name = space.Names[index];
+            double baseValue = values.TryGetValue(name, out var given) ? given : space.Reference[index];
+            if (term.Change == ConditionChange.StandardDeviations && space.Std[index] == 0)
+                throw Fail(Source, term.Column, StressRules.Value, $"'{name}' has a training standard deviation of 0: shift it in its own units");
+            values[name] = term.Change switch
+            {
+                ConditionChange.Shift => baseValue + term.Value,
+                ConditionChange.StandardDeviations => baseValue + (term.Value * space.Std[index]),
+                ConditionChange.Percent => baseValue * (1 + (term.Value / 100)),
+                _ => baseValue + (term.Value / 100),
+            };
+        }
+
+        if (options.AnchorToReference)
+        {
+            for (int i = 0; i < space.Names.Count; i++) values.TryAdd(space.Names[i], space.Reference[i]);
+        }
+
+        var ordered = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var name in space.Names.Where(values.ContainsKey)) ordered[name] = values[name];
+
+        var constraints = new LinearConstraintSet(series, window);
+        foreach (var move in Terms.OfType<MoveTerm>()) constraints = AddMove(constraints, move, space);
+        return new StressPlan(ordered, constraints);
+    }
+
+    private int FeatureIndex(ConditionSpace space, ConditionTerm term)
+    {
+        int index = space.IndexOf(term.Name);
+        if (index >= 0) return index;
+        string hint = space.FindArchetype(term.Name) is null ? "" : " (an archetype takes no value: write it alone)";
+        throw Fail(Source, term.Column, StressRules.UnknownName, $"unknown condition '{term.Name}'{hint} (known {space.Describe()})");
+    }
+
+    private LinearConstraintSet AddMove(LinearConstraintSet set, MoveTerm move, ConditionSpace space)
+    {
+        var rows = new List<int>();
+        if (move.Series is ["*"]) rows.AddRange(Enumerable.Range(0, set.Series));
+        else
+        {
+            foreach (var name in move.Series)
+            {
+                int i = set.SeriesIndex(name);
+                if (i < 0)
+                {
+                    string hint = space.IndexOf(name) >= 0 ? $"; '{name}' is a condition: set it with '=', e.g. {name}=+10" : "";
+                    throw Fail(Source, move.Column, StressRules.UnknownSeries, $"unknown series '{name}' (series: {string.Join(", ", set.SeriesNames)}){hint}");
+                }
+
+                if (rows.Contains(i)) throw Fail(Source, move.Column, StressRules.Conflict, $"series '{name}' is listed twice");
+                rows.Add(i);
+            }
+        }
+
+        double bound = Math.Log(1 + (move.Percent / 100));
+        double? upper = move.AtMost ? bound : null, lower = move.AtMost ? null : bound;
+        switch (move.Scope)
+        {
+            case MoveScope.Cumulative:
+                return set.WithCumulativeBounds(rows[0], lower, upper);
+            case MoveScope.Daily:
+                foreach (int i in rows) set = set.WithSeriesBounds(i, lower, upper);
+                return set;
+            default:
+                var weights = new double[set.Series];
+                foreach (int i in rows) weights[i] = 1.0 / rows.Count;
+                return set.WithPortfolioCumulativeBounds(weights, lower, upper,
+                    $"mean({string.Join(",", rows.Select(i => set.SeriesNames[i]))}) cumulative");
+        }
+    }
+
+    private static IEnumerable<(int Start, int Length)> Split(string text, string source)
+    {
+        int depth = 0, start = 0;
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (c == '(') depth++;
+            else if (c == ')' && --depth < 0) throw Fail(source, i + 1, StressRules.Syntax, "')' without '('");
+            else if ((c == ',' || c == ';') && depth == 0)
+            {
+                yield return (start, i - start);
+                start = i + 1;
+            }
+        }
+
+        if (depth > 0) throw Fail(source, text.LastIndexOf('(') + 1, StressRules.Syntax, "'(' is never closed");
+        yield return (start, text.Length - start);
+    }
+
+    private static StressTerm ParseTerm(string term, int column, string source)
+    {
+        term = term.Replace("≤", "<=", StringComparison.Ordinal).Replace("≥", ">=", StringComparison.Ordinal);
+        int op = term.IndexOf("<=", StringComparison.Ordinal);
+        if (op < 0) op = term.IndexOf(">=", StringComparison.Ordinal);
+        if (op >= 0) return ParseMove(term, op, column, source);
+        int eq = term.IndexOf('=', StringComparison.Ordinal);
+        if (eq >= 0) return ParseCondition(term, eq, column, source);
+        if (term.IndexOfAny(['<', '>']) is int bad and >= 0)
+            throw Fail(source, column + bad, StressRules.Syntax, "a move needs '<=' or '>=' (strict '<' and '>' are not supported)");
+        if (!IsName(term)) throw Fail(source, column, StressRules.Syntax, $"'{term}' is not a name, a condition NAME=VALUE or a move SERIES<=P%");
+        return new ArchetypeTerm(term, column);
+    }
+
+    private static ConditionTerm ParseCondition(string term, int eq, int column, string source)
+    {
+        string name = term[..eq].Trim();
+        if (!IsName(name)) throw Fail(source, column, StressRules.Syntax, $"'{term[..eq]}' is not a condition name");
+        string raw = term[(eq + 1)..];
+        string value = raw.Trim();
+        int at = column + eq + 1 + (raw.Length - raw.TrimStart().Length);
+        if (value.Length == 0) throw Fail(source, at, StressRules.Syntax, $"'{name}=' has no value");
+        if (value[0] == '(')
+        {
+            if (value[^1] != ')') throw Fail(source, at, StressRules.Syntax, "a parenthesised value must end with ')'");
+            return new ConditionTerm(name, ConditionChange.Absolute, Number(value[1..^1].Trim(), allowSign: true, at + 1, source), column);
+        }
+
+        bool signed = value[0] is '+' or '-';
+        var (change, digits) = value switch
+        {
+            _ when value.EndsWith("sd", StringComparison.OrdinalIgnoreCase) => (ConditionChange.StandardDeviations, value[..^2]),
+            _ when value.EndsWith("bp", StringComparison.OrdinalIgnoreCase) => (ConditionChange.BasisPoints, value[..^2]),
+            _ when value.EndsWith('%') => (ConditionChange.Percent, value[..^1]),
+            _ => (signed ? ConditionChange.Shift : ConditionChange.Absolute, value),
+        };
+        if (!signed && change != ConditionChange.Absolute)
+            throw Fail(source, at, StressRules.Value, $"a shift needs a sign: '{name}=+{value}' or '{name}=-{value}'");
+        double number = Number(digits.TrimEnd(), allowSign: true, at, source);
+        if (change == ConditionChange.Percent && number <= -100) throw Fail(source, at, StressRules.Value, "a proportional change must be above -100%");
+        return new ConditionTerm(name, change, number, column);
+    }
+
+    private static MoveTerm ParseMove(string term, int op, int column, string source)
+    {
+        bool atMost = term[op] == '<';
+        string target = term[..op].Trim();
+        if (target.Length == 0) throw Fail(source, column, StressRules.Syntax, "a move needs a series before '<=' or '>='");
+        string raw = term[(op + 2)..];
+        string value = raw.Trim();
+        int at = column + op + 2 + (raw.Length - raw.TrimStart().Length);
+        if (!value.EndsWith('%')) throw Fail(source, at, StressRules.Value, $"a move is a simple return in percent over the window, e.g. {target}{term.Substring(op, 2)}-20%");
+        double percent = Number(value[..^1].TrimEnd(), allowSign: true, at, source);
+        if (percent <= -100) throw Fail(source, at, StressRules.Value, "a return must be above -100%");
+
+        var scope = MoveScope.Cumulative;
+        IReadOnlyList<string> series = [target];
+        int open = target.IndexOf('(', StringComparison.Ordinal);
+        if (open >= 0)
+        {
+            string function = target[..open].Trim();
+            scope = function.ToLowerInvariant() switch
+            {
+                "daily" => MoveScope.Daily,
+                "mean" => MoveScope.Mean,
+                _ => throw Fail(source, column, StressRules.Syntax, $"unknown function '{function}' (daily(…) or mean(…))"),
+            };
+            if (!target.EndsWith(')')) throw Fail(source, column + open, StressRules.Syntax, $"'{function}(' must close with ')' before the operator");
+            series = [.. target[(open + 1)..^1].Split(',').Select(s => s.Trim())];
+            if (series.Any(s => s.Length == 0)) throw Fail(source, column + open + 1, StressRules.Syntax, $"an empty series name in {function}(…)");
+            if (series.Count > 1 && series.Contains("*")) throw Fail(source, column + open + 1, StressRules.Syntax, "'*' stands alone");
+        }
+        else if (!IsSeriesName(target)) throw Fail(source, column, StressRules.Syntax, $"'{target}' is not a series name");
+
+        return new MoveTerm(scope, series, atMost, percent, column);
+    }
+
+    private static double Number(string text, bool allowSign, int column, string source)
+    {
+        int i = 0;
+        if (allowSign && text.Length > 0 && text[0] is '+' or '-') i = 1;
+        bool digits = false, point = false;
+        for (int j = i; j < text.Length; j++)
+        {
+            if (char.IsAsciiDigit(text[j])) digits = true;
+            else if (text[j] == '.' && !point) point = true;
+            else
+            {
+                digits = false;
+                break;
+            }
+        }
+
+        if (!digits || text.EndsWith('.') || text[i..].StartsWith('.'))
+            throw Fail(source, column, StressRules.Value, $"'{text}' is not a number (digits with an optional '.' decimal point, e.g. 45, -20, 2.5)");
+        return double.Parse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
+    }
+
+    private static bool IsName(string s) =>
+        s.Length > 0 && char.IsAsciiLetter(s[0]) && s.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.');
+
+    private static bool IsSeriesName(string s) =>
+        s.Length > 0 && s.All(c => !char.IsWhiteSpace(c) && c is not ('=' or '<' or '>' or '(' or ')' or ',' or ';'));
+
+    private static InvalidInputException Fail(string source, int column, string rule, string message) =>
+        new(rule, message, new InputLocation(source, 1, column));
+}
