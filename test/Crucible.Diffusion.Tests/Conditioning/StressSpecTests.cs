@@ -1,0 +1,172 @@
+using Crucible.Data;
+using Crucible.Diffusion.Conditioning;
+using Crucible.Diffusion.Steering;
+
+namespace Crucible.Diffusion.Tests.Conditioning;
+
+public class StressSpecTests
+{
+    private static readonly string[] Series = ["SPY", "HYG", "TLT", "GLD"];
+
+    private static StressPlan Resolve(string spec, StressResolveOptions? options = null) =>
+        StressSpec.Parse(spec).Resolve(ConditionSpaceTests.Sample(), Series, 20, options);
+
+    private static InvalidInputException Error(string spec) =>
+        Assert.Throws<InvalidInputException>(() => Resolve(spec));
+
+    [Fact]
+    public void Parse_ReadsEveryTermKind_WithTheirColumns()
+    {
+        var spec = StressSpec.Parse("gfc-2008; VIXCLS=45, vol=+2sd,TERM=-50%,BAA10Y=+300bp,DFF=-0.25,TERM=(-0.5),SPY<=-20%,daily(HYG, TLT)>=-5%,mean(*)≤-10%");
+        Assert.Equal(
+        [
+            new ArchetypeTerm("gfc-2008", 1),
+            new ConditionTerm("VIXCLS", ConditionChange.Absolute, 45, 11),
+            new ConditionTerm("vol", ConditionChange.StandardDeviations, 2, 22),
+            new ConditionTerm("TERM", ConditionChange.Percent, -50, 31),
+            new ConditionTerm("BAA10Y", ConditionChange.BasisPoints, 300, 41),
+            new ConditionTerm("DFF", ConditionChange.Shift, -0.25, 55),
+            new ConditionTerm("TERM", ConditionChange.Absolute, -0.5, 65),
+        ], spec.Terms.Take(7));
+        var moves = spec.Terms.OfType<MoveTerm>().ToList();
+        Assert.Equal((MoveScope.Cumulative, true, -20.0, 77), (moves[0].Scope, moves[0].AtMost, moves[0].Percent, moves[0].Column));
+        Assert.Equal(["SPY"], moves[0].Series);
+        Assert.Equal((MoveScope.Daily, false, -5.0), (moves[1].Scope, moves[1].AtMost, moves[1].Percent));
+        Assert.Equal(["HYG", "TLT"], moves[1].Series);
+        Assert.Equal((MoveScope.Mean, true, -10.0), (moves[2].Scope, moves[2].AtMost, moves[2].Percent));
+        Assert.Equal(["*"], moves[2].Series);
+    }
+
+    [Fact]
+    public void Resolve_AbsoluteAndRelativeValues_FollowTheDocumentedUnits()
+    {
+        var space = ConditionSpaceTests.Sample();   // reference: VIX 13.8, DFF 1.55, TERM 0.3, BAA 1.9, HY 3.6, RV20 11; sd RV20 9.5
+        var plan = Resolve("VIXCLS=45,vol=+2sd,TERM=-50%,BAA10Y=+300bp,DFF=-0.25");
+        Assert.Equal(["VIXCLS", "DFF", "TERM", "BAA10Y", "RV20"], plan.Conditions.Keys);
+        Assert.Equal(45, plan.Conditions["VIXCLS"]);
+        Assert.Equal(11 + (2 * 9.5), plan.Conditions["RV20"], 12);
+        Assert.Equal(0.3 * 0.5, plan.Conditions["TERM"], 12);
+        Assert.Equal(1.9 + 3.0, plan.Conditions["BAA10Y"], 12);
+        Assert.Equal(1.55 - 0.25, plan.Conditions["DFF"], 12);
+        Assert.Equal(0, plan.Constraints.Count);
+        Assert.Null(plan.Guidance([0, 0, 0, 0], [1, 1, 1, 1]));
+
+        Assert.Equal(-0.5, Resolve("TERM=(-0.5)").Conditions["TERM"]);
+        Assert.Equal(13.8 + 10, Resolve("vix=+10").Conditions["VIXCLS"], 12);
+
+        // anchored: every other feature at its reference value
+        var anchored = Resolve("vol=+2sd", new StressResolveOptions(AnchorToReference: true));
+        Assert.Equal(space.Names, anchored.Conditions.Keys);
+        Assert.Equal(13.8, anchored.Conditions["VIXCLS"]);
+        Assert.Equal(30.0, anchored.Conditions["RV20"], 12);
+    }
+
+    [Fact]
+    public void Resolve_Archetypes_SetTheirVector_AndShiftsApplyToThemNotToTheReference()
+    {
+        var plan = Resolve("covid-2020");
+        Assert.Equal(new Dictionary<string, double> { ["VIXCLS"] = 46.7, ["RV20"] = 60.0 }, plan.Conditions);
+
+        var shifted = Resolve("covid-2020;vol=+1sd;VIXCLS=60;DFF=+50bp");
+        Assert.Equal(60.0 + 9.5, shifted.Conditions["RV20"], 12);   // archetype value + 1 sd
+        Assert.Equal(60, shifted.Conditions["VIXCLS"]);              // absolute replaces the archetype's
+        Assert.Equal(1.55 + 0.5, shifted.Conditions["DFF"], 12);     // not in the archetype: reference + 50bp
+
+        // an absolute value and a shift of the same feature: the shift applies to the value
+        Assert.Equal(50, Resolve("VIXCLS=45,vix=+5").Conditions["VIXCLS"], 12);
+        Assert.Equal(46.7 * 1.1, Resolve("COVID-2020,vix=+10%").Conditions["VIXCLS"], 12);
+    }
+
+    [Fact]
+    public void Resolve_Moves_BecomeLogReturnConstraints()
+    {
+        var plan = Resolve("SPY<=-20%,HYG<=-10%;TLT>=+5%,daily(GLD)>=-3%,mean(SPY,HYG)<=-15%");
+        var c = plan.Constraints;
+        Assert.Equal(Series, c.SeriesNames);
+        Assert.Equal(20, c.Window);
+        Assert.Equal(1 + 1 + 1 + 20 + 1, c.Count);
+
+        // a window with constant daily log returns g per series: each inequality's excess is known in closed form
+        double[] g = [-0.02, -0.004, 0.003, -0.001];
+        var r = new double[80];
+        for (int i = 0; i < 4; i++)
+        {
+            for (int t = 0; t < 20; t++) r[(i * 20) + t] = g[i];
+        }
+
+        Assert.Equal((20 * g[0]) - Math.Log(0.8), c.Excess(0, r), 12);
+        Assert.Equal((20 * g[1]) - Math.Log(0.9), c.Excess(1, r), 12);
+        Assert.Equal(Math.Log(1.05) - (20 * g[2]), c.Excess(2, r), 12);
+        for (int t = 0; t < 20; t++) Assert.Equal(Math.Log(0.97) - g[3], c.Excess(3 + t, r), 12);
+        Assert.Equal((0.5 * 20 * (g[0] + g[1])) - Math.Log(0.85), c.Excess(23, r), 12);
+        Assert.Equal("SPY cumulative ≤ -0.223144", c.Inequalities[0].Label);
+        Assert.Equal("mean(SPY,HYG) cumulative ≤ -0.162519", c.Inequalities[23].Label);
+
+        var guidance = plan.Guidance([0, 0, 0, 0], [0.01, 0.01, 0.01, 0.01]);
+        Assert.NotNull(guidance);
+        Assert.Same(c, guidance.Constraints);
+
+        // case-insensitive series, '*' for all
+        Assert.Equal(4 * 20, Resolve("daily(*)>=-10%").Constraints.Count);
+        Assert.Equal(1, Resolve("spy<=-20%").Constraints.Count);
+    }
+
+    [Theory]
+    [InlineData("", StressRules.Syntax, 1)]
+    [InlineData("vix=45,,vol=+1sd", StressRules.Syntax, 8)]
+    [InlineData("vix=45;", StressRules.Syntax, 8)]
+    [InlineData("vix=", StressRules.Syntax, 5)]
+    [InlineData("vol=2sd", StressRules.Value, 5)]
+    [InlineData("vol=+2sdx", StressRules.Value, 5)]
+    [InlineData("vix=4,5", StressRules.Syntax, 7)]
+    [InlineData("vix=45x", StressRules.Value, 5)]
+    [InlineData("vix=1e2", StressRules.Value, 5)]
+    [InlineData("TERM=-100%", StressRules.Value, 6)]
+    [InlineData("SPY<=-20", StressRules.Value, 6)]
+    [InlineData("SPY <= -120%", StressRules.Value, 8)]
+    [InlineData("SPY<-20%", StressRules.Syntax, 4)]
+    [InlineData("daily(SPY<=-2%", StressRules.Syntax, 6)]
+    [InlineData("max(SPY)<=-2%", StressRules.Syntax, 1)]
+    [InlineData("SPY)<=-2%", StressRules.Syntax, 4)]
+    [InlineData("daily(SPY,)>=-2%", StressRules.Syntax, 7)]
+    [InlineData("vix=(45", StressRules.Syntax, 5)]
+    [InlineData("crash 2008", StressRules.Syntax, 1)]
+    public void Parse_Errors_NameTheColumnAndRule(string spec, string rule, int column)
+    {
+        var e = Assert.Throws<InvalidInputException>(() => StressSpec.Parse(spec));
+        Assert.Equal(rule, e.Rule);
+        Assert.Equal(new InputLocation("--stress", 1, column), e.Location);
+        Assert.StartsWith($"--stress:1:{column}: error [{rule}]: ", e.ToUserMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Resolve_Errors_ListTheKnownNames()
+    {
+        var e = Error("vix=30,volatility=+1sd");
+        Assert.Equal(StressRules.UnknownName, e.Rule);
+        Assert.Equal(8, e.Location!.Column);
+        Assert.Contains("unknown condition 'volatility'", e.Message, StringComparison.Ordinal);
+        Assert.Contains("features: VIXCLS, DFF, TERM, BAA10Y, BAMLH0A0HYM2, RV20", e.Message, StringComparison.Ordinal);
+        Assert.Contains("vol → RV20", e.Message, StringComparison.Ordinal);
+        Assert.Contains("archetypes: gfc-2008, covid-2020", e.Message, StringComparison.Ordinal);
+
+        var a = Error("dotcom-2000");
+        Assert.Equal(StressRules.UnknownName, a.Rule);
+        Assert.Contains("unknown archetype or term 'dotcom-2000'", a.Message, StringComparison.Ordinal);
+        Assert.Contains("archetype takes no value", Error("gfc-2008=1").Message, StringComparison.Ordinal);
+
+        var s = Error("vix=30,QQQ<=-20%");
+        Assert.Equal((StressRules.UnknownSeries, 8), (s.Rule, s.Location!.Column));
+        Assert.Contains("series: SPY, HYG, TLT, GLD", s.Message, StringComparison.Ordinal);
+        Assert.Contains("is a condition", Error("VIXCLS<=45%").Message, StringComparison.Ordinal);
+
+        Assert.Equal((StressRules.Conflict, 11), (Error("gfc-2008, covid-2020").Rule, Error("gfc-2008, covid-2020").Location!.Column));
+        Assert.Equal(StressRules.Conflict, Error("vix=30,VIXCLS=40").Rule);
+        Assert.Equal(StressRules.Conflict, Error("vol=+1sd,RV20=+2").Rule);
+        Assert.Equal(StressRules.Conflict, Error("mean(SPY,spy)<=-5%").Rule);
+
+        var zero = Assert.Throws<InvalidInputException>(() => StressSpec.Parse("A=+1sd").Resolve(new ConditionSpace(["A"], [0], [0], [1]), Series, 5));
+        Assert.Equal(StressRules.Value, zero.Rule);
+        Assert.Equal(1, StressSpec.Parse("A=+1").Resolve(new ConditionSpace(["A"], [0], [0], [0]), Series, 5).Conditions["A"]);
+    }
+}
