@@ -170,3 +170,23 @@ public class StressSpecTests
         Assert.Equal(1, StressSpec.Parse("A=+1").Resolve(new ConditionSpace(["A"], [0], [0], [0]), Series, 5).Conditions["A"]);
     }
 }
+
+/// <summary>From the text of a stress specification to guided samples, on the exact denoiser of correlated Gaussian windows.</summary>
+public class StressPlanSamplingTests
+{
+    [Fact]
+    public void JointMoveSpec_GuidesTheSamplerIntoTheMove()
+    {
+        var schedule = Crucible.Diffusion.Schedules.NoiseSchedule.Linear();
+        var model = new Steering.CorrelatedWindows(schedule);
+        var space = new ConditionSpace(["VIXCLS"], [20], [8], [14]);
+        var plan = StressSpec.Parse("SPY<=-10%,HYG<=-3%;daily(TLT)>=-2%").Resolve(space, ["SPY", "HYG", "TLT"], 10);
+        Assert.Empty(plan.Conditions);
+        var guidance = plan.Guidance(Steering.CorrelatedWindows.Mean, Steering.CorrelatedWindows.Sd);
+        var options = new Crucible.Diffusion.Samplers.SamplerOptions(Crucible.Diffusion.Samplers.SamplerKind.Ddim, 40, ChunkSize: 100);
+        var plain = Steering.CorrelatedWindows.ToReturns(Crucible.Diffusion.Samplers.DiffusionSampler.Sample(model, schedule, Objective.Epsilon, 400, 8, options));
+        var guided = Steering.CorrelatedWindows.ToReturns(Crucible.Diffusion.Samplers.DiffusionSampler.Sample(model, schedule, Objective.Epsilon, 400, 8, options with { Guidance = guidance }));
+        Assert.InRange(plan.Constraints.ViolationRate(plain, 400, 1e-5), 0.95, 1.0);
+        Assert.InRange(plan.Constraints.ViolationRate(guided, 400, 1e-5), 0.0, 0.01);
+    }
+}
