@@ -5,8 +5,9 @@ using Crucible.Tensors.Random;
 namespace Crucible.Diffusion.Samplers;
 
 /// <summary>
-/// Runs the reverse process p_θ(x_{t−1} | x_t) with any <see cref="IDenoiser"/>: DDPM ancestral or DDIM, in
-/// deterministic chunks (one Philox stream per chunk) spread over threads.
+/// Runs the reverse process p_θ(x_{t−1} | x_t) with any <see cref="IDenoiser"/>: DDPM ancestral, DDIM or DPM-Solver++,
+/// optionally steered by an <see cref="ISampleGuidance"/> on x̂_0, in deterministic chunks (one Philox stream per chunk)
+/// spread over threads.
 /// </summary>
 public static class DiffusionSampler
 {
