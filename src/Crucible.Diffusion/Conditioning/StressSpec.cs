@@ -150,15 +150,24 @@ public sealed class StressSpec
         return new StressSpec(text, source, terms);
     }
 
+    private static readonly ConditionSpace NoConditions = new(["(none)"], [0], [0], [0], aliases: new Dictionary<string, string>());
+
     /// <summary>
-    /// Resolves the terms against a model's condition space and the generated series (D of them, windows of
-    /// <paramref name="window"/> steps) into a <see cref="StressPlan"/>. Unknown names are
+    /// Resolves the terms against a model's condition space (null for a model without conditions: then only moves are
+    /// allowed) and the generated series (D of them, windows of <paramref name="window"/> steps) into a
+    /// <see cref="StressPlan"/>. Unknown names are
     /// <see cref="InvalidInputException"/>s that list the known ones (features, aliases, archetypes, or series).
     /// </summary>
-    public StressPlan Resolve(ConditionSpace space, IReadOnlyList<string> series, int window, StressResolveOptions? options = null)
+    public StressPlan Resolve(ConditionSpace? space, IReadOnlyList<string> series, int window, StressResolveOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(space);
         ArgumentNullException.ThrowIfNull(series);
+        if (space is null)
+        {
+            if (Terms.FirstOrDefault(t => t is not MoveTerm) is { } term)
+                throw Fail(Source, term.Column, StressRules.UnknownName, "this model takes no conditions: only moves (SERIES<=P%, daily(…), mean(…)) apply");
+            space = NoConditions;
+        }
+
         ArgumentOutOfRangeException.ThrowIfLessThan(window, 1);
         options ??= new StressResolveOptions();
         var archetypes = Terms.OfType<ArchetypeTerm>().ToList();

@@ -165,6 +165,11 @@ public class StressSpecTests
         Assert.Equal(StressRules.Conflict, Error("vol=+1sd,RV20=+2").Rule);
         Assert.Equal(StressRules.Conflict, Error("mean(SPY,spy)<=-5%").Rule);
 
+        var none = Assert.Throws<InvalidInputException>(() => StressSpec.Parse("SPY<=-20%,vix=45").Resolve(null, Series, 5));
+        Assert.Equal((StressRules.UnknownName, 11), (none.Rule, none.Location!.Column));
+        Assert.Equal(1, StressSpec.Parse("SPY<=-20%").Resolve(null, Series, 5).Constraints.Count);
+        Assert.Empty(StressSpec.Parse("SPY<=-20%").Resolve(null, Series, 5).Conditions);
+
         var zero = Assert.Throws<InvalidInputException>(() => StressSpec.Parse("A=+1sd").Resolve(new ConditionSpace(["A"], [0], [0], [1]), Series, 5));
         Assert.Equal(StressRules.Value, zero.Rule);
         Assert.Equal(1, StressSpec.Parse("A=+1").Resolve(new ConditionSpace(["A"], [0], [0], [0]), Series, 5).Conditions["A"]);

@@ -35,6 +35,17 @@ public class ConstraintGuidanceTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Margin_MovesTheTargetInsideTheBound()
+    {
+        var set = new LinearConstraintSet(["A"], 4).WithCumulativeBounds(0, null, Math.Log(0.8));
+        var guidance = new ConstraintGuidance(set, new ConstraintGuidanceOptions(Iterations: 1, Margin: 0.01));
+        double[] x = [0.01, -0.02, 0.0, 0.03];
+        Assert.True(guidance.Descend(x, 1.0));
+        Assert.Equal(Math.Log(0.8) - 0.01, x.Sum(), 12);
+        Assert.Equal(-0.01, set.Excess(0, x), 12);
+    }
+
+    [Fact]
     public void Iterations_NeverIncreaseThePenalty_AndDriveItToZero()
     {
         var set = new LinearConstraintSet(Names, 5)
