@@ -285,10 +285,12 @@ public sealed class StressSpec
 
     private static StressTerm ParseTerm(string term, int column, string source)
     {
-        term = term.Replace("≤", "<=", StringComparison.Ordinal).Replace("≥", ">=", StringComparison.Ordinal);
-        int op = term.IndexOf("<=", StringComparison.Ordinal);
-        if (op < 0) op = term.IndexOf(">=", StringComparison.Ordinal);
-        if (op >= 0) return ParseMove(term, op, column, source);
+        foreach (var symbol in (string[])["<=", ">=", "≤", "≥"])
+        {
+            int op = term.IndexOf(symbol, StringComparison.Ordinal);
+            if (op >= 0) return ParseMove(term, op, symbol.Length, symbol is "<=" or "≤", column, source);
+        }
+
         int eq = term.IndexOf('=', StringComparison.Ordinal);
         if (eq >= 0) return ParseCondition(term, eq, column, source);
         if (term.IndexOfAny(['<', '>']) is int bad and >= 0)
@@ -326,15 +328,14 @@ public sealed class StressSpec
         return new ConditionTerm(name, change, number, column);
     }
 
-    private static MoveTerm ParseMove(string term, int op, int column, string source)
+    private static MoveTerm ParseMove(string term, int op, int length, bool atMost, int column, string source)
     {
-        bool atMost = term[op] == '<';
         string target = term[..op].Trim();
         if (target.Length == 0) throw Fail(source, column, StressRules.Syntax, "a move needs a series before '<=' or '>='");
-        string raw = term[(op + 2)..];
+        string raw = term[(op + length)..];
         string value = raw.Trim();
-        int at = column + op + 2 + (raw.Length - raw.TrimStart().Length);
-        if (!value.EndsWith('%')) throw Fail(source, at, StressRules.Value, $"a move is a simple return in percent over the window, e.g. {target}{term.Substring(op, 2)}-20%");
+        int at = column + op + length + (raw.Length - raw.TrimStart().Length);
+        if (!value.EndsWith('%')) throw Fail(source, at, StressRules.Value, $"a move is a simple return in percent over the window, e.g. {target}{(atMost ? "<=" : ">=")}-20%");
         double percent = Number(value[..^1].TrimEnd(), allowSign: true, at, source);
         if (percent <= -100) throw Fail(source, at, StressRules.Value, "a return must be above -100%");
 

@@ -131,6 +131,8 @@ public class StressSpecTests
     [InlineData("daily(SPY,)>=-2%", StressRules.Syntax, 7)]
     [InlineData("vix=(45", StressRules.Syntax, 5)]
     [InlineData("crash 2008", StressRules.Syntax, 1)]
+    [InlineData("SPY≤-20", StressRules.Value, 5)]
+    [InlineData("SPY ≥ 5%, HYG>=x%", StressRules.Value, 16)]
     public void Parse_Errors_NameTheColumnAndRule(string spec, string rule, int column)
     {
         var e = Assert.Throws<InvalidInputException>(() => StressSpec.Parse(spec));
