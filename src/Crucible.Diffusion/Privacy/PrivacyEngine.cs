@@ -110,7 +110,28 @@ public sealed class PrivacyEngine
             throw new InvalidOperationException($"all {Options.Steps} planned steps are taken: another would spend beyond the declared budget");
         var perSample = batchSize == 0 ? [] : gradients.Compute(parameters, batchSize);
         var p = parameters.Sum(t => t.Length);
-        var sum = ClipAndSum(perSample, batchSize, p, Options.MaxGradNorm);
+        NoiseWriteAndAccount(parameters, ClipAndSum(perSample, batchSize, p, Options.MaxGradNorm));
+    }
+
+    /// <summary>
+    /// One private step with the clipped sum computed by <paramref name="gradients"/> (e.g. <see cref="GhostClipping"/>,
+    /// which never materialises the per-example gradients); otherwise as the <see cref="IPerSampleGradients"/> overload.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The planned number of steps has been taken.</exception>
+    public void Step(IReadOnlyList<Tensor> parameters, int batchSize, IClippedGradientSum gradients)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(gradients);
+        if (StepsTaken >= Options.Steps)
+            throw new InvalidOperationException($"all {Options.Steps} planned steps are taken: another would spend beyond the declared budget");
+        var p = parameters.Sum(t => t.Length);
+        var sum = batchSize == 0 ? new double[p] : gradients.ClippedSum(parameters, batchSize, Options.MaxGradNorm);
+        if (sum.Length != p) throw new InvalidOperationException($"the clipped sum has {sum.Length} values for {p} parameters");
+        NoiseWriteAndAccount(parameters, sum);
+    }
+
+    private void NoiseWriteAndAccount(IReadOnlyList<Tensor> parameters, double[] sum)
+    {
         AddNoiseAndNormalise(sum, NoiseMultiplier * Options.MaxGradNorm, Options.ExpectedBatchSize, _noise);
         var offset = 0;
         foreach (var t in parameters)
