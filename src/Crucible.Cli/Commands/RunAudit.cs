@@ -32,6 +32,7 @@ internal static class RunAudit
         ["train_matrix_sha256"] = m.Data.TrainMatrixSha256,
         ["seed"] = Seed(m.Seed),
         ["steps"] = m.Training.Steps,
+        ["dp"] = m.Privacy?.Statement,
     };
 
     /// <summary><c>scenarios.generated</c> of a scenario CSV described by <paramref name="meta"/>.</summary>
