@@ -14,10 +14,10 @@ public sealed class DpTrainCommandTests : IDisposable
     private (int Exit, string Stdout, string Stderr) Crucible(params string[] args) =>
         CliProcess.Run(new Dictionary<string, string> { ["CRUCIBLE_HOME"] = Path.Combine(_dir, "home") }, args);
 
-    private string Returns(int rows)
+    private string Returns(int rows, string name = "returns.csv", int seed = 5)
     {
-        var path = Path.Combine(_dir, "returns.csv");
-        var rng = new System.Random(5);
+        var path = Path.Combine(_dir, name);
+        var rng = new System.Random(seed);
         var sb = new StringBuilder("Date,A,B\n");
         var date = new DateOnly(2020, 1, 1);
         for (var i = 0; i < rows; i++)
@@ -71,5 +71,30 @@ public sealed class DpTrainCommandTests : IDisposable
 
         var both = Crucible("train", "--data", data, "--input", "log-returns", "--dp-epsilon", "1", "--dp-noise-multiplier", "1", "--out", model);
         Assert.Equal(2, both.Exit);
+    }
+
+    [Fact]
+    public void Evaluate_WithSensitiveAndShadowModels_ReportsTheAttacks()
+    {
+        string train = Returns(300), real = Returns(300, "real.csv", 6), model = Path.Combine(_dir, "m"), synthetic = Path.Combine(_dir, "s.csv");
+        Assert.Equal(0, Crucible("train", "--data", train, "--input", "log-returns", "--config", SmallConfig(), "--steps", "20", "--out", model).Exit);
+        Assert.Equal(0, Crucible("generate", "--model", model, "--count", "400", "--sampling-steps", "10", "--out", synthetic).Exit);
+        var json = Path.Combine(_dir, "report.json");
+        var (code, stdout, stderr) = Crucible("evaluate", "--real", real, "--synthetic", synthetic, "--train", train, "--sensitive", "B",
+            "--model", model, "--shadow-models", "2", "--shadow-steps", "10", "--out", json, "--html", Path.Combine(_dir, "report.html"));
+        Assert.True(code == 0, stderr);
+        Assert.Contains("shadow MIA:", stdout, StringComparison.Ordinal);
+        Assert.Contains("attribute:  B", stdout, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        var privacy = doc.RootElement.GetProperty("privacy");
+        Assert.Equal(2, privacy.GetProperty("shadow_membership_inference").GetProperty("shadow_models").GetInt32());
+        Assert.Equal("B", privacy.GetProperty("attribute_inference")[0].GetProperty("column").GetString());
+        Assert.True(privacy.TryGetProperty("outlier_risk", out _));
+
+        var noTrain = Crucible("evaluate", "--real", real, "--synthetic", synthetic, "--sensitive", "B", "--out", json);
+        Assert.Equal(2, noTrain.Exit);
+        var unknown = Crucible("evaluate", "--real", real, "--synthetic", synthetic, "--train", train, "--sensitive", "Z", "--out", json);
+        Assert.Equal(2, unknown.Exit);
+        Assert.Contains("'Z'", unknown.Stderr, StringComparison.Ordinal);
     }
 }
