@@ -54,6 +54,8 @@ public sealed class DpTrainCommandTests : IDisposable
         Assert.Equal(20.0 / 300, p.GetProperty("sample_rate").GetDouble(), 1e-12);
         Assert.Equal(20, p.GetProperty("steps").GetInt64());
         Assert.Equal("none", doc.RootElement.GetProperty("config").GetProperty("transform").GetString());
+        var log = Crucible("audit", "log", "--json");
+        Assert.Contains("-DP per record", log.Stdout, StringComparison.Ordinal); // the run.completed entry carries the statement
     }
 
     [Fact]

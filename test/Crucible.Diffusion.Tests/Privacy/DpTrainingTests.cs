@@ -165,6 +165,35 @@ public sealed class DpTrainingTests : IDisposable
         Assert.Equal(steps, engine.StepsTaken);
     }
 
+    [Fact]
+    public void DP6_Trainer_EmptyPoissonBatchesStillStepWithNoise_AndAreAccounted()
+    {
+        // q = 0.01 over N = 50: about 60% of the batches are empty; each still moves the weights (noise) and counts
+        const int n = 50, d = 3, steps = 30;
+        var data = new float[n * d];
+        new Philox(2).FillNormal(data);
+        var options = new TrainerOptions(Steps: steps, BatchSize: 1, LearningRate: 1e-2, WarmupSteps: 0, EmaDecay: 0, Seed: 4);
+        var schedule = VolatilityAdaptiveSchedule.Isotropic(NoiseSchedule.Create(BetaScheduleKind.Linear, 50), d);
+        var engine = PrivacyEngine.Create(new DpSgdOptions
+        {
+            MaxGradNorm = 1, NoiseMultiplier = 1, Delta = 1e-3, ExpectedBatchSize = 0.5, Steps = steps,
+        }, n, new Philox(5));
+        var net = Net(6);
+        var trainer = new DiffusionTrainer(new MlpDenoiserAdapter(net, 50), schedule, Objective.Epsilon, options, engine);
+        var empties = 0;
+        for (var s = 0; s < steps; s++)
+        {
+            var before = net.Parameters().SelectMany(p => p.Data).ToArray();
+            var loss = trainer.Step(data, n);
+            if (float.IsNaN(loss)) empties++; // an empty batch has no loss
+            Assert.NotEqual(before, net.Parameters().SelectMany(p => p.Data).ToArray());
+        }
+
+        Assert.InRange(empties, 10, steps - 1);
+        Assert.Equal(steps, engine.StepsTaken);
+        Assert.Throws<NotSupportedException>(() => trainer.SaveCheckpoint(Path.Combine(_dir, "ckpt")));
+    }
+
     private static DpTrainingOptions Dp(double? epsilon = 3, double? sigma = null, double budget = 10) => new()
     {
         MaxGradNorm = 1, TargetEpsilon = sigma is null ? epsilon : null, NoiseMultiplier = sigma, Delta = 1e-4, EpsilonBudget = budget,
