@@ -54,6 +54,14 @@ public sealed class DpTrainCommandTests : IDisposable
         Assert.Equal(20.0 / 300, p.GetProperty("sample_rate").GetDouble(), 1e-12);
         Assert.Equal(20, p.GetProperty("steps").GetInt64());
         Assert.Equal("none", doc.RootElement.GetProperty("config").GetProperty("transform").GetString());
+        // the shadow attack repeats the private training at the model's q on smaller shadow sets
+        string real = Returns(200, "real.csv", 7), synthetic = Path.Combine(_dir, "s.csv"), report = Path.Combine(_dir, "r.json");
+        Assert.Equal(0, Crucible("generate", "--model", model, "--count", "300", "--sampling-steps", "10", "--out", synthetic).Exit);
+        var evaluated = Crucible("evaluate", "--real", real, "--synthetic", synthetic, "--train", data, "--model", model,
+            "--shadow-models", "1", "--shadow-steps", "5", "--out", report);
+        Assert.True(evaluated.Exit == 0, evaluated.Stderr);
+        Assert.Contains("shadow MIA:", evaluated.Stdout, StringComparison.Ordinal);
+        Assert.Contains("loss withheld", stdout, StringComparison.Ordinal);
         var log = Crucible("audit", "log", "--json");
         Assert.Contains("-DP per record", log.Stdout, StringComparison.Ordinal); // the run.completed entry carries the statement
     }

@@ -114,7 +114,7 @@ internal static class EvaluateCommand
         {
             if (train is null) throw new InvalidInputException("OPT-E", "--shadow-models needs --train FILE");
             var modelPath = parse.GetValue(o.Model) ?? throw new InvalidInputException("OPT-E", "--shadow-models needs --model DIR (the generator whose training the shadows repeat)");
-            shadow = ShadowGenerators.FromModel(DiffusionGenerator.Load(modelPath).Manifest.Config, parse.GetValue(o.ShadowSteps));
+            shadow = ShadowGenerators.FromModel(DiffusionGenerator.Load(modelPath).Manifest, parse.GetValue(o.ShadowSteps));
         }
 
         var report = Evaluator.Evaluate(new EvaluationInput(real, synthetic, train), new EvaluationOptions

@@ -9,13 +9,19 @@ namespace Crucible.Cli.Commands;
 internal static class ShadowGenerators
 {
     /// <summary>
-    /// A <see cref="ShadowGenerator"/> that trains a <see cref="DiffusionGenerator"/> with <paramref name="config"/> (its
+    /// A <see cref="ShadowGenerator"/> that trains a <see cref="DiffusionGenerator"/> with the manifest's config (its
     /// DP settings included; seed replaced; steps replaced by <paramref name="steps"/> when given) and samples with the
     /// generator's default sampler, as <c>crucible generate</c> does.
     /// </summary>
-    public static ShadowGenerator FromModel(DiffusionGeneratorOptions config, int? steps)
+    /// <remarks>
+    /// A DP-trained model's shadows keep its sampling rate q (not its batch size, which may exceed a shadow's smaller
+    /// train set), so they run the same mechanism the manifest states.
+    /// </remarks>
+    public static ShadowGenerator FromModel(ModelManifest manifest, int? steps)
     {
         if (steps is < 1) throw new InvalidInputException("OPT-E", "--shadow-steps must be at least 1");
+        var config = manifest.Config;
+        if (config.Privacy is { } dp && manifest.Privacy is { } statement) config = config with { Privacy = dp with { SampleRate = statement.SampleRate } };
         return (set, seed, count) =>
         {
             var options = config with { Seed = seed };

@@ -141,7 +141,7 @@ internal static class TrainCommand
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"train rows: {m.Data.TrainRows} × {m.Columns.Count} series{(m.Data.TrainStart is null ? "" : $" ({m.Data.TrainStart} .. {m.Data.TrainEnd})")}"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"training:   {m.Training.Steps} steps in {seconds:F1} s, final loss {m.Training.FinalLoss:F4}"));
+            $"training:   {m.Training.Steps} steps in {seconds:F1} s, {(m.Privacy is null ? $"final loss {m.Training.FinalLoss:F4}" : "loss withheld (a statistic of the private rows)")}"));
         if (m.Privacy is { } dp) output.WriteLine($"privacy:    {dp.Statement}");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit:      entry {receipt.Seq} in {home.AuditDatabase}"));
         return ExitCode.Success;
