@@ -139,8 +139,6 @@ public sealed class DiffusionGenerator
         PrivacyEngine? privacy = null;
         if (o.Privacy is { } dp)
         {
-            if (checkpoint is not null)
-                throw new InvalidInputException("DP-E-CHECKPOINT", "checkpoints of DP-SGD training are not supported yet: train without --checkpoint");
             privacy = PrivacyEngine.Create(dp.ToEngineOptions(rows, o.Training.BatchSize, o.Training.Steps), rows, new Philox(o.Seed, stream: 3));
         }
 

@@ -62,6 +62,8 @@ public sealed class DiffusionTrainer
     /// divides by q·N and lets AdamW step on the result (post-processing). <see cref="TrainerOptions.GradClipNorm"/> is
     /// not applied (the per-example clip replaces it); <see cref="TrainerOptions.BatchSize"/> is not used (the engine's
     /// expected batch size is). The engine must be planned for exactly <see cref="TrainerOptions.Steps"/> steps.
+    /// Checkpoints also hold the engine's accountant and noise position, so a resumed run is bit-identical and its ε
+    /// continues from the saved history (RELIABILITY.md DP-9).
     /// </summary>
     public DiffusionTrainer(ITrainableDenoiser denoiser, VolatilityAdaptiveSchedule schedule, Objective objective, TrainerOptions options, PrivacyEngine? privacy)
     {
@@ -269,12 +271,20 @@ public sealed class DiffusionTrainer
     /// weights, the EMA, the optimiser's moments and step counts, the generator position, the step and the loss
     /// history. <paramref name="metadata"/> is stored beside them (e.g. a data fingerprint to check on resume).
     /// </summary>
-    /// <exception cref="NotSupportedException">The trainer is private: its accountant and noise stream are not checkpointed yet.</exception>
+    /// <remarks>A private trainer also saves the privacy engine's accountant and noise position (keys <c>dp.*</c>).</remarks>
     public void SaveCheckpoint(string path, IReadOnlyDictionary<string, string>? metadata = null)
     {
-        if (_privacy is not null) throw new NotSupportedException("checkpoints of DP-SGD training are not supported: the accountant and the noise stream would not be saved");
+        if (_privacy is not null)
+        {
+            var (accountant, noise) = _privacy.CaptureState();
+            metadata = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>()) { [DpAccountantKey] = accountant, [DpNoiseKey] = noise };
+        }
+
         TrainerCheckpoint.Save(path, Capture(), metadata);
     }
+
+    private const string DpAccountantKey = "dp.accountant";
+    private const string DpNoiseKey = "dp.noise";
 
     /// <summary>
     /// Restores the state saved by <see cref="SaveCheckpoint"/> into this trainer, which must have been built with the
@@ -283,9 +293,14 @@ public sealed class DiffusionTrainer
     /// <exception cref="InvalidDataException">The file is not a checkpoint of this network and these options.</exception>
     public IReadOnlyDictionary<string, string> LoadCheckpoint(string path)
     {
-        if (_privacy is not null) throw new NotSupportedException("checkpoints of DP-SGD training are not supported");
         var (state, metadata) = TrainerCheckpoint.Load(path);
+        var hasDp = metadata.ContainsKey(DpAccountantKey) && metadata.ContainsKey(DpNoiseKey);
+        if (hasDp != (_privacy is not null))
+            throw new InvalidDataException($"{path}: the checkpoint {(hasDp ? "is" : "is not")} of DP-SGD training, this trainer {(hasDp ? "is not" : "is")}");
+        if (_privacy is not null) _privacy.RestoreState(metadata[DpAccountantKey], metadata[DpNoiseKey]);
         Restore(state, path);
+        if (_privacy is not null && _privacy.StepsTaken != _step)
+            throw new InvalidDataException($"{path}: the accountant has {_privacy.StepsTaken} steps, the trainer {_step}");
         return metadata;
     }
 

@@ -191,7 +191,41 @@ public sealed class DpTrainingTests : IDisposable
 
         Assert.InRange(empties, 10, steps - 1);
         Assert.Equal(steps, engine.StepsTaken);
-        Assert.Throws<NotSupportedException>(() => trainer.SaveCheckpoint(Path.Combine(_dir, "ckpt")));
+    }
+
+    [Fact]
+    public void DP9_CheckpointResume_IsBitIdentical_AndTheAccountantContinues()
+    {
+        const int n = 60, d = 3, steps = 12;
+        var data = new float[n * d];
+        new Philox(8).FillNormal(data);
+        var options = new TrainerOptions(Steps: steps, BatchSize: 1, LearningRate: 1e-2, WarmupSteps: 2, EmaDecay: 0.9, Seed: 4);
+        var schedule = VolatilityAdaptiveSchedule.Isotropic(NoiseSchedule.Create(BetaScheduleKind.Linear, 50), d);
+        var dp = new DpSgdOptions { MaxGradNorm = 1, NoiseMultiplier = 1.1, Delta = 1e-3, ExpectedBatchSize = 6, Steps = steps };
+        (DiffusionTrainer Trainer, PrivacyEngine Engine, MlpDenoiser Net) Make()
+        {
+            var engine = PrivacyEngine.Create(dp, n, new Philox(4, stream: 3));
+            var net = Net(6);
+            return (new DiffusionTrainer(new MlpDenoiserAdapter(net, 50), schedule, Objective.V, options, engine), engine, net);
+        }
+
+        var straight = Make();
+        straight.Trainer.Fit(data, n);
+        var first = Make();
+        for (var s = 0; s < 5; s++) first.Trainer.Step(data, n);
+        var path = Path.Combine(_dir, "dp.ckpt");
+        first.Trainer.SaveCheckpoint(path);
+        var resumed = Make();
+        resumed.Trainer.LoadCheckpoint(path);
+        Assert.Equal(5, resumed.Engine.StepsTaken);
+        Assert.Equal(first.Engine.Spent().Epsilon, resumed.Engine.Spent().Epsilon, 1e-12);
+        resumed.Trainer.Fit(data, n);
+        Assert.Equal(straight.Net.Parameters().SelectMany(p => p.Data).ToArray(), resumed.Net.Parameters().SelectMany(p => p.Data).ToArray());
+        Assert.Equal(straight.Engine.Spent().Epsilon, resumed.Engine.Spent().Epsilon, 1e-9);
+
+        // a private checkpoint does not load into a non-private trainer
+        var plain = new DiffusionTrainer(new MlpDenoiserAdapter(Net(6), 50), schedule, Objective.V, options);
+        Assert.Throws<InvalidDataException>(() => plain.LoadCheckpoint(path));
     }
 
     private static DpTrainingOptions Dp(double? epsilon = 3, double? sigma = null, double budget = 10) => new()
@@ -244,6 +278,22 @@ public sealed class DpTrainingTests : IDisposable
         // a non-private model's manifest has no privacy key at all
         var plain = new DiffusionGenerator(DiffusionGeneratorTests.Small(5)).Fit(train);
         Assert.DoesNotContain("\"privacy\"", Encoding.UTF8.GetString(plain.ManifestBytes()), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Generator_DpCheckpoint_ResumesWithTheAccountant()
+    {
+        var train = DiffusionGeneratorTests.Returns(300, 3);
+        var path = Path.Combine(_dir, "gen.ckpt");
+        var a = new DiffusionGenerator(SmallDp(Dp(sigma: 1.0), steps: 10)).Fit(train, checkpoint: new CheckpointOptions(path, Every: 4));
+        Assert.True(File.Exists(path));
+        // the checkpoint holds the finished run: a second fit resumes at step 10 and reproduces the model and its statement
+        var b = new DiffusionGenerator(SmallDp(Dp(sigma: 1.0), steps: 10)).Fit(train, checkpoint: new CheckpointOptions(path, Every: 4));
+        Assert.Equal(a.ModelId, b.ModelId);
+        Assert.Equal(a.Manifest.Privacy, b.Manifest.Privacy);
+        // the same file under another privacy config is refused
+        Assert.Throws<InvalidInputException>(() =>
+            new DiffusionGenerator(SmallDp(Dp(sigma: 2.0), steps: 10)).Fit(train, checkpoint: new CheckpointOptions(path, Every: 4)));
     }
 
     [Fact]
