@@ -78,5 +78,8 @@ public sealed class MembershipDoneWhenTests(ITestOutputHelper output)
         Assert.True(dp.Manifest.Privacy!.Epsilon <= 3);
         Assert.True(leaky.Auc >= 0.8, $"the overfit generator must be caught: AUC {leaky.Auc}");
         Assert.True(priv.Auc <= 0.6, $"the DP generator must not be: AUC {priv.Auc}");
+        // DP-12: an (ε, δ)-DP model bounds any attack's TPR by e^ε·FPR + δ (0.20 at FPR 0.01, ε = 3)
+        var eps = dp.Manifest.Privacy!.Epsilon;
+        Assert.True(priv.TprAtFpr01 <= (Math.Exp(eps) * 0.01) + 1e-3, $"TPR@0.01 {priv.TprAtFpr01} above the DP bound");
     }
 }
