@@ -36,6 +36,24 @@ public sealed record EvaluationOptions
     /// <summary>At most this many synthetic rows (drawn at random) fit the attack's synthetic density.</summary>
     public int MembershipMaxSynthetic { get; init; } = 5000;
 
+    /// <summary>Series to run the attribute-inference attack on (needs a train set and at least two series); null: none.</summary>
+    public IReadOnlyList<string>? SensitiveColumns { get; init; }
+
+    /// <summary>Report the per-record risk of the most isolated 1% of train records (needs a train set).</summary>
+    public bool OutlierRisk { get; init; } = true;
+
+    /// <summary>
+    /// Trains a shadow generator of the audited kind (the shadow-model membership attack runs only when given);
+    /// see <see cref="Privacy.ShadowModelAttack"/>.
+    /// </summary>
+    public Privacy.ShadowGenerator? ShadowGenerator { get; init; }
+
+    /// <summary>Shadow generators the shadow-model attack trains.</summary>
+    public int ShadowModels { get; init; } = 4;
+
+    /// <summary>At most this many target records per group (members, non-members) in the shadow and attribute attacks.</summary>
+    public int AttackTargets { get; init; } = 500;
+
     /// <summary>Compute the utility section (needs a train set).</summary>
     public bool Utility { get; init; } = true;
 

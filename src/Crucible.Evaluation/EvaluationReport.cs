@@ -51,6 +51,18 @@ public sealed record PrivacyReport(double DcrTrainMedian, double DcrTrainP05, do
     /// <summary>Why the attack did not run (sets too small), else null.</summary>
     public string? MembershipSkipped { get; init; }
 
+    /// <summary>The shadow-model membership attack (<see cref="Privacy.ShadowModelAttack"/>), or null.</summary>
+    public Privacy.ShadowAttackReport? Shadow { get; init; }
+
+    /// <summary>Why the shadow attack did not run, else null (also null when no shadow generator was given).</summary>
+    public string? ShadowSkipped { get; init; }
+
+    /// <summary>Attribute inference per declared sensitive series (<see cref="Privacy.AttributeInference"/>), or null.</summary>
+    public IReadOnlyList<Privacy.AttributeInferenceReport>? AttributeInference { get; init; }
+
+    /// <summary>Per-record risk of the most isolated train records (<see cref="Privacy.OutlierRisk"/>), or null.</summary>
+    public Privacy.OutlierRiskReport? OutlierRisk { get; init; }
+
     /// <summary>The same DCR summary over flattened windows when every synthetic path has one length W ≥ 2
     /// (<see cref="Privacy.DistanceToClosestRecord.WindowDistances"/>), else null.</summary>
     public WindowPrivacyReport? Windows { get; init; }
@@ -110,6 +122,27 @@ public sealed record EvaluationReport(
                 list.Add(new("privacy.membership_inference.auc", mia.Auc));
                 list.Add(new("privacy.membership_inference.tpr_at_fpr_10pct", mia.TprAtFpr10));
                 list.Add(new("privacy.membership_inference.tpr_at_fpr_1pct", mia.TprAtFpr01));
+            }
+            if (p.Shadow is { } sh)
+            {
+                list.Add(new("privacy.shadow_membership_inference.auc", sh.Auc));
+                list.Add(new("privacy.shadow_membership_inference.tpr_at_fpr_10pct", sh.TprAtFpr10));
+                list.Add(new("privacy.shadow_membership_inference.tpr_at_fpr_1pct", sh.TprAtFpr01));
+            }
+            foreach (var ai in p.AttributeInference ?? [])
+            {
+                var key = "privacy.attribute_inference." + ai.Column + ".";
+                list.Add(new(key + "risk", Math.Clamp(ai.Risk.Value, 0, 1)));
+                list.Add(new(key + "success_train", ai.Attack.Value));
+                list.Add(new(key + "success_holdout", ai.Control.Value));
+                list.Add(new(key + "mae_train", ai.MaeTrain));
+                list.Add(new(key + "mae_holdout", ai.MaeHoldout));
+            }
+            if (p.OutlierRisk is { } o)
+            {
+                list.Add(new("privacy.outlier_risk.median_dcr_ratio", o.MedianRatioOutliers));
+                list.Add(new("privacy.outlier_risk.share_ratio_below_one", o.ShareRatioBelowOne));
+                list.Add(new("privacy.outlier_risk.max_score_percentile", o.MaxScorePercentile));
             }
         }
         void AddPair(string key, Pair pair)

@@ -34,6 +34,15 @@ public static class Evaluator
         if (options.Alpha is <= 0 or >= 1) throw new InvalidInputException("invalid-option", "alpha must be in (0, 1)");
         if (options.Lags < 1) throw new InvalidInputException("invalid-option", "lags must be at least 1");
         if (options.MembershipMaxSynthetic < 1) throw new InvalidInputException("invalid-option", "the attack needs at least one synthetic row");
+        if (options.ShadowModels < 1 || options.AttackTargets < 1)
+            throw new InvalidInputException("invalid-option", "shadow models and attack targets must be at least 1");
+        foreach (var column in options.SensitiveColumns ?? [])
+        {
+            if (!real.Names.Contains(column, StringComparer.Ordinal))
+                throw new InvalidInputException("invalid-option", $"sensitive series '{column}' is not among the series ({string.Join(", ", real.Names)})");
+        }
+        if (options.SensitiveColumns is { Count: > 0 } && real.SeriesCount < 2)
+            throw new InvalidInputException("invalid-option", "attribute inference needs at least two series (the attacker knows the others)");
         if (options.UtilityLags < 1 || options.ImportanceRepeats < 1)
             throw new InvalidInputException("invalid-option", "utility lags and importance repeats must be at least 1");
 
@@ -128,6 +137,7 @@ public static class Evaluator
                         : null,
                 };
             }
+            privacy = Attacks(privacy, synth, train, real, options);
             dcrHistogram = Histogram(Sorted(toTrain), Sorted(toHoldout), options.HistogramBins);
         }
 
@@ -157,6 +167,39 @@ public static class Evaluator
     private sealed record TemporalStats(double[] Acf, double[] AcfAbs, double[] Pacf, double[] Leverage, double MaxDrawdown);
 
     /// <summary>Temporal statistics within each path, averaged over paths (a plain mean: NaN in one path propagates).</summary>
+    // the shadow-model, attribute-inference and isolated-record analyses (RELIABILITY.md PRIV-6..8)
+    private static PrivacyReport Attacks(PrivacyReport privacy, SeriesSet synth, SeriesSet train, SeriesSet real, EvaluationOptions options)
+    {
+        var dop = options.MaxDegreeOfParallelism;
+        if (options.ShadowGenerator is { } generator)
+        {
+            var why = ShadowModelAttack.WhyNot(synth, train, real);
+            privacy = privacy with
+            {
+                ShadowSkipped = why,
+                Shadow = why is null
+                    ? ShadowModelAttack.Run(synth, train, real, generator, options.ShadowModels, options.Seed, options.AttackTargets, maxDegreeOfParallelism: dop)
+                    : null,
+            };
+        }
+        if (options.SensitiveColumns is { Count: > 0 } sensitive)
+        {
+            privacy = privacy with
+            {
+                AttributeInference = [.. sensitive.Select(c => AttributeInference.Run(synth, train, real, Array.IndexOf(real.Names, c), options.Seed,
+                    options.AttackTargets, maxDegreeOfParallelism: dop))],
+            };
+        }
+        if (options.OutlierRisk && train.RowCount >= 2 && MembershipInference.WhyNot(synth, train, real) is null)
+        {
+            privacy = privacy with
+            {
+                OutlierRisk = OutlierRisk.Run(synth, train, real, options.Seed, maxSynthetic: options.MembershipMaxSynthetic, maxDegreeOfParallelism: dop),
+            };
+        }
+        return privacy;
+    }
+
     private static bool HasWindow(SeriesSet set, int window) => set.PathRows().Any(p => p.Length >= window);
 
     private static TemporalStats PathTemporal(SeriesSet set, int series, IReadOnlyList<int[]> paths, EvaluationOptions options)

@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using Crucible.Data;
+using Crucible.Diffusion.Tabular;
 using Crucible.Evaluation;
+using Crucible.Evaluation.Privacy;
 using Crucible.Evaluation.Reporting;
 using Crucible.Governance;
 using Crucible.Governance.Audit;
@@ -10,7 +12,7 @@ namespace Crucible.Cli.Commands;
 
 /// <summary>
 /// <c>crucible evaluate --real FILE --synthetic FILE [--train FILE] [--alpha A] [--thresholds FILE]
-/// [--fail-on-threshold] [--home DIR] --out report.json [--html report.html]</c>: the evaluation report of METRICS.md, and an
+/// [--fail-on-threshold] [--sensitive COL,…] [--model DIR --shadow-models K [--shadow-steps N]] [--home DIR] --out report.json [--html report.html]</c>: the evaluation report of METRICS.md, and an
 /// <c>evaluation.completed</c> entry (input and report hashes, threshold verdict) in the audit log of the home folder.
 /// Exit 0 on success, 2 on bad input (file, line, column and rule named), 3 when <c>--fail-on-threshold</c> is given
 /// and a declared threshold failed (the report is still written).
@@ -46,6 +48,24 @@ internal static class EvaluateCommand
 
         public readonly Option<bool> FailOnThreshold = new("--fail-on-threshold") { Description = "Exit 3 when a declared threshold fails" };
 
+        public readonly Option<string> Sensitive = new("--sensitive")
+        {
+            Description = "Series to run the attribute-inference attack on, comma-separated (needs --train)",
+        };
+
+        public readonly Option<string> Model = new("--model")
+        {
+            Description = "The model folder that produced --synthetic: its config trains the shadow generators of --shadow-models",
+        };
+
+        public readonly Option<int> ShadowModels = new("--shadow-models")
+        {
+            Description = "Run the shadow-model membership attack with this many shadow generators (needs --train and --model; default 0: off)",
+            DefaultValueFactory = _ => 0,
+        };
+
+        public readonly Option<int?> ShadowSteps = new("--shadow-steps") { Description = "Training steps of each shadow generator (default: the model's)" };
+
         public readonly Option<string> Out = new("--out") { Description = "Where to write report.json", Required = true };
 
         public readonly Option<string> Html = new("--html") { Description = "Also write a self-contained report.html here" };
@@ -59,7 +79,8 @@ internal static class EvaluateCommand
         var o = new Options();
         var command = new Command("evaluate", "Evaluate synthetic data against real data (fidelity, temporal, tails, risk, privacy, utility)")
         {
-            o.Real, o.Synthetic, o.Train, o.Alpha, o.Thresholds, o.FailOnThreshold, o.Out, o.Html, o.Home,
+            o.Real, o.Synthetic, o.Train, o.Alpha, o.Thresholds, o.FailOnThreshold, o.Sensitive, o.Model, o.ShadowModels, o.ShadowSteps,
+            o.Out, o.Html, o.Home,
         };
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
         return command;
@@ -84,7 +105,22 @@ internal static class EvaluateCommand
         var trainPath = parse.GetValue(o.Train);
         var train = trainPath is null ? null : SeriesSetCsv.Read(trainPath, real.Names);
 
-        var report = Evaluator.Evaluate(new EvaluationInput(real, synthetic, train), new EvaluationOptions { Alpha = alpha });
+        var sensitive = parse.GetValue(o.Sensitive)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (sensitive is { Length: > 0 } && train is null) throw new InvalidInputException("OPT-E", "--sensitive needs --train FILE");
+        var shadowModels = parse.GetValue(o.ShadowModels);
+        if (shadowModels < 0) throw new InvalidInputException("OPT-E", "--shadow-models must be 0 or more");
+        ShadowGenerator? shadow = null;
+        if (shadowModels > 0)
+        {
+            if (train is null) throw new InvalidInputException("OPT-E", "--shadow-models needs --train FILE");
+            var modelPath = parse.GetValue(o.Model) ?? throw new InvalidInputException("OPT-E", "--shadow-models needs --model DIR (the generator whose training the shadows repeat)");
+            shadow = ShadowGenerators.FromModel(DiffusionGenerator.Load(modelPath).Manifest, parse.GetValue(o.ShadowSteps));
+        }
+
+        var report = Evaluator.Evaluate(new EvaluationInput(real, synthetic, train), new EvaluationOptions
+        {
+            Alpha = alpha, SensitiveColumns = sensitive, ShadowGenerator = shadow, ShadowModels = Math.Max(1, shadowModels),
+        });
         var verdicts = thresholds is null ? null : ThresholdCheck.Evaluate(report, thresholds);
 
         var outPath = parse.GetValue(o.Out)!;
@@ -125,6 +161,16 @@ internal static class EvaluateCommand
         if (r.Privacy is { } p)
             o.WriteLine(string.Create(inv,
                 $"privacy:    dcr_train_median {p.DcrTrainMedian:G6}, dcr_holdout_median {p.DcrHoldoutMedian:G6}, share_closer_to_train {p.ShareCloserToTrain:G6}"));
+        if (r.Privacy?.Membership is { } mia)
+            o.WriteLine(string.Create(inv, $"membership: DOMIAS AUC {mia.Auc:G4}, TPR {mia.TprAtFpr10:G4} at FPR 0.1"));
+        if (r.Privacy?.Shadow is { } sh)
+            o.WriteLine(string.Create(inv, $"shadow MIA: AUC {sh.Auc:G4}, TPR {sh.TprAtFpr10:G4} at FPR 0.1, {sh.TprAtFpr01:G4} at FPR 0.01 ({sh.ShadowModels} shadows)"));
+        foreach (var a in r.Privacy?.AttributeInference ?? [])
+            o.WriteLine(string.Create(inv,
+                $"attribute:  {a.Column}: success train {a.Attack.Value:G4}, holdout {a.Control.Value:G4}, baseline {a.Baseline.Value:G4}; risk {Math.Clamp(a.Risk.Value, 0, 1):G4}{(a.Trusted ? "" : " (untrusted)")}"));
+        if (r.Privacy?.OutlierRisk is { } or)
+            o.WriteLine(string.Create(inv,
+                $"outliers:   {or.Records.Count} most isolated train rows: median DCR ratio {or.MedianRatioOutliers:G4} (all {or.MedianRatioAll:G4}), max score percentile {or.MaxScorePercentile:G4}"));
         if (r.Utility is { } u)
         {
             foreach (var (name, task) in new[] { ("next return", u.Return), ("next |return|", u.Volatility) })

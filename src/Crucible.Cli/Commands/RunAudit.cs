@@ -22,7 +22,14 @@ internal static class RunAudit
     }
 
     /// <summary><c>run.completed</c> of a <c>train</c> run whose model folder is <paramref name="folder"/>.</summary>
-    public static JsonObject Trained(string folder, ModelManifest m) => new()
+    public static JsonObject Trained(string folder, ModelManifest m)
+    {
+        var entry = TrainedCore(folder, m);
+        if (m.Privacy is { } dp) entry["dp"] = dp.Statement; // only for DP-trained models: other entries keep their keys
+        return entry;
+    }
+
+    private static JsonObject TrainedCore(string folder, ModelManifest m) => new()
     {
         ["command"] = "train",
         ["kind"] = m.Kind,

@@ -13,9 +13,11 @@ namespace Crucible.Cli.Commands;
 
 /// <summary>
 /// <c>crucible train --data FILE [--columns A,B,…] [--input prices|returns|log-returns|percent] [--kind tabular]
-/// [--train-end DATE] [--steps N] [--seed S] [--config FILE] [--checkpoint FILE [--checkpoint-every N]] [--home DIR] --out MODEL</c>:
-/// fits a generator on the log returns of the rows dated up to DATE, writes the model folder and appends
-/// <c>run.completed</c> to the audit log in the home folder.
+/// [--train-end DATE] [--steps N] [--seed S] [--config FILE] [--checkpoint FILE [--checkpoint-every N]]
+/// [--dp-epsilon E | --dp-noise-multiplier S] [--dp-delta D] [--dp-max-grad-norm C] [--dp-budget EMAX] [--dp-sample-rate Q]
+/// [--home DIR] --out MODEL</c>: fits a generator on the log returns of the rows dated up to DATE, writes the model folder
+/// and appends <c>run.completed</c> to the audit log in the home folder. With a <c>--dp-*</c> flag (or a <c>privacy</c>
+/// config section) it trains with DP-SGD; a configuration whose projected ε exceeds the budget exits 2 before training.
 /// </summary>
 internal static class TrainCommand
 {
@@ -53,6 +55,27 @@ internal static class TrainCommand
             DefaultValueFactory = _ => 500,
         };
 
+        public readonly Option<double?> DpEpsilon = new("--dp-epsilon")
+        {
+            Description = "Train with DP-SGD, calibrating the noise multiplier for this target epsilon over all steps",
+        };
+
+        public readonly Option<double?> DpNoiseMultiplier = new("--dp-noise-multiplier") { Description = "Train with DP-SGD at this noise multiplier sigma" };
+
+        public readonly Option<double?> DpDelta = new("--dp-delta") { Description = "DP delta (default 1e-5; must be below 1/N)" };
+
+        public readonly Option<double?> DpMaxGradNorm = new("--dp-max-grad-norm") { Description = "DP-SGD per-example clipping norm C (default 1)" };
+
+        public readonly Option<double?> DpBudget = new("--dp-budget")
+        {
+            Description = "Declared epsilon budget: training is refused (exit 2) when the projected epsilon exceeds it (default 10)",
+        };
+
+        public readonly Option<double?> DpSampleRate = new("--dp-sample-rate")
+        {
+            Description = "Poisson sampling rate q (default: training batch size / train rows)",
+        };
+
         public readonly Option<string> Out = new("--out") { Description = "The model folder to write", Required = true };
 
         public readonly Option<string> Home = HomeOption.Create();
@@ -65,7 +88,8 @@ internal static class TrainCommand
         o.Input.AcceptOnlyFromAmong("prices", "returns", "log-returns", "percent");
         var command = new Command("train", "Fit a generator on historical data and write the model folder (weights.safetensors + manifest.json)")
         {
-            o.Data, o.Columns, o.Input, o.Kind, o.TrainEnd, o.Steps, o.Seed, o.Config, o.Checkpoint, o.CheckpointEvery, o.Out, o.Home,
+            o.Data, o.Columns, o.Input, o.Kind, o.TrainEnd, o.Steps, o.Seed, o.Config, o.Checkpoint, o.CheckpointEvery,
+            o.DpEpsilon, o.DpNoiseMultiplier, o.DpDelta, o.DpMaxGradNorm, o.DpBudget, o.DpSampleRate, o.Out, o.Home,
         };
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
         return command;
@@ -85,6 +109,7 @@ internal static class TrainCommand
         }
 
         if (parse.GetValue(o.Seed) is { } seed) options = options with { Seed = seed };
+        options = WithPrivacyFlags(parse, o, options);
         int every = parse.GetValue(o.CheckpointEvery);
         if (every < 1) throw new InvalidInputException("OPT-E", "--checkpoint-every must be at least 1");
 
@@ -116,9 +141,41 @@ internal static class TrainCommand
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"train rows: {m.Data.TrainRows} × {m.Columns.Count} series{(m.Data.TrainStart is null ? "" : $" ({m.Data.TrainStart} .. {m.Data.TrainEnd})")}"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"training:   {m.Training.Steps} steps in {seconds:F1} s, final loss {m.Training.FinalLoss:F4}"));
+            $"training:   {m.Training.Steps} steps in {seconds:F1} s, {(m.Privacy is null ? $"final loss {m.Training.FinalLoss:F4}" : "loss withheld (a statistic of the private rows)")}"));
+        if (m.Privacy is { } dp) output.WriteLine($"privacy:    {dp.Statement}");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit:      entry {receipt.Seq} in {home.AuditDatabase}"));
         return ExitCode.Success;
+    }
+
+    /// <summary>
+    /// Applies the <c>--dp-*</c> flags over the config's <c>privacy</c> section (creating it when a flag is given), and
+    /// switches off the data-fitted preprocessing as <see cref="DiffusionGeneratorOptions.WithPrivacy"/> does.
+    /// </summary>
+    internal static DiffusionGeneratorOptions WithPrivacyFlags(ParseResult parse, Options o, DiffusionGeneratorOptions options)
+    {
+        double? epsilon = parse.GetValue(o.DpEpsilon), sigma = parse.GetValue(o.DpNoiseMultiplier), delta = parse.GetValue(o.DpDelta),
+            clip = parse.GetValue(o.DpMaxGradNorm), budget = parse.GetValue(o.DpBudget), rate = parse.GetValue(o.DpSampleRate);
+        if (epsilon is null && sigma is null && delta is null && clip is null && budget is null && rate is null) return options;
+        if (epsilon is not null && sigma is not null) throw new InvalidInputException("OPT-E", "give --dp-epsilon or --dp-noise-multiplier, not both");
+        var dp = options.Privacy ?? new DpTrainingOptions();
+        if (epsilon is not null) dp = dp with { TargetEpsilon = epsilon, NoiseMultiplier = null };
+        if (sigma is not null) dp = dp with { NoiseMultiplier = sigma, TargetEpsilon = null };
+        if (delta is not null) dp = dp with { Delta = delta.Value };
+        if (clip is not null) dp = dp with { MaxGradNorm = clip.Value };
+        if (budget is not null) dp = dp with { EpsilonBudget = budget.Value };
+        if (rate is not null) dp = dp with { SampleRate = rate };
+        if (dp.TargetEpsilon is null && dp.NoiseMultiplier is null)
+            throw new InvalidInputException("OPT-E", "DP-SGD needs --dp-epsilon or --dp-noise-multiplier (or privacy.target_epsilon / noise_multiplier in the config)");
+        try
+        {
+            dp.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidInputException("OPT-E", e.Message);
+        }
+
+        return options.WithPrivacy(dp);
     }
 
     /// <summary>The generator options from a JSON file (any subset of keys), or the defaults.</summary>

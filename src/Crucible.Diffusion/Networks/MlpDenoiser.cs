@@ -72,6 +72,23 @@ public sealed class MlpDenoiser : Module
         return Blocks(h);
     }
 
+    /// <summary>
+    /// The same network as <see cref="Forward(Tensor, ReadOnlySpan{float})"/>, unfused, with every linear layer run
+    /// through <paramref name="tape"/> so that DP-SGD can clip each example's gradient (<see cref="Privacy.GhostClipping"/>).
+    /// Values equal the fused forward up to float rounding.
+    /// </summary>
+    // x: (B, D), t: (B) -> (B, D)
+    public Tensor Forward(Tensor x, ReadOnlySpan<float> timeFraction, Privacy.LinearTape tape)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(tape);
+        var emb = SinusoidalTimestepEmbedding.Embed(timeFraction, Config.TimeEmbedding, scale: 1000f);
+        var a = tape.Linear(emb, _time0.Weight, _time0.Bias).Silu();
+        var h = tape.Linear(a, _time2.Weight, _time2.Bias) + tape.Linear(x, _input.Weight, _input.Bias);
+        foreach (var block in _blocks) h = h + tape.Linear(h, block.Weight, block.Bias).Silu();
+        return tape.Linear(h, _output.Weight, _output.Bias);
+    }
+
     private Tensor Blocks(Tensor h)
     {
         foreach (var block in _blocks) h = Tensor.Linear(h, block.Weight, block.Bias, Activation.Silu, residual: h);

@@ -19,7 +19,7 @@ namespace Crucible.Diffusion.Privacy;
 /// </remarks>
 public sealed class PrivacyEngine
 {
-    private readonly RdpAccountant _accountant;
+    private RdpAccountant _accountant;
     private readonly Philox _noise;
 
     private PrivacyEngine(DpSgdOptions options, int datasetSize, double sigma, RdpAccountant accountant, Philox noise, PrivacySpent projected)
@@ -110,7 +110,28 @@ public sealed class PrivacyEngine
             throw new InvalidOperationException($"all {Options.Steps} planned steps are taken: another would spend beyond the declared budget");
         var perSample = batchSize == 0 ? [] : gradients.Compute(parameters, batchSize);
         var p = parameters.Sum(t => t.Length);
-        var sum = ClipAndSum(perSample, batchSize, p, Options.MaxGradNorm);
+        NoiseWriteAndAccount(parameters, ClipAndSum(perSample, batchSize, p, Options.MaxGradNorm));
+    }
+
+    /// <summary>
+    /// One private step with the clipped sum computed by <paramref name="gradients"/> (e.g. <see cref="GhostClipping"/>,
+    /// which never materialises the per-example gradients); otherwise as the <see cref="IPerSampleGradients"/> overload.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The planned number of steps has been taken.</exception>
+    public void Step(IReadOnlyList<Tensor> parameters, int batchSize, IClippedGradientSum gradients)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentNullException.ThrowIfNull(gradients);
+        if (StepsTaken >= Options.Steps)
+            throw new InvalidOperationException($"all {Options.Steps} planned steps are taken: another would spend beyond the declared budget");
+        var p = parameters.Sum(t => t.Length);
+        var sum = batchSize == 0 ? new double[p] : gradients.ClippedSum(parameters, batchSize, Options.MaxGradNorm);
+        if (sum.Length != p) throw new InvalidOperationException($"the clipped sum has {sum.Length} values for {p} parameters");
+        NoiseWriteAndAccount(parameters, sum);
+    }
+
+    private void NoiseWriteAndAccount(IReadOnlyList<Tensor> parameters, double[] sum)
+    {
         AddNoiseAndNormalise(sum, NoiseMultiplier * Options.MaxGradNorm, Options.ExpectedBatchSize, _noise);
         var offset = 0;
         foreach (var t in parameters)
@@ -121,6 +142,61 @@ public sealed class PrivacyEngine
         }
 
         _accountant.Step(NoiseMultiplier, SampleRate);
+    }
+
+    /// <summary>
+    /// The state a checkpoint must hold to resume this engine exactly: the accountant's history (JSON) and the noise
+    /// generator's position, as one string.
+    /// </summary>
+    public (string Accountant, string Noise) CaptureState()
+    {
+        var n = _noise.GetState();
+        return (_accountant.ToJson(), string.Join(',',
+            n.Seed.ToString(CultureInfo.InvariantCulture), n.Stream.ToString(CultureInfo.InvariantCulture), n.Counter.ToString(CultureInfo.InvariantCulture),
+            n.BufferIndex.ToString(CultureInfo.InvariantCulture), n.HasCachedNormal ? "1" : "0",
+            BitConverter.DoubleToInt64Bits(n.CachedNormal).ToString(CultureInfo.InvariantCulture)));
+    }
+
+    /// <summary>Restores what <see cref="CaptureState"/> returned (e.g. from a checkpoint of the same run).</summary>
+    /// <exception cref="InvalidDataException">The state is malformed, uses another RDP formula, or has more steps than planned.</exception>
+    public void RestoreState(string accountant, string noise)
+    {
+        ArgumentNullException.ThrowIfNull(accountant);
+        ArgumentNullException.ThrowIfNull(noise);
+        RdpAccountant restored;
+        PhiloxState state;
+        try
+        {
+            restored = RdpAccountant.FromJson(accountant);
+            var f = noise.Split(',');
+            if (f.Length != 6) throw new FormatException("the noise state needs 6 fields");
+            state = new PhiloxState(ulong.Parse(f[0], CultureInfo.InvariantCulture), ulong.Parse(f[1], CultureInfo.InvariantCulture),
+                ulong.Parse(f[2], CultureInfo.InvariantCulture), int.Parse(f[3], CultureInfo.InvariantCulture), f[4] == "1",
+                BitConverter.Int64BitsToDouble(long.Parse(f[5], CultureInfo.InvariantCulture)));
+        }
+        catch (Exception e) when (e is FormatException or OverflowException or System.Text.Json.JsonException or ArgumentException)
+        {
+            throw new InvalidDataException($"malformed DP-SGD state: {e.Message}", e);
+        }
+
+        if (restored.Formula != _accountant.Formula) throw new InvalidDataException("the saved accountant uses another RDP formula");
+        if (restored.Steps > Options.Steps) throw new InvalidDataException($"the saved accountant has {restored.Steps} steps, more than the {Options.Steps} planned");
+        foreach (var segment in restored.History)
+        {
+            if (segment.NoiseMultiplier != NoiseMultiplier || segment.SampleRate != SampleRate)
+                throw new InvalidDataException("the saved accountant's steps used another noise multiplier or sampling rate");
+        }
+
+        try
+        {
+            _noise.SetState(state);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"the saved noise state is not this engine's: {e.Message}", e);
+        }
+
+        _accountant = restored;
     }
 
     /// <summary>ε spent so far.</summary>

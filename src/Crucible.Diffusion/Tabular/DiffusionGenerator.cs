@@ -6,6 +6,7 @@ using System.Text.Json;
 using Crucible.Data;
 using Crucible.Data.Transforms;
 using Crucible.Diffusion.Networks;
+using Crucible.Diffusion.Privacy;
 using Crucible.Diffusion.Samplers;
 using Crucible.Diffusion.Scenarios;
 using Crucible.Diffusion.Schedules;
@@ -134,26 +135,57 @@ public sealed class DiffusionGenerator
         var o = Options;
         int rows = trainReturns.RowCount, d = trainReturns.ColumnCount;
 
-        // 1. transform, fitted on the train rows only, then frozen
-        var transform = new TransformPipeline(o.Transform switch
+        // 0. DP-SGD: the budget is checked (and σ calibrated) before any work; a refused configuration throws here
+        PrivacyEngine? privacy = null;
+        if (o.Privacy is { } dp)
         {
-            MarginalTransform.QuantileNormal => [new QuantileNormalTransform(o.QuantileKnots)],
-            MarginalTransform.Standardize => [new StandardScaler()],
-            _ => Array.Empty<ISeriesTransform>(),
-        });
-        var model = transform.Fit(trainReturns);
+            privacy = PrivacyEngine.Create(dp.ToEngineOptions(rows, o.Training.BatchSize, o.Training.Steps), rows, new Philox(o.Seed, stream: 3));
+        }
+
+        // 1. transform, fitted on the train rows only, then frozen (under DP: a public scale from the config, never fitted)
+        TransformPipeline transform;
+        TimeSeriesFrame model;
+        if (o.Privacy is { } publicScale)
+        {
+            var state = new TransformState(TransformKind.StandardScaler, [.. trainReturns.Columns],
+                new Dictionary<string, double[]> { ["mean"] = new double[d], ["scale"] = Enumerable.Repeat(publicScale.PublicScale, d).ToArray() },
+                new Dictionary<string, string>());
+            transform = new TransformPipeline([StandardScaler.FromState(state)]);
+            model = transform.Forward(trainReturns);
+        }
+        else
+        {
+            transform = new TransformPipeline(o.Transform switch
+            {
+                MarginalTransform.QuantileNormal => [new QuantileNormalTransform(o.QuantileKnots)],
+                MarginalTransform.Standardize => [new StandardScaler()],
+                _ => Array.Empty<ISeriesTransform>(),
+            });
+            model = transform.Fit(trainReturns);
+        }
+
         var x0 = new float[rows * d];
         for (int i = 0; i < x0.Length; i++) x0[i] = (float)model.Values[i];
 
         // 2. optional whitening, forward process, network, trainer
         var minimum = new double[d];
         var maximum = new double[d];
-        Array.Fill(minimum, double.PositiveInfinity);
-        Array.Fill(maximum, double.NegativeInfinity);
-        for (int i = 0; i < x0.Length; i++)
+        if (o.Privacy is { } bounds)
         {
-            minimum[i % d] = Math.Min(minimum[i % d], x0[i]);
-            maximum[i % d] = Math.Max(maximum[i % d], x0[i]);
+            // a per-record clip to the public bound; the model-space range is the bound itself, not the data's
+            Array.Fill(minimum, -bounds.PublicBound);
+            Array.Fill(maximum, bounds.PublicBound);
+            for (int i = 0; i < x0.Length; i++) x0[i] = (float)Math.Clamp(x0[i], -bounds.PublicBound, bounds.PublicBound);
+        }
+        else
+        {
+            Array.Fill(minimum, double.PositiveInfinity);
+            Array.Fill(maximum, double.NegativeInfinity);
+            for (int i = 0; i < x0.Length; i++)
+            {
+                minimum[i % d] = Math.Min(minimum[i % d], x0[i]);
+                maximum[i % d] = Math.Max(maximum[i % d], x0[i]);
+            }
         }
 
         Whitening? whitening = null;
@@ -167,7 +199,7 @@ public sealed class DiffusionGenerator
         var schedule = o.VolatilityAdaptive ? VolatilityAdaptiveSchedule.Fit(baseSchedule, x0, rows, d) : VolatilityAdaptiveSchedule.Isotropic(baseSchedule, d);
         var network = new MlpDenoiser(new MlpDenoiserConfig(d, o.Hidden, o.Blocks, o.TimeEmbedding), new Philox(o.Seed, stream: 0));
         var denoiser = new MlpDenoiserAdapter(network, schedule.Steps);
-        var trainer = new DiffusionTrainer(denoiser, schedule, o.Objective, o.Training);
+        var trainer = new DiffusionTrainer(denoiser, schedule, o.Objective, o.Training, privacy);
         string trainHash = TrainMatrixSha256(trainReturns);
 
         // 3. train (resuming from a checkpoint of the same data and options)
@@ -206,8 +238,9 @@ public sealed class DiffusionGenerator
                 TrainStart = trainReturns.Dates.Length > 0 ? Iso(trainReturns.Dates[0]) : null,
                 TrainEnd = trainReturns.Dates.Length > 0 ? Iso(trainReturns.Dates[^1]) : null,
             },
-            Training = Metrics(trainer.Losses),
+            Training = privacy is null ? Metrics(trainer.Losses) : new TrainingMetrics { Steps = trainer.StepsDone },
             Weights = WeightsEntry(network, weights),
+            Privacy = privacy is null ? null : PrivacyManifest.From(privacy, o.Privacy!),
         };
         _denoiser = denoiser;
         _schedule = schedule;

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Crucible.Diffusion.Schedules;
 using Crucible.Diffusion.Training;
 
@@ -92,6 +93,17 @@ public sealed record DiffusionGeneratorOptions
     /// <summary>Seeds the network initialisation (Philox stream 0) and the training draws (stream 1).</summary>
     public ulong Seed { get; init; }
 
+    /// <summary>
+    /// DP-SGD training (null: ordinary training). Requires <see cref="Transform"/> none, no volatility-adaptive schedule
+    /// and no whitening, whose parameters would be fitted on the private rows; see <see cref="WithPrivacy"/>.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DpTrainingOptions? Privacy { get; init; }
+
+    /// <summary>These options with DP-SGD training: sets <see cref="Privacy"/> and switches off every data-fitted preprocessing step.</summary>
+    public DiffusionGeneratorOptions WithPrivacy(DpTrainingOptions privacy) =>
+        this with { Privacy = privacy, Transform = MarginalTransform.None, VolatilityAdaptive = false, Whiten = false };
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {
@@ -115,5 +127,11 @@ public sealed record DiffusionGeneratorOptions
         Require(Training.EmaDecay is >= 0 and < 1, "training.ema_decay must be in [0, 1)");
         Require(Training.GradClipNorm >= 0 && Training.WeightDecay >= 0 && Training.MinLearningRate >= 0,
             "training.grad_clip_norm, weight_decay and min_learning_rate must be non-negative");
+        if (Privacy is not null)
+        {
+            Privacy.Validate();
+            Require(Transform == MarginalTransform.None && !VolatilityAdaptive && !Whiten,
+                "with privacy, transform must be none, volatility_adaptive false and whiten false: their parameters would be fitted on the private rows outside the DP guarantee (rows are scaled by privacy.public_scale instead)");
+        }
     }
 }

@@ -53,6 +53,10 @@ public sealed record ModelManifest
 
     /// <summary>The weights file.</summary>
     public WeightsManifest Weights { get; init; } = new();
+
+    /// <summary>The DP statement when the model was trained with DP-SGD, else null (and absent from the JSON).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public PrivacyManifest? Privacy { get; init; }
 }
 
 /// <summary>The forward process of a saved model.</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Crucible.Diffusion.Networks;
+using Crucible.Diffusion.Privacy;
 using Crucible.Diffusion.Schedules;
 using Crucible.Tensors;
 using Crucible.Tensors.Optim;
@@ -35,6 +36,8 @@ public sealed class DiffusionTrainer
     private readonly float[] _target;
     private readonly int[] _timesteps;
     private readonly float[] _eps;
+    private readonly PrivacyEngine? _privacy;
+    private readonly PoissonSampler? _sampler;
     private int _step;
 
     /// <summary>Prepares training of an <see cref="MlpDenoiser"/> under the isotropic process of <paramref name="schedule"/>.</summary>
@@ -47,6 +50,22 @@ public sealed class DiffusionTrainer
 
     /// <summary>Prepares training of <paramref name="denoiser"/> under the forward process of <paramref name="schedule"/>.</summary>
     public DiffusionTrainer(ITrainableDenoiser denoiser, VolatilityAdaptiveSchedule schedule, Objective objective, TrainerOptions options)
+        : this(denoiser, schedule, objective, options, privacy: null)
+    {
+    }
+
+    /// <summary>
+    /// Prepares training with DP-SGD when <paramref name="privacy"/> is given (RELIABILITY.md §2.3): each step takes a
+    /// Poisson batch (rate q from the engine, drawn from the trainer's stream), draws one (t, ε) per example, clips each
+    /// example's gradient of its own loss ℓ_b = mean over the sample of the squared error (ghost clipping for an
+    /// <see cref="MlpDenoiserAdapter"/>, a microbatch-of-one loop for any other denoiser), adds the engine's noise,
+    /// divides by q·N and lets AdamW step on the result (post-processing). <see cref="TrainerOptions.GradClipNorm"/> is
+    /// not applied (the per-example clip replaces it); <see cref="TrainerOptions.BatchSize"/> is not used (the engine's
+    /// expected batch size is). The engine must be planned for exactly <see cref="TrainerOptions.Steps"/> steps.
+    /// Checkpoints also hold the engine's accountant and noise position, so a resumed run is bit-identical and its ε
+    /// continues from the saved history (RELIABILITY.md DP-9).
+    /// </summary>
+    public DiffusionTrainer(ITrainableDenoiser denoiser, VolatilityAdaptiveSchedule schedule, Objective objective, TrainerOptions options, PrivacyEngine? privacy)
     {
         ArgumentNullException.ThrowIfNull(denoiser);
         ArgumentNullException.ThrowIfNull(schedule);
@@ -70,7 +89,17 @@ public sealed class DiffusionTrainer
         _target = new float[options.BatchSize * size];
         _timesteps = new int[options.BatchSize];
         _eps = new float[size];
+        if (privacy is not null)
+        {
+            if (privacy.Options.Steps != options.Steps)
+                throw new ArgumentException($"the privacy engine is planned for {privacy.Options.Steps} steps, the trainer for {options.Steps}", nameof(privacy));
+            _privacy = privacy;
+            _sampler = privacy.CreateSampler(_rng);
+        }
     }
+
+    /// <summary>The DP-SGD engine, or null when training is not private.</summary>
+    public PrivacyEngine? Privacy => _privacy;
 
     /// <summary>The EMA of the weights, or null when disabled.</summary>
     public ExponentialMovingAverage? Ema => _ema;
@@ -132,6 +161,7 @@ public sealed class DiffusionTrainer
         int b = _options.BatchSize, size = _scale.Length;
         if (rows < 1 || data.Length != (long)rows * size) throw new ArgumentException($"data must hold rows × {size} values", nameof(data));
         if (_step >= _options.Steps) throw new InvalidOperationException($"all {_options.Steps} steps are done");
+        if (_privacy is not null) return PrivateStep(data, rows);
         float[] xt = _xt, target = _target, eps = _eps;
         for (int i = 0; i < b; i++)
         {
@@ -163,13 +193,98 @@ public sealed class DiffusionTrainer
         return value;
     }
 
+    private float PrivateStep(float[] data, int rows)
+    {
+        int size = _scale.Length;
+        if (rows != _privacy!.DatasetSize)
+            throw new ArgumentException($"the privacy engine was planned for {_privacy.DatasetSize} records, the data has {rows}", nameof(rows));
+        var batch = _sampler!.Next();
+        int m = batch.Length;
+        var xt = new float[m * size];
+        var target = new float[m * size];
+        var timesteps = new int[m];
+        var eps = _eps;
+        for (int i = 0; i < m; i++)
+        {
+            int t = _rng.NextInt(_schedule.Steps);
+            _rng.FillNormal(eps);
+            double abar = _schedule.Base.AlphasCumprod[t];
+            var x0 = data.AsSpan(batch[i] * size, size);
+            var xti = xt.AsSpan(i * size, size);
+            _schedule.AddNoise(x0, eps, t, _scale, xti);
+            for (int j = 0; j < size; j++) xti[j] = (float)(xti[j] / _scale[j]);
+            for (int j = 0; j < size; j++) target[(i * size) + j] = ObjectiveMath.Target(_objective, abar, x0[j], eps[j], _scale[j]);
+            timesteps[i] = t;
+        }
+
+        _learningRate.Apply(_optimizer, _step);
+        double lossSum = double.NaN;
+        int[] shape = [m, .. _sampleShape];
+        float inverseSize = 1f / size;
+        if (m == 0)
+        {
+            _privacy.Step(_parameters, 0, NoGradients.Instance); // noise only, still accounted
+        }
+        else if (_denoiser is MlpDenoiserAdapter mlp)
+        {
+            var fractions = new float[m];
+            for (int i = 0; i < m; i++) fractions[i] = (float)timesteps[i] / _schedule.Steps;
+            _privacy.Step(_parameters, m, new GhostClipping(tape =>
+            {
+                var loss = (mlp.Mlp.Forward(new Tensor(xt, shape), fractions, tape) - new Tensor(target, shape)).Square().Sum() * inverseSize;
+                lossSum = loss.Item();
+                return loss;
+            }));
+        }
+        else
+        {
+            lossSum = 0;
+            int[] one = [1, .. _sampleShape];
+            _privacy.Step(_parameters, m, new MicrobatchGradients(b =>
+            {
+                var loss = Crucible.Tensors.Losses.MseLoss(
+                    _denoiser.Forward(new Tensor(xt.AsSpan(b * size, size).ToArray(), one), timesteps.AsSpan(b, 1)),
+                    new Tensor(target.AsSpan(b * size, size).ToArray(), one));
+                lossSum += loss.Item();
+                return loss;
+            }));
+        }
+
+        _optimizer.Step();
+        _ema?.Update();
+        _step++;
+        float value = (float)(lossSum / m);
+        _losses.Add(value);
+        return value;
+    }
+
+    private sealed class NoGradients : IClippedGradientSum
+    {
+        public static readonly NoGradients Instance = new();
+
+        public double[] ClippedSum(IReadOnlyList<Tensor> parameters, int count, double maxNorm) =>
+            throw new InvalidOperationException("an empty batch has no gradients");
+    }
+
     /// <summary>
     /// Writes everything the next step depends on to <paramref name="path"/> (a safetensors file, atomically): the
     /// weights, the EMA, the optimiser's moments and step counts, the generator position, the step and the loss
     /// history. <paramref name="metadata"/> is stored beside them (e.g. a data fingerprint to check on resume).
     /// </summary>
-    public void SaveCheckpoint(string path, IReadOnlyDictionary<string, string>? metadata = null) =>
+    /// <remarks>A private trainer also saves the privacy engine's accountant and noise position (keys <c>dp.*</c>).</remarks>
+    public void SaveCheckpoint(string path, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        if (_privacy is not null)
+        {
+            var (accountant, noise) = _privacy.CaptureState();
+            metadata = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>()) { [DpAccountantKey] = accountant, [DpNoiseKey] = noise };
+        }
+
         TrainerCheckpoint.Save(path, Capture(), metadata);
+    }
+
+    private const string DpAccountantKey = "dp.accountant";
+    private const string DpNoiseKey = "dp.noise";
 
     /// <summary>
     /// Restores the state saved by <see cref="SaveCheckpoint"/> into this trainer, which must have been built with the
@@ -179,7 +294,13 @@ public sealed class DiffusionTrainer
     public IReadOnlyDictionary<string, string> LoadCheckpoint(string path)
     {
         var (state, metadata) = TrainerCheckpoint.Load(path);
+        var hasDp = metadata.ContainsKey(DpAccountantKey) && metadata.ContainsKey(DpNoiseKey);
+        if (hasDp != (_privacy is not null))
+            throw new InvalidDataException($"{path}: the checkpoint {(hasDp ? "is" : "is not")} of DP-SGD training, this trainer {(hasDp ? "is not" : "is")}");
+        if (_privacy is not null) _privacy.RestoreState(metadata[DpAccountantKey], metadata[DpNoiseKey]);
         Restore(state, path);
+        if (_privacy is not null && _privacy.StepsTaken != _step)
+            throw new InvalidDataException($"{path}: the accountant has {_privacy.StepsTaken} steps, the trainer {_step}");
         return metadata;
     }
 

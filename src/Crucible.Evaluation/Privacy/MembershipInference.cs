@@ -41,15 +41,37 @@ public static class MembershipInference
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(holdout);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxSynthetic);
-        var rng = new Philox(seed, 2);
-        var hold = Shuffled(holdout.RowCount, rng);
-        var half = holdout.RowCount / 2;
-        var nonMembers = hold[..half];
-        var reference = hold[half..];
-        var members = Shuffled(train.RowCount, rng)[..Math.Min(train.RowCount, half)];
-        var syn = Shuffled(synthetic.RowCount, rng)[..Math.Min(synthetic.RowCount, maxSynthetic)];
-        Array.Sort(syn); // the sample's order does not matter to the density; sorted rows read memory in order
+        var (members, nonMembers, reference, syn) = Split(synthetic.RowCount, train.RowCount, holdout.RowCount, seed, maxSynthetic);
         return Domias(Rows(synthetic), Rows(train), Rows(holdout), synthetic.SeriesCount, members, nonMembers, reference, syn, maxDegreeOfParallelism);
+    }
+
+    /// <summary>
+    /// The attack's fitted score (log p_G − log p_R, with the split of <see cref="Domias(SeriesSet, SeriesSet, SeriesSet, ulong, int, int)"/>
+    /// for the same seed) as a function of row-major points, and the scores of its non-members (the holdout rows it scores).
+    /// </summary>
+    internal static (Func<double[], double[]> Score, double[] NonMemberScores) Scorer(SeriesSet synthetic, SeriesSet train, SeriesSet holdout,
+        ulong seed, int maxSynthetic, int maxDegreeOfParallelism)
+    {
+        var d = synthetic.SeriesCount;
+        var (_, nonMembers, reference, syn) = Split(synthetic.RowCount, train.RowCount, holdout.RowCount, seed, maxSynthetic);
+        var holdRows = Rows(holdout);
+        var pG = GaussianKde.Fit(Take(Rows(synthetic), syn, d), d);
+        var pR = GaussianKde.Fit(Take(holdRows, reference, d), d);
+        double[] Score(double[] points) =>
+            pG.LogDensity(points, maxDegreeOfParallelism).Zip(pR.LogDensity(points, maxDegreeOfParallelism), (g, r) => g - r).ToArray();
+        return (Score, Score(Take(holdRows, nonMembers, d)));
+    }
+
+    // Philox stream 2 of the seed: holdout permuted, first half non-members, rest reference; as many members drawn from train; synthetic subsample
+    private static (int[] Members, int[] NonMembers, int[] Reference, int[] Synthetic) Split(int synthetic, int train, int holdout, ulong seed, int maxSynthetic)
+    {
+        var rng = new Philox(seed, 2);
+        var hold = Shuffled(holdout, rng);
+        var half = holdout / 2;
+        var members = Shuffled(train, rng)[..Math.Min(train, half)];
+        var syn = Shuffled(synthetic, rng)[..Math.Min(synthetic, maxSynthetic)];
+        Array.Sort(syn); // the sample's order does not matter to the density; sorted rows read memory in order
+        return (members, hold[..half], hold[half..], syn);
     }
 
     /// <summary>Why the attack cannot run on these sets (too few rows for two densities and two scored groups), else null.</summary>
@@ -108,7 +130,7 @@ public static class MembershipInference
         return (auc, best10, best01);
     }
 
-    private static int[] Shuffled(int n, Philox rng)
+    internal static int[] Shuffled(int n, Philox rng)
     {
         var p = new int[n];
         for (var i = 0; i < n; i++) p[i] = i;
@@ -116,7 +138,7 @@ public static class MembershipInference
         return p;
     }
 
-    private static double[] Rows(SeriesSet set)
+    internal static double[] Rows(SeriesSet set)
     {
         int n = set.RowCount, d = set.SeriesCount;
         var rows = new double[n * d];
@@ -128,7 +150,7 @@ public static class MembershipInference
         return rows;
     }
 
-    private static double[] Take(double[] rows, int[] indices, int d)
+    internal static double[] Take(double[] rows, int[] indices, int d)
     {
         var result = new double[indices.Length * d];
         for (var k = 0; k < indices.Length; k++) Array.Copy(rows, indices[k] * d, result, k * d, d);

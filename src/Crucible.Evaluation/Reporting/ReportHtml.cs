@@ -138,6 +138,7 @@ public static class ReportHtml
                     sb.Append(inv, $"<p id=\"membership\">Membership inference (DOMIAS-style density ratio, Gaussian KDE; {mia.Members} train rows as members against {mia.NonMembers} holdout rows, reference density on {mia.Reference} other holdout rows, synthetic density on {mia.SyntheticUsed} rows): ROC AUC {N(mia.Auc)} (0.5: no leakage), TPR {N(mia.TprAtFpr10)} at FPR 0.1, {N(mia.TprAtFpr01)} at FPR 0.01.</p>");
                 else if (pv.MembershipSkipped is { } why)
                     sb.Append("<p id=\"membership\">Membership inference not run: ").Append(E(why)).Append(".</p>");
+                Attacks(sb, pv);
             }
             sb.Append("<figure>").Append(new SvgChart("dcr", "Distance to closest record", "distance", "density", 560, 280)
                 .Histogram(dcr.Edges, Density(dcr.Real, dcr.Edges), RealColour, "to train")
@@ -147,6 +148,31 @@ public static class ReportHtml
         else if (report.UtilitySkipped is { } why) sb.Append("<section id=\"utility\"><h2>Utility</h2><p>Not computed: ").Append(E(why)).Append(".</p></section>\n");
         sb.Append("</body></html>\n");
         return sb.ToString();
+    }
+
+    // the shadow-model attack, attribute inference and isolated-record risk; "DCR passed" is never the whole story
+    private static void Attacks(StringBuilder sb, PrivacyReport pv)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        if (pv.Shadow is { } sh)
+            sb.Append(inv, $"<p id=\"shadow\">Shadow-model membership inference ({sh.ShadowModels} shadow generators of the same kind, each trained on {sh.ShadowTrainRows} holdout rows of known membership; a logistic classifier on each record's distances to its 1st–10th nearest synthetic rows, fitted on {sh.ClassifierRows} shadow examples, training AUC {N(sh.ClassifierTrainAuc)}), applied to {sh.Members} train rows against {sh.NonMembers} holdout rows: ROC AUC {N(sh.Auc)} (0.5: no leakage), TPR {N(sh.TprAtFpr10)} at FPR 0.1, {N(sh.TprAtFpr01)} at FPR 0.01.</p>");
+        else if (pv.ShadowSkipped is { } why)
+            sb.Append("<p id=\"shadow\">Shadow-model attack not run: ").Append(E(why)).Append(".</p>");
+        if (pv.AttributeInference is { Count: > 0 } list)
+        {
+            sb.Append("<p>Attribute inference: the attacker knows every other series of a record and guesses the sensitive one from the nearest synthetic row. A guess succeeds within the tolerance; the risk is (train − holdout)/(1 − holdout), 95% interval; \"untrusted\" means the attack did no better than a random synthetic value, so the risk says nothing.</p>");
+            sb.Append("<table id=\"attribute-inference\"><tr><th>series</th><th>targets</th><th>tolerance</th><th>MAE train</th><th>MAE holdout</th><th>MAE baseline</th><th>success train</th><th>success holdout</th><th>success baseline</th><th>risk (95% CI)</th></tr>");
+            foreach (var a in list)
+            {
+                sb.Append(inv, $"<tr><td>{E(a.Column)}</td><td>{a.Targets}</td><td>{N(a.Tolerance)}</td><td>{N(a.MaeTrain)}</td><td>{N(a.MaeHoldout)}</td><td>{N(a.MaeBaseline)}</td><td>{N(a.Attack.Value)}</td><td>{N(a.Control.Value)}</td><td>{N(a.Baseline.Value)}</td>");
+                sb.Append(inv, $"<td>{N(Math.Clamp(a.Risk.Value, 0, 1))} ({N(Math.Clamp(a.Risk.Value - a.Risk.Error, 0, 1))}–{N(Math.Clamp(a.Risk.Value + a.Risk.Error, 0, 1))}){(a.Trusted ? "" : " untrusted")}</td></tr>");
+            }
+            sb.Append("</table>");
+        }
+        if (pv.OutlierRisk is { } o)
+        {
+            sb.Append(inv, $"<p id=\"outlier-risk\">The {o.Records.Count} most isolated train records (top {N(o.Fraction * 100)}% by distance to their nearest other train record): median ratio of distance to the nearest synthetic row over distance to the nearest holdout row {N(o.MedianRatioOutliers)} (all train records: {N(o.MedianRatioAll)}), {N(o.ShareRatioBelowOne)} of them below 1; their membership scores rank at a median percentile of {N(o.MedianScorePercentile)} among holdout scores (highest {N(o.MaxScorePercentile)}; 0.5 for a generator that does not single them out).</p>");
+        }
     }
 
     private static void UtilitySection(StringBuilder sb, Utility.UtilityReport u, IReadOnlyList<string> columns)

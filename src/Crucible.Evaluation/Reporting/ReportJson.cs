@@ -84,6 +84,7 @@ public static class ReportJson
                     w.WriteString("skipped", why);
                     w.WriteEndObject();
                 }
+                Attacks(w, p);
                 if (p.Windows is { } win)
                 {
                     w.WriteStartObject("windows");
@@ -201,6 +202,89 @@ public static class ReportJson
         Number(w, "dcr_train_p05", p.DcrTrainP05);
         Number(w, "dcr_holdout_median", p.DcrHoldoutMedian);
         Number(w, "share_closer_to_train", p.ShareCloserToTrain);
+    }
+
+    // the shadow-model attack, attribute inference and isolated-record risk (privacy.shadow_membership_inference,
+    // privacy.attribute_inference[], privacy.outlier_risk); row numbers and distances only, never a record's values
+    private static void Attacks(Utf8JsonWriter w, PrivacyReport p)
+    {
+        if (p.Shadow is { } sh)
+        {
+            w.WriteStartObject("shadow_membership_inference");
+            w.WriteString("attack", sh.Attack);
+            Number(w, "auc", sh.Auc);
+            Number(w, "tpr_at_fpr_10pct", sh.TprAtFpr10);
+            Number(w, "tpr_at_fpr_1pct", sh.TprAtFpr01);
+            w.WriteNumber("shadow_models", sh.ShadowModels);
+            w.WriteNumber("shadow_train_rows", sh.ShadowTrainRows);
+            w.WriteNumber("synthetic_rows", sh.SyntheticRows);
+            w.WriteNumber("members", sh.Members);
+            w.WriteNumber("non_members", sh.NonMembers);
+            w.WriteNumber("classifier_rows", sh.ClassifierRows);
+            Number(w, "classifier_train_auc", sh.ClassifierTrainAuc);
+            w.WriteEndObject();
+        }
+        else if (p.ShadowSkipped is { } why)
+        {
+            w.WriteStartObject("shadow_membership_inference");
+            w.WriteString("skipped", why);
+            w.WriteEndObject();
+        }
+        if (p.AttributeInference is { } list)
+        {
+            w.WriteStartArray("attribute_inference");
+            foreach (var a in list)
+            {
+                w.WriteStartObject();
+                w.WriteString("column", a.Column);
+                w.WriteNumber("targets", a.Targets);
+                Number(w, "tolerance", a.Tolerance);
+                Number(w, "mae_train", a.MaeTrain);
+                Number(w, "mae_holdout", a.MaeHoldout);
+                Number(w, "mae_baseline", a.MaeBaseline);
+                Rate(w, "success_train", a.Attack);
+                Rate(w, "success_holdout", a.Control);
+                Rate(w, "success_baseline", a.Baseline);
+                Number(w, "risk", Math.Clamp(a.Risk.Value, 0, 1));
+                Number(w, "risk_ci_low", Math.Clamp(a.Risk.Value - a.Risk.Error, 0, 1));
+                Number(w, "risk_ci_high", Math.Clamp(a.Risk.Value + a.Risk.Error, 0, 1));
+                w.WriteBoolean("trusted", a.Trusted);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
+        if (p.OutlierRisk is { } o)
+        {
+            w.WriteStartObject("outlier_risk");
+            Number(w, "fraction", o.Fraction);
+            w.WriteNumber("records_examined", o.Records.Count);
+            Number(w, "median_dcr_ratio", o.MedianRatioOutliers);
+            Number(w, "median_dcr_ratio_all_train", o.MedianRatioAll);
+            Number(w, "share_ratio_below_one", o.ShareRatioBelowOne);
+            Number(w, "median_score_percentile", o.MedianScorePercentile);
+            Number(w, "max_score_percentile", o.MaxScorePercentile);
+            w.WriteStartArray("records");
+            foreach (var r in o.Records)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("train_row", r.TrainRow);
+                Number(w, "isolation", r.Isolation);
+                Number(w, "dcr_synthetic", r.DcrSynthetic);
+                Number(w, "dcr_holdout", r.DcrHoldout);
+                Number(w, "dcr_ratio", r.DcrRatio);
+                Number(w, "membership_score", r.MembershipScore);
+                Number(w, "score_percentile", r.ScorePercentile);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+    }
+
+    private static void Rate(Utf8JsonWriter w, string name, Privacy.SuccessRate rate)
+    {
+        Number(w, name, rate.Value);
+        Number(w, name + "_ci95", rate.Error);
     }
 
     private static void Number(Utf8JsonWriter w, string name, double value)

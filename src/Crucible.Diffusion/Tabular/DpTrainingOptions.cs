@@ -1,0 +1,165 @@
+using System.Globalization;
+using Crucible.Diffusion.Privacy;
+
+namespace Crucible.Diffusion.Tabular;
+
+/// <summary>
+/// DP-SGD settings of a <see cref="DiffusionGenerator"/> (the <c>privacy</c> key of the config). The unit of privacy is
+/// one train row. With these settings nothing the model file holds is fitted on the private rows outside the accounted
+/// mechanism (RELIABILITY.md DP-11): the rows are divided by <see cref="PublicScale"/> and clipped to
+/// ±<see cref="PublicBound"/>, both from the config, the noise schedule is isotropic and there is no whitening, and the
+/// manifest withholds the training loss (final_loss 0, no curve: the losses are statistics of the private rows).
+/// </summary>
+public sealed record DpTrainingOptions
+{
+    /// <summary>C, the L2 bound of each example's gradient.</summary>
+    public double MaxGradNorm { get; init; } = 1.0;
+
+    /// <summary>σ (noise std / C); null: calibrated for <see cref="TargetEpsilon"/> over the planned steps.</summary>
+    public double? NoiseMultiplier { get; init; }
+
+    /// <summary>The ε to calibrate σ for when <see cref="NoiseMultiplier"/> is null.</summary>
+    public double? TargetEpsilon { get; init; }
+
+    /// <summary>δ; must be below 1/N (N = train rows).</summary>
+    public double Delta { get; init; } = 1e-5;
+
+    /// <summary>ε_max: training is refused before it starts when the projected ε exceeds it.</summary>
+    public double EpsilonBudget { get; init; } = 10;
+
+    /// <summary>q, the Poisson sampling rate; null: <c>training.batch_size</c> / N (so the expected batch is the batch size).</summary>
+    public double? SampleRate { get; init; }
+
+    /// <summary>The RDP → (ε, δ) conversion.</summary>
+    public RdpConversion Conversion { get; init; } = RdpConversion.Balle2020;
+
+    /// <summary>The public scale of the log returns: the model sees r / scale (default 0.02, a 2% daily move).</summary>
+    public double PublicScale { get; init; } = 0.02;
+
+    /// <summary>The public clip of the scaled rows: each value is clipped to ±bound before training (a per-record map).</summary>
+    public double PublicBound { get; init; } = 5;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
+    public void Validate()
+    {
+        static void Require(bool ok, string message)
+        {
+            if (!ok) throw new ArgumentException("privacy." + message);
+        }
+
+        Require(double.IsFinite(MaxGradNorm) && MaxGradNorm > 0, "max_grad_norm must be a finite number > 0");
+        Require(NoiseMultiplier is null || (double.IsFinite(NoiseMultiplier.Value) && NoiseMultiplier.Value >= 0), "noise_multiplier must be a finite number >= 0");
+        Require(NoiseMultiplier is not null || TargetEpsilon is > 0, "give noise_multiplier or a target_epsilon > 0");
+        Require(NoiseMultiplier is null || TargetEpsilon is null, "give noise_multiplier or target_epsilon, not both");
+        Require(Delta is > 0 and < 1, "delta must be in (0, 1)");
+        Require(EpsilonBudget > 0, "epsilon_budget must be > 0");
+        Require(SampleRate is null || SampleRate is > 0 and <= 1, "sample_rate must be in (0, 1]");
+        Require(Enum.IsDefined(Conversion), "unknown conversion");
+        Require(double.IsFinite(PublicScale) && PublicScale > 0, "public_scale must be a finite number > 0");
+        Require(double.IsFinite(PublicBound) && PublicBound > 0, "public_bound must be a finite number > 0");
+    }
+
+    /// <summary>The engine's options for <paramref name="rows"/> train rows, <paramref name="batchSize"/> and <paramref name="steps"/>.</summary>
+    public DpSgdOptions ToEngineOptions(int rows, int batchSize, long steps) => new()
+    {
+        MaxGradNorm = MaxGradNorm,
+        NoiseMultiplier = NoiseMultiplier,
+        TargetEpsilon = TargetEpsilon,
+        Delta = Delta,
+        ExpectedBatchSize = SampleRate is { } q ? q * rows : batchSize,
+        Steps = steps,
+        EpsilonBudget = EpsilonBudget,
+        Unit = PrivacyUnit.Record,
+        Conversion = Conversion,
+    };
+}
+
+/// <summary>The DP statement of a privately trained model, as stored in its manifest (RELIABILITY.md DP-10).</summary>
+public sealed record PrivacyManifest
+{
+    /// <summary>ε spent over all steps taken.</summary>
+    public double Epsilon { get; init; }
+
+    /// <summary>δ.</summary>
+    public double Delta { get; init; }
+
+    /// <summary>The declared budget ε_max.</summary>
+    public double EpsilonBudget { get; init; }
+
+    /// <summary>The target ε σ was calibrated for, or null when σ was given.</summary>
+    public double? TargetEpsilon { get; init; }
+
+    /// <summary>σ, noise std / C.</summary>
+    public double NoiseMultiplier { get; init; }
+
+    /// <summary>C.</summary>
+    public double MaxGradNorm { get; init; }
+
+    /// <summary>q.</summary>
+    public double SampleRate { get; init; }
+
+    /// <summary>q·N, the normaliser of the noisy sum.</summary>
+    public double ExpectedBatchSize { get; init; }
+
+    /// <summary>Steps taken and accounted (empty batches included).</summary>
+    public long Steps { get; init; }
+
+    /// <summary>N, train rows.</summary>
+    public int DatasetSize { get; init; }
+
+    /// <summary><c>rdp</c>.</summary>
+    public string Accountant { get; init; } = "rdp";
+
+    /// <summary>The RDP formula (<c>opacus</c>).</summary>
+    public RdpFormula RdpFormula { get; init; }
+
+    /// <summary>The RDP → (ε, δ) conversion.</summary>
+    public RdpConversion Conversion { get; init; }
+
+    /// <summary>The Rényi order at which ε was reached.</summary>
+    public double BestOrder { get; init; }
+
+    /// <summary><c>poisson</c>.</summary>
+    public string Sampling { get; init; } = "poisson";
+
+    /// <summary>How gradients were clipped.</summary>
+    public string Clipping { get; init; } = "flat per-example L2 over all parameters, factor min(1, C/(norm + 1e-6)); one (t, noise) draw per example";
+
+    /// <summary><c>add_remove_one</c>.</summary>
+    public string Adjacency { get; init; } = "add_remove_one";
+
+    /// <summary>The unit of privacy (<c>record</c>: one train row).</summary>
+    public PrivacyUnit Unit { get; init; }
+
+    /// <summary>The public scale of the rows (config, not data).</summary>
+    public double PublicScale { get; init; }
+
+    /// <summary>The public clip of the scaled rows (config, not data).</summary>
+    public double PublicBound { get; init; }
+
+    /// <summary>What the guarantee covers.</summary>
+    public string Covers { get; init; } = DpStatement.Coverage;
+
+    /// <summary>The statement in one line.</summary>
+    public string Statement { get; init; } = "";
+
+    /// <summary>The noise generator (not a CSPRNG).</summary>
+    public string NoiseGenerator { get; init; } = "philox4x32-10 (seeded, reproducible; not cryptographically secure)";
+
+    /// <summary>The manifest entry from the engine's statement at the end of training.</summary>
+    public static PrivacyManifest From(PrivacyEngine engine, DpTrainingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(options);
+        var s = engine.Statement();
+        return new PrivacyManifest
+        {
+            Epsilon = s.Epsilon, Delta = s.Delta, EpsilonBudget = engine.Options.EpsilonBudget, TargetEpsilon = options.TargetEpsilon,
+            NoiseMultiplier = s.NoiseMultiplier, MaxGradNorm = s.MaxGradNorm, SampleRate = s.SampleRate,
+            ExpectedBatchSize = engine.Options.ExpectedBatchSize, Steps = s.Steps, DatasetSize = s.DatasetSize,
+            RdpFormula = s.Formula, Conversion = s.Conversion, BestOrder = s.BestOrder, Unit = s.Unit,
+            PublicScale = options.PublicScale, PublicBound = options.PublicBound,
+            Statement = s.ToString() + string.Create(CultureInfo.InvariantCulture, $"; δ < 1/N = {1.0 / s.DatasetSize:G3}"),
+        };
+    }
+}

@@ -1,0 +1,242 @@
+using Crucible.Evaluation.Statistics;
+
+namespace Crucible.Evaluation.Privacy;
+
+/// <summary>A success rate with its 95% half-width: <c>Value ± Error</c>.</summary>
+/// <param name="Value">The rate (for a Wilson interval, its centre).</param>
+/// <param name="Error">The half-width of the 95% interval.</param>
+public readonly record struct SuccessRate(double Value, double Error)
+{
+    /// <summary>z = Φ⁻¹(0.975), the 95% two-sided normal quantile.</summary>
+    public const double Z95 = 1.959963984540054;
+
+    /// <summary>
+    /// The Wilson score interval of <paramref name="successes"/> out of <paramref name="total"/> at 95%: centre
+    /// (k + z²/2)/(n + z²), half-width z/(n + z²)·√(k(n − k)/n + z²/4) (the form Anonymeter reports).
+    /// </summary>
+    public static SuccessRate Wilson(int total, int successes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(total);
+        if (successes < 0 || successes > total) throw new ArgumentOutOfRangeException(nameof(successes));
+        const double z2 = Z95 * Z95;
+        var denominator = total + z2;
+        var variance = (double)successes * (total - successes) / total;
+        return new SuccessRate((successes + (0.5 * z2)) / denominator, Z95 / denominator * Math.Sqrt(variance + (0.25 * z2)));
+    }
+
+    /// <summary>
+    /// The residual success of an attack over a control, (a − c)/(1 − c), with the error propagated to first order:
+    /// √((e_a/(1 − c))² + (e_c (a − 1)/(1 − c)²)²).
+    /// </summary>
+    public static SuccessRate Residual(SuccessRate attack, SuccessRate control)
+    {
+        var value = (attack.Value - control.Value) / (1 - control.Value);
+        var dAttack = 1 / (1 - control.Value);
+        var dControl = (attack.Value - 1) / ((1 - control.Value) * (1 - control.Value));
+        return new SuccessRate(value, Math.Sqrt(Math.Pow(attack.Error * dAttack, 2) + Math.Pow(control.Error * dControl, 2)));
+    }
+}
+
+/// <summary>
+/// Binary logistic regression by Newton's method on Σ log-loss + (λ/2)‖w‖² (the intercept is not penalised): the
+/// minimiser scikit-learn's <c>LogisticRegression(C = 1/λ)</c> finds with its lbfgs or newton-cg solver.
+/// </summary>
+public sealed class LogisticRegression
+{
+    private LogisticRegression(double intercept, double[] weights)
+    {
+        Intercept = intercept;
+        Weights = weights;
+    }
+
+    /// <summary>b.</summary>
+    public double Intercept { get; }
+
+    /// <summary>w, one per feature.</summary>
+    public IReadOnlyList<double> Weights { get; }
+
+    /// <summary>Fits on <paramref name="x"/> (n × p, row-major) and labels <paramref name="y"/> (0 or 1).</summary>
+    /// <exception cref="InvalidOperationException">Newton's method did not converge in 100 iterations.</exception>
+    public static LogisticRegression Fit(double[] x, int features, IReadOnlyList<int> y, double lambda = 1.0)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(y);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(features);
+        if (!(lambda > 0)) throw new ArgumentOutOfRangeException(nameof(lambda), lambda, "λ must be > 0 (separable data has no unpenalised optimum)");
+        var n = y.Count;
+        if (x.Length != n * features) throw new ArgumentException("x must hold n × features values", nameof(x));
+        var k = features + 1; // θ = (b, w)
+        var theta = new double[k];
+        for (var iteration = 0; iteration < 100; iteration++)
+        {
+            var gradient = new double[k];
+            var hessian = new double[k, k];
+            for (var i = 0; i < n; i++)
+            {
+                var row = x.AsSpan(i * features, features);
+                var z = theta[0];
+                for (var j = 0; j < features; j++) z += theta[j + 1] * row[j];
+                var p = 1 / (1 + Math.Exp(-z));
+                var r = p - y[i];
+                var w = p * (1 - p);
+                for (var a = 0; a < k; a++)
+                {
+                    var xa = a == 0 ? 1 : row[a - 1];
+                    gradient[a] += r * xa;
+                    for (var b = 0; b <= a; b++) hessian[a, b] += w * xa * (b == 0 ? 1 : row[b - 1]);
+                }
+            }
+
+            for (var a = 1; a < k; a++)
+            {
+                gradient[a] += lambda * theta[a];
+                hessian[a, a] += lambda;
+            }
+
+            for (var a = 0; a < k; a++)
+            {
+                for (var b = a + 1; b < k; b++) hessian[a, b] = hessian[b, a];
+            }
+
+            var step = Solve(hessian, gradient);
+            var size = 0.0;
+            for (var a = 0; a < k; a++)
+            {
+                theta[a] -= step[a];
+                size = Math.Max(size, Math.Abs(step[a]));
+            }
+
+            if (size < 1e-10) return new LogisticRegression(theta[0], theta[1..]);
+        }
+
+        throw new InvalidOperationException("logistic regression: Newton's method did not converge in 100 iterations");
+    }
+
+    /// <summary>The linear score b + w·x of each row (monotone in the predicted probability).</summary>
+    public double[] Score(double[] x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        var p = Weights.Count;
+        var scores = new double[x.Length / p];
+        for (var i = 0; i < scores.Length; i++)
+        {
+            var z = Intercept;
+            for (var j = 0; j < p; j++) z += Weights[j] * x[(i * p) + j];
+            scores[i] = z;
+        }
+
+        return scores;
+    }
+
+    // H Δ = g by Cholesky (H is symmetric positive definite: λ > 0 on w, and Σ p(1 − p) > 0 on b)
+    private static double[] Solve(double[,] h, double[] g)
+    {
+        var l = Cholesky.Decompose(h) ?? throw new InvalidOperationException("logistic regression: the Hessian is not positive definite");
+        var k = g.Length;
+        var y = new double[k];
+        for (var i = 0; i < k; i++)
+        {
+            var s = g[i];
+            for (var j = 0; j < i; j++) s -= l[i, j] * y[j];
+            y[i] = s / l[i, i];
+        }
+
+        var x = new double[k];
+        for (var i = k - 1; i >= 0; i--)
+        {
+            var s = y[i];
+            for (var j = i + 1; j < k; j++) s -= l[j, i] * x[j];
+            x[i] = s / l[i, i];
+        }
+
+        return x;
+    }
+}
+
+/// <summary>Row helpers of the attacks: standardisation and brute-force k nearest neighbours.</summary>
+internal static class AttackRows
+{
+    /// <summary>Per-column mean and sample standard deviation of row-major <paramref name="rows"/> (a zero or undefined deviation becomes 1).</summary>
+    public static (double[] Mean, double[] Sd) Scale(double[] rows, int d)
+    {
+        var n = rows.Length / d;
+        var mean = new double[d];
+        var sd = new double[d];
+        var column = new double[n];
+        for (var j = 0; j < d; j++)
+        {
+            for (var i = 0; i < n; i++) column[i] = rows[(i * d) + j];
+            mean[j] = Descriptive.Mean(column);
+            sd[j] = n > 1 ? Descriptive.StandardDeviation(column) : 1;
+            if (!(sd[j] > 0)) sd[j] = 1;
+        }
+
+        return (mean, sd);
+    }
+
+    /// <summary>Standardised copy of the columns <paramref name="keep"/> of row-major <paramref name="rows"/> (d columns).</summary>
+    public static double[] Standardise(double[] rows, int d, double[] mean, double[] sd, int[]? keep = null)
+    {
+        keep ??= [.. Enumerable.Range(0, d)];
+        var n = rows.Length / d;
+        var z = new double[n * keep.Length];
+        for (var i = 0; i < n; i++)
+        {
+            for (var c = 0; c < keep.Length; c++)
+            {
+                var j = keep[c];
+                z[(i * keep.Length) + c] = (rows[(i * d) + j] - mean[j]) / sd[j];
+            }
+        }
+
+        return z;
+    }
+
+    /// <summary>
+    /// For each query, the distances to its <paramref name="k"/> nearest references in ascending order and the index of the
+    /// nearest (ties: the lowest index). <paramref name="skip"/>[q], when given, is a reference index to leave out for query q.
+    /// </summary>
+    public static (double[] Distances, int[] Nearest) KNearest(double[] queries, double[] references, int d, int k, int[]? skip = null,
+        int maxDegreeOfParallelism = -1)
+    {
+        var m = queries.Length / d;
+        var n = references.Length / d;
+        if (n - (skip is null ? 0 : 1) < k) throw new ArgumentException($"{n} references cannot give {k} neighbours");
+        var distances = new double[m * k];
+        var nearest = new int[m];
+        Parallel.For(0, m, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, q =>
+        {
+            var best = new double[k];
+            var bestIndex = new int[k];
+            Array.Fill(best, double.PositiveInfinity);
+            var query = queries.AsSpan(q * d, d);
+            for (var r = 0; r < n; r++)
+            {
+                if (skip is not null && skip[q] == r) continue;
+                var reference = references.AsSpan(r * d, d);
+                double s = 0;
+                for (var j = 0; j < d; j++)
+                {
+                    var diff = query[j] - reference[j];
+                    s += diff * diff;
+                }
+
+                if (s >= best[k - 1]) continue;
+                var pos = k - 1;
+                while (pos > 0 && best[pos - 1] > s)
+                {
+                    best[pos] = best[pos - 1];
+                    bestIndex[pos] = bestIndex[pos - 1];
+                    pos--;
+                }
+
+                best[pos] = s;
+                bestIndex[pos] = r;
+            }
+
+            for (var j = 0; j < k; j++) distances[(q * k) + j] = Math.Sqrt(best[j]);
+            nearest[q] = bestIndex[0];
+        });
+        return (distances, nearest);
+    }
+}

@@ -1,0 +1,110 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Crucible.Cli.Tests;
+
+/// <summary><c>crucible train --dp-*</c> end to end in child processes: the DP statement in the manifest, and the budget refusal.</summary>
+public sealed class DpTrainCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("crucible-cli-dp-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private (int Exit, string Stdout, string Stderr) Crucible(params string[] args) =>
+        CliProcess.Run(new Dictionary<string, string> { ["CRUCIBLE_HOME"] = Path.Combine(_dir, "home") }, args);
+
+    private string Returns(int rows, string name = "returns.csv", int seed = 5)
+    {
+        var path = Path.Combine(_dir, name);
+        var rng = new System.Random(seed);
+        var sb = new StringBuilder("Date,A,B\n");
+        var date = new DateOnly(2020, 1, 1);
+        for (var i = 0; i < rows; i++)
+        {
+            while (date.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday) date = date.AddDays(1);
+            sb.Append(CultureInfo.InvariantCulture, $"{date:yyyy-MM-dd},{0.01 * (rng.NextDouble() - 0.5):F6},{0.02 * (rng.NextDouble() - 0.5):F6}\n");
+            date = date.AddDays(1);
+        }
+
+        File.WriteAllText(path, sb.ToString());
+        return path;
+    }
+
+    private string SmallConfig()
+    {
+        var path = Path.Combine(_dir, "small.json");
+        File.WriteAllText(path, """{"hidden": 16, "blocks": 1, "time_embedding": 8, "diffusion_steps": 50, "training": {"batch_size": 20, "warmup_steps": 2}}""");
+        return path;
+    }
+
+    [Fact]
+    public void Train_WithTargetEpsilon_WritesTheDpStatement()
+    {
+        string data = Returns(300), model = Path.Combine(_dir, "m");
+        var (code, stdout, stderr) = Crucible("train", "--data", data, "--input", "log-returns", "--config", SmallConfig(), "--steps", "20",
+            "--dp-epsilon", "2", "--dp-delta", "1e-4", "--dp-max-grad-norm", "0.5", "--out", model);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("privacy:", stdout, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "manifest.json")));
+        var p = doc.RootElement.GetProperty("privacy");
+        Assert.InRange(p.GetProperty("epsilon").GetDouble(), 1.98, 2.0);
+        Assert.Equal(1e-4, p.GetProperty("delta").GetDouble());
+        Assert.Equal(0.5, p.GetProperty("max_grad_norm").GetDouble());
+        Assert.Equal(20.0 / 300, p.GetProperty("sample_rate").GetDouble(), 1e-12);
+        Assert.Equal(20, p.GetProperty("steps").GetInt64());
+        Assert.Equal("none", doc.RootElement.GetProperty("config").GetProperty("transform").GetString());
+        // the shadow attack repeats the private training at the model's q on smaller shadow sets
+        string real = Returns(200, "real.csv", 7), synthetic = Path.Combine(_dir, "s.csv"), report = Path.Combine(_dir, "r.json");
+        Assert.Equal(0, Crucible("generate", "--model", model, "--count", "300", "--sampling-steps", "10", "--out", synthetic).Exit);
+        var evaluated = Crucible("evaluate", "--real", real, "--synthetic", synthetic, "--train", data, "--model", model,
+            "--shadow-models", "1", "--shadow-steps", "5", "--out", report);
+        Assert.True(evaluated.Exit == 0, evaluated.Stderr);
+        Assert.Contains("shadow MIA:", evaluated.Stdout, StringComparison.Ordinal);
+        Assert.Contains("loss withheld", stdout, StringComparison.Ordinal);
+        var log = Crucible("audit", "log", "--json");
+        Assert.Contains("-DP per record", log.Stdout, StringComparison.Ordinal); // the run.completed entry carries the statement
+    }
+
+    [Fact]
+    public void Train_OverBudget_ExitsTwoBeforeTraining()
+    {
+        string data = Returns(300), model = Path.Combine(_dir, "m");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var (code, _, stderr) = Crucible("train", "--data", data, "--input", "log-returns", "--config", SmallConfig(), "--steps", "1000000",
+            "--dp-noise-multiplier", "0.5", "--dp-delta", "1e-4", "--dp-budget", "3", "--out", model);
+        Assert.Equal(2, code);
+        Assert.Contains("above the declared budget 3", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(model));
+        Assert.True(clock.Elapsed.TotalSeconds < 30, "refused before a million training steps");
+
+        var both = Crucible("train", "--data", data, "--input", "log-returns", "--dp-epsilon", "1", "--dp-noise-multiplier", "1", "--out", model);
+        Assert.Equal(2, both.Exit);
+    }
+
+    [Fact]
+    public void Evaluate_WithSensitiveAndShadowModels_ReportsTheAttacks()
+    {
+        string train = Returns(300), real = Returns(300, "real.csv", 6), model = Path.Combine(_dir, "m"), synthetic = Path.Combine(_dir, "s.csv");
+        Assert.Equal(0, Crucible("train", "--data", train, "--input", "log-returns", "--config", SmallConfig(), "--steps", "20", "--out", model).Exit);
+        Assert.Equal(0, Crucible("generate", "--model", model, "--count", "400", "--sampling-steps", "10", "--out", synthetic).Exit);
+        var json = Path.Combine(_dir, "report.json");
+        var (code, stdout, stderr) = Crucible("evaluate", "--real", real, "--synthetic", synthetic, "--train", train, "--sensitive", "B",
+            "--model", model, "--shadow-models", "2", "--shadow-steps", "10", "--out", json, "--html", Path.Combine(_dir, "report.html"));
+        Assert.True(code == 0, stderr);
+        Assert.Contains("shadow MIA:", stdout, StringComparison.Ordinal);
+        Assert.Contains("attribute:  B", stdout, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        var privacy = doc.RootElement.GetProperty("privacy");
+        Assert.Equal(2, privacy.GetProperty("shadow_membership_inference").GetProperty("shadow_models").GetInt32());
+        Assert.Equal("B", privacy.GetProperty("attribute_inference")[0].GetProperty("column").GetString());
+        Assert.True(privacy.TryGetProperty("outlier_risk", out _));
+
+        var noTrain = Crucible("evaluate", "--real", real, "--synthetic", synthetic, "--sensitive", "B", "--out", json);
+        Assert.Equal(2, noTrain.Exit);
+        var unknown = Crucible("evaluate", "--real", real, "--synthetic", synthetic, "--train", train, "--sensitive", "Z", "--out", json);
+        Assert.Equal(2, unknown.Exit);
+        Assert.Contains("'Z'", unknown.Stderr, StringComparison.Ordinal);
+    }
+}
