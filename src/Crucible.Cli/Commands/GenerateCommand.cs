@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using Crucible.Data;
 using Crucible.Diffusion.Samplers;
 using Crucible.Diffusion.Scenarios;
@@ -74,12 +75,21 @@ internal static class GenerateCommand
         var sampler = SamplerOptionsOf(parse.GetValue(o.Sampler), parse.GetValue(o.SamplingSteps), parse.GetValue(o.Eta), generator.Schedule.Steps)
             with { Spacing = parse.GetValue(o.Spacing) == "angle" ? DdimSpacing.UniformAngle : DdimSpacing.Linear };
         string path = parse.GetValue(o.Out)!;
+        var run = RunManifests.Start(home, "generate", new JsonObject
+        {
+            ["command"] = "generate", ["count"] = count, ["sampler"] = DiffusionGenerator.SamplerName(sampler.Kind),
+            ["sampling_steps"] = sampler.Steps, ["eta"] = sampler.Eta, ["spacing"] = parse.GetValue(o.Spacing),
+        }, parse.GetValue(o.Seed));
+        run.ModelId = generator.ModelId;
+        run.AddInput(Path.Combine(parse.GetValue(o.Model)!, DiffusionGenerator.WeightsFileName)).AddInput(Path.Combine(parse.GetValue(o.Model)!, DiffusionGenerator.ManifestFileName));
         var set = generator.Generate(count, parse.GetValue(o.Seed), sampler);
         var meta = ScenarioCsv.Write(path, set, DateTimeOffset.UtcNow);
+        var runManifest = RunManifests.Write(home, run.AddOutput(path).AddOutput(ScenarioCsv.MetadataPath(path)));
         var receipt = RunAudit.Append(home, AuditKind.ScenariosGenerated, RunAudit.Generated(meta));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"scenarios: {path} ({meta.Rows} rows × {meta.Columns.Count} series, {meta.Sampler}-{meta.SamplingSteps}, seed {meta.Seed})"));
         output.WriteLine($"metadata:  {ScenarioCsv.MetadataPath(path)} (model {meta.ModelId[..16]}…, csv sha256 {meta.CsvSha256[..16]}…)");
+        output.WriteLine($"manifest:  {runManifest}");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit:     entry {receipt.Seq} in {home.AuditDatabase}"));
         return ExitCode.Success;
     }
