@@ -109,7 +109,7 @@ internal static class EvaluateCommand
         var payload = RunAudit.Evaluated(
             [("real_sha256", FileHash.Sha256(realPath)), ("synthetic_sha256", FileHash.Sha256(syntheticPath)),
              ("train_sha256", trainPath is null ? null : FileHash.Sha256(trainPath)),
-             ("segments_sha256", segmentsPath is null or "default" ? null : FileHash.Sha256(segmentsPath))],
+             .. segmentsPath is null or "default" ? [] : new[] { ("segments_sha256", (string?)FileHash.Sha256(segmentsPath)) }],
             outPath, thresholdsPath is null ? null : FileHash.Sha256(thresholdsPath), verdicts is null ? null : passed);
         var receipt = RunAudit.Append(home, AuditKind.EvaluationCompleted, payload);
 
