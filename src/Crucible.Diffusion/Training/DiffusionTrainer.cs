@@ -77,7 +77,9 @@ public sealed class DiffusionTrainer
     /// Per-element weights of the loss (stratified training), one per element of a sample (Π SampleShape, row-major),
     /// or null (the default) for the plain mean squared error. With weights w the loss is
     /// (1 / (B·S)) Σ_b Σ_j w_j (f_θ − target)²_bj, so weights that average 1 keep the loss on the scale of the MSE;
-    /// <see cref="Crucible.Diffusion.Training.LossWeights.PerSeries"/> builds them from per-series weights.
+    /// <see cref="Crucible.Diffusion.Training.LossWeights.PerSeries"/> builds them from per-series weights. They are not
+    /// part of a checkpoint: a trainer resumed from one must be given the same weights (the generator's checkpoint
+    /// fingerprint covers them through its options).
     /// </summary>
     /// <exception cref="ArgumentException">Not one finite, non-negative weight per sample element.</exception>
     public float[]? LossWeights

@@ -126,6 +126,10 @@ public sealed class CoverageAuditTests
         Assert.Contains("<section id=\"coverage\">", html, StringComparison.Ordinal);
         Assert.Contains("Under-stressed: asset_class=x, single=a", html, StringComparison.Ordinal);
 
+        // a declared threshold on the count fails when a segment is under-stressed
+        var verdicts = ThresholdCheck.Evaluate(report, ThresholdCheck.Parse("""{"coverage.under_stressed_segments": {"max": 0}}"""));
+        Assert.False(Assert.Single(verdicts).Passed);
+
         // without segments nothing changes
         var plain = Evaluator.Evaluate(new EvaluationInput(Real(), Synthetic()), new EvaluationOptions { Utility = false });
         Assert.Null(plain.Coverage);
