@@ -186,6 +186,10 @@ public sealed class GovernanceCommandsTests : IDisposable
     [Fact]
     public void TheSameRun_GivesTheSameBytes_UnderInvariantGermanAndTurkishCultures_AndVerifiesUnderAnother()
     {
+        // the runtime has real cultures (ICU, not invariant-globalization mode): otherwise this test would prove nothing
+        Assert.Equal(",", CultureInfo.GetCultureInfo("de-DE").NumberFormat.NumberDecimalSeparator);
+        Assert.Equal("ı", "I".ToLower(CultureInfo.GetCultureInfo("tr-TR")));
+
         string data = PriceFile(200), config = SmallConfig();
         string segments = Write("segments.json", """{"asset_class": {"A": "equity", "B": "equity", "C": "bond"}}""");
         var outputs = new Dictionary<string, string[]>();
