@@ -220,6 +220,12 @@ public sealed class GovernanceCommandsTests : IDisposable
             Assert.True(modelCard.Exit == 0, $"{culture}: {modelCard.Stderr}");
             outputs[tag] = [.. new[] { Path.Combine(model, "weights.safetensors"), Path.Combine(model, "manifest.json"), csv, report, card }.Select(Sha)];
 
+            // decimal option values are read with '.' whatever the culture (System.CommandLine alone read 0.04 as 4 under de-DE)
+            var epsilon = CliProcess.Run(env, "privacy", "epsilon", "--noise-multiplier", "1.5", "--sampling-rate", "0.04", "--steps", "2250", "--delta", "1e-5", "--json");
+            Assert.True(epsilon.Exit == 0, $"{culture}: {epsilon.Stderr}");
+            outputs[tag] = [.. outputs[tag], epsilon.Stdout];
+            Assert.Equal(2, CliProcess.Run(env, "privacy", "epsilon", "--noise-multiplier", "1,5", "--sampling-rate", "0.04", "--steps", "10", "--delta", "1e-5").Exit);
+
             // the run manifest records the same output hashes
             using var run = JsonDocument.Parse(File.ReadAllBytes(trainManifests[tag]));
             Assert.Equal(outputs[tag][..2], run.RootElement.GetProperty("outputs").EnumerateArray().Select(o => o.GetProperty("sha256").GetString()));
