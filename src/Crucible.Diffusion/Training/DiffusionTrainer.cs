@@ -84,7 +84,7 @@ public sealed class DiffusionTrainer
     /// <exception cref="ArgumentException">Not one finite, non-negative weight per sample element.</exception>
     public float[]? LossWeights
     {
-        get => _lossWeights;
+        get => _lossWeights is null ? null : (float[])_lossWeights.Clone();
         init
         {
             if (value is not null && (value.Length != _scale.Length || value.Any(w => !float.IsFinite(w) || w < 0)))
