@@ -20,7 +20,11 @@ internal static class GenerateCommand
     /// <summary>The options of one <c>generate</c> command instance.</summary>
     internal sealed class Options
     {
-        public readonly Option<string> Model = new("--model") { Description = "The model folder written by crucible train", Required = true };
+        public readonly Option<string> Model = new("--model")
+        {
+            Description = "The model folder written by crucible train, or a registered model's id (or unique prefix of ≥ 8 hex digits), hash-checked on load",
+            Required = true,
+        };
 
         public readonly Option<int> Count = new("--count") { Description = "The number of scenarios", Required = true };
 
@@ -71,7 +75,8 @@ internal static class GenerateCommand
         var home = HomeOption.Resolve(parse, o.Home);
         int count = parse.GetValue(o.Count);
         if (count < 1) throw new InvalidInputException("OPT-E", $"--count must be at least 1, got {count}");
-        var generator = DiffusionGenerator.Load(parse.GetValue(o.Model)!);
+        var modelFolder = ModelCommand.FolderOf(home, parse.GetValue(o.Model)!);
+        var generator = DiffusionGenerator.Load(modelFolder);
         var sampler = SamplerOptionsOf(parse.GetValue(o.Sampler), parse.GetValue(o.SamplingSteps), parse.GetValue(o.Eta), generator.Schedule.Steps)
             with { Spacing = parse.GetValue(o.Spacing) == "angle" ? DdimSpacing.UniformAngle : DdimSpacing.Linear };
         string path = parse.GetValue(o.Out)!;
@@ -81,7 +86,7 @@ internal static class GenerateCommand
             ["sampling_steps"] = sampler.Steps, ["eta"] = sampler.Eta, ["spacing"] = parse.GetValue(o.Spacing),
         }, parse.GetValue(o.Seed));
         run.ModelId = generator.ModelId;
-        run.AddInput(Path.Combine(parse.GetValue(o.Model)!, DiffusionGenerator.WeightsFileName)).AddInput(Path.Combine(parse.GetValue(o.Model)!, DiffusionGenerator.ManifestFileName));
+        run.AddInput(Path.Combine(modelFolder, DiffusionGenerator.WeightsFileName)).AddInput(Path.Combine(modelFolder, DiffusionGenerator.ManifestFileName));
         var set = generator.Generate(count, parse.GetValue(o.Seed), sampler);
         var meta = ScenarioCsv.Write(path, set, DateTimeOffset.UtcNow);
         var runManifest = RunManifests.Write(home, run.AddOutput(path).AddOutput(ScenarioCsv.MetadataPath(path)));

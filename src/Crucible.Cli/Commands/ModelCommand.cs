@@ -114,5 +114,18 @@ internal static class ModelCommand
         };
     }
 
+    /// <summary>
+    /// The folder of <paramref name="modelOption"/>: the folder itself when it exists, else the registered model whose id
+    /// starts with it, after the registry's hash check (<c>REG-E-HASH</c> when its files changed).
+    /// </summary>
+    internal static string FolderOf(CrucibleHome home, string modelOption)
+    {
+        if (Directory.Exists(modelOption) || !File.Exists(home.AuditDatabase) || modelOption.Length < 8 || !modelOption.All(char.IsAsciiHexDigit))
+            return modelOption;
+        using var log = AuditLog.Open(home);
+        var registry = new ModelRegistry(home, log);
+        return registry.Load(Resolve(registry, modelOption).Id).Folder;
+    }
+
     private static string Name(ModelStatus s) => s.ToString().ToLowerInvariant();
 }
