@@ -158,6 +158,9 @@ public sealed class GovernanceCommandsTests : IDisposable
         }
 
         Assert.Contains("id=\"coverage\"", File.ReadAllText(html), StringComparison.Ordinal);
+        var evaluated = AuditLog.Read(CrucibleHome.Resolve(Home).AuditDatabase).Last(e => e.Kind == "evaluation.completed");
+        using (var payload = JsonDocument.Parse(evaluated.Payload))
+            Assert.Equal(Sha(segments), payload.RootElement.GetProperty("segments_sha256").GetString());
         Assert.Equal(2, Crucible("evaluate", "--real", returns, "--synthetic", scenarios, "--segments", Write("bad.json", "{\"r\": 3}"), "--out", report).Exit);
         Assert.Equal(2, Crucible("evaluate", "--real", returns, "--synthetic", scenarios, "--segments", "default", "--out", Path.Combine(_dir, "r2.json")).Exit); // names none of A, B, C
 
