@@ -2,10 +2,13 @@ using System.CommandLine;
 using System.Globalization;
 using Crucible.Cli;
 
-// Every command is culture-invariant whatever the machine's culture (ARCHITECTURE.md, file formats).
-CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
-CultureInfo.DefaultThreadCurrentUICulture = CultureInfo.InvariantCulture;
-CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+// Every command is culture-invariant whatever the machine's culture (ARCHITECTURE.md, file formats). CRUCIBLE_CULTURE
+// (e.g. tr-TR) runs the process under another culture instead: the reproducibility tests (MRM-1) use it to show that
+// outputs do not depend on the culture even when nothing resets it.
+var culture = Environment.GetEnvironmentVariable("CRUCIBLE_CULTURE") is { Length: > 0 } name ? CultureInfo.GetCultureInfo(name) : CultureInfo.InvariantCulture;
+CultureInfo.DefaultThreadCurrentCulture = culture;
+CultureInfo.DefaultThreadCurrentUICulture = culture;
+CultureInfo.CurrentCulture = culture;
 
 var parse = CrucibleCommand.Build().Parse(args);
 int code = parse.Invoke();

@@ -66,6 +66,9 @@ public sealed record EvaluationOptions
     /// <summary>Seed of the Philox streams of the randomised parts (the importance permutations).</summary>
     public ulong Seed { get; init; }
 
+    /// <summary>Declared market segments: when given, the report carries the per-segment coverage audit (<see cref="Coverage.CoverageAudit"/>).</summary>
+    public Crucible.Data.Segments.SegmentMap? Segments { get; init; }
+
     /// <summary>Maximum threads for the parallel parts; −1 uses all cores. Results do not depend on it.</summary>
     public int MaxDegreeOfParallelism { get; init; } = -1;
 }

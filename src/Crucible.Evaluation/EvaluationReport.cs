@@ -98,12 +98,16 @@ public sealed record EvaluationReport(
     /// <summary>Why the utility section is missing although a train set was given (sets too short), else null.</summary>
     public string? UtilitySkipped { get; init; }
 
+    /// <summary>The per-segment coverage audit when segments were declared (<see cref="EvaluationOptions.Segments"/>), else null.</summary>
+    public Coverage.CoverageReport? Coverage { get; init; }
+
     /// <summary>
     /// Every scalar metric by its dotted JSON key, in report order: top-level scalars, <c>privacy.*</c> (with
     /// <c>privacy.membership_inference.{auc,tpr_at_fpr_10pct,tpr_at_fpr_1pct}</c>), then
     /// <c>per_series.NAME.KEY.real</c> / <c>.synthetic</c>, <c>portfolio.*</c> and <c>regimes.*</c> (pairs split
     /// into <c>.real</c> and <c>.synthetic</c>), then <c>utility.{return,volatility}.{tstr,trtr,trts}.{r2,mse}</c>,
-    /// <c>.mse_ratio</c>, <c>.r2_ratio</c>, <c>.importance.spearman</c>. Used by <see cref="ThresholdCheck"/>.
+    /// <c>.mse_ratio</c>, <c>.r2_ratio</c>, <c>.importance.spearman</c>, and with segments
+    /// <c>coverage.under_stressed_segments</c> (a count, so <c>{"max": 0}</c> fails on any under-stressed segment). Used by <see cref="ThresholdCheck"/>.
     /// </summary>
     public IReadOnlyList<KeyValuePair<string, double>> ScalarMetrics()
     {
@@ -187,6 +191,7 @@ public sealed record EvaluationReport(
                 list.Add(new(prefix + "importance.spearman", task.ImportanceSpearman));
             }
         }
+        if (Coverage is { } c) list.Add(new("coverage.under_stressed_segments", c.UnderStressed.Count));
         return list;
     }
 }

@@ -154,6 +154,7 @@ public static class Evaluator
                     options.MaxDegreeOfParallelism);
         }
 
+        var coverage = options.Segments is null ? null : Coverage.CoverageAudit.Run(real, synth, options.Segments);
         var ks = perSeries.Select(p => p.Ks).ToArray();
         return new EvaluationReport(
             (string[])real.Names.Clone(), options.Alpha, options.Lags, options.TailLevel,
@@ -161,7 +162,7 @@ public static class Evaluator
             Dependence.CorrelationDistance(corrR, corrS), new(tailR, tailS), new(corrR, corrS), perSeries,
             portfolio, regimes, privacy,
             new RowCounts(real.RowCount, synth.RowCount, train?.RowCount, realPaths.Count, synthPaths.Count),
-            new ChartData(histograms, levels, quantiles, drawdowns, dcrHistogram)) { Utility = utility, UtilitySkipped = utilitySkipped };
+            new ChartData(histograms, levels, quantiles, drawdowns, dcrHistogram)) { Utility = utility, UtilitySkipped = utilitySkipped, Coverage = coverage };
     }
 
     private sealed record TemporalStats(double[] Acf, double[] AcfAbs, double[] Pacf, double[] Leverage, double MaxDrawdown);

@@ -76,11 +76,15 @@ public sealed class RunAuditTests : IDisposable
         Assert.False(Directory.Exists(elsewhere));
 
         var entries = AuditLog.Read(CrucibleHome.Resolve(Home).AuditDatabase);
-        Assert.Equal(["run.completed", "scenarios.generated", "evaluation.completed"], entries.Select(e => e.Kind));
-        Assert.Equal([1L, 2L, 3L], entries.Select(e => e.Seq));
+        // train registers its model (model.registered) before its run.completed
+        Assert.Equal(["model.registered", "run.completed", "scenarios.generated", "evaluation.completed"], entries.Select(e => e.Kind));
+        Assert.Equal([1L, 2L, 3L, 4L], entries.Select(e => e.Seq));
 
         string modelId = Sha(Path.Combine(model, "weights.safetensors"));
-        var t = Payload(entries[0]);
+        var registered = Payload(entries[0]);
+        Assert.Equal(modelId, registered.GetProperty("model_id").GetString());
+        Assert.Equal("candidate", registered.GetProperty("status").GetString());
+        var t = Payload(entries[1]);
         Assert.Equal(
             new[] { "command", "input_sha256", "kind", "manifest_sha256", "model_id", "seed", "steps", "train_matrix_sha256" },
             t.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
@@ -91,7 +95,7 @@ public sealed class RunAuditTests : IDisposable
         Assert.Equal("7", t.GetProperty("seed").GetString());
         Assert.Equal(5, t.GetProperty("steps").GetInt32());
 
-        var g = Payload(entries[1]);
+        var g = Payload(entries[2]);
         Assert.Equal(modelId, g.GetProperty("model_id").GetString());
         Assert.Equal(Sha(scenarios), g.GetProperty("csv_sha256").GetString());
         Assert.Equal(120, g.GetProperty("count").GetInt32());
@@ -99,7 +103,7 @@ public sealed class RunAuditTests : IDisposable
         Assert.Equal("ddim", g.GetProperty("sampler").GetString());
         Assert.Equal(10, g.GetProperty("sampling_steps").GetInt32());
 
-        var e = Payload(entries[2]);
+        var e = Payload(entries[3]);
         Assert.Equal(Sha(real), e.GetProperty("real_sha256").GetString());
         Assert.Equal(Sha(scenarios), e.GetProperty("synthetic_sha256").GetString());
         Assert.Equal(Sha(trainSet), e.GetProperty("train_sha256").GetString());
@@ -123,7 +127,7 @@ public sealed class RunAuditTests : IDisposable
         Assert.Equal(2, Crucible(elsewhere, "generate", "--model", model, "--count", "0", "--home", Home, "--out", Path.Combine(_dir, "s2.csv")).Exit);
         Assert.Equal(2, Crucible(elsewhere, "evaluate", "--real", Path.Combine(_dir, "none.csv"), "--synthetic", scenarios, "--home", Home,
             "--out", Path.Combine(_dir, "r2.json")).Exit);
-        Assert.Equal(3, AuditLog.Read(CrucibleHome.Resolve(Home).AuditDatabase).Count);
+        Assert.Equal(4, AuditLog.Read(CrucibleHome.Resolve(Home).AuditDatabase).Count);
 
         var verify = Crucible(elsewhere, "audit", "verify", "--home", Home);
         Assert.True(verify.Exit == 0, verify.Stdout + verify.Stderr);

@@ -222,6 +222,16 @@ public sealed class TabularCommandsTests : IDisposable
         Assert.Equal(401, File.ReadAllLines(Path.Combine(dir, "scenarios.csv")).Length);
         Assert.StartsWith("<!DOCTYPE html>", File.ReadAllText(Path.Combine(dir, "report.html")), StringComparison.OrdinalIgnoreCase);
         Assert.Contains("ks_mean", stdout, StringComparison.Ordinal);
+
+        // the coverage audit of the default segments, and the model card that quotes it
+        var coverage = report.RootElement.GetProperty("coverage");
+        Assert.Equal(["asset_class", "region", "cyclicality", "cyclicality"], coverage.GetProperty("segments").EnumerateArray().Select(s => s.GetProperty("dimension").GetString()));
+        var card = File.ReadAllText(Path.Combine(dir, "model-card.md"));
+        Assert.Contains("## Coverage audit", card, StringComparison.Ordinal);
+        Assert.Contains("| asset_class | equity | 0.01 |", card, StringComparison.Ordinal);
+        Assert.Contains("| train period | 2000-01-03 .. 2017-12-29 |", card, StringComparison.Ordinal);
+        Assert.Contains("From the evaluation report with SHA-256 " + Sha(Path.Combine(dir, "report.json")), card, StringComparison.Ordinal);
+        Assert.StartsWith("<!DOCTYPE html>", File.ReadAllText(Path.Combine(dir, "model-card.html")), StringComparison.Ordinal);
         Assert.DoesNotContain("\r", stdout + stderr, StringComparison.Ordinal);
 
         // DIR is the demo's home (CRUCIBLE_HOME is not): it holds the audit log, its checkpoints and key, and verifies

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Crucible.Cli.Progress;
 using Crucible.Data;
+using Crucible.Data.Segments;
 using Crucible.Data.Splits;
 using Crucible.Diffusion.Samplers;
 using Crucible.Diffusion.Scenarios;
@@ -11,6 +12,7 @@ using Crucible.Evaluation;
 using Crucible.Evaluation.Reporting;
 using Crucible.Governance;
 using Crucible.Governance.Audit;
+using Crucible.Governance.Cards;
 using Crucible.Tensors.Random;
 
 namespace Crucible.Cli.Commands;
@@ -18,7 +20,8 @@ namespace Crucible.Cli.Commands;
 /// <summary>
 /// <c>crucible demo [--out DIR] [--steps N] [--count N] [--seed S] [--home HOME]</c>: the main job on the bundled data (ten industry
 /// portfolios, 2000–2021): train a tabular generator on the daily log returns up to <see cref="TrainEnd"/>, generate
-/// scenarios, evaluate them against the later rows (the time holdout) and write <c>report.html</c>, <c>report.json</c>,
+/// scenarios, evaluate them against the later rows (the time holdout, with the coverage audit of the default segments) and
+/// write <c>report.html</c>, <c>report.json</c>, <c>model-card.md</c> + <c>model-card.html</c>,
 /// <c>scenarios.csv</c> + <c>scenarios.meta.json</c> and the model folder into DIR (default <c>./crucible-demo</c>).
 /// Each step appends its audit entry (<c>run.completed</c>, <c>scenarios.generated</c>, <c>evaluation.completed</c>) to
 /// the audit log of HOME, which is DIR itself unless <c>--home</c> is given: DIR then holds <c>audit.db</c>, the
@@ -119,7 +122,8 @@ internal static class DemoCommand
 
         // 4. evaluate against the holdout; privacy distances use an equal-size random subset of the train rows
         var trainSubset = RandomRows(train, holdout.RowCount, seed);
-        var report = Evaluator.Evaluate(new EvaluationInput(ToSet(holdout), ToSet(set.Values), ToSet(trainSubset)));
+        var report = Evaluator.Evaluate(new EvaluationInput(ToSet(holdout), ToSet(set.Values), ToSet(trainSubset)),
+            new EvaluationOptions { Segments = SegmentMap.Default });
         ReportJson.Write(report, Path.Combine(dir, "report.json"));
         ReportHtml.Write(report, Path.Combine(dir, "report.html"));
         var evaluation = RunAudit.Append(home, AuditKind.EvaluationCompleted, RunAudit.Evaluated(
@@ -129,6 +133,10 @@ internal static class DemoCommand
         output.WriteLine(string.Create(inv,
             $"evaluation: ks_mean {report.KsMean:F4}, corr_distance {report.CorrDistance:F4}, share_closer_to_train {report.Privacy!.ShareCloserToTrain:F3} (vs the {Iso(holdout.Dates[0])}.. holdout)"));
         output.WriteLine($"report:     {Path.Combine(dir, "report.html")}, {Path.Combine(dir, "report.json")}");
+
+        // 5. the model card: data, training, validation results and the coverage audit of the report, limitations
+        ModelCard.Build(model, Path.Combine(dir, "report.json")).Write(Path.Combine(dir, "model-card.md"), Path.Combine(dir, "model-card.html"));
+        output.WriteLine($"model card: {Path.Combine(dir, "model-card.md")}, {Path.Combine(dir, "model-card.html")}");
         output.WriteLine(string.Create(inv, $"audit:      {evaluation.Seq} entries in {home.AuditDatabase} (check: crucible audit verify --home {home.Root})"));
         output.WriteLine(string.Create(inv, $"done in {clock.Elapsed.TotalSeconds:F0} s"));
         return ExitCode.Success;

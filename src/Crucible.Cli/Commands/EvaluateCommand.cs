@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Crucible.Data;
 using Crucible.Diffusion.Tabular;
+using Crucible.Data.Segments;
 using Crucible.Evaluation;
 using Crucible.Evaluation.Privacy;
 using Crucible.Evaluation.Reporting;
@@ -11,7 +12,7 @@ using Crucible.Governance.Audit;
 namespace Crucible.Cli.Commands;
 
 /// <summary>
-/// <c>crucible evaluate --real FILE --synthetic FILE [--train FILE] [--alpha A] [--thresholds FILE]
+/// <c>crucible evaluate --real FILE --synthetic FILE [--train FILE] [--alpha A] [--thresholds FILE] [--segments FILE|default]
 /// [--fail-on-threshold] [--sensitive COL,…] [--model DIR --shadow-models K [--shadow-steps N]] [--home DIR] --out report.json [--html report.html]</c>: the evaluation report of METRICS.md, and an
 /// <c>evaluation.completed</c> entry (input and report hashes, threshold verdict) in the audit log of the home folder.
 /// Exit 0 on success, 2 on bad input (file, line, column and rule named), 3 when <c>--fail-on-threshold</c> is given
@@ -44,6 +45,11 @@ internal static class EvaluateCommand
         public readonly Option<string> Thresholds = new("--thresholds")
         {
             Description = "JSON of declared thresholds, e.g. {\"ks_max\": {\"max\": 0.1}}; verdicts go into the report",
+        };
+
+        public readonly Option<string> Segments = new("--segments")
+        {
+            Description = "JSON of declared market segments ({\"asset_class\": {\"SPY\": \"equity\", …}, \"region\": {…}, \"tolerance\": 0.2}): adds the coverage audit; 'default' uses the built-in map",
         };
 
         public readonly Option<bool> FailOnThreshold = new("--fail-on-threshold") { Description = "Exit 3 when a declared threshold fails" };
@@ -79,7 +85,7 @@ internal static class EvaluateCommand
         var o = new Options();
         var command = new Command("evaluate", "Evaluate synthetic data against real data (fidelity, temporal, tails, risk, privacy, utility)")
         {
-            o.Real, o.Synthetic, o.Train, o.Alpha, o.Thresholds, o.FailOnThreshold, o.Sensitive, o.Model, o.ShadowModels, o.ShadowSteps,
+            o.Real, o.Synthetic, o.Train, o.Alpha, o.Thresholds, o.Segments, o.FailOnThreshold, o.Sensitive, o.Model, o.ShadowModels, o.ShadowSteps,
             o.Out, o.Html, o.Home,
         };
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
@@ -97,6 +103,13 @@ internal static class EvaluateCommand
             throw new InvalidInputException("OPT-E", "--fail-on-threshold needs --thresholds FILE");
         // thresholds are declared before the run: a bad file stops it before any work
         var thresholds = thresholdsPath is null ? null : ThresholdCheck.Load(thresholdsPath);
+        var segmentsPath = parse.GetValue(o.Segments);
+        var segments = segmentsPath switch
+        {
+            null => null,
+            "default" => SegmentMap.Default,
+            _ => SegmentMap.Load(segmentsPath),
+        };
 
         var realPath = parse.GetValue(o.Real)!;
         var real = SeriesSetCsv.Read(realPath);
@@ -119,7 +132,7 @@ internal static class EvaluateCommand
 
         var report = Evaluator.Evaluate(new EvaluationInput(real, synthetic, train), new EvaluationOptions
         {
-            Alpha = alpha, SensitiveColumns = sensitive, ShadowGenerator = shadow, ShadowModels = Math.Max(1, shadowModels),
+            Alpha = alpha, Segments = segments, SensitiveColumns = sensitive, ShadowGenerator = shadow, ShadowModels = Math.Max(1, shadowModels),
         });
         var verdicts = thresholds is null ? null : ThresholdCheck.Evaluate(report, thresholds);
 
@@ -131,7 +144,8 @@ internal static class EvaluateCommand
         var passed = verdicts is null || ThresholdCheck.AllPassed(verdicts);
         var payload = RunAudit.Evaluated(
             [("real_sha256", FileHash.Sha256(realPath)), ("synthetic_sha256", FileHash.Sha256(syntheticPath)),
-             ("train_sha256", trainPath is null ? null : FileHash.Sha256(trainPath))],
+             ("train_sha256", trainPath is null ? null : FileHash.Sha256(trainPath)),
+             .. segmentsPath is null or "default" ? [] : new[] { ("segments_sha256", (string?)FileHash.Sha256(segmentsPath)) }],
             outPath, thresholdsPath is null ? null : FileHash.Sha256(thresholdsPath), verdicts is null ? null : passed);
         var receipt = RunAudit.Append(home, AuditKind.EvaluationCompleted, payload);
 
@@ -180,6 +194,10 @@ internal static class EvaluateCommand
         else if (r.UtilitySkipped is { } why)
         {
             o.WriteLine($"utility:    not computed: {why}");
+        }
+        if (r.Coverage is { } c)
+        {
+            o.WriteLine(string.Create(inv, $"coverage:   {c.Segments.Count} segment(s), tolerance {c.Tolerance:G3}; under-stressed: {(c.UnderStressed.Count == 0 ? "none" : string.Join(", ", c.UnderStressed.Select(s => s.Dimension + "=" + s.Segment)))}"));
         }
         if (verdicts is null) return;
         var failed = verdicts.Where(v => !v.Passed).ToArray();

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using Crucible.Data;
 using Crucible.Diffusion.Samplers;
 using Crucible.Diffusion.Scenarios;
@@ -19,7 +20,11 @@ internal static class GenerateCommand
     /// <summary>The options of one <c>generate</c> command instance.</summary>
     internal sealed class Options
     {
-        public readonly Option<string> Model = new("--model") { Description = "The model folder written by crucible train", Required = true };
+        public readonly Option<string> Model = new("--model")
+        {
+            Description = "The model folder written by crucible train, or a registered model's id (or unique prefix of ≥ 8 hex digits), hash-checked on load",
+            Required = true,
+        };
 
         public readonly Option<int> Count = new("--count") { Description = "The number of scenarios", Required = true };
 
@@ -41,7 +46,7 @@ internal static class GenerateCommand
             DefaultValueFactory = _ => 50,
         };
 
-        public readonly Option<double> Eta = new("--eta") { Description = "DDIM's η in [0, 1] (default 0: deterministic given the noise)" };
+        public readonly Option<double> Eta = new("--eta") { Description = "DDIM's η in [0, 1] (default 0: deterministic given the noise)", CustomParser = InvariantNumber.Parse };
 
         public readonly Option<ulong> Seed = new("--seed") { Description = "The sampling seed (default 0)" };
 
@@ -70,16 +75,26 @@ internal static class GenerateCommand
         var home = HomeOption.Resolve(parse, o.Home);
         int count = parse.GetValue(o.Count);
         if (count < 1) throw new InvalidInputException("OPT-E", $"--count must be at least 1, got {count}");
-        var generator = DiffusionGenerator.Load(parse.GetValue(o.Model)!);
+        var modelFolder = ModelCommand.FolderOf(home, parse.GetValue(o.Model)!);
+        var generator = DiffusionGenerator.Load(modelFolder);
         var sampler = SamplerOptionsOf(parse.GetValue(o.Sampler), parse.GetValue(o.SamplingSteps), parse.GetValue(o.Eta), generator.Schedule.Steps)
             with { Spacing = parse.GetValue(o.Spacing) == "angle" ? DdimSpacing.UniformAngle : DdimSpacing.Linear };
         string path = parse.GetValue(o.Out)!;
+        var run = RunManifests.Start(home, "generate", new JsonObject
+        {
+            ["command"] = "generate", ["count"] = count, ["sampler"] = DiffusionGenerator.SamplerName(sampler.Kind),
+            ["sampling_steps"] = sampler.Steps, ["eta"] = sampler.Eta, ["spacing"] = parse.GetValue(o.Spacing),
+        }, parse.GetValue(o.Seed));
+        run.ModelId = generator.ModelId;
+        run.AddInput(Path.Combine(modelFolder, DiffusionGenerator.WeightsFileName)).AddInput(Path.Combine(modelFolder, DiffusionGenerator.ManifestFileName));
         var set = generator.Generate(count, parse.GetValue(o.Seed), sampler);
         var meta = ScenarioCsv.Write(path, set, DateTimeOffset.UtcNow);
+        var runManifest = RunManifests.Write(home, run.AddOutput(path).AddOutput(ScenarioCsv.MetadataPath(path)));
         var receipt = RunAudit.Append(home, AuditKind.ScenariosGenerated, RunAudit.Generated(meta));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"scenarios: {path} ({meta.Rows} rows × {meta.Columns.Count} series, {meta.Sampler}-{meta.SamplingSteps}, seed {meta.Seed})"));
         output.WriteLine($"metadata:  {ScenarioCsv.MetadataPath(path)} (model {meta.ModelId[..16]}…, csv sha256 {meta.CsvSha256[..16]}…)");
+        output.WriteLine($"manifest:  {runManifest}");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit:     entry {receipt.Seq} in {home.AuditDatabase}"));
         return ExitCode.Success;
     }

@@ -4,6 +4,7 @@ using Crucible.Diffusion.Scenarios;
 using Crucible.Diffusion.Tabular;
 using Crucible.Governance;
 using Crucible.Governance.Audit;
+using Crucible.Governance.Registry;
 
 namespace Crucible.Cli.Commands;
 
@@ -19,6 +20,18 @@ internal static class RunAudit
     {
         using var log = AuditLog.Open(home);
         return log.Append(kind, payload);
+    }
+
+    /// <summary>
+    /// Registers the model folder <paramref name="folder"/> in the registry of <paramref name="home"/> (a candidate;
+    /// <c>model.registered</c> in the audit log) unless a model with its id (the same weights) is registered already.
+    /// </summary>
+    public static (ModelRecord Record, bool IsNew) Register(CrucibleHome home, string folder)
+    {
+        using var log = AuditLog.Open(home);
+        var registry = new ModelRegistry(home, log);
+        var id = FileHash.Sha256(Path.Combine(folder, ModelRegistry.WeightsFileName));
+        return registry.Find(id) is { } existing ? (existing, false) : (registry.Register(folder), true);
     }
 
     /// <summary><c>run.completed</c> of a <c>train</c> run whose model folder is <paramref name="folder"/>.</summary>

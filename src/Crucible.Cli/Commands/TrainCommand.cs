@@ -5,6 +5,7 @@ using System.Text.Json;
 using Crucible.Cli.Progress;
 using Crucible.Data;
 using Crucible.Data.Csv;
+using Crucible.Data.Segments;
 using Crucible.Diffusion.Tabular;
 using Crucible.Diffusion.Training;
 using Crucible.Governance.Audit;
@@ -15,9 +16,11 @@ namespace Crucible.Cli.Commands;
 /// <c>crucible train --data FILE [--columns A,B,…] [--input prices|returns|log-returns|percent] [--kind tabular]
 /// [--train-end DATE] [--steps N] [--seed S] [--config FILE] [--checkpoint FILE [--checkpoint-every N]]
 /// [--dp-epsilon E | --dp-noise-multiplier S] [--dp-delta D] [--dp-max-grad-norm C] [--dp-budget EMAX] [--dp-sample-rate Q]
-/// [--home DIR] --out MODEL</c>: fits a generator on the log returns of the rows dated up to DATE, writes the model folder
-/// and appends <c>run.completed</c> to the audit log in the home folder. With a <c>--dp-*</c> flag (or a <c>privacy</c>
-/// config section) it trains with DP-SGD; a configuration whose projected ε exceeds the budget exits 2 before training.
+/// [--segments FILE|default --stratify DIMENSION] [--home DIR] --out MODEL</c>: fits a generator on the log returns of the
+/// rows dated up to DATE, writes the model folder, registers it in the home's model registry (<c>model.registered</c>, as
+/// a candidate; a model already registered is left as it is) and appends <c>run.completed</c> to the audit log in the home
+/// folder. With a <c>--dp-*</c> flag (or a <c>privacy</c> config section) it trains with DP-SGD; a configuration whose
+/// projected ε exceeds the budget exits 2 before training.
 /// </summary>
 internal static class TrainCommand
 {
@@ -57,23 +60,33 @@ internal static class TrainCommand
 
         public readonly Option<double?> DpEpsilon = new("--dp-epsilon")
         {
-            Description = "Train with DP-SGD, calibrating the noise multiplier for this target epsilon over all steps",
+            CustomParser = InvariantNumber.ParseOptional, Description = "Train with DP-SGD, calibrating the noise multiplier for this target epsilon over all steps",
         };
 
-        public readonly Option<double?> DpNoiseMultiplier = new("--dp-noise-multiplier") { Description = "Train with DP-SGD at this noise multiplier sigma" };
+        public readonly Option<double?> DpNoiseMultiplier = new("--dp-noise-multiplier") { CustomParser = InvariantNumber.ParseOptional, Description = "Train with DP-SGD at this noise multiplier sigma" };
 
-        public readonly Option<double?> DpDelta = new("--dp-delta") { Description = "DP delta (default 1e-5; must be below 1/N)" };
+        public readonly Option<double?> DpDelta = new("--dp-delta") { CustomParser = InvariantNumber.ParseOptional, Description = "DP delta (default 1e-5; must be below 1/N)" };
 
-        public readonly Option<double?> DpMaxGradNorm = new("--dp-max-grad-norm") { Description = "DP-SGD per-example clipping norm C (default 1)" };
+        public readonly Option<double?> DpMaxGradNorm = new("--dp-max-grad-norm") { CustomParser = InvariantNumber.ParseOptional, Description = "DP-SGD per-example clipping norm C (default 1)" };
 
         public readonly Option<double?> DpBudget = new("--dp-budget")
         {
-            Description = "Declared epsilon budget: training is refused (exit 2) when the projected epsilon exceeds it (default 10)",
+            CustomParser = InvariantNumber.ParseOptional, Description = "Declared epsilon budget: training is refused (exit 2) when the projected epsilon exceeds it (default 10)",
         };
 
         public readonly Option<double?> DpSampleRate = new("--dp-sample-rate")
         {
-            Description = "Poisson sampling rate q (default: training batch size / train rows)",
+            CustomParser = InvariantNumber.ParseOptional, Description = "Poisson sampling rate q (default: training batch size / train rows)",
+        };
+
+        public readonly Option<string> Segments = new("--segments")
+        {
+            Description = "JSON of declared market segments (as for evaluate), or 'default' for the built-in map; used by --stratify",
+        };
+
+        public readonly Option<string> Stratify = new("--stratify")
+        {
+            Description = "Stratified training: a dimension of --segments (e.g. asset_class) whose segments contribute equally to the loss",
         };
 
         public readonly Option<string> Out = new("--out") { Description = "The model folder to write", Required = true };
@@ -89,7 +102,7 @@ internal static class TrainCommand
         var command = new Command("train", "Fit a generator on historical data and write the model folder (weights.safetensors + manifest.json)")
         {
             o.Data, o.Columns, o.Input, o.Kind, o.TrainEnd, o.Steps, o.Seed, o.Config, o.Checkpoint, o.CheckpointEvery,
-            o.DpEpsilon, o.DpNoiseMultiplier, o.DpDelta, o.DpMaxGradNorm, o.DpBudget, o.DpSampleRate, o.Out, o.Home,
+            o.DpEpsilon, o.DpNoiseMultiplier, o.DpDelta, o.DpMaxGradNorm, o.DpBudget, o.DpSampleRate, o.Segments, o.Stratify, o.Out, o.Home,
         };
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
         return command;
@@ -110,12 +123,21 @@ internal static class TrainCommand
 
         if (parse.GetValue(o.Seed) is { } seed) options = options with { Seed = seed };
         options = WithPrivacyFlags(parse, o, options);
+        options = Stratified(options, parse.GetValue(o.Segments), parse.GetValue(o.Stratify));
         int every = parse.GetValue(o.CheckpointEvery);
         if (every < 1) throw new InvalidInputException("OPT-E", "--checkpoint-every must be at least 1");
 
         string path = parse.GetValue(o.Data)!;
         var input = InputKindOf(parse.GetValue(o.Input));
         var (train, _) = ReadReturns(path, input, parse.GetValue(o.Columns), TrainEndOf(parse.GetValue(o.TrainEnd)));
+        if (options.Strata is { } strata)
+        {
+            // the labels of the trained series only, so the manifest records exactly the strata used
+            var missing = train.Columns.FirstOrDefault(c => !strata.ContainsKey(c));
+            if (missing is not null)
+                throw new InvalidInputException("SEG-E-UNASSIGNED", $"--stratify {parse.GetValue(o.Stratify)}: series '{missing}' has no segment");
+            options = options with { Strata = train.Columns.ToDictionary(c => c, c => strata[c], StringComparer.Ordinal) };
+        }
 
         DiffusionGenerator generator;
         try
@@ -127,6 +149,7 @@ internal static class TrainCommand
             throw new InvalidInputException("config", e.Message);
         }
 
+        var run = RunManifests.Start(home, "train", RunConfig(options, input, parse.GetValue(o.Columns), parse.GetValue(o.TrainEnd)), options.Seed).AddInput(path);
         var checkpoint = parse.GetValue(o.Checkpoint) is { } ckpt ? new CheckpointOptions(ckpt, every) : null;
         var clock = Stopwatch.StartNew();
         generator.Fit(train, DataProvenance.FromFile(path, input), TrainingProgressBar.ForStandardError(), checkpoint);
@@ -135,6 +158,9 @@ internal static class TrainCommand
         generator.Save(folder);
 
         var m = generator.Manifest;
+        run.ModelId = m.Weights.Sha256;
+        var runManifest = RunManifests.Write(home, run.AddOutput(Path.Combine(folder, DiffusionGenerator.WeightsFileName)).AddOutput(Path.Combine(folder, DiffusionGenerator.ManifestFileName)));
+        var (registered, isNew) = RunAudit.Register(home, folder);
         var receipt = RunAudit.Append(home, AuditKind.RunCompleted, RunAudit.Trained(folder, m));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"model:      {folder} (id {m.Weights.Sha256[..16]}…, {m.Weights.Parameters} parameters)"));
@@ -143,6 +169,9 @@ internal static class TrainCommand
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"training:   {m.Training.Steps} steps in {seconds:F1} s, {(m.Privacy is null ? $"final loss {m.Training.FinalLoss:F4}" : "loss withheld (a statistic of the private rows)")}"));
         if (m.Privacy is { } dp) output.WriteLine($"privacy:    {dp.Statement}");
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"registry:   {(isNew ? "registered" : "already registered")} as {registered.Id} ({registered.Status.ToString().ToLowerInvariant()}) in {home.ModelsFolder}"));
+        output.WriteLine($"manifest:   {runManifest} (check: crucible verify-run {runManifest})");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit:      entry {receipt.Seq} in {home.AuditDatabase}"));
         return ExitCode.Success;
     }
@@ -176,6 +205,38 @@ internal static class TrainCommand
         }
 
         return options.WithPrivacy(dp);
+    }
+
+    // the run manifest's config: the generator options as in the model manifest, and how the data was read
+    private static System.Text.Json.Nodes.JsonObject RunConfig(DiffusionGeneratorOptions options, InputKind input, string? columns, string? trainEnd) => new()
+    {
+        ["command"] = "train",
+        ["generator"] = System.Text.Json.Nodes.JsonNode.Parse(JsonSerializer.Serialize(options, DiffusionJson.Options)),
+        ["input"] = input.ToString(),
+        ["columns"] = columns,
+        ["train_end"] = trainEnd,
+    };
+
+    /// <summary>
+    /// <paramref name="options"/> with <see cref="DiffusionGeneratorOptions.Strata"/> set to the labels of dimension
+    /// <paramref name="dimension"/> of the segments file <paramref name="segments"/> (<c>default</c>: the built-in map).
+    /// </summary>
+    internal static DiffusionGeneratorOptions Stratified(DiffusionGeneratorOptions options, string? segments, string? dimension)
+    {
+        if (dimension is null)
+        {
+            return segments is null ? options : throw new InvalidInputException("OPT-E", "--segments is used by --stratify DIMENSION; give both");
+        }
+
+        var map = segments is null or "default" ? SegmentMap.Default : SegmentMap.Load(segments);
+        try
+        {
+            return options with { Strata = map.Dimension(dimension).ToDictionary() };
+        }
+        catch (InvalidInputException e) when (segments is not null and not "default" && e.Location is null)
+        {
+            throw new InvalidInputException(e.Rule, e.Message, new InputLocation(segments, 0, 0));
+        }
     }
 
     /// <summary>The generator options from a JSON file (any subset of keys), or the defaults.</summary>

@@ -4,6 +4,7 @@ using System.Reflection;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Crucible.Data;
+using Crucible.Data.Segments;
 using Crucible.Data.Transforms;
 using Crucible.Diffusion.Networks;
 using Crucible.Diffusion.Privacy;
@@ -199,7 +200,7 @@ public sealed class DiffusionGenerator
         var schedule = o.VolatilityAdaptive ? VolatilityAdaptiveSchedule.Fit(baseSchedule, x0, rows, d) : VolatilityAdaptiveSchedule.Isotropic(baseSchedule, d);
         var network = new MlpDenoiser(new MlpDenoiserConfig(d, o.Hidden, o.Blocks, o.TimeEmbedding), new Philox(o.Seed, stream: 0));
         var denoiser = new MlpDenoiserAdapter(network, schedule.Steps);
-        var trainer = new DiffusionTrainer(denoiser, schedule, o.Objective, o.Training, privacy);
+        var trainer = new DiffusionTrainer(denoiser, schedule, o.Objective, o.Training, privacy) { LossWeights = StratifiedWeights(o, trainReturns.Columns) };
         string trainHash = TrainMatrixSha256(trainReturns);
 
         // 3. train (resuming from a checkpoint of the same data and options)
@@ -383,6 +384,14 @@ public sealed class DiffusionGenerator
         _denoiser = new MlpDenoiserAdapter(network, schedule.Steps);
         _columns = [.. manifest.Columns];
         _manifest = manifest;
+    }
+
+    // per-series loss weights that give every segment of o.Strata an equal share of the loss, or null
+    private static float[]? StratifiedWeights(DiffusionGeneratorOptions o, IReadOnlyList<string> columns)
+    {
+        if (o.Strata is null) return null;
+        var dimension = new SegmentDimension("strata", [.. o.Strata]);
+        return LossWeights.PerSeries(SegmentMap.EqualSegmentWeights(dimension, columns), [columns.Count]);
     }
 
     private static void Resume(DiffusionTrainer trainer, string path, string fingerprint)

@@ -62,6 +62,15 @@ public sealed record DiffusionGeneratorOptions
     /// </summary>
     public bool Whiten { get; init; }
 
+    /// <summary>
+    /// Stratified training (issue #9): series → segment label (e.g. one dimension of a segments file), or null (the
+    /// default: every element weighs the same). Every segment then contributes equally to the training loss: series i in
+    /// segment g of size n_g gets the loss weight D / (G · n_g) (<see cref="Crucible.Data.Segments.SegmentMap.EqualSegmentWeights"/>).
+    /// Every trained series must have a label; not with <see cref="Whiten"/> (whitened components are not series).
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, string>? Strata { get; init; }
+
     /// <summary>The β schedule.</summary>
     public BetaScheduleKind Schedule { get; init; } = BetaScheduleKind.Linear;
 
@@ -120,6 +129,9 @@ public sealed record DiffusionGeneratorOptions
         Require(DiffusionSteps is >= 2 and <= 100_000, "diffusion_steps must be in 2..100000");
         Require(Hidden >= 1 && Blocks >= 0, "hidden must be positive and blocks non-negative");
         Require(TimeEmbedding >= 2 && TimeEmbedding % 2 == 0, "time_embedding must be even and at least 2");
+        Require(Strata is null || (Strata.Count > 0 && Strata.Values.All(l => !string.IsNullOrWhiteSpace(l))), "strata must map series to non-empty segment labels");
+        Require(Strata is null || !Whiten, "strata (stratified training) cannot be combined with whiten: whitened components are not series");
+        Require(Strata is null || Privacy is null, "strata (stratified training) cannot be combined with privacy: DP-SGD clips the plain per-example loss");
         Require(Training is not null, "training settings are missing");
         Require(Training!.Steps >= 1 && Training.BatchSize >= 1, "training.steps and training.batch_size must be positive");
         Require(double.IsFinite(Training.LearningRate) && Training.LearningRate > 0, "training.learning_rate must be positive");

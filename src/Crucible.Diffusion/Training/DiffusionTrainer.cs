@@ -38,6 +38,7 @@ public sealed class DiffusionTrainer
     private readonly float[] _eps;
     private readonly PrivacyEngine? _privacy;
     private readonly PoissonSampler? _sampler;
+    private readonly float[]? _lossWeights;
     private int _step;
 
     /// <summary>Prepares training of an <see cref="MlpDenoiser"/> under the isotropic process of <paramref name="schedule"/>.</summary>
@@ -100,6 +101,26 @@ public sealed class DiffusionTrainer
 
     /// <summary>The DP-SGD engine, or null when training is not private.</summary>
     public PrivacyEngine? Privacy => _privacy;
+
+    /// <summary>
+    /// Per-element weights of the loss (stratified training), one per element of a sample (Π SampleShape, row-major),
+    /// or null (the default) for the plain mean squared error. With weights w the loss is
+    /// (1 / (B·S)) Σ_b Σ_j w_j (f_θ − target)²_bj, so weights that average 1 keep the loss on the scale of the MSE;
+    /// <see cref="Crucible.Diffusion.Training.LossWeights.PerSeries"/> builds them from per-series weights. They are not
+    /// part of a checkpoint: a trainer resumed from one must be given the same weights (the generator's checkpoint
+    /// fingerprint covers them through its options).
+    /// </summary>
+    /// <exception cref="ArgumentException">Not one finite, non-negative weight per sample element.</exception>
+    public float[]? LossWeights
+    {
+        get => _lossWeights is null ? null : (float[])_lossWeights.Clone();
+        init
+        {
+            if (value is not null && (value.Length != _scale.Length || value.Any(w => !float.IsFinite(w) || w < 0)))
+                throw new ArgumentException($"loss weights must be {_scale.Length} finite non-negative values, one per sample element", nameof(value));
+            _lossWeights = value is null ? null : (float[])value.Clone();
+        }
+    }
 
     /// <summary>The EMA of the weights, or null when disabled.</summary>
     public ExponentialMovingAverage? Ema => _ema;
@@ -181,7 +202,9 @@ public sealed class DiffusionTrainer
         int[] shape = [b, .. _sampleShape];
         _learningRate.Apply(_optimizer, _step);
         var output = _denoiser.Forward(new Tensor(xt, shape), _timesteps);
-        var loss = Crucible.Tensors.Losses.MseLoss(output, new Tensor(target, shape));
+        var loss = _lossWeights is null
+            ? Crucible.Tensors.Losses.MseLoss(output, new Tensor(target, shape))
+            : (Crucible.Tensors.Losses.MseLoss(output, new Tensor(target, shape), Reduction.None) * new Tensor(_lossWeights, [1, .. _sampleShape])).Mean();
         _optimizer.ZeroGrad();
         loss.Backward();
         if (_options.GradClipNorm > 0) GradClip.ClipGradNorm(_parameters, _options.GradClipNorm);

@@ -9,7 +9,8 @@ namespace Crucible.Evaluation.Reporting;
 /// no external URLs. Sections: summary and threshold verdicts, marginals (histogram and QQ plot per series),
 /// dependence (correlation and lower-tail heatmaps, real vs synthetic), temporal (ACF and ACF of |r| per series),
 /// risk (VaR/ES table, drawdown distribution), regimes, privacy (DCR histogram when a train set was given), utility
-/// (TSTR / TRTR / TRTS table and importance charts when a train set was given).
+/// (TSTR / TRTR / TRTS table and importance charts when a train set was given), coverage by segment (when segments
+/// were declared).
 /// Every chart carries a stable <c>id</c> and <c>data-chart</c>: <c>hist-NAME</c>, <c>qq-NAME</c>, <c>acf-NAME</c>,
 /// <c>acf-abs-NAME</c>, <c>corr-real</c>, <c>corr-synthetic</c>, <c>tail-real</c>, <c>tail-synthetic</c>,
 /// <c>drawdowns</c>, <c>dcr</c>, <c>importance-return</c>, <c>importance-volatility</c> (NAME with characters other
@@ -146,6 +147,7 @@ public static class ReportHtml
         }
         if (report.Utility is { } u) UtilitySection(sb, u, report.Columns);
         else if (report.UtilitySkipped is { } why) sb.Append("<section id=\"utility\"><h2>Utility</h2><p>Not computed: ").Append(E(why)).Append(".</p></section>\n");
+        if (report.Coverage is { } coverage) CoverageSection(sb, coverage);
         sb.Append("</body></html>\n");
         return sb.ToString();
     }
@@ -196,6 +198,24 @@ public static class ReportHtml
             sb.Append("</figcaption></figure>");
         }
         sb.Append("</div></section>\n");
+    }
+
+    private static void CoverageSection(StringBuilder sb, Coverage.CoverageReport c)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var flagged = c.UnderStressed;
+        sb.Append(inv, $"<section id=\"coverage\"><h2>Coverage by segment</h2><p>Each segment's equal-weight portfolio return, per {(c.Horizon == 1 ? "row" : c.Horizon.ToString(inv) + "-step window")}: the share of events below the real 1% and 5% quantiles and the ES beyond them, real vs synthetic. A segment is under-stressed when a synthetic frequency or ES falls below (1 − {N(c.Tolerance)}) × the real one.</p>");
+        sb.Append(inv, $"<p id=\"coverage-verdict\" class=\"{(flagged.Count == 0 ? "pass" : "fail")}\">{(flagged.Count == 0 ? "No segment is under-stressed" : $"Under-stressed: {E(string.Join(", ", flagged.Select(s => s.Dimension + "=" + s.Segment)))}")}</p>");
+        sb.Append("<table id=\"coverage-table\"><tr><th>dimension</th><th>segment</th><th>series</th><th>level</th><th>threshold</th><th>tail freq. real</th><th>tail freq. synth</th><th>ES real</th><th>ES synth</th><th>verdict</th></tr>");
+        foreach (var s in c.Segments)
+        {
+            foreach (var l in s.Levels)
+            {
+                sb.Append(inv, $"<tr><td>{E(s.Dimension)}</td><td>{E(s.Segment)}</td><td>{E(string.Join(" ", s.Series))}</td><td>{N(l.Level)}</td><td>{N(l.Threshold)}</td><td>{N(l.TailFrequency.Real)}</td><td>{N(l.TailFrequency.Synthetic)}</td><td>{N(l.Es.Real)}</td><td>{N(l.Es.Synthetic)}</td>");
+                sb.Append(l.UnderStressed ? "<td class=\"fail\">under-stressed</td></tr>" : "<td class=\"pass\">ok</td></tr>");
+            }
+        }
+        sb.Append("</table></section>\n");
     }
 
     /// <summary>The chart id suffix of a series name.</summary>

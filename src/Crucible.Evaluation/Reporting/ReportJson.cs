@@ -8,8 +8,8 @@ namespace Crucible.Evaluation.Reporting;
 /// <summary>
 /// Writes <see cref="EvaluationReport"/> as <c>report.json</c>: keys in a fixed order with eval_ref.py's names first
 /// (<c>columns, alpha, ks_mean, ks_max, wasserstein_mean, corr_distance, lower_tail_dependence, per_series, privacy</c>),
-/// then the extra sections (<c>correlation, portfolio, regimes, rows</c>, <c>utility</c> with a train set, and
-/// <c>thresholds</c> when verdicts are given). Doubles are written
+/// then the extra sections (<c>correlation, portfolio, regimes, rows</c>, <c>utility</c> with a train set, <c>coverage</c>
+/// with declared segments, and <c>thresholds</c> when verdicts are given). Doubles are written
 /// culture-invariantly in shortest round-trip form; NaN and ±∞ (JSON has no such numbers) are written as <c>null</c>.
 /// </summary>
 public static class ReportJson
@@ -134,6 +134,7 @@ public static class ReportJson
                 w.WriteString("skipped", why);
                 w.WriteEndObject();
             }
+            if (report.Coverage is { } coverage) CoverageSection(w, coverage);
             if (verdicts is not null) Thresholds(w, verdicts);
             w.WriteEndObject();
         }
@@ -169,6 +170,59 @@ public static class ReportJson
             w.WriteEndObject();
             w.WriteEndObject();
         }
+        w.WriteEndObject();
+    }
+
+    // the per-segment coverage audit: {"tolerance", "horizon", "levels", "under_stressed": ["dimension=segment", …],
+    // "segments": [{"dimension", "segment", "series", "events": {"real", "synthetic"}, "under_stressed",
+    // "levels": [{"level", "threshold", "tail_frequency": [real, synthetic], "es": [real, synthetic], "under_stressed"}]}],
+    // "unassigned": {"dimension": [series…]}}
+    private static void CoverageSection(Utf8JsonWriter w, Coverage.CoverageReport c)
+    {
+        w.WriteStartObject("coverage");
+        Number(w, "tolerance", c.Tolerance);
+        w.WriteNumber("horizon", c.Horizon);
+        Array(w, "levels", [.. Coverage.CoverageAudit.Levels]);
+        w.WriteStartArray("under_stressed");
+        foreach (var s in c.UnderStressed) w.WriteStringValue(s.Dimension + "=" + s.Segment);
+        w.WriteEndArray();
+        w.WriteStartArray("segments");
+        foreach (var s in c.Segments)
+        {
+            w.WriteStartObject();
+            w.WriteString("dimension", s.Dimension);
+            w.WriteString("segment", s.Segment);
+            w.WriteStartArray("series");
+            foreach (var name in s.Series) w.WriteStringValue(name);
+            w.WriteEndArray();
+            w.WriteStartObject("events");
+            w.WriteNumber("real", s.RealEvents);
+            w.WriteNumber("synthetic", s.SyntheticEvents);
+            w.WriteEndObject();
+            w.WriteBoolean("under_stressed", s.UnderStressed);
+            w.WriteStartArray("levels");
+            foreach (var l in s.Levels)
+            {
+                w.WriteStartObject();
+                Number(w, "level", l.Level);
+                Number(w, "threshold", l.Threshold);
+                PairValue(w, "tail_frequency", l.TailFrequency);
+                PairValue(w, "es", l.Es);
+                w.WriteBoolean("under_stressed", l.UnderStressed);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteStartObject("unassigned");
+        foreach (var (dimension, series) in c.Unassigned)
+        {
+            w.WriteStartArray(dimension);
+            foreach (var name in series) w.WriteStringValue(name);
+            w.WriteEndArray();
+        }
+        w.WriteEndObject();
         w.WriteEndObject();
     }
 

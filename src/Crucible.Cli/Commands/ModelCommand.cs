@@ -1,0 +1,131 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Crucible.Data;
+using Crucible.Governance;
+using Crucible.Governance.Audit;
+using Crucible.Governance.Registry;
+
+namespace Crucible.Cli.Commands;
+
+/// <summary>
+/// The model inventory (MRM-10): <c>crucible model list [--home DIR] [--json]</c> lists registered models with their
+/// status; <c>crucible model status --id ID --status validated|promoted|retired --reason TEXT [--evidence report.json]
+/// [--home DIR]</c> moves a model along candidate → validated → promoted (any live model → retired) and records the
+/// change as <c>model.status_changed</c> in the audit log. Validation needs an evaluation report whose declared
+/// thresholds all passed (<see cref="ValidationEvidence"/>); its SHA-256 goes into the entry. The id may be shortened to
+/// a unique prefix of at least 8 hex digits. Exit 0 done, 2 unknown model, refused transition or bad evidence.
+/// </summary>
+internal static class ModelCommand
+{
+    /// <summary>The <c>model</c> command with <c>list</c> and <c>status</c>.</summary>
+    public static Command Create() => new("model", "List registered models or change their status (each change is an audit entry)")
+    {
+        CreateList(), CreateStatus(),
+    };
+
+    private static Command CreateList()
+    {
+        var home = HomeOption.Create();
+        var json = new Option<bool>("--json") { Description = "Print the models as JSON" };
+        var list = new Command("list", "List registered models: id, status, registration entry") { home, json };
+        list.SetAction(parse => CliRunner.Run(parse, p =>
+        {
+            var h = HomeOption.Resolve(p, home);
+            using var log = AuditLog.Open(h);
+            var models = new ModelRegistry(h, log).List();
+            if (p.GetValue(json))
+            {
+                var array = new JsonArray();
+                foreach (var m in models)
+                {
+                    array.Add(new JsonObject
+                    {
+                        ["id"] = m.Id, ["status"] = Name(m.Status), ["manifest_sha256"] = m.ManifestSha256, ["registered_seq"] = m.RegisteredSeq,
+                    });
+                }
+
+                Console.Out.WriteLine(array.ToJsonString());
+            }
+            else
+            {
+                if (models.Count == 0) Console.Out.WriteLine($"no models registered in {h.ModelsFolder}");
+                foreach (var m in models)
+                    Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{m.Id}  {Name(m.Status),-9}  registered at entry {m.RegisteredSeq}"));
+            }
+
+            return ExitCode.Success;
+        }));
+        return list;
+    }
+
+    private static Command CreateStatus()
+    {
+        var home = HomeOption.Create();
+        var id = new Option<string>("--id") { Description = "The model id (SHA-256 of its weights), or a unique prefix of at least 8 hex digits", Required = true };
+        var status = new Option<string>("--status") { Description = "The new status: validated, promoted or retired", Required = true };
+        status.AcceptOnlyFromAmong("validated", "promoted", "retired");
+        var reason = new Option<string>("--reason") { Description = "Why (recorded in the audit entry)", Required = true };
+        var evidence = new Option<string>("--evidence")
+        {
+            Description = "For validated: the evaluation report.json whose declared thresholds all passed (its SHA-256 is recorded)",
+        };
+        var command = new Command("status", "Change a registered model's status (candidate → validated → promoted; any → retired)")
+        {
+            home, id, status, reason, evidence,
+        };
+        command.SetAction(parse => CliRunner.Run(parse, p =>
+        {
+            var h = HomeOption.Resolve(p, home);
+            var to = p.GetValue(status) switch
+            {
+                "validated" => ModelStatus.Validated,
+                "promoted" => ModelStatus.Promoted,
+                _ => ModelStatus.Retired,
+            };
+            var evidencePath = p.GetValue(evidence);
+            if (to == ModelStatus.Validated && evidencePath is null)
+                throw new InvalidInputException("REG-E-EVIDENCE", "--status validated needs --evidence report.json (an evaluation with passed thresholds)");
+            string? evidenceSha = evidencePath is null ? null : ValidationEvidence.Check(evidencePath);
+            using var log = AuditLog.Open(h);
+            var registry = new ModelRegistry(h, log);
+            var model = Resolve(registry, p.GetValue(id)!);
+            var before = model.Status;
+            var after = registry.ChangeStatus(model.Id, to, p.GetValue(reason)!, evidenceSha);
+            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"model {after.Id}: {Name(before)} → {Name(after.Status)}{(evidenceSha is null ? "" : $" (evidence {evidenceSha[..16]}…)")}"));
+            return ExitCode.Success;
+        }));
+        return command;
+    }
+
+    /// <summary>The registered model whose id is <paramref name="idOrPrefix"/> or starts with it (at least 8 hex digits, unique).</summary>
+    internal static ModelRecord Resolve(ModelRegistry registry, string idOrPrefix)
+    {
+        var key = idOrPrefix.Trim().ToLowerInvariant();
+        if (key.Length < 8 || !key.All(char.IsAsciiHexDigitLower))
+            throw new InvalidInputException("REG-E-UNKNOWN", $"'{idOrPrefix}' is not a model id (64 hex digits) or a prefix of at least 8");
+        var matches = registry.List().Where(m => m.Id.StartsWith(key, StringComparison.Ordinal)).ToList();
+        return matches.Count switch
+        {
+            1 => matches[0],
+            0 => throw new InvalidInputException("REG-E-UNKNOWN", $"no registered model {key}"),
+            _ => throw new InvalidInputException("REG-E-UNKNOWN", $"{matches.Count} registered models start with {key}; give more digits"),
+        };
+    }
+
+    /// <summary>
+    /// The folder of <paramref name="modelOption"/>: the folder itself when it exists, else the registered model whose id
+    /// starts with it, after the registry's hash check (<c>REG-E-HASH</c> when its files changed).
+    /// </summary>
+    internal static string FolderOf(CrucibleHome home, string modelOption)
+    {
+        if (Directory.Exists(modelOption) || !File.Exists(home.AuditDatabase) || modelOption.Length < 8 || !modelOption.All(char.IsAsciiHexDigit))
+            return modelOption;
+        using var log = AuditLog.Open(home);
+        var registry = new ModelRegistry(home, log);
+        return registry.Load(Resolve(registry, modelOption).Id).Folder;
+    }
+
+    private static string Name(ModelStatus s) => s.ToString().ToLowerInvariant();
+}

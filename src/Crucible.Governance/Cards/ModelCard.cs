@@ -1,0 +1,497 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Crucible.Data;
+using Crucible.Data.IO;
+
+namespace Crucible.Governance.Cards;
+
+/// <summary>A block of a model-card section: a paragraph, a bullet list or a table.</summary>
+public abstract record CardBlock;
+
+/// <summary>A paragraph of plain text.</summary>
+public sealed record CardParagraph(string Text) : CardBlock;
+
+/// <summary>A bullet list of plain-text items.</summary>
+public sealed record CardBullets(IReadOnlyList<string> Items) : CardBlock;
+
+/// <summary>A table: a header row and body rows of plain-text cells.</summary>
+public sealed record CardTable(IReadOnlyList<string> Header, IReadOnlyList<IReadOnlyList<string>> Rows) : CardBlock;
+
+/// <summary>One section of the card: a stable id (the HTML anchor), a title and its blocks.</summary>
+public sealed record CardSection(string Id, string Title, IReadOnlyList<CardBlock> Blocks);
+
+/// <summary>
+/// The model card (MRM-7, SR 11-7 "parties unfamiliar with a model"): generated from a model folder's
+/// <c>manifest.json</c> (checked against <c>weights.safetensors</c>), optionally an evaluation <c>report.json</c> and the
+/// model's registry status, with the sections: model details, intended use, data, training configuration,
+/// differential privacy (the DP statement when the manifest carries one, DP-10), validation results, coverage audit,
+/// and limitations (the README's "Limits", embedded in the library). Plain text in, Markdown or self-contained HTML out;
+/// no time stamp, so the same inputs give the same bytes. A required section left empty is an error.
+/// </summary>
+public sealed class ModelCard
+{
+    /// <summary>The logical name of the embedded README whose "Limits" section the card quotes.</summary>
+    public const string ReadmeResourceName = "crucible-README.md";
+
+    private ModelCard(string title, IReadOnlyList<CardSection> sections)
+    {
+        Title = title;
+        Sections = sections;
+    }
+
+    /// <summary>The card's title.</summary>
+    public string Title { get; }
+
+    /// <summary>The sections, in order.</summary>
+    public IReadOnlyList<CardSection> Sections { get; }
+
+    /// <summary>The section with id <paramref name="id"/>, or null.</summary>
+    public CardSection? Section(string id) => Sections.FirstOrDefault(s => s.Id == id);
+
+    /// <summary>
+    /// Builds the card of the model folder <paramref name="modelFolder"/>, with the validation and coverage sections from
+    /// the evaluation report <paramref name="reportPath"/> when given, and the registry <paramref name="status"/> when known.
+    /// </summary>
+    /// <exception cref="InvalidInputException">
+    /// <c>CARD-E-MODEL</c> (missing or malformed files, weights that do not match the manifest), <c>CARD-E-REPORT</c>
+    /// (an unreadable report), <c>CARD-E-EMPTY</c> (a required section has no content).
+    /// </exception>
+    public static ModelCard Build(string modelFolder, string? reportPath = null, string? status = null)
+    {
+        ArgumentNullException.ThrowIfNull(modelFolder);
+        var manifestPath = Path.Combine(modelFolder, "manifest.json");
+        var weightsPath = Path.Combine(modelFolder, "weights.safetensors");
+        foreach (var f in new[] { manifestPath, weightsPath })
+        {
+            if (!File.Exists(f)) throw new InvalidInputException("CARD-E-MODEL", "a model folder needs weights.safetensors and manifest.json", new InputLocation(f, 0, 0));
+        }
+
+        using var manifest = ParseJson(manifestPath, "CARD-E-MODEL");
+        var m = manifest.RootElement;
+        var id = FileHash.Sha256(weightsPath);
+        if (Str(m, "weights", "sha256") is { } recorded && !string.Equals(recorded, id, StringComparison.Ordinal))
+            throw new InvalidInputException("CARD-E-MODEL", $"weights SHA-256 {id[..16]}… is not the manifest's {recorded[..Math.Min(16, recorded.Length)]}…: the folder was changed", new InputLocation(weightsPath, 0, 0));
+
+        using var report = reportPath is null ? null : ParseJson(reportPath, "CARD-E-REPORT");
+        var r = report?.RootElement;
+        var kind = Str(m, "kind") ?? "unknown";
+        var sections = new List<CardSection>
+        {
+            Details(m, id, FileHash.Sha256(manifestPath), status),
+            IntendedUse(kind),
+            Data(m),
+            Training(m),
+            Privacy(m),
+            Validation(r, reportPath is null ? null : FileHash.Sha256(reportPath)),
+            Coverage(r),
+            Limitations(),
+        };
+        foreach (var s in sections)
+        {
+            if (!s.Blocks.Any(HasContent)) throw new InvalidInputException("CARD-E-EMPTY", $"the model card's required section '{s.Title}' is empty");
+        }
+
+        return new ModelCard($"Model card: Crucible {kind} generator {id[..12]}", sections);
+    }
+
+    /// <summary>The card as Markdown (LF line ends, trailing newline).</summary>
+    public string ToMarkdown()
+    {
+        var sb = new StringBuilder();
+        sb.Append("# ").Append(Title).Append("\n\n");
+        foreach (var s in Sections)
+        {
+            sb.Append("## ").Append(s.Title).Append("\n\n");
+            foreach (var b in s.Blocks)
+            {
+                switch (b)
+                {
+                    case CardParagraph p:
+                        sb.Append(p.Text).Append("\n\n");
+                        break;
+                    case CardBullets l:
+                        foreach (var item in l.Items) sb.Append("- ").Append(item.Replace("\n", "\n  ", StringComparison.Ordinal)).Append('\n');
+                        sb.Append('\n');
+                        break;
+                    case CardTable t:
+                        sb.Append("| ").Append(string.Join(" | ", t.Header.Select(Cell))).Append(" |\n");
+                        sb.Append('|').Append(string.Concat(t.Header.Select(_ => "---|"))).Append('\n');
+                        foreach (var row in t.Rows) sb.Append("| ").Append(string.Join(" | ", row.Select(Cell))).Append(" |\n");
+                        sb.Append('\n');
+                        break;
+                }
+            }
+        }
+
+        return sb.ToString().TrimEnd('\n') + "\n";
+
+        static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
+    }
+
+    /// <summary>The card as one self-contained HTML page (inline CSS, no script, no external URL).</summary>
+    public string ToHtml()
+    {
+        var sb = new StringBuilder();
+        sb.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>").Append(E(Title)).Append("</title>\n<style>")
+          .Append(Css).Append("</style></head><body>\n<h1>").Append(E(Title)).Append("</h1>\n");
+        foreach (var s in Sections)
+        {
+            sb.Append("<section id=\"").Append(E(s.Id)).Append("\"><h2>").Append(E(s.Title)).Append("</h2>\n");
+            foreach (var b in s.Blocks)
+            {
+                switch (b)
+                {
+                    case CardParagraph p:
+                        sb.Append("<p>").Append(E(p.Text)).Append("</p>\n");
+                        break;
+                    case CardBullets l:
+                        sb.Append("<ul>");
+                        foreach (var item in l.Items) sb.Append("<li>").Append(E(item)).Append("</li>");
+                        sb.Append("</ul>\n");
+                        break;
+                    case CardTable t:
+                        sb.Append("<table><tr>");
+                        foreach (var h in t.Header) sb.Append("<th>").Append(E(h)).Append("</th>");
+                        sb.Append("</tr>");
+                        foreach (var row in t.Rows)
+                        {
+                            sb.Append("<tr>");
+                            foreach (var c in row) sb.Append("<td>").Append(E(c)).Append("</td>");
+                            sb.Append("</tr>");
+                        }
+
+                        sb.Append("</table>\n");
+                        break;
+                }
+            }
+
+            sb.Append("</section>\n");
+        }
+
+        sb.Append("</body></html>\n");
+        return sb.ToString();
+    }
+
+    /// <summary>Writes <see cref="ToMarkdown"/> to <paramref name="markdownPath"/> and, when given, <see cref="ToHtml"/> to <paramref name="htmlPath"/>, atomically.</summary>
+    public void Write(string markdownPath, string? htmlPath = null)
+    {
+        AtomicFile.WriteAllText(markdownPath, ToMarkdown());
+        if (htmlPath is not null) AtomicFile.WriteAllText(htmlPath, ToHtml());
+    }
+
+    /// <summary>The bullets of the README's "## Limits" section (each bullet's lines joined), from the embedded README.</summary>
+    public static IReadOnlyList<string> ReadmeLimits()
+    {
+        using var stream = typeof(ModelCard).Assembly.GetManifestResourceStream(ReadmeResourceName)
+            ?? throw new InvalidOperationException($"the embedded resource {ReadmeResourceName} is missing");
+        using var reader = new StreamReader(stream);
+        return LimitsOf(reader.ReadToEnd());
+    }
+
+    /// <summary>The bullets of the "## Limits" section of the Markdown <paramref name="readme"/> (up to the next "## " heading).</summary>
+    internal static IReadOnlyList<string> LimitsOf(string readme)
+    {
+        var lines = readme.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
+        int start = Array.FindIndex(lines, l => l.TrimEnd() == "## Limits");
+        if (start < 0) return [];
+        var items = new List<string>();
+        StringBuilder? current = null;
+        for (int i = start + 1; i < lines.Length && !lines[i].StartsWith("## ", StringComparison.Ordinal) && !lines[i].StartsWith("# ", StringComparison.Ordinal); i++)
+        {
+            var line = lines[i];
+            if (line.StartsWith("- ", StringComparison.Ordinal))
+            {
+                if (current is not null) items.Add(current.ToString());
+                current = new StringBuilder(line[2..].Trim());
+            }
+            else if (current is not null && line.Trim().Length > 0)
+            {
+                current.Append(' ').Append(line.Trim());
+            }
+        }
+
+        if (current is not null) items.Add(current.ToString());
+        return items;
+    }
+
+    private static CardSection Details(JsonElement m, string id, string manifestSha, string? status)
+    {
+        var rows = new List<IReadOnlyList<string>>
+        {
+            Row("model id (SHA-256 of weights.safetensors)", id),
+            Row("manifest.json SHA-256", manifestSha),
+            Row("kind", Str(m, "kind") ?? "unknown"),
+            Row("format", Str(m, "format") ?? "unknown"),
+            Row("library version", Str(m, "library_version") ?? "unknown"),
+            Row("parameters", Raw(m, "weights", "parameters") ?? "unknown"),
+            Row("seed", Raw(m, "seed") ?? "unknown"),
+        };
+        if (status is not null) rows.Add(Row("registry status", status));
+        return new CardSection("details", "Model details", [new CardTable(["field", "value"], rows)]);
+    }
+
+    private static CardSection IntendedUse(string kind)
+    {
+        var what = kind == "tabular"
+            ? "one-day joint log returns of the trained series, drawn independently (no time structure),"
+            : "paths of joint log returns of the trained series,";
+        return new CardSection("intended-use", "Intended use",
+        [
+            new CardParagraph($"Generates synthetic {what} which keep the marginals and cross-sectional dependence of the training period, for "
+                + "stress testing and scenario analysis (portfolio VaR, ES and drawdown under generated scenarios), for the validation and "
+                + "challenge of risk models, for augmenting scarce crisis data, and for sharing data in place of the real rows when the "
+                + "privacy evaluation supports it."),
+            new CardParagraph("Out of scope: forecasting returns or prices, pricing or trading decisions, series or frequencies it was not "
+                + "trained on, and any use that assumes moves beyond the training history (see Limitations). Every use should cite this "
+                + "model id and a validation report; results outside the declared thresholds need recalibration or redevelopment (SR 11-7)."),
+        ]);
+    }
+
+    private static CardSection Data(JsonElement m)
+    {
+        var rows = new List<IReadOnlyList<string>>
+        {
+            Row("input file", Str(m, "data", "input_file") ?? "(not from a file)"),
+            Row("input SHA-256", Str(m, "data", "input_sha256") ?? "(none)"),
+            Row("input values", Str(m, "data", "input_kind") ?? "(unknown)"),
+            Row("train matrix SHA-256 (log returns, float64 LE, row-major)", Str(m, "data", "train_matrix_sha256") ?? "(none)"),
+            Row("train rows", Raw(m, "data", "train_rows") ?? "(unknown)"),
+            Row("train period", Str(m, "data", "train_start") is { } a ? $"{a} .. {Str(m, "data", "train_end")}" : "(undated)"),
+        };
+        var columns = m.TryGetProperty("columns", out var c) && c.ValueKind == JsonValueKind.Array
+            ? c.EnumerateArray().Select(e => e.GetString() ?? "").ToArray()
+            : [];
+        rows.Add(Row("series", columns.Length.ToString(CultureInfo.InvariantCulture)));
+        return new CardSection("data", "Data",
+        [
+            new CardTable(["field", "value"], rows),
+            new CardParagraph("Series, in model order: " + (columns.Length == 0 ? "(none recorded)" : string.Join(", ", columns)) + "."),
+        ]);
+    }
+
+    private static CardSection Training(JsonElement m)
+    {
+        var rows = new List<IReadOnlyList<string>>();
+        if (m.TryGetProperty("config", out var config)) Flatten(config, "", rows);
+        var blocks = new List<CardBlock> { new CardTable(["setting", "value"], rows) };
+        if (Raw(m, "training", "steps") is { } steps)
+        {
+            blocks.Add(new CardParagraph(string.Create(CultureInfo.InvariantCulture,
+                $"Trained for {steps} optimiser steps; final loss (mean of the last tenth of the steps) {Raw(m, "training", "final_loss") ?? "unknown"}.")));
+        }
+
+        return new CardSection("training", "Training configuration", blocks);
+    }
+
+    private static CardSection Privacy(JsonElement m)
+    {
+        if (m.TryGetProperty("privacy", out var dp) && dp.ValueKind == JsonValueKind.Object)
+        {
+            var rows = new List<IReadOnlyList<string>>();
+            Flatten(dp, "", rows);
+            var blocks = new List<CardBlock>
+            {
+                new CardParagraph("This model was trained with DP-SGD. The statement below (DP-10) holds every number needed to re-derive ε."),
+                new CardTable(["field", "value"], rows),
+            };
+            return new CardSection("privacy", "Differential privacy", blocks);
+        }
+
+        return new CardSection("privacy", "Differential privacy",
+        [
+            new CardParagraph("Not trained with differential privacy: the model carries no formal privacy guarantee. Its transform and "
+                + "weights are fitted on the training rows (the quantile knots are train order statistics). Judge disclosure risk from the "
+                + "privacy section of the validation report (distance to closest record, membership inference)."),
+        ]);
+    }
+
+    private static CardSection Validation(JsonElement? r, string? reportSha)
+    {
+        if (r is not { } report)
+        {
+            return new CardSection("validation", "Validation results",
+                [new CardParagraph("No evaluation report was given: this card records no validation. Validate with crucible evaluate "
+                    + "--thresholds FILE against a time holdout and regenerate the card with --report.")]);
+        }
+
+        var rows = new List<IReadOnlyList<string>>();
+        foreach (var key in new[] { "ks_mean", "ks_max", "wasserstein_mean", "corr_distance" })
+        {
+            if (Raw(report, key) is { } v) rows.Add(Row(key, v));
+        }
+
+        foreach (var key in new[] { "var", "es", "cdar" })
+        {
+            if (PairText(report, "portfolio", key) is { } v) rows.Add(Row($"portfolio.{key} (real / synthetic)", v));
+        }
+
+        if (Str(report, "portfolio", "backtest", "traffic_light") is { } zone)
+            rows.Add(Row("VaR backtest (exceptions, Basel zone)", $"{Raw(report, "portfolio", "backtest", "exceptions")} of {Raw(report, "portfolio", "backtest", "observations")}, {zone}"));
+        foreach (var key in new[] { "dcr_train_median", "dcr_holdout_median", "share_closer_to_train" })
+        {
+            if (Raw(report, "privacy", key) is { } v) rows.Add(Row("privacy." + key, v));
+        }
+
+        if (Raw(report, "privacy", "membership_inference", "auc") is { } auc) rows.Add(Row("privacy.membership_inference.auc", auc));
+        if (Raw(report, "utility", "return", "mse_ratio") is { } mse) rows.Add(Row("utility.return.mse_ratio (TSTR / TRTR)", mse));
+        if (Raw(report, "rows", "real") is { } nReal)
+            rows.Add(Row("rows (real / synthetic)", $"{nReal} / {Raw(report, "rows", "synthetic")}"));
+
+        var blocks = new List<CardBlock>
+        {
+            new CardParagraph($"From the evaluation report with SHA-256 {reportSha}."),
+            new CardTable(["metric", "value"], rows),
+        };
+        if (report.TryGetProperty("thresholds", out var th) && th.ValueKind == JsonValueKind.Object)
+        {
+            var passed = th.TryGetProperty("passed", out var p) && p.ValueKind == JsonValueKind.True;
+            var verdicts = new List<IReadOnlyList<string>>();
+            if (th.TryGetProperty("verdicts", out var vs) && vs.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var v in vs.EnumerateArray())
+                {
+                    verdicts.Add([Str(v, "key") ?? "", $"{(Str(v, "bound") == "max" ? "≤" : "≥")} {Raw(v, "limit")}", Raw(v, "value") ?? "null",
+                        v.TryGetProperty("passed", out var ok) && ok.ValueKind == JsonValueKind.True ? "pass" : "FAIL"]);
+                }
+            }
+
+            blocks.Add(new CardParagraph(passed ? "Every predeclared threshold passed." : "At least one predeclared threshold FAILED."));
+            blocks.Add(new CardTable(["threshold", "bound", "value", "verdict"], verdicts));
+        }
+        else
+        {
+            blocks.Add(new CardParagraph("The report declares no acceptance thresholds, so it is not a PASS record (MRM-5)."));
+        }
+
+        return new CardSection("validation", "Validation results", blocks);
+    }
+
+    private static CardSection Coverage(JsonElement? r)
+    {
+        if (r is not { } report || !report.TryGetProperty("coverage", out var c) || c.ValueKind != JsonValueKind.Object)
+        {
+            return new CardSection("coverage", "Coverage audit",
+                [new CardParagraph("No coverage audit: evaluate with --segments FILE (or --segments default) to audit the tail coverage of "
+                    + "each declared market segment.")]);
+        }
+
+        var rows = new List<IReadOnlyList<string>>();
+        if (c.TryGetProperty("segments", out var segments) && segments.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var s in segments.EnumerateArray())
+            {
+                if (!s.TryGetProperty("levels", out var levels) || levels.ValueKind != JsonValueKind.Array) continue;
+                foreach (var l in levels.EnumerateArray())
+                {
+                    rows.Add([Str(s, "dimension") ?? "", Str(s, "segment") ?? "", Raw(l, "level") ?? "", PairText(l, "tail_frequency") ?? "",
+                        PairText(l, "es") ?? "", l.TryGetProperty("under_stressed", out var u) && u.ValueKind == JsonValueKind.True ? "under-stressed" : "ok"]);
+                }
+            }
+        }
+
+        var flagged = c.TryGetProperty("under_stressed", out var us) && us.ValueKind == JsonValueKind.Array
+            ? us.EnumerateArray().Select(e => e.GetString() ?? "").ToArray()
+            : [];
+        return new CardSection("coverage", "Coverage audit",
+        [
+            new CardParagraph(string.Create(CultureInfo.InvariantCulture,
+                $"Tail coverage per declared segment: share of events below the real 1% and 5% quantiles of the segment's equal-weight return, and ES beyond them, real / synthetic (tolerance {Raw(c, "tolerance")}, {Raw(c, "horizon")}-step events). ")
+                + (flagged.Length == 0 ? "No segment is under-stressed." : $"Under-stressed: {string.Join(", ", flagged)}.")),
+            new CardTable(["dimension", "segment", "level", "tail frequency (real / synthetic)", "ES (real / synthetic)", "verdict"], rows),
+        ]);
+    }
+
+    private static CardSection Limitations()
+    {
+        var limits = ReadmeLimits();
+        return new CardSection("limitations", "Limitations and assumptions",
+        [
+            new CardParagraph("Known limitations of this version of Crucible (the README's Limits):"),
+            new CardBullets(limits),
+        ]);
+    }
+
+    // every scalar under e as "a.b.c" → value rows, in document order
+    private static void Flatten(JsonElement e, string prefix, List<IReadOnlyList<string>> rows)
+    {
+        switch (e.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var p in e.EnumerateObject()) Flatten(p.Value, prefix.Length == 0 ? p.Name : prefix + "." + p.Name, rows);
+                break;
+            case JsonValueKind.Array:
+                rows.Add(Row(prefix, e.GetArrayLength() <= 8 ? string.Join(", ", e.EnumerateArray().Select(Text)) : string.Create(CultureInfo.InvariantCulture, $"({e.GetArrayLength()} values)")));
+                break;
+            default:
+                rows.Add(Row(prefix, Text(e)));
+                break;
+        }
+    }
+
+    private static string Text(JsonElement e) => e.ValueKind switch
+    {
+        JsonValueKind.String => e.GetString() ?? "",
+        JsonValueKind.Number => Number(e),
+        JsonValueKind.Null => "null",
+        _ => e.GetRawText(),
+    };
+
+    // numbers as G6, invariant culture (the report keeps full precision)
+    private static string Number(JsonElement e) =>
+        e.TryGetInt64(out var i) ? i.ToString(CultureInfo.InvariantCulture) : e.GetDouble().ToString("G6", CultureInfo.InvariantCulture);
+
+    private static bool TryGet(JsonElement root, string[] path, out JsonElement value)
+    {
+        value = root;
+        foreach (var key in path)
+        {
+            if (value.ValueKind != JsonValueKind.Object || !value.TryGetProperty(key, out value)) return false;
+        }
+
+        return true;
+    }
+
+    private static string? Str(JsonElement root, params string[] path) =>
+        TryGet(root, path, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    private static string? Raw(JsonElement root, params string[] path) =>
+        TryGet(root, path, out var v) && v.ValueKind is not (JsonValueKind.Object or JsonValueKind.Undefined) ? Text(v) : null;
+
+    private static string? PairText(JsonElement root, params string[] path) =>
+        TryGet(root, path, out var v) && v.ValueKind == JsonValueKind.Array && v.GetArrayLength() == 2
+            ? $"{Text(v[0])} / {Text(v[1])}"
+            : null;
+
+    private static IReadOnlyList<string> Row(string a, string b) => [a, b];
+
+    private static bool HasContent(CardBlock b) => b switch
+    {
+        CardParagraph p => !string.IsNullOrWhiteSpace(p.Text),
+        CardBullets l => l.Items.Count > 0,
+        CardTable t => t.Rows.Count > 0,
+        _ => false,
+    };
+
+    private static JsonDocument ParseJson(string path, string rule)
+    {
+        if (!File.Exists(path)) throw new InvalidInputException(rule, $"{path} does not exist", new InputLocation(path, 0, 0));
+        try
+        {
+            return JsonDocument.Parse(File.ReadAllBytes(path));
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidInputException(rule, $"not valid JSON: {e.Message}", new InputLocation(path, (e.LineNumber ?? 0) + 1, (int)(e.BytePositionInLine ?? 0) + 1));
+        }
+    }
+
+    private static string E(string s) => WebUtility.HtmlEncode(s);
+
+    private const string Css =
+        "body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;color:#222;max-width:1100px}" +
+        "h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:28px}" +
+        "table{border-collapse:collapse;margin:8px 0;font-size:13px}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}" +
+        "li{margin:4px 0}";
+}

@@ -1,0 +1,260 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Crucible.Governance;
+using Crucible.Governance.Audit;
+
+namespace Crucible.Cli.Tests;
+
+/// <summary>
+/// Issue #9 through the built CLI in child processes: training registers the model and writes a run manifest, the
+/// model inventory and its status changes, <c>evaluate --segments</c>, <c>train --stratify</c>, <c>model-card</c>, and
+/// byte-identical outputs of the same run under the invariant, de-DE and tr-TR cultures (MRM-1).
+/// </summary>
+public sealed class GovernanceCommandsTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("crucible-cli-governance-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Home => Path.Combine(_dir, "home");
+
+    private (int Exit, string Stdout, string Stderr) Crucible(params string[] args) =>
+        CliProcess.Run(new Dictionary<string, string> { ["CRUCIBLE_HOME"] = Home }, args);
+
+    /// <summary>A price CSV of three random walks on weekdays from 2020-01-01.</summary>
+    private string PriceFile(int rows = 300)
+    {
+        string path = Path.Combine(_dir, "prices.csv");
+        var rng = new System.Random(4);
+        var sb = new StringBuilder("Date,A,B,C\n");
+        double a = 100, b = 50, c = 20;
+        var date = new DateOnly(2020, 1, 1);
+        for (int i = 0; i < rows; i++)
+        {
+            while (date.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday) date = date.AddDays(1);
+            double z = rng.NextDouble() - 0.5;
+            a *= Math.Exp(0.02 * z);
+            b *= Math.Exp((0.01 * z) + (0.01 * (rng.NextDouble() - 0.5)));
+            c *= Math.Exp(0.03 * (rng.NextDouble() - 0.5));
+            sb.Append(CultureInfo.InvariantCulture, $"{date:yyyy-MM-dd},{a:F4},{b:F4},{c:F4}\n");
+            date = date.AddDays(1);
+        }
+
+        File.WriteAllText(path, sb.ToString());
+        return path;
+    }
+
+    private string Write(string name, string text)
+    {
+        string path = Path.Combine(_dir, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    private string SmallConfig() =>
+        Write("small.json", """{"hidden": 16, "blocks": 1, "time_embedding": 8, "diffusion_steps": 50, "training": {"batch_size": 32, "warmup_steps": 2}}""");
+
+    private static string Sha(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
+
+    private string Train(string data, string model, params string[] extra)
+    {
+        var r = Crucible(["train", "--data", data, "--steps", "10", "--config", SmallConfig(), "--seed", "2", .. extra, "--out", model]);
+        Assert.True(r.Exit == 0, r.Stderr);
+        return r.Stdout;
+    }
+
+    [Fact]
+    public void Train_RegistersTheModel_AndStatusChangesAreAuditedAndChecked()
+    {
+        string data = PriceFile(), model = Path.Combine(_dir, "m");
+        var stdout = Train(data, model);
+        string id = Sha(Path.Combine(model, "weights.safetensors"));
+        Assert.Contains($"registered as {id} (candidate)", stdout, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(Home, "models", id, "weights.safetensors")));
+
+        // the same weights again: left as registered, not an error
+        Assert.Contains("already registered", Train(data, Path.Combine(_dir, "m-again")), StringComparison.Ordinal);
+
+        var list = Crucible("model", "list", "--json");
+        Assert.Equal(0, list.Exit);
+        using (var doc = JsonDocument.Parse(list.Stdout))
+        {
+            var m = Assert.Single(doc.RootElement.EnumerateArray());
+            Assert.Equal(id, m.GetProperty("id").GetString());
+            Assert.Equal("candidate", m.GetProperty("status").GetString());
+        }
+
+        // validation needs a report with passed, predeclared thresholds
+        var noEvidence = Crucible("model", "status", "--id", id[..12], "--status", "validated", "--reason", "holdout");
+        Assert.Equal(2, noEvidence.Exit);
+        Assert.Contains("REG-E-EVIDENCE", noEvidence.Stderr, StringComparison.Ordinal);
+        string failed = Write("failed.json", """{"ks_max": 0.3, "thresholds": {"passed": false, "verdicts": []}}""");
+        Assert.Equal(2, Crucible("model", "status", "--id", id, "--status", "validated", "--reason", "holdout", "--evidence", failed).Exit);
+        Assert.Equal(2, Crucible("model", "status", "--id", id, "--status", "promoted", "--reason", "skip validation").Exit); // candidate → promoted is refused
+        string passed = Write("passed.json", """{"ks_max": 0.05, "thresholds": {"passed": true, "verdicts": []}}""");
+        var validated = Crucible("model", "status", "--id", id[..12], "--status", "validated", "--reason", "holdout 2021", "--evidence", passed);
+        Assert.True(validated.Exit == 0, validated.Stderr);
+        Assert.Contains("candidate → validated", validated.Stdout, StringComparison.Ordinal);
+        Assert.Equal(0, Crucible("model", "status", "--id", id, "--status", "promoted", "--reason", "approved by MRM").Exit);
+        Assert.Equal(0, Crucible("model", "status", "--id", id, "--status", "retired", "--reason", "superseded").Exit);
+        Assert.Equal(2, Crucible("model", "status", "--id", id, "--status", "promoted", "--reason", "again").Exit); // retired is terminal
+        Assert.Equal(2, Crucible("model", "status", "--id", "00000000", "--status", "retired", "--reason", "x").Exit);
+
+        // every change is an audit entry, and the log verifies
+        var entries = AuditLog.Read(CrucibleHome.Resolve(Home).AuditDatabase);
+        Assert.Single(entries, e => e.Kind == "model.registered");
+        var changes = entries.Where(e => e.Kind == "model.status_changed").Select(e => JsonDocument.Parse(e.Payload).RootElement).ToList();
+        Assert.Equal(["validated", "promoted", "retired"], changes.Select(c => c.GetProperty("to").GetString()));
+        Assert.Equal(Sha(passed), changes[0].GetProperty("evidence_sha256").GetString());
+        Assert.Equal("holdout 2021", changes[0].GetProperty("reason").GetString());
+        Assert.Equal(0, Crucible("audit", "verify").Exit);
+
+        // generate takes a registered id (prefix) and loads it through the registry's hash check
+        string byId = Path.Combine(_dir, "by-id.csv"), byFolder = Path.Combine(_dir, "by-folder.csv");
+        Assert.Equal(0, Crucible("generate", "--model", id[..10], "--count", "20", "--sampling-steps", "5", "--out", byId).Exit);
+        Assert.Equal(0, Crucible("generate", "--model", model, "--count", "20", "--sampling-steps", "5", "--out", byFolder).Exit);
+        Assert.Equal(File.ReadAllBytes(byFolder), File.ReadAllBytes(byId));
+
+        // a registered model whose files changed is refused on load (hash check)
+        File.AppendAllText(Path.Combine(Home, "models", id, "weights.safetensors"), "x");
+        var tampered = Crucible("generate", "--model", id[..10], "--count", "20", "--out", byId);
+        Assert.Equal(2, tampered.Exit);
+        Assert.Contains("REG-E-HASH", tampered.Stderr, StringComparison.Ordinal);
+        using var log = AuditLog.Open(CrucibleHome.Resolve(Home));
+        var e = Assert.Throws<Crucible.Data.InvalidInputException>(() => new Crucible.Governance.Registry.ModelRegistry(CrucibleHome.Resolve(Home), log).Load(id));
+        Assert.Equal("REG-E-HASH", e.Rule);
+    }
+
+    [Fact]
+    public void EvaluateWithSegments_TrainStratified_AndTheModelCard()
+    {
+        string data = PriceFile();
+        string segments = Write("segments.json", """{"tolerance": 0.25, "asset_class": {"A": "equity", "B": "equity", "C": "bond"}}""");
+        string plain = Path.Combine(_dir, "plain"), stratified = Path.Combine(_dir, "stratified");
+        Train(data, plain);
+        Train(data, stratified, "--segments", segments, "--stratify", "asset_class");
+        Assert.NotEqual(Sha(Path.Combine(plain, "weights.safetensors")), Sha(Path.Combine(stratified, "weights.safetensors")));
+        using (var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(stratified, "manifest.json"))))
+            Assert.Equal("bond", manifest.RootElement.GetProperty("config").GetProperty("strata").GetProperty("C").GetString());
+        var missing = Crucible("train", "--data", data, "--steps", "2", "--segments", segments, "--stratify", "region", "--out", Path.Combine(_dir, "x"));
+        Assert.Equal(2, missing.Exit);
+        Assert.Contains("SEG-E-DIMENSION", missing.Stderr, StringComparison.Ordinal);
+
+        string scenarios = Path.Combine(_dir, "s.csv");
+        Assert.Equal(0, Crucible("generate", "--model", stratified, "--count", "300", "--sampling-steps", "10", "--out", scenarios).Exit);
+        string report = Path.Combine(_dir, "report.json"), html = Path.Combine(_dir, "report.html");
+        // the real set as log returns: evaluate reads returns, so convert the prices here
+        string returns = Write("returns.csv", Returns(data));
+        var eval = Crucible("evaluate", "--real", returns, "--synthetic", scenarios, "--segments", segments, "--out", report, "--html", html);
+        Assert.True(eval.Exit == 0, eval.Stderr);
+        Assert.Contains("coverage:   2 segment(s), tolerance 0.25", eval.Stdout, StringComparison.Ordinal);
+        using (var doc = JsonDocument.Parse(File.ReadAllText(report)))
+        {
+            var c = doc.RootElement.GetProperty("coverage");
+            Assert.Equal(0.25, c.GetProperty("tolerance").GetDouble());
+            Assert.Equal(["bond", "equity"], c.GetProperty("segments").EnumerateArray().Select(s => s.GetProperty("segment").GetString()));
+        }
+
+        Assert.Contains("id=\"coverage\"", File.ReadAllText(html), StringComparison.Ordinal);
+        var evaluated = AuditLog.Read(CrucibleHome.Resolve(Home).AuditDatabase).Last(e => e.Kind == "evaluation.completed");
+        using (var payload = JsonDocument.Parse(evaluated.Payload))
+            Assert.Equal(Sha(segments), payload.RootElement.GetProperty("segments_sha256").GetString());
+        Assert.Equal(2, Crucible("evaluate", "--real", returns, "--synthetic", scenarios, "--segments", Write("bad.json", "{\"r\": 3}"), "--out", report).Exit);
+        Assert.Equal(2, Crucible("evaluate", "--real", returns, "--synthetic", scenarios, "--segments", "default", "--out", Path.Combine(_dir, "r2.json")).Exit); // names none of A, B, C
+
+        string card = Path.Combine(_dir, "card.md"), cardHtml = Path.Combine(_dir, "card.html");
+        var made = Crucible("model-card", "--model", stratified, "--report", report, "--out", card, "--html", cardHtml);
+        Assert.True(made.Exit == 0, made.Stderr);
+        var md = File.ReadAllText(card);
+        Assert.Contains("| registry status | candidate |", md, StringComparison.Ordinal);
+        Assert.Contains("| strata.C | bond |", md, StringComparison.Ordinal);
+        Assert.Contains("## Coverage audit", md, StringComparison.Ordinal);
+        Assert.Contains("| asset_class | bond | 0.01 |", md, StringComparison.Ordinal);
+        Assert.Contains("## Limitations and assumptions", md, StringComparison.Ordinal);
+        Assert.Contains("<section id=\"validation\">", File.ReadAllText(cardHtml), StringComparison.Ordinal);
+        Assert.Equal(2, Crucible("model-card", "--model", Path.Combine(_dir, "none"), "--out", card).Exit);
+    }
+
+    // log returns of the price file, dated, invariant culture
+    private static string Returns(string pricesPath)
+    {
+        var lines = File.ReadAllLines(pricesPath);
+        var sb = new StringBuilder(lines[0]).Append('\n');
+        double[]? previous = null;
+        foreach (var line in lines.Skip(1))
+        {
+            var cells = line.Split(',');
+            var prices = cells.Skip(1).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+            if (previous is not null)
+                sb.Append(cells[0]).Append(string.Concat(prices.Select((p, i) => "," + Math.Log(p / previous[i]).ToString("R", CultureInfo.InvariantCulture)))).Append('\n');
+            previous = prices;
+        }
+
+        return sb.ToString();
+    }
+
+    [Fact]
+    public void TheSameRun_GivesTheSameBytes_UnderInvariantGermanAndTurkishCultures_AndVerifiesUnderAnother()
+    {
+        // the runtime has real cultures (ICU, not invariant-globalization mode): otherwise this test would prove nothing
+        Assert.Equal(",", CultureInfo.GetCultureInfo("de-DE").NumberFormat.NumberDecimalSeparator);
+        Assert.Equal("ı", "I".ToLower(CultureInfo.GetCultureInfo("tr-TR")));
+
+        string data = PriceFile(200), config = SmallConfig();
+        string segments = Write("segments.json", """{"asset_class": {"A": "equity", "B": "equity", "C": "bond"}}""");
+        var outputs = new Dictionary<string, string[]>();
+        var trainManifests = new Dictionary<string, string>();
+        foreach (var culture in new[] { "", "de-DE", "tr-TR" })
+        {
+            string tag = culture.Length == 0 ? "inv" : culture;
+            var env = new Dictionary<string, string> { ["CRUCIBLE_HOME"] = Path.Combine(_dir, "home-" + tag) };
+            if (culture.Length > 0)
+            {
+                string posix = culture.Replace('-', '_') + ".UTF-8";
+                env["LANG"] = posix;
+                env["LC_ALL"] = posix;
+                env["CRUCIBLE_CULTURE"] = culture;
+            }
+
+            string model = Path.Combine(_dir, "model-" + tag), csv = Path.Combine(_dir, "s-" + tag + ".csv");
+            string report = Path.Combine(_dir, "report-" + tag + ".json"), card = Path.Combine(_dir, "card-" + tag + ".md");
+            var train = CliProcess.Run(env, "train", "--data", data, "--steps", "8", "--config", config, "--seed", "4", "--train-end", "2020-08-31",
+                "--segments", segments, "--stratify", "asset_class", "--out", model);
+            Assert.True(train.Exit == 0, $"{culture}: {train.Stderr}");
+            trainManifests[tag] = train.Stdout.Split('\n').Single(l => l.StartsWith("manifest:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
+            var generate = CliProcess.Run(env, "generate", "--model", model, "--count", "200", "--seed", "5", "--sampler", "dpm2m", "--sampling-steps", "10", "--out", csv);
+            Assert.True(generate.Exit == 0, $"{culture}: {generate.Stderr}");
+            var evaluate = CliProcess.Run(env, "evaluate", "--real", Write("returns.csv", Returns(data)), "--synthetic", csv, "--segments", segments, "--out", report);
+            Assert.True(evaluate.Exit == 0, $"{culture}: {evaluate.Stderr}");
+            var modelCard = CliProcess.Run(env, "model-card", "--model", model, "--report", report, "--out", card);
+            Assert.True(modelCard.Exit == 0, $"{culture}: {modelCard.Stderr}");
+            outputs[tag] = [.. new[] { Path.Combine(model, "weights.safetensors"), Path.Combine(model, "manifest.json"), csv, report, card }.Select(Sha)];
+
+            // decimal option values are read with '.' whatever the culture (System.CommandLine alone read 0.04 as 4 under de-DE)
+            var epsilon = CliProcess.Run(env, "privacy", "epsilon", "--noise-multiplier", "1.5", "--sampling-rate", "0.04", "--steps", "2250", "--delta", "1e-5", "--json");
+            Assert.True(epsilon.Exit == 0, $"{culture}: {epsilon.Stderr}");
+            outputs[tag] = [.. outputs[tag], epsilon.Stdout];
+            Assert.Equal(2, CliProcess.Run(env, "privacy", "epsilon", "--noise-multiplier", "1,5", "--sampling-rate", "0.04", "--steps", "10", "--delta", "1e-5").Exit);
+
+            // the run manifest records the same output hashes
+            using var run = JsonDocument.Parse(File.ReadAllBytes(trainManifests[tag]));
+            Assert.Equal(outputs[tag][..2], run.RootElement.GetProperty("outputs").EnumerateArray().Select(o => o.GetProperty("sha256").GetString()));
+            Assert.Equal(outputs[tag][0], run.RootElement.GetProperty("model_id").GetString());
+        }
+
+        Assert.Equal(outputs["inv"], outputs["de-DE"]);
+        Assert.Equal(outputs["inv"], outputs["tr-TR"]);
+
+        // the German run's manifest verifies in a Turkish process
+        var verify = CliProcess.Run(new Dictionary<string, string> { ["LANG"] = "tr_TR.UTF-8", ["LC_ALL"] = "tr_TR.UTF-8", ["CRUCIBLE_CULTURE"] = "tr-TR" },
+            "verify-run", trainManifests["de-DE"]);
+        Assert.True(verify.Exit == 0, verify.Stdout + verify.Stderr);
+        Assert.Contains("verified", verify.Stdout, StringComparison.Ordinal);
+
+        // and a changed output is caught
+        File.AppendAllText(Path.Combine(_dir, "model-de-DE", "manifest.json"), " ");
+        Assert.Equal(3, CliProcess.Run("verify-run", trainManifests["de-DE"]).Exit);
+    }
+}

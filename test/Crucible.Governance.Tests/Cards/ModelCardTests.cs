@@ -1,0 +1,162 @@
+using System.Security.Cryptography;
+using System.Text;
+using Crucible.Data;
+using Crucible.Governance.Cards;
+using Crucible.Governance.Registry;
+
+namespace Crucible.Governance.Tests.Cards;
+
+public sealed class ModelCardTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("crucible-card-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>A model folder: some weight bytes and a manifest in the shape of Crucible.Diffusion's (optionally with a DP statement).</summary>
+    private string Model(bool dp = false)
+    {
+        var folder = Path.Combine(_dir, dp ? "dp-model" : "model");
+        Directory.CreateDirectory(folder);
+        var weights = Encoding.UTF8.GetBytes("not really safetensors, but hashed all the same");
+        File.WriteAllBytes(Path.Combine(folder, "weights.safetensors"), weights);
+        var sha = Convert.ToHexStringLower(SHA256.HashData(weights));
+        var privacy = dp ? """, "privacy": {"epsilon": 2.97, "delta": 1e-05, "noise_multiplier": 1.1, "max_grad_norm": 1, "sample_rate": 0.01, "steps": 500, "accountant": "rdp", "unit": "record", "covers": "all checkpoints"}""" : "";
+        File.WriteAllText(Path.Combine(folder, "manifest.json"), $$$"""
+            {"format": "crucible-model/1", "kind": "tabular", "library_version": "0.1.0", "seed": 7,
+             "columns": ["SPY", "TLT|x", "A&B<c>"],
+             "config": {"transform": "quantile_normal", "hidden": 64, "strata": {"SPY": "equity", "TLT|x": "bond"}, "training": {"steps": 300, "batch_size": 64}},
+             "data": {"input_file": "prices.csv", "input_sha256": "{{{new string('a', 64)}}}", "input_kind": "Prices",
+                      "train_matrix_sha256": "{{{new string('b', 64)}}}", "train_rows": 1234, "train_start": "2010-01-04", "train_end": "2017-12-29"},
+             "training": {"steps": 300, "final_loss": 0.41},
+             "weights": {"file": "weights.safetensors", "sha256": "{{{sha}}}", "parameters": 4242}{{{privacy}}}}
+            """);
+        return folder;
+    }
+
+    private string Report(bool withThresholds, bool passed = true)
+    {
+        var path = Path.Combine(_dir, $"report-{withThresholds}-{passed}.json");
+        var thresholds = withThresholds
+            ? $$""", "thresholds": {"passed": {{(passed ? "true" : "false")}}, "verdicts": [{"key": "ks_max", "bound": "max", "limit": 0.1, "value": 0.05, "passed": {{(passed ? "true" : "false")}}}]}"""
+            : "";
+        File.WriteAllText(path, $$$"""
+            {"columns": ["SPY", "TLT|x"], "alpha": 0.99, "ks_mean": 0.031, "ks_max": 0.05, "wasserstein_mean": 0.001, "corr_distance": 0.04,
+             "privacy": {"dcr_train_median": 1.2, "dcr_holdout_median": 1.3, "share_closer_to_train": 0.51, "membership_inference": {"auc": 0.52}},
+             "portfolio": {"var": [0.03, 0.028], "es": [0.05, 0.041], "cdar": [0.2, 0.1], "backtest": {"observations": 250, "exceptions": 3, "traffic_light": "green"}},
+             "rows": {"real": 900, "synthetic": 5000},
+             "coverage": {"tolerance": 0.2, "horizon": 1, "levels": [0.01, 0.05], "under_stressed": ["asset_class=bond"],
+               "segments": [{"dimension": "asset_class", "segment": "bond", "series": ["TLT|x"], "events": {"real": 900, "synthetic": 5000}, "under_stressed": true,
+                 "levels": [{"level": 0.01, "threshold": -0.02, "tail_frequency": [0.01, 0.002], "es": [0.025, 0.012], "under_stressed": true}]}],
+               "unassigned": {"asset_class": []}}{{{thresholds}}}}
+            """);
+        return path;
+    }
+
+    [Fact]
+    public void Build_WithoutAReport_HasEveryRequiredSection_FromTheManifest()
+    {
+        var card = ModelCard.Build(Model(), status: "candidate");
+        Assert.Equal(["details", "intended-use", "data", "training", "privacy", "validation", "coverage", "limitations"], card.Sections.Select(s => s.Id));
+        var md = card.ToMarkdown();
+        Assert.StartsWith("# Model card: Crucible tabular generator ", md, StringComparison.Ordinal);
+        Assert.Contains("| train rows | 1234 |", md, StringComparison.Ordinal);
+        Assert.Contains("| train period | 2010-01-04 .. 2017-12-29 |", md, StringComparison.Ordinal);
+        Assert.Contains("| input SHA-256 | " + new string('a', 64) + " |", md, StringComparison.Ordinal);
+        Assert.Contains("| training.steps | 300 |", md, StringComparison.Ordinal);
+        Assert.Contains("| strata.SPY | equity |", md, StringComparison.Ordinal);
+        Assert.Contains("| registry status | candidate |", md, StringComparison.Ordinal);
+        Assert.Contains("Series, in model order: SPY, TLT|x, A&B<c>.", md, StringComparison.Ordinal);
+        Assert.Contains("| strata.TLT\\|x | bond |", md, StringComparison.Ordinal); // a '|' in a cell is escaped
+        Assert.Contains("Not trained with differential privacy", md, StringComparison.Ordinal);
+        Assert.Contains("No evaluation report was given", md, StringComparison.Ordinal);
+        Assert.Contains("No coverage audit", md, StringComparison.Ordinal);
+
+        // the limitations are the README's Limits bullets, verbatim
+        var limits = ModelCard.ReadmeLimits();
+        Assert.True(limits.Count >= 3);
+        var section = Assert.Single(card.Section("limitations")!.Blocks.OfType<CardBullets>());
+        Assert.Equal(limits, section.Items);
+        Assert.Contains("- " + limits[0], md, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_WithAReport_GivesValidationThresholdsAndCoverage()
+    {
+        var report = Report(withThresholds: true);
+        var md = ModelCard.Build(Model(), report).ToMarkdown();
+        Assert.Contains("From the evaluation report with SHA-256 " + Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(report))), md, StringComparison.Ordinal);
+        Assert.Contains("| ks_mean | 0.031 |", md, StringComparison.Ordinal);
+        Assert.Contains("| portfolio.es (real / synthetic) | 0.05 / 0.041 |", md, StringComparison.Ordinal);
+        Assert.Contains("| VaR backtest (exceptions, Basel zone) | 3 of 250, green |", md, StringComparison.Ordinal);
+        Assert.Contains("| privacy.membership_inference.auc | 0.52 |", md, StringComparison.Ordinal);
+        Assert.Contains("Every predeclared threshold passed.", md, StringComparison.Ordinal);
+        Assert.Contains("| ks_max | ≤ 0.1 | 0.05 | pass |", md, StringComparison.Ordinal);
+        Assert.Contains("Under-stressed: asset_class=bond.", md, StringComparison.Ordinal);
+        Assert.Contains("| asset_class | bond | 0.01 | 0.01 / 0.002 | 0.025 / 0.012 | under-stressed |", md, StringComparison.Ordinal);
+
+        var noThresholds = ModelCard.Build(Model(), Report(withThresholds: false)).ToMarkdown();
+        Assert.Contains("declares no acceptance thresholds, so it is not a PASS record", noThresholds, StringComparison.Ordinal);
+        Assert.Contains("At least one predeclared threshold FAILED.", ModelCard.Build(Model(), Report(true, passed: false)).ToMarkdown(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_CarriesTheDpStatement_WhenTheManifestHasOne()
+    {
+        var card = ModelCard.Build(Model(dp: true));
+        var md = card.ToMarkdown();
+        Assert.Contains("This model was trained with DP-SGD", md, StringComparison.Ordinal);
+        foreach (var row in new[] { "| epsilon | 2.97 |", "| delta | 1E-05 |", "| noise_multiplier | 1.1 |", "| max_grad_norm | 1 |", "| sample_rate | 0.01 |", "| steps | 500 |", "| accountant | rdp |", "| covers | all checkpoints |" })
+            Assert.Contains(row, md, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ToHtml_IsSelfContained_AndEscapesText()
+    {
+        var html = ModelCard.Build(Model(), Report(true)).ToHtml();
+        Assert.StartsWith("<!DOCTYPE html>", html, StringComparison.Ordinal);
+        foreach (var id in new[] { "details", "intended-use", "data", "training", "privacy", "validation", "coverage", "limitations" })
+            Assert.Contains($"<section id=\"{id}\">", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("http", html, StringComparison.Ordinal);
+        Assert.Contains("<td>2010-01-04 .. 2017-12-29</td>", html, StringComparison.Ordinal);
+        Assert.Contains("A&amp;B&lt;c&gt;", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("A&B<c>", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_RefusesAChangedModelFolder_AndUnreadableInputs()
+    {
+        var folder = Model();
+        File.AppendAllText(Path.Combine(folder, "weights.safetensors"), "!");
+        Assert.Equal("CARD-E-MODEL", Assert.Throws<InvalidInputException>(() => ModelCard.Build(folder)).Rule);
+        Assert.Equal("CARD-E-MODEL", Assert.Throws<InvalidInputException>(() => ModelCard.Build(Path.Combine(_dir, "nothing"))).Rule);
+        var bad = Path.Combine(_dir, "bad.json");
+        File.WriteAllText(bad, "{ not json");
+        Assert.Equal("CARD-E-REPORT", Assert.Throws<InvalidInputException>(() => ModelCard.Build(Model(dp: true), bad)).Rule);
+    }
+
+    [Fact]
+    public void Markdown_IsTheSameBytesForTheSameInputs()
+    {
+        var report = Report(true);
+        Assert.Equal(ModelCard.Build(Model(), report).ToMarkdown(), ModelCard.Build(Model(), report).ToMarkdown());
+    }
+
+    [Fact]
+    public void LimitsOf_ReadsTheBulletsOfTheLimitsSectionOnly()
+    {
+        const string readme = "# X\n\n## Limits\n\n- one\n  continued\n- two\n\n## Next\n\n- not this\n";
+        Assert.Equal(["one continued", "two"], ModelCard.LimitsOf(readme));
+        Assert.Empty(ModelCard.LimitsOf("# X\n\n## Other\n- a\n"));
+    }
+
+    [Fact]
+    public void ValidationEvidence_NeedsAReportWhoseThresholdsPassed()
+    {
+        var good = Report(true);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(good))), ValidationEvidence.Check(good));
+        Assert.Equal("REG-E-EVIDENCE", Assert.Throws<InvalidInputException>(() => ValidationEvidence.Check(Report(false))).Rule);
+        Assert.Contains("failed", Assert.Throws<InvalidInputException>(() => ValidationEvidence.Check(Report(true, passed: false))).Message, StringComparison.Ordinal);
+        Assert.Equal("REG-E-EVIDENCE", Assert.Throws<InvalidInputException>(() => ValidationEvidence.Check(Path.Combine(_dir, "missing.json"))).Rule);
+    }
+}
