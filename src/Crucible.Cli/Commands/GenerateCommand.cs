@@ -3,6 +3,7 @@ using System.Globalization;
 using Crucible.Data;
 using Crucible.Diffusion.Samplers;
 using Crucible.Diffusion.Scenarios;
+using Crucible.Diffusion.Sequence;
 using Crucible.Diffusion.Tabular;
 using Crucible.Governance.Audit;
 
@@ -10,8 +11,9 @@ namespace Crucible.Cli.Commands;
 
 /// <summary>
 /// <c>crucible generate --model MODEL --count N [--sampler ddim|ddpm|dpm2m] [--spacing linear|angle] [--sampling-steps K] [--eta E]
-/// [--seed S] [--home DIR] --out FILE.csv</c>:
-/// draws N scenarios in original units (log returns), writes <c>FILE.csv</c> and <c>FILE.meta.json</c> and appends
+/// [--condition NAME=VALUE …] [--guidance G] [--seed S] [--home DIR] --out FILE.csv</c>:
+/// draws N scenarios in original units (log returns; a sequence model's scenarios are W-day windows, one row per day,
+/// conditioned on the named economic-state values under classifier-free guidance of weight G), writes <c>FILE.csv</c> and <c>FILE.meta.json</c> and appends
 /// <c>scenarios.generated</c> to the audit log in the home folder.
 /// </summary>
 internal static class GenerateCommand
@@ -45,6 +47,16 @@ internal static class GenerateCommand
 
         public readonly Option<ulong> Seed = new("--seed") { Description = "The sampling seed (default 0)" };
 
+        public readonly Option<string[]> Condition = new("--condition")
+        {
+            Description = "Sequence models: condition on a state value, NAME=VALUE (repeatable; names from the model's condition features, e.g. VIXCLS=45)",
+        };
+
+        public readonly Option<double?> Guidance = new("--guidance")
+        {
+            Description = "Sequence models: the classifier-free guidance weight w ≥ 0 (0 unconditional, 1 plain conditional (default), > 1 amplified)",
+        };
+
         public readonly Option<string> Out = new("--out") { Description = "The scenario CSV to write (FILE.meta.json goes beside it)", Required = true };
 
         public readonly Option<string> Home = HomeOption.Create();
@@ -58,7 +70,7 @@ internal static class GenerateCommand
         o.Spacing.AcceptOnlyFromAmong("linear", "angle");
         var command = new Command("generate", "Generate scenarios from a trained model: FILE.csv (log returns, original units) + FILE.meta.json")
         {
-            o.Model, o.Count, o.Sampler, o.Spacing, o.SamplingSteps, o.Eta, o.Seed, o.Out, o.Home,
+            o.Model, o.Count, o.Sampler, o.Spacing, o.SamplingSteps, o.Eta, o.Seed, o.Condition, o.Guidance, o.Out, o.Home,
         };
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
         return command;
@@ -70,11 +82,26 @@ internal static class GenerateCommand
         var home = HomeOption.Resolve(parse, o.Home);
         int count = parse.GetValue(o.Count);
         if (count < 1) throw new InvalidInputException("OPT-E", $"--count must be at least 1, got {count}");
-        var generator = DiffusionGenerator.Load(parse.GetValue(o.Model)!);
-        var sampler = SamplerOptionsOf(parse.GetValue(o.Sampler), parse.GetValue(o.SamplingSteps), parse.GetValue(o.Eta), generator.Schedule.Steps)
-            with { Spacing = parse.GetValue(o.Spacing) == "angle" ? DdimSpacing.UniformAngle : DdimSpacing.Linear };
+        string folder = parse.GetValue(o.Model)!;
+        var spacing = parse.GetValue(o.Spacing) == "angle" ? DdimSpacing.UniformAngle : DdimSpacing.Linear;
         string path = parse.GetValue(o.Out)!;
-        var set = generator.Generate(count, parse.GetValue(o.Seed), sampler);
+        ScenarioSet set;
+        if (Directory.Exists(folder) && SequenceGenerator.ReadKind(folder) == SequenceGenerator.KindName)
+        {
+            var sequence = SequenceGenerator.Load(folder);
+            var sampler = SamplerOptionsOf(parse.GetValue(o.Sampler), parse.GetValue(o.SamplingSteps), parse.GetValue(o.Eta), sequence.Schedule.Steps) with { Spacing = spacing };
+            var request = new SequenceSampleRequest(ConditionsOf(parse.GetValue(o.Condition)), parse.GetValue(o.Guidance) ?? 1.0, sampler);
+            set = sequence.Generate(count, parse.GetValue(o.Seed), request);
+        }
+        else
+        {
+            if (parse.GetValue(o.Condition) is { Length: > 0 } || parse.GetValue(o.Guidance) is not null)
+                throw new InvalidInputException("OPT-E-KIND", "--condition and --guidance apply to sequence models only", new InputLocation(folder, 0, 0));
+            var generator = DiffusionGenerator.Load(folder);
+            var sampler = SamplerOptionsOf(parse.GetValue(o.Sampler), parse.GetValue(o.SamplingSteps), parse.GetValue(o.Eta), generator.Schedule.Steps) with { Spacing = spacing };
+            set = generator.Generate(count, parse.GetValue(o.Seed), sampler);
+        }
+
         var meta = ScenarioCsv.Write(path, set, DateTimeOffset.UtcNow);
         var receipt = RunAudit.Append(home, AuditKind.ScenariosGenerated, RunAudit.Generated(meta));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -82,6 +109,28 @@ internal static class GenerateCommand
         output.WriteLine($"metadata:  {ScenarioCsv.MetadataPath(path)} (model {meta.ModelId[..16]}…, csv sha256 {meta.CsvSha256[..16]}…)");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit:     entry {receipt.Seq} in {home.AuditDatabase}"));
         return ExitCode.Success;
+    }
+
+    /// <summary>
+    /// The <c>--condition NAME=VALUE</c> arguments as a dictionary (values culture-invariant); a malformed, repeated or
+    /// non-finite one is an input error naming the argument.
+    /// </summary>
+    internal static Dictionary<string, double>? ConditionsOf(string[]? arguments)
+    {
+        if (arguments is null || arguments.Length == 0) return null;
+        var conditions = new Dictionary<string, double>(StringComparer.OrdinalIgnoreCase);
+        for (int i = 0; i < arguments.Length; i++)
+        {
+            string a = arguments[i];
+            int eq = a.IndexOf('=', StringComparison.Ordinal);
+            string name = eq > 0 ? a[..eq].Trim() : "";
+            if (name.Length == 0 || !double.TryParse(a[(eq + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !double.IsFinite(value))
+                throw new InvalidInputException("OPT-E-CONDITION", $"--condition '{a}' is not NAME=VALUE with a finite number VALUE (e.g. VIXCLS=45)");
+            if (!conditions.TryAdd(name, value))
+                throw new InvalidInputException("OPT-E-CONDITION", $"--condition names {name} twice");
+        }
+
+        return conditions;
     }
 
     /// <summary>Checks the sampler options against the model's T; bad values are input errors (exit 2).</summary>
