@@ -7,8 +7,10 @@ namespace Crucible.Diffusion.Conditioning;
 /// subset of the features, the empty one included (Ho &amp; Salimans 2022: the unconditional model is the conditional
 /// one with c = ∅). For each sample in a batch, independently:
 /// with probability <see cref="Unconditional"/> every feature is dropped; otherwise, with probability
-/// <see cref="Subset"/>, each feature is kept with probability 1/2 (a random subset, so a request may name any
-/// subset); otherwise every feature is kept. A feature whose value is NaN (unknown) is never present.
+/// <see cref="Subset"/>, a random proper subset is kept: its size m uniform in 1..K − 1, then m features drawn without
+/// replacement (so a request may name any subset, and each single feature, e.g. VIX alone, is seen in 1/(K(K − 1)) of
+/// these samples rather than the 1/2^K of independent coin flips); otherwise every feature is kept. A feature whose
+/// value is NaN (unknown) is never present.
 /// </summary>
 public sealed class ConditionDropout
 {
@@ -45,7 +47,7 @@ public sealed class ConditionDropout
 
     /// <summary>
     /// The conditions of the samples <paramref name="rows"/>, with dropout drawn from <paramref name="rng"/>: one
-    /// uniform per sample, then (for a subset sample) one per feature.
+    /// uniform per sample, then (for a subset sample) the size and the m features of a partial Fisher–Yates shuffle.
     /// </summary>
     public ConditionBatch Draw(ReadOnlySpan<int> rows, Philox rng)
     {
@@ -53,18 +55,32 @@ public sealed class ConditionDropout
         int k = Features, b = rows.Length;
         var values = new float[b * k];
         var present = new bool[b * k];
+        var order = new int[k];
+        var keep = new bool[k];
         for (int i = 0; i < b; i++)
         {
             int row = rows[i];
             if ((uint)row >= (uint)Rows) throw new ArgumentOutOfRangeException(nameof(rows), row, $"row is not in 0..{Rows - 1}");
             double u = rng.NextDouble();
             if (u < Unconditional) continue;
-            bool subset = u < Unconditional + ((1 - Unconditional) * Subset);
+            bool subset = k > 1 && u < Unconditional + ((1 - Unconditional) * Subset);
+            Array.Fill(keep, !subset);
+            if (subset)
+            {
+                int m = 1 + rng.NextInt(k - 1);
+                for (int j = 0; j < k; j++) order[j] = j;
+                for (int j = 0; j < m; j++)
+                {
+                    int pick = j + rng.NextInt(k - j);
+                    (order[j], order[pick]) = (order[pick], order[j]);
+                    keep[order[j]] = true;
+                }
+            }
+
             for (int j = 0; j < k; j++)
             {
-                bool keep = !subset || rng.NextDouble() < 0.5;
                 float v = Values[(row * k) + j];
-                if (keep && !float.IsNaN(v))
+                if (keep[j] && !float.IsNaN(v))
                 {
                     values[(i * k) + j] = v;
                     present[(i * k) + j] = true;

@@ -88,8 +88,20 @@ public class ClassifierFreeGuidanceTests
         }
 
         Assert.Equal(0, nanPresent);
-        // P(none) = 0.2 + 0.8·0.5·(1/2)^4 = 0.225; P(all four) = (0.8·0.5 + 0.8·0.5/16) · 0.9 (row 0 never has all four)
-        Assert.InRange(none / (double)n, 0.225 - 0.015, 0.225 + 0.015);
-        Assert.InRange(full / (double)n, (0.425 * 0.9) - 0.015, (0.425 * 0.9) + 0.015);
+        // P(none) = 0.2 + P(row 0, subset of size 1 = {feature 3}) = 0.2 + 0.1·0.8·0.5·(1/3)·(1/4) ≈ 0.2033;
+        // P(all four) = 0.8·0.5 · 0.9 (subsets are proper; row 0 never has all four)
+        Assert.InRange(none / (double)n, 0.2033 - 0.012, 0.2033 + 0.012);
+        Assert.InRange(full / (double)n, 0.36 - 0.015, 0.36 + 0.015);
+
+        // subset sizes 1, 2, 3 equally likely (rows 1..9, which have all four features)
+        var sizes = new int[k + 1];
+        for (int i = 0; i < n; i++)
+        {
+            if (picked[i] == 0) continue;
+            sizes[Enumerable.Range(0, k).Count(j => batch.Present[(i * k) + j])]++;
+        }
+
+        double subsetRows = n * 0.9 * 0.8 * 0.5;
+        for (int m = 1; m < k; m++) Assert.InRange(sizes[m] / subsetRows, (1.0 / 3) - 0.03, (1.0 / 3) + 0.03);
     }
 }
