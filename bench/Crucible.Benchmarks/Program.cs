@@ -11,6 +11,7 @@ IBenchmarkCommand[] commands =
     new TrainBenchmark(PeerKind.Tcn),
     new SampleBenchmark(),
     new TabularFidelityBenchmark(),
+    new SequenceFidelityBenchmark(),
 ];
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;

@@ -137,7 +137,8 @@ public sealed class TabularCommandsTests : IDisposable
         { ["--columns", "A,Z"], "Z" },
         { ["--train-end", "2019-01-01"], "--train-end" },
         { ["--train-end", "31/12/2020"], "YYYY-MM-DD" },
-        { ["--kind", "sequence"], "--kind" },
+        { ["--kind", "lstm"], "--kind" },
+        { ["--window", "5"], "--window" },
         { ["--steps", "0"], "--steps" },
     };
 

@@ -4,15 +4,19 @@ using System.Text.Json.Nodes;
 using Crucible.Data;
 using Crucible.Diffusion.Samplers;
 using Crucible.Diffusion.Scenarios;
+using Crucible.Diffusion.Sequence;
 using Crucible.Diffusion.Tabular;
+using Crucible.Governance;
 using Crucible.Governance.Audit;
+using Crucible.Governance.Manifests;
 
 namespace Crucible.Cli.Commands;
 
 /// <summary>
 /// <c>crucible generate --model MODEL --count N [--sampler ddim|ddpm|dpm2m] [--spacing linear|angle] [--sampling-steps K] [--eta E]
-/// [--seed S] [--home DIR] --out FILE.csv</c>:
-/// draws N scenarios in original units (log returns), writes <c>FILE.csv</c> and <c>FILE.meta.json</c> and appends
+/// [--condition NAME=VALUE …] [--guidance G] [--seed S] [--home DIR] --out FILE.csv</c>:
+/// draws N scenarios in original units (log returns; a sequence model's scenarios are W-day windows, one row per day,
+/// conditioned on the named economic-state values under classifier-free guidance of weight G), writes <c>FILE.csv</c> and <c>FILE.meta.json</c> and appends
 /// <c>scenarios.generated</c> to the audit log in the home folder.
 /// </summary>
 internal static class GenerateCommand
@@ -50,6 +54,16 @@ internal static class GenerateCommand
 
         public readonly Option<ulong> Seed = new("--seed") { Description = "The sampling seed (default 0)" };
 
+        public readonly Option<string[]> Condition = new("--condition")
+        {
+            Description = "Sequence models: condition on a state value, NAME=VALUE (repeatable; names from the model's condition features, e.g. VIXCLS=45)",
+        };
+
+        public readonly Option<double?> Guidance = new("--guidance")
+        {
+            Description = "Sequence models: the classifier-free guidance weight w ≥ 0 (0 unconditional, 1 plain conditional (default), > 1 amplified)",
+        };
+
         public readonly Option<string> Out = new("--out") { Description = "The scenario CSV to write (FILE.meta.json goes beside it)", Required = true };
 
         public readonly Option<string> Home = HomeOption.Create();
@@ -63,7 +77,7 @@ internal static class GenerateCommand
         o.Spacing.AcceptOnlyFromAmong("linear", "angle");
         var command = new Command("generate", "Generate scenarios from a trained model: FILE.csv (log returns, original units) + FILE.meta.json")
         {
-            o.Model, o.Count, o.Sampler, o.Spacing, o.SamplingSteps, o.Eta, o.Seed, o.Out, o.Home,
+            o.Model, o.Count, o.Sampler, o.Spacing, o.SamplingSteps, o.Eta, o.Seed, o.Condition, o.Guidance, o.Out, o.Home,
         };
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
         return command;
@@ -76,18 +90,31 @@ internal static class GenerateCommand
         int count = parse.GetValue(o.Count);
         if (count < 1) throw new InvalidInputException("OPT-E", $"--count must be at least 1, got {count}");
         var modelFolder = ModelCommand.FolderOf(home, parse.GetValue(o.Model)!);
-        var generator = DiffusionGenerator.Load(modelFolder);
-        var sampler = SamplerOptionsOf(parse.GetValue(o.Sampler), parse.GetValue(o.SamplingSteps), parse.GetValue(o.Eta), generator.Schedule.Steps)
-            with { Spacing = parse.GetValue(o.Spacing) == "angle" ? DdimSpacing.UniformAngle : DdimSpacing.Linear };
+        var spacing = parse.GetValue(o.Spacing) == "angle" ? DdimSpacing.UniformAngle : DdimSpacing.Linear;
         string path = parse.GetValue(o.Out)!;
-        var run = RunManifests.Start(home, "generate", new JsonObject
+        ScenarioSet set;
+        RunManifestBuilder run;
+        if (Directory.Exists(modelFolder) && SequenceGenerator.ReadKind(modelFolder) == SequenceGenerator.KindName)
         {
-            ["command"] = "generate", ["count"] = count, ["sampler"] = DiffusionGenerator.SamplerName(sampler.Kind),
-            ["sampling_steps"] = sampler.Steps, ["eta"] = sampler.Eta, ["spacing"] = parse.GetValue(o.Spacing),
-        }, parse.GetValue(o.Seed));
-        run.ModelId = generator.ModelId;
+            var sequence = SequenceGenerator.Load(modelFolder);
+            var sampler = SamplerOptionsOf(parse.GetValue(o.Sampler), parse.GetValue(o.SamplingSteps), parse.GetValue(o.Eta), sequence.Schedule.Steps) with { Spacing = spacing };
+            var request = new SequenceSampleRequest(ConditionsOf(parse.GetValue(o.Condition)), parse.GetValue(o.Guidance) ?? 1.0, sampler);
+            run = StartRun(home, parse, o, count, sampler);
+            run.ModelId = sequence.ModelId;
+            set = sequence.Generate(count, parse.GetValue(o.Seed), request);
+        }
+        else
+        {
+            if (parse.GetValue(o.Condition) is { Length: > 0 } || parse.GetValue(o.Guidance) is not null)
+                throw new InvalidInputException("OPT-E-KIND", "--condition and --guidance apply to sequence models only", new InputLocation(modelFolder, 0, 0));
+            var generator = DiffusionGenerator.Load(modelFolder);
+            var sampler = SamplerOptionsOf(parse.GetValue(o.Sampler), parse.GetValue(o.SamplingSteps), parse.GetValue(o.Eta), generator.Schedule.Steps) with { Spacing = spacing };
+            run = StartRun(home, parse, o, count, sampler);
+            run.ModelId = generator.ModelId;
+            set = generator.Generate(count, parse.GetValue(o.Seed), sampler);
+        }
+
         run.AddInput(Path.Combine(modelFolder, DiffusionGenerator.WeightsFileName)).AddInput(Path.Combine(modelFolder, DiffusionGenerator.ManifestFileName));
-        var set = generator.Generate(count, parse.GetValue(o.Seed), sampler);
         var meta = ScenarioCsv.Write(path, set, DateTimeOffset.UtcNow);
         var runManifest = RunManifests.Write(home, run.AddOutput(path).AddOutput(ScenarioCsv.MetadataPath(path)));
         var receipt = RunAudit.Append(home, AuditKind.ScenariosGenerated, RunAudit.Generated(meta));
@@ -97,6 +124,38 @@ internal static class GenerateCommand
         output.WriteLine($"manifest:  {runManifest}");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit:     entry {receipt.Seq} in {home.AuditDatabase}"));
         return ExitCode.Success;
+    }
+
+    // the run manifest of one generate command: what was asked, as the model will be run
+    private static RunManifestBuilder StartRun(CrucibleHome home, ParseResult parse, Options o, int count, SamplerOptions sampler) =>
+        RunManifests.Start(home, "generate", new JsonObject
+        {
+            ["command"] = "generate", ["count"] = count, ["sampler"] = DiffusionGenerator.SamplerName(sampler.Kind),
+            ["sampling_steps"] = sampler.Steps, ["eta"] = sampler.Eta, ["spacing"] = parse.GetValue(o.Spacing),
+            ["conditions"] = parse.GetValue(o.Condition) is { Length: > 0 } c ? new JsonArray([.. c.Select(x => (JsonNode?)x)]) : null,
+            ["guidance"] = parse.GetValue(o.Guidance),
+        }, parse.GetValue(o.Seed));
+
+    /// <summary>
+    /// The <c>--condition NAME=VALUE</c> arguments as a dictionary (values culture-invariant); a malformed, repeated or
+    /// non-finite one is an input error naming the argument.
+    /// </summary>
+    internal static Dictionary<string, double>? ConditionsOf(string[]? arguments)
+    {
+        if (arguments is null || arguments.Length == 0) return null;
+        var conditions = new Dictionary<string, double>(StringComparer.OrdinalIgnoreCase);
+        for (int i = 0; i < arguments.Length; i++)
+        {
+            string a = arguments[i];
+            int eq = a.IndexOf('=', StringComparison.Ordinal);
+            string name = eq > 0 ? a[..eq].Trim() : "";
+            if (name.Length == 0 || !double.TryParse(a[(eq + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !double.IsFinite(value))
+                throw new InvalidInputException("OPT-E-CONDITION", $"--condition '{a}' is not NAME=VALUE with a finite number VALUE (e.g. VIXCLS=45)");
+            if (!conditions.TryAdd(name, value))
+                throw new InvalidInputException("OPT-E-CONDITION", $"--condition names {name} twice");
+        }
+
+        return conditions;
     }
 
     /// <summary>Checks the sampler options against the model's T; bad values are input errors (exit 2).</summary>

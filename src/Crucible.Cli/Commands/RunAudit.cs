@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Crucible.Diffusion.Scenarios;
+using Crucible.Diffusion.Sequence;
 using Crucible.Diffusion.Tabular;
 using Crucible.Governance;
 using Crucible.Governance.Audit;
@@ -50,6 +51,20 @@ internal static class RunAudit
         ["manifest_sha256"] = FileHash.Sha256(Path.Combine(folder, DiffusionGenerator.ManifestFileName)),
         ["input_sha256"] = m.Data.InputSha256,
         ["train_matrix_sha256"] = m.Data.TrainMatrixSha256,
+        ["seed"] = Seed(m.Seed),
+        ["steps"] = m.Training.Steps,
+    };
+
+    /// <summary><c>run.completed</c> of a sequence model saved in <paramref name="folder"/>.</summary>
+    public static JsonObject Trained(string folder, SequenceManifest m) => new()
+    {
+        ["command"] = "train",
+        ["kind"] = m.Kind,
+        ["model_id"] = m.Weights.Sha256,
+        ["manifest_sha256"] = FileHash.Sha256(Path.Combine(folder, DiffusionGenerator.ManifestFileName)),
+        ["input_sha256"] = m.Data.InputSha256,
+        ["train_matrix_sha256"] = m.Data.TrainMatrixSha256,
+        ["state_sha256"] = m.StateData?.InputSha256,
         ["seed"] = Seed(m.Seed),
         ["steps"] = m.Training.Steps,
     };

@@ -394,7 +394,7 @@ public sealed class DiffusionGenerator
         return LossWeights.PerSeries(SegmentMap.EqualSegmentWeights(dimension, columns), [columns.Count]);
     }
 
-    private static void Resume(DiffusionTrainer trainer, string path, string fingerprint)
+    internal static void Resume(DiffusionTrainer trainer, string path, string fingerprint)
     {
         IReadOnlyDictionary<string, string> metadata;
         try
@@ -427,7 +427,7 @@ public sealed class DiffusionGenerator
         return Convert.ToHexStringLower(SHA256.HashData(bytes));
     }
 
-    private static TrainingMetrics Metrics(IReadOnlyList<float> losses)
+    internal static TrainingMetrics Metrics(IReadOnlyList<float> losses)
     {
         int n = losses.Count;
         int every = Math.Max(1, (int)Math.Ceiling(n / 100.0));

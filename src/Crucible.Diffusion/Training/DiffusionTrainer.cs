@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Crucible.Diffusion.Conditioning;
 using Crucible.Diffusion.Networks;
 using Crucible.Diffusion.Privacy;
 using Crucible.Diffusion.Schedules;
@@ -35,6 +36,7 @@ public sealed class DiffusionTrainer
     private readonly float[] _xt;
     private readonly float[] _target;
     private readonly int[] _timesteps;
+    private readonly int[] _rows;
     private readonly float[] _eps;
     private readonly PrivacyEngine? _privacy;
     private readonly PoissonSampler? _sampler;
@@ -89,6 +91,7 @@ public sealed class DiffusionTrainer
         _xt = new float[options.BatchSize * size];
         _target = new float[options.BatchSize * size];
         _timesteps = new int[options.BatchSize];
+        _rows = new int[options.BatchSize];
         _eps = new float[size];
         if (privacy is not null)
         {
@@ -121,6 +124,13 @@ public sealed class DiffusionTrainer
             _lossWeights = value is null ? null : (float[])value.Clone();
         }
     }
+
+    /// <summary>
+    /// The per-row conditions of the training data and their dropout, for an <see cref="ITrainableConditionalDenoiser"/>
+    /// (null: unconditional training, unchanged). Each step draws its batch's dropout from the trainer's generator after
+    /// the batch, so a resumed checkpoint stays bit-identical.
+    /// </summary>
+    public ConditionDropout? Conditions { get; init; }
 
     /// <summary>The EMA of the weights, or null when disabled.</summary>
     public ExponentialMovingAverage? Ema => _ema;
@@ -182,12 +192,15 @@ public sealed class DiffusionTrainer
         int b = _options.BatchSize, size = _scale.Length;
         if (rows < 1 || data.Length != (long)rows * size) throw new ArgumentException($"data must hold rows × {size} values", nameof(data));
         if (_step >= _options.Steps) throw new InvalidOperationException($"all {_options.Steps} steps are done");
+        if (Conditions is not null && (Conditions.Rows != rows || _denoiser is not ITrainableConditionalDenoiser))
+            throw new ArgumentException($"conditions for {Conditions.Rows} rows need a conditional denoiser and {Conditions.Rows} data rows, got {rows}", nameof(rows));
         if (_privacy is not null) return PrivateStep(data, rows);
         float[] xt = _xt, target = _target, eps = _eps;
         for (int i = 0; i < b; i++)
         {
             // Algorithm 1: x_0 ~ q(x_0), t ~ U{0..T−1}, ε ~ N(0, I)
             int row = _rng.NextInt(rows);
+            _rows[i] = row;
             int t = _rng.NextInt(_schedule.Steps);
             _rng.FillNormal(eps);
             double abar = _schedule.Base.AlphasCumprod[t];
@@ -201,7 +214,9 @@ public sealed class DiffusionTrainer
 
         int[] shape = [b, .. _sampleShape];
         _learningRate.Apply(_optimizer, _step);
-        var output = _denoiser.Forward(new Tensor(xt, shape), _timesteps);
+        var output = Conditions is { } c && _denoiser is ITrainableConditionalDenoiser conditional
+            ? conditional.Forward(new Tensor(xt, shape), _timesteps, c.Draw(_rows, _rng))
+            : _denoiser.Forward(new Tensor(xt, shape), _timesteps);
         var loss = _lossWeights is null
             ? Crucible.Tensors.Losses.MseLoss(output, new Tensor(target, shape))
             : (Crucible.Tensors.Losses.MseLoss(output, new Tensor(target, shape), Reduction.None) * new Tensor(_lossWeights, [1, .. _sampleShape])).Mean();

@@ -1,0 +1,282 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Crucible.Data;
+using Crucible.Data.Csv;
+using Crucible.Diffusion.Samplers;
+using Crucible.Diffusion.Sequence;
+using Crucible.Diffusion.Tabular;
+using Crucible.Diffusion.Training;
+using Crucible.Evaluation;
+using Crucible.Evaluation.Risk;
+using Crucible.Tensors;
+
+namespace Crucible.Benchmarks;
+
+/// <summary>
+/// <c>sequence-fidelity [--data FILE] [--state FILE] [--train-end DATE] [--steps N] [--config FILE] [--seed S]
+/// [--samples N] [--stress-samples N] [--guidance G,G,…] [--vix-guidance G,G,…] [--threads N] [--model DIR [--reuse]]</c>: the sequence
+/// generator's "done when" figures of issue #7 on the multi-asset panel (<c>bench/sequence/fidelity.sh</c>).
+/// Log returns of the 26 series, windows of W = 20 days (stride 1), conditions from <see cref="EconomicState"/> (lagged
+/// one day); train on windows that start on or before 2019-12-31 − (W − 1) rows (every train window lies in the train
+/// period). Reports:
+/// <list type="bullet">
+/// <item>unconditional windows vs the training windows, each window a path: ks_mean and corr_distance over all days,
+/// the mean |λ_L real − λ_L synthetic| over series pairs (lower-tail dependence at u = 0.05), and the mean over series
+/// and lags of |ACF(|r|) real − synthetic| computed within windows (lags 1..W − 1: a 20-day window has no lag 20);</item>
+/// <item>the 20-day equal-weight (daily rebalanced) portfolio ES at 97.5% of windows conditioned on the full state of
+/// 2020-03-16 (which the lag makes the close of 2020-03-13), for each guidance scale, against the realised ES of the
+/// 20-day windows inside 2020-02-20 .. 2020-04-30 and against the unconditional ES;</item>
+/// <item>the same ES conditioned on VIXCLS alone at 15, 25, 35, 45, 60, and whether it rises monotonically, at the
+/// guidance scale whose crisis ES is closest to the realised one (the criterion) and at w = 1.</item>
+/// </list>
+/// Prints one JSON object; exit 3 when a criterion fails.
+/// </summary>
+public sealed class SequenceFidelityBenchmark : IBenchmarkCommand
+{
+    private static readonly double[] VixLevels = [15, 25, 35, 45, 60];
+
+    /// <inheritdoc />
+    public string Name => "sequence-fidelity";
+
+    /// <inheritdoc />
+    public string Description => "issue #7 figures: train the conditional sequence generator on the multi-asset panel and evaluate it";
+
+    /// <inheritdoc />
+    public int Run(IReadOnlyList<string> args)
+    {
+        string data = Args.String(args, "--data") ?? "/work/shared/data/multi_asset_daily_prices.csv";
+        string statePath = Args.String(args, "--state") ?? "/work/shared/data/us_conditioning_daily.csv";
+        var trainEnd = DateOnly.ParseExact(Args.String(args, "--train-end") ?? "2019-12-31", "yyyy-MM-dd", CultureInfo.InvariantCulture);
+        ulong seed = ulong.Parse(Args.String(args, "--seed") ?? "1", CultureInfo.InvariantCulture);
+        int samples = Args.Int(args, "--samples", 4000);
+        int stressSamples = Args.Int(args, "--stress-samples", 4000);
+        int threads = Args.Int(args, "--threads", Environment.ProcessorCount);
+        var guidance = (Args.String(args, "--guidance") ?? "1,2,3").Split(',').Select(g => double.Parse(g, CultureInfo.InvariantCulture)).ToArray();
+        var options = Args.String(args, "--config") is { } config
+            ? JsonSerializer.Deserialize<SequenceGeneratorOptions>(File.ReadAllText(config), DiffusionJson.Options)!
+            : new SequenceGeneratorOptions();
+        options = options with { Seed = seed };
+        if (Args.String(args, "--steps") is { } steps) options = options with { Training = options.Training with { Steps = int.Parse(steps, CultureInfo.InvariantCulture) } };
+        using var limit = EngineThreads.Limit(threads);
+        var sampler = new SamplerOptions(SamplerKind.Ddim, 50, MaxDegreeOfParallelism: threads);
+
+        var returns = CsvSeriesReader.Load(data, new CsvReadOptions { Input = InputKind.Prices }).ToLogReturns(InputKind.Prices);
+        var state = CsvSeriesReader.Load(statePath, new CsvReadOptions { Input = InputKind.LogReturns });
+        var features = EconomicState.Build(state, returns);
+        var train = returns.Slice(0, returns.IndexAtOrBefore(trainEnd) + 1);
+        int w = options.Window;
+
+        string load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
+        var clock = Stopwatch.StartNew();
+        SequenceGenerator generator;
+        string? modelDir = Args.String(args, "--model");
+        if (modelDir is not null && Directory.Exists(modelDir) && args.Contains("--reuse"))
+        {
+            generator = SequenceGenerator.Load(modelDir);
+        }
+        else
+        {
+            generator = new SequenceGenerator(options).Fit(train, features, provenance: DataProvenance.FromFile(data, InputKind.Prices),
+                stateProvenance: DataProvenance.FromFile(statePath, InputKind.LogReturns),
+                progress: new Progress<TrainingProgress>(p => Console.Error.WriteLine(
+                    string.Create(CultureInfo.InvariantCulture, $"step {p.Step}/{p.TotalSteps} loss {p.Loss:F4} {p.StepsPerSecond:F2} steps/s"))));
+            if (modelDir is not null) generator.Save(modelDir);
+        }
+
+        double trainSeconds = clock.Elapsed.TotalSeconds;
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"trained in {trainSeconds:F0} s"));
+
+        // 1. unconditional windows vs the training windows
+        clock.Restart();
+        var unconditional = generator.Sample(samples, seed: 1000 + seed, new SequenceSampleRequest(Sampler: sampler));
+        double sampleSeconds = clock.Elapsed.TotalSeconds;
+        var realWindows = Windows(train, w);
+        var report = Evaluator.Evaluate(new EvaluationInput(realWindows, ToWindowSet(unconditional, w)),
+            new EvaluationOptions { Lags = w - 1, Alpha = 0.975, MembershipInference = false, Utility = false });
+        double acfError = 0;
+        int acfCount = 0;
+        foreach (var s in report.PerSeries)
+        {
+            for (int l = 0; l < w - 1; l++)
+            {
+                acfError += Math.Abs(s.AcfAbs.Real[l] - s.AcfAbs.Synthetic[l]);
+                acfCount++;
+            }
+        }
+
+        acfError /= acfCount;
+        double tailError = 0;
+        int pairs = 0;
+        int d = train.ColumnCount;
+        for (int i = 0; i < d; i++)
+        {
+            for (int j = 0; j < d; j++)
+            {
+                if (i == j) continue;
+                double a = report.LowerTailDependence.Real[i][j], b = report.LowerTailDependence.Synthetic[i][j];
+                if (double.IsNaN(a) || double.IsNaN(b)) continue;
+                tailError += Math.Abs(a - b);
+                pairs++;
+            }
+        }
+
+        tailError /= pairs;
+
+        // 2. the 2020-03-16 state and the realised ES of 2020-02-20 .. 2020-04-30
+        double esUnconditional = WindowEs(unconditional, w);
+        double esTrain = WindowEs(train, w, train.RowCount - w + 1);
+        var crisisDate = new DateOnly(2020, 3, 16);
+        int crisisRow = Array.BinarySearch(features.Dates, crisisDate);
+        if (crisisRow < 0) throw new InvalidOperationException("no feature row dated 2020-03-16");
+        var crisis = features.Columns.Select((n, j) => (n, j)).ToDictionary(p => p.n, p => features[crisisRow, p.j], StringComparer.Ordinal);
+        int from = Array.BinarySearch(returns.Dates, new DateOnly(2020, 2, 20)), to = returns.IndexAtOrBefore(new DateOnly(2020, 4, 30));
+        var realised = returns.Slice(from, to + 1);
+        double esRealised = WindowEs(realised, w, realised.RowCount - w + 1);
+
+        var byGuidance = new JsonArray();
+        double bestGap = double.PositiveInfinity, esMain = double.NaN, mainGuidance = guidance[0];
+        foreach (double g in guidance)
+        {
+            clock.Restart();
+            var stressed = generator.Sample(stressSamples, seed: 2000 + seed, new SequenceSampleRequest(crisis, g, sampler));
+            double es = WindowEs(stressed, w);
+            byGuidance.Add(new JsonObject
+            {
+                ["guidance"] = g,
+                ["es975"] = Math.Round(es, 5),
+                ["ratio_to_realised"] = Math.Round(es / esRealised, 3),
+                ["ratio_to_unconditional"] = Math.Round(es / esUnconditional, 3),
+                ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
+            });
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"w={g}: ES {es:F4} (realised {esRealised:F4}, unconditional {esUnconditional:F4})"));
+            if (Math.Abs(es / esRealised - 1) < bestGap)
+            {
+                bestGap = Math.Abs(es / esRealised - 1);
+                esMain = es;
+                mainGuidance = g;
+            }
+        }
+
+        // 3. ES against the VIX condition alone, at the guidance scale closest to the realised ES (the criterion) and at
+        // w = 1 (the plain conditional model), unless --vix-guidance lists others
+        var vix = new JsonArray();
+        bool monotone = false;
+        var sweepGuidance = Args.String(args, "--vix-guidance") is { } list
+            ? list.Split(',').Select(g => double.Parse(g, CultureInfo.InvariantCulture)).ToArray()
+            : new[] { mainGuidance, 1.0 }.Distinct().ToArray();
+        foreach (double g in sweepGuidance)
+        {
+            var vixEs = new List<double>();
+            var levels = new JsonArray();
+            foreach (double level in VixLevels)
+            {
+                var s = generator.Sample(stressSamples, seed: 3000 + seed, new SequenceSampleRequest(new Dictionary<string, double> { ["VIXCLS"] = level }, g, sampler));
+                double es = WindowEs(s, w);
+                vixEs.Add(es);
+                levels.Add(new JsonObject { ["vix"] = level, ["es975"] = Math.Round(es, 5) });
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"w={g} VIX {level}: ES {es:F4}"));
+            }
+
+            bool rising = vixEs.Zip(vixEs.Skip(1)).All(p => p.Second > p.First);
+            if (g == mainGuidance) monotone = rising;
+            vix.Add(new JsonObject { ["guidance"] = g, ["levels"] = levels, ["monotone"] = rising });
+        }
+
+        bool ksOk = report.KsMean <= 0.05, acfOk = acfError <= 0.05, corrOk = report.CorrDistance <= 0.10, tailOk = tailError <= 0.05;
+        bool esOk = Math.Abs(esMain / esRealised - 1) <= 0.25, esRatioOk = esMain >= 2 * esUnconditional;
+        var result = new JsonObject
+        {
+            ["command"] = Name,
+            ["data"] = Path.GetFileName(data),
+            ["state"] = Path.GetFileName(statePath),
+            ["train_windows"] = generator.Manifest.Windows.Count,
+            ["conditioned_windows"] = generator.Manifest.Windows.Conditioned,
+            ["train_end"] = generator.Manifest.Data.TrainEnd,
+            ["features"] = new JsonArray([.. generator.ConditionSpace.Names.Select(n => (JsonNode)n)]),
+            ["steps"] = generator.Manifest.Training.Steps,
+            ["parameters"] = generator.Manifest.Weights.Parameters,
+            ["final_loss"] = Math.Round(generator.Manifest.Training.FinalLoss, 5),
+            ["threads"] = threads,
+            ["loadavg_at_start"] = load,
+            ["train_seconds"] = Math.Round(trainSeconds, 1),
+            ["sample_seconds_unconditional"] = Math.Round(sampleSeconds, 1),
+            ["samples"] = samples,
+            ["stress_samples"] = stressSamples,
+            ["unconditional"] = new JsonObject
+            {
+                ["ks_mean"] = Math.Round(report.KsMean, 4),
+                ["acf_abs_error_mean"] = Math.Round(acfError, 4),
+                ["acf_lags"] = w - 1,
+                ["corr_distance"] = Math.Round(report.CorrDistance, 4),
+                ["lower_tail_dependence_error_mean"] = Math.Round(tailError, 4),
+                ["es975_20d"] = Math.Round(esUnconditional, 5),
+                ["es975_20d_train_windows"] = Math.Round(esTrain, 5),
+            },
+            ["crisis_state"] = new JsonObject([.. crisis.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Math.Round(kv.Value, 4)))]),
+            ["realised_es975_20d"] = Math.Round(esRealised, 5),
+            ["realised_windows"] = realised.RowCount - w + 1,
+            ["conditioned"] = byGuidance,
+            ["main_guidance"] = mainGuidance,
+            ["vix_sweep"] = vix,
+            ["pass"] = new JsonObject
+            {
+                ["ks_mean_le_0.05"] = ksOk,
+                ["acf_abs_error_le_0.05"] = acfOk,
+                ["corr_distance_le_0.10"] = corrOk,
+                ["tail_dependence_error_le_0.05"] = tailOk,
+                ["es_within_25pct_of_realised"] = esOk,
+                ["es_ge_2x_unconditional"] = esRatioOk,
+                ["es_monotone_in_vix"] = monotone,
+            },
+        };
+        Console.WriteLine(result.ToJsonString());
+        return ksOk && acfOk && corrOk && tailOk && esOk && esRatioOk && monotone ? 0 : 3;
+    }
+
+    /// <summary>Every window of <paramref name="w"/> rows (stride 1), one path each.</summary>
+    private static SeriesSet Windows(TimeSeriesFrame frame, int w)
+    {
+        int count = frame.RowCount - w + 1, d = frame.ColumnCount;
+        var columns = new double[d][];
+        var ids = new int[count * w];
+        for (int i = 0; i < d; i++) columns[i] = new double[count * w];
+        for (int b = 0; b < count; b++)
+        {
+            for (int t = 0; t < w; t++)
+            {
+                ids[(b * w) + t] = b;
+                for (int i = 0; i < d; i++) columns[i][(b * w) + t] = frame[b + t, i];
+            }
+        }
+
+        return new SeriesSet([.. frame.Columns], columns, ids);
+    }
+
+    /// <summary>Generated windows (rows b·W + t) as paths.</summary>
+    private static SeriesSet ToWindowSet(TimeSeriesFrame frame, int w)
+    {
+        var columns = Enumerable.Range(0, frame.ColumnCount).Select(frame.Column).ToArray();
+        var ids = Enumerable.Range(0, frame.RowCount).Select(r => r / w).ToArray();
+        return new SeriesSet([.. frame.Columns], columns, ids);
+    }
+
+    /// <summary>ES at 97.5% of the W-day equal-weight portfolio log return over generated windows (rows b·W + t).</summary>
+    private static double WindowEs(TimeSeriesFrame frame, int w) => WindowEs(frame, w, frame.RowCount / w, stride: w);
+
+    /// <summary>ES at 97.5% of the W-day portfolio log return of <paramref name="count"/> windows starting every <paramref name="stride"/> rows.</summary>
+    private static double WindowEs(TimeSeriesFrame frame, int w, int count, int stride = 1)
+    {
+        var daily = EconomicState.EqualWeightPortfolio(frame);
+        var totals = new double[count];
+        for (int b = 0; b < count; b++)
+        {
+            double s = 0;
+            for (int t = 0; t < w; t++) s += daily[(b * stride) + t];
+            totals[b] = s;
+        }
+
+        return RiskMeasures.ExpectedShortfall(totals, 0.975);
+    }
+}

@@ -1,0 +1,93 @@
+using Crucible.Tensors.Random;
+
+namespace Crucible.Diffusion.Conditioning;
+
+/// <summary>
+/// The conditions of the training samples and how they are dropped so that one network learns ε̂(x, t, c) for every
+/// subset of the features, the empty one included (Ho &amp; Salimans 2022: the unconditional model is the conditional
+/// one with c = ∅). For each sample in a batch, independently:
+/// with probability <see cref="Unconditional"/> every feature is dropped; otherwise, with probability
+/// <see cref="Subset"/>, a random proper subset is kept: its size m uniform in 1..K − 1, then m features drawn without
+/// replacement (so a request may name any subset, and each single feature, e.g. VIX alone, is seen in 1/(K(K − 1)) of
+/// these samples rather than the 1/2^K of independent coin flips); otherwise every feature is kept. A feature whose
+/// value is NaN (unknown) is never present.
+/// </summary>
+public sealed class ConditionDropout
+{
+    /// <summary>Wraps the standardised conditions of the training samples: <paramref name="rows"/> × <paramref name="features"/>.</summary>
+    public ConditionDropout(float[] values, int rows, int features, double unconditional = 0.15, double subset = 0.35)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(features, 1);
+        if (values.Length != (long)rows * features) throw new ArgumentException($"values must hold {rows} × {features} entries", nameof(values));
+        if (!(unconditional is >= 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(unconditional), unconditional, "a probability must be in [0, 1]");
+        if (!(subset is >= 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(subset), subset, "a probability must be in [0, 1]");
+        Values = values;
+        Rows = rows;
+        Features = features;
+        Unconditional = unconditional;
+        Subset = subset;
+    }
+
+    /// <summary>Rows × K standardised values (NaN: unknown).</summary>
+    public float[] Values { get; }
+
+    /// <summary>The number of training samples.</summary>
+    public int Rows { get; }
+
+    /// <summary>K.</summary>
+    public int Features { get; }
+
+    /// <summary>p_uncond: the probability that a sample is trained unconditionally.</summary>
+    public double Unconditional { get; }
+
+    /// <summary>The probability that a (conditional) sample keeps a random subset of its features.</summary>
+    public double Subset { get; }
+
+    /// <summary>
+    /// The conditions of the samples <paramref name="rows"/>, with dropout drawn from <paramref name="rng"/>: one
+    /// uniform per sample, then (for a subset sample) the size and the m features of a partial Fisher–Yates shuffle.
+    /// </summary>
+    public ConditionBatch Draw(ReadOnlySpan<int> rows, Philox rng)
+    {
+        ArgumentNullException.ThrowIfNull(rng);
+        int k = Features, b = rows.Length;
+        var values = new float[b * k];
+        var present = new bool[b * k];
+        var order = new int[k];
+        var keep = new bool[k];
+        for (int i = 0; i < b; i++)
+        {
+            int row = rows[i];
+            if ((uint)row >= (uint)Rows) throw new ArgumentOutOfRangeException(nameof(rows), row, $"row is not in 0..{Rows - 1}");
+            double u = rng.NextDouble();
+            if (u < Unconditional) continue;
+            bool subset = k > 1 && u < Unconditional + ((1 - Unconditional) * Subset);
+            Array.Fill(keep, !subset);
+            if (subset)
+            {
+                int m = 1 + rng.NextInt(k - 1);
+                for (int j = 0; j < k; j++) order[j] = j;
+                for (int j = 0; j < m; j++)
+                {
+                    int pick = j + rng.NextInt(k - j);
+                    (order[j], order[pick]) = (order[pick], order[j]);
+                    keep[order[j]] = true;
+                }
+            }
+
+            for (int j = 0; j < k; j++)
+            {
+                float v = Values[(row * k) + j];
+                if (keep[j] && !float.IsNaN(v))
+                {
+                    values[(i * k) + j] = v;
+                    present[(i * k) + j] = true;
+                }
+            }
+        }
+
+        return new ConditionBatch(values, present, b, k);
+    }
+}

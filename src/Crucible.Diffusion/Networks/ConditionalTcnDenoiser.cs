@@ -1,0 +1,130 @@
+using Crucible.Diffusion.Conditioning;
+using Crucible.Tensors;
+using Crucible.Tensors.Nn;
+using Crucible.Tensors.Random;
+
+namespace Crucible.Diffusion.Networks;
+
+/// <summary>Size of a <see cref="ConditionalTcnDenoiser"/>.</summary>
+/// <param name="Series">D, the number of series (input and output channels).</param>
+/// <param name="Window">W, the number of time steps per window (the sample shape is (D, W)).</param>
+/// <param name="ConditionFeatures">K, the number of condition features (economic-state variables); 0: none.</param>
+/// <param name="Hidden">H, the hidden channel count (divisible by <paramref name="Heads"/>).</param>
+/// <param name="Layers">The number of residual dilated convolutions; layer i has dilation 2^i.</param>
+/// <param name="Heads">Attention heads of each cross-attention block.</param>
+/// <param name="AttentionEvery">A cross-attention block follows every this many convolutions (and the last one).</param>
+/// <param name="TimeEmbedding">The sinusoidal timestep-embedding width.</param>
+public sealed record ConditionalTcnDenoiserConfig(
+    int Series, int Window = 20, int ConditionFeatures = 0, int Hidden = 64, int Layers = 4, int Heads = 4, int AttentionEvery = 2, int TimeEmbedding = 128);
+
+/// <summary>
+/// <see cref="TcnDenoiser"/>'s residual dilated convolutions over windows x (B, D, W) with cross-attention from the
+/// hidden sequence to condition tokens (the conditioning of Rombach et al. 2022's latent diffusion, over time instead
+/// of pixels):
+/// <code>
+/// h = Conv1×1_in(x) + MLP_t(emb(t))                            h: (B, W, H), time-major
+/// for k = 0..L−1:  h ← h + SiLU(Conv_k(h))                      kernel 3, dilation 2^k
+///                  after every A-th (and the last): h ← h + MHA(LN(h), tokens, tokens, mask)
+/// out = Conv1×1_out(h)                                          (B, D, W)
+/// tokens = [n, MLP_c(e_j + z_j · u_j) for each present feature j]   (B, 1 + K, H)
+/// </code>
+/// Each economic-state variable j is one token: a learned feature embedding e_j plus its standardised value z_j times a
+/// learned direction u_j, through a shared two-layer SiLU MLP. The learned null token n is always present, so a sample
+/// may be conditioned on any subset of the variables (absent ones are masked out of the attention) and the empty set
+/// is the unconditional model that classifier-free guidance needs. The attention blocks are pre-norm with a residual;
+/// their output projection starts at zero, so the untrained network is the plain TCN.
+/// </summary>
+public sealed class ConditionalTcnDenoiser : Module
+{
+    private const int KernelSize = 3;
+
+    private readonly Linear _time0;
+    private readonly Linear _time2;
+    private readonly Conv1d _input;
+    private readonly Conv1d[] _convs;
+    private readonly Conv1d _output;
+    private readonly ConditionTokens _tokens;
+    private readonly MultiheadAttention?[] _attention;
+    private readonly LayerNorm?[] _norms;
+
+    /// <summary>Creates the network with PyTorch's default initialisation drawn from <paramref name="rng"/>.</summary>
+    public ConditionalTcnDenoiser(ConditionalTcnDenoiserConfig config, Philox rng)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(rng);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(config.Series);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(config.Window);
+        ArgumentOutOfRangeException.ThrowIfNegative(config.ConditionFeatures);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(config.Hidden);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(config.Heads);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(config.AttentionEvery);
+        ArgumentOutOfRangeException.ThrowIfNegative(config.Layers);
+        if (config.Layers > 30) throw new ArgumentOutOfRangeException(nameof(config), "at most 30 layers (dilation 2^29)");
+        if (config.Hidden % config.Heads != 0) throw new ArgumentException($"hidden {config.Hidden} is not divisible by {config.Heads} heads", nameof(config));
+        Config = config;
+        int h = config.Hidden;
+        _time0 = new Linear(config.TimeEmbedding, h, rng);
+        _time2 = new Linear(h, h, rng);
+        RegisterModule("t", new Sequential(_time0, new SiLU(), _time2));
+        _input = RegisterModule("inp", new Conv1d(config.Series, h, 1, rng, dilation: 1, padding: 0));
+        _convs = new Conv1d[config.Layers];
+        _attention = new MultiheadAttention?[config.Layers];
+        _norms = new LayerNorm?[config.Layers];
+        var convs = RegisterModule("convs", new ModuleList());
+        var attention = RegisterModule("attn", new ModuleList());
+        var norms = RegisterModule("norm", new ModuleList());
+        for (int i = 0; i < config.Layers; i++)
+        {
+            int dilation = 1 << i;
+            _convs[i] = convs.Add(new Conv1d(h, h, KernelSize, rng, dilation, padding: dilation));
+            if ((i + 1) % config.AttentionEvery == 0 || i == config.Layers - 1)
+            {
+                _norms[i] = norms.Add(new LayerNorm(h));
+                var mha = attention.Add(new MultiheadAttention(h, config.Heads, rng));
+                Init.Zeros(mha.OutProj.Weight);
+                _attention[i] = mha;
+            }
+        }
+
+        _output = RegisterModule("out", new Conv1d(h, config.Series, 1, rng, dilation: 1, padding: 0));
+        _tokens = RegisterModule("cond", new ConditionTokens(config.ConditionFeatures, h, rng));
+    }
+
+    /// <summary>The architecture.</summary>
+    public ConditionalTcnDenoiserConfig Config { get; }
+
+    /// <summary>
+    /// The network output for x (B, D, W) at diffusion times <paramref name="timeFraction"/> = t/T (B, or 1 for a
+    /// time shared by the batch), conditioned per sample on <paramref name="conditions"/> or unconditional when null.
+    /// </summary>
+    // x: (B, D, W), t: (B) or (1) -> (B, D, W)
+    public Tensor Forward(Tensor x, ReadOnlySpan<float> timeFraction, ConditionBatch? conditions)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (x.Rank != 3 || x.Shape[1] != Config.Series) throw new ArgumentException($"expected x of shape (B, {Config.Series}, W), got {Tensor.FormatShape(x.Shape)}", nameof(x));
+        int b = x.Shape[0];
+        if (timeFraction.Length != b && timeFraction.Length != 1) throw new ArgumentException($"expected {b} times (or one), got {timeFraction.Length}", nameof(timeFraction));
+        if (conditions is not null && (conditions.Count != b || conditions.Features != Config.ConditionFeatures))
+            throw new ArgumentException($"expected conditions for {b} samples × {Config.ConditionFeatures} features, got {conditions.Count} × {conditions.Features}", nameof(conditions));
+
+        var emb = SinusoidalTimestepEmbedding.Embed(timeFraction, Config.TimeEmbedding, scale: 1000f);     // (B|1, TE)
+        var time = Tensor.Linear(Tensor.Linear(emb, _time0.Weight, _time0.Bias, Activation.Silu), _time2.Weight, _time2.Bias, Activation.None)
+            .Reshape(timeFraction.Length, 1, Config.Hidden);                                                 // (B|1, 1, H)
+        var (tokens, mask) = _tokens.Forward(b, conditions?.AnyPresent == true ? conditions : null);        // (B, 1+K', H)
+
+        var h = Tensor.Conv1dChannelsLast(x.Transpose(1, 2), _input.Weight, _input.Bias, 1, 0, 0, Activation.None, time); // (B, W, H)
+        for (int i = 0; i < _convs.Length; i++)
+        {
+            var conv = _convs[i];
+            int d = conv.Dilation;
+            h = Tensor.Conv1dChannelsLast(h, conv.Weight, conv.Bias, d, d, d, Activation.Silu, residual: h);
+            if (_attention[i] is { } mha)
+            {
+                var q = _norms[i]!.Forward(h);
+                h += mha.Forward(q, tokens, tokens, keyPaddingMask: mask, needWeights: false).Output;
+            }
+        }
+
+        return Tensor.Conv1dChannelsLast(h, _output.Weight, _output.Bias, 1, 0, 0).Transpose(1, 2);        // (B, D, W)
+    }
+}

@@ -1,0 +1,138 @@
+using Crucible.Data;
+using Crucible.Data.Csv;
+
+namespace Crucible.Diffusion.Sequence;
+
+/// <summary>
+/// The economic state a sequence model is conditioned on, by date and lagged one day: the row dated d holds what was
+/// known at the close of the previous day (the latest state row dated before d, and the returns before d), so a
+/// window that starts on d is conditioned only on information available before it.
+/// </summary>
+/// <remarks>
+/// The standard features (<see cref="FeatureNames"/>), from FRED's series as in <c>us_conditioning_daily.csv</c>:
+/// <list type="bullet">
+/// <item><c>VIXCLS</c>: the VIX close.</item>
+/// <item><c>DFF</c>: the effective fed funds rate (the short rate), %.</item>
+/// <item><c>TERM</c>: the term spread DGS10 − DGS3MO, percentage points.</item>
+/// <item><c>BAA10Y</c>: Moody's Baa yield minus the 10-year Treasury yield, percentage points.</item>
+/// <item><c>BAMLH0A0HYM2</c>: the ICE BofA US high-yield option-adjusted spread, percentage points.</item>
+/// <item><c>RV20</c>: the trailing realised volatility of the equal-weight (daily rebalanced) portfolio of the return
+/// series, annualised, in %: 100 · √(252 / n · Σ p_s²) over the n = 20 portfolio log returns p_s = ln(1/D Σ_i e^{r_s,i})
+/// of the days before d (not demeaned, as realised volatility usually is).</item>
+/// </list>
+/// Any other column of the state frame may be named too; it is carried over as it is, lagged the same way.
+/// </remarks>
+public static class EconomicState
+{
+    /// <summary>The standard condition features, in order.</summary>
+    public static IReadOnlyList<string> FeatureNames { get; } = ["VIXCLS", "DFF", "TERM", "BAA10Y", "BAMLH0A0HYM2", "RV20"];
+
+    /// <summary>
+    /// The condition features for every date of <paramref name="logReturns"/> on which all of them are known:
+    /// a state row dated before it exists and is at most <paramref name="maxStalenessDays"/> calendar days older than
+    /// the date, and (for <c>RV20</c>) <paramref name="volatilityWindow"/> earlier return rows exist.
+    /// </summary>
+    /// <param name="state">The state series by date (e.g. <c>us_conditioning_daily.csv</c>).</param>
+    /// <param name="logReturns">The log returns whose dates the features are given for (and whose equal-weight
+    /// portfolio gives RV20).</param>
+    /// <param name="features">The features to build (default <see cref="FeatureNames"/>): standard names or columns of
+    /// <paramref name="state"/>.</param>
+    /// <param name="volatilityWindow">n of RV20 (the feature keeps its name whatever n is).</param>
+    /// <param name="maxStalenessDays">The oldest a state row may be, in calendar days before the date it serves.</param>
+    /// <exception cref="InvalidInputException">Undated frames, a feature whose source columns are missing, or no date
+    /// with every feature known.</exception>
+    public static TimeSeriesFrame Build(
+        TimeSeriesFrame state, TimeSeriesFrame logReturns, IReadOnlyList<string>? features = null, int volatilityWindow = 20, int maxStalenessDays = 7)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(logReturns);
+        ArgumentOutOfRangeException.ThrowIfLessThan(volatilityWindow, 2);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxStalenessDays, 1);
+        features ??= FeatureNames;
+        if (features.Count == 0) throw new InvalidInputException(CsvRules.Join, "no condition feature was named");
+        if (!state.HasDates || !logReturns.HasDates || state.Dates.Length == 0 || logReturns.Dates.Length == 0)
+            throw new InvalidInputException(CsvRules.Join, "economic-state features need dated state and return frames");
+        if (features.Distinct(StringComparer.Ordinal).Count() != features.Count)
+            throw new InvalidInputException(CsvRules.Join, "a condition feature is named twice");
+
+        var sources = features.Select(f => Source(state, f)).ToArray();
+        bool needsVolatility = features.Contains("RV20", StringComparer.Ordinal);
+        double[] portfolio = needsVolatility ? EqualWeightPortfolio(logReturns) : [];
+        var dates = new List<DateOnly>();
+        var values = new List<double>();
+        for (int r = 0; r < logReturns.RowCount; r++)
+        {
+            if (needsVolatility && r < volatilityWindow) continue;
+            var d = logReturns.Dates[r];
+            int s = state.IndexAtOrBefore(d.AddDays(-1));
+            if (s < 0 || d.DayNumber - state.Dates[s].DayNumber > maxStalenessDays) continue;
+            dates.Add(d);
+            foreach (var source in sources) values.Add(source(s, r, portfolio, volatilityWindow));
+        }
+
+        if (dates.Count == 0)
+            throw new InvalidInputException(CsvRules.Join, "no return date has the economic state of the day before it (do the state and return files overlap in time?)");
+        return new TimeSeriesFrame([.. dates], [.. features], [.. values]);
+    }
+
+    private delegate double FeatureSource(int stateRow, int returnRow, double[] portfolio, int window);
+
+    private static FeatureSource Source(TimeSeriesFrame state, string feature)
+    {
+        int Column(string name)
+        {
+            int c = IndexOf(state, name);
+            if (c < 0) throw new InvalidInputException(CsvRules.Join, $"feature {feature} needs the state column {name}, which the state file lacks (it has {string.Join(", ", state.Columns)})");
+            return c;
+        }
+
+        switch (feature)
+        {
+            case "TERM":
+            {
+                int ten = Column("DGS10"), threeMonth = Column("DGS3MO");
+                return (s, _, _, _) => state[s, ten] - state[s, threeMonth];
+            }
+
+            case "RV20":
+                return (_, r, p, n) =>
+                {
+                    double sum = 0;
+                    for (int q = r - n; q < r; q++) sum += p[q] * p[q];
+                    return 100.0 * Math.Sqrt(252.0 / n * sum);
+                };
+
+            default:
+            {
+                int c = Column(feature);
+                return (s, _, _, _) => state[s, c];
+            }
+        }
+    }
+
+    private static int IndexOf(TimeSeriesFrame frame, string name)
+    {
+        for (int c = 0; c < frame.ColumnCount; c++)
+        {
+            if (string.Equals(frame.Columns[c], name, StringComparison.Ordinal)) return c;
+        }
+
+        return -1;
+    }
+
+    /// <summary>ln(1/D Σ_i e^{r_t,i}) for every row: the log return of the equal-weight, daily rebalanced portfolio.</summary>
+    public static double[] EqualWeightPortfolio(TimeSeriesFrame logReturns)
+    {
+        ArgumentNullException.ThrowIfNull(logReturns);
+        int d = logReturns.ColumnCount;
+        var p = new double[logReturns.RowCount];
+        for (int r = 0; r < p.Length; r++)
+        {
+            double s = 0;
+            foreach (double v in logReturns.Row(r)) s += Math.Exp(v);
+            p[r] = Math.Log(s / d);
+        }
+
+        return p;
+    }
+}

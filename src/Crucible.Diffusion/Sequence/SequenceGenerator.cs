@@ -1,0 +1,470 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Crucible.Data;
+using Crucible.Diffusion.Conditioning;
+using Crucible.Diffusion.Networks;
+using Crucible.Diffusion.Samplers;
+using Crucible.Diffusion.Scenarios;
+using Crucible.Diffusion.Schedules;
+using Crucible.Diffusion.Tabular;
+using Crucible.Diffusion.Training;
+using Crucible.Tensors;
+using Crucible.Tensors.Random;
+using Crucible.Tensors.Serialization;
+
+namespace Crucible.Diffusion.Sequence;
+
+/// <summary>
+/// A conditional diffusion generator of multivariate windows of log returns (the sequence kind):
+/// <code>
+/// var features = EconomicState.Build(state, returns);                   // lagged one day
+/// var generator = new SequenceGenerator(new SequenceGeneratorOptions { Window = 20 }).Fit(trainReturns, features);
+/// ScenarioSet s = generator.Generate(10_000, seed: 1, new SequenceSampleRequest(new Dictionary&lt;string, double&gt; { ["VIXCLS"] = 45 }));
+/// </code>
+/// Fit cuts the train returns into windows of W days (stride 1), each a (D, W) sample whose row i is series i, maps
+/// them to model space by a per-series affine map (<see cref="Affine"/>), fits the volatility-adaptive schedule per
+/// series and trains a <see cref="ConditionalTcnDenoiser"/> with condition dropout. A window starting on day d is
+/// conditioned on the feature row dated d (which <see cref="EconomicState"/> lags to the close of d − 1); windows with
+/// no such row train the unconditional model only. Features are standardised with their mean and standard deviation
+/// over the training windows. Generation runs the sampler under classifier-free guidance and maps back to log returns.
+/// The same data, options and seed give bit-identical weights, manifest and scenarios on any number of threads.
+/// </summary>
+public sealed class SequenceGenerator
+{
+    /// <summary>The manifest's kind of a sequence model.</summary>
+    public const string KindName = "sequence";
+
+    private ConditionalTcnDenoiserAdapter? _denoiser;
+    private VolatilityAdaptiveSchedule? _schedule;
+    private SequenceManifest? _manifest;
+
+    /// <summary>Creates an unfitted generator.</summary>
+    /// <exception cref="ArgumentException">An invalid option.</exception>
+    public SequenceGenerator(SequenceGeneratorOptions? options = null)
+    {
+        options ??= new SequenceGeneratorOptions();
+        options.Validate();
+        Options = options with { Training = options.Training with { Seed = options.Seed } };
+    }
+
+    /// <summary>The options (with the training seed set to <see cref="SequenceGeneratorOptions.Seed"/>).</summary>
+    public SequenceGeneratorOptions Options { get; private set; }
+
+    /// <summary>Whether the generator has been fitted or loaded.</summary>
+    public bool IsFitted => _manifest is not null;
+
+    /// <summary>The manifest of the fitted model.</summary>
+    public SequenceManifest Manifest => _manifest ?? throw NotFitted();
+
+    /// <summary>The model id: SHA-256 (hex) of <c>weights.safetensors</c>.</summary>
+    public string ModelId => Manifest.Weights.Sha256;
+
+    /// <summary>The series, in model order.</summary>
+    public IReadOnlyList<string> Columns => Manifest.Columns;
+
+    /// <summary>W.</summary>
+    public int Window => Manifest.Config.Window;
+
+    /// <summary>The map from model space to log returns: r_i = Offset[i] + Scale[i] · x_i.</summary>
+    public SeriesAffine Affine => Manifest.Affine;
+
+    /// <summary>The condition space (names, train mean and std, reference state, archetypes).</summary>
+    public ConditionManifest ConditionSpace => Manifest.Conditions;
+
+    /// <summary>The forward process, with the fitted noise scales (model space).</summary>
+    public VolatilityAdaptiveSchedule Schedule => _schedule ?? throw NotFitted();
+
+    /// <summary>The network (its weights are the EMA weights used for sampling).</summary>
+    public ConditionalTcnDenoiser Network => _denoiser?.Tcn ?? throw NotFitted();
+
+    /// <summary>The network as a conditional denoiser, for custom sampling.</summary>
+    public IConditionalDenoiser Denoiser => _denoiser ?? throw NotFitted();
+
+    /// <summary>
+    /// Fits on the train split of log returns (pass only the train split: everything here is seen by the model).
+    /// </summary>
+    /// <param name="trainReturns">Log returns, rows in time order (dated when <paramref name="conditions"/> is given).</param>
+    /// <param name="conditions">Condition features by date (e.g. from <see cref="EconomicState.Build"/>), or null for an
+    /// unconditional model. Rows after the last train date are never read.</param>
+    /// <param name="archetypes">Named condition vectors to store in the manifest (archetype → feature → value).</param>
+    /// <param name="provenance">The return file, for the manifest.</param>
+    /// <param name="stateProvenance">The state file, for the manifest.</param>
+    /// <param name="progress">Training progress.</param>
+    /// <param name="checkpoint">Trainer checkpoints (resumed when the file exists and matches the data and options).</param>
+    /// <param name="cancellationToken">Cancels between training steps.</param>
+    /// <exception cref="InvalidInputException">Too few rows for one window, non-finite values, undated frames with
+    /// conditions, no window with a known condition, or a checkpoint of other data or options.</exception>
+    public SequenceGenerator Fit(
+        TimeSeriesFrame trainReturns,
+        TimeSeriesFrame? conditions = null,
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>>? archetypes = null,
+        DataProvenance? provenance = null,
+        DataProvenance? stateProvenance = null,
+        IProgress<TrainingProgress>? progress = null,
+        CheckpointOptions? checkpoint = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(trainReturns);
+        var o = Options;
+        int w = o.Window, d = trainReturns.ColumnCount, rows = trainReturns.RowCount;
+        if (d < 1) throw new InvalidInputException("no-series", "the training data has no series");
+        if (rows < w + 1) throw new InvalidInputException("too-few-rows", $"the training data has {rows} rows; windows of {w} need at least {w + 1}");
+        for (int i = 0; i < trainReturns.Values.Length; i++)
+        {
+            if (!double.IsFinite(trainReturns.Values[i]))
+                throw new InvalidInputException("non-finite", $"training value at row {i / d}, series '{trainReturns.Columns[i % d]}' is not finite");
+        }
+
+        if (conditions is not null && (trainReturns.Dates.Length != rows || conditions.Dates.Length != conditions.RowCount || conditions.RowCount == 0))
+            throw new InvalidInputException("condition-dates", "conditions need dated return and condition frames");
+
+        // 1. the affine map and the windows (D, W) in model space
+        var offset = new double[d];
+        var scale = new double[d];
+        for (int i = 0; i < d; i++)
+        {
+            scale[i] = 1;
+            if (o.Transform != SequenceTransform.Standardize) continue;
+            var column = trainReturns.Column(i);
+            double mean = column.Average(), sd = Math.Sqrt(column.Sum(v => (v - mean) * (v - mean)) / (rows - 1));
+            offset[i] = mean;
+            scale[i] = Math.Max(sd, 1e-12);
+        }
+
+        int count = rows - w + 1, size = d * w;
+        var x0 = new float[count * size];
+        for (int b = 0; b < count; b++)
+        {
+            for (int i = 0; i < d; i++)
+            {
+                for (int t = 0; t < w; t++) x0[(((b * d) + i) * w) + t] = (float)((trainReturns[b + t, i] - offset[i]) / scale[i]);
+            }
+        }
+
+        // 2. the conditions of each window: the feature row dated on its first day, standardised over the windows
+        int k = conditions?.ColumnCount ?? 0;
+        var conditionManifest = new ConditionManifest();
+        ConditionDropout? dropout = null;
+        string? conditionHash = null;
+        int conditioned = 0;
+        if (conditions is not null)
+        {
+            var raw = new double[count * k];
+            Array.Fill(raw, double.NaN);
+            int lastRow = -1;
+            for (int b = 0; b < count; b++)
+            {
+                int r = Array.BinarySearch(conditions.Dates, trainReturns.Dates[b]);
+                if (r < 0) continue;
+                bool finite = true;
+                foreach (double v in conditions.Row(r)) finite &= double.IsFinite(v);
+                if (!finite) continue;
+                conditions.Row(r).CopyTo(raw.AsSpan(b * k, k));
+                conditioned++;
+                lastRow = r;
+            }
+
+            if (conditioned < 2) throw new InvalidInputException("condition-dates", $"only {conditioned} training windows have a known condition on their first day; at least 2 are needed");
+            var mean = new double[k];
+            var std = new double[k];
+            for (int j = 0; j < k; j++)
+            {
+                double sum = 0, squares = 0;
+                for (int b = 0; b < count; b++) if (!double.IsNaN(raw[(b * k) + j])) sum += raw[(b * k) + j];
+                mean[j] = sum / conditioned;
+                for (int b = 0; b < count; b++) if (!double.IsNaN(raw[(b * k) + j])) squares += (raw[(b * k) + j] - mean[j]) * (raw[(b * k) + j] - mean[j]);
+                std[j] = Math.Max(Math.Sqrt(squares / (conditioned - 1)), 1e-12);
+            }
+
+            var z = new float[count * k];
+            for (int b = 0; b < count; b++)
+            {
+                for (int j = 0; j < k; j++) z[(b * k) + j] = (float)((raw[(b * k) + j] - mean[j]) / std[j]);   // NaN stays NaN
+            }
+
+            dropout = new ConditionDropout(z, count, k, o.UnconditionalProbability, o.SubsetProbability);
+            conditionHash = Sha256(z);
+            conditionManifest = new ConditionManifest
+            {
+                Names = [.. conditions.Columns],
+                Mean = mean,
+                Std = std,
+                Reference = conditions.Columns.Select((name, j) => (name, j)).ToDictionary(p => p.name, p => conditions[lastRow, p.j], StringComparer.Ordinal),
+                ReferenceDate = Iso(conditions.Dates[lastRow]),
+                Archetypes = archetypes?.ToDictionary(a => a.Key, a => (IReadOnlyDictionary<string, double>)new SortedDictionary<string, double>(a.Value.ToDictionary(), StringComparer.Ordinal), StringComparer.Ordinal)
+                    ?? new Dictionary<string, IReadOnlyDictionary<string, double>>(),
+            };
+        }
+
+        // 3. forward process, network, trainer
+        var baseSchedule = NoiseSchedule.Create(o.Schedule, o.DiffusionSteps);
+        var schedule = o.VolatilityAdaptive ? VolatilityAdaptiveSchedule.Fit(baseSchedule, x0, count, d, w) : VolatilityAdaptiveSchedule.Isotropic(baseSchedule, d);
+        var network = new ConditionalTcnDenoiser(NetworkConfig(o, d, k), new Philox(o.Seed, stream: 0));
+        var denoiser = new ConditionalTcnDenoiserAdapter(network, schedule.Steps);
+        var trainer = new DiffusionTrainer(denoiser, schedule, o.Objective, o.Training) { Conditions = dropout };
+        string trainHash = DiffusionGenerator.TrainMatrixSha256(trainReturns);
+        if (checkpoint is not null)
+        {
+            string fingerprint = Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
+                JsonSerializer.Serialize(o, DiffusionJson.Options) + "\n" + string.Join("\n", trainReturns.Columns) + "\n" + trainHash + "\n" + conditionHash)));
+            checkpoint = checkpoint with { Metadata = new Dictionary<string, string>(checkpoint.Metadata ?? new Dictionary<string, string>()) { ["fingerprint"] = fingerprint } };
+            if (File.Exists(checkpoint.Path)) DiffusionGenerator.Resume(trainer, checkpoint.Path, fingerprint);
+        }
+
+        trainer.Fit(x0, count, progress, reportEvery: Math.Max(1, Math.Min(50, o.Training.Steps / 20)), checkpoint, cancellationToken);
+        trainer.Ema?.CopyTo();
+
+        // 4. freeze into a manifest
+        byte[] weights = network.SerializeSafeTensors();
+        _manifest = new SequenceManifest
+        {
+            LibraryVersion = DiffusionGenerator.LibraryVersion,
+            Seed = o.Seed,
+            Columns = [.. trainReturns.Columns],
+            Config = o,
+            Schedule = new ScheduleManifest { Kind = o.Schedule, DiffusionSteps = o.DiffusionSteps, VolatilityAdaptive = schedule.IsAdaptive, NoiseScale = [.. schedule.NoiseScale] },
+            Affine = new SeriesAffine(offset, scale),
+            Conditions = conditionManifest,
+            Data = new DataManifest
+            {
+                InputFile = provenance?.FileName,
+                InputSha256 = provenance?.FileSha256,
+                InputKind = provenance?.Input,
+                TrainMatrixSha256 = trainHash,
+                TrainRows = rows,
+                TrainStart = trainReturns.Dates.Length > 0 ? Iso(trainReturns.Dates[0]) : null,
+                TrainEnd = trainReturns.Dates.Length > 0 ? Iso(trainReturns.Dates[^1]) : null,
+            },
+            StateData = conditions is null ? null : new DataManifest
+            {
+                InputFile = stateProvenance?.FileName,
+                InputSha256 = stateProvenance?.FileSha256,
+                InputKind = stateProvenance?.Input,
+                TrainMatrixSha256 = DiffusionGenerator.TrainMatrixSha256(conditions),
+                TrainRows = conditions.RowCount,
+                TrainStart = Iso(conditions.Dates[0]),
+                TrainEnd = Iso(conditions.Dates[^1]),
+            },
+            Windows = new WindowManifest { Count = count, Conditioned = conditioned, ConditionMatrixSha256 = conditionHash },
+            Training = DiffusionGenerator.Metrics(trainer.Losses),
+            Weights = new WeightsManifest
+            {
+                Sha256 = Convert.ToHexStringLower(SHA256.HashData(weights)),
+                Parameters = network.ParameterCount(),
+                Tensors = [.. network.StateDict().Select(kv => new TensorManifest(kv.Key, kv.Value.Shape))],
+            },
+        };
+        _denoiser = denoiser;
+        _schedule = schedule;
+        return this;
+    }
+
+    /// <summary>
+    /// The standardised condition vector of a request: K values in the network's feature order, NaN where the request
+    /// does not name the feature.
+    /// </summary>
+    /// <exception cref="InvalidInputException">A name the model does not know, a non-finite value, or conditions for an
+    /// unconditional model.</exception>
+    public float[] StandardizedCondition(IReadOnlyDictionary<string, double>? conditions)
+    {
+        var space = Manifest.Conditions;
+        var z = new float[space.Names.Count];
+        Array.Fill(z, float.NaN);
+        if (conditions is null) return z;
+        foreach (var (name, value) in conditions)
+        {
+            int j = -1;
+            for (int i = 0; i < space.Names.Count; i++)
+            {
+                if (string.Equals(space.Names[i], name, StringComparison.OrdinalIgnoreCase)) j = i;
+            }
+
+            if (j < 0)
+            {
+                throw new InvalidInputException("condition-name", space.Names.Count == 0
+                    ? $"the model is unconditional; it cannot be conditioned on '{name}'"
+                    : $"the model has no condition '{name}' (it has {string.Join(", ", space.Names)})");
+            }
+
+            if (!double.IsFinite(value)) throw new InvalidInputException("condition-value", $"condition {name} = {value} is not finite");
+            z[j] = (float)((value - space.Mean[j]) / space.Std[j]);
+        }
+
+        return z;
+    }
+
+    /// <summary>
+    /// Draws <paramref name="count"/> windows in model space, count × D × W (window b, series i, day t at
+    /// ((b·D) + i)·W + t), under classifier-free guidance toward the request's conditions.
+    /// </summary>
+    public float[] SampleModelSpace(int count, ulong seed, SequenceSampleRequest? request = null)
+    {
+        if (_denoiser is null || _schedule is null) throw NotFitted();
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        request ??= new SequenceSampleRequest();
+        var sampler = request.Sampler ?? new SamplerOptions();
+        if (sampler.MaxDegreeOfParallelism == -1) sampler = sampler with { MaxDegreeOfParallelism = EngineThreads.MaxDegreeOfParallelism };
+        if (!(double.IsFinite(request.GuidanceScale) && request.GuidanceScale >= 0))
+            throw new InvalidInputException("guidance", $"the guidance scale {request.GuidanceScale} must be finite and ≥ 0");
+        var guided = new ClassifierFreeGuidance(_denoiser, StandardizedCondition(request.Conditions), request.GuidanceScale);
+        return DiffusionSampler.Sample(guided, _schedule, Options.Objective, count, seed, sampler);
+    }
+
+    /// <summary>
+    /// Draws <paramref name="count"/> windows of log returns in original units: a frame of count × W rows (row b·W + t
+    /// is day t + 1 of scenario b + 1) and one column per series. The same seed and request give the same values on
+    /// any number of threads.
+    /// </summary>
+    public TimeSeriesFrame Sample(int count, ulong seed, SequenceSampleRequest? request = null)
+    {
+        var z = SampleModelSpace(count, seed, request);
+        var m = Manifest;
+        int d = m.Columns.Count, w = m.Config.Window;
+        var values = new double[z.Length];
+        for (int b = 0; b < count; b++)
+        {
+            for (int i = 0; i < d; i++)
+            {
+                double off = m.Affine.Offset[i], sc = m.Affine.Scale[i];
+                for (int t = 0; t < w; t++) values[(((b * w) + t) * d) + i] = off + (sc * z[(((b * d) + i) * w) + t]);
+            }
+        }
+
+        return new TimeSeriesFrame([], m.Columns, values, count * w);
+    }
+
+    /// <summary><see cref="Sample"/> with the metadata of ARCHITECTURE.md's scenario files (CSV hash and time are added on writing).</summary>
+    public ScenarioSet Generate(int count, ulong seed, SequenceSampleRequest? request = null)
+    {
+        request ??= new SequenceSampleRequest();
+        var sampler = request.Sampler ?? new SamplerOptions();
+        var values = Sample(count, seed, request);
+        var m = Manifest;
+        var canonical = new SortedDictionary<string, double>(StringComparer.Ordinal);
+        foreach (var (name, value) in request.Conditions ?? new Dictionary<string, double>())
+        {
+            canonical[m.Conditions.Names.First(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase))] = value;
+        }
+
+        return new ScenarioSet(values, new ScenarioMetadata
+        {
+            ModelId = m.Weights.Sha256,
+            ModelVersion = $"{m.Format} ({m.LibraryVersion})",
+            LibraryVersion = DiffusionGenerator.LibraryVersion,
+            Kind = KindName,
+            Seed = seed,
+            Sampler = DiffusionGenerator.SamplerName(sampler.Kind),
+            SamplingSteps = sampler.Kind == SamplerKind.Ddpm ? Schedule.Steps : sampler.Steps,
+            Eta = sampler.Kind == SamplerKind.Ddim ? sampler.Eta : 0,
+            TimestepSpacing = sampler.Kind == SamplerKind.Ddpm ? null : JsonNamingPolicy.SnakeCaseLower.ConvertName(sampler.Spacing.ToString()),
+            Guidance = m.Conditions.Names.Count == 0 ? null : request.GuidanceScale,
+            Conditions = canonical,
+            Stress = request.Stress,
+            InputDataSha256 = m.Data.InputSha256,
+            TrainMatrixSha256 = m.Data.TrainMatrixSha256,
+            StepsPerScenario = m.Config.Window,
+        });
+    }
+
+    /// <summary>The bytes of <c>weights.safetensors</c>: the network's state dict, F32.</summary>
+    public byte[] WeightsBytes() => Network.SerializeSafeTensors();
+
+    /// <summary>The bytes of <c>manifest.json</c>.</summary>
+    public byte[] ManifestBytes() => System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(Manifest, DiffusionJson.Options) + "\n");
+
+    /// <summary>Writes the model folder (<c>weights.safetensors</c>, <c>manifest.json</c>) atomically, as <see cref="DiffusionGenerator.Save"/>.</summary>
+    public void Save(string folder)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        ModelFolder.WriteAtomically(folder, [(DiffusionGenerator.WeightsFileName, WeightsBytes()), (DiffusionGenerator.ManifestFileName, ManifestBytes())]);
+    }
+
+    /// <summary>The <c>kind</c> of the model in <paramref name="folder"/> (<c>tabular</c> or <c>sequence</c>).</summary>
+    /// <exception cref="InvalidInputException">No readable manifest, or one without a kind.</exception>
+    public static string ReadKind(string folder)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        string path = Path.Combine(folder, DiffusionGenerator.ManifestFileName);
+        if (!File.Exists(path)) throw new InvalidInputException("model-missing", $"no {DiffusionGenerator.ManifestFileName} in the model folder", new InputLocation(path, 0, 0));
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("kind", out var kind) && kind.ValueKind == JsonValueKind.String
+                ? kind.GetString()!
+                : throw new InvalidInputException("model-manifest", "the manifest has no kind", new InputLocation(path, 0, 0));
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidInputException("model-manifest", $"invalid manifest: {e.Message}", new InputLocation(path, (int)(e.LineNumber ?? 0) + 1, (int)(e.BytePositionInLine ?? 0) + 1));
+        }
+    }
+
+    /// <summary>Loads a model folder written by <see cref="Save"/>; checks the weights against the manifest's hash.</summary>
+    /// <exception cref="InvalidInputException">A missing or malformed file, another kind, or weights that do not match the manifest.</exception>
+    public static SequenceGenerator Load(string folder)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        string manifestPath = Path.Combine(folder, DiffusionGenerator.ManifestFileName);
+        string weightsPath = Path.Combine(folder, DiffusionGenerator.WeightsFileName);
+        string kind = ReadKind(folder);
+        if (kind != KindName) throw new InvalidInputException("model-kind", $"model kind '{kind}' is not {KindName}", new InputLocation(manifestPath, 0, 0));
+        if (!File.Exists(weightsPath)) throw new InvalidInputException("model-missing", $"no {DiffusionGenerator.WeightsFileName} in the model folder", new InputLocation(weightsPath, 0, 0));
+        SequenceManifest manifest;
+        try
+        {
+            manifest = JsonSerializer.Deserialize<SequenceManifest>(File.ReadAllText(manifestPath), DiffusionJson.Options)
+                ?? throw new InvalidInputException("model-manifest", "empty manifest", new InputLocation(manifestPath, 0, 0));
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidInputException("model-manifest", $"invalid manifest: {e.Message}", new InputLocation(manifestPath, (int)(e.LineNumber ?? 0) + 1, (int)(e.BytePositionInLine ?? 0) + 1));
+        }
+
+        if (manifest.Format != ModelManifest.CurrentFormat)
+            throw new InvalidInputException("model-format", $"model format '{manifest.Format}' is not {ModelManifest.CurrentFormat}", new InputLocation(manifestPath, 0, 0));
+        byte[] weights = File.ReadAllBytes(weightsPath);
+        string hash = Convert.ToHexStringLower(SHA256.HashData(weights));
+        if (hash != manifest.Weights.Sha256)
+            throw new InvalidInputException("model-integrity", $"weights SHA-256 {hash} differs from the manifest's {manifest.Weights.Sha256}", new InputLocation(weightsPath, 0, 0));
+
+        try
+        {
+            manifest.Config.Validate();
+            var generator = new SequenceGenerator(manifest.Config);
+            int d = manifest.Columns.Count, k = manifest.Conditions.Names.Count;
+            if (manifest.Affine.Offset.Count != d || manifest.Affine.Scale.Count != d || manifest.Conditions.Mean.Count != k || manifest.Conditions.Std.Count != k)
+                throw new InvalidDataException("the manifest's affine map or condition space does not have one entry per series or feature");
+            var baseSchedule = NoiseSchedule.Create(manifest.Schedule.Kind, manifest.Schedule.DiffusionSteps);
+            var schedule = manifest.Schedule.VolatilityAdaptive
+                ? VolatilityAdaptiveSchedule.FromVolatility(baseSchedule, manifest.Schedule.NoiseScale)
+                : VolatilityAdaptiveSchedule.Isotropic(baseSchedule, d);
+            if (schedule.Series != d) throw new InvalidDataException("the manifest's schedule does not have one noise scale per series");
+            var network = new ConditionalTcnDenoiser(NetworkConfig(manifest.Config, d, k), new Philox(manifest.Config.Seed, stream: 0));
+            network.LoadSafeTensors(SafeTensors.Load(weights, weightsPath), strict: true);
+            generator._denoiser = new ConditionalTcnDenoiserAdapter(network, schedule.Steps);
+            generator._schedule = schedule;
+            generator._manifest = manifest;
+            return generator;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or KeyNotFoundException)
+        {
+            throw new InvalidInputException("model-invalid", e.Message, new InputLocation(folder, 0, 0));
+        }
+    }
+
+    private static ConditionalTcnDenoiserConfig NetworkConfig(SequenceGeneratorOptions o, int series, int features) =>
+        new(series, o.Window, features, o.Hidden, o.Layers, o.Heads, o.AttentionEvery, o.TimeEmbedding);
+
+    private static string Sha256(float[] values)
+    {
+        var bytes = new byte[values.Length * sizeof(float)];
+        for (int i = 0; i < values.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * 4), values[i]);
+        return Convert.ToHexStringLower(SHA256.HashData(bytes));
+    }
+
+    private static string Iso(DateOnly date) => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    private static InvalidOperationException NotFitted() => new("the generator is not fitted: call Fit or Load first");
+}

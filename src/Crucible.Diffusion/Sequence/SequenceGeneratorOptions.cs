@@ -1,0 +1,93 @@
+using Crucible.Diffusion.Schedules;
+using Crucible.Diffusion.Training;
+
+namespace Crucible.Diffusion.Sequence;
+
+/// <summary>The per-series affine map between log returns and the sequence model's space.</summary>
+public enum SequenceTransform
+{
+    /// <summary>None: the model works on log returns as they are (r = x); the volatility-adaptive schedule scales the noise.</summary>
+    None,
+
+    /// <summary>r = mean_i + std_i · x with the train mean and standard deviation of each series.</summary>
+    Standardize,
+}
+
+/// <summary>
+/// Everything that defines a <see cref="SequenceGenerator"/>: window, transform, diffusion process, network, condition
+/// dropout, training and seed. Saved in the model manifest as <c>config</c>; <c>crucible train --kind sequence
+/// --config FILE</c> reads the same JSON (snake_case keys, any subset).
+/// </summary>
+public sealed record SequenceGeneratorOptions
+{
+    /// <summary>W, the window length in days (windows are cut with stride 1).</summary>
+    public int Window { get; init; } = 20;
+
+    /// <summary>The per-series affine map to model space.</summary>
+    public SequenceTransform Transform { get; init; } = SequenceTransform.None;
+
+    /// <summary>The β schedule.</summary>
+    public BetaScheduleKind Schedule { get; init; } = BetaScheduleKind.Linear;
+
+    /// <summary>T, the number of diffusion steps.</summary>
+    public int DiffusionSteps { get; init; } = 1000;
+
+    /// <summary>Scale each series' noise by its train volatility (<see cref="VolatilityAdaptiveSchedule"/>).</summary>
+    public bool VolatilityAdaptive { get; init; } = true;
+
+    /// <summary>What the network predicts (v by default, as the tabular generator).</summary>
+    public Objective Objective { get; init; } = Objective.V;
+
+    /// <summary>The hidden channel count H.</summary>
+    public int Hidden { get; init; } = 64;
+
+    /// <summary>Residual dilated convolutions (dilations 1, 2, 4, …).</summary>
+    public int Layers { get; init; } = 4;
+
+    /// <summary>Attention heads per cross-attention block.</summary>
+    public int Heads { get; init; } = 4;
+
+    /// <summary>A cross-attention block after every this many convolutions (and after the last).</summary>
+    public int AttentionEvery { get; init; } = 2;
+
+    /// <summary>The sinusoidal timestep-embedding width (even).</summary>
+    public int TimeEmbedding { get; init; } = 128;
+
+    /// <summary>p_uncond: the probability that a training window is seen without any condition (classifier-free guidance).</summary>
+    public double UnconditionalProbability { get; init; } = 0.15;
+
+    /// <summary>The probability that a conditioned training window keeps only a random subset of its features.</summary>
+    public double SubsetProbability { get; init; } = 0.35;
+
+    /// <summary>Optimiser, schedule and EMA settings; its seed is replaced by <see cref="Seed"/>.</summary>
+    public TrainerOptions Training { get; init; } = new(Steps: 3000, BatchSize: 128, LearningRate: 2e-3, WarmupSteps: 100);
+
+    /// <summary>Seeds the network initialisation (Philox stream 0) and the training draws (stream 1).</summary>
+    public ulong Seed { get; init; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
+    public void Validate()
+    {
+        static void Require(bool ok, string message)
+        {
+            if (!ok) throw new ArgumentException(message);
+        }
+
+        Require(Window is >= 2 and <= 4096, "window must be in 2..4096");
+        Require(Enum.IsDefined(Transform), $"unknown transform {Transform}");
+        Require(Enum.IsDefined(Schedule), $"unknown schedule {Schedule}");
+        Require(Enum.IsDefined(Objective), $"unknown objective {Objective}");
+        Require(DiffusionSteps is >= 2 and <= 100_000, "diffusion_steps must be in 2..100000");
+        Require(Hidden >= 1 && Heads >= 1 && Hidden % Heads == 0, "hidden must be a positive multiple of heads");
+        Require(Layers is >= 1 and <= 30 && AttentionEvery >= 1, "layers must be in 1..30 and attention_every positive");
+        Require(TimeEmbedding >= 2 && TimeEmbedding % 2 == 0, "time_embedding must be even and at least 2");
+        Require(UnconditionalProbability is >= 0 and <= 1 && SubsetProbability is >= 0 and <= 1, "unconditional_probability and subset_probability must be in [0, 1]");
+        Require(Training is not null, "training settings are missing");
+        Require(Training!.Steps >= 1 && Training.BatchSize >= 1, "training.steps and training.batch_size must be positive");
+        Require(double.IsFinite(Training.LearningRate) && Training.LearningRate > 0, "training.learning_rate must be positive");
+        Require(Training.WarmupSteps >= 0, "training.warmup_steps must be non-negative");
+        Require(Training.EmaDecay is >= 0 and < 1, "training.ema_decay must be in [0, 1)");
+        Require(Training.GradClipNorm >= 0 && Training.WeightDecay >= 0 && Training.MinLearningRate >= 0,
+            "training.grad_clip_norm, weight_decay and min_learning_rate must be non-negative");
+    }
+}

@@ -1,0 +1,124 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace Crucible.Cli.Tests;
+
+/// <summary>
+/// <c>crucible train --kind sequence</c> and <c>generate</c> on a sequence model, end to end in child processes: the
+/// state file, conditions and guidance, the scenario layout and metadata, determinism and input errors (exit 2).
+/// </summary>
+public sealed class SequenceCommandsTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("crucible-cli-sequence-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Home => Path.Combine(_dir, "home");
+
+    private (int Exit, string Stdout, string Stderr) Crucible(params string[] args) =>
+        CliProcess.Run(new Dictionary<string, string> { ["CRUCIBLE_HOME"] = Home }, args);
+
+    private static string Sha(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
+
+    /// <summary>Prices of two random walks and a VIX-like state on weekdays from 2020-01-01.</summary>
+    private (string Prices, string State) Files(int rows = 120)
+    {
+        string prices = Path.Combine(_dir, "prices.csv"), state = Path.Combine(_dir, "state.csv");
+        var rng = new System.Random(4);
+        var p = new StringBuilder("Date,A,B\n");
+        var s = new StringBuilder("Date,VIXCLS,DGS10,DGS3MO\n");
+        double a = 100, b = 50;
+        var date = new DateOnly(2020, 1, 1);
+        for (int i = 0; i < rows; i++)
+        {
+            while (date.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday) date = date.AddDays(1);
+            a *= Math.Exp(0.02 * (rng.NextDouble() - 0.5));
+            b *= Math.Exp(0.01 * (rng.NextDouble() - 0.5));
+            p.Append(CultureInfo.InvariantCulture, $"{date:yyyy-MM-dd},{a:F4},{b:F4}\n");
+            s.Append(CultureInfo.InvariantCulture, $"{date:yyyy-MM-dd},{15 + (10 * rng.NextDouble()):F2},1.5,0.5\n");
+            date = date.AddDays(1);
+        }
+
+        File.WriteAllText(prices, p.ToString());
+        File.WriteAllText(state, s.ToString());
+        return (prices, state);
+    }
+
+    private string SmallConfig()
+    {
+        string path = Path.Combine(_dir, "small.json");
+        File.WriteAllText(path, """{"hidden": 8, "layers": 2, "heads": 2, "time_embedding": 8, "diffusion_steps": 50, "training": {"batch_size": 16, "warmup_steps": 2}}""");
+        return path;
+    }
+
+    [Fact]
+    public void TrainSequence_ThenGenerateWithConditions_WritesWindowsAndMetadata_Deterministically()
+    {
+        var (prices, state) = Files();
+        string config = SmallConfig(), model = Path.Combine(_dir, "m");
+        var t = Crucible("train", "--data", prices, "--kind", "sequence", "--window", "5", "--state", state, "--state-columns", "VIXCLS,TERM,RV20",
+            "--steps", "12", "--config", config, "--seed", "2", "--out", model);
+        Assert.True(t.Exit == 0, t.Stderr);
+        Assert.Contains("VIXCLS, TERM, RV20", t.Stdout, StringComparison.Ordinal);
+        using (var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "manifest.json"))))
+        {
+            var root = manifest.RootElement;
+            Assert.Equal("sequence", root.GetProperty("kind").GetString());
+            Assert.Equal(5, root.GetProperty("config").GetProperty("window").GetInt32());
+            Assert.Equal(["VIXCLS", "TERM", "RV20"], root.GetProperty("conditions").GetProperty("names").EnumerateArray().Select(e => e.GetString()));
+            Assert.Equal(Sha(state), root.GetProperty("state_data").GetProperty("input_sha256").GetString());
+        }
+
+        string s1 = Path.Combine(_dir, "s1.csv"), s2 = Path.Combine(_dir, "s2.csv");
+        string[] generate = ["generate", "--model", model, "--count", "7", "--seed", "3", "--sampling-steps", "10", "--condition", "vixcls=40", "--condition", "TERM=0.5", "--guidance", "2"];
+        var g = Crucible([.. generate, "--out", s1]);
+        Assert.True(g.Exit == 0, g.Stderr);
+        Assert.Equal(0, Crucible([.. generate, "--out", s2]).Exit);
+        Assert.Equal(File.ReadAllBytes(s1), File.ReadAllBytes(s2));
+
+        var lines = File.ReadAllLines(s1);
+        Assert.Equal("scenario,step,A,B", lines[0]);
+        Assert.Equal(1 + (7 * 5), lines.Length);
+        Assert.StartsWith("1,5,", lines[5], StringComparison.Ordinal);
+        Assert.StartsWith("7,5,", lines[35], StringComparison.Ordinal);
+        using var meta = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "s1.meta.json")));
+        var m = meta.RootElement;
+        Assert.Equal("sequence", m.GetProperty("kind").GetString());
+        Assert.Equal(2.0, m.GetProperty("guidance").GetDouble());
+        Assert.Equal(40.0, m.GetProperty("conditions").GetProperty("VIXCLS").GetDouble());
+        Assert.Equal(0.5, m.GetProperty("conditions").GetProperty("TERM").GetDouble());
+        Assert.Equal(5, m.GetProperty("steps_per_scenario").GetInt32());
+        Assert.Equal(7, m.GetProperty("scenarios").GetInt32());
+        Assert.Equal(10, m.GetProperty("sampling_steps").GetInt32());
+        Assert.Equal("ddim", m.GetProperty("sampler").GetString());
+    }
+
+    [Fact]
+    public void BadSequenceInput_ExitsTwo_WithoutStackTrace()
+    {
+        var (prices, state) = Files(60);
+        string config = SmallConfig(), model = Path.Combine(_dir, "m");
+        void Fails(string expected, params string[] args)
+        {
+            var (code, stdout, stderr) = Crucible(args);
+            Assert.True(code == 2, $"exit {code}: {stderr}");
+            Assert.Contains(expected, stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", stdout + stderr, StringComparison.Ordinal);
+        }
+
+        Fails("DGS10", "train", "--data", prices, "--kind", "sequence", "--window", "5", "--state", prices, "--state-columns", "TERM", "--steps", "2", "--out", model);
+        Fails("--state", "train", "--data", prices, "--kind", "sequence", "--state-columns", "VIXCLS", "--steps", "2", "--out", model);
+        Fails("--window", "train", "--data", prices, "--kind", "sequence", "--window", "1", "--steps", "2", "--out", model);
+        Assert.False(Directory.Exists(model));
+
+        var t = Crucible("train", "--data", prices, "--kind", "sequence", "--window", "5", "--state", state, "--state-columns", "VIXCLS", "--steps", "2", "--config", config, "--out", model);
+        Assert.True(t.Exit == 0, t.Stderr);
+        string csv = Path.Combine(_dir, "s.csv");
+        Fails("NAME=VALUE", "generate", "--model", model, "--count", "2", "--condition", "VIXCLS:40", "--out", csv);
+        Fails("HY", "generate", "--model", model, "--count", "2", "--condition", "HY=4", "--out", csv);
+        Fails("guidance", "generate", "--model", model, "--count", "2", "--condition", "VIXCLS=40", "--guidance", "-1", "--out", csv);
+        Assert.False(File.Exists(csv));
+    }
+}

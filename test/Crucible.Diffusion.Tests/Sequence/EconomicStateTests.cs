@@ -1,0 +1,77 @@
+using Crucible.Data;
+using Crucible.Diffusion.Sequence;
+
+namespace Crucible.Diffusion.Tests.Sequence;
+
+public class EconomicStateTests
+{
+    private static readonly string[] StateColumns = ["VIXCLS", "DFF", "DGS3MO", "DGS10", "BAA10Y", "BAMLH0A0HYM2"];
+
+    private static DateOnly Day(int i) => new DateOnly(2020, 1, 1).AddDays(i);
+
+    /// <summary>State on days 0..29 (value of column c on day i: 100·c + i), returns on days 1..29 (weekdays irrelevant here).</summary>
+    private static (TimeSeriesFrame State, TimeSeriesFrame Returns) Frames(int stateDays = 30)
+    {
+        var sDates = Enumerable.Range(0, stateDays).Select(Day).ToArray();
+        var sValues = new double[stateDays * StateColumns.Length];
+        for (int i = 0; i < stateDays; i++)
+        {
+            for (int c = 0; c < StateColumns.Length; c++) sValues[(i * StateColumns.Length) + c] = (100 * c) + i;
+        }
+
+        var rng = new Random(3);
+        var rDates = Enumerable.Range(1, 29).Select(Day).ToArray();
+        var rValues = new double[29 * 3];
+        for (int i = 0; i < rValues.Length; i++) rValues[i] = (rng.NextDouble() - 0.5) * 0.04;
+        return (new TimeSeriesFrame(sDates, StateColumns, sValues), new TimeSeriesFrame(rDates, ["A", "B", "C"], rValues));
+    }
+
+    [Fact]
+    public void Build_LagsTheStateOneDay_AndComputesTermAndRv20ByHand()
+    {
+        var (state, returns) = Frames();
+        var f = EconomicState.Build(state, returns);
+        Assert.Equal(EconomicState.FeatureNames, f.Columns);
+        // RV20 needs 20 earlier return rows: the first feature row is return row 20, dated day 21
+        Assert.Equal(returns.RowCount - 20, f.RowCount);
+        for (int r = 0; r < f.RowCount; r++)
+        {
+            var d = f.Dates[r];
+            int day = d.DayNumber - Day(0).DayNumber;
+            int stateDay = day - 1;                                  // known at the close of the day before
+            Assert.Equal(stateDay, f[r, 0]);                         // VIXCLS = 0·100 + day
+            Assert.Equal(100 + stateDay, f[r, 1]);                   // DFF
+            Assert.Equal((300 + stateDay) - (200 + stateDay), f[r, 2], 12); // TERM = DGS10 − DGS3MO
+            Assert.Equal(400 + stateDay, f[r, 3]);
+            Assert.Equal(500 + stateDay, f[r, 4]);
+            int row = Array.IndexOf(returns.Dates, d);
+            double sum = 0;
+            for (int q = row - 20; q < row; q++)
+            {
+                double p = Math.Log((Math.Exp(returns[q, 0]) + Math.Exp(returns[q, 1]) + Math.Exp(returns[q, 2])) / 3);
+                sum += p * p;
+            }
+
+            Assert.Equal(100 * Math.Sqrt(252.0 / 20 * sum), f[r, 5], 10);
+        }
+    }
+
+    [Fact]
+    public void Build_DropsDatesWhoseStateIsStale_AndCarriesOtherColumns()
+    {
+        var (state, returns) = Frames(stateDays: 10);             // state ends on day 9
+        var f = EconomicState.Build(state, returns, ["VIXCLS", "DGS3MO"], maxStalenessDays: 3);
+        // day d uses the state of day min(d − 1, 9); staleness d − 9 ≤ 3 keeps days 1..12
+        Assert.Equal(Enumerable.Range(1, 12).Select(Day), f.Dates);
+        Assert.Equal(9, f[11, 0]);
+        Assert.Equal(209, f[11, 1]);
+    }
+
+    [Fact]
+    public void Build_NamesTheMissingStateColumn()
+    {
+        var (state, returns) = Frames();
+        var e = Assert.Throws<InvalidInputException>(() => EconomicState.Build(state.SelectColumns(["VIXCLS", "DGS10"]), returns, ["TERM"]));
+        Assert.Contains("DGS3MO", e.Message, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,126 @@
+using System.Security.Cryptography;
+using Crucible.Data;
+using Crucible.Diffusion.Samplers;
+using Crucible.Diffusion.Scenarios;
+using Crucible.Diffusion.Sequence;
+using Crucible.Diffusion.Training;
+using Crucible.Tensors;
+
+namespace Crucible.Diffusion.Tests.Sequence;
+
+public class SequenceGeneratorTests
+{
+    private static readonly SequenceGeneratorOptions TinyOptions = new()
+    {
+        Window = 5,
+        DiffusionSteps = 50,
+        Hidden = 8,
+        Layers = 2,
+        Heads = 2,
+        TimeEmbedding = 8,
+        Training = new TrainerOptions(Steps: 25, BatchSize: 16, LearningRate: 2e-3, WarmupSteps: 5),
+        Seed = 7,
+    };
+
+    /// <summary>60 days of 2 series and a one-feature condition dated on the return days from day 3 on.</summary>
+    private static (TimeSeriesFrame Returns, TimeSeriesFrame Conditions) Data()
+    {
+        var rng = new Random(5);
+        var dates = Enumerable.Range(0, 60).Select(i => new DateOnly(2021, 1, 4).AddDays(i)).ToArray();
+        var values = new double[60 * 2];
+        for (int i = 0; i < values.Length; i++) values[i] = ((rng.NextDouble() - 0.5) * 0.02) + (i % 2 == 0 ? 0.001 : -0.002);
+        var cDates = dates[3..];
+        var c = cDates.Select((_, i) => 15.0 + (i % 7)).ToArray();
+        return (new TimeSeriesFrame(dates, ["SPY", "TLT"], values), new TimeSeriesFrame(cDates, ["VIXCLS"], c));
+    }
+
+    private static byte[] Csv(ScenarioSet s) => ScenarioCsv.Format(s.Values, s.Metadata.StepsPerScenario);
+
+    [Fact]
+    public void Generate_HasTheScenarioLayout_Metadata_AndTheConditionSpace()
+    {
+        var (returns, conditions) = Data();
+        var g = new SequenceGenerator(TinyOptions with { Transform = SequenceTransform.Standardize }).Fit(returns, conditions);
+        var m = g.Manifest;
+        Assert.Equal("sequence", m.Kind);
+        Assert.Equal(56, m.Windows.Count);                        // 60 − 5 + 1
+        Assert.Equal(53, m.Windows.Conditioned);                  // windows starting on days 3..55
+        Assert.Equal(["VIXCLS"], m.Conditions.Names);
+        var cz = conditions.Column(0)[..53];
+        Assert.Equal(cz.Average(), m.Conditions.Mean[0], 12);
+        Assert.Equal(conditions[52, 0], m.Conditions.Reference["VIXCLS"]);
+        Assert.Equal(returns.Column(0).Average(), g.Affine.Offset[0], 12);
+
+        var s = g.Generate(3, seed: 1, new SequenceSampleRequest(new Dictionary<string, double> { ["vixcls"] = 30 }, GuidanceScale: 2, new SamplerOptions(Steps: 10), Stress: "VIXCLS=30"));
+        Assert.Equal(15, s.Values.RowCount);
+        Assert.Equal(["SPY", "TLT"], s.Values.Columns);
+        Assert.Equal(5, s.Metadata.StepsPerScenario);
+        Assert.Equal("sequence", s.Metadata.Kind);
+        Assert.Equal(2.0, s.Metadata.Guidance);
+        Assert.Equal(30.0, s.Metadata.Conditions["VIXCLS"]);
+        Assert.Equal("VIXCLS=30", s.Metadata.Stress);
+        Assert.Equal(10, s.Metadata.SamplingSteps);
+        Assert.All(s.Values.Values, v => Assert.True(double.IsFinite(v)));
+
+        Assert.Throws<InvalidInputException>(() => g.Generate(1, 1, new SequenceSampleRequest(new Dictionary<string, double> { ["HY"] = 3 })));
+    }
+
+    [Fact]
+    public void SameSeed_GivesByteIdenticalScenarios_OnOneAndTwoThreads_AndAfterSaveLoad()
+    {
+        var (returns, conditions) = Data();
+        byte[] Run(int threads, out SequenceGenerator g)
+        {
+            using var limit = EngineThreads.Limit(threads);
+            g = new SequenceGenerator(TinyOptions).Fit(returns, conditions);
+            var request = new SequenceSampleRequest(new Dictionary<string, double> { ["VIXCLS"] = 40 }, 1.5, new SamplerOptions(Steps: 8, ChunkSize: 4, MaxDegreeOfParallelism: threads));
+            return Csv(g.Generate(10, seed: 3, request));
+        }
+
+        var one = Run(1, out var g1);
+        var two = Run(2, out var g2);
+        Assert.Equal(one, two);
+        Assert.Equal(g1.WeightsBytes(), g2.WeightsBytes());
+        Assert.Equal(g1.ManifestBytes(), g2.ManifestBytes());
+
+        string folder = Path.Combine(Path.GetTempPath(), "crucible-seq-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            g1.Save(folder);
+            Assert.Equal("sequence", SequenceGenerator.ReadKind(folder));
+            var loaded = SequenceGenerator.Load(folder);
+            Assert.Equal(g1.ManifestBytes(), loaded.ManifestBytes());
+            var request = new SequenceSampleRequest(new Dictionary<string, double> { ["VIXCLS"] = 40 }, 1.5, new SamplerOptions(Steps: 8, ChunkSize: 4, MaxDegreeOfParallelism: 2));
+            Assert.Equal(one, Csv(loaded.Generate(10, seed: 3, request)));
+            Assert.Equal(g1.ModelId, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(folder, "weights.safetensors")))));
+
+            // a tampered weights file is refused
+            var bytes = File.ReadAllBytes(Path.Combine(folder, "weights.safetensors"));
+            bytes[^1] ^= 1;
+            File.WriteAllBytes(Path.Combine(folder, "weights.safetensors"), bytes);
+            Assert.Equal("model-integrity", Assert.Throws<InvalidInputException>(() => SequenceGenerator.Load(folder)).Rule);
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Unconditional_Model_RefusesConditions_AndHasNoGuidanceInItsMetadata()
+    {
+        var (returns, _) = Data();
+        var g = new SequenceGenerator(TinyOptions).Fit(returns);
+        var s = g.Generate(2, 1, new SequenceSampleRequest(Sampler: new SamplerOptions(Steps: 5)));
+        Assert.Null(s.Metadata.Guidance);
+        Assert.Equal(10, s.Values.RowCount);
+        Assert.Throws<InvalidInputException>(() => g.Generate(1, 1, new SequenceSampleRequest(new Dictionary<string, double> { ["VIXCLS"] = 20 })));
+    }
+
+    [Fact]
+    public void Fit_RejectsTooFewRows()
+    {
+        var (returns, _) = Data();
+        Assert.Throws<InvalidInputException>(() => new SequenceGenerator(TinyOptions).Fit(returns.Slice(0, 5)));
+    }
+}
