@@ -121,4 +121,41 @@ public sealed class SequenceCommandsTests : IDisposable
         Fails("guidance", "generate", "--model", model, "--count", "2", "--condition", "VIXCLS=40", "--guidance", "-1", "--out", csv);
         Assert.False(File.Exists(csv));
     }
+
+    [Fact]
+    public void GenerateWithStress_ResolvesConditionsAndMoves_RecordsThemAndTheViolationRate()
+    {
+        var (prices, state) = Files();
+        string config = SmallConfig(), model = Path.Combine(_dir, "m");
+        var t = Crucible("train", "--data", prices, "--kind", "sequence", "--window", "5", "--state", state, "--state-columns", "VIXCLS,TERM,RV20",
+            "--steps", "12", "--config", config, "--seed", "2", "--out", model);
+        Assert.True(t.Exit == 0, t.Stderr);
+
+        // a shift of the reference state, an absolute value through an alias, and a joint move enforced by guidance
+        string csv = Path.Combine(_dir, "stress.csv");
+        var g = Crucible("generate", "--model", model, "--count", "20", "--seed", "5", "--sampling-steps", "10",
+            "--stress", "vol=+2sd, vix=45, A<=-10%", "--guidance", "2", "--out", csv);
+        Assert.True(g.Exit == 0, g.Stderr);
+        using var meta = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "stress.meta.json")));
+        var m = meta.RootElement;
+        Assert.Equal("vol=+2sd, vix=45, A<=-10%", m.GetProperty("stress").GetString());
+        Assert.Equal(45.0, m.GetProperty("conditions").GetProperty("VIXCLS").GetDouble());
+        Assert.True(m.GetProperty("conditions").TryGetProperty("RV20", out _));
+        Assert.Single(m.GetProperty("constraints").EnumerateArray());
+        double violation = m.GetProperty("constraint_violation_rate").GetDouble();
+
+        // every scenario's cumulative log return of A is at most ln(0.9), up to the guidance's tolerance
+        var rows = File.ReadAllLines(csv).Skip(1).Select(l => l.Split(',')).ToArray();
+        var cumulative = rows.GroupBy(r => r[0]).Select(s => s.Sum(r => double.Parse(r[2], CultureInfo.InvariantCulture))).ToArray();
+        Assert.Equal(20, cumulative.Length);
+        double share = cumulative.Count(c => c > Math.Log(0.9) + 1e-6) / 20.0;
+        Assert.Equal(share, violation, 10);
+        Assert.True(share <= 0.1, $"{share:P0} of the scenarios break A<=-10%");
+
+        // a name the model does not know is an input error naming the column of the term
+        var bad = Crucible("generate", "--model", model, "--count", "2", "--stress", "VIXCLS=45,HYG<=-10%", "--out", Path.Combine(_dir, "bad.csv"));
+        Assert.Equal(2, bad.Exit);
+        Assert.Contains("HYG", bad.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", bad.Stderr, StringComparison.Ordinal);
+    }
 }

@@ -14,9 +14,9 @@ namespace Crucible.Cli.Commands;
 
 /// <summary>
 /// <c>crucible generate --model MODEL --count N [--sampler ddim|ddpm|dpm2m] [--spacing linear|angle] [--sampling-steps K] [--eta E]
-/// [--condition NAME=VALUE …] [--guidance G] [--seed S] [--home DIR] --out FILE.csv</c>:
+/// [--condition NAME=VALUE …] [--guidance G] [--stress SPEC] [--seed S] [--home DIR] --out FILE.csv</c>:
 /// draws N scenarios in original units (log returns; a sequence model's scenarios are W-day windows, one row per day,
-/// conditioned on the named economic-state values under classifier-free guidance of weight G), writes <c>FILE.csv</c> and <c>FILE.meta.json</c> and appends
+/// conditioned on the named economic-state values or a stress specification under classifier-free guidance of weight G, its moves enforced by constraint guidance), writes <c>FILE.csv</c> and <c>FILE.meta.json</c> and appends
 /// <c>scenarios.generated</c> to the audit log in the home folder.
 /// </summary>
 internal static class GenerateCommand
@@ -64,6 +64,11 @@ internal static class GenerateCommand
             Description = "Sequence models: the classifier-free guidance weight w ≥ 0 (0 unconditional, 1 plain conditional (default), > 1 amplified)",
         };
 
+        public readonly Option<string> Stress = new("--stress")
+        {
+            Description = "Sequence models: a stress specification, e.g. \"gfc-2008\", \"vol=+2sd\", \"VIXCLS=45,SPY<=-20%,HYG<=-10%\" (README: Stress specifications)",
+        };
+
         public readonly Option<string> Out = new("--out") { Description = "The scenario CSV to write (FILE.meta.json goes beside it)", Required = true };
 
         public readonly Option<string> Home = HomeOption.Create();
@@ -77,7 +82,7 @@ internal static class GenerateCommand
         o.Spacing.AcceptOnlyFromAmong("linear", "angle");
         var command = new Command("generate", "Generate scenarios from a trained model: FILE.csv (log returns, original units) + FILE.meta.json")
         {
-            o.Model, o.Count, o.Sampler, o.Spacing, o.SamplingSteps, o.Eta, o.Seed, o.Condition, o.Guidance, o.Out, o.Home,
+            o.Model, o.Count, o.Sampler, o.Spacing, o.SamplingSteps, o.Eta, o.Seed, o.Condition, o.Guidance, o.Stress, o.Out, o.Home,
         };
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
         return command;
@@ -98,15 +103,15 @@ internal static class GenerateCommand
         {
             var sequence = SequenceGenerator.Load(modelFolder);
             var sampler = SamplerOptionsOf(parse.GetValue(o.Sampler), parse.GetValue(o.SamplingSteps), parse.GetValue(o.Eta), sequence.Schedule.Steps) with { Spacing = spacing };
-            var request = new SequenceSampleRequest(ConditionsOf(parse.GetValue(o.Condition)), parse.GetValue(o.Guidance) ?? 1.0, sampler);
+            var request = new SequenceSampleRequest(ConditionsOf(parse.GetValue(o.Condition)), parse.GetValue(o.Guidance) ?? 1.0, sampler, parse.GetValue(o.Stress));
             run = StartRun(home, parse, o, count, sampler);
             run.ModelId = sequence.ModelId;
             set = sequence.Generate(count, parse.GetValue(o.Seed), request);
         }
         else
         {
-            if (parse.GetValue(o.Condition) is { Length: > 0 } || parse.GetValue(o.Guidance) is not null)
-                throw new InvalidInputException("OPT-E-KIND", "--condition and --guidance apply to sequence models only", new InputLocation(modelFolder, 0, 0));
+            if (parse.GetValue(o.Condition) is { Length: > 0 } || parse.GetValue(o.Guidance) is not null || parse.GetValue(o.Stress) is not null)
+                throw new InvalidInputException("OPT-E-KIND", "--condition, --guidance and --stress apply to sequence models only", new InputLocation(modelFolder, 0, 0));
             var generator = DiffusionGenerator.Load(modelFolder);
             var sampler = SamplerOptionsOf(parse.GetValue(o.Sampler), parse.GetValue(o.SamplingSteps), parse.GetValue(o.Eta), generator.Schedule.Steps) with { Spacing = spacing };
             run = StartRun(home, parse, o, count, sampler);
@@ -134,6 +139,7 @@ internal static class GenerateCommand
             ["sampling_steps"] = sampler.Steps, ["eta"] = sampler.Eta, ["spacing"] = parse.GetValue(o.Spacing),
             ["conditions"] = parse.GetValue(o.Condition) is { Length: > 0 } c ? new JsonArray([.. c.Select(x => (JsonNode?)x)]) : null,
             ["guidance"] = parse.GetValue(o.Guidance),
+            ["stress"] = parse.GetValue(o.Stress),
         }, parse.GetValue(o.Seed));
 
     /// <summary>

@@ -6,6 +6,7 @@ using Crucible.Cli.Progress;
 using Crucible.Data;
 using Crucible.Data.Csv;
 using Crucible.Data.Segments;
+using Crucible.Diffusion.Conditioning;
 using Crucible.Diffusion.Sequence;
 using Crucible.Diffusion.Tabular;
 using Crucible.Diffusion.Training;
@@ -291,8 +292,9 @@ internal static class TrainCommand
 
         string path = parse.GetValue(o.Data)!;
         var input = InputKindOf(parse.GetValue(o.Input));
-        var (train, _) = ReadReturns(path, input, parse.GetValue(o.Columns), TrainEndOf(parse.GetValue(o.TrainEnd)));
+        var (train, all) = ReadReturns(path, input, parse.GetValue(o.Columns), TrainEndOf(parse.GetValue(o.TrainEnd)));
         TimeSeriesFrame? features = null;
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>>? archetypes = null;
         if (statePath is not null)
         {
             if (!File.Exists(statePath)) throw new InvalidInputException("CSV-E-FILE", $"{statePath} does not exist", new InputLocation(statePath, 0, 0));
@@ -302,6 +304,10 @@ internal static class TrainCommand
             try
             {
                 features = EconomicState.Build(state, train, names);
+
+                // crisis archetypes are condition vectors, not training data: the state over the whole history of the
+                // file (RV20 from all its returns) averaged over each documented episode
+                archetypes = CrisisArchetypes.Compute(EconomicState.Build(state, all, names));
             }
             catch (InvalidInputException e) when (e.Location is null)
             {
@@ -321,7 +327,7 @@ internal static class TrainCommand
 
         var checkpoint = parse.GetValue(o.Checkpoint) is { } ckpt ? new CheckpointOptions(ckpt, every) : null;
         var clock = Stopwatch.StartNew();
-        generator.Fit(train, features, provenance: DataProvenance.FromFile(path, input),
+        generator.Fit(train, features, archetypes, provenance: DataProvenance.FromFile(path, input),
             stateProvenance: statePath is null ? null : DataProvenance.FromFile(statePath, InputKind.LogReturns),
             progress: TrainingProgressBar.ForStandardError(), checkpoint: checkpoint);
         double seconds = clock.Elapsed.TotalSeconds;

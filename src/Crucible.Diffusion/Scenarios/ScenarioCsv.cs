@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Crucible.Data;
 using Crucible.Data.Csv;
 using Crucible.Data.IO;
@@ -53,6 +54,17 @@ public sealed record ScenarioMetadata
 
     /// <summary>The stress specification; null when none.</summary>
     public string? Stress { get; init; }
+
+    /// <summary>
+    /// The constraints the stress specification's moves became (their labels, in log-return units), enforced by
+    /// guidance during sampling; null when none.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Constraints { get; init; }
+
+    /// <summary>The share of generated scenarios that still violate a constraint (tolerance 1e-6); null when none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? ConstraintViolationRate { get; init; }
 
     /// <summary>What the values are: <c>log_returns</c> in original units (not standardised).</summary>
     public string Units { get; init; } = "log_returns";

@@ -73,6 +73,54 @@ public sealed class SequenceGenerator
     /// <summary>The condition space (names, train mean and std, reference state, archetypes).</summary>
     public ConditionManifest ConditionSpace => Manifest.Conditions;
 
+    /// <summary>
+    /// The condition space stress specifications resolve against (<see cref="StressSpec"/>): the features, their
+    /// training mean and standard deviation, the reference state (the base of relative shifts), the archetypes and
+    /// the default aliases; null for an unconditional model.
+    /// </summary>
+    public ConditionSpace? StressSpace
+    {
+        get
+        {
+            var c = Manifest.Conditions;
+            if (c.Names.Count == 0) return null;
+            var reference = new double[c.Names.Count];
+            for (int i = 0; i < reference.Length; i++) reference[i] = c.Reference.TryGetValue(c.Names[i], out double v) ? v : c.Mean[i];
+            return new ConditionSpace(c.Names, c.Mean, c.Std, reference, c.Archetypes);
+        }
+    }
+
+    /// <summary>
+    /// Resolves a stress specification (<see cref="StressSpec"/> grammar) against this model: the condition values it
+    /// sets and the linear constraints on the window's log returns its moves become.
+    /// </summary>
+    /// <exception cref="InvalidInputException">A syntax error, or a name the model does not know (the message names the
+    /// column and rule).</exception>
+    public StressPlan PlanStress(string spec) => StressSpec.Parse(spec).Resolve(StressSpace, Columns, Window);
+
+    // the conditions and the sampler (with constraint guidance) a request amounts to, and its plan when it has a stress spec
+    private (IReadOnlyDictionary<string, double>? Conditions, SamplerOptions Sampler, StressPlan? Plan) Effective(SequenceSampleRequest request)
+    {
+        var sampler = request.Sampler ?? new SamplerOptions();
+        if (request.Stress is null) return (request.Conditions, sampler, null);
+        var plan = PlanStress(request.Stress);
+        var conditions = new Dictionary<string, double>(plan.Conditions, StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, value) in request.Conditions ?? new Dictionary<string, double>())
+        {
+            if (!conditions.TryAdd(name, value))
+                throw new InvalidInputException("condition-conflict", $"condition {name} is set both by the stress specification and by a condition; give it once");
+        }
+
+        if (plan.Constraints.Count > 0)
+        {
+            if (sampler.Guidance is not null)
+                throw new InvalidInputException("guidance-conflict", "the stress specification's moves need the sampler's guidance slot, which the request already fills");
+            sampler = sampler with { Guidance = plan.Guidance(Affine.Offset, Affine.Scale) };
+        }
+
+        return (conditions, sampler, plan);
+    }
+
     /// <summary>The forward process, with the fitted noise scales (model space).</summary>
     public VolatilityAdaptiveSchedule Schedule => _schedule ?? throw NotFitted();
 
@@ -304,11 +352,11 @@ public sealed class SequenceGenerator
         if (_denoiser is null || _schedule is null) throw NotFitted();
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         request ??= new SequenceSampleRequest();
-        var sampler = request.Sampler ?? new SamplerOptions();
+        var (conditions, sampler, _) = Effective(request);
         if (sampler.MaxDegreeOfParallelism == -1) sampler = sampler with { MaxDegreeOfParallelism = EngineThreads.MaxDegreeOfParallelism };
         if (!(double.IsFinite(request.GuidanceScale) && request.GuidanceScale >= 0))
             throw new InvalidInputException("guidance", $"the guidance scale {request.GuidanceScale} must be finite and ≥ 0");
-        var guided = new ClassifierFreeGuidance(_denoiser, StandardizedCondition(request.Conditions), request.GuidanceScale);
+        var guided = new ClassifierFreeGuidance(_denoiser, StandardizedCondition(conditions), request.GuidanceScale);
         return DiffusionSampler.Sample(guided, _schedule, Options.Objective, count, seed, sampler);
     }
 
@@ -339,11 +387,28 @@ public sealed class SequenceGenerator
     public ScenarioSet Generate(int count, ulong seed, SequenceSampleRequest? request = null)
     {
         request ??= new SequenceSampleRequest();
-        var sampler = request.Sampler ?? new SamplerOptions();
+        var (conditions, sampler, plan) = Effective(request);
         var values = Sample(count, seed, request);
         var m = Manifest;
+        double? violation = null;
+        if (plan is { Constraints.Count: > 0 })
+        {
+            // the constraints are on (D, W) windows of log returns: transpose the frame's rows (b·W + t, i)
+            int d = m.Columns.Count, w = m.Config.Window;
+            var windows = new float[count * d * w];
+            for (int b = 0; b < count; b++)
+            {
+                for (int t = 0; t < w; t++)
+                {
+                    for (int i = 0; i < d; i++) windows[(((b * d) + i) * w) + t] = (float)values.Values[(((b * w) + t) * d) + i];
+                }
+            }
+
+            violation = plan.Constraints.ViolationRate(windows, count, 1e-6);
+        }
+
         var canonical = new SortedDictionary<string, double>(StringComparer.Ordinal);
-        foreach (var (name, value) in request.Conditions ?? new Dictionary<string, double>())
+        foreach (var (name, value) in conditions ?? new Dictionary<string, double>())
         {
             canonical[m.Conditions.Names.First(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase))] = value;
         }
@@ -362,10 +427,22 @@ public sealed class SequenceGenerator
             Guidance = m.Conditions.Names.Count == 0 ? null : request.GuidanceScale,
             Conditions = canonical,
             Stress = request.Stress,
+            Constraints = plan is { Constraints.Count: > 0 } ? ConstraintLabels(plan.Constraints) : null,
+            ConstraintViolationRate = violation,
             InputDataSha256 = m.Data.InputSha256,
             TrainMatrixSha256 = m.Data.TrainMatrixSha256,
             StepsPerScenario = m.Config.Window,
         });
+    }
+
+    // the constraints' labels for the metadata: all of them up to 40, else the first 40 and a count of the rest
+    private static string[] ConstraintLabels(Steering.LinearConstraintSet constraints)
+    {
+        const int Shown = 40;
+        var labels = constraints.Inequalities.Select(q => q.Label);
+        return constraints.Count <= Shown
+            ? [.. labels]
+            : [.. labels.Take(Shown), string.Create(CultureInfo.InvariantCulture, $"… and {constraints.Count - Shown} more")];
     }
 
     /// <summary>The bytes of <c>weights.safetensors</c>: the network's state dict, F32.</summary>
