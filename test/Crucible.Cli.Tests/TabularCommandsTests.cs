@@ -211,7 +211,7 @@ public sealed class TabularCommandsTests : IDisposable
         string dir = Path.Combine(_dir, "demo");
         var (code, stdout, stderr) = Crucible("demo", "--out", dir, "--steps", "40", "--count", "400");
         Assert.True(code == 0, stderr);
-        foreach (var file in new[] { "report.html", "report.json", "scenarios.csv", "scenarios.meta.json", "model/weights.safetensors", "model/manifest.json" })
+        foreach (var file in new[] { "report.html", "report.json", "scenarios.csv", "scenarios.meta.json", "scenarios-stressed.csv", "scenarios-stressed.meta.json", "model/weights.safetensors", "model/manifest.json" })
         {
             Assert.True(File.Exists(Path.Combine(dir, file)), file);
         }
@@ -220,7 +220,17 @@ public sealed class TabularCommandsTests : IDisposable
         Assert.True(report.RootElement.GetProperty("ks_mean").GetDouble() is >= 0 and <= 1);
         Assert.True(report.RootElement.TryGetProperty("privacy", out _));
         Assert.Equal(10, report.RootElement.GetProperty("per_series").EnumerateObject().Count());
-        Assert.Equal(401, File.ReadAllLines(Path.Combine(dir, "scenarios.csv")).Length);
+        Assert.Equal(1 + (400 * 20), File.ReadAllLines(Path.Combine(dir, "scenarios.csv")).Length);
+        using (var stressed = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "scenarios-stressed.meta.json"))))
+        {
+            // the demo's stress specification: realised volatility two training sd above the reference state, under guidance
+            var m = stressed.RootElement;
+            Assert.Equal("sequence", m.GetProperty("kind").GetString());
+            Assert.Equal("vol=+2sd", m.GetProperty("stress").GetString());
+            Assert.True(m.GetProperty("conditions").GetProperty("RV20").GetDouble() > 10);
+            Assert.Equal(2.0, m.GetProperty("guidance").GetDouble());
+        }
+
         Assert.StartsWith("<!DOCTYPE html>", File.ReadAllText(Path.Combine(dir, "report.html")), StringComparison.OrdinalIgnoreCase);
         Assert.Contains("ks_mean", stdout, StringComparison.Ordinal);
 
@@ -243,14 +253,16 @@ public sealed class TabularCommandsTests : IDisposable
 
         Assert.False(File.Exists(Path.Combine(Home, "audit.db")));
         var entries = AuditLog.Read(Path.Combine(dir, "audit.db"));
-        Assert.Equal(["run.completed", "scenarios.generated", "evaluation.completed"], entries.Select(e => e.Kind));
+        Assert.Equal(["run.completed", "scenarios.generated", "scenarios.generated", "evaluation.completed"], entries.Select(e => e.Kind));
         using var trained = JsonDocument.Parse(entries[0].Payload);
         Assert.Equal(Sha(Path.Combine(dir, "model", "weights.safetensors")), trained.RootElement.GetProperty("model_id").GetString());
         Assert.Equal(Sha(Path.Combine(dir, "model", "manifest.json")), trained.RootElement.GetProperty("manifest_sha256").GetString());
         using var generated = JsonDocument.Parse(entries[1].Payload);
         Assert.Equal(Sha(Path.Combine(dir, "scenarios.csv")), generated.RootElement.GetProperty("csv_sha256").GetString());
         Assert.Equal(400, generated.RootElement.GetProperty("count").GetInt32());
-        using var evaluated = JsonDocument.Parse(entries[2].Payload);
+        using var stressedEntry = JsonDocument.Parse(entries[2].Payload);
+        Assert.Equal(Sha(Path.Combine(dir, "scenarios-stressed.csv")), stressedEntry.RootElement.GetProperty("csv_sha256").GetString());
+        using var evaluated = JsonDocument.Parse(entries[3].Payload);
         Assert.Equal(Sha(Path.Combine(dir, "report.json")), evaluated.RootElement.GetProperty("report_sha256").GetString());
         Assert.Equal(Sha(Path.Combine(dir, "scenarios.csv")), evaluated.RootElement.GetProperty("synthetic_sha256").GetString());
         var verify = Crucible("audit", "verify", "--home", dir);

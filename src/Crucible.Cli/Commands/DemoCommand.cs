@@ -5,8 +5,10 @@ using Crucible.Cli.Progress;
 using Crucible.Data;
 using Crucible.Data.Segments;
 using Crucible.Data.Splits;
+using Crucible.Diffusion.Conditioning;
 using Crucible.Diffusion.Samplers;
 using Crucible.Diffusion.Scenarios;
+using Crucible.Diffusion.Sequence;
 using Crucible.Diffusion.Tabular;
 using Crucible.Evaluation;
 using Crucible.Evaluation.Reporting;
@@ -18,24 +20,36 @@ using Crucible.Tensors.Random;
 namespace Crucible.Cli.Commands;
 
 /// <summary>
-/// <c>crucible demo [--out DIR] [--steps N] [--count N] [--seed S] [--home HOME]</c>: the main job on the bundled data (ten industry
-/// portfolios, 2000–2021): train a tabular generator on the daily log returns up to <see cref="TrainEnd"/>, generate
-/// scenarios, evaluate them against the later rows (the time holdout, with the coverage audit of the default segments) and
-/// write <c>report.html</c>, <c>report.json</c>, <c>model-card.md</c> + <c>model-card.html</c>,
-/// <c>scenarios.csv</c> + <c>scenarios.meta.json</c> and the model folder into DIR (default <c>./crucible-demo</c>).
-/// Each step appends its audit entry (<c>run.completed</c>, <c>scenarios.generated</c>, <c>evaluation.completed</c>) to
-/// the audit log of HOME, which is DIR itself unless <c>--home</c> is given: DIR then holds <c>audit.db</c>, the
-/// checkpoints and the checkpoint key, and <c>crucible audit verify --home DIR</c> checks them.
+/// <c>crucible demo [--out DIR] [--steps N] [--count N] [--seed S] [--home HOME]</c>: the main job on the bundled data (ten
+/// industry portfolios and three FRED rates, 2000–2021): train a conditional sequence generator on 20-day windows of the
+/// daily log returns up to <see cref="TrainEnd"/>, conditioned on the economic state (the fed funds rate, the term spread
+/// and the realised volatility, lagged one day); generate baseline scenarios and scenarios under a stress specification
+/// (<see cref="DemoStress"/>); evaluate the baseline against the later rows (the time holdout, with the coverage audit of
+/// the default segments); and write <c>report.html</c>, <c>report.json</c>, <c>model-card.md</c> + <c>model-card.html</c>,
+/// <c>scenarios.csv</c> and <c>scenarios-stressed.csv</c> (each with its <c>.meta.json</c>) and the model folder into DIR
+/// (default <c>./crucible-demo</c>). Each step appends its audit entry (<c>run.completed</c>, <c>scenarios.generated</c>,
+/// <c>evaluation.completed</c>) to the audit log of HOME, which is DIR itself unless <c>--home</c> is given: DIR then holds
+/// <c>audit.db</c>, the checkpoints and the checkpoint key, and <c>crucible audit verify --home DIR</c> checks them.
 /// </summary>
 internal static class DemoCommand
 {
     /// <summary>The last train date; later rows are the holdout.</summary>
     public static readonly DateOnly TrainEnd = new(2017, 12, 31);
 
+    /// <summary>The condition features built from the demo's state columns and returns (<see cref="EconomicState.Build"/>).</summary>
+    public static IReadOnlyList<string> DemoFeatures { get; } = ["DFF", "TERM", "RV20"];
+
+    /// <summary>The stressed request: realised volatility two standard deviations above the last training state, amplified by guidance.</summary>
+    public const string DemoStress = "vol=+2sd";
+
+    /// <summary>The classifier-free guidance weight of the stressed scenarios (1 = the plain conditional model).</summary>
+    public const double DemoGuidance = 2.0;
+
     /// <summary>The demo's generator settings: the library defaults with a training length that fits a few minutes on 2 cores.</summary>
-    public static DiffusionGeneratorOptions GeneratorOptions { get; } = new()
+    public static SequenceGeneratorOptions GeneratorOptions { get; } = new()
     {
-        Training = new Diffusion.Training.TrainerOptions(Steps: 4000),
+        Window = 20,
+        Training = new SequenceGeneratorOptions().Training with { Steps = 1500 },
     };
 
     /// <summary>
@@ -53,9 +67,9 @@ internal static class DemoCommand
             DefaultValueFactory = _ => "crucible-demo",
         };
 
-        public readonly Option<int?> Steps = new("--steps") { Description = "Training steps (default 4000)" };
+        public readonly Option<int?> Steps = new("--steps") { Description = "Training steps (default 1500)" };
 
-        public readonly Option<int> Count = new("--count") { Description = "Scenarios to generate (default 10000)", DefaultValueFactory = _ => 10_000 };
+        public readonly Option<int> Count = new("--count") { Description = "Scenarios of 20 days to generate per request (default 2000)", DefaultValueFactory = _ => 2_000 };
 
         public readonly Option<ulong> Seed = new("--seed") { Description = "Seed of training and sampling (default 0)" };
 
@@ -70,7 +84,7 @@ internal static class DemoCommand
     {
         var o = new Options();
         var command = new Command("demo",
-            "Train on the bundled data, generate scenarios, evaluate them against a time holdout, and write report.html, report.json and the scenarios")
+            "Train a conditional sequence generator on the bundled data, generate baseline and stressed scenarios, evaluate them against a time holdout, and write report.html, report.json and the scenarios")
         {
             o.Out, o.Steps, o.Count, o.Seed, o.Home,
         };
@@ -96,33 +110,42 @@ internal static class DemoCommand
         var clock = Stopwatch.StartNew();
         var inv = CultureInfo.InvariantCulture;
 
-        // 1. data: the bundled industry returns (percent) as daily log returns, split by time
-        var (percent, _) = DemoData.Load();
+        // 1. data: the bundled industry returns (percent) as daily log returns, split by time; the economic state
+        //    (fed funds, term spread, realised volatility) lagged one day; crisis archetypes from the whole history
+        var (percent, state) = DemoData.Load();
         var returns = percent.ToLogReturns(InputKind.PercentReturns);
-        var split = TimeSplitter.TrainHoldout(returns, TrainEnd, embargoRows: 1, window: 1); // MRM-4: embargo ≥ one window (a row)
+        var split = TimeSplitter.TrainHoldout(returns, TrainEnd, embargoRows: options.Window, window: options.Window); // MRM-4: embargo ≥ one window
         var train = split.Train(returns);
         var holdout = split.Holdout(returns);
+        var features = EconomicState.Build(state, train, DemoFeatures);
+        var archetypes = CrisisArchetypes.Compute(EconomicState.Build(state, returns, DemoFeatures));
         output.WriteLine(string.Create(inv,
-            $"data:       {DemoData.FileName}: {returns.ColumnCount} industry portfolios, train {Iso(train.Dates[0])}..{Iso(train.Dates[^1])} ({train.RowCount} days), holdout {Iso(holdout.Dates[0])}..{Iso(holdout.Dates[^1])} ({holdout.RowCount} days)"));
+            $"data:       {DemoData.FileName}: {returns.ColumnCount} industry portfolios, train {Iso(train.Dates[0])}..{Iso(train.Dates[^1])} ({train.RowCount} days), holdout {Iso(holdout.Dates[0])}..{Iso(holdout.Dates[^1])} ({holdout.RowCount} days); state {string.Join(", ", DemoFeatures)}"));
 
         // 2. train and save the model
-        var generator = new DiffusionGenerator(options).Fit(train, DemoProvenance(), TrainingProgressBar.ForStandardError());
+        var generator = new SequenceGenerator(options).Fit(train, features, archetypes, DemoProvenance(), progress: TrainingProgressBar.ForStandardError());
         string model = Path.Combine(dir, "model");
         generator.Save(model);
         RunAudit.Append(home, AuditKind.RunCompleted, RunAudit.Trained(model, generator.Manifest));
         output.WriteLine(string.Create(inv,
-            $"model:      {model} ({generator.Manifest.Training.Steps} steps, final loss {generator.Manifest.Training.FinalLoss:F4}, {clock.Elapsed.TotalSeconds:F0} s)"));
+            $"model:      {model} ({generator.Manifest.Training.Steps} steps, {generator.Manifest.Windows.Count} windows of {options.Window} days, final loss {generator.Manifest.Training.FinalLoss:F4}, {clock.Elapsed.TotalSeconds:F0} s)"));
 
-        // 3. generate
-        string csv = Path.Combine(dir, "scenarios.csv");
-        var set = generator.Generate(count, seed, DemoSampler);
+        // 3. generate: baseline (the unconditional model) and stressed (the stress specification under guidance)
+        string csv = Path.Combine(dir, "scenarios.csv"), stressedCsv = Path.Combine(dir, "scenarios-stressed.csv");
+        var set = generator.Generate(count, seed, new SequenceSampleRequest(Sampler: DemoSampler));
         var meta = ScenarioCsv.Write(csv, set, DateTimeOffset.UtcNow);
         RunAudit.Append(home, AuditKind.ScenariosGenerated, RunAudit.Generated(meta));
-        output.WriteLine($"scenarios:  {csv} ({count.ToString(inv)} one-day scenarios, DPM-Solver++(2M), 50 steps) + {Path.GetFileName(ScenarioCsv.MetadataPath(csv))}");
+        var stressed = generator.Generate(count, seed + 1, new SequenceSampleRequest(GuidanceScale: DemoGuidance, Sampler: DemoSampler, Stress: DemoStress));
+        var stressedMeta = ScenarioCsv.Write(stressedCsv, stressed, DateTimeOffset.UtcNow);
+        RunAudit.Append(home, AuditKind.ScenariosGenerated, RunAudit.Generated(stressedMeta));
+        output.WriteLine($"scenarios:  {csv} ({count.ToString(inv)} baseline scenarios of {options.Window} days, DPM-Solver++(2M), 50 steps) + {Path.GetFileName(ScenarioCsv.MetadataPath(csv))}");
+        output.WriteLine(string.Create(inv,
+            $"stressed:   {stressedCsv} (\"{DemoStress}\": {string.Join(", ", stressedMeta.Conditions.Select(c => $"{c.Key}={c.Value:G4}"))}, guidance {DemoGuidance}) + {Path.GetFileName(ScenarioCsv.MetadataPath(stressedCsv))}"));
 
-        // 4. evaluate against the holdout; privacy distances use an equal-size random subset of the train rows
+        // 4. evaluate the baseline against the holdout; privacy distances use an equal-size random subset of the train
+        //    windows' days (rows), as the holdout is days
         var trainSubset = RandomRows(train, holdout.RowCount, seed);
-        var report = Evaluator.Evaluate(new EvaluationInput(ToSet(holdout), ToSet(set.Values), ToSet(trainSubset)),
+        var report = Evaluator.Evaluate(new EvaluationInput(ToSet(holdout), ToPaths(set.Values, options.Window), ToSet(trainSubset)),
             new EvaluationOptions { Segments = SegmentMap.Default });
         ReportJson.Write(report, Path.Combine(dir, "report.json"));
         ReportHtml.Write(report, Path.Combine(dir, "report.html"));
@@ -160,6 +183,10 @@ internal static class DemoCommand
     }
 
     private static SeriesSet ToSet(TimeSeriesFrame frame) => new([.. frame.Columns], [.. Enumerable.Range(0, frame.ColumnCount).Select(frame.Column)]);
+
+    // scenario windows of `window` rows each as paths (scenario ids 1, 2, …)
+    private static SeriesSet ToPaths(TimeSeriesFrame frame, int window) =>
+        ToSet(frame) with { ScenarioIds = [.. Enumerable.Range(0, frame.RowCount).Select(r => 1 + (r / window))] };
 
     private static string Iso(DateOnly date) => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 }
