@@ -20,8 +20,11 @@ public enum VarianceStart
     /// <summary>The one-step-ahead σ²_{n+1} after the training data: scenarios continue from today's volatility.</summary>
     LastState,
 
-    /// <summary>The unconditional variance ω / (1 − α − β).</summary>
-    Unconditional,
+    /// <summary>
+    /// The training data's sample variance: the long-run level, estimated without the model (ω / (1 − α − β) is
+    /// unusable when the fit is close to integrated, α + β → 1, as it is on data with a change of regime).
+    /// </summary>
+    SampleVariance,
 }
 
 /// <summary>
@@ -52,7 +55,7 @@ public sealed class FilteredHistoricalSimulation(InnovationMarginal marginal = I
             var (variances, next) = m.Filter(r);
             for (var t = 0; t < n; t++) z[(t * d) + i] = (r[t] - m.Mu) / Math.Sqrt(variances[t]);
             models[i] = m;
-            startVariance[i] = start == VarianceStart.LastState ? next : m.UnconditionalVariance;
+            startVariance[i] = start == VarianceStart.LastState ? next : Garch11StudentT.SampleVariance(r);
         });
         if (marginal == InnovationMarginal.StudentT) z = CopulaInnovations(z, n, d, models);
         return new Fitted(Name, logReturns.Columns, models, startVariance, z, n);

@@ -36,7 +36,7 @@ public sealed class GeneratorTests
     {
         "bootstrap" => new StationaryBootstrap(5),
         "fhs" => new FilteredHistoricalSimulation(),
-        "copula" => new FilteredHistoricalSimulation(InnovationMarginal.StudentT, VarianceStart.Unconditional),
+        "copula" => new FilteredHistoricalSimulation(InnovationMarginal.StudentT, VarianceStart.SampleVariance),
         _ => throw new ArgumentException(name),
     };
 
@@ -90,7 +90,7 @@ public sealed class GeneratorTests
     public void Fhs_SimulatedVolatility_MatchesTheData_AndClustersAsTheDataDoes()
     {
         var panel = Panel(3000, 4);
-        var w = new FilteredHistoricalSimulation(start: VarianceStart.Unconditional).Fit(panel, 0).Sample(400, 50, 9);
+        var w = new FilteredHistoricalSimulation(start: VarianceStart.SampleVariance).Fit(panel, 0).Sample(400, 50, 9);
         var set = w.ToSeriesSet();
         for (var i = 0; i < 2; i++)
         {
