@@ -16,5 +16,6 @@ internal static class Registry
         yield return GenerateCommand.Create();
         yield return DemoCommand.Create();
         yield return StressCommand.Create();
+        yield return BacktestCommand.Create();
     }
 }

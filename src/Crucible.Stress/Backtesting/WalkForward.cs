@@ -27,6 +27,13 @@ public sealed record WalkForwardOptions
 
     /// <summary>Seed of the fits and samples (each year gets its own Philox-derived seeds).</summary>
     public ulong Seed { get; init; }
+
+    /// <summary>
+    /// Re-estimate the VaR every test day for generators that follow the data (<see cref="IFilteringScenarioGenerator"/>:
+    /// the state moves on with each realised day, the parameters stay those of the yearly fit). Other generators, and
+    /// all generators when false, keep the VaR of the refit for the whole year.
+    /// </summary>
+    public bool UpdateDaily { get; init; } = true;
 }
 
 /// <summary>One refit of a walk-forward backtest.</summary>
@@ -34,16 +41,18 @@ public sealed record WalkForwardOptions
 /// <param name="TrainStart">The first training date.</param>
 /// <param name="TrainEnd">The last training date (the last row before the test year).</param>
 /// <param name="TrainRows">Training rows (the window expands every year).</param>
-/// <param name="ValueAtRisk">The one-day portfolio VaR_α from the generator's scenarios (a log-return loss).</param>
+/// <param name="ValueAtRisk">The one-day portfolio VaR_α (a log-return loss) from the generator's scenarios for each test day:
+/// constant over the year unless the generator is re-estimated daily.</param>
 /// <param name="Result">Exceptions among the next <see cref="WalkForwardOptions.TestDays"/> realised days, Kupiec test and zone.</param>
-public sealed record BacktestYear(int Year, DateOnly TrainStart, DateOnly TrainEnd, int TrainRows, double ValueAtRisk, VarBacktestResult Result);
+public sealed record BacktestYear(int Year, DateOnly TrainStart, DateOnly TrainEnd, int TrainRows, double[] ValueAtRisk, VarBacktestResult Result);
 
 /// <summary>A generator's walk-forward backtest.</summary>
 /// <param name="Generator">The generator's name.</param>
+/// <param name="DailyUpdate">Whether the VaR was re-estimated every day (the generator follows the data and it was asked).</param>
 /// <param name="Years">One entry per refit.</param>
 /// <param name="Pooled">All test days together: exceptions and Kupiec's test over the pooled days (the Basel zone is defined
 /// per 250 days only, so it is reported per year).</param>
-public sealed record WalkForwardResult(string Generator, IReadOnlyList<BacktestYear> Years, PooledBacktest Pooled);
+public sealed record WalkForwardResult(string Generator, bool DailyUpdate, IReadOnlyList<BacktestYear> Years, PooledBacktest Pooled);
 
 /// <summary>Exceptions and Kupiec's POF test over all test days of a walk-forward backtest.</summary>
 public sealed record PooledBacktest(int Observations, int Exceptions, double KupiecStatistic, double KupiecPValue);
@@ -51,7 +60,8 @@ public sealed record PooledBacktest(int Observations, int Exceptions, double Kup
 /// <summary>
 /// Walk-forward VaR backtesting on expanding windows with yearly refits (issue #8): for each test year, fit the
 /// generator on every row before it, sample one-step scenarios, take the portfolio's one-day VaR_α from them
-/// (<see cref="StressAnalysis"/>), and count the exceptions (realised loss above VaR) among the next 250 days;
+/// (<see cref="StressAnalysis"/>), and count the exceptions (realised loss strictly above VaR) among the next 250 days
+/// (re-estimating the VaR each day for generators that follow the data, see <see cref="WalkForwardOptions.UpdateDaily"/>);
 /// Kupiec's POF test and the Basel traffic light come from <see cref="VarBacktest"/>.
 /// </summary>
 public static class WalkForward
@@ -73,6 +83,7 @@ public static class WalkForward
         var years = new List<BacktestYear>();
         var allRealised = new List<double>();
         var allExceptions = 0;
+        var daily = false;
         for (var year = options.FirstYear; year <= options.LastYear; year++)
         {
             var (fitSeed, sampleSeed) = (seeds.NextUInt64(), seeds.NextUInt64());
@@ -82,12 +93,30 @@ public static class WalkForward
             var train = frame.Slice(0, testStart);
             var test = frame.Slice(testStart, Math.Min(frame.RowCount, testStart + options.TestDays));
             var fitted = generator.Fit(train, fitSeed);
-            var windows = fitted.Sample(options.Samples, 1, sampleSeed);
-            var stress = StressAnalysis.Run(windows.ToSeriesSet(), portfolio, [options.Alpha]);
-            var var = stress.Levels[0].ValueAtRisk;
+            daily = options.UpdateDaily && fitted is IFilteringScenarioGenerator;
             var realised = new double[test.RowCount];
-            for (var t = 0; t < realised.Length; t++) realised[t] = PortfolioPnl.StepLogReturn(test.Row(t), weights);
-            var result = VarBacktest.Run(realised, var, options.Alpha);
+            var var = new double[test.RowCount];
+            var exceptions = 0;
+            var sampleSeeds = new Philox(sampleSeed);
+            for (var t = 0; t < realised.Length; t++)
+            {
+                if (t == 0 || daily)
+                {
+                    var windows = fitted.Sample(options.Samples, 1, sampleSeeds.NextUInt64());
+                    var[t] = StressAnalysis.Run(windows.ToSeriesSet(), portfolio, [options.Alpha]).Levels[0].ValueAtRisk;
+                }
+                else
+                {
+                    var[t] = var[t - 1];
+                }
+
+                realised[t] = PortfolioPnl.StepLogReturn(test.Row(t), weights);
+                if (-realised[t] > var[t]) exceptions++;
+                if (daily) fitted = ((IFilteringScenarioGenerator)fitted).Observe(test.Row(t));
+            }
+
+            var lrYear = VarBacktest.KupiecStatistic(exceptions, realised.Length, options.Alpha);
+            var result = new VarBacktestResult(realised.Length, exceptions, lrYear, VarBacktest.ChiSquareOneSurvival(lrYear), VarBacktest.Zone(exceptions));
             years.Add(new BacktestYear(year, train.Dates[0], train.Dates[^1], train.RowCount, var, result));
             allRealised.AddRange(realised);
             allExceptions += result.Exceptions;
@@ -95,6 +124,6 @@ public static class WalkForward
 
         var lr = VarBacktest.KupiecStatistic(allExceptions, allRealised.Count, options.Alpha);
         var pooled = new PooledBacktest(allRealised.Count, allExceptions, lr, VarBacktest.ChiSquareOneSurvival(lr));
-        return new WalkForwardResult(generator.Name, years, pooled);
+        return new WalkForwardResult(generator.Name, daily, years, pooled);
     }
 }

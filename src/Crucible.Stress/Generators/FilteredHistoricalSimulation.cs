@@ -79,13 +79,31 @@ public sealed class FilteredHistoricalSimulation(InnovationMarginal marginal = I
 
     /// <summary>The fitted per-series models (for reports and tests).</summary>
     internal sealed class Fitted(string name, IReadOnlyList<string> columns, Garch11StudentT[] models, double[] startVariance,
-        double[] innovations, int rows) : IFittedScenarioGenerator
+        double[] innovations, int rows) : IFilteringScenarioGenerator
     {
         public string Name => name;
 
         public IReadOnlyList<string> Columns => columns;
 
         public IReadOnlyList<Garch11StudentT> Models => models;
+
+        /// <summary>The variances the next sample starts from.</summary>
+        public IReadOnlyList<double> StartVariance => startVariance;
+
+        /// <summary>σ²_{n+2} = ω + α (r − μ)² + β σ²_{n+1}: the GARCH filter one day on, parameters and residuals unchanged.</summary>
+        public IFittedScenarioGenerator Observe(ReadOnlySpan<double> logReturns)
+        {
+            if (logReturns.Length != columns.Count) throw new ArgumentException("one return per series is needed", nameof(logReturns));
+            var next = new double[startVariance.Length];
+            for (var i = 0; i < next.Length; i++)
+            {
+                var m = models[i];
+                var e = logReturns[i] - m.Mu;
+                next[i] = m.Omega + (m.AlphaArch * e * e) + (m.Beta * startVariance[i]);
+            }
+
+            return new Fitted(name, columns, models, next, innovations, rows);
+        }
 
         public ScenarioWindows Sample(int count, int window, ulong seed)
         {

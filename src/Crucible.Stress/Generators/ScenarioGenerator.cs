@@ -84,3 +84,14 @@ internal static class GeneratorChecks
         ArgumentOutOfRangeException.ThrowIfLessThan(window, 1);
     }
 }
+
+/// <summary>
+/// A fitted generator whose scenarios depend on the latest data (a filter state such as GARCH's σ², or the market state a
+/// conditional generator is conditioned on): <see cref="Observe"/> moves that state one day on, without refitting, so a
+/// backtest can re-estimate VaR every day between yearly refits.
+/// </summary>
+public interface IFilteringScenarioGenerator : IFittedScenarioGenerator
+{
+    /// <summary>The generator after one more observed day of log returns (one per column); this instance is unchanged.</summary>
+    IFittedScenarioGenerator Observe(ReadOnlySpan<double> logReturns);
+}

@@ -73,18 +73,55 @@ public sealed class WalkForwardTests
             for (var t = testStart; t < Math.Min(frame.RowCount, testStart + 250); t++)
             {
                 var loss = -Math.Log((0.6 * Math.Exp(frame[t, 0])) + (0.4 * Math.Exp(frame[t, 1])));
-                if (loss > y.ValueAtRisk) exceptions++;
+                if (loss > y.ValueAtRisk[t - testStart]) exceptions++;
             }
 
             Assert.Equal(exceptions, y.Result.Exceptions);
             Assert.Equal(VarBacktest.Zone(exceptions), y.Result.Zone);
+            Assert.All(y.ValueAtRisk, v => Assert.Equal(y.ValueAtRisk[0], v)); // the bootstrap does not follow the data
         }
 
         Assert.Equal(result.Years.Sum(y => y.Result.Exceptions), result.Pooled.Exceptions);
         Assert.Equal(result.Years.Sum(y => y.Result.Observations), result.Pooled.Observations);
         // deterministic per seed
         var again = WalkForward.Run(new StationaryBootstrap(5), frame, SixtyForty, options);
-        Assert.Equal(result.Years.Select(y => y.ValueAtRisk), again.Years.Select(y => y.ValueAtRisk));
+        Assert.Equal(result.Years.SelectMany(y => y.ValueAtRisk), again.Years.SelectMany(y => y.ValueAtRisk));
+        Assert.False(result.DailyUpdate);
+    }
+
+    [Fact]
+    public void Run_Fhs_ReestimatesVarDaily_FromTheFilteredVariance()
+    {
+        var frame = DatedPanel(1300, 8);
+        var options = new WalkForwardOptions { FirstYear = 2012, LastYear = 2012, Samples = 1000, Seed = 2 };
+        var result = WalkForward.Run(new FilteredHistoricalSimulation(), frame, SixtyForty, options);
+        Assert.True(result.DailyUpdate);
+        var year = result.Years[0];
+        Assert.True(year.ValueAtRisk.Distinct().Count() > 200, "the VaR should move with the filtered volatility");
+        // the first day's VaR uses the state after the training data: check it against a direct sample
+        var train = frame.Slice(0, year.TrainRows);
+        var fixedVar = WalkForward.Run(new FilteredHistoricalSimulation(), frame, SixtyForty, options with { UpdateDaily = false });
+        Assert.False(fixedVar.DailyUpdate);
+        Assert.Equal(year.ValueAtRisk[0], fixedVar.Years[0].ValueAtRisk[0]);
+        Assert.All(fixedVar.Years[0].ValueAtRisk, v => Assert.Equal(year.ValueAtRisk[0], v));
+        Assert.True(train.RowCount > 0);
+    }
+
+    [Fact]
+    public void Fhs_Observe_MovesTheGarchState()
+    {
+        var frame = DatedPanel(800, 9);
+        var fitted = (FilteredHistoricalSimulation.Fitted)new FilteredHistoricalSimulation().Fit(frame, 0);
+        double[] day = [-0.05, 0.01];
+        var next = (FilteredHistoricalSimulation.Fitted)fitted.Observe(day);
+        for (var i = 0; i < 2; i++)
+        {
+            var m = fitted.Models[i];
+            var e = day[i] - m.Mu;
+            Assert.Equal(m.Omega + (m.AlphaArch * e * e) + (m.Beta * fitted.StartVariance[i]), next.StartVariance[i], 1e-18);
+        }
+
+        Assert.NotEqual(fitted.Sample(10, 1, 3).Values, next.Sample(10, 1, 3).Values);
     }
 
     [Fact]
