@@ -1,4 +1,5 @@
 using Crucible.Data;
+using Crucible.Stress.Generators.Neural;
 
 namespace Crucible.Stress.Generators;
 
@@ -11,6 +12,8 @@ public static class GeneratorCatalog
         ["bootstrap"] = () => new StationaryBootstrap(10),
         ["fhs"] = () => new FilteredHistoricalSimulation(),
         ["garch-copula"] = () => new FilteredHistoricalSimulation(InnovationMarginal.StudentT),
+        ["wgan-gp"] = () => new WganGp(),
+        ["timevae"] = () => new TimeVae(),
     };
 
     /// <summary>The known names, sorted.</summary>
