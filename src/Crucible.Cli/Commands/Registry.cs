@@ -17,5 +17,6 @@ internal static class Registry
         yield return DemoCommand.Create();
         yield return StressCommand.Create();
         yield return BacktestCommand.Create();
+        yield return CompareCommand.Create();
     }
 }

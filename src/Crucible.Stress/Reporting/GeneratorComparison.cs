@@ -52,7 +52,8 @@ public static class GeneratorComparison
     /// <summary>
     /// Fits every generator on <paramref name="train"/> (seeded from <paramref name="seed"/>), samples
     /// <paramref name="count"/> windows of <paramref name="window"/> steps, and evaluates them against
-    /// <paramref name="holdout"/> cut into W-step windows with stride 1; the risk columns use <paramref name="portfolio"/>.
+    /// <paramref name="holdout"/> cut into W-step windows with stride 1 (ACF lags 1..min(20, W − 1), within windows); the risk
+    /// columns use <paramref name="portfolio"/>.
     /// </summary>
     public static GeneratorComparisonTable Build(IReadOnlyList<IScenarioGenerator> generators, TimeSeriesFrame train, TimeSeriesFrame holdout,
         Portfolio portfolio, int count, int window, double alpha, ulong seed)
@@ -63,10 +64,15 @@ public static class GeneratorComparison
         ArgumentNullException.ThrowIfNull(portfolio);
         if (!train.Columns.SequenceEqual(holdout.Columns))
             throw new InvalidInputException("column-mismatch", "train and holdout must have the same series in the same order");
+        if (window < 3) throw new InvalidInputException("window", "the comparison needs windows of at least 3 steps (its temporal metrics are within windows)");
         if (holdout.RowCount < window + 1) throw new InvalidInputException("too-few-rows", "the holdout is shorter than one window");
         var real = Windows(holdout, window);
         var weights = portfolio.WeightsFor(train.Columns);
-        var options = new EvaluationOptions { Alpha = alpha, PortfolioWeights = weights, Utility = false, MembershipInference = false, Seed = seed };
+        // temporal statistics are computed within each window: lags 1..min(20, W − 1)
+        var options = new EvaluationOptions
+        {
+            Alpha = alpha, Lags = Math.Min(20, window - 1), PortfolioWeights = weights, Utility = false, MembershipInference = false, Seed = seed,
+        };
         var seeds = new Philox(seed, stream: 0xC0);
         var rows = new List<ComparisonRow>();
         foreach (var g in generators)

@@ -98,7 +98,7 @@ public sealed class StressAnalysisTests
         var result = StressAnalysis.Run(set, portfolio, alphas);
         foreach (var level in result.Levels)
         {
-            var want = doc.RootElement.GetProperty(Reporting.StressJson.AlphaKey(level.Alpha));
+            var want = doc.RootElement.GetProperty(Crucible.Stress.Reporting.StressJson.AlphaKey(level.Alpha));
             Assert.Equal(want.GetProperty("k").GetInt32(), level.TailCount);
             AssertRelative(want.GetProperty("var").GetDouble(), level.ValueAtRisk, 1e-9);
             AssertRelative(want.GetProperty("es").GetDouble(), level.ExpectedShortfall, 1e-9);
