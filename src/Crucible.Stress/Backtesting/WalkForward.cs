@@ -100,11 +100,7 @@ public static class WalkForward
             var sampleSeeds = new Philox(sampleSeed);
             for (var t = 0; t < realised.Length; t++)
             {
-                if (t == 0 || daily)
-                {
-                    var windows = fitted.Sample(options.Samples, 1, sampleSeeds.NextUInt64());
-                    var[t] = StressAnalysis.Run(windows.ToSeriesSet(), portfolio, [options.Alpha]).Levels[0].ValueAtRisk;
-                }
+                if (t == 0 || daily) var[t] = OneDayValueAtRisk(fitted.Sample(options.Samples, 1, sampleSeeds.NextUInt64()), weights, options.Alpha);
                 else
                 {
                     var[t] = var[t - 1];
@@ -125,5 +121,20 @@ public static class WalkForward
         var lr = VarBacktest.KupiecStatistic(allExceptions, allRealised.Count, options.Alpha);
         var pooled = new PooledBacktest(allRealised.Count, allExceptions, lr, VarBacktest.ChiSquareOneSurvival(lr));
         return new WalkForwardResult(generator.Name, daily, years, pooled);
+    }
+
+    /// <summary>VaR_α of one-step scenarios: METRICS.md's VaR over each scenario's portfolio log return (what
+    /// <see cref="StressAnalysis"/> computes for one-step scenarios, without building a scenario set per day).</summary>
+    internal static double OneDayValueAtRisk(ScenarioWindows windows, double[] weights, double alpha)
+    {
+        var d = windows.SeriesCount;
+        var returns = new double[windows.Count];
+        for (var c = 0; c < returns.Length; c++)
+        {
+            returns[c] = PortfolioPnl.StepLogReturn(windows.Values.AsSpan(c * d, d), weights);
+            if (double.IsNaN(returns[c])) throw new InvalidInputException("wiped-out", "a one-day scenario wipes the portfolio out: leverage too high");
+        }
+
+        return RiskMeasures.ValueAtRisk(returns, alpha);
     }
 }

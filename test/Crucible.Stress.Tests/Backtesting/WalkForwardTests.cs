@@ -3,6 +3,7 @@ using Crucible.Evaluation.Risk;
 using Crucible.Stress.Backtesting;
 using Crucible.Stress.Generators;
 using Crucible.Stress.Portfolios;
+using Crucible.Stress.Risk;
 using Crucible.Stress.Tests.Generators;
 
 namespace Crucible.Stress.Tests.Backtesting;
@@ -108,6 +109,14 @@ public sealed class WalkForwardTests
     }
 
     [Fact]
+    public void OneDayValueAtRisk_IsStressAnalysisOnOneStepScenarios()
+    {
+        var windows = new StationaryBootstrap(3).Fit(DatedPanel(400, 4), 0).Sample(1000, 1, 8);
+        var direct = StressAnalysis.Run(windows.ToSeriesSet(), SixtyForty, [0.99]).Levels[0].ValueAtRisk;
+        Assert.Equal(direct, WalkForward.OneDayValueAtRisk(windows, [0.6, 0.4], 0.99), 1e-15);
+    }
+
+    [Fact]
     public void Fhs_Observe_MovesTheGarchState()
     {
         var frame = DatedPanel(800, 9);
@@ -128,7 +137,7 @@ public sealed class WalkForwardTests
     public void Run_UnderstatedVolatility_GoesRed()
     {
         var frame = DatedPanel(1600, 5);
-        var options = new WalkForwardOptions { FirstYear = 2011, LastYear = 2013, Samples = 2000 };
+        var options = new WalkForwardOptions { FirstYear = 2011, LastYear = 2013, Samples = 1000 };
         var honest = WalkForward.Run(new FilteredHistoricalSimulation(), frame, SixtyForty, options);
         var understated = WalkForward.Run(new ScaledGenerator(new StationaryBootstrap(5), 0.3), frame, SixtyForty, options);
         Assert.True(understated.Pooled.Exceptions > 3 * Math.Max(1, honest.Pooled.Exceptions),

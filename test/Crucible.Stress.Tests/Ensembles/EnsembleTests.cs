@@ -21,7 +21,8 @@ public sealed class EnsembleTests
         return new TimeSeriesFrame([], normal.Columns, [.. normal.Values, .. calm.Values], 3000);
     });
 
-    private static List<IFittedScenarioGenerator> WellSpecified()
+    // fitted generators are immutable: fit once for all tests
+    private static readonly Lazy<IFittedScenarioGenerator[]> Fitted = new(() =>
     {
         var data = Data.Value;
         return
@@ -31,7 +32,9 @@ public sealed class EnsembleTests
             new FilteredHistoricalSimulation(start: VarianceStart.SampleVariance).Fit(data, 3),
             new FilteredHistoricalSimulation(InnovationMarginal.StudentT, VarianceStart.SampleVariance).Fit(data, 4),
         ];
-    }
+    });
+
+    private static List<IFittedScenarioGenerator> WellSpecified() => [.. Fitted.Value];
 
     [Fact]
     public void WellSpecifiedEnsemble_IsNotFlagged()
