@@ -37,7 +37,8 @@ public sealed class FilteredHistoricalSimulation(InnovationMarginal marginal = I
     VarianceStart start = VarianceStart.LastState) : IScenarioGenerator
 {
     /// <inheritdoc/>
-    public string Name => marginal == InnovationMarginal.Empirical ? "fhs-garch-t" : "garch-t-copula";
+    public string Name => (marginal == InnovationMarginal.Empirical ? "fhs-garch-t" : "garch-t-copula")
+        + (start == VarianceStart.SampleVariance ? "-longrun" : "");
 
     /// <inheritdoc/>
     public IFittedScenarioGenerator Fit(TimeSeriesFrame logReturns, ulong seed)

@@ -11,6 +11,7 @@ public static class GeneratorCatalog
     {
         ["bootstrap"] = () => new StationaryBootstrap(10),
         ["fhs"] = () => new FilteredHistoricalSimulation(),
+        ["fhs-longrun"] = () => new FilteredHistoricalSimulation(start: VarianceStart.SampleVariance),
         ["garch-copula"] = () => new FilteredHistoricalSimulation(InnovationMarginal.StudentT),
         ["wgan-gp"] = () => new WganGp(),
         ["timevae"] = () => new TimeVae(),

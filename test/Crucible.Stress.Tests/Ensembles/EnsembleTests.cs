@@ -42,7 +42,7 @@ public sealed class EnsembleTests
         var result = Ensemble.Run(WellSpecified(), SixtyForty, 3000, 10, 0.975, seed: 7);
         Assert.False(result.Flagged, string.Join("; ", result.Reasons) + $" (spread {result.EsSpread}, W {result.MaxWasserstein})");
         Assert.Equal(4, result.Members.Count);
-        Assert.Equal(["stationary-bootstrap", "stationary-bootstrap#2", "fhs-garch-t", "garch-t-copula"], result.Members.Select(m => m.Name));
+        Assert.Equal(["stationary-bootstrap", "stationary-bootstrap#2", "fhs-garch-t-longrun", "garch-t-copula-longrun"], result.Members.Select(m => m.Name));
     }
 
     [Fact]
