@@ -18,5 +18,6 @@ internal static class Registry
         yield return StressCommand.Create();
         yield return BacktestCommand.Create();
         yield return CompareCommand.Create();
+        yield return BaselineCommand.Create();
     }
 }

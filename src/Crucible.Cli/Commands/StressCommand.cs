@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Crucible.Data;
+using Crucible.Data.Csv;
 using Crucible.Stress;
 using Crucible.Stress.Reporting;
 using Crucible.Stress.Risk;
@@ -9,7 +10,8 @@ namespace Crucible.Cli.Commands;
 
 /// <summary>
 /// <c>crucible stress --scenarios FILE --portfolio FILE.json [--alpha A …] --out FILE.json</c>: portfolio VaR, ES and
-/// CDaR under a scenario set at each α (METRICS.md), and the Euler allocation of ES per series and factor group.
+/// CDaR under a scenario set at each α (METRICS.md), and the Euler allocation of ES per series and factor group; with
+/// <c>--reverse --loss-threshold X --history FILE</c> also the reverse stress test over the file's scenarios.
 /// Exit 0 on success, 2 on bad input (file, line, column and rule named).
 /// </summary>
 internal static class StressCommand
@@ -35,6 +37,23 @@ internal static class StressCommand
             AllowMultipleArgumentsPerToken = true,
         };
 
+        public readonly Option<bool> Reverse = new("--reverse")
+        {
+            Description = "Also reverse-stress: the scenarios losing at least --loss-threshold, most plausible first (needs --history)",
+        };
+
+        public readonly Option<double?> LossThreshold = new("--loss-threshold") { Description = "Reverse stress: loss as a fraction of capital over the horizon, e.g. 0.15" };
+
+        public readonly Option<string> History = new("--history") { Description = "Reverse stress: dated CSV of historical prices the plausibility is measured against" };
+
+        public readonly Option<string> HistoryInput = new("--history-input")
+        {
+            Description = "What the history's values are: prices (default), returns, log-returns or percent",
+            DefaultValueFactory = _ => "prices",
+        };
+
+        public readonly Option<int> Top = new("--top") { Description = "Reverse stress: breaching scenarios to report (default 20)", DefaultValueFactory = _ => 20 };
+
         public readonly Option<string> Out = new("--out") { Description = "Where to write the stress report JSON", Required = true };
     }
 
@@ -44,8 +63,9 @@ internal static class StressCommand
         var o = new Options();
         var command = new Command("stress", "Portfolio VaR, ES and CDaR under a scenario set, with the Euler allocation of ES")
         {
-            o.Scenarios, o.Portfolio, o.Alpha, o.Out,
+            o.Scenarios, o.Portfolio, o.Alpha, o.Reverse, o.LossThreshold, o.History, o.HistoryInput, o.Top, o.Out,
         };
+        o.HistoryInput.AcceptOnlyFromAmong("prices", "returns", "log-returns", "percent");
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
         return command;
     }
@@ -54,13 +74,34 @@ internal static class StressCommand
     public static ExitCode Execute(ParseResult parse, Options o, TextWriter output)
     {
         var alphas = ParseAlphas(parse.GetValue(o.Alpha));
-        var (result, source) = StressFiles.Run(parse.GetValue(o.Scenarios)!, parse.GetValue(o.Portfolio)!, alphas);
+        ReverseOptions? reverse = null;
+        if (parse.GetValue(o.Reverse))
+        {
+            var threshold = parse.GetValue(o.LossThreshold)
+                ?? throw new InvalidInputException("OPT-E", "--reverse needs --loss-threshold X (a fraction of capital, e.g. 0.15)");
+            var historyPath = parse.GetValue(o.History) ?? throw new InvalidInputException("OPT-E", "--reverse needs --history FILE (the plausibility reference)");
+            var input = TrainCommand.InputKindOf(parse.GetValue(o.HistoryInput));
+            var history = CsvSeriesReader.Load(historyPath, new CsvReadOptions { Input = input }).ToLogReturns(input);
+            reverse = new ReverseOptions(threshold, history, parse.GetValue(o.Top));
+        }
+        else if (parse.GetValue(o.LossThreshold) is not null)
+        {
+            throw new InvalidInputException("OPT-E", "--loss-threshold is for --reverse");
+        }
+
+        var (result, source, reverseResult) = StressFiles.Run(parse.GetValue(o.Scenarios)!, parse.GetValue(o.Portfolio)!, alphas, reverse);
         var outPath = parse.GetValue(o.Out)!;
-        StressJson.Write(result, source, outPath);
+        StressJson.Write(result, source, outPath, reverseResult);
         var inv = CultureInfo.InvariantCulture;
         output.WriteLine(string.Create(inv, $"portfolio:  {result.Portfolio.Name} ({result.Scenarios} scenarios of {result.Steps.Min}–{result.Steps.Max} steps)"));
         foreach (var l in result.Levels)
             output.WriteLine(string.Create(inv, $"α {l.Alpha:G6}: VaR {l.ValueAtRisk:G6}, ES {l.ExpectedShortfall:G6}, CDaR {l.ConditionalDrawdown:G6} (tail {l.TailCount})"));
+        if (reverseResult is { } rv)
+        {
+            output.WriteLine(string.Create(inv,
+                $"reverse:    {rv.Breaching} of {rv.Candidates} scenarios lose ≥ {reverse!.LossThreshold:P1}; drivers: {string.Join(", ", rv.Series.Select((s, i) => (s, v: rv.MeanAttribution[i])).OrderByDescending(x => x.v).Take(3).Select(x => string.Create(inv, $"{x.s} {x.v:G3}")))}"));
+        }
+
         output.WriteLine($"report:     {outPath}");
         return ExitCode.Success;
     }

@@ -33,6 +33,30 @@ public sealed record ScenarioWindows(IReadOnlyList<string> Columns, int Count, i
         return new SeriesSet([.. Columns], columns, ids);
     }
 
+    /// <summary>
+    /// A scenario set whose paths all have the same length as windows (paths in order of first appearance);
+    /// <see cref="InvalidInputException"/> (rule <c>ragged-scenarios</c>) when lengths differ.
+    /// </summary>
+    public static ScenarioWindows FromSeriesSet(SeriesSet set)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        var paths = set.PathRows();
+        var window = paths[0].Length;
+        if (paths.Any(p => p.Length != window))
+            throw new InvalidInputException("ragged-scenarios", "the scenarios have different numbers of steps; windows need one length");
+        var d = set.SeriesCount;
+        var values = new double[paths.Count * window * d];
+        for (var c = 0; c < paths.Count; c++)
+        {
+            for (var t = 0; t < window; t++)
+            {
+                for (var i = 0; i < d; i++) values[(((c * window) + t) * d) + i] = set.Columns[i][paths[c][t]];
+            }
+        }
+
+        return new ScenarioWindows(set.Names, paths.Count, window, values);
+    }
+
     /// <summary>The windows as an undated frame of count·W rows (for <c>ScenarioCsv.Format(frame, W)</c>).</summary>
     public TimeSeriesFrame ToFrame() => new([], Columns, Values, Count * Window);
 }

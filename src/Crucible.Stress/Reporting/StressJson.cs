@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Crucible.Data.IO;
 using Crucible.Evaluation.Reporting;
+using Crucible.Stress.Reverse;
 using Crucible.Stress.Risk;
 
 namespace Crucible.Stress.Reporting;
@@ -22,14 +23,14 @@ public sealed record ScenarioSource(string File, string Sha256);
 public static class StressJson
 {
     /// <summary>Writes the JSON atomically.</summary>
-    public static void Write(StressResult result, ScenarioSource source, string path) =>
-        AtomicFile.WriteAllText(path, ToJson(result, source));
+    public static void Write(StressResult result, ScenarioSource source, string path, ReverseStressResult? reverse = null) =>
+        AtomicFile.WriteAllText(path, ToJson(result, source, reverse));
 
     /// <summary>The α key of a level.</summary>
     public static string AlphaKey(double alpha) => alpha.ToString("R", CultureInfo.InvariantCulture);
 
     /// <summary>The result as indented JSON (LF, trailing newline).</summary>
-    public static string ToJson(StressResult result, ScenarioSource source)
+    public static string ToJson(StressResult result, ScenarioSource source, ReverseStressResult? reverse = null)
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(source);
@@ -102,10 +103,49 @@ public static class StressJson
             Number(w, "min", result.HorizonReturns.Min());
             Number(w, "max", result.HorizonReturns.Max());
             w.WriteEndObject();
+            if (reverse is not null) Reverse(w, reverse);
             w.WriteEndObject();
         }
 
         return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+    }
+
+    /// <summary>
+    /// The <c>reverse</c> section: source, sampling, plausibility method, candidates, breaching, breach_rate,
+    /// mean_attribution (series → part of the log loss), and <c>scenarios</c>: the most plausible breaching ones
+    /// (index, loss, plausibility, attribution, series_returns).
+    /// </summary>
+    internal static void Reverse(Utf8JsonWriter w, ReverseStressResult r)
+    {
+        w.WriteStartObject("reverse");
+        w.WriteString("source", r.Generator);
+        w.WriteString("sampling", r.Sampling);
+        w.WriteString("plausibility", r.PlausibilityMethod);
+        w.WriteNumber("candidates", r.Candidates);
+        w.WriteNumber("breaching", r.Breaching);
+        Number(w, "breach_rate", r.BreachRate);
+        SeriesObject(w, "mean_attribution", r.Series, r.MeanAttribution);
+        w.WriteStartArray("scenarios");
+        foreach (var s in r.Top)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("index", s.Index + 1);
+            Number(w, "loss", s.Loss);
+            Number(w, "plausibility", s.Plausibility);
+            SeriesObject(w, "attribution", r.Series, s.Attribution);
+            SeriesObject(w, "series_returns", r.Series, s.SeriesReturns);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private static void SeriesObject(Utf8JsonWriter w, string name, IReadOnlyList<string> series, double[] values)
+    {
+        w.WriteStartObject(name);
+        for (var i = 0; i < series.Count; i++) Number(w, series[i], values[i]);
+        w.WriteEndObject();
     }
 
     private static void PerAlpha(Utf8JsonWriter w, string name, StressResult result, Func<RiskLevel, double> value)

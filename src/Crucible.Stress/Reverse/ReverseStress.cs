@@ -76,6 +76,23 @@ public static class ReverseStress
             ? ((IGuidedScenarioGenerator)generator).SampleGuided(request.Candidates, request.Horizon, new PortfolioLossObjective(weights),
                 request.GuidanceScale, request.Seed)
             : generator.Sample(request.Candidates, request.Horizon, request.Seed);
+        return Evaluate(windows, request, plausibility, generator.Name, guided ? "guided" : "rejection");
+    }
+
+    /// <summary>
+    /// The reverse stress test over given candidate windows (e.g. a scenario file's scenarios): the breaching ones, most
+    /// plausible first, with their attribution. <paramref name="source"/> and <paramref name="sampling"/> label the result.
+    /// </summary>
+    public static ReverseStressResult Evaluate(ScenarioWindows windows, ReverseStressRequest request, IPlausibilityScore plausibility,
+        string source, string sampling)
+    {
+        ArgumentNullException.ThrowIfNull(windows);
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(plausibility);
+        if (!(request.LossThreshold > 0 && request.LossThreshold < 1))
+            throw new InvalidInputException("loss-threshold", "the loss threshold is a fraction of capital in (0, 1)");
+        var weights = request.Portfolio.WeightsFor(windows.Columns);
+        var horizon = windows.Window;
         var set = windows.ToSeriesSet();
         var paths = PortfolioPnl.Paths(set, weights);
         var parts = StressAnalysis.LossParts(set, weights);
@@ -96,15 +113,15 @@ public static class ReverseStress
         var top = new List<BreachingScenario>();
         if (breaching.Count > 0)
         {
-            var subset = new double[breaching.Count * request.Horizon * d];
+            var subset = new double[breaching.Count * horizon * d];
             for (var j = 0; j < breaching.Count; j++)
-                Array.Copy(windows.Values, breaching[j] * request.Horizon * d, subset, j * request.Horizon * d, request.Horizon * d);
+                Array.Copy(windows.Values, breaching[j] * horizon * d, subset, j * horizon * d, horizon * d);
             var scores = plausibility.Score(windows with { Count = breaching.Count, Values = subset });
             foreach (var j in Enumerable.Range(0, breaching.Count).OrderByDescending(j => scores[j]).ThenBy(j => j).Take(request.Top))
             {
                 var s = breaching[j];
                 var cumulative = new double[d];
-                for (var t = 0; t < request.Horizon; t++)
+                for (var t = 0; t < horizon; t++)
                 {
                     for (var i = 0; i < d; i++) cumulative[i] += windows[s, t, i];
                 }
@@ -113,7 +130,6 @@ public static class ReverseStress
             }
         }
 
-        return new ReverseStressResult(generator.Name, guided ? "guided" : "rejection", plausibility.Method, generator.Columns,
-            request.Candidates, breaching.Count, top, mean);
+        return new ReverseStressResult(source, sampling, plausibility.Method, windows.Columns, windows.Count, breaching.Count, top, mean);
     }
 }
