@@ -59,7 +59,7 @@ public sealed class StressCommandTests : IDisposable
         File.WriteAllText(portfolio, "{\n  \"weights\": {\"A\": 0.5, \"Z\": 0.5}\n}\n");
         var (code, _, stderr) = CliProcess.Run("stress", "--scenarios", Fixture("scenarios.csv"), "--portfolio", portfolio, "--out", Temp("o.json"));
         Assert.Equal(2, code);
-        Assert.Contains($"{portfolio}:2:27: error [unknown-series]", stderr, StringComparison.Ordinal);
+        Assert.Contains($"{portfolio}:2:25: error [unknown-series]", stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
         Assert.False(File.Exists(Temp("o.json")));
     }
@@ -71,5 +71,75 @@ public sealed class StressCommandTests : IDisposable
             "--alpha", "1.5", "--out", Temp("o.json"));
         Assert.Equal(2, code);
         Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"--alpha"), stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Stress_Reverse_ReportsOnlyBreachingScenarios()
+    {
+        // history: prices of A, B, C rebuilt from the fixture's first 60 scenarios' returns
+        var lines = File.ReadAllLines(Fixture("scenarios.csv")).Skip(1).Take(600).Select(l => l.Split(',')).ToArray();
+        var history = new System.Text.StringBuilder("Date,A,B,C\n");
+        double[] price = [100, 100, 100];
+        var day = new DateOnly(2010, 1, 4);
+        history.Append(CultureInfo.InvariantCulture, $"{day:yyyy-MM-dd},100,100,100\n");
+        foreach (var cells in lines)
+        {
+            day = day.AddDays(1);
+            for (var i = 0; i < 3; i++) price[i] *= Math.Exp(double.Parse(cells[2 + i], CultureInfo.InvariantCulture));
+            history.Append(CultureInfo.InvariantCulture, $"{day:yyyy-MM-dd},{price[0]:R},{price[1]:R},{price[2]:R}\n");
+        }
+
+        var historyPath = Temp("history.csv");
+        File.WriteAllText(historyPath, history.ToString());
+        var outPath = Temp("rev.json");
+        var (code, stdout, stderr) = CliProcess.Run("stress", "--scenarios", Fixture("scenarios.csv"), "--portfolio", Fixture("portfolio.json"),
+            "--reverse", "--loss-threshold", "0.04", "--history", historyPath, "--top", "5", "--out", outPath);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("reverse:", stdout, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(File.ReadAllText(outPath));
+        var reverse = doc.RootElement.GetProperty("reverse");
+        Assert.Equal(400, reverse.GetProperty("candidates").GetInt32());
+        var scenarios = reverse.GetProperty("scenarios").EnumerateArray().ToArray();
+        Assert.Equal(5, scenarios.Length);
+        Assert.All(scenarios, s => Assert.True(s.GetProperty("loss").GetDouble() >= 0.04));
+        var plausibility = scenarios.Select(s => s.GetProperty("plausibility").GetDouble()).ToArray();
+        Assert.Equal(plausibility.OrderByDescending(x => x), plausibility);
+    }
+
+    [Fact]
+    public void Stress_ReverseWithoutThreshold_Exits2()
+    {
+        var (code, _, stderr) = CliProcess.Run("stress", "--scenarios", Fixture("scenarios.csv"), "--portfolio", Fixture("portfolio.json"),
+            "--reverse", "--out", Temp("o.json"));
+        Assert.Equal(2, code);
+        Assert.Contains("--loss-threshold", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Baseline_WritesAScenarioCsv_ThatStressReads()
+    {
+        var csv = Temp("b.csv");
+        var prices = Temp("prices.csv");
+        var text = new System.Text.StringBuilder("Date,A,B\n");
+        var rng = new System.Random(1);
+        double a = 100, b = 50;
+        var day = new DateOnly(2015, 1, 1);
+        for (var t = 0; t < 300; t++)
+        {
+            a *= Math.Exp((rng.NextDouble() - 0.5) * 0.02);
+            b *= Math.Exp((rng.NextDouble() - 0.5) * 0.01);
+            text.Append(CultureInfo.InvariantCulture, $"{day.AddDays(t):yyyy-MM-dd},{a:R},{b:R}\n");
+        }
+
+        File.WriteAllText(prices, text.ToString());
+        var (code, _, stderr) = CliProcess.Run("baseline", "--data", prices, "--generator", "bootstrap", "--count", "50", "--window", "5", "--seed", "2", "--out", csv);
+        Assert.True(code == 0, stderr);
+        var rows = File.ReadAllLines(csv);
+        Assert.Equal("scenario,step,A,B", rows[0]);
+        Assert.Equal(251, rows.Length);
+        var portfolio = Temp("p.json");
+        File.WriteAllText(portfolio, """{"weights": {"A": 0.5, "B": 0.5}}""");
+        var (code2, _, stderr2) = CliProcess.Run("stress", "--scenarios", csv, "--portfolio", portfolio, "--out", Temp("s.json"));
+        Assert.True(code2 == 0, stderr2);
     }
 }
