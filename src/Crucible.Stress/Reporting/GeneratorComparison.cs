@@ -207,7 +207,7 @@ public static class GeneratorComparison
         w.WriteEndArray();
     }
 
-    private static readonly string[] Colours = ["#d9622b", "#2b8a3e", "#7b2bd9", "#c2255c", "#0b7285", "#5c940d"];
+    private static readonly string[] Colours = ["#d9622b", "#2b8a3e", "#7b2bd9", "#c2255c", "#868e96", "#5c940d", "#e0a800"];
 
     /// <summary>
     /// The table as an HTML <c>&lt;section id="generator-comparison"&gt;</c> for a report page: the table and a chart of
