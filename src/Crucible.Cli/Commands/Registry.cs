@@ -17,5 +17,9 @@ internal static class Registry
         yield return DemoCommand.Create();
         yield return ModelCommand.Create();
         yield return ModelCardCommand.Create();
+        yield return StressCommand.Create();
+        yield return BacktestCommand.Create();
+        yield return CompareCommand.Create();
+        yield return BaselineCommand.Create();
     }
 }

@@ -1,0 +1,140 @@
+using Crucible.Data;
+using Crucible.Evaluation.Risk;
+using Crucible.Stress.Generators;
+using Crucible.Stress.Portfolios;
+using Crucible.Stress.Risk;
+using Crucible.Tensors.Random;
+
+namespace Crucible.Stress.Backtesting;
+
+/// <summary>Settings of a walk-forward VaR backtest.</summary>
+public sealed record WalkForwardOptions
+{
+    /// <summary>The first test year: the first fit uses every row dated before 1 January of it.</summary>
+    public int FirstYear { get; init; } = 2012;
+
+    /// <summary>The last test year (inclusive).</summary>
+    public int LastYear { get; init; } = 2019;
+
+    /// <summary>Days tested after each refit (Basel: 250).</summary>
+    public int TestDays { get; init; } = 250;
+
+    /// <summary>One-step scenarios sampled per refit to estimate the one-day VaR.</summary>
+    public int Samples { get; init; } = 5000;
+
+    /// <summary>The VaR confidence (Basel: 0.99).</summary>
+    public double Alpha { get; init; } = 0.99;
+
+    /// <summary>Seed of the fits and samples (each year gets its own Philox-derived seeds).</summary>
+    public ulong Seed { get; init; }
+
+    /// <summary>
+    /// Re-estimate the VaR every test day for generators that follow the data (<see cref="IFilteringScenarioGenerator"/>:
+    /// the state moves on with each realised day, the parameters stay those of the yearly fit). Other generators, and
+    /// all generators when false, keep the VaR of the refit for the whole year.
+    /// </summary>
+    public bool UpdateDaily { get; init; } = true;
+}
+
+/// <summary>One refit of a walk-forward backtest.</summary>
+/// <param name="Year">The test year.</param>
+/// <param name="TrainStart">The first training date.</param>
+/// <param name="TrainEnd">The last training date (the last row before the test year).</param>
+/// <param name="TrainRows">Training rows (the window expands every year).</param>
+/// <param name="ValueAtRisk">The one-day portfolio VaR_α (a log-return loss) from the generator's scenarios for each test day:
+/// constant over the year unless the generator is re-estimated daily.</param>
+/// <param name="Result">Exceptions among the next <see cref="WalkForwardOptions.TestDays"/> realised days, Kupiec test and zone.</param>
+public sealed record BacktestYear(int Year, DateOnly TrainStart, DateOnly TrainEnd, int TrainRows, double[] ValueAtRisk, VarBacktestResult Result);
+
+/// <summary>A generator's walk-forward backtest.</summary>
+/// <param name="Generator">The generator's name.</param>
+/// <param name="DailyUpdate">Whether the VaR was re-estimated every day (the generator follows the data and it was asked).</param>
+/// <param name="Years">One entry per refit.</param>
+/// <param name="Pooled">All test days together: exceptions and Kupiec's test over the pooled days (the Basel zone is defined
+/// per 250 days only, so it is reported per year).</param>
+public sealed record WalkForwardResult(string Generator, bool DailyUpdate, IReadOnlyList<BacktestYear> Years, PooledBacktest Pooled);
+
+/// <summary>Exceptions and Kupiec's POF test over all test days of a walk-forward backtest.</summary>
+public sealed record PooledBacktest(int Observations, int Exceptions, double KupiecStatistic, double KupiecPValue);
+
+/// <summary>
+/// Walk-forward VaR backtesting on expanding windows with yearly refits (issue #8): for each test year, fit the
+/// generator on every row before it, sample one-step scenarios, take the portfolio's one-day VaR_α from them
+/// (<see cref="StressAnalysis"/>), and count the exceptions (realised loss strictly above VaR) among the next 250 days
+/// (re-estimating the VaR each day for generators that follow the data, see <see cref="WalkForwardOptions.UpdateDaily"/>);
+/// Kupiec's POF test and the Basel traffic light come from <see cref="VarBacktest"/>.
+/// </summary>
+public static class WalkForward
+{
+    /// <summary>Runs the backtest of <paramref name="generator"/> on <paramref name="logReturns"/> (dated) for <paramref name="portfolio"/>.</summary>
+    public static WalkForwardResult Run(IScenarioGenerator generator, TimeSeriesFrame logReturns, Portfolio portfolio, WalkForwardOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(generator);
+        ArgumentNullException.ThrowIfNull(logReturns);
+        ArgumentNullException.ThrowIfNull(portfolio);
+        ArgumentNullException.ThrowIfNull(options);
+        if (!logReturns.HasDates || logReturns.RowCount == 0) throw new InvalidInputException("no-dates", "a walk-forward backtest needs dated rows");
+        if (options.LastYear < options.FirstYear) throw new InvalidInputException("years", "the last test year precedes the first");
+        // the generator sees only the series the portfolio holds
+        var held = portfolio.Holdings.Where(h => h.Weight != 0).Select(h => h.Series).ToArray();
+        var frame = logReturns.SelectColumns(held);
+        var weights = portfolio.WeightsFor(held);
+        var seeds = new Philox(options.Seed, stream: 0x5742);
+        var years = new List<BacktestYear>();
+        var allRealised = new List<double>();
+        var allExceptions = 0;
+        var daily = false;
+        for (var year = options.FirstYear; year <= options.LastYear; year++)
+        {
+            var (fitSeed, sampleSeed) = (seeds.NextUInt64(), seeds.NextUInt64());
+            var testStart = frame.IndexAtOrBefore(new DateOnly(year - 1, 12, 31)) + 1;
+            if (testStart <= 0) throw new InvalidInputException("years", $"no training rows before {year}");
+            if (testStart >= frame.RowCount) throw new InvalidInputException("years", $"no rows in or after {year}");
+            var train = frame.Slice(0, testStart);
+            var test = frame.Slice(testStart, Math.Min(frame.RowCount, testStart + options.TestDays));
+            var fitted = generator.Fit(train, fitSeed);
+            daily = options.UpdateDaily && fitted is IFilteringScenarioGenerator;
+            var realised = new double[test.RowCount];
+            var var = new double[test.RowCount];
+            var exceptions = 0;
+            var sampleSeeds = new Philox(sampleSeed);
+            for (var t = 0; t < realised.Length; t++)
+            {
+                if (t == 0 || daily) var[t] = OneDayValueAtRisk(fitted.Sample(options.Samples, 1, sampleSeeds.NextUInt64()), weights, options.Alpha);
+                else
+                {
+                    var[t] = var[t - 1];
+                }
+
+                realised[t] = PortfolioPnl.StepLogReturn(test.Row(t), weights);
+                if (-realised[t] > var[t]) exceptions++;
+                if (daily) fitted = ((IFilteringScenarioGenerator)fitted).Observe(test.Row(t));
+            }
+
+            var lrYear = VarBacktest.KupiecStatistic(exceptions, realised.Length, options.Alpha);
+            var result = new VarBacktestResult(realised.Length, exceptions, lrYear, VarBacktest.ChiSquareOneSurvival(lrYear), VarBacktest.Zone(exceptions));
+            years.Add(new BacktestYear(year, train.Dates[0], train.Dates[^1], train.RowCount, var, result));
+            allRealised.AddRange(realised);
+            allExceptions += result.Exceptions;
+        }
+
+        var lr = VarBacktest.KupiecStatistic(allExceptions, allRealised.Count, options.Alpha);
+        var pooled = new PooledBacktest(allRealised.Count, allExceptions, lr, VarBacktest.ChiSquareOneSurvival(lr));
+        return new WalkForwardResult(generator.Name, daily, years, pooled);
+    }
+
+    /// <summary>VaR_α of one-step scenarios: METRICS.md's VaR over each scenario's portfolio log return (what
+    /// <see cref="StressAnalysis"/> computes for one-step scenarios, without building a scenario set per day).</summary>
+    internal static double OneDayValueAtRisk(ScenarioWindows windows, double[] weights, double alpha)
+    {
+        var d = windows.SeriesCount;
+        var returns = new double[windows.Count];
+        for (var c = 0; c < returns.Length; c++)
+        {
+            returns[c] = PortfolioPnl.StepLogReturn(windows.Values.AsSpan(c * d, d), weights);
+            if (double.IsNaN(returns[c])) throw new InvalidInputException("wiped-out", "a one-day scenario wipes the portfolio out: leverage too high");
+        }
+
+        return RiskMeasures.ValueAtRisk(returns, alpha);
+    }
+}

@@ -1,0 +1,126 @@
+using System.Globalization;
+using Crucible.Evaluation.Statistics;
+using Crucible.Stress.Generators;
+using Crucible.Stress.Portfolios;
+using Crucible.Stress.Risk;
+using Crucible.Tensors.Random;
+
+namespace Crucible.Stress.Ensembles;
+
+/// <summary>
+/// Declared disagreement thresholds of an ensemble. The ES spread is (max − min) / median of the members' ES_α; the
+/// P&amp;L distance is the largest pairwise Wasserstein-1 distance between members' horizon P&amp;L distributions,
+/// divided by the median of the members' P&amp;L standard deviations (so both are scale-free).
+/// </summary>
+public sealed record EnsembleThresholds
+{
+    /// <summary>Flag when the relative ES spread exceeds this.</summary>
+    public double MaxEsSpread { get; init; } = 0.35;
+
+    /// <summary>Flag when the largest normalised pairwise Wasserstein-1 distance exceeds this.</summary>
+    public double MaxWasserstein { get; init; } = 0.25;
+}
+
+/// <summary>One member's result in an ensemble.</summary>
+/// <param name="Name">The member's name (its generator's name, made unique with a suffix when repeated).</param>
+/// <param name="Stress">The portfolio's risk under the member's scenarios.</param>
+public sealed record EnsembleMember(string Name, StressResult Stress);
+
+/// <summary>The outcome of an ensemble request.</summary>
+/// <param name="Alpha">The α the ES spread is measured at.</param>
+/// <param name="Members">Each member's stress result, in request order.</param>
+/// <param name="EsSpread">(max − min) / median of the members' ES_α.</param>
+/// <param name="Wasserstein">Pairwise normalised Wasserstein-1 distances between the members' horizon P&amp;L (symmetric, zero diagonal).</param>
+/// <param name="MaxWasserstein">The largest entry of <paramref name="Wasserstein"/>.</param>
+/// <param name="Thresholds">The declared thresholds.</param>
+/// <param name="Flagged">Whether a threshold was exceeded: the members disagree (model inadequacy or manipulation).</param>
+/// <param name="Reasons">Why it was flagged, naming the outlying member.</param>
+public sealed record EnsembleResult(
+    double Alpha,
+    IReadOnlyList<EnsembleMember> Members,
+    double EsSpread,
+    double[][] Wasserstein,
+    double MaxWasserstein,
+    EnsembleThresholds Thresholds,
+    bool Flagged,
+    IReadOnlyList<string> Reasons);
+
+/// <summary>
+/// Several generators on one request (the same portfolio, count, window and α): each member's scenarios are stressed
+/// and their disagreement measured and flagged above the declared thresholds (issue #8: disagreement "may signal
+/// manipulation or model inadequacy").
+/// </summary>
+public static class Ensemble
+{
+    /// <summary>
+    /// Samples <paramref name="count"/> windows of <paramref name="window"/> steps from every member (member m with
+    /// its own Philox-derived seed from <paramref name="seed"/>), stresses <paramref name="portfolio"/> with each at
+    /// <paramref name="alpha"/>, and measures the disagreement.
+    /// </summary>
+    public static EnsembleResult Run(IReadOnlyList<IFittedScenarioGenerator> members, Portfolio portfolio, int count, int window,
+        double alpha, ulong seed, EnsembleThresholds? thresholds = null)
+    {
+        ArgumentNullException.ThrowIfNull(members);
+        if (members.Count < 2) throw new ArgumentException("an ensemble needs at least two members", nameof(members));
+        var seeds = new Philox(seed, stream: 0xE5);
+        var results = new List<EnsembleMember>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var m in members)
+        {
+            var name = m.Name;
+            for (var k = 2; !names.Add(name); k++) name = $"{m.Name}#{k}";
+            var windows = m.Sample(count, window, seeds.NextUInt64());
+            results.Add(new EnsembleMember(name, StressAnalysis.Run(windows.ToSeriesSet(), portfolio, [alpha])));
+        }
+
+        return Measure(results, alpha, thresholds ?? new EnsembleThresholds());
+    }
+
+    /// <summary>Measures the disagreement of already stressed members (each stressed at <paramref name="alpha"/>).</summary>
+    public static EnsembleResult Measure(IReadOnlyList<EnsembleMember> members, double alpha, EnsembleThresholds thresholds)
+    {
+        ArgumentNullException.ThrowIfNull(members);
+        ArgumentNullException.ThrowIfNull(thresholds);
+        var es = members.Select(m => m.Stress.Levels.Single(l => l.Alpha == alpha).ExpectedShortfall).ToArray();
+        var median = Median(es);
+        var spread = (es.Max() - es.Min()) / Math.Abs(median);
+        var scale = Median(members.Select(m => Math.Sqrt(Descriptive(m.Stress.HorizonReturns))).ToArray());
+        var n = members.Count;
+        var w = new double[n][];
+        for (var i = 0; i < n; i++) w[i] = new double[n];
+        for (var i = 0; i < n; i++)
+        {
+            for (var j = i + 1; j < n; j++)
+                w[i][j] = w[j][i] = Distances.Wasserstein1(members[i].Stress.HorizonReturns, members[j].Stress.HorizonReturns) / scale;
+        }
+
+        var maxW = w.Max(row => row.Max());
+        var reasons = new List<string>();
+        if (spread > thresholds.MaxEsSpread)
+        {
+            var outlier = members[Enumerable.Range(0, n).MaxBy(i => Math.Abs(es[i] - median))].Name;
+            reasons.Add(string.Create(CultureInfo.InvariantCulture, $"ES spread {spread:G4} > {thresholds.MaxEsSpread:G4} (furthest from the median: {outlier})"));
+        }
+
+        if (maxW > thresholds.MaxWasserstein)
+        {
+            // the member farthest on average from the others
+            var outlier = members[Enumerable.Range(0, n).MaxBy(i => w[i].Sum())].Name;
+            reasons.Add(string.Create(CultureInfo.InvariantCulture, $"P&L Wasserstein {maxW:G4} > {thresholds.MaxWasserstein:G4} (farthest from the others: {outlier})"));
+        }
+
+        return new EnsembleResult(alpha, members, spread, w, maxW, thresholds, reasons.Count > 0, reasons);
+    }
+
+    private static double Median(double[] values)
+    {
+        var s = values.Order().ToArray();
+        return s.Length % 2 == 1 ? s[s.Length / 2] : 0.5 * (s[(s.Length / 2) - 1] + s[s.Length / 2]);
+    }
+
+    private static double Descriptive(double[] x)
+    {
+        var mean = x.Average();
+        return x.Sum(v => (v - mean) * (v - mean)) / (x.Length - 1);
+    }
+}

@@ -1,0 +1,316 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Crucible.Data;
+
+namespace Crucible.Stress.Portfolios;
+
+/// <summary>One holding of a portfolio: a series name and its weight (a fraction of capital; negative for a short).</summary>
+/// <param name="Series">The series (column) name.</param>
+/// <param name="Weight">Exposure as a fraction of capital.</param>
+/// <param name="Location">Where the holding was declared (for error messages); null when built in code.</param>
+public sealed record Holding(string Series, double Weight, InputLocation? Location = null);
+
+/// <summary>A named group of series (a risk factor) that the ES allocation also reports, summed.</summary>
+public sealed record FactorGroup(string Name, IReadOnlyList<string> Series, InputLocation? Location = null);
+
+/// <summary>
+/// A portfolio (ARCHITECTURE.md "Portfolio JSON"): weights per series, which sum to 1 unless a leverage says otherwise;
+/// series not named have weight 0. Built from positions, the weights are position / capital. The leverage is the
+/// declared net exposure Σ w_i; the rest, 1 − Σ w_i, is cash earning nothing.
+/// </summary>
+public sealed class Portfolio
+{
+    /// <summary>How far Σ w_i may be from the declared leverage (relative to max(1, |leverage|)).</summary>
+    public const double WeightSumTolerance = 1e-6;
+
+    /// <summary>Creates a portfolio from weights, checking that they are finite, unique and sum to <paramref name="leverage"/>.</summary>
+    public Portfolio(string name, IReadOnlyList<Holding> holdings, double leverage = 1.0, double? capital = null,
+        IReadOnlyList<FactorGroup>? groups = null, string source = "")
+    {
+        ArgumentNullException.ThrowIfNull(holdings);
+        Name = name;
+        Holdings = holdings;
+        Leverage = leverage;
+        Capital = capital;
+        Groups = groups ?? [];
+        Source = source;
+        Validate();
+    }
+
+    /// <summary>The portfolio's name.</summary>
+    public string Name { get; }
+
+    /// <summary>The holdings, in declaration order.</summary>
+    public IReadOnlyList<Holding> Holdings { get; }
+
+    /// <summary>The declared net exposure Σ w_i (1 unless declared).</summary>
+    public double Leverage { get; }
+
+    /// <summary>The capital the weights are fractions of, when the portfolio was given as positions (or with a capital).</summary>
+    public double? Capital { get; }
+
+    /// <summary>Factor groups for the ES allocation (may be empty).</summary>
+    public IReadOnlyList<FactorGroup> Groups { get; }
+
+    /// <summary>The file it was read from, or empty.</summary>
+    public string Source { get; }
+
+    /// <summary>
+    /// The weight vector aligned with <paramref name="columns"/> (0 for series the portfolio does not name). Throws
+    /// <see cref="InvalidInputException"/> (rule <c>unknown-series</c>) when a holding or a group names a series that
+    /// is not among the columns.
+    /// </summary>
+    public double[] WeightsFor(IReadOnlyList<string> columns)
+    {
+        ArgumentNullException.ThrowIfNull(columns);
+        var weights = new double[columns.Count];
+        foreach (var h in Holdings)
+        {
+            var i = IndexOf(columns, h.Series);
+            if (i < 0)
+                throw new InvalidInputException("unknown-series",
+                    $"portfolio series '{h.Series}' is not in the scenarios (series: {string.Join(", ", columns)})", h.Location);
+            weights[i] = h.Weight;
+        }
+
+        foreach (var g in Groups)
+        {
+            foreach (var s in g.Series)
+            {
+                if (IndexOf(columns, s) < 0)
+                    throw new InvalidInputException("unknown-series", $"group '{g.Name}' names series '{s}', which is not in the scenarios", g.Location);
+            }
+        }
+
+        return weights;
+    }
+
+    private static int IndexOf(IReadOnlyList<string> columns, string name)
+    {
+        for (var i = 0; i < columns.Count; i++)
+        {
+            if (string.Equals(columns[i], name, StringComparison.Ordinal)) return i;
+        }
+
+        return -1;
+    }
+
+    private void Validate()
+    {
+        var file = new InputLocation(Source, 0, 0);
+        if (Holdings.Count == 0) throw new InvalidInputException("empty-holdings", "the portfolio holds no series", file);
+        if (!double.IsFinite(Leverage) || Leverage == 0)
+            throw new InvalidInputException("leverage", "leverage must be a finite non-zero number", file);
+        if (Capital is { } c && !(c > 0 && double.IsFinite(c)))
+            throw new InvalidInputException("capital", "capital must be a finite positive number", file);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        double sum = 0;
+        foreach (var h in Holdings)
+        {
+            if (!seen.Add(h.Series)) throw new InvalidInputException("duplicate-series", $"series '{h.Series}' is held twice", h.Location);
+            if (!double.IsFinite(h.Weight)) throw new InvalidInputException("non-finite", $"the weight of '{h.Series}' is not finite", h.Location);
+            sum += h.Weight;
+        }
+
+        if (Math.Abs(sum - Leverage) > WeightSumTolerance * Math.Max(1, Math.Abs(Leverage)))
+        {
+            throw new InvalidInputException("weight-sum", string.Create(CultureInfo.InvariantCulture,
+                $"the weights sum to {sum:R}, not {Leverage:R}; declare \"leverage\": {sum:R} if that is intended"), Holdings[0].Location ?? file);
+        }
+
+        var grouped = new HashSet<string>(StringComparer.Ordinal);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var g in Groups)
+        {
+            if (!names.Add(g.Name)) throw new InvalidInputException("duplicate-group", $"group '{g.Name}' is declared twice", g.Location);
+            if (g.Series.Count == 0) throw new InvalidInputException("empty-group", $"group '{g.Name}' names no series", g.Location);
+            foreach (var s in g.Series)
+            {
+                if (!grouped.Add(s)) throw new InvalidInputException("group-overlap", $"series '{s}' is in more than one group", g.Location);
+            }
+        }
+    }
+
+    /// <summary>Reads a portfolio JSON file; every problem is an <see cref="InvalidInputException"/> naming file, line, column and rule.</summary>
+    public static Portfolio Load(string path)
+    {
+        if (!File.Exists(path)) throw new InvalidInputException("file-not-found", "file not found", new InputLocation(path, 0, 0));
+        return Parse(File.ReadAllBytes(path), path);
+    }
+
+    /// <summary>
+    /// Parses portfolio JSON: <c>{"name": …, "weights": {SERIES: w, …}}</c> or <c>{"positions": {SERIES: value, …},
+    /// "capital": C}</c> (capital defaults to Σ positions), with optional <c>"leverage"</c> (the declared Σ w) and
+    /// <c>"groups": {NAME: [SERIES, …], …}</c>. Rules: <c>portfolio-json</c>, <c>unknown-key</c>, <c>type</c>,
+    /// <c>duplicate-key</c>, <c>missing-holdings</c>, <c>both-holdings</c>, <c>empty-holdings</c>,
+    /// <c>duplicate-series</c>, <c>non-finite</c>, <c>weight-sum</c>, <c>leverage</c>, <c>capital</c>,
+    /// <c>duplicate-group</c>, <c>empty-group</c>, <c>group-overlap</c>.
+    /// </summary>
+    public static Portfolio Parse(ReadOnlySpan<byte> json, string source = "portfolio.json")
+    {
+        var lines = new LineIndex(json);
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = false });
+        InputLocation At(in Utf8JsonReader r) => lines.Locate(source, r.TokenStartIndex);
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+                throw new InvalidInputException("type", "a portfolio is a JSON object", At(reader));
+            string? name = null;
+            List<Holding>? weights = null, positions = null;
+            InputLocation? weightsAt = null, positionsAt = null;
+            double? leverage = null, capital = null;
+            var groups = new List<FactorGroup>();
+            var keys = new HashSet<string>(StringComparer.Ordinal);
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+            {
+                var keyAt = At(reader);
+                var key = reader.GetString()!;
+                if (!keys.Add(key)) throw new InvalidInputException("duplicate-key", $"key '{key}' appears twice", keyAt);
+                reader.Read();
+                switch (key)
+                {
+                    case "name":
+                        if (reader.TokenType != JsonTokenType.String) throw new InvalidInputException("type", "\"name\" must be a string", At(reader));
+                        name = reader.GetString();
+                        break;
+                    case "weights":
+                        weightsAt = keyAt;
+                        weights = ReadHoldings(ref reader, key, At);
+                        break;
+                    case "positions":
+                        positionsAt = keyAt;
+                        positions = ReadHoldings(ref reader, key, At);
+                        break;
+                    case "leverage":
+                        leverage = ReadNumber(ref reader, key, At);
+                        break;
+                    case "capital":
+                        capital = ReadNumber(ref reader, key, At);
+                        break;
+                    case "groups":
+                        groups = ReadGroups(ref reader, At);
+                        break;
+                    default:
+                        throw new InvalidInputException("unknown-key",
+                            $"unknown key '{key}' (expected name, weights, positions, capital, leverage, groups)", keyAt);
+                }
+            }
+
+            if (reader.Read()) throw new InvalidInputException("portfolio-json", "text after the portfolio object", At(reader));
+            var file = new InputLocation(source, 0, 0);
+            if (weights is null && positions is null)
+                throw new InvalidInputException("missing-holdings", "the portfolio needs \"weights\" or \"positions\"", file);
+            if (weights is not null && positions is not null)
+                throw new InvalidInputException("both-holdings", "give \"weights\" or \"positions\", not both", positionsAt);
+            if (positions is not null)
+            {
+                if (positions.Count == 0) throw new InvalidInputException("empty-holdings", "\"positions\" is empty", positionsAt);
+                var c = capital ?? positions.Sum(p => p.Weight);
+                if (!(c > 0 && double.IsFinite(c)))
+                    throw new InvalidInputException("capital", "capital (Σ positions unless declared) must be positive", positionsAt);
+                weights = positions.Select(p => p with { Weight = p.Weight / c }).ToList();
+                capital = c;
+                leverage ??= weights.Sum(w => w.Weight);
+            }
+            else if (weights!.Count == 0)
+            {
+                throw new InvalidInputException("empty-holdings", "\"weights\" is empty", weightsAt);
+            }
+
+            return new Portfolio(name ?? Path.GetFileNameWithoutExtension(source), weights, leverage ?? 1.0, capital, groups, source);
+        }
+        catch (JsonException e)
+        {
+            var line = (e.LineNumber ?? 0) + 1;
+            var column = (int)(e.BytePositionInLine ?? 0) + 1;
+            throw new InvalidInputException("portfolio-json", "malformed JSON: " + FirstSentence(e.Message), new InputLocation(source, line, column));
+        }
+    }
+
+    private delegate InputLocation Locator(in Utf8JsonReader reader);
+
+    private static string FirstSentence(string message)
+    {
+        var i = message.IndexOf(" LineNumber", StringComparison.Ordinal);
+        return (i > 0 ? message[..i] : message).Trim();
+    }
+
+    private static double ReadNumber(ref Utf8JsonReader reader, string key, Locator at)
+    {
+        if (reader.TokenType != JsonTokenType.Number) throw new InvalidInputException("type", $"\"{key}\" must be a number", at(reader));
+        var v = reader.GetDouble();
+        if (!double.IsFinite(v)) throw new InvalidInputException("non-finite", $"\"{key}\" is not a finite number", at(reader));
+        return v;
+    }
+
+    private static List<Holding> ReadHoldings(ref Utf8JsonReader reader, string key, Locator at)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+            throw new InvalidInputException("type", $"\"{key}\" must be an object of SERIES: number", at(reader));
+        var list = new List<Holding>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            var where = at(reader);
+            var series = reader.GetString()!;
+            if (!seen.Add(series)) throw new InvalidInputException("duplicate-series", $"series '{series}' appears twice in \"{key}\"", where);
+            reader.Read();
+            var v = ReadNumber(ref reader, $"{key}.{series}", at);
+            list.Add(new Holding(series, v, where));
+        }
+
+        return list;
+    }
+
+    private static List<FactorGroup> ReadGroups(ref Utf8JsonReader reader, Locator at)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+            throw new InvalidInputException("type", "\"groups\" must be an object of NAME: [SERIES, …]", at(reader));
+        var groups = new List<FactorGroup>();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+        {
+            var where = at(reader);
+            var name = reader.GetString()!;
+            reader.Read();
+            if (reader.TokenType != JsonTokenType.StartArray)
+                throw new InvalidInputException("type", $"group '{name}' must be an array of series names", at(reader));
+            var members = new List<string>();
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                if (reader.TokenType != JsonTokenType.String)
+                    throw new InvalidInputException("type", $"group '{name}' must hold series names (strings)", at(reader));
+                members.Add(reader.GetString()!);
+            }
+
+            groups.Add(new FactorGroup(name, members, where));
+        }
+
+        return groups;
+    }
+
+    /// <summary>Maps byte offsets of a UTF-8 document to 1-based line and column (columns count characters).</summary>
+    private sealed class LineIndex
+    {
+        private readonly List<int> _starts = [0];
+        private readonly byte[] _bytes;
+
+        public LineIndex(ReadOnlySpan<byte> bytes)
+        {
+            _bytes = bytes.ToArray();
+            for (var i = 0; i < bytes.Length; i++)
+            {
+                if (bytes[i] == (byte)'\n') _starts.Add(i + 1);
+            }
+        }
+
+        public InputLocation Locate(string file, long offset)
+        {
+            var i = _starts.BinarySearch((int)offset);
+            var line = i >= 0 ? i : ~i - 1;
+            var start = _starts[line];
+            var column = Encoding.UTF8.GetCharCount(_bytes, start, (int)offset - start) + 1;
+            return new InputLocation(file, line + 1, column);
+        }
+    }
+}

@@ -1,0 +1,135 @@
+using Crucible.Data;
+using Crucible.Stress.Generators;
+using Crucible.Stress.Portfolios;
+using Crucible.Stress.Risk;
+
+namespace Crucible.Stress.Reverse;
+
+/// <summary>A reverse stress test: which plausible scenarios make the portfolio lose at least the threshold over the horizon?</summary>
+public sealed record ReverseStressRequest
+{
+    /// <summary>The portfolio.</summary>
+    public required Portfolio Portfolio { get; init; }
+
+    /// <summary>The loss threshold as a fraction of capital over the horizon, e.g. 0.15 for a 15 % loss (1 − e^{R} ≥ 0.15).</summary>
+    public double LossThreshold { get; init; } = 0.15;
+
+    /// <summary>The horizon W in steps (e.g. 20 trading days).</summary>
+    public int Horizon { get; init; } = 20;
+
+    /// <summary>Candidate scenarios drawn.</summary>
+    public int Candidates { get; init; } = 10_000;
+
+    /// <summary>How many breaching scenarios to report (the most plausible).</summary>
+    public int Top { get; init; } = 20;
+
+    /// <summary>The guidance scale for an <see cref="IGuidedScenarioGenerator"/> (0: no guidance, plain rejection).</summary>
+    public double GuidanceScale { get; init; }
+
+    /// <summary>The seed.</summary>
+    public ulong Seed { get; init; }
+}
+
+/// <summary>One breaching scenario.</summary>
+/// <param name="Index">Its index among the candidates.</param>
+/// <param name="Loss">Its loss as a fraction of capital, 1 − e^{R}.</param>
+/// <param name="Plausibility">Its plausibility score (higher is more plausible).</param>
+/// <param name="Attribution">Each series' part of the log loss −R (the Euler parts of <see cref="StressAnalysis"/>; they sum to −R).</param>
+/// <param name="SeriesReturns">Each series' cumulative log return over the horizon.</param>
+public sealed record BreachingScenario(int Index, double Loss, double Plausibility, double[] Attribution, double[] SeriesReturns);
+
+/// <summary>The outcome of a reverse stress test.</summary>
+/// <param name="Generator">The generator's name.</param>
+/// <param name="Sampling"><c>guided</c> or <c>rejection</c> (unguided candidates filtered by the threshold).</param>
+/// <param name="PlausibilityMethod">How plausibility was scored.</param>
+/// <param name="Series">The series, in order.</param>
+/// <param name="Candidates">Candidates drawn.</param>
+/// <param name="Breaching">How many of them breach the threshold.</param>
+/// <param name="Top">The most plausible breaching scenarios, most plausible first.</param>
+/// <param name="MeanAttribution">The mean attribution over all breaching scenarios: the risk factors that drive the breaches.</param>
+public sealed record ReverseStressResult(
+    string Generator, string Sampling, string PlausibilityMethod, IReadOnlyList<string> Series, int Candidates, int Breaching,
+    IReadOnlyList<BreachingScenario> Top, double[] MeanAttribution)
+{
+    /// <summary>The share of candidates that breach.</summary>
+    public double BreachRate => (double)Breaching / Candidates;
+}
+
+/// <summary>
+/// Reverse stress testing (issue #8): draw candidate scenarios over the horizon (guided toward the portfolio's loss when
+/// the generator supports guidance, otherwise plain samples), keep those whose loss reaches the threshold, rank them by
+/// plausibility, and attribute each loss to the series. Every reported scenario breaches by construction.
+/// </summary>
+public static class ReverseStress
+{
+    /// <summary>Runs the reverse stress test of <paramref name="request"/> with <paramref name="generator"/>.</summary>
+    public static ReverseStressResult Run(IFittedScenarioGenerator generator, ReverseStressRequest request, IPlausibilityScore plausibility)
+    {
+        ArgumentNullException.ThrowIfNull(generator);
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(plausibility);
+        if (!(request.LossThreshold > 0 && request.LossThreshold < 1))
+            throw new InvalidInputException("loss-threshold", "the loss threshold is a fraction of capital in (0, 1)");
+        var weights = request.Portfolio.WeightsFor(generator.Columns);
+        var guided = generator is IGuidedScenarioGenerator && request.GuidanceScale > 0;
+        var windows = guided
+            ? ((IGuidedScenarioGenerator)generator).SampleGuided(request.Candidates, request.Horizon, new PortfolioLossObjective(weights),
+                request.GuidanceScale, request.Seed)
+            : generator.Sample(request.Candidates, request.Horizon, request.Seed);
+        return Evaluate(windows, request, plausibility, generator.Name, guided ? "guided" : "rejection");
+    }
+
+    /// <summary>
+    /// The reverse stress test over given candidate windows (e.g. a scenario file's scenarios): the breaching ones, most
+    /// plausible first, with their attribution. <paramref name="source"/> and <paramref name="sampling"/> label the result.
+    /// </summary>
+    public static ReverseStressResult Evaluate(ScenarioWindows windows, ReverseStressRequest request, IPlausibilityScore plausibility,
+        string source, string sampling)
+    {
+        ArgumentNullException.ThrowIfNull(windows);
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(plausibility);
+        if (!(request.LossThreshold > 0 && request.LossThreshold < 1))
+            throw new InvalidInputException("loss-threshold", "the loss threshold is a fraction of capital in (0, 1)");
+        var weights = request.Portfolio.WeightsFor(windows.Columns);
+        var horizon = windows.Window;
+        var set = windows.ToSeriesSet();
+        var paths = PortfolioPnl.Paths(set, weights);
+        var parts = StressAnalysis.LossParts(set, weights);
+        var logThreshold = -Math.Log(1 - request.LossThreshold);
+        var breaching = new List<int>();
+        for (var s = 0; s < paths.Length; s++)
+        {
+            if (-paths[s].Sum() >= logThreshold) breaching.Add(s);
+        }
+
+        var d = windows.SeriesCount;
+        var mean = new double[d];
+        foreach (var s in breaching)
+        {
+            for (var i = 0; i < d; i++) mean[i] += parts[s][i] / breaching.Count;
+        }
+
+        var top = new List<BreachingScenario>();
+        if (breaching.Count > 0)
+        {
+            var subset = new double[breaching.Count * horizon * d];
+            for (var j = 0; j < breaching.Count; j++)
+                Array.Copy(windows.Values, breaching[j] * horizon * d, subset, j * horizon * d, horizon * d);
+            var scores = plausibility.Score(windows with { Count = breaching.Count, Values = subset });
+            foreach (var j in Enumerable.Range(0, breaching.Count).OrderByDescending(j => scores[j]).ThenBy(j => j).Take(request.Top))
+            {
+                var s = breaching[j];
+                var cumulative = new double[d];
+                for (var t = 0; t < horizon; t++)
+                {
+                    for (var i = 0; i < d; i++) cumulative[i] += windows[s, t, i];
+                }
+
+                top.Add(new BreachingScenario(s, -Numeric.ExpM1(paths[s].Sum()), scores[j], parts[s], cumulative));
+            }
+        }
+
+        return new ReverseStressResult(source, sampling, plausibility.Method, windows.Columns, windows.Count, breaching.Count, top, mean);
+    }
+}

@@ -1,0 +1,59 @@
+using System.Security.Cryptography;
+using Crucible.Evaluation;
+using Crucible.Stress.Portfolios;
+using Crucible.Stress.Reporting;
+using Crucible.Stress.Risk;
+using Crucible.Stress.Reverse;
+using Crucible.Stress.Generators;
+using Crucible.Data;
+
+namespace Crucible.Stress;
+
+/// <summary>The reverse-stress part of a stress request over a scenario file.</summary>
+/// <param name="LossThreshold">The loss threshold as a fraction of capital over the scenarios' horizon.</param>
+/// <param name="History">Historical log returns the plausibility is measured against (must hold the scenarios' series).</param>
+/// <param name="Top">How many breaching scenarios to report.</param>
+public sealed record ReverseOptions(double LossThreshold, TimeSeriesFrame History, int Top = 20);
+
+/// <summary>The file-level entry point of <c>crucible stress</c>: read a scenario CSV and a portfolio JSON, stress, report.</summary>
+public static class StressFiles
+{
+    /// <summary>
+    /// Reads <paramref name="scenariosPath"/> (<c>scenario,step,&lt;series…&gt;</c> log returns, or a plain returns
+    /// file taken as one-step scenarios) and <paramref name="portfolioPath"/>, and stresses the portfolio at each α.
+    /// Bad input throws <see cref="Crucible.Data.InvalidInputException"/> naming file, line, column and rule.
+    /// </summary>
+    public static (StressResult Result, ScenarioSource Source) Run(string scenariosPath, string portfolioPath, IReadOnlyList<double> alphas)
+    {
+        var (result, source, _) = Run(scenariosPath, portfolioPath, alphas, null);
+        return (result, source);
+    }
+
+    /// <summary>
+    /// As <see cref="Run(string, string, IReadOnlyList{double})"/>, and with <paramref name="reverse"/> also the reverse
+    /// stress test over the file's scenarios (equal lengths needed): those losing at least the threshold, ranked by
+    /// closeness to the history's windows.
+    /// </summary>
+    public static (StressResult Result, ScenarioSource Source, ReverseStressResult? Reverse) Run(string scenariosPath, string portfolioPath,
+        IReadOnlyList<double> alphas, ReverseOptions? reverse)
+    {
+        var portfolio = Portfolio.Load(portfolioPath);
+        var scenarios = SeriesSetCsv.Read(scenariosPath);
+        var result = StressAnalysis.Run(scenarios, portfolio, alphas);
+        ReverseStressResult? reverseResult = null;
+        if (reverse is not null)
+        {
+            var windows = ScenarioWindows.FromSeriesSet(scenarios.ScenarioIds is null ? scenarios with { ScenarioIds = [.. Enumerable.Range(1, scenarios.RowCount)] } : scenarios);
+            var history = reverse.History.SelectColumns([.. windows.Columns]);
+            var request = new ReverseStressRequest
+            {
+                Portfolio = portfolio, LossThreshold = reverse.LossThreshold, Horizon = windows.Window, Candidates = windows.Count, Top = reverse.Top,
+            };
+            reverseResult = ReverseStress.Evaluate(windows, request, new NearestWindowPlausibility(history), Path.GetFileName(scenariosPath), "scenario-file");
+        }
+
+        using var stream = File.OpenRead(scenariosPath);
+        var sha = Convert.ToHexStringLower(SHA256.HashData(stream));
+        return (result, new ScenarioSource(scenariosPath, sha), reverseResult);
+    }
+}

@@ -1,0 +1,145 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace Crucible.Cli.Tests;
+
+/// <summary>
+/// <c>crucible stress</c> end to end in a child process, on the stress fixtures (test/Crucible.Stress.Tests/TestData,
+/// whose stress_ref.json was computed by stress_ref.py with numpy from the METRICS.md formulas).
+/// </summary>
+public sealed class StressCommandTests : IDisposable
+{
+    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("crucible-stress-");
+
+    public void Dispose() => _dir.Delete(recursive: true);
+
+    private static string Fixture(string name)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Crucible.slnx")))
+                return Path.Combine(dir.FullName, "test", "Crucible.Stress.Tests", "TestData", name);
+        }
+
+        throw new InvalidOperationException("Crucible.slnx not found above " + AppContext.BaseDirectory);
+    }
+
+    private string Temp(string name) => Path.Combine(_dir.FullName, name);
+
+    [Fact]
+    public void Stress_MatchesTheReference_AndContributionsSumToEs()
+    {
+        var outPath = Temp("out/stress.json");
+        var (code, stdout, stderr) = CliProcess.Run("stress", "--scenarios", Fixture("scenarios.csv"), "--portfolio", Fixture("portfolio.json"),
+            "--alpha", "0.9", "0.95", "--alpha", "0.975,0.99", "--out", outPath);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("VaR", stdout, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(File.ReadAllText(outPath));
+        using var reference = JsonDocument.Parse(File.ReadAllText(Fixture("stress_ref.json")));
+        var p = doc.RootElement.GetProperty("portfolio");
+        Assert.Equal(400, doc.RootElement.GetProperty("scenarios").GetProperty("count").GetInt32());
+        foreach (var level in reference.RootElement.EnumerateObject())
+        {
+            foreach (var key in new[] { "var", "es", "cdar" })
+            {
+                var want = level.Value.GetProperty(key).GetDouble();
+                var got = p.GetProperty(key).GetProperty(level.Name).GetDouble();
+                Assert.True(Math.Abs(want - got) <= 1e-9 * Math.Abs(want), $"{key} at {level.Name}: {got} vs {want}");
+            }
+
+            var sum = p.GetProperty("es_contributions").GetProperty(level.Name).EnumerateObject().Sum(c => c.Value.GetDouble());
+            Assert.Equal(p.GetProperty("es").GetProperty(level.Name).GetDouble(), sum, 1e-12);
+        }
+    }
+
+    [Fact]
+    public void Stress_BadPortfolio_Exits2_WithFileLineColumnAndRule()
+    {
+        var portfolio = Temp("bad.json");
+        File.WriteAllText(portfolio, "{\n  \"weights\": {\"A\": 0.5, \"Z\": 0.5}\n}\n");
+        var (code, _, stderr) = CliProcess.Run("stress", "--scenarios", Fixture("scenarios.csv"), "--portfolio", portfolio, "--out", Temp("o.json"));
+        Assert.Equal(2, code);
+        Assert.Contains($"{portfolio}:2:25: error [unknown-series]", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Temp("o.json")));
+    }
+
+    [Fact]
+    public void Stress_BadAlpha_Exits2()
+    {
+        var (code, _, stderr) = CliProcess.Run("stress", "--scenarios", Fixture("scenarios.csv"), "--portfolio", Fixture("portfolio.json"),
+            "--alpha", "1.5", "--out", Temp("o.json"));
+        Assert.Equal(2, code);
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"--alpha"), stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Stress_Reverse_ReportsOnlyBreachingScenarios()
+    {
+        // history: prices of A, B, C rebuilt from the fixture's first 60 scenarios' returns
+        var lines = File.ReadAllLines(Fixture("scenarios.csv")).Skip(1).Take(600).Select(l => l.Split(',')).ToArray();
+        var history = new System.Text.StringBuilder("Date,A,B,C\n");
+        double[] price = [100, 100, 100];
+        var day = new DateOnly(2010, 1, 4);
+        history.Append(CultureInfo.InvariantCulture, $"{day:yyyy-MM-dd},100,100,100\n");
+        foreach (var cells in lines)
+        {
+            day = day.AddDays(1);
+            for (var i = 0; i < 3; i++) price[i] *= Math.Exp(double.Parse(cells[2 + i], CultureInfo.InvariantCulture));
+            history.Append(CultureInfo.InvariantCulture, $"{day:yyyy-MM-dd},{price[0]:R},{price[1]:R},{price[2]:R}\n");
+        }
+
+        var historyPath = Temp("history.csv");
+        File.WriteAllText(historyPath, history.ToString());
+        var outPath = Temp("rev.json");
+        var (code, stdout, stderr) = CliProcess.Run("stress", "--scenarios", Fixture("scenarios.csv"), "--portfolio", Fixture("portfolio.json"),
+            "--reverse", "--loss-threshold", "0.04", "--history", historyPath, "--top", "5", "--out", outPath);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("reverse:", stdout, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(File.ReadAllText(outPath));
+        var reverse = doc.RootElement.GetProperty("reverse");
+        Assert.Equal(400, reverse.GetProperty("candidates").GetInt32());
+        var scenarios = reverse.GetProperty("scenarios").EnumerateArray().ToArray();
+        Assert.Equal(5, scenarios.Length);
+        Assert.All(scenarios, s => Assert.True(s.GetProperty("loss").GetDouble() >= 0.04));
+        var plausibility = scenarios.Select(s => s.GetProperty("plausibility").GetDouble()).ToArray();
+        Assert.Equal(plausibility.OrderByDescending(x => x), plausibility);
+    }
+
+    [Fact]
+    public void Stress_ReverseWithoutThreshold_Exits2()
+    {
+        var (code, _, stderr) = CliProcess.Run("stress", "--scenarios", Fixture("scenarios.csv"), "--portfolio", Fixture("portfolio.json"),
+            "--reverse", "--out", Temp("o.json"));
+        Assert.Equal(2, code);
+        Assert.Contains("--loss-threshold", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Baseline_WritesAScenarioCsv_ThatStressReads()
+    {
+        var csv = Temp("b.csv");
+        var prices = Temp("prices.csv");
+        var text = new System.Text.StringBuilder("Date,A,B\n");
+        var rng = new System.Random(1);
+        double a = 100, b = 50;
+        var day = new DateOnly(2015, 1, 1);
+        for (var t = 0; t < 300; t++)
+        {
+            a *= Math.Exp((rng.NextDouble() - 0.5) * 0.02);
+            b *= Math.Exp((rng.NextDouble() - 0.5) * 0.01);
+            text.Append(CultureInfo.InvariantCulture, $"{day.AddDays(t):yyyy-MM-dd},{a:R},{b:R}\n");
+        }
+
+        File.WriteAllText(prices, text.ToString());
+        var (code, _, stderr) = CliProcess.Run("baseline", "--data", prices, "--generator", "bootstrap", "--count", "50", "--window", "5", "--seed", "2", "--out", csv);
+        Assert.True(code == 0, stderr);
+        var rows = File.ReadAllLines(csv);
+        Assert.Equal("scenario,step,A,B", rows[0]);
+        Assert.Equal(251, rows.Length);
+        var portfolio = Temp("p.json");
+        File.WriteAllText(portfolio, """{"weights": {"A": 0.5, "B": 0.5}}""");
+        var (code2, _, stderr2) = CliProcess.Run("stress", "--scenarios", csv, "--portfolio", portfolio, "--out", Temp("s.json"));
+        Assert.True(code2 == 0, stderr2);
+    }
+}

@@ -1,0 +1,169 @@
+using Crucible.Data;
+using Crucible.Evaluation.Risk;
+using Crucible.Stress.Backtesting;
+using Crucible.Stress.Generators;
+using Crucible.Stress.Portfolios;
+using Crucible.Stress.Risk;
+using Crucible.Stress.Tests.Generators;
+
+namespace Crucible.Stress.Tests.Backtesting;
+
+public sealed class WalkForwardTests
+{
+    /// <summary>Kupiec LR and p-value for x exceptions in 250 days at 99 %: p from scipy <c>chi2.sf(lr, 1)</c> (scipy 1.x).</summary>
+    [Theory]
+    [InlineData(0, 5.025167926750726, 0.02498150305344973)]
+    [InlineData(1, 1.1764911353210774, 0.2780714900139528)]
+    [InlineData(2, 0.10843521623679919, 0.7419327009526281)]
+    [InlineData(4, 0.7691383643858458, 0.380483738238954)]
+    [InlineData(5, 1.956809788230622, 0.1618549171960387)]
+    [InlineData(7, 5.496990447792683, 0.019049230890526535)]
+    [InlineData(10, 12.955491062356018, 0.0003189845082133835)]
+    [InlineData(15, 29.395002180486188, 5.902967974643695e-08)]
+    public void Kupiec_MatchesScipyChi2(int exceptions, double lr, double p)
+    {
+        var stat = VarBacktest.KupiecStatistic(exceptions, 250, 0.99);
+        Assert.Equal(lr, stat, 1e-10);
+        var pValue = VarBacktest.ChiSquareOneSurvival(stat);
+        Assert.True(Math.Abs(pValue - p) <= 1e-9 * p, $"{pValue:R} vs {p:R}");
+    }
+
+    [Theory]
+    [InlineData(0, TrafficLight.Green)]
+    [InlineData(4, TrafficLight.Green)]
+    [InlineData(5, TrafficLight.Yellow)]
+    [InlineData(9, TrafficLight.Yellow)]
+    [InlineData(10, TrafficLight.Red)]
+    [InlineData(30, TrafficLight.Red)]
+    public void Zone_IsBasels(int exceptions, TrafficLight zone) => Assert.Equal(zone, VarBacktest.Zone(exceptions));
+
+    /// <summary>The GeneratorTests panel with business-day-like dates from 2008 on.</summary>
+    internal static TimeSeriesFrame DatedPanel(int n, int seed)
+    {
+        var panel = GeneratorTests.Panel(n, seed);
+        var dates = new DateOnly[n];
+        var d = new DateOnly(2008, 1, 2);
+        for (var i = 0; i < n; i++)
+        {
+            while (d.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday) d = d.AddDays(1);
+            dates[i] = d;
+            d = d.AddDays(1);
+        }
+
+        return new TimeSeriesFrame(dates, panel.Columns, panel.Values);
+    }
+
+    private static readonly Portfolio SixtyForty = new("60/40", [new Holding("EQ", 0.6), new Holding("BD", 0.4)]);
+
+    [Fact]
+    public void Run_RefitsYearly_OnExpandingWindows_AndCountsExceptionsAsANaiveLoopDoes()
+    {
+        var frame = DatedPanel(2200, 3);
+        var options = new WalkForwardOptions { FirstYear = 2011, LastYear = 2015, Samples = 2000, Seed = 1 };
+        var result = WalkForward.Run(new StationaryBootstrap(5), frame, SixtyForty, options);
+        Assert.Equal([2011, 2012, 2013, 2014, 2015], result.Years.Select(y => y.Year));
+        for (var i = 0; i < result.Years.Count; i++)
+        {
+            var y = result.Years[i];
+            Assert.Equal(new DateOnly(2008, 1, 2), y.TrainStart);
+            Assert.True(y.TrainEnd < new DateOnly(y.Year, 1, 1));
+            var testStart = Array.FindIndex(frame.Dates, d => d.Year >= y.Year);
+            Assert.Equal(testStart, y.TrainRows);
+            if (i > 0) Assert.True(y.TrainRows > result.Years[i - 1].TrainRows);
+            var exceptions = 0;
+            for (var t = testStart; t < Math.Min(frame.RowCount, testStart + 250); t++)
+            {
+                var loss = -Math.Log((0.6 * Math.Exp(frame[t, 0])) + (0.4 * Math.Exp(frame[t, 1])));
+                if (loss > y.ValueAtRisk[t - testStart]) exceptions++;
+            }
+
+            Assert.Equal(exceptions, y.Result.Exceptions);
+            Assert.Equal(VarBacktest.Zone(exceptions), y.Result.Zone);
+            Assert.All(y.ValueAtRisk, v => Assert.Equal(y.ValueAtRisk[0], v)); // the bootstrap does not follow the data
+        }
+
+        Assert.Equal(result.Years.Sum(y => y.Result.Exceptions), result.Pooled.Exceptions);
+        Assert.Equal(result.Years.Sum(y => y.Result.Observations), result.Pooled.Observations);
+        // deterministic per seed
+        var again = WalkForward.Run(new StationaryBootstrap(5), frame, SixtyForty, options);
+        Assert.Equal(result.Years.SelectMany(y => y.ValueAtRisk), again.Years.SelectMany(y => y.ValueAtRisk));
+        Assert.False(result.DailyUpdate);
+    }
+
+    [Fact]
+    public void Run_Fhs_ReestimatesVarDaily_FromTheFilteredVariance()
+    {
+        var frame = DatedPanel(1300, 8);
+        var options = new WalkForwardOptions { FirstYear = 2012, LastYear = 2012, Samples = 1000, Seed = 2 };
+        var result = WalkForward.Run(new FilteredHistoricalSimulation(), frame, SixtyForty, options);
+        Assert.True(result.DailyUpdate);
+        var year = result.Years[0];
+        Assert.True(year.ValueAtRisk.Distinct().Count() > 200, "the VaR should move with the filtered volatility");
+        // the first day's VaR uses the state after the training data: check it against a direct sample
+        var train = frame.Slice(0, year.TrainRows);
+        var fixedVar = WalkForward.Run(new FilteredHistoricalSimulation(), frame, SixtyForty, options with { UpdateDaily = false });
+        Assert.False(fixedVar.DailyUpdate);
+        Assert.Equal(year.ValueAtRisk[0], fixedVar.Years[0].ValueAtRisk[0]);
+        Assert.All(fixedVar.Years[0].ValueAtRisk, v => Assert.Equal(year.ValueAtRisk[0], v));
+        Assert.True(train.RowCount > 0);
+    }
+
+    [Fact]
+    public void OneDayValueAtRisk_IsStressAnalysisOnOneStepScenarios()
+    {
+        var windows = new StationaryBootstrap(3).Fit(DatedPanel(400, 4), 0).Sample(1000, 1, 8);
+        var direct = StressAnalysis.Run(windows.ToSeriesSet(), SixtyForty, [0.99]).Levels[0].ValueAtRisk;
+        Assert.Equal(direct, WalkForward.OneDayValueAtRisk(windows, [0.6, 0.4], 0.99), 1e-15);
+    }
+
+    [Fact]
+    public void Fhs_Observe_MovesTheGarchState()
+    {
+        var frame = DatedPanel(800, 9);
+        var fitted = (FilteredHistoricalSimulation.Fitted)new FilteredHistoricalSimulation().Fit(frame, 0);
+        double[] day = [-0.05, 0.01];
+        var next = (FilteredHistoricalSimulation.Fitted)fitted.Observe(day);
+        for (var i = 0; i < 2; i++)
+        {
+            var m = fitted.Models[i];
+            var e = day[i] - m.Mu;
+            Assert.Equal(m.Omega + (m.AlphaArch * e * e) + (m.Beta * fitted.StartVariance[i]), next.StartVariance[i], 1e-18);
+        }
+
+        Assert.NotEqual(fitted.Sample(10, 1, 3).Values, next.Sample(10, 1, 3).Values);
+    }
+
+    [Fact]
+    public void Run_UnderstatedVolatility_GoesRed()
+    {
+        var frame = DatedPanel(1600, 5);
+        var options = new WalkForwardOptions { FirstYear = 2011, LastYear = 2013, Samples = 1000 };
+        var honest = WalkForward.Run(new FilteredHistoricalSimulation(), frame, SixtyForty, options);
+        var understated = WalkForward.Run(new ScaledGenerator(new StationaryBootstrap(5), 0.3), frame, SixtyForty, options);
+        Assert.True(understated.Pooled.Exceptions > 3 * Math.Max(1, honest.Pooled.Exceptions),
+            $"understated {understated.Pooled.Exceptions} vs honest {honest.Pooled.Exceptions}");
+        Assert.All(understated.Years, y => Assert.Equal(TrafficLight.Red, y.Result.Zone));
+        Assert.True(understated.Pooled.KupiecPValue < 1e-6);
+    }
+}
+
+/// <summary>A deliberately mis-specified generator: another generator's scenarios with their returns scaled by a factor.</summary>
+internal sealed class ScaledGenerator(IScenarioGenerator inner, double scale) : IScenarioGenerator
+{
+    public string Name => $"{inner.Name}×{scale}";
+
+    public IFittedScenarioGenerator Fit(TimeSeriesFrame logReturns, ulong seed) => new Fitted(Name, inner.Fit(logReturns, seed), scale);
+
+    private sealed class Fitted(string name, IFittedScenarioGenerator inner, double scale) : IFittedScenarioGenerator
+    {
+        public string Name => name;
+
+        public IReadOnlyList<string> Columns => inner.Columns;
+
+        public ScenarioWindows Sample(int count, int window, ulong seed)
+        {
+            var w = inner.Sample(count, window, seed);
+            return w with { Values = w.Values.Select(v => v * scale).ToArray() };
+        }
+    }
+}

@@ -1,0 +1,88 @@
+using Crucible.Data;
+using Crucible.Evaluation.Statistics;
+using Crucible.Stress.Backtesting;
+using Crucible.Stress.Ensembles;
+using Crucible.Stress.Generators;
+using Crucible.Stress.Portfolios;
+using Crucible.Stress.Tests.Backtesting;
+using Crucible.Stress.Tests.Generators;
+
+namespace Crucible.Stress.Tests.Ensembles;
+
+public sealed class EnsembleTests
+{
+    private static readonly Portfolio SixtyForty = new("60/40", [new Holding("EQ", 0.6), new Holding("BD", 0.4)]);
+
+    /// <summary>2,500 ordinary days followed by 500 calm ones (volatility × 0.4).</summary>
+    private static readonly Lazy<TimeSeriesFrame> Data = new(() =>
+    {
+        var normal = GeneratorTests.Panel(2500, 21);
+        var calm = GeneratorTests.Panel(500, 22, volScale: 0.4);
+        return new TimeSeriesFrame([], normal.Columns, [.. normal.Values, .. calm.Values], 3000);
+    });
+
+    // fitted generators are immutable: fit once for all tests
+    private static readonly Lazy<IFittedScenarioGenerator[]> Fitted = new(() =>
+    {
+        var data = Data.Value;
+        return
+        [
+            new StationaryBootstrap(5).Fit(data, 1),
+            new StationaryBootstrap(20).Fit(data, 2),
+            new FilteredHistoricalSimulation(start: VarianceStart.SampleVariance).Fit(data, 3),
+            new FilteredHistoricalSimulation(InnovationMarginal.StudentT, VarianceStart.SampleVariance).Fit(data, 4),
+        ];
+    });
+
+    private static List<IFittedScenarioGenerator> WellSpecified() => [.. Fitted.Value];
+
+    [Fact]
+    public void WellSpecifiedEnsemble_IsNotFlagged()
+    {
+        var result = Ensemble.Run(WellSpecified(), SixtyForty, 3000, 10, 0.975, seed: 7);
+        Assert.False(result.Flagged, string.Join("; ", result.Reasons) + $" (spread {result.EsSpread}, W {result.MaxWasserstein})");
+        Assert.Equal(4, result.Members.Count);
+        Assert.Equal(["stationary-bootstrap", "stationary-bootstrap#2", "fhs-garch-t-longrun", "garch-t-copula-longrun"], result.Members.Select(m => m.Name));
+    }
+
+    [Fact]
+    public void CalmPeriodBootstrap_TripsTheFlag_AndIsNamed()
+    {
+        var members = WellSpecified();
+        members.Add(new StationaryBootstrap(10).Fit(Data.Value.Slice(2500, 3000), 5)); // a bootstrap of the calm period only
+        var result = Ensemble.Run(members, SixtyForty, 3000, 10, 0.975, seed: 7);
+        Assert.True(result.Flagged);
+        Assert.Contains(result.Reasons, r => r.Contains("stationary-bootstrap#3", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ScaledDownVolatility_TripsTheFlag()
+    {
+        var members = WellSpecified();
+        members[2] = new ScaledGenerator(new FilteredHistoricalSimulation(start: VarianceStart.SampleVariance), 0.6).Fit(Data.Value, 3);
+        var result = Ensemble.Run(members, SixtyForty, 3000, 10, 0.975, seed: 7);
+        Assert.True(result.Flagged, $"spread {result.EsSpread}, W {result.MaxWasserstein}");
+        Assert.True(result.EsSpread > result.Thresholds.MaxEsSpread);
+    }
+
+    [Fact]
+    public void Measure_MatchesItsDefinition()
+    {
+        var result = Ensemble.Run(WellSpecified(), SixtyForty, 500, 5, 0.95, seed: 3);
+        var es = result.Members.Select(m => m.Stress.Levels[0].ExpectedShortfall).Order().ToArray();
+        Assert.Equal((es[^1] - es[0]) / (0.5 * (es[1] + es[2])), result.EsSpread, 12);
+        var sd = result.Members.Select(m => Math.Sqrt(Variance(m.Stress.HorizonReturns))).Order().ToArray();
+        var w01 = Distances.Wasserstein1(result.Members[0].Stress.HorizonReturns, result.Members[1].Stress.HorizonReturns);
+        Assert.Equal(w01 / (0.5 * (sd[1] + sd[2])), result.Wasserstein[0][1], 12);
+        Assert.Equal(result.Wasserstein[0][1], result.Wasserstein[1][0]);
+        Assert.Equal(0, result.Wasserstein[2][2]);
+        // deterministic per seed
+        Assert.Equal(result.EsSpread, Ensemble.Run(WellSpecified(), SixtyForty, 500, 5, 0.95, seed: 3).EsSpread);
+    }
+
+    private static double Variance(double[] x)
+    {
+        var m = x.Average();
+        return x.Sum(v => (v - m) * (v - m)) / (x.Length - 1);
+    }
+}

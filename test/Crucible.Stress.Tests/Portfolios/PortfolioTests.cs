@@ -1,0 +1,90 @@
+using System.Text;
+using Crucible.Data;
+using Crucible.Stress.Portfolios;
+
+namespace Crucible.Stress.Tests.Portfolios;
+
+public sealed class PortfolioTests
+{
+    private static Portfolio Parse(string json) => Portfolio.Parse(Encoding.UTF8.GetBytes(json), "p.json");
+
+    private static InvalidInputException Fails(string json) => Assert.Throws<InvalidInputException>(() => Parse(json));
+
+    [Fact]
+    public void Parse_Weights_KeepsOrderNameAndDefaultLeverage()
+    {
+        var p = Parse("""{"name": "60/40", "weights": {"SPY": 0.6, "TLT": 0.4}}""");
+        Assert.Equal("60/40", p.Name);
+        Assert.Equal(1.0, p.Leverage);
+        Assert.Null(p.Capital);
+        Assert.Equal(["SPY", "TLT"], p.Holdings.Select(h => h.Series));
+        Assert.Equal([0.0, 0.4, 0.6], p.WeightsFor(["QQQ", "TLT", "SPY"]));
+    }
+
+    [Fact]
+    public void Parse_Positions_DivideByCapital_AndDeriveLeverage()
+    {
+        var p = Parse("""{"positions": {"SPY": 900000, "TLT": 600000}, "capital": 1000000}""");
+        Assert.Equal(1_000_000, p.Capital);
+        Assert.Equal(1.5, p.Leverage, 12);
+        Assert.Equal([0.9, 0.6], p.Holdings.Select(h => h.Weight));
+        var q = Parse("""{"positions": {"SPY": 300, "TLT": 100}}""");
+        Assert.Equal(400, q.Capital);
+        Assert.Equal([0.75, 0.25], q.Holdings.Select(h => h.Weight));
+    }
+
+    [Fact]
+    public void Parse_DeclaredLeverage_AllowsWeightsThatSumToIt()
+    {
+        var p = Parse("""{"weights": {"SPY": 1.2, "TLT": 0.8}, "leverage": 2}""");
+        Assert.Equal(2, p.Leverage);
+        var e = Fails("""{"weights": {"SPY": 1.2, "TLT": 0.8}}""");
+        Assert.Equal("weight-sum", e.Rule);
+        Assert.Contains("leverage", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("{\"weights\": {\"SPY\": 0.6,\n  \"TLT\": \"x\"}}", "type", 2, 10)]
+    [InlineData("{\"weights\": {\"SPY\": 1},\n \"leverag\": 1}", "unknown-key", 2, 2)]
+    [InlineData("{\"name\": \"a\"}", "missing-holdings", 0, 0)]
+    [InlineData("{\"weights\": {\"SPY\": 1}, \"positions\": {\"SPY\": 1}}", "both-holdings", 1, 25)]
+    [InlineData("{\"weights\": {\"SPY\": 0.5,\n\"SPY\": 0.5}}", "duplicate-series", 2, 1)]
+    [InlineData("{\"weights\": {}}", "empty-holdings", 1, 2)]
+    [InlineData("{\"weights\": {\"SPY\": 1}, \"capital\": -5}", "capital", 0, 0)]
+    [InlineData("{\"weights\": {\"SPY\": 1},\n\n   \"groups\": {\"eq\": [\"SPY\"], \"eq2\": [\"SPY\"]}}", "group-overlap", 3, 30)]
+    [InlineData("{\"weights\": {\"SPY\": 1}\n, }", "portfolio-json", 2, 3)]
+    [InlineData("[1, 2]", "type", 1, 1)]
+    public void Parse_BadInput_NamesRuleLineAndColumn(string json, string rule, int line, int column)
+    {
+        var e = Fails(json);
+        Assert.Equal(rule, e.Rule);
+        Assert.NotNull(e.Location);
+        Assert.Equal("p.json", e.Location!.File);
+        Assert.Equal(line, e.Location.Line);
+        Assert.Equal(column, e.Location.Column);
+        Assert.StartsWith(line > 0 ? $"p.json:{line}:{column}: error [{rule}]" : $"p.json: error [{rule}]", e.ToUserMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void WeightsFor_UnknownSeries_PointsAtTheHolding()
+    {
+        var p = Parse("{\n  \"weights\": {\"SPY\": 0.5, \"XYZ\": 0.5}\n}");
+        var e = Assert.Throws<InvalidInputException>(() => p.WeightsFor(["SPY", "TLT"]));
+        Assert.Equal("unknown-series", e.Rule);
+        Assert.Equal(2, e.Location!.Line);
+        Assert.Equal(27, e.Location.Column);
+    }
+
+    [Fact]
+    public void WeightsFor_GroupWithUnknownSeries_Throws()
+    {
+        var p = Parse("""{"weights": {"SPY": 1}, "groups": {"rates": ["TLT"]}}""");
+        Assert.Equal("unknown-series", Assert.Throws<InvalidInputException>(() => p.WeightsFor(["SPY"])).Rule);
+    }
+
+    [Fact]
+    public void Load_MissingFile_IsBadInput()
+    {
+        Assert.Equal("file-not-found", Assert.Throws<InvalidInputException>(() => Portfolio.Load("/nonexistent/p.json")).Rule);
+    }
+}

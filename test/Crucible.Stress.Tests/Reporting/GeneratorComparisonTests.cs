@@ -1,0 +1,62 @@
+using System.Text.Json;
+using Crucible.Evaluation;
+using Crucible.Stress.Generators;
+using Crucible.Stress.Portfolios;
+using Crucible.Stress.Reporting;
+using Crucible.Stress.Tests.Generators;
+
+namespace Crucible.Stress.Tests.Reporting;
+
+public sealed class GeneratorComparisonTests
+{
+    private static readonly Portfolio SixtyForty = new("60/40", [new Holding("EQ", 0.6), new Holding("BD", 0.4)]);
+
+    [Fact]
+    public void Build_ScoresEveryGenerator_OnTheSameHoldout_WithTheEvaluatorsMetrics()
+    {
+        var data = GeneratorTests.Panel(1500, 31);
+        var train = data.Slice(0, 1200);
+        var holdout = data.Slice(1200, 1500);
+        IScenarioGenerator[] generators = [new StationaryBootstrap(10), new FilteredHistoricalSimulation()];
+        var table = GeneratorComparison.Build(generators, train, holdout, SixtyForty, 300, 10, 0.95, seed: 4);
+        Assert.Equal(["stationary-bootstrap", "fhs-garch-t"], table.Rows.Select(r => r.Generator));
+        Assert.Equal(291, table.HoldoutWindows);
+        // the first row is the Evaluator's report on the same real windows and the same synthetic windows
+        var real = GeneratorComparison.Windows(holdout, 10);
+        var seeds = new Crucible.Tensors.Random.Philox(4, stream: 0xC0);
+        var (fitSeed, sampleSeed) = (seeds.NextUInt64(), seeds.NextUInt64());
+        var synthetic = generators[0].Fit(train, fitSeed).Sample(300, 10, sampleSeed).ToSeriesSet();
+        var report = Evaluator.Evaluate(new EvaluationInput(real, synthetic),
+            new EvaluationOptions { Alpha = 0.95, Lags = 9, PortfolioWeights = [0.6, 0.4], Utility = false, MembershipInference = false, Seed = 4 });
+        var row = table.Rows[0];
+        Assert.Equal(report.KsMean, row.KsMean);
+        Assert.Equal(report.CorrDistance, row.CorrDistance);
+        Assert.Equal(report.Portfolio.Es, row.Es);
+        var acfAbs = report.PerSeries.Average(s => s.AcfAbs.Real.Zip(s.AcfAbs.Synthetic, (a, b) => Math.Abs(a - b)).Average());
+        Assert.Equal(acfAbs, row.AcfAbsError, 12);
+        Assert.Equal(Math.Abs(report.Portfolio.Es.Synthetic - report.Portfolio.Es.Real) / report.Portfolio.Es.Real, row.EsRelativeError, 12);
+        // a generator with a third of the volatility is far off on risk and on fidelity
+        var scaled = GeneratorComparison.Build([new Backtesting.ScaledGenerator(new StationaryBootstrap(10), 0.3)], train, holdout, SixtyForty, 300, 10, 0.95, 4);
+        Assert.True(scaled.Rows[0].EsRelativeError > 0.5, $"scaled ES error {scaled.Rows[0].EsRelativeError}");
+        Assert.True(scaled.Rows[0].EsRelativeError > 3 * row.EsRelativeError, $"{scaled.Rows[0].EsRelativeError} vs {row.EsRelativeError}");
+        Assert.True(scaled.Rows[0].KsMean > 2 * row.KsMean);
+
+        using var doc = JsonDocument.Parse(GeneratorComparison.ToJson(table));
+        var first = doc.RootElement.GetProperty("generators")[0];
+        Assert.Equal("stationary-bootstrap", first.GetProperty("name").GetString());
+        foreach (var section in new[] { "fidelity", "temporal", "tail", "risk" }) Assert.True(first.TryGetProperty(section, out _), section);
+        var html = GeneratorComparison.ToHtmlSection(table);
+        Assert.StartsWith("<section id=\"generator-comparison\">", html, StringComparison.Ordinal);
+        Assert.Contains("data-chart=\"comparison-acf-abs\"", html, StringComparison.Ordinal);
+        Assert.Contains("fhs-garch-t", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Windows_AreStrideOne()
+    {
+        var data = GeneratorTests.Panel(30, 1);
+        var set = GeneratorComparison.Windows(data, 5);
+        Assert.Equal(26, set.PathRows().Count);
+        Assert.Equal(data[3, 1], set.Columns[1][(2 * 5) + 1]); // window 3 (index 2), step 2 = row 3
+    }
+}
