@@ -234,6 +234,17 @@ public sealed class TabularCommandsTests : IDisposable
         Assert.StartsWith("<!DOCTYPE html>", File.ReadAllText(Path.Combine(dir, "report.html")), StringComparison.OrdinalIgnoreCase);
         Assert.Contains("ks_mean", stdout, StringComparison.Ordinal);
 
+        // the portfolio stress section: baseline, stressed and two sets of historical windows, in JSON and HTML
+        var stress = report.RootElement.GetProperty("stress");
+        Assert.Equal(["baseline", "stressed", "holdout", "gfc-2008"], stress.GetProperty("sets").EnumerateArray().Select(e => e.GetProperty("name").GetString()));
+        foreach (var set in stress.GetProperty("sets").EnumerateArray())
+        {
+            Assert.Equal(20, set.GetProperty("steps").GetInt32());
+            Assert.True(set.GetProperty("es").GetProperty("0.99").GetDouble() >= set.GetProperty("var").GetProperty("0.99").GetDouble());
+        }
+
+        Assert.Contains("<section id=\"stress\">", File.ReadAllText(Path.Combine(dir, "report.html")), StringComparison.Ordinal);
+
         // the coverage audit of the default segments, and the model card that quotes it
         var coverage = report.RootElement.GetProperty("coverage");
         Assert.Equal(["asset_class", "region", "cyclicality", "cyclicality"], coverage.GetProperty("segments").EnumerateArray().Select(s => s.GetProperty("dimension").GetString()));

@@ -15,6 +15,8 @@ using Crucible.Evaluation.Reporting;
 using Crucible.Governance;
 using Crucible.Governance.Audit;
 using Crucible.Governance.Cards;
+using Crucible.Stress.Portfolios;
+using Crucible.Stress.Reporting;
 using Crucible.Tensors.Random;
 
 namespace Crucible.Cli.Commands;
@@ -25,7 +27,8 @@ namespace Crucible.Cli.Commands;
 /// daily log returns up to <see cref="TrainEnd"/>, conditioned on the economic state (the fed funds rate, the term spread
 /// and the realised volatility, lagged one day); generate baseline scenarios and scenarios under a stress specification
 /// (<see cref="DemoStress"/>); evaluate the baseline against the later rows (the time holdout, with the coverage audit of
-/// the default segments); and write <c>report.html</c>, <c>report.json</c>, <c>model-card.md</c> + <c>model-card.html</c>,
+/// the default segments); stress an equal-weight portfolio under the baseline and stressed scenarios, the holdout's and
+/// the 2008 crisis's 20-day windows; and write <c>report.html</c>, <c>report.json</c>, <c>model-card.md</c> + <c>model-card.html</c>,
 /// <c>scenarios.csv</c> and <c>scenarios-stressed.csv</c> (each with its <c>.meta.json</c>) and the model folder into DIR
 /// (default <c>./crucible-demo</c>). Each step appends its audit entry (<c>run.completed</c>, <c>scenarios.generated</c>,
 /// <c>evaluation.completed</c>) to the audit log of HOME, which is DIR itself unless <c>--home</c> is given: DIR then holds
@@ -147,17 +150,32 @@ internal static class DemoCommand
         var trainSubset = RandomRows(train, holdout.RowCount, seed);
         var report = Evaluator.Evaluate(new EvaluationInput(ToSet(holdout), ToPaths(set.Values, options.Window), ToSet(trainSubset)),
             new EvaluationOptions { Segments = SegmentMap.Default });
-        ReportJson.Write(report, Path.Combine(dir, "report.json"));
-        ReportHtml.Write(report, Path.Combine(dir, "report.html"));
+
+        // 5. stress an equal-weight portfolio of the industries: baseline and stressed scenarios against the 20-day
+        //    windows of the holdout and of the 2008 crisis (Lehman to the market low)
+        var portfolio = new Portfolio("equal-weight industries", [.. returns.Columns.Select(c => new Holding(c, 1.0 / returns.ColumnCount))]);
+        var gfc = Slice(returns, new DateOnly(2008, 9, 15), new DateOnly(2009, 3, 9));
+        var risk = ScenarioRiskTable.Build(portfolio, [0.95, 0.99],
+        [
+            ("baseline", "unconditional model", ToPaths(set.Values, options.Window)),
+            ("stressed", $"{DemoStress}, guidance {DemoGuidance.ToString(inv)}", ToPaths(stressed.Values, options.Window)),
+            ("holdout", $"{options.Window}-day windows {Iso(holdout.Dates[0])}..{Iso(holdout.Dates[^1])}", Windows(holdout, options.Window)),
+            ("gfc-2008", $"{options.Window}-day windows {Iso(gfc.Dates[0])}..{Iso(gfc.Dates[^1])}", Windows(gfc, options.Window)),
+        ]);
+        var stressSection = ScenarioRiskTable.ToSection(risk);
+        ReportJson.Write(report, Path.Combine(dir, "report.json"), sections: [stressSection]);
+        ReportHtml.Write(report, Path.Combine(dir, "report.html"), sections: [stressSection]);
         var evaluation = RunAudit.Append(home, AuditKind.EvaluationCompleted, RunAudit.Evaluated(
             [("input_sha256", generator.Manifest.Data.InputSha256), ("real_matrix_sha256", DiffusionGenerator.TrainMatrixSha256(holdout)),
              ("synthetic_sha256", meta.CsvSha256), ("train_matrix_sha256", DiffusionGenerator.TrainMatrixSha256(trainSubset))],
             Path.Combine(dir, "report.json"), thresholdsSha256: null, thresholdsPassed: null));
         output.WriteLine(string.Create(inv,
             $"evaluation: ks_mean {report.KsMean:F4}, corr_distance {report.CorrDistance:F4}, share_closer_to_train {report.Privacy!.ShareCloserToTrain:F3} (vs the {Iso(holdout.Dates[0])}.. holdout)"));
+        var es = risk.Select(r => $"{r.Name} {r.Result.Levels[^1].ExpectedShortfall.ToString("F4", inv)}");
+        output.WriteLine($"stress:     {portfolio.Name}, 20-day ES 99%: {string.Join(", ", es)}");
         output.WriteLine($"report:     {Path.Combine(dir, "report.html")}, {Path.Combine(dir, "report.json")}");
 
-        // 5. the model card: data, training, validation results and the coverage audit of the report, limitations
+        // 6. the model card: data, training, validation results and the coverage audit of the report, limitations
         ModelCard.Build(model, Path.Combine(dir, "report.json")).Write(Path.Combine(dir, "model-card.md"), Path.Combine(dir, "model-card.html"));
         output.WriteLine($"model card: {Path.Combine(dir, "model-card.md")}, {Path.Combine(dir, "model-card.html")}");
         output.WriteLine(string.Create(inv, $"audit:      {evaluation.Seq} entries in {home.AuditDatabase} (check: crucible audit verify --home {home.Root})"));
@@ -183,6 +201,26 @@ internal static class DemoCommand
     }
 
     private static SeriesSet ToSet(TimeSeriesFrame frame) => new([.. frame.Columns], [.. Enumerable.Range(0, frame.ColumnCount).Select(frame.Column)]);
+
+    // every `window`-row window of a frame (stride 1) as paths (scenario ids 1, 2, …)
+    private static SeriesSet Windows(TimeSeriesFrame frame, int window)
+    {
+        int n = Math.Max(0, frame.RowCount - window + 1), d = frame.ColumnCount;
+        var values = new double[n * window * d];
+        for (int s = 0; s < n; s++)
+        {
+            for (int t = 0; t < window; t++) frame.Row(s + t).CopyTo(values.AsSpan(((s * window) + t) * d, d));
+        }
+
+        return ToPaths(new TimeSeriesFrame([], frame.Columns, values, n * window), window);
+    }
+
+    // the rows of a dated frame within [from, to]
+    private static TimeSeriesFrame Slice(TimeSeriesFrame frame, DateOnly from, DateOnly to)
+    {
+        int first = frame.IndexAtOrBefore(from.AddDays(-1)) + 1, last = frame.IndexAtOrBefore(to);
+        return frame.Slice(first, last + 1);
+    }
 
     // scenario windows of `window` rows each as paths (scenario ids 1, 2, …)
     private static SeriesSet ToPaths(TimeSeriesFrame frame, int window) =>

@@ -22,13 +22,13 @@ public static class ReportHtml
     private const string SynthColour = "#d9622b";
 
     /// <summary>Writes the page atomically (temporary file beside <paramref name="path"/>, then rename).</summary>
-    public static void Write(EvaluationReport report, string path, IReadOnlyList<ThresholdVerdict>? verdicts = null)
+    public static void Write(EvaluationReport report, string path, IReadOnlyList<ThresholdVerdict>? verdicts = null, IReadOnlyList<ReportSection>? sections = null)
     {
-        AtomicFile.WriteAllText(path, ToHtml(report, verdicts));
+        AtomicFile.WriteAllText(path, ToHtml(report, verdicts, sections));
     }
 
-    /// <summary>The page as text.</summary>
-    public static string ToHtml(EvaluationReport report, IReadOnlyList<ThresholdVerdict>? verdicts = null)
+    /// <summary>The page as text; <paramref name="sections"/>' HTML fragments follow the report's own sections.</summary>
+    public static string ToHtml(EvaluationReport report, IReadOnlyList<ThresholdVerdict>? verdicts = null, IReadOnlyList<ReportSection>? sections = null)
     {
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
@@ -148,6 +148,7 @@ public static class ReportHtml
         if (report.Utility is { } u) UtilitySection(sb, u, report.Columns);
         else if (report.UtilitySkipped is { } why) sb.Append("<section id=\"utility\"><h2>Utility</h2><p>Not computed: ").Append(E(why)).Append(".</p></section>\n");
         if (report.Coverage is { } coverage) CoverageSection(sb, coverage);
+        foreach (var section in sections ?? []) sb.Append(section.Html).Append('\n');
         sb.Append("</body></html>\n");
         return sb.ToString();
     }

@@ -15,17 +15,17 @@ namespace Crucible.Evaluation.Reporting;
 public static class ReportJson
 {
     /// <summary>Writes the report atomically: to a temporary file beside <paramref name="path"/>, flushed, then renamed over it.</summary>
-    public static void Write(EvaluationReport report, string path, IReadOnlyList<ThresholdVerdict>? verdicts = null)
+    public static void Write(EvaluationReport report, string path, IReadOnlyList<ThresholdVerdict>? verdicts = null, IReadOnlyList<ReportSection>? sections = null)
     {
-        AtomicFile.WriteAllText(path, ToJson(report, verdicts));
+        AtomicFile.WriteAllText(path, ToJson(report, verdicts, sections));
     }
 
     /// <summary>
     /// The report as indented JSON text (LF line ends, trailing newline). With <paramref name="verdicts"/>, a final
     /// <c>thresholds</c> section: <c>{"passed": all passed, "verdicts": [{"key", "bound": "max"|"min", "limit",
-    /// "value", "passed"}]}</c>.
+    /// "value", "passed"}]}</c>. Each of <paramref name="sections"/> follows as its key and JSON value.
     /// </summary>
-    public static string ToJson(EvaluationReport report, IReadOnlyList<ThresholdVerdict>? verdicts = null)
+    public static string ToJson(EvaluationReport report, IReadOnlyList<ThresholdVerdict>? verdicts = null, IReadOnlyList<ReportSection>? sections = null)
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, NewLine = "\n" }))
@@ -136,6 +136,13 @@ public static class ReportJson
             }
             if (report.Coverage is { } coverage) CoverageSection(w, coverage);
             if (verdicts is not null) Thresholds(w, verdicts);
+            foreach (var section in sections ?? [])
+            {
+                section.Validate();
+                w.WritePropertyName(section.Key);
+                using var value = JsonDocument.Parse(section.Json);
+                value.WriteTo(w);
+            }
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
