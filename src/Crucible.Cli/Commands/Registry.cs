@@ -15,5 +15,6 @@ internal static class Registry
         yield return TrainCommand.Create();
         yield return GenerateCommand.Create();
         yield return DemoCommand.Create();
+        yield return BenchmarkCommand.Create();
     }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Crucible.Diffusion.Samplers;
 using Crucible.Diffusion.Schedules;
 using Crucible.Diffusion.Training;
@@ -51,7 +50,7 @@ public static class StocksDefaults
             new("train_seconds", Math.Round(result.TrainSeconds, 1)),
             new("sample_seconds", Math.Round(result.SampleSeconds, 1)),
             new("final_loss", result.Losses.Count == 0 ? double.NaN : result.Losses.Skip(Math.Max(0, result.Losses.Count - 200)).Average(x => (double)x)),
-            new("threads", Convert.ToString(Tensors.EngineThreads.MaxDegreeOfParallelism, CultureInfo.InvariantCulture)),
+            new("threads", Tensors.EngineThreads.MaxDegreeOfParallelism),
         ];
     }
 }
