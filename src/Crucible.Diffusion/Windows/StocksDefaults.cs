@@ -13,11 +13,11 @@ public static class StocksDefaults
     /// <summary>The tuned settings.</summary>
     public static WindowDiffusionOptions Options { get; } = new()
     {
-        Hidden = 64,
+        Hidden = 128,
         Layers = 4,
         Schedule = BetaScheduleKind.Linear,
         Objective = Objective.Epsilon,
-        Training = new TrainerOptions(Steps: 4000, BatchSize: 128, LearningRate: 1e-3, WarmupSteps: 200, EmaDecay: 0.999),
+        Training = new TrainerOptions(Steps: 8000, BatchSize: 128, LearningRate: 1e-3, WarmupSteps: 200, EmaDecay: 0.999),
         Sampler = new SamplerOptions(SamplerKind.Ddim, Steps: 50),
     };
 
