@@ -8,7 +8,8 @@ namespace Crucible.Benchmarks;
 /// <summary>
 /// The floor of the published Stocks scores: the Stocks windows split at random into two halves, one scored as
 /// "synthetic" against the other as "real" with the full protocol (5 runs, 2,000 / 5,000 iterations).
-/// Usage: <c>stocks-floor [--data FILE] [--runs R] [--seed S]</c>. Prints one JSON line with every run, the means and
+/// Usage: <c>stocks-floor [--data FILE] [--runs R] [--seed S] [--correlational-of-copy]</c>; the last scores only the
+/// correlational score of all windows against an exact copy of themselves (the score's sampling floor). Prints one JSON line with every run, the means and
 /// the 95 % CI half-widths, and the seconds taken.
 /// </summary>
 public sealed class StocksFloorBenchmark : IBenchmarkCommand
@@ -25,6 +26,7 @@ public sealed class StocksFloorBenchmark : IBenchmarkCommand
         var data = "../shared/data/stocks_goog_timegan.csv";
         var runs = 5;
         ulong seed = 0;
+        var correlationalOfCopy = false;
         for (var i = 0; i < args.Count; i++)
         {
             switch (args[i])
@@ -32,6 +34,7 @@ public sealed class StocksFloorBenchmark : IBenchmarkCommand
                 case "--data": data = args[++i]; break;
                 case "--runs": runs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--seed": seed = ulong.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--correlational-of-copy": correlationalOfCopy = true; break;
                 default:
                     Console.Error.WriteLine($"unknown argument {args[i]}");
                     return 2;
@@ -40,6 +43,16 @@ public sealed class StocksFloorBenchmark : IBenchmarkCommand
 
         var sw = Stopwatch.StartNew();
         var windows = StocksProtocol.Load(data);
+        if (correlationalOfCopy)
+        {
+            // the correlational score of an exact copy of all windows (as the protocol runs it: independent draws of N/5)
+            var copy = CorrelationalScore.Runs(windows, windows, new Tensors.Random.Philox(seed, (ulong)runs).NextUInt64(), runs);
+            var summary = StocksProtocol.Summarise(copy);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{{\"windows\": {windows.Count}, \"correlational_of_copy\": {{\"mean\": {ReportJson.FormatNumber(summary.Mean)}, \"ci95\": {ReportJson.FormatNumber(summary.HalfWidth)}, \"runs\": [{string.Join(", ", copy.Select(ReportJson.FormatNumber))}]}}}}"));
+            return 0;
+        }
+
         var (synthetic, real) = StocksProtocol.RandomHalves(windows, seed);
         var scores = StocksProtocol.Evaluate(real, synthetic, new StocksOptions { Runs = runs, Seed = seed });
         var seconds = sw.Elapsed.TotalSeconds;

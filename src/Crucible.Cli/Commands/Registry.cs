@@ -21,5 +21,6 @@ internal static class Registry
         yield return BacktestCommand.Create();
         yield return CompareCommand.Create();
         yield return BaselineCommand.Create();
+        yield return BenchmarkCommand.Create();
     }
 }

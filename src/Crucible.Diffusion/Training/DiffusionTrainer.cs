@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Crucible.Diffusion.Conditioning;
 using Crucible.Diffusion.Networks;
 using Crucible.Diffusion.Privacy;
+using Crucible.Diffusion.Regularisation;
 using Crucible.Diffusion.Schedules;
 using Crucible.Tensors;
 using Crucible.Tensors.Optim;
@@ -42,6 +43,10 @@ public sealed class DiffusionTrainer
     private readonly PoissonSampler? _sampler;
     private readonly float[]? _lossWeights;
     private int _step;
+
+    // the PACF regulariser's target, computed from the training data of the first step (PacfWeight > 0 only)
+    private PacfPenalty? _pacf;
+    private float[]? _pacfData;
 
     /// <summary>Prepares training of an <see cref="MlpDenoiser"/> under the isotropic process of <paramref name="schedule"/>.</summary>
     public DiffusionTrainer(MlpDenoiser network, NoiseSchedule schedule, Objective objective, TrainerOptions options)
@@ -100,6 +105,9 @@ public sealed class DiffusionTrainer
             _privacy = privacy;
             _sampler = privacy.CreateSampler(_rng);
         }
+        if (options.PacfWeight < 0 || !double.IsFinite(options.PacfWeight)) throw new ArgumentOutOfRangeException(nameof(options), "PacfWeight must be finite and ≥ 0");
+        if (options.PacfWeight > 0 && (_sampleShape.Length != 2 || options.PacfLags < 1 || options.PacfLags >= _sampleShape[1]))
+            throw new ArgumentException($"the PACF regulariser needs windows (D, W) with 1 ≤ PacfLags < W; samples are ({string.Join(", ", _sampleShape)}), PacfLags {options.PacfLags}", nameof(options));
     }
 
     /// <summary>The DP-SGD engine, or null when training is not private.</summary>
@@ -220,6 +228,7 @@ public sealed class DiffusionTrainer
         var loss = _lossWeights is null
             ? Crucible.Tensors.Losses.MseLoss(output, new Tensor(target, shape))
             : (Crucible.Tensors.Losses.MseLoss(output, new Tensor(target, shape), Reduction.None) * new Tensor(_lossWeights, [1, .. _sampleShape])).Mean();
+        if (_options.PacfWeight > 0) loss += PacfTerm(output, data, rows) * (float)_options.PacfWeight;
         _optimizer.ZeroGrad();
         loss.Backward();
         if (_options.GradClipNorm > 0) GradClip.ClipGradNorm(_parameters, _options.GradClipNorm);
@@ -302,6 +311,53 @@ public sealed class DiffusionTrainer
 
         public double[] ClippedSum(IReadOnlyList<Tensor> parameters, int count, double maxNorm) =>
             throw new InvalidOperationException("an empty batch has no gradients");
+    }
+
+    /// <summary>
+    /// R of <see cref="PacfPenalty"/> for this batch: x̂_0 = A ⊙ output + C from the network output by the objective
+    /// (x_t = σ ⊙ the network input; ε: x̂_0 = (x_t − √(1−ᾱ) σ ε̂)/√ᾱ; x0: x̂_0 = output; v: x̂_0 = √ᾱ x_t − √(1−ᾱ) σ v̂),
+    /// differentiable in the output, each window weighted by its ᾱ_t.
+    /// </summary>
+    private Tensor PacfTerm(Tensor output, float[] data, int rows)
+    {
+        int b = _options.BatchSize, size = _scale.Length;
+        if (!ReferenceEquals(_pacfData, data))
+        {
+            _pacf = PacfPenalty.FromWindows(data, rows, _sampleShape[0], _sampleShape[1], _options.PacfLags, AutocovarianceEstimator.Biased, PacfEpsilon());
+            _pacfData = data;
+        }
+
+        var a = new float[b * size];
+        var c = new float[b * size];
+        var weights = new double[b];
+        for (int i = 0; i < b; i++)
+        {
+            double abar = _schedule.Base.AlphasCumprod[_timesteps[i]], sa = Math.Sqrt(abar), so = Math.Sqrt(1.0 - abar);
+            weights[i] = abar;
+            for (int j = 0; j < size; j++)
+            {
+                int k = (i * size) + j;
+                double s = _scale[j], x = _xt[k] * s;
+                (a[k], c[k]) = _objective switch
+                {
+                    Objective.Epsilon => ((float)(-so * s / sa), (float)(x / sa)),
+                    Objective.X0 => (1f, 0f),
+                    _ => ((float)(-so * s), (float)(sa * x)),
+                };
+            }
+        }
+
+        int[] shape = [b, .. _sampleShape];
+        var x0 = (output * new Tensor(a, shape)) + new Tensor(c, shape);
+        return _pacf!.Evaluate(x0, weights);
+    }
+
+    // ε of γ_0: 10⁻⁶ of the mean noise variance, far below any real window's variance
+    private float PacfEpsilon()
+    {
+        double mean = 0;
+        foreach (double s in _scale) mean += s * s;
+        return (float)(1e-6 * mean / _scale.Length);
     }
 
     /// <summary>

@@ -10,6 +10,12 @@ namespace Crucible.Diffusion.Training;
 /// <param name="GradClipNorm">Global L2 gradient-norm clip (0: none).</param>
 /// <param name="EmaDecay">Decay of the exponential moving average of the weights used for sampling (0: none).</param>
 /// <param name="Seed">Seeds the batch, timestep and noise draws (Philox stream 1; initialisation uses stream 0).</param>
+/// <param name="PacfWeight">
+/// λ of the PACF regulariser (<see cref="Regularisation.PacfPenalty"/>): the loss becomes MSE + λ·R, R the squared gap
+/// between the ᾱ_t-weighted batch PACF of the predicted clean windows x̂_0 and the training windows' mean PACF. Only
+/// for window denoisers (sample shape (D, W)). 0: off, and training is exactly what it is without the regulariser.
+/// </param>
+/// <param name="PacfLags">K, the PACF lags 1..K the regulariser compares (&lt; W).</param>
 public sealed record TrainerOptions(
     int Steps = 2000,
     int BatchSize = 256,
@@ -19,7 +25,9 @@ public sealed record TrainerOptions(
     double MinLearningRate = 1e-5,
     double GradClipNorm = 1.0,
     double EmaDecay = 0.999,
-    ulong Seed = 0);
+    ulong Seed = 0,
+    double PacfWeight = 0.0,
+    int PacfLags = 10);
 
 /// <summary>Progress of training, reported every few steps.</summary>
 /// <param name="Step">Steps done.</param>
