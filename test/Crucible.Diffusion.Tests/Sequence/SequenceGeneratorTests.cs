@@ -51,7 +51,13 @@ public class SequenceGeneratorTests
         Assert.Equal(conditions[52, 0], m.Conditions.Reference["VIXCLS"]);
         Assert.Equal(returns.Column(0).Average(), g.Affine.Offset[0], 12);
 
-        var s = g.Generate(3, seed: 1, new SequenceSampleRequest(new Dictionary<string, double> { ["vixcls"] = 30 }, GuidanceScale: 2, new SamplerOptions(Steps: 10), Stress: "VIXCLS=30"));
+        // the stress specification sets the condition; naming it again in Conditions is a conflict
+        var s = g.Generate(3, seed: 1, new SequenceSampleRequest(null, GuidanceScale: 2, new SamplerOptions(Steps: 10), Stress: "VIXCLS=30"));
+        Assert.Throws<InvalidInputException>(() => g.Generate(3, seed: 1,
+            new SequenceSampleRequest(new Dictionary<string, double> { ["vixcls"] = 30 }, GuidanceScale: 2, new SamplerOptions(Steps: 10), Stress: "VIXCLS=30")));
+        Assert.Equal(
+            g.Sample(3, 1, new SequenceSampleRequest(new Dictionary<string, double> { ["vixcls"] = 30 }, GuidanceScale: 2, new SamplerOptions(Steps: 10))).Values,
+            s.Values.Values);
         Assert.Equal(15, s.Values.RowCount);
         Assert.Equal(["SPY", "TLT"], s.Values.Columns);
         Assert.Equal(5, s.Metadata.StepsPerScenario);
