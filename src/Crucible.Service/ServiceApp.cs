@@ -1,0 +1,161 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Crucible.Data;
+using Crucible.Governance;
+using Crucible.Governance.Audit;
+using Crucible.Service.Endpoints;
+using Crucible.Service.Problems;
+using Crucible.Service.Scenarios;
+using Crucible.Service.Security;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Crucible.Service;
+
+/// <summary>
+/// Builds the Crucible HTTP service (ARCHITECTURE.md "The HTTP surface"): a thin shell over the library, with API keys,
+/// scopes, per-key rate limits, body limits, problem details for every error and idempotent scenario requests
+/// (RELIABILITY.md §5).
+/// </summary>
+public static class ServiceApp
+{
+    /// <summary>The rate limiter policy that bounds generation requests in flight.</summary>
+    public const string GenerationPolicy = "generation";
+
+    /// <summary>
+    /// Builds the application from <paramref name="args"/> (<c>--urls</c>, <c>--Crucible:Home</c>,
+    /// <c>--Crucible:ApiKeysFile</c>, … as ASP.NET Core reads them).
+    /// </summary>
+    /// <exception cref="InvalidInputException">A bad home folder or API keys file (raised before the server starts).</exception>
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        Configure(builder);
+        var app = builder.Build();
+        UsePipeline(app);
+        return app;
+    }
+
+    /// <summary>Registers the service's services on <paramref name="builder"/>.</summary>
+    public static void Configure(WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.Configure<ServiceOptions>(builder.Configuration.GetSection(ServiceOptions.Section));
+        var o = builder.Configuration.GetSection(ServiceOptions.Section).Get<ServiceOptions>() ?? new ServiceOptions();
+
+        // state: the home, its audit log (one writer for the process), the registry; the API keys
+        var home = CrucibleHome.Resolve(o.Home).EnsureExists();
+        var keysFile = o.ApiKeysFile ?? Path.Combine(home.Root, "api-keys");
+        var keys = o.ApiKeysFile is not null || File.Exists(keysFile) ? ApiKeyStore.Load(keysFile) : ApiKeyStore.Empty;
+        services.AddSingleton(home);
+        services.AddSingleton(keys);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(_ =>
+        {
+            var forHome = AuditLogOptions.ForHome(home);
+            return AuditLog.Open(new AuditLogOptions
+            {
+                DatabasePath = forHome.DatabasePath,
+                SigningKeyPath = forHome.SigningKeyPath,
+                CheckpointFile = forHome.CheckpointFile,
+                DefaultActor = "service",
+            });
+        });
+        services.AddSingleton<ModelCatalog>();
+        services.AddSingleton(sp => new IdempotencyStore(sp.GetRequiredService<TimeProvider>(),
+            TimeSpan.FromSeconds(o.IdempotencyRetentionSeconds), o.IdempotencyCapacity));
+
+        // errors: problem+json everywhere, never a stack trace
+        services.AddSingleton<IProblemDetailsWriter, ProblemJsonWriter>();
+        services.AddProblemDetails();
+
+        // limits
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = o.MaxRequestBodyBytes;
+            k.AddServerHeader = false;
+        });
+        services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(30));
+
+        // authentication and scopes
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        var authorization = services.AddAuthorizationBuilder();
+        foreach (var scope in Scopes.All)
+        {
+            authorization.AddPolicy(ApiKeyAuthenticationHandler.PolicyPrefix + scope,
+                p => p.RequireAuthenticatedUser().RequireClaim(ApiKeyAuthenticationHandler.ScopeClaim, scope));
+        }
+
+        // rate limits: a fixed window per API key (never per IP), and a bounded number of generations in flight
+        services.AddRateLimiter(r =>
+        {
+            r.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            r.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+                context.User.FindFirst(ApiKeyAuthenticationHandler.KeyIdClaim)?.Value is { } id
+                    ? RateLimitPartition.GetFixedWindowLimiter(id, _ => new FixedWindowRateLimiterOptions
+                    {
+                        PermitLimit = o.RateLimitPermits,
+                        Window = TimeSpan.FromSeconds(o.RateLimitWindowSeconds),
+                        QueueLimit = 0,
+                        AutoReplenishment = true,
+                    })
+                    : RateLimitPartition.GetNoLimiter("anonymous"));
+            r.AddConcurrencyLimiter(GenerationPolicy, c =>
+            {
+                c.PermitLimit = o.MaxConcurrentGenerations;
+                c.QueueLimit = o.GenerationQueue;
+                c.QueueProcessingOrder = QueueProcessingOrder.OldestFirst;
+            });
+            r.OnRejected = (context, ct) =>
+            {
+                var seconds = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)) : 1;
+                context.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+                return new ValueTask(ProblemTypes.WriteAsync(context.HttpContext, ProblemTypes.Create(429,
+                    string.Create(CultureInfo.InvariantCulture, $"rate limit reached for this API key or the generation queue is full; retry after {seconds} s"))));
+            };
+        });
+
+        services.AddHealthChecks().AddCheck<ReadinessCheck>("audit", tags: ["ready"]);
+        services.AddOpenApi();
+    }
+
+    /// <summary>The middleware pipeline and the endpoints.</summary>
+    public static void UsePipeline(WebApplication app)
+    {
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            StatusCodeSelector = e => e is BadHttpRequestException b ? b.StatusCode : StatusCodes.Status500InternalServerError,
+        });
+        app.UseStatusCodePages();
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapHealthChecks("/health/live", new() { Predicate = _ => false, ResponseWriter = ReadinessCheck.Write });
+        app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = ReadinessCheck.Write });
+
+        var v1 = app.MapGroup("/v1");
+        ModelEndpoints.Map(v1);
+        ScenarioEndpoints.Map(v1);
+        AuditEndpoints.Map(v1);
+
+        // the audit log opens (and its pragmas are checked) before the server accepts requests; it is disposed, and its
+        // last entries checkpointed, by the host after the server has drained on shutdown
+        _ = app.Services.GetRequiredService<AuditLog>();
+        var keys = app.Services.GetRequiredService<ApiKeyStore>();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Crucible.Service");
+        if (keys.Count == 0) logger.LogWarning("no API keys configured: every /v1 request will be answered 401 (give --api-keys FILE)");
+        _ = app.Services.GetRequiredService<IOptions<ServiceOptions>>();
+    }
+}
