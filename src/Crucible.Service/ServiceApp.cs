@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -49,18 +50,20 @@ public static class ServiceApp
     {
         var services = builder.Services;
         services.Configure<ServiceOptions>(builder.Configuration.GetSection(ServiceOptions.Section));
-        var o = builder.Configuration.GetSection(ServiceOptions.Section).Get<ServiceOptions>() ?? new ServiceOptions();
 
-        // state: the home, its audit log (one writer for the process), the registry; the API keys
-        var home = CrucibleHome.Resolve(o.Home).EnsureExists();
-        var keysFile = o.ApiKeysFile ?? Path.Combine(home.Root, "api-keys");
-        var keys = o.ApiKeysFile is not null || File.Exists(keysFile) ? ApiKeyStore.Load(keysFile) : ApiKeyStore.Empty;
-        services.AddSingleton(home);
-        services.AddSingleton(keys);
-        services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton(_ =>
+        // state: the home, its audit log (one writer for the process), the registry; the API keys. Everything reads the
+        // options when first resolved, so configuration added after this call (tests, hosts) still applies.
+        services.AddSingleton(sp => CrucibleHome.Resolve(Settings(sp).Home).EnsureExists());
+        services.AddSingleton(sp =>
         {
-            var forHome = AuditLogOptions.ForHome(home);
+            var o = Settings(sp);
+            var keysFile = o.ApiKeysFile ?? Path.Combine(sp.GetRequiredService<CrucibleHome>().Root, "api-keys");
+            return o.ApiKeysFile is not null || File.Exists(keysFile) ? ApiKeyStore.Load(keysFile) : ApiKeyStore.Empty;
+        });
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(sp =>
+        {
+            var forHome = AuditLogOptions.ForHome(sp.GetRequiredService<CrucibleHome>());
             return AuditLog.Open(new AuditLogOptions
             {
                 DatabasePath = forHome.DatabasePath,
@@ -71,16 +74,16 @@ public static class ServiceApp
         });
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton(sp => new IdempotencyStore(sp.GetRequiredService<TimeProvider>(),
-            TimeSpan.FromSeconds(o.IdempotencyRetentionSeconds), o.IdempotencyCapacity));
+            TimeSpan.FromSeconds(Settings(sp).IdempotencyRetentionSeconds), Settings(sp).IdempotencyCapacity));
 
         // errors: problem+json everywhere, never a stack trace
         services.AddSingleton<IProblemDetailsWriter, ProblemJsonWriter>();
         services.AddProblemDetails();
 
         // limits
-        builder.WebHost.ConfigureKestrel(k =>
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServiceOptions>>((k, so) =>
         {
-            k.Limits.MaxRequestBodySize = o.MaxRequestBodyBytes;
+            k.Limits.MaxRequestBodySize = so.Value.MaxRequestBodyBytes;
             k.AddServerHeader = false;
         });
         services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(30));
@@ -96,8 +99,10 @@ public static class ServiceApp
         }
 
         // rate limits: a fixed window per API key (never per IP), and a bounded number of generations in flight
-        services.AddRateLimiter(r =>
+        services.AddRateLimiter(_ => { });
+        services.AddOptions<RateLimiterOptions>().Configure<IOptions<ServiceOptions>>((r, so) =>
         {
+            var o = so.Value;
             r.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             r.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
                 context.User.FindFirst(ApiKeyAuthenticationHandler.KeyIdClaim)?.Value is { } id
@@ -128,12 +133,14 @@ public static class ServiceApp
         services.AddOpenApi();
     }
 
+    private static ServiceOptions Settings(IServiceProvider sp) => sp.GetRequiredService<IOptions<ServiceOptions>>().Value;
+
     /// <summary>The middleware pipeline and the endpoints.</summary>
     public static void UsePipeline(WebApplication app)
     {
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
-            StatusCodeSelector = e => e is BadHttpRequestException b ? b.StatusCode : StatusCodes.Status500InternalServerError,
+            StatusCodeSelector = e => e is Microsoft.AspNetCore.Http.BadHttpRequestException b ? b.StatusCode : StatusCodes.Status500InternalServerError,
         });
         app.UseStatusCodePages();
         app.UseRouting();

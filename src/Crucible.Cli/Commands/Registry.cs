@@ -15,5 +15,7 @@ internal static class Registry
         yield return TrainCommand.Create();
         yield return GenerateCommand.Create();
         yield return DemoCommand.Create();
+        yield return ServeCommand.Create();
+        yield return KeysCommand.Create();
     }
 }
