@@ -79,6 +79,7 @@ public static class ServiceApp
         // errors: problem+json everywhere, never a stack trace
         services.AddSingleton<IProblemDetailsWriter, ProblemJsonWriter>();
         services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(j => j.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
 
         // limits
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServiceOptions>>((k, so) =>

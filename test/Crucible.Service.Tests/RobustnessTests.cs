@@ -1,0 +1,142 @@
+using System.Net;
+using Crucible.Governance;
+using Crucible.Governance.Audit;
+using Crucible.Governance.Registry;
+using Crucible.Service.Scenarios;
+using Crucible.Service.Security;
+
+namespace Crucible.Service.Tests;
+
+/// <summary>Rate limits (SVC-3), a corrupt model (SVC-9), the keys file and the idempotency store.</summary>
+[Collection(ServiceCollection.Name)]
+public sealed class RobustnessTests(ServiceFixture f)
+{
+    [Fact]
+    public async Task RateLimit_PerKey_Gives429WithRetryAfter_AndOtherKeysAreUnaffected()
+    {
+        var home = Path.Combine(f.Dir, "rate-home");
+        using var factory = ServiceFixture.Create(home, f.KeysFile, new Dictionary<string, string>
+        {
+            ["RateLimitPermits"] = "10",
+            ["RateLimitWindowSeconds"] = "3600", // an hour: the burst cannot straddle a window boundary
+        });
+        using var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["reader"]);
+        var statuses = new List<HttpStatusCode>();
+        HttpResponseMessage? rejected = null;
+        for (int i = 0; i < 50; i++)
+        {
+            var response = await client.GetAsync("/v1/models");
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests) rejected ??= response;
+        }
+
+        Assert.Equal(10, statuses.Count(s => s == HttpStatusCode.OK));
+        Assert.Equal(40, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
+        Assert.True(rejected!.Headers.RetryAfter?.Delta is { } after && after > TimeSpan.Zero && after <= TimeSpan.FromHours(1));
+        await Problem.AssertAsync(rejected, HttpStatusCode.TooManyRequests, "rate-limited");
+
+        using var admin = factory.CreateClient();
+        admin.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["admin"]);
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/v1/models")).StatusCode);
+        // health is not rate limited
+        using var anonymous = factory.CreateClient();
+        for (int i = 0; i < 20; i++) Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/health/live")).StatusCode);
+    }
+
+    [Fact]
+    public async Task CorruptModel_Is503_NeverAFallback_AndReadyStaysUp()
+    {
+        var home = CrucibleHome.Resolve(Path.Combine(f.Dir, "corrupt-home"));
+        string id;
+        using (var log = AuditLog.Open(home))
+        {
+            var record = new ModelRegistry(home, log).Register(f.ModelFolder);
+            id = record.Id;
+            var bytes = File.ReadAllBytes(record.WeightsPath);
+            bytes[^1] ^= 0x40; // flip one bit of the last weight
+            File.WriteAllBytes(record.WeightsPath, bytes);
+        }
+
+        using var factory = ServiceFixture.Create(home.Root, f.KeysFile);
+        using var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["generator"]);
+        var body = ServiceFixture.Json($$"""{"model": "{{id}}", "count": 5}""");
+        var problem = await Problem.AssertAsync(await client.PostAsync("/v1/scenarios", body), HttpStatusCode.ServiceUnavailable, "unavailable");
+        Assert.Contains("integrity", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var last = AuditLog.Read(home.AuditDatabase).Last();
+        Assert.Equal("run.failed", last.Kind);
+        Assert.Contains(id, last.Payload, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Keys_NewLineAuthenticatesItsKeyOnly_InConstantTimeCompare()
+    {
+        var (key, line) = ApiKeyStore.NewKey("desk-1", new HashSet<string> { "generate", "read" });
+        Assert.Matches("^desk-1 generate,read sha256:[0-9a-f]{64}$", line);
+        Assert.DoesNotContain(key[(key.IndexOf('.', StringComparison.Ordinal) + 1)..], line, StringComparison.Ordinal);
+        var store = ApiKeyStore.Parse(["# comment", "", line], "keys");
+        var entry = store.Authenticate(key);
+        Assert.NotNull(entry);
+        Assert.True(entry.Allows("read") && entry.Allows("generate") && !entry.Allows("train") && !entry.Allows("admin"));
+        Assert.Null(store.Authenticate(key + "x"));
+        Assert.Null(store.Authenticate("desk-2" + key[6..]));
+        Assert.Null(store.Authenticate(""));
+        Assert.Null(store.Authenticate(null));
+        Assert.True(ApiKeyStore.Parse([ApiKeyStore.NewKey("boss", new HashSet<string> { "admin" }).FileLine], "k").Authenticate(null) is null);
+    }
+
+    [Theory]
+    [InlineData("desk1 read", "KEYS-E-LINE", 1)]
+    [InlineData("desk1 read plaintext-secret", "KEYS-E-HASH", 3)]
+    [InlineData("desk1 fly sha256:0000000000000000000000000000000000000000000000000000000000000000", "KEYS-E-SCOPE", 2)]
+    [InlineData("de sk1 read sha256:00", "KEYS-E-LINE", 1)]
+    [InlineData("d€sk read sha256:0000000000000000000000000000000000000000000000000000000000000000", "KEYS-E-ID", 1)]
+    public void Keys_BadLines_AreNamedByLineAndColumn(string bad, string rule, int column)
+    {
+        var e = Assert.Throws<Crucible.Data.InvalidInputException>(() => ApiKeyStore.Parse(["# ok", bad], "api-keys"));
+        Assert.Equal(rule, e.Rule);
+        Assert.Equal(2, e.Location!.Line);
+        Assert.Equal(column, e.Location.Column);
+    }
+
+    [Fact]
+    public void Keys_DuplicateIds_AreRefused()
+    {
+        var a = ApiKeyStore.NewKey("same", new HashSet<string> { "read" }).FileLine;
+        var b = ApiKeyStore.NewKey("same", new HashSet<string> { "admin" }).FileLine;
+        Assert.Equal("KEYS-E-DUPLICATE", Assert.Throws<Crucible.Data.InvalidInputException>(() => ApiKeyStore.Parse([a, b], "k")).Rule);
+    }
+
+    [Fact]
+    public void IdempotencyStore_InFlight_Mismatch_Replay_Abandon_Expiry()
+    {
+        var clock = new ManualClock();
+        var store = new IdempotencyStore(clock, TimeSpan.FromMinutes(10), capacity: 2);
+        Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", "k", "f1").Outcome);
+        Assert.Equal(IdempotencyOutcome.InFlight, store.Begin("c", "k", "f1").Outcome);
+        Assert.Equal(IdempotencyOutcome.Mismatch, store.Begin("c", "k", "f2").Outcome);
+        Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("other-client", "k", "f2").Outcome);
+        var response = new StoredResponse(200, "text/csv", [1, 2, 3], []);
+        store.Complete("c", "k", response);
+        var (outcome, stored) = store.Begin("c", "k", "f1");
+        Assert.Equal(IdempotencyOutcome.Replay, outcome);
+        Assert.Same(response, stored);
+
+        Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", "failed", "f").Outcome);
+        store.Abandon("c", "failed");
+        Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", "failed", "f").Outcome);
+
+        clock.Advance(TimeSpan.FromMinutes(11));
+        Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", "k", "f1").Outcome); // expired: a new request
+    }
+
+    private sealed class ManualClock : TimeProvider
+    {
+        private DateTimeOffset _now = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+        public override DateTimeOffset GetUtcNow() => _now;
+
+        public void Advance(TimeSpan by) => _now += by;
+    }
+}
