@@ -7,6 +7,7 @@ using Crucible.Service.Endpoints;
 using Crucible.Service.Problems;
 using Crucible.Service.Scenarios;
 using Crucible.Service.Security;
+using Crucible.Service.Training;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
@@ -73,6 +74,8 @@ public static class ServiceApp
             });
         });
         services.AddSingleton<ModelCatalog>();
+        services.AddSingleton<TrainingJobs>();
+        services.AddHostedService(sp => sp.GetRequiredService<TrainingJobs>());
         services.AddSingleton(sp => new IdempotencyStore(sp.GetRequiredService<TimeProvider>(),
             TimeSpan.FromSeconds(Settings(sp).IdempotencyRetentionSeconds), Settings(sp).IdempotencyCapacity));
 
@@ -84,7 +87,7 @@ public static class ServiceApp
         // limits
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServiceOptions>>((k, so) =>
         {
-            k.Limits.MaxRequestBodySize = so.Value.MaxRequestBodyBytes;
+            k.Limits.MaxRequestBodySize = Math.Max(so.Value.MaxRequestBodyBytes, so.Value.MaxTrainingBodyBytes); // each endpoint checks its own
             k.AddServerHeader = false;
         });
         services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(30));
@@ -156,6 +159,7 @@ public static class ServiceApp
         var v1 = app.MapGroup("/v1");
         ModelEndpoints.Map(v1);
         ScenarioEndpoints.Map(v1);
+        JobEndpoints.Map(v1);
         AuditEndpoints.Map(v1);
 
         // the audit log opens (and its pragmas are checked) before the server accepts requests; it is disposed, and its

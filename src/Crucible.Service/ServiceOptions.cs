@@ -30,6 +30,9 @@ public sealed class ServiceOptions
     /// <summary>The largest request body accepted, in bytes (larger: 413).</summary>
     public int MaxRequestBodyBytes { get; set; } = 64 * 1024;
 
+    /// <summary>The largest training request body (it carries the data CSV), in bytes (larger: 413).</summary>
+    public int MaxTrainingBodyBytes { get; set; } = 8 * 1024 * 1024;
+
     /// <summary>The most scenarios one request may ask for (more: 422).</summary>
     public int MaxScenarios { get; set; } = 100_000;
 
