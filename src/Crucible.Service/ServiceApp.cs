@@ -160,6 +160,7 @@ public static class ServiceApp
         ModelEndpoints.Map(v1);
         ScenarioEndpoints.Map(v1);
         JobEndpoints.Map(v1);
+        EvaluationEndpoints.Map(v1);
         AuditEndpoints.Map(v1);
 
         // the audit log opens (and its pragmas are checked) before the server accepts requests; it is disposed, and its

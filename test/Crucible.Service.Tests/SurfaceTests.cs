@@ -73,7 +73,7 @@ public sealed class SurfaceTests(ServiceFixture f)
 
         var doc = await Json(await client.GetAsync("/openapi/v1.json"));
         var paths = doc.GetProperty("paths");
-        foreach (var p in new[] { "/v1/models", "/v1/models/{id}", "/v1/scenarios", "/v1/audit", "/v1/audit/verify" })
+        foreach (var p in new[] { "/v1/models", "/v1/models/{id}", "/v1/scenarios", "/v1/audit", "/v1/audit/verify", "/v1/jobs/{id}", "/v1/evaluations" })
             Assert.True(paths.TryGetProperty(p, out _), p);
         var body = paths.GetProperty("/v1/scenarios").GetProperty("post").GetProperty("requestBody").GetRawText();
         Assert.Contains("ScenarioRequest", body, StringComparison.Ordinal);
