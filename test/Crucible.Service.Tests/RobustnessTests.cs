@@ -70,6 +70,53 @@ public sealed class RobustnessTests(ServiceFixture f)
     }
 
     [Fact]
+    public async Task Ready_Is503_WhenTheAuditLogDoesNotVerify_WhileLiveStays200()
+    {
+        var home = CrucibleHome.Resolve(Path.Combine(f.Dir, "tampered-home"));
+        using (var log = AuditLog.Open(home))
+            log.Append(AuditKind.RunStarted, new System.Text.Json.Nodes.JsonObject { ["run_id"] = "r1" });
+        using var factory = ServiceFixture.Create(home.Root, f.KeysFile);
+        using var client = factory.CreateClient();
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
+
+        // what someone holding the file can do: drop the guard triggers and edit an entry
+        SQLitePCL.Batteries_V2.Init();
+        using (var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={home.AuditDatabase};Pooling=False"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "DROP TRIGGER IF EXISTS audit_entry_no_update; UPDATE audit_entry SET payload = CAST('{\"run_id\":\"r2\"}' AS BLOB) WHERE seq = 1;";
+            cmd.ExecuteNonQuery();
+        }
+
+        var problem = await Problem.AssertAsync(await client.GetAsync("/health/ready"), HttpStatusCode.ServiceUnavailable, "unavailable");
+        Assert.Contains("audit log does not verify", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
+    }
+
+    [Fact]
+    public async Task IdempotencyKey_ConcurrentDuplicate_Is409_ThenReplays()
+    {
+        using var client = f.Client("generator");
+        var key = "concurrent-" + Guid.NewGuid().ToString("N");
+        var body = $$"""{"model": "{{f.ModelId}}", "count": 5000, "sampler": "ddpm", "seed": 99}""";
+        HttpRequestMessage Post()
+        {
+            var r = new HttpRequestMessage(HttpMethod.Post, "/v1/scenarios") { Content = ServiceFixture.Json(body) };
+            r.Headers.Add("Idempotency-Key", key);
+            return r;
+        }
+
+        // sent together: one proceeds, the other arrives while it runs (a 5000-row DDPM request takes a second or more)
+        var responses = await Task.WhenAll(client.SendAsync(Post()), client.SendAsync(Post()));
+        var original = Assert.Single(responses, r => r.StatusCode == HttpStatusCode.OK);
+        var conflict = Assert.Single(responses, r => r.StatusCode == HttpStatusCode.Conflict);
+        await Problem.AssertAsync(conflict, HttpStatusCode.Conflict, "idempotency-in-flight");
+        using var replay = await client.SendAsync(Post());
+        Assert.Equal(await original.Content.ReadAsByteArrayAsync(), await replay.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
     public void Keys_NewLineAuthenticatesItsKeyOnly_InConstantTimeCompare()
     {
         var (key, line) = ApiKeyStore.NewKey("desk-1", new HashSet<string> { "generate", "read" });
