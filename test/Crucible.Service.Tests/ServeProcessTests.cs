@@ -58,6 +58,32 @@ public sealed class ServeProcessTests(ServiceFixture f)
         Assert.DoesNotContain("   at ", err, StringComparison.Ordinal);
     }
 
+    private static (int Exit, string Stdout, string Stderr) Run(params string[] args)
+    {
+        using var p = Process.Start(Crucible(args))!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        var stdout = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout, stderr.Result);
+    }
+
+    [Fact]
+    public void ModelsRegister_PutsACliModelInTheRegistryTheServiceServes()
+    {
+        var home = Path.Combine(f.Dir, "register-home");
+        var first = Run("models", "register", "--model", f.ModelFolder, "--home", home);
+        Assert.True(first.Exit == 0, first.Stderr);
+        Assert.StartsWith($"registered: {f.ModelId} (candidate", first.Stdout, StringComparison.Ordinal);
+        var again = Run("models", "register", "--model", f.ModelFolder, "--home", home);
+        Assert.Equal(2, again.Exit);
+        Assert.Contains("REG-E-EXISTS", again.Stderr, StringComparison.Ordinal);
+        var notAModel = Run("models", "register", "--model", f.Dir, "--home", home);
+        Assert.Equal(2, notAModel.Exit);
+        var list = Run("models", "list", "--home", home);
+        Assert.Equal(0, list.Exit);
+        Assert.StartsWith(f.ModelId + " candidate", list.Stdout, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Serve_WithAMalformedKeysFile_Exits2BeforeListening()
     {

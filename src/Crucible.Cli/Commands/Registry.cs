@@ -17,5 +17,6 @@ internal static class Registry
         yield return DemoCommand.Create();
         yield return ServeCommand.Create();
         yield return KeysCommand.Create();
+        yield return ModelsCommand.Create();
     }
 }
