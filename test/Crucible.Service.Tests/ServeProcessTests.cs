@@ -133,6 +133,12 @@ public sealed class ServeProcessTests(ServiceFixture f)
             using (var log = AuditLog.Open(Governance.CrucibleHome.Resolve(home)))
                 new Governance.Registry.ModelRegistry(Governance.CrucibleHome.Resolve(home), log).Register(f.ModelFolder);
             client.DefaultRequestHeaders.Add("X-Api-Key", key);
+
+            // Kestrel's own body limit (the training limit, 8 MiB) on a chunked body: 413 as a problem, not a reset or a 500
+            var huge = new HttpRequestMessage(HttpMethod.Post, "/v1/models") { Content = new StreamContent(new MemoryStream(new byte[9 * 1024 * 1024])) };
+            huge.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            huge.Headers.TransferEncodingChunked = true;
+            await Problem.AssertAsync(await client.SendAsync(huge), HttpStatusCode.RequestEntityTooLarge, "payload-too-large");
             var body = $$"""{"model": "{{f.ModelId}}", "count": 5000, "sampler": "ddpm"}""";
             var clock = Stopwatch.StartNew();
             var inFlight = client.PostAsync("/v1/scenarios", new StringContent(body, Encoding.UTF8, "application/json"));
