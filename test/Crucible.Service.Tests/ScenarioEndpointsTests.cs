@@ -87,6 +87,22 @@ public sealed class ScenarioEndpointsTests(ServiceFixture f)
     }
 
     [Fact]
+    public async Task ConcurrentRequests_OnOneModel_GiveTheLibrarysBytes()
+    {
+        using var client = f.Client("generator");
+        var g = DiffusionGenerator.Load(f.ModelFolder);
+        var seeds = Enumerable.Range(100, 8).Select(i => (ulong)i).ToList();
+        var responses = await Task.WhenAll(seeds.Select(async seed =>
+        {
+            using var response = await client.SendAsync(Post(Body(300, seed), accept: "text/csv"));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return await response.Content.ReadAsByteArrayAsync();
+        }));
+        for (int i = 0; i < seeds.Count; i++)
+            Assert.Equal(ScenarioCsv.Format(g.Generate(300, seeds[i], new SamplerOptions(SamplerKind.Ddim, 20)).Values), responses[i]);
+    }
+
+    [Fact]
     public async Task Json_HoldsTheCliMetadataAndTheCsvValues_AndIsAudited()
     {
         using var client = f.Client("generator");

@@ -7,15 +7,13 @@ using Crucible.Governance.Registry;
 
 namespace Crucible.Service.Scenarios;
 
-/// <summary>A registered model loaded for sampling, with a gate that lets one request sample it at a time.</summary>
+/// <summary>
+/// A registered model loaded for sampling. Requests sample it concurrently: the denoiser adapter gives each concurrent
+/// caller its own inference buffers, and the sampler's output depends only on the seed and settings (tested).
+/// </summary>
 /// <param name="Record">The registry record (hashes verified at load).</param>
 /// <param name="Generator">The generator.</param>
-public sealed record LoadedModel(ModelRecord Record, DiffusionGenerator Generator)
-{
-    /// <summary>One sampling at a time per model: the network's inference workspace is not shared between threads.
-    /// A single sampling call already uses every engine thread.</summary>
-    public SemaphoreSlim Gate { get; } = new(1, 1);
-}
+public sealed record LoadedModel(ModelRecord Record, DiffusionGenerator Generator);
 
 /// <summary>Thrown when a registered model fails its integrity check or cannot be loaded (503, never a fallback).</summary>
 public sealed class ModelUnavailableException(string message, Exception inner) : Exception(message, inner);
