@@ -76,8 +76,8 @@ public static class ServiceApp
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<TrainingJobs>();
         services.AddHostedService(sp => sp.GetRequiredService<TrainingJobs>());
-        services.AddSingleton(sp => new IdempotencyStore(sp.GetRequiredService<TimeProvider>(),
-            TimeSpan.FromSeconds(Settings(sp).IdempotencyRetentionSeconds), Settings(sp).IdempotencyCapacity));
+        services.AddSingleton(sp => new IdempotencyStore(Path.Combine(sp.GetRequiredService<CrucibleHome>().Root, "idempotency.db"),
+            sp.GetRequiredService<TimeProvider>(), TimeSpan.FromSeconds(Settings(sp).IdempotencyRetentionSeconds), Settings(sp).IdempotencyCapacity));
 
         // errors: problem+json everywhere, never a stack trace
         services.AddSingleton<IProblemDetailsWriter, ProblemJsonWriter>();

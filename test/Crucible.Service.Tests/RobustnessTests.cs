@@ -156,26 +156,84 @@ public sealed class RobustnessTests(ServiceFixture f)
     }
 
     [Fact]
-    public void IdempotencyStore_InFlight_Mismatch_Replay_Abandon_Expiry()
+    public void IdempotencyStore_InFlight_Mismatch_Replay_Abandon_Expiry_Lease_Capacity()
     {
         var clock = new ManualClock();
-        var store = new IdempotencyStore(clock, TimeSpan.FromMinutes(10), capacity: 2);
+        var path = Path.Combine(f.Dir, $"idem-{Guid.NewGuid():N}.db");
+        using var store = new IdempotencyStore(path, clock, TimeSpan.FromMinutes(10), capacity: 3, lease: TimeSpan.FromMinutes(1));
         Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", "k", "f1").Outcome);
         Assert.Equal(IdempotencyOutcome.InFlight, store.Begin("c", "k", "f1").Outcome);
         Assert.Equal(IdempotencyOutcome.Mismatch, store.Begin("c", "k", "f2").Outcome);
         Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("other-client", "k", "f2").Outcome);
-        var response = new StoredResponse(200, "text/csv", [1, 2, 3], []);
+        var response = new StoredResponse(200, "text/csv", [1, 2, 3], [new("X-Crucible-Audit-Seq", "7")]);
         store.Complete("c", "k", response);
         var (outcome, stored) = store.Begin("c", "k", "f1");
         Assert.Equal(IdempotencyOutcome.Replay, outcome);
-        Assert.Same(response, stored);
+        Assert.Equal(response.Body, stored!.Body);
+        Assert.Equal(response.Headers, stored.Headers);
+        Assert.Equal("text/csv", stored.ContentType);
 
+        // a failed request is forgotten; a stored one is not abandoned by mistake
         Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", "failed", "f").Outcome);
         store.Abandon("c", "failed");
         Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", "failed", "f").Outcome);
+        store.Abandon("c", "k");
+        Assert.Equal(IdempotencyOutcome.Replay, store.Begin("c", "k", "f1").Outcome);
 
-        clock.Advance(TimeSpan.FromMinutes(11));
-        Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", "k", "f1").Outcome); // expired: a new request
+        // another process on the same file sees the same rows (a restart replays)
+        using (var reopened = new IdempotencyStore(path, clock, TimeSpan.FromMinutes(10), capacity: 3, lease: TimeSpan.FromMinutes(1)))
+            Assert.Equal(IdempotencyOutcome.Replay, reopened.Begin("c", "k", "f1").Outcome);
+
+        // a lease that ran out (a process died mid-request) frees the key; retention frees a stored one
+        clock.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", "failed", "f-new").Outcome);
+        clock.Advance(TimeSpan.FromMinutes(9));
+        Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", "k", "f9").Outcome);
+
+        // capacity: the oldest stored responses go first
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", $"n{i}", "f").Outcome);
+            store.Complete("c", $"n{i}", response);
+            clock.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", "last", "f").Outcome);
+        Assert.True(store.Count <= 4, store.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(IdempotencyOutcome.Replay, store.Begin("c", "n4", "f").Outcome);
+        Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", "n0", "f").Outcome);
+    }
+
+    [Fact]
+    public async Task IdempotencyKey_ReplaysAfterARestart()
+    {
+        var home = Path.Combine(f.Dir, "restart-home");
+        using (var log = AuditLog.Open(CrucibleHome.Resolve(home)))
+            new ModelRegistry(CrucibleHome.Resolve(home), log).Register(f.ModelFolder);
+        var body = $$"""{"model": "{{f.ModelId}}", "count": 8, "seed": 5}""";
+        byte[] first;
+        using (var factory = ServiceFixture.Create(home, f.KeysFile))
+        using (var client = factory.CreateClient())
+        {
+            client.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["generator"]);
+            client.DefaultRequestHeaders.Add("Idempotency-Key", "restart-1");
+            using var response = await client.PostAsync("/v1/scenarios", ServiceFixture.Json(body));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            first = await response.Content.ReadAsByteArrayAsync();
+        }
+
+        long entries = AuditLog.Read(Path.Combine(home, "audit.db")).Count;
+        using (var factory = ServiceFixture.Create(home, f.KeysFile))
+        using (var client = factory.CreateClient())
+        {
+            client.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["generator"]);
+            client.DefaultRequestHeaders.Add("Idempotency-Key", "restart-1");
+            using var response = await client.PostAsync("/v1/scenarios", ServiceFixture.Json(body));
+            Assert.Equal("true", response.Headers.GetValues("Idempotent-Replayed").Single());
+            Assert.Equal(first, await response.Content.ReadAsByteArrayAsync());
+        }
+
+        Assert.Equal(entries, AuditLog.Read(Path.Combine(home, "audit.db")).Count);
     }
 
     private sealed class ManualClock : TimeProvider
