@@ -82,6 +82,7 @@ public static class ServiceApp
         // errors: problem+json everywhere, never a stack trace
         services.AddSingleton<IProblemDetailsWriter, ProblemJsonWriter>();
         services.AddProblemDetails();
+        services.AddExceptionHandler<StorageFullHandler>();
         services.ConfigureHttpJsonOptions(j => j.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
 
         // limits

@@ -1,4 +1,6 @@
 using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Crucible.Governance;
 using Crucible.Governance.Audit;
 using Crucible.Governance.Registry;
@@ -114,6 +116,39 @@ public sealed class RobustnessTests(ServiceFixture f)
         await Problem.AssertAsync(conflict, HttpStatusCode.Conflict, "idempotency-in-flight");
         using var replay = await client.SendAsync(Post());
         Assert.Equal(await original.Content.ReadAsByteArrayAsync(), await replay.Content.ReadAsByteArrayAsync());
+    }
+
+    /// <summary>Adds, inside the service's pipeline, a path that fails as a full disk would (SQLite's SQLITE_FULL or ENOSPC).</summary>
+    private sealed class FullDiskFilter : Microsoft.AspNetCore.Hosting.IStartupFilter
+    {
+        public Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> Configure(Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> next) => app =>
+        {
+            next(app);
+            app.Use((Func<Microsoft.AspNetCore.Http.HttpContext, Func<Task>, Task>)((context, _) => context.Request.Path.Value switch
+            {
+                "/test/sqlite-full" => throw new Microsoft.Data.Sqlite.SqliteException("database or disk is full", 13),
+                "/test/enospc" => throw new IOException("No space left on device : '/x'", 28),
+                "/test/bug" => throw new InvalidOperationException("a secret internal detail"),
+                _ => Task.CompletedTask,
+            }));
+        };
+    }
+
+    [Fact]
+    public async Task FullDisk_Is503StorageFull_AndABugIsA500WithoutDetails()
+    {
+        using var factory = ServiceFixture.Create(Path.Combine(f.Dir, "full-home"), f.KeysFile).WithWebHostBuilder(b =>
+            b.ConfigureServices(s => s.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, FullDiskFilter>()));
+        using var client = factory.CreateClient();
+        foreach (var path in new[] { "/test/sqlite-full", "/test/enospc" })
+        {
+            var response = await client.GetAsync(path);
+            Assert.NotNull(response.Headers.RetryAfter);
+            await Problem.AssertAsync(response, HttpStatusCode.ServiceUnavailable, "storage-full");
+        }
+
+        var bug = await Problem.AssertAsync(await client.GetAsync("/test/bug"), HttpStatusCode.InternalServerError, "internal");
+        Assert.DoesNotContain("secret internal detail", bug.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
