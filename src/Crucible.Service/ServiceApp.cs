@@ -135,7 +135,25 @@ public static class ServiceApp
         });
 
         services.AddHealthChecks().AddCheck<ReadinessCheck>("audit", tags: ["ready"]);
-        services.AddOpenApi();
+        services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document, _, _) =>
+        {
+            // the key scheme, so generated clients send X-Api-Key; health and the document itself need none
+            document.Components ??= new Microsoft.OpenApi.OpenApiComponents();
+            document.Components.SecuritySchemes ??= new Dictionary<string, Microsoft.OpenApi.IOpenApiSecurityScheme>();
+            document.Components.SecuritySchemes[ApiKeyAuthenticationHandler.SchemeName] = new Microsoft.OpenApi.OpenApiSecurityScheme
+            {
+                Type = Microsoft.OpenApi.SecuritySchemeType.ApiKey,
+                In = Microsoft.OpenApi.ParameterLocation.Header,
+                Name = ApiKeyAuthenticationHandler.HeaderName,
+                Description = "KEY_ID.SECRET from crucible keys new; scopes read, generate, train, admin",
+            };
+            document.Security ??= [];
+            document.Security.Add(new Microsoft.OpenApi.OpenApiSecurityRequirement
+            {
+                [new Microsoft.OpenApi.OpenApiSecuritySchemeReference(ApiKeyAuthenticationHandler.SchemeName, document)] = [],
+            });
+            return Task.CompletedTask;
+        }));
     }
 
     private static ServiceOptions Settings(IServiceProvider sp) => sp.GetRequiredService<IOptions<ServiceOptions>>().Value;

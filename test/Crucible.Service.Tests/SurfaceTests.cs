@@ -77,6 +77,11 @@ public sealed class SurfaceTests(ServiceFixture f)
             Assert.True(paths.TryGetProperty(p, out _), p);
         var body = paths.GetProperty("/v1/scenarios").GetProperty("post").GetProperty("requestBody").GetRawText();
         Assert.Contains("ScenarioRequest", body, StringComparison.Ordinal);
+        var scheme = doc.GetProperty("components").GetProperty("securitySchemes").GetProperty("ApiKey");
+        Assert.Equal("apiKey", scheme.GetProperty("type").GetString());
+        Assert.Equal("header", scheme.GetProperty("in").GetString());
+        Assert.Equal("X-Api-Key", scheme.GetProperty("name").GetString());
+        Assert.True(doc.GetProperty("security")[0].TryGetProperty("ApiKey", out _));
     }
 
     [Theory]
