@@ -2,9 +2,11 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Crucible.Data;
-using Crucible.Governance;
+using Crucible.Diffusion.Sequence;
+using Crucible.Diffusion.Tabular;
 using Crucible.Governance.Audit;
 using Crucible.Governance.Registry;
+using Crucible.Governance;
 
 namespace Crucible.Cli.Commands;
 
@@ -19,10 +21,30 @@ namespace Crucible.Cli.Commands;
 internal static class ModelCommand
 {
     /// <summary>The <c>model</c> command with <c>list</c> and <c>status</c>.</summary>
-    public static Command Create() => new("model", "List registered models or change their status (each change is an audit entry)")
+    public static Command Create() => new("model", "Register models, list them or change their status (each change is an audit entry)")
     {
-        CreateList(), CreateStatus(),
+        CreateRegister(), CreateList(), CreateStatus(),
     };
+
+    private static Command CreateRegister()
+    {
+        var model = new Option<string>("--model") { Description = "The model folder written by crucible train", Required = true };
+        var home = HomeOption.Create();
+        var command = new Command("register", "Register a model folder in the home's registry as a candidate") { model, home };
+        command.SetAction(parse => CliRunner.Run(parse, p =>
+        {
+            var folder = p.GetValue(model)!;
+            // a folder that does not load (bad manifest, weights not matching it) is refused here
+            if (SequenceGenerator.ReadKind(folder) == SequenceGenerator.KindName) _ = SequenceGenerator.Load(folder);
+            else _ = DiffusionGenerator.Load(folder);
+            var h = HomeOption.Resolve(p, home);
+            using var log = AuditLog.Open(h);
+            var record = new ModelRegistry(h, log).Register(folder);
+            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"registered: {record.Id} (candidate, audit entry {record.RegisteredSeq})"));
+            return ExitCode.Success;
+        }));
+        return command;
+    }
 
     private static Command CreateList()
     {

@@ -22,5 +22,7 @@ internal static class Registry
         yield return CompareCommand.Create();
         yield return BaselineCommand.Create();
         yield return BenchmarkCommand.Create();
+        yield return ServeCommand.Create();
+        yield return KeysCommand.Create();
     }
 }

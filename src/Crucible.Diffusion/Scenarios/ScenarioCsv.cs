@@ -145,18 +145,30 @@ public static class ScenarioCsv
     {
         ArgumentNullException.ThrowIfNull(set);
         var bytes = Format(set.Values, set.Metadata.StepsPerScenario);
-        var meta = set.Metadata with
+        var meta = Describe(set, bytes, Path.GetFileName(csvPath), created);
+        AtomicFile.WriteAllBytes(csvPath, bytes);
+        AtomicFile.WriteAllText(MetadataPath(csvPath), ToJson(meta));
+        return meta;
+    }
+
+    /// <summary>
+    /// The metadata of <paramref name="set"/> completed for the CSV bytes <paramref name="csv"/> (from <see cref="Format"/>)
+    /// named <paramref name="csvFile"/> and created at <paramref name="created"/> (UTC), without writing anything: what
+    /// <see cref="Write"/> puts in <c>FILE.meta.json</c>, for callers that send the bytes elsewhere (the HTTP service).
+    /// </summary>
+    public static ScenarioMetadata Describe(ScenarioSet set, byte[] csv, string csvFile, DateTimeOffset created)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        ArgumentNullException.ThrowIfNull(csv);
+        return set.Metadata with
         {
             Created = created.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
             Rows = set.Values.RowCount,
             Scenarios = set.Values.RowCount / set.Metadata.StepsPerScenario,
             Columns = [.. set.Values.Columns],
-            CsvFile = Path.GetFileName(csvPath),
-            CsvSha256 = Convert.ToHexStringLower(SHA256.HashData(bytes)),
+            CsvFile = csvFile,
+            CsvSha256 = Convert.ToHexStringLower(SHA256.HashData(csv)),
         };
-        AtomicFile.WriteAllBytes(csvPath, bytes);
-        AtomicFile.WriteAllText(MetadataPath(csvPath), ToJson(meta));
-        return meta;
     }
 
     /// <summary>The metadata as JSON (snake_case, indented, LF, trailing newline).</summary>

@@ -1,0 +1,35 @@
+using System.CommandLine;
+using Crucible.Service;
+
+namespace Crucible.Cli.Commands;
+
+/// <summary>
+/// <c>crucible serve --urls URL [--home DIR] [--api-keys FILE]</c>: runs the HTTP service (ARCHITECTURE.md "The HTTP
+/// surface") until Ctrl+C or SIGTERM, then drains in-flight requests (at most 30 s) and checkpoints the audit log.
+/// </summary>
+internal static class ServeCommand
+{
+    /// <summary>The <c>serve</c> command.</summary>
+    public static Command Create()
+    {
+        var urls = new Option<string>("--urls") { Description = "Where to listen, e.g. http://127.0.0.1:8080 (';' separates several)", Required = true };
+        var keys = new Option<string>("--api-keys")
+        {
+            Description = "The API keys file, one 'KEY_ID SCOPES sha256:HEX' line per key (crucible keys new); default HOME/api-keys",
+        };
+        var home = HomeOption.Create();
+        var command = new Command("serve", "Run the HTTP service: models, scenarios, audit log, health and OpenAPI under API keys") { urls, keys, home };
+        command.SetAction(parse => CliRunner.Run(parse, p =>
+        {
+            var args = new List<string>
+            {
+                "--urls", p.GetValue(urls)!,
+                "--" + ServiceOptions.Section + ":Home", HomeOption.Resolve(p, home).Root,
+            };
+            if (p.GetValue(keys) is { } file) args.AddRange(["--" + ServiceOptions.Section + ":ApiKeysFile", Path.GetFullPath(file)]);
+            ServiceApp.Build([.. args]).Run();
+            return ExitCode.Success;
+        }));
+        return command;
+    }
+}

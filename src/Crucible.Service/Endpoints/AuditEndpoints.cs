@@ -1,0 +1,79 @@
+using System.Text.Json.Nodes;
+using Crucible.Governance;
+using Crucible.Governance.Audit;
+using Crucible.Service.Problems;
+using Crucible.Service.Security;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Crucible.Service.Endpoints;
+
+/// <summary>An audit entry as <c>GET /v1/audit</c> lists it.</summary>
+/// <param name="Seq">The sequence number.</param>
+/// <param name="Timestamp">RFC 3339 UTC.</param>
+/// <param name="Kind">The wire name (<c>scenarios.generated</c>, …).</param>
+/// <param name="Actor">Who (a user, or <c>key:ID</c> for the service).</param>
+/// <param name="Payload">The canonical JSON payload.</param>
+/// <param name="PrevHash">The previous entry's hash (hex).</param>
+/// <param name="EntryHash">This entry's hash (hex).</param>
+public sealed record AuditEntryView(long Seq, string Timestamp, string Kind, string Actor, JsonNode? Payload, string PrevHash, string EntryHash);
+
+/// <summary>A page of the audit log.</summary>
+/// <param name="Entries">The entries.</param>
+/// <param name="Next">The <c>from</c> of the next page, or null at the end.</param>
+public sealed record AuditPage(IReadOnlyList<AuditEntryView> Entries, long? Next);
+
+/// <summary>The outcome of <c>GET /v1/audit/verify</c> (200 whether or not the log verifies: read <c>ok</c>).</summary>
+/// <param name="Ok">Whether the log verified.</param>
+/// <param name="Problem">What failed first (<c>none</c> when it verified).</param>
+/// <param name="FirstBadSeq">The first entry that cannot be trusted.</param>
+/// <param name="CheckpointSeq">The checkpoint involved.</param>
+/// <param name="Entries">Entries read.</param>
+/// <param name="CheckpointsChecked">Checkpoints checked.</param>
+/// <param name="Message">One line.</param>
+public sealed record AuditVerifyView(bool Ok, string Problem, long? FirstBadSeq, long? CheckpointSeq, long Entries, int CheckpointsChecked, string Message);
+
+/// <summary><c>GET /v1/audit</c> and <c>GET /v1/audit/verify</c>.</summary>
+public static class AuditEndpoints
+{
+    /// <summary>The largest page.</summary>
+    public const int MaxLimit = 1000;
+
+    /// <summary>Maps the endpoints.</summary>
+    public static void Map(RouteGroupBuilder v1)
+    {
+        var read = ApiKeyAuthenticationHandler.PolicyPrefix + Scopes.Read;
+        v1.MapGet("/audit", (AuditLog log, long? from, int? limit) =>
+            {
+                long start = from ?? 1;
+                int take = limit ?? 100;
+                if (start < 1 || take < 1 || take > MaxLimit)
+                {
+                    var p = ProblemTypes.Create(422, $"from must be ≥ 1 and limit in 1..{MaxLimit}");
+                    p.Extensions["errors"] = new Dictionary<string, string[]> { ["from"] = ["≥ 1"], ["limit"] = [$"1..{MaxLimit}"] };
+                    return Results.Problem(p);
+                }
+
+                var entries = log.List(start, take + 1);
+                var page = entries.Take(take).Select(e => new AuditEntryView(
+                    e.Seq, e.TimestampUtc, e.Kind, e.Actor, JsonNode.Parse(e.Payload),
+                    Convert.ToHexStringLower(e.PrevHash), e.EntryHashHex)).ToList();
+                return Results.Ok(new AuditPage(page, entries.Count > take ? entries[take].Seq : null));
+            })
+            .RequireAuthorization(read)
+            .Produces<AuditPage>()
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .WithName("ListAudit")
+            .WithSummary("A page of the audit log (from, limit ≤ 1000)");
+        v1.MapGet("/audit/verify", (CrucibleHome home) =>
+            {
+                var v = AuditLog.Verify(home);
+                return TypedResults.Ok(new AuditVerifyView(v.Ok, v.Problem.ToString().ToLowerInvariant(), v.FirstBadSeq, v.CheckpointSeq,
+                    v.Entries, v.CheckpointsChecked, v.Message));
+            })
+            .RequireAuthorization(read)
+            .WithName("VerifyAudit")
+            .WithSummary("Verify the hash chain, links and signed checkpoints of the audit log");
+    }
+}

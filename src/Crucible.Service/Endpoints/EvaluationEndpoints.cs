@@ -1,0 +1,148 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Crucible.Data;
+using Crucible.Data.IO;
+using Crucible.Evaluation;
+using Crucible.Evaluation.Reporting;
+using Crucible.Governance;
+using Crucible.Governance.Audit;
+using Crucible.Service.Problems;
+using Crucible.Service.Security;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace Crucible.Service.Endpoints;
+
+/// <summary>The body of <c>POST /v1/evaluations</c>: what <c>crucible evaluate</c> reads, with the files' text inline.</summary>
+public sealed record EvaluationRequest
+{
+    /// <summary>The real (holdout) series CSV.</summary>
+    public string? RealCsv { get; init; }
+
+    /// <summary>The synthetic series CSV (e.g. a scenario CSV).</summary>
+    public string? SyntheticCsv { get; init; }
+
+    /// <summary>The training series CSV (adds the privacy section).</summary>
+    public string? TrainCsv { get; init; }
+
+    /// <summary>The VaR/ES confidence level in (0, 1) (default 0.99, as the CLI).</summary>
+    public double? Alpha { get; init; }
+}
+
+/// <summary>
+/// <c>POST /v1/evaluations</c>: runs <c>Evaluator.Evaluate</c> on the given files and answers <c>report.json</c>, the same
+/// bytes <c>crucible evaluate --out report.json</c> writes for the same files, and records <c>evaluation.completed</c>.
+/// The files are written to a scratch folder in the home (so errors name <c>real.csv</c>, <c>synthetic.csv</c>,
+/// <c>train.csv</c> with line and column) and removed afterwards.
+/// </summary>
+public static class EvaluationEndpoints
+{
+    /// <summary>Maps the endpoint.</summary>
+    public static void Map(RouteGroupBuilder v1) =>
+        v1.MapPost("/evaluations", Handle)
+            .RequireAuthorization(ApiKeyAuthenticationHandler.PolicyPrefix + Scopes.Read)
+            .RequireRateLimiting(ServiceApp.GenerationPolicy)
+            .Accepts<EvaluationRequest>("application/json")
+            .Produces(StatusCodes.Status200OK, contentType: "application/json")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .WithName("Evaluate")
+            .WithSummary("Evaluate synthetic against real series: the report.json of crucible evaluate");
+
+    private static async Task Handle(HttpContext context, CrucibleHome home, AuditLog audit, IOptions<ServiceOptions> settings)
+    {
+        if (!MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var type) || !type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
+        {
+            await ProblemTypes.WriteAsync(context, ProblemTypes.Create(415, "the body must be application/json")).ConfigureAwait(false);
+            return;
+        }
+
+        var body = await BodyReader.ReadAsync(context, settings.Value.MaxTrainingBodyBytes).ConfigureAwait(false);
+        if (body is null) return;
+        EvaluationRequest? r;
+        try
+        {
+            r = JsonSerializer.Deserialize<EvaluationRequest>(body, Scenarios.ScenarioRequest.Json);
+        }
+        catch (JsonException e)
+        {
+            await ProblemTypes.WriteAsync(context, ProblemTypes.Create(400, "the body is not a valid evaluation request: " + e.Message.ReplaceLineEndings(" "))).ConfigureAwait(false);
+            return;
+        }
+
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (r is null || string.IsNullOrEmpty(r.RealCsv)) errors["real_csv"] = ["required"];
+        if (r is null || string.IsNullOrEmpty(r.SyntheticCsv)) errors["synthetic_csv"] = ["required"];
+        if (r?.Alpha is { } a && !(a > 0 && a < 1)) errors["alpha"] = [string.Create(CultureInfo.InvariantCulture, $"must be in (0, 1), got {a}")];
+        if (errors.Count > 0)
+        {
+            await Invalid(context, errors).ConfigureAwait(false);
+            return;
+        }
+
+        var scratch = Path.Combine(home.Root, "evaluations", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(scratch);
+        try
+        {
+            string Put(string name, string text)
+            {
+                var path = Path.Combine(scratch, name);
+                AtomicFile.WriteAllText(path, text);
+                return path;
+            }
+
+            var realPath = Put("real.csv", r!.RealCsv!);
+            var syntheticPath = Put("synthetic.csv", r.SyntheticCsv!);
+            var trainPath = r.TrainCsv is null ? null : Put("train.csv", r.TrainCsv);
+            string json;
+            try
+            {
+                var real = SeriesSetCsv.Read(realPath);
+                var synthetic = SeriesSetCsv.Read(syntheticPath, real.Names);
+                var train = trainPath is null ? null : SeriesSetCsv.Read(trainPath, real.Names);
+                var options = r.Alpha is { } alpha ? new EvaluationOptions { Alpha = alpha } : new EvaluationOptions();
+                json = ReportJson.ToJson(Evaluator.Evaluate(new EvaluationInput(real, synthetic, train), options));
+            }
+            catch (InvalidInputException e)
+            {
+                var field = e.Location?.File is { } f ? Path.GetFileNameWithoutExtension(f) + "_csv" : "body";
+                await Invalid(context, new() { [field] = [e.ToUserMessage().Replace(scratch + Path.DirectorySeparatorChar, "", StringComparison.Ordinal)] }).ConfigureAwait(false);
+                return;
+            }
+
+            var bytes = Encoding.UTF8.GetBytes(json);
+            var actor = "key:" + context.User.FindFirst(ApiKeyAuthenticationHandler.KeyIdClaim)!.Value;
+            var receipt = audit.Append(AuditKind.EvaluationCompleted, new JsonObject
+            {
+                ["command"] = "service.evaluate",
+                ["real_sha256"] = FileHash.Sha256(realPath),
+                ["synthetic_sha256"] = FileHash.Sha256(syntheticPath),
+                ["train_sha256"] = trainPath is null ? null : FileHash.Sha256(trainPath),
+                ["report_sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)),
+                ["thresholds_sha256"] = null,
+                ["thresholds_passed"] = null,
+            }, actor);
+            context.Response.Headers["X-Crucible-Audit-Seq"] = receipt.Seq.ToString(CultureInfo.InvariantCulture);
+            context.Response.ContentType = "application/json; charset=utf-8";
+            context.Response.ContentLength = bytes.Length;
+            await context.Response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
+    }
+
+    private static Task Invalid(HttpContext context, Dictionary<string, string[]> errors)
+    {
+        var problem = ProblemTypes.Create(422, "the evaluation request has invalid values: " + string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")));
+        problem.Extensions["errors"] = errors;
+        return ProblemTypes.WriteAsync(context, problem);
+    }
+}

@@ -1,0 +1,90 @@
+using System.Globalization;
+using System.Text.Json;
+using Crucible.Service.Problems;
+using Crucible.Service.Security;
+using Crucible.Service.Training;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace Crucible.Service.Endpoints;
+
+/// <summary><c>POST /v1/models</c> (a training job, 202 with its location) and <c>GET /v1/jobs/{id}</c>.</summary>
+public static class JobEndpoints
+{
+    /// <summary>Maps the endpoints.</summary>
+    public static void Map(RouteGroupBuilder v1)
+    {
+        var train = ApiKeyAuthenticationHandler.PolicyPrefix + Scopes.Train;
+        v1.MapPost("/models", Submit)
+            .RequireAuthorization(train)
+            .Accepts<TrainingRequest>("application/json")
+            .Produces<JobView>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .WithName("TrainModel")
+            .WithSummary("Start a training job (tabular); poll GET /v1/jobs/{id}; the model is registered when it succeeds");
+        v1.MapGet("/jobs/{id}", (string id, TrainingJobs jobs) =>
+                jobs.Find(id) is { } job ? Results.Ok(job) : Results.Problem(ProblemTypes.Create(404, "no training job has this id")))
+            .RequireAuthorization(train)
+            .Produces<JobView>()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithName("GetJob")
+            .WithSummary("A training job's status and progress");
+    }
+
+    private static async Task Submit(HttpContext context, TrainingJobs jobs, IOptions<ServiceOptions> settings)
+    {
+        if (!MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var type) || !type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
+        {
+            await ProblemTypes.WriteAsync(context, ProblemTypes.Create(415, "the body must be application/json")).ConfigureAwait(false);
+            return;
+        }
+
+        var body = await BodyReader.ReadAsync(context, settings.Value.MaxTrainingBodyBytes).ConfigureAwait(false);
+        if (body is null) return;
+        TrainingRequest? request;
+        try
+        {
+            request = JsonSerializer.Deserialize<TrainingRequest>(body, Scenarios.ScenarioRequest.Json);
+        }
+        catch (JsonException e)
+        {
+            await ProblemTypes.WriteAsync(context, ProblemTypes.Create(400, "the body is not a valid training request: " + e.Message.ReplaceLineEndings(" "))).ConfigureAwait(false);
+            return;
+        }
+
+        if (request is null)
+        {
+            await ProblemTypes.WriteAsync(context, ProblemTypes.Create(400, "the body is not a valid training request: null")).ConfigureAwait(false);
+            return;
+        }
+
+        var (errors, valid) = TrainingValidation.Check(request);
+        if (valid is null)
+        {
+            var problem = ProblemTypes.Create(422, "the training request has invalid values: " + string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")));
+            problem.Extensions["errors"] = errors;
+            await ProblemTypes.WriteAsync(context, problem).ConfigureAwait(false);
+            return;
+        }
+
+        var actor = "key:" + context.User.FindFirst(ApiKeyAuthenticationHandler.KeyIdClaim)!.Value;
+        var job = jobs.Submit(valid, actor);
+        if (job is null)
+        {
+            context.Response.Headers.RetryAfter = "60";
+            await ProblemTypes.WriteAsync(context, ProblemTypes.Create(429, string.Create(CultureInfo.InvariantCulture,
+                $"{TrainingJobs.QueueCapacity} training jobs are waiting already; retry later"))).ConfigureAwait(false);
+            return;
+        }
+
+        context.Response.StatusCode = StatusCodes.Status202Accepted;
+        context.Response.Headers.Location = $"/v1/jobs/{job.Id}";
+        await context.Response.WriteAsJsonAsync(job, ScenarioEndpoints.ResponseJson, context.RequestAborted).ConfigureAwait(false);
+    }
+}

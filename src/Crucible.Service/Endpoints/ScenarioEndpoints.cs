@@ -1,0 +1,325 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Crucible.Diffusion.Scenarios;
+using Crucible.Governance.Audit;
+using Crucible.Service.Problems;
+using Crucible.Service.Scenarios;
+using Crucible.Service.Security;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
+
+namespace Crucible.Service.Endpoints;
+
+/// <summary>The JSON answer of <c>POST /v1/scenarios</c>.</summary>
+/// <param name="Metadata">What <c>crucible generate</c> writes to <c>FILE.meta.json</c> for the same request (the CSV file is <c>scenarios.csv</c>).</param>
+/// <param name="Audit">The audit entry that records the request.</param>
+/// <param name="Values">The scenario rows (log returns, original units), in the CSV's row and column order.</param>
+public sealed record ScenarioResponse(ScenarioMetadata Metadata, AuditReceipt Audit, double[][] Values);
+
+/// <summary><c>POST /v1/scenarios</c>: a thin shell over <c>DiffusionGenerator.Generate</c> and <c>ScenarioCsv</c>.</summary>
+public static class ScenarioEndpoints
+{
+    /// <summary>The CSV file name given in the metadata and in <c>Content-Disposition</c>.</summary>
+    public const string CsvFileName = "scenarios.csv";
+
+    /// <summary>The idempotency header.</summary>
+    public const string IdempotencyHeader = "Idempotency-Key";
+
+    /// <summary>The header set on a replayed response.</summary>
+    public const string ReplayedHeader = "Idempotent-Replayed";
+
+    internal static readonly JsonSerializerOptions ResponseJson = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+    };
+
+    /// <summary>Maps the endpoint.</summary>
+    public static void Map(RouteGroupBuilder v1)
+    {
+        v1.MapPost("/scenarios", Handle)
+            .RequireAuthorization(ApiKeyAuthenticationHandler.PolicyPrefix + Scopes.Generate)
+            .RequireRateLimiting(ServiceApp.GenerationPolicy)
+            .Accepts<ScenarioRequest>("application/json")
+            .Produces<ScenarioResponse>(StatusCodes.Status200OK, "application/json", "text/csv")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .WithName("CreateScenarios")
+            .WithSummary("Generate a scenario set (JSON with metadata, or CSV with Accept: text/csv)");
+    }
+
+    private static async Task Handle(HttpContext context, ModelCatalog catalog, AuditLog audit, IdempotencyStore idempotency,
+        IOptions<ServiceOptions> settings, TimeProvider clock)
+    {
+        var o = settings.Value;
+        var ct = context.RequestAborted;
+        var actor = "key:" + context.User.FindFirst(ApiKeyAuthenticationHandler.KeyIdClaim)!.Value;
+
+        // 1. media types, size, idempotency header
+        if (!IsJson(context.Request.ContentType))
+        {
+            await ProblemTypes.WriteAsync(context, ProblemTypes.Create(415, "the body must be application/json")).ConfigureAwait(false);
+            return;
+        }
+
+        bool csv;
+        if (WantsCsv(context.Request.Headers.Accept) is not { } wants)
+        {
+            await ProblemTypes.WriteAsync(context, ProblemTypes.Create(406, "scenarios are given as application/json or text/csv")).ConfigureAwait(false);
+            return;
+        }
+        else
+        {
+            csv = wants;
+        }
+
+        var body = await BodyReader.ReadAsync(context, o.MaxRequestBodyBytes).ConfigureAwait(false);
+        if (body is null) return; // 413 written
+
+        string? idemKey = context.Request.Headers[IdempotencyHeader].Count switch
+        {
+            0 => null,
+            1 => context.Request.Headers[IdempotencyHeader][0],
+            _ => "",
+        };
+        if (idemKey is null && o.RequireIdempotencyKey)
+        {
+            await ProblemTypes.WriteAsync(context, ProblemTypes.Create(400, $"this service requires an {IdempotencyHeader} header on scenario requests")).ConfigureAwait(false);
+            return;
+        }
+
+        if (idemKey is not null && (idemKey.Length is 0 or > 255 || !idemKey.All(c => c is >= '!' and <= '~')))
+        {
+            await ProblemTypes.WriteAsync(context, ProblemTypes.Create(400, $"{IdempotencyHeader} must be one value of 1 to 255 visible ASCII characters")).ConfigureAwait(false);
+            return;
+        }
+
+        // 2. parse (400) and validate what needs no model (422)
+        ScenarioRequest? request;
+        try
+        {
+            request = JsonSerializer.Deserialize<ScenarioRequest>(body, ScenarioRequest.Json);
+        }
+        catch (JsonException e)
+        {
+            await ProblemTypes.WriteAsync(context, ProblemTypes.Create(400, "the body is not a valid scenario request: " + OneLine(e.Message))).ConfigureAwait(false);
+            return;
+        }
+
+        if (request is null)
+        {
+            await ProblemTypes.WriteAsync(context, ProblemTypes.Create(400, "the body is not a valid scenario request: null")).ConfigureAwait(false);
+            return;
+        }
+
+        var (errors, valid) = ScenarioValidation.Check(request, o);
+        if (valid is null)
+        {
+            await Invalid(context, audit, actor, request.Model, errors).ConfigureAwait(false);
+            return;
+        }
+
+        // 3. idempotency: replay, mismatch, in flight, or proceed
+        var client = actor;
+        if (idemKey is not null)
+        {
+            var fingerprint = Fingerprint(csv, body);
+            var (outcome, stored) = idempotency.Begin(client, idemKey, fingerprint);
+            switch (outcome)
+            {
+                case IdempotencyOutcome.Replay:
+                    context.Response.Headers[ReplayedHeader] = "true";
+                    await Send(context, stored!).ConfigureAwait(false);
+                    return;
+                case IdempotencyOutcome.Mismatch:
+                    await ProblemTypes.WriteAsync(context, ProblemTypes.Create(422,
+                        $"the {IdempotencyHeader} was used before for a different request", ProblemTypes.IdempotencyMismatch)).ConfigureAwait(false);
+                    return;
+                case IdempotencyOutcome.InFlight:
+                    await ProblemTypes.WriteAsync(context, ProblemTypes.Create(409,
+                        $"a request with this {IdempotencyHeader} is still being processed; retry later")).ConfigureAwait(false);
+                    return;
+            }
+        }
+
+        bool completed = false;
+        try
+        {
+            var response = await Generate(context, catalog, audit, o, clock, valid, csv, actor, ct).ConfigureAwait(false);
+            if (response is null) return; // a problem was written
+            if (idemKey is not null) idempotency.Complete(client, idemKey, response);
+            completed = true;
+            await Send(context, response).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (idemKey is not null && !completed) idempotency.Abandon(client, idemKey);
+        }
+    }
+
+    private static async Task<StoredResponse?> Generate(HttpContext context, ModelCatalog catalog, AuditLog audit, ServiceOptions o,
+        TimeProvider clock, ValidScenarioRequest valid, bool csv, string actor, CancellationToken ct)
+    {
+        var r = valid.Request;
+        LoadedModel? model;
+        try
+        {
+            model = catalog.Get(r.Model!);
+        }
+        catch (ModelUnavailableException e)
+        {
+            AppendFailure(audit, actor, r.Model, 503, ProblemTypes.Unavailable);
+            await ProblemTypes.WriteAsync(context, ProblemTypes.Create(503, e.Message)).ConfigureAwait(false);
+            return null;
+        }
+
+        if (model is null)
+        {
+            await Invalid(context, audit, actor, r.Model, new() { ["model"] = ["no registered model has this id (GET /v1/models lists them)"] }).ConfigureAwait(false);
+            return null;
+        }
+
+        var g = model.Generator;
+        var errors = ScenarioValidation.ForModel(valid, g.Manifest.Kind, g.Schedule.Steps, g.Columns.Count, o);
+        if (errors.Count > 0)
+        {
+            await Invalid(context, audit, actor, r.Model, errors).ConfigureAwait(false);
+            return null;
+        }
+
+        // 4. sample (the generation limiter bounds how many run at once), format exactly as crucible generate writes,
+        // record, answer
+        ct.ThrowIfCancellationRequested();
+        var set = g.Generate(r.Count!.Value, r.Seed, valid.Sampler);
+
+        var bytes = ScenarioCsv.Format(set.Values, set.Metadata.StepsPerScenario);
+        var meta = ScenarioCsv.Describe(set, bytes, CsvFileName, clock.GetUtcNow());
+        var receipt = audit.Append(AuditKind.ScenariosGenerated, new JsonObject
+        {
+            ["command"] = "service",
+            ["model_id"] = meta.ModelId,
+            ["csv_sha256"] = meta.CsvSha256,
+            ["count"] = meta.Scenarios,
+            ["rows"] = meta.Rows,
+            ["seed"] = meta.Seed.ToString(CultureInfo.InvariantCulture),
+            ["sampler"] = meta.Sampler,
+            ["sampling_steps"] = meta.SamplingSteps,
+            ["format"] = csv ? "csv" : "json",
+        }, actor);
+
+        var headers = new List<KeyValuePair<string, string>>
+        {
+            new("X-Crucible-Model-Id", meta.ModelId),
+            new("X-Crucible-Csv-Sha256", meta.CsvSha256),
+            new("X-Crucible-Audit-Seq", receipt.Seq.ToString(CultureInfo.InvariantCulture)),
+        };
+        if (csv)
+        {
+            headers.Add(new("Content-Disposition", $"attachment; filename=\"{CsvFileName}\""));
+            return new StoredResponse(200, "text/csv; charset=utf-8", bytes, headers);
+        }
+
+        var values = new double[set.Values.RowCount][];
+        for (int i = 0; i < values.Length; i++) values[i] = set.Values.Row(i).ToArray();
+        var json = JsonSerializer.SerializeToUtf8Bytes(new ScenarioResponse(meta, receipt, values), ResponseJson);
+        return new StoredResponse(200, "application/json; charset=utf-8", json, headers);
+    }
+
+    private static async Task Send(HttpContext context, StoredResponse response)
+    {
+        context.Response.StatusCode = response.Status;
+        context.Response.ContentType = response.ContentType;
+        foreach (var (k, v) in response.Headers) context.Response.Headers[k] = v;
+        context.Response.ContentLength = response.Body.Length;
+        await context.Response.Body.WriteAsync(response.Body, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static Task Invalid(HttpContext context, AuditLog audit, string actor, string? model, Dictionary<string, string[]> errors)
+    {
+        AppendFailure(audit, actor, model, 422, ProblemTypes.Validation);
+        var problem = ProblemTypes.Create(422, "the scenario request has invalid values: " + string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")));
+        problem.Extensions["errors"] = errors;
+        return ProblemTypes.WriteAsync(context, problem);
+    }
+
+    /// <summary>Records a scenario request that was refused after authentication (every scenario request is in the log).</summary>
+    private static void AppendFailure(AuditLog audit, string actor, string? model, int status, string type)
+    {
+        var payload = new JsonObject { ["command"] = "service.scenarios", ["status"] = status, ["problem"] = type };
+        if (Crucible.Governance.FileHash.IsSha256Hex(model)) payload["model_id"] = model;
+        audit.Append(AuditKind.RunFailed, payload, actor);
+    }
+
+    private static string Fingerprint(bool csv, byte[] body)
+    {
+        using var h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        h.AppendData(csv ? "text/csv\n"u8 : "application/json\n"u8);
+        h.AppendData(body);
+        return Convert.ToHexStringLower(h.GetHashAndReset());
+    }
+
+    private static bool IsJson(string? contentType) =>
+        MediaTypeHeaderValue.TryParse(contentType, out var m) && m.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>True for CSV, false for JSON, null when the client accepts neither.</summary>
+    private static bool? WantsCsv(Microsoft.Extensions.Primitives.StringValues accept)
+    {
+        if (accept.Count == 0) return false;
+        if (!MediaTypeHeaderValue.TryParseList(accept, out var types) || types.Count == 0) return false;
+        var ranked = types.Where(t => t.Quality is null or > 0).OrderByDescending(t => t.Quality ?? 1).ToList();
+        foreach (var t in ranked)
+        {
+            var m = t.MediaType.Value ?? "";
+            if (m.Equals("text/csv", StringComparison.OrdinalIgnoreCase)) return true;
+            if (m.Equals("application/json", StringComparison.OrdinalIgnoreCase) || m is "*/*" or "application/*") return false;
+            if (m.Equals("text/*", StringComparison.OrdinalIgnoreCase)) return true;
+        }
+
+        return null;
+    }
+
+    private static string OneLine(string message) => message.ReplaceLineEndings(" ");
+}
+
+/// <summary>Reads a request body up to a limit; a larger one (by Content-Length or by what arrives) answers 413.</summary>
+internal static class BodyReader
+{
+    public static async Task<byte[]?> ReadAsync(HttpContext context, int limit)
+    {
+        var tooLarge = ProblemTypes.Create(413, string.Create(CultureInfo.InvariantCulture, $"the request body is limited to {limit} bytes"));
+        if (context.Request.ContentLength > limit)
+        {
+            await ProblemTypes.WriteAsync(context, tooLarge).ConfigureAwait(false);
+            return null;
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[8192];
+        while (true)
+        {
+            int n = await context.Request.Body.ReadAsync(chunk, context.RequestAborted).ConfigureAwait(false);
+            if (n == 0) break;
+            if (buffer.Length + n > limit)
+            {
+                await ProblemTypes.WriteAsync(context, tooLarge).ConfigureAwait(false);
+                return null;
+            }
+
+            buffer.Write(chunk, 0, n);
+        }
+
+        return buffer.ToArray();
+    }
+}

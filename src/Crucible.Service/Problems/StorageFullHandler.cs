@@ -1,0 +1,35 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Data.Sqlite;
+
+namespace Crucible.Service.Problems;
+
+/// <summary>
+/// Disk full (RELIABILITY.md SVC-10): SQLite's SQLITE_FULL (13) from the audit log, registry or idempotency store, and
+/// ENOSPC from a file write, answer 503 <c>urn:crucible:problem:storage-full</c> instead of a 500. Nothing partial is
+/// left: the audit append is one transaction and files are written to a temporary name and renamed.
+/// </summary>
+internal sealed class StorageFullHandler : IExceptionHandler
+{
+    /// <summary>The problem type.</summary>
+    public const string Type = ProblemTypes.Prefix + "storage-full";
+
+    private const int SqliteFull = 13;
+    private const int Enospc = 28;
+
+    public static bool IsStorageFull(Exception e) => e switch
+    {
+        SqliteException s => s.SqliteErrorCode == SqliteFull,
+        IOException io => (io.HResult & 0xFFFF) == Enospc || io.Message.Contains("No space left on device", StringComparison.Ordinal),
+        _ => e.InnerException is { } inner && IsStorageFull(inner),
+    };
+
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        if (!IsStorageFull(exception)) return false;
+        httpContext.Response.Headers.RetryAfter = "60";
+        await ProblemTypes.WriteAsync(httpContext, ProblemTypes.Create(503,
+            "the service's storage is full; nothing was recorded for this request", Type, "Storage full")).ConfigureAwait(false);
+        return true;
+    }
+}

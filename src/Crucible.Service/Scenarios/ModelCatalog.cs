@@ -1,0 +1,60 @@
+using System.Collections.Concurrent;
+using Crucible.Data;
+using Crucible.Diffusion.Tabular;
+using Crucible.Governance;
+using Crucible.Governance.Audit;
+using Crucible.Governance.Registry;
+
+namespace Crucible.Service.Scenarios;
+
+/// <summary>
+/// A registered model loaded for sampling. Requests sample it concurrently: the denoiser adapter gives each concurrent
+/// caller its own inference buffers, and the sampler's output depends only on the seed and settings (tested).
+/// </summary>
+/// <param name="Record">The registry record (hashes verified at load).</param>
+/// <param name="Generator">The generator.</param>
+public sealed record LoadedModel(ModelRecord Record, DiffusionGenerator Generator);
+
+/// <summary>Thrown when a registered model fails its integrity check or cannot be loaded (503, never a fallback).</summary>
+public sealed class ModelUnavailableException(string message, Exception inner) : Exception(message, inner);
+
+/// <summary>
+/// The home's model registry as the service sees it: listing reads the registry; sampling loads a model once (the
+/// registry re-hashes weights and manifest against the audit log, and the generator checks the weights against the
+/// manifest) and keeps it, since a registered model folder is immutable.
+/// </summary>
+public sealed class ModelCatalog(CrucibleHome home, AuditLog audit)
+{
+    private readonly ConcurrentDictionary<string, Lazy<LoadedModel>> _loaded = new(StringComparer.Ordinal);
+
+    /// <summary>The registry.</summary>
+    public ModelRegistry Registry { get; } = new(home, audit);
+
+    /// <summary>The model <paramref name="id"/> loaded for sampling, or null when it is not registered.</summary>
+    /// <exception cref="ModelUnavailableException">The model is registered but its files fail the hash check or do not load.</exception>
+    public LoadedModel? Get(string id)
+    {
+        if (_loaded.TryGetValue(id, out var cached)) return Unwrap(id, cached);
+        if (Registry.Find(id) is null) return null;
+        return Unwrap(id, _loaded.GetOrAdd(id, key => new Lazy<LoadedModel>(() => Load(key))));
+    }
+
+    private LoadedModel Unwrap(string id, Lazy<LoadedModel> lazy)
+    {
+        try
+        {
+            return lazy.Value;
+        }
+        catch (InvalidInputException e)
+        {
+            _loaded.TryRemove(new KeyValuePair<string, Lazy<LoadedModel>>(id, lazy)); // retry the check next time, never serve a stale copy
+            throw new ModelUnavailableException($"model {id[..16]}… failed its integrity check: {e.ToUserMessage()}", e);
+        }
+    }
+
+    private LoadedModel Load(string id)
+    {
+        var record = Registry.Load(id);
+        return new LoadedModel(record, DiffusionGenerator.Load(record.Folder));
+    }
+}

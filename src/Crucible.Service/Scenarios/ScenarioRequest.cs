@@ -1,0 +1,164 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Crucible.Data;
+using Crucible.Diffusion.Conditioning;
+using Crucible.Diffusion.Samplers;
+
+namespace Crucible.Service.Scenarios;
+
+/// <summary>
+/// The body of <c>POST /v1/scenarios</c> (snake_case JSON). Only <see cref="Model"/> and <see cref="Count"/> are
+/// required; the rest default as in <c>crucible generate</c>. <see cref="Conditions"/>, <see cref="Guidance"/> and
+/// <see cref="Stress"/> are for conditional sequence models: they are validated here, and a tabular
+/// (unconditional) model given any of them answers 422.
+/// </summary>
+public sealed record ScenarioRequest
+{
+    /// <summary>The model id (SHA-256 of its weights, 64 lower-case hex digits) in the home's registry.</summary>
+    public string? Model { get; init; }
+
+    /// <summary>The number of scenarios.</summary>
+    public int? Count { get; init; }
+
+    /// <summary>The sampling seed (default 0).</summary>
+    public ulong Seed { get; init; }
+
+    /// <summary><c>ddim</c> (default), <c>ddpm</c> or <c>dpm2m</c>.</summary>
+    public string Sampler { get; init; } = "ddim";
+
+    /// <summary>Reverse steps K of ddim and dpm2m (default 50; ddpm always takes all T).</summary>
+    public int SamplingSteps { get; init; } = 50;
+
+    /// <summary>DDIM's η in [0, 1] (default 0).</summary>
+    public double Eta { get; init; }
+
+    /// <summary>Which K timesteps DDIM and dpm2m visit: <c>linear</c> (default) or <c>angle</c>.</summary>
+    public string Spacing { get; init; } = "linear";
+
+    /// <summary>Classifier-free guidance weight (conditional models only).</summary>
+    public double? Guidance { get; init; }
+
+    /// <summary>Condition values NAME → value (conditional models only).</summary>
+    public Dictionary<string, double>? Conditions { get; init; }
+
+    /// <summary>A stress specification (see the conditioning README), e.g. <c>covid-2020; vol=+1sd; SPY&lt;=-20%</c>.</summary>
+    public string? Stress { get; init; }
+
+    /// <summary>The strict JSON options for request bodies: unknown or duplicate members, comments, trailing commas,
+    /// numbers in strings and nesting deeper than 16 are all errors (400).</summary>
+    public static JsonSerializerOptions Json { get; } = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        AllowDuplicateProperties = false,
+        NumberHandling = JsonNumberHandling.Strict,
+        ReadCommentHandling = JsonCommentHandling.Disallow,
+        AllowTrailingCommas = false,
+        MaxDepth = 16,
+        RespectNullableAnnotations = false,
+    };
+}
+
+/// <summary>A validated scenario request: the sampler options and the parsed stress specification.</summary>
+/// <param name="Request">The request as sent.</param>
+/// <param name="Sampler">The sampler options (checked against the model's T by <see cref="ScenarioValidation.ForModel"/>).</param>
+/// <param name="Stress">The parsed stress specification, or null.</param>
+public sealed record ValidScenarioRequest(ScenarioRequest Request, SamplerOptions Sampler, StressSpec? Stress);
+
+/// <summary>The 422 rules of a scenario request: each failure names its field (snake_case) and the rule.</summary>
+public static class ScenarioValidation
+{
+    /// <summary>The most condition names one request may carry.</summary>
+    public const int MaxConditions = 64;
+
+    /// <summary>The longest stress specification accepted, in characters.</summary>
+    public const int MaxStressLength = 2000;
+
+    /// <summary>Checks what does not depend on the model; returns the errors (empty: valid) and the parsed parts.</summary>
+    public static (Dictionary<string, string[]> Errors, ValidScenarioRequest? Valid) Check(ScenarioRequest r, ServiceOptions limits)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        void Add(string field, string rule) => errors[field] = [.. errors.GetValueOrDefault(field) ?? [], rule];
+
+        if (string.IsNullOrEmpty(r.Model)) Add("model", "required: the model id (SHA-256 of its weights)");
+        else if (!Crucible.Governance.FileHash.IsSha256Hex(r.Model))
+            Add("model", "a model id is 64 lower-case hex digits");
+        if (r.Count is not { } count) Add("count", "required");
+        else if (count < 1 || count > limits.MaxScenarios)
+            Add("count", string.Create(CultureInfo.InvariantCulture, $"must be in 1..{limits.MaxScenarios}, got {count}"));
+        SamplerKind? kind = r.Sampler switch
+        {
+            "ddim" => SamplerKind.Ddim,
+            "ddpm" => SamplerKind.Ddpm,
+            "dpm2m" => SamplerKind.DpmSolver2M,
+            _ => null,
+        };
+        if (kind is null) Add("sampler", $"must be ddim, ddpm or dpm2m, got '{r.Sampler}'");
+        if (r.SamplingSteps < 1) Add("sampling_steps", string.Create(CultureInfo.InvariantCulture, $"must be at least 1, got {r.SamplingSteps}"));
+        if (!(r.Eta >= 0 && r.Eta <= 1)) Add("eta", string.Create(CultureInfo.InvariantCulture, $"must be in [0, 1], got {r.Eta}"));
+        DdimSpacing? spacing = r.Spacing switch
+        {
+            "linear" => DdimSpacing.Linear,
+            "angle" => DdimSpacing.UniformAngle,
+            _ => null,
+        };
+        if (spacing is null) Add("spacing", $"must be linear or angle, got '{r.Spacing}'");
+        if (r.Guidance is { } g && !(g >= 0 && g <= 100))
+            Add("guidance", string.Create(CultureInfo.InvariantCulture, $"must be in [0, 100], got {g}"));
+        if (r.Conditions is { } conditions)
+        {
+            if (conditions.Count > MaxConditions) Add("conditions", string.Create(CultureInfo.InvariantCulture, $"at most {MaxConditions} names"));
+            foreach (var (name, value) in conditions)
+            {
+                if (string.IsNullOrWhiteSpace(name) || name.Length > 64) Add("conditions", "a condition name is 1 to 64 characters");
+                if (!double.IsFinite(value)) Add($"conditions.{name}", "must be a finite number");
+            }
+        }
+
+        StressSpec? stress = null;
+        if (r.Stress is { } text)
+        {
+            if (text.Length > MaxStressLength)
+                Add("stress", string.Create(CultureInfo.InvariantCulture, $"at most {MaxStressLength} characters"));
+            else
+            {
+                try
+                {
+                    stress = StressSpec.Parse(text, "stress");
+                }
+                catch (InvalidInputException e)
+                {
+                    Add("stress", e.ToUserMessage());
+                }
+            }
+        }
+
+        if (errors.Count > 0) return (errors, null);
+        var sampler = kind == SamplerKind.Ddpm
+            ? new SamplerOptions(SamplerKind.Ddpm)
+            : new SamplerOptions(kind!.Value, r.SamplingSteps, r.Eta) with { Spacing = spacing!.Value };
+        return (errors, new ValidScenarioRequest(r, sampler, stress));
+    }
+
+    /// <summary>Checks the request against the model: its kind, T and size caps. Empty: valid.</summary>
+    public static Dictionary<string, string[]> ForModel(ValidScenarioRequest v, string kind, int diffusionSteps, int series, ServiceOptions limits)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var r = v.Request;
+        if (kind == "tabular")
+        {
+            const string Why = "the model is tabular (unconditional); conditions, guidance and stress need a conditional sequence model";
+            if (r.Conditions is { Count: > 0 }) errors["conditions"] = [Why];
+            if (r.Guidance is not null) errors["guidance"] = [Why];
+            if (r.Stress is not null) errors["stress"] = [Why];
+        }
+
+        if (v.Sampler.Kind != SamplerKind.Ddpm && r.SamplingSteps > diffusionSteps)
+            errors["sampling_steps"] = [string.Create(CultureInfo.InvariantCulture, $"must be in 1..{diffusionSteps} (the model's diffusion steps), got {r.SamplingSteps}")];
+        long cells = (long)r.Count!.Value * series;
+        if (cells > limits.MaxCells)
+            errors["count"] = [string.Create(CultureInfo.InvariantCulture, $"{r.Count} scenarios × {series} series = {cells} values exceeds the limit of {limits.MaxCells} per request")];
+        return errors;
+    }
+}

@@ -1,0 +1,193 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Crucible.Data;
+using Crucible.Governance;
+using Crucible.Governance.Audit;
+using Crucible.Service.Endpoints;
+using Crucible.Service.Problems;
+using Crucible.Service.Scenarios;
+using Crucible.Service.Security;
+using Crucible.Service.Training;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Crucible.Service;
+
+/// <summary>
+/// Builds the Crucible HTTP service (ARCHITECTURE.md "The HTTP surface"): a thin shell over the library, with API keys,
+/// scopes, per-key rate limits, body limits, problem details for every error and idempotent scenario requests
+/// (RELIABILITY.md §5).
+/// </summary>
+public static class ServiceApp
+{
+    /// <summary>The rate limiter policy that bounds generation requests in flight.</summary>
+    public const string GenerationPolicy = "generation";
+
+    /// <summary>
+    /// Builds the application from <paramref name="args"/> (<c>--urls</c>, <c>--Crucible:Home</c>,
+    /// <c>--Crucible:ApiKeysFile</c>, … as ASP.NET Core reads them).
+    /// </summary>
+    /// <exception cref="InvalidInputException">A bad home folder or API keys file (raised before the server starts).</exception>
+    public static WebApplication Build(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        Configure(builder);
+        var app = builder.Build();
+        UsePipeline(app);
+        return app;
+    }
+
+    /// <summary>Registers the service's services on <paramref name="builder"/>.</summary>
+    public static void Configure(WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.Configure<ServiceOptions>(builder.Configuration.GetSection(ServiceOptions.Section));
+
+        // state: the home, its audit log (one writer for the process), the registry; the API keys. Everything reads the
+        // options when first resolved, so configuration added after this call (tests, hosts) still applies.
+        services.AddSingleton(sp => CrucibleHome.Resolve(Settings(sp).Home).EnsureExists());
+        services.AddSingleton(sp =>
+        {
+            var o = Settings(sp);
+            var keysFile = o.ApiKeysFile ?? Path.Combine(sp.GetRequiredService<CrucibleHome>().Root, "api-keys");
+            return o.ApiKeysFile is not null || File.Exists(keysFile) ? ApiKeyStore.Load(keysFile) : ApiKeyStore.Empty;
+        });
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(sp =>
+        {
+            var forHome = AuditLogOptions.ForHome(sp.GetRequiredService<CrucibleHome>());
+            return AuditLog.Open(new AuditLogOptions
+            {
+                DatabasePath = forHome.DatabasePath,
+                SigningKeyPath = forHome.SigningKeyPath,
+                CheckpointFile = forHome.CheckpointFile,
+                DefaultActor = "service",
+            });
+        });
+        services.AddSingleton<ModelCatalog>();
+        services.AddSingleton<TrainingJobs>();
+        services.AddHostedService(sp => sp.GetRequiredService<TrainingJobs>());
+        services.AddSingleton(sp => new IdempotencyStore(Path.Combine(sp.GetRequiredService<CrucibleHome>().Root, "idempotency.db"),
+            sp.GetRequiredService<TimeProvider>(), TimeSpan.FromSeconds(Settings(sp).IdempotencyRetentionSeconds), Settings(sp).IdempotencyCapacity));
+
+        // errors: problem+json everywhere, never a stack trace
+        services.AddSingleton<IProblemDetailsWriter, ProblemJsonWriter>();
+        services.AddProblemDetails();
+        services.AddExceptionHandler<StorageFullHandler>();
+        services.ConfigureHttpJsonOptions(j => j.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
+
+        // limits
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServiceOptions>>((k, so) =>
+        {
+            k.Limits.MaxRequestBodySize = Math.Max(so.Value.MaxRequestBodyBytes, so.Value.MaxTrainingBodyBytes); // each endpoint checks its own
+            k.AddServerHeader = false;
+        });
+        services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(30));
+
+        // authentication and scopes
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        var authorization = services.AddAuthorizationBuilder();
+        foreach (var scope in Scopes.All)
+        {
+            authorization.AddPolicy(ApiKeyAuthenticationHandler.PolicyPrefix + scope,
+                p => p.RequireAuthenticatedUser().RequireClaim(ApiKeyAuthenticationHandler.ScopeClaim, scope));
+        }
+
+        // rate limits: a fixed window per API key (never per IP), and a bounded number of generations in flight
+        services.AddRateLimiter(_ => { });
+        services.AddOptions<RateLimiterOptions>().Configure<IOptions<ServiceOptions>>((r, so) =>
+        {
+            var o = so.Value;
+            r.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            r.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+                context.User.FindFirst(ApiKeyAuthenticationHandler.KeyIdClaim)?.Value is { } id
+                    ? RateLimitPartition.GetFixedWindowLimiter(id, _ => new FixedWindowRateLimiterOptions
+                    {
+                        PermitLimit = o.RateLimitPermits,
+                        Window = TimeSpan.FromSeconds(o.RateLimitWindowSeconds),
+                        QueueLimit = 0,
+                        AutoReplenishment = true,
+                    })
+                    : RateLimitPartition.GetNoLimiter("anonymous"));
+            r.AddConcurrencyLimiter(GenerationPolicy, c =>
+            {
+                c.PermitLimit = o.MaxConcurrentGenerations;
+                c.QueueLimit = o.GenerationQueue;
+                c.QueueProcessingOrder = QueueProcessingOrder.OldestFirst;
+            });
+            r.OnRejected = (context, ct) =>
+            {
+                var seconds = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)) : 1;
+                context.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+                return new ValueTask(ProblemTypes.WriteAsync(context.HttpContext, ProblemTypes.Create(429,
+                    string.Create(CultureInfo.InvariantCulture, $"rate limit reached for this API key or the generation queue is full; retry after {seconds} s"))));
+            };
+        });
+
+        services.AddHealthChecks().AddCheck<ReadinessCheck>("audit", tags: ["ready"]);
+        services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document, _, _) =>
+        {
+            // the key scheme, so generated clients send X-Api-Key; health and the document itself need none
+            document.Components ??= new Microsoft.OpenApi.OpenApiComponents();
+            document.Components.SecuritySchemes ??= new Dictionary<string, Microsoft.OpenApi.IOpenApiSecurityScheme>();
+            document.Components.SecuritySchemes[ApiKeyAuthenticationHandler.SchemeName] = new Microsoft.OpenApi.OpenApiSecurityScheme
+            {
+                Type = Microsoft.OpenApi.SecuritySchemeType.ApiKey,
+                In = Microsoft.OpenApi.ParameterLocation.Header,
+                Name = ApiKeyAuthenticationHandler.HeaderName,
+                Description = "KEY_ID.SECRET from crucible keys new; scopes read, generate, train, admin",
+            };
+            document.Security ??= [];
+            document.Security.Add(new Microsoft.OpenApi.OpenApiSecurityRequirement
+            {
+                [new Microsoft.OpenApi.OpenApiSecuritySchemeReference(ApiKeyAuthenticationHandler.SchemeName, document)] = [],
+            });
+            return Task.CompletedTask;
+        }));
+    }
+
+    private static ServiceOptions Settings(IServiceProvider sp) => sp.GetRequiredService<IOptions<ServiceOptions>>().Value;
+
+    /// <summary>The middleware pipeline and the endpoints.</summary>
+    public static void UsePipeline(WebApplication app)
+    {
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            StatusCodeSelector = e => e is Microsoft.AspNetCore.Http.BadHttpRequestException b ? b.StatusCode : StatusCodes.Status500InternalServerError,
+        });
+        app.UseStatusCodePages();
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapHealthChecks("/health/live", new() { Predicate = _ => false, ResponseWriter = ReadinessCheck.Write });
+        app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = ReadinessCheck.Write });
+
+        var v1 = app.MapGroup("/v1");
+        ModelEndpoints.Map(v1);
+        ScenarioEndpoints.Map(v1);
+        JobEndpoints.Map(v1);
+        EvaluationEndpoints.Map(v1);
+        AuditEndpoints.Map(v1);
+
+        // the audit log opens (and its pragmas are checked) before the server accepts requests; it is disposed, and its
+        // last entries checkpointed, by the host after the server has drained on shutdown
+        _ = app.Services.GetRequiredService<AuditLog>();
+        var keys = app.Services.GetRequiredService<ApiKeyStore>();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Crucible.Service");
+        if (keys.Count == 0) logger.LogWarning("no API keys configured: every /v1 request will be answered 401 (give --api-keys FILE)");
+        _ = app.Services.GetRequiredService<IOptions<ServiceOptions>>();
+    }
+}

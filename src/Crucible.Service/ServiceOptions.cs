@@ -1,0 +1,50 @@
+namespace Crucible.Service;
+
+/// <summary>
+/// The service's settings, bound from the configuration section <c>Crucible</c> (command line
+/// <c>--Crucible:Home DIR</c>, environment <c>Crucible__Home</c>, or <c>crucible serve --home DIR</c>).
+/// </summary>
+public sealed class ServiceOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "Crucible";
+
+    /// <summary>The home folder (registry, audit log); null: <c>CRUCIBLE_HOME</c>, else <c>~/.crucible</c>.</summary>
+    public string? Home { get; set; }
+
+    /// <summary>The API keys file (<c>KEY_ID SCOPES sha256:HEX</c> per line); null: <c>HOME/api-keys</c>.</summary>
+    public string? ApiKeysFile { get; set; }
+
+    /// <summary>Requests each API key may make per <see cref="RateLimitWindowSeconds"/> (fixed window, no queue).</summary>
+    public int RateLimitPermits { get; set; } = 120;
+
+    /// <summary>The rate limit window, in seconds.</summary>
+    public double RateLimitWindowSeconds { get; set; } = 60;
+
+    /// <summary>Generation requests sampled at once (the rest wait in a bounded queue or get 429).</summary>
+    public int MaxConcurrentGenerations { get; set; } = Math.Max(1, Environment.ProcessorCount);
+
+    /// <summary>Generation requests that may wait for a free slot before further ones get 429.</summary>
+    public int GenerationQueue { get; set; } = 16;
+
+    /// <summary>The largest request body accepted, in bytes (larger: 413).</summary>
+    public int MaxRequestBodyBytes { get; set; } = 64 * 1024;
+
+    /// <summary>The largest training request body (it carries the data CSV), in bytes (larger: 413).</summary>
+    public int MaxTrainingBodyBytes { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>The most scenarios one request may ask for (more: 422).</summary>
+    public int MaxScenarios { get; set; } = 100_000;
+
+    /// <summary>The most values (scenarios × steps × series) one response may hold (more: 422).</summary>
+    public long MaxCells { get; set; } = 5_000_000;
+
+    /// <summary>Whether scenario requests must carry an <c>Idempotency-Key</c> header (missing: 400).</summary>
+    public bool RequireIdempotencyKey { get; set; }
+
+    /// <summary>How long a stored response is replayed for its idempotency key, in seconds.</summary>
+    public double IdempotencyRetentionSeconds { get; set; } = 24 * 3600;
+
+    /// <summary>The most stored responses kept for idempotent replay (oldest dropped first).</summary>
+    public int IdempotencyCapacity { get; set; } = 1024;
+}

@@ -1,0 +1,200 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using Crucible.Data;
+using Crucible.Data.Csv;
+using Crucible.Data.IO;
+using Crucible.Diffusion.Tabular;
+using Crucible.Diffusion.Training;
+using Crucible.Governance;
+using Crucible.Governance.Audit;
+using Crucible.Service.Scenarios;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Crucible.Service.Training;
+
+/// <summary>The state of a training job.</summary>
+public enum JobStatus
+{
+    /// <summary>Waiting for the trainer.</summary>
+    Queued,
+
+    /// <summary>Training.</summary>
+    Running,
+
+    /// <summary>Trained, saved and registered: <see cref="JobView.ModelId"/> names the model.</summary>
+    Succeeded,
+
+    /// <summary>Stopped with an error (<see cref="JobView.Error"/>); nothing was registered.</summary>
+    Failed,
+
+    /// <summary>Abandoned because the service stopped; nothing was registered.</summary>
+    Cancelled,
+}
+
+/// <summary>What <c>GET /v1/jobs/{id}</c> answers.</summary>
+/// <param name="Id">The job id.</param>
+/// <param name="Status">queued, running, succeeded, failed or cancelled.</param>
+/// <param name="Step">Optimiser steps done.</param>
+/// <param name="TotalSteps">Optimiser steps in all.</param>
+/// <param name="Loss">The mean loss over the last progress interval (null before the first, and under DP).</param>
+/// <param name="ModelId">The registered model, once succeeded.</param>
+/// <param name="Error">Why it failed.</param>
+/// <param name="Created">When it was accepted (RFC 3339 UTC).</param>
+/// <param name="Finished">When it ended.</param>
+public sealed record JobView(string Id, string Status, int Step, int TotalSteps, double? Loss, string? ModelId, string? Error, string Created, string? Finished);
+
+/// <summary>
+/// Training jobs (<c>POST /v1/models</c>): accepted into a bounded queue and run one at a time by a background worker,
+/// which reads the data exactly as <c>crucible train</c> does, fits, saves the model folder into the job's folder,
+/// registers it (a candidate) in the home's registry and appends <c>run.completed</c>. Progress is reported as the
+/// trainer reports it. On shutdown the running job is cancelled through the trainer's token and marked cancelled; no
+/// model is registered. Job records live in memory (a restart forgets them; the models and audit entries stay).
+/// </summary>
+public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog catalog, TimeProvider clock, ILogger<TrainingJobs> logger)
+    : BackgroundService
+{
+    /// <summary>The most jobs waiting at once (more: 429).</summary>
+    public const int QueueCapacity = 8;
+
+    private sealed class Job(string id, ValidTrainingRequest request, string actor, string created)
+    {
+        public string Id { get; } = id;
+
+        public ValidTrainingRequest Request { get; } = request;
+
+        public string Actor { get; } = actor;
+
+        public string Created { get; } = created;
+
+        public volatile JobView? View;
+    }
+
+    private readonly Channel<Job> _queue = Channel.CreateBounded<Job>(new BoundedChannelOptions(QueueCapacity) { FullMode = BoundedChannelFullMode.Wait });
+    private readonly ConcurrentDictionary<string, Job> _jobs = new(StringComparer.Ordinal);
+
+    /// <summary>Queues a job; null when the queue is full.</summary>
+    public JobView? Submit(ValidTrainingRequest request, string actor)
+    {
+        var id = Guid.NewGuid().ToString("N");
+        var created = AuditLog.Rfc3339(clock.GetUtcNow());
+        var job = new Job(id, request, actor, created);
+        job.View = new JobView(id, Name(JobStatus.Queued), 0, request.Options.Training.Steps, null, null, null, created, null);
+        _jobs[id] = job;
+        if (_queue.Writer.TryWrite(job)) return job.View;
+        _jobs.TryRemove(id, out _);
+        return null;
+    }
+
+    /// <summary>The job <paramref name="id"/>, or null.</summary>
+    public JobView? Find(string id) => _jobs.TryGetValue(id, out var job) ? job.View : null;
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var job in _queue.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            {
+                await Task.Run(() => Run(job, stoppingToken), CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+
+        foreach (var job in _jobs.Values.Where(j => j.View!.Status == Name(JobStatus.Queued)))
+            Finish(job, JobStatus.Cancelled, null, "the service stopped before the job ran");
+    }
+
+    private void Run(Job job, CancellationToken stop)
+    {
+        var r = job.Request;
+        job.View = job.View! with { Status = Name(JobStatus.Running) };
+        var folder = Path.Combine(home.Root, "jobs", job.Id);
+        try
+        {
+            stop.ThrowIfCancellationRequested();
+            Directory.CreateDirectory(folder);
+            var dataPath = Path.Combine(folder, "data.csv");
+            AtomicFile.WriteAllText(dataPath, r.Request.DataCsv!);
+            var train = ReadTrainReturns(dataPath, r);
+            var progress = new Progress(job);
+            var generator = new DiffusionGenerator(r.Options).Fit(train, DataProvenance.FromFile(dataPath, r.Input), progress, null, stop);
+            var modelFolder = Path.Combine(folder, "model");
+            generator.Save(modelFolder);
+            string id;
+            try
+            {
+                id = catalog.Registry.Register(modelFolder, job.Actor).Id;
+            }
+            catch (InvalidInputException e) when (e.Rule == "REG-E-EXISTS")
+            {
+                id = generator.ModelId; // the same data, config and seed trained before: the same model
+            }
+
+            var m = generator.Manifest;
+            audit.Append(AuditKind.RunCompleted, new JsonObject
+            {
+                ["command"] = "service.train",
+                ["job_id"] = job.Id,
+                ["kind"] = m.Kind,
+                ["model_id"] = m.Weights.Sha256,
+                ["input_sha256"] = m.Data.InputSha256,
+                ["train_matrix_sha256"] = m.Data.TrainMatrixSha256,
+                ["seed"] = m.Seed.ToString(CultureInfo.InvariantCulture),
+                ["steps"] = m.Training.Steps,
+            }, job.Actor);
+            Finish(job, JobStatus.Succeeded, id, null);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            Finish(job, JobStatus.Cancelled, null, "the service stopped while the job ran");
+        }
+        catch (InvalidInputException e)
+        {
+            Fail(job, e.ToUserMessage());
+        }
+        catch (ArgumentException e)
+        {
+            Fail(job, e.Message);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            logger.LogError(e, "training job {JobId} failed", job.Id);
+            Fail(job, "internal error (see the service log)");
+        }
+    }
+
+    private void Fail(Job job, string error)
+    {
+        audit.Append(AuditKind.RunFailed, new JsonObject { ["command"] = "service.train", ["job_id"] = job.Id, ["status"] = "failed" }, job.Actor);
+        Finish(job, JobStatus.Failed, null, error);
+    }
+
+    private void Finish(Job job, JobStatus status, string? modelId, string? error) =>
+        job.View = job.View! with { Status = Name(status), ModelId = modelId, Error = error, Finished = AuditLog.Rfc3339(clock.GetUtcNow()) };
+
+    /// <summary>The train split of log returns, read as <c>crucible train</c> reads its data file.</summary>
+    private static TimeSeriesFrame ReadTrainReturns(string path, ValidTrainingRequest r)
+    {
+        var frame = CsvSeriesReader.Load(path, new CsvReadOptions { Input = r.Input });
+        if (r.Request.Columns is { } columns) frame = frame.SelectColumns([.. columns]);
+        var returns = frame.ToLogReturns(r.Input);
+        if (r.TrainEnd is not { } end) return returns;
+        int last = returns.IndexAtOrBefore(end);
+        if (last < 1)
+            throw new InvalidInputException("OPT-E-TRAINEND", $"train_end {end:yyyy-MM-dd} leaves {last + 1} rows of returns to train on; at least 2 are needed");
+        return returns.Slice(0, last + 1);
+    }
+
+    private static string Name(JobStatus s) => s.ToString().ToLowerInvariant();
+
+    private sealed class Progress(Job job) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) =>
+            job.View = job.View! with { Step = value.Step, TotalSteps = value.TotalSteps, Loss = double.IsFinite(value.Loss) ? value.Loss : null };
+    }
+}

@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using Crucible.Diffusion.Scenarios;
+using Crucible.Diffusion.Tabular;
+using Crucible.Governance.Audit;
+
+namespace Crucible.Service.Tests;
+
+/// <summary><c>POST /v1/evaluations</c>: the same report.json bytes as <c>crucible evaluate</c>, audited; input errors name the file.</summary>
+[Collection(ServiceCollection.Name)]
+public sealed class EvaluationEndpointsTests(ServiceFixture f)
+{
+    private string Scenarios(int count, ulong seed) =>
+        System.Text.Encoding.UTF8.GetString(ScenarioCsv.Format(DiffusionGenerator.Load(f.ModelFolder).Generate(count, seed).Values));
+
+    [Fact]
+    public async Task Evaluation_IsTheCliReport_ByteForByte()
+    {
+        string real = Scenarios(200, 1), synthetic = Scenarios(200, 2), train = Scenarios(200, 3);
+        using var client = f.Client("reader");
+        var body = JsonSerializer.Serialize(new Dictionary<string, object> { ["real_csv"] = real, ["synthetic_csv"] = synthetic, ["train_csv"] = train, ["alpha"] = 0.95 });
+        using var response = await client.PostAsync("/v1/evaluations", ServiceFixture.Json(body));
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, System.Text.Encoding.UTF8.GetString(bytes));
+
+        var dir = Directory.CreateTempSubdirectory("crucible-eval-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "r.csv"), real);
+            File.WriteAllText(Path.Combine(dir, "s.csv"), synthetic);
+            File.WriteAllText(Path.Combine(dir, "t.csv"), train);
+            var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+            foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "crucible.dll"), "evaluate", "--real", Path.Combine(dir, "r.csv"), "--synthetic", Path.Combine(dir, "s.csv"),
+                         "--train", Path.Combine(dir, "t.csv"), "--alpha", "0.95", "--home", Path.Combine(dir, "home"), "--out", Path.Combine(dir, "report.json") })
+                start.ArgumentList.Add(a);
+            using var p = Process.Start(start)!;
+            var stderr = p.StandardError.ReadToEndAsync();
+            _ = p.StandardOutput.ReadToEnd();
+            p.WaitForExit();
+            Assert.True(p.ExitCode == 0, await stderr);
+            Assert.Equal(File.ReadAllBytes(Path.Combine(dir, "report.json")), bytes);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+
+        var entry = AuditLog.Read(Path.Combine(f.Home, "audit.db"), long.Parse(response.Headers.GetValues("X-Crucible-Audit-Seq").Single(), System.Globalization.CultureInfo.InvariantCulture), 1).Single();
+        Assert.Equal("evaluation.completed", entry.Kind);
+        Assert.Equal("key:reader", entry.Actor);
+        using var doc = JsonDocument.Parse(bytes);
+        Assert.True(doc.RootElement.TryGetProperty("ks_mean", out _));
+        Assert.Empty(Directory.GetDirectories(Path.Combine(f.Home, "evaluations"))); // scratch files removed
+    }
+
+    [Fact]
+    public async Task Evaluation_Errors_NameTheFileLineAndColumn()
+    {
+        using var client = f.Client("reader");
+        var body = JsonSerializer.Serialize(new Dictionary<string, object> { ["real_csv"] = "scenario,step,A,B\n1,1,0.1,x\n", ["synthetic_csv"] = Scenarios(5, 1) });
+        var problem = await Problem.AssertAsync(await client.PostAsync("/v1/evaluations", ServiceFixture.Json(body)), HttpStatusCode.UnprocessableEntity, "validation");
+        var rule = problem.GetProperty("errors").GetProperty("real_csv")[0].GetString()!;
+        Assert.Contains("real.csv", rule, StringComparison.Ordinal);
+        Assert.Contains("non-numeric", rule, StringComparison.Ordinal);
+        Assert.DoesNotContain(f.Home, problem.ToString(), StringComparison.Ordinal); // no server paths
+
+        var missing = await Problem.AssertAsync(await client.PostAsync("/v1/evaluations", ServiceFixture.Json("""{"real_csv": "x", "alpha": 2}""")),
+            HttpStatusCode.UnprocessableEntity, "validation");
+        Assert.True(missing.GetProperty("errors").TryGetProperty("synthetic_csv", out _) && missing.GetProperty("errors").TryGetProperty("alpha", out _));
+        using var anonymous = f.Client(null);
+        await Problem.AssertAsync(await anonymous.PostAsync("/v1/evaluations", ServiceFixture.Json("{}")), HttpStatusCode.Unauthorized);
+    }
+}

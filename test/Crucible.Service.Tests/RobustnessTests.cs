@@ -1,0 +1,282 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Crucible.Governance;
+using Crucible.Governance.Audit;
+using Crucible.Governance.Registry;
+using Crucible.Service.Scenarios;
+using Crucible.Service.Security;
+
+namespace Crucible.Service.Tests;
+
+/// <summary>Rate limits (SVC-3), a corrupt model (SVC-9), the keys file and the idempotency store.</summary>
+[Collection(ServiceCollection.Name)]
+public sealed class RobustnessTests(ServiceFixture f)
+{
+    [Fact]
+    public async Task RateLimit_PerKey_Gives429WithRetryAfter_AndOtherKeysAreUnaffected()
+    {
+        var home = Path.Combine(f.Dir, "rate-home");
+        using var factory = ServiceFixture.Create(home, f.KeysFile, new Dictionary<string, string>
+        {
+            ["RateLimitPermits"] = "10",
+            ["RateLimitWindowSeconds"] = "3600", // an hour: the burst cannot straddle a window boundary
+        });
+        using var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["reader"]);
+        var statuses = new List<HttpStatusCode>();
+        HttpResponseMessage? rejected = null;
+        for (int i = 0; i < 50; i++)
+        {
+            var response = await client.GetAsync("/v1/models");
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests) rejected ??= response;
+        }
+
+        Assert.Equal(10, statuses.Count(s => s == HttpStatusCode.OK));
+        Assert.Equal(40, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
+        Assert.True(rejected!.Headers.RetryAfter?.Delta is { } after && after > TimeSpan.Zero && after <= TimeSpan.FromHours(1));
+        await Problem.AssertAsync(rejected, HttpStatusCode.TooManyRequests, "rate-limited");
+
+        using var admin = factory.CreateClient();
+        admin.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["admin"]);
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/v1/models")).StatusCode);
+        // health is not rate limited
+        using var anonymous = factory.CreateClient();
+        for (int i = 0; i < 20; i++) Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/health/live")).StatusCode);
+    }
+
+    [Fact]
+    public async Task CorruptModel_Is503_NeverAFallback_AndReadyStaysUp()
+    {
+        var home = CrucibleHome.Resolve(Path.Combine(f.Dir, "corrupt-home"));
+        string id;
+        using (var log = AuditLog.Open(home))
+        {
+            var record = new ModelRegistry(home, log).Register(f.ModelFolder);
+            id = record.Id;
+            var bytes = File.ReadAllBytes(record.WeightsPath);
+            bytes[^1] ^= 0x40; // flip one bit of the last weight
+            File.WriteAllBytes(record.WeightsPath, bytes);
+        }
+
+        using var factory = ServiceFixture.Create(home.Root, f.KeysFile);
+        using var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["generator"]);
+        var body = ServiceFixture.Json($$"""{"model": "{{id}}", "count": 5}""");
+        var problem = await Problem.AssertAsync(await client.PostAsync("/v1/scenarios", body), HttpStatusCode.ServiceUnavailable, "unavailable");
+        Assert.Contains("integrity", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var last = AuditLog.Read(home.AuditDatabase).Last();
+        Assert.Equal("run.failed", last.Kind);
+        Assert.Contains(id, last.Payload, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ready_Is503_WhenTheAuditLogDoesNotVerify_WhileLiveStays200()
+    {
+        var home = CrucibleHome.Resolve(Path.Combine(f.Dir, "tampered-home"));
+        using (var log = AuditLog.Open(home))
+            log.Append(AuditKind.RunStarted, new System.Text.Json.Nodes.JsonObject { ["run_id"] = "r1" });
+        using var factory = ServiceFixture.Create(home.Root, f.KeysFile);
+        using var client = factory.CreateClient();
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
+
+        // what someone holding the file can do: drop the guard triggers and edit an entry
+        SQLitePCL.Batteries_V2.Init();
+        using (var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={home.AuditDatabase};Pooling=False"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "DROP TRIGGER IF EXISTS audit_entry_no_update; UPDATE audit_entry SET payload = CAST('{\"run_id\":\"r2\"}' AS BLOB) WHERE seq = 1;";
+            cmd.ExecuteNonQuery();
+        }
+
+        var problem = await Problem.AssertAsync(await client.GetAsync("/health/ready"), HttpStatusCode.ServiceUnavailable, "unavailable");
+        Assert.Contains("audit log does not verify", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
+    }
+
+    [Fact]
+    public async Task IdempotencyKey_ConcurrentDuplicate_Is409_ThenReplays()
+    {
+        using var client = f.Client("generator");
+        var key = "concurrent-" + Guid.NewGuid().ToString("N");
+        var body = $$"""{"model": "{{f.ModelId}}", "count": 5000, "sampler": "ddpm", "seed": 99}""";
+        HttpRequestMessage Post()
+        {
+            var r = new HttpRequestMessage(HttpMethod.Post, "/v1/scenarios") { Content = ServiceFixture.Json(body) };
+            r.Headers.Add("Idempotency-Key", key);
+            return r;
+        }
+
+        // sent together: one proceeds, the other arrives while it runs (a 5000-row DDPM request takes a second or more)
+        var responses = await Task.WhenAll(client.SendAsync(Post()), client.SendAsync(Post()));
+        var original = Assert.Single(responses, r => r.StatusCode == HttpStatusCode.OK);
+        var conflict = Assert.Single(responses, r => r.StatusCode == HttpStatusCode.Conflict);
+        await Problem.AssertAsync(conflict, HttpStatusCode.Conflict, "idempotency-in-flight");
+        using var replay = await client.SendAsync(Post());
+        Assert.Equal(await original.Content.ReadAsByteArrayAsync(), await replay.Content.ReadAsByteArrayAsync());
+    }
+
+    /// <summary>Adds, inside the service's pipeline, a path that fails as a full disk would (SQLite's SQLITE_FULL or ENOSPC).</summary>
+    private sealed class FullDiskFilter : Microsoft.AspNetCore.Hosting.IStartupFilter
+    {
+        public Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> Configure(Action<Microsoft.AspNetCore.Builder.IApplicationBuilder> next) => app =>
+        {
+            next(app);
+            app.Use((Func<Microsoft.AspNetCore.Http.HttpContext, Func<Task>, Task>)((context, _) => context.Request.Path.Value switch
+            {
+                "/test/sqlite-full" => throw new Microsoft.Data.Sqlite.SqliteException("database or disk is full", 13),
+                "/test/enospc" => throw new IOException("No space left on device : '/x'", 28),
+                "/test/bug" => throw new InvalidOperationException("a secret internal detail"),
+                _ => Task.CompletedTask,
+            }));
+        };
+    }
+
+    [Fact]
+    public async Task FullDisk_Is503StorageFull_AndABugIsA500WithoutDetails()
+    {
+        using var factory = ServiceFixture.Create(Path.Combine(f.Dir, "full-home"), f.KeysFile).WithWebHostBuilder(b =>
+            b.ConfigureServices(s => s.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter, FullDiskFilter>()));
+        using var client = factory.CreateClient();
+        foreach (var path in new[] { "/test/sqlite-full", "/test/enospc" })
+        {
+            var response = await client.GetAsync(path);
+            Assert.NotNull(response.Headers.RetryAfter);
+            await Problem.AssertAsync(response, HttpStatusCode.ServiceUnavailable, "storage-full");
+        }
+
+        var bug = await Problem.AssertAsync(await client.GetAsync("/test/bug"), HttpStatusCode.InternalServerError, "internal");
+        Assert.DoesNotContain("secret internal detail", bug.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Keys_NewLineAuthenticatesItsKeyOnly_InConstantTimeCompare()
+    {
+        var (key, line) = ApiKeyStore.NewKey("desk-1", new HashSet<string> { "generate", "read" });
+        Assert.Matches("^desk-1 generate,read sha256:[0-9a-f]{64}$", line);
+        Assert.DoesNotContain(key[(key.IndexOf('.', StringComparison.Ordinal) + 1)..], line, StringComparison.Ordinal);
+        var store = ApiKeyStore.Parse(["# comment", "", line], "keys");
+        var entry = store.Authenticate(key);
+        Assert.NotNull(entry);
+        Assert.True(entry.Allows("read") && entry.Allows("generate") && !entry.Allows("train") && !entry.Allows("admin"));
+        Assert.Null(store.Authenticate(key + "x"));
+        Assert.Null(store.Authenticate("desk-2" + key[6..]));
+        Assert.Null(store.Authenticate(""));
+        Assert.Null(store.Authenticate(null));
+        Assert.True(ApiKeyStore.Parse([ApiKeyStore.NewKey("boss", new HashSet<string> { "admin" }).FileLine], "k").Authenticate(null) is null);
+    }
+
+    [Theory]
+    [InlineData("desk1 read", "KEYS-E-LINE", 1)]
+    [InlineData("desk1 read plaintext-secret", "KEYS-E-HASH", 3)]
+    [InlineData("desk1 fly sha256:0000000000000000000000000000000000000000000000000000000000000000", "KEYS-E-SCOPE", 2)]
+    [InlineData("de sk1 read sha256:00", "KEYS-E-LINE", 1)]
+    [InlineData("d€sk read sha256:0000000000000000000000000000000000000000000000000000000000000000", "KEYS-E-ID", 1)]
+    public void Keys_BadLines_AreNamedByLineAndColumn(string bad, string rule, int column)
+    {
+        var e = Assert.Throws<Crucible.Data.InvalidInputException>(() => ApiKeyStore.Parse(["# ok", bad], "api-keys"));
+        Assert.Equal(rule, e.Rule);
+        Assert.Equal(2, e.Location!.Line);
+        Assert.Equal(column, e.Location.Column);
+    }
+
+    [Fact]
+    public void Keys_DuplicateIds_AreRefused()
+    {
+        var a = ApiKeyStore.NewKey("same", new HashSet<string> { "read" }).FileLine;
+        var b = ApiKeyStore.NewKey("same", new HashSet<string> { "admin" }).FileLine;
+        Assert.Equal("KEYS-E-DUPLICATE", Assert.Throws<Crucible.Data.InvalidInputException>(() => ApiKeyStore.Parse([a, b], "k")).Rule);
+    }
+
+    [Fact]
+    public void IdempotencyStore_InFlight_Mismatch_Replay_Abandon_Expiry_Lease_Capacity()
+    {
+        var clock = new ManualClock();
+        var path = Path.Combine(f.Dir, $"idem-{Guid.NewGuid():N}.db");
+        using var store = new IdempotencyStore(path, clock, TimeSpan.FromMinutes(10), capacity: 3, lease: TimeSpan.FromMinutes(1));
+        Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", "k", "f1").Outcome);
+        Assert.Equal(IdempotencyOutcome.InFlight, store.Begin("c", "k", "f1").Outcome);
+        Assert.Equal(IdempotencyOutcome.Mismatch, store.Begin("c", "k", "f2").Outcome);
+        Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("other-client", "k", "f2").Outcome);
+        var response = new StoredResponse(200, "text/csv", [1, 2, 3], [new("X-Crucible-Audit-Seq", "7")]);
+        store.Complete("c", "k", response);
+        var (outcome, stored) = store.Begin("c", "k", "f1");
+        Assert.Equal(IdempotencyOutcome.Replay, outcome);
+        Assert.Equal(response.Body, stored!.Body);
+        Assert.Equal(response.Headers, stored.Headers);
+        Assert.Equal("text/csv", stored.ContentType);
+
+        // a failed request is forgotten; a stored one is not abandoned by mistake
+        Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", "failed", "f").Outcome);
+        store.Abandon("c", "failed");
+        Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", "failed", "f").Outcome);
+        store.Abandon("c", "k");
+        Assert.Equal(IdempotencyOutcome.Replay, store.Begin("c", "k", "f1").Outcome);
+
+        // another process on the same file sees the same rows (a restart replays)
+        using (var reopened = new IdempotencyStore(path, clock, TimeSpan.FromMinutes(10), capacity: 3, lease: TimeSpan.FromMinutes(1)))
+            Assert.Equal(IdempotencyOutcome.Replay, reopened.Begin("c", "k", "f1").Outcome);
+
+        // a lease that ran out (a process died mid-request) frees the key; retention frees a stored one
+        clock.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", "failed", "f-new").Outcome);
+        clock.Advance(TimeSpan.FromMinutes(9));
+        Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", "k", "f9").Outcome);
+
+        // capacity: the oldest stored responses go first
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", $"n{i}", "f").Outcome);
+            store.Complete("c", $"n{i}", response);
+            clock.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", "last", "f").Outcome);
+        Assert.True(store.Count <= 4, store.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(IdempotencyOutcome.Replay, store.Begin("c", "n4", "f").Outcome);
+        Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", "n0", "f").Outcome);
+    }
+
+    [Fact]
+    public async Task IdempotencyKey_ReplaysAfterARestart()
+    {
+        var home = Path.Combine(f.Dir, "restart-home");
+        using (var log = AuditLog.Open(CrucibleHome.Resolve(home)))
+            new ModelRegistry(CrucibleHome.Resolve(home), log).Register(f.ModelFolder);
+        var body = $$"""{"model": "{{f.ModelId}}", "count": 8, "seed": 5}""";
+        byte[] first;
+        using (var factory = ServiceFixture.Create(home, f.KeysFile))
+        using (var client = factory.CreateClient())
+        {
+            client.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["generator"]);
+            client.DefaultRequestHeaders.Add("Idempotency-Key", "restart-1");
+            using var response = await client.PostAsync("/v1/scenarios", ServiceFixture.Json(body));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            first = await response.Content.ReadAsByteArrayAsync();
+        }
+
+        long entries = AuditLog.Read(Path.Combine(home, "audit.db")).Count;
+        using (var factory = ServiceFixture.Create(home, f.KeysFile))
+        using (var client = factory.CreateClient())
+        {
+            client.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["generator"]);
+            client.DefaultRequestHeaders.Add("Idempotency-Key", "restart-1");
+            using var response = await client.PostAsync("/v1/scenarios", ServiceFixture.Json(body));
+            Assert.Equal("true", response.Headers.GetValues("Idempotent-Replayed").Single());
+            Assert.Equal(first, await response.Content.ReadAsByteArrayAsync());
+        }
+
+        Assert.Equal(entries, AuditLog.Read(Path.Combine(home, "audit.db")).Count);
+    }
+
+    private sealed class ManualClock : TimeProvider
+    {
+        private DateTimeOffset _now = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+        public override DateTimeOffset GetUtcNow() => _now;
+
+        public void Advance(TimeSpan by) => _now += by;
+    }
+}

@@ -1,0 +1,286 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Crucible.Diffusion.Samplers;
+using Crucible.Diffusion.Scenarios;
+using Crucible.Diffusion.Tabular;
+using Crucible.Governance.Audit;
+
+namespace Crucible.Service.Tests;
+
+/// <summary>
+/// <c>POST /v1/scenarios</c>: byte-identical CSV through the service, the library and the CLI; the JSON form; the audit
+/// entry; idempotent replays; and every refusal (400, 406, 413, 415, 422) as problem+json.
+/// </summary>
+[Collection(ServiceCollection.Name)]
+public sealed class ScenarioEndpointsTests(ServiceFixture f)
+{
+    private string Body(int count = 64, ulong seed = 7, string sampler = "ddim", int steps = 20, string spacing = "linear") =>
+        $$"""{"model": "{{f.ModelId}}", "count": {{count}}, "seed": {{seed}}, "sampler": "{{sampler}}", "sampling_steps": {{steps}}, "spacing": "{{spacing}}"}""";
+
+    private static HttpRequestMessage Post(string body, string? accept = null, string? idempotencyKey = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/scenarios") { Content = ServiceFixture.Json(body) };
+        if (accept is not null) request.Headers.Accept.ParseAdd(accept);
+        if (idempotencyKey is not null) request.Headers.Add("Idempotency-Key", idempotencyKey);
+        return request;
+    }
+
+    private static (int Exit, string Stderr) Cli(string home, params string[] args)
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "crucible.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        start.Environment["CRUCIBLE_HOME"] = home;
+        using var p = Process.Start(start)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        _ = stdout.Result;
+        return (p.ExitCode, stderr);
+    }
+
+    [Theory]
+    [InlineData("ddim", 20, "linear", "")]
+    [InlineData("dpm2m", 10, "angle", "--spacing angle")]
+    [InlineData("ddpm", 1, "linear", "")]
+    public async Task Csv_IsByteIdenticalToTheLibraryAndTheCli(string sampler, int steps, string spacing, string extra)
+    {
+        using var client = f.Client("generator");
+        using var response = await client.SendAsync(Post(Body(64, 7, sampler, steps, spacing), accept: "text/csv"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
+        var service = await response.Content.ReadAsByteArrayAsync();
+
+        // the library, from the original model folder
+        var g = DiffusionGenerator.Load(f.ModelFolder);
+        var options = sampler switch
+        {
+            "ddpm" => new SamplerOptions(SamplerKind.Ddpm),
+            "dpm2m" => new SamplerOptions(SamplerKind.DpmSolver2M, steps) with { Spacing = DdimSpacing.UniformAngle },
+            _ => new SamplerOptions(SamplerKind.Ddim, steps),
+        };
+        var library = ScenarioCsv.Format(g.Generate(64, 7, options).Values);
+        Assert.Equal(library, service);
+
+        // the CLI, in a child process with its own home
+        var out1 = Path.Combine(f.Dir, $"cli-{sampler}.csv");
+        string[] args = ["generate", "--model", f.ModelFolder, "--count", "64", "--seed", "7", "--sampler", sampler,
+            "--sampling-steps", steps.ToString(CultureInfo.InvariantCulture), "--out", out1, .. extra.Split(' ', StringSplitOptions.RemoveEmptyEntries)];
+        var (exit, stderr) = Cli(Path.Combine(f.Dir, "cli-home"), args);
+        Assert.True(exit == 0, stderr);
+        Assert.Equal(File.ReadAllBytes(out1), service);
+
+        var sha = Convert.ToHexStringLower(SHA256.HashData(service));
+        Assert.Equal(sha, response.Headers.GetValues("X-Crucible-Csv-Sha256").Single());
+        using var meta = JsonDocument.Parse(File.ReadAllText(ScenarioCsv.MetadataPath(out1)));
+        Assert.Equal(sha, meta.RootElement.GetProperty("csv_sha256").GetString());
+    }
+
+    [Fact]
+    public async Task ConcurrentRequests_OnOneModel_GiveTheLibrarysBytes()
+    {
+        using var client = f.Client("generator");
+        var g = DiffusionGenerator.Load(f.ModelFolder);
+        var seeds = Enumerable.Range(100, 8).Select(i => (ulong)i).ToList();
+        var responses = await Task.WhenAll(seeds.Select(async seed =>
+        {
+            using var response = await client.SendAsync(Post(Body(300, seed), accept: "text/csv"));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return await response.Content.ReadAsByteArrayAsync();
+        }));
+        for (int i = 0; i < seeds.Count; i++)
+            Assert.Equal(ScenarioCsv.Format(g.Generate(300, seeds[i], new SamplerOptions(SamplerKind.Ddim, 20)).Values), responses[i]);
+    }
+
+    [Fact]
+    public async Task Json_HoldsTheCliMetadataAndTheCsvValues_AndIsAudited()
+    {
+        using var client = f.Client("generator");
+        using var csvResponse = await client.SendAsync(Post(Body(32, 3), accept: "text/csv"));
+        var csv = Encoding.UTF8.GetString(await csvResponse.Content.ReadAsByteArrayAsync());
+        using var response = await client.SendAsync(Post(Body(32, 3), accept: "application/json"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var root = doc.RootElement;
+
+        // values: the CSV's rows, to the last bit (both forms write shortest round-trip doubles)
+        var rows = csv.TrimEnd('\n').Split('\n');
+        Assert.Equal("scenario,step,A,B", rows[0]);
+        var values = root.GetProperty("values").EnumerateArray().ToList();
+        Assert.Equal(32, values.Count);
+        for (int r = 0; r < 32; r++)
+        {
+            var cells = rows[r + 1].Split(',');
+            var json = values[r].EnumerateArray().Select(v => v.GetDouble()).ToArray();
+            Assert.Equal([double.Parse(cells[2], CultureInfo.InvariantCulture), double.Parse(cells[3], CultureInfo.InvariantCulture)], json);
+        }
+
+        // metadata: what crucible generate writes to FILE.meta.json (same keys), with the CSV's hash
+        var cliOut = Path.Combine(f.Dir, "cli-json.csv");
+        var (exit, stderr) = Cli(Path.Combine(f.Dir, "cli-home"), "generate", "--model", f.ModelFolder, "--count", "32", "--seed", "3",
+            "--sampling-steps", "20", "--out", cliOut);
+        Assert.True(exit == 0, stderr);
+        using var cliMeta = JsonDocument.Parse(File.ReadAllText(ScenarioCsv.MetadataPath(cliOut)));
+        var meta = root.GetProperty("metadata");
+        var names = cliMeta.RootElement.EnumerateObject().Select(p => p.Name).ToList();
+        Assert.Equal(names, meta.EnumerateObject().Select(p => p.Name).ToList());
+        foreach (var name in names.Where(n => n is not "created" and not "csv_file"))
+            Assert.True(JsonElement.DeepEquals(cliMeta.RootElement.GetProperty(name), meta.GetProperty(name)), name);
+        Assert.Equal("scenarios.csv", meta.GetProperty("csv_file").GetString());
+        Assert.Equal(f.ModelId, meta.GetProperty("model_id").GetString());
+
+        // the audit entry: scenarios.generated by key:generator with the CSV hash
+        long seq = root.GetProperty("audit").GetProperty("seq").GetInt64();
+        var entry = AuditLog.Read(Path.Combine(f.Home, "audit.db"), seq, 1).Single();
+        Assert.Equal("scenarios.generated", entry.Kind);
+        Assert.Equal("key:generator", entry.Actor);
+        using var payload = JsonDocument.Parse(entry.Payload);
+        Assert.Equal(meta.GetProperty("csv_sha256").GetString(), payload.RootElement.GetProperty("csv_sha256").GetString());
+        Assert.Equal("json", payload.RootElement.GetProperty("format").GetString());
+        Assert.Equal(entry.EntryHashHex, root.GetProperty("audit").GetProperty("entry_hash").GetString());
+    }
+
+    [Fact]
+    public async Task IdempotencyKey_ReplaysTheStoredBytes_WithoutANewAuditEntry()
+    {
+        using var client = f.Client("generator");
+        var key = "replay-" + Guid.NewGuid().ToString("N");
+        using var first = await client.SendAsync(Post(Body(16, 21), idempotencyKey: key));
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var bytes = await first.Content.ReadAsByteArrayAsync();
+        long count = AuditLog.Read(Path.Combine(f.Home, "audit.db")).Count;
+
+        using var again = await client.SendAsync(Post(Body(16, 21), idempotencyKey: key));
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(bytes, await again.Content.ReadAsByteArrayAsync());
+        Assert.Equal("true", again.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(first.Headers.GetValues("X-Crucible-Audit-Seq").Single(), again.Headers.GetValues("X-Crucible-Audit-Seq").Single());
+        Assert.Equal(count, AuditLog.Read(Path.Combine(f.Home, "audit.db")).Count);
+
+        // the same key with another body: 422; the same key from another API key is that key's own
+        using var other = await client.SendAsync(Post(Body(16, 22), idempotencyKey: key));
+        await Problem.AssertAsync(other, HttpStatusCode.UnprocessableEntity, "idempotency-key-reused");
+        using var admin = f.Client("admin");
+        using var fromAdmin = await admin.SendAsync(Post(Body(16, 22), idempotencyKey: key));
+        Assert.Equal(HttpStatusCode.OK, fromAdmin.StatusCode);
+
+        // a fresh key without replay: a new audit entry
+        using var fresh = await client.SendAsync(Post(Body(16, 21), idempotencyKey: key + "-b"));
+        Assert.Equal(bytes.Length, (await fresh.Content.ReadAsByteArrayAsync()).Length);
+        Assert.NotEqual(first.Headers.GetValues("X-Crucible-Audit-Seq").Single(), fresh.Headers.GetValues("X-Crucible-Audit-Seq").Single());
+    }
+
+    [Fact]
+    public async Task IdempotencyKey_Malformed_Is400()
+    {
+        using var client = f.Client("generator");
+        using var response = await client.SendAsync(Post(Body(), idempotencyKey: new string('k', 300)));
+        await Problem.AssertAsync(response, HttpStatusCode.BadRequest, "malformed-request");
+    }
+
+    public static TheoryData<string, string> InvalidBodies(string model) => new()
+    {
+        { $$"""{"model": "{{model}}", "count": 0}""", "count" },
+        { $$"""{"model": "{{model}}", "count": 100001}""", "count" },
+        { $$"""{"model": "{{model}}", "count": 10, "sampler": "euler"}""", "sampler" },
+        { $$"""{"model": "{{model}}", "count": 10, "sampling_steps": 0}""", "sampling_steps" },
+        { $$"""{"model": "{{model}}", "count": 10, "sampling_steps": 101}""", "sampling_steps" },
+        { $$"""{"model": "{{model}}", "count": 10, "eta": 1.5}""", "eta" },
+        { $$"""{"model": "{{model}}", "count": 10, "spacing": "log"}""", "spacing" },
+        { $$"""{"model": "{{model}}", "count": 10, "guidance": -1}""", "guidance" },
+        { $$$"""{"model": "{{{model}}}", "count": 10, "conditions": {"VIXCLS": 45}}""", "conditions" },
+        { $$"""{"model": "{{model}}", "count": 10, "guidance": 2}""", "guidance" },
+        { $$"""{"model": "{{model}}", "count": 10, "stress": "covid-2020; vol=+1sd"}""", "stress" },
+        { $$"""{"model": "{{model}}", "count": 10, "stress": "SPY<=<=3"}""", "stress" },
+        { """{"count": 10}""", "model" },
+        { """{"model": "abc", "count": 10}""", "model" },
+        { $$"""{"model": "{{new string('0', 64)}}", "count": 10}""", "model" },
+        { $$"""{"model": "{{model}}"}""", "count" },
+    };
+
+    [Fact]
+    public async Task InvalidValues_Are422_NamingTheField_AndAudited()
+    {
+        using var client = f.Client("generator");
+        foreach (var row in InvalidBodies(f.ModelId))
+        {
+            var (body, field) = ((string)row[0], (string)row[1]);
+            long before = AuditLog.Read(Path.Combine(f.Home, "audit.db")).Count;
+            using var response = await client.SendAsync(Post(body));
+            var problem = await Problem.AssertAsync(response, HttpStatusCode.UnprocessableEntity, "validation");
+            Assert.True(problem.GetProperty("errors").TryGetProperty(field, out var rules), $"{body}: {problem}");
+            Assert.True(rules.GetArrayLength() > 0);
+            var last = AuditLog.Read(Path.Combine(f.Home, "audit.db"), before + 1).Single();
+            Assert.Equal("run.failed", last.Kind);
+            Assert.Equal("key:generator", last.Actor);
+        }
+    }
+
+    [Fact]
+    public async Task MalformedBodies_Are400_NeverA5xx()
+    {
+        using var client = f.Client("generator");
+        string m = f.ModelId;
+        string deep = new string('[', 100) + new string(']', 100);
+        string[] bodies =
+        [
+            "", "{", "null", "[]", "42", "\"text\"",
+            $$"""{"model": "{{m}}", "count": "10"}""",
+            $$"""{"model": "{{m}}", "count": 1e400}""",
+            $$"""{"model": "{{m}}", "count": 99999999999999999999}""",
+            $$"""{"model": "{{m}}", "count": 10, "eta": NaN}""",
+            $$"""{"model": "{{m}}", "count": 10, "eta": Infinity}""",
+            $$"""{"model": "{{m}}", "count": 10, "count": 11}""",
+            $$"""{"model": "{{m}}", "count": 10, "colour": "red"}""",
+            $$"""{"model": "{{m}}", "count": 10, "seed": -1}""",
+            $$$$"""{"model": "{{{{m}}}}", "count": 10, "conditions": {"a": {"b": 1}}}""",
+            $$"""{"model": "{{m}}", "count": 10, "x": {{deep}}}""",
+            $$"""{"model": "{{m}}", "count": 10,}""",
+            $$"""{"model": "{{m}}", /* c */ "count": 10}""",
+        ];
+        foreach (var body in bodies)
+        {
+            using var response = await client.SendAsync(Post(body));
+            var problem = await Problem.AssertAsync(response, HttpStatusCode.BadRequest, "malformed-request");
+            Assert.StartsWith("the body is not a valid scenario request", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task OversizedBodies_Are413_WithOrWithoutContentLength()
+    {
+        using var client = f.Client("generator");
+        var big = $$"""{"model": "{{f.ModelId}}", "count": 10, "stress": "{{new string(' ', 70_000)}}"}""";
+        using var sized = await client.SendAsync(Post(big));
+        await Problem.AssertAsync(sized, HttpStatusCode.RequestEntityTooLarge, "payload-too-large");
+
+        var chunked = new HttpRequestMessage(HttpMethod.Post, "/v1/scenarios")
+        {
+            Content = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(big))),
+        };
+        chunked.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        chunked.Headers.TransferEncodingChunked = true;
+        using var streamed = await client.SendAsync(chunked);
+        await Problem.AssertAsync(streamed, HttpStatusCode.RequestEntityTooLarge, "payload-too-large");
+    }
+
+    [Fact]
+    public async Task WrongMediaTypes_Are415And406()
+    {
+        using var client = f.Client("generator");
+        var plain = new HttpRequestMessage(HttpMethod.Post, "/v1/scenarios") { Content = new StringContent(Body(), Encoding.UTF8, "text/plain") };
+        await Problem.AssertAsync(await client.SendAsync(plain), HttpStatusCode.UnsupportedMediaType, "unsupported-media-type");
+        await Problem.AssertAsync(await client.SendAsync(Post(Body(), accept: "application/xml")), HttpStatusCode.NotAcceptable, "not-acceptable");
+    }
+}

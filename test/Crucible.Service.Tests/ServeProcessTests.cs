@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Crucible.Governance.Audit;
+using Crucible.Service.Security;
+
+namespace Crucible.Service.Tests;
+
+/// <summary>
+/// <c>crucible serve</c> and <c>crucible keys new</c> as a user runs them: a real Kestrel process on 127.0.0.1, a key
+/// made by the CLI, a scenario request in flight when SIGTERM arrives (it completes; the process exits 0 and the audit
+/// log, checkpointed on the way out, verifies).
+/// </summary>
+[Collection(ServiceCollection.Name)]
+public sealed class ServeProcessTests(ServiceFixture f)
+{
+    private static ProcessStartInfo Crucible(params string[] args)
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "crucible.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        return start;
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    [Fact]
+    public void KeysNew_PrintsAFileLineOnStdout_AndTheKeyOnStderr()
+    {
+        using var p = Process.Start(Crucible("keys", "new", "--id", "desk-7", "--scopes", "read,generate"))!;
+        var stdout = p.StandardOutput.ReadToEnd();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        Assert.Equal(0, p.ExitCode);
+        var key = stderr.Trim().Split(' ').Last();
+        Assert.StartsWith("desk-7.", key, StringComparison.Ordinal);
+        Assert.DoesNotContain(key, stdout, StringComparison.Ordinal);
+        var entry = ApiKeyStore.Parse(stdout.Split('\n'), "stdout").Authenticate(key);
+        Assert.NotNull(entry);
+        Assert.True(entry.Allows("generate") && entry.Allows("read") && !entry.Allows("admin"));
+
+        using var bad = Process.Start(Crucible("keys", "new", "--id", "desk-7", "--scopes", "read,fly"))!;
+        var err = bad.StandardError.ReadToEnd();
+        bad.WaitForExit();
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("KEYS-E-SCOPE", err, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", err, StringComparison.Ordinal);
+    }
+
+    private static (int Exit, string Stdout, string Stderr) Run(params string[] args)
+    {
+        using var p = Process.Start(Crucible(args))!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        var stdout = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout, stderr.Result);
+    }
+
+    [Fact]
+    public void ModelRegister_PutsACliModelInTheRegistryTheServiceServes()
+    {
+        var home = Path.Combine(f.Dir, "register-home");
+        var first = Run("model", "register", "--model", f.ModelFolder, "--home", home);
+        Assert.True(first.Exit == 0, first.Stderr);
+        Assert.StartsWith($"registered: {f.ModelId} (candidate", first.Stdout, StringComparison.Ordinal);
+        var again = Run("model", "register", "--model", f.ModelFolder, "--home", home);
+        Assert.Equal(2, again.Exit);
+        Assert.Contains("REG-E-EXISTS", again.Stderr, StringComparison.Ordinal);
+        var notAModel = Run("model", "register", "--model", f.Dir, "--home", home);
+        Assert.Equal(2, notAModel.Exit);
+        var list = Run("model", "list", "--home", home);
+        Assert.Equal(0, list.Exit);
+        Assert.StartsWith(f.ModelId + "  candidate", list.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Serve_WithAMalformedKeysFile_Exits2BeforeListening()
+    {
+        var file = Path.Combine(f.Dir, "bad-keys");
+        File.WriteAllText(file, "desk read my-secret-in-clear\n");
+        using var p = Process.Start(Crucible("serve", "--urls", $"http://127.0.0.1:{FreePort()}", "--home", Path.Combine(f.Dir, "bad-home"), "--api-keys", file))!;
+        var err = p.StandardError.ReadToEnd();
+        Assert.True(p.WaitForExit(60_000));
+        Assert.Equal(2, p.ExitCode);
+        Assert.Contains("KEYS-E-HASH", err, StringComparison.Ordinal);
+        Assert.Contains(":1:", err.Replace(" line ", ":", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.DoesNotContain("my-secret-in-clear", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Serve_FinishesTheRequestInFlightOnSigterm_AndLeavesAVerifiedAuditLog()
+    {
+        var home = Path.Combine(f.Dir, "serve-home");
+        Directory.CreateDirectory(home);
+        var (key, line) = ApiKeyStore.NewKey("ops", new HashSet<string> { "admin" });
+        var keys = Path.Combine(f.Dir, "serve-keys");
+        File.WriteAllText(keys, line + "\n");
+        int port = FreePort();
+        var url = $"http://127.0.0.1:{port}";
+        using var server = Process.Start(Crucible("serve", "--urls", url, "--home", home, "--api-keys", keys))!;
+        var stderr = server.StandardError.ReadToEndAsync();
+        var stdout = server.StandardOutput.ReadToEndAsync();
+        try
+        {
+            using var client = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(60) };
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (true)
+            {
+                try
+                {
+                    if ((await client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK) break;
+                }
+                catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+                {
+                }
+
+                Assert.True(DateTime.UtcNow < deadline, "the server did not become ready: " + (server.HasExited ? await stderr : ""));
+                await Task.Delay(100);
+            }
+
+            // register the fixture's model in this home through the library, then ask for a large DDPM set
+            using (var log = AuditLog.Open(Governance.CrucibleHome.Resolve(home)))
+                new Governance.Registry.ModelRegistry(Governance.CrucibleHome.Resolve(home), log).Register(f.ModelFolder);
+            client.DefaultRequestHeaders.Add("X-Api-Key", key);
+
+            // Kestrel's own body limit (the training limit, 8 MiB) on a chunked body: 413 as a problem, not a reset or a 500
+            var huge = new HttpRequestMessage(HttpMethod.Post, "/v1/models") { Content = new StreamContent(new MemoryStream(new byte[9 * 1024 * 1024])) };
+            huge.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            huge.Headers.TransferEncodingChunked = true;
+            await Problem.AssertAsync(await client.SendAsync(huge), HttpStatusCode.RequestEntityTooLarge, "payload-too-large");
+            var body = $$"""{"model": "{{f.ModelId}}", "count": 5000, "sampler": "ddpm"}""";
+            var clock = Stopwatch.StartNew();
+            var inFlight = client.PostAsync("/v1/scenarios", new StringContent(body, Encoding.UTF8, "application/json"));
+            await Task.Delay(300);
+            var signalled = clock.Elapsed;
+            using (var kill = Process.Start("kill", ["-TERM", server.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
+
+            using var response = await inFlight;
+            // the answer came after the signal: the request was in flight when SIGTERM arrived
+            Assert.True(clock.Elapsed > signalled + TimeSpan.FromMilliseconds(100), $"answered at {clock.Elapsed}, signalled at {signalled}");
+            Console.WriteLine($"in-flight request answered {clock.Elapsed.TotalMilliseconds:F0} ms after it was sent, SIGTERM at {signalled.TotalMilliseconds:F0} ms");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(5000, (await response.Content.ReadAsStringAsync()).Split("],[").Length);
+            Assert.True(server.WaitForExit(35_000), "no exit within the 30 s shutdown timeout");
+            Assert.Equal(0, server.ExitCode);
+        }
+        finally
+        {
+            if (!server.HasExited) server.Kill(entireProcessTree: true);
+        }
+
+        var v = AuditLog.Verify(Governance.CrucibleHome.Resolve(home));
+        Assert.True(v.Ok, v.Message);
+        var entries = AuditLog.Read(Path.Combine(home, "audit.db"));
+        Assert.Equal("scenarios.generated", entries[^1].Kind);
+        Assert.Equal("key:ops", entries[^1].Actor);
+        // the writer signed a checkpoint for its last entry when it closed
+        var checkpoints = File.ReadAllLines(Path.Combine(home, "audit-checkpoints.jsonl"));
+        Assert.Contains($"\"seq\":{entries[^1].Seq}", checkpoints[^1].Replace(" ", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        _ = await stdout;
+    }
+}

@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+
+namespace Crucible.Service.Tests;
+
+/// <summary><c>POST /v1/models</c> and <c>GET /v1/jobs/{id}</c>: an asynchronous training job that registers the same model <c>crucible train</c> makes.</summary>
+[Collection(ServiceCollection.Name)]
+public sealed class TrainingJobTests(ServiceFixture f)
+{
+    private const string Config = """{"hidden": 32, "blocks": 1, "time_embedding": 16, "diffusion_steps": 100, "training": {"batch_size": 32, "warmup_steps": 5}}""";
+
+    private static string Prices(int rows = 200)
+    {
+        var rng = new System.Random(4);
+        var sb = new StringBuilder("Date,A,B\n");
+        double a = 100, b = 50;
+        var date = new DateOnly(2020, 1, 1);
+        for (int i = 0; i < rows; i++)
+        {
+            while (date.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday) date = date.AddDays(1);
+            double z = rng.NextDouble() - 0.5;
+            a *= Math.Exp(0.02 * z);
+            b *= Math.Exp((0.01 * z) + (0.01 * (rng.NextDouble() - 0.5)));
+            sb.Append(CultureInfo.InvariantCulture, $"{date:yyyy-MM-dd},{a:F4},{b:F4}\n");
+            date = date.AddDays(1);
+        }
+
+        return sb.ToString();
+    }
+
+    private static StringContent Request(string csv, string extra = "") =>
+        ServiceFixture.Json($$"""{"data_csv": {{JsonSerializer.Serialize(csv)}}, "train_end": "2020-08-31", "steps": 30, "seed": 3, "config": {{Config}}{{extra}}}""");
+
+    private static async Task<JsonElement> WaitAsync(HttpClient client, string location)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (true)
+        {
+            var job = JsonDocument.Parse(await client.GetStringAsync(location)).RootElement.Clone();
+            var status = job.GetProperty("status").GetString();
+            if (status is "succeeded" or "failed" or "cancelled") return job;
+            Assert.True(DateTime.UtcNow < deadline, "the job did not finish: " + job);
+            await Task.Delay(100);
+        }
+    }
+
+    [Fact]
+    public async Task TrainingJob_RegistersTheModelThatTheCliTrains_AndItServesScenarios()
+    {
+        using var trainer = f.Client("trainer");
+        var csv = Prices();
+        using var accepted = await trainer.PostAsync("/v1/models", Request(csv));
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        var location = accepted.Headers.Location!.ToString();
+        Assert.StartsWith("/v1/jobs/", location, StringComparison.Ordinal);
+        var job = await WaitAsync(trainer, location);
+        Assert.True(job.GetProperty("status").GetString() == "succeeded", job.ToString());
+        Assert.Equal(30, job.GetProperty("step").GetInt32());
+        Assert.Equal(30, job.GetProperty("total_steps").GetInt32());
+        var modelId = job.GetProperty("model_id").GetString()!;
+
+        // crucible train on the same file, config and seed: the same weights, so the same model id
+        var data = Path.Combine(f.Dir, "train-prices.csv");
+        var config = Path.Combine(f.Dir, "train-config.json");
+        File.WriteAllText(data, csv);
+        File.WriteAllText(config, Config);
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "crucible.dll"), "train", "--data", data, "--train-end", "2020-08-31", "--steps", "30",
+                     "--seed", "3", "--config", config, "--home", Path.Combine(f.Dir, "train-cli-home"), "--out", Path.Combine(f.Dir, "train-cli-model") })
+            start.ArgumentList.Add(a);
+        using (var p = Process.Start(start)!)
+        {
+            var stderr = p.StandardError.ReadToEndAsync();
+            _ = p.StandardOutput.ReadToEnd();
+            p.WaitForExit();
+            Assert.True(p.ExitCode == 0, await stderr);
+        }
+
+        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(f.Dir, "train-cli-model", "manifest.json")));
+        Assert.Equal(manifest.RootElement.GetProperty("weights").GetProperty("sha256").GetString(), modelId);
+
+        // registered, listed, and it serves scenarios
+        using var admin = f.Client("admin");
+        var models = JsonDocument.Parse(await admin.GetStringAsync("/v1/models")).RootElement;
+        Assert.Contains(models.GetProperty("models").EnumerateArray(), m => m.GetProperty("id").GetString() == modelId);
+        using var scenarios = await admin.PostAsync("/v1/scenarios", ServiceFixture.Json($$"""{"model": "{{modelId}}", "count": 4}"""));
+        Assert.Equal(HttpStatusCode.OK, scenarios.StatusCode);
+    }
+
+    [Fact]
+    public async Task TrainingJob_BadData_FailsWithTheReadersMessage()
+    {
+        using var trainer = f.Client("trainer");
+        var csv = Prices().Replace("2020-01-06,", "2020-01-06x,", StringComparison.Ordinal);
+        using var accepted = await trainer.PostAsync("/v1/models", Request(csv));
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        var job = await WaitAsync(trainer, accepted.Headers.Location!.ToString());
+        Assert.Equal("failed", job.GetProperty("status").GetString());
+        Assert.Contains("data.csv", job.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal(JsonValueKind.Null, job.GetProperty("model_id").ValueKind);
+    }
+
+    [Fact]
+    public async Task TrainingRequest_Errors()
+    {
+        using var trainer = f.Client("trainer");
+        var p1 = await Problem.AssertAsync(await trainer.PostAsync("/v1/models", Request("x", ", \"input\": \"bananas\"")), HttpStatusCode.UnprocessableEntity, "validation");
+        Assert.True(p1.GetProperty("errors").TryGetProperty("input", out _));
+        var p2 = await Problem.AssertAsync(await trainer.PostAsync("/v1/models",
+            ServiceFixture.Json("""{"data_csv": "x", "config": {"hiden": 3}}""")), HttpStatusCode.UnprocessableEntity, "validation");
+        Assert.True(p2.GetProperty("errors").TryGetProperty("config", out _));
+        var p3 = await Problem.AssertAsync(await trainer.PostAsync("/v1/models",
+            ServiceFixture.Json("""{"data_csv": "x", "train_end": "31/08/2020", "steps": 0}""")), HttpStatusCode.UnprocessableEntity, "validation");
+        Assert.True(p3.GetProperty("errors").TryGetProperty("train_end", out _) && p3.GetProperty("errors").TryGetProperty("steps", out _));
+        await Problem.AssertAsync(await trainer.PostAsync("/v1/models", ServiceFixture.Json("""{"data_csv": 5}""")), HttpStatusCode.BadRequest, "malformed-request");
+        await Problem.AssertAsync(await trainer.GetAsync("/v1/jobs/nope"), HttpStatusCode.NotFound, "not-found");
+
+        using var generator = f.Client("generator");
+        await Problem.AssertAsync(await generator.PostAsync("/v1/models", Request("x")), HttpStatusCode.Forbidden, "forbidden");
+    }
+}
