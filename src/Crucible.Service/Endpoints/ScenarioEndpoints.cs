@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Crucible.Data;
 using Crucible.Diffusion.Scenarios;
 using Crucible.Governance.Audit;
 using Crucible.Service.Problems;
@@ -23,7 +24,7 @@ namespace Crucible.Service.Endpoints;
 /// <param name="Values">The scenario rows (log returns, original units), in the CSV's row and column order.</param>
 public sealed record ScenarioResponse(ScenarioMetadata Metadata, AuditReceipt Audit, double[][] Values);
 
-/// <summary><c>POST /v1/scenarios</c>: a thin shell over <c>DiffusionGenerator.Generate</c> and <c>ScenarioCsv</c>.</summary>
+/// <summary><c>POST /v1/scenarios</c>: a thin shell over <c>DiffusionGenerator.Generate</c> / <c>SequenceGenerator.Generate</c> and <c>ScenarioCsv</c>.</summary>
 public static class ScenarioEndpoints
 {
     /// <summary>The CSV file name given in the metadata and in <c>Content-Disposition</c>.</summary>
@@ -191,8 +192,7 @@ public static class ScenarioEndpoints
             return null;
         }
 
-        var g = model.Generator;
-        var errors = ScenarioValidation.ForModel(valid, g.Manifest.Kind, g.Schedule.Steps, g.Columns.Count, o);
+        var errors = ScenarioValidation.ForModel(valid, model.Kind, model.DiffusionSteps, model.Series * model.StepsPerScenario, o);
         if (errors.Count > 0)
         {
             await Invalid(context, audit, actor, r.Model, errors).ConfigureAwait(false);
@@ -202,7 +202,18 @@ public static class ScenarioEndpoints
         // 4. sample (the generation limiter bounds how many run at once), format exactly as crucible generate writes,
         // record, answer
         ct.ThrowIfCancellationRequested();
-        var set = g.Generate(r.Count!.Value, r.Seed, valid.Sampler);
+        ScenarioSet set;
+        try
+        {
+            set = model.Generate(valid);
+        }
+        catch (InvalidInputException e)
+        {
+            // a condition or stress term the model does not know: the request is wrong, not the service
+            await Invalid(context, audit, actor, r.Model, new() { [r.Stress is null ? "conditions" : "stress"] = [e.ToUserMessage()] }).ConfigureAwait(false);
+            return null;
+        }
+
 
         var bytes = ScenarioCsv.Format(set.Values, set.Metadata.StepsPerScenario);
         var meta = ScenarioCsv.Describe(set, bytes, CsvFileName, clock.GetUtcNow());

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using Crucible.Data;
+using Crucible.Diffusion.Scenarios;
+using Crucible.Diffusion.Sequence;
 using Crucible.Diffusion.Tabular;
 using Crucible.Governance;
 using Crucible.Governance.Audit;
@@ -12,8 +14,36 @@ namespace Crucible.Service.Scenarios;
 /// caller its own inference buffers, and the sampler's output depends only on the seed and settings (tested).
 /// </summary>
 /// <param name="Record">The registry record (hashes verified at load).</param>
-/// <param name="Generator">The generator.</param>
-public sealed record LoadedModel(ModelRecord Record, DiffusionGenerator Generator);
+/// <param name="Tabular">The generator of a tabular model, or null.</param>
+/// <param name="Sequence">The generator of a conditional sequence model, or null.</param>
+public sealed record LoadedModel(ModelRecord Record, DiffusionGenerator? Tabular, SequenceGenerator? Sequence)
+{
+    /// <summary>The manifest's kind: <c>tabular</c> or <c>sequence</c>.</summary>
+    public string Kind => Sequence is null ? Tabular!.Manifest.Kind : SequenceGenerator.KindName;
+
+    /// <summary>T, the model's diffusion steps.</summary>
+    public int DiffusionSteps => Sequence?.Schedule.Steps ?? Tabular!.Schedule.Steps;
+
+    /// <summary>The number of series.</summary>
+    public int Series => Sequence?.Columns.Count ?? Tabular!.Columns.Count;
+
+    /// <summary>Rows per scenario: the window of a sequence model, 1 for a tabular one.</summary>
+    public int StepsPerScenario => Sequence?.Window ?? 1;
+
+    /// <summary>
+    /// The scenario set of a validated request, exactly as <c>crucible generate</c> draws it: a sequence model resolves
+    /// the conditions, guidance and stress specification (<see cref="SequenceGenerator.Generate"/>).
+    /// </summary>
+    /// <exception cref="InvalidInputException">A condition or stress term the model does not know.</exception>
+    public ScenarioSet Generate(ValidScenarioRequest valid)
+    {
+        ArgumentNullException.ThrowIfNull(valid);
+        var r = valid.Request;
+        return Sequence is { } s
+            ? s.Generate(r.Count!.Value, r.Seed, new SequenceSampleRequest(r.Conditions, r.Guidance ?? 1.0, valid.Sampler, r.Stress))
+            : Tabular!.Generate(r.Count!.Value, r.Seed, valid.Sampler);
+    }
+}
 
 /// <summary>Thrown when a registered model fails its integrity check or cannot be loaded (503, never a fallback).</summary>
 public sealed class ModelUnavailableException(string message, Exception inner) : Exception(message, inner);
@@ -55,6 +85,8 @@ public sealed class ModelCatalog(CrucibleHome home, AuditLog audit)
     private LoadedModel Load(string id)
     {
         var record = Registry.Load(id);
-        return new LoadedModel(record, DiffusionGenerator.Load(record.Folder));
+        return SequenceGenerator.ReadKind(record.Folder) == SequenceGenerator.KindName
+            ? new LoadedModel(record, null, SequenceGenerator.Load(record.Folder))
+            : new LoadedModel(record, DiffusionGenerator.Load(record.Folder), null);
     }
 }

@@ -1,0 +1,74 @@
+using System.Net;
+using System.Text.Json;
+using Crucible.Data;
+using Crucible.Diffusion.Samplers;
+using Crucible.Diffusion.Scenarios;
+using Crucible.Diffusion.Sequence;
+using Crucible.Diffusion.Training;
+using Crucible.Governance;
+using Crucible.Governance.Audit;
+using Crucible.Governance.Registry;
+using Crucible.Service.Security;
+
+namespace Crucible.Service.Tests;
+
+/// <summary>
+/// <c>POST /v1/scenarios</c> on a conditional sequence model: conditions, guidance and a stress specification give the
+/// library's bytes; a term the model does not know is a 422 naming the field.
+/// </summary>
+public sealed class SequenceScenarioTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("crucible-service-seq-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static SequenceGenerator Train()
+    {
+        var rng = new System.Random(5);
+        var dates = Enumerable.Range(0, 60).Select(i => new DateOnly(2021, 1, 4).AddDays(i)).ToArray();
+        var values = new double[60 * 2];
+        for (int i = 0; i < values.Length; i++) values[i] = ((rng.NextDouble() - 0.5) * 0.02) + (i % 2 == 0 ? 0.001 : -0.002);
+        var conditions = new TimeSeriesFrame(dates[3..], ["VIXCLS"], [.. dates[3..].Select((_, i) => 15.0 + (i % 7))]);
+        return new SequenceGenerator(new SequenceGeneratorOptions
+        {
+            Window = 5, DiffusionSteps = 50, Hidden = 8, Layers = 2, Heads = 2, TimeEmbedding = 8,
+            Training = new TrainerOptions(Steps: 20, BatchSize: 16, LearningRate: 2e-3, WarmupSteps: 5),
+            Seed = 7,
+        }).Fit(new TimeSeriesFrame(dates, ["SPY", "TLT"], values), conditions);
+    }
+
+    [Fact]
+    public async Task StressedRequest_GivesTheLibrarysBytes_AndUnknownTermsAre422()
+    {
+        var generator = Train();
+        string model = Path.Combine(_dir, "model"), home = Path.Combine(_dir, "home");
+        generator.Save(model);
+        string id;
+        using (var log = AuditLog.Open(CrucibleHome.Resolve(home)))
+        {
+            id = new ModelRegistry(CrucibleHome.Resolve(home), log).Register(model).Id;
+        }
+
+        var (key, line) = ApiKeyStore.NewKey("gen", new HashSet<string> { "generate" });
+        string keys = Path.Combine(_dir, "keys");
+        File.WriteAllLines(keys, [line]);
+        using var factory = ServiceFixture.Create(home, keys);
+        using var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", key);
+
+        string body = $$"""{"model": "{{id}}", "count": 6, "seed": 3, "sampler": "ddim", "sampling_steps": 10, "guidance": 2, "stress": "vix=+2sd, SPY<=-5%"}""";
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/scenarios") { Content = ServiceFixture.Json(body) };
+        request.Headers.Accept.ParseAdd("text/csv");
+        using var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var expected = generator.Generate(6, 3, new SequenceSampleRequest(null, 2, new SamplerOptions(SamplerKind.Ddim, 10), "vix=+2sd, SPY<=-5%"));
+        Assert.Equal(ScenarioCsv.Format(expected.Values, expected.Metadata.StepsPerScenario), await response.Content.ReadAsByteArrayAsync());
+
+        string bad = $$"""{"model": "{{id}}", "count": 2, "seed": 3, "stress": "HYG<=-10%"}""";
+        using var invalid = await client.PostAsync("/v1/scenarios", ServiceFixture.Json(bad));
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, invalid.StatusCode);
+        Assert.Equal("application/problem+json", invalid.Content.Headers.ContentType?.MediaType);
+        using var problem = JsonDocument.Parse(await invalid.Content.ReadAsStringAsync());
+        Assert.Contains("HYG", problem.RootElement.GetProperty("errors").GetProperty("stress")[0].GetString(), StringComparison.Ordinal);
+    }
+}
