@@ -57,24 +57,8 @@ public static class EvaluationEndpoints
 
     private static async Task Handle(HttpContext context, CrucibleHome home, AuditLog audit, IOptions<ServiceOptions> settings)
     {
-        if (!MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var type) || !type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
-        {
-            await ProblemTypes.WriteAsync(context, ProblemTypes.Create(415, "the body must be application/json")).ConfigureAwait(false);
-            return;
-        }
-
-        var body = await BodyReader.ReadAsync(context, settings.Value.MaxTrainingBodyBytes).ConfigureAwait(false);
-        if (body is null) return;
-        EvaluationRequest? r;
-        try
-        {
-            r = JsonSerializer.Deserialize<EvaluationRequest>(body, Scenarios.ScenarioRequest.Json);
-        }
-        catch (JsonException e)
-        {
-            await ProblemTypes.WriteAsync(context, ProblemTypes.Create(400, "the body is not a valid evaluation request: " + e.Message.ReplaceLineEndings(" "))).ConfigureAwait(false);
-            return;
-        }
+        var (ok, r) = await BodyReader.ReadJsonAsync<EvaluationRequest>(context, settings.Value.MaxTrainingBodyBytes, "evaluation request").ConfigureAwait(false);
+        if (!ok) return;
 
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         if (r is null || string.IsNullOrEmpty(r.RealCsv)) errors["real_csv"] = ["required"];

@@ -39,25 +39,8 @@ public static class JobEndpoints
 
     private static async Task Submit(HttpContext context, TrainingJobs jobs, IOptions<ServiceOptions> settings)
     {
-        if (!MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var type) || !type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
-        {
-            await ProblemTypes.WriteAsync(context, ProblemTypes.Create(415, "the body must be application/json")).ConfigureAwait(false);
-            return;
-        }
-
-        var body = await BodyReader.ReadAsync(context, settings.Value.MaxTrainingBodyBytes).ConfigureAwait(false);
-        if (body is null) return;
-        TrainingRequest? request;
-        try
-        {
-            request = JsonSerializer.Deserialize<TrainingRequest>(body, Scenarios.ScenarioRequest.Json);
-        }
-        catch (JsonException e)
-        {
-            await ProblemTypes.WriteAsync(context, ProblemTypes.Create(400, "the body is not a valid training request: " + e.Message.ReplaceLineEndings(" "))).ConfigureAwait(false);
-            return;
-        }
-
+        var (ok, request) = await BodyReader.ReadJsonAsync<TrainingRequest>(context, settings.Value.MaxTrainingBodyBytes, "training request").ConfigureAwait(false);
+        if (!ok) return;
         if (request is null)
         {
             await ProblemTypes.WriteAsync(context, ProblemTypes.Create(400, "the body is not a valid training request: null")).ConfigureAwait(false);

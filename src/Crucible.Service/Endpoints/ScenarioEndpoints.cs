@@ -307,6 +307,33 @@ public static class ScenarioEndpoints
 /// <summary>Reads a request body up to a limit; a larger one (by Content-Length or by what arrives) answers 413.</summary>
 internal static class BodyReader
 {
+    /// <summary>
+    /// Reads a JSON body of at most <paramref name="limit"/> bytes as <typeparamref name="T"/>. On a wrong media type
+    /// (415), a body over the limit (413) or one that is not JSON of T's shape (400) it writes the problem and returns
+    /// Ok = false; a body of <c>null</c> comes back as Ok with a null value, for the caller to judge.
+    /// </summary>
+    public static async Task<(bool Ok, T? Value)> ReadJsonAsync<T>(HttpContext context, int limit, string what)
+        where T : class
+    {
+        if (!MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var type) || !type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
+        {
+            await ProblemTypes.WriteAsync(context, ProblemTypes.Create(415, "the body must be application/json")).ConfigureAwait(false);
+            return (false, null);
+        }
+
+        var body = await ReadAsync(context, limit).ConfigureAwait(false);
+        if (body is null) return (false, null);
+        try
+        {
+            return (true, JsonSerializer.Deserialize<T>(body, ScenarioRequest.Json));
+        }
+        catch (JsonException e)
+        {
+            await ProblemTypes.WriteAsync(context, ProblemTypes.Create(400, $"the body is not a valid {what}: " + e.Message.ReplaceLineEndings(" "))).ConfigureAwait(false);
+            return (false, null);
+        }
+    }
+
     public static async Task<byte[]?> ReadAsync(HttpContext context, int limit)
     {
         var tooLarge = ProblemTypes.Create(413, string.Create(CultureInfo.InvariantCulture, $"the request body is limited to {limit} bytes"));
