@@ -49,6 +49,11 @@ public sealed class SequenceDiffusionGenerator(
 /// </remarks>
 public sealed class FittedSequenceDiffusion : IGuidedScenarioGenerator
 {
+    /// <summary>The seed of the unguided draws the <see cref="GuidanceMetric.ModelCovariance"/> metric is estimated from.</summary>
+    public const ulong MetricSeed = 0x5EED_C0FA;
+
+    private readonly Lazy<double[]> _covariance;
+
     /// <summary>Wraps <paramref name="model"/>; samples with <paramref name="request"/> (null: unconditional, DDIM 50 steps).</summary>
     public FittedSequenceDiffusion(SequenceGenerator model, SequenceSampleRequest? request = null)
     {
@@ -56,7 +61,14 @@ public sealed class FittedSequenceDiffusion : IGuidedScenarioGenerator
         if (!model.IsFitted) throw new ArgumentException("the sequence generator is not fitted", nameof(model));
         Model = model;
         Request = request ?? new SequenceSampleRequest();
+        _covariance = new Lazy<double[]>(EstimateCovariance, LazyThreadSafetyMode.ExecutionAndPublication);
     }
+
+    /// <summary>The metric of the guidance steps (<see cref="ObjectiveGuidance"/>).</summary>
+    public GuidanceMetric Metric { get; init; } = GuidanceMetric.ModelCovariance;
+
+    /// <summary>How many unguided windows the <see cref="GuidanceMetric.ModelCovariance"/> metric is estimated from.</summary>
+    public int MetricSamples { get; init; } = 512;
 
     /// <summary>The sequence model.</summary>
     public SequenceGenerator Model { get; }
@@ -99,8 +111,59 @@ public sealed class FittedSequenceDiffusion : IGuidedScenarioGenerator
 
     /// <summary>The guidance <see cref="SampleGuided"/> uses: toward objective ≥ <paramref name="target"/> over the first <paramref name="window"/> days.</summary>
     public ObjectiveGuidance Guidance(IScenarioObjective objective, int window, double target, double guidanceScale) =>
-        new(objective, Model.Columns.Count, Model.Window, window, target, Model.Affine.Offset, Model.Affine.Scale, Model.Schedule.NoiseScale,
+        new(objective, Model.Columns.Count, Model.Window, window, target, Model.Affine.Offset, Model.Affine.Scale,
+            Metric == GuidanceMetric.ModelCovariance ? ModelCovariance : [.. Model.Schedule.NoiseScale.Select(s => s * s)],
             GuidanceOptions with { Scale = guidanceScale });
+
+    /// <summary>
+    /// The model's covariance (D × D, row-major, model space) of one day across series: the sample covariance (n − 1) of
+    /// the D-vectors of every day of <see cref="MetricSamples"/> unguided windows drawn with <see cref="MetricSeed"/> under
+    /// <see cref="Request"/>, plus a ridge of 10⁻⁶ × its mean variance so that it is positive definite. Computed once.
+    /// </summary>
+    public double[] ModelCovariance => [.. _covariance.Value];
+
+    private double[] EstimateCovariance()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(MetricSamples, 2);
+        var z = Model.SampleModelSpace(MetricSamples, MetricSeed, Request);
+        int d = Model.Columns.Count, w = Model.Window, n = MetricSamples * w;
+        var mean = new double[d];
+        for (int b = 0; b < MetricSamples; b++)
+        {
+            for (int i = 0; i < d; i++)
+            {
+                for (int t = 0; t < w; t++) mean[i] += z[(((b * d) + i) * w) + t] / (double)n;
+            }
+        }
+
+        var cov = new double[d * d];
+        for (int b = 0; b < MetricSamples; b++)
+        {
+            for (int t = 0; t < w; t++)
+            {
+                for (int i = 0; i < d; i++)
+                {
+                    double ei = z[(((b * d) + i) * w) + t] - mean[i];
+                    for (int j = 0; j <= i; j++) cov[(i * d) + j] += ei * (z[(((b * d) + j) * w) + t] - mean[j]);
+                }
+            }
+        }
+
+        double trace = 0;
+        for (int i = 0; i < d; i++)
+        {
+            for (int j = 0; j <= i; j++)
+            {
+                cov[(i * d) + j] /= n - 1;
+                cov[(j * d) + i] = cov[(i * d) + j];
+            }
+
+            trace += cov[(i * d) + i];
+        }
+
+        for (int i = 0; i < d; i++) cov[(i * d) + i] += 1e-6 * trace / d;
+        return cov;
+    }
 
     // values: (count·blocks·W, D) rows; scenario c is blocks b = c·blocks … concatenated, truncated to `window` days
     private ScenarioWindows Cut(double[] values, int count, int blocks, int window)
@@ -110,4 +173,14 @@ public sealed class FittedSequenceDiffusion : IGuidedScenarioGenerator
         for (int c = 0; c < count; c++) Array.Copy(values, c * blocks * Model.Window * d, result, c * window * d, window * d);
         return new ScenarioWindows(Model.Columns, count, window, result);
     }
+}
+
+/// <summary>The metric of guided sampling's steps (see <see cref="ObjectiveGuidance"/>).</summary>
+public enum GuidanceMetric
+{
+    /// <summary>The model's own covariance of a day across series: the most likely shift under it (hedges move as the model says).</summary>
+    ModelCovariance,
+
+    /// <summary>diag(σ_i²) with the volatility-adaptive schedule's noise scales: per-series scaling, no correlation.</summary>
+    NoiseScale,
 }

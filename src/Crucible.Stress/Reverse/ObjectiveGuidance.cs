@@ -36,12 +36,15 @@ public sealed record ObjectiveGuidanceOptions(double Scale = 1.0, int Iterations
 /// </para>
 /// <para>
 /// <b>Step rule.</b> For each window, at most m times: e = τ + μ − f(r); stop if e ≤ 10⁻¹² (or f is not finite);
-/// g = ∇_x f; x ← x + w_t · e · M g / (gᵀ M g) with the metric M = diag(σ_i²), σ_i the per-series noise scale of the
-/// volatility-adaptive schedule (1 when the schedule is isotropic). With w_t = 1 this is the Gauss–Newton step on P: the
-/// smallest change in the σ-scaled norm ‖Δ/σ‖ that puts the linearised objective exactly on τ + μ (the projection onto the
-/// linearised half-space {f ≥ τ + μ}), so a volatile series moves more than a quiet one for the same loss. Iterating
-/// corrects the curvature of f (the portfolio loss is close to linear in r over a 20-day window). The gradient of P is
-/// −2e∇f, so each step is along −M∇P.
+/// g = ∇_x f; x ← x + w_t · e · M g / (gᵀ M g), where the metric M is a D × D symmetric positive-definite matrix applied
+/// to each day's D-vector: (M g)_{·,t} = M g_{·,t} and gᵀ M g = Σ_t g_{·,t}ᵀ M g_{·,t}. With w_t = 1 this is the
+/// Gauss–Newton step on P: the smallest change in the Mahalanobis norm Σ_t Δ_tᵀ M⁻¹ Δ_t that puts the linearised objective
+/// exactly on τ + μ (the projection onto the linearised half-space {f ≥ τ + μ}). With M the model's covariance of a day
+/// across series (what <c>FittedSequenceDiffusion</c> uses) this is the most likely shift under a Gaussian with that
+/// covariance: a volatile series moves more than a quiet one, and a negatively correlated hedge (a bond when equities fall)
+/// moves the way the model says it does rather than straight along −∇f. A diagonal M = diag(σ_i²) ignores the
+/// correlations. Iterating corrects the curvature of f (the portfolio loss is close to linear in r over a 20-day window).
+/// The gradient of P is −2e∇f, so each step is along −M∇P.
 /// </para>
 /// <para>
 /// <b>Weight schedule.</b> w_t = min(1, λ ᾱ_t^p) (<see cref="ObjectiveGuidanceOptions"/>): weak while x̂_0 is a blurred guess,
@@ -63,32 +66,49 @@ public sealed class ObjectiveGuidance : ISampleGuidance
 
     /// <summary>
     /// Guidance toward <paramref name="objective"/> ≥ <paramref name="target"/> over the first <paramref name="horizon"/> days of
-    /// windows of <paramref name="series"/> × <paramref name="window"/> in model space.
+    /// windows of <paramref name="series"/> × <paramref name="window"/> in model space, with the metric <paramref name="metric"/>:
+    /// D values (a diagonal, each positive) or D × D row-major (symmetric positive definite).
     /// </summary>
+    /// <exception cref="ArgumentException">Sizes that do not match, a non-finite value, or a metric that is not positive definite.</exception>
     public ObjectiveGuidance(IScenarioObjective objective, int series, int window, int horizon, double target,
-        IReadOnlyList<double> offset, IReadOnlyList<double> scale, IReadOnlyList<double> noiseScale, ObjectiveGuidanceOptions? options = null)
+        IReadOnlyList<double> offset, IReadOnlyList<double> scale, IReadOnlyList<double> metric, ObjectiveGuidanceOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(objective);
         ArgumentNullException.ThrowIfNull(offset);
         ArgumentNullException.ThrowIfNull(scale);
-        ArgumentNullException.ThrowIfNull(noiseScale);
+        ArgumentNullException.ThrowIfNull(metric);
         ArgumentOutOfRangeException.ThrowIfLessThan(series, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(horizon, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(horizon, window);
         if (!double.IsFinite(target)) throw new ArgumentOutOfRangeException(nameof(target), "the target must be finite");
-        if (offset.Count != series || scale.Count != series || noiseScale.Count != series) throw new ArgumentException($"offset, scale and noise scale need {series} values");
+        if (offset.Count != series || scale.Count != series) throw new ArgumentException($"offset and scale need {series} values");
         for (int i = 0; i < series; i++)
         {
-            if (!double.IsFinite(offset[i]) || !(scale[i] > 0) || !double.IsFinite(scale[i]) || !(noiseScale[i] > 0) || !double.IsFinite(noiseScale[i]))
-                throw new ArgumentException($"series {i}: offset must be finite, scale and noise scale positive and finite");
+            if (!double.IsFinite(offset[i]) || !(scale[i] > 0) || !double.IsFinite(scale[i]))
+                throw new ArgumentException($"series {i}: offset must be finite, scale positive and finite");
         }
+
+        _metric = new double[series * series];
+        if (metric.Count == series)
+        {
+            for (int i = 0; i < series; i++) _metric[(i * series) + i] = metric[i];
+        }
+        else if (metric.Count == series * series)
+        {
+            for (int k = 0; k < _metric.Length; k++) _metric[k] = metric[k];
+        }
+        else
+        {
+            throw new ArgumentException($"the metric needs {series} (diagonal) or {series * series} values, got {metric.Count}", nameof(metric));
+        }
+
+        if (!IsPositiveDefinite(_metric, series)) throw new ArgumentException("the metric must be symmetric positive definite with finite entries", nameof(metric));
 
         Options = options ?? new ObjectiveGuidanceOptions();
         Options.Validate();
         (_objective, _series, _window, _horizon, _target) = (objective, series, window, horizon, target);
         _offset = [.. offset];
         _scale = [.. scale];
-        _metric = noiseScale.Select(s => s * s).ToArray();
     }
 
     /// <summary>The step settings.</summary>
@@ -149,14 +169,18 @@ public sealed class ObjectiveGuidance : ISampleGuidance
             double excess = _target + Options.Margin - f;
             if (!double.IsFinite(f) || excess <= 1e-12) break;   // met (to rounding)
 
-            // g_x = scale_i ∂f/∂r; gᵀMg
+            // g_x = scale_i ∂f/∂r (day t's D-vector); Mg per day; gᵀMg
+            var (g, mg) = (work.Gradient, work.Direction);
+            for (int k = 0; k < g.Length; k++) g[k] = _scale[k % _series] * gr[k];
             double norm = 0;
             for (int t = 0; t < _horizon; t++)
             {
                 for (int i = 0; i < _series; i++)
                 {
-                    double g = _scale[i] * gr[(t * _series) + i];
-                    norm += _metric[i] * g * g;
+                    double sum = 0;
+                    for (int j = 0; j < _series; j++) sum += _metric[(i * _series) + j] * g[(t * _series) + j];
+                    mg[(t * _series) + i] = sum;
+                    norm += g[(t * _series) + i] * sum;
                 }
             }
 
@@ -164,7 +188,7 @@ public sealed class ObjectiveGuidance : ISampleGuidance
             double eta = weight * excess / norm;
             for (int t = 0; t < _horizon; t++)
             {
-                for (int i = 0; i < _series; i++) x[(i * _window) + t] += eta * _metric[i] * _scale[i] * gr[(t * _series) + i];
+                for (int i = 0; i < _series; i++) x[(i * _window) + t] += eta * mg[(t * _series) + i];
             }
 
             moved = true;
@@ -186,5 +210,40 @@ public sealed class ObjectiveGuidance : ISampleGuidance
         public double[] Returns { get; } = new double[size];
 
         public double[] ReturnGradient { get; } = new double[size];
+
+        public double[] Gradient { get; } = new double[size];
+
+        public double[] Direction { get; } = new double[size];
+    }
+
+    // symmetric with finite entries and a Cholesky factorisation with positive pivots
+    private static bool IsPositiveDefinite(double[] m, int n)
+    {
+        foreach (double v in m)
+        {
+            if (!double.IsFinite(v)) return false;
+        }
+
+        var l = new double[n * n];
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = 0; j <= i; j++)
+            {
+                if (m[(i * n) + j] != m[(j * n) + i]) return false;
+                double sum = m[(i * n) + j];
+                for (int k = 0; k < j; k++) sum -= l[(i * n) + k] * l[(j * n) + k];
+                if (i == j)
+                {
+                    if (!(sum > 0)) return false;
+                    l[(i * n) + i] = Math.Sqrt(sum);
+                }
+                else
+                {
+                    l[(i * n) + j] = sum / l[(j * n) + j];
+                }
+            }
+        }
+
+        return true;
     }
 }

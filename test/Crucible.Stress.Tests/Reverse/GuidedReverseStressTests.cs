@@ -41,9 +41,10 @@ public sealed class GuidedReverseStressTests
     {
         // D = 2, W = 4, horizon 3; r = offset + scale·x; metric σ²
         double[] offset = [0.01, -0.02], scale = [2.0, 0.5], sigma = [1.5, 0.4];
+        double[] diagonal = [sigma[0] * sigma[0], sigma[1] * sigma[1]];
         var rng = new System.Random(4);
         var a = Enumerable.Range(0, 6).Select(_ => rng.NextDouble() - 0.3).ToArray();
-        var guidance = new ObjectiveGuidance(new LinearObjective(a), 2, 4, 3, target: 1.0, offset, scale, sigma,
+        var guidance = new ObjectiveGuidance(new LinearObjective(a), 2, 4, 3, target: 1.0, offset, scale, diagonal,
             new ObjectiveGuidanceOptions(Iterations: 1, Margin: 0.1));
         var x = Enumerable.Range(0, 8).Select(_ => rng.NextDouble() - 0.5).ToArray();
         var before = (double[])x.Clone();
@@ -157,5 +158,59 @@ public sealed class GuidedReverseStressTests
 
         // a horizon longer than the model's window cannot be guided
         Assert.Throws<Crucible.Data.InvalidInputException>(() => fitted.SampleGuided(2, 11, new PortfolioLossObjective([0.6, 0.4]), 0.1, 1, 1));
+    }
+
+    [Fact]
+    public void AFullMetric_MovesEachDayAlongMg_SoANegativelyCorrelatedHedgeMovesAgainstTheGradient()
+    {
+        // f = -(r_eq + r_bd) over one day: both gradients push down; with corr -0.8 the minimum-Mahalanobis move lifts the bond
+        double[] a = [-1, -1];
+        double[] metric = [1.0, -0.8, -0.8, 1.0];
+        var guidance = new ObjectiveGuidance(new LinearObjective(a), 2, 1, 1, 0.1, [0, 0], [1, 1], metric, new ObjectiveGuidanceOptions(Iterations: 1, Margin: 0));
+        var x = new double[2];
+        guidance.Ascend(x, 1.0);
+        // Mg = (-1 + 0.8, 0.8 - 1) = (-0.2, -0.2); gᵀMg = 0.4; Δ = 0.1 · Mg / 0.4
+        Assert.Equal(-0.05, x[0], 12);
+        Assert.Equal(-0.05, x[1], 12);
+        Assert.Equal(0.1, guidance.ObjectiveAt(x), 12);
+
+        double[] weighted = [-0.6, -0.4];
+        var hedge = new ObjectiveGuidance(new LinearObjective(weighted), 2, 1, 1, 0.1, [0, 0], [1, 1], metric, new ObjectiveGuidanceOptions(Iterations: 1, Margin: 0));
+        var y = new double[2];
+        hedge.Ascend(y, 1.0);
+        Assert.True(y[0] < 0 && y[1] > 0, $"equity {y[0]}, bond {y[1]}");
+        Assert.Equal(0.1, hedge.ObjectiveAt(y), 12);
+
+        Assert.Throws<ArgumentException>(() => new ObjectiveGuidance(new LinearObjective(a), 2, 1, 1, 0.1, [0, 0], [1, 1], [1.0, 2.0, 2.0, 1.0]));
+        Assert.Throws<ArgumentException>(() => new ObjectiveGuidance(new LinearObjective(a), 2, 1, 1, 0.1, [0, 0], [1, 1], [1.0, 0.5, 0.4, 1.0]));
+    }
+
+    [Fact]
+    public void ModelCovariance_IsTheSampleCovarianceOfTheModelsOwnDays()
+    {
+        var history = GeneratorTests.Panel(400, 3);
+        var fitted = (FittedSequenceDiffusion)new SequenceDiffusionGenerator(TinyOptions(), FastRequest).Fit(history, 5);
+        fitted = new FittedSequenceDiffusion(fitted.Model, fitted.Request) { MetricSamples = 64 };
+        var z = fitted.Model.SampleModelSpace(64, FittedSequenceDiffusion.MetricSeed, fitted.Request);
+        var eq = new List<double>();
+        var bd = new List<double>();
+        for (int b = 0; b < 64; b++)
+        {
+            for (int t = 0; t < 10; t++)
+            {
+                eq.Add(z[(b * 2 * 10) + t]);
+                bd.Add(z[(((b * 2) + 1) * 10) + t]);
+            }
+        }
+
+        double me = eq.Average(), mb = bd.Average();
+        double vee = eq.Sum(v => (v - me) * (v - me)) / 639, vbb = bd.Sum(v => (v - mb) * (v - mb)) / 639;
+        double veb = eq.Zip(bd, (p, q) => (p - me) * (q - mb)).Sum() / 639;
+        var cov = fitted.ModelCovariance;
+        double ridge = 1e-6 * (vee + vbb) / 2;
+        Assert.Equal(vee + ridge, cov[0], 1e-9 * vee);
+        Assert.Equal(veb, cov[1], 1e-9 * vee);
+        Assert.Equal(veb, cov[2], 1e-9 * vee);
+        Assert.Equal(vbb + ridge, cov[3], 1e-9 * vbb);
     }
 }
