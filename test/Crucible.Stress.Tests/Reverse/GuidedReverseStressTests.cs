@@ -213,4 +213,28 @@ public sealed class GuidedReverseStressTests
         Assert.Equal(veb, cov[2], 1e-9 * vee);
         Assert.Equal(vbb + ridge, cov[3], 1e-9 * vbb);
     }
+
+    [Fact]
+    public void DenoisingLossPlausibility_IsDeterministic_PerWindow_AndScoresStrangeWindowsLower()
+    {
+        var history = GeneratorTests.Panel(400, 3);
+        var options = TinyOptions() with { Training = TinyOptions().Training with { Steps = 150 } };
+        var fitted = (FittedSequenceDiffusion)new SequenceDiffusionGenerator(options, FastRequest).Fit(history, 5);
+        var score = new DenoisingLossPlausibility(fitted.Model, timesteps: 6, draws: 2);
+        Assert.Equal("denoising-loss", score.Method);
+        int n = 30;
+        var values = new double[n * 10 * 2];
+        for (int c = 0; c < n; c++) Array.Copy(history.Values, c * 10 * 2, values, c * 10 * 2, 10 * 2);
+        var real = new ScenarioWindows(history.Columns, n, 10, values);
+        var strange = real with { Values = values.Select(v => 6 * v).ToArray() };
+        var a = score.Score(real);
+        Assert.Equal(a, score.Score(real));
+        Assert.All(a, v => Assert.True(double.IsFinite(v) && v < 0));
+
+        // a window's score does not depend on the others in the call
+        var single = score.Score(real with { Count = 1, Values = values.AsSpan(5 * 20, 20).ToArray() });
+        Assert.Equal(a[5], single[0], 12);
+        var b = score.Score(strange);
+        Assert.True(b.Average() < a.Average() - 0.1, $"strange {b.Average()} vs real {a.Average()}");
+    }
 }
