@@ -67,7 +67,8 @@ else
         Seed = seed,
         Training = new TrainerOptions(Steps: steps, BatchSize: 128, LearningRate: 2e-3, WarmupSteps: Math.Min(100, steps / 10)),
     };
-    model = new SequenceGenerator(options).Fit(train);
+    model = new SequenceGenerator(options).Fit(train,
+        progress: new Progress<TrainingProgress>(p => { if (p.Step % 500 == 0) Console.WriteLine(string.Create(inv, $"  step {p.Step}/{p.TotalSteps} loss {p.Loss:G4} ({p.StepsPerSecond:F1} steps/s)")); }));
     if (saveDir is not null) model.Save(saveDir);
 }
 
@@ -114,6 +115,29 @@ Print(string.Create(inv, $"guided (scale {scale})"), guided, guidedSeconds);
 var guidedScores = guided.Top.Select(s => s.Plausibility).ToArray();
 Print("holdout windows (historical)", historical, 0);
 
+// the model's own likelihood proxy (minus its mean denoising loss) on: unguided candidates, guided breaching
+// candidates, and the holdout's breaching windows (at most 1000 each)
+clock.Restart();
+var denoising = new DenoisingLossPlausibility(model);
+ScenarioWindows Subset(ScenarioWindows all, IEnumerable<int> indices)
+{
+    var idx = indices.Take(1000).ToArray();
+    int size = all.Window * all.SeriesCount;
+    var v = new double[idx.Length * size];
+    for (int j = 0; j < idx.Length; j++) Array.Copy(all.Values, idx[j] * size, v, j * size, size);
+    return all with { Count = idx.Length, Values = v };
+}
+
+var guidedWindows = fitted.SampleGuided(Math.Min(1000, candidates), horizon, new PortfolioLossObjective(portfolio.WeightsFor(names)), -Math.Log(1 - threshold), scale, request.Seed);
+var dUnguided = denoising.Score(Subset(unguidedWindows, Enumerable.Range(0, unguidedWindows.Count)));
+var dGuided = denoising.Score(guidedWindows);
+var holdoutBreaching = historical.Top.Select(s => s.Index).ToArray();
+var dHistorical = holdoutBreaching.Length == 0 ? [] : denoising.Score(Subset(historicalWindows, holdoutBreaching));
+var dHoldoutAll = denoising.Score(Subset(historicalWindows, Enumerable.Range(0, historicalWindows.Count)));
+Console.WriteLine(string.Create(inv, $"denoising-loss plausibility (median; higher is more plausible), {clock.Elapsed.TotalSeconds:F1} s: unguided {Median(dUnguided):F4}, guided {Median(dGuided):F4}, holdout windows {Median(dHoldoutAll):F4}, holdout breaching {Median(dHistorical):F4}"));
+var nearestGuidedAll = plausibility.Score(guidedWindows);
+Console.WriteLine(string.Create(inv, $"nearest-window plausibility (median): unguided {Median(unguidedScores):F3}, guided {Median(nearestGuidedAll):F3}, holdout windows {Median(plausibility.Score(historicalWindows)):F3}"));
+
 if (outPath is not null)
 {
     var json = JsonSerializer.Serialize(new
@@ -121,6 +145,8 @@ if (outPath is not null)
         train_end = trainEnd, series = names, threshold, horizon, candidates, guidance_scale = scale, train_seconds = trainSeconds, training_steps = model.Manifest.Config.Training.Steps,
         model_id = model.ModelId,
         unguided_median_plausibility = Median(unguidedScores),
+        guided_median_plausibility = Median(nearestGuidedAll),
+        denoising_loss_median = new { unguided = Median(dUnguided), guided = Median(dGuided), holdout = Median(dHoldoutAll), holdout_breaching = Median(dHistorical) },
         rejection, guided, historical,
     }, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals });
     File.WriteAllText(outPath, json);

@@ -1,6 +1,7 @@
 using Crucible.Diffusion.Samplers;
 using Crucible.Diffusion.Sequence;
 using Crucible.Diffusion.Training;
+using Crucible.Stress.Audit;
 using Crucible.Stress.Generators;
 using Crucible.Stress.Portfolios;
 using Crucible.Stress.Reverse;
@@ -236,5 +237,41 @@ public sealed class GuidedReverseStressTests
         Assert.Equal(a[5], single[0], 12);
         var b = score.Score(strange);
         Assert.True(b.Average() < a.Average() - 0.1, $"strange {b.Average()} vs real {a.Average()}");
+    }
+
+    [Fact]
+    public void Recalibration_RaisesTheScaleUntilTheDeclaredBreachRateHolds_AndRecordsEveryAttempt()
+    {
+        var history = GeneratorTests.Panel(400, 3);
+        var fitted = (FittedSequenceDiffusion)new SequenceDiffusionGenerator(TinyOptions(), FastRequest).Fit(history, 5);
+        var request = new ReverseStressRequest { Portfolio = SixtyForty, LossThreshold = 0.06, Horizon = 10, Candidates = 100, Top = 5, Seed = 3, GuidanceScale = 0.02 };
+        var calibrated = Recalibration.Run(fitted, request, new NearestWindowPlausibility(history), minBreachRate: 0.9, factor: 50, maxAttempts: 3);
+        Assert.True(calibrated.Attempts.Count >= 2, $"{calibrated.Attempts.Count} attempts");
+        Assert.False(calibrated.Attempts[0].Passed);
+        Assert.True(calibrated.Attempts[0].BreachRate < 0.9);
+        Assert.Equal(0.02, calibrated.Attempts[0].GuidanceScale);
+        Assert.Equal(1.0, calibrated.Attempts[1].GuidanceScale, 12);
+        Assert.True(calibrated.Passed);
+        Assert.Equal(calibrated.Attempts[^1].BreachRate, calibrated.Result.BreachRate);
+    }
+
+    [Fact]
+    public void ModelReferenceProfile_FlagsABenignSet_AndPassesTheModelsOwnDraws()
+    {
+        var history = GeneratorTests.Panel(400, 3);
+        var fitted = (FittedSequenceDiffusion)new SequenceDiffusionGenerator(TinyOptions(), FastRequest).Fit(history, 5);
+        var source = new ModelReferenceProfile(fitted.Model, samples: 300, sampler: FastRequest.Sampler);
+        var empty = new Dictionary<string, double>();
+        var reference = source.For(empty, SixtyForty, 10, 0.95);
+        var again = source.For(empty, SixtyForty, 10, 0.95);
+        Assert.Equal(reference.Volatility, again.Volatility);
+        Assert.Equal(reference.ExpectedShortfall, again.ExpectedShortfall);
+        var own = fitted.Sample(300, 10, 77).ToSeriesSet();
+        Assert.Empty(ScenarioSetAudit.Compare(RiskProfile.Of(own, SixtyForty, 0.95), reference, fitted.Columns, new AuditThresholds()));
+        var calm = fitted.Sample(300, 10, 77);
+        var benign = (calm with { Values = calm.Values.Select(v => 0.3 * v).ToArray() }).ToSeriesSet();
+        var findings = ScenarioSetAudit.Compare(RiskProfile.Of(benign, SixtyForty, 0.95), reference, fitted.Columns, new AuditThresholds());
+        Assert.Contains(findings, f => f.Metric == "es" && f.Verdict is "benign" or "out-of-support");
+        Assert.Equal("condition-name", Assert.Throws<Crucible.Data.InvalidInputException>(() => source.For(new Dictionary<string, double> { ["VIX"] = 40 }, SixtyForty, 10, 0.95)).Rule);
     }
 }
