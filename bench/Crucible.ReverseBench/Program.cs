@@ -1,7 +1,8 @@
 // Issue #8's reverse-stress Done-when: a 60/40 SPY/TLT portfolio, 20-day loss threshold 15%, guided sampling from the
 // sequence diffusion model versus rejection among unguided samples; breach rates, plausibility and Euler attribution.
 // Usage: Crucible.ReverseBench PRICES.csv [--train-end 2019-12-31] [--columns SPY,TLT] [--steps 1500] [--candidates 2000]
-//        [--threshold 0.15] [--horizon 20] [--scale 1] [--seed 1] [--model DIR (load) | --save DIR] [--out result.json]
+//        [--threshold 0.15] [--horizon 20] [--scale 1] [--seed 1] [--model DIR (load) | --save DIR] [--metric covariance|noise-scale]
+//        [--out result.json]
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -23,6 +24,7 @@ if (args.Length < 1)
 var inv = CultureInfo.InvariantCulture;
 string trainEnd = "2019-12-31", columns = "SPY,TLT";
 string? modelDir = null, saveDir = null, outPath = null;
+var metric = GuidanceMetric.ModelCovariance;
 int steps = 1500, candidates = 2000, horizon = 20;
 double threshold = 0.15, scale = 1.0;
 ulong seed = 1;
@@ -41,6 +43,7 @@ for (var i = 1; i < args.Length; i++)
         case "--model": modelDir = args[++i]; break;
         case "--save": saveDir = args[++i]; break;
         case "--out": outPath = args[++i]; break;
+        case "--metric": metric = args[++i] == "noise-scale" ? GuidanceMetric.NoiseScale : GuidanceMetric.ModelCovariance; break;
         default:
             Console.Error.WriteLine($"unknown argument {args[i]}");
             return 2;
@@ -76,7 +79,9 @@ var trainSeconds = clock.Elapsed.TotalSeconds;
 Console.WriteLine(string.Create(inv, $"model: {(modelDir is null ? "trained" : "loaded")} in {trainSeconds:F1} s, final loss {model.Manifest.Training.FinalLoss:G4}"));
 
 var portfolio = new Portfolio("60/40 SPY/TLT", [new Holding("SPY", 0.6), new Holding("TLT", 0.4)]);
-var fitted = new FittedSequenceDiffusion(model, new SequenceSampleRequest(Sampler: new SamplerOptions(Steps: 50)));
+var fitted = new FittedSequenceDiffusion(model, new SequenceSampleRequest(Sampler: new SamplerOptions(Steps: 50))) { Metric = metric };
+if (metric == GuidanceMetric.ModelCovariance)
+    Console.WriteLine(string.Create(inv, $"guidance metric: model covariance (model space) [{string.Join(", ", fitted.ModelCovariance.Select(v => v.ToString("G4", inv)))}]"));
 var plausibility = new NearestWindowPlausibility(train);
 var request = new ReverseStressRequest { Portfolio = portfolio, LossThreshold = threshold, Horizon = horizon, Candidates = candidates, Top = 10, Seed = seed + 100 };
 
