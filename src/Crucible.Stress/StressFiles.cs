@@ -13,7 +13,13 @@ namespace Crucible.Stress;
 /// <param name="LossThreshold">The loss threshold as a fraction of capital over the scenarios' horizon.</param>
 /// <param name="History">Historical log returns the plausibility is measured against (must hold the scenarios' series).</param>
 /// <param name="Top">How many breaching scenarios to report.</param>
-public sealed record ReverseOptions(double LossThreshold, TimeSeriesFrame History, int Top = 20);
+/// <param name="Model">A sequence model folder (<c>crucible train --kind sequence</c>): when set, the candidates are drawn from
+/// it, guided toward the loss (<see cref="ObjectiveGuidance"/>), over its window, instead of the file's scenarios.</param>
+/// <param name="Candidates">Candidates drawn from <paramref name="Model"/>.</param>
+/// <param name="GuidanceScale">The guidance scale λ (0: unguided draws filtered by the threshold, the rejection path).</param>
+/// <param name="Seed">The seed of the draws.</param>
+public sealed record ReverseOptions(double LossThreshold, TimeSeriesFrame History, int Top = 20, string? Model = null, int Candidates = 10_000,
+    double GuidanceScale = 1.0, ulong Seed = 0);
 
 /// <summary>The file-level entry point of <c>crucible stress</c>: read a scenario CSV and a portfolio JSON, stress, report.</summary>
 public static class StressFiles
@@ -43,17 +49,48 @@ public static class StressFiles
         ReverseStressResult? reverseResult = null;
         if (reverse is not null)
         {
-            var windows = ScenarioWindows.FromSeriesSet(scenarios.ScenarioIds is null ? scenarios with { ScenarioIds = [.. Enumerable.Range(1, scenarios.RowCount)] } : scenarios);
-            var history = reverse.History.SelectColumns([.. windows.Columns]);
-            var request = new ReverseStressRequest
+            if (reverse.Model is not null)
             {
-                Portfolio = portfolio, LossThreshold = reverse.LossThreshold, Horizon = windows.Window, Candidates = windows.Count, Top = reverse.Top,
-            };
-            reverseResult = ReverseStress.Evaluate(windows, request, new NearestWindowPlausibility(history), Path.GetFileName(scenariosPath), "scenario-file");
+                reverseResult = RunModel(reverse, portfolio);
+            }
+            else
+            {
+                var windows = ScenarioWindows.FromSeriesSet(scenarios.ScenarioIds is null ? scenarios with { ScenarioIds = [.. Enumerable.Range(1, scenarios.RowCount)] } : scenarios);
+                var history = reverse.History.SelectColumns([.. windows.Columns]);
+                var request = new ReverseStressRequest
+                {
+                    Portfolio = portfolio, LossThreshold = reverse.LossThreshold, Horizon = windows.Window, Candidates = windows.Count, Top = reverse.Top,
+                };
+                reverseResult = ReverseStress.Evaluate(windows, request, new NearestWindowPlausibility(history), Path.GetFileName(scenariosPath), "scenario-file");
+            }
         }
 
         using var stream = File.OpenRead(scenariosPath);
         var sha = Convert.ToHexStringLower(SHA256.HashData(stream));
         return (result, new ScenarioSource(scenariosPath, sha), reverseResult);
+    }
+
+    /// <summary>
+    /// The reverse stress test with candidates from the sequence model in <see cref="ReverseOptions.Model"/>: over its
+    /// window, guided toward the loss when the guidance scale is positive (rejection otherwise), plausibility against the
+    /// history's windows of its series.
+    /// </summary>
+    public static ReverseStressResult RunModel(ReverseOptions reverse, Portfolio portfolio)
+    {
+        ArgumentNullException.ThrowIfNull(reverse);
+        ArgumentNullException.ThrowIfNull(portfolio);
+        if (reverse.Model is null) throw new ArgumentException("no model folder", nameof(reverse));
+        if (reverse.Candidates < 1) throw new InvalidInputException("candidates", "at least one candidate is needed");
+        if (!(reverse.GuidanceScale >= 0) || !double.IsFinite(reverse.GuidanceScale))
+            throw new InvalidInputException("guidance", $"the guidance scale {reverse.GuidanceScale} must be finite and ≥ 0");
+        var model = Diffusion.Sequence.SequenceGenerator.Load(reverse.Model);
+        var fitted = new FittedSequenceDiffusion(model);
+        var history = reverse.History.SelectColumns([.. model.Columns]);
+        var request = new ReverseStressRequest
+        {
+            Portfolio = portfolio, LossThreshold = reverse.LossThreshold, Horizon = model.Window, Candidates = reverse.Candidates, Top = reverse.Top,
+            GuidanceScale = reverse.GuidanceScale, Seed = reverse.Seed,
+        };
+        return ReverseStress.Run(fitted, request, new NearestWindowPlausibility(history));
     }
 }

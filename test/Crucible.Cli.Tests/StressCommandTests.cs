@@ -107,6 +107,42 @@ public sealed class StressCommandTests : IDisposable
     }
 
     [Fact]
+    public void Stress_ReverseWithAModel_GuidesTheCandidatesIntoTheBreach()
+    {
+        // prices of A, B, C from the fixture's returns; a tiny sequence model trained on them
+        var lines = File.ReadAllLines(Fixture("scenarios.csv")).Skip(1).Take(600).Select(l => l.Split(',')).ToArray();
+        var history = new System.Text.StringBuilder("Date,A,B,C\n");
+        double[] price = [100, 100, 100];
+        var day = new DateOnly(2010, 1, 4);
+        history.Append(CultureInfo.InvariantCulture, $"{day:yyyy-MM-dd},100,100,100\n");
+        foreach (var cells in lines)
+        {
+            day = day.AddDays(1);
+            for (var i = 0; i < 3; i++) price[i] *= Math.Exp(double.Parse(cells[2 + i], CultureInfo.InvariantCulture));
+            history.Append(CultureInfo.InvariantCulture, $"{day:yyyy-MM-dd},{price[0]:R},{price[1]:R},{price[2]:R}\n");
+        }
+
+        var historyPath = Temp("history.csv");
+        File.WriteAllText(historyPath, history.ToString());
+        var config = Temp("small.json");
+        File.WriteAllText(config, """{"hidden": 8, "layers": 1, "heads": 1, "time_embedding": 8, "diffusion_steps": 50, "training": {"batch_size": 16, "warmup_steps": 2}}""");
+        var model = Temp("m");
+        var t = CliProcess.Run("train", "--data", historyPath, "--kind", "sequence", "--window", "5", "--steps", "20", "--config", config, "--seed", "1", "--out", model);
+        Assert.True(t.Exit == 0, t.Stderr);
+        var outPath = Temp("rev.json");
+        var (code, stdout, stderr) = CliProcess.Run("stress", "--scenarios", Fixture("scenarios.csv"), "--portfolio", Fixture("portfolio.json"),
+            "--reverse", "--loss-threshold", "0.04", "--history", historyPath, "--model", model, "--candidates", "50", "--top", "5", "--seed", "2", "--out", outPath);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("guided scenarios lose", stdout, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(File.ReadAllText(outPath));
+        var reverse = doc.RootElement.GetProperty("reverse");
+        Assert.Equal("guided", reverse.GetProperty("sampling").GetString());
+        Assert.Equal(50, reverse.GetProperty("candidates").GetInt32());
+        Assert.True(reverse.GetProperty("breaching").GetInt32() >= 45);
+        Assert.All(reverse.GetProperty("scenarios").EnumerateArray(), s => Assert.True(s.GetProperty("loss").GetDouble() >= 0.04));
+    }
+
+    [Fact]
     public void Stress_ReverseWithoutThreshold_Exits2()
     {
         var (code, _, stderr) = CliProcess.Run("stress", "--scenarios", Fixture("scenarios.csv"), "--portfolio", Fixture("portfolio.json"),

@@ -11,7 +11,8 @@ namespace Crucible.Cli.Commands;
 /// <summary>
 /// <c>crucible stress --scenarios FILE --portfolio FILE.json [--alpha A …] --out FILE.json</c>: portfolio VaR, ES and
 /// CDaR under a scenario set at each α (METRICS.md), and the Euler allocation of ES per series and factor group; with
-/// <c>--reverse --loss-threshold X --history FILE</c> also the reverse stress test over the file's scenarios.
+/// <c>--reverse --loss-threshold X --history FILE</c> also the reverse stress test over the file's scenarios, or with
+/// <c>--model DIR</c> over candidates drawn from a sequence model and guided toward the loss.
 /// Exit 0 on success, 2 on bad input (file, line, column and rule named).
 /// </summary>
 internal static class StressCommand
@@ -54,6 +55,21 @@ internal static class StressCommand
 
         public readonly Option<int> Top = new("--top") { Description = "Reverse stress: breaching scenarios to report (default 20)", DefaultValueFactory = _ => 20 };
 
+        public readonly Option<string> Model = new("--model")
+        {
+            Description = "Reverse stress: draw the candidates from this sequence model (over its window), guided toward the loss, instead of the file's scenarios",
+        };
+
+        public readonly Option<int> Candidates = new("--candidates") { Description = "Reverse stress with --model: candidates drawn (default 10000)", DefaultValueFactory = _ => 10_000 };
+
+        public readonly Option<double> Guidance = new("--guidance-scale")
+        {
+            Description = "Reverse stress with --model: guidance scale toward the loss (default 1; 0 draws unguided candidates and filters them)",
+            DefaultValueFactory = _ => 1.0,
+        };
+
+        public readonly Option<ulong> Seed = new("--seed") { Description = "Reverse stress with --model: seed of the draws (default 0)" };
+
         public readonly Option<string> Out = new("--out") { Description = "Where to write the stress report JSON", Required = true };
     }
 
@@ -63,7 +79,7 @@ internal static class StressCommand
         var o = new Options();
         var command = new Command("stress", "Portfolio VaR, ES and CDaR under a scenario set, with the Euler allocation of ES")
         {
-            o.Scenarios, o.Portfolio, o.Alpha, o.Reverse, o.LossThreshold, o.History, o.HistoryInput, o.Top, o.Out,
+            o.Scenarios, o.Portfolio, o.Alpha, o.Reverse, o.LossThreshold, o.History, o.HistoryInput, o.Top, o.Model, o.Candidates, o.Guidance, o.Seed, o.Out,
         };
         o.HistoryInput.AcceptOnlyFromAmong("prices", "returns", "log-returns", "percent");
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
@@ -82,7 +98,12 @@ internal static class StressCommand
             var historyPath = parse.GetValue(o.History) ?? throw new InvalidInputException("OPT-E", "--reverse needs --history FILE (the plausibility reference)");
             var input = TrainCommand.InputKindOf(parse.GetValue(o.HistoryInput));
             var history = CsvSeriesReader.Load(historyPath, new CsvReadOptions { Input = input }).ToLogReturns(input);
-            reverse = new ReverseOptions(threshold, history, parse.GetValue(o.Top));
+            reverse = new ReverseOptions(threshold, history, parse.GetValue(o.Top), parse.GetValue(o.Model), parse.GetValue(o.Candidates),
+                parse.GetValue(o.Guidance), parse.GetValue(o.Seed));
+        }
+        else if (parse.GetValue(o.Model) is not null)
+        {
+            throw new InvalidInputException("OPT-E", "--model is for --reverse");
         }
         else if (parse.GetValue(o.LossThreshold) is not null)
         {
@@ -99,7 +120,7 @@ internal static class StressCommand
         if (reverseResult is { } rv)
         {
             output.WriteLine(string.Create(inv,
-                $"reverse:    {rv.Breaching} of {rv.Candidates} scenarios lose ≥ {reverse!.LossThreshold:P1}; drivers: {string.Join(", ", rv.Series.Select((s, i) => (s, v: rv.MeanAttribution[i])).OrderByDescending(x => x.v).Take(3).Select(x => string.Create(inv, $"{x.s} {x.v:G3}")))}"));
+                $"reverse:    {rv.Breaching} of {rv.Candidates} {rv.Sampling} scenarios lose ≥ {reverse!.LossThreshold:P1}; drivers: {string.Join(", ", rv.Series.Select((s, i) => (s, v: rv.MeanAttribution[i])).OrderByDescending(x => x.v).Take(3).Select(x => string.Create(inv, $"{x.s} {x.v:G3}")))}"));
         }
 
         output.WriteLine($"report:     {outPath}");

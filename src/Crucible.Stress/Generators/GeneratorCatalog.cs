@@ -6,7 +6,7 @@ namespace Crucible.Stress.Generators;
 /// <summary>The generators selectable by name (CLI <c>--generator NAME</c>); the conditional diffusion generator registers beside them.</summary>
 public static class GeneratorCatalog
 {
-    // one line per generator; the conditional diffusion generator (#7) gets its line here when it lands
+    // one line per generator
     private static readonly Dictionary<string, Func<IScenarioGenerator>> Factories = new(StringComparer.Ordinal)
     {
         ["bootstrap"] = () => new StationaryBootstrap(10),
@@ -15,6 +15,7 @@ public static class GeneratorCatalog
         ["garch-copula"] = () => new FilteredHistoricalSimulation(InnovationMarginal.StudentT),
         ["wgan-gp"] = () => new WganGp(),
         ["timevae"] = () => new TimeVae(),
+        ["diffusion"] = () => new SequenceDiffusionGenerator(),
     };
 
     /// <summary>The known names, sorted.</summary>

@@ -13,15 +13,16 @@ public interface IScenarioObjective
 }
 
 /// <summary>
-/// A generator that can be steered: sampling with the objective's gradient added to the model's score (classifier-style
-/// guidance, scaled by <c>guidanceScale</c>), so that samples move toward high objective values while staying where the
-/// model puts mass. The conditional diffusion generator (#7) is meant to implement it; no baseline here does, and
-/// <see cref="ReverseStress"/> then falls back to rejection sampling (and says so in its result).
+/// A generator that can be steered: sampling pulled toward objective ≥ target by the objective's gradient (guidance scaled
+/// by <c>guidanceScale</c>), so that samples reach high objective values while staying where the model puts mass. The
+/// conditional diffusion generator implements it (<see cref="Generators.FittedSequenceDiffusion"/> with
+/// <see cref="ObjectiveGuidance"/>); no baseline does, and <see cref="ReverseStress"/> then falls back to rejection
+/// sampling (and says so in its result).
 /// </summary>
 public interface IGuidedScenarioGenerator : IFittedScenarioGenerator
 {
-    /// <summary><paramref name="count"/> windows of <paramref name="window"/> steps guided toward high <paramref name="objective"/>.</summary>
-    ScenarioWindows SampleGuided(int count, int window, IScenarioObjective objective, double guidanceScale, ulong seed);
+    /// <summary><paramref name="count"/> windows of <paramref name="window"/> steps guided toward <paramref name="objective"/> ≥ <paramref name="target"/>.</summary>
+    ScenarioWindows SampleGuided(int count, int window, IScenarioObjective objective, double target, double guidanceScale, ulong seed);
 }
 
 /// <summary>How plausible scenario windows are: higher is more plausible (a model log-likelihood, or minus a distance to the data).</summary>

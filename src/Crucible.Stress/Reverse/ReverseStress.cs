@@ -74,7 +74,7 @@ public static class ReverseStress
         var guided = generator is IGuidedScenarioGenerator && request.GuidanceScale > 0;
         var windows = guided
             ? ((IGuidedScenarioGenerator)generator).SampleGuided(request.Candidates, request.Horizon, new PortfolioLossObjective(weights),
-                request.GuidanceScale, request.Seed)
+                -Math.Log(1 - request.LossThreshold), request.GuidanceScale, request.Seed)
             : generator.Sample(request.Candidates, request.Horizon, request.Seed);
         return Evaluate(windows, request, plausibility, generator.Name, guided ? "guided" : "rejection");
     }
