@@ -245,6 +245,12 @@ public sealed class TabularCommandsTests : IDisposable
 
         Assert.Contains("<section id=\"stress\">", File.ReadAllText(Path.Combine(dir, "report.html")), StringComparison.Ordinal);
 
+        // the comparison table: the diffusion model beside the baselines on the same holdout windows
+        var compared = report.RootElement.GetProperty("generator_comparison").GetProperty("generators").EnumerateArray().Select(r => r.GetProperty("name").GetString()).ToArray();
+        Assert.Equal("diffusion", compared[0]);
+        Assert.Equal(3, compared.Length);
+        Assert.Contains("<section id=\"generator-comparison\">", File.ReadAllText(Path.Combine(dir, "report.html")), StringComparison.Ordinal);
+
         // the coverage audit of the default segments, and the model card that quotes it
         var coverage = report.RootElement.GetProperty("coverage");
         Assert.Equal(["asset_class", "region", "cyclicality", "cyclicality"], coverage.GetProperty("segments").EnumerateArray().Select(s => s.GetProperty("dimension").GetString()));

@@ -15,6 +15,7 @@ using Crucible.Evaluation.Reporting;
 using Crucible.Governance;
 using Crucible.Governance.Audit;
 using Crucible.Governance.Cards;
+using Crucible.Stress.Generators;
 using Crucible.Stress.Portfolios;
 using Crucible.Stress.Reporting;
 using Crucible.Tensors.Random;
@@ -28,7 +29,8 @@ namespace Crucible.Cli.Commands;
 /// and the realised volatility, lagged one day); generate baseline scenarios and scenarios under a stress specification
 /// (<see cref="DemoStress"/>); evaluate the baseline against the later rows (the time holdout, with the coverage audit of
 /// the default segments); stress an equal-weight portfolio under the baseline and stressed scenarios, the holdout's and
-/// the 2008 crisis's 20-day windows; and write <c>report.html</c>, <c>report.json</c>, <c>model-card.md</c> + <c>model-card.html</c>,
+/// the 2008 crisis's 20-day windows; compare the model with the bootstrap and FHS-GARCH baselines on the holdout; and
+/// write <c>report.html</c>, <c>report.json</c>, <c>model-card.md</c> + <c>model-card.html</c>,
 /// <c>scenarios.csv</c> and <c>scenarios-stressed.csv</c> (each with its <c>.meta.json</c>) and the model folder into DIR
 /// (default <c>./crucible-demo</c>). Each step appends its audit entry (<c>run.completed</c>, <c>scenarios.generated</c>,
 /// <c>evaluation.completed</c>) to the audit log of HOME, which is DIR itself unless <c>--home</c> is given: DIR then holds
@@ -163,8 +165,16 @@ internal static class DemoCommand
             ("gfc-2008", $"{options.Window}-day windows {Iso(gfc.Dates[0])}..{Iso(gfc.Dates[^1])}", Windows(gfc, options.Window)),
         ]);
         var stressSection = ScenarioRiskTable.ToSection(risk);
-        ReportJson.Write(report, Path.Combine(dir, "report.json"), sections: [stressSection]);
-        ReportHtml.Write(report, Path.Combine(dir, "report.html"), sections: [stressSection]);
+
+        // 6. the comparison table: the diffusion model against the bootstrap and FHS-GARCH baselines, fitted on the same
+        //    train rows and scored on the same holdout windows
+        var comparison = GeneratorComparison.Build(
+            [new PreFittedScenarioGenerator(new FittedSequenceDiffusion(generator, new SequenceSampleRequest(Sampler: DemoSampler))),
+             GeneratorCatalog.Create("bootstrap"), GeneratorCatalog.Create("fhs-longrun")],
+            train, holdout, portfolio, count, options.Window, alpha: 0.99, seed);
+        var comparisonSection = new ReportSection("generator_comparison", GeneratorComparison.ToJson(comparison), GeneratorComparison.ToHtmlSection(comparison));
+        ReportJson.Write(report, Path.Combine(dir, "report.json"), sections: [stressSection, comparisonSection]);
+        ReportHtml.Write(report, Path.Combine(dir, "report.html"), sections: [stressSection, comparisonSection]);
         var evaluation = RunAudit.Append(home, AuditKind.EvaluationCompleted, RunAudit.Evaluated(
             [("input_sha256", generator.Manifest.Data.InputSha256), ("real_matrix_sha256", DiffusionGenerator.TrainMatrixSha256(holdout)),
              ("synthetic_sha256", meta.CsvSha256), ("train_matrix_sha256", DiffusionGenerator.TrainMatrixSha256(trainSubset))],
@@ -173,9 +183,10 @@ internal static class DemoCommand
             $"evaluation: ks_mean {report.KsMean:F4}, corr_distance {report.CorrDistance:F4}, share_closer_to_train {report.Privacy!.ShareCloserToTrain:F3} (vs the {Iso(holdout.Dates[0])}.. holdout)"));
         var es = risk.Select(r => $"{r.Name} {r.Result.Levels[^1].ExpectedShortfall.ToString("F4", inv)}");
         output.WriteLine($"stress:     {portfolio.Name}, 20-day ES 99%: {string.Join(", ", es)}");
+        output.WriteLine($"compare:    {string.Join(", ", comparison.Rows.Select(r => $"{r.Generator} ks {r.KsMean.ToString("F3", inv)} ES err {r.EsRelativeError.ToString("F2", inv)}"))}");
         output.WriteLine($"report:     {Path.Combine(dir, "report.html")}, {Path.Combine(dir, "report.json")}");
 
-        // 6. the model card: data, training, validation results and the coverage audit of the report, limitations
+        // 7. the model card: data, training, validation results and the coverage audit of the report, limitations
         ModelCard.Build(model, Path.Combine(dir, "report.json")).Write(Path.Combine(dir, "model-card.md"), Path.Combine(dir, "model-card.html"));
         output.WriteLine($"model card: {Path.Combine(dir, "model-card.md")}, {Path.Combine(dir, "model-card.html")}");
         output.WriteLine(string.Create(inv, $"audit:      {evaluation.Seq} entries in {home.AuditDatabase} (check: crucible audit verify --home {home.Root})"));

@@ -119,3 +119,23 @@ public interface IFilteringScenarioGenerator : IFittedScenarioGenerator
     /// <summary>The generator after one more observed day of log returns (one per column); this instance is unchanged.</summary>
     IFittedScenarioGenerator Observe(ReadOnlySpan<double> logReturns);
 }
+
+/// <summary>
+/// A generator fitted already (e.g. a trained model loaded from its folder) in a place that fits generators, such as a
+/// comparison table: <see cref="Fit"/> returns it and reads nothing. The caller vouches that it was fitted on the same
+/// train data as the others.
+/// </summary>
+public sealed class PreFittedScenarioGenerator(IFittedScenarioGenerator fitted) : IScenarioGenerator
+{
+    /// <inheritdoc/>
+    public string Name => fitted.Name;
+
+    /// <inheritdoc/>
+    public IFittedScenarioGenerator Fit(TimeSeriesFrame logReturns, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(logReturns);
+        if (!logReturns.Columns.SequenceEqual(fitted.Columns, StringComparer.Ordinal))
+            throw new InvalidInputException("column-mismatch", $"the fitted generator {fitted.Name} has series {string.Join(", ", fitted.Columns)}, the data {string.Join(", ", logReturns.Columns)}");
+        return fitted;
+    }
+}
