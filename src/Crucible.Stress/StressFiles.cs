@@ -18,8 +18,10 @@ namespace Crucible.Stress;
 /// <param name="Candidates">Candidates drawn from <paramref name="Model"/>.</param>
 /// <param name="GuidanceScale">The guidance scale λ (0: unguided draws filtered by the threshold, the rejection path).</param>
 /// <param name="Seed">The seed of the draws.</param>
+/// <param name="MinBreachRate">With <paramref name="Model"/>: the declared share of candidates that must breach; below it the
+/// recalibration loop (<see cref="Recalibration"/>) doubles the guidance scale and reruns, keeping every attempt. Null: one run.</param>
 public sealed record ReverseOptions(double LossThreshold, TimeSeriesFrame History, int Top = 20, string? Model = null, int Candidates = 10_000,
-    double GuidanceScale = 1.0, ulong Seed = 0);
+    double GuidanceScale = 1.0, ulong Seed = 0, double? MinBreachRate = null);
 
 /// <summary>The file-level entry point of <c>crucible stress</c>: read a scenario CSV and a portfolio JSON, stress, report.</summary>
 public static class StressFiles
@@ -91,6 +93,10 @@ public static class StressFiles
             Portfolio = portfolio, LossThreshold = reverse.LossThreshold, Horizon = model.Window, Candidates = reverse.Candidates, Top = reverse.Top,
             GuidanceScale = reverse.GuidanceScale, Seed = reverse.Seed,
         };
-        return ReverseStress.Run(fitted, request, new NearestWindowPlausibility(history));
+        var plausibility = new NearestWindowPlausibility(history);
+        if (reverse.MinBreachRate is not { } declared) return ReverseStress.Run(fitted, request, plausibility);
+        if (!(declared is > 0 and <= 1)) throw new InvalidInputException("min-breach-rate", $"the declared breach rate {declared} must lie in (0, 1]");
+        if (!(reverse.GuidanceScale > 0)) throw new InvalidInputException("min-breach-rate", "recalibration adjusts the guidance scale: it needs a positive --guidance-scale");
+        return Recalibration.Run(fitted, request, plausibility, declared).Result;
     }
 }

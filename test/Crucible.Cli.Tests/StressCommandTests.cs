@@ -140,6 +140,33 @@ public sealed class StressCommandTests : IDisposable
         Assert.Equal(50, reverse.GetProperty("candidates").GetInt32());
         Assert.True(reverse.GetProperty("breaching").GetInt32() >= 45);
         Assert.All(reverse.GetProperty("scenarios").EnumerateArray(), s => Assert.True(s.GetProperty("loss").GetDouble() >= 0.04));
+
+        // recalibration: from a tiny guidance scale the loop doubles it while the declared breach rate fails, and the
+        // run manifest records every attempt
+        var home = Temp("home");
+        var calibrated = Temp("cal.json");
+        var c = CliProcess.Run("stress", "--scenarios", Fixture("scenarios.csv"), "--portfolio", Fixture("portfolio.json"), "--reverse",
+            "--loss-threshold", "0.04", "--history", historyPath, "--model", model, "--candidates", "50", "--seed", "2",
+            "--guidance-scale", "0.001", "--min-breach-rate", "0.9", "--home", home, "--out", calibrated);
+        Assert.True(c.Exit == 0, c.Stderr);
+        Assert.Contains("recalibration:", c.Stdout, StringComparison.Ordinal);
+        using var cal = JsonDocument.Parse(File.ReadAllText(calibrated));
+        var attempts = cal.RootElement.GetProperty("reverse").GetProperty("recalibration").EnumerateArray().ToArray();
+        Assert.InRange(attempts.Length, 1, 3);
+        for (int i = 0; i < attempts.Length; i++)
+        {
+            Assert.Equal(0.001 * Math.Pow(2, i), attempts[i].GetProperty("guidance_scale").GetDouble(), 12);
+            Assert.Equal(attempts[i].GetProperty("breach_rate").GetDouble() >= 0.9, attempts[i].GetProperty("passed").GetBoolean());
+            if (i < attempts.Length - 1) Assert.False(attempts[i].GetProperty("passed").GetBoolean());
+        }
+
+        if (!attempts[^1].GetProperty("passed").GetBoolean()) Assert.Equal(3, attempts.Length);
+        Assert.Equal(attempts[^1].GetProperty("breach_rate").GetDouble(), cal.RootElement.GetProperty("reverse").GetProperty("breach_rate").GetDouble());
+        var manifestPath = Assert.Single(Directory.GetFiles(Path.Combine(home, "runs")));
+        using var manifest = JsonDocument.Parse(File.ReadAllText(manifestPath));
+        Assert.Equal("stress", manifest.RootElement.GetProperty("kind").GetString());
+        Assert.Equal(attempts.Length, manifest.RootElement.GetProperty("outcome").GetProperty("recalibration").GetArrayLength());
+        Assert.Equal(0, CliProcess.Run("verify-run", manifestPath).Exit);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using Crucible.Data;
 using Crucible.Data.Csv;
 using Crucible.Stress;
@@ -43,7 +44,7 @@ internal static class StressCommand
             Description = "Also reverse-stress: the scenarios losing at least --loss-threshold, most plausible first (needs --history)",
         };
 
-        public readonly Option<double?> LossThreshold = new("--loss-threshold") { Description = "Reverse stress: loss as a fraction of capital over the horizon, e.g. 0.15" };
+        public readonly Option<double?> LossThreshold = new("--loss-threshold") { CustomParser = InvariantNumber.ParseOptional, Description = "Reverse stress: loss as a fraction of capital over the horizon, e.g. 0.15" };
 
         public readonly Option<string> History = new("--history") { Description = "Reverse stress: dated CSV of historical prices the plausibility is measured against" };
 
@@ -64,13 +65,22 @@ internal static class StressCommand
 
         public readonly Option<double> Guidance = new("--guidance-scale")
         {
+            CustomParser = InvariantNumber.Parse,
             Description = "Reverse stress with --model: guidance scale toward the loss (default 1; 0 draws unguided candidates and filters them)",
             DefaultValueFactory = _ => 1.0,
         };
 
         public readonly Option<ulong> Seed = new("--seed") { Description = "Reverse stress with --model: seed of the draws (default 0)" };
 
+        public readonly Option<double?> MinBreachRate = new("--min-breach-rate")
+        {
+            Description = "Reverse stress with --model: the declared share of candidates that must breach; below it the guidance scale is doubled and the test rerun (up to 3 attempts, all recorded)",
+            CustomParser = InvariantNumber.ParseOptional,
+        };
+
         public readonly Option<string> Out = new("--out") { Description = "Where to write the stress report JSON", Required = true };
+
+        public readonly Option<string> Home = HomeOption.Create();
     }
 
     /// <summary>The <c>stress</c> command.</summary>
@@ -79,7 +89,7 @@ internal static class StressCommand
         var o = new Options();
         var command = new Command("stress", "Portfolio VaR, ES and CDaR under a scenario set, with the Euler allocation of ES")
         {
-            o.Scenarios, o.Portfolio, o.Alpha, o.Reverse, o.LossThreshold, o.History, o.HistoryInput, o.Top, o.Model, o.Candidates, o.Guidance, o.Seed, o.Out,
+            o.Scenarios, o.Portfolio, o.Alpha, o.Reverse, o.LossThreshold, o.History, o.HistoryInput, o.Top, o.Model, o.Candidates, o.Guidance, o.Seed, o.MinBreachRate, o.Out, o.Home,
         };
         o.HistoryInput.AcceptOnlyFromAmong("prices", "returns", "log-returns", "percent");
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
@@ -99,7 +109,7 @@ internal static class StressCommand
             var input = TrainCommand.InputKindOf(parse.GetValue(o.HistoryInput));
             var history = CsvSeriesReader.Load(historyPath, new CsvReadOptions { Input = input }).ToLogReturns(input);
             reverse = new ReverseOptions(threshold, history, parse.GetValue(o.Top), parse.GetValue(o.Model), parse.GetValue(o.Candidates),
-                parse.GetValue(o.Guidance), parse.GetValue(o.Seed));
+                parse.GetValue(o.Guidance), parse.GetValue(o.Seed), parse.GetValue(o.MinBreachRate));
         }
         else if (parse.GetValue(o.Model) is not null)
         {
@@ -110,9 +120,44 @@ internal static class StressCommand
             throw new InvalidInputException("OPT-E", "--loss-threshold is for --reverse");
         }
 
+        if (parse.GetValue(o.MinBreachRate) is not null && reverse?.Model is null)
+            throw new InvalidInputException("OPT-E", "--min-breach-rate is for --reverse with --model");
+        var home = HomeOption.Resolve(parse, o.Home);
+        var run = RunManifests.Start(home, "stress", new JsonObject
+        {
+            ["command"] = "stress",
+            ["alphas"] = new JsonArray([.. alphas.Select(a => (JsonNode?)a)]),
+            ["reverse"] = reverse is null ? null : new JsonObject
+            {
+                ["loss_threshold"] = reverse.LossThreshold, ["top"] = reverse.Top, ["candidates"] = reverse.Candidates,
+                ["guidance_scale"] = reverse.GuidanceScale, ["min_breach_rate"] = reverse.MinBreachRate, ["from_model"] = reverse.Model is not null,
+            },
+        }, parse.GetValue(o.Seed));
+        run.AddInput(parse.GetValue(o.Scenarios)!).AddInput(parse.GetValue(o.Portfolio)!);
+        if (reverse is not null) run.AddInput(parse.GetValue(o.History)!);
+        if (reverse?.Model is { } model)
+        {
+            run.AddInput(Path.Combine(model, "weights.safetensors")).AddInput(Path.Combine(model, "manifest.json"));
+            run.ModelId = Governance.FileHash.Sha256(Path.Combine(model, "weights.safetensors"));
+        }
+
         var (result, source, reverseResult) = StressFiles.Run(parse.GetValue(o.Scenarios)!, parse.GetValue(o.Portfolio)!, alphas, reverse);
         var outPath = parse.GetValue(o.Out)!;
         StressJson.Write(result, source, outPath, reverseResult);
+        if (reverseResult?.Calibration is { } attempts)
+        {
+            // the recalibration loop's attempts (issue #8): every guidance scale tried, its breach rate and verdict
+            run.Outcome = new JsonObject
+            {
+                ["recalibration"] = new JsonArray([.. attempts.Select(a => (JsonNode?)new JsonObject
+                {
+                    ["guidance_scale"] = a.GuidanceScale, ["breach_rate"] = a.BreachRate,
+                    ["median_plausibility"] = double.IsFinite(a.MedianPlausibility) ? a.MedianPlausibility : null, ["passed"] = a.Passed,
+                })]),
+            };
+        }
+
+        var manifest = RunManifests.Write(home, run.AddOutput(outPath));
         var inv = CultureInfo.InvariantCulture;
         output.WriteLine(string.Create(inv, $"portfolio:  {result.Portfolio.Name} ({result.Scenarios} scenarios of {result.Steps.Min}–{result.Steps.Max} steps)"));
         foreach (var l in result.Levels)
@@ -123,7 +168,14 @@ internal static class StressCommand
                 $"reverse:    {rv.Breaching} of {rv.Candidates} {rv.Sampling} scenarios lose ≥ {reverse!.LossThreshold:P1}; drivers: {string.Join(", ", rv.Series.Select((s, i) => (s, v: rv.MeanAttribution[i])).OrderByDescending(x => x.v).Take(3).Select(x => string.Create(inv, $"{x.s} {x.v:G3}")))}"));
         }
 
+        if (reverseResult?.Calibration is { } tried)
+        {
+            output.WriteLine(string.Create(inv,
+                $"recalibration: {string.Join(" → ", tried.Select(a => $"scale {a.GuidanceScale:G3}: {a.BreachRate:P1} {(a.Passed ? "pass" : "fail")}"))}"));
+        }
+
         output.WriteLine($"report:     {outPath}");
+        output.WriteLine($"manifest:   {manifest}");
         return ExitCode.Success;
     }
 

@@ -71,6 +71,12 @@ public sealed record RunManifest
     /// <summary>The DP statement (σ, q, steps, δ, ε, accountant, …) when training was private.</summary>
     public JsonObject? Dp { get; init; }
 
+    /// <summary>
+    /// What the run decided along the way, when it decides anything (e.g. every attempt of a recalibration loop: the
+    /// setting tried, the figure measured, the verdict); null otherwise.
+    /// </summary>
+    public JsonObject? Outcome { get; init; }
+
     /// <summary>The canonical JSON bytes of the manifest.</summary>
     public byte[] ToCanonicalJson()
     {
@@ -93,6 +99,7 @@ public sealed record RunManifest
         if (ModelId is not null) root["model_id"] = ModelId;
         if (GitCommit is not null) root["git_commit"] = GitCommit;
         if (Dp is not null) root["dp"] = Dp.DeepClone();
+        if (Outcome is not null) root["outcome"] = Outcome.DeepClone();
         return CanonicalJson.Serialize(root);
 
         static JsonArray Files(IEnumerable<ManifestFile> files)
@@ -148,6 +155,7 @@ public sealed record RunManifest
                 GitCommit = (string?)root["git_commit"],
                 Runtime = Required(root, "runtime") as JsonObject ?? throw Value("runtime", "must be an object"),
                 Dp = root["dp"] as JsonObject,
+                Outcome = root["outcome"] as JsonObject,
             };
             if (!string.Equals(Hash(root, "config_sha256"), manifest.ConfigSha256, StringComparison.Ordinal))
                 throw Value("config_sha256", "does not match the config");
@@ -237,6 +245,9 @@ public sealed class RunManifestBuilder
     /// <summary>The DP statement, when training is private.</summary>
     public JsonObject? Dp { get; set; }
 
+    /// <summary>What the run decided along the way (<see cref="RunManifest.Outcome"/>), or null.</summary>
+    public JsonObject? Outcome { get; set; }
+
     /// <summary>Records an input file and its hash now (before the run reads it).</summary>
     public RunManifestBuilder AddInput(string path)
     {
@@ -267,6 +278,7 @@ public sealed class RunManifestBuilder
         GitCommit = RunEnvironment.GitCommit,
         Runtime = RunEnvironment.Describe(),
         Dp = Dp,
+        Outcome = Outcome,
     };
 
     private ManifestFile Describe(string path)

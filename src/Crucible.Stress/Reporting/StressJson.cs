@@ -138,6 +138,22 @@ public static class StressJson
         }
 
         w.WriteEndArray();
+        if (r.Calibration is { } attempts)
+        {
+            w.WriteStartArray("recalibration");
+            foreach (var a in attempts)
+            {
+                w.WriteStartObject();
+                Number(w, "guidance_scale", a.GuidanceScale);
+                Number(w, "breach_rate", a.BreachRate);
+                Number(w, "median_plausibility", a.MedianPlausibility);
+                w.WriteBoolean("passed", a.Passed);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        }
+
         w.WriteEndObject();
     }
 

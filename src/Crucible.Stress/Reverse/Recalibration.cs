@@ -49,6 +49,6 @@ public static class Recalibration
             scale *= factor;
         }
 
-        return new CalibratedReverseStress(attempts, result);
+        return new CalibratedReverseStress(attempts, result with { Calibration = attempts });
     }
 }

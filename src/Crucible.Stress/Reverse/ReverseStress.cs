@@ -53,6 +53,9 @@ public sealed record ReverseStressResult(
 {
     /// <summary>The share of candidates that breach.</summary>
     public double BreachRate => (double)Breaching / Candidates;
+
+    /// <summary>Every attempt of the recalibration loop that produced this result (<see cref="Recalibration"/>), or null.</summary>
+    public IReadOnlyList<CalibrationAttempt>? Calibration { get; init; }
 }
 
 /// <summary>
