@@ -24,27 +24,7 @@ public sealed class GovernanceCommandsTests : IDisposable
         CliProcess.Run(new Dictionary<string, string> { ["CRUCIBLE_HOME"] = Home }, args);
 
     /// <summary>A price CSV of three random walks on weekdays from 2020-01-01.</summary>
-    private string PriceFile(int rows = 300)
-    {
-        string path = Path.Combine(_dir, "prices.csv");
-        var rng = new System.Random(4);
-        var sb = new StringBuilder("Date,A,B,C\n");
-        double a = 100, b = 50, c = 20;
-        var date = new DateOnly(2020, 1, 1);
-        for (int i = 0; i < rows; i++)
-        {
-            while (date.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday) date = date.AddDays(1);
-            double z = rng.NextDouble() - 0.5;
-            a *= Math.Exp(0.02 * z);
-            b *= Math.Exp((0.01 * z) + (0.01 * (rng.NextDouble() - 0.5)));
-            c *= Math.Exp(0.03 * (rng.NextDouble() - 0.5));
-            sb.Append(CultureInfo.InvariantCulture, $"{date:yyyy-MM-dd},{a:F4},{b:F4},{c:F4}\n");
-            date = date.AddDays(1);
-        }
-
-        File.WriteAllText(path, sb.ToString());
-        return path;
-    }
+    private string PriceFile(int rows = 300) => TestPrices.Write(Path.Combine(_dir, "prices.csv"), rows);
 
     private string Write(string name, string text)
     {

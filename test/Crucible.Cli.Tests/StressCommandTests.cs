@@ -73,10 +73,9 @@ public sealed class StressCommandTests : IDisposable
         Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"--alpha"), stderr, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void Stress_Reverse_ReportsOnlyBreachingScenarios()
+    // history.csv: prices of A, B, C (from 100 on 2010-01-04) rebuilt from the returns of the fixture's first 60 scenarios
+    private string HistoryFile()
     {
-        // history: prices of A, B, C rebuilt from the fixture's first 60 scenarios' returns
         var lines = File.ReadAllLines(Fixture("scenarios.csv")).Skip(1).Take(600).Select(l => l.Split(',')).ToArray();
         var history = new System.Text.StringBuilder("Date,A,B,C\n");
         double[] price = [100, 100, 100];
@@ -89,8 +88,15 @@ public sealed class StressCommandTests : IDisposable
             history.Append(CultureInfo.InvariantCulture, $"{day:yyyy-MM-dd},{price[0]:R},{price[1]:R},{price[2]:R}\n");
         }
 
-        var historyPath = Temp("history.csv");
-        File.WriteAllText(historyPath, history.ToString());
+        var path = Temp("history.csv");
+        File.WriteAllText(path, history.ToString());
+        return path;
+    }
+
+    [Fact]
+    public void Stress_Reverse_ReportsOnlyBreachingScenarios()
+    {
+        var historyPath = HistoryFile();
         var outPath = Temp("rev.json");
         var (code, stdout, stderr) = CliProcess.Run("stress", "--scenarios", Fixture("scenarios.csv"), "--portfolio", Fixture("portfolio.json"),
             "--reverse", "--loss-threshold", "0.04", "--history", historyPath, "--top", "5", "--out", outPath);
@@ -109,21 +115,8 @@ public sealed class StressCommandTests : IDisposable
     [Fact]
     public void Stress_ReverseWithAModel_GuidesTheCandidatesIntoTheBreach()
     {
-        // prices of A, B, C from the fixture's returns; a tiny sequence model trained on them
-        var lines = File.ReadAllLines(Fixture("scenarios.csv")).Skip(1).Take(600).Select(l => l.Split(',')).ToArray();
-        var history = new System.Text.StringBuilder("Date,A,B,C\n");
-        double[] price = [100, 100, 100];
-        var day = new DateOnly(2010, 1, 4);
-        history.Append(CultureInfo.InvariantCulture, $"{day:yyyy-MM-dd},100,100,100\n");
-        foreach (var cells in lines)
-        {
-            day = day.AddDays(1);
-            for (var i = 0; i < 3; i++) price[i] *= Math.Exp(double.Parse(cells[2 + i], CultureInfo.InvariantCulture));
-            history.Append(CultureInfo.InvariantCulture, $"{day:yyyy-MM-dd},{price[0]:R},{price[1]:R},{price[2]:R}\n");
-        }
-
-        var historyPath = Temp("history.csv");
-        File.WriteAllText(historyPath, history.ToString());
+        // a tiny sequence model trained on the history's prices
+        var historyPath = HistoryFile();
         var config = Temp("small.json");
         File.WriteAllText(config, """{"hidden": 8, "layers": 1, "heads": 1, "time_embedding": 8, "diffusion_steps": 50, "training": {"batch_size": 16, "warmup_steps": 2}}""");
         var model = Temp("m");
