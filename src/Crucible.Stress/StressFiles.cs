@@ -73,6 +73,23 @@ public static class StressFiles
     }
 
     /// <summary>
+    /// Adversarial scenarios (<see cref="AdversarialScenarios"/>) from the sequence model in <paramref name="modelFolder"/>
+    /// over its window: the worst losses of <paramref name="portfolio"/> among scenarios at least as plausible (distance to
+    /// <paramref name="history"/>'s windows) as 95% of the model's ordinary draws.
+    /// </summary>
+    public static AdversarialResult RunAdversarial(string modelFolder, TimeSeriesFrame history, Portfolio portfolio, int candidatesPerRung, int top, double guidanceScale, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        ArgumentNullException.ThrowIfNull(portfolio);
+        var model = Diffusion.Sequence.SequenceGenerator.Load(modelFolder);
+        var request = new AdversarialRequest
+        {
+            Portfolio = portfolio, Horizon = model.Window, CandidatesPerRung = candidatesPerRung, Top = top, GuidanceScale = guidanceScale, Seed = seed,
+        };
+        return AdversarialScenarios.Run(new FittedSequenceDiffusion(model), request, new NearestWindowPlausibility(history.SelectColumns([.. model.Columns])));
+    }
+
+    /// <summary>
     /// The reverse stress test with candidates from the sequence model in <see cref="ReverseOptions.Model"/>: over its
     /// window, guided toward the loss when the guidance scale is positive (rejection otherwise), plausibility against the
     /// history's windows of its series.

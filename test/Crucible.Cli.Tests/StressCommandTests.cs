@@ -160,6 +160,22 @@ public sealed class StressCommandTests : IDisposable
         Assert.Equal("stress", manifest.RootElement.GetProperty("kind").GetString());
         Assert.Equal(attempts.Length, manifest.RootElement.GetProperty("outcome").GetProperty("recalibration").GetArrayLength());
         Assert.Equal(0, CliProcess.Run("verify-run", manifestPath).Exit);
+
+        // adversarial scenarios: the worst plausible losses, above the floor, largest first
+        var adversarialPath = Temp("adv.json");
+        var adv = CliProcess.Run("stress", "--scenarios", Fixture("scenarios.csv"), "--portfolio", Fixture("portfolio.json"), "--adversarial",
+            "--history", historyPath, "--model", model, "--candidates", "100", "--top", "5", "--seed", "3", "--home", home, "--out", adversarialPath);
+        Assert.True(adv.Exit == 0, adv.Stderr);
+        Assert.Contains("adversarial: worst plausible loss", adv.Stdout, StringComparison.Ordinal);
+        using var advDoc = JsonDocument.Parse(File.ReadAllText(adversarialPath));
+        var section = advDoc.RootElement.GetProperty("adversarial");
+        Assert.Equal(100, section.GetProperty("candidates").GetInt32());   // 20 unguided + 4 rungs of 20
+        var worst = section.GetProperty("scenarios").EnumerateArray().ToArray();
+        Assert.Equal(5, worst.Length);
+        double floor = section.GetProperty("floor").GetDouble();
+        Assert.All(worst, w => Assert.True(w.GetProperty("plausibility").GetDouble() >= floor));
+        var losses = worst.Select(w => w.GetProperty("loss").GetDouble()).ToArray();
+        Assert.Equal(losses.OrderByDescending(l => l), losses);
     }
 
     [Fact]

@@ -5,6 +5,7 @@ using Crucible.Data;
 using Crucible.Data.Csv;
 using Crucible.Stress;
 using Crucible.Stress.Reporting;
+using Crucible.Stress.Reverse;
 using Crucible.Stress.Risk;
 
 namespace Crucible.Cli.Commands;
@@ -72,6 +73,11 @@ internal static class StressCommand
 
         public readonly Option<ulong> Seed = new("--seed") { Description = "Reverse stress with --model: seed of the draws (default 0)" };
 
+        public readonly Option<bool> Adversarial = new("--adversarial")
+        {
+            Description = "Also the adversarial scenarios of --model: the worst portfolio losses among its scenarios at least as plausible as 95% of its ordinary draws (needs --model and --history)",
+        };
+
         public readonly Option<double?> MinBreachRate = new("--min-breach-rate")
         {
             Description = "Reverse stress with --model: the declared share of candidates that must breach; below it the guidance scale is doubled and the test rerun (up to 3 attempts, all recorded)",
@@ -89,7 +95,7 @@ internal static class StressCommand
         var o = new Options();
         var command = new Command("stress", "Portfolio VaR, ES and CDaR under a scenario set, with the Euler allocation of ES")
         {
-            o.Scenarios, o.Portfolio, o.Alpha, o.Reverse, o.LossThreshold, o.History, o.HistoryInput, o.Top, o.Model, o.Candidates, o.Guidance, o.Seed, o.MinBreachRate, o.Out, o.Home,
+            o.Scenarios, o.Portfolio, o.Alpha, o.Reverse, o.LossThreshold, o.History, o.HistoryInput, o.Top, o.Model, o.Candidates, o.Guidance, o.Seed, o.MinBreachRate, o.Adversarial, o.Out, o.Home,
         };
         o.HistoryInput.AcceptOnlyFromAmong("prices", "returns", "log-returns", "percent");
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
@@ -111,9 +117,9 @@ internal static class StressCommand
             reverse = new ReverseOptions(threshold, history, parse.GetValue(o.Top), parse.GetValue(o.Model), parse.GetValue(o.Candidates),
                 parse.GetValue(o.Guidance), parse.GetValue(o.Seed), parse.GetValue(o.MinBreachRate));
         }
-        else if (parse.GetValue(o.Model) is not null)
+        else if (parse.GetValue(o.Model) is not null && !parse.GetValue(o.Adversarial))
         {
-            throw new InvalidInputException("OPT-E", "--model is for --reverse");
+            throw new InvalidInputException("OPT-E", "--model is for --reverse or --adversarial");
         }
         else if (parse.GetValue(o.LossThreshold) is not null)
         {
@@ -132,6 +138,7 @@ internal static class StressCommand
                 ["loss_threshold"] = reverse.LossThreshold, ["top"] = reverse.Top, ["candidates"] = reverse.Candidates,
                 ["guidance_scale"] = reverse.GuidanceScale, ["min_breach_rate"] = reverse.MinBreachRate, ["from_model"] = reverse.Model is not null,
             },
+            ["adversarial"] = parse.GetValue(o.Adversarial),
         }, parse.GetValue(o.Seed));
         run.AddInput(parse.GetValue(o.Scenarios)!).AddInput(parse.GetValue(o.Portfolio)!);
         if (reverse is not null) run.AddInput(parse.GetValue(o.History)!);
@@ -142,8 +149,24 @@ internal static class StressCommand
         }
 
         var (result, source, reverseResult) = StressFiles.Run(parse.GetValue(o.Scenarios)!, parse.GetValue(o.Portfolio)!, alphas, reverse);
+        AdversarialResult? adversarial = null;
+        if (parse.GetValue(o.Adversarial))
+        {
+            var modelFolder = parse.GetValue(o.Model) ?? throw new InvalidInputException("OPT-E", "--adversarial needs --model DIR (a sequence model)");
+            var historyPath = parse.GetValue(o.History) ?? throw new InvalidInputException("OPT-E", "--adversarial needs --history FILE (the plausibility reference)");
+            var input = TrainCommand.InputKindOf(parse.GetValue(o.HistoryInput));
+            var history = CsvSeriesReader.Load(historyPath, new CsvReadOptions { Input = input }).ToLogReturns(input);
+            adversarial = StressFiles.RunAdversarial(modelFolder, history, result.Portfolio, Math.Max(10, parse.GetValue(o.Candidates) / 5),
+                parse.GetValue(o.Top), parse.GetValue(o.Guidance) > 0 ? parse.GetValue(o.Guidance) : 1.0, parse.GetValue(o.Seed));
+            if (reverse is null)
+            {
+                run.AddInput(historyPath).AddInput(Path.Combine(modelFolder, "weights.safetensors")).AddInput(Path.Combine(modelFolder, "manifest.json"));
+                run.ModelId = Governance.FileHash.Sha256(Path.Combine(modelFolder, "weights.safetensors"));
+            }
+        }
+
         var outPath = parse.GetValue(o.Out)!;
-        StressJson.Write(result, source, outPath, reverseResult);
+        StressJson.Write(result, source, outPath, reverseResult, adversarial);
         if (reverseResult?.Calibration is { } attempts)
         {
             // the recalibration loop's attempts (issue #8): every guidance scale tried, its breach rate and verdict
@@ -172,6 +195,12 @@ internal static class StressCommand
         {
             output.WriteLine(string.Create(inv,
                 $"recalibration: {string.Join(" → ", tried.Select(a => $"scale {a.GuidanceScale:G3}: {a.BreachRate:P1} {(a.Passed ? "pass" : "fail")}"))}"));
+        }
+
+        if (adversarial is { Worst.Count: > 0 } adv)
+        {
+            output.WriteLine(string.Create(inv,
+                $"adversarial: worst plausible loss {adv.Worst[0].Loss:P1} ({adv.Plausible} of {adv.Candidates} candidates at or above the plausibility floor {adv.Floor:G4})"));
         }
 
         output.WriteLine($"report:     {outPath}");

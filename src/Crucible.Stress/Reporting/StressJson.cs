@@ -23,14 +23,14 @@ public sealed record ScenarioSource(string File, string Sha256);
 public static class StressJson
 {
     /// <summary>Writes the JSON atomically.</summary>
-    public static void Write(StressResult result, ScenarioSource source, string path, ReverseStressResult? reverse = null) =>
-        AtomicFile.WriteAllText(path, ToJson(result, source, reverse));
+    public static void Write(StressResult result, ScenarioSource source, string path, ReverseStressResult? reverse = null, AdversarialResult? adversarial = null) =>
+        AtomicFile.WriteAllText(path, ToJson(result, source, reverse, adversarial));
 
     /// <summary>The α key of a level.</summary>
     public static string AlphaKey(double alpha) => alpha.ToString("R", CultureInfo.InvariantCulture);
 
     /// <summary>The result as indented JSON (LF, trailing newline).</summary>
-    public static string ToJson(StressResult result, ScenarioSource source, ReverseStressResult? reverse = null)
+    public static string ToJson(StressResult result, ScenarioSource source, ReverseStressResult? reverse = null, AdversarialResult? adversarial = null)
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(source);
@@ -104,6 +104,7 @@ public static class StressJson
             Number(w, "max", result.HorizonReturns.Max());
             w.WriteEndObject();
             if (reverse is not null) Reverse(w, reverse);
+            if (adversarial is not null) Adversarial(w, adversarial);
             w.WriteEndObject();
         }
 
@@ -154,6 +155,34 @@ public static class StressJson
             w.WriteEndArray();
         }
 
+        w.WriteEndObject();
+    }
+
+    // the adversarial section: the plausibility floor, the ladder's log-loss targets, counts, and the worst plausible
+    // scenarios (index, loss, plausibility, attribution, series_returns), largest loss first
+    private static void Adversarial(Utf8JsonWriter w, AdversarialResult r)
+    {
+        w.WriteStartObject("adversarial");
+        w.WriteString("plausibility", r.PlausibilityMethod);
+        Number(w, "floor", r.Floor);
+        w.WriteStartArray("log_loss_targets");
+        foreach (var t in r.Targets) Value(w, t);
+        w.WriteEndArray();
+        w.WriteNumber("candidates", r.Candidates);
+        w.WriteNumber("plausible", r.Plausible);
+        w.WriteStartArray("scenarios");
+        foreach (var s in r.Worst)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("index", s.Index + 1);
+            Number(w, "loss", s.Loss);
+            Number(w, "plausibility", s.Plausibility);
+            SeriesObject(w, "attribution", r.Series, s.Attribution);
+            SeriesObject(w, "series_returns", r.Series, s.SeriesReturns);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
         w.WriteEndObject();
     }
 

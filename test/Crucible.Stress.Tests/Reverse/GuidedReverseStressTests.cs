@@ -162,6 +162,35 @@ public sealed class GuidedReverseStressTests
     }
 
     [Fact]
+    public void Adversarial_FindsTheWorstPlausibleScenarios_AboveTheFloor_LargestLossFirst_BeyondOrdinaryDraws()
+    {
+        var history = GeneratorTests.Panel(400, 3);
+        var fitted = (FittedSequenceDiffusion)new SequenceDiffusionGenerator(TinyOptions(), FastRequest).Fit(history, 5);
+        var plausibility = new NearestWindowPlausibility(history);
+        var request = new AdversarialRequest { Portfolio = SixtyForty, Horizon = 10, CandidatesPerRung = 100, Top = 10, Seed = 2 };
+        var result = AdversarialScenarios.Run(fitted, request, plausibility);
+
+        // the floor is the unguided draws' 5% plausibility quantile: at least 95 of those 100 are plausible
+        Assert.Equal(500, result.Candidates);
+        Assert.True(result.Plausible >= 95, $"{result.Plausible} plausible");
+        Assert.Equal(4, result.Targets.Count);
+        Assert.Equal(10, result.Worst.Count);
+        Assert.All(result.Worst, w =>
+        {
+            Assert.True(w.Plausibility >= result.Floor);
+            Assert.Equal(-Math.Log(1 - w.Loss), w.Attribution.Sum(), 1e-9);
+        });
+        Assert.Equal(result.Worst.Select(w => w.Loss).OrderByDescending(l => l), result.Worst.Select(w => w.Loss));
+
+        // the guided ladder reaches plausible losses beyond every ordinary draw
+        var unguided = fitted.Sample(100, 10, 2);
+        var weights = SixtyForty.WeightsFor(fitted.Columns);
+        double worstOrdinary = Crucible.Stress.Risk.PortfolioPnl.Paths(unguided.ToSeriesSet(), weights).Max(p => -p.Sum());
+        Assert.True(-Math.Log(1 - result.Worst[0].Loss) > worstOrdinary, $"worst plausible {result.Worst[0].Loss} vs worst ordinary log loss {worstOrdinary}");
+        Assert.True(result.Worst[0].Index >= 100);
+    }
+
+    [Fact]
     public void AFullMetric_MovesEachDayAlongMg_SoANegativelyCorrelatedHedgeMovesAgainstTheGradient()
     {
         // f = -(r_eq + r_bd) over one day: both gradients push down; with corr -0.8 the minimum-Mahalanobis move lifts the bond
