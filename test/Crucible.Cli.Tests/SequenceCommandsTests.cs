@@ -62,6 +62,13 @@ public sealed class SequenceCommandsTests : IDisposable
             "--steps", "12", "--config", config, "--seed", "2", "--out", model);
         Assert.True(t.Exit == 0, t.Stderr);
         Assert.Contains("VIXCLS, TERM, RV20", t.Stdout, StringComparison.Ordinal);
+
+        // registered as a candidate, with a run manifest that verifies
+        string id = Sha(Path.Combine(model, "weights.safetensors"));
+        Assert.Contains($"registered as {id}", t.Stdout, StringComparison.Ordinal);
+        Assert.StartsWith(id, Crucible("model", "list").Stdout, StringComparison.Ordinal);
+        var runManifest = Assert.Single(Directory.GetFiles(Path.Combine(Home, "runs")));
+        Assert.Equal(0, Crucible("verify-run", runManifest).Exit);
         using (var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "manifest.json"))))
         {
             var root = manifest.RootElement;

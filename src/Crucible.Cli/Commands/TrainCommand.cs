@@ -335,9 +335,26 @@ internal static class TrainCommand
         generator.Save(folder);
 
         var m = generator.Manifest;
+        var run = RunManifests.Start(home, "train", new System.Text.Json.Nodes.JsonObject
+        {
+            ["command"] = "train",
+            ["kind"] = SequenceGenerator.KindName,
+            ["generator"] = System.Text.Json.Nodes.JsonNode.Parse(JsonSerializer.Serialize(options, DiffusionJson.Options)),
+            ["input"] = input.ToString(),
+            ["columns"] = parse.GetValue(o.Columns),
+            ["train_end"] = parse.GetValue(o.TrainEnd),
+            ["state_columns"] = stateColumns,
+        }, options.Seed).AddInput(path);
+        if (statePath is not null) run.AddInput(statePath);
+        run.ModelId = m.Weights.Sha256;
+        var runManifest = RunManifests.Write(home, run.AddOutput(Path.Combine(folder, DiffusionGenerator.WeightsFileName)).AddOutput(Path.Combine(folder, DiffusionGenerator.ManifestFileName)));
+        var (registered, isNew) = RunAudit.Register(home, folder);
         var receipt = RunAudit.Append(home, AuditKind.RunCompleted, RunAudit.Trained(folder, m));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"model:      {folder} (id {m.Weights.Sha256[..16]}…, {m.Weights.Parameters} parameters, sequence W = {m.Config.Window})"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"registry:   {(isNew ? "registered" : "already registered")} as {registered.Id} ({registered.Status.ToString().ToLowerInvariant()}) in {home.ModelsFolder}"));
+        output.WriteLine($"manifest:   {runManifest} (check: crucible verify-run {runManifest})");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"train rows: {m.Data.TrainRows} × {m.Columns.Count} series{(m.Data.TrainStart is null ? "" : $" ({m.Data.TrainStart} .. {m.Data.TrainEnd})")}, {m.Windows.Count} windows"));
         if (m.Conditions.Names.Count > 0)
