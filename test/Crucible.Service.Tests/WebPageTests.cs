@@ -130,9 +130,11 @@ public sealed partial class WebPageTests(ServiceFixture fixture) : IDisposable
         await page.FillAsync("#count", "40");
         await page.FillAsync("#seed", "3");
 
-        var scenarioRequest = page.WaitForRequestAsync(origin + "/v1/scenarios");
+        var scenarioResponse = page.WaitForResponseAsync(origin + "/v1/scenarios");
         await page.ClickAsync("#generate");
-        var sent = await scenarioRequest;
+        var answer = await scenarioResponse;
+        var sent = answer.Request;
+        var (expectedRisk, expectedCorr) = Reference(System.Text.Json.JsonDocument.Parse(await answer.BodyAsync()).RootElement);
         var body = System.Text.Json.JsonDocument.Parse(sent.PostData!).RootElement;
         Assert.Equal(after, body.GetProperty("conditions").GetProperty("VIXCLS").GetDouble(), 9);
         Assert.False(body.TryGetProperty("stress", out _));
@@ -155,6 +157,8 @@ public sealed partial class WebPageTests(ServiceFixture fixture) : IDisposable
         Assert.True(await heat.BoundingBoxAsync() is { Width: > 50, Height: > 50 });
         Assert.Equal(4, await heat.Locator("rect.cell").CountAsync());
         Assert.EndsWith(": 1.000", await heat.Locator("rect.cell title").First.TextContentAsync(), StringComparison.Ordinal);
+        var offDiagonal = await heat.Locator("rect.cell title").Nth(1).TextContentAsync() ?? "";
+        Assert.Equal(expectedCorr, double.Parse(offDiagonal[(offDiagonal.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture), 0.00051);
 
         // VaR/ES table: 95% and 99%, numbers in percent, ES ≥ VaR
         var rows = page.Locator("#var-es tbody tr");
@@ -165,6 +169,8 @@ public sealed partial class WebPageTests(ServiceFixture fixture) : IDisposable
             Assert.Equal(r == 0 ? "95%" : "99%", cells[0]);
             double var = Percent(cells[1]), es = Percent(cells[2]);
             Assert.True(es >= var - 1e-9, $"ES {es} < VaR {var}");
+            Assert.Equal(100 * expectedRisk[r].VaR, var, 0.0051); // the page shows 2 decimals
+            Assert.Equal(100 * expectedRisk[r].Es, es, 0.0051);
         }
         Assert.Contains("40 scenarios, horizon 5 steps", await page.Locator("#risk").InnerTextAsync(), StringComparison.Ordinal);
 
@@ -180,6 +186,36 @@ public sealed partial class WebPageTests(ServiceFixture fixture) : IDisposable
         Assert.StartsWith("422", problem, StringComparison.Ordinal);
         Assert.Contains("unknown condition 'vol'", problem, StringComparison.Ordinal);
         await app.StopAsync();
+    }
+
+    /// <summary>
+    /// A naive reference for what the page draws from a scenario answer: the equal-weight portfolio (log returns,
+    /// rebalanced each step) horizon loss's VaR and ES at 95% and 99% (linearly interpolated quantile, ES the mean loss
+    /// at or beyond it), and the Pearson correlation of the first two series over all rows.
+    /// </summary>
+    private static ((double VaR, double Es)[] Risk, double Corr) Reference(System.Text.Json.JsonElement answer)
+    {
+        int steps = answer.GetProperty("metadata").GetProperty("steps_per_scenario").GetInt32();
+        var rows = answer.GetProperty("values").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToArray();
+        int n = rows.Length / steps;
+        var losses = new double[n];
+        for (int s = 0; s < n; s++)
+        {
+            double wealth = 1;
+            for (int t = 0; t < steps; t++) wealth *= 1 + rows[(s * steps) + t].Average(x => Math.Exp(x) - 1);
+            losses[s] = -(wealth - 1);
+        }
+        Array.Sort(losses);
+        var risk = new[] { 0.95, 0.99 }.Select(a =>
+        {
+            double h = (n - 1) * a;
+            int i = (int)Math.Floor(h);
+            double v = i + 1 < n ? losses[i] + ((h - i) * (losses[i + 1] - losses[i])) : losses[i];
+            return (v, losses.Where(l => l >= v).Average());
+        }).ToArray();
+        double ma = rows.Average(r => r[0]), mb = rows.Average(r => r[1]);
+        double sab = rows.Sum(r => (r[0] - ma) * (r[1] - mb)), saa = rows.Sum(r => (r[0] - ma) * (r[0] - ma)), sbb = rows.Sum(r => (r[1] - mb) * (r[1] - mb));
+        return (risk, sab / Math.Sqrt(saa * sbb));
     }
 
     private static double Percent(string text)
