@@ -8,6 +8,7 @@ using Crucible.Service.Problems;
 using Crucible.Service.Scenarios;
 using Crucible.Service.Security;
 using Crucible.Service.Training;
+using Crucible.Service.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
@@ -181,6 +182,7 @@ public static class ServiceApp
         JobEndpoints.Map(v1);
         EvaluationEndpoints.Map(v1);
         AuditEndpoints.Map(v1);
+        WebPage.Map(app);
 
         // the audit log opens (and its pragmas are checked) before the server accepts requests; it is disposed, and its
         // last entries checkpointed, by the host after the server has drained on shutdown
