@@ -126,19 +126,7 @@ public static class StressJson
         w.WriteNumber("breaching", r.Breaching);
         Number(w, "breach_rate", r.BreachRate);
         SeriesObject(w, "mean_attribution", r.Series, r.MeanAttribution);
-        w.WriteStartArray("scenarios");
-        foreach (var s in r.Top)
-        {
-            w.WriteStartObject();
-            w.WriteNumber("index", s.Index + 1);
-            Number(w, "loss", s.Loss);
-            Number(w, "plausibility", s.Plausibility);
-            SeriesObject(w, "attribution", r.Series, s.Attribution);
-            SeriesObject(w, "series_returns", r.Series, s.SeriesReturns);
-            w.WriteEndObject();
-        }
-
-        w.WriteEndArray();
+        Scenarios(w, r.Series, r.Top);
         if (r.Calibration is { } attempts)
         {
             w.WriteStartArray("recalibration");
@@ -170,20 +158,26 @@ public static class StressJson
         w.WriteEndArray();
         w.WriteNumber("candidates", r.Candidates);
         w.WriteNumber("plausible", r.Plausible);
+        Scenarios(w, r.Series, r.Worst);
+        w.WriteEndObject();
+    }
+
+    // "scenarios": index (1-based), loss, plausibility, attribution and series returns of each reported scenario
+    private static void Scenarios(Utf8JsonWriter w, IReadOnlyList<string> series, IEnumerable<BreachingScenario> scenarios)
+    {
         w.WriteStartArray("scenarios");
-        foreach (var s in r.Worst)
+        foreach (var s in scenarios)
         {
             w.WriteStartObject();
             w.WriteNumber("index", s.Index + 1);
             Number(w, "loss", s.Loss);
             Number(w, "plausibility", s.Plausibility);
-            SeriesObject(w, "attribution", r.Series, s.Attribution);
-            SeriesObject(w, "series_returns", r.Series, s.SeriesReturns);
+            SeriesObject(w, "attribution", series, s.Attribution);
+            SeriesObject(w, "series_returns", series, s.SeriesReturns);
             w.WriteEndObject();
         }
 
         w.WriteEndArray();
-        w.WriteEndObject();
     }
 
     private static void SeriesObject(Utf8JsonWriter w, string name, IReadOnlyList<string> series, double[] values)
