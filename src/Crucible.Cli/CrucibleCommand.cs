@@ -17,6 +17,23 @@ public static class CrucibleCommand
             root.Subcommands.Add(command);
         }
 
+        ParseNumbersInvariantly(root);
         return root;
+    }
+
+    /// <summary>
+    /// Gives every decimal option of <paramref name="command"/> and its sub-commands the culture-invariant parser
+    /// (<see cref="InvariantNumber"/>): System.CommandLine parses <c>Option&lt;double&gt;</c> with the current culture,
+    /// so under de-DE <c>--alpha 0.99</c> would read as 99. One pass here covers every command, present and future.
+    /// </summary>
+    internal static void ParseNumbersInvariantly(Command command)
+    {
+        foreach (var option in command.Options)
+        {
+            if (option is Option<double> d && d.CustomParser is null) d.CustomParser = InvariantNumber.Parse;
+            else if (option is Option<double?> n && n.CustomParser is null) n.CustomParser = InvariantNumber.ParseOptional;
+        }
+
+        foreach (var sub in command.Subcommands) ParseNumbersInvariantly(sub);
     }
 }

@@ -50,7 +50,7 @@ internal static class GenerateCommand
             DefaultValueFactory = _ => 50,
         };
 
-        public readonly Option<double> Eta = new("--eta") { Description = "DDIM's η in [0, 1] (default 0: deterministic given the noise)", CustomParser = InvariantNumber.Parse };
+        public readonly Option<double> Eta = new("--eta") { Description = "DDIM's η in [0, 1] (default 0: deterministic given the noise)" };
 
         public readonly Option<ulong> Seed = new("--seed") { Description = "The sampling seed (default 0)" };
 

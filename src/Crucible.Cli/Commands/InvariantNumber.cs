@@ -7,7 +7,7 @@ namespace Crucible.Cli.Commands;
 /// Culture-invariant parsing of numeric option values. System.CommandLine parses an <c>Option&lt;double&gt;</c> with the
 /// current culture, so under de-DE <c>--sampling-rate 0.04</c> read as 4 ('.' is the group separator there); the CLI
 /// forces the invariant culture at start-up, but a host that does not (or <c>CRUCIBLE_CULTURE</c>) would misread every
-/// decimal. Options use <see cref="Parse"/> as their <c>CustomParser</c> instead.
+/// decimal. <see cref="CrucibleCommand.Build"/> gives every decimal option of every command these parsers.
 /// </summary>
 internal static class InvariantNumber
 {

@@ -18,9 +18,9 @@ internal static class PrivacyCommand
 
     private sealed class Common
     {
-        public readonly Option<double> SamplingRate = new("--sampling-rate") { Description = "Poisson sampling rate q = expected batch / records", Required = true, CustomParser = InvariantNumber.Parse };
+        public readonly Option<double> SamplingRate = new("--sampling-rate") { Description = "Poisson sampling rate q = expected batch / records", Required = true };
         public readonly Option<long> Steps = new("--steps") { Description = "Number of DP-SGD steps", Required = true };
-        public readonly Option<double> Delta = new("--delta") { Description = "δ (use less than 1/records)", Required = true, CustomParser = InvariantNumber.Parse };
+        public readonly Option<double> Delta = new("--delta") { Description = "δ (use less than 1/records)", Required = true };
         public readonly Option<string> Orders = new("--orders")
         {
             Description = "Rényi orders and formula: opacus (default: Opacus's orders and series) or tf (TF Privacy's orders, dp_accounting's series)",
@@ -57,7 +57,7 @@ internal static class PrivacyCommand
     private static Command CreateEpsilon()
     {
         var c = new Common();
-        var sigma = new Option<double>("--noise-multiplier") { Description = "σ: noise std / clipping norm", Required = true, CustomParser = InvariantNumber.Parse };
+        var sigma = new Option<double>("--noise-multiplier") { Description = "σ: noise std / clipping norm", Required = true };
         var accountantName = new Option<string>("--accountant")
         {
             Description = "rdp (default; an upper bound), prv (Gopi et al. 2021, the upper bound at eps_error 0.01) or gdp (CLT approximation, not a bound)",
@@ -107,7 +107,7 @@ internal static class PrivacyCommand
     private static Command CreateNoise()
     {
         var c = new Common();
-        var epsilon = new Option<double>("--epsilon") { Description = "Target ε", Required = true, CustomParser = InvariantNumber.Parse };
+        var epsilon = new Option<double>("--epsilon") { Description = "Target ε", Required = true };
         var command = new Command("noise", "The noise multiplier for a target ε (Opacus's bisection; never overshoots)")
         {
             epsilon, c.SamplingRate, c.Steps, c.Delta, c.Orders, c.Conversion, c.Json,

@@ -45,7 +45,7 @@ internal static class StressCommand
             Description = "Also reverse-stress: the scenarios losing at least --loss-threshold, most plausible first (needs --history)",
         };
 
-        public readonly Option<double?> LossThreshold = new("--loss-threshold") { CustomParser = InvariantNumber.ParseOptional, Description = "Reverse stress: loss as a fraction of capital over the horizon, e.g. 0.15" };
+        public readonly Option<double?> LossThreshold = new("--loss-threshold") { Description = "Reverse stress: loss as a fraction of capital over the horizon, e.g. 0.15" };
 
         public readonly Option<string> History = new("--history") { Description = "Reverse stress: dated CSV of historical prices the plausibility is measured against" };
 
@@ -66,7 +66,6 @@ internal static class StressCommand
 
         public readonly Option<double> Guidance = new("--guidance-scale")
         {
-            CustomParser = InvariantNumber.Parse,
             Description = "Reverse stress with --model: guidance scale toward the loss (default 1; 0 draws unguided candidates and filters them)",
             DefaultValueFactory = _ => 1.0,
         };
@@ -81,7 +80,6 @@ internal static class StressCommand
         public readonly Option<double?> MinBreachRate = new("--min-breach-rate")
         {
             Description = "Reverse stress with --model: the declared share of candidates that must breach; below it the guidance scale is doubled and the test rerun (up to 3 attempts, all recorded)",
-            CustomParser = InvariantNumber.ParseOptional,
         };
 
         public readonly Option<string> Out = new("--out") { Description = "Where to write the stress report JSON", Required = true };

@@ -79,23 +79,23 @@ internal static class TrainCommand
 
         public readonly Option<double?> DpEpsilon = new("--dp-epsilon")
         {
-            CustomParser = InvariantNumber.ParseOptional, Description = "Train with DP-SGD, calibrating the noise multiplier for this target epsilon over all steps",
+            Description = "Train with DP-SGD, calibrating the noise multiplier for this target epsilon over all steps",
         };
 
-        public readonly Option<double?> DpNoiseMultiplier = new("--dp-noise-multiplier") { CustomParser = InvariantNumber.ParseOptional, Description = "Train with DP-SGD at this noise multiplier sigma" };
+        public readonly Option<double?> DpNoiseMultiplier = new("--dp-noise-multiplier") { Description = "Train with DP-SGD at this noise multiplier sigma" };
 
-        public readonly Option<double?> DpDelta = new("--dp-delta") { CustomParser = InvariantNumber.ParseOptional, Description = "DP delta (default 1e-5; must be below 1/N)" };
+        public readonly Option<double?> DpDelta = new("--dp-delta") { Description = "DP delta (default 1e-5; must be below 1/N)" };
 
-        public readonly Option<double?> DpMaxGradNorm = new("--dp-max-grad-norm") { CustomParser = InvariantNumber.ParseOptional, Description = "DP-SGD per-example clipping norm C (default 1)" };
+        public readonly Option<double?> DpMaxGradNorm = new("--dp-max-grad-norm") { Description = "DP-SGD per-example clipping norm C (default 1)" };
 
         public readonly Option<double?> DpBudget = new("--dp-budget")
         {
-            CustomParser = InvariantNumber.ParseOptional, Description = "Declared epsilon budget: training is refused (exit 2) when the projected epsilon exceeds it (default 10)",
+            Description = "Declared epsilon budget: training is refused (exit 2) when the projected epsilon exceeds it (default 10)",
         };
 
         public readonly Option<double?> DpSampleRate = new("--dp-sample-rate")
         {
-            CustomParser = InvariantNumber.ParseOptional, Description = "Poisson sampling rate q (default: training batch size / train rows)",
+            Description = "Poisson sampling rate q (default: training batch size / train rows)",
         };
 
         public readonly Option<string> Segments = new("--segments")
