@@ -49,21 +49,6 @@ public sealed partial class WebPageTests(ServiceFixture fixture) : IDisposable
         Assert.Equal(HttpStatusCode.Unauthorized, models.StatusCode);
     }
 
-    private static SequenceGenerator Train()
-    {
-        var rng = new System.Random(5);
-        var dates = Enumerable.Range(0, 60).Select(i => new DateOnly(2021, 1, 4).AddDays(i)).ToArray();
-        var values = new double[60 * 2];
-        for (int i = 0; i < values.Length; i++) values[i] = ((rng.NextDouble() - 0.5) * 0.02) + (i % 2 == 0 ? 0.001 : -0.002);
-        var conditions = new TimeSeriesFrame(dates[3..], ["VIXCLS"], [.. dates[3..].Select((_, i) => 15.0 + (i % 7))]);
-        return new SequenceGenerator(new SequenceGeneratorOptions
-        {
-            Window = 5, DiffusionSteps = 50, Hidden = 8, Layers = 2, Heads = 2, TimeEmbedding = 8,
-            Training = new TrainerOptions(Steps: 20, BatchSize: 16, LearningRate: 2e-3, WarmupSteps: 5),
-            Seed = 7,
-        }).Fit(new TimeSeriesFrame(dates, ["SPY", "TLT"], values), conditions);
-    }
-
     private static string ArtefactFolder()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
@@ -79,7 +64,7 @@ public sealed partial class WebPageTests(ServiceFixture fixture) : IDisposable
     {
         Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: run scripts/setup.sh");
         string model = Path.Combine(_dir, "model"), home = Path.Combine(_dir, "home");
-        Train().Save(model);
+        TinySequenceModel.Train().Save(model);
         string id;
         using (var log = AuditLog.Open(CrucibleHome.Resolve(home)))
         {

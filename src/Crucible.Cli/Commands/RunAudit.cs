@@ -38,36 +38,31 @@ internal static class RunAudit
     /// <summary><c>run.completed</c> of a <c>train</c> run whose model folder is <paramref name="folder"/>.</summary>
     public static JsonObject Trained(string folder, ModelManifest m)
     {
-        var entry = TrainedCore(folder, m);
+        var entry = TrainedCore(folder, m.Kind, m.Weights.Sha256, m.Data, m.Seed, m.Training.Steps);
         if (m.Privacy is { } dp) entry["dp"] = dp.Statement; // only for DP-trained models: other entries keep their keys
         return entry;
     }
 
-    private static JsonObject TrainedCore(string folder, ModelManifest m) => new()
+    // the keys every run.completed of a train run has, whatever the model kind
+    private static JsonObject TrainedCore(string folder, string kind, string modelId, DataManifest data, ulong seed, int steps) => new()
     {
         ["command"] = "train",
-        ["kind"] = m.Kind,
-        ["model_id"] = m.Weights.Sha256,
+        ["kind"] = kind,
+        ["model_id"] = modelId,
         ["manifest_sha256"] = FileHash.Sha256(Path.Combine(folder, DiffusionGenerator.ManifestFileName)),
-        ["input_sha256"] = m.Data.InputSha256,
-        ["train_matrix_sha256"] = m.Data.TrainMatrixSha256,
-        ["seed"] = Seed(m.Seed),
-        ["steps"] = m.Training.Steps,
+        ["input_sha256"] = data.InputSha256,
+        ["train_matrix_sha256"] = data.TrainMatrixSha256,
+        ["seed"] = Seed(seed),
+        ["steps"] = steps,
     };
 
     /// <summary><c>run.completed</c> of a sequence model saved in <paramref name="folder"/>.</summary>
-    public static JsonObject Trained(string folder, SequenceManifest m) => new()
+    public static JsonObject Trained(string folder, SequenceManifest m)
     {
-        ["command"] = "train",
-        ["kind"] = m.Kind,
-        ["model_id"] = m.Weights.Sha256,
-        ["manifest_sha256"] = FileHash.Sha256(Path.Combine(folder, DiffusionGenerator.ManifestFileName)),
-        ["input_sha256"] = m.Data.InputSha256,
-        ["train_matrix_sha256"] = m.Data.TrainMatrixSha256,
-        ["state_sha256"] = m.StateData?.InputSha256,
-        ["seed"] = Seed(m.Seed),
-        ["steps"] = m.Training.Steps,
-    };
+        var entry = TrainedCore(folder, m.Kind, m.Weights.Sha256, m.Data, m.Seed, m.Training.Steps);
+        entry["state_sha256"] = m.StateData?.InputSha256;
+        return entry;
+    }
 
     /// <summary><c>scenarios.generated</c> of a scenario CSV described by <paramref name="meta"/>.</summary>
     public static JsonObject Generated(ScenarioMetadata meta) => new()
