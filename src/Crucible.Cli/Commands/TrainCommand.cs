@@ -11,6 +11,8 @@ using Crucible.Diffusion.Sequence;
 using Crucible.Diffusion.Tabular;
 using Crucible.Diffusion.Training;
 using Crucible.Governance.Audit;
+using Crucible.Governance.Manifests;
+using Crucible.Governance.Registry;
 
 namespace Crucible.Cli.Commands;
 
@@ -183,9 +185,7 @@ internal static class TrainCommand
         generator.Save(folder);
 
         var m = generator.Manifest;
-        run.ModelId = m.Weights.Sha256;
-        var runManifest = RunManifests.Write(home, run.AddOutput(Path.Combine(folder, DiffusionGenerator.WeightsFileName)).AddOutput(Path.Combine(folder, DiffusionGenerator.ManifestFileName)));
-        var (registered, isNew) = RunAudit.Register(home, folder);
+        var (registered, isNew, runManifest) = Record(home, run, folder, m.Weights.Sha256);
         var receipt = RunAudit.Append(home, AuditKind.RunCompleted, RunAudit.Trained(folder, m));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"model:      {folder} (id {m.Weights.Sha256[..16]}…, {m.Weights.Parameters} parameters)"));
@@ -194,9 +194,7 @@ internal static class TrainCommand
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"training:   {m.Training.Steps} steps in {seconds:F1} s, {(m.Privacy is null ? $"final loss {m.Training.FinalLoss:F4}" : "loss withheld (a statistic of the private rows)")}"));
         if (m.Privacy is { } dp) output.WriteLine($"privacy:    {dp.Statement}");
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"registry:   {(isNew ? "registered" : "already registered")} as {registered.Id} ({registered.Status.ToString().ToLowerInvariant()}) in {home.ModelsFolder}"));
-        output.WriteLine($"manifest:   {runManifest} (check: crucible verify-run {runManifest})");
+        WriteRecord(output, home, registered, isNew, runManifest);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit:      entry {receipt.Seq} in {home.AuditDatabase}"));
         return ExitCode.Success;
     }
@@ -230,6 +228,22 @@ internal static class TrainCommand
         }
 
         return options.WithPrivacy(dp);
+    }
+
+    // the model folder's files close the run manifest (with the model id), and the model joins the home's registry
+    private static (ModelRecord Registered, bool IsNew, string RunManifest) Record(Governance.CrucibleHome home, RunManifestBuilder run, string folder, string modelId)
+    {
+        run.ModelId = modelId;
+        var manifest = RunManifests.Write(home, run.AddOutput(Path.Combine(folder, DiffusionGenerator.WeightsFileName)).AddOutput(Path.Combine(folder, DiffusionGenerator.ManifestFileName)));
+        var (registered, isNew) = RunAudit.Register(home, folder);
+        return (registered, isNew, manifest);
+    }
+
+    private static void WriteRecord(TextWriter output, Governance.CrucibleHome home, ModelRecord registered, bool isNew, string runManifest)
+    {
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"registry:   {(isNew ? "registered" : "already registered")} as {registered.Id} ({registered.Status.ToString().ToLowerInvariant()}) in {home.ModelsFolder}"));
+        output.WriteLine($"manifest:   {runManifest} (check: crucible verify-run {runManifest})");
     }
 
     // the run manifest's config: the generator options as in the model manifest, and how the data was read
@@ -346,15 +360,11 @@ internal static class TrainCommand
             ["state_columns"] = stateColumns,
         }, options.Seed).AddInput(path);
         if (statePath is not null) run.AddInput(statePath);
-        run.ModelId = m.Weights.Sha256;
-        var runManifest = RunManifests.Write(home, run.AddOutput(Path.Combine(folder, DiffusionGenerator.WeightsFileName)).AddOutput(Path.Combine(folder, DiffusionGenerator.ManifestFileName)));
-        var (registered, isNew) = RunAudit.Register(home, folder);
+        var (registered, isNew, runManifest) = Record(home, run, folder, m.Weights.Sha256);
         var receipt = RunAudit.Append(home, AuditKind.RunCompleted, RunAudit.Trained(folder, m));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"model:      {folder} (id {m.Weights.Sha256[..16]}…, {m.Weights.Parameters} parameters, sequence W = {m.Config.Window})"));
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"registry:   {(isNew ? "registered" : "already registered")} as {registered.Id} ({registered.Status.ToString().ToLowerInvariant()}) in {home.ModelsFolder}"));
-        output.WriteLine($"manifest:   {runManifest} (check: crucible verify-run {runManifest})");
+        WriteRecord(output, home, registered, isNew, runManifest);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"train rows: {m.Data.TrainRows} × {m.Columns.Count} series{(m.Data.TrainStart is null ? "" : $" ({m.Data.TrainStart} .. {m.Data.TrainEnd})")}, {m.Windows.Count} windows"));
         if (m.Conditions.Names.Count > 0)
