@@ -1,5 +1,6 @@
 using System.Globalization;
 using Crucible.Evaluation;
+using Crucible.Evaluation.Statistics;
 using Crucible.Stress.Portfolios;
 using Crucible.Stress.Risk;
 
@@ -27,32 +28,19 @@ public sealed record RiskProfile(double[] Volatility, double MeanCorrelation, do
         {
             for (var j = i + 1; j < d; j++)
             {
-                sum += Correlation(scenarios.Columns[i], scenarios.Columns[j]);
+                sum += Descriptive.Correlation(scenarios.Columns[i], scenarios.Columns[j]);
                 pairs++;
             }
         }
 
         return new RiskProfile(vol, pairs == 0 ? double.NaN : sum / pairs, stress.ExpectedShortfall, stress.ConditionalDrawdown);
     }
-
-    private static double Correlation(double[] x, double[] y)
-    {
-        double mx = x.Average(), my = y.Average(), sxy = 0, sxx = 0, syy = 0;
-        for (var i = 0; i < x.Length; i++)
-        {
-            sxy += (x[i] - mx) * (y[i] - my);
-            sxx += (x[i] - mx) * (x[i] - mx);
-            syy += (y[i] - my) * (y[i] - my);
-        }
-
-        return sxy / Math.Sqrt(sxx * syy);
-    }
 }
 
 /// <summary>
 /// Where the reference profile for a request's conditions comes from: historical periods whose conditioning series
-/// match the conditions, or the generator's own samples at those conditions without guidance or stress. Not implemented
-/// here: it needs the conditional generator's conditions (#7).
+/// match the conditions, or the generator's own samples at those conditions without guidance or stress
+/// (<see cref="ModelReferenceProfile"/>).
 /// </summary>
 public interface IReferenceProfileSource
 {
