@@ -112,11 +112,7 @@ public static class Ensemble
         return new EnsembleResult(alpha, members, spread, w, maxW, thresholds, reasons.Count > 0, reasons);
     }
 
-    private static double Median(double[] values)
-    {
-        var s = values.Order().ToArray();
-        return s.Length % 2 == 1 ? s[s.Length / 2] : 0.5 * (s[(s.Length / 2) - 1] + s[s.Length / 2]);
-    }
+    private static double Median(double[] values) => Evaluation.Statistics.Descriptive.Percentile(values, 50);
 
     private static double Descriptive(double[] x)
     {

@@ -77,8 +77,8 @@ public static class AdversarialScenarios
         var unguided = generator.Sample(request.CandidatesPerRung, request.Horizon, request.Seed);
         var unguidedLoss = LogLosses(unguided, weights);
         var unguidedScores = plausibility.Score(unguided);
-        double floor = Quantile(unguidedScores, request.FloorQuantile);
-        double reference = Math.Max(Quantile(unguidedLoss, 0.99), 1e-6);
+        double floor = Descriptive.Percentile(unguidedScores, 100 * request.FloorQuantile);
+        double reference = Math.Max(Descriptive.Percentile(unguidedLoss, 99), 1e-6);
 
         // 2. the ladder of guided draws toward larger and larger losses
         var objective = new PortfolioLossObjective(weights);
@@ -125,14 +125,4 @@ public static class AdversarialScenarios
     // each window's portfolio log loss −Σ_t p_t
     private static double[] LogLosses(ScenarioWindows windows, double[] weights) =>
         [.. PortfolioPnl.Paths(windows.ToSeriesSet(), weights).Select(p => -p.Sum())];
-
-    // the q-quantile by linear interpolation between order statistics (numpy's default)
-    private static double Quantile(double[] values, double q)
-    {
-        var sorted = values.Order().ToArray();
-        double h = (sorted.Length - 1) * q;
-        int lo = (int)Math.Floor(h);
-        int hi = Math.Min(lo + 1, sorted.Length - 1);
-        return sorted[lo] + ((h - lo) * (sorted[hi] - sorted[lo]));
-    }
 }

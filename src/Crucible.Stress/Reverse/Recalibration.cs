@@ -41,8 +41,7 @@ public static class Recalibration
         while (true)
         {
             result = ReverseStress.Run(generator, request with { GuidanceScale = scale }, plausibility);
-            var scores = result.Top.Select(s => s.Plausibility).Order().ToArray();
-            var median = scores.Length == 0 ? double.NaN : scores.Length % 2 == 1 ? scores[scores.Length / 2] : (scores[(scores.Length / 2) - 1] + scores[scores.Length / 2]) / 2;
+            var median = Evaluation.Statistics.Descriptive.Percentile([.. result.Top.Select(s => s.Plausibility)], 50); // NaN when none breach
             var passed = result.BreachRate >= minBreachRate;
             attempts.Add(new CalibrationAttempt(scale, result.BreachRate, median, passed));
             if (passed || attempts.Count == maxAttempts) break;
