@@ -150,7 +150,8 @@ internal static class DemoCommand
         // 4. evaluate the baseline against the holdout; privacy distances use an equal-size random subset of the train
         //    windows' days (rows), as the holdout is days
         var trainSubset = RandomRows(train, holdout.RowCount, seed);
-        var report = Evaluator.Evaluate(new EvaluationInput(ToSet(holdout), ToPaths(set.Values, options.Window), ToSet(trainSubset)),
+        var baselinePaths = ToPaths(set.Values, options.Window);
+        var report = Evaluator.Evaluate(new EvaluationInput(ToSet(holdout), baselinePaths, ToSet(trainSubset)),
             new EvaluationOptions { Segments = SegmentMap.Default });
 
         // 5. stress an equal-weight portfolio of the industries: baseline and stressed scenarios against the 20-day
@@ -159,10 +160,10 @@ internal static class DemoCommand
         var gfc = Slice(returns, new DateOnly(2008, 9, 15), new DateOnly(2009, 3, 9));
         var risk = ScenarioRiskTable.Build(portfolio, [0.95, 0.99],
         [
-            ("baseline", "unconditional model", ToPaths(set.Values, options.Window)),
+            ("baseline", "unconditional model", baselinePaths),
             ("stressed", $"{DemoStress}, guidance {DemoGuidance.ToString(inv)}", ToPaths(stressed.Values, options.Window)),
-            ("holdout", $"{options.Window}-day windows {Iso(holdout.Dates[0])}..{Iso(holdout.Dates[^1])}", Windows(holdout, options.Window)),
-            ("gfc-2008", $"{options.Window}-day windows {Iso(gfc.Dates[0])}..{Iso(gfc.Dates[^1])}", Windows(gfc, options.Window)),
+            ("holdout", $"{options.Window}-day windows {Iso(holdout.Dates[0])}..{Iso(holdout.Dates[^1])}", GeneratorComparison.Windows(holdout, options.Window)),
+            ("gfc-2008", $"{options.Window}-day windows {Iso(gfc.Dates[0])}..{Iso(gfc.Dates[^1])}", GeneratorComparison.Windows(gfc, options.Window)),
         ]);
         var stressSection = ScenarioRiskTable.ToSection(risk);
 
@@ -212,19 +213,6 @@ internal static class DemoCommand
     }
 
     private static SeriesSet ToSet(TimeSeriesFrame frame) => new([.. frame.Columns], [.. Enumerable.Range(0, frame.ColumnCount).Select(frame.Column)]);
-
-    // every `window`-row window of a frame (stride 1) as paths (scenario ids 1, 2, …)
-    private static SeriesSet Windows(TimeSeriesFrame frame, int window)
-    {
-        int n = Math.Max(0, frame.RowCount - window + 1), d = frame.ColumnCount;
-        var values = new double[n * window * d];
-        for (int s = 0; s < n; s++)
-        {
-            for (int t = 0; t < window; t++) frame.Row(s + t).CopyTo(values.AsSpan(((s * window) + t) * d, d));
-        }
-
-        return ToPaths(new TimeSeriesFrame([], frame.Columns, values, n * window), window);
-    }
 
     // the rows of a dated frame within [from, to]
     private static TimeSeriesFrame Slice(TimeSeriesFrame frame, DateOnly from, DateOnly to)
