@@ -349,15 +349,9 @@ public sealed class SequenceGenerator
     /// </summary>
     public float[] SampleModelSpace(int count, ulong seed, SequenceSampleRequest? request = null)
     {
-        if (_denoiser is null || _schedule is null) throw NotFitted();
-        ArgumentOutOfRangeException.ThrowIfNegative(count);
         request ??= new SequenceSampleRequest();
         var (conditions, sampler, _) = Effective(request);
-        if (sampler.MaxDegreeOfParallelism == -1) sampler = sampler with { MaxDegreeOfParallelism = EngineThreads.MaxDegreeOfParallelism };
-        if (!(double.IsFinite(request.GuidanceScale) && request.GuidanceScale >= 0))
-            throw new InvalidInputException("guidance", $"the guidance scale {request.GuidanceScale} must be finite and ≥ 0");
-        var guided = new ClassifierFreeGuidance(_denoiser, StandardizedCondition(conditions), request.GuidanceScale);
-        return DiffusionSampler.Sample(guided, _schedule, Options.Objective, count, seed, sampler);
+        return SampleResolved(count, seed, request.GuidanceScale, conditions, sampler);
     }
 
     /// <summary>
@@ -365,9 +359,24 @@ public sealed class SequenceGenerator
     /// is day t + 1 of scenario b + 1) and one column per series. The same seed and request give the same values on
     /// any number of threads.
     /// </summary>
-    public TimeSeriesFrame Sample(int count, ulong seed, SequenceSampleRequest? request = null)
+    public TimeSeriesFrame Sample(int count, ulong seed, SequenceSampleRequest? request = null) =>
+        ToReturns(SampleModelSpace(count, seed, request), count);
+
+    // the sampler run of a resolved request: model-space windows count × D × W
+    private float[] SampleResolved(int count, ulong seed, double guidanceScale, IReadOnlyDictionary<string, double>? conditions, SamplerOptions sampler)
     {
-        var z = SampleModelSpace(count, seed, request);
+        if (_denoiser is null || _schedule is null) throw NotFitted();
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (sampler.MaxDegreeOfParallelism == -1) sampler = sampler with { MaxDegreeOfParallelism = EngineThreads.MaxDegreeOfParallelism };
+        if (!(double.IsFinite(guidanceScale) && guidanceScale >= 0))
+            throw new InvalidInputException("guidance", $"the guidance scale {guidanceScale} must be finite and ≥ 0");
+        var guided = new ClassifierFreeGuidance(_denoiser, StandardizedCondition(conditions), guidanceScale);
+        return DiffusionSampler.Sample(guided, _schedule, Options.Objective, count, seed, sampler);
+    }
+
+    // model-space windows (b, i, t) → log returns r = offset_i + scale_i · x as a frame of rows (b·W + t, i)
+    private TimeSeriesFrame ToReturns(float[] z, int count)
+    {
         var m = Manifest;
         int d = m.Columns.Count, w = m.Config.Window;
         var values = new double[z.Length];
@@ -388,20 +397,19 @@ public sealed class SequenceGenerator
     {
         request ??= new SequenceSampleRequest();
         var (conditions, sampler, plan) = Effective(request);
-        var values = Sample(count, seed, request);
+        var z = SampleResolved(count, seed, request.GuidanceScale, conditions, sampler);
+        var values = ToReturns(z, count);
         var m = Manifest;
         double? violation = null;
         if (plan is { Constraints.Count: > 0 })
         {
-            // the constraints are on (D, W) windows of log returns: transpose the frame's rows (b·W + t, i)
+            // the constraints are on (D, W) windows of log returns: the model-space windows' layout, mapped to returns
             int d = m.Columns.Count, w = m.Config.Window;
-            var windows = new float[count * d * w];
-            for (int b = 0; b < count; b++)
+            var windows = new float[z.Length];
+            for (int k = 0; k < z.Length; k++)
             {
-                for (int t = 0; t < w; t++)
-                {
-                    for (int i = 0; i < d; i++) windows[(((b * d) + i) * w) + t] = (float)values.Values[(((b * w) + t) * d) + i];
-                }
+                int i = (k / w) % d;
+                windows[k] = (float)(m.Affine.Offset[i] + (m.Affine.Scale[i] * z[k]));
             }
 
             violation = plan.Constraints.ViolationRate(windows, count, 1e-6);
