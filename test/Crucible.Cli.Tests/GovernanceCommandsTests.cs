@@ -91,15 +91,20 @@ public sealed class GovernanceCommandsTests : IDisposable
         Assert.Equal("holdout 2021", changes[0].GetProperty("reason").GetString());
         Assert.Equal(0, Crucible("audit", "verify").Exit);
 
-        // generate takes a registered id (prefix) and loads it through the registry's hash check
+        // generate takes a registered id (prefix) and loads it through the registry's hash check; a retired model only
+        // with --allow-retired, and the refusal writes nothing
         string byId = Path.Combine(_dir, "by-id.csv"), byFolder = Path.Combine(_dir, "by-folder.csv");
-        Assert.Equal(0, Crucible("generate", "--model", id[..10], "--count", "20", "--sampling-steps", "5", "--out", byId).Exit);
+        var retired = Crucible("generate", "--model", id[..10], "--count", "20", "--sampling-steps", "5", "--out", byId);
+        Assert.Equal(2, retired.Exit);
+        Assert.Contains("REG-E-RETIRED", retired.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(byId));
+        Assert.Equal(0, Crucible("generate", "--model", id[..10], "--count", "20", "--sampling-steps", "5", "--allow-retired", "--out", byId).Exit);
         Assert.Equal(0, Crucible("generate", "--model", model, "--count", "20", "--sampling-steps", "5", "--out", byFolder).Exit);
         Assert.Equal(File.ReadAllBytes(byFolder), File.ReadAllBytes(byId));
 
         // a registered model whose files changed is refused on load (hash check)
         File.AppendAllText(Path.Combine(Home, "models", id, "weights.safetensors"), "x");
-        var tampered = Crucible("generate", "--model", id[..10], "--count", "20", "--out", byId);
+        var tampered = Crucible("generate", "--model", id[..10], "--count", "20", "--allow-retired", "--out", byId);
         Assert.Equal(2, tampered.Exit);
         Assert.Contains("REG-E-HASH", tampered.Stderr, StringComparison.Ordinal);
         using var log = AuditLog.Open(CrucibleHome.Resolve(Home));

@@ -71,6 +71,11 @@ internal static class GenerateCommand
 
         public readonly Option<string> Out = new("--out") { Description = "The scenario CSV to write (FILE.meta.json goes beside it)", Required = true };
 
+        public readonly Option<bool> AllowRetired = new("--allow-retired")
+        {
+            Description = "Draw from a registered model even when its status is retired (refused otherwise, exit 2)",
+        };
+
         public readonly Option<string> Home = HomeOption.Create();
     }
 
@@ -82,7 +87,7 @@ internal static class GenerateCommand
         o.Spacing.AcceptOnlyFromAmong("linear", "angle");
         var command = new Command("generate", "Generate scenarios from a trained model: FILE.csv (log returns, original units) + FILE.meta.json")
         {
-            o.Model, o.Count, o.Sampler, o.Spacing, o.SamplingSteps, o.Eta, o.Seed, o.Condition, o.Guidance, o.Stress, o.Out, o.Home,
+            o.Model, o.Count, o.Sampler, o.Spacing, o.SamplingSteps, o.Eta, o.Seed, o.Condition, o.Guidance, o.Stress, o.Out, o.AllowRetired, o.Home,
         };
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
         return command;
@@ -94,7 +99,7 @@ internal static class GenerateCommand
         var home = HomeOption.Resolve(parse, o.Home);
         int count = parse.GetValue(o.Count);
         if (count < 1) throw new InvalidInputException("OPT-E", $"--count must be at least 1, got {count}");
-        var modelFolder = ModelCommand.FolderOf(home, parse.GetValue(o.Model)!);
+        var modelFolder = ModelCommand.FolderOf(home, parse.GetValue(o.Model)!, parse.GetValue(o.AllowRetired));
         var spacing = parse.GetValue(o.Spacing) == "angle" ? DdimSpacing.UniformAngle : DdimSpacing.Linear;
         string path = parse.GetValue(o.Out)!;
         ScenarioSet set;

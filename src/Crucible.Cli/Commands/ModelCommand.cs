@@ -140,13 +140,18 @@ internal static class ModelCommand
     /// The folder of <paramref name="modelOption"/>: the folder itself when it exists, else the registered model whose id
     /// starts with it, after the registry's hash check (<c>REG-E-HASH</c> when its files changed).
     /// </summary>
-    internal static string FolderOf(CrucibleHome home, string modelOption)
+    /// <exception cref="InvalidInputException"><c>REG-E-RETIRED</c>: the model is retired and <paramref name="allowRetired"/> is false.</exception>
+    internal static string FolderOf(CrucibleHome home, string modelOption, bool allowRetired = false)
     {
         if (Directory.Exists(modelOption) || !File.Exists(home.AuditDatabase) || modelOption.Length < 8 || !modelOption.All(char.IsAsciiHexDigit))
             return modelOption;
         using var log = AuditLog.Open(home);
         var registry = new ModelRegistry(home, log);
-        return registry.Load(Resolve(registry, modelOption).Id).Folder;
+        var record = Resolve(registry, modelOption);
+        if (record.Status == ModelStatus.Retired && !allowRetired)
+            throw new InvalidInputException("REG-E-RETIRED",
+                $"model {record.Id[..16]}… is retired; pass --allow-retired to draw from it anyway (e.g. to reproduce a past run)");
+        return registry.Load(record.Id).Folder;
     }
 
     private static string Name(ModelStatus s) => s.ToString().ToLowerInvariant();
