@@ -4,11 +4,12 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Crucible.Data;
 using Crucible.Governance.Audit;
+using Crucible.Governance.Storage;
 
 namespace Crucible.Cli.Commands;
 
 /// <summary>
-/// <c>crucible audit verify [--home DIR] [--public-key FILE] [--checkpoints FILE] [--json]</c>: checks the audit log;
+/// <c>crucible audit verify [--home DIR] [--store sqlite:PATH|postgres:CONNSTRING] [--public-key FILE] [--checkpoints FILE] [--json]</c>: checks the audit log;
 /// exit 0 when it verifies, 3 when it does not (the first bad entry is printed), 2 when there is no log or a bad key.
 /// <c>crucible audit log [--home DIR] [--from SEQ] [--limit N] [--kind KIND] [--json]</c>: lists entries.
 /// </summary>
@@ -30,13 +31,31 @@ internal static class AuditCommand
             Description = "The exported checkpoint file to check against (default: HOME/audit-checkpoints.jsonl; give the off-machine copy)",
         };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
+        var store = new Option<string>("--store")
+        {
+            Description = "The log to verify: sqlite:HOME_FOLDER (default: the home's audit.db) or postgres:CONNECTION_STRING (the replicas' shared log)",
+        };
         var verify = new Command("verify", "Verify the audit log: hash chain, links, signed checkpoints, truncation (exit 3 when it fails)")
         {
-            home, publicKey, checkpoints, json,
+            home, publicKey, checkpoints, store, json,
         };
         verify.SetAction(parse => CliRunner.Run(parse, p =>
         {
-            var v = AuditLog.Verify(HomeOption.Resolve(p, home), p.GetValue(publicKey), p.GetValue(checkpoints));
+            var location = p.GetValue(store) is { } s ? StoreLocation.Parse(s) : null;
+            AuditVerification v;
+            if (location is { Kind: StoreKind.Postgres })
+            {
+                var h = HomeOption.Resolve(p, home);
+                var keyPath = p.GetValue(publicKey) ?? Path.Combine(h.KeysFolder, AuditSigningKey.PublicFileName);
+                using var key = File.Exists(keyPath) || p.GetValue(publicKey) is not null ? AuditSigningKey.LoadPublic(keyPath) : null;
+                v = AuditLog.VerifyPostgres(location.Value, key, p.GetValue(checkpoints) ?? h.AuditCheckpoints);
+            }
+            else
+            {
+                var h = location is null ? HomeOption.Resolve(p, home) : Governance.CrucibleHome.Resolve(location.Value);
+                v = AuditLog.Verify(h, p.GetValue(publicKey), p.GetValue(checkpoints));
+            }
+
             if (p.GetValue(json))
             {
                 Console.Out.WriteLine(new JsonObject
