@@ -1,0 +1,313 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Crucible.Governance;
+using Crucible.Governance.Audit;
+using Crucible.Governance.Registry;
+using Crucible.Service.Scenarios;
+using Crucible.Tests.Postgres;
+
+namespace Crucible.Service.Tests;
+
+/// <summary>
+/// Several replicas on one PostgreSQL (<c>crucible serve --store postgres:…</c>): two real service processes on two
+/// ports share the model registry, the audit chain and the idempotency keys.
+/// </summary>
+[Collection(ServiceCollection.Name)]
+public sealed class PostgresStoreTests(ServiceFixture f)
+{
+    private static ProcessStartInfo Crucible(params string[] args)
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "crucible.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        return start;
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    private sealed record Ack(int Replica, long Seq, string CsvSha256);
+
+    [Fact]
+    public async Task TwoReplicas_OnePostgres_ConcurrentLoad_OneVerifiedChain_EveryRequestPresent_ReplayOnTheOtherReplica()
+    {
+        using var db = TestPostgres.CreateDatabase();
+        var store = "postgres:" + db.ConnectionString;
+        var homes = new[] { Path.Combine(f.Dir, "replica-a-" + db.Name), Path.Combine(f.Dir, "replica-b-" + db.Name) };
+        // one signing key for the shared log, given to both replicas (the key file copied alone, as an operator mounts it)
+        var keyA = Path.Combine(homes[0], "keys", AuditSigningKey.PrivateFileName);
+        AuditSigningKey.LoadOrCreate(keyA).Dispose();
+        Directory.CreateDirectory(Path.Combine(homes[1], "keys"));
+        File.Copy(keyA, Path.Combine(homes[1], "keys", AuditSigningKey.PrivateFileName));
+
+        // the fixture's tiny tabular model registered once, through replica A's home, into the shared store
+        var homeA = CrucibleHome.Resolve(homes[0]);
+        using (var log = AuditLog.Open(new AuditLogOptions
+               {
+                   PostgresConnectionString = db.ConnectionString,
+                   SigningKeyPath = keyA,
+                   CheckpointFile = homeA.AuditCheckpoints,
+               }))
+        {
+            new ModelRegistry(homeA, log).Register(f.ModelFolder);
+        }
+
+        var urls = homes.Select(_ => $"http://127.0.0.1:{FreePort()}").ToArray();
+        var servers = homes.Select((h, i) =>
+        {
+            var start = Crucible("serve", "--urls", urls[i], "--home", h, "--store", store, "--api-keys", f.KeysFile);
+            start.Environment["Crucible__RateLimitPermits"] = "100000"; // one key drives all the load
+            return Process.Start(start)!;
+        }).ToArray();
+        var stderr = servers.Select(s => s.StandardError.ReadToEndAsync()).ToArray();
+        var stdout = servers.Select(s => s.StandardOutput.ReadToEndAsync()).ToArray();
+        var clients = urls.Select(u =>
+        {
+            var c = new HttpClient { BaseAddress = new Uri(u), Timeout = TimeSpan.FromSeconds(60) };
+            c.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["admin"]);
+            return c;
+        }).ToArray();
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            for (var i = 0; i < 2; i++) await WaitReady(clients[i], servers[i], stderr[i]);
+            var ready = clock.Elapsed;
+
+            // replica B has never seen the model's folder: it lists it from the shared registry and loads its files from there
+            var models = await clients[1].GetStringAsync("/v1/models");
+            Assert.Contains(f.ModelId, models, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(Path.Combine(homes[1], "models", f.ModelId)));
+
+            // 2 replicas × 4 concurrent clients × 8 requests, CSV answers
+            const int perReplica = 4, requests = 8;
+            var work = new List<Task<List<Ack>>>();
+            for (var r = 0; r < 2; r++)
+            {
+                for (var c = 0; c < perReplica; c++)
+                {
+                    var (replica, client) = (r, c);
+                    work.Add(Task.Run(async () =>
+                    {
+                        var acks = new List<Ack>();
+                        for (var n = 0; n < requests; n++)
+                        {
+                            var seed = (replica * 1000) + (client * 100) + n;
+                            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/scenarios")
+                            {
+                                Content = ServiceFixture.Json($$"""{"model": "{{f.ModelId}}", "count": 16, "seed": {{seed}}}"""),
+                            };
+                            request.Headers.Accept.ParseAdd("text/csv");
+                            using var response = await clients[replica].SendAsync(request);
+                            var body = await response.Content.ReadAsByteArrayAsync();
+                            Assert.True(response.StatusCode == HttpStatusCode.OK, $"replica {replica}: {(int)response.StatusCode} {Encoding.UTF8.GetString(body)}");
+                            var sha = response.Headers.GetValues("X-Crucible-Csv-Sha256").Single();
+                            Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(body)), sha);
+                            acks.Add(new Ack(replica, long.Parse(response.Headers.GetValues("X-Crucible-Audit-Seq").Single(), CultureInfo.InvariantCulture), sha));
+                        }
+
+                        return acks;
+                    }));
+                }
+            }
+
+            var acked = (await Task.WhenAll(work)).SelectMany(a => a).OrderBy(a => a.Seq).ToList();
+            var load = clock.Elapsed - ready;
+            Assert.Equal(2 * perReplica * requests, acked.Count);
+            Assert.Equal(acked.Count, acked.Select(a => a.Seq).Distinct().Count());
+            // the replicas' entries interleave in the one chain
+            var switches = acked.Zip(acked.Skip(1)).Count(p => p.First.Replica != p.Second.Replica);
+            Assert.True(switches >= 4, $"only {switches} switches between replicas in {acked.Count} acknowledged entries");
+
+            // an idempotent request answered by A is replayed by B with A's bytes, and not recorded again
+            var body = $$"""{"model": "{{f.ModelId}}", "count": 8, "seed": 4242}""";
+            var first = await Post(clients[0], body, "replay-key-1");
+            var before = await AuditCount(clients[1]);
+            var replay = await Post(clients[1], body, "replay-key-1");
+            Assert.Equal(HttpStatusCode.OK, first.Status);
+            Assert.Equal(first.Body, replay.Body);
+            Assert.Equal(first.Seq, replay.Seq);
+            Assert.True(replay.Replayed, "replica B did not mark the answer as a replay");
+            Assert.Equal(before, await AuditCount(clients[1]));
+            var mismatch = await Post(clients[1], body.Replace("4242", "4243", StringComparison.Ordinal), "replay-key-1");
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, mismatch.Status);
+
+            // both replicas verify the shared chain while running
+            foreach (var c in clients)
+            {
+                using var v = JsonDocument.Parse(await c.GetStringAsync("/v1/audit/verify"));
+                Assert.True(v.RootElement.GetProperty("ok").GetBoolean(), v.RootElement.GetProperty("message").GetString());
+            }
+
+            foreach (var s in servers)
+            {
+                using var kill = Process.Start("kill", ["-TERM", s.Id.ToString(CultureInfo.InvariantCulture)]);
+                kill.WaitForExit();
+            }
+
+            foreach (var (s, i) in servers.Select((s, i) => (s, i)))
+            {
+                Assert.True(s.WaitForExit(35_000), "no exit within the shutdown timeout");
+                Assert.True(s.ExitCode == 0, $"replica {i} exited {s.ExitCode}: {await stderr[i]}");
+            }
+
+            // the log never printed the connection string's secrets (there are none here; the store line is redacted form)
+            Assert.Contains("state store: postgres:", await stdout[0], StringComparison.Ordinal);
+
+            // one chain: contiguous, verified with the one public key against each replica's exported checkpoints
+            using var publicKey = AuditSigningKey.LoadPublic(Path.Combine(homes[0], "keys", AuditSigningKey.PublicFileName));
+            foreach (var h in homes)
+            {
+                var v = AuditLog.VerifyPostgres(db.ConnectionString, publicKey, Path.Combine(h, "audit-checkpoints.jsonl"));
+                Assert.True(v.Ok, v.Message);
+            }
+
+            using var reader = AuditLog.Open(new AuditLogOptions { PostgresConnectionString = db.ConnectionString });
+            var entries = reader.List().ToDictionary(e => e.Seq);
+            Assert.Equal(Enumerable.Range(1, entries.Count).Select(i => (long)i), entries.Keys.Order());
+            foreach (var a in acked)
+            {
+                var e = entries[a.Seq];
+                Assert.Equal("scenarios.generated", e.Kind);
+                using var payload = JsonDocument.Parse(e.Payload);
+                Assert.Equal(a.CsvSha256, payload.RootElement.GetProperty("csv_sha256").GetString());
+            }
+
+            // each replica signed checkpoints into the shared table when it closed
+            Assert.True(reader.Checkpoints().Count >= 2);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"two replicas: ready in {ready.TotalSeconds:F1} s, {acked.Count} requests in {load.TotalSeconds:F1} s, {switches} replica switches, {entries.Count} entries"));
+        }
+        finally
+        {
+            foreach (var c in clients) c.Dispose();
+            foreach (var s in servers)
+            {
+                if (!s.HasExited) s.Kill(entireProcessTree: true);
+                s.Dispose();
+            }
+        }
+    }
+
+    private static async Task WaitReady(HttpClient client, Process server, Task<string> stderr)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            try
+            {
+                if ((await client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK) return;
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+            {
+            }
+
+            Assert.True(!server.HasExited && DateTime.UtcNow < deadline, "a replica did not become ready: " + (server.HasExited ? await stderr : ""));
+            await Task.Delay(100);
+        }
+    }
+
+    private static async Task<(HttpStatusCode Status, byte[] Body, string? Seq, bool Replayed)> Post(HttpClient client, string body, string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/scenarios") { Content = ServiceFixture.Json(body) };
+        request.Headers.Add("Idempotency-Key", key);
+        using var response = await client.SendAsync(request);
+        var seq = response.Headers.TryGetValues("X-Crucible-Audit-Seq", out var s) ? s.Single() : null;
+        return (response.StatusCode, await response.Content.ReadAsByteArrayAsync(), seq, response.Headers.Contains("Idempotent-Replayed"));
+    }
+
+    private static async Task<long> AuditCount(HttpClient client)
+    {
+        using var v = JsonDocument.Parse(await client.GetStringAsync("/v1/audit/verify"));
+        return v.RootElement.GetProperty("entries").GetInt64();
+    }
+
+    [Fact]
+    public async Task Serve_WithABadStore_Exits2_WithoutThePassword()
+    {
+        foreach (var bad in new[] { "mysql:Host=x", "postgres:Host=h;Password=pw-leak-1", "postgres:Host=127.0.0.1;Port=1;Username=u;Password=pw-leak-2;Database=d;Timeout=2" })
+        {
+            using var p = Process.Start(Crucible("serve", "--urls", $"http://127.0.0.1:{FreePort()}", "--home", Path.Combine(f.Dir, "bad-store-home"),
+                "--store", bad, "--api-keys", f.KeysFile))!;
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            var err = await p.StandardError.ReadToEndAsync();
+            Assert.True(p.WaitForExit(60_000));
+            Assert.True(p.ExitCode == 2, $"{bad}: exit {p.ExitCode}: {err}");
+            Assert.Contains("STORE-E", err, StringComparison.Ordinal);
+            Assert.DoesNotContain("pw-leak", err + await stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", err, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void PostgresIdempotencyStore_InFlight_Mismatch_Replay_Abandon_Expiry_Capacity_AcrossInstances()
+    {
+        using var db = TestPostgres.CreateDatabase();
+        var clock = new ManualClock();
+        using var store = new PostgresIdempotencyStore(db.ConnectionString, clock, TimeSpan.FromMinutes(10), capacity: 3, lease: TimeSpan.FromMinutes(1));
+        // a second instance is another replica
+        using var other = new PostgresIdempotencyStore(db.ConnectionString, clock, TimeSpan.FromMinutes(10), capacity: 3, lease: TimeSpan.FromMinutes(1));
+        Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", "k", "f1").Outcome);
+        Assert.Equal(IdempotencyOutcome.InFlight, other.Begin("c", "k", "f1").Outcome);
+        Assert.Equal(IdempotencyOutcome.Mismatch, other.Begin("c", "k", "f2").Outcome);
+        Assert.Equal(IdempotencyOutcome.Proceed, other.Begin("other-client", "k", "f2").Outcome);
+        var response = new StoredResponse(200, "text/csv", [1, 2, 3], [new("X-Crucible-Audit-Seq", "7")]);
+        store.Complete("c", "k", response);
+        var (outcome, stored) = other.Begin("c", "k", "f1");
+        Assert.Equal(IdempotencyOutcome.Replay, outcome);
+        Assert.Equal(response.Body, stored!.Body);
+        Assert.Equal(response.Headers, stored.Headers);
+        Assert.Equal("text/csv", stored.ContentType);
+
+        Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", "failed", "f").Outcome);
+        store.Abandon("c", "failed");
+        Assert.Equal(IdempotencyOutcome.Proceed, other.Begin("c", "failed", "f").Outcome);
+        store.Abandon("c", "k");
+        Assert.Equal(IdempotencyOutcome.Replay, store.Begin("c", "k", "f1").Outcome);
+
+        clock.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", "failed", "f-new").Outcome);
+        clock.Advance(TimeSpan.FromMinutes(9));
+        Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", "k", "f9").Outcome);
+
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", $"n{i}", "f").Outcome);
+            store.Complete("c", $"n{i}", response);
+            clock.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", "last", "f").Outcome);
+        Assert.True(store.Count <= 4, store.Count.ToString(CultureInfo.InvariantCulture));
+        Assert.Equal(IdempotencyOutcome.Replay, other.Begin("c", "n4", "f").Outcome);
+        Assert.Equal(IdempotencyOutcome.Proceed, other.Begin("c", "n0", "f").Outcome);
+
+        // many replicas racing on one new key: exactly one proceeds
+        var outcomes = Enumerable.Range(0, 16).AsParallel().WithDegreeOfParallelism(16)
+            .Select(i => (i % 2 == 0 ? store : other).Begin("race", "one-key", "f").Outcome).ToList();
+        Assert.Equal(1, outcomes.Count(o => o == IdempotencyOutcome.Proceed));
+        Assert.Equal(15, outcomes.Count(o => o == IdempotencyOutcome.InFlight));
+    }
+
+    private sealed class ManualClock : TimeProvider
+    {
+        private DateTimeOffset _now = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+        public override DateTimeOffset GetUtcNow() => _now;
+
+        public void Advance(TimeSpan by) => _now += by;
+    }
+}
