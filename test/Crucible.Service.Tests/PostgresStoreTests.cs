@@ -175,6 +175,16 @@ public sealed class PostgresStoreTests(ServiceFixture f)
                 Assert.True(v.Ok, v.Message);
             }
 
+            // and so does the CLI, read-only
+            using (var cli = Process.Start(Crucible("audit", "verify", "--store", store, "--home", homes[1], "--json"))!)
+            {
+                var output = await cli.StandardOutput.ReadToEndAsync();
+                await cli.WaitForExitAsync();
+                Assert.True(cli.ExitCode == 0, output + await cli.StandardError.ReadToEndAsync());
+                using var json = JsonDocument.Parse(output);
+                Assert.True(json.RootElement.GetProperty("checkpoints_checked").GetInt32() >= 4, output);
+            }
+
             using var reader = AuditLog.Open(new AuditLogOptions { PostgresConnectionString = db.ConnectionString });
             var entries = reader.List().ToDictionary(e => e.Seq);
             Assert.Equal(Enumerable.Range(1, entries.Count).Select(i => (long)i), entries.Keys.Order());
