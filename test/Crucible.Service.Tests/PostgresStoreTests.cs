@@ -5,9 +5,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Crucible.Governance;
 using Crucible.Governance.Audit;
-using Crucible.Governance.Registry;
 using Crucible.Service.Scenarios;
 using Crucible.Tests.Postgres;
 
@@ -54,16 +52,13 @@ public sealed class PostgresStoreTests(ServiceFixture f)
         Directory.CreateDirectory(Path.Combine(homes[1], "keys"));
         File.Copy(keyA, Path.Combine(homes[1], "keys", AuditSigningKey.PrivateFileName));
 
-        // the fixture's tiny tabular model registered once, through replica A's home, into the shared store
-        var homeA = CrucibleHome.Resolve(homes[0]);
-        using (var log = AuditLog.Open(new AuditLogOptions
-               {
-                   PostgresConnectionString = db.ConnectionString,
-                   SigningKeyPath = keyA,
-                   CheckpointFile = homeA.AuditCheckpoints,
-               }))
+        // the fixture's tiny tabular model registered once, by the CLI with replica A's home, into the shared store
+        using (var register = Process.Start(Crucible("model", "register", "--model", f.ModelFolder, "--home", homes[0], "--store", store))!)
         {
-            new ModelRegistry(homeA, log).Register(f.ModelFolder);
+            var output = await register.StandardOutput.ReadToEndAsync();
+            await register.WaitForExitAsync();
+            Assert.True(register.ExitCode == 0, output + await register.StandardError.ReadToEndAsync());
+            Assert.StartsWith($"registered: {f.ModelId}", output, StringComparison.Ordinal);
         }
 
         var urls = homes.Select(_ => $"http://127.0.0.1:{FreePort()}").ToArray();
@@ -92,8 +87,12 @@ public sealed class PostgresStoreTests(ServiceFixture f)
             Assert.Contains(f.ModelId, models, StringComparison.Ordinal);
             Assert.False(Directory.Exists(Path.Combine(homes[1], "models", f.ModelId)));
 
-            // 2 replicas × 4 concurrent clients × 8 requests, CSV answers
+            // 2 replicas × 4 concurrent clients × 8 requests, CSV answers; each replica first answers one request alone (B
+            // loads the model from the shared store then), and all clients start together, so both replicas write at once
             const int perReplica = 4, requests = 8;
+            var warmUp = new List<Ack>();
+            for (var r = 0; r < 2; r++) warmUp.Add(await Scenario(clients[r], r, 9000 + r));
+            var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var work = new List<Task<List<Ack>>>();
             for (var r = 0; r < 2; r++)
             {
@@ -102,35 +101,23 @@ public sealed class PostgresStoreTests(ServiceFixture f)
                     var (replica, client) = (r, c);
                     work.Add(Task.Run(async () =>
                     {
+                        await gate.Task;
                         var acks = new List<Ack>();
-                        for (var n = 0; n < requests; n++)
-                        {
-                            var seed = (replica * 1000) + (client * 100) + n;
-                            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/scenarios")
-                            {
-                                Content = ServiceFixture.Json($$"""{"model": "{{f.ModelId}}", "count": 16, "seed": {{seed}}}"""),
-                            };
-                            request.Headers.Accept.ParseAdd("text/csv");
-                            using var response = await clients[replica].SendAsync(request);
-                            var body = await response.Content.ReadAsByteArrayAsync();
-                            Assert.True(response.StatusCode == HttpStatusCode.OK, $"replica {replica}: {(int)response.StatusCode} {Encoding.UTF8.GetString(body)}");
-                            var sha = response.Headers.GetValues("X-Crucible-Csv-Sha256").Single();
-                            Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(body)), sha);
-                            acks.Add(new Ack(replica, long.Parse(response.Headers.GetValues("X-Crucible-Audit-Seq").Single(), CultureInfo.InvariantCulture), sha));
-                        }
-
+                        for (var n = 0; n < requests; n++) acks.Add(await Scenario(clients[replica], replica, (replica * 1000) + (client * 100) + n));
                         return acks;
                     }));
                 }
             }
 
-            var acked = (await Task.WhenAll(work)).SelectMany(a => a).OrderBy(a => a.Seq).ToList();
+            gate.SetResult();
+            var loaded = (await Task.WhenAll(work)).SelectMany(a => a).OrderBy(a => a.Seq).ToList();
             var load = clock.Elapsed - ready;
-            Assert.Equal(2 * perReplica * requests, acked.Count);
+            var switches = loaded.Zip(loaded.Skip(1)).Count(p => p.First.Replica != p.Second.Replica);
+            var acked = warmUp.Concat(loaded).OrderBy(a => a.Seq).ToList();
+            Assert.Equal(2 + (2 * perReplica * requests), acked.Count);
             Assert.Equal(acked.Count, acked.Select(a => a.Seq).Distinct().Count());
             // the replicas' entries interleave in the one chain
-            var switches = acked.Zip(acked.Skip(1)).Count(p => p.First.Replica != p.Second.Replica);
-            Assert.True(switches >= 4, $"only {switches} switches between replicas in {acked.Count} acknowledged entries");
+            Assert.True(switches >= 4, $"only {switches} switches between replicas in {loaded.Count} acknowledged entries");
 
             // an idempotent request answered by A is replayed by B with A's bytes, and not recorded again
             var body = $$"""{"model": "{{f.ModelId}}", "count": 8, "seed": 4242}""";
@@ -210,6 +197,21 @@ public sealed class PostgresStoreTests(ServiceFixture f)
                 s.Dispose();
             }
         }
+    }
+
+    private async Task<Ack> Scenario(HttpClient client, int replica, int seed)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/scenarios")
+        {
+            Content = ServiceFixture.Json($$"""{"model": "{{f.ModelId}}", "count": 16, "seed": {{seed}}}"""),
+        };
+        request.Headers.Accept.ParseAdd("text/csv");
+        using var response = await client.SendAsync(request);
+        var body = await response.Content.ReadAsByteArrayAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"replica {replica}: {(int)response.StatusCode} {Encoding.UTF8.GetString(body)}");
+        var sha = response.Headers.GetValues("X-Crucible-Csv-Sha256").Single();
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(body)), sha);
+        return new Ack(replica, long.Parse(response.Headers.GetValues("X-Crucible-Audit-Seq").Single(), CultureInfo.InvariantCulture), sha);
     }
 
     private static async Task WaitReady(HttpClient client, Process server, Task<string> stderr)

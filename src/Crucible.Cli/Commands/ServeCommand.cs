@@ -18,11 +18,7 @@ internal static class ServeCommand
         {
             Description = "The API keys file, one 'KEY_ID SCOPES sha256:HEX' line per key (crucible keys new); default HOME/api-keys",
         };
-        var store = new Option<string>("--store")
-        {
-            Description = "Where the shared state lives: sqlite:HOME_FOLDER (default: the home) or postgres:CONNECTION_STRING for several "
-                + "replicas sharing one database (the home then keeps this replica's signing key, model cache and checkpoint export)",
-        };
+        var store = StoreOption.Create();
         var home = HomeOption.Create();
         var command = new Command("serve", "Run the HTTP service: models, scenarios, audit log, health and OpenAPI under API keys") { urls, keys, store, home };
         command.SetAction(parse => CliRunner.Run(parse, p =>
