@@ -183,6 +183,16 @@ public sealed class PostgresStoreTests(ServiceFixture f)
                 Assert.Equal(a.CsvSha256, payload.RootElement.GetProperty("csv_sha256").GetString());
             }
 
+            // the CLI lists the shared log too
+            using (var cli = Process.Start(Crucible("audit", "log", "--store", store, "--kind", "scenarios.generated", "--json"))!)
+            {
+                var output = await cli.StandardOutput.ReadToEndAsync();
+                await cli.WaitForExitAsync();
+                Assert.True(cli.ExitCode == 0, output + await cli.StandardError.ReadToEndAsync());
+                using var json = JsonDocument.Parse(output);
+                Assert.Equal(entries.Values.Count(e => e.Kind == "scenarios.generated"), json.RootElement.GetArrayLength());
+            }
+
             // each replica signed checkpoints into the shared table when it closed
             Assert.True(reader.Checkpoints().Count >= 2);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

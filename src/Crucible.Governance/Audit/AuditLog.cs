@@ -288,6 +288,22 @@ public sealed class AuditLog : IDisposable
         return store.ReadEntries(fromSeq, limit);
     }
 
+    /// <summary>Reads entries from the PostgreSQL log at <paramref name="connectionString"/> without creating anything.</summary>
+    /// <exception cref="InvalidInputException"><c>AUDIT-E-NOLOG</c> when the database has no audit log; <c>STORE-E-CONNECT</c> when it cannot be read.</exception>
+    public static IReadOnlyList<AuditEntry> ReadPostgres(string connectionString, long fromSeq = 1, int limit = int.MaxValue)
+    {
+        using var store = PostgresAuditStore.OpenReader(connectionString);
+        try
+        {
+            if (!store.HasTables()) throw new InvalidInputException("AUDIT-E-NOLOG", "no audit log in this database");
+            return store.ReadEntries(fromSeq, limit);
+        }
+        catch (Npgsql.NpgsqlException e)
+        {
+            throw new InvalidInputException("STORE-E-CONNECT", "cannot read the PostgreSQL store: " + e.Message);
+        }
+    }
+
     /// <summary>The number of entries (the head's seq).</summary>
     public long Count
     {
