@@ -96,6 +96,7 @@ public static class ServiceApp
         services.AddSingleton<IProblemDetailsWriter, ProblemJsonWriter>();
         services.AddProblemDetails();
         services.AddExceptionHandler<StorageFullHandler>();
+        services.AddExceptionHandler<StoreUnavailableHandler>();
         services.ConfigureHttpJsonOptions(j => j.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
 
         // limits

@@ -258,6 +258,60 @@ public sealed class PostgresStoreTests(ServiceFixture f)
     }
 
     [Fact]
+    public async Task DatabaseConnectionsKilled_AtMostAnUnavailable503_ThenServesAgain_NothingPartialRecorded()
+    {
+        using var db = TestPostgres.CreateDatabase();
+        var home = Path.Combine(f.Dir, "outage-" + db.Name);
+        var h = Governance.CrucibleHome.Resolve(home).EnsureExists();
+        using (var log = AuditLog.Open(new AuditLogOptions
+               {
+                   PostgresConnectionString = db.ConnectionString,
+                   SigningKeyPath = Path.Combine(h.KeysFolder, AuditSigningKey.PrivateFileName),
+                   CheckpointFile = h.AuditCheckpoints,
+               }))
+        {
+            new Governance.Registry.ModelRegistry(h, log).Register(f.ModelFolder);
+        }
+
+        using var factory = ServiceFixture.Create(home, f.KeysFile, new Dictionary<string, string> { ["Store"] = "postgres:" + db.ConnectionString });
+        using var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["generator"]);
+        var body = $$"""{"model": "{{f.ModelId}}", "count": 4, "seed": 1}""";
+        var ok = 0;
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/v1/scenarios", ServiceFixture.Json(body))).StatusCode);
+        ok++;
+
+        // every server session of the service is ended (a database restart or failover): the pooled connections are dead
+        db.Execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid();");
+        var statuses = new List<HttpStatusCode>();
+        for (var attempt = 0; attempt < 4; attempt++)
+        {
+            using var response = await client.PostAsync("/v1/scenarios", ServiceFixture.Json(body));
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                ok++;
+                break;
+            }
+
+            // never a 500: the outage is a 503 problem with Retry-After
+            await Problem.AssertAsync(response, HttpStatusCode.ServiceUnavailable, "unavailable");
+            Assert.True(response.Headers.RetryAfter is not null);
+        }
+
+        Assert.True(statuses[^1] == HttpStatusCode.OK, "no recovery: " + string.Join(", ", statuses));
+        using var reader = AuditLog.Open(new AuditLogOptions { PostgresConnectionString = db.ConnectionString });
+        Assert.Equal(ok, reader.List().Count(e => e.Kind == "scenarios.generated"));
+        using (var publicKey = AuditSigningKey.LoadPublic(Path.Combine(h.KeysFolder, AuditSigningKey.PublicFileName)))
+        {
+            var v = reader.VerifyStored(publicKey, h.AuditCheckpoints);
+            Assert.True(v.Ok, v.Message);
+        }
+
+        Console.WriteLine("after the sessions were killed: " + string.Join(", ", statuses.Select(x => (int)x)));
+    }
+
+    [Fact]
     public async Task Serve_WithABadStore_Exits2_WithoutThePassword()
     {
         foreach (var bad in new[] { "mysql:Host=x", "postgres:Host=h;Password=pw-leak-1", "postgres:Host=127.0.0.1;Port=1;Username=u;Password=pw-leak-2;Database=d;Timeout=2" })
