@@ -312,6 +312,67 @@ public sealed class PostgresStoreTests(ServiceFixture f)
     }
 
     [Fact]
+    public async Task TrainingJob_SubmittedToOneReplica_IsSeenAndServedByTheOther()
+    {
+        using var db = TestPostgres.CreateDatabase();
+        var homes = new[] { Path.Combine(f.Dir, "jobs-a-" + db.Name), Path.Combine(f.Dir, "jobs-b-" + db.Name) };
+        var keyA = Path.Combine(homes[0], "keys", AuditSigningKey.PrivateFileName);
+        AuditSigningKey.LoadOrCreate(keyA).Dispose();
+        Directory.CreateDirectory(Path.Combine(homes[1], "keys"));
+        File.Copy(keyA, Path.Combine(homes[1], "keys", AuditSigningKey.PrivateFileName));
+        var settings = new Dictionary<string, string> { ["Store"] = "postgres:" + db.ConnectionString };
+        using var a = ServiceFixture.Create(homes[0], f.KeysFile, settings);
+        using var b = ServiceFixture.Create(homes[1], f.KeysFile, settings);
+        using var ca = a.CreateClient();
+        using var cb = b.CreateClient();
+        foreach (var c in new[] { ca, cb }) c.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["admin"]);
+
+        var rng = new System.Random(4);
+        var csv = new StringBuilder("Date,A,B\n");
+        double pa = 100, pb = 50;
+        var date = new DateOnly(2020, 1, 1);
+        for (var i = 0; i < 200; i++)
+        {
+            while (date.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday) date = date.AddDays(1);
+            var z = rng.NextDouble() - 0.5;
+            pa *= Math.Exp(0.02 * z);
+            pb *= Math.Exp((0.01 * z) + (0.01 * (rng.NextDouble() - 0.5)));
+            csv.Append(CultureInfo.InvariantCulture, $"{date:yyyy-MM-dd},{pa:F4},{pb:F4}\n");
+            date = date.AddDays(1);
+        }
+
+        const string config = """{"hidden": 32, "blocks": 1, "time_embedding": 16, "diffusion_steps": 100, "training": {"batch_size": 32, "warmup_steps": 5}}""";
+        var body = $$"""{"data_csv": {{JsonSerializer.Serialize(csv.ToString())}}, "train_end": "2020-08-31", "steps": 30, "seed": 3, "config": {{config}}}""";
+        using var accepted = await ca.PostAsync("/v1/models", ServiceFixture.Json(body));
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        var location = accepted.Headers.Location!.ToString();
+
+        // replica B answers for a job that A accepted (whichever replica's worker claimed it)
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        JsonElement job;
+        while (true)
+        {
+            job = JsonDocument.Parse(await cb.GetStringAsync(location)).RootElement.Clone();
+            if (job.GetProperty("status").GetString() is "succeeded" or "failed" or "cancelled") break;
+            Assert.True(DateTime.UtcNow < deadline, "the job did not finish: " + job);
+            await Task.Delay(100);
+        }
+
+        Assert.True(job.GetProperty("status").GetString() == "succeeded", job.ToString());
+        Assert.Equal(30, job.GetProperty("step").GetInt32());
+        var modelId = job.GetProperty("model_id").GetString()!;
+        foreach (var c in new[] { ca, cb })
+        {
+            Assert.Contains(modelId, await c.GetStringAsync("/v1/models"), StringComparison.Ordinal);
+            using var scenarios = await c.PostAsync("/v1/scenarios", ServiceFixture.Json($$"""{"model": "{{modelId}}", "count": 4, "seed": 1}"""));
+            Assert.Equal(HttpStatusCode.OK, scenarios.StatusCode);
+        }
+
+        Assert.Equal(1L, (long)db.Scalar("SELECT COUNT(*) FROM training_job WHERE status = 'succeeded'")!);
+        Assert.Equal(HttpStatusCode.NotFound, (await ca.GetAsync("/v1/jobs/" + Guid.NewGuid().ToString("N"))).StatusCode);
+    }
+
+    [Fact]
     public async Task Serve_WithABadStore_Exits2_WithoutThePassword()
     {
         foreach (var bad in new[] { "mysql:Host=x", "postgres:Host=h;Password=pw-leak-1", "postgres:Host=127.0.0.1;Port=1;Username=u;Password=pw-leak-2;Database=d;Timeout=2" })
