@@ -10,6 +10,9 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 # --- set-up: system packages the tests need (idempotent; skipped when present) --------------------
 bash "$root/scripts/setup.sh" || { echo "set-up failed"; echo "0 passed, 1 failed"; exit 1; }
+# the PostgreSQL store tests' server: a private throw-away cluster (they fail, never skip, without it)
+CRUCIBLE_TEST_POSTGRES=$(bash "$root/scripts/test-postgres.sh") || { echo "PostgreSQL set-up failed"; echo "0 passed, 1 failed"; exit 1; }
+export CRUCIBLE_TEST_POSTGRES   # left running for the next run (stop: bash scripts/test-postgres.sh stop)
 
 # --- build once, then run every test project -------------------------------------------------------
 results="$root/artifacts/test-results"

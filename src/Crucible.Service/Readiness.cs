@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Crucible.Governance;
 using Crucible.Governance.Audit;
 using Crucible.Service.Problems;
 using Microsoft.AspNetCore.Http;
@@ -10,9 +9,9 @@ namespace Crucible.Service;
 
 /// <summary>
 /// Readiness (RELIABILITY.md SVC-6): not ready while the service is stopping, or when the audit log of the home does
-/// not verify (checked at start and again on each probe at most every <see cref="RecheckInterval"/>).
+/// not verify, in SQLite or PostgreSQL (checked at start and again on each probe at most every <see cref="RecheckInterval"/>).
 /// </summary>
-internal sealed class ReadinessCheck(CrucibleHome home, AuditLog log, IHostApplicationLifetime lifetime, TimeProvider clock) : IHealthCheck
+internal sealed class ReadinessCheck(AuditLog log, IHostApplicationLifetime lifetime, TimeProvider clock) : IHealthCheck
 {
     public static readonly TimeSpan RecheckInterval = TimeSpan.FromSeconds(30);
 
@@ -27,7 +26,7 @@ internal sealed class ReadinessCheck(CrucibleHome home, AuditLog log, IHostAppli
         lock (_gate)
         {
             var now = clock.GetUtcNow();
-            if (_last is not { } last || now - last.At > RecheckInterval) _last = (now, AuditLog.Verify(home));
+            if (_last is not { } last || now - last.At > RecheckInterval) _last = (now, log.VerifyStored());
             v = _last.Value.Result;
         }
 

@@ -3,6 +3,7 @@ using System.Threading.RateLimiting;
 using Crucible.Data;
 using Crucible.Governance;
 using Crucible.Governance.Audit;
+using Crucible.Governance.Storage;
 using Crucible.Service.Endpoints;
 using Crucible.Service.Problems;
 using Crucible.Service.Scenarios;
@@ -55,7 +56,10 @@ public static class ServiceApp
 
         // state: the home, its audit log (one writer for the process), the registry; the API keys. Everything reads the
         // options when first resolved, so configuration added after this call (tests, hosts) still applies.
-        services.AddSingleton(sp => CrucibleHome.Resolve(Settings(sp).Home).EnsureExists());
+        services.AddSingleton(sp => Settings(sp).Store is { } s ? StoreLocation.Parse(s) : StoreLocation.Sqlite(CrucibleHome.Resolve(Settings(sp).Home)));
+        services.AddSingleton(sp => sp.GetRequiredService<StoreLocation>() is { Kind: StoreKind.Sqlite } sqlite
+            ? CrucibleHome.Resolve(sqlite.Value).EnsureExists()
+            : CrucibleHome.Resolve(Settings(sp).Home).EnsureExists());
         services.AddSingleton(sp =>
         {
             var o = Settings(sp);
@@ -66,10 +70,12 @@ public static class ServiceApp
         services.AddSingleton(sp =>
         {
             var forHome = AuditLogOptions.ForHome(sp.GetRequiredService<CrucibleHome>());
+            var store = sp.GetRequiredService<StoreLocation>();
             return AuditLog.Open(new AuditLogOptions
             {
                 DatabasePath = forHome.DatabasePath,
-                SigningKeyPath = forHome.SigningKeyPath,
+                PostgresConnectionString = store.Kind == StoreKind.Postgres ? store.Value : null,
+                SigningKeyPath = Settings(sp).AuditKeyFile is { } keyFile ? Path.GetFullPath(keyFile) : forHome.SigningKeyPath,
                 CheckpointFile = forHome.CheckpointFile,
                 DefaultActor = "service",
             });
@@ -77,13 +83,20 @@ public static class ServiceApp
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<TrainingJobs>();
         services.AddHostedService(sp => sp.GetRequiredService<TrainingJobs>());
-        services.AddSingleton(sp => new IdempotencyStore(Path.Combine(sp.GetRequiredService<CrucibleHome>().Root, "idempotency.db"),
-            sp.GetRequiredService<TimeProvider>(), TimeSpan.FromSeconds(Settings(sp).IdempotencyRetentionSeconds), Settings(sp).IdempotencyCapacity));
+        services.AddSingleton<IIdempotencyStore>(sp =>
+        {
+            var o = Settings(sp);
+            var (clock, retention) = (sp.GetRequiredService<TimeProvider>(), TimeSpan.FromSeconds(o.IdempotencyRetentionSeconds));
+            return sp.GetRequiredService<StoreLocation>() is { Kind: StoreKind.Postgres } pg
+                ? new PostgresIdempotencyStore(pg.Value, clock, retention, o.IdempotencyCapacity)
+                : new IdempotencyStore(Path.Combine(sp.GetRequiredService<CrucibleHome>().Root, "idempotency.db"), clock, retention, o.IdempotencyCapacity);
+        });
 
         // errors: problem+json everywhere, never a stack trace
         services.AddSingleton<IProblemDetailsWriter, ProblemJsonWriter>();
         services.AddProblemDetails();
         services.AddExceptionHandler<StorageFullHandler>();
+        services.AddExceptionHandler<StoreUnavailableHandler>();
         services.ConfigureHttpJsonOptions(j => j.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
 
         // limits
@@ -187,8 +200,10 @@ public static class ServiceApp
         // the audit log opens (and its pragmas are checked) before the server accepts requests; it is disposed, and its
         // last entries checkpointed, by the host after the server has drained on shutdown
         _ = app.Services.GetRequiredService<AuditLog>();
+        _ = app.Services.GetRequiredService<IIdempotencyStore>();
         var keys = app.Services.GetRequiredService<ApiKeyStore>();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Crucible.Service");
+        logger.LogInformation("state store: {Store}", app.Services.GetRequiredService<StoreLocation>().Redacted); // never the password
         if (keys.Count == 0) logger.LogWarning("no API keys configured: every /v1 request will be answered 401 (give --api-keys FILE)");
         _ = app.Services.GetRequiredService<IOptions<ServiceOptions>>();
     }

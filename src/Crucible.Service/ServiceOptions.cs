@@ -12,6 +12,19 @@ public sealed class ServiceOptions
     /// <summary>The home folder (registry, audit log); null: <c>CRUCIBLE_HOME</c>, else <c>~/.crucible</c>.</summary>
     public string? Home { get; set; }
 
+    /// <summary>
+    /// Where the shared state lives: <c>sqlite:HOME_FOLDER</c> (the default: SQLite files in the home) or
+    /// <c>postgres:CONNECTION_STRING</c>, one PostgreSQL database shared by several replicas (audit log, model registry
+    /// and files, idempotency keys); the home then keeps only this replica's keys, model cache and checkpoint export.
+    /// </summary>
+    public string? Store { get; set; }
+
+    /// <summary>
+    /// The private key PEM that signs audit checkpoints; null: <c>HOME/keys/audit-checkpoint.key.pem</c> (created on first
+    /// use). Replicas sharing a PostgreSQL store must all be given the same key file.
+    /// </summary>
+    public string? AuditKeyFile { get; set; }
+
     /// <summary>The API keys file (<c>KEY_ID SCOPES sha256:HEX</c> per line); null: <c>HOME/api-keys</c>.</summary>
     public string? ApiKeysFile { get; set; }
 

@@ -4,13 +4,14 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Crucible.Data;
 using Crucible.Governance.Audit;
+using Crucible.Governance.Storage;
 
 namespace Crucible.Cli.Commands;
 
 /// <summary>
-/// <c>crucible audit verify [--home DIR] [--public-key FILE] [--checkpoints FILE] [--json]</c>: checks the audit log;
+/// <c>crucible audit verify [--home DIR] [--store sqlite:PATH|postgres:CONNSTRING] [--public-key FILE] [--checkpoints FILE] [--json]</c>: checks the audit log;
 /// exit 0 when it verifies, 3 when it does not (the first bad entry is printed), 2 when there is no log or a bad key.
-/// <c>crucible audit log [--home DIR] [--from SEQ] [--limit N] [--kind KIND] [--json]</c>: lists entries.
+/// <c>crucible audit log [--home DIR] [--store sqlite:PATH|postgres:CONNSTRING] [--from SEQ] [--limit N] [--kind KIND] [--json]</c>: lists entries.
 /// </summary>
 internal static class AuditCommand
 {
@@ -30,13 +31,31 @@ internal static class AuditCommand
             Description = "The exported checkpoint file to check against (default: HOME/audit-checkpoints.jsonl; give the off-machine copy)",
         };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
+        var store = new Option<string>("--store")
+        {
+            Description = "The log to verify: sqlite:HOME_FOLDER (default: the home's audit.db) or postgres:CONNECTION_STRING (the replicas' shared log)",
+        };
         var verify = new Command("verify", "Verify the audit log: hash chain, links, signed checkpoints, truncation (exit 3 when it fails)")
         {
-            home, publicKey, checkpoints, json,
+            home, publicKey, checkpoints, store, json,
         };
         verify.SetAction(parse => CliRunner.Run(parse, p =>
         {
-            var v = AuditLog.Verify(HomeOption.Resolve(p, home), p.GetValue(publicKey), p.GetValue(checkpoints));
+            var location = p.GetValue(store) is { } s ? StoreLocation.Parse(s) : null;
+            AuditVerification v;
+            if (location is { Kind: StoreKind.Postgres })
+            {
+                var h = HomeOption.Resolve(p, home);
+                var keyPath = p.GetValue(publicKey) ?? Path.Combine(h.KeysFolder, AuditSigningKey.PublicFileName);
+                using var key = File.Exists(keyPath) || p.GetValue(publicKey) is not null ? AuditSigningKey.LoadPublic(keyPath) : null;
+                v = AuditLog.VerifyPostgres(location.Value, key, p.GetValue(checkpoints) ?? h.AuditCheckpoints);
+            }
+            else
+            {
+                var h = location is null ? HomeOption.Resolve(p, home) : Governance.CrucibleHome.Resolve(location.Value);
+                v = AuditLog.Verify(h, p.GetValue(publicKey), p.GetValue(checkpoints));
+            }
+
             if (p.GetValue(json))
             {
                 Console.Out.WriteLine(new JsonObject
@@ -73,16 +92,23 @@ internal static class AuditCommand
         var limit = new Option<int>("--limit") { Description = "Most entries to list (default all)", DefaultValueFactory = _ => int.MaxValue };
         var kind = new Option<string>("--kind") { Description = "Only entries of this kind, e.g. model.status_changed" };
         var json = new Option<bool>("--json") { Description = "Print the entries as a JSON array" };
-        var log = new Command("log", "List audit log entries") { home, from, limit, kind, json };
+        var store = new Option<string>("--store")
+        {
+            Description = "The log to list: sqlite:HOME_FOLDER (default: the home's audit.db) or postgres:CONNECTION_STRING (the replicas' shared log)",
+        };
+        var log = new Command("log", "List audit log entries") { home, from, limit, kind, json, store };
         log.SetAction(parse => CliRunner.Run(parse, p =>
         {
-            var h = HomeOption.Resolve(p, home);
+            var location = p.GetValue(store) is { } s ? StoreLocation.Parse(s) : null;
+            var h = location is { Kind: StoreKind.Sqlite } ? Governance.CrucibleHome.Resolve(location.Value) : HomeOption.Resolve(p, home);
             var kindName = p.GetValue(kind);
             if (kindName is not null && AuditKinds.FromWireName(kindName) is null)
                 throw new InvalidInputException("OPT-E", $"--kind: unknown kind '{kindName}'");
             if (p.GetValue(from) < 1 || p.GetValue(limit) < 1) throw new InvalidInputException("OPT-E", "--from and --limit must be at least 1");
-            var entries = AuditLog.Read(h.AuditDatabase, p.GetValue(from), p.GetValue(limit))
-                .Where(e => kindName is null || string.Equals(e.Kind, kindName, StringComparison.Ordinal)).ToList();
+            var read = location is { Kind: StoreKind.Postgres }
+                ? AuditLog.ReadPostgres(location.Value, p.GetValue(from), p.GetValue(limit))
+                : AuditLog.Read(h.AuditDatabase, p.GetValue(from), p.GetValue(limit));
+            var entries = read.Where(e => kindName is null || string.Equals(e.Kind, kindName, StringComparison.Ordinal)).ToList();
             if (p.GetValue(json))
             {
                 var array = new JsonArray();

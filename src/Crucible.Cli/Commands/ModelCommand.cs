@@ -11,7 +11,8 @@ using Crucible.Governance;
 namespace Crucible.Cli.Commands;
 
 /// <summary>
-/// The model inventory (MRM-10): <c>crucible model list [--home DIR] [--json]</c> lists registered models with their
+/// The model inventory (MRM-10), in the home or, with <c>--store postgres:CONNSTRING</c>, in the replicas' shared
+/// database: <c>crucible model list [--home DIR] [--json]</c> lists registered models with their
 /// status; <c>crucible model status --id ID --status validated|promoted|retired --reason TEXT [--evidence report.json]
 /// [--home DIR]</c> moves a model along candidate → validated → promoted (any live model → retired) and records the
 /// change as <c>model.status_changed</c> in the audit log. Validation needs an evaluation report whose declared
@@ -30,15 +31,16 @@ internal static class ModelCommand
     {
         var model = new Option<string>("--model") { Description = "The model folder written by crucible train", Required = true };
         var home = HomeOption.Create();
-        var command = new Command("register", "Register a model folder in the home's registry as a candidate") { model, home };
+        var store = StoreOption.Create();
+        var command = new Command("register", "Register a model folder in the home's registry as a candidate") { model, home, store };
         command.SetAction(parse => CliRunner.Run(parse, p =>
         {
             var folder = p.GetValue(model)!;
             // a folder that does not load (bad manifest, weights not matching it) is refused here
             if (SequenceGenerator.ReadKind(folder) == SequenceGenerator.KindName) _ = SequenceGenerator.Load(folder);
             else _ = DiffusionGenerator.Load(folder);
-            var h = HomeOption.Resolve(p, home);
-            using var log = AuditLog.Open(h);
+            var (h, opened) = StoreOption.OpenLog(p, home, store);
+            using var log = opened;
             var record = new ModelRegistry(h, log).Register(folder);
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"registered: {record.Id} (candidate, audit entry {record.RegisteredSeq})"));
             return ExitCode.Success;
@@ -50,11 +52,12 @@ internal static class ModelCommand
     {
         var home = HomeOption.Create();
         var json = new Option<bool>("--json") { Description = "Print the models as JSON" };
-        var list = new Command("list", "List registered models: id, status, registration entry") { home, json };
+        var store = StoreOption.Create();
+        var list = new Command("list", "List registered models: id, status, registration entry") { home, json, store };
         list.SetAction(parse => CliRunner.Run(parse, p =>
         {
-            var h = HomeOption.Resolve(p, home);
-            using var log = AuditLog.Open(h);
+            var (h, opened) = StoreOption.OpenLog(p, home, store);
+            using var log = opened;
             var models = new ModelRegistry(h, log).List();
             if (p.GetValue(json))
             {
@@ -92,13 +95,13 @@ internal static class ModelCommand
         {
             Description = "For validated: the evaluation report.json whose declared thresholds all passed (its SHA-256 is recorded)",
         };
+        var store = StoreOption.Create();
         var command = new Command("status", "Change a registered model's status (candidate → validated → promoted; any → retired)")
         {
-            home, id, status, reason, evidence,
+            home, id, status, reason, evidence, store,
         };
         command.SetAction(parse => CliRunner.Run(parse, p =>
         {
-            var h = HomeOption.Resolve(p, home);
             var to = p.GetValue(status) switch
             {
                 "validated" => ModelStatus.Validated,
@@ -109,7 +112,8 @@ internal static class ModelCommand
             if (to == ModelStatus.Validated && evidencePath is null)
                 throw new InvalidInputException("REG-E-EVIDENCE", "--status validated needs --evidence report.json (an evaluation with passed thresholds)");
             string? evidenceSha = evidencePath is null ? null : ValidationEvidence.Check(evidencePath);
-            using var log = AuditLog.Open(h);
+            var (h, opened) = StoreOption.OpenLog(p, home, store);
+            using var log = opened;
             var registry = new ModelRegistry(h, log);
             var model = Resolve(registry, p.GetValue(id)!);
             var before = model.Status;

@@ -1,10 +1,11 @@
 using System.CommandLine;
+using Crucible.Governance.Storage;
 using Crucible.Service;
 
 namespace Crucible.Cli.Commands;
 
 /// <summary>
-/// <c>crucible serve --urls URL [--home DIR] [--api-keys FILE]</c>: runs the HTTP service (ARCHITECTURE.md "The HTTP
+/// <c>crucible serve --urls URL [--store sqlite:PATH|postgres:CONNSTRING] [--home DIR] [--api-keys FILE]</c>: runs the HTTP service (ARCHITECTURE.md "The HTTP
 /// surface") until Ctrl+C or SIGTERM, then drains in-flight requests (at most 30 s) and checkpoints the audit log.
 /// </summary>
 internal static class ServeCommand
@@ -17,8 +18,9 @@ internal static class ServeCommand
         {
             Description = "The API keys file, one 'KEY_ID SCOPES sha256:HEX' line per key (crucible keys new); default HOME/api-keys",
         };
+        var store = StoreOption.Create();
         var home = HomeOption.Create();
-        var command = new Command("serve", "Run the HTTP service: models, scenarios, audit log, health and OpenAPI under API keys") { urls, keys, home };
+        var command = new Command("serve", "Run the HTTP service: models, scenarios, audit log, health and OpenAPI under API keys") { urls, keys, store, home };
         command.SetAction(parse => CliRunner.Run(parse, p =>
         {
             var args = new List<string>
@@ -26,6 +28,12 @@ internal static class ServeCommand
                 "--urls", p.GetValue(urls)!,
                 "--" + ServiceOptions.Section + ":Home", HomeOption.Resolve(p, home).Root,
             };
+            if (p.GetValue(store) is { } s)
+            {
+                _ = StoreLocation.Parse(s); // a malformed store is exit 2 before anything starts
+                args.AddRange(["--" + ServiceOptions.Section + ":Store", s]);
+            }
+
             if (p.GetValue(keys) is { } file) args.AddRange(["--" + ServiceOptions.Section + ":ApiKeysFile", Path.GetFullPath(file)]);
             ServiceApp.Build([.. args]).Run();
             return ExitCode.Success;

@@ -12,8 +12,14 @@ namespace Crucible.Governance.Audit;
 /// <summary>Where an <see cref="AuditLog"/> keeps its database, key and exported checkpoints, and how often it checkpoints.</summary>
 public sealed class AuditLogOptions
 {
-    /// <summary>The SQLite file (<c>audit.db</c> in the home folder by default).</summary>
-    public required string DatabasePath { get; init; }
+    /// <summary>The SQLite file (<c>audit.db</c> in the home folder by default); not used when <see cref="PostgresConnectionString"/> is set.</summary>
+    public string? DatabasePath { get; init; }
+
+    /// <summary>
+    /// An Npgsql connection string: the log lives in that PostgreSQL database, shared by several writers (service
+    /// replicas), instead of the SQLite file. Every writer must sign with the same key (the first one records its id).
+    /// </summary>
+    public string? PostgresConnectionString { get; init; }
 
     /// <summary>The private key PEM that signs checkpoints (created on first use). Null: checkpoints are not written.</summary>
     public string? SigningKeyPath { get; init; }
@@ -53,7 +59,8 @@ public sealed class AuditLogOptions
 }
 
 /// <summary>
-/// The append-only, tamper-evident audit log (RELIABILITY.md §4, LOG-1..8), in SQLite (WAL, <c>synchronous=FULL</c>).
+/// The append-only, tamper-evident audit log (RELIABILITY.md §4, LOG-1..8), in SQLite (WAL, <c>synchronous=FULL</c>) or,
+/// for several service replicas, in one PostgreSQL database (<see cref="PostgresAuditStore"/>).
 /// </summary>
 /// <remarks>
 /// <para><b>Design: a SHA-256 hash chain with signed, exported checkpoints that carry an RFC 6962 Merkle root.</b>
@@ -74,7 +81,11 @@ public sealed class AuditLogOptions
 /// writer checkpoints when it closes).</para>
 /// <para>Triggers refuse UPDATE and DELETE; they are a guard rail only, since anyone with the file can drop them.</para>
 /// <para>Append is <c>BEGIN IMMEDIATE</c> → read the head → insert → <c>COMMIT</c>; the receipt is returned only after
-/// the commit, which with WAL and <c>synchronous=FULL</c> is durable, so every acknowledged entry survives a crash.</para>
+/// the commit, which with WAL and <c>synchronous=FULL</c> is durable, so every acknowledged entry survives a crash. On
+/// PostgreSQL the same steps run in one transaction that first takes an advisory lock shared by every replica.</para>
+/// <para>Several replicas on PostgreSQL share one signing key (the same private key file given to each): the first
+/// writer records the key id in <c>audit_meta</c> and a writer with another key is refused at open, so one public key
+/// verifies every checkpoint whichever replica signed it. Each replica exports every checkpoint to its own file.</para>
 /// </remarks>
 public sealed class AuditLog : IDisposable
 {
@@ -82,25 +93,29 @@ public sealed class AuditLog : IDisposable
     public const string HashDomain = "crucible-audit-v1";
 
     private static readonly string[] ForbiddenKeyParts = ["secret", "password", "passwd", "token", "api_key", "apikey", "private_key", "credential"];
-    private static int s_sqliteInitialised;
-
     private readonly AuditLogOptions _options;
-    private readonly SqliteConnection _connection;
+    private readonly IAuditStore _store;
     private readonly AuditSigningKey? _key;
     private readonly Lock _gate = new();
     private MerkleAccumulator _accumulator = new();
     private bool _appended;
     private bool _disposed;
 
-    private AuditLog(AuditLogOptions options, SqliteConnection connection, AuditSigningKey? key)
+    private AuditLog(AuditLogOptions options, IAuditStore store, AuditSigningKey? key)
     {
         _options = options;
-        _connection = connection;
+        _store = store;
         _key = key;
     }
 
-    /// <summary>The database path.</summary>
-    public string DatabasePath => _options.DatabasePath;
+    /// <summary>The SQLite database path (null when the log is in PostgreSQL).</summary>
+    public string? DatabasePath => _options.PostgresConnectionString is null ? _options.DatabasePath : null;
+
+    /// <summary>Whether the log is in PostgreSQL (shared by several writers).</summary>
+    public bool IsShared => _store is PostgresAuditStore;
+
+    /// <summary>The PostgreSQL store, where registered models' files are shared too; null on SQLite.</summary>
+    internal PostgresAuditStore? Postgres => _store as PostgresAuditStore;
 
     /// <summary>The id of the key that signs this log's checkpoints, or null when it writes none.</summary>
     public string? KeyId => _key?.KeyId;
@@ -108,55 +123,48 @@ public sealed class AuditLog : IDisposable
     /// <summary>Opens (creating when needed) the audit log of <paramref name="home"/>.</summary>
     public static AuditLog Open(CrucibleHome home) => Open(AuditLogOptions.ForHome(home.EnsureExists()));
 
-    /// <summary>Opens (creating when needed) an audit log, sets WAL and <c>synchronous=FULL</c> and checks they took effect.</summary>
+    /// <summary>
+    /// Opens (creating when needed) an audit log: the SQLite file (WAL and <c>synchronous=FULL</c>, checked) or, when
+    /// <see cref="AuditLogOptions.PostgresConnectionString"/> is set, the PostgreSQL database.
+    /// </summary>
+    /// <exception cref="InvalidInputException"><c>AUDIT-E-KEY</c>: a shared log is signed with another key than this writer's.</exception>
     public static AuditLog Open(AuditLogOptions options)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(options.CheckpointInterval, 1);
-        var dir = Path.GetDirectoryName(Path.GetFullPath(options.DatabasePath))!;
-        Directory.CreateDirectory(dir);
-        var connection = Connect(options.DatabasePath, readOnly: false);
+        IAuditStore store = options.PostgresConnectionString is { } pg
+            ? PostgresAuditStore.Open(pg)
+            : SqliteAuditStore.OpenWriter(options.DatabasePath ?? throw new ArgumentException("an audit log needs a DatabasePath or a PostgresConnectionString", nameof(options)));
+        AuditSigningKey? key = null;
         try
         {
-            Execute(connection, "PRAGMA busy_timeout=30000;");
-            var mode = Convert.ToString(Scalar(connection, "PRAGMA journal_mode=WAL;"), CultureInfo.InvariantCulture);
-            Execute(connection, "PRAGMA synchronous=FULL;");
-            var sync = Convert.ToInt64(Scalar(connection, "PRAGMA synchronous;"), CultureInfo.InvariantCulture);
-            if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase) || sync != 2)
-                throw new InvalidOperationException($"audit log pragmas did not take effect (journal_mode={mode}, synchronous={sync})");
-            Execute(connection, Schema);
-            var key = options.SigningKeyPath is null ? null : AuditSigningKey.LoadOrCreate(options.SigningKeyPath);
-            return new AuditLog(options, connection, key);
+            key = options.SigningKeyPath is null ? null : AuditSigningKey.LoadOrCreate(options.SigningKeyPath);
+            if (key is not null && store is PostgresAuditStore) ClaimSharedKey(store, key);
+            return new AuditLog(options, store, key);
         }
         catch
         {
-            connection.Dispose();
+            key?.Dispose();
+            store.Dispose();
             throw;
         }
     }
 
-    private const string Schema = """
-        CREATE TABLE IF NOT EXISTS audit_entry(
-          seq INTEGER PRIMARY KEY,
-          ts_utc TEXT NOT NULL,
-          kind TEXT NOT NULL,
-          actor TEXT NOT NULL,
-          payload BLOB NOT NULL,
-          prev_hash BLOB NOT NULL,
-          entry_hash BLOB NOT NULL UNIQUE);
-        CREATE TABLE IF NOT EXISTS audit_checkpoint(
-          seq INTEGER PRIMARY KEY,
-          head_hash BLOB NOT NULL,
-          merkle_root BLOB NOT NULL,
-          ts_utc TEXT NOT NULL,
-          key_id TEXT NOT NULL,
-          sig BLOB NOT NULL);
-        CREATE TABLE IF NOT EXISTS audit_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-        INSERT OR IGNORE INTO audit_meta(key, value) VALUES ('format', 'crucible-audit-v1');
-        CREATE TRIGGER IF NOT EXISTS audit_entry_no_update BEFORE UPDATE ON audit_entry BEGIN SELECT RAISE(ABORT, 'append-only'); END;
-        CREATE TRIGGER IF NOT EXISTS audit_entry_no_delete BEFORE DELETE ON audit_entry BEGIN SELECT RAISE(ABORT, 'append-only'); END;
-        CREATE TRIGGER IF NOT EXISTS audit_checkpoint_no_update BEFORE UPDATE ON audit_checkpoint BEGIN SELECT RAISE(ABORT, 'append-only'); END;
-        CREATE TRIGGER IF NOT EXISTS audit_checkpoint_no_delete BEFORE DELETE ON audit_checkpoint BEGIN SELECT RAISE(ABORT, 'append-only'); END;
-        """;
+    /// <summary>Records the signing key of a shared log on first use, and refuses a writer that signs with another.</summary>
+    private static void ClaimSharedKey(IAuditStore store, AuditSigningKey key)
+    {
+        const string name = "signing_key_id";
+        var recorded = store.Write(tx =>
+        {
+            var id = tx.GetMeta(name);
+            if (id is null) tx.SetMeta(name, key.KeyId);
+            return id ?? key.KeyId;
+        });
+        if (!string.Equals(recorded, key.KeyId, StringComparison.Ordinal))
+        {
+            throw new InvalidInputException("AUDIT-E-KEY",
+                $"this shared audit log's checkpoints are signed with key {recorded}, but this process has key {key.KeyId}: give every replica the same private key file");
+        }
+    }
 
     /// <summary>
     /// Appends one entry and returns its receipt once it is durably committed. The payload is stored as canonical JSON
@@ -188,45 +196,36 @@ public sealed class AuditLog : IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var wroteCheckpoint = false;
-            var receipts = new List<AuditReceipt>(prepared.Count);
-            Execute(_connection, "BEGIN IMMEDIATE;");
+            List<AuditReceipt> receipts;
             try
             {
-                var (seq, prev) = Head();
-                CatchUp(seq);
-                using var insert = _connection.CreateCommand();
-                insert.CommandText = "INSERT INTO audit_entry(seq, ts_utc, kind, actor, payload, prev_hash, entry_hash) VALUES ($s, $t, $k, $a, $p, $prev, $h);";
-                var ps = insert.Parameters;
-                foreach (var name in new[] { "$s", "$t", "$k", "$a", "$p", "$prev", "$h" }) ps.Add(new SqliteParameter { ParameterName = name });
-                foreach (var (kind, bytes) in prepared)
+                receipts = _store.Write(tx =>
                 {
-                    seq++;
-                    var ts = Rfc3339(_options.Clock.GetUtcNow());
-                    var hash = ComputeEntryHash(seq, ts, kind, who, bytes, prev);
-                    ps["$s"].Value = seq;
-                    ps["$t"].Value = ts;
-                    ps["$k"].Value = kind;
-                    ps["$a"].Value = who;
-                    ps["$p"].Value = bytes;
-                    ps["$prev"].Value = prev;
-                    ps["$h"].Value = hash;
-                    insert.ExecuteNonQuery();
-                    _accumulator.Append(MerkleTree.LeafHash(hash));
-                    if (_key is not null && seq % _options.CheckpointInterval == 0)
+                    var done = new List<AuditReceipt>(prepared.Count);
+                    var (seq, prev) = tx.Head();
+                    CatchUp(tx, seq);
+                    foreach (var (kind, bytes) in prepared)
                     {
-                        InsertCheckpoint(seq, hash);
-                        wroteCheckpoint = true;
+                        seq++;
+                        var ts = Rfc3339(_options.Clock.GetUtcNow());
+                        var hash = ComputeEntryHash(seq, ts, kind, who, bytes, prev);
+                        tx.InsertEntry(seq, ts, kind, who, bytes, prev, hash);
+                        _accumulator.Append(MerkleTree.LeafHash(hash));
+                        if (_key is not null && seq % _options.CheckpointInterval == 0)
+                        {
+                            InsertCheckpoint(tx, seq, hash);
+                            wroteCheckpoint = true;
+                        }
+
+                        done.Add(new AuditReceipt(seq, Convert.ToHexStringLower(hash)));
+                        prev = hash;
                     }
 
-                    receipts.Add(new AuditReceipt(seq, Convert.ToHexStringLower(hash)));
-                    prev = hash;
-                }
-
-                Execute(_connection, "COMMIT;");
+                    return done;
+                });
             }
             catch
             {
-                TryRollback();
                 _accumulator = new MerkleAccumulator();
                 throw;
             }
@@ -247,23 +246,19 @@ public sealed class AuditLog : IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_key is null) return null;
-            AuditCheckpoint? written = null;
-            Execute(_connection, "BEGIN IMMEDIATE;");
+            AuditCheckpoint? written;
             try
             {
-                var (headSeq, headHash) = Head();
-                var last = Convert.ToInt64(Scalar(_connection, "SELECT COALESCE(MAX(seq), 0) FROM audit_checkpoint;"), CultureInfo.InvariantCulture);
-                if (headSeq > last)
+                written = _store.Write(tx =>
                 {
-                    CatchUp(headSeq);
-                    written = InsertCheckpoint(headSeq, headHash);
-                }
-
-                Execute(_connection, "COMMIT;");
+                    var (headSeq, headHash) = tx.Head();
+                    if (headSeq <= tx.LastCheckpointSeq()) return null;
+                    CatchUp(tx, headSeq);
+                    return InsertCheckpoint(tx, headSeq, headHash);
+                });
             }
             catch
             {
-                TryRollback();
                 _accumulator = new MerkleAccumulator();
                 throw;
             }
@@ -279,7 +274,7 @@ public sealed class AuditLog : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            return ReadEntries(_connection, fromSeq, limit).ToList();
+            return _store.ReadEntries(fromSeq, limit);
         }
     }
 
@@ -289,8 +284,24 @@ public sealed class AuditLog : IDisposable
     {
         if (!File.Exists(databasePath))
             throw new InvalidInputException("AUDIT-E-NOLOG", "no audit log here", new InputLocation(databasePath, 0, 0));
-        using var connection = Connect(databasePath, readOnly: true);
-        return ReadEntries(connection, fromSeq, limit).ToList();
+        using var store = SqliteAuditStore.OpenReader(databasePath);
+        return store.ReadEntries(fromSeq, limit);
+    }
+
+    /// <summary>Reads entries from the PostgreSQL log at <paramref name="connectionString"/> without creating anything.</summary>
+    /// <exception cref="InvalidInputException"><c>AUDIT-E-NOLOG</c> when the database has no audit log; <c>STORE-E-CONNECT</c> when it cannot be read.</exception>
+    public static IReadOnlyList<AuditEntry> ReadPostgres(string connectionString, long fromSeq = 1, int limit = int.MaxValue)
+    {
+        using var store = PostgresAuditStore.OpenReader(connectionString);
+        try
+        {
+            if (!store.HasTables()) throw new InvalidInputException("AUDIT-E-NOLOG", "no audit log in this database");
+            return store.ReadEntries(fromSeq, limit);
+        }
+        catch (Npgsql.NpgsqlException e)
+        {
+            throw new InvalidInputException("STORE-E-CONNECT", "cannot read the PostgreSQL store: " + e.Message);
+        }
     }
 
     /// <summary>The number of entries (the head's seq).</summary>
@@ -298,14 +309,14 @@ public sealed class AuditLog : IDisposable
     {
         get
         {
-            lock (_gate) return Head().Seq;
+            lock (_gate) return _store.HeadSeq();
         }
     }
 
     /// <summary>The stored checkpoints, in seq order.</summary>
     public IReadOnlyList<AuditCheckpoint> Checkpoints()
     {
-        lock (_gate) return ReadCheckpoints(_connection).ToList();
+        lock (_gate) return _store.ReadCheckpoints();
     }
 
     /// <summary>The RFC 6962 inclusion proof of entry <paramref name="seq"/> in the tree of the first <paramref name="treeSize"/> entries.</summary>
@@ -313,7 +324,7 @@ public sealed class AuditLog : IDisposable
     {
         lock (_gate)
         {
-            var leaves = ReadEntries(_connection, 1, (int)Math.Min(int.MaxValue, treeSize)).Select(e => MerkleTree.LeafHash(e.EntryHash)).ToList();
+            var leaves = _store.ReadEntries(1, (int)Math.Min(int.MaxValue, treeSize)).Select(e => MerkleTree.LeafHash(e.EntryHash)).ToList();
             if (leaves.Count != treeSize) throw new ArgumentOutOfRangeException(nameof(treeSize), "the log has fewer entries");
             return MerkleTree.InclusionProof(leaves, seq - 1);
         }
@@ -324,7 +335,7 @@ public sealed class AuditLog : IDisposable
     {
         lock (_gate)
         {
-            var leaves = ReadEntries(_connection, 1, (int)Math.Min(int.MaxValue, newSize)).Select(e => MerkleTree.LeafHash(e.EntryHash)).ToList();
+            var leaves = _store.ReadEntries(1, (int)Math.Min(int.MaxValue, newSize)).Select(e => MerkleTree.LeafHash(e.EntryHash)).ToList();
             if (leaves.Count != newSize) throw new ArgumentOutOfRangeException(nameof(newSize), "the log has fewer entries");
             return MerkleTree.ConsistencyProof(leaves, oldSize);
         }
@@ -344,7 +355,7 @@ public sealed class AuditLog : IDisposable
             finally
             {
                 _disposed = true;
-                _connection.Dispose();
+                _store.Dispose();
                 _key?.Dispose();
             }
         }
@@ -405,15 +416,13 @@ public sealed class AuditLog : IDisposable
         List<AuditEntry> entries = [];
         if (haveDb)
         {
-            using var connection = Connect(databasePath, readOnly: true);
-            var tables = Convert.ToInt64(Scalar(connection,
-                "SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name IN ('audit_entry','audit_checkpoint');"), CultureInfo.InvariantCulture);
-            if (tables != 2)
+            using var store = SqliteAuditStore.OpenReader(databasePath);
+            if (!store.HasTables())
                 return new AuditVerification(AuditProblem.Malformed, 1, null, 0, 0, "the database has no audit tables");
             try
             {
-                entries = ReadEntries(connection, 1, int.MaxValue).ToList();
-                foreach (var c in ReadCheckpoints(connection)) dbCheckpoints[c.Seq] = c;
+                entries = store.ReadEntries(1, int.MaxValue);
+                foreach (var c in store.ReadCheckpoints()) dbCheckpoints[c.Seq] = c;
             }
             catch (Exception e) when (e is InvalidCastException or SqliteException or InvalidDataException)
             {
@@ -421,6 +430,78 @@ public sealed class AuditLog : IDisposable
             }
         }
 
+        return VerifyRows(entries, dbCheckpoints, external, publicKey);
+    }
+
+    /// <summary>
+    /// Verifies this log's rows (SQLite or PostgreSQL) as <see cref="Verify(string, AuditSigningKey?, string?)"/> does,
+    /// against <paramref name="publicKey"/> and, when given, the exported <paramref name="checkpointFile"/>.
+    /// </summary>
+    public AuditVerification VerifyStored(AuditSigningKey? publicKey, string? checkpointFile)
+    {
+        var external = new SortedDictionary<long, AuditCheckpoint>();
+        if (checkpointFile is not null && File.Exists(checkpointFile))
+        {
+            var problem = ReadCheckpointFile(checkpointFile, external);
+            if (problem is not null) return problem;
+        }
+
+        List<AuditEntry> entries;
+        var dbCheckpoints = new SortedDictionary<long, AuditCheckpoint>();
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            entries = _store.ReadEntries(1, int.MaxValue);
+            foreach (var c in _store.ReadCheckpoints()) dbCheckpoints[c.Seq] = c;
+        }
+
+        return VerifyRows(entries, dbCheckpoints, external, publicKey);
+    }
+
+    /// <summary>
+    /// Verifies this log with the public key beside its signing key (<see cref="AuditSigningKey.PublicFileName"/>) and its
+    /// exported checkpoint file: the service's readiness and <c>GET /v1/audit/verify</c> check.
+    /// </summary>
+    public AuditVerification VerifyStored()
+    {
+        var keyPath = _options.SigningKeyPath is { } k ? AuditSigningKey.PublicPathFor(k) : null;
+        using var key = keyPath is not null && File.Exists(keyPath) ? AuditSigningKey.LoadPublic(keyPath) : null;
+        return VerifyStored(key, _options.CheckpointFile);
+    }
+
+    /// <summary>
+    /// Verifies the PostgreSQL log at <paramref name="connectionString"/> read-only (it is never created here), as
+    /// <see cref="Verify(string, AuditSigningKey?, string?)"/> does for a SQLite file.
+    /// </summary>
+    public static AuditVerification VerifyPostgres(string connectionString, AuditSigningKey? publicKey, string? checkpointFile)
+    {
+        var external = new SortedDictionary<long, AuditCheckpoint>();
+        if (checkpointFile is not null && File.Exists(checkpointFile))
+        {
+            var problem = ReadCheckpointFile(checkpointFile, external);
+            if (problem is not null) return problem;
+        }
+
+        using var store = PostgresAuditStore.OpenReader(connectionString);
+        var dbCheckpoints = new SortedDictionary<long, AuditCheckpoint>();
+        List<AuditEntry> entries;
+        try
+        {
+            if (!store.HasTables()) return new AuditVerification(AuditProblem.Malformed, 1, null, 0, 0, "the database has no audit tables");
+            entries = store.ReadEntries(1, int.MaxValue);
+            foreach (var c in store.ReadCheckpoints()) dbCheckpoints[c.Seq] = c;
+        }
+        catch (Npgsql.NpgsqlException e)
+        {
+            throw new InvalidInputException("STORE-E-CONNECT", "cannot read the PostgreSQL store: " + e.Message);
+        }
+
+        return VerifyRows(entries, dbCheckpoints, external, publicKey);
+    }
+
+    private static AuditVerification VerifyRows(List<AuditEntry> entries, SortedDictionary<long, AuditCheckpoint> dbCheckpoints,
+        SortedDictionary<long, AuditCheckpoint> external, AuditSigningKey? publicKey)
+    {
         var checkedCount = 0;
         if (publicKey is null && (dbCheckpoints.Count > 0 || external.Count > 0))
             return new AuditVerification(AuditProblem.MissingKey, null, null, entries.Count, 0,
@@ -574,55 +655,36 @@ public sealed class AuditLog : IDisposable
         }
     }
 
-    private AuditCheckpoint InsertCheckpoint(long seq, byte[] headHash)
+    private AuditCheckpoint InsertCheckpoint(IAuditTransaction tx, long seq, byte[] headHash)
     {
         var root = _accumulator.Root();
         var ts = Rfc3339(_options.Clock.GetUtcNow());
         var sig = _key!.Sign(AuditCheckpoint.SignedBytes(seq, headHash, root, ts, _key.KeyId));
-        using var cmd = _connection.CreateCommand();
-        cmd.CommandText = "INSERT INTO audit_checkpoint(seq, head_hash, merkle_root, ts_utc, key_id, sig) VALUES ($s, $h, $r, $t, $k, $sig);";
-        cmd.Parameters.AddWithValue("$s", seq);
-        cmd.Parameters.AddWithValue("$h", headHash);
-        cmd.Parameters.AddWithValue("$r", root);
-        cmd.Parameters.AddWithValue("$t", ts);
-        cmd.Parameters.AddWithValue("$k", _key.KeyId);
-        cmd.Parameters.AddWithValue("$sig", sig);
-        cmd.ExecuteNonQuery();
-        return new AuditCheckpoint(seq, headHash, root, ts, _key.KeyId, sig);
+        var checkpoint = new AuditCheckpoint(seq, headHash, root, ts, _key.KeyId, sig);
+        tx.InsertCheckpoint(checkpoint);
+        return checkpoint;
     }
 
     /// <summary>
-    /// Appends the checkpoints not yet exported to the checkpoint file, under the database write lock so that writers in
+    /// Appends the checkpoints not yet exported to the checkpoint file, under the store's write lock so that writers in
     /// other processes do not interleave. Each batch is one write() followed by fsync; the exported seq is recorded after.
     /// A crash in between only repeats identical lines, which the verifier accepts.
     /// </summary>
     private void ExportCheckpoints()
     {
-        if (_options.CheckpointFile is null) return;
-        Execute(_connection, "BEGIN IMMEDIATE;");
-        try
+        if (_options.CheckpointFile is not { } file) return;
+        var marker = _store.ExportMarker(file);
+        _store.Write(tx =>
         {
-            var exported = Convert.ToInt64(Scalar(_connection, "SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM audit_meta WHERE key='exported_checkpoint'), 0);"),
-                CultureInfo.InvariantCulture);
-            var pending = ReadCheckpoints(_connection).Where(c => c.Seq > exported).ToList();
-            if (pending.Count > 0)
-            {
-                var sb = new StringBuilder();
-                foreach (var c in pending) sb.Append(CheckpointLine(c)).Append('\n');
-                AppendDurably(_options.CheckpointFile, Encoding.UTF8.GetBytes(sb.ToString()));
-                using var cmd = _connection.CreateCommand();
-                cmd.CommandText = "INSERT INTO audit_meta(key, value) VALUES ('exported_checkpoint', $v) ON CONFLICT(key) DO UPDATE SET value = $v;";
-                cmd.Parameters.AddWithValue("$v", pending[^1].Seq.ToString(CultureInfo.InvariantCulture));
-                cmd.ExecuteNonQuery();
-            }
-
-            Execute(_connection, "COMMIT;");
-        }
-        catch
-        {
-            TryRollback();
-            throw;
-        }
+            var exported = long.Parse(tx.GetMeta(marker) ?? "0", NumberStyles.Integer, CultureInfo.InvariantCulture);
+            var pending = tx.CheckpointsAfter(exported);
+            if (pending.Count == 0) return 0;
+            var sb = new StringBuilder();
+            foreach (var c in pending) sb.Append(CheckpointLine(c)).Append('\n');
+            AppendDurably(file, Encoding.UTF8.GetBytes(sb.ToString()));
+            tx.SetMeta(marker, pending[^1].Seq.ToString(CultureInfo.InvariantCulture));
+            return pending.Count;
+        });
     }
 
     private static void AppendDurably(string path, byte[] bytes)
@@ -656,92 +718,13 @@ public sealed class AuditLog : IDisposable
         return 0;
     }
 
-    private (long Seq, byte[] Hash) Head()
-    {
-        using var cmd = _connection.CreateCommand();
-        cmd.CommandText = "SELECT seq, entry_hash FROM audit_entry ORDER BY seq DESC LIMIT 1;";
-        using var r = cmd.ExecuteReader();
-        return r.Read() ? (r.GetInt64(0), r.GetFieldValue<byte[]>(1)) : (0, new byte[32]);
-    }
-
     /// <summary>Brings the in-memory Merkle accumulator up to <paramref name="headSeq"/> (other processes may have appended).</summary>
-    private void CatchUp(long headSeq)
+    private void CatchUp(IAuditTransaction tx, long headSeq)
     {
         if (_accumulator.Size > headSeq) _accumulator = new MerkleAccumulator();
         if (_accumulator.Size == headSeq) return;
-        using var cmd = _connection.CreateCommand();
-        cmd.CommandText = "SELECT entry_hash FROM audit_entry WHERE seq > $from AND seq <= $to ORDER BY seq;";
-        cmd.Parameters.AddWithValue("$from", _accumulator.Size);
-        cmd.Parameters.AddWithValue("$to", headSeq);
-        using var r = cmd.ExecuteReader();
-        while (r.Read()) _accumulator.Append(MerkleTree.LeafHash(r.GetFieldValue<byte[]>(0)));
+        foreach (var hash in tx.EntryHashes(_accumulator.Size, headSeq)) _accumulator.Append(MerkleTree.LeafHash(hash));
         if (_accumulator.Size != headSeq)
             throw new InvalidDataException($"the audit log has gaps below seq {headSeq}; run 'crucible audit verify'");
-    }
-
-    private void TryRollback()
-    {
-        try
-        {
-            Execute(_connection, "ROLLBACK;");
-        }
-        catch (SqliteException)
-        {
-            // No transaction was open (BEGIN itself failed); nothing to undo.
-        }
-    }
-
-    private static IEnumerable<AuditEntry> ReadEntries(SqliteConnection connection, long fromSeq, int limit)
-    {
-        using var cmd = connection.CreateCommand();
-        cmd.CommandText = "SELECT seq, ts_utc, kind, actor, payload, prev_hash, entry_hash FROM audit_entry WHERE seq >= $from ORDER BY seq LIMIT $limit;";
-        cmd.Parameters.AddWithValue("$from", fromSeq);
-        cmd.Parameters.AddWithValue("$limit", limit);
-        using var r = cmd.ExecuteReader();
-        while (r.Read())
-        {
-            yield return new AuditEntry(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3),
-                Encoding.UTF8.GetString(r.GetFieldValue<byte[]>(4)), r.GetFieldValue<byte[]>(5), r.GetFieldValue<byte[]>(6));
-        }
-    }
-
-    private static IEnumerable<AuditCheckpoint> ReadCheckpoints(SqliteConnection connection)
-    {
-        using var cmd = connection.CreateCommand();
-        cmd.CommandText = "SELECT seq, head_hash, merkle_root, ts_utc, key_id, sig FROM audit_checkpoint ORDER BY seq;";
-        using var r = cmd.ExecuteReader();
-        while (r.Read())
-        {
-            yield return new AuditCheckpoint(r.GetInt64(0), r.GetFieldValue<byte[]>(1), r.GetFieldValue<byte[]>(2), r.GetString(3),
-                r.GetString(4), r.GetFieldValue<byte[]>(5));
-        }
-    }
-
-    private static SqliteConnection Connect(string path, bool readOnly)
-    {
-        if (Interlocked.Exchange(ref s_sqliteInitialised, 1) == 0) SQLitePCL.Batteries_V2.Init();
-        var builder = new SqliteConnectionStringBuilder
-        {
-            DataSource = path,
-            Mode = readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWriteCreate,
-            Pooling = false,
-        };
-        var connection = new SqliteConnection(builder.ToString());
-        connection.Open();
-        return connection;
-    }
-
-    private static void Execute(SqliteConnection connection, string sql)
-    {
-        using var cmd = connection.CreateCommand();
-        cmd.CommandText = sql;
-        cmd.ExecuteNonQuery();
-    }
-
-    private static object? Scalar(SqliteConnection connection, string sql)
-    {
-        using var cmd = connection.CreateCommand();
-        cmd.CommandText = sql;
-        return cmd.ExecuteScalar();
     }
 }

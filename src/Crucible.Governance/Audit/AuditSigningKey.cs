@@ -39,7 +39,15 @@ public sealed class AuditSigningKey : IDisposable
     /// <summary>Loads the private key at <paramref name="privateKeyPath"/>, creating a new key pair (and its .pub.pem) when absent.</summary>
     public static AuditSigningKey LoadOrCreate(string privateKeyPath)
     {
-        if (File.Exists(privateKeyPath)) return LoadPrivate(privateKeyPath);
+        if (File.Exists(privateKeyPath))
+        {
+            var loaded = LoadPrivate(privateKeyPath);
+            // a key file copied to another replica's keys folder alone: its public half is written beside it for verifiers
+            var publicPath = PublicPathFor(privateKeyPath);
+            if (!File.Exists(publicPath)) AtomicFile.WriteAllText(publicPath, loaded._key.ExportSubjectPublicKeyInfoPem());
+            return loaded;
+        }
+
         var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var dir = Path.GetDirectoryName(Path.GetFullPath(privateKeyPath))!;
         Directory.CreateDirectory(dir);

@@ -27,6 +27,10 @@ public sealed record ModelRecord(string Id, string Folder, string ManifestSha256
 /// Registering an id that exists is refused; loading recomputes both hashes and refuses on a mismatch. The status of a
 /// model is not stored beside it: it is the last <c>model.status_changed</c> entry of the tamper-evident audit log, so
 /// every change (candidate → validated → promoted → retired) is recorded there, and only there.
+/// <para>When the audit log is shared in PostgreSQL (several service replicas), the registry is shared with it: the
+/// registrations and status changes are its entries, and the two files of every registered model are stored in the same
+/// database (<c>model_file</c>) before the registration is recorded. A replica that has not got a model's folder yet
+/// writes it from there on first load (staged, renamed into place) and checks both hashes as for any load.</para>
 /// </summary>
 public sealed class ModelRegistry
 {
@@ -100,6 +104,13 @@ public sealed class ModelRegistry
             if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
         }
 
+        if (_audit.Postgres is { } shared)
+        {
+            // the files first: an entry that registers a model always has its files in the shared store
+            shared.PutModelFile(id, WeightsFileName, id, File.ReadAllBytes(Path.Combine(target, WeightsFileName)));
+            shared.PutModelFile(id, ManifestFileName, manifestHash, File.ReadAllBytes(Path.Combine(target, ManifestFileName)));
+        }
+
         var receipt = _audit.Append(AuditKind.ModelRegistered, new JsonObject
         {
             ["model_id"] = id,
@@ -149,6 +160,7 @@ public sealed class ModelRegistry
     public ModelRecord Load(string id)
     {
         var record = Find(id) ?? throw new InvalidInputException("REG-E-UNKNOWN", $"no registered model {id}");
+        if (!Directory.Exists(record.Folder) && _audit.Postgres is { } shared) Materialise(shared, record);
         var weights = FileHash.Sha256(record.WeightsPath);
         if (!string.Equals(weights, id, StringComparison.Ordinal))
             throw new InvalidInputException("REG-E-HASH", $"weights hash {weights[..16]}… is not the model id {id[..16]}…: the file was changed", new InputLocation(record.WeightsPath, 0, 0));
@@ -188,6 +200,39 @@ public sealed class ModelRegistry
     public ModelRecord? Find(string id) => FileHash.IsSha256Hex(id) ? List().FirstOrDefault(m => m.Id == id) : null;
 
     private string FolderOf(string id) => Path.Combine(_home.ModelsFolder, id);
+
+    /// <summary>Writes a model's folder from the shared store (another replica registered it); the caller checks the hashes.</summary>
+    private void Materialise(Audit.PostgresAuditStore shared, ModelRecord record)
+    {
+        var weights = shared.GetModelFile(record.Id, WeightsFileName, record.Id);
+        var manifest = shared.GetModelFile(record.Id, ManifestFileName, record.ManifestSha256);
+        if (weights is null || manifest is null)
+            throw new InvalidInputException("REG-E-HASH", $"model {record.Id[..16]}… is registered but its files are not in the shared store", new InputLocation(record.Folder, 0, 0));
+        Directory.CreateDirectory(_home.ModelsFolder);
+        var staging = Path.Combine(_home.ModelsFolder, $".staging-{record.Id[..16]}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(staging);
+        try
+        {
+            WriteDurably(Path.Combine(staging, WeightsFileName), weights);
+            WriteDurably(Path.Combine(staging, ManifestFileName), manifest);
+            Directory.Move(staging, record.Folder);
+        }
+        catch (IOException) when (Directory.Exists(record.Folder))
+        {
+            // another request of this replica wrote it first; the load checks its hashes
+        }
+        finally
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    private static void WriteDurably(string path, byte[] bytes)
+    {
+        using var output = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+        output.Write(bytes);
+        output.Flush(flushToDisk: true);
+    }
 
     private static string Name(ModelStatus s) => s.ToString().ToLowerInvariant();
 

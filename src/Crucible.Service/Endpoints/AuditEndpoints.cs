@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Crucible.Governance;
 using Crucible.Governance.Audit;
 using Crucible.Service.Problems;
 using Crucible.Service.Security;
@@ -66,9 +65,9 @@ public static class AuditEndpoints
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithName("ListAudit")
             .WithSummary("A page of the audit log (from, limit ≤ 1000)");
-        v1.MapGet("/audit/verify", (CrucibleHome home) =>
+        v1.MapGet("/audit/verify", (AuditLog log) =>
             {
-                var v = AuditLog.Verify(home);
+                var v = log.VerifyStored();
                 return TypedResults.Ok(new AuditVerifyView(v.Ok, v.Problem.ToString().ToLowerInvariant(), v.FirstBadSeq, v.CheckpointSeq,
                     v.Entries, v.CheckpointsChecked, v.Message));
             })

@@ -61,7 +61,7 @@ public static class ScenarioEndpoints
             .WithSummary("Generate a scenario set (JSON with metadata, or CSV with Accept: text/csv)");
     }
 
-    private static async Task Handle(HttpContext context, ModelCatalog catalog, AuditLog audit, IdempotencyStore idempotency,
+    private static async Task Handle(HttpContext context, ModelCatalog catalog, AuditLog audit, IIdempotencyStore idempotency,
         IOptions<ServiceOptions> settings, TimeProvider clock)
     {
         var o = settings.Value;

@@ -20,6 +20,7 @@ internal sealed class StorageFullHandler : IExceptionHandler
     public static bool IsStorageFull(Exception e) => e switch
     {
         SqliteException s => s.SqliteErrorCode == SqliteFull,
+        Npgsql.PostgresException p => p.SqlState == "53100", // disk_full, on the shared PostgreSQL store
         IOException io => (io.HResult & 0xFFFF) == Enospc || io.Message.Contains("No space left on device", StringComparison.Ordinal),
         _ => e.InnerException is { } inner && IsStorageFull(inner),
     };

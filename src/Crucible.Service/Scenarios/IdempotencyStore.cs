@@ -28,6 +28,25 @@ public enum IdempotencyOutcome
 }
 
 /// <summary>
+/// Where idempotency keys live: SQLite in the home (<see cref="IdempotencyStore"/>), or PostgreSQL shared by several
+/// replicas (<see cref="PostgresIdempotencyStore"/>), so that a replay sent to another replica returns the same bytes.
+/// </summary>
+public interface IIdempotencyStore : IDisposable
+{
+    /// <summary>The rows held (in flight and stored).</summary>
+    long Count { get; }
+
+    /// <summary>Claims <paramref name="key"/> for <paramref name="client"/>, or tells why not.</summary>
+    (IdempotencyOutcome Outcome, StoredResponse? Response) Begin(string client, string key, string fingerprint);
+
+    /// <summary>Stores the response of a request that <see cref="Begin"/> let proceed.</summary>
+    void Complete(string client, string key, StoredResponse response);
+
+    /// <summary>Forgets a request that failed, so that it may be retried with the same key.</summary>
+    void Abandon(string client, string key);
+}
+
+/// <summary>
 /// Idempotency keys for scenario requests (draft-ietf-httpapi-idempotency-key-header, RELIABILITY.md SVC-5), scoped to
 /// the API key that sent them, kept in SQLite (<c>idempotency.db</c> in the home, WAL, <c>synchronous=FULL</c>) so that
 /// a replay after a restart, or from another service process on the same home, still returns the stored bytes. A row
@@ -36,7 +55,7 @@ public enum IdempotencyOutcome
 /// which the key may be used again. A failed request is forgotten, so the client may retry it with the same key.
 /// Stored responses are kept for the retention window and up to a capacity (oldest dropped first).
 /// </summary>
-public sealed class IdempotencyStore : IDisposable
+public sealed class IdempotencyStore : IIdempotencyStore
 {
     private static int s_sqliteInitialised;
     private readonly SqliteConnection _db;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Crucible.Data;
@@ -9,6 +10,7 @@ using Crucible.Diffusion.Tabular;
 using Crucible.Diffusion.Training;
 using Crucible.Governance;
 using Crucible.Governance.Audit;
+using Crucible.Governance.Storage;
 using Crucible.Service.Scenarios;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -51,11 +53,22 @@ public sealed record JobView(string Id, string Status, int Step, int TotalSteps,
 /// which reads the data exactly as <c>crucible train</c> does, fits, saves the model folder into the job's folder,
 /// registers it (a candidate) in the home's registry and appends <c>run.completed</c>. Progress is reported as the
 /// trainer reports it. On shutdown the running job is cancelled through the trainer's token and marked cancelled; no
-/// model is registered. Job records live in memory (a restart forgets them; the models and audit entries stay).
+/// model is registered. Job records live in memory (a restart forgets them; the models and audit entries stay), or, with
+/// a shared PostgreSQL store, in its <c>training_job</c> table (<see cref="SharedJobs"/>): every replica answers for
+/// every job, any replica's worker claims the oldest queued one, and jobs still queued when a replica stops stay queued
+/// for the others.
 /// </summary>
-public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog catalog, TimeProvider clock, ILogger<TrainingJobs> logger)
-    : BackgroundService
+public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog catalog, TimeProvider clock, ILogger<TrainingJobs> logger,
+    StoreLocation store) : BackgroundService
 {
+    /// <summary>How long a claimed job stays with its replica without a renewal (renewed every <see cref="LeaseRenewal"/>).</summary>
+    public static readonly TimeSpan Lease = TimeSpan.FromSeconds(60);
+
+    private static readonly TimeSpan LeaseRenewal = TimeSpan.FromSeconds(10);
+    private readonly SharedJobs? _shared = store.Kind == StoreKind.Postgres ? new SharedJobs(store.Value) : null;
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly string _replica = Environment.MachineName + ":" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + ":" + Guid.NewGuid().ToString("N")[..8];
+
     /// <summary>The most jobs waiting at once (more: 429).</summary>
     public const int QueueCapacity = 8;
 
@@ -70,6 +83,8 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         public string Created { get; } = created;
 
         public volatile JobView? View;
+
+        public long LastShared;
     }
 
     private readonly Channel<Job> _queue = Channel.CreateBounded<Job>(new BoundedChannelOptions(QueueCapacity) { FullMode = BoundedChannelFullMode.Wait });
@@ -82,6 +97,13 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         var created = AuditLog.Rfc3339(clock.GetUtcNow());
         var job = new Job(id, request, actor, created);
         job.View = new JobView(id, Name(JobStatus.Queued), 0, request.Options.Training.Steps, null, null, null, created, null);
+        if (_shared is not null)
+        {
+            if (!_shared.TryQueue(job.View, JsonSerializer.Serialize(request.Request), actor, QueueCapacity)) return null;
+            _wake.Release();
+            return job.View;
+        }
+
         _jobs[id] = job;
         if (_queue.Writer.TryWrite(job)) return job.View;
         _jobs.TryRemove(id, out _);
@@ -89,11 +111,17 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
     }
 
     /// <summary>The job <paramref name="id"/>, or null.</summary>
-    public JobView? Find(string id) => _jobs.TryGetValue(id, out var job) ? job.View : null;
+    public JobView? Find(string id) => _shared is not null ? _shared.Find(id) : _jobs.TryGetValue(id, out var job) ? job.View : null;
 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (_shared is not null)
+        {
+            await RunShared(_shared, stoppingToken).ConfigureAwait(false);
+            return;
+        }
+
         try
         {
             await foreach (var job in _queue.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
@@ -109,6 +137,69 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             Finish(job, JobStatus.Cancelled, null, "the service stopped before the job ran");
     }
 
+    /// <summary>The worker of a replica on the shared store: claim, run, repeat; woken by a local submit or every second.</summary>
+    private async Task RunShared(SharedJobs shared, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            var now = clock.GetUtcNow();
+            (string Id, string RequestJson, string Actor, string Created)? claimed;
+            try
+            {
+                claimed = shared.Claim(_replica, now.ToUnixTimeMilliseconds(), (now + Lease).ToUnixTimeMilliseconds());
+            }
+            catch (Npgsql.NpgsqlException e)
+            {
+                logger.LogWarning("cannot claim training jobs from the shared store: {Message}", e.Message);
+                claimed = null;
+            }
+
+            if (claimed is not { } c)
+            {
+                try
+                {
+                    await _wake.WaitAsync(TimeSpan.FromSeconds(1), stop).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            var request = JsonSerializer.Deserialize<TrainingRequest>(c.RequestJson);
+            var (_, valid) = request is null ? (null, null) : TrainingValidation.Check(request);
+            if (valid is null)
+            {
+                TryShared(() => shared.Finish(c.Id, Name(JobStatus.Failed), null, "the stored request no longer validates", AuditLog.Rfc3339(clock.GetUtcNow())), c.Id);
+                continue;
+            }
+
+            var job = new Job(c.Id, valid, c.Actor, c.Created);
+            job.View = new JobView(c.Id, Name(JobStatus.Running), 0, valid.Options.Training.Steps, null, null, null, c.Created, null);
+            _jobs[c.Id] = job;
+            using (var renew = new Timer(_ => RenewLease(shared, job), null, LeaseRenewal, LeaseRenewal))
+            {
+                await Task.Run(() => Run(job, stop), CancellationToken.None).ConfigureAwait(false);
+            }
+
+            _jobs.TryRemove(c.Id, out _);
+        }
+    }
+
+    private void RenewLease(SharedJobs shared, Job job)
+    {
+        try
+        {
+            if (job.View!.Status == Name(JobStatus.Running)) shared.Renew(job.Id, (clock.GetUtcNow() + Lease).ToUnixTimeMilliseconds());
+        }
+        catch (Npgsql.NpgsqlException e)
+        {
+            logger.LogWarning("cannot renew the lease of training job {JobId}: {Message}", job.Id, e.Message);
+        }
+    }
+
     private void Run(Job job, CancellationToken stop)
     {
         var r = job.Request;
@@ -121,7 +212,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             var dataPath = Path.Combine(folder, "data.csv");
             AtomicFile.WriteAllText(dataPath, r.Request.DataCsv!);
             var train = ReadTrainReturns(dataPath, r);
-            var progress = new Progress(job);
+            var progress = new Progress(job, _shared, clock);
             var generator = new DiffusionGenerator(r.Options).Fit(train, DataProvenance.FromFile(dataPath, r.Input), progress, null, stop);
             var modelFolder = Path.Combine(folder, "model");
             generator.Save(modelFolder);
@@ -174,8 +265,28 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         Finish(job, JobStatus.Failed, null, error);
     }
 
-    private void Finish(Job job, JobStatus status, string? modelId, string? error) =>
-        job.View = job.View! with { Status = Name(status), ModelId = modelId, Error = error, Finished = AuditLog.Rfc3339(clock.GetUtcNow()) };
+    private void Finish(Job job, JobStatus status, string? modelId, string? error)
+    {
+        var view = job.View! with { Status = Name(status), ModelId = modelId, Error = error, Finished = AuditLog.Rfc3339(clock.GetUtcNow()) };
+        if (_shared is { } shared) TryShared(() => shared.Finish(job.Id, view.Status, modelId, error, view.Finished!), job.Id);
+        job.View = view;
+    }
+
+    /// <summary>
+    /// A write to the shared job row; when the database is out of reach it is logged and skipped (the row's lease then
+    /// runs out and another replica runs the job again: training is deterministic and registration idempotent).
+    /// </summary>
+    private void TryShared(Action write, string jobId)
+    {
+        try
+        {
+            write();
+        }
+        catch (Npgsql.NpgsqlException e)
+        {
+            logger.LogWarning("cannot record training job {JobId} in the shared store: {Message}", jobId, e.Message);
+        }
+    }
 
     /// <summary>The train split of log returns, read as <c>crucible train</c> reads its data file.</summary>
     private static TimeSeriesFrame ReadTrainReturns(string path, ValidTrainingRequest r)
@@ -192,9 +303,32 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
 
     private static string Name(JobStatus s) => s.ToString().ToLowerInvariant();
 
-    private sealed class Progress(Job job) : IProgress<TrainingProgress>
+    private sealed class Progress(Job job, SharedJobs? shared, TimeProvider clock) : IProgress<TrainingProgress>
     {
-        public void Report(TrainingProgress value) =>
-            job.View = job.View! with { Step = value.Step, TotalSteps = value.TotalSteps, Loss = double.IsFinite(value.Loss) ? value.Loss : null };
+        public void Report(TrainingProgress value)
+        {
+            var view = job.View! with { Step = value.Step, TotalSteps = value.TotalSteps, Loss = double.IsFinite(value.Loss) ? value.Loss : null };
+            job.View = view;
+            var now = clock.GetUtcNow();
+            // to the shared row at most every 250 ms, and always the last step
+            if (shared is null || (now.ToUnixTimeMilliseconds() - job.LastShared < 250 && value.Step < value.TotalSteps)) return;
+            job.LastShared = now.ToUnixTimeMilliseconds();
+            try
+            {
+                shared.Progress(job.Id, view.Step, view.TotalSteps, view.Loss, (now + Lease).ToUnixTimeMilliseconds());
+            }
+            catch (Npgsql.NpgsqlException)
+            {
+                // progress is best effort: training goes on, and the lease timer or the end of the job writes again
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public override void Dispose()
+    {
+        _shared?.Dispose();
+        _wake.Dispose();
+        base.Dispose();
     }
 }

@@ -1,0 +1,47 @@
+using System.CommandLine;
+using Crucible.Governance;
+using Crucible.Governance.Audit;
+using Crucible.Governance.Storage;
+
+namespace Crucible.Cli.Commands;
+
+/// <summary>
+/// The <c>--store sqlite:DIR|postgres:CONNSTRING</c> option (ARCHITECTURE.md "Where Crucible keeps its state"): where the
+/// audit log and the registry live. With <c>postgres:</c> the home still holds this machine's signing key (the one every
+/// replica shares) and checkpoint export.
+/// </summary>
+internal static class StoreOption
+{
+    public const string Description = "Where the shared state lives: sqlite:HOME_FOLDER (default: the home's SQLite files) or "
+        + "postgres:CONNECTION_STRING, the database that several service replicas share (the home then keeps the signing key and checkpoint export)";
+
+    /// <summary>A new <c>--store</c> option (each command owns its instance).</summary>
+    public static Option<string> Create() => new("--store") { Description = Description };
+
+    /// <summary>The home of a parsed command line (<c>sqlite:DIR</c> names it) and its store.</summary>
+    public static (CrucibleHome Home, StoreLocation Store) Resolve(ParseResult parse, Option<string> home, Option<string> store)
+    {
+        var location = parse.GetValue(store) is { } s ? StoreLocation.Parse(s) : null;
+        return location switch
+        {
+            null => (HomeOption.Resolve(parse, home), StoreLocation.Sqlite(HomeOption.Resolve(parse, home))),
+            { Kind: StoreKind.Sqlite } => (CrucibleHome.Resolve(location.Value), location),
+            _ => (HomeOption.Resolve(parse, home), location),
+        };
+    }
+
+    /// <summary>Opens the audit log of a parsed command line: the home's SQLite file, or the shared PostgreSQL one.</summary>
+    public static (CrucibleHome Home, AuditLog Log) OpenLog(ParseResult parse, Option<string> home, Option<string> store)
+    {
+        var (h, location) = Resolve(parse, home, store);
+        if (location.Kind == StoreKind.Sqlite) return (h, AuditLog.Open(h));
+        var forHome = AuditLogOptions.ForHome(h.EnsureExists());
+        return (h, AuditLog.Open(new AuditLogOptions
+        {
+            PostgresConnectionString = location.Value,
+            SigningKeyPath = forHome.SigningKeyPath,
+            CheckpointFile = forHome.CheckpointFile,
+            DefaultActor = forHome.DefaultActor,
+        }));
+    }
+}

@@ -1,0 +1,283 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.Data.Sqlite;
+
+namespace Crucible.Governance.Audit;
+
+/// <summary>
+/// Where an <see cref="AuditLog"/> keeps its rows: SQLite (one node) or PostgreSQL (several replicas). The hash chain,
+/// canonical JSON, checkpoints, export and verification live in <see cref="AuditLog"/> once; a store only keeps rows and
+/// makes writers take turns.
+/// </summary>
+internal interface IAuditStore : IDisposable
+{
+    /// <summary>
+    /// Runs <paramref name="work"/> in one transaction that excludes every other writer of the store, in this process and
+    /// in others, from the head read to the commit; commits when it returns, rolls back when it throws.
+    /// </summary>
+    T Write<T>(Func<IAuditTransaction, T> work);
+
+    /// <summary>Entries with seq ≥ <paramref name="fromSeq"/>, in seq order, at most <paramref name="limit"/>.</summary>
+    List<AuditEntry> ReadEntries(long fromSeq, int limit);
+
+    /// <summary>All checkpoints in seq order.</summary>
+    List<AuditCheckpoint> ReadCheckpoints();
+
+    /// <summary>The head's seq (0 when empty).</summary>
+    long HeadSeq();
+
+    /// <summary>
+    /// The key under which this writer records the last checkpoint it exported to <paramref name="checkpointFile"/>:
+    /// one for the SQLite log of a home; one per replica and file when several replicas share a PostgreSQL log.
+    /// </summary>
+    string ExportMarker(string checkpointFile);
+}
+
+/// <summary>The operations of an <see cref="IAuditStore.Write{T}"/> transaction.</summary>
+internal interface IAuditTransaction
+{
+    (long Seq, byte[] Hash) Head();
+
+    /// <summary>The entry hashes with seq in (<paramref name="afterSeq"/>, <paramref name="toSeq"/>], in order.</summary>
+    List<byte[]> EntryHashes(long afterSeq, long toSeq);
+
+    void InsertEntry(long seq, string ts, string kind, string actor, byte[] payload, byte[] prevHash, byte[] entryHash);
+
+    void InsertCheckpoint(AuditCheckpoint c);
+
+    long LastCheckpointSeq();
+
+    List<AuditCheckpoint> CheckpointsAfter(long seq);
+
+    string? GetMeta(string key);
+
+    void SetMeta(string key, string value);
+}
+
+/// <summary>The SQLite store: one file, WAL, <c>synchronous=FULL</c>, <c>BEGIN IMMEDIATE</c> for writers.</summary>
+internal sealed class SqliteAuditStore : IAuditStore, IAuditTransaction
+{
+    private static int s_initialised;
+    private readonly SqliteConnection _connection;
+
+    private SqliteAuditStore(SqliteConnection connection) => _connection = connection;
+
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS audit_entry(
+          seq INTEGER PRIMARY KEY,
+          ts_utc TEXT NOT NULL,
+          kind TEXT NOT NULL,
+          actor TEXT NOT NULL,
+          payload BLOB NOT NULL,
+          prev_hash BLOB NOT NULL,
+          entry_hash BLOB NOT NULL UNIQUE);
+        CREATE TABLE IF NOT EXISTS audit_checkpoint(
+          seq INTEGER PRIMARY KEY,
+          head_hash BLOB NOT NULL,
+          merkle_root BLOB NOT NULL,
+          ts_utc TEXT NOT NULL,
+          key_id TEXT NOT NULL,
+          sig BLOB NOT NULL);
+        CREATE TABLE IF NOT EXISTS audit_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT OR IGNORE INTO audit_meta(key, value) VALUES ('format', 'crucible-audit-v1');
+        CREATE TRIGGER IF NOT EXISTS audit_entry_no_update BEFORE UPDATE ON audit_entry BEGIN SELECT RAISE(ABORT, 'append-only'); END;
+        CREATE TRIGGER IF NOT EXISTS audit_entry_no_delete BEFORE DELETE ON audit_entry BEGIN SELECT RAISE(ABORT, 'append-only'); END;
+        CREATE TRIGGER IF NOT EXISTS audit_checkpoint_no_update BEFORE UPDATE ON audit_checkpoint BEGIN SELECT RAISE(ABORT, 'append-only'); END;
+        CREATE TRIGGER IF NOT EXISTS audit_checkpoint_no_delete BEFORE DELETE ON audit_checkpoint BEGIN SELECT RAISE(ABORT, 'append-only'); END;
+        """;
+
+    /// <summary>Opens (creating when needed) the log at <paramref name="path"/>, checking that WAL and <c>synchronous=FULL</c> took effect.</summary>
+    public static SqliteAuditStore OpenWriter(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var connection = Connect(path, readOnly: false);
+        try
+        {
+            Execute(connection, "PRAGMA busy_timeout=30000;");
+            var mode = Convert.ToString(Scalar(connection, "PRAGMA journal_mode=WAL;"), CultureInfo.InvariantCulture);
+            Execute(connection, "PRAGMA synchronous=FULL;");
+            var sync = Convert.ToInt64(Scalar(connection, "PRAGMA synchronous;"), CultureInfo.InvariantCulture);
+            if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase) || sync != 2)
+                throw new InvalidOperationException($"audit log pragmas did not take effect (journal_mode={mode}, synchronous={sync})");
+            Execute(connection, Schema);
+            return new SqliteAuditStore(connection);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens an existing log read-only.</summary>
+    public static SqliteAuditStore OpenReader(string path) => new(Connect(path, readOnly: true));
+
+    /// <summary>Whether the database holds both audit tables.</summary>
+    public bool HasTables() => Convert.ToInt64(Scalar(_connection,
+        "SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name IN ('audit_entry','audit_checkpoint');"), CultureInfo.InvariantCulture) == 2;
+
+    public T Write<T>(Func<IAuditTransaction, T> work)
+    {
+        Execute(_connection, "BEGIN IMMEDIATE;");
+        T result;
+        try
+        {
+            result = work(this);
+            Execute(_connection, "COMMIT;");
+        }
+        catch
+        {
+            TryRollback();
+            throw;
+        }
+
+        return result;
+    }
+
+    public string ExportMarker(string checkpointFile) => "exported_checkpoint";
+
+    public (long Seq, byte[] Hash) Head()
+    {
+        using var cmd = _connection.CreateCommand();
+        cmd.CommandText = "SELECT seq, entry_hash FROM audit_entry ORDER BY seq DESC LIMIT 1;";
+        using var r = cmd.ExecuteReader();
+        return r.Read() ? (r.GetInt64(0), r.GetFieldValue<byte[]>(1)) : (0, new byte[32]);
+    }
+
+    public long HeadSeq() => Head().Seq;
+
+    public List<byte[]> EntryHashes(long afterSeq, long toSeq)
+    {
+        using var cmd = _connection.CreateCommand();
+        cmd.CommandText = "SELECT entry_hash FROM audit_entry WHERE seq > $from AND seq <= $to ORDER BY seq;";
+        cmd.Parameters.AddWithValue("$from", afterSeq);
+        cmd.Parameters.AddWithValue("$to", toSeq);
+        using var r = cmd.ExecuteReader();
+        var hashes = new List<byte[]>();
+        while (r.Read()) hashes.Add(r.GetFieldValue<byte[]>(0));
+        return hashes;
+    }
+
+    public void InsertEntry(long seq, string ts, string kind, string actor, byte[] payload, byte[] prevHash, byte[] entryHash)
+    {
+        using var cmd = _connection.CreateCommand();
+        cmd.CommandText = "INSERT INTO audit_entry(seq, ts_utc, kind, actor, payload, prev_hash, entry_hash) VALUES ($s, $t, $k, $a, $p, $prev, $h);";
+        cmd.Parameters.AddWithValue("$s", seq);
+        cmd.Parameters.AddWithValue("$t", ts);
+        cmd.Parameters.AddWithValue("$k", kind);
+        cmd.Parameters.AddWithValue("$a", actor);
+        cmd.Parameters.AddWithValue("$p", payload);
+        cmd.Parameters.AddWithValue("$prev", prevHash);
+        cmd.Parameters.AddWithValue("$h", entryHash);
+        cmd.ExecuteNonQuery();
+    }
+
+    public void InsertCheckpoint(AuditCheckpoint c)
+    {
+        using var cmd = _connection.CreateCommand();
+        cmd.CommandText = "INSERT INTO audit_checkpoint(seq, head_hash, merkle_root, ts_utc, key_id, sig) VALUES ($s, $h, $r, $t, $k, $sig);";
+        cmd.Parameters.AddWithValue("$s", c.Seq);
+        cmd.Parameters.AddWithValue("$h", c.HeadHash);
+        cmd.Parameters.AddWithValue("$r", c.MerkleRoot);
+        cmd.Parameters.AddWithValue("$t", c.TimestampUtc);
+        cmd.Parameters.AddWithValue("$k", c.KeyId);
+        cmd.Parameters.AddWithValue("$sig", c.Signature);
+        cmd.ExecuteNonQuery();
+    }
+
+    public long LastCheckpointSeq() =>
+        Convert.ToInt64(Scalar(_connection, "SELECT COALESCE(MAX(seq), 0) FROM audit_checkpoint;"), CultureInfo.InvariantCulture);
+
+    public List<AuditCheckpoint> CheckpointsAfter(long seq) => ReadCheckpoints().Where(c => c.Seq > seq).ToList();
+
+    public string? GetMeta(string key)
+    {
+        using var cmd = _connection.CreateCommand();
+        cmd.CommandText = "SELECT value FROM audit_meta WHERE key = $k;";
+        cmd.Parameters.AddWithValue("$k", key);
+        return cmd.ExecuteScalar() as string;
+    }
+
+    public void SetMeta(string key, string value)
+    {
+        using var cmd = _connection.CreateCommand();
+        cmd.CommandText = "INSERT INTO audit_meta(key, value) VALUES ($k, $v) ON CONFLICT(key) DO UPDATE SET value = $v;";
+        cmd.Parameters.AddWithValue("$k", key);
+        cmd.Parameters.AddWithValue("$v", value);
+        cmd.ExecuteNonQuery();
+    }
+
+    public List<AuditEntry> ReadEntries(long fromSeq, int limit)
+    {
+        using var cmd = _connection.CreateCommand();
+        cmd.CommandText = "SELECT seq, ts_utc, kind, actor, payload, prev_hash, entry_hash FROM audit_entry WHERE seq >= $from ORDER BY seq LIMIT $limit;";
+        cmd.Parameters.AddWithValue("$from", fromSeq);
+        cmd.Parameters.AddWithValue("$limit", limit);
+        using var r = cmd.ExecuteReader();
+        var entries = new List<AuditEntry>();
+        while (r.Read())
+        {
+            entries.Add(new AuditEntry(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3),
+                Encoding.UTF8.GetString(r.GetFieldValue<byte[]>(4)), r.GetFieldValue<byte[]>(5), r.GetFieldValue<byte[]>(6)));
+        }
+
+        return entries;
+    }
+
+    public List<AuditCheckpoint> ReadCheckpoints()
+    {
+        using var cmd = _connection.CreateCommand();
+        cmd.CommandText = "SELECT seq, head_hash, merkle_root, ts_utc, key_id, sig FROM audit_checkpoint ORDER BY seq;";
+        using var r = cmd.ExecuteReader();
+        var checkpoints = new List<AuditCheckpoint>();
+        while (r.Read())
+        {
+            checkpoints.Add(new AuditCheckpoint(r.GetInt64(0), r.GetFieldValue<byte[]>(1), r.GetFieldValue<byte[]>(2), r.GetString(3),
+                r.GetString(4), r.GetFieldValue<byte[]>(5)));
+        }
+
+        return checkpoints;
+    }
+
+    public void Dispose() => _connection.Dispose();
+
+    private void TryRollback()
+    {
+        try
+        {
+            Execute(_connection, "ROLLBACK;");
+        }
+        catch (SqliteException)
+        {
+            // No transaction was open (BEGIN itself failed); nothing to undo.
+        }
+    }
+
+    private static SqliteConnection Connect(string path, bool readOnly)
+    {
+        if (Interlocked.Exchange(ref s_initialised, 1) == 0) SQLitePCL.Batteries_V2.Init();
+        var builder = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+        };
+        var connection = new SqliteConnection(builder.ToString());
+        connection.Open();
+        return connection;
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    private static object? Scalar(SqliteConnection connection, string sql)
+    {
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = sql;
+        return cmd.ExecuteScalar();
+    }
+}

@@ -1,0 +1,150 @@
+using Npgsql;
+
+namespace Crucible.Service.Training;
+
+/// <summary>
+/// Training job rows in the shared PostgreSQL store (<c>--store postgres:…</c>), so that every replica answers
+/// <c>GET /v1/jobs/{id}</c> and any replica's worker may run a queued job. A worker claims the oldest queued job with
+/// <c>FOR UPDATE SKIP LOCKED</c> (two replicas never claim the same row, and neither waits for the other) and holds a
+/// lease that it renews while the job runs; a job whose replica died (lease run out) is claimed again by another one.
+/// The queue bound (<see cref="TrainingJobs.QueueCapacity"/>) is counted over all replicas.
+/// </summary>
+public sealed class SharedJobs : IDisposable
+{
+    private const long SubmitLock = 0x4372_7563_4A6F_6273; // "CrucJobs"
+    private readonly NpgsqlDataSource _source;
+
+    /// <summary>Connects and creates the table when missing.</summary>
+    public SharedJobs(string connectionString)
+    {
+        _source = NpgsqlDataSource.Create(connectionString);
+        try
+        {
+            using var connection = _source.OpenConnection();
+            using var tx = connection.BeginTransaction();
+            using (var l = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@k);", connection, tx))
+            {
+                l.Parameters.AddWithValue("k", SubmitLock);
+                l.ExecuteNonQuery();
+            }
+
+            using (var create = new NpgsqlCommand("""
+                CREATE TABLE IF NOT EXISTS training_job(
+                  id TEXT PRIMARY KEY, request TEXT NOT NULL, actor TEXT NOT NULL, created TEXT NOT NULL, seq BIGSERIAL,
+                  status TEXT NOT NULL, step INTEGER NOT NULL, total_steps INTEGER NOT NULL, loss DOUBLE PRECISION,
+                  model_id TEXT, error TEXT, finished TEXT, replica TEXT, lease_until BIGINT);
+                CREATE INDEX IF NOT EXISTS training_job_status ON training_job(status, seq);
+                """, connection, tx)) create.ExecuteNonQuery();
+            tx.Commit();
+        }
+        catch
+        {
+            _source.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Queues a job unless <paramref name="capacity"/> jobs are queued already (over all replicas).</summary>
+    public bool TryQueue(JobView view, string requestJson, string actor, int capacity)
+    {
+        ArgumentNullException.ThrowIfNull(view);
+        using var connection = _source.OpenConnection();
+        using var tx = connection.BeginTransaction();
+        using (var l = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@k);", connection, tx))
+        {
+            l.Parameters.AddWithValue("k", SubmitLock);
+            l.ExecuteNonQuery();
+        }
+
+        using (var count = new NpgsqlCommand("SELECT COUNT(*) FROM training_job WHERE status = 'queued';", connection, tx))
+        {
+            if ((long)count.ExecuteScalar()! >= capacity) return false;
+        }
+
+        using (var insert = new NpgsqlCommand("""
+            INSERT INTO training_job(id, request, actor, created, status, step, total_steps) VALUES (@id, @r, @a, @c, 'queued', 0, @t);
+            """, connection, tx))
+        {
+            insert.Parameters.AddWithValue("id", view.Id);
+            insert.Parameters.AddWithValue("r", requestJson);
+            insert.Parameters.AddWithValue("a", actor);
+            insert.Parameters.AddWithValue("c", view.Created);
+            insert.Parameters.AddWithValue("t", view.TotalSteps);
+            insert.ExecuteNonQuery();
+        }
+
+        tx.Commit();
+        return true;
+    }
+
+    /// <summary>Claims the oldest queued job (or one whose replica's lease ran out) for <paramref name="replica"/>, or null.</summary>
+    public (string Id, string RequestJson, string Actor, string Created)? Claim(string replica, long now, long leaseUntil)
+    {
+        using var connection = _source.OpenConnection();
+        using var claim = new NpgsqlCommand("""
+            UPDATE training_job SET status = 'running', replica = @r, lease_until = @l, step = 0, loss = NULL
+            WHERE id = (SELECT id FROM training_job WHERE status = 'queued' OR (status = 'running' AND lease_until < @now)
+                        ORDER BY seq FOR UPDATE SKIP LOCKED LIMIT 1)
+            RETURNING id, request, actor, created;
+            """, connection);
+        claim.Parameters.AddWithValue("r", replica);
+        claim.Parameters.AddWithValue("l", leaseUntil);
+        claim.Parameters.AddWithValue("now", now);
+        using var row = claim.ExecuteReader();
+        return row.Read() ? (row.GetString(0), row.GetString(1), row.GetString(2), row.GetString(3)) : null;
+    }
+
+    /// <summary>Records progress and renews the lease of a job this replica runs.</summary>
+    public void Progress(string id, int step, int totalSteps, double? loss, long leaseUntil)
+    {
+        using var connection = _source.OpenConnection();
+        using var update = new NpgsqlCommand(
+            "UPDATE training_job SET step = @s, total_steps = @t, loss = @loss, lease_until = @l WHERE id = @id AND status = 'running';", connection);
+        update.Parameters.AddWithValue("id", id);
+        update.Parameters.AddWithValue("s", step);
+        update.Parameters.AddWithValue("t", totalSteps);
+        update.Parameters.AddWithValue("loss", loss is { } v ? v : DBNull.Value);
+        update.Parameters.AddWithValue("l", leaseUntil);
+        update.ExecuteNonQuery();
+    }
+
+    /// <summary>Renews the lease of a running job.</summary>
+    public void Renew(string id, long leaseUntil)
+    {
+        using var connection = _source.OpenConnection();
+        using var update = new NpgsqlCommand("UPDATE training_job SET lease_until = @l WHERE id = @id AND status = 'running';", connection);
+        update.Parameters.AddWithValue("id", id);
+        update.Parameters.AddWithValue("l", leaseUntil);
+        update.ExecuteNonQuery();
+    }
+
+    /// <summary>Records the end of a job.</summary>
+    public void Finish(string id, string status, string? modelId, string? error, string finished)
+    {
+        using var connection = _source.OpenConnection();
+        using var update = new NpgsqlCommand(
+            "UPDATE training_job SET status = @st, model_id = @m, error = @e, finished = @f, lease_until = NULL WHERE id = @id;", connection);
+        update.Parameters.AddWithValue("id", id);
+        update.Parameters.AddWithValue("st", status);
+        update.Parameters.AddWithValue("m", modelId is null ? DBNull.Value : modelId);
+        update.Parameters.AddWithValue("e", error is null ? DBNull.Value : error);
+        update.Parameters.AddWithValue("f", finished);
+        update.ExecuteNonQuery();
+    }
+
+    /// <summary>The job <paramref name="id"/> as any replica sees it, or null.</summary>
+    public JobView? Find(string id)
+    {
+        using var connection = _source.OpenConnection();
+        using var select = new NpgsqlCommand(
+            "SELECT id, status, step, total_steps, loss, model_id, error, created, finished FROM training_job WHERE id = @id;", connection);
+        select.Parameters.AddWithValue("id", id);
+        using var r = select.ExecuteReader();
+        if (!r.Read()) return null;
+        return new JobView(r.GetString(0), r.GetString(1), r.GetInt32(2), r.GetInt32(3), r.IsDBNull(4) ? null : r.GetDouble(4),
+            r.IsDBNull(5) ? null : r.GetString(5), r.IsDBNull(6) ? null : r.GetString(6), r.GetString(7), r.IsDBNull(8) ? null : r.GetString(8));
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _source.Dispose();
+}

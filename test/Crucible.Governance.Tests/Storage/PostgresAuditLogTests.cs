@@ -1,0 +1,437 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Crucible.Data;
+using Crucible.Governance.Audit;
+using Crucible.Governance.Registry;
+using Crucible.Governance.Storage;
+using Crucible.Tests.Postgres;
+using Npgsql;
+
+namespace Crucible.Governance.Tests.Storage;
+
+/// <summary>
+/// The audit log on PostgreSQL (several service replicas): the same chain, checkpoints and verification as on SQLite,
+/// writers in separate connections (as separate replicas) serialised by the advisory lock, the tamper cases that apply,
+/// a writer killed mid-transaction, one shared signing key, and the registry's files shared through the database.
+/// </summary>
+public sealed class PostgresAuditLogTests : IDisposable
+{
+    private readonly TestDatabase _db = TestPostgres.CreateDatabase();
+    private readonly List<string> _homes = [];
+
+    public void Dispose()
+    {
+        _db.Dispose();
+        foreach (var h in _homes)
+        {
+            try
+            {
+                Directory.Delete(h, recursive: true);
+            }
+            catch (IOException)
+            {
+                // best effort
+            }
+        }
+    }
+
+    /// <summary>A home (this replica's key and checkpoint export) for a writer of the shared log.</summary>
+    private CrucibleHome NewHome()
+    {
+        var home = CrucibleHome.Resolve(Path.Combine(Path.GetTempPath(), "crucible-pg-" + Guid.NewGuid().ToString("N"))).EnsureExists();
+        _homes.Add(home.Root);
+        return home;
+    }
+
+    private AuditLog Open(CrucibleHome home, int interval = 4, string? keyPath = null) => AuditLog.Open(new AuditLogOptions
+    {
+        PostgresConnectionString = _db.ConnectionString,
+        SigningKeyPath = keyPath ?? Path.Combine(home.KeysFolder, AuditSigningKey.PrivateFileName),
+        CheckpointFile = home.AuditCheckpoints,
+        CheckpointInterval = interval,
+        DefaultActor = "test",
+    });
+
+    private AuditVerification Verify(CrucibleHome home, string? checkpointFile = null)
+    {
+        using var key = AuditSigningKey.LoadPublic(Path.Combine(home.KeysFolder, AuditSigningKey.PublicFileName));
+        return AuditLog.VerifyPostgres(_db.ConnectionString, key, checkpointFile ?? home.AuditCheckpoints);
+    }
+
+    private static void Fill(AuditLog log, int count, string tag = "run")
+    {
+        for (var i = 1; i <= count; i++) log.Append(AuditKind.RunStarted, new JsonObject { ["run_id"] = $"{tag}-{i}", ["step"] = i });
+    }
+
+    [Fact]
+    public void Append_List_Checkpoint_Verify_AsOnSqlite()
+    {
+        var home = NewHome();
+        using (var log = Open(home))
+        {
+            Assert.True(log.IsShared);
+            Assert.Null(log.DatabasePath);
+            var r1 = log.Append(AuditKind.ModelRegistered, new JsonObject { ["model_id"] = "abc", ["size"] = 3 });
+            Fill(log, 9);
+            var entries = log.List();
+            Assert.Equal(10, entries.Count);
+            Assert.Equal(1, r1.Seq);
+            Assert.Equal("""{"model_id":"abc","size":3}""", entries[0].Payload);
+            Assert.Equal(new byte[32], entries[0].PrevHash);
+            for (var i = 1; i < entries.Count; i++) Assert.Equal(entries[i - 1].EntryHash, entries[i].PrevHash);
+            Assert.Equal(AuditLog.ComputeEntryHash(1, entries[0].TimestampUtc, "model.registered", "test",
+                System.Text.Encoding.UTF8.GetBytes(entries[0].Payload), new byte[32]), entries[0].EntryHash);
+            Assert.Equal([4L, 8L], log.Checkpoints().Select(c => c.Seq));
+            Assert.Equal(10, log.Count);
+            Assert.Equal(3, log.List(8).Count);
+            var proof = log.InclusionProof(3, 10);
+            Assert.True(MerkleTree.VerifyInclusion(2, 10, MerkleTree.LeafHash(entries[2].EntryHash), proof,
+                MerkleTree.Root(entries.Select(e => MerkleTree.LeafHash(e.EntryHash)).ToList())));
+            Assert.True(log.VerifyStored().Ok, log.VerifyStored().Message);
+        }
+
+        // closing checkpoints the head; the export file holds every checkpoint
+        var v = Verify(home);
+        Assert.True(v.Ok, v.Message);
+        Assert.Equal(10, v.Entries);
+        Assert.Equal(6, v.CheckpointsChecked); // 4, 8, 10 in the database and in the exported file
+        Assert.Equal(3, File.ReadAllLines(home.AuditCheckpoints).Length);
+    }
+
+    [Fact]
+    public void SixteenWriters_SeparateConnections_ContiguousSeq_NoFork_EveryReceiptPresent()
+    {
+        // each writer is its own AuditLog (own pool, own connections), as a separate replica is; all share one key file
+        var first = NewHome();
+        var keyPath = Path.Combine(first.KeysFolder, AuditSigningKey.PrivateFileName);
+        const int writers = 16, appends = 25;
+        var homes = Enumerable.Range(0, writers).Select(_ => NewHome()).ToList();
+        var logs = homes.Select(h => Open(h, interval: 16, keyPath: keyPath)).ToList();
+        var receipts = new AuditReceipt[writers][];
+        try
+        {
+            using var go = new Barrier(writers);
+            Parallel.For(0, writers, new ParallelOptions { MaxDegreeOfParallelism = writers }, w =>
+            {
+                go.SignalAndWait();
+                receipts[w] = Enumerable.Range(0, appends)
+                    .Select(i => logs[w].Append(AuditKind.ScenariosGenerated, new JsonObject { ["writer"] = w, ["i"] = i }, $"writer-{w}"))
+                    .ToArray();
+            });
+        }
+        finally
+        {
+            foreach (var l in logs) l.Dispose();
+        }
+
+        using var reader = Open(first);
+        var entries = reader.List();
+        Assert.Equal(Enumerable.Range(1, writers * appends).Select(i => (long)i), entries.Select(e => e.Seq));
+        var bySeq = entries.ToDictionary(e => e.Seq);
+        for (var w = 0; w < writers; w++)
+        {
+            for (var i = 0; i < appends; i++)
+            {
+                var e = bySeq[receipts[w][i].Seq];
+                Assert.Equal(receipts[w][i].EntryHash, e.EntryHashHex);
+                Assert.Equal($$"""{"i":{{i}},"writer":{{w}}}""", e.Payload);
+            }
+        }
+
+        // the writers interleaved (they did not run one after another)
+        var runs = entries.Zip(entries.Skip(1)).Count(p => p.First.Actor != p.Second.Actor);
+        Assert.True(runs > writers, $"only {runs} changes of writer in {entries.Count} entries");
+        var v = Verify(first);
+        Assert.True(v.Ok, v.Message);
+        // every writer's export file holds checkpoints that verify against the one chain
+        foreach (var h in homes.Where(h => File.Exists(h.AuditCheckpoints)))
+            Assert.True(Verify(first, h.AuditCheckpoints).Ok, h.AuditCheckpoints);
+    }
+
+    [Fact]
+    public void Triggers_RefuseUpdateDeleteTruncate()
+    {
+        var home = NewHome();
+        using (var log = Open(home)) Fill(log, 5);
+        foreach (var sql in new[] { "UPDATE audit_entry SET actor = 'x' WHERE seq = 1", "DELETE FROM audit_entry WHERE seq = 2",
+                     "TRUNCATE audit_entry", "DELETE FROM audit_checkpoint", "TRUNCATE audit_checkpoint CASCADE", "DELETE FROM model_file" })
+        {
+            if (sql.Contains("model_file", StringComparison.Ordinal)) _db.Execute("INSERT INTO model_file VALUES ('a', 'b', 'c', '\\x00')");
+            var e = Assert.Throws<PostgresException>(() => _db.Execute(sql));
+            Assert.Contains("append-only", e.MessageText, StringComparison.Ordinal);
+        }
+
+        Assert.True(Verify(home).Ok);
+    }
+
+    private void DropTriggers() => _db.Execute("ALTER TABLE audit_entry DISABLE TRIGGER USER; ALTER TABLE audit_checkpoint DISABLE TRIGGER USER;");
+
+    [Fact]
+    public void Tamper_PayloadEditedWithTriggersDropped_FailsAtThatEntry()
+    {
+        var home = NewHome();
+        using (var log = Open(home)) Fill(log, 10);
+        DropTriggers();
+        _db.Execute("UPDATE audit_entry SET payload = convert_to('{\"run_id\":\"run-7\",\"step\":70}', 'UTF8') WHERE seq = 7");
+        var v = Verify(home);
+        Assert.Equal(AuditProblem.Hash, v.Problem);
+        Assert.Equal(7, v.FirstBadSeq);
+    }
+
+    [Fact]
+    public void Tamper_RowDeleted_FailsAsGap()
+    {
+        var home = NewHome();
+        using (var log = Open(home)) Fill(log, 10);
+        DropTriggers();
+        _db.Execute("DELETE FROM audit_entry WHERE seq = 5");
+        var v = Verify(home);
+        Assert.Equal(AuditProblem.Gap, v.Problem);
+        Assert.Equal(5, v.FirstBadSeq);
+    }
+
+    [Fact]
+    public void Tamper_TailAndItsCheckpointsTruncatedBelowACheckpoint_CaughtByTheExportedCheckpoints()
+    {
+        var home = NewHome();
+        using (var log = Open(home)) Fill(log, 10);
+        DropTriggers();
+        _db.Execute("DELETE FROM audit_entry WHERE seq > 6; DELETE FROM audit_checkpoint WHERE seq > 6;");
+        var v = Verify(home);
+        Assert.Equal(AuditProblem.Truncation, v.Problem);
+        Assert.Equal(7, v.FirstBadSeq);
+        Assert.Equal(10, v.CheckpointSeq);
+    }
+
+    [Fact]
+    public async Task WriterConnectionKilledMidTransaction_LeavesNoPartialEntry_AndReleasesTheLock()
+    {
+        var home = NewHome();
+        using var log = Open(home);
+        Fill(log, 3);
+        var head = log.List()[^1];
+
+        // a writer that took the lock and inserted entry 4, then died before COMMIT
+        var dying = new NpgsqlConnection(_db.ConnectionString);
+        dying.Open();
+        var pid = dying.ProcessID;
+        using (var begin = new NpgsqlCommand("BEGIN; SELECT pg_advisory_xact_lock(@k);", dying))
+        {
+            begin.Parameters.AddWithValue("k", PostgresAuditStore.AppendLock);
+            begin.ExecuteNonQuery();
+        }
+
+        var ts = AuditLog.Rfc3339(DateTimeOffset.UtcNow);
+        var payload = System.Text.Encoding.UTF8.GetBytes("""{"run_id":"ghost"}""");
+        var hash = AuditLog.ComputeEntryHash(4, ts, "run.started", "ghost", payload, head.EntryHash);
+        using (var insert = new NpgsqlCommand("INSERT INTO audit_entry VALUES (4, @t, 'run.started', 'ghost', @p, @prev, @h);", dying))
+        {
+            insert.Parameters.AddWithValue("t", ts);
+            insert.Parameters.AddWithValue("p", payload);
+            insert.Parameters.AddWithValue("prev", head.EntryHash);
+            insert.Parameters.AddWithValue("h", hash);
+            insert.ExecuteNonQuery();
+        }
+
+        // a live writer waits for the lock meanwhile
+        var waiting = Task.Run(() => log.Append(AuditKind.RunStarted, new JsonObject { ["run_id"] = "after" }));
+        await Task.Delay(300);
+        Assert.False(waiting.IsCompleted, "the append did not wait for the writer holding the lock");
+
+        // the dying writer's backend is killed (as when its process or connection dies): PostgreSQL rolls it back
+        using (var admin = new NpgsqlConnection(_db.ConnectionString))
+        {
+            admin.Open();
+            using var kill = new NpgsqlCommand("SELECT pg_terminate_backend(@pid);", admin);
+            kill.Parameters.AddWithValue("pid", pid);
+            Assert.True((bool)kill.ExecuteScalar()!);
+        }
+
+        try
+        {
+            dying.Dispose();
+        }
+        catch (NpgsqlException)
+        {
+            // its server session is gone, as intended
+        }
+
+        var receipt = await waiting.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(4, receipt.Seq);
+        var entries = log.List();
+        Assert.DoesNotContain(entries, e => e.Actor == "ghost");
+        Assert.Equal("""{"run_id":"after"}""", entries[3].Payload);
+        Assert.True(log.VerifyStored().Ok, log.VerifyStored().Message);
+    }
+
+    [Fact]
+    public async Task KillNine_ChildWriterProcesses_EveryAcknowledgedEntrySurvives()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        var home = NewHome();
+        var rng = new System.Random(77);
+        var acked = new HashSet<long>();
+        for (var k = 0; k < 12; k++)
+        {
+            // two children at once, as two replicas
+            var children = Enumerable.Range(0, 2).Select(_ => StartChild(home.Root)).ToList();
+            var target = rng.Next(5, 40);
+            var readers = children.Select(p => Task.Run(() =>
+            {
+                var seen = new List<long>();
+                for (var i = 0; i < target; i++)
+                {
+                    var line = p.StandardOutput.ReadLine();
+                    if (line is null) break;
+                    seen.Add(long.Parse(line, CultureInfo.InvariantCulture));
+                }
+
+                return seen;
+            })).ToArray();
+            var seen = await Task.WhenAll(readers).WaitAsync(TimeSpan.FromSeconds(60));
+            await Task.Delay(rng.Next(0, 3));
+            foreach (var p in children)
+            {
+                p.Kill();
+                p.WaitForExit();
+            }
+
+            foreach (var (p, r) in children.Zip(seen))
+            {
+                foreach (var seq in r) Assert.True(acked.Add(seq), $"seq {seq} acknowledged twice");
+                foreach (var line in p.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries))
+                    Assert.True(acked.Add(long.Parse(line, CultureInfo.InvariantCulture)));
+                Assert.True(r.Count > 0, "a child printed nothing: " + p.StandardError.ReadToEnd());
+                p.Dispose();
+            }
+
+            var v = Verify(home);
+            Assert.True(v.Ok, $"after kill {k + 1}: {v.Message}");
+        }
+
+        using var log = Open(home);
+        Assert.Subset(log.List().Select(e => e.Seq).ToHashSet(), acked);
+    }
+
+    private Process StartChild(string home)
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Crucible.Governance.AppendChild.dll"));
+        foreach (var a in new[] { home, "1000000", "8", _db.ConnectionString }) start.ArgumentList.Add(a);
+        return Process.Start(start)!;
+    }
+
+    [Fact]
+    public void AWriterWithAnotherKey_IsRefused_OneKeyVerifiesEveryReplicasCheckpoints()
+    {
+        var a = NewHome();
+        var b = NewHome();
+        using (var log = Open(a)) Fill(log, 5, "a");
+        // B has its own, different key: refused before it writes anything
+        var e = Assert.Throws<InvalidInputException>(() => Open(b));
+        Assert.Equal("AUDIT-E-KEY", e.Rule);
+        Assert.Contains("same private key", e.Message, StringComparison.Ordinal);
+
+        // B given A's key file (copied alone: the public half is written beside it) writes and checkpoints
+        File.Delete(Path.Combine(b.KeysFolder, AuditSigningKey.PrivateFileName));
+        File.Delete(Path.Combine(b.KeysFolder, AuditSigningKey.PublicFileName));
+        File.Copy(Path.Combine(a.KeysFolder, AuditSigningKey.PrivateFileName), Path.Combine(b.KeysFolder, AuditSigningKey.PrivateFileName));
+        using (var la = Open(a))
+        using (var lb = Open(b))
+        {
+            for (var i = 0; i < 6; i++)
+            {
+                la.Append(AuditKind.RunStarted, new JsonObject { ["i"] = i }, "replica-a");
+                lb.Append(AuditKind.RunStarted, new JsonObject { ["i"] = i }, "replica-b");
+            }
+        }
+
+        var v = Verify(b);
+        Assert.True(v.Ok, v.Message);
+        Assert.Equal(17, v.Entries);
+        Assert.True(Verify(a).Ok);
+        // checkpoints were signed by both writers: each export file holds all of them, so both files agree
+        Assert.True(File.ReadAllLines(b.AuditCheckpoints).Length >= 4);
+    }
+
+    [Fact]
+    public void Registry_AModelRegisteredThroughOneReplica_LoadsOnAnother_FromTheSharedFiles()
+    {
+        var a = NewHome();
+        var b = NewHome();
+        var source = Path.Combine(a.Root, "src-model");
+        Directory.CreateDirectory(source);
+        File.WriteAllBytes(Path.Combine(source, ModelRegistry.WeightsFileName), [1, 2, 3, 4, 5]);
+        File.WriteAllText(Path.Combine(source, ModelRegistry.ManifestFileName), """{"kind":"tabular"}""");
+        File.Copy(Path.Combine(NewKey(a), AuditSigningKey.PrivateFileName), Path.Combine(NewKeysFolder(b), AuditSigningKey.PrivateFileName));
+        ModelRecord registered;
+        using (var la = Open(a)) registered = new ModelRegistry(a, la).Register(source);
+        using var lb = Open(b);
+        var registry = new ModelRegistry(b, lb);
+        Assert.Equal(registered.Id, Assert.Single(registry.List()).Id);
+        Assert.False(Directory.Exists(Path.Combine(b.ModelsFolder, registered.Id)));
+        var loaded = registry.Load(registered.Id);
+        Assert.Equal(File.ReadAllBytes(registered.WeightsPath), File.ReadAllBytes(loaded.WeightsPath));
+        Assert.StartsWith(b.ModelsFolder, loaded.Folder, StringComparison.Ordinal);
+        Assert.Equal("REG-E-EXISTS", Assert.Throws<InvalidInputException>(() => registry.Register(source)).Rule);
+        registry.ChangeStatus(registered.Id, ModelStatus.Retired, "test");
+        using var la2 = Open(a);
+        Assert.Equal(ModelStatus.Retired, new ModelRegistry(a, la2).Find(registered.Id)!.Status);
+    }
+
+    private static string NewKey(CrucibleHome home)
+    {
+        using (AuditSigningKey.LoadOrCreate(Path.Combine(home.KeysFolder, AuditSigningKey.PrivateFileName)))
+        {
+        }
+
+        return home.KeysFolder;
+    }
+
+    private static string NewKeysFolder(CrucibleHome home)
+    {
+        Directory.CreateDirectory(home.KeysFolder);
+        return home.KeysFolder;
+    }
+
+    [Fact]
+    public void Open_UnreachableServer_IsABadInputNamingTheStore_WithoutThePassword()
+    {
+        var e = Assert.Throws<InvalidInputException>(() => AuditLog.Open(new AuditLogOptions
+        {
+            PostgresConnectionString = "Host=127.0.0.1;Port=1;Username=u;Password=hunter2-secret;Database=d;Timeout=2",
+        }));
+        Assert.Equal("STORE-E-CONNECT", e.Rule);
+        Assert.DoesNotContain("hunter2", e.Message, StringComparison.Ordinal);
+    }
+}
+
+public sealed class StoreLocationTests
+{
+    [Fact]
+    public void Parse_SqliteAndPostgres_RedactsThePassword_RefusesTheRest()
+    {
+        var s = StoreLocation.Parse("sqlite:/tmp/some-home");
+        Assert.Equal(StoreKind.Sqlite, s.Kind);
+        Assert.Equal(Path.GetFullPath("/tmp/some-home"), s.Value);
+        var p = StoreLocation.Parse("postgres:Host=db.internal;Username=crucible;Password=s3cret-value;Database=crucible");
+        Assert.Equal(StoreKind.Postgres, p.Kind);
+        Assert.Contains("s3cret-value", p.Value, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret-value", p.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Host=db.internal", p.Redacted, StringComparison.Ordinal);
+        Assert.Equal(StoreKind.Postgres, StoreLocation.Parse("postgresql:Host=h;Database=d").Kind);
+        foreach (var bad in new[] { "", "mysql:Host=x", "/just/a/path", "sqlite:", "postgres:", "postgres:Host=h", "postgres:Database=d",
+                     "postgres:Hots=h;Database=d;Password=leak-me" })
+        {
+            var e = Assert.Throws<InvalidInputException>(() => StoreLocation.Parse(bad));
+            Assert.Equal("STORE-E", e.Rule);
+            Assert.DoesNotContain("leak-me", e.Message, StringComparison.Ordinal);
+        }
+    }
+}

@@ -1,0 +1,478 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Crucible.Governance.Audit;
+using Crucible.Service.Scenarios;
+using Crucible.Tests.Postgres;
+
+namespace Crucible.Service.Tests;
+
+/// <summary>
+/// Several replicas on one PostgreSQL (<c>crucible serve --store postgres:…</c>): two real service processes on two
+/// ports share the model registry, the audit chain and the idempotency keys.
+/// </summary>
+[Collection(ServiceCollection.Name)]
+public sealed class PostgresStoreTests(ServiceFixture f)
+{
+    private static ProcessStartInfo Crucible(params string[] args)
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "crucible.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        return start;
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    private sealed record Ack(int Replica, long Seq, string CsvSha256);
+
+    [Fact]
+    public async Task TwoReplicas_OnePostgres_ConcurrentLoad_OneVerifiedChain_EveryRequestPresent_ReplayOnTheOtherReplica()
+    {
+        using var db = TestPostgres.CreateDatabase();
+        var store = "postgres:" + db.ConnectionString;
+        var homes = new[] { Path.Combine(f.Dir, "replica-a-" + db.Name), Path.Combine(f.Dir, "replica-b-" + db.Name) };
+        // one signing key for the shared log, given to both replicas (the key file copied alone, as an operator mounts it)
+        var keyA = Path.Combine(homes[0], "keys", AuditSigningKey.PrivateFileName);
+        AuditSigningKey.LoadOrCreate(keyA).Dispose();
+        Directory.CreateDirectory(Path.Combine(homes[1], "keys"));
+        File.Copy(keyA, Path.Combine(homes[1], "keys", AuditSigningKey.PrivateFileName));
+
+        // the fixture's tiny tabular model registered once, by the CLI with replica A's home, into the shared store
+        using (var register = Process.Start(Crucible("model", "register", "--model", f.ModelFolder, "--home", homes[0], "--store", store))!)
+        {
+            var output = await register.StandardOutput.ReadToEndAsync();
+            await register.WaitForExitAsync();
+            Assert.True(register.ExitCode == 0, output + await register.StandardError.ReadToEndAsync());
+            Assert.StartsWith($"registered: {f.ModelId}", output, StringComparison.Ordinal);
+        }
+
+        var urls = homes.Select(_ => $"http://127.0.0.1:{FreePort()}").ToArray();
+        var servers = homes.Select((h, i) =>
+        {
+            var start = Crucible("serve", "--urls", urls[i], "--home", h, "--store", store, "--api-keys", f.KeysFile);
+            start.Environment["Crucible__RateLimitPermits"] = "100000"; // one key drives all the load
+            return Process.Start(start)!;
+        }).ToArray();
+        var stderr = servers.Select(s => s.StandardError.ReadToEndAsync()).ToArray();
+        var stdout = servers.Select(s => s.StandardOutput.ReadToEndAsync()).ToArray();
+        var clients = urls.Select(u =>
+        {
+            var c = new HttpClient { BaseAddress = new Uri(u), Timeout = TimeSpan.FromSeconds(60) };
+            c.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["admin"]);
+            return c;
+        }).ToArray();
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            for (var i = 0; i < 2; i++) await WaitReady(clients[i], servers[i], stderr[i]);
+            var ready = clock.Elapsed;
+
+            // replica B has never seen the model's folder: it lists it from the shared registry and loads its files from there
+            var models = await clients[1].GetStringAsync("/v1/models");
+            Assert.Contains(f.ModelId, models, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(Path.Combine(homes[1], "models", f.ModelId)));
+
+            // 2 replicas × 4 concurrent clients × 8 requests, CSV answers; each replica first answers one request alone (B
+            // loads the model from the shared store then), and all clients start together, so both replicas write at once
+            const int perReplica = 4, requests = 8;
+            var warmUp = new List<Ack>();
+            for (var r = 0; r < 2; r++) warmUp.Add(await Scenario(clients[r], r, 9000 + r));
+            var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var work = new List<Task<List<Ack>>>();
+            for (var r = 0; r < 2; r++)
+            {
+                for (var c = 0; c < perReplica; c++)
+                {
+                    var (replica, client) = (r, c);
+                    work.Add(Task.Run(async () =>
+                    {
+                        await gate.Task;
+                        var acks = new List<Ack>();
+                        for (var n = 0; n < requests; n++) acks.Add(await Scenario(clients[replica], replica, (replica * 1000) + (client * 100) + n));
+                        return acks;
+                    }));
+                }
+            }
+
+            gate.SetResult();
+            var loaded = (await Task.WhenAll(work)).SelectMany(a => a).OrderBy(a => a.Seq).ToList();
+            var load = clock.Elapsed - ready;
+            var switches = loaded.Zip(loaded.Skip(1)).Count(p => p.First.Replica != p.Second.Replica);
+            var acked = warmUp.Concat(loaded).OrderBy(a => a.Seq).ToList();
+            Assert.Equal(2 + (2 * perReplica * requests), acked.Count);
+            Assert.Equal(acked.Count, acked.Select(a => a.Seq).Distinct().Count());
+            // the replicas' entries interleave in the one chain
+            Assert.True(switches >= 4, $"only {switches} switches between replicas in {loaded.Count} acknowledged entries");
+
+            // an idempotent request answered by A is replayed by B with A's bytes, and not recorded again
+            var body = $$"""{"model": "{{f.ModelId}}", "count": 8, "seed": 4242}""";
+            var first = await Post(clients[0], body, "replay-key-1");
+            var before = await AuditCount(clients[1]);
+            var replay = await Post(clients[1], body, "replay-key-1");
+            Assert.Equal(HttpStatusCode.OK, first.Status);
+            Assert.Equal(first.Body, replay.Body);
+            Assert.Equal(first.Seq, replay.Seq);
+            Assert.True(replay.Replayed, "replica B did not mark the answer as a replay");
+            Assert.Equal(before, await AuditCount(clients[1]));
+            var mismatch = await Post(clients[1], body.Replace("4242", "4243", StringComparison.Ordinal), "replay-key-1");
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, mismatch.Status);
+
+            // both replicas verify the shared chain while running
+            foreach (var c in clients)
+            {
+                using var v = JsonDocument.Parse(await c.GetStringAsync("/v1/audit/verify"));
+                Assert.True(v.RootElement.GetProperty("ok").GetBoolean(), v.RootElement.GetProperty("message").GetString());
+            }
+
+            foreach (var s in servers)
+            {
+                using var kill = Process.Start("kill", ["-TERM", s.Id.ToString(CultureInfo.InvariantCulture)]);
+                kill.WaitForExit();
+            }
+
+            foreach (var (s, i) in servers.Select((s, i) => (s, i)))
+            {
+                Assert.True(s.WaitForExit(35_000), "no exit within the shutdown timeout");
+                Assert.True(s.ExitCode == 0, $"replica {i} exited {s.ExitCode}: {await stderr[i]}");
+            }
+
+            // the log never printed the connection string's secrets (there are none here; the store line is redacted form)
+            Assert.Contains("state store: postgres:", await stdout[0], StringComparison.Ordinal);
+
+            // one chain: contiguous, verified with the one public key against each replica's exported checkpoints
+            using var publicKey = AuditSigningKey.LoadPublic(Path.Combine(homes[0], "keys", AuditSigningKey.PublicFileName));
+            foreach (var h in homes)
+            {
+                var v = AuditLog.VerifyPostgres(db.ConnectionString, publicKey, Path.Combine(h, "audit-checkpoints.jsonl"));
+                Assert.True(v.Ok, v.Message);
+            }
+
+            // and so does the CLI, read-only
+            using (var cli = Process.Start(Crucible("audit", "verify", "--store", store, "--home", homes[1], "--json"))!)
+            {
+                var output = await cli.StandardOutput.ReadToEndAsync();
+                await cli.WaitForExitAsync();
+                Assert.True(cli.ExitCode == 0, output + await cli.StandardError.ReadToEndAsync());
+                using var json = JsonDocument.Parse(output);
+                Assert.True(json.RootElement.GetProperty("checkpoints_checked").GetInt32() >= 4, output);
+            }
+
+            using var reader = AuditLog.Open(new AuditLogOptions { PostgresConnectionString = db.ConnectionString });
+            var entries = reader.List().ToDictionary(e => e.Seq);
+            Assert.Equal(Enumerable.Range(1, entries.Count).Select(i => (long)i), entries.Keys.Order());
+            foreach (var a in acked)
+            {
+                var e = entries[a.Seq];
+                Assert.Equal("scenarios.generated", e.Kind);
+                using var payload = JsonDocument.Parse(e.Payload);
+                Assert.Equal(a.CsvSha256, payload.RootElement.GetProperty("csv_sha256").GetString());
+            }
+
+            // the CLI lists the shared log too
+            using (var cli = Process.Start(Crucible("audit", "log", "--store", store, "--kind", "scenarios.generated", "--json"))!)
+            {
+                var output = await cli.StandardOutput.ReadToEndAsync();
+                await cli.WaitForExitAsync();
+                Assert.True(cli.ExitCode == 0, output + await cli.StandardError.ReadToEndAsync());
+                using var json = JsonDocument.Parse(output);
+                Assert.Equal(entries.Values.Count(e => e.Kind == "scenarios.generated"), json.RootElement.GetArrayLength());
+            }
+
+            // each replica signed checkpoints into the shared table when it closed
+            Assert.True(reader.Checkpoints().Count >= 2);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"two replicas: ready in {ready.TotalSeconds:F1} s, {acked.Count} requests in {load.TotalSeconds:F1} s, {switches} replica switches, {entries.Count} entries"));
+        }
+        finally
+        {
+            foreach (var c in clients) c.Dispose();
+            foreach (var s in servers)
+            {
+                if (!s.HasExited) s.Kill(entireProcessTree: true);
+                s.Dispose();
+            }
+        }
+    }
+
+    private async Task<Ack> Scenario(HttpClient client, int replica, int seed)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/scenarios")
+        {
+            Content = ServiceFixture.Json($$"""{"model": "{{f.ModelId}}", "count": 16, "seed": {{seed}}}"""),
+        };
+        request.Headers.Accept.ParseAdd("text/csv");
+        using var response = await client.SendAsync(request);
+        var body = await response.Content.ReadAsByteArrayAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"replica {replica}: {(int)response.StatusCode} {Encoding.UTF8.GetString(body)}");
+        var sha = response.Headers.GetValues("X-Crucible-Csv-Sha256").Single();
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(body)), sha);
+        return new Ack(replica, long.Parse(response.Headers.GetValues("X-Crucible-Audit-Seq").Single(), CultureInfo.InvariantCulture), sha);
+    }
+
+    private static async Task WaitReady(HttpClient client, Process server, Task<string> stderr)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            try
+            {
+                if ((await client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK) return;
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+            {
+            }
+
+            Assert.True(!server.HasExited && DateTime.UtcNow < deadline, "a replica did not become ready: " + (server.HasExited ? await stderr : ""));
+            await Task.Delay(100);
+        }
+    }
+
+    private static async Task<(HttpStatusCode Status, byte[] Body, string? Seq, bool Replayed)> Post(HttpClient client, string body, string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/scenarios") { Content = ServiceFixture.Json(body) };
+        request.Headers.Add("Idempotency-Key", key);
+        using var response = await client.SendAsync(request);
+        var seq = response.Headers.TryGetValues("X-Crucible-Audit-Seq", out var s) ? s.Single() : null;
+        return (response.StatusCode, await response.Content.ReadAsByteArrayAsync(), seq, response.Headers.Contains("Idempotent-Replayed"));
+    }
+
+    private static async Task<long> AuditCount(HttpClient client)
+    {
+        using var v = JsonDocument.Parse(await client.GetStringAsync("/v1/audit/verify"));
+        return v.RootElement.GetProperty("entries").GetInt64();
+    }
+
+    [Fact]
+    public async Task DatabaseConnectionsKilled_AtMostAnUnavailable503_ThenServesAgain_NothingPartialRecorded()
+    {
+        using var db = TestPostgres.CreateDatabase();
+        var home = Path.Combine(f.Dir, "outage-" + db.Name);
+        var h = Governance.CrucibleHome.Resolve(home).EnsureExists();
+        using (var log = AuditLog.Open(new AuditLogOptions
+               {
+                   PostgresConnectionString = db.ConnectionString,
+                   SigningKeyPath = Path.Combine(h.KeysFolder, AuditSigningKey.PrivateFileName),
+                   CheckpointFile = h.AuditCheckpoints,
+               }))
+        {
+            new Governance.Registry.ModelRegistry(h, log).Register(f.ModelFolder);
+        }
+
+        using var factory = ServiceFixture.Create(home, f.KeysFile, new Dictionary<string, string> { ["Store"] = "postgres:" + db.ConnectionString });
+        using var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["generator"]);
+        var body = $$"""{"model": "{{f.ModelId}}", "count": 4, "seed": 1}""";
+        var ok = 0;
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/v1/scenarios", ServiceFixture.Json(body))).StatusCode);
+        ok++;
+
+        // every server session of the service is ended (a database restart or failover): the pooled connections are dead
+        db.Execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid();");
+        var statuses = new List<HttpStatusCode>();
+        for (var attempt = 0; attempt < 4; attempt++)
+        {
+            using var response = await client.PostAsync("/v1/scenarios", ServiceFixture.Json(body));
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                ok++;
+                break;
+            }
+
+            // never a 500: the outage is a 503 problem with Retry-After
+            await Problem.AssertAsync(response, HttpStatusCode.ServiceUnavailable, "unavailable");
+            Assert.True(response.Headers.RetryAfter is not null);
+        }
+
+        Assert.True(statuses[^1] == HttpStatusCode.OK, "no recovery: " + string.Join(", ", statuses));
+        using var reader = AuditLog.Open(new AuditLogOptions { PostgresConnectionString = db.ConnectionString });
+        Assert.Equal(ok, reader.List().Count(e => e.Kind == "scenarios.generated"));
+        using (var publicKey = AuditSigningKey.LoadPublic(Path.Combine(h.KeysFolder, AuditSigningKey.PublicFileName)))
+        {
+            var v = reader.VerifyStored(publicKey, h.AuditCheckpoints);
+            Assert.True(v.Ok, v.Message);
+        }
+
+        Console.WriteLine("after the sessions were killed: " + string.Join(", ", statuses.Select(x => (int)x)));
+    }
+
+    [Fact]
+    public async Task TrainingJob_SubmittedToOneReplica_IsSeenAndServedByTheOther()
+    {
+        using var db = TestPostgres.CreateDatabase();
+        var homes = new[] { Path.Combine(f.Dir, "jobs-a-" + db.Name), Path.Combine(f.Dir, "jobs-b-" + db.Name) };
+        var keyA = Path.Combine(homes[0], "keys", AuditSigningKey.PrivateFileName);
+        AuditSigningKey.LoadOrCreate(keyA).Dispose();
+        Directory.CreateDirectory(Path.Combine(homes[1], "keys"));
+        File.Copy(keyA, Path.Combine(homes[1], "keys", AuditSigningKey.PrivateFileName));
+        var settings = new Dictionary<string, string> { ["Store"] = "postgres:" + db.ConnectionString };
+        using var a = ServiceFixture.Create(homes[0], f.KeysFile, settings);
+        using var b = ServiceFixture.Create(homes[1], f.KeysFile, settings);
+        using var ca = a.CreateClient();
+        using var cb = b.CreateClient();
+        foreach (var c in new[] { ca, cb }) c.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["admin"]);
+
+        var rng = new System.Random(4);
+        var csv = new StringBuilder("Date,A,B\n");
+        double pa = 100, pb = 50;
+        var date = new DateOnly(2020, 1, 1);
+        for (var i = 0; i < 200; i++)
+        {
+            while (date.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday) date = date.AddDays(1);
+            var z = rng.NextDouble() - 0.5;
+            pa *= Math.Exp(0.02 * z);
+            pb *= Math.Exp((0.01 * z) + (0.01 * (rng.NextDouble() - 0.5)));
+            csv.Append(CultureInfo.InvariantCulture, $"{date:yyyy-MM-dd},{pa:F4},{pb:F4}\n");
+            date = date.AddDays(1);
+        }
+
+        const string config = """{"hidden": 32, "blocks": 1, "time_embedding": 16, "diffusion_steps": 100, "training": {"batch_size": 32, "warmup_steps": 5}}""";
+        var body = $$"""{"data_csv": {{JsonSerializer.Serialize(csv.ToString())}}, "train_end": "2020-08-31", "steps": 30, "seed": 3, "config": {{config}}}""";
+        using var accepted = await ca.PostAsync("/v1/models", ServiceFixture.Json(body));
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        var location = accepted.Headers.Location!.ToString();
+
+        // replica B answers for a job that A accepted (whichever replica's worker claimed it)
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        JsonElement job;
+        while (true)
+        {
+            job = JsonDocument.Parse(await cb.GetStringAsync(location)).RootElement.Clone();
+            if (job.GetProperty("status").GetString() is "succeeded" or "failed" or "cancelled") break;
+            Assert.True(DateTime.UtcNow < deadline, "the job did not finish: " + job);
+            await Task.Delay(100);
+        }
+
+        Assert.True(job.GetProperty("status").GetString() == "succeeded", job.ToString());
+        Assert.Equal(30, job.GetProperty("step").GetInt32());
+        var modelId = job.GetProperty("model_id").GetString()!;
+        foreach (var c in new[] { ca, cb })
+        {
+            Assert.Contains(modelId, await c.GetStringAsync("/v1/models"), StringComparison.Ordinal);
+            using var scenarios = await c.PostAsync("/v1/scenarios", ServiceFixture.Json($$"""{"model": "{{modelId}}", "count": 4, "seed": 1}"""));
+            Assert.Equal(HttpStatusCode.OK, scenarios.StatusCode);
+        }
+
+        Assert.Equal(1L, (long)db.Scalar("SELECT COUNT(*) FROM training_job WHERE status = 'succeeded'")!);
+        Assert.Equal(HttpStatusCode.NotFound, (await ca.GetAsync("/v1/jobs/" + Guid.NewGuid().ToString("N"))).StatusCode);
+    }
+
+    [Fact]
+    public async Task Serve_WithABadStore_Exits2_WithoutThePassword()
+    {
+        foreach (var bad in new[] { "mysql:Host=x", "postgres:Host=h;Password=pw-leak-1", "postgres:Host=127.0.0.1;Port=1;Username=u;Password=pw-leak-2;Database=d;Timeout=2" })
+        {
+            using var p = Process.Start(Crucible("serve", "--urls", $"http://127.0.0.1:{FreePort()}", "--home", Path.Combine(f.Dir, "bad-store-home"),
+                "--store", bad, "--api-keys", f.KeysFile))!;
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            var err = await p.StandardError.ReadToEndAsync();
+            Assert.True(p.WaitForExit(60_000));
+            Assert.True(p.ExitCode == 2, $"{bad}: exit {p.ExitCode}: {err}");
+            Assert.Contains("STORE-E", err, StringComparison.Ordinal);
+            Assert.DoesNotContain("pw-leak", err + await stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", err, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void PostgresIdempotencyStore_InFlight_Mismatch_Replay_Abandon_Expiry_Capacity_AcrossInstances()
+    {
+        using var db = TestPostgres.CreateDatabase();
+        var clock = new ManualClock();
+        using var store = new PostgresIdempotencyStore(db.ConnectionString, clock, TimeSpan.FromMinutes(10), capacity: 3, lease: TimeSpan.FromMinutes(1));
+        // a second instance is another replica
+        using var other = new PostgresIdempotencyStore(db.ConnectionString, clock, TimeSpan.FromMinutes(10), capacity: 3, lease: TimeSpan.FromMinutes(1));
+        Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", "k", "f1").Outcome);
+        Assert.Equal(IdempotencyOutcome.InFlight, other.Begin("c", "k", "f1").Outcome);
+        Assert.Equal(IdempotencyOutcome.Mismatch, other.Begin("c", "k", "f2").Outcome);
+        Assert.Equal(IdempotencyOutcome.Proceed, other.Begin("other-client", "k", "f2").Outcome);
+        var response = new StoredResponse(200, "text/csv", [1, 2, 3], [new("X-Crucible-Audit-Seq", "7")]);
+        store.Complete("c", "k", response);
+        var (outcome, stored) = other.Begin("c", "k", "f1");
+        Assert.Equal(IdempotencyOutcome.Replay, outcome);
+        Assert.Equal(response.Body, stored!.Body);
+        Assert.Equal(response.Headers, stored.Headers);
+        Assert.Equal("text/csv", stored.ContentType);
+
+        Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", "failed", "f").Outcome);
+        store.Abandon("c", "failed");
+        Assert.Equal(IdempotencyOutcome.Proceed, other.Begin("c", "failed", "f").Outcome);
+        store.Abandon("c", "k");
+        Assert.Equal(IdempotencyOutcome.Replay, store.Begin("c", "k", "f1").Outcome);
+
+        clock.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", "failed", "f-new").Outcome);
+        clock.Advance(TimeSpan.FromMinutes(9));
+        Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", "k", "f9").Outcome);
+
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", $"n{i}", "f").Outcome);
+            store.Complete("c", $"n{i}", response);
+            clock.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", "last", "f").Outcome);
+        Assert.True(store.Count <= 4, store.Count.ToString(CultureInfo.InvariantCulture));
+        Assert.Equal(IdempotencyOutcome.Replay, other.Begin("c", "n4", "f").Outcome);
+        Assert.Equal(IdempotencyOutcome.Proceed, other.Begin("c", "n0", "f").Outcome);
+
+        // many replicas racing on one new key: exactly one proceeds
+        var outcomes = Enumerable.Range(0, 16).AsParallel().WithDegreeOfParallelism(16)
+            .Select(i => (i % 2 == 0 ? store : other).Begin("race", "one-key", "f").Outcome).ToList();
+        Assert.Equal(1, outcomes.Count(o => o == IdempotencyOutcome.Proceed));
+        Assert.Equal(15, outcomes.Count(o => o == IdempotencyOutcome.InFlight));
+    }
+
+    [Fact]
+    public void SharedJobs_ConcurrentClaimsTakeDistinctJobs_AnExpiredLeaseIsClaimedAgain_TheQueueBoundCountsAllReplicas()
+    {
+        using var db = TestPostgres.CreateDatabase();
+        using var a = new Training.SharedJobs(db.ConnectionString);
+        using var b = new Training.SharedJobs(db.ConnectionString); // another replica
+        static Training.JobView View(int i) => new($"job-{i}", "queued", 0, 30, null, null, null, $"2026-01-01T00:00:0{i}.0000000Z", null);
+        for (var i = 0; i < 3; i++) Assert.True((i % 2 == 0 ? a : b).TryQueue(View(i), "{}", "key:t", capacity: 3));
+        Assert.False(b.TryQueue(View(3), "{}", "key:t", capacity: 3)); // 3 queued over both replicas: full
+
+        // 8 claimers at once: the three jobs go to three of them, each once, oldest first overall
+        var claims = Enumerable.Range(0, 8).AsParallel().WithDegreeOfParallelism(8)
+            .Select(i => (i % 2 == 0 ? a : b).Claim($"r{i}", now: 1_000, leaseUntil: 61_000)).Where(c => c is not null).Select(c => c!.Value.Id).ToList();
+        Assert.Equal(["job-0", "job-1", "job-2"], claims.Order());
+        Assert.Equal("running", a.Find("job-1")!.Status);
+        Assert.Null(a.Claim("late", now: 2_000, leaseUntil: 62_000));
+
+        // job-1's replica renews; the others' leases run out and another replica claims them again
+        b.Renew("job-1", 200_000);
+        a.Finish("job-2", "succeeded", "model", null, "2026-01-01T00:01:00.0000000Z");
+        var again = a.Claim("survivor", now: 100_000, leaseUntil: 160_000);
+        Assert.Equal("job-0", again!.Value.Id);
+        Assert.Null(b.Claim("survivor-2", now: 100_000, leaseUntil: 160_000));
+        Assert.Equal("succeeded", b.Find("job-2")!.Status);
+        Assert.Equal("model", b.Find("job-2")!.ModelId);
+        Assert.True(a.TryQueue(View(4), "{}", "key:t", capacity: 3));
+    }
+
+    private sealed class ManualClock : TimeProvider
+    {
+        private DateTimeOffset _now = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+        public override DateTimeOffset GetUtcNow() => _now;
+
+        public void Advance(TimeSpan by) => _now += by;
+    }
+}
