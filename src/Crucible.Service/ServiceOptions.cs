@@ -27,6 +27,12 @@ public sealed class ServiceOptions
     /// <summary>Generation requests that may wait for a free slot before further ones get 429.</summary>
     public int GenerationQueue { get; set; } = 16;
 
+    /// <summary>
+    /// The longest a scenario request may sample, in seconds (0: no limit). Past it the sampler stops within one step and
+    /// the request is answered 503 <c>generation-timeout</c>; its generation slot is free again at once.
+    /// </summary>
+    public double GenerationTimeoutSeconds { get; set; } = 120;
+
     /// <summary>The largest request body accepted, in bytes (larger: 413).</summary>
     public int MaxRequestBodyBytes { get; set; } = 64 * 1024;
 
