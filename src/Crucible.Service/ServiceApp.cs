@@ -190,6 +190,7 @@ public static class ServiceApp
         var keys = app.Services.GetRequiredService<ApiKeyStore>();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Crucible.Service");
         if (keys.Count == 0) logger.LogWarning("no API keys configured: every /v1 request will be answered 401 (give --api-keys FILE)");
-        _ = app.Services.GetRequiredService<IOptions<ServiceOptions>>();
+        var settings = app.Services.GetRequiredService<IOptions<ServiceOptions>>().Value;
+        if (settings.EngineThreads > 0) Crucible.Tensors.EngineThreads.MaxDegreeOfParallelism = settings.EngineThreads;
     }
 }
