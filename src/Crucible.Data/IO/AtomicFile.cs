@@ -19,7 +19,7 @@ public static class AtomicFile
         var full = Path.GetFullPath(path);
         var dir = Path.GetDirectoryName(full) ?? throw new ArgumentException($"no folder in path {path}", nameof(path));
         Directory.CreateDirectory(dir);
-        var temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        var temp = Path.Combine(dir, TempName(Path.GetFileName(full)));
         try
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
@@ -34,5 +34,44 @@ public static class AtomicFile
         {
             if (File.Exists(temp)) File.Delete(temp);
         }
+    }
+
+    /// <summary>The temporary name a write of <paramref name="fileName"/> uses: <c>.NAME.&lt;32 hex digits&gt;.tmp</c>.</summary>
+    private static string TempName(string fileName) => $".{fileName}.{Guid.NewGuid():N}.tmp";
+
+    /// <summary>
+    /// Deletes the temporary files that writes of <paramref name="path"/> left behind when their process was killed
+    /// (<c>.NAME.&lt;32 hex digits&gt;.tmp</c> beside it, exactly this pattern: nothing else is touched). Call it when a
+    /// program that writes <paramref name="path"/> starts, before it writes: a write in progress by another process to the
+    /// same path would lose its temporary file, so two writers of one path must not run at once (they would race on the
+    /// rename anyway). Returns the number deleted.
+    /// </summary>
+    public static int DeleteStaleTemporaries(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var full = Path.GetFullPath(path);
+        var dir = Path.GetDirectoryName(full);
+        if (dir is null || !Directory.Exists(dir)) return 0;
+        var prefix = "." + Path.GetFileName(full) + ".";
+        int deleted = 0;
+        foreach (var candidate in Directory.EnumerateFiles(dir, prefix + "*.tmp"))
+        {
+            var name = Path.GetFileName(candidate);
+            if (name.Length != prefix.Length + 32 + 4 || !name.StartsWith(prefix, StringComparison.Ordinal)) continue;
+            var id = name.AsSpan(prefix.Length, 32);
+            bool hex = true;
+            foreach (char c in id) hex &= char.IsAsciiHexDigitLower(c) || char.IsAsciiDigit(c);
+            if (!hex) continue;
+            try
+            {
+                File.Delete(candidate);
+                deleted++;
+            }
+            catch (FileNotFoundException)
+            {
+            }
+        }
+
+        return deleted;
     }
 }
