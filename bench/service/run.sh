@@ -8,7 +8,8 @@
 #   CONCURRENCY     the service's MaxConcurrentGenerations and the library's workers [number of cores]
 #   ENGINE_THREADS  threads per kernel call, service and library alike [cores / CONCURRENCY, at least 1]
 #   QUEUE           the service's GenerationQueue [CONCURRENCY]
-#   SECONDS_OPEN    length of each open-loop phase [60]; SECONDS_CAP: length of the capacity phases [30]
+#   SECONDS_OPEN    length of each open-loop phase [60]; SECONDS_CAP: length of each capacity phase [15]
+#   ROUNDS          alternating library / service-saturation rounds [3]
 #   NO_BUILD=1      use the existing Release builds
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -20,7 +21,7 @@ COUNT=${COUNT:-100}; SAMPLER=${SAMPLER:-dpm2m}; STEPS=${STEPS:-50}; FORMAT=${FOR
 CONCURRENCY=${CONCURRENCY:-$CORES}
 ENGINE_THREADS=${ENGINE_THREADS:-$(( CORES / CONCURRENCY > 0 ? CORES / CONCURRENCY : 1 ))}
 QUEUE=${QUEUE:-$CONCURRENCY}
-SECONDS_OPEN=${SECONDS_OPEN:-60}; SECONDS_CAP=${SECONDS_CAP:-30}
+SECONDS_OPEN=${SECONDS_OPEN:-60}; SECONDS_CAP=${SECONDS_CAP:-15}; ROUNDS=${ROUNDS:-3}
 REQ=(--count "$COUNT" --sampler "$SAMPLER" --steps "$STEPS" --format "$FORMAT")
 
 if [[ "${NO_BUILD:-0}" != 1 ]]; then
@@ -48,16 +49,11 @@ KEY=$(awk '{print $NF}' "$WORK/key.txt" | tail -1)
 echo "model $MODEL_ID; request: count $COUNT, $SAMPLER-$STEPS, $FORMAT; $CONCURRENCY generations at once × $ENGINE_THREADS engine threads, queue $QUEUE; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 rm -f "$OUT"/*.json
 
-# 2. offline sampling capacity: the library, the same request, the same threads
-"${BENCH[@]}" library --phase library --model-dir "$MODEL_DIR" --workers "$CONCURRENCY" --engine-threads "$ENGINE_THREADS" \
-  --seconds "$SECONDS_CAP" "${REQ[@]}" --out "$OUT/library.json"
-CAPACITY=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["requests_per_second"])' "$OUT/library.json")
-
 # 3. the service as its own process on loopback (the per-key rate limit raised out of the way: this measures capacity)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 URL="http://127.0.0.1:$PORT"
 Crucible__MaxConcurrentGenerations=$CONCURRENCY Crucible__GenerationQueue=$QUEUE Crucible__EngineThreads=$ENGINE_THREADS \
-Crucible__RateLimitPermits=100000000 Logging__LogLevel__Default=Warning \
+Crucible__RateLimitPermits=100000000 \
   "${CRUCIBLE[@]}" serve --urls "$URL" --home "$HOME_DIR" --api-keys "$WORK/api-keys" >"$WORK/serve.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 300); do
@@ -67,8 +63,16 @@ for _ in $(seq 1 300); do
 done
 COMMON=(--url "$URL" --key "$KEY" --model "$MODEL_ID" "${REQ[@]}")
 
-# 4. the service at saturation (closed loop, twice as many clients as slots so a slot never waits for a client)
-"${BENCH[@]}" closed --phase service-saturation "${COMMON[@]}" --workers $(( 2 * CONCURRENCY )) --seconds "$SECONDS_CAP" --out "$OUT/saturation.json"
+# 4. offline sampling capacity (the library: the same request, the same threads) and the service at saturation (closed
+# loop, twice as many clients as slots so that a slot never waits for a client), in alternating rounds so that a
+# change of the machine's load in between hits both alike; each figure is the median of its rounds
+for k in $(seq 1 "$ROUNDS"); do
+  "${BENCH[@]}" library --phase "library-$k" --model-dir "$MODEL_DIR" --workers "$CONCURRENCY" --engine-threads "$ENGINE_THREADS" \
+    --seconds "$SECONDS_CAP" "${REQ[@]}" --out "$OUT/library-$k.json"
+  "${BENCH[@]}" closed --phase "service-saturation-$k" "${COMMON[@]}" --workers $(( 2 * CONCURRENCY )) --seconds "$SECONDS_CAP" --out "$OUT/saturation-$k.json"
+done
+CAPACITY=$(python3 -c 'import json,sys,statistics; print(statistics.median(json.load(open(f))["requests_per_second"] for f in sys.argv[1:]))' "$OUT"/library-*.json)
+echo "offline capacity (median of $ROUNDS rounds): $CAPACITY requests/s"
 
 # 5. open loop at 70% and at 200% of the offline capacity, 60 s each, the server's RSS sampled every second
 R70=$(python3 -c "print(round(0.7 * $CAPACITY, 3))"); R200=$(python3 -c "print(round(2 * $CAPACITY, 3))")
