@@ -75,7 +75,8 @@ static int Library(Args a)
             if (start >= stopAt) return;
             _ = generate((ulong)Interlocked.Increment(ref next));
             long end = Stopwatch.GetTimestamp();
-            if (start >= measureFrom && end <= stopAt)
+            // throughput: the completions inside the window (in steady state, rate × window, whatever was in flight at its edges)
+            if (end > measureFrom && end <= stopAt)
             {
                 Interlocked.Increment(ref done);
                 latencies.Record(Stopwatch.GetElapsedTime(start, end).TotalMicroseconds);
@@ -123,7 +124,7 @@ static async Task<int> Closed(Args a)
             if (start >= stopAt) return;
             var status = await Send(client, req, (ulong)Interlocked.Increment(ref seed)).ConfigureAwait(false);
             long end = Stopwatch.GetTimestamp();
-            if (start < measureFrom || end > stopAt) continue;
+            if (end <= measureFrom || end > stopAt) continue; // completions inside the window, as for the library
             lock (statuses) statuses[status] = statuses.GetValueOrDefault(status) + 1;
             if (status == "200")
             {
