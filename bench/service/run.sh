@@ -66,6 +66,8 @@ COMMON=(--url "$URL" --key "$KEY" --model "$MODEL_ID" "${REQ[@]}")
 # 4. offline sampling capacity (the library: the same request, the same threads) and the service at saturation (closed
 # loop, twice as many clients as slots so that a slot never waits for a client), in alternating rounds so that a
 # change of the machine's load in between hits both alike; each figure is the median of its rounds
+# the server's warm-up first (model load, JIT tiering, thread pool): its first seconds ran ~35% slower than later ones
+"${BENCH[@]}" closed --phase warmup "${COMMON[@]}" --workers $(( 2 * CONCURRENCY )) --seconds 10 --warmup 0 --out "$WORK/warmup.json" >/dev/null
 for k in $(seq 1 "$ROUNDS"); do
   "${BENCH[@]}" library --phase "library-$k" --model-dir "$MODEL_DIR" --workers "$CONCURRENCY" --engine-threads "$ENGINE_THREADS" \
     --seconds "$SECONDS_CAP" "${REQ[@]}" --out "$OUT/library-$k.json"
