@@ -256,7 +256,17 @@ public sealed class CrashSafetyTests(ServiceFixture f)
             }
         }
 
-        // a restarted service on the same home serves, finds its log sound, and leaves no temporary file
+        // what a write killed long ago left in the home (deleted at start-up) and one another process is writing now (kept)
+        var jobFolder = Path.Combine(home.Root, "jobs", "killed-job");
+        Directory.CreateDirectory(jobFolder);
+        var stale = Path.Combine(jobFolder, ".data.csv.0123456789abcdef0123456789abcdef.tmp");
+        var fresh = Path.Combine(jobFolder, ".data.csv.fedcba9876543210fedcba9876543210.tmp");
+        var notOurs = Path.Combine(jobFolder, "notes.tmp");
+        foreach (var path in new[] { stale, fresh, notOurs }) File.WriteAllText(path, "partial");
+        File.SetLastWriteTimeUtc(stale, DateTime.UtcNow.AddHours(-1));
+        File.SetLastWriteTimeUtc(notOurs, DateTime.UtcNow.AddHours(-1));
+
+        // a restarted service on the same home serves, finds its log sound, and cleans up
         var restartUrl = $"http://127.0.0.1:{FreePort()}";
         using var again = Process.Start(Crucible("serve", "--urls", restartUrl, "--home", home.Root, "--api-keys", keys))!;
         _ = again.StandardError.ReadToEndAsync();
@@ -270,14 +280,23 @@ public sealed class CrashSafetyTests(ServiceFixture f)
             using var retry = new HttpRequestMessage(HttpMethod.Post, "/v1/scenarios") { Content = ServiceFixture.Json(body) };
             retry.Headers.Add("Idempotency-Key", idem);
             using var response = await client.SendAsync(retry);
+            // 409 while the killed request's lease runs; 200 replayed if it was stored; 200 afresh if it never got that far
             Assert.True(response.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.OK, $"{response.StatusCode}");
-            if (response.StatusCode == HttpStatusCode.OK) Assert.Equal("true", response.Headers.GetValues("Idempotent-Replayed").Single());
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                long seq = long.Parse(response.Headers.GetValues("X-Crucible-Audit-Seq").Single(), CultureInfo.InvariantCulture);
+                Assert.Contains(AuditLog.Read(home.AuditDatabase), e => e.Seq == seq && e.Kind == "scenarios.generated");
+            }
         }
         finally
         {
             if (!again.HasExited) again.Kill();
         }
 
+        Assert.False(File.Exists(stale));
+        Assert.True(File.Exists(fresh) && File.Exists(notOurs));
+        File.Delete(fresh);
+        File.Delete(notOurs);
         Assert.Empty(Temporaries(home.Root));
         Assert.True(AuditLog.Verify(home).Ok);
     }

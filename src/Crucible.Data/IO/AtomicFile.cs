@@ -40,6 +40,49 @@ public static class AtomicFile
     private static string TempName(string fileName) => $".{fileName}.{Guid.NewGuid():N}.tmp";
 
     /// <summary>
+    /// Deletes, under <paramref name="folder"/> and its subfolders, the temporary files of this class's writes
+    /// (<c>.NAME.&lt;32 hex digits&gt;.tmp</c>, exactly this pattern) last written more than <paramref name="olderThan"/>
+    /// ago: a write lasts as long as copying its bytes to disk, so an old one is what a killed process left, whichever
+    /// process it was. For a program's start-up over a folder other processes may be writing into. Returns the number
+    /// deleted.
+    /// </summary>
+    public static int DeleteStaleTemporariesUnder(string folder, TimeSpan olderThan)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        if (!Directory.Exists(folder)) return 0;
+        var cutoff = DateTime.UtcNow - olderThan;
+        int deleted = 0;
+        var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint };
+        foreach (var candidate in Directory.EnumerateFiles(folder, ".*.tmp", options))
+        {
+            var name = Path.GetFileName(candidate);
+            // .NAME.<32 hex>.tmp with a non-empty NAME
+            if (name.Length < 1 + 1 + 1 + 32 + 4 || name[^37] != '.' || !IsLowerHex(name.AsSpan(name.Length - 36, 32))) continue;
+            try
+            {
+                if (File.GetLastWriteTimeUtc(candidate) >= cutoff) continue;
+                File.Delete(candidate);
+                deleted++;
+            }
+            catch (FileNotFoundException)
+            {
+            }
+        }
+
+        return deleted;
+    }
+
+    private static bool IsLowerHex(ReadOnlySpan<char> s)
+    {
+        foreach (char c in s)
+        {
+            if (!char.IsAsciiDigit(c) && !char.IsAsciiHexDigitLower(c)) return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>
     /// Deletes the temporary files that writes of <paramref name="path"/> left behind when their process was killed
     /// (<c>.NAME.&lt;32 hex digits&gt;.tmp</c> beside it, exactly this pattern: nothing else is touched). Call it when a
     /// program that writes <paramref name="path"/> starts, before it writes: a write in progress by another process to the
@@ -58,10 +101,7 @@ public static class AtomicFile
         {
             var name = Path.GetFileName(candidate);
             if (name.Length != prefix.Length + 32 + 4 || !name.StartsWith(prefix, StringComparison.Ordinal)) continue;
-            var id = name.AsSpan(prefix.Length, 32);
-            bool hex = true;
-            foreach (char c in id) hex &= char.IsAsciiHexDigitLower(c) || char.IsAsciiDigit(c);
-            if (!hex) continue;
+            if (!IsLowerHex(name.AsSpan(prefix.Length, 32))) continue;
             try
             {
                 File.Delete(candidate);

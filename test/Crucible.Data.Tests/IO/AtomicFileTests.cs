@@ -43,4 +43,33 @@ public sealed class AtomicFileTests : IDisposable
         Assert.Equal(0, AtomicFile.DeleteStaleTemporaries(path));
         Assert.Equal(0, AtomicFile.DeleteStaleTemporaries(Path.Combine(_dir, "missing-folder", "s.csv")));
     }
+
+    [Fact]
+    public void DeleteStaleTemporariesUnder_RemovesOnlyOldTemporariesOfOurPattern_InEverySubfolder()
+    {
+        var deep = Path.Combine(_dir, "a", "b");
+        Directory.CreateDirectory(deep);
+        string Make(string folder, string name, double hoursAgo)
+        {
+            var path = Path.Combine(folder, name);
+            File.WriteAllText(path, "x");
+            File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddHours(-hoursAgo));
+            return path;
+        }
+
+        var oldTop = Make(_dir, ".s.csv.0123456789abcdef0123456789abcdef.tmp", 2);
+        var oldDeep = Make(deep, ".manifest.json.ffffffffffffffffffffffffffffffff.tmp", 2);
+        string[] kept =
+        [
+            Make(deep, ".m.json.0123456789abcdef0123456789abcdef.tmp", 0), // being written now
+            Make(deep, "..0123456789abcdef0123456789abcdef.tmp", 2),       // empty NAME
+            Make(deep, ".x.0123456789abcdef0123456789ABCDEF.tmp", 2),     // not our hex
+            Make(_dir, "report.tmp", 2),
+            Make(_dir, "s.csv", 2),
+        ];
+        Assert.Equal(2, AtomicFile.DeleteStaleTemporariesUnder(_dir, TimeSpan.FromMinutes(10)));
+        Assert.False(File.Exists(oldTop) || File.Exists(oldDeep));
+        Assert.All(kept, k => Assert.True(File.Exists(k), k));
+        Assert.Equal(0, AtomicFile.DeleteStaleTemporariesUnder(Path.Combine(_dir, "missing"), TimeSpan.Zero));
+    }
 }
