@@ -5,9 +5,9 @@
 #   MODEL_DIR       a trained sequence model folder; unset: `crucible demo --steps $DEMO_STEPS` trains the demo model
 #   DEMO_STEPS      training steps of that demo model [1500, the demo's own]; sampling cost does not depend on it
 #   COUNT SAMPLER STEPS FORMAT   the request [100 dpm2m 50 csv]
-#   CONCURRENCY     the service's MaxConcurrentGenerations and the library's workers [number of cores]
+#   CONCURRENCY     the service's MaxConcurrentGenerations and the library's workers [1: one request at a time, on every core]
 #   ENGINE_THREADS  threads per kernel call, service and library alike [cores / CONCURRENCY, at least 1]
-#   QUEUE           the service's GenerationQueue [CONCURRENCY]
+#   QUEUE           the service's GenerationQueue [2]
 #   SECONDS_OPEN    length of each open-loop phase [60]; SECONDS_CAP: length of each capacity phase [15]
 #   ROUNDS          alternating library / service-saturation rounds [3]
 #   NO_BUILD=1      use the existing Release builds
@@ -18,9 +18,9 @@ mkdir -p "$OUT"
 OUT="$(cd "$OUT" && pwd)"
 CORES=$(nproc)
 COUNT=${COUNT:-100}; SAMPLER=${SAMPLER:-dpm2m}; STEPS=${STEPS:-50}; FORMAT=${FORMAT:-csv}
-CONCURRENCY=${CONCURRENCY:-$CORES}
+CONCURRENCY=${CONCURRENCY:-1}
 ENGINE_THREADS=${ENGINE_THREADS:-$(( CORES / CONCURRENCY > 0 ? CORES / CONCURRENCY : 1 ))}
-QUEUE=${QUEUE:-$CONCURRENCY}
+QUEUE=${QUEUE:-2}
 SECONDS_OPEN=${SECONDS_OPEN:-60}; SECONDS_CAP=${SECONDS_CAP:-15}; ROUNDS=${ROUNDS:-3}
 REQ=(--count "$COUNT" --sampler "$SAMPLER" --steps "$STEPS" --format "$FORMAT")
 
