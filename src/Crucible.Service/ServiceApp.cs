@@ -205,6 +205,15 @@ public static class ServiceApp
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Crucible.Service");
         logger.LogInformation("state store: {Store}", app.Services.GetRequiredService<StoreLocation>().Redacted); // never the password
         if (keys.Count == 0) logger.LogWarning("no API keys configured: every /v1 request will be answered 401 (give --api-keys FILE)");
-        _ = app.Services.GetRequiredService<IOptions<ServiceOptions>>();
+        var settings = app.Services.GetRequiredService<IOptions<ServiceOptions>>().Value;
+        if (settings.EngineThreads > 0) Crucible.Tensors.EngineThreads.MaxDegreeOfParallelism = settings.EngineThreads;
+
+        // SVC-8: the temporary files of writes a killed process left in the home (training jobs, evaluations, run
+        // manifests); only ours by name, and only old ones, since other processes may be writing into the same home
+        int stale = Crucible.Data.IO.AtomicFile.DeleteStaleTemporariesUnder(app.Services.GetRequiredService<CrucibleHome>().Root, StaleTemporaryAge);
+        if (stale > 0) logger.LogWarning("deleted {Count} temporary files left by interrupted writes in the home", stale);
     }
+
+    /// <summary>How old a temporary file of an atomic write must be for the start-up to delete it as left by a killed process.</summary>
+    public static readonly TimeSpan StaleTemporaryAge = TimeSpan.FromMinutes(10);
 }

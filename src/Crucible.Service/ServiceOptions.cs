@@ -37,8 +37,21 @@ public sealed class ServiceOptions
     /// <summary>Generation requests sampled at once (the rest wait in a bounded queue or get 429).</summary>
     public int MaxConcurrentGenerations { get; set; } = Math.Max(1, Environment.ProcessorCount);
 
+    /// <summary>
+    /// Threads one sampling kernel call may use (<c>EngineThreads.MaxDegreeOfParallelism</c>, process-wide); 0 leaves the
+    /// engine's default, all cores. With several generations at once, cores / <see cref="MaxConcurrentGenerations"/>
+    /// keeps them from oversubscribing the cores (bench/service/README.md).
+    /// </summary>
+    public int EngineThreads { get; set; }
+
     /// <summary>Generation requests that may wait for a free slot before further ones get 429.</summary>
     public int GenerationQueue { get; set; } = 16;
+
+    /// <summary>
+    /// The longest a scenario request may sample, in seconds (0: no limit). Past it the sampler stops within one step and
+    /// the request is answered 503 <c>generation-timeout</c>; its generation slot is free again at once.
+    /// </summary>
+    public double GenerationTimeoutSeconds { get; set; } = 120;
 
     /// <summary>The largest request body accepted, in bytes (larger: 413).</summary>
     public int MaxRequestBodyBytes { get; set; } = 64 * 1024;

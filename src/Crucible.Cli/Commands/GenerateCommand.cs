@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Crucible.Data;
+using Crucible.Data.IO;
 using Crucible.Diffusion.Samplers;
 using Crucible.Diffusion.Scenarios;
 using Crucible.Diffusion.Sequence;
@@ -102,6 +103,9 @@ internal static class GenerateCommand
         var modelFolder = ModelCommand.FolderOf(home, parse.GetValue(o.Model)!, parse.GetValue(o.AllowRetired));
         var spacing = parse.GetValue(o.Spacing) == "angle" ? DdimSpacing.UniformAngle : DdimSpacing.Linear;
         string path = parse.GetValue(o.Out)!;
+        // a generate killed while writing leaves its temporary files; the next one to the same path removes them
+        AtomicFile.DeleteStaleTemporaries(path);
+        AtomicFile.DeleteStaleTemporaries(ScenarioCsv.MetadataPath(path));
         ScenarioSet set;
         RunManifestBuilder run;
         if (Directory.Exists(modelFolder) && SequenceGenerator.ReadKind(modelFolder) == SequenceGenerator.KindName)

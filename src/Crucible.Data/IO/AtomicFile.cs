@@ -19,7 +19,7 @@ public static class AtomicFile
         var full = Path.GetFullPath(path);
         var dir = Path.GetDirectoryName(full) ?? throw new ArgumentException($"no folder in path {path}", nameof(path));
         Directory.CreateDirectory(dir);
-        var temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        var temp = Path.Combine(dir, TempName(Path.GetFileName(full)));
         try
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
@@ -34,5 +34,84 @@ public static class AtomicFile
         {
             if (File.Exists(temp)) File.Delete(temp);
         }
+    }
+
+    /// <summary>The temporary name a write of <paramref name="fileName"/> uses: <c>.NAME.&lt;32 hex digits&gt;.tmp</c>.</summary>
+    private static string TempName(string fileName) => $".{fileName}.{Guid.NewGuid():N}.tmp";
+
+    /// <summary>
+    /// Deletes, under <paramref name="folder"/> and its subfolders, the temporary files of this class's writes
+    /// (<c>.NAME.&lt;32 hex digits&gt;.tmp</c>, exactly this pattern) last written more than <paramref name="olderThan"/>
+    /// ago: a write lasts as long as copying its bytes to disk, so an old one is what a killed process left, whichever
+    /// process it was. For a program's start-up over a folder other processes may be writing into. Returns the number
+    /// deleted.
+    /// </summary>
+    public static int DeleteStaleTemporariesUnder(string folder, TimeSpan olderThan)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        if (!Directory.Exists(folder)) return 0;
+        var cutoff = DateTime.UtcNow - olderThan;
+        int deleted = 0;
+        var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint };
+        foreach (var candidate in Directory.EnumerateFiles(folder, ".*.tmp", options))
+        {
+            var name = Path.GetFileName(candidate);
+            // .NAME.<32 hex>.tmp with a non-empty NAME
+            if (name.Length < 1 + 1 + 1 + 32 + 4 || name[^37] != '.' || !IsLowerHex(name.AsSpan(name.Length - 36, 32))) continue;
+            try
+            {
+                if (File.GetLastWriteTimeUtc(candidate) >= cutoff) continue;
+                File.Delete(candidate);
+                deleted++;
+            }
+            catch (FileNotFoundException)
+            {
+            }
+        }
+
+        return deleted;
+    }
+
+    private static bool IsLowerHex(ReadOnlySpan<char> s)
+    {
+        foreach (char c in s)
+        {
+            if (!char.IsAsciiDigit(c) && !char.IsAsciiHexDigitLower(c)) return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Deletes the temporary files that writes of <paramref name="path"/> left behind when their process was killed
+    /// (<c>.NAME.&lt;32 hex digits&gt;.tmp</c> beside it, exactly this pattern: nothing else is touched). Call it when a
+    /// program that writes <paramref name="path"/> starts, before it writes: a write in progress by another process to the
+    /// same path would lose its temporary file, so two writers of one path must not run at once (they would race on the
+    /// rename anyway). Returns the number deleted.
+    /// </summary>
+    public static int DeleteStaleTemporaries(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var full = Path.GetFullPath(path);
+        var dir = Path.GetDirectoryName(full);
+        if (dir is null || !Directory.Exists(dir)) return 0;
+        var prefix = "." + Path.GetFileName(full) + ".";
+        int deleted = 0;
+        foreach (var candidate in Directory.EnumerateFiles(dir, prefix + "*.tmp"))
+        {
+            var name = Path.GetFileName(candidate);
+            if (name.Length != prefix.Length + 32 + 4 || !name.StartsWith(prefix, StringComparison.Ordinal)) continue;
+            if (!IsLowerHex(name.AsSpan(prefix.Length, 32))) continue;
+            try
+            {
+                File.Delete(candidate);
+                deleted++;
+            }
+            catch (FileNotFoundException)
+            {
+            }
+        }
+
+        return deleted;
     }
 }

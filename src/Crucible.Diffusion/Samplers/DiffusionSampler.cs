@@ -39,23 +39,33 @@ public static class DiffusionSampler
         int size = scale.Length;
         var result = new float[(long)count * size];
         int chunks = (count + options.ChunkSize - 1) / options.ChunkSize;
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism };
+        var cancel = options.Cancellation;
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism, CancellationToken = cancel };
         using (GradMode.NoGrad())
         {
-            Parallel.For(0, chunks, parallel, c =>
+            try
             {
-                int start = c * options.ChunkSize, n = Math.Min(options.ChunkSize, count - start);
-                var rng = new Philox(seed, (ulong)c);
-                var x = result.AsSpan(start * size, n * size);
-                var ts = options.Kind == SamplerKind.Ddpm ? null : DdimTimesteps(schedule.Base, options.Steps, options.Spacing);
-                var d = new Denoising(denoiser, scale, objective, options.Guidance, x.Length, n);
-                switch (options.Kind)
+                Parallel.For(0, chunks, parallel, c =>
                 {
-                    case SamplerKind.Ddpm: Ddpm(d, schedule.Base, scale, x, rng, options.Variance); break;
-                    case SamplerKind.Ddim: Ddim(d, schedule.Base, scale, x, rng, ts!, options.Eta); break;
-                    default: DpmSolver2M(d, schedule.Base, scale, x, rng, ts!); break;
-                }
-            });
+                    int start = c * options.ChunkSize, n = Math.Min(options.ChunkSize, count - start);
+                    var rng = new Philox(seed, (ulong)c);
+                    var x = result.AsSpan(start * size, n * size);
+                    var ts = options.Kind == SamplerKind.Ddpm ? null : DdimTimesteps(schedule.Base, options.Steps, options.Spacing);
+                    var d = new Denoising(denoiser, scale, objective, options.Guidance, x.Length, n, cancel);
+                    switch (options.Kind)
+                    {
+                        case SamplerKind.Ddpm: Ddpm(d, schedule.Base, scale, x, rng, options.Variance); break;
+                        case SamplerKind.Ddim: Ddim(d, schedule.Base, scale, x, rng, ts!, options.Eta); break;
+                        default: DpmSolver2M(d, schedule.Base, scale, x, rng, ts!); break;
+                    }
+                });
+            }
+            catch (AggregateException e) when (cancel.IsCancellationRequested && e.Flatten().InnerExceptions.All(x => x is OperationCanceledException))
+            {
+                // Parallel.For turns the chunks' own checks into one OperationCanceledException for its token; should
+                // they still arrive aggregated, the caller sees the cancellation all the same
+                throw new OperationCanceledException("sampling was cancelled", e, cancel);
+            }
         }
 
         return result;
@@ -223,9 +233,11 @@ public static class DiffusionSampler
     /// <summary>
     /// One chunk's network call and its conversion, shared by every sampler: the denoiser's prediction at timestep t for
     /// all n samples, turned into (x̂_0, ε̂) by the objective, then steered by the guidance when there is one (x̂_0
-    /// edited, ε̂ recomputed from it). Buffers live as long as the chunk.
+    /// edited, ε̂ recomputed from it). Buffers live as long as the chunk. Every sampler calls it once per step, so it is
+    /// where a cancellation is noticed.
     /// </summary>
-    private sealed class Denoising(IDenoiser denoiser, double[] scale, Objective objective, ISampleGuidance? guidance, int length, int n)
+    private sealed class Denoising(IDenoiser denoiser, double[] scale, Objective objective, ISampleGuidance? guidance, int length, int n,
+        CancellationToken cancellation)
     {
         private readonly float[] _output = new float[length];
         private readonly float[]? _input = IsUnit(scale) ? null : new float[length];
@@ -237,6 +249,7 @@ public static class DiffusionSampler
 
         public void Predict(Span<float> x, int step, double abar)
         {
+            cancellation.ThrowIfCancellationRequested();
             Array.Fill(_t, step);
             denoiser.Predict(NetworkInput(x, scale, _input), n, _t, _output);
             ObjectiveMath.ToX0AndEpsilon(objective, abar, x, _output, scale, X0, Eps);

@@ -54,6 +54,11 @@ public enum DdimSpacing
 /// Optional steering of x̂_0 at every step (constraint guidance, see <see cref="ISampleGuidance"/>); null samples the
 /// model as it is, bit for bit the same as without the option.
 /// </param>
+/// <param name="Cancellation">
+/// Stops the sampling: every chunk checks it once per step, before the network call, and the sampler then throws
+/// <see cref="OperationCanceledException"/>, so a cancelled request frees its threads within one step. Not part of the
+/// draw: a token that is never cancelled gives exactly the samples of <c>default</c>.
+/// </param>
 public sealed record SamplerOptions(
     SamplerKind Kind = SamplerKind.Ddim,
     int Steps = 50,
@@ -62,4 +67,5 @@ public sealed record SamplerOptions(
     int ChunkSize = 1024,
     int MaxDegreeOfParallelism = -1,
     DdimSpacing Spacing = DdimSpacing.Linear,
-    ISampleGuidance? Guidance = null);
+    ISampleGuidance? Guidance = null,
+    CancellationToken Cancellation = default);

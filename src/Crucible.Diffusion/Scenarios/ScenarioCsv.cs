@@ -141,13 +141,19 @@ public static class ScenarioCsv
     /// completed with the CSV's name, row count and SHA-256 and the time <paramref name="created"/> (UTC). Returns the
     /// metadata written.
     /// </summary>
+    /// <remarks>
+    /// The CSV appears last, so a process killed at any moment leaves either no CSV or a complete one whose SHA-256 is
+    /// the one in its <c>.meta.json</c>: an older CSV at the path is deleted first, then the metadata is written, then
+    /// the CSV. A <c>.meta.json</c> without its CSV is the trace of an interrupted write.
+    /// </remarks>
     public static ScenarioMetadata Write(string csvPath, ScenarioSet set, DateTimeOffset created)
     {
         ArgumentNullException.ThrowIfNull(set);
         var bytes = Format(set.Values, set.Metadata.StepsPerScenario);
         var meta = Describe(set, bytes, Path.GetFileName(csvPath), created);
-        AtomicFile.WriteAllBytes(csvPath, bytes);
+        if (File.Exists(csvPath)) File.Delete(csvPath);
         AtomicFile.WriteAllText(MetadataPath(csvPath), ToJson(meta));
+        AtomicFile.WriteAllBytes(csvPath, bytes);
         return meta;
     }
 

@@ -200,17 +200,35 @@ public static class ScenarioEndpoints
         }
 
         // 4. sample (the generation limiter bounds how many run at once), format exactly as crucible generate writes,
-        // record, answer
+        // record, answer. The sampler checks the token once per step: a client that disconnects, or a request past
+        // GenerationTimeoutSeconds, stops within one step and frees its slot; nothing is recorded as generated.
         ct.ThrowIfCancellationRequested();
+        using var timeout = o.GenerationTimeoutSeconds > 0 ? new CancellationTokenSource(TimeSpan.FromSeconds(o.GenerationTimeoutSeconds), clock) : null;
+        using var linked = timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
+        var cancellable = valid with { Sampler = valid.Sampler with { Cancellation = linked?.Token ?? ct } };
         ScenarioSet set;
         try
         {
-            set = model.Generate(valid);
+            set = model.Generate(cancellable);
         }
         catch (InvalidInputException e)
         {
             // a condition or stress term the model does not know: the request is wrong, not the service
             await Invalid(context, audit, actor, r.Model, new() { [r.Stress is null ? "conditions" : "stress"] = [e.ToUserMessage()] }).ConfigureAwait(false);
+            return null;
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            AppendFailure(audit, actor, r.Model, 499, ProblemTypes.ClientClosed); // nobody to answer
+            return null;
+        }
+        catch (OperationCanceledException) when (timeout?.IsCancellationRequested == true)
+        {
+            AppendFailure(audit, actor, r.Model, 503, ProblemTypes.GenerationTimeout);
+            context.Response.Headers.RetryAfter = "1";
+            await ProblemTypes.WriteAsync(context, ProblemTypes.Create(503, string.Create(CultureInfo.InvariantCulture,
+                $"sampling took longer than the service's limit of {o.GenerationTimeoutSeconds} s and was stopped; ask for fewer scenarios or sampling steps"),
+                ProblemTypes.GenerationTimeout)).ConfigureAwait(false);
             return null;
         }
 

@@ -53,6 +53,15 @@ public static class ProblemTypes
     /// <summary>503: a model failed its integrity check, or the service is not ready.</summary>
     public const string Unavailable = Prefix + "unavailable";
 
+    /// <summary>503: the scenario request sampled longer than <c>GenerationTimeoutSeconds</c> and was stopped.</summary>
+    public const string GenerationTimeout = Prefix + "generation-timeout";
+
+    /// <summary>
+    /// Not an answer (the client is gone): the audit status of a scenario request whose client disconnected while it was
+    /// sampled (recorded with the nginx convention 499).
+    /// </summary>
+    public const string ClientClosed = Prefix + "client-closed";
+
     /// <summary>500: a bug; the <c>traceId</c> finds it in the logs.</summary>
     public const string Internal = Prefix + "internal";
 

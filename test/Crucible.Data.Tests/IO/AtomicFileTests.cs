@@ -1,0 +1,75 @@
+using Crucible.Data.IO;
+
+namespace Crucible.Data.Tests.IO;
+
+public sealed class AtomicFileTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("crucible-atomic-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void WriteAllBytes_ReplacesTheFile_AndLeavesNoTemporary()
+    {
+        var path = Path.Combine(_dir, "sub", "s.csv");
+        AtomicFile.WriteAllBytes(path, [1, 2, 3]);
+        AtomicFile.WriteAllText(path, "new");
+        Assert.Equal("new", File.ReadAllText(path));
+        Assert.Equal(["s.csv"], Directory.GetFiles(Path.GetDirectoryName(path)!).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void DeleteStaleTemporaries_RemovesOnlyThisFilesTemporaryPattern()
+    {
+        var path = Path.Combine(_dir, "s.csv");
+        File.WriteAllText(path, "complete");
+        string[] stale = [".s.csv.0123456789abcdef0123456789abcdef.tmp", ".s.csv.ffffffffffffffffffffffffffffffff.tmp"];
+        string[] kept =
+        [
+            "s.csv",
+            ".s.csv.0123456789ABCDEF0123456789ABCDEF.tmp", // not our (lower-case) name
+            ".s.csv.0123456789abcdef.tmp",                  // too short
+            ".s.csv.0123456789abcdef0123456789abcdeg.tmp", // not hex
+            ".t.csv.0123456789abcdef0123456789abcdef.tmp", // another file's
+            ".s.csv.0123456789abcdef0123456789abcdef.tmp.keep",
+            "s.csv.0123456789abcdef0123456789abcdef.tmp",  // no leading dot
+            "x.tmp",
+        ];
+        foreach (var name in stale.Concat(kept.Skip(1))) File.WriteAllText(Path.Combine(_dir, name), "x");
+
+        Assert.Equal(2, AtomicFile.DeleteStaleTemporaries(path));
+        Assert.Equal(kept.Order(StringComparer.Ordinal), Directory.GetFiles(_dir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal("complete", File.ReadAllText(path));
+        Assert.Equal(0, AtomicFile.DeleteStaleTemporaries(path));
+        Assert.Equal(0, AtomicFile.DeleteStaleTemporaries(Path.Combine(_dir, "missing-folder", "s.csv")));
+    }
+
+    [Fact]
+    public void DeleteStaleTemporariesUnder_RemovesOnlyOldTemporariesOfOurPattern_InEverySubfolder()
+    {
+        var deep = Path.Combine(_dir, "a", "b");
+        Directory.CreateDirectory(deep);
+        string Make(string folder, string name, double hoursAgo)
+        {
+            var path = Path.Combine(folder, name);
+            File.WriteAllText(path, "x");
+            File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddHours(-hoursAgo));
+            return path;
+        }
+
+        var oldTop = Make(_dir, ".s.csv.0123456789abcdef0123456789abcdef.tmp", 2);
+        var oldDeep = Make(deep, ".manifest.json.ffffffffffffffffffffffffffffffff.tmp", 2);
+        string[] kept =
+        [
+            Make(deep, ".m.json.0123456789abcdef0123456789abcdef.tmp", 0), // being written now
+            Make(deep, "..0123456789abcdef0123456789abcdef.tmp", 2),       // empty NAME
+            Make(deep, ".x.0123456789abcdef0123456789ABCDEF.tmp", 2),     // not our hex
+            Make(_dir, "report.tmp", 2),
+            Make(_dir, "s.csv", 2),
+        ];
+        Assert.Equal(2, AtomicFile.DeleteStaleTemporariesUnder(_dir, TimeSpan.FromMinutes(10)));
+        Assert.False(File.Exists(oldTop) || File.Exists(oldDeep));
+        Assert.All(kept, k => Assert.True(File.Exists(k), k));
+        Assert.Equal(0, AtomicFile.DeleteStaleTemporariesUnder(Path.Combine(_dir, "missing"), TimeSpan.Zero));
+    }
+}

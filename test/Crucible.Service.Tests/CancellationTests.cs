@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Net;
+using Crucible.Governance;
+using Crucible.Governance.Audit;
+using Crucible.Governance.Registry;
+
+namespace Crucible.Service.Tests;
+
+/// <summary>
+/// SVC-2's "a request timeout ends work via CancellationToken": a scenario request past <c>GenerationTimeoutSeconds</c>,
+/// or whose client disconnects, stops its sampler within a step and frees its generation slot (one slot, no queue, so a
+/// held slot would answer the next request 429); nothing is recorded as generated.
+/// </summary>
+[Collection(ServiceCollection.Name)]
+public sealed class CancellationTests(ServiceFixture f)
+{
+    // 50,000 rows of DDPM over the fixture model's 100 steps: tens of seconds on one core if nothing stopped it
+    private string LongBody => $$"""{"model": "{{f.ModelId}}", "count": 50000, "sampler": "ddpm", "seed": 3}""";
+
+    private string ShortBody => $$"""{"model": "{{f.ModelId}}", "count": 5, "seed": 3}""";
+
+    private CrucibleHome NewHome(string name)
+    {
+        var home = CrucibleHome.Resolve(Path.Combine(f.Dir, name));
+        using var log = AuditLog.Open(home);
+        new ModelRegistry(home, log).Register(f.ModelFolder);
+        return home;
+    }
+
+    private static Dictionary<string, string> OneSlot(double timeoutSeconds) => new()
+    {
+        ["MaxConcurrentGenerations"] = "1",
+        ["GenerationQueue"] = "0",
+        ["RateLimitPermits"] = "10000",
+        ["GenerationTimeoutSeconds"] = timeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    private static bool GeneratedWithCount(AuditEntry e, int count) =>
+        e.Kind == "scenarios.generated" && e.Payload.Contains($"\"count\":{count}", StringComparison.Ordinal);
+
+    [Fact]
+    public async Task Timeout_StopsTheSampler_Answers503_AndFreesTheSlot()
+    {
+        var home = NewHome("timeout-home");
+        using var factory = ServiceFixture.Create(home.Root, f.KeysFile, OneSlot(0.5));
+        using var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["generator"]);
+
+        var clock = Stopwatch.StartNew();
+        using var response = await client.PostAsync("/v1/scenarios", ServiceFixture.Json(LongBody));
+        var took = clock.Elapsed;
+        var problem = await Problem.AssertAsync(response, HttpStatusCode.ServiceUnavailable, "generation-timeout");
+        Assert.Contains("0.5 s", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal("1", response.Headers.GetValues("Retry-After").Single());
+        // the limit plus at most a step or so (generous: the machine is shared)
+        Assert.True(took < TimeSpan.FromSeconds(4), $"answered after {took}");
+
+        // the slot is free: with one slot and no queue a held slot would answer 429
+        using var next = await client.PostAsync("/v1/scenarios", ServiceFixture.Json(ShortBody));
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+
+        var entries = AuditLog.Read(home.AuditDatabase);
+        Assert.DoesNotContain(entries, e => GeneratedWithCount(e, 50000));
+        var failed = Assert.Single(entries, e => e.Kind == "run.failed");
+        Assert.Contains("generation-timeout", failed.Payload, StringComparison.Ordinal);
+        Assert.Equal("scenarios.generated", entries[^1].Kind);
+        Assert.True(AuditLog.Verify(home).Ok);
+    }
+
+    [Fact]
+    public async Task ClientDisconnect_StopsTheSampler_AndFreesTheSlot()
+    {
+        var home = NewHome("disconnect-home");
+        using var factory = ServiceFixture.Create(home.Root, f.KeysFile, OneSlot(0)); // no timeout: only the disconnect stops it
+        using var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["generator"]);
+
+        using var abandon = new CancellationTokenSource();
+        var inFlight = client.PostAsync("/v1/scenarios", ServiceFixture.Json(LongBody), abandon.Token);
+        // it holds the slot: a short request is refused meanwhile
+        await Task.Delay(500);
+        Assert.False(inFlight.IsCompleted, "the long request ended early");
+        using (var probe = await client.PostAsync("/v1/scenarios", ServiceFixture.Json(ShortBody)))
+            Assert.Equal(HttpStatusCode.TooManyRequests, probe.StatusCode);
+
+        await abandon.CancelAsync();
+        var cancelled = Stopwatch.StartNew();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => inFlight);
+        HttpStatusCode status;
+        do
+        {
+            await Task.Delay(25);
+            using var next = await client.PostAsync("/v1/scenarios", ServiceFixture.Json(ShortBody));
+            status = next.StatusCode;
+        }
+        while (status == HttpStatusCode.TooManyRequests && cancelled.Elapsed < TimeSpan.FromSeconds(20));
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.True(cancelled.Elapsed < TimeSpan.FromSeconds(4), $"the slot was freed {cancelled.Elapsed} after the disconnect");
+
+        var entries = AuditLog.Read(home.AuditDatabase);
+        Assert.DoesNotContain(entries, e => GeneratedWithCount(e, 50000));
+        var failed = Assert.Single(entries, e => e.Kind == "run.failed");
+        Assert.Contains("client-closed", failed.Payload, StringComparison.Ordinal);
+        Assert.Contains("499", failed.Payload, StringComparison.Ordinal);
+        Assert.True(AuditLog.Verify(home).Ok);
+    }
+}
