@@ -51,22 +51,28 @@ public sealed class AuditSigningKey : IDisposable
         var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var dir = Path.GetDirectoryName(Path.GetFullPath(privateKeyPath))!;
         Directory.CreateDirectory(dir);
-        // Written with owner-only permissions before the first byte lands.
+        // Written whole to a private temporary file (owner-only permissions before the first byte lands), then moved to
+        // its name without overwriting: a process that finds the key file always finds all of it, and when several
+        // processes create the key at once exactly one file wins and the others load it.
+        var temporary = Path.Combine(dir, $".{Path.GetFileName(privateKeyPath)}.{Guid.NewGuid():N}.tmp");
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         try
         {
-            using (var stream = new FileStream(privateKeyPath, options))
+            using (var stream = new FileStream(temporary, options))
             using (var writer = new StreamWriter(stream))
             {
                 writer.Write(key.ExportPkcs8PrivateKeyPem());
                 writer.Flush();
                 stream.Flush(flushToDisk: true);
             }
+
+            File.Move(temporary, privateKeyPath, overwrite: false);
         }
         catch (IOException) when (File.Exists(privateKeyPath))
         {
             key.Dispose();
+            File.Delete(temporary);
             return LoadPrivate(privateKeyPath); // another process created it first
         }
 
