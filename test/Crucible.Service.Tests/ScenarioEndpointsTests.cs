@@ -8,7 +8,11 @@ using System.Text.Json;
 using Crucible.Diffusion.Samplers;
 using Crucible.Diffusion.Scenarios;
 using Crucible.Diffusion.Tabular;
+using Crucible.Governance;
 using Crucible.Governance.Audit;
+using Crucible.Governance.Registry;
+using Crucible.Service.Scenarios;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Crucible.Service.Tests;
 
@@ -225,6 +229,38 @@ public sealed class ScenarioEndpointsTests(ServiceFixture f)
             Assert.Equal("run.failed", last.Kind);
             Assert.Equal("key:generator", last.Actor);
         }
+    }
+
+    [Fact]
+    public async Task RetiredModel_Is422_AsSoonAsItIsRetired_AndAudited()
+    {
+        // a home of its own: retiring the shared fixture's model would change the other tests
+        string home = Path.Combine(f.Dir, "retired-home-" + Guid.NewGuid().ToString("N"));
+        string id;
+        using (var log = AuditLog.Open(CrucibleHome.Resolve(home)))
+        {
+            id = new ModelRegistry(CrucibleHome.Resolve(home), log).Register(f.ModelFolder).Id;
+        }
+
+        using var factory = ServiceFixture.Create(home, f.KeysFile);
+        using var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["generator"]);
+        string body = $$"""{"model": "{{id}}", "count": 8, "seed": 1, "sampling_steps": 5}""";
+        using (var ok = await client.SendAsync(Post(body, "text/csv")))
+        {
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode); // loaded and cached
+        }
+
+        // retired through the service's own registry (another process or replica does it through the shared audit log)
+        var catalog = factory.Services.GetRequiredService<ModelCatalog>();
+        catalog.Registry.ChangeStatus(id, ModelStatus.Retired, "superseded");
+        using var refused = await client.SendAsync(Post(body, "text/csv"));
+        var problem = await Problem.AssertAsync(refused, HttpStatusCode.UnprocessableEntity, "validation");
+        Assert.Contains("retired", problem.GetProperty("errors").GetProperty("model")[0].GetString(), StringComparison.Ordinal);
+        Assert.Equal(ModelStatus.Retired, catalog.Registry.List().Single().Status);
+        var entries = AuditLog.Read(Path.Combine(home, "audit.db"));
+        Assert.Equal("run.failed", entries[^1].Kind);
+        Assert.Single(entries, e => e.Kind == "scenarios.generated");
     }
 
     [Fact]

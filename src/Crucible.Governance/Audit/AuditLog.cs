@@ -278,6 +278,17 @@ public sealed class AuditLog : IDisposable
         }
     }
 
+    /// <summary>The entries of the given kinds, in seq order (the store indexes entries by kind, so this does not read the whole log).</summary>
+    public IReadOnlyList<AuditEntry> ListKinds(params AuditKind[] kinds)
+    {
+        ArgumentNullException.ThrowIfNull(kinds);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return kinds.Length == 0 ? [] : _store.ReadEntriesOfKinds([.. kinds.Select(k => k.WireName())]);
+        }
+    }
+
     /// <summary>Reads entries from the database at <paramref name="databasePath"/> without opening it for writing.</summary>
     /// <exception cref="InvalidInputException">There is no audit database at the path.</exception>
     public static IReadOnlyList<AuditEntry> Read(string databasePath, long fromSeq = 1, int limit = int.MaxValue)

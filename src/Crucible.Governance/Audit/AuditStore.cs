@@ -20,6 +20,9 @@ internal interface IAuditStore : IDisposable
     /// <summary>Entries with seq ≥ <paramref name="fromSeq"/>, in seq order, at most <paramref name="limit"/>.</summary>
     List<AuditEntry> ReadEntries(long fromSeq, int limit);
 
+    /// <summary>The entries whose kind is one of <paramref name="kinds"/> (wire names), in seq order (indexed by kind).</summary>
+    List<AuditEntry> ReadEntriesOfKinds(IReadOnlyList<string> kinds);
+
     /// <summary>All checkpoints in seq order.</summary>
     List<AuditCheckpoint> ReadCheckpoints();
 
@@ -78,6 +81,7 @@ internal sealed class SqliteAuditStore : IAuditStore, IAuditTransaction
           ts_utc TEXT NOT NULL,
           key_id TEXT NOT NULL,
           sig BLOB NOT NULL);
+        CREATE INDEX IF NOT EXISTS audit_entry_kind ON audit_entry(kind);
         CREATE TABLE IF NOT EXISTS audit_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
         INSERT OR IGNORE INTO audit_meta(key, value) VALUES ('format', 'crucible-audit-v1');
         CREATE TRIGGER IF NOT EXISTS audit_entry_no_update BEFORE UPDATE ON audit_entry BEGIN SELECT RAISE(ABORT, 'append-only'); END;
@@ -213,6 +217,28 @@ internal sealed class SqliteAuditStore : IAuditStore, IAuditTransaction
         cmd.CommandText = "SELECT seq, ts_utc, kind, actor, payload, prev_hash, entry_hash FROM audit_entry WHERE seq >= $from ORDER BY seq LIMIT $limit;";
         cmd.Parameters.AddWithValue("$from", fromSeq);
         cmd.Parameters.AddWithValue("$limit", limit);
+        using var r = cmd.ExecuteReader();
+        var entries = new List<AuditEntry>();
+        while (r.Read())
+        {
+            entries.Add(new AuditEntry(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3),
+                Encoding.UTF8.GetString(r.GetFieldValue<byte[]>(4)), r.GetFieldValue<byte[]>(5), r.GetFieldValue<byte[]>(6)));
+        }
+
+        return entries;
+    }
+
+    public List<AuditEntry> ReadEntriesOfKinds(IReadOnlyList<string> kinds)
+    {
+        using var cmd = _connection.CreateCommand();
+        var names = new string[kinds.Count];
+        for (int i = 0; i < kinds.Count; i++)
+        {
+            names[i] = "$k" + i.ToString(CultureInfo.InvariantCulture);
+            cmd.Parameters.AddWithValue(names[i], kinds[i]);
+        }
+
+        cmd.CommandText = $"SELECT seq, ts_utc, kind, actor, payload, prev_hash, entry_hash FROM audit_entry WHERE kind IN ({string.Join(", ", names)}) ORDER BY seq;";
         using var r = cmd.ExecuteReader();
         var entries = new List<AuditEntry>();
         while (r.Read())

@@ -46,6 +46,7 @@ internal sealed class PostgresAuditStore : IAuditStore
           ts_utc TEXT NOT NULL,
           key_id TEXT NOT NULL,
           sig BYTEA NOT NULL);
+        CREATE INDEX IF NOT EXISTS audit_entry_kind ON audit_entry(kind);
         CREATE TABLE IF NOT EXISTS audit_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
         INSERT INTO audit_meta(key, value) VALUES ('format', 'crucible-audit-v1') ON CONFLICT (key) DO NOTHING;
         CREATE TABLE IF NOT EXISTS model_file(
@@ -132,6 +133,22 @@ internal sealed class PostgresAuditStore : IAuditStore
         using var cmd = new NpgsqlCommand("SELECT seq, ts_utc, kind, actor, payload, prev_hash, entry_hash FROM audit_entry WHERE seq >= @from ORDER BY seq LIMIT @limit;", connection);
         cmd.Parameters.AddWithValue("from", fromSeq);
         cmd.Parameters.AddWithValue("limit", (long)limit);
+        using var r = cmd.ExecuteReader();
+        var entries = new List<AuditEntry>();
+        while (r.Read())
+        {
+            entries.Add(new AuditEntry(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3),
+                Encoding.UTF8.GetString(r.GetFieldValue<byte[]>(4)), r.GetFieldValue<byte[]>(5), r.GetFieldValue<byte[]>(6)));
+        }
+
+        return entries;
+    }
+
+    public List<AuditEntry> ReadEntriesOfKinds(IReadOnlyList<string> kinds)
+    {
+        using var connection = _source.OpenConnection();
+        using var cmd = new NpgsqlCommand("SELECT seq, ts_utc, kind, actor, payload, prev_hash, entry_hash FROM audit_entry WHERE kind = ANY(@kinds) ORDER BY seq;", connection);
+        cmd.Parameters.AddWithValue("kinds", kinds.ToArray());
         using var r = cmd.ExecuteReader();
         var entries = new List<AuditEntry>();
         while (r.Read())

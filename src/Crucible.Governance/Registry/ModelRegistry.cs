@@ -175,7 +175,7 @@ public sealed class ModelRegistry
     {
         var models = new Dictionary<string, ModelRecord>(StringComparer.Ordinal);
         var order = new List<string>();
-        foreach (var e in _audit.List())
+        foreach (var e in _audit.ListKinds(AuditKind.ModelRegistered, AuditKind.ModelStatusChanged))
         {
             if (e.Kind == AuditKind.ModelRegistered.WireName())
             {

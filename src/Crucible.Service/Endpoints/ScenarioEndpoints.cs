@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using Crucible.Data;
 using Crucible.Diffusion.Scenarios;
 using Crucible.Governance.Audit;
+using Crucible.Governance.Registry;
 using Crucible.Service.Problems;
 using Crucible.Service.Scenarios;
 using Crucible.Service.Security;
@@ -189,6 +190,12 @@ public static class ScenarioEndpoints
         if (model is null)
         {
             await Invalid(context, audit, actor, r.Model, new() { ["model"] = ["no registered model has this id (GET /v1/models lists them)"] }).ConfigureAwait(false);
+            return null;
+        }
+
+        if (model.Record.Status == ModelStatus.Retired)
+        {
+            await Invalid(context, audit, actor, r.Model, new() { ["model"] = ["the model is retired (GET /v1/models shows each model's status)"] }).ConfigureAwait(false);
             return null;
         }
 

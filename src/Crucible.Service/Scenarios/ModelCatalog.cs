@@ -60,13 +60,16 @@ public sealed class ModelCatalog(CrucibleHome home, AuditLog audit)
     /// <summary>The registry.</summary>
     public ModelRegistry Registry { get; } = new(home, audit);
 
-    /// <summary>The model <paramref name="id"/> loaded for sampling, or null when it is not registered.</summary>
+    /// <summary>
+    /// The model <paramref name="id"/> loaded for sampling, with its current registry record (its status is read on every
+    /// call, so a model retired by another process or replica is seen at once), or null when it is not registered.
+    /// </summary>
     /// <exception cref="ModelUnavailableException">The model is registered but its files fail the hash check or do not load.</exception>
     public LoadedModel? Get(string id)
     {
-        if (_loaded.TryGetValue(id, out var cached)) return Unwrap(id, cached);
-        if (Registry.Find(id) is null) return null;
-        return Unwrap(id, _loaded.GetOrAdd(id, key => new Lazy<LoadedModel>(() => Load(key))));
+        if (Registry.Find(id) is not { } current) return null;
+        var loaded = Unwrap(id, _loaded.GetOrAdd(id, key => new Lazy<LoadedModel>(() => Load(key))));
+        return loaded.Record == current ? loaded : loaded with { Record = current };
     }
 
     private LoadedModel Unwrap(string id, Lazy<LoadedModel> lazy)

@@ -33,11 +33,21 @@ public class AuditLogTests
             Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$", entries[0].TimestampUtc);
             Assert.Single(log.List(2));
             Assert.Single(log.List(1, 1));
+
+            // by kind (indexed): the same entries as filtering the whole log, in seq order
+            log.Append(AuditKind.RunStarted, new JsonObject { ["run_id"] = "r" });
+            log.Append(AuditKind.ModelRegistered, new JsonObject { ["model_id"] = "def" });
+            var all = log.List();
+            Assert.Equal([1L, 4L], log.ListKinds(AuditKind.ModelRegistered).Select(e => e.Seq));
+            Assert.Equal(all.Where(e => e.Kind != "run.started").Select(e => e.EntryHashHex),
+                log.ListKinds(AuditKind.ModelStatusChanged, AuditKind.ModelRegistered).Select(e => e.EntryHashHex));
+            Assert.Empty(log.ListKinds(AuditKind.RunCompleted));
+            Assert.Empty(log.ListKinds());
         }
 
         var v = t.Verify();
         Assert.True(v.Ok, v.Message);
-        Assert.Equal(2, v.Entries);
+        Assert.Equal(4, v.Entries);
     }
 
     [Fact]

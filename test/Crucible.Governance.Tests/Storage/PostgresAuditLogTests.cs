@@ -89,6 +89,8 @@ public sealed class PostgresAuditLogTests : IDisposable
             Assert.True(MerkleTree.VerifyInclusion(2, 10, MerkleTree.LeafHash(entries[2].EntryHash), proof,
                 MerkleTree.Root(entries.Select(e => MerkleTree.LeafHash(e.EntryHash)).ToList())));
             Assert.True(log.VerifyStored().Ok, log.VerifyStored().Message);
+            Assert.Equal([1L], log.ListKinds(AuditKind.ModelRegistered, AuditKind.ModelStatusChanged).Select(e => e.Seq));
+            Assert.Equal(entries.Skip(1).Select(e => e.EntryHashHex), log.ListKinds(AuditKind.RunStarted).Select(e => e.EntryHashHex));
         }
 
         // closing checkpoints the head; the export file holds every checkpoint
