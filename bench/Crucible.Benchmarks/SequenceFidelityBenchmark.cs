@@ -16,8 +16,14 @@ namespace Crucible.Benchmarks;
 
 /// <summary>
 /// <c>sequence-fidelity [--data FILE] [--state FILE] [--train-end DATE] [--steps N] [--config FILE] [--seed S]
-/// [--samples N] [--stress-samples N] [--guidance G,G,…] [--vix-guidance G,G,…] [--threads N] [--model DIR [--reuse]]</c>: the sequence
-/// generator's "done when" figures of issue #7 on the multi-asset panel (<c>bench/sequence/fidelity.sh</c>).
+/// [--condition-noise H] [--samples N] [--stress-samples N] [--guidance G,G,…] [--main-guidance G] [--vix-guidance G,G,…]
+/// [--no-vix] [--exclude FROM..TO,…] [--crisis-date DATE] [--crisis-window FROM..TO] [--threads N] [--model DIR [--reuse]]</c>:
+/// the sequence generator's "done when" figures of issue #7 on the multi-asset panel (<c>bench/sequence/fidelity.sh</c>).
+/// <c>--exclude</c> removes the return rows of each date range from the training data (the rows either side are joined,
+/// so W − 1 training windows straddle the seam) for leave-crisis-out validation, with <c>--crisis-date</c> and
+/// <c>--crisis-window</c> naming the held-out state and the episode whose realised ES it is compared with (default
+/// 2020-03-16 and 2020-02-20..2020-04-30). <c>--main-guidance</c> is the guidance scale the criteria are judged at
+/// (without it: the listed scale whose crisis ES is closest to the realised one, which looks at the test episode).
 /// Log returns of the 26 series, windows of W = 20 days (stride 1), conditions from <see cref="EconomicState"/> (lagged
 /// one day); train on windows that start on or before 2019-12-31 − (W − 1) rows (every train window lies in the train
 /// period). Reports:
@@ -59,6 +65,10 @@ public sealed class SequenceFidelityBenchmark : IBenchmarkCommand
             : new SequenceGeneratorOptions();
         options = options with { Seed = seed };
         if (Args.String(args, "--steps") is { } steps) options = options with { Training = options.Training with { Steps = int.Parse(steps, CultureInfo.InvariantCulture) } };
+        if (Args.String(args, "--condition-noise") is { } noise) options = options with { ConditionNoise = double.Parse(noise, CultureInfo.InvariantCulture) };
+        double? fixedGuidance = Args.String(args, "--main-guidance") is { } mg ? double.Parse(mg, CultureInfo.InvariantCulture) : null;
+        var crisisDate = Date(Args.String(args, "--crisis-date") ?? "2020-03-16");
+        var (episodeFrom, episodeTo) = Range(Args.String(args, "--crisis-window") ?? "2020-02-20..2020-04-30");
         using var limit = EngineThreads.Limit(threads);
         var sampler = new SamplerOptions(SamplerKind.Ddim, 50, MaxDegreeOfParallelism: threads);
 
@@ -66,6 +76,15 @@ public sealed class SequenceFidelityBenchmark : IBenchmarkCommand
         var state = CsvSeriesReader.Load(statePath, new CsvReadOptions { Input = InputKind.LogReturns });
         var features = EconomicState.Build(state, returns);
         var train = returns.Slice(0, returns.IndexAtOrBefore(trainEnd) + 1);
+        if (Args.String(args, "--exclude") is { } exclude)
+        {
+            foreach (string range in exclude.Split(','))
+            {
+                var (excludeFrom, excludeTo) = Range(range);
+                train = WithoutRows(train, excludeFrom, excludeTo);
+            }
+        }
+
         int w = options.Window;
 
         string load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
@@ -127,11 +146,10 @@ public sealed class SequenceFidelityBenchmark : IBenchmarkCommand
         // 2. the 2020-03-16 state and the realised ES of 2020-02-20 .. 2020-04-30
         double esUnconditional = WindowEs(unconditional, w);
         double esTrain = WindowEs(train, w, train.RowCount - w + 1);
-        var crisisDate = new DateOnly(2020, 3, 16);
         int crisisRow = Array.BinarySearch(features.Dates, crisisDate);
-        if (crisisRow < 0) throw new InvalidOperationException("no feature row dated 2020-03-16");
+        if (crisisRow < 0) throw new InvalidOperationException($"no feature row dated {crisisDate:yyyy-MM-dd}");
         var crisis = features.Columns.Select((n, j) => (n, j)).ToDictionary(p => p.n, p => features[crisisRow, p.j], StringComparer.Ordinal);
-        int from = Array.BinarySearch(returns.Dates, new DateOnly(2020, 2, 20)), to = returns.IndexAtOrBefore(new DateOnly(2020, 4, 30));
+        int from = returns.IndexAtOrBefore(episodeFrom.AddDays(-1)) + 1, to = returns.IndexAtOrBefore(episodeTo);
         var realised = returns.Slice(from, to + 1);
         double esRealised = WindowEs(realised, w, realised.RowCount - w + 1);
 
@@ -151,7 +169,7 @@ public sealed class SequenceFidelityBenchmark : IBenchmarkCommand
                 ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
             });
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"w={g}: ES {es:F4} (realised {esRealised:F4}, unconditional {esUnconditional:F4})"));
-            if (Math.Abs(es / esRealised - 1) < bestGap)
+            if (fixedGuidance is { } fg ? g == fg : Math.Abs(es / esRealised - 1) < bestGap)
             {
                 bestGap = Math.Abs(es / esRealised - 1);
                 esMain = es;
@@ -163,7 +181,9 @@ public sealed class SequenceFidelityBenchmark : IBenchmarkCommand
         // w = 1 (the plain conditional model), unless --vix-guidance lists others
         var vix = new JsonArray();
         bool monotone = false;
-        var sweepGuidance = Args.String(args, "--vix-guidance") is { } list
+        if (fixedGuidance is { } main && mainGuidance != main) throw new ArgumentException("--main-guidance must be one of --guidance");
+        var sweepGuidance = args.Contains("--no-vix") ? []
+            : Args.String(args, "--vix-guidance") is { } list
             ? list.Split(',').Select(g => double.Parse(g, CultureInfo.InvariantCulture)).ToArray()
             : new[] { mainGuidance, 1.0 }.Distinct().ToArray();
         foreach (double g in sweepGuidance)
@@ -192,6 +212,10 @@ public sealed class SequenceFidelityBenchmark : IBenchmarkCommand
             ["data"] = Path.GetFileName(data),
             ["state"] = Path.GetFileName(statePath),
             ["train_windows"] = generator.Manifest.Windows.Count,
+            ["excluded"] = Args.String(args, "--exclude"),
+            ["condition_noise"] = generator.Manifest.Config.ConditionNoise,
+            ["crisis_date"] = crisisDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            ["crisis_window"] = $"{episodeFrom:yyyy-MM-dd}..{episodeTo:yyyy-MM-dd}",
             ["conditioned_windows"] = generator.Manifest.Windows.Conditioned,
             ["train_end"] = generator.Manifest.Data.TrainEnd,
             ["features"] = new JsonArray([.. generator.ConditionSpace.Names.Select(n => (JsonNode)n)]),
@@ -219,6 +243,7 @@ public sealed class SequenceFidelityBenchmark : IBenchmarkCommand
             ["realised_windows"] = realised.RowCount - w + 1,
             ["conditioned"] = byGuidance,
             ["main_guidance"] = mainGuidance,
+            ["main_guidance_rule"] = fixedGuidance is null ? "closest to the realised ES (looks at the episode)" : "given (--main-guidance)",
             ["vix_sweep"] = vix,
             ["pass"] = new JsonObject
             {
@@ -233,6 +258,24 @@ public sealed class SequenceFidelityBenchmark : IBenchmarkCommand
         };
         Console.WriteLine(result.ToJsonString());
         return ksOk && acfOk && corrOk && tailOk && esOk && esRatioOk && monotone ? 0 : 3;
+    }
+
+    private static DateOnly Date(string text) => DateOnly.ParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    private static (DateOnly From, DateOnly To) Range(string text)
+    {
+        var parts = text.Split("..");
+        if (parts.Length != 2) throw new ArgumentException($"expected FROM..TO, got '{text}'");
+        return (Date(parts[0]), Date(parts[1]));
+    }
+
+    /// <summary>The frame without its rows dated <paramref name="from"/>..<paramref name="to"/> (inclusive).</summary>
+    private static TimeSeriesFrame WithoutRows(TimeSeriesFrame frame, DateOnly from, DateOnly to)
+    {
+        var keep = Enumerable.Range(0, frame.RowCount).Where(r => frame.Dates[r] < from || frame.Dates[r] > to).ToArray();
+        var values = new double[keep.Length * frame.ColumnCount];
+        for (int i = 0; i < keep.Length; i++) frame.Row(keep[i]).CopyTo(values.AsSpan(i * frame.ColumnCount, frame.ColumnCount));
+        return new TimeSeriesFrame([.. keep.Select(r => frame.Dates[r])], frame.Columns, values);
     }
 
     /// <summary>Every window of <paramref name="w"/> rows (stride 1), one path each.</summary>

@@ -232,7 +232,7 @@ public sealed class SequenceGenerator
                 for (int j = 0; j < k; j++) z[(b * k) + j] = (float)((raw[(b * k) + j] - mean[j]) / std[j]);   // NaN stays NaN
             }
 
-            dropout = new ConditionDropout(z, count, k, o.UnconditionalProbability, o.SubsetProbability);
+            dropout = new ConditionDropout(z, count, k, o.UnconditionalProbability, o.SubsetProbability, o.ConditionNoise);
             conditionHash = Sha256(z);
             conditionManifest = new ConditionManifest
             {

@@ -71,14 +71,16 @@ public class SequenceGeneratorTests
         Assert.Throws<InvalidInputException>(() => g.Generate(1, 1, new SequenceSampleRequest(new Dictionary<string, double> { ["HY"] = 3 })));
     }
 
-    [Fact]
-    public void SameSeed_GivesByteIdenticalScenarios_OnOneAndTwoThreads_AndAfterSaveLoad()
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.5)]
+    public void SameSeed_GivesByteIdenticalScenarios_OnOneAndTwoThreads_AndAfterSaveLoad(double conditionNoise)
     {
         var (returns, conditions) = Data();
         byte[] Run(int threads, out SequenceGenerator g)
         {
             using var limit = EngineThreads.Limit(threads);
-            g = new SequenceGenerator(TinyOptions).Fit(returns, conditions);
+            g = new SequenceGenerator(TinyOptions with { ConditionNoise = conditionNoise }).Fit(returns, conditions);
             var request = new SequenceSampleRequest(new Dictionary<string, double> { ["VIXCLS"] = 40 }, 1.5, new SamplerOptions(Steps: 8, ChunkSize: 4, MaxDegreeOfParallelism: threads));
             return Csv(g.Generate(10, seed: 3, request));
         }
@@ -110,6 +112,22 @@ public class SequenceGeneratorTests
         {
             if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
         }
+    }
+
+    [Fact]
+    public void ConditionNoise_ReachesTraining_AndIsRecordedInTheManifest()
+    {
+        var (returns, conditions) = Data();
+        var plain = new SequenceGenerator(TinyOptions).Fit(returns, conditions);
+        var noisy = new SequenceGenerator(TinyOptions with { ConditionNoise = 0.5 }).Fit(returns, conditions);
+        Assert.NotEqual(plain.WeightsBytes(), noisy.WeightsBytes());
+        Assert.Contains("\"condition_noise\": 0.5", System.Text.Encoding.UTF8.GetString(noisy.ManifestBytes()), StringComparison.Ordinal);
+        Assert.Equal(0.5, noisy.Manifest.Config.ConditionNoise);
+
+        // without conditions the noise has nothing to act on: the unconditional model is the same
+        Assert.Equal(
+            new SequenceGenerator(TinyOptions).Fit(returns).WeightsBytes(),
+            new SequenceGenerator(TinyOptions with { ConditionNoise = 0.5 }).Fit(returns).WeightsBytes());
     }
 
     [Fact]
