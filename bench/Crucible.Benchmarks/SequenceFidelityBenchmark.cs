@@ -17,7 +17,7 @@ namespace Crucible.Benchmarks;
 /// <summary>
 /// <c>sequence-fidelity [--data FILE] [--state FILE] [--train-end DATE] [--steps N] [--config FILE] [--seed S]
 /// [--condition-noise H] [--samples N] [--stress-samples N] [--guidance G,G,…] [--main-guidance G] [--vix-guidance G,G,…]
-/// [--no-vix] [--exclude FROM..TO,…] [--crisis-date DATE] [--crisis-window FROM..TO] [--threads N] [--model DIR [--reuse]]</c>:
+/// [--no-vix] [--sampler ddim|dpm2m] [--exclude FROM..TO,…] [--crisis-date DATE] [--crisis-window FROM..TO] [--threads N] [--model DIR [--reuse]]</c>:
 /// the sequence generator's "done when" figures of issue #7 on the multi-asset panel (<c>bench/sequence/fidelity.sh</c>).
 /// <c>--exclude</c> removes the return rows of each date range from the training data (the rows either side are joined,
 /// so W − 1 training windows straddle the seam) for leave-crisis-out validation, with <c>--crisis-date</c> and
@@ -70,7 +70,13 @@ public sealed class SequenceFidelityBenchmark : IBenchmarkCommand
         var crisisDate = Date(Args.String(args, "--crisis-date") ?? "2020-03-16");
         var (episodeFrom, episodeTo) = Range(Args.String(args, "--crisis-window") ?? "2020-02-20..2020-04-30");
         using var limit = EngineThreads.Limit(threads);
-        var sampler = new SamplerOptions(SamplerKind.Ddim, 50, MaxDegreeOfParallelism: threads);
+        var samplerKind = (Args.String(args, "--sampler") ?? "ddim") switch
+        {
+            "ddim" => SamplerKind.Ddim,
+            "dpm2m" => SamplerKind.DpmSolver2M,
+            var other => throw new ArgumentException($"unknown --sampler {other} (ddim or dpm2m)"),
+        };
+        var sampler = new SamplerOptions(samplerKind, 50, MaxDegreeOfParallelism: threads);
 
         var returns = CsvSeriesReader.Load(data, new CsvReadOptions { Input = InputKind.Prices }).ToLogReturns(InputKind.Prices);
         var state = CsvSeriesReader.Load(statePath, new CsvReadOptions { Input = InputKind.LogReturns });
@@ -223,6 +229,7 @@ public sealed class SequenceFidelityBenchmark : IBenchmarkCommand
             ["parameters"] = generator.Manifest.Weights.Parameters,
             ["final_loss"] = Math.Round(generator.Manifest.Training.FinalLoss, 5),
             ["threads"] = threads,
+            ["sampler"] = $"{samplerKind}-{sampler.Steps}",
             ["loadavg_at_start"] = load,
             ["train_seconds"] = Math.Round(trainSeconds, 1),
             ["sample_seconds_unconditional"] = Math.Round(sampleSeconds, 1),

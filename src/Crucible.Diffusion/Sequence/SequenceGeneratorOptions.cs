@@ -66,6 +66,13 @@ public sealed record SequenceGeneratorOptions
     /// </summary>
     public double ConditionNoise { get; init; }
 
+    /// <summary>
+    /// The classifier-free guidance weight w of requests that give none (<see cref="SequenceSampleRequest.GuidanceScale"/>
+    /// null: the CLI without <c>--guidance</c>, the service without <c>guidance</c>): 0 unconditional, 1 the plain
+    /// conditional model, &gt; 1 amplified. It acts at sampling only and is recorded in each scenario's metadata.
+    /// </summary>
+    public double GuidanceScale { get; init; } = 1.0;
+
     /// <summary>Optimiser, schedule and EMA settings; its seed is replaced by <see cref="Seed"/>.</summary>
     public TrainerOptions Training { get; init; } = new(Steps: 3000, BatchSize: 128, LearningRate: 2e-3, WarmupSteps: 100);
 
@@ -89,6 +96,7 @@ public sealed record SequenceGeneratorOptions
         Require(Layers is >= 1 and <= 30 && AttentionEvery >= 1, "layers must be in 1..30 and attention_every positive");
         Require(TimeEmbedding >= 2 && TimeEmbedding % 2 == 0, "time_embedding must be even and at least 2");
         Require(UnconditionalProbability is >= 0 and <= 1 && SubsetProbability is >= 0 and <= 1, "unconditional_probability and subset_probability must be in [0, 1]");
+        Require(double.IsFinite(GuidanceScale) && GuidanceScale >= 0, "guidance_scale must be finite and non-negative");
         Require(double.IsFinite(ConditionNoise) && ConditionNoise >= 0, "condition_noise must be finite and non-negative");
         Require(Training is not null, "training settings are missing");
         Require(Training!.Steps >= 1 && Training.BatchSize >= 1, "training.steps and training.batch_size must be positive");

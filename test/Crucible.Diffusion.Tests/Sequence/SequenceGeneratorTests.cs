@@ -131,6 +131,25 @@ public class SequenceGeneratorTests
     }
 
     [Fact]
+    public void RequestWithoutGuidance_UsesTheModelsDefaultGuidance_AndRecordsIt()
+    {
+        var (returns, conditions) = Data();
+        var g = new SequenceGenerator(TinyOptions with { GuidanceScale = 2.5 }).Fit(returns, conditions);
+        var sampler = new SamplerOptions(Steps: 6);
+        var vix = new Dictionary<string, double> { ["VIXCLS"] = 35 };
+        var byDefault = g.Generate(4, seed: 2, new SequenceSampleRequest(vix, Sampler: sampler));
+        Assert.Equal(2.5, byDefault.Metadata.Guidance);
+        Assert.Equal(g.Sample(4, 2, new SequenceSampleRequest(vix, 2.5, sampler)).Values, byDefault.Values.Values);
+        Assert.NotEqual(g.Sample(4, 2, new SequenceSampleRequest(vix, 1.0, sampler)).Values, byDefault.Values.Values);
+
+        // an explicit weight wins; a model trained with the defaults samples at w = 1
+        Assert.Equal(1.0, g.Generate(1, 2, new SequenceSampleRequest(vix, 1.0, sampler)).Metadata.Guidance);
+        var plain = new SequenceGenerator(TinyOptions).Fit(returns, conditions);
+        Assert.Equal(plain.Sample(4, 2, new SequenceSampleRequest(vix, 1.0, sampler)).Values, plain.Sample(4, 2, new SequenceSampleRequest(vix, Sampler: sampler)).Values);
+        Assert.Throws<ArgumentException>(() => new SequenceGeneratorOptions { GuidanceScale = -1 }.Validate());
+    }
+
+    [Fact]
     public void Unconditional_Model_RefusesConditions_AndHasNoGuidanceInItsMetadata()
     {
         var (returns, _) = Data();
