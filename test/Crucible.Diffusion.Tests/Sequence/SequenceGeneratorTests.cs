@@ -142,9 +142,9 @@ public class SequenceGeneratorTests
         Assert.Equal(g.Sample(4, 2, new SequenceSampleRequest(vix, 2.5, sampler)).Values, byDefault.Values.Values);
         Assert.NotEqual(g.Sample(4, 2, new SequenceSampleRequest(vix, 1.0, sampler)).Values, byDefault.Values.Values);
 
-        // an explicit weight wins; a model trained with the defaults samples at w = 1
+        // an explicit weight wins; a model whose default is 1 samples at w = 1 when the request gives none
         Assert.Equal(1.0, g.Generate(1, 2, new SequenceSampleRequest(vix, 1.0, sampler)).Metadata.Guidance);
-        var plain = new SequenceGenerator(TinyOptions).Fit(returns, conditions);
+        var plain = new SequenceGenerator(TinyOptions with { GuidanceScale = 1.0 }).Fit(returns, conditions);
         Assert.Equal(plain.Sample(4, 2, new SequenceSampleRequest(vix, 1.0, sampler)).Values, plain.Sample(4, 2, new SequenceSampleRequest(vix, Sampler: sampler)).Values);
         Assert.Throws<ArgumentException>(() => new SequenceGeneratorOptions { GuidanceScale = -1 }.Validate());
     }
