@@ -2,7 +2,7 @@
 # Reproduces the conditional sequence generator's multi-asset figures of issue #7 (README "Quality figures";
 # settings, rules and the experiment log in bench/sequence/README.md).
 # Usage: bash bench/sequence/fidelity.sh [STEPS] [OUT_DIR]
-#   Trains once with the default SequenceGeneratorOptions (condition noise 2.0, default guidance from the config;
+#   Trains once with the default SequenceGeneratorOptions (condition noise 1.5, default guidance 4;
 #   4000 steps, seed 1, 2 threads) on ../shared/data/multi_asset_daily_prices.csv as daily log returns, windows of
 #   20 days starting 2007-04-12..2019-12-03 (train rows up to 2019-12-31), conditioned on the economic state of
 #   ../shared/data/us_conditioning_daily.csv lagged one day (VIXCLS, DFF, TERM, BAA10Y, BAMLH0A0HYM2, RV20); then:

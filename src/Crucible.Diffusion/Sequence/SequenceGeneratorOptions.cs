@@ -63,20 +63,20 @@ public sealed record SequenceGeneratorOptions
     /// h: the standard deviation of the Gaussian noise added to each present condition value during training, in
     /// training standard deviations (condition noise augmentation, <see cref="Conditioning.ConditionDropout.Noise"/>):
     /// the learned conditional is the kernel-smoothed one with bandwidth h, so sparse extreme states pool their
-    /// neighbours. 0: none. The default 2.0 follows the rule in <c>bench/sequence/README.md</c> (the kernel-smoothed
-    /// training ES must rise with the VIX level).
+    /// neighbours. 0: none. The default 1.5 follows the rule in <c>bench/sequence/README.md</c> (the smallest h on a
+    /// 0.25 grid at which the kernel-smoothed training ES rises with the VIX level).
     /// </summary>
-    public double ConditionNoise { get; init; } = 2.0;
+    public double ConditionNoise { get; init; } = 1.5;
 
     /// <summary>
     /// The classifier-free guidance weight w of requests that give none (<see cref="SequenceSampleRequest.GuidanceScale"/>
     /// null: the CLI without <c>--guidance</c>, the service without <c>guidance</c>): 0 unconditional, 1 the plain
     /// conditional model, &gt; 1 amplified. It acts at sampling only and is recorded in each scenario's metadata. The
-    /// default 2 follows the rule in <c>bench/sequence/README.md</c>: the smallest integer w at which the model
+    /// default 4 follows the rule in <c>bench/sequence/README.md</c>: the smallest integer w at which the model
     /// conditioned on the training period's most extreme state (2008-11-20) comes within 25% of the realised ES of
     /// the gfc-2008 episode.
     /// </summary>
-    public double GuidanceScale { get; init; } = 2.0;
+    public double GuidanceScale { get; init; } = 4.0;
 
     /// <summary>Optimiser, schedule and EMA settings; its seed is replaced by <see cref="Seed"/>.</summary>
     public TrainerOptions Training { get; init; } = new(Steps: 3000, BatchSize: 128, LearningRate: 2e-3, WarmupSteps: 100);
