@@ -62,7 +62,7 @@ internal static class GenerateCommand
 
         public readonly Option<double?> Guidance = new("--guidance")
         {
-            Description = "Sequence models: the classifier-free guidance weight w ≥ 0 (0 unconditional, 1 plain conditional (default), > 1 amplified)",
+            Description = "Sequence models: the classifier-free guidance weight w ≥ 0 (0 unconditional, 1 plain conditional, > 1 amplified; default: the model's guidance_scale)",
         };
 
         public readonly Option<string> Stress = new("--stress")
@@ -112,7 +112,7 @@ internal static class GenerateCommand
         {
             var sequence = SequenceGenerator.Load(modelFolder);
             var sampler = SamplerOptionsOf(parse.GetValue(o.Sampler), parse.GetValue(o.SamplingSteps), parse.GetValue(o.Eta), sequence.Schedule.Steps) with { Spacing = spacing };
-            var request = new SequenceSampleRequest(ConditionsOf(parse.GetValue(o.Condition)), parse.GetValue(o.Guidance) ?? 1.0, sampler, parse.GetValue(o.Stress));
+            var request = new SequenceSampleRequest(ConditionsOf(parse.GetValue(o.Condition)), parse.GetValue(o.Guidance), sampler, parse.GetValue(o.Stress));
             run = StartRun(home, parse, o, count, sampler);
             run.ModelId = sequence.ModelId;
             set = sequence.Generate(count, parse.GetValue(o.Seed), request);

@@ -121,6 +121,13 @@ public sealed class SequenceGenerator
         return (conditions, sampler, plan);
     }
 
+    /// <summary>The guidance weight a request samples with: its own, or else the model's default (<see cref="SequenceGeneratorOptions.GuidanceScale"/>).</summary>
+    public double GuidanceOf(SequenceSampleRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return request.GuidanceScale ?? Manifest.Config.GuidanceScale;
+    }
+
     /// <summary>The forward process, with the fitted noise scales (model space).</summary>
     public VolatilityAdaptiveSchedule Schedule => _schedule ?? throw NotFitted();
 
@@ -232,7 +239,7 @@ public sealed class SequenceGenerator
                 for (int j = 0; j < k; j++) z[(b * k) + j] = (float)((raw[(b * k) + j] - mean[j]) / std[j]);   // NaN stays NaN
             }
 
-            dropout = new ConditionDropout(z, count, k, o.UnconditionalProbability, o.SubsetProbability);
+            dropout = new ConditionDropout(z, count, k, o.UnconditionalProbability, o.SubsetProbability, o.ConditionNoise);
             conditionHash = Sha256(z);
             conditionManifest = new ConditionManifest
             {
@@ -351,7 +358,7 @@ public sealed class SequenceGenerator
     {
         request ??= new SequenceSampleRequest();
         var (conditions, sampler, _) = Effective(request);
-        return SampleResolved(count, seed, request.GuidanceScale, conditions, sampler);
+        return SampleResolved(count, seed, GuidanceOf(request), conditions, sampler);
     }
 
     /// <summary>
@@ -397,7 +404,7 @@ public sealed class SequenceGenerator
     {
         request ??= new SequenceSampleRequest();
         var (conditions, sampler, plan) = Effective(request);
-        var z = SampleResolved(count, seed, request.GuidanceScale, conditions, sampler);
+        var z = SampleResolved(count, seed, GuidanceOf(request), conditions, sampler);
         var values = ToReturns(z, count);
         var m = Manifest;
         double? violation = null;
@@ -432,7 +439,7 @@ public sealed class SequenceGenerator
             SamplingSteps = sampler.Kind == SamplerKind.Ddpm ? Schedule.Steps : sampler.Steps,
             Eta = sampler.Kind == SamplerKind.Ddim ? sampler.Eta : 0,
             TimestepSpacing = sampler.Kind == SamplerKind.Ddpm ? null : JsonNamingPolicy.SnakeCaseLower.ConvertName(sampler.Spacing.ToString()),
-            Guidance = m.Conditions.Names.Count == 0 ? null : request.GuidanceScale,
+            Guidance = m.Conditions.Names.Count == 0 ? null : GuidanceOf(request),
             Conditions = canonical,
             Stress = request.Stress,
             Constraints = plan is { Constraints.Count: > 0 } ? ConstraintLabels(plan.Constraints) : null,

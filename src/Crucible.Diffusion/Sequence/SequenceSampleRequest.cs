@@ -6,12 +6,13 @@ namespace Crucible.Diffusion.Sequence;
 /// <param name="Conditions">Raw feature values by name (any subset of the model's condition features; names match
 /// case-insensitively); null or empty: unconditional.</param>
 /// <param name="GuidanceScale">The classifier-free guidance weight w (see <see cref="Conditioning.ClassifierFreeGuidance"/>:
-/// 0 unconditional, 1 plain conditional, &gt; 1 amplified).</param>
+/// 0 unconditional, 1 plain conditional, &gt; 1 amplified); null: the model's default,
+/// <see cref="SequenceGeneratorOptions.GuidanceScale"/>.</param>
 /// <param name="Sampler">Sampler, steps, threads and any constraint guidance (default DDIM, 50 steps, η = 0).</param>
 /// <param name="Stress">The stress specification the conditions and guidance came from, recorded in the metadata only
 /// (the caller resolves it into <paramref name="Conditions"/> and the sampler's guidance).</param>
 public sealed record SequenceSampleRequest(
     IReadOnlyDictionary<string, double>? Conditions = null,
-    double GuidanceScale = 1.0,
+    double? GuidanceScale = null,
     SamplerOptions? Sampler = null,
     string? Stress = null);

@@ -36,7 +36,7 @@ public sealed record ScenarioRequest
     /// <summary>Which K timesteps DDIM and dpm2m visit: <c>linear</c> (default) or <c>angle</c>.</summary>
     public string Spacing { get; init; } = "linear";
 
-    /// <summary>Classifier-free guidance weight (conditional models only).</summary>
+    /// <summary>Classifier-free guidance weight (conditional models only; default: the model's <c>guidance_scale</c>).</summary>
     public double? Guidance { get; init; }
 
     /// <summary>Condition values NAME → value (conditional models only).</summary>

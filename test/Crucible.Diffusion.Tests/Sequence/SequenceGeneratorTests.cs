@@ -71,14 +71,16 @@ public class SequenceGeneratorTests
         Assert.Throws<InvalidInputException>(() => g.Generate(1, 1, new SequenceSampleRequest(new Dictionary<string, double> { ["HY"] = 3 })));
     }
 
-    [Fact]
-    public void SameSeed_GivesByteIdenticalScenarios_OnOneAndTwoThreads_AndAfterSaveLoad()
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.5)]
+    public void SameSeed_GivesByteIdenticalScenarios_OnOneAndTwoThreads_AndAfterSaveLoad(double conditionNoise)
     {
         var (returns, conditions) = Data();
         byte[] Run(int threads, out SequenceGenerator g)
         {
             using var limit = EngineThreads.Limit(threads);
-            g = new SequenceGenerator(TinyOptions).Fit(returns, conditions);
+            g = new SequenceGenerator(TinyOptions with { ConditionNoise = conditionNoise }).Fit(returns, conditions);
             var request = new SequenceSampleRequest(new Dictionary<string, double> { ["VIXCLS"] = 40 }, 1.5, new SamplerOptions(Steps: 8, ChunkSize: 4, MaxDegreeOfParallelism: threads));
             return Csv(g.Generate(10, seed: 3, request));
         }
@@ -110,6 +112,41 @@ public class SequenceGeneratorTests
         {
             if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
         }
+    }
+
+    [Fact]
+    public void ConditionNoise_ReachesTraining_AndIsRecordedInTheManifest()
+    {
+        var (returns, conditions) = Data();
+        var plain = new SequenceGenerator(TinyOptions).Fit(returns, conditions);
+        var noisy = new SequenceGenerator(TinyOptions with { ConditionNoise = 0.5 }).Fit(returns, conditions);
+        Assert.NotEqual(plain.WeightsBytes(), noisy.WeightsBytes());
+        Assert.Contains("\"condition_noise\": 0.5", System.Text.Encoding.UTF8.GetString(noisy.ManifestBytes()), StringComparison.Ordinal);
+        Assert.Equal(0.5, noisy.Manifest.Config.ConditionNoise);
+
+        // without conditions the noise has nothing to act on: the unconditional model is the same
+        Assert.Equal(
+            new SequenceGenerator(TinyOptions).Fit(returns).WeightsBytes(),
+            new SequenceGenerator(TinyOptions with { ConditionNoise = 0.5 }).Fit(returns).WeightsBytes());
+    }
+
+    [Fact]
+    public void RequestWithoutGuidance_UsesTheModelsDefaultGuidance_AndRecordsIt()
+    {
+        var (returns, conditions) = Data();
+        var g = new SequenceGenerator(TinyOptions with { GuidanceScale = 2.5 }).Fit(returns, conditions);
+        var sampler = new SamplerOptions(Steps: 6);
+        var vix = new Dictionary<string, double> { ["VIXCLS"] = 35 };
+        var byDefault = g.Generate(4, seed: 2, new SequenceSampleRequest(vix, Sampler: sampler));
+        Assert.Equal(2.5, byDefault.Metadata.Guidance);
+        Assert.Equal(g.Sample(4, 2, new SequenceSampleRequest(vix, 2.5, sampler)).Values, byDefault.Values.Values);
+        Assert.NotEqual(g.Sample(4, 2, new SequenceSampleRequest(vix, 1.0, sampler)).Values, byDefault.Values.Values);
+
+        // an explicit weight wins; a model whose default is 1 samples at w = 1 when the request gives none
+        Assert.Equal(1.0, g.Generate(1, 2, new SequenceSampleRequest(vix, 1.0, sampler)).Metadata.Guidance);
+        var plain = new SequenceGenerator(TinyOptions with { GuidanceScale = 1.0 }).Fit(returns, conditions);
+        Assert.Equal(plain.Sample(4, 2, new SequenceSampleRequest(vix, 1.0, sampler)).Values, plain.Sample(4, 2, new SequenceSampleRequest(vix, Sampler: sampler)).Values);
+        Assert.Throws<ArgumentException>(() => new SequenceGeneratorOptions { GuidanceScale = -1 }.Validate());
     }
 
     [Fact]
