@@ -495,6 +495,17 @@ public sealed class SequenceGenerator
 
     /// <summary>Loads a model folder written by <see cref="Save"/>; checks the weights against the manifest's hash.</summary>
     /// <exception cref="InvalidInputException">A missing or malformed file, another kind, or weights that do not match the manifest.</exception>
+    // A model saved before condition noise and the default guidance existed has neither key in its config: it was trained
+    // without noise and sampled at w = 1 when a request gave no guidance, and it must keep drawing the same bytes.
+    private static SequenceGeneratorOptions WithPreDefaultSettings(SequenceGeneratorOptions config, string manifestPath)
+    {
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifestPath))?["config"] as System.Text.Json.Nodes.JsonObject;
+        if (node is null) return config;
+        if (!node.ContainsKey("guidance_scale")) config = config with { GuidanceScale = 1.0 };
+        if (!node.ContainsKey("condition_noise")) config = config with { ConditionNoise = 0.0 };
+        return config;
+    }
+
     public static SequenceGenerator Load(string folder)
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
@@ -516,6 +527,7 @@ public sealed class SequenceGenerator
 
         if (manifest.Format != ModelManifest.CurrentFormat)
             throw new InvalidInputException("model-format", $"model format '{manifest.Format}' is not {ModelManifest.CurrentFormat}", new InputLocation(manifestPath, 0, 0));
+        manifest = manifest with { Config = WithPreDefaultSettings(manifest.Config, manifestPath) };
         byte[] weights = File.ReadAllBytes(weightsPath);
         string hash = Convert.ToHexStringLower(SHA256.HashData(weights));
         if (hash != manifest.Weights.Sha256)

@@ -150,6 +150,43 @@ public class SequenceGeneratorTests
     }
 
     [Fact]
+    public void ModelSavedBeforeTheDefaultGuidance_KeepsSamplingAtOne()
+    {
+        // a manifest written before condition_noise and guidance_scale existed: it drew at w = 1 when a request gave no
+        // guidance, and must keep drawing the same bytes
+        var (returns, conditions) = Data();
+        var g = new SequenceGenerator(TinyOptions with { GuidanceScale = 2.5 }).Fit(returns, conditions);
+        string folder = Path.Combine(Path.GetTempPath(), "crucible-seq-old-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            g.Save(folder);
+            string manifestPath = Path.Combine(folder, "manifest.json");
+            var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifestPath))!;
+            var config = manifest["config"]!.AsObject();
+            Assert.True(config.Remove("guidance_scale"));
+            Assert.True(config.Remove("condition_noise"));
+            File.WriteAllText(manifestPath, manifest.ToJsonString());
+            var old = SequenceGenerator.Load(folder);
+            Assert.Equal(1.0, old.Manifest.Config.GuidanceScale);
+            Assert.Equal(0.0, old.Manifest.Config.ConditionNoise);
+            var sampler = new SamplerOptions(Steps: 6);
+            var vix = new Dictionary<string, double> { ["VIXCLS"] = 35 };
+            var byDefault = old.Generate(4, seed: 2, new SequenceSampleRequest(vix, Sampler: sampler));
+            Assert.Equal(1.0, byDefault.Metadata.Guidance);
+            Assert.Equal(g.Sample(4, 2, new SequenceSampleRequest(vix, 1.0, sampler)).Values, byDefault.Values.Values);
+
+            // a manifest that has the keys keeps its own default
+            g.Save(folder + "-new");
+            Assert.Equal(2.5, SequenceGenerator.Load(folder + "-new").Manifest.Config.GuidanceScale);
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+            if (Directory.Exists(folder + "-new")) Directory.Delete(folder + "-new", recursive: true);
+        }
+    }
+
+    [Fact]
     public void Unconditional_Model_RefusesConditions_AndHasNoGuidanceInItsMetadata()
     {
         var (returns, _) = Data();
