@@ -4,6 +4,7 @@ using Crucible.Diffusion.Regularisation;
 using Crucible.Diffusion.Samplers;
 using Crucible.Diffusion.Schedules;
 using Crucible.Diffusion.Windows;
+using Crucible.Evaluation;
 using Crucible.Evaluation.Learned;
 using Crucible.Tensors;
 
@@ -15,7 +16,9 @@ namespace Crucible.Benchmarks;
 /// mean_{i,k} |φ̄_kk,i(synthetic) − φ̄_kk,i(real)| (lags 1..10, biased autocovariance = statsmodels "ldb").
 /// Usage: <c>stocks-gen [--data FILE] [--runs R] [--seed S] [--threads N] [--steps N] [--batch B] [--lr X]
 /// [--hidden H] [--layers L] [--objective eps|x0|v] [--schedule linear|cosine] [--ema D] [--sampler ddim|ddpm|dpm2m]
-/// [--sampler-steps K] [--spacing linear|angle] [--pacf-weight λ] [--no-clamp]</c>. Prints one JSON line.
+/// [--sampler-steps K] [--spacing linear|angle] [--pacf-weight λ] [--no-clamp] [--samples-out FILE.npy] [--corr-draws K]</c>.
+/// Prints one JSON line; <c>--corr-draws K</c> adds the correlational analysis of <see cref="StocksCorrelation"/>
+/// (K draws, seed = the run's seed) under <c>"corr"</c>.
 /// </summary>
 public sealed class StocksGenBenchmark : IBenchmarkCommand
 {
@@ -32,6 +35,8 @@ public sealed class StocksGenBenchmark : IBenchmarkCommand
         int runs = 5, threads = 2;
         ulong seed = 0;
         var o = StocksDefaults.Options;
+        string? samplesOut = null;
+        var corrDraws = 0;
         var inv = CultureInfo.InvariantCulture;
         for (var i = 0; i < args.Count; i++)
         {
@@ -59,6 +64,8 @@ public sealed class StocksGenBenchmark : IBenchmarkCommand
                 case "--eta": o = o with { Sampler = o.Sampler with { Eta = double.Parse(Next(), inv) } }; break;
                 case "--spacing": o = o with { Sampler = o.Sampler with { Spacing = Next() == "angle" ? DdimSpacing.UniformAngle : DdimSpacing.Linear } }; break;
                 case "--no-clamp": o = o with { Clamp = false }; break;
+                case "--samples-out": samplesOut = Next(); break;
+                case "--corr-draws": corrDraws = int.Parse(Next(), inv); break;
                 default:
                     Console.Error.WriteLine($"unknown argument {args[i]}");
                     return 2;
@@ -82,8 +89,10 @@ public sealed class StocksGenBenchmark : IBenchmarkCommand
         var pacfReal = Pacf.MeanOverWindows(StocksBenchmark.ToSeriesMajor(real), real.Count, real.Features, real.Length, lags);
         var pacfSynthetic = Pacf.MeanOverWindows(StocksBenchmark.ToSeriesMajor(synthetic!), synthetic!.Count, synthetic.Features, synthetic.Length, lags);
         double pacfError = pacfReal.Zip(pacfSynthetic, (a, b) => Math.Abs(a - b)).Average();
+        if (samplesOut is not null) StocksCorrelation.WriteNpy(samplesOut, synthetic);
+        var corr = corrDraws > 0 ? ", \"corr\": " + StocksCorrelation.Analyse(real, synthetic, SeriesSetCsv.Read(data).Names, corrDraws, seed) : "";
         var json = StocksBenchmark.ToJson(result).Replace("\n", " ", StringComparison.Ordinal).TrimEnd();
-        Console.WriteLine(string.Create(inv, $"{json[..^1]}, \"pacf_error\": {pacfError:G6}, \"final_loss\": {generated!.Losses.Skip(Math.Max(0, generated.Losses.Count - 200)).Average():G6}}}"));
+        Console.WriteLine(string.Create(inv, $"{json[..^1]}, \"pacf_error\": {pacfError:G6}, \"final_loss\": {generated!.Losses.Skip(Math.Max(0, generated.Losses.Count - 200)).Average():G6}{corr}}}"));
         return 0;
     }
 }
