@@ -47,6 +47,8 @@ public static class StocksDefaults
             new("sampler_steps", options.Sampler.Steps),
             new("sampler_spacing", options.Sampler.Spacing.ToString().ToLowerInvariant()),
             new("clamp", options.Clamp),
+            new("log_series", string.Join(",", options.LogSeries)),
+            new("log_offset", options.LogOffset),
             new("train_seconds", Math.Round(result.TrainSeconds, 1)),
             new("sample_seconds", Math.Round(result.SampleSeconds, 1)),
             new("final_loss", result.Losses.Count == 0 ? double.NaN : result.Losses.Skip(Math.Max(0, result.Losses.Count - 200)).Average(x => (double)x)),
