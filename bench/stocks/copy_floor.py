@@ -1,9 +1,10 @@
 # The correlational score of an exact copy of the Stocks windows under Diffusion-TS's own protocol code path
 # (numpy randint draws of N // 5 with replacement, torch cacf at lag 0, sum |diff| / 10), 1,000 draws: the
 # expected score of a perfect generator and how often a 5-draw mean reaches <= 0.004.
-# Usage: /usr/bin/python3 bench/stocks/copy_floor.py NUMPY_SEED
+# Usage: /usr/bin/python3 bench/stocks/copy_floor.py NUMPY_SEED [DATA.csv]
 import numpy as np, torch, sys
-raw = np.loadtxt('/work/shared/data/stocks_goog_timegan.csv', delimiter=',', skiprows=1, usecols=range(1,7))
+data = sys.argv[2] if len(sys.argv) > 2 else '/work/shared/data/stocks_goog_timegan.csv'
+raw = np.loadtxt(data, delimiter=',', skiprows=1, usecols=range(1,7))
 mn, mx = raw.min(0), raw.max(0); d = (raw-mn)/(mx-mn)
 W = np.stack([d[i:i+24] for i in range(len(d)-23)])
 print(W.shape)
