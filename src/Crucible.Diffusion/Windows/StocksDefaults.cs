@@ -16,9 +16,9 @@ public static class StocksDefaults
         Hidden = 128,
         Layers = 4,
         Schedule = BetaScheduleKind.Linear,
-        Objective = Objective.Epsilon,
+        Objective = Objective.V,
         Training = new TrainerOptions(Steps: 8000, BatchSize: 128, LearningRate: 1e-3, WarmupSteps: 200, EmaDecay: 0.999),
-        Sampler = new SamplerOptions(SamplerKind.Ddim, Steps: 50),
+        Sampler = new SamplerOptions(SamplerKind.DpmSolver2M, Steps: 50),
     };
 
     /// <summary>Key/value description of a run: settings, seed, training time and parameters.</summary>
