@@ -4,6 +4,7 @@ using Crucible.Diffusion.Regularisation;
 using Crucible.Diffusion.Samplers;
 using Crucible.Diffusion.Schedules;
 using Crucible.Diffusion.Windows;
+using Crucible.Evaluation;
 using Crucible.Evaluation.Learned;
 using Crucible.Tensors;
 
@@ -15,7 +16,11 @@ namespace Crucible.Benchmarks;
 /// mean_{i,k} |φ̄_kk,i(synthetic) − φ̄_kk,i(real)| (lags 1..10, biased autocovariance = statsmodels "ldb").
 /// Usage: <c>stocks-gen [--data FILE] [--runs R] [--seed S] [--threads N] [--steps N] [--batch B] [--lr X]
 /// [--hidden H] [--layers L] [--objective eps|x0|v] [--schedule linear|cosine] [--ema D] [--sampler ddim|ddpm|dpm2m]
-/// [--sampler-steps K] [--spacing linear|angle] [--pacf-weight λ] [--no-clamp]</c>. Prints one JSON line.
+/// [--sampler-steps K] [--spacing linear|angle] [--pacf-weight λ] [--no-clamp] [--samples-out FILE.npy] [--corr-draws K]
+/// [--log-series I[,J]] [--log-offset δ] [--also KIND:STEPS[:angle][:noclamp],...]</c>.
+/// Prints one JSON line; <c>--corr-draws K</c> adds the correlational analysis of <see cref="StocksCorrelation"/>
+/// (K draws, seed = the run's seed) under <c>"corr"</c>; <c>--also</c> samples the same trained model again with each
+/// listed sampler (same sampling seed) and adds its correlational analysis under <c>"also"</c> (K draws, at least 200).
 /// </summary>
 public sealed class StocksGenBenchmark : IBenchmarkCommand
 {
@@ -32,6 +37,9 @@ public sealed class StocksGenBenchmark : IBenchmarkCommand
         int runs = 5, threads = 2;
         ulong seed = 0;
         var o = StocksDefaults.Options;
+        string? samplesOut = null;
+        var corrDraws = 0;
+        var also = new List<string>();
         var inv = CultureInfo.InvariantCulture;
         for (var i = 0; i < args.Count; i++)
         {
@@ -59,6 +67,11 @@ public sealed class StocksGenBenchmark : IBenchmarkCommand
                 case "--eta": o = o with { Sampler = o.Sampler with { Eta = double.Parse(Next(), inv) } }; break;
                 case "--spacing": o = o with { Sampler = o.Sampler with { Spacing = Next() == "angle" ? DdimSpacing.UniformAngle : DdimSpacing.Linear } }; break;
                 case "--no-clamp": o = o with { Clamp = false }; break;
+                case "--samples-out": samplesOut = Next(); break;
+                case "--corr-draws": corrDraws = int.Parse(Next(), inv); break;
+                case "--log-series": o = o with { LogSeries = Next().Split(',').Select(x => int.Parse(x, inv)).ToArray() }; break;
+                case "--log-offset": o = o with { LogOffset = double.Parse(Next(), inv) }; break;
+                case "--also": also.AddRange(Next().Split(',', StringSplitOptions.RemoveEmptyEntries)); break;
                 default:
                     Console.Error.WriteLine($"unknown argument {args[i]}");
                     return 2;
@@ -68,12 +81,16 @@ public sealed class StocksGenBenchmark : IBenchmarkCommand
         using var limit = EngineThreads.Limit(threads);
         var real = StocksProtocol.Load(data);
         WindowDiffusionResult? generated = null;
+        TrainedWindowDiffusion? model = null;
         WindowSet? synthetic = null;
         var result = StocksBenchmark.Run(
             real,
             windows =>
             {
-                generated = WindowDiffusion.TrainAndSample(StocksBenchmark.ToSeriesMajor(windows), windows.Count, windows.Features, windows.Length, windows.Count, seed, o);
+                model = WindowDiffusion.Train(StocksBenchmark.ToSeriesMajor(windows), windows.Count, windows.Features, windows.Length, seed, o);
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                var z = model.Sample(windows.Count, seed, o.Sampler, o.Clamp);
+                generated = new WindowDiffusionResult(z, model.Losses, model.TrainSeconds, clock.Elapsed.TotalSeconds, model.Parameters);
                 return synthetic = StocksBenchmark.FromSeriesMajor(generated.Samples, windows.Count, windows.Length, windows.Features);
             },
             new StocksOptions { Runs = runs, Seed = seed, MaxDegreeOfParallelism = threads },
@@ -82,8 +99,30 @@ public sealed class StocksGenBenchmark : IBenchmarkCommand
         var pacfReal = Pacf.MeanOverWindows(StocksBenchmark.ToSeriesMajor(real), real.Count, real.Features, real.Length, lags);
         var pacfSynthetic = Pacf.MeanOverWindows(StocksBenchmark.ToSeriesMajor(synthetic!), synthetic!.Count, synthetic.Features, synthetic.Length, lags);
         double pacfError = pacfReal.Zip(pacfSynthetic, (a, b) => Math.Abs(a - b)).Average();
+        if (samplesOut is not null) StocksCorrelation.WriteNpy(samplesOut, synthetic);
+        var corr = corrDraws > 0 ? ", \"corr\": " + StocksCorrelation.Analyse(real, synthetic, SeriesSetCsv.Read(data).Names, corrDraws, seed) : "";
+        if (also.Count > 0)
+        {
+            var parts = new List<string>();
+            foreach (var spec in also)
+            {
+                var f = spec.Split(':');
+                var sampler = o.Sampler with
+                {
+                    Kind = f[0] switch { "ddpm" => SamplerKind.Ddpm, "dpm2m" => SamplerKind.DpmSolver2M, _ => SamplerKind.Ddim },
+                    Steps = int.Parse(f[1], inv),
+                    Spacing = f.Contains("angle") ? DdimSpacing.UniformAngle : DdimSpacing.Linear,
+                };
+                var z = model!.Sample(real.Count, seed, sampler, clamp: !f.Contains("noclamp"));
+                var set = StocksBenchmark.FromSeriesMajor(z, real.Count, real.Length, real.Features);
+                parts.Add($"\"{spec}\": " + StocksCorrelation.Analyse(real, set, SeriesSetCsv.Read(data).Names, Math.Max(corrDraws, 200), seed));
+            }
+
+            corr += ", \"also\": {" + string.Join(", ", parts) + "}";
+        }
+
         var json = StocksBenchmark.ToJson(result).Replace("\n", " ", StringComparison.Ordinal).TrimEnd();
-        Console.WriteLine(string.Create(inv, $"{json[..^1]}, \"pacf_error\": {pacfError:G6}, \"final_loss\": {generated!.Losses.Skip(Math.Max(0, generated.Losses.Count - 200)).Average():G6}}}"));
+        Console.WriteLine(string.Create(inv, $"{json[..^1]}, \"pacf_error\": {pacfError:G6}, \"final_loss\": {generated!.Losses.Skip(Math.Max(0, generated.Losses.Count - 200)).Average():G6}{corr}}}"));
         return 0;
     }
 }

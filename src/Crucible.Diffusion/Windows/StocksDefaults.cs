@@ -16,9 +16,9 @@ public static class StocksDefaults
         Hidden = 128,
         Layers = 4,
         Schedule = BetaScheduleKind.Linear,
-        Objective = Objective.Epsilon,
+        Objective = Objective.V,
         Training = new TrainerOptions(Steps: 8000, BatchSize: 128, LearningRate: 1e-3, WarmupSteps: 200, EmaDecay: 0.999),
-        Sampler = new SamplerOptions(SamplerKind.Ddim, Steps: 50),
+        Sampler = new SamplerOptions(SamplerKind.DpmSolver2M, Steps: 50),
     };
 
     /// <summary>Key/value description of a run: settings, seed, training time and parameters.</summary>
@@ -47,6 +47,8 @@ public static class StocksDefaults
             new("sampler_steps", options.Sampler.Steps),
             new("sampler_spacing", options.Sampler.Spacing.ToString().ToLowerInvariant()),
             new("clamp", options.Clamp),
+            new("log_series", string.Join(",", options.LogSeries)),
+            new("log_offset", options.LogOffset),
             new("train_seconds", Math.Round(result.TrainSeconds, 1)),
             new("sample_seconds", Math.Round(result.SampleSeconds, 1)),
             new("final_loss", result.Losses.Count == 0 ? double.NaN : result.Losses.Skip(Math.Max(0, result.Losses.Count - 200)).Average(x => (double)x)),

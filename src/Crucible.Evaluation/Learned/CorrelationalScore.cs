@@ -35,13 +35,25 @@ public static class CorrelationalScore
     public static double[] Runs(WindowSet real, WindowSet synthetic, ulong seed, int runs = 5)
     {
         ArgumentNullException.ThrowIfNull(real);
-        ArgumentNullException.ThrowIfNull(synthetic);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(runs);
-        var size = real.Count / runs;
-        if (size < 1 || synthetic.Count == 0) throw new ArgumentException($"{real.Count} real windows cannot make {runs} draws", nameof(real));
+        return Draws(real, synthetic, seed, runs, real.Count / runs);
+    }
+
+    /// <summary>
+    /// <paramref name="draws"/> draws of <paramref name="size"/> windows with replacement from each set (real indices
+    /// first, then synthetic, per draw, from one Philox stream of <paramref name="seed"/>), each scored with
+    /// <see cref="Compute"/>. <see cref="Runs"/> is the protocol's case size = ⌊N_real / runs⌋; many draws of that size
+    /// estimate the score's expectation, and the same seed on two synthetic sets of equal count draws the same indices.
+    /// </summary>
+    public static double[] Draws(WindowSet real, WindowSet synthetic, ulong seed, int draws, int size)
+    {
+        ArgumentNullException.ThrowIfNull(real);
+        ArgumentNullException.ThrowIfNull(synthetic);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(draws);
+        if (size < 1 || synthetic.Count == 0 || real.Count == 0) throw new ArgumentException($"{real.Count} real and {synthetic.Count} synthetic windows cannot make draws of {size}", nameof(size));
         var rng = new Philox(seed);
-        var scores = new double[runs];
-        for (var r = 0; r < runs; r++)
+        var scores = new double[draws];
+        for (var r = 0; r < draws; r++)
         {
             var ri = new int[size];
             var si = new int[size];

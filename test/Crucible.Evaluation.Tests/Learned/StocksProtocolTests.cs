@@ -85,6 +85,30 @@ public class StocksProtocolTests
     }
 
     [Fact]
+    public void CorrelationalDraws_AreTheProtocolsRunsAndDrawWithReplacement()
+    {
+        var rng = new Philox(8);
+        var values = new double[40 * 5 * 3];
+        for (var i = 0; i < values.Length; i++) values[i] = rng.NextDouble();
+        var real = new WindowSet(values, 40, 5, 3);
+        var synthetic = real.Select(Enumerable.Range(0, 40).Select(i => (i * 7) % 40).ToArray());
+        // Runs is the protocol's case of Draws: ⌊N/runs⌋ windows per draw, same stream
+        Assert.Equal(CorrelationalScore.Runs(real, synthetic, 21, 4), CorrelationalScore.Draws(real, synthetic, 21, 4, 10));
+        // replay the draws by hand: real indices then synthetic indices, per draw, from Philox(seed)
+        var replay = new Philox(21);
+        var draws = CorrelationalScore.Draws(real, synthetic, 21, 3, 25);
+        for (var r = 0; r < 3; r++)
+        {
+            var ri = Enumerable.Range(0, 25).Select(_ => replay.NextInt(40)).ToArray();
+            var si = Enumerable.Range(0, 25).Select(_ => replay.NextInt(40)).ToArray();
+            Assert.Equal(CorrelationalScore.Compute(real.Select(ri), synthetic.Select(si)), draws[r]);
+        }
+        // a draw larger than the set is possible only with replacement
+        Assert.Equal(2, CorrelationalScore.Draws(real, synthetic, 1, 2, 100).Length);
+        Assert.Throws<ArgumentException>(() => CorrelationalScore.Draws(real, synthetic, 1, 2, 0));
+    }
+
+    [Fact]
     public void Network_IsInitialisedAsTensorFlow1()
     {
         var model = new TfGruNetwork(5, 3, new Philox(1));
