@@ -23,19 +23,6 @@ namespace Crucible.Service.Tests;
 [Collection(ServiceCollection.Name)]
 public sealed class CrashSafetyTests(ServiceFixture f)
 {
-    private static ProcessStartInfo Crucible(params string[] args)
-    {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "crucible.dll"));
-        foreach (var a in args) start.ArgumentList.Add(a);
-        return start;
-    }
-
     private static string Sha256(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
 
     /// <summary>No CSV, or a complete one whose hash and row count are those of its metadata.</summary>
@@ -63,7 +50,7 @@ public sealed class CrashSafetyTests(ServiceFixture f)
 
         // one whole run, to time it
         var clock = Stopwatch.StartNew();
-        using (var first = Process.Start(Crucible(Args(0)))!)
+        using (var first = Process.Start(CrucibleProcess.Cli(Args(0)))!)
         {
             var err = first.StandardError.ReadToEndAsync();
             await first.WaitForExitAsync();
@@ -78,7 +65,7 @@ public sealed class CrashSafetyTests(ServiceFixture f)
         {
             // half the kills late in a run, where the files are written, the rest anywhere from start-up on
             double at = i % 2 == 0 ? (0.7 + (0.3 * rng.NextDouble())) : 0.05 + (0.8 * rng.NextDouble());
-            using var p = Process.Start(Crucible(Args(i)))!;
+            using var p = Process.Start(CrucibleProcess.Cli(Args(i)))!;
             _ = p.StandardError.ReadToEndAsync();
             _ = p.StandardOutput.ReadToEndAsync();
             if (p.WaitForExit(whole * at))
@@ -100,7 +87,7 @@ public sealed class CrashSafetyTests(ServiceFixture f)
         Assert.True(killed >= 2, $"only {killed} of 8 runs were killed");
 
         // the next run removes what killed writes left and writes a complete pair
-        using (var last = Process.Start(Crucible(Args(99)))!)
+        using (var last = Process.Start(CrucibleProcess.Cli(Args(99)))!)
         {
             var err = last.StandardError.ReadToEndAsync();
             await last.WaitForExitAsync();
@@ -120,13 +107,6 @@ public sealed class CrashSafetyTests(ServiceFixture f)
         using var lastEntry = JsonDocument.Parse(generated[^1].Payload);
         Assert.Equal(Sha256(csv), lastEntry.RootElement.GetProperty("csv_sha256").GetString());
         Assert.Equal("99", lastEntry.RootElement.GetProperty("seed").GetString());
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
     private static async Task WaitReady(HttpClient client, Process server)
@@ -168,8 +148,8 @@ public sealed class CrashSafetyTests(ServiceFixture f)
         int answered = 0;
         for (int round = 0; round < 3; round++)
         {
-            var url = $"http://127.0.0.1:{FreePort()}";
-            using var server = Process.Start(Crucible("serve", "--urls", url, "--home", home.Root, "--api-keys", keys))!;
+            var url = $"http://127.0.0.1:{CrucibleProcess.FreePort()}";
+            using var server = Process.Start(CrucibleProcess.Cli("serve", "--urls", url, "--home", home.Root, "--api-keys", keys))!;
             _ = server.StandardError.ReadToEndAsync();
             _ = server.StandardOutput.ReadToEndAsync();
             using var client = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(60) };
@@ -267,8 +247,8 @@ public sealed class CrashSafetyTests(ServiceFixture f)
         File.SetLastWriteTimeUtc(notOurs, DateTime.UtcNow.AddHours(-1));
 
         // a restarted service on the same home serves, finds its log sound, and cleans up
-        var restartUrl = $"http://127.0.0.1:{FreePort()}";
-        using var again = Process.Start(Crucible("serve", "--urls", restartUrl, "--home", home.Root, "--api-keys", keys))!;
+        var restartUrl = $"http://127.0.0.1:{CrucibleProcess.FreePort()}";
+        using var again = Process.Start(CrucibleProcess.Cli("serve", "--urls", restartUrl, "--home", home.Root, "--api-keys", keys))!;
         _ = again.StandardError.ReadToEndAsync();
         _ = again.StandardOutput.ReadToEndAsync();
         try

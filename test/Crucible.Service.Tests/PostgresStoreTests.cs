@@ -18,26 +18,6 @@ namespace Crucible.Service.Tests;
 [Collection(ServiceCollection.Name)]
 public sealed class PostgresStoreTests(ServiceFixture f)
 {
-    private static ProcessStartInfo Crucible(params string[] args)
-    {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "crucible.dll"));
-        foreach (var a in args) start.ArgumentList.Add(a);
-        return start;
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
-
     private sealed record Ack(int Replica, long Seq, string CsvSha256);
 
     [Fact]
@@ -53,7 +33,7 @@ public sealed class PostgresStoreTests(ServiceFixture f)
         File.Copy(keyA, Path.Combine(homes[1], "keys", AuditSigningKey.PrivateFileName));
 
         // the fixture's tiny tabular model registered once, by the CLI with replica A's home, into the shared store
-        using (var register = Process.Start(Crucible("model", "register", "--model", f.ModelFolder, "--home", homes[0], "--store", store))!)
+        using (var register = Process.Start(CrucibleProcess.Cli("model", "register", "--model", f.ModelFolder, "--home", homes[0], "--store", store))!)
         {
             var output = await register.StandardOutput.ReadToEndAsync();
             await register.WaitForExitAsync();
@@ -61,10 +41,10 @@ public sealed class PostgresStoreTests(ServiceFixture f)
             Assert.StartsWith($"registered: {f.ModelId}", output, StringComparison.Ordinal);
         }
 
-        var urls = homes.Select(_ => $"http://127.0.0.1:{FreePort()}").ToArray();
+        var urls = homes.Select(_ => $"http://127.0.0.1:{CrucibleProcess.FreePort()}").ToArray();
         var servers = homes.Select((h, i) =>
         {
-            var start = Crucible("serve", "--urls", urls[i], "--home", h, "--store", store, "--api-keys", f.KeysFile);
+            var start = CrucibleProcess.Cli("serve", "--urls", urls[i], "--home", h, "--store", store, "--api-keys", f.KeysFile);
             start.Environment["Crucible__RateLimitPermits"] = "100000"; // one key drives all the load
             return Process.Start(start)!;
         }).ToArray();
@@ -163,7 +143,7 @@ public sealed class PostgresStoreTests(ServiceFixture f)
             }
 
             // and so does the CLI, read-only
-            using (var cli = Process.Start(Crucible("audit", "verify", "--store", store, "--home", homes[1], "--json"))!)
+            using (var cli = Process.Start(CrucibleProcess.Cli("audit", "verify", "--store", store, "--home", homes[1], "--json"))!)
             {
                 var output = await cli.StandardOutput.ReadToEndAsync();
                 await cli.WaitForExitAsync();
@@ -184,7 +164,7 @@ public sealed class PostgresStoreTests(ServiceFixture f)
             }
 
             // the CLI lists the shared log too
-            using (var cli = Process.Start(Crucible("audit", "log", "--store", store, "--kind", "scenarios.generated", "--json"))!)
+            using (var cli = Process.Start(CrucibleProcess.Cli("audit", "log", "--store", store, "--kind", "scenarios.generated", "--json"))!)
             {
                 var output = await cli.StandardOutput.ReadToEndAsync();
                 await cli.WaitForExitAsync();
@@ -377,7 +357,7 @@ public sealed class PostgresStoreTests(ServiceFixture f)
     {
         foreach (var bad in new[] { "mysql:Host=x", "postgres:Host=h;Password=pw-leak-1", "postgres:Host=127.0.0.1;Port=1;Username=u;Password=pw-leak-2;Database=d;Timeout=2" })
         {
-            using var p = Process.Start(Crucible("serve", "--urls", $"http://127.0.0.1:{FreePort()}", "--home", Path.Combine(f.Dir, "bad-store-home"),
+            using var p = Process.Start(CrucibleProcess.Cli("serve", "--urls", $"http://127.0.0.1:{CrucibleProcess.FreePort()}", "--home", Path.Combine(f.Dir, "bad-store-home"),
                 "--store", bad, "--api-keys", f.KeysFile))!;
             var stdout = p.StandardOutput.ReadToEndAsync();
             var err = await p.StandardError.ReadToEndAsync();
@@ -397,40 +377,7 @@ public sealed class PostgresStoreTests(ServiceFixture f)
         using var store = new PostgresIdempotencyStore(db.ConnectionString, clock, TimeSpan.FromMinutes(10), capacity: 3, lease: TimeSpan.FromMinutes(1));
         // a second instance is another replica
         using var other = new PostgresIdempotencyStore(db.ConnectionString, clock, TimeSpan.FromMinutes(10), capacity: 3, lease: TimeSpan.FromMinutes(1));
-        Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", "k", "f1").Outcome);
-        Assert.Equal(IdempotencyOutcome.InFlight, other.Begin("c", "k", "f1").Outcome);
-        Assert.Equal(IdempotencyOutcome.Mismatch, other.Begin("c", "k", "f2").Outcome);
-        Assert.Equal(IdempotencyOutcome.Proceed, other.Begin("other-client", "k", "f2").Outcome);
-        var response = new StoredResponse(200, "text/csv", [1, 2, 3], [new("X-Crucible-Audit-Seq", "7")]);
-        store.Complete("c", "k", response);
-        var (outcome, stored) = other.Begin("c", "k", "f1");
-        Assert.Equal(IdempotencyOutcome.Replay, outcome);
-        Assert.Equal(response.Body, stored!.Body);
-        Assert.Equal(response.Headers, stored.Headers);
-        Assert.Equal("text/csv", stored.ContentType);
-
-        Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", "failed", "f").Outcome);
-        store.Abandon("c", "failed");
-        Assert.Equal(IdempotencyOutcome.Proceed, other.Begin("c", "failed", "f").Outcome);
-        store.Abandon("c", "k");
-        Assert.Equal(IdempotencyOutcome.Replay, store.Begin("c", "k", "f1").Outcome);
-
-        clock.Advance(TimeSpan.FromMinutes(2));
-        Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", "failed", "f-new").Outcome);
-        clock.Advance(TimeSpan.FromMinutes(9));
-        Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", "k", "f9").Outcome);
-
-        for (int i = 0; i < 5; i++)
-        {
-            Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", $"n{i}", "f").Outcome);
-            store.Complete("c", $"n{i}", response);
-            clock.Advance(TimeSpan.FromSeconds(1));
-        }
-
-        Assert.Equal(IdempotencyOutcome.Proceed, store.Begin("c", "last", "f").Outcome);
-        Assert.True(store.Count <= 4, store.Count.ToString(CultureInfo.InvariantCulture));
-        Assert.Equal(IdempotencyOutcome.Replay, other.Begin("c", "n4", "f").Outcome);
-        Assert.Equal(IdempotencyOutcome.Proceed, other.Begin("c", "n0", "f").Outcome);
+        IdempotencyStoreContract.Check(store, other, clock);
 
         // many replicas racing on one new key: exactly one proceeds
         var outcomes = Enumerable.Range(0, 16).AsParallel().WithDegreeOfParallelism(16)
@@ -465,14 +412,5 @@ public sealed class PostgresStoreTests(ServiceFixture f)
         Assert.Equal("succeeded", b.Find("job-2")!.Status);
         Assert.Equal("model", b.Find("job-2")!.ModelId);
         Assert.True(a.TryQueue(View(4), "{}", "key:t", capacity: 3));
-    }
-
-    private sealed class ManualClock : TimeProvider
-    {
-        private DateTimeOffset _now = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
-
-        public override DateTimeOffset GetUtcNow() => _now;
-
-        public void Advance(TimeSpan by) => _now += by;
     }
 }

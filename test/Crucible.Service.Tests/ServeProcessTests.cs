@@ -15,30 +15,10 @@ namespace Crucible.Service.Tests;
 [Collection(ServiceCollection.Name)]
 public sealed class ServeProcessTests(ServiceFixture f)
 {
-    private static ProcessStartInfo Crucible(params string[] args)
-    {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "crucible.dll"));
-        foreach (var a in args) start.ArgumentList.Add(a);
-        return start;
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
-
     [Fact]
     public void KeysNew_PrintsAFileLineOnStdout_AndTheKeyOnStderr()
     {
-        using var p = Process.Start(Crucible("keys", "new", "--id", "desk-7", "--scopes", "read,generate"))!;
+        using var p = Process.Start(CrucibleProcess.Cli("keys", "new", "--id", "desk-7", "--scopes", "read,generate"))!;
         var stdout = p.StandardOutput.ReadToEnd();
         var stderr = p.StandardError.ReadToEnd();
         p.WaitForExit();
@@ -50,7 +30,7 @@ public sealed class ServeProcessTests(ServiceFixture f)
         Assert.NotNull(entry);
         Assert.True(entry.Allows("generate") && entry.Allows("read") && !entry.Allows("admin"));
 
-        using var bad = Process.Start(Crucible("keys", "new", "--id", "desk-7", "--scopes", "read,fly"))!;
+        using var bad = Process.Start(CrucibleProcess.Cli("keys", "new", "--id", "desk-7", "--scopes", "read,fly"))!;
         var err = bad.StandardError.ReadToEnd();
         bad.WaitForExit();
         Assert.Equal(2, bad.ExitCode);
@@ -60,7 +40,7 @@ public sealed class ServeProcessTests(ServiceFixture f)
 
     private static (int Exit, string Stdout, string Stderr) Run(params string[] args)
     {
-        using var p = Process.Start(Crucible(args))!;
+        using var p = Process.Start(CrucibleProcess.Cli(args))!;
         var stderr = p.StandardError.ReadToEndAsync();
         var stdout = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
@@ -89,7 +69,7 @@ public sealed class ServeProcessTests(ServiceFixture f)
     {
         var file = Path.Combine(f.Dir, "bad-keys");
         File.WriteAllText(file, "desk read my-secret-in-clear\n");
-        using var p = Process.Start(Crucible("serve", "--urls", $"http://127.0.0.1:{FreePort()}", "--home", Path.Combine(f.Dir, "bad-home"), "--api-keys", file))!;
+        using var p = Process.Start(CrucibleProcess.Cli("serve", "--urls", $"http://127.0.0.1:{CrucibleProcess.FreePort()}", "--home", Path.Combine(f.Dir, "bad-home"), "--api-keys", file))!;
         var err = p.StandardError.ReadToEnd();
         Assert.True(p.WaitForExit(60_000));
         Assert.Equal(2, p.ExitCode);
@@ -106,9 +86,9 @@ public sealed class ServeProcessTests(ServiceFixture f)
         var (key, line) = ApiKeyStore.NewKey("ops", new HashSet<string> { "admin" });
         var keys = Path.Combine(f.Dir, "serve-keys");
         File.WriteAllText(keys, line + "\n");
-        int port = FreePort();
+        int port = CrucibleProcess.FreePort();
         var url = $"http://127.0.0.1:{port}";
-        using var server = Process.Start(Crucible("serve", "--urls", url, "--home", home, "--api-keys", keys))!;
+        using var server = Process.Start(CrucibleProcess.Cli("serve", "--urls", url, "--home", home, "--api-keys", keys))!;
         var stderr = server.StandardError.ReadToEndAsync();
         var stdout = server.StandardOutput.ReadToEndAsync();
         try

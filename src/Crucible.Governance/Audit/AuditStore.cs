@@ -36,6 +36,22 @@ internal interface IAuditStore : IDisposable
     string ExportMarker(string checkpointFile);
 }
 
+/// <summary>Reads audit entries from a query whose columns are seq, ts_utc, kind, actor, payload, prev_hash, entry_hash (both stores).</summary>
+internal static class AuditRows
+{
+    public static List<AuditEntry> Read(System.Data.Common.DbDataReader r)
+    {
+        var entries = new List<AuditEntry>();
+        while (r.Read())
+        {
+            entries.Add(new AuditEntry(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3),
+                Encoding.UTF8.GetString(r.GetFieldValue<byte[]>(4)), r.GetFieldValue<byte[]>(5), r.GetFieldValue<byte[]>(6)));
+        }
+
+        return entries;
+    }
+}
+
 /// <summary>The operations of an <see cref="IAuditStore.Write{T}"/> transaction.</summary>
 internal interface IAuditTransaction
 {
@@ -218,14 +234,7 @@ internal sealed class SqliteAuditStore : IAuditStore, IAuditTransaction
         cmd.Parameters.AddWithValue("$from", fromSeq);
         cmd.Parameters.AddWithValue("$limit", limit);
         using var r = cmd.ExecuteReader();
-        var entries = new List<AuditEntry>();
-        while (r.Read())
-        {
-            entries.Add(new AuditEntry(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3),
-                Encoding.UTF8.GetString(r.GetFieldValue<byte[]>(4)), r.GetFieldValue<byte[]>(5), r.GetFieldValue<byte[]>(6)));
-        }
-
-        return entries;
+        return AuditRows.Read(r);
     }
 
     public List<AuditEntry> ReadEntriesOfKinds(IReadOnlyList<string> kinds)
@@ -240,14 +249,7 @@ internal sealed class SqliteAuditStore : IAuditStore, IAuditTransaction
 
         cmd.CommandText = $"SELECT seq, ts_utc, kind, actor, payload, prev_hash, entry_hash FROM audit_entry WHERE kind IN ({string.Join(", ", names)}) ORDER BY seq;";
         using var r = cmd.ExecuteReader();
-        var entries = new List<AuditEntry>();
-        while (r.Read())
-        {
-            entries.Add(new AuditEntry(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3),
-                Encoding.UTF8.GetString(r.GetFieldValue<byte[]>(4)), r.GetFieldValue<byte[]>(5), r.GetFieldValue<byte[]>(6)));
-        }
-
-        return entries;
+        return AuditRows.Read(r);
     }
 
     public List<AuditCheckpoint> ReadCheckpoints()

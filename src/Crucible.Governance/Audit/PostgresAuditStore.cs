@@ -134,14 +134,7 @@ internal sealed class PostgresAuditStore : IAuditStore
         cmd.Parameters.AddWithValue("from", fromSeq);
         cmd.Parameters.AddWithValue("limit", (long)limit);
         using var r = cmd.ExecuteReader();
-        var entries = new List<AuditEntry>();
-        while (r.Read())
-        {
-            entries.Add(new AuditEntry(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3),
-                Encoding.UTF8.GetString(r.GetFieldValue<byte[]>(4)), r.GetFieldValue<byte[]>(5), r.GetFieldValue<byte[]>(6)));
-        }
-
-        return entries;
+        return AuditRows.Read(r);
     }
 
     public List<AuditEntry> ReadEntriesOfKinds(IReadOnlyList<string> kinds)
@@ -150,14 +143,7 @@ internal sealed class PostgresAuditStore : IAuditStore
         using var cmd = new NpgsqlCommand("SELECT seq, ts_utc, kind, actor, payload, prev_hash, entry_hash FROM audit_entry WHERE kind = ANY(@kinds) ORDER BY seq;", connection);
         cmd.Parameters.AddWithValue("kinds", kinds.ToArray());
         using var r = cmd.ExecuteReader();
-        var entries = new List<AuditEntry>();
-        while (r.Read())
-        {
-            entries.Add(new AuditEntry(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3),
-                Encoding.UTF8.GetString(r.GetFieldValue<byte[]>(4)), r.GetFieldValue<byte[]>(5), r.GetFieldValue<byte[]>(6)));
-        }
-
-        return entries;
+        return AuditRows.Read(r);
     }
 
     public List<AuditCheckpoint> ReadCheckpoints()

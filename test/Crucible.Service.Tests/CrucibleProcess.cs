@@ -1,0 +1,31 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Crucible.Service.Tests;
+
+/// <summary>The <c>crucible</c> CLI as a real process (<c>serve</c>, <c>generate</c>, <c>keys</c>, …) for the process-level tests.</summary>
+internal static class CrucibleProcess
+{
+    /// <summary>Start information for <c>crucible ARGS</c> (the CLI built beside the tests), stdout and stderr redirected.</summary>
+    public static ProcessStartInfo Cli(params string[] args)
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "crucible.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        return start;
+    }
+
+    /// <summary>A loopback port that was free a moment ago.</summary>
+    public static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+}
