@@ -157,16 +157,18 @@ public sealed class CrashSafetyTests(ServiceFixture f)
             try
             {
                 await WaitReady(client, server);
-                // six requests, two sampled at a time (a few hundred ms each), then kill -9 at a random moment
+                // six requests, two sampled at a time, then kill -9 at a random moment after the first answer (so that
+                // some are answered and some cut off whatever the machine's speed)
                 var requests = Enumerable.Range(0, 6).Select(j =>
                 {
-                    var body = $$"""{"model": "{{f.ModelId}}", "count": 1500, "sampler": "ddpm", "seed": {{(round * 10) + j}}}""";
+                    var body = $$"""{"model": "{{f.ModelId}}", "count": 6000, "sampler": "ddpm", "seed": {{(round * 10) + j}}}""";
                     var idem = $"round{round}-{j}";
                     var message = new HttpRequestMessage(HttpMethod.Post, "/v1/scenarios") { Content = ServiceFixture.Json(body) };
                     message.Headers.Add("Idempotency-Key", idem);
                     return (Key: idem, Body: body, Response: client.SendAsync(message));
                 }).ToList();
-                await Task.Delay(300 + rng.Next(1500));
+                await Task.WhenAny(requests.Select(r => r.Response)).WaitAsync(TimeSpan.FromSeconds(60));
+                await Task.Delay(rng.Next(150));
                 server.Kill(); // SIGKILL
                 await server.WaitForExitAsync();
 
