@@ -37,47 +37,65 @@ public sealed class AuditSigningKey : IDisposable
     public const string PublicFileName = "audit-checkpoint.pub.pem";
 
     /// <summary>Loads the private key at <paramref name="privateKeyPath"/>, creating a new key pair (and its .pub.pem) when absent.</summary>
+    /// <remarks>
+    /// Several processes may start on one keys folder at once (replicas, CLI commands): creation happens under an
+    /// exclusive lock on <c>.audit-key.lock</c> beside the key (an OS file lock, released if the holder dies), and the key
+    /// is written whole under a temporary name and renamed, so no process ever reads a half-written key or makes a second one.
+    /// </remarks>
     public static AuditSigningKey LoadOrCreate(string privateKeyPath)
     {
-        if (File.Exists(privateKeyPath))
-        {
-            var loaded = LoadPrivate(privateKeyPath);
-            // a key file copied to another replica's keys folder alone: its public half is written beside it for verifiers
-            var publicPath = PublicPathFor(privateKeyPath);
-            if (!File.Exists(publicPath)) AtomicFile.WriteAllText(publicPath, loaded._key.ExportSubjectPublicKeyInfoPem());
-            return loaded;
-        }
-
-        var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        if (File.Exists(privateKeyPath)) return LoadExisting(privateKeyPath);
         var dir = Path.GetDirectoryName(Path.GetFullPath(privateKeyPath))!;
         Directory.CreateDirectory(dir);
-        // Written whole to a private temporary file (owner-only permissions before the first byte lands), then moved to
-        // its name without overwriting: a process that finds the key file always finds all of it, and when several
-        // processes create the key at once exactly one file wins and the others load it.
+        using var gate = ExclusiveLock(Path.Combine(dir, LockFileName));
+        if (File.Exists(privateKeyPath)) return LoadExisting(privateKeyPath); // another process made it while we waited
+
+        var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        // owner-only permissions before the first byte lands
         var temporary = Path.Combine(dir, $".{Path.GetFileName(privateKeyPath)}.{Guid.NewGuid():N}.tmp");
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        try
+        using (var stream = new FileStream(temporary, options))
+        using (var writer = new StreamWriter(stream))
         {
-            using (var stream = new FileStream(temporary, options))
-            using (var writer = new StreamWriter(stream))
-            {
-                writer.Write(key.ExportPkcs8PrivateKeyPem());
-                writer.Flush();
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, privateKeyPath, overwrite: false);
-        }
-        catch (IOException) when (File.Exists(privateKeyPath))
-        {
-            key.Dispose();
-            File.Delete(temporary);
-            return LoadPrivate(privateKeyPath); // another process created it first
+            writer.Write(key.ExportPkcs8PrivateKeyPem());
+            writer.Flush();
+            stream.Flush(flushToDisk: true);
         }
 
+        File.Move(temporary, privateKeyPath, overwrite: false);
         AtomicFile.WriteAllText(PublicPathFor(privateKeyPath), key.ExportSubjectPublicKeyInfoPem());
         return new AuditSigningKey(key, hasPrivate: true);
+    }
+
+    /// <summary>The lock file that serialises key creation in a keys folder.</summary>
+    public const string LockFileName = ".audit-key.lock";
+
+    private static AuditSigningKey LoadExisting(string privateKeyPath)
+    {
+        var loaded = LoadPrivate(privateKeyPath);
+        // a key file copied to another replica's keys folder alone: its public half is written beside it for verifiers
+        var publicPath = PublicPathFor(privateKeyPath);
+        if (!File.Exists(publicPath)) AtomicFile.WriteAllText(publicPath, loaded._key.ExportSubjectPublicKeyInfoPem());
+        return loaded;
+    }
+
+    // FileShare.None takes an exclusive advisory lock on Unix (flock) and a sharing lock on Windows; another holder, in
+    // this process or another, makes the open fail until it lets go
+    private static FileStream ExclusiveLock(string path)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(5);
+            }
+        }
     }
 
     /// <summary>The conventional public key path beside a private key file.</summary>

@@ -36,7 +36,7 @@ public class AuditSigningKeyTests
                 Assert.All(keys, k => Assert.True(k.HasPrivateKey));
                 Assert.Equal(first, AuditSigningKey.LoadPublic(AuditSigningKey.PublicPathFor(path)).PublicKeyInfo);
                 Assert.Equal(["audit-checkpoint.key.pem", "audit-checkpoint.pub.pem"],
-                    Directory.GetFiles(Path.GetDirectoryName(path)!).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+                    Directory.GetFiles(Path.GetDirectoryName(path)!).Select(Path.GetFileName).Where(n => n != AuditSigningKey.LockFileName).Order(StringComparer.Ordinal));
                 foreach (var k in keys) k.Dispose();
             }
         }
