@@ -36,8 +36,23 @@ public static class AtomicFile
         }
     }
 
-    /// <summary>The temporary name a write of <paramref name="fileName"/> uses: <c>.NAME.&lt;32 hex digits&gt;.tmp</c>.</summary>
-    private static string TempName(string fileName) => $".{fileName}.{Guid.NewGuid():N}.tmp";
+    /// <summary>
+    /// A fresh temporary name for a write of <paramref name="fileName"/>: <c>.NAME.&lt;32 hex digits&gt;.tmp</c>, the
+    /// pattern the start-up clean-ups below recognise (for writers that publish a file some other way than by rename).
+    /// </summary>
+    public static string TempName(string fileName) => $".{fileName}.{Guid.NewGuid():N}.tmp";
+
+    // ".<32 lower hex>.tmp" after the file name
+    private const int TempSuffixLength = 1 + 32 + 4;
+
+    /// <summary>Whether <paramref name="name"/> is a <see cref="TempName"/> of <paramref name="fileName"/> (of any non-empty name when null).</summary>
+    private static bool IsTempName(string name, string? fileName)
+    {
+        if (name.Length < 2 + TempSuffixLength || name[0] != '.' || name[^TempSuffixLength] != '.' || !name.EndsWith(".tmp", StringComparison.Ordinal)
+            || !IsLowerHex(name.AsSpan(name.Length - TempSuffixLength + 1, 32)))
+            return false;
+        return fileName is null || (name.Length == 1 + fileName.Length + TempSuffixLength && name.AsSpan(1, fileName.Length).SequenceEqual(fileName));
+    }
 
     /// <summary>
     /// Deletes, under <paramref name="folder"/> and its subfolders, the temporary files of this class's writes
@@ -55,9 +70,7 @@ public static class AtomicFile
         var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint };
         foreach (var candidate in Directory.EnumerateFiles(folder, ".*.tmp", options))
         {
-            var name = Path.GetFileName(candidate);
-            // .NAME.<32 hex>.tmp with a non-empty NAME
-            if (name.Length < 1 + 1 + 1 + 32 + 4 || name[^37] != '.' || !IsLowerHex(name.AsSpan(name.Length - 36, 32))) continue;
+            if (!IsTempName(Path.GetFileName(candidate), null)) continue;
             try
             {
                 if (File.GetLastWriteTimeUtc(candidate) >= cutoff) continue;
@@ -99,9 +112,7 @@ public static class AtomicFile
         int deleted = 0;
         foreach (var candidate in Directory.EnumerateFiles(dir, prefix + "*.tmp"))
         {
-            var name = Path.GetFileName(candidate);
-            if (name.Length != prefix.Length + 32 + 4 || !name.StartsWith(prefix, StringComparison.Ordinal)) continue;
-            if (!IsLowerHex(name.AsSpan(prefix.Length, 32))) continue;
+            if (!IsTempName(Path.GetFileName(candidate), Path.GetFileName(full))) continue;
             try
             {
                 File.Delete(candidate);

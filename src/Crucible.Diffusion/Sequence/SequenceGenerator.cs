@@ -497,9 +497,9 @@ public sealed class SequenceGenerator
     /// <exception cref="InvalidInputException">A missing or malformed file, another kind, or weights that do not match the manifest.</exception>
     // A model saved before condition noise and the default guidance existed has neither key in its config: it was trained
     // without noise and sampled at w = 1 when a request gave no guidance, and it must keep drawing the same bytes.
-    private static SequenceGeneratorOptions WithPreDefaultSettings(SequenceGeneratorOptions config, string manifestPath)
+    private static SequenceGeneratorOptions WithPreDefaultSettings(SequenceGeneratorOptions config, string manifestJson)
     {
-        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifestPath))?["config"] as System.Text.Json.Nodes.JsonObject;
+        var node = System.Text.Json.Nodes.JsonNode.Parse(manifestJson)?["config"] as System.Text.Json.Nodes.JsonObject;
         if (node is null) return config;
         if (!node.ContainsKey("guidance_scale")) config = config with { GuidanceScale = 1.0 };
         if (!node.ContainsKey("condition_noise")) config = config with { ConditionNoise = 0.0 };
@@ -515,9 +515,11 @@ public sealed class SequenceGenerator
         if (kind != KindName) throw new InvalidInputException("model-kind", $"model kind '{kind}' is not {KindName}", new InputLocation(manifestPath, 0, 0));
         if (!File.Exists(weightsPath)) throw new InvalidInputException("model-missing", $"no {DiffusionGenerator.WeightsFileName} in the model folder", new InputLocation(weightsPath, 0, 0));
         SequenceManifest manifest;
+        string manifestText;
         try
         {
-            manifest = JsonSerializer.Deserialize<SequenceManifest>(File.ReadAllText(manifestPath), DiffusionJson.Options)
+            manifestText = File.ReadAllText(manifestPath);
+            manifest = JsonSerializer.Deserialize<SequenceManifest>(manifestText, DiffusionJson.Options)
                 ?? throw new InvalidInputException("model-manifest", "empty manifest", new InputLocation(manifestPath, 0, 0));
         }
         catch (JsonException e)
@@ -527,7 +529,7 @@ public sealed class SequenceGenerator
 
         if (manifest.Format != ModelManifest.CurrentFormat)
             throw new InvalidInputException("model-format", $"model format '{manifest.Format}' is not {ModelManifest.CurrentFormat}", new InputLocation(manifestPath, 0, 0));
-        manifest = manifest with { Config = WithPreDefaultSettings(manifest.Config, manifestPath) };
+        manifest = manifest with { Config = WithPreDefaultSettings(manifest.Config, manifestText) };
         byte[] weights = File.ReadAllBytes(weightsPath);
         string hash = Convert.ToHexStringLower(SHA256.HashData(weights));
         if (hash != manifest.Weights.Sha256)

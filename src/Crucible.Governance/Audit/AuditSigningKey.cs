@@ -52,7 +52,7 @@ public sealed class AuditSigningKey : IDisposable
 
         var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         // owner-only permissions before the first byte lands
-        var temporary = Path.Combine(dir, $".{Path.GetFileName(privateKeyPath)}.{Guid.NewGuid():N}.tmp");
+        var temporary = Path.Combine(dir, AtomicFile.TempName(Path.GetFileName(privateKeyPath)));
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         using (var stream = new FileStream(temporary, options))
