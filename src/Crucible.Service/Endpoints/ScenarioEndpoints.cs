@@ -175,27 +175,30 @@ public static class ScenarioEndpoints
         TimeProvider clock, ValidScenarioRequest valid, bool csv, string actor, CancellationToken ct)
     {
         var r = valid.Request;
-        LoadedModel? model;
-        try
-        {
-            model = catalog.Get(r.Model!);
-        }
-        catch (ModelUnavailableException e)
-        {
-            AppendFailure(audit, actor, r.Model, 503, ProblemTypes.Unavailable);
-            await ProblemTypes.WriteAsync(context, ProblemTypes.Create(503, e.Message)).ConfigureAwait(false);
-            return null;
-        }
-
-        if (model is null)
+        // the registry's current record (status read on every request, so a retirement elsewhere counts at once); a
+        // retired model is refused before any work is spent loading it
+        var record = catalog.Registry.Find(r.Model!);
+        if (record is null)
         {
             await Invalid(context, audit, actor, r.Model, new() { ["model"] = ["no registered model has this id (GET /v1/models lists them)"] }).ConfigureAwait(false);
             return null;
         }
 
-        if (model.Record.Status == ModelStatus.Retired)
+        if (record.Status == ModelStatus.Retired)
         {
             await Invalid(context, audit, actor, r.Model, new() { ["model"] = ["the model is retired (GET /v1/models shows each model's status)"] }).ConfigureAwait(false);
+            return null;
+        }
+
+        LoadedModel model;
+        try
+        {
+            model = catalog.Get(record);
+        }
+        catch (ModelUnavailableException e)
+        {
+            AppendFailure(audit, actor, r.Model, 503, ProblemTypes.Unavailable);
+            await ProblemTypes.WriteAsync(context, ProblemTypes.Create(503, e.Message)).ConfigureAwait(false);
             return null;
         }
 

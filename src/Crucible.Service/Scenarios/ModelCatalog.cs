@@ -61,14 +61,14 @@ public sealed class ModelCatalog(CrucibleHome home, AuditLog audit)
     public ModelRegistry Registry { get; } = new(home, audit);
 
     /// <summary>
-    /// The model <paramref name="id"/> loaded for sampling, with its current registry record (its status is read on every
-    /// call, so a model retired by another process or replica is seen at once), or null when it is not registered.
+    /// The registered model <paramref name="current"/> (its record as the registry has it now, status included) loaded
+    /// for sampling: loaded and hash-checked once, then kept, since a registered model folder is immutable.
     /// </summary>
-    /// <exception cref="ModelUnavailableException">The model is registered but its files fail the hash check or do not load.</exception>
-    public LoadedModel? Get(string id)
+    /// <exception cref="ModelUnavailableException">The model's files fail the hash check or do not load.</exception>
+    public LoadedModel Get(ModelRecord current)
     {
-        if (Registry.Find(id) is not { } current) return null;
-        var loaded = Unwrap(id, _loaded.GetOrAdd(id, key => new Lazy<LoadedModel>(() => Load(key))));
+        ArgumentNullException.ThrowIfNull(current);
+        var loaded = Unwrap(current.Id, _loaded.GetOrAdd(current.Id, key => new Lazy<LoadedModel>(() => Load(key))));
         return loaded.Record == current ? loaded : loaded with { Record = current };
     }
 
