@@ -17,7 +17,7 @@ namespace Crucible.Benchmarks;
 /// <summary>
 /// <c>sequence-fidelity [--data FILE] [--state FILE] [--train-end DATE] [--steps N] [--config FILE] [--seed S]
 /// [--condition-noise H] [--samples N] [--stress-samples N] [--guidance G,G,…] [--main-guidance G] [--vix-guidance G,G,…]
-/// [--no-vix] [--sampler ddim|dpm2m] [--exclude FROM..TO,…] [--crisis-date DATE] [--crisis-window FROM..TO] [--threads N] [--model DIR [--reuse]]</c>:
+/// [--no-vix] [--guidance-min-noise S] [--sampler ddim|dpm2m] [--exclude FROM..TO,…] [--crisis-date DATE] [--crisis-window FROM..TO] [--threads N] [--model DIR [--reuse]]</c>:
 /// the sequence generator's "done when" figures of issue #7 on the multi-asset panel (<c>bench/sequence/fidelity.sh</c>).
 /// <c>--exclude</c> removes the return rows of each date range from the training data (the rows either side are joined,
 /// so W − 1 training windows straddle the seam) for leave-crisis-out validation, with <c>--crisis-date</c> and
@@ -68,6 +68,7 @@ public sealed class SequenceFidelityBenchmark : IBenchmarkCommand
         if (Args.String(args, "--steps") is { } steps) options = options with { Training = options.Training with { Steps = int.Parse(steps, CultureInfo.InvariantCulture) } };
         if (Args.String(args, "--condition-noise") is { } noise) options = options with { ConditionNoise = double.Parse(noise, CultureInfo.InvariantCulture) };
         double? fixedGuidance = Args.String(args, "--main-guidance") is { } mg ? double.Parse(mg, CultureInfo.InvariantCulture) : null;
+        double? minNoise = Args.String(args, "--guidance-min-noise") is { } gm ? double.Parse(gm, CultureInfo.InvariantCulture) : null;
         var crisisDate = Date(Args.String(args, "--crisis-date") ?? "2020-03-16");
         var (episodeFrom, episodeTo) = Range(Args.String(args, "--crisis-window") ?? "2020-02-20..2020-04-30");
         using var limit = EngineThreads.Limit(threads);
@@ -168,7 +169,7 @@ public sealed class SequenceFidelityBenchmark : IBenchmarkCommand
         foreach (double g in guidance)
         {
             clock.Restart();
-            var stressed = generator.Sample(stressSamples, seed: 2000 + seed, new SequenceSampleRequest(crisis, g, sampler));
+            var stressed = generator.Sample(stressSamples, seed: 2000 + seed, new SequenceSampleRequest(crisis, g, sampler, GuidanceMinNoise: minNoise));
             double es = WindowEs(stressed, w);
             byGuidance.Add(new JsonObject
             {
@@ -196,7 +197,7 @@ public sealed class SequenceFidelityBenchmark : IBenchmarkCommand
             var levels = new JsonArray();
             foreach (double level in VixLevels)
             {
-                var s = generator.Sample(stressSamples, seed: 3000 + seed, new SequenceSampleRequest(new Dictionary<string, double> { ["VIXCLS"] = level }, g, sampler));
+                var s = generator.Sample(stressSamples, seed: 3000 + seed, new SequenceSampleRequest(new Dictionary<string, double> { ["VIXCLS"] = level }, g, sampler, GuidanceMinNoise: minNoise));
                 double es = WindowEs(s, w);
                 vixEs.Add(es);
                 levels.Add(new JsonObject { ["vix"] = level, ["es975"] = Math.Round(es, 5) });
@@ -218,6 +219,7 @@ public sealed class SequenceFidelityBenchmark : IBenchmarkCommand
             ["train_windows"] = generator.Manifest.Windows.Count,
             ["excluded"] = Args.String(args, "--exclude"),
             ["condition_noise"] = generator.Manifest.Config.ConditionNoise,
+            ["guidance_min_noise"] = minNoise ?? generator.Manifest.Config.GuidanceMinNoise,
             ["crisis_date"] = crisisDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             ["crisis_window"] = $"{episodeFrom:yyyy-MM-dd}..{episodeTo:yyyy-MM-dd}",
             ["conditioned_windows"] = generator.Manifest.Windows.Conditioned,

@@ -100,6 +100,14 @@ public sealed class SequenceCommandsTests : IDisposable
         Assert.Equal(7, m.GetProperty("scenarios").GetInt32());
         Assert.Equal(10, m.GetProperty("sampling_steps").GetInt32());
         Assert.Equal("ddim", m.GetProperty("sampler").GetString());
+        Assert.False(m.TryGetProperty("guidance_min_noise", out _));
+
+        // limited-interval guidance: recorded, and a different draw from guidance at every step
+        string s3 = Path.Combine(_dir, "s3.csv");
+        Assert.Equal(0, Crucible([.. generate, "--guidance-min-noise", "0.3", "--out", s3]).Exit);
+        using var limited = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "s3.meta.json")));
+        Assert.Equal(0.3, limited.RootElement.GetProperty("guidance_min_noise").GetDouble());
+        Assert.NotEqual(File.ReadAllBytes(s1), File.ReadAllBytes(s3));
     }
 
     [Fact]
@@ -126,6 +134,7 @@ public sealed class SequenceCommandsTests : IDisposable
         Fails("NAME=VALUE", "generate", "--model", model, "--count", "2", "--condition", "VIXCLS:40", "--out", csv);
         Fails("HY", "generate", "--model", model, "--count", "2", "--condition", "HY=4", "--out", csv);
         Fails("guidance", "generate", "--model", model, "--count", "2", "--condition", "VIXCLS=40", "--guidance", "-1", "--out", csv);
+        Fails("minimum noise level", "generate", "--model", model, "--count", "2", "--condition", "VIXCLS=40", "--guidance-min-noise", "-1", "--out", csv);
         Assert.False(File.Exists(csv));
     }
 

@@ -49,6 +49,19 @@ public sealed class SequenceScenarioTests : IDisposable
         var expected = generator.Generate(6, 3, new SequenceSampleRequest(null, 2, new SamplerOptions(SamplerKind.Ddim, 10), "vix=+2sd, SPY<=-5%"));
         Assert.Equal(ScenarioCsv.Format(expected.Values, expected.Metadata.StepsPerScenario), await response.Content.ReadAsByteArrayAsync());
 
+        // limited-interval guidance reaches the sampler
+        string limited = $$$"""{"model": "{{{id}}}", "count": 6, "seed": 3, "sampler": "ddim", "sampling_steps": 10, "guidance": 2, "guidance_min_noise": 0.3, "conditions": {"VIXCLS": 40}}""";
+        using var limitedRequest = new HttpRequestMessage(HttpMethod.Post, "/v1/scenarios") { Content = ServiceFixture.Json(limited) };
+        limitedRequest.Headers.Accept.ParseAdd("text/csv");
+        using var limitedResponse = await client.SendAsync(limitedRequest);
+        Assert.Equal(HttpStatusCode.OK, limitedResponse.StatusCode);
+        var vix = new Dictionary<string, double> { ["VIXCLS"] = 40 };
+        var expectedLimited = generator.Generate(6, 3, new SequenceSampleRequest(vix, 2, new SamplerOptions(SamplerKind.Ddim, 10), GuidanceMinNoise: 0.3));
+        var everyStep = generator.Generate(6, 3, new SequenceSampleRequest(vix, 2, new SamplerOptions(SamplerKind.Ddim, 10)));
+        byte[] limitedBytes = await limitedResponse.Content.ReadAsByteArrayAsync();
+        Assert.Equal(ScenarioCsv.Format(expectedLimited.Values, expectedLimited.Metadata.StepsPerScenario), limitedBytes);
+        Assert.NotEqual(ScenarioCsv.Format(everyStep.Values, everyStep.Metadata.StepsPerScenario), limitedBytes);
+
         string bad = $$"""{"model": "{{id}}", "count": 2, "seed": 3, "stress": "HYG<=-10%"}""";
         using var invalid = await client.PostAsync("/v1/scenarios", ServiceFixture.Json(bad));
         Assert.Equal(HttpStatusCode.UnprocessableEntity, invalid.StatusCode);

@@ -49,6 +49,10 @@ public sealed record ScenarioMetadata
     /// <summary>Classifier-free guidance weight; null for an unconditional model.</summary>
     public double? Guidance { get; init; }
 
+    /// <summary>σ_g of limited-interval guidance (guidance acted only at steps with noise level ≥ σ_g); absent when it acted at every step.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? GuidanceMinNoise { get; init; }
+
     /// <summary>The conditions NAME=VALUE; empty for an unconditional model.</summary>
     public IReadOnlyDictionary<string, double> Conditions { get; init; } = new Dictionary<string, double>();
 

@@ -84,4 +84,22 @@ public sealed record NoiseSchedule
     /// The posterior variance β̃_t = (1 − ᾱ_{t−1}) / (1 − ᾱ_t) · β_t of q(x_{t−1} | x_t, x_0) (Ho et al. eq. 7).
     /// </summary>
     public double PosteriorVariance(int t) => (1.0 - AlphaCumprodPrev(t)) / (1.0 - AlphasCumprod[t]) * Betas[t];
+
+    /// <summary>σ_t = √((1 − ᾱ_t) / ᾱ_t), the noise level of step t in the units of x_0 (Karras et al. 2022's σ).</summary>
+    public double NoiseLevel(int t) => Math.Sqrt((1.0 - AlphasCumprod[t]) / AlphasCumprod[t]);
+
+    /// <summary>
+    /// The first step t whose noise level σ_t is at least <paramref name="sigma"/> (σ_t rises with t), or
+    /// <see cref="Steps"/> when no step reaches it; 0 for σ ≤ σ_0.
+    /// </summary>
+    public int FirstStepWithNoiseLevel(double sigma)
+    {
+        if (!(sigma >= 0) || double.IsInfinity(sigma)) throw new ArgumentOutOfRangeException(nameof(sigma), sigma, "the noise level must be finite and ≥ 0");
+        for (int t = 0; t < Steps; t++)
+        {
+            if (NoiseLevel(t) >= sigma) return t;
+        }
+
+        return Steps;
+    }
 }

@@ -128,6 +128,13 @@ public sealed class SequenceGenerator
         return request.GuidanceScale ?? Manifest.Config.GuidanceScale;
     }
 
+    /// <summary>σ_g a request samples with: its own, or else the model's default (<see cref="SequenceGeneratorOptions.GuidanceMinNoise"/>).</summary>
+    public double GuidanceMinNoiseOf(SequenceSampleRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return request.GuidanceMinNoise ?? Manifest.Config.GuidanceMinNoise;
+    }
+
     /// <summary>The forward process, with the fitted noise scales (model space).</summary>
     public VolatilityAdaptiveSchedule Schedule => _schedule ?? throw NotFitted();
 
@@ -358,7 +365,7 @@ public sealed class SequenceGenerator
     {
         request ??= new SequenceSampleRequest();
         var (conditions, sampler, _) = Effective(request);
-        return SampleResolved(count, seed, GuidanceOf(request), conditions, sampler);
+        return SampleResolved(count, seed, GuidanceOf(request), GuidanceMinNoiseOf(request), conditions, sampler);
     }
 
     /// <summary>
@@ -370,14 +377,16 @@ public sealed class SequenceGenerator
         ToReturns(SampleModelSpace(count, seed, request), count);
 
     // the sampler run of a resolved request: model-space windows count × D × W
-    private float[] SampleResolved(int count, ulong seed, double guidanceScale, IReadOnlyDictionary<string, double>? conditions, SamplerOptions sampler)
+    private float[] SampleResolved(int count, ulong seed, double guidanceScale, double guidanceMinNoise, IReadOnlyDictionary<string, double>? conditions, SamplerOptions sampler)
     {
         if (_denoiser is null || _schedule is null) throw NotFitted();
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         if (sampler.MaxDegreeOfParallelism == -1) sampler = sampler with { MaxDegreeOfParallelism = EngineThreads.MaxDegreeOfParallelism };
         if (!(double.IsFinite(guidanceScale) && guidanceScale >= 0))
             throw new InvalidInputException("guidance", $"the guidance scale {guidanceScale} must be finite and ≥ 0");
-        var guided = new ClassifierFreeGuidance(_denoiser, StandardizedCondition(conditions), guidanceScale);
+        if (!(double.IsFinite(guidanceMinNoise) && guidanceMinNoise >= 0))
+            throw new InvalidInputException("guidance-min-noise", $"the guidance's minimum noise level {guidanceMinNoise} must be finite and ≥ 0");
+        var guided = new ClassifierFreeGuidance(_denoiser, StandardizedCondition(conditions), guidanceScale, _schedule.Base.FirstStepWithNoiseLevel(guidanceMinNoise));
         return DiffusionSampler.Sample(guided, _schedule, Options.Objective, count, seed, sampler);
     }
 
@@ -404,7 +413,7 @@ public sealed class SequenceGenerator
     {
         request ??= new SequenceSampleRequest();
         var (conditions, sampler, plan) = Effective(request);
-        var z = SampleResolved(count, seed, GuidanceOf(request), conditions, sampler);
+        var z = SampleResolved(count, seed, GuidanceOf(request), GuidanceMinNoiseOf(request), conditions, sampler);
         var values = ToReturns(z, count);
         var m = Manifest;
         double? violation = null;
@@ -440,6 +449,7 @@ public sealed class SequenceGenerator
             Eta = sampler.Kind == SamplerKind.Ddim ? sampler.Eta : 0,
             TimestepSpacing = sampler.Kind == SamplerKind.Ddpm ? null : JsonNamingPolicy.SnakeCaseLower.ConvertName(sampler.Spacing.ToString()),
             Guidance = m.Conditions.Names.Count == 0 ? null : GuidanceOf(request),
+            GuidanceMinNoise = m.Conditions.Names.Count == 0 || GuidanceMinNoiseOf(request) == 0 ? null : GuidanceMinNoiseOf(request),
             Conditions = canonical,
             Stress = request.Stress,
             Constraints = plan is { Constraints.Count: > 0 } ? ConstraintLabels(plan.Constraints) : null,

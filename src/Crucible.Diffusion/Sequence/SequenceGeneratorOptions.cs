@@ -78,6 +78,15 @@ public sealed record SequenceGeneratorOptions
     /// </summary>
     public double GuidanceScale { get; init; } = 4.0;
 
+    /// <summary>
+    /// σ_g, limited-interval guidance for requests that give none (<see cref="SequenceSampleRequest.GuidanceMinNoise"/>
+    /// null): guidance acts only at the steps whose noise level σ_t = √((1 − ᾱ_t)/ᾱ_t) is at least σ_g, and the plain
+    /// conditional model (w = 1) samples the rest (<see cref="Conditioning.ClassifierFreeGuidance"/>). 0 (the default):
+    /// every step. On the multi-asset panel σ_g = 12 (the last 300 of 1,000 linear-schedule steps) keeps the ES rising
+    /// with the VIX condition at w = 4–6 and weakens the response to extreme states (bench/sequence/README.md).
+    /// </summary>
+    public double GuidanceMinNoise { get; init; }
+
     /// <summary>Optimiser, schedule and EMA settings; its seed is replaced by <see cref="Seed"/>.</summary>
     public TrainerOptions Training { get; init; } = new(Steps: 3000, BatchSize: 128, LearningRate: 2e-3, WarmupSteps: 100);
 
@@ -102,6 +111,7 @@ public sealed record SequenceGeneratorOptions
         Require(TimeEmbedding >= 2 && TimeEmbedding % 2 == 0, "time_embedding must be even and at least 2");
         Require(UnconditionalProbability is >= 0 and <= 1 && SubsetProbability is >= 0 and <= 1, "unconditional_probability and subset_probability must be in [0, 1]");
         Require(double.IsFinite(GuidanceScale) && GuidanceScale >= 0, "guidance_scale must be finite and non-negative");
+        Require(double.IsFinite(GuidanceMinNoise) && GuidanceMinNoise >= 0, "guidance_min_noise must be finite and non-negative");
         Require(double.IsFinite(ConditionNoise) && ConditionNoise >= 0, "condition_noise must be finite and non-negative");
         Require(Training is not null, "training settings are missing");
         Require(Training!.Steps >= 1 && Training.BatchSize >= 1, "training.steps and training.batch_size must be positive");

@@ -8,6 +8,8 @@ namespace Crucible.Diffusion.Sequence;
 /// <param name="GuidanceScale">The classifier-free guidance weight w (see <see cref="Conditioning.ClassifierFreeGuidance"/>:
 /// 0 unconditional, 1 plain conditional, &gt; 1 amplified); null: the model's default,
 /// <see cref="SequenceGeneratorOptions.GuidanceScale"/>.</param>
+/// <param name="GuidanceMinNoise">σ_g of limited-interval guidance: guidance acts only at steps whose noise level is at
+/// least σ_g (0: every step); null: the model's default, <see cref="SequenceGeneratorOptions.GuidanceMinNoise"/>.</param>
 /// <param name="Sampler">Sampler, steps, threads and any constraint guidance (default DDIM, 50 steps, η = 0).</param>
 /// <param name="Stress">The stress specification the conditions and guidance came from, recorded in the metadata only
 /// (the caller resolves it into <paramref name="Conditions"/> and the sampler's guidance).</param>
@@ -15,4 +17,5 @@ public sealed record SequenceSampleRequest(
     IReadOnlyDictionary<string, double>? Conditions = null,
     double? GuidanceScale = null,
     SamplerOptions? Sampler = null,
-    string? Stress = null);
+    string? Stress = null,
+    double? GuidanceMinNoise = null);

@@ -39,6 +39,10 @@ public sealed record ScenarioRequest
     /// <summary>Classifier-free guidance weight (conditional models only; default: the model's <c>guidance_scale</c>).</summary>
     public double? Guidance { get; init; }
 
+    /// <summary>σ_g of limited-interval guidance: guide only at steps whose noise level is at least this (0: every step;
+    /// conditional models only; default: the model's <c>guidance_min_noise</c>).</summary>
+    public double? GuidanceMinNoise { get; init; }
+
     /// <summary>Condition values NAME → value (conditional models only).</summary>
     public Dictionary<string, double>? Conditions { get; init; }
 
@@ -106,6 +110,8 @@ public static class ScenarioValidation
         if (spacing is null) Add("spacing", $"must be linear or angle, got '{r.Spacing}'");
         if (r.Guidance is { } g && !(g >= 0 && g <= 100))
             Add("guidance", string.Create(CultureInfo.InvariantCulture, $"must be in [0, 100], got {g}"));
+        if (r.GuidanceMinNoise is { } gm && !(gm >= 0 && gm <= 1e6))
+            Add("guidance_min_noise", string.Create(CultureInfo.InvariantCulture, $"must be in [0, 1e6], got {gm}"));
         if (r.Conditions is { } conditions)
         {
             if (conditions.Count > MaxConditions) Add("conditions", string.Create(CultureInfo.InvariantCulture, $"at most {MaxConditions} names"));
@@ -151,6 +157,7 @@ public static class ScenarioValidation
             const string Why = "the model is tabular (unconditional); conditions, guidance and stress need a conditional sequence model";
             if (r.Conditions is { Count: > 0 }) errors["conditions"] = [Why];
             if (r.Guidance is not null) errors["guidance"] = [Why];
+            if (r.GuidanceMinNoise is not null) errors["guidance_min_noise"] = [Why];
             if (r.Stress is not null) errors["stress"] = [Why];
         }
 

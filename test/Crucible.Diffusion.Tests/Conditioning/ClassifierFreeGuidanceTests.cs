@@ -42,6 +42,32 @@ public class ClassifierFreeGuidanceTests
     }
 
     [Fact]
+    public void GuidedFrom_LeavesTheEarlierSteps_ToThePlainConditionalModel()
+    {
+        var inner = new Affine();
+        var cfg = new ClassifierFreeGuidance(inner, [0.5f, float.NaN], 3.0, guidedFrom: 15);
+        var output = new float[4];
+        cfg.Predict([1f, 2f, 3f, 4f], 2, [10, 20], output);
+        Assert.Equal(2, inner.Calls);
+        // sample 0 at t = 10 < 15: ε̂(x, t, c); sample 1 at t = 20: ε̂_∅ + 3 (ε̂_c − ε̂_∅)
+        Assert.Equal(new[] { 11.5f, 12.5f, 24.5f, 25.5f }, output);
+
+        // every sample below t_g: one conditional pass
+        inner.Calls = 0;
+        cfg.Predict([1f, 2f, 3f, 4f], 2, [14, 0], output);
+        Assert.Equal(1, inner.Calls);
+        Assert.Equal(new[] { 15.5f, 16.5f, 3.5f, 4.5f }, output);
+
+        // t_g = 0 is the plain guidance, bit for bit
+        var all = new float[4];
+        new ClassifierFreeGuidance(new Affine(), [0.5f, float.NaN], 3.0).Predict([1f, 2f, 3f, 4f], 2, [10, 20], all);
+        var zero = new float[4];
+        new ClassifierFreeGuidance(new Affine(), [0.5f, float.NaN], 3.0, guidedFrom: 0).Predict([1f, 2f, 3f, 4f], 2, [10, 20], zero);
+        Assert.Equal(all, zero);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ClassifierFreeGuidance(new Affine(), [0.5f, 1f], 3.0, guidedFrom: -1));
+    }
+
+    [Fact]
     public void NoFeaturePresent_IsOneUnconditionalPass_WhateverW()
     {
         var inner = new Affine();

@@ -200,4 +200,25 @@ public class VolatilityAdaptiveScheduleTests
         var b = DiffusionSampler.Sample(oracle, schedule, Objective.V, 300, 4, new SamplerOptions(SamplerKind.Ddim, 20, 0.5));
         Assert.Equal(b.Select(BitConverter.SingleToInt32Bits), a.Select(BitConverter.SingleToInt32Bits));
     }
+
+    [Fact]
+    public void FirstStepWithNoiseLevel_IsTheFirstStepWhoseSigmaReachesIt()
+    {
+        var s = NoiseSchedule.Linear();
+        // σ_t = √((1 − ᾱ_t)/ᾱ_t), from the cumulative product in double
+        double abar = 1;
+        for (int t = 0; t < s.Steps; t++)
+        {
+            abar *= 1 - s.Betas[t];
+            Assert.Equal(Math.Sqrt((1 - abar) / abar), s.NoiseLevel(t), 12);
+        }
+
+        Assert.Equal(0, s.FirstStepWithNoiseLevel(0));
+        int t12 = s.FirstStepWithNoiseLevel(12);
+        Assert.True(s.NoiseLevel(t12) >= 12 && s.NoiseLevel(t12 - 1) < 12);
+        Assert.Equal(700, t12);                                   // the last 300 of the 1,000 linear steps (bench/sequence/README.md)
+        Assert.Equal(s.Steps, s.FirstStepWithNoiseLevel(s.NoiseLevel(s.Steps - 1) + 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => s.FirstStepWithNoiseLevel(-1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => s.FirstStepWithNoiseLevel(double.NaN));
+    }
 }

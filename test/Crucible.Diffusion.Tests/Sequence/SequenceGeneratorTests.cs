@@ -150,6 +150,38 @@ public class SequenceGeneratorTests
     }
 
     [Fact]
+    public void GuidanceMinNoise_GuidesOnlyTheNoisierSteps_AndIsRecorded()
+    {
+        var (returns, conditions) = Data();
+        var g = new SequenceGenerator(TinyOptions with { GuidanceScale = 3 }).Fit(returns, conditions);
+        var sampler = new SamplerOptions(Steps: 6);
+        var vix = new Dictionary<string, double> { ["VIXCLS"] = 35 };
+        double[] Draw(double? minNoise, double? w = null) => g.Sample(4, 2, new SequenceSampleRequest(vix, w, sampler, GuidanceMinNoise: minNoise)).Values;
+
+        // σ_g = 0 is guidance at every step, bit for bit; σ_g above the last step's noise level is the plain conditional model
+        var schedule = g.Schedule.Base;
+        Assert.Equal(Draw(null), Draw(0));
+        Assert.Equal(Draw(null, 1.0), Draw(schedule.NoiseLevel(schedule.Steps - 1) * 2));
+        // in between, guidance at the noisier steps only: neither of the two
+        double middle = schedule.NoiseLevel(schedule.Steps / 2);
+        Assert.NotEqual(Draw(null), Draw(middle));
+        Assert.NotEqual(Draw(null, 1.0), Draw(middle));
+
+        var s = g.Generate(2, 2, new SequenceSampleRequest(vix, Sampler: sampler, GuidanceMinNoise: middle));
+        Assert.Equal(middle, s.Metadata.GuidanceMinNoise);
+        Assert.Null(g.Generate(2, 2, new SequenceSampleRequest(vix, Sampler: sampler)).Metadata.GuidanceMinNoise);
+        Assert.DoesNotContain("guidance_min_noise", ScenarioCsv.ToJson(g.Generate(1, 2, new SequenceSampleRequest(vix, Sampler: sampler)).Metadata), StringComparison.Ordinal);
+
+        // the model's default applies when the request gives none
+        var limited = new SequenceGenerator(TinyOptions with { GuidanceScale = 3, GuidanceMinNoise = middle }).Fit(returns, conditions);
+        Assert.Equal(Draw(middle), limited.Sample(4, 2, new SequenceSampleRequest(vix, Sampler: sampler)).Values);
+        Assert.Equal(Draw(null), limited.Sample(4, 2, new SequenceSampleRequest(vix, Sampler: sampler, GuidanceMinNoise: 0)).Values);
+
+        Assert.Throws<InvalidInputException>(() => g.Sample(1, 2, new SequenceSampleRequest(vix, Sampler: sampler, GuidanceMinNoise: -1)));
+        Assert.Throws<ArgumentException>(() => new SequenceGeneratorOptions { GuidanceMinNoise = double.NaN }.Validate());
+    }
+
+    [Fact]
     public void ModelSavedBeforeTheDefaultGuidance_KeepsSamplingAtOne()
     {
         // a manifest written before condition_noise and guidance_scale existed: it drew at w = 1 when a request gave no
