@@ -18,6 +18,7 @@ internal static class Registry
         yield return ModelCommand.Create();
         yield return ModelCardCommand.Create();
         yield return StressCommand.Create();
+        yield return EnsembleCommand.Create();
         yield return BacktestCommand.Create();
         yield return CompareCommand.Create();
         yield return BaselineCommand.Create();

@@ -1,4 +1,6 @@
 using System.Globalization;
+using Crucible.Data;
+using Crucible.Evaluation;
 using Crucible.Evaluation.Statistics;
 using Crucible.Stress.Generators;
 using Crucible.Stress.Portfolios;
@@ -63,17 +65,56 @@ public static class Ensemble
         ArgumentNullException.ThrowIfNull(members);
         if (members.Count < 2) throw new ArgumentException("an ensemble needs at least two members", nameof(members));
         var seeds = new Philox(seed, stream: 0xE5);
+        var names = UniqueNames(members.Select(m => m.Name));
         var results = new List<EnsembleMember>();
-        var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var m in members)
+        for (int i = 0; i < members.Count; i++)
         {
-            var name = m.Name;
-            for (var k = 2; !names.Add(name); k++) name = $"{m.Name}#{k}";
-            var windows = m.Sample(count, window, seeds.NextUInt64());
-            results.Add(new EnsembleMember(name, StressAnalysis.Run(windows.ToSeriesSet(), portfolio, [alpha])));
+            var windows = members[i].Sample(count, window, seeds.NextUInt64());
+            results.Add(new EnsembleMember(names[i], StressAnalysis.Run(windows.ToSeriesSet(), portfolio, [alpha])));
         }
 
         return Measure(results, alpha, thresholds ?? new EnsembleThresholds());
+    }
+
+    /// <summary>
+    /// An ensemble of scenario files (<c>crucible ensemble</c>): each <c>scenario,step,…</c> CSV of log returns is a
+    /// member named after its file, stressed with the portfolio at <paramref name="alpha"/>, and their disagreement
+    /// measured. Every file must hold the portfolio's series and scenarios of one horizon, the same for all members.
+    /// </summary>
+    /// <exception cref="InvalidInputException">Fewer than two files, a bad file, or members of different horizons.</exception>
+    public static EnsembleResult RunFiles(IReadOnlyList<string> scenarioPaths, string portfolioPath, double alpha, EnsembleThresholds? thresholds = null)
+    {
+        ArgumentNullException.ThrowIfNull(scenarioPaths);
+        if (scenarioPaths.Count < 2) throw new InvalidInputException("ensemble-members", "an ensemble needs at least two scenario files");
+        var portfolio = Portfolio.Load(portfolioPath);
+        var names = UniqueNames(scenarioPaths.Select(Path.GetFileNameWithoutExtension).Select(n => n ?? "member"));
+        var members = new List<EnsembleMember>();
+        for (int i = 0; i < scenarioPaths.Count; i++)
+        {
+            var result = StressAnalysis.Run(SeriesSetCsv.Read(scenarioPaths[i]), portfolio, [alpha]);
+            if (result.Steps.Min != result.Steps.Max)
+                throw new InvalidInputException("ensemble-horizon", $"the scenarios have {result.Steps.Min} to {result.Steps.Max} steps; an ensemble member needs one horizon", new InputLocation(scenarioPaths[i], 0, 0));
+            if (members.Count > 0 && result.Steps.Min != members[0].Stress.Steps.Min)
+                throw new InvalidInputException("ensemble-horizon", $"{result.Steps.Min}-step scenarios, but {names[0]} has {members[0].Stress.Steps.Min}-step scenarios: members must share the horizon", new InputLocation(scenarioPaths[i], 0, 0));
+            members.Add(new EnsembleMember(names[i], result));
+        }
+
+        return Measure(members, alpha, thresholds ?? new EnsembleThresholds());
+    }
+
+    // the members' names, a repeated one made unique with #2, #3, …
+    private static string[] UniqueNames(IEnumerable<string> names)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var unique = new List<string>();
+        foreach (var n in names)
+        {
+            var name = n;
+            for (var k = 2; !seen.Add(name); k++) name = $"{n}#{k}";
+            unique.Add(name);
+        }
+
+        return [.. unique];
     }
 
     /// <summary>Measures the disagreement of already stressed members (each stressed at <paramref name="alpha"/>).</summary>

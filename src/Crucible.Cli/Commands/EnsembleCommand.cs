@@ -1,0 +1,99 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Crucible.Data;
+using Crucible.Stress.Ensembles;
+using Crucible.Stress.Reporting;
+
+namespace Crucible.Cli.Commands;
+
+/// <summary>
+/// <c>crucible ensemble --scenarios A.csv --scenarios B.csv [...] --portfolio FILE.json [--alpha A] [--max-es-spread X]
+/// [--max-wasserstein X] --out FILE.json</c>: the portfolio stressed under every member's scenario file (each from
+/// another generator or model), their disagreement measured (relative ES spread, pairwise normalised Wasserstein-1
+/// between the horizon P&amp;L distributions) and flagged above the declared thresholds (<see cref="Ensemble"/>). Exit 3
+/// when flagged; the report is written either way.
+/// </summary>
+internal static class EnsembleCommand
+{
+    /// <summary>The options of one <c>ensemble</c> command instance.</summary>
+    internal sealed class Options
+    {
+        public readonly Option<string[]> Scenarios = new("--scenarios")
+        {
+            Description = "Scenario CSVs (scenario,step,<series…> log returns), one per member, at least two; repeatable",
+            Required = true,
+            AllowMultipleArgumentsPerToken = true,
+        };
+
+        public readonly Option<string> Portfolio = new("--portfolio") { Description = "Portfolio JSON", Required = true };
+
+        public readonly Option<double> Alpha = new("--alpha") { Description = "The ES level the spread is measured at (default 0.975)", DefaultValueFactory = _ => 0.975 };
+
+        public readonly Option<double> MaxEsSpread = new("--max-es-spread")
+        {
+            Description = "Flag when (max − min) / median of the members' ES exceeds this (default 0.35)",
+            DefaultValueFactory = _ => new EnsembleThresholds().MaxEsSpread,
+        };
+
+        public readonly Option<double> MaxWasserstein = new("--max-wasserstein")
+        {
+            Description = "Flag when the largest pairwise Wasserstein-1 distance of the P&L, over the median P&L sd, exceeds this (default 0.25)",
+            DefaultValueFactory = _ => new EnsembleThresholds().MaxWasserstein,
+        };
+
+        public readonly Option<string> Out = new("--out") { Description = "Where to write the ensemble JSON", Required = true };
+
+        public readonly Option<string> Home = HomeOption.Create();
+    }
+
+    /// <summary>The <c>ensemble</c> command.</summary>
+    public static Command Create()
+    {
+        var o = new Options();
+        var command = new Command("ensemble", "Stress a portfolio under several generators' scenario files and flag their disagreement")
+        {
+            o.Scenarios, o.Portfolio, o.Alpha, o.MaxEsSpread, o.MaxWasserstein, o.Out, o.Home,
+        };
+        command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
+        return command;
+    }
+
+    /// <summary>Runs the ensemble for a parsed command line, writing a summary to <paramref name="output"/>.</summary>
+    public static ExitCode Execute(ParseResult parse, Options o, TextWriter output)
+    {
+        var files = parse.GetValue(o.Scenarios) ?? [];
+        double alpha = parse.GetValue(o.Alpha);
+        if (!(alpha > 0 && alpha < 1)) throw new InvalidInputException("OPT-E", string.Create(CultureInfo.InvariantCulture, $"--alpha takes a number in (0, 1), got {alpha}"));
+        var thresholds = new EnsembleThresholds { MaxEsSpread = parse.GetValue(o.MaxEsSpread), MaxWasserstein = parse.GetValue(o.MaxWasserstein) };
+        if (!(thresholds.MaxEsSpread > 0) || !(thresholds.MaxWasserstein > 0) || double.IsInfinity(thresholds.MaxEsSpread) || double.IsInfinity(thresholds.MaxWasserstein))
+            throw new InvalidInputException("OPT-E", "--max-es-spread and --max-wasserstein must be positive and finite");
+        var home = HomeOption.Resolve(parse, o.Home);
+        var run = RunManifests.Start(home, "ensemble", new JsonObject
+        {
+            ["command"] = "ensemble", ["alpha"] = alpha,
+            ["max_es_spread"] = thresholds.MaxEsSpread, ["max_wasserstein"] = thresholds.MaxWasserstein,
+        }, seed: 0);
+        foreach (var f in files) run.AddInput(f);
+        run.AddInput(parse.GetValue(o.Portfolio)!);
+
+        var result = Ensemble.RunFiles(files, parse.GetValue(o.Portfolio)!, alpha, thresholds);
+        var outPath = parse.GetValue(o.Out)!;
+        EnsembleJson.Write(result, outPath);
+        run.Outcome = new JsonObject { ["flagged"] = result.Flagged, ["es_spread"] = result.EsSpread, ["max_wasserstein"] = result.MaxWasserstein };
+        var manifest = RunManifests.Write(home, run.AddOutput(outPath));
+
+        var inv = CultureInfo.InvariantCulture;
+        foreach (var m in result.Members)
+        {
+            var level = m.Stress.Levels.Single(l => l.Alpha == alpha);
+            output.WriteLine(string.Create(inv, $"{m.Name}: {m.Stress.Scenarios} scenarios, VaR {level.ValueAtRisk:G6}, ES {level.ExpectedShortfall:G6}"));
+        }
+
+        output.WriteLine(string.Create(inv, $"ES spread {result.EsSpread:G4} (max {thresholds.MaxEsSpread:G4}), P&L Wasserstein {result.MaxWasserstein:G4} (max {thresholds.MaxWasserstein:G4})"));
+        output.WriteLine(result.Flagged ? $"FLAGGED: {string.Join("; ", result.Reasons)}" : "agreement: within the declared thresholds");
+        output.WriteLine($"report:   {outPath}");
+        output.WriteLine($"manifest: {manifest}");
+        return result.Flagged ? ExitCode.ThresholdFailed : ExitCode.Success;
+    }
+}
