@@ -17,7 +17,7 @@ namespace Crucible.Benchmarks;
 /// <summary>
 /// <c>sequence-fidelity [--data FILE] [--state FILE] [--train-end DATE] [--steps N] [--config FILE] [--seed S]
 /// [--condition-noise H] [--samples N] [--stress-samples N] [--guidance G,G,…] [--main-guidance G] [--vix-guidance G,G,…]
-/// [--no-vix] [--guidance-min-noise S] [--sampler ddim|dpm2m] [--exclude FROM..TO,…] [--crisis-date DATE] [--crisis-window FROM..TO] [--threads N] [--model DIR [--reuse]]</c>:
+/// [--no-vix] [--calibrate] [--guidance-min-noise S] [--sampler ddim|dpm2m] [--exclude FROM..TO,…] [--crisis-date DATE] [--crisis-window FROM..TO] [--threads N] [--model DIR [--reuse]]</c>:
 /// the sequence generator's "done when" figures of issue #7 on the multi-asset panel (<c>bench/sequence/fidelity.sh</c>).
 /// <c>--exclude</c> removes the return rows of each date range from the training data (the rows either side are joined,
 /// so W − 1 training windows straddle the seam) for leave-crisis-out validation, with <c>--crisis-date</c> and
@@ -99,9 +99,10 @@ public sealed class SequenceFidelityBenchmark : IBenchmarkCommand
         var clock = Stopwatch.StartNew();
         SequenceGenerator generator;
         string? modelDir = Args.String(args, "--model");
-        if (modelDir is not null && Directory.Exists(modelDir) && args.Contains("--reuse"))
+        bool reused = modelDir is not null && Directory.Exists(modelDir) && args.Contains("--reuse");
+        if (reused)
         {
-            generator = SequenceGenerator.Load(modelDir);
+            generator = SequenceGenerator.Load(modelDir!);
         }
         else
         {
@@ -109,11 +110,23 @@ public sealed class SequenceFidelityBenchmark : IBenchmarkCommand
                 stateProvenance: DataProvenance.FromFile(statePath, InputKind.LogReturns),
                 progress: new Progress<TrainingProgress>(p => Console.Error.WriteLine(
                     string.Create(CultureInfo.InvariantCulture, $"step {p.Step}/{p.TotalSteps} loss {p.Loss:F4} {p.StepsPerSecond:F2} steps/s"))));
-            if (modelDir is not null) generator.Save(modelDir);
         }
 
         double trainSeconds = clock.Elapsed.TotalSeconds;
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"trained in {trainSeconds:F0} s"));
+
+        // --calibrate: the model's default guidance from the rule on its own training data (gfc-2008), as
+        // `crucible train --calibrate-guidance gfc-2008` sets it; the criteria are then judged at that w
+        GuidanceCalibration? calibration = null;
+        if (args.Contains("--calibrate"))
+        {
+            calibration = generator.CalibrateGuidance(train, features);
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"calibrated guidance: w = {calibration.Chosen} ({string.Join(", ", calibration.Points.Select(p => $"{p.Guidance}: {p.ExpectedShortfall:F4}"))}; realised {calibration.RealisedEs:F4})"));
+        }
+
+        // a model trained here is saved with its calibration (a reused one is left as it is)
+        if (modelDir is not null && !reused) generator.Save(modelDir);
 
         // 1. unconditional windows vs the training windows
         clock.Restart();
@@ -250,7 +263,9 @@ public sealed class SequenceFidelityBenchmark : IBenchmarkCommand
             ["realised_windows"] = realised.RowCount - w + 1,
             ["conditioned"] = byGuidance,
             ["main_guidance"] = mainGuidance,
-            ["main_guidance_rule"] = fixedGuidance is null ? "the model's default guidance_scale" : "given (--main-guidance)",
+            ["main_guidance_rule"] = fixedGuidance is not null ? "given (--main-guidance)"
+                : calibration is not null ? "calibrated on gfc-2008 (--calibrate)" : "the model's default guidance_scale",
+            ["guidance_calibration"] = calibration is null ? null : JsonSerializer.SerializeToNode(calibration, DiffusionJson.Options),
             ["vix_sweep"] = vix,
             ["pass"] = new JsonObject
             {

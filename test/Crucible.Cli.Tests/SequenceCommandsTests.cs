@@ -111,6 +111,34 @@ public sealed class SequenceCommandsTests : IDisposable
     }
 
     [Fact]
+    public void TrainWithCalibratedGuidance_SetsTheDefaultByTheRule_AndStoresTheEvidence()
+    {
+        var (prices, state) = Files();
+        string config = SmallConfig(), model = Path.Combine(_dir, "cal");
+        var t = Crucible("train", "--data", prices, "--kind", "sequence", "--window", "5", "--state", state, "--state-columns", "VIXCLS,RV20",
+            "--steps", "12", "--config", config, "--seed", "2", "--calibrate-guidance", "covid-2020", "--out", model);
+        Assert.True(t.Exit == 0, t.Stderr);
+        Assert.Contains("calibrated on covid-2020", t.Stdout, StringComparison.Ordinal);
+        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "manifest.json")));
+        var root = manifest.RootElement;
+        var c = root.GetProperty("guidance_calibration");
+        Assert.Equal("covid-2020", c.GetProperty("episode").GetString());
+        double chosen = c.GetProperty("chosen").GetDouble();
+        Assert.Equal(chosen, root.GetProperty("config").GetProperty("guidance_scale").GetDouble());
+        var points = c.GetProperty("points").EnumerateArray().ToArray();
+        Assert.InRange(points.Length, 1, 8);
+        // the rule stops at the first w within the band; without one it tries all eight and takes the closest
+        if (c.GetProperty("within_tolerance").GetBoolean()) Assert.Equal(chosen, points[^1].GetProperty("guidance").GetDouble());
+        else Assert.Equal(8, points.Length);
+
+        // a request without --guidance samples at the calibrated w
+        string csv = Path.Combine(_dir, "cal.csv");
+        Assert.Equal(0, Crucible("generate", "--model", model, "--count", "3", "--sampling-steps", "5", "--condition", "VIXCLS=30", "--out", csv).Exit);
+        using var meta = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "cal.meta.json")));
+        Assert.Equal(chosen, meta.RootElement.GetProperty("guidance").GetDouble());
+    }
+
+    [Fact]
     public void BadSequenceInput_ExitsTwo_WithoutStackTrace()
     {
         var (prices, state) = Files(60);
@@ -134,6 +162,11 @@ public sealed class SequenceCommandsTests : IDisposable
         Fails("NAME=VALUE", "generate", "--model", model, "--count", "2", "--condition", "VIXCLS:40", "--out", csv);
         Fails("HY", "generate", "--model", model, "--count", "2", "--condition", "HY=4", "--out", csv);
         Fails("guidance", "generate", "--model", model, "--count", "2", "--condition", "VIXCLS=40", "--guidance", "-1", "--out", csv);
+        Fails("unknown episode", "train", "--data", prices, "--kind", "sequence", "--window", "5", "--state", state, "--state-columns", "VIXCLS", "--steps", "2", "--calibrate-guidance", "dotcom-2000", "--out", model + "x");
+        Fails("needs --state", "train", "--data", prices, "--kind", "sequence", "--window", "5", "--steps", "2", "--calibrate-guidance", "covid-2020", "--out", model + "x");
+        Fails("holds no", "train", "--data", prices, "--kind", "sequence", "--window", "5", "--state", state, "--state-columns", "VIXCLS", "--steps", "2", "--config", config, "--calibrate-guidance", "gfc-2008", "--out", model + "x");
+        Fails("--kind sequence only", "train", "--data", prices, "--calibrate-guidance", "gfc-2008", "--out", model + "x");
+        Assert.False(Directory.Exists(model + "x"));
         Fails("minimum noise level", "generate", "--model", model, "--count", "2", "--condition", "VIXCLS=40", "--guidance-min-noise", "-1", "--out", csv);
         Assert.False(File.Exists(csv));
     }

@@ -60,6 +60,11 @@ internal static class TrainCommand
             Description = "Sequence kind: the condition features, comma-separated: VIXCLS, DFF, TERM (DGS10 − DGS3MO), BAA10Y, BAMLH0A0HYM2, RV20 (the data's realised volatility) or any state column (default: the first six)",
         };
 
+        public readonly Option<string> CalibrateGuidance = new("--calibrate-guidance")
+        {
+            Description = "Sequence kind with --state: set the model's default guidance by the rule on this training episode (gfc-2008, covid-2020 or rates-2022): the smallest w whose ES under the state of the episode's record VIXCLS close is within 25% of the episode's realised ES",
+        };
+
         public readonly Option<string> TrainEnd = new("--train-end") { Description = "Train on rows dated up to this date, YYYY-MM-DD (default: all rows)" };
 
         public readonly Option<int?> Steps = new("--steps") { Description = "Training steps (overrides the config)" };
@@ -122,7 +127,7 @@ internal static class TrainCommand
         o.Input.AcceptOnlyFromAmong("prices", "returns", "log-returns", "percent");
         var command = new Command("train", "Fit a generator on historical data and write the model folder (weights.safetensors + manifest.json)")
         {
-            o.Data, o.Columns, o.Input, o.Kind, o.Window, o.State, o.StateColumns, o.TrainEnd, o.Steps, o.Seed, o.Config, o.Checkpoint, o.CheckpointEvery,
+            o.Data, o.Columns, o.Input, o.Kind, o.Window, o.State, o.StateColumns, o.CalibrateGuidance, o.TrainEnd, o.Steps, o.Seed, o.Config, o.Checkpoint, o.CheckpointEvery,
             o.DpEpsilon, o.DpNoiseMultiplier, o.DpDelta, o.DpMaxGradNorm, o.DpBudget, o.DpSampleRate, o.Segments, o.Stratify, o.Out, o.Home,
         };
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
@@ -136,7 +141,7 @@ internal static class TrainCommand
         string kind = parse.GetValue(o.Kind) ?? "tabular";
         if (kind == SequenceGenerator.KindName) return ExecuteSequence(parse, o, output, home);
         if (kind != "tabular") throw new InvalidInputException("OPT-E-KIND", $"--kind {kind} is not a generator kind; use --kind tabular or --kind sequence");
-        foreach (var (name, given) in new[] { ("--window", parse.GetValue(o.Window) is not null), ("--state", parse.GetValue(o.State) is not null), ("--state-columns", parse.GetValue(o.StateColumns) is not null) })
+        foreach (var (name, given) in new[] { ("--window", parse.GetValue(o.Window) is not null), ("--state", parse.GetValue(o.State) is not null), ("--state-columns", parse.GetValue(o.StateColumns) is not null), ("--calibrate-guidance", parse.GetValue(o.CalibrateGuidance) is not null) })
         {
             if (given) throw new InvalidInputException("OPT-E-KIND", $"{name} applies to --kind sequence only");
         }
@@ -304,6 +309,14 @@ internal static class TrainCommand
         string? stateColumns = parse.GetValue(o.StateColumns);
         if (stateColumns is not null && statePath is null) throw new InvalidInputException("OPT-E", "--state-columns needs --state");
 
+        CrisisEpisode? calibrationEpisode = null;
+        if (parse.GetValue(o.CalibrateGuidance) is { } episodeName)
+        {
+            if (statePath is null) throw new InvalidInputException("OPT-E", "--calibrate-guidance needs --state: only a conditional model has guidance to calibrate");
+            calibrationEpisode = CrisisArchetypes.Episodes.FirstOrDefault(e => string.Equals(e.Name, episodeName, StringComparison.OrdinalIgnoreCase))
+                ?? throw new InvalidInputException("OPT-E", $"--calibrate-guidance: unknown episode '{episodeName}' (one of {string.Join(", ", CrisisArchetypes.Episodes.Select(e => e.Name))})");
+        }
+
         string path = parse.GetValue(o.Data)!;
         var input = InputKindOf(parse.GetValue(o.Input));
         var (train, all) = ReadReturns(path, input, parse.GetValue(o.Columns), TrainEndOf(parse.GetValue(o.TrainEnd)));
@@ -345,6 +358,8 @@ internal static class TrainCommand
             stateProvenance: statePath is null ? null : DataProvenance.FromFile(statePath, InputKind.LogReturns),
             progress: TrainingProgressBar.ForStandardError(), checkpoint: checkpoint);
         double seconds = clock.Elapsed.TotalSeconds;
+        GuidanceCalibration? calibration = calibrationEpisode is null ? null
+            : generator.CalibrateGuidance(train, features!, new GuidanceCalibrationOptions { Episode = calibrationEpisode });
         string folder = parse.GetValue(o.Out)!;
         generator.Save(folder);
 
@@ -358,6 +373,7 @@ internal static class TrainCommand
             ["columns"] = parse.GetValue(o.Columns),
             ["train_end"] = parse.GetValue(o.TrainEnd),
             ["state_columns"] = stateColumns,
+            ["calibrate_guidance"] = calibrationEpisode?.Name,
         }, options.Seed).AddInput(path);
         if (statePath is not null) run.AddInput(statePath);
         var (registered, isNew, runManifest) = Record(home, run, folder, m.Weights.Sha256);
@@ -375,6 +391,11 @@ internal static class TrainCommand
 
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"training:   {m.Training.Steps} steps in {seconds:F1} s, final loss {m.Training.FinalLoss:F4}"));
+        if (calibration is { } c)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"guidance:   w = {c.Chosen:G4} calibrated on {c.Episode} (state of {c.StateDate}; ES {string.Join(", ", c.Points.Select(p => $"{p.ExpectedShortfall:F4} at w = {p.Guidance:G4}"))}; realised {c.RealisedEs:F4} over {c.RealisedWindows} windows{(c.WithinTolerance ? "" : "; none within 25%, the closest taken")})"));
+        }
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit:      entry {receipt.Seq} in {home.AuditDatabase}"));
         return ExitCode.Success;
     }

@@ -51,6 +51,11 @@ public sealed record SequenceManifest
 
     /// <summary>The weights file.</summary>
     public WeightsManifest Weights { get; init; } = new();
+
+    /// <summary>The evidence for <see cref="SequenceGeneratorOptions.GuidanceScale"/> when it was calibrated on the training
+    /// data (<see cref="SequenceGenerator.CalibrateGuidance"/>); null when the default is the configured one.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public GuidanceCalibration? GuidanceCalibration { get; init; }
 }
 
 /// <summary>

@@ -1,0 +1,115 @@
+using Crucible.Diffusion.Conditioning;
+
+namespace Crucible.Diffusion.Sequence;
+
+/// <summary>
+/// How <see cref="SequenceGenerator.CalibrateGuidance"/> sets a trained model's default guidance from its own training
+/// period (the rule of <c>bench/sequence/README.md</c>): condition the model on the state of the day of the episode's
+/// record <see cref="Feature"/> close, and take the smallest integer w in 1..<see cref="MaxScale"/> at which the
+/// W-day equal-weight portfolio ES at <see cref="Alpha"/> of its windows comes within <see cref="Tolerance"/> of the
+/// realised ES of the training windows inside the episode.
+/// </summary>
+public sealed record GuidanceCalibrationOptions
+{
+    /// <summary>The episode, which must lie in the training data (default: <c>gfc-2008</c>).</summary>
+    public CrisisEpisode Episode { get; init; } = CrisisArchetypes.Episodes[0];
+
+    /// <summary>The condition feature whose record close in the episode picks the state (default VIXCLS).</summary>
+    public string Feature { get; init; } = "VIXCLS";
+
+    /// <summary>The relative band around the realised ES (default 0.25, issue #7's ±25%).</summary>
+    public double Tolerance { get; init; } = 0.25;
+
+    /// <summary>The largest w tried (w = 1, 2, …, MaxScale).</summary>
+    public int MaxScale { get; init; } = 8;
+
+    /// <summary>Windows drawn at each w (DDIM-50).</summary>
+    public int Samples { get; init; } = 4000;
+
+    /// <summary>The ES level.</summary>
+    public double Alpha { get; init; } = 0.975;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
+    public void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(Episode);
+        ArgumentException.ThrowIfNullOrWhiteSpace(Feature);
+        if (!(Tolerance > 0 && Tolerance < 1)) throw new ArgumentException("the calibration tolerance must be in (0, 1)");
+        if (MaxScale is < 1 or > 100) throw new ArgumentException("the calibration's largest guidance scale must be in 1..100");
+        if (Samples < 40) throw new ArgumentException("the calibration needs at least 40 windows per guidance scale");
+        if (!(Alpha > 0 && Alpha < 1)) throw new ArgumentException("the calibration's ES level must be in (0, 1)");
+    }
+}
+
+/// <summary>The ES of the calibration's windows at one guidance scale.</summary>
+/// <param name="Guidance">w.</param>
+/// <param name="ExpectedShortfall">The W-day equal-weight portfolio ES of the model's windows.</param>
+public sealed record CalibrationPoint(double Guidance, double ExpectedShortfall);
+
+/// <summary>
+/// The evidence for a model's default guidance, stored in its manifest (<c>guidance_calibration</c>): the episode, the
+/// state, the realised ES, the model's ES at each w tried and the w chosen.
+/// </summary>
+public sealed record GuidanceCalibration
+{
+    /// <summary>The episode's name.</summary>
+    public string Episode { get; init; } = "";
+
+    /// <summary>The episode's first and last dates (ISO).</summary>
+    public string EpisodeStart { get; init; } = "";
+
+    /// <summary>The episode's last date (ISO).</summary>
+    public string EpisodeEnd { get; init; } = "";
+
+    /// <summary>The day of the record close; the model is conditioned on the state it sees for a window starting that day.</summary>
+    public string StateDate { get; init; } = "";
+
+    /// <summary>That state, feature → raw value.</summary>
+    public IReadOnlyDictionary<string, double> State { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>The ES level.</summary>
+    public double Alpha { get; init; }
+
+    /// <summary>The realised ES of the training windows that lie inside the episode.</summary>
+    public double RealisedEs { get; init; }
+
+    /// <summary>How many such windows.</summary>
+    public int RealisedWindows { get; init; }
+
+    /// <summary>The relative band.</summary>
+    public double Tolerance { get; init; }
+
+    /// <summary>Windows drawn per w, and their sampler.</summary>
+    public int Samples { get; init; }
+
+    /// <summary>The sampler of the draws (DDIM, 50 steps).</summary>
+    public string Sampler { get; init; } = "";
+
+    /// <summary>The seed of the draws (2000 + the model's seed, the same at every w).</summary>
+    public ulong SampleSeed { get; init; }
+
+    /// <summary>The model's ES at each w tried, in order.</summary>
+    public IReadOnlyList<CalibrationPoint> Points { get; init; } = [];
+
+    /// <summary>The w chosen: the smallest within the band, or (none within it) the one closest to the realised ES.</summary>
+    public double Chosen { get; init; }
+
+    /// <summary>Whether <see cref="Chosen"/> is within the band.</summary>
+    public bool WithinTolerance { get; init; }
+
+    /// <summary>
+    /// The rule on a table of (w, ES): the smallest w with |ES / realised − 1| ≤ tolerance, or else the w whose ES is
+    /// closest to the realised one (the first such when tied); the second value says which.
+    /// </summary>
+    public static (double Guidance, bool Within) Choose(IReadOnlyList<CalibrationPoint> points, double realised, double tolerance)
+    {
+        ArgumentNullException.ThrowIfNull(points);
+        if (points.Count == 0) throw new ArgumentException("no calibration points", nameof(points));
+        foreach (var p in points.OrderBy(p => p.Guidance))
+        {
+            if (Math.Abs((p.ExpectedShortfall / realised) - 1) <= tolerance) return (p.Guidance, true);
+        }
+
+        return (points.OrderBy(p => Math.Abs(p.ExpectedShortfall - realised)).ThenBy(p => p.Guidance).First().Guidance, false);
+    }
+}
