@@ -214,6 +214,13 @@ public sealed class TabularCommandsTests : IDisposable
         Assert.StartsWith("<!DOCTYPE html>", File.ReadAllText(Path.Combine(dir, "report.html")), StringComparison.OrdinalIgnoreCase);
         Assert.Contains("ks_mean", stdout, StringComparison.Ordinal);
 
+        // the model is registered in the demo's home
+        string id = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(dir, "model", "weights.safetensors"))));
+        Assert.Contains($"registered as {id[..16]}", stdout, StringComparison.Ordinal);
+        var listed = Crucible("model", "list", "--home", dir);
+        Assert.True(listed.Exit == 0, listed.Stderr);
+        Assert.StartsWith(id, listed.Stdout, StringComparison.Ordinal);
+
         // the portfolio stress section: baseline, stressed and two sets of historical windows, in JSON and HTML
         var stress = report.RootElement.GetProperty("stress");
         Assert.Equal(["baseline", "stressed", "holdout", "gfc-2008"], stress.GetProperty("sets").EnumerateArray().Select(e => e.GetProperty("name").GetString()));
@@ -250,19 +257,26 @@ public sealed class TabularCommandsTests : IDisposable
 
         Assert.False(File.Exists(Path.Combine(Home, "audit.db")));
         var entries = AuditLog.Read(Path.Combine(dir, "audit.db"));
-        Assert.Equal(["run.completed", "scenarios.generated", "scenarios.generated", "evaluation.completed"], entries.Select(e => e.Kind));
+        Assert.Equal(["run.completed", "model.registered", "scenarios.generated", "scenarios.generated", "evaluation.completed"], entries.Select(e => e.Kind));
+
         using var trained = JsonDocument.Parse(entries[0].Payload);
         Assert.Equal(Sha(Path.Combine(dir, "model", "weights.safetensors")), trained.RootElement.GetProperty("model_id").GetString());
         Assert.Equal(Sha(Path.Combine(dir, "model", "manifest.json")), trained.RootElement.GetProperty("manifest_sha256").GetString());
-        using var generated = JsonDocument.Parse(entries[1].Payload);
+        using var registeredEntry = JsonDocument.Parse(entries[1].Payload);
+        Assert.Contains(Sha(Path.Combine(dir, "model", "weights.safetensors")), registeredEntry.RootElement.ToString(), StringComparison.Ordinal);
+        using var generated = JsonDocument.Parse(entries[2].Payload);
         Assert.Equal(Sha(Path.Combine(dir, "scenarios.csv")), generated.RootElement.GetProperty("csv_sha256").GetString());
         Assert.Equal(400, generated.RootElement.GetProperty("count").GetInt32());
-        using var stressedEntry = JsonDocument.Parse(entries[2].Payload);
+        using var stressedEntry = JsonDocument.Parse(entries[3].Payload);
         Assert.Equal(Sha(Path.Combine(dir, "scenarios-stressed.csv")), stressedEntry.RootElement.GetProperty("csv_sha256").GetString());
-        using var evaluated = JsonDocument.Parse(entries[3].Payload);
+        using var evaluated = JsonDocument.Parse(entries[4].Payload);
         Assert.Equal(Sha(Path.Combine(dir, "report.json")), evaluated.RootElement.GetProperty("report_sha256").GetString());
         Assert.Equal(Sha(Path.Combine(dir, "scenarios.csv")), evaluated.RootElement.GetProperty("synthetic_sha256").GetString());
         var verify = Crucible("audit", "verify", "--home", dir);
         Assert.True(verify.Exit == 0, verify.Stdout + verify.Stderr);
+
+        // generate finds the registered model by id in the demo's home
+        var again = Crucible("generate", "--home", dir, "--model", id[..12], "--count", "2", "--sampling-steps", "5", "--out", Path.Combine(_dir, "from-demo.csv"));
+        Assert.True(again.Exit == 0, again.Stderr);
     }
 }

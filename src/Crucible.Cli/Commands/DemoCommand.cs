@@ -140,8 +140,9 @@ internal static class DemoCommand
         string model = Path.Combine(dir, "model");
         generator.Save(model);
         RunAudit.Append(home, AuditKind.RunCompleted, RunAudit.Trained(model, generator.Manifest));
+        var (registered, _) = RunAudit.Register(home, model);          // so that `crucible generate --home DIR --model ID` finds it
         output.WriteLine(string.Create(inv,
-            $"model:      {model} ({generator.Manifest.Training.Steps} steps, {generator.Manifest.Windows.Count} windows of {options.Window} days, final loss {generator.Manifest.Training.FinalLoss:F4}, {clock.Elapsed.TotalSeconds:F0} s)"));
+            $"model:      {model} ({generator.Manifest.Training.Steps} steps, {generator.Manifest.Windows.Count} windows of {options.Window} days, final loss {generator.Manifest.Training.FinalLoss:F4}, {clock.Elapsed.TotalSeconds:F0} s); registered as {registered.Id[..16]}… ({registered.Status.ToString().ToLowerInvariant()})"));
 
         // 3. generate: baseline (the unconditional model) and stressed (the stress specification under guidance)
         string csv = Path.Combine(dir, "scenarios.csv"), stressedCsv = Path.Combine(dir, "scenarios-stressed.csv");
