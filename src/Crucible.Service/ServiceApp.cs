@@ -210,8 +210,11 @@ public static class ServiceApp
 
         // SVC-8: the temporary files of writes a killed process left in the home (training jobs, evaluations, run
         // manifests); only ours by name, and only old ones, since other processes may be writing into the same home
-        int stale = Crucible.Data.IO.AtomicFile.DeleteStaleTemporariesUnder(app.Services.GetRequiredService<CrucibleHome>().Root, StaleTemporaryAge);
+        var root = app.Services.GetRequiredService<CrucibleHome>().Root;
+        int stale = Crucible.Data.IO.AtomicFile.DeleteStaleTemporariesUnder(root, StaleTemporaryAge);
         if (stale > 0) logger.LogWarning("deleted {Count} temporary files left by interrupted writes in the home", stale);
+        int scratch = ScratchFolders.DeleteStale(Path.Combine(root, "evaluations"), StaleTemporaryAge);
+        if (scratch > 0) logger.LogWarning("deleted {Count} evaluation scratch folders left by a killed service", scratch);
     }
 
     /// <summary>How old a temporary file of an atomic write must be for the start-up to delete it as left by a killed process.</summary>

@@ -248,6 +248,27 @@ public sealed class CrashSafetyTests(ServiceFixture f)
         File.SetLastWriteTimeUtc(stale, DateTime.UtcNow.AddHours(-1));
         File.SetLastWriteTimeUtc(notOurs, DateTime.UtcNow.AddHours(-1));
 
+        // an evaluation's scratch folder left by a killed service an hour ago (deleted), one in use now and a folder
+        // that is not a request's scratch (both kept)
+        string Scratch(string name, bool old)
+        {
+            var folder = Path.Combine(home.Root, "evaluations", name);
+            Directory.CreateDirectory(folder);
+            var file = Path.Combine(folder, "real.csv");
+            File.WriteAllText(file, "Date,A\n");
+            if (old)
+            {
+                File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddHours(-1));
+                Directory.SetLastWriteTimeUtc(folder, DateTime.UtcNow.AddHours(-1));
+            }
+
+            return folder;
+        }
+
+        var orphan = Scratch("0123456789abcdef0123456789abcdef", old: true);
+        var inUse = Scratch("fedcba9876543210fedcba9876543210", old: false);
+        var other = Scratch("kept-by-someone", old: true);
+
         // a restarted service on the same home serves, finds its log sound, and cleans up
         var restartUrl = $"http://127.0.0.1:{CrucibleProcess.FreePort()}";
         using var again = Process.Start(CrucibleProcess.Cli("serve", "--urls", restartUrl, "--home", home.Root, "--api-keys", keys))!;
@@ -277,6 +298,8 @@ public sealed class CrashSafetyTests(ServiceFixture f)
 
         Assert.False(File.Exists(stale));
         Assert.True(File.Exists(fresh) && File.Exists(notOurs));
+        Assert.False(Directory.Exists(orphan));
+        Assert.True(Directory.Exists(inUse) && Directory.Exists(other));
         File.Delete(fresh);
         File.Delete(notOurs);
         Assert.Empty(Temporaries(home.Root));
