@@ -46,6 +46,30 @@ public interface IIdempotencyStore : IDisposable
     void Abandon(string client, string key);
 }
 
+/// <summary>The rule both stores apply to the row a key already has.</summary>
+internal static class IdempotencyRow
+{
+    /// <summary>The columns <see cref="Answer"/> reads, in its order.</summary>
+    public const string Columns = "fingerprint, created, lease_until, status, content_type, headers, body";
+
+    /// <summary>
+    /// The answer a row (read with <see cref="Columns"/>) gives a request with <paramref name="fingerprint"/> at
+    /// <paramref name="now"/> (Unix ms): mismatch, in flight or the stored response to replay; null when the row has
+    /// expired (a stored response past the retention, or a lease run out), so the key may be claimed afresh.
+    /// </summary>
+    public static (IdempotencyOutcome Outcome, StoredResponse? Response)? Answer(System.Data.Common.DbDataReader row, string fingerprint, long now, TimeSpan retention)
+    {
+        bool stored = !row.IsDBNull(3);
+        long created = row.GetInt64(1), leaseUntil = row.GetInt64(2);
+        bool expired = stored ? now - created > (long)retention.TotalMilliseconds : now > leaseUntil;
+        if (expired) return null;
+        if (!string.Equals(row.GetString(0), fingerprint, StringComparison.Ordinal)) return (IdempotencyOutcome.Mismatch, null);
+        if (!stored) return (IdempotencyOutcome.InFlight, null);
+        var headers = JsonSerializer.Deserialize<List<KeyValuePair<string, string>>>(row.GetString(5)) ?? [];
+        return (IdempotencyOutcome.Replay, new StoredResponse(row.GetInt32(3), row.GetString(4), row.GetFieldValue<byte[]>(6), headers));
+    }
+}
+
 /// <summary>
 /// Idempotency keys for scenario requests (draft-ietf-httpapi-idempotency-key-header, RELIABILITY.md SVC-5), scoped to
 /// the API key that sent them, kept in SQLite (<c>idempotency.db</c> in the home, WAL, <c>synchronous=FULL</c>) so that
@@ -118,22 +142,10 @@ public sealed class IdempotencyStore : IIdempotencyStore
 
     private (IdempotencyOutcome, StoredResponse?) BeginLocked(string client, string key, string fingerprint, long now)
     {
-        using (var select = Command("SELECT fingerprint, created, lease_until, status, content_type, headers, body FROM idempotency WHERE client = $c AND key = $k;", client, key))
+        using (var select = Command($"SELECT {IdempotencyRow.Columns} FROM idempotency WHERE client = $c AND key = $k;", client, key))
         using (var row = select.ExecuteReader())
         {
-            if (row.Read())
-            {
-                bool stored = !row.IsDBNull(3);
-                long created = row.GetInt64(1), leaseUntil = row.GetInt64(2);
-                bool expired = stored ? now - created > (long)_retention.TotalMilliseconds : now > leaseUntil;
-                if (!expired)
-                {
-                    if (!string.Equals(row.GetString(0), fingerprint, StringComparison.Ordinal)) return (IdempotencyOutcome.Mismatch, null);
-                    if (!stored) return (IdempotencyOutcome.InFlight, null);
-                    var headers = JsonSerializer.Deserialize<List<KeyValuePair<string, string>>>(row.GetString(5)) ?? [];
-                    return (IdempotencyOutcome.Replay, new StoredResponse(row.GetInt32(3), row.GetString(4), row.GetFieldValue<byte[]>(6), headers));
-                }
-            }
+            if (row.Read() && IdempotencyRow.Answer(row, fingerprint, now, _retention) is { } answer) return answer;
         }
 
         using (var upsert = Command("""

@@ -84,29 +84,14 @@ public sealed class PostgresIdempotencyStore : IIdempotencyStore
         }
 
         using (var select = Command(connection, tx,
-            "SELECT fingerprint, created, lease_until, status, content_type, headers, body FROM idempotency WHERE client = @c AND key = @k FOR UPDATE;", client, key))
+            $"SELECT {IdempotencyRow.Columns} FROM idempotency WHERE client = @c AND key = @k FOR UPDATE;", client, key))
         using (var row = select.ExecuteReader())
         {
-            if (row.Read())
+            if (row.Read() && IdempotencyRow.Answer(row, fingerprint, now, _retention) is { } answer)
             {
-                bool stored = !row.IsDBNull(3);
-                long created = row.GetInt64(1), lease = row.GetInt64(2);
-                bool expired = stored ? now - created > (long)_retention.TotalMilliseconds : now > lease;
-                if (!expired)
-                {
-                    (IdempotencyOutcome, StoredResponse?) answer;
-                    if (!string.Equals(row.GetString(0), fingerprint, StringComparison.Ordinal)) answer = (IdempotencyOutcome.Mismatch, null);
-                    else if (!stored) answer = (IdempotencyOutcome.InFlight, null);
-                    else
-                    {
-                        var headers = JsonSerializer.Deserialize<List<KeyValuePair<string, string>>>(row.GetString(5)) ?? [];
-                        answer = (IdempotencyOutcome.Replay, new StoredResponse(row.GetInt32(3), row.GetString(4), row.GetFieldValue<byte[]>(6), headers));
-                    }
-
-                    row.Close();
-                    tx.Commit();
-                    return answer;
-                }
+                row.Close();
+                tx.Commit();
+                return answer;
             }
         }
 
