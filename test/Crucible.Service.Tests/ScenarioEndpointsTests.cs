@@ -36,14 +36,7 @@ public sealed class ScenarioEndpointsTests(ServiceFixture f)
 
     private static (int Exit, string Stderr) Cli(string home, params string[] args)
     {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "crucible.dll"));
-        foreach (var a in args) start.ArgumentList.Add(a);
+        var start = CrucibleProcess.Cli(args);
         start.Environment["CRUCIBLE_HOME"] = home;
         using var p = Process.Start(start)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
