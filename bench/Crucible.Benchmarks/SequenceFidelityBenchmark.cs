@@ -9,7 +9,6 @@ using Crucible.Diffusion.Sequence;
 using Crucible.Diffusion.Tabular;
 using Crucible.Diffusion.Training;
 using Crucible.Evaluation;
-using Crucible.Evaluation.Risk;
 using Crucible.Tensors;
 
 namespace Crucible.Benchmarks;
@@ -330,18 +329,7 @@ public sealed class SequenceFidelityBenchmark : IBenchmarkCommand
     /// <summary>ES at 97.5% of the W-day equal-weight portfolio log return over generated windows (rows b·W + t).</summary>
     private static double WindowEs(TimeSeriesFrame frame, int w) => WindowEs(frame, w, frame.RowCount / w, stride: w);
 
-    /// <summary>ES at 97.5% of the W-day portfolio log return of <paramref name="count"/> windows starting every <paramref name="stride"/> rows.</summary>
-    private static double WindowEs(TimeSeriesFrame frame, int w, int count, int stride = 1)
-    {
-        var daily = EconomicState.EqualWeightPortfolio(frame);
-        var totals = new double[count];
-        for (int b = 0; b < count; b++)
-        {
-            double s = 0;
-            for (int t = 0; t < w; t++) s += daily[(b * stride) + t];
-            totals[b] = s;
-        }
-
-        return RiskMeasures.ExpectedShortfall(totals, 0.975);
-    }
+    /// <summary>ES at 97.5% of the W-day equal-weight portfolio log return of <paramref name="count"/> windows starting every <paramref name="stride"/> rows.</summary>
+    private static double WindowEs(TimeSeriesFrame frame, int w, int count, int stride = 1) =>
+        EconomicState.EqualWeightWindowExpectedShortfall(frame, w, count, stride, 0.975);
 }

@@ -135,4 +135,33 @@ public static class EconomicState
 
         return p;
     }
+
+    /// <summary>
+    /// The expected shortfall at <paramref name="alpha"/> of the W-day log returns of the equal-weight portfolio
+    /// (<see cref="EqualWeightPortfolio"/>) over <paramref name="count"/> windows of <paramref name="window"/> rows starting
+    /// every <paramref name="stride"/> rows: the mean of the k = max(1, ⌈count (1 − α)⌉) worst sums, as a positive loss
+    /// (the definition of Crucible.Evaluation's <c>RiskMeasures.ExpectedShortfall</c>). Stride W reads scenario windows
+    /// laid end to end; stride 1 the overlapping windows of a history.
+    /// </summary>
+    public static double EqualWeightWindowExpectedShortfall(TimeSeriesFrame logReturns, int window, int count, int stride, double alpha)
+    {
+        ArgumentNullException.ThrowIfNull(logReturns);
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        if (((long)(count - 1) * stride) + window > logReturns.RowCount)
+            throw new ArgumentException($"{count} windows of {window} rows every {stride} need more than {logReturns.RowCount} rows");
+        var daily = EqualWeightPortfolio(logReturns);
+        var totals = new double[count];
+        for (int b = 0; b < count; b++)
+        {
+            double s = 0;
+            for (int t = 0; t < window; t++) s += daily[(b * stride) + t];
+            totals[b] = s;
+        }
+
+        Array.Sort(totals);
+        int k = Math.Max(1, (int)Math.Ceiling((count * (1 - alpha)) - 1e-9));
+        double sum = 0;
+        for (int i = 0; i < k; i++) sum -= totals[i];
+        return sum / k;
+    }
 }

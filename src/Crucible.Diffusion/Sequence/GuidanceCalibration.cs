@@ -97,6 +97,9 @@ public sealed record GuidanceCalibration
     /// <summary>Whether <see cref="Chosen"/> is within the band.</summary>
     public bool WithinTolerance { get; init; }
 
+    /// <summary>Whether <paramref name="es"/> lies within the relative band |ES / realised − 1| ≤ tolerance.</summary>
+    public static bool IsWithin(double es, double realised, double tolerance) => Math.Abs((es / realised) - 1) <= tolerance;
+
     /// <summary>
     /// The rule on a table of (w, ES): the smallest w with |ES / realised − 1| ≤ tolerance, or else the w whose ES is
     /// closest to the realised one (the first such when tied); the second value says which.
@@ -107,7 +110,7 @@ public sealed record GuidanceCalibration
         if (points.Count == 0) throw new ArgumentException("no calibration points", nameof(points));
         foreach (var p in points.OrderBy(p => p.Guidance))
         {
-            if (Math.Abs((p.ExpectedShortfall / realised) - 1) <= tolerance) return (p.Guidance, true);
+            if (IsWithin(p.ExpectedShortfall, realised, tolerance)) return (p.Guidance, true);
         }
 
         return (points.OrderBy(p => Math.Abs(p.ExpectedShortfall - realised)).ThenBy(p => p.Guidance).First().Guidance, false);

@@ -164,11 +164,10 @@ public sealed class SequenceGenerator
         int windows = to - from + 1 - (w - 1);
         if (windows < 1)
             throw new InvalidInputException(Rule, $"the episode {episode.Name} ({Iso(episode.Start)} .. {Iso(episode.End)}) holds no {w}-day window of the training data");
-        double realised = WindowExpectedShortfall(EconomicState.EqualWeightPortfolio(trainReturns.Slice(from, to + 1)), w, windows, stride: 1, options.Alpha);
+        double realised = EconomicState.EqualWeightWindowExpectedShortfall(trainReturns.Slice(from, to + 1), w, windows, stride: 1, options.Alpha);
 
         // the state of the window that starts on the day of the feature's record close (that close is in the next row)
-        int f = Array.IndexOf([.. conditions.Columns], options.Feature);
-        if (f < 0) throw new InvalidInputException(Rule, $"the condition frame has no {options.Feature}");
+        int f = conditions.ColumnIndex(options.Feature);
         int first = Math.Max(1, conditions.IndexAtOrBefore(episode.Start.AddDays(-1)) + 1), last = conditions.IndexAtOrBefore(episode.End);
         int record = -1;
         for (int r = first; r <= last; r++)
@@ -191,9 +190,9 @@ public sealed class SequenceGenerator
         for (int g = 1; g <= options.MaxScale; g++)
         {
             var frame = Sample(options.Samples, sampleSeed, new SequenceSampleRequest(state, g, sampler));
-            double es = WindowExpectedShortfall(EconomicState.EqualWeightPortfolio(frame), w, options.Samples, stride: w, options.Alpha);
+            double es = EconomicState.EqualWeightWindowExpectedShortfall(frame, w, options.Samples, stride: w, options.Alpha);
             points.Add(new CalibrationPoint(g, es));
-            if (Math.Abs((es / realised) - 1) <= options.Tolerance) break;                 // the rule takes the smallest such w
+            if (GuidanceCalibration.IsWithin(es, realised, options.Tolerance)) break;      // the rule takes the smallest such w
         }
 
         var (chosen, within) = GuidanceCalibration.Choose(points, realised, options.Tolerance);
@@ -217,24 +216,6 @@ public sealed class SequenceGenerator
         };
         _manifest = m with { Config = m.Config with { GuidanceScale = chosen }, GuidanceCalibration = calibration };
         return calibration;
-    }
-
-    // ES at alpha of the sums of `count` windows of w daily portfolio returns starting every `stride` days
-    private static double WindowExpectedShortfall(double[] daily, int w, int count, int stride, double alpha)
-    {
-        var totals = new double[count];
-        for (int b = 0; b < count; b++)
-        {
-            double s = 0;
-            for (int t = 0; t < w; t++) s += daily[(b * stride) + t];
-            totals[b] = s;
-        }
-
-        Array.Sort(totals);
-        int k = Math.Max(1, (int)Math.Ceiling((count * (1 - alpha)) - 1e-9));
-        double sum = 0;
-        for (int i = 0; i < k; i++) sum -= totals[i];
-        return sum / k;
     }
 
     /// <summary>σ_g a request samples with: its own, or else the model's default (<see cref="SequenceGeneratorOptions.GuidanceMinNoise"/>).</summary>
@@ -522,7 +503,8 @@ public sealed class SequenceGenerator
     {
         request ??= new SequenceSampleRequest();
         var (conditions, sampler, plan) = Effective(request);
-        var z = SampleResolved(count, seed, GuidanceOf(request), GuidanceMinNoiseOf(request), conditions, sampler);
+        double minNoise = GuidanceMinNoiseOf(request);
+        var z = SampleResolved(count, seed, GuidanceOf(request), minNoise, conditions, sampler);
         var values = ToReturns(z, count);
         var m = Manifest;
         double? violation = null;
@@ -558,7 +540,7 @@ public sealed class SequenceGenerator
             Eta = sampler.Kind == SamplerKind.Ddim ? sampler.Eta : 0,
             TimestepSpacing = sampler.Kind == SamplerKind.Ddpm ? null : JsonNamingPolicy.SnakeCaseLower.ConvertName(sampler.Spacing.ToString()),
             Guidance = m.Conditions.Names.Count == 0 ? null : GuidanceOf(request),
-            GuidanceMinNoise = m.Conditions.Names.Count == 0 || GuidanceMinNoiseOf(request) == 0 ? null : GuidanceMinNoiseOf(request),
+            GuidanceMinNoise = m.Conditions.Names.Count == 0 || minNoise == 0 ? null : minNoise,
             Conditions = canonical,
             Stress = request.Stress,
             Constraints = plan is { Constraints.Count: > 0 } ? ConstraintLabels(plan.Constraints) : null,
