@@ -12,7 +12,7 @@ namespace Crucible.Diffusion.Sequence;
 public sealed record GuidanceCalibrationOptions
 {
     /// <summary>The episode, which must lie in the training data (default: <c>gfc-2008</c>).</summary>
-    public CrisisEpisode Episode { get; init; } = CrisisArchetypes.Episodes[0];
+    public CrisisEpisode Episode { get; init; } = CrisisArchetypes.Episodes.Single(e => e.Name == "gfc-2008");
 
     /// <summary>The condition feature whose record close in the episode picks the state (default VIXCLS).</summary>
     public string Feature { get; init; } = "VIXCLS";
