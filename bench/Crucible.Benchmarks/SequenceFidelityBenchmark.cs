@@ -119,7 +119,13 @@ public sealed class SequenceFidelityBenchmark : IBenchmarkCommand
         GuidanceCalibration? calibration = null;
         if (args.Contains("--calibrate"))
         {
-            calibration = generator.CalibrateGuidance(train, features);
+            var rule = (Args.String(args, "--calibration-rule") ?? "smallest-within") switch
+            {
+                "smallest-within" => GuidanceCalibrationRule.SmallestWithinTolerance,
+                "closest" => GuidanceCalibrationRule.ClosestToRealised,
+                var other => throw new ArgumentException($"--calibration-rule: smallest-within or closest, got '{other}'"),
+            };
+            calibration = generator.CalibrateGuidance(train, features, new GuidanceCalibrationOptions { Rule = rule, GuidanceMinNoise = minNoise });
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"calibrated guidance: w = {calibration.Chosen} ({string.Join(", ", calibration.Points.Select(p => $"{p.Guidance}: {p.ExpectedShortfall:F4}"))}; realised {calibration.RealisedEs:F4})"));
         }

@@ -2,12 +2,24 @@ using Crucible.Diffusion.Conditioning;
 
 namespace Crucible.Diffusion.Sequence;
 
+/// <summary>Which w of the calibration table <see cref="SequenceGenerator.CalibrateGuidance"/> takes.</summary>
+public enum GuidanceCalibrationRule
+{
+    /// <summary>The smallest w whose ES is within the tolerance of the realised ES (the session-4 rule: the least
+    /// amplification that reaches the band), else the closest.</summary>
+    SmallestWithinTolerance,
+
+    /// <summary>The w whose ES is closest to the realised ES (the smallest such when tied): every w in 1..MaxScale is
+    /// drawn.</summary>
+    ClosestToRealised,
+}
+
 /// <summary>
 /// How <see cref="SequenceGenerator.CalibrateGuidance"/> sets a trained model's default guidance from its own training
 /// period (the rule of <c>bench/sequence/README.md</c>): condition the model on the state of the day of the episode's
-/// record <see cref="Feature"/> close, and take the smallest integer w in 1..<see cref="MaxScale"/> at which the
-/// W-day equal-weight portfolio ES at <see cref="Alpha"/> of its windows comes within <see cref="Tolerance"/> of the
-/// realised ES of the training windows inside the episode.
+/// record <see cref="Feature"/> close, draw windows at each integer w in 1..<see cref="MaxScale"/>, and compare the
+/// W-day equal-weight portfolio ES at <see cref="Alpha"/> of its windows with the realised ES of the training windows
+/// inside the episode; <see cref="Rule"/> picks w from that table.
 /// </summary>
 public sealed record GuidanceCalibrationOptions
 {
@@ -29,6 +41,15 @@ public sealed record GuidanceCalibrationOptions
     /// <summary>The ES level.</summary>
     public double Alpha { get; init; } = 0.975;
 
+    /// <summary>Which w of the table is taken (default: <see cref="GuidanceCalibrationRule.SmallestWithinTolerance"/>).</summary>
+    public GuidanceCalibrationRule Rule { get; init; } = GuidanceCalibrationRule.SmallestWithinTolerance;
+
+    /// <summary>
+    /// σ_g to calibrate at (<see cref="SequenceGeneratorOptions.GuidanceMinNoise"/>): the draws use it and the model's
+    /// config keeps it with the chosen w; null calibrates at the model's own σ_g.
+    /// </summary>
+    public double? GuidanceMinNoise { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {
@@ -38,6 +59,8 @@ public sealed record GuidanceCalibrationOptions
         if (MaxScale is < 1 or > 100) throw new ArgumentException("the calibration's largest guidance scale must be in 1..100");
         if (Samples < 40) throw new ArgumentException("the calibration needs at least 40 windows per guidance scale");
         if (!(Alpha > 0 && Alpha < 1)) throw new ArgumentException("the calibration's ES level must be in (0, 1)");
+        if (!Enum.IsDefined(Rule)) throw new ArgumentException($"unknown calibration rule {Rule}");
+        if (GuidanceMinNoise is { } g && !(double.IsFinite(g) && g >= 0)) throw new ArgumentException("the calibration's guidance minimum noise level must be finite and ≥ 0");
     }
 }
 
@@ -79,6 +102,12 @@ public sealed record GuidanceCalibration
     /// <summary>The relative band.</summary>
     public double Tolerance { get; init; }
 
+    /// <summary>The rule that picked <see cref="Chosen"/>.</summary>
+    public GuidanceCalibrationRule Rule { get; init; }
+
+    /// <summary>σ_g of the draws (and of the model's config afterwards).</summary>
+    public double GuidanceMinNoise { get; init; }
+
     /// <summary>Windows drawn per w, and their sampler.</summary>
     public int Samples { get; init; }
 
@@ -91,7 +120,7 @@ public sealed record GuidanceCalibration
     /// <summary>The model's ES at each w tried, in order.</summary>
     public IReadOnlyList<CalibrationPoint> Points { get; init; } = [];
 
-    /// <summary>The w chosen: the smallest within the band, or (none within it) the one closest to the realised ES.</summary>
+    /// <summary>The w chosen by <see cref="Rule"/>.</summary>
     public double Chosen { get; init; }
 
     /// <summary>Whether <see cref="Chosen"/> is within the band.</summary>
@@ -101,18 +130,25 @@ public sealed record GuidanceCalibration
     public static bool IsWithin(double es, double realised, double tolerance) => Math.Abs((es / realised) - 1) <= tolerance;
 
     /// <summary>
-    /// The rule on a table of (w, ES): the smallest w with |ES / realised − 1| ≤ tolerance, or else the w whose ES is
-    /// closest to the realised one (the first such when tied); the second value says which.
+    /// A rule on a table of (w, ES). <see cref="GuidanceCalibrationRule.SmallestWithinTolerance"/>: the smallest w with
+    /// |ES / realised − 1| ≤ tolerance, or else the closest; <see cref="GuidanceCalibrationRule.ClosestToRealised"/>:
+    /// the w whose ES is closest to the realised one. Ties go to the smaller w. The second value says whether the w
+    /// chosen is within the band.
     /// </summary>
-    public static (double Guidance, bool Within) Choose(IReadOnlyList<CalibrationPoint> points, double realised, double tolerance)
+    public static (double Guidance, bool Within) Choose(IReadOnlyList<CalibrationPoint> points, double realised, double tolerance,
+        GuidanceCalibrationRule rule = GuidanceCalibrationRule.SmallestWithinTolerance)
     {
         ArgumentNullException.ThrowIfNull(points);
         if (points.Count == 0) throw new ArgumentException("no calibration points", nameof(points));
-        foreach (var p in points.OrderBy(p => p.Guidance))
+        if (rule == GuidanceCalibrationRule.SmallestWithinTolerance)
         {
-            if (IsWithin(p.ExpectedShortfall, realised, tolerance)) return (p.Guidance, true);
+            foreach (var p in points.OrderBy(p => p.Guidance))
+            {
+                if (IsWithin(p.ExpectedShortfall, realised, tolerance)) return (p.Guidance, true);
+            }
         }
 
-        return (points.OrderBy(p => Math.Abs(p.ExpectedShortfall - realised)).ThenBy(p => p.Guidance).First().Guidance, false);
+        var closest = points.OrderBy(p => Math.Abs(p.ExpectedShortfall - realised)).ThenBy(p => p.Guidance).First();
+        return (closest.Guidance, IsWithin(closest.ExpectedShortfall, realised, tolerance));
     }
 }

@@ -133,7 +133,8 @@ public sealed class SequenceGenerator
     /// <paramref name="options"/> (<see cref="GuidanceCalibrationOptions"/>) on its own training data, and records the
     /// evidence in the manifest (<see cref="SequenceManifest.GuidanceCalibration"/>); <see cref="Save"/> afterwards keeps
     /// both. The draws are DDIM-50 with seed 2000 + the model's seed at every w (so the table is reproducible), at the
-    /// model's <see cref="SequenceGeneratorOptions.GuidanceMinNoise"/>.
+    /// model's <see cref="SequenceGeneratorOptions.GuidanceMinNoise"/> unless the options name another σ_g (which the
+    /// model then keeps).
     /// </summary>
     /// <param name="trainReturns">The log returns the model was trained on (the episode's windows are cut from them).</param>
     /// <param name="conditions">The condition features it was trained with (<see cref="EconomicState.Build"/>'s frame,
@@ -185,17 +186,20 @@ public sealed class SequenceGenerator
         }
 
         ulong sampleSeed = 2000 + m.Seed;
+        double minNoise = options.GuidanceMinNoise ?? m.Config.GuidanceMinNoise;
         var sampler = new SamplerOptions(SamplerKind.Ddim, 50, Cancellation: cancellation);
         var points = new List<CalibrationPoint>();
         for (int g = 1; g <= options.MaxScale; g++)
         {
-            var frame = Sample(options.Samples, sampleSeed, new SequenceSampleRequest(state, g, sampler));
+            var frame = Sample(options.Samples, sampleSeed, new SequenceSampleRequest(state, g, sampler, GuidanceMinNoise: minNoise));
             double es = EconomicState.EqualWeightWindowExpectedShortfall(frame, w, options.Samples, stride: w, options.Alpha);
             points.Add(new CalibrationPoint(g, es));
-            if (GuidanceCalibration.IsWithin(es, realised, options.Tolerance)) break;      // the rule takes the smallest such w
+
+            // the smallest w within the band needs no larger one
+            if (options.Rule == GuidanceCalibrationRule.SmallestWithinTolerance && GuidanceCalibration.IsWithin(es, realised, options.Tolerance)) break;
         }
 
-        var (chosen, within) = GuidanceCalibration.Choose(points, realised, options.Tolerance);
+        var (chosen, within) = GuidanceCalibration.Choose(points, realised, options.Tolerance, options.Rule);
         var calibration = new GuidanceCalibration
         {
             Episode = episode.Name,
@@ -207,6 +211,8 @@ public sealed class SequenceGenerator
             RealisedEs = realised,
             RealisedWindows = windows,
             Tolerance = options.Tolerance,
+            Rule = options.Rule,
+            GuidanceMinNoise = minNoise,
             Samples = options.Samples,
             Sampler = "ddim-50",
             SampleSeed = sampleSeed,
@@ -214,7 +220,7 @@ public sealed class SequenceGenerator
             Chosen = chosen,
             WithinTolerance = within,
         };
-        _manifest = m with { Config = m.Config with { GuidanceScale = chosen }, GuidanceCalibration = calibration };
+        _manifest = m with { Config = m.Config with { GuidanceScale = chosen, GuidanceMinNoise = minNoise }, GuidanceCalibration = calibration };
         return calibration;
     }
 

@@ -65,6 +65,47 @@ public class GuidanceCalibrationTests
     }
 
     [Fact]
+    public void Choose_Closest_TakesTheScaleNearestTheRealisedEs_WhateverTheBand()
+    {
+        CalibrationPoint[] table = [new(1, 0.10), new(2, 0.14), new(3, 0.17), new(4, 0.19)];
+        const GuidanceCalibrationRule Closest = GuidanceCalibrationRule.ClosestToRealised;
+        Assert.Equal((4.0, true), GuidanceCalibration.Choose(table, 0.20, 0.25, Closest));   // the smallest-within rule takes 3
+        Assert.Equal((2.0, true), GuidanceCalibration.Choose(table, 0.145, 0.25, Closest));
+        Assert.Equal((4.0, false), GuidanceCalibration.Choose(table, 0.50, 0.25, Closest));
+        Assert.Equal((1.0, true), GuidanceCalibration.Choose(table, 0.09, 0.25, Closest));
+        CalibrationPoint[] tied = [new(1, 0.10), new(2, 0.14), new(3, 0.18)];
+        Assert.Equal((2.0, true), GuidanceCalibration.Choose(tied, 0.16, 0.25, Closest));       // |0.14 − 0.16| = |0.18 − 0.16|: the smaller w
+        Assert.Throws<ArgumentException>(() => new GuidanceCalibrationOptions { Rule = (GuidanceCalibrationRule)7 }.Validate());
+        Assert.Throws<ArgumentException>(() => new GuidanceCalibrationOptions { GuidanceMinNoise = -1 }.Validate());
+        Assert.Throws<ArgumentException>(() => new GuidanceCalibrationOptions { GuidanceMinNoise = double.NaN }.Validate());
+    }
+
+    [Fact]
+    public void CalibrateGuidance_Closest_DrawsEveryScale_AtTheGivenNoiseLevel_AndTheModelKeepsIt()
+    {
+        var (returns, conditions) = Data();
+        var g = new SequenceGenerator(Tiny).Fit(returns, conditions);
+        var episode = new CrisisEpisode("test", returns.Dates[20], returns.Dates[60], "a test episode");
+        var options = new GuidanceCalibrationOptions
+        {
+            Episode = episode, MaxScale = 3, Samples = 60, Tolerance = 0.9, Rule = GuidanceCalibrationRule.ClosestToRealised, GuidanceMinNoise = 0.35,
+        };
+        var c = g.CalibrateGuidance(returns, conditions, options);
+        Assert.Equal([1.0, 2.0, 3.0], c.Points.Select(p => p.Guidance));                 // no early stop, even within a wide band
+        Assert.NotEqual(c.Points[0].ExpectedShortfall, c.Points[2].ExpectedShortfall);   // guidance acts at σ_t ≥ 0.35
+        Assert.Equal(GuidanceCalibrationRule.ClosestToRealised, c.Rule);
+        Assert.Equal(0.35, c.GuidanceMinNoise);
+        var request = new SequenceSampleRequest(new Dictionary<string, double>(c.State), 2, new SamplerOptions(SamplerKind.Ddim, 50), GuidanceMinNoise: 0.35);
+        Assert.Equal(Es(Totals(g.Sample(60, 2003, request), 5, 60, 5), 0.975), c.Points[1].ExpectedShortfall, 12);
+        var everyStep = g.Sample(60, 2003, request with { GuidanceMinNoise = 0 });
+        Assert.NotEqual(Es(Totals(everyStep, 5, 60, 5), 0.975), c.Points[1].ExpectedShortfall);    // σ_g changed the draws
+        Assert.Equal(c.Points.OrderBy(p => Math.Abs(p.ExpectedShortfall - c.RealisedEs)).First().Guidance, c.Chosen);
+        Assert.Equal((c.Chosen, 0.35), (g.Manifest.Config.GuidanceScale, g.Manifest.Config.GuidanceMinNoise));
+        var scenarios = g.Generate(2, 1, new SequenceSampleRequest(new Dictionary<string, double> { ["VIXCLS"] = 30 }, Sampler: new SamplerOptions(Steps: 5)));
+        Assert.Equal((c.Chosen, 0.35), (scenarios.Metadata.Guidance, scenarios.Metadata.GuidanceMinNoise));
+    }
+
+    [Fact]
     public void CalibrateGuidance_FollowsTheRule_SetsTheDefault_AndSurvivesSaveAndLoad()
     {
         var (returns, conditions) = Data();
@@ -101,6 +142,7 @@ public class GuidanceCalibrationTests
             Assert.Equal(c.Chosen, loaded.Manifest.Config.GuidanceScale);
             Assert.Equal(c.Points, loaded.Manifest.GuidanceCalibration!.Points);
             Assert.Equal(c.RealisedEs, loaded.Manifest.GuidanceCalibration.RealisedEs);
+            Assert.Equal((GuidanceCalibrationRule.SmallestWithinTolerance, 0.0), (loaded.Manifest.GuidanceCalibration.Rule, loaded.Manifest.GuidanceCalibration.GuidanceMinNoise));
         }
         finally
         {
