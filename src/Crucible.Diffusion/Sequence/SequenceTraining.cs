@@ -95,7 +95,8 @@ public static class SequenceTraining
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(all);
         ArgumentNullException.ThrowIfNull(options);
-        if (calibration is not null && state is null) throw new ArgumentException("a guidance calibration needs a state: only a conditional model has guidance", nameof(calibration));
+        if (calibration is not null && state is null)
+            throw new ArgumentException("a guidance calibration needs a state: only a conditional model has guidance", nameof(calibration));
 
         TimeSeriesFrame? features = null;
         IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>>? archetypes = null;
