@@ -353,6 +353,43 @@ public sealed class PostgresStoreTests(ServiceFixture f)
     }
 
     [Fact]
+    public async Task SequenceTrainingJob_OnTheSharedStore_KeepsItsStateFields_AndIsServedByTheOther()
+    {
+        using var db = TestPostgres.CreateDatabase();
+        var homes = new[] { Path.Combine(f.Dir, "seq-jobs-a-" + db.Name), Path.Combine(f.Dir, "seq-jobs-b-" + db.Name) };
+        var keyA = Path.Combine(homes[0], "keys", AuditSigningKey.PrivateFileName);
+        AuditSigningKey.LoadOrCreate(keyA).Dispose();
+        Directory.CreateDirectory(Path.Combine(homes[1], "keys"));
+        File.Copy(keyA, Path.Combine(homes[1], "keys", AuditSigningKey.PrivateFileName));
+        var settings = new Dictionary<string, string> { ["Store"] = "postgres:" + db.ConnectionString };
+        using var a = ServiceFixture.Create(homes[0], f.KeysFile, settings);
+        using var b = ServiceFixture.Create(homes[1], f.KeysFile, settings);
+        using var ca = a.CreateClient();
+        using var cb = b.CreateClient();
+        foreach (var c in new[] { ca, cb }) c.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["admin"]);
+
+        // every shared job runs from its stored row, so the model's state and features show that the row kept them
+        var (prices, state) = SequenceJob.Csv();
+        using var accepted = await ca.PostAsync("/v1/models", SequenceJob.Body(prices, state, ["VIXCLS", "RV20"]));
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        Assert.Equal(12, (int)db.Scalar("SELECT total_steps FROM training_job")!);
+        var job = await SequenceJob.WaitAsync(cb, accepted.Headers.Location!.ToString());
+        Assert.True(job.GetProperty("status").GetString() == "succeeded", job.ToString());
+        var modelId = job.GetProperty("model_id").GetString()!;
+        var expected = SequenceJob.Library(Path.Combine(f.Dir, "seq-pg-library-" + db.Name), prices, state, ["VIXCLS", "RV20"]);
+        Assert.Equal(expected.ModelId, modelId);
+        foreach (var c in new[] { ca, cb })
+        {
+            // a scenario request first: a replica writes a model's folder into its home on first use
+            using var scenarios = await c.PostAsync("/v1/scenarios", ServiceFixture.Json($$$"""{"model": "{{{modelId}}}", "count": 2, "seed": 1, "sampling_steps": 5, "conditions": {"VIXCLS": 40}}"""));
+            Assert.Equal(HttpStatusCode.OK, scenarios.StatusCode);
+            var manifest = JsonDocument.Parse(await c.GetStringAsync("/v1/models/" + modelId)).RootElement.GetProperty("manifest");
+            Assert.Equal(["VIXCLS", "RV20"], manifest.GetProperty("conditions").GetProperty("names").EnumerateArray().Select(n => n.GetString()));
+            Assert.Equal(SequenceJob.Sha256(state), manifest.GetProperty("state_data").GetProperty("input_sha256").GetString());
+        }
+    }
+
+    [Fact]
     public async Task Serve_WithABadStore_Exits2_WithoutThePassword()
     {
         foreach (var bad in new[] { "mysql:Host=x", "postgres:Host=h;Password=pw-leak-1", "postgres:Host=127.0.0.1;Port=1;Username=u;Password=pw-leak-2;Database=d;Timeout=2" })

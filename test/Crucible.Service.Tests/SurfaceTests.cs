@@ -77,6 +77,9 @@ public sealed class SurfaceTests(ServiceFixture f)
             Assert.True(paths.TryGetProperty(p, out _), p);
         var body = paths.GetProperty("/v1/scenarios").GetProperty("post").GetProperty("requestBody").GetRawText();
         Assert.Contains("ScenarioRequest", body, StringComparison.Ordinal);
+        var training = doc.GetProperty("components").GetProperty("schemas").GetProperty("TrainingRequest").GetProperty("properties");
+        foreach (var field in new[] { "data_csv", "kind", "window", "state_csv", "state_columns", "calibrate_guidance" })
+            Assert.True(training.TryGetProperty(field, out _), field);
         var scheme = doc.GetProperty("components").GetProperty("securitySchemes").GetProperty("ApiKey");
         Assert.Equal("apiKey", scheme.GetProperty("type").GetString());
         Assert.Equal("header", scheme.GetProperty("in").GetString());

@@ -6,7 +6,6 @@ using Crucible.Cli.Progress;
 using Crucible.Data;
 using Crucible.Data.Csv;
 using Crucible.Data.Segments;
-using Crucible.Diffusion.Conditioning;
 using Crucible.Diffusion.Sequence;
 using Crucible.Diffusion.Tabular;
 using Crucible.Diffusion.Training;
@@ -285,7 +284,8 @@ internal static class TrainCommand
 
     /// <summary>
     /// <c>--kind sequence</c>: windows of the train returns, conditioned on the economic state of <c>--state</c> when
-    /// given (features built by <see cref="EconomicState.Build"/> from the state and the train returns, lagged one day).
+    /// given (features built by <see cref="EconomicState.Build"/> from the state and the train returns, lagged one day);
+    /// the data-to-model part is <see cref="SequenceTraining.Train"/>, which the service's training jobs call too.
     /// </summary>
     private static ExitCode ExecuteSequence(ParseResult parse, Options o, TextWriter output, Governance.CrucibleHome home)
     {
@@ -309,57 +309,40 @@ internal static class TrainCommand
         string? stateColumns = parse.GetValue(o.StateColumns);
         if (stateColumns is not null && statePath is null) throw new InvalidInputException("OPT-E", "--state-columns needs --state");
 
-        CrisisEpisode? calibrationEpisode = null;
+        GuidanceCalibrationOptions? calibration = null;
         if (parse.GetValue(o.CalibrateGuidance) is { } episodeName)
         {
             if (statePath is null) throw new InvalidInputException("OPT-E", "--calibrate-guidance needs --state: only a conditional model has guidance to calibrate");
-            calibrationEpisode = CrisisArchetypes.Episodes.FirstOrDefault(e => string.Equals(e.Name, episodeName, StringComparison.OrdinalIgnoreCase))
-                ?? throw new InvalidInputException("OPT-E", $"--calibrate-guidance: unknown episode '{episodeName}' (one of {string.Join(", ", CrisisArchetypes.Episodes.Select(e => e.Name))})");
+            calibration = SequenceTraining.CalibrationFor(episodeName)
+                ?? throw new InvalidInputException("OPT-E", $"--calibrate-guidance: unknown episode '{episodeName}' (one of {SequenceTraining.EpisodeNames})");
         }
 
         string path = parse.GetValue(o.Data)!;
         var input = InputKindOf(parse.GetValue(o.Input));
         var (train, all) = ReadReturns(path, input, parse.GetValue(o.Columns), TrainEndOf(parse.GetValue(o.TrainEnd)));
-        TimeSeriesFrame? features = null;
-        IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>>? archetypes = null;
+        SequenceState? state = null;
+        string[]? names = null;
         if (statePath is not null)
         {
-            if (!File.Exists(statePath)) throw new InvalidInputException("CSV-E-FILE", $"{statePath} does not exist", new InputLocation(statePath, 0, 0));
-            var state = CsvSeriesReader.Load(statePath, new CsvReadOptions { Input = InputKind.LogReturns });
-            string[]? names = stateColumns?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            state = SequenceState.Load(statePath);
+            names = stateColumns?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             if (names is { Length: 0 }) throw new InvalidInputException("OPT-E", "--state-columns names no feature");
-            try
-            {
-                features = EconomicState.Build(state, train, names);
-
-                // crisis archetypes are condition vectors, not training data: the state over the whole history of the
-                // file (RV20 from all its returns) averaged over each documented episode
-                archetypes = CrisisArchetypes.Compute(EconomicState.Build(state, all, names));
-            }
-            catch (InvalidInputException e) when (e.Location is null)
-            {
-                throw new InvalidInputException(e.Rule, e.Message, new InputLocation(statePath, 1, 0));
-            }
-        }
-
-        SequenceGenerator generator;
-        try
-        {
-            generator = new SequenceGenerator(options);
-        }
-        catch (ArgumentException e)
-        {
-            throw new InvalidInputException("config", e.Message, parse.GetValue(o.Config) is { } config ? new InputLocation(config, 0, 0) : null);
         }
 
         var checkpoint = parse.GetValue(o.Checkpoint) is { } ckpt ? new CheckpointOptions(ckpt, every) : null;
-        var clock = Stopwatch.StartNew();
-        generator.Fit(train, features, archetypes, provenance: DataProvenance.FromFile(path, input),
-            stateProvenance: statePath is null ? null : DataProvenance.FromFile(statePath, InputKind.LogReturns),
-            progress: TrainingProgressBar.ForStandardError(), checkpoint: checkpoint);
-        double seconds = clock.Elapsed.TotalSeconds;
-        GuidanceCalibration? calibration = calibrationEpisode is null ? null
-            : generator.CalibrateGuidance(train, features!, new GuidanceCalibrationOptions { Episode = calibrationEpisode });
+        SequenceTrainingResult trained;
+        try
+        {
+            trained = SequenceTraining.Train(train, all, options, state, names, calibration, DataProvenance.FromFile(path, input),
+                TrainingProgressBar.ForStandardError(), checkpoint);
+        }
+        catch (InvalidInputException e) when (e.Rule == SequenceTraining.ConfigRule && e.Location is null && parse.GetValue(o.Config) is { } config)
+        {
+            throw new InvalidInputException(e.Rule, e.Message, new InputLocation(config, 0, 0));
+        }
+
+        var (generator, calibrated, fitTime) = trained;
+        double seconds = fitTime.TotalSeconds;
         string folder = parse.GetValue(o.Out)!;
         generator.Save(folder);
 
@@ -373,7 +356,7 @@ internal static class TrainCommand
             ["columns"] = parse.GetValue(o.Columns),
             ["train_end"] = parse.GetValue(o.TrainEnd),
             ["state_columns"] = stateColumns,
-            ["calibrate_guidance"] = calibrationEpisode?.Name,
+            ["calibrate_guidance"] = calibration?.Episode.Name,
         }, options.Seed).AddInput(path);
         if (statePath is not null) run.AddInput(statePath);
         var (registered, isNew, runManifest) = Record(home, run, folder, m.Weights.Sha256);
@@ -391,7 +374,7 @@ internal static class TrainCommand
 
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"training:   {m.Training.Steps} steps in {seconds:F1} s, final loss {m.Training.FinalLoss:F4}"));
-        if (calibration is { } c)
+        if (calibrated is { } c)
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"guidance:   w = {c.Chosen:G4} calibrated on {c.Episode} (state of {c.StateDate}; ES {string.Join(", ", c.Points.Select(p => $"{p.ExpectedShortfall:F4} at w = {p.Guidance:G4}"))}; realised {c.RealisedEs:F4} over {c.RealisedWindows} windows{(c.WithinTolerance ? "" : "; none within 25%, the closest taken")})"));

@@ -27,7 +27,7 @@ public static class JobEndpoints
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .WithName("TrainModel")
-            .WithSummary("Start a training job (tabular); poll GET /v1/jobs/{id}; the model is registered when it succeeds");
+            .WithSummary("Start a training job (tabular or sequence); poll GET /v1/jobs/{id}; the model is registered when it succeeds");
         v1.MapGet("/jobs/{id}", (string id, TrainingJobs jobs) =>
                 jobs.Find(id) is { } job ? Results.Ok(job) : Results.Problem(ProblemTypes.Create(404, "no training job has this id")))
             .RequireAuthorization(train)

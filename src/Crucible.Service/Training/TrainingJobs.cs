@@ -6,6 +6,7 @@ using System.Threading.Channels;
 using Crucible.Data;
 using Crucible.Data.Csv;
 using Crucible.Data.IO;
+using Crucible.Diffusion.Sequence;
 using Crucible.Diffusion.Tabular;
 using Crucible.Diffusion.Training;
 using Crucible.Governance;
@@ -50,13 +51,16 @@ public sealed record JobView(string Id, string Status, int Step, int TotalSteps,
 
 /// <summary>
 /// Training jobs (<c>POST /v1/models</c>): accepted into a bounded queue and run one at a time by a background worker,
-/// which reads the data exactly as <c>crucible train</c> does, fits, saves the model folder into the job's folder,
-/// registers it (a candidate) in the home's registry and appends <c>run.completed</c>. Progress is reported as the
-/// trainer reports it. On shutdown the running job is cancelled through the trainer's token and marked cancelled; no
-/// model is registered. Job records live in memory (a restart forgets them; the models and audit entries stay), or, with
-/// a shared PostgreSQL store, in its <c>training_job</c> table (<see cref="SharedJobs"/>): every replica answers for
-/// every job, any replica's worker claims the oldest queued one, and jobs still queued when a replica stops stay queued
-/// for the others.
+/// which reads the data (and a sequence job's state) exactly as <c>crucible train</c> does, fits (a sequence job
+/// through <see cref="SequenceTraining.Train"/>, the function <c>crucible train --kind sequence</c> calls), saves the
+/// model folder into the job's folder, registers it (a candidate) in the home's registry and appends
+/// <c>run.completed</c> (a sequence job's with its state file's hash, state columns and calibration episode, the
+/// settings <c>crucible train</c> records in its run manifest). Progress is reported as the trainer reports it. On
+/// shutdown the running job is cancelled through the trainer's token and marked cancelled; no model is registered.
+/// Job records live in memory (a restart forgets them; the models and audit entries stay), or, with a shared
+/// PostgreSQL store, in its <c>training_job</c> table (<see cref="SharedJobs"/>, which stores the request as sent,
+/// every field of it): every replica answers for every job, any replica's worker claims the oldest queued one, and
+/// jobs still queued when a replica stops stay queued for the others.
 /// </summary>
 public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog catalog, TimeProvider clock, ILogger<TrainingJobs> logger,
     StoreLocation store) : BackgroundService
@@ -96,7 +100,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         var id = Guid.NewGuid().ToString("N");
         var created = AuditLog.Rfc3339(clock.GetUtcNow());
         var job = new Job(id, request, actor, created);
-        job.View = new JobView(id, Name(JobStatus.Queued), 0, request.Options.Training.Steps, null, null, null, created, null);
+        job.View = new JobView(id, Name(JobStatus.Queued), 0, request.TotalSteps, null, null, null, created, null);
         if (_shared is not null)
         {
             if (!_shared.TryQueue(job.View, JsonSerializer.Serialize(request.Request), actor, QueueCapacity)) return null;
@@ -177,7 +181,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             }
 
             var job = new Job(c.Id, valid, c.Actor, c.Created);
-            job.View = new JobView(c.Id, Name(JobStatus.Running), 0, valid.Options.Training.Steps, null, null, null, c.Created, null);
+            job.View = new JobView(c.Id, Name(JobStatus.Running), 0, valid.TotalSteps, null, null, null, c.Created, null);
             _jobs[c.Id] = job;
             using (var renew = new Timer(_ => RenewLease(shared, job), null, LeaseRenewal, LeaseRenewal))
             {
@@ -211,11 +215,41 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             Directory.CreateDirectory(folder);
             var dataPath = Path.Combine(folder, "data.csv");
             AtomicFile.WriteAllText(dataPath, r.Request.DataCsv!);
-            var train = ReadTrainReturns(dataPath, r);
+            var (train, all) = ReadReturns(dataPath, r);
             var progress = new Progress(job, _shared, clock);
-            var generator = new DiffusionGenerator(r.Options).Fit(train, DataProvenance.FromFile(dataPath, r.Input), progress, null, stop);
             var modelFolder = Path.Combine(folder, "model");
-            generator.Save(modelFolder);
+            var provenance = DataProvenance.FromFile(dataPath, r.Input);
+            JsonObject entry;
+            string modelId;
+            if (r.Sequence is { } sequence)
+            {
+                SequenceState? state = null;
+                if (r.Request.StateCsv is { } stateCsv)
+                {
+                    var statePath = Path.Combine(folder, "state.csv");
+                    AtomicFile.WriteAllText(statePath, stateCsv);
+                    state = SequenceState.Load(statePath);
+                }
+
+                var generator = SequenceTraining.Train(train, all, sequence, state, r.Request.StateColumns, r.Calibration, provenance, progress,
+                    cancellationToken: stop).Generator;
+                generator.Save(modelFolder);
+                var m = generator.Manifest;
+                modelId = m.Weights.Sha256;
+                entry = Completed(job, m.Kind, m.Weights.Sha256, m.Data, m.Seed, m.Training.Steps);
+                entry["state_sha256"] = m.StateData?.InputSha256;
+                entry["state_columns"] = r.Request.StateColumns is { } names ? string.Join(",", names) : null; // as given, like --state-columns
+                entry["calibrate_guidance"] = r.Calibration?.Episode.Name;
+            }
+            else
+            {
+                var generator = new DiffusionGenerator(r.Tabular!).Fit(train, provenance, progress, null, stop);
+                generator.Save(modelFolder);
+                var m = generator.Manifest;
+                modelId = m.Weights.Sha256;
+                entry = Completed(job, m.Kind, m.Weights.Sha256, m.Data, m.Seed, m.Training.Steps);
+            }
+
             string id;
             try
             {
@@ -223,21 +257,10 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             }
             catch (InvalidInputException e) when (e.Rule == "REG-E-EXISTS")
             {
-                id = generator.ModelId; // the same data, config and seed trained before: the same model
+                id = modelId; // the same data, config and seed trained before: the same model
             }
 
-            var m = generator.Manifest;
-            audit.Append(AuditKind.RunCompleted, new JsonObject
-            {
-                ["command"] = "service.train",
-                ["job_id"] = job.Id,
-                ["kind"] = m.Kind,
-                ["model_id"] = m.Weights.Sha256,
-                ["input_sha256"] = m.Data.InputSha256,
-                ["train_matrix_sha256"] = m.Data.TrainMatrixSha256,
-                ["seed"] = m.Seed.ToString(CultureInfo.InvariantCulture),
-                ["steps"] = m.Training.Steps,
-            }, job.Actor);
+            audit.Append(AuditKind.RunCompleted, entry, job.Actor);
             Finish(job, JobStatus.Succeeded, id, null);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -288,17 +311,33 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         }
     }
 
-    /// <summary>The train split of log returns, read as <c>crucible train</c> reads its data file.</summary>
-    private static TimeSeriesFrame ReadTrainReturns(string path, ValidTrainingRequest r)
+    // the run.completed entry of a job: the keys of crucible train's, with the job's id
+    private static JsonObject Completed(Job job, string kind, string modelId, DataManifest data, ulong seed, int steps) => new()
+    {
+        ["command"] = "service.train",
+        ["job_id"] = job.Id,
+        ["kind"] = kind,
+        ["model_id"] = modelId,
+        ["input_sha256"] = data.InputSha256,
+        ["train_matrix_sha256"] = data.TrainMatrixSha256,
+        ["seed"] = seed.ToString(CultureInfo.InvariantCulture),
+        ["steps"] = steps,
+    };
+
+    /// <summary>
+    /// The log returns, read as <c>crucible train</c> reads its data file: (the train split, all rows); without
+    /// <c>train_end</c> every row is train.
+    /// </summary>
+    private static (TimeSeriesFrame Train, TimeSeriesFrame All) ReadReturns(string path, ValidTrainingRequest r)
     {
         var frame = CsvSeriesReader.Load(path, new CsvReadOptions { Input = r.Input });
         if (r.Request.Columns is { } columns) frame = frame.SelectColumns([.. columns]);
         var returns = frame.ToLogReturns(r.Input);
-        if (r.TrainEnd is not { } end) return returns;
+        if (r.TrainEnd is not { } end) return (returns, returns);
         int last = returns.IndexAtOrBefore(end);
         if (last < 1)
             throw new InvalidInputException("OPT-E-TRAINEND", $"train_end {end:yyyy-MM-dd} leaves {last + 1} rows of returns to train on; at least 2 are needed");
-        return returns.Slice(0, last + 1);
+        return (returns.Slice(0, last + 1), returns);
     }
 
     private static string Name(JobStatus s) => s.ToString().ToLowerInvariant();

@@ -1,15 +1,24 @@
 using System.Globalization;
 using System.Text.Json;
 using Crucible.Data;
+using Crucible.Diffusion.Sequence;
 using Crucible.Diffusion.Tabular;
 
 namespace Crucible.Service.Training;
 
 /// <summary>
-/// The body of <c>POST /v1/models</c>: what <c>crucible train --kind tabular</c> takes, with the data file's text inline.
+/// The body of <c>POST /v1/models</c>: what <c>crucible train</c> takes, with the data file's (and the state file's)
+/// text inline. <see cref="Window"/>, <see cref="StateCsv"/>, <see cref="StateColumns"/> and
+/// <see cref="CalibrateGuidance"/> are for <c>"kind": "sequence"</c> only.
 /// </summary>
 public sealed record TrainingRequest
 {
+    /// <summary>
+    /// The generator: <c>tabular</c> (default; rows) or <c>sequence</c> (windows of W days, optionally conditioned on an
+    /// economic state).
+    /// </summary>
+    public string Kind { get; init; } = TabularKind;
+
     /// <summary>The data CSV's text (a header row; a date column first; one column per series).</summary>
     public string? DataCsv { get; init; }
 
@@ -30,16 +39,49 @@ public sealed record TrainingRequest
 
     /// <summary>The training seed (overrides the config's).</summary>
     public ulong? Seed { get; init; }
+
+    /// <summary>Sequence kind: the window length W in days, at least 2 (overrides the config's; default 20).</summary>
+    public int? Window { get; init; }
+
+    /// <summary>
+    /// Sequence kind: the economic-state CSV's text (a date column first; e.g. FRED's VIXCLS, DFF, DGS3MO, DGS10, BAA10Y,
+    /// BAMLH0A0HYM2), read as <c>crucible train --state</c> reads its file; conditions are lagged one day.
+    /// </summary>
+    public string? StateCsv { get; init; }
+
+    /// <summary>Sequence kind with <see cref="StateCsv"/>: the condition features (default: the first six standard ones).</summary>
+    public IReadOnlyList<string>? StateColumns { get; init; }
+
+    /// <summary>
+    /// Sequence kind with <see cref="StateCsv"/>: set the model's default guidance by the calibration rule on this training
+    /// episode (<c>gfc-2008</c>, <c>covid-2020</c> or <c>rates-2022</c>), as <c>crucible train --calibrate-guidance</c>.
+    /// </summary>
+    public string? CalibrateGuidance { get; init; }
+
+    /// <summary>The default <see cref="Kind"/>.</summary>
+    internal const string TabularKind = "tabular";
 }
 
-/// <summary>A checked training request.</summary>
+/// <summary>A checked training request: <see cref="Tabular"/> or <see cref="Sequence"/> is set, by its kind.</summary>
 /// <param name="Request">The request as sent.</param>
-/// <param name="Options">The generator options.</param>
 /// <param name="Input">The input kind.</param>
 /// <param name="TrainEnd">The split date, or null.</param>
-public sealed record ValidTrainingRequest(TrainingRequest Request, DiffusionGeneratorOptions Options, InputKind Input, DateOnly? TrainEnd);
+public sealed record ValidTrainingRequest(TrainingRequest Request, InputKind Input, DateOnly? TrainEnd)
+{
+    /// <summary>The tabular generator's options (kind tabular).</summary>
+    public DiffusionGeneratorOptions? Tabular { get; init; }
 
-/// <summary>The 422 rules of a training request (the data file itself is checked when the job reads it).</summary>
+    /// <summary>The sequence generator's options (kind sequence).</summary>
+    public SequenceGeneratorOptions? Sequence { get; init; }
+
+    /// <summary>The guidance calibration to run after the fit (kind sequence with <c>calibrate_guidance</c>), or null.</summary>
+    public GuidanceCalibrationOptions? Calibration { get; init; }
+
+    /// <summary>The optimiser steps the job will take.</summary>
+    public int TotalSteps => Sequence?.Training.Steps ?? Tabular!.Training.Steps;
+}
+
+/// <summary>The 422 rules of a training request (the data and state files themselves are checked when the job reads them).</summary>
 public static class TrainingValidation
 {
     /// <summary>The most optimiser steps one job may take.</summary>
@@ -69,34 +111,85 @@ public static class TrainingValidation
 
         if (r.Steps is { } steps && (steps < 1 || steps > MaxSteps))
             errors["steps"] = [string.Create(CultureInfo.InvariantCulture, $"must be in 1..{MaxSteps}, got {steps}")];
-        var options = new DiffusionGeneratorOptions();
-        if (r.Config is { ValueKind: not JsonValueKind.Null } config)
+        ValidTrainingRequest? valid = null;
+        if (r.Kind == TrainingRequest.TabularKind) valid = CheckTabular(r, errors, input, end);
+        else if (r.Kind == SequenceGenerator.KindName) valid = CheckSequence(r, errors, input, end);
+        else errors["kind"] = [$"must be {TrainingRequest.TabularKind} or {SequenceGenerator.KindName}, got '{r.Kind}'"];
+        return errors.Count > 0 ? (errors, null) : (errors, valid);
+    }
+
+    private static ValidTrainingRequest? CheckTabular(TrainingRequest r, Dictionary<string, string[]> errors, InputKind? input, DateOnly? end)
+    {
+        foreach (var (field, given) in new[]
+                 {
+                     ("window", r.Window is not null), ("state_csv", r.StateCsv is not null), ("state_columns", r.StateColumns is not null),
+                     ("calibrate_guidance", r.CalibrateGuidance is not null),
+                 })
         {
-            try
-            {
-                options = config.Deserialize<DiffusionGeneratorOptions>(DiffusionJson.Options) ?? options;
-            }
-            catch (JsonException e)
-            {
-                errors["config"] = [e.Message.ReplaceLineEndings(" ")];
-            }
+            if (given) errors[field] = [$"applies to kind {SequenceGenerator.KindName} only"];
         }
 
+        var options = Config(r, errors, new DiffusionGeneratorOptions());
         if (r.Steps is { } s) options = options with { Training = options.Training with { Steps = s } };
         if (r.Seed is { } seed) options = options with { Seed = seed };
-        if (options.Training.Steps > MaxSteps) errors["config"] = [string.Create(CultureInfo.InvariantCulture, $"training.steps must be at most {MaxSteps}")];
-        if (!errors.ContainsKey("config"))
+        Check(errors, options.Training.Steps, options.Validate);
+        return errors.Count > 0 ? null : new ValidTrainingRequest(r, input!.Value, end) { Tabular = options };
+    }
+
+    private static ValidTrainingRequest? CheckSequence(TrainingRequest r, Dictionary<string, string[]> errors, InputKind? input, DateOnly? end)
+    {
+        if (r.Window is < 2) errors["window"] = [string.Create(CultureInfo.InvariantCulture, $"must be at least 2, got {r.Window}")];
+        if (r.StateCsv is { Length: 0 }) errors["state_csv"] = ["is empty: leave it out for an unconditional model"];
+        if (r.StateColumns is not null)
         {
-            try
-            {
-                options.Validate();
-            }
-            catch (ArgumentException e)
-            {
-                errors["config"] = [e.Message];
-            }
+            if (r.StateCsv is null) errors["state_columns"] = ["needs state_csv"];
+            else if (r.StateColumns.Count == 0) errors["state_columns"] = ["names no feature"];
         }
 
-        return errors.Count > 0 ? (errors, null) : (errors, new ValidTrainingRequest(r, options, input!.Value, end));
+        GuidanceCalibrationOptions? calibration = null;
+        if (r.CalibrateGuidance is { } episode)
+        {
+            if (r.StateCsv is null) errors["calibrate_guidance"] = ["needs state_csv: only a conditional model has guidance to calibrate"];
+            else if ((calibration = SequenceTraining.CalibrationFor(episode)) is null)
+                errors["calibrate_guidance"] = [$"unknown episode '{episode}' (one of {SequenceTraining.EpisodeNames})"];
+        }
+
+        var options = Config(r, errors, new SequenceGeneratorOptions());
+        if (r.Steps is { } s) options = options with { Training = options.Training with { Steps = s } };
+        if (r.Window is { } w) options = options with { Window = w };
+        if (r.Seed is { } seed) options = options with { Seed = seed };
+        if (!errors.ContainsKey("window")) Check(errors, options.Training.Steps, options.Validate);
+        return errors.Count > 0 ? null : new ValidTrainingRequest(r, input!.Value, end) { Sequence = options, Calibration = calibration };
+    }
+
+    // the config as options of type T (the defaults when absent); a config that does not deserialize is a 422 naming it
+    private static T Config<T>(TrainingRequest r, Dictionary<string, string[]> errors, T defaults)
+        where T : class
+    {
+        if (r.Config is not { ValueKind: not JsonValueKind.Null } config) return defaults;
+        try
+        {
+            return config.Deserialize<T>(DiffusionJson.Options) ?? defaults;
+        }
+        catch (JsonException e)
+        {
+            errors["config"] = [e.Message.ReplaceLineEndings(" ")];
+            return defaults;
+        }
+    }
+
+    // the steps bound and the generator's own checks, unless the config is refused already
+    private static void Check(Dictionary<string, string[]> errors, int steps, Action validate)
+    {
+        if (steps > MaxSteps) errors["config"] = [string.Create(CultureInfo.InvariantCulture, $"training.steps must be at most {MaxSteps}")];
+        if (errors.ContainsKey("config")) return;
+        try
+        {
+            validate();
+        }
+        catch (ArgumentException e)
+        {
+            errors["config"] = [e.Message];
+        }
     }
 }

@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using Crucible.Data;
+using Crucible.Data.Csv;
+using Crucible.Diffusion.Conditioning;
+using Crucible.Diffusion.Tabular;
+using Crucible.Diffusion.Training;
+
+namespace Crucible.Diffusion.Sequence;
+
+/// <summary>
+/// An economic-state file as <c>crucible train --state FILE</c> reads it: the series by date with their values as they
+/// are (<see cref="InputKind.LogReturns"/>: no conversion), the path (named in the location of a state error) and its
+/// provenance for the manifest's <c>state_data</c>.
+/// </summary>
+/// <param name="Frame">The state series by date.</param>
+/// <param name="Path">The file.</param>
+/// <param name="Provenance">Its name and SHA-256.</param>
+public sealed record SequenceState(TimeSeriesFrame Frame, string Path, DataProvenance Provenance)
+{
+    /// <summary>Reads the state file at <paramref name="path"/>.</summary>
+    /// <exception cref="InvalidInputException">A missing file, or a CSV error (naming file, line, column and rule).</exception>
+    public static SequenceState Load(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!File.Exists(path)) throw new InvalidInputException("CSV-E-FILE", $"{path} does not exist", new InputLocation(path, 0, 0));
+        var frame = CsvSeriesReader.Load(path, new CsvReadOptions { Input = InputKind.LogReturns });
+        return new SequenceState(frame, path, DataProvenance.FromFile(path, InputKind.LogReturns));
+    }
+}
+
+/// <summary>What <see cref="SequenceTraining.Train"/> gives back.</summary>
+/// <param name="Generator">The fitted generator (its manifest holds the calibration when there is one).</param>
+/// <param name="Calibration">The guidance calibration, when one was asked for.</param>
+/// <param name="FitTime">The time of <see cref="SequenceGenerator.Fit"/> alone (without the calibration's draws).</param>
+public sealed record SequenceTrainingResult(SequenceGenerator Generator, GuidanceCalibration? Calibration, TimeSpan FitTime);
+
+/// <summary>
+/// The data-to-model part of <c>crucible train --kind sequence</c> and of a <c>sequence</c> training job of the service:
+/// condition features from the state (lagged one day), crisis archetypes from the whole state history, the fit, and
+/// the optional guidance calibration. The shells read the files and record the run; everything between is here, so
+/// the same inputs and seed give the same model through either.
+/// </summary>
+public static class SequenceTraining
+{
+    /// <summary>The rule of an invalid <see cref="SequenceGeneratorOptions"/> (the config).</summary>
+    public const string ConfigRule = "config";
+
+    /// <summary>
+    /// The calibration of <c>--calibrate-guidance EPISODE</c> (<c>calibrate_guidance</c> in the service): the rule's
+    /// settings on the built-in episode <paramref name="episode"/> (<see cref="CrisisArchetypes.Episodes"/>, matched
+    /// ignoring case), or null when no episode has that name.
+    /// </summary>
+    public static GuidanceCalibrationOptions? CalibrationFor(string episode)
+    {
+        ArgumentNullException.ThrowIfNull(episode);
+        var e = CrisisArchetypes.Episodes.FirstOrDefault(e => string.Equals(e.Name, episode, StringComparison.OrdinalIgnoreCase));
+        return e is null ? null : new GuidanceCalibrationOptions { Episode = e };
+    }
+
+    /// <summary>The names of the episodes <see cref="CalibrationFor"/> knows, comma-separated, for messages.</summary>
+    public static string EpisodeNames => string.Join(", ", CrisisArchetypes.Episodes.Select(e => e.Name));
+
+    /// <summary>
+    /// Fits a sequence generator on <paramref name="train"/>, conditioned on the state when one is given: the features
+    /// are <see cref="EconomicState.Build"/> of the state and the train returns (lagged one day), and the crisis
+    /// archetypes are computed from the state over the whole history (<paramref name="all"/>'s returns, for RV20): they
+    /// are condition vectors, not training data. With <paramref name="calibration"/> the model's default guidance is
+    /// then set by <see cref="SequenceGenerator.CalibrateGuidance"/> on the train returns.
+    /// </summary>
+    /// <param name="train">The train split of log returns.</param>
+    /// <param name="all">All the log returns of the file (train and later rows): only the archetypes read past the train split.</param>
+    /// <param name="options">The generator options.</param>
+    /// <param name="state">The economic state, or null for an unconditional model.</param>
+    /// <param name="stateColumns">The condition features (null: <see cref="EconomicState.FeatureNames"/>).</param>
+    /// <param name="calibration">The guidance calibration to run after the fit (needs <paramref name="state"/>), or null.</param>
+    /// <param name="provenance">The return file, for the manifest.</param>
+    /// <param name="progress">Training progress.</param>
+    /// <param name="checkpoint">Trainer checkpoints.</param>
+    /// <param name="cancellationToken">Stops the training steps and the calibration's draws.</param>
+    /// <exception cref="InvalidInputException">A state that gives no features (located at line 1 of the state file),
+    /// invalid options (rule <see cref="ConfigRule"/>, no location: the caller knows where they came from), or what
+    /// <see cref="SequenceGenerator.Fit"/> and <see cref="SequenceGenerator.CalibrateGuidance"/> refuse.</exception>
+    public static SequenceTrainingResult Train(
+        TimeSeriesFrame train,
+        TimeSeriesFrame all,
+        SequenceGeneratorOptions options,
+        SequenceState? state = null,
+        IReadOnlyList<string>? stateColumns = null,
+        GuidanceCalibrationOptions? calibration = null,
+        DataProvenance? provenance = null,
+        IProgress<TrainingProgress>? progress = null,
+        CheckpointOptions? checkpoint = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(all);
+        ArgumentNullException.ThrowIfNull(options);
+        if (calibration is not null && state is null)
+            throw new ArgumentException("a guidance calibration needs a state: only a conditional model has guidance", nameof(calibration));
+
+        TimeSeriesFrame? features = null;
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>>? archetypes = null;
+        if (state is not null)
+        {
+            try
+            {
+                features = EconomicState.Build(state.Frame, train, stateColumns);
+
+                // crisis archetypes are condition vectors, not training data: the state over the whole history of the
+                // file (RV20 from all its returns) averaged over each documented episode
+                archetypes = CrisisArchetypes.Compute(EconomicState.Build(state.Frame, all, stateColumns));
+            }
+            catch (InvalidInputException e) when (e.Location is null)
+            {
+                throw new InvalidInputException(e.Rule, e.Message, new InputLocation(state.Path, 1, 0));
+            }
+        }
+
+        SequenceGenerator generator;
+        try
+        {
+            generator = new SequenceGenerator(options);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidInputException(ConfigRule, e.Message);
+        }
+
+        var clock = Stopwatch.StartNew();
+        generator.Fit(train, features, archetypes, provenance, state?.Provenance, progress, checkpoint, cancellationToken);
+        var fitTime = clock.Elapsed;
+        var calibrated = calibration is null ? null : generator.CalibrateGuidance(train, features!, calibration, cancellationToken);
+        return new SequenceTrainingResult(generator, calibrated, fitTime);
+    }
+}
