@@ -136,6 +136,30 @@ public sealed class SequenceCommandsTests : IDisposable
         Assert.Equal(0, Crucible("generate", "--model", model, "--count", "3", "--sampling-steps", "5", "--condition", "VIXCLS=30", "--out", csv).Exit);
         using var meta = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "cal.meta.json")));
         Assert.Equal(chosen, meta.RootElement.GetProperty("guidance").GetDouble());
+        Assert.Equal("smallest_within_tolerance", c.GetProperty("rule").GetString());
+    }
+
+    [Fact]
+    public void TrainWithTheClosestRule_DrawsEveryScale_AtTheConfigsNoiseLevel()
+    {
+        var (prices, state) = Files();
+        string config = Path.Combine(_dir, "closest.json"), model = Path.Combine(_dir, "closest");
+        var small = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(SmallConfig()))!.AsObject();
+        small["guidance_min_noise"] = 0.3;
+        File.WriteAllText(config, small.ToJsonString());
+        var t = Crucible("train", "--data", prices, "--kind", "sequence", "--window", "5", "--state", state, "--state-columns", "VIXCLS,RV20",
+            "--steps", "12", "--config", config, "--seed", "2", "--calibrate-guidance", "covid-2020", "--calibration-rule", "closest", "--out", model);
+        Assert.True(t.Exit == 0, t.Stderr);
+        Assert.Contains("guidance at σ ≥ 0.3", t.Stdout, StringComparison.Ordinal);
+        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "manifest.json")));
+        var c = manifest.RootElement.GetProperty("guidance_calibration");
+        var points = c.GetProperty("points").EnumerateArray().Select(p => (W: p.GetProperty("guidance").GetDouble(), Es: p.GetProperty("expected_shortfall").GetDouble())).ToArray();
+        Assert.Equal(Enumerable.Range(1, 8).Select(w => (double)w), points.Select(p => p.W));
+        double realised = c.GetProperty("realised_es").GetDouble();
+        Assert.Equal(points.OrderBy(p => Math.Abs(p.Es - realised)).First().W, c.GetProperty("chosen").GetDouble());
+        Assert.Equal("closest_to_realised", c.GetProperty("rule").GetString());
+        Assert.Equal(0.3, c.GetProperty("guidance_min_noise").GetDouble());
+        Assert.Equal(0.3, manifest.RootElement.GetProperty("config").GetProperty("guidance_min_noise").GetDouble());
     }
 
     [Fact]
@@ -166,6 +190,9 @@ public sealed class SequenceCommandsTests : IDisposable
         Fails("needs --state", "train", "--data", prices, "--kind", "sequence", "--window", "5", "--steps", "2", "--calibrate-guidance", "covid-2020", "--out", model + "x");
         Fails("holds no", "train", "--data", prices, "--kind", "sequence", "--window", "5", "--state", state, "--state-columns", "VIXCLS", "--steps", "2", "--config", config, "--calibrate-guidance", "gfc-2008", "--out", model + "x");
         Fails("--kind sequence only", "train", "--data", prices, "--calibrate-guidance", "gfc-2008", "--out", model + "x");
+        Fails("unknown rule 'nearest'", "train", "--data", prices, "--kind", "sequence", "--window", "5", "--state", state, "--state-columns", "VIXCLS", "--steps", "2", "--calibrate-guidance", "covid-2020", "--calibration-rule", "nearest", "--out", model + "x");
+        Fails("--calibration-rule needs --calibrate-guidance", "train", "--data", prices, "--kind", "sequence", "--window", "5", "--state", state, "--steps", "2", "--calibration-rule", "closest", "--out", model + "x");
+        Fails("--kind sequence only", "train", "--data", prices, "--calibration-rule", "closest", "--out", model + "x");
         Assert.False(Directory.Exists(model + "x"));
         Fails("minimum noise level", "generate", "--model", model, "--count", "2", "--condition", "VIXCLS=40", "--guidance-min-noise", "-1", "--out", csv);
         Assert.False(File.Exists(csv));

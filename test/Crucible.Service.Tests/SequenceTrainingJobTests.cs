@@ -179,6 +179,7 @@ public sealed class SequenceTrainingJobTests(ServiceFixture f)
         Assert.Equal("covid-2020", calibration.GetProperty("episode").GetString());
         Assert.Equal(calibration.GetProperty("chosen").GetDouble(), manifest.GetProperty("config").GetProperty("guidance_scale").GetDouble());
         Assert.Equal("covid-2020", RunCompleted(job.GetProperty("id").GetString()!).GetProperty("calibrate_guidance").GetString());
+        Assert.Equal("smallest-within", RunCompleted(job.GetProperty("id").GetString()!).GetProperty("calibration_rule").GetString());
 
         // the same manifest, calibration table included, as the library's for the same inputs
         var expected = SequenceJob.Library(Path.Combine(f.Dir, "seq-library-" + Guid.NewGuid().ToString("N")), prices, state, features, "covid-2020", TrainEnd);
@@ -223,8 +224,8 @@ public sealed class SequenceTrainingJobTests(ServiceFixture f)
         static string Rule(JsonElement errors, string field) => errors.GetProperty(field)[0].GetString()!;
 
         // sequence-only fields on a tabular request (kind tabular is the default)
-        var tabular = await Refused("""{"data_csv": "x", "window": 5, "state_csv": "x", "state_columns": ["VIXCLS"], "calibrate_guidance": "gfc-2008"}""");
-        foreach (var field in new[] { "window", "state_csv", "state_columns", "calibrate_guidance" })
+        var tabular = await Refused("""{"data_csv": "x", "window": 5, "state_csv": "x", "state_columns": ["VIXCLS"], "calibrate_guidance": "gfc-2008", "calibration_rule": "closest"}""");
+        foreach (var field in new[] { "window", "state_csv", "state_columns", "calibrate_guidance", "calibration_rule" })
             Assert.Equal("applies to kind sequence only", Rule(tabular, field));
         Assert.True((await Refused("""{"kind": "tabular", "data_csv": "x", "window": 5}""")).TryGetProperty("window", out _));
         Assert.Contains("'lstm'", Rule(await Refused("""{"kind": "lstm", "data_csv": "x"}"""), "kind"), StringComparison.Ordinal);
@@ -240,6 +241,11 @@ public sealed class SequenceTrainingJobTests(ServiceFixture f)
         var episode = Rule(await Refused("""{"kind": "sequence", "data_csv": "x", "state_csv": "x", "calibrate_guidance": "dotcom-2000"}"""), "calibrate_guidance");
         Assert.Equal("unknown episode 'dotcom-2000' (one of gfc-2008, covid-2020, rates-2022)", episode);
         Assert.Equal("must be at least 2, got 1", Rule(await Refused("""{"kind": "sequence", "data_csv": "x", "window": 1}"""), "window"));
+
+        // a calibration rule: a known name, and only with a calibration
+        Assert.Equal("unknown rule 'nearest' (one of smallest-within, closest)",
+            Rule(await Refused("""{"kind": "sequence", "data_csv": "x", "state_csv": "x", "calibrate_guidance": "gfc-2008", "calibration_rule": "nearest"}"""), "calibration_rule"));
+        Assert.Equal("needs calibrate_guidance", Rule(await Refused("""{"kind": "sequence", "data_csv": "x", "state_csv": "x", "calibration_rule": "closest", "window": 1}"""), "calibration_rule"));
 
         // the config is read as the kind's options: a sequence key is fine for a sequence job (the 422 is the window's
         // alone) and unknown to a tabular one, a tabular key unknown to a sequence job, and the options are validated

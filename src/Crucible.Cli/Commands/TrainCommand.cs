@@ -64,6 +64,11 @@ internal static class TrainCommand
             Description = "Sequence kind with --state: set the model's default guidance by the rule on this training episode (gfc-2008, covid-2020 or rates-2022): the smallest w whose ES under the state of the episode's record VIXCLS close is within 25% of the episode's realised ES",
         };
 
+        public readonly Option<string> CalibrationRule = new("--calibration-rule")
+        {
+            Description = "With --calibrate-guidance: smallest-within (default: the smallest w within 25% of the realised ES) or closest (the w whose ES is closest to it, every w in 1..8 drawn); the calibration runs at the model's guidance_min_noise (--config)",
+        };
+
         public readonly Option<string> TrainEnd = new("--train-end") { Description = "Train on rows dated up to this date, YYYY-MM-DD (default: all rows)" };
 
         public readonly Option<int?> Steps = new("--steps") { Description = "Training steps (overrides the config)" };
@@ -126,7 +131,7 @@ internal static class TrainCommand
         o.Input.AcceptOnlyFromAmong("prices", "returns", "log-returns", "percent");
         var command = new Command("train", "Fit a generator on historical data and write the model folder (weights.safetensors + manifest.json)")
         {
-            o.Data, o.Columns, o.Input, o.Kind, o.Window, o.State, o.StateColumns, o.CalibrateGuidance, o.TrainEnd, o.Steps, o.Seed, o.Config, o.Checkpoint, o.CheckpointEvery,
+            o.Data, o.Columns, o.Input, o.Kind, o.Window, o.State, o.StateColumns, o.CalibrateGuidance, o.CalibrationRule, o.TrainEnd, o.Steps, o.Seed, o.Config, o.Checkpoint, o.CheckpointEvery,
             o.DpEpsilon, o.DpNoiseMultiplier, o.DpDelta, o.DpMaxGradNorm, o.DpBudget, o.DpSampleRate, o.Segments, o.Stratify, o.Out, o.Home,
         };
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
@@ -140,7 +145,7 @@ internal static class TrainCommand
         string kind = parse.GetValue(o.Kind) ?? "tabular";
         if (kind == SequenceGenerator.KindName) return ExecuteSequence(parse, o, output, home);
         if (kind != "tabular") throw new InvalidInputException("OPT-E-KIND", $"--kind {kind} is not a generator kind; use --kind tabular or --kind sequence");
-        foreach (var (name, given) in new[] { ("--window", parse.GetValue(o.Window) is not null), ("--state", parse.GetValue(o.State) is not null), ("--state-columns", parse.GetValue(o.StateColumns) is not null), ("--calibrate-guidance", parse.GetValue(o.CalibrateGuidance) is not null) })
+        foreach (var (name, given) in new[] { ("--window", parse.GetValue(o.Window) is not null), ("--state", parse.GetValue(o.State) is not null), ("--state-columns", parse.GetValue(o.StateColumns) is not null), ("--calibrate-guidance", parse.GetValue(o.CalibrateGuidance) is not null), ("--calibration-rule", parse.GetValue(o.CalibrationRule) is not null) })
         {
             if (given) throw new InvalidInputException("OPT-E-KIND", $"{name} applies to --kind sequence only");
         }
@@ -310,10 +315,18 @@ internal static class TrainCommand
         if (stateColumns is not null && statePath is null) throw new InvalidInputException("OPT-E", "--state-columns needs --state");
 
         GuidanceCalibrationOptions? calibration = null;
+        var rule = GuidanceCalibrationRule.SmallestWithinTolerance;
+        if (parse.GetValue(o.CalibrationRule) is { } ruleName)
+        {
+            if (parse.GetValue(o.CalibrateGuidance) is null) throw new InvalidInputException("OPT-E", "--calibration-rule needs --calibrate-guidance");
+            rule = SequenceTraining.RuleOf(ruleName)
+                ?? throw new InvalidInputException("OPT-E", $"--calibration-rule: unknown rule '{ruleName}' (one of {SequenceTraining.RuleNames})");
+        }
+
         if (parse.GetValue(o.CalibrateGuidance) is { } episodeName)
         {
             if (statePath is null) throw new InvalidInputException("OPT-E", "--calibrate-guidance needs --state: only a conditional model has guidance to calibrate");
-            calibration = SequenceTraining.CalibrationFor(episodeName)
+            calibration = SequenceTraining.CalibrationFor(episodeName, rule)
                 ?? throw new InvalidInputException("OPT-E", $"--calibrate-guidance: unknown episode '{episodeName}' (one of {SequenceTraining.EpisodeNames})");
         }
 
@@ -357,6 +370,7 @@ internal static class TrainCommand
             ["train_end"] = parse.GetValue(o.TrainEnd),
             ["state_columns"] = stateColumns,
             ["calibrate_guidance"] = calibration?.Episode.Name,
+            ["calibration_rule"] = calibration is null ? null : SequenceTraining.RuleName(calibration.Rule),
         }, options.Seed).AddInput(path);
         if (statePath is not null) run.AddInput(statePath);
         var (registered, isNew, runManifest) = Record(home, run, folder, m.Weights.Sha256);
@@ -377,7 +391,7 @@ internal static class TrainCommand
         if (calibrated is { } c)
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"guidance:   w = {c.Chosen:G4} calibrated on {c.Episode} (state of {c.StateDate}; ES {string.Join(", ", c.Points.Select(p => $"{p.ExpectedShortfall:F4} at w = {p.Guidance:G4}"))}; realised {c.RealisedEs:F4} over {c.RealisedWindows} windows{(c.WithinTolerance ? "" : "; none within 25%, the closest taken")})"));
+                $"guidance:   w = {c.Chosen:G4} calibrated on {c.Episode} (state of {c.StateDate}; ES {string.Join(", ", c.Points.Select(p => $"{p.ExpectedShortfall:F4} at w = {p.Guidance:G4}"))}; realised {c.RealisedEs:F4} over {c.RealisedWindows} windows{(c.WithinTolerance ? "" : $"; none within {c.Tolerance:P0}, the closest taken")}{(c.GuidanceMinNoise > 0 ? $"; guidance at σ ≥ {c.GuidanceMinNoise:G4}" : "")})"));
         }
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit:      entry {receipt.Seq} in {home.AuditDatabase}"));
         return ExitCode.Success;

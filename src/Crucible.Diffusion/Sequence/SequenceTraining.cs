@@ -50,12 +50,34 @@ public static class SequenceTraining
     /// settings on the built-in episode <paramref name="episode"/> (<see cref="CrisisArchetypes.Episodes"/>, matched
     /// ignoring case), or null when no episode has that name.
     /// </summary>
-    public static GuidanceCalibrationOptions? CalibrationFor(string episode)
+    public static GuidanceCalibrationOptions? CalibrationFor(string episode, GuidanceCalibrationRule rule = GuidanceCalibrationRule.SmallestWithinTolerance)
     {
         ArgumentNullException.ThrowIfNull(episode);
         var e = CrisisArchetypes.Episodes.FirstOrDefault(e => string.Equals(e.Name, episode, StringComparison.OrdinalIgnoreCase));
-        return e is null ? null : new GuidanceCalibrationOptions { Episode = e };
+        return e is null ? null : new GuidanceCalibrationOptions { Episode = e, Rule = rule };
     }
+
+    /// <summary>The names of the calibration rules as the CLI and the service spell them.</summary>
+    public static string RuleNames => "smallest-within, closest";
+
+    /// <summary>
+    /// The rule named <paramref name="name"/>: <c>smallest-within</c> (<see cref="GuidanceCalibrationRule.SmallestWithinTolerance"/>)
+    /// or <c>closest</c> (<see cref="GuidanceCalibrationRule.ClosestToRealised"/>), or null for another name.
+    /// </summary>
+    public static GuidanceCalibrationRule? RuleOf(string name) => name switch
+    {
+        "smallest-within" => GuidanceCalibrationRule.SmallestWithinTolerance,
+        "closest" => GuidanceCalibrationRule.ClosestToRealised,
+        _ => null,
+    };
+
+    /// <summary>The name of <paramref name="rule"/> as <see cref="RuleOf"/> reads it.</summary>
+    public static string RuleName(GuidanceCalibrationRule rule) => rule switch
+    {
+        GuidanceCalibrationRule.SmallestWithinTolerance => "smallest-within",
+        GuidanceCalibrationRule.ClosestToRealised => "closest",
+        _ => throw new ArgumentOutOfRangeException(nameof(rule), rule, "unknown calibration rule"),
+    };
 
     /// <summary>The names of the episodes <see cref="CalibrationFor"/> knows, comma-separated, for messages.</summary>
     public static string EpisodeNames => string.Join(", ", CrisisArchetypes.Episodes.Select(e => e.Name));

@@ -240,6 +240,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
                 entry["state_sha256"] = m.StateData?.InputSha256;
                 entry["state_columns"] = r.Request.StateColumns is { } names ? string.Join(",", names) : null; // as given, like --state-columns
                 entry["calibrate_guidance"] = r.Calibration?.Episode.Name;
+                entry["calibration_rule"] = r.Calibration is null ? null : SequenceTraining.RuleName(r.Calibration.Rule);
             }
             else
             {

@@ -58,6 +58,12 @@ public sealed record TrainingRequest
     /// </summary>
     public string? CalibrateGuidance { get; init; }
 
+    /// <summary>
+    /// With <see cref="CalibrateGuidance"/>: <c>smallest-within</c> (default) or <c>closest</c>, as <c>crucible train
+    /// --calibration-rule</c>.
+    /// </summary>
+    public string? CalibrationRule { get; init; }
+
     /// <summary>The default <see cref="Kind"/>.</summary>
     internal const string TabularKind = "tabular";
 }
@@ -123,7 +129,7 @@ public static class TrainingValidation
         foreach (var (field, given) in new[]
                  {
                      ("window", r.Window is not null), ("state_csv", r.StateCsv is not null), ("state_columns", r.StateColumns is not null),
-                     ("calibrate_guidance", r.CalibrateGuidance is not null),
+                     ("calibrate_guidance", r.CalibrateGuidance is not null), ("calibration_rule", r.CalibrationRule is not null),
                  })
         {
             if (given) errors[field] = [$"applies to kind {SequenceGenerator.KindName} only"];
@@ -147,10 +153,18 @@ public static class TrainingValidation
         }
 
         GuidanceCalibrationOptions? calibration = null;
+        var rule = GuidanceCalibrationRule.SmallestWithinTolerance;
+        if (r.CalibrationRule is { } ruleName)
+        {
+            if (r.CalibrateGuidance is null) errors["calibration_rule"] = ["needs calibrate_guidance"];
+            else if (SequenceTraining.RuleOf(ruleName) is { } known) rule = known;
+            else errors["calibration_rule"] = [$"unknown rule '{ruleName}' (one of {SequenceTraining.RuleNames})"];
+        }
+
         if (r.CalibrateGuidance is { } episode)
         {
             if (r.StateCsv is null) errors["calibrate_guidance"] = ["needs state_csv: only a conditional model has guidance to calibrate"];
-            else if ((calibration = SequenceTraining.CalibrationFor(episode)) is null)
+            else if ((calibration = SequenceTraining.CalibrationFor(episode, rule)) is null)
                 errors["calibrate_guidance"] = [$"unknown episode '{episode}' (one of {SequenceTraining.EpisodeNames})"];
         }
 
