@@ -123,11 +123,12 @@ public sealed class SequenceFidelityBenchmark : IBenchmarkCommand
             {
                 "smallest-within" => GuidanceCalibrationRule.SmallestWithinTolerance,
                 "closest" => GuidanceCalibrationRule.ClosestToRealised,
-                var other => throw new ArgumentException($"--calibration-rule: smallest-within or closest, got '{other}'"),
+                "regime" => GuidanceCalibrationRule.Regime,
+                var other => throw new ArgumentException($"--calibration-rule: smallest-within, closest or regime, got '{other}'"),
             };
             calibration = generator.CalibrateGuidance(train, features, new GuidanceCalibrationOptions { Rule = rule, GuidanceMinNoise = minNoise });
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"calibrated guidance: w = {calibration.Chosen} ({string.Join(", ", calibration.Points.Select(p => $"{p.Guidance}: {p.ExpectedShortfall:F4}"))}; realised {calibration.RealisedEs:F4})"));
+                $"calibrated guidance: w = {calibration.Chosen}, regime a = {calibration.RegimeGuidance:F4} (k {calibration.RegimeFactor:F4}, ES {calibration.RegimeExpectedShortfall:F4}; {string.Join(", ", calibration.Points.Select(p => $"{p.Guidance}: {p.ExpectedShortfall:F4}"))}; realised {calibration.RealisedEs:F4})"));
         }
 
         // a model trained here is saved with its calibration (a reused one is left as it is)
@@ -238,6 +239,7 @@ public sealed class SequenceFidelityBenchmark : IBenchmarkCommand
             ["excluded"] = Args.String(args, "--exclude"),
             ["condition_noise"] = generator.Manifest.Config.ConditionNoise,
             ["guidance_min_noise"] = minNoise ?? generator.Manifest.Config.GuidanceMinNoise,
+            ["regime_guidance"] = generator.Manifest.Config.RegimeGuidance,
             ["crisis_date"] = crisisDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             ["crisis_window"] = $"{episodeFrom:yyyy-MM-dd}..{episodeTo:yyyy-MM-dd}",
             ["conditioned_windows"] = generator.Manifest.Windows.Conditioned,

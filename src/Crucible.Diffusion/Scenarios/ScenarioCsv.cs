@@ -53,6 +53,14 @@ public sealed record ScenarioMetadata
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? GuidanceMinNoise { get; init; }
 
+    /// <summary>a of regime guidance (the windows' log scale amplified, <c>Sequence.RegimeGuidance</c>); absent when not used.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? RegimeGuidance { get; init; }
+
+    /// <summary>k = exp(a · (ℓ_c − ℓ_∅)), the factor regime guidance scaled every window by (1 for an unconditional request); absent when not used.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? RegimeFactor { get; init; }
+
     /// <summary>The conditions NAME=VALUE; empty for an unconditional model.</summary>
     public IReadOnlyDictionary<string, double> Conditions { get; init; } = new Dictionary<string, double>();
 

@@ -12,6 +12,14 @@ public enum GuidanceCalibrationRule
     /// <summary>The w whose ES is closest to the realised ES (the smallest such when tied): every w in 1..MaxScale is
     /// drawn.</summary>
     ClosestToRealised,
+
+    /// <summary>
+    /// Classifier-free guidance at <see cref="GuidanceCalibrationOptions.RegimeGuidanceScale"/> (default 2), and regime
+    /// guidance (<see cref="Sequence.RegimeGuidance"/>) whose a ∈ [0, <see cref="GuidanceCalibrationOptions.MaxRegimeGuidance"/>]
+    /// brings the ES to the realised ES (bisection on one draw: the scaling is applied after sampling); a = 0 when
+    /// w alone reaches it.
+    /// </summary>
+    Regime,
 }
 
 /// <summary>
@@ -44,6 +52,14 @@ public sealed record GuidanceCalibrationOptions
     /// <summary>Which w of the table is taken (default: <see cref="GuidanceCalibrationRule.SmallestWithinTolerance"/>).</summary>
     public GuidanceCalibrationRule Rule { get; init; } = GuidanceCalibrationRule.SmallestWithinTolerance;
 
+    /// <summary>w of classifier-free guidance under <see cref="GuidanceCalibrationRule.Regime"/> (default 2: for a
+    /// Gaussian whose conditional variance is r times the unconditional one the guided target is proper while
+    /// r &lt; w / (w − 1), i.e. up to twice the variance at w = 2).</summary>
+    public double RegimeGuidanceScale { get; init; } = 2;
+
+    /// <summary>The largest a <see cref="GuidanceCalibrationRule.Regime"/> may set.</summary>
+    public double MaxRegimeGuidance { get; init; } = 8;
+
     /// <summary>
     /// σ_g to calibrate at (<see cref="SequenceGeneratorOptions.GuidanceMinNoise"/>): the draws use it and the model's
     /// config keeps it with the chosen w; null calibrates at the model's own σ_g.
@@ -60,6 +76,8 @@ public sealed record GuidanceCalibrationOptions
         if (Samples < 40) throw new ArgumentException("the calibration needs at least 40 windows per guidance scale");
         if (!(Alpha > 0 && Alpha < 1)) throw new ArgumentException("the calibration's ES level must be in (0, 1)");
         if (!Enum.IsDefined(Rule)) throw new ArgumentException($"unknown calibration rule {Rule}");
+        if (!(double.IsFinite(RegimeGuidanceScale) && RegimeGuidanceScale > 0)) throw new ArgumentException("the regime rule's guidance scale must be positive and finite");
+        if (!(double.IsFinite(MaxRegimeGuidance) && MaxRegimeGuidance > 0)) throw new ArgumentException("the regime rule's largest regime guidance must be positive and finite");
         if (GuidanceMinNoise is { } g && !(double.IsFinite(g) && g >= 0)) throw new ArgumentException("the calibration's guidance minimum noise level must be finite and ≥ 0");
     }
 }
@@ -122,6 +140,23 @@ public sealed record GuidanceCalibration
 
     /// <summary>The w chosen by <see cref="Rule"/>.</summary>
     public double Chosen { get; init; }
+
+    /// <summary>Under <see cref="GuidanceCalibrationRule.Regime"/>: a, the regime guidance set (0 under the other rules).</summary>
+    public double RegimeGuidance { get; init; }
+
+    /// <summary>Under <see cref="GuidanceCalibrationRule.Regime"/>: k = exp(a · (ℓ_c − ℓ_∅)) at the episode's state, and the
+    /// pilot draws' ℓ_c and ℓ_∅ (<see cref="Sequence.RegimeGuidance"/>); null under the other rules.</summary>
+    public double? RegimeFactor { get; init; }
+
+    /// <summary>ℓ_c of the episode's state (regime rule).</summary>
+    public double? ConditionalLogScale { get; init; }
+
+    /// <summary>ℓ_∅ (regime rule).</summary>
+    public double? UnconditionalLogScale { get; init; }
+
+    /// <summary>Under <see cref="GuidanceCalibrationRule.Regime"/>: the ES of the calibration's windows scaled by k (the
+    /// model's ES at its calibrated settings); null under the other rules.</summary>
+    public double? RegimeExpectedShortfall { get; init; }
 
     /// <summary>Whether <see cref="Chosen"/> is within the band.</summary>
     public bool WithinTolerance { get; init; }

@@ -40,6 +40,9 @@ public sealed class SequenceGenerator
     private VolatilityAdaptiveSchedule? _schedule;
     private SequenceManifest? _manifest;
 
+    // ℓ of the regime guidance's pilot draws, by condition, w and σ_g (deterministic, so caching changes no output)
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, double> _pilotLogScales = new(StringComparer.Ordinal);
+
     /// <summary>Creates an unfitted generator.</summary>
     /// <exception cref="ArgumentException">An invalid option.</exception>
     public SequenceGenerator(SequenceGeneratorOptions? options = null)
@@ -189,17 +192,69 @@ public sealed class SequenceGenerator
         double minNoise = options.GuidanceMinNoise ?? m.Config.GuidanceMinNoise;
         var sampler = new SamplerOptions(SamplerKind.Ddim, 50, Cancellation: cancellation);
         var points = new List<CalibrationPoint>();
-        for (int g = 1; g <= options.MaxScale; g++)
+        double EsOf(float[] windows) => EconomicState.EqualWeightWindowExpectedShortfall(ToReturns(windows, options.Samples), w, options.Samples, stride: w, options.Alpha);
+        double chosen, regime = 0;
+        bool within;
+        (double Factor, double Conditional, double Unconditional, double Es)? scaled = null;
+        if (options.Rule == GuidanceCalibrationRule.Regime)
         {
-            var frame = Sample(options.Samples, sampleSeed, new SequenceSampleRequest(state, g, sampler, GuidanceMinNoise: minNoise));
-            double es = EconomicState.EqualWeightWindowExpectedShortfall(frame, w, options.Samples, stride: w, options.Alpha);
-            points.Add(new CalibrationPoint(g, es));
+            // one draw at w with no scaling; a from the ES of that draw scaled by k(a) (bisection: k rises with a when ℓ_c > ℓ_∅)
+            chosen = options.RegimeGuidanceScale;
+            var z = SampleModelSpace(options.Samples, sampleSeed, new SequenceSampleRequest(state, chosen, sampler, GuidanceMinNoise: minNoise, RegimeGuidance: 0));
+            double es0 = EsOf(z);
+            points.Add(new CalibrationPoint(chosen, es0));
+            double lc = PilotLogScale(state, chosen, minNoise, cancellation), lu = PilotLogScale((IReadOnlyDictionary<string, double>?)null, 1, 0, cancellation);
+            double EsAt(double a)
+            {
+                var copy = (float[])z.Clone();
+                RegimeGuidance.Apply(copy, RegimeGuidance.Factor(a, lc, lu));
+                return EsOf(copy);
+            }
 
-            // the smallest w within the band needs no larger one
-            if (options.Rule == GuidanceCalibrationRule.SmallestWithinTolerance && GuidanceCalibration.IsWithin(es, realised, options.Tolerance)) break;
+            if (es0 < realised && lc > lu)
+            {
+                // bracket by doubling from 1/16, then bisect. A huge k overflows the portfolio's exp (a non-finite ES),
+                // which counts as "beyond": the top of the range is never tried blindly.
+                double max = options.MaxRegimeGuidance, lo = 0, hi = Math.Min(1.0 / 16, max);
+                bool Below(double a) => EsAt(a) is var e && double.IsFinite(e) && e < realised;
+                while (hi < max && Below(hi))
+                {
+                    lo = hi;
+                    hi = Math.Min(2 * hi, max);
+                }
+
+                if (hi == max && Below(hi)) lo = max;                                // even the largest a falls short
+                else
+                {
+                    for (int iteration = 0; iteration < 80 && hi - lo > 1e-12 * Math.Max(1, hi); iteration++)
+                    {
+                        double mid = 0.5 * (lo + hi);
+                        if (Below(mid)) lo = mid;
+                        else hi = mid;
+                    }
+                }
+
+                regime = lo;
+            }
+
+            double esScaled = EsAt(regime);
+            scaled = (RegimeGuidance.Factor(regime, lc, lu), lc, lu, esScaled);
+            within = GuidanceCalibration.IsWithin(esScaled, realised, options.Tolerance);
+        }
+        else
+        {
+            for (int g = 1; g <= options.MaxScale; g++)
+            {
+                double es = EsOf(SampleModelSpace(options.Samples, sampleSeed, new SequenceSampleRequest(state, g, sampler, GuidanceMinNoise: minNoise, RegimeGuidance: 0)));
+                points.Add(new CalibrationPoint(g, es));
+
+                // the smallest w within the band needs no larger one
+                if (options.Rule == GuidanceCalibrationRule.SmallestWithinTolerance && GuidanceCalibration.IsWithin(es, realised, options.Tolerance)) break;
+            }
+
+            (chosen, within) = GuidanceCalibration.Choose(points, realised, options.Tolerance, options.Rule);
         }
 
-        var (chosen, within) = GuidanceCalibration.Choose(points, realised, options.Tolerance, options.Rule);
         var calibration = new GuidanceCalibration
         {
             Episode = episode.Name,
@@ -219,8 +274,13 @@ public sealed class SequenceGenerator
             Points = points,
             Chosen = chosen,
             WithinTolerance = within,
+            RegimeGuidance = regime,
+            RegimeFactor = scaled?.Factor,
+            ConditionalLogScale = scaled?.Conditional,
+            UnconditionalLogScale = scaled?.Unconditional,
+            RegimeExpectedShortfall = scaled?.Es,
         };
-        _manifest = m with { Config = m.Config with { GuidanceScale = chosen, GuidanceMinNoise = minNoise }, GuidanceCalibration = calibration };
+        _manifest = m with { Config = m.Config with { GuidanceScale = chosen, GuidanceMinNoise = minNoise, RegimeGuidance = regime }, GuidanceCalibration = calibration };
         return calibration;
     }
 
@@ -461,7 +521,52 @@ public sealed class SequenceGenerator
     {
         request ??= new SequenceSampleRequest();
         var (conditions, sampler, _) = Effective(request);
-        return SampleResolved(count, seed, GuidanceOf(request), GuidanceMinNoiseOf(request), conditions, sampler);
+        return SampleResolved(count, seed, GuidanceOf(request), GuidanceMinNoiseOf(request), RegimeGuidanceOf(request), conditions, sampler).Windows;
+    }
+
+    /// <summary>a a request samples with: its own, or else the model's default (<see cref="SequenceGeneratorOptions.RegimeGuidance"/>).</summary>
+    public double RegimeGuidanceOf(SequenceSampleRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return request.RegimeGuidance ?? Manifest.Config.RegimeGuidance;
+    }
+
+    /// <summary>
+    /// ℓ, the mean log scale (<see cref="RegimeGuidance.MeanLogScale"/>) of the regime guidance's fixed pilot draw under
+    /// <paramref name="conditions"/> (null: the unconditional model) at guidance w and σ_g.
+    /// </summary>
+    public double PilotLogScale(IReadOnlyDictionary<string, double>? conditions, double guidanceScale, double guidanceMinNoise, CancellationToken cancellation = default) =>
+        PilotLogScale(StandardizedCondition(conditions), guidanceScale, guidanceMinNoise, cancellation);
+
+    private double PilotLogScale(float[] condition, double guidanceScale, double guidanceMinNoise, CancellationToken cancellation)
+    {
+        if (_denoiser is null || _schedule is null) throw NotFitted();
+        bool conditional = condition.Any(v => !float.IsNaN(v));
+        if (!conditional) (guidanceScale, guidanceMinNoise) = (1, 0);       // any w gives the unconditional model then
+        string key = string.Join(",", condition.Select(v => BitConverter.SingleToInt32Bits(v).ToString(CultureInfo.InvariantCulture)))
+            + string.Create(CultureInfo.InvariantCulture, $"|{BitConverter.DoubleToInt64Bits(guidanceScale)}|{BitConverter.DoubleToInt64Bits(guidanceMinNoise)}");
+        if (_pilotLogScales.TryGetValue(key, out double cached)) return cached;
+        var guided = new ClassifierFreeGuidance(_denoiser, condition, guidanceScale, _schedule.Base.FirstStepWithNoiseLevel(guidanceMinNoise));
+        var pilot = DiffusionSampler.Sample(guided, _schedule, Options.Objective, RegimeGuidance.PilotWindows, RegimeGuidance.PilotSeedOffset + Manifest.Seed,
+            new SamplerOptions(SamplerKind.Ddim, RegimeGuidance.PilotSteps, MaxDegreeOfParallelism: EngineThreads.MaxDegreeOfParallelism, Cancellation: cancellation));
+        double l = RegimeGuidance.MeanLogScale(pilot, RegimeGuidance.PilotWindows, Manifest.Config.Window, _schedule.NoiseScale);
+        _pilotLogScales.TryAdd(key, l);
+        return l;
+    }
+
+    /// <summary>
+    /// k, the factor regime guidance of strength <paramref name="strength"/> scales the windows of a request by:
+    /// exp(a · (ℓ_c − ℓ_∅)) (<see cref="RegimeGuidance"/>); 1 when a = 0 or the request is unconditional.
+    /// </summary>
+    public double RegimeFactor(IReadOnlyDictionary<string, double>? conditions, double guidanceScale, double guidanceMinNoise, double strength, CancellationToken cancellation = default) =>
+        RegimeFactor(StandardizedCondition(conditions), guidanceScale, guidanceMinNoise, strength, cancellation);
+
+    private double RegimeFactor(float[] condition, double guidanceScale, double guidanceMinNoise, double strength, CancellationToken cancellation)
+    {
+        if (strength == 0 || guidanceScale == 0 || condition.All(float.IsNaN)) return 1;
+        double conditional = PilotLogScale(condition, guidanceScale, guidanceMinNoise, cancellation);
+        double unconditional = PilotLogScale(new float[condition.Length].Select(_ => float.NaN).ToArray(), 1, 0, cancellation);
+        return RegimeGuidance.Factor(strength, conditional, unconditional);
     }
 
     /// <summary>
@@ -472,8 +577,9 @@ public sealed class SequenceGenerator
     public TimeSeriesFrame Sample(int count, ulong seed, SequenceSampleRequest? request = null) =>
         ToReturns(SampleModelSpace(count, seed, request), count);
 
-    // the sampler run of a resolved request: model-space windows count × D × W
-    private float[] SampleResolved(int count, ulong seed, double guidanceScale, double guidanceMinNoise, IReadOnlyDictionary<string, double>? conditions, SamplerOptions sampler)
+    // the sampler run of a resolved request: model-space windows count × D × W, scaled by the regime factor k
+    private (float[] Windows, double RegimeFactor) SampleResolved(int count, ulong seed, double guidanceScale, double guidanceMinNoise, double regime,
+        IReadOnlyDictionary<string, double>? conditions, SamplerOptions sampler)
     {
         if (_denoiser is null || _schedule is null) throw NotFitted();
         ArgumentOutOfRangeException.ThrowIfNegative(count);
@@ -482,8 +588,14 @@ public sealed class SequenceGenerator
             throw new InvalidInputException("guidance", $"the guidance scale {guidanceScale} must be finite and ≥ 0");
         if (!(double.IsFinite(guidanceMinNoise) && guidanceMinNoise >= 0))
             throw new InvalidInputException("guidance-min-noise", $"the guidance's minimum noise level {guidanceMinNoise} must be finite and ≥ 0");
-        var guided = new ClassifierFreeGuidance(_denoiser, StandardizedCondition(conditions), guidanceScale, _schedule.Base.FirstStepWithNoiseLevel(guidanceMinNoise));
-        return DiffusionSampler.Sample(guided, _schedule, Options.Objective, count, seed, sampler);
+        if (!(double.IsFinite(regime) && regime >= 0))
+            throw new InvalidInputException("regime-guidance", $"the regime guidance {regime} must be finite and ≥ 0");
+        var condition = StandardizedCondition(conditions);
+        var guided = new ClassifierFreeGuidance(_denoiser, condition, guidanceScale, _schedule.Base.FirstStepWithNoiseLevel(guidanceMinNoise));
+        var windows = DiffusionSampler.Sample(guided, _schedule, Options.Objective, count, seed, sampler);
+        double factor = RegimeFactor(condition, guidanceScale, guidanceMinNoise, regime, sampler.Cancellation);
+        if (factor != 1) RegimeGuidance.Apply(windows, factor);
+        return (windows, factor);
     }
 
     // model-space windows (b, i, t) → log returns r = offset_i + scale_i · x as a frame of rows (b·W + t, i)
@@ -510,7 +622,8 @@ public sealed class SequenceGenerator
         request ??= new SequenceSampleRequest();
         var (conditions, sampler, plan) = Effective(request);
         double minNoise = GuidanceMinNoiseOf(request);
-        var z = SampleResolved(count, seed, GuidanceOf(request), minNoise, conditions, sampler);
+        double regime = RegimeGuidanceOf(request);
+        var (z, factor) = SampleResolved(count, seed, GuidanceOf(request), minNoise, regime, conditions, sampler);
         var values = ToReturns(z, count);
         var m = Manifest;
         double? violation = null;
@@ -547,6 +660,8 @@ public sealed class SequenceGenerator
             TimestepSpacing = sampler.Kind == SamplerKind.Ddpm ? null : JsonNamingPolicy.SnakeCaseLower.ConvertName(sampler.Spacing.ToString()),
             Guidance = m.Conditions.Names.Count == 0 ? null : GuidanceOf(request),
             GuidanceMinNoise = m.Conditions.Names.Count == 0 || minNoise == 0 ? null : minNoise,
+            RegimeGuidance = m.Conditions.Names.Count == 0 || regime == 0 ? null : regime,
+            RegimeFactor = m.Conditions.Names.Count == 0 || regime == 0 ? null : factor,
             Conditions = canonical,
             Stress = request.Stress,
             Constraints = plan is { Constraints.Count: > 0 } ? ConstraintLabels(plan.Constraints) : null,

@@ -87,6 +87,15 @@ public sealed record SequenceGeneratorOptions
     /// </summary>
     public double GuidanceMinNoise { get; init; }
 
+    /// <summary>
+    /// a, regime guidance for requests that give none (<see cref="SequenceSampleRequest.RegimeGuidance"/> null): the
+    /// windows of a conditional request are scaled by k = exp(a · (ℓ_c − ℓ_∅)), the conditional model's shift of the
+    /// windows' log scale amplified a-fold (<see cref="Sequence.RegimeGuidance"/>). 0 (the default): none. Set by
+    /// <see cref="SequenceGenerator.CalibrateGuidance"/> with <see cref="GuidanceCalibrationRule.Regime"/>.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public double RegimeGuidance { get; init; }
+
     /// <summary>Optimiser, schedule and EMA settings; its seed is replaced by <see cref="Seed"/>.</summary>
     public TrainerOptions Training { get; init; } = new(Steps: 3000, BatchSize: 128, LearningRate: 2e-3, WarmupSteps: 100);
 
@@ -113,6 +122,7 @@ public sealed record SequenceGeneratorOptions
         Require(double.IsFinite(GuidanceScale) && GuidanceScale >= 0, "guidance_scale must be finite and non-negative");
         Require(double.IsFinite(GuidanceMinNoise) && GuidanceMinNoise >= 0, "guidance_min_noise must be finite and non-negative");
         Require(double.IsFinite(ConditionNoise) && ConditionNoise >= 0, "condition_noise must be finite and non-negative");
+        Require(double.IsFinite(RegimeGuidance) && RegimeGuidance >= 0, "regime_guidance must be finite and non-negative");
         Require(Training is not null, "training settings are missing");
         Require(Training!.Steps >= 1 && Training.BatchSize >= 1, "training.steps and training.batch_size must be positive");
         Require(double.IsFinite(Training.LearningRate) && Training.LearningRate > 0, "training.learning_rate must be positive");

@@ -10,6 +10,9 @@ namespace Crucible.Diffusion.Sequence;
 /// <see cref="SequenceGeneratorOptions.GuidanceScale"/>.</param>
 /// <param name="GuidanceMinNoise">σ_g of limited-interval guidance: guidance acts only at steps whose noise level is at
 /// least σ_g (0: every step); null: the model's default, <see cref="SequenceGeneratorOptions.GuidanceMinNoise"/>.</param>
+/// <param name="RegimeGuidance">a of regime guidance (<see cref="Sequence.RegimeGuidance"/>: the windows of a
+/// conditional request scaled by exp(a · (ℓ_c − ℓ_∅)); 0 none); null: the model's default,
+/// <see cref="SequenceGeneratorOptions.RegimeGuidance"/>.</param>
 /// <param name="Sampler">Sampler, steps, threads and any constraint guidance (default DDIM, 50 steps, η = 0).</param>
 /// <param name="Stress">The stress specification the conditions and guidance came from, recorded in the metadata only
 /// (the caller resolves it into <paramref name="Conditions"/> and the sampler's guidance).</param>
@@ -18,4 +21,5 @@ public sealed record SequenceSampleRequest(
     double? GuidanceScale = null,
     SamplerOptions? Sampler = null,
     string? Stress = null,
-    double? GuidanceMinNoise = null);
+    double? GuidanceMinNoise = null,
+    double? RegimeGuidance = null);

@@ -58,16 +58,18 @@ public static class SequenceTraining
     }
 
     /// <summary>The names of the calibration rules as the CLI and the service spell them.</summary>
-    public static string RuleNames => "smallest-within, closest";
+    public static string RuleNames => "smallest-within, closest, regime";
 
     /// <summary>
     /// The rule named <paramref name="name"/>: <c>smallest-within</c> (<see cref="GuidanceCalibrationRule.SmallestWithinTolerance"/>)
-    /// or <c>closest</c> (<see cref="GuidanceCalibrationRule.ClosestToRealised"/>), or null for another name.
+    /// , <c>closest</c> (<see cref="GuidanceCalibrationRule.ClosestToRealised"/>) or <c>regime</c>
+    /// (<see cref="GuidanceCalibrationRule.Regime"/>), or null for another name.
     /// </summary>
     public static GuidanceCalibrationRule? RuleOf(string name) => name switch
     {
         "smallest-within" => GuidanceCalibrationRule.SmallestWithinTolerance,
         "closest" => GuidanceCalibrationRule.ClosestToRealised,
+        "regime" => GuidanceCalibrationRule.Regime,
         _ => null,
     };
 
@@ -76,6 +78,7 @@ public static class SequenceTraining
     {
         GuidanceCalibrationRule.SmallestWithinTolerance => "smallest-within",
         GuidanceCalibrationRule.ClosestToRealised => "closest",
+        GuidanceCalibrationRule.Regime => "regime",
         _ => throw new ArgumentOutOfRangeException(nameof(rule), rule, "unknown calibration rule"),
     };
 

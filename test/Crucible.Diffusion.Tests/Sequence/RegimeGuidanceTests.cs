@@ -1,0 +1,163 @@
+using Crucible.Data;
+using Crucible.Diffusion.Conditioning;
+using Crucible.Diffusion.Samplers;
+using Crucible.Diffusion.Sequence;
+using Crucible.Diffusion.Training;
+
+namespace Crucible.Diffusion.Tests.Sequence;
+
+public class RegimeGuidanceTests
+{
+    private static readonly SequenceGeneratorOptions Tiny = new()
+    {
+        Window = 5, DiffusionSteps = 50, Hidden = 8, Layers = 2, Heads = 2, TimeEmbedding = 8, GuidanceScale = 2, ConditionNoise = 0,
+        Training = new TrainerOptions(Steps: 300, BatchSize: 16, LearningRate: 5e-3, WarmupSteps: 5), Seed = 5,
+    };
+
+    /// <summary>
+    /// 90 weekdays of 2 series whose volatility follows a VIX-like close (calm, then a ramp to 60 on day 55), and the
+    /// state lagged one day as <see cref="EconomicState"/> builds it: the row dated d holds the close of d − 1.
+    /// </summary>
+    private static (TimeSeriesFrame Returns, TimeSeriesFrame Conditions) Data()
+    {
+        var rng = new Random(4);
+        var dates = new List<DateOnly>();
+        for (var d = new DateOnly(2021, 1, 4); dates.Count < 90; d = d.AddDays(1))
+        {
+            if (d.DayOfWeek is not (DayOfWeek.Saturday or DayOfWeek.Sunday)) dates.Add(d);
+        }
+
+        var close = dates.Select((_, i) => i is >= 40 and <= 55 ? 30.0 + (2.0 * (i - 40)) : 14.0 + (i % 5)).ToArray();
+        var values = new double[90 * 2];
+        for (int r = 0; r < 90; r++)
+        {
+            double sd = 0.0006 * close[Math.Max(0, r - 1)];
+            values[2 * r] = (rng.NextDouble() - 0.5) * 3.4 * sd;
+            values[(2 * r) + 1] = (rng.NextDouble() - 0.5) * 3.4 * sd * 0.5;
+        }
+
+        return (new TimeSeriesFrame([.. dates], ["SPY", "TLT"], values), new TimeSeriesFrame([.. dates.Skip(1)], ["VIXCLS"], close[..^1]));
+    }
+
+    [Fact]
+    public void MeanLogScale_IsTheMeanOfHalfTheLogMeanSquare_OfEachWindowInSeriesUnits()
+    {
+        // 2 windows of D = 2 series × W = 3 days
+        float[] x = [1, -2, 2, 0.5f, 0.5f, -0.5f, 3, 0, 0, 1, 1, 1];
+        double[] scale = [2, 0.5];
+        double NaiveWindow(int b)
+        {
+            double s = 0;
+            for (int i = 0; i < 2; i++)
+            {
+                for (int t = 0; t < 3; t++) s += Math.Pow(x[(((b * 2) + i) * 3) + t] / scale[i], 2);
+            }
+
+            return 0.5 * Math.Log(s / 6);
+        }
+
+        Assert.Equal(0.5 * (NaiveWindow(0) + NaiveWindow(1)), RegimeGuidance.MeanLogScale(x, 2, 3, scale), 14);
+        Assert.Throws<ArgumentException>(() => RegimeGuidance.MeanLogScale(x, 3, 3, scale));
+        Assert.Throws<ArgumentException>(() => RegimeGuidance.MeanLogScale(x, 2, 3, [2, 0]));
+        Assert.Equal(Math.Exp(1.5 * (0.7 - 0.2)), RegimeGuidance.Factor(1.5, 0.7, 0.2), 15);
+        var y = (float[])x.Clone();
+        RegimeGuidance.Apply(y, 1.25);
+        Assert.Equal(x.Select(v => (float)(1.25 * v)), y);
+    }
+
+    [Fact]
+    public void Sampling_ScalesConditionalWindowsByTheFactorOfThePilotDraws_AndLeavesTheRestBitIdentical()
+    {
+        var (returns, conditions) = Data();
+        var g = new SequenceGenerator(Tiny).Fit(returns, conditions);
+        var stress = new Dictionary<string, double> { ["VIXCLS"] = 55 };
+        var sampler = new SamplerOptions(SamplerKind.Ddim, 10);
+        var plain = g.SampleModelSpace(30, 9, new SequenceSampleRequest(stress, Sampler: sampler));
+        Assert.Equal(plain, g.SampleModelSpace(30, 9, new SequenceSampleRequest(stress, Sampler: sampler, RegimeGuidance: 0)));
+
+        // ℓ_c and ℓ_∅: the fixed pilot draws, DDIM-50 with seed 4000 + the model's seed, in the series' noise scales
+        double Pilot(IReadOnlyDictionary<string, double>? c, double w) => RegimeGuidance.MeanLogScale(
+            g.SampleModelSpace(1000, 4005, new SequenceSampleRequest(c, w, new SamplerOptions(SamplerKind.Ddim, 50), RegimeGuidance: 0)), 1000, 5, g.Schedule.NoiseScale);
+        double lc = Pilot(stress, 2), lu = Pilot(null, 1);
+        Assert.Equal(lc, g.PilotLogScale(stress, 2, 0), 14);
+        Assert.Equal(lu, g.PilotLogScale(null, 7, 0), 14);                       // the unconditional model whatever w
+        double k = Math.Exp(1.5 * (lc - lu));
+        Assert.Equal(k, g.RegimeFactor(stress, 2, 0, 1.5), 14);
+
+        var amplified = g.SampleModelSpace(30, 9, new SequenceSampleRequest(stress, Sampler: sampler, RegimeGuidance: 1.5));
+        Assert.Equal(plain.Select(v => (float)(k * v)), amplified);
+        Assert.NotEqual(1.0, k);
+
+        // the factor depends on the conditions, w and σ_g only: another count, seed and sampler get the same k
+        var other = g.SampleModelSpace(7, 3, new SequenceSampleRequest(stress, Sampler: new SamplerOptions(SamplerKind.DpmSolver2M, 8), RegimeGuidance: 1.5));
+        var otherPlain = g.SampleModelSpace(7, 3, new SequenceSampleRequest(stress, Sampler: new SamplerOptions(SamplerKind.DpmSolver2M, 8)));
+        Assert.Equal(otherPlain.Select(v => (float)(k * v)), other);
+
+        // unconditional requests and w = 0 are not scaled
+        Assert.Equal(g.SampleModelSpace(10, 2, new SequenceSampleRequest(Sampler: sampler)), g.SampleModelSpace(10, 2, new SequenceSampleRequest(Sampler: sampler, RegimeGuidance: 3)));
+        Assert.Equal(1.0, g.RegimeFactor(stress, 0, 0, 3));
+        Assert.Throws<InvalidInputException>(() => g.SampleModelSpace(2, 1, new SequenceSampleRequest(stress, Sampler: sampler, RegimeGuidance: -0.5)));
+        Assert.Throws<InvalidInputException>(() => g.SampleModelSpace(2, 1, new SequenceSampleRequest(stress, Sampler: sampler, RegimeGuidance: double.NaN)));
+    }
+
+    [Fact]
+    public void Generate_RecordsRegimeGuidanceAndItsFactor_OnlyWhenUsed()
+    {
+        var (returns, conditions) = Data();
+        var g = new SequenceGenerator(Tiny with { RegimeGuidance = 0.75 }).Fit(returns, conditions);
+        var stress = new Dictionary<string, double> { ["VIXCLS"] = 50 };
+        var sampler = new SamplerOptions(SamplerKind.Ddim, 10);
+        var meta = g.Generate(4, 1, new SequenceSampleRequest(stress, Sampler: sampler)).Metadata;
+        Assert.Equal(0.75, meta.RegimeGuidance);
+        Assert.Equal(g.RegimeFactor(stress, 2, 0, 0.75), meta.RegimeFactor);
+        var none = g.Generate(4, 1, new SequenceSampleRequest(stress, Sampler: sampler, RegimeGuidance: 0)).Metadata;
+        Assert.Null(none.RegimeGuidance);
+        Assert.Null(none.RegimeFactor);
+        var json = Crucible.Diffusion.Scenarios.ScenarioCsv.ToJson(none);
+        Assert.DoesNotContain("regime", json, StringComparison.Ordinal);
+
+        // a model with the default (0) writes no regime_guidance key in its config, so older manifests keep their bytes
+        var plain = new SequenceGenerator(Tiny).Fit(returns, conditions);
+        Assert.DoesNotContain("regime_guidance", System.Text.Encoding.UTF8.GetString(plain.ManifestBytes()), StringComparison.Ordinal);
+        Assert.Contains("\"regime_guidance\": 0.75", System.Text.Encoding.UTF8.GetString(g.ManifestBytes()), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CalibrateGuidance_Regime_FitsTheAmplificationToTheRealisedEs_AndSamplingReproducesIt()
+    {
+        var (returns, conditions) = Data();
+        var g = new SequenceGenerator(Tiny).Fit(returns, conditions);
+        var episode = new CrisisEpisode("spike", returns.Dates[38], returns.Dates[60], "the test's volatility spike");
+        var options = new GuidanceCalibrationOptions { Episode = episode, Samples = 200, Rule = GuidanceCalibrationRule.Regime, RegimeGuidanceScale = 1.5 };
+        var c = g.CalibrateGuidance(returns, conditions, options);
+
+        Assert.Equal(GuidanceCalibrationRule.Regime, c.Rule);
+        Assert.Equal(1.5, c.Chosen);
+        Assert.Single(c.Points);
+        Assert.Equal(g.PilotLogScale(new Dictionary<string, double>(c.State), 1.5, 0), c.ConditionalLogScale!.Value, 14);
+        Assert.Equal(g.PilotLogScale(null, 1, 0), c.UnconditionalLogScale!.Value, 14);
+        Assert.True(c.ConditionalLogScale > c.UnconditionalLogScale, $"the spike's state should widen the windows: {c.ConditionalLogScale} vs {c.UnconditionalLogScale}");
+        Assert.True(c.Points[0].ExpectedShortfall < c.RealisedEs, "without amplification the tiny model is milder than the spike");
+
+        // a solves ES(k(a)) = realised, and the model now samples at w and a by default
+        Assert.InRange(c.RegimeGuidance, 1e-6, options.MaxRegimeGuidance - 1e-6);
+        Assert.Equal(c.RealisedEs, c.RegimeExpectedShortfall!.Value, 6);
+        Assert.True(c.WithinTolerance);
+        Assert.Equal((1.5, c.RegimeGuidance), (g.Manifest.Config.GuidanceScale, g.Manifest.Config.RegimeGuidance));
+        Assert.Equal(Math.Exp(c.RegimeGuidance * (c.ConditionalLogScale!.Value - c.UnconditionalLogScale!.Value)), c.RegimeFactor!.Value, 12);
+        var frame = g.Sample(200, 2005, new SequenceSampleRequest(new Dictionary<string, double>(c.State), Sampler: new SamplerOptions(SamplerKind.Ddim, 50)));
+        Assert.Equal(c.RegimeExpectedShortfall.Value, EconomicState.EqualWeightWindowExpectedShortfall(frame, 5, 200, stride: 5, 0.975), 12);
+
+        // a cap below the solution: the cap, outside the band
+        var capped = g.CalibrateGuidance(returns, conditions, options with { MaxRegimeGuidance = c.RegimeGuidance / 10 });
+        Assert.Equal(c.RegimeGuidance / 10, capped.RegimeGuidance);
+        Assert.True(capped.RegimeExpectedShortfall < c.RealisedEs);
+
+        // the other rules draw with no regime scaling and set a back to 0
+        var again = g.CalibrateGuidance(returns, conditions, new GuidanceCalibrationOptions { Episode = episode, Samples = 200, MaxScale = 2 });
+        Assert.Equal(0.0, g.Manifest.Config.RegimeGuidance);
+        Assert.Null(again.RegimeFactor);
+        var unscaled = g.Sample(200, 2005, new SequenceSampleRequest(new Dictionary<string, double>(c.State), 1, new SamplerOptions(SamplerKind.Ddim, 50)));
+        Assert.Equal(again.Points[0].ExpectedShortfall, EconomicState.EqualWeightWindowExpectedShortfall(unscaled, 5, 200, stride: 5, 0.975), 12);
+    }
+}
