@@ -108,6 +108,19 @@ public sealed class SequenceCommandsTests : IDisposable
         using var limited = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "s3.meta.json")));
         Assert.Equal(0.3, limited.RootElement.GetProperty("guidance_min_noise").GetDouble());
         Assert.NotEqual(File.ReadAllBytes(s1), File.ReadAllBytes(s3));
+        Assert.False(m.TryGetProperty("regime_guidance", out _));
+
+        // regime guidance: recorded with its factor, and every value of the plain draw scaled by it
+        string s4 = Path.Combine(_dir, "s4.csv");
+        Assert.Equal(0, Crucible([.. generate, "--regime-guidance", "0.5", "--out", s4]).Exit);
+        using var regime = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "s4.meta.json")));
+        Assert.Equal(0.5, regime.RootElement.GetProperty("regime_guidance").GetDouble());
+        double k = regime.RootElement.GetProperty("regime_factor").GetDouble();
+        Assert.NotEqual(1.0, k);
+        var plain = File.ReadAllLines(s1)[1].Split(',');
+        var scaled = File.ReadAllLines(s4)[1].Split(',');
+        double p0 = double.Parse(plain[2], System.Globalization.CultureInfo.InvariantCulture), s0 = double.Parse(scaled[2], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(k * p0, s0, 1e-6 * Math.Abs(k * p0) + 1e-12);
     }
 
     [Fact]

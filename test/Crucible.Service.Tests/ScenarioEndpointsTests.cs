@@ -200,6 +200,8 @@ public sealed class ScenarioEndpointsTests(ServiceFixture f)
         { $$"""{"model": "{{model}}", "count": 10, "guidance": 2}""", "guidance" },
         { $$"""{"model": "{{model}}", "count": 10, "guidance_min_noise": -1}""", "guidance_min_noise" },
         { $$"""{"model": "{{model}}", "count": 10, "guidance_min_noise": 12}""", "guidance_min_noise" },
+        { $$"""{"model": "{{model}}", "count": 10, "regime_guidance": -0.5}""", "regime_guidance" },
+        { $$"""{"model": "{{model}}", "count": 10, "regime_guidance": 1}""", "regime_guidance" },
         { $$"""{"model": "{{model}}", "count": 10, "stress": "covid-2020; vol=+1sd"}""", "stress" },
         { $$"""{"model": "{{model}}", "count": 10, "stress": "SPY<=<=3"}""", "stress" },
         { """{"count": 10}""", "model" },

@@ -62,6 +62,18 @@ public sealed class SequenceScenarioTests : IDisposable
         Assert.Equal(ScenarioCsv.Format(expectedLimited.Values, expectedLimited.Metadata.StepsPerScenario), limitedBytes);
         Assert.NotEqual(ScenarioCsv.Format(everyStep.Values, everyStep.Metadata.StepsPerScenario), limitedBytes);
 
+        // regime guidance reaches the generator, and its factor is in the metadata
+        string regime = $$$"""{"model": "{{{id}}}", "count": 6, "seed": 3, "sampler": "ddim", "sampling_steps": 10, "guidance": 2, "regime_guidance": 0.5, "conditions": {"VIXCLS": 40}}""";
+        using var regimeResponse = await client.PostAsync("/v1/scenarios", ServiceFixture.Json(regime));
+        Assert.Equal(HttpStatusCode.OK, regimeResponse.StatusCode);
+        using var regimeJson = JsonDocument.Parse(await regimeResponse.Content.ReadAsStringAsync());
+        var expectedRegime = generator.Generate(6, 3, new SequenceSampleRequest(vix, 2, new SamplerOptions(SamplerKind.Ddim, 10), RegimeGuidance: 0.5));
+        var metadata = regimeJson.RootElement.GetProperty("metadata");
+        Assert.Equal(0.5, metadata.GetProperty("regime_guidance").GetDouble());
+        Assert.Equal(expectedRegime.Metadata.RegimeFactor, metadata.GetProperty("regime_factor").GetDouble());
+        Assert.NotEqual(1.0, metadata.GetProperty("regime_factor").GetDouble());
+        Assert.Equal(expectedRegime.Values.Values[0], regimeJson.RootElement.GetProperty("values")[0][0].GetDouble());
+
         string bad = $$"""{"model": "{{id}}", "count": 2, "seed": 3, "stress": "HYG<=-10%"}""";
         using var invalid = await client.PostAsync("/v1/scenarios", ServiceFixture.Json(bad));
         Assert.Equal(HttpStatusCode.UnprocessableEntity, invalid.StatusCode);

@@ -70,6 +70,11 @@ internal static class GenerateCommand
             Description = "Sequence models: guide only at steps whose noise level σ_t = √((1 − ᾱ_t)/ᾱ_t) is at least S, the plain conditional model elsewhere (0: every step; default: the model's guidance_min_noise)",
         };
 
+        public readonly Option<double?> RegimeGuidance = new("--regime-guidance")
+        {
+            Description = "Sequence models: regime guidance a ≥ 0, the conditional shift of the windows' log scale amplified: every window scaled by exp(a(ℓ_c − ℓ_∅)) (0: none; default: the model's regime_guidance)",
+        };
+
         public readonly Option<string> Stress = new("--stress")
         {
             Description = "Sequence models: a stress specification, e.g. \"gfc-2008\", \"vol=+2sd\", \"VIXCLS=45,SPY<=-20%,HYG<=-10%\" (README: Stress specifications)",
@@ -93,7 +98,7 @@ internal static class GenerateCommand
         o.Spacing.AcceptOnlyFromAmong("linear", "angle");
         var command = new Command("generate", "Generate scenarios from a trained model: FILE.csv (log returns, original units) + FILE.meta.json")
         {
-            o.Model, o.Count, o.Sampler, o.Spacing, o.SamplingSteps, o.Eta, o.Seed, o.Condition, o.Guidance, o.GuidanceMinNoise, o.Stress, o.Out, o.AllowRetired, o.Home,
+            o.Model, o.Count, o.Sampler, o.Spacing, o.SamplingSteps, o.Eta, o.Seed, o.Condition, o.Guidance, o.GuidanceMinNoise, o.RegimeGuidance, o.Stress, o.Out, o.AllowRetired, o.Home,
         };
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
         return command;
@@ -118,7 +123,7 @@ internal static class GenerateCommand
             var sequence = SequenceGenerator.Load(modelFolder);
             var sampler = SamplerOptionsOf(parse.GetValue(o.Sampler), parse.GetValue(o.SamplingSteps), parse.GetValue(o.Eta), sequence.Schedule.Steps) with { Spacing = spacing };
             var request = new SequenceSampleRequest(ConditionsOf(parse.GetValue(o.Condition)), parse.GetValue(o.Guidance), sampler, parse.GetValue(o.Stress),
-                parse.GetValue(o.GuidanceMinNoise));
+                parse.GetValue(o.GuidanceMinNoise), parse.GetValue(o.RegimeGuidance));
             run = StartRun(home, parse, o, count, sampler);
             run.ModelId = sequence.ModelId;
             set = sequence.Generate(count, parse.GetValue(o.Seed), request);
@@ -126,8 +131,8 @@ internal static class GenerateCommand
         else
         {
             if (parse.GetValue(o.Condition) is { Length: > 0 } || parse.GetValue(o.Guidance) is not null || parse.GetValue(o.Stress) is not null
-                || parse.GetValue(o.GuidanceMinNoise) is not null)
-                throw new InvalidInputException("OPT-E-KIND", "--condition, --guidance, --guidance-min-noise and --stress apply to sequence models only", new InputLocation(modelFolder, 0, 0));
+                || parse.GetValue(o.GuidanceMinNoise) is not null || parse.GetValue(o.RegimeGuidance) is not null)
+                throw new InvalidInputException("OPT-E-KIND", "--condition, --guidance, --guidance-min-noise, --regime-guidance and --stress apply to sequence models only", new InputLocation(modelFolder, 0, 0));
             var generator = DiffusionGenerator.Load(modelFolder);
             var sampler = SamplerOptionsOf(parse.GetValue(o.Sampler), parse.GetValue(o.SamplingSteps), parse.GetValue(o.Eta), generator.Schedule.Steps) with { Spacing = spacing };
             run = StartRun(home, parse, o, count, sampler);
@@ -156,6 +161,7 @@ internal static class GenerateCommand
             ["conditions"] = parse.GetValue(o.Condition) is { Length: > 0 } c ? new JsonArray([.. c.Select(x => (JsonNode?)x)]) : null,
             ["guidance"] = parse.GetValue(o.Guidance),
             ["guidance_min_noise"] = parse.GetValue(o.GuidanceMinNoise),
+            ["regime_guidance"] = parse.GetValue(o.RegimeGuidance),
             ["stress"] = parse.GetValue(o.Stress),
         }, parse.GetValue(o.Seed));
 

@@ -40,7 +40,7 @@ public sealed record LoadedModel(ModelRecord Record, DiffusionGenerator? Tabular
         ArgumentNullException.ThrowIfNull(valid);
         var r = valid.Request;
         return Sequence is { } s
-            ? s.Generate(r.Count!.Value, r.Seed, new SequenceSampleRequest(r.Conditions, r.Guidance, valid.Sampler, r.Stress, r.GuidanceMinNoise))
+            ? s.Generate(r.Count!.Value, r.Seed, new SequenceSampleRequest(r.Conditions, r.Guidance, valid.Sampler, r.Stress, r.GuidanceMinNoise, r.RegimeGuidance))
             : Tabular!.Generate(r.Count!.Value, r.Seed, valid.Sampler);
     }
 }

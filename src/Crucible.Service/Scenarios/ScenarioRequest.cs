@@ -43,6 +43,10 @@ public sealed record ScenarioRequest
     /// conditional models only; default: the model's <c>guidance_min_noise</c>).</summary>
     public double? GuidanceMinNoise { get; init; }
 
+    /// <summary>Regime guidance a: every window of a conditional request scaled by exp(a(ℓ_c − ℓ_∅)) (0: none;
+    /// conditional models only; default: the model's <c>regime_guidance</c>).</summary>
+    public double? RegimeGuidance { get; init; }
+
     /// <summary>Condition values NAME → value (conditional models only).</summary>
     public Dictionary<string, double>? Conditions { get; init; }
 
@@ -112,6 +116,8 @@ public static class ScenarioValidation
             Add("guidance", string.Create(CultureInfo.InvariantCulture, $"must be in [0, 100], got {g}"));
         if (r.GuidanceMinNoise is { } gm && !(gm >= 0 && gm <= 1e6))
             Add("guidance_min_noise", string.Create(CultureInfo.InvariantCulture, $"must be in [0, 1e6], got {gm}"));
+        if (r.RegimeGuidance is { } a && !(a >= 0 && a <= 100))
+            Add("regime_guidance", string.Create(CultureInfo.InvariantCulture, $"must be in [0, 100], got {a}"));
         if (r.Conditions is { } conditions)
         {
             if (conditions.Count > MaxConditions) Add("conditions", string.Create(CultureInfo.InvariantCulture, $"at most {MaxConditions} names"));
@@ -158,6 +164,7 @@ public static class ScenarioValidation
             if (r.Conditions is { Count: > 0 }) errors["conditions"] = [Why];
             if (r.Guidance is not null) errors["guidance"] = [Why];
             if (r.GuidanceMinNoise is not null) errors["guidance_min_noise"] = [Why];
+            if (r.RegimeGuidance is not null) errors["regime_guidance"] = [Why];
             if (r.Stress is not null) errors["stress"] = [Why];
         }
 
