@@ -16,14 +16,16 @@ namespace Crucible.Benchmarks;
 /// <summary>
 /// <c>sequence-fidelity [--data FILE] [--state FILE] [--train-end DATE] [--steps N] [--config FILE] [--seed S]
 /// [--condition-noise H] [--samples N] [--stress-samples N] [--guidance G,G,…] [--main-guidance G] [--vix-guidance G,G,…]
-/// [--no-vix] [--calibrate] [--guidance-min-noise S] [--sampler ddim|dpm2m] [--exclude FROM..TO,…] [--crisis-date DATE] [--crisis-window FROM..TO] [--threads N] [--model DIR [--reuse]]</c>:
+/// [--no-vix] [--calibrate [--calibration-rule regime|smallest-within|closest]] [--guidance-min-noise S] [--sampler ddim|dpm2m] [--exclude FROM..TO,…] [--crisis-date DATE] [--crisis-window FROM..TO] [--threads N] [--model DIR [--reuse]]</c>:
 /// the sequence generator's "done when" figures of issue #7 on the multi-asset panel (<c>bench/sequence/fidelity.sh</c>).
 /// <c>--exclude</c> removes the return rows of each date range from the training data (the rows either side are joined,
 /// so W − 1 training windows straddle the seam) for leave-crisis-out validation, with <c>--crisis-date</c> and
 /// <c>--crisis-window</c> naming the state and the episode whose realised ES it is compared with (default
 /// 2020-03-16 and 2020-02-20..2020-04-30). The criteria are judged at the model's default guidance scale
-/// (<see cref="SequenceGeneratorOptions.GuidanceScale"/>) or at <c>--main-guidance</c>; <c>--guidance</c> lists the
-/// scales to report beside it.
+/// (<see cref="SequenceGeneratorOptions.GuidanceScale"/>) and regime guidance, or at <c>--main-guidance</c>;
+/// <c>--guidance</c> lists the scales to report beside it (each with the model's regime guidance). <c>--calibrate</c>
+/// first sets them by <see cref="SequenceGenerator.CalibrateGuidance"/> on gfc-2008 (its default rule unless
+/// <c>--calibration-rule</c> names one; at <c>--guidance-min-noise</c> when given).
 /// Log returns of the 26 series, windows of W = 20 days (stride 1), conditions from <see cref="EconomicState"/> (lagged
 /// one day); train on windows that start on or before 2019-12-31 − (W − 1) rows (every train window lies in the train
 /// period). Reports:
@@ -119,14 +121,15 @@ public sealed class SequenceFidelityBenchmark : IBenchmarkCommand
         GuidanceCalibration? calibration = null;
         if (args.Contains("--calibrate"))
         {
-            var rule = (Args.String(args, "--calibration-rule") ?? "smallest-within") switch
+            var rule = Args.String(args, "--calibration-rule") switch
             {
+                null => new GuidanceCalibrationOptions().Rule,
                 "smallest-within" => GuidanceCalibrationRule.SmallestWithinTolerance,
                 "closest" => GuidanceCalibrationRule.ClosestToRealised,
                 "regime" => GuidanceCalibrationRule.Regime,
                 var other => throw new ArgumentException($"--calibration-rule: smallest-within, closest or regime, got '{other}'"),
             };
-            calibration = generator.CalibrateGuidance(train, features, new GuidanceCalibrationOptions { Rule = rule, GuidanceMinNoise = minNoise });
+            calibration = generator.CalibrateGuidance(train, features, new GuidanceCalibrationOptions { Rule = rule, GuidanceMinNoise = minNoise, Sampler = samplerKind });
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"calibrated guidance: w = {calibration.Chosen}, regime a = {calibration.RegimeGuidance:F4} (k {calibration.RegimeFactor:F4}, ES {calibration.RegimeExpectedShortfall:F4}; {string.Join(", ", calibration.Points.Select(p => $"{p.Guidance}: {p.ExpectedShortfall:F4}"))}; realised {calibration.RealisedEs:F4})"));
         }

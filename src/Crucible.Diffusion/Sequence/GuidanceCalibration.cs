@@ -1,4 +1,5 @@
 using Crucible.Diffusion.Conditioning;
+using Crucible.Diffusion.Samplers;
 
 namespace Crucible.Diffusion.Sequence;
 
@@ -43,8 +44,11 @@ public sealed record GuidanceCalibrationOptions
     /// <summary>The largest w tried (w = 1, 2, …, MaxScale).</summary>
     public int MaxScale { get; init; } = 8;
 
-    /// <summary>Windows drawn at each w (DDIM-50).</summary>
+    /// <summary>Windows drawn at each w.</summary>
     public int Samples { get; init; } = 4000;
+
+    /// <summary>The sampler of the draws, 50 steps (default DDIM; the regime guidance's pilot draws are DDIM-50 whatever this is).</summary>
+    public SamplerKind Sampler { get; init; } = SamplerKind.Ddim;
 
     /// <summary>The ES level.</summary>
     public double Alpha { get; init; } = 0.975;
@@ -76,6 +80,7 @@ public sealed record GuidanceCalibrationOptions
         if (Samples < 40) throw new ArgumentException("the calibration needs at least 40 windows per guidance scale");
         if (!(Alpha > 0 && Alpha < 1)) throw new ArgumentException("the calibration's ES level must be in (0, 1)");
         if (!Enum.IsDefined(Rule)) throw new ArgumentException($"unknown calibration rule {Rule}");
+        if (Sampler == SamplerKind.Ddpm || !Enum.IsDefined(Sampler)) throw new ArgumentException("the calibration samples with DDIM or DPM-Solver++(2M), 50 steps");
         if (!(double.IsFinite(RegimeGuidanceScale) && RegimeGuidanceScale > 0)) throw new ArgumentException("the regime rule's guidance scale must be positive and finite");
         if (!(double.IsFinite(MaxRegimeGuidance) && MaxRegimeGuidance > 0)) throw new ArgumentException("the regime rule's largest regime guidance must be positive and finite");
         if (GuidanceMinNoise is { } g && !(double.IsFinite(g) && g >= 0)) throw new ArgumentException("the calibration's guidance minimum noise level must be finite and ≥ 0");
@@ -129,7 +134,7 @@ public sealed record GuidanceCalibration
     /// <summary>Windows drawn per w, and their sampler.</summary>
     public int Samples { get; init; }
 
-    /// <summary>The sampler of the draws (DDIM, 50 steps).</summary>
+    /// <summary>The sampler of the draws and its steps (<c>ddim-50</c> or <c>dpm2m-50</c>).</summary>
     public string Sampler { get; init; } = "";
 
     /// <summary>The seed of the draws (2000 + the model's seed, the same at every w).</summary>

@@ -190,7 +190,7 @@ public sealed class SequenceGenerator
 
         ulong sampleSeed = 2000 + m.Seed;
         double minNoise = options.GuidanceMinNoise ?? m.Config.GuidanceMinNoise;
-        var sampler = new SamplerOptions(SamplerKind.Ddim, 50, Cancellation: cancellation);
+        var sampler = new SamplerOptions(options.Sampler, 50, Cancellation: cancellation);
         var points = new List<CalibrationPoint>();
         double EsOf(float[] windows) => EconomicState.EqualWeightWindowExpectedShortfall(ToReturns(windows, options.Samples), w, options.Samples, stride: w, options.Alpha);
         double chosen, regime = 0;
@@ -269,7 +269,7 @@ public sealed class SequenceGenerator
             Rule = options.Rule,
             GuidanceMinNoise = minNoise,
             Samples = options.Samples,
-            Sampler = "ddim-50",
+            Sampler = DiffusionGenerator.SamplerName(options.Sampler) + "-50",
             SampleSeed = sampleSeed,
             Points = points,
             Chosen = chosen,

@@ -151,6 +151,21 @@ public class GuidanceCalibrationTests
     }
 
     [Fact]
+    public void CalibrateGuidance_DrawsWithTheNamedSampler()
+    {
+        var (returns, conditions) = Data();
+        var g = new SequenceGenerator(Tiny).Fit(returns, conditions);
+        var episode = new CrisisEpisode("test", returns.Dates[20], returns.Dates[60], "a test episode");
+        var c = g.CalibrateGuidance(returns, conditions, new GuidanceCalibrationOptions { Episode = episode, MaxScale = 1, Samples = 60, Sampler = SamplerKind.DpmSolver2M });
+        Assert.Equal("dpm2m-50", c.Sampler);
+        var request = new SequenceSampleRequest(new Dictionary<string, double>(c.State), 1, new SamplerOptions(SamplerKind.DpmSolver2M, 50));
+        Assert.Equal(Es(Totals(g.Sample(60, 2003, request), 5, 60, 5), 0.975), c.Points[0].ExpectedShortfall, 12);
+        var ddim = request with { Sampler = new SamplerOptions(SamplerKind.Ddim, 50) };
+        Assert.NotEqual(Es(Totals(g.Sample(60, 2003, ddim), 5, 60, 5), 0.975), c.Points[0].ExpectedShortfall);
+        Assert.Throws<ArgumentException>(() => new GuidanceCalibrationOptions { Sampler = SamplerKind.Ddpm }.Validate());
+    }
+
+    [Fact]
     public void CalibrateGuidance_RefusesWhatItCannotCalibrate()
     {
         var (returns, conditions) = Data();
