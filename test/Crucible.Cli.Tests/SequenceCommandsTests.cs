@@ -127,7 +127,7 @@ public sealed class SequenceCommandsTests : IDisposable
     public void TrainWithCalibratedGuidance_SetsTheDefaultByTheRule_AndStoresTheEvidence()
     {
         var (prices, state) = Files();
-        string config = SmallConfig(), model = Path.Combine(_dir, "cal");
+        string config = SmallConfig(), model = Path.Combine(_dir, "cal"), model2 = Path.Combine(_dir, "cal-within");
         var t = Crucible("train", "--data", prices, "--kind", "sequence", "--window", "5", "--state", state, "--state-columns", "VIXCLS,RV20",
             "--steps", "12", "--config", config, "--seed", "2", "--calibrate-guidance", "covid-2020", "--out", model);
         Assert.True(t.Exit == 0, t.Stderr);
@@ -136,20 +136,40 @@ public sealed class SequenceCommandsTests : IDisposable
         var root = manifest.RootElement;
         var c = root.GetProperty("guidance_calibration");
         Assert.Equal("covid-2020", c.GetProperty("episode").GetString());
-        double chosen = c.GetProperty("chosen").GetDouble();
-        Assert.Equal(chosen, root.GetProperty("config").GetProperty("guidance_scale").GetDouble());
-        var points = c.GetProperty("points").EnumerateArray().ToArray();
-        Assert.InRange(points.Length, 1, 8);
-        // the rule stops at the first w within the band; without one it tries all eight and takes the closest
-        if (c.GetProperty("within_tolerance").GetBoolean()) Assert.Equal(chosen, points[^1].GetProperty("guidance").GetDouble());
-        else Assert.Equal(8, points.Length);
 
-        // a request without --guidance samples at the calibrated w
+        // the default rule: one DPM-Solver++(2M)-50 draw at w = 2, and the regime guidance it fits becomes the model's default
+        Assert.Equal("regime", c.GetProperty("rule").GetString());
+        Assert.Equal("dpm2m-50", c.GetProperty("sampler").GetString());
+        Assert.Equal(2.0, c.GetProperty("chosen").GetDouble());
+        Assert.Single(c.GetProperty("points").EnumerateArray());
+        double a = c.GetProperty("regime_guidance").GetDouble();
+        Assert.True(a >= 0);
+        Assert.Equal(2.0, root.GetProperty("config").GetProperty("guidance_scale").GetDouble());
+        Assert.Equal(a, root.GetProperty("config").TryGetProperty("regime_guidance", out var ra) ? ra.GetDouble() : 0.0);
+        Assert.Equal(Math.Exp(a * (c.GetProperty("conditional_log_scale").GetDouble() - c.GetProperty("unconditional_log_scale").GetDouble())),
+            c.GetProperty("regime_factor").GetDouble(), 12);
+
+        // a request without --guidance samples at the calibrated w and a
         string csv = Path.Combine(_dir, "cal.csv");
         Assert.Equal(0, Crucible("generate", "--model", model, "--count", "3", "--sampling-steps", "5", "--condition", "VIXCLS=30", "--out", csv).Exit);
         using var meta = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "cal.meta.json")));
-        Assert.Equal(chosen, meta.RootElement.GetProperty("guidance").GetDouble());
-        Assert.Equal("smallest_within_tolerance", c.GetProperty("rule").GetString());
+        Assert.Equal(2.0, meta.RootElement.GetProperty("guidance").GetDouble());
+        if (a > 0) Assert.Equal(a, meta.RootElement.GetProperty("regime_guidance").GetDouble());
+        else Assert.False(meta.RootElement.TryGetProperty("regime_guidance", out _));
+
+        // session 4's rule: it stops at the first w within the band; without one it tries all eight and takes the closest
+        t = Crucible("train", "--data", prices, "--kind", "sequence", "--window", "5", "--state", state, "--state-columns", "VIXCLS,RV20",
+            "--steps", "12", "--config", config, "--seed", "2", "--calibrate-guidance", "covid-2020", "--calibration-rule", "smallest-within", "--out", model2);
+        Assert.True(t.Exit == 0, t.Stderr);
+        using var manifest2 = JsonDocument.Parse(File.ReadAllText(Path.Combine(model2, "manifest.json")));
+        var c2 = manifest2.RootElement.GetProperty("guidance_calibration");
+        Assert.Equal("smallest_within_tolerance", c2.GetProperty("rule").GetString());
+        double chosen = c2.GetProperty("chosen").GetDouble();
+        Assert.Equal(chosen, manifest2.RootElement.GetProperty("config").GetProperty("guidance_scale").GetDouble());
+        var points = c2.GetProperty("points").EnumerateArray().ToArray();
+        Assert.InRange(points.Length, 1, 8);
+        if (c2.GetProperty("within_tolerance").GetBoolean()) Assert.Equal(chosen, points[^1].GetProperty("guidance").GetDouble());
+        else Assert.Equal(8, points.Length);
     }
 
     [Fact]

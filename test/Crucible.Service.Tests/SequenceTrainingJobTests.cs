@@ -179,7 +179,7 @@ public sealed class SequenceTrainingJobTests(ServiceFixture f)
         Assert.Equal("covid-2020", calibration.GetProperty("episode").GetString());
         Assert.Equal(calibration.GetProperty("chosen").GetDouble(), manifest.GetProperty("config").GetProperty("guidance_scale").GetDouble());
         Assert.Equal("covid-2020", RunCompleted(job.GetProperty("id").GetString()!).GetProperty("calibrate_guidance").GetString());
-        Assert.Equal("smallest-within", RunCompleted(job.GetProperty("id").GetString()!).GetProperty("calibration_rule").GetString());
+        Assert.Equal("regime", RunCompleted(job.GetProperty("id").GetString()!).GetProperty("calibration_rule").GetString());
 
         // the same manifest, calibration table included, as the library's for the same inputs
         var expected = SequenceJob.Library(Path.Combine(f.Dir, "seq-library-" + Guid.NewGuid().ToString("N")), prices, state, features, "covid-2020", TrainEnd);
@@ -243,7 +243,7 @@ public sealed class SequenceTrainingJobTests(ServiceFixture f)
         Assert.Equal("must be at least 2, got 1", Rule(await Refused("""{"kind": "sequence", "data_csv": "x", "window": 1}"""), "window"));
 
         // a calibration rule: a known name, and only with a calibration
-        Assert.Equal("unknown rule 'nearest' (one of smallest-within, closest)",
+        Assert.Equal("unknown rule 'nearest' (one of regime, smallest-within, closest)",
             Rule(await Refused("""{"kind": "sequence", "data_csv": "x", "state_csv": "x", "calibrate_guidance": "gfc-2008", "calibration_rule": "nearest"}"""), "calibration_rule"));
         Assert.Equal("needs calibrate_guidance", Rule(await Refused("""{"kind": "sequence", "data_csv": "x", "state_csv": "x", "calibration_rule": "closest", "window": 1}"""), "calibration_rule"));
 

@@ -61,12 +61,12 @@ internal static class TrainCommand
 
         public readonly Option<string> CalibrateGuidance = new("--calibrate-guidance")
         {
-            Description = "Sequence kind with --state: set the model's default guidance by the rule on this training episode (gfc-2008, covid-2020 or rates-2022): the smallest w whose ES under the state of the episode's record VIXCLS close is within 25% of the episode's realised ES",
+            Description = "Sequence kind with --state: set the model's default guidance from this training episode (gfc-2008, covid-2020 or rates-2022): by default w = 2 and the regime guidance that brings the ES under the state of the episode's record VIXCLS close to the episode's realised ES (--calibration-rule)",
         };
 
         public readonly Option<string> CalibrationRule = new("--calibration-rule")
         {
-            Description = "With --calibrate-guidance: smallest-within (default: the smallest w within 25% of the realised ES) or closest (the w whose ES is closest to it, every w in 1..8 drawn); the calibration runs at the model's guidance_min_noise (--config)",
+            Description = "With --calibrate-guidance: regime (default: w = 2 and the regime guidance a that matches the realised ES), smallest-within (the smallest w in 1..8 within 25% of the realised ES) or closest (the w in 1..8 closest to it); at the model's guidance_min_noise (--config)",
         };
 
         public readonly Option<string> TrainEnd = new("--train-end") { Description = "Train on rows dated up to this date, YYYY-MM-DD (default: all rows)" };
@@ -315,7 +315,7 @@ internal static class TrainCommand
         if (stateColumns is not null && statePath is null) throw new InvalidInputException("OPT-E", "--state-columns needs --state");
 
         GuidanceCalibrationOptions? calibration = null;
-        var rule = GuidanceCalibrationRule.SmallestWithinTolerance;
+        GuidanceCalibrationRule? rule = null;
         if (parse.GetValue(o.CalibrationRule) is { } ruleName)
         {
             if (parse.GetValue(o.CalibrateGuidance) is null) throw new InvalidInputException("OPT-E", "--calibration-rule needs --calibrate-guidance");
@@ -391,7 +391,7 @@ internal static class TrainCommand
         if (calibrated is { } c)
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"guidance:   w = {c.Chosen:G4} calibrated on {c.Episode} (state of {c.StateDate}; ES {string.Join(", ", c.Points.Select(p => $"{p.ExpectedShortfall:F4} at w = {p.Guidance:G4}"))}; realised {c.RealisedEs:F4} over {c.RealisedWindows} windows{(c.WithinTolerance ? "" : $"; none within {c.Tolerance:P0}, the closest taken")}{(c.GuidanceMinNoise > 0 ? $"; guidance at σ ≥ {c.GuidanceMinNoise:G4}" : "")})"));
+                $"guidance:   w = {c.Chosen:G4} calibrated on {c.Episode} (state of {c.StateDate}; ES {string.Join(", ", c.Points.Select(p => $"{p.ExpectedShortfall:F4} at w = {p.Guidance:G4}"))}; realised {c.RealisedEs:F4} over {c.RealisedWindows} windows{(c.WithinTolerance ? "" : $"; none within {c.Tolerance:P0}, the closest taken")}{(c.GuidanceMinNoise > 0 ? $"; guidance at σ ≥ {c.GuidanceMinNoise:G4}" : "")}{(c.RegimeFactor is { } k ? $"; regime guidance a = {c.RegimeGuidance:G4}, k = {k:F4}, ES {c.RegimeExpectedShortfall:F4}" : "")})"));
         }
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit:      entry {receipt.Seq} in {home.AuditDatabase}"));
         return ExitCode.Success;

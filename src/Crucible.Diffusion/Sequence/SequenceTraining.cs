@@ -50,15 +50,17 @@ public static class SequenceTraining
     /// settings on the built-in episode <paramref name="episode"/> (<see cref="CrisisArchetypes.Episodes"/>, matched
     /// ignoring case), or null when no episode has that name.
     /// </summary>
-    public static GuidanceCalibrationOptions? CalibrationFor(string episode, GuidanceCalibrationRule rule = GuidanceCalibrationRule.SmallestWithinTolerance)
+    public static GuidanceCalibrationOptions? CalibrationFor(string episode, GuidanceCalibrationRule? rule = null)
     {
         ArgumentNullException.ThrowIfNull(episode);
         var e = CrisisArchetypes.Episodes.FirstOrDefault(e => string.Equals(e.Name, episode, StringComparison.OrdinalIgnoreCase));
-        return e is null ? null : new GuidanceCalibrationOptions { Episode = e, Rule = rule };
+        if (e is null) return null;
+        var options = new GuidanceCalibrationOptions { Episode = e };
+        return rule is { } r ? options with { Rule = r } : options;
     }
 
     /// <summary>The names of the calibration rules as the CLI and the service spell them.</summary>
-    public static string RuleNames => "smallest-within, closest, regime";
+    public static string RuleNames => "regime, smallest-within, closest";
 
     /// <summary>
     /// The rule named <paramref name="name"/>: <c>smallest-within</c> (<see cref="GuidanceCalibrationRule.SmallestWithinTolerance"/>)

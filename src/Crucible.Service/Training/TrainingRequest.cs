@@ -59,8 +59,8 @@ public sealed record TrainingRequest
     public string? CalibrateGuidance { get; init; }
 
     /// <summary>
-    /// With <see cref="CalibrateGuidance"/>: <c>smallest-within</c> (default) or <c>closest</c>, as <c>crucible train
-    /// --calibration-rule</c>.
+    /// With <see cref="CalibrateGuidance"/>: <c>regime</c> (default), <c>smallest-within</c> or <c>closest</c>, as
+    /// <c>crucible train --calibration-rule</c>.
     /// </summary>
     public string? CalibrationRule { get; init; }
 
@@ -153,7 +153,7 @@ public static class TrainingValidation
         }
 
         GuidanceCalibrationOptions? calibration = null;
-        var rule = GuidanceCalibrationRule.SmallestWithinTolerance;
+        GuidanceCalibrationRule? rule = null;
         if (r.CalibrationRule is { } ruleName)
         {
             if (r.CalibrateGuidance is null) errors["calibration_rule"] = ["needs calibrate_guidance"];

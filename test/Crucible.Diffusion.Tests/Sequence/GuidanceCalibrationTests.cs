@@ -88,7 +88,7 @@ public class GuidanceCalibrationTests
         var episode = new CrisisEpisode("test", returns.Dates[20], returns.Dates[60], "a test episode");
         var options = new GuidanceCalibrationOptions
         {
-            Episode = episode, MaxScale = 3, Samples = 60, Tolerance = 0.9, Rule = GuidanceCalibrationRule.ClosestToRealised, GuidanceMinNoise = 0.35,
+            Episode = episode, MaxScale = 3, Samples = 60, Tolerance = 0.9, Rule = GuidanceCalibrationRule.ClosestToRealised, GuidanceMinNoise = 0.35, Sampler = SamplerKind.Ddim,
         };
         var c = g.CalibrateGuidance(returns, conditions, options);
         Assert.Equal([1.0, 2.0, 3.0], c.Points.Select(p => p.Guidance));                 // no early stop, even within a wide band
@@ -111,7 +111,7 @@ public class GuidanceCalibrationTests
         var (returns, conditions) = Data();
         var g = new SequenceGenerator(Tiny).Fit(returns, conditions);
         var episode = new CrisisEpisode("test", returns.Dates[20], returns.Dates[60], "a test episode");
-        var options = new GuidanceCalibrationOptions { Episode = episode, MaxScale = 3, Samples = 60, Tolerance = 0.2 };
+        var options = new GuidanceCalibrationOptions { Episode = episode, MaxScale = 3, Samples = 60, Tolerance = 0.2, Rule = GuidanceCalibrationRule.SmallestWithinTolerance, Sampler = SamplerKind.Ddim };
         var c = g.CalibrateGuidance(returns, conditions, options);
 
         // the realised ES: the 37 five-day windows inside rows 20..60
@@ -156,7 +156,9 @@ public class GuidanceCalibrationTests
         var (returns, conditions) = Data();
         var g = new SequenceGenerator(Tiny).Fit(returns, conditions);
         var episode = new CrisisEpisode("test", returns.Dates[20], returns.Dates[60], "a test episode");
-        var c = g.CalibrateGuidance(returns, conditions, new GuidanceCalibrationOptions { Episode = episode, MaxScale = 1, Samples = 60, Sampler = SamplerKind.DpmSolver2M });
+        var c = g.CalibrateGuidance(returns, conditions, new GuidanceCalibrationOptions { Episode = episode, MaxScale = 1, Samples = 60, Rule = GuidanceCalibrationRule.SmallestWithinTolerance });
+        Assert.Equal(SamplerKind.DpmSolver2M, new GuidanceCalibrationOptions().Sampler);                  // the default
+        Assert.Equal(GuidanceCalibrationRule.Regime, new GuidanceCalibrationOptions().Rule);
         Assert.Equal("dpm2m-50", c.Sampler);
         var request = new SequenceSampleRequest(new Dictionary<string, double>(c.State), 1, new SamplerOptions(SamplerKind.DpmSolver2M, 50));
         Assert.Equal(Es(Totals(g.Sample(60, 2003, request), 5, 60, 5), 0.975), c.Points[0].ExpectedShortfall, 12);

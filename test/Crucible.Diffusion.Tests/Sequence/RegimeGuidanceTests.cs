@@ -128,7 +128,7 @@ public class RegimeGuidanceTests
         var (returns, conditions) = Data();
         var g = new SequenceGenerator(Tiny).Fit(returns, conditions);
         var episode = new CrisisEpisode("spike", returns.Dates[38], returns.Dates[60], "the test's volatility spike");
-        var options = new GuidanceCalibrationOptions { Episode = episode, Samples = 200, Rule = GuidanceCalibrationRule.Regime, RegimeGuidanceScale = 1.5 };
+        var options = new GuidanceCalibrationOptions { Episode = episode, Samples = 200, RegimeGuidanceScale = 1.5, Sampler = SamplerKind.Ddim };
         var c = g.CalibrateGuidance(returns, conditions, options);
 
         Assert.Equal(GuidanceCalibrationRule.Regime, c.Rule);
@@ -154,7 +154,7 @@ public class RegimeGuidanceTests
         Assert.True(capped.RegimeExpectedShortfall < c.RealisedEs);
 
         // the other rules draw with no regime scaling and set a back to 0
-        var again = g.CalibrateGuidance(returns, conditions, new GuidanceCalibrationOptions { Episode = episode, Samples = 200, MaxScale = 2 });
+        var again = g.CalibrateGuidance(returns, conditions, new GuidanceCalibrationOptions { Episode = episode, Samples = 200, MaxScale = 2, Rule = GuidanceCalibrationRule.SmallestWithinTolerance, Sampler = SamplerKind.Ddim });
         Assert.Equal(0.0, g.Manifest.Config.RegimeGuidance);
         Assert.Null(again.RegimeFactor);
         var unscaled = g.Sample(200, 2005, new SequenceSampleRequest(new Dictionary<string, double>(c.State), 1, new SamplerOptions(SamplerKind.Ddim, 50)));
