@@ -9,7 +9,7 @@
 #   the model's guidance by the regime rule on its own training data (--calibrate --calibration-rule regime, as
 #   `crucible train --calibrate-guidance gfc-2008` does: classifier-free guidance w = 2 and the regime guidance a that
 #   brings the ES under the state of the gfc-2008 record VIX close to the episode's realised ES) and saves it; then:
-#   1. sequence-fidelity.json: 4,000 unconditional DDIM-50 windows against the training windows; the 20-day
+#   1. sequence-fidelity.json: 4,000 unconditional DPM-Solver++(2M)-50 windows against the training windows; the 20-day
 #      equal-weight portfolio ES 97.5% of 4,000 windows conditioned on the state of 2020-03-16 at guidance 1..5 against
 #      the realised ES of 2020-02-20..2020-04-30; the ES under VIXCLS = 15, 25, 35, 45, 60 alone; every criterion judged
 #      at the calibrated guidance (the JSON's guidance_calibration holds the rule's table);
@@ -31,9 +31,9 @@ dotnet build bench/Crucible.Benchmarks -c Release -nologo -clp:ErrorsOnly
 bench=bench/Crucible.Benchmarks/bin/Release/net10.0/Crucible.Benchmarks.dll
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 dotnet "$bench" sequence-fidelity --data "$data" --state "$state" --steps "$steps" --seed "$seed" --threads 2 \
-  --guidance 1,2,3,4,5 --calibrate --calibration-rule regime --model "$out/model" > "$out/sequence-fidelity.json" || true
+  --guidance 1,2,3,4,5 --calibrate --calibration-rule regime --sampler dpm2m --model "$out/model" > "$out/sequence-fidelity.json" || true
 echo "wrote $out/sequence-fidelity.json (exit 3 means a criterion failed; see its pass keys)"
 dotnet "$bench" sequence-fidelity --data "$data" --state "$state" --seed "$seed" --threads 2 --model "$out/model" --reuse \
-  --crisis-date 2008-11-20 --crisis-window 2008-09-15..2009-03-09 --guidance 1,2,3,4,5,6 --no-vix --samples 500 \
+  --crisis-date 2008-11-20 --crisis-window 2008-09-15..2009-03-09 --guidance 1,2,3,4,5,6 --no-vix --samples 500 --sampler dpm2m \
   > "$out/guidance-rule.json" || true
 echo "wrote $out/guidance-rule.json (the calibration table itself is sequence-fidelity.json's guidance_calibration)"
