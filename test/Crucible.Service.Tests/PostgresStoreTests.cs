@@ -20,6 +20,42 @@ public sealed class PostgresStoreTests(ServiceFixture f)
 {
     private sealed record Ack(int Replica, long Seq, string CsvSha256);
 
+    /// <summary>
+    /// Two in-process replicas on one PostgreSQL database (homes PREFIX-a-DB and PREFIX-b-DB, sharing the audit
+    /// signing key) with admin clients.
+    /// </summary>
+    private sealed class Replicas : IDisposable
+    {
+        private readonly Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program> _a, _b;
+
+        public Replicas(ServiceFixture f, TestDatabase db, string prefix)
+        {
+            var homes = new[] { Path.Combine(f.Dir, $"{prefix}-a-{db.Name}"), Path.Combine(f.Dir, $"{prefix}-b-{db.Name}") };
+            var keyA = Path.Combine(homes[0], "keys", AuditSigningKey.PrivateFileName);
+            AuditSigningKey.LoadOrCreate(keyA).Dispose();
+            Directory.CreateDirectory(Path.Combine(homes[1], "keys"));
+            File.Copy(keyA, Path.Combine(homes[1], "keys", AuditSigningKey.PrivateFileName));
+            var settings = new Dictionary<string, string> { ["Store"] = "postgres:" + db.ConnectionString };
+            _a = ServiceFixture.Create(homes[0], f.KeysFile, settings);
+            _b = ServiceFixture.Create(homes[1], f.KeysFile, settings);
+            A = _a.CreateClient();
+            B = _b.CreateClient();
+            foreach (var c in new[] { A, B }) c.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["admin"]);
+        }
+
+        public HttpClient A { get; }
+
+        public HttpClient B { get; }
+
+        public void Dispose()
+        {
+            A.Dispose();
+            B.Dispose();
+            _a.Dispose();
+            _b.Dispose();
+        }
+    }
+
     [Fact]
     public async Task TwoReplicas_OnePostgres_ConcurrentLoad_OneVerifiedChain_EveryRequestPresent_ReplayOnTheOtherReplica()
     {
@@ -295,17 +331,8 @@ public sealed class PostgresStoreTests(ServiceFixture f)
     public async Task TrainingJob_SubmittedToOneReplica_IsSeenAndServedByTheOther()
     {
         using var db = TestPostgres.CreateDatabase();
-        var homes = new[] { Path.Combine(f.Dir, "jobs-a-" + db.Name), Path.Combine(f.Dir, "jobs-b-" + db.Name) };
-        var keyA = Path.Combine(homes[0], "keys", AuditSigningKey.PrivateFileName);
-        AuditSigningKey.LoadOrCreate(keyA).Dispose();
-        Directory.CreateDirectory(Path.Combine(homes[1], "keys"));
-        File.Copy(keyA, Path.Combine(homes[1], "keys", AuditSigningKey.PrivateFileName));
-        var settings = new Dictionary<string, string> { ["Store"] = "postgres:" + db.ConnectionString };
-        using var a = ServiceFixture.Create(homes[0], f.KeysFile, settings);
-        using var b = ServiceFixture.Create(homes[1], f.KeysFile, settings);
-        using var ca = a.CreateClient();
-        using var cb = b.CreateClient();
-        foreach (var c in new[] { ca, cb }) c.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["admin"]);
+        using var replicas = new Replicas(f, db, "jobs");
+        var (ca, cb) = (replicas.A, replicas.B);
 
         var rng = new System.Random(4);
         var csv = new StringBuilder("Date,A,B\n");
@@ -356,17 +383,8 @@ public sealed class PostgresStoreTests(ServiceFixture f)
     public async Task SequenceTrainingJob_OnTheSharedStore_KeepsItsStateFields_AndIsServedByTheOther()
     {
         using var db = TestPostgres.CreateDatabase();
-        var homes = new[] { Path.Combine(f.Dir, "seq-jobs-a-" + db.Name), Path.Combine(f.Dir, "seq-jobs-b-" + db.Name) };
-        var keyA = Path.Combine(homes[0], "keys", AuditSigningKey.PrivateFileName);
-        AuditSigningKey.LoadOrCreate(keyA).Dispose();
-        Directory.CreateDirectory(Path.Combine(homes[1], "keys"));
-        File.Copy(keyA, Path.Combine(homes[1], "keys", AuditSigningKey.PrivateFileName));
-        var settings = new Dictionary<string, string> { ["Store"] = "postgres:" + db.ConnectionString };
-        using var a = ServiceFixture.Create(homes[0], f.KeysFile, settings);
-        using var b = ServiceFixture.Create(homes[1], f.KeysFile, settings);
-        using var ca = a.CreateClient();
-        using var cb = b.CreateClient();
-        foreach (var c in new[] { ca, cb }) c.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["admin"]);
+        using var replicas = new Replicas(f, db, "seq-jobs");
+        var (ca, cb) = (replicas.A, replicas.B);
 
         // every shared job runs from its stored row, so the model's state and features show that the row kept them
         var (prices, state) = SequenceJob.Csv();
