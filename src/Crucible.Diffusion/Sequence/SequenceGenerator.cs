@@ -41,6 +41,7 @@ public sealed class SequenceGenerator
     private SequenceManifest? _manifest;
 
     // ℓ of the regime guidance's pilot draws, by condition, w and σ_g (deterministic, so caching changes no output)
+    private const int MaxCachedPilots = 4096;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, double> _pilotLogScales = new(StringComparer.Ordinal);
 
     /// <summary>Creates an unfitted generator.</summary>
@@ -550,6 +551,7 @@ public sealed class SequenceGenerator
         var pilot = DiffusionSampler.Sample(guided, _schedule, Options.Objective, RegimeGuidance.PilotWindows, RegimeGuidance.PilotSeedOffset + Manifest.Seed,
             new SamplerOptions(SamplerKind.Ddim, RegimeGuidance.PilotSteps, MaxDegreeOfParallelism: EngineThreads.MaxDegreeOfParallelism, Cancellation: cancellation));
         double l = RegimeGuidance.MeanLogScale(pilot, RegimeGuidance.PilotWindows, Manifest.Config.Window, _schedule.NoiseScale);
+        if (_pilotLogScales.Count >= MaxCachedPilots) _pilotLogScales.Clear();     // bounded: a service meets many conditions
         _pilotLogScales.TryAdd(key, l);
         return l;
     }
