@@ -136,9 +136,10 @@ public sealed class SequenceGenerator
     /// Sets the model's default guidance (<see cref="SequenceGeneratorOptions.GuidanceScale"/>) by the rule of
     /// <paramref name="options"/> (<see cref="GuidanceCalibrationOptions"/>) on its own training data, and records the
     /// evidence in the manifest (<see cref="SequenceManifest.GuidanceCalibration"/>); <see cref="Save"/> afterwards keeps
-    /// both. The draws are DDIM-50 with seed 2000 + the model's seed at every w (so the table is reproducible), at the
-    /// model's <see cref="SequenceGeneratorOptions.GuidanceMinNoise"/> unless the options name another σ_g (which the
-    /// model then keeps).
+    /// both. The draws use <see cref="GuidanceCalibrationOptions.Sampler"/> (DPM-Solver++(2M) by default) with 50 steps
+    /// and seed 2000 + the model's seed at every w (so the table is reproducible), at the model's
+    /// <see cref="SequenceGeneratorOptions.GuidanceMinNoise"/> unless the options name another σ_g (which the model then
+    /// keeps), and without regime guidance; the <see cref="GuidanceCalibrationRule.Regime"/> rule then fits it.
     /// </summary>
     /// <param name="trainReturns">The log returns the model was trained on (the episode's windows are cut from them).</param>
     /// <param name="conditions">The condition features it was trained with (<see cref="EconomicState.Build"/>'s frame,
@@ -204,7 +205,7 @@ public sealed class SequenceGenerator
             var z = SampleModelSpace(options.Samples, sampleSeed, new SequenceSampleRequest(state, chosen, sampler, GuidanceMinNoise: minNoise, RegimeGuidance: 0));
             double es0 = EsOf(z);
             points.Add(new CalibrationPoint(chosen, es0));
-            double lc = PilotLogScale(state, chosen, minNoise, cancellation), lu = PilotLogScale((IReadOnlyDictionary<string, double>?)null, 1, 0, cancellation);
+            double lc = PilotLogScale(state, chosen, minNoise, cancellation), lu = PilotLogScale(conditions: null, 1, 0, cancellation);
             double EsAt(double a)
             {
                 var copy = (float[])z.Clone();
@@ -537,9 +538,9 @@ public sealed class SequenceGenerator
     /// <paramref name="conditions"/> (null: the unconditional model) at guidance w and σ_g.
     /// </summary>
     public double PilotLogScale(IReadOnlyDictionary<string, double>? conditions, double guidanceScale, double guidanceMinNoise, CancellationToken cancellation = default) =>
-        PilotLogScale(StandardizedCondition(conditions), guidanceScale, guidanceMinNoise, cancellation);
+        PilotLogScaleOf(StandardizedCondition(conditions), guidanceScale, guidanceMinNoise, cancellation);
 
-    private double PilotLogScale(float[] condition, double guidanceScale, double guidanceMinNoise, CancellationToken cancellation)
+    private double PilotLogScaleOf(float[] condition, double guidanceScale, double guidanceMinNoise, CancellationToken cancellation)
     {
         if (_denoiser is null || _schedule is null) throw NotFitted();
         bool conditional = condition.Any(v => !float.IsNaN(v));
@@ -566,8 +567,8 @@ public sealed class SequenceGenerator
     private double RegimeFactor(float[] condition, double guidanceScale, double guidanceMinNoise, double strength, CancellationToken cancellation)
     {
         if (strength == 0 || guidanceScale == 0 || condition.All(float.IsNaN)) return 1;
-        double conditional = PilotLogScale(condition, guidanceScale, guidanceMinNoise, cancellation);
-        double unconditional = PilotLogScale(new float[condition.Length].Select(_ => float.NaN).ToArray(), 1, 0, cancellation);
+        double conditional = PilotLogScaleOf(condition, guidanceScale, guidanceMinNoise, cancellation);
+        double unconditional = PilotLogScaleOf(Enumerable.Repeat(float.NaN, condition.Length).ToArray(), 1, 0, cancellation);
         return RegimeGuidance.Factor(strength, conditional, unconditional);
     }
 
