@@ -1,7 +1,7 @@
 namespace Crucible.Service;
 
 /// <summary>
-/// The per-request scratch folders of the service (<c>evaluations/&lt;32 hex digits&gt;</c>): each request deletes its own
+/// The per-request scratch folders of the service (<c>evaluations/&lt;32 hex digits&gt;</c>, of evaluation and ensemble requests): each request deletes its own
 /// when it ends, so one that outlives its process was left by a killed service.
 /// </summary>
 internal static class ScratchFolders

@@ -194,6 +194,7 @@ public static class ServiceApp
         ScenarioEndpoints.Map(v1);
         JobEndpoints.Map(v1);
         EvaluationEndpoints.Map(v1);
+        EnsembleEndpoints.Map(v1);
         AuditEndpoints.Map(v1);
         WebPage.Map(app);
 

@@ -73,7 +73,7 @@ public sealed class SurfaceTests(ServiceFixture f)
 
         var doc = await Json(await client.GetAsync("/openapi/v1.json"));
         var paths = doc.GetProperty("paths");
-        foreach (var p in new[] { "/v1/models", "/v1/models/{id}", "/v1/scenarios", "/v1/audit", "/v1/audit/verify", "/v1/jobs/{id}", "/v1/evaluations" })
+        foreach (var p in new[] { "/v1/models", "/v1/models/{id}", "/v1/scenarios", "/v1/audit", "/v1/audit/verify", "/v1/jobs/{id}", "/v1/evaluations", "/v1/ensembles" })
             Assert.True(paths.TryGetProperty(p, out _), p);
         var body = paths.GetProperty("/v1/scenarios").GetProperty("post").GetProperty("requestBody").GetRawText();
         Assert.Contains("ScenarioRequest", body, StringComparison.Ordinal);
@@ -93,6 +93,7 @@ public sealed class SurfaceTests(ServiceFixture f)
     [InlineData("POST", "/v1/scenarios")]
     [InlineData("GET", "/v1/audit")]
     [InlineData("GET", "/v1/audit/verify")]
+    [InlineData("POST", "/v1/ensembles")]
     public async Task NoKey_Or_UnknownKey_Is401(string method, string path)
     {
         using var anonymous = f.Client(null);
@@ -112,6 +113,7 @@ public sealed class SurfaceTests(ServiceFixture f)
     [InlineData("reader", "POST", "/v1/scenarios", "generate")]
     [InlineData("generator", "GET", "/v1/models", "read")]
     [InlineData("trainer", "GET", "/v1/audit", "read")]
+    [InlineData("generator", "POST", "/v1/ensembles", "read")]
     public async Task KeyWithoutTheScope_Is403(string key, string method, string path, string scope)
     {
         using var client = f.Client(key);
