@@ -89,52 +89,33 @@ public static class EnsembleEndpoints
         var defaults = new EnsembleThresholds();
         var thresholds = new EnsembleThresholds { MaxEsSpread = r.MaxEsSpread ?? defaults.MaxEsSpread, MaxWasserstein = r.MaxWasserstein ?? defaults.MaxWasserstein };
 
-        var scratch = Path.Combine(home.Root, "evaluations", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(scratch);
+        using var files = FileRequest.Create(home);
+        var paths = members.Select(m => files.Put(m.Name + ".csv", m.Csv!)).ToArray();
+        var portfolioPath = files.Put("portfolio.json", r.Portfolio!.Value.GetRawText());
+        EnsembleResult result;
         try
         {
-            string Put(string name, string text)
-            {
-                var path = Path.Combine(scratch, name);
-                AtomicFile.WriteAllText(path, text);
-                return path;
-            }
-
-            var paths = members.Select(m => Put(m.Name + ".csv", m.Csv!)).ToArray();
-            var portfolioPath = Put("portfolio.json", r.Portfolio!.Value.GetRawText());
-            EnsembleResult result;
-            try
-            {
-                result = Ensemble.RunFiles(paths, portfolioPath, alpha, thresholds);
-            }
-            catch (InvalidInputException e)
-            {
-                await Invalid(context, new() { [Field(e, members)] = [e.ToUserMessage().Replace(scratch + Path.DirectorySeparatorChar, "", StringComparison.Ordinal)] }).ConfigureAwait(false);
-                return;
-            }
-
-            var bytes = Encoding.UTF8.GetBytes(EnsembleJson.ToJson(result));
-            var actor = "key:" + context.User.FindFirst(ApiKeyAuthenticationHandler.KeyIdClaim)!.Value;
-            var receipt = audit.Append(AuditKind.RunCompleted, new JsonObject
-            {
-                ["command"] = "service.ensemble",
-                ["members"] = new JsonArray([.. members.Zip(paths, (m, p) => (JsonNode)new JsonObject { ["name"] = m.Name, ["csv_sha256"] = FileHash.Sha256(p) })]),
-                ["portfolio_sha256"] = FileHash.Sha256(portfolioPath),
-                ["alpha"] = alpha,
-                ["max_es_spread"] = thresholds.MaxEsSpread,
-                ["max_wasserstein"] = thresholds.MaxWasserstein,
-                ["flagged"] = result.Flagged,
-                ["report_sha256"] = Convert.ToHexStringLower(SHA256.HashData(bytes)),
-            }, actor);
-            context.Response.Headers["X-Crucible-Audit-Seq"] = receipt.Seq.ToString(CultureInfo.InvariantCulture);
-            context.Response.ContentType = "application/json; charset=utf-8";
-            context.Response.ContentLength = bytes.Length;
-            await context.Response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
+            result = Ensemble.RunFiles(paths, portfolioPath, alpha, thresholds);
         }
-        finally
+        catch (InvalidInputException e)
         {
-            Directory.Delete(scratch, recursive: true);
+            await Invalid(context, new() { [Field(e, members)] = [files.MessageOf(e)] }).ConfigureAwait(false);
+            return;
         }
+
+        var bytes = Encoding.UTF8.GetBytes(EnsembleJson.ToJson(result));
+        var receipt = audit.Append(AuditKind.RunCompleted, new JsonObject
+        {
+            ["command"] = "service.ensemble",
+            ["members"] = new JsonArray([.. members.Zip(paths, (m, p) => (JsonNode)new JsonObject { ["name"] = m.Name, ["csv_sha256"] = FileHash.Sha256(p) })]),
+            ["portfolio_sha256"] = FileHash.Sha256(portfolioPath),
+            ["alpha"] = alpha,
+            ["max_es_spread"] = thresholds.MaxEsSpread,
+            ["max_wasserstein"] = thresholds.MaxWasserstein,
+            ["flagged"] = result.Flagged,
+            ["report_sha256"] = Convert.ToHexStringLower(SHA256.HashData(bytes)),
+        }, FileRequest.Actor(context));
+        await FileRequest.WriteJsonAsync(context, bytes, receipt.Seq).ConfigureAwait(false);
     }
 
     // the request's values, field by field: the rules the CLI checks on its options, and names that make safe file names
@@ -181,10 +162,5 @@ public static class EnsembleEndpoints
         return i < 0 ? "scenarios" : string.Create(CultureInfo.InvariantCulture, $"scenarios[{i}].csv");
     }
 
-    private static Task Invalid(HttpContext context, Dictionary<string, string[]> errors)
-    {
-        var problem = ProblemTypes.Create(422, "the ensemble request has invalid values: " + string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")));
-        problem.Extensions["errors"] = errors;
-        return ProblemTypes.WriteAsync(context, problem);
-    }
+    private static Task Invalid(HttpContext context, Dictionary<string, string[]> errors) => FileRequest.InvalidAsync(context, "ensemble", errors);
 }

@@ -70,63 +70,39 @@ public static class EvaluationEndpoints
             return;
         }
 
-        var scratch = Path.Combine(home.Root, "evaluations", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(scratch);
+        using var files = FileRequest.Create(home);
+        var realPath = files.Put("real.csv", r!.RealCsv!);
+        var syntheticPath = files.Put("synthetic.csv", r.SyntheticCsv!);
+        var trainPath = r.TrainCsv is null ? null : files.Put("train.csv", r.TrainCsv);
+        string json;
         try
         {
-            string Put(string name, string text)
-            {
-                var path = Path.Combine(scratch, name);
-                AtomicFile.WriteAllText(path, text);
-                return path;
-            }
-
-            var realPath = Put("real.csv", r!.RealCsv!);
-            var syntheticPath = Put("synthetic.csv", r.SyntheticCsv!);
-            var trainPath = r.TrainCsv is null ? null : Put("train.csv", r.TrainCsv);
-            string json;
-            try
-            {
-                var real = SeriesSetCsv.Read(realPath);
-                var synthetic = SeriesSetCsv.Read(syntheticPath, real.Names);
-                var train = trainPath is null ? null : SeriesSetCsv.Read(trainPath, real.Names);
-                var options = r.Alpha is { } alpha ? new EvaluationOptions { Alpha = alpha } : new EvaluationOptions();
-                json = ReportJson.ToJson(Evaluator.Evaluate(new EvaluationInput(real, synthetic, train), options));
-            }
-            catch (InvalidInputException e)
-            {
-                var field = e.Location?.File is { } f ? Path.GetFileNameWithoutExtension(f) + "_csv" : "body";
-                await Invalid(context, new() { [field] = [e.ToUserMessage().Replace(scratch + Path.DirectorySeparatorChar, "", StringComparison.Ordinal)] }).ConfigureAwait(false);
-                return;
-            }
-
-            var bytes = Encoding.UTF8.GetBytes(json);
-            var actor = "key:" + context.User.FindFirst(ApiKeyAuthenticationHandler.KeyIdClaim)!.Value;
-            var receipt = audit.Append(AuditKind.EvaluationCompleted, new JsonObject
-            {
-                ["command"] = "service.evaluate",
-                ["real_sha256"] = FileHash.Sha256(realPath),
-                ["synthetic_sha256"] = FileHash.Sha256(syntheticPath),
-                ["train_sha256"] = trainPath is null ? null : FileHash.Sha256(trainPath),
-                ["report_sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)),
-                ["thresholds_sha256"] = null,
-                ["thresholds_passed"] = null,
-            }, actor);
-            context.Response.Headers["X-Crucible-Audit-Seq"] = receipt.Seq.ToString(CultureInfo.InvariantCulture);
-            context.Response.ContentType = "application/json; charset=utf-8";
-            context.Response.ContentLength = bytes.Length;
-            await context.Response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
+            var real = SeriesSetCsv.Read(realPath);
+            var synthetic = SeriesSetCsv.Read(syntheticPath, real.Names);
+            var train = trainPath is null ? null : SeriesSetCsv.Read(trainPath, real.Names);
+            var options = r.Alpha is { } alpha ? new EvaluationOptions { Alpha = alpha } : new EvaluationOptions();
+            json = ReportJson.ToJson(Evaluator.Evaluate(new EvaluationInput(real, synthetic, train), options));
         }
-        finally
+        catch (InvalidInputException e)
         {
-            Directory.Delete(scratch, recursive: true);
+            var field = e.Location?.File is { } f ? Path.GetFileNameWithoutExtension(f) + "_csv" : "body";
+            await Invalid(context, new() { [field] = [files.MessageOf(e)] }).ConfigureAwait(false);
+            return;
         }
+
+        var bytes = Encoding.UTF8.GetBytes(json);
+        var receipt = audit.Append(AuditKind.EvaluationCompleted, new JsonObject
+        {
+            ["command"] = "service.evaluate",
+            ["real_sha256"] = FileHash.Sha256(realPath),
+            ["synthetic_sha256"] = FileHash.Sha256(syntheticPath),
+            ["train_sha256"] = trainPath is null ? null : FileHash.Sha256(trainPath),
+            ["report_sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)),
+            ["thresholds_sha256"] = null,
+            ["thresholds_passed"] = null,
+        }, FileRequest.Actor(context));
+        await FileRequest.WriteJsonAsync(context, bytes, receipt.Seq).ConfigureAwait(false);
     }
 
-    private static Task Invalid(HttpContext context, Dictionary<string, string[]> errors)
-    {
-        var problem = ProblemTypes.Create(422, "the evaluation request has invalid values: " + string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")));
-        problem.Extensions["errors"] = errors;
-        return ProblemTypes.WriteAsync(context, problem);
-    }
+    private static Task Invalid(HttpContext context, Dictionary<string, string[]> errors) => FileRequest.InvalidAsync(context, "evaluation", errors);
 }

@@ -1,0 +1,66 @@
+using System.Globalization;
+using Crucible.Data;
+using Crucible.Data.IO;
+using Crucible.Governance;
+using Crucible.Service.Problems;
+using Crucible.Service.Security;
+using Microsoft.AspNetCore.Http;
+
+namespace Crucible.Service.Endpoints;
+
+/// <summary>
+/// What the endpoints that run a CLI command on files sent inline share (<c>/v1/evaluations</c>, <c>/v1/ensembles</c>):
+/// a scratch folder in the home where the request's files are written under the names the CLI would see (so errors name
+/// the file with line and column, and members are named as the CLI names them), deleted when the request ends (the
+/// service's start-up deletes those a killed process left, <see cref="ScratchFolders"/>); the 422 answer; and the JSON
+/// answer with its audit sequence number.
+/// </summary>
+internal sealed class FileRequest : IDisposable
+{
+    private FileRequest(string folder) => Folder = folder;
+
+    /// <summary>The scratch folder, <c>HOME/evaluations/&lt;32 hex&gt;</c>.</summary>
+    public string Folder { get; }
+
+    /// <summary>Creates the scratch folder of one request.</summary>
+    public static FileRequest Create(CrucibleHome home)
+    {
+        var folder = Path.Combine(home.Root, "evaluations", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        return new FileRequest(folder);
+    }
+
+    /// <summary>Writes <paramref name="text"/> as <paramref name="name"/> in the scratch folder (atomically) and returns its path.</summary>
+    public string Put(string name, string text)
+    {
+        var path = Path.Combine(Folder, name);
+        AtomicFile.WriteAllText(path, text);
+        return path;
+    }
+
+    /// <summary>The user message of an input error, with the scratch folder's path removed (the client sees <c>NAME:LINE:COL</c>).</summary>
+    public string MessageOf(InvalidInputException e) => e.ToUserMessage().Replace(Folder + Path.DirectorySeparatorChar, "", StringComparison.Ordinal);
+
+    /// <summary>Deletes the scratch folder.</summary>
+    public void Dispose() => Directory.Delete(Folder, recursive: true);
+
+    /// <summary>The audit actor of the request: <c>key:KEY_ID</c>.</summary>
+    public static string Actor(HttpContext context) => "key:" + context.User.FindFirst(ApiKeyAuthenticationHandler.KeyIdClaim)!.Value;
+
+    /// <summary>A 422 whose <c>errors</c> map each field to its rules; <paramref name="what"/> names the request (e.g. "evaluation").</summary>
+    public static Task InvalidAsync(HttpContext context, string what, Dictionary<string, string[]> errors)
+    {
+        var problem = ProblemTypes.Create(422, $"the {what} request has invalid values: " + string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}")));
+        problem.Extensions["errors"] = errors;
+        return ProblemTypes.WriteAsync(context, problem);
+    }
+
+    /// <summary>Answers 200 with the JSON <paramref name="bytes"/> and the audit entry's sequence number in <c>X-Crucible-Audit-Seq</c>.</summary>
+    public static Task WriteJsonAsync(HttpContext context, byte[] bytes, long auditSeq)
+    {
+        context.Response.Headers["X-Crucible-Audit-Seq"] = auditSeq.ToString(CultureInfo.InvariantCulture);
+        context.Response.ContentType = "application/json; charset=utf-8";
+        context.Response.ContentLength = bytes.Length;
+        return context.Response.Body.WriteAsync(bytes, context.RequestAborted).AsTask();
+    }
+}
