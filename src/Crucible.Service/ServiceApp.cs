@@ -215,7 +215,7 @@ public static class ServiceApp
         int stale = Crucible.Data.IO.AtomicFile.DeleteStaleTemporariesUnder(root, StaleTemporaryAge);
         if (stale > 0) logger.LogWarning("deleted {Count} temporary files left by interrupted writes in the home", stale);
         int scratch = ScratchFolders.DeleteStale(Path.Combine(root, "evaluations"), StaleTemporaryAge);
-        if (scratch > 0) logger.LogWarning("deleted {Count} evaluation scratch folders left by a killed service", scratch);
+        if (scratch > 0) logger.LogWarning("deleted {Count} scratch folders of evaluation or ensemble requests left by a killed service", scratch);
     }
 
     /// <summary>How old a temporary file of an atomic write must be for the start-up to delete it as left by a killed process.</summary>
