@@ -121,14 +121,9 @@ public sealed class SequenceFidelityBenchmark : IBenchmarkCommand
         GuidanceCalibration? calibration = null;
         if (args.Contains("--calibrate"))
         {
-            var rule = Args.String(args, "--calibration-rule") switch
-            {
-                null => new GuidanceCalibrationOptions().Rule,
-                "smallest-within" => GuidanceCalibrationRule.SmallestWithinTolerance,
-                "closest" => GuidanceCalibrationRule.ClosestToRealised,
-                "regime" => GuidanceCalibrationRule.Regime,
-                var other => throw new ArgumentException($"--calibration-rule: smallest-within, closest or regime, got '{other}'"),
-            };
+            var rule = Args.String(args, "--calibration-rule") is { } name
+                ? SequenceTraining.RuleOf(name) ?? throw new ArgumentException($"--calibration-rule: one of {SequenceTraining.RuleNames}, got '{name}'")
+                : new GuidanceCalibrationOptions().Rule;
             calibration = generator.CalibrateGuidance(train, features, new GuidanceCalibrationOptions { Rule = rule, GuidanceMinNoise = minNoise, Sampler = samplerKind });
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"calibrated guidance: w = {calibration.Chosen}, regime a = {calibration.RegimeGuidance:F4} (k {calibration.RegimeFactor:F4}, ES {calibration.RegimeExpectedShortfall:F4}; {string.Join(", ", calibration.Points.Select(p => $"{p.Guidance}: {p.ExpectedShortfall:F4}"))}; realised {calibration.RealisedEs:F4})"));
