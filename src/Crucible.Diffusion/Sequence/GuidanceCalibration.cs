@@ -152,9 +152,12 @@ public sealed record GuidanceCalibration
     /// <summary>Under <see cref="GuidanceCalibrationRule.Regime"/>: a, the regime guidance set (0 under the other rules).</summary>
     public double RegimeGuidance { get; init; }
 
-    /// <summary>Under <see cref="GuidanceCalibrationRule.Regime"/>: k = exp(a · (ℓ_c − ℓ_∅)) at the episode's state, and the
-    /// pilot draws' ℓ_c and ℓ_∅ (<see cref="Sequence.RegimeGuidance"/>); null under the other rules.</summary>
-    public double? RegimeFactor { get; init; }
+    /// <summary>Under <see cref="GuidanceCalibrationRule.Regime"/>: k = exp(a · (ℓ_c − ℓ_∅)) at the episode's state, from
+    /// a and the pilot draws' ℓ_c and ℓ_∅ (<see cref="Sequence.RegimeGuidance"/>; written to the manifest for the
+    /// reader, never read back); null under the other rules.</summary>
+    public double? RegimeFactor => ConditionalLogScale is { } c && UnconditionalLogScale is { } u
+        ? Sequence.RegimeGuidance.Factor(RegimeGuidance, c, u)
+        : null;
 
     /// <summary>ℓ_c of the episode's state (regime rule).</summary>
     public double? ConditionalLogScale { get; init; }
@@ -183,6 +186,7 @@ public sealed record GuidanceCalibration
     {
         ArgumentNullException.ThrowIfNull(points);
         if (points.Count == 0) throw new ArgumentException("no calibration points", nameof(points));
+        if (rule == GuidanceCalibrationRule.Regime) throw new ArgumentException("the regime rule fits a regime guidance on one draw; it does not choose from a table", nameof(rule));
         if (rule == GuidanceCalibrationRule.SmallestWithinTolerance)
         {
             foreach (var p in points.OrderBy(p => p.Guidance))

@@ -197,7 +197,7 @@ public sealed class SequenceGenerator
         double EsOf(float[] windows) => EconomicState.EqualWeightWindowExpectedShortfall(ToReturns(windows, options.Samples), w, options.Samples, stride: w, options.Alpha);
         double chosen, regime = 0;
         bool within;
-        (double Factor, double Conditional, double Unconditional, double Es)? scaled = null;
+        (double Conditional, double Unconditional, double Es)? scaled = null;
         if (options.Rule == GuidanceCalibrationRule.Regime)
         {
             // one draw at w with no scaling; a from the ES of that draw scaled by k(a) (bisection: k rises with a when ℓ_c > ℓ_∅)
@@ -240,7 +240,7 @@ public sealed class SequenceGenerator
             }
 
             double esScaled = EsAt(regime);
-            scaled = (RegimeGuidance.Factor(regime, lc, lu), lc, lu, esScaled);
+            scaled = (lc, lu, esScaled);
             within = GuidanceCalibration.IsWithin(esScaled, realised, options.Tolerance);
         }
         else
@@ -277,7 +277,6 @@ public sealed class SequenceGenerator
             Chosen = chosen,
             WithinTolerance = within,
             RegimeGuidance = regime,
-            RegimeFactor = scaled?.Factor,
             ConditionalLogScale = scaled?.Conditional,
             UnconditionalLogScale = scaled?.Unconditional,
             RegimeExpectedShortfall = scaled?.Es,

@@ -75,6 +75,7 @@ public class GuidanceCalibrationTests
         Assert.Equal((1.0, true), GuidanceCalibration.Choose(table, 0.09, 0.25, Closest));
         CalibrationPoint[] tied = [new(1, 0.10), new(2, 0.14), new(3, 0.18)];
         Assert.Equal((2.0, true), GuidanceCalibration.Choose(tied, 0.16, 0.25, Closest));       // |0.14 − 0.16| = |0.18 − 0.16|: the smaller w
+        Assert.Throws<ArgumentException>(() => GuidanceCalibration.Choose(table, 0.2, 0.25, GuidanceCalibrationRule.Regime));
         Assert.Throws<ArgumentException>(() => new GuidanceCalibrationOptions { Rule = (GuidanceCalibrationRule)7 }.Validate());
         Assert.Throws<ArgumentException>(() => new GuidanceCalibrationOptions { GuidanceMinNoise = -1 }.Validate());
         Assert.Throws<ArgumentException>(() => new GuidanceCalibrationOptions { GuidanceMinNoise = double.NaN }.Validate());
