@@ -1,12 +1,16 @@
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Crucible.Data.IO;
 
 /// <summary>
 /// Writes files so that a reader, or a crash, never sees half of one: the bytes go to a temporary file beside the
-/// destination, are flushed to disk, and the temporary file is renamed over the destination.
+/// destination, are flushed to disk, the temporary file is renamed over the destination, and (on Linux and macOS) the
+/// folder is flushed too, so that the rename itself survives a power loss (RELIABILITY.md SVC-8: temp → Flush(true) →
+/// rename → directory fsync; .NET's <see cref="File.Move(string, string, bool)"/> does not flush the folder,
+/// dotnet/runtime#28169).
 /// </summary>
-public static class AtomicFile
+public static partial class AtomicFile
 {
     /// <summary>Writes <paramref name="text"/> as UTF-8 (no BOM) to <paramref name="path"/> atomically, creating its folder.</summary>
     public static void WriteAllText(string path, string text) =>
@@ -29,11 +33,46 @@ public static class AtomicFile
             }
 
             File.Move(temp, full, overwrite: true);
+            FlushFolder(dir);
         }
         finally
         {
             if (File.Exists(temp)) File.Delete(temp);
         }
+    }
+
+    /// <summary>
+    /// fsync(2) of <paramref name="folder"/> on Linux and macOS, so that renames and creations inside it are on disk when
+    /// this returns; a no-op on Windows, where NTFS journals the rename with its metadata. Throws
+    /// <see cref="IOException"/> naming the folder when the system refuses.
+    /// </summary>
+    public static void FlushFolder(string folder)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return;
+        // O_RDONLY is 0 on both; O_DIRECTORY is 0x10000 on Linux (x64 and arm64) and 0x100000 on macOS
+        int fd = Posix.Open(folder, OperatingSystem.IsLinux() ? 0x10000 : 0x100000);
+        if (fd < 0) throw new IOException($"cannot open folder {folder} to flush it: {Marshal.GetLastPInvokeErrorMessage()}");
+        try
+        {
+            if (Posix.Fsync(fd) != 0) throw new IOException($"cannot flush folder {folder}: {Marshal.GetLastPInvokeErrorMessage()}");
+        }
+        finally
+        {
+            _ = Posix.Close(fd);
+        }
+    }
+
+    private static partial class Posix
+    {
+        [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int Open(string path, int flags);
+
+        [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+        internal static partial int Fsync(int fd);
+
+        [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+        internal static partial int Close(int fd);
     }
 
     /// <summary>

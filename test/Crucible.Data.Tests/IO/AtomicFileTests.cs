@@ -19,6 +19,19 @@ public sealed class AtomicFileTests : IDisposable
     }
 
     [Fact]
+    public void FlushFolder_FlushesAnExistingFolder_AndNamesAMissingOne()
+    {
+        AtomicFile.FlushFolder(_dir); // fsync(2) of a folder succeeds (a no-op on Windows)
+        if (OperatingSystem.IsWindows()) return;
+        var missing = Path.Combine(_dir, "no-such-folder");
+        var e = Assert.Throws<IOException>(() => AtomicFile.FlushFolder(missing));
+        Assert.Contains(missing, e.Message, StringComparison.Ordinal);
+        var file = Path.Combine(_dir, "a-file");
+        File.WriteAllText(file, "x");
+        Assert.Throws<IOException>(() => AtomicFile.FlushFolder(file)); // O_DIRECTORY: a file is not a folder
+    }
+
+    [Fact]
     public void DeleteStaleTemporaries_RemovesOnlyThisFilesTemporaryPattern()
     {
         var path = Path.Combine(_dir, "s.csv");
