@@ -6,7 +6,8 @@ namespace Crucible.Governance.Manifests;
 /// The run manifests (MRM-2) of a home. The CLI's <c>train</c>, <c>generate</c>, <c>ensemble</c> and <c>stress</c> write
 /// theirs to <c>HOME/runs/RUN_ID.json</c> (<see cref="Write"/>; <c>crucible verify-run HOME/runs/RUN_ID.json</c>
 /// recomputes the file hashes; files are recorded by absolute path, since they live outside the runs folder). The
-/// service starts its runs here too.
+/// service starts its runs here too and stores them with the audit log instead
+/// (<see cref="Audit.AuditLog.AppendRunCompleted"/>).
 /// </summary>
 public static class RunManifests
 {
