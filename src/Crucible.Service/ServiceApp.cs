@@ -196,6 +196,7 @@ public static class ServiceApp
         EvaluationEndpoints.Map(v1);
         EnsembleEndpoints.Map(v1);
         AuditEndpoints.Map(v1);
+        RunEndpoints.Map(v1);
         WebPage.Map(app);
 
         // the audit log opens (and its pragmas are checked) before the server accepts requests; it is disposed, and its

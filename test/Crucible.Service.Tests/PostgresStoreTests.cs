@@ -31,6 +31,7 @@ public sealed class PostgresStoreTests(ServiceFixture f)
         public Replicas(ServiceFixture f, TestDatabase db, string prefix)
         {
             var homes = new[] { Path.Combine(f.Dir, $"{prefix}-a-{db.Name}"), Path.Combine(f.Dir, $"{prefix}-b-{db.Name}") };
+            (HomeA, HomeB) = (homes[0], homes[1]);
             var keyA = Path.Combine(homes[0], "keys", AuditSigningKey.PrivateFileName);
             AuditSigningKey.LoadOrCreate(keyA).Dispose();
             Directory.CreateDirectory(Path.Combine(homes[1], "keys"));
@@ -46,6 +47,10 @@ public sealed class PostgresStoreTests(ServiceFixture f)
         public HttpClient A { get; }
 
         public HttpClient B { get; }
+
+        public string HomeA { get; }
+
+        public string HomeB { get; }
 
         public void Dispose()
         {
@@ -447,25 +452,66 @@ public sealed class PostgresStoreTests(ServiceFixture f)
         using var db = TestPostgres.CreateDatabase();
         using var a = new Training.SharedJobs(db.ConnectionString);
         using var b = new Training.SharedJobs(db.ConnectionString); // another replica
-        static Training.JobView View(int i) => new($"job-{i}", "queued", 0, 30, null, null, null, $"2026-01-01T00:00:0{i}.0000000Z", null);
-        for (var i = 0; i < 3; i++) Assert.True((i % 2 == 0 ? a : b).TryQueue(View(i), "{}", "key:t", capacity: 3));
-        Assert.False(b.TryQueue(View(3), "{}", "key:t", capacity: 3)); // 3 queued over both replicas: full
+        static Training.JobView View(int i) => new($"job-{i}", "queued", 0, 30, null, null, null, null, $"2026-01-01T00:00:0{i}.0000000Z", null);
+        var body = Governance.Manifests.ManifestFile.Named("request", "{}"u8);
+        for (var i = 0; i < 3; i++) Assert.True((i % 2 == 0 ? a : b).TryQueue(View(i), "{}", "key:t", capacity: 3, body));
+        Assert.False(b.TryQueue(View(3), "{}", "key:t", capacity: 3, body)); // 3 queued over both replicas: full
 
         // 8 claimers at once: the three jobs go to three of them, each once, oldest first overall
-        var claims = Enumerable.Range(0, 8).AsParallel().WithDegreeOfParallelism(8)
-            .Select(i => (i % 2 == 0 ? a : b).Claim($"r{i}", now: 1_000, leaseUntil: 61_000)).Where(c => c is not null).Select(c => c!.Value.Id).ToList();
-        Assert.Equal(["job-0", "job-1", "job-2"], claims.Order());
+        var claimed = Enumerable.Range(0, 8).AsParallel().WithDegreeOfParallelism(8)
+            .Select(i => (i % 2 == 0 ? a : b).Claim($"r{i}", now: 1_000, leaseUntil: 61_000)).Where(c => c is not null).Select(c => c!.Value).ToList();
+        Assert.Equal(["job-0", "job-1", "job-2"], claimed.Select(c => c.Id).Order());
+        Assert.All(claimed, c => Assert.Equal(body, c.Body)); // the request body's hash and size travel with the row
         Assert.Equal("running", a.Find("job-1")!.Status);
         Assert.Null(a.Claim("late", now: 2_000, leaseUntil: 62_000));
 
         // job-1's replica renews; the others' leases run out and another replica claims them again
         b.Renew("job-1", 200_000);
-        a.Finish("job-2", "succeeded", "model", null, "2026-01-01T00:01:00.0000000Z");
+        a.Finish("job-2", "succeeded", "model", "run-2", null, "2026-01-01T00:01:00.0000000Z");
         var again = a.Claim("survivor", now: 100_000, leaseUntil: 160_000);
         Assert.Equal("job-0", again!.Value.Id);
         Assert.Null(b.Claim("survivor-2", now: 100_000, leaseUntil: 160_000));
         Assert.Equal("succeeded", b.Find("job-2")!.Status);
         Assert.Equal("model", b.Find("job-2")!.ModelId);
-        Assert.True(a.TryQueue(View(4), "{}", "key:t", capacity: 3));
+        Assert.Equal("run-2", b.Find("job-2")!.RunId);
+        Assert.Null(b.Find("job-1")!.RunId);
+        Assert.True(a.TryQueue(View(4), "{}", "key:t", capacity: 3, body));
+    }
+    [Fact]
+    public async Task SecondReplica_AnswersTheModelManifest_AndTheRunManifest_WithTheSameBytes()
+    {
+        using var db = TestPostgres.CreateDatabase();
+        using var replicas = new Replicas(f, db, "runs");
+        using (var log = AuditLog.Open(new AuditLogOptions { PostgresConnectionString = db.ConnectionString }))
+            new Governance.Registry.ModelRegistry(Governance.CrucibleHome.Resolve(replicas.HomeA), log).Register(f.ModelFolder);
+
+        // replica B has never loaded the model (no folder in its home): the registered manifest comes from the shared store
+        Assert.False(Directory.Exists(Path.Combine(replicas.HomeB, "models", f.ModelId)));
+        using var detail = JsonDocument.Parse(await replicas.B.GetStringAsync("/v1/models/" + f.ModelId));
+        var manifest = detail.RootElement.GetProperty("manifest");
+        Assert.Equal(JsonValueKind.Object, manifest.ValueKind);
+        using (var file = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(f.ModelFolder, "manifest.json"))))
+            Assert.True(JsonElement.DeepEquals(file.RootElement, manifest));
+        Assert.Equal("tabular", detail.RootElement.GetProperty("model").GetProperty("kind").GetString());
+        using (var list = JsonDocument.Parse(await replicas.B.GetStringAsync("/v1/models")))
+            Assert.Equal(["A", "B"], list.RootElement.GetProperty("models")[0].GetProperty("columns").EnumerateArray().Select(c => c.GetString()));
+
+        // a run answered by A: B answers its manifest with A's bytes, and the shared chain pins them
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/scenarios") { Content = ServiceFixture.Json($$"""{"model": "{{f.ModelId}}", "count": 6, "seed": 5}""") };
+        request.Headers.Accept.ParseAdd("text/csv");
+        using var answered = await replicas.A.SendAsync(request);
+        var csv = await answered.Content.ReadAsByteArrayAsync();
+        Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+        var runId = answered.Headers.GetValues("Crucible-Run-Id").Single();
+        var fromA = await replicas.A.GetByteArrayAsync("/v1/runs/" + runId);
+        var fromB = await replicas.B.GetByteArrayAsync("/v1/runs/" + runId);
+        Assert.Equal(fromA, fromB);
+        var run = Governance.Manifests.RunManifest.Parse(fromB);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(csv)), run.Outputs.Single(o => o.Path == "response").Sha256);
+        using var reader = AuditLog.Open(new AuditLogOptions { PostgresConnectionString = db.ConnectionString });
+        var completed = reader.ListKinds(AuditKind.RunCompleted).Select(e => JsonDocument.Parse(e.Payload).RootElement)
+            .Single(p => p.GetProperty("run_id").GetString() == runId);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(fromB)), completed.GetProperty("manifest_sha256").GetString());
+        await Problem.AssertAsync(await replicas.B.GetAsync("/v1/runs/" + Guid.NewGuid().ToString("N")), HttpStatusCode.NotFound, "not-found");
     }
 }

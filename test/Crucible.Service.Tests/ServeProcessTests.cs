@@ -143,8 +143,9 @@ public sealed class ServeProcessTests(ServiceFixture f)
         var v = AuditLog.Verify(Governance.CrucibleHome.Resolve(home));
         Assert.True(v.Ok, v.Message);
         var entries = AuditLog.Read(Path.Combine(home, "audit.db"));
-        Assert.Equal("scenarios.generated", entries[^1].Kind);
-        Assert.Equal("key:ops", entries[^1].Actor);
+        // the request's entries, the run.completed that pins its run manifest last
+        Assert.Equal(["scenarios.generated", "run.completed"], entries.TakeLast(2).Select(e => e.Kind));
+        Assert.All(entries.TakeLast(2), e => Assert.Equal("key:ops", e.Actor));
         // the writer signed a checkpoint for its last entry when it closed
         var checkpoints = File.ReadAllLines(Path.Combine(home, "audit-checkpoints.jsonl"));
         Assert.Contains($"\"seq\":{entries[^1].Seq}", checkpoints[^1].Replace(" ", "", StringComparison.Ordinal), StringComparison.Ordinal);

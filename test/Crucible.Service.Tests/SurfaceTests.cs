@@ -73,7 +73,7 @@ public sealed class SurfaceTests(ServiceFixture f)
 
         var doc = await Json(await client.GetAsync("/openapi/v1.json"));
         var paths = doc.GetProperty("paths");
-        foreach (var p in new[] { "/v1/models", "/v1/models/{id}", "/v1/scenarios", "/v1/audit", "/v1/audit/verify", "/v1/jobs/{id}", "/v1/evaluations", "/v1/ensembles" })
+        foreach (var p in new[] { "/v1/models", "/v1/models/{id}", "/v1/scenarios", "/v1/audit", "/v1/audit/verify", "/v1/jobs/{id}", "/v1/evaluations", "/v1/ensembles", "/v1/runs/{id}" })
             Assert.True(paths.TryGetProperty(p, out _), p);
         var body = paths.GetProperty("/v1/scenarios").GetProperty("post").GetProperty("requestBody").GetRawText();
         Assert.Contains("ScenarioRequest", body, StringComparison.Ordinal);
@@ -94,6 +94,7 @@ public sealed class SurfaceTests(ServiceFixture f)
     [InlineData("GET", "/v1/audit")]
     [InlineData("GET", "/v1/audit/verify")]
     [InlineData("POST", "/v1/ensembles")]
+    [InlineData("GET", "/v1/runs/x")]
     public async Task NoKey_Or_UnknownKey_Is401(string method, string path)
     {
         using var anonymous = f.Client(null);

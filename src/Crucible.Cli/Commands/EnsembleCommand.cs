@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Crucible.Data;
+using Crucible.Governance.Manifests;
 using Crucible.Stress.Ensembles;
 using Crucible.Stress.Reporting;
 

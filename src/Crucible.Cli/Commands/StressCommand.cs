@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Crucible.Data;
 using Crucible.Data.Csv;
+using Crucible.Governance.Manifests;
 using Crucible.Stress;
 using Crucible.Stress.Reporting;
 using Crucible.Stress.Reverse;

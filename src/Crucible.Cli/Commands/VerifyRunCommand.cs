@@ -8,6 +8,7 @@ namespace Crucible.Cli.Commands;
 /// <summary>
 /// <c>crucible verify-run MANIFEST [--json]</c>: recomputes the SHA-256 of every input and output file of a run manifest
 /// and compares; exit 0 when all match, 3 when one differs or is missing, 2 when the manifest is unreadable or incomplete.
+/// Named bytes of a service run (its request and response bodies) are listed as such: there is no file to rehash.
 /// </summary>
 internal static class VerifyRunCommand
 {
@@ -27,7 +28,7 @@ internal static class VerifyRunCommand
                 {
                     files.Add(new JsonObject
                     {
-                        ["role"] = f.Role, ["path"] = f.Path, ["expected"] = f.Expected, ["actual"] = f.Actual,
+                        ["role"] = f.Role, [f.Result == FileCheck.Named ? "name" : "path"] = f.Path, ["expected"] = f.Expected, ["actual"] = f.Actual,
                         ["result"] = f.Result.ToString().ToLowerInvariant(),
                     });
                 }
@@ -42,12 +43,13 @@ internal static class VerifyRunCommand
                     {
                         FileCheck.Match => $"ok        {f.Role,-6} {f.Path}",
                         FileCheck.Missing => $"MISSING   {f.Role,-6} {f.Path}",
+                        FileCheck.Named => $"named     {f.Role,-6} {f.Path} (not a file: recorded {f.Expected[..16]}…, nothing to rehash)",
                         _ => $"MISMATCH  {f.Role,-6} {f.Path}: recorded {f.Expected[..16]}…, now {f.Actual![..16]}…",
                     });
                 }
 
                 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{(v.Ok ? "verified" : "FAILED")}: run {v.Manifest.RunId}, {v.Files.Count(f => f.Result == FileCheck.Match)}/{v.Files.Count} files match"));
+                    $"{(v.Ok ? "verified" : "FAILED")}: run {v.Manifest.RunId}, {v.Files.Count(f => f.Result == FileCheck.Match)}/{v.Files.Count(f => f.Result != FileCheck.Named)} files match"));
             }
 
             return v.Ok ? ExitCode.Success : ExitCode.ThresholdFailed;

@@ -180,7 +180,43 @@ public sealed class AuditLog : IDisposable
     /// Same payload rules as <see cref="Append"/>.
     /// </summary>
     /// <exception cref="InvalidInputException">A payload is not canonicalisable or names a secret (then nothing is appended).</exception>
-    public IReadOnlyList<AuditReceipt> AppendMany(IReadOnlyList<(AuditKind Kind, JsonNode? Payload)> entries, string? actor = null)
+    public IReadOnlyList<AuditReceipt> AppendMany(IReadOnlyList<(AuditKind Kind, JsonNode? Payload)> entries, string? actor = null) =>
+        AppendCore(entries, actor, null);
+
+    /// <summary>
+    /// Stores the run manifest <paramref name="manifest"/> (its canonical JSON bytes, under its run id, in the log's own
+    /// database: table <c>runs</c>, SQLite or PostgreSQL) and appends <paramref name="before"/> (entries of the same run,
+    /// when any) and then <c>run.completed</c> with <paramref name="payload"/> plus the manifest's <c>run_id</c> and
+    /// <c>manifest_sha256</c>, all in one transaction: the chain pins the manifest's bytes, and neither is stored
+    /// without the other. Returns the receipts in order, <c>run.completed</c>'s last. Same payload rules as <see cref="Append"/>.
+    /// </summary>
+    /// <exception cref="InvalidInputException">A payload is not canonicalisable or names a secret (then nothing is stored).</exception>
+    public IReadOnlyList<AuditReceipt> AppendRunCompleted(Manifests.RunManifest manifest, JsonObject payload, string? actor = null,
+        IReadOnlyList<(AuditKind Kind, JsonNode? Payload)>? before = null)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        ArgumentNullException.ThrowIfNull(payload);
+        var bytes = manifest.ToCanonicalJson();
+        var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        var entry = (JsonObject)payload.DeepClone();
+        entry["run_id"] = manifest.RunId;
+        entry["manifest_sha256"] = sha;
+        var entries = new List<(AuditKind Kind, JsonNode? Payload)>(before ?? []) { (AuditKind.RunCompleted, entry) };
+        return AppendCore(entries, actor, tx => tx.InsertRun(manifest.RunId, manifest.Kind, sha, bytes));
+    }
+
+    /// <summary>The canonical JSON bytes of the run manifest stored under <paramref name="runId"/>, or null.</summary>
+    public byte[]? ReadRunManifest(string runId)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _store.ReadRun(runId);
+        }
+    }
+
+    private IReadOnlyList<AuditReceipt> AppendCore(IReadOnlyList<(AuditKind Kind, JsonNode? Payload)> entries, string? actor, Action<IAuditTransaction>? alsoWrite)
     {
         var prepared = new List<(string Kind, byte[] Payload)>(entries.Count);
         foreach (var (kind, payload) in entries)
@@ -201,6 +237,7 @@ public sealed class AuditLog : IDisposable
             {
                 receipts = _store.Write(tx =>
                 {
+                    alsoWrite?.Invoke(tx);
                     var done = new List<AuditReceipt>(prepared.Count);
                     var (seq, prev) = tx.Head();
                     CatchUp(tx, seq);

@@ -26,6 +26,9 @@ internal interface IAuditStore : IDisposable
     /// <summary>All checkpoints in seq order.</summary>
     List<AuditCheckpoint> ReadCheckpoints();
 
+    /// <summary>The manifest bytes stored under <paramref name="runId"/> (table <c>runs</c>), or null.</summary>
+    byte[]? ReadRun(string runId);
+
     /// <summary>The head's seq (0 when empty).</summary>
     long HeadSeq();
 
@@ -63,6 +66,9 @@ internal interface IAuditTransaction
     void InsertEntry(long seq, string ts, string kind, string actor, byte[] payload, byte[] prevHash, byte[] entryHash);
 
     void InsertCheckpoint(AuditCheckpoint c);
+
+    /// <summary>Stores a run manifest's canonical JSON under its run id (an id is stored once: a second insert fails).</summary>
+    void InsertRun(string runId, string kind, string sha256, byte[] manifest);
 
     long LastCheckpointSeq();
 
@@ -104,6 +110,13 @@ internal sealed class SqliteAuditStore : IAuditStore, IAuditTransaction
         CREATE TRIGGER IF NOT EXISTS audit_entry_no_delete BEFORE DELETE ON audit_entry BEGIN SELECT RAISE(ABORT, 'append-only'); END;
         CREATE TRIGGER IF NOT EXISTS audit_checkpoint_no_update BEFORE UPDATE ON audit_checkpoint BEGIN SELECT RAISE(ABORT, 'append-only'); END;
         CREATE TRIGGER IF NOT EXISTS audit_checkpoint_no_delete BEFORE DELETE ON audit_checkpoint BEGIN SELECT RAISE(ABORT, 'append-only'); END;
+        CREATE TABLE IF NOT EXISTS runs(
+          run_id TEXT PRIMARY KEY,
+          kind TEXT NOT NULL,
+          manifest_sha256 TEXT NOT NULL,
+          manifest BLOB NOT NULL);
+        CREATE TRIGGER IF NOT EXISTS runs_no_update BEFORE UPDATE ON runs BEGIN SELECT RAISE(ABORT, 'append-only'); END;
+        CREATE TRIGGER IF NOT EXISTS runs_no_delete BEFORE DELETE ON runs BEGIN SELECT RAISE(ABORT, 'append-only'); END;
         """;
 
     /// <summary>Opens (creating when needed) the log at <paramref name="path"/>, checking that WAL and <c>synchronous=FULL</c> took effect.</summary>
@@ -203,6 +216,25 @@ internal sealed class SqliteAuditStore : IAuditStore, IAuditTransaction
         cmd.Parameters.AddWithValue("$k", c.KeyId);
         cmd.Parameters.AddWithValue("$sig", c.Signature);
         cmd.ExecuteNonQuery();
+    }
+
+    public void InsertRun(string runId, string kind, string sha256, byte[] manifest)
+    {
+        using var cmd = _connection.CreateCommand();
+        cmd.CommandText = "INSERT INTO runs(run_id, kind, manifest_sha256, manifest) VALUES ($id, $k, $h, $m);";
+        cmd.Parameters.AddWithValue("$id", runId);
+        cmd.Parameters.AddWithValue("$k", kind);
+        cmd.Parameters.AddWithValue("$h", sha256);
+        cmd.Parameters.AddWithValue("$m", manifest);
+        cmd.ExecuteNonQuery();
+    }
+
+    public byte[]? ReadRun(string runId)
+    {
+        using var cmd = _connection.CreateCommand();
+        cmd.CommandText = "SELECT manifest FROM runs WHERE run_id = $id;";
+        cmd.Parameters.AddWithValue("$id", runId);
+        return cmd.ExecuteScalar() as byte[];
     }
 
     public long LastCheckpointSeq() =>

@@ -7,7 +7,8 @@ namespace Crucible.Governance.Audit;
 /// <summary>
 /// The PostgreSQL store, shared by several service replicas: the same tables and columns as the SQLite log
 /// (RELIABILITY.md §4.2; <c>BIGINT</c>/<c>BYTEA</c> for <c>INTEGER</c>/<c>BLOB</c>), append-only triggers (a guard rail,
-/// as in SQLite), and the registered models' files (<c>model_file</c>) so that every replica can load every model.
+/// as in SQLite), the registered models' files (<c>model_file</c>) so that every replica can load every model, and the
+/// run manifests (<c>runs</c>, as in SQLite) so that every replica answers for every run.
 /// </summary>
 /// <remarks>
 /// A writer is one transaction: <c>BEGIN</c> → <c>pg_advisory_xact_lock(AppendLock)</c> → read the head → insert →
@@ -55,6 +56,11 @@ internal sealed class PostgresAuditStore : IAuditStore
           sha256 TEXT NOT NULL,
           bytes BYTEA NOT NULL,
           PRIMARY KEY (model_id, name, sha256));
+        CREATE TABLE IF NOT EXISTS runs(
+          run_id TEXT PRIMARY KEY,
+          kind TEXT NOT NULL,
+          manifest_sha256 TEXT NOT NULL,
+          manifest BYTEA NOT NULL);
         CREATE OR REPLACE FUNCTION crucible_append_only() RETURNS trigger LANGUAGE plpgsql AS
           $$ BEGIN RAISE EXCEPTION 'append-only: % on %', TG_OP, TG_TABLE_NAME; END $$;
         CREATE OR REPLACE TRIGGER audit_entry_append_only BEFORE UPDATE OR DELETE ON audit_entry
@@ -66,6 +72,8 @@ internal sealed class PostgresAuditStore : IAuditStore
         CREATE OR REPLACE TRIGGER audit_checkpoint_no_truncate BEFORE TRUNCATE ON audit_checkpoint
           FOR EACH STATEMENT EXECUTE FUNCTION crucible_append_only();
         CREATE OR REPLACE TRIGGER model_file_append_only BEFORE UPDATE OR DELETE ON model_file
+          FOR EACH ROW EXECUTE FUNCTION crucible_append_only();
+        CREATE OR REPLACE TRIGGER runs_append_only BEFORE UPDATE OR DELETE ON runs
           FOR EACH ROW EXECUTE FUNCTION crucible_append_only();
         """;
 
@@ -175,6 +183,14 @@ internal sealed class PostgresAuditStore : IAuditStore
         return cmd.ExecuteScalar() as byte[];
     }
 
+    public byte[]? ReadRun(string runId)
+    {
+        using var connection = _source.OpenConnection();
+        using var cmd = new NpgsqlCommand("SELECT manifest FROM runs WHERE run_id = @id;", connection);
+        cmd.Parameters.AddWithValue("id", runId);
+        return cmd.ExecuteScalar() as byte[];
+    }
+
     public void Dispose() => _source.Dispose();
 
     private static void Lock(NpgsqlConnection connection, NpgsqlTransaction tx, long key)
@@ -228,6 +244,16 @@ internal sealed class PostgresAuditStore : IAuditStore
             cmd.Parameters.AddWithValue("t", c.TimestampUtc);
             cmd.Parameters.AddWithValue("k", c.KeyId);
             cmd.Parameters.AddWithValue("sig", NpgsqlDbType.Bytea, c.Signature);
+            cmd.ExecuteNonQuery();
+        }
+
+        public void InsertRun(string runId, string kind, string sha256, byte[] manifest)
+        {
+            using var cmd = new NpgsqlCommand("INSERT INTO runs(run_id, kind, manifest_sha256, manifest) VALUES (@id, @k, @h, @m);", connection, tx);
+            cmd.Parameters.AddWithValue("id", runId);
+            cmd.Parameters.AddWithValue("k", kind);
+            cmd.Parameters.AddWithValue("h", sha256);
+            cmd.Parameters.AddWithValue("m", NpgsqlDbType.Bytea, manifest);
             cmd.ExecuteNonQuery();
         }
 

@@ -11,13 +11,16 @@ public enum FileCheck
 
     /// <summary>The file is gone.</summary>
     Missing,
+
+    /// <summary>Named bytes, not a file (<see cref="ManifestFile.Named"/>: a request or response body): recorded, nothing to rehash.</summary>
+    Named,
 }
 
 /// <summary>One file's check.</summary>
 /// <param name="Role">input or output.</param>
 /// <param name="Path">The path as recorded.</param>
 /// <param name="Expected">The recorded SHA-256.</param>
-/// <param name="Actual">The SHA-256 now, or null when missing.</param>
+/// <param name="Actual">The SHA-256 now, or null when missing or named.</param>
 /// <param name="Result">The verdict.</param>
 public sealed record ManifestFileCheck(string Role, string Path, string Expected, string? Actual, FileCheck Result);
 
@@ -26,14 +29,15 @@ public sealed record ManifestFileCheck(string Role, string Path, string Expected
 /// <param name="Files">Every input and output, in manifest order.</param>
 public sealed record ManifestVerification(RunManifest Manifest, IReadOnlyList<ManifestFileCheck> Files)
 {
-    /// <summary>Whether every file matches.</summary>
-    public bool Ok => Files.All(f => f.Result == FileCheck.Match);
+    /// <summary>Whether every file matches (named bytes have no file to check).</summary>
+    public bool Ok => Files.All(f => f.Result is FileCheck.Match or FileCheck.Named);
 }
 
 /// <summary>
 /// Recomputes the SHA-256 of every input and output file of a manifest and compares them with the recorded ones
 /// (the file-level half of <c>crucible verify-run</c>; re-executing the run to regenerate the outputs is the other).
-/// Relative paths resolve against the manifest's folder.
+/// Relative paths resolve against the manifest's folder. Named bytes (a service run's request and response bodies) are
+/// listed as <see cref="FileCheck.Named"/>: there is no file to rehash.
 /// </summary>
 public static class ManifestVerifier
 {
@@ -48,6 +52,12 @@ public static class ManifestVerifier
         {
             foreach (var f in files)
             {
+                if (!f.IsFile)
+                {
+                    checks.Add(new ManifestFileCheck(role, f.Path, f.Sha256, null, FileCheck.Named));
+                    continue;
+                }
+
                 var full = System.IO.Path.IsPathRooted(f.Path) ? f.Path : System.IO.Path.Combine(folder, f.Path);
                 if (!File.Exists(full))
                 {

@@ -10,8 +10,20 @@ using Crucible.Governance.Audit;
 
 namespace Crucible.Governance.Manifests;
 
-/// <summary>A file a run read or wrote: its path (relative to the manifest's folder when inside it), SHA-256 and size.</summary>
-public sealed record ManifestFile(string Path, string Sha256, long Bytes);
+/// <summary>
+/// A file a run read or wrote: its path (relative to the manifest's folder when inside it), SHA-256 and size. Or, when
+/// <see cref="IsFile"/> is false, bytes that were never a file of their own (a service request's body, a CSV sent inside
+/// it, the body of its response): <see cref="Path"/> then holds their name, written as <c>name</c> instead of <c>path</c>.
+/// </summary>
+public sealed record ManifestFile(string Path, string Sha256, long Bytes)
+{
+    /// <summary>False for named bytes (<see cref="Named"/>), which have no file to rehash.</summary>
+    public bool IsFile { get; init; } = true;
+
+    /// <summary>Describes <paramref name="bytes"/> as the named (not file) input or output <paramref name="name"/>.</summary>
+    public static ManifestFile Named(string name, ReadOnlySpan<byte> bytes) =>
+        new(name, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), bytes.Length) { IsFile = false };
+}
 
 /// <summary>
 /// The lineage manifest of one run (MRM-2): what went in (input file hashes, the canonical config and its hash, the seed
@@ -38,10 +50,10 @@ public sealed record RunManifest
     /// <summary>RFC 3339 UTC end time.</summary>
     public required string FinishedUtc { get; init; }
 
-    /// <summary>The files read.</summary>
+    /// <summary>The files (or named bytes) read.</summary>
     public required IReadOnlyList<ManifestFile> Inputs { get; init; }
 
-    /// <summary>The files written.</summary>
+    /// <summary>The files (or named bytes) written.</summary>
     public required IReadOnlyList<ManifestFile> Outputs { get; init; }
 
     /// <summary>The run's configuration (canonicalised when written).</summary>
@@ -105,7 +117,7 @@ public sealed record RunManifest
         static JsonArray Files(IEnumerable<ManifestFile> files)
         {
             var a = new JsonArray();
-            foreach (var f in files) a.Add(new JsonObject { ["path"] = f.Path, ["sha256"] = f.Sha256, ["bytes"] = f.Bytes });
+            foreach (var f in files) a.Add(new JsonObject { [f.IsFile ? "path" : "name"] = f.Path, ["sha256"] = f.Sha256, ["bytes"] = f.Bytes });
             return a;
         }
     }
@@ -122,23 +134,38 @@ public sealed record RunManifest
     /// <exception cref="InvalidInputException"><c>MANIFEST-E-JSON</c>, <c>MANIFEST-E-FIELD</c> (names the field) or <c>MANIFEST-E-VALUE</c>.</exception>
     public static RunManifest Load(string path)
     {
-        JsonObject root;
+        byte[] bytes;
         try
         {
-            root = JsonNode.Parse(File.ReadAllBytes(path)) as JsonObject ?? throw new InvalidInputException("MANIFEST-E-JSON", "not a JSON object", Loc(path));
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidInputException("MANIFEST-E-JSON", $"not valid JSON: {e.Message}", Loc(path));
+            bytes = File.ReadAllBytes(path);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            throw new InvalidInputException("MANIFEST-E-FILE", "file not found", Loc(path));
+            throw new InvalidInputException("MANIFEST-E-FILE", "file not found", new InputLocation(path, 0, 0));
+        }
+
+        return Parse(bytes, new InputLocation(path, 0, 0));
+    }
+
+    /// <summary>Schema-checks the manifest <paramref name="json"/> (e.g. as <c>GET /v1/runs/{id}</c> answers it), as <see cref="Load"/> does.</summary>
+    /// <exception cref="InvalidInputException"><c>MANIFEST-E-JSON</c>, <c>MANIFEST-E-FIELD</c> (names the field) or <c>MANIFEST-E-VALUE</c>.</exception>
+    public static RunManifest Parse(byte[] json) => Parse(json, null);
+
+    private static RunManifest Parse(byte[] json, InputLocation? at)
+    {
+        JsonObject root;
+        try
+        {
+            root = JsonNode.Parse(json) as JsonObject ?? throw new InvalidInputException("MANIFEST-E-JSON", "not a JSON object", at);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidInputException("MANIFEST-E-JSON", $"not valid JSON: {e.Message}", at);
         }
 
         try
         {
-            if (Str(root, "schema") != Schema) throw new InvalidInputException("MANIFEST-E-VALUE", $"schema is not {Schema}", Loc(path));
+            if (Str(root, "schema") != Schema) throw new InvalidInputException("MANIFEST-E-VALUE", $"schema is not {Schema}", at);
             var manifest = new RunManifest
             {
                 RunId = Str(root, "run_id"),
@@ -161,16 +188,14 @@ public sealed record RunManifest
                 throw Value("config_sha256", "does not match the config");
             return manifest;
         }
-        catch (InvalidInputException e) when (e.Location is null)
+        catch (InvalidInputException e) when (e.Location is null && at is not null)
         {
-            throw new InvalidInputException(e.Rule, e.Message, Loc(path));
+            throw new InvalidInputException(e.Rule, e.Message, at);
         }
         catch (InvalidOperationException e)
         {
-            throw new InvalidInputException("MANIFEST-E-VALUE", e.Message, Loc(path));
+            throw new InvalidInputException("MANIFEST-E-VALUE", e.Message, at);
         }
-
-        static InputLocation Loc(string p) => new(p, 0, 0);
     }
 
     private static InvalidInputException Value(string field, string what) => new("MANIFEST-E-VALUE", $"field '{field}' {what}");
@@ -199,7 +224,8 @@ public sealed record RunManifest
         {
             if (item is not JsonObject f) throw Value(field, "must hold objects");
             var bytes = Required(f, "bytes").GetValue<long>();
-            files.Add(new ManifestFile(Str(f, "path"), Hash(f, "sha256"), bytes));
+            bool named = f["path"] is null && f["name"] is not null; // named bytes, not a file (ManifestFile.Named)
+            files.Add(new ManifestFile(Str(f, named ? "name" : "path"), Hash(f, "sha256"), bytes) { IsFile = !named });
         }
 
         return files;
@@ -212,7 +238,7 @@ public sealed class RunManifestBuilder
     private readonly string _baseFolder;
     private readonly TimeProvider _clock;
     private readonly List<ManifestFile> _inputs = [];
-    private readonly List<string> _outputs = [];
+    private readonly List<(string? Path, ManifestFile? Described)> _outputs = [];
     private readonly string _started;
 
     /// <summary>Starts a manifest for a run of <paramref name="kind"/>; file paths are recorded relative to <paramref name="baseFolder"/> when inside it.</summary>
@@ -255,10 +281,26 @@ public sealed class RunManifestBuilder
         return this;
     }
 
+    /// <summary>Records an input described already: named bytes (<see cref="ManifestFile.Named"/>), e.g. a request body.</summary>
+    public RunManifestBuilder AddInput(ManifestFile described)
+    {
+        ArgumentNullException.ThrowIfNull(described);
+        _inputs.Add(described);
+        return this;
+    }
+
     /// <summary>Names an output file; it is hashed at <see cref="Finish"/>.</summary>
     public RunManifestBuilder AddOutput(string path)
     {
-        _outputs.Add(path);
+        _outputs.Add((path, null));
+        return this;
+    }
+
+    /// <summary>Records an output described already: named bytes (<see cref="ManifestFile.Named"/>), e.g. a response body.</summary>
+    public RunManifestBuilder AddOutput(ManifestFile described)
+    {
+        ArgumentNullException.ThrowIfNull(described);
+        _outputs.Add((null, described));
         return this;
     }
 
@@ -270,7 +312,7 @@ public sealed class RunManifestBuilder
         StartedUtc = _started,
         FinishedUtc = AuditLog.Rfc3339(_clock.GetUtcNow()),
         Inputs = _inputs.ToList(),
-        Outputs = _outputs.Select(Describe).ToList(),
+        Outputs = _outputs.Select(o => o.Described ?? Describe(o.Path!)).ToList(),
         Config = Config,
         Seed = Seed,
         ModelId = ModelId,

@@ -170,6 +170,24 @@ public sealed class ModelRegistry
         return record;
     }
 
+    /// <summary>
+    /// The registered <c>manifest.json</c> of <paramref name="record"/>, without loading the model: the file in its folder,
+    /// or, on a replica of a shared PostgreSQL store that has not written the folder yet, the bytes stored with the
+    /// registration (<c>model_file</c>) when they hash to the registered <see cref="ModelRecord.ManifestSha256"/>; null
+    /// when neither has it.
+    /// </summary>
+    /// <exception cref="IOException">The file exists but cannot be read.</exception>
+    public byte[]? ReadManifest(ModelRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        if (File.Exists(record.ManifestPath)) return File.ReadAllBytes(record.ManifestPath);
+        if (_audit.Postgres is not { } shared) return null;
+        var bytes = shared.GetModelFile(record.Id, ManifestFileName, record.ManifestSha256);
+        return bytes is not null && string.Equals(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), record.ManifestSha256, StringComparison.Ordinal)
+            ? bytes
+            : null;
+    }
+
     /// <summary>Every registered model with its current status, in registration order.</summary>
     public IReadOnlyList<ModelRecord> List()
     {

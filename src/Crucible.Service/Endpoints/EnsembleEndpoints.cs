@@ -7,6 +7,7 @@ using Crucible.Data;
 using Crucible.Data.IO;
 using Crucible.Governance;
 using Crucible.Governance.Audit;
+using Crucible.Governance.Manifests;
 using Crucible.Service.Problems;
 using Crucible.Service.Security;
 using Crucible.Stress.Ensembles;
@@ -50,7 +51,8 @@ public sealed record EnsembleRequest
 /// <summary>
 /// <c>POST /v1/ensembles</c>: runs <c>Ensemble.RunFiles</c> on the given members and portfolio and answers the ensemble
 /// JSON, the same bytes <c>crucible ensemble --out FILE.json</c> writes for the same files, flagged or not (the verdict is
-/// in <c>flagged</c> and <c>reasons</c>), and records <c>run.completed</c>. The files are written as <c>NAME.csv</c> and
+/// in <c>flagged</c> and <c>reasons</c>), and records <c>run.completed</c> with the run manifest it pins (stored in the
+/// same transaction). The files are written as <c>NAME.csv</c> and
 /// <c>portfolio.json</c> to a scratch folder in the home (so members are named as the CLI names them and errors name the
 /// file with line and column) and removed afterwards.
 /// </summary>
@@ -74,7 +76,7 @@ public static class EnsembleEndpoints
 
     private static async Task Handle(HttpContext context, CrucibleHome home, AuditLog audit, IOptions<ServiceOptions> settings)
     {
-        var (ok, r) = await BodyReader.ReadJsonAsync<EnsembleRequest>(context, settings.Value.MaxTrainingBodyBytes, "ensemble request").ConfigureAwait(false);
+        var (ok, r, body) = await BodyReader.ReadJsonAsync<EnsembleRequest>(context, settings.Value.MaxTrainingBodyBytes, "ensemble request").ConfigureAwait(false);
         if (!ok) return;
 
         var errors = Validate(r);
@@ -89,9 +91,16 @@ public static class EnsembleEndpoints
         var defaults = new EnsembleThresholds();
         var thresholds = new EnsembleThresholds { MaxEsSpread = r.MaxEsSpread ?? defaults.MaxEsSpread, MaxWasserstein = r.MaxWasserstein ?? defaults.MaxWasserstein };
 
+        var run = RunEndpoints.Start(home, "ensemble", new JsonObject
+        {
+            ["command"] = "service.ensemble", ["alpha"] = alpha,
+            ["max_es_spread"] = thresholds.MaxEsSpread, ["max_wasserstein"] = thresholds.MaxWasserstein,
+        }, seed: 0, body);
         using var files = FileRequest.Create(home);
         var paths = members.Select(m => files.Put(m.Name + ".csv", m.Csv!)).ToArray();
         var portfolioPath = files.Put("portfolio.json", r.Portfolio!.Value.GetRawText());
+        foreach (var path in paths.Append(portfolioPath))
+            run.AddInput(ManifestFile.Named(Path.GetFileName(path), File.ReadAllBytes(path))); // the files the CLI would read
         EnsembleResult result;
         try
         {
@@ -104,7 +113,9 @@ public static class EnsembleEndpoints
         }
 
         var bytes = Encoding.UTF8.GetBytes(EnsembleJson.ToJson(result));
-        var receipt = audit.Append(AuditKind.RunCompleted, new JsonObject
+        run.Outcome = new JsonObject { ["flagged"] = result.Flagged, ["es_spread"] = result.EsSpread, ["max_wasserstein"] = result.MaxWasserstein };
+        var manifest = run.AddOutput(ManifestFile.Named(RunEndpoints.ResponseOutput, bytes)).Finish();
+        var receipt = audit.AppendRunCompleted(manifest, new JsonObject
         {
             ["command"] = "service.ensemble",
             ["members"] = new JsonArray([.. members.Zip(paths, (m, p) => (JsonNode)new JsonObject { ["name"] = m.Name, ["csv_sha256"] = FileHash.Sha256(p) })]),
@@ -114,8 +125,8 @@ public static class EnsembleEndpoints
             ["max_wasserstein"] = thresholds.MaxWasserstein,
             ["flagged"] = result.Flagged,
             ["report_sha256"] = Convert.ToHexStringLower(SHA256.HashData(bytes)),
-        }, FileRequest.Actor(context));
-        await FileRequest.WriteJsonAsync(context, bytes, receipt.Seq).ConfigureAwait(false);
+        }, FileRequest.Actor(context))[^1];
+        await FileRequest.WriteJsonAsync(context, bytes, receipt.Seq, manifest.RunId).ConfigureAwait(false);
     }
 
     // the request's values, field by field: the rules the CLI checks on its options, and names that make safe file names

@@ -8,6 +8,7 @@ using Crucible.Evaluation;
 using Crucible.Evaluation.Reporting;
 using Crucible.Governance;
 using Crucible.Governance.Audit;
+using Crucible.Governance.Manifests;
 using Crucible.Service.Problems;
 using Crucible.Service.Security;
 using Microsoft.AspNetCore.Builder;
@@ -36,7 +37,8 @@ public sealed record EvaluationRequest
 
 /// <summary>
 /// <c>POST /v1/evaluations</c>: runs <c>Evaluator.Evaluate</c> on the given files and answers <c>report.json</c>, the same
-/// bytes <c>crucible evaluate --out report.json</c> writes for the same files, and records <c>evaluation.completed</c>.
+/// bytes <c>crucible evaluate --out report.json</c> writes for the same files, and records <c>evaluation.completed</c> and,
+/// in the same transaction, its run manifest with the <c>run.completed</c> entry that pins it.
 /// The files are written to a scratch folder in the home (so errors name <c>real.csv</c>, <c>synthetic.csv</c>,
 /// <c>train.csv</c> with line and column) and removed afterwards.
 /// </summary>
@@ -57,7 +59,7 @@ public static class EvaluationEndpoints
 
     private static async Task Handle(HttpContext context, CrucibleHome home, AuditLog audit, IOptions<ServiceOptions> settings)
     {
-        var (ok, r) = await BodyReader.ReadJsonAsync<EvaluationRequest>(context, settings.Value.MaxTrainingBodyBytes, "evaluation request").ConfigureAwait(false);
+        var (ok, r, body) = await BodyReader.ReadJsonAsync<EvaluationRequest>(context, settings.Value.MaxTrainingBodyBytes, "evaluation request").ConfigureAwait(false);
         if (!ok) return;
 
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
@@ -70,17 +72,20 @@ public static class EvaluationEndpoints
             return;
         }
 
+        var options = r!.Alpha is { } alpha ? new EvaluationOptions { Alpha = alpha } : new EvaluationOptions();
+        var run = RunEndpoints.Start(home, "evaluate", new JsonObject { ["command"] = "service.evaluate", ["alpha"] = options.Alpha }, options.Seed, body);
         using var files = FileRequest.Create(home);
-        var realPath = files.Put("real.csv", r!.RealCsv!);
+        var realPath = files.Put("real.csv", r.RealCsv!);
         var syntheticPath = files.Put("synthetic.csv", r.SyntheticCsv!);
         var trainPath = r.TrainCsv is null ? null : files.Put("train.csv", r.TrainCsv);
+        foreach (var path in new[] { realPath, syntheticPath, trainPath }.OfType<string>())
+            run.AddInput(ManifestFile.Named(Path.GetFileName(path), File.ReadAllBytes(path))); // the bytes the CLI would read
         string json;
         try
         {
             var real = SeriesSetCsv.Read(realPath);
             var synthetic = SeriesSetCsv.Read(syntheticPath, real.Names);
             var train = trainPath is null ? null : SeriesSetCsv.Read(trainPath, real.Names);
-            var options = r.Alpha is { } alpha ? new EvaluationOptions { Alpha = alpha } : new EvaluationOptions();
             json = ReportJson.ToJson(Evaluator.Evaluate(new EvaluationInput(real, synthetic, train), options));
         }
         catch (InvalidInputException e)
@@ -91,17 +96,22 @@ public static class EvaluationEndpoints
         }
 
         var bytes = Encoding.UTF8.GetBytes(json);
-        var receipt = audit.Append(AuditKind.EvaluationCompleted, new JsonObject
+        var reportSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+        var evaluated = new JsonObject
         {
             ["command"] = "service.evaluate",
             ["real_sha256"] = FileHash.Sha256(realPath),
             ["synthetic_sha256"] = FileHash.Sha256(syntheticPath),
             ["train_sha256"] = trainPath is null ? null : FileHash.Sha256(trainPath),
-            ["report_sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)),
+            ["report_sha256"] = reportSha256,
             ["thresholds_sha256"] = null,
             ["thresholds_passed"] = null,
-        }, FileRequest.Actor(context));
-        await FileRequest.WriteJsonAsync(context, bytes, receipt.Seq).ConfigureAwait(false);
+            ["run_id"] = run.RunId,
+        };
+        var manifest = run.AddOutput(ManifestFile.Named(RunEndpoints.ResponseOutput, bytes)).Finish();
+        var receipts = audit.AppendRunCompleted(manifest, new JsonObject { ["command"] = "service.evaluate", ["report_sha256"] = reportSha256 },
+            FileRequest.Actor(context), [(AuditKind.EvaluationCompleted, evaluated)]);
+        await FileRequest.WriteJsonAsync(context, bytes, receipts[0].Seq, manifest.RunId).ConfigureAwait(false);
     }
 
     private static Task Invalid(HttpContext context, Dictionary<string, string[]> errors) => FileRequest.InvalidAsync(context, "evaluation", errors);

@@ -13,7 +13,7 @@ namespace Crucible.Service.Endpoints;
 /// a scratch folder in the home where the request's files are written under the names the CLI would see (so errors name
 /// the file with line and column, and members are named as the CLI names them), deleted when the request ends (the
 /// service's start-up deletes those a killed process left, <see cref="ScratchFolders"/>); the 422 answer; and the JSON
-/// answer with its audit sequence number.
+/// answer with its audit sequence number and run id.
 /// </summary>
 internal sealed class FileRequest : IDisposable
 {
@@ -55,10 +55,14 @@ internal sealed class FileRequest : IDisposable
         return ProblemTypes.WriteAsync(context, problem);
     }
 
-    /// <summary>Answers 200 with the JSON <paramref name="bytes"/> and the audit entry's sequence number in <c>X-Crucible-Audit-Seq</c>.</summary>
-    public static Task WriteJsonAsync(HttpContext context, byte[] bytes, long auditSeq)
+    /// <summary>
+    /// Answers 200 with the JSON <paramref name="bytes"/> (the CLI's file, byte for byte: the run id cannot be a field of
+    /// it), the audit entry's sequence number in <c>X-Crucible-Audit-Seq</c> and the run in <c>Crucible-Run-Id</c>.
+    /// </summary>
+    public static Task WriteJsonAsync(HttpContext context, byte[] bytes, long auditSeq, string runId)
     {
         context.Response.Headers["X-Crucible-Audit-Seq"] = auditSeq.ToString(CultureInfo.InvariantCulture);
+        context.Response.Headers[RunEndpoints.RunIdHeader] = runId;
         context.Response.ContentType = "application/json; charset=utf-8";
         context.Response.ContentLength = bytes.Length;
         return context.Response.Body.WriteAsync(bytes, context.RequestAborted).AsTask();

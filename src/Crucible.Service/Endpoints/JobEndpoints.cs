@@ -34,12 +34,12 @@ public static class JobEndpoints
             .Produces<JobView>()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithName("GetJob")
-            .WithSummary("A training job's status and progress");
+            .WithSummary("A training job's status and progress; run_id (GET /v1/runs/{id}) once it succeeded");
     }
 
     private static async Task Submit(HttpContext context, TrainingJobs jobs, IOptions<ServiceOptions> settings)
     {
-        var (ok, request) = await BodyReader.ReadJsonAsync<TrainingRequest>(context, settings.Value.MaxTrainingBodyBytes, "training request").ConfigureAwait(false);
+        var (ok, request, body) = await BodyReader.ReadJsonAsync<TrainingRequest>(context, settings.Value.MaxTrainingBodyBytes, "training request").ConfigureAwait(false);
         if (!ok) return;
         if (request is null)
         {
@@ -57,7 +57,7 @@ public static class JobEndpoints
         }
 
         var actor = "key:" + context.User.FindFirst(ApiKeyAuthenticationHandler.KeyIdClaim)!.Value;
-        var job = jobs.Submit(valid, actor);
+        var job = jobs.Submit(valid, actor, Crucible.Governance.Manifests.ManifestFile.Named(RunEndpoints.RequestInput, body));
         if (job is null)
         {
             context.Response.Headers.RetryAfter = "60";

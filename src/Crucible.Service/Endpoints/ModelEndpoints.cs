@@ -26,7 +26,7 @@ public sealed record ModelSummary(
 
 /// <summary>One model with its manifest, for <c>GET /v1/models/{id}</c>.</summary>
 /// <param name="Model">The summary.</param>
-/// <param name="Manifest">The registered <c>manifest.json</c> as stored.</param>
+/// <param name="Manifest">The registered <c>manifest.json</c> as stored (read from the shared store on a replica that has not loaded the model yet).</param>
 public sealed record ModelDetail(ModelSummary Model, JsonNode? Manifest);
 
 /// <summary><c>GET /v1/models</c> and <c>GET /v1/models/{id}</c>: the home's model registry.</summary>
@@ -36,7 +36,7 @@ public static class ModelEndpoints
     public static void Map(RouteGroupBuilder v1)
     {
         var read = ApiKeyAuthenticationHandler.PolicyPrefix + Scopes.Read;
-        v1.MapGet("/models", (ModelCatalog catalog) => TypedResults.Ok(new { models = catalog.Registry.List().Select(Summarise).ToList() }))
+        v1.MapGet("/models", (ModelCatalog catalog) => TypedResults.Ok(new { models = catalog.Registry.List().Select(m => Summarise(catalog, m)).ToList() }))
             .RequireAuthorization(read)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
@@ -47,7 +47,7 @@ public static class ModelEndpoints
                 var record = catalog.Registry.Find(id);
                 if (record is null)
                     return Results.Problem(ProblemTypes.Create(404, "no registered model has this id (ids are 64 lower-case hex digits)"));
-                return Results.Ok(new ModelDetail(Summarise(record), ReadManifest(record)));
+                return Results.Ok(new ModelDetail(Summarise(catalog, record), ReadManifest(catalog, record)));
             })
             .RequireAuthorization(read)
             .Produces<ModelDetail>()
@@ -56,9 +56,9 @@ public static class ModelEndpoints
             .WithSummary("One registered model and its manifest");
     }
 
-    private static ModelSummary Summarise(ModelRecord m)
+    private static ModelSummary Summarise(ModelCatalog catalog, ModelRecord m)
     {
-        var manifest = ReadManifest(m);
+        var manifest = ReadManifest(catalog, m);
         var cols = manifest?["columns"] is JsonArray a ? a.Select(c => c?.GetValue<string>() ?? "").ToList() : [];
         return new ModelSummary(
             m.Id, m.Status.ToString().ToLowerInvariant(), m.RegisteredSeq, m.ManifestSha256,
@@ -66,11 +66,12 @@ public static class ModelEndpoints
             manifest?["schedule"]?["diffusion_steps"]?.GetValue<int>(), manifest?["privacy"] is not null);
     }
 
-    private static JsonNode? ReadManifest(ModelRecord m)
+    // the model's folder, or the shared store on a replica that has not written the folder yet (every replica answers alike)
+    private static JsonNode? ReadManifest(ModelCatalog catalog, ModelRecord m)
     {
         try
         {
-            return JsonNode.Parse(File.ReadAllBytes(m.ManifestPath));
+            return catalog.Registry.ReadManifest(m) is { } bytes ? JsonNode.Parse(bytes) : null;
         }
         catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
         {

@@ -5,7 +5,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Crucible.Data;
 using Crucible.Diffusion.Scenarios;
+using Crucible.Governance;
 using Crucible.Governance.Audit;
+using Crucible.Governance.Manifests;
 using Crucible.Governance.Registry;
 using Crucible.Service.Problems;
 using Crucible.Service.Scenarios;
@@ -20,12 +22,18 @@ using Microsoft.Net.Http.Headers;
 namespace Crucible.Service.Endpoints;
 
 /// <summary>The JSON answer of <c>POST /v1/scenarios</c>.</summary>
+/// <param name="RunId">The run: <c>GET /v1/runs/{id}</c> answers its manifest.</param>
 /// <param name="Metadata">What <c>crucible generate</c> writes to <c>FILE.meta.json</c> for the same request (the CSV file is <c>scenarios.csv</c>).</param>
 /// <param name="Audit">The audit entry that records the request.</param>
 /// <param name="Values">The scenario rows (log returns, original units), in the CSV's row and column order.</param>
-public sealed record ScenarioResponse(ScenarioMetadata Metadata, AuditReceipt Audit, double[][] Values);
+public sealed record ScenarioResponse(string RunId, ScenarioMetadata Metadata, AuditReceipt Audit, double[][] Values);
 
-/// <summary><c>POST /v1/scenarios</c>: a thin shell over <c>DiffusionGenerator.Generate</c> / <c>SequenceGenerator.Generate</c> and <c>ScenarioCsv</c>.</summary>
+/// <summary>
+/// <c>POST /v1/scenarios</c>: a thin shell over <c>DiffusionGenerator.Generate</c> / <c>SequenceGenerator.Generate</c> and
+/// <c>ScenarioCsv</c>. A request that generates appends <c>scenarios.generated</c> (whose receipt the JSON answer holds),
+/// then stores its run manifest (the request's bytes in, the answer's bytes out) with the <c>run.completed</c> entry
+/// that pins it; an idempotent replay answers the stored bytes and records nothing.
+/// </summary>
 public static class ScenarioEndpoints
 {
     /// <summary>The CSV file name given in the metadata and in <c>Content-Disposition</c>.</summary>
@@ -63,7 +71,7 @@ public static class ScenarioEndpoints
     }
 
     private static async Task Handle(HttpContext context, ModelCatalog catalog, AuditLog audit, IIdempotencyStore idempotency,
-        IOptions<ServiceOptions> settings, TimeProvider clock)
+        IOptions<ServiceOptions> settings, TimeProvider clock, CrucibleHome home)
     {
         var o = settings.Value;
         var ct = context.RequestAborted;
@@ -159,7 +167,7 @@ public static class ScenarioEndpoints
         bool completed = false;
         try
         {
-            var response = await Generate(context, catalog, audit, o, clock, valid, csv, actor, ct).ConfigureAwait(false);
+            var response = await Generate(context, catalog, audit, o, clock, home, body, valid, csv, actor, ct).ConfigureAwait(false);
             if (response is null) return; // a problem was written
             if (idemKey is not null) idempotency.Complete(client, idemKey, response);
             completed = true;
@@ -172,7 +180,7 @@ public static class ScenarioEndpoints
     }
 
     private static async Task<StoredResponse?> Generate(HttpContext context, ModelCatalog catalog, AuditLog audit, ServiceOptions o,
-        TimeProvider clock, ValidScenarioRequest valid, bool csv, string actor, CancellationToken ct)
+        TimeProvider clock, CrucibleHome home, byte[] body, ValidScenarioRequest valid, bool csv, string actor, CancellationToken ct)
     {
         var r = valid.Request;
         // the registry's current record (status read on every request, so a retirement elsewhere counts at once); a
@@ -213,6 +221,8 @@ public static class ScenarioEndpoints
         // record, answer. The sampler checks the token once per step: a client that disconnects, or a request past
         // GenerationTimeoutSeconds, stops within one step and frees its slot; nothing is recorded as generated.
         ct.ThrowIfCancellationRequested();
+        var run = RunEndpoints.Start(home, "generate", RunConfig(valid, csv), r.Seed, body);
+        run.ModelId = record.Id;
         using var timeout = o.GenerationTimeoutSeconds > 0 ? new CancellationTokenSource(TimeSpan.FromSeconds(o.GenerationTimeoutSeconds), clock) : null;
         using var linked = timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
         var cancellable = valid with { Sampler = valid.Sampler with { Cancellation = linked?.Token ?? ct } };
@@ -256,6 +266,7 @@ public static class ScenarioEndpoints
             ["sampler"] = meta.Sampler,
             ["sampling_steps"] = meta.SamplingSteps,
             ["format"] = csv ? "csv" : "json",
+            ["run_id"] = run.RunId,
         }, actor);
 
         var headers = new List<KeyValuePair<string, string>>
@@ -263,17 +274,54 @@ public static class ScenarioEndpoints
             new("X-Crucible-Model-Id", meta.ModelId),
             new("X-Crucible-Csv-Sha256", meta.CsvSha256),
             new("X-Crucible-Audit-Seq", receipt.Seq.ToString(CultureInfo.InvariantCulture)),
+            new(RunEndpoints.RunIdHeader, run.RunId),
         };
+        StoredResponse response;
         if (csv)
         {
             headers.Add(new("Content-Disposition", $"attachment; filename=\"{CsvFileName}\""));
-            return new StoredResponse(200, "text/csv; charset=utf-8", bytes, headers);
+            response = new StoredResponse(200, "text/csv; charset=utf-8", bytes, headers);
+        }
+        else
+        {
+            var values = new double[set.Values.RowCount][];
+            for (int i = 0; i < values.Length; i++) values[i] = set.Values.Row(i).ToArray();
+            var json = JsonSerializer.SerializeToUtf8Bytes(new ScenarioResponse(run.RunId, meta, receipt, values), ResponseJson);
+            run.AddOutput(ManifestFile.Named(CsvFileName, bytes)); // the CSV the values are, as crucible generate writes it
+            response = new StoredResponse(200, "application/json; charset=utf-8", json, headers);
         }
 
-        var values = new double[set.Values.RowCount][];
-        for (int i = 0; i < values.Length; i++) values[i] = set.Values.Row(i).ToArray();
-        var json = JsonSerializer.SerializeToUtf8Bytes(new ScenarioResponse(meta, receipt, values), ResponseJson);
-        return new StoredResponse(200, "application/json; charset=utf-8", json, headers);
+        // the manifest's output is exactly the body the client receives (and a replay receives again)
+        var manifest = run.AddOutput(ManifestFile.Named(RunEndpoints.ResponseOutput, response.Body)).Finish();
+        audit.AppendRunCompleted(manifest, new JsonObject
+        {
+            ["command"] = "service.scenarios",
+            ["model_id"] = meta.ModelId,
+            ["generated_seq"] = receipt.Seq,
+        }, actor);
+        return response;
+    }
+
+    // the run manifest's config: the validated request as the model is run (the seed is the manifest's own field)
+    private static JsonObject RunConfig(ValidScenarioRequest valid, bool csv)
+    {
+        var r = valid.Request;
+        return new JsonObject
+        {
+            ["command"] = "service.scenarios",
+            ["model"] = r.Model,
+            ["count"] = r.Count,
+            ["sampler"] = Crucible.Diffusion.Tabular.DiffusionGenerator.SamplerName(valid.Sampler.Kind),
+            ["sampling_steps"] = valid.Sampler.Steps,
+            ["eta"] = valid.Sampler.Eta,
+            ["spacing"] = r.Spacing,
+            ["conditions"] = r.Conditions is { Count: > 0 } c ? new JsonObject(c.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))) : null,
+            ["guidance"] = r.Guidance,
+            ["guidance_min_noise"] = r.GuidanceMinNoise,
+            ["regime_guidance"] = r.RegimeGuidance,
+            ["stress"] = r.Stress,
+            ["format"] = csv ? "csv" : "json",
+        };
     }
 
     private static async Task Send(HttpContext context, StoredResponse response)
@@ -336,29 +384,30 @@ public static class ScenarioEndpoints
 internal static class BodyReader
 {
     /// <summary>
-    /// Reads a JSON body of at most <paramref name="limit"/> bytes as <typeparamref name="T"/>. On a wrong media type
-    /// (415), a body over the limit (413) or one that is not JSON of T's shape (400) it writes the problem and returns
-    /// Ok = false; a body of <c>null</c> comes back as Ok with a null value, for the caller to judge.
+    /// Reads a JSON body of at most <paramref name="limit"/> bytes as <typeparamref name="T"/>, with its bytes (for the
+    /// run manifest). On a wrong media type (415), a body over the limit (413) or one that is not JSON of T's shape (400)
+    /// it writes the problem and returns Ok = false; a body of <c>null</c> comes back as Ok with a null value, for the
+    /// caller to judge.
     /// </summary>
-    public static async Task<(bool Ok, T? Value)> ReadJsonAsync<T>(HttpContext context, int limit, string what)
+    public static async Task<(bool Ok, T? Value, byte[] Body)> ReadJsonAsync<T>(HttpContext context, int limit, string what)
         where T : class
     {
         if (!MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var type) || !type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
         {
             await ProblemTypes.WriteAsync(context, ProblemTypes.Create(415, "the body must be application/json")).ConfigureAwait(false);
-            return (false, null);
+            return (false, null, []);
         }
 
         var body = await ReadAsync(context, limit).ConfigureAwait(false);
-        if (body is null) return (false, null);
+        if (body is null) return (false, null, []);
         try
         {
-            return (true, JsonSerializer.Deserialize<T>(body, ScenarioRequest.Json));
+            return (true, JsonSerializer.Deserialize<T>(body, ScenarioRequest.Json), body);
         }
         catch (JsonException e)
         {
             await ProblemTypes.WriteAsync(context, ProblemTypes.Create(400, $"the body is not a valid {what}: " + e.Message.ReplaceLineEndings(" "))).ConfigureAwait(false);
-            return (false, null);
+            return (false, null, body);
         }
     }
 

@@ -11,6 +11,7 @@ using Crucible.Diffusion.Tabular;
 using Crucible.Diffusion.Training;
 using Crucible.Governance;
 using Crucible.Governance.Audit;
+using Crucible.Governance.Manifests;
 using Crucible.Governance.Storage;
 using Crucible.Service.Scenarios;
 using Microsoft.Extensions.Hosting;
@@ -44,10 +45,11 @@ public enum JobStatus
 /// <param name="TotalSteps">Optimiser steps in all.</param>
 /// <param name="Loss">The mean loss over the last progress interval (null before the first, and under DP).</param>
 /// <param name="ModelId">The registered model, once succeeded.</param>
+/// <param name="RunId">The run, once succeeded: <c>GET /v1/runs/{id}</c> answers its manifest.</param>
 /// <param name="Error">Why it failed.</param>
 /// <param name="Created">When it was accepted (RFC 3339 UTC).</param>
 /// <param name="Finished">When it ended.</param>
-public sealed record JobView(string Id, string Status, int Step, int TotalSteps, double? Loss, string? ModelId, string? Error, string Created, string? Finished);
+public sealed record JobView(string Id, string Status, int Step, int TotalSteps, double? Loss, string? ModelId, string? RunId, string? Error, string Created, string? Finished);
 
 /// <summary>
 /// Training jobs (<c>POST /v1/models</c>): accepted into a bounded queue and run one at a time by a background worker,
@@ -55,7 +57,9 @@ public sealed record JobView(string Id, string Status, int Step, int TotalSteps,
 /// through <see cref="SequenceTraining.Train"/>, the function <c>crucible train --kind sequence</c> calls), saves the
 /// model folder into the job's folder, registers it (a candidate) in the home's registry and appends
 /// <c>run.completed</c> (a sequence job's with its state file's hash, state columns and calibration episode, the
-/// settings <c>crucible train</c> records in its run manifest). Progress is reported as the trainer reports it. On
+/// settings <c>crucible train</c> records in its run manifest) with the job's run manifest, which it pins: the request's
+/// bytes, data and state CSVs in (named inputs), the canonical config and seed, the model folder's two files out
+/// (<c>GET /v1/runs/{id}</c>; the job's status names the run once it succeeded). Progress is reported as the trainer reports it. On
 /// shutdown the running job is cancelled through the trainer's token and marked cancelled; no model is registered.
 /// Job records live in memory (a restart forgets them; the models and audit entries stay), or, with a shared
 /// PostgreSQL store, in its <c>training_job</c> table (<see cref="SharedJobs"/>, which stores the request as sent,
@@ -76,9 +80,12 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
     /// <summary>The most jobs waiting at once (more: 429).</summary>
     public const int QueueCapacity = 8;
 
-    private sealed class Job(string id, ValidTrainingRequest request, string actor, string created)
+    private sealed class Job(string id, ValidTrainingRequest request, string actor, string created, ManifestFile? body)
     {
         public string Id { get; } = id;
+
+        /// <summary>The request's bytes as sent (the run manifest's input <c>request</c>); null for a shared row queued before rows kept it.</summary>
+        public ManifestFile? Body { get; } = body;
 
         public ValidTrainingRequest Request { get; } = request;
 
@@ -94,16 +101,18 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
     private readonly Channel<Job> _queue = Channel.CreateBounded<Job>(new BoundedChannelOptions(QueueCapacity) { FullMode = BoundedChannelFullMode.Wait });
     private readonly ConcurrentDictionary<string, Job> _jobs = new(StringComparer.Ordinal);
 
-    /// <summary>Queues a job; null when the queue is full.</summary>
-    public JobView? Submit(ValidTrainingRequest request, string actor)
+    /// <summary>Queues a job whose request's bytes <paramref name="body"/> describes; null when the queue is full.</summary>
+    public JobView? Submit(ValidTrainingRequest request, string actor, ManifestFile body)
     {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(body);
         var id = Guid.NewGuid().ToString("N");
         var created = AuditLog.Rfc3339(clock.GetUtcNow());
-        var job = new Job(id, request, actor, created);
-        job.View = new JobView(id, Name(JobStatus.Queued), 0, request.TotalSteps, null, null, null, created, null);
+        var job = new Job(id, request, actor, created, body);
+        job.View = new JobView(id, Name(JobStatus.Queued), 0, request.TotalSteps, null, null, null, null, created, null);
         if (_shared is not null)
         {
-            if (!_shared.TryQueue(job.View, JsonSerializer.Serialize(request.Request), actor, QueueCapacity)) return null;
+            if (!_shared.TryQueue(job.View, JsonSerializer.Serialize(request.Request), actor, QueueCapacity, body)) return null;
             _wake.Release();
             return job.View;
         }
@@ -138,7 +147,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         }
 
         foreach (var job in _jobs.Values.Where(j => j.View!.Status == Name(JobStatus.Queued)))
-            Finish(job, JobStatus.Cancelled, null, "the service stopped before the job ran");
+            Finish(job, JobStatus.Cancelled, null, null, "the service stopped before the job ran");
     }
 
     /// <summary>The worker of a replica on the shared store: claim, run, repeat; woken by a local submit or every second.</summary>
@@ -147,7 +156,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         while (!stop.IsCancellationRequested)
         {
             var now = clock.GetUtcNow();
-            (string Id, string RequestJson, string Actor, string Created)? claimed;
+            (string Id, string RequestJson, string Actor, string Created, ManifestFile? Body)? claimed;
             try
             {
                 claimed = shared.Claim(_replica, now.ToUnixTimeMilliseconds(), (now + Lease).ToUnixTimeMilliseconds());
@@ -176,12 +185,12 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             var (_, valid) = request is null ? (null, null) : TrainingValidation.Check(request);
             if (valid is null)
             {
-                TryShared(() => shared.Finish(c.Id, Name(JobStatus.Failed), null, "the stored request no longer validates", AuditLog.Rfc3339(clock.GetUtcNow())), c.Id);
+                TryShared(() => shared.Finish(c.Id, Name(JobStatus.Failed), null, null, "the stored request no longer validates", AuditLog.Rfc3339(clock.GetUtcNow())), c.Id);
                 continue;
             }
 
-            var job = new Job(c.Id, valid, c.Actor, c.Created);
-            job.View = new JobView(c.Id, Name(JobStatus.Running), 0, valid.TotalSteps, null, null, null, c.Created, null);
+            var job = new Job(c.Id, valid, c.Actor, c.Created, c.Body);
+            job.View = new JobView(c.Id, Name(JobStatus.Running), 0, valid.TotalSteps, null, null, null, null, c.Created, null);
             _jobs[c.Id] = job;
             using (var renew = new Timer(_ => RenewLease(shared, job), null, LeaseRenewal, LeaseRenewal))
             {
@@ -213,8 +222,11 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         {
             stop.ThrowIfCancellationRequested();
             Directory.CreateDirectory(folder);
+            var run = RunManifests.Start(home, "train", RunConfig(r), r.Sequence?.Seed ?? r.Tabular!.Seed);
+            if (job.Body is { } body) run.AddInput(body);
             var dataPath = Path.Combine(folder, "data.csv");
             AtomicFile.WriteAllText(dataPath, r.Request.DataCsv!);
+            run.AddInput(ManifestFile.Named("data.csv", File.ReadAllBytes(dataPath))); // the bytes crucible train would read
             var (train, all) = ReadReturns(dataPath, r);
             var progress = new Progress(job, _shared, clock);
             var modelFolder = Path.Combine(folder, "model");
@@ -228,6 +240,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
                 {
                     var statePath = Path.Combine(folder, "state.csv");
                     AtomicFile.WriteAllText(statePath, stateCsv);
+                    run.AddInput(ManifestFile.Named("state.csv", File.ReadAllBytes(statePath)));
                     state = SequenceState.Load(statePath);
                 }
 
@@ -249,7 +262,13 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
                 var m = generator.Manifest;
                 modelId = m.Weights.Sha256;
                 entry = Completed(job, m.Kind, m.Weights.Sha256, m.Data, m.Seed, m.Training.Steps);
+                if (m.Privacy is { } dp) run.Dp = JsonSerializer.SerializeToNode(dp, DiffusionJson.Options) as JsonObject;
             }
+
+            // the model folder's files close the manifest, as they close crucible train's
+            run.ModelId = modelId;
+            run.AddOutput(Path.Combine(modelFolder, DiffusionGenerator.WeightsFileName)).AddOutput(Path.Combine(modelFolder, DiffusionGenerator.ManifestFileName));
+            var manifest = run.Finish();
 
             string id;
             try
@@ -261,12 +280,12 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
                 id = modelId; // the same data, config and seed trained before: the same model
             }
 
-            audit.Append(AuditKind.RunCompleted, entry, job.Actor);
-            Finish(job, JobStatus.Succeeded, id, null);
+            audit.AppendRunCompleted(manifest, entry, job.Actor);
+            Finish(job, JobStatus.Succeeded, id, manifest.RunId, null);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            Finish(job, JobStatus.Cancelled, null, "the service stopped while the job ran");
+            Finish(job, JobStatus.Cancelled, null, null, "the service stopped while the job ran");
         }
         catch (InvalidInputException e)
         {
@@ -286,13 +305,13 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
     private void Fail(Job job, string error)
     {
         audit.Append(AuditKind.RunFailed, new JsonObject { ["command"] = "service.train", ["job_id"] = job.Id, ["status"] = "failed" }, job.Actor);
-        Finish(job, JobStatus.Failed, null, error);
+        Finish(job, JobStatus.Failed, null, null, error);
     }
 
-    private void Finish(Job job, JobStatus status, string? modelId, string? error)
+    private void Finish(Job job, JobStatus status, string? modelId, string? runId, string? error)
     {
-        var view = job.View! with { Status = Name(status), ModelId = modelId, Error = error, Finished = AuditLog.Rfc3339(clock.GetUtcNow()) };
-        if (_shared is { } shared) TryShared(() => shared.Finish(job.Id, view.Status, modelId, error, view.Finished!), job.Id);
+        var view = job.View! with { Status = Name(status), ModelId = modelId, RunId = runId, Error = error, Finished = AuditLog.Rfc3339(clock.GetUtcNow()) };
+        if (_shared is { } shared) TryShared(() => shared.Finish(job.Id, view.Status, modelId, runId, error, view.Finished!), job.Id);
         job.View = view;
     }
 
@@ -324,6 +343,30 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         ["seed"] = seed.ToString(CultureInfo.InvariantCulture),
         ["steps"] = steps,
     };
+
+    // the run manifest's config: what crucible train records (the generator options, how the data is read), and the kind
+    private static JsonObject RunConfig(ValidTrainingRequest r)
+    {
+        var config = new JsonObject
+        {
+            ["command"] = "service.train",
+            ["kind"] = r.Request.Kind,
+            ["generator"] = r.Sequence is { } sequence
+                ? JsonSerializer.SerializeToNode(sequence, DiffusionJson.Options)
+                : JsonSerializer.SerializeToNode(r.Tabular!, DiffusionJson.Options),
+            ["input"] = r.Input.ToString(),
+            ["columns"] = r.Request.Columns is { } columns ? string.Join(",", columns) : null, // as given, like --columns
+            ["train_end"] = r.Request.TrainEnd,
+        };
+        if (r.Sequence is not null)
+        {
+            config["state_columns"] = r.Request.StateColumns is { } names ? string.Join(",", names) : null;
+            config["calibrate_guidance"] = r.Calibration?.Episode.Name;
+            config["calibration_rule"] = r.Calibration is null ? null : SequenceTraining.RuleName(r.Calibration.Rule);
+        }
+
+        return config;
+    }
 
     /// <summary>
     /// The log returns, read as <c>crucible train</c> reads its data file: (the train split, all rows); without

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Crucible.Data;
 using Crucible.Governance.Audit;
+using Crucible.Governance.Manifests;
 using Microsoft.Data.Sqlite;
 
 namespace Crucible.Governance.Tests.Audit;
@@ -235,5 +236,34 @@ public class AuditLogTests
         var v = t.Verify();
         Assert.True(v.Ok, v.Message);
         Assert.Equal(writers * each, v.Entries);
+    }
+    private static RunManifest Manifest(string runId) => new RunManifestBuilder("generate", new JsonObject { ["count"] = 2 }, 9, Path.GetTempPath())
+    {
+        RunId = runId,
+    }.AddInput(ManifestFile.Named("request", "{}"u8)).AddOutput(ManifestFile.Named("response", "a,b\n"u8)).Finish();
+
+    [Fact]
+    public void AppendRunCompleted_StoresTheManifest_AndPinsItsHash_InOneTransaction()
+    {
+        using var t = new AuditTestHome();
+        using var log = t.Open();
+        var manifest = Manifest("run-1");
+        var receipts = log.AppendRunCompleted(manifest, new JsonObject { ["command"] = "test" }, "bob",
+            [(AuditKind.ScenariosGenerated, new JsonObject { ["count"] = 2 })]);
+        Assert.Equal([1L, 2L], receipts.Select(r => r.Seq));
+        var stored = log.ReadRunManifest("run-1")!;
+        Assert.Equal(manifest.ToCanonicalJson(), stored);
+        var entries = log.List();
+        Assert.Equal(["scenarios.generated", "run.completed"], entries.Select(e => e.Kind));
+        var payload = JsonNode.Parse(entries[1].Payload)!;
+        Assert.Equal("run-1", (string?)payload["run_id"]);
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stored)), (string?)payload["manifest_sha256"]);
+        Assert.Equal("test", (string?)payload["command"]);
+        Assert.Null(log.ReadRunManifest("run-2"));
+
+        // a run id is stored once: the second attempt fails whole, leaving neither a manifest nor an entry
+        Assert.ThrowsAny<SqliteException>(() => log.AppendRunCompleted(Manifest("run-1"), new JsonObject { ["command"] = "again" }));
+        Assert.Equal(2, log.List().Count);
+        Assert.Equal(stored, log.ReadRunManifest("run-1"));
     }
 }

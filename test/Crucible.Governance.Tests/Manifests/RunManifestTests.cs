@@ -140,4 +140,43 @@ public sealed class RunManifestTests : IDisposable
         var e = Assert.Throws<InvalidInputException>(() => RunManifest.Load(path));
         Assert.Contains("config_sha256", e.Message, StringComparison.Ordinal);
     }
+    [Fact]
+    public void NamedBytes_RoundTrip_AsName_AndAreListedNotRehashed()
+    {
+        File.WriteAllText(Path.Combine(_dir, "scenarios.csv"), "scenario,step,A\n0,0,0.01\n");
+        var body = "{\"count\": 1}"u8.ToArray();
+        var manifest = new RunManifestBuilder("generate", new JsonObject { ["count"] = 1 }, 7, _dir)
+            .AddInput(ManifestFile.Named("request", body))
+            .AddOutput(Path.Combine(_dir, "scenarios.csv"))
+            .AddOutput(ManifestFile.Named("response", "x"u8))
+            .Finish();
+        var bytes = manifest.ToCanonicalJson();
+        var text = Encoding.UTF8.GetString(bytes);
+        Assert.Contains($"{{\"bytes\":{body.Length},\"name\":\"request\",\"sha256\":\"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body))}\"}}", text, StringComparison.Ordinal);
+        Assert.Contains("\"path\":\"scenarios.csv\"", text, StringComparison.Ordinal);
+
+        var parsed = RunManifest.Parse(bytes);
+        Assert.False(parsed.Inputs.Single().IsFile);
+        Assert.Equal(["scenarios.csv", "response"], parsed.Outputs.Select(o => o.Path));
+        Assert.Equal([true, false], parsed.Outputs.Select(o => o.IsFile));
+        Assert.Equal(bytes, parsed.ToCanonicalJson()); // named entries survive a round trip unchanged
+
+        var path = Path.Combine(_dir, "named.json");
+        File.WriteAllBytes(path, bytes);
+        var v = ManifestVerifier.Verify(path);
+        Assert.True(v.Ok);
+        Assert.Equal([FileCheck.Named, FileCheck.Match, FileCheck.Named], v.Files.Select(f => f.Result));
+        File.AppendAllText(Path.Combine(_dir, "scenarios.csv"), "1,0,0.02\n");
+        Assert.False(ManifestVerifier.Verify(path).Ok); // the file still counts
+    }
+
+    [Fact]
+    public void Parse_RefusesAnEntryWithNeitherPathNorName()
+    {
+        var root = JsonNode.Parse(File.ReadAllText(Build()))!.AsObject();
+        root["inputs"]![0]!.AsObject().Remove("path");
+        var e = Assert.Throws<InvalidInputException>(() => RunManifest.Parse(Encoding.UTF8.GetBytes(root.ToJsonString())));
+        Assert.Equal("MANIFEST-E-FIELD", e.Rule);
+        Assert.Contains("'path'", e.Message, StringComparison.Ordinal);
+    }
 }

@@ -1,0 +1,32 @@
+using System.Text.Json.Nodes;
+
+namespace Crucible.Governance.Manifests;
+
+/// <summary>
+/// The run manifests (MRM-2) of a home. The CLI's <c>train</c>, <c>generate</c>, <c>ensemble</c> and <c>stress</c> write
+/// theirs to <c>HOME/runs/RUN_ID.json</c> (<see cref="Write"/>; <c>crucible verify-run HOME/runs/RUN_ID.json</c>
+/// recomputes the file hashes; files are recorded by absolute path, since they live outside the runs folder). The
+/// service starts its runs here too and stores them with the audit log instead
+/// (<see cref="Audit.AuditLog.AppendRunCompleted"/>).
+/// </summary>
+public static class RunManifests
+{
+    /// <summary>Starts the manifest of a run of <paramref name="kind"/> (stamps the start time now).</summary>
+    public static RunManifestBuilder Start(CrucibleHome home, string kind, JsonObject config, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(home);
+        return new(kind, config, seed, home.RunsFolder);
+    }
+
+    /// <summary>Hashes the outputs, writes the manifest atomically to <c>HOME/runs/RUN_ID.json</c> and returns its path.</summary>
+    public static string Write(CrucibleHome home, RunManifestBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(home);
+        ArgumentNullException.ThrowIfNull(builder);
+        var manifest = builder.Finish();
+        Directory.CreateDirectory(home.EnsureExists().RunsFolder);
+        var path = Path.Combine(home.RunsFolder, manifest.RunId + ".json");
+        manifest.Write(path);
+        return path;
+    }
+}
