@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Net;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Crucible.Data;
 using Crucible.Diffusion.Sequence;
@@ -7,6 +9,7 @@ using Crucible.Governance;
 using Crucible.Governance.Audit;
 using Crucible.Governance.Registry;
 using Crucible.Service.Security;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Playwright;
 
 namespace Crucible.Service.Tests;
@@ -15,7 +18,10 @@ namespace Crucible.Service.Tests;
 /// <c>GET /</c>: the page needs no key, is HTML and names no URL outside itself (the SVG namespace aside); in headless
 /// Chromium against the service on a real Kestrel port, with a tiny conditional sequence model registered, a user
 /// enters a key, picks the model, moves a condition slider, picks a stress preset and generates, and the fan chart, the
-/// heatmap and the VaR/ES table appear with numbers. A screenshot is kept under artifacts/test-results/web-page/.
+/// heatmap and the VaR/ES table appear with numbers. A model with calibrated-looking defaults (w = 2, a = 0.335) shows
+/// them, an untouched page sends no guidance, sampler or steps and draws exactly the API's answer to the default
+/// request, a changed regime guidance is sent and shown in the "as generated" line, and a tabular model shows no
+/// guidance inputs and sends the sampler picked. A screenshot is kept under artifacts/test-results/web-page/.
 /// </summary>
 [Collection(ServiceCollection.Name)]
 public sealed partial class WebPageTests(ServiceFixture fixture) : IDisposable
@@ -62,106 +68,36 @@ public sealed partial class WebPageTests(ServiceFixture fixture) : IDisposable
     [Fact]
     public async Task Browser_GeneratesFromASequenceModel_AndDrawsTheFanChartHeatmapAndVarTable()
     {
-        Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: run scripts/setup.sh");
-        string model = Path.Combine(_dir, "model"), home = Path.Combine(_dir, "home");
+        string model = Path.Combine(_dir, "model");
         TinySequenceModel.Train().Save(model);
-        string id;
-        using (var log = AuditLog.Open(CrucibleHome.Resolve(home)))
-        {
-            id = new ModelRegistry(CrucibleHome.Resolve(home), log).Register(model).Id;
-        }
-
-        var (key, line) = ApiKeyStore.NewKey("web", new HashSet<string> { "read", "generate" });
-        string keys = Path.Combine(_dir, "keys");
-        File.WriteAllLines(keys, [line]);
-
-        await using var app = ServiceApp.Build(["--urls", "http://127.0.0.1:0", "--Crucible:Home", home, "--Crucible:ApiKeysFile", keys]);
-        await app.StartAsync();
-        var origin = app.Urls.Single().TrimEnd('/');
-
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = ChromiumPath,
-            Headless = true,
-            Args = ["--no-sandbox"],
-        });
-        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1200, Height = 1000 } });
-        var requests = new List<string>();
-        var errors = new List<string>();
-        page.Request += (_, r) => requests.Add(r.Url);
-        page.Console += (_, m) =>
-        {
-            if (m.Type is "error" or "warning") errors.Add($"{m.Type}: {m.Text}");
-        };
-        page.PageError += (_, e) => errors.Add("page error: " + e);
-        await page.GotoAsync(origin + "/");
-
-        await page.FillAsync("#key", key);
-        await page.ClickAsync("#load");
-        await page.Locator($"#model option[value=\"{id}\"]").WaitForAsync(new() { State = WaitForSelectorState.Attached });
-        await page.SelectOptionAsync("#model", id);
+        await using var web = await OpenAsync(model);
+        var page = web.Page;
+        await PickAsync(page, web.Ids[0]);
         var slider = page.Locator("input[data-condition=\"VIXCLS\"]");
-        await slider.WaitForAsync();
         Assert.Equal(1, await page.Locator("#sliders input[type=range]").CountAsync());
-        var before = double.Parse(await slider.InputValueAsync(), System.Globalization.CultureInfo.InvariantCulture);
+        var before = double.Parse(await slider.InputValueAsync(), CultureInfo.InvariantCulture);
         await slider.FocusAsync();
         for (int i = 0; i < 20; i++) await slider.PressAsync("ArrowRight");
-        var after = double.Parse(await slider.InputValueAsync(), System.Globalization.CultureInfo.InvariantCulture);
+        var after = double.Parse(await slider.InputValueAsync(), CultureInfo.InvariantCulture);
         Assert.True(after > before, $"the slider did not move ({before} → {after})");
         Assert.True(await page.Locator("#stress option[value=\"gfc-2008\"]").IsDisabledAsync()); // not an archetype of this model
         Assert.Equal(1, await page.Locator("#stress option[data-feature=\"VIXCLS\"]").CountAsync());
+        Assert.Equal("4", await page.InputValueAsync("#guidance")); // an uncalibrated model's default w
         await page.FillAsync("#guidance", "2");
+        Assert.Equal("changed (model default 4)", await page.Locator("#guidance-note").InnerTextAsync());
         await page.FillAsync("#count", "40");
         await page.FillAsync("#seed", "3");
 
-        var scenarioResponse = page.WaitForResponseAsync(origin + "/v1/scenarios");
-        await page.ClickAsync("#generate");
-        var answer = await scenarioResponse;
-        var sent = answer.Request;
-        var (expectedRisk, expectedCorr) = Reference(System.Text.Json.JsonDocument.Parse(await answer.BodyAsync()).RootElement);
-        var body = System.Text.Json.JsonDocument.Parse(sent.PostData!).RootElement;
+        var (body, answer) = await GenerateAsync(web);
         Assert.Equal(after, body.GetProperty("conditions").GetProperty("VIXCLS").GetDouble(), 9);
         Assert.False(body.TryGetProperty("stress", out _));
+        Assert.False(body.TryGetProperty("regime_guidance", out _));
         Assert.Equal(2, body.GetProperty("guidance").GetDouble());
-
-        await page.Locator("#var-es, #error:not(:empty)").First.WaitForAsync(new() { Timeout = 15_000 });
-        var shown = (await page.Locator("#error").InnerTextAsync()).Trim();
-        Assert.True(shown.Length == 0, shown);
-        Assert.Empty(errors);
-
-        // fan chart: two bands and a median line over 5 steps + the origin
-        var fan = page.Locator("svg#fan-chart");
-        Assert.True(await fan.BoundingBoxAsync() is { Width: > 300, Height: > 200 });
-        Assert.Equal(2, await fan.Locator("path.band").CountAsync());
-        var median = await fan.Locator("polyline.median").GetAttributeAsync("points");
-        Assert.Equal(6, median!.Split(' ').Length);
-
-        // heatmap: 2 × 2 cells, unit diagonal
-        var heat = page.Locator("svg#heatmap");
-        Assert.True(await heat.BoundingBoxAsync() is { Width: > 50, Height: > 50 });
-        Assert.Equal(4, await heat.Locator("rect.cell").CountAsync());
-        Assert.EndsWith(": 1.000", await heat.Locator("rect.cell title").First.TextContentAsync(), StringComparison.Ordinal);
-        var offDiagonal = await heat.Locator("rect.cell title").Nth(1).TextContentAsync() ?? "";
-        Assert.Equal(expectedCorr, double.Parse(offDiagonal[(offDiagonal.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture), 0.00051);
-
-        // VaR/ES table: 95% and 99%, numbers in percent, ES ≥ VaR
-        var rows = page.Locator("#var-es tbody tr");
-        Assert.Equal(2, await rows.CountAsync());
-        for (int r = 0; r < 2; r++)
-        {
-            var cells = await rows.Nth(r).Locator("td").AllInnerTextsAsync();
-            Assert.Equal(r == 0 ? "95%" : "99%", cells[0]);
-            double var = Percent(cells[1]), es = Percent(cells[2]);
-            Assert.True(es >= var - 1e-9, $"ES {es} < VaR {var}");
-            Assert.Equal(100 * expectedRisk[r].VaR, var, 0.0051); // the page shows 2 decimals
-            Assert.Equal(100 * expectedRisk[r].Es, es, 0.0051);
-        }
-        Assert.Contains("40 scenarios, horizon 5 steps", await page.Locator("#risk").InnerTextAsync(), StringComparison.Ordinal);
+        await AssertDrawsAsync(web, answer, 40);
 
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ArtefactFolder(), "web-page.png"), FullPage = true });
-        Assert.Empty(errors);
-        Assert.All(requests, u => Assert.StartsWith(origin + "/", u, StringComparison.Ordinal));
+        Assert.Empty(web.Errors);
+        Assert.All(web.Requests, u => Assert.StartsWith(web.Origin + "/", u, StringComparison.Ordinal));
 
         // a problem from the service is shown as its text: this model has no 'vol' condition
         await page.SelectOptionAsync("#stress", "vol=+2sd");
@@ -170,7 +106,233 @@ public sealed partial class WebPageTests(ServiceFixture fixture) : IDisposable
         var problem = await page.Locator("#error").InnerTextAsync();
         Assert.StartsWith("422", problem, StringComparison.Ordinal);
         Assert.Contains("unknown condition 'vol'", problem, StringComparison.Ordinal);
-        await app.StopAsync();
+    }
+
+    [Fact]
+    public async Task Browser_ShowsACalibratedModelsDefaults_AndAnUntouchedPageAsksForTheApiDefaultRequest()
+    {
+        string model = Path.Combine(_dir, "model");
+        TinySequenceModel.Train(o => o with { GuidanceScale = 2, RegimeGuidance = 0.335 }).Save(model);
+        await using var web = await OpenAsync(model);
+        var page = web.Page;
+        await PickAsync(page, web.Ids[0]);
+        Assert.Equal("2", await page.InputValueAsync("#guidance"));
+        Assert.Equal("0.335", await page.InputValueAsync("#regime"));
+        Assert.Equal("model default", await page.Locator("#guidance-note").InnerTextAsync());
+        Assert.Equal("model default", await page.Locator("#regime-note").InnerTextAsync());
+        Assert.Equal("DDIM", (await page.Locator("#sampler option:checked").InnerTextAsync()).Trim());
+        await page.FillAsync("#count", "40");
+        await page.FillAsync("#seed", "3");
+
+        var (body, answer) = await GenerateAsync(web);
+        Assert.Equal(["count", "model", "seed"], body.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        var api = await PostAsync(web, $$"""{"model":"{{web.Ids[0]}}","count":40,"seed":3}""");
+        Assert.Equal(api.GetProperty("values").GetRawText(), answer.GetProperty("values").GetRawText());
+        Assert.Equal(Meta(api, "csv_sha256"), Meta(answer, "csv_sha256"));
+        Assert.Equal(2, answer.GetProperty("metadata").GetProperty("guidance").GetDouble());
+        Assert.Equal(0.335, answer.GetProperty("metadata").GetProperty("regime_guidance").GetDouble());
+        await AssertDrawsAsync(web, api, 40);
+        Assert.Equal($"As generated: guidance w = 2 · regime guidance a = 0.335, k = 1.0000 · DDIM, 50 steps · run {answer.GetProperty("run_id").GetString()} · audit seq {answer.GetProperty("audit").GetProperty("seq").GetInt64()}",
+            await page.Locator("#as-generated").InnerTextAsync());
+        Assert.Empty(web.Errors);
+    }
+
+    [Fact]
+    public async Task Browser_SendsAChangedRegimeGuidance_AndShowsItAsGenerated()
+    {
+        string model = Path.Combine(_dir, "model");
+        TinySequenceModel.Train(o => o with { GuidanceScale = 2, RegimeGuidance = 0.335 }).Save(model);
+        await using var web = await OpenAsync(model);
+        var page = web.Page;
+        await PickAsync(page, web.Ids[0]);
+        var slider = page.Locator("input[data-condition=\"VIXCLS\"]");
+        await slider.FocusAsync();
+        for (int i = 0; i < 40; i++) await slider.PressAsync("ArrowRight");
+        var vix = double.Parse(await slider.InputValueAsync(), CultureInfo.InvariantCulture);
+        await page.FillAsync("#regime", "1.5");
+        Assert.Equal("changed (model default 0.335)", await page.Locator("#regime-note").InnerTextAsync());
+        Assert.Equal("model default", await page.Locator("#guidance-note").InnerTextAsync());
+        await page.FillAsync("#count", "40");
+        await page.FillAsync("#seed", "3");
+
+        var (body, answer) = await GenerateAsync(web);
+        Assert.Equal(["conditions", "count", "model", "regime_guidance", "seed"], body.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(1.5, body.GetProperty("regime_guidance").GetDouble());
+        var api = await PostAsync(web, string.Create(CultureInfo.InvariantCulture,
+            $$"""{"model":"{{web.Ids[0]}}","count":40,"seed":3,"conditions":{"VIXCLS":{{vix:R}}},"regime_guidance":1.5}"""));
+        Assert.Equal(api.GetProperty("values").GetRawText(), answer.GetProperty("values").GetRawText());
+        var meta = answer.GetProperty("metadata");
+        Assert.Equal(2, meta.GetProperty("guidance").GetDouble()); // the model's w: guidance was not changed
+        Assert.Equal(1.5, meta.GetProperty("regime_guidance").GetDouble());
+        double k = meta.GetProperty("regime_factor").GetDouble();
+        Assert.NotEqual(1, k); // a conditional request: regime guidance acted
+        await AssertDrawsAsync(web, api, 40);
+        Assert.Equal(string.Create(CultureInfo.InvariantCulture,
+            $"As generated: guidance w = 2 · regime guidance a = 1.5, k = {k:F4} · DDIM, 50 steps · run {answer.GetProperty("run_id").GetString()} · audit seq {answer.GetProperty("audit").GetProperty("seq").GetInt64()}"),
+            await page.Locator("#as-generated").InnerTextAsync());
+        Assert.Empty(web.Errors);
+    }
+
+    [Fact]
+    public async Task Browser_TabularModel_ShowsNoGuidanceInputs_AndSendsThePickedSampler()
+    {
+        await using var web = await OpenAsync(fixture.ModelFolder);
+        var page = web.Page;
+        await PickAsync(page, web.Ids[0]);
+        Assert.True(await page.Locator("#condbox").IsHiddenAsync());
+        Assert.False(await page.Locator("#guidance").IsVisibleAsync());
+        Assert.False(await page.Locator("#regime").IsVisibleAsync());
+        await page.SelectOptionAsync("#sampler", "ddpm");
+        Assert.True(await page.Locator("#steps").IsDisabledAsync()); // DDPM takes all T steps
+        await page.SelectOptionAsync("#sampler", "dpm2m");
+        await page.FillAsync("#steps", "10");
+        await page.FillAsync("#count", "50");
+        await page.FillAsync("#seed", "2");
+
+        var (body, answer) = await GenerateAsync(web);
+        Assert.Equal(["count", "model", "sampler", "sampling_steps", "seed"], body.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal("dpm2m", body.GetProperty("sampler").GetString());
+        Assert.Equal(10, body.GetProperty("sampling_steps").GetInt32());
+        Assert.Equal("dpm2m", Meta(answer, "sampler"));
+        await AssertDrawsAsync(web, answer, 50);
+        Assert.Equal($"As generated: DPM-Solver++(2M), 10 steps · run {answer.GetProperty("run_id").GetString()} · audit seq {answer.GetProperty("audit").GetProperty("seq").GetInt64()}",
+            await page.Locator("#as-generated").InnerTextAsync());
+        Assert.Empty(web.Errors);
+    }
+
+    /// <summary>The service on a real Kestrel port with one model registered per folder, a key with read and generate,
+    /// and a headless Chromium page on <c>/</c> with the key typed in and the models loaded.</summary>
+    private async Task<WebSession> OpenAsync(params string[] modelFolders)
+    {
+        Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: run scripts/setup.sh");
+        string home = Path.Combine(_dir, "home"), keys = Path.Combine(_dir, "keys");
+        var ids = new List<string>();
+        using (var log = AuditLog.Open(CrucibleHome.Resolve(home)))
+        {
+            var registry = new ModelRegistry(CrucibleHome.Resolve(home), log);
+            foreach (var folder in modelFolders) ids.Add(registry.Register(folder).Id);
+        }
+
+        var (key, line) = ApiKeyStore.NewKey("web", new HashSet<string> { "read", "generate" });
+        File.WriteAllLines(keys, [line]);
+        var app = ServiceApp.Build(["--urls", "http://127.0.0.1:0", "--Crucible:Home", home, "--Crucible:ApiKeysFile", keys]);
+        await app.StartAsync();
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ["--no-sandbox"],
+        });
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1200, Height = 1000 } });
+        var web = new WebSession(app, playwright, browser, page, app.Urls.Single().TrimEnd('/'), key, ids);
+        page.Request += (_, r) => web.Requests.Add(r.Url);
+        page.Console += (_, m) =>
+        {
+            if (m.Type is "error" or "warning") web.Errors.Add($"{m.Type}: {m.Text}");
+        };
+        page.PageError += (_, e) => web.Errors.Add("page error: " + e);
+        await page.GotoAsync(web.Origin + "/");
+        await page.FillAsync("#key", key);
+        await page.ClickAsync("#load");
+        return web;
+    }
+
+    private sealed class WebSession(WebApplication app, IPlaywright playwright, IBrowser browser, IPage page, string origin, string key, List<string> ids)
+        : IAsyncDisposable
+    {
+        public IPage Page => page;
+
+        public string Origin => origin;
+
+        public string Key => key;
+
+        public IReadOnlyList<string> Ids => ids;
+
+        public List<string> Requests { get; } = [];
+
+        public List<string> Errors { get; } = [];
+
+        public async ValueTask DisposeAsync()
+        {
+            await browser.DisposeAsync();
+            playwright.Dispose();
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
+    /// <summary>Picks the model and waits until the page has read its manifest (Generate enabled again).</summary>
+    private static async Task PickAsync(IPage page, string id)
+    {
+        await page.Locator($"#model option[value=\"{id}\"]").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+        await page.SelectOptionAsync("#model", id);
+        await page.Locator("#generate:enabled").WaitForAsync();
+    }
+
+    /// <summary>Clicks Generate; returns the body the page sent and the answer it drew, once it has drawn it.</summary>
+    private static async Task<(JsonElement Body, JsonElement Answer)> GenerateAsync(WebSession web)
+    {
+        var response = web.Page.WaitForResponseAsync(web.Origin + "/v1/scenarios");
+        await web.Page.ClickAsync("#generate");
+        var answer = await response;
+        await web.Page.Locator("#generate:enabled").WaitForAsync(new() { Timeout = 15_000 });
+        var shown = (await web.Page.Locator("#error").InnerTextAsync()).Trim();
+        Assert.True(shown.Length == 0, shown);
+        return (JsonDocument.Parse(answer.Request.PostData!).RootElement, JsonDocument.Parse(await answer.BodyAsync()).RootElement);
+    }
+
+    /// <summary>The JSON answer of <c>POST /v1/scenarios</c> with <paramref name="body"/>, asked directly (not by the page).</summary>
+    private static async Task<JsonElement> PostAsync(WebSession web, string body)
+    {
+        using var client = new HttpClient { BaseAddress = new Uri(web.Origin) };
+        client.DefaultRequestHeaders.Add("X-Api-Key", web.Key);
+        using var response = await client.PostAsync(new Uri("/v1/scenarios", UriKind.Relative), ServiceFixture.Json(body));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, text);
+        return JsonDocument.Parse(text).RootElement;
+    }
+
+    private static string? Meta(JsonElement answer, string name) => answer.GetProperty("metadata").GetProperty(name).GetString();
+
+    /// <summary>
+    /// The fan chart (two bands and a median over the steps and the origin), the heatmap (unit diagonal; the first
+    /// off-diagonal cell) and the VaR/ES table the page shows against <see cref="Reference"/> of <paramref name="answer"/>.
+    /// </summary>
+    private static async Task AssertDrawsAsync(WebSession web, JsonElement answer, int count)
+    {
+        var page = web.Page;
+        var (expectedRisk, expectedCorr) = Reference(answer);
+        int steps = answer.GetProperty("metadata").GetProperty("steps_per_scenario").GetInt32();
+        int series = answer.GetProperty("metadata").GetProperty("columns").GetArrayLength();
+
+        var fan = page.Locator("svg#fan-chart");
+        Assert.True(await fan.BoundingBoxAsync() is { Width: > 300, Height: > 200 });
+        Assert.Equal(2, await fan.Locator("path.band").CountAsync());
+        var median = await fan.Locator("polyline.median").GetAttributeAsync("points");
+        Assert.Equal(steps + 1, median!.Split(' ').Length);
+
+        var heat = page.Locator("svg#heatmap");
+        Assert.True(await heat.BoundingBoxAsync() is { Width: > 50, Height: > 50 });
+        Assert.Equal(series * series, await heat.Locator("rect.cell").CountAsync());
+        Assert.EndsWith(": 1.000", await heat.Locator("rect.cell title").First.TextContentAsync(), StringComparison.Ordinal);
+        var offDiagonal = await heat.Locator("rect.cell title").Nth(1).TextContentAsync() ?? "";
+        Assert.Equal(expectedCorr, double.Parse(offDiagonal[(offDiagonal.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture), 0.00051);
+
+        // 95% and 99%, in percent with 2 decimals, ES ≥ VaR
+        var rows = page.Locator("#var-es tbody tr");
+        Assert.Equal(2, await rows.CountAsync());
+        for (int r = 0; r < 2; r++)
+        {
+            var cells = await rows.Nth(r).Locator("td").AllInnerTextsAsync();
+            Assert.Equal(r == 0 ? "95%" : "99%", cells[0]);
+            double var = Percent(cells[1]), es = Percent(cells[2]);
+            Assert.True(es >= var - 1e-9, $"ES {es} < VaR {var}");
+            Assert.Equal(100 * expectedRisk[r].VaR, var, 0.0051);
+            Assert.Equal(100 * expectedRisk[r].Es, es, 0.0051);
+        }
+
+        Assert.Contains($"{count} scenarios, horizon {steps} step{(steps == 1 ? "" : "s")}", await page.Locator("#risk").InnerTextAsync(), StringComparison.Ordinal);
     }
 
     /// <summary>
@@ -178,7 +340,7 @@ public sealed partial class WebPageTests(ServiceFixture fixture) : IDisposable
     /// rebalanced each step) horizon loss's VaR and ES at 95% and 99% (linearly interpolated quantile, ES the mean loss
     /// at or beyond it), and the Pearson correlation of the first two series over all rows.
     /// </summary>
-    private static ((double VaR, double Es)[] Risk, double Corr) Reference(System.Text.Json.JsonElement answer)
+    private static ((double VaR, double Es)[] Risk, double Corr) Reference(JsonElement answer)
     {
         int steps = answer.GetProperty("metadata").GetProperty("steps_per_scenario").GetInt32();
         var rows = answer.GetProperty("values").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToArray();
@@ -206,6 +368,6 @@ public sealed partial class WebPageTests(ServiceFixture fixture) : IDisposable
     private static double Percent(string text)
     {
         Assert.EndsWith("%", text, StringComparison.Ordinal);
-        return double.Parse(text.TrimEnd('%'), System.Globalization.CultureInfo.InvariantCulture);
+        return double.Parse(text.TrimEnd('%'), CultureInfo.InvariantCulture);
     }
 }

@@ -7,9 +7,10 @@ namespace Crucible.Service.Web;
 
 /// <summary>
 /// <c>GET /</c>: one self-contained page (HTML, inline CSS and JavaScript, embedded in the assembly; nothing fetched
-/// from elsewhere) that lists the models, sets a sequence model's conditions, guidance and stress preset, calls
-/// <c>POST /v1/scenarios</c> with the key typed in, and draws the portfolio fan chart, the correlation heatmap and the
-/// VaR/ES table. The page itself needs no key; every call it makes does.
+/// from elsewhere) that lists the models, sets a sequence model's conditions, stress preset, guidance and regime guidance
+/// (starting at the model's defaults and sent only when changed) and the sampler, calls <c>POST /v1/scenarios</c> with
+/// the key typed in, and draws the portfolio fan chart, the correlation heatmap, the VaR/ES table and what the answer
+/// says it used. The page itself needs no key; every call it makes does.
 /// </summary>
 public static class WebPage
 {
