@@ -4,7 +4,10 @@ using System.Text.Json;
 
 namespace Crucible.Cli.Tests;
 
-/// <summary><c>crucible train --dp-*</c> end to end in child processes: the DP statement in the manifest, and the budget refusal.</summary>
+/// <summary>
+/// <c>crucible train --dp-*</c> end to end in child processes: the DP statement in the model manifest and in the run
+/// manifest, and the budget refusal.
+/// </summary>
 public sealed class DpTrainCommandTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("crucible-cli-dp-").FullName;
@@ -54,6 +57,10 @@ public sealed class DpTrainCommandTests : IDisposable
         Assert.Equal(20.0 / 300, p.GetProperty("sample_rate").GetDouble(), 1e-12);
         Assert.Equal(20, p.GetProperty("steps").GetInt64());
         Assert.Equal("none", doc.RootElement.GetProperty("config").GetProperty("transform").GetString());
+        // the run manifest's dp field is the model manifest's DP statement, key for key and value for value
+        var run = RunManifest(stdout);
+        Assert.True(JsonElement.DeepEquals(p, run.GetProperty("dp")), run.GetProperty("dp").ToString());
+        Assert.Equal(0, Crucible("verify-run", ManifestPath(stdout)).Exit);
         // the shadow attack repeats the private training at the model's q on smaller shadow sets
         string real = Returns(200, "real.csv", 7), synthetic = Path.Combine(_dir, "s.csv"), report = Path.Combine(_dir, "r.json");
         Assert.Equal(0, Crucible("generate", "--model", model, "--count", "300", "--sampling-steps", "10", "--out", synthetic).Exit);
@@ -61,9 +68,46 @@ public sealed class DpTrainCommandTests : IDisposable
             "--shadow-models", "1", "--shadow-steps", "5", "--out", report);
         Assert.True(evaluated.Exit == 0, evaluated.Stderr);
         Assert.Contains("shadow MIA:", evaluated.Stdout, StringComparison.Ordinal);
+        // the evaluation read the model (its shadows repeat its training): its files and id are in the evaluation's manifest
+        var evaluation = RunManifest(evaluated.Stdout);
+        Assert.Equal(doc.RootElement.GetProperty("weights").GetProperty("sha256").GetString(), evaluation.GetProperty("model_id").GetString());
+        Assert.Equal([real, synthetic, data, Path.Combine(model, "weights.safetensors"), Path.Combine(model, "manifest.json")],
+            evaluation.GetProperty("inputs").EnumerateArray().Select(f => f.GetProperty("path").GetString()));
+        Assert.False(evaluation.TryGetProperty("dp", out _)); // the statement belongs to the training run
+        Assert.Equal(0, Crucible("verify-run", ManifestPath(evaluated.Stdout)).Exit);
         Assert.Contains("loss withheld", stdout, StringComparison.Ordinal);
         var log = Crucible("audit", "log", "--json");
         Assert.Contains("-DP per record", log.Stdout, StringComparison.Ordinal); // the run.completed entry carries the statement
+    }
+
+    [Fact]
+    public void Train_WithNoiseMultiplier_PutsTheDpStatementInTheRunManifest()
+    {
+        string data = Returns(200), model = Path.Combine(_dir, "m");
+        var (code, stdout, stderr) = Crucible("train", "--data", data, "--input", "log-returns", "--config", SmallConfig(), "--steps", "10",
+            "--dp-noise-multiplier", "1.5", "--dp-delta", "1e-3", "--out", model);
+        Assert.True(code == 0, stderr);
+        var dp = RunManifest(stdout).GetProperty("dp");
+        Assert.Equal(1.5, dp.GetProperty("noise_multiplier").GetDouble());
+        Assert.Equal(20.0 / 200, dp.GetProperty("sample_rate").GetDouble(), 1e-12);
+        Assert.Equal(10, dp.GetProperty("steps").GetInt64());
+        Assert.Equal(1e-3, dp.GetProperty("delta").GetDouble());
+        Assert.Equal("rdp", dp.GetProperty("accountant").GetString());
+        Assert.True(dp.GetProperty("epsilon").GetDouble() > 0);
+        Assert.Equal(JsonValueKind.Null, dp.GetProperty("target_epsilon").ValueKind); // σ was given, not calibrated
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "manifest.json")));
+        Assert.True(JsonElement.DeepEquals(doc.RootElement.GetProperty("privacy"), dp));
+    }
+
+    /// <summary>The path on the run's <c>manifest:</c> line.</summary>
+    private static string ManifestPath(string stdout) =>
+        stdout.Split('\n').Single(l => l.StartsWith("manifest:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
+
+    /// <summary>The run manifest the run printed, parsed.</summary>
+    private static JsonElement RunManifest(string stdout)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(ManifestPath(stdout)));
+        return doc.RootElement.Clone();
     }
 
     [Fact]

@@ -8,9 +8,10 @@ using Crucible.Governance.Audit;
 namespace Crucible.Cli.Tests;
 
 /// <summary>
-/// <c>train</c>, <c>generate</c> and <c>evaluate</c> append one audit entry each to the home folder's log after a
-/// successful run, and none after a failed one (ARCHITECTURE.md "Where Crucible keeps its state"). Child processes of
-/// the built CLI, always with a temporary home.
+/// <c>train</c>, <c>generate</c> and <c>evaluate</c> append their audit entries to the home folder's log after a
+/// successful run (train: the registration and its run.completed; generate: one; evaluate: evaluation.completed and the
+/// run.completed that pins its run manifest), and none after a failed one (ARCHITECTURE.md "Where Crucible keeps its
+/// state"). Child processes of the built CLI, always with a temporary home.
 /// </summary>
 public sealed class RunAuditTests : IDisposable
 {
@@ -77,8 +78,8 @@ public sealed class RunAuditTests : IDisposable
 
         var entries = AuditLog.Read(CrucibleHome.Resolve(Home).AuditDatabase);
         // train registers its model (model.registered) before its run.completed
-        Assert.Equal(["model.registered", "run.completed", "scenarios.generated", "evaluation.completed"], entries.Select(e => e.Kind));
-        Assert.Equal([1L, 2L, 3L, 4L], entries.Select(e => e.Seq));
+        Assert.Equal(["model.registered", "run.completed", "scenarios.generated", "evaluation.completed", "run.completed"], entries.Select(e => e.Kind));
+        Assert.Equal([1L, 2L, 3L, 4L, 5L], entries.Select(e => e.Seq));
 
         string modelId = Sha(Path.Combine(model, "weights.safetensors"));
         var registered = Payload(entries[0]);
@@ -111,13 +112,24 @@ public sealed class RunAuditTests : IDisposable
         Assert.Equal(Sha(thresholds), e.GetProperty("thresholds_sha256").GetString());
         Assert.True(e.GetProperty("thresholds_passed").GetBoolean());
 
-        // ids, hashes, counts and settings only: every string is a hash or a short name, every number an integer
+        // evaluate's run.completed pins the bytes of its run manifest in HOME/runs
+        var r = Payload(entries[4]);
+        string runManifest = Path.Combine(Home, "runs", r.GetProperty("run_id").GetString() + ".json");
+        Assert.Equal(Sha(runManifest), r.GetProperty("manifest_sha256").GetString());
+        Assert.Equal(Sha(report), r.GetProperty("report_sha256").GetString());
+        Assert.Equal("evaluate", r.GetProperty("command").GetString());
+
+        // ids, hashes, counts and settings only: every string is a hash, a run id or a short name, every number an integer
         foreach (var entry in entries)
         {
             foreach (var p in Payload(entry).EnumerateObject())
             {
                 if (p.Value.ValueKind == JsonValueKind.String)
-                    Assert.True(FileHash.IsSha256Hex(p.Value.GetString()) || p.Value.GetString()!.Length <= 20, $"{p.Name} = {p.Value}");
+                {
+                    Assert.True(FileHash.IsSha256Hex(p.Value.GetString()) || p.Value.GetString()!.Length <= 20
+                        || (p.Name == "run_id" && Guid.TryParseExact(p.Value.GetString(), "N", out _)), $"{p.Name} = {p.Value}");
+                }
+
                 if (p.Value.ValueKind == JsonValueKind.Number) Assert.True(p.Value.TryGetInt64(out _), $"{p.Name} = {p.Value}");
             }
         }
@@ -127,7 +139,7 @@ public sealed class RunAuditTests : IDisposable
         Assert.Equal(2, Crucible(elsewhere, "generate", "--model", model, "--count", "0", "--home", Home, "--out", Path.Combine(_dir, "s2.csv")).Exit);
         Assert.Equal(2, Crucible(elsewhere, "evaluate", "--real", Path.Combine(_dir, "none.csv"), "--synthetic", scenarios, "--home", Home,
             "--out", Path.Combine(_dir, "r2.json")).Exit);
-        Assert.Equal(4, AuditLog.Read(CrucibleHome.Resolve(Home).AuditDatabase).Count);
+        Assert.Equal(5, AuditLog.Read(CrucibleHome.Resolve(Home).AuditDatabase).Count);
 
         var verify = Crucible(elsewhere, "audit", "verify", "--home", Home);
         Assert.True(verify.Exit == 0, verify.Stdout + verify.Stderr);

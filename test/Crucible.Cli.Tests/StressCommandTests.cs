@@ -204,7 +204,8 @@ public sealed class StressCommandTests : IDisposable
         }
 
         File.WriteAllText(prices, text.ToString());
-        var (code, _, stderr) = CliProcess.Run("baseline", "--data", prices, "--generator", "bootstrap", "--count", "50", "--window", "5", "--seed", "2", "--out", csv);
+        var (code, _, stderr) = CliProcess.Run("baseline", "--data", prices, "--generator", "bootstrap", "--count", "50", "--window", "5", "--seed", "2",
+            "--home", Temp("home"), "--out", csv);
         Assert.True(code == 0, stderr);
         var rows = File.ReadAllLines(csv);
         Assert.Equal("scenario,step,A,B", rows[0]);

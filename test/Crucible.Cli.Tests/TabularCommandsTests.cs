@@ -257,7 +257,11 @@ public sealed class TabularCommandsTests : IDisposable
 
         Assert.False(File.Exists(Path.Combine(Home, "audit.db")));
         var entries = AuditLog.Read(Path.Combine(dir, "audit.db"));
-        Assert.Equal(["run.completed", "model.registered", "scenarios.generated", "scenarios.generated", "evaluation.completed"], entries.Select(e => e.Kind));
+        // each step records what its command records: train, generate twice, evaluate (its run.completed pins its run
+        // manifest), the model card (likewise)
+        Assert.Equal(["run.completed", "model.registered", "scenarios.generated", "scenarios.generated", "evaluation.completed", "run.completed", "run.completed"],
+            entries.Select(e => e.Kind));
+        Assert.Contains($"audit:      7 entries in {Path.Combine(dir, "audit.db")}", stdout, StringComparison.Ordinal);
 
         using var trained = JsonDocument.Parse(entries[0].Payload);
         Assert.Equal(Sha(Path.Combine(dir, "model", "weights.safetensors")), trained.RootElement.GetProperty("model_id").GetString());
@@ -274,6 +278,44 @@ public sealed class TabularCommandsTests : IDisposable
         Assert.Equal(Sha(Path.Combine(dir, "scenarios.csv")), evaluated.RootElement.GetProperty("synthetic_sha256").GetString());
         var verify = Crucible("audit", "verify", "--home", dir);
         Assert.True(verify.Exit == 0, verify.Stdout + verify.Stderr);
+
+        // one run manifest per step, in DIR/runs, printed in step order: every file read or written with its SHA-256, the
+        // embedded demo CSV by name; verify-run passes on each, and the evaluation's and the card's are pinned in the log
+        var printed = stdout.Split('\n').Where(l => l.StartsWith("manifest:", StringComparison.Ordinal))
+            .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]).ToArray();
+        Assert.Equal(Directory.GetFiles(Path.Combine(dir, "runs")).Order(StringComparer.Ordinal), printed.Order(StringComparer.Ordinal));
+        var runs = printed.Select(p => JsonDocument.Parse(File.ReadAllBytes(p)).RootElement).ToArray();
+        Assert.Equal(["train", "generate", "generate", "evaluate", "model-card"], runs.Select(r => r.GetProperty("kind").GetString()));
+        string In(string name) => Path.Combine(dir, name);
+        string[] modelFiles = [In("model/weights.safetensors"), In("model/manifest.json")];
+        string[][] inputs = [[], modelFiles, modelFiles, [In("scenarios.csv"), In("scenarios-stressed.csv"), .. modelFiles], [.. modelFiles, In("report.json")]];
+        string[][] outputs = [modelFiles, [In("scenarios.csv"), In("scenarios.meta.json")], [In("scenarios-stressed.csv"), In("scenarios-stressed.meta.json")],
+            [In("report.json"), In("report.html")], [In("model-card.md"), In("model-card.html")]];
+        for (int i = 0; i < runs.Length; i++)
+        {
+            var files = runs[i].GetProperty("inputs").EnumerateArray().Where(f => f.TryGetProperty("path", out _));
+            Assert.Equal(inputs[i].Select(f => (f, Sha(f))), files.Select(f => (f.GetProperty("path").GetString()!, f.GetProperty("sha256").GetString()!)));
+            Assert.Equal(outputs[i].Select(f => (f, Sha(f))),
+                runs[i].GetProperty("outputs").EnumerateArray().Select(f => (f.GetProperty("path").GetString()!, f.GetProperty("sha256").GetString()!)));
+            Assert.Equal(Sha(In("model/weights.safetensors")), runs[i].GetProperty("model_id").GetString());
+            var checkedRun = Crucible("verify-run", printed[i]);
+            Assert.True(checkedRun.Exit == 0, checkedRun.Stdout + checkedRun.Stderr);
+        }
+
+        foreach (var i in new[] { 0, 3 }) // train and evaluate read the embedded CSV: a named input, its bytes' SHA-256
+        {
+            var named = runs[i].GetProperty("inputs")[0];
+            Assert.Equal("ff10_treasury_demo.csv", named.GetProperty("name").GetString());
+            Assert.Equal(trained.RootElement.GetProperty("input_sha256").GetString(), named.GetProperty("sha256").GetString());
+        }
+
+        Assert.Equal("vol=+2sd", runs[2].GetProperty("config").GetProperty("stress").GetString());
+        Assert.Equal("1", runs[2].GetProperty("seed").GetString());
+        foreach (var (entry, run) in new[] { (entries[5], printed[3]), (entries[6], printed[4]) })
+        {
+            using var pinned = JsonDocument.Parse(entry.Payload);
+            Assert.Equal(Sha(run), pinned.RootElement.GetProperty("manifest_sha256").GetString());
+        }
 
         // generate finds the registered model by id in the demo's home
         var again = Crucible("generate", "--home", dir, "--model", id[..12], "--count", "2", "--sampling-steps", "5", "--out", Path.Combine(_dir, "from-demo.csv"));

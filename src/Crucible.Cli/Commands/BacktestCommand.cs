@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using Crucible.Data;
 using Crucible.Data.Csv;
+using Crucible.Governance.Manifests;
 using Crucible.Stress.Backtesting;
 using Crucible.Stress.Generators;
 using Crucible.Stress.Portfolios;
@@ -11,8 +13,9 @@ namespace Crucible.Cli.Commands;
 
 /// <summary>
 /// <c>crucible backtest --data FILE --portfolio FILE.json [--input prices|returns|log-returns|percent] [--generator NAME …]
-/// [--first-year Y] [--last-year Y] [--samples N] [--alpha A] [--seed S] --out FILE.json</c>: walk-forward VaR backtests
-/// (expanding windows, yearly refits, 250 test days, Kupiec POF and the Basel traffic light) of each generator.
+/// [--first-year Y] [--last-year Y] [--samples N] [--alpha A] [--seed S] [--home DIR] --out FILE.json</c>: walk-forward VaR
+/// backtests (expanding windows, yearly refits, 250 test days, Kupiec POF and the Basel traffic light) of each generator;
+/// the run manifest goes to <c>HOME/runs/RUN_ID.json</c>, pinned by a <c>run.completed</c> audit entry.
 /// </summary>
 internal static class BacktestCommand
 {
@@ -51,6 +54,8 @@ internal static class BacktestCommand
         };
 
         public readonly Option<string> Out = new("--out") { Description = "Where to write the backtest JSON", Required = true };
+
+        public readonly Option<string> Home = HomeOption.Create();
     }
 
     /// <summary>The <c>backtest</c> command.</summary>
@@ -60,7 +65,7 @@ internal static class BacktestCommand
         o.Input.AcceptOnlyFromAmong("prices", "returns", "log-returns", "percent");
         var command = new Command("backtest", "Walk-forward VaR backtest of scenario generators (yearly refits, Kupiec, Basel traffic light)")
         {
-            o.Data, o.Input, o.Portfolio, o.Generator, o.FirstYear, o.LastYear, o.Samples, o.Alpha, o.Seed, o.YearlyVar, o.Out,
+            o.Data, o.Input, o.Portfolio, o.Generator, o.FirstYear, o.LastYear, o.Samples, o.Alpha, o.Seed, o.YearlyVar, o.Out, o.Home,
         };
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
         return command;
@@ -84,9 +89,18 @@ internal static class BacktestCommand
             FirstYear = parse.GetValue(o.FirstYear), LastYear = parse.GetValue(o.LastYear), Samples = samples, Alpha = alpha, Seed = parse.GetValue(o.Seed),
             UpdateDaily = !parse.GetValue(o.YearlyVar),
         };
+        var home = HomeOption.Resolve(parse, o.Home);
+        var run = RunManifests.Start(home, "backtest", new JsonObject
+        {
+            ["command"] = "backtest", ["input"] = input.ToString(), ["generators"] = new JsonArray([.. names.Select(n => (JsonNode?)n)]),
+            ["first_year"] = options.FirstYear, ["last_year"] = options.LastYear, ["samples"] = options.Samples, ["alpha"] = options.Alpha,
+            ["update_daily"] = options.UpdateDaily,
+        }, options.Seed).AddInput(parse.GetValue(o.Data)!).AddInput(parse.GetValue(o.Portfolio)!);
         var results = generators.Select(gen => WalkForward.Run(gen, returns, portfolio, options)).ToArray();
         var outPath = parse.GetValue(o.Out)!;
         BacktestJson.Write(results, options, portfolio.Name, outPath);
+        var (manifest, _) = RunAudit.Complete(home, run.AddOutput(outPath),
+            new JsonObject { ["command"] = "backtest", ["report_sha256"] = Governance.FileHash.Sha256(outPath) });
         var inv = CultureInfo.InvariantCulture;
         foreach (var r in results)
         {
@@ -95,6 +109,7 @@ internal static class BacktestCommand
         }
 
         output.WriteLine($"report:     {outPath}");
+        output.WriteLine($"manifest:   {manifest}");
         return ExitCode.Success;
     }
 }

@@ -1,18 +1,21 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using Crucible.Data;
 using Crucible.Data.Csv;
 using Crucible.Data.IO;
 using Crucible.Diffusion.Scenarios;
+using Crucible.Governance.Manifests;
 using Crucible.Stress.Generators;
 
 namespace Crucible.Cli.Commands;
 
 /// <summary>
 /// <c>crucible baseline --data FILE --generator NAME [--input …] [--columns A,B] [--train-end DATE] [--count N] [--window W]
-/// [--seed S] --out FILE.csv</c>: scenarios from a baseline generator (bootstrap, FHS, GARCH copula, WGAN-GP, TimeVAE) fitted on
-/// the data, as a scenario CSV (scenario,step,&lt;series…&gt; log returns) that <c>crucible stress</c> and
-/// <c>crucible evaluate</c> read.
+/// [--seed S] [--home DIR] --out FILE.csv</c>: scenarios from a baseline generator (bootstrap, FHS, GARCH copula, WGAN-GP,
+/// TimeVAE) fitted on the data, as a scenario CSV (scenario,step,&lt;series…&gt; log returns) that <c>crucible stress</c> and
+/// <c>crucible evaluate</c> read; the run manifest goes to <c>HOME/runs/RUN_ID.json</c>, pinned by a <c>run.completed</c>
+/// audit entry.
 /// </summary>
 internal static class BaselineCommand
 {
@@ -36,6 +39,8 @@ internal static class BaselineCommand
         public readonly Option<ulong> Seed = new("--seed") { Description = "Seed (default 0)" };
 
         public readonly Option<string> Out = new("--out") { Description = "Where to write the scenario CSV", Required = true };
+
+        public readonly Option<string> Home = HomeOption.Create();
     }
 
     /// <summary>The <c>baseline</c> command.</summary>
@@ -45,7 +50,7 @@ internal static class BaselineCommand
         o.Input.AcceptOnlyFromAmong("prices", "returns", "log-returns", "percent");
         var command = new Command("baseline", "Generate scenarios with a baseline generator (bootstrap, FHS, GARCH copula, WGAN-GP, TimeVAE)")
         {
-            o.Data, o.Input, o.Columns, o.Generator, o.TrainEnd, o.Count, o.Window, o.Seed, o.Out,
+            o.Data, o.Input, o.Columns, o.Generator, o.TrainEnd, o.Count, o.Window, o.Seed, o.Out, o.Home,
         };
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
         return command;
@@ -68,11 +73,20 @@ internal static class BaselineCommand
         }
 
         var seed = parse.GetValue(o.Seed);
+        var home = HomeOption.Resolve(parse, o.Home);
+        var run = RunManifests.Start(home, "baseline", new JsonObject
+        {
+            ["command"] = "baseline", ["generator"] = parse.GetValue(o.Generator), ["input"] = input.ToString(),
+            ["columns"] = parse.GetValue(o.Columns), ["train_end"] = parse.GetValue(o.TrainEnd), ["count"] = count, ["window"] = window,
+        }, seed).AddInput(parse.GetValue(o.Data)!);
         var windows = generator.Fit(frame, seed).Sample(count, window, seed + 1);
         var outPath = parse.GetValue(o.Out)!;
         AtomicFile.WriteAllBytes(outPath, ScenarioCsv.Format(windows.ToFrame(), window));
+        var (manifest, _) = RunAudit.Complete(home, run.AddOutput(outPath),
+            new JsonObject { ["command"] = "baseline", ["csv_sha256"] = Governance.FileHash.Sha256(outPath) });
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{generator.Name}: {count} scenarios of {window} steps over {windows.SeriesCount} series, fitted on {frame.RowCount} rows → {outPath}"));
+        output.WriteLine($"manifest: {manifest}");
         return ExitCode.Success;
     }
 }

@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using Crucible.Data;
 using Crucible.Data.Csv;
+using Crucible.Governance.Manifests;
 using Crucible.Stress.Generators;
 using Crucible.Stress.Portfolios;
 using Crucible.Stress.Reporting;
@@ -10,8 +12,9 @@ namespace Crucible.Cli.Commands;
 
 /// <summary>
 /// <c>crucible compare --data FILE --portfolio FILE.json --train-end DATE [--input …] [--generator NAME …] [--window W]
-/// [--count N] [--alpha A] [--seed S] --out FILE.json [--html FILE.html]</c>: the generator comparison table (fidelity,
-/// temporal, tail and risk metrics per generator, all fitted on the rows up to DATE and scored on the rows after it).
+/// [--count N] [--alpha A] [--seed S] [--home DIR] --out FILE.json [--html FILE.html]</c>: the generator comparison table
+/// (fidelity, temporal, tail and risk metrics per generator, all fitted on the rows up to DATE and scored on the rows after
+/// it); the run manifest goes to <c>HOME/runs/RUN_ID.json</c>, pinned by a <c>run.completed</c> audit entry.
 /// </summary>
 internal static class CompareCommand
 {
@@ -43,6 +46,8 @@ internal static class CompareCommand
         public readonly Option<string> Out = new("--out") { Description = "Where to write the table JSON", Required = true };
 
         public readonly Option<string> Html = new("--html") { Description = "Also write an HTML page with the comparison section" };
+
+        public readonly Option<string> Home = HomeOption.Create();
     }
 
     /// <summary>The <c>compare</c> command.</summary>
@@ -52,7 +57,7 @@ internal static class CompareCommand
         o.Input.AcceptOnlyFromAmong("prices", "returns", "log-returns", "percent");
         var command = new Command("compare", "Compare scenario generators on the same train set and holdout (fidelity, temporal, tail, risk)")
         {
-            o.Data, o.Input, o.Portfolio, o.TrainEnd, o.Generator, o.Window, o.Count, o.Alpha, o.Seed, o.Out, o.Html,
+            o.Data, o.Input, o.Portfolio, o.TrainEnd, o.Generator, o.Window, o.Count, o.Alpha, o.Seed, o.Out, o.Html, o.Home,
         };
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
         return command;
@@ -77,11 +82,21 @@ internal static class CompareCommand
         var names = parse.GetValue(o.Generator) is { Length: > 0 } g ? g.SelectMany(x => x.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToArray()
             : [.. GeneratorCatalog.Names];
         var generators = names.Select(GeneratorCatalog.Create).ToArray();
+        var home = HomeOption.Resolve(parse, o.Home);
+        var run = RunManifests.Start(home, "compare", new JsonObject
+        {
+            ["command"] = "compare", ["input"] = input.ToString(), ["train_end"] = parse.GetValue(o.TrainEnd),
+            ["generators"] = new JsonArray([.. names.Select(n => (JsonNode?)n)]), ["window"] = window, ["count"] = count, ["alpha"] = alpha,
+        }, parse.GetValue(o.Seed)).AddInput(parse.GetValue(o.Data)!).AddInput(parse.GetValue(o.Portfolio)!);
         var table = GeneratorComparison.Build(generators, frame.Slice(0, split), frame.Slice(split, frame.RowCount), portfolio, count, window, alpha,
             parse.GetValue(o.Seed));
         var outPath = parse.GetValue(o.Out)!;
         var htmlPath = parse.GetValue(o.Html);
         GeneratorComparison.Write(table, outPath, htmlPath);
+        run.AddOutput(outPath);
+        if (htmlPath is not null) run.AddOutput(htmlPath);
+        var (manifest, _) = RunAudit.Complete(home, run,
+            new JsonObject { ["command"] = "compare", ["report_sha256"] = Governance.FileHash.Sha256(outPath) });
         var inv = CultureInfo.InvariantCulture;
         foreach (var r in table.Rows)
         {
@@ -90,6 +105,7 @@ internal static class CompareCommand
         }
 
         output.WriteLine($"report:     {outPath}{(htmlPath is null ? "" : ", " + htmlPath)}");
+        output.WriteLine($"manifest:   {manifest}");
         return ExitCode.Success;
     }
 }

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Crucible.Cli.Progress;
 using Crucible.Data;
 using Crucible.Data.Segments;
@@ -15,6 +17,7 @@ using Crucible.Evaluation.Reporting;
 using Crucible.Governance;
 using Crucible.Governance.Audit;
 using Crucible.Governance.Cards;
+using Crucible.Governance.Manifests;
 using Crucible.Stress.Generators;
 using Crucible.Stress.Portfolios;
 using Crucible.Stress.Reporting;
@@ -32,9 +35,12 @@ namespace Crucible.Cli.Commands;
 /// the 2008 crisis's 20-day windows; compare the model with the bootstrap and FHS-GARCH baselines on the holdout; and
 /// write <c>report.html</c>, <c>report.json</c>, <c>model-card.md</c> + <c>model-card.html</c>,
 /// <c>scenarios.csv</c> and <c>scenarios-stressed.csv</c> (each with its <c>.meta.json</c>) and the model folder into DIR
-/// (default <c>./crucible-demo</c>). Each step appends its audit entry (<c>run.completed</c>, <c>scenarios.generated</c>,
-/// <c>evaluation.completed</c>) to the audit log of HOME, which is DIR itself unless <c>--home</c> is given: DIR then holds
-/// <c>audit.db</c>, the checkpoints and the checkpoint key, and <c>crucible audit verify --home DIR</c> checks them.
+/// (default <c>./crucible-demo</c>). Each step is a run with its own run manifest in <c>HOME/runs/</c> (train, the two
+/// generations, the evaluation with its stress and comparison sections, the model card) and appends the audit entries
+/// of the command it stands for (train: <c>run.completed</c> and <c>model.registered</c>; generate:
+/// <c>scenarios.generated</c>; evaluate: <c>evaluation.completed</c> and the <c>run.completed</c> that pins its manifest;
+/// model card: <c>run.completed</c>) to the audit log of HOME, which is DIR itself unless <c>--home</c> is given: DIR
+/// then holds <c>audit.db</c>, the checkpoints and the checkpoint key, and <c>crucible audit verify --home DIR</c> checks them.
 /// </summary>
 internal static class DemoCommand
 {
@@ -126,6 +132,7 @@ internal static class DemoCommand
         // 1. data: the bundled industry returns (percent) as daily log returns, split by time; the economic state
         //    (fed funds, term spread, realised volatility) lagged one day; crisis archetypes from the whole history
         var (percent, state) = DemoData.Load();
+        var demoCsv = DemoCsv(); // the embedded file every step reads: a named input of the run manifests
         var returns = percent.ToLogReturns(InputKind.PercentReturns);
         var split = TimeSplitter.TrainHoldout(returns, TrainEnd, embargoRows: options.Window, window: options.Window); // MRM-4: embargo ≥ one window
         var train = split.Train(returns);
@@ -136,9 +143,20 @@ internal static class DemoCommand
             $"data:       {DemoData.FileName}: {returns.ColumnCount} industry portfolios, train {Iso(train.Dates[0])}..{Iso(train.Dates[^1])} ({train.RowCount} days), holdout {Iso(holdout.Dates[0])}..{Iso(holdout.Dates[^1])} ({holdout.RowCount} days); state {string.Join(", ", DemoFeatures)}"));
 
         // 2. train and save the model
-        var generator = new SequenceGenerator(options).Fit(train, features, archetypes, DemoProvenance(), progress: TrainingProgressBar.ForStandardError());
+        var trainRun = RunManifests.Start(home, "train", new JsonObject
+        {
+            ["command"] = "demo.train", ["kind"] = SequenceGenerator.KindName,
+            ["generator"] = JsonNode.Parse(JsonSerializer.Serialize(options, DiffusionJson.Options)),
+            ["input"] = InputKind.PercentReturns.ToString(), ["train_end"] = Iso(TrainEnd), ["embargo_rows"] = options.Window,
+            ["state_columns"] = string.Join(",", DemoFeatures),
+        }, options.Seed).AddInput(demoCsv);
+        var generator = new SequenceGenerator(options).Fit(train, features, archetypes, DemoProvenance(demoCsv),
+            progress: TrainingProgressBar.ForStandardError());
         string model = Path.Combine(dir, "model");
         generator.Save(model);
+        trainRun.ModelId = generator.ModelId;
+        trainRun.AddOutput(Path.Combine(model, DiffusionGenerator.WeightsFileName)).AddOutput(Path.Combine(model, DiffusionGenerator.ManifestFileName));
+        var manifests = new List<(string Step, string Path)> { ("train", RunManifests.Write(home, trainRun)) };
         RunAudit.Append(home, AuditKind.RunCompleted, RunAudit.Trained(model, generator.Manifest));
         var (registered, _) = RunAudit.Register(home, model);          // so that `crucible generate --home DIR --model ID` finds it
         output.WriteLine(string.Create(inv,
@@ -146,18 +164,32 @@ internal static class DemoCommand
 
         // 3. generate: baseline (the unconditional model) and stressed (the stress specification under guidance)
         string csv = Path.Combine(dir, "scenarios.csv"), stressedCsv = Path.Combine(dir, "scenarios-stressed.csv");
+        var baselineRun = StartGenerate(home, model, generator.ModelId, count, seed, guidance: null, stress: null);
         var set = generator.Generate(count, seed, new SequenceSampleRequest(Sampler: DemoSampler));
         var meta = ScenarioCsv.Write(csv, set, DateTimeOffset.UtcNow);
+        manifests.Add(("generate baseline", RunManifests.Write(home, baselineRun.AddOutput(csv).AddOutput(ScenarioCsv.MetadataPath(csv)))));
         RunAudit.Append(home, AuditKind.ScenariosGenerated, RunAudit.Generated(meta));
+        var stressedRun = StartGenerate(home, model, generator.ModelId, count, seed + 1, DemoGuidance, DemoStress);
         var stressed = generator.Generate(count, seed + 1, new SequenceSampleRequest(GuidanceScale: DemoGuidance, Sampler: DemoSampler, Stress: DemoStress));
         var stressedMeta = ScenarioCsv.Write(stressedCsv, stressed, DateTimeOffset.UtcNow);
+        stressedRun.AddOutput(stressedCsv).AddOutput(ScenarioCsv.MetadataPath(stressedCsv));
+        manifests.Add(("generate stressed", RunManifests.Write(home, stressedRun)));
         RunAudit.Append(home, AuditKind.ScenariosGenerated, RunAudit.Generated(stressedMeta));
         output.WriteLine($"scenarios:  {csv} ({count.ToString(inv)} baseline scenarios of {options.Window} days, DPM-Solver++(2M), 50 steps) + {Path.GetFileName(ScenarioCsv.MetadataPath(csv))}");
         output.WriteLine(string.Create(inv,
             $"stressed:   {stressedCsv} (\"{DemoStress}\": {string.Join(", ", stressedMeta.Conditions.Select(c => $"{c.Key}={c.Value:G4}"))}, guidance {DemoGuidance}) + {Path.GetFileName(ScenarioCsv.MetadataPath(stressedCsv))}"));
 
         // 4. evaluate the baseline against the holdout; privacy distances use an equal-size random subset of the train
-        //    windows' days (rows), as the holdout is days
+        //    windows' days (rows), as the holdout is days. Steps 4 to 6 are one run, the evaluation: they write the report
+        var evaluateRun = RunManifests.Start(home, "evaluate", new JsonObject
+        {
+            ["command"] = "demo.evaluate", ["alpha"] = new EvaluationOptions().Alpha, ["segments"] = "default",
+            ["train_end"] = Iso(TrainEnd), ["embargo_rows"] = options.Window, ["window"] = options.Window,
+            ["stress_alphas"] = new JsonArray(0.95, 0.99), ["comparison"] = new JsonArray("diffusion", "bootstrap", "fhs-longrun"),
+            ["comparison_count"] = count, ["comparison_alpha"] = 0.99,
+        }, seed).AddInput(demoCsv).AddInput(csv).AddInput(stressedCsv);
+        evaluateRun.ModelId = generator.ModelId;
+        ModelInputs(evaluateRun, model); // the comparison samples from the model
         var trainSubset = RandomRows(train, holdout.RowCount, seed);
         var baselinePaths = ToPaths(set.Values, options.Window);
         var report = Evaluator.Evaluate(new EvaluationInput(ToSet(holdout), baselinePaths, ToSet(trainSubset)),
@@ -185,10 +217,15 @@ internal static class DemoCommand
         var comparisonSection = new ReportSection("generator_comparison", GeneratorComparison.ToJson(comparison), GeneratorComparison.ToHtmlSection(comparison));
         ReportJson.Write(report, Path.Combine(dir, "report.json"), sections: [stressSection, comparisonSection]);
         ReportHtml.Write(report, Path.Combine(dir, "report.html"), sections: [stressSection, comparisonSection]);
-        var evaluation = RunAudit.Append(home, AuditKind.EvaluationCompleted, RunAudit.Evaluated(
+        var evaluated = RunAudit.Evaluated(
             [("input_sha256", generator.Manifest.Data.InputSha256), ("real_matrix_sha256", DiffusionGenerator.TrainMatrixSha256(holdout)),
              ("synthetic_sha256", meta.CsvSha256), ("train_matrix_sha256", DiffusionGenerator.TrainMatrixSha256(trainSubset))],
-            Path.Combine(dir, "report.json"), thresholdsSha256: null, thresholdsPassed: null));
+            Path.Combine(dir, "report.json"), thresholdsSha256: null, thresholdsPassed: null);
+        evaluateRun.AddOutput(Path.Combine(dir, "report.json")).AddOutput(Path.Combine(dir, "report.html"));
+        var (evaluateManifest, _) = RunAudit.Complete(home, evaluateRun,
+            new JsonObject { ["command"] = "demo.evaluate", ["report_sha256"] = evaluated["report_sha256"]!.DeepClone() },
+            (AuditKind.EvaluationCompleted, evaluated));
+        manifests.Add(("evaluate", evaluateManifest));
         output.WriteLine(string.Create(inv,
             $"evaluation: ks_mean {report.KsMean:F4}, corr_distance {report.CorrDistance:F4}, share_closer_to_train {report.Privacy!.ShareCloserToTrain:F3} (vs the {Iso(holdout.Dates[0])}.. holdout)"));
         var es = risk.Select(r => $"{r.Name} {r.Result.Levels[^1].ExpectedShortfall.ToString("F4", inv)}");
@@ -197,18 +234,43 @@ internal static class DemoCommand
         output.WriteLine($"report:     {Path.Combine(dir, "report.html")}, {Path.Combine(dir, "report.json")}");
 
         // 7. the model card: data, training, validation results and the coverage audit of the report, limitations
+        var cardRun = ModelCardCommand.StartRun(home, "demo.model-card", model, Path.Combine(dir, "report.json"), status: null);
         ModelCard.Build(model, Path.Combine(dir, "report.json")).Write(Path.Combine(dir, "model-card.md"), Path.Combine(dir, "model-card.html"));
+        var (cardManifest, last) = ModelCardCommand.Complete(home, cardRun, "demo.model-card",
+            Path.Combine(dir, "model-card.md"), Path.Combine(dir, "model-card.html"));
+        manifests.Add(("model card", cardManifest));
         output.WriteLine($"model card: {Path.Combine(dir, "model-card.md")}, {Path.Combine(dir, "model-card.html")}");
-        output.WriteLine(string.Create(inv, $"audit:      {evaluation.Seq} entries in {home.AuditDatabase} (check: crucible audit verify --home {home.Root})"));
+        foreach (var (step, path) in manifests) output.WriteLine($"manifest:   {path} ({step})");
+        output.WriteLine(string.Create(inv,
+            $"audit:      {last.Seq} entries in {home.AuditDatabase} (check: crucible audit verify --home {home.Root}; a run: crucible verify-run MANIFEST)"));
         output.WriteLine(string.Create(inv, $"done in {clock.Elapsed.TotalSeconds:F0} s"));
         return ExitCode.Success;
     }
 
-    private static DataProvenance DemoProvenance()
+    private static DataProvenance DemoProvenance(ManifestFile demoCsv) => new(DemoData.FileName, demoCsv.Sha256, InputKind.PercentReturns.ToString());
+
+    // the embedded demo CSV as a named input: bytes the demo reads that are no file of the user's
+    private static ManifestFile DemoCsv()
     {
         using var stream = DemoData.OpenCsv();
-        return new DataProvenance(DemoData.FileName, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream)), InputKind.PercentReturns.ToString());
+        using var bytes = new MemoryStream();
+        stream.CopyTo(bytes);
+        return ManifestFile.Named(DemoData.FileName, bytes.ToArray());
     }
+
+    // a generate step's run manifest, as crucible generate writes it: the request, the model's files, the model id
+    private static RunManifestBuilder StartGenerate(CrucibleHome home, string model, string modelId, int count, ulong seed,
+        double? guidance, string? stress)
+    {
+        var spacing = DemoSampler.Spacing == DdimSpacing.UniformAngle ? "angle" : "linear";
+        var run = RunManifests.Start(home, "generate", GenerateCommand.RunConfig("demo.generate", count, DemoSampler, spacing, conditions: null,
+            guidance, guidanceMinNoise: null, regimeGuidance: null, stress), seed);
+        run.ModelId = modelId;
+        return ModelInputs(run, model);
+    }
+
+    private static RunManifestBuilder ModelInputs(RunManifestBuilder run, string model) =>
+        run.AddInput(Path.Combine(model, DiffusionGenerator.WeightsFileName)).AddInput(Path.Combine(model, DiffusionGenerator.ManifestFileName));
 
     private static TimeSeriesFrame RandomRows(TimeSeriesFrame frame, int count, ulong seed)
     {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using Crucible.Data;
 using Crucible.Diffusion.Tabular;
 using Crucible.Data.Segments;
@@ -8,13 +9,15 @@ using Crucible.Evaluation.Privacy;
 using Crucible.Evaluation.Reporting;
 using Crucible.Governance;
 using Crucible.Governance.Audit;
+using Crucible.Governance.Manifests;
 
 namespace Crucible.Cli.Commands;
 
 /// <summary>
 /// <c>crucible evaluate --real FILE --synthetic FILE [--train FILE] [--alpha A] [--thresholds FILE] [--segments FILE|default]
 /// [--fail-on-threshold] [--sensitive COL,…] [--model DIR --shadow-models K [--shadow-steps N]] [--home DIR] --out report.json [--html report.html]</c>: the evaluation report of METRICS.md, and an
-/// <c>evaluation.completed</c> entry (input and report hashes, threshold verdict) in the audit log of the home folder.
+/// <c>evaluation.completed</c> entry (input and report hashes, threshold verdict) in the audit log of the home folder,
+/// followed by the <c>run.completed</c> entry that pins the run manifest (<c>HOME/runs/RUN_ID.json</c>).
 /// Exit 0 on success, 2 on bad input (file, line, column and rule named), 3 when <c>--fail-on-threshold</c> is given
 /// and a declared threshold failed (the report is still written).
 /// </summary>
@@ -123,11 +126,35 @@ internal static class EvaluateCommand
         var shadowModels = parse.GetValue(o.ShadowModels);
         if (shadowModels < 0) throw new InvalidInputException("OPT-E", "--shadow-models must be 0 or more");
         ShadowGenerator? shadow = null;
+        string? modelPath = null, modelId = null;
         if (shadowModels > 0)
         {
             if (train is null) throw new InvalidInputException("OPT-E", "--shadow-models needs --train FILE");
-            var modelPath = parse.GetValue(o.Model) ?? throw new InvalidInputException("OPT-E", "--shadow-models needs --model DIR (the generator whose training the shadows repeat)");
-            shadow = ShadowGenerators.FromModel(DiffusionGenerator.Load(modelPath).Manifest, parse.GetValue(o.ShadowSteps));
+            modelPath = parse.GetValue(o.Model)
+                ?? throw new InvalidInputException("OPT-E", "--shadow-models needs --model DIR (the generator whose training the shadows repeat)");
+            var model = DiffusionGenerator.Load(modelPath);
+            modelId = model.ModelId;
+            shadow = ShadowGenerators.FromModel(model.Manifest, parse.GetValue(o.ShadowSteps));
+        }
+
+        // the run manifest: every file read (each was read above), and the options that shape the report
+        var run = RunManifests.Start(home, "evaluate", new JsonObject
+        {
+            ["command"] = "evaluate", ["alpha"] = alpha,
+            ["segments"] = segmentsPath switch { null => null, "default" => "default", _ => "file" },
+            ["sensitive"] = sensitive is { Length: > 0 } ? new JsonArray([.. sensitive.Select(c => (JsonNode?)c)]) : null,
+            ["shadow_models"] = shadowModels, ["shadow_steps"] = shadow is null ? null : parse.GetValue(o.ShadowSteps),
+            ["fail_on_threshold"] = failOnThreshold,
+        }, new EvaluationOptions().Seed);
+        run.AddInput(realPath).AddInput(syntheticPath);
+        if (trainPath is not null) run.AddInput(trainPath);
+        if (thresholdsPath is not null) run.AddInput(thresholdsPath);
+        if (segmentsPath is not null and not "default") run.AddInput(segmentsPath);
+        if (modelPath is not null)
+        {
+            run.AddInput(Path.Combine(modelPath, DiffusionGenerator.WeightsFileName))
+                .AddInput(Path.Combine(modelPath, DiffusionGenerator.ManifestFileName));
+            run.ModelId = modelId;
         }
 
         var report = Evaluator.Evaluate(new EvaluationInput(real, synthetic, train), new EvaluationOptions
@@ -147,10 +174,17 @@ internal static class EvaluateCommand
              ("train_sha256", trainPath is null ? null : FileHash.Sha256(trainPath)),
              .. segmentsPath is null or "default" ? [] : new[] { ("segments_sha256", (string?)FileHash.Sha256(segmentsPath)) }],
             outPath, thresholdsPath is null ? null : FileHash.Sha256(thresholdsPath), verdicts is null ? null : passed);
-        var receipt = RunAudit.Append(home, AuditKind.EvaluationCompleted, payload);
+        run.AddOutput(outPath);
+        if (htmlPath is not null) run.AddOutput(htmlPath);
+        if (verdicts is not null) run.Outcome = new JsonObject { ["thresholds_passed"] = passed };
+        var (manifest, receipts) = RunAudit.Complete(home, run,
+            new JsonObject { ["command"] = "evaluate", ["report_sha256"] = payload["report_sha256"]!.DeepClone() },
+            (AuditKind.EvaluationCompleted, payload));
 
         WriteSummary(output, report, verdicts, outPath, htmlPath);
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit:      entry {receipt.Seq} in {home.AuditDatabase}"));
+        output.WriteLine($"manifest:   {manifest}");
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"audit:      entries {receipts[0].Seq} and {receipts[^1].Seq} in {home.AuditDatabase}"));
         return passed || !failOnThreshold ? ExitCode.Success : ExitCode.ThresholdFailed;
     }
 

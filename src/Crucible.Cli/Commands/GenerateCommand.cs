@@ -154,16 +154,24 @@ internal static class GenerateCommand
 
     // the run manifest of one generate command: what was asked, as the model will be run
     private static RunManifestBuilder StartRun(CrucibleHome home, ParseResult parse, Options o, int count, SamplerOptions sampler) =>
-        RunManifests.Start(home, "generate", new JsonObject
-        {
-            ["command"] = "generate", ["count"] = count, ["sampler"] = DiffusionGenerator.SamplerName(sampler.Kind),
-            ["sampling_steps"] = sampler.Steps, ["eta"] = sampler.Eta, ["spacing"] = parse.GetValue(o.Spacing),
-            ["conditions"] = parse.GetValue(o.Condition) is { Length: > 0 } c ? new JsonArray([.. c.Select(x => (JsonNode?)x)]) : null,
-            ["guidance"] = parse.GetValue(o.Guidance),
-            ["guidance_min_noise"] = parse.GetValue(o.GuidanceMinNoise),
-            ["regime_guidance"] = parse.GetValue(o.RegimeGuidance),
-            ["stress"] = parse.GetValue(o.Stress),
-        }, parse.GetValue(o.Seed));
+        RunManifests.Start(home, "generate", RunConfig("generate", count, sampler, parse.GetValue(o.Spacing), parse.GetValue(o.Condition),
+            parse.GetValue(o.Guidance), parse.GetValue(o.GuidanceMinNoise), parse.GetValue(o.RegimeGuidance), parse.GetValue(o.Stress)), parse.GetValue(o.Seed));
+
+    /// <summary>
+    /// The run manifest's config of a generation (<c>generate</c>, and the <c>demo</c>'s generate steps): the request as
+    /// the model is run.
+    /// </summary>
+    internal static JsonObject RunConfig(string command, int count, SamplerOptions sampler, string? spacing, string[]? conditions, double? guidance,
+        double? guidanceMinNoise, double? regimeGuidance, string? stress) => new()
+    {
+        ["command"] = command, ["count"] = count, ["sampler"] = DiffusionGenerator.SamplerName(sampler.Kind),
+        ["sampling_steps"] = sampler.Steps, ["eta"] = sampler.Eta, ["spacing"] = spacing,
+        ["conditions"] = conditions is { Length: > 0 } c ? new JsonArray([.. c.Select(x => (JsonNode?)x)]) : null,
+        ["guidance"] = guidance,
+        ["guidance_min_noise"] = guidanceMinNoise,
+        ["regime_guidance"] = regimeGuidance,
+        ["stress"] = stress,
+    };
 
     /// <summary>
     /// The <c>--condition NAME=VALUE</c> arguments as a dictionary (values culture-invariant); a malformed, repeated or

@@ -1,7 +1,9 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using Crucible.Governance;
 using Crucible.Governance.Audit;
 using Crucible.Governance.Cards;
+using Crucible.Governance.Manifests;
 using Crucible.Governance.Registry;
 
 namespace Crucible.Cli.Commands;
@@ -9,7 +11,9 @@ namespace Crucible.Cli.Commands;
 /// <summary>
 /// <c>crucible model-card --model DIR [--report report.json] [--home DIR] --out card.md [--html card.html]</c>: writes the
 /// model card (<see cref="ModelCard"/>) in Markdown and optionally HTML. With a home whose registry holds the model, the
-/// card gives its status. Exit 0 written; 2 a missing or changed model folder, an unreadable report, an empty section.
+/// card gives its status. The run manifest (model files and report in, card files out) goes to <c>HOME/runs/RUN_ID.json</c>,
+/// pinned by a <c>run.completed</c> audit entry. Exit 0 written; 2 a missing or changed model folder, an unreadable report,
+/// an empty section.
 /// </summary>
 internal static class ModelCardCommand
 {
@@ -28,12 +32,46 @@ internal static class ModelCardCommand
         command.SetAction(parse => CliRunner.Run(parse, p =>
         {
             var folder = p.GetValue(model)!;
-            var card = ModelCard.Build(folder, p.GetValue(report), StatusOf(HomeOption.Resolve(p, home), folder));
+            var crucibleHome = HomeOption.Resolve(p, home);
+            var status = StatusOf(crucibleHome, folder);
+            var card = ModelCard.Build(folder, p.GetValue(report), status);
+            var run = StartRun(crucibleHome, "model-card", folder, p.GetValue(report), status);
             card.Write(p.GetValue(outPath)!, p.GetValue(html));
+            var (manifest, _) = Complete(crucibleHome, run, "model-card", p.GetValue(outPath)!, p.GetValue(html));
             Console.Out.WriteLine($"model card: {p.GetValue(outPath)}{(p.GetValue(html) is { } h ? ", " + h : "")}");
+            Console.Out.WriteLine($"manifest:   {manifest}");
             return ExitCode.Success;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// The run manifest of a model card (also the <c>demo</c>'s card step): the model's two files and the report read,
+    /// the registry status the card gives (<paramref name="status"/>, part of its bytes), the model id.
+    /// </summary>
+    internal static RunManifestBuilder StartRun(CrucibleHome home, string command, string folder, string? report, string? status)
+    {
+        var run = RunManifests.Start(home, "model-card", new JsonObject { ["command"] = command, ["registry_status"] = status }, seed: 0)
+            .AddInput(Path.Combine(folder, ModelRegistry.WeightsFileName)).AddInput(Path.Combine(folder, ModelRegistry.ManifestFileName));
+        if (report is not null) run.AddInput(report);
+        run.ModelId = FileHash.Sha256(Path.Combine(folder, ModelRegistry.WeightsFileName));
+        return run;
+    }
+
+    /// <summary>
+    /// Records the card files <paramref name="markdown"/> (and <paramref name="html"/>) as the run's outputs and the run
+    /// (<see cref="RunAudit.Complete"/>); returns the manifest's path and the <c>run.completed</c> receipt.
+    /// </summary>
+    internal static (string Manifest, AuditReceipt Receipt) Complete(CrucibleHome home, RunManifestBuilder run, string command,
+        string markdown, string? html)
+    {
+        run.AddOutput(markdown);
+        if (html is not null) run.AddOutput(html);
+        var (manifest, receipts) = RunAudit.Complete(home, run, new JsonObject
+        {
+            ["command"] = command, ["model_id"] = run.ModelId, ["card_sha256"] = FileHash.Sha256(markdown),
+        });
+        return (manifest, receipts[^1]);
     }
 
     /// <summary>The registry status of the model in <paramref name="folder"/>, when <paramref name="home"/> has an audit log that registers it.</summary>

@@ -5,12 +5,14 @@ using Crucible.Diffusion.Sequence;
 using Crucible.Diffusion.Tabular;
 using Crucible.Governance;
 using Crucible.Governance.Audit;
+using Crucible.Governance.Manifests;
 using Crucible.Governance.Registry;
 
 namespace Crucible.Cli.Commands;
 
 /// <summary>
-/// The audit entries that <c>train</c>, <c>generate</c>, <c>evaluate</c> and <c>demo</c> append after a successful run
+/// The audit entries that <c>train</c>, <c>generate</c>, <c>evaluate</c>, <c>backtest</c>, <c>baseline</c>, <c>compare</c>,
+/// <c>model-card</c> and <c>demo</c> append after a successful run
 /// (ARCHITECTURE.md "Where Crucible keeps its state"). Payloads carry ids, hashes, counts and settings only: never data
 /// values, file paths or secrets. A run that fails appends nothing: callers append only after every output is written.
 /// </summary>
@@ -21,6 +23,23 @@ internal static class RunAudit
     {
         using var log = AuditLog.Open(home);
         return log.Append(kind, payload);
+    }
+
+    /// <summary>
+    /// Closes the run <paramref name="run"/> (hashes its outputs) and records it: writes its manifest to
+    /// <c>HOME/runs/RUN_ID.json</c>, then appends <paramref name="before"/> (the run's own entries, e.g.
+    /// <c>evaluation.completed</c>) and <c>run.completed</c> with <paramref name="payload"/> plus the manifest's
+    /// <c>run_id</c> and <c>manifest_sha256</c> in one transaction (<see cref="AuditLog.AppendRunCompleted"/>, which also
+    /// stores the manifest's bytes in the log, as the service does). Returns the manifest's path and the receipts,
+    /// <c>run.completed</c>'s last. Call it after every output is written.
+    /// </summary>
+    public static (string Manifest, IReadOnlyList<AuditReceipt> Receipts) Complete(CrucibleHome home, RunManifestBuilder run, JsonObject payload,
+        params (AuditKind Kind, JsonNode? Payload)[] before)
+    {
+        var manifest = run.Finish();
+        var path = RunManifests.Write(home, manifest);
+        using var log = AuditLog.Open(home);
+        return (path, log.AppendRunCompleted(manifest, payload, before: before));
     }
 
     /// <summary>

@@ -194,6 +194,8 @@ internal static class TrainCommand
         generator.Save(folder);
 
         var m = generator.Manifest;
+        // DP-SGD: the run manifest carries the model manifest's DP statement (σ, q, steps, δ, ε, accountant, …), as is
+        if (m.Privacy is { } privacy) run.Dp = JsonSerializer.SerializeToNode(privacy, DiffusionJson.Options) as System.Text.Json.Nodes.JsonObject;
         var (registered, isNew, runManifest) = Record(home, run, folder, m.Weights.Sha256);
         var receipt = RunAudit.Append(home, AuditKind.RunCompleted, RunAudit.Trained(folder, m));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -3,10 +3,11 @@ using System.Text.Json.Nodes;
 namespace Crucible.Governance.Manifests;
 
 /// <summary>
-/// The run manifests (MRM-2) of a home. The CLI's <c>train</c>, <c>generate</c>, <c>ensemble</c> and <c>stress</c> write
-/// theirs to <c>HOME/runs/RUN_ID.json</c> (<see cref="Write"/>; <c>crucible verify-run HOME/runs/RUN_ID.json</c>
-/// recomputes the file hashes; files are recorded by absolute path, since they live outside the runs folder). The
-/// service starts its runs here too and stores them with the audit log instead
+/// The run manifests (MRM-2) of a home. The CLI's <c>train</c>, <c>generate</c>, <c>evaluate</c>, <c>stress</c>,
+/// <c>ensemble</c>, <c>backtest</c>, <c>baseline</c>, <c>compare</c>, <c>model-card</c> and each step of <c>demo</c> write
+/// theirs to <c>HOME/runs/RUN_ID.json</c> (<see cref="Write(CrucibleHome, RunManifestBuilder)"/>; <c>crucible verify-run
+/// HOME/runs/RUN_ID.json</c> recomputes the file hashes; files are recorded by absolute path, since they live outside the
+/// runs folder). The service starts its runs here too and stores them with the audit log instead
 /// (<see cref="Audit.AuditLog.AppendRunCompleted"/>).
 /// </summary>
 public static class RunManifests
@@ -21,9 +22,18 @@ public static class RunManifests
     /// <summary>Hashes the outputs, writes the manifest atomically to <c>HOME/runs/RUN_ID.json</c> and returns its path.</summary>
     public static string Write(CrucibleHome home, RunManifestBuilder builder)
     {
-        ArgumentNullException.ThrowIfNull(home);
         ArgumentNullException.ThrowIfNull(builder);
-        var manifest = builder.Finish();
+        return Write(home, builder.Finish());
+    }
+
+    /// <summary>
+    /// Writes the finished <paramref name="manifest"/> atomically to <c>HOME/runs/RUN_ID.json</c> and returns its path (for a
+    /// caller that also hands the same manifest to <see cref="Audit.AuditLog.AppendRunCompleted"/>).
+    /// </summary>
+    public static string Write(CrucibleHome home, RunManifest manifest)
+    {
+        ArgumentNullException.ThrowIfNull(home);
+        ArgumentNullException.ThrowIfNull(manifest);
         Directory.CreateDirectory(home.EnsureExists().RunsFolder);
         var path = Path.Combine(home.RunsFolder, manifest.RunId + ".json");
         manifest.Write(path);

@@ -1,0 +1,192 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Crucible.Governance;
+using Crucible.Governance.Audit;
+
+namespace Crucible.Cli.Tests;
+
+/// <summary>
+/// The run manifests (MRM-2) of <c>evaluate</c>, <c>backtest</c>, <c>baseline</c>, <c>compare</c>, <c>model-card</c> and
+/// <c>train</c>, end to end in child processes of the built CLI with a temporary home: each prints its manifest's path,
+/// the manifest lists every file read and written with the SHA-256 computed here, <c>crucible verify-run</c> passes, and
+/// fails once an output is changed; the <c>run.completed</c> entry pins the manifest's bytes. Tiny data, few steps.
+/// </summary>
+public sealed class RunManifestCommandsTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("crucible-cli-runs-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    /// <summary>The child's home folder (CRUCIBLE_HOME): a temporary one, never the real ~/.crucible.</summary>
+    private string Home => Path.Combine(_dir, "home");
+
+    private (int Exit, string Stdout, string Stderr) Crucible(params string[] args) =>
+        CliProcess.Run(new Dictionary<string, string> { ["CRUCIBLE_HOME"] = Home }, args);
+
+    private static string Sha(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
+
+    private string Write(string name, string text)
+    {
+        string path = Path.Combine(_dir, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    private static string EvaluationFixture(string name)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Crucible.slnx")))
+                return Path.Combine(dir.FullName, "test", "Crucible.Evaluation.Tests", "TestData", name);
+        }
+
+        throw new InvalidOperationException("Crucible.slnx not found above " + AppContext.BaseDirectory);
+    }
+
+    /// <summary>The path on the run's <c>manifest:</c> line.</summary>
+    private static string ManifestPath(string stdout) =>
+        stdout.Split('\n').Single(l => l.StartsWith("manifest:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
+
+    private static (string Path, string Sha256)[] Files(JsonElement manifest, string role) =>
+        [.. manifest.GetProperty(role).EnumerateArray().Select(f => (f.GetProperty("path").GetString()!, f.GetProperty("sha256").GetString()!))];
+
+    /// <summary>
+    /// Checks the manifest the run printed: in HOME/runs, of <paramref name="kind"/>, with exactly these input and output
+    /// files (absolute paths, SHA-256 computed here), and <c>verify-run</c> passes. Returns its root.
+    /// </summary>
+    private JsonElement CheckManifest(string stdout, string kind, string[] inputs, string[] outputs)
+    {
+        string path = ManifestPath(stdout);
+        Assert.Equal(Path.Combine(Home, "runs"), Path.GetDirectoryName(path));
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+        var root = doc.RootElement.Clone();
+        Assert.Equal(kind, root.GetProperty("kind").GetString());
+        Assert.Equal(Path.GetFileNameWithoutExtension(path), root.GetProperty("run_id").GetString());
+        Assert.Equal(inputs.Select(p => (Path.GetFullPath(p), Sha(p))), Files(root, "inputs"));
+        Assert.Equal(outputs.Select(p => (Path.GetFullPath(p), Sha(p))), Files(root, "outputs"));
+        var verify = Crucible("verify-run", path);
+        Assert.True(verify.Exit == 0, verify.Stdout + verify.Stderr);
+        Assert.Contains($"{inputs.Length + outputs.Length}/{inputs.Length + outputs.Length} files match", verify.Stdout, StringComparison.Ordinal);
+        return root;
+    }
+
+    /// <summary>The last audit entry is the <c>run.completed</c> that pins the manifest's bytes; returns its payload.</summary>
+    private JsonElement CheckPinned(string stdout, string command)
+    {
+        string path = ManifestPath(stdout);
+        var last = AuditLog.Read(CrucibleHome.Resolve(Home).AuditDatabase)[^1];
+        Assert.Equal("run.completed", last.Kind);
+        using var doc = JsonDocument.Parse(last.Payload);
+        var payload = doc.RootElement.Clone();
+        Assert.Equal(command, payload.GetProperty("command").GetString());
+        Assert.Equal(Path.GetFileNameWithoutExtension(path), payload.GetProperty("run_id").GetString());
+        Assert.Equal(Sha(path), payload.GetProperty("manifest_sha256").GetString());
+        return payload;
+    }
+
+    /// <summary>Changes <paramref name="output"/> by one byte: <c>verify-run</c> of the manifest exits 3 naming it.</summary>
+    private void CheckTamperingFails(string stdout, string output)
+    {
+        File.AppendAllText(output, " ");
+        var verify = Crucible("verify-run", ManifestPath(stdout));
+        Assert.True(verify.Exit == 3, verify.Stdout + verify.Stderr);
+        Assert.Contains($"MISMATCH  output {Path.GetFullPath(output)}", verify.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Evaluate_WritesItsRunManifest_PinnedAfterItsEvaluationEntry()
+    {
+        string real = EvaluationFixture("real.csv"), synthetic = EvaluationFixture("synthetic.csv"), train = EvaluationFixture("train.csv");
+        string thresholds = Write("thresholds.json", """{"ks_max": {"max": 0.5}}""");
+        string segments = Write("segments.json",
+            """{"asset_class": {"EQ_US": "equity", "EQ_EU": "equity", "EQ_JP": "equity", "RATES_10Y": "rates", "CREDIT_HY": "credit"}}""");
+        string json = Path.Combine(_dir, "report.json"), html = Path.Combine(_dir, "report.html");
+        var run = Crucible("evaluate", "--real", real, "--synthetic", synthetic, "--train", train, "--thresholds", thresholds,
+            "--segments", segments, "--alpha", "0.95", "--out", json, "--html", html);
+        Assert.True(run.Exit == 0, run.Stderr);
+
+        var manifest = CheckManifest(run.Stdout, "evaluate", [real, synthetic, train, thresholds, segments], [json, html]);
+        var config = manifest.GetProperty("config");
+        Assert.Equal("evaluate", config.GetProperty("command").GetString());
+        Assert.Equal(0.95, config.GetProperty("alpha").GetDouble());
+        Assert.Equal("file", config.GetProperty("segments").GetString());
+        Assert.True(manifest.GetProperty("outcome").GetProperty("thresholds_passed").GetBoolean());
+        Assert.False(manifest.TryGetProperty("model_id", out _)); // no model is read without --shadow-models
+        Assert.False(manifest.TryGetProperty("dp", out _));
+
+        // evaluation.completed as before, then the run.completed that pins the manifest, in one transaction
+        var entries = AuditLog.Read(CrucibleHome.Resolve(Home).AuditDatabase);
+        Assert.Equal(["evaluation.completed", "run.completed"], entries.Select(e => e.Kind));
+        Assert.Contains("audit:      entries 1 and 2 in", run.Stdout, StringComparison.Ordinal);
+        Assert.Equal(Sha(json), CheckPinned(run.Stdout, "evaluate").GetProperty("report_sha256").GetString());
+        Assert.True(AuditLog.Verify(CrucibleHome.Resolve(Home)).Ok);
+
+        CheckTamperingFails(run.Stdout, html);
+    }
+
+    [Fact]
+    public void BacktestBaselineCompare_WriteTheirRunManifests()
+    {
+        string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 400); // weekdays 2020-01-01 .. mid 2021
+        string portfolio = Write("portfolio.json", """{"name": "ab", "weights": {"A": 0.6, "B": 0.4}}""");
+
+        string backtest = Path.Combine(_dir, "backtest.json");
+        var b = Crucible("backtest", "--data", prices, "--portfolio", portfolio, "--generator", "bootstrap", "--first-year", "2021", "--last-year", "2021",
+            "--samples", "100", "--seed", "3", "--out", backtest);
+        Assert.True(b.Exit == 0, b.Stderr);
+        var bm = CheckManifest(b.Stdout, "backtest", [prices, portfolio], [backtest]);
+        Assert.Equal("3", bm.GetProperty("seed").GetString());
+        Assert.Equal(["bootstrap"], bm.GetProperty("config").GetProperty("generators").EnumerateArray().Select(g => g.GetString()));
+        Assert.Equal(100, bm.GetProperty("config").GetProperty("samples").GetInt32());
+        Assert.Equal(Sha(backtest), CheckPinned(b.Stdout, "backtest").GetProperty("report_sha256").GetString());
+        CheckTamperingFails(b.Stdout, backtest);
+
+        string scenarios = Path.Combine(_dir, "baseline.csv");
+        var s = Crucible("baseline", "--data", prices, "--generator", "bootstrap", "--count", "20", "--window", "5", "--seed", "4", "--out", scenarios);
+        Assert.True(s.Exit == 0, s.Stderr);
+        var sm = CheckManifest(s.Stdout, "baseline", [prices], [scenarios]);
+        Assert.Equal("4", sm.GetProperty("seed").GetString());
+        Assert.Equal("bootstrap", sm.GetProperty("config").GetProperty("generator").GetString());
+        Assert.Equal(5, sm.GetProperty("config").GetProperty("window").GetInt32());
+        Assert.Equal(Sha(scenarios), CheckPinned(s.Stdout, "baseline").GetProperty("csv_sha256").GetString());
+        CheckTamperingFails(s.Stdout, scenarios);
+
+        string table = Path.Combine(_dir, "compare.json"), page = Path.Combine(_dir, "compare.html");
+        var c = Crucible("compare", "--data", prices, "--portfolio", portfolio, "--train-end", "2020-12-31", "--generator", "bootstrap",
+            "--count", "10", "--window", "5", "--seed", "5", "--out", table, "--html", page);
+        Assert.True(c.Exit == 0, c.Stderr);
+        var cm = CheckManifest(c.Stdout, "compare", [prices, portfolio], [table, page]);
+        Assert.Equal("2020-12-31", cm.GetProperty("config").GetProperty("train_end").GetString());
+        Assert.Equal(Sha(table), CheckPinned(c.Stdout, "compare").GetProperty("report_sha256").GetString());
+        CheckTamperingFails(c.Stdout, table);
+
+        // three runs, three manifests, each pinned by its run.completed; the chain verifies
+        Assert.Equal(3, Directory.GetFiles(Path.Combine(Home, "runs")).Length);
+        Assert.Equal(3, AuditLog.Read(CrucibleHome.Resolve(Home).AuditDatabase).Count(e => e.Kind == "run.completed"));
+        Assert.True(AuditLog.Verify(CrucibleHome.Resolve(Home)).Ok);
+    }
+
+    [Fact]
+    public void TrainWithoutDp_HasNoDpField_AndModelCard_WritesItsRunManifest()
+    {
+        string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 200), model = Path.Combine(_dir, "model");
+        string config = Write("small.json", """{"hidden": 16, "blocks": 1, "time_embedding": 8, "diffusion_steps": 50, "training": {"batch_size": 16, "warmup_steps": 2}}""");
+        var t = Crucible("train", "--data", prices, "--steps", "5", "--seed", "6", "--config", config, "--out", model);
+        Assert.True(t.Exit == 0, t.Stderr);
+        string weights = Path.Combine(model, "weights.safetensors"), modelManifest = Path.Combine(model, "manifest.json");
+        var tm = CheckManifest(t.Stdout, "train", [prices], [weights, modelManifest]);
+        Assert.False(tm.TryGetProperty("dp", out _)); // no DP statement for a model trained without DP-SGD
+        Assert.Equal(Sha(weights), tm.GetProperty("model_id").GetString());
+
+        string card = Path.Combine(_dir, "card.md"), html = Path.Combine(_dir, "card.html");
+        var m = Crucible("model-card", "--model", model, "--out", card, "--html", html);
+        Assert.True(m.Exit == 0, m.Stderr);
+        var mm = CheckManifest(m.Stdout, "model-card", [weights, modelManifest], [card, html]);
+        Assert.Equal(Sha(weights), mm.GetProperty("model_id").GetString());
+        Assert.Equal("candidate", mm.GetProperty("config").GetProperty("registry_status").GetString()); // train registered it: the card says so
+        var pinned = CheckPinned(m.Stdout, "model-card");
+        Assert.Equal(Sha(weights), pinned.GetProperty("model_id").GetString());
+        Assert.Equal(Sha(card), pinned.GetProperty("card_sha256").GetString());
+        CheckTamperingFails(m.Stdout, card);
+    }
+}
