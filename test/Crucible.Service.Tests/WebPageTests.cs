@@ -108,14 +108,21 @@ public sealed partial class WebPageTests(ServiceFixture fixture) : IDisposable
         Assert.Contains("unknown condition 'vol'", problem, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Browser_ShowsACalibratedModelsDefaults_AndAnUntouchedPageAsksForTheApiDefaultRequest()
+    /// <summary>The page on a tiny sequence model saved with calibrated-looking defaults (w = 2, a = 0.335), that model picked.</summary>
+    private async Task<WebSession> OpenCalibratedAsync()
     {
         string model = Path.Combine(_dir, "model");
         TinySequenceModel.Train(o => o with { GuidanceScale = 2, RegimeGuidance = 0.335 }).Save(model);
-        await using var web = await OpenAsync(model);
+        var web = await OpenAsync(model);
+        await PickAsync(web.Page, web.Ids[0]);
+        return web;
+    }
+
+    [Fact]
+    public async Task Browser_ShowsACalibratedModelsDefaults_AndAnUntouchedPageAsksForTheApiDefaultRequest()
+    {
+        await using var web = await OpenCalibratedAsync();
         var page = web.Page;
-        await PickAsync(page, web.Ids[0]);
         Assert.Equal("2", await page.InputValueAsync("#guidance"));
         Assert.Equal("0.335", await page.InputValueAsync("#regime"));
         Assert.Equal("model default", await page.Locator("#guidance-note").InnerTextAsync());
@@ -140,11 +147,8 @@ public sealed partial class WebPageTests(ServiceFixture fixture) : IDisposable
     [Fact]
     public async Task Browser_SendsAChangedRegimeGuidance_AndShowsItAsGenerated()
     {
-        string model = Path.Combine(_dir, "model");
-        TinySequenceModel.Train(o => o with { GuidanceScale = 2, RegimeGuidance = 0.335 }).Save(model);
-        await using var web = await OpenAsync(model);
+        await using var web = await OpenCalibratedAsync();
         var page = web.Page;
-        await PickAsync(page, web.Ids[0]);
         var slider = page.Locator("input[data-condition=\"VIXCLS\"]");
         await slider.FocusAsync();
         for (int i = 0; i < 40; i++) await slider.PressAsync("ArrowRight");
