@@ -224,15 +224,21 @@ public static class ContextFid
     }
 
     /// <summary>
-    /// <paramref name="runs"/> Context-FID runs; run r trains its own encoder, seeded by the first draw of Philox
-    /// stream r of <paramref name="seed"/>.
+    /// <paramref name="runs"/> Context-FID runs; run r trains its own encoder, seeded by the third draw of Philox
+    /// stream r of <paramref name="seed"/> (as <see cref="StocksProtocol.Evaluate"/> seeds it).
     /// </summary>
     public static double[] Runs(WindowSet real, WindowSet synthetic, ulong seed, int runs, ContextFidOptions? options = null, int maxDegreeOfParallelism = -1)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(runs);
         var scores = new double[runs];
         Parallel.For(0, runs, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism },
-            r => scores[r] = Compute(real, synthetic, new Philox(seed, (ulong)r).NextUInt64(), options).Score);
+            r =>
+            {
+                var seeds = new Philox(seed, (ulong)r);
+                seeds.NextUInt64();
+                seeds.NextUInt64();
+                scores[r] = Compute(real, synthetic, seeds.NextUInt64(), options).Score;
+            });
         return scores;
     }
 
