@@ -8,9 +8,10 @@ namespace Crucible.Benchmarks;
 /// <summary>
 /// The floor of the published Stocks scores: the Stocks windows split at random into two halves, one scored as
 /// "synthetic" against the other as "real" with the full protocol (5 runs, 2,000 / 5,000 iterations).
-/// Usage: <c>stocks-floor [--data FILE] [--runs R] [--seed S] [--correlational-of-copy]</c>; the last scores only the
-/// correlational score of all windows against an exact copy of themselves (the score's sampling floor). Prints one JSON line with every run, the means and
-/// the 95 % CI half-widths, and the seconds taken.
+/// Usage: <c>stocks-floor [--data FILE] [--runs R] [--seed S] [--correlational-of-copy] [--context-fid-only]</c>;
+/// <c>--correlational-of-copy</c> scores only the correlational score of all windows against an exact copy of themselves
+/// (the score's sampling floor); <c>--context-fid-only</c> runs only the Context-FID of the two halves (an extra score with
+/// no pass/fail target). Prints one JSON line with every run, the means and the 95 % CI half-widths, and the seconds taken.
 /// </summary>
 public sealed class StocksFloorBenchmark : IBenchmarkCommand
 {
@@ -18,7 +19,7 @@ public sealed class StocksFloorBenchmark : IBenchmarkCommand
     public string Name => "stocks-floor";
 
     /// <inheritdoc />
-    public string Description => "Stocks protocol, real vs real (two random halves): discriminative, predictive, correlational";
+    public string Description => "Stocks protocol, real vs real (two random halves): discriminative, predictive, correlational, Context-FID";
 
     /// <inheritdoc />
     public int Run(IReadOnlyList<string> args)
@@ -27,6 +28,7 @@ public sealed class StocksFloorBenchmark : IBenchmarkCommand
         var runs = 5;
         ulong seed = 0;
         var correlationalOfCopy = false;
+        var contextFidOnly = false;
         for (var i = 0; i < args.Count; i++)
         {
             switch (args[i])
@@ -35,6 +37,7 @@ public sealed class StocksFloorBenchmark : IBenchmarkCommand
                 case "--runs": runs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--seed": seed = ulong.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--correlational-of-copy": correlationalOfCopy = true; break;
+                case "--context-fid-only": contextFidOnly = true; break;
                 default:
                     Console.Error.WriteLine($"unknown argument {args[i]}");
                     return 2;
@@ -54,12 +57,21 @@ public sealed class StocksFloorBenchmark : IBenchmarkCommand
         }
 
         var (synthetic, real) = StocksProtocol.RandomHalves(windows, seed);
-        var scores = StocksProtocol.Evaluate(real, synthetic, new StocksOptions { Runs = runs, Seed = seed });
-        var seconds = sw.Elapsed.TotalSeconds;
         static string Json(ScoreSummary s) => string.Create(CultureInfo.InvariantCulture,
             $"{{\"mean\": {ReportJson.FormatNumber(s.Mean)}, \"ci95\": {ReportJson.FormatNumber(s.HalfWidth)}, \"runs\": [{string.Join(", ", s.Runs.Select(ReportJson.FormatNumber))}]}}");
+        if (contextFidOnly)
+        {
+            // the same runs and seeds as Evaluate gives the Context-FID
+            var fid = StocksProtocol.Summarise(ContextFid.Runs(real, synthetic, seed, runs));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{{\"windows\": {windows.Count}, \"real\": {real.Count}, \"synthetic\": {synthetic.Count}, \"context_fid\": {Json(fid)}, \"seconds\": {sw.Elapsed.TotalSeconds:F1}, \"cores\": {Environment.ProcessorCount}}}"));
+            return 0;
+        }
+
+        var scores = StocksProtocol.Evaluate(real, synthetic, new StocksOptions { Runs = runs, Seed = seed });
+        var seconds = sw.Elapsed.TotalSeconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{{\"windows\": {windows.Count}, \"real\": {real.Count}, \"synthetic\": {synthetic.Count}, \"discriminative\": {Json(scores.Discriminative)}, \"predictive\": {Json(scores.Predictive)}, \"correlational\": {Json(scores.Correlational)}, \"seconds\": {seconds:F1}, \"cores\": {Environment.ProcessorCount}}}"));
+            $"{{\"windows\": {windows.Count}, \"real\": {real.Count}, \"synthetic\": {synthetic.Count}, \"discriminative\": {Json(scores.Discriminative)}, \"predictive\": {Json(scores.Predictive)}, \"correlational\": {Json(scores.Correlational)}, \"context_fid\": {Json(scores.ContextFid!)}, \"seconds\": {seconds:F1}, \"cores\": {Environment.ProcessorCount}}}"));
         return 0;
     }
 }

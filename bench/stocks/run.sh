@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Reproduces the Stocks benchmark figure of issue #7 (README "Stocks benchmark"):
 #   one training run of the tuned window generator on all 3,662 Stocks windows, then 5 metric runs of the published
-#   discriminative / predictive / correlational scores, mean ± 95% CI, through the CLI (`crucible benchmark stocks`).
+#   discriminative / predictive / correlational scores and the Context-FID (no target), mean ± 95% CI, through the CLI
+#   (`crucible benchmark stocks`).
 # Usage: [SEED=S] bash bench/stocks/run.sh [OUT_DIR] [extra crucible options, e.g. --steps 4000]
 # Writes OUT_DIR/stocks.json (default ./artifacts/stocks) and prints the load average before and after (the figures
 # in the README were measured on a 2-core machine shared with other jobs).

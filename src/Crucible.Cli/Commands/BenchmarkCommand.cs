@@ -100,6 +100,14 @@ internal static class BenchmarkCommand
                 $"{name + ":",-15} {score.Summary.Mean:F4}{ci}  (target ≤ {score.Target:G3}, Diffusion-TS {score.Published:G3}) {(score.Passed ? "pass" : "FAIL")}"));
         }
 
+        if (result.ContextFid is { } fid)
+        {
+            var ci = double.IsFinite(fid.HalfWidth) ? string.Create(inv, $" ± {fid.HalfWidth:F4}") : "";
+            var (dts, tgan) = StocksBenchmark.PublishedContextFid;
+            output.WriteLine(string.Create(inv,
+                $"{"context-fid:",-15} {fid.Mean:F4}{ci}  (no target; Diffusion-TS {dts:G3}, TimeGAN {tgan:G3}; our TS2Vec re-implementation)"));
+        }
+
         output.WriteLine(string.Create(inv, $"time:           generate {result.GenerateSeconds:F1} s (train {generated!.TrainSeconds:F1} s), score {result.EvaluateSeconds:F1} s"));
         if (outPath is not null) output.WriteLine($"result:         {outPath}");
         return result.Passed ? ExitCode.Success : ExitCode.ThresholdFailed;

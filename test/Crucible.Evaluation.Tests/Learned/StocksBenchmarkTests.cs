@@ -33,6 +33,7 @@ public class StocksBenchmarkTests
             Runs = 2, Seed = 1,
             Discriminative = new DiscriminativeOptions { Iterations = 5, BatchSize = 8 },
             Predictive = new PredictiveOptions { Iterations = 5, BatchSize = 8 },
+            ContextFid = new ContextFidOptions { Iterations = 3, HiddenDims = 8, OutputDims = 16, Depth = 2 },
         };
         var result = StocksBenchmark.Run(real, w =>
         {
@@ -45,6 +46,8 @@ public class StocksBenchmarkTests
         Assert.Equal(direct.Discriminative.Runs, result.Discriminative.Summary.Runs);
         Assert.Equal(direct.Predictive.Runs, result.Predictive.Summary.Runs);
         Assert.Equal(direct.Correlational.Runs, result.Correlational.Summary.Runs);
+        Assert.Equal(direct.ContextFid!.Runs, result.ContextFid!.Runs);
+        Assert.Equal(ContextFid.Runs(real, Windows(45, 6, 3, 3).Take(40), 1, 2, small.ContextFid), result.ContextFid.Runs);
         Assert.Equal((40, 2, 0.05, 0.067), (result.Windows, result.Runs, result.Discriminative.Target, result.Discriminative.Published));
         Assert.Equal(result.Discriminative.Summary.Mean <= 0.05 && result.Predictive.Summary.Mean <= 0.037 && result.Correlational.Summary.Mean <= 0.004, result.Passed);
 
@@ -57,6 +60,16 @@ public class StocksBenchmarkTests
         Assert.Equal("test", root.GetProperty("generator").GetProperty("name").GetString());
         Assert.Equal(7, root.GetProperty("generator").GetProperty("steps").GetInt32());
         Assert.Equal(0.5, root.GetProperty("generator").GetProperty("rate").GetDouble());
+        var fid = root.GetProperty("context_fid");
+        Assert.Equal(result.ContextFid.Mean, fid.GetProperty("mean").GetDouble());
+        Assert.Equal(2, fid.GetProperty("runs").GetArrayLength());
+        Assert.Equal((0.147, 0.103), (fid.GetProperty("diffusion_ts").GetDouble(), fid.GetProperty("timegan").GetDouble()));
+        Assert.False(fid.TryGetProperty("passed", out _)); // no target
+
+        var without = StocksBenchmark.Run(real, _ => Windows(40, 6, 3, 3), small with { ContextFid = null });
+        Assert.Null(without.ContextFid);
+        using var plain = JsonDocument.Parse(StocksBenchmark.ToJson(without));
+        Assert.False(plain.RootElement.TryGetProperty("context_fid", out _));
     }
 
     [Fact]

@@ -54,7 +54,8 @@ public class StocksProtocolTests
     {
         var (synthetic, real) = StocksProtocol.RandomHalves(StocksProtocol.Load(StocksPath()), seed: 0);
         Assert.Equal((1831, 1831), (real.Count, synthetic.Count));
-        var scores = StocksProtocol.Evaluate(real, synthetic, new StocksOptions { Runs = 1, Seed = 0 });
+        // the Context-FID floor is measured by bench/Crucible.Benchmarks `stocks-floor --context-fid-only` (bench/stocks/README.md)
+        var scores = StocksProtocol.Evaluate(real, synthetic, new StocksOptions { Runs = 1, Seed = 0, ContextFid = null });
         Assert.True(scores.Discriminative.Mean < 0.05, $"discriminative {scores.Discriminative.Mean}");
         Assert.InRange(scores.Predictive.Mean, 0.032, 0.040);
         Assert.True(scores.Correlational.Mean < 0.01, $"correlational {scores.Correlational.Mean}");
@@ -76,12 +77,16 @@ public class StocksProtocolTests
         Assert.Equal(PredictiveScore.Compute(a, b, 11, pred), PredictiveScore.Compute(a, b, 11, pred));
         Assert.NotEqual(PredictiveScore.Compute(a, b, 11, pred).Score, PredictiveScore.Compute(a, b, 12, pred).Score);
         Assert.Equal(CorrelationalScore.Runs(a, b, 4), CorrelationalScore.Runs(a, b, 4));
-        var options = new StocksOptions { Runs = 3, Discriminative = disc, Predictive = pred };
+        var fid = new ContextFidOptions { Iterations = 3, HiddenDims = 8, OutputDims = 16, Depth = 2 };
+        Assert.Equal(ContextFid.Compute(a, b, 11, fid), ContextFid.Compute(a, b, 11, fid));
+        var options = new StocksOptions { Runs = 3, Discriminative = disc, Predictive = pred, ContextFid = fid };
         var one = StocksProtocol.Evaluate(a, b, options with { MaxDegreeOfParallelism = 1 });
         var many = StocksProtocol.Evaluate(a, b, options);
         Assert.Equal(one.Discriminative.Runs, many.Discriminative.Runs);
         Assert.Equal(one.Predictive.Runs, many.Predictive.Runs);
         Assert.Equal(one.Correlational.Runs, many.Correlational.Runs);
+        Assert.Equal(one.ContextFid!.Runs, many.ContextFid!.Runs);
+        Assert.Equal(ContextFid.Runs(a, b, 0, 3, fid), one.ContextFid.Runs);
     }
 
     [Fact]
@@ -129,7 +134,7 @@ public class StocksProtocolTests
         for (var i = 0; i < v.Length; i++) v[i] = rng.NextDouble();
         var all = new WindowSet(v, 30, 6, 2);
         Assert.Throws<ArgumentException>(() => StocksProtocol.Evaluate(all.Take(10), all.Take(9)));
-        var small = new StocksOptions { Runs = 2, Discriminative = new() { Iterations = 2 }, Predictive = new() { Iterations = 2 } };
+        var small = new StocksOptions { Runs = 2, Discriminative = new() { Iterations = 2 }, Predictive = new() { Iterations = 2 }, ContextFid = null };
         var cut = StocksProtocol.Evaluate(all.Take(10), all, small);
         var exact = StocksProtocol.Evaluate(all.Take(10), all.Take(10), small);
         Assert.Equal(exact.Predictive.Runs, cut.Predictive.Runs);
