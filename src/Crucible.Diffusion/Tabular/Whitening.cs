@@ -1,3 +1,5 @@
+using Crucible.Data.Statistics;
+
 namespace Crucible.Diffusion.Tabular;
 
 /// <summary>
@@ -53,7 +55,7 @@ public sealed record Whitening(IReadOnlyList<double> Mean, IReadOnlyList<double>
             }
         }
 
-        var (values, vectors) = SymmetricEigen(c, series);
+        var (values, vectors) = SymmetricEigen.Decompose(c, series);
         double floor = 1e-9 * Math.Max(values.Max(), double.Epsilon);
         var w = new double[series * series];
         var inverse = new double[series * series];
@@ -114,66 +116,5 @@ public sealed record Whitening(IReadOnlyList<double> Mean, IReadOnlyList<double>
                 v[j] = (float)s;
             }
         }
-    }
-
-    /// <summary>
-    /// Eigen-decomposition of a symmetric matrix by cyclic Jacobi rotations (Golub and Van Loan, Algorithm 8.5.3):
-    /// returns the eigenvalues and the eigenvectors as the columns of a row-major matrix. Sweeps until the
-    /// off-diagonal mass is below 1e-30 of the total, at most 100 sweeps.
-    /// </summary>
-    public static (double[] Values, double[] Vectors) SymmetricEigen(double[] matrix, int n)
-    {
-        var a = (double[])matrix.Clone();
-        var v = new double[n * n];
-        for (int i = 0; i < n; i++) v[(i * n) + i] = 1;
-        double total = 0;
-        foreach (double e in a) total += e * e;
-        for (int sweep = 0; sweep < 100; sweep++)
-        {
-            double off = 0;
-            for (int p = 0; p < n; p++)
-            {
-                for (int q = p + 1; q < n; q++) off += 2 * a[(p * n) + q] * a[(p * n) + q];
-            }
-
-            if (off <= 1e-30 * total) break;
-            for (int p = 0; p < n - 1; p++)
-            {
-                for (int q = p + 1; q < n; q++)
-                {
-                    double apq = a[(p * n) + q];
-                    if (apq == 0) continue;
-                    double theta = (a[(q * n) + q] - a[(p * n) + p]) / (2 * apq);
-                    double t = Math.Sign(theta) / (Math.Abs(theta) + Math.Sqrt((theta * theta) + 1));
-                    if (theta == 0) t = 1;
-                    double c = 1 / Math.Sqrt((t * t) + 1), s = t * c;
-                    for (int k = 0; k < n; k++)
-                    {
-                        // A ← Jᵀ A J, columns p and q, then rows p and q
-                        double akp = a[(k * n) + p], akq = a[(k * n) + q];
-                        a[(k * n) + p] = (c * akp) - (s * akq);
-                        a[(k * n) + q] = (s * akp) + (c * akq);
-                    }
-
-                    for (int k = 0; k < n; k++)
-                    {
-                        double apk = a[(p * n) + k], aqk = a[(q * n) + k];
-                        a[(p * n) + k] = (c * apk) - (s * aqk);
-                        a[(q * n) + k] = (s * apk) + (c * aqk);
-                    }
-
-                    for (int k = 0; k < n; k++)
-                    {
-                        double vkp = v[(k * n) + p], vkq = v[(k * n) + q];
-                        v[(k * n) + p] = (c * vkp) - (s * vkq);
-                        v[(k * n) + q] = (s * vkp) + (c * vkq);
-                    }
-                }
-            }
-        }
-
-        var values = new double[n];
-        for (int i = 0; i < n; i++) values[i] = a[(i * n) + i];
-        return (values, v);
     }
 }

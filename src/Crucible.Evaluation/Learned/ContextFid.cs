@@ -1,4 +1,4 @@
-using Crucible.Evaluation.Statistics;
+using Crucible.Data.Statistics;
 using Crucible.Tensors;
 using Crucible.Tensors.Optim;
 using Crucible.Tensors.Random;

@@ -1,3 +1,4 @@
+using Crucible.Data.Statistics;
 using Crucible.Diffusion.Tabular;
 using Crucible.Tensors.Random;
 
@@ -17,7 +18,7 @@ public class WhiteningTests
             for (int j = i; j < n; j++) a[(i * n) + j] = a[(j * n) + i] = rng.NextNormal();
         }
 
-        var (values, v) = Whitening.SymmetricEigen(a, n);
+        var (values, v) = SymmetricEigen.Decompose(a, n);
         for (int i = 0; i < n; i++)
         {
             for (int j = 0; j < n; j++)
@@ -35,7 +36,7 @@ public class WhiteningTests
         }
 
         // trace and the closed form of a 2 × 2 case: [[2, 1], [1, 2]] has eigenvalues 1 and 3
-        var (two, _) = Whitening.SymmetricEigen([2, 1, 1, 2], 2);
+        var (two, _) = SymmetricEigen.Decompose([2, 1, 1, 2], 2);
         Assert.Equal([1.0, 3.0], two.Order().Select(x => Math.Round(x, 12)));
     }
 

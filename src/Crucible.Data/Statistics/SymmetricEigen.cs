@@ -1,12 +1,12 @@
-namespace Crucible.Evaluation.Statistics;
+namespace Crucible.Data.Statistics;
 
 /// <summary>The eigen-decomposition A = V·diag(λ)·Vᵀ of a symmetric matrix, in double, by cyclic Jacobi rotations.</summary>
 /// <remarks>
 /// Golub and Van Loan, Algorithm 8.5.3 (the cyclic Jacobi method): deterministic, and accurate to rounding in every
-/// eigenvalue, small ones included, which the trace of a matrix square root needs. Evaluation does not reference
-/// Crucible.Diffusion, whose <c>Whitening.SymmetricEigen</c> is the same method; this copy serves the Fréchet distance.
+/// eigenvalue, small ones included, which the trace of a matrix square root needs. Serves the tabular generator's
+/// whitening (Crucible.Diffusion) and the Fréchet distance of Context-FID (Crucible.Evaluation).
 /// </remarks>
-internal static class SymmetricEigen
+public static class SymmetricEigen
 {
     /// <summary>
     /// The eigenvalues of the symmetric n × n row-major <paramref name="matrix"/> (not modified) and, as the columns of a
