@@ -6,10 +6,12 @@ using Crucible.Governance.Audit;
 namespace Crucible.Cli.Tests;
 
 /// <summary>
-/// The run manifests (MRM-2) of <c>evaluate</c>, <c>backtest</c>, <c>baseline</c>, <c>compare</c>, <c>model-card</c> and
-/// <c>train</c>, end to end in child processes of the built CLI with a temporary home: each prints its manifest's path,
-/// the manifest lists every file read and written with the SHA-256 computed here, <c>crucible verify-run</c> passes, and
-/// fails once an output is changed; the <c>run.completed</c> entry pins the manifest's bytes. Tiny data, few steps.
+/// The run manifests (MRM-2) of <c>evaluate</c>, <c>backtest</c>, <c>baseline</c>, <c>compare</c>, <c>model-card</c>,
+/// <c>train</c>, <c>generate</c>, <c>stress</c> and <c>ensemble</c>, end to end in child processes of the built CLI with a
+/// temporary home: each prints its manifest's path, the manifest lists every file read and written with the SHA-256
+/// computed here, <c>crucible verify-run</c> passes, and fails once an output is changed; the <c>run.completed</c> entry
+/// pins the manifest's bytes, which the home's audit store holds.
+/// Tiny data, few steps.
 /// </summary>
 public sealed class RunManifestCommandsTests : IDisposable
 {
@@ -42,6 +44,10 @@ public sealed class RunManifestCommandsTests : IDisposable
 
         throw new InvalidOperationException("Crucible.slnx not found above " + AppContext.BaseDirectory);
     }
+
+    // a file of test/Crucible.Stress.Tests/TestData
+    private static string StressFixture(string name) =>
+        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(EvaluationFixture(name))!, "..", "..", "Crucible.Stress.Tests", "TestData", name));
 
     /// <summary>The path on the run's <c>manifest:</c> line.</summary>
     private static string ManifestPath(string stdout) =>
@@ -81,6 +87,12 @@ public sealed class RunManifestCommandsTests : IDisposable
         Assert.Equal(command, payload.GetProperty("command").GetString());
         Assert.Equal(Path.GetFileNameWithoutExtension(path), payload.GetProperty("run_id").GetString());
         Assert.Equal(Sha(path), payload.GetProperty("manifest_sha256").GetString());
+        using (var log = AuditLog.Open(CrucibleHome.Resolve(Home)))
+        {
+            // the audit store holds the manifest's bytes under its run id, as the service's runs
+            Assert.Equal(File.ReadAllBytes(path), log.ReadRunManifest(Path.GetFileNameWithoutExtension(path)));
+        }
+
         return payload;
     }
 
@@ -188,5 +200,59 @@ public sealed class RunManifestCommandsTests : IDisposable
         Assert.Equal(Sha(weights), pinned.GetProperty("model_id").GetString());
         Assert.Equal(Sha(card), pinned.GetProperty("card_sha256").GetString());
         CheckTamperingFails(m.Stdout, card);
+    }
+
+    [Fact]
+    public void TrainAndGenerate_PinTheirRunManifests_AfterTheirOwnEntries()
+    {
+        string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 200), model = Path.Combine(_dir, "model");
+        string config = Write("small.json", """{"hidden": 16, "blocks": 1, "time_embedding": 8, "diffusion_steps": 50, "training": {"batch_size": 16, "warmup_steps": 2}}""");
+        var t = Crucible("train", "--data", prices, "--steps", "5", "--seed", "8", "--config", config, "--out", model);
+        Assert.True(t.Exit == 0, t.Stderr);
+        string weights = Path.Combine(model, "weights.safetensors"), modelManifest = Path.Combine(model, "manifest.json");
+        CheckManifest(t.Stdout, "train", [prices], [weights, modelManifest]);
+        var trained = CheckPinned(t.Stdout, "train");
+        Assert.Equal(Sha(weights), trained.GetProperty("model_id").GetString());
+        Assert.Equal(Sha(modelManifest), trained.GetProperty("model_manifest_sha256").GetString()); // the model's manifest, beside the run's
+        Assert.Contains("audit:      entry 2 in", t.Stdout, StringComparison.Ordinal); // after model.registered
+
+        string scenarios = Path.Combine(_dir, "s.csv"), meta = Path.Combine(_dir, "s.meta.json");
+        var g = Crucible("generate", "--model", model, "--count", "20", "--seed", "2", "--sampling-steps", "5", "--out", scenarios);
+        Assert.True(g.Exit == 0, g.Stderr);
+        CheckManifest(g.Stdout, "generate", [weights, modelManifest], [scenarios, meta]);
+        var generated = CheckPinned(g.Stdout, "generate");
+        Assert.Equal(Sha(weights), generated.GetProperty("model_id").GetString());
+        Assert.Equal(Sha(scenarios), generated.GetProperty("csv_sha256").GetString());
+        Assert.Contains("audit:     entries 3 and 4 in", g.Stdout, StringComparison.Ordinal);
+
+        var entries = AuditLog.Read(CrucibleHome.Resolve(Home).AuditDatabase);
+        Assert.Equal(["model.registered", "run.completed", "scenarios.generated", "run.completed"], entries.Select(e => e.Kind));
+        Assert.True(AuditLog.Verify(CrucibleHome.Resolve(Home)).Ok);
+    }
+
+    [Fact]
+    public void StressAndEnsemble_PinTheirRunManifests()
+    {
+        string scenarios = StressFixture("scenarios.csv"), portfolio = StressFixture("portfolio.json");
+        string report = Path.Combine(_dir, "stress.json");
+        var s = Crucible("stress", "--scenarios", scenarios, "--portfolio", portfolio, "--alpha", "0.95", "--out", report);
+        Assert.True(s.Exit == 0, s.Stderr);
+        CheckManifest(s.Stdout, "stress", [scenarios, portfolio], [report]);
+        Assert.Equal(Sha(report), CheckPinned(s.Stdout, "stress").GetProperty("report_sha256").GetString());
+
+        string a = Path.Combine(_dir, "a.csv"), b = Path.Combine(_dir, "b.csv"), ensemble = Path.Combine(_dir, "ensemble.json");
+        File.Copy(scenarios, a);
+        File.Copy(scenarios, b);
+        var e = Crucible("ensemble", "--scenarios", a, "--scenarios", b, "--portfolio", portfolio, "--out", ensemble);
+        Assert.True(e.Exit == 0, e.Stdout + e.Stderr);
+        CheckManifest(e.Stdout, "ensemble", [a, b, portfolio], [ensemble]);
+        var pinned = CheckPinned(e.Stdout, "ensemble");
+        Assert.Equal(Sha(ensemble), pinned.GetProperty("report_sha256").GetString());
+        Assert.False(pinned.GetProperty("flagged").GetBoolean());
+
+        // one run.completed each, nothing else; the chain verifies
+        Assert.Equal(["run.completed", "run.completed"], AuditLog.Read(CrucibleHome.Resolve(Home).AuditDatabase).Select(x => x.Kind));
+        Assert.True(AuditLog.Verify(CrucibleHome.Resolve(Home)).Ok);
+        CheckTamperingFails(e.Stdout, ensemble);
     }
 }
