@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Crucible.Governance;
 using Crucible.Governance.Audit;
 
@@ -10,7 +11,7 @@ namespace Crucible.Cli.Tests;
 /// <c>train</c>, <c>generate</c>, <c>stress</c> and <c>ensemble</c>, end to end in child processes of the built CLI with a
 /// temporary home: each prints its manifest's path, the manifest lists every file read and written with the SHA-256
 /// computed here, <c>crucible verify-run</c> passes, and fails once an output is changed; the <c>run.completed</c> entry
-/// pins the manifest's bytes, which the home's audit store holds.
+/// pins the manifest's bytes, which the home's audit store holds, so <c>verify-run --home</c> catches an edited manifest.
 /// Tiny data, few steps.
 /// </summary>
 public sealed class RunManifestCommandsTests : IDisposable
@@ -93,7 +94,33 @@ public sealed class RunManifestCommandsTests : IDisposable
             Assert.Equal(File.ReadAllBytes(path), log.ReadRunManifest(Path.GetFileNameWithoutExtension(path)));
         }
 
+        var verify = Crucible("verify-run", path, "--home", Home);
+        Assert.True(verify.Exit == 0, verify.Stdout + verify.Stderr);
+        Assert.Contains($"pinned    manifest by audit entry {last.Seq}", verify.Stdout, StringComparison.Ordinal);
         return payload;
+    }
+
+    /// <summary>
+    /// Edits the manifest the run printed (its seed: still a valid manifest, every file still hashes as recorded):
+    /// <c>verify-run</c> alone cannot tell, <c>verify-run --home</c> exits 3 as the file no longer hashes as pinned.
+    /// </summary>
+    private void CheckEditedManifestCaught(string stdout)
+    {
+        string path = ManifestPath(stdout);
+        var manifest = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        manifest["seed"] = "424242";
+        File.WriteAllText(path, manifest.ToJsonString());
+        Assert.Equal(0, Crucible("verify-run", path).Exit);
+        var verify = Crucible("verify-run", path, "--home", Home);
+        Assert.True(verify.Exit == 3, verify.Stdout + verify.Stderr);
+        Assert.Contains("MISMATCH  manifest: audit entry", verify.Stdout, StringComparison.Ordinal);
+        Assert.Contains(", manifest NOT pinned", verify.Stdout, StringComparison.Ordinal);
+        var json = Crucible("verify-run", path, "--home", Home, "--json");
+        Assert.Equal(3, json.Exit);
+        using var doc = JsonDocument.Parse(json.Stdout);
+        Assert.False(doc.RootElement.GetProperty("ok").GetBoolean());
+        Assert.Equal("mismatch", doc.RootElement.GetProperty("pin").GetProperty("result").GetString());
+        Assert.Equal(Sha(path), doc.RootElement.GetProperty("pin").GetProperty("actual").GetString());
     }
 
     /// <summary>Changes <paramref name="output"/> by one byte: <c>verify-run</c> of the manifest exits 3 naming it.</summary>
@@ -228,6 +255,8 @@ public sealed class RunManifestCommandsTests : IDisposable
         var entries = AuditLog.Read(CrucibleHome.Resolve(Home).AuditDatabase);
         Assert.Equal(["model.registered", "run.completed", "scenarios.generated", "run.completed"], entries.Select(e => e.Kind));
         Assert.True(AuditLog.Verify(CrucibleHome.Resolve(Home)).Ok);
+        CheckEditedManifestCaught(t.Stdout);
+        CheckEditedManifestCaught(g.Stdout);
     }
 
     [Fact]
@@ -253,6 +282,33 @@ public sealed class RunManifestCommandsTests : IDisposable
         // one run.completed each, nothing else; the chain verifies
         Assert.Equal(["run.completed", "run.completed"], AuditLog.Read(CrucibleHome.Resolve(Home).AuditDatabase).Select(x => x.Kind));
         Assert.True(AuditLog.Verify(CrucibleHome.Resolve(Home)).Ok);
+        CheckEditedManifestCaught(s.Stdout);
+        CheckEditedManifestCaught(e.Stdout);
         CheckTamperingFails(e.Stdout, ensemble);
+    }
+
+    [Fact]
+    public void VerifyRun_WithAHomeThatDoesNotPinTheRun_Exits3_AndWithoutALog_Exits2()
+    {
+        string scenarios = StressFixture("scenarios.csv"), portfolio = StressFixture("portfolio.json");
+        var s = Crucible("stress", "--scenarios", scenarios, "--portfolio", portfolio, "--alpha", "0.95", "--out", Path.Combine(_dir, "stress.json"));
+        Assert.True(s.Exit == 0, s.Stderr);
+        string path = ManifestPath(s.Stdout);
+
+        // another home with a log that never saw this run
+        string other = Path.Combine(_dir, "other");
+        var o = CliProcess.Run(new Dictionary<string, string> { ["CRUCIBLE_HOME"] = other },
+            "stress", "--scenarios", scenarios, "--portfolio", portfolio, "--alpha", "0.95", "--out", Path.Combine(_dir, "stress2.json"));
+        Assert.True(o.Exit == 0, o.Stderr);
+        var unpinned = Crucible("verify-run", path, "--home", other);
+        Assert.True(unpinned.Exit == 3, unpinned.Stdout + unpinned.Stderr);
+        Assert.Contains("UNPINNED  manifest: no run.completed entry pins run " + Path.GetFileNameWithoutExtension(path), unpinned.Stdout, StringComparison.Ordinal);
+
+        // a home without an audit log: nothing to check against, and nothing is created there
+        string empty = Path.Combine(_dir, "empty");
+        var none = Crucible("verify-run", path, "--home", empty);
+        Assert.True(none.Exit == 2, none.Stdout + none.Stderr);
+        Assert.Contains("AUDIT-E-NOLOG", none.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(empty));
     }
 }

@@ -299,7 +299,7 @@ public sealed class TabularCommandsTests : IDisposable
             Assert.Equal(outputs[i].Select(f => (f, Sha(f))),
                 runs[i].GetProperty("outputs").EnumerateArray().Select(f => (f.GetProperty("path").GetString()!, f.GetProperty("sha256").GetString()!)));
             Assert.Equal(Sha(In("model/weights.safetensors")), runs[i].GetProperty("model_id").GetString());
-            var checkedRun = Crucible("verify-run", printed[i]);
+            var checkedRun = Crucible("verify-run", printed[i], "--home", dir); // the files, and the pin of the manifest's bytes
             Assert.True(checkedRun.Exit == 0, checkedRun.Stdout + checkedRun.Stderr);
         }
 
