@@ -9,9 +9,10 @@ namespace Crucible.Cli.Tests;
 
 /// <summary>
 /// <c>train</c>, <c>generate</c> and <c>evaluate</c> append their audit entries to the home folder's log after a
-/// successful run (train: the registration and its run.completed; generate: one; evaluate: evaluation.completed and the
-/// run.completed that pins its run manifest), and none after a failed one (ARCHITECTURE.md "Where Crucible keeps its
-/// state"). Child processes of the built CLI, always with a temporary home.
+/// successful run (train: the registration and its run.completed; generate: scenarios.generated and its run.completed;
+/// evaluate: evaluation.completed and its run.completed; every run.completed pins its run manifest), and none after a
+/// failed one (ARCHITECTURE.md "Where Crucible keeps its state"). Child processes of the built CLI, always with a
+/// temporary home.
 /// </summary>
 public sealed class RunAuditTests : IDisposable
 {
@@ -54,8 +55,11 @@ public sealed class RunAuditTests : IDisposable
 
     private static JsonElement Payload(AuditEntry entry) => JsonDocument.Parse(entry.Payload).RootElement;
 
+    /// <summary>The run manifest file in HOME/runs that the <c>run.completed</c> payload <paramref name="completed"/> names.</summary>
+    private string RunManifest(JsonElement completed) => Path.Combine(Home, "runs", completed.GetProperty("run_id").GetString() + ".json");
+
     [Fact]
-    public void TrainGenerateEvaluate_AppendOneEntryEach_WithTheHashes_AndFailedRunsAppendNothing()
+    public void TrainGenerateEvaluate_AppendTheirEntries_WithTheHashes_AndFailedRunsAppendNothing()
     {
         string elsewhere = Path.Combine(_dir, "elsewhere"); // CRUCIBLE_HOME when --home is given: must stay untouched
         string prices = Csv("prices.csv", 200, 1, prices: true, "A", "B");
@@ -77,9 +81,11 @@ public sealed class RunAuditTests : IDisposable
         Assert.False(Directory.Exists(elsewhere));
 
         var entries = AuditLog.Read(CrucibleHome.Resolve(Home).AuditDatabase);
-        // train registers its model (model.registered) before its run.completed
-        Assert.Equal(["model.registered", "run.completed", "scenarios.generated", "evaluation.completed", "run.completed"], entries.Select(e => e.Kind));
-        Assert.Equal([1L, 2L, 3L, 4L, 5L], entries.Select(e => e.Seq));
+        // train registers its model (model.registered) before its run.completed; generate's run.completed follows its
+        // scenarios.generated, evaluate's its evaluation.completed
+        Assert.Equal(["model.registered", "run.completed", "scenarios.generated", "run.completed", "evaluation.completed", "run.completed"],
+            entries.Select(e => e.Kind));
+        Assert.Equal([1L, 2L, 3L, 4L, 5L, 6L], entries.Select(e => e.Seq));
 
         string modelId = Sha(Path.Combine(model, "weights.safetensors"));
         var registered = Payload(entries[0]);
@@ -87,10 +93,11 @@ public sealed class RunAuditTests : IDisposable
         Assert.Equal("candidate", registered.GetProperty("status").GetString());
         var t = Payload(entries[1]);
         Assert.Equal(
-            new[] { "command", "input_sha256", "kind", "manifest_sha256", "model_id", "seed", "steps", "train_matrix_sha256" },
+            new[] { "command", "input_sha256", "kind", "manifest_sha256", "model_id", "model_manifest_sha256", "run_id", "seed", "steps", "train_matrix_sha256" },
             t.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         Assert.Equal(modelId, t.GetProperty("model_id").GetString());
-        Assert.Equal(Sha(Path.Combine(model, "manifest.json")), t.GetProperty("manifest_sha256").GetString());
+        Assert.Equal(Sha(Path.Combine(model, "manifest.json")), t.GetProperty("model_manifest_sha256").GetString());
+        Assert.Equal(Sha(RunManifest(t)), t.GetProperty("manifest_sha256").GetString()); // the run manifest, pinned
         Assert.Equal(Sha(prices), t.GetProperty("input_sha256").GetString());
         Assert.True(FileHash.IsSha256Hex(t.GetProperty("train_matrix_sha256").GetString()));
         Assert.Equal("7", t.GetProperty("seed").GetString());
@@ -103,8 +110,13 @@ public sealed class RunAuditTests : IDisposable
         Assert.Equal("4", g.GetProperty("seed").GetString());
         Assert.Equal("ddim", g.GetProperty("sampler").GetString());
         Assert.Equal(10, g.GetProperty("sampling_steps").GetInt32());
+        var gr = Payload(entries[3]);
+        Assert.Equal("generate", gr.GetProperty("command").GetString());
+        Assert.Equal(modelId, gr.GetProperty("model_id").GetString());
+        Assert.Equal(Sha(scenarios), gr.GetProperty("csv_sha256").GetString());
+        Assert.Equal(Sha(RunManifest(gr)), gr.GetProperty("manifest_sha256").GetString());
 
-        var e = Payload(entries[3]);
+        var e = Payload(entries[4]);
         Assert.Equal(Sha(real), e.GetProperty("real_sha256").GetString());
         Assert.Equal(Sha(scenarios), e.GetProperty("synthetic_sha256").GetString());
         Assert.Equal(Sha(trainSet), e.GetProperty("train_sha256").GetString());
@@ -113,9 +125,8 @@ public sealed class RunAuditTests : IDisposable
         Assert.True(e.GetProperty("thresholds_passed").GetBoolean());
 
         // evaluate's run.completed pins the bytes of its run manifest in HOME/runs
-        var r = Payload(entries[4]);
-        string runManifest = Path.Combine(Home, "runs", r.GetProperty("run_id").GetString() + ".json");
-        Assert.Equal(Sha(runManifest), r.GetProperty("manifest_sha256").GetString());
+        var r = Payload(entries[5]);
+        Assert.Equal(Sha(RunManifest(r)), r.GetProperty("manifest_sha256").GetString());
         Assert.Equal(Sha(report), r.GetProperty("report_sha256").GetString());
         Assert.Equal("evaluate", r.GetProperty("command").GetString());
 
@@ -139,7 +150,7 @@ public sealed class RunAuditTests : IDisposable
         Assert.Equal(2, Crucible(elsewhere, "generate", "--model", model, "--count", "0", "--home", Home, "--out", Path.Combine(_dir, "s2.csv")).Exit);
         Assert.Equal(2, Crucible(elsewhere, "evaluate", "--real", Path.Combine(_dir, "none.csv"), "--synthetic", scenarios, "--home", Home,
             "--out", Path.Combine(_dir, "r2.json")).Exit);
-        Assert.Equal(5, AuditLog.Read(CrucibleHome.Resolve(Home).AuditDatabase).Count);
+        Assert.Equal(6, AuditLog.Read(CrucibleHome.Resolve(Home).AuditDatabase).Count);
 
         var verify = Crucible(elsewhere, "audit", "verify", "--home", Home);
         Assert.True(verify.Exit == 0, verify.Stdout + verify.Stderr);

@@ -1,15 +1,18 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Crucible.Governance;
 using Crucible.Governance.Audit;
 
 namespace Crucible.Cli.Tests;
 
 /// <summary>
-/// The run manifests (MRM-2) of <c>evaluate</c>, <c>backtest</c>, <c>baseline</c>, <c>compare</c>, <c>model-card</c> and
-/// <c>train</c>, end to end in child processes of the built CLI with a temporary home: each prints its manifest's path,
-/// the manifest lists every file read and written with the SHA-256 computed here, <c>crucible verify-run</c> passes, and
-/// fails once an output is changed; the <c>run.completed</c> entry pins the manifest's bytes. Tiny data, few steps.
+/// The run manifests (MRM-2) of <c>evaluate</c>, <c>backtest</c>, <c>baseline</c>, <c>compare</c>, <c>model-card</c>,
+/// <c>train</c>, <c>generate</c>, <c>stress</c> and <c>ensemble</c>, end to end in child processes of the built CLI with a
+/// temporary home: each prints its manifest's path, the manifest lists every file read and written with the SHA-256
+/// computed here, <c>crucible verify-run</c> passes, and fails once an output is changed; the <c>run.completed</c> entry
+/// pins the manifest's bytes, which the home's audit store holds, so <c>verify-run --home</c> catches an edited manifest.
+/// Tiny data, few steps.
 /// </summary>
 public sealed class RunManifestCommandsTests : IDisposable
 {
@@ -42,6 +45,10 @@ public sealed class RunManifestCommandsTests : IDisposable
 
         throw new InvalidOperationException("Crucible.slnx not found above " + AppContext.BaseDirectory);
     }
+
+    // a file of test/Crucible.Stress.Tests/TestData
+    private static string StressFixture(string name) =>
+        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(EvaluationFixture(name))!, "..", "..", "Crucible.Stress.Tests", "TestData", name));
 
     /// <summary>The path on the run's <c>manifest:</c> line.</summary>
     private static string ManifestPath(string stdout) =>
@@ -81,7 +88,39 @@ public sealed class RunManifestCommandsTests : IDisposable
         Assert.Equal(command, payload.GetProperty("command").GetString());
         Assert.Equal(Path.GetFileNameWithoutExtension(path), payload.GetProperty("run_id").GetString());
         Assert.Equal(Sha(path), payload.GetProperty("manifest_sha256").GetString());
+        using (var log = AuditLog.Open(CrucibleHome.Resolve(Home)))
+        {
+            // the audit store holds the manifest's bytes under its run id, as the service's runs
+            Assert.Equal(File.ReadAllBytes(path), log.ReadRunManifest(Path.GetFileNameWithoutExtension(path)));
+        }
+
+        var verify = Crucible("verify-run", path, "--home", Home);
+        Assert.True(verify.Exit == 0, verify.Stdout + verify.Stderr);
+        Assert.Contains($"pinned    manifest by audit entry {last.Seq}", verify.Stdout, StringComparison.Ordinal);
         return payload;
+    }
+
+    /// <summary>
+    /// Edits the manifest the run printed (its seed: still a valid manifest, every file still hashes as recorded):
+    /// <c>verify-run</c> alone cannot tell, <c>verify-run --home</c> exits 3 as the file no longer hashes as pinned.
+    /// </summary>
+    private void CheckEditedManifestCaught(string stdout)
+    {
+        string path = ManifestPath(stdout);
+        var manifest = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        manifest["seed"] = "424242";
+        File.WriteAllText(path, manifest.ToJsonString());
+        Assert.Equal(0, Crucible("verify-run", path).Exit);
+        var verify = Crucible("verify-run", path, "--home", Home);
+        Assert.True(verify.Exit == 3, verify.Stdout + verify.Stderr);
+        Assert.Contains("MISMATCH  manifest: audit entry", verify.Stdout, StringComparison.Ordinal);
+        Assert.Contains(", manifest NOT pinned", verify.Stdout, StringComparison.Ordinal);
+        var json = Crucible("verify-run", path, "--home", Home, "--json");
+        Assert.Equal(3, json.Exit);
+        using var doc = JsonDocument.Parse(json.Stdout);
+        Assert.False(doc.RootElement.GetProperty("ok").GetBoolean());
+        Assert.Equal("mismatch", doc.RootElement.GetProperty("pin").GetProperty("result").GetString());
+        Assert.Equal(Sha(path), doc.RootElement.GetProperty("pin").GetProperty("actual").GetString());
     }
 
     /// <summary>Changes <paramref name="output"/> by one byte: <c>verify-run</c> of the manifest exits 3 naming it.</summary>
@@ -188,5 +227,88 @@ public sealed class RunManifestCommandsTests : IDisposable
         Assert.Equal(Sha(weights), pinned.GetProperty("model_id").GetString());
         Assert.Equal(Sha(card), pinned.GetProperty("card_sha256").GetString());
         CheckTamperingFails(m.Stdout, card);
+    }
+
+    [Fact]
+    public void TrainAndGenerate_PinTheirRunManifests_AfterTheirOwnEntries()
+    {
+        string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 200), model = Path.Combine(_dir, "model");
+        string config = Write("small.json", """{"hidden": 16, "blocks": 1, "time_embedding": 8, "diffusion_steps": 50, "training": {"batch_size": 16, "warmup_steps": 2}}""");
+        var t = Crucible("train", "--data", prices, "--steps", "5", "--seed", "8", "--config", config, "--out", model);
+        Assert.True(t.Exit == 0, t.Stderr);
+        string weights = Path.Combine(model, "weights.safetensors"), modelManifest = Path.Combine(model, "manifest.json");
+        CheckManifest(t.Stdout, "train", [prices], [weights, modelManifest]);
+        var trained = CheckPinned(t.Stdout, "train");
+        Assert.Equal(Sha(weights), trained.GetProperty("model_id").GetString());
+        Assert.Equal(Sha(modelManifest), trained.GetProperty("model_manifest_sha256").GetString()); // the model's manifest, beside the run's
+        Assert.Contains("audit:      entry 2 in", t.Stdout, StringComparison.Ordinal); // after model.registered
+
+        string scenarios = Path.Combine(_dir, "s.csv"), meta = Path.Combine(_dir, "s.meta.json");
+        var g = Crucible("generate", "--model", model, "--count", "20", "--seed", "2", "--sampling-steps", "5", "--out", scenarios);
+        Assert.True(g.Exit == 0, g.Stderr);
+        CheckManifest(g.Stdout, "generate", [weights, modelManifest], [scenarios, meta]);
+        var generated = CheckPinned(g.Stdout, "generate");
+        Assert.Equal(Sha(weights), generated.GetProperty("model_id").GetString());
+        Assert.Equal(Sha(scenarios), generated.GetProperty("csv_sha256").GetString());
+        Assert.Contains("audit:     entries 3 and 4 in", g.Stdout, StringComparison.Ordinal);
+
+        var entries = AuditLog.Read(CrucibleHome.Resolve(Home).AuditDatabase);
+        Assert.Equal(["model.registered", "run.completed", "scenarios.generated", "run.completed"], entries.Select(e => e.Kind));
+        Assert.True(AuditLog.Verify(CrucibleHome.Resolve(Home)).Ok);
+        CheckEditedManifestCaught(t.Stdout);
+        CheckEditedManifestCaught(g.Stdout);
+    }
+
+    [Fact]
+    public void StressAndEnsemble_PinTheirRunManifests()
+    {
+        string scenarios = StressFixture("scenarios.csv"), portfolio = StressFixture("portfolio.json");
+        string report = Path.Combine(_dir, "stress.json");
+        var s = Crucible("stress", "--scenarios", scenarios, "--portfolio", portfolio, "--alpha", "0.95", "--out", report);
+        Assert.True(s.Exit == 0, s.Stderr);
+        CheckManifest(s.Stdout, "stress", [scenarios, portfolio], [report]);
+        Assert.Equal(Sha(report), CheckPinned(s.Stdout, "stress").GetProperty("report_sha256").GetString());
+
+        string a = Path.Combine(_dir, "a.csv"), b = Path.Combine(_dir, "b.csv"), ensemble = Path.Combine(_dir, "ensemble.json");
+        File.Copy(scenarios, a);
+        File.Copy(scenarios, b);
+        var e = Crucible("ensemble", "--scenarios", a, "--scenarios", b, "--portfolio", portfolio, "--out", ensemble);
+        Assert.True(e.Exit == 0, e.Stdout + e.Stderr);
+        CheckManifest(e.Stdout, "ensemble", [a, b, portfolio], [ensemble]);
+        var pinned = CheckPinned(e.Stdout, "ensemble");
+        Assert.Equal(Sha(ensemble), pinned.GetProperty("report_sha256").GetString());
+        Assert.False(pinned.GetProperty("flagged").GetBoolean());
+
+        // one run.completed each, nothing else; the chain verifies
+        Assert.Equal(["run.completed", "run.completed"], AuditLog.Read(CrucibleHome.Resolve(Home).AuditDatabase).Select(x => x.Kind));
+        Assert.True(AuditLog.Verify(CrucibleHome.Resolve(Home)).Ok);
+        CheckEditedManifestCaught(s.Stdout);
+        CheckEditedManifestCaught(e.Stdout);
+        CheckTamperingFails(e.Stdout, ensemble);
+    }
+
+    [Fact]
+    public void VerifyRun_WithAHomeThatDoesNotPinTheRun_Exits3_AndWithoutALog_Exits2()
+    {
+        string scenarios = StressFixture("scenarios.csv"), portfolio = StressFixture("portfolio.json");
+        var s = Crucible("stress", "--scenarios", scenarios, "--portfolio", portfolio, "--alpha", "0.95", "--out", Path.Combine(_dir, "stress.json"));
+        Assert.True(s.Exit == 0, s.Stderr);
+        string path = ManifestPath(s.Stdout);
+
+        // another home with a log that never saw this run
+        string other = Path.Combine(_dir, "other");
+        var o = CliProcess.Run(new Dictionary<string, string> { ["CRUCIBLE_HOME"] = other },
+            "stress", "--scenarios", scenarios, "--portfolio", portfolio, "--alpha", "0.95", "--out", Path.Combine(_dir, "stress2.json"));
+        Assert.True(o.Exit == 0, o.Stderr);
+        var unpinned = Crucible("verify-run", path, "--home", other);
+        Assert.True(unpinned.Exit == 3, unpinned.Stdout + unpinned.Stderr);
+        Assert.Contains("UNPINNED  manifest: no run.completed entry pins run " + Path.GetFileNameWithoutExtension(path), unpinned.Stdout, StringComparison.Ordinal);
+
+        // a home without an audit log: nothing to check against, and nothing is created there
+        string empty = Path.Combine(_dir, "empty");
+        var none = Crucible("verify-run", path, "--home", empty);
+        Assert.True(none.Exit == 2, none.Stdout + none.Stderr);
+        Assert.Contains("AUDIT-E-NOLOG", none.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(empty));
     }
 }

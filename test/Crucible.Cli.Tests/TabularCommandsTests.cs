@@ -257,30 +257,31 @@ public sealed class TabularCommandsTests : IDisposable
 
         Assert.False(File.Exists(Path.Combine(Home, "audit.db")));
         var entries = AuditLog.Read(Path.Combine(dir, "audit.db"));
-        // each step records what its command records: train, generate twice, evaluate (its run.completed pins its run
-        // manifest), the model card (likewise)
-        Assert.Equal(["run.completed", "model.registered", "scenarios.generated", "scenarios.generated", "evaluation.completed", "run.completed", "run.completed"],
-            entries.Select(e => e.Kind));
-        Assert.Contains($"audit:      7 entries in {Path.Combine(dir, "audit.db")}", stdout, StringComparison.Ordinal);
+        // each step records what its command records: train (the registration, then its run.completed), generate twice
+        // (scenarios.generated, then its run.completed), evaluate (evaluation.completed, then its run.completed), the
+        // model card; every run.completed pins its step's run manifest
+        Assert.Equal(["model.registered", "run.completed", "scenarios.generated", "run.completed", "scenarios.generated", "run.completed",
+            "evaluation.completed", "run.completed", "run.completed"], entries.Select(e => e.Kind));
+        Assert.Contains($"audit:      9 entries in {Path.Combine(dir, "audit.db")}", stdout, StringComparison.Ordinal);
 
-        using var trained = JsonDocument.Parse(entries[0].Payload);
-        Assert.Equal(Sha(Path.Combine(dir, "model", "weights.safetensors")), trained.RootElement.GetProperty("model_id").GetString());
-        Assert.Equal(Sha(Path.Combine(dir, "model", "manifest.json")), trained.RootElement.GetProperty("manifest_sha256").GetString());
-        using var registeredEntry = JsonDocument.Parse(entries[1].Payload);
+        using var registeredEntry = JsonDocument.Parse(entries[0].Payload);
         Assert.Contains(Sha(Path.Combine(dir, "model", "weights.safetensors")), registeredEntry.RootElement.ToString(), StringComparison.Ordinal);
+        using var trained = JsonDocument.Parse(entries[1].Payload);
+        Assert.Equal(Sha(Path.Combine(dir, "model", "weights.safetensors")), trained.RootElement.GetProperty("model_id").GetString());
+        Assert.Equal(Sha(Path.Combine(dir, "model", "manifest.json")), trained.RootElement.GetProperty("model_manifest_sha256").GetString());
         using var generated = JsonDocument.Parse(entries[2].Payload);
         Assert.Equal(Sha(Path.Combine(dir, "scenarios.csv")), generated.RootElement.GetProperty("csv_sha256").GetString());
         Assert.Equal(400, generated.RootElement.GetProperty("count").GetInt32());
-        using var stressedEntry = JsonDocument.Parse(entries[3].Payload);
+        using var stressedEntry = JsonDocument.Parse(entries[4].Payload);
         Assert.Equal(Sha(Path.Combine(dir, "scenarios-stressed.csv")), stressedEntry.RootElement.GetProperty("csv_sha256").GetString());
-        using var evaluated = JsonDocument.Parse(entries[4].Payload);
+        using var evaluated = JsonDocument.Parse(entries[6].Payload);
         Assert.Equal(Sha(Path.Combine(dir, "report.json")), evaluated.RootElement.GetProperty("report_sha256").GetString());
         Assert.Equal(Sha(Path.Combine(dir, "scenarios.csv")), evaluated.RootElement.GetProperty("synthetic_sha256").GetString());
         var verify = Crucible("audit", "verify", "--home", dir);
         Assert.True(verify.Exit == 0, verify.Stdout + verify.Stderr);
 
         // one run manifest per step, in DIR/runs, printed in step order: every file read or written with its SHA-256, the
-        // embedded demo CSV by name; verify-run passes on each, and the evaluation's and the card's are pinned in the log
+        // embedded demo CSV by name; verify-run passes on each, and each is pinned in the log by its step's run.completed
         var printed = stdout.Split('\n').Where(l => l.StartsWith("manifest:", StringComparison.Ordinal))
             .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]).ToArray();
         Assert.Equal(Directory.GetFiles(Path.Combine(dir, "runs")).Order(StringComparer.Ordinal), printed.Order(StringComparer.Ordinal));
@@ -298,7 +299,7 @@ public sealed class TabularCommandsTests : IDisposable
             Assert.Equal(outputs[i].Select(f => (f, Sha(f))),
                 runs[i].GetProperty("outputs").EnumerateArray().Select(f => (f.GetProperty("path").GetString()!, f.GetProperty("sha256").GetString()!)));
             Assert.Equal(Sha(In("model/weights.safetensors")), runs[i].GetProperty("model_id").GetString());
-            var checkedRun = Crucible("verify-run", printed[i]);
+            var checkedRun = Crucible("verify-run", printed[i], "--home", dir); // the files, and the pin of the manifest's bytes
             Assert.True(checkedRun.Exit == 0, checkedRun.Stdout + checkedRun.Stderr);
         }
 
@@ -311,9 +312,10 @@ public sealed class TabularCommandsTests : IDisposable
 
         Assert.Equal("vol=+2sd", runs[2].GetProperty("config").GetProperty("stress").GetString());
         Assert.Equal("1", runs[2].GetProperty("seed").GetString());
-        foreach (var (entry, run) in new[] { (entries[5], printed[3]), (entries[6], printed[4]) })
+        foreach (var (entry, run) in new[] { (entries[1], printed[0]), (entries[3], printed[1]), (entries[5], printed[2]), (entries[7], printed[3]), (entries[8], printed[4]) })
         {
             using var pinned = JsonDocument.Parse(entry.Payload);
+            Assert.Equal(Path.GetFileNameWithoutExtension(run), pinned.RootElement.GetProperty("run_id").GetString());
             Assert.Equal(Sha(run), pinned.RootElement.GetProperty("manifest_sha256").GetString());
         }
 

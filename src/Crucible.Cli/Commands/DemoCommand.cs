@@ -156,9 +156,8 @@ internal static class DemoCommand
         generator.Save(model);
         trainRun.ModelId = generator.ModelId;
         trainRun.AddOutput(Path.Combine(model, DiffusionGenerator.WeightsFileName)).AddOutput(Path.Combine(model, DiffusionGenerator.ManifestFileName));
-        var manifests = new List<(string Step, string Path)> { ("train", RunManifests.Write(home, trainRun)) };
-        RunAudit.Append(home, AuditKind.RunCompleted, RunAudit.Trained(model, generator.Manifest));
         var (registered, _) = RunAudit.Register(home, model);          // so that `crucible generate --home DIR --model ID` finds it
+        var manifests = new List<(string Step, string Path)> { ("train", RunAudit.Complete(home, trainRun, RunAudit.Trained(model, generator.Manifest)).Manifest) };
         output.WriteLine(string.Create(inv,
             $"model:      {model} ({generator.Manifest.Training.Steps} steps, {generator.Manifest.Windows.Count} windows of {options.Window} days, final loss {generator.Manifest.Training.FinalLoss:F4}, {clock.Elapsed.TotalSeconds:F0} s); registered as {registered.Id[..16]}… ({registered.Status.ToString().ToLowerInvariant()})"));
 
@@ -167,14 +166,14 @@ internal static class DemoCommand
         var baselineRun = StartGenerate(home, model, generator.ModelId, count, seed, guidance: null, stress: null);
         var set = generator.Generate(count, seed, new SequenceSampleRequest(Sampler: DemoSampler));
         var meta = ScenarioCsv.Write(csv, set, DateTimeOffset.UtcNow);
-        manifests.Add(("generate baseline", RunManifests.Write(home, baselineRun.AddOutput(csv).AddOutput(ScenarioCsv.MetadataPath(csv)))));
-        RunAudit.Append(home, AuditKind.ScenariosGenerated, RunAudit.Generated(meta));
+        manifests.Add(("generate baseline", RunAudit.Complete(home, baselineRun.AddOutput(csv).AddOutput(ScenarioCsv.MetadataPath(csv)),
+            RunAudit.GenerateCompleted("demo.generate", meta), (AuditKind.ScenariosGenerated, RunAudit.Generated(meta))).Manifest));
         var stressedRun = StartGenerate(home, model, generator.ModelId, count, seed + 1, DemoGuidance, DemoStress);
         var stressed = generator.Generate(count, seed + 1, new SequenceSampleRequest(GuidanceScale: DemoGuidance, Sampler: DemoSampler, Stress: DemoStress));
         var stressedMeta = ScenarioCsv.Write(stressedCsv, stressed, DateTimeOffset.UtcNow);
         stressedRun.AddOutput(stressedCsv).AddOutput(ScenarioCsv.MetadataPath(stressedCsv));
-        manifests.Add(("generate stressed", RunManifests.Write(home, stressedRun)));
-        RunAudit.Append(home, AuditKind.ScenariosGenerated, RunAudit.Generated(stressedMeta));
+        manifests.Add(("generate stressed", RunAudit.Complete(home, stressedRun,
+            RunAudit.GenerateCompleted("demo.generate", stressedMeta), (AuditKind.ScenariosGenerated, RunAudit.Generated(stressedMeta))).Manifest));
         output.WriteLine($"scenarios:  {csv} ({count.ToString(inv)} baseline scenarios of {options.Window} days, DPM-Solver++(2M), 50 steps) + {Path.GetFileName(ScenarioCsv.MetadataPath(csv))}");
         output.WriteLine(string.Create(inv,
             $"stressed:   {stressedCsv} (\"{DemoStress}\": {string.Join(", ", stressedMeta.Conditions.Select(c => $"{c.Key}={c.Value:G4}"))}, guidance {DemoGuidance}) + {Path.GetFileName(ScenarioCsv.MetadataPath(stressedCsv))}"));

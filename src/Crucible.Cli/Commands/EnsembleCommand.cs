@@ -82,7 +82,10 @@ internal static class EnsembleCommand
         var outPath = parse.GetValue(o.Out)!;
         EnsembleJson.Write(result, outPath);
         run.Outcome = new JsonObject { ["flagged"] = result.Flagged, ["es_spread"] = result.EsSpread, ["max_wasserstein"] = result.MaxWasserstein };
-        var manifest = RunManifests.Write(home, run.AddOutput(outPath));
+        var (manifest, _) = RunAudit.Complete(home, run.AddOutput(outPath), new JsonObject
+        {
+            ["command"] = "ensemble", ["flagged"] = result.Flagged, ["report_sha256"] = Governance.FileHash.Sha256(outPath),
+        });
 
         var inv = CultureInfo.InvariantCulture;
         foreach (var m in result.Members)

@@ -142,13 +142,13 @@ internal static class GenerateCommand
 
         run.AddInput(Path.Combine(modelFolder, DiffusionGenerator.WeightsFileName)).AddInput(Path.Combine(modelFolder, DiffusionGenerator.ManifestFileName));
         var meta = ScenarioCsv.Write(path, set, DateTimeOffset.UtcNow);
-        var runManifest = RunManifests.Write(home, run.AddOutput(path).AddOutput(ScenarioCsv.MetadataPath(path)));
-        var receipt = RunAudit.Append(home, AuditKind.ScenariosGenerated, RunAudit.Generated(meta));
+        var (runManifest, receipts) = RunAudit.Complete(home, run.AddOutput(path).AddOutput(ScenarioCsv.MetadataPath(path)),
+            RunAudit.GenerateCompleted("generate", meta), (AuditKind.ScenariosGenerated, RunAudit.Generated(meta)));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"scenarios: {path} ({meta.Rows} rows × {meta.Columns.Count} series, {meta.Sampler}-{meta.SamplingSteps}, seed {meta.Seed})"));
         output.WriteLine($"metadata:  {ScenarioCsv.MetadataPath(path)} (model {meta.ModelId[..16]}…, csv sha256 {meta.CsvSha256[..16]}…)");
         output.WriteLine($"manifest:  {runManifest}");
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit:     entry {receipt.Seq} in {home.AuditDatabase}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit:     entries {receipts[0].Seq} and {receipts[^1].Seq} in {home.AuditDatabase}"));
         return ExitCode.Success;
     }
 

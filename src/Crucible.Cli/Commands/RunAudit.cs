@@ -11,20 +11,14 @@ using Crucible.Governance.Registry;
 namespace Crucible.Cli.Commands;
 
 /// <summary>
-/// The audit entries that <c>train</c>, <c>generate</c>, <c>evaluate</c>, <c>backtest</c>, <c>baseline</c>, <c>compare</c>,
-/// <c>model-card</c> and <c>demo</c> append after a successful run
+/// The audit entries that every command writing a run manifest (<c>train</c>, <c>generate</c>, <c>evaluate</c>,
+/// <c>stress</c>, <c>ensemble</c>, <c>backtest</c>, <c>baseline</c>, <c>compare</c>, <c>model-card</c> and each step of
+/// <c>demo</c>) appends after a successful run, all closed by <see cref="Complete"/>
 /// (ARCHITECTURE.md "Where Crucible keeps its state"). Payloads carry ids, hashes, counts and settings only: never data
 /// values, file paths or secrets. A run that fails appends nothing: callers append only after every output is written.
 /// </summary>
 internal static class RunAudit
 {
-    /// <summary>Appends one entry to the audit log of <paramref name="home"/> (created on first use).</summary>
-    public static AuditReceipt Append(CrucibleHome home, AuditKind kind, JsonObject payload)
-    {
-        using var log = AuditLog.Open(home);
-        return log.Append(kind, payload);
-    }
-
     /// <summary>
     /// Closes the run <paramref name="run"/> (hashes its outputs) and records it: writes its manifest to
     /// <c>HOME/runs/RUN_ID.json</c>, then appends <paramref name="before"/> (the run's own entries, e.g.
@@ -54,7 +48,11 @@ internal static class RunAudit
         return registry.Find(id) is { } existing ? (existing, false) : (registry.Register(folder), true);
     }
 
-    /// <summary><c>run.completed</c> of a <c>train</c> run whose model folder is <paramref name="folder"/>.</summary>
+    /// <summary>
+    /// <c>run.completed</c> of a <c>train</c> run whose model folder is <paramref name="folder"/> (before
+    /// <see cref="Complete"/> adds the run manifest's <c>run_id</c> and <c>manifest_sha256</c>; the model manifest's hash
+    /// is <c>model_manifest_sha256</c>).
+    /// </summary>
     public static JsonObject Trained(string folder, ModelManifest m)
     {
         var entry = TrainedCore(folder, m.Kind, m.Weights.Sha256, m.Data, m.Seed, m.Training.Steps);
@@ -68,7 +66,7 @@ internal static class RunAudit
         ["command"] = "train",
         ["kind"] = kind,
         ["model_id"] = modelId,
-        ["manifest_sha256"] = FileHash.Sha256(Path.Combine(folder, DiffusionGenerator.ManifestFileName)),
+        ["model_manifest_sha256"] = FileHash.Sha256(Path.Combine(folder, DiffusionGenerator.ManifestFileName)),
         ["input_sha256"] = data.InputSha256,
         ["train_matrix_sha256"] = data.TrainMatrixSha256,
         ["seed"] = Seed(seed),
@@ -93,6 +91,17 @@ internal static class RunAudit
         ["seed"] = Seed(meta.Seed),
         ["sampler"] = meta.Sampler,
         ["sampling_steps"] = meta.SamplingSteps,
+    };
+
+    /// <summary>
+    /// <c>run.completed</c> of a generation (<c>generate</c>, a <c>demo</c> generate step) that wrote the scenario CSV
+    /// described by <paramref name="meta"/>; its <c>scenarios.generated</c> entry comes just before.
+    /// </summary>
+    public static JsonObject GenerateCompleted(string command, ScenarioMetadata meta) => new()
+    {
+        ["command"] = command,
+        ["model_id"] = meta.ModelId,
+        ["csv_sha256"] = meta.CsvSha256,
     };
 
     /// <summary>

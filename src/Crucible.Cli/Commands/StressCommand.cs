@@ -179,7 +179,8 @@ internal static class StressCommand
             };
         }
 
-        var manifest = RunManifests.Write(home, run.AddOutput(outPath));
+        var (manifest, _) = RunAudit.Complete(home, run.AddOutput(outPath),
+            new JsonObject { ["command"] = "stress", ["report_sha256"] = Governance.FileHash.Sha256(outPath) });
         var inv = CultureInfo.InvariantCulture;
         output.WriteLine(string.Create(inv, $"portfolio:  {result.Portfolio.Name} ({result.Scenarios} scenarios of {result.Steps.Min}–{result.Steps.Max} steps)"));
         foreach (var l in result.Levels)

@@ -196,8 +196,7 @@ internal static class TrainCommand
         var m = generator.Manifest;
         // DP-SGD: the run manifest carries the model manifest's DP statement (σ, q, steps, δ, ε, accountant, …), as is
         if (m.Privacy is { } privacy) run.Dp = JsonSerializer.SerializeToNode(privacy, DiffusionJson.Options) as System.Text.Json.Nodes.JsonObject;
-        var (registered, isNew, runManifest) = Record(home, run, folder, m.Weights.Sha256);
-        var receipt = RunAudit.Append(home, AuditKind.RunCompleted, RunAudit.Trained(folder, m));
+        var (registered, isNew, runManifest, receipt) = Record(home, run, folder, m.Weights.Sha256, RunAudit.Trained(folder, m));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"model:      {folder} (id {m.Weights.Sha256[..16]}…, {m.Weights.Parameters} parameters)"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -241,13 +240,16 @@ internal static class TrainCommand
         return options.WithPrivacy(dp);
     }
 
-    // the model folder's files close the run manifest (with the model id), and the model joins the home's registry
-    private static (ModelRecord Registered, bool IsNew, string RunManifest) Record(Governance.CrucibleHome home, RunManifestBuilder run, string folder, string modelId)
+    // the model joins the home's registry (model.registered), then the model folder's files close the run manifest (with
+    // the model id) and run.completed (entry) pins it
+    private static (ModelRecord Registered, bool IsNew, string RunManifest, AuditReceipt Receipt) Record(Governance.CrucibleHome home,
+        RunManifestBuilder run, string folder, string modelId, System.Text.Json.Nodes.JsonObject entry)
     {
         run.ModelId = modelId;
-        var manifest = RunManifests.Write(home, run.AddOutput(Path.Combine(folder, DiffusionGenerator.WeightsFileName)).AddOutput(Path.Combine(folder, DiffusionGenerator.ManifestFileName)));
+        run.AddOutput(Path.Combine(folder, DiffusionGenerator.WeightsFileName)).AddOutput(Path.Combine(folder, DiffusionGenerator.ManifestFileName));
         var (registered, isNew) = RunAudit.Register(home, folder);
-        return (registered, isNew, manifest);
+        var (manifest, receipts) = RunAudit.Complete(home, run, entry);
+        return (registered, isNew, manifest, receipts[^1]);
     }
 
     private static void WriteRecord(TextWriter output, Governance.CrucibleHome home, ModelRecord registered, bool isNew, string runManifest)
@@ -375,8 +377,7 @@ internal static class TrainCommand
             ["calibration_rule"] = calibration is null ? null : SequenceTraining.RuleName(calibration.Rule),
         }, options.Seed).AddInput(path);
         if (statePath is not null) run.AddInput(statePath);
-        var (registered, isNew, runManifest) = Record(home, run, folder, m.Weights.Sha256);
-        var receipt = RunAudit.Append(home, AuditKind.RunCompleted, RunAudit.Trained(folder, m));
+        var (registered, isNew, runManifest, receipt) = Record(home, run, folder, m.Weights.Sha256, RunAudit.Trained(folder, m));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"model:      {folder} (id {m.Weights.Sha256[..16]}…, {m.Weights.Parameters} parameters, sequence W = {m.Config.Window})"));
         WriteRecord(output, home, registered, isNew, runManifest);
