@@ -5,10 +5,11 @@ namespace Crucible.Governance.Manifests;
 /// <summary>
 /// The run manifests (MRM-2) of a home. The CLI's <c>train</c>, <c>generate</c>, <c>evaluate</c>, <c>stress</c>,
 /// <c>ensemble</c>, <c>backtest</c>, <c>baseline</c>, <c>compare</c>, <c>model-card</c> and each step of <c>demo</c> write
-/// theirs to <c>HOME/runs/RUN_ID.json</c> (<see cref="Write(CrucibleHome, RunManifestBuilder)"/>; <c>crucible verify-run
-/// HOME/runs/RUN_ID.json</c> recomputes the file hashes; files are recorded by absolute path, since they live outside the
-/// runs folder). The service starts its runs here too and stores them with the audit log instead
-/// (<see cref="Audit.AuditLog.AppendRunCompleted"/>).
+/// theirs to <c>HOME/runs/RUN_ID.json</c> (<see cref="Write"/>) and pin its hash in the audit chain with the
+/// <c>run.completed</c> entry of <see cref="Audit.AuditLog.AppendRunCompleted"/>, which also stores the bytes
+/// (<c>crucible verify-run [--home HOME] HOME/runs/RUN_ID.json</c> recomputes the file hashes and checks the pin; files
+/// are recorded by absolute path, since they live outside the runs folder). The service starts its runs here too and
+/// stores them with the audit log only.
 /// </summary>
 public static class RunManifests
 {
@@ -17,13 +18,6 @@ public static class RunManifests
     {
         ArgumentNullException.ThrowIfNull(home);
         return new(kind, config, seed, home.RunsFolder);
-    }
-
-    /// <summary>Hashes the outputs, writes the manifest atomically to <c>HOME/runs/RUN_ID.json</c> and returns its path.</summary>
-    public static string Write(CrucibleHome home, RunManifestBuilder builder)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        return Write(home, builder.Finish());
     }
 
     /// <summary>
