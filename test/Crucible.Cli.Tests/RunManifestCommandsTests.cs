@@ -205,14 +205,20 @@ public sealed class RunManifestCommandsTests : IDisposable
         Assert.True(AuditLog.Verify(CrucibleHome.Resolve(Home)).Ok);
     }
 
-    [Fact]
-    public void TrainWithoutDp_HasNoDpField_AndModelCard_WritesItsRunManifest()
+    /// <summary>`crucible train` of a tiny tabular model on 200 rows of test prices: its output, the data and model files.</summary>
+    private ((int Exit, string Stdout, string Stderr) Train, string Prices, string Model, string Weights, string ModelManifest) TrainTiny(int seed)
     {
         string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 200), model = Path.Combine(_dir, "model");
         string config = Write("small.json", """{"hidden": 16, "blocks": 1, "time_embedding": 8, "diffusion_steps": 50, "training": {"batch_size": 16, "warmup_steps": 2}}""");
-        var t = Crucible("train", "--data", prices, "--steps", "5", "--seed", "6", "--config", config, "--out", model);
+        var t = Crucible("train", "--data", prices, "--steps", "5", "--seed", seed.ToString(System.Globalization.CultureInfo.InvariantCulture), "--config", config, "--out", model);
         Assert.True(t.Exit == 0, t.Stderr);
-        string weights = Path.Combine(model, "weights.safetensors"), modelManifest = Path.Combine(model, "manifest.json");
+        return (t, prices, model, Path.Combine(model, "weights.safetensors"), Path.Combine(model, "manifest.json"));
+    }
+
+    [Fact]
+    public void TrainWithoutDp_HasNoDpField_AndModelCard_WritesItsRunManifest()
+    {
+        var (t, prices, model, weights, modelManifest) = TrainTiny(6);
         var tm = CheckManifest(t.Stdout, "train", [prices], [weights, modelManifest]);
         Assert.False(tm.TryGetProperty("dp", out _)); // no DP statement for a model trained without DP-SGD
         Assert.Equal(Sha(weights), tm.GetProperty("model_id").GetString());
@@ -232,11 +238,7 @@ public sealed class RunManifestCommandsTests : IDisposable
     [Fact]
     public void TrainAndGenerate_PinTheirRunManifests_AfterTheirOwnEntries()
     {
-        string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 200), model = Path.Combine(_dir, "model");
-        string config = Write("small.json", """{"hidden": 16, "blocks": 1, "time_embedding": 8, "diffusion_steps": 50, "training": {"batch_size": 16, "warmup_steps": 2}}""");
-        var t = Crucible("train", "--data", prices, "--steps", "5", "--seed", "8", "--config", config, "--out", model);
-        Assert.True(t.Exit == 0, t.Stderr);
-        string weights = Path.Combine(model, "weights.safetensors"), modelManifest = Path.Combine(model, "manifest.json");
+        var (t, prices, model, weights, modelManifest) = TrainTiny(8);
         CheckManifest(t.Stdout, "train", [prices], [weights, modelManifest]);
         var trained = CheckPinned(t.Stdout, "train");
         Assert.Equal(Sha(weights), trained.GetProperty("model_id").GetString());
