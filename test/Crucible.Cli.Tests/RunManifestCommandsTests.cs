@@ -270,6 +270,7 @@ public sealed class RunManifestCommandsTests : IDisposable
         Assert.True(s.Exit == 0, s.Stderr);
         CheckManifest(s.Stdout, "stress", [scenarios, portfolio], [report]);
         Assert.Equal(Sha(report), CheckPinned(s.Stdout, "stress").GetProperty("report_sha256").GetString());
+        Assert.Contains("audit:      entry 1 in ", s.Stdout, StringComparison.Ordinal); // the entry that pins the run, as generate prints
 
         string a = Path.Combine(_dir, "a.csv"), b = Path.Combine(_dir, "b.csv"), ensemble = Path.Combine(_dir, "ensemble.json");
         File.Copy(scenarios, a);
@@ -280,6 +281,7 @@ public sealed class RunManifestCommandsTests : IDisposable
         var pinned = CheckPinned(e.Stdout, "ensemble");
         Assert.Equal(Sha(ensemble), pinned.GetProperty("report_sha256").GetString());
         Assert.False(pinned.GetProperty("flagged").GetBoolean());
+        Assert.Contains("audit:    entry 2 in ", e.Stdout, StringComparison.Ordinal);
 
         // one run.completed each, nothing else; the chain verifies
         Assert.Equal(["run.completed", "run.completed"], AuditLog.Read(CrucibleHome.Resolve(Home).AuditDatabase).Select(x => x.Kind));

@@ -82,7 +82,7 @@ internal static class EnsembleCommand
         var outPath = parse.GetValue(o.Out)!;
         EnsembleJson.Write(result, outPath);
         run.Outcome = new JsonObject { ["flagged"] = result.Flagged, ["es_spread"] = result.EsSpread, ["max_wasserstein"] = result.MaxWasserstein };
-        var (manifest, _) = RunAudit.Complete(home, run.AddOutput(outPath), new JsonObject
+        var (manifest, receipts) = RunAudit.Complete(home, run.AddOutput(outPath), new JsonObject
         {
             ["command"] = "ensemble", ["flagged"] = result.Flagged, ["report_sha256"] = Governance.FileHash.Sha256(outPath),
         });
@@ -98,6 +98,7 @@ internal static class EnsembleCommand
         output.WriteLine(result.Flagged ? $"FLAGGED: {string.Join("; ", result.Reasons)}" : "agreement: within the declared thresholds");
         output.WriteLine($"report:   {outPath}");
         output.WriteLine($"manifest: {manifest}");
+        output.WriteLine(string.Create(inv, $"audit:    entry {receipts[^1].Seq} in {home.AuditDatabase}"));
         return result.Flagged ? ExitCode.ThresholdFailed : ExitCode.Success;
     }
 }

@@ -179,7 +179,7 @@ internal static class StressCommand
             };
         }
 
-        var (manifest, _) = RunAudit.Complete(home, run.AddOutput(outPath),
+        var (manifest, receipts) = RunAudit.Complete(home, run.AddOutput(outPath),
             new JsonObject { ["command"] = "stress", ["report_sha256"] = Governance.FileHash.Sha256(outPath) });
         var inv = CultureInfo.InvariantCulture;
         output.WriteLine(string.Create(inv, $"portfolio:  {result.Portfolio.Name} ({result.Scenarios} scenarios of {result.Steps.Min}–{result.Steps.Max} steps)"));
@@ -205,6 +205,7 @@ internal static class StressCommand
 
         output.WriteLine($"report:     {outPath}");
         output.WriteLine($"manifest:   {manifest}");
+        output.WriteLine(string.Create(inv, $"audit:      entry {receipts[^1].Seq} in {home.AuditDatabase}"));
         return ExitCode.Success;
     }
 
