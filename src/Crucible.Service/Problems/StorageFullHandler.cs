@@ -30,7 +30,7 @@ internal sealed class StorageFullHandler : IExceptionHandler
         if (!IsStorageFull(exception)) return false;
         httpContext.Response.Headers.RetryAfter = "60";
         await ProblemTypes.WriteAsync(httpContext, ProblemTypes.Create(503,
-            "the service's storage is full; nothing was recorded for this request", Type, "Storage full")).ConfigureAwait(false);
+            "the service's storage is full; the request did not complete and no run was recorded (a scenario request may have recorded its scenarios.generated entry)", Type, "Storage full")).ConfigureAwait(false);
         return true;
     }
 }

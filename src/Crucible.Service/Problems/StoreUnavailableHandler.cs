@@ -26,7 +26,7 @@ internal sealed class StoreUnavailableHandler : IExceptionHandler
         if (!IsStoreUnavailable(exception)) return false;
         httpContext.Response.Headers.RetryAfter = "5";
         await ProblemTypes.WriteAsync(httpContext, ProblemTypes.Create(503,
-            "the shared store cannot be reached right now; nothing was recorded for this request", ProblemTypes.Unavailable)).ConfigureAwait(false);
+            "the shared store cannot be reached right now; the request did not complete and no run was recorded (a scenario request may have recorded its scenarios.generated entry)", ProblemTypes.Unavailable)).ConfigureAwait(false);
         return true;
     }
 }
