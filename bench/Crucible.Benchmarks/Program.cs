@@ -7,6 +7,7 @@ IBenchmarkCommand[] commands =
     new DataCheckBenchmark(),
     new GemmBenchmark(),
     new StocksFloorBenchmark(),
+    new StocksBaselineBenchmark(),
     new StocksCorrBenchmark(),
     new StocksGenBenchmark(),
     new TrainBenchmark(PeerKind.Mlp),
