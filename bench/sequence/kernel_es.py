@@ -5,6 +5,7 @@ Nadaraya-Watson mixture of the training windows with Gaussian weights phi((VIX_i
 mixture's 20-day equal-weight ES 97.5% at v = 15, 25, 35, 45, 60 for a grid of h, and the ES of the windows bucketed
 by their first day's VIX. Windows, features and ES as in the sequence-fidelity benchmark: log returns, W = 20, stride
 1, train rows up to 2019-12-31, the state lagged one day (VIXCLS of the last state row before the window's first day).
+The buckets also print the mean 20-day return (the drift a model conditioned on the first day's state can learn).
 Usage: /usr/bin/python3 bench/sequence/kernel_es.py [PRICES_CSV] [STATE_CSV]
 """
 import sys
@@ -48,7 +49,7 @@ def weighted_es(x, w, alpha=0.975):
 print(f"{n} windows, {known.sum()} with a state; VIX mean {v.mean():.2f}, sd {sd:.2f}")
 for lo, hi in [(0, 15), (15, 20), (20, 25), (25, 35), (35, 45), (45, 60), (60, 1000)]:
     m = (v >= lo) & (v < hi)
-    print(f"VIX {lo}-{hi}: {m.sum()} windows, ES {weighted_es(t[m], np.ones(m.sum())):.3f}")
+    print(f"VIX {lo}-{hi}: {m.sum()} windows, ES {weighted_es(t[m], np.ones(m.sum())):.3f}, mean 20-day return {t[m].mean():+.4f}")
 for h in [0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0]:
     es = [weighted_es(t, np.exp(-0.5 * ((v - L) / (h * sd)) ** 2)) for L in LEVELS]
     print(f"h = {h:4}: " + ", ".join(f"{e:.3f}" for e in es) + ("  monotone" if all(np.diff(es) > 0) else ""))
