@@ -5,7 +5,8 @@ Nadaraya-Watson mixture of the training windows with Gaussian weights phi((VIX_i
 mixture's 20-day equal-weight ES 97.5% at v = 15, 25, 35, 45, 60 for a grid of h, and the ES of the windows bucketed
 by their first day's VIX. Windows, features and ES as in the sequence-fidelity benchmark: log returns, W = 20, stride
 1, train rows up to 2019-12-31, the state lagged one day (VIXCLS of the last state row before the window's first day).
-The buckets also print the mean 20-day return (the drift a model conditioned on the first day's state can learn).
+The buckets also print the mean 20-day return (the drift a model conditioned on the first day's state can learn),
+and the last lines split the gfc-2008 episode's windows by their starting VIX.
 Usage: /usr/bin/python3 bench/sequence/kernel_es.py [PRICES_CSV] [STATE_CSV]
 """
 import sys
@@ -53,3 +54,10 @@ for lo, hi in [(0, 15), (15, 20), (20, 25), (25, 35), (35, 45), (45, 60), (60, 1
 for h in [0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0]:
     es = [weighted_es(t, np.exp(-0.5 * ((v - L) / (h * sd)) ** 2)) for L in LEVELS]
     print(f"h = {h:4}: " + ", ".join(f"{e:.3f}" for e in es) + ("  monotone" if all(np.diff(es) > 0) else ""))
+
+# the gfc-2008 episode's windows (inside 2008-09-15..2009-03-09) by the VIX of their first day's state
+ends = np.array([dates[b + W - 1] for b in range(n)])
+episode = (dates[:n] >= pd.Timestamp("2008-09-15")) & (ends <= pd.Timestamp("2009-03-09")) & known
+for lo, hi in [(0, 45), (45, 60), (60, 1000)]:
+    m = episode & (vix >= lo) & (vix < hi)
+    print(f"gfc-2008 windows starting at VIX {lo}-{hi}: {m.sum()}, mean 20-day return {totals[m].mean():+.4f}")
