@@ -15,6 +15,7 @@ IBenchmarkCommand[] commands =
     new SampleBenchmark(),
     new TabularFidelityBenchmark(),
     new SequenceFidelityBenchmark(),
+    new SequenceEpisodeBenchmark(),
 ];
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
