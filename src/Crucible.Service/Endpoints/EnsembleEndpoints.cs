@@ -97,10 +97,11 @@ public static class EnsembleEndpoints
             ["max_es_spread"] = thresholds.MaxEsSpread, ["max_wasserstein"] = thresholds.MaxWasserstein,
         }, seed: 0, body);
         using var files = FileRequest.Create(home);
-        var paths = members.Select(m => files.Put(m.Name + ".csv", m.Csv!)).ToArray();
-        var portfolioPath = files.Put("portfolio.json", r.Portfolio!.Value.GetRawText());
-        foreach (var path in paths.Append(portfolioPath))
-            run.AddInput(ManifestFile.Named(Path.GetFileName(path), File.ReadAllBytes(path))); // the files the CLI would read
+        var written = members.Select(m => files.Put(m.Name + ".csv", m.Csv!)).ToArray();
+        var paths = written.Select(w => w.Path).ToArray();
+        var (portfolioPath, portfolioFile) = files.Put("portfolio.json", r.Portfolio!.Value.GetRawText());
+        foreach (var w in written) run.AddInput(w.Entry);
+        run.AddInput(portfolioFile);
         EnsembleResult result;
         try
         {
@@ -118,8 +119,8 @@ public static class EnsembleEndpoints
         var receipt = audit.AppendRunCompleted(manifest, new JsonObject
         {
             ["command"] = "service.ensemble",
-            ["members"] = new JsonArray([.. members.Zip(paths, (m, p) => (JsonNode)new JsonObject { ["name"] = m.Name, ["csv_sha256"] = FileHash.Sha256(p) })]),
-            ["portfolio_sha256"] = FileHash.Sha256(portfolioPath),
+            ["members"] = new JsonArray([.. members.Zip(written, (m, w) => (JsonNode)new JsonObject { ["name"] = m.Name, ["csv_sha256"] = w.Entry.Sha256 })]),
+            ["portfolio_sha256"] = portfolioFile.Sha256,
             ["alpha"] = alpha,
             ["max_es_spread"] = thresholds.MaxEsSpread,
             ["max_wasserstein"] = thresholds.MaxWasserstein,

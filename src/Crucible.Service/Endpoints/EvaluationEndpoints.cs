@@ -75,11 +75,11 @@ public static class EvaluationEndpoints
         var options = r!.Alpha is { } alpha ? new EvaluationOptions { Alpha = alpha } : new EvaluationOptions();
         var run = RunEndpoints.Start(home, "evaluate", new JsonObject { ["command"] = "service.evaluate", ["alpha"] = options.Alpha }, options.Seed, body);
         using var files = FileRequest.Create(home);
-        var realPath = files.Put("real.csv", r.RealCsv!);
-        var syntheticPath = files.Put("synthetic.csv", r.SyntheticCsv!);
-        var trainPath = r.TrainCsv is null ? null : files.Put("train.csv", r.TrainCsv);
-        foreach (var path in new[] { realPath, syntheticPath, trainPath }.OfType<string>())
-            run.AddInput(ManifestFile.Named(Path.GetFileName(path), File.ReadAllBytes(path))); // the bytes the CLI would read
+        var (realPath, realFile) = files.Put("real.csv", r.RealCsv!);
+        var (syntheticPath, syntheticFile) = files.Put("synthetic.csv", r.SyntheticCsv!);
+        var (trainPath, trainFile) = r.TrainCsv is null ? (null, null) : files.Put("train.csv", r.TrainCsv);
+        run.AddInput(realFile).AddInput(syntheticFile);
+        if (trainFile is not null) run.AddInput(trainFile);
         string json;
         try
         {
@@ -100,9 +100,9 @@ public static class EvaluationEndpoints
         var evaluated = new JsonObject
         {
             ["command"] = "service.evaluate",
-            ["real_sha256"] = FileHash.Sha256(realPath),
-            ["synthetic_sha256"] = FileHash.Sha256(syntheticPath),
-            ["train_sha256"] = trainPath is null ? null : FileHash.Sha256(trainPath),
+            ["real_sha256"] = realFile.Sha256,
+            ["synthetic_sha256"] = syntheticFile.Sha256,
+            ["train_sha256"] = trainFile?.Sha256,
             ["report_sha256"] = reportSha256,
             ["thresholds_sha256"] = null,
             ["thresholds_passed"] = null,

@@ -1,7 +1,9 @@
 using System.Globalization;
+using System.Text;
 using Crucible.Data;
 using Crucible.Data.IO;
 using Crucible.Governance;
+using Crucible.Governance.Manifests;
 using Crucible.Service.Problems;
 using Crucible.Service.Security;
 using Microsoft.AspNetCore.Http;
@@ -30,12 +32,25 @@ internal sealed class FileRequest : IDisposable
         return new FileRequest(folder);
     }
 
-    /// <summary>Writes <paramref name="text"/> as <paramref name="name"/> in the scratch folder (atomically) and returns its path.</summary>
-    public string Put(string name, string text)
+    /// <summary>
+    /// Writes <paramref name="text"/> as <paramref name="name"/> in the scratch folder (atomically); returns its path and its
+    /// run-manifest entry (the bytes the CLI would read).
+    /// </summary>
+    public (string Path, ManifestFile Entry) Put(string name, string text)
     {
         var path = Path.Combine(Folder, name);
-        AtomicFile.WriteAllText(path, text);
-        return path;
+        return (path, WriteNamed(path, text));
+    }
+
+    /// <summary>
+    /// Writes <paramref name="text"/> as UTF-8 (no BOM) to <paramref name="path"/> atomically and returns the run-manifest
+    /// entry of those bytes under the file's name, hashed from memory rather than read back.
+    /// </summary>
+    public static ManifestFile WriteNamed(string path, string text)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        AtomicFile.WriteAllBytes(path, bytes);
+        return ManifestFile.Named(System.IO.Path.GetFileName(path), bytes);
     }
 
     /// <summary>The user message of an input error, with the scratch folder's path removed (the client sees <c>NAME:LINE:COL</c>).</summary>

@@ -13,6 +13,7 @@ using Crucible.Governance;
 using Crucible.Governance.Audit;
 using Crucible.Governance.Manifests;
 using Crucible.Governance.Storage;
+using Crucible.Service.Endpoints;
 using Crucible.Service.Scenarios;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -225,8 +226,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             var run = RunManifests.Start(home, "train", RunConfig(r), r.Sequence?.Seed ?? r.Tabular!.Seed);
             if (job.Body is { } body) run.AddInput(body);
             var dataPath = Path.Combine(folder, "data.csv");
-            AtomicFile.WriteAllText(dataPath, r.Request.DataCsv!);
-            run.AddInput(ManifestFile.Named("data.csv", File.ReadAllBytes(dataPath))); // the bytes crucible train would read
+            run.AddInput(FileRequest.WriteNamed(dataPath, r.Request.DataCsv!)); // the bytes crucible train would read
             var (train, all) = ReadReturns(dataPath, r);
             var progress = new Progress(job, _shared, clock);
             var modelFolder = Path.Combine(folder, "model");
@@ -239,8 +239,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
                 if (r.Request.StateCsv is { } stateCsv)
                 {
                     var statePath = Path.Combine(folder, "state.csv");
-                    AtomicFile.WriteAllText(statePath, stateCsv);
-                    run.AddInput(ManifestFile.Named("state.csv", File.ReadAllBytes(statePath)));
+                    run.AddInput(FileRequest.WriteNamed(statePath, stateCsv));
                     state = SequenceState.Load(statePath);
                 }
 
