@@ -18,11 +18,7 @@ public class GuidanceCalibrationTests
     private static (TimeSeriesFrame Returns, TimeSeriesFrame Conditions) Data()
     {
         var rng = new Random(9);
-        var dates = new List<DateOnly>();
-        for (var d = new DateOnly(2021, 1, 4); dates.Count < 80; d = d.AddDays(1))
-        {
-            if (d.DayOfWeek is not (DayOfWeek.Saturday or DayOfWeek.Sunday)) dates.Add(d);
-        }
+        var dates = TestDates.Weekdays(new DateOnly(2021, 1, 4), 80);
 
         var values = new double[80 * 2];
         for (int i = 0; i < values.Length; i++) values[i] = (rng.NextDouble() - 0.5) * 0.03;

@@ -21,11 +21,7 @@ public class RegimeGuidanceTests
     private static (TimeSeriesFrame Returns, TimeSeriesFrame Conditions) Data()
     {
         var rng = new Random(4);
-        var dates = new List<DateOnly>();
-        for (var d = new DateOnly(2021, 1, 4); dates.Count < 90; d = d.AddDays(1))
-        {
-            if (d.DayOfWeek is not (DayOfWeek.Saturday or DayOfWeek.Sunday)) dates.Add(d);
-        }
+        var dates = TestDates.Weekdays(new DateOnly(2021, 1, 4), 90);
 
         var close = dates.Select((_, i) => i is >= 40 and <= 55 ? 30.0 + (2.0 * (i - 40)) : 14.0 + (i % 5)).ToArray();
         var values = new double[90 * 2];

@@ -26,11 +26,7 @@ public sealed class SequenceTrainingTests : IDisposable
     private (TimeSeriesFrame Train, TimeSeriesFrame All, SequenceState State) Data()
     {
         var rng = new Random(6);
-        var dates = new List<DateOnly>();
-        for (var d = new DateOnly(2020, 1, 1); dates.Count < 120; d = d.AddDays(1))
-        {
-            if (d.DayOfWeek is not (DayOfWeek.Saturday or DayOfWeek.Sunday)) dates.Add(d);
-        }
+        var dates = TestDates.Weekdays(new DateOnly(2020, 1, 1), 120);
 
         var values = new double[120 * 2];
         for (int i = 0; i < values.Length; i++) values[i] = (rng.NextDouble() - 0.5) * 0.03;
