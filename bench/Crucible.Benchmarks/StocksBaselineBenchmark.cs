@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using Crucible.Data;
 using Crucible.Evaluation.Learned;
-using Crucible.Evaluation.Reporting;
 using Crucible.Stress.Generators.Neural;
 
 namespace Crucible.Benchmarks;
@@ -49,10 +48,8 @@ public sealed class StocksBaselineBenchmark : IBenchmarkCommand
         var sample = fitted.Sample(n, length, seed + 1);
         double fitSeconds = sw.Elapsed.TotalSeconds;
         var scores = StocksProtocol.Evaluate(real, new WindowSet(sample.Values, n, length, features), new StocksOptions { Runs = runs, Seed = seed });
-        static string Json(ScoreSummary s) => string.Create(CultureInfo.InvariantCulture,
-            $"{{\"mean\": {ReportJson.FormatNumber(s.Mean)}, \"ci95\": {ReportJson.FormatNumber(s.HalfWidth)}, \"runs\": [{string.Join(", ", s.Runs.Select(ReportJson.FormatNumber))}]}}");
         Console.WriteLine(string.Create(inv,
-            $"{{\"generator\": \"timevae-like baseline\", \"steps\": {steps}, \"hidden\": {hidden}, \"latent\": {latent}, \"windows\": {n}, \"discriminative\": {Json(scores.Discriminative)}, \"predictive\": {Json(scores.Predictive)}, \"correlational\": {Json(scores.Correlational)}, \"context_fid\": {Json(scores.ContextFid!)}, \"fit_seconds\": {fitSeconds:F1}, \"seconds\": {sw.Elapsed.TotalSeconds:F1}, \"cores\": {Environment.ProcessorCount}}}"));
+            $"{{\"generator\": \"timevae-like baseline\", \"steps\": {steps}, \"hidden\": {hidden}, \"latent\": {latent}, \"windows\": {n}, \"discriminative\": {StocksFloorBenchmark.Json(scores.Discriminative)}, \"predictive\": {StocksFloorBenchmark.Json(scores.Predictive)}, \"correlational\": {StocksFloorBenchmark.Json(scores.Correlational)}, \"context_fid\": {StocksFloorBenchmark.Json(scores.ContextFid!)}, \"fit_seconds\": {fitSeconds:F1}, \"seconds\": {sw.Elapsed.TotalSeconds:F1}, \"cores\": {Environment.ProcessorCount}}}"));
         return 0;
     }
 }

@@ -52,13 +52,11 @@ public sealed class StocksFloorBenchmark : IBenchmarkCommand
             var copy = CorrelationalScore.Runs(windows, windows, new Tensors.Random.Philox(seed, (ulong)runs).NextUInt64(), runs);
             var summary = StocksProtocol.Summarise(copy);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{{\"windows\": {windows.Count}, \"correlational_of_copy\": {{\"mean\": {ReportJson.FormatNumber(summary.Mean)}, \"ci95\": {ReportJson.FormatNumber(summary.HalfWidth)}, \"runs\": [{string.Join(", ", copy.Select(ReportJson.FormatNumber))}]}}}}"));
+                $"{{\"windows\": {windows.Count}, \"correlational_of_copy\": {Json(summary)}}}"));
             return 0;
         }
 
         var (synthetic, real) = StocksProtocol.RandomHalves(windows, seed);
-        static string Json(ScoreSummary s) => string.Create(CultureInfo.InvariantCulture,
-            $"{{\"mean\": {ReportJson.FormatNumber(s.Mean)}, \"ci95\": {ReportJson.FormatNumber(s.HalfWidth)}, \"runs\": [{string.Join(", ", s.Runs.Select(ReportJson.FormatNumber))}]}}");
         if (contextFidOnly)
         {
             // the same runs and seeds as Evaluate gives the Context-FID
@@ -74,4 +72,8 @@ public sealed class StocksFloorBenchmark : IBenchmarkCommand
             $"{{\"windows\": {windows.Count}, \"real\": {real.Count}, \"synthetic\": {synthetic.Count}, \"discriminative\": {Json(scores.Discriminative)}, \"predictive\": {Json(scores.Predictive)}, \"correlational\": {Json(scores.Correlational)}, \"context_fid\": {Json(scores.ContextFid!)}, \"seconds\": {seconds:F1}, \"cores\": {Environment.ProcessorCount}}}"));
         return 0;
     }
+
+    /// <summary>A score's runs as the benchmarks print them: <c>{"mean": …, "ci95": …, "runs": […]}</c>.</summary>
+    internal static string Json(ScoreSummary s) => string.Create(CultureInfo.InvariantCulture,
+        $"{{\"mean\": {ReportJson.FormatNumber(s.Mean)}, \"ci95\": {ReportJson.FormatNumber(s.HalfWidth)}, \"runs\": [{string.Join(", ", s.Runs.Select(ReportJson.FormatNumber))}]}}");
 }
