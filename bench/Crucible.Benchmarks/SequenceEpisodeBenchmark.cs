@@ -42,44 +42,34 @@ public sealed class SequenceEpisodeBenchmark : IBenchmarkCommand
         var returns = CsvSeriesReader.Load(data, new CsvReadOptions { Input = InputKind.Prices }).ToLogReturns(InputKind.Prices);
         var features = EconomicState.Build(CsvSeriesReader.Load(statePath, new CsvReadOptions { Input = InputKind.LogReturns }), returns);
         int window = generator.Window;
-        var synthetic = new List<double>();
-        var real = new List<double>();
+        var synthetic = new List<double>();   // the sampled windows laid end to end, row-major
+        int first = -1, states = 0;
         for (int b = 0; b + window - 1 < returns.RowCount; b++)
         {
             if (returns.Dates[b] < from || returns.Dates[b + window - 1] > to) continue;
             int row = Array.IndexOf(features.Dates, returns.Dates[b]);
-            if (row < 0) continue;
+            if (row < 0) throw new ArgumentException($"no state for the window starting {returns.Dates[b]:yyyy-MM-dd}: every window of the episode needs one");
+            if (first < 0) first = b;
             var conditions = new Dictionary<string, double>();
             for (int c = 0; c < features.ColumnCount; c++) conditions[features.Columns[c]] = features[row, c];
             var frame = generator.Sample(per, (ulong)(500 + b), new SequenceSampleRequest(conditions, GuidanceScale: w, RegimeGuidance: a,
                 Sampler: new SamplerOptions(SamplerKind.DpmSolver2M, 50)));
-            for (int s = 0; s < per; s++) synthetic.Add(Loss(frame, s * window, window));
-            real.Add(Loss(returns, b, window));
+            synthetic.AddRange(frame.Values);
+            states++;
         }
+
+        // the episode's windows are consecutive (stride 1) from `first`; the samples are windows laid end to end (stride W)
+        int count = states * per;
+        var pooled = new TimeSeriesFrame([], returns.Columns, [.. synthetic], count * window);
+        var episode = returns.Slice(first, first + states + window - 1);
+        double es = EconomicState.EqualWeightWindowExpectedShortfall(pooled, window, count, window, 0.975);
+        double realEs = EconomicState.EqualWeightWindowExpectedShortfall(episode, window, states, 1, 0.975);
+        double meanLoss = -EconomicState.EqualWeightPortfolio(pooled).Sum() / count;
+        var realDaily = EconomicState.EqualWeightPortfolio(episode);
+        double realMeanLoss = -Enumerable.Range(0, states).Average(b => realDaily.Skip(b).Take(window).Sum());
 
         Console.WriteLine(string.Create(inv,
-            $"{{\"from\": \"{from:yyyy-MM-dd}\", \"to\": \"{to:yyyy-MM-dd}\", \"states\": {real.Count}, \"per_state\": {per}, \"guidance\": {ReportJson.FormatNumber(w)}, \"regime_guidance\": {ReportJson.FormatNumber(a)}, \"es975\": {ReportJson.FormatNumber(Es(synthetic))}, \"mean_loss\": {ReportJson.FormatNumber(synthetic.Average())}, \"real_es975\": {ReportJson.FormatNumber(Es(real))}, \"real_mean_loss\": {ReportJson.FormatNumber(real.Average())}, \"seconds\": {sw.Elapsed.TotalSeconds:F1}}}"));
+            $"{{\"from\": \"{from:yyyy-MM-dd}\", \"to\": \"{to:yyyy-MM-dd}\", \"states\": {states}, \"per_state\": {per}, \"guidance\": {ReportJson.FormatNumber(w)}, \"regime_guidance\": {ReportJson.FormatNumber(a)}, \"es975\": {ReportJson.FormatNumber(es)}, \"mean_loss\": {ReportJson.FormatNumber(meanLoss)}, \"real_es975\": {ReportJson.FormatNumber(realEs)}, \"real_mean_loss\": {ReportJson.FormatNumber(realMeanLoss)}, \"seconds\": {sw.Elapsed.TotalSeconds:F1}}}"));
         return 0;
-    }
-
-    // the loss of the equal-weight buy-and-hold portfolio over rows start .. start + W − 1: −log(mean_i exp(Σ_t r_it))
-    private static double Loss(TimeSeriesFrame frame, int start, int window)
-    {
-        double sum = 0;
-        for (int c = 0; c < frame.ColumnCount; c++)
-        {
-            double cumulative = 0;
-            for (int t = 0; t < window; t++) cumulative += frame[start + t, c];
-            sum += Math.Exp(cumulative);
-        }
-
-        return -Math.Log(sum / frame.ColumnCount);
-    }
-
-    // mean of the losses at or beyond the ⌈0.975·n⌉-th smallest
-    private static double Es(List<double> losses)
-    {
-        var sorted = losses.Order().ToArray();
-        return sorted.Skip((int)Math.Ceiling(0.975 * sorted.Length)).DefaultIfEmpty(sorted[^1]).Average();
     }
 }
