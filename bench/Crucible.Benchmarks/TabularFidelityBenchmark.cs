@@ -76,7 +76,7 @@ public sealed class TabularFidelityBenchmark : IBenchmarkCommand
             {
                 new SamplerOptions(SamplerKind.Ddim, 50), new SamplerOptions(SamplerKind.Ddim, 50, Spacing: DdimSpacing.UniformAngle),
                 new SamplerOptions(SamplerKind.DpmSolver2M, 50), new SamplerOptions(SamplerKind.DpmSolver2M, 50, Spacing: DdimSpacing.UniformAngle),
-                new SamplerOptions(SamplerKind.Ddpm),
+                new SamplerOptions(SamplerKind.Ddpm), new SamplerOptions(SamplerKind.Ddim, 1000),
             })
             {
                 var z = generator.Transform.Forward(generator.Sample(2000, 5, so));

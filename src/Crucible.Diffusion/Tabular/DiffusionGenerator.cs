@@ -214,6 +214,20 @@ public sealed class DiffusionGenerator
         trainer.Fit(x0, rows, progress, reportEvery: Math.Max(1, Math.Min(50, o.Training.Steps / 20)), checkpoint, cancellationToken);
         trainer.Ema?.CopyTo();
 
+        // 3b. optional sampler distillation: the trained network becomes the teacher of a student trained in place
+        double? distillationLoss = null;
+        if (o.Distillation is { } distill)
+        {
+            var teacher = new MlpDenoiser(network.Config, new Philox(o.Seed, stream: 0));
+            teacher.LoadStateDict(network.StateDict());
+            var offset = progress is null ? null : new Progress<TrainingProgress>(p =>
+                progress.Report(p with { Step = o.Training.Steps + p.Step, TotalSteps = o.Training.Steps + p.TotalSteps }));
+            var studentLosses = SamplerDistillation.Distill(
+                new MlpDenoiserAdapter(teacher, schedule.Steps), denoiser, schedule, o.Objective, x0, rows, distill with { Seed = o.Seed },
+                offset, cancellationToken);
+            distillationLoss = Metrics(studentLosses).FinalLoss;
+        }
+
         // 4. freeze into a manifest
         byte[] weights = network.SerializeSafeTensors();
         _manifest = new ModelManifest
@@ -239,7 +253,7 @@ public sealed class DiffusionGenerator
                 TrainStart = trainReturns.Dates.Length > 0 ? Iso(trainReturns.Dates[0]) : null,
                 TrainEnd = trainReturns.Dates.Length > 0 ? Iso(trainReturns.Dates[^1]) : null,
             },
-            Training = privacy is null ? Metrics(trainer.Losses) : new TrainingMetrics { Steps = trainer.StepsDone },
+            Training = privacy is null ? Metrics(trainer.Losses) with { DistillationFinalLoss = distillationLoss } : new TrainingMetrics { Steps = trainer.StepsDone },
             Weights = WeightsEntry(network, weights),
             Privacy = privacy is null ? null : PrivacyManifest.From(privacy, o.Privacy!),
         };

@@ -109,6 +109,16 @@ public sealed record DiffusionGeneratorOptions
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public DpTrainingOptions? Privacy { get; init; }
 
+    /// <summary>
+    /// Sampler distillation after training (null: none, the default): the network is fine-tuned so that DDIM with
+    /// <see cref="SamplerDistillationOptions.SamplingSteps"/> steps and the given spacing follows the trained model's
+    /// probability-flow ODE instead of contracting it (<see cref="SamplerDistillation"/>). The saved network is then
+    /// made for that sampler: other samplers still run but see a network that is no longer the plain noise
+    /// predictor at the grid's timesteps. Its seed is replaced by <see cref="Seed"/>. Not with <see cref="Privacy"/>.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public SamplerDistillationOptions? Distillation { get; init; }
+
     /// <summary>These options with DP-SGD training: sets <see cref="Privacy"/> and switches off every data-fitted preprocessing step.</summary>
     public DiffusionGeneratorOptions WithPrivacy(DpTrainingOptions privacy) =>
         this with { Privacy = privacy, Transform = MarginalTransform.None, VolatilityAdaptive = false, Whiten = false };
@@ -139,6 +149,16 @@ public sealed record DiffusionGeneratorOptions
         Require(Training.EmaDecay is >= 0 and < 1, "training.ema_decay must be in [0, 1)");
         Require(Training.GradClipNorm >= 0 && Training.WeightDecay >= 0 && Training.MinLearningRate >= 0,
             "training.grad_clip_norm, weight_decay and min_learning_rate must be non-negative");
+        if (Distillation is { } distill)
+        {
+            Require(Privacy is null, "distillation cannot be combined with privacy: it reads the training rows outside DP-SGD's accounting");
+            Require(distill.Steps >= 1 && distill.BatchSize >= 1, "distillation.steps and distillation.batch_size must be positive");
+            Require(distill.SamplingSteps >= 2 && distill.SamplingSteps <= DiffusionSteps, "distillation.sampling_steps must be in 2..diffusion_steps");
+            Require(Enum.IsDefined(distill.Spacing), $"unknown distillation.spacing {distill.Spacing}");
+            Require(double.IsFinite(distill.LearningRate) && distill.LearningRate > 0, "distillation.learning_rate must be positive");
+            Require(distill.EmaDecay is >= 0 and < 1, "distillation.ema_decay must be in [0, 1)");
+        }
+
         if (Privacy is not null)
         {
             Privacy.Validate();

@@ -124,6 +124,10 @@ public sealed record TrainingMetrics
 
     /// <summary>The mean loss of each block of <see cref="LossCurveEvery"/> steps.</summary>
     public IReadOnlyList<double> LossCurve { get; init; } = [];
+
+    /// <summary>With sampler distillation: the student's mean loss over the last tenth of its steps (else null).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? DistillationFinalLoss { get; init; }
 }
 
 /// <summary>The weights file of a model.</summary>

@@ -216,6 +216,55 @@ public sealed class DiffusionGeneratorTests : IDisposable
     }
 
     [Fact]
+    public void Fit_WithSamplerDistillation_TrainsTheStudentInPlace_ReproduciblyOnOneAndTwoThreads_AndRoundTrips()
+    {
+        var train = Returns(300, 2);
+        var plain = Small(steps: 40) with { Hidden = 128, Training = Small().Training with { Steps = 40, BatchSize = 128 } };
+        var distilled = plain with { Distillation = new SamplerDistillationOptions(Steps: 25, SamplingSteps: 10, BatchSize: 128) };
+        DiffusionGenerator Fit(DiffusionGeneratorOptions o, int threads)
+        {
+            using var limit = EngineThreads.Limit(threads);
+            return new DiffusionGenerator(o).Fit(train);
+        }
+
+        var one = Fit(distilled, 1);
+        var two = Fit(distilled, 2);
+        Assert.Equal(one.WeightsBytes(), two.WeightsBytes());
+        Assert.Equal(one.ManifestBytes(), two.ManifestBytes());
+        var teacher = Fit(plain, 2);
+        Assert.NotEqual(teacher.WeightsBytes(), one.WeightsBytes()); // the saved network is the student
+        Assert.Equal(40, one.Manifest.Training.Steps);
+        Assert.NotNull(one.Manifest.Training.DistillationFinalLoss);
+        Assert.Null(teacher.Manifest.Training.DistillationFinalLoss);
+        string manifest = Encoding.UTF8.GetString(one.ManifestBytes());
+        Assert.Contains("\"distillation\"", manifest, StringComparison.Ordinal);
+        Assert.Contains("\"distillation_final_loss\"", manifest, StringComparison.Ordinal);
+        Assert.DoesNotContain("distillation", Encoding.UTF8.GetString(teacher.ManifestBytes()), StringComparison.Ordinal);
+
+        string folder = Path.Combine(_dir, "distilled");
+        one.Save(folder);
+        var loaded = DiffusionGenerator.Load(folder);
+        Assert.Equal(one.Manifest.Config.Distillation, loaded.Manifest.Config.Distillation);
+        var ddim10 = new SamplerOptions(SamplerKind.Ddim, 10);
+        Assert.Equal(one.Sample(300, 4, ddim10).Values, loaded.Sample(300, 4, ddim10).Values);
+    }
+
+    [Fact]
+    public void SamplerDistillation_IsValidated_AndReadFromPartialConfigs()
+    {
+        Assert.Throws<ArgumentException>(() => new DiffusionGenerator(Small() with { Distillation = new SamplerDistillationOptions(SamplingSteps: 201) }));
+        Assert.Throws<ArgumentException>(() => new DiffusionGenerator(Small() with { Distillation = new SamplerDistillationOptions(Steps: 0) }));
+        Assert.Throws<ArgumentException>(() => new DiffusionGenerator(Small() with { Distillation = new SamplerDistillationOptions(LearningRate: double.NaN) }));
+        var dp = new DiffusionGeneratorOptions { Distillation = new SamplerDistillationOptions() }.WithPrivacy(new DpTrainingOptions { NoiseMultiplier = 1.0 });
+        Assert.Contains("privacy", Assert.Throws<ArgumentException>(() => new DiffusionGenerator(dp)).Message, StringComparison.Ordinal);
+
+        var partial = JsonSerializer.Deserialize<DiffusionGeneratorOptions>(
+            """{"distillation": {"steps": 5, "spacing": "uniform_angle"}}""", DiffusionJson.Options)!;
+        Assert.Equal(new SamplerDistillationOptions(Steps: 5, Spacing: DdimSpacing.UniformAngle), partial.Distillation);
+        Assert.DoesNotContain("distillation", JsonSerializer.Serialize(new DiffusionGeneratorOptions(), DiffusionJson.Options), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Fit_RejectsNonFiniteOrTooFewRows_AndOptionsAreValidated()
     {
         var bad = new TimeSeriesFrame([], ["A"], [0.01, double.NaN, 0.02], 3);
