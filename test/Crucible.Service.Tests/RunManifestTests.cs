@@ -91,7 +91,8 @@ public sealed class RunManifestTests(ServiceFixture f)
         var generated = AuditLog.Read(Path.Combine(f.Home, "audit.db"), long.Parse(response.Headers.GetValues("X-Crucible-Audit-Seq").Single(), CultureInfo.InvariantCulture), 1).Single();
         Assert.Equal("scenarios.generated", generated.Kind);
         Assert.Equal(runId, Field(generated, "run_id"));
-        Assert.True(completed.Seq > generated.Seq);
+        Assert.Equal(generated.Seq + 1, completed.Seq); // one transaction: nothing between them
+        Assert.Equal(generated.Seq, JsonDocument.Parse(completed.Payload).RootElement.GetProperty("generated_seq").GetInt64());
     }
 
     [Fact]
