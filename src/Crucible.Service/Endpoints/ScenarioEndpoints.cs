@@ -36,10 +36,10 @@ public sealed record ScenarioResponse(string RunId, ScenarioMetadata Metadata, d
 /// </summary>
 internal sealed class ScenarioJson : IDisposable
 {
-    private readonly byte[] _head;
+    private readonly ReadOnlyMemory<byte> _head;
     private readonly IncrementalHash _hash;
 
-    private ScenarioJson(byte[] head, IncrementalHash hash)
+    private ScenarioJson(ReadOnlyMemory<byte> head, IncrementalHash hash)
     {
         _head = head;
         _hash = hash;
@@ -63,9 +63,9 @@ internal sealed class ScenarioJson : IDisposable
             w.Flush();
         }
 
-        var head = buffer.WrittenSpan.ToArray();
+        var head = buffer.WrittenMemory; // no copy: the body is assembled from it once
         var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(head);
+        hash.AppendData(head.Span);
         return new ScenarioJson(head, hash);
 
         static string Name(string member) => ScenarioEndpoints.ResponseJson.PropertyNamingPolicy!.ConvertName(member);
@@ -85,7 +85,7 @@ internal sealed class ScenarioJson : IDisposable
     {
         var tail = Tail(receipt);
         var body = new byte[_head.Length + tail.Length];
-        _head.CopyTo(body, 0);
+        _head.Span.CopyTo(body);
         tail.CopyTo(body, _head.Length);
         return body;
     }

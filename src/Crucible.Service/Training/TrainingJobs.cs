@@ -221,76 +221,12 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
 
     private void Run(Job job, CancellationToken stop)
     {
-        var r = job.Request;
         job.View = job.View! with { Status = Name(JobStatus.Running) };
         try
         {
-            stop.ThrowIfCancellationRequested();
-            // the job's scratch folder, locked while it runs and deleted when it ends (the model is copied into the
-            // registry, and the run manifest names its files rather than pointing into this folder)
-            using var owned = JobFolder.Claim(JobsFolder, job.Id, out var earlier);
-            if (earlier) logger.LogWarning("training job {JobId}: removed what an earlier attempt left in its folder", job.Id);
-            var folder = owned.Path;
-            var run = RunManifests.Start(home, "train", RunConfig(r), r.Sequence?.Seed ?? r.Tabular!.Seed);
-            if (job.Body is { } body) run.AddInput(body);
-            var dataPath = Path.Combine(folder, "data.csv");
-            run.AddInput(FileRequest.WriteNamed(dataPath, r.Request.DataCsv!)); // the bytes crucible train would read
-            var (train, all) = ReadReturns(dataPath, r);
-            var progress = new Progress(job, _shared, clock);
-            var modelFolder = Path.Combine(folder, "model");
-            var provenance = DataProvenance.FromFile(dataPath, r.Input);
-            JsonObject entry;
-            string modelId;
-            if (r.Sequence is { } sequence)
-            {
-                SequenceState? state = null;
-                if (r.Request.StateCsv is { } stateCsv)
-                {
-                    var statePath = Path.Combine(folder, "state.csv");
-                    run.AddInput(FileRequest.WriteNamed(statePath, stateCsv));
-                    state = SequenceState.Load(statePath);
-                }
-
-                var generator = SequenceTraining.Train(train, all, sequence, state, r.Request.StateColumns, r.Calibration, provenance, progress,
-                    cancellationToken: stop).Generator;
-                generator.Save(modelFolder);
-                var m = generator.Manifest;
-                modelId = m.Weights.Sha256;
-                entry = Completed(job, m.Kind, m.Weights.Sha256, m.Data, m.Seed, m.Training.Steps);
-                entry["state_sha256"] = m.StateData?.InputSha256;
-                entry["state_columns"] = r.Request.StateColumns is { } names ? string.Join(",", names) : null; // as given, like --state-columns
-                entry["calibrate_guidance"] = r.Calibration?.Episode.Name;
-                entry["calibration_rule"] = r.Calibration is null ? null : SequenceTraining.RuleName(r.Calibration.Rule);
-            }
-            else
-            {
-                var generator = new DiffusionGenerator(r.Tabular!).Fit(train, provenance, progress, null, stop);
-                generator.Save(modelFolder);
-                var m = generator.Manifest;
-                modelId = m.Weights.Sha256;
-                entry = Completed(job, m.Kind, m.Weights.Sha256, m.Data, m.Seed, m.Training.Steps);
-                if (m.Privacy is { } dp) run.Dp = JsonSerializer.SerializeToNode(dp, DiffusionJson.Options) as JsonObject;
-            }
-
-            // the model folder's files close the manifest, as they close crucible train's, but by name (weights.safetensors,
-            // manifest.json: the registry's files of model_id), SHA-256 and size rather than by a path on this replica,
-            // so that the manifest means the same on every replica
-            run.ModelId = modelId;
-            run.AddOutput(ModelFile(modelFolder, DiffusionGenerator.WeightsFileName)).AddOutput(ModelFile(modelFolder, DiffusionGenerator.ManifestFileName));
-            var manifest = run.Finish();
-
-            string id;
-            try
-            {
-                id = catalog.Registry.Register(modelFolder, job.Actor).Id;
-            }
-            catch (InvalidInputException e) when (e.Rule == "REG-E-EXISTS")
-            {
-                id = modelId; // the same data, config and seed trained before: the same model
-            }
-
-            audit.AppendRunCompleted(manifest, entry, job.Actor);
-            Finish(job, JobStatus.Succeeded, id, manifest.RunId, null);
+            // the folder is gone before the job is reported finished
+            var (modelId, runId) = Train(job, stop);
+            Finish(job, JobStatus.Succeeded, modelId, runId, null);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -313,6 +249,81 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             logger.LogError(e, "training job {JobId} failed", job.Id);
             Fail(job, "internal error (see the service log)");
         }
+    }
+
+    /// <summary>
+    /// Trains, saves, registers and records the job in its folder, which it deletes before returning (or throwing):
+    /// the registered model id and the run id.
+    /// </summary>
+    private (string ModelId, string RunId) Train(Job job, CancellationToken stop)
+    {
+        var r = job.Request;
+        stop.ThrowIfCancellationRequested();
+        // the job's scratch folder, locked while it runs and deleted when it ends (the model is copied into the
+        // registry, and the run manifest names its files rather than pointing into this folder)
+        using var owned = JobFolder.Claim(JobsFolder, job.Id, out var earlier);
+        if (earlier) logger.LogWarning("training job {JobId}: removed what an earlier attempt left in its folder", job.Id);
+        var folder = owned.Path;
+        var run = RunManifests.Start(home, "train", RunConfig(r), r.Sequence?.Seed ?? r.Tabular!.Seed);
+        if (job.Body is { } body) run.AddInput(body);
+        var dataPath = Path.Combine(folder, "data.csv");
+        run.AddInput(FileRequest.WriteNamed(dataPath, r.Request.DataCsv!)); // the bytes crucible train would read
+        var (train, all) = ReadReturns(dataPath, r);
+        var progress = new Progress(job, _shared, clock);
+        var modelFolder = Path.Combine(folder, "model");
+        var provenance = DataProvenance.FromFile(dataPath, r.Input);
+        JsonObject entry;
+        string modelId;
+        if (r.Sequence is { } sequence)
+        {
+            SequenceState? state = null;
+            if (r.Request.StateCsv is { } stateCsv)
+            {
+                var statePath = Path.Combine(folder, "state.csv");
+                run.AddInput(FileRequest.WriteNamed(statePath, stateCsv));
+                state = SequenceState.Load(statePath);
+            }
+
+            var generator = SequenceTraining.Train(train, all, sequence, state, r.Request.StateColumns, r.Calibration, provenance, progress,
+                cancellationToken: stop).Generator;
+            generator.Save(modelFolder);
+            var m = generator.Manifest;
+            modelId = m.Weights.Sha256;
+            entry = Completed(job, m.Kind, m.Weights.Sha256, m.Data, m.Seed, m.Training.Steps);
+            entry["state_sha256"] = m.StateData?.InputSha256;
+            entry["state_columns"] = r.Request.StateColumns is { } names ? string.Join(",", names) : null; // as given, like --state-columns
+            entry["calibrate_guidance"] = r.Calibration?.Episode.Name;
+            entry["calibration_rule"] = r.Calibration is null ? null : SequenceTraining.RuleName(r.Calibration.Rule);
+        }
+        else
+        {
+            var generator = new DiffusionGenerator(r.Tabular!).Fit(train, provenance, progress, null, stop);
+            generator.Save(modelFolder);
+            var m = generator.Manifest;
+            modelId = m.Weights.Sha256;
+            entry = Completed(job, m.Kind, m.Weights.Sha256, m.Data, m.Seed, m.Training.Steps);
+            if (m.Privacy is { } dp) run.Dp = JsonSerializer.SerializeToNode(dp, DiffusionJson.Options) as JsonObject;
+        }
+
+        // the model folder's files close the manifest, as they close crucible train's, but by name (weights.safetensors,
+        // manifest.json: the registry's files of model_id), SHA-256 and size rather than by a path on this replica,
+        // so that the manifest means the same on every replica
+        run.ModelId = modelId;
+        run.AddOutput(ModelFile(modelFolder, DiffusionGenerator.WeightsFileName)).AddOutput(ModelFile(modelFolder, DiffusionGenerator.ManifestFileName));
+        var manifest = run.Finish();
+
+        string id;
+        try
+        {
+            id = catalog.Registry.Register(modelFolder, job.Actor).Id;
+        }
+        catch (InvalidInputException e) when (e.Rule == "REG-E-EXISTS")
+        {
+            id = modelId; // the same data, config and seed trained before: the same model
+        }
+
+        audit.AppendRunCompleted(manifest, entry, job.Actor);
+        return (id, manifest.RunId);
     }
 
     /// <summary><c>HOME/jobs</c>: the folders of running jobs (<see cref="JobFolder"/>).</summary>
