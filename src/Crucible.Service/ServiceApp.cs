@@ -217,6 +217,8 @@ public static class ServiceApp
         if (stale > 0) logger.LogWarning("deleted {Count} temporary files left by interrupted writes in the home", stale);
         int scratch = ScratchFolders.DeleteStale(Path.Combine(root, "evaluations"), StaleTemporaryAge);
         if (scratch > 0) logger.LogWarning("deleted {Count} scratch folders of evaluation or ensemble requests left by a killed service", scratch);
+        int jobs = app.Services.GetRequiredService<TrainingJobs>().RemoveOrphanedFolders();
+        logger.Log(jobs > 0 ? LogLevel.Warning : LogLevel.Information, "deleted {Count} training job folders that no live job owns (left by a killed service)", jobs);
     }
 
     /// <summary>How old a temporary file of an atomic write must be for the start-up to delete it as left by a killed process.</summary>

@@ -91,7 +91,8 @@ public sealed class RunManifestTests(ServiceFixture f)
         var generated = AuditLog.Read(Path.Combine(f.Home, "audit.db"), long.Parse(response.Headers.GetValues("X-Crucible-Audit-Seq").Single(), CultureInfo.InvariantCulture), 1).Single();
         Assert.Equal("scenarios.generated", generated.Kind);
         Assert.Equal(runId, Field(generated, "run_id"));
-        Assert.True(completed.Seq > generated.Seq);
+        Assert.Equal(generated.Seq + 1, completed.Seq); // one transaction: nothing between them
+        Assert.Equal(generated.Seq, JsonDocument.Parse(completed.Payload).RootElement.GetProperty("generated_seq").GetInt64());
     }
 
     [Fact]
@@ -177,26 +178,28 @@ public sealed class RunManifestTests(ServiceFixture f)
         Assert.Equal("service.train", (string?)m.Config["command"]);
         Assert.Equal(12, (int)m.Config["generator"]!["training"]!["steps"]!);
 
-        // in: the body as sent and the CSV it carried, by name; out: the two files of the model folder, as crucible train records them
+        // in: the body as sent and the CSV it carried, by name; out: the two files of the model folder, as crucible train
+        // records them but by name (the registry's files of model_id), so the manifest means the same on every replica
         Assert.Equal(["request", "data.csv"], m.Inputs.Select(i => i.Path));
         Assert.All(m.Inputs, i => Assert.False(i.IsFile));
         Assert.Equal(Sha(body), m.Inputs[0].Sha256);
         Assert.Equal(Sha(Encoding.UTF8.GetBytes(csv.ToString())), m.Inputs[1].Sha256);
-        Assert.Equal(["weights.safetensors", "manifest.json"], m.Outputs.Select(o => Path.GetFileName(o.Path)));
+        Assert.Equal(["weights.safetensors", "manifest.json"], m.Outputs.Select(o => o.Path));
         var registered = Path.Combine(f.Home, "models", modelId);
         foreach (var o in m.Outputs)
         {
-            Assert.True(o.IsFile);
-            Assert.Equal(FileHash.Sha256(Path.Combine(registered, Path.GetFileName(o.Path))), o.Sha256);
-            Assert.Equal(new FileInfo(Path.Combine(registered, Path.GetFileName(o.Path))).Length, o.Bytes);
+            Assert.False(o.IsFile);
+            Assert.Equal(FileHash.Sha256(Path.Combine(registered, o.Path)), o.Sha256);
+            Assert.Equal(new FileInfo(Path.Combine(registered, o.Path)).Length, o.Bytes);
         }
 
         Assert.Equal(modelId, m.Outputs[0].Sha256);
         var saved = Path.Combine(f.Dir, "train-run-" + runId + ".json");
         File.WriteAllBytes(saved, bytes);
-        var verified = ManifestVerifier.Verify(saved); // the job's files are still where the manifest says, on this machine
+        var verified = ManifestVerifier.Verify(saved); // every entry named: nothing to rehash, nothing missing on any replica
         Assert.True(verified.Ok, string.Join("; ", verified.Files.Select(x => $"{x.Path}: {x.Result}")));
-        Assert.Equal(2, verified.Files.Count(x => x.Result == FileCheck.Match));
+        Assert.All(verified.Files, x => Assert.Equal(FileCheck.Named, x.Result));
+        Assert.False(Directory.Exists(Path.Combine(f.Home, "jobs", location[(location.LastIndexOf('/') + 1)..]))); // the job's scratch folder is gone
 
         var completed = RunCompleted(runId);
         Assert.Equal(Sha(bytes), Field(completed, "manifest_sha256"));

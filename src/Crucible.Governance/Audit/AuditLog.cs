@@ -181,7 +181,7 @@ public sealed class AuditLog : IDisposable
     /// </summary>
     /// <exception cref="InvalidInputException">A payload is not canonicalisable or names a secret (then nothing is appended).</exception>
     public IReadOnlyList<AuditReceipt> AppendMany(IReadOnlyList<(AuditKind Kind, JsonNode? Payload)> entries, string? actor = null) =>
-        AppendCore(entries, actor, null);
+        AppendCore(entries, actor, null, null);
 
     /// <summary>
     /// Stores the run manifest <paramref name="manifest"/> (its canonical JSON bytes, under its run id, in the log's own
@@ -196,13 +196,46 @@ public sealed class AuditLog : IDisposable
     {
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(payload);
+        var (bytes, sha, entry) = RunCompletedEntry(manifest, payload);
+        var entries = new List<(AuditKind Kind, JsonNode? Payload)>(before ?? []) { (AuditKind.RunCompleted, entry) };
+        return AppendCore(entries, actor, tx => tx.InsertRun(manifest.RunId, manifest.Kind, sha, bytes), null);
+    }
+
+    /// <summary>
+    /// Appends <paramref name="kind"/> with <paramref name="payload"/>, then, in the same transaction, hands that entry's
+    /// receipt to <paramref name="complete"/> for the run's manifest and <c>run.completed</c> payload, stores the manifest
+    /// (table <c>runs</c>) and appends <c>run.completed</c> with that payload plus the manifest's <c>run_id</c> and
+    /// <c>manifest_sha256</c>: all three or none. For a run whose manifest must record an output that holds the first entry's receipt
+    /// (a scenario answer): the receipt's seq and entry hash are fixed by the chain head this transaction holds, so
+    /// they are final once this method returns, and void (nothing was stored) when it throws. <paramref name="complete"/>
+    /// runs under the log's write lock, which every writer of the store (every replica on PostgreSQL) waits for: it
+    /// should only assemble bytes prepared beforehand. Returns both receipts, <c>run.completed</c>'s last.
+    /// </summary>
+    /// <exception cref="InvalidInputException">A payload is not canonicalisable or names a secret (then nothing is stored).</exception>
+    public IReadOnlyList<AuditReceipt> AppendWithRunCompleted(AuditKind kind, JsonNode? payload,
+        Func<AuditReceipt, (Manifests.RunManifest Manifest, JsonObject Payload)> complete, string? actor = null)
+    {
+        ArgumentNullException.ThrowIfNull(complete);
+        return AppendCore([(kind, payload)], actor, null, (tx, first) =>
+        {
+            var (manifest, completed) = complete(first[0]);
+            ArgumentNullException.ThrowIfNull(manifest);
+            ArgumentNullException.ThrowIfNull(completed);
+            var (bytes, sha, entry) = RunCompletedEntry(manifest, completed);
+            tx.InsertRun(manifest.RunId, manifest.Kind, sha, bytes);
+            return [(AuditKind.RunCompleted, entry)];
+        });
+    }
+
+    // the manifest's canonical bytes, their SHA-256, and the run.completed payload that pins them
+    private static (byte[] Bytes, string Sha256, JsonObject Entry) RunCompletedEntry(Manifests.RunManifest manifest, JsonObject payload)
+    {
         var bytes = manifest.ToCanonicalJson();
         var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
         var entry = (JsonObject)payload.DeepClone();
         entry["run_id"] = manifest.RunId;
         entry["manifest_sha256"] = sha;
-        var entries = new List<(AuditKind Kind, JsonNode? Payload)>(before ?? []) { (AuditKind.RunCompleted, entry) };
-        return AppendCore(entries, actor, tx => tx.InsertRun(manifest.RunId, manifest.Kind, sha, bytes));
+        return (bytes, sha, entry);
     }
 
     /// <summary>The canonical JSON bytes of the run manifest stored under <paramref name="runId"/>, or null.</summary>
@@ -216,15 +249,12 @@ public sealed class AuditLog : IDisposable
         }
     }
 
-    private IReadOnlyList<AuditReceipt> AppendCore(IReadOnlyList<(AuditKind Kind, JsonNode? Payload)> entries, string? actor, Action<IAuditTransaction>? alsoWrite)
+    // appends entries (and, when given, first writes alsoWrite's rows, and after the entries the ones `then` returns given
+    // their receipts) in one transaction
+    private IReadOnlyList<AuditReceipt> AppendCore(IReadOnlyList<(AuditKind Kind, JsonNode? Payload)> entries, string? actor, Action<IAuditTransaction>? alsoWrite,
+        Func<IAuditTransaction, IReadOnlyList<AuditReceipt>, IReadOnlyList<(AuditKind Kind, JsonNode? Payload)>>? then)
     {
-        var prepared = new List<(string Kind, byte[] Payload)>(entries.Count);
-        foreach (var (kind, payload) in entries)
-        {
-            var bytes = CanonicalJson.Serialize(payload);
-            RefuseSecrets(bytes);
-            prepared.Add((kind.WireName(), bytes));
-        }
+        var prepared = Prepare(entries);
 
         var who = actor ?? _options.DefaultActor;
         if (string.IsNullOrWhiteSpace(who)) throw new ArgumentException("actor must not be empty", nameof(actor));
@@ -238,27 +268,32 @@ public sealed class AuditLog : IDisposable
                 receipts = _store.Write(tx =>
                 {
                     alsoWrite?.Invoke(tx);
-                    var done = new List<AuditReceipt>(prepared.Count);
+                    var done = new List<AuditReceipt>(prepared.Count + 1);
                     var (seq, prev) = tx.Head();
                     CatchUp(tx, seq);
-                    foreach (var (kind, bytes) in prepared)
-                    {
-                        seq++;
-                        var ts = Rfc3339(_options.Clock.GetUtcNow());
-                        var hash = ComputeEntryHash(seq, ts, kind, who, bytes, prev);
-                        tx.InsertEntry(seq, ts, kind, who, bytes, prev, hash);
-                        _accumulator.Append(MerkleTree.LeafHash(hash));
-                        if (_key is not null && seq % _options.CheckpointInterval == 0)
-                        {
-                            InsertCheckpoint(tx, seq, hash);
-                            wroteCheckpoint = true;
-                        }
-
-                        done.Add(new AuditReceipt(seq, Convert.ToHexStringLower(hash)));
-                        prev = hash;
-                    }
-
+                    Insert(prepared);
+                    if (then is not null) Insert(Prepare(then(tx, done.ToArray())));
                     return done;
+
+                    void Insert(List<(string Kind, byte[] Payload)> batch)
+                    {
+                        foreach (var (kind, bytes) in batch)
+                        {
+                            seq++;
+                            var ts = Rfc3339(_options.Clock.GetUtcNow());
+                            var hash = ComputeEntryHash(seq, ts, kind, who, bytes, prev);
+                            tx.InsertEntry(seq, ts, kind, who, bytes, prev, hash);
+                            _accumulator.Append(MerkleTree.LeafHash(hash));
+                            if (_key is not null && seq % _options.CheckpointInterval == 0)
+                            {
+                                InsertCheckpoint(tx, seq, hash);
+                                wroteCheckpoint = true;
+                            }
+
+                            done.Add(new AuditReceipt(seq, Convert.ToHexStringLower(hash)));
+                            prev = hash;
+                        }
+                    }
                 });
             }
             catch
@@ -271,6 +306,20 @@ public sealed class AuditLog : IDisposable
             if (wroteCheckpoint) ExportCheckpoints();
             return receipts;
         }
+    }
+
+    // each payload as canonical JSON, refused when it names a secret
+    private static List<(string Kind, byte[] Payload)> Prepare(IReadOnlyList<(AuditKind Kind, JsonNode? Payload)> entries)
+    {
+        var prepared = new List<(string Kind, byte[] Payload)>(entries.Count);
+        foreach (var (kind, payload) in entries)
+        {
+            var bytes = CanonicalJson.Serialize(payload);
+            RefuseSecrets(bytes);
+            prepared.Add((kind.WireName(), bytes));
+        }
+
+        return prepared;
     }
 
     /// <summary>

@@ -24,15 +24,83 @@ namespace Crucible.Service.Endpoints;
 /// <summary>The JSON answer of <c>POST /v1/scenarios</c>.</summary>
 /// <param name="RunId">The run: <c>GET /v1/runs/{id}</c> answers its manifest.</param>
 /// <param name="Metadata">What <c>crucible generate</c> writes to <c>FILE.meta.json</c> for the same request (the CSV file is <c>scenarios.csv</c>).</param>
-/// <param name="Audit">The audit entry that records the request.</param>
 /// <param name="Values">The scenario rows (log returns, original units), in the CSV's row and column order.</param>
-public sealed record ScenarioResponse(string RunId, ScenarioMetadata Metadata, AuditReceipt Audit, double[][] Values);
+/// <param name="Audit">The audit entry <c>scenarios.generated</c> that records the request (last: it is fixed in the transaction that records the run, after the rest of the body is written).</param>
+public sealed record ScenarioResponse(string RunId, ScenarioMetadata Metadata, double[][] Values, AuditReceipt Audit);
+
+/// <summary>
+/// The JSON answer of a scenario request, serialised (and hashed) up to its last member, <c>audit</c>, before the request
+/// is recorded: <see cref="Describe"/> completes the hash with the receipt inside the recording transaction, without
+/// touching the values again, and <see cref="Complete"/> the bytes once it committed. The bytes are exactly what
+/// <see cref="JsonSerializer"/> writes for the <see cref="ScenarioResponse"/> with that receipt.
+/// </summary>
+internal sealed class ScenarioJson : IDisposable
+{
+    private readonly ReadOnlyMemory<byte> _head;
+    private readonly IncrementalHash _hash;
+
+    private ScenarioJson(ReadOnlyMemory<byte> head, IncrementalHash hash)
+    {
+        _head = head;
+        _hash = hash;
+    }
+
+    /// <summary>Serialises every member but <c>audit</c>, and hashes those bytes.</summary>
+    public static ScenarioJson Prepare(string runId, ScenarioMetadata metadata, double[][] values)
+    {
+        var o = ScenarioEndpoints.ResponseJson;
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = o.Encoder, Indented = false }))
+        {
+            w.WriteStartObject();
+            w.WritePropertyName(Name(nameof(ScenarioResponse.RunId)));
+            JsonSerializer.Serialize(w, runId, o);
+            w.WritePropertyName(Name(nameof(ScenarioResponse.Metadata)));
+            JsonSerializer.Serialize(w, metadata, o);
+            w.WritePropertyName(Name(nameof(ScenarioResponse.Values)));
+            JsonSerializer.Serialize(w, values, o);
+            w.WritePropertyName(Name(nameof(ScenarioResponse.Audit))); // the value follows in Tail
+            w.Flush();
+        }
+
+        var head = buffer.WrittenMemory; // no copy: the body is assembled from it once
+        var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(head.Span);
+        return new ScenarioJson(head, hash);
+
+        static string Name(string member) => ScenarioEndpoints.ResponseJson.PropertyNamingPolicy!.ConvertName(member);
+    }
+
+    /// <summary>The run-manifest entry of the body with <paramref name="receipt"/>: its SHA-256 and size, from the prepared hash.</summary>
+    public ManifestFile Describe(AuditReceipt receipt)
+    {
+        var tail = Tail(receipt);
+        using var hash = _hash.Clone();
+        hash.AppendData(tail);
+        return new ManifestFile(RunEndpoints.ResponseOutput, Convert.ToHexStringLower(hash.GetHashAndReset()), _head.Length + tail.Length) { IsFile = false };
+    }
+
+    /// <summary>The body with <paramref name="receipt"/>.</summary>
+    public byte[] Complete(AuditReceipt receipt)
+    {
+        var tail = Tail(receipt);
+        var body = new byte[_head.Length + tail.Length];
+        _head.Span.CopyTo(body);
+        tail.CopyTo(body, _head.Length);
+        return body;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _hash.Dispose();
+
+    private static byte[] Tail(AuditReceipt receipt) => [.. JsonSerializer.SerializeToUtf8Bytes(receipt, ScenarioEndpoints.ResponseJson), (byte)'}'];
+}
 
 /// <summary>
 /// <c>POST /v1/scenarios</c>: a thin shell over <c>DiffusionGenerator.Generate</c> / <c>SequenceGenerator.Generate</c> and
 /// <c>ScenarioCsv</c>. A request that generates appends <c>scenarios.generated</c> (whose receipt the JSON answer holds),
-/// then stores its run manifest (the request's bytes in, the answer's bytes out) with the <c>run.completed</c> entry
-/// that pins it; an idempotent replay answers the stored bytes and records nothing.
+/// stores its run manifest (the request's bytes in, the answer's bytes out) and appends the <c>run.completed</c> entry
+/// that pins it, in one transaction; an idempotent replay answers the stored bytes and records nothing.
 /// </summary>
 public static class ScenarioEndpoints
 {
@@ -255,7 +323,7 @@ public static class ScenarioEndpoints
 
         var bytes = ScenarioCsv.Format(set.Values, set.Metadata.StepsPerScenario);
         var meta = ScenarioCsv.Describe(set, bytes, CsvFileName, clock.GetUtcNow());
-        var receipt = audit.Append(AuditKind.ScenariosGenerated, new JsonObject
+        var generated = new JsonObject
         {
             ["command"] = "service",
             ["model_id"] = meta.ModelId,
@@ -267,39 +335,54 @@ public static class ScenarioEndpoints
             ["sampling_steps"] = meta.SamplingSteps,
             ["format"] = csv ? "csv" : "json",
             ["run_id"] = run.RunId,
-        }, actor);
-
-        var headers = new List<KeyValuePair<string, string>>
-        {
-            new("X-Crucible-Model-Id", meta.ModelId),
-            new("X-Crucible-Csv-Sha256", meta.CsvSha256),
-            new("X-Crucible-Audit-Seq", receipt.Seq.ToString(CultureInfo.InvariantCulture)),
-            new(RunEndpoints.RunIdHeader, run.RunId),
         };
-        StoredResponse response;
+
+        // One transaction appends scenarios.generated, stores the run manifest and appends run.completed, which pins it:
+        // neither entry exists without the other. The manifest's output "response" is exactly the body the client
+        // receives (and a replay receives again). A JSON body holds the first entry's receipt, which the transaction
+        // fixes (seq and hash follow from the chain head it holds): everything else of the body is serialised and hashed
+        // before, so under the log's lock only the receipt's few bytes are added to the hash.
+        ScenarioJson? json = null;
+        ManifestFile? csvResponse = null;
         if (csv)
         {
-            headers.Add(new("Content-Disposition", $"attachment; filename=\"{CsvFileName}\""));
-            response = new StoredResponse(200, "text/csv; charset=utf-8", bytes, headers);
+            csvResponse = ManifestFile.Named(RunEndpoints.ResponseOutput, bytes);
         }
         else
         {
             var values = new double[set.Values.RowCount][];
             for (int i = 0; i < values.Length; i++) values[i] = set.Values.Row(i).ToArray();
-            var json = JsonSerializer.SerializeToUtf8Bytes(new ScenarioResponse(run.RunId, meta, receipt, values), ResponseJson);
+            json = ScenarioJson.Prepare(run.RunId, meta, values);
             run.AddOutput(ManifestFile.Named(CsvFileName, bytes)); // the CSV the values are, as crucible generate writes it
-            response = new StoredResponse(200, "application/json; charset=utf-8", json, headers);
         }
 
-        // the manifest's output is exactly the body the client receives (and a replay receives again)
-        var manifest = run.AddOutput(ManifestFile.Named(RunEndpoints.ResponseOutput, response.Body)).Finish();
-        audit.AppendRunCompleted(manifest, new JsonObject
+        using var prepared = json;
+        var receipts = audit.AppendWithRunCompleted(AuditKind.ScenariosGenerated, generated, receipt =>
         {
-            ["command"] = "service.scenarios",
-            ["model_id"] = meta.ModelId,
-            ["generated_seq"] = receipt.Seq,
+            var manifest = run.AddOutput(csvResponse ?? json!.Describe(receipt)).Finish();
+            return (manifest, new JsonObject
+            {
+                ["command"] = "service.scenarios",
+                ["model_id"] = meta.ModelId,
+                ["generated_seq"] = receipt.Seq,
+            });
         }, actor);
-        return response;
+        var first = receipts[0];
+
+        var headers = new List<KeyValuePair<string, string>>
+        {
+            new("X-Crucible-Model-Id", meta.ModelId),
+            new("X-Crucible-Csv-Sha256", meta.CsvSha256),
+            new("X-Crucible-Audit-Seq", first.Seq.ToString(CultureInfo.InvariantCulture)),
+            new(RunEndpoints.RunIdHeader, run.RunId),
+        };
+        if (json is null)
+        {
+            headers.Add(new("Content-Disposition", $"attachment; filename=\"{CsvFileName}\""));
+            return new StoredResponse(200, "text/csv; charset=utf-8", bytes, headers);
+        }
+
+        return new StoredResponse(200, "application/json; charset=utf-8", json.Complete(first), headers);
     }
 
     // the run manifest's config: the validated request as the model is run (the seed is the manifest's own field)

@@ -7,7 +7,8 @@ namespace Crucible.Service.Problems;
 /// <summary>
 /// Disk full (RELIABILITY.md SVC-10): SQLite's SQLITE_FULL (13) from the audit log, registry or idempotency store, and
 /// ENOSPC from a file write, answer 503 <c>urn:crucible:problem:storage-full</c> instead of a 500. Nothing partial is
-/// left: the audit append is one transaction and files are written to a temporary name and renamed.
+/// left: the audit append is one transaction (a run's entries and manifest together) and files are written to a
+/// temporary name and renamed.
 /// </summary>
 internal sealed class StorageFullHandler : IExceptionHandler
 {
@@ -30,7 +31,8 @@ internal sealed class StorageFullHandler : IExceptionHandler
         if (!IsStorageFull(exception)) return false;
         httpContext.Response.Headers.RetryAfter = "60";
         await ProblemTypes.WriteAsync(httpContext, ProblemTypes.Create(503,
-            "the service's storage is full; the request did not complete and no run was recorded (a scenario request may have recorded its scenarios.generated entry)", Type, "Storage full")).ConfigureAwait(false);
+            "the service's storage is full; the request did not complete. A run is recorded whole or not at all (its audit entries and manifest are one transaction); " +
+            "one recorded before the failure (e.g. whose answer could not be kept under its Idempotency-Key) is in the audit log, unanswered", Type, "Storage full")).ConfigureAwait(false);
         return true;
     }
 }

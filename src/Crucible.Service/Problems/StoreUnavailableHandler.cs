@@ -26,7 +26,8 @@ internal sealed class StoreUnavailableHandler : IExceptionHandler
         if (!IsStoreUnavailable(exception)) return false;
         httpContext.Response.Headers.RetryAfter = "5";
         await ProblemTypes.WriteAsync(httpContext, ProblemTypes.Create(503,
-            "the shared store cannot be reached right now; the request did not complete and no run was recorded (a scenario request may have recorded its scenarios.generated entry)", ProblemTypes.Unavailable)).ConfigureAwait(false);
+            "the shared store cannot be reached right now; the request did not complete. A run is recorded whole or not at all (its audit entries and manifest are one transaction); " +
+            "one recorded before the failure (e.g. whose answer could not be kept under its Idempotency-Key) is in the audit log, unanswered", ProblemTypes.Unavailable)).ConfigureAwait(false);
         return true;
     }
 }

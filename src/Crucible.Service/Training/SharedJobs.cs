@@ -150,6 +150,18 @@ public sealed class SharedJobs : IDisposable
         update.ExecuteNonQuery();
     }
 
+    /// <summary>The ids of the jobs running on some replica under a lease that has not run out at <paramref name="now"/> (Unix ms).</summary>
+    public IReadOnlySet<string> Leased(long now)
+    {
+        using var connection = _source.OpenConnection();
+        using var select = new NpgsqlCommand("SELECT id FROM training_job WHERE status = 'running' AND lease_until >= @now;", connection);
+        select.Parameters.AddWithValue("now", now);
+        using var r = select.ExecuteReader();
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        while (r.Read()) ids.Add(r.GetString(0));
+        return ids;
+    }
+
     /// <summary>The job <paramref name="id"/> as any replica sees it, or null.</summary>
     public JobView? Find(string id)
     {

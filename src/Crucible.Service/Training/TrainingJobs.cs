@@ -56,11 +56,11 @@ public sealed record JobView(string Id, string Status, int Step, int TotalSteps,
 /// Training jobs (<c>POST /v1/models</c>): accepted into a bounded queue and run one at a time by a background worker,
 /// which reads the data (and a sequence job's state) exactly as <c>crucible train</c> does, fits (a sequence job
 /// through <see cref="SequenceTraining.Train"/>, the function <c>crucible train --kind sequence</c> calls), saves the
-/// model folder into the job's folder, registers it (a candidate) in the home's registry and appends
+/// model folder into the job's folder (<see cref="JobFolder"/>, deleted when the job ends), registers it (a candidate) in the home's registry and appends
 /// <c>run.completed</c> (a sequence job's with its state file's hash, state columns and calibration episode, the
 /// settings <c>crucible train</c> records in its run manifest) with the job's run manifest, which it pins: the request's
 /// bytes, data and state CSVs in (named inputs), the canonical config and seed, the model folder's two files out
-/// (<c>GET /v1/runs/{id}</c>; the job's status names the run once it succeeded). Progress is reported as the trainer reports it. On
+/// (named too: the registry's files of the model id; <c>GET /v1/runs/{id}</c>; the job's status names the run once it succeeded). Progress is reported as the trainer reports it. On
 /// shutdown the running job is cancelled through the trainer's token and marked cancelled; no model is registered.
 /// Job records live in memory (a restart forgets them; the models and audit entries stay), or, with a shared
 /// PostgreSQL store, in its <c>training_job</c> table (<see cref="SharedJobs"/>, which stores the request as sent,
@@ -182,6 +182,11 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
                 continue;
             }
 
+            // a claim may be a job whose earlier replica died (its lease ran out): its folder, if that replica shared this
+            // home, is emptied by JobFolder.Claim; other folders such deaths left here go now rather than at the next start
+            var orphans = RemoveOrphanedFolders();
+            if (orphans > 0) logger.LogWarning("deleted {Count} training job folders that no live job owns (left by a killed service)", orphans);
+
             var request = JsonSerializer.Deserialize<TrainingRequest>(c.RequestJson);
             var (_, valid) = request is null ? (null, null) : TrainingValidation.Check(request);
             if (valid is null)
@@ -216,71 +221,12 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
 
     private void Run(Job job, CancellationToken stop)
     {
-        var r = job.Request;
         job.View = job.View! with { Status = Name(JobStatus.Running) };
-        var folder = Path.Combine(home.Root, "jobs", job.Id);
         try
         {
-            stop.ThrowIfCancellationRequested();
-            Directory.CreateDirectory(folder);
-            var run = RunManifests.Start(home, "train", RunConfig(r), r.Sequence?.Seed ?? r.Tabular!.Seed);
-            if (job.Body is { } body) run.AddInput(body);
-            var dataPath = Path.Combine(folder, "data.csv");
-            run.AddInput(FileRequest.WriteNamed(dataPath, r.Request.DataCsv!)); // the bytes crucible train would read
-            var (train, all) = ReadReturns(dataPath, r);
-            var progress = new Progress(job, _shared, clock);
-            var modelFolder = Path.Combine(folder, "model");
-            var provenance = DataProvenance.FromFile(dataPath, r.Input);
-            JsonObject entry;
-            string modelId;
-            if (r.Sequence is { } sequence)
-            {
-                SequenceState? state = null;
-                if (r.Request.StateCsv is { } stateCsv)
-                {
-                    var statePath = Path.Combine(folder, "state.csv");
-                    run.AddInput(FileRequest.WriteNamed(statePath, stateCsv));
-                    state = SequenceState.Load(statePath);
-                }
-
-                var generator = SequenceTraining.Train(train, all, sequence, state, r.Request.StateColumns, r.Calibration, provenance, progress,
-                    cancellationToken: stop).Generator;
-                generator.Save(modelFolder);
-                var m = generator.Manifest;
-                modelId = m.Weights.Sha256;
-                entry = Completed(job, m.Kind, m.Weights.Sha256, m.Data, m.Seed, m.Training.Steps);
-                entry["state_sha256"] = m.StateData?.InputSha256;
-                entry["state_columns"] = r.Request.StateColumns is { } names ? string.Join(",", names) : null; // as given, like --state-columns
-                entry["calibrate_guidance"] = r.Calibration?.Episode.Name;
-                entry["calibration_rule"] = r.Calibration is null ? null : SequenceTraining.RuleName(r.Calibration.Rule);
-            }
-            else
-            {
-                var generator = new DiffusionGenerator(r.Tabular!).Fit(train, provenance, progress, null, stop);
-                generator.Save(modelFolder);
-                var m = generator.Manifest;
-                modelId = m.Weights.Sha256;
-                entry = Completed(job, m.Kind, m.Weights.Sha256, m.Data, m.Seed, m.Training.Steps);
-                if (m.Privacy is { } dp) run.Dp = JsonSerializer.SerializeToNode(dp, DiffusionJson.Options) as JsonObject;
-            }
-
-            // the model folder's files close the manifest, as they close crucible train's
-            run.ModelId = modelId;
-            run.AddOutput(Path.Combine(modelFolder, DiffusionGenerator.WeightsFileName)).AddOutput(Path.Combine(modelFolder, DiffusionGenerator.ManifestFileName));
-            var manifest = run.Finish();
-
-            string id;
-            try
-            {
-                id = catalog.Registry.Register(modelFolder, job.Actor).Id;
-            }
-            catch (InvalidInputException e) when (e.Rule == "REG-E-EXISTS")
-            {
-                id = modelId; // the same data, config and seed trained before: the same model
-            }
-
-            audit.AppendRunCompleted(manifest, entry, job.Actor);
-            Finish(job, JobStatus.Succeeded, id, manifest.RunId, null);
+            // the folder is gone before the job is reported finished
+            var (modelId, runId) = Train(job, stop);
+            Finish(job, JobStatus.Succeeded, modelId, runId, null);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -289,6 +235,10 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         catch (InvalidInputException e)
         {
             Fail(job, e.ToUserMessage());
+        }
+        catch (JobFolderInUseException e)
+        {
+            Fail(job, e.Message);
         }
         catch (ArgumentException e)
         {
@@ -299,6 +249,119 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             logger.LogError(e, "training job {JobId} failed", job.Id);
             Fail(job, "internal error (see the service log)");
         }
+    }
+
+    /// <summary>
+    /// Trains, saves, registers and records the job in its folder, which it deletes before returning (or throwing):
+    /// the registered model id and the run id.
+    /// </summary>
+    private (string ModelId, string RunId) Train(Job job, CancellationToken stop)
+    {
+        var r = job.Request;
+        stop.ThrowIfCancellationRequested();
+        // the job's scratch folder, locked while it runs and deleted when it ends (the model is copied into the
+        // registry, and the run manifest names its files rather than pointing into this folder)
+        using var owned = JobFolder.Claim(JobsFolder, job.Id, out var earlier);
+        if (earlier) logger.LogWarning("training job {JobId}: removed what an earlier attempt left in its folder", job.Id);
+        var folder = owned.Path;
+        var run = RunManifests.Start(home, "train", RunConfig(r), r.Sequence?.Seed ?? r.Tabular!.Seed);
+        if (job.Body is { } body) run.AddInput(body);
+        var dataPath = Path.Combine(folder, "data.csv");
+        run.AddInput(FileRequest.WriteNamed(dataPath, r.Request.DataCsv!)); // the bytes crucible train would read
+        var (train, all) = ReadReturns(dataPath, r);
+        var progress = new Progress(job, _shared, clock);
+        var modelFolder = Path.Combine(folder, "model");
+        var provenance = DataProvenance.FromFile(dataPath, r.Input);
+        JsonObject entry;
+        string modelId;
+        if (r.Sequence is { } sequence)
+        {
+            SequenceState? state = null;
+            if (r.Request.StateCsv is { } stateCsv)
+            {
+                var statePath = Path.Combine(folder, "state.csv");
+                run.AddInput(FileRequest.WriteNamed(statePath, stateCsv));
+                state = SequenceState.Load(statePath);
+            }
+
+            var generator = SequenceTraining.Train(train, all, sequence, state, r.Request.StateColumns, r.Calibration, provenance, progress,
+                cancellationToken: stop).Generator;
+            generator.Save(modelFolder);
+            var m = generator.Manifest;
+            modelId = m.Weights.Sha256;
+            entry = Completed(job, m.Kind, m.Weights.Sha256, m.Data, m.Seed, m.Training.Steps);
+            entry["state_sha256"] = m.StateData?.InputSha256;
+            entry["state_columns"] = r.Request.StateColumns is { } names ? string.Join(",", names) : null; // as given, like --state-columns
+            entry["calibrate_guidance"] = r.Calibration?.Episode.Name;
+            entry["calibration_rule"] = r.Calibration is null ? null : SequenceTraining.RuleName(r.Calibration.Rule);
+        }
+        else
+        {
+            var generator = new DiffusionGenerator(r.Tabular!).Fit(train, provenance, progress, null, stop);
+            generator.Save(modelFolder);
+            var m = generator.Manifest;
+            modelId = m.Weights.Sha256;
+            entry = Completed(job, m.Kind, m.Weights.Sha256, m.Data, m.Seed, m.Training.Steps);
+            if (m.Privacy is { } dp) run.Dp = JsonSerializer.SerializeToNode(dp, DiffusionJson.Options) as JsonObject;
+        }
+
+        // the model folder's files close the manifest, as they close crucible train's, but by name (weights.safetensors,
+        // manifest.json: the registry's files of model_id), SHA-256 and size rather than by a path on this replica,
+        // so that the manifest means the same on every replica
+        run.ModelId = modelId;
+        run.AddOutput(ModelFile(modelFolder, DiffusionGenerator.WeightsFileName)).AddOutput(ModelFile(modelFolder, DiffusionGenerator.ManifestFileName));
+        var manifest = run.Finish();
+
+        string id;
+        try
+        {
+            id = catalog.Registry.Register(modelFolder, job.Actor).Id;
+        }
+        catch (InvalidInputException e) when (e.Rule == "REG-E-EXISTS")
+        {
+            id = modelId; // the same data, config and seed trained before: the same model
+        }
+
+        audit.AppendRunCompleted(manifest, entry, job.Actor);
+        return (id, manifest.RunId);
+    }
+
+    /// <summary><c>HOME/jobs</c>: the folders of running jobs (<see cref="JobFolder"/>).</summary>
+    private string JobsFolder => Path.Combine(home.Root, "jobs");
+
+    // a file of the trained model folder as a named run-manifest output (the registry holds it under the model's id)
+    private static ManifestFile ModelFile(string folder, string name)
+    {
+        var path = Path.Combine(folder, name);
+        return new ManifestFile(name, FileHash.Sha256(path), new FileInfo(path).Length) { IsFile = false };
+    }
+
+    /// <summary>
+    /// Deletes the folders in <c>HOME/jobs</c> of jobs that no live process runs: left by a service killed mid-job (in
+    /// SQLite mode its jobs are forgotten; on a shared store another replica runs them again once their lease ends). A
+    /// folder is kept while its lock is held (<see cref="JobFolder"/>) and, on a shared store, while its job runs under
+    /// a valid lease on any replica; when the store cannot be asked, nothing is deleted. Returns how many were deleted.
+    /// </summary>
+    public int RemoveOrphanedFolders()
+    {
+        Func<string, bool> runningElsewhere = _ => false;
+        if (_shared is { } shared)
+        {
+            IReadOnlySet<string> leased;
+            try
+            {
+                leased = shared.Leased(clock.GetUtcNow().ToUnixTimeMilliseconds());
+            }
+            catch (Npgsql.NpgsqlException e)
+            {
+                logger.LogWarning("cannot read the training jobs' leases from the shared store; job folders are left for the next start: {Message}", e.Message);
+                return 0;
+            }
+
+            runningElsewhere = leased.Contains;
+        }
+
+        return JobFolders.DeleteOrphans(JobsFolder, runningElsewhere, ServiceApp.StaleTemporaryAge);
     }
 
     private void Fail(Job job, string error)

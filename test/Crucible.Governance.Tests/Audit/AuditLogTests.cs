@@ -266,4 +266,51 @@ public class AuditLogTests
         Assert.Equal(2, log.List().Count);
         Assert.Equal(stored, log.ReadRunManifest("run-1"));
     }
+
+    [Fact]
+    public void AppendWithRunCompleted_HandsTheFirstReceiptOn_BothEntriesAdjacent_AndAFailureInBetweenLeavesNeither()
+    {
+        // checkpoint interval 4: the first entry (seq 4) is also checkpointed inside the transaction
+        using var t = new AuditTestHome();
+        using var log = t.Open();
+        for (var i = 0; i < 3; i++) log.Append(AuditKind.RunStarted, new JsonObject { ["step"] = i });
+
+        // a callback that throws after the first entry was inserted: nothing of the run is stored, the head is unchanged
+        var boom = new InvalidOperationException("injected between the entries");
+        AuditReceipt? seen = null;
+        Assert.Same(boom, Assert.Throws<InvalidOperationException>(() => log.AppendWithRunCompleted(AuditKind.ScenariosGenerated, new JsonObject { ["count"] = 2 },
+            r => { seen = r; throw boom; }, "bob")));
+        Assert.Equal(4, seen!.Seq); // it was inserted, then rolled back
+        Assert.Equal(3, log.List().Count);
+        Assert.Null(log.ReadRunManifest("run-a"));
+
+        // a payload that names a secret, refused inside the transaction: the same
+        Assert.Equal("AUDIT-E-SECRET", Assert.Throws<Crucible.Data.InvalidInputException>(() => log.AppendWithRunCompleted(AuditKind.ScenariosGenerated,
+            new JsonObject { ["count"] = 2 }, _ => (Manifest("run-a"), new JsonObject { ["api_key"] = "x" }))).Rule);
+        Assert.Equal(3, log.List().Count);
+        Assert.Null(log.ReadRunManifest("run-a"));
+
+        // the receipt handed on is the first entry's, final once committed; run.completed follows it at once
+        AuditReceipt? first = null;
+        var receipts = log.AppendWithRunCompleted(AuditKind.ScenariosGenerated, new JsonObject { ["count"] = 2 }, r =>
+        {
+            first = r;
+            return (Manifest("run-a"), new JsonObject { ["command"] = "test", ["generated_seq"] = r.Seq });
+        }, "bob");
+        Assert.Equal([4L, 5L], receipts.Select(r => r.Seq));
+        Assert.Equal(first, receipts[0]);
+        var entries = log.List();
+        Assert.Equal(["scenarios.generated", "run.completed"], entries.Skip(3).Select(e => e.Kind));
+        Assert.Equal(receipts[0].EntryHash, Convert.ToHexStringLower(entries[3].EntryHash));
+        var payload = JsonNode.Parse(entries[4].Payload)!;
+        Assert.Equal(4L, (long)payload["generated_seq"]!);
+        Assert.Equal("run-a", (string?)payload["run_id"]);
+        var stored = log.ReadRunManifest("run-a")!;
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stored)), (string?)payload["manifest_sha256"]);
+        log.Append(AuditKind.RunStarted, new JsonObject { ["step"] = 9 });
+        log.Dispose();
+        var v = t.Verify();
+        Assert.True(v.Ok, v.Message);
+        Assert.Equal(6, v.Entries);
+    }
 }

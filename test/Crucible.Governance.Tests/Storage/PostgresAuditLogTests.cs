@@ -412,6 +412,31 @@ public sealed class PostgresAuditLogTests : IDisposable
         Assert.Equal("STORE-E-CONNECT", e.Rule);
         Assert.DoesNotContain("hunter2", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void AppendWithRunCompleted_OnPostgres_BothEntriesAdjacent_AndAFailureInBetweenLeavesNeither()
+    {
+        var home = NewHome();
+        using var log = Open(home);
+        Fill(log, 2);
+        var manifest = new Governance.Manifests.RunManifestBuilder("generate", new JsonObject { ["count"] = 1 }, 3, home.RunsFolder)
+            .AddOutput(Governance.Manifests.ManifestFile.Named("response", "x"u8)).Finish();
+
+        // a failure after the first entry was inserted (the callback throws): rolled back whole
+        Assert.Throws<InvalidOperationException>(() => log.AppendWithRunCompleted(AuditKind.ScenariosGenerated, new JsonObject { ["count"] = 1 },
+            _ => throw new InvalidOperationException("injected")));
+        Assert.Equal(2, log.List().Count);
+        Assert.Null(log.ReadRunManifest(manifest.RunId));
+
+        var receipts = log.AppendWithRunCompleted(AuditKind.ScenariosGenerated, new JsonObject { ["count"] = 1 },
+            r => (manifest, new JsonObject { ["generated_seq"] = r.Seq }));
+        Assert.Equal([3L, 4L], receipts.Select(r => r.Seq));
+        Assert.Equal(["scenarios.generated", "run.completed"], log.List().Skip(2).Select(e => e.Kind));
+        Assert.Equal(manifest.ToCanonicalJson(), log.ReadRunManifest(manifest.RunId));
+        log.Checkpoint();
+        var v = Verify(home);
+        Assert.True(v.Ok, v.Message);
+    }
 }
 
 public sealed class StoreLocationTests
