@@ -195,8 +195,25 @@ public sealed class AuditLog : IDisposable
         IReadOnlyList<(AuditKind Kind, JsonNode? Payload)>? before = null)
     {
         ArgumentNullException.ThrowIfNull(manifest);
+        return AppendRunCompletedJson(manifest.ToCanonicalJson(), payload, actor, before);
+    }
+
+    /// <summary>
+    /// As <see cref="AppendRunCompleted"/>
+    /// for a manifest already serialised to <paramref name="manifestJson"/> (its <see cref="Manifests.RunManifest.ToCanonicalJson"/>
+    /// bytes): exactly these bytes are stored and pinned, so a caller that also writes them to a file (the CLI's
+    /// <see cref="Manifests.RunManifests.WriteJson"/>) gets a file and a stored copy that are byte-identical.
+    /// The run id and kind are read from the bytes, which must pass the manifest's schema check.
+    /// </summary>
+    /// <exception cref="InvalidInputException">The bytes are not a valid run manifest (<c>MANIFEST-E-…</c>), or a payload is not
+    /// canonicalisable or names a secret (then nothing is stored).</exception>
+    public IReadOnlyList<AuditReceipt> AppendRunCompletedJson(byte[] manifestJson, JsonObject payload, string? actor = null,
+        IReadOnlyList<(AuditKind Kind, JsonNode? Payload)>? before = null)
+    {
+        ArgumentNullException.ThrowIfNull(manifestJson);
         ArgumentNullException.ThrowIfNull(payload);
-        var bytes = manifest.ToCanonicalJson();
+        var bytes = manifestJson.ToArray(); // a private copy: the caller's array cannot change between hashing and storing
+        var manifest = Manifests.RunManifest.Parse(bytes);
         var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
         var entry = (JsonObject)payload.DeepClone();
         entry["run_id"] = manifest.RunId;
