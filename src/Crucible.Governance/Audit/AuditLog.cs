@@ -353,6 +353,21 @@ public sealed class AuditLog : IDisposable
         return store.ReadEntries(fromSeq, limit);
     }
 
+    /// <summary>
+    /// The canonical JSON bytes of the run manifest stored under <paramref name="runId"/> in the SQLite log at
+    /// <paramref name="databasePath"/>, read without opening it for writing; null when it holds none (or is older than the
+    /// <c>runs</c> table).
+    /// </summary>
+    /// <exception cref="InvalidInputException">There is no audit database at the path.</exception>
+    public static byte[]? ReadRunManifest(string databasePath, string runId)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        if (!File.Exists(databasePath))
+            throw new InvalidInputException("AUDIT-E-NOLOG", "no audit log here", new InputLocation(databasePath, 0, 0));
+        using var store = SqliteAuditStore.OpenReader(databasePath);
+        return store.HasRunsTable() ? store.ReadRun(runId) : null;
+    }
+
     /// <summary>Reads entries from the PostgreSQL log at <paramref name="connectionString"/> without creating anything.</summary>
     /// <exception cref="InvalidInputException"><c>AUDIT-E-NOLOG</c> when the database has no audit log; <c>STORE-E-CONNECT</c> when it cannot be read.</exception>
     public static IReadOnlyList<AuditEntry> ReadPostgres(string connectionString, long fromSeq = 1, int limit = int.MaxValue)
