@@ -8,10 +8,11 @@ namespace Crucible.Benchmarks;
 /// <summary>
 /// The floor of the published Stocks scores: the Stocks windows split at random into two halves, one scored as
 /// "synthetic" against the other as "real" with the full protocol (5 runs, 2,000 / 5,000 iterations).
-/// Usage: <c>stocks-floor [--data FILE] [--runs R] [--seed S] [--correlational-of-copy] [--context-fid-only]</c>;
+/// Usage: <c>stocks-floor [--data FILE] [--runs R] [--seed S] [--correlational-of-copy] [--context-fid-only | --no-context-fid]</c>;
 /// <c>--correlational-of-copy</c> scores only the correlational score of all windows against an exact copy of themselves
 /// (the score's sampling floor); <c>--context-fid-only</c> runs only the Context-FID of the two halves (an extra score with
-/// no pass/fail target). Prints one JSON line with every run, the means and the 95 % CI half-widths, and the seconds taken.
+/// no pass/fail target), <c>--no-context-fid</c> the three other scores without it (the line then has no
+/// <c>context_fid</c>). Prints one JSON line with every run, the means and the 95 % CI half-widths, and the seconds taken.
 /// </summary>
 public sealed class StocksFloorBenchmark : IBenchmarkCommand
 {
@@ -29,6 +30,7 @@ public sealed class StocksFloorBenchmark : IBenchmarkCommand
         ulong seed = 0;
         var correlationalOfCopy = false;
         var contextFidOnly = false;
+        var noContextFid = false;
         for (var i = 0; i < args.Count; i++)
         {
             switch (args[i])
@@ -38,10 +40,17 @@ public sealed class StocksFloorBenchmark : IBenchmarkCommand
                 case "--seed": seed = ulong.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--correlational-of-copy": correlationalOfCopy = true; break;
                 case "--context-fid-only": contextFidOnly = true; break;
+                case "--no-context-fid": noContextFid = true; break;
                 default:
                     Console.Error.WriteLine($"unknown argument {args[i]}");
                     return 2;
             }
+        }
+
+        if (contextFidOnly && noContextFid)
+        {
+            Console.Error.WriteLine("--context-fid-only and --no-context-fid exclude each other");
+            return 2;
         }
 
         var sw = Stopwatch.StartNew();
@@ -66,10 +75,12 @@ public sealed class StocksFloorBenchmark : IBenchmarkCommand
             return 0;
         }
 
-        var scores = StocksProtocol.Evaluate(real, synthetic, new StocksOptions { Runs = runs, Seed = seed });
+        var options = new StocksOptions { Runs = runs, Seed = seed };
+        var scores = StocksProtocol.Evaluate(real, synthetic, noContextFid ? options with { ContextFid = null } : options);
         var seconds = sw.Elapsed.TotalSeconds;
+        var fidMember = scores.ContextFid is { } f ? $", \"context_fid\": {Json(f)}" : "";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{{\"windows\": {windows.Count}, \"real\": {real.Count}, \"synthetic\": {synthetic.Count}, \"discriminative\": {Json(scores.Discriminative)}, \"predictive\": {Json(scores.Predictive)}, \"correlational\": {Json(scores.Correlational)}, \"context_fid\": {Json(scores.ContextFid!)}, \"seconds\": {seconds:F1}, \"cores\": {Environment.ProcessorCount}}}"));
+            $"{{\"windows\": {windows.Count}, \"real\": {real.Count}, \"synthetic\": {synthetic.Count}, \"discriminative\": {Json(scores.Discriminative)}, \"predictive\": {Json(scores.Predictive)}, \"correlational\": {Json(scores.Correlational)}{fidMember}, \"seconds\": {seconds:F1}, \"cores\": {Environment.ProcessorCount}}}"));
         return 0;
     }
 

@@ -1,8 +1,12 @@
+using System.Globalization;
+using System.Text.Json;
+
 namespace Crucible.Cli.Tests;
 
 /// <summary>
-/// <c>crucible benchmark stocks</c>: bad input exits 2 before any training. (A full run takes minutes: its library
-/// path is tested in StocksBenchmarkTests and PacfTrainingTests, its figures are in bench/stocks.)
+/// <c>crucible benchmark stocks</c>: bad input exits 2 before any training; <c>--no-context-fid</c> on a tiny file (one
+/// training step, one metric run: seconds) writes no Context-FID. (A full run takes minutes: its library path is tested
+/// in StocksBenchmarkTests and PacfTrainingTests, its figures are in bench/stocks.)
 /// </summary>
 public sealed class BenchmarkCommandTests : IDisposable
 {
@@ -28,5 +32,23 @@ public sealed class BenchmarkCommandTests : IDisposable
         Assert.Equal(2, CliProcess.Run("benchmark", "stocks", "--data", ok, "--runs", "0").Exit);
         Assert.Equal(2, CliProcess.Run("benchmark", "stocks", "--data", ok, "--pacf-weight", "-1").Exit);
         Assert.Equal(2, CliProcess.Run("benchmark", "stocks", "--runs", "2").Exit); // --data missing
+    }
+
+    [Fact]
+    public void NoContextFid_SkipsIt_TheJsonHasNoContextFidScore()
+    {
+        var data = Path.Combine(_dir, "tiny.csv");
+        File.WriteAllLines(data, ["Date,A,B,C", .. Enumerable.Range(0, 60).Select(i => string.Create(CultureInfo.InvariantCulture,
+            $"{new DateTime(2020, 1, 1).AddDays(i):yyyy-MM-dd},{(i % 7) + Math.Sin(i)},{i},{i * i % 11}"))]);
+        var result = Path.Combine(_dir, "result.json");
+        var run = CliProcess.Run("benchmark", "stocks", "--data", data, "--runs", "1", "--steps", "1", "--threads", "1", "--no-context-fid", "--out", result);
+        Assert.True(run.Exit is 0 or 3, run.Stdout + run.Stderr); // a one-step model on 37 windows need not meet the targets
+        Assert.Contains("context-fid:    not computed (--no-context-fid)", run.Stdout, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(result));
+        var root = doc.RootElement;
+        Assert.False(root.TryGetProperty("context_fid", out _)); // omitted, not a placeholder value
+        Assert.Equal(37, root.GetProperty("windows").GetInt32());
+        foreach (var score in new[] { "discriminative", "predictive", "correlational" })
+            Assert.True(double.IsFinite(root.GetProperty(score).GetProperty("mean").GetDouble()), score);
     }
 }

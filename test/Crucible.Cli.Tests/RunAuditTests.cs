@@ -58,6 +58,15 @@ public sealed class RunAuditTests : IDisposable
     /// <summary>The run manifest file in HOME/runs that the <c>run.completed</c> payload <paramref name="completed"/> names.</summary>
     private string RunManifest(JsonElement completed) => Path.Combine(Home, "runs", completed.GetProperty("run_id").GetString() + ".json");
 
+    /// <summary>
+    /// RunAudit.Complete serialises the manifest once: the file in HOME/runs and the audit store's copy are the same bytes.
+    /// </summary>
+    private void AssertStoredCopyIsTheFile(JsonElement completed)
+    {
+        using var log = AuditLog.Open(CrucibleHome.Resolve(Home));
+        Assert.Equal(File.ReadAllBytes(RunManifest(completed)), log.ReadRunManifest(completed.GetProperty("run_id").GetString()!));
+    }
+
     [Fact]
     public void TrainGenerateEvaluate_AppendTheirEntries_WithTheHashes_AndFailedRunsAppendNothing()
     {
@@ -98,6 +107,7 @@ public sealed class RunAuditTests : IDisposable
         Assert.Equal(modelId, t.GetProperty("model_id").GetString());
         Assert.Equal(Sha(Path.Combine(model, "manifest.json")), t.GetProperty("model_manifest_sha256").GetString());
         Assert.Equal(Sha(RunManifest(t)), t.GetProperty("manifest_sha256").GetString()); // the run manifest, pinned
+        AssertStoredCopyIsTheFile(t);
         Assert.Equal(Sha(prices), t.GetProperty("input_sha256").GetString());
         Assert.True(FileHash.IsSha256Hex(t.GetProperty("train_matrix_sha256").GetString()));
         Assert.Equal("7", t.GetProperty("seed").GetString());
@@ -115,6 +125,7 @@ public sealed class RunAuditTests : IDisposable
         Assert.Equal(modelId, gr.GetProperty("model_id").GetString());
         Assert.Equal(Sha(scenarios), gr.GetProperty("csv_sha256").GetString());
         Assert.Equal(Sha(RunManifest(gr)), gr.GetProperty("manifest_sha256").GetString());
+        AssertStoredCopyIsTheFile(gr);
 
         var e = Payload(entries[4]);
         Assert.Equal(Sha(real), e.GetProperty("real_sha256").GetString());
@@ -127,6 +138,7 @@ public sealed class RunAuditTests : IDisposable
         // evaluate's run.completed pins the bytes of its run manifest in HOME/runs
         var r = Payload(entries[5]);
         Assert.Equal(Sha(RunManifest(r)), r.GetProperty("manifest_sha256").GetString());
+        AssertStoredCopyIsTheFile(r);
         Assert.Equal(Sha(report), r.GetProperty("report_sha256").GetString());
         Assert.Equal("evaluate", r.GetProperty("command").GetString());
 

@@ -1,10 +1,17 @@
+using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Crucible.Governance;
+using Crucible.Governance.Audit;
 using Crucible.Governance.Manifests;
+using Microsoft.Data.Sqlite;
 
 namespace Crucible.Cli.Tests;
 
-/// <summary><c>crucible verify-run</c> end to end.</summary>
+/// <summary>
+/// <c>crucible verify-run</c> end to end; with <c>--home</c>, on a home whose audit log pins (and stores) the manifest,
+/// the clean case and each tamper case: the file edited, the stored copy edited (SQL on the database), the chain broken.
+/// </summary>
 public sealed class VerifyRunCommandTests : IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "crucible-verify-run-" + Guid.NewGuid().ToString("N"));
@@ -49,5 +56,132 @@ public sealed class VerifyRunCommandTests : IDisposable
         Assert.Equal(2, broken.Exit);
         Assert.Contains("error [MANIFEST-E-FIELD]", broken.Stderr, StringComparison.Ordinal);
         Assert.Equal(2, Crucible("verify-run", Path.Combine(_dir, "none.json")).Exit);
+    }
+
+    private string HomeDir => Path.Combine(_dir, "home");
+
+    /// <summary>A manifest of two real files, written to HOME/runs and pinned by entry 3 of the home's log (after two others).</summary>
+    private (string Path, string RunId) Pinned()
+    {
+        File.WriteAllText(Path.Combine(_dir, "in.csv"), "Date,A\n2020-01-02,1\n");
+        File.WriteAllText(Path.Combine(_dir, "out.csv"), "scenario,step,A\n0,0,0.1\n");
+        var home = CrucibleHome.Resolve(HomeDir);
+        var manifest = new RunManifestBuilder("generate", new JsonObject { ["count"] = 1 }, 7, home.RunsFolder)
+            .AddInput(Path.Combine(_dir, "in.csv")).AddOutput(Path.Combine(_dir, "out.csv")).Finish();
+        var bytes = manifest.ToCanonicalJson();
+        var path = RunManifests.WriteJson(home, bytes);
+        using var log = AuditLog.Open(home);
+        log.Append(AuditKind.RunStarted, new JsonObject { ["run_id"] = "earlier" });
+        log.Append(AuditKind.RunStarted, new JsonObject { ["run_id"] = manifest.RunId });
+        Assert.Equal(3, log.AppendRunCompletedJson(bytes, new JsonObject { ["command"] = "test" })[^1].Seq);
+        return (path, manifest.RunId);
+    }
+
+    /// <summary>Runs SQL on the home's audit database, as someone with the file can (triggers dropped first by the caller's SQL).</summary>
+    private void Sql(string sql)
+    {
+        SQLitePCL.Batteries_V2.Init();
+        using var c = new SqliteConnection($"Data Source={Path.Combine(HomeDir, "audit.db")};Pooling=False");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    private static string[] Problems(string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        return [.. doc.RootElement.GetProperty("problems").EnumerateArray().Select(e => e.GetString()!)];
+    }
+
+    // the manifest with another seed: still a valid manifest whose files all hash as recorded
+    private static string Edited(string path)
+    {
+        var node = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        node["seed"] = "424242";
+        return node.ToJsonString();
+    }
+
+    [Fact]
+    public void VerifyRunHome_Clean_ChecksChainPinAndStoredCopy_Exit0()
+    {
+        var (path, _) = Pinned();
+        var ok = Crucible("verify-run", path, "--home", HomeDir);
+        Assert.True(ok.Exit == 0, ok.Stdout + ok.Stderr);
+        Assert.Contains("chain     audit log verifies (ok: 3 entries, 2 checkpoints verified)", ok.Stdout, StringComparison.Ordinal);
+        Assert.Contains("pinned    manifest by audit entry 3", ok.Stdout, StringComparison.Ordinal);
+        Assert.Contains("stored    copy in the audit store hashes as pinned", ok.Stdout, StringComparison.Ordinal);
+        Assert.Contains("verified: run", ok.Stdout, StringComparison.Ordinal);
+        Assert.Contains(", manifest pinned", ok.Stdout, StringComparison.Ordinal);
+
+        var json = Crucible("verify-run", path, "--home", HomeDir, "--json");
+        Assert.Equal(0, json.Exit);
+        using var doc = JsonDocument.Parse(json.Stdout);
+        var sha = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
+        Assert.True(doc.RootElement.GetProperty("chain").GetProperty("ok").GetBoolean());
+        Assert.Equal(sha, doc.RootElement.GetProperty("pin").GetProperty("actual").GetString());
+        Assert.Equal(sha, doc.RootElement.GetProperty("stored").GetProperty("actual").GetString());
+        Assert.Equal("match", doc.RootElement.GetProperty("stored").GetProperty("result").GetString());
+        Assert.Empty(Problems(json.Stdout));
+
+        // the options of the log check need the log
+        Assert.Equal(2, Crucible("verify-run", path, "--public-key", Path.Combine(_dir, "k.pem")).Exit);
+    }
+
+    [Fact]
+    public void VerifyRunHome_FileEdited_Exit3_NamesTheFile()
+    {
+        var (path, _) = Pinned();
+        File.WriteAllText(path, Edited(path));
+        var r = Crucible("verify-run", path, "--home", HomeDir);
+        Assert.True(r.Exit == 3, r.Stdout + r.Stderr);
+        Assert.Contains("2/2 files match", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("MISMATCH  manifest: audit entry 3 pins", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("(the manifest file was edited)", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("stored    copy in the audit store hashes as pinned", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("manifest NOT pinned (manifest file edited)", r.Stdout, StringComparison.Ordinal);
+        var json = Crucible("verify-run", path, "--home", HomeDir, "--json");
+        Assert.Equal(3, json.Exit);
+        Assert.Equal(["file_edited"], Problems(json.Stdout));
+    }
+
+    [Fact]
+    public void VerifyRunHome_StoredCopyEdited_Exit3_NamesTheStoredCopy()
+    {
+        var (path, runId) = Pinned();
+        var forged = Convert.ToHexString(System.Text.Encoding.UTF8.GetBytes(Edited(path)));
+        Sql($"DROP TRIGGER runs_no_update; UPDATE runs SET manifest = X'{forged}' WHERE run_id = '{runId}';");
+        var r = Crucible("verify-run", path, "--home", HomeDir);
+        Assert.True(r.Exit == 3, r.Stdout + r.Stderr);
+        Assert.Contains("2/2 files match", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("chain     audit log verifies", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("pinned    manifest by audit entry 3", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("MISMATCH  stored copy: audit entry 3 pins", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("(the stored copy was edited)", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("manifest NOT pinned (stored copy edited)", r.Stdout, StringComparison.Ordinal);
+        var json = Crucible("verify-run", path, "--home", HomeDir, "--json");
+        Assert.Equal(3, json.Exit);
+        Assert.Equal(["stored_copy_edited"], Problems(json.Stdout));
+    }
+
+    [Fact]
+    public void VerifyRunHome_ChainBroken_Exit3_EvenThoughTheFileHashesAsPinned()
+    {
+        var (path, _) = Pinned();
+        Sql("DROP TRIGGER audit_entry_no_update; UPDATE audit_entry SET actor = 'mallory' WHERE seq = 1;");
+        var r = Crucible("verify-run", path, "--home", HomeDir);
+        Assert.True(r.Exit == 3, r.Stdout + r.Stderr);
+        Assert.Contains("2/2 files match", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("BROKEN    audit chain (Hash, first bad entry 1, at or before the pinning entry 3)", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("its pin proves nothing", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("pinned    manifest by audit entry 3", r.Stdout, StringComparison.Ordinal); // the file still hashes as the (untrusted) pin
+        Assert.Contains("manifest NOT pinned (audit chain broken)", r.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", r.Stdout + r.Stderr, StringComparison.Ordinal);
+        var json = Crucible("verify-run", path, "--home", HomeDir, "--json");
+        Assert.Equal(3, json.Exit);
+        Assert.Equal(["chain_broken"], Problems(json.Stdout));
+        using var doc = JsonDocument.Parse(json.Stdout);
+        Assert.Equal("Hash", doc.RootElement.GetProperty("chain").GetProperty("problem").GetString());
+        Assert.Equal(1, doc.RootElement.GetProperty("chain").GetProperty("first_bad_seq").GetInt64());
     }
 }

@@ -21,19 +21,20 @@ internal static class RunAudit
 {
     /// <summary>
     /// Closes the run <paramref name="run"/> (hashes its outputs) and records it: writes its manifest to
-    /// <c>HOME/runs/RUN_ID.json</c>, then appends <paramref name="before"/> (the run's own entries, e.g.
+    /// <c>HOME/runs/RUN_ID.json</c> (serialised once: the audit store keeps the same bytes), then appends <paramref name="before"/> (the run's own entries, e.g.
     /// <c>evaluation.completed</c>) and <c>run.completed</c> with <paramref name="payload"/> plus the manifest's
-    /// <c>run_id</c> and <c>manifest_sha256</c> in one transaction (<see cref="AuditLog.AppendRunCompleted"/>, which also
+    /// <c>run_id</c> and <c>manifest_sha256</c> in one transaction (<see cref="AuditLog.AppendRunCompletedJson"/>, which also
     /// stores the manifest's bytes in the log, as the service does). Returns the manifest's path and the receipts,
     /// <c>run.completed</c>'s last. Call it after every output is written.
     /// </summary>
     public static (string Manifest, IReadOnlyList<AuditReceipt> Receipts) Complete(CrucibleHome home, RunManifestBuilder run, JsonObject payload,
         params (AuditKind Kind, JsonNode? Payload)[] before)
     {
-        var manifest = run.Finish();
-        var path = RunManifests.Write(home, manifest);
+        // serialised once: the file and the audit store's copy are the same bytes, so they are byte-identical by construction
+        var bytes = run.Finish().ToCanonicalJson();
+        var path = RunManifests.WriteJson(home, bytes);
         using var log = AuditLog.Open(home);
-        return (path, log.AppendRunCompleted(manifest, payload, before: before));
+        return (path, log.AppendRunCompletedJson(bytes, payload, before: before));
     }
 
     /// <summary>

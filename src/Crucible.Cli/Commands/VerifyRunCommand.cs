@@ -2,18 +2,19 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Crucible.Governance;
-using Crucible.Governance.Audit;
 using Crucible.Governance.Manifests;
 
 namespace Crucible.Cli.Commands;
 
 /// <summary>
-/// <c>crucible verify-run MANIFEST [--home DIR] [--json]</c>: recomputes the SHA-256 of every input and output file of a
-/// run manifest and compares; with <c>--home</c>, also compares the SHA-256 of the manifest's own bytes with the one
-/// that the run's <c>run.completed</c> entry in that home's audit log pins (so an edited manifest is caught). Exit 0 when
-/// all match, 3 when one differs or is missing (or the run is not pinned there), 2 when the manifest is unreadable or
-/// incomplete, or the home has no audit log. Named bytes of a service run (its request and response bodies) are listed
-/// as such: there is no file to rehash.
+/// <c>crucible verify-run MANIFEST [--home DIR [--public-key FILE] [--checkpoints FILE]] [--json]</c>: recomputes the
+/// SHA-256 of every input and output file of a run manifest and compares; with <c>--home</c>, also checks what the pin of
+/// the manifest in that home relies on (<see cref="RunPinVerifier"/>): the home's whole audit log verifies (the check of
+/// <c>crucible audit verify</c>, signed checkpoints included), a <c>run.completed</c> entry pins the run, and both the
+/// manifest file and the audit store's copy of it hash as pinned; each disagreement (chain broken, file edited, stored
+/// copy edited or missing, unpinned) is named. Exit 0 when all match, 3 when one differs or is missing, 2 when the
+/// manifest is unreadable or incomplete, or the home has no audit log. Named bytes of a service run (its request and
+/// response bodies) are listed as such: there is no file to rehash.
 /// </summary>
 internal static class VerifyRunCommand
 {
@@ -24,15 +25,31 @@ internal static class VerifyRunCommand
         var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
         var home = new Option<string>("--home")
         {
-            Description = "Also check the manifest's bytes against the run.completed entry that pins them in this home's audit log",
+            Description = "Also check the manifest against its pin in this home's audit log: the log verifies (as 'audit verify'), "
+                + "a run.completed entry pins the run, and the file and the audit store's copy both hash as pinned",
         };
-        var command = new Command("verify-run", "Recompute a run manifest's file hashes and compare them (exit 3 on any difference)") { manifest, home, json };
+        var publicKey = new Option<string>("--public-key")
+        {
+            Description = "With --home: the trusted public key PEM for the log's checkpoint signatures (default: HOME/keys/audit-checkpoint.pub.pem)",
+        };
+        var checkpoints = new Option<string>("--checkpoints")
+        {
+            Description = "With --home: the exported checkpoint file to check the log against (default: HOME/audit-checkpoints.jsonl)",
+        };
+        var command = new Command("verify-run", "Recompute a run manifest's file hashes and compare them (exit 3 on any difference)")
+        {
+            manifest, home, publicKey, checkpoints, json,
+        };
         command.SetAction(parse => CliRunner.Run(parse, p =>
         {
             var path = p.GetValue(manifest)!;
             var v = ManifestVerifier.Verify(path);
-            var pin = p.GetValue(home) is { } dir ? Pin(CrucibleHome.Resolve(dir), v.Manifest.RunId, path) : null;
-            bool ok = v.Ok && pin is null or { Result: PinCheck.Match };
+            if (p.GetValue(home) is null && (p.GetValue(publicKey) is not null || p.GetValue(checkpoints) is not null))
+                throw new Crucible.Data.InvalidInputException("OPT-E", "--public-key and --checkpoints check the audit log of --home: give --home too");
+            var pin = p.GetValue(home) is { } dir
+                ? RunPinVerifier.Verify(CrucibleHome.Resolve(dir), path, v.Manifest.RunId, p.GetValue(publicKey), p.GetValue(checkpoints))
+                : null;
+            bool ok = v.Ok && pin is null or { Ok: true };
             if (p.GetValue(json))
             {
                 var files = new JsonArray();
@@ -46,14 +63,7 @@ internal static class VerifyRunCommand
                 }
 
                 var result = new JsonObject { ["ok"] = ok, ["run_id"] = v.Manifest.RunId, ["files"] = files };
-                if (pin is { } c)
-                {
-                    result["pin"] = new JsonObject
-                    {
-                        ["seq"] = c.Seq, ["expected"] = c.Expected, ["actual"] = c.Actual, ["result"] = c.Result.ToString().ToLowerInvariant(),
-                    };
-                }
-
+                if (pin is { } c) AddPin(result, c);
                 Console.Out.WriteLine(result.ToJsonString());
             }
             else
@@ -71,17 +81,11 @@ internal static class VerifyRunCommand
 
                 if (pin is { } c)
                 {
-                    Console.Out.WriteLine(c.Result switch
-                    {
-                        PinCheck.Match => string.Create(CultureInfo.InvariantCulture, $"pinned    manifest by audit entry {c.Seq}"),
-                        PinCheck.Unpinned => $"UNPINNED  manifest: no run.completed entry pins run {v.Manifest.RunId} in the audit log",
-                        _ => string.Create(CultureInfo.InvariantCulture,
-                            $"MISMATCH  manifest: audit entry {c.Seq} pins {c.Expected![..16]}…, the file is now {c.Actual[..16]}…"),
-                    });
+                    foreach (var line in PinLines(c)) Console.Out.WriteLine(line);
                 }
 
                 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{(ok ? "verified" : "FAILED")}: run {v.Manifest.RunId}, {v.Files.Count(f => f.Result == FileCheck.Match)}/{v.Files.Count(f => f.Result != FileCheck.Named)} files match{(pin is null ? "" : pin.Result == PinCheck.Match ? ", manifest pinned" : ", manifest NOT pinned")}"));
+                    $"{(ok ? "verified" : "FAILED")}: run {v.Manifest.RunId}, {v.Files.Count(f => f.Result == FileCheck.Match)}/{v.Files.Count(f => f.Result != FileCheck.Named)} files match{(pin is null ? "" : pin.Ok ? ", manifest pinned" : $", manifest NOT pinned ({string.Join("; ", pin.Problems.Select(Describe))})")}"));
             }
 
             return ok ? ExitCode.Success : ExitCode.ThresholdFailed;
@@ -89,28 +93,83 @@ internal static class VerifyRunCommand
         return command;
     }
 
-    private enum PinCheck
+    // pin: the file against the pin; stored: the audit store's copy against the pin; chain: the log's verification; problems: snake_case
+    private static void AddPin(JsonObject result, RunPinVerification c)
     {
-        Match,
-        Mismatch,
-        Unpinned,
+        result["pin"] = new JsonObject
+        {
+            ["seq"] = c.PinSeq, ["expected"] = c.Pinned, ["actual"] = c.File,
+            ["result"] = c.Pinned is null ? "unpinned" : c.FileMatches ? "match" : "mismatch",
+        };
+        result["stored"] = new JsonObject
+        {
+            ["expected"] = c.Pinned, ["actual"] = c.Stored,
+            ["result"] = c.Stored is null ? "missing" : c.Pinned is null ? "unpinned" : c.StoredMatches ? "match" : "mismatch",
+        };
+        result["chain"] = new JsonObject
+        {
+            ["ok"] = c.Chain.Ok, ["problem"] = c.Chain.Problem.ToString(), ["first_bad_seq"] = c.Chain.FirstBadSeq,
+            ["checkpoint_seq"] = c.Chain.CheckpointSeq, ["entries"] = c.Chain.Entries, ["checkpoints_checked"] = c.Chain.CheckpointsChecked,
+            ["message"] = c.Chain.Message,
+        };
+        var problems = new JsonArray();
+        foreach (var problem in c.Problems) problems.Add(Snake(problem));
+        result["problems"] = problems;
     }
 
-    // the pinning entry's seq and hash (null when none pins the run) and the manifest file's hash now
-    private sealed record PinResult(long? Seq, string? Expected, string Actual, PinCheck Result);
-
-    // the manifest file's SHA-256 against the manifest_sha256 of the last run.completed entry of its run in the home's log
-    // (read only: a home without a log is AUDIT-E-NOLOG, exit 2)
-    private static PinResult Pin(CrucibleHome home, string runId, string manifestPath)
+    // one line each for the chain, the file's pin and the stored copy; what disagrees is named, and only blamed on an
+    // edit when the chain verifies (a broken chain leaves the pin itself in doubt)
+    private static IEnumerable<string> PinLines(RunPinVerification c)
     {
-        var actual = FileHash.Sha256(manifestPath);
-        var entry = AuditLog.Read(home.AuditDatabase).LastOrDefault(e => e.Kind == AuditKind.RunCompleted.WireName() && RunIdOf(e) == runId);
-        if (entry is null) return new(null, null, actual, PinCheck.Unpinned);
-        var expected = JsonNode.Parse(entry.Payload)?["manifest_sha256"]?.GetValue<string>();
-        if (expected is null) return new(entry.Seq, null, actual, PinCheck.Unpinned);
-        return new(entry.Seq, expected, actual, expected == actual ? PinCheck.Match : PinCheck.Mismatch);
+        var inv = CultureInfo.InvariantCulture;
+        var chain = c.Chain;
+        if (chain.Ok)
+        {
+            yield return string.Create(inv, $"chain     audit log verifies ({chain.Message})");
+        }
+        else
+        {
+            var where = chain.FirstBadSeq is { } bad && c.PinSeq is { } seq
+                ? string.Create(inv, $"first bad entry {bad}, {(bad <= seq ? "at or before" : "after")} the pinning entry {seq}")
+                : chain.FirstBadSeq is { } b ? string.Create(inv, $"first bad entry {b}") : "no entry named";
+            yield return string.Create(inv, $"BROKEN    audit chain ({chain.Problem}, {where}): {chain.Message}; its pin proves nothing");
+        }
+
+        if (c.Pinned is null)
+        {
+            yield return $"UNPINNED  manifest: no run.completed entry pins run {c.RunId} in the audit log";
+            yield break;
+        }
+
+        var blame = chain.Ok;
+        var untrusted = chain.Ok ? "" : " (untrusted: the chain is broken)";
+        yield return c.FileMatches
+            ? string.Create(inv, $"pinned    manifest by audit entry {c.PinSeq}{untrusted}")
+            : string.Create(inv, $"MISMATCH  manifest: audit entry {c.PinSeq} pins {Short(c.Pinned)}, the file is now {Short(c.File)}{(blame ? " (the manifest file was edited)" : "")}");
+        yield return c.Stored is null
+            ? $"MISSING   stored copy: the audit store holds no copy of run {c.RunId}"
+            : c.StoredMatches
+                ? "stored    copy in the audit store hashes as pinned" + untrusted
+                : string.Create(inv, $"MISMATCH  stored copy: audit entry {c.PinSeq} pins {Short(c.Pinned)}, the audit store's copy is now {Short(c.Stored)}{(blame ? " (the stored copy was edited)" : "")}");
     }
 
-    private static string? RunIdOf(AuditEntry entry) =>
-        JsonNode.Parse(entry.Payload) is JsonObject payload && payload["run_id"] is JsonValue id && id.TryGetValue<string>(out var s) ? s : null;
+    private static string Short(string sha256) => sha256.Length > 16 ? sha256[..16] + "…" : sha256;
+
+    private static string Describe(PinProblem problem) => problem switch
+    {
+        PinProblem.ChainBroken => "audit chain broken",
+        PinProblem.Unpinned => "no run.completed entry pins it",
+        PinProblem.FileEdited => "manifest file edited",
+        PinProblem.StoredCopyEdited => "stored copy edited",
+        _ => "stored copy missing",
+    };
+
+    private static string Snake(PinProblem problem) => problem switch
+    {
+        PinProblem.ChainBroken => "chain_broken",
+        PinProblem.Unpinned => "unpinned",
+        PinProblem.FileEdited => "file_edited",
+        PinProblem.StoredCopyEdited => "stored_copy_edited",
+        _ => "stored_copy_missing",
+    };
 }

@@ -195,8 +195,26 @@ public sealed class AuditLog : IDisposable
         IReadOnlyList<(AuditKind Kind, JsonNode? Payload)>? before = null)
     {
         ArgumentNullException.ThrowIfNull(manifest);
+        return AppendRunCompletedJson(manifest.ToCanonicalJson(), payload, actor, before);
+    }
+
+    /// <summary>
+    /// As <see cref="AppendRunCompleted"/>
+    /// for a manifest already serialised to <paramref name="manifestJson"/> (its <see cref="Manifests.RunManifest.ToCanonicalJson"/>
+    /// bytes): exactly these bytes are stored and pinned, so a caller that also writes them to a file (the CLI's
+    /// <see cref="Manifests.RunManifests.WriteJson"/>) gets a file and a stored copy that are byte-identical.
+    /// The run id and kind are read from the bytes, which must pass the manifest's schema check.
+    /// </summary>
+    /// <exception cref="InvalidInputException">The bytes are not a valid run manifest (<c>MANIFEST-E-…</c>), or a payload is not
+    /// canonicalisable or names a secret (then nothing is stored).</exception>
+    public IReadOnlyList<AuditReceipt> AppendRunCompletedJson(byte[] manifestJson, JsonObject payload, string? actor = null,
+        IReadOnlyList<(AuditKind Kind, JsonNode? Payload)>? before = null)
+    {
+        ArgumentNullException.ThrowIfNull(manifestJson);
         ArgumentNullException.ThrowIfNull(payload);
-        var (bytes, sha, entry) = RunCompletedEntry(manifest, payload);
+        var bytes = manifestJson.ToArray(); // a private copy: the caller's array cannot change between hashing and storing
+        var manifest = Manifests.RunManifest.Parse(bytes);
+        var (sha, entry) = RunCompletedEntry(bytes, manifest.RunId, payload);
         var entries = new List<(AuditKind Kind, JsonNode? Payload)>(before ?? []) { (AuditKind.RunCompleted, entry) };
         return AppendCore(entries, actor, tx => tx.InsertRun(manifest.RunId, manifest.Kind, sha, bytes), null);
     }
@@ -221,21 +239,21 @@ public sealed class AuditLog : IDisposable
             var (manifest, completed) = complete(first[0]);
             ArgumentNullException.ThrowIfNull(manifest);
             ArgumentNullException.ThrowIfNull(completed);
-            var (bytes, sha, entry) = RunCompletedEntry(manifest, completed);
+            var bytes = manifest.ToCanonicalJson();
+            var (sha, entry) = RunCompletedEntry(bytes, manifest.RunId, completed);
             tx.InsertRun(manifest.RunId, manifest.Kind, sha, bytes);
             return [(AuditKind.RunCompleted, entry)];
         });
     }
 
-    // the manifest's canonical bytes, their SHA-256, and the run.completed payload that pins them
-    private static (byte[] Bytes, string Sha256, JsonObject Entry) RunCompletedEntry(Manifests.RunManifest manifest, JsonObject payload)
+    // the SHA-256 of a manifest's canonical bytes and the run.completed payload that pins them
+    private static (string Sha256, JsonObject Entry) RunCompletedEntry(byte[] bytes, string runId, JsonObject payload)
     {
-        var bytes = manifest.ToCanonicalJson();
         var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
         var entry = (JsonObject)payload.DeepClone();
-        entry["run_id"] = manifest.RunId;
+        entry["run_id"] = runId;
         entry["manifest_sha256"] = sha;
-        return (bytes, sha, entry);
+        return (sha, entry);
     }
 
     /// <summary>The canonical JSON bytes of the run manifest stored under <paramref name="runId"/>, or null.</summary>
@@ -383,6 +401,21 @@ public sealed class AuditLog : IDisposable
             throw new InvalidInputException("AUDIT-E-NOLOG", "no audit log here", new InputLocation(databasePath, 0, 0));
         using var store = SqliteAuditStore.OpenReader(databasePath);
         return store.ReadEntries(fromSeq, limit);
+    }
+
+    /// <summary>
+    /// The canonical JSON bytes of the run manifest stored under <paramref name="runId"/> in the SQLite log at
+    /// <paramref name="databasePath"/>, read without opening it for writing; null when it holds none (or is older than the
+    /// <c>runs</c> table).
+    /// </summary>
+    /// <exception cref="InvalidInputException">There is no audit database at the path.</exception>
+    public static byte[]? ReadRunManifest(string databasePath, string runId)
+    {
+        ArgumentNullException.ThrowIfNull(runId);
+        if (!File.Exists(databasePath))
+            throw new InvalidInputException("AUDIT-E-NOLOG", "no audit log here", new InputLocation(databasePath, 0, 0));
+        using var store = SqliteAuditStore.OpenReader(databasePath);
+        return store.HasRunsTable() ? store.ReadRun(runId) : null;
     }
 
     /// <summary>Reads entries from the PostgreSQL log at <paramref name="connectionString"/> without creating anything.</summary>

@@ -145,6 +145,10 @@ internal sealed class SqliteAuditStore : IAuditStore, IAuditTransaction
     /// <summary>Opens an existing log read-only.</summary>
     public static SqliteAuditStore OpenReader(string path) => new(Connect(path, readOnly: true));
 
+    /// <summary>Whether the database holds the <c>runs</c> table (a log created before it existed does not).</summary>
+    public bool HasRunsTable() => Convert.ToInt64(Scalar(_connection,
+        "SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name = 'runs';"), CultureInfo.InvariantCulture) == 1;
+
     /// <summary>Whether the database holds both audit tables.</summary>
     public bool HasTables() => Convert.ToInt64(Scalar(_connection,
         "SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name IN ('audit_entry','audit_checkpoint');"), CultureInfo.InvariantCulture) == 2;

@@ -28,9 +28,27 @@ public static class RunManifests
     {
         ArgumentNullException.ThrowIfNull(home);
         ArgumentNullException.ThrowIfNull(manifest);
+        return WriteJson(home, manifest.ToCanonicalJson());
+    }
+
+    /// <summary>
+    /// Writes a manifest already serialised to <paramref name="manifestJson"/> (its <see cref="RunManifest.ToCanonicalJson"/>
+    /// bytes, exactly) atomically to <c>HOME/runs/RUN_ID.json</c> and returns its path; the run id is read from the bytes,
+    /// which must pass the manifest's schema check. Handing the same bytes to
+    /// <see cref="Audit.AuditLog.AppendRunCompletedJson"/>
+    /// makes the file and the audit store's copy byte-identical by construction.
+    /// </summary>
+    /// <exception cref="Crucible.Data.InvalidInputException">The bytes are not a valid run manifest (<c>MANIFEST-E-…</c>).</exception>
+    public static string WriteJson(CrucibleHome home, byte[] manifestJson)
+    {
+        ArgumentNullException.ThrowIfNull(home);
+        ArgumentNullException.ThrowIfNull(manifestJson);
+        var runId = RunManifest.Parse(manifestJson).RunId;
+        if (runId is "." or ".." || !string.Equals(Path.GetFileName(runId), runId, StringComparison.Ordinal) || runId.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)
+            throw new Crucible.Data.InvalidInputException("MANIFEST-E-VALUE", "field 'run_id' must be a plain file name");
         Directory.CreateDirectory(home.EnsureExists().RunsFolder);
-        var path = Path.Combine(home.RunsFolder, manifest.RunId + ".json");
-        manifest.Write(path);
+        var path = Path.Combine(home.RunsFolder, runId + ".json");
+        Crucible.Data.IO.AtomicFile.WriteAllBytes(path, manifestJson);
         return path;
     }
 }

@@ -313,4 +313,35 @@ public class AuditLogTests
         Assert.True(v.Ok, v.Message);
         Assert.Equal(6, v.Entries);
     }
+
+    [Fact]
+    public void FileWrittenByWriteJson_AndStoredCopyOfAppendRunCompletedJson_AreTheSameBytes()
+    {
+        using var t = new AuditTestHome();
+        var bytes = Manifest("run-1").ToCanonicalJson();
+        var path = RunManifests.WriteJson(t.Home, bytes);
+        using var log = t.Open();
+        log.AppendRunCompletedJson(bytes, new JsonObject { ["command"] = "test" });
+        Assert.Equal(Path.Combine(t.Home.RunsFolder, "run-1.json"), path);
+        Assert.Equal(bytes, File.ReadAllBytes(path));
+        Assert.Equal(bytes, log.ReadRunManifest("run-1"));
+    }
+
+    [Fact]
+    public void AppendRunCompletedJson_And_WriteJson_RefuseBytesThatAreNotAManifest_StoringNothing()
+    {
+        using var t = new AuditTestHome();
+        using (var log = t.Open())
+        {
+            var e = Assert.Throws<InvalidInputException>(() => log.AppendRunCompletedJson("{\"schema\":\"x\"}"u8.ToArray(), new JsonObject()));
+            Assert.StartsWith("MANIFEST-E", e.Rule, StringComparison.Ordinal);
+            Assert.Equal(0, log.Count);
+        }
+
+        Assert.Throws<InvalidInputException>(() => RunManifests.WriteJson(t.Home, "[]"u8.ToArray()));
+        // a run id is a file name in HOME/runs, never a path out of it
+        var escape = Assert.Throws<InvalidInputException>(() => RunManifests.WriteJson(t.Home, Manifest("../escape").ToCanonicalJson()));
+        Assert.Equal("MANIFEST-E-VALUE", escape.Rule);
+        Assert.False(File.Exists(Path.Combine(t.Home.Root, "escape.json")));
+    }
 }

@@ -1,0 +1,117 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Crucible.Governance.Audit;
+
+namespace Crucible.Governance.Manifests;
+
+/// <summary>What makes a run manifest's pin fail (<see cref="RunPinVerification.Problems"/>).</summary>
+public enum PinProblem
+{
+    /// <summary>No <c>run.completed</c> entry of the audit log pins the run (or its entry names no manifest hash).</summary>
+    Unpinned,
+
+    /// <summary>
+    /// The audit log does not verify (<see cref="AuditLog.Verify(CrucibleHome, string?, string?)"/>, as
+    /// <c>crucible audit verify</c>): the pin proves nothing, wherever the first bad entry lies.
+    /// </summary>
+    ChainBroken,
+
+    /// <summary>The manifest file does not hash as its pin says (the file was edited).</summary>
+    FileEdited,
+
+    /// <summary>The audit store's copy of the manifest (table <c>runs</c>) does not hash as its pin says (the stored copy was edited).</summary>
+    StoredCopyEdited,
+
+    /// <summary>The audit store holds no copy of the pinned manifest (its row was deleted, or the log predates the <c>runs</c> table).</summary>
+    StoredCopyMissing,
+}
+
+/// <summary>The outcome of <see cref="RunPinVerifier.Verify"/>: the three things a pin relies on, each checked.</summary>
+/// <param name="RunId">The run checked.</param>
+/// <param name="Chain">The verification of the whole audit log, hash chain and signed checkpoints.</param>
+/// <param name="PinSeq">The <c>run.completed</c> entry that pins the run, or null when none does.</param>
+/// <param name="Pinned">The <c>manifest_sha256</c> that entry records, or null.</param>
+/// <param name="File">The SHA-256 of the manifest file's bytes now.</param>
+/// <param name="Stored">The SHA-256 of the audit store's copy of the manifest, or null when it holds none.</param>
+public sealed record RunPinVerification(string RunId, AuditVerification Chain, long? PinSeq, string? Pinned, string File, string? Stored)
+{
+    /// <summary>Whether the manifest file hashes as pinned (false when unpinned).</summary>
+    public bool FileMatches => Pinned is not null && string.Equals(File, Pinned, StringComparison.Ordinal);
+
+    /// <summary>Whether the stored copy hashes as pinned (false when unpinned or missing).</summary>
+    public bool StoredMatches => Pinned is not null && string.Equals(Stored, Pinned, StringComparison.Ordinal);
+
+    /// <summary>Every reason the pin fails, in the order chain, pin, file, stored copy; empty when it holds.</summary>
+    public IReadOnlyList<PinProblem> Problems
+    {
+        get
+        {
+            var problems = new List<PinProblem>();
+            if (!Chain.Ok) problems.Add(PinProblem.ChainBroken);
+            if (Pinned is null)
+            {
+                problems.Add(PinProblem.Unpinned);
+                return problems;
+            }
+
+            if (!FileMatches) problems.Add(PinProblem.FileEdited);
+            if (Stored is null) problems.Add(PinProblem.StoredCopyMissing);
+            else if (!StoredMatches) problems.Add(PinProblem.StoredCopyEdited);
+            return problems;
+        }
+    }
+
+    /// <summary>Whether the log verifies, pins the run, and the file and the stored copy both hash as pinned.</summary>
+    public bool Ok => Problems.Count == 0;
+}
+
+/// <summary>
+/// Checks a run manifest file against the audit log of a home that pins it (the <c>--home</c> half of
+/// <c>crucible verify-run</c>): the pin is only as good as the chain that holds it and the copy it pins, so this checks
+/// (1) the whole log with <see cref="AuditLog.Verify(CrucibleHome, string?, string?)"/> (the check of
+/// <c>crucible audit verify</c>: seqs, links, entry hashes, signed checkpoints in the database and the exported file,
+/// truncation), (2) the manifest file's SHA-256 against the <c>manifest_sha256</c> of the run's <c>run.completed</c>
+/// entry, and (3) the SHA-256 of the copy of the manifest that <see cref="AuditLog.AppendRunCompleted"/> stored in the
+/// same transaction (table <c>runs</c>) against the same pin. Each disagreement is reported separately
+/// (<see cref="PinProblem"/>). Read only: nothing is created or written.
+/// </summary>
+/// <remarks>
+/// The whole log must verify, not only its entries up to the pin: the signed checkpoints after the pinning entry are what
+/// protect it against a rewrite (a recomputed chain is consistent with itself), and a chain broken after the pin would
+/// stop the verification before the checkpoint that catches the rewrite.
+/// </remarks>
+public static class RunPinVerifier
+{
+    /// <summary>
+    /// Checks the manifest at <paramref name="manifestPath"/>, of run <paramref name="runId"/>, against the audit log of
+    /// <paramref name="home"/>; <paramref name="publicKeyPath"/> and <paramref name="checkpointFile"/> are as for
+    /// <see cref="AuditLog.Verify(CrucibleHome, string?, string?)"/> (default: the home's own).
+    /// </summary>
+    /// <exception cref="Crucible.Data.InvalidInputException"><c>AUDIT-E-NOLOG</c>: the home has no audit log; or a bad public key.</exception>
+    public static RunPinVerification Verify(CrucibleHome home, string manifestPath, string runId, string? publicKeyPath = null, string? checkpointFile = null)
+    {
+        ArgumentNullException.ThrowIfNull(home);
+        ArgumentNullException.ThrowIfNull(runId);
+        var entries = AuditLog.Read(home.AuditDatabase); // AUDIT-E-NOLOG when there is none; nothing is created
+        var chain = AuditLog.Verify(home, publicKeyPath, checkpointFile);
+        var completed = AuditKind.RunCompleted.WireName();
+        var entry = entries.LastOrDefault(e => string.Equals(e.Kind, completed, StringComparison.Ordinal) && string.Equals(Field(e, "run_id"), runId, StringComparison.Ordinal));
+        var stored = AuditLog.ReadRunManifest(home.AuditDatabase, runId);
+        return new RunPinVerification(runId, chain, entry?.Seq, entry is null ? null : Field(entry, "manifest_sha256"), FileHash.Sha256(manifestPath),
+            stored is null ? null : Convert.ToHexStringLower(SHA256.HashData(stored)));
+    }
+
+    // a string member of an entry's payload (null when absent, not a string, or the payload is not JSON)
+    private static string? Field(AuditEntry entry, string name)
+    {
+        try
+        {
+            return JsonNode.Parse(entry.Payload) is JsonObject o && o[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+        }
+        catch (JsonException)
+        {
+            return null; // a tampered payload: the chain check reports it
+        }
+    }
+}
