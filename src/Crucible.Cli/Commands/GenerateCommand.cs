@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Crucible.Data;
 using Crucible.Data.IO;
@@ -137,6 +138,12 @@ internal static class GenerateCommand
             var sampler = SamplerOptionsOf(parse.GetValue(o.Sampler), parse.GetValue(o.SamplingSteps), parse.GetValue(o.Eta), generator.Schedule.Steps) with { Spacing = spacing };
             run = StartRun(home, parse, o, count, sampler);
             run.ModelId = generator.ModelId;
+            if (!generator.IsMadeFor(sampler) && generator.Options.Distillation is { } d)
+            {
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"note:      this model's network was distilled for ddim-{d.SamplingSteps} ({JsonNamingPolicy.SnakeCaseLower.ConvertName(d.Spacing.ToString())} spacing, eta 0); other samplers run on a network tuned for that grid"));
+            }
+
             set = generator.Generate(count, parse.GetValue(o.Seed), sampler);
         }
 

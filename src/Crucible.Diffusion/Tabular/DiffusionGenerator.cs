@@ -310,6 +310,18 @@ public sealed class DiffusionGenerator
         });
     }
 
+    /// <summary>
+    /// Whether <paramref name="sampler"/> is the one this model's network was made for: true without
+    /// <see cref="DiffusionGeneratorOptions.Distillation"/>, else only for DDIM with η = 0 and the distillation's step
+    /// count and spacing (other samplers run, but on a network tuned for that grid).
+    /// </summary>
+    public bool IsMadeFor(SamplerOptions sampler)
+    {
+        ArgumentNullException.ThrowIfNull(sampler);
+        return Options.Distillation is not { } d
+            || (sampler.Kind == SamplerKind.Ddim && sampler.Eta == 0 && sampler.Steps == d.SamplingSteps && sampler.Spacing == d.Spacing);
+    }
+
     /// <summary>The sampler's name in scenario metadata and on the command line: <c>ddpm</c>, <c>ddim</c>, <c>dpm2m</c>.</summary>
     public static string SamplerName(SamplerKind kind) => kind switch
     {

@@ -247,6 +247,12 @@ public sealed class DiffusionGeneratorTests : IDisposable
         Assert.Equal(one.Manifest.Config.Distillation, loaded.Manifest.Config.Distillation);
         var ddim10 = new SamplerOptions(SamplerKind.Ddim, 10);
         Assert.Equal(one.Sample(300, 4, ddim10).Values, loaded.Sample(300, 4, ddim10).Values);
+        Assert.True(loaded.IsMadeFor(ddim10));
+        Assert.False(loaded.IsMadeFor(new SamplerOptions(SamplerKind.Ddim, 50)));
+        Assert.False(loaded.IsMadeFor(new SamplerOptions(SamplerKind.DpmSolver2M, 10)));
+        Assert.False(loaded.IsMadeFor(ddim10 with { Eta = 1 }));
+        Assert.False(loaded.IsMadeFor(ddim10 with { Spacing = DdimSpacing.UniformAngle }));
+        Assert.True(teacher.IsMadeFor(new SamplerOptions(SamplerKind.DpmSolver2M, 10)));
     }
 
     [Fact]
