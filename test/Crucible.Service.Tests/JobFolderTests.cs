@@ -136,7 +136,8 @@ public sealed class JobFolderTests(ServiceFixture f)
         await AssertNamedModelFiles(client, home, job);
     }
 
-    private static string TrainingBody()
+    /// <summary>A tiny tabular training request: 120 days of two random-walk prices, 12 steps, seed 17.</summary>
+    internal static string TrainingBody()
     {
         var rng = new System.Random(8);
         var csv = new StringBuilder("Date,A,B\n");

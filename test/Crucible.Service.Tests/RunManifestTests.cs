@@ -138,19 +138,7 @@ public sealed class RunManifestTests(ServiceFixture f)
     [Fact]
     public async Task TrainingJob_Manifest_OutputsAreTheModelFiles_InputsTheRequestAndItsCsv()
     {
-        var rng = new System.Random(8);
-        var csv = new StringBuilder("Date,A,B\n");
-        var date = new DateOnly(2021, 1, 4);
-        double a = 100, b = 50;
-        for (int i = 0; i < 120; i++, date = date.AddDays(1))
-        {
-            a *= Math.Exp(0.02 * (rng.NextDouble() - 0.5));
-            b *= Math.Exp(0.01 * (rng.NextDouble() - 0.5));
-            csv.Append(CultureInfo.InvariantCulture, $"{date:yyyy-MM-dd},{a:F4},{b:F4}\n");
-        }
-
-        const string Config = """{"hidden": 16, "blocks": 1, "time_embedding": 8, "diffusion_steps": 50, "training": {"batch_size": 16, "warmup_steps": 2}}""";
-        var body = Encoding.UTF8.GetBytes($$"""{"data_csv": {{JsonSerializer.Serialize(csv.ToString())}}, "steps": 12, "seed": 17, "config": {{Config}}}""");
+        var body = Encoding.UTF8.GetBytes(JobFolderTests.TrainingBody());
         using var trainer = f.Client("trainer");
         using var content = new ByteArrayContent(body);
         content.Headers.ContentType = new("application/json");
@@ -183,7 +171,7 @@ public sealed class RunManifestTests(ServiceFixture f)
         Assert.Equal(["request", "data.csv"], m.Inputs.Select(i => i.Path));
         Assert.All(m.Inputs, i => Assert.False(i.IsFile));
         Assert.Equal(Sha(body), m.Inputs[0].Sha256);
-        Assert.Equal(Sha(Encoding.UTF8.GetBytes(csv.ToString())), m.Inputs[1].Sha256);
+        Assert.Equal(Sha(Encoding.UTF8.GetBytes(JsonDocument.Parse(body).RootElement.GetProperty("data_csv").GetString()!)), m.Inputs[1].Sha256);
         Assert.Equal(["weights.safetensors", "manifest.json"], m.Outputs.Select(o => o.Path));
         var registered = Path.Combine(f.Home, "models", modelId);
         foreach (var o in m.Outputs)
