@@ -184,4 +184,52 @@ public sealed class VerifyRunCommandTests : IDisposable
         Assert.Equal("Hash", doc.RootElement.GetProperty("chain").GetProperty("problem").GetString());
         Assert.Equal(1, doc.RootElement.GetProperty("chain").GetProperty("first_bad_seq").GetInt64());
     }
+    [Fact]
+    public void VerifyRunRecompute_DrawsAGenerateRunAgain_AndCatchesAnOutputWhoseRecordWasRewritten()
+    {
+        string home = Path.Combine(_dir, "rhome"), model = Path.Combine(_dir, "model"), csv = Path.Combine(_dir, "s.csv");
+        string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 200);
+        string config = Path.Combine(_dir, "small.json");
+        File.WriteAllText(config, """{"hidden": 16, "blocks": 1, "time_embedding": 8, "diffusion_steps": 50, "training": {"batch_size": 32, "warmup_steps": 2}}""");
+        var train = Crucible("train", "--data", prices, "--steps", "10", "--config", config, "--seed", "2", "--home", home, "--out", model);
+        Assert.True(train.Exit == 0, train.Stderr);
+        var generate = Crucible("generate", "--model", model, "--count", "64", "--sampling-steps", "10", "--seed", "5", "--home", home, "--out", csv);
+        Assert.True(generate.Exit == 0, generate.Stderr);
+        string manifest = generate.Stdout.Split('\n').Single(l => l.StartsWith("manifest:", StringComparison.Ordinal))["manifest:".Length..].Trim();
+
+        var ok = Crucible("verify-run", manifest, "--recompute");
+        Assert.True(ok.Exit == 0, ok.Stdout + ok.Stderr);
+        Assert.Contains($"recomputed {csv}: identical to the recorded output", ok.Stdout, StringComparison.Ordinal);
+        Assert.Contains("2/2 outputs recomputed identically", ok.Stdout, StringComparison.Ordinal);
+
+        // a forger who edits a scenario and rewrites the manifest's hashes passes the file checks, not the recomputation
+        var lines = File.ReadAllLines(csv);
+        lines[1] = lines[1][..lines[1].LastIndexOf(',')] + ",0.5";
+        File.WriteAllLines(csv, lines);
+        var json = JsonNode.Parse(File.ReadAllText(manifest))!.AsObject();
+        foreach (var output in json["outputs"]!.AsArray())
+        {
+            if ((string?)output!["path"] == csv)
+            {
+                output["sha256"] = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(csv)));
+                output["bytes"] = new FileInfo(csv).Length;
+            }
+        }
+
+        File.WriteAllText(manifest, json.ToJsonString());
+        Assert.Equal(0, Crucible("verify-run", manifest).Exit);
+        var forged = Crucible("verify-run", manifest, "--recompute", "--json");
+        Assert.Equal(3, forged.Exit);
+        using (var doc = JsonDocument.Parse(forged.Stdout))
+        {
+            var results = doc.RootElement.GetProperty("recompute").EnumerateArray().Select(r => r.GetProperty("result").GetString()!).ToArray();
+            Assert.Equal(["mismatch", "match"], results); // the CSV; the metadata, not edited, still names the original CSV
+        }
+
+        // a run that is not a generation cannot be drawn again
+        string trainManifest = train.Stdout.Split('\n').Single(l => l.StartsWith("manifest:", StringComparison.Ordinal))["manifest:".Length..].Trim().Split(' ')[0];
+        var refused = Crucible("verify-run", trainManifest, "--recompute");
+        Assert.Equal(2, refused.Exit);
+        Assert.Contains("VERIFY-E-RECOMPUTE", refused.Stderr, StringComparison.Ordinal);
+    }
 }

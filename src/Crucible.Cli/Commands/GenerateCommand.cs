@@ -117,35 +117,12 @@ internal static class GenerateCommand
         // a generate killed while writing leaves its temporary files; the next one to the same path removes them
         AtomicFile.DeleteStaleTemporaries(path);
         AtomicFile.DeleteStaleTemporaries(ScenarioCsv.MetadataPath(path));
-        ScenarioSet set;
-        RunManifestBuilder run;
-        if (Directory.Exists(modelFolder) && SequenceGenerator.ReadKind(modelFolder) == SequenceGenerator.KindName)
-        {
-            var sequence = SequenceGenerator.Load(modelFolder);
-            var sampler = SamplerOptionsOf(parse.GetValue(o.Sampler), parse.GetValue(o.SamplingSteps), parse.GetValue(o.Eta), sequence.Schedule.Steps) with { Spacing = spacing };
-            var request = new SequenceSampleRequest(ConditionsOf(parse.GetValue(o.Condition)), parse.GetValue(o.Guidance), sampler, parse.GetValue(o.Stress),
-                parse.GetValue(o.GuidanceMinNoise), parse.GetValue(o.RegimeGuidance));
-            run = StartRun(home, parse, o, count, sampler);
-            run.ModelId = sequence.ModelId;
-            set = sequence.Generate(count, parse.GetValue(o.Seed), request);
-        }
-        else
-        {
-            if (parse.GetValue(o.Condition) is { Length: > 0 } || parse.GetValue(o.Guidance) is not null || parse.GetValue(o.Stress) is not null
-                || parse.GetValue(o.GuidanceMinNoise) is not null || parse.GetValue(o.RegimeGuidance) is not null)
-                throw new InvalidInputException("OPT-E-KIND", "--condition, --guidance, --guidance-min-noise, --regime-guidance and --stress apply to sequence models only", new InputLocation(modelFolder, 0, 0));
-            var generator = DiffusionGenerator.Load(modelFolder);
-            var sampler = SamplerOptionsOf(parse.GetValue(o.Sampler), parse.GetValue(o.SamplingSteps), parse.GetValue(o.Eta), generator.Schedule.Steps) with { Spacing = spacing };
-            run = StartRun(home, parse, o, count, sampler);
-            run.ModelId = generator.ModelId;
-            if (!generator.IsMadeFor(sampler) && generator.Options.Distillation is { } d)
-            {
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"note:      this model's network was distilled for ddim-{d.SamplingSteps} ({JsonNamingPolicy.SnakeCaseLower.ConvertName(d.Spacing.ToString())} spacing, eta 0); other samplers run on a network tuned for that grid"));
-            }
-
-            set = generator.Generate(count, parse.GetValue(o.Seed), sampler);
-        }
+        var prepared = Generation.Load(modelFolder, parse.GetValue(o.Sampler), parse.GetValue(o.SamplingSteps), parse.GetValue(o.Eta), spacing);
+        var run = StartRun(home, parse, o, count, prepared.Sampler);
+        run.ModelId = prepared.ModelId;
+        if (prepared.Note is { } note) output.WriteLine(note);
+        var set = prepared.Draw(count, parse.GetValue(o.Seed), parse.GetValue(o.Condition), parse.GetValue(o.Guidance), parse.GetValue(o.GuidanceMinNoise),
+            parse.GetValue(o.RegimeGuidance), parse.GetValue(o.Stress), modelFolder);
 
         run.AddInput(Path.Combine(modelFolder, DiffusionGenerator.WeightsFileName)).AddInput(Path.Combine(modelFolder, DiffusionGenerator.ManifestFileName));
         var meta = ScenarioCsv.Write(path, set, DateTimeOffset.UtcNow);
@@ -157,6 +134,68 @@ internal static class GenerateCommand
         output.WriteLine($"manifest:  {runManifest}");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit:     entries {receipts[0].Seq} and {receipts[^1].Seq} in {home.AuditDatabase}"));
         return ExitCode.Success;
+    }
+
+    /// <summary>
+    /// A model loaded for one generation, with the sampler checked against it: what <c>generate</c> runs, and what
+    /// <c>verify-run --recompute</c> runs again from a run manifest's config.
+    /// </summary>
+    internal sealed class Generation
+    {
+        private readonly SequenceGenerator? _sequence;
+        private readonly DiffusionGenerator? _tabular;
+
+        private Generation(SequenceGenerator? sequence, DiffusionGenerator? tabular, SamplerOptions sampler, string modelId, string? note)
+        {
+            _sequence = sequence;
+            _tabular = tabular;
+            Sampler = sampler;
+            ModelId = modelId;
+            Note = note;
+        }
+
+        /// <summary>The sampler as it will run (steps checked against the model's T).</summary>
+        public SamplerOptions Sampler { get; }
+
+        /// <summary>The model id (SHA-256 of its weights).</summary>
+        public string ModelId { get; }
+
+        /// <summary>A line for the user when the sampler is not the one a distilled network was made for, else null.</summary>
+        public string? Note { get; }
+
+        /// <summary>Loads a tabular or sequence model folder and checks the sampler settings against it (input errors: exit 2).</summary>
+        public static Generation Load(string modelFolder, string? sampler, int samplingSteps, double eta, DdimSpacing spacing)
+        {
+            if (Directory.Exists(modelFolder) && SequenceGenerator.ReadKind(modelFolder) == SequenceGenerator.KindName)
+            {
+                var sequence = SequenceGenerator.Load(modelFolder);
+                var options = SamplerOptionsOf(sampler, samplingSteps, eta, sequence.Schedule.Steps) with { Spacing = spacing };
+                return new Generation(sequence, null, options, sequence.ModelId, null);
+            }
+
+            var generator = DiffusionGenerator.Load(modelFolder);
+            var tabular = SamplerOptionsOf(sampler, samplingSteps, eta, generator.Schedule.Steps) with { Spacing = spacing };
+            string? note = !generator.IsMadeFor(tabular) && generator.Options.Distillation is { } d
+                ? string.Create(CultureInfo.InvariantCulture,
+                    $"note:      this model's network was distilled for ddim-{d.SamplingSteps} ({JsonNamingPolicy.SnakeCaseLower.ConvertName(d.Spacing.ToString())} spacing, eta 0); other samplers run on a network tuned for that grid")
+                : null;
+            return new Generation(null, generator, tabular, generator.ModelId, note);
+        }
+
+        /// <summary>Draws the scenarios; conditions, guidance and stress apply to sequence models only (else an input error naming <paramref name="modelFolder"/>).</summary>
+        public ScenarioSet Draw(int count, ulong seed, string[]? conditions, double? guidance, double? guidanceMinNoise, double? regimeGuidance, string? stress,
+            string modelFolder)
+        {
+            if (_sequence is not null)
+            {
+                var request = new SequenceSampleRequest(ConditionsOf(conditions), guidance, Sampler, stress, guidanceMinNoise, regimeGuidance);
+                return _sequence.Generate(count, seed, request);
+            }
+
+            if (conditions is { Length: > 0 } || guidance is not null || stress is not null || guidanceMinNoise is not null || regimeGuidance is not null)
+                throw new InvalidInputException("OPT-E-KIND", "--condition, --guidance, --guidance-min-noise, --regime-guidance and --stress apply to sequence models only", new InputLocation(modelFolder, 0, 0));
+            return _tabular!.Generate(count, seed, Sampler);
+        }
     }
 
     // the run manifest of one generate command: what was asked, as the model will be run

@@ -1,6 +1,13 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using Crucible.Data;
+using Crucible.Diffusion.Samplers;
+using Crucible.Diffusion.Scenarios;
+using Crucible.Diffusion.Tabular;
 using Crucible.Governance;
 using Crucible.Governance.Manifests;
 
@@ -14,7 +21,10 @@ namespace Crucible.Cli.Commands;
 /// manifest file and the audit store's copy of it hash as pinned; each disagreement (chain broken, file edited, stored
 /// copy edited or missing, unpinned) is named. Exit 0 when all match, 3 when one differs or is missing, 2 when the
 /// manifest is unreadable or incomplete, or the home has no audit log. Named bytes of a service run (its request and
-/// response bodies) are listed as such: there is no file to rehash.
+/// response bodies) are listed as such: there is no file to rehash. <c>--recompute</c> (generate runs: <c>crucible
+/// generate</c> and the demo's generate steps) draws the scenarios again from the manifest's model, config and seed and
+/// compares: the CSV must be byte-identical, and the metadata too but for its creation time, taken from the recorded
+/// file (RELIABILITY MRM-2: the independent validator recomputes the output).
 /// </summary>
 internal static class VerifyRunCommand
 {
@@ -36,9 +46,13 @@ internal static class VerifyRunCommand
         {
             Description = "With --home: the exported checkpoint file to check the log against (default: HOME/audit-checkpoints.jsonl)",
         };
+        var recompute = new Option<bool>("--recompute")
+        {
+            Description = "Also run a generate run again from its manifest (model, config, seed) and compare the scenarios with the recorded output, byte for byte",
+        };
         var command = new Command("verify-run", "Recompute a run manifest's file hashes and compare them (exit 3 on any difference)")
         {
-            manifest, home, publicKey, checkpoints, json,
+            manifest, home, publicKey, checkpoints, recompute, json,
         };
         command.SetAction(parse => CliRunner.Run(parse, p =>
         {
@@ -49,7 +63,8 @@ internal static class VerifyRunCommand
             var pin = p.GetValue(home) is { } dir
                 ? RunPinVerifier.Verify(CrucibleHome.Resolve(dir), path, v.Manifest.RunId, p.GetValue(publicKey), p.GetValue(checkpoints))
                 : null;
-            bool ok = v.Ok && pin is null or { Ok: true };
+            var again = p.GetValue(recompute) ? Recompute(v.Manifest, path) : null;
+            bool ok = v.Ok && pin is null or { Ok: true } && (again is null || again.All(r => r.Matches));
             if (p.GetValue(json))
             {
                 var files = new JsonArray();
@@ -64,6 +79,20 @@ internal static class VerifyRunCommand
 
                 var result = new JsonObject { ["ok"] = ok, ["run_id"] = v.Manifest.RunId, ["files"] = files };
                 if (pin is { } c) AddPin(result, c);
+                if (again is not null)
+                {
+                    var outputs = new JsonArray();
+                    foreach (var r in again)
+                    {
+                        outputs.Add(new JsonObject
+                        {
+                            ["path"] = r.Path, ["expected"] = r.Expected, ["actual"] = r.Actual, ["result"] = r.Matches ? "match" : "mismatch", ["note"] = r.Note,
+                        });
+                    }
+
+                    result["recompute"] = outputs;
+                }
+
                 Console.Out.WriteLine(result.ToJsonString());
             }
             else
@@ -84,14 +113,72 @@ internal static class VerifyRunCommand
                     foreach (var line in PinLines(c)) Console.Out.WriteLine(line);
                 }
 
+                foreach (var r in again ?? [])
+                {
+                    Console.Out.WriteLine((r.Matches
+                        ? $"recomputed {r.Path}: identical to the recorded output"
+                        : $"MISMATCH  recomputed {r.Path}: recorded {r.Expected[..16]}…, drawn again {r.Actual[..16]}…") + (r.Note is null ? "" : $" ({r.Note})"));
+                }
+
                 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{(ok ? "verified" : "FAILED")}: run {v.Manifest.RunId}, {v.Files.Count(f => f.Result == FileCheck.Match)}/{v.Files.Count(f => f.Result != FileCheck.Named)} files match{(pin is null ? "" : pin.Ok ? ", manifest pinned" : $", manifest NOT pinned ({string.Join("; ", pin.Problems.Select(Describe))})")}"));
+                    $"{(ok ? "verified" : "FAILED")}: run {v.Manifest.RunId}, {v.Files.Count(f => f.Result == FileCheck.Match)}/{v.Files.Count(f => f.Result != FileCheck.Named)} files match{(pin is null ? "" : pin.Ok ? ", manifest pinned" : $", manifest NOT pinned ({string.Join("; ", pin.Problems.Select(Describe))})")}{(again is null ? "" : string.Create(CultureInfo.InvariantCulture, $", {again.Count(r => r.Matches)}/{again.Count} outputs recomputed identically"))}"));
             }
 
             return ok ? ExitCode.Success : ExitCode.ThresholdFailed;
         }));
         return command;
     }
+
+    /// <summary>One output of a run drawn again: its recorded and recomputed SHA-256.</summary>
+    internal sealed record Recomputed(string Path, string Expected, string Actual, string? Note = null)
+    {
+        public bool Matches => Expected == Actual;
+    }
+
+    /// <summary>
+    /// Draws a generate run's scenarios again from the model its manifest names (the folder of its recorded
+    /// <c>weights.safetensors</c>), its config and seed, through the code of <c>generate</c>; returns the CSV's recorded
+    /// and recomputed hashes and, when the recorded metadata file is there, the metadata's, with its <c>created</c> time
+    /// and <c>library_version</c> taken from that file (the fields a second run, possibly by a later build, cannot
+    /// reproduce; a different library version is named in the result's note).
+    /// </summary>
+    internal static IReadOnlyList<Recomputed> Recompute(RunManifest m, string manifestPath)
+    {
+        var where = new InputLocation(manifestPath, 0, 0);
+        if (m.Kind != "generate")
+            throw new InvalidInputException("VERIFY-E-RECOMPUTE", $"--recompute runs generate runs again (crucible generate, the demo's generate steps); run {m.RunId} is a '{m.Kind}' run", where);
+        string folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(manifestPath))!;
+        string Full(string p) => System.IO.Path.IsPathRooted(p) ? p : System.IO.Path.Combine(folder, p);
+        var weights = m.Inputs.FirstOrDefault(i => i.IsFile && System.IO.Path.GetFileName(i.Path) == DiffusionGenerator.WeightsFileName)
+            ?? throw new InvalidInputException("VERIFY-E-RECOMPUTE", "the manifest names no model weights to generate with", where);
+        var csv = m.Outputs.FirstOrDefault(o => o.IsFile && o.Path.EndsWith(".csv", StringComparison.Ordinal))
+            ?? throw new InvalidInputException("VERIFY-E-RECOMPUTE", "the manifest names no scenario CSV to compare with", where);
+        var model = System.IO.Path.GetDirectoryName(Full(weights.Path))!;
+        var c = m.Config;
+        T? Value<T>(string key) => c[key] is JsonValue v ? v.GetValue<T>() : default;
+        string[]? conditions = c["conditions"] is JsonArray a ? [.. a.Select(x => x!.GetValue<string>())] : null;
+        var generation = GenerateCommand.Generation.Load(model, Value<string>("sampler"), Value<int>("sampling_steps"), Value<double>("eta"),
+            Value<string>("spacing") == "angle" ? DdimSpacing.UniformAngle : DdimSpacing.Linear);
+        var set = generation.Draw(Value<int>("count"), m.Seed, conditions, Value<double?>("guidance"), Value<double?>("guidance_min_noise"),
+            Value<double?>("regime_guidance"), Value<string>("stress"), model);
+        var bytes = ScenarioCsv.Format(set.Values, set.Metadata.StepsPerScenario);
+        var results = new List<Recomputed> { new(csv.Path, csv.Sha256, Sha(bytes)) };
+        if (m.Outputs.FirstOrDefault(o => o.IsFile && o.Path.EndsWith(".meta.json", StringComparison.Ordinal)) is { } meta && File.Exists(Full(meta.Path)))
+        {
+            var recorded = JsonSerializer.Deserialize<ScenarioMetadata>(File.ReadAllText(Full(meta.Path)), DiffusionJson.Options)
+                ?? throw new InvalidInputException("VERIFY-E-RECOMPUTE", "the recorded metadata file is empty", new InputLocation(Full(meta.Path), 0, 0));
+            var created = DateTimeOffset.Parse(recorded.Created, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+            var again = ScenarioCsv.Describe(set, bytes, System.IO.Path.GetFileName(csv.Path), created);
+            string? note = again.LibraryVersion == recorded.LibraryVersion ? null
+                : $"recorded by library {recorded.LibraryVersion}, drawn again by {again.LibraryVersion}: compared with the recorded version";
+            var json = ScenarioCsv.ToJson(again with { LibraryVersion = recorded.LibraryVersion });
+            results.Add(new(meta.Path, meta.Sha256, Sha(Encoding.UTF8.GetBytes(json)), note));
+        }
+
+        return results;
+    }
+
+    private static string Sha(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
     // pin: the file against the pin; stored: the audit store's copy against the pin; chain: the log's verification; problems: snake_case
     private static void AddPin(JsonObject result, RunPinVerification c)
