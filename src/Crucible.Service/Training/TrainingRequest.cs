@@ -83,8 +83,8 @@ public sealed record ValidTrainingRequest(TrainingRequest Request, InputKind Inp
     /// <summary>The guidance calibration to run after the fit (kind sequence with <c>calibrate_guidance</c>), or null.</summary>
     public GuidanceCalibrationOptions? Calibration { get; init; }
 
-    /// <summary>The optimiser steps the job will take.</summary>
-    public int TotalSteps => Sequence?.Training.Steps ?? Tabular!.Training.Steps;
+    /// <summary>The optimiser steps the job will take (a tabular model's sampler distillation steps included).</summary>
+    public int TotalSteps => Sequence?.Training.Steps ?? (Tabular!.Training.Steps + (Tabular.Distillation?.Steps ?? 0));
 }
 
 /// <summary>The 422 rules of a training request (the data and state files themselves are checked when the job reads them).</summary>
