@@ -123,22 +123,71 @@ public static class ScenarioCsv
     /// <summary>The CSV bytes of <paramref name="values"/>, <paramref name="stepsPerScenario"/> rows per scenario (LF line ends).</summary>
     public static byte[] Format(TimeSeriesFrame values, int stepsPerScenario = 1)
     {
+        using var bytes = new MemoryStream();
+        WriteTo(bytes, values, stepsPerScenario);
+        return bytes.ToArray();
+    }
+
+    /// <summary>
+    /// Streams the bytes of <see cref="Format"/> to <paramref name="stream"/> through a 64 KiB buffer (memory does not
+    /// grow with the row count) and returns their SHA-256 (hex), computed on the way.
+    /// </summary>
+    public static string WriteTo(Stream stream, TimeSeriesFrame values, int stepsPerScenario = 1)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(values);
         ArgumentOutOfRangeException.ThrowIfLessThan(stepsPerScenario, 1);
         if (values.RowCount % stepsPerScenario != 0)
             throw new ArgumentException($"{values.RowCount} rows are not a whole number of {stepsPerScenario}-step scenarios", nameof(values));
-        var sb = new StringBuilder(values.RowCount * values.ColumnCount * 22);
-        sb.Append("scenario,step");
-        foreach (var c in values.Columns) sb.Append(',').Append(CsvExport.EscapeTextCell(c));
-        sb.Append('\n');
-        for (int r = 0; r < values.RowCount; r++)
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 16];
+        int used = 0;
+        void Flush()
         {
-            sb.Append((r / stepsPerScenario) + 1).Append(',').Append((r % stepsPerScenario) + 1);
-            foreach (double v in values.Row(r)) sb.Append(',').Append(CsvExport.FormatNumber(v));
-            sb.Append('\n');
+            stream.Write(buffer, 0, used);
+            hash.AppendData(buffer, 0, used);
+            used = 0;
         }
 
-        return Encoding.UTF8.GetBytes(sb.ToString());
+        // a number, an integer or an ASCII byte at the end of the buffer (each fits in 32 bytes: "R" is at most 24 characters)
+        void Room()
+        {
+            if (buffer.Length - used < 32) Flush();
+        }
+
+        var header = new StringBuilder("scenario,step");
+        foreach (var c in values.Columns) header.Append(',').Append(CsvExport.EscapeTextCell(c));
+        header.Append('\n');
+        var headerBytes = Encoding.UTF8.GetBytes(header.ToString());
+        stream.Write(headerBytes);
+        hash.AppendData(headerBytes);
+        for (int r = 0; r < values.RowCount; r++)
+        {
+            Room();
+            used += Integer((r / stepsPerScenario) + 1);
+            buffer[used++] = (byte)',';
+            used += Integer((r % stepsPerScenario) + 1);
+            foreach (double v in values.Row(r))
+            {
+                Room();
+                buffer[used++] = (byte)',';
+                if (!v.TryFormat(buffer.AsSpan(used), out int written, "R", CultureInfo.InvariantCulture))
+                    throw new InvalidOperationException("a number did not fit its 32-byte slot"); // cannot happen: "R" is at most 24 characters
+                used += written;
+            }
+
+            Room();
+            buffer[used++] = (byte)'\n';
+        }
+
+        Flush();
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+
+        int Integer(int value)
+        {
+            value.TryFormat(buffer.AsSpan(used), out int written, default, CultureInfo.InvariantCulture);
+            return written;
+        }
     }
 
     /// <summary>The metadata path beside <paramref name="csvPath"/>: <c>X.csv</c> → <c>X.meta.json</c> (otherwise <c>X.meta.json</c> appended).</summary>
@@ -161,12 +210,34 @@ public static class ScenarioCsv
     public static ScenarioMetadata Write(string csvPath, ScenarioSet set, DateTimeOffset created)
     {
         ArgumentNullException.ThrowIfNull(set);
-        var bytes = Format(set.Values, set.Metadata.StepsPerScenario);
-        var meta = Describe(set, bytes, Path.GetFileName(csvPath), created);
-        if (File.Exists(csvPath)) File.Delete(csvPath);
-        AtomicFile.WriteAllText(MetadataPath(csvPath), ToJson(meta));
-        AtomicFile.WriteAllBytes(csvPath, bytes);
-        return meta;
+        ArgumentException.ThrowIfNullOrEmpty(csvPath);
+        var full = Path.GetFullPath(csvPath);
+        var dir = Path.GetDirectoryName(full) ?? throw new ArgumentException($"no folder in path {csvPath}", nameof(csvPath));
+        Directory.CreateDirectory(dir);
+
+        // the CSV is streamed to a temporary file (hashed on the way: the metadata needs its SHA-256), then the metadata
+        // is written, then the CSV is renamed into place, so it still appears last
+        var temp = Path.Combine(dir, AtomicFile.TempName(Path.GetFileName(full)));
+        try
+        {
+            string sha;
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1))
+            {
+                sha = WriteTo(stream, set.Values, set.Metadata.StepsPerScenario);
+                stream.Flush(flushToDisk: true);
+            }
+
+            var meta = Describe(set, sha, Path.GetFileName(csvPath), created);
+            if (File.Exists(full)) File.Delete(full);
+            AtomicFile.WriteAllText(MetadataPath(csvPath), ToJson(meta));
+            File.Move(temp, full, overwrite: true);
+            AtomicFile.FlushFolder(dir);
+            return meta;
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
     }
 
     /// <summary>
@@ -176,8 +247,14 @@ public static class ScenarioCsv
     /// </summary>
     public static ScenarioMetadata Describe(ScenarioSet set, byte[] csv, string csvFile, DateTimeOffset created)
     {
-        ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(csv);
+        return Describe(set, Convert.ToHexStringLower(SHA256.HashData(csv)), csvFile, created);
+    }
+
+    // the same for CSV bytes already hashed (streamed by Write)
+    private static ScenarioMetadata Describe(ScenarioSet set, string csvSha256, string csvFile, DateTimeOffset created)
+    {
+        ArgumentNullException.ThrowIfNull(set);
         return set.Metadata with
         {
             Created = created.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
@@ -185,7 +262,7 @@ public static class ScenarioCsv
             Scenarios = set.Values.RowCount / set.Metadata.StepsPerScenario,
             Columns = [.. set.Values.Columns],
             CsvFile = csvFile,
-            CsvSha256 = Convert.ToHexStringLower(SHA256.HashData(csv)),
+            CsvSha256 = csvSha256,
         };
     }
 
