@@ -298,6 +298,7 @@ internal static class TrainCommand
     /// </summary>
     private static ExitCode ExecuteSequence(ParseResult parse, Options o, TextWriter output, Governance.CrucibleHome home)
     {
+        RefuseSequencePrivacy(parse, o);
         var options = LoadConfig<SequenceGeneratorOptions>(parse.GetValue(o.Config));
         if (parse.GetValue(o.Steps) is { } steps)
         {
@@ -398,6 +399,48 @@ internal static class TrainCommand
         }
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit:      entry {receipt.Seq} in {home.AuditDatabase}"));
         return ExitCode.Success;
+    }
+
+    /// <summary>The rule of the refusal of DP-SGD for a sequence model (RELIABILITY.md DP-8).</summary>
+    internal const string DpKindRule = "OPT-E-DP-KIND";
+
+    /// <summary>Why a sequence model is not trained with DP-SGD: the message of <see cref="DpKindRule"/>.</summary>
+    internal const string DpKindMessage =
+        "DP-SGD is available for --kind tabular only; sequence windows overlap, so record-level DP would not bound a window's or an entity's "
+        + "influence (RELIABILITY DP-8). Train a tabular model for a privacy guarantee, or a sequence model without one.";
+
+    /// <summary>
+    /// <c>--kind sequence</c> with a <c>--dp-*</c> flag or a <c>privacy</c> section in the config is refused (exit 2) before
+    /// anything is read or trained: the sequence generator has no DP-SGD, and a model trained without it must never be
+    /// taken for a private one (DP-8).
+    /// </summary>
+    private static void RefuseSequencePrivacy(ParseResult parse, Options o)
+    {
+        foreach (var (name, given) in new[]
+                 {
+                     ("--dp-epsilon", parse.GetValue(o.DpEpsilon) is not null), ("--dp-noise-multiplier", parse.GetValue(o.DpNoiseMultiplier) is not null),
+                     ("--dp-delta", parse.GetValue(o.DpDelta) is not null), ("--dp-max-grad-norm", parse.GetValue(o.DpMaxGradNorm) is not null),
+                     ("--dp-budget", parse.GetValue(o.DpBudget) is not null), ("--dp-sample-rate", parse.GetValue(o.DpSampleRate) is not null),
+                 })
+        {
+            if (given) throw new InvalidInputException(DpKindRule, $"{name}: {DpKindMessage}");
+        }
+
+        if (parse.GetValue(o.Config) is { } config && File.Exists(config))
+        {
+            System.Text.Json.Nodes.JsonNode? root;
+            try
+            {
+                root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(config));
+            }
+            catch (JsonException)
+            {
+                return; // LoadConfig reports it, with its line and column
+            }
+
+            if (root is System.Text.Json.Nodes.JsonObject section && section.ContainsKey("privacy"))
+                throw new InvalidInputException(DpKindRule, $"the config's privacy section: {DpKindMessage}", new InputLocation(config, 0, 0));
+        }
     }
 
     /// <summary>The generator options from a JSON file (any subset of keys), or the defaults.</summary>
