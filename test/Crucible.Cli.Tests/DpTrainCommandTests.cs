@@ -66,6 +66,9 @@ public sealed class DpTrainCommandTests : IDisposable
         // the shadow attack repeats the private training at the model's q on smaller shadow sets
         string real = Returns(200, "real.csv", 7), synthetic = Path.Combine(_dir, "s.csv"), report = Path.Combine(_dir, "r.json");
         Assert.Equal(0, Crucible("generate", "--model", model, "--count", "300", "--sampling-steps", "10", "--out", synthetic).Exit);
+        // DP-10: the scenarios' metadata carries the model's DP statement, member for member
+        using (var meta = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "s.meta.json"))))
+            Assert.True(JsonElement.DeepEquals(p, meta.RootElement.GetProperty("privacy")), meta.RootElement.ToString());
         var evaluated = Crucible("evaluate", "--real", real, "--synthetic", synthetic, "--train", data, "--model", model,
             "--shadow-models", "1", "--shadow-steps", "5", "--out", report);
         Assert.True(evaluated.Exit == 0, evaluated.Stderr);
