@@ -1,4 +1,5 @@
 using Crucible.Cli;
+using Crucible.Data;
 
 namespace Crucible.Cli.Tests;
 
@@ -14,7 +15,70 @@ public class CliRunnerTests
     [Fact]
     public void UnknownCommand_IsUsageError()
     {
-        var code = CrucibleCommand.Build().Parse(["no-such-command"]).Invoke();
-        Assert.NotEqual(0, code);
+        // the built CLI, as a user runs it: a usage error is bad input, exit 2 (the parser alone answers 1)
+        var (exit, _, stderr) = CliProcess.Run("no-such-command");
+        Assert.Equal(2, exit);
+        Assert.Contains("no-such-command", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
     }
+}
+
+/// <summary>
+/// <see cref="CliRunner.Run"/>'s exit codes and messages, in process: it writes to <see cref="Console.Error"/>, which
+/// these tests capture, so they run alone (no other test writes to the console meanwhile).
+/// </summary>
+[Collection(ConsoleCollection.Name)]
+public class CliRunnerExitCodeTests
+{
+    private static (int Code, string Stderr) Run(string[] args, Func<ExitCode> body)
+    {
+        var parse = CrucibleCommand.Build().Parse(args);
+        var previous = Console.Error;
+        using var captured = new StringWriter();
+        Console.SetError(captured);
+        try
+        {
+            return (CliRunner.Run(parse, _ => body()), captured.ToString());
+        }
+        finally
+        {
+            Console.SetError(previous);
+        }
+    }
+
+    private static ExitCode Bug() => throw new InvalidOperationException("sentinel bug 7f3a");
+
+    [Fact]
+    public void InternalError_ExitsOne_WithoutAStackTrace()
+    {
+        var (code, stderr) = Run([], Bug);
+        Assert.Equal(1, code);
+        Assert.Contains("internal error: InvalidOperationException: sentinel bug 7f3a", stderr, StringComparison.Ordinal);
+        Assert.Contains("--verbose", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain(nameof(Bug), stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void InternalError_WithVerbose_ShowsTheStackTrace()
+    {
+        var (code, stderr) = Run(["--verbose"], Bug);
+        Assert.Equal(1, code);
+        Assert.Contains("   at ", stderr, StringComparison.Ordinal);
+        Assert.Contains(nameof(Bug), stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void InputError_ExitsTwo_NamingTheRule_WithoutAStackTrace()
+    {
+        var (code, stderr) = Run([], () => throw new InvalidInputException("OPT-E-TEST", "a bad value", new InputLocation("f.csv", 3, 4)));
+        Assert.Equal(2, code);
+        Assert.Equal("f.csv:3:4: error [OPT-E-TEST]: a bad value", stderr.TrimEnd());
+    }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ConsoleCollection
+{
+    public const string Name = "console";
 }

@@ -56,6 +56,8 @@ public sealed class DpTrainCommandTests : IDisposable
         Assert.Equal(0.5, p.GetProperty("max_grad_norm").GetDouble());
         Assert.Equal(20.0 / 300, p.GetProperty("sample_rate").GetDouble(), 1e-12);
         Assert.Equal(20, p.GetProperty("steps").GetInt64());
+        Assert.Equal("record", p.GetProperty("unit").GetString()); // DP-8: the unit of privacy, named
+        Assert.Contains("-DP per record:", p.GetProperty("statement").GetString(), StringComparison.Ordinal);
         Assert.Equal("none", doc.RootElement.GetProperty("config").GetProperty("transform").GetString());
         // the run manifest's dp field is the model manifest's DP statement, key for key and value for value
         var run = RunManifest(stdout);
@@ -64,6 +66,9 @@ public sealed class DpTrainCommandTests : IDisposable
         // the shadow attack repeats the private training at the model's q on smaller shadow sets
         string real = Returns(200, "real.csv", 7), synthetic = Path.Combine(_dir, "s.csv"), report = Path.Combine(_dir, "r.json");
         Assert.Equal(0, Crucible("generate", "--model", model, "--count", "300", "--sampling-steps", "10", "--out", synthetic).Exit);
+        // DP-10: the scenarios' metadata carries the model's DP statement, member for member
+        using (var meta = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "s.meta.json"))))
+            Assert.True(JsonElement.DeepEquals(p, meta.RootElement.GetProperty("privacy")), meta.RootElement.ToString());
         var evaluated = Crucible("evaluate", "--real", real, "--synthetic", synthetic, "--train", data, "--model", model,
             "--shadow-models", "1", "--shadow-steps", "5", "--out", report);
         Assert.True(evaluated.Exit == 0, evaluated.Stderr);
@@ -128,11 +133,40 @@ public sealed class DpTrainCommandTests : IDisposable
     }
 
     [Fact]
+    public void TrainSequence_WithAnyDpFlagOrPrivacyConfig_IsRefused_NeverTrainedWithoutPrivacy()
+    {
+        // DP-8: the sequence generator has no DP-SGD; a DP request for it exits 2 before training, naming the rule
+        string data = Returns(120), model = Path.Combine(_dir, "seq");
+        foreach (var flag in new[] { "--dp-epsilon", "--dp-noise-multiplier", "--dp-delta", "--dp-max-grad-norm", "--dp-budget", "--dp-sample-rate" })
+        {
+            var value = flag == "--dp-delta" ? "1e-5" : flag == "--dp-sample-rate" ? "0.1" : "1";
+            var (code, stdout, stderr) = Crucible("train", "--data", data, "--input", "log-returns", "--kind", "sequence", "--window", "5", "--steps", "2",
+                flag, value, "--out", model);
+            Assert.True(code == 2, $"{flag}: exit {code}\n{stdout}\n{stderr}");
+            Assert.Contains("error [OPT-E-DP-KIND]: " + flag + ": DP-SGD is available for --kind tabular only", stderr, StringComparison.Ordinal);
+            Assert.Contains("(RELIABILITY DP-8)", stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(model), flag);
+        }
+
+        var config = Path.Combine(_dir, "seq-dp.json");
+        File.WriteAllText(config, """{"hidden": 16, "privacy": {"target_epsilon": 1}}""");
+        var refused = Crucible("train", "--data", data, "--input", "log-returns", "--kind", "sequence", "--window", "5", "--steps", "2",
+            "--config", config, "--out", model);
+        Assert.Equal(2, refused.Exit);
+        Assert.Contains(config + ": error [OPT-E-DP-KIND]: the config's privacy section: DP-SGD is available for --kind tabular only", refused.Stderr,
+            StringComparison.Ordinal);
+        Assert.False(Directory.Exists(model));
+    }
+
+    [Fact]
     public void Evaluate_WithSensitiveAndShadowModels_ReportsTheAttacks()
     {
         string train = Returns(300), real = Returns(300, "real.csv", 6), model = Path.Combine(_dir, "m"), synthetic = Path.Combine(_dir, "s.csv");
         Assert.Equal(0, Crucible("train", "--data", train, "--input", "log-returns", "--config", SmallConfig(), "--steps", "20", "--out", model).Exit);
         Assert.Equal(0, Crucible("generate", "--model", model, "--count", "400", "--sampling-steps", "10", "--out", synthetic).Exit);
+        using (var meta = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "s.meta.json"))))
+            Assert.False(meta.RootElement.TryGetProperty("privacy", out _)); // no DP-SGD: no DP statement, the metadata as before
         var json = Path.Combine(_dir, "report.json");
         var (code, stdout, stderr) = Crucible("evaluate", "--real", real, "--synthetic", synthetic, "--train", train, "--sensitive", "B",
             "--model", model, "--shadow-models", "2", "--shadow-steps", "10", "--out", json, "--html", Path.Combine(_dir, "report.html"));

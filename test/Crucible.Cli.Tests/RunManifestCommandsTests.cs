@@ -223,6 +223,20 @@ public sealed class RunManifestCommandsTests : IDisposable
         Assert.False(tm.TryGetProperty("dp", out _)); // no DP statement for a model trained without DP-SGD
         Assert.Equal(Sha(weights), tm.GetProperty("model_id").GetString());
 
+        // MRM-8 / CSV-7: the ingest's data-quality counts, reconciled, and the hash of the report crucible data check prints
+        var quality = tm.GetProperty("outcome").GetProperty("data_quality");
+        var check = Crucible("data", "check", "--data", prices, "--json");
+        Assert.True(check.Exit == 0, check.Stderr);
+        var report = check.Stdout.EndsWith('\n') ? check.Stdout[..^1] : check.Stdout;
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(report))), quality.GetProperty("report_sha256").GetString());
+        using (var checkedReport = JsonDocument.Parse(report))
+            Assert.Equal(checkedReport.RootElement.GetProperty("rows_in").GetInt64(), quality.GetProperty("rows_in").GetInt64());
+        Assert.Equal(prices, quality.GetProperty("file").GetString());
+        Assert.Equal(File.ReadAllLines(prices).Length - 1, quality.GetProperty("rows_in").GetInt64()); // every data row read
+        Assert.Equal(quality.GetProperty("rows_in").GetInt64(), quality.GetProperty("rows_accepted").GetInt64() + quality.GetProperty("rows_rejected").GetInt64());
+        Assert.Equal(0, quality.GetProperty("rows_rejected").GetInt64());
+        Assert.Empty(quality.GetProperty("repairs").EnumerateObject()); // no repair is made unless asked for (CSV-7)
+
         string card = Path.Combine(_dir, "card.md"), html = Path.Combine(_dir, "card.html");
         var m = Crucible("model-card", "--model", model, "--out", card, "--html", html);
         Assert.True(m.Exit == 0, m.Stderr);

@@ -69,6 +69,16 @@ public sealed class SequenceCommandsTests : IDisposable
         Assert.StartsWith(id, Crucible("model", "list").Stdout, StringComparison.Ordinal);
         var runManifest = Assert.Single(Directory.GetFiles(Path.Combine(Home, "runs")));
         Assert.Equal(0, Crucible("verify-run", runManifest).Exit);
+        using (var run = JsonDocument.Parse(File.ReadAllText(runManifest)))
+        {
+            // MRM-8: the data file's ingest counts, reconciled (the state file is read by its own reader)
+            var quality = run.RootElement.GetProperty("outcome").GetProperty("data_quality");
+            Assert.Equal(prices, quality.GetProperty("file").GetString());
+            Assert.Equal(File.ReadAllLines(prices).Length - 1, quality.GetProperty("rows_in").GetInt64());
+            Assert.Equal(quality.GetProperty("rows_in").GetInt64(), quality.GetProperty("rows_accepted").GetInt64() + quality.GetProperty("rows_rejected").GetInt64());
+            Assert.Equal(64, quality.GetProperty("report_sha256").GetString()!.Length);
+        }
+
         using (var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "manifest.json"))))
         {
             var root = manifest.RootElement;

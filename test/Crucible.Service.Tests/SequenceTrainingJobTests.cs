@@ -257,6 +257,13 @@ public sealed class SequenceTrainingJobTests(ServiceFixture f)
             Rule(await Refused("""{"kind": "sequence", "data_csv": "x", "config": {"hidden": 7, "heads": 2}}"""), "config"));
         Assert.Contains("at most", Rule(await Refused("""{"kind": "sequence", "data_csv": "x", "config": {"training": {"steps": 100001}}}"""), "config"),
             StringComparison.Ordinal);
+
+        // DP-8: a privacy section on a sequence job is refused by name (the sequence generator has no DP-SGD), never
+        // trained without privacy; on a tabular job it is the DP-SGD configuration
+        Assert.Equal(Crucible.Service.Training.TrainingValidation.SequenceDpRefusal,
+            Rule(await Refused("""{"kind": "sequence", "data_csv": "x", "config": {"privacy": {"target_epsilon": 1}}}"""), "config"));
+        var tabularDp = await Refused("""{"data_csv": "x", "window": 5, "config": {"transform": "none", "volatility_adaptive": false, "whiten": false, "privacy": {"target_epsilon": 1}}}""");
+        Assert.False(tabularDp.TryGetProperty("config", out _), tabularDp.ToString());
     }
 
     [Fact]

@@ -165,7 +165,8 @@ internal static class TrainCommand
 
         string path = parse.GetValue(o.Data)!;
         var input = InputKindOf(parse.GetValue(o.Input));
-        var (train, _) = ReadReturns(path, input, parse.GetValue(o.Columns), TrainEndOf(parse.GetValue(o.TrainEnd)));
+        var (train, _, quality) = ReadReturns(path, input, parse.GetValue(o.Columns), TrainEndOf(parse.GetValue(o.TrainEnd)));
+        var dataQuality = DataQuality(quality);
         if (options.Strata is { } strata)
         {
             // the labels of the trained series only, so the manifest records exactly the strata used
@@ -186,6 +187,7 @@ internal static class TrainCommand
         }
 
         var run = RunManifests.Start(home, "train", RunConfig(options, input, parse.GetValue(o.Columns), parse.GetValue(o.TrainEnd)), options.Seed).AddInput(path);
+        run.Outcome = new System.Text.Json.Nodes.JsonObject { ["data_quality"] = dataQuality };
         var checkpoint = parse.GetValue(o.Checkpoint) is { } ckpt ? new CheckpointOptions(ckpt, every) : null;
         var clock = Stopwatch.StartNew();
         generator.Fit(train, DataProvenance.FromFile(path, input), TrainingProgressBar.ForStandardError(), checkpoint);
@@ -298,6 +300,7 @@ internal static class TrainCommand
     /// </summary>
     private static ExitCode ExecuteSequence(ParseResult parse, Options o, TextWriter output, Governance.CrucibleHome home)
     {
+        RefuseSequencePrivacy(parse, o);
         var options = LoadConfig<SequenceGeneratorOptions>(parse.GetValue(o.Config));
         if (parse.GetValue(o.Steps) is { } steps)
         {
@@ -336,7 +339,8 @@ internal static class TrainCommand
 
         string path = parse.GetValue(o.Data)!;
         var input = InputKindOf(parse.GetValue(o.Input));
-        var (train, all) = ReadReturns(path, input, parse.GetValue(o.Columns), TrainEndOf(parse.GetValue(o.TrainEnd)));
+        var (train, all, quality) = ReadReturns(path, input, parse.GetValue(o.Columns), TrainEndOf(parse.GetValue(o.TrainEnd)));
+        var dataQuality = DataQuality(quality);
         SequenceState? state = null;
         string[]? names = null;
         if (statePath is not null)
@@ -376,6 +380,7 @@ internal static class TrainCommand
             ["calibrate_guidance"] = calibration?.Episode.Name,
             ["calibration_rule"] = calibration is null ? null : SequenceTraining.RuleName(calibration.Rule),
         }, options.Seed).AddInput(path);
+        run.Outcome = new System.Text.Json.Nodes.JsonObject { ["data_quality"] = dataQuality };
         if (statePath is not null) run.AddInput(statePath);
         var (registered, isNew, runManifest, receipt) = Record(home, run, folder, m.Weights.Sha256, RunAudit.Trained(folder, m));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -398,6 +403,48 @@ internal static class TrainCommand
         }
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit:      entry {receipt.Seq} in {home.AuditDatabase}"));
         return ExitCode.Success;
+    }
+
+    /// <summary>The rule of the refusal of DP-SGD for a sequence model (RELIABILITY.md DP-8).</summary>
+    internal const string DpKindRule = "OPT-E-DP-KIND";
+
+    /// <summary>Why a sequence model is not trained with DP-SGD: the message of <see cref="DpKindRule"/>.</summary>
+    internal const string DpKindMessage =
+        "DP-SGD is available for --kind tabular only; sequence windows overlap, so record-level DP would not bound a window's or an entity's "
+        + "influence (RELIABILITY DP-8). Train a tabular model for a privacy guarantee, or a sequence model without one.";
+
+    /// <summary>
+    /// <c>--kind sequence</c> with a <c>--dp-*</c> flag or a <c>privacy</c> section in the config is refused (exit 2) before
+    /// anything is read or trained: the sequence generator has no DP-SGD, and a model trained without it must never be
+    /// taken for a private one (DP-8).
+    /// </summary>
+    private static void RefuseSequencePrivacy(ParseResult parse, Options o)
+    {
+        foreach (var (name, given) in new[]
+                 {
+                     ("--dp-epsilon", parse.GetValue(o.DpEpsilon) is not null), ("--dp-noise-multiplier", parse.GetValue(o.DpNoiseMultiplier) is not null),
+                     ("--dp-delta", parse.GetValue(o.DpDelta) is not null), ("--dp-max-grad-norm", parse.GetValue(o.DpMaxGradNorm) is not null),
+                     ("--dp-budget", parse.GetValue(o.DpBudget) is not null), ("--dp-sample-rate", parse.GetValue(o.DpSampleRate) is not null),
+                 })
+        {
+            if (given) throw new InvalidInputException(DpKindRule, $"{name}: {DpKindMessage}");
+        }
+
+        if (parse.GetValue(o.Config) is { } config && File.Exists(config))
+        {
+            System.Text.Json.Nodes.JsonNode? root;
+            try
+            {
+                root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(config));
+            }
+            catch (JsonException)
+            {
+                return; // LoadConfig reports it, with its line and column
+            }
+
+            if (root is System.Text.Json.Nodes.JsonObject section && section.ContainsKey("privacy"))
+                throw new InvalidInputException(DpKindRule, $"the config's privacy section: {DpKindMessage}", new InputLocation(config, 0, 0));
+        }
     }
 
     /// <summary>The generator options from a JSON file (any subset of keys), or the defaults.</summary>
@@ -437,10 +484,12 @@ internal static class TrainCommand
     /// Reads <paramref name="path"/>, keeps <paramref name="columns"/> (all when null), converts to log returns and
     /// splits at <paramref name="trainEnd"/>: (train rows dated ≤ trainEnd, all rows). Without a date every row is train.
     /// </summary>
-    internal static (TimeSeriesFrame Train, TimeSeriesFrame All) ReadReturns(string path, InputKind input, string? columns, DateOnly? trainEnd)
+    internal static (TimeSeriesFrame Train, TimeSeriesFrame All, DataQualityReport Report) ReadReturns(string path, InputKind input, string? columns, DateOnly? trainEnd)
     {
         if (!File.Exists(path)) throw new InvalidInputException("CSV-E-FILE", $"{path} does not exist", new InputLocation(path, 0, 0));
-        var frame = CsvSeriesReader.Load(path, new CsvReadOptions { Input = input });
+        // the report crucible data check --input … prints for this file (the same options), kept for the run manifest
+        var (frame, report) = CsvSeriesReader.Read(path, new CsvReadOptions { Input = input });
+        if (report.FirstErrorAsException() is { } error) throw error;
         if (columns is not null)
         {
             var names = columns.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -449,7 +498,7 @@ internal static class TrainCommand
         }
 
         var returns = frame.ToLogReturns(input);
-        if (trainEnd is not { } end) return (returns, returns);
+        if (trainEnd is not { } end) return (returns, returns, report);
         int last = returns.IndexAtOrBefore(end);
         if (last < 1)
         {
@@ -457,7 +506,36 @@ internal static class TrainCommand
                 $"--train-end {end:yyyy-MM-dd} leaves {last + 1} rows of returns to train on; at least 2 are needed", new InputLocation(path, 0, 0));
         }
 
-        return (returns.Slice(0, last + 1), returns);
+        return (returns.Slice(0, last + 1), returns, report);
+    }
+
+    /// <summary>
+    /// The run manifest's record of the ingest of the data file (RELIABILITY.md MRM-8, CSV-7): the data-quality report's
+    /// counts and the SHA-256 of its JSON (the UTF-8 bytes <c>crucible data check --data FILE --input … --json</c> prints,
+    /// without the final newline). A report whose counts do not reconcile (rows_in = rows_accepted + rows_rejected) is a
+    /// bug of the reader, and stops the run (exit 1) before anything is recorded.
+    /// </summary>
+    internal static System.Text.Json.Nodes.JsonObject DataQuality(DataQualityReport report)
+    {
+        if (!report.Reconciles)
+        {
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"the data-quality report of {report.File} does not reconcile: rows_in {report.RowsIn} != accepted {report.Accepted} + rejected {report.Rejected} (errors {report.RejectedByError}, repairs {report.DroppedByRepair})"));
+        }
+
+        return new System.Text.Json.Nodes.JsonObject
+        {
+            ["file"] = report.File,
+            ["rows_in"] = report.RowsIn,
+            ["rows_accepted"] = report.Accepted,
+            ["rows_rejected"] = report.Rejected,
+            ["rejected_by_error"] = report.RejectedByError,
+            ["dropped_by_repair"] = report.DroppedByRepair,
+            ["blank_lines"] = report.BlankLines,
+            ["repairs"] = new System.Text.Json.Nodes.JsonObject(report.Repairs.Select(r => KeyValuePair.Create(r.Repair, (System.Text.Json.Nodes.JsonNode?)r.Count))),
+            ["warnings"] = report.Warnings.Count,
+            ["report_sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(report.ToJson()))),
+        };
     }
 
     internal static InputKind InputKindOf(string? value) => value switch

@@ -90,6 +90,15 @@ public sealed record ScenarioMetadata
     /// <summary>SHA-256 of the model's train matrix.</summary>
     public string TrainMatrixSha256 { get; init; } = "";
 
+    /// <summary>
+    /// The DP statement of a model trained with DP-SGD (RELIABILITY.md DP-10), as its manifest's <c>privacy</c> section: ε,
+    /// δ, σ, C, q, steps, the accountant and conversion, the sampling scheme, the unit of privacy and what the guarantee
+    /// covers (all checkpoints and everything sampled from them). Absent for a model trained without privacy, whose
+    /// metadata is unchanged by this member.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public PrivacyManifest? Privacy { get; init; }
+
     /// <summary>Data rows in the CSV (header excluded).</summary>
     public int Rows { get; init; }
 

@@ -306,6 +306,7 @@ public sealed class DiffusionGenerator
             TimestepSpacing = sampler.Kind == SamplerKind.Ddpm ? null : JsonNamingPolicy.SnakeCaseLower.ConvertName(sampler.Spacing.ToString()),
             InputDataSha256 = m.Data.InputSha256,
             TrainMatrixSha256 = m.Data.TrainMatrixSha256,
+            Privacy = m.Privacy,
             StepsPerScenario = 1,
         });
     }

@@ -56,7 +56,7 @@ internal sealed class ScenarioJson : IDisposable
             w.WritePropertyName(Name(nameof(ScenarioResponse.RunId)));
             JsonSerializer.Serialize(w, runId, o);
             w.WritePropertyName(Name(nameof(ScenarioResponse.Metadata)));
-            JsonSerializer.Serialize(w, metadata, o);
+            JsonSerializer.Serialize(w, metadata, ScenarioEndpoints.MetadataJson);
             w.WritePropertyName(Name(nameof(ScenarioResponse.Values)));
             JsonSerializer.Serialize(w, values, o);
             w.WritePropertyName(Name(nameof(ScenarioResponse.Audit))); // the value follows in Tail
@@ -116,6 +116,15 @@ public static class ScenarioEndpoints
     internal static readonly JsonSerializerOptions ResponseJson = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+    };
+
+    /// <summary>
+    /// <see cref="ResponseJson"/> for the <c>metadata</c> member: enums as <c>FILE.meta.json</c> writes them (snake_case
+    /// names, e.g. the DP statement's <c>"unit": "record"</c>), so the member holds what <c>crucible generate</c> writes.
+    /// </summary>
+    internal static readonly JsonSerializerOptions MetadataJson = new(ResponseJson)
+    {
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false) },
     };
 
     /// <summary>Maps the endpoint.</summary>

@@ -93,6 +93,11 @@ public static class TrainingValidation
     /// <summary>The most optimiser steps one job may take.</summary>
     public const int MaxSteps = 100_000;
 
+    /// <summary>The 422 message of a sequence job whose config has a <c>privacy</c> section (RELIABILITY.md DP-8).</summary>
+    public const string SequenceDpRefusal =
+        "privacy (OPT-E-DP-KIND): DP-SGD is available for kind tabular only; sequence windows overlap, so record-level DP would not bound a "
+        + "window's or an entity's influence (RELIABILITY DP-8)";
+
     /// <summary>Returns the errors (empty: valid) and the checked request.</summary>
     public static (Dictionary<string, string[]> Errors, ValidTrainingRequest? Valid) Check(TrainingRequest r)
     {
@@ -169,6 +174,8 @@ public static class TrainingValidation
         }
 
         var options = Config(r, errors, new SequenceGeneratorOptions());
+        // a privacy section is refused by name, not as an unknown key: the sequence generator has no DP-SGD (DP-8)
+        if (r.Config is { ValueKind: JsonValueKind.Object } config && config.TryGetProperty("privacy", out _)) errors["config"] = [SequenceDpRefusal];
         if (r.Steps is { } s) options = options with { Training = options.Training with { Steps = s } };
         if (r.Window is { } w) options = options with { Window = w };
         if (r.Seed is { } seed) options = options with { Seed = seed };
