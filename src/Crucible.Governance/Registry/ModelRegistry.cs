@@ -145,7 +145,9 @@ public sealed class ModelRegistry
 
     /// <summary>
     /// Moves model <paramref name="id"/> to <paramref name="to"/> and records it in the audit log. Allowed: candidate →
-    /// validated (with <paramref name="evidenceSha256"/>, the hash of the passing validation report), validated → promoted,
+    /// validated (with <paramref name="evidenceSha256"/>, the hash of the passing validation report, which must be recorded
+    /// in the audit log as an evaluation of this model with predeclared, passed thresholds:
+    /// <see cref="ValidationEvidence.CheckRecorded"/>), validated → promoted,
     /// and any non-retired status → retired. Segregation of duties (MRM-10): the actor who validated a model cannot promote
     /// it; the refusal is itself recorded (<c>model.status_refused</c>) before it is thrown.
     /// </summary>
@@ -166,6 +168,8 @@ public sealed class ModelRegistry
             throw new InvalidInputException("REG-E-TRANSITION", $"model {id[..16]}… is {Name(current.Status)}; it cannot become {Name(to)}");
         if (to == ModelStatus.Validated && !FileHash.IsSha256Hex(evidenceSha256))
             throw new InvalidInputException("REG-E-EVIDENCE", "validation needs the SHA-256 of the passing validation report as evidence");
+        // MRM-5: the hash must be a passing evaluation of this model recorded in this audit log (not a self-declared one)
+        if (to == ModelStatus.Validated) ValidationEvidence.CheckRecorded(evidenceSha256!, id, _audit);
         if (string.IsNullOrWhiteSpace(reason)) throw new InvalidInputException("REG-E-REASON", "a status change needs a reason");
         var who = actor ?? _audit.DefaultActor;
         if (to == ModelStatus.Promoted && string.Equals(current.ValidatedBy, who, StringComparison.Ordinal))

@@ -36,10 +36,24 @@ public static class ValidationEvidence
     public static string Check(string reportPath, string modelId, AuditLog log)
     {
         ArgumentNullException.ThrowIfNull(reportPath);
+        var sha = CheckVerdicts(reportPath);
+        CheckRecorded(sha, modelId, log, new InputLocation(reportPath, 0, 0));
+        return sha;
+    }
+
+    /// <summary>
+    /// The audit log's part of <see cref="Check"/> for a report whose SHA-256 is <paramref name="reportSha256"/>: the log
+    /// verifies, an evaluation of model <paramref name="modelId"/> with predeclared, passed thresholds wrote that report,
+    /// and its pinned run manifest lists the thresholds file and the report. <see cref="ModelRegistry.ChangeStatus"/> runs
+    /// it for every change to validated, so no caller of the library validates on an unrecorded hash.
+    /// </summary>
+    /// <exception cref="InvalidInputException"><c>REG-E-EVIDENCE</c> with the reason.</exception>
+    public static void CheckRecorded(string reportSha256, string modelId, AuditLog log, InputLocation? where = null)
+    {
+        ArgumentNullException.ThrowIfNull(reportSha256);
         ArgumentNullException.ThrowIfNull(modelId);
         ArgumentNullException.ThrowIfNull(log);
-        var where = new InputLocation(reportPath, 0, 0);
-        var sha = CheckVerdicts(reportPath);
+        var sha = reportSha256;
         string Short(string h) => h[..Math.Min(16, h.Length)] + "…";
 
         var verification = log.VerifyStored();
@@ -93,8 +107,6 @@ public static class ValidationEvidence
                     : $"nothing in the audit log ties this report to model {Short(modelId)}: evaluate scenarios that this model generated (crucible generate) in this home", where);
             }
         }
-
-        return sha;
     }
 
     /// <summary>

@@ -89,12 +89,12 @@ public sealed class ModelRegistryTests : IDisposable
     [Fact]
     public void StatusChanges_FollowTheLifeCycle_EachIsAnAuditEntry()
     {
-        var evidence = new string('a', 64);
         string id;
         using (var log = _t.Open())
         {
             var registry = new ModelRegistry(_t.Home, log);
             id = registry.Register(_source).Id;
+            var evidence = RecordedEvaluation.Of(_t.Home, log, id);
             Assert.Equal("REG-E-TRANSITION", Assert.Throws<InvalidInputException>(() => registry.ChangeStatus(id, ModelStatus.Promoted, "skip")).Rule);
             Assert.Equal("REG-E-EVIDENCE", Assert.Throws<InvalidInputException>(() => registry.ChangeStatus(id, ModelStatus.Validated, "no report")).Rule);
             Assert.Equal(ModelStatus.Validated, registry.ChangeStatus(id, ModelStatus.Validated, "all metrics PASS", evidence, "validator").Status);
@@ -134,10 +134,10 @@ public sealed class ModelRegistryTests : IDisposable
     [Fact]
     public void Promotion_ByTheActorWhoValidated_IsRefused_AndTheRefusalIsLogged()
     {
-        var evidence = new string('c', 64);
         using var log = _t.Open();
         var registry = new ModelRegistry(_t.Home, log);
         var id = registry.Register(_source, "owner").Id;
+        var evidence = RecordedEvaluation.Of(_t.Home, log, id);
         registry.ChangeStatus(id, ModelStatus.Validated, "all metrics PASS", evidence, "validator");
         var before = log.Count;
 
@@ -161,7 +161,7 @@ public sealed class ModelRegistryTests : IDisposable
         File.WriteAllBytes(Path.Combine(other, ModelRegistry.WeightsFileName), [1, 2, 3]);
         File.WriteAllText(Path.Combine(other, ModelRegistry.ManifestFileName), "{}");
         var second = registry.Register(other).Id;
-        registry.ChangeStatus(second, ModelStatus.Validated, "PASS", evidence);
+        registry.ChangeStatus(second, ModelStatus.Validated, "PASS", RecordedEvaluation.Of(_t.Home, log, second));
         Assert.Equal("REG-E-SOD", Assert.Throws<InvalidInputException>(() => registry.ChangeStatus(second, ModelStatus.Promoted, "me again")).Rule);
 
         // another actor may promote; the validator may still retire
@@ -173,7 +173,6 @@ public sealed class ModelRegistryTests : IDisposable
     [Fact]
     public void List_ShowsOwnerParentAndValidationReport()
     {
-        var evidence = new string('d', 64);
         using var log = _t.Open();
         var registry = new ModelRegistry(_t.Home, log);
         var parent = registry.Register(_source, "alice");
@@ -188,6 +187,7 @@ public sealed class ModelRegistryTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_t.Home.ModelsFolder, Convert.ToHexStringLower(SHA256.HashData(new byte[] { 4, 5, 6 })))));
         var registered = registry.Register(child, "bob", parent.Id);
         Assert.Equal(parent.Id, registered.Parent);
+        var evidence = RecordedEvaluation.Of(_t.Home, log, registered.Id);
         registry.ChangeStatus(registered.Id, ModelStatus.Validated, "PASS", evidence, "carol");
 
         // read back from the audit log by a fresh registry
