@@ -105,7 +105,7 @@ internal static class ModelCommand
         var reason = new Option<string>("--reason") { Description = "Why (recorded in the audit entry)", Required = true };
         var evidence = new Option<string>("--evidence")
         {
-            Description = "For validated: the evaluation report.json whose declared thresholds all passed (its SHA-256 is recorded)",
+            Description = "For validated: the report.json that evaluate --thresholds wrote for this model in this home, every declared threshold passed (its SHA-256 is recorded)",
         };
         var store = StoreOption.Create();
         var command = new Command("status", "Change a registered model's status (candidate → validated → promoted; any → retired)")
