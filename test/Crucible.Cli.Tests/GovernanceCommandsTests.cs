@@ -73,11 +73,32 @@ public sealed class GovernanceCommandsTests : IDisposable
         string failed = Write("failed.json", """{"ks_max": 0.3, "thresholds": {"passed": false, "verdicts": []}}""");
         Assert.Equal(2, Crucible("model", "status", "--id", id, "--status", "validated", "--reason", "holdout", "--evidence", failed).Exit);
         Assert.Equal(2, Crucible("model", "status", "--id", id, "--status", "promoted", "--reason", "skip validation").Exit); // candidate → promoted is refused
-        string passed = Write("passed.json", """{"ks_max": 0.05, "thresholds": {"passed": true, "verdicts": []}}""");
+        string passed = EvaluatedReport(model, data, Thresholds(), "passed");
         var validated = Crucible("model", "status", "--id", id[..12], "--status", "validated", "--reason", "holdout 2021", "--evidence", passed);
         Assert.True(validated.Exit == 0, validated.Stderr);
         Assert.Contains("candidate → validated", validated.Stdout, StringComparison.Ordinal);
-        Assert.Equal(0, Crucible("model", "status", "--id", id, "--status", "promoted", "--reason", "approved by MRM").Exit);
+
+        // segregation of duties (MRM-10): the validator (this OS user) cannot promote; the refusal is an audit entry
+        var selfApproved = Crucible("model", "status", "--id", id, "--status", "promoted", "--reason", "approved by me");
+        Assert.Equal(2, selfApproved.Exit);
+        Assert.Contains("REG-E-SOD", selfApproved.Stderr, StringComparison.Ordinal);
+        Assert.Contains("segregation of duties", selfApproved.Stderr, StringComparison.Ordinal);
+        var refusal = AuditLog.Read(CrucibleHome.Resolve(Home).AuditDatabase)[^1];
+        Assert.Equal("model.status_refused", refusal.Kind);
+        Assert.Equal("user:" + Environment.UserName, refusal.Actor);
+        using (var approverLog = AuditLog.Open(CrucibleHome.Resolve(Home)))
+            new global::Crucible.Governance.Registry.ModelRegistry(CrucibleHome.Resolve(Home), approverLog)
+                .ChangeStatus(id, global::Crucible.Governance.Registry.ModelStatus.Promoted, "approved by MRM", actor: "user:approver");
+        list = Crucible("model", "list", "--json");
+        using (var doc = JsonDocument.Parse(list.Stdout))
+        {
+            var m = Assert.Single(doc.RootElement.EnumerateArray());
+            Assert.Equal("promoted", m.GetProperty("status").GetString());
+            Assert.Equal("user:" + Environment.UserName, m.GetProperty("owner").GetString());
+            Assert.Equal(JsonValueKind.Null, m.GetProperty("parent").ValueKind);
+            Assert.Equal(Sha(passed), m.GetProperty("validation_report_sha256").GetString());
+        }
+
         Assert.Equal(0, Crucible("model", "status", "--id", id, "--status", "retired", "--reason", "superseded").Exit);
         Assert.Equal(2, Crucible("model", "status", "--id", id, "--status", "promoted", "--reason", "again").Exit); // retired is terminal
         Assert.Equal(2, Crucible("model", "status", "--id", "00000000", "--status", "retired", "--reason", "x").Exit);
@@ -110,6 +131,103 @@ public sealed class GovernanceCommandsTests : IDisposable
         using var log = AuditLog.Open(CrucibleHome.Resolve(Home));
         var e = Assert.Throws<Crucible.Data.InvalidInputException>(() => new Crucible.Governance.Registry.ModelRegistry(CrucibleHome.Resolve(Home), log).Load(id));
         Assert.Equal("REG-E-HASH", e.Rule);
+    }
+
+    // lenient declared thresholds on two metrics, so that a 10-step model passes them
+    private string Thresholds(double ksMax = 1.0) =>
+        Write(string.Create(CultureInfo.InvariantCulture, $"thresholds-{ksMax}.json"),
+            string.Create(CultureInfo.InvariantCulture, $$$"""{"ks_max": {"max": {{{ksMax}}}}, "corr_distance": {"max": 100}}"""));
+
+    /// <summary>Generates scenarios from <paramref name="model"/> in the home and evaluates them with <paramref name="thresholds"/>: a recorded report.</summary>
+    private string EvaluatedReport(string model, string prices, string? thresholds, string name)
+    {
+        string scenarios = Path.Combine(_dir, name + ".csv"), report = Path.Combine(_dir, name + ".json");
+        Assert.Equal(0, Crucible("generate", "--model", model, "--count", "200", "--sampling-steps", "5", "--out", scenarios).Exit);
+        string returns = Write("returns.csv", Returns(prices));
+        var r = Crucible(["evaluate", "--real", returns, "--synthetic", scenarios, .. thresholds is null ? Array.Empty<string>() : ["--thresholds", thresholds], "--out", report]);
+        Assert.True(r.Exit == 0, r.Stderr); // without --fail-on-threshold, a FAIL still exits 0 (README: why)
+        return report;
+    }
+
+    [Fact]
+    public void Validation_TakesOnlyARecordedPassingReportOfThisModel_AndParentIsDeclared()
+    {
+        string data = PriceFile(), model = Path.Combine(_dir, "m"), other = Path.Combine(_dir, "other");
+        Train(data, model);
+        string id = Sha(Path.Combine(model, "weights.safetensors"));
+        // another model, trained in another home: not registered here until `model register`
+        var trainedElsewhere = CliProcess.Run(new Dictionary<string, string> { ["CRUCIBLE_HOME"] = Path.Combine(_dir, "home2") },
+            "train", "--data", data, "--steps", "10", "--config", SmallConfig(), "--seed", "3", "--out", other);
+        Assert.True(trainedElsewhere.Exit == 0, trainedElsewhere.Stderr);
+
+        (int Exit, string Stderr) Validate(string evidence)
+        {
+            var r = Crucible("model", "status", "--id", id, "--status", "validated", "--reason", "holdout", "--evidence", evidence);
+            return (r.Exit, r.Stderr);
+        }
+
+        void Refused(string evidence, string why)
+        {
+            var (exit, stderr) = Validate(evidence);
+            Assert.Equal(2, exit);
+            Assert.Contains("REG-E-EVIDENCE", stderr, StringComparison.Ordinal);
+            Assert.Contains(why, stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal); // no stack trace
+        }
+
+        string genuine = EvaluatedReport(model, data, Thresholds(), "genuine");
+        using (var doc = JsonDocument.Parse(File.ReadAllText(genuine)))
+            Assert.Equal(2, doc.RootElement.GetProperty("thresholds").GetProperty("verdicts").GetArrayLength());
+
+        // a forged report: well-formed, passing, but no evaluation wrote it
+        var forged = JsonNode(genuine);
+        forged["ks_mean"] = 0.0001;
+        Refused(Write("forged.json", forged.ToJsonString()), "no evaluation in the audit log wrote a report");
+        // the genuine report, changed by one byte
+        string tampered = Write("tampered.json", File.ReadAllText(genuine).Replace("\"passed\": true", "\"passed\":  true", StringComparison.Ordinal));
+        Assert.NotEqual(Sha(genuine), Sha(tampered));
+        Refused(tampered, "unchanged");
+        // a genuine report of another model's scenarios
+        Refused(EvaluatedReport(other, data, Thresholds(), "other-model"), "scenarios generated by model");
+        // recorded, but without declared thresholds, with a failed one, and a hand-written one with empty verdicts
+        Refused(EvaluatedReport(model, data, null, "no-thresholds"), "declares no thresholds");
+        Refused(EvaluatedReport(model, data, Thresholds(ksMax: 0), "failing"), "threshold ks_max failed");
+        Refused(Write("empty.json", """{"thresholds": {"passed": true, "verdicts": []}}"""), "no threshold verdicts");
+        // a genuine report of scenarios generated in another home: nothing here says which model made them
+        string foreign = Path.Combine(_dir, "foreign.csv");
+        Assert.Equal(0, CliProcess.Run(new Dictionary<string, string> { ["CRUCIBLE_HOME"] = Path.Combine(_dir, "home2") },
+            "generate", "--model", model, "--count", "150", "--sampling-steps", "5", "--out", foreign).Exit);
+        string foreignReport = Path.Combine(_dir, "foreign.json");
+        Assert.Equal(0, Crucible("evaluate", "--real", Path.Combine(_dir, "returns.csv"), "--synthetic", foreign, "--thresholds", Thresholds(), "--out", foreignReport).Exit);
+        Refused(foreignReport, "nothing in the audit log ties this report to model");
+        Assert.Equal("candidate", Status(id));
+
+        // the genuine report validates
+        var ok = Validate(genuine);
+        Assert.True(ok.Exit == 0, ok.Stderr);
+        Assert.Equal("validated", Status(id));
+
+        // parent: declared at registration, must be registered; listed
+        var badParent = Crucible("model", "register", "--model", other, "--parent", "deadbeef00");
+        Assert.Equal(2, badParent.Exit);
+        var registered = Crucible("model", "register", "--model", other, "--parent", id[..12]);
+        Assert.True(registered.Exit == 0, registered.Stderr);
+        using (var doc = JsonDocument.Parse(Crucible("model", "list", "--json").Stdout))
+        {
+            var child = doc.RootElement.EnumerateArray().Single(m => m.GetProperty("id").GetString() == Sha(Path.Combine(other, "weights.safetensors")));
+            Assert.Equal(id, child.GetProperty("parent").GetString());
+        }
+
+        Assert.Contains("parent " + id[..16], Crucible("model", "list").Stdout, StringComparison.Ordinal);
+        Assert.Equal(0, Crucible("audit", "verify").Exit);
+    }
+
+    private static System.Text.Json.Nodes.JsonObject JsonNode(string path) => System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+
+    private string Status(string id)
+    {
+        using var doc = JsonDocument.Parse(Crucible("model", "list", "--json").Stdout);
+        return doc.RootElement.EnumerateArray().Single(m => m.GetProperty("id").GetString() == id).GetProperty("status").GetString()!;
     }
 
     [Fact]

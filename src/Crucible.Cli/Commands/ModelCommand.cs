@@ -13,11 +13,13 @@ namespace Crucible.Cli.Commands;
 /// <summary>
 /// The model inventory (MRM-10), in the home or, with <c>--store postgres:CONNSTRING</c>, in the replicas' shared
 /// database: <c>crucible model list [--home DIR] [--json]</c> lists registered models with their
-/// status; <c>crucible model status --id ID --status validated|promoted|retired --reason TEXT [--evidence report.json]
+/// status, owner (who registered it), parent (declared by <c>model register --parent ID</c>; null otherwise) and
+/// validation report hash; <c>crucible model status --id ID --status validated|promoted|retired --reason TEXT [--evidence report.json]
 /// [--home DIR]</c> moves a model along candidate → validated → promoted (any live model → retired) and records the
-/// change as <c>model.status_changed</c> in the audit log. Validation needs an evaluation report whose declared
-/// thresholds all passed (<see cref="ValidationEvidence"/>); its SHA-256 goes into the entry. The id may be shortened to
-/// a unique prefix of at least 8 hex digits. Exit 0 done, 2 unknown model, refused transition or bad evidence.
+/// change as <c>model.status_changed</c> in the audit log. Validation needs an evaluation report of this model, recorded
+/// in this home's audit log, whose predeclared thresholds all passed (<see cref="ValidationEvidence"/>); its SHA-256 goes
+/// into the entry. The actor who validated a model cannot promote it (REG-E-SOD; the refusal is logged). The id may be shortened to
+/// a unique prefix of at least 8 hex digits. Exit 0 done, 2 unknown model, refused transition, bad evidence or segregation of duties.
 /// </summary>
 internal static class ModelCommand
 {
@@ -32,7 +34,11 @@ internal static class ModelCommand
         var model = new Option<string>("--model") { Description = "The model folder written by crucible train", Required = true };
         var home = HomeOption.Create();
         var store = StoreOption.Create();
-        var command = new Command("register", "Register a model folder in the home's registry as a candidate") { model, home, store };
+        var parent = new Option<string>("--parent")
+        {
+            Description = "The registered model (id, or a unique prefix of at least 8 hex digits) this one was derived or retrained from",
+        };
+        var command = new Command("register", "Register a model folder in the home's registry as a candidate") { model, parent, home, store };
         command.SetAction(parse => CliRunner.Run(parse, p =>
         {
             var folder = p.GetValue(model)!;
@@ -41,7 +47,9 @@ internal static class ModelCommand
             else _ = DiffusionGenerator.Load(folder);
             var (h, opened) = StoreOption.OpenLog(p, home, store);
             using var log = opened;
-            var record = new ModelRegistry(h, log).Register(folder);
+            var registry = new ModelRegistry(h, log);
+            var parentId = p.GetValue(parent) is { } given ? Resolve(registry, given).Id : null;
+            var record = registry.Register(folder, parent: parentId);
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"registered: {record.Id} (candidate, audit entry {record.RegisteredSeq})"));
             return ExitCode.Success;
         }));
@@ -53,7 +61,7 @@ internal static class ModelCommand
         var home = HomeOption.Create();
         var json = new Option<bool>("--json") { Description = "Print the models as JSON" };
         var store = StoreOption.Create();
-        var list = new Command("list", "List registered models: id, status, registration entry") { home, json, store };
+        var list = new Command("list", "List registered models: id, status, owner, parent, validation report hash, registration entry") { home, json, store };
         list.SetAction(parse => CliRunner.Run(parse, p =>
         {
             var (h, opened) = StoreOption.OpenLog(p, home, store);
@@ -67,6 +75,7 @@ internal static class ModelCommand
                     array.Add(new JsonObject
                     {
                         ["id"] = m.Id, ["status"] = Name(m.Status), ["manifest_sha256"] = m.ManifestSha256, ["registered_seq"] = m.RegisteredSeq,
+                        ["parent"] = m.Parent, ["owner"] = m.Owner, ["validation_report_sha256"] = m.EvidenceSha256,
                     });
                 }
 
@@ -76,7 +85,10 @@ internal static class ModelCommand
             {
                 if (models.Count == 0) Console.Out.WriteLine($"no models registered in {h.ModelsFolder}");
                 foreach (var m in models)
-                    Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{m.Id}  {Name(m.Status),-9}  registered at entry {m.RegisteredSeq}"));
+                {
+                    Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{m.Id}  {Name(m.Status),-9}  owner {m.Owner ?? "-"}  parent {(m.Parent is null ? "-" : m.Parent[..16] + "…")}  report {(m.EvidenceSha256 is null ? "-" : m.EvidenceSha256[..16] + "…")}  registered at entry {m.RegisteredSeq}"));
+                }
             }
 
             return ExitCode.Success;
@@ -93,7 +105,7 @@ internal static class ModelCommand
         var reason = new Option<string>("--reason") { Description = "Why (recorded in the audit entry)", Required = true };
         var evidence = new Option<string>("--evidence")
         {
-            Description = "For validated: the evaluation report.json whose declared thresholds all passed (its SHA-256 is recorded)",
+            Description = "For validated: the report.json that evaluate --thresholds wrote for this model in this home, every declared threshold passed (its SHA-256 is recorded)",
         };
         var store = StoreOption.Create();
         var command = new Command("status", "Change a registered model's status (candidate → validated → promoted; any → retired)")
@@ -111,11 +123,12 @@ internal static class ModelCommand
             var evidencePath = p.GetValue(evidence);
             if (to == ModelStatus.Validated && evidencePath is null)
                 throw new InvalidInputException("REG-E-EVIDENCE", "--status validated needs --evidence report.json (an evaluation with passed thresholds)");
-            string? evidenceSha = evidencePath is null ? null : ValidationEvidence.Check(evidencePath);
             var (h, opened) = StoreOption.OpenLog(p, home, store);
             using var log = opened;
             var registry = new ModelRegistry(h, log);
             var model = Resolve(registry, p.GetValue(id)!);
+            // the report must be recorded in this home's audit log, for this model, with predeclared passing thresholds
+            string? evidenceSha = evidencePath is null ? null : ValidationEvidence.Check(evidencePath, model.Id, log);
             var before = model.Status;
             var after = registry.ChangeStatus(model.Id, to, p.GetValue(reason)!, evidenceSha);
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -29,6 +29,12 @@ public enum AuditKind
 
     /// <summary><c>audit.verified</c>: an audit verification ran (payload: entries, checkpoints, result).</summary>
     AuditVerified,
+
+    /// <summary>
+    /// <c>model.status_refused</c>: a status change was refused for segregation of duties (MRM-10), e.g. promotion by the
+    /// actor who validated the model (payload: model id, from, to, rule, reason).
+    /// </summary>
+    ModelStatusRefused,
 }
 
 /// <summary>The stable wire names of <see cref="AuditKind"/>.</summary>
@@ -45,6 +51,7 @@ public static class AuditKinds
         (AuditKind.EvaluationCompleted, "evaluation.completed"),
         (AuditKind.PrivacyReport, "privacy.report"),
         (AuditKind.AuditVerified, "audit.verified"),
+        (AuditKind.ModelStatusRefused, "model.status_refused"),
     ];
 
     /// <summary>The wire name of <paramref name="kind"/>, e.g. <c>model.status_changed</c>.</summary>

@@ -120,6 +120,9 @@ public sealed class AuditLog : IDisposable
     /// <summary>The id of the key that signs this log's checkpoints, or null when it writes none.</summary>
     public string? KeyId => _key?.KeyId;
 
+    /// <summary>The actor recorded when an append names none (<see cref="AuditLogOptions.DefaultActor"/>).</summary>
+    public string DefaultActor => _options.DefaultActor;
+
     /// <summary>Opens (creating when needed) the audit log of <paramref name="home"/>.</summary>
     public static AuditLog Open(CrucibleHome home) => Open(AuditLogOptions.ForHome(home.EnsureExists()));
 

@@ -14,6 +14,18 @@ namespace Crucible.Governance.Registry;
 /// <param name="RegisteredSeq">The audit entry that registered it.</param>
 public sealed record ModelRecord(string Id, string Folder, string ManifestSha256, ModelStatus Status, long RegisteredSeq)
 {
+    /// <summary>The actor who registered the model (the <c>model.registered</c> entry's actor): its owner (MRM-10).</summary>
+    public string? Owner { get; init; }
+
+    /// <summary>The id of the registered model this one was derived or retrained from, when declared; null otherwise (MRM-10).</summary>
+    public string? Parent { get; init; }
+
+    /// <summary>The SHA-256 of the validation report of the last change to validated; null before one (MRM-10).</summary>
+    public string? EvidenceSha256 { get; init; }
+
+    /// <summary>The actor who made the last change to validated; null before one (segregation of duties).</summary>
+    public string? ValidatedBy { get; init; }
+
     /// <summary>The weights file.</summary>
     public string WeightsPath => Path.Combine(Folder, ModelRegistry.WeightsFileName);
 
@@ -58,9 +70,15 @@ public sealed class ModelRegistry
     /// <exception cref="InvalidInputException">
     /// <c>REG-E-EXISTS</c>: the id is registered already (nothing is overwritten); <c>REG-E-FOLDER</c>: a file is missing
     /// or the manifest is not JSON.
+    /// <c>REG-E-PARENT</c>: <paramref name="parent"/> is not a registered model id.
     /// </exception>
-    public ModelRecord Register(string sourceFolder, string? actor = null)
+    /// <param name="sourceFolder">The model folder (weights and manifest).</param>
+    /// <param name="actor">Who registers it (its owner); null: the audit log's default actor.</param>
+    /// <param name="parent">The registered model this one was derived or retrained from, when known.</param>
+    public ModelRecord Register(string sourceFolder, string? actor = null, string? parent = null)
     {
+        if (parent is not null && Find(parent) is null)
+            throw new InvalidInputException("REG-E-PARENT", $"the parent '{parent}' is not a registered model id (64 hex digits)");
         var weights = Path.Combine(sourceFolder, WeightsFileName);
         var manifest = Path.Combine(sourceFolder, ManifestFileName);
         foreach (var f in new[] { weights, manifest })
@@ -111,21 +129,31 @@ public sealed class ModelRegistry
             shared.PutModelFile(id, ManifestFileName, manifestHash, File.ReadAllBytes(Path.Combine(target, ManifestFileName)));
         }
 
-        var receipt = _audit.Append(AuditKind.ModelRegistered, new JsonObject
+        var registered = new JsonObject
         {
             ["model_id"] = id,
             ["manifest_sha256"] = manifestHash,
             ["status"] = "candidate",
-        }, actor);
-        return new ModelRecord(id, target, manifestHash, ModelStatus.Candidate, receipt.Seq);
+        };
+        if (parent is not null) registered["parent_id"] = parent; // only when declared: other registrations keep their keys
+        var receipt = _audit.Append(AuditKind.ModelRegistered, registered, actor);
+        return new ModelRecord(id, target, manifestHash, ModelStatus.Candidate, receipt.Seq)
+        {
+            Owner = actor ?? _audit.DefaultActor, Parent = parent,
+        };
     }
 
     /// <summary>
     /// Moves model <paramref name="id"/> to <paramref name="to"/> and records it in the audit log. Allowed: candidate →
-    /// validated (with <paramref name="evidenceSha256"/>, the hash of the passing validation report), validated → promoted,
-    /// and any non-retired status → retired.
+    /// validated (with <paramref name="evidenceSha256"/>, the hash of the passing validation report, which must be recorded
+    /// in the audit log as an evaluation of this model with predeclared, passed thresholds:
+    /// <see cref="ValidationEvidence.CheckRecorded"/>), validated → promoted,
+    /// and any non-retired status → retired. Segregation of duties (MRM-10): the actor who validated a model cannot promote
+    /// it; the refusal is itself recorded (<c>model.status_refused</c>) before it is thrown.
     /// </summary>
-    /// <exception cref="InvalidInputException"><c>REG-E-UNKNOWN</c>, <c>REG-E-TRANSITION</c> or <c>REG-E-EVIDENCE</c>.</exception>
+    /// <exception cref="InvalidInputException">
+    /// <c>REG-E-UNKNOWN</c>, <c>REG-E-TRANSITION</c>, <c>REG-E-EVIDENCE</c>, or <c>REG-E-SOD</c> (promotion by the validator).
+    /// </exception>
     public ModelRecord ChangeStatus(string id, ModelStatus to, string reason, string? evidenceSha256 = null, string? actor = null)
     {
         var current = Find(id) ?? throw new InvalidInputException("REG-E-UNKNOWN", $"no registered model {id}");
@@ -140,7 +168,21 @@ public sealed class ModelRegistry
             throw new InvalidInputException("REG-E-TRANSITION", $"model {id[..16]}… is {Name(current.Status)}; it cannot become {Name(to)}");
         if (to == ModelStatus.Validated && !FileHash.IsSha256Hex(evidenceSha256))
             throw new InvalidInputException("REG-E-EVIDENCE", "validation needs the SHA-256 of the passing validation report as evidence");
+        // MRM-5: the hash must be a passing evaluation of this model recorded in this audit log (not a self-declared one)
+        if (to == ModelStatus.Validated) ValidationEvidence.CheckRecorded(evidenceSha256!, id, _audit);
         if (string.IsNullOrWhiteSpace(reason)) throw new InvalidInputException("REG-E-REASON", "a status change needs a reason");
+        var who = actor ?? _audit.DefaultActor;
+        if (to == ModelStatus.Promoted && string.Equals(current.ValidatedBy, who, StringComparison.Ordinal))
+        {
+            const string why = "segregation of duties: the actor who validated a model cannot promote it";
+            _audit.Append(AuditKind.ModelStatusRefused, new JsonObject
+            {
+                ["model_id"] = id, ["from"] = Name(current.Status), ["to"] = Name(to), ["rule"] = "REG-E-SOD", ["reason"] = why,
+            }, who);
+            throw new InvalidInputException("REG-E-SOD",
+                $"{who} validated model {id[..16]}… and cannot also promote it ({why}); another actor must approve the promotion. The refusal is recorded in the audit log");
+        }
+
         var payload = new JsonObject
         {
             ["model_id"] = id,
@@ -149,8 +191,10 @@ public sealed class ModelRegistry
             ["reason"] = reason,
         };
         if (evidenceSha256 is not null) payload["evidence_sha256"] = evidenceSha256;
-        _audit.Append(AuditKind.ModelStatusChanged, payload, actor);
-        return current with { Status = to };
+        _audit.Append(AuditKind.ModelStatusChanged, payload, who);
+        return to == ModelStatus.Validated
+            ? current with { Status = to, EvidenceSha256 = evidenceSha256, ValidatedBy = who }
+            : current with { Status = to };
     }
 
     /// <summary>
@@ -200,14 +244,23 @@ public sealed class ModelRegistry
                 using var doc = JsonDocument.Parse(e.Payload);
                 var id = doc.RootElement.GetProperty("model_id").GetString()!;
                 var manifest = doc.RootElement.GetProperty("manifest_sha256").GetString()!;
-                models[id] = new ModelRecord(id, FolderOf(id), manifest, ModelStatus.Candidate, e.Seq);
+                var parent = doc.RootElement.TryGetProperty("parent_id", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
+                models[id] = new ModelRecord(id, FolderOf(id), manifest, ModelStatus.Candidate, e.Seq) { Owner = e.Actor, Parent = parent };
                 order.Add(id);
             }
             else if (e.Kind == AuditKind.ModelStatusChanged.WireName())
             {
                 using var doc = JsonDocument.Parse(e.Payload);
                 var id = doc.RootElement.GetProperty("model_id").GetString()!;
-                if (models.TryGetValue(id, out var m)) models[id] = m with { Status = Parse(doc.RootElement.GetProperty("to").GetString()!) };
+                if (!models.TryGetValue(id, out var m)) continue;
+                var to = Parse(doc.RootElement.GetProperty("to").GetString()!);
+                models[id] = to == ModelStatus.Validated
+                    ? m with
+                    {
+                        Status = to, ValidatedBy = e.Actor,
+                        EvidenceSha256 = doc.RootElement.TryGetProperty("evidence_sha256", out var ev) && ev.ValueKind == JsonValueKind.String ? ev.GetString() : null,
+                    }
+                    : m with { Status = to };
             }
         }
 

@@ -151,12 +151,37 @@ public sealed class ModelCardTests : IDisposable
     }
 
     [Fact]
-    public void ValidationEvidence_NeedsAReportWhoseThresholdsPassed()
+    public void ValidationEvidence_TheReportItselfNeedsNonEmptyVerdictsThatAllPassed()
     {
         var good = Report(true);
-        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(good))), ValidationEvidence.Check(good));
-        Assert.Equal("REG-E-EVIDENCE", Assert.Throws<InvalidInputException>(() => ValidationEvidence.Check(Report(false))).Rule);
-        Assert.Contains("failed", Assert.Throws<InvalidInputException>(() => ValidationEvidence.Check(Report(true, passed: false))).Message, StringComparison.Ordinal);
-        Assert.Equal("REG-E-EVIDENCE", Assert.Throws<InvalidInputException>(() => ValidationEvidence.Check(Path.Combine(_dir, "missing.json"))).Rule);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(good))), ValidationEvidence.CheckVerdicts(good));
+        Assert.Equal("REG-E-EVIDENCE", Assert.Throws<InvalidInputException>(() => ValidationEvidence.CheckVerdicts(Report(false))).Rule);
+        Assert.Contains("failed", Assert.Throws<InvalidInputException>(() => ValidationEvidence.CheckVerdicts(Report(true, passed: false))).Message, StringComparison.Ordinal);
+        Assert.Equal("REG-E-EVIDENCE", Assert.Throws<InvalidInputException>(() => ValidationEvidence.CheckVerdicts(Path.Combine(_dir, "missing.json"))).Rule);
+        // "passed" with no verdicts (a thresholds file that declares nothing), or one failed verdict under a true flag
+        var empty = Path.Combine(_dir, "empty-verdicts.json");
+        File.WriteAllText(empty, """{"thresholds": {"passed": true, "verdicts": []}}""");
+        Assert.Contains("no threshold verdicts", Assert.Throws<InvalidInputException>(() => ValidationEvidence.CheckVerdicts(empty)).Message, StringComparison.Ordinal);
+        var lying = Path.Combine(_dir, "lying.json");
+        File.WriteAllText(lying, """{"thresholds": {"passed": true, "verdicts": [{"key": "ks_max", "passed": true}, {"key": "corr_distance", "passed": false}]}}""");
+        Assert.Contains("threshold corr_distance failed", Assert.Throws<InvalidInputException>(() => ValidationEvidence.CheckVerdicts(lying)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_RefusesACardWithAnEmptyRequiredSection()
+    {
+        // a manifest with neither "config" nor "training": the training section would be an empty table (MRM-7)
+        var folder = Model();
+        var manifest = Path.Combine(folder, "manifest.json");
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))!.AsObject();
+        Assert.True(node.Remove("config") && node.Remove("training"));
+        File.WriteAllText(manifest, node.ToJsonString());
+        var e = Assert.Throws<InvalidInputException>(() => ModelCard.Build(folder, Report(true)));
+        Assert.Equal("CARD-E-EMPTY", e.Rule);
+        Assert.Contains("'Training configuration' is empty", e.Message, StringComparison.Ordinal);
+        // with either one back, the card builds
+        node["training"] = System.Text.Json.Nodes.JsonNode.Parse("""{"steps": 10, "final_loss": 0.5}""");
+        File.WriteAllText(manifest, node.ToJsonString());
+        Assert.Contains("Trained for 10 optimiser steps", ModelCard.Build(folder).ToMarkdown(), StringComparison.Ordinal);
     }
 }

@@ -89,12 +89,12 @@ public sealed class ModelRegistryTests : IDisposable
     [Fact]
     public void StatusChanges_FollowTheLifeCycle_EachIsAnAuditEntry()
     {
-        var evidence = new string('a', 64);
         string id;
         using (var log = _t.Open())
         {
             var registry = new ModelRegistry(_t.Home, log);
             id = registry.Register(_source).Id;
+            var evidence = RecordedEvaluation.Of(_t.Home, log, id);
             Assert.Equal("REG-E-TRANSITION", Assert.Throws<InvalidInputException>(() => registry.ChangeStatus(id, ModelStatus.Promoted, "skip")).Rule);
             Assert.Equal("REG-E-EVIDENCE", Assert.Throws<InvalidInputException>(() => registry.ChangeStatus(id, ModelStatus.Validated, "no report")).Rule);
             Assert.Equal(ModelStatus.Validated, registry.ChangeStatus(id, ModelStatus.Validated, "all metrics PASS", evidence, "validator").Status);
@@ -129,5 +129,71 @@ public sealed class ModelRegistryTests : IDisposable
         File.Delete(Path.Combine(_source, ModelRegistry.ManifestFileName));
         Assert.Equal("REG-E-FOLDER", Assert.Throws<InvalidInputException>(() => registry.Register(_source)).Rule);
         Assert.Empty(log.List());
+    }
+
+    [Fact]
+    public void Promotion_ByTheActorWhoValidated_IsRefused_AndTheRefusalIsLogged()
+    {
+        using var log = _t.Open();
+        var registry = new ModelRegistry(_t.Home, log);
+        var id = registry.Register(_source, "owner").Id;
+        var evidence = RecordedEvaluation.Of(_t.Home, log, id);
+        registry.ChangeStatus(id, ModelStatus.Validated, "all metrics PASS", evidence, "validator");
+        var before = log.Count;
+
+        var e = Assert.Throws<InvalidInputException>(() => registry.ChangeStatus(id, ModelStatus.Promoted, "self-approval", actor: "validator"));
+        Assert.Equal("REG-E-SOD", e.Rule);
+        Assert.Contains("segregation of duties", e.Message, StringComparison.Ordinal);
+        Assert.Equal(ModelStatus.Validated, registry.Find(id)!.Status); // nothing changed
+        var refused = Assert.Single(log.List(before + 1));
+        Assert.Equal("model.status_refused", refused.Kind);
+        Assert.Equal("validator", refused.Actor);
+        using (var payload = JsonDocument.Parse(refused.Payload))
+        {
+            Assert.Equal(id, payload.RootElement.GetProperty("model_id").GetString());
+            Assert.Equal("promoted", payload.RootElement.GetProperty("to").GetString());
+            Assert.Equal("REG-E-SOD", payload.RootElement.GetProperty("rule").GetString());
+        }
+
+        // the default actor is the same person too when it validated
+        var other = Path.Combine(_t.Home.Root, "other-src");
+        Directory.CreateDirectory(other);
+        File.WriteAllBytes(Path.Combine(other, ModelRegistry.WeightsFileName), [1, 2, 3]);
+        File.WriteAllText(Path.Combine(other, ModelRegistry.ManifestFileName), "{}");
+        var second = registry.Register(other).Id;
+        registry.ChangeStatus(second, ModelStatus.Validated, "PASS", RecordedEvaluation.Of(_t.Home, log, second));
+        Assert.Equal("REG-E-SOD", Assert.Throws<InvalidInputException>(() => registry.ChangeStatus(second, ModelStatus.Promoted, "me again")).Rule);
+
+        // another actor may promote; the validator may still retire
+        Assert.Equal(ModelStatus.Promoted, registry.ChangeStatus(id, ModelStatus.Promoted, "approved by committee", actor: "approver").Status);
+        Assert.Equal(ModelStatus.Retired, registry.ChangeStatus(id, ModelStatus.Retired, "superseded", actor: "validator").Status);
+        Assert.True(AuditLog.Verify(_t.Home).Ok);
+    }
+
+    [Fact]
+    public void List_ShowsOwnerParentAndValidationReport()
+    {
+        using var log = _t.Open();
+        var registry = new ModelRegistry(_t.Home, log);
+        var parent = registry.Register(_source, "alice");
+        Assert.Equal("alice", parent.Owner);
+        Assert.Null(parent.Parent);
+
+        var child = Path.Combine(_t.Home.Root, "child-src");
+        Directory.CreateDirectory(child);
+        File.WriteAllBytes(Path.Combine(child, ModelRegistry.WeightsFileName), [4, 5, 6]);
+        File.WriteAllText(Path.Combine(child, ModelRegistry.ManifestFileName), "{}");
+        Assert.Equal("REG-E-PARENT", Assert.Throws<InvalidInputException>(() => registry.Register(child, "bob", new string('e', 64))).Rule);
+        Assert.False(Directory.Exists(Path.Combine(_t.Home.ModelsFolder, Convert.ToHexStringLower(SHA256.HashData(new byte[] { 4, 5, 6 })))));
+        var registered = registry.Register(child, "bob", parent.Id);
+        Assert.Equal(parent.Id, registered.Parent);
+        var evidence = RecordedEvaluation.Of(_t.Home, log, registered.Id);
+        registry.ChangeStatus(registered.Id, ModelStatus.Validated, "PASS", evidence, "carol");
+
+        // read back from the audit log by a fresh registry
+        using var again = _t.Open();
+        var list = new ModelRegistry(_t.Home, again).List();
+        Assert.Equal([("alice", null, null, null), ("bob", parent.Id, evidence, "carol")],
+            list.Select(m => (m.Owner, m.Parent, m.EvidenceSha256, m.ValidatedBy)).ToList());
     }
 }
