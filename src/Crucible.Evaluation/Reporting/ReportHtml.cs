@@ -163,7 +163,7 @@ public static class ReportHtml
         var i = a.Ims;
         sb.Append(inv, $"<p id=\"ims\">Identical matches (every value within {N(i.Tolerance * 100)}%): {N(i.SyntheticToTraining)} of synthetic rows match a train row, {N(i.SyntheticToHoldout)} a holdout row (margin {N(i.Margin)}): <span class=\"{(i.WithinMargin ? "pass" : "fail")}\">{(i.WithinMargin ? "within" : "above")}</span>.</p>");
         var r = a.Nndr;
-        sb.Append(inv, $"<p id=\"nndr\">{r.Rank}th-smallest nearest/second-nearest distance ratio: synthetic→train {N(r.SyntheticToTraining)}, synthetic→holdout {N(r.SyntheticToHoldout)}, train→holdout {N(r.TrainingToHoldout)}{(r.SyntheticBelowTraining ? " (<span class=\"fail\">synthetic→train below train→holdout</span>)" : "")}. Holdout SHA-256 {a.Split.HoldoutSha256}.</p>");
+        sb.Append(inv, $"<p id=\"nndr\">{r.Rank}th-smallest nearest/second-nearest distance ratio: synthetic→train {N(r.SyntheticToTraining)}, synthetic→holdout {N(r.SyntheticToHoldout)}, train→holdout {N(r.TrainingToHoldout)}{(r.SyntheticBelowTraining ? " (synthetic→train below train→holdout: for a generator that copies nothing this happens about half the time; a ratio near 0 is the sign of a copy)" : "")}. Holdout SHA-256 {a.Split.HoldoutSha256}.</p>");
         if (a.Warnings.Count == 0) return;
         sb.Append("<ul id=\"privacy-warnings\">");
         foreach (var warning in a.Warnings) sb.Append("<li class=\"fail\">").Append(E(warning)).Append("</li>");

@@ -169,7 +169,9 @@ public sealed class PrivacyAuditTests(Xunit.Abstractions.ITestOutputHelper outpu
         Assert.True(fresh.DcrShare.Ci.Value - fresh.DcrShare.Ci.Error < 0.5 && 0.5 < fresh.DcrShare.Ci.Value + fresh.DcrShare.Ci.Error);
         Assert.Equal(1, fresh.DcrShare.Score, 1);
         Assert.True(fresh.Ims.WithinMargin);
-        Assert.False(fresh.Nndr.SyntheticBelowTraining);
+        // the NNDR of fresh rows is of the size of the real rows' own (the flag itself is a coin toss for them)
+        Assert.True(fresh.Nndr.SyntheticToTraining > 0.5 * fresh.Nndr.TrainingToHoldout);
+        Assert.True(memorised.Nndr.SyntheticToTraining < 0.01 * memorised.Nndr.TrainingToHoldout);
         Assert.Empty(fresh.Warnings);
     }
 
@@ -202,6 +204,24 @@ public sealed class PrivacyAuditTests(Xunit.Abstractions.ITestOutputHelper outpu
         Assert.DoesNotContain(half.Warnings, w => w.Contains("under half", StringComparison.Ordinal));
         Assert.Contains(half.Warnings, w => w.Contains("fewer than the 300-row references", StringComparison.Ordinal));
         Assert.Equal(100, half.DcrShare.N);
+    }
+
+    /// <summary>The decision for a small holdout: warned, not refused, and a declared threshold on
+    /// <c>privacy.warning_count</c> makes it a hard gate; the pass flags are scalars too.</summary>
+    [Fact]
+    public void WarningCount_AndPassFlags_AreThresholdableScalars()
+    {
+        var options = new EvaluationOptions { MembershipInference = false, Utility = false, OutlierRisk = false };
+        var small = Evaluator.Evaluate(new EvaluationInput(Population(100, 2), Population(100, 3), Population(400, 1)), options);
+        var even = Evaluator.Evaluate(new EvaluationInput(Population(300, 2), Population(300, 3), Population(400, 1)), options);
+        var gate = ThresholdCheck.Parse(
+            """{"privacy.warning_count": {"max": 0}, "privacy.share_within_bound": {"min": 1}, "privacy.ims.within_margin": {"min": 1}}""");
+        Assert.False(ThresholdCheck.Evaluate(small, gate).Single(v => v.Threshold.Key == "privacy.warning_count").Passed);
+        Assert.True(ThresholdCheck.AllPassed(ThresholdCheck.Evaluate(even, gate)));
+        var memorising = Evaluator.Evaluate(
+            new EvaluationInput(Population(400, 2), Memorised(Population(400, 1), 1e-4, 3), Population(400, 1)), options);
+        var failed = ThresholdCheck.Evaluate(memorising, gate).Where(v => !v.Passed).Select(v => v.Threshold.Key).Order(StringComparer.Ordinal);
+        Assert.Equal(["privacy.ims.within_margin", "privacy.share_within_bound", "privacy.warning_count"], failed);
     }
 
     /// <summary>PRIV-9: every new metric carries its threat model, n, CI where it has one and the holdout hash; the hash
