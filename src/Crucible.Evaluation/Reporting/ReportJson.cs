@@ -76,6 +76,7 @@ public static class ReportJson
                     w.WriteNumber("non_members", mia.NonMembers);
                     w.WriteNumber("reference", mia.Reference);
                     w.WriteNumber("synthetic_used", mia.SyntheticUsed);
+                    Provenance(w, p, Privacy.PrivacyAudit.MembershipThreatModel);
                     w.WriteEndObject();
                 }
                 else if (p.MembershipSkipped is { } why)
@@ -284,6 +285,7 @@ public static class ReportJson
             w.WriteNumber("non_members", sh.NonMembers);
             w.WriteNumber("classifier_rows", sh.ClassifierRows);
             Number(w, "classifier_train_auc", sh.ClassifierTrainAuc);
+            Provenance(w, p, Privacy.PrivacyAudit.ShadowThreatModel);
             w.WriteEndObject();
         }
         else if (p.ShadowSkipped is { } why)
@@ -311,6 +313,7 @@ public static class ReportJson
                 Number(w, "risk_ci_low", Math.Clamp(a.Risk.Value - a.Risk.Error, 0, 1));
                 Number(w, "risk_ci_high", Math.Clamp(a.Risk.Value + a.Risk.Error, 0, 1));
                 w.WriteBoolean("trusted", a.Trusted);
+                Provenance(w, p, Privacy.PrivacyAudit.AttributeThreatModel);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
@@ -339,8 +342,16 @@ public static class ReportJson
                 w.WriteEndObject();
             }
             w.WriteEndArray();
+            Provenance(w, p, Privacy.PrivacyAudit.OutlierThreatModel);
             w.WriteEndObject();
         }
+    }
+
+    // PRIV-9 for the attacks: the one-line threat model and the holdout's hash beside each one's n
+    private static void Provenance(Utf8JsonWriter w, PrivacyReport p, string threatModel)
+    {
+        w.WriteString("threat_model", threatModel);
+        if (p.Audit is { } a) w.WriteString("holdout_sha256", a.Split.HoldoutSha256);
     }
 
     // the split-disciplined metrics (RELIABILITY.md PRIV-1/3/4/5/9): privacy.{share_bound, share_within_bound, warnings,

@@ -231,7 +231,7 @@ public sealed class PrivacyAuditTests(Xunit.Abstractions.ITestOutputHelper outpu
     {
         var train = Population(200, 1);
         var holdout = Population(200, 2);
-        var report = Evaluator.Evaluate(new EvaluationInput(holdout, Population(200, 3), train));
+        var report = Evaluator.Evaluate(new EvaluationInput(holdout, Population(200, 3), train), new EvaluationOptions { SensitiveColumns = ["b"] });
         using var doc = JsonDocument.Parse(ReportJson.ToJson(report));
         var p = doc.RootElement.GetProperty("privacy");
 
@@ -257,6 +257,12 @@ public sealed class PrivacyAuditTests(Xunit.Abstractions.ITestOutputHelper outpu
         Assert.Equal(JsonValueKind.Array, p.GetProperty("warnings").ValueKind);
         foreach (var k in new[] { "dcr", "dcr_share", "ims", "nndr", "membership_inference", "outlier_risk" })
             Assert.True(p.GetProperty("threat_models").TryGetProperty(k, out _), k);
+        foreach (var m in new[] { p.GetProperty("membership_inference"), p.GetProperty("outlier_risk"), p.GetProperty("attribute_inference")[0] })
+        {
+            Assert.False(string.IsNullOrWhiteSpace(m.GetProperty("threat_model").GetString()));
+            Assert.Equal(hash, m.GetProperty("holdout_sha256").GetString());
+        }
+        Assert.True(p.GetProperty("threat_models").TryGetProperty("attribute_inference", out _));
         // the peer keys are still there, with the figures eval_ref.py defines
         Assert.Equal(report.Privacy!.ShareCloserToTrain, p.GetProperty("share_closer_to_train").GetDouble());
         // a caller-supplied file hash is recorded as such
