@@ -179,11 +179,10 @@ internal static class EvaluateCommand
         if (htmlPath is not null) run.AddOutput(htmlPath);
         if (verdicts is not null) run.Outcome = new JsonObject { ["thresholds_passed"] = passed };
         // RELIABILITY.md PRIV-9: the privacy report in the audit log with its hash (the privacy object's bytes in report.json)
-        (AuditKind Kind, JsonNode? Payload)[] entries = report.Privacy?.Audit is { } privacyAudit
-            ? [(AuditKind.EvaluationCompleted, payload), (AuditKind.PrivacyReport, RunAudit.PrivacyReported(outPath, payload["report_sha256"]!.GetValue<string>(), privacyAudit))]
-            : [(AuditKind.EvaluationCompleted, payload)];
+        if (report.Privacy?.Audit is { } privacyAudit) payload["privacy"] = RunAudit.PrivacyReported(outPath, privacyAudit);
         var (manifest, receipts) = RunAudit.Complete(home, run,
-            new JsonObject { ["command"] = "evaluate", ["report_sha256"] = payload["report_sha256"]!.DeepClone() }, entries);
+            new JsonObject { ["command"] = "evaluate", ["report_sha256"] = payload["report_sha256"]!.DeepClone() },
+            (AuditKind.EvaluationCompleted, payload));
 
         WriteSummary(output, report, verdicts, outPath, htmlPath);
         output.WriteLine($"manifest:   {manifest}");
