@@ -92,6 +92,7 @@ public sealed class EvaluateCommandTests : IDisposable
             Assert.Equal(Sha(Fixture("real.csv")), privacy.GetProperty(metric).GetProperty("holdout_sha256").GetString());
         // train 300 rows, holdout 400: no warning about the holdout's size; 300-row references and 300 synthetic rows
         Assert.Equal(300, privacy.GetProperty("dcr_share").GetProperty("n").GetInt32());
+        Assert.Equal(0, privacy.GetProperty("warnings").GetArrayLength());
         Assert.Contains("split:", stdout, StringComparison.Ordinal);
 
         var entries = global::Crucible.Governance.Audit.AuditLog.Read(global::Crucible.Governance.CrucibleHome.Resolve(Home).AuditDatabase);

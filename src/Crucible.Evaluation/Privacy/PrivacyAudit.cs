@@ -127,9 +127,7 @@ public static class PrivacyAudit
         if (nSyn < n)
             warnings.Add(string.Create(CultureInfo.InvariantCulture,
                 $"synthetic set has {nSyn} rows, fewer than the {n}-row references (PRIV-1 wants synthetic n = holdout n): the DCR share's bound is for n = {nSyn}"));
-        if (nHold > nTrain)
-            warnings.Add(string.Create(CultureInfo.InvariantCulture,
-                $"holdout has {nHold} rows, more than the train set's {nTrain}: a random {n}-row holdout subset is the reference"));
+        // a holdout larger than train breaks no rule (a random train-sized subset of it is the reference; split.reference_rows)
 
         // raw rows for IMS; rows standardised with train's statistics for distances
         var raw = (Syn: Take(MembershipInference.Rows(synthetic), synIdx, d), Train: Take(MembershipInference.Rows(train), trainIdx, d),

@@ -161,7 +161,7 @@ public static class ReportHtml
         var d = a.DcrShare;
         sb.Append(inv, $"<p id=\"share-balanced\">Split-disciplined DCR share ({d.N} synthetic rows against {a.Split.N} train and {a.Split.N} holdout rows): {N(d.Share)}, bound 0.5 + 1.645·√(0.25/n) = {N(d.Bound)}: <span class=\"{(d.WithinBound ? "pass" : "fail")}\">{(d.WithinBound ? "within" : "above")}</span>; a share within the bound is a smoke test, not proof of privacy.</p>");
         var i = a.Ims;
-        sb.Append(inv, $"<p id=\"ims\">Identical matches (every value within {N(i.Tolerance * 100)}%): {N(i.SyntheticToTraining)} of synthetic rows match a train row, {N(i.SyntheticToHoldout)} a holdout row (margin {N(i.Margin)}): <span class=\"{(i.WithinMargin ? "pass" : "fail")}\">{(i.WithinMargin ? "within" : "above")}</span>.</p>");
+        sb.Append(inv, $"<p id=\"ims\">Identical matches (every value within {N(i.Tolerance * 100)}%): share of synthetic rows matching a train row {N(i.SyntheticToTraining)}, a holdout row {N(i.SyntheticToHoldout)} (margin {N(i.Margin)}): <span class=\"{(i.WithinMargin ? "pass" : "fail")}\">{(i.WithinMargin ? "within" : "above")}</span>.</p>");
         var r = a.Nndr;
         sb.Append(inv, $"<p id=\"nndr\">{r.Rank}th-smallest nearest/second-nearest distance ratio: synthetic→train {N(r.SyntheticToTraining)}, synthetic→holdout {N(r.SyntheticToHoldout)}, train→holdout {N(r.TrainingToHoldout)}{(r.SyntheticBelowTraining ? " (synthetic→train below train→holdout: for a generator that copies nothing this happens about half the time; a ratio near 0 is the sign of a copy)" : "")}. Holdout SHA-256 {a.Split.HoldoutSha256}.</p>");
         if (a.Warnings.Count == 0) return;

@@ -204,6 +204,11 @@ public sealed class PrivacyAuditTests(Xunit.Abstractions.ITestOutputHelper outpu
         Assert.DoesNotContain(half.Warnings, w => w.Contains("under half", StringComparison.Ordinal));
         Assert.Contains(half.Warnings, w => w.Contains("fewer than the 300-row references", StringComparison.Ordinal));
         Assert.Equal(100, half.DcrShare.N);
+
+        // a holdout larger than train breaks no rule: a train-sized random subset of it is the reference, no warning
+        var large = PrivacyAudit.Run(Population(300, 3), Population(300, 1), Population(600, 2), seed: 7);
+        Assert.Equal((300, 300), (large.Split.N, large.DcrShare.N));
+        Assert.DoesNotContain(large.Warnings, w => w.Contains("holdout", StringComparison.Ordinal));
     }
 
     /// <summary>The decision for a small holdout: warned, not refused, and a declared threshold on
