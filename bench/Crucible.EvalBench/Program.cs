@@ -72,6 +72,7 @@ if (phases)
     {
         Time("dcr (train + holdout)", () => DistanceToClosestRecord.Distances(s, input.Train, input.Real));
         Time("dcr, one thread", () => DistanceToClosestRecord.Distances(s, input.Train, input.Real, maxDegreeOfParallelism: 1));
+        Time("privacy audit (balanced DCR share, IMS, NNDR)", () => PrivacyAudit.Run(s, input.Train, input.Real, 0));
         Time("membership inference", () => MembershipInference.Domias(s, input.Train, input.Real));
         Time("utility (both targets)", () => Crucible.Evaluation.Utility.UtilityEvaluation.Evaluate(input.Train, s, input.Real));
     }

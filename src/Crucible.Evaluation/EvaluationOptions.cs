@@ -69,6 +69,10 @@ public sealed record EvaluationOptions
     /// <summary>Declared market segments: when given, the report carries the per-segment coverage audit (<see cref="Coverage.CoverageAudit"/>).</summary>
     public Crucible.Data.Segments.SegmentMap? Segments { get; init; }
 
+    /// <summary>SHA-256 (lower-case hex) of the holdout file the caller read <see cref="EvaluationInput.Real"/> from; it goes into
+    /// <c>privacy.holdout_sha256</c>. Null: the hash of the holdout's values (<see cref="Privacy.PrivacyAudit.ContentBytes"/>).</summary>
+    public string? HoldoutSha256 { get; init; }
+
     /// <summary>Maximum threads for the parallel parts; −1 uses all cores. Results do not depend on it.</summary>
     public int MaxDegreeOfParallelism { get; init; } = -1;
 }

@@ -66,6 +66,10 @@ public sealed record PrivacyReport(double DcrTrainMedian, double DcrTrainP05, do
     /// <summary>The same DCR summary over flattened windows when every synthetic path has one length W ≥ 2
     /// (<see cref="Privacy.DistanceToClosestRecord.WindowDistances"/>), else null.</summary>
     public WindowPrivacyReport? Windows { get; init; }
+
+    /// <summary>The split-disciplined DCR share gate, IMS and NNDR with the split's warnings
+    /// (<see cref="Privacy.PrivacyAudit"/>, RELIABILITY.md PRIV-1/3/4/5/9).</summary>
+    public Privacy.PrivacyAuditReport? Audit { get; init; }
 }
 
 /// <summary>The DCR summary <paramref name="Dcr"/> over flattened windows of <paramref name="Window"/> rows.</summary>
@@ -147,6 +151,22 @@ public sealed record EvaluationReport(
                 list.Add(new("privacy.outlier_risk.median_dcr_ratio", o.MedianRatioOutliers));
                 list.Add(new("privacy.outlier_risk.share_ratio_below_one", o.ShareRatioBelowOne));
                 list.Add(new("privacy.outlier_risk.max_score_percentile", o.MaxScorePercentile));
+            }
+            if (p.Audit is { } a)
+            {
+                // the split-disciplined metrics (PRIV-1/3/4/5); pass flags as 1 (pass) or 0
+                list.Add(new("privacy.share_bound", a.DcrShare.Bound));
+                list.Add(new("privacy.share_within_bound", a.DcrShare.WithinBound ? 1 : 0));
+                list.Add(new("privacy.split.holdout_to_train", a.Split.HoldoutToTrain));
+                list.Add(new("privacy.warning_count", a.Warnings.Count));
+                list.Add(new("privacy.dcr_share.share_closer_to_train", a.DcrShare.Share));
+                list.Add(new("privacy.dcr_share.score", a.DcrShare.Score));
+                list.Add(new("privacy.ims.synthetic_to_training", a.Ims.SyntheticToTraining));
+                list.Add(new("privacy.ims.synthetic_to_holdout", a.Ims.SyntheticToHoldout));
+                list.Add(new("privacy.ims.within_margin", a.Ims.WithinMargin ? 1 : 0));
+                list.Add(new("privacy.nndr.synthetic_to_training", a.Nndr.SyntheticToTraining));
+                list.Add(new("privacy.nndr.synthetic_to_holdout", a.Nndr.SyntheticToHoldout));
+                list.Add(new("privacy.nndr.training_to_holdout", a.Nndr.TrainingToHoldout));
             }
         }
         void AddPair(string key, Pair pair)

@@ -137,6 +137,10 @@ public static class Evaluator
                         : null,
                 };
             }
+            privacy = privacy with
+            {
+                Audit = PrivacyAudit.Run(synth, train, real, options.Seed, options.HoldoutSha256, options.MaxDegreeOfParallelism),
+            };
             privacy = Attacks(privacy, synth, train, real, options);
             dcrHistogram = Histogram(Sorted(toTrain), Sorted(toHoldout), options.HistogramBins);
         }

@@ -74,6 +74,40 @@ public sealed class EvaluateCommandTests : IDisposable
         Assert.StartsWith("<!DOCTYPE html>", File.ReadAllText(html), StringComparison.Ordinal);
     }
 
+    /// <summary>RELIABILITY.md PRIV-9: the privacy section carries the holdout file's SHA-256, the same hash the audit
+    /// entry records for --real, and the audit entry carries the report's hash.</summary>
+    [Fact]
+    public void Evaluate_PrivacySection_RecordsTheHoldoutFileHash_AndTheAuditEntryTheReportHash()
+    {
+        var json = Temp("report.json");
+        var (code, stdout, stderr) = Crucible("evaluate", "--real", Fixture("real.csv"), "--synthetic", Fixture("synthetic.csv"),
+            "--train", Fixture("train.csv"), "--out", json);
+        Assert.True(code == 0, stderr);
+        static string Sha(string path) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)));
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        var privacy = doc.RootElement.GetProperty("privacy");
+        Assert.Equal(Sha(Fixture("real.csv")), privacy.GetProperty("holdout_sha256").GetString());
+        Assert.Equal("file", privacy.GetProperty("split").GetProperty("holdout_hash_of").GetString());
+        foreach (var metric in new[] { "dcr_share", "ims", "nndr" })
+            Assert.Equal(Sha(Fixture("real.csv")), privacy.GetProperty(metric).GetProperty("holdout_sha256").GetString());
+        // train 300 rows, holdout 400: no warning about the holdout's size; 300-row references and 300 synthetic rows
+        Assert.Equal(300, privacy.GetProperty("dcr_share").GetProperty("n").GetInt32());
+        Assert.Equal(0, privacy.GetProperty("warnings").GetArrayLength());
+        Assert.Contains("split:", stdout, StringComparison.Ordinal);
+
+        var entries = global::Crucible.Governance.Audit.AuditLog.Read(global::Crucible.Governance.CrucibleHome.Resolve(Home).AuditDatabase);
+        var evaluated = JsonDocument.Parse(entries.Single(e => e.Kind == "evaluation.completed").Payload).RootElement;
+        Assert.Equal(privacy.GetProperty("holdout_sha256").GetString(), evaluated.GetProperty("real_sha256").GetString());
+        Assert.Equal(Sha(json), evaluated.GetProperty("report_sha256").GetString());
+        // the privacy report in the entry: the hash of the privacy object's bytes in report.json, the holdout hash, the verdicts
+        var privacyEntry = evaluated.GetProperty("privacy");
+        var section = System.Text.Encoding.UTF8.GetBytes(privacy.GetRawText());
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(section)), privacyEntry.GetProperty("privacy_sha256").GetString());
+        Assert.Equal(Sha(Fixture("real.csv")), privacyEntry.GetProperty("holdout_sha256").GetString());
+        Assert.Equal(privacy.GetProperty("share_within_bound").GetBoolean(), privacyEntry.GetProperty("share_within_bound").GetBoolean());
+        Assert.Equal(0, Crucible("audit", "verify").Exit);
+    }
+
     [Fact]
     public void Evaluate_ScenarioFile_GroupsPaths_AndMatchesTheLibrary()
     {

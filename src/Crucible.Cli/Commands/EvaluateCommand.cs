@@ -157,9 +157,10 @@ internal static class EvaluateCommand
             run.ModelId = modelId;
         }
 
+        var realSha256 = FileHash.Sha256(realPath);
         var report = Evaluator.Evaluate(new EvaluationInput(real, synthetic, train), new EvaluationOptions
         {
-            Alpha = alpha, Segments = segments, SensitiveColumns = sensitive, ShadowGenerator = shadow, ShadowModels = Math.Max(1, shadowModels),
+            HoldoutSha256 = realSha256, Alpha = alpha, Segments = segments, SensitiveColumns = sensitive, ShadowGenerator = shadow, ShadowModels = Math.Max(1, shadowModels),
         });
         var verdicts = thresholds is null ? null : ThresholdCheck.Evaluate(report, thresholds);
 
@@ -170,13 +171,15 @@ internal static class EvaluateCommand
 
         var passed = verdicts is null || ThresholdCheck.AllPassed(verdicts);
         var payload = RunAudit.Evaluated(
-            [("real_sha256", FileHash.Sha256(realPath)), ("synthetic_sha256", FileHash.Sha256(syntheticPath)),
+            [("real_sha256", realSha256), ("synthetic_sha256", FileHash.Sha256(syntheticPath)),
              ("train_sha256", trainPath is null ? null : FileHash.Sha256(trainPath)),
              .. segmentsPath is null or "default" ? [] : new[] { ("segments_sha256", (string?)FileHash.Sha256(segmentsPath)) }],
             outPath, thresholdsPath is null ? null : FileHash.Sha256(thresholdsPath), verdicts is null ? null : passed);
         run.AddOutput(outPath);
         if (htmlPath is not null) run.AddOutput(htmlPath);
         if (verdicts is not null) run.Outcome = new JsonObject { ["thresholds_passed"] = passed };
+        // RELIABILITY.md PRIV-9: the privacy report in the audit log with its hash (the privacy object's bytes in report.json)
+        if (report.Privacy?.Audit is { } privacyAudit) payload["privacy"] = RunAudit.PrivacyReported(outPath, privacyAudit);
         var (manifest, receipts) = RunAudit.Complete(home, run,
             new JsonObject { ["command"] = "evaluate", ["report_sha256"] = payload["report_sha256"]!.DeepClone() },
             (AuditKind.EvaluationCompleted, payload));
@@ -209,6 +212,12 @@ internal static class EvaluateCommand
         if (r.Privacy is { } p)
             o.WriteLine(string.Create(inv,
                 $"privacy:    dcr_train_median {p.DcrTrainMedian:G6}, dcr_holdout_median {p.DcrHoldoutMedian:G6}, share_closer_to_train {p.ShareCloserToTrain:G6}"));
+        if (r.Privacy?.Audit is { } pa)
+        {
+            o.WriteLine(string.Create(inv,
+                $"split:      DCR share {pa.DcrShare.Share:G4} on {pa.DcrShare.N} synthetic / {pa.Split.N}+{pa.Split.N} reference rows, bound {pa.DcrShare.Bound:G4} ({(pa.DcrShare.WithinBound ? "within" : "ABOVE")}); IMS train {pa.Ims.SyntheticToTraining:G4} / holdout {pa.Ims.SyntheticToHoldout:G4} ({(pa.Ims.WithinMargin ? "within margin" : "ABOVE margin")}); NNDR10 syn→train {pa.Nndr.SyntheticToTraining:G4}, train→holdout {pa.Nndr.TrainingToHoldout:G4}"));
+            foreach (var warning in pa.Warnings) o.WriteLine($"  WARNING {warning}");
+        }
         if (r.Privacy?.Membership is { } mia)
             o.WriteLine(string.Create(inv, $"membership: DOMIAS AUC {mia.Auc:G4}, TPR {mia.TprAtFpr10:G4} at FPR 0.1"));
         if (r.Privacy?.Shadow is { } sh)

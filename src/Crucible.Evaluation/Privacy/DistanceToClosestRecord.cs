@@ -102,7 +102,7 @@ public static class DistanceToClosestRecord
             toTrain.Length == 0 ? double.NaN : (double)closer / toTrain.Length);
     }
 
-    private static (double[] Mean, double[] Sd) TrainScale(SeriesSet train)
+    internal static (double[] Mean, double[] Sd) TrainScale(SeriesSet train)
     {
         var d = train.SeriesCount;
         var mean = new double[d];

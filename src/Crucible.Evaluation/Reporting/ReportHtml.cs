@@ -135,6 +135,7 @@ public static class ReportHtml
                     sb.Append(inv, $" (a non-leaking generator stays ≤ 0.5 + 1.645·√(0.25/n) = {N(bound)}: <span class=\"{(pv.ShareCloserToTrain <= bound ? "pass" : "fail")}\">{(pv.ShareCloserToTrain <= bound ? "within" : "above")}</span>)");
                 }
                 sb.Append(".</p>");
+                if (pv.Audit is { } audit) AuditParagraphs(sb, audit);
                 if (pv.Membership is { } mia)
                     sb.Append(inv, $"<p id=\"membership\">Membership inference (DOMIAS-style density ratio, Gaussian KDE; {mia.Members} train rows as members against {mia.NonMembers} holdout rows, reference density on {mia.Reference} other holdout rows, synthetic density on {mia.SyntheticUsed} rows): ROC AUC {N(mia.Auc)} (0.5: no leakage), TPR {N(mia.TprAtFpr10)} at FPR 0.1, {N(mia.TprAtFpr01)} at FPR 0.01.</p>");
                 else if (pv.MembershipSkipped is { } why)
@@ -151,6 +152,22 @@ public static class ReportHtml
         foreach (var section in sections ?? []) sb.Append(section.Html).Append('\n');
         sb.Append("</body></html>\n");
         return sb.ToString();
+    }
+
+    // the split-disciplined DCR share gate, IMS and NNDR (PRIV-1/3/4/5) and the split's warnings
+    private static void AuditParagraphs(StringBuilder sb, Privacy.PrivacyAuditReport a)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var d = a.DcrShare;
+        sb.Append(inv, $"<p id=\"share-balanced\">Split-disciplined DCR share ({d.N} synthetic rows against {a.Split.N} train and {a.Split.N} holdout rows): {N(d.Share)}, bound 0.5 + 1.645·√(0.25/n) = {N(d.Bound)}: <span class=\"{(d.WithinBound ? "pass" : "fail")}\">{(d.WithinBound ? "within" : "above")}</span>; a share within the bound is a smoke test, not proof of privacy.</p>");
+        var i = a.Ims;
+        sb.Append(inv, $"<p id=\"ims\">Identical matches (every value within {N(i.Tolerance * 100)}%): share of synthetic rows matching a train row {N(i.SyntheticToTraining)}, a holdout row {N(i.SyntheticToHoldout)} (margin {N(i.Margin)}): <span class=\"{(i.WithinMargin ? "pass" : "fail")}\">{(i.WithinMargin ? "within" : "above")}</span>.</p>");
+        var r = a.Nndr;
+        sb.Append(inv, $"<p id=\"nndr\">{r.Rank}th-smallest nearest/second-nearest distance ratio: synthetic→train {N(r.SyntheticToTraining)}, synthetic→holdout {N(r.SyntheticToHoldout)}, train→holdout {N(r.TrainingToHoldout)}{(r.SyntheticBelowTraining ? " (synthetic→train below train→holdout: for a generator that copies nothing this happens about half the time; a ratio near 0 is the sign of a copy)" : "")}. Holdout SHA-256 {a.Split.HoldoutSha256}.</p>");
+        if (a.Warnings.Count == 0) return;
+        sb.Append("<ul id=\"privacy-warnings\">");
+        foreach (var warning in a.Warnings) sb.Append("<li class=\"fail\">").Append(E(warning)).Append("</li>");
+        sb.Append("</ul>");
     }
 
     // the shadow-model attack, attribute inference and isolated-record risk; "DCR passed" is never the whole story

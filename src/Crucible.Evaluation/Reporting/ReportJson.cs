@@ -76,6 +76,7 @@ public static class ReportJson
                     w.WriteNumber("non_members", mia.NonMembers);
                     w.WriteNumber("reference", mia.Reference);
                     w.WriteNumber("synthetic_used", mia.SyntheticUsed);
+                    Provenance(w, p, Privacy.PrivacyAudit.MembershipThreatModel);
                     w.WriteEndObject();
                 }
                 else if (p.MembershipSkipped is { } why)
@@ -85,6 +86,7 @@ public static class ReportJson
                     w.WriteEndObject();
                 }
                 Attacks(w, p);
+                if (p.Audit is { } audit) Audit(w, audit, p);
                 if (p.Windows is { } win)
                 {
                     w.WriteStartObject("windows");
@@ -283,6 +285,7 @@ public static class ReportJson
             w.WriteNumber("non_members", sh.NonMembers);
             w.WriteNumber("classifier_rows", sh.ClassifierRows);
             Number(w, "classifier_train_auc", sh.ClassifierTrainAuc);
+            Provenance(w, p, Privacy.PrivacyAudit.ShadowThreatModel);
             w.WriteEndObject();
         }
         else if (p.ShadowSkipped is { } why)
@@ -310,6 +313,7 @@ public static class ReportJson
                 Number(w, "risk_ci_low", Math.Clamp(a.Risk.Value - a.Risk.Error, 0, 1));
                 Number(w, "risk_ci_high", Math.Clamp(a.Risk.Value + a.Risk.Error, 0, 1));
                 w.WriteBoolean("trusted", a.Trusted);
+                Provenance(w, p, Privacy.PrivacyAudit.AttributeThreatModel);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
@@ -338,8 +342,103 @@ public static class ReportJson
                 w.WriteEndObject();
             }
             w.WriteEndArray();
+            Provenance(w, p, Privacy.PrivacyAudit.OutlierThreatModel);
             w.WriteEndObject();
         }
+    }
+
+    // PRIV-9 for the attacks: the one-line threat model and the holdout's hash beside each one's n
+    private static void Provenance(Utf8JsonWriter w, PrivacyReport p, string threatModel)
+    {
+        w.WriteString("threat_model", threatModel);
+        if (p.Audit is { } a) w.WriteString("holdout_sha256", a.Split.HoldoutSha256);
+    }
+
+    // the split-disciplined metrics (RELIABILITY.md PRIV-1/3/4/5/9): privacy.{share_bound, share_within_bound, warnings,
+    // holdout_sha256, threat_models, split, dcr_share, ims, nndr}; every metric with its threat model, n, CI (where it has
+    // one) and the holdout's hash
+    private static void Audit(Utf8JsonWriter w, Privacy.PrivacyAuditReport a, PrivacyReport p)
+    {
+        var hash = a.Split.HoldoutSha256;
+        Number(w, "share_bound", a.DcrShare.Bound);
+        w.WriteBoolean("share_within_bound", a.DcrShare.WithinBound);
+        w.WriteStartArray("warnings");
+        foreach (var warning in a.Warnings) w.WriteStringValue(warning);
+        w.WriteEndArray();
+        w.WriteString("holdout_sha256", hash);
+        w.WriteStartObject("threat_models");
+        w.WriteString("dcr", Privacy.PrivacyAudit.DcrSummaryThreatModel);
+        w.WriteString("dcr_share", Privacy.PrivacyAudit.DcrThreatModel);
+        w.WriteString("ims", Privacy.PrivacyAudit.ImsThreatModel);
+        w.WriteString("nndr", Privacy.PrivacyAudit.NndrThreatModel);
+        if (p.Membership is not null) w.WriteString("membership_inference", Privacy.PrivacyAudit.MembershipThreatModel);
+        if (p.Shadow is not null) w.WriteString("shadow_membership_inference", Privacy.PrivacyAudit.ShadowThreatModel);
+        if (p.AttributeInference is not null) w.WriteString("attribute_inference", Privacy.PrivacyAudit.AttributeThreatModel);
+        if (p.OutlierRisk is not null) w.WriteString("outlier_risk", Privacy.PrivacyAudit.OutlierThreatModel);
+        w.WriteEndObject();
+
+        var s = a.Split;
+        w.WriteStartObject("split");
+        w.WriteNumber("train_rows", s.TrainRows);
+        w.WriteNumber("holdout_rows", s.HoldoutRows);
+        w.WriteNumber("synthetic_rows", s.SyntheticRows);
+        w.WriteNumber("reference_rows", s.N);
+        w.WriteNumber("synthetic_used", s.SyntheticUsed);
+        Number(w, "holdout_to_train", s.HoldoutToTrain);
+        w.WriteString("holdout_sha256", hash);
+        w.WriteString("holdout_hash_of", s.HoldoutHashOf);
+        w.WriteNumber("seed", s.Seed);
+        w.WriteEndObject();
+
+        var d = a.DcrShare;
+        w.WriteStartObject("dcr_share");
+        w.WriteString("threat_model", d.ThreatModel);
+        w.WriteNumber("n", d.N);
+        w.WriteNumber("reference_rows", s.N);
+        Number(w, "share_closer_to_train", d.Share);
+        Interval(w, "ci95", d.Ci);
+        Number(w, "bound", d.Bound);
+        w.WriteBoolean("within_bound", d.WithinBound);
+        Number(w, "score", d.Score);
+        w.WriteString("holdout_sha256", hash);
+        w.WriteEndObject();
+
+        var i = a.Ims;
+        w.WriteStartObject("ims");
+        w.WriteString("threat_model", i.ThreatModel);
+        w.WriteNumber("n", i.N);
+        w.WriteNumber("reference_rows", s.N);
+        Number(w, "tolerance", i.Tolerance);
+        Number(w, "synthetic_to_training", i.SyntheticToTraining);
+        Interval(w, "synthetic_to_training_ci95", i.TrainingCi);
+        Number(w, "synthetic_to_holdout", i.SyntheticToHoldout);
+        Interval(w, "synthetic_to_holdout_ci95", i.HoldoutCi);
+        Number(w, "margin", i.Margin);
+        w.WriteBoolean("within_margin", i.WithinMargin);
+        w.WriteString("holdout_sha256", hash);
+        w.WriteEndObject();
+
+        var r = a.Nndr;
+        w.WriteStartObject("nndr");
+        w.WriteString("threat_model", r.ThreatModel);
+        w.WriteNumber("n", r.N);
+        w.WriteNumber("reference_rows", s.N);
+        w.WriteNumber("rank", r.Rank);
+        Number(w, "synthetic_to_training", r.SyntheticToTraining);
+        Number(w, "synthetic_to_holdout", r.SyntheticToHoldout);
+        Number(w, "training_to_holdout", r.TrainingToHoldout);
+        w.WriteBoolean("synthetic_below_training", r.SyntheticBelowTraining);
+        w.WriteString("holdout_sha256", hash);
+        w.WriteEndObject();
+    }
+
+    // a Wilson interval as [low, high], clamped to [0, 1]
+    private static void Interval(Utf8JsonWriter w, string name, Privacy.SuccessRate rate)
+    {
+        w.WriteStartArray(name);
+        Value(w, Math.Clamp(rate.Value - rate.Error, 0, 1));
+        Value(w, Math.Clamp(rate.Value + rate.Error, 0, 1));
+        w.WriteEndArray();
     }
 
     private static void Rate(Utf8JsonWriter w, string name, Privacy.SuccessRate rate)

@@ -86,7 +86,8 @@ public static class EvaluationEndpoints
             var real = SeriesSetCsv.Read(realPath);
             var synthetic = SeriesSetCsv.Read(syntheticPath, real.Names);
             var train = trainPath is null ? null : SeriesSetCsv.Read(trainPath, real.Names);
-            json = ReportJson.ToJson(Evaluator.Evaluate(new EvaluationInput(real, synthetic, train), options));
+            // privacy.holdout_sha256 is the holdout file's hash, as crucible evaluate records it (RELIABILITY PRIV-9)
+            json = ReportJson.ToJson(Evaluator.Evaluate(new EvaluationInput(real, synthetic, train), options with { HoldoutSha256 = realFile.Sha256 }));
         }
         catch (InvalidInputException e)
         {

@@ -26,3 +26,5 @@ $PY reference_utility.py real.csv synthetic.csv train.csv > expected_utility.jso
 $PY reference_utility.py real.csv scenarios.csv train.csv > expected_utility_scenarios.json
 # the membership-inference attack (scipy gaussian_kde, sklearn roc_auc_score / roc_curve)
 $PY reference_mia.py real.csv synthetic.csv train.csv > expected_mia.json
+# the copy metrics: IMS (numpy) and NNDR (scipy cKDTree k=2)
+$PY reference_copy_metrics.py real.csv synthetic.csv train.csv > expected_copy_metrics.json

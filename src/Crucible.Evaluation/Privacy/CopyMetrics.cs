@@ -1,0 +1,129 @@
+namespace Crucible.Evaluation.Privacy;
+
+/// <summary>
+/// Identical match share (IMS, RELIABILITY.md PRIV-4; mostlyai-qa's IMS with SDMetrics NewRowSynthesis's numeric rule): the
+/// share of query rows that match at least one reference row, where query q matches reference r when every column j has
+/// |r_j − q_j| ≤ tolerance·|q_j| (the tolerance is relative to the queried, i.e. synthetic, value; 1% by default, so a
+/// value of exactly 0 matches only 0). Computed on the raw values, not standardised ones.
+/// </summary>
+public static class IdenticalMatch
+{
+    /// <summary>The numeric match tolerance of SDMetrics NewRowSynthesis (1% of the queried value).</summary>
+    public const double NumericTolerance = 0.01;
+
+    /// <summary>z = Φ⁻¹(0.95), the one-sided 95% normal quantile of the margin.</summary>
+    public const double Z95OneSided = 1.6448536269514722;
+
+    /// <summary>
+    /// Whether each of the m query rows (row-major, m × <paramref name="dimension"/>) matches some reference row.
+    /// Non-finite values are not supported (the evaluator rejects them before).
+    /// </summary>
+    public static bool[] Matches(double[] queries, double[] references, int dimension, double tolerance = NumericTolerance,
+        int maxDegreeOfParallelism = -1)
+    {
+        ArgumentNullException.ThrowIfNull(queries);
+        ArgumentNullException.ThrowIfNull(references);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
+        ArgumentOutOfRangeException.ThrowIfNegative(tolerance);
+        if (queries.Length % dimension != 0) throw new ArgumentException("length is not a multiple of dimension", nameof(queries));
+        if (references.Length % dimension != 0) throw new ArgumentException("length is not a multiple of dimension", nameof(references));
+        var m = queries.Length / dimension;
+        var n = references.Length / dimension;
+        var hit = new bool[m];
+        Parallel.For(0, m, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, i =>
+        {
+            var q = queries.AsSpan(i * dimension, dimension);
+            for (var j = 0; j < n && !hit[i]; j++)
+            {
+                var r = references.AsSpan(j * dimension, dimension);
+                var match = true;
+                for (var d = 0; d < dimension && match; d++) match = Math.Abs(r[d] - q[d]) <= tolerance * Math.Abs(q[d]);
+                hit[i] = match;
+            }
+        });
+        return hit;
+    }
+
+    /// <summary>The number of query rows that match some reference row (<see cref="Matches"/>).</summary>
+    public static int Count(double[] queries, double[] references, int dimension, double tolerance = NumericTolerance,
+        int maxDegreeOfParallelism = -1) =>
+        Matches(queries, references, dimension, tolerance, maxDegreeOfParallelism).Count(h => h);
+
+    /// <summary>
+    /// The binomial margin of the PRIV-4 check IMS(synthetic→training) ≤ IMS(synthetic→holdout) + margin: the one-sided
+    /// 95% two-proportion bound z·√(2·p̄(1 − p̄)/n) with the pooled share p̄ = (k_train + k_holdout)/(2n), for n synthetic
+    /// rows matched against equal-size train and holdout references. 0 when neither reference has a match.
+    /// </summary>
+    public static double Margin(int matchesTrain, int matchesHoldout, int n)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(n);
+        var pooled = (matchesTrain + matchesHoldout) / (2.0 * n);
+        return Z95OneSided * Math.Sqrt(2 * pooled * (1 - pooled) / n);
+    }
+}
+
+/// <summary>
+/// Nearest-neighbour distance ratio (NNDR, RELIABILITY.md PRIV-5, mostlyai-qa): for each query row, d₁/d₂, the Euclidean
+/// distances to its nearest and second-nearest reference rows (two distinct rows; ties allowed, so d₁ = d₂ gives 1).
+/// A ratio near 0 means the query sits on one reference row far from every other: the signature of a copied record.
+/// When d₂ = 0 (two references coincide with the query) the ratio is defined as 0.
+/// </summary>
+public static class NearestNeighborRatio
+{
+    /// <summary>The reported order statistic: the 10th-smallest ratio (mostlyai-qa).</summary>
+    public const int Rank = 10;
+
+    /// <summary>
+    /// d₁/d₂ for each of the m query rows (row-major, m × <paramref name="dimension"/>) against the references (at least
+    /// two rows). Exact: the squared distances are summed in double over every reference.
+    /// </summary>
+    public static double[] Ratios(double[] queries, double[] references, int dimension, int maxDegreeOfParallelism = -1)
+    {
+        ArgumentNullException.ThrowIfNull(queries);
+        ArgumentNullException.ThrowIfNull(references);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
+        if (queries.Length % dimension != 0) throw new ArgumentException("length is not a multiple of dimension", nameof(queries));
+        if (references.Length % dimension != 0) throw new ArgumentException("length is not a multiple of dimension", nameof(references));
+        var m = queries.Length / dimension;
+        var n = references.Length / dimension;
+        if (n < 2) throw new ArgumentException("the ratio needs at least two reference rows", nameof(references));
+        var ratios = new double[m];
+        Parallel.For(0, m, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, i =>
+        {
+            var q = queries.AsSpan(i * dimension, dimension);
+            double first = double.PositiveInfinity, second = double.PositiveInfinity;
+            for (var j = 0; j < n; j++)
+            {
+                var r = references.AsSpan(j * dimension, dimension);
+                double s = 0;
+                for (var d = 0; d < dimension; d++)
+                {
+                    var diff = q[d] - r[d];
+                    s += diff * diff;
+                }
+                if (s < first)
+                {
+                    second = first;
+                    first = s;
+                }
+                else if (s < second)
+                {
+                    second = s;
+                }
+            }
+            ratios[i] = second == 0 ? 0 : Math.Sqrt(first) / Math.Sqrt(second);
+        });
+        return ratios;
+    }
+
+    /// <summary>The <paramref name="k"/>-th smallest value (1-based), or NaN when there are fewer than k values.</summary>
+    public static double KthSmallest(double[] values, int k = Rank)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
+        if (values.Length < k) return double.NaN;
+        var sorted = (double[])values.Clone();
+        Array.Sort(sorted);
+        return sorted[k - 1];
+    }
+}

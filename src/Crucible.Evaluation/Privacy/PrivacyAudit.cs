@@ -1,0 +1,227 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Crucible.Tensors.Random;
+
+namespace Crucible.Evaluation.Privacy;
+
+/// <summary>
+/// The split behind the distance metrics (RELIABILITY.md PRIV-1). <paramref name="N"/> rows of train and of holdout
+/// (a seeded random subset of the larger one, so both references have the same size) and
+/// <paramref name="SyntheticUsed"/> = min(synthetic rows, N) synthetic rows (a seeded random subset) enter the balanced
+/// DCR share, IMS and NNDR.
+/// </summary>
+/// <param name="TrainRows">Rows of the train set given.</param>
+/// <param name="HoldoutRows">Rows of the holdout given.</param>
+/// <param name="SyntheticRows">Rows of the synthetic set given.</param>
+/// <param name="N">Rows of each reference (train subset, holdout subset) used: min(train, holdout).</param>
+/// <param name="SyntheticUsed">Synthetic rows used: min(synthetic, N).</param>
+/// <param name="HoldoutToTrain">Holdout rows / train rows; PRIV-1 wants at least 0.5.</param>
+/// <param name="HoldoutSha256">SHA-256 of the holdout (lower-case hex).</param>
+/// <param name="HoldoutHashOf"><c>file</c>: of the holdout file's bytes, as given by the caller; <c>values</c>: of
+/// <see cref="PrivacyAudit.ContentBytes"/> of the holdout set.</param>
+/// <param name="Seed">Seed of the subsets (Philox stream 8).</param>
+public sealed record PrivacySplit(int TrainRows, int HoldoutRows, int SyntheticRows, int N, int SyntheticUsed, double HoldoutToTrain,
+    string HoldoutSha256, string HoldoutHashOf, ulong Seed);
+
+/// <summary>
+/// The PRIV-3 gate on the balanced split: <paramref name="Share"/> of the <paramref name="N"/> synthetic rows strictly
+/// closer to the train subset than to the holdout subset (standardised with train's statistics, as
+/// <see cref="DistanceToClosestRecord"/>), with a 95% Wilson interval, against the one-sided 95% binomial bound
+/// 0.5 + 1.645·√(0.25/n); <paramref name="Score"/> = min(2(1 − share), 1) (SDMetrics DCROverfittingProtection).
+/// </summary>
+public sealed record DcrShareTest(string ThreatModel, int N, double Share, SuccessRate Ci, double Bound, bool WithinBound, double Score);
+
+/// <summary>
+/// PRIV-4: the identical match shares (<see cref="IdenticalMatch"/>) of the <paramref name="N"/> synthetic rows against
+/// the train subset and against the holdout subset, each with a 95% Wilson interval, and the check
+/// IMS(train) ≤ IMS(holdout) + <paramref name="Margin"/> (<see cref="IdenticalMatch.Margin"/>).
+/// </summary>
+public sealed record ImsTest(string ThreatModel, int N, double Tolerance, double SyntheticToTraining, double SyntheticToHoldout,
+    SuccessRate TrainingCi, SuccessRate HoldoutCi, double Margin, bool WithinMargin);
+
+/// <summary>
+/// PRIV-5: the <paramref name="Rank"/>-th smallest NNDR (<see cref="NearestNeighborRatio"/>) of the synthetic rows against
+/// the train subset and against the holdout subset, and of the train subset against the holdout subset (standardised with
+/// train's statistics). <paramref name="SyntheticBelowTraining"/> flags synthetic→training &lt; training→holdout (PRIV-5);
+/// it is reported, not warned about: for a generator that copies nothing the two order statistics are exchangeable and
+/// the flag fires about half of the time, so only its size (a ratio near 0) says something.
+/// No interval: an order statistic of 10 values has none worth the name.
+/// </summary>
+public sealed record NndrTest(string ThreatModel, int N, int Rank, double SyntheticToTraining, double SyntheticToHoldout,
+    double TrainingToHoldout, bool SyntheticBelowTraining);
+
+/// <summary>The split-disciplined distance metrics of the privacy report, and the warnings about the split.</summary>
+public sealed record PrivacyAuditReport(PrivacySplit Split, DcrShareTest DcrShare, ImsTest Ims, NndrTest Nndr, IReadOnlyList<string> Warnings);
+
+/// <summary>
+/// Runs the PRIV-1/3/4/5 distance metrics under the split discipline of RELIABILITY.md: equal-size train and holdout
+/// references (a seeded random subset of the larger, as <c>bench/tabular</c> does) and synthetic n = holdout n (a seeded
+/// random subset when there are more synthetic rows). The peer-compatible <c>privacy.share_closer_to_train</c> (every
+/// row of every set, as eval_ref.py) is left as it is; these results go under new keys.
+/// </summary>
+public static class PrivacyAudit
+{
+    /// <summary>Philox stream of the subsets (utility 0/1, DOMIAS 2, shadow 4, attribute inference 5).</summary>
+    public const ulong Stream = 8;
+
+    /// <summary>Threat model of the DCR share.</summary>
+    public const string DcrThreatModel =
+        "an attacker holding a real record asks whether a synthetic row lies closer to it than records the generator never saw would (memorisation of training rows)";
+
+    /// <summary>Threat model of IMS.</summary>
+    public const string ImsThreatModel =
+        "an attacker searches the synthetic set for verbatim copies (every value within 1%) of a training record, compared with the copies of unseen holdout records";
+
+    /// <summary>Threat model of NNDR.</summary>
+    public const string NndrThreatModel =
+        "an attacker links a synthetic row to the one real record it sits on, far from every other record (a low nearest/second-nearest distance ratio)";
+
+    /// <summary>Threat model of the peer-compatible DCR summary (privacy.dcr_*, share_closer_to_train over every row).</summary>
+    public const string DcrSummaryThreatModel =
+        "distance of synthetic rows to the nearest train and holdout rows, every row of each set (eval_ref.py): a smoke test of memorisation, not a proof of privacy";
+
+    /// <summary>Threat model of the DOMIAS-style membership attack.</summary>
+    public const string MembershipThreatModel =
+        "an attacker with the synthetic set and reference real data decides whether a given record was in the training set (density ratio, no model access)";
+
+    /// <summary>Threat model of the shadow-model membership attack.</summary>
+    public const string ShadowThreatModel =
+        "an attacker who can train generators of the audited kind on data of known membership decides whether a given record was in the training set";
+
+    /// <summary>Threat model of attribute inference.</summary>
+    public const string AttributeThreatModel =
+        "an attacker who knows a record's other series infers its sensitive series from the nearest synthetic row";
+
+    /// <summary>Threat model of the isolated-record risk.</summary>
+    public const string OutlierThreatModel =
+        "the same attacks aimed at the most isolated 1% of training records, which average-case metrics hide";
+
+    /// <summary>The one-sided 95% binomial bound of the DCR share for n synthetic rows: 0.5 + 1.645·√(0.25/n).</summary>
+    public static double ShareBound(int n) => 0.5 + (1.645 * Math.Sqrt(0.25 / n));
+
+    /// <summary>
+    /// The audit of <paramref name="synthetic"/> against <paramref name="train"/> and <paramref name="holdout"/> (same
+    /// series, validated). <paramref name="holdoutFileSha256"/>: SHA-256 of the holdout file when the caller read one
+    /// (else the hash of the values is recorded).
+    /// </summary>
+    public static PrivacyAuditReport Run(SeriesSet synthetic, SeriesSet train, SeriesSet holdout, ulong seed,
+        string? holdoutFileSha256 = null, int maxDegreeOfParallelism = -1)
+    {
+        ArgumentNullException.ThrowIfNull(synthetic);
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(holdout);
+        int d = train.SeriesCount, nTrain = train.RowCount, nHold = holdout.RowCount, nSyn = synthetic.RowCount;
+        var n = Math.Min(nTrain, nHold);
+        var m = Math.Min(nSyn, n);
+        var rng = new Philox(seed, Stream);
+        var trainIdx = Subset(nTrain, n, rng);
+        var holdIdx = Subset(nHold, n, rng);
+        var synIdx = Subset(nSyn, m, rng);
+
+        var warnings = new List<string>();
+        var ratio = (double)nHold / nTrain;
+        if (ratio < 0.5)
+            warnings.Add(string.Create(CultureInfo.InvariantCulture,
+                $"holdout has {nHold} rows, under half the train set's {nTrain} (PRIV-1 wants at least 1/2, 50/50 preferred): the distance metrics use a random {n}-row train subset, so they see only {(double)n / nTrain:P1} of the training records"));
+        if (nSyn < n)
+            warnings.Add(string.Create(CultureInfo.InvariantCulture,
+                $"synthetic set has {nSyn} rows, fewer than the {n}-row references (PRIV-1 wants synthetic n = holdout n): the DCR share's bound is for n = {nSyn}"));
+        // a holdout larger than train breaks no rule (a random train-sized subset of it is the reference; split.reference_rows)
+
+        // raw rows for IMS; rows standardised with train's statistics for distances
+        var raw = (Syn: Take(MembershipInference.Rows(synthetic), synIdx, d), Train: Take(MembershipInference.Rows(train), trainIdx, d),
+            Hold: Take(MembershipInference.Rows(holdout), holdIdx, d));
+        var (mean, sd) = DistanceToClosestRecord.TrainScale(train);
+        var z = (Syn: Standardise(raw.Syn, mean, sd), Train: Standardise(raw.Train, mean, sd), Hold: Standardise(raw.Hold, mean, sd));
+        var dop = maxDegreeOfParallelism;
+
+        var toTrain = NearestNeighbors.NearestDistances(z.Syn, z.Train, d, dop);
+        var toHold = NearestNeighbors.NearestDistances(z.Syn, z.Hold, d, dop);
+        var closer = 0;
+        for (var i = 0; i < m; i++)
+        {
+            if (toTrain[i] < toHold[i]) closer++;
+        }
+        var share = (double)closer / m;
+        var bound = ShareBound(m);
+        var dcr = new DcrShareTest(DcrThreatModel, m, share, SuccessRate.Wilson(m, closer), bound, share <= bound, Math.Min(2 * (1 - share), 1));
+
+        var kTrain = IdenticalMatch.Count(raw.Syn, raw.Train, d, IdenticalMatch.NumericTolerance, dop);
+        var kHold = IdenticalMatch.Count(raw.Syn, raw.Hold, d, IdenticalMatch.NumericTolerance, dop);
+        var margin = IdenticalMatch.Margin(kTrain, kHold, m);
+        double imsTrain = (double)kTrain / m, imsHold = (double)kHold / m;
+        var ims = new ImsTest(ImsThreatModel, m, IdenticalMatch.NumericTolerance, imsTrain, imsHold, SuccessRate.Wilson(m, kTrain),
+            SuccessRate.Wilson(m, kHold), margin, imsTrain <= imsHold + margin);
+
+        NndrTest nndr;
+        if (n >= 2)
+        {
+            var st = NearestNeighborRatio.KthSmallest(NearestNeighborRatio.Ratios(z.Syn, z.Train, d, dop));
+            var sh = NearestNeighborRatio.KthSmallest(NearestNeighborRatio.Ratios(z.Syn, z.Hold, d, dop));
+            var th = NearestNeighborRatio.KthSmallest(NearestNeighborRatio.Ratios(z.Train, z.Hold, d, dop));
+            nndr = new NndrTest(NndrThreatModel, m, NearestNeighborRatio.Rank, st, sh, th, st < th);
+        }
+        else
+        {
+            nndr = new NndrTest(NndrThreatModel, m, NearestNeighborRatio.Rank, double.NaN, double.NaN, double.NaN, false);
+        }
+        if (m < NearestNeighborRatio.Rank)
+            warnings.Add(string.Create(CultureInfo.InvariantCulture, $"only {m} rows: the {NearestNeighborRatio.Rank}th-smallest NNDR is not defined"));
+        // the NNDR flag is not a warning: two order statistics of exchangeable samples, it fires for about half of the
+        // generators that copy nothing (nndr.synthetic_below_training reports it)
+        if (!dcr.WithinBound)
+            warnings.Add(string.Create(CultureInfo.InvariantCulture, $"DCR share {share:G4} is above its bound {bound:G4}"));
+        if (!ims.WithinMargin)
+            warnings.Add(string.Create(CultureInfo.InvariantCulture, $"IMS synthetic→training {imsTrain:G4} exceeds synthetic→holdout {imsHold:G4} + margin {margin:G4}"));
+
+        var split = new PrivacySplit(nTrain, nHold, nSyn, n, m, ratio, holdoutFileSha256 ?? Sha256Hex(ContentBytes(holdout)),
+            holdoutFileSha256 is null ? "values" : "file", seed);
+        return new PrivacyAuditReport(split, dcr, ims, nndr, warnings);
+    }
+
+    /// <summary>
+    /// The canonical bytes of a set that <c>hash_of: values</c> hashes: UTF-8 text, a header line of the series names
+    /// joined by commas (preceded by <c>scenario,</c> when the set has scenario ids), then one line per row with the
+    /// scenario id (if any) and each value in round-trip invariant form ("R"), comma-separated, every line ending in \n.
+    /// </summary>
+    public static byte[] ContentBytes(SeriesSet set)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        var sb = new StringBuilder();
+        if (set.ScenarioIds is not null) sb.Append("scenario,");
+        sb.AppendJoin(',', set.Names).Append('\n');
+        for (var t = 0; t < set.RowCount; t++)
+        {
+            if (set.ScenarioIds is { } ids) sb.Append(ids[t].ToString(CultureInfo.InvariantCulture)).Append(',');
+            for (var i = 0; i < set.SeriesCount; i++)
+            {
+                if (i > 0) sb.Append(',');
+                sb.Append(set.Columns[i][t].ToString("R", CultureInfo.InvariantCulture));
+            }
+            sb.Append('\n');
+        }
+        return Encoding.UTF8.GetBytes(sb.ToString());
+    }
+
+    private static string Sha256Hex(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    // all rows in order when count == total, else a seeded random subset in row order
+    private static int[] Subset(int total, int count, Philox rng)
+    {
+        if (count >= total) return Enumerable.Range(0, total).ToArray();
+        var pick = MembershipInference.Shuffled(total, rng)[..count];
+        Array.Sort(pick);
+        return pick;
+    }
+
+    private static double[] Take(double[] rows, int[] indices, int d) => MembershipInference.Take(rows, indices, d);
+
+    private static double[] Standardise(double[] rows, double[] mean, double[] sd)
+    {
+        var d = mean.Length;
+        var z = new double[rows.Length];
+        for (var k = 0; k < rows.Length; k++) z[k] = (rows[k] - mean[k % d]) / sd[k % d];
+        return z;
+    }
+}

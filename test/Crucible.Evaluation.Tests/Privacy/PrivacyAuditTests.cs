@@ -1,0 +1,281 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Crucible.Evaluation.Privacy;
+using Crucible.Evaluation.Reporting;
+using Crucible.Tensors.Random;
+
+namespace Crucible.Evaluation.Tests.Privacy;
+
+/// <summary>
+/// RELIABILITY.md PRIV-1/3/4/5/9: the split discipline, the DCR share bound, IMS and NNDR (hand-computed cases and the
+/// numpy/scipy golden values of TestData/reference_copy_metrics.py), and the report keys with the holdout hash.
+/// </summary>
+public sealed class PrivacyAuditTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    private const int D = 3;
+
+    /// <summary>n rows of a correlated 3-series Gaussian from Philox(seed).</summary>
+    private static SeriesSet Population(int n, ulong seed)
+    {
+        var rng = new Philox(seed, 12);
+        var columns = new double[D][];
+        for (var j = 0; j < D; j++) columns[j] = new double[n];
+        for (var i = 0; i < n; i++)
+        {
+            var common = rng.NextNormal();
+            for (var j = 0; j < D; j++) columns[j][i] = (0.6 * common) + (0.8 * rng.NextNormal());
+        }
+        return new SeriesSet(["a", "b", "c"], columns);
+    }
+
+    /// <summary>The memorising "generator" of PRIV-3: every train row plus Gaussian noise of std <paramref name="noise"/>.</summary>
+    private static SeriesSet Memorised(SeriesSet train, double noise, ulong seed)
+    {
+        var rng = new Philox(seed, 13);
+        var columns = train.Columns.Select(c => c.Select(v => v + (noise * rng.NextNormal())).ToArray()).ToArray();
+        return new SeriesSet(train.Names, columns);
+    }
+
+    [Fact]
+    public void IdenticalMatch_HandComputed()
+    {
+        // query rows (2 columns) and references; tolerance 1% of the query's value
+        double[] queries = [1.0, 2.0, /**/ 0.0, 5.0, /**/ 3.0, -4.0, /**/ 0.0, 1.0];
+        double[] references = [1.005, 1.99, /**/ 0.0, 5.04, /**/ 3.0, -4.1, /**/ 1e-12, 1.0];
+        // row 0: |0.005| ≤ 0.01 and |0.01| ≤ 0.02 → match; row 1: 0 ≤ 0 and 0.04 ≤ 0.05 → match;
+        // row 2: |−4.1 + 4| = 0.1 > 0.04 → no; row 3: a zero matches only a zero, 1e-12 > 0 → no
+        Assert.Equal([true, true, false, false], IdenticalMatch.Matches(queries, references, 2));
+        Assert.Equal(2, IdenticalMatch.Count(queries, references, 2));
+        // the boundary is inclusive (SDMetrics: abs(real − synthetic) <= |0.01·synthetic|)
+        Assert.Equal([true], IdenticalMatch.Matches([100.0], [101.0], 1));
+        Assert.Equal([false], IdenticalMatch.Matches([100.0], [101.5], 1));
+    }
+
+    [Fact]
+    public void IdenticalMatchMargin_IsThePooledOneSidedTwoProportionBound()
+    {
+        // k_train 3, k_holdout 0, n 1000: p̄ = 0.0015, margin = 1.6448536·√(2·0.0015·0.9985/1000) = 1.6448536·0.00173075 = 0.0028468
+        Assert.Equal(1.6448536269514722 * Math.Sqrt(2 * 0.0015 * 0.9985 / 1000), IdenticalMatch.Margin(3, 0, 1000), 15);
+        Assert.Equal(0.0028468, IdenticalMatch.Margin(3, 0, 1000), 7);
+        Assert.Equal(0, IdenticalMatch.Margin(0, 0, 1000));
+        // one stray match with none in the holdout is inside the margin (0.001 ≤ 0.00164), three are not (0.003 > 0.0028468)
+        Assert.True(0.001 <= IdenticalMatch.Margin(1, 0, 1000));
+        Assert.False(0.003 <= IdenticalMatch.Margin(3, 0, 1000));
+    }
+
+    [Fact]
+    public void NearestNeighborRatio_HandComputed()
+    {
+        double[] references = [0, 1, 3];
+        // 0.5: d1 = d2 = 0.5 → 1; 2.9: 0.1 / 1.9; 3: 0 / 2 → 0; 10: 7 / 9
+        var ratios = NearestNeighborRatio.Ratios([0.5, 2.9, 3, 10], references, 1);
+        Assert.Equal(1, ratios[0], 15);
+        Assert.Equal(0.1 / 1.9, ratios[1], 14);
+        Assert.Equal(0, ratios[2]);
+        Assert.Equal(7.0 / 9, ratios[3], 15);
+        // two references on the query: d2 = 0, the ratio is defined as 0
+        Assert.Equal([0.0], NearestNeighborRatio.Ratios([5.0, 5.0], [5.0, 5.0, 5.0, 5.0, 9.0, 9.0], 2));
+        // 2-D: query (0, 0), references (3, 4) and (6, 8): 5 / 10
+        Assert.Equal(0.5, NearestNeighborRatio.Ratios([0.0, 0.0], [6.0, 8.0, 3.0, 4.0], 2)[0], 15);
+        Assert.Throws<ArgumentException>(() => NearestNeighborRatio.Ratios([0.0], [1.0], 1));
+        // the 10th smallest of 12 values, and NaN under 10
+        Assert.Equal(10, NearestNeighborRatio.KthSmallest([12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1]));
+        Assert.True(double.IsNaN(NearestNeighborRatio.KthSmallest([1, 2, 3])));
+    }
+
+    /// <summary>The golden values of reference_copy_metrics.py (numpy broadcasting for IMS, scipy cKDTree k=2 for NNDR).</summary>
+    [Fact]
+    public void CopyMetrics_AgreeWithNumpyAndScipy()
+    {
+        var real = Fixtures.Load("real.csv");
+        var synthetic = Fixtures.Load("synthetic.csv");
+        var train = Fixtures.Load("train.csv");
+        var expected = Fixtures.Expected("expected_copy_metrics.json");
+        var d = train.SeriesCount;
+        var t = MembershipInference.Rows(train);
+        // the first 100 train rows as near copies: even rows × 1.004 (inside 1%), odd rows first value × 1.03 (outside)
+        var copies = new double[100 * d];
+        for (var i = 0; i < 100; i++)
+        {
+            for (var j = 0; j < d; j++)
+                copies[(i * d) + j] = t[(i * d) + j] * (i % 2 == 1 && j == 0 ? 1.03 : 1.004);
+        }
+        var q = copies.Concat(MembershipInference.Rows(synthetic)).ToArray();
+        var h = MembershipInference.Rows(real);
+
+        var mTrain = IdenticalMatch.Matches(q, t, d);
+        var mHold = IdenticalMatch.Matches(q, h, d);
+        Assert.Equal(expected.GetProperty("ims_train_matches").EnumerateArray().Select(e => e.GetInt32()),
+            Enumerable.Range(0, mTrain.Length).Where(i => mTrain[i]));
+        Assert.Equal(expected.GetProperty("ims_holdout_matches").EnumerateArray().Select(e => e.GetInt32()),
+            Enumerable.Range(0, mHold.Length).Where(i => mHold[i]));
+        Assert.Equal(50, mTrain.Count(m => m));
+
+        var (mean, sd) = DistanceToClosestRecord.TrainScale(train);
+        double[] Z(double[] rows) => rows.Select((v, k) => (v - mean[k % d]) / sd[k % d]).ToArray();
+        foreach (var (name, ratios) in new[]
+        {
+            ("synthetic_to_training", NearestNeighborRatio.Ratios(Z(q), Z(t), d)),
+            ("synthetic_to_holdout", NearestNeighborRatio.Ratios(Z(q), Z(h), d)),
+            ("training_to_holdout", NearestNeighborRatio.Ratios(Z(t), Z(h), d)),
+        })
+        {
+            var all = expected.GetProperty("nndr_" + name).EnumerateArray().Select(e => e.GetDouble()).ToArray();
+            Assert.Equal(all.Length, ratios.Length);
+            for (var i = 0; i < all.Length; i++) Assert.True(Math.Abs(ratios[i] - all[i]) <= 1e-9 * Math.Max(all[i], 1e-3), $"{name}[{i}]");
+            var tenth = expected.GetProperty("nndr10_" + name).GetDouble();
+            Assert.Equal(tenth, NearestNeighborRatio.KthSmallest(ratios), 9);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"nndr10 {name}: {NearestNeighborRatio.KthSmallest(ratios):R} (scipy {tenth:R})"));
+        }
+    }
+
+    [Fact]
+    public void ShareBound_IsTheOneSidedBinomialBound()
+    {
+        // RELIABILITY.md: ≤ 0.5082 at n = 10⁴ (0.508225 unrounded)
+        Assert.Equal(0.508225, PrivacyAudit.ShareBound(10_000), 12);
+        Assert.Equal(0.5082, PrivacyAudit.ShareBound(10_000), 4);
+        Assert.Equal(0.5 + (1.645 * Math.Sqrt(0.25 / 400)), PrivacyAudit.ShareBound(400), 15);
+    }
+
+    /// <summary>PRIV-3: a memorising generator (train rows + tiny noise) is above the bound, fails IMS and NNDR; a fresh
+    /// sample from the distribution of train and holdout is within all three.</summary>
+    [Fact]
+    public void MemorisingGenerator_FailsTheGates_AndAFreshSample_Passes()
+    {
+        var train = Population(1500, 1);
+        var holdout = Population(1500, 2);
+        var memorised = PrivacyAudit.Run(Memorised(train, 1e-4, 3), train, holdout, seed: 4);
+        var fresh = PrivacyAudit.Run(Population(1500, 5), train, holdout, seed: 4);
+        foreach (var (label, a) in new[] { ("memorised", memorised), ("fresh", fresh) })
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{label}: share {a.DcrShare.Share:R} (bound {a.DcrShare.Bound:R}), IMS train {a.Ims.SyntheticToTraining:R} holdout {a.Ims.SyntheticToHoldout:R} margin {a.Ims.Margin:R}, NNDR10 s→t {a.Nndr.SyntheticToTraining:R} s→h {a.Nndr.SyntheticToHoldout:R} t→h {a.Nndr.TrainingToHoldout:R}"));
+
+        Assert.Equal(1500, memorised.DcrShare.N);
+        Assert.True(memorised.DcrShare.Share > 0.99);
+        Assert.False(memorised.DcrShare.WithinBound);
+        Assert.Equal(0, memorised.DcrShare.Score, 1);
+        Assert.True(memorised.Ims.SyntheticToTraining > 0.9);
+        Assert.Equal(0, memorised.Ims.SyntheticToHoldout);
+        Assert.False(memorised.Ims.WithinMargin);
+        Assert.True(memorised.Nndr.SyntheticToTraining < 0.01);
+        Assert.True(memorised.Nndr.SyntheticBelowTraining);
+        Assert.Contains(memorised.Warnings, w => w.Contains("above its bound", StringComparison.Ordinal));
+
+        Assert.True(fresh.DcrShare.WithinBound, $"fresh share {fresh.DcrShare.Share}");
+        Assert.True(Math.Abs(fresh.DcrShare.Share - 0.5) < 0.04);
+        Assert.True(fresh.DcrShare.Ci.Value - fresh.DcrShare.Ci.Error < 0.5 && 0.5 < fresh.DcrShare.Ci.Value + fresh.DcrShare.Ci.Error);
+        Assert.Equal(1, fresh.DcrShare.Score, 1);
+        Assert.True(fresh.Ims.WithinMargin);
+        // the NNDR of fresh rows is of the size of the real rows' own (the flag itself is a coin toss for them)
+        Assert.True(fresh.Nndr.SyntheticToTraining > 0.5 * fresh.Nndr.TrainingToHoldout);
+        Assert.True(memorised.Nndr.SyntheticToTraining < 0.01 * memorised.Nndr.TrainingToHoldout);
+        Assert.Empty(fresh.Warnings);
+    }
+
+    /// <summary>PRIV-1: a holdout under half the train size is warned about; the references are made equal (a seeded train
+    /// subset of the holdout's size) and the synthetic set is cut to the holdout's n.</summary>
+    [Fact]
+    public void SmallHoldout_IsWarned_AndTheSetsAreBalanced()
+    {
+        var train = Population(1000, 1);
+        var holdout = Population(300, 2);
+        var synthetic = Population(800, 3);
+        var a = PrivacyAudit.Run(synthetic, train, holdout, seed: 7);
+        Assert.Equal((1000, 300, 800, 300, 300), (a.Split.TrainRows, a.Split.HoldoutRows, a.Split.SyntheticRows, a.Split.N, a.Split.SyntheticUsed));
+        Assert.Equal(0.3, a.Split.HoldoutToTrain, 15);
+        Assert.Equal(300, a.DcrShare.N);
+        Assert.Equal(PrivacyAudit.ShareBound(300), a.DcrShare.Bound);
+        Assert.Contains(a.Warnings, w => w.Contains("under half", StringComparison.Ordinal));
+        // reproducible: the same seed, the same subsets
+        Assert.Equal(a.DcrShare.Share, PrivacyAudit.Run(synthetic, train, holdout, seed: 7).DcrShare.Share);
+
+        // the balanced share equals the share recomputed by hand on subsets of the documented sizes: when no set is cut,
+        // it is exactly the peer-compatible share over every row
+        var even = PrivacyAudit.Run(Population(300, 3), Population(300, 1), holdout, seed: 7);
+        var (toTrain, toHold) = DistanceToClosestRecord.Distances(Population(300, 3), Population(300, 1), holdout);
+        Assert.Equal(DistanceToClosestRecord.Summarise(toTrain, toHold).ShareCloserToTrain, even.DcrShare.Share);
+        Assert.DoesNotContain(even.Warnings, w => w.Contains("under half", StringComparison.Ordinal));
+
+        // exactly half is allowed; fewer synthetic rows than the references is warned about
+        var half = PrivacyAudit.Run(Population(100, 3), Population(600, 1), holdout, seed: 7);
+        Assert.DoesNotContain(half.Warnings, w => w.Contains("under half", StringComparison.Ordinal));
+        Assert.Contains(half.Warnings, w => w.Contains("fewer than the 300-row references", StringComparison.Ordinal));
+        Assert.Equal(100, half.DcrShare.N);
+
+        // a holdout larger than train breaks no rule: a train-sized random subset of it is the reference, no warning
+        var large = PrivacyAudit.Run(Population(300, 3), Population(300, 1), Population(600, 2), seed: 7);
+        Assert.Equal((300, 300), (large.Split.N, large.DcrShare.N));
+        Assert.DoesNotContain(large.Warnings, w => w.Contains("holdout", StringComparison.Ordinal));
+    }
+
+    /// <summary>The decision for a small holdout: warned, not refused, and a declared threshold on
+    /// <c>privacy.warning_count</c> makes it a hard gate; the pass flags are scalars too.</summary>
+    [Fact]
+    public void WarningCount_AndPassFlags_AreThresholdableScalars()
+    {
+        var options = new EvaluationOptions { MembershipInference = false, Utility = false, OutlierRisk = false };
+        var small = Evaluator.Evaluate(new EvaluationInput(Population(100, 2), Population(100, 3), Population(400, 1)), options);
+        var even = Evaluator.Evaluate(new EvaluationInput(Population(300, 2), Population(300, 3), Population(400, 1)), options);
+        var gate = ThresholdCheck.Parse(
+            """{"privacy.warning_count": {"max": 0}, "privacy.share_within_bound": {"min": 1}, "privacy.ims.within_margin": {"min": 1}}""");
+        Assert.False(ThresholdCheck.Evaluate(small, gate).Single(v => v.Threshold.Key == "privacy.warning_count").Passed);
+        Assert.True(ThresholdCheck.AllPassed(ThresholdCheck.Evaluate(even, gate)));
+        var memorising = Evaluator.Evaluate(
+            new EvaluationInput(Population(400, 2), Memorised(Population(400, 1), 1e-4, 3), Population(400, 1)), options);
+        var failed = ThresholdCheck.Evaluate(memorising, gate).Where(v => !v.Passed).Select(v => v.Threshold.Key).Order(StringComparer.Ordinal);
+        Assert.Equal(["privacy.ims.within_margin", "privacy.share_within_bound", "privacy.warning_count"], failed);
+    }
+
+    /// <summary>PRIV-9: every new metric carries its threat model, n, CI where it has one and the holdout hash; the hash
+    /// of the values is SHA-256 of the documented canonical text.</summary>
+    [Fact]
+    public void Report_CarriesThreatModels_N_Ci_AndTheHoldoutHash()
+    {
+        var train = Population(200, 1);
+        var holdout = Population(200, 2);
+        var report = Evaluator.Evaluate(new EvaluationInput(holdout, Population(200, 3), train), new EvaluationOptions { SensitiveColumns = ["b"] });
+        using var doc = JsonDocument.Parse(ReportJson.ToJson(report));
+        var p = doc.RootElement.GetProperty("privacy");
+
+        var text = new StringBuilder("a,b,c\n");
+        for (var t = 0; t < holdout.RowCount; t++)
+            text.Append(string.Join(',', holdout.Columns.Select(c => c[t].ToString("R", CultureInfo.InvariantCulture)))).Append('\n');
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+        Assert.Equal(hash, p.GetProperty("holdout_sha256").GetString());
+        Assert.Equal("values", p.GetProperty("split").GetProperty("holdout_hash_of").GetString());
+
+        foreach (var metric in new[] { "dcr_share", "ims", "nndr" })
+        {
+            var m = p.GetProperty(metric);
+            Assert.False(string.IsNullOrWhiteSpace(m.GetProperty("threat_model").GetString()), metric);
+            Assert.Equal(200, m.GetProperty("n").GetInt32());
+            Assert.Equal(hash, m.GetProperty("holdout_sha256").GetString());
+        }
+        Assert.Equal(2, p.GetProperty("dcr_share").GetProperty("ci95").GetArrayLength());
+        Assert.Equal(2, p.GetProperty("ims").GetProperty("synthetic_to_training_ci95").GetArrayLength());
+        Assert.Equal(2, p.GetProperty("ims").GetProperty("synthetic_to_holdout_ci95").GetArrayLength());
+        Assert.Equal(PrivacyAudit.ShareBound(200), p.GetProperty("share_bound").GetDouble());
+        Assert.Equal(JsonValueKind.True, p.GetProperty("share_within_bound").ValueKind);
+        Assert.Equal(JsonValueKind.Array, p.GetProperty("warnings").ValueKind);
+        foreach (var k in new[] { "dcr", "dcr_share", "ims", "nndr", "membership_inference", "outlier_risk" })
+            Assert.True(p.GetProperty("threat_models").TryGetProperty(k, out _), k);
+        foreach (var m in new[] { p.GetProperty("membership_inference"), p.GetProperty("outlier_risk"), p.GetProperty("attribute_inference")[0] })
+        {
+            Assert.False(string.IsNullOrWhiteSpace(m.GetProperty("threat_model").GetString()));
+            Assert.Equal(hash, m.GetProperty("holdout_sha256").GetString());
+        }
+        Assert.True(p.GetProperty("threat_models").TryGetProperty("attribute_inference", out _));
+        // the peer keys are still there, with the figures eval_ref.py defines
+        Assert.Equal(report.Privacy!.ShareCloserToTrain, p.GetProperty("share_closer_to_train").GetDouble());
+        // a caller-supplied file hash is recorded as such
+        var fileHash = new string('a', 64);
+        var withFile = Evaluator.Evaluate(new EvaluationInput(holdout, Population(200, 3), train),
+            new EvaluationOptions { HoldoutSha256 = fileHash, MembershipInference = false, Utility = false, OutlierRisk = false });
+        Assert.Equal(fileHash, withFile.Privacy!.Audit!.Split.HoldoutSha256);
+        Assert.Equal("file", withFile.Privacy.Audit.Split.HoldoutHashOf);
+        Assert.Contains(report.ScalarMetrics(), kv => kv.Key == "privacy.nndr.training_to_holdout");
+    }
+}
