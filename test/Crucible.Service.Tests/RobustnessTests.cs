@@ -47,7 +47,7 @@ public sealed class RobustnessTests(ServiceFixture f)
     }
 
     [Fact]
-    public async Task CorruptModel_Is503_NeverAFallback_AndReadyStaysUp()
+    public async Task CorruptModel_Is503_NeverAFallback_AndReadyReportsItDegraded()
     {
         var home = CrucibleHome.Resolve(Path.Combine(f.Dir, "corrupt-home"));
         string id;
@@ -63,12 +63,30 @@ public sealed class RobustnessTests(ServiceFixture f)
         using var factory = ServiceFixture.Create(home.Root, f.KeysFile);
         using var client = factory.CreateClient();
         client.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["generator"]);
+        Assert.Equal("healthy", await ReadyStatus(client));
         var body = ServiceFixture.Json($$"""{"model": "{{id}}", "count": 5}""");
         var problem = await Problem.AssertAsync(await client.PostAsync("/v1/scenarios", body), HttpStatusCode.ServiceUnavailable, "unavailable");
         Assert.Contains("integrity", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        // SVC-9 with a registry of many models: readiness names the corrupt one and stays 200 ("degraded"), since every
+        // replica reads the same registry and a 503 would take the healthy models out of service too
+        using (var ready = await client.GetAsync("/health/ready"))
+        {
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+            var json = System.Text.Json.JsonDocument.Parse(await ready.Content.ReadAsStringAsync()).RootElement;
+            Assert.Equal("degraded", json.GetProperty("status").GetString());
+            Assert.Contains(id[..16] + "… failed its integrity check", json.GetProperty("checks").GetProperty("models").GetString(), StringComparison.Ordinal);
+        }
+
         var last = AuditLog.Read(home.AuditDatabase).Last();
         Assert.Equal("run.failed", last.Kind);
         Assert.Contains(id, last.Payload, StringComparison.Ordinal);
+    }
+
+    private static async Task<string?> ReadyStatus(HttpClient client)
+    {
+        using var ready = await client.GetAsync("/health/ready");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        return System.Text.Json.JsonDocument.Parse(await ready.Content.ReadAsStringAsync()).RootElement.GetProperty("status").GetString();
     }
 
     [Fact]
