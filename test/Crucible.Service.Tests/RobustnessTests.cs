@@ -220,6 +220,28 @@ public sealed class RobustnessTests(ServiceFixture f)
     }
 
     [Fact]
+    public async Task IdempotencyKey_WhenRequired_MissingIs400_AndAKeyedRequestIsAnswered()
+    {
+        // SVC-5 "missing (when required) → 400": RequireIdempotencyKey (off by default, see the service README)
+        using var factory = ServiceFixture.Create(f.Home, f.KeysFile, new Dictionary<string, string> { ["RequireIdempotencyKey"] = "true" });
+        using var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["generator"]);
+        var body = $$"""{"model": "{{f.ModelId}}", "count": 4, "seed": 2, "sampling_steps": 5}""";
+        long entries = AuditLog.Read(Path.Combine(f.Home, "audit.db")).Count;
+        var missing = await Problem.AssertAsync(await client.PostAsync("/v1/scenarios", ServiceFixture.Json(body)), HttpStatusCode.BadRequest, "malformed-request");
+        Assert.Contains("requires an Idempotency-Key header", missing.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(entries, AuditLog.Read(Path.Combine(f.Home, "audit.db")).Count); // a 400 adds nothing
+
+        using var keyed = new HttpRequestMessage(HttpMethod.Post, "/v1/scenarios") { Content = ServiceFixture.Json(body) };
+        keyed.Headers.Add("Idempotency-Key", "required-" + Guid.NewGuid().ToString("N"));
+        Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(keyed)).StatusCode);
+
+        // the default: a request without a key is answered
+        using var lenient = f.Client("generator");
+        Assert.Equal(HttpStatusCode.OK, (await lenient.PostAsync("/v1/scenarios", ServiceFixture.Json(body))).StatusCode);
+    }
+
+    [Fact]
     public async Task IdempotencyKey_ReplaysAfterARestart()
     {
         var home = Path.Combine(f.Dir, "restart-home");
