@@ -74,7 +74,10 @@ public sealed class ServiceOptions
     /// </summary>
     public long ReadinessMinFreeBytes { get; set; } = 64L * 1024 * 1024;
 
-    /// <summary>Readiness's storage probe: how long it waits for a store's write lock, in milliseconds (longer: 503, locked).</summary>
+    /// <summary>
+    /// Readiness's storage probe: how long it waits for a store's write lock, in milliseconds (longer: 503, locked). On
+    /// SQLite the wait is at least 1 s (Microsoft.Data.Sqlite retries a busy lock for its command timeout, in whole seconds).
+    /// </summary>
     public int ReadinessLockWaitMilliseconds { get; set; } = 1000;
 
     /// <summary>How long a stored response is replayed for its idempotency key, in seconds.</summary>

@@ -52,7 +52,12 @@ public static class StorageProbe
         {
             try
             {
-                Execute(connection, "BEGIN IMMEDIATE;");
+                // Microsoft.Data.Sqlite retries SQLITE_BUSY itself until the command timeout (whole seconds; the
+                // connection's default is 30 s), so the probe's command gets the wait too
+                using var begin = connection.CreateCommand();
+                begin.CommandText = "BEGIN IMMEDIATE;";
+                begin.CommandTimeout = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+                begin.ExecuteNonQuery();
             }
             catch (SqliteException e) when (e.SqliteErrorCode is SqliteBusy or SqliteLocked)
             {

@@ -46,7 +46,10 @@ public sealed class ReadinessStorageTests(ServiceFixture f)
 
         using (var holder = HoldExclusive(Path.Combine(home, file)))
         {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             var problem = await Problem.AssertAsync(await client.GetAsync("/health/ready"), HttpStatusCode.ServiceUnavailable, "unavailable");
+            // a short wait (200 ms, at least the 1 s of Microsoft.Data.Sqlite's own busy retry), not the stores' 30 s
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"readiness took {clock.Elapsed} to report the lock");
             Assert.Contains(expected, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode); // live is not readiness
             using var rollback = holder.CreateCommand();
