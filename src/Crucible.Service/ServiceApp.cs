@@ -148,7 +148,10 @@ public static class ServiceApp
             };
         });
 
-        services.AddHealthChecks().AddCheck<ReadinessCheck>("audit", tags: ["ready"]);
+        services.AddHealthChecks()
+            .AddCheck<ReadinessCheck>("audit", tags: ["ready"])
+            .AddCheck<StorageReadinessCheck>("storage", tags: ["ready"])
+            .AddCheck<ModelReadinessCheck>("models", tags: ["ready"]);
         services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document, _, _) =>
         {
             // the key scheme, so generated clients send X-Api-Key; health and the document itself need none

@@ -68,6 +68,18 @@ public sealed class ServiceOptions
     /// <summary>Whether scenario requests must carry an <c>Idempotency-Key</c> header (missing: 400).</summary>
     public bool RequireIdempotencyKey { get; set; }
 
+    /// <summary>
+    /// Readiness's storage probe: the room each SQLite store must have, in bytes (under its page quota and on its disk),
+    /// for the service to be ready (less: 503 storage-full).
+    /// </summary>
+    public long ReadinessMinFreeBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// Readiness's storage probe: how long it waits for a store's write lock, in milliseconds (longer: 503, locked). On
+    /// SQLite the wait is at least 1 s (Microsoft.Data.Sqlite retries a busy lock for its command timeout, in whole seconds).
+    /// </summary>
+    public int ReadinessLockWaitMilliseconds { get; set; } = 1000;
+
     /// <summary>How long a stored response is replayed for its idempotency key, in seconds.</summary>
     public double IdempotencyRetentionSeconds { get; set; } = 24 * 3600;
 

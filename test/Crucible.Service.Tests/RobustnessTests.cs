@@ -47,7 +47,7 @@ public sealed class RobustnessTests(ServiceFixture f)
     }
 
     [Fact]
-    public async Task CorruptModel_Is503_NeverAFallback_AndReadyStaysUp()
+    public async Task CorruptModel_Is503_NeverAFallback_AndReadyReportsItDegraded()
     {
         var home = CrucibleHome.Resolve(Path.Combine(f.Dir, "corrupt-home"));
         string id;
@@ -63,12 +63,30 @@ public sealed class RobustnessTests(ServiceFixture f)
         using var factory = ServiceFixture.Create(home.Root, f.KeysFile);
         using var client = factory.CreateClient();
         client.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["generator"]);
+        Assert.Equal("healthy", await ReadyStatus(client));
         var body = ServiceFixture.Json($$"""{"model": "{{id}}", "count": 5}""");
         var problem = await Problem.AssertAsync(await client.PostAsync("/v1/scenarios", body), HttpStatusCode.ServiceUnavailable, "unavailable");
         Assert.Contains("integrity", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        // SVC-9 with a registry of many models: readiness names the corrupt one and stays 200 ("degraded"), since every
+        // replica reads the same registry and a 503 would take the healthy models out of service too
+        using (var ready = await client.GetAsync("/health/ready"))
+        {
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+            var json = System.Text.Json.JsonDocument.Parse(await ready.Content.ReadAsStringAsync()).RootElement;
+            Assert.Equal("degraded", json.GetProperty("status").GetString());
+            Assert.Contains(id[..16] + "… failed its integrity check", json.GetProperty("checks").GetProperty("models").GetString(), StringComparison.Ordinal);
+        }
+
         var last = AuditLog.Read(home.AuditDatabase).Last();
         Assert.Equal("run.failed", last.Kind);
         Assert.Contains(id, last.Payload, StringComparison.Ordinal);
+    }
+
+    private static async Task<string?> ReadyStatus(HttpClient client)
+    {
+        using var ready = await client.GetAsync("/health/ready");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        return System.Text.Json.JsonDocument.Parse(await ready.Content.ReadAsStringAsync()).RootElement.GetProperty("status").GetString();
     }
 
     [Fact]
@@ -199,6 +217,28 @@ public sealed class RobustnessTests(ServiceFixture f)
         using var store = new IdempotencyStore(path, clock, TimeSpan.FromMinutes(10), capacity: 3, lease: TimeSpan.FromMinutes(1));
         using var other = new IdempotencyStore(path, clock, TimeSpan.FromMinutes(10), capacity: 3, lease: TimeSpan.FromMinutes(1));
         IdempotencyStoreContract.Check(store, other, clock);
+    }
+
+    [Fact]
+    public async Task IdempotencyKey_WhenRequired_MissingIs400_AndAKeyedRequestIsAnswered()
+    {
+        // SVC-5 "missing (when required) → 400": RequireIdempotencyKey (off by default, see the service README)
+        using var factory = ServiceFixture.Create(f.Home, f.KeysFile, new Dictionary<string, string> { ["RequireIdempotencyKey"] = "true" });
+        using var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["generator"]);
+        var body = $$"""{"model": "{{f.ModelId}}", "count": 4, "seed": 2, "sampling_steps": 5}""";
+        long entries = AuditLog.Read(Path.Combine(f.Home, "audit.db")).Count;
+        var missing = await Problem.AssertAsync(await client.PostAsync("/v1/scenarios", ServiceFixture.Json(body)), HttpStatusCode.BadRequest, "malformed-request");
+        Assert.Contains("requires an Idempotency-Key header", missing.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(entries, AuditLog.Read(Path.Combine(f.Home, "audit.db")).Count); // a 400 adds nothing
+
+        using var keyed = new HttpRequestMessage(HttpMethod.Post, "/v1/scenarios") { Content = ServiceFixture.Json(body) };
+        keyed.Headers.Add("Idempotency-Key", "required-" + Guid.NewGuid().ToString("N"));
+        Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(keyed)).StatusCode);
+
+        // the default: a request without a key is answered
+        using var lenient = f.Client("generator");
+        Assert.Equal(HttpStatusCode.OK, (await lenient.PostAsync("/v1/scenarios", ServiceFixture.Json(body))).StatusCode);
     }
 
     [Fact]

@@ -20,7 +20,7 @@ public sealed class SequenceScenarioTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("crucible-service-seq-").FullName;
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => ServiceFixture.DeleteDirectory(_dir);
 
     [Fact]
     public async Task StressedRequest_GivesTheLibrarysBytes_AndUnknownTermsAre422()

@@ -119,7 +119,8 @@ public sealed class ServeProcessTests(ServiceFixture f)
             huge.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
             huge.Headers.TransferEncodingChunked = true;
             await Problem.AssertAsync(await client.SendAsync(huge), HttpStatusCode.RequestEntityTooLarge, "payload-too-large");
-            var body = $$"""{"model": "{{f.ModelId}}", "count": 5000, "sampler": "ddpm"}""";
+            // 20,000 rows (about 4 s of DDPM here): still in flight when SIGTERM comes even if the 300 ms delay oversleeps on a loaded machine
+            var body = $$"""{"model": "{{f.ModelId}}", "count": 20000, "sampler": "ddpm"}""";
             var clock = Stopwatch.StartNew();
             var inFlight = client.PostAsync("/v1/scenarios", new StringContent(body, Encoding.UTF8, "application/json"));
             await Task.Delay(300);
@@ -131,7 +132,7 @@ public sealed class ServeProcessTests(ServiceFixture f)
             Assert.True(clock.Elapsed > signalled + TimeSpan.FromMilliseconds(100), $"answered at {clock.Elapsed}, signalled at {signalled}");
             Console.WriteLine($"in-flight request answered {clock.Elapsed.TotalMilliseconds:F0} ms after it was sent, SIGTERM at {signalled.TotalMilliseconds:F0} ms");
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            Assert.Equal(5000, (await response.Content.ReadAsStringAsync()).Split("],[").Length);
+            Assert.Equal(20000, (await response.Content.ReadAsStringAsync()).Split("],[").Length);
             Assert.True(server.WaitForExit(35_000), "no exit within the 30 s shutdown timeout");
             Assert.Equal(0, server.ExitCode);
         }
@@ -149,6 +150,128 @@ public sealed class ServeProcessTests(ServiceFixture f)
         // the writer signed a checkpoint for its last entry when it closed
         var checkpoints = File.ReadAllLines(Path.Combine(home, "audit-checkpoints.jsonl"));
         Assert.Contains($"\"seq\":{entries[^1].Seq}", checkpoints[^1].Replace(" ", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        _ = await stdout;
+    }
+
+    [Fact]
+    public async Task Serve_With50RequestsInFlightAtSigterm_EachCompletesWhole_OrIsRefused503_AndExitsInTime()
+    {
+        // SVC-7: 50 scenario requests sent at once (2 sampled at a time, the rest queued), SIGTERM while they run
+        var home = Path.Combine(f.Dir, "serve-50-home");
+        Directory.CreateDirectory(home);
+        using (var log = AuditLog.Open(Governance.CrucibleHome.Resolve(home)))
+            new Governance.Registry.ModelRegistry(Governance.CrucibleHome.Resolve(home), log).Register(f.ModelFolder);
+        var (key, line) = ApiKeyStore.NewKey("desk", new HashSet<string> { "generate" });
+        var keys = Path.Combine(f.Dir, "serve-50-keys");
+        File.WriteAllText(keys, line + "\n");
+        var url = $"http://127.0.0.1:{CrucibleProcess.FreePort()}";
+        var start = CrucibleProcess.Cli("serve", "--urls", url, "--home", home, "--api-keys", keys);
+        start.Environment["Crucible__MaxConcurrentGenerations"] = "2";
+        start.Environment["Crucible__GenerationQueue"] = "64";
+        using var server = Process.Start(start)!;
+        var stderr = server.StandardError.ReadToEndAsync();
+        var stdout = server.StandardOutput.ReadToEndAsync();
+        const int N = 50;
+        var answers = new (HttpStatusCode? Status, byte[] Body, string? Sha, TimeSpan At, Exception? Error)[N];
+        TimeSpan signalled;
+        Stopwatch exit;
+        try
+        {
+            using var client = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(60) };
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (true)
+            {
+                try
+                {
+                    if ((await client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK) break;
+                }
+                catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+                {
+                }
+
+                Assert.True(DateTime.UtcNow < deadline, "the server did not become ready: " + (server.HasExited ? await stderr : ""));
+                await Task.Delay(100);
+            }
+
+            client.DefaultRequestHeaders.Add("X-Api-Key", key);
+            var clock = Stopwatch.StartNew();
+            async Task Send(int i)
+            {
+                var request = new HttpRequestMessage(HttpMethod.Post, "/v1/scenarios")
+                {
+                    Content = new StringContent($$"""{"model": "{{f.ModelId}}", "count": 1500, "seed": {{i}}, "sampling_steps": 50}""", Encoding.UTF8, "application/json"),
+                };
+                request.Headers.Accept.ParseAdd("text/csv");
+                try
+                {
+                    using var response = await client.SendAsync(request);
+                    var body = await response.Content.ReadAsByteArrayAsync();
+                    var sha = response.Headers.TryGetValues("X-Crucible-Csv-Sha256", out var v) ? v.Single() : null;
+                    answers[i] = (response.StatusCode, body, sha, clock.Elapsed, null);
+                }
+                catch (HttpRequestException e)
+                {
+                    answers[i] = (null, [], null, clock.Elapsed, e);
+                }
+            }
+
+            var all = Task.WhenAll(Enumerable.Range(0, N).Select(Send));
+            await Task.Delay(500);
+            signalled = clock.Elapsed;
+            exit = Stopwatch.StartNew();
+            using (var kill = Process.Start("kill", ["-TERM", server.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
+            await all;
+            Assert.True(server.WaitForExit(35_000), "no exit within the 30 s shutdown timeout");
+            exit.Stop();
+            Assert.Equal(0, server.ExitCode);
+        }
+        finally
+        {
+            if (!server.HasExited) server.Kill(entireProcessTree: true);
+        }
+
+        int ok = 0, refused = 0, notAccepted = 0, afterSignal = 0;
+        for (int i = 0; i < N; i++)
+        {
+            var a = answers[i];
+            if (a.At > signalled) afterSignal++;
+            if (a.Error is not null)
+            {
+                // never accepted: the listener was closed before this connection was made
+                Assert.True(a.Error.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused }, $"request {i}: {a.Error}");
+                notAccepted++;
+                continue;
+            }
+
+            if (a.Status == HttpStatusCode.ServiceUnavailable)
+            {
+                refused++;
+                continue;
+            }
+
+            // complete: every row, and the bytes the service hashed and recorded
+            Assert.True(a.Status == HttpStatusCode.OK, $"request {i}: {(int?)a.Status} {Encoding.UTF8.GetString(a.Body)}");
+            Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(a.Body)), a.Sha);
+            Assert.Equal(1500 + 1, Encoding.UTF8.GetString(a.Body).TrimEnd('\n').Split('\n').Length);
+            ok++;
+        }
+
+        Console.WriteLine($"SIGTERM at {signalled.TotalMilliseconds:F0} ms with 50 sent: {ok} completed, {refused} refused 503, {notAccepted} never accepted; " +
+            $"{afterSignal} answered after the signal; the process exited {exit.Elapsed.TotalSeconds:F1} s after it");
+        Assert.True(afterSignal >= 25, $"only {afterSignal} of 50 requests were still in flight at SIGTERM");
+        Assert.Equal(N, ok + refused + notAccepted);
+
+        // every completed request is in the verified log once, nothing else was recorded as generated; a final checkpoint
+        var v = AuditLog.Verify(Governance.CrucibleHome.Resolve(home));
+        Assert.True(v.Ok, v.Message);
+        var entries = AuditLog.Read(Path.Combine(home, "audit.db"));
+        var generated = entries.Where(e => e.Kind == "scenarios.generated").ToList();
+        Assert.Equal(ok, generated.Count);
+        foreach (var a in answers.Where(a => a.Status == HttpStatusCode.OK))
+            Assert.Single(generated, e => e.Payload.Contains($"\"csv_sha256\":\"{a.Sha}\"", StringComparison.Ordinal));
+        var checkpoints = File.ReadAllLines(Path.Combine(home, "audit-checkpoints.jsonl"));
+        Assert.Contains($"\"seq\":{entries[^1].Seq}", checkpoints[^1].Replace(" ", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFiles(home, "*.tmp*", SearchOption.AllDirectories));
         _ = await stdout;
     }
 }

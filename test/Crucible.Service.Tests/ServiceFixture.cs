@@ -99,7 +99,28 @@ public sealed class ServiceFixture : IDisposable
     public void Dispose()
     {
         Factory.Dispose();
-        Directory.Delete(Dir, recursive: true);
+        DeleteDirectory(Dir);
+    }
+
+    /// <summary>
+    /// Deletes a test folder, retrying for up to 5 s while files still appear in it: with WebApplicationFactory the
+    /// entry point's <c>RunAsync</c> disposes the host on its own thread once the factory stops it, so the audit log's
+    /// closing checkpoint (<c>audit-checkpoints.jsonl</c>) can be written just after <c>factory.Dispose()</c> returns.
+    /// </summary>
+    public static void DeleteDirectory(string path)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                Directory.Delete(path, recursive: true);
+                return;
+            }
+            catch (IOException) when (attempt < 50)
+            {
+                Thread.Sleep(100);
+            }
+        }
     }
 }
 

@@ -219,7 +219,8 @@ public sealed partial class WebPageTests(ServiceFixture fixture) : IDisposable
 
         var (key, line) = ApiKeyStore.NewKey("web", new HashSet<string> { "read", "generate" });
         File.WriteAllLines(keys, [line]);
-        var app = ServiceApp.Build(["--urls", "http://127.0.0.1:0", "--Crucible:Home", home, "--Crucible:ApiKeysFile", keys]);
+        // the stricter setting (SVC-5): the page must send an Idempotency-Key, or every Generate would be a 400
+        var app = ServiceApp.Build(["--urls", "http://127.0.0.1:0", "--Crucible:Home", home, "--Crucible:ApiKeysFile", keys, "--Crucible:RequireIdempotencyKey", "true"]);
         await app.StartAsync();
         var playwright = await Playwright.CreateAsync();
         var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
@@ -280,6 +281,7 @@ public sealed partial class WebPageTests(ServiceFixture fixture) : IDisposable
         var response = web.Page.WaitForResponseAsync(web.Origin + "/v1/scenarios");
         await web.Page.ClickAsync("#generate");
         var answer = await response;
+        Assert.Matches("^[0-9a-f]{32}$", await answer.Request.HeaderValueAsync("idempotency-key"));
         await web.Page.Locator("#generate:enabled").WaitForAsync(new() { Timeout = 15_000 });
         var shown = (await web.Page.Locator("#error").InnerTextAsync()).Trim();
         Assert.True(shown.Length == 0, shown);
@@ -291,6 +293,7 @@ public sealed partial class WebPageTests(ServiceFixture fixture) : IDisposable
     {
         using var client = new HttpClient { BaseAddress = new Uri(web.Origin) };
         client.DefaultRequestHeaders.Add("X-Api-Key", web.Key);
+        client.DefaultRequestHeaders.Add("Idempotency-Key", Guid.NewGuid().ToString("N"));
         using var response = await client.PostAsync(new Uri("/v1/scenarios", UriKind.Relative), ServiceFixture.Json(body));
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, text);

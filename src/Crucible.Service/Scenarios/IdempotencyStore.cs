@@ -44,6 +44,12 @@ public interface IIdempotencyStore : IDisposable
 
     /// <summary>Forgets a request that failed, so that it may be retried with the same key.</summary>
     void Abandon(string client, string key);
+
+    /// <summary>
+    /// Readiness's write probe (SVC-6): whether a write could start within <paramref name="wait"/> (not locked) and the
+    /// store has at least <paramref name="minFreeBytes"/> of room; writes nothing.
+    /// </summary>
+    StorageHealth Probe(TimeSpan wait, long minFreeBytes);
 }
 
 /// <summary>The rule both stores apply to the row a key already has.</summary>
@@ -89,9 +95,17 @@ public sealed class IdempotencyStore : IIdempotencyStore
     private readonly int _capacity;
     private readonly Lock _gate = new();
 
-    /// <summary>Opens (creating when needed) the store at <paramref name="databasePath"/>.</summary>
-    public IdempotencyStore(string databasePath, TimeProvider clock, TimeSpan retention, int capacity, TimeSpan? lease = null)
+    private const int BusyTimeoutMs = 30_000;
+    private readonly string _path;
+
+    /// <summary>
+    /// Opens (creating when needed) the store at <paramref name="databasePath"/>. <paramref name="maxPageCount"/>, when
+    /// given, caps the file at that many pages (SQLite <c>PRAGMA max_page_count</c>, on this connection): past it writes
+    /// fail with SQLITE_FULL, as on a full disk.
+    /// </summary>
+    public IdempotencyStore(string databasePath, TimeProvider clock, TimeSpan retention, int capacity, TimeSpan? lease = null, long? maxPageCount = null)
     {
+        _path = databasePath;
         if (Interlocked.Exchange(ref s_sqliteInitialised, 1) == 0) SQLitePCL.Batteries_V2.Init();
         _clock = clock;
         _retention = retention;
@@ -108,6 +122,13 @@ public sealed class IdempotencyStore : IIdempotencyStore
               PRIMARY KEY (client, key));
             CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency(created);
             """);
+        if (maxPageCount is { } max) Execute(string.Create(CultureInfo.InvariantCulture, $"PRAGMA max_page_count={max};"));
+    }
+
+    /// <inheritdoc />
+    public StorageHealth Probe(TimeSpan wait, long minFreeBytes)
+    {
+        lock (_gate) return StorageProbe.Sqlite("idempotency", _db, _path, wait, minFreeBytes, BusyTimeoutMs);
     }
 
     /// <summary>The rows held (in flight and stored).</summary>

@@ -56,6 +56,13 @@ public sealed class ModelUnavailableException(string message, Exception inner) :
 public sealed class ModelCatalog(CrucibleHome home, AuditLog audit)
 {
     private readonly ConcurrentDictionary<string, Lazy<LoadedModel>> _loaded = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _failed = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The models whose last load failed its integrity check (id → why), for readiness to report; a model leaves the list
+    /// when it next loads.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Failed => _failed;
 
     /// <summary>The registry.</summary>
     public ModelRegistry Registry { get; } = new(home, audit);
@@ -76,12 +83,16 @@ public sealed class ModelCatalog(CrucibleHome home, AuditLog audit)
     {
         try
         {
-            return lazy.Value;
+            var value = lazy.Value;
+            _failed.TryRemove(id, out _);
+            return value;
         }
         catch (InvalidInputException e)
         {
             _loaded.TryRemove(new KeyValuePair<string, Lazy<LoadedModel>>(id, lazy)); // retry the check next time, never serve a stale copy
-            throw new ModelUnavailableException($"model {id[..16]}… failed its integrity check: {e.ToUserMessage()}", e);
+            var failure = new ModelUnavailableException($"model {id[..16]}… failed its integrity check: {e.ToUserMessage()}", e);
+            _failed[id] = failure.Message;
+            throw failure;
         }
     }
 

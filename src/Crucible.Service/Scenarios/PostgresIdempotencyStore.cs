@@ -140,6 +140,16 @@ public sealed class PostgresIdempotencyStore : IIdempotencyStore
     public void Dispose() => _source.Dispose();
 
     /// <summary>
+    /// Readiness's write probe on the shared store: in a transaction that is rolled back, take the lock a write takes
+    /// (<c>ROW EXCLUSIVE</c> on <c>idempotency</c>) with <c>lock_timeout</c> = <paramref name="wait"/>. Another session
+    /// holding a conflicting lock (a migration, <c>LOCK TABLE</c>, <c>VACUUM FULL</c>) is reported locked, a server out of
+    /// reach unavailable. PostgreSQL's disk cannot be measured from a client: a full disk there shows as 53100 on the next
+    /// write (503 storage-full); <paramref name="minFreeBytes"/> is not used.
+    /// </summary>
+    public StorageHealth Probe(TimeSpan wait, long minFreeBytes) => StorageProbe.PostgresTable("idempotency (postgres)", _source.OpenConnection, "idempotency", wait);
+
+
+    /// <summary>
     /// Drops expired rows and the oldest stored ones beyond the capacity, in its own transaction after the claim, by one
     /// replica at a time (a second trimmer skips: two deleting overlapping rows in different orders could deadlock).
     /// </summary>
