@@ -38,6 +38,25 @@ public sealed class ServeProcessTests(ServiceFixture f)
         Assert.DoesNotContain("   at ", err, StringComparison.Ordinal);
     }
 
+    // polls /health/ready until 200, for at most 30 s; a server that exits meanwhile fails with its stderr
+    private static async Task WaitReady(HttpClient client, Process server, Task<string> stderr)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                if ((await client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK) return;
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+            {
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "the server did not become ready: " + (server.HasExited ? await stderr : ""));
+            await Task.Delay(100);
+        }
+    }
+
     private static (int Exit, string Stdout, string Stderr) Run(params string[] args)
     {
         using var p = Process.Start(CrucibleProcess.Cli(args))!;
@@ -94,20 +113,7 @@ public sealed class ServeProcessTests(ServiceFixture f)
         try
         {
             using var client = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(60) };
-            var deadline = DateTime.UtcNow.AddSeconds(30);
-            while (true)
-            {
-                try
-                {
-                    if ((await client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK) break;
-                }
-                catch (HttpRequestException) when (DateTime.UtcNow < deadline)
-                {
-                }
-
-                Assert.True(DateTime.UtcNow < deadline, "the server did not become ready: " + (server.HasExited ? await stderr : ""));
-                await Task.Delay(100);
-            }
+            await WaitReady(client, server, stderr);
 
             // register the fixture's model in this home through the library, then ask for a large DDPM set
             using (var log = AuditLog.Open(Governance.CrucibleHome.Resolve(home)))
@@ -178,20 +184,7 @@ public sealed class ServeProcessTests(ServiceFixture f)
         try
         {
             using var client = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(60) };
-            var deadline = DateTime.UtcNow.AddSeconds(30);
-            while (true)
-            {
-                try
-                {
-                    if ((await client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK) break;
-                }
-                catch (HttpRequestException) when (DateTime.UtcNow < deadline)
-                {
-                }
-
-                Assert.True(DateTime.UtcNow < deadline, "the server did not become ready: " + (server.HasExited ? await stderr : ""));
-                await Task.Delay(100);
-            }
+            await WaitReady(client, server, stderr);
 
             client.DefaultRequestHeaders.Add("X-Api-Key", key);
             var clock = Stopwatch.StartNew();
