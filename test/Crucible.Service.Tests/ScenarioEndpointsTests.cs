@@ -11,6 +11,7 @@ using Crucible.Diffusion.Tabular;
 using Crucible.Governance;
 using Crucible.Governance.Audit;
 using Crucible.Governance.Registry;
+using Crucible.Service.Endpoints;
 using Crucible.Service.Scenarios;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -99,6 +100,14 @@ public sealed class ScenarioEndpointsTests(ServiceFixture f)
         Assert.Equal("balle2020", privacy.GetProperty("conversion").GetString());
         Assert.Contains("all model checkpoints", privacy.GetProperty("covers").GetString(), StringComparison.Ordinal);
 
+        // a CSV answer carries it in a header, and a non-DP model's CSV answer has no such header
+        using (var csv = await client.SendAsync(Post($$"""{"model": "{{id}}", "count": 8, "seed": 4, "sampling_steps": 10}""", accept: "text/csv")))
+        {
+            Assert.Equal(HttpStatusCode.OK, csv.StatusCode);
+            using var header = JsonDocument.Parse(Assert.Single(csv.Headers.GetValues(ScenarioEndpoints.PrivacyHeader)));
+            Assert.True(JsonElement.DeepEquals(header.RootElement, privacy), header.RootElement.ToString());
+        }
+
         // crucible generate writes the same statement to FILE.meta.json
         var cliOut = Path.Combine(f.Dir, "cli-dp-" + Guid.NewGuid().ToString("N") + ".csv");
         var (exit, stderr) = Cli(Path.Combine(f.Dir, "cli-home"), "generate", "--model", folder, "--count", "8", "--seed", "4",
@@ -118,6 +127,7 @@ public sealed class ScenarioEndpointsTests(ServiceFixture f)
         using var response = await client.SendAsync(Post(Body(64, 7, sampler, steps, spacing), accept: "text/csv"));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
+        Assert.False(response.Headers.Contains(ScenarioEndpoints.PrivacyHeader)); // not a DP model
         var service = await response.Content.ReadAsByteArrayAsync();
 
         // the library, from the original model folder

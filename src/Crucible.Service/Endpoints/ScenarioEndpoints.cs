@@ -113,6 +113,9 @@ public static class ScenarioEndpoints
     /// <summary>The header set on a replayed response.</summary>
     public const string ReplayedHeader = "Idempotent-Replayed";
 
+    /// <summary>The header of a CSV answer that holds a DP-SGD model's DP statement (the metadata's <c>privacy</c>, one line of JSON).</summary>
+    public const string PrivacyHeader = "X-Crucible-Privacy";
+
     internal static readonly JsonSerializerOptions ResponseJson = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -387,6 +390,8 @@ public static class ScenarioEndpoints
         };
         if (json is null)
         {
+            // DP-10: a CSV answer carries the DP statement too, as one line of JSON (ASCII: non-ASCII is \u-escaped)
+            if (meta.Privacy is { } privacy) headers.Add(new(PrivacyHeader, JsonSerializer.Serialize(privacy, MetadataJson)));
             headers.Add(new("Content-Disposition", $"attachment; filename=\"{CsvFileName}\""));
             return new StoredResponse(200, "text/csv; charset=utf-8", bytes, headers);
         }
