@@ -213,4 +213,39 @@ public sealed class EvaluateCommandTests : IDisposable
         foreach (var r in new[] { missing, alpha, malformed, unknown, flagAlone, noSynthetic }) AssertNoStackTrace(r.Stdout + r.Stderr);
         Assert.False(File.Exists(Temp("r.json")));
     }
+    /// <summary>RELIABILITY.md MRM-2: verify-run --recompute evaluates an evaluate run's recorded inputs again; the report
+    /// and the page come out byte-identical, and a report rewritten together with its recorded hash is caught.</summary>
+    [Fact]
+    public void VerifyRunRecompute_EvaluatesTheRecordedInputsAgain_AndCatchesARewrittenReport()
+    {
+        var (json, html) = (Temp("r/report.json"), Temp("r/report.html"));
+        var thresholds = Write("thresholds.json", """{"ks_mean": {"max": 0.5}}""");
+        var (code, stdout, stderr) = Crucible("evaluate", "--real", Fixture("real.csv"), "--synthetic", Fixture("synthetic.csv"),
+            "--train", Fixture("train.csv"), "--thresholds", thresholds, "--alpha", "0.95", "--out", json, "--html", html);
+        Assert.True(code == 0, stderr);
+        string manifest = stdout.Split('\n').Single(l => l.StartsWith("manifest:", StringComparison.Ordinal))["manifest:".Length..].Trim();
+        var ok = Crucible("verify-run", manifest, "--recompute");
+        Assert.True(ok.Exit == 0, ok.Stdout + ok.Stderr);
+        Assert.Contains("2/2 outputs recomputed identically", ok.Stdout, StringComparison.Ordinal);
+
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(json))!;
+        node["ks_mean"] = 0.0001;
+        File.WriteAllText(json, node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        var m = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))!;
+        foreach (var output in m["outputs"]!.AsArray())
+        {
+            if ((string?)output!["path"] == json)
+            {
+                output["sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(json)));
+                output["bytes"] = new FileInfo(json).Length;
+            }
+        }
+
+        File.WriteAllText(manifest, m.ToJsonString());
+        Assert.Equal(0, Crucible("verify-run", manifest).Exit);
+        var forged = Crucible("verify-run", manifest, "--recompute");
+        Assert.Equal(3, forged.Exit);
+        Assert.Contains($"MISMATCH  recomputed {json}", forged.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"recomputed {html}: identical", forged.Stdout, StringComparison.Ordinal);
+    }
 }

@@ -104,65 +104,37 @@ internal static class EvaluateCommand
         var thresholdsPath = parse.GetValue(o.Thresholds);
         if (failOnThreshold && thresholdsPath is null)
             throw new InvalidInputException("OPT-E", "--fail-on-threshold needs --thresholds FILE");
-        // thresholds are declared before the run: a bad file stops it before any work
-        var thresholds = thresholdsPath is null ? null : ThresholdCheck.Load(thresholdsPath);
-        var segmentsPath = parse.GetValue(o.Segments);
-        var segments = segmentsPath switch
-        {
-            null => null,
-            "default" => SegmentMap.Default,
-            _ => SegmentMap.Load(segmentsPath),
-        };
+        var request = new EvaluationRequest(parse.GetValue(o.Real)!, parse.GetValue(o.Synthetic)!, parse.GetValue(o.Train), thresholdsPath,
+            parse.GetValue(o.Segments), parse.GetValue(o.Sensitive)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            parse.GetValue(o.ShadowModels), parse.GetValue(o.ShadowSteps), parse.GetValue(o.Model), alpha);
+        var prepared = request.Prepare();
 
-        var realPath = parse.GetValue(o.Real)!;
-        var real = SeriesSetCsv.Read(realPath);
-        var syntheticPath = parse.GetValue(o.Synthetic)!;
-        var synthetic = SeriesSetCsv.Read(syntheticPath, real.Names);
-        var trainPath = parse.GetValue(o.Train);
-        var train = trainPath is null ? null : SeriesSetCsv.Read(trainPath, real.Names);
-
-        var sensitive = parse.GetValue(o.Sensitive)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (sensitive is { Length: > 0 } && train is null) throw new InvalidInputException("OPT-E", "--sensitive needs --train FILE");
-        var shadowModels = parse.GetValue(o.ShadowModels);
-        if (shadowModels < 0) throw new InvalidInputException("OPT-E", "--shadow-models must be 0 or more");
-        ShadowGenerator? shadow = null;
-        string? modelPath = null, modelId = null;
-        if (shadowModels > 0)
+        // the run manifest: every file read (each was read above), in the order input_roles names, and the options that shape the report
+        var inputs = new List<(string Role, string Path)> { ("real", request.RealPath), ("synthetic", request.SyntheticPath) };
+        if (request.TrainPath is { } trainPath) inputs.Add(("train", trainPath));
+        if (thresholdsPath is not null) inputs.Add(("thresholds", thresholdsPath));
+        if (request.SegmentsPath is { } segmentsFile and not "default") inputs.Add(("segments", segmentsFile));
+        if (prepared.ModelPath is { } modelPath)
         {
-            if (train is null) throw new InvalidInputException("OPT-E", "--shadow-models needs --train FILE");
-            modelPath = parse.GetValue(o.Model)
-                ?? throw new InvalidInputException("OPT-E", "--shadow-models needs --model DIR (the generator whose training the shadows repeat)");
-            var model = DiffusionGenerator.Load(modelPath);
-            modelId = model.ModelId;
-            shadow = ShadowGenerators.FromModel(model.Manifest, parse.GetValue(o.ShadowSteps));
+            inputs.Add(("model_weights", Path.Combine(modelPath, DiffusionGenerator.WeightsFileName)));
+            inputs.Add(("model_manifest", Path.Combine(modelPath, DiffusionGenerator.ManifestFileName)));
         }
 
-        // the run manifest: every file read (each was read above), and the options that shape the report
+        var sensitive = request.Sensitive;
         var run = RunManifests.Start(home, "evaluate", new JsonObject
         {
             ["command"] = "evaluate", ["alpha"] = alpha,
-            ["segments"] = segmentsPath switch { null => null, "default" => "default", _ => "file" },
+            ["segments"] = request.SegmentsPath switch { null => null, "default" => "default", _ => "file" },
             ["sensitive"] = sensitive is { Length: > 0 } ? new JsonArray([.. sensitive.Select(c => (JsonNode?)c)]) : null,
-            ["shadow_models"] = shadowModels, ["shadow_steps"] = shadow is null ? null : parse.GetValue(o.ShadowSteps),
+            ["shadow_models"] = request.ShadowModels, ["shadow_steps"] = prepared.Shadow is null ? null : request.ShadowSteps,
             ["fail_on_threshold"] = failOnThreshold,
+            ["input_roles"] = new JsonArray([.. inputs.Select(i => (JsonNode?)i.Role)]),
         }, new EvaluationOptions().Seed);
-        run.AddInput(realPath).AddInput(syntheticPath);
-        if (trainPath is not null) run.AddInput(trainPath);
-        if (thresholdsPath is not null) run.AddInput(thresholdsPath);
-        if (segmentsPath is not null and not "default") run.AddInput(segmentsPath);
-        if (modelPath is not null)
-        {
-            run.AddInput(Path.Combine(modelPath, DiffusionGenerator.WeightsFileName))
-                .AddInput(Path.Combine(modelPath, DiffusionGenerator.ManifestFileName));
-            run.ModelId = modelId;
-        }
+        foreach (var (_, path) in inputs) run.AddInput(path);
+        run.ModelId = prepared.ModelId;
 
-        var realSha256 = FileHash.Sha256(realPath);
-        var report = Evaluator.Evaluate(new EvaluationInput(real, synthetic, train), new EvaluationOptions
-        {
-            HoldoutSha256 = realSha256, Alpha = alpha, Segments = segments, SensitiveColumns = sensitive, ShadowGenerator = shadow, ShadowModels = Math.Max(1, shadowModels),
-        });
-        var verdicts = thresholds is null ? null : ThresholdCheck.Evaluate(report, thresholds);
+        var realSha256 = prepared.RealSha256;
+        var (report, verdicts) = prepared.Evaluate();
 
         var outPath = parse.GetValue(o.Out)!;
         ReportJson.Write(report, outPath, verdicts);
@@ -171,9 +143,9 @@ internal static class EvaluateCommand
 
         var passed = verdicts is null || ThresholdCheck.AllPassed(verdicts);
         var payload = RunAudit.Evaluated(
-            [("real_sha256", realSha256), ("synthetic_sha256", FileHash.Sha256(syntheticPath)),
-             ("train_sha256", trainPath is null ? null : FileHash.Sha256(trainPath)),
-             .. segmentsPath is null or "default" ? [] : new[] { ("segments_sha256", (string?)FileHash.Sha256(segmentsPath)) }],
+            [("real_sha256", realSha256), ("synthetic_sha256", FileHash.Sha256(request.SyntheticPath)),
+             ("train_sha256", request.TrainPath is null ? null : FileHash.Sha256(request.TrainPath)),
+             .. request.SegmentsPath is null or "default" ? [] : new[] { ("segments_sha256", (string?)FileHash.Sha256(request.SegmentsPath)) }],
             outPath, thresholdsPath is null ? null : FileHash.Sha256(thresholdsPath), verdicts is null ? null : passed);
         run.AddOutput(outPath);
         if (htmlPath is not null) run.AddOutput(htmlPath);
@@ -189,6 +161,61 @@ internal static class EvaluateCommand
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"audit:      entries {receipts[0].Seq} and {receipts[^1].Seq} in {home.AuditDatabase}"));
         return passed || !failOnThreshold ? ExitCode.Success : ExitCode.ThresholdFailed;
+    }
+
+    /// <summary>
+    /// One evaluation as <c>evaluate</c> runs it (and <c>verify-run --recompute</c> runs it again from a run manifest):
+    /// the files, the options that shape the report.
+    /// </summary>
+    internal sealed record EvaluationRequest(
+        string RealPath, string SyntheticPath, string? TrainPath, string? ThresholdsPath, string? SegmentsPath, string[]? Sensitive,
+        int ShadowModels, int? ShadowSteps, string? ModelPath, double Alpha)
+    {
+        /// <summary>Reads and checks every input (thresholds first: a bad file stops the run before any work).</summary>
+        public PreparedEvaluation Prepare()
+        {
+            var thresholds = ThresholdsPath is null ? null : ThresholdCheck.Load(ThresholdsPath);
+            var segments = SegmentsPath switch
+            {
+                null => null,
+                "default" => SegmentMap.Default,
+                _ => SegmentMap.Load(SegmentsPath),
+            };
+            var real = SeriesSetCsv.Read(RealPath);
+            var synthetic = SeriesSetCsv.Read(SyntheticPath, real.Names);
+            var train = TrainPath is null ? null : SeriesSetCsv.Read(TrainPath, real.Names);
+            if (Sensitive is { Length: > 0 } && train is null) throw new InvalidInputException("OPT-E", "--sensitive needs --train FILE");
+            if (ShadowModels < 0) throw new InvalidInputException("OPT-E", "--shadow-models must be 0 or more");
+            ShadowGenerator? shadow = null;
+            string? modelPath = null, modelId = null;
+            if (ShadowModels > 0)
+            {
+                if (train is null) throw new InvalidInputException("OPT-E", "--shadow-models needs --train FILE");
+                modelPath = ModelPath ?? throw new InvalidInputException("OPT-E", "--shadow-models needs --model DIR (the generator whose training the shadows repeat)");
+                var model = DiffusionGenerator.Load(modelPath);
+                modelId = model.ModelId;
+                shadow = ShadowGenerators.FromModel(model.Manifest, ShadowSteps);
+            }
+
+            return new PreparedEvaluation(this, real, synthetic, train, thresholds, segments, shadow, modelPath, modelId, FileHash.Sha256(RealPath));
+        }
+    }
+
+    /// <summary>An evaluation whose inputs are read and checked.</summary>
+    internal sealed record PreparedEvaluation(
+        EvaluationRequest Request, SeriesSet Real, SeriesSet Synthetic, SeriesSet? Train, IReadOnlyList<Threshold>? Thresholds, SegmentMap? Segments,
+        ShadowGenerator? Shadow, string? ModelPath, string? ModelId, string RealSha256)
+    {
+        /// <summary>The report and, with declared thresholds, their verdicts.</summary>
+        public (EvaluationReport Report, IReadOnlyList<ThresholdVerdict>? Verdicts) Evaluate()
+        {
+            var report = Evaluator.Evaluate(new EvaluationInput(Real, Synthetic, Train), new EvaluationOptions
+            {
+                HoldoutSha256 = RealSha256, Alpha = Request.Alpha, Segments = Segments, SensitiveColumns = Request.Sensitive, ShadowGenerator = Shadow,
+                ShadowModels = Math.Max(1, Request.ShadowModels),
+            });
+            return (report, Thresholds is null ? null : ThresholdCheck.Evaluate(report, Thresholds));
+        }
     }
 
     private static double ParseAlpha(string? text)

@@ -8,6 +8,7 @@ using Crucible.Data;
 using Crucible.Diffusion.Samplers;
 using Crucible.Diffusion.Scenarios;
 using Crucible.Diffusion.Tabular;
+using Crucible.Evaluation.Reporting;
 using Crucible.Governance;
 using Crucible.Governance.Manifests;
 
@@ -21,10 +22,11 @@ namespace Crucible.Cli.Commands;
 /// manifest file and the audit store's copy of it hash as pinned; each disagreement (chain broken, file edited, stored
 /// copy edited or missing, unpinned) is named. Exit 0 when all match, 3 when one differs or is missing, 2 when the
 /// manifest is unreadable or incomplete, or the home has no audit log. Named bytes of a service run (its request and
-/// response bodies) are listed as such: there is no file to rehash. <c>--recompute</c> (generate runs: <c>crucible
-/// generate</c> and the demo's generate steps) draws the scenarios again from the manifest's model, config and seed and
-/// compares: the CSV must be byte-identical, and the metadata too but for its creation time, taken from the recorded
-/// file (RELIABILITY MRM-2: the independent validator recomputes the output).
+/// response bodies) are listed as such: there is no file to rehash. <c>--recompute</c> runs the run again (RELIABILITY
+/// MRM-2: the independent validator recomputes the output): a generate run (<c>crucible generate</c>, the demo's
+/// generate steps) draws the scenarios again from the manifest's model, config and seed (the CSV must be byte-identical,
+/// the metadata too but for its creation time and library version, taken from the recorded file); a <c>crucible
+/// evaluate</c> run evaluates its recorded inputs again (report.json and report.html byte-identical).
 /// </summary>
 internal static class VerifyRunCommand
 {
@@ -145,10 +147,11 @@ internal static class VerifyRunCommand
     internal static IReadOnlyList<Recomputed> Recompute(RunManifest m, string manifestPath)
     {
         var where = new InputLocation(manifestPath, 0, 0);
-        if (m.Kind != "generate")
-            throw new InvalidInputException("VERIFY-E-RECOMPUTE", $"--recompute runs generate runs again (crucible generate, the demo's generate steps); run {m.RunId} is a '{m.Kind}' run", where);
         string folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(manifestPath))!;
         string Full(string p) => System.IO.Path.IsPathRooted(p) ? p : System.IO.Path.Combine(folder, p);
+        if (m.Kind == "evaluate") return RecomputeEvaluation(m, Full, where);
+        if (m.Kind != "generate")
+            throw new InvalidInputException("VERIFY-E-RECOMPUTE", $"--recompute runs generate and evaluate runs again; run {m.RunId} is a '{m.Kind}' run", where);
         var weights = m.Inputs.FirstOrDefault(i => i.IsFile && System.IO.Path.GetFileName(i.Path) == DiffusionGenerator.WeightsFileName)
             ?? throw new InvalidInputException("VERIFY-E-RECOMPUTE", "the manifest names no model weights to generate with", where);
         var csv = m.Outputs.FirstOrDefault(o => o.IsFile && o.Path.EndsWith(".csv", StringComparison.Ordinal))
@@ -176,6 +179,36 @@ internal static class VerifyRunCommand
         }
 
         return results;
+    }
+
+    // an evaluate run (crucible evaluate) evaluated again from its recorded inputs (by their input_roles) and options; the
+    // report and the page are functions of them, so both must come out byte-identical
+    private static IReadOnlyList<Recomputed> RecomputeEvaluation(RunManifest m, Func<string, string> full, InputLocation where)
+    {
+        var c = m.Config;
+        if (c["command"] is not JsonValue command || command.GetValue<string>() != "evaluate")
+            throw new InvalidInputException("VERIFY-E-RECOMPUTE", $"--recompute runs crucible evaluate runs again; run {m.RunId} is '{c["command"]}' (the demo's evaluation step composes more sections)", where);
+        if (c["input_roles"] is not JsonArray roles || roles.Count != m.Inputs.Count)
+            throw new InvalidInputException("VERIFY-E-RECOMPUTE", "the manifest does not name its inputs' roles (input_roles): it was written by an earlier version", where);
+        var byRole = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i < roles.Count; i++) byRole[roles[i]!.GetValue<string>()] = full(m.Inputs[i].Path);
+        T? Value<T>(string key) => c[key] is JsonValue v ? v.GetValue<T>() : default;
+        string? Role(string role) => byRole.TryGetValue(role, out var p) ? p : null;
+        var segments = Value<string>("segments") switch { "default" => "default", "file" => Role("segments"), _ => null };
+        string[]? sensitive = c["sensitive"] is JsonArray a ? [.. a.Select(x => x!.GetValue<string>())] : null;
+        var request = new EvaluateCommand.EvaluationRequest(Role("real")!, Role("synthetic")!, Role("train"), Role("thresholds"), segments, sensitive,
+            Value<int>("shadow_models"), Value<int?>("shadow_steps"), Role("model_weights") is { } w ? System.IO.Path.GetDirectoryName(w) : null,
+            Value<double>("alpha"));
+        var (report, verdicts) = request.Prepare().Evaluate();
+        var results = new List<Recomputed>();
+        foreach (var output in m.Outputs.Where(o => o.IsFile))
+        {
+            string? text = output.Path.EndsWith(".html", StringComparison.OrdinalIgnoreCase) ? ReportHtml.ToHtml(report, verdicts)
+                : output.Path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? ReportJson.ToJson(report, verdicts) : null;
+            if (text is not null) results.Add(new(output.Path, output.Sha256, Sha(new UTF8Encoding(false).GetBytes(text))));
+        }
+
+        return results.Count > 0 ? results : throw new InvalidInputException("VERIFY-E-RECOMPUTE", "the manifest names no report to compare with", where);
     }
 
     private static string Sha(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
