@@ -222,10 +222,10 @@ public class AuditLogTests
     }
 
     [Fact]
-    public void ConcurrentWriters_GiveContiguousSeqAndVerify()
+    public void SixteenWritersTimesAThousandAppends_GiveContiguousSeqAndVerify()
     {
         using var t = new AuditTestHome(checkpointInterval: 7);
-        const int writers = 16, each = 40;
+        const int writers = 16, each = 1000; // RELIABILITY.md LOG-5: 16 × 1000
         var receipts = new System.Collections.Concurrent.ConcurrentBag<long>();
         Parallel.For(0, writers, new ParallelOptions { MaxDegreeOfParallelism = writers }, w =>
         {
