@@ -69,6 +69,10 @@ public sealed class SequenceCommandsTests : IDisposable
         Assert.StartsWith(id, Crucible("model", "list").Stdout, StringComparison.Ordinal);
         var runManifest = Assert.Single(Directory.GetFiles(Path.Combine(Home, "runs")));
         Assert.Equal(0, Crucible("verify-run", runManifest).Exit);
+        // MRM-2: trained again from the recorded data, state file and options, the model comes out byte-identical
+        var again = Crucible("verify-run", runManifest, "--recompute");
+        Assert.True(again.Exit == 0, again.Stdout + again.Stderr);
+        Assert.Contains("2/2 outputs recomputed identically", again.Stdout, StringComparison.Ordinal);
         using (var run = JsonDocument.Parse(File.ReadAllText(runManifest)))
         {
             // MRM-8: the data file's ingest counts, reconciled (the state file is read by its own reader)

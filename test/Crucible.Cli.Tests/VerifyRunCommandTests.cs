@@ -185,7 +185,7 @@ public sealed class VerifyRunCommandTests : IDisposable
         Assert.Equal(1, doc.RootElement.GetProperty("chain").GetProperty("first_bad_seq").GetInt64());
     }
     [Fact]
-    public void VerifyRunRecompute_DrawsAGenerateRunAgain_AndCatchesAnOutputWhoseRecordWasRewritten()
+    public void VerifyRunRecompute_DrawsAGenerateRunAgain_TrainsATrainRunAgain_AndCatchesAnOutputWhoseRecordWasRewritten()
     {
         string home = Path.Combine(_dir, "rhome"), model = Path.Combine(_dir, "model"), csv = Path.Combine(_dir, "s.csv");
         string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 200);
@@ -226,9 +226,15 @@ public sealed class VerifyRunCommandTests : IDisposable
             Assert.Equal(["mismatch", "match"], results); // the CSV; the metadata, not edited, still names the original CSV
         }
 
-        // a run that is not a generation cannot be drawn again
+        // the training run: trained again from the recorded data and options, the same weights and model manifest
         string trainManifest = train.Stdout.Split('\n').Single(l => l.StartsWith("manifest:", StringComparison.Ordinal))["manifest:".Length..].Trim().Split(' ')[0];
-        var refused = Crucible("verify-run", trainManifest, "--recompute");
+        var retrained = Crucible("verify-run", trainManifest, "--recompute");
+        Assert.True(retrained.Exit == 0, retrained.Stdout + retrained.Stderr);
+        Assert.Contains($"recomputed {Path.Combine(model, "weights.safetensors")}: identical", retrained.Stdout, StringComparison.Ordinal);
+        Assert.Contains("2/2 outputs recomputed identically", retrained.Stdout, StringComparison.Ordinal);
+
+        // a manifest that names no model to run again is refused as input (exit 2)
+        var refused = Crucible("verify-run", Manifest(), "--recompute");
         Assert.Equal(2, refused.Exit);
         Assert.Contains("VERIFY-E-RECOMPUTE", refused.Stderr, StringComparison.Ordinal);
     }

@@ -546,7 +546,7 @@ internal static class TrainCommand
         _ => InputKind.Prices,
     };
 
-    private static DateOnly? TrainEndOf(string? value)
+    internal static DateOnly? TrainEndOf(string? value)
     {
         if (value is null) return null;
         return DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)

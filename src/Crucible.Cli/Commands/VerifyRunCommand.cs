@@ -7,6 +7,7 @@ using System.Text.Json.Nodes;
 using Crucible.Data;
 using Crucible.Diffusion.Samplers;
 using Crucible.Diffusion.Scenarios;
+using Crucible.Diffusion.Sequence;
 using Crucible.Diffusion.Tabular;
 using Crucible.Evaluation.Reporting;
 using Crucible.Governance;
@@ -150,8 +151,9 @@ internal static class VerifyRunCommand
         string folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(manifestPath))!;
         string Full(string p) => System.IO.Path.IsPathRooted(p) ? p : System.IO.Path.Combine(folder, p);
         if (m.Kind == "evaluate") return RecomputeEvaluation(m, Full, where);
+        if (m.Kind == "train") return RecomputeTraining(m, Full, where);
         if (m.Kind != "generate")
-            throw new InvalidInputException("VERIFY-E-RECOMPUTE", $"--recompute runs generate and evaluate runs again; run {m.RunId} is a '{m.Kind}' run", where);
+            throw new InvalidInputException("VERIFY-E-RECOMPUTE", $"--recompute runs train, generate and evaluate runs again; run {m.RunId} is a '{m.Kind}' run", where);
         var weights = m.Inputs.FirstOrDefault(i => i.IsFile && System.IO.Path.GetFileName(i.Path) == DiffusionGenerator.WeightsFileName)
             ?? throw new InvalidInputException("VERIFY-E-RECOMPUTE", "the manifest names no model weights to generate with", where);
         var csv = m.Outputs.FirstOrDefault(o => o.IsFile && o.Path.EndsWith(".csv", StringComparison.Ordinal))
@@ -209,6 +211,62 @@ internal static class VerifyRunCommand
         }
 
         return results.Count > 0 ? results : throw new InvalidInputException("VERIFY-E-RECOMPUTE", "the manifest names no report to compare with", where);
+    }
+
+    // a train run (crucible train, either kind) trained again from its recorded data, state file and final options:
+    // training is deterministic, so the weights must come out byte-identical, and the model manifest too but for its
+    // library_version (taken from the recorded manifest, like a scenario's metadata)
+    private static IReadOnlyList<Recomputed> RecomputeTraining(RunManifest m, Func<string, string> full, InputLocation where)
+    {
+        var c = m.Config;
+        if (c["command"] is not JsonValue command || command.GetValue<string>() != "train" || c["generator"] is not JsonObject generator)
+            throw new InvalidInputException("VERIFY-E-RECOMPUTE", $"--recompute runs crucible train runs again; run {m.RunId} was not recorded by crucible train", where);
+        T? Value<T>(string key) => c[key] is JsonValue v ? v.GetValue<T>() : default;
+        string data = full(m.Inputs[0].Path);
+        var input = Enum.Parse<InputKind>(Value<string>("input") ?? nameof(InputKind.Prices));
+        var (train, all, _) = TrainCommand.ReadReturns(data, input, Value<string>("columns"), TrainCommand.TrainEndOf(Value<string>("train_end")));
+        var provenance = DataProvenance.FromFile(data, input);
+        byte[] weights;
+        Func<string, byte[]> manifest; // the model manifest's bytes with a given library version
+        if (Value<string>("kind") == SequenceGenerator.KindName)
+        {
+            var options = generator.Deserialize<SequenceGeneratorOptions>(DiffusionJson.Options)!;
+            var state = m.Inputs.Count > 1 ? SequenceState.Load(full(m.Inputs[1].Path)) : null;
+            var names = Value<string>("state_columns")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var calibration = Value<string>("calibrate_guidance") is { } episode
+                ? SequenceTraining.CalibrationFor(episode, Value<string>("calibration_rule") is { } rule ? SequenceTraining.RuleOf(rule) : null)
+                : null;
+            var trained = SequenceTraining.Train(train, all, options, state, names, calibration, provenance).Generator;
+            weights = trained.WeightsBytes();
+            manifest = version => Encoding.UTF8.GetBytes(JsonSerializer.Serialize(trained.Manifest with { LibraryVersion = version }, DiffusionJson.Options) + "\n");
+        }
+        else
+        {
+            var options = generator.Deserialize<DiffusionGeneratorOptions>(DiffusionJson.Options)!;
+            var trained = new DiffusionGenerator(options).Fit(train, provenance);
+            weights = trained.WeightsBytes();
+            manifest = version => Encoding.UTF8.GetBytes(JsonSerializer.Serialize(trained.Manifest with { LibraryVersion = version }, DiffusionJson.Options) + "\n");
+        }
+
+        var results = new List<Recomputed>();
+        foreach (var output in m.Outputs.Where(o => o.IsFile))
+        {
+            switch (System.IO.Path.GetFileName(output.Path))
+            {
+                case DiffusionGenerator.WeightsFileName:
+                    results.Add(new(output.Path, output.Sha256, Sha(weights)));
+                    break;
+                case DiffusionGenerator.ManifestFileName:
+                    string path = full(output.Path);
+                    string? recorded = File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path))?["library_version"]?.GetValue<string>() : null;
+                    string current = DiffusionGenerator.LibraryVersion;
+                    results.Add(new(output.Path, output.Sha256, Sha(manifest(recorded ?? current)),
+                        recorded is not null && recorded != current ? $"recorded by library {recorded}, trained again by {current}: compared with the recorded version" : null));
+                    break;
+            }
+        }
+
+        return results.Count > 0 ? results : throw new InvalidInputException("VERIFY-E-RECOMPUTE", "the manifest names no model files to compare with", where);
     }
 
     private static string Sha(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
