@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Crucible.Evaluation.Statistics;
 using Crucible.Tensors.Random;
 
 namespace Crucible.Evaluation.Privacy;
@@ -52,7 +53,18 @@ public sealed record NndrTest(string ThreatModel, int N, int Rank, double Synthe
     double TrainingToHoldout, bool SyntheticBelowTraining);
 
 /// <summary>The split-disciplined distance metrics of the privacy report, and the warnings about the split.</summary>
-public sealed record PrivacyAuditReport(PrivacySplit Split, DcrShareTest DcrShare, ImsTest Ims, NndrTest Nndr, IReadOnlyList<string> Warnings);
+public sealed record PrivacyAuditReport(PrivacySplit Split, DcrShareTest DcrShare, ImsTest Ims, NndrTest Nndr, IReadOnlyList<string> Warnings)
+{
+    /// <summary>The DCR in SDMetrics' range-normalised convention on the same subsets (PRIV-2), or null when not computed.</summary>
+    public RangeNormalisedDcrTest? RangeNormalised { get; init; }
+}
+
+/// <summary>
+/// The DCR share test with <see cref="RangeNormalisedDcr"/> distances (SDMetrics' convention: per-series |Δ|/range capped
+/// at 1, averaged) on the same subsets as <see cref="DcrShareTest"/>: the medians of the synthetic rows' DCR to training
+/// and to holdout, and the share strictly closer to training with its bound.
+/// </summary>
+public sealed record RangeNormalisedDcrTest(int N, double SyntheticToTrainingMedian, double SyntheticToHoldoutMedian, double Share, double Bound, bool WithinBound);
 
 /// <summary>
 /// Runs the PRIV-1/3/4/5 distance metrics under the split discipline of RELIABILITY.md: equal-size train and holdout
@@ -175,9 +187,32 @@ public static class PrivacyAudit
         if (!ims.WithinMargin)
             warnings.Add(string.Create(CultureInfo.InvariantCulture, $"IMS synthetic→training {imsTrain:G4} exceeds synthetic→holdout {imsHold:G4} + margin {margin:G4}"));
 
+        // PRIV-2: the same share with SDMetrics' range-normalised distances (ranges from the training subset)
+        var kinds = Enumerable.Repeat(DcrColumnKind.Numerical, d).ToArray();
+        var columns = (Syn: ColumnsOf(raw.Syn, d), Train: ColumnsOf(raw.Train, d), Hold: ColumnsOf(raw.Hold, d));
+        var rnTrain = RangeNormalisedDcr.Compute(columns.Syn, columns.Train, kinds, dop);
+        var rnHold = RangeNormalisedDcr.Compute(columns.Syn, columns.Hold, kinds, dop);
+        var rnCloser = Enumerable.Range(0, m).Count(i => rnTrain[i] < rnHold[i]);
+        var rnShare = (double)rnCloser / m;
+        var rangeNormalised = new RangeNormalisedDcrTest(m, Descriptive.Percentile(rnTrain, 50), Descriptive.Percentile(rnHold, 50), rnShare, bound, rnShare <= bound);
+
         var split = new PrivacySplit(nTrain, nHold, nSyn, n, m, ratio, holdoutFileSha256 ?? Sha256Hex(ContentBytes(holdout)),
             holdoutFileSha256 is null ? "values" : "file", seed);
-        return new PrivacyAuditReport(split, dcr, ims, nndr, warnings);
+        return new PrivacyAuditReport(split, dcr, ims, nndr, warnings) { RangeNormalised = rangeNormalised };
+    }
+
+    // row-major rows (count × d) as d column arrays
+    private static double[][] ColumnsOf(double[] rows, int d)
+    {
+        int n = rows.Length / d;
+        var columns = new double[d][];
+        for (int j = 0; j < d; j++)
+        {
+            columns[j] = new double[n];
+            for (int i = 0; i < n; i++) columns[j][i] = rows[(i * d) + j];
+        }
+
+        return columns;
     }
 
     /// <summary>

@@ -430,6 +430,21 @@ public static class ReportJson
         w.WriteBoolean("synthetic_below_training", r.SyntheticBelowTraining);
         w.WriteString("holdout_sha256", hash);
         w.WriteEndObject();
+
+        if (a.RangeNormalised is { } g)
+        {
+            w.WriteStartObject("dcr_range_normalised");
+            w.WriteString("threat_model", d.ThreatModel);
+            w.WriteNumber("n", g.N);
+            w.WriteNumber("reference_rows", s.N);
+            Number(w, "synthetic_to_training_median", g.SyntheticToTrainingMedian);
+            Number(w, "synthetic_to_holdout_median", g.SyntheticToHoldoutMedian);
+            Number(w, "share_closer_to_train", g.Share);
+            Number(w, "bound", g.Bound);
+            w.WriteBoolean("within_bound", g.WithinBound);
+            w.WriteString("holdout_sha256", hash);
+            w.WriteEndObject();
+        }
     }
 
     // a Wilson interval as [low, high], clamped to [0, 1]

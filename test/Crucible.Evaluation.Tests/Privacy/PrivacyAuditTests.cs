@@ -165,6 +165,12 @@ public sealed class PrivacyAuditTests(Xunit.Abstractions.ITestOutputHelper outpu
         Assert.Contains(memorised.Warnings, w => w.Contains("above its bound", StringComparison.Ordinal));
 
         Assert.True(fresh.DcrShare.WithinBound, $"fresh share {fresh.DcrShare.Share}");
+
+        // PRIV-2: the same test with SDMetrics' range-normalised distances gives the same verdicts
+        Assert.False(memorised.RangeNormalised!.WithinBound);
+        Assert.True(memorised.RangeNormalised.Share > 0.99);
+        Assert.True(memorised.RangeNormalised.SyntheticToTrainingMedian < 0.01 * memorised.RangeNormalised.SyntheticToHoldoutMedian);
+        Assert.True(fresh.RangeNormalised!.WithinBound, $"fresh range-normalised share {fresh.RangeNormalised.Share}");
         Assert.True(Math.Abs(fresh.DcrShare.Share - 0.5) < 0.04);
         Assert.True(fresh.DcrShare.Ci.Value - fresh.DcrShare.Ci.Error < 0.5 && 0.5 < fresh.DcrShare.Ci.Value + fresh.DcrShare.Ci.Error);
         Assert.Equal(1, fresh.DcrShare.Score, 1);
