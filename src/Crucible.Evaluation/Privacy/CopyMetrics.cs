@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Crucible.Evaluation.Privacy;
 
 /// <summary>
@@ -88,31 +90,45 @@ public static class NearestNeighborRatio
         var n = references.Length / dimension;
         if (n < 2) throw new ArgumentException("the ratio needs at least two reference rows", nameof(references));
         var ratios = new double[m];
-        Parallel.For(0, m, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, i =>
+        // references transposed (one array per dimension), so each query measures all of them with vector operations;
+        // the squared distance sums the dimensions in order, as a plain loop over them does
+        var columns = new double[dimension][];
+        for (var d = 0; d < dimension; d++)
         {
-            var q = queries.AsSpan(i * dimension, dimension);
-            double first = double.PositiveInfinity, second = double.PositiveInfinity;
-            for (var j = 0; j < n; j++)
+            columns[d] = new double[n];
+            for (var j = 0; j < n; j++) columns[d][j] = references[(j * dimension) + d];
+        }
+
+        Parallel.For(0, m, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism },
+            () => (Sum: new double[n], Diff: new double[n]),
+            (i, _, buffers) =>
             {
-                var r = references.AsSpan(j * dimension, dimension);
-                double s = 0;
+                var (sum, diff) = buffers;
+                Array.Clear(sum);
                 for (var d = 0; d < dimension; d++)
                 {
-                    var diff = q[d] - r[d];
-                    s += diff * diff;
+                    TensorPrimitives.Subtract(columns[d], queries[(i * dimension) + d], diff);
+                    TensorPrimitives.MultiplyAdd(diff, diff, sum, sum);
                 }
-                if (s < first)
+
+                double first = double.PositiveInfinity, second = double.PositiveInfinity;
+                foreach (var s in sum)
                 {
-                    second = first;
-                    first = s;
+                    if (s < first)
+                    {
+                        second = first;
+                        first = s;
+                    }
+                    else if (s < second)
+                    {
+                        second = s;
+                    }
                 }
-                else if (s < second)
-                {
-                    second = s;
-                }
-            }
-            ratios[i] = second == 0 ? 0 : Math.Sqrt(first) / Math.Sqrt(second);
-        });
+
+                ratios[i] = second == 0 ? 0 : Math.Sqrt(first) / Math.Sqrt(second);
+                return buffers;
+            },
+            _ => { });
         return ratios;
     }
 

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Crucible.Evaluation.Privacy;
 
 /// <summary>How a column's values are compared by <see cref="RangeNormalisedDcr"/>.</summary>
@@ -52,19 +54,41 @@ public static class RangeNormalisedDcr
             range[j] = hi > lo ? hi - lo : 0;
         }
 
+        // a column takes the vectorised path (over all reference rows at once) when it is numerical with a positive range
+        // and no missing reference value; the per-element rules (missing values, zero range, codes) otherwise. Either
+        // path computes min(|s − r| / range, 1) in double and sums the columns in order, so they agree bit for bit.
+        var fast = new bool[d];
+        for (int j = 0; j < d; j++) fast[j] = kinds[j] == DcrColumnKind.Numerical && range[j] > 0 && !reference[j].Any(double.IsNaN);
         var dcr = new double[ns];
-        Parallel.For(0, ns, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, i =>
-        {
-            double best = double.PositiveInfinity;
-            for (int r = 0; r < nr; r++)
+        Parallel.For(0, ns, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism },
+            () => (Sum: new double[nr], Term: new double[nr]),
+            (i, _, buffers) =>
             {
-                double sum = 0;
-                for (int j = 0; j < d; j++) sum += Value(synthetic[j][i], reference[j][r], kinds[j], range[j]);
-                best = Math.Min(best, sum / d);
-            }
+                var (sum, term) = buffers;
+                Array.Clear(sum);
+                for (int j = 0; j < d; j++)
+                {
+                    double s = synthetic[j][i];
+                    if (fast[j] && !double.IsNaN(s))
+                    {
+                        // term = min(|r − s| / range, 1) for every reference row r
+                        TensorPrimitives.Subtract(reference[j], s, term);
+                        TensorPrimitives.Abs(term, term);
+                        TensorPrimitives.Divide(term, range[j], term);
+                        TensorPrimitives.Min(term, 1.0, term);
+                        TensorPrimitives.Add(sum, term, sum);
+                    }
+                    else
+                    {
+                        var column = reference[j];
+                        for (int r = 0; r < nr; r++) sum[r] += Value(s, column[r], kinds[j], range[j]);
+                    }
+                }
 
-            dcr[i] = best;
-        });
+                dcr[i] = TensorPrimitives.Min(sum) / d;
+                return buffers;
+            },
+            _ => { });
         return dcr;
     }
 
