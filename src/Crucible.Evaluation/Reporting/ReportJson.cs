@@ -391,60 +391,60 @@ public static class ReportJson
         w.WriteEndObject();
 
         var d = a.DcrShare;
-        w.WriteStartObject("dcr_share");
-        w.WriteString("threat_model", d.ThreatModel);
-        w.WriteNumber("n", d.N);
-        w.WriteNumber("reference_rows", s.N);
-        Number(w, "share_closer_to_train", d.Share);
-        Interval(w, "ci95", d.Ci);
-        Number(w, "bound", d.Bound);
-        w.WriteBoolean("within_bound", d.WithinBound);
-        Number(w, "score", d.Score);
-        w.WriteString("holdout_sha256", hash);
-        w.WriteEndObject();
+        Metric(w, "dcr_share", d.ThreatModel, d.N, s.N, hash, () =>
+        {
+            Number(w, "share_closer_to_train", d.Share);
+            Interval(w, "ci95", d.Ci);
+            Number(w, "bound", d.Bound);
+            w.WriteBoolean("within_bound", d.WithinBound);
+            Number(w, "score", d.Score);
+        });
 
         var i = a.Ims;
-        w.WriteStartObject("ims");
-        w.WriteString("threat_model", i.ThreatModel);
-        w.WriteNumber("n", i.N);
-        w.WriteNumber("reference_rows", s.N);
-        Number(w, "tolerance", i.Tolerance);
-        Number(w, "synthetic_to_training", i.SyntheticToTraining);
-        Interval(w, "synthetic_to_training_ci95", i.TrainingCi);
-        Number(w, "synthetic_to_holdout", i.SyntheticToHoldout);
-        Interval(w, "synthetic_to_holdout_ci95", i.HoldoutCi);
-        Number(w, "margin", i.Margin);
-        w.WriteBoolean("within_margin", i.WithinMargin);
-        w.WriteString("holdout_sha256", hash);
-        w.WriteEndObject();
+        Metric(w, "ims", i.ThreatModel, i.N, s.N, hash, () =>
+        {
+            Number(w, "tolerance", i.Tolerance);
+            Number(w, "synthetic_to_training", i.SyntheticToTraining);
+            Interval(w, "synthetic_to_training_ci95", i.TrainingCi);
+            Number(w, "synthetic_to_holdout", i.SyntheticToHoldout);
+            Interval(w, "synthetic_to_holdout_ci95", i.HoldoutCi);
+            Number(w, "margin", i.Margin);
+            w.WriteBoolean("within_margin", i.WithinMargin);
+        });
 
         var r = a.Nndr;
-        w.WriteStartObject("nndr");
-        w.WriteString("threat_model", r.ThreatModel);
-        w.WriteNumber("n", r.N);
-        w.WriteNumber("reference_rows", s.N);
-        w.WriteNumber("rank", r.Rank);
-        Number(w, "synthetic_to_training", r.SyntheticToTraining);
-        Number(w, "synthetic_to_holdout", r.SyntheticToHoldout);
-        Number(w, "training_to_holdout", r.TrainingToHoldout);
-        w.WriteBoolean("synthetic_below_training", r.SyntheticBelowTraining);
-        w.WriteString("holdout_sha256", hash);
-        w.WriteEndObject();
+        Metric(w, "nndr", r.ThreatModel, r.N, s.N, hash, () =>
+        {
+            w.WriteNumber("rank", r.Rank);
+            Number(w, "synthetic_to_training", r.SyntheticToTraining);
+            Number(w, "synthetic_to_holdout", r.SyntheticToHoldout);
+            Number(w, "training_to_holdout", r.TrainingToHoldout);
+            w.WriteBoolean("synthetic_below_training", r.SyntheticBelowTraining);
+        });
 
         if (a.RangeNormalised is { } g)
         {
-            w.WriteStartObject("dcr_range_normalised");
-            w.WriteString("threat_model", d.ThreatModel);
-            w.WriteNumber("n", g.N);
-            w.WriteNumber("reference_rows", s.N);
-            Number(w, "synthetic_to_training_median", g.SyntheticToTrainingMedian);
-            Number(w, "synthetic_to_holdout_median", g.SyntheticToHoldoutMedian);
-            Number(w, "share_closer_to_train", g.Share);
-            Number(w, "bound", g.Bound);
-            w.WriteBoolean("within_bound", g.WithinBound);
-            w.WriteString("holdout_sha256", hash);
-            w.WriteEndObject();
+            Metric(w, "dcr_range_normalised", d.ThreatModel, g.N, s.N, hash, () =>
+            {
+                Number(w, "synthetic_to_training_median", g.SyntheticToTrainingMedian);
+                Number(w, "synthetic_to_holdout_median", g.SyntheticToHoldoutMedian);
+                Number(w, "share_closer_to_train", g.Share);
+                Number(w, "bound", g.Bound);
+                w.WriteBoolean("within_bound", g.WithinBound);
+            });
         }
+    }
+
+    // one privacy metric's object (PRIV-9): its threat model, n and reference rows, its own fields, the holdout's hash
+    private static void Metric(Utf8JsonWriter w, string name, string threatModel, int n, int referenceRows, string hash, Action fields)
+    {
+        w.WriteStartObject(name);
+        w.WriteString("threat_model", threatModel);
+        w.WriteNumber("n", n);
+        w.WriteNumber("reference_rows", referenceRows);
+        fields();
+        w.WriteString("holdout_sha256", hash);
+        w.WriteEndObject();
     }
 
     // a Wilson interval as [low, high], clamped to [0, 1]
