@@ -17,23 +17,44 @@ public static partial class AtomicFile
         WriteAllBytes(path, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(text));
 
     /// <summary>Writes <paramref name="bytes"/> to <paramref name="path"/> atomically, creating its folder.</summary>
-    public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
+    public static void WriteAllBytes(string path, byte[] bytes)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        Write(path, stream =>
+        {
+            stream.Write(bytes);
+            return bytes.Length;
+        });
+    }
+
+    /// <summary>
+    /// Writes <paramref name="path"/> atomically from a stream: <paramref name="write"/> fills a new temporary file beside
+    /// it (unbuffered: bring your own buffer), which is flushed to disk; then <paramref name="beforeRename"/>, when given,
+    /// runs with <paramref name="write"/>'s result (e.g. to write a file that must exist before this one appears); then the
+    /// temporary file is renamed over <paramref name="path"/> and the folder flushed. A failure at any step removes the
+    /// temporary file and leaves <paramref name="path"/> as it was. Returns <paramref name="write"/>'s result.
+    /// </summary>
+    public static T Write<T>(string path, Func<Stream, T> write, Action<T>? beforeRename = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(write);
         var full = Path.GetFullPath(path);
         var dir = Path.GetDirectoryName(full) ?? throw new ArgumentException($"no folder in path {path}", nameof(path));
         Directory.CreateDirectory(dir);
         var temp = Path.Combine(dir, TempName(Path.GetFileName(full)));
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            T result;
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1))
             {
-                stream.Write(bytes);
+                result = write(stream);
                 stream.Flush(flushToDisk: true);
             }
 
+            beforeRename?.Invoke(result);
             File.Move(temp, full, overwrite: true);
             FlushFolder(dir);
+            return result;
         }
         finally
         {

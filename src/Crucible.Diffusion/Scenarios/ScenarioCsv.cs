@@ -220,33 +220,17 @@ public static class ScenarioCsv
     {
         ArgumentNullException.ThrowIfNull(set);
         ArgumentException.ThrowIfNullOrEmpty(csvPath);
-        var full = Path.GetFullPath(csvPath);
-        var dir = Path.GetDirectoryName(full) ?? throw new ArgumentException($"no folder in path {csvPath}", nameof(csvPath));
-        Directory.CreateDirectory(dir);
 
-        // the CSV is streamed to a temporary file (hashed on the way: the metadata needs its SHA-256), then the metadata
-        // is written, then the CSV is renamed into place, so it still appears last
-        var temp = Path.Combine(dir, AtomicFile.TempName(Path.GetFileName(full)));
-        try
+        // the CSV is streamed to a temporary file (hashed on the way: the metadata needs its SHA-256), then the older CSV
+        // is removed and the metadata written, then the CSV is renamed into place, so it still appears last
+        ScenarioMetadata? meta = null;
+        AtomicFile.Write(csvPath, stream => WriteTo(stream, set.Values, set.Metadata.StepsPerScenario), sha =>
         {
-            string sha;
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1))
-            {
-                sha = WriteTo(stream, set.Values, set.Metadata.StepsPerScenario);
-                stream.Flush(flushToDisk: true);
-            }
-
-            var meta = Describe(set, sha, Path.GetFileName(csvPath), created);
-            if (File.Exists(full)) File.Delete(full);
+            meta = Describe(set, sha, Path.GetFileName(csvPath), created);
+            if (File.Exists(csvPath)) File.Delete(csvPath);
             AtomicFile.WriteAllText(MetadataPath(csvPath), ToJson(meta));
-            File.Move(temp, full, overwrite: true);
-            AtomicFile.FlushFolder(dir);
-            return meta;
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+        });
+        return meta!;
     }
 
     /// <summary>
