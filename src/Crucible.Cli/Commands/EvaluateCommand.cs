@@ -164,6 +164,37 @@ internal static class EvaluateCommand
     }
 
     /// <summary>
+    /// A <c>crucible evaluate</c> run evaluated again from its recorded inputs (by the <c>input_roles</c> this command
+    /// records) and options: report.json and report.html are functions of them, so both must come out byte-identical.
+    /// </summary>
+    internal static IReadOnlyList<Recomputed> Recompute(RunManifest m, Func<string, string> full, InputLocation where)
+    {
+        var c = m.Config;
+        if (RunRecompute.Value<string>(c, "command") != "evaluate")
+            throw new InvalidInputException(RunRecompute.Rule, $"--recompute runs crucible evaluate runs again; run {m.RunId} is '{c["command"]}' (the demo's evaluation step composes more sections)", where);
+        var roles = RunRecompute.Strings(c, "input_roles");
+        if (roles is null || roles.Length != m.Inputs.Count)
+            throw new InvalidInputException(RunRecompute.Rule, "the manifest does not name its inputs' roles (input_roles): it was written by an earlier version", where);
+        var byRole = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i < roles.Length; i++) byRole[roles[i]] = full(m.Inputs[i].Path);
+        string? Role(string role) => byRole.TryGetValue(role, out var p) ? p : null;
+        var segments = RunRecompute.Value<string>(c, "segments") switch { "default" => "default", "file" => Role("segments"), _ => null };
+        var request = new EvaluationRequest(Role("real")!, Role("synthetic")!, Role("train"), Role("thresholds"), segments, RunRecompute.Strings(c, "sensitive"),
+            RunRecompute.Value<int>(c, "shadow_models"), RunRecompute.Value<int?>(c, "shadow_steps"),
+            Role("model_weights") is { } w ? Path.GetDirectoryName(w) : null, RunRecompute.Value<double>(c, "alpha"));
+        var (report, verdicts) = request.Prepare().Evaluate();
+        var results = new List<Recomputed>();
+        foreach (var output in m.Outputs.Where(o => o.IsFile))
+        {
+            string? text = output.Path.EndsWith(".html", StringComparison.OrdinalIgnoreCase) ? ReportHtml.ToHtml(report, verdicts)
+                : output.Path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? ReportJson.ToJson(report, verdicts) : null;
+            if (text is not null) results.Add(new(output.Path, output.Sha256, RunRecompute.Sha256(new System.Text.UTF8Encoding(false).GetBytes(text))));
+        }
+
+        return results.Count > 0 ? results : throw new InvalidInputException(RunRecompute.Rule, "the manifest names no report to compare with", where);
+    }
+
+    /// <summary>
     /// One evaluation as <c>evaluate</c> runs it (and <c>verify-run --recompute</c> runs it again from a run manifest):
     /// the files, the options that shape the report.
     /// </summary>

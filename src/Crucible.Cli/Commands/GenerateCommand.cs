@@ -198,6 +198,41 @@ internal static class GenerateCommand
         }
     }
 
+    /// <summary>
+    /// A generate run (<c>crucible generate</c>, the demo's generate steps) drawn again from the model its manifest names
+    /// (the folder of its recorded <c>weights.safetensors</c>), the config <see cref="RunConfig"/> wrote and its seed,
+    /// through <see cref="Generation"/>: the CSV's recorded and recomputed hashes and, when the recorded metadata file is
+    /// there, the metadata's, with its <c>created</c> time and <c>library_version</c> taken from that file (what a second
+    /// run, possibly by a later build, cannot reproduce; a different library version is named in the note).
+    /// </summary>
+    internal static IReadOnlyList<Recomputed> Recompute(RunManifest m, Func<string, string> full, InputLocation where)
+    {
+        var weights = m.Inputs.FirstOrDefault(i => i.IsFile && Path.GetFileName(i.Path) == DiffusionGenerator.WeightsFileName)
+            ?? throw new InvalidInputException(RunRecompute.Rule, "the manifest names no model weights to generate with", where);
+        var csv = m.Outputs.FirstOrDefault(o => o.IsFile && o.Path.EndsWith(".csv", StringComparison.Ordinal))
+            ?? throw new InvalidInputException(RunRecompute.Rule, "the manifest names no scenario CSV to compare with", where);
+        var model = Path.GetDirectoryName(full(weights.Path))!;
+        var c = m.Config;
+        var generation = Generation.Load(model, RunRecompute.Value<string>(c, "sampler"), RunRecompute.Value<int>(c, "sampling_steps"),
+            RunRecompute.Value<double>(c, "eta"), RunRecompute.Value<string>(c, "spacing") == "angle" ? DdimSpacing.UniformAngle : DdimSpacing.Linear);
+        var set = generation.Draw(RunRecompute.Value<int>(c, "count"), m.Seed, RunRecompute.Strings(c, "conditions"), RunRecompute.Value<double?>(c, "guidance"),
+            RunRecompute.Value<double?>(c, "guidance_min_noise"), RunRecompute.Value<double?>(c, "regime_guidance"), RunRecompute.Value<string>(c, "stress"), model);
+        var bytes = ScenarioCsv.Format(set.Values, set.Metadata.StepsPerScenario);
+        var results = new List<Recomputed> { new(csv.Path, csv.Sha256, RunRecompute.Sha256(bytes)) };
+        if (m.Outputs.FirstOrDefault(o => o.IsFile && o.Path.EndsWith(".meta.json", StringComparison.Ordinal)) is { } meta && File.Exists(full(meta.Path)))
+        {
+            var recorded = JsonSerializer.Deserialize<ScenarioMetadata>(File.ReadAllText(full(meta.Path)), DiffusionJson.Options)
+                ?? throw new InvalidInputException(RunRecompute.Rule, "the recorded metadata file is empty", new InputLocation(full(meta.Path), 0, 0));
+            var created = DateTimeOffset.Parse(recorded.Created, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+            var again = ScenarioCsv.Describe(set, bytes, Path.GetFileName(csv.Path), created);
+            var json = ScenarioCsv.ToJson(again with { LibraryVersion = recorded.LibraryVersion });
+            results.Add(new(meta.Path, meta.Sha256, RunRecompute.Sha256(System.Text.Encoding.UTF8.GetBytes(json)),
+                RunRecompute.VersionNote(recorded.LibraryVersion, again.LibraryVersion, "drawn")));
+        }
+
+        return results;
+    }
+
     // the run manifest of one generate command: what was asked, as the model will be run
     private static RunManifestBuilder StartRun(CrucibleHome home, ParseResult parse, Options o, int count, SamplerOptions sampler) =>
         RunManifests.Start(home, "generate", RunConfig("generate", count, sampler, parse.GetValue(o.Spacing), parse.GetValue(o.Condition),

@@ -405,6 +405,61 @@ internal static class TrainCommand
         return ExitCode.Success;
     }
 
+    /// <summary>
+    /// A <c>crucible train</c> run (either kind) trained again from its recorded data, state file and the final options
+    /// this command records: training is deterministic, so the weights must come out byte-identical, and the model
+    /// manifest too but for its <c>library_version</c> (taken from the recorded manifest, like a scenario's metadata).
+    /// </summary>
+    internal static IReadOnlyList<Recomputed> Recompute(RunManifest m, Func<string, string> full, InputLocation where)
+    {
+        var c = m.Config;
+        if (RunRecompute.Value<string>(c, "command") != "train" || c["generator"] is not System.Text.Json.Nodes.JsonObject generator)
+            throw new InvalidInputException(RunRecompute.Rule, $"--recompute runs crucible train runs again; run {m.RunId} was not recorded by crucible train", where);
+        string data = full(m.Inputs[0].Path);
+        var input = Enum.Parse<InputKind>(RunRecompute.Value<string>(c, "input") ?? nameof(InputKind.Prices));
+        var (train, all, _) = ReadReturns(data, input, RunRecompute.Value<string>(c, "columns"), TrainEndOf(RunRecompute.Value<string>(c, "train_end")));
+        var provenance = DataProvenance.FromFile(data, input);
+        byte[] weights;
+        Func<string, byte[]> manifest; // the model manifest's bytes under a given library version
+        if (RunRecompute.Value<string>(c, "kind") == SequenceGenerator.KindName)
+        {
+            var options = generator.Deserialize<SequenceGeneratorOptions>(DiffusionJson.Options)!;
+            var state = m.Inputs.Count > 1 ? SequenceState.Load(full(m.Inputs[1].Path)) : null;
+            var names = RunRecompute.Value<string>(c, "state_columns")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var calibration = RunRecompute.Value<string>(c, "calibrate_guidance") is { } episode
+                ? SequenceTraining.CalibrationFor(episode, RunRecompute.Value<string>(c, "calibration_rule") is { } rule ? SequenceTraining.RuleOf(rule) : null)
+                : null;
+            var trained = SequenceTraining.Train(train, all, options, state, names, calibration, provenance).Generator;
+            weights = trained.WeightsBytes();
+            manifest = version => DiffusionJson.FileBytes(trained.Manifest with { LibraryVersion = version });
+        }
+        else
+        {
+            var trained = new DiffusionGenerator(generator.Deserialize<DiffusionGeneratorOptions>(DiffusionJson.Options)!).Fit(train, provenance);
+            weights = trained.WeightsBytes();
+            manifest = version => DiffusionJson.FileBytes(trained.Manifest with { LibraryVersion = version });
+        }
+
+        var results = new List<Recomputed>();
+        foreach (var output in m.Outputs.Where(o => o.IsFile))
+        {
+            switch (Path.GetFileName(output.Path))
+            {
+                case DiffusionGenerator.WeightsFileName:
+                    results.Add(new(output.Path, output.Sha256, RunRecompute.Sha256(weights)));
+                    break;
+                case DiffusionGenerator.ManifestFileName:
+                    string path = full(output.Path);
+                    string current = DiffusionGenerator.LibraryVersion;
+                    string recorded = (File.Exists(path) ? System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))?["library_version"]?.GetValue<string>() : null) ?? current;
+                    results.Add(new(output.Path, output.Sha256, RunRecompute.Sha256(manifest(recorded)), RunRecompute.VersionNote(recorded, current, "trained")));
+                    break;
+            }
+        }
+
+        return results.Count > 0 ? results : throw new InvalidInputException(RunRecompute.Rule, "the manifest names no model files to compare with", where);
+    }
+
     /// <summary>The rule of the refusal of DP-SGD for a sequence model (RELIABILITY.md DP-8).</summary>
     internal const string DpKindRule = "OPT-E-DP-KIND";
 

@@ -1,15 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using Crucible.Data;
-using Crucible.Diffusion.Samplers;
-using Crucible.Diffusion.Scenarios;
-using Crucible.Diffusion.Sequence;
-using Crucible.Diffusion.Tabular;
-using Crucible.Evaluation.Reporting;
 using Crucible.Governance;
 using Crucible.Governance.Manifests;
 
@@ -23,11 +14,9 @@ namespace Crucible.Cli.Commands;
 /// manifest file and the audit store's copy of it hash as pinned; each disagreement (chain broken, file edited, stored
 /// copy edited or missing, unpinned) is named. Exit 0 when all match, 3 when one differs or is missing, 2 when the
 /// manifest is unreadable or incomplete, or the home has no audit log. Named bytes of a service run (its request and
-/// response bodies) are listed as such: there is no file to rehash. <c>--recompute</c> runs the run again (RELIABILITY
-/// MRM-2: the independent validator recomputes the output): a generate run (<c>crucible generate</c>, the demo's
-/// generate steps) draws the scenarios again from the manifest's model, config and seed (the CSV must be byte-identical,
-/// the metadata too but for its creation time and library version, taken from the recorded file); a <c>crucible
-/// evaluate</c> run evaluates its recorded inputs again (report.json and report.html byte-identical).
+/// response bodies) are listed as such: there is no file to rehash. <c>--recompute</c> runs a train, generate or
+/// evaluate run again and compares its outputs byte for byte (<see cref="RunRecompute"/>; RELIABILITY MRM-2: the
+/// independent validator recomputes the output).
 /// </summary>
 internal static class VerifyRunCommand
 {
@@ -51,7 +40,7 @@ internal static class VerifyRunCommand
         };
         var recompute = new Option<bool>("--recompute")
         {
-            Description = "Also run a generate run again from its manifest (model, config, seed) and compare the scenarios with the recorded output, byte for byte",
+            Description = "Also run a train, generate or evaluate run again from its manifest (inputs, config, seed) and compare its outputs with the recorded ones, byte for byte",
         };
         var command = new Command("verify-run", "Recompute a run manifest's file hashes and compare them (exit 3 on any difference)")
         {
@@ -66,7 +55,7 @@ internal static class VerifyRunCommand
             var pin = p.GetValue(home) is { } dir
                 ? RunPinVerifier.Verify(CrucibleHome.Resolve(dir), path, v.Manifest.RunId, p.GetValue(publicKey), p.GetValue(checkpoints))
                 : null;
-            var again = p.GetValue(recompute) ? Recompute(v.Manifest, path) : null;
+            var again = p.GetValue(recompute) ? RunRecompute.Run(v.Manifest, path) : null;
             bool ok = v.Ok && pin is null or { Ok: true } && (again is null || again.All(r => r.Matches));
             if (p.GetValue(json))
             {
@@ -131,145 +120,6 @@ internal static class VerifyRunCommand
         }));
         return command;
     }
-
-    /// <summary>One output of a run drawn again: its recorded and recomputed SHA-256.</summary>
-    internal sealed record Recomputed(string Path, string Expected, string Actual, string? Note = null)
-    {
-        public bool Matches => Expected == Actual;
-    }
-
-    /// <summary>
-    /// Draws a generate run's scenarios again from the model its manifest names (the folder of its recorded
-    /// <c>weights.safetensors</c>), its config and seed, through the code of <c>generate</c>; returns the CSV's recorded
-    /// and recomputed hashes and, when the recorded metadata file is there, the metadata's, with its <c>created</c> time
-    /// and <c>library_version</c> taken from that file (the fields a second run, possibly by a later build, cannot
-    /// reproduce; a different library version is named in the result's note).
-    /// </summary>
-    internal static IReadOnlyList<Recomputed> Recompute(RunManifest m, string manifestPath)
-    {
-        var where = new InputLocation(manifestPath, 0, 0);
-        string folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(manifestPath))!;
-        string Full(string p) => System.IO.Path.IsPathRooted(p) ? p : System.IO.Path.Combine(folder, p);
-        if (m.Kind == "evaluate") return RecomputeEvaluation(m, Full, where);
-        if (m.Kind == "train") return RecomputeTraining(m, Full, where);
-        if (m.Kind != "generate")
-            throw new InvalidInputException("VERIFY-E-RECOMPUTE", $"--recompute runs train, generate and evaluate runs again; run {m.RunId} is a '{m.Kind}' run", where);
-        var weights = m.Inputs.FirstOrDefault(i => i.IsFile && System.IO.Path.GetFileName(i.Path) == DiffusionGenerator.WeightsFileName)
-            ?? throw new InvalidInputException("VERIFY-E-RECOMPUTE", "the manifest names no model weights to generate with", where);
-        var csv = m.Outputs.FirstOrDefault(o => o.IsFile && o.Path.EndsWith(".csv", StringComparison.Ordinal))
-            ?? throw new InvalidInputException("VERIFY-E-RECOMPUTE", "the manifest names no scenario CSV to compare with", where);
-        var model = System.IO.Path.GetDirectoryName(Full(weights.Path))!;
-        var c = m.Config;
-        T? Value<T>(string key) => c[key] is JsonValue v ? v.GetValue<T>() : default;
-        string[]? conditions = c["conditions"] is JsonArray a ? [.. a.Select(x => x!.GetValue<string>())] : null;
-        var generation = GenerateCommand.Generation.Load(model, Value<string>("sampler"), Value<int>("sampling_steps"), Value<double>("eta"),
-            Value<string>("spacing") == "angle" ? DdimSpacing.UniformAngle : DdimSpacing.Linear);
-        var set = generation.Draw(Value<int>("count"), m.Seed, conditions, Value<double?>("guidance"), Value<double?>("guidance_min_noise"),
-            Value<double?>("regime_guidance"), Value<string>("stress"), model);
-        var bytes = ScenarioCsv.Format(set.Values, set.Metadata.StepsPerScenario);
-        var results = new List<Recomputed> { new(csv.Path, csv.Sha256, Sha(bytes)) };
-        if (m.Outputs.FirstOrDefault(o => o.IsFile && o.Path.EndsWith(".meta.json", StringComparison.Ordinal)) is { } meta && File.Exists(Full(meta.Path)))
-        {
-            var recorded = JsonSerializer.Deserialize<ScenarioMetadata>(File.ReadAllText(Full(meta.Path)), DiffusionJson.Options)
-                ?? throw new InvalidInputException("VERIFY-E-RECOMPUTE", "the recorded metadata file is empty", new InputLocation(Full(meta.Path), 0, 0));
-            var created = DateTimeOffset.Parse(recorded.Created, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
-            var again = ScenarioCsv.Describe(set, bytes, System.IO.Path.GetFileName(csv.Path), created);
-            string? note = again.LibraryVersion == recorded.LibraryVersion ? null
-                : $"recorded by library {recorded.LibraryVersion}, drawn again by {again.LibraryVersion}: compared with the recorded version";
-            var json = ScenarioCsv.ToJson(again with { LibraryVersion = recorded.LibraryVersion });
-            results.Add(new(meta.Path, meta.Sha256, Sha(Encoding.UTF8.GetBytes(json)), note));
-        }
-
-        return results;
-    }
-
-    // an evaluate run (crucible evaluate) evaluated again from its recorded inputs (by their input_roles) and options; the
-    // report and the page are functions of them, so both must come out byte-identical
-    private static IReadOnlyList<Recomputed> RecomputeEvaluation(RunManifest m, Func<string, string> full, InputLocation where)
-    {
-        var c = m.Config;
-        if (c["command"] is not JsonValue command || command.GetValue<string>() != "evaluate")
-            throw new InvalidInputException("VERIFY-E-RECOMPUTE", $"--recompute runs crucible evaluate runs again; run {m.RunId} is '{c["command"]}' (the demo's evaluation step composes more sections)", where);
-        if (c["input_roles"] is not JsonArray roles || roles.Count != m.Inputs.Count)
-            throw new InvalidInputException("VERIFY-E-RECOMPUTE", "the manifest does not name its inputs' roles (input_roles): it was written by an earlier version", where);
-        var byRole = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (int i = 0; i < roles.Count; i++) byRole[roles[i]!.GetValue<string>()] = full(m.Inputs[i].Path);
-        T? Value<T>(string key) => c[key] is JsonValue v ? v.GetValue<T>() : default;
-        string? Role(string role) => byRole.TryGetValue(role, out var p) ? p : null;
-        var segments = Value<string>("segments") switch { "default" => "default", "file" => Role("segments"), _ => null };
-        string[]? sensitive = c["sensitive"] is JsonArray a ? [.. a.Select(x => x!.GetValue<string>())] : null;
-        var request = new EvaluateCommand.EvaluationRequest(Role("real")!, Role("synthetic")!, Role("train"), Role("thresholds"), segments, sensitive,
-            Value<int>("shadow_models"), Value<int?>("shadow_steps"), Role("model_weights") is { } w ? System.IO.Path.GetDirectoryName(w) : null,
-            Value<double>("alpha"));
-        var (report, verdicts) = request.Prepare().Evaluate();
-        var results = new List<Recomputed>();
-        foreach (var output in m.Outputs.Where(o => o.IsFile))
-        {
-            string? text = output.Path.EndsWith(".html", StringComparison.OrdinalIgnoreCase) ? ReportHtml.ToHtml(report, verdicts)
-                : output.Path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? ReportJson.ToJson(report, verdicts) : null;
-            if (text is not null) results.Add(new(output.Path, output.Sha256, Sha(new UTF8Encoding(false).GetBytes(text))));
-        }
-
-        return results.Count > 0 ? results : throw new InvalidInputException("VERIFY-E-RECOMPUTE", "the manifest names no report to compare with", where);
-    }
-
-    // a train run (crucible train, either kind) trained again from its recorded data, state file and final options:
-    // training is deterministic, so the weights must come out byte-identical, and the model manifest too but for its
-    // library_version (taken from the recorded manifest, like a scenario's metadata)
-    private static IReadOnlyList<Recomputed> RecomputeTraining(RunManifest m, Func<string, string> full, InputLocation where)
-    {
-        var c = m.Config;
-        if (c["command"] is not JsonValue command || command.GetValue<string>() != "train" || c["generator"] is not JsonObject generator)
-            throw new InvalidInputException("VERIFY-E-RECOMPUTE", $"--recompute runs crucible train runs again; run {m.RunId} was not recorded by crucible train", where);
-        T? Value<T>(string key) => c[key] is JsonValue v ? v.GetValue<T>() : default;
-        string data = full(m.Inputs[0].Path);
-        var input = Enum.Parse<InputKind>(Value<string>("input") ?? nameof(InputKind.Prices));
-        var (train, all, _) = TrainCommand.ReadReturns(data, input, Value<string>("columns"), TrainCommand.TrainEndOf(Value<string>("train_end")));
-        var provenance = DataProvenance.FromFile(data, input);
-        byte[] weights;
-        Func<string, byte[]> manifest; // the model manifest's bytes with a given library version
-        if (Value<string>("kind") == SequenceGenerator.KindName)
-        {
-            var options = generator.Deserialize<SequenceGeneratorOptions>(DiffusionJson.Options)!;
-            var state = m.Inputs.Count > 1 ? SequenceState.Load(full(m.Inputs[1].Path)) : null;
-            var names = Value<string>("state_columns")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            var calibration = Value<string>("calibrate_guidance") is { } episode
-                ? SequenceTraining.CalibrationFor(episode, Value<string>("calibration_rule") is { } rule ? SequenceTraining.RuleOf(rule) : null)
-                : null;
-            var trained = SequenceTraining.Train(train, all, options, state, names, calibration, provenance).Generator;
-            weights = trained.WeightsBytes();
-            manifest = version => Encoding.UTF8.GetBytes(JsonSerializer.Serialize(trained.Manifest with { LibraryVersion = version }, DiffusionJson.Options) + "\n");
-        }
-        else
-        {
-            var options = generator.Deserialize<DiffusionGeneratorOptions>(DiffusionJson.Options)!;
-            var trained = new DiffusionGenerator(options).Fit(train, provenance);
-            weights = trained.WeightsBytes();
-            manifest = version => Encoding.UTF8.GetBytes(JsonSerializer.Serialize(trained.Manifest with { LibraryVersion = version }, DiffusionJson.Options) + "\n");
-        }
-
-        var results = new List<Recomputed>();
-        foreach (var output in m.Outputs.Where(o => o.IsFile))
-        {
-            switch (System.IO.Path.GetFileName(output.Path))
-            {
-                case DiffusionGenerator.WeightsFileName:
-                    results.Add(new(output.Path, output.Sha256, Sha(weights)));
-                    break;
-                case DiffusionGenerator.ManifestFileName:
-                    string path = full(output.Path);
-                    string? recorded = File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path))?["library_version"]?.GetValue<string>() : null;
-                    string current = DiffusionGenerator.LibraryVersion;
-                    results.Add(new(output.Path, output.Sha256, Sha(manifest(recorded ?? current)),
-                        recorded is not null && recorded != current ? $"recorded by library {recorded}, trained again by {current}: compared with the recorded version" : null));
-                    break;
-            }
-        }
-
-        return results.Count > 0 ? results : throw new InvalidInputException("VERIFY-E-RECOMPUTE", "the manifest names no model files to compare with", where);
-    }
-
-    private static string Sha(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
     // pin: the file against the pin; stored: the audit store's copy against the pin; chain: the log's verification; problems: snake_case
     private static void AddPin(JsonObject result, RunPinVerification c)

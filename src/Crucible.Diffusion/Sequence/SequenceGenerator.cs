@@ -688,7 +688,7 @@ public sealed class SequenceGenerator
     public byte[] WeightsBytes() => Network.SerializeSafeTensors();
 
     /// <summary>The bytes of <c>manifest.json</c>.</summary>
-    public byte[] ManifestBytes() => System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(Manifest, DiffusionJson.Options) + "\n");
+    public byte[] ManifestBytes() => DiffusionJson.FileBytes(Manifest);
 
     /// <summary>Writes the model folder (<c>weights.safetensors</c>, <c>manifest.json</c>) atomically, as <see cref="DiffusionGenerator.Save"/>.</summary>
     public void Save(string folder)

@@ -336,7 +336,7 @@ public sealed class DiffusionGenerator
     public byte[] WeightsBytes() => Network.SerializeSafeTensors();
 
     /// <summary>The bytes of <c>manifest.json</c>.</summary>
-    public byte[] ManifestBytes() => System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(Manifest, DiffusionJson.Options) + "\n");
+    public byte[] ManifestBytes() => DiffusionJson.FileBytes(Manifest);
 
     /// <summary>
     /// Writes the model folder: <c>weights.safetensors</c> and <c>manifest.json</c>. Atomic: both files go to a new

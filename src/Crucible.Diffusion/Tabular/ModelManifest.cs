@@ -167,4 +167,7 @@ public static class DiffusionJson
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false) },
     };
+
+    /// <summary>A document's file bytes: <see cref="Options"/>' JSON, UTF-8, with a final newline (model manifests).</summary>
+    public static byte[] FileBytes<T>(T document) => System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(document, Options) + "\n");
 }
