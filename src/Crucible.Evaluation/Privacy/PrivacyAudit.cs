@@ -145,7 +145,7 @@ public static class PrivacyAudit
         var raw = (Syn: Take(MembershipInference.Rows(synthetic), synIdx, d), Train: Take(MembershipInference.Rows(train), trainIdx, d),
             Hold: Take(MembershipInference.Rows(holdout), holdIdx, d));
         var (mean, sd) = DistanceToClosestRecord.TrainScale(train);
-        var z = (Syn: Standardise(raw.Syn, mean, sd), Train: Standardise(raw.Train, mean, sd), Hold: Standardise(raw.Hold, mean, sd));
+        var z = (Syn: AttackRows.Standardise(raw.Syn, d, mean, sd), Train: AttackRows.Standardise(raw.Train, d, mean, sd), Hold: AttackRows.Standardise(raw.Hold, d, mean, sd));
         var dop = maxDegreeOfParallelism;
 
         var toTrain = NearestNeighbors.NearestDistances(z.Syn, z.Train, d, dop);
@@ -189,7 +189,7 @@ public static class PrivacyAudit
 
         // PRIV-2: the same share with SDMetrics' range-normalised distances (ranges from the training subset)
         var kinds = Enumerable.Repeat(DcrColumnKind.Numerical, d).ToArray();
-        var columns = (Syn: ColumnsOf(raw.Syn, d), Train: ColumnsOf(raw.Train, d), Hold: ColumnsOf(raw.Hold, d));
+        var columns = (Syn: ColumnsOf(synthetic, synIdx), Train: ColumnsOf(train, trainIdx), Hold: ColumnsOf(holdout, holdIdx));
         var rnTrain = RangeNormalisedDcr.Compute(columns.Syn, columns.Train, kinds, dop);
         var rnHold = RangeNormalisedDcr.Compute(columns.Syn, columns.Hold, kinds, dop);
         var rnCloser = Enumerable.Range(0, m).Count(i => rnTrain[i] < rnHold[i]);
@@ -201,19 +201,8 @@ public static class PrivacyAudit
         return new PrivacyAuditReport(split, dcr, ims, nndr, warnings) { RangeNormalised = rangeNormalised };
     }
 
-    // row-major rows (count × d) as d column arrays
-    private static double[][] ColumnsOf(double[] rows, int d)
-    {
-        int n = rows.Length / d;
-        var columns = new double[d][];
-        for (int j = 0; j < d; j++)
-        {
-            columns[j] = new double[n];
-            for (int i = 0; i < n; i++) columns[j][i] = rows[(i * d) + j];
-        }
-
-        return columns;
-    }
+    // the rows of a set at the subset's indices, one array per series
+    private static double[][] ColumnsOf(SeriesSet set, int[] indices) => [.. set.Columns.Select(column => indices.Select(i => column[i]).ToArray())];
 
     /// <summary>
     /// The canonical bytes of a set that <c>hash_of: values</c> hashes: UTF-8 text, a header line of the series names
@@ -251,12 +240,4 @@ public static class PrivacyAudit
     }
 
     private static double[] Take(double[] rows, int[] indices, int d) => MembershipInference.Take(rows, indices, d);
-
-    private static double[] Standardise(double[] rows, double[] mean, double[] sd)
-    {
-        var d = mean.Length;
-        var z = new double[rows.Length];
-        for (var k = 0; k < rows.Length; k++) z[k] = (rows[k] - mean[k % d]) / sd[k % d];
-        return z;
-    }
 }
