@@ -81,15 +81,15 @@ public static class ValidationEvidence
             ?? throw new InvalidInputException("REG-E-EVIDENCE", $"the run manifest of evaluation run {runId} is not in the audit store", where);
         if (Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(manifestBytes)) != Str(completed, "manifest_sha256"))
             throw new InvalidInputException("REG-E-EVIDENCE", $"the stored run manifest of evaluation run {runId} is not the one the audit log pinned", where);
-        using var manifest = JsonDocument.Parse(manifestBytes);
-        if (!Hashes(manifest.RootElement, "inputs").Contains(thresholdsSha!))
+        var manifest = Manifests.RunManifest.Parse(manifestBytes);
+        if (!manifest.Inputs.Any(f => f.Sha256 == thresholdsSha))
             throw new InvalidInputException("REG-E-EVIDENCE",
                 $"the run manifest of evaluation run {runId} does not list the thresholds file {Short(thresholdsSha!)}: the thresholds were not predeclared inputs", where);
-        if (!Hashes(manifest.RootElement, "outputs").Contains(sha))
+        if (!manifest.Outputs.Any(f => f.Sha256 == sha))
             throw new InvalidInputException("REG-E-EVIDENCE", $"the run manifest of evaluation run {runId} does not list this report among its outputs", where);
 
         // tied to this model: the run names it, or it evaluated scenarios that this model generated (before it)
-        var runModel = manifest.RootElement.TryGetProperty("model_id", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
+        var runModel = manifest.ModelId;
         if (runModel is not null && runModel != modelId)
             throw new InvalidInputException("REG-E-EVIDENCE", $"the report evaluates model {Short(runModel)}, not {Short(modelId)}", where);
         if (runModel is null)
@@ -170,18 +170,5 @@ public static class ValidationEvidence
         return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty(key, out var v)
             ? v.ValueKind switch { JsonValueKind.True => true, JsonValueKind.False => false, _ => null }
             : null;
-    }
-
-    // the sha256 of every file in a run manifest's inputs or outputs
-    private static HashSet<string> Hashes(JsonElement root, string section)
-    {
-        var set = new HashSet<string>(StringComparer.Ordinal);
-        if (!root.TryGetProperty(section, out var files) || files.ValueKind != JsonValueKind.Array) return set;
-        foreach (var f in files.EnumerateArray())
-        {
-            if (f.ValueKind == JsonValueKind.Object && f.TryGetProperty("sha256", out var h) && h.ValueKind == JsonValueKind.String) set.Add(h.GetString()!);
-        }
-
-        return set;
     }
 }
