@@ -18,15 +18,10 @@ internal static class ScratchFolders
         int deleted = 0;
         foreach (var folder in Directory.EnumerateDirectories(parent))
         {
-            var name = Path.GetFileName(folder);
-            if (name.Length != 32 || !name.All(c => char.IsAsciiHexDigitLower(c) || char.IsAsciiDigit(c))) continue;
+            if (!IsId(Path.GetFileName(folder))) continue;
             try
             {
-                var newest = Directory.EnumerateFileSystemEntries(folder, "*", SearchOption.AllDirectories)
-                    .Select(File.GetLastWriteTimeUtc)
-                    .Append(Directory.GetLastWriteTimeUtc(folder))
-                    .Max();
-                if (newest >= cutoff) continue;
+                if (NewestWrite(folder) >= cutoff) continue;
                 Directory.Delete(folder, recursive: true);
                 deleted++;
             }
@@ -38,4 +33,14 @@ internal static class ScratchFolders
 
         return deleted;
     }
+
+    /// <summary>Whether <paramref name="name"/> is a request's or job's id: 32 lower-case hex digits (a GUID's "N" form).</summary>
+    public static bool IsId(string name) => name.Length == 32 && name.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f');
+
+    /// <summary>The latest write time (UTC) of <paramref name="folder"/> or anything below it.</summary>
+    public static DateTime NewestWrite(string folder) =>
+        Directory.EnumerateFileSystemEntries(folder, "*", SearchOption.AllDirectories)
+            .Select(File.GetLastWriteTimeUtc)
+            .Append(Directory.GetLastWriteTimeUtc(folder))
+            .Max();
 }

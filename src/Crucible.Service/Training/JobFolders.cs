@@ -30,7 +30,7 @@ internal sealed class JobFolder : IDisposable
     /// <exception cref="JobFolderInUseException">Another live process holds the folder's lock (an earlier attempt still runs).</exception>
     public static JobFolder Claim(string jobs, string jobId, out bool removedEarlier)
     {
-        if (!JobFolders.IsJobId(jobId)) throw new ArgumentException("not a job id", nameof(jobId));
+        if (!ScratchFolders.IsId(jobId)) throw new ArgumentException("not a job id", nameof(jobId));
         var path = System.IO.Path.Combine(jobs, jobId);
         Directory.CreateDirectory(path);
         var held = TryLock(path) ?? throw new JobFolderInUseException(jobId);
@@ -84,9 +84,6 @@ internal sealed class JobFolderInUseException(string jobId)
 /// <summary>The start-up clean-up of <c>HOME/jobs</c>: folders of jobs no live process runs (left by a killed service).</summary>
 internal static class JobFolders
 {
-    /// <summary>Whether <paramref name="name"/> is a job id: 32 lower-case hex digits (<c>Guid.ToString("N")</c>).</summary>
-    public static bool IsJobId(string name) => name.Length == 32 && name.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f');
-
     /// <summary>
     /// Deletes the folders under <paramref name="jobs"/> named like a job id that no live job owns: their lock is free
     /// (or, without a lock file, nothing in them was written for <paramref name="unlockedAge"/>: one may be a folder
@@ -102,10 +99,10 @@ internal static class JobFolders
         int deleted = 0;
         foreach (var info in new DirectoryInfo(jobs).EnumerateDirectories())
         {
-            if (!IsJobId(info.Name) || info.LinkTarget is not null || runningElsewhere(info.Name)) continue;
+            if (!ScratchFolders.IsId(info.Name) || info.LinkTarget is not null || runningElsewhere(info.Name)) continue;
             try
             {
-                if (!File.Exists(Path.Combine(info.FullName, JobFolder.LockFileName)) && NewestWrite(info.FullName) >= cutoff) continue;
+                if (!File.Exists(Path.Combine(info.FullName, JobFolder.LockFileName)) && ScratchFolders.NewestWrite(info.FullName) >= cutoff) continue;
                 var held = JobFolder.TryLock(info.FullName);
                 if (held is null) continue; // a live process runs this job
                 DeleteLocked(info.FullName, held);
@@ -157,10 +154,4 @@ internal static class JobFolders
             // another process claimed the folder between the release and the delete: it is theirs now
         }
     }
-
-    private static DateTime NewestWrite(string folder) =>
-        Directory.EnumerateFileSystemEntries(folder, "*", SearchOption.AllDirectories)
-            .Select(File.GetLastWriteTimeUtc)
-            .Append(Directory.GetLastWriteTimeUtc(folder))
-            .Max();
 }
