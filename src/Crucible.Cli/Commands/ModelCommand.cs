@@ -127,10 +127,12 @@ internal static class ModelCommand
             using var log = opened;
             var registry = new ModelRegistry(h, log);
             var model = Resolve(registry, p.GetValue(id)!);
-            // the report must be recorded in this home's audit log, for this model, with predeclared passing thresholds
-            string? evidenceSha = evidencePath is null ? null : ValidationEvidence.Check(evidencePath, model.Id, log);
+            // the report's own verdicts here; the registry checks that it is recorded in this home's audit log, for this
+            // model, with predeclared passing thresholds (ValidationEvidence.CheckRecorded, once)
+            string? evidenceSha = evidencePath is null ? null : ValidationEvidence.CheckVerdicts(evidencePath);
             var before = model.Status;
-            var after = registry.ChangeStatus(model.Id, to, p.GetValue(reason)!, evidenceSha);
+            var after = registry.ChangeStatus(model.Id, to, p.GetValue(reason)!, evidenceSha,
+                evidenceLocation: evidencePath is null ? null : new InputLocation(evidencePath, 0, 0));
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"model {after.Id}: {Name(before)} → {Name(after.Status)}{(evidenceSha is null ? "" : $" (evidence {evidenceSha[..16]}…)")}"));
             return ExitCode.Success;

@@ -149,12 +149,14 @@ public sealed class ModelRegistry
     /// in the audit log as an evaluation of this model with predeclared, passed thresholds:
     /// <see cref="ValidationEvidence.CheckRecorded"/>), validated → promoted,
     /// and any non-retired status → retired. Segregation of duties (MRM-10): the actor who validated a model cannot promote
-    /// it; the refusal is itself recorded (<c>model.status_refused</c>) before it is thrown.
+    /// it; the refusal is itself recorded (<c>model.status_refused</c>) before it is thrown. <paramref name="evidenceLocation"/>
+    /// (the report file, when the caller read one) is where an evidence refusal points.
     /// </summary>
     /// <exception cref="InvalidInputException">
     /// <c>REG-E-UNKNOWN</c>, <c>REG-E-TRANSITION</c>, <c>REG-E-EVIDENCE</c>, or <c>REG-E-SOD</c> (promotion by the validator).
     /// </exception>
-    public ModelRecord ChangeStatus(string id, ModelStatus to, string reason, string? evidenceSha256 = null, string? actor = null)
+    public ModelRecord ChangeStatus(string id, ModelStatus to, string reason, string? evidenceSha256 = null, string? actor = null,
+        InputLocation? evidenceLocation = null)
     {
         var current = Find(id) ?? throw new InvalidInputException("REG-E-UNKNOWN", $"no registered model {id}");
         var allowed = (current.Status, to) switch
@@ -169,7 +171,7 @@ public sealed class ModelRegistry
         if (to == ModelStatus.Validated && !FileHash.IsSha256Hex(evidenceSha256))
             throw new InvalidInputException("REG-E-EVIDENCE", "validation needs the SHA-256 of the passing validation report as evidence");
         // MRM-5: the hash must be a passing evaluation of this model recorded in this audit log (not a self-declared one)
-        if (to == ModelStatus.Validated) ValidationEvidence.CheckRecorded(evidenceSha256!, id, _audit);
+        if (to == ModelStatus.Validated) ValidationEvidence.CheckRecorded(evidenceSha256!, id, _audit, evidenceLocation);
         if (string.IsNullOrWhiteSpace(reason)) throw new InvalidInputException("REG-E-REASON", "a status change needs a reason");
         var who = actor ?? _audit.DefaultActor;
         if (to == ModelStatus.Promoted && string.Equals(current.ValidatedBy, who, StringComparison.Ordinal))
