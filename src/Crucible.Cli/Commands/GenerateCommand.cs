@@ -140,28 +140,16 @@ internal static class GenerateCommand
     /// A model loaded for one generation, with the sampler checked against it: what <c>generate</c> runs, and what
     /// <c>verify-run --recompute</c> runs again from a run manifest's config.
     /// </summary>
-    internal sealed class Generation
+    internal sealed class Generation(SequenceGenerator? sequence, DiffusionGenerator? tabular, SamplerOptions sampler, string modelId, string? note)
     {
-        private readonly SequenceGenerator? _sequence;
-        private readonly DiffusionGenerator? _tabular;
-
-        private Generation(SequenceGenerator? sequence, DiffusionGenerator? tabular, SamplerOptions sampler, string modelId, string? note)
-        {
-            _sequence = sequence;
-            _tabular = tabular;
-            Sampler = sampler;
-            ModelId = modelId;
-            Note = note;
-        }
-
         /// <summary>The sampler as it will run (steps checked against the model's T).</summary>
-        public SamplerOptions Sampler { get; }
+        public SamplerOptions Sampler { get; } = sampler;
 
         /// <summary>The model id (SHA-256 of its weights).</summary>
-        public string ModelId { get; }
+        public string ModelId { get; } = modelId;
 
         /// <summary>A line for the user when the sampler is not the one a distilled network was made for, else null.</summary>
-        public string? Note { get; }
+        public string? Note { get; } = note;
 
         /// <summary>Loads a tabular or sequence model folder and checks the sampler settings against it (input errors: exit 2).</summary>
         public static Generation Load(string modelFolder, string? sampler, int samplingSteps, double eta, DdimSpacing spacing)
@@ -186,15 +174,15 @@ internal static class GenerateCommand
         public ScenarioSet Draw(int count, ulong seed, string[]? conditions, double? guidance, double? guidanceMinNoise, double? regimeGuidance, string? stress,
             string modelFolder)
         {
-            if (_sequence is not null)
+            if (sequence is not null)
             {
                 var request = new SequenceSampleRequest(ConditionsOf(conditions), guidance, Sampler, stress, guidanceMinNoise, regimeGuidance);
-                return _sequence.Generate(count, seed, request);
+                return sequence.Generate(count, seed, request);
             }
 
             if (conditions is { Length: > 0 } || guidance is not null || stress is not null || guidanceMinNoise is not null || regimeGuidance is not null)
                 throw new InvalidInputException("OPT-E-KIND", "--condition, --guidance, --guidance-min-noise, --regime-guidance and --stress apply to sequence models only", new InputLocation(modelFolder, 0, 0));
-            return _tabular!.Generate(count, seed, Sampler);
+            return tabular!.Generate(count, seed, Sampler);
         }
     }
 
