@@ -83,9 +83,25 @@ internal interface IAuditTransaction
 internal sealed class SqliteAuditStore : IAuditStore, IAuditTransaction
 {
     private static int s_initialised;
-    private readonly SqliteConnection _connection;
 
-    private SqliteAuditStore(SqliteConnection connection) => _connection = connection;
+    /// <summary>
+    /// One gate per database file for the writers of this process. SQLite's busy handler retries by sleeping, which is not
+    /// a queue: with many writers in one process a waiting connection can lose every race until its busy timeout runs out
+    /// (RELIABILITY.md LOG-5 saw it on a loaded 2-core machine). Writers of one process therefore queue here and meet
+    /// SQLite's lock only against other processes.
+    /// </summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, object> s_writerGates = new(StringComparer.Ordinal);
+
+    private readonly SqliteConnection _connection;
+    private readonly object _writerGate;
+
+    private SqliteAuditStore(SqliteConnection connection, object writerGate)
+    {
+        _connection = connection;
+        _writerGate = writerGate;
+    }
+
+    private static object WriterGate(string path) => s_writerGates.GetOrAdd(Path.GetFullPath(path), _ => new object());
 
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS audit_entry(
@@ -119,21 +135,33 @@ internal sealed class SqliteAuditStore : IAuditStore, IAuditTransaction
         CREATE TRIGGER IF NOT EXISTS runs_no_delete BEFORE DELETE ON runs BEGIN SELECT RAISE(ABORT, 'append-only'); END;
         """;
 
+    private const string SchemaObjects = "'audit_entry','audit_checkpoint','audit_entry_kind','audit_meta','audit_entry_no_update','audit_entry_no_delete',"
+        + "'audit_checkpoint_no_update','audit_checkpoint_no_delete','runs','runs_no_update','runs_no_delete'";
+
+    private const int SchemaObjectCount = 11;
+
     /// <summary>Opens (creating when needed) the log at <paramref name="path"/>, checking that WAL and <c>synchronous=FULL</c> took effect.</summary>
     public static SqliteAuditStore OpenWriter(string path)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var gate = WriterGate(path);
         var connection = Connect(path, readOnly: false);
         try
         {
             Execute(connection, "PRAGMA busy_timeout=30000;");
-            var mode = Convert.ToString(Scalar(connection, "PRAGMA journal_mode=WAL;"), CultureInfo.InvariantCulture);
-            Execute(connection, "PRAGMA synchronous=FULL;");
-            var sync = Convert.ToInt64(Scalar(connection, "PRAGMA synchronous;"), CultureInfo.InvariantCulture);
-            if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase) || sync != 2)
-                throw new InvalidOperationException($"audit log pragmas did not take effect (journal_mode={mode}, synchronous={sync})");
-            Execute(connection, Schema);
-            return new SqliteAuditStore(connection);
+            lock (gate)
+            {
+                var mode = Convert.ToString(Scalar(connection, "PRAGMA journal_mode=WAL;"), CultureInfo.InvariantCulture);
+                Execute(connection, "PRAGMA synchronous=FULL;");
+                var sync = Convert.ToInt64(Scalar(connection, "PRAGMA synchronous;"), CultureInfo.InvariantCulture);
+                if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase) || sync != 2)
+                    throw new InvalidOperationException($"audit log pragmas did not take effect (journal_mode={mode}, synchronous={sync})");
+                // The schema statements write (INSERT OR IGNORE, and CREATE … IF NOT EXISTS takes the write lock too): run
+                // them only on a log that lacks part of the schema, so opening a complete log is a read.
+                if (!HasSchema(connection)) Execute(connection, Schema);
+            }
+
+            return new SqliteAuditStore(connection, gate);
         }
         catch
         {
@@ -143,7 +171,15 @@ internal sealed class SqliteAuditStore : IAuditStore, IAuditTransaction
     }
 
     /// <summary>Opens an existing log read-only.</summary>
-    public static SqliteAuditStore OpenReader(string path) => new(Connect(path, readOnly: true));
+    public static SqliteAuditStore OpenReader(string path) => new(Connect(path, readOnly: true), WriterGate(path));
+
+    /// <summary>The objects <see cref="Schema"/> creates, all present, and the format row.</summary>
+    private static bool HasSchema(SqliteConnection connection)
+    {
+        var objects = Convert.ToInt64(Scalar(connection, $"SELECT COUNT(*) FROM sqlite_master WHERE name IN ({SchemaObjects});"), CultureInfo.InvariantCulture);
+        if (objects != SchemaObjectCount) return false;
+        return Convert.ToInt64(Scalar(connection, "SELECT COUNT(*) FROM audit_meta WHERE key = 'format';"), CultureInfo.InvariantCulture) == 1;
+    }
 
     /// <summary>Whether the database holds the <c>runs</c> table (a log created before it existed does not).</summary>
     public bool HasRunsTable() => Convert.ToInt64(Scalar(_connection,
@@ -155,20 +191,23 @@ internal sealed class SqliteAuditStore : IAuditStore, IAuditTransaction
 
     public T Write<T>(Func<IAuditTransaction, T> work)
     {
-        Execute(_connection, "BEGIN IMMEDIATE;");
-        T result;
-        try
+        lock (_writerGate)
         {
-            result = work(this);
-            Execute(_connection, "COMMIT;");
-        }
-        catch
-        {
-            TryRollback();
-            throw;
-        }
+            Execute(_connection, "BEGIN IMMEDIATE;");
+            T result;
+            try
+            {
+                result = work(this);
+                Execute(_connection, "COMMIT;");
+            }
+            catch
+            {
+                TryRollback();
+                throw;
+            }
 
-        return result;
+            return result;
+        }
     }
 
     public string ExportMarker(string checkpointFile) => "exported_checkpoint";

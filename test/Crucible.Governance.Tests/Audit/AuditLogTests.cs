@@ -237,6 +237,39 @@ public class AuditLogTests
         Assert.True(v.Ok, v.Message);
         Assert.Equal(writers * each, v.Entries);
     }
+    [Fact]
+    public void OpeningACompleteLog_DoesNotWait_ForAnotherProcessesWriteLock()
+    {
+        using var t = new AuditTestHome();
+        t.Fill(3);
+        SQLitePCL.Batteries_V2.Init();
+        using var other = new Microsoft.Data.Sqlite.SqliteConnection(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = t.Home.AuditDatabase, Pooling = false }.ToString());
+        other.Open();
+        using (var begin = other.CreateCommand())
+        {
+            begin.CommandText = "BEGIN IMMEDIATE;"; // another writer holds the write lock
+            begin.ExecuteNonQuery();
+        }
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using (var log = t.Open()) Assert.Equal(3, log.Count);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"open took {clock.Elapsed}: it waited for the write lock (busy timeout 30 s)");
+        using var rollback = other.CreateCommand();
+        rollback.CommandText = "ROLLBACK;";
+        rollback.ExecuteNonQuery();
+    }
+
+    [Fact]
+    public void OpeningALogThatLacksTheRunsTable_CreatesIt()
+    {
+        using var t = new AuditTestHome();
+        t.Fill(2);
+        t.Tamper("DROP TRIGGER runs_no_update; DROP TRIGGER runs_no_delete; DROP TABLE runs;");
+        using var log = t.Open();
+        log.AppendRunCompleted(Manifest("run-old"), new JsonObject { ["command"] = "test" });
+        Assert.NotNull(log.ReadRunManifest("run-old"));
+    }
+
     private static RunManifest Manifest(string runId) => new RunManifestBuilder("generate", new JsonObject { ["count"] = 2 }, 9, Path.GetTempPath())
     {
         RunId = runId,
