@@ -163,10 +163,20 @@ internal static class GenerateCommand
 
             var generator = DiffusionGenerator.Load(modelFolder);
             var tabular = SamplerOptionsOf(sampler, samplingSteps, eta, generator.Schedule.Steps) with { Spacing = spacing };
-            string? note = !generator.IsMadeFor(tabular) && generator.Options.Distillation is { } d
-                ? string.Create(CultureInfo.InvariantCulture,
-                    $"note:      this model's network was distilled for ddim-{d.SamplingSteps} ({JsonNamingPolicy.SnakeCaseLower.ConvertName(d.Spacing.ToString())} spacing, eta 0); other samplers run on a network tuned for that grid")
-                : null;
+            string? note = null;
+            if (!generator.IsMadeFor(tabular))
+            {
+                var made = generator.Options.MadeForSampler;
+                string grid = string.Create(CultureInfo.InvariantCulture,
+                    $"ddim-{made.Steps} ({JsonNamingPolicy.SnakeCaseLower.ConvertName(made.Spacing.ToString())} spacing, eta 0)");
+                note = (generator.Options.Distillation is not null, generator.Manifest.Calibration is not null) switch
+                {
+                    (true, true) => $"note:      this model's network was distilled and its marginals calibrated for {grid}; other samplers run on a network tuned for that grid, without the calibration",
+                    (true, false) => $"note:      this model's network was distilled for {grid}; other samplers run on a network tuned for that grid",
+                    _ => $"note:      this model's marginals were calibrated for {grid}; other samplers' draws are not calibrated",
+                };
+            }
+
             return new Generation(null, generator, tabular, generator.ModelId, note);
         }
 

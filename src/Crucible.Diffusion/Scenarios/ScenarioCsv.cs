@@ -99,6 +99,13 @@ public sealed record ScenarioMetadata
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public PrivacyManifest? Privacy { get; init; }
 
+    /// <summary>
+    /// For a tabular model with a marginal calibration: whether it was applied (true when the request's sampler is the
+    /// one it was measured with). Absent for a model without one, whose metadata is unchanged by this member.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? MarginalCalibration { get; init; }
+
     /// <summary>Data rows in the CSV (header excluded).</summary>
     public int Rows { get; init; }
 

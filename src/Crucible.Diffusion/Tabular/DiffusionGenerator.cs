@@ -56,6 +56,7 @@ public sealed class DiffusionGenerator
     private VolatilityAdaptiveSchedule? _schedule;
     private TransformPipeline? _transform;
     private ModelManifest? _manifest;
+    private TransformPipeline? _calibration;
     private string[] _columns = [];
 
     /// <summary>Creates an unfitted generator.</summary>
@@ -228,6 +229,16 @@ public sealed class DiffusionGenerator
             distillationLoss = Metrics(studentLosses).FinalLoss;
         }
 
+        // 3c. optional marginal calibration: the model's own draws, with the sampler it is made for, measure its marginals
+        MarginalCalibrationManifest? calibration = null;
+        if (o.Calibration is { } calibrate)
+        {
+            var sampler = o.MadeForSampler with { MaxDegreeOfParallelism = EngineThreads.MaxDegreeOfParallelism, Cancellation = cancellationToken };
+            ulong seed = MarginalCalibration.SeedFor(o.Seed);
+            var drawn = ModelSpaceSample(denoiser, schedule, o.Objective, whitening, calibrate.Rows, seed, sampler);
+            calibration = MarginalCalibration.Fit(drawn, trainReturns.Columns, calibrate, sampler, seed);
+        }
+
         // 4. freeze into a manifest
         byte[] weights = network.SerializeSafeTensors();
         _manifest = new ModelManifest
@@ -243,6 +254,7 @@ public sealed class DiffusionGenerator
             Transform = JsonDocument.Parse(transform.ToJson()).RootElement.Clone(),
             Whitening = whitening,
             ModelSpace = new RangeManifest { Min = minimum, Max = maximum },
+            Calibration = calibration,
             Data = new DataManifest
             {
                 InputFile = provenance?.FileName,
@@ -260,13 +272,27 @@ public sealed class DiffusionGenerator
         _denoiser = denoiser;
         _schedule = schedule;
         _transform = transform;
+        _calibration = calibration is null ? null : TransformPipeline.FromJson(calibration.Map.GetRawText());
         _columns = [.. trainReturns.Columns];
         return this;
+    }
+
+    // the sampler's draws mapped back to the transform's space (whitening undone), before calibration and clamping
+    private static double[] ModelSpaceSample(
+        MlpDenoiserAdapter denoiser, VolatilityAdaptiveSchedule schedule, Objective objective, Whitening? whitening, int count, ulong seed, SamplerOptions sampler)
+    {
+        var z = DiffusionSampler.Sample(denoiser, schedule, objective, count, seed, sampler);
+        var values = new double[z.Length];
+        for (int i = 0; i < z.Length; i++) values[i] = z[i];
+        whitening?.Invert(values);
+        return values;
     }
 
     /// <summary>
     /// Draws <paramref name="count"/> rows of log returns in original units (an undated frame with <see cref="Columns"/>).
     /// The same seed and sampler settings give the same rows on any number of threads. Defaults: DDIM, 50 steps, η = 0.
+    /// A model with <see cref="DiffusionGeneratorOptions.Calibration"/> maps the draws of the sampler it was calibrated
+    /// with through its marginal calibration (<see cref="IsCalibratedFor"/>); other samplers' draws are not mapped.
     /// </summary>
     public TimeSeriesFrame Sample(int count, ulong seed, SamplerOptions? sampler = null)
     {
@@ -274,11 +300,9 @@ public sealed class DiffusionGenerator
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         sampler ??= new SamplerOptions();
         if (sampler.MaxDegreeOfParallelism == -1) sampler = sampler with { MaxDegreeOfParallelism = EngineThreads.MaxDegreeOfParallelism };
-        var z = DiffusionSampler.Sample(_denoiser, _schedule, Options.Objective, count, seed, sampler);
         int d = _columns.Length;
-        var values = new double[z.Length];
-        for (int i = 0; i < z.Length; i++) values[i] = z[i];
-        _manifest.Whitening?.Invert(values);
+        var values = ModelSpaceSample(_denoiser, _schedule, Options.Objective, _manifest.Whitening, count, seed, sampler);
+        if (_calibration is not null && IsCalibratedFor(sampler)) MarginalCalibration.Apply(_calibration, values, _columns);
         if (Options.Tails == TailPolicy.Clamp)
         {
             for (int i = 0; i < values.Length; i++) values[i] = Math.Clamp(values[i], _manifest.ModelSpace.Min[i % d], _manifest.ModelSpace.Max[i % d]);
@@ -307,6 +331,7 @@ public sealed class DiffusionGenerator
             InputDataSha256 = m.Data.InputSha256,
             TrainMatrixSha256 = m.Data.TrainMatrixSha256,
             Privacy = m.Privacy,
+            MarginalCalibration = m.Calibration is null ? null : IsCalibratedFor(sampler),
             StepsPerScenario = 1,
         });
     }
@@ -319,9 +344,13 @@ public sealed class DiffusionGenerator
     public bool IsMadeFor(SamplerOptions sampler)
     {
         ArgumentNullException.ThrowIfNull(sampler);
-        return Options.Distillation is not { } d
-            || (sampler.Kind == SamplerKind.Ddim && sampler.Eta == 0 && sampler.Steps == d.SamplingSteps && sampler.Spacing == d.Spacing);
+        return (Options.Distillation is not { } d
+                || (sampler.Kind == SamplerKind.Ddim && sampler.Eta == 0 && sampler.Steps == d.SamplingSteps && sampler.Spacing == d.Spacing))
+            && (Manifest.Calibration is null || IsCalibratedFor(sampler));
     }
+
+    /// <summary>Whether the model has a marginal calibration and it applies to <paramref name="sampler"/>'s draws (<see cref="MarginalCalibration.Applies"/>).</summary>
+    public bool IsCalibratedFor(SamplerOptions sampler) => Manifest.Calibration is { } c && MarginalCalibration.Applies(c, sampler);
 
     /// <summary>The sampler's name in scenario metadata and on the command line: <c>ddpm</c>, <c>ddim</c>, <c>dpm2m</c>.</summary>
     public static string SamplerName(SamplerKind kind) => kind switch
@@ -407,6 +436,18 @@ public sealed class DiffusionGenerator
         var network = new MlpDenoiser(new MlpDenoiserConfig(d, o.Hidden, o.Blocks, o.TimeEmbedding), new Philox(o.Seed, stream: 0));
         network.LoadSafeTensors(SafeTensors.Load(weights, weightsPath), strict: true);
         _transform = TransformPipeline.FromJson(manifest.Transform.GetRawText());
+        if (manifest.Calibration is { } calibration)
+        {
+            if (o.Calibration is null) throw new InvalidDataException("the manifest has a calibration but its config has none");
+            _calibration = TransformPipeline.FromJson(calibration.Map.GetRawText());
+            if (_calibration.Steps.Count != 1 || _calibration.Steps[0] is not QuantileNormalTransform || !_calibration.IsFitted)
+                throw new InvalidDataException("the manifest's calibration map is not one fitted quantile-normal transform");
+        }
+        else if (o.Calibration is not null)
+        {
+            throw new InvalidDataException("the manifest's config asks for calibration but it has none");
+        }
+
         _schedule = schedule;
         _denoiser = new MlpDenoiserAdapter(network, schedule.Steps);
         _columns = [.. manifest.Columns];

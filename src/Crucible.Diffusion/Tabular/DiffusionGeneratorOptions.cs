@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Crucible.Diffusion.Samplers;
 using Crucible.Diffusion.Schedules;
 using Crucible.Diffusion.Training;
 
@@ -119,6 +120,23 @@ public sealed record DiffusionGeneratorOptions
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public SamplerDistillationOptions? Distillation { get; init; }
 
+    /// <summary>
+    /// Marginal calibration after training (and after <see cref="Distillation"/>; null: none, the default): the model
+    /// draws <see cref="MarginalCalibrationOptions.Rows"/> rows with the sampler it is made for (DDIM with the
+    /// distillation's grid, else DDIM-50 with linear spacing), and a monotone per-series map that makes those draws'
+    /// marginals N(0, 1) in model space (the train marginals after the inverse transform) is stored in the manifest and
+    /// applied to every later draw of that sampler (<see cref="MarginalCalibration"/>). Needs the quantile-normal
+    /// transform; not with <see cref="Privacy"/>.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public MarginalCalibrationOptions? Calibration { get; init; }
+
+    /// <summary>The sampler a trained model is made for: DDIM (η = 0) with the distillation's steps and spacing, else <see cref="SamplerOptions"/>' default DDIM-50.</summary>
+    [JsonIgnore]
+    public SamplerOptions MadeForSampler => Distillation is { } d
+        ? new SamplerOptions(SamplerKind.Ddim, d.SamplingSteps, Eta: 0, Spacing: d.Spacing)
+        : new SamplerOptions();
+
     /// <summary>These options with DP-SGD training: sets <see cref="Privacy"/> and switches off every data-fitted preprocessing step.</summary>
     public DiffusionGeneratorOptions WithPrivacy(DpTrainingOptions privacy) =>
         this with { Privacy = privacy, Transform = MarginalTransform.None, VolatilityAdaptive = false, Whiten = false };
@@ -157,6 +175,14 @@ public sealed record DiffusionGeneratorOptions
             Require(Enum.IsDefined(distill.Spacing), $"unknown distillation.spacing {distill.Spacing}");
             Require(double.IsFinite(distill.LearningRate) && distill.LearningRate > 0, "distillation.learning_rate must be positive");
             Require(distill.EmaDecay is >= 0 and < 1, "distillation.ema_decay must be in [0, 1)");
+        }
+
+        if (Calibration is { } calibration)
+        {
+            Require(Privacy is null, "calibration cannot be combined with privacy: with DP-SGD the model space is a public scaling, not the quantile-normal transform whose N(0, 1) marginals calibration restores");
+            Require(Transform == MarginalTransform.QuantileNormal, "calibration needs transform quantile_normal: it maps the model's marginals onto the N(0, 1) that transform gives the train rows");
+            Require(calibration.Rows >= 100, "calibration.rows must be at least 100");
+            Require(calibration.Knots >= 2 && calibration.Knots <= calibration.Rows, "calibration.knots must be in 2..calibration.rows");
         }
 
         if (Privacy is not null)

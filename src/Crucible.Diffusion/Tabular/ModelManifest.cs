@@ -45,6 +45,10 @@ public sealed record ModelManifest
     /// <summary>The per-series range of the train rows in model space (used by <see cref="TailPolicy.Clamp"/>).</summary>
     public RangeManifest ModelSpace { get; init; } = new();
 
+    /// <summary>The marginal calibration (<see cref="DiffusionGeneratorOptions.Calibration"/>), or null (and absent from the JSON).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public MarginalCalibrationManifest? Calibration { get; init; }
+
     /// <summary>Where the training data came from and its hashes.</summary>
     public DataManifest Data { get; init; } = new();
 
