@@ -163,6 +163,32 @@ public sealed class TabularCommandsTests : IDisposable
     }
 
     [Fact]
+    public void Generate_OnACalibratedModel_AppliesTheCalibrationToItsSamplerOnly_AndSaysSo()
+    {
+        string data = PriceFile(120), model = Path.Combine(_dir, "calibrated"), config = Path.Combine(_dir, "calibrated.json");
+        File.WriteAllText(config, """{"hidden": 32, "blocks": 1, "time_embedding": 16, "diffusion_steps": 100, "training": {"batch_size": 32, "warmup_steps": 5}, "calibration": {"rows": 500, "knots": 50}}""");
+        Assert.Equal(0, Crucible(["train", "--data", data, "--steps", "5", "--config", config, "--out", model]).Exit);
+        using (var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "manifest.json"))))
+            Assert.Equal(500, manifest.RootElement.GetProperty("calibration").GetProperty("rows").GetInt32());
+
+        string ddim = Path.Combine(_dir, "ddim.csv"), dpm = Path.Combine(_dir, "dpm.csv");
+        var plain = Crucible("generate", "--model", model, "--count", "20", "--out", ddim);
+        Assert.Equal(0, plain.Exit);
+        Assert.DoesNotContain("note:", plain.Stdout, StringComparison.Ordinal);
+        var other = Crucible("generate", "--model", model, "--count", "20", "--sampler", "dpm2m", "--out", dpm);
+        Assert.Equal(0, other.Exit);
+        Assert.Contains("calibrated for ddim-50", other.Stdout, StringComparison.Ordinal);
+        bool Applied(string csv)
+        {
+            using var meta = JsonDocument.Parse(File.ReadAllText(Path.ChangeExtension(csv, ".meta.json")));
+            return meta.RootElement.GetProperty("marginal_calibration").GetBoolean();
+        }
+
+        Assert.True(Applied(ddim));
+        Assert.False(Applied(dpm));
+    }
+
+    [Fact]
     public void Generate_BadInput_ExitsTwo()
     {
         string data = PriceFile(80), config = SmallConfig(), model = Path.Combine(_dir, "model");
