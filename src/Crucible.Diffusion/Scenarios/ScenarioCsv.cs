@@ -78,8 +78,15 @@ public sealed record ScenarioMetadata
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? ConstraintViolationRate { get; init; }
 
-    /// <summary>What the values are: <c>log_returns</c> in original units (not standardised).</summary>
+    /// <summary>What the values are: <c>log_returns</c> in original units (not standardised); price columns, when any, are named in <see cref="Prices"/>.</summary>
     public string Units { get; init; } = "log_returns";
+
+    /// <summary>
+    /// The price paths added after the return columns (<c>generate --prices</c>: <see cref="PricePaths"/>): their columns and
+    /// where each start P_0 came from; absent when the CSV has returns only.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public PricesMetadata? Prices { get; init; }
 
     /// <summary>When the file was written, RFC 3339 in UTC.</summary>
     public string Created { get; init; } = "";
