@@ -14,7 +14,7 @@ public sealed record PricesMetadata
 {
     /// <summary>
     /// Where P_0 came from: <c>model_manifest</c> (the last train price the model recorded), <c>file</c> (a start-prices
-    /// JSON file) or <c>unit</c> (every P_0 = 1, asked for explicitly).
+    /// JSON file), <c>request</c> (the scenario service's request body) or <c>unit</c> (every P_0 = 1, asked for explicitly).
     /// </summary>
     public string Source { get; init; } = "";
 
@@ -56,7 +56,7 @@ public sealed class StartPrices
     /// <summary>P_0 per series, in series order.</summary>
     public IReadOnlyDictionary<string, double> Values { get; }
 
-    /// <summary><c>model_manifest</c>, <c>file</c> or <c>unit</c> (<see cref="PricesMetadata.Source"/>).</summary>
+    /// <summary><c>model_manifest</c>, <c>file</c>, <c>request</c> or <c>unit</c> (<see cref="PricesMetadata.Source"/>).</summary>
     public string Source { get; }
 
     /// <summary>The file's name (no folder) when read from a file.</summary>
@@ -125,20 +125,32 @@ public sealed class StartPrices
             throw new InvalidInputException(Rule, $"the start-prices file is not valid JSON: {FirstSentence(e.Message)}", new InputLocation(path, line, column));
         }
 
-        using (document)
-        {
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-                throw new InvalidInputException(Rule, "the start-prices file must be a JSON object {\"SERIES\": price, …}", new InputLocation(path, 0, 0));
-            var given = new Dictionary<string, double>(StringComparer.Ordinal);
-            foreach (var p in document.RootElement.EnumerateObject())
-            {
-                if (p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetDouble(out double v))
-                    throw new InvalidInputException(Rule, $"the start price of {p.Name} is not a number: {p.Value.GetRawText()}", new InputLocation(path, 0, 0));
-                if (!given.TryAdd(p.Name, v)) throw new InvalidInputException(Rule, $"the start-prices file names {p.Name} twice", new InputLocation(path, 0, 0));
-            }
+        using (document) return FromObject(document.RootElement, path, series, "the start-prices file", "file");
+    }
 
-            return new StartPrices(Checked(series, given, path, "the start-prices file"), "file", null, null);
+    /// <summary>
+    /// The start prices of a request body's JSON object <c>{"SPY": 470.2, …}</c> (the scenario service's
+    /// <c>start_prices</c>), under the rules of <see cref="Parse"/>; <paramref name="field"/> names it in errors.
+    /// </summary>
+    public static StartPrices FromRequest(JsonElement prices, IReadOnlyList<string> series, string field)
+    {
+        ArgumentNullException.ThrowIfNull(series);
+        return FromObject(prices, field, series, field, "request");
+    }
+
+    private static StartPrices FromObject(JsonElement root, string path, IReadOnlyList<string> series, string what, string source)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+            throw new InvalidInputException(Rule, $"{what} must be a JSON object {{\"SERIES\": price, …}}", new InputLocation(path, 0, 0));
+        var given = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var p in root.EnumerateObject())
+        {
+            if (p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetDouble(out double v))
+                throw new InvalidInputException(Rule, $"the start price of {p.Name} is not a number: {p.Value.GetRawText()}", new InputLocation(path, 0, 0));
+            if (!given.TryAdd(p.Name, v)) throw new InvalidInputException(Rule, $"{what} names {p.Name} twice", new InputLocation(path, 0, 0));
         }
+
+        return new StartPrices(Checked(series, given, path, what), source, null, null);
     }
 
     /// <summary>The metadata of price columns <paramref name="columns"/> started from these prices.</summary>
