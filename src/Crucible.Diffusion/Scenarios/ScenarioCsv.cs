@@ -115,7 +115,7 @@ public sealed record ScenarioMetadata
     /// <summary>Steps per scenario.</summary>
     public int StepsPerScenario { get; init; } = 1;
 
-    /// <summary>The series, in CSV column order.</summary>
+    /// <summary>The columns after <c>scenario,step</c>, in CSV order: the series, then their price columns when <see cref="Prices"/> is present.</summary>
     public IReadOnlyList<string> Columns { get; init; } = [];
 
     /// <summary>The CSV's file name.</summary>
