@@ -241,11 +241,11 @@ internal static class GenerateCommand
         if (RunRecompute.Value<bool>(c, "prices"))
         {
             string? option = RunRecompute.Value<string>(c, "start_prices");
-            if (option is not null && option != StartPrices.UnitName)
+            if (RunRecompute.Value<string>(c, "start_prices_file") is { } name)
             {
                 // the start-prices file is the last input of that name (after the model's weights and manifest)
-                var file = m.Inputs.LastOrDefault(i => i.IsFile && Path.GetFileName(i.Path) == option)
-                    ?? throw new InvalidInputException(RunRecompute.Rule, $"the manifest names no start-prices file {option}", where);
+                var file = m.Inputs.LastOrDefault(i => i.IsFile && Path.GetFileName(i.Path) == name)
+                    ?? throw new InvalidInputException(RunRecompute.Rule, $"the manifest names no start-prices file {name}", where);
                 option = full(file.Path);
             }
 
@@ -276,8 +276,10 @@ internal static class GenerateCommand
         if (start is not null)
         {
             // present only with --prices, so the config of a returns-only run is what it always was
+            // P_0 from: the model (neither key), unit, or the file of that name among the run's inputs
             config["prices"] = true;
-            config["start_prices"] = start.File ?? (start.Source == StartPrices.UnitName ? StartPrices.UnitName : null);
+            if (start.Source == StartPrices.UnitName) config["start_prices"] = StartPrices.UnitName;
+            if (start.File is not null) config["start_prices_file"] = start.File;
         }
 
         return RunManifests.Start(home, "generate", config, parse.GetValue(o.Seed));
