@@ -61,13 +61,14 @@ internal static class SequenceJob
         string data = Path.Combine(dir, "data.csv"), statePath = Path.Combine(dir, "state.csv");
         File.WriteAllText(data, prices);
         File.WriteAllText(statePath, state);
-        var all = CsvSeriesReader.Load(data, new CsvReadOptions { Input = InputKind.Prices }).ToLogReturns(InputKind.Prices);
+        var read = CsvSeriesReader.Load(data, new CsvReadOptions { Input = InputKind.Prices });
+        var all = read.ToLogReturns(InputKind.Prices);
         var train = all.Slice(0, all.IndexAtOrBefore(DateOnly.Parse(trainEnd, CultureInfo.InvariantCulture)) + 1);
         var options = JsonSerializer.Deserialize<SequenceGeneratorOptions>(Config, DiffusionJson.Options)!;
         options = options with { Window = 5, Seed = 2, Training = options.Training with { Steps = 12 } };
         var calibration = calibrateGuidance is null ? null : SequenceTraining.CalibrationFor(calibrateGuidance);
         return SequenceTraining.Train(train, all, options, SequenceState.Load(statePath), stateColumns, calibration,
-            DataProvenance.FromFile(data, InputKind.Prices)).Generator;
+            DataProvenance.FromFile(data, InputKind.Prices) with { LastPrices = Crucible.Diffusion.Scenarios.PricePaths.LastTrainPrices(read, train.RowCount) }).Generator;
     }
 
     /// <summary>Polls the job every half second until it ends (a key has 120 requests a minute: a 429 waits its Retry-After).</summary>

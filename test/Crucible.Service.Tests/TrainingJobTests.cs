@@ -89,6 +89,14 @@ public sealed class TrainingJobTests(ServiceFixture f)
         Assert.Contains(models.GetProperty("models").EnumerateArray(), m => m.GetProperty("id").GetString() == modelId);
         using var scenarios = await admin.PostAsync("/v1/scenarios", ServiceFixture.Json($$"""{"model": "{{modelId}}", "count": 4}"""));
         Assert.Equal(HttpStatusCode.OK, scenarios.StatusCode);
+
+        // trained on prices, both record the last train prices, the default start of "prices": true
+        var last = manifest.RootElement.GetProperty("data").GetProperty("last_prices");
+        using var priced = await admin.PostAsync("/v1/scenarios", ServiceFixture.Json($$"""{"model": "{{modelId}}", "count": 4, "prices": true}"""));
+        Assert.Equal(HttpStatusCode.OK, priced.StatusCode);
+        var prices = JsonDocument.Parse(await priced.Content.ReadAsStringAsync()).RootElement.GetProperty("metadata").GetProperty("prices");
+        Assert.Equal("model_manifest", prices.GetProperty("source").GetString());
+        Assert.True(JsonElement.DeepEquals(last, prices.GetProperty("start")), $"{last} vs {prices}");
     }
 
     [Fact]

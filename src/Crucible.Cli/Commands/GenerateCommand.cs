@@ -16,7 +16,7 @@ namespace Crucible.Cli.Commands;
 
 /// <summary>
 /// <c>crucible generate --model MODEL --count N [--sampler ddim|ddpm|dpm2m] [--spacing linear|angle] [--sampling-steps K] [--eta E]
-/// [--condition NAME=VALUE …] [--guidance G] [--stress SPEC] [--seed S] [--home DIR] --out FILE.csv</c>:
+/// [--condition NAME=VALUE …] [--guidance G] [--stress SPEC] [--seed S] [--prices [--start-prices FILE.json|unit]] [--home DIR] --out FILE.csv</c>:
 /// draws N scenarios in original units (log returns; a sequence model's scenarios are W-day windows, one row per day,
 /// conditioned on the named economic-state values or a stress specification under classifier-free guidance of weight G, its moves enforced by constraint guidance), writes <c>FILE.csv</c> and <c>FILE.meta.json</c> and appends
 /// <c>scenarios.generated</c> to the audit log in the home folder.
@@ -83,6 +83,16 @@ internal static class GenerateCommand
 
         public readonly Option<string> Out = new("--out") { Description = "The scenario CSV to write (FILE.meta.json goes beside it)", Required = true };
 
+        public readonly Option<bool> Prices = new("--prices")
+        {
+            Description = "Add a price path per series after the return columns, SERIES_price: P_t = P_0 · exp(the scenario's log returns summed up to step t); P_0 is the model's last train price (models trained on prices) unless --start-prices says otherwise",
+        };
+
+        public readonly Option<string> StartPrices = new("--start-prices")
+        {
+            Description = "With --prices: P_0 per series from FILE.json ({\"SPY\": 470.2, …}; wins over the model's last train prices), or 'unit' for every P_0 = 1 (paths relative to the start)",
+        };
+
         public readonly Option<bool> AllowRetired = new("--allow-retired")
         {
             Description = "Draw from a registered model even when its status is retired (refused otherwise, exit 2)",
@@ -99,7 +109,7 @@ internal static class GenerateCommand
         o.Spacing.AcceptOnlyFromAmong("linear", "angle");
         var command = new Command("generate", "Generate scenarios from a trained model: FILE.csv (log returns, original units) + FILE.meta.json")
         {
-            o.Model, o.Count, o.Sampler, o.Spacing, o.SamplingSteps, o.Eta, o.Seed, o.Condition, o.Guidance, o.GuidanceMinNoise, o.RegimeGuidance, o.Stress, o.Out, o.AllowRetired, o.Home,
+            o.Model, o.Count, o.Sampler, o.Spacing, o.SamplingSteps, o.Eta, o.Seed, o.Condition, o.Guidance, o.GuidanceMinNoise, o.RegimeGuidance, o.Stress, o.Out, o.Prices, o.StartPrices, o.AllowRetired, o.Home,
         };
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
         return command;
@@ -117,19 +127,27 @@ internal static class GenerateCommand
         // a generate killed while writing leaves its temporary files; the next one to the same path removes them
         AtomicFile.DeleteStaleTemporaries(path);
         AtomicFile.DeleteStaleTemporaries(ScenarioCsv.MetadataPath(path));
+        bool prices = parse.GetValue(o.Prices);
+        string? startOption = parse.GetValue(o.StartPrices);
+        if (startOption is not null && !prices) throw new InvalidInputException("OPT-E", "--start-prices applies with --prices only");
         var prepared = Generation.Load(modelFolder, parse.GetValue(o.Sampler), parse.GetValue(o.SamplingSteps), parse.GetValue(o.Eta), spacing);
-        var run = StartRun(home, parse, o, count, prepared.Sampler);
+        // the start prices are checked before anything is drawn
+        var start = prices ? prepared.StartPricesOf(startOption, modelFolder) : null;
+        var run = StartRun(home, parse, o, count, prepared.Sampler, start);
         run.ModelId = prepared.ModelId;
         if (prepared.Note is { } note) output.WriteLine(note);
         var set = prepared.Draw(count, parse.GetValue(o.Seed), parse.GetValue(o.Condition), parse.GetValue(o.Guidance), parse.GetValue(o.GuidanceMinNoise),
             parse.GetValue(o.RegimeGuidance), parse.GetValue(o.Stress), modelFolder);
+        if (start is not null) set = PricePaths.Append(set, start);
 
         run.AddInput(Path.Combine(modelFolder, DiffusionGenerator.WeightsFileName)).AddInput(Path.Combine(modelFolder, DiffusionGenerator.ManifestFileName));
+        if (start?.File is not null) run.AddInput(startOption!);
         var meta = ScenarioCsv.Write(path, set, DateTimeOffset.UtcNow);
         var (runManifest, receipts) = RunAudit.Complete(home, run.AddOutput(path).AddOutput(ScenarioCsv.MetadataPath(path)),
             RunAudit.GenerateCompleted("generate", meta), (AuditKind.ScenariosGenerated, RunAudit.Generated(meta)));
+        string pricePaths = meta.Prices is { } p ? $", price paths from P_0 of {p.Source}" : "";
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"scenarios: {path} ({meta.Rows} rows × {meta.Columns.Count} series, {meta.Sampler}-{meta.SamplingSteps}, seed {meta.Seed})"));
+            $"scenarios: {path} ({meta.Rows} rows × {meta.Columns.Count - (meta.Prices?.Columns.Count ?? 0)} series{pricePaths}, {meta.Sampler}-{meta.SamplingSteps}, seed {meta.Seed})"));
         output.WriteLine($"metadata:  {ScenarioCsv.MetadataPath(path)} (model {meta.ModelId[..16]}…, csv sha256 {meta.CsvSha256[..16]}…)");
         output.WriteLine($"manifest:  {runManifest}");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit:     entries {receipts[0].Seq} and {receipts[^1].Seq} in {home.AuditDatabase}"));
@@ -180,6 +198,21 @@ internal static class GenerateCommand
             return new Generation(null, generator, tabular, generator.ModelId, note);
         }
 
+        /// <summary>
+        /// The start prices of <c>--prices</c>: <paramref name="option"/> <c>unit</c> (every P_0 = 1), a start-prices JSON
+        /// file, or when null the last train prices the model's manifest recorded (an input error when it has none).
+        /// </summary>
+        public StartPrices StartPricesOf(string? option, string modelFolder)
+        {
+            var series = sequence?.Columns ?? tabular!.Manifest.Columns;
+            return option switch
+            {
+                null => StartPrices.FromModel(series, sequence?.Manifest.Data.LastPrices ?? tabular!.Manifest.Data.LastPrices, modelFolder),
+                StartPrices.UnitName => StartPrices.Unit(series),
+                _ => StartPrices.FromFile(option, series),
+            };
+        }
+
         /// <summary>Draws the scenarios; conditions, guidance and stress apply to sequence models only (else an input error naming <paramref name="modelFolder"/>).</summary>
         public ScenarioSet Draw(int count, ulong seed, string[]? conditions, double? guidance, double? guidanceMinNoise, double? regimeGuidance, string? stress,
             string modelFolder)
@@ -215,6 +248,20 @@ internal static class GenerateCommand
             RunRecompute.Value<double>(c, "eta"), RunRecompute.Value<string>(c, "spacing") == "angle" ? DdimSpacing.UniformAngle : DdimSpacing.Linear);
         var set = generation.Draw(RunRecompute.Value<int>(c, "count"), m.Seed, RunRecompute.Strings(c, "conditions"), RunRecompute.Value<double?>(c, "guidance"),
             RunRecompute.Value<double?>(c, "guidance_min_noise"), RunRecompute.Value<double?>(c, "regime_guidance"), RunRecompute.Value<string>(c, "stress"), model);
+        if (RunRecompute.Value<bool>(c, "prices"))
+        {
+            string? option = RunRecompute.Value<string>(c, "start_prices");
+            if (RunRecompute.Value<string>(c, "start_prices_file") is { } name)
+            {
+                // the start-prices file is the last input of that name (after the model's weights and manifest)
+                var file = m.Inputs.LastOrDefault(i => i.IsFile && Path.GetFileName(i.Path) == name)
+                    ?? throw new InvalidInputException(RunRecompute.Rule, $"the manifest names no start-prices file {name}", where);
+                option = full(file.Path);
+            }
+
+            set = PricePaths.Append(set, generation.StartPricesOf(option, model));
+        }
+
         var bytes = ScenarioCsv.Format(set.Values, set.Metadata.StepsPerScenario);
         var results = new List<Recomputed> { new(csv.Path, csv.Sha256, RunRecompute.Sha256(bytes)) };
         if (m.Outputs.FirstOrDefault(o => o.IsFile && o.Path.EndsWith(".meta.json", StringComparison.Ordinal)) is { } meta && File.Exists(full(meta.Path)))
@@ -232,9 +279,21 @@ internal static class GenerateCommand
     }
 
     // the run manifest of one generate command: what was asked, as the model will be run
-    private static RunManifestBuilder StartRun(CrucibleHome home, ParseResult parse, Options o, int count, SamplerOptions sampler) =>
-        RunManifests.Start(home, "generate", RunConfig("generate", count, sampler, parse.GetValue(o.Spacing), parse.GetValue(o.Condition),
-            parse.GetValue(o.Guidance), parse.GetValue(o.GuidanceMinNoise), parse.GetValue(o.RegimeGuidance), parse.GetValue(o.Stress)), parse.GetValue(o.Seed));
+    private static RunManifestBuilder StartRun(CrucibleHome home, ParseResult parse, Options o, int count, SamplerOptions sampler, StartPrices? start)
+    {
+        var config = RunConfig("generate", count, sampler, parse.GetValue(o.Spacing), parse.GetValue(o.Condition),
+            parse.GetValue(o.Guidance), parse.GetValue(o.GuidanceMinNoise), parse.GetValue(o.RegimeGuidance), parse.GetValue(o.Stress));
+        if (start is not null)
+        {
+            // present only with --prices, so the config of a returns-only run is what it always was
+            // P_0 from: the model (neither key), unit, or the file of that name among the run's inputs
+            config["prices"] = true;
+            if (start.Source == StartPrices.UnitName) config["start_prices"] = StartPrices.UnitName;
+            if (start.File is not null) config["start_prices_file"] = start.File;
+        }
+
+        return RunManifests.Start(home, "generate", config, parse.GetValue(o.Seed));
+    }
 
     /// <summary>
     /// The run manifest's config of a generation (<c>generate</c>, and the <c>demo</c>'s generate steps): the request as

@@ -6,6 +6,7 @@ using Crucible.Cli.Progress;
 using Crucible.Data;
 using Crucible.Data.Csv;
 using Crucible.Data.Segments;
+using Crucible.Diffusion.Scenarios;
 using Crucible.Diffusion.Sequence;
 using Crucible.Diffusion.Tabular;
 using Crucible.Diffusion.Training;
@@ -165,7 +166,7 @@ internal static class TrainCommand
 
         string path = parse.GetValue(o.Data)!;
         var input = InputKindOf(parse.GetValue(o.Input));
-        var (train, _, quality) = ReadReturns(path, input, parse.GetValue(o.Columns), TrainEndOf(parse.GetValue(o.TrainEnd)));
+        var (train, _, quality, provenance) = ReadTraining(path, input, parse.GetValue(o.Columns), TrainEndOf(parse.GetValue(o.TrainEnd)));
         var dataQuality = DataQuality(quality);
         if (options.Strata is { } strata)
         {
@@ -190,7 +191,7 @@ internal static class TrainCommand
         run.Outcome = new System.Text.Json.Nodes.JsonObject { ["data_quality"] = dataQuality };
         var checkpoint = parse.GetValue(o.Checkpoint) is { } ckpt ? new CheckpointOptions(ckpt, every) : null;
         var clock = Stopwatch.StartNew();
-        generator.Fit(train, DataProvenance.FromFile(path, input), TrainingProgressBar.ForStandardError(), checkpoint);
+        generator.Fit(train, provenance, TrainingProgressBar.ForStandardError(), checkpoint);
         double seconds = clock.Elapsed.TotalSeconds;
         string folder = parse.GetValue(o.Out)!;
         generator.Save(folder);
@@ -339,7 +340,7 @@ internal static class TrainCommand
 
         string path = parse.GetValue(o.Data)!;
         var input = InputKindOf(parse.GetValue(o.Input));
-        var (train, all, quality) = ReadReturns(path, input, parse.GetValue(o.Columns), TrainEndOf(parse.GetValue(o.TrainEnd)));
+        var (train, all, quality, provenance) = ReadTraining(path, input, parse.GetValue(o.Columns), TrainEndOf(parse.GetValue(o.TrainEnd)));
         var dataQuality = DataQuality(quality);
         SequenceState? state = null;
         string[]? names = null;
@@ -354,7 +355,7 @@ internal static class TrainCommand
         SequenceTrainingResult trained;
         try
         {
-            trained = SequenceTraining.Train(train, all, options, state, names, calibration, DataProvenance.FromFile(path, input),
+            trained = SequenceTraining.Train(train, all, options, state, names, calibration, provenance,
                 TrainingProgressBar.ForStandardError(), checkpoint);
         }
         catch (InvalidInputException e) when (e.Rule == SequenceTraining.ConfigRule && e.Location is null && parse.GetValue(o.Config) is { } config)
@@ -417,8 +418,7 @@ internal static class TrainCommand
             throw new InvalidInputException(RunRecompute.Rule, $"--recompute runs crucible train runs again; run {m.RunId} was not recorded by crucible train", where);
         string data = full(m.Inputs[0].Path);
         var input = Enum.Parse<InputKind>(RunRecompute.Value<string>(c, "input") ?? nameof(InputKind.Prices));
-        var (train, all, _) = ReadReturns(data, input, RunRecompute.Value<string>(c, "columns"), TrainEndOf(RunRecompute.Value<string>(c, "train_end")));
-        var provenance = DataProvenance.FromFile(data, input);
+        var (train, all, _, provenance) = ReadTraining(data, input, RunRecompute.Value<string>(c, "columns"), TrainEndOf(RunRecompute.Value<string>(c, "train_end")));
         byte[] weights;
         Func<string, byte[]> manifest; // the model manifest's bytes under a given library version
         if (RunRecompute.Value<string>(c, "kind") == SequenceGenerator.KindName)
@@ -537,9 +537,23 @@ internal static class TrainCommand
 
     /// <summary>
     /// Reads <paramref name="path"/>, keeps <paramref name="columns"/> (all when null), converts to log returns and
-    /// splits at <paramref name="trainEnd"/>: (train rows dated ≤ trainEnd, all rows). Without a date every row is train.
+    /// splits at <paramref name="trainEnd"/>: (train rows dated ≤ trainEnd, all rows, the data-quality report, the
+    /// provenance of the data file for the model manifest: its name, SHA-256 and input kind and, for prices, each series'
+    /// last train price, <c>data.last_prices</c>, the default start of <c>generate --prices</c>). Without a date every row is train.
     /// </summary>
-    internal static (TimeSeriesFrame Train, TimeSeriesFrame All, DataQualityReport Report) ReadReturns(string path, InputKind input, string? columns, DateOnly? trainEnd)
+    internal static (TimeSeriesFrame Train, TimeSeriesFrame All, DataQualityReport Report, DataProvenance Provenance) ReadTraining(
+        string path, InputKind input, string? columns, DateOnly? trainEnd)
+    {
+        var (train, all, report, prices) = ReadFile(path, input, columns, trainEnd);
+        var provenance = DataProvenance.FromFile(path, input) with
+        {
+            LastPrices = input == InputKind.Prices ? PricePaths.LastTrainPrices(prices, train.RowCount) : null,
+        };
+        return (train, all, report, provenance);
+    }
+
+    // (train log returns, all log returns, the report, the frame as read: prices when the input is prices)
+    private static (TimeSeriesFrame Train, TimeSeriesFrame All, DataQualityReport Report, TimeSeriesFrame Read) ReadFile(string path, InputKind input, string? columns, DateOnly? trainEnd)
     {
         if (!File.Exists(path)) throw new InvalidInputException("CSV-E-FILE", $"{path} does not exist", new InputLocation(path, 0, 0));
         // the report crucible data check --input … prints for this file (the same options), kept for the run manifest
@@ -553,7 +567,7 @@ internal static class TrainCommand
         }
 
         var returns = frame.ToLogReturns(input);
-        if (trainEnd is not { } end) return (returns, returns, report);
+        if (trainEnd is not { } end) return (returns, returns, report, frame);
         int last = returns.IndexAtOrBefore(end);
         if (last < 1)
         {
@@ -561,7 +575,7 @@ internal static class TrainCommand
                 $"--train-end {end:yyyy-MM-dd} leaves {last + 1} rows of returns to train on; at least 2 are needed", new InputLocation(path, 0, 0));
         }
 
-        return (returns.Slice(0, last + 1), returns, report);
+        return (returns.Slice(0, last + 1), returns, report, frame);
     }
 
     /// <summary>

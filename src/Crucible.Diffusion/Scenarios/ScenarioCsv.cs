@@ -78,8 +78,15 @@ public sealed record ScenarioMetadata
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? ConstraintViolationRate { get; init; }
 
-    /// <summary>What the values are: <c>log_returns</c> in original units (not standardised).</summary>
+    /// <summary>What the values are: <c>log_returns</c> in original units (not standardised); price columns, when any, are named in <see cref="Prices"/>.</summary>
     public string Units { get; init; } = "log_returns";
+
+    /// <summary>
+    /// The price paths added after the return columns (<c>generate --prices</c>: <see cref="PricePaths"/>): their columns and
+    /// where each start P_0 came from; absent when the CSV has returns only.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public PricesMetadata? Prices { get; init; }
 
     /// <summary>When the file was written, RFC 3339 in UTC.</summary>
     public string Created { get; init; } = "";
@@ -115,7 +122,7 @@ public sealed record ScenarioMetadata
     /// <summary>Steps per scenario.</summary>
     public int StepsPerScenario { get; init; } = 1;
 
-    /// <summary>The series, in CSV column order.</summary>
+    /// <summary>The columns after <c>scenario,step</c>, in CSV order: the series, then their price columns when <see cref="Prices"/> is present.</summary>
     public IReadOnlyList<string> Columns { get; init; } = [];
 
     /// <summary>The CSV's file name.</summary>

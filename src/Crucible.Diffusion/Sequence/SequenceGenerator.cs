@@ -451,6 +451,7 @@ public sealed class SequenceGenerator
                 InputFile = provenance?.FileName,
                 InputSha256 = provenance?.FileSha256,
                 InputKind = provenance?.Input,
+                LastPrices = provenance?.LastPrices,
                 TrainMatrixSha256 = trainHash,
                 TrainRows = rows,
                 TrainStart = trainReturns.Dates.Length > 0 ? Iso(trainReturns.Dates[0]) : null,

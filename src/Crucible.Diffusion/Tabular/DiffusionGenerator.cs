@@ -24,6 +24,10 @@ namespace Crucible.Diffusion.Tabular;
 /// <param name="Input">What the file's values were (prices, returns, …).</param>
 public sealed record DataProvenance(string? FileName, string? FileSha256, string? Input)
 {
+    /// <summary>The last train price per series when the file held prices (<see cref="DataManifest.LastPrices"/>), else null.</summary>
+    public IReadOnlyDictionary<string, double>? LastPrices { get; init; }
+
+
     /// <summary>Hashes the file at <paramref name="path"/>.</summary>
     public static DataProvenance FromFile(string path, InputKind input)
     {
@@ -260,6 +264,7 @@ public sealed class DiffusionGenerator
                 InputFile = provenance?.FileName,
                 InputSha256 = provenance?.FileSha256,
                 InputKind = provenance?.Input,
+                LastPrices = provenance?.LastPrices,
                 TrainMatrixSha256 = trainHash,
                 TrainRows = rows,
                 TrainStart = trainReturns.Dates.Length > 0 ? Iso(trainReturns.Dates[0]) : null,

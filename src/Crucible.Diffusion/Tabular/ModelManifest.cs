@@ -112,6 +112,13 @@ public sealed record DataManifest
 
     /// <summary>The last train date (ISO), when the data is dated.</summary>
     public string? TrainEnd { get; init; }
+
+    /// <summary>
+    /// The last train price of each series (its value on <see cref="TrainEnd"/>), when the model was trained on prices: the
+    /// default start P_0 of <c>generate --prices</c>. Absent when unknown (trained on returns, or an older manifest).
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, double>? LastPrices { get; init; }
 }
 
 /// <summary>Training metrics (deterministic; wall time is reported by the caller, not stored).</summary>

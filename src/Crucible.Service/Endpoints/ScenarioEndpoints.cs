@@ -297,6 +297,21 @@ public static class ScenarioEndpoints
             return null;
         }
 
+        // the start prices of "prices": true, checked before anything is drawn
+        StartPrices? start = null;
+        if (r.Prices)
+        {
+            try
+            {
+                start = model.StartPricesOf(r);
+            }
+            catch (InvalidInputException e)
+            {
+                await Invalid(context, audit, actor, r.Model, new() { ["start_prices"] = [e.ToUserMessage()] }).ConfigureAwait(false);
+                return null;
+            }
+        }
+
         // 4. sample (the generation limiter bounds how many run at once), format exactly as crucible generate writes,
         // record, answer. The sampler checks the token once per step: a client that disconnects, or a request past
         // GenerationTimeoutSeconds, stops within one step and frees its slot; nothing is recorded as generated.
@@ -332,6 +347,18 @@ public static class ScenarioEndpoints
             return null;
         }
 
+        if (start is not null)
+        {
+            try
+            {
+                set = PricePaths.Append(set, start);
+            }
+            catch (InvalidInputException e)
+            {
+                await Invalid(context, audit, actor, r.Model, new() { ["prices"] = [e.ToUserMessage()] }).ConfigureAwait(false);
+                return null;
+            }
+        }
 
         var bytes = ScenarioCsv.Format(set.Values, set.Metadata.StepsPerScenario);
         var meta = ScenarioCsv.Describe(set, bytes, CsvFileName, clock.GetUtcNow());
@@ -418,6 +445,8 @@ public static class ScenarioEndpoints
             ["regime_guidance"] = r.RegimeGuidance,
             ["stress"] = r.Stress,
             ["format"] = csv ? "csv" : "json",
+            ["prices"] = r.Prices ? true : null,
+            ["start_prices"] = r.Prices && r.StartPrices is { } s ? JsonNode.Parse(s.GetRawText()) : null,
         };
     }
 

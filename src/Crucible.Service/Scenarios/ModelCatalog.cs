@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using Crucible.Data;
 using Crucible.Diffusion.Scenarios;
 using Crucible.Diffusion.Sequence;
@@ -26,6 +27,26 @@ public sealed record LoadedModel(ModelRecord Record, DiffusionGenerator? Tabular
 
     /// <summary>The number of series.</summary>
     public int Series => Sequence?.Columns.Count ?? Tabular!.Columns.Count;
+
+    /// <summary>
+    /// The start prices of a request with <c>"prices": true</c> (<see cref="ScenarioRequest.StartPrices"/>): <c>"unit"</c>,
+    /// an object, or the model's recorded last train prices.
+    /// </summary>
+    /// <exception cref="InvalidInputException">A start price missing or unusable, or none recorded and none given.</exception>
+    public StartPrices StartPricesOf(ScenarioRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var series = Sequence?.Columns ?? Tabular!.Columns;
+        return request.StartPrices switch
+        {
+            { ValueKind: JsonValueKind.String } => StartPrices.Unit(series),
+            { ValueKind: JsonValueKind.Object } given => StartPrices.FromRequest(given, series, "start_prices"),
+            _ => (Sequence?.Manifest.Data.LastPrices ?? Tabular!.Manifest.Data.LastPrices) is { } last
+                ? StartPrices.FromModel(series, last, "model " + Record.Id)
+                : throw new InvalidInputException(StartPrices.Rule,
+                    "price paths need a start price per series: this model records none (it was not trained on prices, or by an older version); send start_prices {\"SERIES\": price, …} or \"unit\" (every path starts at 1)"),
+        };
+    }
 
     /// <summary>Rows per scenario: the window of a sequence model, 1 for a tabular one.</summary>
     public int StepsPerScenario => Sequence?.Window ?? 1;

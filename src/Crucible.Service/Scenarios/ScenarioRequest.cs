@@ -53,6 +53,15 @@ public sealed record ScenarioRequest
     /// <summary>A stress specification (see the conditioning README), e.g. <c>covid-2020; vol=+1sd; SPY&lt;=-20%</c>.</summary>
     public string? Stress { get; init; }
 
+    /// <summary>Add a price path per series after the return columns, <c>SERIES_price</c> (as <c>crucible generate --prices</c>).</summary>
+    public bool Prices { get; init; }
+
+    /// <summary>
+    /// With <see cref="Prices"/>: P_0 per series, an object <c>{"SPY": 470.2, …}</c> or the string <c>"unit"</c> (every
+    /// P_0 = 1); absent: the model's last train prices (<c>data.last_prices</c>), and 422 for a model without them.
+    /// </summary>
+    public JsonElement? StartPrices { get; init; }
+
     /// <summary>The strict JSON options for request bodies: unknown or duplicate members, comments, trailing commas,
     /// numbers in strings and nesting deeper than 16 are all errors (400).</summary>
     public static JsonSerializerOptions Json { get; } = new()
@@ -128,6 +137,13 @@ public static class ScenarioValidation
             }
         }
 
+        if (r.StartPrices is { ValueKind: not JsonValueKind.Null } start)
+        {
+            if (!r.Prices) Add("start_prices", "applies with \"prices\": true only");
+            else if (start.ValueKind == JsonValueKind.String ? start.GetString() != Crucible.Diffusion.Scenarios.StartPrices.UnitName : start.ValueKind != JsonValueKind.Object)
+                Add("start_prices", "must be an object {\"SERIES\": price, …} or \"unit\"");
+        }
+
         StressSpec? stress = null;
         if (r.Stress is { } text)
         {
@@ -170,7 +186,7 @@ public static class ScenarioValidation
 
         if (v.Sampler.Kind != SamplerKind.Ddpm && r.SamplingSteps > diffusionSteps)
             errors["sampling_steps"] = [string.Create(CultureInfo.InvariantCulture, $"must be in 1..{diffusionSteps} (the model's diffusion steps), got {r.SamplingSteps}")];
-        long cells = (long)r.Count!.Value * series;
+        long cells = (long)r.Count!.Value * series * (r.Prices ? 2 : 1); // a price column per return column
         if (cells > limits.MaxCells)
             errors["count"] = [string.Create(CultureInfo.InvariantCulture, $"{r.Count} scenarios × {series} series = {cells} values exceeds the limit of {limits.MaxCells} per request")];
         return errors;

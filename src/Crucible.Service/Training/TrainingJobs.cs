@@ -268,10 +268,14 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         if (job.Body is { } body) run.AddInput(body);
         var dataPath = Path.Combine(folder, "data.csv");
         run.AddInput(FileRequest.WriteNamed(dataPath, r.Request.DataCsv!)); // the bytes crucible train would read
-        var (train, all) = ReadReturns(dataPath, r);
+        var (train, all, read) = ReadReturns(dataPath, r);
         var progress = new Progress(job, _shared, clock);
         var modelFolder = Path.Combine(folder, "model");
-        var provenance = DataProvenance.FromFile(dataPath, r.Input);
+        var provenance = DataProvenance.FromFile(dataPath, r.Input) with
+        {
+            // as crucible train records them: the default start of "prices": true
+            LastPrices = r.Input == InputKind.Prices ? Crucible.Diffusion.Scenarios.PricePaths.LastTrainPrices(read, train.RowCount) : null,
+        };
         JsonObject entry;
         string modelId;
         if (r.Sequence is { } sequence)
@@ -432,18 +436,18 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
 
     /// <summary>
     /// The log returns, read as <c>crucible train</c> reads its data file: (the train split, all rows); without
-    /// <c>train_end</c> every row is train.
+    /// <c>train_end</c> every row is train; and the frame as read (prices when the input is prices).
     /// </summary>
-    private static (TimeSeriesFrame Train, TimeSeriesFrame All) ReadReturns(string path, ValidTrainingRequest r)
+    private static (TimeSeriesFrame Train, TimeSeriesFrame All, TimeSeriesFrame Read) ReadReturns(string path, ValidTrainingRequest r)
     {
         var frame = CsvSeriesReader.Load(path, new CsvReadOptions { Input = r.Input });
         if (r.Request.Columns is { } columns) frame = frame.SelectColumns([.. columns]);
         var returns = frame.ToLogReturns(r.Input);
-        if (r.TrainEnd is not { } end) return (returns, returns);
+        if (r.TrainEnd is not { } end) return (returns, returns, frame);
         int last = returns.IndexAtOrBefore(end);
         if (last < 1)
             throw new InvalidInputException("OPT-E-TRAINEND", $"train_end {end:yyyy-MM-dd} leaves {last + 1} rows of returns to train on; at least 2 are needed");
-        return (returns.Slice(0, last + 1), returns);
+        return (returns.Slice(0, last + 1), returns, frame);
     }
 
     private static string Name(JobStatus s) => s.ToString().ToLowerInvariant();
