@@ -145,7 +145,7 @@ internal static class GenerateCommand
         var meta = ScenarioCsv.Write(path, set, DateTimeOffset.UtcNow);
         var (runManifest, receipts) = RunAudit.Complete(home, run.AddOutput(path).AddOutput(ScenarioCsv.MetadataPath(path)),
             RunAudit.GenerateCompleted("generate", meta), (AuditKind.ScenariosGenerated, RunAudit.Generated(meta)));
-        string pricePaths = meta.Prices is { } p ? $", price paths from P_0 of {p.Source}" : "";
+        string pricePaths = meta.Prices is { } p ? $", price paths from P_0 of {JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Source.ToString())}" : "";
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"scenarios: {path} ({meta.Rows} rows × {meta.Columns.Count - (meta.Prices?.Columns.Count ?? 0)} series{pricePaths}, {meta.Sampler}-{meta.SamplingSteps}, seed {meta.Seed})"));
         output.WriteLine($"metadata:  {ScenarioCsv.MetadataPath(path)} (model {meta.ModelId[..16]}…, csv sha256 {meta.CsvSha256[..16]}…)");
@@ -288,7 +288,7 @@ internal static class GenerateCommand
             // present only with --prices, so the config of a returns-only run is what it always was
             // P_0 from: the model (neither key), unit, or the file of that name among the run's inputs
             config["prices"] = true;
-            if (start.Source == StartPrices.UnitName) config["start_prices"] = StartPrices.UnitName;
+            if (start.Source == PriceStartSource.Unit) config["start_prices"] = StartPrices.UnitName;
             if (start.File is not null) config["start_prices_file"] = start.File;
         }
 

@@ -6,6 +6,22 @@ using Crucible.Data;
 
 namespace Crucible.Diffusion.Scenarios;
 
+/// <summary>Where the start prices P_0 of price paths came from.</summary>
+public enum PriceStartSource
+{
+    /// <summary>The last train price each series had, recorded in the model's manifest (<c>data.last_prices</c>).</summary>
+    ModelManifest,
+
+    /// <summary>A start-prices JSON file.</summary>
+    File,
+
+    /// <summary>The scenario service's request body.</summary>
+    Request,
+
+    /// <summary>Every P_0 = 1, asked for explicitly (paths relative to the start).</summary>
+    Unit,
+}
+
 /// <summary>
 /// What the metadata of a scenario CSV with price paths records (<c>generate --prices</c>): the price columns, where each
 /// series' start P_0 came from, and the starts themselves.
@@ -16,7 +32,7 @@ public sealed record PricesMetadata
     /// Where P_0 came from: <c>model_manifest</c> (the last train price the model recorded), <c>file</c> (a start-prices
     /// JSON file), <c>request</c> (the scenario service's request body) or <c>unit</c> (every P_0 = 1, asked for explicitly).
     /// </summary>
-    public string Source { get; init; } = "";
+    public PriceStartSource Source { get; init; }
 
     /// <summary>The start-prices file's name (no folder), when <see cref="Source"/> is <c>file</c>.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
@@ -45,7 +61,7 @@ public sealed class StartPrices
     /// <summary>The value of <c>--start-prices</c> that asks for every P_0 = 1 (paths relative to the start).</summary>
     public const string UnitName = "unit";
 
-    private StartPrices(IReadOnlyDictionary<string, double> values, string source, string? file, string? fileSha256)
+    private StartPrices(IReadOnlyDictionary<string, double> values, PriceStartSource source, string? file, string? fileSha256)
     {
         Values = values;
         Source = source;
@@ -56,8 +72,8 @@ public sealed class StartPrices
     /// <summary>P_0 per series, in series order.</summary>
     public IReadOnlyDictionary<string, double> Values { get; }
 
-    /// <summary><c>model_manifest</c>, <c>file</c>, <c>request</c> or <c>unit</c> (<see cref="PricesMetadata.Source"/>).</summary>
-    public string Source { get; }
+    /// <summary>Where the starts came from (<see cref="PricesMetadata.Source"/>).</summary>
+    public PriceStartSource Source { get; }
 
     /// <summary>The file's name (no folder) when read from a file.</summary>
     public string? File { get; }
@@ -71,7 +87,7 @@ public sealed class StartPrices
         ArgumentNullException.ThrowIfNull(series);
         var values = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var s in series) values[s] = 1.0;
-        return new StartPrices(values, UnitName, null, null);
+        return new StartPrices(values, PriceStartSource.Unit, null, null);
     }
 
     /// <summary>
@@ -90,7 +106,7 @@ public sealed class StartPrices
                 where);
         }
 
-        return new StartPrices(Checked(series, lastPrices, modelFolder, "the model's manifest"), "model_manifest", null, null);
+        return new StartPrices(Checked(series, lastPrices, modelFolder, "the model's manifest"), PriceStartSource.ModelManifest, null, null);
     }
 
     /// <summary>Reads a start-prices JSON file (<see cref="Parse"/>), recording its name and SHA-256.</summary>
@@ -100,7 +116,7 @@ public sealed class StartPrices
         if (!System.IO.File.Exists(path)) throw new InvalidInputException(Rule, $"the start-prices file {path} does not exist", new InputLocation(path, 0, 0));
         byte[] bytes = System.IO.File.ReadAllBytes(path);
         var parsed = Parse(bytes, path, series);
-        return new StartPrices(parsed.Values, "file", Path.GetFileName(path), Convert.ToHexStringLower(SHA256.HashData(bytes)));
+        return new StartPrices(parsed.Values, PriceStartSource.File, Path.GetFileName(path), Convert.ToHexStringLower(SHA256.HashData(bytes)));
     }
 
     /// <summary>
@@ -125,7 +141,7 @@ public sealed class StartPrices
             throw new InvalidInputException(Rule, $"the start-prices file is not valid JSON: {FirstSentence(e.Message)}", new InputLocation(path, line, column));
         }
 
-        using (document) return FromObject(document.RootElement, path, series, "the start-prices file", "file");
+        using (document) return FromObject(document.RootElement, path, series, "the start-prices file", PriceStartSource.File);
     }
 
     /// <summary>
@@ -135,10 +151,10 @@ public sealed class StartPrices
     public static StartPrices FromRequest(JsonElement prices, IReadOnlyList<string> series, string field)
     {
         ArgumentNullException.ThrowIfNull(series);
-        return FromObject(prices, field, series, field, "request");
+        return FromObject(prices, field, series, field, PriceStartSource.Request);
     }
 
-    private static StartPrices FromObject(JsonElement root, string path, IReadOnlyList<string> series, string what, string source)
+    private static StartPrices FromObject(JsonElement root, string path, IReadOnlyList<string> series, string what, PriceStartSource source)
     {
         if (root.ValueKind != JsonValueKind.Object)
             throw new InvalidInputException(Rule, $"{what} must be a JSON object {{\"SERIES\": price, …}}", new InputLocation(path, 0, 0));

@@ -134,7 +134,7 @@ public sealed class PricePathsTests : IDisposable
         }
 
         var prices = with.Metadata.Prices!;
-        Assert.Equal("file", prices.Source);
+        Assert.Equal(PriceStartSource.File, prices.Source);
         Assert.Equal(["SPY_price", "TLT_price"], prices.Columns);
         Assert.Equal(["SPY", "TLT"], prices.Start.Keys); // in series order; GLD, not a series of the model, is not used
         Assert.Equal(470.2, prices.Start["SPY"]);
@@ -225,11 +225,11 @@ public sealed class PricePathsTests : IDisposable
         string path = Path.Combine(_dir, "p0.json");
         File.WriteAllText(path, """{"A": 101.25}""");
         var file = StartPrices.FromFile(path, ["A"]);
-        Assert.Equal(("file", "p0.json"), (file.Source, file.File));
+        Assert.Equal((PriceStartSource.File, "p0.json"), (file.Source, file.File));
         Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path))), file.FileSha256);
         Assert.Equal(101.25, file.Values["A"]);
         var model = StartPrices.FromModel(["A"], new Dictionary<string, double> { ["A"] = 7.5 }, "model");
-        Assert.Equal("model_manifest", model.Source);
+        Assert.Equal(PriceStartSource.ModelManifest, model.Source);
         Assert.Null(model.File);
         Assert.Equal(7.5, model.Values["A"]);
     }
