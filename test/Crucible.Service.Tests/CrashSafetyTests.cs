@@ -115,7 +115,7 @@ public sealed class CrashSafetyTests(ServiceFixture f)
 
     private static async Task WaitReady(HttpClient client, Process server)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = DateTime.UtcNow.AddSeconds(90);
         while (true)
         {
             try

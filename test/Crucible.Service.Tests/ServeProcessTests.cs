@@ -38,10 +38,11 @@ public sealed class ServeProcessTests(ServiceFixture f)
         Assert.DoesNotContain("   at ", err, StringComparison.Ordinal);
     }
 
-    // polls /health/ready until 200, for at most 30 s; a server that exits meanwhile fails with its stderr
+    // polls /health/ready until 200, for at most 90 s (start-up takes a few seconds here, far more on a loaded machine);
+    // a server that exits meanwhile fails with its stderr
     private static async Task WaitReady(HttpClient client, Process server, Task<string> stderr)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = DateTime.UtcNow.AddSeconds(90);
         while (true)
         {
             try
