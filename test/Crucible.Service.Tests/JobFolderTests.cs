@@ -119,8 +119,12 @@ public sealed class JobFolderTests(ServiceFixture f)
         var earlierAttempt = Leftover(home, reclaimed);
         var orphan = Leftover(home, expired);
 
+        // the service's clock stands at the claims' time while it starts (on a loaded machine start-up alone may outlast
+        // the 4 s lease), then runs on past the lease
         var logs = new Logs();
-        using var factory = Start(home, f.KeysFile, logs, new Dictionary<string, string> { ["Store"] = "postgres:" + db.ConnectionString });
+        var clock = new HeldClock(DateTimeOffset.FromUnixTimeMilliseconds(now));
+        using var factory = Start(home, f.KeysFile, logs, new Dictionary<string, string> { ["Store"] = "postgres:" + db.ConnectionString })
+            .WithWebHostBuilder(b => b.ConfigureServices(s => s.AddSingleton<TimeProvider>(clock)));
         using var client = factory.CreateClient();
         client.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["admin"]);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
@@ -129,11 +133,23 @@ public sealed class JobFolderTests(ServiceFixture f)
         Assert.Contains("deleted 1 training job folders that no live job owns (left by a killed service)", logs.Messages);
 
         // the lease runs out, this replica claims the job again: the earlier attempt's files go, the job runs and its folder goes
+        clock.Release(TimeSpan.FromSeconds(5));
         var job = await Finished(client, "/v1/jobs/" + reclaimed);
         Assert.Contains(logs.Messages, m => m.Contains($"training job {reclaimed}: removed what an earlier attempt left in its folder", StringComparison.Ordinal));
         Assert.False(Directory.Exists(earlierAttempt));
         Assert.True(File.Exists(Path.Combine(runningElsewhere, "data.csv")));      // the other replica's, under its lease: untouched
         await AssertNamedModelFiles(client, home, job);
+    }
+
+    /// <summary>The time <paramref name="held"/> until <see cref="Release"/>, then the system's time moved on by the given amount.</summary>
+    private sealed class HeldClock(DateTimeOffset held) : TimeProvider
+    {
+        private long _shiftTicks = -1;
+
+        public void Release(TimeSpan by) => Interlocked.Exchange(ref _shiftTicks, by.Ticks);
+
+        public override DateTimeOffset GetUtcNow() =>
+            Interlocked.Read(ref _shiftTicks) is var shift and >= 0 ? System.GetUtcNow() + TimeSpan.FromTicks(shift) : held;
     }
 
     /// <summary>A tiny tabular training request: 120 days of two random-walk prices, 12 steps, seed 17.</summary>

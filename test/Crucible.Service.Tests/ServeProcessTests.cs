@@ -38,10 +38,11 @@ public sealed class ServeProcessTests(ServiceFixture f)
         Assert.DoesNotContain("   at ", err, StringComparison.Ordinal);
     }
 
-    // polls /health/ready until 200, for at most 30 s; a server that exits meanwhile fails with its stderr
+    // polls /health/ready until 200, for at most 90 s (start-up takes a few seconds here, far more on a loaded machine);
+    // a server that exits meanwhile fails with its stderr
     private static async Task WaitReady(HttpClient client, Process server, Task<string> stderr)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = DateTime.UtcNow.AddSeconds(90);
         while (true)
         {
             try
@@ -125,11 +126,15 @@ public sealed class ServeProcessTests(ServiceFixture f)
             huge.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
             huge.Headers.TransferEncodingChunked = true;
             await Problem.AssertAsync(await client.SendAsync(huge), HttpStatusCode.RequestEntityTooLarge, "payload-too-large");
-            // 20,000 rows (about 4 s of DDPM here): still in flight when SIGTERM comes even if the 300 ms delay oversleeps on a loaded machine
+            // 20,000 rows (about 4 s of DDPM here): still in flight when SIGTERM comes even if the 1 s delay oversleeps
+            // on a loaded machine. The delay must let the request reach the server first (a connection Kestrel has not
+            // accepted when SIGTERM comes is refused): 1 s, not less, for a loaded machine; the connection is opened
+            // beforehand (the 413 above closed the last one), so only the request itself has to get there
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
             var body = $$"""{"model": "{{f.ModelId}}", "count": 20000, "sampler": "ddpm"}""";
             var clock = Stopwatch.StartNew();
             var inFlight = client.PostAsync("/v1/scenarios", new StringContent(body, Encoding.UTF8, "application/json"));
-            await Task.Delay(300);
+            await Task.Delay(1000);
             var signalled = clock.Elapsed;
             using (var kill = Process.Start("kill", ["-TERM", server.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
 
