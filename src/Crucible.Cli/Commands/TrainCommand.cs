@@ -6,7 +6,6 @@ using Crucible.Cli.Progress;
 using Crucible.Data;
 using Crucible.Data.Csv;
 using Crucible.Data.Segments;
-using Crucible.Diffusion.Scenarios;
 using Crucible.Diffusion.Sequence;
 using Crucible.Diffusion.Tabular;
 using Crucible.Diffusion.Training;
@@ -544,12 +543,8 @@ internal static class TrainCommand
     internal static (TimeSeriesFrame Train, TimeSeriesFrame All, DataQualityReport Report, DataProvenance Provenance) ReadTraining(
         string path, InputKind input, string? columns, DateOnly? trainEnd)
     {
-        var (train, all, report, prices) = ReadFile(path, input, columns, trainEnd);
-        var provenance = DataProvenance.FromFile(path, input) with
-        {
-            LastPrices = input == InputKind.Prices ? PricePaths.LastTrainPrices(prices, train.RowCount) : null,
-        };
-        return (train, all, report, provenance);
+        var (train, all, report, read) = ReadFile(path, input, columns, trainEnd);
+        return (train, all, report, DataProvenance.ForTraining(path, input, read, train.RowCount));
     }
 
     // (train log returns, all log returns, the report, the frame as read: prices when the input is prices)

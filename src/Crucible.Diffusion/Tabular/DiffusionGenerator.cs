@@ -27,13 +27,23 @@ public sealed record DataProvenance(string? FileName, string? FileSha256, string
     /// <summary>The last train price per series when the file held prices (<see cref="DataManifest.LastPrices"/>), else null.</summary>
     public IReadOnlyDictionary<string, double>? LastPrices { get; init; }
 
-
     /// <summary>Hashes the file at <paramref name="path"/>.</summary>
     public static DataProvenance FromFile(string path, InputKind input)
     {
         using var stream = File.OpenRead(path);
         return new DataProvenance(Path.GetFileName(path), Convert.ToHexStringLower(SHA256.HashData(stream)), input.ToString());
     }
+
+    /// <summary>
+    /// <see cref="FromFile"/> for a training run that read <paramref name="read"/> from the file (its columns selected)
+    /// and trains on its first <paramref name="trainReturnRows"/> log returns: with prices, also each series' last train
+    /// price (<see cref="Scenarios.PricePaths.LastTrainPrices"/>), the default start of price paths.
+    /// </summary>
+    public static DataProvenance ForTraining(string path, InputKind input, TimeSeriesFrame read, int trainReturnRows) =>
+        FromFile(path, input) with
+        {
+            LastPrices = input == InputKind.Prices ? PricePaths.LastTrainPrices(read, trainReturnRows) : null,
+        };
 }
 
 /// <summary>

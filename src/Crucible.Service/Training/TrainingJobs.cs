@@ -271,11 +271,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         var (train, all, read) = ReadReturns(dataPath, r);
         var progress = new Progress(job, _shared, clock);
         var modelFolder = Path.Combine(folder, "model");
-        var provenance = DataProvenance.FromFile(dataPath, r.Input) with
-        {
-            // as crucible train records them: the default start of "prices": true
-            LastPrices = r.Input == InputKind.Prices ? Crucible.Diffusion.Scenarios.PricePaths.LastTrainPrices(read, train.RowCount) : null,
-        };
+        var provenance = DataProvenance.ForTraining(dataPath, r.Input, read, train.RowCount); // as crucible train records it
         JsonObject entry;
         string modelId;
         if (r.Sequence is { } sequence)
