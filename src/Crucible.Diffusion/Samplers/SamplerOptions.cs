@@ -68,4 +68,12 @@ public sealed record SamplerOptions(
     int MaxDegreeOfParallelism = -1,
     DdimSpacing Spacing = DdimSpacing.Linear,
     ISampleGuidance? Guidance = null,
-    CancellationToken Cancellation = default);
+    CancellationToken Cancellation = default)
+{
+    /// <summary>
+    /// Whether this is deterministic DDIM (η = 0) over the <paramref name="steps"/>-step grid of <paramref name="spacing"/>:
+    /// the sampler a distilled or calibrated tabular network is made for.
+    /// </summary>
+    public bool IsDeterministicDdim(int steps, DdimSpacing spacing) =>
+        Kind == SamplerKind.Ddim && Eta == 0 && Steps == steps && Spacing == spacing;
+}

@@ -287,7 +287,7 @@ public sealed class DiffusionGenerator
         _denoiser = denoiser;
         _schedule = schedule;
         _transform = transform;
-        _calibration = calibration is null ? null : TransformPipeline.FromJson(calibration.Map.GetRawText());
+        _calibration = calibration?.LoadMap();
         _columns = [.. trainReturns.Columns];
         return this;
     }
@@ -359,8 +359,7 @@ public sealed class DiffusionGenerator
     public bool IsMadeFor(SamplerOptions sampler)
     {
         ArgumentNullException.ThrowIfNull(sampler);
-        return (Options.Distillation is not { } d
-                || (sampler.Kind == SamplerKind.Ddim && sampler.Eta == 0 && sampler.Steps == d.SamplingSteps && sampler.Spacing == d.Spacing))
+        return (Options.Distillation is not { } d || sampler.IsDeterministicDdim(d.SamplingSteps, d.Spacing))
             && (Manifest.Calibration is null || IsCalibratedFor(sampler));
     }
 
@@ -454,9 +453,7 @@ public sealed class DiffusionGenerator
         if (manifest.Calibration is { } calibration)
         {
             if (o.Calibration is null) throw new InvalidDataException("the manifest has a calibration but its config has none");
-            _calibration = TransformPipeline.FromJson(calibration.Map.GetRawText());
-            if (_calibration.Steps.Count != 1 || _calibration.Steps[0] is not QuantileNormalTransform || !_calibration.IsFitted)
-                throw new InvalidDataException("the manifest's calibration map is not one fitted quantile-normal transform");
+            _calibration = calibration.LoadMap();
         }
         else if (o.Calibration is not null)
         {

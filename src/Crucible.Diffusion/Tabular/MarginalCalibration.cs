@@ -40,6 +40,16 @@ public sealed record MarginalCalibrationManifest
 
     /// <summary>The map, as Crucible.Data's <c>TransformPipeline</c> JSON of one quantile-normal transform fitted on the calibration rows.</summary>
     public JsonElement Map { get; init; }
+
+    /// <summary>The map as a transform (<see cref="MarginalCalibration.Apply"/>).</summary>
+    /// <exception cref="InvalidDataException">The map is not one fitted quantile-normal transform.</exception>
+    public TransformPipeline LoadMap()
+    {
+        var map = TransformPipeline.FromJson(Map.GetRawText());
+        if (map.Steps.Count != 1 || map.Steps[0] is not QuantileNormalTransform || !map.IsFitted)
+            throw new InvalidDataException("the manifest's calibration map is not one fitted quantile-normal transform");
+        return map;
+    }
 }
 
 /// <summary>
@@ -106,8 +116,7 @@ public static class MarginalCalibration
     {
         ArgumentNullException.ThrowIfNull(calibration);
         ArgumentNullException.ThrowIfNull(sampler);
-        return sampler.Kind == calibration.Sampler && sampler.Kind == SamplerKind.Ddim && sampler.Eta == 0
-            && sampler.Steps == calibration.SamplingSteps && sampler.Spacing == calibration.Spacing;
+        return calibration.Sampler == SamplerKind.Ddim && sampler.IsDeterministicDdim(calibration.SamplingSteps, calibration.Spacing);
     }
 
     /// <summary>Maps <paramref name="modelSpace"/> (rows × series, row-major) through the calibration in place.</summary>
