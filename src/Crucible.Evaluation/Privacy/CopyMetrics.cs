@@ -23,14 +23,8 @@ public static class IdenticalMatch
     public static bool[] Matches(double[] queries, double[] references, int dimension, double tolerance = NumericTolerance,
         int maxDegreeOfParallelism = -1)
     {
-        ArgumentNullException.ThrowIfNull(queries);
-        ArgumentNullException.ThrowIfNull(references);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
         ArgumentOutOfRangeException.ThrowIfNegative(tolerance);
-        if (queries.Length % dimension != 0) throw new ArgumentException("length is not a multiple of dimension", nameof(queries));
-        if (references.Length % dimension != 0) throw new ArgumentException("length is not a multiple of dimension", nameof(references));
-        var m = queries.Length / dimension;
-        var n = references.Length / dimension;
+        var (m, n) = NearestNeighbors.RowCounts(queries, references, dimension);
         var hit = new bool[m];
         Parallel.For(0, m, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, i =>
         {
@@ -81,13 +75,7 @@ public static class NearestNeighborRatio
     /// </summary>
     public static double[] Ratios(double[] queries, double[] references, int dimension, int maxDegreeOfParallelism = -1)
     {
-        ArgumentNullException.ThrowIfNull(queries);
-        ArgumentNullException.ThrowIfNull(references);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
-        if (queries.Length % dimension != 0) throw new ArgumentException("length is not a multiple of dimension", nameof(queries));
-        if (references.Length % dimension != 0) throw new ArgumentException("length is not a multiple of dimension", nameof(references));
-        var m = queries.Length / dimension;
-        var n = references.Length / dimension;
+        var (m, n) = NearestNeighbors.RowCounts(queries, references, dimension);
         if (n < 2) throw new ArgumentException("the ratio needs at least two reference rows", nameof(references));
         var ratios = new double[m];
         // references transposed (one array per dimension), so each query measures all of them with vector operations;

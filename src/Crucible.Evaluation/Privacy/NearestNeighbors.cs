@@ -34,11 +34,7 @@ public static class NearestNeighbors
     /// </summary>
     public static double[] NearestDistances(double[] queries, double[] references, int dimension, int maxDegreeOfParallelism = -1)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
-        if (queries.Length % dimension != 0) throw new ArgumentException("length is not a multiple of dimension", nameof(queries));
-        if (references.Length % dimension != 0) throw new ArgumentException("length is not a multiple of dimension", nameof(references));
-        var m = queries.Length / dimension;
-        var n = references.Length / dimension;
+        var (m, n) = RowCounts(queries, references, dimension);
         var result = new double[m];
         if (n == 0)
         {
@@ -72,6 +68,21 @@ public static class NearestNeighbors
             SearchBlock(queries, references, dimension, n, nPad, rt, rNorm, kappa, start, end, result);
         });
         return result;
+    }
+
+    /// <summary>
+    /// The row counts (m, n) of row-major <paramref name="queries"/> and <paramref name="references"/> of
+    /// <paramref name="dimension"/> columns, checking that both are whole rows: the argument checks of this folder's
+    /// query-against-reference metrics.
+    /// </summary>
+    internal static (int Queries, int References) RowCounts(double[] queries, double[] references, int dimension)
+    {
+        ArgumentNullException.ThrowIfNull(queries);
+        ArgumentNullException.ThrowIfNull(references);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
+        if (queries.Length % dimension != 0) throw new ArgumentException("length is not a multiple of dimension", nameof(queries));
+        if (references.Length % dimension != 0) throw new ArgumentException("length is not a multiple of dimension", nameof(references));
+        return (queries.Length / dimension, references.Length / dimension);
     }
 
     private static void SearchBlock(double[] queries, double[] references, int dim, int n, int nPad, float[] rt, float[] rNorm,
