@@ -107,7 +107,8 @@ public static class MerkleTree
 
     /// <summary>
     /// The consistency proof that the tree of the first <paramref name="oldSize"/> leaves is a prefix of the tree of all
-    /// <paramref name="leafHashes"/> (RFC 6962 §2.1.2 PROOF / SUBPROOF). Empty when the sizes are equal or the old tree is empty.
+    /// <paramref name="leafHashes"/> (RFC 6962 §2.1.2 PROOF / SUBPROOF). Empty when the sizes are equal or the old tree is empty
+    /// (<see cref="VerifyConsistency"/> rejects every proof from the empty tree).
     /// </summary>
     public static IReadOnlyList<byte[]> ConsistencyProof(IReadOnlyList<byte[]> leafHashes, long oldSize)
     {
@@ -144,13 +145,18 @@ public static class MerkleTree
     /// Verifies a consistency proof between the tree of <paramref name="oldSize"/> leaves with root <paramref name="oldRoot"/>
     /// and the tree of <paramref name="newSize"/> leaves with root <paramref name="newRoot"/> (RFC 9162 §2.1.4.2): every
     /// element is used, both roots are recomputed, and nothing is left over. Never throws for malformed input.
+    /// A proof from the empty tree (<paramref name="oldSize"/> = 0) is rejected: RFC 6962 §2.1.2 defines consistency proofs
+    /// for 0 &lt; m only, and such a proof would vouch for any pair of roots. Equal sizes (&gt; 0) are consistent exactly when
+    /// the proof is empty and the two roots are the same bytes (whatever their length: the claim is then a tautology).
+    /// Both rules are those of the transparency-dev/merkle vectors (LOG-2, TransparencyDevMerkleVectorTests): the former
+    /// rule "the empty tree is a prefix of every tree" accepted "size1 is zero and does not equal size2" and "size1 is zero
+    /// and size2 is not zero", and a 32-byte check on equal roots rejected "sizes are equal (one) and proof is empty".
     /// </summary>
     public static bool VerifyConsistency(long oldSize, long newSize, ReadOnlySpan<byte> oldRoot, ReadOnlySpan<byte> newRoot,
         IReadOnlyList<byte[]> proof)
     {
-        if (oldSize < 0 || newSize < oldSize || proof.Any(p => p is null || p.Length != 32)) return false;
-        if (oldSize == newSize) return proof.Count == 0 && oldRoot.SequenceEqual(newRoot) && oldRoot.Length == 32;
-        if (oldSize == 0) return proof.Count == 0; // the empty tree is a prefix of every tree
+        if (oldSize <= 0 || newSize < oldSize || proof.Any(p => p is null || p.Length != 32)) return false;
+        if (oldSize == newSize) return proof.Count == 0 && oldRoot.SequenceEqual(newRoot);
         if (proof.Count == 0 || oldRoot.Length != 32 || newRoot.Length != 32) return false;
         var path = new List<byte[]>(proof.Count + 1);
         if ((oldSize & (oldSize - 1)) == 0) path.Add(oldRoot.ToArray());
