@@ -1,0 +1,172 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Crucible.Governance.Audit;
+
+namespace Crucible.Cli.Tests;
+
+/// <summary>
+/// RELIABILITY.md MRM-2 for the run kinds beyond train, generate and evaluate: each command is run, then
+/// <c>verify-run --recompute</c> does it again from its manifest and the outputs come out byte-identical (exit 0); an output
+/// rewritten together with its recorded hash is caught (exit 3); an input that no longer hashes as recorded is refused
+/// before anything is run (exit 2, VERIFY-E-RECOMPUTE); a manifest written before the keys recompute needs is refused
+/// naming the missing key. Inputs are copies in a temporary folder (the fixtures are never edited).
+/// </summary>
+public sealed class RecomputeRunKindsTests : IDisposable
+{
+    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("crucible-recompute-");
+
+    public void Dispose() => _dir.Delete(recursive: true);
+
+    private string Temp(string name) => Path.Combine(_dir.FullName, name);
+
+    private static string StressFixture(string name)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Crucible.slnx")))
+                return Path.Combine(dir.FullName, "test", "Crucible.Stress.Tests", "TestData", name);
+        }
+
+        throw new InvalidOperationException("Crucible.slnx not found above " + AppContext.BaseDirectory);
+    }
+
+    // a copy of a fixture in the test's folder, so that the input-edit cases edit only the copy
+    private string Copy(string fixture, string name)
+    {
+        var path = Temp(name);
+        File.Copy(StressFixture(fixture), path);
+        return path;
+    }
+
+    private static string ManifestOf(string stdout) =>
+        stdout.Split('\n').Single(l => l.StartsWith("manifest:", StringComparison.Ordinal))["manifest:".Length..].Trim();
+
+    private static (int Exit, string Stdout, string Stderr) Run(params string[] args)
+    {
+        var r = CliProcess.Run(args);
+        Assert.True(r.Exit == 0, $"crucible {string.Join(' ', args)}: exit {r.Exit}\n{r.Stdout}\n{r.Stderr}");
+        return r;
+    }
+
+    // done again: every output identical
+    private static void AssertRecomputedIdentically(string manifest, int outputs)
+    {
+        var again = CliProcess.Run("verify-run", manifest, "--recompute");
+        Assert.True(again.Exit == 0, again.Stdout + again.Stderr);
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"{outputs}/{outputs} outputs recomputed identically"), again.Stdout, StringComparison.Ordinal);
+    }
+
+    // a forger edits the output and rewrites its recorded hash: the file checks pass, the recomputation does not
+    private static void AssertForgedOutputCaught(string manifest, string output)
+    {
+        File.AppendAllText(output, output.EndsWith(".csv", StringComparison.Ordinal) ? "0,0,0\n" : " ");
+        var m = JsonNode.Parse(File.ReadAllText(manifest))!;
+        foreach (var o in m["outputs"]!.AsArray())
+        {
+            if ((string?)o!["path"] == output)
+            {
+                o["sha256"] = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(output)));
+                o["bytes"] = new FileInfo(output).Length;
+            }
+        }
+
+        File.WriteAllText(manifest, m.ToJsonString());
+        Assert.Equal(0, CliProcess.Run("verify-run", manifest).Exit);
+        var forged = CliProcess.Run("verify-run", manifest, "--recompute");
+        Assert.True(forged.Exit == 3, forged.Stdout + forged.Stderr);
+        Assert.Contains($"MISMATCH  recomputed {output}", forged.Stdout, StringComparison.Ordinal);
+    }
+
+    // an input edited after the run: refused before anything is run again
+    private static void AssertEditedInputRefused(string manifest, string input)
+    {
+        var original = File.ReadAllBytes(input);
+        File.AppendAllText(input, "\n");
+        var refused = CliProcess.Run("verify-run", manifest, "--recompute");
+        File.WriteAllBytes(input, original);
+        Assert.True(refused.Exit == 2, refused.Stdout + refused.Stderr);
+        Assert.Contains("VERIFY-E-RECOMPUTE", refused.Stderr, StringComparison.Ordinal);
+        Assert.Contains("no longer hashes as recorded", refused.Stderr, StringComparison.Ordinal);
+    }
+
+    // a manifest of an earlier version, without the config key <paramref name="key"/> (its config hash rewritten to match)
+    private static void AssertRefusedWithout(string manifest, string key)
+    {
+        var m = JsonNode.Parse(File.ReadAllText(manifest))!;
+        var config = m["config"]!.AsObject();
+        Assert.True(config.Remove(key), key);
+        m["config_sha256"] = Convert.ToHexStringLower(SHA256.HashData(CanonicalJson.Serialize(config)));
+        var old = manifest[..^".json".Length] + ".old.json";
+        File.WriteAllText(old, m.ToJsonString());
+        Assert.Equal(0, CliProcess.Run("verify-run", old).Exit);
+        var refused = CliProcess.Run("verify-run", old, "--recompute");
+        Assert.True(refused.Exit == 2, refused.Stdout + refused.Stderr);
+        Assert.Contains("VERIFY-E-RECOMPUTE", refused.Stderr, StringComparison.Ordinal);
+        Assert.Contains(key, refused.Stderr, StringComparison.Ordinal);
+    }
+
+    // a price history over the fixture scenarios' first 600 one-step returns (series A, B, C)
+    private string HistoryFile()
+    {
+        var lines = File.ReadAllLines(StressFixture("scenarios.csv")).Skip(1).Take(600).Select(l => l.Split(',')).ToArray();
+        var history = new StringBuilder("Date,A,B,C\n");
+        double[] price = [100, 100, 100];
+        var day = new DateOnly(2010, 1, 4);
+        history.Append(CultureInfo.InvariantCulture, $"{day:yyyy-MM-dd},100,100,100\n");
+        foreach (var cells in lines)
+        {
+            day = day.AddDays(1);
+            for (var i = 0; i < 3; i++) price[i] *= Math.Exp(double.Parse(cells[2 + i], CultureInfo.InvariantCulture));
+            history.Append(CultureInfo.InvariantCulture, $"{day:yyyy-MM-dd},{price[0]:R},{price[1]:R},{price[2]:R}\n");
+        }
+
+        var path = Temp("history.csv");
+        File.WriteAllText(path, history.ToString());
+        return path;
+    }
+
+    [Fact]
+    public void Stress_PlainAndReverseOverTheFile_RecomputedIdentically_ForgedReportCaught_EditedInputRefused()
+    {
+        string home = Temp("home"), scenarios = Copy("scenarios.csv", "scenarios.csv"), portfolio = Copy("portfolio.json", "portfolio.json");
+        var plainOut = Temp("plain.json");
+        var plain = ManifestOf(Run("stress", "--scenarios", scenarios, "--portfolio", portfolio, "--alpha", "0.9", "0.99", "--home", home, "--out", plainOut).Stdout);
+        AssertRecomputedIdentically(plain, 1);
+
+        var history = HistoryFile();
+        var reverseOut = Temp("reverse.json");
+        var reverse = ManifestOf(Run("stress", "--scenarios", scenarios, "--portfolio", portfolio, "--reverse", "--loss-threshold", "0.04",
+            "--history", history, "--top", "5", "--home", home, "--out", reverseOut).Stdout);
+        AssertRecomputedIdentically(reverse, 1);
+        AssertRefusedWithout(reverse, "scenarios_file");
+        AssertRefusedWithout(reverse, "history_input");
+        AssertEditedInputRefused(reverse, history);
+        AssertEditedInputRefused(plain, portfolio);
+        AssertForgedOutputCaught(plain, plainOut);
+        AssertForgedOutputCaught(reverse, reverseOut);
+    }
+
+    [Fact]
+    public void Stress_ReverseAndAdversarialFromAModel_RecomputedIdentically_EditedModelRefused()
+    {
+        string home = Temp("home"), history = HistoryFile(), config = Temp("small.json"), model = Temp("m");
+        File.WriteAllText(config, """{"hidden": 8, "layers": 1, "heads": 1, "time_embedding": 8, "diffusion_steps": 50, "training": {"batch_size": 16, "warmup_steps": 2}}""");
+        Run("train", "--data", history, "--kind", "sequence", "--window", "5", "--steps", "5", "--config", config, "--seed", "1", "--home", home, "--out", model);
+        string scenarios = Copy("scenarios.csv", "scenarios.csv"), portfolio = Copy("portfolio.json", "portfolio.json");
+        var reverseOut = Temp("reverse.json");
+        var reverse = ManifestOf(Run("stress", "--scenarios", scenarios, "--portfolio", portfolio, "--reverse", "--loss-threshold", "0.04",
+            "--history", history, "--model", model, "--candidates", "20", "--top", "3", "--seed", "2", "--guidance-scale", "0.5", "--min-breach-rate", "0.9",
+            "--home", home, "--out", reverseOut).Stdout);
+        AssertRecomputedIdentically(reverse, 1);
+
+        var adversarialOut = Temp("adversarial.json");
+        var adversarial = ManifestOf(Run("stress", "--scenarios", scenarios, "--portfolio", portfolio, "--adversarial", "--history", history,
+            "--history-input", "prices", "--model", model, "--candidates", "50", "--top", "3", "--seed", "3", "--home", home, "--out", adversarialOut).Stdout);
+        AssertRecomputedIdentically(adversarial, 1);
+        AssertRefusedWithout(adversarial, "candidates");
+        AssertEditedInputRefused(adversarial, Path.Combine(model, "manifest.json"));
+        AssertForgedOutputCaught(adversarial, adversarialOut);
+    }
+}
