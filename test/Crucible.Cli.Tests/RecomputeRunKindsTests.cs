@@ -169,4 +169,54 @@ public sealed class RecomputeRunKindsTests : IDisposable
         AssertEditedInputRefused(adversarial, Path.Combine(model, "manifest.json"));
         AssertForgedOutputCaught(adversarial, adversarialOut);
     }
+
+    [Fact]
+    public void Ensemble_RecomputedIdentically_ForgedReportCaught_EditedMemberRefused()
+    {
+        string home = Temp("home"), portfolio = Copy("portfolio.json", "portfolio.json");
+        string a = Copy("scenarios.csv", "a.csv"), b = Temp("b.csv"), report = Temp("ensemble.json");
+        // the second member: the first one's scenarios with every return halved (a calmer generator, so they disagree)
+        File.WriteAllLines(b, File.ReadAllLines(a).Select((l, i) => i == 0 ? l : string.Join(',', l.Split(',').Select((x, j) => j < 2 ? x
+            : (double.Parse(x, CultureInfo.InvariantCulture) / 2).ToString("R", CultureInfo.InvariantCulture)))));
+        var e = CliProcess.Run("ensemble", "--scenarios", a, b, "--portfolio", portfolio, "--alpha", "0.95", "--home", home, "--out", report);
+        Assert.True(e.Exit is 0 or 3, e.Stdout + e.Stderr); // 3: flagged, the report and manifest are written all the same
+        var manifest = ManifestOf(e.Stdout);
+        AssertRecomputedIdentically(manifest, 1);
+        AssertEditedInputRefused(manifest, b);
+        AssertForgedOutputCaught(manifest, report);
+    }
+
+    [Fact]
+    public void BacktestBaselineCompare_RecomputedIdentically_ForgedOutputsCaught_EditedInputsRefused()
+    {
+        string home = Temp("home"), prices = TestPrices.Write(Temp("prices.csv"), 400); // weekdays 2020-01-01 .. mid 2021
+        string portfolio = Temp("portfolio.json");
+        File.WriteAllText(portfolio, """{"name": "ab", "weights": {"A": 0.6, "B": 0.4}}""");
+
+        string backtestOut = Temp("backtest.json");
+        var backtest = ManifestOf(Run("backtest", "--data", prices, "--portfolio", portfolio, "--generator", "bootstrap", "--first-year", "2021", "--last-year", "2021",
+            "--samples", "100", "--seed", "3", "--home", home, "--out", backtestOut).Stdout);
+        AssertRecomputedIdentically(backtest, 1);
+
+        string baselineOut = Temp("baseline.csv");
+        var baseline = ManifestOf(Run("baseline", "--data", prices, "--generator", "bootstrap", "--columns", "A,C", "--train-end", "2020-12-31",
+            "--count", "20", "--window", "5", "--seed", "4", "--home", home, "--out", baselineOut).Stdout);
+        AssertRecomputedIdentically(baseline, 1);
+        var plainBaseline = ManifestOf(Run("baseline", "--data", prices, "--generator", "bootstrap", "--count", "10", "--window", "3",
+            "--home", home, "--out", Temp("plain.csv")).Stdout);
+        AssertRecomputedIdentically(plainBaseline, 1); // no --columns, no --train-end: recorded as null, run again as absent
+
+        string table = Temp("compare.json"), page = Temp("compare.html");
+        var compare = ManifestOf(Run("compare", "--data", prices, "--portfolio", portfolio, "--train-end", "2020-12-31", "--generator", "bootstrap",
+            "--count", "10", "--window", "5", "--seed", "5", "--home", home, "--out", table, "--html", page).Stdout);
+        AssertRecomputedIdentically(compare, 2);
+
+        AssertRefusedWithout(baseline, "train_end");
+        AssertEditedInputRefused(backtest, portfolio);
+        AssertEditedInputRefused(baseline, prices);
+        AssertEditedInputRefused(compare, prices);
+        AssertForgedOutputCaught(backtest, backtestOut);
+        AssertForgedOutputCaught(baseline, baselineOut);
+        AssertForgedOutputCaught(compare, page);
+    }
 }

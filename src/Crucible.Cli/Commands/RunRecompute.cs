@@ -35,12 +35,16 @@ internal static class RunRecompute
             "generate" => GenerateCommand.Recompute(m, Full, where),
             "evaluate" => EvaluateCommand.Recompute(m, Full, where),
             "stress" => StressCommand.Recompute(m, Full, where),
+            "ensemble" => EnsembleCommand.Recompute(m, Full, where),
+            "backtest" => BacktestCommand.Recompute(m, Full, where),
+            "baseline" => BaselineCommand.Recompute(m, Full, where),
+            "compare" => CompareCommand.Recompute(m, Full, where),
             _ => throw new InvalidInputException(Rule, $"--recompute runs {string.Join(", ", Kinds)} runs again; run {m.RunId} is a '{m.Kind}' run", where),
         };
     }
 
     /// <summary>The run kinds <see cref="Run"/> does again.</summary>
-    public static readonly string[] Kinds = ["train", "generate", "evaluate", "stress"];
+    public static readonly string[] Kinds = ["train", "generate", "evaluate", "stress", "ensemble", "backtest", "baseline", "compare"];
 
     /// <summary>
     /// Refuses a run whose input files are missing or no longer hash as recorded: what would be run again is not what ran
