@@ -21,12 +21,16 @@ public sealed class RecomputeRunKindsTests : IDisposable
 
     private string Temp(string name) => Path.Combine(_dir.FullName, name);
 
-    private static string StressFixture(string name)
+    private static string StressFixture(string name) => Fixture("Crucible.Stress.Tests", name);
+
+    private static string EvaluationFixture(string name) => Fixture("Crucible.Evaluation.Tests", name);
+
+    private static string Fixture(string project, string name)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             if (File.Exists(Path.Combine(dir.FullName, "Crucible.slnx")))
-                return Path.Combine(dir.FullName, "test", "Crucible.Stress.Tests", "TestData", name);
+                return Path.Combine(dir.FullName, "test", project, "TestData", name);
         }
 
         throw new InvalidOperationException("Crucible.slnx not found above " + AppContext.BaseDirectory);
@@ -218,5 +222,29 @@ public sealed class RecomputeRunKindsTests : IDisposable
         AssertForgedOutputCaught(backtest, backtestOut);
         AssertForgedOutputCaught(baseline, baselineOut);
         AssertForgedOutputCaught(compare, page);
+    }
+
+    [Fact]
+    public void ModelCard_RecomputedIdentically_WithTheRecordedStatus_ForgedPageCaught_EditedReportRefused()
+    {
+        string home = Temp("home"), model = Temp("model"), prices = TestPrices.Write(Temp("prices.csv"), 200), config = Temp("small.json");
+        File.WriteAllText(config, """{"hidden": 16, "blocks": 1, "time_embedding": 8, "diffusion_steps": 50, "training": {"batch_size": 32, "warmup_steps": 2}}""");
+        Run("train", "--data", prices, "--steps", "5", "--config", config, "--seed", "2", "--home", home, "--out", model); // registered: a candidate
+        string real = Temp("real.csv"), synthetic = Temp("synthetic.csv"), report = Temp("report.json");
+        File.Copy(EvaluationFixture("real.csv"), real);
+        File.Copy(EvaluationFixture("synthetic.csv"), synthetic);
+        Run("evaluate", "--real", real, "--synthetic", synthetic, "--out", report);
+
+        string card = Temp("card.md"), page = Temp("card.html");
+        var made = Run("model-card", "--model", model, "--report", report, "--home", home, "--out", card, "--html", page);
+        Assert.Contains("| registry status | candidate |", File.ReadAllText(card), StringComparison.Ordinal);
+        var manifest = ManifestOf(made.Stdout);
+        AssertRecomputedIdentically(manifest, 2);
+        var bare = ManifestOf(Run("model-card", "--model", model, "--out", Temp("bare.md")).Stdout); // no report, no registry status
+        AssertRecomputedIdentically(bare, 1);
+
+        AssertRefusedWithout(manifest, "registry_status");
+        AssertEditedInputRefused(manifest, report);
+        AssertForgedOutputCaught(manifest, page);
     }
 }

@@ -39,12 +39,13 @@ internal static class RunRecompute
             "backtest" => BacktestCommand.Recompute(m, Full, where),
             "baseline" => BaselineCommand.Recompute(m, Full, where),
             "compare" => CompareCommand.Recompute(m, Full, where),
+            "model-card" => ModelCardCommand.Recompute(m, Full, where),
             _ => throw new InvalidInputException(Rule, $"--recompute runs {string.Join(", ", Kinds)} runs again; run {m.RunId} is a '{m.Kind}' run", where),
         };
     }
 
     /// <summary>The run kinds <see cref="Run"/> does again.</summary>
-    public static readonly string[] Kinds = ["train", "generate", "evaluate", "stress", "ensemble", "backtest", "baseline", "compare"];
+    public static readonly string[] Kinds = ["train", "generate", "evaluate", "stress", "ensemble", "backtest", "baseline", "compare", "model-card"];
 
     /// <summary>
     /// Refuses a run whose input files are missing or no longer hash as recorded: what would be run again is not what ran
