@@ -14,12 +14,15 @@ internal sealed record Recomputed(string Path, string Expected, string Actual, s
 /// <summary>
 /// <c>crucible verify-run --recompute</c> (RELIABILITY.md MRM-2: the independent validator recomputes the output): a run
 /// is done again from its manifest by the command that recorded it, which reads back the config keys it wrote
-/// (<see cref="TrainCommand.Recompute"/>, <see cref="GenerateCommand.Recompute"/>, <see cref="EvaluateCommand.Recompute"/>),
+/// (<see cref="TrainCommand.Recompute"/>, <see cref="GenerateCommand.Recompute"/>, <see cref="EvaluateCommand.Recompute"/>,
+/// <see cref="StressCommand.Recompute"/>, <see cref="EnsembleCommand.Recompute"/>, <see cref="BacktestCommand.Recompute"/>,
+/// <see cref="BaselineCommand.Recompute"/>, <see cref="CompareCommand.Recompute"/>, <see cref="ModelCardCommand.Recompute"/>),
 /// and each output is compared byte for byte with its recorded hash. Relative paths are read from the manifest's folder.
+/// Every input file must still hash as recorded (<see cref="CheckInputs"/>) before anything is run.
 /// </summary>
 internal static class RunRecompute
 {
-    /// <summary>The rule of a run that cannot be done again (not a train, generate or evaluate run, or one recorded without what it needs).</summary>
+    /// <summary>The rule of a run that cannot be done again (a kind not in <see cref="Kinds"/>, a changed input, or one recorded without what it needs).</summary>
     public const string Rule = "VERIFY-E-RECOMPUTE";
 
     /// <summary>Does the run of <paramref name="m"/> (read from <paramref name="manifestPath"/>) again; returns each output's comparison.</summary>
