@@ -131,14 +131,8 @@ internal static class DemoCommand
 
         // 1. data: the bundled industry returns (percent) as daily log returns, split by time; the economic state
         //    (fed funds, term spread, realised volatility) lagged one day; crisis archetypes from the whole history
-        var (percent, state) = DemoData.Load();
-        var demoCsv = DemoCsv(); // the embedded file every step reads: a named input of the run manifests
-        var returns = percent.ToLogReturns(InputKind.PercentReturns);
-        var split = TimeSplitter.TrainHoldout(returns, TrainEnd, embargoRows: options.Window, window: options.Window); // MRM-4: embargo ≥ one window
-        var train = split.Train(returns);
-        var holdout = split.Holdout(returns);
-        var features = EconomicState.Build(state, train, DemoFeatures);
-        var archetypes = CrisisArchetypes.Compute(EconomicState.Build(state, returns, DemoFeatures));
+        var data = DemoDataSet.Load(options.Window);
+        var (demoCsv, returns, train, holdout) = (data.Csv, data.Returns, data.Train, data.Holdout);
         output.WriteLine(string.Create(inv,
             $"data:       {DemoData.FileName}: {returns.ColumnCount} industry portfolios, train {Iso(train.Dates[0])}..{Iso(train.Dates[^1])} ({train.RowCount} days), holdout {Iso(holdout.Dates[0])}..{Iso(holdout.Dates[^1])} ({holdout.RowCount} days); state {string.Join(", ", DemoFeatures)}"));
 
@@ -150,8 +144,7 @@ internal static class DemoCommand
             ["input"] = InputKind.PercentReturns.ToString(), ["train_end"] = Iso(TrainEnd), ["embargo_rows"] = options.Window,
             ["state_columns"] = string.Join(",", DemoFeatures),
         }, options.Seed).AddInput(demoCsv);
-        var generator = new SequenceGenerator(options).Fit(train, features, archetypes, DemoProvenance(demoCsv),
-            progress: TrainingProgressBar.ForStandardError());
+        var generator = data.Fit(options, TrainingProgressBar.ForStandardError());
         string model = Path.Combine(dir, "model");
         generator.Save(model);
         trainRun.ModelId = generator.ModelId;
@@ -247,6 +240,54 @@ internal static class DemoCommand
     }
 
     private static DataProvenance DemoProvenance(ManifestFile demoCsv) => new(DemoData.FileName, demoCsv.Sha256, InputKind.PercentReturns.ToString());
+
+    /// <summary>
+    /// The demo's data as its steps read it (and <c>verify-run --recompute</c> reads it again): the embedded CSV (a named
+    /// input), its daily log returns split at <see cref="TrainEnd"/> with an embargo of one window, the condition features
+    /// over the train rows and the crisis archetypes over the whole history.
+    /// </summary>
+    internal sealed record DemoDataSet(ManifestFile Csv, TimeSeriesFrame Returns, TimeSeriesFrame Train, TimeSeriesFrame Holdout, TimeSeriesFrame Features,
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> Archetypes)
+    {
+        /// <summary>Reads the embedded data for windows of <paramref name="window"/> days.</summary>
+        public static DemoDataSet Load(int window)
+        {
+            var (percent, state) = DemoData.Load();
+            var returns = percent.ToLogReturns(InputKind.PercentReturns);
+            var split = TimeSplitter.TrainHoldout(returns, TrainEnd, embargoRows: window, window: window); // MRM-4: embargo ≥ one window
+            var train = split.Train(returns);
+            return new DemoDataSet(DemoCsv(), returns, train, split.Holdout(returns), EconomicState.Build(state, train, DemoFeatures),
+                CrisisArchetypes.Compute(EconomicState.Build(state, returns, DemoFeatures)));
+        }
+
+        /// <summary>Trains the demo's generator with <paramref name="options"/> on the train rows and their features.</summary>
+        public SequenceGenerator Fit(SequenceGeneratorOptions options, IProgress<Crucible.Diffusion.Training.TrainingProgress>? progress) =>
+            new SequenceGenerator(options).Fit(Train, Features, Archetypes, DemoProvenance(Csv), progress: progress);
+    }
+
+    /// <summary>
+    /// The demo's train step done again from its run manifest: the recorded generator options (seed and steps included) on
+    /// the demo data embedded in this build, refused unless those are the bytes the run read (its named input's hash) and
+    /// the split and features are this build's (<c>train_end</c>, <c>embargo_rows</c>, <c>state_columns</c>); the weights
+    /// and model manifest (under the recorded library version) against the recorded hashes.
+    /// </summary>
+    internal static IReadOnlyList<Recomputed> RecomputeTrain(RunManifest m, Func<string, string> full, InputLocation where)
+    {
+        var c = m.Config;
+        if (RunRecompute.Value<string>(c, "command") != "demo.train" || c["generator"] is not JsonObject recorded)
+            throw new InvalidInputException(RunRecompute.Rule, $"run {m.RunId} was not recorded by the demo's train step", where);
+        var options = recorded.Deserialize<SequenceGeneratorOptions>(DiffusionJson.Options)
+            ?? throw new InvalidInputException(RunRecompute.Rule, "the manifest's generator options are empty", where);
+        if (RunRecompute.Value<string>(c, "train_end") != Iso(TrainEnd) || RunRecompute.Value<int>(c, "embargo_rows") != options.Window
+            || RunRecompute.Value<string>(c, "state_columns") != string.Join(",", DemoFeatures))
+            throw new InvalidInputException(RunRecompute.Rule, "the run's train_end, embargo_rows or state_columns are not this build's demo's: it cannot be trained again here", where);
+        var data = DemoDataSet.Load(options.Window);
+        if (m.Inputs is not [{ IsFile: false } named] || named.Sha256 != data.Csv.Sha256)
+            throw new InvalidInputException(RunRecompute.Rule, $"the demo data embedded in this build ({data.Csv.Sha256[..16]}…) is not the data the run read", where);
+        var trained = data.Fit(options, progress: null);
+        return RunRecompute.ModelOutputs(m, full, trained.WeightsBytes(),
+            version => DiffusionJson.FileBytes(trained.Manifest with { LibraryVersion = version }), where);
+    }
 
     // the embedded demo CSV as a named input: bytes the demo reads that are no file of the user's
     private static ManifestFile DemoCsv()

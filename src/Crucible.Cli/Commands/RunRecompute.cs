@@ -34,6 +34,7 @@ internal static class RunRecompute
         CheckInputs(m, Full, where);
         return m.Kind switch
         {
+            "train" when Value<string>(m.Config, "command") == "demo.train" => DemoCommand.RecomputeTrain(m, Full, where),
             "train" => TrainCommand.Recompute(m, Full, where),
             "generate" => GenerateCommand.Recompute(m, Full, where),
             "evaluate" => EvaluateCommand.Recompute(m, Full, where),
@@ -92,6 +93,33 @@ internal static class RunRecompute
     /// <summary>The input file of <paramref name="role"/> (an input error when the manifest names none).</summary>
     public static string Input(Dictionary<string, string> roles, string role, InputLocation where) =>
         roles.TryGetValue(role, out var path) ? path : throw new InvalidInputException(Rule, $"the manifest names no '{role}' input", where);
+
+    /// <summary>
+    /// The comparisons of a model folder trained again: <c>weights.safetensors</c> against <paramref name="weights"/>, and
+    /// <c>manifest.json</c> against <paramref name="manifest"/> under the library version the recorded file names (a
+    /// different one is named in the note).
+    /// </summary>
+    public static IReadOnlyList<Recomputed> ModelOutputs(RunManifest m, Func<string, string> full, byte[] weights, Func<string, byte[]> manifest, InputLocation where)
+    {
+        var results = new List<Recomputed>();
+        foreach (var output in m.Outputs.Where(o => o.IsFile))
+        {
+            switch (Path.GetFileName(output.Path))
+            {
+                case Crucible.Diffusion.Tabular.DiffusionGenerator.WeightsFileName:
+                    results.Add(new(output.Path, output.Sha256, Sha256(weights)));
+                    break;
+                case Crucible.Diffusion.Tabular.DiffusionGenerator.ManifestFileName:
+                    string path = full(output.Path);
+                    string current = Crucible.Diffusion.Tabular.DiffusionGenerator.LibraryVersion;
+                    string recorded = (File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path))?["library_version"]?.GetValue<string>() : null) ?? current;
+                    results.Add(new(output.Path, output.Sha256, Sha256(manifest(recorded)), VersionNote(recorded, current, "trained")));
+                    break;
+            }
+        }
+
+        return results.Count > 0 ? results : throw new InvalidInputException(Rule, "the manifest names no model files to compare with", where);
+    }
 
     /// <summary>The recomputed UTF-8 (no BOM) text of the recorded output <paramref name="output"/>.</summary>
     public static Recomputed Compare(ManifestFile output, string text) =>
