@@ -182,33 +182,10 @@ internal static class DemoCommand
         }, seed).AddInput(demoCsv).AddInput(csv).AddInput(stressedCsv);
         evaluateRun.ModelId = generator.ModelId;
         ModelInputs(evaluateRun, model); // the comparison samples from the model
-        var trainSubset = RandomRows(train, holdout.RowCount, seed);
-        var baselinePaths = ToPaths(set.Values, options.Window);
-        var report = Evaluator.Evaluate(new EvaluationInput(ToSet(holdout), baselinePaths, ToSet(trainSubset)),
-            new EvaluationOptions { Segments = SegmentMap.Default });
-
-        // 5. stress an equal-weight portfolio of the industries: baseline and stressed scenarios against the 20-day
-        //    windows of the holdout and of the 2008 crisis (Lehman to the market low)
-        var portfolio = new Portfolio("equal-weight industries", [.. returns.Columns.Select(c => new Holding(c, 1.0 / returns.ColumnCount))]);
-        var gfc = Slice(returns, new DateOnly(2008, 9, 15), new DateOnly(2009, 3, 9));
-        var risk = ScenarioRiskTable.Build(portfolio, [0.95, 0.99],
-        [
-            ("baseline", "unconditional model", baselinePaths),
-            ("stressed", $"{DemoStress}, guidance {DemoGuidance.ToString(inv)}", ToPaths(stressed.Values, options.Window)),
-            ("holdout", $"{options.Window}-day windows {Iso(holdout.Dates[0])}..{Iso(holdout.Dates[^1])}", GeneratorComparison.Windows(holdout, options.Window)),
-            ("gfc-2008", $"{options.Window}-day windows {Iso(gfc.Dates[0])}..{Iso(gfc.Dates[^1])}", GeneratorComparison.Windows(gfc, options.Window)),
-        ]);
-        var stressSection = ScenarioRiskTable.ToSection(risk);
-
-        // 6. the comparison table: the diffusion model against the bootstrap and FHS-GARCH baselines, fitted on the same
-        //    train rows and scored on the same holdout windows
-        var comparison = GeneratorComparison.Build(
-            [new PreFittedScenarioGenerator(new FittedSequenceDiffusion(generator, new SequenceSampleRequest(Sampler: DemoSampler))),
-             GeneratorCatalog.Create("bootstrap"), GeneratorCatalog.Create("fhs-longrun")],
-            train, holdout, portfolio, count, options.Window, alpha: 0.99, seed);
-        var comparisonSection = new ReportSection("generator_comparison", GeneratorComparison.ToJson(comparison), GeneratorComparison.ToHtmlSection(comparison));
-        ReportJson.Write(report, Path.Combine(dir, "report.json"), sections: [stressSection, comparisonSection]);
-        ReportHtml.Write(report, Path.Combine(dir, "report.html"), sections: [stressSection, comparisonSection]);
+        var (report, portfolio, risk, comparison, trainSubset, sections) =
+            EvaluateStep(data, generator, ToPaths(set.Values, options.Window), ToPaths(stressed.Values, options.Window), count, options.Window, seed);
+        ReportJson.Write(report, Path.Combine(dir, "report.json"), sections: sections);
+        ReportHtml.Write(report, Path.Combine(dir, "report.html"), sections: sections);
         var evaluated = RunAudit.Evaluated(
             [("input_sha256", generator.Manifest.Data.InputSha256), ("real_matrix_sha256", DiffusionGenerator.TrainMatrixSha256(holdout)),
              ("synthetic_sha256", meta.CsvSha256), ("train_matrix_sha256", DiffusionGenerator.TrainMatrixSha256(trainSubset))],
@@ -237,6 +214,86 @@ internal static class DemoCommand
             $"audit:      {last.Seq} entries in {home.AuditDatabase} (check: crucible audit verify --home {home.Root}; a run: crucible verify-run MANIFEST)"));
         output.WriteLine(string.Create(inv, $"done in {clock.Elapsed.TotalSeconds:F0} s"));
         return ExitCode.Success;
+    }
+
+    /// <summary>
+    /// Steps 4 to 6 of the demo, one run (the evaluation), as the demo runs them and <c>verify-run --recompute</c> runs them
+    /// again: the baseline paths evaluated against the holdout (privacy distances against an equal-size random subset of
+    /// the train days), the stress table of an equal-weight portfolio, and the comparison of the model with the bootstrap
+    /// and FHS-GARCH baselines; the report's two extra sections in order (stress, comparison).
+    /// </summary>
+    internal static (EvaluationReport Report, Portfolio Portfolio, IReadOnlyList<ScenarioRiskRow> Risk, GeneratorComparisonTable Comparison,
+        TimeSeriesFrame TrainSubset, ReportSection[] Sections) EvaluateStep(DemoDataSet data, SequenceGenerator generator, SeriesSet baselinePaths,
+        SeriesSet stressedPaths, int count, int window, ulong seed)
+    {
+        var (returns, train, holdout) = (data.Returns, data.Train, data.Holdout);
+        var inv = CultureInfo.InvariantCulture;
+        var trainSubset = RandomRows(train, holdout.RowCount, seed);
+        var report = Evaluator.Evaluate(new EvaluationInput(ToSet(holdout), baselinePaths, ToSet(trainSubset)),
+            new EvaluationOptions { Segments = SegmentMap.Default });
+
+        // 5. stress an equal-weight portfolio of the industries: baseline and stressed scenarios against the 20-day
+        //    windows of the holdout and of the 2008 crisis (Lehman to the market low)
+        var portfolio = new Portfolio("equal-weight industries", [.. returns.Columns.Select(c => new Holding(c, 1.0 / returns.ColumnCount))]);
+        var gfc = Slice(returns, new DateOnly(2008, 9, 15), new DateOnly(2009, 3, 9));
+        var risk = ScenarioRiskTable.Build(portfolio, [0.95, 0.99],
+        [
+            ("baseline", "unconditional model", baselinePaths),
+            ("stressed", $"{DemoStress}, guidance {DemoGuidance.ToString(inv)}", stressedPaths),
+            ("holdout", $"{window}-day windows {Iso(holdout.Dates[0])}..{Iso(holdout.Dates[^1])}", GeneratorComparison.Windows(holdout, window)),
+            ("gfc-2008", $"{window}-day windows {Iso(gfc.Dates[0])}..{Iso(gfc.Dates[^1])}", GeneratorComparison.Windows(gfc, window)),
+        ]);
+        var stressSection = ScenarioRiskTable.ToSection(risk);
+
+        // 6. the comparison table: the diffusion model against the bootstrap and FHS-GARCH baselines, fitted on the same
+        //    train rows and scored on the same holdout windows
+        var comparison = GeneratorComparison.Build(
+            [new PreFittedScenarioGenerator(new FittedSequenceDiffusion(generator, new SequenceSampleRequest(Sampler: DemoSampler))),
+             GeneratorCatalog.Create("bootstrap"), GeneratorCatalog.Create("fhs-longrun")],
+            train, holdout, portfolio, count, window, alpha: 0.99, seed);
+        var comparisonSection = new ReportSection("generator_comparison", GeneratorComparison.ToJson(comparison), GeneratorComparison.ToHtmlSection(comparison));
+        return (report, portfolio, risk, comparison, trainSubset, [stressSection, comparisonSection]);
+    }
+
+    /// <summary>
+    /// The demo's evaluation step done again from its run manifest: the embedded data (refused unless it is the recorded
+    /// named input), the model of its recorded files, the baseline and stressed scenarios of its recorded CSVs (written
+    /// with round-trip numbers: the same values), the recorded window, comparison count and seed, through
+    /// <see cref="EvaluateStep"/>; report.json and report.html against the recorded hashes. A run whose fixed settings
+    /// (train end, embargo, α levels, compared generators) are not this build's demo's is refused.
+    /// </summary>
+    internal static IReadOnlyList<Recomputed> RecomputeEvaluation(RunManifest m, Func<string, string> full, InputLocation where)
+    {
+        var c = m.Config;
+        if (RunRecompute.Value<string>(c, "command") != "demo.evaluate")
+            throw new InvalidInputException(RunRecompute.Rule, $"run {m.RunId} was not recorded by the demo's evaluation step", where);
+        int window = RunRecompute.Required<int>(c, "window", where), count = RunRecompute.Required<int>(c, "comparison_count", where);
+        if (RunRecompute.Value<string>(c, "train_end") != Iso(TrainEnd) || RunRecompute.Value<int>(c, "embargo_rows") != window
+            || RunRecompute.Value<string>(c, "segments") != "default" || RunRecompute.Value<double>(c, "alpha") != new EvaluationOptions().Alpha
+            || RunRecompute.Value<double>(c, "comparison_alpha") != 0.99
+            || c["stress_alphas"]?.ToJsonString() != new JsonArray(0.95, 0.99).ToJsonString()
+            || c["comparison"]?.ToJsonString() != new JsonArray("diffusion", "bootstrap", "fhs-longrun").ToJsonString())
+            throw new InvalidInputException(RunRecompute.Rule, "the run's fixed settings (train end, embargo, α levels, segments, compared generators) are not this build's demo's: it cannot be evaluated again here", where);
+        var data = DemoDataSet.Load(window);
+        if (m.Inputs is not [{ IsFile: false } named, { } baseline, { } stressed, { } weights, _] || named.Sha256 != data.Csv.Sha256)
+            throw new InvalidInputException(RunRecompute.Rule, $"the demo data embedded in this build ({data.Csv.Sha256[..16]}…) is not the data the run read, or the manifest does not list the demo's evaluation inputs", where);
+        var generator = SequenceGenerator.Load(Path.GetDirectoryName(full(weights.Path))!);
+        SeriesSet Paths(ManifestFile csv)
+        {
+            var read = SeriesSetCsv.Read(full(csv.Path));
+            return new SeriesSet(read.Names, read.Columns, [.. Enumerable.Range(0, read.RowCount).Select(r => 1 + (r / window))]);
+        }
+
+        var (report, _, _, _, _, sections) = EvaluateStep(data, generator, Paths(baseline), Paths(stressed), count, window, m.Seed);
+        var results = new List<Recomputed>();
+        foreach (var output in m.Outputs.Where(o => o.IsFile))
+        {
+            string? text = output.Path.EndsWith(".html", StringComparison.OrdinalIgnoreCase) ? ReportHtml.ToHtml(report, sections: sections)
+                : output.Path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? ReportJson.ToJson(report, sections: sections) : null;
+            if (text is not null) results.Add(RunRecompute.Compare(output, text));
+        }
+
+        return results.Count > 0 ? results : throw new InvalidInputException(RunRecompute.Rule, "the manifest names no report to compare with", where);
     }
 
     private static DataProvenance DemoProvenance(ManifestFile demoCsv) => new(DemoData.FileName, demoCsv.Sha256, InputKind.PercentReturns.ToString());

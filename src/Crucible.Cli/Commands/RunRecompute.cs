@@ -37,6 +37,7 @@ internal static class RunRecompute
             "train" when Value<string>(m.Config, "command") == "demo.train" => DemoCommand.RecomputeTrain(m, Full, where),
             "train" => TrainCommand.Recompute(m, Full, where),
             "generate" => GenerateCommand.Recompute(m, Full, where),
+            "evaluate" when Value<string>(m.Config, "command") == "demo.evaluate" => DemoCommand.RecomputeEvaluation(m, Full, where),
             "evaluate" => EvaluateCommand.Recompute(m, Full, where),
             "stress" => StressCommand.Recompute(m, Full, where),
             "ensemble" => EnsembleCommand.Recompute(m, Full, where),
