@@ -345,6 +345,27 @@ public sealed class TabularCommandsTests : IDisposable
             Assert.Equal(Sha(run), pinned.RootElement.GetProperty("manifest_sha256").GetString());
         }
 
+        // verify-run --recompute (MRM-2): every step done again from its manifest, byte for byte: the train step trained
+        // again on the embedded data, the generate steps drawn again, the evaluation (with its stress and comparison
+        // sections) evaluated again from the recorded scenario files and model, the model card built again
+        foreach (var manifestPath in printed)
+        {
+            var recomputed = Crucible("verify-run", manifestPath, "--recompute");
+            Assert.True(recomputed.Exit == 0, recomputed.Stdout + recomputed.Stderr);
+            Assert.Contains("2/2 outputs recomputed identically", recomputed.Stdout, StringComparison.Ordinal);
+        }
+
+        // a report edited together with its recorded hash passes the file checks, not the recomputation
+        File.AppendAllText(In("report.json"), " ");
+        var evaluation = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(printed[3]))!;
+        evaluation["outputs"]![0]!["sha256"] = Sha(In("report.json"));
+        evaluation["outputs"]![0]!["bytes"] = new FileInfo(In("report.json")).Length;
+        File.WriteAllText(printed[3], evaluation.ToJsonString());
+        Assert.Equal(0, Crucible("verify-run", printed[3]).Exit);
+        var forged = Crucible("verify-run", printed[3], "--recompute");
+        Assert.True(forged.Exit == 3, forged.Stdout + forged.Stderr);
+        Assert.Contains($"MISMATCH  recomputed {In("report.json")}", forged.Stdout, StringComparison.Ordinal);
+
         // generate finds the registered model by id in the demo's home
         var again = Crucible("generate", "--home", dir, "--model", id[..12], "--count", "2", "--sampling-steps", "5", "--out", Path.Combine(_dir, "from-demo.csv"));
         Assert.True(again.Exit == 0, again.Stderr);

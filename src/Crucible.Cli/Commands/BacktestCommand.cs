@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Crucible.Data;
 using Crucible.Data.Csv;
+using Crucible.Data.IO;
 using Crucible.Governance.Manifests;
 using Crucible.Stress.Backtesting;
 using Crucible.Stress.Generators;
@@ -78,27 +79,25 @@ internal static class BacktestCommand
         if (!(alpha > 0 && alpha < 1)) throw new InvalidInputException("OPT-E", "--alpha takes a number in (0, 1)");
         var samples = parse.GetValue(o.Samples);
         if (samples < 100) throw new InvalidInputException("OPT-E", "--samples must be at least 100");
-        var portfolio = Portfolio.Load(parse.GetValue(o.Portfolio)!);
         var input = TrainCommand.InputKindOf(parse.GetValue(o.Input));
-        var returns = CsvSeriesReader.Load(parse.GetValue(o.Data)!, new CsvReadOptions { Input = input }).ToLogReturns(input);
         var names = parse.GetValue(o.Generator) is { Length: > 0 } g ? g.SelectMany(x => x.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToArray()
             : [.. GeneratorCatalog.Names];
-        var generators = names.Select(GeneratorCatalog.Create).ToArray();
         var options = new WalkForwardOptions
         {
             FirstYear = parse.GetValue(o.FirstYear), LastYear = parse.GetValue(o.LastYear), Samples = samples, Alpha = alpha, Seed = parse.GetValue(o.Seed),
             UpdateDaily = !parse.GetValue(o.YearlyVar),
         };
+        var request = new BacktestRun(parse.GetValue(o.Data)!, input, parse.GetValue(o.Portfolio)!, names, options);
         var home = HomeOption.Resolve(parse, o.Home);
         var run = RunManifests.Start(home, "backtest", new JsonObject
         {
             ["command"] = "backtest", ["input"] = input.ToString(), ["generators"] = new JsonArray([.. names.Select(n => (JsonNode?)n)]),
             ["first_year"] = options.FirstYear, ["last_year"] = options.LastYear, ["samples"] = options.Samples, ["alpha"] = options.Alpha,
             ["update_daily"] = options.UpdateDaily,
-        }, options.Seed).AddInput(parse.GetValue(o.Data)!).AddInput(parse.GetValue(o.Portfolio)!);
-        var results = generators.Select(gen => WalkForward.Run(gen, returns, portfolio, options)).ToArray();
+        }, options.Seed).AddInput(request.Data).AddInput(request.Portfolio);
+        var (results, text) = request.Compute();
         var outPath = parse.GetValue(o.Out)!;
-        BacktestJson.Write(results, options, portfolio.Name, outPath);
+        AtomicFile.WriteAllText(outPath, text);
         var (manifest, _) = RunAudit.Complete(home, run.AddOutput(outPath),
             new JsonObject { ["command"] = "backtest", ["report_sha256"] = Governance.FileHash.Sha256(outPath) });
         var inv = CultureInfo.InvariantCulture;
@@ -111,5 +110,45 @@ internal static class BacktestCommand
         output.WriteLine($"report:     {outPath}");
         output.WriteLine($"manifest:   {manifest}");
         return ExitCode.Success;
+    }
+
+    /// <summary>
+    /// One walk-forward backtest as <c>backtest</c> runs it and <c>verify-run --recompute</c> runs it again: the data
+    /// read as <see cref="Input"/>, each named generator backtested on the portfolio, and the report's JSON.
+    /// </summary>
+    internal sealed record BacktestRun(string Data, InputKind Input, string Portfolio, string[] Generators, WalkForwardOptions Options)
+    {
+        /// <summary>Runs the backtests (the portfolio and every generator name are checked before any work).</summary>
+        public (WalkForwardResult[] Results, string Json) Compute()
+        {
+            var portfolio = Crucible.Stress.Portfolios.Portfolio.Load(Portfolio);
+            var returns = CsvSeriesReader.Load(Data, new CsvReadOptions { Input = Input }).ToLogReturns(Input);
+            var generators = Generators.Select(GeneratorCatalog.Create).ToArray();
+            var results = generators.Select(gen => WalkForward.Run(gen, returns, portfolio, Options)).ToArray();
+            return (results, BacktestJson.ToJson(results, Options, portfolio.Name));
+        }
+    }
+
+    /// <summary>
+    /// A backtest run done again from its manifest: its data and portfolio (inputs 1 and 2), the recorded input kind,
+    /// generators, years, samples, α, daily update and seed, through <see cref="BacktestRun"/>; the report's recomputed
+    /// bytes against the recorded hash.
+    /// </summary>
+    internal static IReadOnlyList<Recomputed> Recompute(RunManifest m, Func<string, string> full, InputLocation where)
+    {
+        var c = m.Config;
+        if (RunRecompute.Value<string>(c, "command") != "backtest" || m.Inputs.Count != 2)
+            throw new InvalidInputException(RunRecompute.Rule, $"--recompute runs crucible backtest runs again; run {m.RunId} was not recorded by crucible backtest", where);
+        var options = new WalkForwardOptions
+        {
+            FirstYear = RunRecompute.Required<int>(c, "first_year", where), LastYear = RunRecompute.Required<int>(c, "last_year", where),
+            Samples = RunRecompute.Required<int>(c, "samples", where), Alpha = RunRecompute.Required<double>(c, "alpha", where), Seed = m.Seed,
+            UpdateDaily = RunRecompute.Required<bool>(c, "update_daily", where),
+        };
+        var generators = RunRecompute.Strings(c, "generators") ?? throw new InvalidInputException(RunRecompute.Rule, "the manifest's config has no 'generators'", where);
+        var input = Enum.Parse<InputKind>(RunRecompute.Required<string>(c, "input", where)!);
+        var (_, text) = new BacktestRun(full(m.Inputs[0].Path), input, full(m.Inputs[1].Path), generators, options).Compute();
+        var results = m.Outputs.Where(o => o.IsFile).Select(o => RunRecompute.Compare(o, text)).ToList();
+        return results.Count > 0 ? results : throw new InvalidInputException(RunRecompute.Rule, "the manifest names no backtest report to compare with", where);
     }
 }

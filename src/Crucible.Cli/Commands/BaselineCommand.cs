@@ -61,32 +61,65 @@ internal static class BaselineCommand
     {
         var (count, window) = (parse.GetValue(o.Count), parse.GetValue(o.Window));
         if (count < 1 || window < 1) throw new InvalidInputException("OPT-E", "--count and --window must be positive");
-        var generator = GeneratorCatalog.Create(parse.GetValue(o.Generator)!);
         var input = TrainCommand.InputKindOf(parse.GetValue(o.Input));
-        var frame = CsvSeriesReader.Load(parse.GetValue(o.Data)!, new CsvReadOptions { Input = input }).ToLogReturns(input);
-        if (parse.GetValue(o.Columns) is { } columns) frame = frame.SelectColumns(columns.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
-        if (parse.GetValue(o.TrainEnd) is { } text)
-        {
-            if (!DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var end))
-                throw new InvalidInputException("OPT-E", "--train-end takes a date YYYY-MM-DD");
-            frame = frame.Slice(0, frame.IndexAtOrBefore(end) + 1);
-        }
-
         var seed = parse.GetValue(o.Seed);
+        var request = new BaselineRun(parse.GetValue(o.Data)!, input, parse.GetValue(o.Generator)!, parse.GetValue(o.Columns), parse.GetValue(o.TrainEnd), count, window, seed);
         var home = HomeOption.Resolve(parse, o.Home);
         var run = RunManifests.Start(home, "baseline", new JsonObject
         {
-            ["command"] = "baseline", ["generator"] = parse.GetValue(o.Generator), ["input"] = input.ToString(),
-            ["columns"] = parse.GetValue(o.Columns), ["train_end"] = parse.GetValue(o.TrainEnd), ["count"] = count, ["window"] = window,
-        }, seed).AddInput(parse.GetValue(o.Data)!);
-        var windows = generator.Fit(frame, seed).Sample(count, window, seed + 1);
+            ["command"] = "baseline", ["generator"] = request.Generator, ["input"] = input.ToString(),
+            ["columns"] = request.Columns, ["train_end"] = request.TrainEnd, ["count"] = count, ["window"] = window,
+        }, seed).AddInput(request.Data);
+        var (generator, fitRows, windows, csv) = request.Compute();
         var outPath = parse.GetValue(o.Out)!;
-        AtomicFile.WriteAllBytes(outPath, ScenarioCsv.Format(windows.ToFrame(), window));
+        AtomicFile.WriteAllBytes(outPath, csv);
         var (manifest, _) = RunAudit.Complete(home, run.AddOutput(outPath),
             new JsonObject { ["command"] = "baseline", ["csv_sha256"] = Governance.FileHash.Sha256(outPath) });
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{generator.Name}: {count} scenarios of {window} steps over {windows.SeriesCount} series, fitted on {frame.RowCount} rows → {outPath}"));
+            $"{generator.Name}: {count} scenarios of {window} steps over {windows.SeriesCount} series, fitted on {fitRows} rows → {outPath}"));
         output.WriteLine($"manifest: {manifest}");
         return ExitCode.Success;
+    }
+
+    /// <summary>
+    /// One baseline draw as <c>baseline</c> runs it and <c>verify-run --recompute</c> runs it again: the data read as
+    /// <see cref="Input"/>, its columns and rows up to <see cref="TrainEnd"/>, the generator fitted with the seed and
+    /// sampled with seed + 1, and the scenario CSV's bytes.
+    /// </summary>
+    internal sealed record BaselineRun(string Data, InputKind Input, string Generator, string? Columns, string? TrainEnd, int Count, int Window, ulong Seed)
+    {
+        /// <summary>Fits and draws; bad options or data are input errors (exit 2).</summary>
+        public (IScenarioGenerator Generator, int FitRows, ScenarioWindows Windows, byte[] Csv) Compute()
+        {
+            var generator = GeneratorCatalog.Create(Generator);
+            var frame = CsvSeriesReader.Load(Data, new CsvReadOptions { Input = Input }).ToLogReturns(Input);
+            if (Columns is { } columns) frame = frame.SelectColumns(columns.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+            if (TrainEnd is { } text)
+            {
+                if (!DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var end))
+                    throw new InvalidInputException("OPT-E", "--train-end takes a date YYYY-MM-DD");
+                frame = frame.Slice(0, frame.IndexAtOrBefore(end) + 1);
+            }
+
+            var windows = generator.Fit(frame, Seed).Sample(Count, Window, Seed + 1);
+            return (generator, frame.RowCount, windows, ScenarioCsv.Format(windows.ToFrame(), Window));
+        }
+    }
+
+    /// <summary>
+    /// A baseline run done again from its manifest: its data (the one input), the recorded generator, input kind, columns,
+    /// train end, count, window and seed, through <see cref="BaselineRun"/>; the CSV's recomputed bytes against the recorded hash.
+    /// </summary>
+    internal static IReadOnlyList<Recomputed> Recompute(RunManifest m, Func<string, string> full, InputLocation where)
+    {
+        var c = m.Config;
+        if (RunRecompute.Value<string>(c, "command") != "baseline" || m.Inputs.Count != 1)
+            throw new InvalidInputException(RunRecompute.Rule, $"--recompute runs crucible baseline runs again; run {m.RunId} was not recorded by crucible baseline", where);
+        var request = new BaselineRun(full(m.Inputs[0].Path), Enum.Parse<InputKind>(RunRecompute.Required<string>(c, "input", where)!),
+            RunRecompute.Required<string>(c, "generator", where)!, RunRecompute.Required<string>(c, "columns", where), RunRecompute.Required<string>(c, "train_end", where),
+            RunRecompute.Required<int>(c, "count", where), RunRecompute.Required<int>(c, "window", where), m.Seed);
+        var csv = request.Compute().Csv;
+        var results = m.Outputs.Where(o => o.IsFile).Select(o => new Recomputed(o.Path, o.Sha256, RunRecompute.Sha256(csv))).ToList();
+        return results.Count > 0 ? results : throw new InvalidInputException(RunRecompute.Rule, "the manifest names no scenario CSV to compare with", where);
     }
 }

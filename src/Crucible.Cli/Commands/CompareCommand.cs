@@ -70,26 +70,17 @@ internal static class CompareCommand
         if (!(alpha > 0 && alpha < 1)) throw new InvalidInputException("OPT-E", "--alpha takes a number in (0, 1)");
         var (window, count) = (parse.GetValue(o.Window), parse.GetValue(o.Count));
         if (window < 1 || count < 10) throw new InvalidInputException("OPT-E", "--window must be ≥ 1 and --count ≥ 10");
-        if (!DateOnly.TryParseExact(parse.GetValue(o.TrainEnd), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var trainEnd))
-            throw new InvalidInputException("OPT-E", "--train-end takes a date YYYY-MM-DD");
-        var portfolio = Portfolio.Load(parse.GetValue(o.Portfolio)!);
         var input = TrainCommand.InputKindOf(parse.GetValue(o.Input));
-        var returns = CsvSeriesReader.Load(parse.GetValue(o.Data)!, new CsvReadOptions { Input = input }).ToLogReturns(input);
-        var held = portfolio.Holdings.Where(h => h.Weight != 0).Select(h => h.Series).ToArray();
-        var frame = returns.SelectColumns(held);
-        var split = frame.IndexAtOrBefore(trainEnd) + 1;
-        if (split <= 0 || split >= frame.RowCount) throw new InvalidInputException("OPT-E", "--train-end leaves no train or no holdout rows");
         var names = parse.GetValue(o.Generator) is { Length: > 0 } g ? g.SelectMany(x => x.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToArray()
             : [.. GeneratorCatalog.Names];
-        var generators = names.Select(GeneratorCatalog.Create).ToArray();
+        var request = new CompareRun(parse.GetValue(o.Data)!, input, parse.GetValue(o.Portfolio)!, parse.GetValue(o.TrainEnd)!, names, window, count, alpha, parse.GetValue(o.Seed));
         var home = HomeOption.Resolve(parse, o.Home);
         var run = RunManifests.Start(home, "compare", new JsonObject
         {
-            ["command"] = "compare", ["input"] = input.ToString(), ["train_end"] = parse.GetValue(o.TrainEnd),
+            ["command"] = "compare", ["input"] = input.ToString(), ["train_end"] = request.TrainEnd,
             ["generators"] = new JsonArray([.. names.Select(n => (JsonNode?)n)]), ["window"] = window, ["count"] = count, ["alpha"] = alpha,
-        }, parse.GetValue(o.Seed)).AddInput(parse.GetValue(o.Data)!).AddInput(parse.GetValue(o.Portfolio)!);
-        var table = GeneratorComparison.Build(generators, frame.Slice(0, split), frame.Slice(split, frame.RowCount), portfolio, count, window, alpha,
-            parse.GetValue(o.Seed));
+        }, request.Seed).AddInput(request.Data).AddInput(request.Portfolio);
+        var table = request.Compute();
         var outPath = parse.GetValue(o.Out)!;
         var htmlPath = parse.GetValue(o.Html);
         GeneratorComparison.Write(table, outPath, htmlPath);
@@ -107,5 +98,49 @@ internal static class CompareCommand
         output.WriteLine($"report:     {outPath}{(htmlPath is null ? "" : ", " + htmlPath)}");
         output.WriteLine($"manifest:   {manifest}");
         return ExitCode.Success;
+    }
+
+    /// <summary>
+    /// One generator comparison as <c>compare</c> runs it and <c>verify-run --recompute</c> runs it again: the data read
+    /// as <see cref="Input"/> over the portfolio's held series, split after <see cref="TrainEnd"/>, each generator fitted
+    /// on the train rows and compared with the holdout.
+    /// </summary>
+    internal sealed record CompareRun(string Data, InputKind Input, string Portfolio, string TrainEnd, string[] Generators, int Window, int Count, double Alpha, ulong Seed)
+    {
+        /// <summary>The comparison table; bad options or data are input errors (exit 2).</summary>
+        public GeneratorComparisonTable Compute()
+        {
+            if (!DateOnly.TryParseExact(TrainEnd, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var trainEnd))
+                throw new InvalidInputException("OPT-E", "--train-end takes a date YYYY-MM-DD");
+            var portfolio = Crucible.Stress.Portfolios.Portfolio.Load(Portfolio);
+            var returns = CsvSeriesReader.Load(Data, new CsvReadOptions { Input = Input }).ToLogReturns(Input);
+            var held = portfolio.Holdings.Where(h => h.Weight != 0).Select(h => h.Series).ToArray();
+            var frame = returns.SelectColumns(held);
+            var split = frame.IndexAtOrBefore(trainEnd) + 1;
+            if (split <= 0 || split >= frame.RowCount) throw new InvalidInputException("OPT-E", "--train-end leaves no train or no holdout rows");
+            var generators = Generators.Select(GeneratorCatalog.Create).ToArray();
+            return GeneratorComparison.Build(generators, frame.Slice(0, split), frame.Slice(split, frame.RowCount), portfolio, Count, Window, Alpha, Seed);
+        }
+    }
+
+    /// <summary>
+    /// A compare run done again from its manifest: its data and portfolio (inputs 1 and 2), the recorded input kind, train
+    /// end, generators, window, count, α and seed, through <see cref="CompareRun"/>; the table's JSON and, when recorded,
+    /// its HTML page against the recorded hashes.
+    /// </summary>
+    internal static IReadOnlyList<Recomputed> Recompute(RunManifest m, Func<string, string> full, InputLocation where)
+    {
+        var c = m.Config;
+        if (RunRecompute.Value<string>(c, "command") != "compare" || m.Inputs.Count != 2)
+            throw new InvalidInputException(RunRecompute.Rule, $"--recompute runs crucible compare runs again; run {m.RunId} was not recorded by crucible compare", where);
+        var generators = RunRecompute.Strings(c, "generators") ?? throw new InvalidInputException(RunRecompute.Rule, "the manifest's config has no 'generators'", where);
+        var request = new CompareRun(full(m.Inputs[0].Path), Enum.Parse<InputKind>(RunRecompute.Required<string>(c, "input", where)!), full(m.Inputs[1].Path),
+            RunRecompute.Required<string>(c, "train_end", where)!, generators, RunRecompute.Required<int>(c, "window", where), RunRecompute.Required<int>(c, "count", where),
+            RunRecompute.Required<double>(c, "alpha", where), m.Seed);
+        var table = request.Compute();
+        // the command writes the JSON first, then the page when asked
+        var outputs = m.Outputs.Where(o => o.IsFile).ToArray();
+        var results = outputs.Select((o, i) => RunRecompute.Compare(o, i == 0 ? GeneratorComparison.ToJson(table) : GeneratorComparison.ToHtmlPage(table))).ToList();
+        return results.Count > 0 ? results : throw new InvalidInputException(RunRecompute.Rule, "the manifest names no comparison to compare with", where);
     }
 }

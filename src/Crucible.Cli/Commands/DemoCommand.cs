@@ -131,14 +131,8 @@ internal static class DemoCommand
 
         // 1. data: the bundled industry returns (percent) as daily log returns, split by time; the economic state
         //    (fed funds, term spread, realised volatility) lagged one day; crisis archetypes from the whole history
-        var (percent, state) = DemoData.Load();
-        var demoCsv = DemoCsv(); // the embedded file every step reads: a named input of the run manifests
-        var returns = percent.ToLogReturns(InputKind.PercentReturns);
-        var split = TimeSplitter.TrainHoldout(returns, TrainEnd, embargoRows: options.Window, window: options.Window); // MRM-4: embargo ≥ one window
-        var train = split.Train(returns);
-        var holdout = split.Holdout(returns);
-        var features = EconomicState.Build(state, train, DemoFeatures);
-        var archetypes = CrisisArchetypes.Compute(EconomicState.Build(state, returns, DemoFeatures));
+        var data = DemoDataSet.Load(options.Window);
+        var (demoCsv, returns, train, holdout) = (data.Csv, data.Returns, data.Train, data.Holdout);
         output.WriteLine(string.Create(inv,
             $"data:       {DemoData.FileName}: {returns.ColumnCount} industry portfolios, train {Iso(train.Dates[0])}..{Iso(train.Dates[^1])} ({train.RowCount} days), holdout {Iso(holdout.Dates[0])}..{Iso(holdout.Dates[^1])} ({holdout.RowCount} days); state {string.Join(", ", DemoFeatures)}"));
 
@@ -150,8 +144,7 @@ internal static class DemoCommand
             ["input"] = InputKind.PercentReturns.ToString(), ["train_end"] = Iso(TrainEnd), ["embargo_rows"] = options.Window,
             ["state_columns"] = string.Join(",", DemoFeatures),
         }, options.Seed).AddInput(demoCsv);
-        var generator = new SequenceGenerator(options).Fit(train, features, archetypes, DemoProvenance(demoCsv),
-            progress: TrainingProgressBar.ForStandardError());
+        var generator = data.Fit(options, TrainingProgressBar.ForStandardError());
         string model = Path.Combine(dir, "model");
         generator.Save(model);
         trainRun.ModelId = generator.ModelId;
@@ -189,33 +182,10 @@ internal static class DemoCommand
         }, seed).AddInput(demoCsv).AddInput(csv).AddInput(stressedCsv);
         evaluateRun.ModelId = generator.ModelId;
         ModelInputs(evaluateRun, model); // the comparison samples from the model
-        var trainSubset = RandomRows(train, holdout.RowCount, seed);
-        var baselinePaths = ToPaths(set.Values, options.Window);
-        var report = Evaluator.Evaluate(new EvaluationInput(ToSet(holdout), baselinePaths, ToSet(trainSubset)),
-            new EvaluationOptions { Segments = SegmentMap.Default });
-
-        // 5. stress an equal-weight portfolio of the industries: baseline and stressed scenarios against the 20-day
-        //    windows of the holdout and of the 2008 crisis (Lehman to the market low)
-        var portfolio = new Portfolio("equal-weight industries", [.. returns.Columns.Select(c => new Holding(c, 1.0 / returns.ColumnCount))]);
-        var gfc = Slice(returns, new DateOnly(2008, 9, 15), new DateOnly(2009, 3, 9));
-        var risk = ScenarioRiskTable.Build(portfolio, [0.95, 0.99],
-        [
-            ("baseline", "unconditional model", baselinePaths),
-            ("stressed", $"{DemoStress}, guidance {DemoGuidance.ToString(inv)}", ToPaths(stressed.Values, options.Window)),
-            ("holdout", $"{options.Window}-day windows {Iso(holdout.Dates[0])}..{Iso(holdout.Dates[^1])}", GeneratorComparison.Windows(holdout, options.Window)),
-            ("gfc-2008", $"{options.Window}-day windows {Iso(gfc.Dates[0])}..{Iso(gfc.Dates[^1])}", GeneratorComparison.Windows(gfc, options.Window)),
-        ]);
-        var stressSection = ScenarioRiskTable.ToSection(risk);
-
-        // 6. the comparison table: the diffusion model against the bootstrap and FHS-GARCH baselines, fitted on the same
-        //    train rows and scored on the same holdout windows
-        var comparison = GeneratorComparison.Build(
-            [new PreFittedScenarioGenerator(new FittedSequenceDiffusion(generator, new SequenceSampleRequest(Sampler: DemoSampler))),
-             GeneratorCatalog.Create("bootstrap"), GeneratorCatalog.Create("fhs-longrun")],
-            train, holdout, portfolio, count, options.Window, alpha: 0.99, seed);
-        var comparisonSection = new ReportSection("generator_comparison", GeneratorComparison.ToJson(comparison), GeneratorComparison.ToHtmlSection(comparison));
-        ReportJson.Write(report, Path.Combine(dir, "report.json"), sections: [stressSection, comparisonSection]);
-        ReportHtml.Write(report, Path.Combine(dir, "report.html"), sections: [stressSection, comparisonSection]);
+        var (report, portfolio, risk, comparison, trainSubset, sections) =
+            EvaluateStep(data, generator, ToPaths(set.Values, options.Window), ToPaths(stressed.Values, options.Window), count, options.Window, seed);
+        ReportJson.Write(report, Path.Combine(dir, "report.json"), sections: sections);
+        ReportHtml.Write(report, Path.Combine(dir, "report.html"), sections: sections);
         var evaluated = RunAudit.Evaluated(
             [("input_sha256", generator.Manifest.Data.InputSha256), ("real_matrix_sha256", DiffusionGenerator.TrainMatrixSha256(holdout)),
              ("synthetic_sha256", meta.CsvSha256), ("train_matrix_sha256", DiffusionGenerator.TrainMatrixSha256(trainSubset))],
@@ -246,7 +216,135 @@ internal static class DemoCommand
         return ExitCode.Success;
     }
 
+    /// <summary>
+    /// Steps 4 to 6 of the demo, one run (the evaluation), as the demo runs them and <c>verify-run --recompute</c> runs them
+    /// again: the baseline paths evaluated against the holdout (privacy distances against an equal-size random subset of
+    /// the train days), the stress table of an equal-weight portfolio, and the comparison of the model with the bootstrap
+    /// and FHS-GARCH baselines; the report's two extra sections in order (stress, comparison).
+    /// </summary>
+    internal static (EvaluationReport Report, Portfolio Portfolio, IReadOnlyList<ScenarioRiskRow> Risk, GeneratorComparisonTable Comparison,
+        TimeSeriesFrame TrainSubset, ReportSection[] Sections) EvaluateStep(DemoDataSet data, SequenceGenerator generator, SeriesSet baselinePaths,
+        SeriesSet stressedPaths, int count, int window, ulong seed)
+    {
+        var (returns, train, holdout) = (data.Returns, data.Train, data.Holdout);
+        var inv = CultureInfo.InvariantCulture;
+        var trainSubset = RandomRows(train, holdout.RowCount, seed);
+        var report = Evaluator.Evaluate(new EvaluationInput(ToSet(holdout), baselinePaths, ToSet(trainSubset)),
+            new EvaluationOptions { Segments = SegmentMap.Default });
+
+        // 5. stress an equal-weight portfolio of the industries: baseline and stressed scenarios against the 20-day
+        //    windows of the holdout and of the 2008 crisis (Lehman to the market low)
+        var portfolio = new Portfolio("equal-weight industries", [.. returns.Columns.Select(c => new Holding(c, 1.0 / returns.ColumnCount))]);
+        var gfc = Slice(returns, new DateOnly(2008, 9, 15), new DateOnly(2009, 3, 9));
+        var risk = ScenarioRiskTable.Build(portfolio, [0.95, 0.99],
+        [
+            ("baseline", "unconditional model", baselinePaths),
+            ("stressed", $"{DemoStress}, guidance {DemoGuidance.ToString(inv)}", stressedPaths),
+            ("holdout", $"{window}-day windows {Iso(holdout.Dates[0])}..{Iso(holdout.Dates[^1])}", GeneratorComparison.Windows(holdout, window)),
+            ("gfc-2008", $"{window}-day windows {Iso(gfc.Dates[0])}..{Iso(gfc.Dates[^1])}", GeneratorComparison.Windows(gfc, window)),
+        ]);
+        var stressSection = ScenarioRiskTable.ToSection(risk);
+
+        // 6. the comparison table: the diffusion model against the bootstrap and FHS-GARCH baselines, fitted on the same
+        //    train rows and scored on the same holdout windows
+        var comparison = GeneratorComparison.Build(
+            [new PreFittedScenarioGenerator(new FittedSequenceDiffusion(generator, new SequenceSampleRequest(Sampler: DemoSampler))),
+             GeneratorCatalog.Create("bootstrap"), GeneratorCatalog.Create("fhs-longrun")],
+            train, holdout, portfolio, count, window, alpha: 0.99, seed);
+        var comparisonSection = new ReportSection("generator_comparison", GeneratorComparison.ToJson(comparison), GeneratorComparison.ToHtmlSection(comparison));
+        return (report, portfolio, risk, comparison, trainSubset, [stressSection, comparisonSection]);
+    }
+
+    /// <summary>
+    /// The demo's evaluation step done again from its run manifest: the embedded data (refused unless it is the recorded
+    /// named input), the model of its recorded files, the baseline and stressed scenarios of its recorded CSVs (written
+    /// with round-trip numbers: the same values), the recorded window, comparison count and seed, through
+    /// <see cref="EvaluateStep"/>; report.json and report.html against the recorded hashes. A run whose fixed settings
+    /// (train end, embargo, α levels, compared generators) are not this build's demo's is refused.
+    /// </summary>
+    internal static IReadOnlyList<Recomputed> RecomputeEvaluation(RunManifest m, Func<string, string> full, InputLocation where)
+    {
+        var c = m.Config;
+        if (RunRecompute.Value<string>(c, "command") != "demo.evaluate")
+            throw new InvalidInputException(RunRecompute.Rule, $"run {m.RunId} was not recorded by the demo's evaluation step", where);
+        int window = RunRecompute.Required<int>(c, "window", where), count = RunRecompute.Required<int>(c, "comparison_count", where);
+        if (RunRecompute.Value<string>(c, "train_end") != Iso(TrainEnd) || RunRecompute.Value<int>(c, "embargo_rows") != window
+            || RunRecompute.Value<string>(c, "segments") != "default" || RunRecompute.Value<double>(c, "alpha") != new EvaluationOptions().Alpha
+            || RunRecompute.Value<double>(c, "comparison_alpha") != 0.99
+            || c["stress_alphas"]?.ToJsonString() != new JsonArray(0.95, 0.99).ToJsonString()
+            || c["comparison"]?.ToJsonString() != new JsonArray("diffusion", "bootstrap", "fhs-longrun").ToJsonString())
+            throw new InvalidInputException(RunRecompute.Rule, "the run's fixed settings (train end, embargo, α levels, segments, compared generators) are not this build's demo's: it cannot be evaluated again here", where);
+        var data = DemoDataSet.Load(window);
+        if (m.Inputs is not [{ IsFile: false } named, { } baseline, { } stressed, { } weights, _] || named.Sha256 != data.Csv.Sha256)
+            throw new InvalidInputException(RunRecompute.Rule, $"the demo data embedded in this build ({data.Csv.Sha256[..16]}…) is not the data the run read, or the manifest does not list the demo's evaluation inputs", where);
+        var generator = SequenceGenerator.Load(Path.GetDirectoryName(full(weights.Path))!);
+        SeriesSet Paths(ManifestFile csv)
+        {
+            var read = SeriesSetCsv.Read(full(csv.Path));
+            return new SeriesSet(read.Names, read.Columns, [.. Enumerable.Range(0, read.RowCount).Select(r => 1 + (r / window))]);
+        }
+
+        var (report, _, _, _, _, sections) = EvaluateStep(data, generator, Paths(baseline), Paths(stressed), count, window, m.Seed);
+        var results = new List<Recomputed>();
+        foreach (var output in m.Outputs.Where(o => o.IsFile))
+        {
+            string? text = output.Path.EndsWith(".html", StringComparison.OrdinalIgnoreCase) ? ReportHtml.ToHtml(report, sections: sections)
+                : output.Path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? ReportJson.ToJson(report, sections: sections) : null;
+            if (text is not null) results.Add(RunRecompute.Compare(output, text));
+        }
+
+        return results.Count > 0 ? results : throw new InvalidInputException(RunRecompute.Rule, "the manifest names no report to compare with", where);
+    }
+
     private static DataProvenance DemoProvenance(ManifestFile demoCsv) => new(DemoData.FileName, demoCsv.Sha256, InputKind.PercentReturns.ToString());
+
+    /// <summary>
+    /// The demo's data as its steps read it (and <c>verify-run --recompute</c> reads it again): the embedded CSV (a named
+    /// input), its daily log returns split at <see cref="TrainEnd"/> with an embargo of one window, the condition features
+    /// over the train rows and the crisis archetypes over the whole history.
+    /// </summary>
+    internal sealed record DemoDataSet(ManifestFile Csv, TimeSeriesFrame Returns, TimeSeriesFrame Train, TimeSeriesFrame Holdout, TimeSeriesFrame Features,
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> Archetypes)
+    {
+        /// <summary>Reads the embedded data for windows of <paramref name="window"/> days.</summary>
+        public static DemoDataSet Load(int window)
+        {
+            var (percent, state) = DemoData.Load();
+            var returns = percent.ToLogReturns(InputKind.PercentReturns);
+            var split = TimeSplitter.TrainHoldout(returns, TrainEnd, embargoRows: window, window: window); // MRM-4: embargo ≥ one window
+            var train = split.Train(returns);
+            return new DemoDataSet(DemoCsv(), returns, train, split.Holdout(returns), EconomicState.Build(state, train, DemoFeatures),
+                CrisisArchetypes.Compute(EconomicState.Build(state, returns, DemoFeatures)));
+        }
+
+        /// <summary>Trains the demo's generator with <paramref name="options"/> on the train rows and their features.</summary>
+        public SequenceGenerator Fit(SequenceGeneratorOptions options, IProgress<Crucible.Diffusion.Training.TrainingProgress>? progress) =>
+            new SequenceGenerator(options).Fit(Train, Features, Archetypes, DemoProvenance(Csv), progress: progress);
+    }
+
+    /// <summary>
+    /// The demo's train step done again from its run manifest: the recorded generator options (seed and steps included) on
+    /// the demo data embedded in this build, refused unless those are the bytes the run read (its named input's hash) and
+    /// the split and features are this build's (<c>train_end</c>, <c>embargo_rows</c>, <c>state_columns</c>); the weights
+    /// and model manifest (under the recorded library version) against the recorded hashes.
+    /// </summary>
+    internal static IReadOnlyList<Recomputed> RecomputeTrain(RunManifest m, Func<string, string> full, InputLocation where)
+    {
+        var c = m.Config;
+        if (RunRecompute.Value<string>(c, "command") != "demo.train" || c["generator"] is not JsonObject recorded)
+            throw new InvalidInputException(RunRecompute.Rule, $"run {m.RunId} was not recorded by the demo's train step", where);
+        var options = recorded.Deserialize<SequenceGeneratorOptions>(DiffusionJson.Options)
+            ?? throw new InvalidInputException(RunRecompute.Rule, "the manifest's generator options are empty", where);
+        if (RunRecompute.Value<string>(c, "train_end") != Iso(TrainEnd) || RunRecompute.Value<int>(c, "embargo_rows") != options.Window
+            || RunRecompute.Value<string>(c, "state_columns") != string.Join(",", DemoFeatures))
+            throw new InvalidInputException(RunRecompute.Rule, "the run's train_end, embargo_rows or state_columns are not this build's demo's: it cannot be trained again here", where);
+        var data = DemoDataSet.Load(options.Window);
+        if (m.Inputs is not [{ IsFile: false } named] || named.Sha256 != data.Csv.Sha256)
+            throw new InvalidInputException(RunRecompute.Rule, $"the demo data embedded in this build ({data.Csv.Sha256[..16]}…) is not the data the run read", where);
+        var trained = data.Fit(options, progress: null);
+        return RunRecompute.ModelOutputs(m, full, trained.WeightsBytes(),
+            version => DiffusionJson.FileBytes(trained.Manifest with { LibraryVersion = version }), where);
+    }
 
     // the embedded demo CSV as a named input: bytes the demo reads that are no file of the user's
     private static ManifestFile DemoCsv()

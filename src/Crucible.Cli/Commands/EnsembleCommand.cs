@@ -48,6 +48,31 @@ internal static class EnsembleCommand
         public readonly Option<string> Home = HomeOption.Create();
     }
 
+    /// <summary>
+    /// An ensemble run done again from its manifest: the members' scenario files and the portfolio (its inputs, in the
+    /// order the command records them), the recorded α and thresholds, through the library entry point the command
+    /// calls (<see cref="Ensemble.RunFiles"/>); the report's recomputed bytes against the recorded hash. The members are
+    /// named by their files' names, which the manifest keeps.
+    /// </summary>
+    internal static IReadOnlyList<Recomputed> Recompute(RunManifest m, Func<string, string> full, InputLocation where)
+    {
+        var c = m.Config;
+        if (RunRecompute.Value<string>(c, "command") != "ensemble")
+            throw new InvalidInputException(RunRecompute.Rule, $"--recompute runs crucible ensemble runs again; run {m.RunId} was not recorded by crucible ensemble", where);
+        // the command records the members' files then the portfolio (input_roles, where recorded, says so too)
+        if (m.Inputs.Count < 3 || RunRecompute.Strings(c, "input_roles") is { } roles && (roles.Length != m.Inputs.Count || roles[^1] != "portfolio"))
+            throw new InvalidInputException(RunRecompute.Rule, "the manifest does not list at least two scenario files then the portfolio as its inputs", where);
+        var files = m.Inputs.Take(m.Inputs.Count - 1).Select(i => full(i.Path)).ToArray();
+        var thresholds = new EnsembleThresholds
+        {
+            MaxEsSpread = RunRecompute.Required<double>(c, "max_es_spread", where), MaxWasserstein = RunRecompute.Required<double>(c, "max_wasserstein", where),
+        };
+        var result = Ensemble.RunFiles(files, full(m.Inputs[^1].Path), RunRecompute.Required<double>(c, "alpha", where), thresholds);
+        var text = EnsembleJson.ToJson(result);
+        var results = m.Outputs.Where(o => o.IsFile).Select(o => RunRecompute.Compare(o, text)).ToList();
+        return results.Count > 0 ? results : throw new InvalidInputException(RunRecompute.Rule, "the manifest names no ensemble report to compare with", where);
+    }
+
     /// <summary>The <c>ensemble</c> command.</summary>
     public static Command Create()
     {
@@ -74,6 +99,8 @@ internal static class EnsembleCommand
         {
             ["command"] = "ensemble", ["alpha"] = alpha,
             ["max_es_spread"] = thresholds.MaxEsSpread, ["max_wasserstein"] = thresholds.MaxWasserstein,
+            // the members' scenario files, then the portfolio (what verify-run --recompute reads back)
+            ["input_roles"] = new JsonArray([.. files.Select(_ => (JsonNode?)"scenarios"), "portfolio"]),
         }, seed: 0);
         foreach (var f in files) run.AddInput(f);
         run.AddInput(parse.GetValue(o.Portfolio)!);

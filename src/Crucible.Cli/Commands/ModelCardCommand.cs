@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using Crucible.Data;
 using Crucible.Governance;
 using Crucible.Governance.Audit;
 using Crucible.Governance.Cards;
@@ -43,6 +44,26 @@ internal static class ModelCardCommand
             return ExitCode.Success;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// A model-card run (<c>crucible model-card</c>, the demo's card step) done again from its manifest: the card built
+    /// again by <see cref="ModelCard.Build"/> from the recorded model files (inputs 1 and 2, the folder of the weights), the
+    /// recorded report (input 3, when there was one) and the registry status the card gave at the time
+    /// (<c>registry_status</c>, not the registry's status now); the Markdown and, when recorded, the HTML against the
+    /// recorded hashes.
+    /// </summary>
+    internal static IReadOnlyList<Recomputed> Recompute(RunManifest m, Func<string, string> full, InputLocation where)
+    {
+        var c = m.Config;
+        if (RunRecompute.Value<string>(c, "command") is not ("model-card" or "demo.model-card") || m.Inputs.Count is < 2 or > 3
+            || Path.GetFileName(m.Inputs[0].Path) != ModelRegistry.WeightsFileName)
+            throw new InvalidInputException(RunRecompute.Rule, $"--recompute runs crucible model-card runs again; run {m.RunId} was not recorded by crucible model-card", where);
+        var card = ModelCard.Build(Path.GetDirectoryName(full(m.Inputs[0].Path))!, m.Inputs.Count == 3 ? full(m.Inputs[2].Path) : null,
+            RunRecompute.Required<string>(c, "registry_status", where));
+        // the command records the Markdown first, then the page when asked
+        var results = m.Outputs.Where(o => o.IsFile).Select((o, i) => RunRecompute.Compare(o, i == 0 ? card.ToMarkdown() : card.ToHtml())).ToList();
+        return results.Count > 0 ? results : throw new InvalidInputException(RunRecompute.Rule, "the manifest names no model card to compare with", where);
     }
 
     /// <summary>

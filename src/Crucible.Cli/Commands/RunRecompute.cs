@@ -14,12 +14,15 @@ internal sealed record Recomputed(string Path, string Expected, string Actual, s
 /// <summary>
 /// <c>crucible verify-run --recompute</c> (RELIABILITY.md MRM-2: the independent validator recomputes the output): a run
 /// is done again from its manifest by the command that recorded it, which reads back the config keys it wrote
-/// (<see cref="TrainCommand.Recompute"/>, <see cref="GenerateCommand.Recompute"/>, <see cref="EvaluateCommand.Recompute"/>),
+/// (<see cref="TrainCommand.Recompute"/>, <see cref="GenerateCommand.Recompute"/>, <see cref="EvaluateCommand.Recompute"/>,
+/// <see cref="StressCommand.Recompute"/>, <see cref="EnsembleCommand.Recompute"/>, <see cref="BacktestCommand.Recompute"/>,
+/// <see cref="BaselineCommand.Recompute"/>, <see cref="CompareCommand.Recompute"/>, <see cref="ModelCardCommand.Recompute"/>),
 /// and each output is compared byte for byte with its recorded hash. Relative paths are read from the manifest's folder.
+/// Every input file must still hash as recorded (<see cref="CheckInputs"/>) before anything is run.
 /// </summary>
 internal static class RunRecompute
 {
-    /// <summary>The rule of a run that cannot be done again (not a train, generate or evaluate run, or one recorded without what it needs).</summary>
+    /// <summary>The rule of a run that cannot be done again (a kind not in <see cref="Kinds"/>, a changed input, or one recorded without what it needs).</summary>
     public const string Rule = "VERIFY-E-RECOMPUTE";
 
     /// <summary>Does the run of <paramref name="m"/> (read from <paramref name="manifestPath"/>) again; returns each output's comparison.</summary>
@@ -28,14 +31,100 @@ internal static class RunRecompute
         var where = new InputLocation(manifestPath, 0, 0);
         string folder = Path.GetDirectoryName(Path.GetFullPath(manifestPath))!;
         string Full(string p) => Path.IsPathRooted(p) ? p : Path.Combine(folder, p);
+        CheckInputs(m, Full, where);
         return m.Kind switch
         {
+            "train" when Value<string>(m.Config, "command") == "demo.train" => DemoCommand.RecomputeTrain(m, Full, where),
             "train" => TrainCommand.Recompute(m, Full, where),
             "generate" => GenerateCommand.Recompute(m, Full, where),
+            "evaluate" when Value<string>(m.Config, "command") == "demo.evaluate" => DemoCommand.RecomputeEvaluation(m, Full, where),
             "evaluate" => EvaluateCommand.Recompute(m, Full, where),
-            _ => throw new InvalidInputException(Rule, $"--recompute runs train, generate and evaluate runs again; run {m.RunId} is a '{m.Kind}' run", where),
+            "stress" => StressCommand.Recompute(m, Full, where),
+            "ensemble" => EnsembleCommand.Recompute(m, Full, where),
+            "backtest" => BacktestCommand.Recompute(m, Full, where),
+            "baseline" => BaselineCommand.Recompute(m, Full, where),
+            "compare" => CompareCommand.Recompute(m, Full, where),
+            "model-card" => ModelCardCommand.Recompute(m, Full, where),
+            _ => throw new InvalidInputException(Rule, $"--recompute runs {string.Join(", ", Kinds)} runs again; run {m.RunId} is a '{m.Kind}' run", where),
         };
     }
+
+    /// <summary>The run kinds <see cref="Run"/> does again.</summary>
+    public static readonly string[] Kinds = ["train", "generate", "evaluate", "stress", "ensemble", "backtest", "baseline", "compare", "model-card"];
+
+    /// <summary>
+    /// Refuses a run whose input files are missing or no longer hash as recorded: what would be run again is not what ran
+    /// (an input error naming the file, its recorded and its present hash).
+    /// </summary>
+    public static void CheckInputs(RunManifest m, Func<string, string> full, InputLocation where)
+    {
+        foreach (var input in m.Inputs.Where(i => i.IsFile))
+        {
+            string path = full(input.Path);
+            if (!File.Exists(path))
+                throw new InvalidInputException(Rule, $"the input {input.Path} is missing: the run cannot be done again from its recorded inputs", where);
+            string now = Governance.FileHash.Sha256(path);
+            if (now != input.Sha256)
+            {
+                throw new InvalidInputException(Rule,
+                    $"the input {input.Path} no longer hashes as recorded ({input.Sha256[..16]}…, now {now[..16]}…): refusing to run again from a changed input", where);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The run's input files by role, from the config's <c>input_roles</c> (one role per input, in order); a manifest
+    /// without them (written by an earlier version) is refused naming the key.
+    /// </summary>
+    public static Dictionary<string, string> Roles(RunManifest m, Func<string, string> full, InputLocation where)
+    {
+        var roles = Strings(m.Config, "input_roles");
+        if (roles is null || roles.Length != m.Inputs.Count)
+            throw new InvalidInputException(Rule, "the manifest does not name its inputs' roles (input_roles): it was written by an earlier version", where);
+        var byRole = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i < roles.Length; i++) byRole[roles[i]] = full(m.Inputs[i].Path);
+        return byRole;
+    }
+
+    /// <summary>A config key the run cannot be done again without: absent (a manifest of an earlier version) is refused naming it.</summary>
+    public static T? Required<T>(JsonObject config, string key, InputLocation where) => config.ContainsKey(key)
+        ? Value<T>(config, key)
+        : throw new InvalidInputException(Rule, $"the manifest's config has no '{key}', which the run needs to be done again: it was written by an earlier version", where);
+
+    /// <summary>The input file of <paramref name="role"/> (an input error when the manifest names none).</summary>
+    public static string Input(Dictionary<string, string> roles, string role, InputLocation where) =>
+        roles.TryGetValue(role, out var path) ? path : throw new InvalidInputException(Rule, $"the manifest names no '{role}' input", where);
+
+    /// <summary>
+    /// The comparisons of a model folder trained again: <c>weights.safetensors</c> against <paramref name="weights"/>, and
+    /// <c>manifest.json</c> against <paramref name="manifest"/> under the library version the recorded file names (a
+    /// different one is named in the note).
+    /// </summary>
+    public static IReadOnlyList<Recomputed> ModelOutputs(RunManifest m, Func<string, string> full, byte[] weights, Func<string, byte[]> manifest, InputLocation where)
+    {
+        var results = new List<Recomputed>();
+        foreach (var output in m.Outputs.Where(o => o.IsFile))
+        {
+            switch (Path.GetFileName(output.Path))
+            {
+                case Crucible.Diffusion.Tabular.DiffusionGenerator.WeightsFileName:
+                    results.Add(new(output.Path, output.Sha256, Sha256(weights)));
+                    break;
+                case Crucible.Diffusion.Tabular.DiffusionGenerator.ManifestFileName:
+                    string path = full(output.Path);
+                    string current = Crucible.Diffusion.Tabular.DiffusionGenerator.LibraryVersion;
+                    string recorded = (File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path))?["library_version"]?.GetValue<string>() : null) ?? current;
+                    results.Add(new(output.Path, output.Sha256, Sha256(manifest(recorded)), VersionNote(recorded, current, "trained")));
+                    break;
+            }
+        }
+
+        return results.Count > 0 ? results : throw new InvalidInputException(Rule, "the manifest names no model files to compare with", where);
+    }
+
+    /// <summary>The recomputed UTF-8 (no BOM) text of the recorded output <paramref name="output"/>.</summary>
+    public static Recomputed Compare(ManifestFile output, string text) =>
+        new(output.Path, output.Sha256, Sha256(new System.Text.UTF8Encoding(false).GetBytes(text)));
 
     /// <summary>A scalar of a run config (default when absent or null).</summary>
     public static T? Value<T>(JsonObject config, string key) => config[key] is JsonValue v ? v.GetValue<T>() : default;

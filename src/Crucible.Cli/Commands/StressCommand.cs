@@ -105,18 +105,20 @@ internal static class StressCommand
     public static ExitCode Execute(ParseResult parse, Options o, TextWriter output)
     {
         var alphas = ParseAlphas(parse.GetValue(o.Alpha));
+        string? historyPath = parse.GetValue(o.History), modelFolder = parse.GetValue(o.Model);
+        bool adversarialAsked = parse.GetValue(o.Adversarial);
         ReverseOptions? reverse = null;
+        TimeSeriesFrame? history = null;
         if (parse.GetValue(o.Reverse))
         {
             var threshold = parse.GetValue(o.LossThreshold)
                 ?? throw new InvalidInputException("OPT-E", "--reverse needs --loss-threshold X (a fraction of capital, e.g. 0.15)");
-            var historyPath = parse.GetValue(o.History) ?? throw new InvalidInputException("OPT-E", "--reverse needs --history FILE (the plausibility reference)");
-            var input = TrainCommand.InputKindOf(parse.GetValue(o.HistoryInput));
-            var history = CsvSeriesReader.Load(historyPath, new CsvReadOptions { Input = input }).ToLogReturns(input);
-            reverse = new ReverseOptions(threshold, history, parse.GetValue(o.Top), parse.GetValue(o.Model), parse.GetValue(o.Candidates),
+            if (historyPath is null) throw new InvalidInputException("OPT-E", "--reverse needs --history FILE (the plausibility reference)");
+            history = LoadHistory(historyPath, parse.GetValue(o.HistoryInput));
+            reverse = new ReverseOptions(threshold, history, parse.GetValue(o.Top), modelFolder, parse.GetValue(o.Candidates),
                 parse.GetValue(o.Guidance), parse.GetValue(o.Seed), parse.GetValue(o.MinBreachRate));
         }
-        else if (parse.GetValue(o.Model) is not null && !parse.GetValue(o.Adversarial))
+        else if (modelFolder is not null && !adversarialAsked)
         {
             throw new InvalidInputException("OPT-E", "--model is for --reverse or --adversarial");
         }
@@ -127,6 +129,25 @@ internal static class StressCommand
 
         if (parse.GetValue(o.MinBreachRate) is not null && reverse?.Model is null)
             throw new InvalidInputException("OPT-E", "--min-breach-rate is for --reverse with --model");
+        if (adversarialAsked)
+        {
+            if (modelFolder is null) throw new InvalidInputException("OPT-E", "--adversarial needs --model DIR (a sequence model)");
+            if (historyPath is null) throw new InvalidInputException("OPT-E", "--adversarial needs --history FILE (the plausibility reference)");
+            history ??= LoadHistory(historyPath, parse.GetValue(o.HistoryInput));
+        }
+
+        var request = new StressRun(parse.GetValue(o.Scenarios)!, parse.GetValue(o.Portfolio)!, alphas, reverse, adversarialAsked ? modelFolder : null, history,
+            parse.GetValue(o.Candidates), parse.GetValue(o.Top), parse.GetValue(o.Guidance), parse.GetValue(o.Seed));
+        // the inputs in order with their roles (what verify-run --recompute reads back): scenarios, portfolio, then the
+        // history and the model's files when the reverse or adversarial test uses them
+        var inputs = new List<(string Role, string Path)> { ("scenarios", request.Scenarios), ("portfolio", request.Portfolio) };
+        if (history is not null) inputs.Add(("history", historyPath!));
+        if (reverse?.Model is not null || request.AdversarialModel is not null)
+        {
+            inputs.Add(("model_weights", Path.Combine(modelFolder!, "weights.safetensors")));
+            inputs.Add(("model_manifest", Path.Combine(modelFolder!, "manifest.json")));
+        }
+
         var home = HomeOption.Resolve(parse, o.Home);
         var run = RunManifests.Start(home, "stress", new JsonObject
         {
@@ -137,33 +158,19 @@ internal static class StressCommand
                 ["loss_threshold"] = reverse.LossThreshold, ["top"] = reverse.Top, ["candidates"] = reverse.Candidates,
                 ["guidance_scale"] = reverse.GuidanceScale, ["min_breach_rate"] = reverse.MinBreachRate, ["from_model"] = reverse.Model is not null,
             },
-            ["adversarial"] = parse.GetValue(o.Adversarial),
+            ["adversarial"] = adversarialAsked,
+            // what verify-run --recompute needs besides the above: the scenario path as the report names it, how the
+            // history was read, the adversarial test's settings, and each input's role
+            ["scenarios_file"] = request.Scenarios,
+            ["history_input"] = history is null ? null : parse.GetValue(o.HistoryInput),
+            ["top"] = request.Top, ["candidates"] = request.Candidates, ["guidance_scale"] = request.GuidanceScale,
+            ["input_roles"] = new JsonArray([.. inputs.Select(i => (JsonNode?)i.Role)]),
         }, parse.GetValue(o.Seed));
-        run.AddInput(parse.GetValue(o.Scenarios)!).AddInput(parse.GetValue(o.Portfolio)!);
-        if (reverse is not null) run.AddInput(parse.GetValue(o.History)!);
-        if (reverse?.Model is { } model)
-        {
-            run.AddInput(Path.Combine(model, "weights.safetensors")).AddInput(Path.Combine(model, "manifest.json"));
-            run.ModelId = Governance.FileHash.Sha256(Path.Combine(model, "weights.safetensors"));
-        }
+        foreach (var (_, path) in inputs) run.AddInput(path);
+        if (modelFolder is not null && inputs.Any(i => i.Role == "model_weights"))
+            run.ModelId = Governance.FileHash.Sha256(Path.Combine(modelFolder, "weights.safetensors"));
 
-        var (result, source, reverseResult) = StressFiles.Run(parse.GetValue(o.Scenarios)!, parse.GetValue(o.Portfolio)!, alphas, reverse);
-        AdversarialResult? adversarial = null;
-        if (parse.GetValue(o.Adversarial))
-        {
-            var modelFolder = parse.GetValue(o.Model) ?? throw new InvalidInputException("OPT-E", "--adversarial needs --model DIR (a sequence model)");
-            var historyPath = parse.GetValue(o.History) ?? throw new InvalidInputException("OPT-E", "--adversarial needs --history FILE (the plausibility reference)");
-            var input = TrainCommand.InputKindOf(parse.GetValue(o.HistoryInput));
-            var history = CsvSeriesReader.Load(historyPath, new CsvReadOptions { Input = input }).ToLogReturns(input);
-            adversarial = StressFiles.RunAdversarial(modelFolder, history, result.Portfolio, Math.Max(10, parse.GetValue(o.Candidates) / 5),
-                parse.GetValue(o.Top), parse.GetValue(o.Guidance) > 0 ? parse.GetValue(o.Guidance) : 1.0, parse.GetValue(o.Seed));
-            if (reverse is null)
-            {
-                run.AddInput(historyPath).AddInput(Path.Combine(modelFolder, "weights.safetensors")).AddInput(Path.Combine(modelFolder, "manifest.json"));
-                run.ModelId = Governance.FileHash.Sha256(Path.Combine(modelFolder, "weights.safetensors"));
-            }
-        }
-
+        var (result, source, reverseResult, adversarial) = request.Compute();
         var outPath = parse.GetValue(o.Out)!;
         StressJson.Write(result, source, outPath, reverseResult, adversarial);
         if (reverseResult?.Calibration is { } attempts)
@@ -207,6 +214,72 @@ internal static class StressCommand
         output.WriteLine($"manifest:   {manifest}");
         output.WriteLine(string.Create(inv, $"audit:      entry {receipts[^1].Seq} in {home.AuditDatabase}"));
         return ExitCode.Success;
+    }
+
+    /// <summary>
+    /// One stress test as <c>stress</c> runs it and <c>verify-run --recompute</c> runs it again: the portfolio under the
+    /// scenario file at each α, the reverse test when <see cref="Reverse"/> is set, the adversarial scenarios of
+    /// <see cref="AdversarialModel"/> when set (over <see cref="History"/>'s windows).
+    /// </summary>
+    internal sealed record StressRun(string Scenarios, string Portfolio, double[] Alphas, ReverseOptions? Reverse, string? AdversarialModel,
+        TimeSeriesFrame? History, int Candidates, int Top, double GuidanceScale, ulong Seed)
+    {
+        /// <summary>Runs the library's stress analyses (StressFiles).</summary>
+        public (StressResult Result, ScenarioSource Source, ReverseStressResult? Reverse, AdversarialResult? Adversarial) Compute()
+        {
+            var (result, source, reverseResult) = StressFiles.Run(Scenarios, Portfolio, Alphas, Reverse);
+            var adversarial = AdversarialModel is null ? null
+                : StressFiles.RunAdversarial(AdversarialModel, History!, result.Portfolio, Math.Max(10, Candidates / 5), Top, GuidanceScale > 0 ? GuidanceScale : 1.0, Seed);
+            return (result, source, reverseResult, adversarial);
+        }
+    }
+
+    /// <summary>
+    /// A stress run done again from its manifest: the recorded inputs by role, the recorded α, reverse and adversarial
+    /// settings and seed, through <see cref="StressRun"/>; the report's recomputed bytes against the recorded hash (the
+    /// report names the scenario file as the command was given it: <c>scenarios_file</c>). A manifest written before these
+    /// keys were recorded is refused naming the missing key.
+    /// </summary>
+    internal static IReadOnlyList<Recomputed> Recompute(RunManifest m, Func<string, string> full, InputLocation where)
+    {
+        var c = m.Config;
+        if (RunRecompute.Value<string>(c, "command") != "stress")
+            throw new InvalidInputException(RunRecompute.Rule, $"--recompute runs crucible stress runs again; run {m.RunId} was not recorded by crucible stress", where);
+        string scenariosFile = RunRecompute.Required<string>(c, "scenarios_file", where)!;
+        var roles = RunRecompute.Roles(m, full, where);
+        var alphas = c["alphas"] is JsonArray a ? a.Select(x => x!.GetValue<double>()).ToArray()
+            : throw new InvalidInputException(RunRecompute.Rule, "the manifest's config has no 'alphas'", where);
+        var history = roles.TryGetValue("history", out var historyPath)
+            ? LoadHistory(historyPath, RunRecompute.Required<string>(c, "history_input", where))
+            : null;
+        string? model = roles.TryGetValue("model_weights", out var weights) ? Path.GetDirectoryName(weights) : null;
+        ReverseOptions? reverse = null;
+        if (c["reverse"] is JsonObject r)
+        {
+            reverse = new ReverseOptions(RunRecompute.Value<double>(r, "loss_threshold"),
+                history ?? throw new InvalidInputException(RunRecompute.Rule, "the manifest names no 'history' input for its reverse stress test", where),
+                RunRecompute.Value<int>(r, "top"), RunRecompute.Value<bool>(r, "from_model") ? model : null, RunRecompute.Value<int>(r, "candidates"),
+                RunRecompute.Value<double>(r, "guidance_scale"), m.Seed, RunRecompute.Value<double?>(r, "min_breach_rate"));
+        }
+
+        bool adversarial = RunRecompute.Value<bool>(c, "adversarial");
+        if (adversarial && (model is null || history is null))
+            throw new InvalidInputException(RunRecompute.Rule, "the manifest names no model or history input for its adversarial test", where);
+        var request = new StressRun(RunRecompute.Input(roles, "scenarios", where), RunRecompute.Input(roles, "portfolio", where), alphas, reverse,
+            adversarial ? model : null, history, RunRecompute.Required<int>(c, "candidates", where), RunRecompute.Required<int>(c, "top", where),
+            RunRecompute.Required<double>(c, "guidance_scale", where), m.Seed);
+        var (result, source, reverseResult, adversarialResult) = request.Compute();
+        // the report names the scenario file as the command was given it, not as the manifest records it
+        var text = StressJson.ToJson(result, source with { File = scenariosFile }, reverseResult, adversarialResult);
+        var results = m.Outputs.Where(o => o.IsFile && o.Path.EndsWith(".json", StringComparison.OrdinalIgnoreCase)).Select(o => RunRecompute.Compare(o, text)).ToList();
+        return results.Count > 0 ? results : throw new InvalidInputException(RunRecompute.Rule, "the manifest names no stress report to compare with", where);
+    }
+
+    // a history file read as --history-input says (prices by default), as log returns
+    private static TimeSeriesFrame LoadHistory(string path, string? inputText)
+    {
+        var input = TrainCommand.InputKindOf(inputText);
+        return CsvSeriesReader.Load(path, new CsvReadOptions { Input = input }).ToLogReturns(input);
     }
 
     private static double[] ParseAlphas(string[]? texts)

@@ -14,8 +14,8 @@ namespace Crucible.Cli.Commands;
 /// manifest file and the audit store's copy of it hash as pinned; each disagreement (chain broken, file edited, stored
 /// copy edited or missing, unpinned) is named. Exit 0 when all match, 3 when one differs or is missing, 2 when the
 /// manifest is unreadable or incomplete, or the home has no audit log. Named bytes of a service run (its request and
-/// response bodies) are listed as such: there is no file to rehash. <c>--recompute</c> runs a train, generate or
-/// evaluate run again and compares its outputs byte for byte (<see cref="RunRecompute"/>; RELIABILITY MRM-2: the
+/// response bodies) are listed as such: there is no file to rehash. <c>--recompute</c> runs a train, generate, evaluate,
+/// stress, ensemble, backtest, baseline, compare or model-card run again and compares its outputs byte for byte (<see cref="RunRecompute"/>; RELIABILITY MRM-2: the
 /// independent validator recomputes the output).
 /// </summary>
 internal static class VerifyRunCommand
@@ -40,7 +40,7 @@ internal static class VerifyRunCommand
         };
         var recompute = new Option<bool>("--recompute")
         {
-            Description = "Also run a train, generate or evaluate run again from its manifest (inputs, config, seed) and compare its outputs with the recorded ones, byte for byte",
+            Description = "Also run the run again from its manifest (inputs, config, seed) and compare its outputs with the recorded ones, byte for byte: train, generate, evaluate, stress, ensemble, backtest, baseline, compare and model-card runs",
         };
         var command = new Command("verify-run", "Recompute a run manifest's file hashes and compare them (exit 3 on any difference)")
         {

@@ -241,16 +241,19 @@ public static class GeneratorComparison
         return sb.ToString();
     }
 
-    /// <summary>Writes <c>PATH.json</c>-style JSON and a standalone HTML page with the section, atomically.</summary>
+    /// <summary>Writes <c>PATH.json</c>-style JSON and a standalone HTML page with the section (<see cref="ToHtmlPage"/>), atomically.</summary>
     public static void Write(GeneratorComparisonTable table, string jsonPath, string? htmlPath)
     {
         AtomicFile.WriteAllText(jsonPath, ToJson(table));
         if (htmlPath is null) return;
-        var page = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Crucible generator comparison</title>"
+        AtomicFile.WriteAllText(htmlPath, ToHtmlPage(table));
+    }
+
+    /// <summary>The standalone HTML page of the comparison (the section of <see cref="ToHtmlSection"/> with a title and style).</summary>
+    public static string ToHtmlPage(GeneratorComparisonTable table) =>
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Crucible generator comparison</title>"
             + "<style>body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}</style>"
             + "</head><body>\n" + ToHtmlSection(table) + "</body></html>\n";
-        AtomicFile.WriteAllText(htmlPath, page);
-    }
 
     private static string E(string s) => WebUtility.HtmlEncode(s);
 
