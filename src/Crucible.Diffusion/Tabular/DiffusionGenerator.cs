@@ -151,7 +151,11 @@ public sealed class DiffusionGenerator
         var o = Options;
         int rows = trainReturns.RowCount, d = trainReturns.ColumnCount;
 
-        // 0. DP-SGD: the budget is checked (and σ calibrated) before any work; a refused configuration throws here
+        // 0. DP-SGD: the budget is checked (and σ calibrated) before any work; a refused configuration throws here.
+        //    Stream 3 is the noise of reproducible mode; in secure mode (privacy.secure_mode) the engine draws the noise and
+        //    the Poisson batches from the OS CSPRNG instead. The rest of training's randomness (initialisation, each
+        //    example's timestep and diffusion noise) stays seeded in both modes: it is part of the per-example gradient
+        //    function, which the guarantee holds for whatever it is, and does not carry the guarantee.
         PrivacyEngine? privacy = null;
         if (o.Privacy is { } dp)
         {

@@ -64,14 +64,17 @@ public sealed class DiffusionTrainer
 
     /// <summary>
     /// Prepares training with DP-SGD when <paramref name="privacy"/> is given (RELIABILITY.md §2.3): each step takes a
-    /// Poisson batch (rate q from the engine, drawn from the trainer's stream), draws one (t, ε) per example, clips each
+    /// Poisson batch (rate q from the engine, drawn from the trainer's stream, or in the engine's secure mode from its OS
+    /// CSPRNG source), draws one (t, ε) per example, clips each
     /// example's gradient of its own loss ℓ_b = mean over the sample of the squared error (ghost clipping for an
     /// <see cref="MlpDenoiserAdapter"/>, a microbatch-of-one loop for any other denoiser), adds the engine's noise,
     /// divides by q·N and lets AdamW step on the result (post-processing). <see cref="TrainerOptions.GradClipNorm"/> is
     /// not applied (the per-example clip replaces it); <see cref="TrainerOptions.BatchSize"/> is not used (the engine's
     /// expected batch size is). The engine must be planned for exactly <see cref="TrainerOptions.Steps"/> steps.
     /// Checkpoints also hold the engine's accountant and noise position, so a resumed run is bit-identical and its ε
-    /// continues from the saved history (RELIABILITY.md DP-9).
+    /// continues from the saved history (RELIABILITY.md DP-9); in secure mode there is no noise position to hold: the
+    /// accountant resumes and the noise continues from a fresh secure source. The per-example (t, ε) draws stay on the
+    /// trainer's seeded stream in both modes: they are part of the gradient function and do not carry the guarantee.
     /// </summary>
     public DiffusionTrainer(ITrainableDenoiser denoiser, VolatilityAdaptiveSchedule schedule, Objective objective, TrainerOptions options, PrivacyEngine? privacy)
     {
