@@ -64,6 +64,13 @@ public sealed class DpSecureCommandTests : IDisposable
             Assert.True(JsonElement.DeepEquals(p, run.RootElement.GetProperty("dp")), run.RootElement.ToString());
 
         Assert.Equal(0, Crucible("verify-run", manifest).Exit); // the files and their hashes still check
+        // the model card carries the mode with the rest of the statement
+        var card = Path.Combine(_dir, "card.md");
+        var carded = Crucible("model-card", "--model", model, "--out", card);
+        Assert.True(carded.Exit == 0, carded.Stderr);
+        var text = File.ReadAllText(card);
+        Assert.Contains("secure_mode", text, StringComparison.Ordinal);
+        Assert.Contains("os-csprng", text, StringComparison.Ordinal);
         var again = Crucible("verify-run", manifest, "--recompute");
         Assert.Equal(2, again.Exit);
         Assert.Contains("error [VERIFY-E-RECOMPUTE]", again.Stderr, StringComparison.Ordinal);
@@ -93,6 +100,10 @@ public sealed class DpSecureCommandTests : IDisposable
             Assert.StartsWith("philox4x32-10", p.GetProperty("noise_generator").GetString(), StringComparison.Ordinal);
             Assert.Contains("does not know the seed", p.GetProperty("statement").GetString(), StringComparison.Ordinal);
         }
+
+        // reproducible mode stays reproducible: the run is done again bit for bit
+        var recomputed = Crucible("verify-run", ManifestPath(reproducible.Stdout), "--recompute");
+        Assert.True(recomputed.Exit == 0, recomputed.Stdout + recomputed.Stderr);
 
         // --dp-secure alone names no noise: refused as any DP request without one; on a sequence model refused by DP-8
         var alone = Crucible("train", "--data", data, "--input", "log-returns", "--dp-secure", "--out", Path.Combine(_dir, "x"));
