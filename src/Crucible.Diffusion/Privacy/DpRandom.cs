@@ -98,17 +98,23 @@ public sealed class SecureDpRandom : IDpRandom
     }
 
     /// <inheritdoc />
-    public double NextDouble() => (NextUInt64() >> 11) * DoubleUnit;
+    public double NextDouble() => Uniform(NextUInt64());
 
-    /// <summary>(z0 + z1 + z2 + z3) / 2 with (z0, z1), (z2, z3) two Box–Muller pairs: N(0, 1).</summary>
-    public double NextNormal() => 0.5 * (BoxMullerSum() + BoxMullerSum());
+    /// <inheritdoc />
+    public double NextNormal() => Normal(NextDouble(), NextDouble(), NextDouble(), NextDouble());
 
-    // z0 + z1 = r (cos θ + sin θ) for one Box–Muller pair, r = √(−2 ln u1), θ = 2π u2, u1 ∈ (0, 1]
-    private double BoxMullerSum()
+    /// <summary>The uniform of 64 random bits: the top 53, (bits &gt;&gt; 11)·2⁻⁵³, in [0, 1).</summary>
+    public static double Uniform(ulong bits) => (bits >> 11) * DoubleUnit;
+
+    /// <summary>
+    /// (z0 + z1 + z2 + z3) / 2 for the Box–Muller pairs of (a1, a2) and (b1, b2), uniforms in [0, 1): each pair gives
+    /// z = r cos θ, z' = r sin θ with r = √(−2 ln(1 − u1)), θ = 2π u2. The sum of 2n = 4 N(0, 1) values over √4 is N(0, 1).
+    /// </summary>
+    public static double Normal(double a1, double a2, double b1, double b2) => 0.5 * (PairSum(a1, a2) + PairSum(b1, b2));
+
+    private static double PairSum(double u1, double u2)
     {
-        double u1 = 1.0 - NextDouble();
-        double u2 = NextDouble();
-        double r = Math.Sqrt(-2.0 * Math.Log(u1));
+        double r = Math.Sqrt(-2.0 * Math.Log(1.0 - u1));
         var (sin, cos) = Math.SinCos(2.0 * Math.PI * u2);
         return (r * cos) + (r * sin);
     }

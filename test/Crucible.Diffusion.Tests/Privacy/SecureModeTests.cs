@@ -83,6 +83,25 @@ public sealed class SecureModeTests : IDisposable
     }
 
     [Fact]
+    public void TheConstruction_EqualsTheNaiveFormula()
+    {
+        // a deterministic check of what the statistics cannot see: 53 bits per uniform, and each normal the sum of the
+        // four values of two Box–Muller pairs over √4 (one pair over √2 has the same distribution but not the defence)
+        Assert.Equal(0.0, SecureDpRandom.Uniform(0));
+        Assert.Equal(Math.Pow(2, -53), SecureDpRandom.Uniform(1UL << 11));
+        Assert.Equal(1 - Math.Pow(2, -53), SecureDpRandom.Uniform(ulong.MaxValue));
+        Assert.Equal(SecureDpRandom.Uniform(1UL << 11), SecureDpRandom.Uniform((1UL << 11) | 0x7FF)); // the low 11 bits are dropped
+        var rng = new System.Random(3);
+        for (var i = 0; i < 1000; i++)
+        {
+            double a1 = rng.NextDouble(), a2 = rng.NextDouble(), b1 = rng.NextDouble(), b2 = rng.NextDouble();
+            double ra = Math.Sqrt(-2 * Math.Log(1 - a1)), rb = Math.Sqrt(-2 * Math.Log(1 - b1));
+            var naive = (ra * Math.Cos(2 * Math.PI * a2) + ra * Math.Sin(2 * Math.PI * a2) + rb * Math.Cos(2 * Math.PI * b2) + rb * Math.Sin(2 * Math.PI * b2)) / Math.Sqrt(4);
+            Assert.Equal(naive, SecureDpRandom.Normal(a1, a2, b1, b2), 1e-12);
+        }
+    }
+
+    [Fact]
     public void Draws_MakeNoGarbage_AfterTheFirstBuffer()
     {
         var rng = new SecureDpRandom();
@@ -191,6 +210,39 @@ public sealed class SecureModeTests : IDisposable
         var (plainAccountant, plainNoise) = straight.CaptureState();
         var f = Assert.Throws<InvalidDataException>(() => PrivacyEngine.Create(Options(true, steps: 5), 1000, new Philox(2)).RestoreState(plainAccountant, plainNoise));
         Assert.Contains("train again from scratch in secure mode", f.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Trainer_SecureCheckpointMidRun_ResumesTheAccountant_AndFinishesThePlan()
+    {
+        const int n = 60, d = 3, steps = 12;
+        var data = new float[n * d];
+        new Philox(8).FillNormal(data);
+        var options = new TrainerOptions(Steps: steps, BatchSize: 1, LearningRate: 1e-2, WarmupSteps: 2, EmaDecay: 0.9, Seed: 4);
+        var schedule = Crucible.Diffusion.Schedules.VolatilityAdaptiveSchedule.Isotropic(
+            Crucible.Diffusion.Schedules.NoiseSchedule.Create(Crucible.Diffusion.Schedules.BetaScheduleKind.Linear, 50), d);
+        var dp = new DpSgdOptions { MaxGradNorm = 1, NoiseMultiplier = 1.1, Delta = 1e-3, ExpectedBatchSize = 6, Steps = steps, SecureMode = true };
+        (DiffusionTrainer Trainer, PrivacyEngine Engine) Make()
+        {
+            var engine = PrivacyEngine.Create(dp, n, new Philox(4, stream: 3));
+            var net = new Crucible.Diffusion.Networks.MlpDenoiser(new Crucible.Diffusion.Networks.MlpDenoiserConfig(d, Hidden: 8, Blocks: 2, TimeEmbedding: 4), new Philox(6));
+            return (new DiffusionTrainer(new Crucible.Diffusion.Networks.MlpDenoiserAdapter(net, 50), schedule, Objective.V, options, engine), engine);
+        }
+
+        var first = Make();
+        for (var s = 0; s < 5; s++) first.Trainer.Step(data, n);
+        var path = Path.Combine(_dir, "secure-mid.ckpt");
+        first.Trainer.SaveCheckpoint(path);
+        var resumed = Make();
+        resumed.Trainer.LoadCheckpoint(path);
+        Assert.Equal(5, resumed.Engine.StepsTaken);
+        Assert.Equal(first.Engine.Spent().Epsilon, resumed.Engine.Spent().Epsilon, 1e-12);
+        resumed.Trainer.Fit(data, n);
+        Assert.Equal(steps, resumed.Engine.StepsTaken);
+        var straight = PrivacyEngine.Create(dp with { SecureMode = false }, n, new Philox(1));
+        var parameters = new Sequential(new PerSampleLinear(2, 2, new Philox(1))).Parameters().ToList();
+        for (var s = 0; s < steps; s++) straight.Step(parameters, 0, new ZeroGradients());
+        Assert.Equal(straight.Spent().Epsilon, resumed.Engine.Spent().Epsilon, 1e-12); // ε of 12 steps, as if never interrupted
     }
 
     [Fact]
