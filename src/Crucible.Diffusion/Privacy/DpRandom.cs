@@ -9,8 +9,12 @@ namespace Crucible.Diffusion.Privacy;
 /// noise added to the clipped sum. The (ε, δ) guarantee assumes the adversary cannot predict these draws.
 /// </summary>
 /// <remarks>
-/// The other randomness of training (initialisation, each example's timestep and diffusion noise) is part of the
-/// per-example gradient function: the guarantee holds for any such function, so it stays on the seeded streams.
+/// The initialisation of the network stays seeded in both modes: it does not depend on the data, and the guarantee holds
+/// for any starting point. Each example's timestep and diffusion noise are part of its gradient function; they must be
+/// that example's own and unknown, and the trainer assigns them by position in the batch, so in secure mode it draws
+/// them from the secure source too (a reader who knew them by position could tell which records a batch held: the
+/// sensitivity bound C pairs each record with its own draw). In reproducible mode everything is known to whoever holds
+/// the seed, which is why the guarantee then holds only against a reader who does not.
 /// </remarks>
 public interface IDpRandom
 {
@@ -99,6 +103,21 @@ public sealed class SecureDpRandom : IDpRandom
 
     /// <inheritdoc />
     public double NextDouble() => Uniform(NextUInt64());
+
+    /// <summary>A uniform integer in [0, <paramref name="maxExclusive"/>), exactly (64-bit words beyond the last whole multiple are redrawn).</summary>
+    public int NextInt(int maxExclusive)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxExclusive);
+        ulong n = (ulong)maxExclusive;
+        ulong max = ulong.MaxValue - (((ulong.MaxValue % n) + 1) % n); // 2⁶⁴ − (2⁶⁴ mod n) − 1
+        ulong x;
+        do
+        {
+            x = NextUInt64();
+        }
+        while (x > max);
+        return (int)(x % n);
+    }
 
     /// <inheritdoc />
     public double NextNormal() => Normal(NextDouble(), NextDouble(), NextDouble(), NextDouble());

@@ -83,6 +83,22 @@ public sealed class SecureModeTests : IDisposable
     }
 
     [Fact]
+    public void Integers_AreUniform_AndInRange()
+    {
+        // the trainer's secure timesteps: 200 diffusion steps, χ² over 199 degrees of freedom at P = 1e-6 either tail
+        const int n = 1_000_000, k = 200;
+        var rng = new SecureDpRandom();
+        var counts = new long[k];
+        for (var i = 0; i < n; i++) counts[rng.NextInt(k)]++;
+        var expected = (double)n / k;
+        var chi2 = counts.Sum(c => (c - expected) * (c - expected) / expected);
+        Assert.InRange(chi2, 118.11, 308.60);
+        Assert.Equal(0, rng.NextInt(1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => rng.NextInt(0));
+        for (var i = 0; i < 1000; i++) Assert.InRange(rng.NextInt(int.MaxValue), 0, int.MaxValue - 1);
+    }
+
+    [Fact]
     public void TheConstruction_EqualsTheNaiveFormula()
     {
         // a deterministic check of what the statistics cannot see: 53 bits per uniform, and each normal the sum of the
