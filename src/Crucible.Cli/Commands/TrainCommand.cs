@@ -19,7 +19,7 @@ namespace Crucible.Cli.Commands;
 /// <c>crucible train --data FILE [--columns A,B,…] [--input prices|returns|log-returns|percent] [--kind tabular|sequence]
 /// [--window W] [--state FILE [--state-columns X,Y,…]] [--train-end DATE] [--steps N] [--seed S] [--config FILE]
 /// [--checkpoint FILE [--checkpoint-every N]]
-/// [--dp-epsilon E | --dp-noise-multiplier S] [--dp-delta D] [--dp-max-grad-norm C] [--dp-budget EMAX] [--dp-sample-rate Q]
+/// [--dp-epsilon E | --dp-noise-multiplier S] [--dp-delta D] [--dp-max-grad-norm C] [--dp-budget EMAX] [--dp-sample-rate Q] [--dp-secure]
 /// [--segments FILE|default --stratify DIMENSION] [--home DIR] --out MODEL</c>: fits a generator on the log returns of the
 /// rows dated up to DATE, writes the model folder, registers it in the home's model registry (<c>model.registered</c>, as
 /// a candidate; a model already registered is left as it is) and appends <c>run.completed</c> to the audit log in the home
@@ -109,6 +109,12 @@ internal static class TrainCommand
             Description = "Poisson sampling rate q (default: training batch size / train rows)",
         };
 
+        public readonly Option<bool> DpSecure = new("--dp-secure")
+        {
+            Description = "DP-SGD secure mode: noise and Poisson batches from the OS CSPRNG, so the recorded seed cannot regenerate them; "
+                + "the model is then not reproducible (experiment without it, then train again with it for a model to release)",
+        };
+
         public readonly Option<string> Segments = new("--segments")
         {
             Description = "JSON of declared market segments (as for evaluate), or 'default' for the built-in map; used by --stratify",
@@ -132,7 +138,7 @@ internal static class TrainCommand
         var command = new Command("train", "Fit a generator on historical data and write the model folder (weights.safetensors + manifest.json)")
         {
             o.Data, o.Columns, o.Input, o.Kind, o.Window, o.State, o.StateColumns, o.CalibrateGuidance, o.CalibrationRule, o.TrainEnd, o.Steps, o.Seed, o.Config, o.Checkpoint, o.CheckpointEvery,
-            o.DpEpsilon, o.DpNoiseMultiplier, o.DpDelta, o.DpMaxGradNorm, o.DpBudget, o.DpSampleRate, o.Segments, o.Stratify, o.Out, o.Home,
+            o.DpEpsilon, o.DpNoiseMultiplier, o.DpDelta, o.DpMaxGradNorm, o.DpBudget, o.DpSampleRate, o.DpSecure, o.Segments, o.Stratify, o.Out, o.Home,
         };
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
         return command;
@@ -219,7 +225,8 @@ internal static class TrainCommand
     {
         double? epsilon = parse.GetValue(o.DpEpsilon), sigma = parse.GetValue(o.DpNoiseMultiplier), delta = parse.GetValue(o.DpDelta),
             clip = parse.GetValue(o.DpMaxGradNorm), budget = parse.GetValue(o.DpBudget), rate = parse.GetValue(o.DpSampleRate);
-        if (epsilon is null && sigma is null && delta is null && clip is null && budget is null && rate is null) return options;
+        bool secure = parse.GetValue(o.DpSecure);
+        if (epsilon is null && sigma is null && delta is null && clip is null && budget is null && rate is null && !secure) return options;
         if (epsilon is not null && sigma is not null) throw new InvalidInputException("OPT-E", "give --dp-epsilon or --dp-noise-multiplier, not both");
         var dp = options.Privacy ?? new DpTrainingOptions();
         if (epsilon is not null) dp = dp with { TargetEpsilon = epsilon, NoiseMultiplier = null };
@@ -228,6 +235,7 @@ internal static class TrainCommand
         if (clip is not null) dp = dp with { MaxGradNorm = clip.Value };
         if (budget is not null) dp = dp with { EpsilonBudget = budget.Value };
         if (rate is not null) dp = dp with { SampleRate = rate };
+        if (secure) dp = dp with { SecureMode = true };
         if (dp.TargetEpsilon is null && dp.NoiseMultiplier is null)
             throw new InvalidInputException("OPT-E", "DP-SGD needs --dp-epsilon or --dp-noise-multiplier (or privacy.target_epsilon / noise_multiplier in the config)");
         try
@@ -434,7 +442,10 @@ internal static class TrainCommand
         }
         else
         {
-            var trained = new DiffusionGenerator(generator.Deserialize<DiffusionGeneratorOptions>(DiffusionJson.Options)!).Fit(train, provenance);
+            var options = generator.Deserialize<DiffusionGeneratorOptions>(DiffusionJson.Options)!;
+            if (options.Privacy is { SecureMode: true })
+                throw new InvalidInputException(RunRecompute.Rule, SecureModeRecomputeMessage(m.RunId), where);
+            var trained = new DiffusionGenerator(options).Fit(train, provenance);
             weights = trained.WeightsBytes();
             manifest = version => DiffusionJson.FileBytes(trained.Manifest with { LibraryVersion = version });
         }
@@ -459,6 +470,11 @@ internal static class TrainCommand
         return results.Count > 0 ? results : throw new InvalidInputException(RunRecompute.Rule, "the manifest names no model files to compare with", where);
     }
 
+    /// <summary>Why a secure-mode DP-SGD training run is not done again: it is not reproducible by design.</summary>
+    internal static string SecureModeRecomputeMessage(string runId) =>
+        $"run {runId} trained with DP-SGD in secure mode (privacy.secure_mode): its noise and batches came from the OS CSPRNG and were never "
+        + "recorded, so the model is not reproducible by design and cannot be recomputed; verify-run without --recompute still checks its files and audit entry";
+
     /// <summary>The rule of the refusal of DP-SGD for a sequence model (RELIABILITY.md DP-8).</summary>
     internal const string DpKindRule = "OPT-E-DP-KIND";
 
@@ -479,6 +495,7 @@ internal static class TrainCommand
                      ("--dp-epsilon", parse.GetValue(o.DpEpsilon) is not null), ("--dp-noise-multiplier", parse.GetValue(o.DpNoiseMultiplier) is not null),
                      ("--dp-delta", parse.GetValue(o.DpDelta) is not null), ("--dp-max-grad-norm", parse.GetValue(o.DpMaxGradNorm) is not null),
                      ("--dp-budget", parse.GetValue(o.DpBudget) is not null), ("--dp-sample-rate", parse.GetValue(o.DpSampleRate) is not null),
+                     ("--dp-secure", parse.GetValue(o.DpSecure)),
                  })
         {
             if (given) throw new InvalidInputException(DpKindRule, $"{name}: {DpKindMessage}");

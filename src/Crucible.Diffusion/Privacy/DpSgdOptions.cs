@@ -45,6 +45,13 @@ public sealed record DpSgdOptions
     /// <summary>The RDP to (ε, δ) conversion.</summary>
     public RdpConversion Conversion { get; init; } = RdpConversion.Balle2020;
 
+    /// <summary>
+    /// Secure mode: the noise and the Poisson draws come from the OS CSPRNG (<see cref="SecureDpRandom"/>), never from the
+    /// seeded stream the engine is given, so no recorded seed can regenerate them; training is then not reproducible.
+    /// Off (the default) for experiments; on, and trained again from scratch, for a model to release (Opacus's FAQ).
+    /// </summary>
+    public bool SecureMode { get; init; }
+
     /// <summary>Checks the values that do not depend on the data.</summary>
     /// <exception cref="InvalidInputException">A value is out of range.</exception>
     public void Validate()

@@ -27,6 +27,24 @@ public sealed record DpStatement(
         "This guarantee protects the release of all model checkpoints and of everything sampled from them (post-processing), "
         + "assuming Poisson sampling of the training records as implemented.";
 
+    /// <summary>True when the noise and the batches came from the OS CSPRNG (secure mode), false for the seeded generator.</summary>
+    public bool SecureMode { get; init; }
+
+    /// <summary>The generator of the noise and the batches (<see cref="SecureDpRandom.Name"/> or <see cref="PhiloxDpRandom.Name"/>).</summary>
+    public string NoiseGenerator => SecureMode ? SecureDpRandom.Name : PhiloxDpRandom.Name;
+
+    /// <summary>Whom the guarantee holds against, given how the noise was drawn.</summary>
+    public string Mode => SecureMode ? SecureModeText : ReproducibleModeText;
+
+    /// <summary>What secure mode means for the reader of the statement.</summary>
+    public const string SecureModeText =
+        "secure mode: noise and Poisson batches from the OS CSPRNG, never recorded; the model cannot be reproduced bit for bit by design";
+
+    /// <summary>What reproducible mode means for the reader of the statement.</summary>
+    public const string ReproducibleModeText =
+        "reproducible mode: noise and Poisson batches from the seeded generator; the guarantee holds only against a reader who does not "
+        + "know the seed, which the model and run manifests record, so do not release the manifests with the model (train again in secure mode to release)";
+
     /// <summary>The statement as a JSON object with snake_case keys.</summary>
     public JsonObject ToJson() => new()
     {
@@ -45,6 +63,9 @@ public sealed record DpStatement(
         ["adjacency"] = "add_remove_one",
         ["unit"] = Unit.ToString().ToLowerInvariant(),
         ["covers"] = Coverage,
+        ["secure_mode"] = SecureMode,
+        ["noise_generator"] = NoiseGenerator,
+        ["mode"] = Mode,
     };
 
     /// <summary>One line for people: <c>(ε = 2.97, δ = 1e-05)-DP per record, RDP accountant, …</c>.</summary>

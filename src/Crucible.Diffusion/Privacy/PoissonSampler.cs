@@ -9,11 +9,18 @@ namespace Crucible.Diffusion.Privacy;
 /// </summary>
 public sealed class PoissonSampler
 {
-    private readonly Philox _rng;
+    private readonly IDpRandom _rng;
 
     /// <summary>A sampler over <paramref name="datasetSize"/> records with rate <paramref name="sampleRate"/>, drawing from <paramref name="rng"/>.</summary>
     public PoissonSampler(int datasetSize, double sampleRate, Philox rng)
+        : this(datasetSize, sampleRate, new PhiloxDpRandom(rng))
     {
+    }
+
+    /// <summary>A sampler drawing its inclusions from <paramref name="rng"/> (e.g. <see cref="SecureDpRandom"/> in secure mode).</summary>
+    public PoissonSampler(int datasetSize, double sampleRate, IDpRandom rng)
+    {
+        ArgumentNullException.ThrowIfNull(rng);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(datasetSize);
         if (!(sampleRate > 0 && sampleRate <= 1)) throw new ArgumentOutOfRangeException(nameof(sampleRate), sampleRate, "q must be in (0, 1]");
         DatasetSize = datasetSize;

@@ -14,15 +14,18 @@ namespace Crucible.Diffusion.Privacy;
 /// </summary>
 /// <remarks>
 /// The engine writes the private gradient into each parameter's <see cref="Tensor.Grad"/>; any optimiser then steps
-/// as usual (post-processing keeps the guarantee). Noise comes from a seeded <see cref="Philox"/> stream: reproducible,
-/// but not a cryptographic generator (Opacus's <c>secure_mode</c> is not implemented; see RELIABILITY.md §2.3 item 8).
+/// as usual (post-processing keeps the guarantee). By default the noise comes from a seeded <see cref="Philox"/> stream
+/// and the batches from the stream the sampler is given: reproducible, but anyone who knows the seeds can regenerate
+/// them, so the guarantee holds only against a reader who does not. With <see cref="DpSgdOptions.SecureMode"/> both come
+/// from one <see cref="SecureDpRandom"/> (the OS CSPRNG; Opacus's <c>secure_mode</c>, RELIABILITY.md §2.3 item 8) and the
+/// given streams are not used for them: not reproducible by design.
 /// </remarks>
 public sealed class PrivacyEngine
 {
     private RdpAccountant _accountant;
-    private readonly Philox _noise;
+    private readonly IDpRandom _noise;
 
-    private PrivacyEngine(DpSgdOptions options, int datasetSize, double sigma, RdpAccountant accountant, Philox noise, PrivacySpent projected)
+    private PrivacyEngine(DpSgdOptions options, int datasetSize, double sigma, RdpAccountant accountant, IDpRandom noise, PrivacySpent projected)
     {
         Options = options;
         DatasetSize = datasetSize;
@@ -34,6 +37,9 @@ public sealed class PrivacyEngine
 
     /// <summary>The declared configuration.</summary>
     public DpSgdOptions Options { get; }
+
+    /// <summary>The source of the noise (and, in secure mode, of the batches).</summary>
+    public IDpRandom Noise => _noise;
 
     /// <summary>N, the number of records (privacy units).</summary>
     public int DatasetSize { get; }
@@ -59,7 +65,7 @@ public sealed class PrivacyEngine
     /// </summary>
     /// <param name="options">The declared configuration.</param>
     /// <param name="datasetSize">N.</param>
-    /// <param name="noise">The noise stream (seeded; one per run).</param>
+    /// <param name="noise">The noise stream (seeded; one per run); not used in secure mode, where a fresh <see cref="SecureDpRandom"/> is.</param>
     /// <param name="resumeFrom">An accountant restored from a checkpoint, to continue its history.</param>
     /// <exception cref="InvalidInputException">
     /// Rule <c>DP-E-BUDGET</c>: projected ε &gt; budget, or δ ≥ 1/N; <c>DP-E-CONFIG</c>: a value is out of range.
@@ -92,11 +98,13 @@ public sealed class PrivacyEngine
         if (projected.Epsilon > options.EpsilonBudget)
             throw new InvalidInputException("DP-E-BUDGET", string.Create(CultureInfo.InvariantCulture,
                 $"the configuration spends epsilon = {projected.Epsilon:G6} over {options.Steps} steps (sigma {sigma:G6}, q {q:G6}, delta {options.Delta:G3}), above the declared budget {options.EpsilonBudget:G6}"));
-        return new PrivacyEngine(options, datasetSize, sigma, accountant, noise, projected);
+        ArgumentNullException.ThrowIfNull(noise);
+        IDpRandom source = options.SecureMode ? new SecureDpRandom() : new PhiloxDpRandom(noise);
+        return new PrivacyEngine(options, datasetSize, sigma, accountant, source, projected);
     }
 
-    /// <summary>A Poisson sampler over the dataset at rate q.</summary>
-    public PoissonSampler CreateSampler(Philox rng) => new(DatasetSize, SampleRate, rng);
+    /// <summary>A Poisson sampler over the dataset at rate q drawing from <paramref name="rng"/>, or in secure mode from the engine's secure source.</summary>
+    public PoissonSampler CreateSampler(Philox rng) => _noise.IsSecure ? new(DatasetSize, SampleRate, _noise) : new(DatasetSize, SampleRate, rng);
 
     /// <summary>
     /// One private step: computes the per-example gradients of the <paramref name="batchSize"/> sampled examples with
@@ -146,33 +154,42 @@ public sealed class PrivacyEngine
 
     /// <summary>
     /// The state a checkpoint must hold to resume this engine exactly: the accountant's history (JSON) and the noise
-    /// generator's position, as one string.
+    /// generator's position, as one string. In secure mode there is no position to record (the noise string is
+    /// <see cref="SecureNoiseState"/>): a resumed engine continues the accountant and draws with a fresh secure source,
+    /// which is all DP needs (the draws only have to be independent and unknown).
     /// </summary>
     public (string Accountant, string Noise) CaptureState()
     {
-        var n = _noise.GetState();
+        if (_noise is not PhiloxDpRandom philox) return (_accountant.ToJson(), SecureNoiseState);
+        var n = philox.Stream.GetState();
         return (_accountant.ToJson(), string.Join(',',
             n.Seed.ToString(CultureInfo.InvariantCulture), n.Stream.ToString(CultureInfo.InvariantCulture), n.Counter.ToString(CultureInfo.InvariantCulture),
             n.BufferIndex.ToString(CultureInfo.InvariantCulture), n.HasCachedNormal ? "1" : "0",
             BitConverter.DoubleToInt64Bits(n.CachedNormal).ToString(CultureInfo.InvariantCulture)));
     }
 
+    /// <summary>The noise state of a secure-mode checkpoint: nothing that could regenerate the draws.</summary>
+    public const string SecureNoiseState = "secure";
+
     /// <summary>Restores what <see cref="CaptureState"/> returned (e.g. from a checkpoint of the same run).</summary>
-    /// <exception cref="InvalidDataException">The state is malformed, uses another RDP formula, or has more steps than planned.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The state is malformed, uses another RDP formula, has more steps than planned, or is of the other noise mode.
+    /// </exception>
     public void RestoreState(string accountant, string noise)
     {
         ArgumentNullException.ThrowIfNull(accountant);
         ArgumentNullException.ThrowIfNull(noise);
+        bool savedSecure = noise == SecureNoiseState;
+        if (savedSecure && !_noise.IsSecure)
+            throw new InvalidDataException("the checkpoint is of a secure-mode run, whose noise position is never recorded: resume it in secure mode");
+        if (!savedSecure && _noise.IsSecure)
+            throw new InvalidDataException("the checkpoint is of a reproducible run, whose noise anyone with the seed can regenerate: train again from scratch in secure mode");
         RdpAccountant restored;
-        PhiloxState state;
+        PhiloxState state = default;
         try
         {
             restored = RdpAccountant.FromJson(accountant);
-            var f = noise.Split(',');
-            if (f.Length != 6) throw new FormatException("the noise state needs 6 fields");
-            state = new PhiloxState(ulong.Parse(f[0], CultureInfo.InvariantCulture), ulong.Parse(f[1], CultureInfo.InvariantCulture),
-                ulong.Parse(f[2], CultureInfo.InvariantCulture), int.Parse(f[3], CultureInfo.InvariantCulture), f[4] == "1",
-                BitConverter.Int64BitsToDouble(long.Parse(f[5], CultureInfo.InvariantCulture)));
+            if (!savedSecure) state = ParseNoise(noise);
         }
         catch (Exception e) when (e is FormatException or OverflowException or System.Text.Json.JsonException or ArgumentException)
         {
@@ -187,16 +204,28 @@ public sealed class PrivacyEngine
                 throw new InvalidDataException("the saved accountant's steps used another noise multiplier or sampling rate");
         }
 
-        try
+        if (_noise is PhiloxDpRandom philox)
         {
-            _noise.SetState(state);
-        }
-        catch (ArgumentException e)
-        {
-            throw new InvalidDataException($"the saved noise state is not this engine's: {e.Message}", e);
+            try
+            {
+                philox.Stream.SetState(state);
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidDataException($"the saved noise state is not this engine's: {e.Message}", e);
+            }
         }
 
         _accountant = restored;
+    }
+
+    private static PhiloxState ParseNoise(string noise)
+    {
+        var f = noise.Split(',');
+        if (f.Length != 6) throw new FormatException("the noise state needs 6 fields");
+        return new PhiloxState(ulong.Parse(f[0], CultureInfo.InvariantCulture), ulong.Parse(f[1], CultureInfo.InvariantCulture),
+            ulong.Parse(f[2], CultureInfo.InvariantCulture), int.Parse(f[3], CultureInfo.InvariantCulture), f[4] == "1",
+            BitConverter.Int64BitsToDouble(long.Parse(f[5], CultureInfo.InvariantCulture)));
     }
 
     /// <summary>ε spent so far.</summary>
@@ -207,7 +236,7 @@ public sealed class PrivacyEngine
     {
         var spent = Spent();
         return new DpStatement(spent.Epsilon, Options.Delta, NoiseMultiplier, Options.MaxGradNorm, SampleRate, StepsTaken, DatasetSize,
-            spent.BestOrder, _accountant.Formula, Options.Conversion, Options.Unit);
+            spent.BestOrder, _accountant.Formula, Options.Conversion, Options.Unit) { SecureMode = _noise.IsSecure };
     }
 
     /// <summary>
@@ -236,8 +265,13 @@ public sealed class PrivacyEngine
     }
 
     /// <summary>sum[i] ← (sum[i] + N(0, std²)) / expectedBatchSize, drawing the normals from <paramref name="rng"/> in order.</summary>
-    public static void AddNoiseAndNormalise(Span<double> sum, double std, double expectedBatchSize, Philox rng)
+    public static void AddNoiseAndNormalise(Span<double> sum, double std, double expectedBatchSize, Philox rng) =>
+        AddNoiseAndNormalise(sum, std, expectedBatchSize, new PhiloxDpRandom(rng));
+
+    /// <summary>sum[i] ← (sum[i] + N(0, std²)) / expectedBatchSize, drawing the normals from <paramref name="rng"/> in order.</summary>
+    public static void AddNoiseAndNormalise(Span<double> sum, double std, double expectedBatchSize, IDpRandom rng)
     {
+        ArgumentNullException.ThrowIfNull(rng);
         for (var i = 0; i < sum.Length; i++) sum[i] = (sum[i] + (std == 0 ? 0 : std * rng.NextNormal())) / expectedBatchSize;
     }
 }

@@ -151,7 +151,11 @@ public sealed class DiffusionGenerator
         var o = Options;
         int rows = trainReturns.RowCount, d = trainReturns.ColumnCount;
 
-        // 0. DP-SGD: the budget is checked (and σ calibrated) before any work; a refused configuration throws here
+        // 0. DP-SGD: the budget is checked (and σ calibrated) before any work; a refused configuration throws here.
+        //    Stream 3 is the noise of reproducible mode; in secure mode (privacy.secure_mode) the engine draws the noise, the
+        //    Poisson batches and each example's (t, ε) from the OS CSPRNG instead (IDpRandom's remarks say why the last).
+        //    The initialisation stays seeded in both modes: it does not depend on the data, and the guarantee holds for
+        //    any starting point, so it does not carry the guarantee.
         PrivacyEngine? privacy = null;
         if (o.Privacy is { } dp)
         {

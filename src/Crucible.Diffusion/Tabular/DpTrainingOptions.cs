@@ -39,6 +39,14 @@ public sealed record DpTrainingOptions
     /// <summary>The public clip of the scaled rows: each value is clipped to ±bound before training (a per-record map).</summary>
     public double PublicBound { get; init; } = 5;
 
+    /// <summary>
+    /// Secure mode (<c>secure_mode</c>): the DP noise and the Poisson batches come from the OS CSPRNG
+    /// (<see cref="SecureDpRandom"/>), so the seed the manifest records cannot regenerate them; the model then cannot be
+    /// reproduced bit for bit. Off by default: experiment with it off, then turn it on and train again from scratch
+    /// for a model to release (Opacus's FAQ). A checkpoint resumes in the mode it was written in.
+    /// </summary>
+    public bool SecureMode { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {
@@ -71,6 +79,7 @@ public sealed record DpTrainingOptions
         EpsilonBudget = EpsilonBudget,
         Unit = PrivacyUnit.Record,
         Conversion = Conversion,
+        SecureMode = SecureMode,
     };
 }
 
@@ -143,8 +152,11 @@ public sealed record PrivacyManifest
     /// <summary>The statement in one line.</summary>
     public string Statement { get; init; } = "";
 
-    /// <summary>The noise generator (not a CSPRNG).</summary>
-    public string NoiseGenerator { get; init; } = "philox4x32-10 (seeded, reproducible; not cryptographically secure)";
+    /// <summary>True when the noise and the batches came from the OS CSPRNG (secure mode; the model is not reproducible).</summary>
+    public bool SecureMode { get; init; }
+
+    /// <summary>The generator of the noise and the batches (<see cref="SecureDpRandom.Name"/> or <see cref="PhiloxDpRandom.Name"/>).</summary>
+    public string NoiseGenerator { get; init; } = PhiloxDpRandom.Name;
 
     /// <summary>The manifest entry from the engine's statement at the end of training.</summary>
     public static PrivacyManifest From(PrivacyEngine engine, DpTrainingOptions options)
@@ -159,7 +171,8 @@ public sealed record PrivacyManifest
             ExpectedBatchSize = engine.Options.ExpectedBatchSize, Steps = s.Steps, DatasetSize = s.DatasetSize,
             RdpFormula = s.Formula, Conversion = s.Conversion, BestOrder = s.BestOrder, Unit = s.Unit,
             PublicScale = options.PublicScale, PublicBound = options.PublicBound,
-            Statement = s.ToString() + string.Create(CultureInfo.InvariantCulture, $"; δ < 1/N = {1.0 / s.DatasetSize:G3}"),
+            SecureMode = s.SecureMode, NoiseGenerator = s.NoiseGenerator,
+            Statement = s.ToString() + string.Create(CultureInfo.InvariantCulture, $"; δ < 1/N = {1.0 / s.DatasetSize:G3}; {s.Mode}"),
         };
     }
 }

@@ -64,14 +64,18 @@ public sealed class DiffusionTrainer
 
     /// <summary>
     /// Prepares training with DP-SGD when <paramref name="privacy"/> is given (RELIABILITY.md §2.3): each step takes a
-    /// Poisson batch (rate q from the engine, drawn from the trainer's stream), draws one (t, ε) per example, clips each
+    /// Poisson batch (rate q from the engine, drawn from the trainer's stream, or in the engine's secure mode from its OS
+    /// CSPRNG source), draws one (t, ε) per example, clips each
     /// example's gradient of its own loss ℓ_b = mean over the sample of the squared error (ghost clipping for an
     /// <see cref="MlpDenoiserAdapter"/>, a microbatch-of-one loop for any other denoiser), adds the engine's noise,
     /// divides by q·N and lets AdamW step on the result (post-processing). <see cref="TrainerOptions.GradClipNorm"/> is
     /// not applied (the per-example clip replaces it); <see cref="TrainerOptions.BatchSize"/> is not used (the engine's
     /// expected batch size is). The engine must be planned for exactly <see cref="TrainerOptions.Steps"/> steps.
     /// Checkpoints also hold the engine's accountant and noise position, so a resumed run is bit-identical and its ε
-    /// continues from the saved history (RELIABILITY.md DP-9).
+    /// continues from the saved history (RELIABILITY.md DP-9); in secure mode there is no noise position to hold: the
+    /// accountant resumes and the noise continues from a fresh secure source. In secure mode the per-example (t, ε) draws
+    /// come from the engine's secure source as well (they are assigned by position in the secret batch); the
+    /// initialisation stays seeded (it does not depend on the data).
     /// </summary>
     public DiffusionTrainer(ITrainableDenoiser denoiser, VolatilityAdaptiveSchedule schedule, Objective objective, TrainerOptions options, PrivacyEngine? privacy)
     {
@@ -247,14 +251,27 @@ public sealed class DiffusionTrainer
             throw new ArgumentException($"the privacy engine was planned for {_privacy.DatasetSize} records, the data has {rows}", nameof(rows));
         var batch = _sampler!.Next();
         int m = batch.Length;
+        // secure mode: each example's (t, ε) is secret too, since it is assigned by position in the secret batch (a reader
+        // who knew the draws could match them to records); reproducible mode draws them from the seeded stream
+        var secure = _privacy.Noise as SecureDpRandom;
         var xt = new float[m * size];
         var target = new float[m * size];
         var timesteps = new int[m];
         var eps = _eps;
         for (int i = 0; i < m; i++)
         {
-            int t = _rng.NextInt(_schedule.Steps);
-            _rng.FillNormal(eps);
+            int t;
+            if (secure is null)
+            {
+                t = _rng.NextInt(_schedule.Steps);
+                _rng.FillNormal(eps);
+            }
+            else
+            {
+                t = secure.NextInt(_schedule.Steps);
+                for (int j = 0; j < eps.Length; j++) eps[j] = (float)secure.NextNormal();
+            }
+
             double abar = _schedule.Base.AlphasCumprod[t];
             var x0 = data.AsSpan(batch[i] * size, size);
             var xti = xt.AsSpan(i * size, size);
