@@ -46,10 +46,9 @@ internal static class GenerateCommand
             DefaultValueFactory = _ => "linear",
         };
 
-        public readonly Option<int> SamplingSteps = new("--sampling-steps")
+        public readonly Option<int?> SamplingSteps = new("--sampling-steps")
         {
-            Description = "Reverse steps K of ddim and dpm2m (default 50; ddpm always takes all T)",
-            DefaultValueFactory = _ => 50,
+            Description = "Reverse steps K of ddim and dpm2m (default 50, or all T of a model trained with fewer; ddpm always takes all T)",
         };
 
         public readonly Option<double> Eta = new("--eta") { Description = "DDIM's η in [0, 1] (default 0: deterministic given the noise)" };
@@ -170,17 +169,20 @@ internal static class GenerateCommand
         public string? Note { get; } = note;
 
         /// <summary>Loads a tabular or sequence model folder and checks the sampler settings against it (input errors: exit 2).</summary>
-        public static Generation Load(string modelFolder, string? sampler, int samplingSteps, double eta, DdimSpacing spacing)
+        /// <remarks>Without <paramref name="samplingSteps"/>: <see cref="SamplerOptions.DefaultFor"/>'s count (50, or T when fewer).</remarks>
+        public static Generation Load(string modelFolder, string? sampler, int? samplingSteps, double eta, DdimSpacing spacing)
         {
             if (Directory.Exists(modelFolder) && SequenceGenerator.ReadKind(modelFolder) == SequenceGenerator.KindName)
             {
                 var sequence = SequenceGenerator.Load(modelFolder);
-                var options = SamplerOptionsOf(sampler, samplingSteps, eta, sequence.Schedule.Steps) with { Spacing = spacing };
+                int t = sequence.Schedule.Steps;
+                var options = SamplerOptionsOf(sampler, samplingSteps ?? SamplerOptions.DefaultFor(t).Steps, eta, t) with { Spacing = spacing };
                 return new Generation(sequence, null, options, sequence.ModelId, null);
             }
 
             var generator = DiffusionGenerator.Load(modelFolder);
-            var tabular = SamplerOptionsOf(sampler, samplingSteps, eta, generator.Schedule.Steps) with { Spacing = spacing };
+            int steps = generator.Schedule.Steps;
+            var tabular = SamplerOptionsOf(sampler, samplingSteps ?? SamplerOptions.DefaultFor(steps).Steps, eta, steps) with { Spacing = spacing };
             string? note = null;
             if (!generator.IsMadeFor(tabular))
             {

@@ -70,6 +70,20 @@ public sealed record SamplerOptions(
     ISampleGuidance? Guidance = null,
     CancellationToken Cancellation = default)
 {
+    /// <summary>The step count of the default sampler, DDIM-50 (issue #6's fast sampler).</summary>
+    public const int DefaultSteps = 50;
+
+    /// <summary>
+    /// The default sampler for a model of <paramref name="diffusionSteps"/> = T steps: DDIM (η = 0) with
+    /// min(<see cref="DefaultSteps"/>, T) steps, so that a model trained with fewer than 50 diffusion steps samples
+    /// with every one of its steps rather than failing. For T ≥ 50 this is <c>new SamplerOptions()</c>.
+    /// </summary>
+    public static SamplerOptions DefaultFor(int diffusionSteps)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(diffusionSteps);
+        return new SamplerOptions(Steps: Math.Min(DefaultSteps, diffusionSteps));
+    }
+
     /// <summary>
     /// Whether this is deterministic DDIM (η = 0) over the <paramref name="steps"/>-step grid of <paramref name="spacing"/>:
     /// the sampler a distilled or calibrated tabular network is made for.

@@ -105,7 +105,7 @@ public sealed class SequenceGenerator
     // the conditions and the sampler (with constraint guidance) a request amounts to, and its plan when it has a stress spec
     private (IReadOnlyDictionary<string, double>? Conditions, SamplerOptions Sampler, StressPlan? Plan) Effective(SequenceSampleRequest request)
     {
-        var sampler = request.Sampler ?? new SamplerOptions();
+        var sampler = request.Sampler ?? SamplerOptions.DefaultFor(Schedule.Steps);
         if (request.Stress is null) return (request.Conditions, sampler, null);
         var plan = PlanStress(request.Stress);
         var conditions = new Dictionary<string, double>(plan.Conditions, StringComparer.OrdinalIgnoreCase);
@@ -192,7 +192,7 @@ public sealed class SequenceGenerator
 
         ulong sampleSeed = 2000 + m.Seed;
         double minNoise = options.GuidanceMinNoise ?? m.Config.GuidanceMinNoise;
-        var sampler = new SamplerOptions(options.Sampler, 50, Cancellation: cancellation);
+        var sampler = new SamplerOptions(options.Sampler, Math.Min(SamplerOptions.DefaultSteps, Schedule.Steps), Cancellation: cancellation);
         var points = new List<CalibrationPoint>();
         double EsOf(float[] windows) => EconomicState.EqualWeightWindowExpectedShortfall(ToReturns(windows, options.Samples), w, options.Samples, stride: w, options.Alpha);
         double chosen, regime = 0;
@@ -550,7 +550,7 @@ public sealed class SequenceGenerator
         if (_pilotLogScales.TryGetValue(key, out double cached)) return cached;
         var guided = new ClassifierFreeGuidance(_denoiser, condition, guidanceScale, _schedule.Base.FirstStepWithNoiseLevel(guidanceMinNoise));
         var pilot = DiffusionSampler.Sample(guided, _schedule, Options.Objective, RegimeGuidance.PilotWindows, RegimeGuidance.PilotSeedOffset + Manifest.Seed,
-            new SamplerOptions(SamplerKind.Ddim, RegimeGuidance.PilotSteps, MaxDegreeOfParallelism: EngineThreads.MaxDegreeOfParallelism, Cancellation: cancellation));
+            new SamplerOptions(SamplerKind.Ddim, Math.Min(RegimeGuidance.PilotSteps, _schedule.Steps), MaxDegreeOfParallelism: EngineThreads.MaxDegreeOfParallelism, Cancellation: cancellation));
         double l = RegimeGuidance.MeanLogScale(pilot, RegimeGuidance.PilotWindows, Manifest.Config.Window, _schedule.NoiseScale);
         if (_pilotLogScales.Count >= MaxCachedPilots) _pilotLogScales.Clear();     // bounded: a service meets many conditions
         _pilotLogScales.TryAdd(key, l);

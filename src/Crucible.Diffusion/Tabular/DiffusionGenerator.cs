@@ -317,7 +317,7 @@ public sealed class DiffusionGenerator
     {
         if (_denoiser is null || _schedule is null || _transform is null || _manifest is null) throw NotFitted();
         ArgumentOutOfRangeException.ThrowIfNegative(count);
-        sampler ??= new SamplerOptions();
+        sampler ??= SamplerOptions.DefaultFor(_schedule.Steps);
         if (sampler.MaxDegreeOfParallelism == -1) sampler = sampler with { MaxDegreeOfParallelism = EngineThreads.MaxDegreeOfParallelism };
         int d = _columns.Length;
         var values = ModelSpaceSample(_denoiser, _schedule, Options.Objective, _manifest.Whitening, count, seed, sampler);
@@ -333,7 +333,7 @@ public sealed class DiffusionGenerator
     /// <summary><see cref="Sample"/> with the metadata of ARCHITECTURE.md's scenario files (CSV hash and time are added on writing).</summary>
     public ScenarioSet Generate(int count, ulong seed, SamplerOptions? sampler = null)
     {
-        sampler ??= new SamplerOptions();
+        sampler ??= SamplerOptions.DefaultFor(Schedule.Steps);
         var values = Sample(count, seed, sampler);
         var m = Manifest;
         return new ScenarioSet(values, new ScenarioMetadata

@@ -131,11 +131,14 @@ public sealed record DiffusionGeneratorOptions
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public MarginalCalibrationOptions? Calibration { get; init; }
 
-    /// <summary>The sampler a trained model is made for: DDIM (η = 0) with the distillation's steps and spacing, else <see cref="SamplerOptions"/>' default DDIM-50.</summary>
+    /// <summary>
+    /// The sampler a trained model is made for: DDIM (η = 0) with the distillation's steps and spacing, else the default
+    /// DDIM-50 (<see cref="SamplerOptions.DefaultFor"/>: DDIM over every step of a model with fewer than 50).
+    /// </summary>
     [JsonIgnore]
     public SamplerOptions MadeForSampler => Distillation is { } d
         ? new SamplerOptions(SamplerKind.Ddim, d.SamplingSteps, Eta: 0, Spacing: d.Spacing)
-        : new SamplerOptions();
+        : SamplerOptions.DefaultFor(DiffusionSteps);
 
     /// <summary>These options with DP-SGD training: sets <see cref="Privacy"/> and switches off every data-fitted preprocessing step.</summary>
     public DiffusionGeneratorOptions WithPrivacy(DpTrainingOptions privacy) =>

@@ -17,13 +17,13 @@ public sealed class ModelReferenceProfile : IReferenceProfileSource
     private readonly SequenceGenerator _model;
     private readonly SamplerOptions _sampler;
 
-    /// <summary>References from <paramref name="model"/>: <paramref name="samples"/> windows per request, drawn with <paramref name="sampler"/> (default DDIM 50).</summary>
+    /// <summary>References from <paramref name="model"/>: <paramref name="samples"/> windows per request, drawn with <paramref name="sampler"/> (default DDIM-50, or every step of a model with fewer: <see cref="SamplerOptions.DefaultFor"/>).</summary>
     public ModelReferenceProfile(SequenceGenerator model, int samples = 2000, ulong seed = 0x5EF, SamplerOptions? sampler = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfLessThan(samples, 2);
         if (sampler?.Guidance is not null) throw new ArgumentException("the reference is drawn without guidance", nameof(sampler));
-        (_model, Samples, Seed, _sampler) = (model, samples, seed, sampler ?? new SamplerOptions());
+        (_model, Samples, Seed, _sampler) = (model, samples, seed, sampler ?? SamplerOptions.DefaultFor(model.Schedule.Steps));
     }
 
     /// <summary>Windows drawn per reference.</summary>

@@ -104,7 +104,7 @@ public sealed class FittedSequenceDiffusion : IGuidedScenarioGenerator
         if (window > Model.Window)
             throw new InvalidInputException("guided-horizon", $"guided sampling needs a horizon of at most the model's window ({Model.Window} days), got {window}");
         var guidance = Guidance(objective, window, target, guidanceScale);
-        var sampler = (Request.Sampler ?? new SamplerOptions()) with { Guidance = guidance };
+        var sampler = (Request.Sampler ?? SamplerOptions.DefaultFor(Model.Schedule.Steps)) with { Guidance = guidance };
         var frame = Model.Sample(count, seed, Request with { Sampler = sampler });
         return Cut(frame.Values, count, 1, window);
     }

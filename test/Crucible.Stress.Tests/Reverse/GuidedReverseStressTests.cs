@@ -104,6 +104,24 @@ public sealed class GuidedReverseStressTests
     }
 
     [Fact]
+    public void AModelWithFewerThan50DiffusionSteps_SamplesAndIsGuided_WithTheDefaultSampler_OverEveryStep()
+    {
+        // the default sampler was DDIM-50 whatever the model's T: a model trained with 20 steps failed with an internal
+        // error ("Ddim steps must be in 1..20") in reverse stress (found by verify-run --recompute's tests)
+        var history = GeneratorTests.Panel(300, 3);
+        var fitted = (FittedSequenceDiffusion)new SequenceDiffusionGenerator(TinyOptions() with { DiffusionSteps = 20 }).Fit(history, 5);
+        var plain = fitted.Sample(4, 10, 11);
+        Assert.All(plain.Values, v => Assert.True(double.IsFinite(v)));
+        Assert.Equal(fitted.Model.Sample(4, 11, new SequenceSampleRequest(Sampler: new SamplerOptions(Steps: 20))).Values,
+            fitted.Model.Sample(4, 11, new SequenceSampleRequest()).Values);          // the default is DDIM over all 20 steps
+        var guided = fitted.SampleGuided(4, 10, new LinearObjective([.. Enumerable.Repeat(-0.5, 20)]), 0.01, 1.0, 3);
+        Assert.All(guided.Values, v => Assert.True(double.IsFinite(v)));
+        Assert.Equal(SamplerOptions.DefaultSteps, SamplerOptions.DefaultFor(1000).Steps);
+        Assert.Equal(new SamplerOptions(), SamplerOptions.DefaultFor(50));
+        Assert.Throws<ArgumentOutOfRangeException>(() => SamplerOptions.DefaultFor(0));
+    }
+
+    [Fact]
     public void DiffusionAdapter_IsInTheCatalog_DeterministicPerSeed_AndCutsOrJoinsWindows()
     {
         Assert.Contains("diffusion", GeneratorCatalog.Names);
