@@ -104,6 +104,53 @@ public static class ScenarioSidecar
             + $"{Path.GetFileName(MetadataPath(csvPath))}, written with it, is beside it; or generate the file without --prices.";
     }
 
+    /// <summary>
+    /// The metadata file beside the scenario CSV <paramref name="csvPath"/> when it declares price columns, so that reading
+    /// the file depends on it (a run records it as an input); null otherwise, or when it is unreadable (reading the file
+    /// then refuses it). Checks nothing else: <see cref="SeriesSetCsv.Read"/> does.
+    /// </summary>
+    public static string? PriceMetadataOf(string csvPath)
+    {
+        if (string.IsNullOrEmpty(csvPath) || !File.Exists(csvPath) || !IsScenarioFile(csvPath)) return null;
+        var metaPath = MetadataPath(csvPath);
+        if (!File.Exists(metaPath)) return null;
+        try
+        {
+            return DeclaredPriceColumns(metaPath, out _).Count > 0 ? metaPath : null;
+        }
+        catch (InvalidInputException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// A warning for a scenario CSV read without price metadata whose header has <c>X_price</c> beside <c>X</c>: those
+    /// columns are read as return series (a portfolio could even hold one), which is right for a model with such series and
+    /// wrong for the price columns of <c>generate --prices</c>. Null when there is nothing to say.
+    /// </summary>
+    public static string? Warning(string csvPath)
+    {
+        if (string.IsNullOrEmpty(csvPath) || !File.Exists(csvPath) || PriceMetadataOf(csvPath) is not null) return null;
+        var header = Header(csvPath);
+        if (header is null || header[0] != "scenario") return null;
+        var suspected = SuspectedPriceColumns(header, header.Length > 1 && header[1] == "step" ? 2 : 1);
+        if (suspected.Count == 0) return null;
+        return $"{csvPath} has columns {string.Join(", ", suspected)} beside {string.Join(", ", suspected.Select(c => c[..^PriceSuffix.Length]))} and no metadata "
+            + "declaring price columns: they are read as return series. If they are the price columns of `generate --prices`, put the "
+            + $"{Path.GetFileName(MetadataPath(csvPath))} written with the file beside it (or generate without --prices).";
+    }
+
+    private static bool IsScenarioFile(string csvPath) => Header(csvPath) is { } h && h[0] == "scenario";
+
+    // the header row's names, trimmed; null for an empty file
+    private static string[]? Header(string csvPath)
+    {
+        using var reader = new StreamReader(csvPath);
+        var line = reader.ReadLine();
+        return string.IsNullOrWhiteSpace(line) ? null : [.. line.Split(',').Select(h => h.Trim())];
+    }
+
     // prices.columns (empty when absent) and csv_sha256 of the sidecar
     private static List<string> DeclaredPriceColumns(string metaPath, out string? sha)
     {

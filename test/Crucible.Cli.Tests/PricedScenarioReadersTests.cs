@@ -61,6 +61,10 @@ public sealed class PricedScenarioReadersTests : IDisposable
         return root.ToJsonString();
     }
 
+    // the run manifest path a command printed
+    private static string ManifestOf(string stdout) =>
+        stdout.Split('\n').Single(l => l.StartsWith("manifest:", StringComparison.Ordinal))["manifest:".Length..].Trim();
+
     [Fact]
     public void PricedFilesWithTheirMetadata_GiveTheReportsOfTheUnpricedFiles_AndWithoutItAreRefusedWithAReason()
     {
@@ -76,6 +80,13 @@ public sealed class PricedScenarioReadersTests : IDisposable
         var e2 = Crucible("evaluate", "--real", real, "--synthetic", priced, "--out", P("e-priced.json"));
         Assert.True(e2.Exit == 0, e2.Stderr);
         Assert.Equal(File.ReadAllBytes(P("e-plain.json")), File.ReadAllBytes(P("e-priced.json")));
+        // the metadata is an input of the run (role synthetic_metadata), and verify-run --recompute reads the file as evaluate did
+        string evalManifest = ManifestOf(e2.Stdout);
+        Assert.Contains("synthetic_metadata", File.ReadAllText(evalManifest), StringComparison.Ordinal);
+        Assert.DoesNotContain("synthetic_metadata", File.ReadAllText(ManifestOf(e1.Stdout)), StringComparison.Ordinal);
+        var again = Crucible("verify-run", evalManifest, "--recompute");
+        Assert.True(again.Exit == 0, again.Stdout + again.Stderr);
+        Assert.Contains("recomputed identically", again.Stdout, StringComparison.Ordinal);
 
         // stress (with the reverse stress over the file's scenarios): the same report but for the file's path and hash
         string history = TestPrices.Write(P("history.csv"), 300);
@@ -84,6 +95,8 @@ public sealed class PricedScenarioReadersTests : IDisposable
             var s = Crucible("stress", "--scenarios", file, "--portfolio", portfolio, "--alpha", "0.95", "--alpha", "0.99",
                 "--reverse", "--loss-threshold", "0.001", "--history", history, "--out", P(report));
             Assert.True(s.Exit == 0, s.Stderr);
+            Assert.Equal(file == priced, File.ReadAllText(ManifestOf(s.Stdout)).Contains("s.meta.json", StringComparison.Ordinal));
+            Assert.DoesNotContain("warning", s.Stderr, StringComparison.Ordinal);
         }
 
         string stressPlain = WithoutSource(P("s-plain.json"));
@@ -113,6 +126,12 @@ public sealed class PricedScenarioReadersTests : IDisposable
         Assert.Contains("column-mismatch", b.Stderr, StringComparison.Ordinal);
         Assert.Contains("may have price columns (A_price, C_price", b.Stderr, StringComparison.Ordinal);
         Assert.Contains("s.meta.json", b.Stderr, StringComparison.Ordinal);
+
+        // stress reads them as series (a model may have X and X_price), and warns
+        var w = Crucible("stress", "--scenarios", bare, "--portfolio", portfolio, "--out", P("s-bare-nometa.json"));
+        Assert.True(w.Exit == 0, w.Stderr);
+        Assert.Contains("warning: ", w.Stderr, StringComparison.Ordinal);
+        Assert.Contains("has columns A_price, C_price beside A, C and no metadata declaring price columns", w.Stderr, StringComparison.Ordinal);
 
         // another draw's metadata beside it (its csv_sha256 is not this file's): refused, not trusted
         File.Copy(P("priced", "t.meta.json"), P("bare", "s.meta.json"));

@@ -149,6 +149,32 @@ public sealed class ScenarioPriceColumnsTests : IDisposable
     }
 
     [Fact]
+    public void PriceMetadataOf_NamesTheSidecarAReadDependsOn_WarningOnlyWithoutIt()
+    {
+        var priced = Write("priced.csv", Csv(["A", "B"], ["A_price", "B_price"]));
+        Assert.Null(ScenarioSidecar.PriceMetadataOf(priced));
+        var warning = ScenarioSidecar.Warning(priced);
+        Assert.NotNull(warning);
+        Assert.Contains("has columns A_price, B_price beside A, B", warning, StringComparison.Ordinal);
+        Assert.Contains("priced.meta.json", warning, StringComparison.Ordinal);
+
+        var meta = Meta(priced, Sha(priced), """["A_price", "B_price"]""");
+        Assert.Equal(meta, ScenarioSidecar.PriceMetadataOf(priced));
+        Assert.Null(ScenarioSidecar.Warning(priced));
+
+        // a sidecar without prices: nothing depends on it, and the suspicion stays
+        Meta(priced, Sha(priced), null);
+        Assert.Null(ScenarioSidecar.PriceMetadataOf(priced));
+        Assert.NotNull(ScenarioSidecar.Warning(priced));
+
+        // nothing to say about a file without X_price beside X, nor about a missing file
+        Assert.Null(ScenarioSidecar.Warning(Write("plain.csv", Csv(["A", "B"], []))));
+        Assert.Null(ScenarioSidecar.Warning(Path.Combine(_dir, "none.csv")));
+        Assert.Equal(Path.Combine(_dir, "x.meta.json"), ScenarioSidecar.MetadataPath(Path.Combine(_dir, "x.CSV")));
+        Assert.Equal(Path.Combine(_dir, "x.txt.meta.json"), ScenarioSidecar.MetadataPath(Path.Combine(_dir, "x.txt")));
+    }
+
+    [Fact]
     public void UnreadableMetadata_IsRefusedWithItsLine()
     {
         var priced = Write("priced.csv", Csv(["A", "B"], ["A_price", "B_price"]));

@@ -77,6 +77,8 @@ internal static class EnsembleCommand
         }, seed: 0);
         foreach (var f in files) run.AddInput(f);
         run.AddInput(parse.GetValue(o.Portfolio)!);
+        foreach (var f in files) if (Evaluation.ScenarioSidecar.PriceMetadataOf(f) is { } priceMeta) run.AddInput(priceMeta); // it says which columns are prices
+        foreach (var f in files) if (Evaluation.ScenarioSidecar.Warning(f) is { } warning) Console.Error.WriteLine("warning: " + warning);
 
         var result = Ensemble.RunFiles(files, parse.GetValue(o.Portfolio)!, alpha, thresholds);
         var outPath = parse.GetValue(o.Out)!;

@@ -147,6 +147,8 @@ internal static class StressCommand
             run.ModelId = Governance.FileHash.Sha256(Path.Combine(model, "weights.safetensors"));
         }
 
+        if (Evaluation.ScenarioSidecar.PriceMetadataOf(parse.GetValue(o.Scenarios)!) is { } priceMeta) run.AddInput(priceMeta); // it says which columns are prices
+        if (Evaluation.ScenarioSidecar.Warning(parse.GetValue(o.Scenarios)!) is { } warning) Console.Error.WriteLine("warning: " + warning);
         var (result, source, reverseResult) = StressFiles.Run(parse.GetValue(o.Scenarios)!, parse.GetValue(o.Portfolio)!, alphas, reverse);
         AdversarialResult? adversarial = null;
         if (parse.GetValue(o.Adversarial))
