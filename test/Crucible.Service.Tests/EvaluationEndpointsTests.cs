@@ -82,6 +82,9 @@ public sealed class EvaluationEndpointsTests(ServiceFixture f)
         var meta = ScenarioCsv.ToJson(ScenarioCsv.Describe(priced, csv, "synthetic.csv", DateTimeOffset.UnixEpoch));
         string real = Scenarios(200, 1), plain = System.Text.Encoding.UTF8.GetString(ScenarioCsv.Format(set.Values)), pricedText = System.Text.Encoding.UTF8.GetString(csv);
         Assert.Contains("_price", pricedText.Split('\n')[0], StringComparison.Ordinal);
+        // the reader looks for the metadata where generate writes it
+        foreach (var name in new[] { Path.Combine("d", "s.csv"), Path.Combine("d", "s.CSV"), Path.Combine("d", "s.dat"), "s" })
+            Assert.Equal(ScenarioCsv.MetadataPath(name), Crucible.Evaluation.ScenarioSidecar.MetadataPath(name));
         using var client = f.Client("reader");
 
         async Task<(HttpStatusCode Status, byte[] Bytes)> Post(Dictionary<string, object> body)
