@@ -7,11 +7,14 @@ namespace Crucible.Evaluation;
 /// A minimal reader of the evaluation's own CSV files (fixtures, benchmarks, eval_ref.py's format, scenario files):
 /// a header row; a first column named <c>scenario</c> gives scenario ids (and a following <c>step</c> column is
 /// skipped); otherwise a first column named <c>date</c> (any case), or a first column whose first value is not a
-/// number, is skipped. Every other column is a series of invariant-culture finite numbers (log returns).
+/// number, is skipped. Every other column is a series of invariant-culture finite numbers (log returns), except, in a
+/// scenario file, the price columns its metadata <c>FILE.meta.json</c> declares (<c>generate --prices</c>): those are
+/// skipped, after <see cref="ScenarioSidecar"/> has checked that the metadata is this file's and that they end the header.
 /// Full data validation (calendars, prices) is Crucible.Data's job; this reader rejects what it cannot use, naming
 /// file, line, column and rule: <c>file-not-found</c>, <c>empty-file</c>, <c>empty-header</c>,
 /// <c>duplicate-column</c>, <c>no-series</c>, <c>column-mismatch</c>, <c>ragged-row</c>, <c>non-integer</c>,
-/// <c>non-numeric</c>, <c>non-finite</c>, <c>no-rows</c>.
+/// <c>non-numeric</c>, <c>non-finite</c>, <c>no-rows</c>, and the sidecar's <c>scenario-metadata</c>,
+/// <c>scenario-metadata-sha256</c>, <c>price-columns</c>.
 /// </summary>
 public static class SeriesSetCsv
 {
@@ -35,7 +38,10 @@ public static class SeriesSetCsv
         var scenario = names[0] == "scenario";
         var first = scenario ? (names.Length > 1 && names[1] == "step" ? 2 : 1)
             : names[0].Equals("date", StringComparison.OrdinalIgnoreCase) ? 1 : -1;
-        if (first >= 0) CheckSeries(path, names, first, expectedNames);
+        // the price columns a scenario file's metadata declares end the header and are not series
+        var end = scenario ? names.Length - ScenarioSidecar.PriceColumnCount(path, names, first) : names.Length;
+        var hint = scenario && end == names.Length ? ScenarioSidecar.PriceColumnHint(path, ScenarioSidecar.SuspectedPriceColumns(names, first)) : "";
+        if (first >= 0) CheckSeries(path, names[..end], first, expectedNames, hint);
         var rows = new List<double[]>();
         var ids = new List<int>();
         string? line;
@@ -53,7 +59,7 @@ public static class SeriesSetCsv
             if (first < 0)
             {
                 first = double.TryParse(firstCell, NumberStyles.Float, CultureInfo.InvariantCulture, out _) ? 0 : 1;
-                CheckSeries(path, names, first, expectedNames);
+                CheckSeries(path, names, first, expectedNames, "");
             }
             if (scenario)
             {
@@ -62,10 +68,11 @@ public static class SeriesSetCsv
                         new InputLocation(path, lineNo, 1, "scenario"));
                 ids.Add(id);
             }
-            var row = new double[names.Length - first];
+            var row = new double[end - first];
             var c = 0;
             foreach (var range in span.Split(','))
             {
+                if (c >= end) break;
                 if (c >= first)
                 {
                     var cell = span[range];
@@ -82,7 +89,7 @@ public static class SeriesSetCsv
             rows.Add(row);
         }
         if (rows.Count == 0) throw new InvalidInputException("no-rows", "no data rows", new InputLocation(path, 2, 1));
-        var d = names.Length - first;
+        var d = end - first;
         var columns = new double[d][];
         for (var i = 0; i < d; i++)
         {
@@ -90,10 +97,11 @@ public static class SeriesSetCsv
             for (var t = 0; t < rows.Count; t++) col[t] = rows[t][i];
             columns[i] = col;
         }
-        return new SeriesSet(names[first..], columns, scenario ? ids.ToArray() : null);
+        return new SeriesSet(names[first..end], columns, scenario ? ids.ToArray() : null);
     }
 
-    private static void CheckSeries(string path, string[] names, int first, IReadOnlyList<string>? expected)
+    // names: the header without price columns; hint: added to a column-mismatch message (a scenario file's suspected price columns)
+    private static void CheckSeries(string path, string[] names, int first, IReadOnlyList<string>? expected, string hint)
     {
         if (names.Length - first == 0) throw new InvalidInputException("no-series", "no series columns", new InputLocation(path, 1, 1));
         if (expected is null) return;
@@ -106,7 +114,7 @@ public static class SeriesSetCsv
             var message = got is null ? $"series '{want}' is missing"
                 : want is null ? $"series '{got}' is not in the real data"
                 : $"series '{got}' where the real data has '{want}'";
-            throw new InvalidInputException("column-mismatch", message,
+            throw new InvalidInputException("column-mismatch", message + hint,
                 new InputLocation(path, 1, Math.Min(first + i, names.Length - 1) + 1, got ?? ""));
         }
     }

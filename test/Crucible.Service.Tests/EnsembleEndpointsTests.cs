@@ -181,4 +181,53 @@ public sealed class EnsembleEndpointsTests(ServiceFixture f)
         var problem = await Problem.AssertAsync(await generator.PostAsync("/v1/ensembles", ServiceFixture.Json(body)), HttpStatusCode.Forbidden, "forbidden");
         Assert.Contains("'read'", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
+
+    // the CSV with unit-start price paths A_price, B_price appended, and metadata declaring them (its csv_sha256 the priced bytes')
+    private static (string Csv, string Meta) Priced(string csv)
+    {
+        var sb = new StringBuilder();
+        double a = 0, b = 0;
+        foreach (var line in csv.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var c = line.Split(',');
+            if (c[0] == "scenario")
+            {
+                sb.Append(line).Append(",A_price,B_price\n");
+                continue;
+            }
+
+            if (c[1] == "1") a = b = 0;
+            a += double.Parse(c[2], CultureInfo.InvariantCulture);
+            b += double.Parse(c[3], CultureInfo.InvariantCulture);
+            sb.Append(CultureInfo.InvariantCulture, $"{line},{Math.Exp(a):R},{Math.Exp(b):R}\n");
+        }
+
+        var text = sb.ToString();
+        var sha = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+        return (text, $$"""{"format": "crucible-scenarios/1", "prices": {"source": "unit", "start": {"A": 1, "B": 1}, "columns": ["A_price", "B_price"]}, "csv_sha256": "{{sha}}"}""");
+    }
+
+    [Fact]
+    public async Task PricedMembersWithTheirMetadata_AreTheBytesOfTheUnpricedOnes_AnotherFilesMetadataIsRefused()
+    {
+        (string Name, string Csv)[] plain = [("a", Csv(500, 11, 1.0)), ("b", Csv(500, 12, 1.0))];
+        var priced = plain.Select(m => (m.Name, P: Priced(m.Csv))).ToArray();
+        string Members(bool wrongMeta) => JsonSerializer.Serialize(priced.Select((m, i) => new Dictionary<string, object>
+        {
+            ["name"] = m.Name, ["csv"] = m.P.Csv, ["meta"] = JsonDocument.Parse(priced[wrongMeta ? 1 - i : i].P.Meta).RootElement,
+        }));
+        var expected = (await Post(Body(plain))).Bytes;
+        var (_, bytes) = await Post("{\"scenarios\": " + Members(false) + ", \"portfolio\": " + PortfolioJson + "}");
+        Assert.Equal(expected, bytes);
+
+        using var client = f.Client("reader");
+        var problem = await Problem.AssertAsync(await client.PostAsync("/v1/ensembles", ServiceFixture.Json("{\"scenarios\": " + Members(true) + ", \"portfolio\": " + PortfolioJson + "}")),
+            HttpStatusCode.UnprocessableEntity, "validation");
+        Assert.Contains("scenario-metadata-sha256", problem.GetProperty("errors").GetProperty("scenarios[0].csv")[0].GetString()!, StringComparison.Ordinal);
+        var broken = "[{\"name\": \"a\", \"csv\": " + JsonSerializer.Serialize(priced[0].P.Csv) + ", \"meta\": \"{\"}, {\"name\": \"b\", \"csv\": " + JsonSerializer.Serialize(plain[1].Csv) + "}]";
+        problem = await Problem.AssertAsync(await client.PostAsync("/v1/ensembles", ServiceFixture.Json("{\"scenarios\": " + broken + ", \"portfolio\": " + PortfolioJson + "}")),
+            HttpStatusCode.UnprocessableEntity, "validation");
+        Assert.Contains("scenario-metadata", problem.GetProperty("errors").GetProperty("scenarios[0].meta")[0].GetString()!, StringComparison.Ordinal);
+        AssertNoScratchLeft();
+    }
 }

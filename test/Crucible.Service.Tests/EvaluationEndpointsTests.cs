@@ -71,4 +71,53 @@ public sealed class EvaluationEndpointsTests(ServiceFixture f)
         using var anonymous = f.Client(null);
         await Problem.AssertAsync(await anonymous.PostAsync("/v1/evaluations", ServiceFixture.Json("{}")), HttpStatusCode.Unauthorized);
     }
+
+    [Fact]
+    public async Task PricedSyntheticWithItsMetadata_IsTheReportOfTheUnpricedOne_WithoutItTheErrorSaysWhy()
+    {
+        var generator = DiffusionGenerator.Load(f.ModelFolder);
+        var set = generator.Generate(200, 2);
+        var priced = PricePaths.Append(set, StartPrices.Unit(set.Values.Columns));
+        var csv = ScenarioCsv.Format(priced.Values, priced.Metadata.StepsPerScenario);
+        var meta = ScenarioCsv.ToJson(ScenarioCsv.Describe(priced, csv, "synthetic.csv", DateTimeOffset.UnixEpoch));
+        string real = Scenarios(200, 1), plain = System.Text.Encoding.UTF8.GetString(ScenarioCsv.Format(set.Values)), pricedText = System.Text.Encoding.UTF8.GetString(csv);
+        Assert.Contains("_price", pricedText.Split('\n')[0], StringComparison.Ordinal);
+        // the reader looks for the metadata where generate writes it
+        foreach (var name in new[] { Path.Combine("d", "s.csv"), Path.Combine("d", "s.CSV"), Path.Combine("d", "s.dat"), "s" })
+            Assert.Equal(ScenarioCsv.MetadataPath(name), Crucible.Evaluation.ScenarioSidecar.MetadataPath(name));
+        using var client = f.Client("reader");
+
+        async Task<(HttpStatusCode Status, byte[] Bytes)> Post(Dictionary<string, object> body)
+        {
+            using var response = await client.PostAsync("/v1/evaluations", ServiceFixture.Json(JsonSerializer.Serialize(body)));
+            return (response.StatusCode, await response.Content.ReadAsByteArrayAsync());
+        }
+
+        var expected = await Post(new() { ["real_csv"] = real, ["synthetic_csv"] = plain });
+        Assert.Equal(HttpStatusCode.OK, expected.Status);
+        // the metadata as its JSON text or as an object: the report of the unpriced file, byte for byte
+        using var metaDoc = JsonDocument.Parse(meta);
+        foreach (object m in new object[] { meta, metaDoc.RootElement })
+        {
+            var got = await Post(new() { ["real_csv"] = real, ["synthetic_csv"] = pricedText, ["synthetic_meta"] = m });
+            Assert.True(got.Status == HttpStatusCode.OK, System.Text.Encoding.UTF8.GetString(got.Bytes));
+            Assert.Equal(expected.Bytes, got.Bytes);
+        }
+
+        // without it: refused, and the message says the file may have price columns
+        var bare = await Problem.AssertAsync(await client.PostAsync("/v1/evaluations", ServiceFixture.Json(JsonSerializer.Serialize(
+            new Dictionary<string, object> { ["real_csv"] = real, ["synthetic_csv"] = pricedText }))), HttpStatusCode.UnprocessableEntity, "validation");
+        var message = bare.GetProperty("errors").GetProperty("synthetic_csv")[0].GetString()!;
+        Assert.Contains("column-mismatch", message, StringComparison.Ordinal);
+        Assert.Contains("may have price columns", message, StringComparison.Ordinal);
+
+        // another file's metadata: refused (its csv_sha256 is not this CSV's); unreadable metadata: named as synthetic_meta
+        var other = ScenarioCsv.ToJson(ScenarioCsv.Describe(priced, [.. csv, .. "1,1,0,0,1,1\n"u8.ToArray()], "synthetic.csv", DateTimeOffset.UnixEpoch));
+        var wrong = await Problem.AssertAsync(await client.PostAsync("/v1/evaluations", ServiceFixture.Json(JsonSerializer.Serialize(
+            new Dictionary<string, object> { ["real_csv"] = real, ["synthetic_csv"] = pricedText, ["synthetic_meta"] = other }))), HttpStatusCode.UnprocessableEntity, "validation");
+        Assert.Contains("scenario-metadata-sha256", wrong.GetProperty("errors").GetProperty("synthetic_csv")[0].GetString()!, StringComparison.Ordinal);
+        var broken = await Problem.AssertAsync(await client.PostAsync("/v1/evaluations", ServiceFixture.Json(JsonSerializer.Serialize(
+            new Dictionary<string, object> { ["real_csv"] = real, ["synthetic_csv"] = pricedText, ["synthetic_meta"] = "{\"prices\": " }))), HttpStatusCode.UnprocessableEntity, "validation");
+        Assert.Contains("scenario-metadata", broken.GetProperty("errors").GetProperty("synthetic_meta")[0].GetString()!, StringComparison.Ordinal);
+    }
 }

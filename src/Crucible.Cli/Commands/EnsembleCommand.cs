@@ -59,15 +59,19 @@ internal static class EnsembleCommand
         var c = m.Config;
         if (RunRecompute.Value<string>(c, "command") != "ensemble")
             throw new InvalidInputException(RunRecompute.Rule, $"--recompute runs crucible ensemble runs again; run {m.RunId} was not recorded by crucible ensemble", where);
-        // the command records the members' files then the portfolio (input_roles, where recorded, says so too)
-        if (m.Inputs.Count < 3 || RunRecompute.Strings(c, "input_roles") is { } roles && (roles.Length != m.Inputs.Count || roles[^1] != "portfolio"))
+        // the command records the members' files, the portfolio, then any members' price metadata (input_roles, where
+        // recorded, says so; the metadata is read from beside each file, its hash checked with the other inputs')
+        var roles = RunRecompute.Strings(c, "input_roles");
+        int portfolio = roles is null ? m.Inputs.Count - 1 : Array.IndexOf(roles, "portfolio");
+        if (m.Inputs.Count < 3 || portfolio < 2 || roles is not null && (roles.Length != m.Inputs.Count
+            || roles.Take(portfolio).Any(r => r != "scenarios") || roles.Skip(portfolio + 1).Any(r => r != "scenarios_metadata")))
             throw new InvalidInputException(RunRecompute.Rule, "the manifest does not list at least two scenario files then the portfolio as its inputs", where);
-        var files = m.Inputs.Take(m.Inputs.Count - 1).Select(i => full(i.Path)).ToArray();
+        var files = m.Inputs.Take(portfolio).Select(i => full(i.Path)).ToArray();
         var thresholds = new EnsembleThresholds
         {
             MaxEsSpread = RunRecompute.Required<double>(c, "max_es_spread", where), MaxWasserstein = RunRecompute.Required<double>(c, "max_wasserstein", where),
         };
-        var result = Ensemble.RunFiles(files, full(m.Inputs[^1].Path), RunRecompute.Required<double>(c, "alpha", where), thresholds);
+        var result = Ensemble.RunFiles(files, full(m.Inputs[portfolio].Path), RunRecompute.Required<double>(c, "alpha", where), thresholds);
         var text = EnsembleJson.ToJson(result);
         var results = m.Outputs.Where(o => o.IsFile).Select(o => RunRecompute.Compare(o, text)).ToList();
         return results.Count > 0 ? results : throw new InvalidInputException(RunRecompute.Rule, "the manifest names no ensemble report to compare with", where);
@@ -95,15 +99,19 @@ internal static class EnsembleCommand
         if (!(thresholds.MaxEsSpread > 0) || !(thresholds.MaxWasserstein > 0) || double.IsInfinity(thresholds.MaxEsSpread) || double.IsInfinity(thresholds.MaxWasserstein))
             throw new InvalidInputException("OPT-E", "--max-es-spread and --max-wasserstein must be positive and finite");
         var home = HomeOption.Resolve(parse, o.Home);
+        var metadata = files.Select(Evaluation.ScenarioSidecar.PriceMetadataOf).OfType<string>().ToArray();
         var run = RunManifests.Start(home, "ensemble", new JsonObject
         {
             ["command"] = "ensemble", ["alpha"] = alpha,
             ["max_es_spread"] = thresholds.MaxEsSpread, ["max_wasserstein"] = thresholds.MaxWasserstein,
-            // the members' scenario files, then the portfolio (what verify-run --recompute reads back)
-            ["input_roles"] = new JsonArray([.. files.Select(_ => (JsonNode?)"scenarios"), "portfolio"]),
+            // the members' scenario files, then the portfolio, then the price metadata of members that declare price
+            // columns (what verify-run --recompute reads back)
+            ["input_roles"] = new JsonArray([.. files.Select(_ => (JsonNode?)"scenarios"), "portfolio", .. metadata.Select(_ => (JsonNode?)"scenarios_metadata")]),
         }, seed: 0);
         foreach (var f in files) run.AddInput(f);
         run.AddInput(parse.GetValue(o.Portfolio)!);
+        foreach (var priceMeta in metadata) run.AddInput(priceMeta); // it says which columns are prices
+        foreach (var f in files) if (Evaluation.ScenarioSidecar.Warning(f) is { } warning) Console.Error.WriteLine("warning: " + warning);
 
         var result = Ensemble.RunFiles(files, parse.GetValue(o.Portfolio)!, alpha, thresholds);
         var outPath = parse.GetValue(o.Out)!;

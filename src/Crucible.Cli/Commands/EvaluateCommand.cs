@@ -120,6 +120,8 @@ internal static class EvaluateCommand
             inputs.Add(("model_manifest", Path.Combine(modelPath, DiffusionGenerator.ManifestFileName)));
         }
 
+        if (ScenarioSidecar.PriceMetadataOf(request.SyntheticPath) is { } priceMeta) inputs.Add(("synthetic_metadata", priceMeta)); // it says which columns are prices
+
         var sensitive = request.Sensitive;
         var run = RunManifests.Start(home, "evaluate", new JsonObject
         {

@@ -139,7 +139,7 @@ internal static class StressCommand
         var request = new StressRun(parse.GetValue(o.Scenarios)!, parse.GetValue(o.Portfolio)!, alphas, reverse, adversarialAsked ? modelFolder : null, history,
             parse.GetValue(o.Candidates), parse.GetValue(o.Top), parse.GetValue(o.Guidance), parse.GetValue(o.Seed));
         // the inputs in order with their roles (what verify-run --recompute reads back): scenarios, portfolio, then the
-        // history and the model's files when the reverse or adversarial test uses them
+        // history and the model's files when the reverse or adversarial test uses them, then the scenarios' price metadata
         var inputs = new List<(string Role, string Path)> { ("scenarios", request.Scenarios), ("portfolio", request.Portfolio) };
         if (history is not null) inputs.Add(("history", historyPath!));
         if (reverse?.Model is not null || request.AdversarialModel is not null)
@@ -147,6 +147,8 @@ internal static class StressCommand
             inputs.Add(("model_weights", Path.Combine(modelFolder!, "weights.safetensors")));
             inputs.Add(("model_manifest", Path.Combine(modelFolder!, "manifest.json")));
         }
+        // the scenario file's metadata when it declares price columns: it decides which columns are read (hash-checked)
+        if (Evaluation.ScenarioSidecar.PriceMetadataOf(request.Scenarios) is { } priceMeta) inputs.Add(("scenarios_metadata", priceMeta));
 
         var home = HomeOption.Resolve(parse, o.Home);
         var run = RunManifests.Start(home, "stress", new JsonObject
@@ -169,6 +171,7 @@ internal static class StressCommand
         foreach (var (_, path) in inputs) run.AddInput(path);
         if (modelFolder is not null && inputs.Any(i => i.Role == "model_weights"))
             run.ModelId = Governance.FileHash.Sha256(Path.Combine(modelFolder, "weights.safetensors"));
+        if (Evaluation.ScenarioSidecar.Warning(request.Scenarios) is { } warning) Console.Error.WriteLine("warning: " + warning);
 
         var (result, source, reverseResult, adversarial) = request.Compute();
         var outPath = parse.GetValue(o.Out)!;

@@ -27,6 +27,12 @@ public sealed record EnsembleScenario
 
     /// <summary>The scenario CSV (<c>scenario,step,&lt;series…&gt;</c> log returns).</summary>
     public string? Csv { get; init; }
+
+    /// <summary>
+    /// The CSV's metadata, its <c>FILE.meta.json</c> (an object or its JSON text): when it declares price columns
+    /// (<c>generate --prices</c>) and its <c>csv_sha256</c> is the CSV's, those columns are not read as series.
+    /// </summary>
+    public JsonElement? Meta { get; init; }
 }
 
 /// <summary>The body of <c>POST /v1/ensembles</c>: what <c>crucible ensemble</c> reads, with the files' text inline.</summary>
@@ -102,6 +108,12 @@ public static class EnsembleEndpoints
         var (portfolioPath, portfolioFile) = files.Put("portfolio.json", r.Portfolio!.Value.GetRawText());
         foreach (var w in written) run.AddInput(w.Entry);
         run.AddInput(portfolioFile);
+        foreach (var m in members)
+        {
+            // NAME.meta.json beside NAME.csv, where the reader looks for it (Crucible.Evaluation.ScenarioSidecar)
+            if (m.Meta is { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) } meta)
+                run.AddInput(files.Put(m.Name + ".meta.json", meta.ValueKind == JsonValueKind.String ? meta.GetString()! : meta.GetRawText()).Entry);
+        }
         EnsembleResult result;
         try
         {
@@ -164,12 +176,14 @@ public static class EnsembleEndpoints
         return errors;
     }
 
-    // the field of the file an input error names: portfolio.json is the portfolio, NAME.csv its member's csv
+    // the field of the file an input error names: portfolio.json is the portfolio, NAME.csv its member's csv, NAME.meta.json its meta
     private static string Field(InvalidInputException e, EnsembleScenario[] members)
     {
         if (e.Location?.File is not { } file) return "scenarios";
         var name = Path.GetFileName(file);
         if (name == "portfolio.json") return "portfolio";
+        int j = Array.FindIndex(members, m => m.Name + ".meta.json" == name);
+        if (j >= 0) return string.Create(CultureInfo.InvariantCulture, $"scenarios[{j}].meta");
         int i = Array.FindIndex(members, m => m.Name + ".csv" == name);
         return i < 0 ? "scenarios" : string.Create(CultureInfo.InvariantCulture, $"scenarios[{i}].csv");
     }

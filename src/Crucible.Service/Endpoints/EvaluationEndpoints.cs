@@ -28,6 +28,12 @@ public sealed record EvaluationRequest
     /// <summary>The synthetic series CSV (e.g. a scenario CSV).</summary>
     public string? SyntheticCsv { get; init; }
 
+    /// <summary>
+    /// The synthetic CSV's metadata, its <c>FILE.meta.json</c> (an object or its JSON text): when it declares price columns
+    /// (<c>generate --prices</c>) and its <c>csv_sha256</c> is the CSV's, those columns are not read as series.
+    /// </summary>
+    public JsonElement? SyntheticMeta { get; init; }
+
     /// <summary>The training series CSV (adds the privacy section).</summary>
     public string? TrainCsv { get; init; }
 
@@ -80,6 +86,11 @@ public static class EvaluationEndpoints
         var (trainPath, trainFile) = r.TrainCsv is null ? (null, null) : files.Put("train.csv", r.TrainCsv);
         run.AddInput(realFile).AddInput(syntheticFile);
         if (trainFile is not null) run.AddInput(trainFile);
+        if (r.SyntheticMeta is { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) } meta)
+        {
+            // beside synthetic.csv, where the reader looks for it (Crucible.Evaluation.ScenarioSidecar)
+            run.AddInput(files.Put("synthetic.meta.json", meta.ValueKind == JsonValueKind.String ? meta.GetString()! : meta.GetRawText()).Entry);
+        }
         string json;
         try
         {
@@ -91,7 +102,8 @@ public static class EvaluationEndpoints
         }
         catch (InvalidInputException e)
         {
-            var field = e.Location?.File is { } f ? Path.GetFileNameWithoutExtension(f) + "_csv" : "body";
+            var field = e.Location?.File is not { } f ? "body"
+                : f.EndsWith(".meta.json", StringComparison.Ordinal) ? Path.GetFileName(f)[..^".meta.json".Length] + "_meta" : Path.GetFileNameWithoutExtension(f) + "_csv";
             await Invalid(context, new() { [field] = [files.MessageOf(e)] }).ConfigureAwait(false);
             return;
         }

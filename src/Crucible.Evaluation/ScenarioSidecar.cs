@@ -1,0 +1,200 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Crucible.Data;
+
+namespace Crucible.Evaluation;
+
+/// <summary>
+/// What a scenario CSV's metadata (<c>FILE.meta.json</c>, written beside it by <c>crucible generate</c> and the
+/// scenario service) says about how to read it: the price columns <c>generate --prices</c> put after the return columns
+/// (<c>prices.columns</c>). The sidecar is the only source of truth: names alone (<c>X_price</c> beside <c>X</c>) never
+/// make a column a price column, since a model may have both as series. A sidecar that declares price columns is trusted
+/// only when its <c>csv_sha256</c> is the CSV's SHA-256 and the header ends with exactly those columns, in that order.
+/// Rules: <see cref="MetadataRule"/>, <see cref="HashRule"/>, <see cref="PriceColumnsRule"/>.
+/// </summary>
+public static class ScenarioSidecar
+{
+    /// <summary>The rule of a sidecar that is not readable JSON, or whose <c>prices.columns</c> is not a list of names.</summary>
+    public const string MetadataRule = "scenario-metadata";
+
+    /// <summary>The rule of a sidecar declaring price columns whose <c>csv_sha256</c> is not the CSV's: it is not this CSV's metadata.</summary>
+    public const string HashRule = "scenario-metadata-sha256";
+
+    /// <summary>The rule of price columns that are not exactly the header's last columns, in the sidecar's order.</summary>
+    public const string PriceColumnsRule = "price-columns";
+
+    /// <summary>The suffix <c>generate --prices</c> gives a series' price column.</summary>
+    public const string PriceSuffix = "_price";
+
+    /// <summary>The metadata path beside <paramref name="csvPath"/>: <c>X.csv</c> → <c>X.meta.json</c> (otherwise <c>X.meta.json</c> appended), as <c>generate</c> names it.</summary>
+    public static string MetadataPath(string csvPath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(csvPath);
+        return csvPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? csvPath[..^4] + ".meta.json" : csvPath + ".meta.json";
+    }
+
+    /// <summary>
+    /// How many of the header's last columns are price columns, by the sidecar beside <paramref name="csvPath"/>: 0 when
+    /// there is no sidecar or it declares none. <paramref name="header"/> is the CSV's header row split into names and
+    /// <paramref name="firstSeries"/> the index of its first series column (after <c>scenario,step</c>).
+    /// </summary>
+    /// <exception cref="InvalidInputException">The sidecar is unreadable (<see cref="MetadataRule"/>), is not this CSV's
+    /// (<see cref="HashRule"/>), or names columns the header does not end with (<see cref="PriceColumnsRule"/>).</exception>
+    public static int PriceColumnCount(string csvPath, IReadOnlyList<string> header, int firstSeries)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        var metaPath = MetadataPath(csvPath);
+        if (!File.Exists(metaPath)) return 0;
+        var declared = DeclaredPriceColumns(metaPath, out var sha);
+        if (declared.Count == 0) return 0;
+
+        var actual = Sha256(csvPath);
+        if (!string.Equals(sha, actual, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidInputException(HashRule,
+                $"{Path.GetFileName(metaPath)} declares price columns ({string.Join(", ", declared)}) but is not this file's metadata: it records csv_sha256 "
+                + $"{(string.IsNullOrEmpty(sha) ? "(none)" : sha)}, the file's SHA-256 is {actual} (regenerate the file, or put the metadata written with it beside it)",
+                new InputLocation(csvPath, 0, 0));
+        }
+
+        var k = declared.Count;
+        var start = header.Count - k;
+        if (start <= firstSeries)
+        {
+            throw new InvalidInputException(PriceColumnsRule,
+                $"{Path.GetFileName(metaPath)} declares {k} price columns ({string.Join(", ", declared)}), which leaves no return column in a header of {header.Count - firstSeries} series columns",
+                new InputLocation(csvPath, 1, Math.Min(firstSeries, header.Count - 1) + 1, header[Math.Min(firstSeries, header.Count - 1)]));
+        }
+
+        for (var i = 0; i < k; i++)
+        {
+            if (string.Equals(header[start + i], declared[i], StringComparison.Ordinal)) continue;
+            var at = IndexOf(header, declared[i]);
+            var where = at < 0 ? "is not in the header" : $"is column {at + 1}";
+            throw new InvalidInputException(PriceColumnsRule,
+                $"{Path.GetFileName(metaPath)} declares price columns {string.Join(", ", declared)}, which must end the header in that order; "
+                + $"column {start + i + 1} is '{header[start + i]}' where '{declared[i]}' belongs ('{declared[i]}' {where})",
+                new InputLocation(csvPath, 1, start + i + 1, header[start + i]));
+        }
+
+        return k;
+    }
+
+    /// <summary>
+    /// The series columns (from <paramref name="firstSeries"/>) named <c>X_price</c> while <c>X</c> is a column too: the
+    /// trace of <c>generate --prices</c>, for messages only (never a reason to skip a column).
+    /// </summary>
+    public static IReadOnlyList<string> SuspectedPriceColumns(IReadOnlyList<string> header, int firstSeries)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        var series = header.Skip(Math.Max(0, firstSeries)).ToHashSet(StringComparer.Ordinal);
+        return [.. header.Skip(Math.Max(0, firstSeries)).Where(n => n.Length > PriceSuffix.Length && n.EndsWith(PriceSuffix, StringComparison.Ordinal)
+            && series.Contains(n[..^PriceSuffix.Length]))];
+    }
+
+    /// <summary>
+    /// The sentence a message about a scenario file's columns adds when <paramref name="suspected"/> (from
+    /// <see cref="SuspectedPriceColumns"/>) is not empty; empty otherwise.
+    /// </summary>
+    public static string PriceColumnHint(string csvPath, IReadOnlyList<string> suspected)
+    {
+        ArgumentNullException.ThrowIfNull(suspected);
+        if (suspected.Count == 0) return "";
+        return $" The file may have price columns ({string.Join(", ", suspected)}: `generate --prices` writes them): readers skip them only when its metadata "
+            + $"{Path.GetFileName(MetadataPath(csvPath))}, written with it, is beside it; or generate the file without --prices.";
+    }
+
+    /// <summary>
+    /// The metadata file beside the scenario CSV <paramref name="csvPath"/> when it declares price columns, so that reading
+    /// the file depends on it (a run records it as an input); null otherwise, or when it is unreadable (reading the file
+    /// then refuses it). Checks nothing else: <see cref="SeriesSetCsv.Read"/> does.
+    /// </summary>
+    public static string? PriceMetadataOf(string csvPath)
+    {
+        if (string.IsNullOrEmpty(csvPath) || !File.Exists(csvPath) || !IsScenarioFile(csvPath)) return null;
+        var metaPath = MetadataPath(csvPath);
+        if (!File.Exists(metaPath)) return null;
+        try
+        {
+            return DeclaredPriceColumns(metaPath, out _).Count > 0 ? metaPath : null;
+        }
+        catch (InvalidInputException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// A warning for a scenario CSV read without price metadata whose header has <c>X_price</c> beside <c>X</c>: those
+    /// columns are read as return series (a portfolio could even hold one), which is right for a model with such series and
+    /// wrong for the price columns of <c>generate --prices</c>. Null when there is nothing to say.
+    /// </summary>
+    public static string? Warning(string csvPath)
+    {
+        if (string.IsNullOrEmpty(csvPath) || !File.Exists(csvPath) || PriceMetadataOf(csvPath) is not null) return null;
+        var header = Header(csvPath);
+        if (header is null || header[0] != "scenario") return null;
+        var suspected = SuspectedPriceColumns(header, header.Length > 1 && header[1] == "step" ? 2 : 1);
+        if (suspected.Count == 0) return null;
+        return $"{csvPath} has columns {string.Join(", ", suspected)} beside {string.Join(", ", suspected.Select(c => c[..^PriceSuffix.Length]))} and no metadata "
+            + "declaring price columns: they are read as return series. If they are the price columns of `generate --prices`, put the "
+            + $"{Path.GetFileName(MetadataPath(csvPath))} written with the file beside it (or generate without --prices).";
+    }
+
+    private static bool IsScenarioFile(string csvPath) => Header(csvPath) is { } h && h[0] == "scenario";
+
+    // the header row's names, trimmed; null for an empty file
+    private static string[]? Header(string csvPath)
+    {
+        using var reader = new StreamReader(csvPath);
+        var line = reader.ReadLine();
+        return string.IsNullOrWhiteSpace(line) ? null : [.. line.Split(',').Select(h => h.Trim())];
+    }
+
+    // prices.columns (empty when absent) and csv_sha256 of the sidecar
+    private static List<string> DeclaredPriceColumns(string metaPath, out string? sha)
+    {
+        sha = null;
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(File.ReadAllBytes(metaPath));
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidInputException(MetadataRule, $"the scenario metadata is not valid JSON: {e.Message}",
+                new InputLocation(metaPath, (e.LineNumber ?? -1) + 1, (int)(e.BytePositionInLine ?? 0) + 1));
+        }
+
+        using (doc)
+        {
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) throw new InvalidInputException(MetadataRule, "the scenario metadata is not a JSON object", new InputLocation(metaPath, 1, 1));
+            if (!root.TryGetProperty("prices", out var prices) || prices.ValueKind == JsonValueKind.Null) return [];
+            if (prices.ValueKind != JsonValueKind.Object || !prices.TryGetProperty("columns", out var columns) || columns.ValueKind != JsonValueKind.Array
+                || columns.EnumerateArray().Any(c => c.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(c.GetString())))
+            {
+                throw new InvalidInputException(MetadataRule, "the scenario metadata's 'prices' has no 'columns' list of column names", new InputLocation(metaPath, 0, 0));
+            }
+
+            if (root.TryGetProperty("csv_sha256", out var s) && s.ValueKind == JsonValueKind.String) sha = s.GetString();
+            return [.. columns.EnumerateArray().Select(c => c.GetString()!)];
+        }
+    }
+
+    private static string Sha256(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+
+    private static int IndexOf(IReadOnlyList<string> names, string name)
+    {
+        for (var i = 0; i < names.Count; i++)
+        {
+            if (string.Equals(names[i], name, StringComparison.Ordinal)) return i;
+        }
+
+        return -1;
+    }
+}
