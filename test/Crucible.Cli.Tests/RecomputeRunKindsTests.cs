@@ -112,24 +112,7 @@ public sealed class RecomputeRunKindsTests : IDisposable
     }
 
     // a price history over the fixture scenarios' first 600 one-step returns (series A, B, C)
-    private string HistoryFile()
-    {
-        var lines = File.ReadAllLines(StressFixture("scenarios.csv")).Skip(1).Take(600).Select(l => l.Split(',')).ToArray();
-        var history = new StringBuilder("Date,A,B,C\n");
-        double[] price = [100, 100, 100];
-        var day = new DateOnly(2010, 1, 4);
-        history.Append(CultureInfo.InvariantCulture, $"{day:yyyy-MM-dd},100,100,100\n");
-        foreach (var cells in lines)
-        {
-            day = day.AddDays(1);
-            for (var i = 0; i < 3; i++) price[i] *= Math.Exp(double.Parse(cells[2 + i], CultureInfo.InvariantCulture));
-            history.Append(CultureInfo.InvariantCulture, $"{day:yyyy-MM-dd},{price[0]:R},{price[1]:R},{price[2]:R}\n");
-        }
-
-        var path = Temp("history.csv");
-        File.WriteAllText(path, history.ToString());
-        return path;
-    }
+    private string HistoryFile() => StressHistoryFixture.Write(StressFixture("scenarios.csv"), Temp("history.csv"));
 
     [Fact]
     public void Stress_PlainAndReverseOverTheFile_RecomputedIdentically_ForgedReportCaught_EditedInputRefused()

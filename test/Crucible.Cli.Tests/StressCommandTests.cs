@@ -74,24 +74,7 @@ public sealed class StressCommandTests : IDisposable
     }
 
     // history.csv: prices of A, B, C (from 100 on 2010-01-04) rebuilt from the returns of the fixture's first 60 scenarios
-    private string HistoryFile()
-    {
-        var lines = File.ReadAllLines(Fixture("scenarios.csv")).Skip(1).Take(600).Select(l => l.Split(',')).ToArray();
-        var history = new System.Text.StringBuilder("Date,A,B,C\n");
-        double[] price = [100, 100, 100];
-        var day = new DateOnly(2010, 1, 4);
-        history.Append(CultureInfo.InvariantCulture, $"{day:yyyy-MM-dd},100,100,100\n");
-        foreach (var cells in lines)
-        {
-            day = day.AddDays(1);
-            for (var i = 0; i < 3; i++) price[i] *= Math.Exp(double.Parse(cells[2 + i], CultureInfo.InvariantCulture));
-            history.Append(CultureInfo.InvariantCulture, $"{day:yyyy-MM-dd},{price[0]:R},{price[1]:R},{price[2]:R}\n");
-        }
-
-        var path = Temp("history.csv");
-        File.WriteAllText(path, history.ToString());
-        return path;
-    }
+    private string HistoryFile() => StressHistoryFixture.Write(Fixture("scenarios.csv"), Temp("history.csv"));
 
     [Fact]
     public void Stress_Reverse_ReportsOnlyBreachingScenarios()
