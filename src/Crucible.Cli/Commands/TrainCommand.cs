@@ -450,24 +450,7 @@ internal static class TrainCommand
             manifest = version => DiffusionJson.FileBytes(trained.Manifest with { LibraryVersion = version });
         }
 
-        var results = new List<Recomputed>();
-        foreach (var output in m.Outputs.Where(o => o.IsFile))
-        {
-            switch (Path.GetFileName(output.Path))
-            {
-                case DiffusionGenerator.WeightsFileName:
-                    results.Add(new(output.Path, output.Sha256, RunRecompute.Sha256(weights)));
-                    break;
-                case DiffusionGenerator.ManifestFileName:
-                    string path = full(output.Path);
-                    string current = DiffusionGenerator.LibraryVersion;
-                    string recorded = (File.Exists(path) ? System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))?["library_version"]?.GetValue<string>() : null) ?? current;
-                    results.Add(new(output.Path, output.Sha256, RunRecompute.Sha256(manifest(recorded)), RunRecompute.VersionNote(recorded, current, "trained")));
-                    break;
-            }
-        }
-
-        return results.Count > 0 ? results : throw new InvalidInputException(RunRecompute.Rule, "the manifest names no model files to compare with", where);
+        return RunRecompute.ModelOutputs(m, full, weights, manifest, where);
     }
 
     /// <summary>Why a secure-mode DP-SGD training run is not done again: it is not reproducible by design.</summary>
