@@ -168,11 +168,13 @@ public class DpSgdTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
-    public void DP5_NoiseEnergy_MatchesSigmaCLrOverB()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void DP5_NoiseEnergy_MatchesSigmaCLrOverB(bool secureMode)
     {
         // Zero parameters and zero gradients: after T steps each parameter is −lr·Σ noise/B, so
-        // Σ p² ≈ T · P · σ² C² lr² / B² (Opacus privacy_engine_test, ±15%).
+        // Σ p² ≈ T · P · σ² C² lr² / B² (Opacus privacy_engine_test, ±15%); with the seeded and the secure source.
         var rng = new Philox(3);
         var model = new Sequential(new PerSampleLinear(64, 64, rng));
         var parameters = model.Parameters().ToList();
@@ -181,7 +183,7 @@ public class DpSgdTests(ITestOutputHelper output)
         const double sigma = 1.3, c = 0.7, lr = 0.1;
         var engine = PrivacyEngine.Create(new DpSgdOptions
         {
-            MaxGradNorm = c, NoiseMultiplier = sigma, Delta = 1e-5, ExpectedBatchSize = batch, Steps = steps, EpsilonBudget = 1e9,
+            MaxGradNorm = c, NoiseMultiplier = sigma, Delta = 1e-5, ExpectedBatchSize = batch, Steps = steps, EpsilonBudget = 1e9, SecureMode = secureMode,
         }, datasetSize: 10_000, new Philox(77));
         var optimizer = new Sgd(parameters, lr);
         var zeros = new ZeroGradients();
