@@ -109,9 +109,12 @@ public static class ScenarioSidecar
     /// the file depends on it (a run records it as an input); null otherwise, or when it is unreadable (reading the file
     /// then refuses it). Checks nothing else: <see cref="SeriesSetCsv.Read"/> does.
     /// </summary>
-    public static string? PriceMetadataOf(string csvPath)
+    public static string? PriceMetadataOf(string csvPath) =>
+        string.IsNullOrEmpty(csvPath) || !File.Exists(csvPath) || Header(csvPath) is not { } header || header[0] != "scenario" ? null : DeclaringMetadata(csvPath);
+
+    // the metadata beside a scenario CSV when it declares price columns (null when absent, declaring none, or unreadable)
+    private static string? DeclaringMetadata(string csvPath)
     {
-        if (string.IsNullOrEmpty(csvPath) || !File.Exists(csvPath) || !IsScenarioFile(csvPath)) return null;
         var metaPath = MetadataPath(csvPath);
         if (!File.Exists(metaPath)) return null;
         try
@@ -131,17 +134,15 @@ public static class ScenarioSidecar
     /// </summary>
     public static string? Warning(string csvPath)
     {
-        if (string.IsNullOrEmpty(csvPath) || !File.Exists(csvPath) || PriceMetadataOf(csvPath) is not null) return null;
+        if (string.IsNullOrEmpty(csvPath) || !File.Exists(csvPath)) return null;
         var header = Header(csvPath);
-        if (header is null || header[0] != "scenario") return null;
+        if (header is null || header[0] != "scenario" || DeclaringMetadata(csvPath) is not null) return null;
         var suspected = SuspectedPriceColumns(header, header.Length > 1 && header[1] == "step" ? 2 : 1);
         if (suspected.Count == 0) return null;
         return $"{csvPath} has columns {string.Join(", ", suspected)} beside {string.Join(", ", suspected.Select(c => c[..^PriceSuffix.Length]))} and no metadata "
             + "declaring price columns: they are read as return series. If they are the price columns of `generate --prices`, put the "
             + $"{Path.GetFileName(MetadataPath(csvPath))} written with the file beside it (or generate without --prices).";
     }
-
-    private static bool IsScenarioFile(string csvPath) => Header(csvPath) is { } h && h[0] == "scenario";
 
     // the header row's names, trimmed; null for an empty file
     private static string[]? Header(string csvPath)

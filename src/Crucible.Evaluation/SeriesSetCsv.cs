@@ -40,8 +40,7 @@ public static class SeriesSetCsv
             : names[0].Equals("date", StringComparison.OrdinalIgnoreCase) ? 1 : -1;
         // the price columns a scenario file's metadata declares end the header and are not series
         var end = scenario ? names.Length - ScenarioSidecar.PriceColumnCount(path, names, first) : names.Length;
-        var hint = scenario && end == names.Length ? ScenarioSidecar.PriceColumnHint(path, ScenarioSidecar.SuspectedPriceColumns(names, first)) : "";
-        if (first >= 0) CheckSeries(path, names[..end], first, expectedNames, hint);
+        if (first >= 0) CheckSeries(path, names[..end], first, expectedNames, hintPriceColumns: scenario && end == names.Length);
         var rows = new List<double[]>();
         var ids = new List<int>();
         string? line;
@@ -59,7 +58,7 @@ public static class SeriesSetCsv
             if (first < 0)
             {
                 first = double.TryParse(firstCell, NumberStyles.Float, CultureInfo.InvariantCulture, out _) ? 0 : 1;
-                CheckSeries(path, names, first, expectedNames, "");
+                CheckSeries(path, names, first, expectedNames, hintPriceColumns: false);
             }
             if (scenario)
             {
@@ -100,8 +99,9 @@ public static class SeriesSetCsv
         return new SeriesSet(names[first..end], columns, scenario ? ids.ToArray() : null);
     }
 
-    // names: the header without price columns; hint: added to a column-mismatch message (a scenario file's suspected price columns)
-    private static void CheckSeries(string path, string[] names, int first, IReadOnlyList<string>? expected, string hint)
+    // names: the header without price columns; hintPriceColumns: a column mismatch names the suspected price columns of a
+    // scenario file read without price metadata (ScenarioSidecar.PriceColumnHint)
+    private static void CheckSeries(string path, string[] names, int first, IReadOnlyList<string>? expected, bool hintPriceColumns)
     {
         if (names.Length - first == 0) throw new InvalidInputException("no-series", "no series columns", new InputLocation(path, 1, 1));
         if (expected is null) return;
@@ -114,6 +114,7 @@ public static class SeriesSetCsv
             var message = got is null ? $"series '{want}' is missing"
                 : want is null ? $"series '{got}' is not in the real data"
                 : $"series '{got}' where the real data has '{want}'";
+            var hint = hintPriceColumns ? ScenarioSidecar.PriceColumnHint(path, ScenarioSidecar.SuspectedPriceColumns(names, first)) : "";
             throw new InvalidInputException("column-mismatch", message + hint,
                 new InputLocation(path, 1, Math.Min(first + i, names.Length - 1) + 1, got ?? ""));
         }
