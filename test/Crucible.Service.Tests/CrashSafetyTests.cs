@@ -113,26 +113,6 @@ public sealed class CrashSafetyTests(ServiceFixture f)
         Assert.Equal("99", lastEntry.RootElement.GetProperty("seed").GetString());
     }
 
-    private static async Task WaitReady(HttpClient client, Process server)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (true)
-        {
-            try
-            {
-                using var r = await client.GetAsync("/health/ready");
-                if (r.StatusCode == HttpStatusCode.OK) return;
-            }
-            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
-            {
-            }
-
-            Assert.False(server.HasExited, "the server exited");
-            Assert.True(DateTime.UtcNow < deadline, "the server did not become ready");
-            await Task.Delay(100);
-        }
-    }
-
     private sealed class Shifted(TimeSpan by) : TimeProvider
     {
         public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + by;
@@ -152,15 +132,11 @@ public sealed class CrashSafetyTests(ServiceFixture f)
         int answered = 0;
         for (int round = 0; round < 3; round++)
         {
-            var url = $"http://127.0.0.1:{CrucibleProcess.FreePort()}";
-            using var server = Process.Start(CrucibleProcess.Cli("serve", "--urls", url, "--home", home.Root, "--api-keys", keys))!;
-            _ = server.StandardError.ReadToEndAsync();
-            _ = server.StandardOutput.ReadToEndAsync();
-            using var client = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(60) };
-            client.DefaultRequestHeaders.Add("X-Api-Key", key);
+            using var serve = await ServeProcess.StartAsync(["--home", home.Root, "--api-keys", keys]);
+            var server = serve.Process;
+            using var client = serve.Client(key);
             try
             {
-                await WaitReady(client, server);
                 // six requests, two sampled at a time, then kill -9 at a random moment after the first answer (so that
                 // some are answered and some cut off whatever the machine's speed)
                 var requests = Enumerable.Range(0, 6).Select(j =>
@@ -274,15 +250,11 @@ public sealed class CrashSafetyTests(ServiceFixture f)
         var other = Scratch("kept-by-someone", old: true);
 
         // a restarted service on the same home serves, finds its log sound, and cleans up
-        var restartUrl = $"http://127.0.0.1:{CrucibleProcess.FreePort()}";
-        using var again = Process.Start(CrucibleProcess.Cli("serve", "--urls", restartUrl, "--home", home.Root, "--api-keys", keys))!;
-        _ = again.StandardError.ReadToEndAsync();
-        _ = again.StandardOutput.ReadToEndAsync();
+        using var restarted = await ServeProcess.StartAsync(["--home", home.Root, "--api-keys", keys]);
+        var again = restarted.Process;
         try
         {
-            using var client = new HttpClient { BaseAddress = new Uri(restartUrl), Timeout = TimeSpan.FromSeconds(60) };
-            client.DefaultRequestHeaders.Add("X-Api-Key", key);
-            await WaitReady(client, again);
+            using var client = restarted.Client(key);
             var (idem, body) = unanswered[^1];
             using var retry = new HttpRequestMessage(HttpMethod.Post, "/v1/scenarios") { Content = ServiceFixture.Json(body) };
             retry.Headers.Add("Idempotency-Key", idem);

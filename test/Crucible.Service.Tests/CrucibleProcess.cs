@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace Crucible.Service.Tests;
 
@@ -19,13 +17,5 @@ internal static class CrucibleProcess
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "crucible.dll"));
         foreach (var a in args) start.ArgumentList.Add(a);
         return start;
-    }
-
-    /// <summary>A loopback port that was free a moment ago.</summary>
-    public static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 }

@@ -82,27 +82,28 @@ public sealed class PostgresStoreTests(ServiceFixture f)
             Assert.StartsWith($"registered: {f.ModelId}", output, StringComparison.Ordinal);
         }
 
-        var urls = homes.Select(_ => $"http://127.0.0.1:{CrucibleProcess.FreePort()}").ToArray();
-        var servers = homes.Select((h, i) =>
-        {
-            var start = CrucibleProcess.Cli("serve", "--urls", urls[i], "--home", h, "--store", store, "--api-keys", f.KeysFile);
-            start.Environment["Crucible__RateLimitPermits"] = "100000"; // one key drives all the load
-            return Process.Start(start)!;
-        }).ToArray();
-        var stderr = servers.Select(s => s.StandardError.ReadToEndAsync()).ToArray();
-        var stdout = servers.Select(s => s.StandardOutput.ReadToEndAsync()).ToArray();
-        var clients = urls.Select(u =>
-        {
-            var c = new HttpClient { BaseAddress = new Uri(u), Timeout = TimeSpan.FromSeconds(60) };
-            c.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["admin"]);
-            return c;
-        }).ToArray();
+        // both replicas start together (each on a port the OS picks) and are ready before the clock's "ready" mark
         var clock = Stopwatch.StartNew();
+        var starting = homes.Select(h => ServeProcess.StartAsync(["--home", h, "--store", store, "--api-keys", f.KeysFile],
+            new Dictionary<string, string> { ["Crucible__RateLimitPermits"] = "100000" })).ToList(); // one key drives all the load
+        ServeProcess[] replicas;
         try
         {
-            for (var i = 0; i < 2; i++) await WaitReady(clients[i], servers[i], stderr[i]);
-            var ready = clock.Elapsed;
+            replicas = await Task.WhenAll(starting);
+        }
+        catch
+        {
+            foreach (var t in starting.Where(t => t.IsCompletedSuccessfully)) (await t).Dispose();
+            throw;
+        }
 
+        var ready = clock.Elapsed;
+        var servers = replicas.Select(r => r.Process).ToArray();
+        var stderr = replicas.Select(r => r.Stderr).ToArray();
+        var stdout = replicas.Select(r => r.Stdout).ToArray();
+        var clients = replicas.Select(r => r.Client(f.Keys["admin"])).ToArray();
+        try
+        {
             // replica B has never seen the model's folder: it lists it from the shared registry and loads its files from there
             var models = await clients[1].GetStringAsync("/v1/models");
             Assert.Contains(f.ModelId, models, StringComparison.Ordinal);
@@ -222,11 +223,7 @@ public sealed class PostgresStoreTests(ServiceFixture f)
         finally
         {
             foreach (var c in clients) c.Dispose();
-            foreach (var s in servers)
-            {
-                if (!s.HasExited) s.Kill(entireProcessTree: true);
-                s.Dispose();
-            }
+            foreach (var r in replicas) r.Dispose();
         }
     }
 
@@ -243,24 +240,6 @@ public sealed class PostgresStoreTests(ServiceFixture f)
         var sha = response.Headers.GetValues("X-Crucible-Csv-Sha256").Single();
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(body)), sha);
         return new Ack(replica, long.Parse(response.Headers.GetValues("X-Crucible-Audit-Seq").Single(), CultureInfo.InvariantCulture), sha);
-    }
-
-    private static async Task WaitReady(HttpClient client, Process server, Task<string> stderr)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            try
-            {
-                if ((await client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK) return;
-            }
-            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
-            {
-            }
-
-            Assert.True(!server.HasExited && DateTime.UtcNow < deadline, "a replica did not become ready: " + (server.HasExited ? await stderr : ""));
-            await Task.Delay(100);
-        }
     }
 
     private static async Task<(HttpStatusCode Status, byte[] Body, string? Seq, bool Replayed)> Post(HttpClient client, string body, string key)
@@ -417,7 +396,7 @@ public sealed class PostgresStoreTests(ServiceFixture f)
     {
         foreach (var bad in new[] { "mysql:Host=x", "postgres:Host=h;Password=pw-leak-1", "postgres:Host=127.0.0.1;Port=1;Username=u;Password=pw-leak-2;Database=d;Timeout=2" })
         {
-            using var p = Process.Start(CrucibleProcess.Cli("serve", "--urls", $"http://127.0.0.1:{CrucibleProcess.FreePort()}", "--home", Path.Combine(f.Dir, "bad-store-home"),
+            using var p = Process.Start(CrucibleProcess.Cli("serve", "--urls", "http://127.0.0.1:0", "--home", Path.Combine(f.Dir, "bad-store-home"),
                 "--store", bad, "--api-keys", f.KeysFile))!;
             var stdout = p.StandardOutput.ReadToEndAsync();
             var err = await p.StandardError.ReadToEndAsync();

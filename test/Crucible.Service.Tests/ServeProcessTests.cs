@@ -38,26 +38,6 @@ public sealed class ServeProcessTests(ServiceFixture f)
         Assert.DoesNotContain("   at ", err, StringComparison.Ordinal);
     }
 
-    // polls /health/ready until 200, for at most 90 s (start-up takes a few seconds here, far more on a loaded machine);
-    // a server that exits meanwhile fails with its stderr
-    private static async Task WaitReady(HttpClient client, Process server, Task<string> stderr)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (true)
-        {
-            try
-            {
-                if ((await client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK) return;
-            }
-            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
-            {
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, "the server did not become ready: " + (server.HasExited ? await stderr : ""));
-            await Task.Delay(100);
-        }
-    }
-
     private static (int Exit, string Stdout, string Stderr) Run(params string[] args)
     {
         using var p = Process.Start(CrucibleProcess.Cli(args))!;
@@ -89,7 +69,7 @@ public sealed class ServeProcessTests(ServiceFixture f)
     {
         var file = Path.Combine(f.Dir, "bad-keys");
         File.WriteAllText(file, "desk read my-secret-in-clear\n");
-        using var p = Process.Start(CrucibleProcess.Cli("serve", "--urls", $"http://127.0.0.1:{CrucibleProcess.FreePort()}", "--home", Path.Combine(f.Dir, "bad-home"), "--api-keys", file))!;
+        using var p = Process.Start(CrucibleProcess.Cli("serve", "--urls", "http://127.0.0.1:0", "--home", Path.Combine(f.Dir, "bad-home"), "--api-keys", file))!;
         var err = p.StandardError.ReadToEnd();
         Assert.True(p.WaitForExit(60_000));
         Assert.Equal(2, p.ExitCode);
@@ -106,15 +86,11 @@ public sealed class ServeProcessTests(ServiceFixture f)
         var (key, line) = ApiKeyStore.NewKey("ops", new HashSet<string> { "admin" });
         var keys = Path.Combine(f.Dir, "serve-keys");
         File.WriteAllText(keys, line + "\n");
-        int port = CrucibleProcess.FreePort();
-        var url = $"http://127.0.0.1:{port}";
-        using var server = Process.Start(CrucibleProcess.Cli("serve", "--urls", url, "--home", home, "--api-keys", keys))!;
-        var stderr = server.StandardError.ReadToEndAsync();
-        var stdout = server.StandardOutput.ReadToEndAsync();
+        using var serve = await ServeProcess.StartAsync(["--home", home, "--api-keys", keys]);
+        var server = serve.Process;
         try
         {
-            using var client = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(60) };
-            await WaitReady(client, server, stderr);
+            using var client = serve.Client();
 
             // register the fixture's model in this home through the library, then ask for a large DDPM set
             using (var log = AuditLog.Open(Governance.CrucibleHome.Resolve(home)))
@@ -164,7 +140,7 @@ public sealed class ServeProcessTests(ServiceFixture f)
         // the writer signed a checkpoint for its last entry when it closed
         var checkpoints = File.ReadAllLines(Path.Combine(home, "audit-checkpoints.jsonl"));
         Assert.Contains($"\"seq\":{entries[^1].Seq}", checkpoints[^1].Replace(" ", "", StringComparison.Ordinal), StringComparison.Ordinal);
-        _ = await stdout;
+        _ = await serve.Stdout;
     }
 
     // a body of unknown length (sent chunked) whose second part waits for a gate: the request stays in flight, its
@@ -216,23 +192,16 @@ public sealed class ServeProcessTests(ServiceFixture f)
         var (key, line) = ApiKeyStore.NewKey("desk", new HashSet<string> { "generate" });
         var keys = Path.Combine(f.Dir, "serve-50-keys");
         File.WriteAllText(keys, line + "\n");
-        var url = $"http://127.0.0.1:{CrucibleProcess.FreePort()}";
-        var start = CrucibleProcess.Cli("serve", "--urls", url, "--home", home, "--api-keys", keys);
-        start.Environment["Crucible__MaxConcurrentGenerations"] = "2";
-        start.Environment["Crucible__GenerationQueue"] = "64";
-        using var server = Process.Start(start)!;
-        var stderr = server.StandardError.ReadToEndAsync();
-        var stdout = server.StandardOutput.ReadToEndAsync();
+        using var serve = await ServeProcess.StartAsync(["--home", home, "--api-keys", keys],
+            new Dictionary<string, string> { ["Crucible__MaxConcurrentGenerations"] = "2", ["Crucible__GenerationQueue"] = "64" });
+        var server = serve.Process;
         const int N = 50;
         var answers = new (HttpStatusCode? Status, byte[] Body, string? Sha, TimeSpan At, Exception? Error)[N];
         TimeSpan signalled;
         Stopwatch exit;
         try
         {
-            using var client = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(60) };
-            await WaitReady(client, server, stderr);
-
-            client.DefaultRequestHeaders.Add("X-Api-Key", key);
+            using var client = serve.Client(key);
             var clock = Stopwatch.StartNew();
             var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var firstParts = new Task[N];
@@ -316,6 +285,6 @@ public sealed class ServeProcessTests(ServiceFixture f)
         var checkpoints = File.ReadAllLines(Path.Combine(home, "audit-checkpoints.jsonl"));
         Assert.Contains($"\"seq\":{entries[^1].Seq}", checkpoints[^1].Replace(" ", "", StringComparison.Ordinal), StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateFiles(home, "*.tmp*", SearchOption.AllDirectories));
-        _ = await stdout;
+        _ = await serve.Stdout;
     }
 }
