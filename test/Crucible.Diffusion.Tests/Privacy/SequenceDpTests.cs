@@ -264,4 +264,21 @@ public sealed class SequenceDpTests : IDisposable
         Assert.Equal(r1.Manifest.Privacy, scenarios.Metadata.Privacy); // DP-10: the scenarios carry the statement
         Assert.All(scenarios.Values.Values, v => Assert.True(double.IsFinite(v)));
     }
+
+    [Fact]
+    public void DP9_Checkpoint_ResumesWithTheAccountant_AndAnotherPrivacyConfigIsRefused()
+    {
+        var train = Returns();
+        var path = Path.Combine(_dir, "seq.ckpt");
+        var dp = new DpTrainingOptions { NoiseMultiplier = 3, Delta = 1e-4 };
+        var a = new SequenceGenerator(Dp(dp, steps: 6)).Fit(train, checkpoint: new CheckpointOptions(path, Every: 4));
+        Assert.True(File.Exists(path));
+        // the checkpoint holds the finished run: a second fit resumes at step 6 and reproduces the model and its statement
+        var b = new SequenceGenerator(Dp(dp, steps: 6)).Fit(train, checkpoint: new CheckpointOptions(path, Every: 4));
+        Assert.Equal(a.ModelId, b.ModelId);
+        Assert.Equal(a.Manifest.Privacy, b.Manifest.Privacy);
+        Assert.Equal(6, b.Manifest.Privacy!.Steps);
+        Assert.Throws<InvalidInputException>(() =>
+            new SequenceGenerator(Dp(dp with { Unit = PrivacyUnit.Window }, steps: 6)).Fit(train, checkpoint: new CheckpointOptions(path, Every: 4)));
+    }
 }
