@@ -135,33 +135,6 @@ public sealed class DpTrainCommandTests : IDisposable
     }
 
     [Fact]
-    public void TrainSequence_WithAnyDpFlagOrPrivacyConfig_IsRefused_NeverTrainedWithoutPrivacy()
-    {
-        // DP-8: the sequence generator has no DP-SGD; a DP request for it exits 2 before training, naming the rule
-        string data = Returns(120), model = Path.Combine(_dir, "seq");
-        foreach (var flag in new[] { "--dp-epsilon", "--dp-noise-multiplier", "--dp-delta", "--dp-max-grad-norm", "--dp-budget", "--dp-sample-rate" })
-        {
-            var value = flag == "--dp-delta" ? "1e-5" : flag == "--dp-sample-rate" ? "0.1" : "1";
-            var (code, stdout, stderr) = Crucible("train", "--data", data, "--input", "log-returns", "--kind", "sequence", "--window", "5", "--steps", "2",
-                flag, value, "--out", model);
-            Assert.True(code == 2, $"{flag}: exit {code}\n{stdout}\n{stderr}");
-            Assert.Contains("error [OPT-E-DP-KIND]: " + flag + ": DP-SGD is available for --kind tabular only", stderr, StringComparison.Ordinal);
-            Assert.Contains("(RELIABILITY DP-8)", stderr, StringComparison.Ordinal);
-            Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
-            Assert.False(Directory.Exists(model), flag);
-        }
-
-        var config = Path.Combine(_dir, "seq-dp.json");
-        File.WriteAllText(config, """{"hidden": 16, "privacy": {"target_epsilon": 1}}""");
-        var refused = Crucible("train", "--data", data, "--input", "log-returns", "--kind", "sequence", "--window", "5", "--steps", "2",
-            "--config", config, "--out", model);
-        Assert.Equal(2, refused.Exit);
-        Assert.Contains(config + ": error [OPT-E-DP-KIND]: the config's privacy section: DP-SGD is available for --kind tabular only", refused.Stderr,
-            StringComparison.Ordinal);
-        Assert.False(Directory.Exists(model));
-    }
-
-    [Fact]
     public void Evaluate_WithSensitiveAndShadowModels_ReportsTheAttacks()
     {
         string train = Returns(300), real = Returns(300, "real.csv", 6), model = Path.Combine(_dir, "m"), synthetic = Path.Combine(_dir, "s.csv");

@@ -79,6 +79,7 @@ internal static class RunAudit
     {
         var entry = TrainedCore(folder, m.Kind, m.Weights.Sha256, m.Data, m.Seed, m.Training.Steps);
         entry["state_sha256"] = m.StateData?.InputSha256;
+        if (m.Privacy is { } dp) entry["dp"] = dp.Statement; // only for DP-trained models, as for the tabular kind
         return entry;
     }
 

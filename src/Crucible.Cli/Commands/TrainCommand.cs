@@ -19,12 +19,13 @@ namespace Crucible.Cli.Commands;
 /// <c>crucible train --data FILE [--columns A,B,…] [--input prices|returns|log-returns|percent] [--kind tabular|sequence]
 /// [--window W] [--state FILE [--state-columns X,Y,…]] [--train-end DATE] [--steps N] [--seed S] [--config FILE]
 /// [--checkpoint FILE [--checkpoint-every N]]
-/// [--dp-epsilon E | --dp-noise-multiplier S] [--dp-delta D] [--dp-max-grad-norm C] [--dp-budget EMAX] [--dp-sample-rate Q] [--dp-secure]
+/// [--dp-epsilon E | --dp-noise-multiplier S] [--dp-delta D] [--dp-max-grad-norm C] [--dp-budget EMAX] [--dp-sample-rate Q] [--dp-secure] [--dp-unit record|window]
 /// [--segments FILE|default --stratify DIMENSION] [--home DIR] --out MODEL</c>: fits a generator on the log returns of the
 /// rows dated up to DATE, writes the model folder, registers it in the home's model registry (<c>model.registered</c>, as
 /// a candidate; a model already registered is left as it is) and appends <c>run.completed</c> to the audit log in the home
-/// folder. With a <c>--dp-*</c> flag (or a <c>privacy</c> config section) it trains with DP-SGD; a configuration whose
-/// projected ε exceeds the budget exits 2 before training.
+/// folder. With a <c>--dp-*</c> flag (or a <c>privacy</c> config section) it trains with DP-SGD (either kind; a sequence
+/// model states the guarantee per day, <c>--dp-unit record</c>, by group privacy over the W windows that hold it, or per
+/// window); a configuration whose projected ε exceeds the budget exits 2 before training.
 /// </summary>
 internal static class TrainCommand
 {
@@ -115,6 +116,12 @@ internal static class TrainCommand
                 + "the model is then not reproducible (experiment without it, then train again with it for a model to release)",
         };
 
+        public readonly Option<string> DpUnit = new("--dp-unit")
+        {
+            Description = "DP-SGD unit of privacy: record (a day; for --kind sequence the default, stated by group privacy over the W windows that hold the day) "
+                + "or window (sequence kind: one window); entity is refused (the data has no entity column)",
+        };
+
         public readonly Option<string> Segments = new("--segments")
         {
             Description = "JSON of declared market segments (as for evaluate), or 'default' for the built-in map; used by --stratify",
@@ -135,10 +142,11 @@ internal static class TrainCommand
     {
         var o = new Options();
         o.Input.AcceptOnlyFromAmong("prices", "returns", "log-returns", "percent");
+        o.DpUnit.AcceptOnlyFromAmong("record", "window", "entity");
         var command = new Command("train", "Fit a generator on historical data and write the model folder (weights.safetensors + manifest.json)")
         {
             o.Data, o.Columns, o.Input, o.Kind, o.Window, o.State, o.StateColumns, o.CalibrateGuidance, o.CalibrationRule, o.TrainEnd, o.Steps, o.Seed, o.Config, o.Checkpoint, o.CheckpointEvery,
-            o.DpEpsilon, o.DpNoiseMultiplier, o.DpDelta, o.DpMaxGradNorm, o.DpBudget, o.DpSampleRate, o.DpSecure, o.Segments, o.Stratify, o.Out, o.Home,
+            o.DpEpsilon, o.DpNoiseMultiplier, o.DpDelta, o.DpMaxGradNorm, o.DpBudget, o.DpSampleRate, o.DpSecure, o.DpUnit, o.Segments, o.Stratify, o.Out, o.Home,
         };
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
         return command;
@@ -221,14 +229,22 @@ internal static class TrainCommand
     /// Applies the <c>--dp-*</c> flags over the config's <c>privacy</c> section (creating it when a flag is given), and
     /// switches off the data-fitted preprocessing as <see cref="DiffusionGeneratorOptions.WithPrivacy"/> does.
     /// </summary>
-    internal static DiffusionGeneratorOptions WithPrivacyFlags(ParseResult parse, Options o, DiffusionGeneratorOptions options)
+    internal static DiffusionGeneratorOptions WithPrivacyFlags(ParseResult parse, Options o, DiffusionGeneratorOptions options) =>
+        PrivacyFlags(parse, o, options.Privacy) is { } dp ? options.WithPrivacy(dp) : options;
+
+    /// <summary>
+    /// The <c>--dp-*</c> flags applied over <paramref name="configured"/> (the config's <c>privacy</c> section, or a new one
+    /// when a flag is given), validated; null when no flag is given.
+    /// </summary>
+    private static DpTrainingOptions? PrivacyFlags(ParseResult parse, Options o, DpTrainingOptions? configured)
     {
         double? epsilon = parse.GetValue(o.DpEpsilon), sigma = parse.GetValue(o.DpNoiseMultiplier), delta = parse.GetValue(o.DpDelta),
             clip = parse.GetValue(o.DpMaxGradNorm), budget = parse.GetValue(o.DpBudget), rate = parse.GetValue(o.DpSampleRate);
         bool secure = parse.GetValue(o.DpSecure);
-        if (epsilon is null && sigma is null && delta is null && clip is null && budget is null && rate is null && !secure) return options;
+        string? unit = parse.GetValue(o.DpUnit);
+        if (epsilon is null && sigma is null && delta is null && clip is null && budget is null && rate is null && !secure && unit is null) return null;
         if (epsilon is not null && sigma is not null) throw new InvalidInputException("OPT-E", "give --dp-epsilon or --dp-noise-multiplier, not both");
-        var dp = options.Privacy ?? new DpTrainingOptions();
+        var dp = configured ?? new DpTrainingOptions();
         if (epsilon is not null) dp = dp with { TargetEpsilon = epsilon, NoiseMultiplier = null };
         if (sigma is not null) dp = dp with { NoiseMultiplier = sigma, TargetEpsilon = null };
         if (delta is not null) dp = dp with { Delta = delta.Value };
@@ -236,6 +252,7 @@ internal static class TrainCommand
         if (budget is not null) dp = dp with { EpsilonBudget = budget.Value };
         if (rate is not null) dp = dp with { SampleRate = rate };
         if (secure) dp = dp with { SecureMode = true };
+        if (unit is not null) dp = dp with { Unit = Enum.Parse<Crucible.Diffusion.Privacy.PrivacyUnit>(unit, ignoreCase: true) };
         if (dp.TargetEpsilon is null && dp.NoiseMultiplier is null)
             throw new InvalidInputException("OPT-E", "DP-SGD needs --dp-epsilon or --dp-noise-multiplier (or privacy.target_epsilon / noise_multiplier in the config)");
         try
@@ -247,7 +264,7 @@ internal static class TrainCommand
             throw new InvalidInputException("OPT-E", e.Message);
         }
 
-        return options.WithPrivacy(dp);
+        return dp;
     }
 
     // the model joins the home's registry (model.registered), then the model folder's files close the run manifest (with
@@ -308,8 +325,8 @@ internal static class TrainCommand
     /// </summary>
     private static ExitCode ExecuteSequence(ParseResult parse, Options o, TextWriter output, Governance.CrucibleHome home)
     {
-        RefuseSequencePrivacy(parse, o);
         var options = LoadConfig<SequenceGeneratorOptions>(parse.GetValue(o.Config));
+        if (PrivacyFlags(parse, o, options.Privacy) is { } dp) options = options.WithPrivacy(dp);
         if (parse.GetValue(o.Steps) is { } steps)
         {
             if (steps < 1) throw new InvalidInputException("OPT-E", "--steps must be at least 1");
@@ -390,6 +407,8 @@ internal static class TrainCommand
         }, options.Seed).AddInput(path);
         run.Outcome = new System.Text.Json.Nodes.JsonObject { ["data_quality"] = dataQuality };
         if (statePath is not null) run.AddInput(statePath);
+        // DP-SGD: the run manifest carries the model manifest's DP statement, as the tabular kind's does
+        if (m.Privacy is { } privacy) run.Dp = JsonSerializer.SerializeToNode(privacy, DiffusionJson.Options) as System.Text.Json.Nodes.JsonObject;
         var (registered, isNew, runManifest, receipt) = Record(home, run, folder, m.Weights.Sha256, RunAudit.Trained(folder, m));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"model:      {folder} (id {m.Weights.Sha256[..16]}…, {m.Weights.Parameters} parameters, sequence W = {m.Config.Window})"));
@@ -403,7 +422,8 @@ internal static class TrainCommand
         }
 
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"training:   {m.Training.Steps} steps in {seconds:F1} s, final loss {m.Training.FinalLoss:F4}"));
+            $"training:   {m.Training.Steps} steps in {seconds:F1} s, {(m.Privacy is null ? $"final loss {m.Training.FinalLoss:F4}" : "loss withheld (a statistic of the private windows)")}"));
+        if (m.Privacy is { } dpStatement) output.WriteLine($"privacy:    {dpStatement.Statement}");
         if (calibrated is { } c)
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -431,6 +451,8 @@ internal static class TrainCommand
         if (RunRecompute.Value<string>(c, "kind") == SequenceGenerator.KindName)
         {
             var options = generator.Deserialize<SequenceGeneratorOptions>(DiffusionJson.Options)!;
+            if (options.Privacy is { SecureMode: true })
+                throw new InvalidInputException(RunRecompute.Rule, SecureModeRecomputeMessage(m.RunId), where);
             var state = m.Inputs.Count > 1 ? SequenceState.Load(full(m.Inputs[1].Path)) : null;
             var names = RunRecompute.Value<string>(c, "state_columns")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var calibration = RunRecompute.Value<string>(c, "calibrate_guidance") is { } episode
@@ -457,49 +479,6 @@ internal static class TrainCommand
     internal static string SecureModeRecomputeMessage(string runId) =>
         $"run {runId} trained with DP-SGD in secure mode (privacy.secure_mode): its noise and batches came from the OS CSPRNG and were never "
         + "recorded, so the model is not reproducible by design and cannot be recomputed; verify-run without --recompute still checks its files and audit entry";
-
-    /// <summary>The rule of the refusal of DP-SGD for a sequence model (RELIABILITY.md DP-8).</summary>
-    internal const string DpKindRule = "OPT-E-DP-KIND";
-
-    /// <summary>Why a sequence model is not trained with DP-SGD: the message of <see cref="DpKindRule"/>.</summary>
-    internal const string DpKindMessage =
-        "DP-SGD is available for --kind tabular only; sequence windows overlap, so record-level DP would not bound a window's or an entity's "
-        + "influence (RELIABILITY DP-8). Train a tabular model for a privacy guarantee, or a sequence model without one.";
-
-    /// <summary>
-    /// <c>--kind sequence</c> with a <c>--dp-*</c> flag or a <c>privacy</c> section in the config is refused (exit 2) before
-    /// anything is read or trained: the sequence generator has no DP-SGD, and a model trained without it must never be
-    /// taken for a private one (DP-8).
-    /// </summary>
-    private static void RefuseSequencePrivacy(ParseResult parse, Options o)
-    {
-        foreach (var (name, given) in new[]
-                 {
-                     ("--dp-epsilon", parse.GetValue(o.DpEpsilon) is not null), ("--dp-noise-multiplier", parse.GetValue(o.DpNoiseMultiplier) is not null),
-                     ("--dp-delta", parse.GetValue(o.DpDelta) is not null), ("--dp-max-grad-norm", parse.GetValue(o.DpMaxGradNorm) is not null),
-                     ("--dp-budget", parse.GetValue(o.DpBudget) is not null), ("--dp-sample-rate", parse.GetValue(o.DpSampleRate) is not null),
-                     ("--dp-secure", parse.GetValue(o.DpSecure)),
-                 })
-        {
-            if (given) throw new InvalidInputException(DpKindRule, $"{name}: {DpKindMessage}");
-        }
-
-        if (parse.GetValue(o.Config) is { } config && File.Exists(config))
-        {
-            System.Text.Json.Nodes.JsonNode? root;
-            try
-            {
-                root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(config));
-            }
-            catch (JsonException)
-            {
-                return; // LoadConfig reports it, with its line and column
-            }
-
-            if (root is System.Text.Json.Nodes.JsonObject section && section.ContainsKey("privacy"))
-                throw new InvalidInputException(DpKindRule, $"the config's privacy section: {DpKindMessage}", new InputLocation(config, 0, 0));
-        }
-    }
 
     /// <summary>The generator options from a JSON file (any subset of keys), or the defaults.</summary>
     internal static DiffusionGeneratorOptions LoadConfig(string? path)

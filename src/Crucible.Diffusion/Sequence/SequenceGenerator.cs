@@ -5,6 +5,7 @@ using System.Text.Json;
 using Crucible.Data;
 using Crucible.Diffusion.Conditioning;
 using Crucible.Diffusion.Networks;
+using Crucible.Diffusion.Privacy;
 using Crucible.Diffusion.Samplers;
 using Crucible.Diffusion.Scenarios;
 using Crucible.Diffusion.Schedules;
@@ -339,12 +340,33 @@ public sealed class SequenceGenerator
         if (conditions is not null && (trainReturns.Dates.Length != rows || conditions.Dates.Length != conditions.RowCount || conditions.RowCount == 0))
             throw new InvalidInputException("condition-dates", "conditions need dated return and condition frames");
 
-        // 1. the affine map and the windows (D, W) in model space
+        int count = rows - w + 1, size = d * w;
+
+        // 0. DP-SGD (RELIABILITY.md DP-8, DP-11): refused combinations and the budget are checked, and σ calibrated, before
+        //    any work. Each window is one example; the statement is for the declared unit (a day: group privacy over the
+        //    k = W windows that hold it). Stream 3 is the noise of reproducible mode, as in the tabular generator; secure
+        //    mode draws the noise, the batches and each example's (t, ε) from the OS CSPRNG.
+        PrivacyEngine? privacy = null;
+        SequencePrivacyPlan? privacyPlan = null;
+        if (o.Privacy is { } dp)
+        {
+            if (conditions is not null || archetypes is not null)
+            {
+                throw new InvalidInputException("DP-E-PREPROCESS",
+                    "conditions (--state, an economic state) cannot be combined with privacy: their standardisation, reference state and archetypes "
+                    + "are statistics of the private data outside DP-SGD's accounting (DP-11); train an unconditional model");
+            }
+
+            privacyPlan = SequencePrivacyPlan.Create(dp, w, rows, count, o.Training.BatchSize, o.Training.Steps);
+            privacy = privacyPlan.CreateEngine(new Philox(o.Seed, stream: 3));
+        }
+
+        // 1. the affine map and the windows (D, W) in model space (under DP: r / public_scale clipped to ±public_bound)
         var offset = new double[d];
         var scale = new double[d];
         for (int i = 0; i < d; i++)
         {
-            scale[i] = 1;
+            scale[i] = o.Privacy?.PublicScale ?? 1;
             if (o.Transform != SequenceTransform.Standardize) continue;
             var column = trainReturns.Column(i);
             double mean = column.Average(), sd = Math.Sqrt(column.Sum(v => (v - mean) * (v - mean)) / (rows - 1));
@@ -352,7 +374,6 @@ public sealed class SequenceGenerator
             scale[i] = Math.Max(sd, 1e-12);
         }
 
-        int count = rows - w + 1, size = d * w;
         var x0 = new float[count * size];
         for (int b = 0; b < count; b++)
         {
@@ -360,6 +381,11 @@ public sealed class SequenceGenerator
             {
                 for (int t = 0; t < w; t++) x0[(((b * d) + i) * w) + t] = (float)((trainReturns[b + t, i] - offset[i]) / scale[i]);
             }
+        }
+
+        if (o.Privacy is { } bounds)
+        {
+            for (int i = 0; i < x0.Length; i++) x0[i] = (float)Math.Clamp(x0[i], -bounds.PublicBound, bounds.PublicBound);
         }
 
         // 2. the conditions of each window: the feature row dated on its first day, standardised over the windows
@@ -422,7 +448,7 @@ public sealed class SequenceGenerator
         var schedule = o.VolatilityAdaptive ? VolatilityAdaptiveSchedule.Fit(baseSchedule, x0, count, d, w) : VolatilityAdaptiveSchedule.Isotropic(baseSchedule, d);
         var network = new ConditionalTcnDenoiser(NetworkConfig(o, d, k), new Philox(o.Seed, stream: 0));
         var denoiser = new ConditionalTcnDenoiserAdapter(network, schedule.Steps);
-        var trainer = new DiffusionTrainer(denoiser, schedule, o.Objective, o.Training) { Conditions = dropout };
+        var trainer = new DiffusionTrainer(denoiser, schedule, o.Objective, o.Training, privacy) { Conditions = dropout };
         string trainHash = DiffusionGenerator.TrainMatrixSha256(trainReturns);
         if (checkpoint is not null)
         {
@@ -451,7 +477,7 @@ public sealed class SequenceGenerator
                 InputFile = provenance?.FileName,
                 InputSha256 = provenance?.FileSha256,
                 InputKind = provenance?.Input,
-                LastPrices = provenance?.LastPrices,
+                LastPrices = privacy is null ? provenance?.LastPrices : null,    // the last train prices are private data (DP-11)
                 TrainMatrixSha256 = trainHash,
                 TrainRows = rows,
                 TrainStart = trainReturns.Dates.Length > 0 ? Iso(trainReturns.Dates[0]) : null,
@@ -468,13 +494,15 @@ public sealed class SequenceGenerator
                 TrainEnd = Iso(conditions.Dates[^1]),
             },
             Windows = new WindowManifest { Count = count, Conditioned = conditioned, ConditionMatrixSha256 = conditionHash },
-            Training = DiffusionGenerator.Metrics(trainer.Losses),
+            // under DP the losses are statistics of the private windows: only the step count is kept, as in the tabular generator
+            Training = privacy is null ? DiffusionGenerator.Metrics(trainer.Losses) : new TrainingMetrics { Steps = trainer.StepsDone },
             Weights = new WeightsManifest
             {
                 Sha256 = Convert.ToHexStringLower(SHA256.HashData(weights)),
                 Parameters = network.ParameterCount(),
                 Tensors = [.. network.StateDict().Select(kv => new TensorManifest(kv.Key, kv.Value.Shape))],
             },
+            Privacy = privacy is null ? null : PrivacyManifest.From(privacy, o.Privacy!, privacyPlan!.Statement(privacy)),
         };
         _denoiser = denoiser;
         _schedule = schedule;
@@ -671,6 +699,7 @@ public sealed class SequenceGenerator
             ConstraintViolationRate = violation,
             InputDataSha256 = m.Data.InputSha256,
             TrainMatrixSha256 = m.Data.TrainMatrixSha256,
+            Privacy = m.Privacy,
             StepsPerScenario = m.Config.Window,
         });
     }

@@ -1,4 +1,6 @@
+using Crucible.Diffusion.Privacy;
 using Crucible.Diffusion.Schedules;
+using Crucible.Diffusion.Tabular;
 using Crucible.Diffusion.Training;
 
 namespace Crucible.Diffusion.Sequence;
@@ -102,6 +104,25 @@ public sealed record SequenceGeneratorOptions
     /// <summary>Seeds the network initialisation (Philox stream 0) and the training draws (stream 1).</summary>
     public ulong Seed { get; init; }
 
+    /// <summary>
+    /// DP-SGD training (the <c>privacy</c> key, the tabular generator's shape; null: none, the default). Each window is one
+    /// example of DP-SGD; <see cref="DpTrainingOptions.Unit"/> says what the guarantee is stated for: <c>record</c> (the
+    /// default: a day, which lies in up to k = W windows, so ε per day is the group bound k·ε_window,
+    /// <see cref="GroupPrivacy"/>) or <c>window</c> (<c>entity</c> is refused: the data has no entity column). Nothing
+    /// else is fitted on the private returns (RELIABILITY.md DP-11): the model space is r / <c>public_scale</c> clipped to
+    /// ±<c>public_bound</c>, the noise is isotropic, and conditions, the PACF regulariser and guidance calibration are
+    /// refused; see <see cref="WithPrivacy"/>.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public DpTrainingOptions? Privacy { get; init; }
+
+    /// <summary>These options with DP-SGD training: sets <see cref="Privacy"/> and switches off the data-fitted transform and noise scales.</summary>
+    public SequenceGeneratorOptions WithPrivacy(DpTrainingOptions privacy) =>
+        this with { Privacy = privacy, Transform = SequenceTransform.None, VolatilityAdaptive = false };
+
+    /// <summary>The unit of privacy of <see cref="Privacy"/> (record when it names none).</summary>
+    public PrivacyUnit PrivacyUnitOrDefault => Privacy?.Unit ?? PrivacyUnit.Record;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {
@@ -130,5 +151,16 @@ public sealed record SequenceGeneratorOptions
         Require(Training.EmaDecay is >= 0 and < 1, "training.ema_decay must be in [0, 1)");
         Require(Training.GradClipNorm >= 0 && Training.WeightDecay >= 0 && Training.MinLearningRate >= 0,
             "training.grad_clip_norm, weight_decay and min_learning_rate must be non-negative");
+        if (Privacy is not null)
+        {
+            Privacy.Validate();
+            Require(Privacy.Unit is not PrivacyUnit.Entity,
+                "privacy.unit entity is not available for sequence models: the data has no entity column; use record (a day, group privacy over the W windows that hold it) or window");
+            Require(Transform == SequenceTransform.None && !VolatilityAdaptive,
+                "with privacy, transform must be none and volatility_adaptive false: the standardisation and the per-series noise scales would be fitted on the private returns outside the DP guarantee (returns are scaled by privacy.public_scale instead)");
+            Require(Training.PacfWeight == 0,
+                "with privacy, training.pacf_weight must be 0: the PACF regulariser's targets are statistics of the private returns outside the DP guarantee");
+            Require(RegimeGuidance == 0, "with privacy, regime_guidance must be 0: it is calibrated on the private returns");
+        }
     }
 }

@@ -52,6 +52,10 @@ public sealed record SequenceManifest
     /// <summary>The weights file.</summary>
     public WeightsManifest Weights { get; init; } = new();
 
+    /// <summary>The DP statement (DP-10) when the model was trained with DP-SGD (<see cref="SequenceGeneratorOptions.Privacy"/>); null otherwise.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public PrivacyManifest? Privacy { get; init; }
+
     /// <summary>The evidence for <see cref="SequenceGeneratorOptions.GuidanceScale"/> when it was calibrated on the training
     /// data (<see cref="SequenceGenerator.CalibrateGuidance"/>); null when the default is the configured one.</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]

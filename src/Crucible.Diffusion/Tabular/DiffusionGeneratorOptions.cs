@@ -191,6 +191,7 @@ public sealed record DiffusionGeneratorOptions
         if (Privacy is not null)
         {
             Privacy.Validate();
+            Require(Privacy.Unit is null or global::Crucible.Diffusion.Privacy.PrivacyUnit.Record, "privacy.unit: a tabular model's unit of privacy is the record (one train row); window and entity are for other kinds");
             Require(Transform == MarginalTransform.None && !VolatilityAdaptive && !Whiten,
                 "with privacy, transform must be none, volatility_adaptive false and whiten false: their parameters would be fitted on the private rows outside the DP guarantee (rows are scaled by privacy.public_scale instead)");
         }

@@ -47,6 +47,14 @@ public sealed record DpTrainingOptions
     /// </summary>
     public bool SecureMode { get; init; }
 
+    /// <summary>
+    /// The unit of privacy (<c>unit</c>); null: <see cref="PrivacyUnit.Record"/>. A tabular model's unit is the record (one
+    /// train row, a day). A sequence model takes <c>record</c> (a day: the accountant runs per window and the day's
+    /// guarantee is the group bound over the k = W windows that hold it, <see cref="GroupPrivacy"/>) or <c>window</c>.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public PrivacyUnit? Unit { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {
@@ -65,6 +73,7 @@ public sealed record DpTrainingOptions
         Require(Enum.IsDefined(Conversion), "unknown conversion");
         Require(double.IsFinite(PublicScale) && PublicScale > 0, "public_scale must be a finite number > 0");
         Require(double.IsFinite(PublicBound) && PublicBound > 0, "public_bound must be a finite number > 0");
+        Require(Unit is null || Enum.IsDefined(Unit.Value), "unknown unit");
     }
 
     /// <summary>The engine's options for <paramref name="rows"/> train rows, <paramref name="batchSize"/> and <paramref name="steps"/>.</summary>
@@ -77,7 +86,7 @@ public sealed record DpTrainingOptions
         ExpectedBatchSize = SampleRate is { } q ? q * rows : batchSize,
         Steps = steps,
         EpsilonBudget = EpsilonBudget,
-        Unit = PrivacyUnit.Record,
+        Unit = Unit ?? PrivacyUnit.Record,
         Conversion = Conversion,
         SecureMode = SecureMode,
     };
@@ -137,8 +146,30 @@ public sealed record PrivacyManifest
     /// <summary><c>add_remove_one</c>.</summary>
     public string Adjacency { get; init; } = "add_remove_one";
 
+    /// <summary>The adjacency of a group statement: neighbouring datasets differ by one day's windows, all added or removed together.</summary>
+    public const string GroupAdjacency = DpStatement.GroupAdjacency;
+
     /// <summary>The unit of privacy (<c>record</c>: one train row).</summary>
     public PrivacyUnit Unit { get; init; }
+
+    /// <summary>
+    /// k, the number of examples (windows) one unit lies in when the guarantee is a group bound (a sequence model's
+    /// <c>record</c>, a day: k = W); null when each unit is one example.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public int? GroupSize { get; init; }
+
+    /// <summary>ε per example (window) from the accountant, when the guarantee is a group bound (<see cref="GroupSize"/>).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public double? ExampleEpsilon { get; init; }
+
+    /// <summary>δ per example (window) the accountant's ε is stated at, when the guarantee is a group bound.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public double? ExampleDelta { get; init; }
+
+    /// <summary>The number of units (days) when the guarantee is a group bound; <see cref="DatasetSize"/> is then the number of examples (windows).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public int? Units { get; init; }
 
     /// <summary>The public scale of the rows (config, not data).</summary>
     public double PublicScale { get; init; }
@@ -162,17 +193,30 @@ public sealed record PrivacyManifest
     public static PrivacyManifest From(PrivacyEngine engine, DpTrainingOptions options)
     {
         ArgumentNullException.ThrowIfNull(engine);
+        return From(engine, options, engine.Statement());
+    }
+
+    /// <summary>
+    /// The manifest entry of <paramref name="s"/>, a statement of <paramref name="engine"/>'s training (its own, or the group
+    /// bound over it, <see cref="DpStatement.ForGroup"/>).
+    /// </summary>
+    public static PrivacyManifest From(PrivacyEngine engine, DpTrainingOptions options, DpStatement s)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(options);
-        var s = engine.Statement();
+        ArgumentNullException.ThrowIfNull(s);
+        bool group = s.GroupSize > 1;
         return new PrivacyManifest
         {
-            Epsilon = s.Epsilon, Delta = s.Delta, EpsilonBudget = engine.Options.EpsilonBudget, TargetEpsilon = options.TargetEpsilon,
+            Epsilon = s.Epsilon, Delta = s.Delta, EpsilonBudget = options.EpsilonBudget, TargetEpsilon = options.TargetEpsilon,
             NoiseMultiplier = s.NoiseMultiplier, MaxGradNorm = s.MaxGradNorm, SampleRate = s.SampleRate,
             ExpectedBatchSize = engine.Options.ExpectedBatchSize, Steps = s.Steps, DatasetSize = s.DatasetSize,
             RdpFormula = s.Formula, Conversion = s.Conversion, BestOrder = s.BestOrder, Unit = s.Unit,
             PublicScale = options.PublicScale, PublicBound = options.PublicBound,
             SecureMode = s.SecureMode, NoiseGenerator = s.NoiseGenerator,
-            Statement = s.ToString() + string.Create(CultureInfo.InvariantCulture, $"; δ < 1/N = {1.0 / s.DatasetSize:G3}; {s.Mode}"),
+            Adjacency = group ? GroupAdjacency : "add_remove_one",
+            GroupSize = group ? s.GroupSize : null, ExampleEpsilon = s.ExampleEpsilon, ExampleDelta = s.ExampleDelta, Units = s.Units,
+            Statement = s.ToString() + string.Create(CultureInfo.InvariantCulture, $"; δ < 1/N = {1.0 / (s.Units ?? s.DatasetSize):G3}; {s.Mode}"),
         };
     }
 }

@@ -1,0 +1,136 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Crucible.Cli.Tests;
+
+/// <summary>
+/// <c>crucible train --kind sequence --dp-*</c> end to end in child processes (RELIABILITY.md DP-8, DP-10, DP-11): the
+/// statement per day (group privacy over k = W windows) or per window in the model manifest, the run manifest and the
+/// model card; recompute in reproducible mode and its refusal in secure mode; the exit-2 refusals.
+/// </summary>
+public sealed class DpSequenceCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("crucible-cli-seqdp-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private (int Exit, string Stdout, string Stderr) Crucible(params string[] args) =>
+        CliProcess.Run(new Dictionary<string, string> { ["CRUCIBLE_HOME"] = Path.Combine(_dir, "home") }, args);
+
+    /// <summary>Prices of two random walks and a VIX-like state on 120 weekdays from 2020-01-01.</summary>
+    private (string Prices, string State) Files()
+    {
+        string prices = Path.Combine(_dir, "prices.csv"), state = Path.Combine(_dir, "state.csv");
+        var rng = new System.Random(4);
+        var p = new StringBuilder("Date,A,B\n");
+        var s = new StringBuilder("Date,VIXCLS\n");
+        double a = 100, b = 50;
+        var date = new DateOnly(2020, 1, 1);
+        for (int i = 0; i < 120; i++)
+        {
+            while (date.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday) date = date.AddDays(1);
+            a *= Math.Exp(0.02 * (rng.NextDouble() - 0.5));
+            b *= Math.Exp(0.01 * (rng.NextDouble() - 0.5));
+            p.Append(CultureInfo.InvariantCulture, $"{date:yyyy-MM-dd},{a:F4},{b:F4}\n");
+            s.Append(CultureInfo.InvariantCulture, $"{date:yyyy-MM-dd},{15 + (10 * rng.NextDouble()):F2}\n");
+            date = date.AddDays(1);
+        }
+
+        File.WriteAllText(prices, p.ToString());
+        File.WriteAllText(state, s.ToString());
+        return (prices, state);
+    }
+
+    private string Config(string extra = "")
+    {
+        string path = Path.Combine(_dir, "small.json");
+        File.WriteAllText(path, """{"hidden": 8, "layers": 2, "heads": 2, "time_embedding": 8, "diffusion_steps": 50, "training": {"batch_size": 8, "warmup_steps": 1}""" + extra + "}");
+        return path;
+    }
+
+    private static string ManifestPath(string stdout) =>
+        stdout.Split('\n').Single(l => l.StartsWith("manifest:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
+
+    [Fact]
+    public void TrainSequence_DpPerDay_StatementInManifestRunAndCard_RecomputeReproduces()
+    {
+        var (prices, _) = Files();
+        string model = Path.Combine(_dir, "m");
+        var (code, stdout, stderr) = Crucible("train", "--data", prices, "--kind", "sequence", "--window", "5", "--config", Config(), "--steps", "4",
+            "--dp-noise-multiplier", "3", "--dp-delta", "1e-4", "--out", model);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("loss withheld", stdout, StringComparison.Ordinal);
+        Assert.Contains("-DP per record (group privacy over the k = 5 windows", stdout, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "manifest.json")));
+        var p = doc.RootElement.GetProperty("privacy");
+        Assert.Equal("record", p.GetProperty("unit").GetString());              // DP-8: a day, k = W
+        Assert.Equal(5, p.GetProperty("group_size").GetInt32());
+        Assert.Equal(119, p.GetProperty("units").GetInt32());                  // 119 days of returns
+        Assert.Equal(115, p.GetProperty("dataset_size").GetInt32());           // 115 windows
+        Assert.Equal(8.0 / 115, p.GetProperty("sample_rate").GetDouble(), 1e-12);
+        Assert.Equal(5 * p.GetProperty("example_epsilon").GetDouble(), p.GetProperty("epsilon").GetDouble(), 1e-12);
+        Assert.Equal(1e-4, p.GetProperty("delta").GetDouble());
+        // DP-11: prices were read, but the last train prices are not in the manifest; the scale is the public one
+        var data = doc.RootElement.GetProperty("data");
+        Assert.True(!data.TryGetProperty("last_prices", out var last) || last.ValueKind == JsonValueKind.Null, data.ToString());
+        Assert.Equal(0.02, doc.RootElement.GetProperty("affine").GetProperty("scale")[0].GetDouble());
+
+        var manifest = ManifestPath(stdout);
+        using (var run = JsonDocument.Parse(File.ReadAllBytes(manifest)))
+            Assert.True(JsonElement.DeepEquals(p, run.RootElement.GetProperty("dp")), run.RootElement.ToString());
+        var again = Crucible("verify-run", manifest, "--recompute");
+        Assert.True(again.Exit == 0, again.Stdout + again.Stderr);
+        Assert.Contains("2/2 outputs recomputed identically", again.Stdout, StringComparison.Ordinal);
+
+        // DP-10: the model card carries the sequence statement
+        var card = Path.Combine(_dir, "card.md");
+        var carded = Crucible("model-card", "--model", model, "--out", card);
+        Assert.True(carded.Exit == 0, carded.Stderr);
+        var text = File.ReadAllText(card);
+        Assert.Contains("trained with DP-SGD", text, StringComparison.Ordinal);
+        Assert.Contains("group_size", text, StringComparison.Ordinal);
+        Assert.Contains("group privacy over the k = 5 windows", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TrainSequence_DpPerWindowSecure_RecomputeRefused_AndTheUnsupportedCombinationsExitTwo()
+    {
+        var (prices, state) = Files();
+        string model = Path.Combine(_dir, "w");
+        var (code, stdout, stderr) = Crucible("train", "--data", prices, "--kind", "sequence", "--window", "5", "--config", Config(), "--steps", "3",
+            "--dp-noise-multiplier", "2", "--dp-delta", "1e-4", "--dp-unit", "window", "--dp-secure", "--out", model);
+        Assert.True(code == 0, stderr);
+        using (var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "manifest.json"))))
+        {
+            var p = doc.RootElement.GetProperty("privacy");
+            Assert.Equal("window", p.GetProperty("unit").GetString());
+            Assert.False(p.TryGetProperty("group_size", out _));
+            Assert.True(p.GetProperty("secure_mode").GetBoolean());
+        }
+
+        var again = Crucible("verify-run", ManifestPath(stdout), "--recompute");
+        Assert.Equal(2, again.Exit);
+        Assert.Contains("secure mode (privacy.secure_mode)", again.Stderr, StringComparison.Ordinal);
+
+        string refused = Path.Combine(_dir, "refused");
+        void Refused(string expected, params string[] args)
+        {
+            var r = Crucible(["train", "--data", prices, "--kind", "sequence", "--window", "5", .. args, "--out", refused]);
+            Assert.True(r.Exit == 2, $"{string.Join(' ', args)}: exit {r.Exit}\n{r.Stdout}\n{r.Stderr}");
+            Assert.Contains(expected, r.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", r.Stderr, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(refused));
+        }
+
+        Refused("entity is not available for sequence models", "--steps", "2", "--dp-epsilon", "3", "--dp-unit", "entity");
+        Refused("DP-E-PREPROCESS", "--steps", "2", "--dp-epsilon", "3", "--state", state, "--state-columns", "VIXCLS");
+        Refused("k = 5", "--config", Config(), "--dp-noise-multiplier", "0.3", "--dp-budget", "1", "--steps", "100000");
+        // a privacy section in the config with the data-fitted noise scales left on names the option
+        Refused("volatility_adaptive", "--steps", "2", "--config", Config(""", "privacy": {"noise_multiplier": 3, "delta": 1e-4}"""));
+        // a tabular model's unit is the record
+        var tabular = Crucible("train", "--data", prices, "--steps", "2", "--dp-epsilon", "3", "--dp-unit", "window", "--out", refused);
+        Assert.Equal(2, tabular.Exit);
+        Assert.Contains("privacy.unit", tabular.Stderr, StringComparison.Ordinal);
+    }
+}
