@@ -259,12 +259,46 @@ public sealed class SequenceTrainingJobTests(ServiceFixture f)
         Assert.Contains("at most", Rule(await Refused("""{"kind": "sequence", "data_csv": "x", "config": {"training": {"steps": 100001}}}"""), "config"),
             StringComparison.Ordinal);
 
-        // DP-8: a privacy section on a sequence job is refused by name (the sequence generator has no DP-SGD), never
-        // trained without privacy; on a tabular job it is the DP-SGD configuration
-        Assert.Equal(Crucible.Service.Training.TrainingValidation.SequenceDpRefusal,
-            Rule(await Refused("""{"kind": "sequence", "data_csv": "x", "config": {"privacy": {"target_epsilon": 1}}}"""), "config"));
+        // DP-11: a privacy section on a sequence job refuses the data-fitted preprocessing by name (the defaults standardise
+        // and scale the noise per series) and a state file; on a tabular job it is the DP-SGD configuration
+        Assert.Contains("with privacy, transform must be none",
+            Rule(await Refused("""{"kind": "sequence", "data_csv": "x", "config": {"privacy": {"target_epsilon": 1}}}"""), "config"), StringComparison.Ordinal);
+        Assert.Equal(Crucible.Service.Training.TrainingValidation.SequenceDpStateRefusal,
+            Rule(await Refused("""{"kind": "sequence", "data_csv": "x", "state_csv": "x", "config": {"transform": "none", "volatility_adaptive": false, "privacy": {"target_epsilon": 1}}}"""), "state_csv"));
         var tabularDp = await Refused("""{"data_csv": "x", "window": 5, "config": {"transform": "none", "volatility_adaptive": false, "whiten": false, "privacy": {"target_epsilon": 1}}}""");
         Assert.False(tabularDp.TryGetProperty("config", out _), tabularDp.ToString());
+    }
+
+    [Fact]
+    public async Task SequenceJob_WithPrivacy_TrainsWithDpSgd_AndStatesTheDaysGroupBound()
+    {
+        // DP-8 through the service: an unconditional sequence job with a privacy section (unit record, the default: a day
+        // lies in up to k = W = 5 windows); the statement is in the model manifest, the run manifest and each scenario set
+        var (prices, _) = SequenceJob.Csv();
+        const string Privacy = """, "config": {"hidden": 8, "layers": 2, "heads": 2, "time_embedding": 8, "diffusion_steps": 50, "training": {"batch_size": 16, "warmup_steps": 2}, "transform": "none", "volatility_adaptive": false, "privacy": {"target_epsilon": 3, "delta": 1e-3}}}""";
+        var body = ServiceFixture.Json($$"""
+            {"kind": "sequence", "data_csv": {{JsonSerializer.Serialize(prices)}}, "train_end": "{{SequenceJob.TrainEnd}}", "window": 5, "steps": 12, "seed": 2{{Privacy}}
+            """);
+        var (job, modelId) = await TrainAsync(body);
+
+        using var admin = f.Client("admin");
+        var manifest = JsonDocument.Parse(await admin.GetStringAsync("/v1/models/" + modelId)).RootElement.GetProperty("manifest");
+        var privacy = manifest.GetProperty("privacy");
+        Assert.Equal("record", privacy.GetProperty("unit").GetString());
+        Assert.Equal(5, privacy.GetProperty("group_size").GetInt32());
+        double epsilon = privacy.GetProperty("epsilon").GetDouble(), perWindow = privacy.GetProperty("example_epsilon").GetDouble();
+        Assert.InRange(epsilon, 0.5, 3.0 + 1e-9);
+        Assert.Equal(5 * perWindow, epsilon, 9);
+        Assert.Equal(manifest.GetProperty("data").GetProperty("train_rows").GetInt32(), privacy.GetProperty("units").GetInt32());
+        Assert.False(manifest.GetProperty("data").TryGetProperty("last_prices", out _)); // private data (DP-11)
+
+        var run = JsonDocument.Parse(await admin.GetStringAsync("/v1/runs/" + job.GetProperty("run_id").GetString())).RootElement;
+        Assert.True(JsonElement.DeepEquals(privacy, run.GetProperty("dp")), run.GetProperty("dp").ToString());
+
+        using var scenarios = await admin.PostAsync("/v1/scenarios", ServiceFixture.Json($$"""{"model": "{{modelId}}", "count": 3, "seed": 1, "sampling_steps": 5}"""));
+        var answer = await scenarios.Content.ReadAsStringAsync();
+        Assert.True(scenarios.StatusCode == HttpStatusCode.OK, answer);
+        Assert.True(JsonElement.DeepEquals(privacy, JsonDocument.Parse(answer).RootElement.GetProperty("metadata").GetProperty("privacy")), answer);
     }
 
     [Fact]

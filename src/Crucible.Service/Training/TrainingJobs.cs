@@ -294,6 +294,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             entry["state_columns"] = r.Request.StateColumns is { } names ? string.Join(",", names) : null; // as given, like --state-columns
             entry["calibrate_guidance"] = r.Calibration?.Episode.Name;
             entry["calibration_rule"] = r.Calibration is null ? null : SequenceTraining.RuleName(r.Calibration.Rule);
+            if (m.Privacy is { } dp) run.Dp = JsonSerializer.SerializeToNode(dp, DiffusionJson.Options) as JsonObject;
         }
         else
         {

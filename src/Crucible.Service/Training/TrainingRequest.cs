@@ -93,10 +93,10 @@ public static class TrainingValidation
     /// <summary>The most optimiser steps one job may take.</summary>
     public const int MaxSteps = 100_000;
 
-    /// <summary>The 422 message of a sequence job whose config has a <c>privacy</c> section (RELIABILITY.md DP-8).</summary>
-    public const string SequenceDpRefusal =
-        "privacy (OPT-E-DP-KIND): DP-SGD is available for kind tabular only; sequence windows overlap, so record-level DP would not bound a "
-        + "window's or an entity's influence (RELIABILITY DP-8)";
+    /// <summary>The 422 message of a sequence job with both a <c>privacy</c> section and a state file (RELIABILITY.md DP-11).</summary>
+    public const string SequenceDpStateRefusal =
+        "cannot be combined with config.privacy: the conditions' standardisation, reference state and crisis archetypes are statistics of the "
+        + "private data outside DP-SGD's accounting (DP-11); train an unconditional model";
 
     /// <summary>Returns the errors (empty: valid) and the checked request.</summary>
     public static (Dictionary<string, string[]> Errors, ValidTrainingRequest? Valid) Check(TrainingRequest r)
@@ -174,8 +174,9 @@ public static class TrainingValidation
         }
 
         var options = Config(r, errors, new SequenceGeneratorOptions());
-        // a privacy section is refused by name, not as an unknown key: the sequence generator has no DP-SGD (DP-8)
-        if (r.Config is { ValueKind: JsonValueKind.Object } config && config.TryGetProperty("privacy", out _)) errors["config"] = [SequenceDpRefusal];
+        // a privacy section trains with DP-SGD (each window one example, the guarantee for privacy.unit: DP-8), as
+        // crucible train --kind sequence does; the options' own checks refuse the data-fitted preprocessing (DP-11)
+        if (options.Privacy is not null && r.StateCsv is not null) errors["state_csv"] = [SequenceDpStateRefusal];
         if (r.Steps is { } s) options = options with { Training = options.Training with { Steps = s } };
         if (r.Window is { } w) options = options with { Window = w };
         if (r.Seed is { } seed) options = options with { Seed = seed };
