@@ -18,29 +18,7 @@ public sealed class DpSequenceCommandTests : IDisposable
     private (int Exit, string Stdout, string Stderr) Crucible(params string[] args) =>
         CliProcess.Run(new Dictionary<string, string> { ["CRUCIBLE_HOME"] = Path.Combine(_dir, "home") }, args);
 
-    /// <summary>Prices of two random walks and a VIX-like state on 120 weekdays from 2020-01-01.</summary>
-    private (string Prices, string State) Files()
-    {
-        string prices = Path.Combine(_dir, "prices.csv"), state = Path.Combine(_dir, "state.csv");
-        var rng = new System.Random(4);
-        var p = new StringBuilder("Date,A,B\n");
-        var s = new StringBuilder("Date,VIXCLS\n");
-        double a = 100, b = 50;
-        var date = new DateOnly(2020, 1, 1);
-        for (int i = 0; i < 120; i++)
-        {
-            while (date.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday) date = date.AddDays(1);
-            a *= Math.Exp(0.02 * (rng.NextDouble() - 0.5));
-            b *= Math.Exp(0.01 * (rng.NextDouble() - 0.5));
-            p.Append(CultureInfo.InvariantCulture, $"{date:yyyy-MM-dd},{a:F4},{b:F4}\n");
-            s.Append(CultureInfo.InvariantCulture, $"{date:yyyy-MM-dd},{15 + (10 * rng.NextDouble()):F2}\n");
-            date = date.AddDays(1);
-        }
-
-        File.WriteAllText(prices, p.ToString());
-        File.WriteAllText(state, s.ToString());
-        return (prices, state);
-    }
+    private (string Prices, string State) Files() => SequenceTestFiles.Write(_dir);
 
     private string Config(string extra = "")
     {
