@@ -443,6 +443,9 @@ internal static class TrainCommand
         var c = m.Config;
         if (RunRecompute.Value<string>(c, "command") != "train" || c["generator"] is not System.Text.Json.Nodes.JsonObject generator)
             throw new InvalidInputException(RunRecompute.Rule, $"--recompute runs crucible train runs again; run {m.RunId} was not recorded by crucible train", where);
+        // either kind's privacy section has the same shape: a secure-mode run is refused before its data is read
+        if (generator["privacy"] is System.Text.Json.Nodes.JsonObject privacy && privacy["secure_mode"]?.GetValue<bool>() == true)
+            throw new InvalidInputException(RunRecompute.Rule, SecureModeRecomputeMessage(m.RunId), where);
         string data = full(m.Inputs[0].Path);
         var input = Enum.Parse<InputKind>(RunRecompute.Value<string>(c, "input") ?? nameof(InputKind.Prices));
         var (train, all, _, provenance) = ReadTraining(data, input, RunRecompute.Value<string>(c, "columns"), TrainEndOf(RunRecompute.Value<string>(c, "train_end")));
@@ -451,8 +454,6 @@ internal static class TrainCommand
         if (RunRecompute.Value<string>(c, "kind") == SequenceGenerator.KindName)
         {
             var options = generator.Deserialize<SequenceGeneratorOptions>(DiffusionJson.Options)!;
-            if (options.Privacy is { SecureMode: true })
-                throw new InvalidInputException(RunRecompute.Rule, SecureModeRecomputeMessage(m.RunId), where);
             var state = m.Inputs.Count > 1 ? SequenceState.Load(full(m.Inputs[1].Path)) : null;
             var names = RunRecompute.Value<string>(c, "state_columns")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var calibration = RunRecompute.Value<string>(c, "calibrate_guidance") is { } episode
@@ -465,8 +466,6 @@ internal static class TrainCommand
         else
         {
             var options = generator.Deserialize<DiffusionGeneratorOptions>(DiffusionJson.Options)!;
-            if (options.Privacy is { SecureMode: true })
-                throw new InvalidInputException(RunRecompute.Rule, SecureModeRecomputeMessage(m.RunId), where);
             var trained = new DiffusionGenerator(options).Fit(train, provenance);
             weights = trained.WeightsBytes();
             manifest = version => DiffusionJson.FileBytes(trained.Manifest with { LibraryVersion = version });
