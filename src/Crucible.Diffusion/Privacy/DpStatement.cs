@@ -67,8 +67,14 @@ public sealed record DpStatement(
         };
     }
 
+    /// <summary>The adjacency of a statement per example: neighbouring datasets differ by one example, added or removed.</summary>
+    public const string ExampleAdjacency = "add_remove_one";
+
     /// <summary>The adjacency of a group statement: neighbouring datasets differ by one unit's examples, all added or removed together.</summary>
     public const string GroupAdjacency = "add_remove_one_record_with_all_its_windows";
+
+    /// <summary>The neighbouring relation the guarantee is stated for: <see cref="GroupAdjacency"/> for a group statement, else <see cref="ExampleAdjacency"/>.</summary>
+    public string Adjacency => GroupSize > 1 ? GroupAdjacency : ExampleAdjacency;
 
     /// <summary>True when the noise and the batches came from the OS CSPRNG (secure mode), false for the seeded generator.</summary>
     public bool SecureMode { get; init; }
@@ -117,7 +123,7 @@ public sealed record DpStatement(
         ["conversion"] = Conversion == RdpConversion.Balle2020 ? "balle2020" : "classic",
         ["best_order"] = BestOrder,
         ["sampling"] = "poisson",
-        ["adjacency"] = GroupSize > 1 ? GroupAdjacency : "add_remove_one",
+        ["adjacency"] = Adjacency,
         ["unit"] = Unit.ToString().ToLowerInvariant(),
         ["covers"] = Coverage,
         ["secure_mode"] = SecureMode,

@@ -143,11 +143,8 @@ public sealed record PrivacyManifest
     /// <summary>How gradients were clipped.</summary>
     public string Clipping { get; init; } = "flat per-example L2 over all parameters, factor min(1, C/(norm + 1e-6)); one (t, noise) draw per example";
 
-    /// <summary><c>add_remove_one</c>.</summary>
-    public string Adjacency { get; init; } = "add_remove_one";
-
-    /// <summary>The adjacency of a group statement: neighbouring datasets differ by one day's windows, all added or removed together.</summary>
-    public const string GroupAdjacency = DpStatement.GroupAdjacency;
+    /// <summary>The neighbouring relation (<see cref="DpStatement.Adjacency"/>): <c>add_remove_one</c>, or a group statement's.</summary>
+    public string Adjacency { get; init; } = DpStatement.ExampleAdjacency;
 
     /// <summary>The unit of privacy (<c>record</c>: one train row).</summary>
     public PrivacyUnit Unit { get; init; }
@@ -214,7 +211,7 @@ public sealed record PrivacyManifest
             RdpFormula = s.Formula, Conversion = s.Conversion, BestOrder = s.BestOrder, Unit = s.Unit,
             PublicScale = options.PublicScale, PublicBound = options.PublicBound,
             SecureMode = s.SecureMode, NoiseGenerator = s.NoiseGenerator,
-            Adjacency = group ? GroupAdjacency : "add_remove_one",
+            Adjacency = s.Adjacency,
             GroupSize = group ? s.GroupSize : null, ExampleEpsilon = s.ExampleEpsilon, ExampleDelta = s.ExampleDelta, Units = s.Units,
             Statement = s.ToString() + string.Create(CultureInfo.InvariantCulture, $"; δ < 1/N = {1.0 / (s.Units ?? s.DatasetSize):G3}; {s.Mode}"),
         };
