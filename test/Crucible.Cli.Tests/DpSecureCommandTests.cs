@@ -17,22 +17,7 @@ public sealed class DpSecureCommandTests : IDisposable
     private (int Exit, string Stdout, string Stderr) Crucible(params string[] args) =>
         CliProcess.Run(new Dictionary<string, string> { ["CRUCIBLE_HOME"] = Path.Combine(_dir, "home") }, args);
 
-    private string Returns(int rows)
-    {
-        var path = Path.Combine(_dir, "returns.csv");
-        var rng = new System.Random(5);
-        var sb = new StringBuilder("Date,A,B\n");
-        var date = new DateOnly(2020, 1, 1);
-        for (var i = 0; i < rows; i++)
-        {
-            while (date.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday) date = date.AddDays(1);
-            sb.Append(CultureInfo.InvariantCulture, $"{date:yyyy-MM-dd},{0.01 * (rng.NextDouble() - 0.5):F6},{0.02 * (rng.NextDouble() - 0.5):F6}\n");
-            date = date.AddDays(1);
-        }
-
-        File.WriteAllText(path, sb.ToString());
-        return path;
-    }
+    private string Returns(int rows) => TestPrices.Returns(Path.Combine(_dir, "returns.csv"), rows);
 
     private string Config(string privacy = "")
     {

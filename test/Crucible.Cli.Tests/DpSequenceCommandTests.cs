@@ -18,7 +18,7 @@ public sealed class DpSequenceCommandTests : IDisposable
     private (int Exit, string Stdout, string Stderr) Crucible(params string[] args) =>
         CliProcess.Run(new Dictionary<string, string> { ["CRUCIBLE_HOME"] = Path.Combine(_dir, "home") }, args);
 
-    private (string Prices, string State) Files() => SequenceTestFiles.Write(_dir);
+    private (string Prices, string State) Files() => TestPrices.Sequence(_dir);
 
     private string Config(string extra = "")
     {

@@ -22,7 +22,7 @@ public sealed class SequenceCommandsTests : IDisposable
 
     private static string Sha(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
 
-    private (string Prices, string State) Files(int rows = 120) => SequenceTestFiles.Write(_dir, rows);
+    private (string Prices, string State) Files(int rows = 120) => TestPrices.Sequence(_dir, rows);
 
     private string SmallConfig()
     {
