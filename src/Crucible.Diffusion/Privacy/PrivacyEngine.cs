@@ -268,10 +268,21 @@ public sealed class PrivacyEngine
     public static void AddNoiseAndNormalise(Span<double> sum, double std, double expectedBatchSize, Philox rng) =>
         AddNoiseAndNormalise(sum, std, expectedBatchSize, new PhiloxDpRandom(rng));
 
-    /// <summary>sum[i] ← (sum[i] + N(0, std²)) / expectedBatchSize, drawing the normals from <paramref name="rng"/> in order.</summary>
+    /// <summary>
+    /// sum[i] ← (sum[i] + N(0, std²)) / expectedBatchSize, drawing the normals from <paramref name="rng"/> in order, 256 at a
+    /// time (<see cref="IDpRandom.NextNormals"/>; none when std is 0).
+    /// </summary>
     public static void AddNoiseAndNormalise(Span<double> sum, double std, double expectedBatchSize, IDpRandom rng)
     {
         ArgumentNullException.ThrowIfNull(rng);
-        for (var i = 0; i < sum.Length; i++) sum[i] = (sum[i] + (std == 0 ? 0 : std * rng.NextNormal())) / expectedBatchSize;
+        Span<double> noise = stackalloc double[256];
+        for (var start = 0; start < sum.Length; start += noise.Length)
+        {
+            var part = sum.Slice(start, Math.Min(noise.Length, sum.Length - start));
+            var z = noise[..part.Length];
+            if (std == 0) z.Clear();
+            else rng.NextNormals(z);
+            for (var i = 0; i < part.Length; i++) part[i] = (part[i] + (std == 0 ? 0 : std * z[i])) / expectedBatchSize;
+        }
     }
 }

@@ -47,20 +47,28 @@ public sealed class SecureModeTests : IDisposable
         Assert.InRange(odd, (n / 2) - 3000, (n / 2) + 3000);
     }
 
-    [Fact]
-    public void Normals_HaveMeanZero_VarianceOne_KurtosisThree()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Normals_HaveMeanZero_VarianceOne_KurtosisThree(bool bulk)
     {
         // the sum of four Box–Muller normals scaled by 1/2: forgetting the scaling gives variance 4, one Box–Muller value
-        // per draw without the sum still passes (the test checks the distribution, the sum is checked by the variance)
+        // per draw without the sum still passes (the test checks the distribution, the sum is checked by the variance);
+        // bulk: NextNormals, in uneven pieces that cross its 256-draw chunks
         const int n = 1_000_000;
         var rng = new SecureDpRandom();
         double s1 = 0, s2 = 0;
         var x = new double[n];
-        for (var i = 0; i < n; i++)
+        if (bulk)
         {
-            x[i] = rng.NextNormal();
-            s1 += x[i];
+            for (var start = 0; start < n; start += 1000) ((IDpRandom)rng).NextNormals(x.AsSpan(start, Math.Min(1000, n - start)));
         }
+        else
+        {
+            for (var i = 0; i < n; i++) x[i] = rng.NextNormal();
+        }
+
+        foreach (var v in x) s1 += v;
 
         var mean = s1 / n;
         double m4 = 0;
@@ -118,15 +126,47 @@ public sealed class SecureModeTests : IDisposable
     }
 
     [Fact]
+    public void TheBulkConstruction_EqualsTheScalarOne()
+    {
+        // Normals (vectorised Log, Sqrt, SinCos) against Normal on the same uniforms, the extremes included: 0 (r = 0),
+        // 1 − 2⁻⁵³ (the largest r, √(2·53·ln 2) = 8.57), and angles at the quadrant boundaries
+        var rng = new System.Random(5);
+        const int m = 1000;
+        double[] a1 = new double[m], a2 = new double[m], b1 = new double[m], b2 = new double[m];
+        for (var j = 0; j < m; j++)
+        {
+            a1[j] = rng.NextDouble();
+            a2[j] = rng.NextDouble();
+            b1[j] = rng.NextDouble();
+            b2[j] = rng.NextDouble();
+        }
+
+        double top = 1 - Math.Pow(2, -53);
+        (a1[0], a2[0], b1[0], b2[0]) = (0, 0, top, 0.25);
+        (a1[1], a2[1], b1[1], b2[1]) = (top, 0.5, top, 0.75);
+        (a1[2], a2[2], b1[2], b2[2]) = (0.5, top, 0, top);
+        var expected = new double[m];
+        for (var j = 0; j < m; j++) expected[j] = SecureDpRandom.Normal(a1[j], a2[j], b1[j], b2[j]);
+        var actual = new double[m];
+        SecureDpRandom.Normals(a1, a2, b1, b2, actual, new double[m], new double[m]);
+        for (var j = 0; j < m; j++) Assert.Equal(expected[j], actual[j], 1e-12);
+        Assert.Equal(0.5 * Math.Sqrt(-2 * Math.Log(Math.Pow(2, -53))) * 2, SecureDpRandom.Normal(top, 0, top, 0), 1e-12);
+        Assert.Throws<ArgumentException>(() => SecureDpRandom.Normals(new double[2], new double[2], new double[2], new double[2], new double[3], new double[3], new double[3]));
+    }
+
+    [Fact]
     public void Draws_MakeNoGarbage_AfterTheFirstBuffer()
     {
         var rng = new SecureDpRandom();
         rng.NextNormal();
+        var bulk = new double[1000];
         var before = GC.GetAllocatedBytesForCurrentThread();
         double sink = 0;
         for (var i = 0; i < 100_000; i++) sink += rng.NextNormal() + rng.NextDouble();
+        for (var i = 0; i < 100; i++) rng.NextNormals(bulk);
+        PrivacyEngine.AddNoiseAndNormalise(bulk, 1.0, 1, rng);
         Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
-        Assert.True(double.IsFinite(sink));
+        Assert.True(double.IsFinite(sink + bulk.Sum()));
     }
 
     [Fact]
