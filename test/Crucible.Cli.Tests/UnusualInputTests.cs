@@ -1,0 +1,41 @@
+namespace Crucible.Cli.Tests;
+
+/// <summary>
+/// Inputs that are merely unusual, met by an analyst using the CLI (session 12's exploratory QA): each must end in a
+/// one-line message naming file, line, column and rule with exit 2 (or succeed), never an internal error (exit 1).
+/// </summary>
+public sealed class UnusualInputTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("crucible-cli-unusual-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private (int Exit, string Stdout, string Stderr) Crucible(params string[] args) =>
+        CliProcess.Run(new Dictionary<string, string> { ["CRUCIBLE_HOME"] = Path.Combine(_dir, "home") }, args);
+
+    [Fact]
+    public void DuplicateColumnNames_ExitTwoNamingTheHeaderCell_InEveryCommandThatLoadsTheFile()
+    {
+        string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 60);
+        string dup = Path.Combine(_dir, "dup.csv");
+        File.WriteAllLines(dup, File.ReadAllLines(prices).Select((l, i) => i == 0 ? "Date,A,A,C" : l));
+        string portfolio = Path.Combine(_dir, "p.json");
+        File.WriteAllText(portfolio, """{"name": "a", "weights": {"A": 1}}""");
+        string[][] commands =
+        [
+            ["train", "--data", dup, "--steps", "2", "--out", Path.Combine(_dir, "m")],
+            ["baseline", "--data", dup, "--generator", "bootstrap", "--count", "5", "--window", "2", "--out", Path.Combine(_dir, "b.csv")],
+            ["backtest", "--data", dup, "--portfolio", portfolio, "--generator", "bootstrap", "--out", Path.Combine(_dir, "bt.json")],
+        ];
+        foreach (var args in commands)
+        {
+            var r = Crucible(args);
+            Assert.True(r.Exit == 2, $"{args[0]}: exit {r.Exit}: {r.Stderr}");
+            Assert.Contains($"{dup}:1:3: error [CSV-E-HEADER]: duplicate column name 'A'", r.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("internal error", r.Stderr, StringComparison.Ordinal);
+        }
+
+        Assert.False(Directory.Exists(Path.Combine(_dir, "m")));
+        Assert.False(File.Exists(Path.Combine(_dir, "b.csv")));
+    }
+}
