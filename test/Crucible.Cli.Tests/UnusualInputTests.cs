@@ -38,4 +38,23 @@ public sealed class UnusualInputTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_dir, "m")));
         Assert.False(File.Exists(Path.Combine(_dir, "b.csv")));
     }
+
+    [Fact]
+    public void ASeriesNamedTwiceInColumns_ExitsTwo()
+    {
+        string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 60);
+        string[][] commands =
+        [
+            ["train", "--data", prices, "--columns", "A,B,A", "--steps", "2", "--out", Path.Combine(_dir, "m")],
+            ["baseline", "--data", prices, "--columns", "A,A", "--generator", "bootstrap", "--count", "5", "--window", "2", "--out", Path.Combine(_dir, "b.csv")],
+        ];
+        foreach (var args in commands)
+        {
+            var r = Crucible(args);
+            Assert.True(r.Exit == 2, $"{args[0]}: exit {r.Exit}: {r.Stderr}");
+            Assert.Contains("error [COLUMN-E]: column 'A' is named twice", r.Stderr, StringComparison.Ordinal);
+        }
+
+        Assert.False(Directory.Exists(Path.Combine(_dir, "m")));
+    }
 }
