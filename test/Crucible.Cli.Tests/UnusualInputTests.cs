@@ -57,4 +57,27 @@ public sealed class UnusualInputTests : IDisposable
 
         Assert.False(Directory.Exists(Path.Combine(_dir, "m")));
     }
+
+    [Fact]
+    public void AThresholdOnASectionTheReportLacks_SaysWhyTheSectionIsMissing()
+    {
+        // one-step scenarios (a tabular model's) leave no next-step samples for the utility forecaster: the README's
+        // threshold example utility.volatility.mse_ratio then used to exit 2 with only "which the report does not have"
+        string real = TestPrices.Returns(Path.Combine(_dir, "real.csv"), 120), train = TestPrices.Returns(Path.Combine(_dir, "train.csv"), 200, seed: 6);
+        var rng = new System.Random(3);
+        string synthetic = Path.Combine(_dir, "synthetic.csv");
+        File.WriteAllLines(synthetic, ["scenario,step,A,B", .. Enumerable.Range(1, 150).Select(i =>
+            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{i},1,{0.01 * (rng.NextDouble() - 0.5):F6},{0.02 * (rng.NextDouble() - 0.5):F6}"))]);
+        string thresholds = Path.Combine(_dir, "thresholds.json");
+        File.WriteAllText(thresholds, """{"ks_max": {"max": 0.5}, "utility.volatility.mse_ratio": {"max": 1.5}}""");
+        var r = Crucible("evaluate", "--real", real, "--synthetic", synthetic, "--train", train, "--thresholds", thresholds, "--out", Path.Combine(_dir, "report.json"));
+        Assert.True(r.Exit == 2, r.Stderr);
+        Assert.Contains("threshold on 'utility.volatility.mse_ratio', which the report does not have: utility not computed (synthetic has 0 next-step samples", r.Stderr, StringComparison.Ordinal);
+
+        File.WriteAllText(thresholds, """{"privacy.dcr_train_median": {"min": 0}}""");
+        r = Crucible("evaluate", "--real", real, "--synthetic", synthetic, "--thresholds", thresholds, "--out", Path.Combine(_dir, "report.json"));
+        Assert.True(r.Exit == 2, r.Stderr);
+        Assert.Contains("which the report does not have: privacy metrics need a train set", r.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir, "report.json")));
+    }
 }
