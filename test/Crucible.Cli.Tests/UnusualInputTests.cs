@@ -107,4 +107,20 @@ public sealed class UnusualInputTests : IDisposable
         Assert.True(r.Exit == 0, r.Stderr);
         Assert.DoesNotContain("NaN", File.ReadAllText(output), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void ShadowModelsOfASequenceModel_SayTheKindIsWrong_NotThatAJsonPropertyCannotBeMapped()
+    {
+        // the tabular loader deserialised the whole manifest before it checked the kind, so a sequence model folder gave
+        // "invalid manifest: The JSON property 'window' could not be mapped to any .NET member …"
+        var (prices, _) = TestPrices.Sequence(_dir);
+        string model = Path.Combine(_dir, "seq");
+        var t = Crucible("train", "--data", prices, "--kind", "sequence", "--window", "5", "--steps", "1", "--out", model);
+        Assert.True(t.Exit == 0, t.Stderr);
+        string returns = TestPrices.Returns(Path.Combine(_dir, "returns.csv"), 80);
+        var r = Crucible("evaluate", "--real", returns, "--synthetic", returns, "--train", returns, "--model", model, "--shadow-models", "1",
+            "--out", Path.Combine(_dir, "report.json"));
+        Assert.True(r.Exit == 2, r.Stderr);
+        Assert.Contains($"{Path.Combine(model, "manifest.json")}: error [model-kind]: model kind 'sequence' is not tabular", r.Stderr, StringComparison.Ordinal);
+    }
 }
