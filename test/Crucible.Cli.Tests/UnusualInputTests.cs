@@ -123,4 +123,30 @@ public sealed class UnusualInputTests : IDisposable
         Assert.True(r.Exit == 2, r.Stderr);
         Assert.Contains($"{Path.Combine(model, "manifest.json")}: error [model-kind]: model kind 'sequence' is not tabular", r.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void TrainOut_AFolderHoldingOtherFiles_IsRefusedAndKeptIntact_WhileAModelFolderIsStillReplaced()
+    {
+        // the model folder was replaced by renaming the old folder aside and deleting it recursively, whatever it held:
+        // train --out ~/Documents (or --out .) deleted the analyst's files; a file as --out was an internal error
+        string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 60);
+        string folder = Path.Combine(_dir, "work");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "notes.txt"), "keep me");
+        var r = Crucible("train", "--data", prices, "--steps", "2", "--out", folder);
+        Assert.True(r.Exit == 2, r.Stderr);
+        Assert.Contains($"{Path.GetFullPath(folder)}: error [OUT-E]: the folder exists and holds notes.txt, which is not a model's file", r.Stderr, StringComparison.Ordinal);
+        Assert.Equal("keep me", File.ReadAllText(Path.Combine(folder, "notes.txt")));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_dir, ".work.*"));
+
+        r = Crucible("train", "--data", prices, "--steps", "2", "--out", prices);
+        Assert.True(r.Exit == 2, r.Stderr);
+        Assert.Contains("error [OUT-E]: ", r.Stderr, StringComparison.Ordinal);
+
+        string model = Path.Combine(_dir, "model");
+        Assert.Equal(0, Crucible("train", "--data", prices, "--steps", "2", "--out", model).Exit);
+        r = Crucible("train", "--data", prices, "--steps", "2", "--seed", "5", "--out", model);
+        Assert.True(r.Exit == 0, r.Stderr);
+        Assert.Equal(["manifest.json", "weights.safetensors"], Directory.EnumerateFiles(model).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
 }
