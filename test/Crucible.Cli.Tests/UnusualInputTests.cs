@@ -149,4 +149,25 @@ public sealed class UnusualInputTests : IDisposable
         Assert.True(r.Exit == 0, r.Stderr);
         Assert.Equal(["manifest.json", "weights.safetensors"], Directory.EnumerateFiles(model).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
+
+    [Fact]
+    public void OutAFolder_ExitsTwoBeforeWritingAnything_InsteadOfAnInternalErrorAndAStrayMetadataFile()
+    {
+        // the rename over a folder failed at the very end: exit 1 ("Is a directory"), and generate had already written
+        // OUT.meta.json beside it
+        string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 60), model = Path.Combine(_dir, "m");
+        Assert.Equal(0, Crucible("train", "--data", prices, "--steps", "2", "--out", model).Exit);
+        string folder = Path.Combine(_dir, "out");
+        Directory.CreateDirectory(folder);
+        var r = Crucible("generate", "--model", model, "--count", "3", "--out", folder);
+        Assert.True(r.Exit == 2, r.Stderr);
+        Assert.Contains($"{folder}: error [OUT-E]: this is a folder, not a file", r.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(folder + ".meta.json"));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_dir, ".out.*"));
+
+        string returns = TestPrices.Returns(Path.Combine(_dir, "returns.csv"), 80);
+        r = Crucible("evaluate", "--real", returns, "--synthetic", returns, "--out", folder);
+        Assert.True(r.Exit == 2, r.Stderr);
+        Assert.Contains($"{folder}: error [OUT-E]: this is a folder, not a file", r.Stderr, StringComparison.Ordinal);
+    }
 }
