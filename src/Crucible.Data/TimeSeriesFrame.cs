@@ -102,6 +102,11 @@ public sealed class TimeSeriesFrame
     public TimeSeriesFrame SelectColumns(IReadOnlyList<string> names)
     {
         var index = names.Select(ColumnIndex).ToArray();
+        for (var i = 1; i < index.Length; i++)
+        {
+            if (Array.IndexOf(index, index[i], 0, i) >= 0) throw new InvalidInputException("COLUMN-E", $"column '{names[i]}' is named twice");
+        }
+
         var values = new double[RowCount * index.Length];
         for (var r = 0; r < RowCount; r++)
         {

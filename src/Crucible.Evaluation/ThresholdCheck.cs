@@ -90,12 +90,20 @@ public static class ThresholdCheck
         foreach (var t in thresholds)
         {
             if (!metrics.TryGetValue(t.Key, out var actual))
-                throw new InvalidInputException("unknown-metric", $"threshold on '{t.Key}', which the report does not have");
+                throw new InvalidInputException("unknown-metric", $"threshold on '{t.Key}', which the report does not have{WhyAbsent(report, t.Key)}");
             var passed = t.Kind == ThresholdKind.Max ? actual <= t.Limit : actual >= t.Limit;
             verdicts.Add(new ThresholdVerdict(t, actual, passed));
         }
         return verdicts;
     }
+
+    // why a key's section is missing from the report, when it is an optional section that was not computed
+    private static string WhyAbsent(EvaluationReport report, string key) =>
+        key.StartsWith("utility.", StringComparison.Ordinal) && report.Utility is null
+            ? report.UtilitySkipped is { } why ? ": utility not computed (" + why + ")" : ": utility metrics need a train set"
+        : key.StartsWith("privacy.", StringComparison.Ordinal) && report.Privacy is null ? ": privacy metrics need a train set"
+        : key.StartsWith("coverage.", StringComparison.Ordinal) && report.Coverage is null ? ": coverage metrics need declared segments"
+        : "";
 
     /// <summary>True when every verdict passed (also for no verdicts).</summary>
     public static bool AllPassed(IEnumerable<ThresholdVerdict> verdicts) => verdicts.All(v => v.Passed);

@@ -28,6 +28,7 @@ internal sealed class CsvEngine
     private string[] _columns = [];
     private int _valueColumns;
     private int _firstValueField;
+    private bool _headerAccepted; // false while the header is unread or was rejected (then no frame is built from it)
     private bool _trailingDelimiter;
     private long[] _missing = [];
     private double[] _lower = [];
@@ -195,6 +196,7 @@ internal sealed class CsvEngine
         _valueColumns = names.Length - _firstValueField;
         if (_valueColumns == 0) throw new CsvFatalException(CsvRules.Header, "no value columns after the date column", tok.RecordLine, 1);
 
+        _headerAccepted = true;
         var valueNames = names[_firstValueField..];
         _missing = new long[_valueColumns];
         _lower = new double[_valueColumns];
@@ -521,7 +523,7 @@ internal sealed class CsvEngine
 
     private TimeSeriesFrame BuildFrame()
     {
-        if (!_materialise) return new TimeSeriesFrame([], [], [], 0);
+        if (!_materialise || !_headerAccepted) return new TimeSeriesFrame([], [], [], 0);
         var names = _columns.Length > _firstValueField ? _columns[_firstValueField..] : [];
         var values = new double[_valueCount];
         Array.Copy(_values, values, _valueCount);

@@ -40,6 +40,9 @@ public static partial class AtomicFile
         ArgumentNullException.ThrowIfNull(write);
         var full = Path.GetFullPath(path);
         var dir = Path.GetDirectoryName(full) ?? throw new ArgumentException($"no folder in path {path}", nameof(path));
+        // a folder at the destination is bad input, found before anything is written (the rename over it would fail only
+        // at the end, after beforeRename's own file)
+        if (Directory.Exists(full)) throw new InvalidInputException("OUT-E", "this is a folder, not a file: give a file name", new InputLocation(full, 0, 0));
         Directory.CreateDirectory(dir);
         var temp = Path.Combine(dir, TempName(Path.GetFileName(full)));
         try

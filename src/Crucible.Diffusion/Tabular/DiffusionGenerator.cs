@@ -407,6 +407,14 @@ public sealed class DiffusionGenerator
         ModelManifest manifest;
         try
         {
+            // another kind's manifest has keys this one does not map: name the kind before deserialising
+            using (var doc = JsonDocument.Parse(File.ReadAllBytes(manifestPath)))
+            {
+                if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("kind", out var kind)
+                    && kind.ValueKind == JsonValueKind.String && kind.GetString() != "tabular")
+                    throw new InvalidInputException("model-kind", $"model kind '{kind.GetString()}' is not tabular", new InputLocation(manifestPath, 0, 0));
+            }
+
             manifest = JsonSerializer.Deserialize<ModelManifest>(File.ReadAllText(manifestPath), DiffusionJson.Options)
                 ?? throw new InvalidInputException("model-manifest", "empty manifest", new InputLocation(manifestPath, 0, 0));
         }

@@ -1,3 +1,5 @@
+using Crucible.Data;
+
 namespace Crucible.Diffusion.Tabular;
 
 /// <summary>Writes a folder of files so that readers see either the old folder or the complete new one.</summary>
@@ -6,15 +8,32 @@ internal static class ModelFolder
     /// <summary>
     /// Writes <paramref name="files"/> into a fresh temporary folder beside <paramref name="folder"/> (each file
     /// flushed to disk), then renames it to <paramref name="folder"/>. An existing <paramref name="folder"/> is first
-    /// renamed aside and deleted once the new one is in place; if the final rename fails it is put back.
+    /// renamed aside and deleted once the new one is in place; if the final rename fails it is put back. Only a folder
+    /// that holds nothing but files named in <paramref name="files"/> (an earlier model) is replaced: any other entry, or
+    /// a file at <paramref name="folder"/>, is bad input (<see cref="InvalidInputException"/>, rule <c>OUT-E</c>), so the
+    /// replacement never deletes a user's own files.
     /// </summary>
     public static void WriteAtomically(string folder, IReadOnlyList<(string Name, byte[] Bytes)> files)
     {
         string full = Path.GetFullPath(folder).TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar);
-        string parent = Path.GetDirectoryName(full) ?? throw new ArgumentException($"no parent folder in {folder}", nameof(folder));
+        string parent = Path.GetDirectoryName(full) ?? throw new InvalidInputException("OUT-E", "the model folder cannot be the root folder", new InputLocation(folder, 0, 0));
         string name = Path.GetFileName(full);
+        if (File.Exists(full)) throw new InvalidInputException("OUT-E", "this is a file, not a folder: give a folder for the model", new InputLocation(full, 0, 0));
+        if (Directory.Exists(full))
+        {
+            foreach (string entry in Directory.EnumerateFileSystemEntries(full))
+            {
+                string entryName = Path.GetFileName(entry);
+                if (!File.Exists(entry) || !files.Any(f => string.Equals(f.Name, entryName, StringComparison.Ordinal)))
+                {
+                    throw new InvalidInputException("OUT-E",
+                        $"the folder exists and holds {entryName}, which is not a model's file; give a new or empty folder, or a model folder to replace",
+                        new InputLocation(full, 0, 0));
+                }
+            }
+        }
+
         Directory.CreateDirectory(parent);
-        if (File.Exists(full)) throw new IOException($"{full} is a file, not a folder");
         string temp = Path.Combine(parent, $".{name}.{Guid.NewGuid():N}.tmp");
         string aside = Path.Combine(parent, $".{name}.{Guid.NewGuid():N}.old");
         Directory.CreateDirectory(temp);

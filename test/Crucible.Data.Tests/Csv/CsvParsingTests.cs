@@ -185,6 +185,18 @@ public class CsvParsingTests
     }
 
     [Fact]
+    public void RejectedHeader_ReadReturnsTheReport_AndLoadNamesTheCell()
+    {
+        // a duplicate name used to reach the frame's constructor (ArgumentException, an internal error in every command
+        // that loads a file: train, baseline, compare, backtest, stress --history) instead of the report's header error
+        var (frame, report) = CsvSeriesReader.Read(Utf8("Date,A,A\n2020-01-02,1,2\n"), "h.csv");
+        Assert.False(report.Usable);
+        Assert.Equal(0, frame.RowCount);
+        var e = Assert.Throws<InvalidInputException>(() => CsvSeriesReader.Load(Utf8("Date,A,A\n2020-01-02,1,2\n"), "h.csv"));
+        Assert.Equal("h.csv:1:3: error [CSV-E-HEADER]: duplicate column name 'A' (columns 2 and 3)", e.ToUserMessage());
+    }
+
+    [Fact]
     public void EmptyFiles_AreEmptyErrors()
     {
         Assert.Equal(CsvRules.Empty, CsvSeriesReader.Validate(Utf8(""), "e.csv").Errors[0].Rule);

@@ -1,0 +1,173 @@
+namespace Crucible.Cli.Tests;
+
+/// <summary>
+/// Inputs that are merely unusual, met by an analyst using the CLI (session 12's exploratory QA): each must end in a
+/// one-line message naming file, line, column and rule with exit 2 (or succeed), never an internal error (exit 1).
+/// </summary>
+public sealed class UnusualInputTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("crucible-cli-unusual-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private (int Exit, string Stdout, string Stderr) Crucible(params string[] args) =>
+        CliProcess.Run(new Dictionary<string, string> { ["CRUCIBLE_HOME"] = Path.Combine(_dir, "home") }, args);
+
+    [Fact]
+    public void DuplicateColumnNames_ExitTwoNamingTheHeaderCell_InEveryCommandThatLoadsTheFile()
+    {
+        string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 60);
+        string dup = Path.Combine(_dir, "dup.csv");
+        File.WriteAllLines(dup, File.ReadAllLines(prices).Select((l, i) => i == 0 ? "Date,A,A,C" : l));
+        string portfolio = Path.Combine(_dir, "p.json");
+        File.WriteAllText(portfolio, """{"name": "a", "weights": {"A": 1}}""");
+        string[][] commands =
+        [
+            ["train", "--data", dup, "--steps", "2", "--out", Path.Combine(_dir, "m")],
+            ["baseline", "--data", dup, "--generator", "bootstrap", "--count", "5", "--window", "2", "--out", Path.Combine(_dir, "b.csv")],
+            ["backtest", "--data", dup, "--portfolio", portfolio, "--generator", "bootstrap", "--out", Path.Combine(_dir, "bt.json")],
+        ];
+        foreach (var args in commands)
+        {
+            var r = Crucible(args);
+            Assert.True(r.Exit == 2, $"{args[0]}: exit {r.Exit}: {r.Stderr}");
+            Assert.Contains($"{dup}:1:3: error [CSV-E-HEADER]: duplicate column name 'A'", r.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("internal error", r.Stderr, StringComparison.Ordinal);
+        }
+
+        Assert.False(Directory.Exists(Path.Combine(_dir, "m")));
+        Assert.False(File.Exists(Path.Combine(_dir, "b.csv")));
+    }
+
+    [Fact]
+    public void ASeriesNamedTwiceInColumns_ExitsTwo()
+    {
+        string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 60);
+        string[][] commands =
+        [
+            ["train", "--data", prices, "--columns", "A,B,A", "--steps", "2", "--out", Path.Combine(_dir, "m")],
+            ["baseline", "--data", prices, "--columns", "A,A", "--generator", "bootstrap", "--count", "5", "--window", "2", "--out", Path.Combine(_dir, "b.csv")],
+        ];
+        foreach (var args in commands)
+        {
+            var r = Crucible(args);
+            Assert.True(r.Exit == 2, $"{args[0]}: exit {r.Exit}: {r.Stderr}");
+            Assert.Contains("error [COLUMN-E]: column 'A' is named twice", r.Stderr, StringComparison.Ordinal);
+        }
+
+        Assert.False(Directory.Exists(Path.Combine(_dir, "m")));
+    }
+
+    [Fact]
+    public void AThresholdOnASectionTheReportLacks_SaysWhyTheSectionIsMissing()
+    {
+        // one-step scenarios (a tabular model's) leave no next-step samples for the utility forecaster: the README's
+        // threshold example utility.volatility.mse_ratio then used to exit 2 with only "which the report does not have"
+        string real = TestPrices.Returns(Path.Combine(_dir, "real.csv"), 120), train = TestPrices.Returns(Path.Combine(_dir, "train.csv"), 200, seed: 6);
+        var rng = new System.Random(3);
+        string synthetic = Path.Combine(_dir, "synthetic.csv");
+        File.WriteAllLines(synthetic, ["scenario,step,A,B", .. Enumerable.Range(1, 150).Select(i =>
+            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{i},1,{0.01 * (rng.NextDouble() - 0.5):F6},{0.02 * (rng.NextDouble() - 0.5):F6}"))]);
+        string thresholds = Path.Combine(_dir, "thresholds.json");
+        File.WriteAllText(thresholds, """{"ks_max": {"max": 0.5}, "utility.volatility.mse_ratio": {"max": 1.5}}""");
+        var r = Crucible("evaluate", "--real", real, "--synthetic", synthetic, "--train", train, "--thresholds", thresholds, "--out", Path.Combine(_dir, "report.json"));
+        Assert.True(r.Exit == 2, r.Stderr);
+        Assert.Contains("threshold on 'utility.volatility.mse_ratio', which the report does not have: utility not computed (synthetic has 0 next-step samples", r.Stderr, StringComparison.Ordinal);
+
+        File.WriteAllText(thresholds, """{"privacy.dcr_train_median": {"min": 0}}""");
+        r = Crucible("evaluate", "--real", real, "--synthetic", synthetic, "--thresholds", thresholds, "--out", Path.Combine(_dir, "report.json"));
+        Assert.True(r.Exit == 2, r.Stderr);
+        Assert.Contains("which the report does not have: privacy metrics need a train set", r.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir, "report.json")));
+    }
+
+    [Fact]
+    public void AConditionFarBeyondTheTrainingStates_ExitsTwo_InsteadOfAnInternalErrorOrNaNScenarios()
+    {
+        // TERM is constant in this state file (σ ≈ 0): TERM=3e38 standardised overflowed float and ended in an internal
+        // error (exit 1, "a condition value is infinite"); VIXCLS=3e38 stays finite in float, but the network's arithmetic
+        // overflowed on it and the windows came out NaN (exit 0, a scenario file of NaN); an ordinary value still samples
+        var (prices, state) = TestPrices.Sequence(_dir);
+        string config = Path.Combine(_dir, "small.json"), small = Path.Combine(_dir, "small"), model = Path.Combine(_dir, "m");
+        File.WriteAllText(config, """{"hidden": 8, "layers": 2, "heads": 2, "time_embedding": 8, "diffusion_steps": 50, "training": {"batch_size": 16, "warmup_steps": 2}}""");
+        var t = Crucible("train", "--data", prices, "--kind", "sequence", "--window", "5", "--state", state, "--state-columns", "VIXCLS,TERM",
+            "--steps", "2", "--config", config, "--out", small);
+        Assert.True(t.Exit == 0, t.Stderr);
+        t = Crucible("train", "--data", prices, "--kind", "sequence", "--window", "5", "--state", state, "--state-columns", "VIXCLS", "--steps", "2", "--out", model);
+        Assert.True(t.Exit == 0, t.Stderr);
+        string output = Path.Combine(_dir, "s.csv");
+        var r = Crucible("generate", "--model", small, "--count", "3", "--condition", "TERM=3e38", "--guidance", "1", "--out", output);
+        Assert.True(r.Exit == 2, r.Stderr);
+        Assert.Contains("error [condition-value]: condition TERM = 3E+38 is ", r.Stderr, StringComparison.Ordinal);
+        r = Crucible("generate", "--model", model, "--count", "3", "--condition", "VIXCLS=3e38", "--guidance", "1", "--out", output);
+        Assert.True(r.Exit == 2, r.Stderr);
+        Assert.Contains("error [condition-value]: the windows under these conditions are not finite: condition VIXCLS = 3E+38 is ", r.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(output));
+        r = Crucible("generate", "--model", model, "--count", "3", "--condition", "VIXCLS=45", "--guidance", "1", "--out", output);
+        Assert.True(r.Exit == 0, r.Stderr);
+        Assert.DoesNotContain("NaN", File.ReadAllText(output), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ShadowModelsOfASequenceModel_SayTheKindIsWrong_NotThatAJsonPropertyCannotBeMapped()
+    {
+        // the tabular loader deserialised the whole manifest before it checked the kind, so a sequence model folder gave
+        // "invalid manifest: The JSON property 'window' could not be mapped to any .NET member …"
+        var (prices, _) = TestPrices.Sequence(_dir);
+        string model = Path.Combine(_dir, "seq");
+        var t = Crucible("train", "--data", prices, "--kind", "sequence", "--window", "5", "--steps", "1", "--out", model);
+        Assert.True(t.Exit == 0, t.Stderr);
+        string returns = TestPrices.Returns(Path.Combine(_dir, "returns.csv"), 80);
+        var r = Crucible("evaluate", "--real", returns, "--synthetic", returns, "--train", returns, "--model", model, "--shadow-models", "1",
+            "--out", Path.Combine(_dir, "report.json"));
+        Assert.True(r.Exit == 2, r.Stderr);
+        Assert.Contains($"{Path.Combine(model, "manifest.json")}: error [model-kind]: model kind 'sequence' is not tabular", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TrainOut_AFolderHoldingOtherFiles_IsRefusedAndKeptIntact_WhileAModelFolderIsStillReplaced()
+    {
+        // the model folder was replaced by renaming the old folder aside and deleting it recursively, whatever it held:
+        // train --out ~/Documents (or --out .) deleted the analyst's files; a file as --out was an internal error
+        string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 60);
+        string folder = Path.Combine(_dir, "work");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "notes.txt"), "keep me");
+        var r = Crucible("train", "--data", prices, "--steps", "2", "--out", folder);
+        Assert.True(r.Exit == 2, r.Stderr);
+        Assert.Contains($"{Path.GetFullPath(folder)}: error [OUT-E]: the folder exists and holds notes.txt, which is not a model's file", r.Stderr, StringComparison.Ordinal);
+        Assert.Equal("keep me", File.ReadAllText(Path.Combine(folder, "notes.txt")));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_dir, ".work.*"));
+
+        r = Crucible("train", "--data", prices, "--steps", "2", "--out", prices);
+        Assert.True(r.Exit == 2, r.Stderr);
+        Assert.Contains("error [OUT-E]: ", r.Stderr, StringComparison.Ordinal);
+
+        string model = Path.Combine(_dir, "model");
+        Assert.Equal(0, Crucible("train", "--data", prices, "--steps", "2", "--out", model).Exit);
+        r = Crucible("train", "--data", prices, "--steps", "2", "--seed", "5", "--out", model);
+        Assert.True(r.Exit == 0, r.Stderr);
+        Assert.Equal(["manifest.json", "weights.safetensors"], Directory.EnumerateFiles(model).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void OutAFolder_ExitsTwoBeforeWritingAnything_InsteadOfAnInternalErrorAndAStrayMetadataFile()
+    {
+        // the rename over a folder failed at the very end: exit 1 ("Is a directory"), and generate had already written
+        // OUT.meta.json beside it
+        string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 60), model = Path.Combine(_dir, "m");
+        Assert.Equal(0, Crucible("train", "--data", prices, "--steps", "2", "--out", model).Exit);
+        string folder = Path.Combine(_dir, "out");
+        Directory.CreateDirectory(folder);
+        var r = Crucible("generate", "--model", model, "--count", "3", "--out", folder);
+        Assert.True(r.Exit == 2, r.Stderr);
+        Assert.Contains($"{folder}: error [OUT-E]: this is a folder, not a file", r.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(folder + ".meta.json"));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_dir, ".out.*"));
+
+        string returns = TestPrices.Returns(Path.Combine(_dir, "returns.csv"), 80);
+        r = Crucible("evaluate", "--real", returns, "--synthetic", returns, "--out", folder);
+        Assert.True(r.Exit == 2, r.Stderr);
+        Assert.Contains($"{folder}: error [OUT-E]: this is a folder, not a file", r.Stderr, StringComparison.Ordinal);
+    }
+}
