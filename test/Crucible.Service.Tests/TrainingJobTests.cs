@@ -131,3 +131,21 @@ public sealed class TrainingJobTests(ServiceFixture f)
         await Problem.AssertAsync(await generator.PostAsync("/v1/models", Request("x")), HttpStatusCode.Forbidden, "forbidden");
     }
 }
+
+/// <summary>A <c>config</c> whose <c>training</c> section is JSON null is a 422 naming <c>config</c> (it was a 500).</summary>
+[Collection(ServiceCollection.Name)]
+public sealed class TrainingConfigNullSectionTests(ServiceFixture f)
+{
+    [Theory]
+    [InlineData("tabular", ", \"steps\": 5")]
+    [InlineData("tabular", "")]
+    [InlineData("sequence", ", \"steps\": 5")]
+    [InlineData("sequence", "")]
+    public async Task TrainingRequest_NullTrainingSection_Is422NamingConfig(string kind, string steps)
+    {
+        using var trainer = f.Client("trainer");
+        var body = ServiceFixture.Json($$"""{"data_csv": "x", "kind": "{{kind}}", "config": {"training": null}{{steps}}}""");
+        var problem = await Problem.AssertAsync(await trainer.PostAsync("/v1/models", body), HttpStatusCode.UnprocessableEntity, "validation");
+        Assert.Contains("training", problem.GetProperty("errors").GetProperty("config")[0].GetString(), StringComparison.Ordinal);
+    }
+}

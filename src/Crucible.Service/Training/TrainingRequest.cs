@@ -141,9 +141,10 @@ public static class TrainingValidation
         }
 
         var options = Config(r, errors, new DiffusionGeneratorOptions());
-        if (r.Steps is { } s) options = options with { Training = options.Training with { Steps = s } };
+        // a config whose training section is JSON null keeps it null for Validate to name (no steps to override)
+        if (r.Steps is { } s && options.Training is not null) options = options with { Training = options.Training with { Steps = s } };
         if (r.Seed is { } seed) options = options with { Seed = seed };
-        Check(errors, options.Training.Steps, options.Validate);
+        Check(errors, options.Training?.Steps ?? 0, options.Validate);
         return errors.Count > 0 ? null : new ValidTrainingRequest(r, input!.Value, end) { Tabular = options };
     }
 
@@ -177,10 +178,10 @@ public static class TrainingValidation
         // a privacy section trains with DP-SGD (each window one example, the guarantee for privacy.unit: DP-8), as
         // crucible train --kind sequence does; the options' own checks refuse the data-fitted preprocessing (DP-11)
         if (options.Privacy is not null && r.StateCsv is not null) errors["state_csv"] = [SequenceDpStateRefusal];
-        if (r.Steps is { } s) options = options with { Training = options.Training with { Steps = s } };
+        if (r.Steps is { } s && options.Training is not null) options = options with { Training = options.Training with { Steps = s } };
         if (r.Window is { } w) options = options with { Window = w };
         if (r.Seed is { } seed) options = options with { Seed = seed };
-        if (!errors.ContainsKey("window")) Check(errors, options.Training.Steps, options.Validate);
+        if (!errors.ContainsKey("window")) Check(errors, options.Training?.Steps ?? 0, options.Validate);
         return errors.Count > 0 ? null : new ValidTrainingRequest(r, input!.Value, end) { Sequence = options, Calibration = calibration };
     }
 
