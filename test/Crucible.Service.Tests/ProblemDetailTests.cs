@@ -26,3 +26,20 @@ public sealed class ProblemDetailTests(ServiceFixture f)
         Assert.False(string.IsNullOrWhiteSpace(problem.TryGetProperty("detail", out var d) ? d.GetString() : null), problem.ToString());
     }
 }
+
+/// <summary><c>GET /v1/audit</c>'s 422 names only the parameters that are wrong (it named <c>from</c> and <c>limit</c> always).</summary>
+[Collection(ServiceCollection.Name)]
+public sealed class AuditPageErrorTests(ServiceFixture f)
+{
+    [Theory]
+    [InlineData("?limit=0", "limit")]
+    [InlineData("?limit=1001", "limit")]
+    [InlineData("?from=0", "from")]
+    [InlineData("?from=-3&limit=5000", "from,limit")]
+    public async Task AuditPage_422_NamesOnlyTheWrongParameters(string query, string fields)
+    {
+        using var client = f.Client("reader");
+        var problem = await Problem.AssertAsync(await client.GetAsync("/v1/audit" + query), HttpStatusCode.UnprocessableEntity, "validation");
+        Assert.Equal(fields.Split(','), problem.GetProperty("errors").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+    }
+}
