@@ -149,3 +149,33 @@ public sealed class TrainingConfigNullSectionTests(ServiceFixture f)
         Assert.Contains("training", problem.GetProperty("errors").GetProperty("config")[0].GetString(), StringComparison.Ordinal);
     }
 }
+
+/// <summary>
+/// A training seed beyond 2^53 (which the run manifest's canonical JSON cannot keep exactly) is a 422 naming the field;
+/// it was accepted with 202 and the job then failed with "write it as a string", which a client cannot do.
+/// </summary>
+[Collection(ServiceCollection.Name)]
+public sealed class TrainingSeedRangeTests(ServiceFixture f)
+{
+    [Theory]
+    [InlineData("tabular", "\"seed\": 9007199254740993", "seed")]
+    [InlineData("tabular", "\"seed\": 18446744073709551615", "seed")]
+    [InlineData("tabular", "\"config\": {\"seed\": 18446744073709551615}", "config")]
+    [InlineData("sequence", "\"seed\": 18446744073709551615", "seed")]
+    [InlineData("sequence", "\"config\": {\"seed\": 9007199254740993}", "config")]
+    public async Task TrainingRequest_SeedBeyond2To53_Is422(string kind, string member, string field)
+    {
+        using var trainer = f.Client("trainer");
+        var body = ServiceFixture.Json($$"""{"data_csv": "x", "kind": "{{kind}}", {{member}}}""");
+        var problem = await Problem.AssertAsync(await trainer.PostAsync("/v1/models", body), HttpStatusCode.UnprocessableEntity, "validation");
+        Assert.Contains("2^53", problem.GetProperty("errors").GetProperty(field)[0].GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TrainingRequest_Seed2To53_IsAccepted()
+    {
+        using var trainer = f.Client("trainer");
+        using var accepted = await trainer.PostAsync("/v1/models", ServiceFixture.Json("""{"data_csv": "x", "seed": 9007199254740992}"""));
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+    }
+}
