@@ -70,4 +70,18 @@ public sealed class SequenceScenarioEdgeTests(SequenceModelService s) : IClassFi
             ServiceFixture.Json($$"""{"model": "{{s.ModelId}}", "count": 2, "seed": 1, "sampling_steps": 5, "prices": true, "start_prices": "unit"}"""));
         Assert.Equal(HttpStatusCode.OK, unit.StatusCode);
     }
+
+    [Theory]
+    [InlineData(", \"conditions\": {\"VIXCLS\": 1e30}", "conditions")]
+    [InlineData(", \"conditions\": {\"VIXCLS\": 1e300}", "conditions")]
+    [InlineData(", \"conditions\": {\"VIXCLS\": -1e300}, \"regime_guidance\": 1", "conditions")]
+    [InlineData(", \"stress\": \"VIXCLS=+999999999999999999999999999999999999999999999sd\"", "stress")]
+    [InlineData(", \"stress\": \"VIXCLS=999999999999999999999999999999999999999999999\"", "stress")]
+    public async Task ConditionFarOutsideTheTrainingRange_Is422(string members, string field)
+    {
+        // such a condition overflowed the guided network (an ArgumentException in the guidance, or non-finite values
+        // that the JSON answer could not hold): a 500
+        var problem = await Post422(members);
+        Assert.Contains("standard deviations", problem.GetProperty("errors").GetProperty(field)[0].GetString(), StringComparison.Ordinal);
+    }
 }
