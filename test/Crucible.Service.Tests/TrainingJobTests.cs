@@ -113,6 +113,20 @@ public sealed class TrainingJobTests(ServiceFixture f)
     }
 
     [Fact]
+    public async Task TrainingJob_BadData_ErrorNamesTheFileNotTheServersPath()
+    {
+        // the message named the job's scratch file by its absolute path in the service's home (HOME/jobs/ID/data.csv)
+        using var trainer = f.Client("trainer");
+        var csv = Prices().Replace("2020-01-06,", "2020-01-06x,", StringComparison.Ordinal);
+        using var accepted = await trainer.PostAsync("/v1/models", Request(csv));
+        var job = await WaitAsync(trainer, accepted.Headers.Location!.ToString());
+        var error = job.GetProperty("error").GetString()!;
+        Assert.StartsWith("data.csv:", error, StringComparison.Ordinal);
+        Assert.DoesNotContain(f.Dir, error, StringComparison.Ordinal);
+        Assert.DoesNotContain("jobs", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TrainingRequest_Errors()
     {
         using var trainer = f.Client("trainer");
