@@ -84,4 +84,16 @@ public sealed class SequenceScenarioEdgeTests(SequenceModelService s) : IClassFi
         var problem = await Post422(members);
         Assert.Contains("standard deviations", problem.GetProperty("errors").GetProperty(field)[0].GetString(), StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("{\"ZZZ\": 1}")]
+    [InlineData("{\"VIXCLS\": 1e30}")]
+    public async Task BadCondition_BesideAValidStress_NamesConditions(string conditions)
+    {
+        // the error named stress whenever a stress specification was given, whichever field was wrong
+        var problem = await Post422($", \"stress\": \"vol=+1sd\", \"conditions\": {conditions}");
+        var errors = problem.GetProperty("errors");
+        Assert.True(errors.TryGetProperty("conditions", out _), errors.ToString());
+        Assert.False(errors.TryGetProperty("stress", out _), errors.ToString());
+    }
 }

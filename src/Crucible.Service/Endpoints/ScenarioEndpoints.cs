@@ -329,7 +329,7 @@ public static class ScenarioEndpoints
         catch (InvalidInputException e)
         {
             // a condition or stress term the model does not know: the request is wrong, not the service
-            await Invalid(context, audit, actor, r.Model, new() { [r.Stress is null ? "conditions" : "stress"] = [e.ToUserMessage()] }).ConfigureAwait(false);
+            await Invalid(context, audit, actor, r.Model, new() { [model.ConditionsRefused(r) ? "conditions" : "stress"] = [e.ToUserMessage()] }).ConfigureAwait(false);
             return null;
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

@@ -48,6 +48,26 @@ public sealed record LoadedModel(ModelRecord Record, DiffusionGenerator? Tabular
         };
     }
 
+    /// <summary>
+    /// Whether the model refuses the request's own <c>conditions</c> (a name it does not know, a value out of range), so
+    /// that an error of <see cref="Generate"/> names <c>conditions</c> rather than <c>stress</c> when both are given.
+    /// </summary>
+    public bool ConditionsRefused(ScenarioRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Stress is null) return true; // the only source of conditions
+        if (Sequence is null || request.Conditions is not { Count: > 0 } conditions) return false;
+        try
+        {
+            Sequence.StandardizedCondition(conditions);
+            return false;
+        }
+        catch (InvalidInputException)
+        {
+            return true;
+        }
+    }
+
     /// <summary>Rows per scenario: the window of a sequence model, 1 for a tabular one.</summary>
     public int StepsPerScenario => Sequence?.Window ?? 1;
 
