@@ -290,7 +290,7 @@ public static class ScenarioEndpoints
             return null;
         }
 
-        var errors = ScenarioValidation.ForModel(valid, model.Kind, model.DiffusionSteps, model.Series * model.StepsPerScenario, o);
+        (var errors, valid) = ScenarioValidation.ForModel(valid, model.Kind, model.DiffusionSteps, model.Series * model.StepsPerScenario, o);
         if (errors.Count > 0)
         {
             await Invalid(context, audit, actor, r.Model, errors).ConfigureAwait(false);
