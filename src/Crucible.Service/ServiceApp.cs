@@ -97,7 +97,13 @@ public static class ServiceApp
         services.AddProblemDetails();
         services.AddExceptionHandler<StorageFullHandler>();
         services.AddExceptionHandler<StoreUnavailableHandler>();
-        services.ConfigureHttpJsonOptions(j => j.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
+        services.ConfigureHttpJsonOptions(j =>
+        {
+            j.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+            // bodies are read strictly (ScenarioRequest.Json): the OpenAPI document, generated from these options, must
+            // not offer numbers as strings, as the web defaults (AllowReadingFromString) do
+            j.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
+        });
 
         // limits
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServiceOptions>>((k, so) =>
