@@ -194,7 +194,8 @@ public static class ServiceApp
         app.UseAuthorization();
         app.UseRateLimiter();
 
-        app.MapOpenApi("/openapi/{documentName}.json");
+        // only the one document: another name is the routing 404 problem, not the OpenAPI middleware's text/plain 404
+        app.MapOpenApi("/openapi/{documentName:regex(^v1$)}.json");
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false, ResponseWriter = ReadinessCheck.Write });
         app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = ReadinessCheck.Write });
 

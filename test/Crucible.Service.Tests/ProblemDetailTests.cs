@@ -12,6 +12,7 @@ public sealed class ProblemDetailTests(ServiceFixture f)
     [Theory]
     [InlineData("GET", "/v1/nothing-here", null, HttpStatusCode.NotFound, "not-found")]
     [InlineData("GET", "/nothing-here", null, HttpStatusCode.NotFound, "not-found")]
+    [InlineData("GET", "/openapi/v2.json", null, HttpStatusCode.NotFound, "not-found")]
     [InlineData("DELETE", "/v1/models", null, HttpStatusCode.MethodNotAllowed, "method-not-allowed")]
     [InlineData("POST", "/v1/scenarios", "text/plain", HttpStatusCode.UnsupportedMediaType, "unsupported-media-type")]
     [InlineData("POST", "/v1/models", "text/plain", HttpStatusCode.UnsupportedMediaType, "unsupported-media-type")]
