@@ -193,3 +193,25 @@ public sealed class TrainingSeedRangeTests(ServiceFixture f)
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
     }
 }
+
+/// <summary>
+/// A <c>columns</c> or <c>state_columns</c> list with a null or blank name, or a name twice, is a 422 naming the field; it
+/// was accepted with 202 and the job failed ("no column named ''", "column names must be unique (Parameter 'columns')").
+/// </summary>
+[Collection(ServiceCollection.Name)]
+public sealed class TrainingNameListTests(ServiceFixture f)
+{
+    [Theory]
+    [InlineData("\"columns\": [null]", "columns")]
+    [InlineData("\"columns\": [\"A\", \" \"]", "columns")]
+    [InlineData("\"columns\": [\"A\", \"A\"]", "columns")]
+    [InlineData("\"kind\": \"sequence\", \"state_csv\": \"x\", \"state_columns\": [null]", "state_columns")]
+    [InlineData("\"kind\": \"sequence\", \"state_csv\": \"x\", \"state_columns\": [\"VIXCLS\", \"VIXCLS\"]", "state_columns")]
+    public async Task BadNameList_Is422NamingTheField(string member, string field)
+    {
+        using var trainer = f.Client("trainer");
+        var body = ServiceFixture.Json($$"""{"data_csv": "x", {{member}}}""");
+        var problem = await Problem.AssertAsync(await trainer.PostAsync("/v1/models", body), HttpStatusCode.UnprocessableEntity, "validation");
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());
+    }
+}

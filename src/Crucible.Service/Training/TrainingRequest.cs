@@ -113,6 +113,7 @@ public static class TrainingValidation
         };
         if (input is null) errors["input"] = [$"must be prices, returns, log-returns or percent, got '{r.Input}'"];
         if (r.Columns is { Count: 0 }) errors["columns"] = ["names no series"];
+        else if (NameListProblem(r.Columns) is { } columnsProblem) errors["columns"] = [columnsProblem];
         DateOnly? end = null;
         if (r.TrainEnd is { } text)
         {
@@ -157,6 +158,7 @@ public static class TrainingValidation
         {
             if (r.StateCsv is null) errors["state_columns"] = ["needs state_csv"];
             else if (r.StateColumns.Count == 0) errors["state_columns"] = ["names no feature"];
+            else if (NameListProblem(r.StateColumns) is { } stateProblem) errors["state_columns"] = [stateProblem];
         }
 
         GuidanceCalibrationOptions? calibration = null;
@@ -201,6 +203,14 @@ public static class TrainingValidation
             errors["config"] = [e.Message.ReplaceLineEndings(" ")];
             return defaults;
         }
+    }
+
+    // a list of names with a null or blank entry, or one named twice, which the job would only refuse after its 202
+    private static string? NameListProblem(IReadOnlyList<string>? names)
+    {
+        if (names is null) return null;
+        if (names.Any(string.IsNullOrWhiteSpace)) return "a name is null or blank";
+        return names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice ? $"names '{twice.Key}' twice" : null;
     }
 
     // the run manifest records the generator options, seed included, in canonical JSON, whose numbers are exact to 2^53
