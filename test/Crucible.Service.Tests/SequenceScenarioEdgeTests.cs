@@ -96,4 +96,16 @@ public sealed class SequenceScenarioEdgeTests(SequenceModelService s) : IClassFi
         Assert.True(errors.TryGetProperty("conditions", out _), errors.ToString());
         Assert.False(errors.TryGetProperty("stress", out _), errors.ToString());
     }
+
+    [Theory]
+    [InlineData("VIXCLS=+2sd; VIXCLS=+3sd")]
+    [InlineData("gfc-2008")]
+    [InlineData("ZZZ=+2sd")]
+    public async Task StressErrorsFoundAgainstTheModel_AreLocatedInTheStressField(string stress)
+    {
+        // errors the model finds (an unknown name, a term twice) were located as the CLI's option, "--stress:1:COL", while
+        // syntax errors of the same field read "stress:1:COL"
+        var problem = await Post422($", \"stress\": \"{stress}\"");
+        Assert.StartsWith("stress:1:", problem.GetProperty("errors").GetProperty("stress")[0].GetString(), StringComparison.Ordinal);
+    }
 }
