@@ -97,7 +97,13 @@ public static class ServiceApp
         services.AddProblemDetails();
         services.AddExceptionHandler<StorageFullHandler>();
         services.AddExceptionHandler<StoreUnavailableHandler>();
-        services.ConfigureHttpJsonOptions(j => j.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
+        services.ConfigureHttpJsonOptions(j =>
+        {
+            j.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+            // bodies are read strictly (ScenarioRequest.Json): the OpenAPI document, generated from these options, must
+            // not offer numbers as strings, as the web defaults (AllowReadingFromString) do
+            j.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
+        });
 
         // limits
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServiceOptions>>((k, so) =>
@@ -188,7 +194,8 @@ public static class ServiceApp
         app.UseAuthorization();
         app.UseRateLimiter();
 
-        app.MapOpenApi("/openapi/{documentName}.json");
+        // only the one document: another name is the routing 404 problem, not the OpenAPI middleware's text/plain 404
+        app.MapOpenApi("/openapi/{documentName:regex(^v1$)}.json");
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false, ResponseWriter = ReadinessCheck.Write });
         app.MapHealthChecks("/health/ready", new() { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = ReadinessCheck.Write });
 

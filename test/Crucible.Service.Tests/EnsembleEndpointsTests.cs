@@ -230,4 +230,21 @@ public sealed class EnsembleEndpointsTests(ServiceFixture f)
         Assert.Contains("scenario-metadata", problem.GetProperty("errors").GetProperty("scenarios[0].meta")[0].GetString()!, StringComparison.Ordinal);
         AssertNoScratchLeft();
     }
+
+    [Fact]
+    public async Task Ensemble_OfIdenticalZeroMembers_AnswersTheReport_NotA500()
+    {
+        // every member's ES is 0 and every P&L constant: the ES spread and the Wasserstein ratio are 0/0 (NaN), which the
+        // report writes as null but the run manifest's outcome refused (canonical JSON has no NaN): a 500
+        const string zero = "scenario,step,A,B\n1,1,0,0\n1,2,0,0\n";
+        (string, string)[] members = [("m1", zero), ("m2", zero)];
+        var (response, bytes) = await Post(Body(members));
+        Assert.True(response.StatusCode == HttpStatusCode.OK, Encoding.UTF8.GetString(bytes));
+        Assert.Equal(Reference(members, 0.975, new EnsembleThresholds()), bytes);
+        using var reader = f.Client("reader");
+        using var run = await reader.GetAsync("/v1/runs/" + response.Headers.GetValues("Crucible-Run-Id").Single());
+        Assert.Equal(HttpStatusCode.OK, run.StatusCode);
+        var outcome = JsonDocument.Parse(await run.Content.ReadAsStringAsync()).RootElement.GetProperty("outcome");
+        Assert.Equal(JsonValueKind.Null, outcome.GetProperty("es_spread").ValueKind);
+    }
 }

@@ -113,6 +113,20 @@ public sealed class TrainingJobTests(ServiceFixture f)
     }
 
     [Fact]
+    public async Task TrainingJob_BadData_ErrorNamesTheFileNotTheServersPath()
+    {
+        // the message named the job's scratch file by its absolute path in the service's home (HOME/jobs/ID/data.csv)
+        using var trainer = f.Client("trainer");
+        var csv = Prices().Replace("2020-01-06,", "2020-01-06x,", StringComparison.Ordinal);
+        using var accepted = await trainer.PostAsync("/v1/models", Request(csv));
+        var job = await WaitAsync(trainer, accepted.Headers.Location!.ToString());
+        var error = job.GetProperty("error").GetString()!;
+        Assert.StartsWith("data.csv:", error, StringComparison.Ordinal);
+        Assert.DoesNotContain(f.Dir, error, StringComparison.Ordinal);
+        Assert.DoesNotContain("jobs", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TrainingRequest_Errors()
     {
         using var trainer = f.Client("trainer");
@@ -129,5 +143,75 @@ public sealed class TrainingJobTests(ServiceFixture f)
 
         using var generator = f.Client("generator");
         await Problem.AssertAsync(await generator.PostAsync("/v1/models", Request("x")), HttpStatusCode.Forbidden, "forbidden");
+    }
+}
+
+/// <summary>A <c>config</c> whose <c>training</c> section is JSON null is a 422 naming <c>config</c> (it was a 500).</summary>
+[Collection(ServiceCollection.Name)]
+public sealed class TrainingConfigNullSectionTests(ServiceFixture f)
+{
+    [Theory]
+    [InlineData("tabular", ", \"steps\": 5")]
+    [InlineData("tabular", "")]
+    [InlineData("sequence", ", \"steps\": 5")]
+    [InlineData("sequence", "")]
+    public async Task TrainingRequest_NullTrainingSection_Is422NamingConfig(string kind, string steps)
+    {
+        using var trainer = f.Client("trainer");
+        var body = ServiceFixture.Json($$"""{"data_csv": "x", "kind": "{{kind}}", "config": {"training": null}{{steps}}}""");
+        var problem = await Problem.AssertAsync(await trainer.PostAsync("/v1/models", body), HttpStatusCode.UnprocessableEntity, "validation");
+        Assert.Contains("training", problem.GetProperty("errors").GetProperty("config")[0].GetString(), StringComparison.Ordinal);
+    }
+}
+
+/// <summary>
+/// A training seed beyond 2^53 (which the run manifest's canonical JSON cannot keep exactly) is a 422 naming the field;
+/// it was accepted with 202 and the job then failed with "write it as a string", which a client cannot do.
+/// </summary>
+[Collection(ServiceCollection.Name)]
+public sealed class TrainingSeedRangeTests(ServiceFixture f)
+{
+    [Theory]
+    [InlineData("tabular", "\"seed\": 9007199254740993", "seed")]
+    [InlineData("tabular", "\"seed\": 18446744073709551615", "seed")]
+    [InlineData("tabular", "\"config\": {\"seed\": 18446744073709551615}", "config")]
+    [InlineData("sequence", "\"seed\": 18446744073709551615", "seed")]
+    [InlineData("sequence", "\"config\": {\"seed\": 9007199254740993}", "config")]
+    public async Task TrainingRequest_SeedBeyond2To53_Is422(string kind, string member, string field)
+    {
+        using var trainer = f.Client("trainer");
+        var body = ServiceFixture.Json($$"""{"data_csv": "x", "kind": "{{kind}}", {{member}}}""");
+        var problem = await Problem.AssertAsync(await trainer.PostAsync("/v1/models", body), HttpStatusCode.UnprocessableEntity, "validation");
+        Assert.Contains("2^53", problem.GetProperty("errors").GetProperty(field)[0].GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TrainingRequest_Seed2To53_IsAccepted()
+    {
+        using var trainer = f.Client("trainer");
+        using var accepted = await trainer.PostAsync("/v1/models", ServiceFixture.Json("""{"data_csv": "x", "seed": 9007199254740992}"""));
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+    }
+}
+
+/// <summary>
+/// A <c>columns</c> or <c>state_columns</c> list with a null or blank name, or a name twice, is a 422 naming the field; it
+/// was accepted with 202 and the job failed ("no column named ''", "column names must be unique (Parameter 'columns')").
+/// </summary>
+[Collection(ServiceCollection.Name)]
+public sealed class TrainingNameListTests(ServiceFixture f)
+{
+    [Theory]
+    [InlineData("\"columns\": [null]", "columns")]
+    [InlineData("\"columns\": [\"A\", \" \"]", "columns")]
+    [InlineData("\"columns\": [\"A\", \"A\"]", "columns")]
+    [InlineData("\"kind\": \"sequence\", \"state_csv\": \"x\", \"state_columns\": [null]", "state_columns")]
+    [InlineData("\"kind\": \"sequence\", \"state_csv\": \"x\", \"state_columns\": [\"VIXCLS\", \"VIXCLS\"]", "state_columns")]
+    public async Task BadNameList_Is422NamingTheField(string member, string field)
+    {
+        using var trainer = f.Client("trainer");
+        var body = ServiceFixture.Json($$"""{"data_csv": "x", {{member}}}""");
+        var problem = await Problem.AssertAsync(await trainer.PostAsync("/v1/models", body), HttpStatusCode.UnprocessableEntity, "validation");
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());
     }
 }

@@ -510,10 +510,17 @@ public sealed class SequenceGenerator
     }
 
     /// <summary>
+    /// The farthest a requested condition may lie from its training mean, in training standard deviations: beyond it the
+    /// network is evaluated far outside anything it was trained on and its output overflows.
+    /// </summary>
+    public const double MaxConditionStandardDeviations = 1000;
+
+    /// <summary>
     /// The standardised condition vector of a request: K values in the network's feature order, NaN where the request
     /// does not name the feature.
     /// </summary>
-    /// <exception cref="InvalidInputException">A name the model does not know, a non-finite value, or conditions for an
+    /// <exception cref="InvalidInputException">A name the model does not know, a non-finite value, a value more than
+    /// <see cref="MaxConditionStandardDeviations"/> training standard deviations from the mean, or conditions for an
     /// unconditional model.</exception>
     public float[] StandardizedCondition(IReadOnlyDictionary<string, double>? conditions)
     {
@@ -537,13 +544,15 @@ public sealed class SequenceGenerator
             }
 
             if (!double.IsFinite(value)) throw new InvalidInputException("condition-value", $"condition {name} = {value} is not finite");
-            z[j] = (float)((value - space.Mean[j]) / space.Std[j]);
-            // the network computes in float: a standardised value past float's range is refused here, not deep in the sampler
-            if (!float.IsFinite(z[j]))
+            double standardized = (value - space.Mean[j]) / space.Std[j];
+            // far beyond the training range the network's output overflows (a 500 in the service, non-finite scenarios)
+            if (!(Math.Abs(standardized) <= MaxConditionStandardDeviations))
             {
                 throw new InvalidInputException("condition-value", string.Create(CultureInfo.InvariantCulture,
-                    $"condition {name} = {value} is {(value - space.Mean[j]) / space.Std[j]:G3} training standard deviations from the training mean, past the range of the network's float arithmetic; condition on values nearer the training states"));
+                    $"condition {space.Names[j]} = {value} is {standardized:G3} training standard deviations from its training mean {space.Mean[j]:G6}; at most {MaxConditionStandardDeviations} are allowed"));
             }
+
+            z[j] = (float)standardized;
         }
 
         return z;

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using Crucible.Governance.Audit;
 using Crucible.Service.Problems;
@@ -47,10 +48,14 @@ public static class AuditEndpoints
             {
                 long start = from ?? 1;
                 int take = limit ?? 100;
-                if (start < 1 || take < 1 || take > MaxLimit)
+                var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+                if (start < 1) errors["from"] = [string.Create(CultureInfo.InvariantCulture, $"must be ≥ 1, got {start}")];
+                if (take < 1 || take > MaxLimit) errors["limit"] = [string.Create(CultureInfo.InvariantCulture, $"must be in 1..{MaxLimit}, got {take}")];
+                if (errors.Count > 0)
                 {
-                    var p = ProblemTypes.Create(422, $"from must be ≥ 1 and limit in 1..{MaxLimit}");
-                    p.Extensions["errors"] = new Dictionary<string, string[]> { ["from"] = ["≥ 1"], ["limit"] = [$"1..{MaxLimit}"] };
+                    // only the fields that are wrong (both were always named)
+                    var p = ProblemTypes.Create(422, "the audit page request has invalid values: " + string.Join("; ", errors.Select(e => $"{e.Key}: {e.Value[0]}")));
+                    p.Extensions["errors"] = errors;
                     return Results.Problem(p);
                 }
 

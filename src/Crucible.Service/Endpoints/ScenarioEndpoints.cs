@@ -290,7 +290,7 @@ public static class ScenarioEndpoints
             return null;
         }
 
-        var errors = ScenarioValidation.ForModel(valid, model.Kind, model.DiffusionSteps, model.Series * model.StepsPerScenario, o);
+        (var errors, valid) = ScenarioValidation.ForModel(valid, model.Kind, model.DiffusionSteps, model.Series * model.StepsPerScenario, o);
         if (errors.Count > 0)
         {
             await Invalid(context, audit, actor, r.Model, errors).ConfigureAwait(false);
@@ -329,7 +329,9 @@ public static class ScenarioEndpoints
         catch (InvalidInputException e)
         {
             // a condition or stress term the model does not know: the request is wrong, not the service
-            await Invalid(context, audit, actor, r.Model, new() { [r.Stress is null ? "conditions" : "stress"] = [e.ToUserMessage()] }).ConfigureAwait(false);
+            // the library reads the specification as the CLI's --stress option: located here, as the field it is
+            var message = e.Location is { File: "--stress" } at ? new InvalidInputException(e.Rule, e.Message, at with { File = "stress" }).ToUserMessage() : e.ToUserMessage();
+            await Invalid(context, audit, actor, r.Model, new() { [model.ConditionsRefused(r) ? "conditions" : "stress"] = [message] }).ConfigureAwait(false);
             return null;
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

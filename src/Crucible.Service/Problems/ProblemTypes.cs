@@ -148,6 +148,7 @@ internal sealed class ProblemJsonWriter : IProblemDetailsWriter
         }
 
         problem.Title ??= ProblemTypes.TitleOf(status);
+        if (string.IsNullOrEmpty(problem.Detail)) problem.Detail = DefaultDetail(status, context.Request);
         problem.Instance ??= context.Request.Path.Value;
         problem.Extensions["traceId"] = Activity.Current?.Id ?? context.TraceIdentifier;
         problem.Extensions.Remove("exception");
@@ -155,4 +156,16 @@ internal sealed class ProblemJsonWriter : IProblemDetailsWriter
         context.Response.ContentType = "application/problem+json";
         return context.Response.WriteAsync(JsonSerializer.Serialize(problem, Json), context.RequestAborted);
     }
+
+    // the detail of a problem the framework raised without one (routing, content negotiation, parameter binding), so
+    // every problem says what went wrong as the README promises
+    private static string DefaultDetail(int status, HttpRequest request) => status switch
+    {
+        400 => "the request could not be read: a query, route or header value is not of the expected form",
+        404 => $"nothing is served at {request.Path.Value} (GET /openapi/v1.json lists the API)",
+        405 => $"{request.Method} is not allowed on {request.Path.Value}",
+        406 => "the response cannot be given in a media type the Accept header allows",
+        415 => "the body must be application/json",
+        _ => ProblemTypes.TitleOf(status),
+    };
 }

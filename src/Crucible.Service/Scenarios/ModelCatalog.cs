@@ -41,11 +41,31 @@ public sealed record LoadedModel(ModelRecord Record, DiffusionGenerator? Tabular
         {
             { ValueKind: JsonValueKind.String } => StartPrices.Unit(series),
             { ValueKind: JsonValueKind.Object } given => StartPrices.FromRequest(given, series, "start_prices"),
-            _ => (Sequence?.Manifest.Data.LastPrices ?? Tabular!.Manifest.Data.LastPrices) is { } last
+            _ => (Sequence is { } sequence ? sequence.Manifest.Data.LastPrices : Tabular!.Manifest.Data.LastPrices) is { } last // a sequence model's own, null or not
                 ? StartPrices.FromModel(series, last, "model " + Record.Id)
                 : throw new InvalidInputException(StartPrices.Rule,
                     "price paths need a start price per series: this model records none (it was not trained on prices, or by an older version); send start_prices {\"SERIES\": price, …} or \"unit\" (every path starts at 1)"),
         };
+    }
+
+    /// <summary>
+    /// Whether the model refuses the request's own <c>conditions</c> (a name it does not know, a value out of range), so
+    /// that an error of <see cref="Generate"/> names <c>conditions</c> rather than <c>stress</c> when both are given.
+    /// </summary>
+    public bool ConditionsRefused(ScenarioRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Stress is null) return true; // the only source of conditions
+        if (Sequence is null || request.Conditions is not { Count: > 0 } conditions) return false;
+        try
+        {
+            Sequence.StandardizedCondition(conditions);
+            return false;
+        }
+        catch (InvalidInputException)
+        {
+            return true;
+        }
     }
 
     /// <summary>Rows per scenario: the window of a sequence model, 1 for a tabular one.</summary>

@@ -27,8 +27,8 @@ public sealed record ScenarioRequest
     /// <summary><c>ddim</c> (default), <c>ddpm</c> or <c>dpm2m</c>.</summary>
     public string Sampler { get; init; } = "ddim";
 
-    /// <summary>Reverse steps K of ddim and dpm2m (default 50; ddpm always takes all T).</summary>
-    public int SamplingSteps { get; init; } = 50;
+    /// <summary>Reverse steps K of ddim and dpm2m (default min(50, T), as <c>crucible generate</c>; ddpm always takes all T).</summary>
+    public int? SamplingSteps { get; init; }
 
     /// <summary>DDIM's η in [0, 1] (default 0).</summary>
     public double Eta { get; init; }
@@ -112,7 +112,7 @@ public static class ScenarioValidation
             _ => null,
         };
         if (kind is null) Add("sampler", $"must be ddim, ddpm or dpm2m, got '{r.Sampler}'");
-        if (r.SamplingSteps < 1) Add("sampling_steps", string.Create(CultureInfo.InvariantCulture, $"must be at least 1, got {r.SamplingSteps}"));
+        if (r.SamplingSteps is < 1) Add("sampling_steps", string.Create(CultureInfo.InvariantCulture, $"must be at least 1, got {r.SamplingSteps}"));
         if (!(r.Eta >= 0 && r.Eta <= 1)) Add("eta", string.Create(CultureInfo.InvariantCulture, $"must be in [0, 1], got {r.Eta}"));
         DdimSpacing? spacing = r.Spacing switch
         {
@@ -165,13 +165,19 @@ public static class ScenarioValidation
         if (errors.Count > 0) return (errors, null);
         var sampler = kind == SamplerKind.Ddpm
             ? new SamplerOptions(SamplerKind.Ddpm)
-            : new SamplerOptions(kind!.Value, r.SamplingSteps, r.Eta) with { Spacing = spacing!.Value };
+            : new SamplerOptions(kind!.Value, r.SamplingSteps ?? SamplerOptions.DefaultSteps, r.Eta) with { Spacing = spacing!.Value }; // ForModel caps the default at T
         return (errors, new ValidScenarioRequest(r, sampler, stress));
     }
 
-    /// <summary>Checks the request against the model: its kind, T and size caps. Empty: valid.</summary>
-    public static Dictionary<string, string[]> ForModel(ValidScenarioRequest v, string kind, int diffusionSteps, int series, ServiceOptions limits)
+    /// <summary>
+    /// Checks the request against the model: its kind, T and size caps (empty: valid); and the request with the default
+    /// sampling steps (when none were given) capped at T, as <c>crucible generate</c> samples (<see cref="SamplerOptions.DefaultFor"/>).
+    /// </summary>
+    public static (Dictionary<string, string[]> Errors, ValidScenarioRequest Resolved) ForModel(ValidScenarioRequest v, string kind, int diffusionSteps, int series, ServiceOptions limits)
     {
+        ArgumentNullException.ThrowIfNull(v);
+        if (v.Request.SamplingSteps is null && v.Sampler.Kind != SamplerKind.Ddpm)
+            v = v with { Sampler = v.Sampler with { Steps = Math.Min(v.Sampler.Steps, diffusionSteps) } };
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var r = v.Request;
         if (kind == "tabular")
@@ -184,11 +190,11 @@ public static class ScenarioValidation
             if (r.Stress is not null) errors["stress"] = [Why];
         }
 
-        if (v.Sampler.Kind != SamplerKind.Ddpm && r.SamplingSteps > diffusionSteps)
+        if (v.Sampler.Kind != SamplerKind.Ddpm && r.SamplingSteps is { } given && given > diffusionSteps)
             errors["sampling_steps"] = [string.Create(CultureInfo.InvariantCulture, $"must be in 1..{diffusionSteps} (the model's diffusion steps), got {r.SamplingSteps}")];
         long cells = (long)r.Count!.Value * series * (r.Prices ? 2 : 1); // a price column per return column
         if (cells > limits.MaxCells)
             errors["count"] = [string.Create(CultureInfo.InvariantCulture, $"{r.Count} scenarios × {series} series = {cells} values exceeds the limit of {limits.MaxCells} per request")];
-        return errors;
+        return (errors, v);
     }
 }

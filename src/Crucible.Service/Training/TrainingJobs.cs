@@ -234,7 +234,8 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         }
         catch (InvalidInputException e)
         {
-            Fail(job, e.ToUserMessage());
+            // the reader's NAME:LINE:COL, without the job folder's absolute path in the home (never shown to a client)
+            Fail(job, e.ToUserMessage().Replace(Path.Combine(JobsFolder, job.Id) + Path.DirectorySeparatorChar, "", StringComparison.Ordinal));
         }
         catch (JobFolderInUseException e)
         {

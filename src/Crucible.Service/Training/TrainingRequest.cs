@@ -113,6 +113,7 @@ public static class TrainingValidation
         };
         if (input is null) errors["input"] = [$"must be prices, returns, log-returns or percent, got '{r.Input}'"];
         if (r.Columns is { Count: 0 }) errors["columns"] = ["names no series"];
+        else if (NameListProblem(r.Columns) is { } columnsProblem) errors["columns"] = [columnsProblem];
         DateOnly? end = null;
         if (r.TrainEnd is { } text)
         {
@@ -141,9 +142,11 @@ public static class TrainingValidation
         }
 
         var options = Config(r, errors, new DiffusionGeneratorOptions());
-        if (r.Steps is { } s) options = options with { Training = options.Training with { Steps = s } };
+        // a config whose training section is JSON null keeps it null for Validate to name (no steps to override)
+        if (r.Steps is { } s && options.Training is not null) options = options with { Training = options.Training with { Steps = s } };
         if (r.Seed is { } seed) options = options with { Seed = seed };
-        Check(errors, options.Training.Steps, options.Validate);
+        CheckSeed(r, errors, options.Seed);
+        Check(errors, options.Training?.Steps ?? 0, options.Validate);
         return errors.Count > 0 ? null : new ValidTrainingRequest(r, input!.Value, end) { Tabular = options };
     }
 
@@ -155,6 +158,7 @@ public static class TrainingValidation
         {
             if (r.StateCsv is null) errors["state_columns"] = ["needs state_csv"];
             else if (r.StateColumns.Count == 0) errors["state_columns"] = ["names no feature"];
+            else if (NameListProblem(r.StateColumns) is { } stateProblem) errors["state_columns"] = [stateProblem];
         }
 
         GuidanceCalibrationOptions? calibration = null;
@@ -177,10 +181,11 @@ public static class TrainingValidation
         // a privacy section trains with DP-SGD (each window one example, the guarantee for privacy.unit: DP-8), as
         // crucible train --kind sequence does; the options' own checks refuse the data-fitted preprocessing (DP-11)
         if (options.Privacy is not null && r.StateCsv is not null) errors["state_csv"] = [SequenceDpStateRefusal];
-        if (r.Steps is { } s) options = options with { Training = options.Training with { Steps = s } };
+        if (r.Steps is { } s && options.Training is not null) options = options with { Training = options.Training with { Steps = s } };
         if (r.Window is { } w) options = options with { Window = w };
         if (r.Seed is { } seed) options = options with { Seed = seed };
-        if (!errors.ContainsKey("window")) Check(errors, options.Training.Steps, options.Validate);
+        CheckSeed(r, errors, options.Seed);
+        if (!errors.ContainsKey("window")) Check(errors, options.Training?.Steps ?? 0, options.Validate);
         return errors.Count > 0 ? null : new ValidTrainingRequest(r, input!.Value, end) { Sequence = options, Calibration = calibration };
     }
 
@@ -199,6 +204,26 @@ public static class TrainingValidation
             return defaults;
         }
     }
+
+    // a list of names with a null or blank entry, or one named twice, which the job would only refuse after its 202
+    private static string? NameListProblem(IReadOnlyList<string>? names)
+    {
+        if (names is null) return null;
+        if (names.Any(string.IsNullOrWhiteSpace)) return "a name is null or blank";
+        return names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice ? $"names '{twice.Key}' twice" : null;
+    }
+
+    // the run manifest records the generator options, seed included, in canonical JSON, whose numbers are exact to 2^53
+    // only (crucible train refuses a larger seed with exit 2): refused here rather than by a job that fails after its 202
+    private static void CheckSeed(TrainingRequest r, Dictionary<string, string[]> errors, ulong seed)
+    {
+        if (seed <= MaxSeed) return;
+        errors[r.Seed is not null ? "seed" : "config"] =
+            [string.Create(CultureInfo.InvariantCulture, $"{(r.Seed is not null ? "" : "seed ")}must be at most 2^53 = {MaxSeed} (the run manifest records it as an exact JSON number), got {seed}")];
+    }
+
+    /// <summary>The largest training seed: 2^53, the largest integer the run manifest's canonical JSON keeps exactly.</summary>
+    public const ulong MaxSeed = 1UL << 53;
 
     // the steps bound and the generator's own checks, unless the config is refused already
     private static void Check(Dictionary<string, string[]> errors, int steps, Action validate)

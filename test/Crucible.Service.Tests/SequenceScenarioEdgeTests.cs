@@ -1,0 +1,111 @@
+using System.Net;
+using Crucible.Governance;
+using Crucible.Governance.Audit;
+using Crucible.Governance.Registry;
+using Crucible.Service.Security;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Crucible.Service.Tests;
+
+/// <summary>The tiny conditional sequence model (trained on returns: no recorded last prices) registered in a service.</summary>
+public sealed class SequenceModelService : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("crucible-service-seq-edge-").FullName;
+
+    public SequenceModelService()
+    {
+        string model = Path.Combine(_dir, "model"), home = Path.Combine(_dir, "home");
+        TinySequenceModel.Train().Save(model);
+        using (var log = AuditLog.Open(CrucibleHome.Resolve(home)))
+        {
+            ModelId = new ModelRegistry(CrucibleHome.Resolve(home), log).Register(model).Id;
+        }
+
+        var (key, line) = ApiKeyStore.NewKey("gen", new HashSet<string> { "generate" });
+        Key = key;
+        string keys = Path.Combine(_dir, "keys");
+        File.WriteAllLines(keys, [line]);
+        Factory = ServiceFixture.Create(home, keys);
+    }
+
+    public string ModelId { get; }
+
+    public string Key { get; }
+
+    public WebApplicationFactory<Program> Factory { get; }
+
+    public HttpClient Client()
+    {
+        var client = Factory.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", Key);
+        return client;
+    }
+
+    public void Dispose()
+    {
+        Factory.Dispose();
+        ServiceFixture.DeleteDirectory(_dir);
+    }
+}
+
+/// <summary>Unusual but well-formed requests to a conditional sequence model are 422s naming the field, never 500s.</summary>
+public sealed class SequenceScenarioEdgeTests(SequenceModelService s) : IClassFixture<SequenceModelService>
+{
+    private async Task<System.Text.Json.JsonElement> Post422(string members)
+    {
+        using var client = s.Client();
+        var body = ServiceFixture.Json($$"""{"model": "{{s.ModelId}}", "count": 2, "seed": 1, "sampling_steps": 5{{members}}}""");
+        return await Problem.AssertAsync(await client.PostAsync("/v1/scenarios", body), HttpStatusCode.UnprocessableEntity, "validation");
+    }
+
+    [Fact]
+    public async Task Prices_OnASequenceModelWithoutRecordedPrices_Is422NamingStartPrices()
+    {
+        // the model records no last train prices: the fallback to the recorded prices dereferenced the tabular generator
+        var problem = await Post422(", \"prices\": true");
+        Assert.Contains("start_prices", problem.GetProperty("errors").GetProperty("start_prices")[0].GetString(), StringComparison.Ordinal);
+
+        using var client = s.Client();
+        using var unit = await client.PostAsync("/v1/scenarios",
+            ServiceFixture.Json($$"""{"model": "{{s.ModelId}}", "count": 2, "seed": 1, "sampling_steps": 5, "prices": true, "start_prices": "unit"}"""));
+        Assert.Equal(HttpStatusCode.OK, unit.StatusCode);
+    }
+
+    [Theory]
+    [InlineData(", \"conditions\": {\"VIXCLS\": 1e30}", "conditions")]
+    [InlineData(", \"conditions\": {\"VIXCLS\": 1e300}", "conditions")]
+    [InlineData(", \"conditions\": {\"VIXCLS\": -1e300}, \"regime_guidance\": 1", "conditions")]
+    [InlineData(", \"stress\": \"VIXCLS=+999999999999999999999999999999999999999999999sd\"", "stress")]
+    [InlineData(", \"stress\": \"VIXCLS=999999999999999999999999999999999999999999999\"", "stress")]
+    public async Task ConditionFarOutsideTheTrainingRange_Is422(string members, string field)
+    {
+        // such a condition overflowed the guided network (an ArgumentException in the guidance, or non-finite values
+        // that the JSON answer could not hold): a 500
+        var problem = await Post422(members);
+        Assert.Contains("standard deviations", problem.GetProperty("errors").GetProperty(field)[0].GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("{\"ZZZ\": 1}")]
+    [InlineData("{\"VIXCLS\": 1e30}")]
+    public async Task BadCondition_BesideAValidStress_NamesConditions(string conditions)
+    {
+        // the error named stress whenever a stress specification was given, whichever field was wrong
+        var problem = await Post422($", \"stress\": \"vol=+1sd\", \"conditions\": {conditions}");
+        var errors = problem.GetProperty("errors");
+        Assert.True(errors.TryGetProperty("conditions", out _), errors.ToString());
+        Assert.False(errors.TryGetProperty("stress", out _), errors.ToString());
+    }
+
+    [Theory]
+    [InlineData("VIXCLS=+2sd; VIXCLS=+3sd")]
+    [InlineData("gfc-2008")]
+    [InlineData("ZZZ=+2sd")]
+    public async Task StressErrorsFoundAgainstTheModel_AreLocatedInTheStressField(string stress)
+    {
+        // errors the model finds (an unknown name, a term twice) were located as the CLI's option, "--stress:1:COL", while
+        // syntax errors of the same field read "stress:1:COL"
+        var problem = await Post422($", \"stress\": \"{stress}\"");
+        Assert.StartsWith("stress:1:", problem.GetProperty("errors").GetProperty("stress")[0].GetString(), StringComparison.Ordinal);
+    }
+}
