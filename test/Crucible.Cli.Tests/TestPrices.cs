@@ -53,7 +53,7 @@ internal static class TestPrices
 
     /// <summary>
     /// Writes DIR/prices.csv, two random-walk prices (A, B), and DIR/state.csv, a VIX-like state with DGS10 and DGS3MO (for
-    /// TERM), on <paramref name="rows"/> weekdays from 2020-01-01 (fixed seed); returns their paths.
+    /// TERM, which varies between 0.5 and 1.5), on <paramref name="rows"/> weekdays from 2020-01-01 (fixed seed); returns their paths.
     /// </summary>
     public static (string Prices, string State) Sequence(string dir, int rows = 120)
     {
@@ -69,7 +69,9 @@ internal static class TestPrices
             a *= Math.Exp(0.02 * (rng.NextDouble() - 0.5));
             b *= Math.Exp(0.01 * (rng.NextDouble() - 0.5));
             p.Append(CultureInfo.InvariantCulture, $"{date:yyyy-MM-dd},{a:F4},{b:F4}\n");
-            s.Append(CultureInfo.InvariantCulture, $"{date:yyyy-MM-dd},{15 + (10 * rng.NextDouble()):F2},1.5,0.5\n");
+            // DGS10 moves (so TERM = DGS10 − DGS3MO varies and a TERM condition is within the training states), without
+            // drawing from rng (the other series stay as they were)
+            s.Append(CultureInfo.InvariantCulture, $"{date:yyyy-MM-dd},{15 + (10 * rng.NextDouble()):F2},{1.5 + (0.5 * Math.Sin(i / 7.0)):F2},0.5\n");
             date = date.AddDays(1);
         }
 

@@ -84,8 +84,8 @@ public sealed class UnusualInputTests : IDisposable
     [Fact]
     public void AConditionFarBeyondTheTrainingStates_ExitsTwo_InsteadOfAnInternalErrorOrNaNScenarios()
     {
-        // TERM is constant in this state file (σ ≈ 0): TERM=3e38 standardised overflowed float and ended in an internal
-        // error (exit 1, "a condition value is infinite"); VIXCLS=3e38 stays finite in float, but the network's arithmetic
+        // when TERM was constant in the state file, TERM=3e38 standardised overflowed float and ended in an internal error
+        // (exit 1, "a condition value is infinite"); VIXCLS=3e38 stays finite in float, but the network's arithmetic
         // overflowed on it and the windows came out NaN (exit 0, a scenario file of NaN). Both are now refused before
         // sampling, as more than SequenceGenerator.MaxConditionStandardDeviations from the training mean; an ordinary
         // value still samples
