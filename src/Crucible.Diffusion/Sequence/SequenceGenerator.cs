@@ -773,10 +773,8 @@ public sealed class SequenceGenerator
         if (!File.Exists(path)) throw new InvalidInputException("model-missing", $"no {DiffusionGenerator.ManifestFileName} in the model folder", new InputLocation(path, 0, 0));
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
-            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("kind", out var kind) && kind.ValueKind == JsonValueKind.String
-                ? kind.GetString()!
-                : throw new InvalidInputException("model-manifest", "the manifest has no kind", new InputLocation(path, 0, 0));
+            return DiffusionGenerator.ManifestKind(File.ReadAllText(path))
+                ?? throw new InvalidInputException("model-manifest", "the manifest has no kind", new InputLocation(path, 0, 0));
         }
         catch (JsonException e)
         {

@@ -396,6 +396,16 @@ public sealed class DiffusionGenerator
         ModelFolder.WriteAtomically(folder, [(WeightsFileName, WeightsBytes()), (ManifestFileName, ManifestBytes())]);
     }
 
+    /// <summary>The <c>kind</c> string of a model manifest's JSON text, or null when it names none (an object without it).</summary>
+    /// <exception cref="JsonException">The text is not JSON.</exception>
+    internal static string? ManifestKind(string manifestJson)
+    {
+        using var doc = JsonDocument.Parse(manifestJson);
+        return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("kind", out var kind) && kind.ValueKind == JsonValueKind.String
+            ? kind.GetString()
+            : null;
+    }
+
     /// <summary>Loads a model folder written by <see cref="Save"/>; checks the weights against the manifest's hash.</summary>
     /// <exception cref="InvalidInputException">A missing or malformed file, or weights that do not match the manifest.</exception>
     public static DiffusionGenerator Load(string folder)
@@ -408,14 +418,10 @@ public sealed class DiffusionGenerator
         try
         {
             // another kind's manifest has keys this one does not map: name the kind before deserialising
-            using (var doc = JsonDocument.Parse(File.ReadAllBytes(manifestPath)))
-            {
-                if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("kind", out var kind)
-                    && kind.ValueKind == JsonValueKind.String && kind.GetString() != "tabular")
-                    throw new InvalidInputException("model-kind", $"model kind '{kind.GetString()}' is not tabular", new InputLocation(manifestPath, 0, 0));
-            }
-
-            manifest = JsonSerializer.Deserialize<ModelManifest>(File.ReadAllText(manifestPath), DiffusionJson.Options)
+            string text = File.ReadAllText(manifestPath);
+            if (ManifestKind(text) is { } kind && kind != "tabular")
+                throw new InvalidInputException("model-kind", $"model kind '{kind}' is not tabular", new InputLocation(manifestPath, 0, 0));
+            manifest = JsonSerializer.Deserialize<ModelManifest>(text, DiffusionJson.Options)
                 ?? throw new InvalidInputException("model-manifest", "empty manifest", new InputLocation(manifestPath, 0, 0));
         }
         catch (JsonException e)
