@@ -643,27 +643,14 @@ public sealed class SequenceGenerator
         if (factor != 1) RegimeGuidance.Apply(windows, factor);
         foreach (float v in windows)
         {
-            if (!float.IsFinite(v)) throw NonFiniteWindows(condition);
+            // a guard (the conditions are bounded by MaxConditionStandardDeviations): never hand out non-finite scenarios
+            if (float.IsFinite(v)) continue;
+            if (condition.All(float.IsNaN)) throw new InvalidOperationException("the sampler produced non-finite windows for an unconditional request");
+            throw new InvalidInputException("condition-value",
+                "the windows under these conditions and this guidance are not finite; condition on values nearer the training states or lower the guidance");
         }
 
         return (windows, factor);
-    }
-
-    // windows that are not finite: a condition far outside the training states overflows the network's float arithmetic
-    // (bad input, named with its distance from the training mean); without conditions it is a bug
-    private InvalidInputException NonFiniteWindows(float[] condition)
-    {
-        var space = Manifest.Conditions;
-        int worst = -1;
-        for (int j = 0; j < condition.Length; j++)
-        {
-            if (!float.IsNaN(condition[j]) && (worst < 0 || Math.Abs(condition[j]) > Math.Abs(condition[worst]))) worst = j;
-        }
-
-        if (worst < 0) throw new InvalidOperationException("the sampler produced non-finite windows for an unconditional request");
-        double value = space.Mean[worst] + ((double)condition[worst] * space.Std[worst]);
-        return new InvalidInputException("condition-value", string.Create(CultureInfo.InvariantCulture,
-            $"the windows under these conditions are not finite: condition {space.Names[worst]} = {value:G6} is {condition[worst]:G3} training standard deviations from the training mean, beyond what the network's float arithmetic can extrapolate to; condition on values nearer the training states"));
     }
 
     // model-space windows (b, i, t) → log returns r = offset_i + scale_i · x as a frame of rows (b·W + t, i)
