@@ -54,7 +54,14 @@ internal sealed class FileRequest : IDisposable
     }
 
     /// <summary>The user message of an input error, with the scratch folder's path removed (the client sees <c>NAME:LINE:COL</c>).</summary>
-    public string MessageOf(InvalidInputException e) => e.ToUserMessage().Replace(Folder + Path.DirectorySeparatorChar, "", StringComparison.Ordinal);
+    public string MessageOf(InvalidInputException e) => MessageOf(e, Folder);
+
+    /// <summary>The user message of an input error, with <paramref name="folder"/>'s path removed (the client sees <c>NAME:LINE:COL</c>).</summary>
+    public static string MessageOf(InvalidInputException e, string folder)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return e.ToUserMessage().Replace(folder + Path.DirectorySeparatorChar, "", StringComparison.Ordinal);
+    }
 
     /// <summary>Deletes the scratch folder.</summary>
     public void Dispose() => Directory.Delete(Folder, recursive: true);

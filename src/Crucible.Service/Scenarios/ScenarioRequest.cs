@@ -177,7 +177,7 @@ public static class ScenarioValidation
     {
         ArgumentNullException.ThrowIfNull(v);
         if (v.Request.SamplingSteps is null && v.Sampler.Kind != SamplerKind.Ddpm)
-            v = v with { Sampler = v.Sampler with { Steps = Math.Min(v.Sampler.Steps, diffusionSteps) } };
+            v = v with { Sampler = v.Sampler with { Steps = SamplerOptions.DefaultFor(diffusionSteps).Steps } };
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var r = v.Request;
         if (kind == "tabular")

@@ -235,7 +235,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         catch (InvalidInputException e)
         {
             // the reader's NAME:LINE:COL, without the job folder's absolute path in the home (never shown to a client)
-            Fail(job, e.ToUserMessage().Replace(Path.Combine(JobsFolder, job.Id) + Path.DirectorySeparatorChar, "", StringComparison.Ordinal));
+            Fail(job, FileRequest.MessageOf(e, Path.Combine(JobsFolder, job.Id)));
         }
         catch (JobFolderInUseException e)
         {
