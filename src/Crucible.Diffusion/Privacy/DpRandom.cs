@@ -80,8 +80,8 @@ public sealed class PhiloxDpRandom(Philox rng) : IDpRandom
 /// the sum of 2n = 4 standard normals from two Box–Muller pairs computed in double (the two values of a pair share their
 /// uniforms, hence 2n and not n), scaled by 1/√4 to unit variance. Bits are drawn 8 KiB at a time into a reused buffer:
 /// no garbage per draw. <see cref="NextNormals"/> computes the same construction a chunk at a time with
-/// <see cref="TensorPrimitives"/> (the DP noise of a step is one normal per parameter). The OS generator was chosen over an AES-256-CTR keystream of our own after measuring both
-/// (README, Limits): its 1.3–3.5 GB/s is far from the bottleneck (the transcendental functions are), and it leaves no key
+/// <see cref="TensorPrimitives"/> (the DP noise of a step is one normal per parameter). The OS generator was chosen
+/// over an AES-256-CTR keystream of our own after measuring both (README, Limits): its 1.3–3.5 GB/s is far from the bottleneck (the transcendental functions are), and it leaves no key
 /// in this process to guard or dispose. Not thread-safe.
 /// </remarks>
 public sealed class SecureDpRandom : IDpRandom

@@ -282,7 +282,7 @@ public sealed class PrivacyEngine
             var z = noise[..part.Length];
             if (std == 0) z.Clear();
             else rng.NextNormals(z);
-            for (var i = 0; i < part.Length; i++) part[i] = (part[i] + (std == 0 ? 0 : std * z[i])) / expectedBatchSize;
+            for (var i = 0; i < part.Length; i++) part[i] = (part[i] + (std * z[i])) / expectedBatchSize; // std = 0: z is 0, sum + 0
         }
     }
 }
