@@ -22,16 +22,9 @@ public sealed class SequenceDpTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static readonly SequenceGeneratorOptions Tiny = new()
+    private static readonly SequenceGeneratorOptions Tiny = Tests.Sequence.SequenceGeneratorTests.TinyOptions with
     {
-        Window = 5,
-        DiffusionSteps = 50,
-        Hidden = 8,
-        Layers = 2,
-        Heads = 2,
-        TimeEmbedding = 8,
         Training = new TrainerOptions(Steps: 8, BatchSize: 8, LearningRate: 2e-3, WarmupSteps: 2),
-        Seed = 7,
     };
 
     private static SequenceGeneratorOptions Dp(DpTrainingOptions dp, int steps = 8) =>

@@ -10,7 +10,8 @@ namespace Crucible.Diffusion.Tests.Sequence;
 
 public class SequenceGeneratorTests
 {
-    private static readonly SequenceGeneratorOptions TinyOptions = new()
+    /// <summary>A tiny network and schedule for tests (W = 5, T = 50, 25 steps); other test classes start from it too.</summary>
+    internal static readonly SequenceGeneratorOptions TinyOptions = new()
     {
         Window = 5,
         DiffusionSteps = 50,
