@@ -97,6 +97,15 @@ public sealed class SequenceScenarioEdgeTests(SequenceModelService s) : IClassFi
         Assert.False(errors.TryGetProperty("stress", out _), errors.ToString());
     }
 
+    [Fact]
+    public async Task ContradictoryMoves_Are422NamingStressAndBothMoves()
+    {
+        // SPY<=-50%; SPY>=50% was answered 200 with a constraint violation rate of 1: no scenario can satisfy both
+        var problem = await Post422(", \"stress\": \"SPY<=-50%; SPY>=50%\"");
+        var message = problem.GetProperty("errors").GetProperty("stress")[0].GetString()!;
+        Assert.StartsWith("stress:1:12: error [STRESS-E-CONFLICT]: the moves 'SPY<=-50%' (column 1) and 'SPY>=50%' (column 12) contradict each other", message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("VIXCLS=+2sd; VIXCLS=+3sd")]
     [InlineData("gfc-2008")]
