@@ -64,7 +64,9 @@ public static class ServiceApp
         {
             var o = Settings(sp);
             var keysFile = o.ApiKeysFile ?? Path.Combine(sp.GetRequiredService<CrucibleHome>().Root, "api-keys");
-            return o.ApiKeysFile is not null || File.Exists(keysFile) ? ApiKeyStore.Load(keysFile) : ApiKeyStore.Empty;
+            // re-read when it changes (a key added, rotated or revoked applies without a restart)
+            return new ApiKeyFile(o.ApiKeysFile is not null || File.Exists(keysFile) ? keysFile : null,
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger("Crucible.Service.ApiKeys"));
         });
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp =>
@@ -213,7 +215,7 @@ public static class ServiceApp
         // last entries checkpointed, by the host after the server has drained on shutdown
         _ = app.Services.GetRequiredService<AuditLog>();
         _ = app.Services.GetRequiredService<IIdempotencyStore>();
-        var keys = app.Services.GetRequiredService<ApiKeyStore>();
+        var keys = app.Services.GetRequiredService<ApiKeyFile>().Current;
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Crucible.Service");
         logger.LogInformation("state store: {Store}", app.Services.GetRequiredService<StoreLocation>().Redacted); // never the password
         if (keys.Count == 0) logger.LogWarning("no API keys configured: every /v1 request will be answered 401 (give --api-keys FILE)");

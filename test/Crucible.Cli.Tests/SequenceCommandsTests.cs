@@ -258,5 +258,11 @@ public sealed class SequenceCommandsTests : IDisposable
         Assert.Equal(2, bad.Exit);
         Assert.Contains("HYG", bad.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", bad.Stderr, StringComparison.Ordinal);
+
+        // moves that contradict each other on their face: exit 2 naming both, before anything is drawn
+        var contradictory = Crucible("generate", "--model", model, "--count", "2", "--stress", "A<=-50%; A>=50%", "--out", Path.Combine(_dir, "contradictory.csv"));
+        Assert.Equal(2, contradictory.Exit);
+        Assert.Contains("--stress:1:10: error [STRESS-E-CONFLICT]: the moves 'A<=-50%' (column 1) and 'A>=50%' (column 10) contradict each other", contradictory.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir, "contradictory.csv")));
     }
 }

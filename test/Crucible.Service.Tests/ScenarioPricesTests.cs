@@ -50,6 +50,7 @@ public sealed class ScenarioPricesTests(ServiceFixture f)
     [InlineData(""", "prices": true, "start_prices": "one" """, "\"unit\"")]
     [InlineData(""", "prices": true, "start_prices": [1, 2]""", "\"unit\"")]
     [InlineData(""", "start_prices": "unit" """, "applies with")]
+    [InlineData(""", "prices": true, "start_prices": {"A": 1.7976931348623157e308, "B": 1.7976931348623157e308}""", "overflows")]
     public async Task UnusableStart_Is422_NamingStartPrices(string extra, string message)
     {
         using var client = f.Client("generator");

@@ -97,6 +97,15 @@ public sealed class SequenceScenarioEdgeTests(SequenceModelService s) : IClassFi
         Assert.False(errors.TryGetProperty("stress", out _), errors.ToString());
     }
 
+    [Fact]
+    public async Task ContradictoryMoves_Are422NamingStressAndBothMoves()
+    {
+        // SPY<=-50%; SPY>=50% was answered 200 with a constraint violation rate of 1: no scenario can satisfy both
+        var problem = await Post422(", \"stress\": \"SPY<=-50%; SPY>=50%\"");
+        var message = problem.GetProperty("errors").GetProperty("stress")[0].GetString()!;
+        Assert.StartsWith("stress:1:12: error [STRESS-E-CONFLICT]: the moves 'SPY<=-50%' (column 1) and 'SPY>=50%' (column 12) contradict each other", message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("VIXCLS=+2sd; VIXCLS=+3sd")]
     [InlineData("gfc-2008")]
@@ -107,5 +116,30 @@ public sealed class SequenceScenarioEdgeTests(SequenceModelService s) : IClassFi
         // syntax errors of the same field read "stress:1:COL"
         var problem = await Post422($", \"stress\": \"{stress}\"");
         Assert.StartsWith("stress:1:", problem.GetProperty("errors").GetProperty("stress")[0].GetString(), StringComparison.Ordinal);
+    }
+}
+
+/// <summary>Price paths that overflow under an extreme condition (within the 1,000-sd bound) are a 422, never a 500.</summary>
+public sealed class SequencePriceOverflowTests(SequenceModelService s) : IClassFixture<SequenceModelService>
+{
+    [Theory]
+    [InlineData("\"conditions\": {\"VIXCLS\": VALUE}", "conditions")]
+    [InlineData("\"stress\": \"VIXCLS=+990sd\"", "stress")]
+    public async Task PricePathsOverflowing_UnderAnExtremeCondition_Are422NamingTheField(string members, string field)
+    {
+        // 990 training sd (inside the 1,000-sd bound) with the strongest regime guidance: finite returns whose price
+        // paths overflow, which the JSON answer could not hold (a 500)
+        var space = TinySequenceModel.Train().ConditionSpace;
+        var value = (space.Mean[0] + (990 * space.Std[0])).ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        using var client = s.Client();
+        var body = ServiceFixture.Json($$"""{"model": "{{s.ModelId}}", "count": 4, "seed": 1, "sampling_steps": 5, "prices": true, "start_prices": "unit", "regime_guidance": 100, {{members.Replace("VALUE", value, StringComparison.Ordinal)}}}""");
+        var problem = await Problem.AssertAsync(await client.PostAsync("/v1/scenarios", body), HttpStatusCode.UnprocessableEntity, "validation");
+        var errors = problem.GetProperty("errors");
+        Assert.True(errors.TryGetProperty(field, out var messages), errors.ToString());
+        Assert.Contains("overflows", messages[0].GetString(), StringComparison.Ordinal);
+
+        // the same request without prices: the returns are finite and answered
+        using var returns = await client.PostAsync("/v1/scenarios", ServiceFixture.Json($$"""{"model": "{{s.ModelId}}", "count": 4, "seed": 1, "sampling_steps": 5, "regime_guidance": 100, {{members.Replace("VALUE", value, StringComparison.Ordinal)}}}"""));
+        Assert.Equal(HttpStatusCode.OK, returns.StatusCode);
     }
 }

@@ -204,6 +204,42 @@ public sealed partial class WebPageTests(ServiceFixture fixture) : IDisposable
         Assert.Empty(web.Errors);
     }
 
+    [Fact]
+    public async Task Browser_SendsTheSeedExactly_AboveTwoToThe53_AndShowsTheServiceDefaultSteps()
+    {
+        await using var web = await OpenAsync(fixture.ModelFolder);
+        var page = web.Page;
+        await PickAsync(page, web.Ids[0]);
+        // the fixture's model has T = 100: the service samples min(50, T) = 50 steps when none are sent
+        Assert.Equal("50 (service default: min(50, T), T = 100)", await page.GetAttributeAsync("#steps", "placeholder"));
+        await page.FillAsync("#count", "20");
+
+        // 2^53 + 1 and 2^64 - 1: Number() sent 9007199254740992 and 18446744073709552000 (a 400: out of range)
+        foreach (var seed in new[] { "9007199254740993", "18446744073709551615" })
+        {
+            await page.FillAsync("#seed", seed);
+            var (body, answer) = await GenerateAsync(web);
+            Assert.Equal(seed, body.GetProperty("seed").GetRawText());
+            Assert.Equal(seed, answer.GetProperty("metadata").GetProperty("seed").GetRawText());
+            var api = await PostAsync(web, $$"""{"model":"{{web.Ids[0]}}","count":20,"seed":{{seed}}}""");
+            Assert.Equal(api.GetProperty("values").GetRawText(), answer.GetProperty("values").GetRawText());
+        }
+
+        // leading zeros are dropped (a JSON number has none); anything else is refused on the page, nothing is sent
+        await page.FillAsync("#seed", "007");
+        Assert.Equal("7", (await GenerateAsync(web)).Body.GetProperty("seed").GetRawText());
+        int sent = web.Requests.Count(u => u.EndsWith("/v1/scenarios", StringComparison.Ordinal));
+        foreach (var bad in new[] { "18446744073709551616", "1e3", "-1", "1.5", "" })
+        {
+            await page.FillAsync("#seed", bad);
+            await page.ClickAsync("#generate");
+            Assert.Contains("The seed must be a whole number from 0 to 18446744073709551615", await page.Locator("#error").InnerTextAsync(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(sent, web.Requests.Count(u => u.EndsWith("/v1/scenarios", StringComparison.Ordinal)));
+        Assert.Empty(web.Errors);
+    }
+
     /// <summary>The service on a real Kestrel port with one model registered per folder, a key with read and generate,
     /// and a headless Chromium page on <c>/</c> with the key typed in and the models loaded.</summary>
     private async Task<WebSession> OpenAsync(params string[] modelFolders)

@@ -106,7 +106,8 @@ public sealed record StressPlan(IReadOnlyDictionary<string, double> Conditions, 
 /// otherwise to the reference state (the last training state). A move becomes linear constraints on the log returns
 /// r of the window: <c>X&lt;=p%</c> is Σ_t r_X,t ≤ ln(1 + p/100) and <c>X&gt;=p%</c> is Σ_t r_X,t ≥ ln(1 + p/100);
 /// <c>daily(…)</c> bounds each r_X,t the same way; <c>mean(X1,…,Xn)</c> bounds (1/n) Σ_i Σ_t r_Xi,t.
-/// At most one archetype, one absolute value and one shift per feature; anything else is an error that names the
+/// At most one archetype, one absolute value and one shift per feature, and no two moves on the same target whose
+/// bounds leave an empty interval (<c>SPY&lt;=-50%; SPY&gt;=50%</c>); anything else is an error that names the
 /// column and the rule (<see cref="StressRules"/>).
 /// </para>
 /// </remarks>
@@ -215,8 +216,53 @@ public sealed class StressSpec
         foreach (var name in space.Names.Where(values.ContainsKey)) ordered[name] = values[name];
 
         var constraints = new LinearConstraintSet(series, window);
-        foreach (var move in Terms.OfType<MoveTerm>()) constraints = AddMove(constraints, move, space);
+        var bounds = new Dictionary<string, (MoveTerm? Lower, MoveTerm? Upper)>(StringComparer.Ordinal);
+        foreach (var move in Terms.OfType<MoveTerm>())
+        {
+            var rows = Rows(constraints, move, space);
+            CheckFeasible(bounds, move, rows, constraints);
+            constraints = AddMove(constraints, move, rows);
+        }
+
         return new StressPlan(ordered, constraints);
+    }
+
+    /// <summary>
+    /// Refuses a move that, with an earlier one on the same target (a series' cumulative return, one series' daily
+    /// returns, or the mean of the same series), leaves an empty interval: at least a return above the at-most bound
+    /// (<c>SPY&lt;=-50%; SPY&gt;=50%</c>). No scenario can satisfy both, and sampling would only report a violation rate of 1.
+    /// </summary>
+    private void CheckFeasible(Dictionary<string, (MoveTerm? Lower, MoveTerm? Upper)> bounds, MoveTerm move, List<int> rows, LinearConstraintSet set)
+    {
+        IEnumerable<(string Key, string What)> targets = move.Scope switch
+        {
+            MoveScope.Cumulative => [("c:" + rows[0].ToString(CultureInfo.InvariantCulture), $"the return of {set.SeriesNames[rows[0]]} over the window")],
+            MoveScope.Daily => rows.Select(i => ("d:" + i.ToString(CultureInfo.InvariantCulture), $"the daily returns of {set.SeriesNames[i]}")),
+            _ => [("m:" + string.Join(",", rows.Order().Select(i => i.ToString(CultureInfo.InvariantCulture))),
+                $"the mean return of {string.Join(", ", rows.Order().Select(i => set.SeriesNames[i]))} over the window")],
+        };
+        foreach (var (key, what) in targets)
+        {
+            var (lower, upper) = bounds.TryGetValue(key, out var b) ? b : (null, null);
+            if (move.AtMost && (upper is null || move.Percent < upper.Percent)) upper = move;
+            if (!move.AtMost && (lower is null || move.Percent > lower.Percent)) lower = move;
+            bounds[key] = (lower, upper);
+            if (lower is null || upper is null || lower.Percent <= upper.Percent) continue;
+            var other = ReferenceEquals(move, lower) ? upper : lower;
+            throw Fail(Source, move.Column, StressRules.Conflict, string.Create(CultureInfo.InvariantCulture,
+                $"the moves '{Describe(other)}' (column {other.Column}) and '{Describe(move)}' (column {move.Column}) contradict each other: {what} cannot be at least {lower.Percent}% and at most {upper.Percent}%"));
+        }
+    }
+
+    private static string Describe(MoveTerm move)
+    {
+        string target = move.Scope switch
+        {
+            MoveScope.Cumulative => move.Series[0],
+            MoveScope.Daily => $"daily({string.Join(",", move.Series)})",
+            _ => $"mean({string.Join(",", move.Series)})",
+        };
+        return string.Create(CultureInfo.InvariantCulture, $"{target}{(move.AtMost ? "<=" : ">=")}{move.Percent}%");
     }
 
     private int FeatureIndex(ConditionSpace space, ConditionTerm term)
@@ -227,7 +273,8 @@ public sealed class StressSpec
         throw Fail(Source, term.Column, StressRules.UnknownName, $"unknown condition '{term.Name}'{hint} (known {space.Describe()})");
     }
 
-    private LinearConstraintSet AddMove(LinearConstraintSet set, MoveTerm move, ConditionSpace space)
+    // the rows (series indices) a move constrains
+    private List<int> Rows(LinearConstraintSet set, MoveTerm move, ConditionSpace space)
     {
         var rows = new List<int>();
         if (move.Series is ["*"]) rows.AddRange(Enumerable.Range(0, set.Series));
@@ -247,6 +294,11 @@ public sealed class StressSpec
             }
         }
 
+        return rows;
+    }
+
+    private static LinearConstraintSet AddMove(LinearConstraintSet set, MoveTerm move, List<int> rows)
+    {
         double bound = Math.Log(1 + (move.Percent / 100));
         double? upper = move.AtMost ? bound : null, lower = move.AtMost ? null : bound;
         switch (move.Scope)

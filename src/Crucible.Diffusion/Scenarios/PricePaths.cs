@@ -213,6 +213,9 @@ public static class PricePaths
     /// <summary>The rule of a price column whose name is already a series' name.</summary>
     public const string CollisionRule = "PRICES-E-COLUMN";
 
+    /// <summary>The rule of a price path that overflows (a return sum too large for a finite price).</summary>
+    public const string OverflowRule = "PRICES-E-OVERFLOW";
+
     /// <summary>
     /// The last train price of each series of <paramref name="prices"/> (the price file as read, columns selected) whose
     /// first <paramref name="trainReturnRows"/> log returns are the train split: row <paramref name="trainReturnRows"/>
@@ -269,6 +272,8 @@ public static class PricePaths
     /// its metadata's <see cref="ScenarioMetadata.Prices"/> saying where P_0 came from. A price column named like an
     /// existing column (a series already called <c>SPY_price</c> beside <c>SPY</c>) is refused, never renamed silently.
     /// </summary>
+    /// <exception cref="InvalidInputException">A price column that collides with a series (<see cref="CollisionRule"/>), or a
+    /// price that is not finite (<see cref="OverflowRule"/>: returns too large, e.g. under an extreme condition).</exception>
     public static ScenarioSet Append(ScenarioSet set, StartPrices start)
     {
         ArgumentNullException.ThrowIfNull(set);
@@ -295,6 +300,14 @@ public static class PricePaths
 
         var prices = new double[values.RowCount * d];
         Compute(values.Values.AsSpan(0, values.RowCount * d), d, steps, p0, prices);
+        for (int i = 0; i < prices.Length; i++)
+        {
+            // a price that is not finite (the sum of the returns beyond ~709 above the start) cannot be written as a number
+            if (double.IsFinite(prices[i])) continue;
+            int r = i / d, j = i % d;
+            throw new InvalidInputException(OverflowRule, string.Create(CultureInfo.InvariantCulture,
+                $"the price path of series {values.Columns[j]} overflows at step {(r % steps) + 1} of scenario {(r / steps) + 1}: start price {p0[j]:G6} times exp of the summed log returns is not a finite number (the returns are too large)"));
+        }
         var both = new double[values.RowCount * 2 * d];
         for (int r = 0; r < values.RowCount; r++)
         {

@@ -34,7 +34,10 @@ public static class JobEndpoints
             .Produces<JobView>()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithName("GetJob")
-            .WithSummary("A training job's status and progress; run_id (GET /v1/runs/{id}) once it succeeded");
+            .WithSummary("A training job's status and progress; run_id (GET /v1/runs/{id}) once it succeeded")
+            .WithDescription("Jobs are kept in the service's store (HOME/jobs.db, or the shared PostgreSQL table training_job): a restart, "
+                + "or another replica, answers as before. A job stopped by a shutdown, or left queued or running by a killed process, "
+                + "answers cancelled with the reason in error; nothing was registered for it.");
     }
 
     private static async Task Submit(HttpContext context, TrainingJobs jobs, IOptions<ServiceOptions> settings)

@@ -357,7 +357,12 @@ public static class ScenarioEndpoints
             }
             catch (InvalidInputException e)
             {
-                await Invalid(context, audit, actor, r.Model, new() { ["prices"] = [e.ToUserMessage()] }).ConfigureAwait(false);
+                // price paths that overflow: returns too large under the request's conditions or stress (as the return-side
+                // guard names them), else under its start prices
+                var field = e.Rule != PricePaths.OverflowRule ? "prices"
+                    : r.Conditions is { Count: > 0 } || r.Stress is not null ? (model.ConditionsRefused(r) ? "conditions" : "stress")
+                    : "start_prices";
+                await Invalid(context, audit, actor, r.Model, new() { [field] = [e.ToUserMessage()] }).ConfigureAwait(false);
                 return null;
             }
         }

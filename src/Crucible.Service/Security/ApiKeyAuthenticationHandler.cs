@@ -10,12 +10,12 @@ using Microsoft.Extensions.Options;
 namespace Crucible.Service.Security;
 
 /// <summary>
-/// Authenticates the <c>X-Api-Key</c> header against the <see cref="ApiKeyStore"/>: the principal carries the key id
+/// Authenticates the <c>X-Api-Key</c> header against the keys file as it is now (<see cref="ApiKeyFile"/>): the principal carries the key id
 /// (<see cref="KeyIdClaim"/>) and one <see cref="ScopeClaim"/> per scope (all of them for <c>admin</c>). Challenges
 /// answer 401 and forbidden requests 403, both as problem details; the key itself is never logged.
 /// </summary>
 internal sealed class ApiKeyAuthenticationHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ApiKeyStore keys)
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ApiKeyFile keyFile)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
@@ -32,7 +32,7 @@ internal sealed class ApiKeyAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.NoResult());
         _presented = true;
         if (values.Count > 1) return Task.FromResult(AuthenticateResult.Fail("more than one API key"));
-        var key = keys.Authenticate(values[0]);
+        var key = keyFile.Current.Authenticate(values[0]);
         if (key is null) return Task.FromResult(AuthenticateResult.Fail("unknown API key"));
         var claims = new List<Claim> { new(KeyIdClaim, key.Id), new(ClaimTypes.Name, key.Id) };
         foreach (var scope in Scopes.All)
@@ -50,7 +50,7 @@ internal sealed class ApiKeyAuthenticationHandler(
         var detail = _presented
             ? $"the {HeaderName} header does not hold a key this service knows"
             : $"this endpoint needs an API key in the {HeaderName} header";
-        if (keys.Count == 0) detail += " (the service was started without API keys: give --api-keys FILE)";
+        if (keyFile.Current.Count == 0) detail += " (the service was started without API keys: give --api-keys FILE)";
         return ProblemTypes.WriteAsync(Context, ProblemTypes.Create(StatusCodes.Status401Unauthorized, detail));
     }
 

@@ -15,6 +15,7 @@ using Crucible.Governance.Manifests;
 using Crucible.Governance.Storage;
 using Crucible.Service.Endpoints;
 using Crucible.Service.Scenarios;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -41,7 +42,7 @@ public enum JobStatus
 
 /// <summary>What <c>GET /v1/jobs/{id}</c> answers.</summary>
 /// <param name="Id">The job id.</param>
-/// <param name="Status">queued, running, succeeded, failed or cancelled.</param>
+/// <param name="Status">queued, running, succeeded, failed or cancelled (the service stopped, or the process running it was killed: <see cref="Error"/> says which).</param>
 /// <param name="Step">Optimiser steps done.</param>
 /// <param name="TotalSteps">Optimiser steps in all.</param>
 /// <param name="Loss">The mean loss over the last progress interval (null before the first, and under DP).</param>
@@ -62,7 +63,9 @@ public sealed record JobView(string Id, string Status, int Step, int TotalSteps,
 /// bytes, data and state CSVs in (named inputs), the canonical config and seed, the model folder's two files out
 /// (named too: the registry's files of the model id; <c>GET /v1/runs/{id}</c>; the job's status names the run once it succeeded). Progress is reported as the trainer reports it. On
 /// shutdown the running job is cancelled through the trainer's token and marked cancelled; no model is registered.
-/// Job records live in memory (a restart forgets them; the models and audit entries stay), or, with a shared
+/// A shutdown that stops a job (running, or queued in the home store) appends <c>run.failed</c> (status
+/// <c>cancelled</c>) for it before the process exits. Job records live in the home's <c>jobs.db</c>
+/// (<see cref="LocalJobs"/>: a restart answers for them; a job a killed process left unfinished answers cancelled), or, with a shared
 /// PostgreSQL store, in its <c>training_job</c> table (<see cref="SharedJobs"/>, which stores the request as sent,
 /// every field of it): every replica answers for every job, any replica's worker claims the oldest queued one, and
 /// jobs still queued when a replica stops stay queued for the others.
@@ -75,6 +78,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
 
     private static readonly TimeSpan LeaseRenewal = TimeSpan.FromSeconds(10);
     private readonly SharedJobs? _shared = store.Kind == StoreKind.Postgres ? new SharedJobs(store.Value) : null;
+    private readonly LocalJobs? _local = store.Kind == StoreKind.Postgres ? null : new LocalJobs(home.Root);
     private readonly SemaphoreSlim _wake = new(0);
     private readonly string _replica = Environment.MachineName + ":" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + ":" + Guid.NewGuid().ToString("N")[..8];
 
@@ -118,14 +122,21 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             return job.View;
         }
 
+        _local!.Insert(job.View, actor); // recorded before it is answered 202: a restart still knows it
         _jobs[id] = job;
         if (_queue.Writer.TryWrite(job)) return job.View;
         _jobs.TryRemove(id, out _);
+        _local.Delete(id);
         return null;
     }
 
-    /// <summary>The job <paramref name="id"/>, or null.</summary>
-    public JobView? Find(string id) => _shared is not null ? _shared.Find(id) : _jobs.TryGetValue(id, out var job) ? job.View : null;
+    /// <summary>
+    /// The job <paramref name="id"/>, or null: on the shared store its row; in the home, this process's own view of a job
+    /// it holds (the freshest progress), else the row in <c>jobs.db</c> (a job of an earlier or another process).
+    /// </summary>
+    public JobView? Find(string id) => _shared is not null ? _shared.Find(id)
+        : _jobs.TryGetValue(id, out var job) ? job.View
+        : _local!.Find(id, AuditLog.Rfc3339(clock.GetUtcNow()));
 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -140,6 +151,8 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         {
             await foreach (var job in _queue.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
             {
+                // the reader hands out what is queued even once stopping: such a job never starts (cancelled below)
+                if (stoppingToken.IsCancellationRequested) break;
                 await Task.Run(() => Run(job, stoppingToken), CancellationToken.None).ConfigureAwait(false);
             }
         }
@@ -148,7 +161,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         }
 
         foreach (var job in _jobs.Values.Where(j => j.View!.Status == Name(JobStatus.Queued)))
-            Finish(job, JobStatus.Cancelled, null, null, "the service stopped before the job ran");
+            Cancel(job, "the service stopped before the job ran");
     }
 
     /// <summary>The worker of a replica on the shared store: claim, run, repeat; woken by a local submit or every second.</summary>
@@ -222,6 +235,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
     private void Run(Job job, CancellationToken stop)
     {
         job.View = job.View! with { Status = Name(JobStatus.Running) };
+        TryLocal(job.View);
         try
         {
             // the folder is gone before the job is reported finished
@@ -230,7 +244,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            Finish(job, JobStatus.Cancelled, null, null, "the service stopped while the job ran");
+            Cancel(job, "the service stopped while the job ran");
         }
         catch (InvalidInputException e)
         {
@@ -270,7 +284,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         var dataPath = Path.Combine(folder, "data.csv");
         run.AddInput(FileRequest.WriteNamed(dataPath, r.Request.DataCsv!)); // the bytes crucible train would read
         var (train, all, read) = ReadReturns(dataPath, r);
-        var progress = new Progress(job, _shared, clock);
+        var progress = new Progress(job, _shared, _local, clock);
         var modelFolder = Path.Combine(folder, "model");
         var provenance = DataProvenance.ForTraining(dataPath, r.Input, read, train.RowCount); // as crucible train records it
         JsonObject entry;
@@ -372,11 +386,41 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         Finish(job, JobStatus.Failed, null, null, error);
     }
 
+    // a job the shutdown stopped: a run.failed entry (status cancelled, and why) before the job is recorded cancelled
+    private void Cancel(Job job, string error)
+    {
+        try
+        {
+            audit.Append(AuditKind.RunFailed, new JsonObject { ["command"] = "service.train", ["job_id"] = job.Id, ["status"] = "cancelled", ["error"] = error }, job.Actor);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            logger.LogError(e, "cannot append the audit entry of cancelled training job {JobId}", job.Id);
+        }
+
+        Finish(job, JobStatus.Cancelled, null, null, error);
+    }
+
     private void Finish(Job job, JobStatus status, string? modelId, string? runId, string? error)
     {
         var view = job.View! with { Status = Name(status), ModelId = modelId, RunId = runId, Error = error, Finished = AuditLog.Rfc3339(clock.GetUtcNow()) };
         if (_shared is { } shared) TryShared(() => shared.Finish(job.Id, view.Status, modelId, runId, error, view.Finished!), job.Id);
+        TryLocal(view);
         job.View = view;
+    }
+
+    // the job's row in jobs.db (home store); a failed write is logged: the process still answers from memory
+    private void TryLocal(JobView view)
+    {
+        if (_local is null) return;
+        try
+        {
+            _local.Update(view);
+        }
+        catch (SqliteException e)
+        {
+            logger.LogWarning("cannot record training job {JobId} in jobs.db: {Message}", view.Id, e.Message);
+        }
     }
 
     /// <summary>
@@ -450,13 +494,30 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
 
     private static string Name(JobStatus s) => s.ToString().ToLowerInvariant();
 
-    private sealed class Progress(Job job, SharedJobs? shared, TimeProvider clock) : IProgress<TrainingProgress>
+    private sealed class Progress(Job job, SharedJobs? shared, LocalJobs? local, TimeProvider clock) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value)
         {
             var view = job.View! with { Step = value.Step, TotalSteps = value.TotalSteps, Loss = double.IsFinite(value.Loss) ? value.Loss : null };
             job.View = view;
             var now = clock.GetUtcNow();
+            if (local is not null)
+            {
+                // to jobs.db at most once a second (other processes on the home read it there), and always the last step
+                if (now.ToUnixTimeMilliseconds() - job.LastShared < 1000 && value.Step < value.TotalSteps) return;
+                job.LastShared = now.ToUnixTimeMilliseconds();
+                try
+                {
+                    local.Update(view);
+                }
+                catch (SqliteException)
+                {
+                    // best effort, as on the shared store: the end of the job writes again
+                }
+
+                return;
+            }
+
             // to the shared row at most every 250 ms, and always the last step
             if (shared is null || (now.ToUnixTimeMilliseconds() - job.LastShared < 250 && value.Step < value.TotalSteps)) return;
             job.LastShared = now.ToUnixTimeMilliseconds();
@@ -475,6 +536,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
     public override void Dispose()
     {
         _shared?.Dispose();
+        _local?.Dispose();
         _wake.Dispose();
         base.Dispose();
     }

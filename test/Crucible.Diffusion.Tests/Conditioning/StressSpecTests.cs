@@ -141,6 +141,26 @@ public class StressSpecTests
         Assert.StartsWith($"--stress:1:{column}: error [{rule}]: ", e.ToUserMessage(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("SPY<=-50%; SPY>=50%", 12, "the moves 'SPY<=-50%' (column 1) and 'SPY>=50%' (column 12) contradict each other: the return of SPY over the window cannot be at least 50% and at most -50%")]
+    [InlineData("vix=45, spy>=10%, HYG<=-5%, SPY<=5%", 29, "'spy>=10%' (column 9) and 'SPY<=5%' (column 29)")]
+    [InlineData("daily(*)>=-1%, daily(HYG,TLT)<=-2%", 16, "the daily returns of HYG cannot be at least -1% and at most -2%")]
+    [InlineData("mean(SPY,HYG)<=-10%, mean(hyg, spy)>=0%", 22, "the mean return of SPY, HYG over the window")]
+    public void Resolve_RefusesMovesThatLeaveAnEmptyInterval_NamingBoth(string spec, int column, string message)
+    {
+        var e = Error(spec);
+        Assert.Equal((StressRules.Conflict, column), (e.Rule, e.Location!.Column));
+        Assert.Contains(message, e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("SPY<=-10%; SPY>=-10%")] // one point: feasible
+    [InlineData("SPY<=5%; SPY>=-20%; SPY<=10%")]
+    [InlineData("SPY<=-50%; HYG>=50%")] // different series
+    [InlineData("daily(SPY)>=-1%; SPY<=-30%")] // different targets: not refused on its face
+    [InlineData("mean(SPY,HYG)<=-10%; mean(SPY,HYG,TLT)>=0%")]
+    public void Resolve_KeepsMovesWhoseIntervalIsNotEmpty(string spec) => Assert.True(Resolve(spec).Constraints.Count > 0);
+
     [Fact]
     public void Resolve_Errors_ListTheKnownNames()
     {

@@ -118,6 +118,27 @@ public sealed class PricePathsTests : IDisposable
     }
 
     [Fact]
+    public void Append_RefusesAPricePathThatOverflows_NamingSeriesStepAndScenario()
+    {
+        // a return sum past ln(double.MaxValue) ≈ 709.8 (returns far outside anything trained, under an extreme
+        // condition): the price is +∞, which neither the CSV nor the JSON answer can hold as a number
+        var set = Set(3, 4, "SPY", "TLT");
+        set.Values.Values[(5 * 2) + 1] = 400; // scenario 2, step 2, TLT
+        set.Values.Values[(6 * 2) + 1] = 400; // scenario 2, step 3: the sum is past 709.8 here
+        var e = Assert.Throws<InvalidInputException>(() => PricePaths.Append(set, StartPrices.Unit(["SPY", "TLT"])));
+        Assert.Equal(PricePaths.OverflowRule, e.Rule);
+        Assert.Contains("series TLT overflows at step 3 of scenario 2", e.Message, StringComparison.Ordinal);
+
+        // an enormous start price with a positive sum of returns overflows as well
+        var small = Set(2, 3, "SPY");
+        for (int i = 0; i < small.Values.Values.Length; i++) small.Values.Values[i] = 0.01;
+        var huge = StartPrices.Parse(Encoding.UTF8.GetBytes("""{"SPY": 1.7976931348623157e308}"""), "start.json", ["SPY"]);
+        Assert.Equal(PricePaths.OverflowRule, Assert.Throws<InvalidInputException>(() => PricePaths.Append(small, huge)).Rule);
+        set.Values.Values[(6 * 2) + 1] = 300; // 700: finite
+        Assert.All(PricePaths.Append(set, StartPrices.Unit(["SPY", "TLT"])).Values.Values, v => Assert.True(double.IsFinite(v)));
+    }
+
+    [Fact]
     public void Append_AddsOnePriceColumnPerSeries_AfterTheReturns_AndRecordsTheStart()
     {
         var set = Set(3, 4, "SPY", "TLT");
