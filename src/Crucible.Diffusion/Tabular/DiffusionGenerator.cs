@@ -111,11 +111,13 @@ public sealed class DiffusionGenerator
         typeof(DiffusionGenerator).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
     /// <summary>Fits on a matrix of log returns (rows × series), an undated convenience form of <see cref="Fit(TimeSeriesFrame, DataProvenance?, IProgress{TrainingProgress}?, CheckpointOptions?, CancellationToken)"/>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="columns"/> does not name every column of <paramref name="returns"/>.</exception>
     public DiffusionGenerator Fit(double[,] returns, IReadOnlyList<string>? columns = null)
     {
         ArgumentNullException.ThrowIfNull(returns);
         int rows = returns.GetLength(0), d = returns.GetLength(1);
         columns ??= [.. Enumerable.Range(0, d).Select(i => "x" + i.ToString(CultureInfo.InvariantCulture))];
+        if (columns.Count != d) throw new ArgumentException($"{columns.Count} column names for a matrix of {d} columns", nameof(columns));
         var values = new double[rows * d];
         for (int r = 0; r < rows; r++)
         {

@@ -59,6 +59,17 @@ public sealed class DiffusionGeneratorTests : IDisposable
         return Math.Sqrt(x.Sum(v => (v - m) * (v - m)) / (x.Length - 1));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void FitMatrix_WithAColumnNameCountOtherThanItsWidth_NamesTheColumnsParameter(int names)
+    {
+        // it was the frame's "20 values for 10 rows × 1 columns (Parameter 'values')", a parameter the caller never passed
+        var columns = Enumerable.Range(0, names).Select(i => "s" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        var e = Assert.Throws<ArgumentException>(() => new DiffusionGenerator(Small()).Fit(new double[10, 2], columns));
+        Assert.Equal("columns", e.ParamName);
+    }
+
     [Fact]
     public void FitThenSample_ReproducesTheMarginalsAndCorrelation_InOriginalUnits()
     {
