@@ -312,6 +312,7 @@ public sealed class DiffusionGenerator
     /// <summary>
     /// Draws <paramref name="count"/> rows of log returns in original units (an undated frame with <see cref="Columns"/>).
     /// The same seed and sampler settings give the same rows on any number of threads. Defaults: DDIM, 50 steps, η = 0.
+    /// Several threads may sample one fitted generator at once (not while it is being fitted or loaded).
     /// A model with <see cref="DiffusionGeneratorOptions.Calibration"/> maps the draws of the sampler it was calibrated
     /// with through its marginal calibration (<see cref="IsCalibratedFor"/>); other samplers' draws are not mapped.
     /// </summary>

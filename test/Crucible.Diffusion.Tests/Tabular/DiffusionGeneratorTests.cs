@@ -59,6 +59,18 @@ public sealed class DiffusionGeneratorTests : IDisposable
         return Math.Sqrt(x.Sum(v => (v - m) * (v - m)) / (x.Length - 1));
     }
 
+    [Fact]
+    public void Sample_FromManyThreadsAtOnce_GivesEachCallTheRowsItGivesAlone()
+    {
+        // the service shares one loaded generator between concurrent requests
+        var generator = new DiffusionGenerator(Small(steps: 20)).Fit(Returns(200, 4));
+        var alone = Enumerable.Range(0, 8).Select(s => generator.Sample(100, (ulong)s, new SamplerOptions(Steps: 10, MaxDegreeOfParallelism: 1)).Values).ToArray();
+        var together = new double[8][];
+        Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 8 },
+            s => together[s] = generator.Sample(100, (ulong)s, new SamplerOptions(Steps: 10, MaxDegreeOfParallelism: 1)).Values);
+        for (int s = 0; s < 8; s++) Assert.Equal(alone[s], together[s]);
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(3)]
