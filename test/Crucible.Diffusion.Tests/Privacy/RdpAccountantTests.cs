@@ -255,6 +255,44 @@ public class RdpAccountantTests
         Assert.InRange(eps, 6.59, 6.6);
     }
 
+    [Theory]
+    [InlineData(0.0)]      // no noise: μ = ∞
+    [InlineData(0.01)]     // e^{1/σ²} − 1 overflows: μ = ∞ (the CLI accepts this σ)
+    [InlineData(0.05)]     // μ ≈ 9e86: e^ε Φ(−ε/μ − μ/2) is ∞ · 0 past ε ≈ 709
+    public void A3_GaussianDp_OfLittleOrNoNoise_IsNotSmall(double sigma)
+    {
+        // these gave ε ≈ 9e-13 (σ = 0, 0.01) and 709.78 (σ = 0.05): δ(ε) was NaN and NaN counted as "at most δ"
+        var mu = GdpAccountant.Mu(sigma, 0.04, 1000);
+        var eps = GdpAccountant.Epsilon(mu, 1e-5);
+        Assert.True(eps > 1e3, $"μ = {mu}: ε = {eps}");
+        Assert.Equal(0.0, GdpAccountant.Epsilon(0, 1e-5));                 // q = 0: nothing is released
+        Assert.Equal(0.0, GdpAccountant.Epsilon(GdpAccountant.Mu(sigma, 0, 1000), 1e-5));
+    }
+
+    [Theory]
+    [InlineData(1.0, 0.0)]
+    [InlineData(1.0, -1.0)]
+    [InlineData(1.0, 1.0)]
+    [InlineData(1.0, double.NaN)]
+    [InlineData(double.NaN, 1e-5)]
+    [InlineData(-1.0, 1e-5)]
+    public void A3_GaussianDp_RefusesADeltaOutsideZeroOne_AndAnInvalidMu(double mu, double delta)
+    {
+        // δ = −1 gave ε = 709.78, δ = 0 gave 38.98, δ = NaN and μ = NaN gave ≈ 0
+        Assert.Throws<ArgumentOutOfRangeException>(() => GdpAccountant.Epsilon(mu, delta));
+    }
+
+    [Theory]
+    [InlineData(double.NaN, 0.04, 10)]
+    [InlineData(-1.0, 0.04, 10)]
+    [InlineData(1.0, 1.5, 10)]
+    [InlineData(1.0, -0.1, 10)]
+    [InlineData(1.0, 0.04, -1)]
+    public void A3_GaussianDpMu_RefusesAnInvalidMechanism(double sigma, double q, long steps)
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => GdpAccountant.Mu(sigma, q, steps));
+    }
+
     private static RdpAccountant RdpAccountantFor(double sigma, double q, long steps)
     {
         var a = new RdpAccountant();
