@@ -157,6 +157,23 @@ public class RdpAccountantTests
         Assert.True(eps <= 8 && 8 - eps <= 0.01, $"ε(σ) = {eps}");
     }
 
+    [Theory]
+    [InlineData(0.0, 1000L)]
+    [InlineData(0.04, 0L)]
+    public async Task DP4_NoiseForBudget_RefusesAMechanismThatReleasesNothing(double q, long steps)
+    {
+        // ε(σ) = 0 for every σ: the bisection never met its tolerance and the call never returned (a timeout here)
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(
+            () => Task.Run(() => NoiseCalibration.NoiseMultiplier(8, 1e-5, q, steps)).WaitAsync(TimeSpan.FromSeconds(20)));
+    }
+
+    [Fact]
+    public async Task DP4_NoiseForAnyAccountant_ReturnsWhenEpsilonDoesNotDependOnSigma()
+    {
+        var sigma = await Task.Run(() => NoiseCalibration.NoiseMultiplier(_ => 0.0, 8)).WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.True(sigma >= 0);
+    }
+
     [Fact]
     public void DP4_NoiseForBudget_NeverOvershoots_OverOpacusRanges()
     {
