@@ -48,6 +48,22 @@ public class PrivacyCommandTests
         Assert.Equal(accountant, doc.RootElement.GetProperty("accountant").GetString());
     }
 
+    [Theory]
+    [InlineData("0", "rdp")]
+    [InlineData("0.01", "gdp")]
+    public void Epsilon_OfNoNoise_IsInfinity_InTextAndJson(string sigma, string accountant)
+    {
+        // --json was an internal error (exit 1): System.Text.Json refuses to write ∞ as a number
+        string[] args = ["privacy", "epsilon", "--noise-multiplier", sigma, "--sampling-rate", "0.01", "--steps", "100", "--delta", "1e-5", "--accountant", accountant];
+        var text = Crucible(args);
+        Assert.Equal(0, text.Exit);
+        Assert.Contains("epsilon:          Infinity", text.Stdout, StringComparison.Ordinal);
+        var json = Crucible([.. args, "--json"]);
+        Assert.True(json.Exit == 0, json.Stderr);
+        using var doc = JsonDocument.Parse(json.Stdout);
+        Assert.Equal("Infinity", doc.RootElement.GetProperty("epsilon").GetString());
+    }
+
     [Fact]
     public void Noise_ForBudget_MatchesOpacus()
     {

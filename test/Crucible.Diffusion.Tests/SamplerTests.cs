@@ -66,6 +66,28 @@ public class SamplerTests
         Assert.Equal([999, 832, 666, 499, 333, 166, 0], DiffusionSampler.DdimTimesteps(1000, 7));
     }
 
+    public static TheoryData<SamplerOptions> InvalidOptions() => new()
+    {
+        new SamplerOptions(SamplerKind.Ddim, 10, Eta: double.NaN),
+        new SamplerOptions(SamplerKind.Ddim, 10, Eta: -0.5),
+        new SamplerOptions(SamplerKind.Ddim, 10, Eta: 1.5),
+        new SamplerOptions(SamplerKind.Ddim, 10, Eta: double.PositiveInfinity),
+        new SamplerOptions((SamplerKind)99, 10),
+        new SamplerOptions(SamplerKind.Ddim, 10, Spacing: (DdimSpacing)99),
+        new SamplerOptions(SamplerKind.Ddpm, 10, Variance: (DdpmVariance)99),
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidOptions))]
+    public void Sample_RefusesAnEtaOutsideZeroOne_AndUndefinedKinds(SamplerOptions options)
+    {
+        // η = NaN gave NaN rows, η > 1 a spread beyond the prior's, an unknown kind silently ran DPM-Solver++
+        var schedule = NoiseSchedule.Linear(100);
+        var oracle = new GaussianOracle(schedule, [0f, 1f], [1f, 2f], Objective.Epsilon);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => DiffusionSampler.Sample(oracle, schedule, Objective.Epsilon, 4, 1, options));
+        Assert.Equal("options", e.ParamName);
+    }
+
     [Theory]
     [InlineData(SamplerKind.Ddpm, 1000, 0.0, Objective.Epsilon)]
     [InlineData(SamplerKind.Ddim, 50, 0.0, Objective.Epsilon)]

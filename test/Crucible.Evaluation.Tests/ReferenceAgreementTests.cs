@@ -12,10 +12,10 @@ public class ReferenceAgreementTests
     // Every key agrees to 1e-9 relative (METRICS.md would allow 1e-6 where summation order differs; it is not needed).
     private const double Rel = 1e-9;
 
-    private static JsonElement Actual(string real, string synthetic, string? train)
+    private static JsonElement Actual(string real, string synthetic, string? train, double alpha = 0.99)
     {
         var input = new EvaluationInput(Fixtures.Load(real), Fixtures.Load(synthetic), train is null ? null : Fixtures.Load(train));
-        var report = Evaluator.Evaluate(input);
+        var report = Evaluator.Evaluate(input, new EvaluationOptions { Alpha = alpha });
         return JsonDocument.Parse(ReportJson.ToJson(report)).RootElement;
     }
 
@@ -31,6 +31,22 @@ public class ReferenceAgreementTests
         var skip = synthetic == "scenarios.csv" ? new HashSet<string> { "acf", "acf_abs", "max_drawdown" } : null;
         var compared = Fixtures.AssertAgrees(Fixtures.Expected(expected), actual, Rel, skip: skip);
         Assert.True(compared > (skip is null ? 500 : 100), $"only {compared} values compared");
+    }
+
+    [Theory]
+    [InlineData(0.5)]
+    [InlineData(0.99)]
+    [InlineData(0.999)]
+    public void Report_AgreesWithEvalRef_AtTheEdges(double alpha)
+    {
+        // make_edge_fixtures.py: 22 real rows (ACF to lag 20, one row in the 5% rank tail, fewer rows than 1/(1 − α)),
+        // heavy ties, an exactly constant synthetic series (KS 1, correlations and its tail dependence NaN), a rising and
+        // a falling path (max drawdown 0 and at the last step), and 8 synthetic rows copied from train (DCR 0); the
+        // report's other sections (membership inference, utility, outlier risk) run on these tiny sets without failing
+        var a = alpha.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var actual = Actual("edge_real.csv", "edge_synthetic.csv", "edge_train.csv", alpha);
+        var compared = Fixtures.AssertAgrees(Fixtures.Expected($"expected_eval_ref_edge_{a}.json"), actual, Rel);
+        Assert.True(compared > 400, $"only {compared} values compared");
     }
 
     [Theory]

@@ -137,13 +137,17 @@ internal static class PrivacyCommand
         return command;
     }
 
+    // ε is ∞ without noise, which JSON cannot hold as a number: "Infinity", as System.Text.Json's named floating-point literals
+    private static JsonNode EpsilonJson(double epsilon) =>
+        double.IsFinite(epsilon) ? JsonValue.Create(epsilon) : JsonValue.Create(epsilon.ToString(CultureInfo.InvariantCulture));
+
     private static void PrintOther(ParseResult p, Common c, string name, double epsilon, double sigma)
     {
         if (p.GetValue(c.Json))
         {
             Console.Out.WriteLine(new JsonObject
             {
-                ["epsilon"] = epsilon,
+                ["epsilon"] = EpsilonJson(epsilon),
                 ["delta"] = p.GetValue(c.Delta),
                 ["noise_multiplier"] = sigma,
                 ["sampling_rate"] = p.GetValue(c.SamplingRate),
@@ -171,7 +175,7 @@ internal static class PrivacyCommand
         {
             Console.Out.WriteLine(new JsonObject
             {
-                ["epsilon"] = spent.Epsilon,
+                ["epsilon"] = EpsilonJson(spent.Epsilon),
                 ["delta"] = spent.Delta,
                 ["noise_multiplier"] = sigma,
                 ["sampling_rate"] = p.GetValue(c.SamplingRate),

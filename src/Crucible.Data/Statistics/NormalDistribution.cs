@@ -16,12 +16,13 @@ public static class NormalDistribution
     /// <summary>
     /// The complementary error function erfc(z) = 2/√π ∫_z^∞ e^{−t²} dt, to near double precision relative accuracy:
     /// the Maclaurin series of erf for |z| &lt; 2, the Laplace continued fraction (modified Lentz) above, and
-    /// erfc(−z) = 2 − erfc(z) for negative z. NaN for NaN.
+    /// erfc(−z) = 2 − erfc(z) for negative z. 0 at +∞, 2 at −∞, NaN for NaN.
     /// </summary>
     public static double Erfc(double z)
     {
         if (double.IsNaN(z)) return double.NaN;
         if (z < 0) return 2.0 - Erfc(-z);
+        if (double.IsPositiveInfinity(z)) return 0;     // the continued fraction would compute ∞ · 0
         if (z < 2)
         {
             // erf(z) = 2/√π Σ (−1)^n z^(2n+1) / (n! (2n+1))
@@ -42,11 +43,12 @@ public static class NormalDistribution
 
     /// <summary>
     /// ln erfc(x) without underflow: ln of <see cref="Erfc"/> below 2, and above it −x² − ½ ln π − ln F(x) with F the
-    /// Laplace continued fraction of <see cref="Erfc"/> (erfc(x) = e^{−x²}/(√π F(x))). NaN for NaN.
+    /// Laplace continued fraction of <see cref="Erfc"/> (erfc(x) = e^{−x²}/(√π F(x))). −∞ at +∞, NaN for NaN.
     /// </summary>
     public static double LogErfc(double x)
     {
         if (double.IsNaN(x)) return double.NaN;
+        if (double.IsPositiveInfinity(x)) return double.NegativeInfinity;
         if (x < 2) return Math.Log(Erfc(x));
         return -x * x - 0.5 * Math.Log(Math.PI) - Math.Log(LaplaceFraction(x));
     }

@@ -12,12 +12,15 @@ public static class NoiseCalibration
     /// ε(σ_high) &lt; ε*, then bisection on [0, σ_high] stops once ε* − ε(σ_high) ≤ <paramref name="tolerance"/>, and σ_high is
     /// returned. The result never overshoots: ε(σ) ≤ ε* always.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">The budget is unreachable (σ would exceed <see cref="MaxSigma"/>).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The budget is unreachable (σ would exceed <see cref="MaxSigma"/>), or
+    /// q = 0 or no steps (nothing to calibrate).</exception>
     public static double NoiseMultiplier(double targetEpsilon, double delta, double sampleRate, long steps,
         IReadOnlyList<double>? orders = null, RdpConversion conversion = RdpConversion.Balle2020, double tolerance = 0.01)
     {
         if (!(targetEpsilon > 0)) throw new ArgumentOutOfRangeException(nameof(targetEpsilon), targetEpsilon, "ε must be > 0");
         if (!(tolerance > 0)) throw new ArgumentOutOfRangeException(nameof(tolerance));
+        if (!(sampleRate > 0)) throw new ArgumentOutOfRangeException(nameof(sampleRate), sampleRate, "q must be > 0: with q = 0 nothing is released and any σ spends ε = 0");
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(steps);
         var o = orders ?? Rdp.OpacusOrders;
         return NoiseMultiplier(sigma => Rdp.Epsilon(o, Rdp.Compute(sampleRate, sigma, steps, o), delta, conversion).Epsilon, targetEpsilon, tolerance);
     }
@@ -38,7 +41,8 @@ public static class NoiseCalibration
             if (sigmaHigh > MaxSigma) throw new ArgumentOutOfRangeException(nameof(targetEpsilon), targetEpsilon, "the privacy budget is too low");
         }
 
-        while (targetEpsilon - epsHigh > tolerance)
+        // the interval test ends the bisection when ε does not reach ε* − tolerance at any σ (e.g. ε(σ) = 0 for all σ)
+        while (targetEpsilon - epsHigh > tolerance && sigmaHigh - sigmaLow > 1e-12)
         {
             var sigma = (sigmaLow + sigmaHigh) / 2;
             var eps = epsilonOf(sigma);

@@ -30,6 +30,12 @@ public static class DiffusionSampler
         ArgumentNullException.ThrowIfNull(options);
         if (count < 0) throw new ArgumentOutOfRangeException(nameof(count));
         if (options.ChunkSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "ChunkSize must be positive");
+        if (!Enum.IsDefined(options.Kind) || !Enum.IsDefined(options.Spacing) || !Enum.IsDefined(options.Variance))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), $"unknown sampler kind {options.Kind}, spacing {options.Spacing} or variance {options.Variance}");
+        }
+
+        if (!(options.Eta is >= 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(options), string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Eta must be in [0, 1], got {options.Eta}"));
         if (options.Kind != SamplerKind.Ddpm && (options.Steps < 1 || options.Steps > schedule.Steps))
         {
             throw new ArgumentOutOfRangeException(nameof(options), $"{options.Kind} steps must be in 1..{schedule.Steps}");

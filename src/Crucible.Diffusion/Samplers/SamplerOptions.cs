@@ -42,7 +42,7 @@ public enum DdimSpacing
 /// <summary>How to sample: sampler, step count, stochasticity and batching.</summary>
 /// <param name="Kind">DDPM or DDIM.</param>
 /// <param name="Steps">DDIM's or DPM-Solver's K (ignored by DDPM, which uses all T).</param>
-/// <param name="Eta">DDIM's η: 0 deterministic, 1 DDPM-like.</param>
+/// <param name="Eta">DDIM's η in [0, 1]: 0 deterministic, 1 DDPM-like.</param>
 /// <param name="Variance">DDPM's σ_t² choice.</param>
 /// <param name="ChunkSize">
 /// Samples per chunk. Chunk c draws from its own Philox stream c, so output is independent of the thread count;

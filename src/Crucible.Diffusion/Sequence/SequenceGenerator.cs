@@ -618,7 +618,7 @@ public sealed class SequenceGenerator
     /// <summary>
     /// Draws <paramref name="count"/> windows of log returns in original units: a frame of count × W rows (row b·W + t
     /// is day t + 1 of scenario b + 1) and one column per series. The same seed and request give the same values on
-    /// any number of threads.
+    /// any number of threads. Several threads may sample one fitted model at once (not while it is being fitted or loaded).
     /// </summary>
     public TimeSeriesFrame Sample(int count, ulong seed, SequenceSampleRequest? request = null) =>
         ToReturns(SampleModelSpace(count, seed, request), count);

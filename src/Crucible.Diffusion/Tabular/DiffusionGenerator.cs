@@ -111,11 +111,13 @@ public sealed class DiffusionGenerator
         typeof(DiffusionGenerator).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
     /// <summary>Fits on a matrix of log returns (rows × series), an undated convenience form of <see cref="Fit(TimeSeriesFrame, DataProvenance?, IProgress{TrainingProgress}?, CheckpointOptions?, CancellationToken)"/>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="columns"/> does not name every column of <paramref name="returns"/>.</exception>
     public DiffusionGenerator Fit(double[,] returns, IReadOnlyList<string>? columns = null)
     {
         ArgumentNullException.ThrowIfNull(returns);
         int rows = returns.GetLength(0), d = returns.GetLength(1);
         columns ??= [.. Enumerable.Range(0, d).Select(i => "x" + i.ToString(CultureInfo.InvariantCulture))];
+        if (columns.Count != d) throw new ArgumentException($"{columns.Count} column names for a matrix of {d} columns", nameof(columns));
         var values = new double[rows * d];
         for (int r = 0; r < rows; r++)
         {
@@ -310,6 +312,7 @@ public sealed class DiffusionGenerator
     /// <summary>
     /// Draws <paramref name="count"/> rows of log returns in original units (an undated frame with <see cref="Columns"/>).
     /// The same seed and sampler settings give the same rows on any number of threads. Defaults: DDIM, 50 steps, η = 0.
+    /// Several threads may sample one fitted generator at once (not while it is being fitted or loaded).
     /// A model with <see cref="DiffusionGeneratorOptions.Calibration"/> maps the draws of the sampler it was calibrated
     /// with through its marginal calibration (<see cref="IsCalibratedFor"/>); other samplers' draws are not mapped.
     /// </summary>

@@ -8,9 +8,15 @@ namespace Crucible.Evaluation.Statistics;
 /// </summary>
 public static class Descriptive
 {
-    /// <summary>Sample mean Σx/n. Returns NaN for empty data.</summary>
-    public static double Mean(ReadOnlySpan<double> data) =>
-        data.IsEmpty ? double.NaN : Summation.Sum(data) / data.Length;
+    /// <summary>Sample mean Σx/n. Returns NaN for empty data, and the value itself for a constant sample (fl(Σx)/n can
+    /// miss it by an ulp, e.g. (0.1 + 0.1 + 0.1)/3, and centring on that would leave a constant series a variance and
+    /// autocorrelations).</summary>
+    public static double Mean(ReadOnlySpan<double> data)
+    {
+        if (data.IsEmpty) return double.NaN;
+        if (!data.ContainsAnyExcept(data[0])) return data[0];
+        return Summation.Sum(data) / data.Length;
+    }
 
     /// <summary>Unbiased sample variance Σ(x − x̄)²/(n − 1) (Bessel's correction, numpy <c>ddof=1</c>).
     /// Returns NaN if data has fewer than two entries.</summary>

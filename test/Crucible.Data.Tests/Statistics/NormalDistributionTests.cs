@@ -22,6 +22,20 @@ public class NormalDistributionTests
             $"Cdf({x}) = {actual:R}, expected {expected:R}");
     }
 
+    [Fact]
+    public void Erfc_AndCdf_AtTheInfinities_AreTheirLimits()
+    {
+        // CPython: math.erfc(inf) = 0.0, math.erfc(-inf) = 2.0 (these were NaN: the continued fraction computed ∞ · 0; a NaN
+        // CDF made the PRV accountant's adaptive quadrature split every interval to depth ~47, hanging for σ ≤ 0.1)
+        Assert.Equal(0.0, NormalDistribution.Erfc(double.PositiveInfinity));
+        Assert.Equal(2.0, NormalDistribution.Erfc(double.NegativeInfinity));
+        Assert.Equal(0.0, NormalDistribution.Erfc(1e200));
+        Assert.Equal(2.0, NormalDistribution.Erfc(-1e200));
+        Assert.Equal(1.0, NormalDistribution.Cdf(double.PositiveInfinity));
+        Assert.Equal(0.0, NormalDistribution.Cdf(double.NegativeInfinity));
+        Assert.Equal(double.NegativeInfinity, NormalDistribution.LogErfc(double.PositiveInfinity));
+    }
+
     [Theory]
     [InlineData(0.975, 1.959963984540054)]
     [InlineData(0.025, -1.959963984540054)]

@@ -15,6 +15,19 @@ public class PrvAccountantTests
         Assert.Equal(6.777395712150674, accountant.GetEpsilon(1e-5), 5e-8);
     }
 
+    [Fact]
+    public async Task A2_PrvDomainBeyondExpOverflow_Returns_AndStaysBelowRdp()
+    {
+        // σ = 0.03, q = 0.01, one step: the domain is ±742 and e^742 overflows; erfc(∞) was NaN, so the truncated CDF was NaN
+        // and the mean's adaptive quadrature split every interval to depth ~47 (σ = 0.1 over 100 steps ran for 10+ minutes)
+        var accountant = new PrvAccountant();
+        accountant.Step(0.03, 0.01, 1);
+        var eps = await Task.Run(() => accountant.GetEpsilon(1e-5)).WaitAsync(TimeSpan.FromSeconds(60));
+        var rdp = new RdpAccountant();
+        rdp.Step(0.03, 0.01, 1);
+        Assert.InRange(eps, 1.0, rdp.GetEpsilon(1e-5).Epsilon);
+    }
+
     [Theory]
     // RELIABILITY.md §2.2, inverse problem: target ε = 8, δ = 1e-5, q = 0.04; σ to 4 places (Opacus accountants_test.py).
     [InlineData(2250L, 1.34765625)]

@@ -157,6 +157,23 @@ public class RdpAccountantTests
         Assert.True(eps <= 8 && 8 - eps <= 0.01, $"ε(σ) = {eps}");
     }
 
+    [Theory]
+    [InlineData(0.0, 1000L)]
+    [InlineData(0.04, 0L)]
+    public async Task DP4_NoiseForBudget_RefusesAMechanismThatReleasesNothing(double q, long steps)
+    {
+        // ε(σ) = 0 for every σ: the bisection never met its tolerance and the call never returned (a timeout here)
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(
+            () => Task.Run(() => NoiseCalibration.NoiseMultiplier(8, 1e-5, q, steps)).WaitAsync(TimeSpan.FromSeconds(20)));
+    }
+
+    [Fact]
+    public async Task DP4_NoiseForAnyAccountant_ReturnsWhenEpsilonDoesNotDependOnSigma()
+    {
+        var sigma = await Task.Run(() => NoiseCalibration.NoiseMultiplier(_ => 0.0, 8)).WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.True(sigma >= 0);
+    }
+
     [Fact]
     public void DP4_NoiseForBudget_NeverOvershoots_OverOpacusRanges()
     {
@@ -253,6 +270,44 @@ public class RdpAccountantTests
         // Opacus's test_gdp_accountant takes int(90 // 0.04) = 2249 steps (floor division of floats), not 2250.
         var eps = GdpAccountant.Epsilon(GdpAccountant.Mu(1.5, 0.04, 2249), 1e-5);
         Assert.InRange(eps, 6.59, 6.6);
+    }
+
+    [Theory]
+    [InlineData(0.0)]      // no noise: μ = ∞
+    [InlineData(0.01)]     // e^{1/σ²} − 1 overflows: μ = ∞ (the CLI accepts this σ)
+    [InlineData(0.05)]     // μ ≈ 9e86: e^ε Φ(−ε/μ − μ/2) is ∞ · 0 past ε ≈ 709
+    public void A3_GaussianDp_OfLittleOrNoNoise_IsNotSmall(double sigma)
+    {
+        // these gave ε ≈ 9e-13 (σ = 0, 0.01) and 709.78 (σ = 0.05): δ(ε) was NaN and NaN counted as "at most δ"
+        var mu = GdpAccountant.Mu(sigma, 0.04, 1000);
+        var eps = GdpAccountant.Epsilon(mu, 1e-5);
+        Assert.True(eps > 1e3, $"μ = {mu}: ε = {eps}");
+        Assert.Equal(0.0, GdpAccountant.Epsilon(0, 1e-5));                 // q = 0: nothing is released
+        Assert.Equal(0.0, GdpAccountant.Epsilon(GdpAccountant.Mu(sigma, 0, 1000), 1e-5));
+    }
+
+    [Theory]
+    [InlineData(1.0, 0.0)]
+    [InlineData(1.0, -1.0)]
+    [InlineData(1.0, 1.0)]
+    [InlineData(1.0, double.NaN)]
+    [InlineData(double.NaN, 1e-5)]
+    [InlineData(-1.0, 1e-5)]
+    public void A3_GaussianDp_RefusesADeltaOutsideZeroOne_AndAnInvalidMu(double mu, double delta)
+    {
+        // δ = −1 gave ε = 709.78, δ = 0 gave 38.98, δ = NaN and μ = NaN gave ≈ 0
+        Assert.Throws<ArgumentOutOfRangeException>(() => GdpAccountant.Epsilon(mu, delta));
+    }
+
+    [Theory]
+    [InlineData(double.NaN, 0.04, 10)]
+    [InlineData(-1.0, 0.04, 10)]
+    [InlineData(1.0, 1.5, 10)]
+    [InlineData(1.0, -0.1, 10)]
+    [InlineData(1.0, 0.04, -1)]
+    public void A3_GaussianDpMu_RefusesAnInvalidMechanism(double sigma, double q, long steps)
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => GdpAccountant.Mu(sigma, q, steps));
     }
 
     private static RdpAccountant RdpAccountantFor(double sigma, double q, long steps)

@@ -38,6 +38,21 @@ public class SequenceGeneratorTests
     private static byte[] Csv(ScenarioSet s) => ScenarioCsv.Format(s.Values, s.Metadata.StepsPerScenario);
 
     [Fact]
+    public void Sample_FromManyThreadsAtOnce_GivesEachCallTheWindowsItGivesAlone()
+    {
+        // the service shares one loaded model between concurrent requests; regime guidance fills a shared pilot cache
+        var (returns, conditions) = Data();
+        var g = new SequenceGenerator(TinyOptions).Fit(returns, conditions);
+        static SequenceSampleRequest Request(int s) => new(new Dictionary<string, double> { ["VIXCLS"] = 15 + s }, 1.5,
+            new SamplerOptions(Steps: 8, MaxDegreeOfParallelism: 1), RegimeGuidance: s % 2 == 0 ? 0.5 : 0);
+        var fresh = new SequenceGenerator(TinyOptions).Fit(returns, conditions);
+        var alone = Enumerable.Range(0, 8).Select(s => fresh.Sample(20, (ulong)s, Request(s)).Values).ToArray();
+        var together = new double[8][];
+        Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 8 }, s => together[s] = g.Sample(20, (ulong)s, Request(s)).Values);
+        for (int s = 0; s < 8; s++) Assert.Equal(alone[s], together[s]);
+    }
+
+    [Fact]
     public void Generate_HasTheScenarioLayout_Metadata_AndTheConditionSpace()
     {
         var (returns, conditions) = Data();

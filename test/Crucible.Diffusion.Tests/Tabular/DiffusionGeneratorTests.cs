@@ -60,6 +60,29 @@ public sealed class DiffusionGeneratorTests : IDisposable
     }
 
     [Fact]
+    public void Sample_FromManyThreadsAtOnce_GivesEachCallTheRowsItGivesAlone()
+    {
+        // the service shares one loaded generator between concurrent requests
+        var generator = new DiffusionGenerator(Small(steps: 20)).Fit(Returns(200, 4));
+        var alone = Enumerable.Range(0, 8).Select(s => generator.Sample(100, (ulong)s, new SamplerOptions(Steps: 10, MaxDegreeOfParallelism: 1)).Values).ToArray();
+        var together = new double[8][];
+        Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 8 },
+            s => together[s] = generator.Sample(100, (ulong)s, new SamplerOptions(Steps: 10, MaxDegreeOfParallelism: 1)).Values);
+        for (int s = 0; s < 8; s++) Assert.Equal(alone[s], together[s]);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void FitMatrix_WithAColumnNameCountOtherThanItsWidth_NamesTheColumnsParameter(int names)
+    {
+        // it was the frame's "20 values for 10 rows × 1 columns (Parameter 'values')", a parameter the caller never passed
+        var columns = Enumerable.Range(0, names).Select(i => "s" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        var e = Assert.Throws<ArgumentException>(() => new DiffusionGenerator(Small()).Fit(new double[10, 2], columns));
+        Assert.Equal("columns", e.ParamName);
+    }
+
+    [Fact]
     public void FitThenSample_ReproducesTheMarginalsAndCorrelation_InOriginalUnits()
     {
         var train = Returns(3000, 5);

@@ -33,6 +33,20 @@ public class DescriptiveTests
         Assert.Equal(value, Descriptive.Mean(x));
     }
 
+    [Theory]
+    [InlineData(0.1, 3)]
+    [InlineData(0.01458700657690197, 306)]
+    public void ConstantSeries_WhoseSumOverNRoundsAway_HasItsValueAsMean_AndNoCorrelation(double value, int n)
+    {
+        // fl(Σx)/n ≠ value for these (0.1 + 0.1 + 0.1 = 0.30000000000000004): centring on it left ±1-ulp residues
+        var x = Enumerable.Repeat(value, n).ToArray();
+        var y = Enumerable.Range(0, n).Select(i => Math.Sin(i)).ToArray();
+        Assert.Equal(value, Descriptive.Mean(x));
+        Assert.Equal(0.0, Descriptive.Variance(x));
+        Assert.True(double.IsNaN(Descriptive.Correlation(x, y)));
+        Assert.True(double.IsNaN(Descriptive.Correlation(y, x)));
+    }
+
     [Fact]
     public void Skewness_MatchesClosedForm_ForSmallSample()
     {

@@ -47,6 +47,16 @@ public class DistancesTests
     }
 
     [Fact]
+    public void Temporal_ConstantPath_GivesNaN_EvenWhenItsSumOverNRoundsAway()
+    {
+        // 306 × 0.01458700657690197 / 306 ≠ 0.01458700657690197 in floating point: the ACF was 1 − k/n, the PACF 1
+        var constant = Enumerable.Repeat(0.01458700657690197, 306).ToArray();
+        Assert.All(Temporal.Autocorrelation(constant, 5), v => Assert.True(double.IsNaN(v)));
+        Assert.All(Temporal.PartialAutocorrelation(constant, 5), v => Assert.True(double.IsNaN(v)));
+        Assert.All(Temporal.Leverage(constant, 5), v => Assert.True(double.IsNaN(v)));
+    }
+
+    [Fact]
     public void PartialAutocorrelation_AtLagOne_EqualsAdjustedRatio()
     {
         var rng = new Random(7);

@@ -13,6 +13,11 @@ c=lambda v: None if isinstance(v,float) and math.isnan(v) else ({k:c(x) for k,x 
 print(json.dumps(c(o), indent=1))'; }
 $PY "$REF" real.csv synthetic.csv --train train.csv | norm > expected_eval_ref.json
 $PY "$REF" ties_real.csv ties_synthetic.csv | norm > expected_eval_ref_ties.json
+# the edges: heavy ties, a constant series, monotone paths, fewer rows than 1/(1-alpha), copies of train rows
+$PY make_edge_fixtures.py .
+for a in 0.5 0.99 0.999; do
+  $PY "$REF" edge_real.csv edge_synthetic.csv --train edge_train.csv --alpha $a | norm > expected_eval_ref_edge_$a.json
+done
 # eval_ref.py pools every row: run it on the scenario file without its scenario/step columns for the marginals
 cut -d, -f3- scenarios.csv > /tmp/crucible_scenarios_pooled.csv
 $PY "$REF" real.csv /tmp/crucible_scenarios_pooled.csv --train train.csv | norm > expected_eval_ref_scenarios.json
