@@ -111,6 +111,7 @@ internal static class EnsembleCommand
         foreach (var f in files) run.AddInput(f);
         run.AddInput(parse.GetValue(o.Portfolio)!);
         foreach (var priceMeta in metadata) run.AddInput(priceMeta); // it says which columns are prices
+        run.CheckOutput("--out", parse.GetValue(o.Out)!);
         foreach (var f in files) if (Evaluation.ScenarioSidecar.Warning(f) is { } warning) Console.Error.WriteLine("warning: " + warning);
 
         var result = Ensemble.RunFiles(files, parse.GetValue(o.Portfolio)!, alpha, thresholds);

@@ -135,12 +135,13 @@ internal static class GenerateCommand
         var run = StartRun(home, parse, o, count, prepared.Sampler, start);
         run.ModelId = prepared.ModelId;
         if (prepared.Note is { } note) output.WriteLine(note);
+        run.AddInput(Path.Combine(modelFolder, DiffusionGenerator.WeightsFileName)).AddInput(Path.Combine(modelFolder, DiffusionGenerator.ManifestFileName));
+        if (start?.File is not null) run.AddInput(startOption!);
+        run.CheckOutput("--out", path, ScenarioCsv.MetadataPath(path));
         var set = prepared.Draw(count, parse.GetValue(o.Seed), parse.GetValue(o.Condition), parse.GetValue(o.Guidance), parse.GetValue(o.GuidanceMinNoise),
             parse.GetValue(o.RegimeGuidance), parse.GetValue(o.Stress), modelFolder);
         if (start is not null) set = PricePaths.Append(set, start);
 
-        run.AddInput(Path.Combine(modelFolder, DiffusionGenerator.WeightsFileName)).AddInput(Path.Combine(modelFolder, DiffusionGenerator.ManifestFileName));
-        if (start?.File is not null) run.AddInput(startOption!);
         var meta = ScenarioCsv.Write(path, set, DateTimeOffset.UtcNow);
         var (runManifest, receipts) = RunAudit.Complete(home, run.AddOutput(path).AddOutput(ScenarioCsv.MetadataPath(path)),
             RunAudit.GenerateCompleted("generate", meta), (AuditKind.ScenariosGenerated, RunAudit.Generated(meta)));

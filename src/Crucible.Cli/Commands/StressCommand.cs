@@ -169,6 +169,7 @@ internal static class StressCommand
             ["input_roles"] = new JsonArray([.. inputs.Select(i => (JsonNode?)i.Role)]),
         }, parse.GetValue(o.Seed));
         foreach (var (_, path) in inputs) run.AddInput(path);
+        run.CheckOutput("--out", parse.GetValue(o.Out)!);
         if (modelFolder is not null && inputs.Any(i => i.Role == "model_weights"))
             run.ModelId = Governance.FileHash.Sha256(Path.Combine(modelFolder, "weights.safetensors"));
         if (Evaluation.ScenarioSidecar.Warning(request.Scenarios) is { } warning) Console.Error.WriteLine("warning: " + warning);
