@@ -172,4 +172,33 @@ public sealed class UnusualInputTests : IDisposable
         Assert.True(r.Exit == 2, r.Stderr);
         Assert.Contains($"{folder}: error [OUT-E]: this is a folder, not a file", r.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void AnOutputPathTheSystemRefuses_ExitsTwoNamingThePathAndTheReason()
+    {
+        string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 60), file = Path.Combine(_dir, "a-file");
+        File.WriteAllText(file, "x");
+        var cases = new List<(string[] Args, string Expected)>
+        {
+            (["baseline", "--data", prices, "--generator", "bootstrap", "--count", "5", "--window", "2", "--out", Path.Combine(file, "b.csv")],
+                $"{Path.Combine(file, "b.csv")}: error [OUT-E-WRITE]: cannot write {Path.Combine(file, "b.csv")}: {file} is a file, not a folder"),
+            (["train", "--data", prices, "--steps", "2", "--out", Path.Combine(file, "m")],
+                $"{Path.Combine(file, "m")}: error [OUT-E-WRITE]: cannot write {Path.Combine(file, "m")}: {file} is a file, not a folder"),
+        };
+        if (OperatingSystem.IsLinux())
+            cases.Add((["baseline", "--data", prices, "--generator", "bootstrap", "--count", "5", "--window", "2", "--out", "/proc/crucible-b.csv"], "/proc/crucible-b.csv: error [OUT-E-WRITE]: cannot write /proc/crucible-b.csv: "));
+        foreach (var (args, expected) in cases)
+        {
+            var r = Crucible(args);
+            Assert.True(r.Exit == 2, $"{args[0]}: exit {r.Exit}: {r.Stderr}");
+            Assert.Contains(expected, r.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("internal error", r.Stderr, StringComparison.Ordinal);
+        }
+
+        // a home folder that cannot be created: the same, naming it
+        var home = CliProcess.Run(new Dictionary<string, string> { ["CRUCIBLE_HOME"] = Path.Combine(file, "home") },
+            "baseline", "--data", prices, "--generator", "bootstrap", "--count", "5", "--window", "2", "--out", Path.Combine(_dir, "b.csv"));
+        Assert.True(home.Exit == 2, home.Stderr);
+        Assert.Contains($"error [OUT-E-WRITE]: cannot write {Path.Combine(file, "home")}: {file} is a file, not a folder", home.Stderr, StringComparison.Ordinal);
+    }
 }
