@@ -198,4 +198,27 @@ public sealed class StressCommandTests : IDisposable
         var (code2, _, stderr2) = CliProcess.Run("stress", "--scenarios", csv, "--portfolio", portfolio, "--out", Temp("s.json"));
         Assert.True(code2 == 0, stderr2);
     }
+
+    [Fact]
+    public void ReverseWithABadHistory_NamesTheHistoryFileAndTheRule()
+    {
+        string history = StressHistoryFixture.Write(Fixture("scenarios.csv"), Temp("history.csv"));
+        var lines = File.ReadAllLines(history);
+        File.WriteAllLines(Temp("no-c.csv"), lines.Select(l => l[..l.LastIndexOf(',')]));
+        File.WriteAllLines(Temp("short.csv"), lines.Take(5));
+        File.WriteAllLines(Temp("flat.csv"), lines.Take(40).Select((l, i) => i == 0 ? l : string.Join(',', l.Split(',').Select((c, j) => j == 1 ? "100" : c))));
+        (string File, string Expected)[] cases =
+        [
+            (Temp("no-c.csv"), $"{Temp("no-c.csv")}: error [COLUMN-E]: the history: no column named 'C'"),
+            (Temp("short.csv"), $"{Temp("short.csv")}: error [too-few-rows]: the history (3 returns) is shorter than one window of 10"),
+            (Temp("flat.csv"), $"{Temp("flat.csv")}: error [constant-series]: series 'A' of the history does not vary"),
+        ];
+        foreach (var (file, expected) in cases)
+        {
+            var (code, _, stderr) = CliProcess.Run("stress", "--scenarios", Fixture("scenarios.csv"), "--portfolio", Fixture("portfolio.json"),
+                "--reverse", "--loss-threshold", "0.05", "--history", file, "--out", Temp("r.json"));
+            Assert.True(code == 2, $"{file}: exit {code}: {stderr}");
+            Assert.Contains(expected, stderr, StringComparison.Ordinal);
+        }
+    }
 }
