@@ -201,4 +201,18 @@ public sealed class UnusualInputTests : IDisposable
         Assert.True(home.Exit == 2, home.Stderr);
         Assert.Contains($"error [OUT-E-WRITE]: cannot write {Path.Combine(file, "home")}: {file} is a file, not a folder", home.Stderr, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("ddpm")]
+    [InlineData("dpm2m")]
+    public void EtaWithASamplerThatDoesNotUseIt_ExitsTwoNamingTheOption(string sampler)
+    {
+        string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 60), model = Path.Combine(_dir, "m");
+        Assert.Equal(0, Crucible("train", "--data", prices, "--steps", "2", "--out", model).Exit);
+        var r = Crucible("generate", "--model", model, "--count", "2", "--sampler", sampler, "--eta", "0.5", "--out", Path.Combine(_dir, "s.csv"));
+        Assert.True(r.Exit == 2, $"exit {r.Exit}: {r.Stderr}");
+        Assert.Contains($"error [OPT-E]: --eta applies to --sampler ddim only (DDIM's η); --sampler {sampler} does not use it", r.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir, "s.csv")));
+        Assert.Equal(0, Crucible("generate", "--model", model, "--count", "2", "--sampler", "ddim", "--eta", "0.5", "--out", Path.Combine(_dir, "s.csv")).Exit);
+    }
 }

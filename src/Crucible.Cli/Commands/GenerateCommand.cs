@@ -51,7 +51,7 @@ internal static class GenerateCommand
             Description = "Reverse steps K of ddim and dpm2m (default 50, or all T of a model trained with fewer; ddpm always takes all T)",
         };
 
-        public readonly Option<double> Eta = new("--eta") { Description = "DDIM's η in [0, 1] (default 0: deterministic given the noise)" };
+        public readonly Option<double> Eta = new("--eta") { Description = "DDIM's η in [0, 1] (default 0: deterministic given the noise); --sampler ddim only" };
 
         public readonly Option<ulong> Seed = new("--seed") { Description = "The sampling seed (default 0)" };
 
@@ -339,6 +339,9 @@ internal static class GenerateCommand
     /// <summary>Checks the sampler options against the model's T; bad values are input errors (exit 2).</summary>
     internal static SamplerOptions SamplerOptionsOf(string? sampler, int steps, double eta, int trainSteps)
     {
+        // η is DDIM's stochasticity: the other samplers would ignore it silently (the samplers pass η to DDIM only)
+        if (sampler is "ddpm" or "dpm2m" && eta != 0)
+            throw new InvalidInputException("OPT-E", $"--eta applies to --sampler ddim only (DDIM's η); --sampler {sampler} does not use it");
         if (sampler == "ddpm") return new SamplerOptions(SamplerKind.Ddpm);
         if (steps < 1 || steps > trainSteps)
             throw new InvalidInputException("OPT-E", $"--sampling-steps must be in 1..{trainSteps} (the model's diffusion steps), got {steps}");
