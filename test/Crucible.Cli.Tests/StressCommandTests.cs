@@ -221,4 +221,17 @@ public sealed class StressCommandTests : IDisposable
             Assert.Contains(expected, stderr, StringComparison.Ordinal);
         }
     }
+
+    [Theory]
+    [InlineData("5")]
+    [InlineData("0")]
+    [InlineData("-0.1")]
+    public void ALossThresholdOutsideZeroOne_NamesTheOption(string threshold)
+    {
+        var (code, _, stderr) = CliProcess.Run("stress", "--scenarios", Fixture("scenarios.csv"), "--portfolio", Fixture("portfolio.json"),
+            "--reverse", "--loss-threshold", threshold, "--history", HistoryFile(), "--out", Temp("r.json"));
+        Assert.True(code == 2, $"exit {code}: {stderr}");
+        Assert.Contains($"error [OPT-E]: --loss-threshold takes a fraction of capital in (0, 1), e.g. 0.15; got {threshold}", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Temp("r.json")));
+    }
 }

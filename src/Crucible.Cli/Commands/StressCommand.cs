@@ -113,6 +113,9 @@ internal static class StressCommand
         {
             var threshold = parse.GetValue(o.LossThreshold)
                 ?? throw new InvalidInputException("OPT-E", "--reverse needs --loss-threshold X (a fraction of capital, e.g. 0.15)");
+            // checked here, before the history is read, so that the message names the option (the library's names the rule only)
+            if (!(threshold > 0 && threshold < 1))
+                throw new InvalidInputException("OPT-E", string.Create(CultureInfo.InvariantCulture, $"--loss-threshold takes a fraction of capital in (0, 1), e.g. 0.15; got {threshold}"));
             if (historyPath is null) throw new InvalidInputException("OPT-E", "--reverse needs --history FILE (the plausibility reference)");
             history = LoadHistory(historyPath, parse.GetValue(o.HistoryInput));
             reverse = new ReverseOptions(threshold, history, parse.GetValue(o.Top), modelFolder, parse.GetValue(o.Candidates),
