@@ -234,4 +234,17 @@ public sealed class StressCommandTests : IDisposable
         Assert.Contains($"error [OPT-E]: --loss-threshold takes a fraction of capital in (0, 1), e.g. 0.15; got {threshold}", stderr, StringComparison.Ordinal);
         Assert.False(File.Exists(Temp("r.json")));
     }
+
+    [Theory]
+    [InlineData("--top", "0")]
+    [InlineData("--top", "-3")]
+    [InlineData("--candidates", "0")]
+    public void ACountBelowOne_ExitsTwoNamingTheOption(string option, string value)
+    {
+        // these were accepted silently (exit 0, an empty or meaningless reverse section)
+        var (code, _, stderr) = CliProcess.Run("stress", "--scenarios", Fixture("scenarios.csv"), "--portfolio", Fixture("portfolio.json"),
+            "--reverse", "--loss-threshold", "0.05", "--history", HistoryFile(), option, value, "--out", Temp("r.json"));
+        Assert.True(code == 2, $"exit {code}: {stderr}");
+        Assert.Contains($"error [OPT-E]: {option} takes a count ≥ 1, got {value}", stderr, StringComparison.Ordinal);
+    }
 }

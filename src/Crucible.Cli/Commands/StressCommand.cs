@@ -105,6 +105,8 @@ internal static class StressCommand
     public static ExitCode Execute(ParseResult parse, Options o, TextWriter output)
     {
         var alphas = ParseAlphas(parse.GetValue(o.Alpha));
+        if (parse.GetValue(o.Top) < 1) throw new InvalidInputException("OPT-E", $"--top takes a count ≥ 1, got {parse.GetValue(o.Top)}");
+        if (parse.GetValue(o.Candidates) < 1) throw new InvalidInputException("OPT-E", $"--candidates takes a count ≥ 1, got {parse.GetValue(o.Candidates)}");
         string? historyPath = parse.GetValue(o.History), modelFolder = parse.GetValue(o.Model);
         bool adversarialAsked = parse.GetValue(o.Adversarial);
         ReverseOptions? reverse = null;
