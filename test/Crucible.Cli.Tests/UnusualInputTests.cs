@@ -215,4 +215,20 @@ public sealed class UnusualInputTests : IDisposable
         Assert.False(File.Exists(Path.Combine(_dir, "s.csv")));
         Assert.Equal(0, Crucible("generate", "--model", model, "--count", "2", "--sampler", "ddim", "--eta", "0.5", "--out", Path.Combine(_dir, "s.csv")).Exit);
     }
+
+    [Fact]
+    public void ASeedAboveTwoToThe53_IsKeptExactlyInTheRunManifest_AndRecomputes()
+    {
+        // 2^53 + 1 used to be written 2^53 in the config's canonical JSON, so --recompute trained with another seed
+        string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 60), model = Path.Combine(_dir, "m");
+        var t = Crucible("train", "--data", prices, "--steps", "3", "--seed", "9007199254740993", "--out", model);
+        Assert.True(t.Exit == 0, t.Stderr);
+        string manifest = Directory.GetFiles(Path.Combine(_dir, "home", "runs"), "*.json").Single();
+        string text = File.ReadAllText(manifest);
+        Assert.Contains("\"seed\":9007199254740993", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("9007199254740992", text, StringComparison.Ordinal);
+        var v = Crucible("verify-run", manifest, "--recompute");
+        Assert.True(v.Exit == 0, v.Stdout + v.Stderr);
+        Assert.Contains("2/2 outputs recomputed identically", v.Stdout, StringComparison.Ordinal);
+    }
 }
