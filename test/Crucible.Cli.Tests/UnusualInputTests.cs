@@ -231,4 +231,28 @@ public sealed class UnusualInputTests : IDisposable
         Assert.True(v.Exit == 0, v.Stdout + v.Stderr);
         Assert.Contains("2/2 outputs recomputed identically", v.Stdout, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void ACountNearIntMaxValue_ExitsTwo_NeverAnOverflowOrOutOfMemory()
+    {
+        string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 60), model = Path.Combine(_dir, "m");
+        Assert.Equal(0, Crucible("train", "--data", prices, "--steps", "2", "--out", model).Exit);
+        string max = int.MaxValue.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string[][] commands =
+        [
+            ["generate", "--model", model, "--count", max, "--out", Path.Combine(_dir, "g.csv")],
+            ["baseline", "--data", prices, "--generator", "bootstrap", "--count", max, "--window", "5", "--out", Path.Combine(_dir, "b.csv")],
+            ["baseline", "--data", prices, "--generator", "fhs-longrun", "--count", "1000000000", "--window", "5", "--out", Path.Combine(_dir, "b.csv")],
+        ];
+        foreach (var args in commands)
+        {
+            var r = Crucible(args);
+            Assert.True(r.Exit == 2, $"{string.Join(' ', args)}: exit {r.Exit}: {r.Stderr}");
+            Assert.Contains("error [count]: ", r.Stderr, StringComparison.Ordinal);
+            Assert.Contains("values one draw holds in memory", r.Stderr, StringComparison.Ordinal);
+        }
+
+        Assert.False(File.Exists(Path.Combine(_dir, "g.csv")));
+        Assert.False(File.Exists(Path.Combine(_dir, "b.csv")));
+    }
 }
