@@ -255,4 +255,18 @@ public sealed class UnusualInputTests : IDisposable
         Assert.False(File.Exists(Path.Combine(_dir, "g.csv")));
         Assert.False(File.Exists(Path.Combine(_dir, "b.csv")));
     }
+
+    [Theory]
+    [InlineData("fhs")]
+    [InlineData("fhs-longrun")]
+    [InlineData("garch-copula")]
+    public void AConstantSeries_ExitsTwoForTheGarchGenerators(string generator)
+    {
+        // a price that never moves used to end in an AggregateException from the parallel GARCH fits (exit 1)
+        string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 80), flat = Path.Combine(_dir, "flat.csv");
+        File.WriteAllLines(flat, File.ReadAllLines(prices).Select((l, i) => i == 0 ? l : string.Join(',', l.Split(',').Select((c, j) => j == 2 ? "50" : c))));
+        var r = Crucible("baseline", "--data", flat, "--generator", generator, "--count", "5", "--window", "2", "--out", Path.Combine(_dir, "b.csv"));
+        Assert.True(r.Exit == 2, $"exit {r.Exit}: {r.Stderr}");
+        Assert.Contains("error [constant-series]: series 'B' does not vary: a GARCH(1,1) cannot be fitted to it", r.Stderr, StringComparison.Ordinal);
+    }
 }
