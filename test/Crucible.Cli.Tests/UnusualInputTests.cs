@@ -269,4 +269,18 @@ public sealed class UnusualInputTests : IDisposable
         Assert.True(r.Exit == 2, $"exit {r.Exit}: {r.Stderr}");
         Assert.Contains("error [constant-series]: series 'B' does not vary: a GARCH(1,1) cannot be fitted to it", r.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void ADemoFolderTheSystemRefuses_ExitsTwoBeforeTraining()
+    {
+        // the demo used to train for minutes and then fail to save (exit 1)
+        string file = Path.Combine(_dir, "a-file");
+        File.WriteAllText(file, "x");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var r = Crucible("demo", "--out", Path.Combine(file, "demo"));
+        Assert.True(r.Exit == 2, $"exit {r.Exit}: {r.Stderr}");
+        Assert.Contains($"error [OUT-E-WRITE]: cannot write {Path.Combine(file, "demo")}: {file} is a file, not a folder", r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("data:", r.Stdout, StringComparison.Ordinal); // stopped before loading the data and training
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), clock.Elapsed.ToString());
+    }
 }
