@@ -143,7 +143,10 @@ public sealed class UnusualInputTests : IDisposable
 
         r = Crucible("train", "--data", prices, "--steps", "2", "--out", prices);
         Assert.True(r.Exit == 2, r.Stderr);
-        Assert.Contains("error [OUT-E]: ", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"error [OUT-E-INPUT]: --out would overwrite the input {prices}", r.Stderr, StringComparison.Ordinal); // found before training
+        r = Crucible("train", "--data", prices, "--steps", "2", "--out", Path.Combine(_dir, "work", "notes.txt"));
+        Assert.True(r.Exit == 2, r.Stderr);
+        Assert.Contains("error [OUT-E]: this is a file, not a folder", r.Stderr, StringComparison.Ordinal); // a file that is not an input
 
         string model = Path.Combine(_dir, "model");
         Assert.Equal(0, Crucible("train", "--data", prices, "--steps", "2", "--out", model).Exit);
