@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Crucible.Data;
+using Crucible.Data.IO;
 
 namespace Crucible.Cli;
 
@@ -25,6 +26,13 @@ public static class CliRunner
         }
         catch (InvalidInputException e)
         {
+            Console.Error.WriteLine(e.ToUserMessage());
+            if (parse.GetValue(Verbose)) Console.Error.WriteLine(e);
+            return (int)ExitCode.BadInput;
+        }
+        catch (OutputPathException e)
+        {
+            // an output path the user named (or the --home folder) that the system refused: bad input, not a bug
             Console.Error.WriteLine(e.ToUserMessage());
             if (parse.GetValue(Verbose)) Console.Error.WriteLine(e);
             return (int)ExitCode.BadInput;

@@ -63,9 +63,18 @@ public sealed class CrucibleHome
     }
 
     /// <summary>Creates the home folder when it does not exist yet, and returns this.</summary>
+    /// <exception cref="Crucible.Data.IO.OutputPathException">The system refused to create it (a file on the way, a read-only folder).</exception>
     public CrucibleHome EnsureExists()
     {
-        Directory.CreateDirectory(Root);
+        try
+        {
+            Directory.CreateDirectory(Root);
+        }
+        catch (Exception e) when (Crucible.Data.IO.OutputPathException.IsWriteFailure(e))
+        {
+            throw Crucible.Data.IO.OutputPathException.From(Root, e);
+        }
+
         return this;
     }
 

@@ -20,8 +20,9 @@ namespace Crucible.Stress;
 /// <param name="Seed">The seed of the draws.</param>
 /// <param name="MinBreachRate">With <paramref name="Model"/>: the declared share of candidates that must breach; below it the
 /// recalibration loop (<see cref="Recalibration"/>) doubles the guidance scale and reruns, keeping every attempt. Null: one run.</param>
+/// <param name="HistoryFile">The file <paramref name="History"/> was read from, when it was: a problem with the history names it.</param>
 public sealed record ReverseOptions(double LossThreshold, TimeSeriesFrame History, int Top = 20, string? Model = null, int Candidates = 10_000,
-    double GuidanceScale = 1.0, ulong Seed = 0, double? MinBreachRate = null);
+    double GuidanceScale = 1.0, ulong Seed = 0, double? MinBreachRate = null, string? HistoryFile = null);
 
 /// <summary>The file-level entry point of <c>crucible stress</c>: read a scenario CSV and a portfolio JSON, stress, report.</summary>
 public static class StressFiles
@@ -58,12 +59,11 @@ public static class StressFiles
             else
             {
                 var windows = ScenarioWindows.FromSeriesSet(scenarios.ScenarioIds is null ? scenarios with { ScenarioIds = [.. Enumerable.Range(1, scenarios.RowCount)] } : scenarios);
-                var history = reverse.History.SelectColumns([.. windows.Columns]);
                 var request = new ReverseStressRequest
                 {
                     Portfolio = portfolio, LossThreshold = reverse.LossThreshold, Horizon = windows.Window, Candidates = windows.Count, Top = reverse.Top,
                 };
-                reverseResult = ReverseStress.Evaluate(windows, request, new NearestWindowPlausibility(history), Path.GetFileName(scenariosPath), "scenario-file");
+                reverseResult = ReverseStress.Evaluate(windows, request, Plausibility(reverse.History, [.. windows.Columns], reverse.HistoryFile), Path.GetFileName(scenariosPath), "scenario-file");
             }
         }
 
@@ -73,11 +73,28 @@ public static class StressFiles
     }
 
     /// <summary>
+    /// The plausibility reference: <paramref name="history"/>'s <paramref name="columns"/>. A problem with the history (a
+    /// series it lacks, a constant one, too few rows) names <paramref name="file"/> when given, the file it was read from.
+    /// </summary>
+    private static NearestWindowPlausibility Plausibility(TimeSeriesFrame history, string[] columns, string? file)
+    {
+        try
+        {
+            return new NearestWindowPlausibility(history.SelectColumns(columns), file);
+        }
+        catch (InvalidInputException e) when (e.Location is null && file is not null)
+        {
+            throw new InvalidInputException(e.Rule, "the history: " + e.Message, new InputLocation(file, 0, 0));
+        }
+    }
+
+    /// <summary>
     /// Adversarial scenarios (<see cref="AdversarialScenarios"/>) from the sequence model in <paramref name="modelFolder"/>
     /// over its window: the worst losses of <paramref name="portfolio"/> among scenarios at least as plausible (distance to
     /// <paramref name="history"/>'s windows) as 95% of the model's ordinary draws.
     /// </summary>
-    public static AdversarialResult RunAdversarial(string modelFolder, TimeSeriesFrame history, Portfolio portfolio, int candidatesPerRung, int top, double guidanceScale, ulong seed)
+    public static AdversarialResult RunAdversarial(string modelFolder, TimeSeriesFrame history, Portfolio portfolio, int candidatesPerRung, int top, double guidanceScale, ulong seed,
+        string? historyFile = null)
     {
         ArgumentNullException.ThrowIfNull(history);
         ArgumentNullException.ThrowIfNull(portfolio);
@@ -86,7 +103,7 @@ public static class StressFiles
         {
             Portfolio = portfolio, Horizon = model.Window, CandidatesPerRung = candidatesPerRung, Top = top, GuidanceScale = guidanceScale, Seed = seed,
         };
-        return AdversarialScenarios.Run(new FittedSequenceDiffusion(model), request, new NearestWindowPlausibility(history.SelectColumns([.. model.Columns])));
+        return AdversarialScenarios.Run(new FittedSequenceDiffusion(model), request, Plausibility(history, [.. model.Columns], historyFile));
     }
 
     /// <summary>
@@ -104,13 +121,12 @@ public static class StressFiles
             throw new InvalidInputException("guidance", $"the guidance scale {reverse.GuidanceScale} must be finite and ≥ 0");
         var model = Diffusion.Sequence.SequenceGenerator.Load(reverse.Model);
         var fitted = new FittedSequenceDiffusion(model);
-        var history = reverse.History.SelectColumns([.. model.Columns]);
         var request = new ReverseStressRequest
         {
             Portfolio = portfolio, LossThreshold = reverse.LossThreshold, Horizon = model.Window, Candidates = reverse.Candidates, Top = reverse.Top,
             GuidanceScale = reverse.GuidanceScale, Seed = reverse.Seed,
         };
-        var plausibility = new NearestWindowPlausibility(history);
+        var plausibility = Plausibility(reverse.History, [.. model.Columns], reverse.HistoryFile);
         if (reverse.MinBreachRate is not { } declared) return ReverseStress.Run(fitted, request, plausibility);
         if (!(declared is > 0 and <= 1)) throw new InvalidInputException("min-breach-rate", $"the declared breach rate {declared} must lie in (0, 1]");
         if (!(reverse.GuidanceScale > 0)) throw new InvalidInputException("min-breach-rate", "recalibration adjusts the guidance scale: it needs a positive --guidance-scale");

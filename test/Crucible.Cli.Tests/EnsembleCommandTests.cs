@@ -85,4 +85,23 @@ public sealed class EnsembleCommandTests : IDisposable
         Fails("--alpha", "ensemble", "--scenarios", a, a, "--portfolio", p, "--alpha", "1.5", "--out", Temp("e.json"));
         Assert.False(File.Exists(Temp("e.json")));
     }
+
+    [Fact]
+    public void IdenticalZeroMembers_RecordANullSpread_AndVerifyAgain()
+    {
+        // every ES is 0: the spread and the normalised distances are 0/0, which canonical JSON cannot hold (was exit 1)
+        string zero = Temp("zero.csv");
+        File.WriteAllText(zero, "scenario,step,A,B\n" + string.Concat(Enumerable.Range(1, 50).Select(i => $"{i},1,0,0\n")));
+        var (code, stdout, stderr) = CliProcess.Run("ensemble", "--scenarios", zero, zero, "--portfolio", Portfolio(), "--out", Temp("e.json"));
+        Assert.True(code is 0 or 3, $"exit {code}: {stderr}");
+        string manifest = stdout.Split('\n').Single(l => l.StartsWith("manifest:", StringComparison.Ordinal))["manifest:".Length..].Trim();
+        using var doc = JsonDocument.Parse(File.ReadAllText(manifest));
+        var outcome = doc.RootElement.GetProperty("outcome");
+        Assert.Equal(JsonValueKind.Null, outcome.GetProperty("es_spread").ValueKind);
+        using var report = JsonDocument.Parse(File.ReadAllText(Temp("e.json")));
+        Assert.Equal(JsonValueKind.Null, report.RootElement.GetProperty("es_spread").ValueKind);
+        Assert.Equal(report.RootElement.GetProperty("max_wasserstein").GetRawText(), outcome.GetProperty("max_wasserstein").GetRawText());
+        var again = CliProcess.Run("verify-run", manifest, "--recompute");
+        Assert.True(again.Exit == 0, again.Stdout + again.Stderr);
+    }
 }

@@ -91,4 +91,21 @@ public class PrivacyCommandTests
         Assert.Contains("error [OPT-E]", stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", stdout + stderr, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("rdp")]
+    [InlineData("prv")]
+    [InlineData("gdp")]
+    public void Epsilon_NoNoise_ExitsTwoSayingThereIsNoPrivacy(string accountant)
+    {
+        // σ = 0 used to print ε = Infinity with a hint to widen the orders (and exit 1 with --json)
+        foreach (var json in new[] { false, true })
+        {
+            string[] args = ["privacy", "epsilon", "--noise-multiplier", "0", "--sampling-rate", "0.01", "--steps", "100", "--delta", "1e-5", "--accountant", accountant];
+            var (code, stdout, stderr) = Crucible(json ? [.. args, "--json"] : args);
+            Assert.True(code == 2, $"exit {code}: {stdout}{stderr}");
+            Assert.Contains("error [OPT-E]: --noise-multiplier 0 adds no noise: DP-SGD without noise gives no privacy at all (ε is infinite); give σ > 0", stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("widen the orders", stderr, StringComparison.Ordinal);
+        }
+    }
 }

@@ -198,4 +198,53 @@ public sealed class StressCommandTests : IDisposable
         var (code2, _, stderr2) = CliProcess.Run("stress", "--scenarios", csv, "--portfolio", portfolio, "--out", Temp("s.json"));
         Assert.True(code2 == 0, stderr2);
     }
+
+    [Fact]
+    public void ReverseWithABadHistory_NamesTheHistoryFileAndTheRule()
+    {
+        string history = StressHistoryFixture.Write(Fixture("scenarios.csv"), Temp("history.csv"));
+        var lines = File.ReadAllLines(history);
+        File.WriteAllLines(Temp("no-c.csv"), lines.Select(l => l[..l.LastIndexOf(',')]));
+        File.WriteAllLines(Temp("short.csv"), lines.Take(5));
+        File.WriteAllLines(Temp("flat.csv"), lines.Take(40).Select((l, i) => i == 0 ? l : string.Join(',', l.Split(',').Select((c, j) => j == 1 ? "100" : c))));
+        (string File, string Expected)[] cases =
+        [
+            (Temp("no-c.csv"), $"{Temp("no-c.csv")}: error [COLUMN-E]: the history: no column named 'C'"),
+            (Temp("short.csv"), $"{Temp("short.csv")}: error [too-few-rows]: the history (3 returns) is shorter than one window of 10"),
+            (Temp("flat.csv"), $"{Temp("flat.csv")}: error [constant-series]: series 'A' of the history does not vary"),
+        ];
+        foreach (var (file, expected) in cases)
+        {
+            var (code, _, stderr) = CliProcess.Run("stress", "--scenarios", Fixture("scenarios.csv"), "--portfolio", Fixture("portfolio.json"),
+                "--reverse", "--loss-threshold", "0.05", "--history", file, "--out", Temp("r.json"));
+            Assert.True(code == 2, $"{file}: exit {code}: {stderr}");
+            Assert.Contains(expected, stderr, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("5")]
+    [InlineData("0")]
+    [InlineData("-0.1")]
+    public void ALossThresholdOutsideZeroOne_NamesTheOption(string threshold)
+    {
+        var (code, _, stderr) = CliProcess.Run("stress", "--scenarios", Fixture("scenarios.csv"), "--portfolio", Fixture("portfolio.json"),
+            "--reverse", "--loss-threshold", threshold, "--history", HistoryFile(), "--out", Temp("r.json"));
+        Assert.True(code == 2, $"exit {code}: {stderr}");
+        Assert.Contains($"error [OPT-E]: --loss-threshold takes a fraction of capital in (0, 1), e.g. 0.15; got {threshold}", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Temp("r.json")));
+    }
+
+    [Theory]
+    [InlineData("--top", "0")]
+    [InlineData("--top", "-3")]
+    [InlineData("--candidates", "0")]
+    public void ACountBelowOne_ExitsTwoNamingTheOption(string option, string value)
+    {
+        // these were accepted silently (exit 0, an empty or meaningless reverse section)
+        var (code, _, stderr) = CliProcess.Run("stress", "--scenarios", Fixture("scenarios.csv"), "--portfolio", Fixture("portfolio.json"),
+            "--reverse", "--loss-threshold", "0.05", "--history", HistoryFile(), option, value, "--out", Temp("r.json"));
+        Assert.True(code == 2, $"exit {code}: {stderr}");
+        Assert.Contains($"error [OPT-E]: {option} takes a count ≥ 1, got {value}", stderr, StringComparison.Ordinal);
+    }
 }

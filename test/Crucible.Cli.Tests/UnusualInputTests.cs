@@ -143,7 +143,10 @@ public sealed class UnusualInputTests : IDisposable
 
         r = Crucible("train", "--data", prices, "--steps", "2", "--out", prices);
         Assert.True(r.Exit == 2, r.Stderr);
-        Assert.Contains("error [OUT-E]: ", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"error [OUT-E-INPUT]: --out would overwrite the input {prices}", r.Stderr, StringComparison.Ordinal); // found before training
+        r = Crucible("train", "--data", prices, "--steps", "2", "--out", Path.Combine(_dir, "work", "notes.txt"));
+        Assert.True(r.Exit == 2, r.Stderr);
+        Assert.Contains("error [OUT-E]: this is a file, not a folder", r.Stderr, StringComparison.Ordinal); // a file that is not an input
 
         string model = Path.Combine(_dir, "model");
         Assert.Equal(0, Crucible("train", "--data", prices, "--steps", "2", "--out", model).Exit);
@@ -171,5 +174,116 @@ public sealed class UnusualInputTests : IDisposable
         r = Crucible("evaluate", "--real", returns, "--synthetic", returns, "--out", folder);
         Assert.True(r.Exit == 2, r.Stderr);
         Assert.Contains($"{folder}: error [OUT-E]: this is a folder, not a file", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnOutputPathTheSystemRefuses_ExitsTwoNamingThePathAndTheReason()
+    {
+        string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 60), file = Path.Combine(_dir, "a-file");
+        File.WriteAllText(file, "x");
+        var cases = new List<(string[] Args, string Expected)>
+        {
+            (["baseline", "--data", prices, "--generator", "bootstrap", "--count", "5", "--window", "2", "--out", Path.Combine(file, "b.csv")],
+                $"{Path.Combine(file, "b.csv")}: error [OUT-E-WRITE]: cannot write {Path.Combine(file, "b.csv")}: {file} is a file, not a folder"),
+            (["train", "--data", prices, "--steps", "2", "--out", Path.Combine(file, "m")],
+                $"{Path.Combine(file, "m")}: error [OUT-E-WRITE]: cannot write {Path.Combine(file, "m")}: {file} is a file, not a folder"),
+        };
+        if (OperatingSystem.IsLinux())
+            cases.Add((["baseline", "--data", prices, "--generator", "bootstrap", "--count", "5", "--window", "2", "--out", "/proc/crucible-b.csv"], "/proc/crucible-b.csv: error [OUT-E-WRITE]: cannot write /proc/crucible-b.csv: "));
+        foreach (var (args, expected) in cases)
+        {
+            var r = Crucible(args);
+            Assert.True(r.Exit == 2, $"{args[0]}: exit {r.Exit}: {r.Stderr}");
+            Assert.Contains(expected, r.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("internal error", r.Stderr, StringComparison.Ordinal);
+        }
+
+        // a home folder that cannot be created: the same, naming it
+        var home = CliProcess.Run(new Dictionary<string, string> { ["CRUCIBLE_HOME"] = Path.Combine(file, "home") },
+            "baseline", "--data", prices, "--generator", "bootstrap", "--count", "5", "--window", "2", "--out", Path.Combine(_dir, "b.csv"));
+        Assert.True(home.Exit == 2, home.Stderr);
+        Assert.Contains($"error [OUT-E-WRITE]: cannot write {Path.Combine(file, "home")}: {file} is a file, not a folder", home.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("ddpm")]
+    [InlineData("dpm2m")]
+    public void EtaWithASamplerThatDoesNotUseIt_ExitsTwoNamingTheOption(string sampler)
+    {
+        string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 60), model = Path.Combine(_dir, "m");
+        Assert.Equal(0, Crucible("train", "--data", prices, "--steps", "2", "--out", model).Exit);
+        var r = Crucible("generate", "--model", model, "--count", "2", "--sampler", sampler, "--eta", "0.5", "--out", Path.Combine(_dir, "s.csv"));
+        Assert.True(r.Exit == 2, $"exit {r.Exit}: {r.Stderr}");
+        Assert.Contains($"error [OPT-E]: --eta applies to --sampler ddim only (DDIM's η); --sampler {sampler} does not use it", r.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir, "s.csv")));
+        Assert.Equal(0, Crucible("generate", "--model", model, "--count", "2", "--sampler", "ddim", "--eta", "0.5", "--out", Path.Combine(_dir, "s.csv")).Exit);
+    }
+
+    [Fact]
+    public void ASeedAboveTwoToThe53_IsKeptExactlyInTheRunManifest_AndRecomputes()
+    {
+        // 2^53 + 1 used to be written 2^53 in the config's canonical JSON, so --recompute trained with another seed
+        string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 60), model = Path.Combine(_dir, "m");
+        var t = Crucible("train", "--data", prices, "--steps", "3", "--seed", "9007199254740993", "--out", model);
+        Assert.True(t.Exit == 0, t.Stderr);
+        string manifest = Directory.GetFiles(Path.Combine(_dir, "home", "runs"), "*.json").Single();
+        string text = File.ReadAllText(manifest);
+        Assert.Contains("\"seed\":9007199254740993", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("9007199254740992", text, StringComparison.Ordinal);
+        var v = Crucible("verify-run", manifest, "--recompute");
+        Assert.True(v.Exit == 0, v.Stdout + v.Stderr);
+        Assert.Contains("2/2 outputs recomputed identically", v.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ACountNearIntMaxValue_ExitsTwo_NeverAnOverflowOrOutOfMemory()
+    {
+        string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 60), model = Path.Combine(_dir, "m");
+        Assert.Equal(0, Crucible("train", "--data", prices, "--steps", "2", "--out", model).Exit);
+        string max = int.MaxValue.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string[][] commands =
+        [
+            ["generate", "--model", model, "--count", max, "--out", Path.Combine(_dir, "g.csv")],
+            ["baseline", "--data", prices, "--generator", "bootstrap", "--count", max, "--window", "5", "--out", Path.Combine(_dir, "b.csv")],
+            ["baseline", "--data", prices, "--generator", "fhs-longrun", "--count", "1000000000", "--window", "5", "--out", Path.Combine(_dir, "b.csv")],
+        ];
+        foreach (var args in commands)
+        {
+            var r = Crucible(args);
+            Assert.True(r.Exit == 2, $"{string.Join(' ', args)}: exit {r.Exit}: {r.Stderr}");
+            Assert.Contains("error [count]: ", r.Stderr, StringComparison.Ordinal);
+            Assert.Contains("values one draw holds in memory", r.Stderr, StringComparison.Ordinal);
+        }
+
+        Assert.False(File.Exists(Path.Combine(_dir, "g.csv")));
+        Assert.False(File.Exists(Path.Combine(_dir, "b.csv")));
+    }
+
+    [Theory]
+    [InlineData("fhs")]
+    [InlineData("fhs-longrun")]
+    [InlineData("garch-copula")]
+    public void AConstantSeries_ExitsTwoForTheGarchGenerators(string generator)
+    {
+        // a price that never moves used to end in an AggregateException from the parallel GARCH fits (exit 1)
+        string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 80), flat = Path.Combine(_dir, "flat.csv");
+        File.WriteAllLines(flat, File.ReadAllLines(prices).Select((l, i) => i == 0 ? l : string.Join(',', l.Split(',').Select((c, j) => j == 2 ? "50" : c))));
+        var r = Crucible("baseline", "--data", flat, "--generator", generator, "--count", "5", "--window", "2", "--out", Path.Combine(_dir, "b.csv"));
+        Assert.True(r.Exit == 2, $"exit {r.Exit}: {r.Stderr}");
+        Assert.Contains("error [constant-series]: series 'B' does not vary: a GARCH(1,1) cannot be fitted to it", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ADemoFolderTheSystemRefuses_ExitsTwoBeforeTraining()
+    {
+        // the demo used to train for minutes and then fail to save (exit 1)
+        string file = Path.Combine(_dir, "a-file");
+        File.WriteAllText(file, "x");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var r = Crucible("demo", "--out", Path.Combine(file, "demo"));
+        Assert.True(r.Exit == 2, $"exit {r.Exit}: {r.Stderr}");
+        Assert.Contains($"error [OUT-E-WRITE]: cannot write {Path.Combine(file, "demo")}: {file} is a file, not a folder", r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("data:", r.Stdout, StringComparison.Ordinal); // stopped before loading the data and training
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), clock.Elapsed.ToString());
     }
 }

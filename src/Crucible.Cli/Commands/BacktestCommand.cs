@@ -94,7 +94,7 @@ internal static class BacktestCommand
             ["command"] = "backtest", ["input"] = input.ToString(), ["generators"] = new JsonArray([.. names.Select(n => (JsonNode?)n)]),
             ["first_year"] = options.FirstYear, ["last_year"] = options.LastYear, ["samples"] = options.Samples, ["alpha"] = options.Alpha,
             ["update_daily"] = options.UpdateDaily,
-        }, options.Seed).AddInput(request.Data).AddInput(request.Portfolio);
+        }, options.Seed).AddInput(request.Data).AddInput(request.Portfolio).CheckOutput("--out", parse.GetValue(o.Out)!);
         var (results, text) = request.Compute();
         var outPath = parse.GetValue(o.Out)!;
         AtomicFile.WriteAllText(outPath, text);

@@ -69,7 +69,7 @@ internal static class BaselineCommand
         {
             ["command"] = "baseline", ["generator"] = request.Generator, ["input"] = input.ToString(),
             ["columns"] = request.Columns, ["train_end"] = request.TrainEnd, ["count"] = count, ["window"] = window,
-        }, seed).AddInput(request.Data);
+        }, seed).AddInput(request.Data).CheckOutput("--out", parse.GetValue(o.Out)!);
         var (generator, fitRows, windows, csv) = request.Compute();
         var outPath = parse.GetValue(o.Out)!;
         AtomicFile.WriteAllBytes(outPath, csv);

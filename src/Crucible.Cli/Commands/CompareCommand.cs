@@ -79,7 +79,8 @@ internal static class CompareCommand
         {
             ["command"] = "compare", ["input"] = input.ToString(), ["train_end"] = request.TrainEnd,
             ["generators"] = new JsonArray([.. names.Select(n => (JsonNode?)n)]), ["window"] = window, ["count"] = count, ["alpha"] = alpha,
-        }, request.Seed).AddInput(request.Data).AddInput(request.Portfolio);
+        }, request.Seed).AddInput(request.Data).AddInput(request.Portfolio).CheckOutput("--out", parse.GetValue(o.Out)!);
+        if (parse.GetValue(o.Html) is { } html) run.CheckOutput("--html", html);
         var table = request.Compute();
         var outPath = parse.GetValue(o.Out)!;
         var htmlPath = parse.GetValue(o.Html);

@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Crucible.Cli.Progress;
 using Crucible.Data;
+using Crucible.Data.IO;
 using Crucible.Data.Segments;
 using Crucible.Data.Splits;
 using Crucible.Diffusion.Conditioning;
@@ -118,6 +119,17 @@ internal static class DemoCommand
         var home = CrucibleHome.Resolve(parse.GetValue(o.Home) ?? dir);
         int count = parse.GetValue(o.Count);
         if (count < 1) throw new InvalidInputException("OPT-E", $"--count must be at least 1, got {count}");
+        // the output folder and the home are made before the minutes of training: a path the system refuses fails now
+        try
+        {
+            Directory.CreateDirectory(dir);
+        }
+        catch (Exception e) when (OutputPathException.IsWriteFailure(e))
+        {
+            throw OutputPathException.From(dir, e);
+        }
+
+        home.EnsureExists();
         ulong seed = parse.GetValue(o.Seed);
         var options = GeneratorOptions with { Seed = seed };
         if (parse.GetValue(o.Steps) is { } steps)

@@ -111,12 +111,13 @@ internal static class EnsembleCommand
         foreach (var f in files) run.AddInput(f);
         run.AddInput(parse.GetValue(o.Portfolio)!);
         foreach (var priceMeta in metadata) run.AddInput(priceMeta); // it says which columns are prices
+        run.CheckOutput("--out", parse.GetValue(o.Out)!);
         foreach (var f in files) if (Evaluation.ScenarioSidecar.Warning(f) is { } warning) Console.Error.WriteLine("warning: " + warning);
 
         var result = Ensemble.RunFiles(files, parse.GetValue(o.Portfolio)!, alpha, thresholds);
         var outPath = parse.GetValue(o.Out)!;
         EnsembleJson.Write(result, outPath);
-        run.Outcome = new JsonObject { ["flagged"] = result.Flagged, ["es_spread"] = result.EsSpread, ["max_wasserstein"] = result.MaxWasserstein };
+        run.Outcome = EnsembleJson.Outcome(result); // a degenerate ensemble's 0/0 spread or distance is null
         var (manifest, receipts) = RunAudit.Complete(home, run.AddOutput(outPath), new JsonObject
         {
             ["command"] = "ensemble", ["flagged"] = result.Flagged, ["report_sha256"] = Governance.FileHash.Sha256(outPath),

@@ -133,6 +133,8 @@ internal static class EvaluateCommand
             ["input_roles"] = new JsonArray([.. inputs.Select(i => (JsonNode?)i.Role)]),
         }, new EvaluationOptions().Seed);
         foreach (var (_, path) in inputs) run.AddInput(path);
+        run.CheckOutput("--out", parse.GetValue(o.Out)!);
+        if (parse.GetValue(o.Html) is { } html) run.CheckOutput("--html", html);
         run.ModelId = prepared.ModelId;
 
         var realSha256 = prepared.RealSha256;

@@ -51,7 +51,7 @@ internal static class GenerateCommand
             Description = "Reverse steps K of ddim and dpm2m (default 50, or all T of a model trained with fewer; ddpm always takes all T)",
         };
 
-        public readonly Option<double> Eta = new("--eta") { Description = "DDIM's η in [0, 1] (default 0: deterministic given the noise)" };
+        public readonly Option<double> Eta = new("--eta") { Description = "DDIM's η in [0, 1] (default 0: deterministic given the noise); --sampler ddim only" };
 
         public readonly Option<ulong> Seed = new("--seed") { Description = "The sampling seed (default 0)" };
 
@@ -135,12 +135,13 @@ internal static class GenerateCommand
         var run = StartRun(home, parse, o, count, prepared.Sampler, start);
         run.ModelId = prepared.ModelId;
         if (prepared.Note is { } note) output.WriteLine(note);
+        run.AddInput(Path.Combine(modelFolder, DiffusionGenerator.WeightsFileName)).AddInput(Path.Combine(modelFolder, DiffusionGenerator.ManifestFileName));
+        if (start?.File is not null) run.AddInput(startOption!);
+        run.CheckOutput("--out", path, ScenarioCsv.MetadataPath(path));
         var set = prepared.Draw(count, parse.GetValue(o.Seed), parse.GetValue(o.Condition), parse.GetValue(o.Guidance), parse.GetValue(o.GuidanceMinNoise),
             parse.GetValue(o.RegimeGuidance), parse.GetValue(o.Stress), modelFolder);
         if (start is not null) set = PricePaths.Append(set, start);
 
-        run.AddInput(Path.Combine(modelFolder, DiffusionGenerator.WeightsFileName)).AddInput(Path.Combine(modelFolder, DiffusionGenerator.ManifestFileName));
-        if (start?.File is not null) run.AddInput(startOption!);
         var meta = ScenarioCsv.Write(path, set, DateTimeOffset.UtcNow);
         var (runManifest, receipts) = RunAudit.Complete(home, run.AddOutput(path).AddOutput(ScenarioCsv.MetadataPath(path)),
             RunAudit.GenerateCompleted("generate", meta), (AuditKind.ScenariosGenerated, RunAudit.Generated(meta)));
@@ -338,6 +339,9 @@ internal static class GenerateCommand
     /// <summary>Checks the sampler options against the model's T; bad values are input errors (exit 2).</summary>
     internal static SamplerOptions SamplerOptionsOf(string? sampler, int steps, double eta, int trainSteps)
     {
+        // η is DDIM's stochasticity: the other samplers would ignore it silently (the samplers pass η to DDIM only)
+        if (sampler is "ddpm" or "dpm2m" && eta != 0)
+            throw new InvalidInputException("OPT-E", $"--eta applies to --sampler ddim only (DDIM's η); --sampler {sampler} does not use it");
         if (sampler == "ddpm") return new SamplerOptions(SamplerKind.Ddpm);
         if (steps < 1 || steps > trainSteps)
             throw new InvalidInputException("OPT-E", $"--sampling-steps must be in 1..{trainSteps} (the model's diffusion steps), got {steps}");

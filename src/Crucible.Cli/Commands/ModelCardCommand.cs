@@ -36,7 +36,8 @@ internal static class ModelCardCommand
             var crucibleHome = HomeOption.Resolve(p, home);
             var status = StatusOf(crucibleHome, folder);
             var card = ModelCard.Build(folder, p.GetValue(report), status);
-            var run = StartRun(crucibleHome, "model-card", folder, p.GetValue(report), status);
+            var run = StartRun(crucibleHome, "model-card", folder, p.GetValue(report), status).CheckOutput("--out", p.GetValue(outPath)!);
+            if (p.GetValue(html) is { } page) run.CheckOutput("--html", page);
             card.Write(p.GetValue(outPath)!, p.GetValue(html));
             var (manifest, _) = Complete(crucibleHome, run, "model-card", p.GetValue(outPath)!, p.GetValue(html));
             Console.Out.WriteLine($"model card: {p.GetValue(outPath)}{(p.GetValue(html) is { } h ? ", " + h : "")}");

@@ -57,7 +57,11 @@ internal static class PrivacyCommand
     private static Command CreateEpsilon()
     {
         var c = new Common();
-        var sigma = new Option<double>("--noise-multiplier") { Description = "σ: noise std / clipping norm", Required = true };
+        var sigma = new Option<double>("--noise-multiplier")
+        {
+            Description = "σ > 0: noise std / clipping norm (σ = 0 adds no noise, so there is no privacy and no finite ε: refused with exit 2)",
+            Required = true,
+        };
         var accountantName = new Option<string>("--accountant")
         {
             Description = "rdp (default; an upper bound), prv (Gopi et al. 2021, the upper bound at eps_error 0.01) or gdp (CLT approximation, not a bound)",
@@ -72,12 +76,14 @@ internal static class PrivacyCommand
         {
             c.Validate(p);
             var s = p.GetValue(sigma);
-            if (!(s >= 0) || double.IsInfinity(s)) throw new InvalidInputException("OPT-E", "--noise-multiplier must be a finite number ≥ 0");
+            if (s == 0)
+                throw new InvalidInputException("OPT-E", "--noise-multiplier 0 adds no noise: DP-SGD without noise gives no privacy at all (ε is infinite); give σ > 0");
+            if (!(s > 0) || double.IsInfinity(s)) throw new InvalidInputException("OPT-E", "--noise-multiplier must be a finite number > 0");
             var name = p.GetValue(accountantName) ?? "rdp";
             if (name != "rdp")
             {
-                if (!(s > 0) || p.GetValue(c.SamplingRate) >= 1)
-                    throw new InvalidInputException("OPT-E", $"the {name} accountant needs --noise-multiplier > 0 and --sampling-rate < 1");
+                if (p.GetValue(c.SamplingRate) >= 1)
+                    throw new InvalidInputException("OPT-E", $"the {name} accountant needs --sampling-rate < 1");
                 double eps;
                 if (name == "prv")
                 {

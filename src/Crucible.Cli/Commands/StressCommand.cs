@@ -105,6 +105,8 @@ internal static class StressCommand
     public static ExitCode Execute(ParseResult parse, Options o, TextWriter output)
     {
         var alphas = ParseAlphas(parse.GetValue(o.Alpha));
+        if (parse.GetValue(o.Top) < 1) throw new InvalidInputException("OPT-E", $"--top takes a count ≥ 1, got {parse.GetValue(o.Top)}");
+        if (parse.GetValue(o.Candidates) < 1) throw new InvalidInputException("OPT-E", $"--candidates takes a count ≥ 1, got {parse.GetValue(o.Candidates)}");
         string? historyPath = parse.GetValue(o.History), modelFolder = parse.GetValue(o.Model);
         bool adversarialAsked = parse.GetValue(o.Adversarial);
         ReverseOptions? reverse = null;
@@ -113,10 +115,13 @@ internal static class StressCommand
         {
             var threshold = parse.GetValue(o.LossThreshold)
                 ?? throw new InvalidInputException("OPT-E", "--reverse needs --loss-threshold X (a fraction of capital, e.g. 0.15)");
+            // checked here, before the history is read, so that the message names the option (the library's names the rule only)
+            if (!(threshold > 0 && threshold < 1))
+                throw new InvalidInputException("OPT-E", string.Create(CultureInfo.InvariantCulture, $"--loss-threshold takes a fraction of capital in (0, 1), e.g. 0.15; got {threshold}"));
             if (historyPath is null) throw new InvalidInputException("OPT-E", "--reverse needs --history FILE (the plausibility reference)");
             history = LoadHistory(historyPath, parse.GetValue(o.HistoryInput));
             reverse = new ReverseOptions(threshold, history, parse.GetValue(o.Top), modelFolder, parse.GetValue(o.Candidates),
-                parse.GetValue(o.Guidance), parse.GetValue(o.Seed), parse.GetValue(o.MinBreachRate));
+                parse.GetValue(o.Guidance), parse.GetValue(o.Seed), parse.GetValue(o.MinBreachRate), historyPath);
         }
         else if (modelFolder is not null && !adversarialAsked)
         {
@@ -137,7 +142,7 @@ internal static class StressCommand
         }
 
         var request = new StressRun(parse.GetValue(o.Scenarios)!, parse.GetValue(o.Portfolio)!, alphas, reverse, adversarialAsked ? modelFolder : null, history,
-            parse.GetValue(o.Candidates), parse.GetValue(o.Top), parse.GetValue(o.Guidance), parse.GetValue(o.Seed));
+            parse.GetValue(o.Candidates), parse.GetValue(o.Top), parse.GetValue(o.Guidance), parse.GetValue(o.Seed), historyPath);
         // the inputs in order with their roles (what verify-run --recompute reads back): scenarios, portfolio, then the
         // history and the model's files when the reverse or adversarial test uses them, then the scenarios' price metadata
         var inputs = new List<(string Role, string Path)> { ("scenarios", request.Scenarios), ("portfolio", request.Portfolio) };
@@ -169,6 +174,7 @@ internal static class StressCommand
             ["input_roles"] = new JsonArray([.. inputs.Select(i => (JsonNode?)i.Role)]),
         }, parse.GetValue(o.Seed));
         foreach (var (_, path) in inputs) run.AddInput(path);
+        run.CheckOutput("--out", parse.GetValue(o.Out)!);
         if (modelFolder is not null && inputs.Any(i => i.Role == "model_weights"))
             run.ModelId = Governance.FileHash.Sha256(Path.Combine(modelFolder, "weights.safetensors"));
         if (Evaluation.ScenarioSidecar.Warning(request.Scenarios) is { } warning) Console.Error.WriteLine("warning: " + warning);
@@ -225,14 +231,14 @@ internal static class StressCommand
     /// <see cref="AdversarialModel"/> when set (over <see cref="History"/>'s windows).
     /// </summary>
     internal sealed record StressRun(string Scenarios, string Portfolio, double[] Alphas, ReverseOptions? Reverse, string? AdversarialModel,
-        TimeSeriesFrame? History, int Candidates, int Top, double GuidanceScale, ulong Seed)
+        TimeSeriesFrame? History, int Candidates, int Top, double GuidanceScale, ulong Seed, string? HistoryFile = null)
     {
         /// <summary>Runs the library's stress analyses (StressFiles).</summary>
         public (StressResult Result, ScenarioSource Source, ReverseStressResult? Reverse, AdversarialResult? Adversarial) Compute()
         {
             var (result, source, reverseResult) = StressFiles.Run(Scenarios, Portfolio, Alphas, Reverse);
             var adversarial = AdversarialModel is null ? null
-                : StressFiles.RunAdversarial(AdversarialModel, History!, result.Portfolio, Math.Max(10, Candidates / 5), Top, GuidanceScale > 0 ? GuidanceScale : 1.0, Seed);
+                : StressFiles.RunAdversarial(AdversarialModel, History!, result.Portfolio, Math.Max(10, Candidates / 5), Top, GuidanceScale > 0 ? GuidanceScale : 1.0, Seed, HistoryFile);
             return (result, source, reverseResult, adversarial);
         }
     }
@@ -262,7 +268,7 @@ internal static class StressCommand
             reverse = new ReverseOptions(RunRecompute.Value<double>(r, "loss_threshold"),
                 history ?? throw new InvalidInputException(RunRecompute.Rule, "the manifest names no 'history' input for its reverse stress test", where),
                 RunRecompute.Value<int>(r, "top"), RunRecompute.Value<bool>(r, "from_model") ? model : null, RunRecompute.Value<int>(r, "candidates"),
-                RunRecompute.Value<double>(r, "guidance_scale"), m.Seed, RunRecompute.Value<double?>(r, "min_breach_rate"));
+                RunRecompute.Value<double>(r, "guidance_scale"), m.Seed, RunRecompute.Value<double?>(r, "min_breach_rate"), historyPath);
         }
 
         bool adversarial = RunRecompute.Value<bool>(c, "adversarial");
@@ -270,7 +276,7 @@ internal static class StressCommand
             throw new InvalidInputException(RunRecompute.Rule, "the manifest names no model or history input for its adversarial test", where);
         var request = new StressRun(RunRecompute.Input(roles, "scenarios", where), RunRecompute.Input(roles, "portfolio", where), alphas, reverse,
             adversarial ? model : null, history, RunRecompute.Required<int>(c, "candidates", where), RunRecompute.Required<int>(c, "top", where),
-            RunRecompute.Required<double>(c, "guidance_scale", where), m.Seed);
+            RunRecompute.Required<double>(c, "guidance_scale", where), m.Seed, historyPath);
         var (result, source, reverseResult, adversarialResult) = request.Compute();
         // the report names the scenario file as the command was given it, not as the manifest records it
         var text = StressJson.ToJson(result, source with { File = scenariosFile }, reverseResult, adversarialResult);

@@ -152,6 +152,10 @@ internal static class TrainCommand
         return command;
     }
 
+    // the model folder --out replaces its weights and manifest: neither may be a file the run reads (checked before training)
+    private static void CheckModelFolder(string folder, params string?[] inputs) =>
+        OutputGuard.Check("--out", inputs.OfType<string>(), folder, Path.Combine(folder, DiffusionGenerator.WeightsFileName), Path.Combine(folder, DiffusionGenerator.ManifestFileName));
+
     /// <summary>Trains and saves; writes a summary to <paramref name="output"/>.</summary>
     public static ExitCode Execute(ParseResult parse, Options o, TextWriter output)
     {
@@ -178,6 +182,7 @@ internal static class TrainCommand
         if (every < 1) throw new InvalidInputException("OPT-E", "--checkpoint-every must be at least 1");
 
         string path = parse.GetValue(o.Data)!;
+        CheckModelFolder(parse.GetValue(o.Out)!, path, parse.GetValue(o.State), parse.GetValue(o.Config));
         var input = InputKindOf(parse.GetValue(o.Input));
         var (train, _, quality, provenance) = ReadTraining(path, input, parse.GetValue(o.Columns), TrainEndOf(parse.GetValue(o.TrainEnd)));
         var dataQuality = DataQuality(quality);
@@ -363,6 +368,7 @@ internal static class TrainCommand
         }
 
         string path = parse.GetValue(o.Data)!;
+        CheckModelFolder(parse.GetValue(o.Out)!, path, parse.GetValue(o.State), parse.GetValue(o.Config));
         var input = InputKindOf(parse.GetValue(o.Input));
         var (train, all, quality, provenance) = ReadTraining(path, input, parse.GetValue(o.Columns), TrainEndOf(parse.GetValue(o.TrainEnd)));
         var dataQuality = DataQuality(quality);

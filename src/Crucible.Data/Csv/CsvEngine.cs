@@ -162,6 +162,8 @@ internal sealed class CsvEngine
         }
 
         _columns = names;
+        // set before the header's checks: a report of a rejected header lists the value columns, not the date column
+        _firstValueField = _o.HasDateColumn ? 1 : 0;
         if (names.Length == 1)
         {
             foreach (var d in new[] { ';', '\t', '|', ',' })
@@ -185,7 +187,6 @@ internal sealed class CsvEngine
             }
         }
 
-        _firstValueField = _o.HasDateColumn ? 1 : 0;
         if (_o.HasDateColumn && !string.Equals(names[0], _o.DateColumnName, StringComparison.OrdinalIgnoreCase))
         {
             throw new CsvFatalException(CsvRules.Header,

@@ -43,20 +43,55 @@ public static partial class AtomicFile
         // a folder at the destination is bad input, found before anything is written (the rename over it would fail only
         // at the end, after beforeRename's own file)
         if (Directory.Exists(full)) throw new InvalidInputException("OUT-E", "this is a folder, not a file: give a file name", new InputLocation(full, 0, 0));
-        Directory.CreateDirectory(dir);
         var temp = Path.Combine(dir, TempName(Path.GetFileName(full)));
+        // the file system's refusals (creating the folder or the temporary file, flushing, renaming) are
+        // OutputPathExceptions naming the destination; what write and beforeRename throw passes unchanged
+        try
+        {
+            Directory.CreateDirectory(dir);
+        }
+        catch (Exception e) when (OutputPathException.IsWriteFailure(e))
+        {
+            throw OutputPathException.From(full, e);
+        }
+
         try
         {
             T result;
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1))
+            FileStream stream;
+            try
+            {
+                stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1);
+            }
+            catch (Exception e) when (OutputPathException.IsWriteFailure(e))
+            {
+                throw OutputPathException.From(full, e, temp);
+            }
+
+            using (stream)
             {
                 result = write(stream);
-                stream.Flush(flushToDisk: true);
+                try
+                {
+                    stream.Flush(flushToDisk: true);
+                }
+                catch (Exception e) when (OutputPathException.IsWriteFailure(e))
+                {
+                    throw OutputPathException.From(full, e, temp);
+                }
             }
 
             beforeRename?.Invoke(result);
-            File.Move(temp, full, overwrite: true);
-            FlushFolder(dir);
+            try
+            {
+                File.Move(temp, full, overwrite: true);
+                FlushFolder(dir);
+            }
+            catch (Exception e) when (OutputPathException.IsWriteFailure(e))
+            {
+                throw OutputPathException.From(full, e, temp);
+            }
+
             return result;
         }
         finally

@@ -1,3 +1,5 @@
+using System.Globalization;
+using Crucible.Data;
 using Crucible.Diffusion.Schedules;
 using Crucible.Tensors;
 using Crucible.Tensors.Random;
@@ -11,6 +13,12 @@ namespace Crucible.Diffusion.Samplers;
 /// </summary>
 public static class DiffusionSampler
 {
+    /// <summary>
+    /// The most values (samples × values per sample) one draw holds: 2^27, half a GiB as floats, so that a count near
+    /// <see cref="int.MaxValue"/> is refused as bad input (<c>count</c>) rather than running out of memory.
+    /// </summary>
+    public const long MaxSampleValues = 1L << 27;
+
     /// <summary>Draws <paramref name="count"/> samples; returns them row-major, count × Π SampleShape.</summary>
     public static float[] Sample(IDenoiser denoiser, NoiseSchedule schedule, Objective objective, int count, ulong seed, SamplerOptions options)
     {
@@ -43,8 +51,14 @@ public static class DiffusionSampler
 
         double[] scale = schedule.ElementScales(denoiser.SampleShape);
         int size = scale.Length;
+        if ((long)count * size > MaxSampleValues)
+        {
+            throw new InvalidInputException("count", string.Create(CultureInfo.InvariantCulture,
+                $"{count} scenarios of {size} values each ({(long)count * size} values) exceed the {MaxSampleValues} values one draw holds in memory; draw at most {MaxSampleValues / size} at a time (batches with different seeds)"));
+        }
+
         var result = new float[(long)count * size];
-        int chunks = (count + options.ChunkSize - 1) / options.ChunkSize;
+        int chunks = (int)(((long)count + options.ChunkSize - 1) / options.ChunkSize);
         var cancel = options.Cancellation;
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism, CancellationToken = cancel };
         using (GradMode.NoGrad())

@@ -1,4 +1,5 @@
 using Crucible.Data;
+using Crucible.Data.IO;
 
 namespace Crucible.Diffusion.Tabular;
 
@@ -33,9 +34,22 @@ internal static class ModelFolder
             }
         }
 
-        Directory.CreateDirectory(parent);
         string temp = Path.Combine(parent, $".{name}.{Guid.NewGuid():N}.tmp");
         string aside = Path.Combine(parent, $".{name}.{Guid.NewGuid():N}.old");
+        try
+        {
+            WriteThrough(parent, full, temp, aside, files);
+        }
+        catch (Exception e) when (OutputPathException.IsWriteFailure(e))
+        {
+            // the file system refused (a file on the way, a read-only folder, /proc): name the model folder, not the temporary one
+            throw OutputPathException.From(full, e, temp);
+        }
+    }
+
+    private static void WriteThrough(string parent, string full, string temp, string aside, IReadOnlyList<(string Name, byte[] Bytes)> files)
+    {
+        Directory.CreateDirectory(parent);
         Directory.CreateDirectory(temp);
         try
         {

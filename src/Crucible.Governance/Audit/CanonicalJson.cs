@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -9,16 +10,24 @@ namespace Crucible.Governance.Audit;
 /// <summary>
 /// RFC 8785 (JSON Canonicalization Scheme) serialisation: object members sorted by their UTF-16 code units, no
 /// whitespace, strings escaped as ECMAScript's <c>JSON.stringify</c> does, and numbers written as ECMAScript's
-/// <c>Number.prototype.toString</c> writes the IEEE double they parse to. The same value always gives the same bytes,
+/// <c>Number.prototype.toString</c> writes the IEEE double they parse to, except integers beyond ±2^53, written exactly
+/// (<see cref="MaxExactInteger"/>). The same value always gives the same bytes,
 /// whatever the culture of the machine (LOG-7).
 /// </summary>
 public static class CanonicalJson
 {
-    /// <summary>The largest integer magnitude a JSON number keeps exactly (2^53): larger integers are refused.</summary>
+    /// <summary>
+    /// The largest integer magnitude a double keeps exactly (2^53). Integers beyond it (up to 2^64 − 1 in magnitude, the
+    /// range of <see cref="ulong"/> seeds) are written with all their digits instead of as RFC 8785's double would round
+    /// them; larger ones are refused.
+    /// </summary>
     public const double MaxExactInteger = 9007199254740992.0;
 
+    // the largest integer magnitude written exactly: ulong.MaxValue
+    private static readonly BigInteger MaxExactInteger64 = new(ulong.MaxValue);
+
     /// <summary>The canonical UTF-8 bytes of <paramref name="node"/> (<c>null</c> is the JSON literal <c>null</c>).</summary>
-    /// <exception cref="InvalidInputException">A number is not finite or is an integer beyond ±2^53, or a string is not valid UTF-16.</exception>
+    /// <exception cref="InvalidInputException">A number is not finite or is an integer beyond the 64-bit range, or a string is not valid UTF-16.</exception>
     public static byte[] Serialize(JsonNode? node)
     {
         var text = node is null ? "null" : node.ToJsonString();
@@ -88,11 +97,23 @@ public static class CanonicalJson
                 WriteString(e.GetString()!, sb);
                 break;
             case JsonValueKind.Number:
-                if (!e.TryGetDouble(out var d) || !double.IsFinite(d))
-                    throw new InvalidInputException("JSON-E", $"number {e.GetRawText()} is not a finite double");
                 var raw = e.GetRawText();
-                if (raw.IndexOfAny(['.', 'e', 'E']) < 0 && Math.Abs(d) > MaxExactInteger)
-                    throw new InvalidInputException("JSON-E", $"integer {raw} is beyond ±2^53 and would not be kept exactly; write it as a string");
+                if (raw.IndexOfAny(['.', 'e', 'E']) < 0)
+                {
+                    // an integer token: compared exactly (2^53 + 1 parses to the double 2^53), and beyond ±2^53 written with
+                    // all its digits rather than rounded through a double, so that 64-bit seeds and counts survive
+                    var integer = BigInteger.Parse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+                    if (BigInteger.Abs(integer) > MaxExactInteger64)
+                        throw new InvalidInputException("JSON-E", $"integer {raw} is beyond the 64-bit range; write it as a string");
+                    if (BigInteger.Abs(integer) > new BigInteger(MaxExactInteger))
+                    {
+                        sb.Append(integer.ToString(CultureInfo.InvariantCulture));
+                        break;
+                    }
+                }
+
+                if (!e.TryGetDouble(out var d) || !double.IsFinite(d))
+                    throw new InvalidInputException("JSON-E", $"number {raw} is not a finite double");
                 sb.Append(FormatNumber(d));
                 break;
             case JsonValueKind.True:

@@ -238,6 +238,7 @@ public sealed class RunManifestBuilder
     private readonly string _baseFolder;
     private readonly TimeProvider _clock;
     private readonly List<ManifestFile> _inputs = [];
+    private readonly List<string> _inputPaths = []; // the input files as the command named them (OutputGuard)
     private readonly List<(string? Path, ManifestFile? Described)> _outputs = [];
     private readonly string _started;
 
@@ -278,6 +279,18 @@ public sealed class RunManifestBuilder
     public RunManifestBuilder AddInput(string path)
     {
         _inputs.Add(Describe(path));
+        _inputPaths.Add(path);
+        return this;
+    }
+
+    /// <summary>
+    /// Refuses (<see cref="OutputGuard.Rule"/>, bad input) to write <paramref name="outputs"/> (the file the option
+    /// <paramref name="option"/> names, then the sidecars the run writes beside it) when one of them is an input recorded
+    /// so far. Call it after the inputs are added and before anything is written.
+    /// </summary>
+    public RunManifestBuilder CheckOutput(string option, params string[] outputs)
+    {
+        OutputGuard.Check(option, _inputPaths, outputs);
         return this;
     }
 

@@ -126,10 +126,7 @@ public static class EnsembleEndpoints
         }
 
         var bytes = Encoding.UTF8.GetBytes(EnsembleJson.ToJson(result));
-        // a degenerate ensemble (every ES 0, or constant P&L) has a 0/0 spread or distance: null, as the report writes it
-        // (canonical JSON refuses NaN and infinities)
-        static JsonNode? Finite(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;
-        run.Outcome = new JsonObject { ["flagged"] = result.Flagged, ["es_spread"] = Finite(result.EsSpread), ["max_wasserstein"] = Finite(result.MaxWasserstein) };
+        run.Outcome = EnsembleJson.Outcome(result); // a degenerate ensemble's 0/0 spread or distance is null
         var manifest = run.AddOutput(ManifestFile.Named(RunEndpoints.ResponseOutput, bytes)).Finish();
         var receipt = audit.AppendRunCompleted(manifest, new JsonObject
         {

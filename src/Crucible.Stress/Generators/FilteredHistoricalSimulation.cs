@@ -46,6 +46,13 @@ public sealed class FilteredHistoricalSimulation(InnovationMarginal marginal = I
         GeneratorChecks.Fit(logReturns, 50);
         var d = logReturns.ColumnCount;
         var n = logReturns.RowCount;
+        // a constant series (a price that never moves) has no GARCH fit: bad input, found before the parallel fits
+        for (var i = 0; i < d; i++)
+        {
+            if (!(Garch11StudentT.SampleVariance(logReturns.Column(i)) > 0))
+                throw new InvalidInputException("constant-series", $"series '{logReturns.Columns[i]}' does not vary: a GARCH(1,1) cannot be fitted to it");
+        }
+
         var models = new Garch11StudentT[d];
         var startVariance = new double[d];
         var z = new double[n * d];
@@ -108,7 +115,7 @@ public sealed class FilteredHistoricalSimulation(InnovationMarginal marginal = I
 
         public ScenarioWindows Sample(int count, int window, ulong seed)
         {
-            GeneratorChecks.Sample(count, window);
+            GeneratorChecks.Sample(count, window, Columns.Count);
             var d = columns.Count;
             var rng = new Philox(seed);
             var result = new double[count * window * d];

@@ -102,10 +102,22 @@ internal static class GeneratorChecks
         }
     }
 
-    public static void Sample(int count, int window)
+    /// <summary>
+    /// Positive count and window, and no more than <see cref="Diffusion.Samplers.DiffusionSampler.MaxSampleValues"/>
+    /// values in all (<paramref name="count"/> × <paramref name="window"/> × <paramref name="series"/>): a count near
+    /// <see cref="int.MaxValue"/> is bad input (<c>count</c>), not an overflow or an out-of-memory crash.
+    /// </summary>
+    public static void Sample(int count, int window, int series)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(window, 1);
+        long values = (long)count * window * Math.Max(series, 1);
+        long max = Diffusion.Samplers.DiffusionSampler.MaxSampleValues;
+        if (values > max)
+        {
+            throw new InvalidInputException("count", string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{count} scenarios of {window} steps × {series} series ({values} values) exceed the {max} values one draw holds in memory; draw at most {max / ((long)window * Math.Max(series, 1))} at a time (batches with different seeds)"));
+        }
     }
 }
 

@@ -88,7 +88,7 @@ public sealed class FittedSequenceDiffusion : IGuidedScenarioGenerator
     /// <inheritdoc/>
     public ScenarioWindows Sample(int count, int window, ulong seed)
     {
-        GeneratorChecks.Sample(count, window);
+        GeneratorChecks.Sample(count, window, Columns.Count);
         int w = Model.Window, blocks = (window + w - 1) / w;
         var frame = Model.Sample(count * blocks, seed, Request);
         return Cut(frame.Values, count, blocks, window);
@@ -100,7 +100,7 @@ public sealed class FittedSequenceDiffusion : IGuidedScenarioGenerator
     public ScenarioWindows SampleGuided(int count, int window, IScenarioObjective objective, double target, double guidanceScale, ulong seed)
     {
         ArgumentNullException.ThrowIfNull(objective);
-        GeneratorChecks.Sample(count, window);
+        GeneratorChecks.Sample(count, window, Columns.Count);
         if (window > Model.Window)
             throw new InvalidInputException("guided-horizon", $"guided sampling needs a horizon of at most the model's window ({Model.Window} days), got {window}");
         var guidance = Guidance(objective, window, target, guidanceScale);

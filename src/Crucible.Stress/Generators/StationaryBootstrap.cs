@@ -33,7 +33,7 @@ public sealed class StationaryBootstrap(double meanBlockLength = 10) : IScenario
 
         public ScenarioWindows Sample(int count, int window, ulong seed)
         {
-            GeneratorChecks.Sample(count, window);
+            GeneratorChecks.Sample(count, window, Columns.Count);
             var d = columns.Count;
             var rng = new Philox(seed);
             var result = new double[count * window * d];

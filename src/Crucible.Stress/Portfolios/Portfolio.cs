@@ -115,8 +115,12 @@ public sealed class Portfolio
 
         if (Math.Abs(sum - Leverage) > WeightSumTolerance * Math.Max(1, Math.Abs(Leverage)))
         {
+            // the hint names a leverage only when one could be declared (finite and non-zero, the leverage rule above)
+            string hint = sum == 0 ? "; weights summing to 0 (a dollar-neutral book) cannot be declared: the leverage must be a finite non-zero number"
+                : !double.IsFinite(sum) ? "; the weights are too large to add up"
+                : string.Create(CultureInfo.InvariantCulture, $"; declare \"leverage\": {sum:R} if that is intended");
             throw new InvalidInputException("weight-sum", string.Create(CultureInfo.InvariantCulture,
-                $"the weights sum to {sum:R}, not {Leverage:R}; declare \"leverage\": {sum:R} if that is intended"), Holdings[0].Location ?? file);
+                $"the weights sum to {sum:R}, not {Leverage:R}{hint}"), Holdings[0].Location ?? file);
         }
 
         var grouped = new HashSet<string>(StringComparer.Ordinal);

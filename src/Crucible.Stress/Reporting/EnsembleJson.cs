@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Crucible.Data.IO;
 using Crucible.Stress.Ensembles;
 
@@ -11,6 +12,19 @@ namespace Crucible.Stress.Reporting;
 /// </summary>
 public static class EnsembleJson
 {
+    /// <summary>
+    /// What a run manifest records as the ensemble's outcome: <c>flagged</c>, <c>es_spread</c> and
+    /// <c>max_wasserstein</c>. A degenerate ensemble (every ES 0, or constant P&amp;L) has a 0/0 spread or distance: null,
+    /// as the report writes it (canonical JSON refuses NaN and infinities).
+    /// </summary>
+    public static JsonObject Outcome(EnsembleResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return new JsonObject { ["flagged"] = result.Flagged, ["es_spread"] = Finite(result.EsSpread), ["max_wasserstein"] = Finite(result.MaxWasserstein) };
+    }
+
+    private static JsonNode? Finite(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;
+
     /// <summary>Writes the JSON atomically.</summary>
     public static void Write(EnsembleResult result, string path) => AtomicFile.WriteAllText(path, ToJson(result));
 

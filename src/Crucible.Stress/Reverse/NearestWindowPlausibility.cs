@@ -14,19 +14,28 @@ public sealed class NearestWindowPlausibility : IPlausibilityScore
 {
     private readonly TimeSeriesFrame _history;
     private readonly double[] _std;
+    private readonly string? _file;
 
-    /// <summary>Scores against <paramref name="history"/> (log returns, the generator's columns in order).</summary>
-    public NearestWindowPlausibility(TimeSeriesFrame history)
+    /// <summary>
+    /// Scores against <paramref name="history"/> (log returns, the generator's columns in order), read from
+    /// <paramref name="file"/> when given: a problem with the history (a constant series, fewer rows than a window) then
+    /// names that file (and the series).
+    /// </summary>
+    public NearestWindowPlausibility(TimeSeriesFrame history, string? file = null)
     {
         ArgumentNullException.ThrowIfNull(history);
         _history = history;
+        _file = file;
         _std = new double[history.ColumnCount];
         for (var i = 0; i < _std.Length; i++)
         {
             _std[i] = Math.Sqrt(Garch11StudentT.SampleVariance(history.Column(i)));
-            if (!(_std[i] > 0)) throw new InvalidInputException("constant-series", $"series '{history.Columns[i]}' does not vary");
+            if (!(_std[i] > 0))
+                throw new InvalidInputException("constant-series", $"series '{history.Columns[i]}' of the history does not vary", Where(history.Columns[i]));
         }
     }
+
+    private InputLocation? Where(string column) => _file is null ? null : new InputLocation(_file, 0, 0, column);
 
     /// <inheritdoc/>
     public string Method => "nearest-historical-window";
@@ -40,7 +49,7 @@ public sealed class NearestWindowPlausibility : IPlausibilityScore
         var w = windows.Window;
         var dim = w * d;
         var n = _history.RowCount - w + 1;
-        if (n < 1) throw new InvalidInputException("too-few-rows", "the history is shorter than one window");
+        if (n < 1) throw new InvalidInputException("too-few-rows", $"the history ({_history.RowCount} returns) is shorter than one window of {w}", Where(""));
         var references = new double[n * dim];
         for (var s = 0; s < n; s++)
         {

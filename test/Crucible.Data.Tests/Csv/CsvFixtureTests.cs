@@ -448,4 +448,28 @@ public class CsvFixtureTests
         Assert.Contains("\"rule\": \"CSV-W-WEEKEND\"", json, StringComparison.Ordinal);
         Assert.Equal(json, DataQualityReport.FromJson(json).ToJson());
     }
+
+    [Fact]
+    public void ARejectedHeader_ListsTheValueColumnsOnly_NotTheDateColumn()
+    {
+        // the header checks used to throw before the date column was set aside, so the report listed Date among the columns
+        string path = Path.Combine(Path.GetTempPath(), $"crucible-dup-header-{Guid.NewGuid():N}.csv");
+        try
+        {
+            File.WriteAllText(path, "Date,A,A\n2020-01-01,1,2\n");
+            var dup = CsvSeriesReader.Validate(path);
+            Assert.Equal(CsvRules.Header, SingleError(dup, CsvRules.Header).Rule);
+            Assert.Equal(["A", "A"], dup.Columns);
+            File.WriteAllText(path, "Date,A,\"\",B\n2020-01-01,1,2,3\n");
+            var empty = CsvSeriesReader.Validate(path);
+            SingleError(empty, CsvRules.Header);
+            Assert.Equal(["A", "", "B"], empty.Columns);
+            var noDate = CsvSeriesReader.Validate(path, new CsvReadOptions { HasDateColumn = false });
+            Assert.Equal(["Date", "A", "", "B"], noDate.Columns); // without a date column every column is a value column
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }

@@ -85,4 +85,31 @@ public sealed class AtomicFileTests : IDisposable
         Assert.All(kept, k => Assert.True(File.Exists(k), k));
         Assert.Equal(0, AtomicFile.DeleteStaleTemporariesUnder(Path.Combine(_dir, "missing"), TimeSpan.Zero));
     }
+
+    [Fact]
+    public void AnUnwritablePath_IsAnOutputPathException_NamingTheDestinationAndTheReason()
+    {
+        string file = Path.Combine(_dir, "a-file");
+        File.WriteAllText(file, "x");
+        string under = Path.Combine(file, "sub", "out.csv");
+        var e = Assert.Throws<OutputPathException>(() => AtomicFile.WriteAllText(under, "y"));
+        Assert.Equal(under, e.Path);
+        Assert.Equal($"{file} is a file, not a folder", e.Reason);
+        Assert.IsAssignableFrom<IOException>(e); // still an IOException for code that treats write failures as its own fault
+        Assert.Equal("x", File.ReadAllText(file));
+
+        if (!OperatingSystem.IsLinux()) return;
+        var proc = Assert.Throws<OutputPathException>(() => AtomicFile.WriteAllText("/proc/crucible-out.csv", "y"));
+        Assert.Equal("/proc/crucible-out.csv", proc.Path);
+        Assert.DoesNotContain(".tmp", proc.Message, StringComparison.Ordinal); // the destination, not the temporary file
+        Assert.Equal($"/proc/crucible-out.csv: error [{OutputPathException.Rule}]: cannot write /proc/crucible-out.csv: {proc.Reason}", proc.ToUserMessage());
+    }
+
+    [Fact]
+    public void WhatTheWriterThrows_PassesUnchanged()
+    {
+        // only the file system's refusals become OutputPathException: an IOException of the caller's own stays what it was
+        var e = Assert.Throws<IOException>(() => AtomicFile.Write<int>(Path.Combine(_dir, "w.bin"), _ => throw new IOException("the caller's")));
+        Assert.IsNotType<OutputPathException>(e);
+    }
 }

@@ -104,9 +104,24 @@ public class CanonicalJsonTests
 
     [Theory]
     [InlineData("""{"a":1,"a":2}""")]
-    [InlineData("""{"a":12345678901234567890}""")]
+    [InlineData("""{"a":123456789012345678901}""")]
+    [InlineData("""{"a":-18446744073709551616}""")]
     [InlineData("""[1,]""")]
     [InlineData("""{"a":1e400}""")]
     public void Canonicalize_RefusesAmbiguousInput(string json) =>
         Assert.Throws<InvalidInputException>(() => CanonicalJson.Canonicalize(json));
+
+    [Theory]
+    [InlineData("9007199254740993")] // 2^53 + 1: the double it parses to is 2^53, which used to be written
+    [InlineData("-9007199254740993")]
+    [InlineData("18446744073709551615")] // ulong.MaxValue, a seed
+    [InlineData("12345678901234567890")]
+    public void Canonicalize_KeepsIntegersBeyondTwoToThe53Exactly(string integer)
+    {
+        var bytes = CanonicalJson.Canonicalize($$"""{"seed": {{integer}}, "b": [1.0, 9007199254740992]}""");
+        Assert.Equal($$"""{"b":[1,9007199254740992],"seed":{{integer}}}""", System.Text.Encoding.UTF8.GetString(bytes));
+        Assert.Equal(bytes, CanonicalJson.Canonicalize(System.Text.Encoding.UTF8.GetString(bytes))); // a fixed point
+        var seed = new System.Text.Json.Nodes.JsonObject { ["seed"] = ulong.MaxValue };
+        Assert.Equal("""{"seed":18446744073709551615}""", System.Text.Encoding.UTF8.GetString(CanonicalJson.Serialize(seed)));
+    }
 }

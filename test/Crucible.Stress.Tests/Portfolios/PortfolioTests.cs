@@ -43,6 +43,19 @@ public sealed class PortfolioTests
         Assert.Contains("leverage", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Parse_WeightsSummingToZero_DoNotSuggestALeverageOfZero()
+    {
+        // the hint used to say 'declare "leverage": 0', which the leverage rule then refuses
+        var e = Fails("""{"weights": {"SPY": 0.5, "TLT": -0.5}}""");
+        Assert.Equal("weight-sum", e.Rule);
+        Assert.DoesNotContain("declare \"leverage\": 0", e.Message, StringComparison.Ordinal);
+        Assert.Contains("weights summing to 0 (a dollar-neutral book) cannot be declared", e.Message, StringComparison.Ordinal);
+        var big = Fails("""{"weights": {"SPY": 1e308, "TLT": 1e308}}""");
+        Assert.DoesNotContain("Infinity if", big.Message, StringComparison.Ordinal);
+        Assert.Contains("too large to add up", big.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("{\"weights\": {\"SPY\": 0.6,\n  \"TLT\": \"x\"}}", "type", 2, 10)]
     [InlineData("{\"weights\": {\"SPY\": 1},\n \"leverag\": 1}", "unknown-key", 2, 2)]

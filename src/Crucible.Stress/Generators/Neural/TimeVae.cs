@@ -160,7 +160,7 @@ public sealed class TimeVae(TimeVaeOptions? options = null) : IScenarioGenerator
 
         public ScenarioWindows Sample(int count, int window, ulong seed)
         {
-            GeneratorChecks.Sample(count, window);
+            GeneratorChecks.Sample(count, window, Columns.Count);
             if (window > data.Window)
                 throw new InvalidInputException("window", $"the TimeVAE baseline was trained on windows of {data.Window} steps; it cannot sample {window}");
             var z = new float[count * latent];

@@ -219,7 +219,7 @@ public sealed class WganGp(WganGpOptions? options = null) : IScenarioGenerator
 
         public ScenarioWindows Sample(int count, int window, ulong seed)
         {
-            GeneratorChecks.Sample(count, window);
+            GeneratorChecks.Sample(count, window, Columns.Count);
             var rng = new Philox(seed);
             var length = Math.Max(window, data.Window);
             using (GradMode.NoGrad())
