@@ -143,7 +143,7 @@ internal static class PrivacyCommand
         return command;
     }
 
-    // ε is ∞ without noise, which JSON cannot hold as a number: "Infinity", as System.Text.Json's named floating-point literals
+    // ε is ∞ for a σ too small for the accountant (GDP below about 0.0375), which JSON cannot hold as a number: "Infinity", as System.Text.Json's named floating-point literals
     private static JsonNode EpsilonJson(double epsilon) =>
         double.IsFinite(epsilon) ? JsonValue.Create(epsilon) : JsonValue.Create(epsilon.ToString(CultureInfo.InvariantCulture));
 
