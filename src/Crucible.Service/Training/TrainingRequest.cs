@@ -145,7 +145,6 @@ public static class TrainingValidation
         // a config whose training section is JSON null keeps it null for Validate to name (no steps to override)
         if (r.Steps is { } s && options.Training is not null) options = options with { Training = options.Training with { Steps = s } };
         if (r.Seed is { } seed) options = options with { Seed = seed };
-        CheckSeed(r, errors, options.Seed);
         Check(errors, options.Training?.Steps ?? 0, options.Validate);
         return errors.Count > 0 ? null : new ValidTrainingRequest(r, input!.Value, end) { Tabular = options };
     }
@@ -184,7 +183,6 @@ public static class TrainingValidation
         if (r.Steps is { } s && options.Training is not null) options = options with { Training = options.Training with { Steps = s } };
         if (r.Window is { } w) options = options with { Window = w };
         if (r.Seed is { } seed) options = options with { Seed = seed };
-        CheckSeed(r, errors, options.Seed);
         if (!errors.ContainsKey("window")) Check(errors, options.Training?.Steps ?? 0, options.Validate);
         return errors.Count > 0 ? null : new ValidTrainingRequest(r, input!.Value, end) { Sequence = options, Calibration = calibration };
     }
@@ -212,18 +210,6 @@ public static class TrainingValidation
         if (names.Any(string.IsNullOrWhiteSpace)) return "a name is null or blank";
         return names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice ? $"names '{twice.Key}' twice" : null;
     }
-
-    // the run manifest records the generator options, seed included, in canonical JSON, whose numbers are exact to 2^53
-    // only (crucible train refuses a larger seed with exit 2): refused here rather than by a job that fails after its 202
-    private static void CheckSeed(TrainingRequest r, Dictionary<string, string[]> errors, ulong seed)
-    {
-        if (seed <= MaxSeed) return;
-        errors[r.Seed is not null ? "seed" : "config"] =
-            [string.Create(CultureInfo.InvariantCulture, $"{(r.Seed is not null ? "" : "seed ")}must be at most 2^53 = {MaxSeed} (the run manifest records it as an exact JSON number), got {seed}")];
-    }
-
-    /// <summary>The largest training seed: 2^53, the largest integer the run manifest's canonical JSON keeps exactly.</summary>
-    public const ulong MaxSeed = 1UL << 53;
 
     // the steps bound and the generator's own checks, unless the config is refused already
     private static void Check(Dictionary<string, string[]> errors, int steps, Action validate)
