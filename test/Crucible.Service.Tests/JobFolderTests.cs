@@ -155,19 +155,9 @@ public sealed class JobFolderTests(ServiceFixture f)
     /// <summary>A tiny tabular training request: 120 days of two random-walk prices, 12 steps, seed 17.</summary>
     internal static string TrainingBody()
     {
-        var rng = new System.Random(8);
-        var csv = new StringBuilder("Date,A,B\n");
-        var date = new DateOnly(2021, 1, 4);
-        double a = 100, b = 50;
-        for (int i = 0; i < 120; i++, date = date.AddDays(1))
-        {
-            a *= Math.Exp(0.02 * (rng.NextDouble() - 0.5));
-            b *= Math.Exp(0.01 * (rng.NextDouble() - 0.5));
-            csv.Append(CultureInfo.InvariantCulture, $"{date:yyyy-MM-dd},{a:F4},{b:F4}\n");
-        }
-
+        var csv = RandomWalkPrices.Csv(120, seed: 8, new DateOnly(2021, 1, 4), weekdaysOnly: false);
         const string config = """{"hidden": 16, "blocks": 1, "time_embedding": 8, "diffusion_steps": 50, "training": {"batch_size": 16, "warmup_steps": 2}}""";
-        return $$"""{"data_csv": {{JsonSerializer.Serialize(csv.ToString())}}, "steps": 12, "seed": 17, "config": {{config}}}""";
+        return $$"""{"data_csv": {{JsonSerializer.Serialize(csv)}}, "steps": 12, "seed": 17, "config": {{config}}}""";
     }
 
     private static async Task<JsonElement> Finished(HttpClient client, string location)

@@ -20,23 +20,7 @@ public sealed class JobPersistenceTests(ServiceFixture f)
 {
     private const string Config = """{"hidden": 16, "blocks": 1, "time_embedding": 8, "diffusion_steps": 50, "training": {"batch_size": 16, "warmup_steps": 2}}""";
 
-    private static string Prices(int rows = 120)
-    {
-        var rng = new System.Random(7);
-        var sb = new StringBuilder("Date,A,B\n");
-        double a = 100, b = 50;
-        var date = new DateOnly(2020, 1, 1);
-        for (int i = 0; i < rows; i++)
-        {
-            while (date.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday) date = date.AddDays(1);
-            a *= Math.Exp(0.02 * (rng.NextDouble() - 0.5));
-            b *= Math.Exp(0.01 * (rng.NextDouble() - 0.5));
-            sb.Append(CultureInfo.InvariantCulture, $"{date:yyyy-MM-dd},{a:F4},{b:F4}\n");
-            date = date.AddDays(1);
-        }
-
-        return sb.ToString();
-    }
+    private static string Prices(int rows = 120) => RandomWalkPrices.Csv(rows, seed: 7, new DateOnly(2020, 1, 1));
 
     private static string Request(int steps) =>
         $$"""{"data_csv": {{JsonSerializer.Serialize(Prices())}}, "steps": {{steps}}, "seed": 3, "config": {{Config}}}""";

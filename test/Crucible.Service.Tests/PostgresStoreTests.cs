@@ -318,22 +318,9 @@ public sealed class PostgresStoreTests(ServiceFixture f)
         using var replicas = new Replicas(f, db, "jobs");
         var (ca, cb) = (replicas.A, replicas.B);
 
-        var rng = new System.Random(4);
-        var csv = new StringBuilder("Date,A,B\n");
-        double pa = 100, pb = 50;
-        var date = new DateOnly(2020, 1, 1);
-        for (var i = 0; i < 200; i++)
-        {
-            while (date.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday) date = date.AddDays(1);
-            var z = rng.NextDouble() - 0.5;
-            pa *= Math.Exp(0.02 * z);
-            pb *= Math.Exp((0.01 * z) + (0.01 * (rng.NextDouble() - 0.5)));
-            csv.Append(CultureInfo.InvariantCulture, $"{date:yyyy-MM-dd},{pa:F4},{pb:F4}\n");
-            date = date.AddDays(1);
-        }
-
+        var csv = RandomWalkPrices.Csv(200, seed: 4, new DateOnly(2020, 1, 1), correlated: true);
         const string config = """{"hidden": 32, "blocks": 1, "time_embedding": 16, "diffusion_steps": 100, "training": {"batch_size": 32, "warmup_steps": 5}}""";
-        var body = $$"""{"data_csv": {{JsonSerializer.Serialize(csv.ToString())}}, "train_end": "2020-08-31", "steps": 30, "seed": 3, "config": {{config}}}""";
+        var body = $$"""{"data_csv": {{JsonSerializer.Serialize(csv)}}, "train_end": "2020-08-31", "steps": 30, "seed": 3, "config": {{config}}}""";
         using var accepted = await ca.PostAsync("/v1/models", ServiceFixture.Json(body));
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
         var location = accepted.Headers.Location!.ToString();

@@ -18,19 +18,9 @@ public sealed class TrainingConcurrencyTests(ServiceFixture f)
         trainer.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["trainer"]);
         using var generator = factory.CreateClient();
         generator.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["generator"]);
-        var rng = new System.Random(9);
-        var csv = new System.Text.StringBuilder("Date,A,B\n");
-        var date = new DateOnly(2020, 1, 1);
-        double a = 100, b = 50;
-        for (int i = 0; i < 120; i++, date = date.AddDays(1))
-        {
-            a *= Math.Exp(0.02 * (rng.NextDouble() - 0.5));
-            b *= Math.Exp(0.01 * (rng.NextDouble() - 0.5));
-            csv.Append(System.Globalization.CultureInfo.InvariantCulture, $"{date:yyyy-MM-dd},{a:F4},{b:F4}\n");
-        }
-
+        var csv = RandomWalkPrices.Csv(120, seed: 9, new DateOnly(2020, 1, 1), weekdaysOnly: false);
         const string config = """{"hidden": 16, "blocks": 1, "time_embedding": 8, "diffusion_steps": 50, "training": {"batch_size": 16, "warmup_steps": 2}}""";
-        var body = $$"""{"data_csv": {{JsonSerializer.Serialize(csv.ToString())}}, "steps": 10, "seed": 4, "config": {{config}}}""";
+        var body = $$"""{"data_csv": {{JsonSerializer.Serialize(csv)}}, "steps": 10, "seed": 4, "config": {{config}}}""";
         var posts = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => trainer.PostAsync("/v1/models", ServiceFixture.Json(body))));
         Assert.All(posts, p => Assert.Equal(HttpStatusCode.Accepted, p.StatusCode));
         var locations = posts.Select(p => p.Headers.Location!.ToString()).ToArray();

@@ -12,24 +12,7 @@ public sealed class TrainingJobTests(ServiceFixture f)
 {
     private const string Config = """{"hidden": 32, "blocks": 1, "time_embedding": 16, "diffusion_steps": 100, "training": {"batch_size": 32, "warmup_steps": 5}}""";
 
-    private static string Prices(int rows = 200)
-    {
-        var rng = new System.Random(4);
-        var sb = new StringBuilder("Date,A,B\n");
-        double a = 100, b = 50;
-        var date = new DateOnly(2020, 1, 1);
-        for (int i = 0; i < rows; i++)
-        {
-            while (date.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday) date = date.AddDays(1);
-            double z = rng.NextDouble() - 0.5;
-            a *= Math.Exp(0.02 * z);
-            b *= Math.Exp((0.01 * z) + (0.01 * (rng.NextDouble() - 0.5)));
-            sb.Append(CultureInfo.InvariantCulture, $"{date:yyyy-MM-dd},{a:F4},{b:F4}\n");
-            date = date.AddDays(1);
-        }
-
-        return sb.ToString();
-    }
+    private static string Prices(int rows = 200) => RandomWalkPrices.Csv(rows, seed: 4, new DateOnly(2020, 1, 1), correlated: true);
 
     private static StringContent Request(string csv, string extra = "") =>
         ServiceFixture.Json($$"""{"data_csv": {{JsonSerializer.Serialize(csv)}}, "train_end": "2020-08-31", "steps": 30, "seed": 3, "config": {{Config}}{{extra}}}""");
