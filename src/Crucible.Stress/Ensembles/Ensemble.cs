@@ -135,7 +135,8 @@ public static class Ensemble
                 w[i][j] = w[j][i] = Distances.Wasserstein1(members[i].Stress.HorizonReturns, members[j].Stress.HorizonReturns) / scale;
         }
 
-        var maxW = w.Max(row => row.Max());
+        // LINQ's Max skips NaN: a 0/0 distance (constant P&L everywhere) must make the largest one undefined too
+        var maxW = w.Any(row => row.Any(double.IsNaN)) ? double.NaN : w.Max(row => row.Max());
         var reasons = new List<string>();
         if (spread > thresholds.MaxEsSpread)
         {
