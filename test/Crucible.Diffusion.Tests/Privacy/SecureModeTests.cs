@@ -157,15 +157,25 @@ public sealed class SecureModeTests : IDisposable
     [Fact]
     public void Draws_MakeNoGarbage_AfterTheFirstBuffer()
     {
+        // every path once first (static initialisation may allocate); then the best of three rounds must allocate nothing:
+        // garbage made per draw shows in every round, while a one-off runtime allocation on this thread (a fresh-clone
+        // run saw 176 bytes once, the previous two runs none) cannot fail the test
         var rng = new SecureDpRandom();
-        rng.NextNormal();
         var bulk = new double[1000];
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        double sink = 0;
-        for (var i = 0; i < 100_000; i++) sink += rng.NextNormal() + rng.NextDouble();
-        for (var i = 0; i < 100; i++) rng.NextNormals(bulk);
+        double sink = rng.NextNormal() + rng.NextDouble();
+        rng.NextNormals(bulk);
         PrivacyEngine.AddNoiseAndNormalise(bulk, 1.0, 1, rng);
-        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+        var allocated = new long[3];
+        for (var round = 0; round < allocated.Length; round++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < 100_000; i++) sink += rng.NextNormal() + rng.NextDouble();
+            for (var i = 0; i < 100; i++) rng.NextNormals(bulk);
+            PrivacyEngine.AddNoiseAndNormalise(bulk, 1.0, 1, rng);
+            allocated[round] = GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+
+        Assert.True(allocated.Min() == 0, "bytes allocated per round: " + string.Join(", ", allocated));
         Assert.True(double.IsFinite(sink + bulk.Sum()));
     }
 
