@@ -66,15 +66,7 @@ public sealed class CrucibleHome
     /// <exception cref="Crucible.Data.IO.OutputPathException">The system refused to create it (a file on the way, a read-only folder).</exception>
     public CrucibleHome EnsureExists()
     {
-        try
-        {
-            Directory.CreateDirectory(Root);
-        }
-        catch (Exception e) when (Crucible.Data.IO.OutputPathException.IsWriteFailure(e))
-        {
-            throw Crucible.Data.IO.OutputPathException.From(Root, e);
-        }
-
+        Crucible.Data.IO.OutputPathException.CreateFolder(Root);
         return this;
     }
 

@@ -120,15 +120,7 @@ internal static class DemoCommand
         int count = parse.GetValue(o.Count);
         if (count < 1) throw new InvalidInputException("OPT-E", $"--count must be at least 1, got {count}");
         // the output folder and the home are made before the minutes of training: a path the system refuses fails now
-        try
-        {
-            Directory.CreateDirectory(dir);
-        }
-        catch (Exception e) when (OutputPathException.IsWriteFailure(e))
-        {
-            throw OutputPathException.From(dir, e);
-        }
-
+        OutputPathException.CreateFolder(dir);
         home.EnsureExists();
         ulong seed = parse.GetValue(o.Seed);
         var options = GeneratorOptions with { Seed = seed };

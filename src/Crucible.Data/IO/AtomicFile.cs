@@ -46,14 +46,7 @@ public static partial class AtomicFile
         var temp = Path.Combine(dir, TempName(Path.GetFileName(full)));
         // the file system's refusals (creating the folder or the temporary file, flushing, renaming) are
         // OutputPathExceptions naming the destination; what write and beforeRename throw passes unchanged
-        try
-        {
-            Directory.CreateDirectory(dir);
-        }
-        catch (Exception e) when (OutputPathException.IsWriteFailure(e))
-        {
-            throw OutputPathException.From(full, e);
-        }
+        OutputPathException.CreateFolder(dir, full);
 
         try
         {

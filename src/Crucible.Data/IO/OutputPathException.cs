@@ -36,6 +36,22 @@ public sealed class OutputPathException : IOException
     public string ToUserMessage() => $"{Path}: error [{Rule}]: {Message}";
 
     /// <summary>
+    /// Creates <paramref name="folder"/> (and its parents); a refusal of the system is an
+    /// <see cref="OutputPathException"/> naming <paramref name="destination"/> (default: the folder).
+    /// </summary>
+    public static void CreateFolder(string folder, string? destination = null)
+    {
+        try
+        {
+            Directory.CreateDirectory(folder);
+        }
+        catch (Exception e) when (IsWriteFailure(e))
+        {
+            throw From(destination ?? folder, e);
+        }
+    }
+
+    /// <summary>
     /// Whether <paramref name="e"/> is a failure of the file system (an <see cref="IOException"/> or
     /// <see cref="UnauthorizedAccessException"/>) that is not already an <see cref="OutputPathException"/>.
     /// </summary>

@@ -19,6 +19,19 @@ public static class DiffusionSampler
     /// </summary>
     public const long MaxSampleValues = 1L << 27;
 
+    /// <summary>
+    /// Refuses (bad input, rule <c>count</c>) a draw of <paramref name="count"/> scenarios of
+    /// <paramref name="valuesPerScenario"/> values each (<paramref name="shape"/> says what they are) beyond
+    /// <see cref="MaxSampleValues"/> in all.
+    /// </summary>
+    public static void CheckSampleValues(int count, long valuesPerScenario, string shape)
+    {
+        long values = count * Math.Max(valuesPerScenario, 1);
+        if (values <= MaxSampleValues) return;
+        throw new InvalidInputException("count", string.Create(CultureInfo.InvariantCulture,
+            $"{count} scenarios of {shape} ({values} values) exceed the {MaxSampleValues} values one draw holds in memory; draw at most {MaxSampleValues / Math.Max(valuesPerScenario, 1)} at a time (batches with different seeds)"));
+    }
+
     /// <summary>Draws <paramref name="count"/> samples; returns them row-major, count × Π SampleShape.</summary>
     public static float[] Sample(IDenoiser denoiser, NoiseSchedule schedule, Objective objective, int count, ulong seed, SamplerOptions options)
     {
@@ -51,12 +64,7 @@ public static class DiffusionSampler
 
         double[] scale = schedule.ElementScales(denoiser.SampleShape);
         int size = scale.Length;
-        if ((long)count * size > MaxSampleValues)
-        {
-            throw new InvalidInputException("count", string.Create(CultureInfo.InvariantCulture,
-                $"{count} scenarios of {size} values each ({(long)count * size} values) exceed the {MaxSampleValues} values one draw holds in memory; draw at most {MaxSampleValues / size} at a time (batches with different seeds)"));
-        }
-
+        CheckSampleValues(count, size, $"{size} values");
         var result = new float[(long)count * size];
         int chunks = (int)(((long)count + options.ChunkSize - 1) / options.ChunkSize);
         var cancel = options.Cancellation;

@@ -23,7 +23,8 @@ public static class CanonicalJson
     /// </summary>
     public const double MaxExactInteger = 9007199254740992.0;
 
-    // the largest integer magnitude written exactly: ulong.MaxValue
+    // the integer magnitudes: beyond 2^53 written with all digits, up to ulong.MaxValue
+    private static readonly BigInteger MaxExactDouble = new(MaxExactInteger);
     private static readonly BigInteger MaxExactInteger64 = new(ulong.MaxValue);
 
     /// <summary>The canonical UTF-8 bytes of <paramref name="node"/> (<c>null</c> is the JSON literal <c>null</c>).</summary>
@@ -103,9 +104,10 @@ public static class CanonicalJson
                     // an integer token: compared exactly (2^53 + 1 parses to the double 2^53), and beyond ±2^53 written with
                     // all its digits rather than rounded through a double, so that 64-bit seeds and counts survive
                     var integer = BigInteger.Parse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
-                    if (BigInteger.Abs(integer) > MaxExactInteger64)
+                    var magnitude = BigInteger.Abs(integer);
+                    if (magnitude > MaxExactInteger64)
                         throw new InvalidInputException("JSON-E", $"integer {raw} is beyond the 64-bit range; write it as a string");
-                    if (BigInteger.Abs(integer) > new BigInteger(MaxExactInteger))
+                    if (magnitude > MaxExactDouble)
                     {
                         sb.Append(integer.ToString(CultureInfo.InvariantCulture));
                         break;

@@ -46,14 +46,7 @@ public static class RunManifests
         var runId = RunManifest.Parse(manifestJson).RunId;
         if (runId is "." or ".." || !string.Equals(Path.GetFileName(runId), runId, StringComparison.Ordinal) || runId.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)
             throw new Crucible.Data.InvalidInputException("MANIFEST-E-VALUE", "field 'run_id' must be a plain file name");
-        try
-        {
-            Directory.CreateDirectory(home.EnsureExists().RunsFolder);
-        }
-        catch (Exception e) when (Crucible.Data.IO.OutputPathException.IsWriteFailure(e))
-        {
-            throw Crucible.Data.IO.OutputPathException.From(home.RunsFolder, e);
-        }
+        Crucible.Data.IO.OutputPathException.CreateFolder(home.EnsureExists().RunsFolder);
 
         var path = Path.Combine(home.RunsFolder, runId + ".json");
         Crucible.Data.IO.AtomicFile.WriteAllBytes(path, manifestJson);

@@ -111,13 +111,8 @@ internal static class GeneratorChecks
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(window, 1);
-        long values = (long)count * window * Math.Max(series, 1);
-        long max = Diffusion.Samplers.DiffusionSampler.MaxSampleValues;
-        if (values > max)
-        {
-            throw new InvalidInputException("count", string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"{count} scenarios of {window} steps × {series} series ({values} values) exceed the {max} values one draw holds in memory; draw at most {max / ((long)window * Math.Max(series, 1))} at a time (batches with different seeds)"));
-        }
+        Diffusion.Samplers.DiffusionSampler.CheckSampleValues(count, (long)window * Math.Max(series, 1),
+            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{window} steps × {series} series"));
     }
 }
 
