@@ -77,6 +77,46 @@ public sealed class IndependentReferenceTests
         }
     }
 
+    [Theory]
+    [InlineData(1.0)]  // the levered long/short book as declared (Σ w = 1.5)
+    [InlineData(0.5)]  // half of it: Σ w = 0.75, the other 25 % in cash
+    public void EvaluatorPortfolioRisk_OfALeveredOrPartlyCashBook_AgreesWithTheStressTest(double scale)
+    {
+        // crucible compare hands a portfolio's weights to the evaluator: its portfolio VaR/ES/CDaR must be the stress
+        // test's (cash 1 − Σ w earns nothing), not log Σ w e^r, which books ln Σ w as a P&L on a day nothing moves
+        var (set, book, lev) = Levered();
+        var weights = book.WeightsFor(set.Names).Select(w => w * scale).ToArray();
+        var scaled = new Portfolio("scaled", [.. set.Names.Select((n, i) => new Holding(n, weights[i]))], weights.Sum());
+        var stress = StressAnalysis.Run(set, scaled, [0.95]).Levels[0];
+        var report = Evaluator.Evaluate(new EvaluationInput(set, set),
+            new EvaluationOptions { Alpha = 0.95, PortfolioWeights = weights, Utility = false, MembershipInference = false });
+        Close(stress.ValueAtRisk, report.Portfolio.Var.Synthetic, 1e-12, "VaR");
+        Close(stress.ExpectedShortfall, report.Portfolio.Es.Synthetic, 1e-12, "ES");
+        Close(stress.ConditionalDrawdown, report.Portfolio.Cdar.Synthetic, 1e-12, "CDaR");
+        if (scale == 1.0) Close(lev.GetProperty("levels")[1].GetProperty("var").GetDouble(), report.Portfolio.Var.Real, 1e-12, "VaR vs numpy");
+    }
+
+    [Fact]
+    public void VarEsAndPathCdar_OnTinyTiedSamples_MatchNumpy_WithTheExactDecimalTailCount()
+    {
+        var differsFromNumpy = 0;
+        foreach (var c in Reference.Value.GetProperty("small").EnumerateArray())
+        {
+            var r = Doubles(c.GetProperty("returns"));
+            var alpha = c.GetProperty("alpha").GetDouble();
+            var what = $"n={r.Length} α={alpha}";
+            Assert.Equal(c.GetProperty("k").GetInt32(), RiskMeasures.TailCount(r.Length, alpha));
+            var (var, es) = RiskMeasures.ValueAtRiskAndExpectedShortfall(r, alpha);
+            Close(c.GetProperty("var").GetDouble(), var, 1e-15, "VaR " + what);
+            Close(c.GetProperty("es").GetDouble(), es, 1e-14, "ES " + what);
+            Close(c.GetProperty("cdar").GetDouble(), RiskMeasures.ConditionalDrawdownAtRisk(r, alpha), 1e-12, "CDaR " + what);
+            if (c.GetProperty("numpy_var").GetDouble() != var) differsFromNumpy++;
+        }
+
+        // numpy's float n·(1 − α) (100 × 0.05 = 5.000000000000004) takes one observation less in the tail (documented)
+        Assert.Equal(1, differsFromNumpy);
+    }
+
     [Fact]
     public void Kupiec_MatchesScipyChi2_FromNoToAllExceedances()
     {

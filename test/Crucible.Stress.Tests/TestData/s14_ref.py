@@ -11,6 +11,10 @@ levered: a long/short, levered book (weights A 1.2, B 0.6, C -0.3; leverage 1.5;
   P = exp(cumsum p) with P_0 = 1; money: C (1 - e^{-VaR}) and the mean of C (1 - e^{-L}) over the tail.
   Euler parts: series i's part of a step's log return is w_i x_i ln(1+u)/u; the contributions average the tail
   scenarios' summed parts (tail = k largest losses, ties broken by scenario order), and sum to ES.
+small: VaR, ES and one path's CDaR (mean of the k worst values of the drawdown series 1 - P_t / max_{s<=t} P_s,
+  t = 1..n) on tiny, tied samples (n = 1..100, n (1 - alpha) below 1 included), with k from the exact decimal alpha;
+  "numpy_var" is -np.quantile(r, 1 - alpha, method="inverted_cdf"), which equals VaR in exact arithmetic but takes
+  one observation less in the tail where n (1 - alpha) is an integer that floats round up (20 x 0.05 = 1.0000000000000009).
 kupiec: LR_POF and scipy chi2.sf(LR, 1) for x = 0..T exceedances incl. x = T, several (T, alpha).
 wasserstein: scipy.stats.wasserstein_distance on samples of unequal sizes.
 ensemble: three members (the levered scenarios, the same scaled by 1.6, and a shifted copy) at alpha 0.95:
@@ -88,6 +92,20 @@ for T, a in [(250, 0.99), (1000, 0.99), (500, 0.95), (20, 0.9)]:
         lr = max(lr, 0.0)
         kupiec.append({"t": T, "alpha": a, "x": xx, "lr": float(lr), "p": float(stats.chi2.sf(lr, 1))})
 
+small = []
+for n in [1, 2, 3, 5, 7, 20, 40, 100]:
+    rs = np.round(rng.standard_normal(n) * 0.02, 3)  # 3 decimals: ties
+    if n >= 5:
+        rs[1] = rs[3] = rs.min()
+    ls = np.sort(-rs)[::-1]
+    cum = np.exp(np.cumsum(rs))
+    dd = 1 - cum / np.maximum.accumulate(np.concatenate([[1.0], cum]))[1:]
+    for a in [0.5, 0.9, 0.95, 0.975, 0.99, 0.999]:
+        k = tail_count(n, a)
+        small.append({"returns": rs.tolist(), "alpha": a, "k": k, "var": float(ls[k - 1]), "es": float(ls[:k].mean()),
+                      "cdar": float(np.sort(dd)[::-1][:k].mean()),
+                      "numpy_var": float(-np.quantile(rs, 1 - a, method="inverted_cdf"))})
+
 wa = rng.standard_normal(37)
 wb = rng.standard_t(3, 91) * 1.3 + 0.2
 wass = {"a": wa.tolist(), "b": wb.tolist(), "w1": float(stats.wasserstein_distance(wa, wb))}
@@ -129,4 +147,4 @@ reverse = {
 }
 
 with open("s14_ref.json", "w") as f:
-    json.dump({"levered": levered, "kupiec": kupiec, "wasserstein": wass, "ensemble": ensemble, "reverse": reverse}, f)
+    json.dump({"levered": levered, "small": small, "kupiec": kupiec, "wasserstein": wass, "ensemble": ensemble, "reverse": reverse}, f)
