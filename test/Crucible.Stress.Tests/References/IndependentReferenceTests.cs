@@ -139,6 +139,26 @@ public sealed class IndependentReferenceTests
     }
 
     [Fact]
+    public void Christoffersen_MatchesScipy_OnIidClusteredEmptyFullAndEdgeSequences()
+    {
+        foreach (var c in Reference.Value.GetProperty("christoffersen").EnumerateArray())
+        {
+            var e = c.GetProperty("exceptions").EnumerateArray().Select(v => v.GetInt32() == 1).ToArray();
+            var alpha = c.GetProperty("alpha").GetDouble();
+            var result = VarBacktest.Christoffersen(e, alpha);
+            var n = c.GetProperty("n").EnumerateArray().Select(v => v.GetInt32()).ToArray();
+            Assert.Equal((n[0], n[1], n[2], n[3]), result.Transitions);
+            var what = $"T={e.Length} x={e.Count(b => b)}";
+            Close(c.GetProperty("ind").GetDouble(), result.IndependenceStatistic, 1e-10, "LR_ind " + what);
+            Close(c.GetProperty("p_ind").GetDouble(), result.IndependencePValue, 1e-9, "p_ind " + what);
+            Close(c.GetProperty("cc").GetDouble(), result.ConditionalCoverageStatistic, 1e-10, "LR_cc " + what);
+            Close(c.GetProperty("p_cc").GetDouble(), result.ConditionalCoveragePValue, 1e-9, "p_cc " + what);
+        }
+
+        Assert.True(double.IsNaN(VarBacktest.Christoffersen([true], 0.99).IndependenceStatistic));
+    }
+
+    [Fact]
     public void Wasserstein1_OfUnequalSamples_MatchesScipy()
     {
         var c = Reference.Value.GetProperty("wasserstein");

@@ -16,6 +16,8 @@ small: VaR, ES and one path's CDaR (mean of the k worst values of the drawdown s
   "numpy_var" is -np.quantile(r, 1 - alpha, method="inverted_cdf"), which equals VaR in exact arithmetic but takes
   one observation less in the tail where n (1 - alpha) is an integer that floats round up (20 x 0.05 = 1.0000000000000009).
 kupiec: LR_POF and scipy chi2.sf(LR, 1) for x = 0..T exceedances incl. x = T, several (T, alpha).
+christoffersen: independence and conditional coverage (Christoffersen 1998) with scipy.special.xlogy and
+  chi2.sf(., 1) / chi2.sf(., 2), on i.i.d., clustered, empty, full, last-day-only and two-day sequences.
 wasserstein: scipy.stats.wasserstein_distance on samples of unequal sizes.
 ensemble: three members (the levered scenarios, the same scaled by 1.6, and a shifted copy) at alpha 0.95:
   ES spread (max - min)/|median|, pairwise W1 / median of the members' horizon-P&L standard deviations (ddof 1).
@@ -92,6 +94,33 @@ for T, a in [(250, 0.99), (1000, 0.99), (500, 0.95), (20, 0.9)]:
         lr = max(lr, 0.0)
         kupiec.append({"t": T, "alpha": a, "x": xx, "lr": float(lr), "p": float(stats.chi2.sf(lr, 1))})
 
+from scipy.special import xlogy
+
+
+def christoffersen(e, a):
+    e = np.asarray(e, dtype=int)
+    pairs = list(zip(e[:-1], e[1:]))
+    n = {(i, j): sum(1 for p in pairs if p == (i, j)) for i in (0, 1) for j in (0, 1)}
+    n00, n01, n10, n11 = n[0, 0], n[0, 1], n[1, 0], n[1, 1]
+    pi0 = n01 / (n00 + n01) if n00 + n01 else 0.0
+    pi1 = n11 / (n10 + n11) if n10 + n11 else 0.0
+    pi = (n01 + n11) / len(pairs)
+    ind = max(0.0, -2 * (xlogy(n00 + n10, 1 - pi) + xlogy(n01 + n11, pi))
+              + 2 * (xlogy(n00, 1 - pi0) + xlogy(n01, pi0) + xlogy(n10, 1 - pi1) + xlogy(n11, pi1)))
+    T, x, p = len(e), int(e.sum()), 1 - a
+    pof = max(0.0, -2 * (xlogy(T - x, 1 - p) + xlogy(x, p)) + 2 * (xlogy(T - x, 1 - x / T) + xlogy(x, x / T)))
+    return {"exceptions": e.tolist(), "alpha": a, "n": [n00, n01, n10, n11], "ind": float(ind),
+            "p_ind": float(stats.chi2.sf(ind, 1)), "cc": float(pof + ind), "p_cc": float(stats.chi2.sf(pof + ind, 2))}
+
+
+clustered = np.zeros(250, dtype=int)
+clustered[[100, 101, 102, 103, 180, 181]] = 1
+last = np.zeros(250, dtype=int)
+last[-1] = 1
+chris = [christoffersen(rng.random(250) < 0.02, 0.99), christoffersen(clustered, 0.99),
+         christoffersen(np.zeros(250), 0.99), christoffersen(np.ones(50), 0.95), christoffersen(last, 0.99),
+         christoffersen([0, 1], 0.9), christoffersen(rng.random(1000) < 0.05, 0.95)]
+
 small = []
 for n in [1, 2, 3, 5, 7, 20, 40, 100]:
     rs = np.round(rng.standard_normal(n) * 0.02, 3)  # 3 decimals: ties
@@ -147,4 +176,4 @@ reverse = {
 }
 
 with open("s14_ref.json", "w") as f:
-    json.dump({"levered": levered, "small": small, "kupiec": kupiec, "wasserstein": wass, "ensemble": ensemble, "reverse": reverse}, f)
+    json.dump({"levered": levered, "small": small, "kupiec": kupiec, "christoffersen": chris, "wasserstein": wass, "ensemble": ensemble, "reverse": reverse}, f)
