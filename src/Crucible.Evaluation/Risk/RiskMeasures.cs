@@ -1,3 +1,5 @@
+using Crucible.Data;
+
 namespace Crucible.Evaluation.Risk;
 
 /// <summary>
@@ -5,6 +7,15 @@ namespace Crucible.Evaluation.Risk;
 /// The tail size is k = max(1, ⌈n(1 − α)⌉) (computed with a 1e-9 guard so that 250·(1 − 0.99) is 3, not 4).
 /// Empty inputs give NaN.
 /// </summary>
+/// <remarks>
+/// Conventions, checked against numpy (Crucible.Stress.Tests References): VaR_α, the k-th largest loss, is
+/// −<c>np.quantile(r, 1 − α, method="inverted_cdf")</c> in exact arithmetic; numpy evaluates n(1 − α) in floating point,
+/// so where it is an integer that rounds up (20 × 0.05 = 1.0000000000000009) numpy takes the next observation, one less
+/// deep in the tail, and ours takes the decimal α at its word. ES_α is the mean of the k largest losses: the
+/// Acerbi–Tasche estimator when n(1 − α) is an integer; otherwise Acerbi–Tasche weights the k-th loss by
+/// n(1 − α) − (k − 1), and ours weights it fully (k = 1 when n(1 − α) &lt; 1: ES = VaR = the largest loss). Losses are
+/// positive: a gain in the tail gives a negative VaR.
+/// </remarks>
 public static class RiskMeasures
 {
     /// <summary>k = max(1, ⌈n(1 − α) − 1e-9⌉), the number of tail observations used for n observations.</summary>
@@ -100,8 +111,13 @@ public static class RiskMeasures
     }
 
     /// <summary>
-    /// Portfolio log return per row, log Σ_i w_i·exp(r_{t,i}), for weights w (one per column; they should sum to 1,
-    /// which is not enforced). <paramref name="columns"/> holds one array of log returns per series.
+    /// Portfolio log return per row, ln(1 + Σ_i w_i (e^{r_{t,i}} − 1)), for weights w (one per column, fractions of
+    /// capital; negative for a short): the book is rebalanced to w at every step and the rest, 1 − Σ w_i, is cash earning
+    /// nothing. For weights summing to 1 this is METRICS.md's ln Σ_i w_i e^{r_{t,i}}; for others (a levered book, or one
+    /// partly in cash, as <c>crucible compare</c> passes a portfolio's weights) it is the stress test's P&amp;L
+    /// (Crucible.Stress PortfolioPnl), where ln Σ w e^r would book ln Σ w as a return on a day nothing moves. NaN when
+    /// the gross return is not positive (a levered or short book wiped out). <paramref name="columns"/> holds one array
+    /// of log returns per series.
     /// </summary>
     public static double[] PortfolioLogReturns(IReadOnlyList<double[]> columns, ReadOnlySpan<double> weights)
     {
@@ -110,9 +126,13 @@ public static class RiskMeasures
         var result = new double[n];
         for (var t = 0; t < n; t++)
         {
-            double s = 0;
-            for (var i = 0; i < columns.Count; i++) s += weights[i] * Math.Exp(columns[i][t]);
-            result[t] = Math.Log(s);
+            double u = 0;
+            for (var i = 0; i < columns.Count; i++)
+            {
+                if (weights[i] != 0) u += weights[i] * Numeric.ExpM1(columns[i][t]);
+            }
+
+            result[t] = u > -1 ? Numeric.Log1P(u) : double.NaN;
         }
         return result;
     }

@@ -19,7 +19,21 @@ public enum TrafficLight
 public sealed record VarBacktestResult(int Observations, int Exceptions, double KupiecStatistic, double KupiecPValue, TrafficLight Zone);
 
 /// <summary>
-/// VaR backtests (METRICS.md): Kupiec's proportion-of-failures test and the Basel traffic light.
+/// Christoffersen's (1998) tests on a sequence of exception indicators: independence (a first-order Markov chain of
+/// exceptions against an i.i.d. one) and conditional coverage (Kupiec's POF plus independence).
+/// </summary>
+/// <param name="Transitions">n00, n01, n10, n11: day-to-day transitions (no exception → exception is n01), over T − 1 pairs.</param>
+/// <param name="IndependenceStatistic">LR_ind, asymptotically χ²(1).</param>
+/// <param name="IndependencePValue">P(χ²₁ &gt; LR_ind).</param>
+/// <param name="ConditionalCoverageStatistic">LR_cc = LR_pof + LR_ind, asymptotically χ²(2).</param>
+/// <param name="ConditionalCoveragePValue">P(χ²₂ &gt; LR_cc) = e^{−LR_cc/2}.</param>
+public sealed record ChristoffersenResult(
+    (int N00, int N01, int N10, int N11) Transitions, double IndependenceStatistic, double IndependencePValue,
+    double ConditionalCoverageStatistic, double ConditionalCoveragePValue);
+
+/// <summary>
+/// VaR backtests (METRICS.md): Kupiec's proportion-of-failures test, Christoffersen's independence and conditional
+/// coverage tests, and the Basel traffic light.
 /// </summary>
 public static class VarBacktest
 {
@@ -52,6 +66,42 @@ public static class VarBacktest
         var logNull = XLogY(t - x, 1 - p) + XLogY(x, p);
         var logAlt = XLogY(t - x, 1 - phat) + XLogY(x, phat);
         return Math.Max(0, -2 * (logNull - logAlt));
+    }
+
+    /// <summary>
+    /// Christoffersen's independence and conditional-coverage tests of the exception indicators
+    /// <paramref name="exceptions"/> (in time order) for a VaR at confidence <paramref name="alpha"/>:
+    /// LR_ind = −2 ln[(1−π)^{n00+n10} π^{n01+n11}] + 2 ln[(1−π0)^{n00} π0^{n01} (1−π1)^{n10} π1^{n11}] with
+    /// π0 = n01/(n00+n01), π1 = n11/(n10+n11), π = (n01+n11)/(T−1), 0·ln 0 taken as 0 (so no exception, every day an
+    /// exception, or a single pair give 0); LR_cc = <see cref="KupiecStatistic"/>(x, T, α) + LR_ind. NaN statistics for
+    /// fewer than two days.
+    /// </summary>
+    public static ChristoffersenResult Christoffersen(ReadOnlySpan<bool> exceptions, double alpha)
+    {
+        int n00 = 0, n01 = 0, n10 = 0, n11 = 0, x = 0;
+        for (var t = 0; t < exceptions.Length; t++)
+        {
+            if (exceptions[t]) x++;
+            if (t == 0) continue;
+            switch (exceptions[t - 1], exceptions[t])
+            {
+                case (false, false): n00++; break;
+                case (false, true): n01++; break;
+                case (true, false): n10++; break;
+                default: n11++; break;
+            }
+        }
+
+        if (exceptions.Length < 2) return new ChristoffersenResult((n00, n01, n10, n11), double.NaN, double.NaN, double.NaN, double.NaN);
+        static double XLogY(double a, double b) => a == 0 ? 0 : a * Math.Log(b);
+        double pi0 = n00 + n01 == 0 ? 0 : (double)n01 / (n00 + n01);
+        double pi1 = n10 + n11 == 0 ? 0 : (double)n11 / (n10 + n11);
+        double pi = (double)(n01 + n11) / (n00 + n01 + n10 + n11);
+        var logNull = XLogY(n00 + n10, 1 - pi) + XLogY(n01 + n11, pi);
+        var logAlt = XLogY(n00, 1 - pi0) + XLogY(n01, pi0) + XLogY(n10, 1 - pi1) + XLogY(n11, pi1);
+        var ind = Math.Max(0, -2 * (logNull - logAlt));
+        var cc = KupiecStatistic(x, exceptions.Length, alpha) + ind;
+        return new ChristoffersenResult((n00, n01, n10, n11), ind, ChiSquareOneSurvival(ind), cc, Math.Exp(-cc / 2));
     }
 
     /// <summary>Basel zone for a count of exceptions in 250 days at 99 %: green 0–4, yellow 5–9, red ≥ 10.</summary>

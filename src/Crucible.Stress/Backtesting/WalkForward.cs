@@ -16,7 +16,7 @@ public sealed record WalkForwardOptions
     /// <summary>The last test year (inclusive).</summary>
     public int LastYear { get; init; } = 2019;
 
-    /// <summary>Days tested after each refit (Basel: 250).</summary>
+    /// <summary>Days tested after each refit (Basel: 250); fewer when the next refit comes sooner, so no day is tested twice.</summary>
     public int TestDays { get; init; } = 250;
 
     /// <summary>One-step scenarios sampled per refit to estimate the one-day VaR.</summary>
@@ -43,7 +43,7 @@ public sealed record WalkForwardOptions
 /// <param name="TrainRows">Training rows (the window expands every year).</param>
 /// <param name="ValueAtRisk">The one-day portfolio VaR_α (a log-return loss) from the generator's scenarios for each test day:
 /// constant over the year unless the generator is re-estimated daily.</param>
-/// <param name="Result">Exceptions among the next <see cref="WalkForwardOptions.TestDays"/> realised days, Kupiec test and zone.</param>
+/// <param name="Result">Exceptions among the next <see cref="WalkForwardOptions.TestDays"/> realised days (up to the next refit), Kupiec test and zone.</param>
 public sealed record BacktestYear(int Year, DateOnly TrainStart, DateOnly TrainEnd, int TrainRows, double[] ValueAtRisk, VarBacktestResult Result);
 
 /// <summary>A generator's walk-forward backtest.</summary>
@@ -61,6 +61,7 @@ public sealed record PooledBacktest(int Observations, int Exceptions, double Kup
 /// Walk-forward VaR backtesting on expanding windows with yearly refits (issue #8): for each test year, fit the
 /// generator on every row before it, sample one-step scenarios, take the portfolio's one-day VaR_α from them
 /// (<see cref="StressAnalysis"/>), and count the exceptions (realised loss strictly above VaR) among the next 250 days
+/// (fewer when the year has fewer rows: a year's test stops at the next refit, so each day is tested once)
 /// (re-estimating the VaR each day for generators that follow the data, see <see cref="WalkForwardOptions.UpdateDaily"/>);
 /// Kupiec's POF test and the Basel traffic light come from <see cref="VarBacktest"/>.
 /// </summary>
@@ -91,7 +92,11 @@ public static class WalkForward
             if (testStart <= 0) throw new InvalidInputException("years", $"no training rows before {year}");
             if (testStart >= frame.RowCount) throw new InvalidInputException("years", $"no rows in or after {year}");
             var train = frame.Slice(0, testStart);
-            var test = frame.Slice(testStart, Math.Min(frame.RowCount, testStart + options.TestDays));
+            // each day is tested once, by the latest refit: a year's test stops where the next refit's begins (it only
+            // matters when a year has fewer rows than TestDays, e.g. weekly data, where the windows would overlap)
+            var testEnd = Math.Min(frame.RowCount, testStart + options.TestDays);
+            if (year < options.LastYear) testEnd = Math.Min(testEnd, frame.IndexAtOrBefore(new DateOnly(year, 12, 31)) + 1);
+            var test = frame.Slice(testStart, testEnd);
             var fitted = generator.Fit(train, fitSeed);
             daily = options.UpdateDaily && fitted is IFilteringScenarioGenerator;
             var realised = new double[test.RowCount];

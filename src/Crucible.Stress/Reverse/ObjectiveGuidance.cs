@@ -44,6 +44,10 @@ public sealed record ObjectiveGuidanceOptions(double Scale = 1.0, int Iterations
 /// covariance: a volatile series moves more than a quiet one, and a negatively correlated hedge (a bond when equities fall)
 /// moves the way the model says it does rather than straight along −∇f. A diagonal M = diag(σ_i²) ignores the
 /// correlations. Iterating corrects the curvature of f (the portfolio loss is close to linear in r over a 20-day window).
+/// Each iteration projects from where it is, not from the start, so on a curved f the steps stop on the surface near,
+/// not exactly at, the most likely point: for one day of three series under N(0, M) and the exact portfolio log loss at a
+/// 3 % threshold, from x = 0 they land 0.007 σ from the constrained maximum of the density (scipy SLSQP; Stress.Tests
+/// References); for a linear f the first step is exactly −ℓ M w / (wᵀ M w).
 /// The gradient of P is −2e∇f, so each step is along −M∇P.
 /// </para>
 /// <para>

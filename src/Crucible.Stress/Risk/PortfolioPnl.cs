@@ -9,6 +9,13 @@ namespace Crucible.Stress.Risk;
 /// <c>p = ln(1 + Σ_i w_i (e^{r_i} − 1))</c>, which for weights summing to 1 is METRICS.md's <c>ln Σ_i w_i e^{r_i}</c>
 /// (the other 1 − Σ w_i is cash earning nothing); a scenario's horizon log return is the sum of its steps' p.
 /// </summary>
+/// <remarks>
+/// Rebalancing convention: the book is brought back to its weights w at every step (constant-mix), so the horizon gross
+/// return is Π_t (1 + u_t). A buy-and-hold book, whose weights drift, would instead earn
+/// ln(1 + Σ_i w_i (e^{R_i} − 1)) with R_i the series' cumulative log return over the horizon; the two agree for one step
+/// and differ by the rebalancing gain or drag over longer horizons. Units are fractions of capital; with a capital C, money is
+/// C·(1 − e^{−L}) for a log loss L. Weights are fractions of capital, negative for a short; nothing needs to sum to 1.
+/// </remarks>
 public static class PortfolioPnl
 {
     /// <summary>

@@ -45,6 +45,16 @@ public class RiskMeasuresTests
         var p = RiskMeasures.PortfolioLogReturns([[0.1], [-0.2]], [0.6, 0.4]);
         Assert.Equal(Math.Log(0.6 * Math.Exp(0.1) + 0.4 * Math.Exp(-0.2)), p[0], 1e-15);
     }
+
+    [Fact]
+    public void PortfolioLogReturns_OfWeightsNotSummingToOne_KeepTheRestInCash()
+    {
+        // 75 % invested: a day on which nothing moves is flat, not ln 0.75; a levered long/short book earns Σ w (e^r − 1)
+        Assert.Equal([0.0], RiskMeasures.PortfolioLogReturns([[0.0], [0.0]], [0.5, 0.25]));
+        var p = RiskMeasures.PortfolioLogReturns([[0.1], [-0.2]], [1.2, -0.3]);
+        Assert.Equal(Math.Log(1 + (1.2 * (Math.Exp(0.1) - 1)) - (0.3 * (Math.Exp(-0.2) - 1))), p[0], 1e-15);
+        Assert.True(double.IsNaN(RiskMeasures.PortfolioLogReturns([[-1.0], [0.5]], [2.0, -1.0])[0])); // wiped out
+    }
 }
 
 public class VarBacktestTests

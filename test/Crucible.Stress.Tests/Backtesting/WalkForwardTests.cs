@@ -56,6 +56,23 @@ public sealed class WalkForwardTests
     private static readonly Portfolio SixtyForty = new("60/40", [new Holding("EQ", 0.6), new Holding("BD", 0.4)]);
 
     [Fact]
+    public void Run_OnWeeklyData_TestsEachDayOnce_ByTheLatestRefit()
+    {
+        // 52 rows a year: 250 test days after the 2011 refit would run into 2015 and overlap the later years' tests,
+        // counting days twice in the pooled Kupiec test; a year's test stops at the next refit
+        var panel = GeneratorTests.Panel(400, 4);
+        var dates = Enumerable.Range(0, 400).Select(i => new DateOnly(2008, 1, 7).AddDays(7 * i)).ToArray();
+        var frame = new TimeSeriesFrame(dates, panel.Columns, panel.Values);
+        var options = new WalkForwardOptions { FirstYear = 2011, LastYear = 2013, Samples = 500, Seed = 2, UpdateDaily = false };
+        var result = WalkForward.Run(new StationaryBootstrap(5), frame, SixtyForty, options);
+        var starts = new[] { 2011, 2012, 2013 }.Select(y => Array.FindIndex(dates, d => d.Year >= y)).ToArray();
+        var last = Math.Min(250, 400 - starts[2]); // the last year runs its full 250 days when there are that many
+        Assert.Equal([starts[1] - starts[0], starts[2] - starts[1], last], result.Years.Select(y => y.Result.Observations));
+        Assert.Equal(400 - starts[0], result.Pooled.Observations); // every day from 2011 on, once
+        Assert.Equal(result.Years.Sum(y => y.Result.Exceptions), result.Pooled.Exceptions);
+    }
+
+    [Fact]
     public void Run_RefitsYearly_OnExpandingWindows_AndCountsExceptionsAsANaiveLoopDoes()
     {
         var frame = DatedPanel(2200, 3);

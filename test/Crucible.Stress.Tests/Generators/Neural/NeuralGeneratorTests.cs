@@ -41,6 +41,24 @@ public sealed class NeuralGeneratorTests
         Assert.Equal("window", Assert.Throws<InvalidInputException>(() => a.Sample(2, 13, 1)).Rule);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void TrainingAndSampling_AreByteIdentical_OnOneAndTwoEngineThreads(bool gan)
+    {
+        // the default widths (hidden 32, batch 64), a few steps: the GEMMs are large enough to split across threads
+        double[] Run(int threads)
+        {
+            using var limit = EngineThreads.Limit(threads);
+            var fitted = gan ? new WganGp(new WganGpOptions { Steps = 4 }).Fit(Panel(), 5) : new TimeVae(new TimeVaeOptions { Steps = 4 }).Fit(Panel(), 5);
+            return fitted.Sample(40, 20, 2).Values;
+        }
+
+        var one = Run(1);
+        Assert.All(one, v => Assert.True(double.IsFinite(v)));
+        Assert.Equal(one, Run(2));
+    }
+
     [Fact]
     public void Wgan_EveryParameterGetsAGradient()
     {
