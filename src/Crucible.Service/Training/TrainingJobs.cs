@@ -303,7 +303,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
                 cancellationToken: stop).Generator;
             generator.Save(modelFolder);
             var m = generator.Manifest;
-            modelId = m.Weights.Sha256;
+            modelId = Crucible.Governance.Registry.ModelRegistry.IdOf(modelFolder);
             entry = Completed(job, m.Kind, m.Weights.Sha256, m.Data, m.Seed, m.Training.Steps);
             entry["state_sha256"] = m.StateData?.InputSha256;
             entry["state_columns"] = r.Request.StateColumns is { } names ? string.Join(",", names) : null; // as given, like --state-columns
@@ -316,7 +316,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             var generator = new DiffusionGenerator(r.Tabular!).Fit(train, provenance, progress, null, stop);
             generator.Save(modelFolder);
             var m = generator.Manifest;
-            modelId = m.Weights.Sha256;
+            modelId = Crucible.Governance.Registry.ModelRegistry.IdOf(modelFolder);
             entry = Completed(job, m.Kind, m.Weights.Sha256, m.Data, m.Seed, m.Training.Steps);
             if (m.Privacy is { } dp) run.Dp = JsonSerializer.SerializeToNode(dp, DiffusionJson.Options) as JsonObject;
         }
@@ -328,15 +328,9 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         run.AddOutput(ModelFile(modelFolder, DiffusionGenerator.WeightsFileName)).AddOutput(ModelFile(modelFolder, DiffusionGenerator.ManifestFileName));
         var manifest = run.Finish();
 
-        string id;
-        try
-        {
-            id = catalog.Registry.Register(modelFolder, job.Actor).Id;
-        }
-        catch (InvalidInputException e) when (e.Rule == "REG-E-EXISTS")
-        {
-            id = modelId; // the same data, config and seed trained before: the same model
-        }
+        // the same data, config and seed trained before: the same model, answered once its entry exists (the registration
+        // lock); the same weights with another manifest fail the job (REG-E-CONFLICT)
+        var id = catalog.Registry.RegisterOrFind(modelFolder, job.Actor).Record.Id;
 
         audit.AppendRunCompleted(manifest, entry, job.Actor);
         return (id, manifest.RunId);
