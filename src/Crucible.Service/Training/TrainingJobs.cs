@@ -126,6 +126,12 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
     /// </summary>
     public bool WasForgotten(string id) => _forgotten.ContainsKey(id);
 
+    /// <summary>
+    /// Readiness's probe of the home's <c>jobs.db</c> (<see cref="StorageProbe.SqliteFile"/>: a connection of its own,
+    /// which a missing, corrupt, locked or full file fails); null on the shared store (its database is probed as the audit log's).
+    /// </summary>
+    public StorageHealth? Probe(TimeSpan wait, long minFreeBytes) =>
+        _local is null ? null : StorageProbe.SqliteFile("jobs", Path.Combine(home.Root, LocalJobs.FileName), wait, minFreeBytes);
 
     /// <summary>Queues a job whose request's bytes <paramref name="body"/> describes; null when the queue is full.</summary>
     public JobView? Submit(ValidTrainingRequest request, string actor, ManifestFile body)
