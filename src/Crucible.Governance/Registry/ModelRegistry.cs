@@ -86,7 +86,8 @@ public sealed class ModelRegistry
     /// into place, so a crash leaves either no model or a whole one. A registration holds the home's registration lock
     /// (and, on a shared PostgreSQL store, its advisory lock) from its existence check to its entry, so a model's id is
     /// never answered by another registrar before its entry exists; a folder without an entry (a registration that
-    /// crashed between its rename and its entry) is replaced.
+    /// crashed between its rename and its entry) is replaced, or, when it is <paramref name="sourceFolder"/> itself, kept and
+    /// registered in place.
     /// </summary>
     /// <exception cref="InvalidInputException">
     /// <c>REG-E-EXISTS</c>: the id is registered already with this manifest (nothing is overwritten);
@@ -144,6 +145,8 @@ public sealed class ModelRegistry
         }
 
         Directory.CreateDirectory(_home.ModelsFolder);
+        bool inPlace = string.Equals(Path.GetFullPath(sourceFolder).TrimEnd(Path.DirectorySeparatorChar), Path.GetFullPath(target), StringComparison.Ordinal);
+        if (inPlace) return (Record(id, target, manifestHash, actor, parent), true); // the folder without an entry is the source: kept, its entry appended
         if (Directory.Exists(target)) RemoveUnregistered(target, id);
         var staging = Path.Combine(_home.ModelsFolder, $".staging-{id[..16]}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(staging);
@@ -161,6 +164,12 @@ public sealed class ModelRegistry
             if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
         }
 
+        return (Record(id, target, manifestHash, actor, parent), true);
+    }
+
+    // the model.registered entry of a model whose folder is in place (hashes checked by the caller), under the lock
+    private ModelRecord Record(string id, string target, string manifestHash, string? actor, string? parent)
+    {
         if (_audit.Postgres is { } shared)
         {
             // the files first: an entry that registers a model always has its files in the shared store
@@ -177,10 +186,10 @@ public sealed class ModelRegistry
         };
         if (parent is not null) registered["parent_id"] = parent; // only when declared: other registrations keep their keys
         var receipt = _audit.Append(AuditKind.ModelRegistered, registered, actor);
-        return (new ModelRecord(id, target, manifestHash, ModelStatus.Candidate, receipt.Seq)
+        return new ModelRecord(id, target, manifestHash, ModelStatus.Candidate, receipt.Seq)
         {
             Owner = actor ?? _audit.DefaultActor, Parent = parent,
-        }, true);
+        };
     }
 
     // The home's registration lock (an exclusive lock on HOME/models/.register.lock, which the OS releases when its holder

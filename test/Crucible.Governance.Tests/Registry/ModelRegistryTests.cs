@@ -152,6 +152,23 @@ public sealed class ModelRegistryTests : IDisposable
         Assert.Empty(Directory.GetDirectories(_t.Home.ModelsFolder, ".unregistered-*"));
     }
 
+    [Fact]
+    public void Register_FromTheRegistrysOwnFolderWithoutAnEntry_KeepsItAndAppendsTheEntry()
+    {
+        // a registration that died before its entry left the folder; registering that very folder must not delete it
+        var target = Path.Combine(_t.Home.ModelsFolder, ExpectedId);
+        Directory.CreateDirectory(target);
+        foreach (var name in new[] { ModelRegistry.WeightsFileName, ModelRegistry.ManifestFileName })
+            File.Copy(Path.Combine(_source, name), Path.Combine(target, name));
+        using var log = _t.Open();
+        var registry = new ModelRegistry(_t.Home, log);
+        var m = registry.Register(target + Path.DirectorySeparatorChar);
+        Assert.Equal(target, m.Folder);
+        Assert.Equal(m.Id, registry.Load(m.Id).Id);
+        Assert.Single(log.List());
+        Assert.Equal("REG-E-EXISTS", Assert.Throws<InvalidInputException>(() => registry.Register(target)).Rule);
+    }
+
     [Theory]
     [InlineData("flip")]
     [InlineData("truncate")]
