@@ -66,12 +66,13 @@ internal sealed class ReadinessCheck(AuditLog log, IHostApplicationLifetime life
 
 /// <summary>
 /// Readiness's storage probe (RELIABILITY.md SVC-6, SVC-10), run on every call since it is cheap: the audit log's
-/// database and the idempotency store must each grant the write lock within
+/// database, the idempotency store and (home store) the training jobs' <c>jobs.db</c> must each grant the write lock within
 /// <see cref="ServiceOptions.ReadinessLockWaitMilliseconds"/> and, for SQLite, have at least
 /// <see cref="ServiceOptions.ReadinessMinFreeBytes"/> of room (under the file's page quota and on its disk). A write in a
 /// transaction that is rolled back: nothing is written. A locked database or a full disk is 503.
 /// </summary>
-internal sealed class StorageReadinessCheck(AuditLog log, IIdempotencyStore idempotency, StoreLocation store, IOptions<ServiceOptions> settings) : IHealthCheck
+internal sealed class StorageReadinessCheck(AuditLog log, IIdempotencyStore idempotency, Training.TrainingJobs jobs, StoreLocation store,
+    IOptions<ServiceOptions> settings) : IHealthCheck
 {
     /// <summary>The key of the <see cref="StorageState"/> of the worst store in the result's data.</summary>
     public const string StateKey = "state";
@@ -88,7 +89,7 @@ internal sealed class StorageReadinessCheck(AuditLog log, IIdempotencyStore idem
                 c.Open();
                 return c;
             }, "audit_entry", wait);
-        var probes = new[] { audit, idempotency.Probe(wait, o.ReadinessMinFreeBytes) };
+        var probes = new[] { audit, idempotency.Probe(wait, o.ReadinessMinFreeBytes), jobs.Probe(wait, o.ReadinessMinFreeBytes) }.OfType<StorageHealth>().ToList();
         var bad = probes.Where(p => !p.Ok).ToList();
         if (bad.Count == 0) return Task.FromResult(HealthCheckResult.Healthy(string.Join("; ", probes.Select(p => p.Detail))));
         var worst = bad.Any(p => p.State == StorageState.Full) ? StorageState.Full : bad[0].State;

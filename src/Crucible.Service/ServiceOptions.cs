@@ -85,4 +85,11 @@ public sealed class ServiceOptions
 
     /// <summary>The most stored responses kept for idempotent replay (oldest dropped first).</summary>
     public int IdempotencyCapacity { get; set; } = 1024;
+
+    /// <summary>
+    /// Finished training jobs (home store) this process keeps in memory, the most recent ones; older ones are answered
+    /// from <c>HOME/jobs.db</c>, and one whose final state <c>jobs.db</c> could not record answers 410 once dropped. (On a
+    /// shared PostgreSQL store only the running job is in memory.)
+    /// </summary>
+    public int FinishedJobsInMemory { get; set; } = 256;
 }

@@ -104,6 +104,51 @@ public sealed class JobPersistenceTests(ServiceFixture f)
     }
 
     [Fact]
+    public async Task FinishedJobs_BeyondTheBound_LeaveMemory_AndAnswerFromJobsDb_OrGoneWhenJobsDbNeverRecordedThem()
+    {
+        var home = Path.Combine(f.Dir, "jobs-bound-home");
+        Directory.CreateDirectory(home);
+        using var factory = ServiceFixture.Create(home, f.KeysFile, new Dictionary<string, string> { ["FinishedJobsInMemory"] = "1" });
+        using var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["trainer"]);
+        var jobs = (TrainingJobs)factory.Services.GetService(typeof(TrainingJobs))!;
+
+        async Task<(string Location, JsonElement View)> TrainAsync()
+        {
+            using var accepted = await client.PostAsync("/v1/models", ServiceFixture.Json(Request(4)));
+            Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+            var location = accepted.Headers.Location!.ToString();
+            return (location, await WaitAsync(client, location, Ended));
+        }
+
+        var (first, firstView) = await TrainAsync();
+        var (second, secondView) = await TrainAsync();
+        Assert.Equal("succeeded", secondView.GetProperty("status").GetString());
+        Assert.Equal(1, jobs.InMemory); // the first left memory when the second finished
+        Assert.Equal(firstView.ToString(), (await GetAsync(client, first)).ToString()); // answered from jobs.db, as it was
+        Assert.Equal(secondView.ToString(), (await GetAsync(client, second)).ToString());
+
+        // jobs.db refuses a job's final state: it is answered from memory while it is there, then 410 (not its stale row)
+        using (var db = new SqliteConnection($"Data Source={Path.Combine(home, "jobs.db")};Pooling=False"))
+        {
+            db.Open();
+            using var trigger = db.CreateCommand();
+            trigger.CommandText = "CREATE TRIGGER refuse_finish BEFORE UPDATE ON training_job WHEN NEW.finished IS NOT NULL BEGIN SELECT RAISE(ABORT, 'test: refused'); END;";
+            trigger.ExecuteNonQuery();
+        }
+
+        var (third, thirdView) = await TrainAsync();
+        Assert.Equal("succeeded", thirdView.GetProperty("status").GetString());
+        var (_, fourthView) = await TrainAsync();
+        Assert.Equal("succeeded", fourthView.GetProperty("status").GetString());
+        Assert.Equal(1, jobs.InMemory);
+        using var gone = await client.GetAsync(third);
+        Assert.Equal(HttpStatusCode.Gone, gone.StatusCode);
+        using var unknown = await client.GetAsync("/v1/jobs/" + Guid.NewGuid().ToString("N"));
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+    }
+
+    [Fact]
     public async Task Sigterm_CancelsTheRunningAndQueuedJobs_WithAuditEntries_AndARestartAnswersThem()
     {
         var home = Path.Combine(f.Dir, "jobs-sigterm-home");

@@ -37,6 +37,7 @@ public sealed class ReadinessStorageTests(ServiceFixture f)
     [Theory]
     [InlineData("audit.db", "audit: the database is locked")]
     [InlineData("idempotency.db", "idempotency: the database is locked")]
+    [InlineData("jobs.db", "jobs: the database is locked")]
     public async Task Ready_Is503_WhileAnotherConnectionHoldsTheWriteLock_And200AfterRelease(string file, string expected)
     {
         var home = Path.Combine(f.Dir, "locked-" + Path.GetFileNameWithoutExtension(file));
@@ -63,6 +64,44 @@ public sealed class ReadinessStorageTests(ServiceFixture f)
         var checks = JsonDocument.Parse(await ready.Content.ReadAsStringAsync()).RootElement.GetProperty("checks");
         Assert.Contains("audit: writable", checks.GetProperty("storage").GetString(), StringComparison.Ordinal);
         Assert.Contains("idempotency: writable", checks.GetProperty("storage").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("corrupt")]
+    [InlineData("deleted")]
+    public async Task Ready_Is503_WhenJobsDbIsCorruptOrGone(string damage)
+    {
+        var home = Path.Combine(f.Dir, "jobs-db-" + damage);
+        using var factory = ServiceFixture.Create(home, f.KeysFile, FastProbe);
+        using var client = factory.CreateClient();
+        using (var ready = await client.GetAsync("/health/ready"))
+        {
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+            var storage = JsonDocument.Parse(await ready.Content.ReadAsStringAsync()).RootElement.GetProperty("checks").GetProperty("storage").GetString();
+            Assert.Contains("jobs: writable", storage, StringComparison.Ordinal);
+        }
+
+        var path = Path.Combine(home, "jobs.db");
+        if (damage == "corrupt")
+        {
+            // the pages move from the WAL into the file first (else the WAL would still answer for them), then the file is garbage
+            using (var c = new SqliteConnection($"Data Source={path};Pooling=False"))
+            {
+                c.Open();
+                using var checkpoint = c.CreateCommand();
+                checkpoint.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
+                checkpoint.ExecuteNonQuery();
+            }
+
+            File.WriteAllBytes(path, Enumerable.Range(0, 8192).Select(i => (byte)(i * 31 + 7)).ToArray());
+        }
+        else
+        {
+            File.Delete(path);
+        }
+
+        var problem = await Problem.AssertAsync(await client.GetAsync("/health/ready"), HttpStatusCode.ServiceUnavailable, "unavailable");
+        Assert.Contains("jobs: ", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -359,8 +359,19 @@ public sealed class ScenarioEndpointsTests(ServiceFixture f)
         {
             using var response = await client.SendAsync(Post(body));
             var problem = await Problem.AssertAsync(response, HttpStatusCode.BadRequest, "malformed-request");
-            Assert.StartsWith("the body is not a valid scenario request", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+            var detail = problem.GetProperty("detail").GetString()!;
+            Assert.StartsWith("the body is not a valid scenario request", detail, StringComparison.Ordinal);
+            // what is wrong, in the request's terms: no .NET type names
+            Assert.DoesNotContain("System.", detail, StringComparison.Ordinal);
+            Assert.DoesNotContain("Crucible.", detail, StringComparison.Ordinal);
+            Assert.DoesNotContain(".NET", detail, StringComparison.Ordinal);
         }
+
+        using var wrongType = await client.SendAsync(Post($$"""{"model": "{{m}}", "count": 1e3}"""));
+        var typed = (await Problem.AssertAsync(wrongType, HttpStatusCode.BadRequest, "malformed-request")).GetProperty("detail").GetString()!;
+        Assert.Contains("$.count: expected a whole number", typed, StringComparison.Ordinal);
+        using var unknown = await client.SendAsync(Post($$"""{"model": "{{m}}", "count": 10, "colour": "red"}"""));
+        Assert.Contains("unknown member 'colour'", (await Problem.AssertAsync(unknown, HttpStatusCode.BadRequest, "malformed-request")).GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]

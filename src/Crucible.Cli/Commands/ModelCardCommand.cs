@@ -76,7 +76,7 @@ internal static class ModelCardCommand
         var run = RunManifests.Start(home, "model-card", new JsonObject { ["command"] = command, ["registry_status"] = status }, seed: 0)
             .AddInput(Path.Combine(folder, ModelRegistry.WeightsFileName)).AddInput(Path.Combine(folder, ModelRegistry.ManifestFileName));
         if (report is not null) run.AddInput(report);
-        run.ModelId = FileHash.Sha256(Path.Combine(folder, ModelRegistry.WeightsFileName));
+        run.ModelId = ModelRegistry.IdOf(folder);
         return run;
     }
 

@@ -45,8 +45,7 @@ internal static class RunAudit
     {
         using var log = AuditLog.Open(home);
         var registry = new ModelRegistry(home, log);
-        var id = FileHash.Sha256(Path.Combine(folder, ModelRegistry.WeightsFileName));
-        return registry.Find(id) is { } existing ? (existing, false) : (registry.Register(folder), true);
+        return registry.RegisterOrFind(folder); // the same weights with another manifest: REG-E-CONFLICT
     }
 
     /// <summary>

@@ -176,7 +176,7 @@ internal static class StressCommand
         foreach (var (_, path) in inputs) run.AddInput(path);
         run.CheckOutput("--out", parse.GetValue(o.Out)!);
         if (modelFolder is not null && inputs.Any(i => i.Role == "model_weights"))
-            run.ModelId = Governance.FileHash.Sha256(Path.Combine(modelFolder, "weights.safetensors"));
+            run.ModelId = Governance.Registry.ModelRegistry.IdOf(modelFolder);
         if (Evaluation.ScenarioSidecar.Warning(request.Scenarios) is { } warning) Console.Error.WriteLine("warning: " + warning);
 
         var (result, source, reverseResult, adversarial) = request.Compute();

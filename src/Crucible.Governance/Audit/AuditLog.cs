@@ -549,11 +549,12 @@ public sealed class AuditLog : IDisposable
         List<AuditEntry> entries = [];
         if (haveDb)
         {
-            using var store = SqliteAuditStore.OpenReader(databasePath);
-            if (!store.HasTables())
-                return new AuditVerification(AuditProblem.Malformed, 1, null, 0, 0, "the database has no audit tables");
             try
             {
+                // a file cut short or overwritten fails here already (SQLITE_CORRUPT, SQLITE_NOTADB): a malformed log, not an error
+                using var store = SqliteAuditStore.OpenReader(databasePath);
+                if (!store.HasTables())
+                    return new AuditVerification(AuditProblem.Malformed, 1, null, 0, 0, "the database has no audit tables");
                 entries = store.ReadEntries(1, int.MaxValue);
                 foreach (var c in store.ReadCheckpoints()) dbCheckpoints[c.Seq] = c;
             }

@@ -24,6 +24,9 @@ internal sealed class PostgresAuditStore : IAuditStore
     /// <summary>The advisory lock key of audit writers ("CrucAudt").</summary>
     public const long AppendLock = 0x4372_7563_4175_6474;
 
+    /// <summary>The advisory lock key held by a model registration, from its existence check to its entry ("CrucRegs").</summary>
+    public const long RegisterLock = 0x4372_7563_5265_6773;
+
     /// <summary>The advisory lock key held while the schema is created ("CrucScma").</summary>
     public const long SchemaLock = 0x4372_7563_5363_6d61;
 
@@ -124,6 +127,44 @@ internal sealed class PostgresAuditStore : IAuditStore
         var result = work(new Transaction(connection, tx));
         tx.Commit(); // disposing an uncommitted transaction (work threw) rolls it back
         return result;
+    }
+
+    /// <summary>
+    /// Holds the session-level advisory lock <paramref name="key"/> on a connection of its own until disposed (the
+    /// session's end releases it too, so a killed holder leaves no lock).
+    /// </summary>
+    public IDisposable HoldLock(long key)
+    {
+        var connection = _source.OpenConnection();
+        try
+        {
+            using var cmd = new NpgsqlCommand("SELECT pg_advisory_lock(@k);", connection);
+            cmd.Parameters.AddWithValue("k", key);
+            cmd.ExecuteNonQuery();
+            return new SessionLock(connection, key);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    private sealed class SessionLock(NpgsqlConnection connection, long key) : IDisposable
+    {
+        public void Dispose()
+        {
+            try
+            {
+                using var cmd = new NpgsqlCommand("SELECT pg_advisory_unlock(@k);", connection);
+                cmd.Parameters.AddWithValue("k", key);
+                cmd.ExecuteNonQuery();
+            }
+            finally
+            {
+                connection.Dispose(); // a broken session's locks die with it; a pooled one is reset (DISCARD ALL) before reuse
+            }
+        }
     }
 
     public string ExportMarker(string checkpointFile) => "exported_checkpoint:" + Environment.MachineName + ":" + Path.GetFullPath(checkpointFile);

@@ -225,8 +225,8 @@ public sealed class ModelCard
             Row("kind", Str(m, "kind") ?? "unknown"),
             Row("format", Str(m, "format") ?? "unknown"),
             Row("library version", Str(m, "library_version") ?? "unknown"),
-            Row("parameters", Raw(m, "weights", "parameters") ?? "unknown"),
-            Row("seed", Raw(m, "seed") ?? "unknown"),
+            Row("parameters", Known(m, "weights", "parameters") ?? "unknown"),
+            Row("seed", Known(m, "seed") ?? "unknown"),
         };
         if (status is not null) rows.Add(Row("registry status", status));
         return new CardSection("details", "Model details", [new CardTable(["field", "value"], rows)]);
@@ -257,7 +257,7 @@ public sealed class ModelCard
             Row("input SHA-256", Str(m, "data", "input_sha256") ?? "(none)"),
             Row("input values", Str(m, "data", "input_kind") ?? "(unknown)"),
             Row("train matrix SHA-256 (log returns, float64 LE, row-major)", Str(m, "data", "train_matrix_sha256") ?? "(none)"),
-            Row("train rows", Raw(m, "data", "train_rows") ?? "(unknown)"),
+            Row("train rows", Known(m, "data", "train_rows") ?? "(unknown)"),
             Row("train period", Str(m, "data", "train_start") is { } a ? $"{a} .. {Str(m, "data", "train_end")}" : "(undated)"),
         };
         var columns = m.TryGetProperty("columns", out var c) && c.ValueKind == JsonValueKind.Array
@@ -276,10 +276,10 @@ public sealed class ModelCard
         var rows = new List<IReadOnlyList<string>>();
         if (m.TryGetProperty("config", out var config)) Flatten(config, "", rows);
         var blocks = new List<CardBlock> { new CardTable(["setting", "value"], rows) };
-        if (Raw(m, "training", "steps") is { } steps)
+        if (Known(m, "training", "steps") is { } steps)
         {
             blocks.Add(new CardParagraph(string.Create(CultureInfo.InvariantCulture,
-                $"Trained for {steps} optimiser steps; final loss (mean of the last tenth of the steps) {Raw(m, "training", "final_loss") ?? "unknown"}.")));
+                $"Trained for {steps} optimiser steps; final loss (mean of the last tenth of the steps) {Known(m, "training", "final_loss") ?? "unknown"}.")));
         }
 
         return new CardSection("training", "Training configuration", blocks);
@@ -458,6 +458,10 @@ public sealed class ModelCard
 
     private static string? Raw(JsonElement root, params string[] path) =>
         TryGet(root, path, out var v) && v.ValueKind is not (JsonValueKind.Object or JsonValueKind.Undefined) ? Text(v) : null;
+
+    // a manifest field as text; absent or JSON null (a field the writer did not know, or an edited manifest): null
+    private static string? Known(JsonElement root, params string[] path) =>
+        TryGet(root, path, out var v) && v.ValueKind != JsonValueKind.Null ? Raw(root, path) : null;
 
     private static string? PairText(JsonElement root, params string[] path) =>
         TryGet(root, path, out var v) && v.ValueKind == JsonValueKind.Array && v.GetArrayLength() == 2

@@ -63,19 +63,53 @@ public sealed class ModelRegistry
     }
 
     /// <summary>
+    /// The model id of the model folder <paramref name="folder"/>: the SHA-256 of its <c>weights.safetensors</c>, lower-case
+    /// hex. The one definition of the id: every caller (registry, CLI, service, run manifests) computes it here. The
+    /// manifest is not part of it (README, "Model identity"): a registration records the manifest's hash beside the id, and
+    /// a second folder with the same weights but another manifest is refused (<c>REG-E-CONFLICT</c>).
+    /// </summary>
+    /// <exception cref="InvalidInputException">The weights file is missing or unreadable.</exception>
+    public static string IdOf(string folder) => FileHash.Sha256(Path.Combine(folder, WeightsFileName));
+
+    /// <summary>The lock file that serialises registrations in a home (<c>HOME/models/.register.lock</c>).</summary>
+    public string LockPath => Path.Combine(_home.ModelsFolder, ".register.lock");
+
+    /// <summary>How long a registration waits for another one in the same home before it gives up.</summary>
+    public static readonly TimeSpan LockTimeout = TimeSpan.FromMinutes(2);
+
+    /// <summary>Test hook: runs after the folder is in place and before <c>model.registered</c> is appended.</summary>
+    internal Action<string>? BeforeEntry { get; set; }
+
+    /// <summary>
     /// Copies the model folder <paramref name="sourceFolder"/> (its weights and manifest) into the registry under its id,
     /// as a candidate, and records <c>model.registered</c>. The copy lands in a temporary folder first and is renamed
-    /// into place, so a crash leaves either no model or a whole one.
+    /// into place, so a crash leaves either no model or a whole one. A registration holds the home's registration lock
+    /// (and, on a shared PostgreSQL store, its advisory lock) from its existence check to its entry, so a model's id is
+    /// never answered by another registrar before its entry exists; a folder without an entry (a registration that
+    /// crashed between its rename and its entry) is replaced, or, when it is <paramref name="sourceFolder"/> itself, kept and
+    /// registered in place.
     /// </summary>
     /// <exception cref="InvalidInputException">
-    /// <c>REG-E-EXISTS</c>: the id is registered already (nothing is overwritten); <c>REG-E-FOLDER</c>: a file is missing
-    /// or the manifest is not JSON.
+    /// <c>REG-E-EXISTS</c>: the id is registered already with this manifest (nothing is overwritten);
+    /// <c>REG-E-CONFLICT</c>: the id is registered with another manifest (same weights, another model);
+    /// <c>REG-E-FOLDER</c>: a file is missing or the manifest is not JSON;
     /// <c>REG-E-PARENT</c>: <paramref name="parent"/> is not a registered model id.
     /// </exception>
     /// <param name="sourceFolder">The model folder (weights and manifest).</param>
     /// <param name="actor">Who registers it (its owner); null: the audit log's default actor.</param>
     /// <param name="parent">The registered model this one was derived or retrained from, when known.</param>
-    public ModelRecord Register(string sourceFolder, string? actor = null, string? parent = null)
+    public ModelRecord Register(string sourceFolder, string? actor = null, string? parent = null) =>
+        RegisterCore(sourceFolder, actor, parent, existingIsFine: false).Record;
+
+    /// <summary>
+    /// <see cref="Register"/>, except that a model registered already with the same weights and the same manifest (the
+    /// same data, config and seed trained again) is answered as it is (<c>IsNew</c> false) once its entry exists.
+    /// </summary>
+    /// <exception cref="InvalidInputException">As <see cref="Register"/>, <c>REG-E-CONFLICT</c> included; never <c>REG-E-EXISTS</c>.</exception>
+    public (ModelRecord Record, bool IsNew) RegisterOrFind(string sourceFolder, string? actor = null, string? parent = null) =>
+        RegisterCore(sourceFolder, actor, parent, existingIsFine: true);
+
+    private (ModelRecord Record, bool IsNew) RegisterCore(string sourceFolder, string? actor, string? parent, bool existingIsFine)
     {
         if (parent is not null && Find(parent) is null)
             throw new InvalidInputException("REG-E-PARENT", $"the parent '{parent}' is not a registered model id (64 hex digits)");
@@ -95,13 +129,25 @@ public sealed class ModelRegistry
             throw new InvalidInputException("REG-E-FOLDER", $"manifest.json is not JSON: {e.Message}", new InputLocation(manifest, 0, 0));
         }
 
-        var id = FileHash.Sha256(weights);
+        var id = IdOf(sourceFolder);
         var manifestHash = FileHash.Sha256(manifest);
         var target = FolderOf(id);
-        if (Directory.Exists(target) || Find(id) is not null)
+        using var held = Lock();
+        if (Find(id) is { } existing)
+        {
+            if (!string.Equals(existing.ManifestSha256, manifestHash, StringComparison.Ordinal))
+                throw new InvalidInputException("REG-E-CONFLICT",
+                    $"model {id} is registered with another manifest.json (sha256 {existing.ManifestSha256[..16]}…, this folder's is {manifestHash[..16]}…): " +
+                    "the weights agree but the model does not (transform state, config or an edited manifest); the id is the weights' hash, so it cannot name both",
+                    new InputLocation(manifest, 0, 0));
+            if (existingIsFine) return (existing, false);
             throw new InvalidInputException("REG-E-EXISTS", $"model {id} is registered already; a registered model is never overwritten", new InputLocation(target, 0, 0));
+        }
 
         Directory.CreateDirectory(_home.ModelsFolder);
+        bool inPlace = string.Equals(Path.GetFullPath(sourceFolder).TrimEnd(Path.DirectorySeparatorChar), Path.GetFullPath(target), StringComparison.Ordinal);
+        if (inPlace) return (Record(id, target, manifestHash, actor, parent), true); // the folder without an entry is the source: kept, its entry appended
+        if (Directory.Exists(target)) RemoveUnregistered(target, id);
         var staging = Path.Combine(_home.ModelsFolder, $".staging-{id[..16]}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(staging);
         try
@@ -111,17 +157,19 @@ public sealed class ModelRegistry
             // The copy must be the bytes that were hashed (the source could have changed under us).
             if (FileHash.Sha256(Path.Combine(staging, WeightsFileName)) != id || FileHash.Sha256(Path.Combine(staging, ManifestFileName)) != manifestHash)
                 throw new InvalidInputException("REG-E-FOLDER", "the model folder changed while it was being registered", new InputLocation(sourceFolder, 0, 0));
-            Directory.Move(staging, target); // refuses if the target appeared meanwhile
-        }
-        catch (IOException) when (Directory.Exists(target))
-        {
-            throw new InvalidInputException("REG-E-EXISTS", $"model {id} is registered already; a registered model is never overwritten", new InputLocation(target, 0, 0));
+            Directory.Move(staging, target); // under the lock no other registrar writes it
         }
         finally
         {
             if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
         }
 
+        return (Record(id, target, manifestHash, actor, parent), true);
+    }
+
+    // the model.registered entry of a model whose folder is in place (hashes checked by the caller), under the lock
+    private ModelRecord Record(string id, string target, string manifestHash, string? actor, string? parent)
+    {
         if (_audit.Postgres is { } shared)
         {
             // the files first: an entry that registers a model always has its files in the shared store
@@ -129,6 +177,7 @@ public sealed class ModelRegistry
             shared.PutModelFile(id, ManifestFileName, manifestHash, File.ReadAllBytes(Path.Combine(target, ManifestFileName)));
         }
 
+        BeforeEntry?.Invoke(id);
         var registered = new JsonObject
         {
             ["model_id"] = id,
@@ -141,6 +190,64 @@ public sealed class ModelRegistry
         {
             Owner = actor ?? _audit.DefaultActor, Parent = parent,
         };
+    }
+
+    // The home's registration lock (an exclusive lock on HOME/models/.register.lock, which the OS releases when its holder
+    // dies), and on a shared PostgreSQL store the database's registration lock as well (replicas have homes of their own).
+    private IDisposable Lock()
+    {
+        Directory.CreateDirectory(_home.ModelsFolder);
+        var deadline = DateTime.UtcNow + LockTimeout;
+        FileStream file;
+        while (true)
+        {
+            try
+            {
+                file = new FileStream(LockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                break;
+            }
+            catch (IOException e) when (File.Exists(LockPath))
+            {
+                // another registration of this home holds it
+                if (DateTime.UtcNow >= deadline)
+                    throw new IOException($"another registration has held {LockPath} for {LockTimeout.TotalSeconds:F0} s: {e.Message}", e);
+                Thread.Sleep(20);
+            }
+        }
+
+        try
+        {
+            return _audit.Postgres is { } shared ? new Held(file, shared.HoldLock(Audit.PostgresAuditStore.RegisterLock)) : new Held(file, null);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    private sealed class Held(FileStream file, IDisposable? shared) : IDisposable
+    {
+        public void Dispose()
+        {
+            try
+            {
+                shared?.Dispose();
+            }
+            finally
+            {
+                file.Dispose();
+            }
+        }
+    }
+
+    // a model folder whose id has no model.registered entry, found under the registration lock: a registration died between
+    // its rename and its entry. Nothing refers to it (no entry, so no run or load does), and it is replaced.
+    private void RemoveUnregistered(string target, string id)
+    {
+        var trash = Path.Combine(_home.ModelsFolder, $".unregistered-{id[..16]}-{Guid.NewGuid():N}");
+        Directory.Move(target, trash);
+        Directory.Delete(trash, recursive: true);
     }
 
     /// <summary>

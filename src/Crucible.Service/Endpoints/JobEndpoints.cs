@@ -29,15 +29,20 @@ public static class JobEndpoints
             .WithName("TrainModel")
             .WithSummary("Start a training job (tabular or sequence); poll GET /v1/jobs/{id}; the model is registered when it succeeds");
         v1.MapGet("/jobs/{id}", (string id, TrainingJobs jobs) =>
-                jobs.Find(id) is { } job ? Results.Ok(job) : Results.Problem(ProblemTypes.Create(404, "no training job has this id")))
+                jobs.Find(id) is { } job ? Results.Ok(job)
+                : jobs.WasForgotten(id) ? Results.Problem(ProblemTypes.Create(410,
+                    "this training job finished, but its final state could not be recorded in jobs.db and it has left the service's memory"))
+                : Results.Problem(ProblemTypes.Create(404, "no training job has this id")))
             .RequireAuthorization(train)
             .Produces<JobView>()
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status410Gone)
             .WithName("GetJob")
             .WithSummary("A training job's status and progress; run_id (GET /v1/runs/{id}) once it succeeded")
             .WithDescription("Jobs are kept in the service's store (HOME/jobs.db, or the shared PostgreSQL table training_job): a restart, "
                 + "or another replica, answers as before. A job stopped by a shutdown, or left queued or running by a killed process, "
-                + "answers cancelled with the reason in error; nothing was registered for it.");
+                + "answers cancelled with the reason in error; nothing was registered for it. The service keeps the last FinishedJobsInMemory "
+                + "finished jobs in memory and answers older ones from its store; one whose final state the store could not record answers 410 once dropped.");
     }
 
     private static async Task Submit(HttpContext context, TrainingJobs jobs, IOptions<ServiceOptions> settings)

@@ -204,7 +204,7 @@ public static class ScenarioEndpoints
         }
         catch (JsonException e)
         {
-            await ProblemTypes.WriteAsync(context, ProblemTypes.Create(400, "the body is not a valid scenario request: " + OneLine(e.Message))).ConfigureAwait(false);
+            await ProblemTypes.WriteAsync(context, ProblemTypes.Create(400, "the body is not a valid scenario request: " + JsonProblem.Describe(e))).ConfigureAwait(false);
             return;
         }
 
@@ -509,8 +509,55 @@ public static class ScenarioEndpoints
 
         return null;
     }
+}
 
-    private static string OneLine(string message) => message.ReplaceLineEndings(" ");
+/// <summary>
+/// A request body's JSON error in the request's terms (the member's path, what it expects, where), without the .NET type
+/// names System.Text.Json puts in its messages.
+/// </summary>
+internal static partial class JsonProblem
+{
+    public static string Describe(JsonException e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        var message = e.Message.ReplaceLineEndings(" ");
+        var at = e.LineNumber is { } line && e.BytePositionInLine is { } pos
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $" (line {line + 1}, byte {pos + 1})")
+            : "";
+        var path = string.IsNullOrEmpty(e.Path) ? "$" : e.Path;
+        if (Converted().Match(message) is { Success: true } c) return $"{path}: expected {Expected(c.Groups[1].Value)}{at}";
+        if (Unmapped().Match(message) is { Success: true } u) return $"unknown member '{u.Groups[1].Value}'{at}";
+        if (Duplicate().Match(message) is { Success: true } d) return $"duplicate member '{d.Groups[1].Value}'{at}";
+        // a syntax error (System.Text.Json's reader says what and where, naming no type) or anything else, with types removed
+        return TypeName().Replace(message, "");
+    }
+
+    private static string Expected(string type)
+    {
+        var t = type.Replace("System.Nullable`1[", "", StringComparison.Ordinal).TrimEnd(']');
+        return t switch
+        {
+            "System.Int32" or "System.Int64" or "System.UInt32" or "System.UInt64" or "System.Int16" or "System.Byte" => "a whole number in range",
+            "System.Double" or "System.Single" or "System.Decimal" => "a finite number",
+            "System.String" => "a string",
+            "System.Boolean" => "true or false",
+            _ when t.Contains("Dictionary", StringComparison.Ordinal) => "an object",
+            _ when t.Contains("[]", StringComparison.Ordinal) || t.Contains("List", StringComparison.Ordinal) => "an array",
+            _ => "a value of another type",
+        };
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"could not be converted to ([^\s]+?)\.? Path:")]
+    private static partial System.Text.RegularExpressions.Regex Converted();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"The JSON property '([^']*)' could not be mapped")]
+    private static partial System.Text.RegularExpressions.Regex Unmapped();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"Duplicate property '([^']*)'")]
+    private static partial System.Text.RegularExpressions.Regex Duplicate();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@" (of|contained in) type '[^']*'")]
+    private static partial System.Text.RegularExpressions.Regex TypeName();
 }
 
 /// <summary>Reads a request body up to a limit; a larger one (by Content-Length or by what arrives) answers 413.</summary>
@@ -539,7 +586,7 @@ internal static class BodyReader
         }
         catch (JsonException e)
         {
-            await ProblemTypes.WriteAsync(context, ProblemTypes.Create(400, $"the body is not a valid {what}: " + e.Message.ReplaceLineEndings(" "))).ConfigureAwait(false);
+            await ProblemTypes.WriteAsync(context, ProblemTypes.Create(400, $"the body is not a valid {what}: " + JsonProblem.Describe(e))).ConfigureAwait(false);
             return (false, null, body);
         }
     }

@@ -22,6 +22,9 @@ public sealed class LocalJobs : IDisposable
     private readonly string _replicas;
     private readonly FileStream _ownLock;
 
+    /// <summary>The database's file name in the home.</summary>
+    public const string FileName = "jobs.db";
+
     /// <summary>This process's replica name (its lock file's name).</summary>
     public string Replica { get; }
 
@@ -37,7 +40,7 @@ public sealed class LocalJobs : IDisposable
         {
             _db = new SqliteConnection(new SqliteConnectionStringBuilder
             {
-                DataSource = Path.Combine(homeRoot, "jobs.db"),
+                DataSource = Path.Combine(homeRoot, FileName),
                 Mode = SqliteOpenMode.ReadWriteCreate,
                 Pooling = false,
             }.ToString());

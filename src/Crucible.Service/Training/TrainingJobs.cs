@@ -71,7 +71,7 @@ public sealed record JobView(string Id, string Status, int Step, int TotalSteps,
 /// jobs still queued when a replica stops stay queued for the others.
 /// </summary>
 public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog catalog, TimeProvider clock, ILogger<TrainingJobs> logger,
-    StoreLocation store) : BackgroundService
+    StoreLocation store, Microsoft.Extensions.Options.IOptions<ServiceOptions> settings) : BackgroundService
 {
     /// <summary>How long a claimed job stays with its replica without a renewal (renewed every <see cref="LeaseRenewal"/>).</summary>
     public static readonly TimeSpan Lease = TimeSpan.FromSeconds(60);
@@ -101,10 +101,37 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         public volatile JobView? View;
 
         public long LastShared;
+
+        /// <summary>Whether <c>jobs.db</c> holds the job's final state (its last write there succeeded).</summary>
+        public bool Recorded;
     }
 
     private readonly Channel<Job> _queue = Channel.CreateBounded<Job>(new BoundedChannelOptions(QueueCapacity) { FullMode = BoundedChannelFullMode.Wait });
     private readonly ConcurrentDictionary<string, Job> _jobs = new(StringComparer.Ordinal);
+
+    // finished jobs in the order they finished (home store): beyond ServiceOptions.FinishedJobsInMemory the oldest leaves
+    // _jobs and is answered from jobs.db; one whose final state jobs.db could not take is forgotten (_forgotten: 410)
+    private readonly ConcurrentQueue<string> _finished = new();
+    private readonly ConcurrentDictionary<string, byte> _forgotten = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _forgottenOrder = new();
+    private readonly Lock _evictGate = new();
+    private readonly int _finishedInMemory = Math.Max(0, settings.Value.FinishedJobsInMemory);
+
+    /// <summary>The jobs this process holds in memory (queued, running, and the most recent finished ones).</summary>
+    public int InMemory => _jobs.Count;
+
+    /// <summary>
+    /// Whether job <paramref name="id"/> finished in this process and was dropped from memory before <c>jobs.db</c> could
+    /// record its final state: it cannot be answered any more (<c>410</c>). At most <see cref="ServiceOptions.FinishedJobsInMemory"/> such ids are kept.
+    /// </summary>
+    public bool WasForgotten(string id) => _forgotten.ContainsKey(id);
+
+    /// <summary>
+    /// Readiness's probe of the home's <c>jobs.db</c> (<see cref="StorageProbe.SqliteFile"/>: a connection of its own,
+    /// which a missing, corrupt, locked or full file fails); null on the shared store (its database is probed as the audit log's).
+    /// </summary>
+    public StorageHealth? Probe(TimeSpan wait, long minFreeBytes) =>
+        _local is null ? null : StorageProbe.SqliteFile("jobs", Path.Combine(home.Root, LocalJobs.FileName), wait, minFreeBytes);
 
     /// <summary>Queues a job whose request's bytes <paramref name="body"/> describes; null when the queue is full.</summary>
     public JobView? Submit(ValidTrainingRequest request, string actor, ManifestFile body)
@@ -136,6 +163,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
     /// </summary>
     public JobView? Find(string id) => _shared is not null ? _shared.Find(id)
         : _jobs.TryGetValue(id, out var job) ? job.View
+        : _forgotten.ContainsKey(id) ? null
         : _local!.Find(id, AuditLog.Rfc3339(clock.GetUtcNow()));
 
     /// <inheritdoc />
@@ -303,7 +331,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
                 cancellationToken: stop).Generator;
             generator.Save(modelFolder);
             var m = generator.Manifest;
-            modelId = m.Weights.Sha256;
+            modelId = Crucible.Governance.Registry.ModelRegistry.IdOf(modelFolder);
             entry = Completed(job, m.Kind, m.Weights.Sha256, m.Data, m.Seed, m.Training.Steps);
             entry["state_sha256"] = m.StateData?.InputSha256;
             entry["state_columns"] = r.Request.StateColumns is { } names ? string.Join(",", names) : null; // as given, like --state-columns
@@ -316,7 +344,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             var generator = new DiffusionGenerator(r.Tabular!).Fit(train, provenance, progress, null, stop);
             generator.Save(modelFolder);
             var m = generator.Manifest;
-            modelId = m.Weights.Sha256;
+            modelId = Crucible.Governance.Registry.ModelRegistry.IdOf(modelFolder);
             entry = Completed(job, m.Kind, m.Weights.Sha256, m.Data, m.Seed, m.Training.Steps);
             if (m.Privacy is { } dp) run.Dp = JsonSerializer.SerializeToNode(dp, DiffusionJson.Options) as JsonObject;
         }
@@ -328,15 +356,9 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         run.AddOutput(ModelFile(modelFolder, DiffusionGenerator.WeightsFileName)).AddOutput(ModelFile(modelFolder, DiffusionGenerator.ManifestFileName));
         var manifest = run.Finish();
 
-        string id;
-        try
-        {
-            id = catalog.Registry.Register(modelFolder, job.Actor).Id;
-        }
-        catch (InvalidInputException e) when (e.Rule == "REG-E-EXISTS")
-        {
-            id = modelId; // the same data, config and seed trained before: the same model
-        }
+        // the same data, config and seed trained before: the same model, answered once its entry exists (the registration
+        // lock); the same weights with another manifest fail the job (REG-E-CONFLICT)
+        var id = catalog.Registry.RegisterOrFind(modelFolder, job.Actor).Record.Id;
 
         audit.AppendRunCompleted(manifest, entry, job.Actor);
         return (id, manifest.RunId);
@@ -405,21 +427,43 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
     {
         var view = job.View! with { Status = Name(status), ModelId = modelId, RunId = runId, Error = error, Finished = AuditLog.Rfc3339(clock.GetUtcNow()) };
         if (_shared is { } shared) TryShared(() => shared.Finish(job.Id, view.Status, modelId, runId, error, view.Finished!), job.Id);
-        TryLocal(view);
+        job.Recorded = TryLocal(view);
         job.View = view;
+        if (_local is not null) Evict(job);
     }
 
-    // the job's row in jobs.db (home store); a failed write is logged: the process still answers from memory
-    private void TryLocal(JobView view)
+    // the home store keeps the last FinishedJobsInMemory finished jobs in memory; older ones are answered from jobs.db
+    private void Evict(Job finished)
     {
-        if (_local is null) return;
+        lock (_evictGate)
+        {
+            _finished.Enqueue(finished.Id);
+            while (_finished.Count > _finishedInMemory && _finished.TryDequeue(out var id))
+            {
+                if (!_jobs.TryRemove(id, out var old)) continue;
+                if (old.Recorded || TryLocal(old.View!)) continue; // jobs.db answers for it from now on
+                logger.LogWarning("training job {JobId} leaves memory without its final state in jobs.db: it answers 410 from now on", id);
+                _forgotten[id] = 0;
+                _forgottenOrder.Enqueue(id);
+                while (_forgottenOrder.Count > Math.Max(1, _finishedInMemory) && _forgottenOrder.TryDequeue(out var gone)) _forgotten.TryRemove(gone, out _);
+            }
+        }
+    }
+
+    // the job's row in jobs.db (home store); a failed write is logged: the process still answers from memory until the
+    // job is evicted (Evict)
+    private bool TryLocal(JobView view)
+    {
+        if (_local is null) return false;
         try
         {
             _local.Update(view);
+            return true;
         }
         catch (SqliteException e)
         {
             logger.LogWarning("cannot record training job {JobId} in jobs.db: {Message}", view.Id, e.Message);
+            return false;
         }
     }
 

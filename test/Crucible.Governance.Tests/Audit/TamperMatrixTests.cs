@@ -114,6 +114,31 @@ public class TamperMatrixTests
         AssertFails(t.Verify(), AuditProblem.Truncation, 1);
     }
 
+    [Theory]
+    [InlineData("truncated")]
+    [InlineData("garbage")]
+    public void I_DatabaseFileCutShortOrOverwritten_FailsAsMalformed_NotAnError(string damage)
+    {
+        using var t = Filled();
+        var path = t.Home.AuditDatabase;
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Assert.True(new FileInfo(path + "-wal") is not { Exists: true, Length: > 0 }, "the log's pages are in the file");
+        if (damage == "truncated")
+        {
+            using var f = new FileStream(path, FileMode.Open);
+            f.SetLength(f.Length / 2);
+        }
+        else
+        {
+            File.WriteAllBytes(path, Enumerable.Range(0, 8192).Select(i => (byte)(i * 31 + 7)).ToArray());
+        }
+
+        var v = t.Verify();
+        Assert.False(v.Ok);
+        Assert.Equal(AuditProblem.Malformed, v.Problem);
+        Assert.Contains("cannot read the log", v.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>Edits entry 6 and recomputes every later hash and link, so that the chain is consistent with itself.</summary>
     private static void RecomputeChainAfterEdit(AuditTestHome t)
     {

@@ -80,6 +80,24 @@ public sealed class ModelCardTests : IDisposable
     }
 
     [Fact]
+    public void Build_AManifestWhoseOptionalFieldsAreNull_SaysUnknown_NotNull()
+    {
+        var folder = Model();
+        var path = Path.Combine(folder, "manifest.json");
+        var m = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        m["seed"] = null;
+        m["data"]!["train_rows"] = null;
+        m["training"]!["final_loss"] = null;
+        m["weights"]!["parameters"] = null;
+        File.WriteAllText(path, m.ToJsonString());
+        var md = ModelCard.Build(folder, status: null).ToMarkdown();
+        Assert.DoesNotContain("null", md, StringComparison.Ordinal);
+        Assert.Contains("| train rows | (unknown) |", md, StringComparison.Ordinal);
+        Assert.Contains("| seed | unknown |", md, StringComparison.Ordinal);
+        Assert.Contains("final loss (mean of the last tenth of the steps) unknown.", md, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Build_WithAReport_GivesValidationThresholdsAndCoverage()
     {
         var report = Report(withThresholds: true);

@@ -46,16 +46,127 @@ public sealed class ModelRegistryTests : IDisposable
     }
 
     [Fact]
-    public void Register_SameWeightsTwice_IsRefused_AndNothingIsOverwritten()
+    public void Register_SameFolderTwice_IsExists_AndNothingIsOverwritten()
     {
         using var log = _t.Open();
         var registry = new ModelRegistry(_t.Home, log);
         var m = registry.Register(_source);
-        File.WriteAllText(Path.Combine(_source, ModelRegistry.ManifestFileName), """{"kind":"tabular","seed":2}""");
         var e = Assert.Throws<InvalidInputException>(() => registry.Register(_source));
         Assert.Equal("REG-E-EXISTS", e.Rule);
+        var (again, isNew) = registry.RegisterOrFind(_source);
+        Assert.False(isNew);
+        Assert.Equal(m.RegisteredSeq, again.RegisteredSeq);
+        Assert.Single(log.List());
+    }
+
+    [Fact]
+    public void Register_SameWeightsOtherManifest_IsConflict_ForRegisterAndRegisterOrFind()
+    {
+        using var log = _t.Open();
+        var registry = new ModelRegistry(_t.Home, log);
+        var m = registry.Register(_source);
+        // another model folder: the same weights, another manifest (another transform state, or a hand edit)
+        var other = Path.Combine(Path.GetTempPath(), "crucible-model-other-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(other);
+        try
+        {
+            File.Copy(Path.Combine(_source, ModelRegistry.WeightsFileName), Path.Combine(other, ModelRegistry.WeightsFileName));
+            File.WriteAllText(Path.Combine(other, ModelRegistry.ManifestFileName), """{"kind":"tabular","seed":1,"transform":{"scale":2}}""");
+            Assert.Equal(m.Id, ModelRegistry.IdOf(other));
+            var e = Assert.Throws<InvalidInputException>(() => registry.Register(other));
+            Assert.Equal("REG-E-CONFLICT", e.Rule);
+            Assert.Contains(m.ManifestSha256[..16], e.Message, StringComparison.Ordinal);
+            Assert.Equal("REG-E-CONFLICT", Assert.Throws<InvalidInputException>(() => registry.RegisterOrFind(other)).Rule);
+        }
+        finally
+        {
+            Directory.Delete(other, recursive: true);
+        }
+
         Assert.Equal("""{"kind":"tabular","seed":1}""", File.ReadAllText(m.ManifestPath));
         Assert.Single(log.List());
+    }
+
+    [Fact]
+    public void IdOf_IsTheWeightsSha256_WhateverTheCulture()
+    {
+        var saved = System.Globalization.CultureInfo.CurrentCulture;
+        try
+        {
+            System.Globalization.CultureInfo.CurrentCulture = new System.Globalization.CultureInfo("tr-TR");
+            Assert.Equal(ExpectedId, ModelRegistry.IdOf(_source));
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentCulture = saved;
+        }
+    }
+
+    [Fact]
+    public async Task Register_WhileAnotherRegistrationIsBetweenItsRenameAndItsEntry_WaitsForTheEntry()
+    {
+        // two registries on one home (two processes' worth: each its own audit connection), the same model folder
+        using var logA = _t.Open();
+        using var logB = _t.Open();
+        var a = new ModelRegistry(_t.Home, logA);
+        var b = new ModelRegistry(_t.Home, logB);
+        using var moved = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        a.BeforeEntry = _ =>
+        {
+            moved.Set();
+            release.Wait(TimeSpan.FromSeconds(30));
+        };
+        var first = Task.Run(() => a.Register(_source, "alice"));
+        Assert.True(moved.Wait(TimeSpan.FromSeconds(30)));
+        Assert.True(Directory.Exists(Path.Combine(_t.Home.ModelsFolder, ExpectedId))); // the folder is in place, no entry yet
+        bool entryWhenAnswered = false;
+        var second = Task.Run(() =>
+        {
+            var answer = b.RegisterOrFind(_source, "bob");
+            entryWhenAnswered = new ModelRegistry(_t.Home, logB).Find(ExpectedId) is not null;
+            return answer;
+        });
+        Assert.NotSame(second, await Task.WhenAny(second, Task.Delay(500))); // it waits for the first registration's entry
+        release.Set();
+        var registered = await first;
+        var (found, isNew) = await second;
+        Assert.False(isNew);
+        Assert.True(entryWhenAnswered);
+        Assert.Equal(registered.RegisteredSeq, found.RegisteredSeq);
+        Assert.Equal("alice", found.Owner);
+        Assert.Single(logA.List(), e => e.Kind == "model.registered");
+    }
+
+    [Fact]
+    public void Register_AFolderWithoutAnEntry_LeftByACrashedRegistration_IsReplaced()
+    {
+        var target = Path.Combine(_t.Home.ModelsFolder, ExpectedId);
+        Directory.CreateDirectory(target);
+        File.WriteAllText(Path.Combine(target, ModelRegistry.WeightsFileName), "half");
+        using var log = _t.Open();
+        var registry = new ModelRegistry(_t.Home, log);
+        var m = registry.Register(_source);
+        Assert.Equal(target, m.Folder);
+        Assert.Equal(m.Id, registry.Load(m.Id).Id);
+        Assert.Empty(Directory.GetDirectories(_t.Home.ModelsFolder, ".unregistered-*"));
+    }
+
+    [Fact]
+    public void Register_FromTheRegistrysOwnFolderWithoutAnEntry_KeepsItAndAppendsTheEntry()
+    {
+        // a registration that died before its entry left the folder; registering that very folder must not delete it
+        var target = Path.Combine(_t.Home.ModelsFolder, ExpectedId);
+        Directory.CreateDirectory(target);
+        foreach (var name in new[] { ModelRegistry.WeightsFileName, ModelRegistry.ManifestFileName })
+            File.Copy(Path.Combine(_source, name), Path.Combine(target, name));
+        using var log = _t.Open();
+        var registry = new ModelRegistry(_t.Home, log);
+        var m = registry.Register(target + Path.DirectorySeparatorChar);
+        Assert.Equal(target, m.Folder);
+        Assert.Equal(m.Id, registry.Load(m.Id).Id);
+        Assert.Single(log.List());
+        Assert.Equal("REG-E-EXISTS", Assert.Throws<InvalidInputException>(() => registry.Register(target)).Rule);
     }
 
     [Theory]

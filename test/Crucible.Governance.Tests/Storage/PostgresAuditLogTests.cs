@@ -387,6 +387,41 @@ public sealed class PostgresAuditLogTests : IDisposable
         Assert.Equal(ModelStatus.Retired, new ModelRegistry(a, la2).Find(registered.Id)!.Status);
     }
 
+    [Fact]
+    public async Task Registry_TwoReplicasRegisteringOneModel_TheSecondWaitsForTheFirstsEntry()
+    {
+        // two homes (two replicas) on one shared store: the home lock cannot see the other replica, the store's lock does
+        var a = NewHome();
+        var b = NewHome();
+        var source = Path.Combine(a.Root, "src-model");
+        Directory.CreateDirectory(source);
+        File.WriteAllBytes(Path.Combine(source, ModelRegistry.WeightsFileName), [9, 8, 7, 6]);
+        File.WriteAllText(Path.Combine(source, ModelRegistry.ManifestFileName), """{"kind":"tabular"}""");
+        File.Copy(Path.Combine(NewKey(a), AuditSigningKey.PrivateFileName), Path.Combine(NewKeysFolder(b), AuditSigningKey.PrivateFileName));
+        using var la = Open(a);
+        using var lb = Open(b);
+        using var moved = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var first = new ModelRegistry(a, la)
+        {
+            BeforeEntry = _ =>
+            {
+                moved.Set();
+                release.Wait(TimeSpan.FromSeconds(30));
+            },
+        };
+        var registering = Task.Run(() => first.Register(source));
+        Assert.True(moved.Wait(TimeSpan.FromSeconds(30)));
+        var second = Task.Run(() => new ModelRegistry(b, lb).RegisterOrFind(source));
+        Assert.NotSame(second, await Task.WhenAny(second, Task.Delay(500)));
+        release.Set();
+        var registered = await registering;
+        var (found, isNew) = await second;
+        Assert.False(isNew);
+        Assert.Equal(registered.RegisteredSeq, found.RegisteredSeq);
+        Assert.Single(la.ListKinds(AuditKind.ModelRegistered));
+    }
+
     private static string NewKey(CrucibleHome home)
     {
         using (AuditSigningKey.LoadOrCreate(Path.Combine(home.KeysFolder, AuditSigningKey.PrivateFileName)))
