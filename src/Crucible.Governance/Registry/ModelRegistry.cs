@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Crucible.Data;
@@ -90,8 +91,9 @@ public sealed class ModelRegistry
     /// registered in place.
     /// </summary>
     /// <exception cref="InvalidInputException">
-    /// <c>REG-E-EXISTS</c>: the id is registered already with this manifest (nothing is overwritten);
-    /// <c>REG-E-CONFLICT</c>: the id is registered with another manifest (same weights, another model);
+    /// <c>REG-E-EXISTS</c>: the id is registered already with this manifest, or one that differs only in its
+    /// <see cref="ProvenanceKeys"/> (nothing is overwritten);
+    /// <c>REG-E-CONFLICT</c>: the id is registered with a manifest that differs beyond them (same weights, another model);
     /// <c>REG-E-FOLDER</c>: a file is missing or the manifest is not JSON;
     /// <c>REG-E-PARENT</c>: <paramref name="parent"/> is not a registered model id.
     /// </exception>
@@ -102,8 +104,9 @@ public sealed class ModelRegistry
         RegisterCore(sourceFolder, actor, parent, existingIsFine: false).Record;
 
     /// <summary>
-    /// <see cref="Register"/>, except that a model registered already with the same weights and the same manifest (the
-    /// same data, config and seed trained again) is answered as it is (<c>IsNew</c> false) once its entry exists.
+    /// <see cref="Register"/>, except that a model registered already with the same weights and the same manifest, up to
+    /// its <see cref="ProvenanceKeys"/> (the same data, config and seed trained again, perhaps by a later version or from a
+    /// renamed file), is answered as it is (<c>IsNew</c> false) once its entry exists.
     /// </summary>
     /// <exception cref="InvalidInputException">As <see cref="Register"/>, <c>REG-E-CONFLICT</c> included; never <c>REG-E-EXISTS</c>.</exception>
     public (ModelRecord Record, bool IsNew) RegisterOrFind(string sourceFolder, string? actor = null, string? parent = null) =>
@@ -135,10 +138,11 @@ public sealed class ModelRegistry
         using var held = Lock();
         if (Find(id) is { } existing)
         {
-            if (!string.Equals(existing.ManifestSha256, manifestHash, StringComparison.Ordinal))
+            if (!string.Equals(existing.ManifestSha256, manifestHash, StringComparison.Ordinal) && !SameModel(ReadManifest(existing), File.ReadAllBytes(manifest)))
                 throw new InvalidInputException("REG-E-CONFLICT",
                     $"model {id} is registered with another manifest.json (sha256 {existing.ManifestSha256[..16]}…, this folder's is {manifestHash[..16]}…): " +
-                    "the weights agree but the model does not (transform state, config or an edited manifest); the id is the weights' hash, so it cannot name both",
+                    "the weights agree but the model does not (transform state, config or an edited manifest, beyond the library version and input file names); " +
+                    "the id is the weights' hash, so it cannot name both",
                     new InputLocation(manifest, 0, 0));
             if (existingIsFine) return (existing, false);
             throw new InvalidInputException("REG-E-EXISTS", $"model {id} is registered already; a registered model is never overwritten", new InputLocation(target, 0, 0));
@@ -165,6 +169,46 @@ public sealed class ModelRegistry
         }
 
         return (Record(id, target, manifestHash, actor, parent), true);
+    }
+
+    /// <summary>
+    /// The manifest keys that record where a model came from, not what it is: the library version that trained it and
+    /// the names of its input files (<c>data.input_file</c>, <c>state_data.input_file</c>). The same data, config and
+    /// seed trained again by a later version, or read from a renamed copy of the file, give the same weights and a
+    /// manifest that differs only here: the same model.
+    /// </summary>
+    public static readonly IReadOnlyList<string> ProvenanceKeys = ["library_version", "data.input_file", "state_data.input_file"];
+
+    /// <summary>
+    /// Whether two model manifests describe the same model: equal once <see cref="ProvenanceKeys"/> are set aside
+    /// (compared as canonical JSON, so key order and number spelling do not matter). False when either is missing or not a JSON object.
+    /// </summary>
+    public static bool SameModel(byte[]? manifestA, byte[]? manifestB)
+    {
+        static string? Core(byte[]? bytes)
+        {
+            if (bytes is null) return null;
+            try
+            {
+                if (JsonNode.Parse(bytes) is not JsonObject o) return null;
+                foreach (var key in ProvenanceKeys)
+                {
+                    var parts = key.Split('.');
+                    var parent = o;
+                    for (var i = 0; i < parts.Length - 1 && parent is not null; i++) parent = parent[parts[i]] as JsonObject;
+                    parent?.Remove(parts[^1]);
+                }
+
+                return Encoding.UTF8.GetString(CanonicalJson.Serialize(o));
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+        }
+
+        var a = Core(manifestA);
+        return a is not null && string.Equals(a, Core(manifestB), StringComparison.Ordinal);
     }
 
     // the model.registered entry of a model whose folder is in place (hashes checked by the caller), under the lock

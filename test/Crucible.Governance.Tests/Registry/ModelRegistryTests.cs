@@ -88,6 +88,39 @@ public sealed class ModelRegistryTests : IDisposable
     }
 
     [Fact]
+    public void Register_SameWeightsManifestDifferingOnlyInProvenance_IsTheSameModel()
+    {
+        using var log = _t.Open();
+        var registry = new ModelRegistry(_t.Home, log);
+        var other = Path.Combine(Path.GetTempPath(), "crucible-model-prov-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(other);
+        try
+        {
+            File.Copy(Path.Combine(_source, ModelRegistry.WeightsFileName), Path.Combine(other, ModelRegistry.WeightsFileName));
+            File.WriteAllText(Path.Combine(_source, ModelRegistry.ManifestFileName),
+                """{"kind":"tabular","library_version":"0.1.0+aaa","seed":1,"data":{"input_file":"prices.csv","input_sha256":"ab"}}""");
+            var m = registry.Register(_source);
+            // trained again by a later version from a renamed copy of the file: only provenance differs (key order too)
+            File.WriteAllText(Path.Combine(other, ModelRegistry.ManifestFileName),
+                """{"seed":1,"kind":"tabular","library_version":"0.2.0+bbb","data":{"input_sha256":"ab","input_file":"copy.csv"}}""");
+            var (found, isNew) = registry.RegisterOrFind(other);
+            Assert.False(isNew);
+            Assert.Equal(m.Id, found.Id);
+            Assert.Equal("REG-E-EXISTS", Assert.Throws<InvalidInputException>(() => registry.Register(other)).Rule);
+            // a difference beyond provenance (the data's hash) is still another model
+            File.WriteAllText(Path.Combine(other, ModelRegistry.ManifestFileName),
+                """{"seed":1,"kind":"tabular","library_version":"0.2.0+bbb","data":{"input_sha256":"cd","input_file":"prices.csv"}}""");
+            Assert.Equal("REG-E-CONFLICT", Assert.Throws<InvalidInputException>(() => registry.RegisterOrFind(other)).Rule);
+        }
+        finally
+        {
+            Directory.Delete(other, recursive: true);
+        }
+
+        Assert.Single(log.List());
+    }
+
+    [Fact]
     public void IdOf_IsTheWeightsSha256_WhateverTheCulture()
     {
         var saved = System.Globalization.CultureInfo.CurrentCulture;
