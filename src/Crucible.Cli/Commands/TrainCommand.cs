@@ -153,8 +153,13 @@ internal static class TrainCommand
     }
 
     // the model folder --out replaces its weights and manifest: neither may be a file the run reads (checked before training)
-    private static void CheckModelFolder(string folder, params string?[] inputs) =>
-        OutputGuard.Check("--out", inputs.OfType<string>(), folder, Path.Combine(folder, DiffusionGenerator.WeightsFileName), Path.Combine(folder, DiffusionGenerator.ManifestFileName));
+    // and the system must take them (a refusal fails now, not after the minutes of training)
+    private static void CheckModelFolder(string folder, params string?[] inputs)
+    {
+        string weights = Path.Combine(folder, DiffusionGenerator.WeightsFileName), manifest = Path.Combine(folder, DiffusionGenerator.ManifestFileName);
+        OutputGuard.Check("--out", inputs.OfType<string>(), folder, weights, manifest);
+        DiffusionGenerator.CheckSaveFolder(folder);
+    }
 
     /// <summary>Trains and saves; writes a summary to <paramref name="output"/>.</summary>
     public static ExitCode Execute(ParseResult parse, Options o, TextWriter output)
