@@ -65,6 +65,32 @@ public sealed class TrainCsvDialectTests : IDisposable
         Assert.True(g.Exit == 0, g.Stderr);
     }
 
+    [Theory]
+    [InlineData("baseline")]
+    [InlineData("compare")]
+    public void TheOtherCommandsThatReadAPriceCsv_TakeTheSameOptions_AndRecompute(string command)
+    {
+        string semi = SemicolonPrices();
+        string portfolio = Path.Combine(_dir, "p.json");
+        File.WriteAllText(portfolio, """{"name": "p", "weights": {"A": 0.5, "B": 0.5}}""");
+        string[] dialect = ["--delimiter", ";", "--decimal", ",", "--na", "NA", "--missing", "ffill"];
+        string[] args = command == "baseline"
+            ? ["baseline", "--data", semi, "--generator", "bootstrap", "--count", "5", "--window", "2", "--out", Path.Combine(_dir, "b.csv")]
+            : ["compare", "--data", semi, "--portfolio", portfolio, "--train-end", "2020-03-13", "--generator", "bootstrap", "--window", "3", "--count", "20",
+                "--out", Path.Combine(_dir, "c.json")];
+        var bare = Crucible(args);
+        Assert.True(bare.Exit == 2, bare.Stderr);
+        Assert.Contains("declare that delimiter", bare.Stderr, StringComparison.Ordinal);
+
+        var r = Crucible([.. args, .. dialect]);
+        Assert.True(r.Exit == 0, r.Stderr);
+        string manifest = Directory.GetFiles(Path.Combine(_dir, "home", "runs"), "*.json").Single();
+        Assert.Contains("\"csv\":{\"decimal\":\",\",\"delimiter\":\";\",\"missing\":\"ffill\",\"na\":[\"NA\"]}", File.ReadAllText(manifest), StringComparison.Ordinal);
+        var v = Crucible("verify-run", manifest, "--recompute");
+        Assert.True(v.Exit == 0, v.Stdout + v.Stderr);
+        Assert.Contains("recomputed identically", v.Stdout, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void ADialectOptionWithABadValue_ExitsTwoNamingIt()
     {
