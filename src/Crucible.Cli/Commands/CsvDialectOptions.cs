@@ -15,39 +15,53 @@ namespace Crucible.Cli.Commands;
 /// </summary>
 internal sealed class CsvDialectOptions
 {
-    public readonly Option<string> Delimiter = new("--delimiter") { Description = "Field delimiter (default ','; use 'tab' for tabs)" };
+    public readonly Option<string> Delimiter;
 
-    public readonly Option<string> DecimalSeparator = new("--decimal") { Description = "Decimal separator: '.' (default) or ','" };
+    public readonly Option<string> DecimalSeparator;
 
-    public readonly Option<string> Thousands = new("--thousands") { Description = "Thousands separator, if values use one" };
+    public readonly Option<string> Thousands;
 
-    public readonly Option<string> DateFormat = new("--date-format") { Description = "Exact date format (default yyyy-MM-dd)" };
+    public readonly Option<string> DateFormat;
 
-    public readonly Option<string[]> Na = new("--na")
+    public readonly Option<string[]> Na;
+
+    public readonly Option<string> Missing;
+
+    public readonly Option<int> FfillLimit;
+
+    public readonly Option<string[]> Domain;
+
+    /// <summary>
+    /// The options <c>--delimiter</c>, … for a command's one series file; with <paramref name="prefix"/> (e.g.
+    /// <c>history</c>) <c>--history-delimiter</c>, …, for a file beside others that a command reads (<paramref name="file"/>
+    /// names it in the descriptions).
+    /// </summary>
+    public CsvDialectOptions(string? prefix = null, string? file = null)
     {
-        Description = "Tokens that mean 'missing' (the empty field always does); e.g. --na NA --na null",
-        AllowMultipleArgumentsPerToken = true,
-    };
-
-    public readonly Option<string> Missing = new("--missing")
-    {
-        Description = "Missing-value policy: reject (default), keep (as NaN), ffill (forward-fill, counted)",
-        DefaultValueFactory = _ => "reject",
-    };
-
-    public readonly Option<int> FfillLimit = new("--ffill-limit")
-    {
-        Description = "Most consecutive rows to forward-fill (default 5)",
-        DefaultValueFactory = _ => 5,
-    };
-
-    public readonly Option<string[]> Domain = new("--domain")
-    {
-        Description = "A column's allowed values: NAME=any|nonneg|positive (repeatable), e.g. --domain DFF=any for rates",
-        AllowMultipleArgumentsPerToken = true,
-    };
-
-    public CsvDialectOptions() => Missing.AcceptOnlyFromAmong("reject", "keep", "ffill");
+        string Name(string name) => prefix is null ? "--" + name : $"--{prefix}-{name}";
+        string Of(string text) => file is null ? text : $"{file}: {text}";
+        Delimiter = new(Name("delimiter")) { Description = Of("Field delimiter (default ','; use 'tab' for tabs)") };
+        DecimalSeparator = new(Name("decimal")) { Description = Of("Decimal separator: '.' (default) or ','") };
+        Thousands = new(Name("thousands")) { Description = Of("Thousands separator, if values use one") };
+        DateFormat = new(Name("date-format")) { Description = Of("Exact date format (default yyyy-MM-dd)") };
+        Na = new(Name("na"))
+        {
+            Description = Of($"Tokens that mean 'missing' (the empty field always does); e.g. {Name("na")} NA {Name("na")} null"),
+            AllowMultipleArgumentsPerToken = true,
+        };
+        Missing = new(Name("missing"))
+        {
+            Description = Of("Missing-value policy: reject (default), keep (as NaN), ffill (forward-fill, counted)"),
+            DefaultValueFactory = _ => "reject",
+        };
+        FfillLimit = new(Name("ffill-limit")) { Description = Of("Most consecutive rows to forward-fill (default 5)"), DefaultValueFactory = _ => 5 };
+        Domain = new(Name("domain"))
+        {
+            Description = Of($"A column's allowed values: NAME=any|nonneg|positive (repeatable), e.g. {Name("domain")} DFF=any for rates"),
+            AllowMultipleArgumentsPerToken = true,
+        };
+        Missing.AcceptOnlyFromAmong("reject", "keep", "ffill");
+    }
 
     /// <summary>The options, to add to a command.</summary>
     public IEnumerable<Option> All => [Delimiter, DecimalSeparator, Thousands, DateFormat, Na, Missing, FfillLimit, Domain];
