@@ -17,6 +17,11 @@ public static class CliRunner
         Recursive = true,
     };
 
+    /// <summary>The rule of a home whose SQLite database is damaged (SQLITE_CORRUPT) or not a database (SQLITE_NOTADB).</summary>
+    public const string DamagedDatabaseRule = "HOME-E-DATABASE";
+
+    private const int SqliteCorrupt = 11, SqliteNotADatabase = 26;
+
     /// <summary>Runs <paramref name="body"/> and converts its outcome to an exit code.</summary>
     public static int Run(ParseResult parse, Func<ParseResult, ExitCode> body)
     {
@@ -34,6 +39,14 @@ public static class CliRunner
         {
             // an output path the user named (or the --home folder) that the system refused: bad input, not a bug
             Console.Error.WriteLine(e.ToUserMessage());
+            if (parse.GetValue(Verbose)) Console.Error.WriteLine(e);
+            return (int)ExitCode.BadInput;
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException e) when (e.SqliteErrorCode is SqliteCorrupt or SqliteNotADatabase)
+        {
+            // the home's SQLite files (audit log, registry) damaged or replaced: the user's state, not a bug of this program
+            Console.Error.WriteLine($"error [{DamagedDatabaseRule}]: a database of the Crucible home (--home, CRUCIBLE_HOME) is damaged or not a database "
+                + $"({e.Message.TrimEnd('.')}); restore its audit.db from a backup or use another home");
             if (parse.GetValue(Verbose)) Console.Error.WriteLine(e);
             return (int)ExitCode.BadInput;
         }

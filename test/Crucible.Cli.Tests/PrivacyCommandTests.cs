@@ -25,6 +25,30 @@ public class PrivacyCommandTests
         Assert.Equal("rdp", doc.RootElement.GetProperty("accountant").GetString());
     }
 
+    [Theory]
+    [InlineData("opacus")]
+    [InlineData("tf")]
+    public void Epsilon_ASigmaTooSmallForDoublePrecision_IsInfinity_ExitZero(string orders)
+    {
+        // σ = 1e-160 exited 1 ("the fractional-order series did not converge")
+        var json = Crucible("privacy", "epsilon", "--noise-multiplier", "1e-160", "--sampling-rate", "0.01", "--steps", "100", "--delta", "1e-5", "--orders", orders, "--json");
+        Assert.True(json.Exit == 0, json.Stderr);
+        using var doc = JsonDocument.Parse(json.Stdout);
+        Assert.Equal("Infinity", doc.RootElement.GetProperty("epsilon").GetString());
+    }
+
+    [Theory]
+    [InlineData("0.01")]
+    [InlineData("1e-160")]
+    public void Epsilon_Prv_ANoiseBelowItsGridBound_ExitsTwoAtOnce_NamingTheBound(string sigma)
+    {
+        // σ = 0.01 exited 1 ("could not align the domain to the mesh")
+        var r = Crucible("privacy", "epsilon", "--accountant", "prv", "--noise-multiplier", sigma, "--sampling-rate", "0.01", "--steps", "1000", "--delta", "1e-5");
+        Assert.True(r.Exit == 2, $"exit {r.Exit}: {r.Stderr}");
+        Assert.Contains("error [DP-E-PRV-GRID]: the PRV accountant cannot account σ = ", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("more than the 2097152 it takes", r.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Epsilon_TfOrders_ReproduceTfPrivacyTest0()
     {

@@ -136,6 +136,28 @@ public sealed class RecomputeRunKindsTests : IDisposable
     }
 
     [Fact]
+    public void Stress_AHistoryInAnotherDialect_IsReadWithTheHistoryDialectOptions_AndRecomputedIdentically()
+    {
+        // the CSV reader's hint "declare that delimiter" named an option stress did not have for --history
+        string home = Temp("home"), scenarios = Copy("scenarios.csv", "scenarios.csv"), portfolio = Copy("portfolio.json", "portfolio.json");
+        string semi = Temp("history-semi.csv");
+        File.WriteAllLines(semi, File.ReadAllLines(HistoryFile()).Select(l => string.Join(';', l.Split(',').Select(c => c.Replace('.', ',')))));
+        string[] args = ["stress", "--scenarios", scenarios, "--portfolio", portfolio, "--reverse", "--loss-threshold", "0.04", "--history", semi, "--top", "5",
+            "--home", home, "--out", Temp("reverse.json")];
+        var bare = CliProcess.Run(args);
+        Assert.True(bare.Exit == 2, bare.Stderr);
+        Assert.Contains("declare that delimiter", bare.Stderr, StringComparison.Ordinal);
+
+        var reverse = ManifestOf(Run([.. args, "--history-delimiter", ";", "--history-decimal", ","]).Stdout);
+        Assert.Contains("\"history_csv\":{\"decimal\":\",\",\"delimiter\":\";\"}", File.ReadAllText(reverse), StringComparison.Ordinal);
+        AssertRecomputedIdentically(reverse, 1);
+
+        var orphan = CliProcess.Run("stress", "--scenarios", scenarios, "--portfolio", portfolio, "--history-delimiter", ";", "--home", home, "--out", Temp("plain.json"));
+        Assert.True(orphan.Exit == 2, orphan.Stderr);
+        Assert.Contains("error [OPT-E]: --history-delimiter, --history-decimal, … say how --history is read: give --history FILE", orphan.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Stress_ReverseAndAdversarialFromAModel_RecomputedIdentically_EditedModelRefused()
     {
         string home = Temp("home"), history = HistoryFile(), config = Temp("small.json"), model = Temp("m");

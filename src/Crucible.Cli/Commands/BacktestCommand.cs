@@ -57,6 +57,9 @@ internal static class BacktestCommand
         public readonly Option<string> Out = new("--out") { Description = "Where to write the backtest JSON", Required = true };
 
         public readonly Option<string> Home = HomeOption.Create();
+
+        /// <summary>How --data is read, as <c>data check</c> reads it with the same options.</summary>
+        public readonly CsvDialectOptions Dialect = new();
     }
 
     /// <summary>The <c>backtest</c> command.</summary>
@@ -68,6 +71,7 @@ internal static class BacktestCommand
         {
             o.Data, o.Input, o.Portfolio, o.Generator, o.FirstYear, o.LastYear, o.Samples, o.Alpha, o.Seed, o.YearlyVar, o.Out, o.Home,
         };
+        foreach (var option in o.Dialect.All) command.Options.Add(option);
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
         return command;
     }
@@ -87,14 +91,17 @@ internal static class BacktestCommand
             FirstYear = parse.GetValue(o.FirstYear), LastYear = parse.GetValue(o.LastYear), Samples = samples, Alpha = alpha, Seed = parse.GetValue(o.Seed),
             UpdateDaily = !parse.GetValue(o.YearlyVar),
         };
-        var request = new BacktestRun(parse.GetValue(o.Data)!, input, parse.GetValue(o.Portfolio)!, names, options);
+        var dialect = o.Dialect.ToConfig(parse);
+        var request = new BacktestRun(parse.GetValue(o.Data)!, input, parse.GetValue(o.Portfolio)!, names, options, dialect?.DeepClone());
         var home = HomeOption.Resolve(parse, o.Home);
-        var run = RunManifests.Start(home, "backtest", new JsonObject
+        var config = new JsonObject
         {
             ["command"] = "backtest", ["input"] = input.ToString(), ["generators"] = new JsonArray([.. names.Select(n => (JsonNode?)n)]),
             ["first_year"] = options.FirstYear, ["last_year"] = options.LastYear, ["samples"] = options.Samples, ["alpha"] = options.Alpha,
             ["update_daily"] = options.UpdateDaily,
-        }, options.Seed).AddInput(request.Data).AddInput(request.Portfolio).CheckOutput("--out", parse.GetValue(o.Out)!);
+        };
+        if (dialect is not null) config["csv"] = dialect; // only when given: earlier manifests' configs stay as they were
+        var run = RunManifests.Start(home, "backtest", config, options.Seed).AddInput(request.Data).AddInput(request.Portfolio).CheckOutput("--out", parse.GetValue(o.Out)!);
         var (results, text) = request.Compute();
         var outPath = parse.GetValue(o.Out)!;
         AtomicFile.WriteAllText(outPath, text);
@@ -116,13 +123,13 @@ internal static class BacktestCommand
     /// One walk-forward backtest as <c>backtest</c> runs it and <c>verify-run --recompute</c> runs it again: the data
     /// read as <see cref="Input"/>, each named generator backtested on the portfolio, and the report's JSON.
     /// </summary>
-    internal sealed record BacktestRun(string Data, InputKind Input, string Portfolio, string[] Generators, WalkForwardOptions Options)
+    internal sealed record BacktestRun(string Data, InputKind Input, string Portfolio, string[] Generators, WalkForwardOptions Options, JsonNode? Dialect = null)
     {
         /// <summary>Runs the backtests (the portfolio and every generator name are checked before any work).</summary>
         public (WalkForwardResult[] Results, string Json) Compute()
         {
             var portfolio = Crucible.Stress.Portfolios.Portfolio.Load(Portfolio);
-            var returns = CsvSeriesReader.Load(Data, new CsvReadOptions { Input = Input }).ToLogReturns(Input);
+            var returns = CsvSeriesReader.Load(Data, CsvDialectOptions.Apply(Dialect, new CsvReadOptions { Input = Input })).ToLogReturns(Input);
             var generators = Generators.Select(GeneratorCatalog.Create).ToArray();
             var results = generators.Select(gen => WalkForward.Run(gen, returns, portfolio, Options)).ToArray();
             return (results, BacktestJson.ToJson(results, Options, portfolio.Name));
@@ -147,7 +154,7 @@ internal static class BacktestCommand
         };
         var generators = RunRecompute.Strings(c, "generators") ?? throw new InvalidInputException(RunRecompute.Rule, "the manifest's config has no 'generators'", where);
         var input = Enum.Parse<InputKind>(RunRecompute.Required<string>(c, "input", where)!);
-        var (_, text) = new BacktestRun(full(m.Inputs[0].Path), input, full(m.Inputs[1].Path), generators, options).Compute();
+        var (_, text) = new BacktestRun(full(m.Inputs[0].Path), input, full(m.Inputs[1].Path), generators, options, c["csv"]?.DeepClone()).Compute();
         var results = m.Outputs.Where(o => o.IsFile).Select(o => RunRecompute.Compare(o, text)).ToList();
         return results.Count > 0 ? results : throw new InvalidInputException(RunRecompute.Rule, "the manifest names no backtest report to compare with", where);
     }

@@ -41,6 +41,9 @@ internal static class BaselineCommand
         public readonly Option<string> Out = new("--out") { Description = "Where to write the scenario CSV", Required = true };
 
         public readonly Option<string> Home = HomeOption.Create();
+
+        /// <summary>How --data is read, as <c>data check</c> reads it with the same options.</summary>
+        public readonly CsvDialectOptions Dialect = new();
     }
 
     /// <summary>The <c>baseline</c> command.</summary>
@@ -52,6 +55,7 @@ internal static class BaselineCommand
         {
             o.Data, o.Input, o.Columns, o.Generator, o.TrainEnd, o.Count, o.Window, o.Seed, o.Out, o.Home,
         };
+        foreach (var option in o.Dialect.All) command.Options.Add(option);
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
         return command;
     }
@@ -63,13 +67,17 @@ internal static class BaselineCommand
         if (count < 1 || window < 1) throw new InvalidInputException("OPT-E", "--count and --window must be positive");
         var input = TrainCommand.InputKindOf(parse.GetValue(o.Input));
         var seed = parse.GetValue(o.Seed);
-        var request = new BaselineRun(parse.GetValue(o.Data)!, input, parse.GetValue(o.Generator)!, parse.GetValue(o.Columns), parse.GetValue(o.TrainEnd), count, window, seed);
+        var dialect = o.Dialect.ToConfig(parse);
+        var request = new BaselineRun(parse.GetValue(o.Data)!, input, parse.GetValue(o.Generator)!, parse.GetValue(o.Columns), parse.GetValue(o.TrainEnd), count, window, seed,
+            dialect?.DeepClone());
         var home = HomeOption.Resolve(parse, o.Home);
-        var run = RunManifests.Start(home, "baseline", new JsonObject
+        var config = new JsonObject
         {
             ["command"] = "baseline", ["generator"] = request.Generator, ["input"] = input.ToString(),
             ["columns"] = request.Columns, ["train_end"] = request.TrainEnd, ["count"] = count, ["window"] = window,
-        }, seed).AddInput(request.Data).CheckOutput("--out", parse.GetValue(o.Out)!);
+        };
+        if (dialect is not null) config["csv"] = dialect; // only when given: earlier manifests' configs stay as they were
+        var run = RunManifests.Start(home, "baseline", config, seed).AddInput(request.Data).CheckOutput("--out", parse.GetValue(o.Out)!);
         var (generator, fitRows, windows, csv) = request.Compute();
         var outPath = parse.GetValue(o.Out)!;
         AtomicFile.WriteAllBytes(outPath, csv);
@@ -86,13 +94,14 @@ internal static class BaselineCommand
     /// <see cref="Input"/>, its columns and rows up to <see cref="TrainEnd"/>, the generator fitted with the seed and
     /// sampled with seed + 1, and the scenario CSV's bytes.
     /// </summary>
-    internal sealed record BaselineRun(string Data, InputKind Input, string Generator, string? Columns, string? TrainEnd, int Count, int Window, ulong Seed)
+    internal sealed record BaselineRun(string Data, InputKind Input, string Generator, string? Columns, string? TrainEnd, int Count, int Window, ulong Seed,
+        JsonNode? Dialect = null)
     {
         /// <summary>Fits and draws; bad options or data are input errors (exit 2).</summary>
         public (IScenarioGenerator Generator, int FitRows, ScenarioWindows Windows, byte[] Csv) Compute()
         {
             var generator = GeneratorCatalog.Create(Generator);
-            var frame = CsvSeriesReader.Load(Data, new CsvReadOptions { Input = Input }).ToLogReturns(Input);
+            var frame = CsvSeriesReader.Load(Data, CsvDialectOptions.Apply(Dialect, new CsvReadOptions { Input = Input })).ToLogReturns(Input);
             if (Columns is { } columns) frame = frame.SelectColumns(columns.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
             if (TrainEnd is { } text)
             {
@@ -117,7 +126,7 @@ internal static class BaselineCommand
             throw new InvalidInputException(RunRecompute.Rule, $"--recompute runs crucible baseline runs again; run {m.RunId} was not recorded by crucible baseline", where);
         var request = new BaselineRun(full(m.Inputs[0].Path), Enum.Parse<InputKind>(RunRecompute.Required<string>(c, "input", where)!),
             RunRecompute.Required<string>(c, "generator", where)!, RunRecompute.Required<string>(c, "columns", where), RunRecompute.Required<string>(c, "train_end", where),
-            RunRecompute.Required<int>(c, "count", where), RunRecompute.Required<int>(c, "window", where), m.Seed);
+            RunRecompute.Required<int>(c, "count", where), RunRecompute.Required<int>(c, "window", where), m.Seed, c["csv"]?.DeepClone());
         var csv = request.Compute().Csv;
         var results = m.Outputs.Where(o => o.IsFile).Select(o => new Recomputed(o.Path, o.Sha256, RunRecompute.Sha256(csv))).ToList();
         return results.Count > 0 ? results : throw new InvalidInputException(RunRecompute.Rule, "the manifest names no scenario CSV to compare with", where);

@@ -48,6 +48,9 @@ internal static class CompareCommand
         public readonly Option<string> Html = new("--html") { Description = "Also write an HTML page with the comparison section" };
 
         public readonly Option<string> Home = HomeOption.Create();
+
+        /// <summary>How --data is read, as <c>data check</c> reads it with the same options.</summary>
+        public readonly CsvDialectOptions Dialect = new();
     }
 
     /// <summary>The <c>compare</c> command.</summary>
@@ -59,6 +62,7 @@ internal static class CompareCommand
         {
             o.Data, o.Input, o.Portfolio, o.TrainEnd, o.Generator, o.Window, o.Count, o.Alpha, o.Seed, o.Out, o.Html, o.Home,
         };
+        foreach (var option in o.Dialect.All) command.Options.Add(option);
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
         return command;
     }
@@ -73,13 +77,17 @@ internal static class CompareCommand
         var input = TrainCommand.InputKindOf(parse.GetValue(o.Input));
         var names = parse.GetValue(o.Generator) is { Length: > 0 } g ? g.SelectMany(x => x.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToArray()
             : [.. GeneratorCatalog.Names];
-        var request = new CompareRun(parse.GetValue(o.Data)!, input, parse.GetValue(o.Portfolio)!, parse.GetValue(o.TrainEnd)!, names, window, count, alpha, parse.GetValue(o.Seed));
+        var dialect = o.Dialect.ToConfig(parse);
+        var request = new CompareRun(parse.GetValue(o.Data)!, input, parse.GetValue(o.Portfolio)!, parse.GetValue(o.TrainEnd)!, names, window, count, alpha, parse.GetValue(o.Seed),
+            dialect?.DeepClone());
         var home = HomeOption.Resolve(parse, o.Home);
-        var run = RunManifests.Start(home, "compare", new JsonObject
+        var config = new JsonObject
         {
             ["command"] = "compare", ["input"] = input.ToString(), ["train_end"] = request.TrainEnd,
             ["generators"] = new JsonArray([.. names.Select(n => (JsonNode?)n)]), ["window"] = window, ["count"] = count, ["alpha"] = alpha,
-        }, request.Seed).AddInput(request.Data).AddInput(request.Portfolio).CheckOutput("--out", parse.GetValue(o.Out)!);
+        };
+        if (dialect is not null) config["csv"] = dialect; // only when given: earlier manifests' configs stay as they were
+        var run = RunManifests.Start(home, "compare", config, request.Seed).AddInput(request.Data).AddInput(request.Portfolio).CheckOutput("--out", parse.GetValue(o.Out)!);
         if (parse.GetValue(o.Html) is { } html) run.CheckOutput("--html", html);
         var table = request.Compute();
         var outPath = parse.GetValue(o.Out)!;
@@ -106,7 +114,8 @@ internal static class CompareCommand
     /// as <see cref="Input"/> over the portfolio's held series, split after <see cref="TrainEnd"/>, each generator fitted
     /// on the train rows and compared with the holdout.
     /// </summary>
-    internal sealed record CompareRun(string Data, InputKind Input, string Portfolio, string TrainEnd, string[] Generators, int Window, int Count, double Alpha, ulong Seed)
+    internal sealed record CompareRun(string Data, InputKind Input, string Portfolio, string TrainEnd, string[] Generators, int Window, int Count, double Alpha, ulong Seed,
+        JsonNode? Dialect = null)
     {
         /// <summary>The comparison table; bad options or data are input errors (exit 2).</summary>
         public GeneratorComparisonTable Compute()
@@ -114,7 +123,7 @@ internal static class CompareCommand
             if (!DateOnly.TryParseExact(TrainEnd, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var trainEnd))
                 throw new InvalidInputException("OPT-E", "--train-end takes a date YYYY-MM-DD");
             var portfolio = Crucible.Stress.Portfolios.Portfolio.Load(Portfolio);
-            var returns = CsvSeriesReader.Load(Data, new CsvReadOptions { Input = Input }).ToLogReturns(Input);
+            var returns = CsvSeriesReader.Load(Data, CsvDialectOptions.Apply(Dialect, new CsvReadOptions { Input = Input })).ToLogReturns(Input);
             var held = portfolio.Holdings.Where(h => h.Weight != 0).Select(h => h.Series).ToArray();
             var frame = returns.SelectColumns(held);
             var split = frame.IndexAtOrBefore(trainEnd) + 1;
@@ -137,7 +146,7 @@ internal static class CompareCommand
         var generators = RunRecompute.Strings(c, "generators") ?? throw new InvalidInputException(RunRecompute.Rule, "the manifest's config has no 'generators'", where);
         var request = new CompareRun(full(m.Inputs[0].Path), Enum.Parse<InputKind>(RunRecompute.Required<string>(c, "input", where)!), full(m.Inputs[1].Path),
             RunRecompute.Required<string>(c, "train_end", where)!, generators, RunRecompute.Required<int>(c, "window", where), RunRecompute.Required<int>(c, "count", where),
-            RunRecompute.Required<double>(c, "alpha", where), m.Seed);
+            RunRecompute.Required<double>(c, "alpha", where), m.Seed, c["csv"]?.DeepClone());
         var table = request.Compute();
         // the command writes the JSON first, then the page when asked
         var outputs = m.Outputs.Where(o => o.IsFile).ToArray();

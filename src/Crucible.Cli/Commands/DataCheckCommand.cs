@@ -31,41 +31,12 @@ internal static class DataCheckCommand
 
         public readonly Option<bool> Json = new("--json") { Description = "Print the report as JSON" };
 
-        public readonly Option<string> Delimiter = new("--delimiter") { Description = "Field delimiter (default ','; use 'tab' for tabs)" };
-
-        public readonly Option<string> DecimalSeparator = new("--decimal") { Description = "Decimal separator: '.' (default) or ','" };
-
-        public readonly Option<string> Thousands = new("--thousands") { Description = "Thousands separator, if values use one" };
-
-        public readonly Option<string> DateFormat = new("--date-format") { Description = "Exact date format (default yyyy-MM-dd)" };
-
-        public readonly Option<string[]> Na = new("--na")
-        {
-            Description = "Tokens that mean 'missing' (the empty field always does); e.g. --na NA --na null",
-            AllowMultipleArgumentsPerToken = true,
-        };
-
-        public readonly Option<string> Missing = new("--missing")
-        {
-            Description = "Missing-value policy: reject (default), keep (as NaN), ffill (forward-fill, counted)",
-            DefaultValueFactory = _ => "reject",
-        };
-
-        public readonly Option<int> FfillLimit = new("--ffill-limit")
-        {
-            Description = "Most consecutive rows to forward-fill (default 5)",
-            DefaultValueFactory = _ => 5,
-        };
+        /// <summary>The delimiter, separators, date format, missing values and domains (shared with <c>train</c>).</summary>
+        public readonly CsvDialectOptions Dialect = new();
 
         public readonly Option<bool> Sort = new("--sort") { Description = "Repair: sort rows by date (counted)" };
 
         public readonly Option<bool> Dedupe = new("--dedupe") { Description = "Repair: drop exact duplicate rows (counted)" };
-
-        public readonly Option<string[]> Domain = new("--domain")
-        {
-            Description = "A column's allowed values: NAME=any|nonneg|positive (repeatable), e.g. --domain DFF=any for rates",
-            AllowMultipleArgumentsPerToken = true,
-        };
 
         public readonly Option<bool> WarnJumps = new("--warn-jumps")
         {
@@ -78,12 +49,11 @@ internal static class DataCheckCommand
     {
         var o = new Options();
         o.Input.AcceptOnlyFromAmong("prices", "returns", "log-returns", "percent");
-        o.Missing.AcceptOnlyFromAmong("reject", "keep", "ffill");
         var check = new Command("check", "Validate a CSV of time series and print its data-quality report (exit 2 when it cannot be used)")
         {
-            o.Data, o.Input, o.NoDate, o.ShowValues, o.Json, o.Delimiter, o.DecimalSeparator, o.Thousands, o.DateFormat, o.Na, o.Missing,
-            o.FfillLimit, o.Sort, o.Dedupe, o.Domain, o.WarnJumps,
+            o.Data, o.Input, o.NoDate, o.ShowValues, o.Json, o.Sort, o.Dedupe, o.WarnJumps,
         };
+        foreach (var option in o.Dialect.All) check.Options.Add(option);
         check.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out, Console.Error)));
         return new Command("data", "Inspect and validate input data") { check };
     }
@@ -104,8 +74,6 @@ internal static class DataCheckCommand
 
     private static CsvReadOptions BuildOptions(ParseResult parse, Options o)
     {
-        var na = new HashSet<string>(StringComparer.Ordinal) { "" };
-        foreach (var token in parse.GetValue(o.Na) ?? []) na.Add(token);
         var options = new CsvReadOptions
         {
             Input = parse.GetValue(o.Input) switch
@@ -117,54 +85,12 @@ internal static class DataCheckCommand
             },
             HasDateColumn = !parse.GetValue(o.NoDate),
             ShowValues = parse.GetValue(o.ShowValues),
-            Delimiter = Char(parse.GetValue(o.Delimiter), ',', "--delimiter"),
-            DecimalSeparator = Char(parse.GetValue(o.DecimalSeparator), '.', "--decimal"),
-            ThousandsSeparator = parse.GetValue(o.Thousands) is { } t ? Char(t, ',', "--thousands") : null,
-            DateFormat = parse.GetValue(o.DateFormat) ?? "yyyy-MM-dd",
-            MissingTokens = na,
-            Missing = parse.GetValue(o.Missing) switch
-            {
-                "keep" => MissingValuePolicy.Keep,
-                "ffill" => MissingValuePolicy.ForwardFill,
-                _ => MissingValuePolicy.Reject,
-            },
-            ForwardFillLimit = parse.GetValue(o.FfillLimit),
             SortByDate = parse.GetValue(o.Sort),
             DropExactDuplicates = parse.GetValue(o.Dedupe),
             Jumps = parse.GetValue(o.WarnJumps) ? JumpPolicy.Warn : JumpPolicy.Reject,
-            ColumnDomains = Domains(parse.GetValue(o.Domain) ?? []),
         };
-        options.Validate();
-        return options;
+        return o.Dialect.Apply(parse, options);
     }
-
-    private static Dictionary<string, ColumnDomain> Domains(string[] specs)
-    {
-        var domains = new Dictionary<string, ColumnDomain>(StringComparer.Ordinal);
-        foreach (var spec in specs.SelectMany(x => x.Split(',', StringSplitOptions.RemoveEmptyEntries)))
-        {
-            var eq = spec.IndexOf('=', StringComparison.Ordinal);
-            var domain = eq <= 0 ? (ColumnDomain?)null : spec[(eq + 1)..] switch
-            {
-                "any" => ColumnDomain.AnyFinite,
-                "nonneg" => ColumnDomain.NonNegative,
-                "positive" => ColumnDomain.Positive,
-                _ => null,
-            };
-            domains[eq <= 0 ? spec : spec[..eq]] = domain
-                ?? throw new InvalidInputException("OPT-E", $"--domain takes NAME=any|nonneg|positive, got '{spec}'");
-        }
-
-        return domains;
-    }
-
-    private static char Char(string? value, char fallback, string option) => value switch
-    {
-        null => fallback,
-        "tab" or "\\t" => '\t',
-        { Length: 1 } => value[0],
-        _ => throw new InvalidInputException("OPT-E", $"{option} takes one character, got '{value}'"),
-    };
 
     private static void WriteText(DataQualityReport r, TextWriter o)
     {

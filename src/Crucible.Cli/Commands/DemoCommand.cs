@@ -112,6 +112,18 @@ internal static class DemoCommand
         return command;
     }
 
+    // the files the demo writes in its folder beside the model (the scenarios with their sidecars, the report, the card)
+    private static IEnumerable<string> DemoOutputs(string dir)
+    {
+        foreach (var csv in new[] { "scenarios.csv", "scenarios-stressed.csv" })
+        {
+            yield return Path.Combine(dir, csv);
+            yield return ScenarioCsv.MetadataPath(Path.Combine(dir, csv));
+        }
+
+        foreach (var file in new[] { "report.json", "report.html", "model-card.md", "model-card.html" }) yield return Path.Combine(dir, file);
+    }
+
     /// <summary>Runs the demo; writes progress lines and a summary to <paramref name="output"/>.</summary>
     public static ExitCode Execute(ParseResult parse, Options o, TextWriter output)
     {
@@ -122,6 +134,9 @@ internal static class DemoCommand
         // the output folder and the home are made before the minutes of training: a path the system refuses fails now
         OutputPathException.CreateFolder(dir);
         home.EnsureExists();
+        // every file the demo writes in it is checked too, so that none of them is written when one cannot be
+        DiffusionGenerator.CheckSaveFolder(Path.Combine(dir, "model"));
+        foreach (var file in DemoOutputs(dir)) AtomicFile.CheckWritable(file);
         ulong seed = parse.GetValue(o.Seed);
         var options = GeneratorOptions with { Seed = seed };
         if (parse.GetValue(o.Steps) is { } steps)

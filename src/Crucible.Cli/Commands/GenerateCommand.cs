@@ -177,13 +177,13 @@ internal static class GenerateCommand
             {
                 var sequence = SequenceGenerator.Load(modelFolder);
                 int t = sequence.Schedule.Steps;
-                var options = SamplerOptionsOf(sampler, samplingSteps ?? SamplerOptions.DefaultFor(t).Steps, eta, t) with { Spacing = spacing };
+                var options = SamplerOptionsOf(sampler, samplingSteps, eta, t) with { Spacing = spacing };
                 return new Generation(sequence, null, options, sequence.ModelId, null);
             }
 
             var generator = DiffusionGenerator.Load(modelFolder);
             int steps = generator.Schedule.Steps;
-            var tabular = SamplerOptionsOf(sampler, samplingSteps ?? SamplerOptions.DefaultFor(steps).Steps, eta, steps) with { Spacing = spacing };
+            var tabular = SamplerOptionsOf(sampler, samplingSteps, eta, steps) with { Spacing = spacing };
             string? note = null;
             if (!generator.IsMadeFor(tabular))
             {
@@ -247,7 +247,9 @@ internal static class GenerateCommand
             ?? throw new InvalidInputException(RunRecompute.Rule, "the manifest names no scenario CSV to compare with", where);
         var model = Path.GetDirectoryName(full(weights.Path))!;
         var c = m.Config;
-        var generation = Generation.Load(model, RunRecompute.Value<string>(c, "sampler"), RunRecompute.Value<int>(c, "sampling_steps"),
+        // a ddpm run records the sampler options' unused K (DDPM runs all T): it is not a choice to pass back
+        string? sampler = RunRecompute.Value<string>(c, "sampler");
+        var generation = Generation.Load(model, sampler, sampler == "ddpm" ? null : RunRecompute.Value<int>(c, "sampling_steps"),
             RunRecompute.Value<double>(c, "eta"), RunRecompute.Value<string>(c, "spacing") == "angle" ? DdimSpacing.UniformAngle : DdimSpacing.Linear);
         var set = generation.Draw(RunRecompute.Value<int>(c, "count"), m.Seed, RunRecompute.Strings(c, "conditions"), RunRecompute.Value<double?>(c, "guidance"),
             RunRecompute.Value<double?>(c, "guidance_min_noise"), RunRecompute.Value<double?>(c, "regime_guidance"), RunRecompute.Value<string>(c, "stress"), model);
@@ -336,13 +338,25 @@ internal static class GenerateCommand
         return conditions;
     }
 
-    /// <summary>Checks the sampler options against the model's T; bad values are input errors (exit 2).</summary>
-    internal static SamplerOptions SamplerOptionsOf(string? sampler, int steps, double eta, int trainSteps)
+    /// <summary>
+    /// Checks the sampler options against the model's T; bad values are input errors (exit 2). Without
+    /// <paramref name="samplingSteps"/>: <see cref="SamplerOptions.DefaultFor"/>'s count; with <c>ddpm</c>, which runs
+    /// every one of the T steps, a count other than T is refused rather than ignored.
+    /// </summary>
+    internal static SamplerOptions SamplerOptionsOf(string? sampler, int? samplingSteps, double eta, int trainSteps)
     {
         // η is DDIM's stochasticity: the other samplers would ignore it silently (the samplers pass η to DDIM only)
         if (sampler is "ddpm" or "dpm2m" && eta != 0)
             throw new InvalidInputException("OPT-E", $"--eta applies to --sampler ddim only (DDIM's η); --sampler {sampler} does not use it");
-        if (sampler == "ddpm") return new SamplerOptions(SamplerKind.Ddpm);
+        if (sampler == "ddpm")
+        {
+            if (samplingSteps is { } k && k != trainSteps)
+                throw new InvalidInputException("OPT-E", string.Create(CultureInfo.InvariantCulture,
+                    $"--sampling-steps applies to --sampler ddim and dpm2m; --sampler ddpm always runs all {trainSteps} of the model's diffusion steps (got {k})"));
+            return new SamplerOptions(SamplerKind.Ddpm);
+        }
+
+        int steps = samplingSteps ?? SamplerOptions.DefaultFor(trainSteps).Steps;
         if (steps < 1 || steps > trainSteps)
             throw new InvalidInputException("OPT-E", $"--sampling-steps must be in 1..{trainSteps} (the model's diffusion steps), got {steps}");
         if (!(eta >= 0 && eta <= 1)) throw new InvalidInputException("OPT-E", $"--eta must be in [0, 1], got {eta.ToString(CultureInfo.InvariantCulture)}");

@@ -64,7 +64,7 @@ internal static class PrivacyCommand
         };
         var accountantName = new Option<string>("--accountant")
         {
-            Description = "rdp (default; an upper bound), prv (Gopi et al. 2021, the upper bound at eps_error 0.01) or gdp (CLT approximation, not a bound)",
+            Description = "rdp (default; an upper bound), prv (Gopi et al. 2021, the upper bound at eps_error 0.01; refuses a σ whose grid exceeds 2^21 points) or gdp (CLT approximation, not a bound)",
             DefaultValueFactory = _ => "rdp",
         };
         accountantName.AcceptOnlyFromAmong("rdp", "prv", "gdp");

@@ -48,6 +48,9 @@ internal static class StressCommand
 
         public readonly Option<double?> LossThreshold = new("--loss-threshold") { Description = "Reverse stress: loss as a fraction of capital over the horizon, e.g. 0.15" };
 
+        /// <summary>How --history is read (<c>--history-delimiter</c>, …), as <c>data check</c> reads a file with the unprefixed options.</summary>
+        public readonly CsvDialectOptions HistoryDialect = new("history", "--history");
+
         public readonly Option<string> History = new("--history") { Description = "Reverse stress: dated CSV of historical prices the plausibility is measured against" };
 
         public readonly Option<string> HistoryInput = new("--history-input")
@@ -97,6 +100,7 @@ internal static class StressCommand
             o.Scenarios, o.Portfolio, o.Alpha, o.Reverse, o.LossThreshold, o.History, o.HistoryInput, o.Top, o.Model, o.Candidates, o.Guidance, o.Seed, o.MinBreachRate, o.Adversarial, o.Out, o.Home,
         };
         o.HistoryInput.AcceptOnlyFromAmong("prices", "returns", "log-returns", "percent");
+        foreach (var option in o.HistoryDialect.All) command.Options.Add(option);
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
         return command;
     }
@@ -111,6 +115,9 @@ internal static class StressCommand
         bool adversarialAsked = parse.GetValue(o.Adversarial);
         ReverseOptions? reverse = null;
         TimeSeriesFrame? history = null;
+        var historyDialect = o.HistoryDialect.ToConfig(parse);
+        if (historyDialect is not null && historyPath is null)
+            throw new InvalidInputException("OPT-E", "--history-delimiter, --history-decimal, … say how --history is read: give --history FILE");
         if (parse.GetValue(o.Reverse))
         {
             var threshold = parse.GetValue(o.LossThreshold)
@@ -119,7 +126,7 @@ internal static class StressCommand
             if (!(threshold > 0 && threshold < 1))
                 throw new InvalidInputException("OPT-E", string.Create(CultureInfo.InvariantCulture, $"--loss-threshold takes a fraction of capital in (0, 1), e.g. 0.15; got {threshold}"));
             if (historyPath is null) throw new InvalidInputException("OPT-E", "--reverse needs --history FILE (the plausibility reference)");
-            history = LoadHistory(historyPath, parse.GetValue(o.HistoryInput));
+            history = LoadHistory(historyPath, parse.GetValue(o.HistoryInput), historyDialect);
             reverse = new ReverseOptions(threshold, history, parse.GetValue(o.Top), modelFolder, parse.GetValue(o.Candidates),
                 parse.GetValue(o.Guidance), parse.GetValue(o.Seed), parse.GetValue(o.MinBreachRate), historyPath);
         }
@@ -138,7 +145,7 @@ internal static class StressCommand
         {
             if (modelFolder is null) throw new InvalidInputException("OPT-E", "--adversarial needs --model DIR (a sequence model)");
             if (historyPath is null) throw new InvalidInputException("OPT-E", "--adversarial needs --history FILE (the plausibility reference)");
-            history ??= LoadHistory(historyPath, parse.GetValue(o.HistoryInput));
+            history ??= LoadHistory(historyPath, parse.GetValue(o.HistoryInput), historyDialect);
         }
 
         var request = new StressRun(parse.GetValue(o.Scenarios)!, parse.GetValue(o.Portfolio)!, alphas, reverse, adversarialAsked ? modelFolder : null, history,
@@ -173,6 +180,7 @@ internal static class StressCommand
             ["top"] = request.Top, ["candidates"] = request.Candidates, ["guidance_scale"] = request.GuidanceScale,
             ["input_roles"] = new JsonArray([.. inputs.Select(i => (JsonNode?)i.Role)]),
         }, parse.GetValue(o.Seed));
+        if (history is not null && historyDialect is not null) run.Config["history_csv"] = historyDialect; // only when given: earlier configs stay as they were
         foreach (var (_, path) in inputs) run.AddInput(path);
         run.CheckOutput("--out", parse.GetValue(o.Out)!);
         if (modelFolder is not null && inputs.Any(i => i.Role == "model_weights"))
@@ -259,7 +267,7 @@ internal static class StressCommand
         var alphas = c["alphas"] is JsonArray a ? a.Select(x => x!.GetValue<double>()).ToArray()
             : throw new InvalidInputException(RunRecompute.Rule, "the manifest's config has no 'alphas'", where);
         var history = roles.TryGetValue("history", out var historyPath)
-            ? LoadHistory(historyPath, RunRecompute.Required<string>(c, "history_input", where))
+            ? LoadHistory(historyPath, RunRecompute.Required<string>(c, "history_input", where), c["history_csv"])
             : null;
         string? model = roles.TryGetValue("model_weights", out var weights) ? Path.GetDirectoryName(weights) : null;
         ReverseOptions? reverse = null;
@@ -284,11 +292,11 @@ internal static class StressCommand
         return results.Count > 0 ? results : throw new InvalidInputException(RunRecompute.Rule, "the manifest names no stress report to compare with", where);
     }
 
-    // a history file read as --history-input says (prices by default), as log returns
-    private static TimeSeriesFrame LoadHistory(string path, string? inputText)
+    // a history file read as --history-input says (prices by default) and in the --history-delimiter, … dialect, as log returns
+    private static TimeSeriesFrame LoadHistory(string path, string? inputText, JsonNode? dialect)
     {
         var input = TrainCommand.InputKindOf(inputText);
-        return CsvSeriesReader.Load(path, new CsvReadOptions { Input = input }).ToLogReturns(input);
+        return CsvSeriesReader.Load(path, CsvDialectOptions.Apply(dialect, new CsvReadOptions { Input = input })).ToLogReturns(input);
     }
 
     private static double[] ParseAlphas(string[]? texts)

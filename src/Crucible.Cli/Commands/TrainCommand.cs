@@ -34,6 +34,9 @@ internal static class TrainCommand
     {
         public readonly Option<string> Data = new("--data") { Description = "The CSV of prices or returns (first column a date)", Required = true };
 
+        /// <summary>How --data is read, as <c>data check</c> reads it with the same options.</summary>
+        public readonly CsvDialectOptions Dialect = new();
+
         public readonly Option<string> Columns = new("--columns") { Description = "The series to model, comma-separated (default: all)" };
 
         public readonly Option<string> Input = new("--input")
@@ -148,13 +151,19 @@ internal static class TrainCommand
             o.Data, o.Columns, o.Input, o.Kind, o.Window, o.State, o.StateColumns, o.CalibrateGuidance, o.CalibrationRule, o.TrainEnd, o.Steps, o.Seed, o.Config, o.Checkpoint, o.CheckpointEvery,
             o.DpEpsilon, o.DpNoiseMultiplier, o.DpDelta, o.DpMaxGradNorm, o.DpBudget, o.DpSampleRate, o.DpSecure, o.DpUnit, o.Segments, o.Stratify, o.Out, o.Home,
         };
+        foreach (var option in o.Dialect.All) command.Options.Add(option);
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
         return command;
     }
 
     // the model folder --out replaces its weights and manifest: neither may be a file the run reads (checked before training)
-    private static void CheckModelFolder(string folder, params string?[] inputs) =>
-        OutputGuard.Check("--out", inputs.OfType<string>(), folder, Path.Combine(folder, DiffusionGenerator.WeightsFileName), Path.Combine(folder, DiffusionGenerator.ManifestFileName));
+    // and the system must take them (a refusal fails now, not after the minutes of training)
+    private static void CheckModelFolder(string folder, params string?[] inputs)
+    {
+        string weights = Path.Combine(folder, DiffusionGenerator.WeightsFileName), manifest = Path.Combine(folder, DiffusionGenerator.ManifestFileName);
+        OutputGuard.Check("--out", inputs.OfType<string>(), folder, weights, manifest);
+        DiffusionGenerator.CheckSaveFolder(folder);
+    }
 
     /// <summary>Trains and saves; writes a summary to <paramref name="output"/>.</summary>
     public static ExitCode Execute(ParseResult parse, Options o, TextWriter output)
@@ -184,7 +193,8 @@ internal static class TrainCommand
         string path = parse.GetValue(o.Data)!;
         CheckModelFolder(parse.GetValue(o.Out)!, path, parse.GetValue(o.State), parse.GetValue(o.Config));
         var input = InputKindOf(parse.GetValue(o.Input));
-        var (train, _, quality, provenance) = ReadTraining(path, input, parse.GetValue(o.Columns), TrainEndOf(parse.GetValue(o.TrainEnd)));
+        var dialect = o.Dialect.ToConfig(parse);
+        var (train, _, quality, provenance) = ReadTraining(path, input, parse.GetValue(o.Columns), TrainEndOf(parse.GetValue(o.TrainEnd)), dialect);
         var dataQuality = DataQuality(quality);
         if (options.Strata is { } strata)
         {
@@ -205,7 +215,9 @@ internal static class TrainCommand
             throw new InvalidInputException("config", e.Message);
         }
 
-        var run = RunManifests.Start(home, "train", RunConfig(options, input, parse.GetValue(o.Columns), parse.GetValue(o.TrainEnd)), options.Seed).AddInput(path);
+        var config = RunConfig(options, input, parse.GetValue(o.Columns), parse.GetValue(o.TrainEnd));
+        if (dialect is not null) config["csv"] = dialect; // only when given: earlier manifests' configs stay as they were
+        var run = RunManifests.Start(home, "train", config, options.Seed).AddInput(path);
         run.Outcome = new System.Text.Json.Nodes.JsonObject { ["data_quality"] = dataQuality };
         var checkpoint = parse.GetValue(o.Checkpoint) is { } ckpt ? new CheckpointOptions(ckpt, every) : null;
         var clock = Stopwatch.StartNew();
@@ -370,7 +382,8 @@ internal static class TrainCommand
         string path = parse.GetValue(o.Data)!;
         CheckModelFolder(parse.GetValue(o.Out)!, path, parse.GetValue(o.State), parse.GetValue(o.Config));
         var input = InputKindOf(parse.GetValue(o.Input));
-        var (train, all, quality, provenance) = ReadTraining(path, input, parse.GetValue(o.Columns), TrainEndOf(parse.GetValue(o.TrainEnd)));
+        var dialect = o.Dialect.ToConfig(parse);
+        var (train, all, quality, provenance) = ReadTraining(path, input, parse.GetValue(o.Columns), TrainEndOf(parse.GetValue(o.TrainEnd)), dialect);
         var dataQuality = DataQuality(quality);
         SequenceState? state = null;
         string[]? names = null;
@@ -411,6 +424,7 @@ internal static class TrainCommand
             ["calibrate_guidance"] = calibration?.Episode.Name,
             ["calibration_rule"] = calibration is null ? null : SequenceTraining.RuleName(calibration.Rule),
         }, options.Seed).AddInput(path);
+        if (dialect is not null) run.Config["csv"] = dialect; // only when given: earlier manifests' configs stay as they were
         run.Outcome = new System.Text.Json.Nodes.JsonObject { ["data_quality"] = dataQuality };
         if (statePath is not null) run.AddInput(statePath);
         // DP-SGD: the run manifest carries the model manifest's DP statement, as the tabular kind's does
@@ -454,7 +468,7 @@ internal static class TrainCommand
             throw new InvalidInputException(RunRecompute.Rule, SecureModeRecomputeMessage(m.RunId), where);
         string data = full(m.Inputs[0].Path);
         var input = Enum.Parse<InputKind>(RunRecompute.Value<string>(c, "input") ?? nameof(InputKind.Prices));
-        var (train, all, _, provenance) = ReadTraining(data, input, RunRecompute.Value<string>(c, "columns"), TrainEndOf(RunRecompute.Value<string>(c, "train_end")));
+        var (train, all, _, provenance) = ReadTraining(data, input, RunRecompute.Value<string>(c, "columns"), TrainEndOf(RunRecompute.Value<string>(c, "train_end")), c["csv"]);
         byte[] weights;
         Func<string, byte[]> manifest; // the model manifest's bytes under a given library version
         if (RunRecompute.Value<string>(c, "kind") == SequenceGenerator.KindName)
@@ -525,18 +539,19 @@ internal static class TrainCommand
     /// last train price, <c>data.last_prices</c>, the default start of <c>generate --prices</c>). Without a date every row is train.
     /// </summary>
     internal static (TimeSeriesFrame Train, TimeSeriesFrame All, DataQualityReport Report, DataProvenance Provenance) ReadTraining(
-        string path, InputKind input, string? columns, DateOnly? trainEnd)
+        string path, InputKind input, string? columns, DateOnly? trainEnd, System.Text.Json.Nodes.JsonNode? dialect = null)
     {
-        var (train, all, report, read) = ReadFile(path, input, columns, trainEnd);
+        var (train, all, report, read) = ReadFile(path, input, columns, trainEnd, dialect);
         return (train, all, report, DataProvenance.ForTraining(path, input, read, train.RowCount));
     }
 
     // (train log returns, all log returns, the report, the frame as read: prices when the input is prices)
-    private static (TimeSeriesFrame Train, TimeSeriesFrame All, DataQualityReport Report, TimeSeriesFrame Read) ReadFile(string path, InputKind input, string? columns, DateOnly? trainEnd)
+    private static (TimeSeriesFrame Train, TimeSeriesFrame All, DataQualityReport Report, TimeSeriesFrame Read) ReadFile(string path, InputKind input, string? columns, DateOnly? trainEnd,
+        System.Text.Json.Nodes.JsonNode? dialect)
     {
         if (!File.Exists(path)) throw new InvalidInputException("CSV-E-FILE", $"{path} does not exist", new InputLocation(path, 0, 0));
         // the report crucible data check --input … prints for this file (the same options), kept for the run manifest
-        var (frame, report) = CsvSeriesReader.Read(path, new CsvReadOptions { Input = input });
+        var (frame, report) = CsvSeriesReader.Read(path, CsvDialectOptions.Apply(dialect, new CsvReadOptions { Input = input }));
         if (report.FirstErrorAsException() is { } error) throw error;
         if (columns is not null)
         {

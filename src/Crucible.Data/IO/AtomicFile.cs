@@ -94,6 +94,56 @@ public static partial class AtomicFile
     }
 
     /// <summary>
+    /// Checks, before anything is written, that a later <see cref="Write{T}"/> of <paramref name="path"/> can succeed, so
+    /// that a run with several outputs refuses a bad destination before it writes its first one: a folder at
+    /// <paramref name="path"/> is bad input (<c>OUT-E</c>); a file on the way to its folder, or a folder the system will
+    /// not take a new file in (read-only, <c>/proc</c>, …), is an <see cref="OutputPathException"/> naming
+    /// <paramref name="path"/>. The check creates nothing: it probes the nearest existing folder on the way with a
+    /// temporary file that it removes at once.
+    /// </summary>
+    public static void CheckWritable(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var full = Path.GetFullPath(path);
+        if (Directory.Exists(full)) throw new InvalidInputException("OUT-E", "this is a folder, not a file: give a file name", new InputLocation(full, 0, 0));
+        var dir = Path.GetDirectoryName(full) ?? throw new ArgumentException($"no folder in path {path}", nameof(path));
+        CheckFolderWritable(dir, path);
+    }
+
+    /// <summary>
+    /// Checks, creating nothing, that <paramref name="folder"/> exists or can be created and takes new files: the nearest
+    /// existing folder on the way is probed with a temporary file removed at once. A refusal is an
+    /// <see cref="OutputPathException"/> naming <paramref name="destination"/> (default: the folder).
+    /// </summary>
+    public static void CheckFolderWritable(string folder, string? destination = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        var target = destination ?? folder;
+        var existing = Path.GetFullPath(folder);
+        while (!Directory.Exists(existing))
+        {
+            if (File.Exists(existing)) throw OutputPathException.From(target, new IOException($"{existing} is a file, not a folder"));
+            existing = Path.GetDirectoryName(existing) ?? throw OutputPathException.From(target, new DirectoryNotFoundException($"no existing folder on the way to {folder}"));
+        }
+
+        var probe = Path.Combine(existing, TempName("write-check"));
+        try
+        {
+            using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1, FileOptions.DeleteOnClose))
+            {
+            }
+        }
+        catch (Exception e) when (OutputPathException.IsWriteFailure(e))
+        {
+            throw OutputPathException.From(target, e, probe);
+        }
+        finally
+        {
+            if (File.Exists(probe)) File.Delete(probe);
+        }
+    }
+
+    /// <summary>
     /// fsync(2) of <paramref name="folder"/> on Linux and macOS, so that renames and creations inside it are on disk when
     /// this returns; a no-op on Windows, where NTFS journals the rename with its metadata. Throws
     /// <see cref="IOException"/> naming the folder when the system refuses.

@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Numerics;
+using Crucible.Data;
 using Crucible.Data.Statistics;
 
 namespace Crucible.Diffusion.Privacy;
@@ -10,8 +12,23 @@ namespace Crucible.Diffusion.Privacy;
 /// ε_err / √(T ln(12/δ_err)/2) with its mean preserved, self-composed T times by FFT, and ε is read off the composed
 /// distribution. <see cref="GetEpsilon"/> returns the upper bound (estimate at δ − δ_err, plus ε_err).
 /// </summary>
+/// <remarks>
+/// The grid has 2L/mesh points, and the domain L grows fast as σ shrinks (q = 0.01, 1000 steps, δ = 1e-5: L ≈ 9.5e3 and
+/// 1.9e8 points at σ = 0.1, L ≈ 5.5e6 at σ = 0.01; at σ = 1e-160 L is ∞), so a small σ asks for more memory and time than
+/// a machine has, or breaks the grid's arithmetic. Above <see cref="MaxGridPoints"/> points <see cref="GetEpsilonBounds"/>
+/// refuses at once with an <see cref="InvalidInputException"/> (rule <see cref="GridRule"/>) naming σ, the size and the
+/// bound. Measured through <c>crucible privacy epsilon --accountant prv</c> (q = 0.01, 1000 steps, δ = 1e-5, on a loaded
+/// 2-core machine): σ = 0.35 answers in 5.1 s with 0.62 GB peak memory, σ = 0.4 in 2.9 s with 0.37 GB; σ = 0.3 (2.24e6
+/// points; 11 s and 1.25 GB with a bound of 2^22) is refused in 0.1 s. The RDP accountant, an upper bound too, answers for every σ.
+/// </remarks>
 public sealed class PrvAccountant
 {
+    /// <summary>The largest PRV grid accounted: 2^21 points.</summary>
+    public const int MaxGridPoints = 1 << 21;
+
+    /// <summary>The rule of a refusal for a grid above <see cref="MaxGridPoints"/>.</summary>
+    public const string GridRule = "DP-E-PRV-GRID";
+
     private readonly List<MechanismSegment> _history = [];
 
     /// <summary>The recorded segments (consecutive identical steps merged).</summary>
@@ -50,6 +67,14 @@ public sealed class PrvAccountant
         var total = _history.Sum(s => s.Steps);
         var l = SafeDomainSize(epsError, deltaError, total);
         var mesh = epsError / Math.Sqrt(total * Math.Log(12 / deltaError) / 2);
+        var points = 2 * l / mesh;
+        if (!(points <= MaxGridPoints))
+        {
+            var worst = _history.MinBy(s => s.NoiseMultiplier)!;
+            throw new InvalidInputException(GridRule, string.Create(CultureInfo.InvariantCulture,
+                $"the PRV accountant cannot account σ = {worst.NoiseMultiplier:G4} (q = {worst.SampleRate:G4}, {total} steps, δ_err = {deltaError:G3}): its grid would need {points:G3} points, more than the {MaxGridPoints} it takes (the noise is too small for it; the privacy loss domain is ±{l:G3}); use the RDP accountant, an upper bound for every σ"));
+        }
+
         var domain = PrvDomain.CreateAligned(-l, l, mesh);
         DiscretePrv? result = null;
         foreach (var s in _history)

@@ -64,7 +64,9 @@ public static class Rdp
     /// <summary>
     /// The RDP at order <paramref name="alpha"/> of one step of the sampled Gaussian mechanism with sampling rate
     /// <paramref name="q"/> and noise multiplier <paramref name="sigma"/> (noise std / L2 sensitivity).
-    /// q = 0 gives 0; σ = 0 or α = ∞ gives ∞; q = 1 gives α/(2σ²) (the plain Gaussian mechanism).
+    /// q = 0 gives 0; σ = 0 or α = ∞ gives ∞; q = 1 gives α/(2σ²) (the plain Gaussian mechanism). A σ so small that
+    /// the series' exponents (i² − i)/(2σ²) leave double precision (σ below about 1e-150: 1/(2σ²) near 1e300) gives ∞
+    /// too: no finite bound can be computed, and ∞ is the true bound's only safe stand-in (ε = ∞, no guarantee).
     /// </summary>
     public static double SampledGaussian(double q, double sigma, double alpha, RdpFormula formula = RdpFormula.Opacus)
     {
@@ -73,10 +75,12 @@ public static class Rdp
         if (!(alpha >= 1) || (alpha == 1 && q != 1 && q != 0))
             throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "Rényi order must be > 1 (or 1 for q = 1, the KL divergence)");
         if (q == 0) return 0;
-        if (sigma == 0) return double.PositiveInfinity;
+        if (sigma == 0 || !double.IsFinite(1 / (2 * sigma * sigma))) return double.PositiveInfinity;
         if (q == 1.0) return alpha / (2 * sigma * sigma);
         if (double.IsPositiveInfinity(alpha)) return double.PositiveInfinity;
-        return LogA(q, sigma, alpha, formula) / (alpha - 1);
+        var logA = LogA(q, sigma, alpha, formula);
+        // an exponent past double precision (tiny σ): ∞ − ∞ in the series is NaN, the sum itself is unbounded
+        return double.IsNaN(logA) ? double.PositiveInfinity : logA / (alpha - 1);
     }
 
     /// <summary>The RDP at each order of <paramref name="steps"/> compositions of the sampled Gaussian mechanism.</summary>
@@ -218,6 +222,8 @@ public static class Rdp
             var logE1 = Math.Log(0.5) + NormalDistribution.LogErfc((z0 - j) / (Math.Sqrt(2) * sigma));
             var logS0 = logT0 + ((double)i * i - i) / (2 * sigma * sigma) + logE0;
             var logS1 = logT1 + (j * j - j) / (2 * sigma * sigma) + logE1;
+            // a term past double precision (σ so small that (i² − i)/(2σ²) overflows against the erfc tail): unbounded
+            if (double.IsNaN(logS0) || double.IsNaN(logS1) || double.IsPositiveInfinity(logS0) || double.IsPositiveInfinity(logS1)) return double.NaN;
             if (coefSign > 0 || formula == RdpFormula.DpAccounting)
             {
                 logA0 = LogAdd(logA0, logS0);

@@ -314,8 +314,10 @@ public sealed class SequenceGenerator
     /// <param name="progress">Training progress.</param>
     /// <param name="checkpoint">Trainer checkpoints (resumed when the file exists and matches the data and options).</param>
     /// <param name="cancellationToken">Cancels between training steps.</param>
-    /// <exception cref="InvalidInputException">Too few rows for one window, non-finite values, undated frames with
-    /// conditions, no window with a known condition, or a checkpoint of other data or options.</exception>
+    /// <exception cref="InvalidInputException">Too few rows for one window, non-finite values, a series that does not
+    /// vary (<c>constant-series</c>), undated frames with conditions, a condition of ±∞ (<c>condition-value</c>; NaN is a
+    /// missing condition), a condition feature equal in every conditioned window (<c>constant-condition</c>), no window
+    /// with a known condition, or a checkpoint of other data or options.</exception>
     public SequenceGenerator Fit(
         TimeSeriesFrame trainReturns,
         TimeSeriesFrame? conditions = null,
@@ -335,6 +337,20 @@ public sealed class SequenceGenerator
         {
             if (!double.IsFinite(trainReturns.Values[i]))
                 throw new InvalidInputException("non-finite", $"training value at row {i / d}, series '{trainReturns.Columns[i % d]}' is not finite");
+        }
+
+        // a series that never moves has nothing to learn, and its windows came out as ±1e-8 noise (the tabular generator
+        // refuses it too): refused, named, whatever the transform
+        for (int i = 0; i < d; i++)
+        {
+            double first = trainReturns[0, i];
+            bool constant = true;
+            for (int r = 1; r < rows && constant; r++) constant = trainReturns[r, i] == first;
+            if (constant)
+            {
+                throw new InvalidInputException("constant-series", string.Create(CultureInfo.InvariantCulture,
+                    $"series '{trainReturns.Columns[i]}' does not vary: every one of its {rows} training returns is {first:G6}; a constant series cannot be generated (leave it out of the training data)"));
+            }
         }
 
         if (conditions is not null && (trainReturns.Dates.Length != rows || conditions.Dates.Length != conditions.RowCount || conditions.RowCount == 0))
@@ -404,7 +420,19 @@ public sealed class SequenceGenerator
                 int r = Array.BinarySearch(conditions.Dates, trainReturns.Dates[b]);
                 if (r < 0) continue;
                 bool finite = true;
-                foreach (double v in conditions.Row(r)) finite &= double.IsFinite(v);
+                for (int j = 0; j < k; j++)
+                {
+                    double v = conditions[r, j];
+                    // NaN is a missing condition (the window trains unconditioned); ±∞ is a broken value, not a missing one
+                    if (double.IsInfinity(v))
+                    {
+                        throw new InvalidInputException("condition-value", string.Create(CultureInfo.InvariantCulture,
+                            $"condition '{conditions.Columns[j]}' is {(v > 0 ? "+∞" : "−∞")} on {Iso(conditions.Dates[r])} (condition row {r}): a condition must be finite, or missing (NaN)"));
+                    }
+
+                    finite &= !double.IsNaN(v);
+                }
+
                 if (!finite) continue;
                 conditions.Row(r).CopyTo(raw.AsSpan(b * k, k));
                 conditioned++;
@@ -420,6 +448,24 @@ public sealed class SequenceGenerator
                 for (int b = 0; b < count; b++) if (!double.IsNaN(raw[(b * k) + j])) sum += raw[(b * k) + j];
                 mean[j] = sum / conditioned;
                 for (int b = 0; b < count; b++) if (!double.IsNaN(raw[(b * k) + j])) squares += (raw[(b * k) + j] - mean[j]) * (raw[(b * k) + j] - mean[j]);
+                // a feature equal in every conditioned window carries nothing to condition on, and its std floor made every
+                // later request "1E+13 training standard deviations" away: refused at fit, named
+                double value = double.NaN;
+                bool constant = true;
+                for (int b = 0; b < count && constant; b++)
+                {
+                    double v = raw[(b * k) + j];
+                    if (double.IsNaN(v)) continue;
+                    if (double.IsNaN(value)) value = v;
+                    else constant = v == value;
+                }
+
+                if (constant)
+                {
+                    throw new InvalidInputException("constant-condition", string.Create(CultureInfo.InvariantCulture,
+                        $"condition '{conditions.Columns[j]}' does not vary: it is {value:G6} in every one of the {conditioned} conditioned training windows, so nothing can be conditioned on it (leave it out of the condition features)"));
+                }
+
                 std[j] = Math.Max(Math.Sqrt(squares / (conditioned - 1)), 1e-12);
             }
 

@@ -4,6 +4,7 @@ using System.Reflection;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Crucible.Data;
+using Crucible.Data.IO;
 using Crucible.Data.Segments;
 using Crucible.Data.Transforms;
 using Crucible.Diffusion.Networks;
@@ -397,6 +398,18 @@ public sealed class DiffusionGenerator
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
         ModelFolder.WriteAtomically(folder, [(WeightsFileName, WeightsBytes()), (ManifestFileName, ManifestBytes())]);
+    }
+
+    /// <summary>
+    /// Checks, creating nothing, that <see cref="Save"/> (and the sequence generator's) can write a model folder at
+    /// <paramref name="folder"/>: not a file, not a folder holding other files than a model's, and a parent folder the
+    /// system takes new entries in. Bad input is an <see cref="InvalidInputException"/> (<c>OUT-E</c>), a refusal of the
+    /// system an <see cref="OutputPathException"/>, both naming the folder.
+    /// </summary>
+    public static void CheckSaveFolder(string folder)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        ModelFolder.CheckTarget(folder, [WeightsFileName, ManifestFileName]);
     }
 
     /// <summary>The <c>kind</c> string of a model manifest's JSON text, or null when it names none (an object without it).</summary>

@@ -7,14 +7,13 @@ namespace Crucible.Diffusion.Tabular;
 internal static class ModelFolder
 {
     /// <summary>
-    /// Writes <paramref name="files"/> into a fresh temporary folder beside <paramref name="folder"/> (each file
-    /// flushed to disk), then renames it to <paramref name="folder"/>. An existing <paramref name="folder"/> is first
-    /// renamed aside and deleted once the new one is in place; if the final rename fails it is put back. Only a folder
-    /// that holds nothing but files named in <paramref name="files"/> (an earlier model) is replaced: any other entry, or
-    /// a file at <paramref name="folder"/>, is bad input (<see cref="InvalidInputException"/>, rule <c>OUT-E</c>), so the
-    /// replacement never deletes a user's own files.
+    /// The checks <see cref="WriteAtomically"/> makes before it writes, made alone (creating nothing), so that a command
+    /// refuses a model folder before its minutes of training: a file at <paramref name="folder"/> or a folder holding
+    /// anything but files named in <paramref name="fileNames"/> is bad input (<c>OUT-E</c>); a parent folder the system
+    /// will not take the new folder in is an <see cref="OutputPathException"/> naming <paramref name="folder"/>.
+    /// Returns the full path, its parent and its name.
     /// </summary>
-    public static void WriteAtomically(string folder, IReadOnlyList<(string Name, byte[] Bytes)> files)
+    public static (string Full, string Parent, string Name) CheckTarget(string folder, IReadOnlyList<string> fileNames)
     {
         string full = Path.GetFullPath(folder).TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar);
         string parent = Path.GetDirectoryName(full) ?? throw new InvalidInputException("OUT-E", "the model folder cannot be the root folder", new InputLocation(folder, 0, 0));
@@ -25,7 +24,7 @@ internal static class ModelFolder
             foreach (string entry in Directory.EnumerateFileSystemEntries(full))
             {
                 string entryName = Path.GetFileName(entry);
-                if (!File.Exists(entry) || !files.Any(f => string.Equals(f.Name, entryName, StringComparison.Ordinal)))
+                if (!File.Exists(entry) || !fileNames.Contains(entryName, StringComparer.Ordinal))
                 {
                     throw new InvalidInputException("OUT-E",
                         $"the folder exists and holds {entryName}, which is not a model's file; give a new or empty folder, or a model folder to replace",
@@ -34,6 +33,21 @@ internal static class ModelFolder
             }
         }
 
+        AtomicFile.CheckFolderWritable(parent, full);
+        return (full, parent, name);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="files"/> into a fresh temporary folder beside <paramref name="folder"/> (each file
+    /// flushed to disk), then renames it to <paramref name="folder"/>. An existing <paramref name="folder"/> is first
+    /// renamed aside and deleted once the new one is in place; if the final rename fails it is put back. Only a folder
+    /// that holds nothing but files named in <paramref name="files"/> (an earlier model) is replaced: any other entry, or
+    /// a file at <paramref name="folder"/>, is bad input (<see cref="InvalidInputException"/>, rule <c>OUT-E</c>), so the
+    /// replacement never deletes a user's own files.
+    /// </summary>
+    public static void WriteAtomically(string folder, IReadOnlyList<(string Name, byte[] Bytes)> files)
+    {
+        var (full, parent, name) = CheckTarget(folder, files.Select(f => f.Name).ToArray());
         string temp = Path.Combine(parent, $".{name}.{Guid.NewGuid():N}.tmp");
         string aside = Path.Combine(parent, $".{name}.{Guid.NewGuid():N}.old");
         try

@@ -19,6 +19,28 @@ public sealed class AtomicFileTests : IDisposable
     }
 
     [Fact]
+    public void CheckWritable_CreatesNothing_AndRefusesWhatAWriteWouldFailOn()
+    {
+        // a destination in folders that do not exist yet is writable, and checking it creates none of them
+        var deep = Path.Combine(_dir, "a", "b", "c.json");
+        AtomicFile.CheckWritable(deep);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_dir));
+
+        var file = Path.Combine(_dir, "f");
+        File.WriteAllText(file, "x");
+        var e = Assert.Throws<OutputPathException>(() => AtomicFile.CheckWritable(Path.Combine(file, "c.json")));
+        Assert.Equal(Path.Combine(file, "c.json"), e.Path);
+        Assert.Contains($"{file} is a file, not a folder", e.Reason, StringComparison.Ordinal);
+
+        var folder = Directory.CreateDirectory(Path.Combine(_dir, "d")).FullName;
+        var bad = Assert.Throws<InvalidInputException>(() => AtomicFile.CheckWritable(folder));
+        Assert.Equal("OUT-E", bad.Rule);
+
+        if (OperatingSystem.IsLinux()) Assert.Throws<OutputPathException>(() => AtomicFile.CheckWritable("/proc/crucible-check.json"));
+        Assert.Equal(["d", "f"], Directory.EnumerateFileSystemEntries(_dir).Select(Path.GetFileName).Order(StringComparer.Ordinal)); // no probe left behind
+    }
+
+    [Fact]
     public void FlushFolder_FlushesAnExistingFolder_AndNamesAMissingOne()
     {
         AtomicFile.FlushFolder(_dir); // fsync(2) of a folder succeeds (a no-op on Windows)

@@ -29,6 +29,56 @@ public class PrvAccountantTests
     }
 
     [Theory]
+    [InlineData(0.01, 0.01, 1000L)]
+    [InlineData(0.1, 0.01, 1000L)]
+    [InlineData(1e-160, 0.01, 10L)]
+    public async Task Prv_ANoiseTooSmallForItsGrid_IsRefusedQuickly_NamingTheBound(double sigma, double q, long steps)
+    {
+        // σ = 0.01 failed "could not align the domain to the mesh" (an internal error); σ = 0.1 took 22 s and 2.8 GB
+        var accountant = new PrvAccountant();
+        accountant.Step(sigma, q, steps);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var e = await Assert.ThrowsAsync<Crucible.Data.InvalidInputException>(() => Task.Run(() => accountant.GetEpsilon(1e-5)).WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal(PrvAccountant.GridRule, e.Rule);
+        Assert.Contains($"more than the {PrvAccountant.MaxGridPoints} it takes", e.Message, StringComparison.Ordinal);
+        Assert.Contains("use the RDP accountant", e.Message, StringComparison.Ordinal);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), clock.Elapsed.ToString());
+    }
+
+    [Theory]
+    [InlineData(1e-160)]
+    [InlineData(1e-200)]
+    [InlineData(double.Epsilon)]
+    public void Rdp_ASigmaWhose1Over2SigmaSquaredOverflows_GivesInfiniteEpsilon_NeverAnError(double sigma)
+    {
+        // σ = 1e-160 used to throw "the fractional-order series did not converge" (∞ − ∞ = NaN in every term)
+        foreach (var formula in new[] { RdpFormula.Opacus, RdpFormula.DpAccounting })
+        {
+            foreach (var alpha in new[] { 1.5, 2.0, 10.9, 63.0 })
+                Assert.Equal(double.PositiveInfinity, Rdp.SampledGaussian(0.01, sigma, alpha, formula));
+            var accountant = new RdpAccountant(formula == RdpFormula.Opacus ? Rdp.OpacusOrders : Rdp.TfPrivacyOrders, formula);
+            accountant.Step(sigma, 0.01, 100);
+            Assert.Equal(double.PositiveInfinity, accountant.GetEpsilon(1e-5).Epsilon);
+        }
+    }
+
+    [Theory]
+    [InlineData(1e-152)]
+    [InlineData(1e-140)]
+    [InlineData(1e-20)]
+    public void Rdp_ATinySigmaStillInDoublePrecision_GivesAnEnormousEpsilonOrInfinity_NeverAnError(double sigma)
+    {
+        foreach (var formula in new[] { RdpFormula.Opacus, RdpFormula.DpAccounting })
+        {
+            var accountant = new RdpAccountant(formula == RdpFormula.Opacus ? Rdp.OpacusOrders : Rdp.TfPrivacyOrders, formula);
+            accountant.Step(sigma, 0.01, 100);
+            var eps = accountant.GetEpsilon(1e-5).Epsilon;
+            Assert.False(double.IsNaN(eps));
+            Assert.True(eps > 1e30, $"σ = {sigma}: ε = {eps}");
+        }
+    }
+
+    [Theory]
     // RELIABILITY.md §2.2, inverse problem: target ε = 8, δ = 1e-5, q = 0.04; σ to 4 places (Opacus accountants_test.py).
     [InlineData(2250L, 1.34765625)]
     [InlineData(2000L, 1.2915)]

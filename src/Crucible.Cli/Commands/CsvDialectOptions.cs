@@ -1,0 +1,148 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Crucible.Data;
+using Crucible.Data.Csv;
+
+namespace Crucible.Cli.Commands;
+
+/// <summary>
+/// How a series CSV is read beyond its input kind: the delimiter, decimal and thousands separators, date format,
+/// missing-value tokens and policy, and column domains. One definition shared by <c>data check</c> and the commands that
+/// train on a file (<c>train</c>), so that a file <c>data check</c> accepts with some of these options is read the same
+/// way by them (the reader's messages name these options: "declare that delimiter", "declare Keep or ForwardFill", "declare
+/// the column's domain"). The values given are recorded as given (<see cref="ToConfig"/>) and read back by
+/// <see cref="Apply(JsonNode?, CsvReadOptions)"/>, so that <c>verify-run --recompute</c> reads the file as the run did.
+/// </summary>
+internal sealed class CsvDialectOptions
+{
+    public readonly Option<string> Delimiter;
+
+    public readonly Option<string> DecimalSeparator;
+
+    public readonly Option<string> Thousands;
+
+    public readonly Option<string> DateFormat;
+
+    public readonly Option<string[]> Na;
+
+    public readonly Option<string> Missing;
+
+    public readonly Option<int> FfillLimit;
+
+    public readonly Option<string[]> Domain;
+
+    /// <summary>
+    /// The options <c>--delimiter</c>, … for a command's one series file; with <paramref name="prefix"/> (e.g.
+    /// <c>history</c>) <c>--history-delimiter</c>, …, for a file beside others that a command reads (<paramref name="file"/>
+    /// names it in the descriptions).
+    /// </summary>
+    public CsvDialectOptions(string? prefix = null, string? file = null)
+    {
+        string Name(string name) => prefix is null ? "--" + name : $"--{prefix}-{name}";
+        string Of(string text) => file is null ? text : $"{file}: {text}";
+        Delimiter = new(Name("delimiter")) { Description = Of("Field delimiter (default ','; use 'tab' for tabs)") };
+        DecimalSeparator = new(Name("decimal")) { Description = Of("Decimal separator: '.' (default) or ','") };
+        Thousands = new(Name("thousands")) { Description = Of("Thousands separator, if values use one") };
+        DateFormat = new(Name("date-format")) { Description = Of("Exact date format (default yyyy-MM-dd)") };
+        Na = new(Name("na"))
+        {
+            Description = Of($"Tokens that mean 'missing' (the empty field always does); e.g. {Name("na")} NA {Name("na")} null"),
+            AllowMultipleArgumentsPerToken = true,
+        };
+        Missing = new(Name("missing"))
+        {
+            Description = Of("Missing-value policy: reject (default), keep (as NaN), ffill (forward-fill, counted)"),
+            DefaultValueFactory = _ => "reject",
+        };
+        FfillLimit = new(Name("ffill-limit")) { Description = Of("Most consecutive rows to forward-fill (default 5)"), DefaultValueFactory = _ => 5 };
+        Domain = new(Name("domain"))
+        {
+            Description = Of($"A column's allowed values: NAME=any|nonneg|positive (repeatable), e.g. {Name("domain")} DFF=any for rates"),
+            AllowMultipleArgumentsPerToken = true,
+        };
+        Missing.AcceptOnlyFromAmong("reject", "keep", "ffill");
+    }
+
+    /// <summary>The options, to add to a command.</summary>
+    public IEnumerable<Option> All => [Delimiter, DecimalSeparator, Thousands, DateFormat, Na, Missing, FfillLimit, Domain];
+
+    /// <summary><paramref name="options"/> with the dialect <paramref name="parse"/> gives (unchanged where none is given).</summary>
+    public CsvReadOptions Apply(ParseResult parse, CsvReadOptions options) => Apply(ToConfig(parse), options);
+
+    /// <summary>The values given on the command line, as given (null when none is: a run manifest then records nothing).</summary>
+    public JsonObject? ToConfig(ParseResult parse)
+    {
+        var o = new JsonObject();
+        if (parse.GetValue(Delimiter) is { } d) o["delimiter"] = d;
+        if (parse.GetValue(DecimalSeparator) is { } dec) o["decimal"] = dec;
+        if (parse.GetValue(Thousands) is { } t) o["thousands"] = t;
+        if (parse.GetValue(DateFormat) is { } f) o["date_format"] = f;
+        if (parse.GetValue(Na) is { Length: > 0 } na) o["na"] = new JsonArray([.. na.Select(x => (JsonNode?)x)]);
+        if (parse.GetValue(Missing) is { } m && m != "reject") o["missing"] = m;
+        if (parse.GetValue(FfillLimit) is var limit && limit != 5) o["ffill_limit"] = limit;
+        if (parse.GetValue(Domain) is { Length: > 0 } domain) o["domain"] = new JsonArray([.. domain.Select(x => (JsonNode?)x)]);
+        return o.Count == 0 ? null : o;
+    }
+
+    /// <summary><paramref name="options"/> with a dialect recorded by <see cref="ToConfig"/> (unchanged when null), checked.</summary>
+    public static CsvReadOptions Apply(JsonNode? config, CsvReadOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (config is not JsonObject c)
+        {
+            options.Validate();
+            return options;
+        }
+
+        string? S(string key) => c[key]?.GetValue<string>();
+        string[] A(string key) => c[key] is JsonArray a ? [.. a.Select(x => x!.GetValue<string>())] : [];
+        var na = new HashSet<string>(StringComparer.Ordinal) { "" };
+        foreach (var token in A("na")) na.Add(token);
+        var result = options with
+        {
+            Delimiter = Char(S("delimiter"), ',', "--delimiter"),
+            DecimalSeparator = Char(S("decimal"), '.', "--decimal"),
+            ThousandsSeparator = S("thousands") is { } t ? Char(t, ',', "--thousands") : null,
+            DateFormat = S("date_format") ?? "yyyy-MM-dd",
+            MissingTokens = na,
+            Missing = S("missing") switch
+            {
+                "keep" => MissingValuePolicy.Keep,
+                "ffill" => MissingValuePolicy.ForwardFill,
+                _ => MissingValuePolicy.Reject,
+            },
+            ForwardFillLimit = c["ffill_limit"]?.GetValue<int>() ?? 5,
+            ColumnDomains = Domains(A("domain")),
+        };
+        result.Validate();
+        return result;
+    }
+
+    private static Dictionary<string, ColumnDomain> Domains(string[] specs)
+    {
+        var domains = new Dictionary<string, ColumnDomain>(StringComparer.Ordinal);
+        foreach (var spec in specs.SelectMany(x => x.Split(',', StringSplitOptions.RemoveEmptyEntries)))
+        {
+            var eq = spec.IndexOf('=', StringComparison.Ordinal);
+            var domain = eq <= 0 ? (ColumnDomain?)null : spec[(eq + 1)..] switch
+            {
+                "any" => ColumnDomain.AnyFinite,
+                "nonneg" => ColumnDomain.NonNegative,
+                "positive" => ColumnDomain.Positive,
+                _ => null,
+            };
+            domains[eq <= 0 ? spec : spec[..eq]] = domain
+                ?? throw new InvalidInputException("OPT-E", $"--domain takes NAME=any|nonneg|positive, got '{spec}'");
+        }
+
+        return domains;
+    }
+
+    private static char Char(string? value, char fallback, string option) => value switch
+    {
+        null => fallback,
+        "tab" or "\\t" => '\t',
+        { Length: 1 } => value[0],
+        _ => throw new InvalidInputException("OPT-E", $"{option} takes one character, got '{value}'"),
+    };
+}

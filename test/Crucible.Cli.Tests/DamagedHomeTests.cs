@@ -1,0 +1,45 @@
+namespace Crucible.Cli.Tests;
+
+/// <summary>
+/// A home whose audit database is damaged or replaced (session 14's QA of the registry commands): every command that
+/// opens it exits 2 with a message naming the home's database, never "internal error: SqliteException" (exit 1).
+/// </summary>
+public sealed class DamagedHomeTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("crucible-cli-damaged-home-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Home => Path.Combine(_dir, "home");
+
+    private (int Exit, string Stdout, string Stderr) Crucible(params string[] args) =>
+        CliProcess.Run(new Dictionary<string, string> { ["CRUCIBLE_HOME"] = Home }, args);
+
+    [Fact]
+    public void AnAuditDatabaseThatIsNotADatabase_ExitsTwoNamingTheHomeDatabase_InTheRegistryCommands()
+    {
+        string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 60), model = Path.Combine(_dir, "m");
+        var t = Crucible("train", "--data", prices, "--steps", "2", "--out", model);
+        Assert.True(t.Exit == 0, t.Stderr);
+        string id = Path.GetFileName(Directory.GetDirectories(Path.Combine(Home, "models")).Single()); // the registered model's id
+        foreach (var f in Directory.GetFiles(Home, "audit.db*")) File.Delete(f);
+        var garbage = new byte[8192];
+        new System.Random(1).NextBytes(garbage);
+        File.WriteAllBytes(Path.Combine(Home, "audit.db"), garbage);
+
+        string[][] commands =
+        [
+            ["model", "list"],
+            ["model", "status", "--id", id[..12], "--status", "retired", "--reason", "test"],
+            ["generate", "--model", id[..12], "--count", "2", "--out", Path.Combine(_dir, "s.csv")],
+            ["audit", "verify"],
+        ];
+        foreach (var args in commands)
+        {
+            var r = Crucible(args);
+            Assert.True(r.Exit == 2, $"{string.Join(' ', args)}: exit {r.Exit}: {r.Stderr}");
+            Assert.Contains("error [HOME-E-DATABASE]: a database of the Crucible home (--home, CRUCIBLE_HOME) is damaged or not a database", r.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("internal error", r.Stderr, StringComparison.Ordinal);
+        }
+    }
+}

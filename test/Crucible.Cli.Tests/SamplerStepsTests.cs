@@ -1,0 +1,47 @@
+namespace Crucible.Cli.Tests;
+
+/// <summary>
+/// <c>--sampling-steps</c> with <c>--sampler ddpm</c>: DDPM runs every one of the model's T diffusion steps, so a
+/// count K ≠ T is refused naming the option (it used to be ignored silently), while <c>verify-run --recompute</c> of a
+/// ddpm run, whose manifest records the sampler options' unused K, still draws the same scenarios.
+/// </summary>
+public sealed class SamplerStepsTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("crucible-cli-ddpm-steps-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private (int Exit, string Stdout, string Stderr) Crucible(params string[] args) =>
+        CliProcess.Run(new Dictionary<string, string> { ["CRUCIBLE_HOME"] = Path.Combine(_dir, "home") }, args);
+
+    [Fact]
+    public void DdpmWithSamplingSteps_ExitsTwoNamingTheOption_AndADdpmRunRecomputesIdentically()
+    {
+        string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 60), model = Path.Combine(_dir, "m");
+        string config = Path.Combine(_dir, "config.json");
+        File.WriteAllText(config, """{"hidden": 16, "blocks": 1, "time_embedding": 8, "diffusion_steps": 40, "training": {"batch_size": 20, "warmup_steps": 1}}""");
+        var t = Crucible("train", "--data", prices, "--steps", "2", "--config", config, "--out", model);
+        Assert.True(t.Exit == 0, t.Stderr);
+        string csv = Path.Combine(_dir, "s.csv");
+
+        var r = Crucible("generate", "--model", model, "--count", "3", "--sampler", "ddpm", "--sampling-steps", "10", "--out", csv);
+        Assert.True(r.Exit == 2, $"exit {r.Exit}: {r.Stderr}");
+        Assert.Contains("error [OPT-E]: --sampling-steps applies to --sampler ddim and dpm2m; --sampler ddpm always runs all 40 of the model's diffusion steps (got 10)", r.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(csv));
+
+        // K = T says what DDPM does: accepted, and the same draw as without it
+        r = Crucible("generate", "--model", model, "--count", "3", "--sampler", "ddpm", "--sampling-steps", "40", "--out", csv);
+        Assert.True(r.Exit == 0, r.Stderr);
+        string withT = File.ReadAllText(csv);
+        var runs = Path.Combine(_dir, "home", "runs");
+        var before = Directory.GetFiles(runs, "*.json").ToHashSet();
+        r = Crucible("generate", "--model", model, "--count", "3", "--sampler", "ddpm", "--out", csv);
+        Assert.True(r.Exit == 0, r.Stderr);
+        Assert.Equal(withT, File.ReadAllText(csv));
+
+        string manifest = Directory.GetFiles(runs, "*.json").Single(f => !before.Contains(f));
+        var v = Crucible("verify-run", manifest, "--recompute");
+        Assert.True(v.Exit == 0, v.Stdout + v.Stderr);
+        Assert.Contains("outputs recomputed identically", v.Stdout, StringComparison.Ordinal);
+    }
+}

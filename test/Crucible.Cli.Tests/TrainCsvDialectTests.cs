@@ -1,0 +1,103 @@
+using System.Text;
+
+namespace Crucible.Cli.Tests;
+
+/// <summary>
+/// <c>train</c> reads its --data with the options <c>data check</c> takes (one shared definition): a file that
+/// <c>data check --delimiter ';' --decimal ',' --na NA --missing ffill</c> accepts trains with the same options, and
+/// <c>verify-run --recompute</c> reads it again the same way. The reader's hints ("declare that delimiter") used to name
+/// options train did not have.
+/// </summary>
+public sealed class TrainCsvDialectTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("crucible-cli-dialect-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private (int Exit, string Stdout, string Stderr) Crucible(params string[] args) =>
+        CliProcess.Run(new Dictionary<string, string> { ["CRUCIBLE_HOME"] = Path.Combine(_dir, "home") }, args);
+
+    // the TestPrices walk written with ';' fields, ',' decimals and one "NA" in B
+    private string SemicolonPrices()
+    {
+        var lines = File.ReadAllLines(TestPrices.Write(Path.Combine(_dir, "prices.csv"), 80));
+        var sb = new StringBuilder();
+        for (int i = 0; i < lines.Length; i++)
+        {
+            var cells = lines[i].Split(',').Select(c => c.Replace('.', ',')).ToArray();
+            if (i == 30) cells[2] = "NA";
+            sb.Append(string.Join(';', cells)).Append('\n');
+        }
+
+        string path = Path.Combine(_dir, "semi.csv");
+        File.WriteAllText(path, sb.ToString());
+        return path;
+    }
+
+    [Theory]
+    [InlineData("tabular")]
+    [InlineData("sequence")]
+    public void AFileDataCheckAcceptsWithDialectOptions_TrainsWithTheSameOptions_AndRecomputes(string kind)
+    {
+        string semi = SemicolonPrices();
+        string[] dialect = ["--delimiter", ";", "--decimal", ",", "--na", "NA", "--missing", "ffill"];
+        string[] kindArgs = kind == "sequence" ? ["--kind", "sequence", "--window", "5"] : [];
+
+        var bare = Crucible(["train", "--data", semi, "--steps", "2", .. kindArgs, "--out", Path.Combine(_dir, "m0")]);
+        Assert.True(bare.Exit == 2, bare.Stderr);
+        Assert.Contains("the file looks ';'-delimited; declare that delimiter", bare.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--delimiter", Crucible("train", "--help").Stdout, StringComparison.Ordinal); // the hint names an option train has
+
+        var check = Crucible(["data", "check", "--data", semi, .. dialect]);
+        Assert.True(check.Exit == 0, check.Stdout + check.Stderr);
+
+        string model = Path.Combine(_dir, "m");
+        var t = Crucible(["train", "--data", semi, "--steps", "2", .. kindArgs, .. dialect, "--out", model]);
+        Assert.True(t.Exit == 0, t.Stderr);
+        string manifest = Directory.GetFiles(Path.Combine(_dir, "home", "runs"), "*.json").Single();
+        Assert.Contains("\"csv\":{\"decimal\":\",\",\"delimiter\":\";\",\"missing\":\"ffill\",\"na\":[\"NA\"]}", File.ReadAllText(manifest), StringComparison.Ordinal);
+        var v = Crucible("verify-run", manifest, "--recompute");
+        Assert.True(v.Exit == 0, v.Stdout + v.Stderr);
+        Assert.Contains("2/2 outputs recomputed identically", v.Stdout, StringComparison.Ordinal);
+
+        // the model trained on numbers read with the decimal comma: it generates
+        var g = Crucible("generate", "--model", model, "--count", "2", "--out", Path.Combine(_dir, "s.csv"));
+        Assert.True(g.Exit == 0, g.Stderr);
+    }
+
+    [Theory]
+    [InlineData("baseline")]
+    [InlineData("compare")]
+    public void TheOtherCommandsThatReadAPriceCsv_TakeTheSameOptions_AndRecompute(string command)
+    {
+        string semi = SemicolonPrices();
+        string portfolio = Path.Combine(_dir, "p.json");
+        File.WriteAllText(portfolio, """{"name": "p", "weights": {"A": 0.5, "B": 0.5}}""");
+        string[] dialect = ["--delimiter", ";", "--decimal", ",", "--na", "NA", "--missing", "ffill"];
+        string[] args = command == "baseline"
+            ? ["baseline", "--data", semi, "--generator", "bootstrap", "--count", "5", "--window", "2", "--out", Path.Combine(_dir, "b.csv")]
+            : ["compare", "--data", semi, "--portfolio", portfolio, "--train-end", "2020-03-13", "--generator", "bootstrap", "--window", "3", "--count", "20",
+                "--out", Path.Combine(_dir, "c.json")];
+        var bare = Crucible(args);
+        Assert.True(bare.Exit == 2, bare.Stderr);
+        Assert.Contains("declare that delimiter", bare.Stderr, StringComparison.Ordinal);
+
+        var r = Crucible([.. args, .. dialect]);
+        Assert.True(r.Exit == 0, r.Stderr);
+        string manifest = Directory.GetFiles(Path.Combine(_dir, "home", "runs"), "*.json").Single();
+        Assert.Contains("\"csv\":{\"decimal\":\",\",\"delimiter\":\";\",\"missing\":\"ffill\",\"na\":[\"NA\"]}", File.ReadAllText(manifest), StringComparison.Ordinal);
+        var v = Crucible("verify-run", manifest, "--recompute");
+        Assert.True(v.Exit == 0, v.Stdout + v.Stderr);
+        Assert.Contains("recomputed identically", v.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ADialectOptionWithABadValue_ExitsTwoNamingIt()
+    {
+        string semi = SemicolonPrices();
+        var r = Crucible("train", "--data", semi, "--delimiter", ";;", "--steps", "2", "--out", Path.Combine(_dir, "m"));
+        Assert.True(r.Exit == 2, r.Stderr);
+        Assert.Contains("error [OPT-E]: --delimiter takes one character, got ';;'", r.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "m")));
+    }
+}

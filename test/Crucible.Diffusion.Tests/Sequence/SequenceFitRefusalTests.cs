@@ -1,0 +1,77 @@
+using Crucible.Data;
+using Crucible.Diffusion.Sequence;
+using Crucible.Diffusion.Training;
+
+namespace Crucible.Diffusion.Tests.Sequence;
+
+/// <summary>
+/// What <see cref="SequenceGenerator.Fit"/> refuses, named, before any training (session 13's QA): a constant series
+/// (it was sampled as ±1e-8 noise; the tabular generator refuses it too), a ±∞ condition (it was taken as missing, like
+/// NaN) and a constant condition feature (its std floor of 1e-12 made every later request "1E+13 training standard
+/// deviations" away).
+/// </summary>
+public class SequenceFitRefusalTests
+{
+    private static readonly SequenceGeneratorOptions Tiny = new()
+    {
+        Window = 5, DiffusionSteps = 20, Hidden = 8, Layers = 2, Heads = 2, TimeEmbedding = 8,
+        Training = new TrainerOptions(Steps: 2, BatchSize: 8, LearningRate: 1e-3, WarmupSteps: 1), Seed = 1,
+    };
+
+    private static (TimeSeriesFrame Returns, TimeSeriesFrame Conditions) Data(double? constantB = null, double? conditionAt10 = null, bool constantCondition = false)
+    {
+        var rng = new System.Random(3);
+        var dates = TestDates.Weekdays(new DateOnly(2021, 1, 4), 40);
+        var values = new double[40 * 2];
+        var vix = new double[40];
+        for (int r = 0; r < 40; r++)
+        {
+            values[2 * r] = 0.01 * (rng.NextDouble() - 0.5);
+            values[(2 * r) + 1] = constantB ?? 0.02 * (rng.NextDouble() - 0.5);
+            vix[r] = constantCondition ? 20 : 15 + (r % 7);
+        }
+
+        if (conditionAt10 is { } c) vix[10] = c;
+        return (new TimeSeriesFrame([.. dates], ["SPY", "TLT"], values), new TimeSeriesFrame([.. dates], ["VIXCLS"], vix));
+    }
+
+    [Theory]
+    [InlineData(SequenceTransform.None, 0.0)]
+    [InlineData(SequenceTransform.None, 0.001)]
+    [InlineData(SequenceTransform.Standardize, 0.0)]
+    public void AConstantSeries_IsRefusedAtFit_NamingIt(SequenceTransform transform, double value)
+    {
+        var (returns, _) = Data(constantB: value);
+        var e = Assert.Throws<InvalidInputException>(() => new SequenceGenerator(Tiny with { Transform = transform }).Fit(returns));
+        Assert.Equal("constant-series", e.Rule);
+        Assert.Contains("series 'TLT' does not vary: every one of its 40 training returns is", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(double.PositiveInfinity, "+∞")]
+    [InlineData(double.NegativeInfinity, "−∞")]
+    public void AnInfiniteCondition_IsRefusedNamingItsColumnAndDate(double value, string shown)
+    {
+        var (returns, conditions) = Data(conditionAt10: value);
+        var e = Assert.Throws<InvalidInputException>(() => new SequenceGenerator(Tiny).Fit(returns, conditions));
+        Assert.Equal("condition-value", e.Rule);
+        Assert.Contains($"condition 'VIXCLS' is {shown} on 2021-01-18 (condition row 10): a condition must be finite, or missing (NaN)", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ANaNCondition_IsStillAMissingOne()
+    {
+        var (returns, conditions) = Data(conditionAt10: double.NaN);
+        var g = new SequenceGenerator(Tiny).Fit(returns, conditions);
+        Assert.Equal(["VIXCLS"], g.Manifest.Conditions.Names);
+    }
+
+    [Fact]
+    public void AConstantConditionFeature_IsRefusedAtFit_NamingIt()
+    {
+        var (returns, conditions) = Data(constantCondition: true);
+        var e = Assert.Throws<InvalidInputException>(() => new SequenceGenerator(Tiny).Fit(returns, conditions));
+        Assert.Equal("constant-condition", e.Rule);
+        Assert.Contains("condition 'VIXCLS' does not vary: it is 20 in every one of the 36 conditioned training windows", e.Message, StringComparison.Ordinal);
+    }
+}
