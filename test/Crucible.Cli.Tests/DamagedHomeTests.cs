@@ -32,7 +32,6 @@ public sealed class DamagedHomeTests : IDisposable
             ["model", "list"],
             ["model", "status", "--id", id[..12], "--status", "retired", "--reason", "test"],
             ["generate", "--model", id[..12], "--count", "2", "--out", Path.Combine(_dir, "s.csv")],
-            ["audit", "verify"],
         ];
         foreach (var args in commands)
         {
@@ -41,5 +40,12 @@ public sealed class DamagedHomeTests : IDisposable
             Assert.Contains("error [HOME-E-DATABASE]: a database of the Crucible home (--home, CRUCIBLE_HOME) is damaged or not a database", r.Stderr, StringComparison.Ordinal);
             Assert.DoesNotContain("internal error", r.Stderr, StringComparison.Ordinal);
         }
+
+        // audit verify's answer to a log that is not a database: a verification failure (Malformed, exit 3), as for a
+        // truncated one (Governance TamperMatrixTests), not bad input
+        var v = Crucible("audit", "verify");
+        Assert.True(v.Exit == 3, $"audit verify: exit {v.Exit}: {v.Stdout}{v.Stderr}");
+        Assert.Contains("Malformed", v.Stdout + v.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("internal error", v.Stderr, StringComparison.Ordinal);
     }
 }

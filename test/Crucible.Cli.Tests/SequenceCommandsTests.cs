@@ -153,6 +153,10 @@ public sealed class SequenceCommandsTests : IDisposable
         t = Crucible("train", "--data", prices, "--kind", "sequence", "--window", "5", "--state", state, "--state-columns", "VIXCLS,RV20",
             "--steps", "12", "--config", config, "--seed", "2", "--calibrate-guidance", "covid-2020", "--calibration-rule", "smallest-within", "--out", model2);
         Assert.True(t.Exit == 0, t.Stderr);
+        // the same network (same data, config and seed) with another calibration: the weights' id names the first model,
+        // so this one stays unregistered, said on both streams, and is used by its folder
+        Assert.Contains("not registered", t.Stdout, StringComparison.Ordinal);
+        Assert.Contains("REG-E-CONFLICT", t.Stderr, StringComparison.Ordinal);
         using var manifest2 = JsonDocument.Parse(File.ReadAllText(Path.Combine(model2, "manifest.json")));
         var c2 = manifest2.RootElement.GetProperty("guidance_calibration");
         Assert.Equal("smallest_within_tolerance", c2.GetProperty("rule").GetString());

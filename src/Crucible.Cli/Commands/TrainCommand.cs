@@ -22,7 +22,8 @@ namespace Crucible.Cli.Commands;
 /// [--dp-epsilon E | --dp-noise-multiplier S] [--dp-delta D] [--dp-max-grad-norm C] [--dp-budget EMAX] [--dp-sample-rate Q] [--dp-secure] [--dp-unit record|window]
 /// [--segments FILE|default --stratify DIMENSION] [--home DIR] --out MODEL</c>: fits a generator on the log returns of the
 /// rows dated up to DATE, writes the model folder, registers it in the home's model registry (<c>model.registered</c>, as
-/// a candidate; a model already registered is left as it is) and appends <c>run.completed</c> to the audit log in the home
+/// a candidate; a model already registered is left as it is, and one whose weights a registered model with another manifest
+/// has stays unregistered, with a warning) and appends <c>run.completed</c> to the audit log in the home
 /// folder. With a <c>--dp-*</c> flag (or a <c>privacy</c> config section) it trains with DP-SGD (either kind; a sequence
 /// model states the guarantee per day, <c>--dp-unit record</c>, by group privacy over the W windows that hold it, or per
 /// window); a configuration whose projected ε exceeds the budget exits 2 before training.
@@ -286,20 +287,36 @@ internal static class TrainCommand
 
     // the model joins the home's registry (model.registered), then the model folder's files close the run manifest (with
     // the model id) and run.completed (entry) pins it
-    private static (ModelRecord Registered, bool IsNew, string RunManifest, AuditReceipt Receipt) Record(Governance.CrucibleHome home,
+    // A model whose weights a registered model already has, with a manifest that differs beyond provenance (e.g. the same
+    // network calibrated by another rule), cannot be registered under the weights' id (REG-E-CONFLICT): the folder is
+    // complete and usable by path, so the run completes and says so, unregistered (null), rather than failing after training.
+    private static (ModelRecord? Registered, bool IsNew, string RunManifest, AuditReceipt Receipt) Record(Governance.CrucibleHome home,
         RunManifestBuilder run, string folder, string modelId, System.Text.Json.Nodes.JsonObject entry)
     {
         run.ModelId = modelId;
         run.AddOutput(Path.Combine(folder, DiffusionGenerator.WeightsFileName)).AddOutput(Path.Combine(folder, DiffusionGenerator.ManifestFileName));
-        var (registered, isNew) = RunAudit.Register(home, folder);
+        ModelRecord? registered = null;
+        bool isNew = false;
+        try
+        {
+            (registered, isNew) = RunAudit.Register(home, folder);
+        }
+        catch (InvalidInputException e) when (e.Rule == ModelRegistry.ConflictRule)
+        {
+            Console.Error.WriteLine($"warning [{ModelRegistry.ConflictRule}]: model {modelId[..16]}… is registered with the same weights and another manifest; "
+                + $"this model is not registered: use it by its folder (--model {folder}), or train with another seed to register it");
+        }
+
         var (manifest, receipts) = RunAudit.Complete(home, run, entry);
         return (registered, isNew, manifest, receipts[^1]);
     }
 
-    private static void WriteRecord(TextWriter output, Governance.CrucibleHome home, ModelRecord registered, bool isNew, string runManifest)
+    private static void WriteRecord(TextWriter output, Governance.CrucibleHome home, ModelRecord? registered, bool isNew, string runManifest)
     {
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"registry:   {(isNew ? "registered" : "already registered")} as {registered.Id} ({registered.Status.ToString().ToLowerInvariant()}) in {home.ModelsFolder}"));
+        output.WriteLine(registered is null
+            ? $"registry:   not registered (the registry's model with these weights has another manifest: {ModelRegistry.ConflictRule}); use the folder by path"
+            : string.Create(CultureInfo.InvariantCulture,
+                $"registry:   {(isNew ? "registered" : "already registered")} as {registered.Id} ({registered.Status.ToString().ToLowerInvariant()}) in {home.ModelsFolder}"));
         output.WriteLine($"manifest:   {runManifest} (check: crucible verify-run {runManifest})");
     }
 

@@ -72,6 +72,9 @@ public sealed class ModelRegistry
     /// <exception cref="InvalidInputException">The weights file is missing or unreadable.</exception>
     public static string IdOf(string folder) => FileHash.Sha256(Path.Combine(folder, WeightsFileName));
 
+    /// <summary>The rule of a registration refused because its weights' id is registered with another model's manifest.</summary>
+    public const string ConflictRule = "REG-E-CONFLICT";
+
     /// <summary>The lock file that serialises registrations in a home (<c>HOME/models/.register.lock</c>).</summary>
     public string LockPath => Path.Combine(_home.ModelsFolder, ".register.lock");
 
@@ -139,7 +142,7 @@ public sealed class ModelRegistry
         if (Find(id) is { } existing)
         {
             if (!string.Equals(existing.ManifestSha256, manifestHash, StringComparison.Ordinal) && !SameModel(ReadManifest(existing), File.ReadAllBytes(manifest)))
-                throw new InvalidInputException("REG-E-CONFLICT",
+                throw new InvalidInputException(ConflictRule,
                     $"model {id} is registered with another manifest.json (sha256 {existing.ManifestSha256[..16]}…, this folder's is {manifestHash[..16]}…): " +
                     "the weights agree but the model does not (transform state, config or an edited manifest, beyond the library version and input file names); " +
                     "the id is the weights' hash, so it cannot name both",
