@@ -350,9 +350,8 @@ internal static class GenerateCommand
             throw new InvalidInputException("OPT-E", $"--eta applies to --sampler ddim only (DDIM's η); --sampler {sampler} does not use it");
         if (sampler == "ddpm")
         {
-            if (samplingSteps is { } k && k != trainSteps)
-                throw new InvalidInputException("OPT-E", string.Create(CultureInfo.InvariantCulture,
-                    $"--sampling-steps applies to --sampler ddim and dpm2m; --sampler ddpm always runs all {trainSteps} of the model's diffusion steps (got {k})"));
+            if (SamplerOptions.DdpmStepsProblem(samplingSteps, trainSteps, "--sampler") is { } problem)
+                throw new InvalidInputException("OPT-E", "--sampling-steps " + problem);
             return new SamplerOptions(SamplerKind.Ddpm);
         }
 

@@ -85,6 +85,22 @@ public sealed record SamplerOptions(
     }
 
     /// <summary>
+    /// The one rule for a step count given with the DDPM sampler, shared by <c>crucible generate</c> and the service:
+    /// DDPM runs every one of the model's <paramref name="diffusionSteps"/> = T steps, so a requested count K ≠ T is
+    /// refused rather than ignored (K = T says what DDPM does and is accepted, as is no count). Returns null when
+    /// <paramref name="samplingSteps"/> is acceptable, else why not, for the caller to put after the field's name;
+    /// <paramref name="samplerName"/> is how the caller's users name the sampler choice (<c>--sampler</c>, <c>sampler</c>).
+    /// </summary>
+    public static string? DdpmStepsProblem(int? samplingSteps, int diffusionSteps, string samplerName)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(diffusionSteps);
+        return samplingSteps is { } k && k != diffusionSteps
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"applies to {samplerName} ddim and dpm2m; {samplerName} ddpm always runs all {diffusionSteps} of the model's diffusion steps (got {k})")
+            : null;
+    }
+
+    /// <summary>
     /// Whether this is deterministic DDIM (η = 0) over the <paramref name="steps"/>-step grid of <paramref name="spacing"/>:
     /// the sampler a distilled or calibrated tabular network is made for.
     /// </summary>

@@ -190,7 +190,9 @@ public static class ScenarioValidation
             if (r.Stress is not null) errors["stress"] = [Why];
         }
 
-        if (v.Sampler.Kind != SamplerKind.Ddpm && r.SamplingSteps is { } given && given > diffusionSteps)
+        if (v.Sampler.Kind == SamplerKind.Ddpm && SamplerOptions.DdpmStepsProblem(r.SamplingSteps, diffusionSteps, "sampler") is { } ddpm)
+            errors["sampling_steps"] = [ddpm];
+        else if (v.Sampler.Kind != SamplerKind.Ddpm && r.SamplingSteps is { } given && given > diffusionSteps)
             errors["sampling_steps"] = [string.Create(CultureInfo.InvariantCulture, $"must be in 1..{diffusionSteps} (the model's diffusion steps), got {r.SamplingSteps}")];
         long cells = (long)r.Count!.Value * series * (r.Prices ? 2 : 1); // a price column per return column
         if (cells > limits.MaxCells)
