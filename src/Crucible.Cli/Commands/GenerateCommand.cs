@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Crucible.Data;
 using Crucible.Data.IO;
+using Crucible.Diffusion.Conditioning;
 using Crucible.Diffusion.Samplers;
 using Crucible.Diffusion.Scenarios;
 using Crucible.Diffusion.Sequence;
@@ -329,7 +330,7 @@ internal static class GenerateCommand
             string a = arguments[i];
             int eq = a.IndexOf('=', StringComparison.Ordinal);
             string name = eq > 0 ? a[..eq].Trim() : "";
-            if (name.Length == 0 || !double.TryParse(a[(eq + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !double.IsFinite(value))
+            if (name.Length == 0 || !StressSpec.TryParseNumber(a[(eq + 1)..], out double value))
                 throw new InvalidInputException("OPT-E-CONDITION", $"--condition '{a}' is not NAME=VALUE with a finite number VALUE (e.g. VIXCLS=45)");
             if (!conditions.TryAdd(name, value))
                 throw new InvalidInputException("OPT-E-CONDITION", $"--condition names {name} twice");
