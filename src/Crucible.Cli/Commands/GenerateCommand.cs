@@ -353,7 +353,7 @@ internal static class GenerateCommand
         {
             if (SamplerOptions.DdpmStepsProblem(samplingSteps, trainSteps, "--sampler") is { } problem)
                 throw new InvalidInputException("OPT-E", "--sampling-steps " + problem);
-            return new SamplerOptions(SamplerKind.Ddpm);
+            return SamplerOptions.ForDdpm(trainSteps); // Steps = T: what the run manifest records, the steps DDPM runs
         }
 
         int steps = samplingSteps ?? SamplerOptions.DefaultFor(trainSteps).Steps;

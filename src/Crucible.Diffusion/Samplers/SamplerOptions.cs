@@ -41,7 +41,7 @@ public enum DdimSpacing
 
 /// <summary>How to sample: sampler, step count, stochasticity and batching.</summary>
 /// <param name="Kind">DDPM or DDIM.</param>
-/// <param name="Steps">DDIM's or DPM-Solver's K (ignored by DDPM, which uses all T).</param>
+/// <param name="Steps">DDIM's or DPM-Solver's K (ignored by DDPM, which uses all T; <see cref="ForDdpm"/> sets it to T, so that a record of the options says what ran).</param>
 /// <param name="Eta">DDIM's η in [0, 1]: 0 deterministic, 1 DDPM-like.</param>
 /// <param name="Variance">DDPM's σ_t² choice.</param>
 /// <param name="ChunkSize">
@@ -82,6 +82,17 @@ public sealed record SamplerOptions(
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(diffusionSteps);
         return new SamplerOptions(Steps: Math.Min(DefaultSteps, diffusionSteps));
+    }
+
+    /// <summary>
+    /// DDPM for a model of <paramref name="diffusionSteps"/> = T steps, with <see cref="Steps"/> = T: the sampler ignores
+    /// <see cref="Steps"/> and runs all T, and a record of these options (a run manifest's <c>sampling_steps</c>) then
+    /// says so rather than the unused default K = <see cref="DefaultSteps"/>. The same draws as <c>new SamplerOptions(SamplerKind.Ddpm)</c>.
+    /// </summary>
+    public static SamplerOptions ForDdpm(int diffusionSteps)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(diffusionSteps);
+        return new SamplerOptions(SamplerKind.Ddpm, diffusionSteps);
     }
 
     /// <summary>

@@ -171,13 +171,15 @@ public static class ScenarioValidation
 
     /// <summary>
     /// Checks the request against the model: its kind, T and size caps (empty: valid); and the request with the default
-    /// sampling steps (when none were given) capped at T, as <c>crucible generate</c> samples (<see cref="SamplerOptions.DefaultFor"/>).
+    /// sampling steps (when none were given) capped at T (with ddpm: T, the steps it runs), as <c>crucible generate</c> samples (<see cref="SamplerOptions.DefaultFor"/>).
     /// </summary>
     public static (Dictionary<string, string[]> Errors, ValidScenarioRequest Resolved) ForModel(ValidScenarioRequest v, string kind, int diffusionSteps, int series, ServiceOptions limits)
     {
         ArgumentNullException.ThrowIfNull(v);
         if (v.Request.SamplingSteps is null && v.Sampler.Kind != SamplerKind.Ddpm)
             v = v with { Sampler = v.Sampler with { Steps = SamplerOptions.DefaultFor(diffusionSteps).Steps } };
+        else if (v.Sampler.Kind == SamplerKind.Ddpm) // DDPM runs all T: the run manifest and metadata record T (SamplerOptions.ForDdpm)
+            v = v with { Sampler = v.Sampler with { Steps = SamplerOptions.ForDdpm(diffusionSteps).Steps } };
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var r = v.Request;
         if (kind == "tabular")
