@@ -43,5 +43,20 @@ public sealed class SamplerStepsTests : IDisposable
         var v = Crucible("verify-run", manifest, "--recompute");
         Assert.True(v.Exit == 0, v.Stdout + v.Stderr);
         Assert.Contains("outputs recomputed identically", v.Stdout, StringComparison.Ordinal);
+
+        // the manifest records the steps DDPM ran, T = 40, as the sidecar does (ddpm-40); it recorded the unused K = 50
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))!;
+        Assert.Equal(40, (int)json["config"]!["sampling_steps"]!);
+        using (var sidecar = System.Text.Json.JsonDocument.Parse(File.ReadAllText(global::Crucible.Diffusion.Scenarios.ScenarioCsv.MetadataPath(csv))))
+            Assert.Equal(40, sidecar.RootElement.GetProperty("sampling_steps").GetInt32());
+
+        // an older manifest of a ddpm run, which recorded K = 50, still recomputes identically (the K is not passed back)
+        json["config"]!["sampling_steps"] = 50;
+        json["config_sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(global::Crucible.Governance.Audit.CanonicalJson.Serialize(json["config"])));
+        string old = Path.Combine(runs, "old-ddpm-manifest.json");
+        File.WriteAllText(old, json.ToJsonString());
+        v = Crucible("verify-run", old, "--recompute");
+        Assert.True(v.Exit == 0, v.Stdout + v.Stderr);
+        Assert.Contains("outputs recomputed identically", v.Stdout, StringComparison.Ordinal);
     }
 }

@@ -96,6 +96,20 @@ public sealed class RunManifestTests(ServiceFixture f)
     }
 
     [Fact]
+    public async Task Scenario_Manifest_OfADdpmRun_RecordsTheStepsItRan()
+    {
+        // DDPM runs all T = 100 of the fixture model's steps; the manifest recorded the unused default K = 50
+        using var client = f.Client("generator");
+        using var response = await client.PostAsync("/v1/scenarios", ServiceFixture.Json($$"""{"model": "{{f.ModelId}}", "count": 4, "seed": 5, "sampler": "ddpm"}"""));
+        var received = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, received);
+        var (_, m) = await GetRun(RunIdOf(response));
+        Assert.Equal("ddpm", (string?)m.Config["sampler"]);
+        Assert.Equal(100, (int)m.Config["sampling_steps"]!);
+        Assert.Equal(100, JsonDocument.Parse(received).RootElement.GetProperty("metadata").GetProperty("sampling_steps").GetInt32()); // as the sidecar says
+    }
+
+    [Fact]
     public async Task IdempotentReplay_ReturnsTheSameRun_AndStoresNoSecondManifest()
     {
         using var client = f.Client("generator");

@@ -120,7 +120,7 @@ public sealed class ScenarioEndpointsTests(ServiceFixture f)
     [Theory]
     [InlineData("ddim", 20, "linear", "")]
     [InlineData("dpm2m", 10, "angle", "--spacing angle")]
-    [InlineData("ddpm", 1, "linear", "")]
+    [InlineData("ddpm", 100, "linear", "")] // K = T (the fixture's model has T = 100): what DDPM runs, accepted
     public async Task Csv_IsByteIdenticalToTheLibraryAndTheCli(string sampler, int steps, string spacing, string extra)
     {
         using var client = f.Client("generator");
@@ -268,6 +268,7 @@ public sealed class ScenarioEndpointsTests(ServiceFixture f)
         { $$"""{"model": "{{model}}", "count": 10, "sampler": "euler"}""", "sampler" },
         { $$"""{"model": "{{model}}", "count": 10, "sampling_steps": 0}""", "sampling_steps" },
         { $$"""{"model": "{{model}}", "count": 10, "sampling_steps": 101}""", "sampling_steps" },
+        { $$"""{"model": "{{model}}", "count": 10, "sampler": "ddpm", "sampling_steps": 50}""", "sampling_steps" },
         { $$"""{"model": "{{model}}", "count": 10, "eta": 1.5}""", "eta" },
         { $$"""{"model": "{{model}}", "count": 10, "spacing": "log"}""", "spacing" },
         { $$"""{"model": "{{model}}", "count": 10, "guidance": -1}""", "guidance" },
@@ -301,6 +302,25 @@ public sealed class ScenarioEndpointsTests(ServiceFixture f)
             Assert.Equal("run.failed", last.Kind);
             Assert.Equal("key:generator", last.Actor);
         }
+    }
+
+    [Fact]
+    public async Task Ddpm_WithSamplingStepsOtherThanT_Is422NamingTheField_WithTheCliRule()
+    {
+        // DDPM runs all T = 100 steps: a K ≠ T was ignored silently; the CLI refuses it (OPT-E), and so does the service
+        using var client = f.Client("generator");
+        using var response = await client.SendAsync(Post($$"""{"model": "{{f.ModelId}}", "count": 4, "seed": 1, "sampler": "ddpm", "sampling_steps": 10}"""));
+        var problem = await Problem.AssertAsync(response, HttpStatusCode.UnprocessableEntity, "validation");
+        var rules = problem.GetProperty("errors").GetProperty("sampling_steps");
+        Assert.Equal("applies to sampler ddim and dpm2m; sampler ddpm always runs all 100 of the model's diffusion steps (got 10)", rules[0].GetString());
+        Assert.Equal(SamplerOptions.DdpmStepsProblem(10, 100, "sampler"), rules[0].GetString());
+
+        // without sampling_steps, or with K = T: accepted, the same draw
+        using var none = await client.SendAsync(Post($$"""{"model": "{{f.ModelId}}", "count": 4, "seed": 1, "sampler": "ddpm"}""", accept: "text/csv"));
+        using var t = await client.SendAsync(Post($$"""{"model": "{{f.ModelId}}", "count": 4, "seed": 1, "sampler": "ddpm", "sampling_steps": 100}""", accept: "text/csv"));
+        Assert.Equal(HttpStatusCode.OK, none.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, t.StatusCode);
+        Assert.Equal(await none.Content.ReadAsByteArrayAsync(), await t.Content.ReadAsByteArrayAsync());
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Crucible.Data;
 using Crucible.Data.IO;
+using Crucible.Diffusion.Conditioning;
 using Crucible.Diffusion.Samplers;
 using Crucible.Diffusion.Scenarios;
 using Crucible.Diffusion.Sequence;
@@ -329,7 +330,7 @@ internal static class GenerateCommand
             string a = arguments[i];
             int eq = a.IndexOf('=', StringComparison.Ordinal);
             string name = eq > 0 ? a[..eq].Trim() : "";
-            if (name.Length == 0 || !double.TryParse(a[(eq + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !double.IsFinite(value))
+            if (name.Length == 0 || !StressSpec.TryParseNumber(a[(eq + 1)..], out double value))
                 throw new InvalidInputException("OPT-E-CONDITION", $"--condition '{a}' is not NAME=VALUE with a finite number VALUE (e.g. VIXCLS=45)");
             if (!conditions.TryAdd(name, value))
                 throw new InvalidInputException("OPT-E-CONDITION", $"--condition names {name} twice");
@@ -350,10 +351,9 @@ internal static class GenerateCommand
             throw new InvalidInputException("OPT-E", $"--eta applies to --sampler ddim only (DDIM's η); --sampler {sampler} does not use it");
         if (sampler == "ddpm")
         {
-            if (samplingSteps is { } k && k != trainSteps)
-                throw new InvalidInputException("OPT-E", string.Create(CultureInfo.InvariantCulture,
-                    $"--sampling-steps applies to --sampler ddim and dpm2m; --sampler ddpm always runs all {trainSteps} of the model's diffusion steps (got {k})"));
-            return new SamplerOptions(SamplerKind.Ddpm);
+            if (SamplerOptions.DdpmStepsProblem(samplingSteps, trainSteps, "--sampler") is { } problem)
+                throw new InvalidInputException("OPT-E", "--sampling-steps " + problem);
+            return SamplerOptions.ForDdpm(trainSteps); // Steps = T: what the run manifest records, the steps DDPM runs
         }
 
         int steps = samplingSteps ?? SamplerOptions.DefaultFor(trainSteps).Steps;

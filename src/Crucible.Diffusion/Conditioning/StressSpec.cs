@@ -93,7 +93,8 @@ public sealed record StressPlan(IReadOnlyDictionary<string, double> Conditions, 
 ///            | 'daily(' list ')'                  every day's return of each listed one   daily(SPY,HYG)&gt;=-5%
 ///            | 'mean(' list ')'                   average cumulative log return           mean(SPY,EFA)&lt;=-15%
 /// list      := SERIES { ',' SERIES } | '*'        '*': every generated series
-/// SIGN      := '+' | '-'      SIGNED := [SIGN] NUMBER      NUMBER := digits ['.' digits]   (no exponent, '.' decimal)
+/// SIGN      := '+' | '-'      SIGNED := [SIGN] NUMBER      NUMBER := a finite number of <see cref="TryParseNumber"/>
+///                                                              (e.g. 45, 2.5, .5, 4.5e1, 3E-2; '.' decimal, no NaN or ∞)
 /// </code>
 /// <para>
 /// Names are case-insensitive; spaces around tokens are ignored (≤ and ≥ are accepted for &lt;= and &gt;=). A value
@@ -413,25 +414,22 @@ public sealed class StressSpec
         return new MoveTerm(scope, series, atMost, percent, column);
     }
 
+    /// <summary>
+    /// The number syntax of stress values and of <c>crucible generate --condition NAME=VALUE</c>, one rule for both:
+    /// culture-invariant (<c>.</c> decimal point, no group separators) with an optional sign and exponent
+    /// (<see cref="NumberStyles.Float"/>: 45, -20, 2.5, .5, 4.5e1, 3E-2), and finite: NaN, ±Infinity and values that
+    /// overflow a double (1e400) are refused.
+    /// </summary>
+    public static bool TryParseNumber(string text, out double value) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
+
     private static double Number(string text, bool allowSign, int column, string source)
     {
-        int i = 0;
-        if (allowSign && text.Length > 0 && text[0] is '+' or '-') i = 1;
-        bool digits = false, point = false;
-        for (int j = i; j < text.Length; j++)
-        {
-            if (char.IsAsciiDigit(text[j])) digits = true;
-            else if (text[j] == '.' && !point) point = true;
-            else
-            {
-                digits = false;
-                break;
-            }
-        }
-
-        if (!digits || text.EndsWith('.') || text[i..].StartsWith('.'))
-            throw Fail(source, column, StressRules.Value, $"'{text}' is not a number (digits with an optional '.' decimal point, e.g. 45, -20, 2.5)");
-        return double.Parse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture);
+        // a sign here was read as the term's (shift or move direction); "++5" and "+-5" are not numbers
+        bool signOk = allowSign || (text.Length > 0 && text[0] is not ('+' or '-'));
+        if (!signOk || text.Length != text.Trim().Length || !TryParseNumber(text, out double value))
+            throw Fail(source, column, StressRules.Value, $"'{text}' is not a finite number (e.g. 45, -20, 2.5, 4.5e1)");
+        return value;
     }
 
     private static bool IsName(string s) =>

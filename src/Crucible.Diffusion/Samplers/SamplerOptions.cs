@@ -41,7 +41,7 @@ public enum DdimSpacing
 
 /// <summary>How to sample: sampler, step count, stochasticity and batching.</summary>
 /// <param name="Kind">DDPM or DDIM.</param>
-/// <param name="Steps">DDIM's or DPM-Solver's K (ignored by DDPM, which uses all T).</param>
+/// <param name="Steps">DDIM's or DPM-Solver's K (ignored by DDPM, which uses all T; <see cref="ForDdpm"/> sets it to T, so that a record of the options says what ran).</param>
 /// <param name="Eta">DDIM's η in [0, 1]: 0 deterministic, 1 DDPM-like.</param>
 /// <param name="Variance">DDPM's σ_t² choice.</param>
 /// <param name="ChunkSize">
@@ -82,6 +82,33 @@ public sealed record SamplerOptions(
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(diffusionSteps);
         return new SamplerOptions(Steps: Math.Min(DefaultSteps, diffusionSteps));
+    }
+
+    /// <summary>
+    /// DDPM for a model of <paramref name="diffusionSteps"/> = T steps, with <see cref="Steps"/> = T: the sampler ignores
+    /// <see cref="Steps"/> and runs all T, and a record of these options (a run manifest's <c>sampling_steps</c>) then
+    /// says so rather than the unused default K = <see cref="DefaultSteps"/>. The same draws as <c>new SamplerOptions(SamplerKind.Ddpm)</c>.
+    /// </summary>
+    public static SamplerOptions ForDdpm(int diffusionSteps)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(diffusionSteps);
+        return new SamplerOptions(SamplerKind.Ddpm, diffusionSteps);
+    }
+
+    /// <summary>
+    /// The one rule for a step count given with the DDPM sampler, shared by <c>crucible generate</c> and the service:
+    /// DDPM runs every one of the model's <paramref name="diffusionSteps"/> = T steps, so a requested count K ≠ T is
+    /// refused rather than ignored (K = T says what DDPM does and is accepted, as is no count). Returns null when
+    /// <paramref name="samplingSteps"/> is acceptable, else why not, for the caller to put after the field's name;
+    /// <paramref name="samplerName"/> is how the caller's users name the sampler choice (<c>--sampler</c>, <c>sampler</c>).
+    /// </summary>
+    public static string? DdpmStepsProblem(int? samplingSteps, int diffusionSteps, string samplerName)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(diffusionSteps);
+        return samplingSteps is { } k && k != diffusionSteps
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"applies to {samplerName} ddim and dpm2m; {samplerName} ddpm always runs all {diffusionSteps} of the model's diffusion steps (got {k})")
+            : null;
     }
 
     /// <summary>

@@ -303,6 +303,17 @@ public sealed class SequenceGenerator
     public IConditionalDenoiser Denoiser => _denoiser ?? throw NotFitted();
 
     /// <summary>
+    /// Why <paramref name="returns"/> train returns are too few for windows of <paramref name="window"/> (which need
+    /// <paramref name="window"/> + 1 returns), in the rows the user gave: a file of prices gives one return fewer than its
+    /// price rows, so its count and need are said in price rows too.
+    /// </summary>
+    private static string TooFewRows(int returns, int window, DataProvenance? provenance) =>
+        provenance?.Input == nameof(InputKind.Prices)
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"the training data's {returns + 1} price rows give {returns} returns; a window of {window} needs at least {window + 1} returns, so at least {window + 2} price rows")
+            : string.Create(CultureInfo.InvariantCulture, $"the training data has {returns} returns; a window of {window} needs at least {window + 1}");
+
+    /// <summary>
     /// Fits on the train split of log returns (pass only the train split: everything here is seen by the model).
     /// </summary>
     /// <param name="trainReturns">Log returns, rows in time order (dated when <paramref name="conditions"/> is given).</param>
@@ -332,7 +343,7 @@ public sealed class SequenceGenerator
         var o = Options;
         int w = o.Window, d = trainReturns.ColumnCount, rows = trainReturns.RowCount;
         if (d < 1) throw new InvalidInputException("no-series", "the training data has no series");
-        if (rows < w + 1) throw new InvalidInputException("too-few-rows", $"the training data has {rows} rows; windows of {w} need at least {w + 1}");
+        if (rows < w + 1) throw new InvalidInputException("too-few-rows", TooFewRows(rows, w, provenance));
         for (int i = 0; i < trainReturns.Values.Length; i++)
         {
             if (!double.IsFinite(trainReturns.Values[i]))

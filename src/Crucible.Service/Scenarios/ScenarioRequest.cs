@@ -171,13 +171,15 @@ public static class ScenarioValidation
 
     /// <summary>
     /// Checks the request against the model: its kind, T and size caps (empty: valid); and the request with the default
-    /// sampling steps (when none were given) capped at T, as <c>crucible generate</c> samples (<see cref="SamplerOptions.DefaultFor"/>).
+    /// sampling steps (when none were given) capped at T (with ddpm: T, the steps it runs), as <c>crucible generate</c> samples (<see cref="SamplerOptions.DefaultFor"/>).
     /// </summary>
     public static (Dictionary<string, string[]> Errors, ValidScenarioRequest Resolved) ForModel(ValidScenarioRequest v, string kind, int diffusionSteps, int series, ServiceOptions limits)
     {
         ArgumentNullException.ThrowIfNull(v);
         if (v.Request.SamplingSteps is null && v.Sampler.Kind != SamplerKind.Ddpm)
             v = v with { Sampler = v.Sampler with { Steps = SamplerOptions.DefaultFor(diffusionSteps).Steps } };
+        else if (v.Sampler.Kind == SamplerKind.Ddpm) // DDPM runs all T: the run manifest and metadata record T (SamplerOptions.ForDdpm)
+            v = v with { Sampler = v.Sampler with { Steps = SamplerOptions.ForDdpm(diffusionSteps).Steps } };
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var r = v.Request;
         if (kind == "tabular")
@@ -190,7 +192,9 @@ public static class ScenarioValidation
             if (r.Stress is not null) errors["stress"] = [Why];
         }
 
-        if (v.Sampler.Kind != SamplerKind.Ddpm && r.SamplingSteps is { } given && given > diffusionSteps)
+        if (v.Sampler.Kind == SamplerKind.Ddpm && SamplerOptions.DdpmStepsProblem(r.SamplingSteps, diffusionSteps, "sampler") is { } ddpm)
+            errors["sampling_steps"] = [ddpm];
+        else if (v.Sampler.Kind != SamplerKind.Ddpm && r.SamplingSteps is { } given && given > diffusionSteps)
             errors["sampling_steps"] = [string.Create(CultureInfo.InvariantCulture, $"must be in 1..{diffusionSteps} (the model's diffusion steps), got {r.SamplingSteps}")];
         long cells = (long)r.Count!.Value * series * (r.Prices ? 2 : 1); // a price column per return column
         if (cells > limits.MaxCells)

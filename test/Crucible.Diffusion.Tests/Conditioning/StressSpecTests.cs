@@ -112,6 +112,40 @@ public class StressSpecTests
     }
 
     [Theory]
+    [InlineData("VIXCLS=4.5e1", "VIXCLS=45")]
+    [InlineData("VIXCLS=4.5E+1", "VIXCLS=45")]
+    [InlineData("TERM=(-5e-1)", "TERM=(-0.5)")]
+    [InlineData("vol=+2e0sd", "vol=+2sd")]
+    [InlineData("BAA10Y=+3e2bp", "BAA10Y=+300bp")]
+    [InlineData("TERM=-5E1%", "TERM=-50%")]
+    [InlineData("DFF=-2.5e-1", "DFF=-0.25")]
+    [InlineData("VIXCLS=.5", "VIXCLS=0.5")]
+    [InlineData("SPY<=-2e1%", "SPY<=-20%")]
+    public void Parse_AcceptsTheNumberSyntaxOfCondition_ScientificNotationIncluded(string scientific, string plain)
+    {
+        // --condition VIXCLS=4.5e1 was accepted while --stress "VIXCLS=4.5e1" was refused: one number rule for both
+        static string Show(StressTerm t) => t is MoveTerm m
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{m.Scope} {string.Join(',', m.Series)} {m.AtMost} {m.Percent:R} {m.Column}")
+            : t.ToString();
+        Assert.Equal(StressSpec.Parse(plain).Terms.Select(Show), StressSpec.Parse(scientific).Terms.Select(Show));
+        string value = scientific[(scientific.IndexOfAny(['=', '<']) + (scientific.Contains('<', StringComparison.Ordinal) ? 2 : 1))..]
+            .Trim('(', ')', '%').Replace("sd", "", StringComparison.Ordinal).Replace("bp", "", StringComparison.Ordinal);
+        Assert.True(StressSpec.TryParseNumber(value, out double number), value);
+        Assert.Equal(double.Parse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture), number);
+    }
+
+    [Theory]
+    [InlineData("NaN")]
+    [InlineData("Infinity")]
+    [InlineData("-Infinity")]
+    [InlineData("1e400")]
+    [InlineData("4,5")]
+    [InlineData("1_000")]
+    [InlineData("")]
+    public void TryParseNumber_RefusesNonFiniteAndNonInvariantNumbers(string text) =>
+        Assert.False(StressSpec.TryParseNumber(text, out _));
+
+    [Theory]
     [InlineData("", StressRules.Syntax, 1)]
     [InlineData("vix=45,,vol=+1sd", StressRules.Syntax, 8)]
     [InlineData("vix=45;", StressRules.Syntax, 8)]
@@ -120,7 +154,14 @@ public class StressSpecTests
     [InlineData("vol=+2sdx", StressRules.Value, 5)]
     [InlineData("vix=4,5", StressRules.Syntax, 7)]
     [InlineData("vix=45x", StressRules.Value, 5)]
-    [InlineData("vix=1e2", StressRules.Value, 5)]
+    [InlineData("vix=1e400", StressRules.Value, 5)]
+    [InlineData("vix=NaN", StressRules.Value, 5)]
+    [InlineData("vix=Infinity", StressRules.Value, 5)]
+    [InlineData("vix=(-Infinity)", StressRules.Value, 6)]
+    [InlineData("vol=+1e999sd", StressRules.Value, 5)]
+    [InlineData("SPY<=-Infinity%", StressRules.Value, 6)]
+    [InlineData("vix=4.5e", StressRules.Value, 5)]
+    [InlineData("vix=+-5", StressRules.Value, 5)]
     [InlineData("TERM=-100%", StressRules.Value, 6)]
     [InlineData("SPY<=-20", StressRules.Value, 6)]
     [InlineData("SPY <= -120%", StressRules.Value, 8)]
