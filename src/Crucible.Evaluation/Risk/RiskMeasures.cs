@@ -124,16 +124,39 @@ public static class RiskMeasures
         if (columns.Count != weights.Length) throw new ArgumentException("one weight per series is needed", nameof(weights));
         var n = columns.Count == 0 ? 0 : columns[0].Length;
         var result = new double[n];
+        var row = new double[columns.Count];
         for (var t = 0; t < n; t++)
         {
-            double u = 0;
-            for (var i = 0; i < columns.Count; i++)
-            {
-                if (weights[i] != 0) u += weights[i] * Numeric.ExpM1(columns[i][t]);
-            }
-
-            result[t] = u > -1 ? Numeric.Log1P(u) : double.NaN;
+            for (var i = 0; i < row.Length; i++) row[i] = columns[i][t];
+            result[t] = PortfolioStepLogReturn(row, weights);
         }
         return result;
+    }
+
+    /// <summary>
+    /// One step's portfolio log return ln(1 + u), u = <see cref="PortfolioSimpleReturn"/>, for the series' log returns
+    /// <paramref name="logReturns"/>; NaN when the gross return 1 + u is not positive (a levered or short book wiped out).
+    /// The one definition of the P&amp;L (Crucible.Stress PortfolioPnl calls it).
+    /// </summary>
+    public static double PortfolioStepLogReturn(ReadOnlySpan<double> logReturns, ReadOnlySpan<double> weights)
+    {
+        var u = PortfolioSimpleReturn(logReturns, weights);
+        return u > -1 ? Numeric.Log1P(u) : double.NaN;
+    }
+
+    /// <summary>
+    /// One step's simple portfolio return u = Σ_i w_i (e^{r_i} − 1) of a book rebalanced to <paramref name="weights"/>
+    /// (fractions of capital, the rest cash earning nothing) for the series' log returns <paramref name="logReturns"/>.
+    /// </summary>
+    public static double PortfolioSimpleReturn(ReadOnlySpan<double> logReturns, ReadOnlySpan<double> weights)
+    {
+        if (logReturns.Length != weights.Length) throw new ArgumentException("one weight per series is needed", nameof(weights));
+        double u = 0;
+        for (var i = 0; i < weights.Length; i++)
+        {
+            if (weights[i] != 0) u += weights[i] * Numeric.ExpM1(logReturns[i]);
+        }
+
+        return u;
     }
 }

@@ -23,24 +23,12 @@ public static class PortfolioPnl
     /// <paramref name="weights"/>; NaN when the gross return 1 + Σ w_i (e^{r_i} − 1) is not positive (the portfolio is
     /// wiped out, which only a leveraged or short portfolio can be).
     /// </summary>
-    public static double StepLogReturn(ReadOnlySpan<double> logReturns, ReadOnlySpan<double> weights)
-    {
-        var u = SimpleReturn(logReturns, weights);
-        return u > -1 ? Numeric.Log1P(u) : double.NaN;
-    }
+    public static double StepLogReturn(ReadOnlySpan<double> logReturns, ReadOnlySpan<double> weights) =>
+        Evaluation.Risk.RiskMeasures.PortfolioStepLogReturn(logReturns, weights);
 
     /// <summary>The step's simple portfolio return u = Σ_i w_i (e^{r_i} − 1).</summary>
-    public static double SimpleReturn(ReadOnlySpan<double> logReturns, ReadOnlySpan<double> weights)
-    {
-        if (logReturns.Length != weights.Length) throw new ArgumentException("one weight per series is needed", nameof(weights));
-        double u = 0;
-        for (var i = 0; i < weights.Length; i++)
-        {
-            if (weights[i] != 0) u += weights[i] * Numeric.ExpM1(logReturns[i]);
-        }
-
-        return u;
-    }
+    public static double SimpleReturn(ReadOnlySpan<double> logReturns, ReadOnlySpan<double> weights) =>
+        Evaluation.Risk.RiskMeasures.PortfolioSimpleReturn(logReturns, weights);
 
     /// <summary>φ(u) = ln(1 + u) / u, with φ(0) = 1: the factor that maps the simple return u onto the log return.</summary>
     public static double LogRatio(double u) => u == 0 ? 1.0 : Numeric.Log1P(u) / u;
