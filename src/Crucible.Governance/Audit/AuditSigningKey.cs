@@ -47,7 +47,7 @@ public sealed class AuditSigningKey : IDisposable
         if (File.Exists(privateKeyPath)) return LoadExisting(privateKeyPath);
         var dir = Path.GetDirectoryName(Path.GetFullPath(privateKeyPath))!;
         Directory.CreateDirectory(dir);
-        using var gate = ExclusiveLock(Path.Combine(dir, LockFileName));
+        using var gate = ExclusiveFileLock.Acquire(Path.Combine(dir, LockFileName), TimeSpan.FromSeconds(30));
         if (File.Exists(privateKeyPath)) return LoadExisting(privateKeyPath); // another process made it while we waited
 
         var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -78,24 +78,6 @@ public sealed class AuditSigningKey : IDisposable
         var publicPath = PublicPathFor(privateKeyPath);
         if (!File.Exists(publicPath)) AtomicFile.WriteAllText(publicPath, loaded._key.ExportSubjectPublicKeyInfoPem());
         return loaded;
-    }
-
-    // FileShare.None takes an exclusive advisory lock on Unix (flock) and a sharing lock on Windows; another holder, in
-    // this process or another, makes the open fail until it lets go
-    private static FileStream ExclusiveLock(string path)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
-        {
-            try
-            {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException) when (DateTime.UtcNow < deadline)
-            {
-                Thread.Sleep(5);
-            }
-        }
     }
 
     /// <summary>The conventional public key path beside a private key file.</summary>

@@ -244,24 +244,7 @@ public sealed class ModelRegistry
     private IDisposable Lock()
     {
         Directory.CreateDirectory(_home.ModelsFolder);
-        var deadline = DateTime.UtcNow + LockTimeout;
-        FileStream file;
-        while (true)
-        {
-            try
-            {
-                file = new FileStream(LockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-                break;
-            }
-            catch (IOException e) when (File.Exists(LockPath))
-            {
-                // another registration of this home holds it
-                if (DateTime.UtcNow >= deadline)
-                    throw new IOException($"another registration has held {LockPath} for {LockTimeout.TotalSeconds:F0} s: {e.Message}", e);
-                Thread.Sleep(20);
-            }
-        }
-
+        var file = ExclusiveFileLock.Acquire(LockPath, LockTimeout);
         try
         {
             return _audit.Postgres is { } shared ? new Held(file, shared.HoldLock(Audit.PostgresAuditStore.RegisterLock)) : new Held(file, null);
