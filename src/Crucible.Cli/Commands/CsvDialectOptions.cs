@@ -54,7 +54,11 @@ internal sealed class CsvDialectOptions
             Description = Of("Missing-value policy: reject (default), keep (as NaN), ffill (forward-fill, counted)"),
             DefaultValueFactory = _ => "reject",
         };
-        FfillLimit = new(Name("ffill-limit")) { Description = Of("Most consecutive rows to forward-fill (default 5)"), DefaultValueFactory = _ => 5 };
+        FfillLimit = new(Name("ffill-limit"))
+        {
+            Description = Of($"Most consecutive rows to forward-fill (default {CsvReadOptions.Default.ForwardFillLimit})"),
+            DefaultValueFactory = _ => CsvReadOptions.Default.ForwardFillLimit,
+        };
         Domain = new(Name("domain"))
         {
             Description = Of($"A column's allowed values: NAME=any|nonneg|positive (repeatable), e.g. {Name("domain")} DFF=any for rates"),
@@ -79,7 +83,7 @@ internal sealed class CsvDialectOptions
         if (parse.GetValue(DateFormat) is { } f) o["date_format"] = f;
         if (parse.GetValue(Na) is { Length: > 0 } na) o["na"] = new JsonArray([.. na.Select(x => (JsonNode?)x)]);
         if (parse.GetValue(Missing) is { } m && m != "reject") o["missing"] = m;
-        if (parse.GetValue(FfillLimit) is var limit && limit != 5) o["ffill_limit"] = limit;
+        if (parse.GetValue(FfillLimit) is var limit && limit != CsvReadOptions.Default.ForwardFillLimit) o["ffill_limit"] = limit;
         if (parse.GetValue(Domain) is { Length: > 0 } domain) o["domain"] = new JsonArray([.. domain.Select(x => (JsonNode?)x)]);
         return o.Count == 0 ? null : o;
     }
@@ -96,22 +100,24 @@ internal sealed class CsvDialectOptions
 
         string? S(string key) => c[key]?.GetValue<string>();
         string[] A(string key) => c[key] is JsonArray a ? [.. a.Select(x => x!.GetValue<string>())] : [];
-        var na = new HashSet<string>(StringComparer.Ordinal) { "" };
+        // what is not recorded keeps options' own value (the reader's defaults)
+        var na = new HashSet<string>(options.MissingTokens, StringComparer.Ordinal);
         foreach (var token in A("na")) na.Add(token);
         var result = options with
         {
-            Delimiter = Char(S("delimiter"), ',', "--delimiter"),
-            DecimalSeparator = Char(S("decimal"), '.', "--decimal"),
-            ThousandsSeparator = S("thousands") is { } t ? Char(t, ',', "--thousands") : null,
-            DateFormat = S("date_format") ?? "yyyy-MM-dd",
+            Delimiter = Char(S("delimiter"), options.Delimiter, "--delimiter"),
+            DecimalSeparator = Char(S("decimal"), options.DecimalSeparator, "--decimal"),
+            ThousandsSeparator = S("thousands") is { } t ? Char(t, ',', "--thousands") : options.ThousandsSeparator,
+            DateFormat = S("date_format") ?? options.DateFormat,
             MissingTokens = na,
             Missing = S("missing") switch
             {
+                null => options.Missing,
                 "keep" => MissingValuePolicy.Keep,
                 "ffill" => MissingValuePolicy.ForwardFill,
                 _ => MissingValuePolicy.Reject,
             },
-            ForwardFillLimit = c["ffill_limit"]?.GetValue<int>() ?? 5,
+            ForwardFillLimit = c["ffill_limit"]?.GetValue<int>() ?? options.ForwardFillLimit,
             ColumnDomains = Domains(A("domain")),
         };
         result.Validate();
