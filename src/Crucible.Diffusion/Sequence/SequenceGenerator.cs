@@ -340,7 +340,9 @@ public sealed class SequenceGenerator
     /// <exception cref="InvalidInputException">Too few rows for one window, non-finite values, a series that does not
     /// vary (<c>constant-series</c>), undated frames with conditions, a condition of ±∞ (<c>condition-value</c>; NaN is a
     /// missing condition), a condition feature equal in every conditioned window (<c>constant-condition</c>), no window
-    /// with a known condition, or a checkpoint of other data or options.</exception>
+    /// with a known condition, a checkpoint of other data or options, or under privacy (<c>DP-E-PREPROCESS</c>) conditions
+    /// on a state not declared public, a feature derived from the returns (RV20) or no <paramref name="publicConditions"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="publicConditions"/> without conditions or with other columns.</exception>
     public SequenceGenerator Fit(
         TimeSeriesFrame trainReturns,
         TimeSeriesFrame? conditions = null,
@@ -380,6 +382,8 @@ public sealed class SequenceGenerator
         if (conditions is not null && (trainReturns.Dates.Length != rows || conditions.Dates.Length != conditions.RowCount || conditions.RowCount == 0))
             throw new InvalidInputException("condition-dates", "conditions need dated return and condition frames");
 
+        if (publicConditions is not null && (conditions is null || !publicConditions.Columns.SequenceEqual(conditions.Columns, StringComparer.Ordinal)))
+            throw new ArgumentException("the public state's features must have the conditions' columns, in order", nameof(publicConditions));
         int count = rows - w + 1, size = d * w;
 
         // 0. DP-SGD (RELIABILITY.md DP-8, DP-11): refused combinations and the budget are checked, and σ calibrated, before
@@ -411,11 +415,11 @@ public sealed class SequenceGenerator
                     }
                 }
 
-                if (publicConditions is null || !publicConditions.Columns.SequenceEqual(conditions.Columns, StringComparer.Ordinal))
+                if (publicConditions is null)
                 {
                     throw new InvalidInputException("DP-E-PREPROCESS",
                         "under privacy the conditions' standardisation and reference state must be computed from the public state alone: "
-                        + "give its features (EconomicState.BuildPublic) with the same columns as the conditions");
+                        + "give its features (EconomicState.BuildPublic)");
                 }
             }
 

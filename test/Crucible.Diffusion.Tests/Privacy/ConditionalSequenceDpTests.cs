@@ -309,6 +309,7 @@ public sealed class ConditionalSequenceDpTests : IDisposable
         Assert.Contains("RV20", Assert.Throws<InvalidInputException>(() => new SequenceGenerator(Dp(Public)).Fit(train, rvFeatures)).Message, StringComparison.Ordinal);
         Assert.Equal("DP-E-PREPROCESS", Assert.Throws<InvalidInputException>(() => new SequenceGenerator(Dp(Public)).Fit(train, features)).Rule);
         Assert.Equal("DP-E-PREPROCESS", Assert.Throws<InvalidInputException>(() => EconomicState.BuildPublic(state.Frame, ["RV20"])).Rule);
+        Assert.Throws<ArgumentException>(() => new SequenceGenerator(Dp(Public)).Fit(train, features, publicConditions: EconomicState.BuildPublic(state.Frame, ["DFF"])));
 
         // the guidance calibration reads the realised ES of the private windows
         var calibration = SequenceTraining.CalibrationFor("covid-2020")!;
