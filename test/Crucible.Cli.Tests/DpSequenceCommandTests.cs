@@ -111,4 +111,63 @@ public sealed class DpSequenceCommandTests : IDisposable
         Assert.Equal(2, tabular.Exit);
         Assert.Contains("privacy.unit", tabular.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void TrainSequence_DpPublicState_ConditionalModel_StatementNamesTheStateFile_RecomputeReproduces_AndWhatReadsTheReturnsExitsTwo()
+    {
+        var (prices, state) = Files();
+        string model = Path.Combine(_dir, "c");
+        var (code, stdout, stderr) = Crucible("train", "--data", prices, "--kind", "sequence", "--window", "5", "--config", Config(), "--steps", "4",
+            "--train-end", "2020-05-15", "--state", state, "--state-columns", "VIXCLS,TERM", "--dp-public-state", "--dp-noise-multiplier", "3",
+            "--dp-delta", "1e-4", "--out", model);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("conditioned on a public economic state (state.csv, SHA-256", stdout, StringComparison.Ordinal);
+        string sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(state)));
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "manifest.json")));
+        var p = doc.RootElement.GetProperty("privacy");
+        var inputs = p.GetProperty("public_state");
+        Assert.Equal(sha, inputs.GetProperty("sha256").GetString());
+        Assert.Equal(["VIXCLS", "TERM"], inputs.GetProperty("features").EnumerateArray().Select(e => e.GetString()!));
+        Assert.Equal("2020-05-16", inputs.GetProperty("statistics_end").GetString());       // the state of the declared train end, the day after
+        Assert.Equal("2020-05-16", doc.RootElement.GetProperty("conditions").GetProperty("reference_date").GetString());
+        Assert.True(doc.RootElement.GetProperty("config").GetProperty("privacy").GetProperty("public_state").GetBoolean());
+
+        var manifest = ManifestPath(stdout);
+        using (var run = JsonDocument.Parse(File.ReadAllBytes(manifest)))
+            Assert.True(JsonElement.DeepEquals(p, run.RootElement.GetProperty("dp")), run.RootElement.ToString());
+        var again = Crucible("verify-run", manifest, "--recompute");
+        Assert.True(again.Exit == 0, again.Stdout + again.Stderr);
+        Assert.Contains("2/2 outputs recomputed identically", again.Stdout, StringComparison.Ordinal);
+
+        var scenarios = Path.Combine(_dir, "vix30.csv");
+        var generated = Crucible("generate", "--model", model, "--count", "3", "--condition", "VIXCLS=30", "--sampling-steps", "5", "--seed", "1", "--out", scenarios);
+        Assert.True(generated.Exit == 0, generated.Stderr);
+        using (var meta = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "vix30.meta.json"))))
+            Assert.Equal(sha, meta.RootElement.GetProperty("privacy").GetProperty("public_state").GetProperty("sha256").GetString());
+
+        var card = Path.Combine(_dir, "card.md");
+        var carded = Crucible("model-card", "--model", model, "--out", card);
+        Assert.True(carded.Exit == 0, carded.Stderr);
+        Assert.Contains(sha, File.ReadAllText(card), StringComparison.Ordinal);
+
+        string refused = Path.Combine(_dir, "refused");
+        void Refused(string rule, string expected, params string[] args)
+        {
+            var r = Crucible(["train", "--data", prices, "--kind", "sequence", "--window", "5", "--steps", "2", "--dp-epsilon", "3", "--dp-delta", "1e-4", .. args, "--out", refused]);
+            Assert.True(r.Exit == 2, $"{string.Join(' ', args)}: exit {r.Exit}\n{r.Stdout}\n{r.Stderr}");
+            Assert.Contains(rule, r.Stderr, StringComparison.Ordinal);
+            Assert.Contains(expected, r.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", r.Stderr, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(refused));
+        }
+
+        Refused("DP-E-PREPROCESS", "--dp-public-state", "--state", state, "--state-columns", "VIXCLS");                        // no declaration
+        Refused("DP-E-PREPROCESS", "RV20", "--state", state, "--state-columns", "VIXCLS,RV20", "--dp-public-state");           // from the returns
+        Refused("DP-E-PREPROCESS", "RV20", "--state", state, "--dp-public-state");                                              // the default features hold it
+        Refused("DP-E-PREPROCESS", "calibrate-guidance", "--state", state, "--state-columns", "VIXCLS", "--dp-public-state", "--calibrate-guidance", "covid-2020");
+        Refused("DP-E-CONFIG", "--state", "--dp-public-state");                                                                  // nothing to declare
+        var tabular = Crucible("train", "--data", prices, "--steps", "2", "--dp-epsilon", "3", "--dp-public-state", "--out", refused);
+        Assert.Equal(2, tabular.Exit);
+        Assert.Contains("OPT-E-KIND", tabular.Stderr, StringComparison.Ordinal);
+    }
 }

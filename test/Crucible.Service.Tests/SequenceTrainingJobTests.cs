@@ -267,6 +267,20 @@ public sealed class SequenceTrainingJobTests(ServiceFixture f)
             Rule(await Refused("""{"kind": "sequence", "data_csv": "x", "state_csv": "x", "config": {"transform": "none", "volatility_adaptive": false, "privacy": {"target_epsilon": 1}}}"""), "state_csv"));
         var tabularDp = await Refused("""{"data_csv": "x", "window": 5, "config": {"transform": "none", "volatility_adaptive": false, "whiten": false, "privacy": {"target_epsilon": 1}}}""");
         Assert.False(tabularDp.TryGetProperty("config", out _), tabularDp.ToString());
+
+        // a state declared public (privacy.public_state): what reads the private returns is refused by field, and the
+        // declaration needs a state file (and a sequence job)
+        const string PublicDp = """, "config": {"transform": "none", "volatility_adaptive": false, "privacy": {"target_epsilon": 1, "public_state": true}}""";
+        var publicState = await Refused("""{"kind": "sequence", "data_csv": "x", "window": 1, "state_csv": "x", "calibrate_guidance": "gfc-2008" """ + PublicDp + "}");
+        Assert.Equal(Crucible.Service.Training.TrainingValidation.SequenceDpCalibrationRefusal, Rule(publicState, "calibrate_guidance"));
+        Assert.Equal(Crucible.Service.Training.TrainingValidation.SequenceDpReturnFeatureRefusal, Rule(publicState, "state_columns")); // the defaults hold RV20
+        Assert.False(publicState.TryGetProperty("state_csv", out _), publicState.ToString());
+        var rv20 = await Refused("""{"kind": "sequence", "data_csv": "x", "window": 1, "state_csv": "x", "state_columns": ["VIXCLS", "RV20"]""" + PublicDp + "}");
+        Assert.Contains("RV20", Rule(rv20, "state_columns"), StringComparison.Ordinal);
+        Assert.Equal(Crucible.Service.Training.TrainingValidation.PublicStateWithoutState,
+            Rule(await Refused("""{"kind": "sequence", "data_csv": "x", "window": 1""" + PublicDp + "}"), "config"));
+        Assert.Equal(Crucible.Service.Training.TrainingValidation.PublicStateWithoutState,
+            Rule(await Refused("""{"data_csv": "x", "config": {"transform": "none", "volatility_adaptive": false, "whiten": false, "privacy": {"target_epsilon": 1, "public_state": true}}}"""), "config"));
     }
 
     [Fact]
@@ -299,6 +313,41 @@ public sealed class SequenceTrainingJobTests(ServiceFixture f)
         var answer = await scenarios.Content.ReadAsStringAsync();
         Assert.True(scenarios.StatusCode == HttpStatusCode.OK, answer);
         Assert.True(JsonElement.DeepEquals(privacy, JsonDocument.Parse(answer).RootElement.GetProperty("metadata").GetProperty("privacy")), answer);
+    }
+
+    [Fact]
+    public async Task SequenceJob_WithPrivacyOnAPublicState_TrainsTheConditionalModelTheLibraryTrains_AndTheStatementNamesTheStateFile()
+    {
+        var (prices, state) = SequenceJob.Csv();
+        const string Config = """{"hidden": 8, "layers": 2, "heads": 2, "time_embedding": 8, "diffusion_steps": 50, "training": {"batch_size": 16, "warmup_steps": 2}, "transform": "none", "volatility_adaptive": false, "privacy": {"noise_multiplier": 3, "delta": 1e-3, "public_state": true}}""";
+        var body = ServiceFixture.Json($$"""
+            {"kind": "sequence", "data_csv": {{JsonSerializer.Serialize(prices)}}, "train_end": "{{SequenceJob.TrainEnd}}", "window": 5, "steps": 6, "seed": 2,
+             "state_csv": {{JsonSerializer.Serialize(state)}}, "state_columns": ["VIXCLS", "TERM"], "config": {{Config}}}
+            """);
+        var (_, modelId) = await TrainAsync(body);
+
+        // the library from the same files, with the declared train end as the public state's end
+        var dir = Path.Combine(f.Dir, "public-state-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        string data = Path.Combine(dir, "data.csv"), statePath = Path.Combine(dir, "state.csv");
+        File.WriteAllText(data, prices);
+        File.WriteAllText(statePath, state);
+        var read = CsvSeriesReader.Load(data, new CsvReadOptions { Input = InputKind.Prices });
+        var all = read.ToLogReturns(InputKind.Prices);
+        var end = DateOnly.Parse(SequenceJob.TrainEnd, CultureInfo.InvariantCulture);
+        var train = all.Slice(0, all.IndexAtOrBefore(end) + 1);
+        var options = JsonSerializer.Deserialize<SequenceGeneratorOptions>(Config, DiffusionJson.Options)! with { Window = 5, Seed = 2 };
+        options = options with { Training = options.Training with { Steps = 6 } };
+        var expected = SequenceTraining.Train(train, all, options, SequenceState.Load(statePath), ["VIXCLS", "TERM"], null,
+            DataProvenance.FromFile(data, InputKind.Prices), publicStateEnd: end).Generator;
+        Assert.Equal(expected.ModelId, modelId);
+
+        using var admin = f.Client("admin");
+        var manifest = JsonDocument.Parse(await admin.GetStringAsync("/v1/models/" + modelId)).RootElement.GetProperty("manifest");
+        var inputs = manifest.GetProperty("privacy").GetProperty("public_state");
+        Assert.Equal(SequenceJob.Sha256(state), inputs.GetProperty("sha256").GetString());
+        Assert.Equal("2020-04-16", inputs.GetProperty("statistics_end").GetString());
+        Assert.Equal(["VIXCLS", "TERM"], manifest.GetProperty("conditions").GetProperty("names").EnumerateArray().Select(e => e.GetString()!));
     }
 
     [Fact]

@@ -126,6 +126,13 @@ internal static class TrainCommand
                 + "or window (sequence kind: one window); entity is refused (the data has no entity column)",
         };
 
+        public readonly Option<bool> DpPublicState = new("--dp-public-state")
+        {
+            Description = "Sequence kind with --state and DP-SGD: declare the economic state public data (only the returns are private), so the model may be "
+                + "conditioned on it; its standardisation, reference state and archetypes then come from the state file alone, and RV20 "
+                + "(from the returns) and --calibrate-guidance are refused (privacy.public_state in the config)",
+        };
+
         public readonly Option<string> Segments = new("--segments")
         {
             Description = "JSON of declared market segments (as for evaluate), or 'default' for the built-in map; used by --stratify",
@@ -150,7 +157,7 @@ internal static class TrainCommand
         var command = new Command("train", "Fit a generator on historical data and write the model folder (weights.safetensors + manifest.json)")
         {
             o.Data, o.Columns, o.Input, o.Kind, o.Window, o.State, o.StateColumns, o.CalibrateGuidance, o.CalibrationRule, o.TrainEnd, o.Steps, o.Seed, o.Config, o.Checkpoint, o.CheckpointEvery,
-            o.DpEpsilon, o.DpNoiseMultiplier, o.DpDelta, o.DpMaxGradNorm, o.DpBudget, o.DpSampleRate, o.DpSecure, o.DpUnit, o.Segments, o.Stratify, o.Out, o.Home,
+            o.DpEpsilon, o.DpNoiseMultiplier, o.DpDelta, o.DpMaxGradNorm, o.DpBudget, o.DpSampleRate, o.DpSecure, o.DpUnit, o.DpPublicState, o.Segments, o.Stratify, o.Out, o.Home,
         };
         foreach (var option in o.Dialect.All) command.Options.Add(option);
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
@@ -187,6 +194,8 @@ internal static class TrainCommand
 
         if (parse.GetValue(o.Seed) is { } seed) options = options with { Seed = seed };
         options = WithPrivacyFlags(parse, o, options);
+        if (options.Privacy is { PublicState: true })
+            throw new InvalidInputException("OPT-E-KIND", "--dp-public-state (privacy.public_state) applies to --kind sequence with --state only: a tabular model has no economic state");
         options = Stratified(options, parse.GetValue(o.Segments), parse.GetValue(o.Stratify));
         int every = parse.GetValue(o.CheckpointEvery);
         if (every < 1) throw new InvalidInputException("OPT-E", "--checkpoint-every must be at least 1");
@@ -258,9 +267,9 @@ internal static class TrainCommand
     {
         double? epsilon = parse.GetValue(o.DpEpsilon), sigma = parse.GetValue(o.DpNoiseMultiplier), delta = parse.GetValue(o.DpDelta),
             clip = parse.GetValue(o.DpMaxGradNorm), budget = parse.GetValue(o.DpBudget), rate = parse.GetValue(o.DpSampleRate);
-        bool secure = parse.GetValue(o.DpSecure);
+        bool secure = parse.GetValue(o.DpSecure), publicState = parse.GetValue(o.DpPublicState);
         string? unit = parse.GetValue(o.DpUnit);
-        if (epsilon is null && sigma is null && delta is null && clip is null && budget is null && rate is null && !secure && unit is null) return null;
+        if (epsilon is null && sigma is null && delta is null && clip is null && budget is null && rate is null && !secure && unit is null && !publicState) return null;
         if (epsilon is not null && sigma is not null) throw new InvalidInputException("OPT-E", "give --dp-epsilon or --dp-noise-multiplier, not both");
         var dp = configured ?? new DpTrainingOptions();
         if (epsilon is not null) dp = dp with { TargetEpsilon = epsilon, NoiseMultiplier = null };
@@ -270,6 +279,7 @@ internal static class TrainCommand
         if (budget is not null) dp = dp with { EpsilonBudget = budget.Value };
         if (rate is not null) dp = dp with { SampleRate = rate };
         if (secure) dp = dp with { SecureMode = true };
+        if (publicState) dp = dp with { PublicState = true };
         if (unit is not null) dp = dp with { Unit = Enum.Parse<Crucible.Diffusion.Privacy.PrivacyUnit>(unit, ignoreCase: true) };
         if (dp.TargetEpsilon is null && dp.NoiseMultiplier is null)
             throw new InvalidInputException("OPT-E", "DP-SGD needs --dp-epsilon or --dp-noise-multiplier (or privacy.target_epsilon / noise_multiplier in the config)");
@@ -416,7 +426,7 @@ internal static class TrainCommand
         try
         {
             trained = SequenceTraining.Train(train, all, options, state, names, calibration, provenance,
-                TrainingProgressBar.ForStandardError(), checkpoint);
+                TrainingProgressBar.ForStandardError(), checkpoint, publicStateEnd: TrainEndOf(parse.GetValue(o.TrainEnd)));
         }
         catch (InvalidInputException e) when (e.Rule == SequenceTraining.ConfigRule && e.Location is null && parse.GetValue(o.Config) is { } config)
         {
@@ -496,7 +506,8 @@ internal static class TrainCommand
             var calibration = RunRecompute.Value<string>(c, "calibrate_guidance") is { } episode
                 ? SequenceTraining.CalibrationFor(episode, RunRecompute.Value<string>(c, "calibration_rule") is { } rule ? SequenceTraining.RuleOf(rule) : null)
                 : null;
-            var trained = SequenceTraining.Train(train, all, options, state, names, calibration, provenance).Generator;
+            var trained = SequenceTraining.Train(train, all, options, state, names, calibration, provenance,
+                publicStateEnd: TrainEndOf(RunRecompute.Value<string>(c, "train_end"))).Generator;
             weights = trained.WeightsBytes();
             manifest = version => DiffusionJson.FileBytes(trained.Manifest with { LibraryVersion = version });
         }

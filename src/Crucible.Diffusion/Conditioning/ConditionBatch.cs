@@ -43,6 +43,14 @@ public sealed class ConditionBatch
     /// <summary>Whether any sample has any feature present (false: the whole batch is unconditional).</summary>
     public bool AnyPresent => Array.IndexOf(Present, true) >= 0;
 
+    /// <summary>The condition of sample <paramref name="index"/> alone, as a batch of one (a DP-SGD microbatch).</summary>
+    public ConditionBatch Row(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
+        return new ConditionBatch(Values.AsSpan(index * Features, Features).ToArray(), Present.AsSpan(index * Features, Features).ToArray(), 1, Features);
+    }
+
     /// <summary>
     /// The same condition for <paramref name="count"/> samples: <paramref name="values"/> (K standardised values,
     /// NaN = absent).

@@ -73,6 +73,23 @@ public sealed class ConditionDropout
     public ConditionBatch Draw(ReadOnlySpan<int> rows, Philox rng)
     {
         ArgumentNullException.ThrowIfNull(rng);
+        return Draw(rows, rng.NextDouble, rng.NextInt, rng.NextNormal);
+    }
+
+    /// <summary>
+    /// <see cref="Draw(ReadOnlySpan{int}, Philox)"/> with every draw from the OS CSPRNG (DP-SGD's secure mode): the
+    /// dropout and the condition noise of each example are assigned by position in the secret Poisson batch, like its
+    /// timestep and diffusion noise, so they must be as unknown as the batch (a reader who knew them by position could
+    /// match them to windows).
+    /// </summary>
+    public ConditionBatch Draw(ReadOnlySpan<int> rows, Privacy.SecureDpRandom rng)
+    {
+        ArgumentNullException.ThrowIfNull(rng);
+        return Draw(rows, rng.NextDouble, rng.NextInt, rng.NextNormal);
+    }
+
+    private ConditionBatch Draw(ReadOnlySpan<int> rows, Func<double> uniform, Func<int, int> integer, Func<double> normal)
+    {
         int k = Features, b = rows.Length;
         var values = new float[b * k];
         var present = new bool[b * k];
@@ -82,17 +99,17 @@ public sealed class ConditionDropout
         {
             int row = rows[i];
             if ((uint)row >= (uint)Rows) throw new ArgumentOutOfRangeException(nameof(rows), row, $"row is not in 0..{Rows - 1}");
-            double u = rng.NextDouble();
+            double u = uniform();
             if (u < Unconditional) continue;
             bool subset = k > 1 && u < Unconditional + ((1 - Unconditional) * Subset);
             Array.Fill(keep, !subset);
             if (subset)
             {
-                int m = 1 + rng.NextInt(k - 1);
+                int m = 1 + integer(k - 1);
                 for (int j = 0; j < k; j++) order[j] = j;
                 for (int j = 0; j < m; j++)
                 {
-                    int pick = j + rng.NextInt(k - j);
+                    int pick = j + integer(k - j);
                     (order[j], order[pick]) = (order[pick], order[j]);
                     keep[order[j]] = true;
                 }
@@ -103,7 +120,7 @@ public sealed class ConditionDropout
                 float v = Values[(row * k) + j];
                 if (keep[j] && !float.IsNaN(v))
                 {
-                    values[(i * k) + j] = Noise > 0 ? (float)(v + (Noise * rng.NextNormal())) : v;
+                    values[(i * k) + j] = Noise > 0 ? (float)(v + (Noise * normal())) : v;
                     present[(i * k) + j] = true;
                 }
             }

@@ -75,6 +75,53 @@ public static class EconomicState
         return new TimeSeriesFrame([.. dates], [.. features], [.. values]);
     }
 
+    /// <summary>
+    /// The standard features derived from the return series rather than from the state file (<c>RV20</c>): under DP with
+    /// a public state (<see cref="Tabular.DpTrainingOptions.PublicState"/>) they are refused, since they are statistics of
+    /// the private returns.
+    /// </summary>
+    public static IReadOnlyList<string> ReturnDerivedFeatures { get; } = ["RV20"];
+
+    /// <summary>Whether <paramref name="feature"/> is computed from the return series (<see cref="ReturnDerivedFeatures"/>).</summary>
+    public static bool IsReturnDerived(string feature) => ReturnDerivedFeatures.Contains(feature, StringComparer.Ordinal);
+
+    /// <summary>
+    /// The condition features from the state file alone, on the state's own calendar: one row per state row dated up to
+    /// <paramref name="stateEnd"/> (all of them when null), holding that row's features and dated the next day (the first
+    /// day a window could see it, as <see cref="Build"/> lags them). No return is read, so everything computed from this
+    /// frame (the conditions' standardisation, the reference state, the crisis archetypes) is a statistic of public data.
+    /// </summary>
+    /// <param name="state">The state series by date.</param>
+    /// <param name="features">The features (default <see cref="FeatureNames"/>); none may be return-derived.</param>
+    /// <param name="stateEnd">The last state date to use (e.g. the declared train end), or null for the whole file.</param>
+    /// <exception cref="InvalidInputException">A return-derived feature (rule <c>DP-E-PREPROCESS</c>, naming it), a feature
+    /// whose source columns are missing, or no state row up to <paramref name="stateEnd"/>.</exception>
+    public static TimeSeriesFrame BuildPublic(TimeSeriesFrame state, IReadOnlyList<string>? features = null, DateOnly? stateEnd = null)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        features ??= FeatureNames;
+        foreach (var f in features)
+        {
+            if (IsReturnDerived(f))
+            {
+                throw new InvalidInputException("DP-E-PREPROCESS",
+                    $"condition feature {f} is computed from the private returns (the equal-weight portfolio's realised volatility), not from the public state: "
+                    + "under DP it would be a statistic of the private data outside DP-SGD's accounting; name state features only (e.g. --state-columns VIXCLS,DFF,TERM,BAA10Y,BAMLH0A0HYM2)");
+            }
+        }
+
+        if (!state.HasDates || state.RowCount == 0) throw new InvalidInputException(CsvRules.Join, "economic-state features need a dated state frame");
+        int rows = stateEnd is { } end ? state.IndexAtOrBefore(end) + 1 : state.RowCount;
+        if (rows < 1)
+        {
+            throw new InvalidInputException(CsvRules.Join,
+                $"the state file has no row dated on or before {stateEnd!.Value.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)}");
+        }
+        var calendar = new DateOnly[rows];
+        for (int r = 0; r < rows; r++) calendar[r] = state.Dates[r].AddDays(1);
+        return Build(state, new TimeSeriesFrame(calendar, [], []), features);
+    }
+
     private delegate double FeatureSource(int stateRow, int returnRow, double[] portfolio, int window);
 
     private static FeatureSource Source(TimeSeriesFrame state, string feature)

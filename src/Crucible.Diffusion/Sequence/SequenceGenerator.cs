@@ -158,6 +158,13 @@ public sealed class SequenceGenerator
         options.Validate();
         var m = Manifest;
         const string Rule = "guidance-calibration";
+        if (m.Privacy is not null)
+        {
+            throw new InvalidInputException("DP-E-PREPROCESS",
+                "the guidance calibration reads the realised expected shortfall of the private training windows outside DP-SGD's accounting: "
+                + "a model trained with privacy cannot be calibrated on its training data");
+        }
+
         if (m.Conditions.Names.Count == 0) throw new InvalidInputException(Rule, "the model is unconditional: there is no guidance to calibrate");
         if (!m.Conditions.Names.Contains(options.Feature, StringComparer.Ordinal))
             throw new InvalidInputException(Rule, $"the model is not conditioned on {options.Feature} (it has {string.Join(", ", m.Conditions.Names)})");
@@ -322,19 +329,27 @@ public sealed class SequenceGenerator
     /// <param name="archetypes">Named condition vectors to store in the manifest (archetype → feature → value).</param>
     /// <param name="provenance">The return file, for the manifest.</param>
     /// <param name="stateProvenance">The state file, for the manifest.</param>
+    /// <param name="publicConditions">The same condition features computed from the public state file alone
+    /// (<see cref="EconomicState.BuildPublic"/>), or null. When given, the conditions' standardisation (mean, std over its
+    /// rows with every feature known) and the reference state (its last such row) come from it instead of from the
+    /// training windows. Needed under DP (with <see cref="DpTrainingOptions.PublicState"/>), where nothing may be computed
+    /// from the private returns outside the accountant; the archetypes must then come from the public state too.</param>
     /// <param name="progress">Training progress.</param>
     /// <param name="checkpoint">Trainer checkpoints (resumed when the file exists and matches the data and options).</param>
     /// <param name="cancellationToken">Cancels between training steps.</param>
     /// <exception cref="InvalidInputException">Too few rows for one window, non-finite values, a series that does not
     /// vary (<c>constant-series</c>), undated frames with conditions, a condition of ±∞ (<c>condition-value</c>; NaN is a
     /// missing condition), a condition feature equal in every conditioned window (<c>constant-condition</c>), no window
-    /// with a known condition, or a checkpoint of other data or options.</exception>
+    /// with a known condition, a checkpoint of other data or options, or under privacy (<c>DP-E-PREPROCESS</c>) conditions
+    /// on a state not declared public, a feature derived from the returns (RV20) or no <paramref name="publicConditions"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="publicConditions"/> without conditions or with other columns.</exception>
     public SequenceGenerator Fit(
         TimeSeriesFrame trainReturns,
         TimeSeriesFrame? conditions = null,
         IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>>? archetypes = null,
         DataProvenance? provenance = null,
         DataProvenance? stateProvenance = null,
+        TimeSeriesFrame? publicConditions = null,
         IProgress<TrainingProgress>? progress = null,
         CheckpointOptions? checkpoint = null,
         CancellationToken cancellationToken = default)
@@ -367,6 +382,8 @@ public sealed class SequenceGenerator
         if (conditions is not null && (trainReturns.Dates.Length != rows || conditions.Dates.Length != conditions.RowCount || conditions.RowCount == 0))
             throw new InvalidInputException("condition-dates", "conditions need dated return and condition frames");
 
+        if (publicConditions is not null && (conditions is null || !publicConditions.Columns.SequenceEqual(conditions.Columns, StringComparer.Ordinal)))
+            throw new ArgumentException("the public state's features must have the conditions' columns, in order", nameof(publicConditions));
         int count = rows - w + 1, size = d * w;
 
         // 0. DP-SGD (RELIABILITY.md DP-8, DP-11): refused combinations and the budget are checked, and σ calibrated, before
@@ -377,11 +394,33 @@ public sealed class SequenceGenerator
         SequencePrivacyPlan? privacyPlan = null;
         if (o.Privacy is { } dp)
         {
-            if (conditions is not null || archetypes is not null)
+            if ((conditions is not null || archetypes is not null) && !dp.PublicState)
             {
                 throw new InvalidInputException("DP-E-PREPROCESS",
-                    "conditions (--state, an economic state) cannot be combined with privacy: their standardisation, reference state and archetypes "
-                    + "are statistics of the private data outside DP-SGD's accounting (DP-11); train an unconditional model");
+                    "conditions (--state, an economic state) cannot be combined with privacy unless the state is declared public data "
+                    + "(--dp-public-state, privacy.public_state: true): otherwise their standardisation, reference state and archetypes would be "
+                    + "statistics of private data outside DP-SGD's accounting (DP-11); declare it public, or train an unconditional model");
+            }
+
+            if (conditions is not null)
+            {
+                // a public state: each window's condition is the state before its first day (part of the example); everything
+                // else about the conditions must come from the state file alone, and no feature from the returns
+                foreach (var name in conditions.Columns)
+                {
+                    if (EconomicState.IsReturnDerived(name))
+                    {
+                        throw new InvalidInputException("DP-E-PREPROCESS",
+                            $"condition feature {name} is computed from the private returns, not from the public state: under privacy name state features only");
+                    }
+                }
+
+                if (publicConditions is null)
+                {
+                    throw new InvalidInputException("DP-E-PREPROCESS",
+                        "under privacy the conditions' standardisation and reference state must be computed from the public state alone: "
+                        + "give its features (EconomicState.BuildPublic)");
+                }
             }
 
             privacyPlan = SequencePrivacyPlan.Create(dp, w, rows, count, o.Training.BatchSize, o.Training.Steps);
@@ -420,7 +459,8 @@ public sealed class SequenceGenerator
         var conditionManifest = new ConditionManifest();
         ConditionDropout? dropout = null;
         string? conditionHash = null;
-        int conditioned = 0;
+        int conditioned = 0, publicFirst = -1, publicRow = -1;
+        PublicStateManifest? publicState = null;
         if (conditions is not null)
         {
             var raw = new double[count * k];
@@ -451,21 +491,34 @@ public sealed class SequenceGenerator
             }
 
             if (conditioned < 2) throw new InvalidInputException("condition-dates", $"only {conditioned} training windows have a known condition on their first day; at least 2 are needed");
+
+            // the statistics' rows: the training windows' conditions, or (public state) the state file's own rows
+            double[] statistics = raw;
+            int statisticsRows = count, known = conditioned;
+            string where = "conditioned training windows";
+            if (publicConditions is not null)
+            {
+                (statistics, statisticsRows, publicFirst, publicRow) = KnownRows(publicConditions);
+                known = statisticsRows;
+                where = "rows of the public state";
+                if (known < 2) throw new InvalidInputException("condition-dates", $"only {known} rows of the public state have every condition feature; at least 2 are needed");
+            }
+
             var mean = new double[k];
             var std = new double[k];
             for (int j = 0; j < k; j++)
             {
                 double sum = 0, squares = 0;
-                for (int b = 0; b < count; b++) if (!double.IsNaN(raw[(b * k) + j])) sum += raw[(b * k) + j];
-                mean[j] = sum / conditioned;
-                for (int b = 0; b < count; b++) if (!double.IsNaN(raw[(b * k) + j])) squares += (raw[(b * k) + j] - mean[j]) * (raw[(b * k) + j] - mean[j]);
+                for (int b = 0; b < statisticsRows; b++) if (!double.IsNaN(statistics[(b * k) + j])) sum += statistics[(b * k) + j];
+                mean[j] = sum / known;
+                for (int b = 0; b < statisticsRows; b++) if (!double.IsNaN(statistics[(b * k) + j])) squares += (statistics[(b * k) + j] - mean[j]) * (statistics[(b * k) + j] - mean[j]);
                 // a feature equal in every conditioned window carries nothing to condition on, and its std floor made every
                 // later request "1E+13 training standard deviations" away: refused at fit, named
                 double value = double.NaN;
                 bool constant = true;
-                for (int b = 0; b < count && constant; b++)
+                for (int b = 0; b < statisticsRows && constant; b++)
                 {
-                    double v = raw[(b * k) + j];
+                    double v = statistics[(b * k) + j];
                     if (double.IsNaN(v)) continue;
                     if (double.IsNaN(value)) value = v;
                     else constant = v == value;
@@ -474,16 +527,29 @@ public sealed class SequenceGenerator
                 if (constant)
                 {
                     throw new InvalidInputException("constant-condition", string.Create(CultureInfo.InvariantCulture,
-                        $"condition '{conditions.Columns[j]}' does not vary: it is {value:G6} in every one of the {conditioned} conditioned training windows, so nothing can be conditioned on it (leave it out of the condition features)"));
+                        $"condition '{conditions.Columns[j]}' does not vary: it is {value:G6} in every one of the {known} {where}, so nothing can be conditioned on it (leave it out of the condition features)"));
                 }
 
-                std[j] = Math.Max(Math.Sqrt(squares / (conditioned - 1)), 1e-12);
+                std[j] = Math.Max(Math.Sqrt(squares / (known - 1)), 1e-12);
             }
 
             var z = new float[count * k];
             for (int b = 0; b < count; b++)
             {
                 for (int j = 0; j < k; j++) z[(b * k) + j] = (float)((raw[(b * k) + j] - mean[j]) / std[j]);   // NaN stays NaN
+            }
+
+            if (publicConditions is not null && o.Privacy is not null)
+            {
+                publicState = new PublicStateManifest
+                {
+                    File = stateProvenance?.FileName,
+                    Sha256 = stateProvenance?.FileSha256,
+                    Features = [.. conditions.Columns],
+                    StatisticsRows = statisticsRows,
+                    StatisticsStart = Iso(publicConditions.Dates[publicFirst]),
+                    StatisticsEnd = Iso(publicConditions.Dates[publicRow]),
+                };
             }
 
             dropout = new ConditionDropout(z, count, k, o.UnconditionalProbability, o.SubsetProbability, o.ConditionNoise);
@@ -493,8 +559,10 @@ public sealed class SequenceGenerator
                 Names = [.. conditions.Columns],
                 Mean = mean,
                 Std = std,
-                Reference = conditions.Columns.Select((name, j) => (name, j)).ToDictionary(p => p.name, p => conditions[lastRow, p.j], StringComparer.Ordinal),
-                ReferenceDate = Iso(conditions.Dates[lastRow]),
+                Reference = publicConditions is { } reference
+                    ? reference.Columns.Select((name, j) => (name, j)).ToDictionary(p => p.name, p => reference[publicRow, p.j], StringComparer.Ordinal)
+                    : conditions.Columns.Select((name, j) => (name, j)).ToDictionary(p => p.name, p => conditions[lastRow, p.j], StringComparer.Ordinal),
+                ReferenceDate = Iso(publicConditions is null ? conditions.Dates[lastRow] : publicConditions.Dates[publicRow]),
                 Archetypes = archetypes?.ToDictionary(a => a.Key, a => (IReadOnlyDictionary<string, double>)new SortedDictionary<string, double>(a.Value.ToDictionary(), StringComparer.Ordinal), StringComparer.Ordinal)
                     ?? new Dictionary<string, IReadOnlyDictionary<string, double>>(),
             };
@@ -559,11 +627,41 @@ public sealed class SequenceGenerator
                 Parameters = network.ParameterCount(),
                 Tensors = [.. network.StateDict().Select(kv => new TensorManifest(kv.Key, kv.Value.Shape))],
             },
-            Privacy = privacy is null ? null : PrivacyManifest.From(privacy, o.Privacy!, privacyPlan!.Statement(privacy)),
+            Privacy = privacy is null ? null : WithPublicState(PrivacyManifest.From(privacy, o.Privacy!, privacyPlan!.Statement(privacy)), publicState),
         };
         _denoiser = denoiser;
         _schedule = schedule;
         return this;
+    }
+
+    // the DP statement of a model conditioned on a public state says so, with the file's SHA-256
+    private static PrivacyManifest WithPublicState(PrivacyManifest statement, PublicStateManifest? publicState) => publicState is null
+        ? statement
+        : statement with
+        {
+            PublicState = publicState,
+            Statement = statement.Statement + string.Create(CultureInfo.InvariantCulture,
+                $"; conditioned on a public economic state ({publicState.File ?? "state"}, SHA-256 {publicState.Sha256 ?? "not recorded"}): the conditions' standardisation, reference state and archetypes are statistics of that file alone"),
+        };
+
+    // the rows of a feature frame with every feature known: their values (rows × K), how many, and the index of the last one in the frame
+    private static (double[] Values, int Rows, int First, int Last) KnownRows(TimeSeriesFrame features)
+    {
+        var values = new List<double>();
+        int rows = 0, first = -1, last = -1;
+        for (int r = 0; r < features.RowCount; r++)
+        {
+            var row = features.Row(r);
+            bool known = true;
+            foreach (double v in row) known &= double.IsFinite(v);
+            if (!known) continue;
+            foreach (double v in row) values.Add(v);
+            rows++;
+            if (first < 0) first = r;
+            last = r;
+        }
+
+        return ([.. values], rows, first, last);
     }
 
     /// <summary>

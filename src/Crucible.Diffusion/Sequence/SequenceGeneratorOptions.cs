@@ -110,8 +110,9 @@ public sealed record SequenceGeneratorOptions
     /// default: a day, which lies in up to k = W windows, so ε per day is the group bound k·ε_window,
     /// <see cref="GroupPrivacy"/>) or <c>window</c> (<c>entity</c> is refused: the data has no entity column). Nothing
     /// else is fitted on the private returns (RELIABILITY.md DP-11): the model space is r / <c>public_scale</c> clipped to
-    /// ±<c>public_bound</c>, the noise is isotropic, and conditions, the PACF regulariser and guidance calibration are
-    /// refused; see <see cref="WithPrivacy"/>.
+    /// ±<c>public_bound</c>, the noise is isotropic, and the PACF regulariser and guidance calibration are refused;
+    /// conditions only on a state declared public (<see cref="DpTrainingOptions.PublicState"/>, from the state file alone,
+    /// RV20 refused); see <see cref="WithPrivacy"/>.
     /// </summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public DpTrainingOptions? Privacy { get; init; }

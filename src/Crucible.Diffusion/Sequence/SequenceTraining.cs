@@ -103,6 +103,9 @@ public static class SequenceTraining
     /// <param name="provenance">The return file, for the manifest.</param>
     /// <param name="progress">Training progress.</param>
     /// <param name="checkpoint">Trainer checkpoints.</param>
+    /// <param name="publicStateEnd">Under DP with a public state (<see cref="DpTrainingOptions.PublicState"/>): the last
+    /// state date the conditions' standardisation and reference state are computed from (the declared train end; null:
+    /// the whole state file). A public date, never one read from the private returns.</param>
     /// <param name="cancellationToken">Stops the training steps and the calibration's draws.</param>
     /// <exception cref="InvalidInputException">A state that gives no features (located at line 1 of the state file),
     /// invalid options (rule <see cref="ConfigRule"/>, no location: the caller knows where they came from), or what
@@ -117,6 +120,7 @@ public static class SequenceTraining
         DataProvenance? provenance = null,
         IProgress<TrainingProgress>? progress = null,
         CheckpointOptions? checkpoint = null,
+        DateOnly? publicStateEnd = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(train);
@@ -125,17 +129,54 @@ public static class SequenceTraining
         if (calibration is not null && state is null)
             throw new ArgumentException("a guidance calibration needs a state: only a conditional model has guidance", nameof(calibration));
 
-        TimeSeriesFrame? features = null;
+        // DP with a public state: the conditions may come from the state file alone, and nothing that reads the private
+        // returns outside the accountant (RV20, the guidance calibration's realised ES) is allowed
+        bool publicState = options.Privacy is { PublicState: true };
+        if (publicState)
+        {
+            if (state is null)
+            {
+                throw new InvalidInputException("DP-E-CONFIG",
+                    "privacy.public_state (--dp-public-state) declares the economic state public, but no state was given (--state): it applies to conditional sequence models only");
+            }
+
+            foreach (var name in stateColumns ?? EconomicState.FeatureNames)
+            {
+                if (!EconomicState.IsReturnDerived(name)) continue;
+                throw new InvalidInputException("DP-E-PREPROCESS",
+                    $"condition feature {name} is computed from the private returns (the equal-weight portfolio's realised volatility), not from the public state: "
+                    + $"under DP it would be a statistic of the private data outside DP-SGD's accounting; name state features only (--state-columns {string.Join(",", EconomicState.FeatureNames.Where(f => !EconomicState.IsReturnDerived(f)))})"
+                    + (stateColumns is null ? "; the default features include it" : ""));
+            }
+
+            if (calibration is not null)
+            {
+                throw new InvalidInputException("DP-E-PREPROCESS",
+                    "--calibrate-guidance (calibrate_guidance) cannot be combined with privacy: it reads the realised expected shortfall of the private "
+                    + "training windows outside DP-SGD's accounting; give the guidance with --config guidance_scale instead");
+            }
+        }
+
+        TimeSeriesFrame? features = null, publicFeatures = null;
         IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>>? archetypes = null;
         if (state is not null)
         {
             try
             {
                 features = EconomicState.Build(state.Frame, train, stateColumns);
-
-                // crisis archetypes are condition vectors, not training data: the state over the whole history of the
-                // file (RV20 from all its returns) averaged over each documented episode
-                archetypes = CrisisArchetypes.Compute(EconomicState.Build(state.Frame, all, stateColumns));
+                if (publicState)
+                {
+                    // the standardisation and reference state from the state file up to the declared train end, and the
+                    // archetypes from the whole state file: statistics of public data only
+                    publicFeatures = EconomicState.BuildPublic(state.Frame, stateColumns, publicStateEnd);
+                    archetypes = CrisisArchetypes.Compute(EconomicState.BuildPublic(state.Frame, stateColumns));
+                }
+                else
+                {
+                    // crisis archetypes are condition vectors, not training data: the state over the whole history of the
+                    // file (RV20 from all its returns) averaged over each documented episode
+                    archetypes = CrisisArchetypes.Compute(EconomicState.Build(state.Frame, all, stateColumns));
+                }
             }
             catch (InvalidInputException e) when (e.Location is null)
             {
@@ -154,7 +195,7 @@ public static class SequenceTraining
         }
 
         var clock = Stopwatch.StartNew();
-        generator.Fit(train, features, archetypes, provenance, state?.Provenance, progress, checkpoint, cancellationToken);
+        generator.Fit(train, features, archetypes, provenance, state?.Provenance, publicFeatures, progress, checkpoint, cancellationToken);
         var fitTime = clock.Elapsed;
         var calibrated = calibration is null ? null : generator.CalibrateGuidance(train, features!, calibration, cancellationToken);
         return new SequenceTrainingResult(generator, calibrated, fitTime);

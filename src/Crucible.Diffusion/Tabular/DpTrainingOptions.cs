@@ -55,6 +55,18 @@ public sealed record DpTrainingOptions
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public PrivacyUnit? Unit { get; init; }
 
+    /// <summary>
+    /// The declaration that the economic state a sequence model is conditioned on is public data (<c>public_state</c>;
+    /// CLI <c>--dp-public-state</c>): only the returns are private. Without it a conditional sequence model is refused
+    /// under DP (DP-E-PREPROCESS). With it, every condition feature must come from the state file alone (RV20, fitted on
+    /// the private returns, is refused), the standardisation of the conditions, the reference state and the crisis
+    /// archetypes are computed from the state file alone (statistics of public data), and the statement records the
+    /// state file by SHA-256 (<see cref="PrivacyManifest.PublicState"/>). Each window's condition is then a function of the
+    /// window's own first date and the public file: part of that example, inside the accounted mechanism.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public bool PublicState { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {
@@ -168,6 +180,13 @@ public sealed record PrivacyManifest
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public int? Units { get; init; }
 
+    /// <summary>
+    /// The public economic state a conditional sequence model was conditioned on (<see cref="DpTrainingOptions.PublicState"/>),
+    /// by file and SHA-256, with what was computed from it; null for a model without conditions.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public PublicStateManifest? PublicState { get; init; }
+
     /// <summary>The public scale of the rows (config, not data).</summary>
     public double PublicScale { get; init; }
 
@@ -216,4 +235,47 @@ public sealed record PrivacyManifest
             Statement = s.ToString() + string.Create(CultureInfo.InvariantCulture, $"; δ < 1/N = {1.0 / (s.Units ?? s.DatasetSize):G3}; {s.Mode}"),
         };
     }
+}
+
+/// <summary>
+/// The public inputs of a DP-trained conditional sequence model (the <c>public_state</c> of its DP statement): the economic
+/// state file declared public, by name and SHA-256, and the rows of it the condition statistics were computed from.
+/// </summary>
+public sealed record PublicStateManifest
+{
+    /// <summary>What the declaration means for the guarantee.</summary>
+    public const string Meaning =
+        "the economic state is declared public data (privacy.public_state); only the returns are private. Each window's condition is "
+        + "the state known before its first day, a function of that window and the public file, inside DP-SGD's accounting; the "
+        + "standardisation of the conditions (mean, std), the reference state and the crisis archetypes are statistics of the state file "
+        + "alone, not of the private returns; no condition feature is derived from the returns";
+
+    /// <summary>The state file's name.</summary>
+    public string? File { get; init; }
+
+    /// <summary>The state file's SHA-256.</summary>
+    public string? Sha256 { get; init; }
+
+    /// <summary>The condition features (none derived from the returns).</summary>
+    public IReadOnlyList<string> Features { get; init; } = [];
+
+    /// <summary>The state rows (all features known) the mean, std and reference state were computed from.</summary>
+    public int StatisticsRows { get; init; }
+
+    /// <summary>The date of the first of those rows (the day after the state row: the first day a window sees it).</summary>
+    public string? StatisticsStart { get; init; }
+
+    /// <summary>The date of the last of those rows, the reference state's.</summary>
+    public string? StatisticsEnd { get; init; }
+
+    /// <summary>What the declaration means (<see cref="Meaning"/>).</summary>
+    public string Covers { get; init; } = Meaning;
+
+    /// <summary>Value equality, the features compared element by element (a manifest read back equals the one written).</summary>
+    public bool Equals(PublicStateManifest? other) =>
+        other is not null && File == other.File && Sha256 == other.Sha256 && Features.SequenceEqual(other.Features, StringComparer.Ordinal)
+        && StatisticsRows == other.StatisticsRows && StatisticsStart == other.StatisticsStart && StatisticsEnd == other.StatisticsEnd && Covers == other.Covers;
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(File, Sha256, string.Join(",", Features), StatisticsRows, StatisticsStart, StatisticsEnd, Covers);
 }

@@ -140,7 +140,9 @@ public sealed class DiffusionTrainer
     /// <summary>
     /// The per-row conditions of the training data and their dropout, for an <see cref="ITrainableConditionalDenoiser"/>
     /// (null: unconditional training, unchanged). Each step draws its batch's dropout from the trainer's generator after
-    /// the batch, so a resumed checkpoint stays bit-identical.
+    /// the batch, so a resumed checkpoint stays bit-identical. Under DP-SGD each example of the Poisson batch gets its own
+    /// draw and its gradient is that of a microbatch of one under its own condition; in secure mode the dropout is drawn
+    /// from the engine's secure source, as the examples' (t, ε) are.
     /// </summary>
     public ConditionDropout? Conditions { get; init; }
 
@@ -281,6 +283,16 @@ public sealed class DiffusionTrainer
             timesteps[i] = t;
         }
 
+        // the conditions' dropout (and condition noise) per example, after the (t, ε) draws as in the plain step; in secure
+        // mode from the secure source, since they too are assigned by position in the secret batch
+        ConditionBatch? conditions = null;
+        if (m > 0 && Conditions is { } dropout)
+        {
+            if (_denoiser is not ITrainableConditionalDenoiser)
+                throw new InvalidOperationException("conditions need a conditional denoiser");
+            conditions = secure is null ? dropout.Draw(batch, _rng) : dropout.Draw(batch, secure);
+        }
+
         _learningRate.Apply(_optimizer, _step);
         double lossSum = double.NaN;
         int[] shape = [m, .. _sampleShape];
@@ -306,9 +318,12 @@ public sealed class DiffusionTrainer
             int[] one = [1, .. _sampleShape];
             _privacy.Step(_parameters, m, new MicrobatchGradients(b =>
             {
-                var loss = Crucible.Tensors.Losses.MseLoss(
-                    _denoiser.Forward(new Tensor(xt.AsSpan(b * size, size).ToArray(), one), timesteps.AsSpan(b, 1)),
-                    new Tensor(target.AsSpan(b * size, size).ToArray(), one));
+                // a microbatch of one: the example's own input, timestep and condition (none mixes with another example)
+                var input = new Tensor(xt.AsSpan(b * size, size).ToArray(), one);
+                var output = conditions is not null && _denoiser is ITrainableConditionalDenoiser conditional
+                    ? conditional.Forward(input, timesteps.AsSpan(b, 1), conditions.Row(b))
+                    : _denoiser.Forward(input, timesteps.AsSpan(b, 1));
+                var loss = Crucible.Tensors.Losses.MseLoss(output, new Tensor(target.AsSpan(b * size, size).ToArray(), one));
                 lossSum += loss.Item();
                 return loss;
             }));

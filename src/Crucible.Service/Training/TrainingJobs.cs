@@ -328,7 +328,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             }
 
             var generator = SequenceTraining.Train(train, all, sequence, state, r.Request.StateColumns, r.Calibration, provenance, progress,
-                cancellationToken: stop).Generator;
+                publicStateEnd: r.TrainEnd, cancellationToken: stop).Generator;
             generator.Save(modelFolder);
             var m = generator.Manifest;
             modelId = Crucible.Governance.Registry.ModelRegistry.IdOf(modelFolder);

@@ -93,10 +93,28 @@ public static class TrainingValidation
     /// <summary>The most optimiser steps one job may take.</summary>
     public const int MaxSteps = 100_000;
 
-    /// <summary>The 422 message of a sequence job with both a <c>privacy</c> section and a state file (RELIABILITY.md DP-11).</summary>
+    /// <summary>
+    /// The 422 message of a sequence job with both a <c>privacy</c> section and a state file that the section does not
+    /// declare public (RELIABILITY.md DP-11).
+    /// </summary>
     public const string SequenceDpStateRefusal =
-        "cannot be combined with config.privacy: the conditions' standardisation, reference state and crisis archetypes are statistics of the "
-        + "private data outside DP-SGD's accounting (DP-11); train an unconditional model";
+        "cannot be combined with config.privacy unless the state is declared public data (config.privacy.public_state: true): otherwise the "
+        + "conditions' standardisation, reference state and crisis archetypes would be statistics of private data outside DP-SGD's accounting "
+        + "(DP-11); declare it public, or train an unconditional model";
+
+    /// <summary>The 422 message of a sequence job under DP with a public state that asks for the guidance calibration.</summary>
+    public const string SequenceDpCalibrationRefusal =
+        "cannot be combined with config.privacy: the calibration reads the realised expected shortfall of the private training windows outside "
+        + "DP-SGD's accounting; give the guidance with config.guidance_scale instead";
+
+    /// <summary>The 422 message of a sequence job under DP with a public state whose features include one derived from the returns.</summary>
+    public const string SequenceDpReturnFeatureRefusal =
+        "under config.privacy with a public state, name state features only: RV20 is computed from the private returns (the default features include it; "
+        + "e.g. [\"VIXCLS\", \"DFF\", \"TERM\", \"BAA10Y\", \"BAMLH0A0HYM2\"])";
+
+    /// <summary>The 422 message of config.privacy.public_state without a state file, or on a tabular job.</summary>
+    public const string PublicStateWithoutState =
+        "config.privacy.public_state declares an economic state public: it needs kind sequence with a state_csv";
 
     /// <summary>Returns the errors (empty: valid) and the checked request.</summary>
     public static (Dictionary<string, string[]> Errors, ValidTrainingRequest? Valid) Check(TrainingRequest r)
@@ -142,6 +160,7 @@ public static class TrainingValidation
         }
 
         var options = Config(r, errors, new DiffusionGeneratorOptions());
+        if (options.Privacy is { PublicState: true }) errors.TryAdd("config", [PublicStateWithoutState]);
         // a config whose training section is JSON null keeps it null for Validate to name (no steps to override)
         if (r.Steps is { } s && options.Training is not null) options = options with { Training = options.Training with { Steps = s } };
         if (r.Seed is { } seed) options = options with { Seed = seed };
@@ -179,7 +198,15 @@ public static class TrainingValidation
         var options = Config(r, errors, new SequenceGeneratorOptions());
         // a privacy section trains with DP-SGD (each window one example, the guarantee for privacy.unit: DP-8), as
         // crucible train --kind sequence does; the options' own checks refuse the data-fitted preprocessing (DP-11)
-        if (options.Privacy is not null && r.StateCsv is not null) errors["state_csv"] = [SequenceDpStateRefusal];
+        if (options.Privacy is { PublicState: false } && r.StateCsv is not null) errors["state_csv"] = [SequenceDpStateRefusal];
+        if (options.Privacy is { PublicState: true })
+        {
+            // a public state: the conditions from the state file alone; what reads the private returns stays refused
+            if (r.StateCsv is null) errors.TryAdd("config", [PublicStateWithoutState]);
+            if (r.CalibrateGuidance is not null) errors["calibrate_guidance"] = [SequenceDpCalibrationRefusal];
+            if ((r.StateColumns ?? EconomicState.FeatureNames).Any(EconomicState.IsReturnDerived)) errors["state_columns"] = [SequenceDpReturnFeatureRefusal];
+        }
+
         if (r.Steps is { } s && options.Training is not null) options = options with { Training = options.Training with { Steps = s } };
         if (r.Window is { } w) options = options with { Window = w };
         if (r.Seed is { } seed) options = options with { Seed = seed };
