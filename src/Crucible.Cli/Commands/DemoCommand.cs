@@ -128,7 +128,7 @@ internal static class DemoCommand
     public static ExitCode Execute(ParseResult parse, Options o, TextWriter output)
     {
         string dir = Path.GetFullPath(parse.GetValue(o.Out)!);
-        var home = CrucibleHome.Resolve(parse.GetValue(o.Home) ?? dir);
+        var home = HomeOption.ForRun(CrucibleHome.Resolve(parse.GetValue(o.Home) ?? dir));
         int count = parse.GetValue(o.Count);
         if (count < 1) throw new InvalidInputException("OPT-E", $"--count must be at least 1, got {count}");
         // the output folder and the home are made before the minutes of training: a path the system refuses fails now

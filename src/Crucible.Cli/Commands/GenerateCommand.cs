@@ -118,7 +118,7 @@ internal static class GenerateCommand
     /// <summary>Generates and writes the files; writes a summary to <paramref name="output"/>.</summary>
     public static ExitCode Execute(ParseResult parse, Options o, TextWriter output)
     {
-        var home = HomeOption.Resolve(parse, o.Home);
+        var home = HomeOption.ResolveForRun(parse, o.Home);
         int count = parse.GetValue(o.Count);
         if (count < 1) throw new InvalidInputException("OPT-E", $"--count must be at least 1, got {count}");
         var modelFolder = ModelCommand.FolderOf(home, parse.GetValue(o.Model)!, parse.GetValue(o.AllowRetired));

@@ -162,7 +162,7 @@ internal static class StressCommand
         // the scenario file's metadata when it declares price columns: it decides which columns are read (hash-checked)
         if (Evaluation.ScenarioSidecar.PriceMetadataOf(request.Scenarios) is { } priceMeta) inputs.Add(("scenarios_metadata", priceMeta));
 
-        var home = HomeOption.Resolve(parse, o.Home);
+        var home = HomeOption.ResolveForRun(parse, o.Home);
         var run = RunManifests.Start(home, "stress", new JsonObject
         {
             ["command"] = "stress",
