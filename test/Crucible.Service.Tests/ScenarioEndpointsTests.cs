@@ -394,6 +394,17 @@ public sealed class ScenarioEndpointsTests(ServiceFixture f)
         Assert.Contains("$.count: expected a whole number", typed, StringComparison.Ordinal);
         using var unknown = await client.SendAsync(Post($$"""{"model": "{{m}}", "count": 10, "colour": "red"}"""));
         Assert.Contains("unknown member 'colour'", (await Problem.AssertAsync(unknown, HttpStatusCode.BadRequest, "malformed-request")).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        // a bare NaN or Infinity (Python's json.dumps writes them): named as such, with the member and where (line and byte
+        // from 1), not the reader's "'N' is an invalid start of a value. Path: $.eta | LineNumber: 0 | BytePositionInLine: 37."
+        foreach (var literal in new[] { "NaN", "Infinity", "-Infinity", "nan" })
+        {
+            string head = $$"""{"model": "{{m}}", "count": 10,""";
+            string second = "\"eta\": " + literal + "}";
+            using var r = await client.SendAsync(Post(head + "\n" + second));
+            var detail = (await Problem.AssertAsync(r, HttpStatusCode.BadRequest, "malformed-request")).GetProperty("detail").GetString()!;
+            int letter = second.IndexOf(literal, StringComparison.Ordinal) + 1; // where the literal starts
+            Assert.Equal($"the body is not a valid scenario request: $.eta: {literal} is not a JSON number (JSON has no NaN or Infinity); send a finite number (line 2, byte {letter})", detail);
+        }
     }
 
     [Fact]
