@@ -367,12 +367,16 @@ public static class ScenarioEndpoints
             }
         }
 
+        // a registered model, loaded through the registry (both hashes checked): recorded as crucible generate records it
+        set = set with { Metadata = set.Metadata with { ModelManifestSha256 = record.ManifestSha256, Registered = true } };
         var bytes = ScenarioCsv.Format(set.Values, set.Metadata.StepsPerScenario);
         var meta = ScenarioCsv.Describe(set, bytes, CsvFileName, clock.GetUtcNow());
         var generated = new JsonObject
         {
             ["command"] = "service",
             ["model_id"] = meta.ModelId,
+            ["model_manifest_sha256"] = meta.ModelManifestSha256,
+            ["registered"] = true,
             ["csv_sha256"] = meta.CsvSha256,
             ["count"] = meta.Scenarios,
             ["rows"] = meta.Rows,
