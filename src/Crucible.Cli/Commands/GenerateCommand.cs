@@ -281,6 +281,16 @@ internal static class GenerateCommand
             var recorded = JsonSerializer.Deserialize<ScenarioMetadata>(File.ReadAllText(full(meta.Path)), DiffusionJson.Options)
                 ?? throw new InvalidInputException(RunRecompute.Rule, "the recorded metadata file is empty", new InputLocation(full(meta.Path), 0, 0));
             var created = DateTimeOffset.Parse(recorded.Created, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+            // the manifest hash is the model's (recomputed from its file); whether the home's registry held the model is
+            // the record's judgement at the time, taken from the file as its time is (a later registration changes it)
+            if (recorded.ModelManifestSha256 is not null)
+            {
+                set = set with { Metadata = set.Metadata with
+                {
+                    ModelManifestSha256 = Governance.FileHash.Sha256(Path.Combine(model, DiffusionGenerator.ManifestFileName)), Registered = recorded.Registered,
+                } };
+            }
+
             var again = ScenarioCsv.Describe(set, bytes, Path.GetFileName(csv.Path), created);
             var json = ScenarioCsv.ToJson(again with { LibraryVersion = recorded.LibraryVersion });
             results.Add(new(meta.Path, meta.Sha256, RunRecompute.Sha256(System.Text.Encoding.UTF8.GetBytes(json)),
