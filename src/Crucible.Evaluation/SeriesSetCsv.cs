@@ -29,6 +29,9 @@ public static class SeriesSetCsv
         var header = reader.ReadLine();
         if (string.IsNullOrWhiteSpace(header)) throw new InvalidInputException("empty-file", "no header row", new InputLocation(path, 1, 1));
         var names = HeaderFields(header, path);
+        // a trailing delimiter (every line ends with a comma: what some spreadsheets export), as the data readers accept it
+        bool trailing = names.Length > 1 && names[^1].Length == 0;
+        if (trailing) names = names[..^1];
         for (var c = 0; c < names.Length; c++)
         {
             if (names[c].Length == 0) throw new InvalidInputException("empty-header", "a column has no name", new InputLocation(path, 1, c + 1));
@@ -50,6 +53,7 @@ public static class SeriesSetCsv
             lineNo++;
             if (line.Length == 0) continue;
             var span = line.AsSpan();
+            if (trailing && span.EndsWith(",")) span = span[..^1];
             var cellCount = span.Count(',') + 1;
             if (cellCount != names.Length)
                 throw new InvalidInputException("ragged-row", $"{cellCount} cells, header has {names.Length}",
