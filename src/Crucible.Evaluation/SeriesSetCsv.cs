@@ -28,7 +28,10 @@ public static class SeriesSetCsv
         using var reader = new StreamReader(path);
         var header = reader.ReadLine();
         if (string.IsNullOrWhiteSpace(header)) throw new InvalidInputException("empty-file", "no header row", new InputLocation(path, 1, 1));
-        var names = header.Split(',').Select(h => h.Trim()).ToArray();
+        var names = HeaderFields(header, path);
+        // a trailing delimiter (every line ends with a comma: what some spreadsheets export), as the data readers accept it
+        bool trailing = names.Length > 1 && names[^1].Length == 0;
+        if (trailing) names = names[..^1];
         for (var c = 0; c < names.Length; c++)
         {
             if (names[c].Length == 0) throw new InvalidInputException("empty-header", "a column has no name", new InputLocation(path, 1, c + 1));
@@ -50,6 +53,7 @@ public static class SeriesSetCsv
             lineNo++;
             if (line.Length == 0) continue;
             var span = line.AsSpan();
+            if (trailing && span.EndsWith(",")) span = span[..^1];
             var cellCount = span.Count(',') + 1;
             if (cellCount != names.Length)
                 throw new InvalidInputException("ragged-row", $"{cellCount} cells, header has {names.Length}",
@@ -97,6 +101,58 @@ public static class SeriesSetCsv
             columns[i] = col;
         }
         return new SeriesSet(names[first..end], columns, scenario ? ids.ToArray() : null);
+    }
+
+    // the header's names, trimmed: RFC 4180 fields, so that a name quoted because it holds a comma or a quote (as
+    // ScenarioCsv writes it: "x,y", "a""b") reads back as the name itself
+    private static string[] HeaderFields(string header, string path)
+    {
+        var names = new List<string>();
+        var field = new System.Text.StringBuilder();
+        int i = 0;
+        while (true)
+        {
+            field.Clear();
+            while (i < header.Length && header[i] == ' ') i++;
+            if (i < header.Length && header[i] == '"')
+            {
+                int open = i++;
+                while (true)
+                {
+                    if (i >= header.Length)
+                        throw new InvalidInputException("unclosed-quote", "a quoted column name is not closed", new InputLocation(path, 1, names.Count + 1));
+                    char ch = header[i++];
+                    if (ch != '"')
+                    {
+                        field.Append(ch);
+                        continue;
+                    }
+
+                    if (i < header.Length && header[i] == '"')
+                    {
+                        field.Append('"'); // "" inside quotes is one quote
+                        i++;
+                        continue;
+                    }
+
+                    break;
+                }
+
+                while (i < header.Length && header[i] == ' ') i++;
+                if (i < header.Length && header[i] != ',')
+                    throw new InvalidInputException("unclosed-quote", $"text after the quoted column name that starts at character {open + 1}", new InputLocation(path, 1, names.Count + 1));
+                names.Add(field.ToString());
+            }
+            else
+            {
+                int comma = header.IndexOf(',', i);
+                names.Add(header[i..(comma < 0 ? header.Length : comma)].Trim());
+                i = comma < 0 ? header.Length : comma;
+            }
+
+            if (i >= header.Length) return [.. names];
+            i++; // the comma
+        }
     }
 
     // names: the header without price columns; hintPriceColumns: a column mismatch names the suspected price columns of a

@@ -11,10 +11,23 @@ public sealed class CrucibleHome
     /// <summary>The environment variable that names the home folder when no <c>--home</c> is given.</summary>
     public const string EnvironmentVariable = "CRUCIBLE_HOME";
 
-    private CrucibleHome(string root) => Root = root;
+    /// <summary>The rule of a home folder that a command which only reads it does not find.</summary>
+    public const string MissingRule = "HOME-E-MISSING";
+
+    private CrucibleHome(string root, HomeSource source)
+    {
+        Root = root;
+        Source = source;
+    }
 
     /// <summary>The absolute path of the home folder.</summary>
     public string Root { get; }
+
+    /// <summary>Where the path came from: <c>--home</c> (or a store option naming the folder), <c>CRUCIBLE_HOME</c>, or the default.</summary>
+    public HomeSource Source { get; }
+
+    /// <summary>Whether the home folder exists.</summary>
+    public bool Exists => Directory.Exists(Root);
 
     /// <summary>The SQLite audit log, <c>audit.db</c>.</summary>
     public string AuditDatabase => Path.Combine(Root, "audit.db");
@@ -47,14 +60,15 @@ public sealed class CrucibleHome
     public static CrucibleHome Resolve(string? homeOption, string? environmentValue, string userProfile)
     {
         string path;
-        if (!string.IsNullOrWhiteSpace(homeOption)) path = homeOption;
-        else if (!string.IsNullOrWhiteSpace(environmentValue)) path = environmentValue;
-        else if (!string.IsNullOrWhiteSpace(userProfile)) path = Path.Combine(userProfile, ".crucible");
+        HomeSource source;
+        if (!string.IsNullOrWhiteSpace(homeOption)) (path, source) = (homeOption, HomeSource.Option);
+        else if (!string.IsNullOrWhiteSpace(environmentValue)) (path, source) = (environmentValue, HomeSource.Environment);
+        else if (!string.IsNullOrWhiteSpace(userProfile)) (path, source) = (Path.Combine(userProfile, ".crucible"), HomeSource.Default);
         else throw new InvalidInputException("HOME-E", "no home folder: give --home DIR or set CRUCIBLE_HOME");
 
         try
         {
-            return new CrucibleHome(Path.GetFullPath(path));
+            return new CrucibleHome(Path.GetFullPath(path), source);
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
         {
@@ -70,6 +84,39 @@ public sealed class CrucibleHome
         return this;
     }
 
+    /// <summary>
+    /// For a command that only reads the home (it lists, shows or verifies what is there): returns this when the folder
+    /// exists, else refuses with <c>HOME-E-MISSING</c> naming the folder and where its path came from, so that a mistyped
+    /// <c>--home</c> is not answered as an empty home (nor created).
+    /// </summary>
+    /// <exception cref="InvalidInputException"><c>HOME-E-MISSING</c>: the folder does not exist.</exception>
+    public CrucibleHome RequireExisting()
+    {
+        if (Exists) return this;
+        var from = Source switch
+        {
+            HomeSource.Option => "--home",
+            HomeSource.Environment => EnvironmentVariable,
+            _ => "the default home",
+        };
+        throw new InvalidInputException(MissingRule,
+            $"no Crucible home at {Root} ({from}): this command only reads a home and creates none; check the path "
+            + "(train, generate, evaluate and the other commands that record runs create it)");
+    }
+
     /// <inheritdoc />
     public override string ToString() => Root;
+}
+
+/// <summary>Where a home folder's path came from (<see cref="CrucibleHome.Resolve(string?, string?, string)"/>).</summary>
+public enum HomeSource
+{
+    /// <summary>Named on the command line (<c>--home DIR</c>, or <c>--store sqlite:DIR</c>) or by the host's configuration.</summary>
+    Option,
+
+    /// <summary>The environment variable <c>CRUCIBLE_HOME</c>.</summary>
+    Environment,
+
+    /// <summary>The default, <c>~/.crucible</c>.</summary>
+    Default,
 }

@@ -69,6 +69,8 @@ public sealed class AuditCommandTests : IDisposable
     [Fact]
     public void Verify_NoLog_Exit2()
     {
+        // a home folder without a log (a home that does not exist at all is HOME-E-MISSING: HomeExistenceTests)
+        Directory.CreateDirectory(_home);
         var (code, _, stderr) = Crucible(null, "audit", "verify", "--home", _home);
         Assert.Equal(2, code);
         Assert.Contains("error [AUDIT-E-NOLOG]", stderr, StringComparison.Ordinal);

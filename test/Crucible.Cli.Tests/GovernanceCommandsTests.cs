@@ -222,6 +222,50 @@ public sealed class GovernanceCommandsTests : IDisposable
         Assert.Equal(0, Crucible("audit", "verify").Exit);
     }
 
+    [Fact]
+    public void AFolderWithARegisteredModelsWeightsButAnotherManifest_IsRecordedAsUnregistered_AndIsNoEvidenceForIt()
+    {
+        // session 15: generate --model FOLDER recorded the registered id for a folder whose weights a registered model has
+        // with another manifest (here a hand-edited seed: beyond ModelRegistry.ProvenanceKeys), so its scenarios passed for
+        // the registered model's, in the metadata and in the audit log that validation evidence is read from
+        string data = PriceFile(), model = Path.Combine(_dir, "m"), copy = Path.Combine(_dir, "m-edited");
+        Train(data, model);
+        string id = Sha(Path.Combine(model, "weights.safetensors"));
+        Directory.CreateDirectory(copy);
+        File.Copy(Path.Combine(model, "weights.safetensors"), Path.Combine(copy, "weights.safetensors"));
+        var manifest = JsonNode(Path.Combine(model, "manifest.json"));
+        manifest["seed"] = 99;
+        File.WriteAllText(Path.Combine(copy, "manifest.json"), manifest.ToJsonString());
+
+        string registeredCsv = Path.Combine(_dir, "registered.csv"), editedCsv = Path.Combine(_dir, "edited.csv");
+        Assert.Equal(0, Crucible("generate", "--model", id[..12], "--count", "20", "--sampling-steps", "5", "--out", registeredCsv).Exit);
+        var edited = Crucible("generate", "--model", copy, "--count", "20", "--sampling-steps", "5", "--out", editedCsv);
+        Assert.True(edited.Exit == 0, edited.Stderr);
+        Assert.Contains($"note:      model {id[..16]}… is registered in {Home} with another manifest.json", edited.Stdout, StringComparison.Ordinal);
+
+        foreach (var (csv, folder, registered) in new[] { (registeredCsv, model, true), (editedCsv, copy, false) })
+        {
+            var meta = JsonNode(csv[..^4] + ".meta.json");
+            Assert.Equal(id, meta["model_id"]!.GetValue<string>()); // the id is the weights' hash (ARCHITECTURE.md) ...
+            Assert.Equal(Sha(Path.Combine(folder, "manifest.json")), meta["model_manifest_sha256"]!.GetValue<string>()); // ... the manifest tells them apart
+            Assert.Equal(registered, meta["registered"]!.GetValue<bool>());
+        }
+
+        var entries = global::Crucible.Governance.Audit.AuditLog.Read(Path.Combine(Home, "audit.db"));
+        var generated = entries.Where(e => e.Kind == "scenarios.generated").Select(e => JsonDocument.Parse(e.Payload).RootElement).ToList();
+        Assert.Equal([true, false], generated.Select(g => g.GetProperty("registered").GetBoolean()));
+        Assert.Equal(Sha(Path.Combine(copy, "manifest.json")), generated[1].GetProperty("model_manifest_sha256").GetString());
+
+        // a passing, recorded evaluation of the edited folder's scenarios is no validation evidence for the registered model
+        var report = EvaluatedReport(copy, data, Thresholds(), "edited-evaluated");
+        var refused = Crucible("model", "status", "--id", id, "--status", "validated", "--reason", "holdout", "--evidence", report);
+        Assert.Equal(2, refused.Exit);
+        Assert.Contains($"the report evaluates scenarios drawn from a folder with the weights of model {id[..16]}… but another manifest.json", refused.Stderr, StringComparison.Ordinal);
+        var genuine = Crucible("model", "status", "--id", id, "--status", "validated", "--reason", "holdout",
+            "--evidence", EvaluatedReport(model, data, Thresholds(), "genuine-evaluated"));
+        Assert.True(genuine.Exit == 0, genuine.Stderr);
+    }
+
     private static System.Text.Json.Nodes.JsonObject JsonNode(string path) => System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
 
     private string Status(string id)

@@ -322,11 +322,17 @@ public sealed class RunManifestCommandsTests : IDisposable
         Assert.True(unpinned.Exit == 3, unpinned.Stdout + unpinned.Stderr);
         Assert.Contains("UNPINNED  manifest: no run.completed entry pins run " + Path.GetFileNameWithoutExtension(path), unpinned.Stdout, StringComparison.Ordinal);
 
-        // a home without an audit log: nothing to check against, and nothing is created there
+        // a home without an audit log: nothing to check against, and nothing is created there; a home folder that does
+        // not exist at all is named as such (session 15)
         string empty = Path.Combine(_dir, "empty");
+        var missing = Crucible("verify-run", path, "--home", empty);
+        Assert.True(missing.Exit == 2, missing.Stdout + missing.Stderr);
+        Assert.Contains($"error [HOME-E-MISSING]: no Crucible home at {empty} (--home)", missing.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(empty));
+        Directory.CreateDirectory(empty);
         var none = Crucible("verify-run", path, "--home", empty);
         Assert.True(none.Exit == 2, none.Stdout + none.Stderr);
         Assert.Contains("AUDIT-E-NOLOG", none.Stderr, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(empty));
+        Assert.Empty(Directory.GetFileSystemEntries(empty));
     }
 }

@@ -73,6 +73,18 @@ public sealed class StressCommandTests : IDisposable
         Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"--alpha"), stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Stress_DecimalCommaAlpha_SaysWhereTheBadLevelCameFrom()
+    {
+        // session 15 QA: "0,99" (a German user's 0.99) was refused as "got '0'", naming a number the user never typed
+        var (code, _, stderr) = CliProcess.Run("stress", "--scenarios", Fixture("scenarios.csv"), "--portfolio", Fixture("portfolio.json"),
+            "--alpha", "0,99", "--out", Temp("o.json"));
+        Assert.Equal(2, code);
+        Assert.Contains("error [OPT-E]: --alpha takes numbers in (0, 1), got '0' (from '0,99': a comma separates levels; write decimals with a point, e.g. 0.99)",
+            stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Temp("o.json")));
+    }
+
     // history.csv: prices of A, B, C (from 100 on 2010-01-04) rebuilt from the returns of the fixture's first 60 scenarios
     private string HistoryFile() => StressHistoryFixture.Write(Fixture("scenarios.csv"), Temp("history.csv"));
 

@@ -47,4 +47,23 @@ public class CrucibleHomeTests
         var e = Assert.Throws<InvalidInputException>(() => CrucibleHome.Resolve("bad\0path", null, "/home/u"));
         Assert.Equal("HOME-E", e.Rule);
     }
+    [Fact]
+    public void Resolve_RecordsWhereThePathCameFrom()
+    {
+        Assert.Equal(HomeSource.Option, CrucibleHome.Resolve("/tmp/opt-home", "/tmp/env-home", "/home/u").Source);
+        Assert.Equal(HomeSource.Environment, CrucibleHome.Resolve(null, "/tmp/env-home", "/home/u").Source);
+        Assert.Equal(HomeSource.Default, CrucibleHome.Resolve(null, null, "/home/u").Source);
+    }
+
+    [Fact]
+    public void RequireExisting_RefusesAMissingFolder_NamingItAndItsSource()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), "crucible-no-home-" + Guid.NewGuid().ToString("N"));
+        var e = Assert.Throws<InvalidInputException>(() => CrucibleHome.Resolve(missing, null, "/home/u").RequireExisting());
+        Assert.Equal(CrucibleHome.MissingRule, e.Rule);
+        Assert.StartsWith($"no Crucible home at {missing} (--home)", e.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(missing));
+        var existing = CrucibleHome.Resolve(Path.GetTempPath(), null, "/home/u");
+        Assert.Same(existing, existing.RequireExisting());
+    }
 }

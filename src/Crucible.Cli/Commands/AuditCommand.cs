@@ -53,7 +53,7 @@ internal static class AuditCommand
             else
             {
                 var h = location is null ? HomeOption.Resolve(p, home) : Governance.CrucibleHome.Resolve(location.Value);
-                v = AuditLog.Verify(h, p.GetValue(publicKey), p.GetValue(checkpoints));
+                v = AuditLog.Verify(h.RequireExisting(), p.GetValue(publicKey), p.GetValue(checkpoints));
             }
 
             if (p.GetValue(json))
@@ -105,6 +105,14 @@ internal static class AuditCommand
             if (kindName is not null && AuditKinds.FromWireName(kindName) is null)
                 throw new InvalidInputException("OPT-E", $"--kind: unknown kind '{kindName}'");
             if (p.GetValue(from) < 1 || p.GetValue(limit) < 1) throw new InvalidInputException("OPT-E", "--from and --limit must be at least 1");
+            if (location is not { Kind: StoreKind.Postgres } && !h.Exists)
+            {
+                // as model list: a named home that is not there is a mistake; the default one not created yet has no entries
+                if (h.Source != Governance.HomeSource.Default) _ = h.RequireExisting();
+                if (p.GetValue(json)) Console.Out.WriteLine("[]");
+                return ExitCode.Success;
+            }
+
             var read = location is { Kind: StoreKind.Postgres }
                 ? AuditLog.ReadPostgres(location.Value, p.GetValue(from), p.GetValue(limit))
                 : AuditLog.Read(h.AuditDatabase, p.GetValue(from), p.GetValue(limit));

@@ -15,7 +15,8 @@ namespace Crucible.Cli.Commands;
 /// <summary>
 /// <c>crucible backtest --data FILE --portfolio FILE.json [--input prices|returns|log-returns|percent] [--generator NAME …]
 /// [--first-year Y] [--last-year Y] [--samples N] [--alpha A] [--seed S] [--home DIR] --out FILE.json</c>: walk-forward VaR
-/// backtests (expanding windows, yearly refits, 250 test days, Kupiec POF and the Basel traffic light) of each generator;
+/// backtests (expanding windows, yearly refits, 250 test days, Kupiec POF, Christoffersen's independence and conditional
+/// coverage, the Basel traffic light) of each generator;
 /// the run manifest goes to <c>HOME/runs/RUN_ID.json</c>, pinned by a <c>run.completed</c> audit entry.
 /// </summary>
 internal static class BacktestCommand
@@ -67,7 +68,7 @@ internal static class BacktestCommand
     {
         var o = new Options();
         o.Input.AcceptOnlyFromAmong("prices", "returns", "log-returns", "percent");
-        var command = new Command("backtest", "Walk-forward VaR backtest of scenario generators (yearly refits, Kupiec, Basel traffic light)")
+        var command = new Command("backtest", "Walk-forward VaR backtest of scenario generators (yearly refits, Kupiec, Christoffersen, Basel traffic light)")
         {
             o.Data, o.Input, o.Portfolio, o.Generator, o.FirstYear, o.LastYear, o.Samples, o.Alpha, o.Seed, o.YearlyVar, o.Out, o.Home,
         };
@@ -93,7 +94,7 @@ internal static class BacktestCommand
         };
         var dialect = o.Dialect.ToConfig(parse);
         var request = new BacktestRun(parse.GetValue(o.Data)!, input, parse.GetValue(o.Portfolio)!, names, options, dialect?.DeepClone());
-        var home = HomeOption.Resolve(parse, o.Home);
+        var home = HomeOption.ResolveForRun(parse, o.Home);
         var config = new JsonObject
         {
             ["command"] = "backtest", ["input"] = input.ToString(), ["generators"] = new JsonArray([.. names.Select(n => (JsonNode?)n)]),
@@ -111,7 +112,8 @@ internal static class BacktestCommand
         foreach (var r in results)
         {
             output.WriteLine(string.Create(inv,
-                $"{r.Generator}{(r.DailyUpdate ? " (daily VaR)" : "")}: {string.Join(" ", r.Years.Select(y => string.Create(inv, $"{y.Year}:{y.Result.Exceptions}/{y.Result.Zone.ToString().ToLowerInvariant()}")))}; pooled {r.Pooled.Exceptions}/{r.Pooled.Observations}, Kupiec p {r.Pooled.KupiecPValue:G4}"));
+                $"{r.Generator}{(r.DailyUpdate ? " (daily VaR)" : "")}: {string.Join(" ", r.Years.Select(y => string.Create(inv, $"{y.Year}:{y.Result.Exceptions}/{y.Result.Zone.ToString().ToLowerInvariant()}")))}; pooled {r.Pooled.Exceptions}/{r.Pooled.Observations}, Kupiec p {r.Pooled.KupiecPValue:G4}, "
+                + $"Christoffersen ind p {r.Pooled.Christoffersen?.IndependencePValue:G4}, cc p {r.Pooled.Christoffersen?.ConditionalCoveragePValue:G4}"));
         }
 
         output.WriteLine($"report:     {outPath}");

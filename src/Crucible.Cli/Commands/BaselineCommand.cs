@@ -70,7 +70,7 @@ internal static class BaselineCommand
         var dialect = o.Dialect.ToConfig(parse);
         var request = new BaselineRun(parse.GetValue(o.Data)!, input, parse.GetValue(o.Generator)!, parse.GetValue(o.Columns), parse.GetValue(o.TrainEnd), count, window, seed,
             dialect?.DeepClone());
-        var home = HomeOption.Resolve(parse, o.Home);
+        var home = HomeOption.ResolveForRun(parse, o.Home);
         var config = new JsonObject
         {
             ["command"] = "baseline", ["generator"] = request.Generator, ["input"] = input.ToString(),

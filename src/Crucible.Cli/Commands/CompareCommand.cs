@@ -80,7 +80,7 @@ internal static class CompareCommand
         var dialect = o.Dialect.ToConfig(parse);
         var request = new CompareRun(parse.GetValue(o.Data)!, input, parse.GetValue(o.Portfolio)!, parse.GetValue(o.TrainEnd)!, names, window, count, alpha, parse.GetValue(o.Seed),
             dialect?.DeepClone());
-        var home = HomeOption.Resolve(parse, o.Home);
+        var home = HomeOption.ResolveForRun(parse, o.Home);
         var config = new JsonObject
         {
             ["command"] = "compare", ["input"] = input.ToString(), ["train_end"] = request.TrainEnd,

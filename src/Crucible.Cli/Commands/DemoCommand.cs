@@ -128,7 +128,7 @@ internal static class DemoCommand
     public static ExitCode Execute(ParseResult parse, Options o, TextWriter output)
     {
         string dir = Path.GetFullPath(parse.GetValue(o.Out)!);
-        var home = CrucibleHome.Resolve(parse.GetValue(o.Home) ?? dir);
+        var home = HomeOption.ForRun(CrucibleHome.Resolve(parse.GetValue(o.Home) ?? dir));
         int count = parse.GetValue(o.Count);
         if (count < 1) throw new InvalidInputException("OPT-E", $"--count must be at least 1, got {count}");
         // the output folder and the home are made before the minutes of training: a path the system refuses fails now
@@ -177,12 +177,12 @@ internal static class DemoCommand
         string csv = Path.Combine(dir, "scenarios.csv"), stressedCsv = Path.Combine(dir, "scenarios-stressed.csv");
         var baselineRun = StartGenerate(home, model, generator.ModelId, count, seed, guidance: null, stress: null);
         var set = generator.Generate(count, seed, new SequenceSampleRequest(Sampler: DemoSampler));
-        var meta = ScenarioCsv.Write(csv, set, DateTimeOffset.UtcNow);
+        var meta = ScenarioCsv.Write(csv, RunAudit.WithRegistryStanding(set, home, model).Set, DateTimeOffset.UtcNow);
         manifests.Add(("generate baseline", RunAudit.Complete(home, baselineRun.AddOutput(csv).AddOutput(ScenarioCsv.MetadataPath(csv)),
             RunAudit.GenerateCompleted("demo.generate", meta), (AuditKind.ScenariosGenerated, RunAudit.Generated(meta))).Manifest));
         var stressedRun = StartGenerate(home, model, generator.ModelId, count, seed + 1, DemoGuidance, DemoStress);
         var stressed = generator.Generate(count, seed + 1, new SequenceSampleRequest(GuidanceScale: DemoGuidance, Sampler: DemoSampler, Stress: DemoStress));
-        var stressedMeta = ScenarioCsv.Write(stressedCsv, stressed, DateTimeOffset.UtcNow);
+        var stressedMeta = ScenarioCsv.Write(stressedCsv, RunAudit.WithRegistryStanding(stressed, home, model).Set, DateTimeOffset.UtcNow);
         stressedRun.AddOutput(stressedCsv).AddOutput(ScenarioCsv.MetadataPath(stressedCsv));
         manifests.Add(("generate stressed", RunAudit.Complete(home, stressedRun,
             RunAudit.GenerateCompleted("demo.generate", stressedMeta), (AuditKind.ScenariosGenerated, RunAudit.Generated(stressedMeta))).Manifest));

@@ -98,7 +98,7 @@ internal static class EnsembleCommand
         var thresholds = new EnsembleThresholds { MaxEsSpread = parse.GetValue(o.MaxEsSpread), MaxWasserstein = parse.GetValue(o.MaxWasserstein) };
         if (!(thresholds.MaxEsSpread > 0) || !(thresholds.MaxWasserstein > 0) || double.IsInfinity(thresholds.MaxEsSpread) || double.IsInfinity(thresholds.MaxWasserstein))
             throw new InvalidInputException("OPT-E", "--max-es-spread and --max-wasserstein must be positive and finite");
-        var home = HomeOption.Resolve(parse, o.Home);
+        var home = HomeOption.ResolveForRun(parse, o.Home);
         var metadata = files.Select(Evaluation.ScenarioSidecar.PriceMetadataOf).OfType<string>().ToArray();
         var run = RunManifests.Start(home, "ensemble", new JsonObject
         {

@@ -98,7 +98,7 @@ internal static class EvaluateCommand
     /// <summary>Runs the evaluation for a parsed command line, writing a summary to <paramref name="output"/>.</summary>
     public static ExitCode Execute(ParseResult parse, Options o, TextWriter output)
     {
-        var home = HomeOption.Resolve(parse, o.Home);
+        var home = HomeOption.ResolveForRun(parse, o.Home);
         var alpha = ParseAlpha(parse.GetValue(o.Alpha));
         var failOnThreshold = parse.GetValue(o.FailOnThreshold);
         var thresholdsPath = parse.GetValue(o.Thresholds);

@@ -118,7 +118,7 @@ internal static class GenerateCommand
     /// <summary>Generates and writes the files; writes a summary to <paramref name="output"/>.</summary>
     public static ExitCode Execute(ParseResult parse, Options o, TextWriter output)
     {
-        var home = HomeOption.Resolve(parse, o.Home);
+        var home = HomeOption.ResolveForRun(parse, o.Home);
         int count = parse.GetValue(o.Count);
         if (count < 1) throw new InvalidInputException("OPT-E", $"--count must be at least 1, got {count}");
         var modelFolder = ModelCommand.FolderOf(home, parse.GetValue(o.Model)!, parse.GetValue(o.AllowRetired));
@@ -142,6 +142,12 @@ internal static class GenerateCommand
         var set = prepared.Draw(count, parse.GetValue(o.Seed), parse.GetValue(o.Condition), parse.GetValue(o.Guidance), parse.GetValue(o.GuidanceMinNoise),
             parse.GetValue(o.RegimeGuidance), parse.GetValue(o.Stress), modelFolder);
         if (start is not null) set = PricePaths.Append(set, start);
+        (set, var conflicting) = RunAudit.WithRegistryStanding(set, home, modelFolder);
+        if (conflicting is not null)
+        {
+            output.WriteLine($"note:      model {conflicting.Id[..16]}… is registered in {home.Root} with another manifest.json; these scenarios are recorded "
+                + "as drawn from an unregistered model (registered: false, with this folder's manifest hash), not as the registered model's");
+        }
 
         var meta = ScenarioCsv.Write(path, set, DateTimeOffset.UtcNow);
         var (runManifest, receipts) = RunAudit.Complete(home, run.AddOutput(path).AddOutput(ScenarioCsv.MetadataPath(path)),
@@ -275,6 +281,16 @@ internal static class GenerateCommand
             var recorded = JsonSerializer.Deserialize<ScenarioMetadata>(File.ReadAllText(full(meta.Path)), DiffusionJson.Options)
                 ?? throw new InvalidInputException(RunRecompute.Rule, "the recorded metadata file is empty", new InputLocation(full(meta.Path), 0, 0));
             var created = DateTimeOffset.Parse(recorded.Created, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+            // the manifest hash is the model's (recomputed from its file); whether the home's registry held the model is
+            // the record's judgement at the time, taken from the file as its time is (a later registration changes it)
+            if (recorded.ModelManifestSha256 is not null)
+            {
+                set = set with { Metadata = set.Metadata with
+                {
+                    ModelManifestSha256 = Governance.FileHash.Sha256(Path.Combine(model, DiffusionGenerator.ManifestFileName)), Registered = recorded.Registered,
+                } };
+            }
+
             var again = ScenarioCsv.Describe(set, bytes, Path.GetFileName(csv.Path), created);
             var json = ScenarioCsv.ToJson(again with { LibraryVersion = recorded.LibraryVersion });
             results.Add(new(meta.Path, meta.Sha256, RunRecompute.Sha256(System.Text.Encoding.UTF8.GetBytes(json)),

@@ -14,4 +14,17 @@ internal static class HomeOption
 
     /// <summary>The home folder for a parsed command line.</summary>
     public static CrucibleHome Resolve(ParseResult parse, Option<string> option) => CrucibleHome.Resolve(parse.GetValue(option));
+
+    /// <summary>
+    /// The home folder of a command that records a run in it (created when needed, when the run completes), checked before
+    /// any work: a home whose audit log was deleted, emptied or cut short is refused (<c>AUDIT-E-LOST</c>), so the run writes nothing.
+    /// </summary>
+    public static CrucibleHome ResolveForRun(ParseResult parse, Option<string> option) => ForRun(Resolve(parse, option));
+
+    /// <summary><paramref name="home"/> after the check of <see cref="ResolveForRun"/>.</summary>
+    public static CrucibleHome ForRun(CrucibleHome home)
+    {
+        Crucible.Governance.Audit.AuditLog.ThrowIfLost(home);
+        return home;
+    }
 }

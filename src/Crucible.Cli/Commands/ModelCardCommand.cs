@@ -33,7 +33,7 @@ internal static class ModelCardCommand
         command.SetAction(parse => CliRunner.Run(parse, p =>
         {
             var folder = p.GetValue(model)!;
-            var crucibleHome = HomeOption.Resolve(p, home);
+            var crucibleHome = HomeOption.ResolveForRun(p, home);
             var status = StatusOf(crucibleHome, folder);
             var card = ModelCard.Build(folder, p.GetValue(report), status);
             var run = StartRun(crucibleHome, "model-card", folder, p.GetValue(report), status).CheckOutput("--out", p.GetValue(outPath)!);

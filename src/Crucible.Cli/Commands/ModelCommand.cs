@@ -7,6 +7,7 @@ using Crucible.Diffusion.Tabular;
 using Crucible.Governance.Audit;
 using Crucible.Governance.Registry;
 using Crucible.Governance;
+using Crucible.Governance.Storage;
 
 namespace Crucible.Cli.Commands;
 
@@ -64,6 +65,15 @@ internal static class ModelCommand
         var list = new Command("list", "List registered models: id, status, owner, parent, validation report hash, registration entry") { home, json, store };
         list.SetAction(parse => CliRunner.Run(parse, p =>
         {
+            if (StoreOption.Resolve(p, home, store) is ({ Exists: false } missing, { Kind: StoreKind.Sqlite }))
+            {
+                // a home named by --home, --store or CRUCIBLE_HOME that is not there is a mistake (HOME-E-MISSING); the default
+                // home not created yet is a new user's empty inventory, and listing it creates nothing
+                if (missing.Source != HomeSource.Default) _ = missing.RequireExisting();
+                Console.Out.WriteLine(p.GetValue(json) ? "[]" : $"no models registered (no Crucible home at {missing.Root} yet)");
+                return ExitCode.Success;
+            }
+
             var (h, opened) = StoreOption.OpenLog(p, home, store);
             using var log = opened;
             var models = new ModelRegistry(h, log).List();
@@ -123,6 +133,7 @@ internal static class ModelCommand
             var evidencePath = p.GetValue(evidence);
             if (to == ModelStatus.Validated && evidencePath is null)
                 throw new InvalidInputException("REG-E-EVIDENCE", "--status validated needs --evidence report.json (an evaluation with passed thresholds)");
+            if (StoreOption.Resolve(p, home, store) is (var named, { Kind: StoreKind.Sqlite })) _ = named.RequireExisting(); // a model to change must be registered there
             var (h, opened) = StoreOption.OpenLog(p, home, store);
             using var log = opened;
             var registry = new ModelRegistry(h, log);

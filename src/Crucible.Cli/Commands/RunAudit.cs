@@ -82,8 +82,11 @@ internal static class RunAudit
         return entry;
     }
 
-    /// <summary><c>scenarios.generated</c> of a scenario CSV described by <paramref name="meta"/>.</summary>
-    public static JsonObject Generated(ScenarioMetadata meta) => new()
+    /// <summary>
+    /// <c>scenarios.generated</c> of a scenario CSV described by <paramref name="meta"/>, with the model's manifest hash
+    /// and registry standing (<c>model_manifest_sha256</c>, <c>registered</c>) when the metadata records them.
+    /// </summary>
+    public static JsonObject Generated(ScenarioMetadata meta) => WithModel(new()
     {
         ["model_id"] = meta.ModelId,
         ["csv_sha256"] = meta.CsvSha256,
@@ -92,18 +95,46 @@ internal static class RunAudit
         ["seed"] = Seed(meta.Seed),
         ["sampler"] = meta.Sampler,
         ["sampling_steps"] = meta.SamplingSteps,
-    };
+    }, meta);
 
     /// <summary>
     /// <c>run.completed</c> of a generation (<c>generate</c>, a <c>demo</c> generate step) that wrote the scenario CSV
     /// described by <paramref name="meta"/>; its <c>scenarios.generated</c> entry comes just before.
     /// </summary>
-    public static JsonObject GenerateCompleted(string command, ScenarioMetadata meta) => new()
+    public static JsonObject GenerateCompleted(string command, ScenarioMetadata meta) => WithModel(new()
     {
         ["command"] = command,
         ["model_id"] = meta.ModelId,
         ["csv_sha256"] = meta.CsvSha256,
-    };
+    }, meta);
+
+    private static JsonObject WithModel(JsonObject payload, ScenarioMetadata meta)
+    {
+        if (meta.ModelManifestSha256 is { } manifest) payload["model_manifest_sha256"] = manifest;
+        if (meta.Registered is { } registered) payload["registered"] = registered;
+        return payload;
+    }
+
+    /// <summary>
+    /// <paramref name="set"/> with the model's identity beyond its id recorded in the metadata: the SHA-256 of the
+    /// <c>manifest.json</c> of <paramref name="folder"/> it was drawn with, and whether <paramref name="home"/>'s registry
+    /// holds that model (<see cref="ModelRegistry.FindSame"/>: the same weights and manifest up to provenance). Also returns
+    /// the registered model that has these weights with another manifest, when one does (for a note to the user).
+    /// </summary>
+    public static (ScenarioSet Set, ModelRecord? Conflicting) WithRegistryStanding(ScenarioSet set, CrucibleHome home, string folder)
+    {
+        ModelRecord? same = null, conflicting = null;
+        if (File.Exists(home.AuditDatabase))
+        {
+            using var log = AuditLog.Open(home);
+            var registry = new ModelRegistry(home, log);
+            same = registry.FindSame(folder);
+            conflicting = same is null ? registry.Find(ModelRegistry.IdOf(folder)) : null;
+        }
+
+        var manifest = FileHash.Sha256(Path.Combine(folder, DiffusionGenerator.ManifestFileName));
+        return (set with { Metadata = set.Metadata with { ModelManifestSha256 = manifest, Registered = same is not null } }, conflicting);
+    }
 
     /// <summary>
     /// The <c>privacy</c> object of an <c>evaluation.completed</c> payload when the report has a privacy section

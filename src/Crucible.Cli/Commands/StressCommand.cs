@@ -162,7 +162,7 @@ internal static class StressCommand
         // the scenario file's metadata when it declares price columns: it decides which columns are read (hash-checked)
         if (Evaluation.ScenarioSidecar.PriceMetadataOf(request.Scenarios) is { } priceMeta) inputs.Add(("scenarios_metadata", priceMeta));
 
-        var home = HomeOption.Resolve(parse, o.Home);
+        var home = HomeOption.ResolveForRun(parse, o.Home);
         var run = RunManifests.Start(home, "stress", new JsonObject
         {
             ["command"] = "stress",
@@ -303,11 +303,21 @@ internal static class StressCommand
     {
         if (texts is null || texts.Length == 0) return [.. StressAnalysis.DefaultAlphas];
         var alphas = new List<double>();
-        foreach (var text in texts.SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries)))
+        foreach (var given in texts)
         {
-            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var a) || !(a > 0 && a < 1))
-                throw new InvalidInputException("OPT-E", $"--alpha takes numbers in (0, 1), got '{text}'");
-            if (!alphas.Contains(a)) alphas.Add(a);
+            foreach (var text in given.Split(',', StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var a) || !(a > 0 && a < 1))
+                {
+                    // "0,99" (a decimal comma) splits into 0 and 99: say where the '0' came from
+                    var from = given.Contains(',', StringComparison.Ordinal)
+                        ? $" (from '{given}': a comma separates levels; write decimals with a point, e.g. 0.99)"
+                        : "";
+                    throw new InvalidInputException("OPT-E", $"--alpha takes numbers in (0, 1), got '{text}'{from}");
+                }
+
+                if (!alphas.Contains(a)) alphas.Add(a);
+            }
         }
 
         return [.. alphas];

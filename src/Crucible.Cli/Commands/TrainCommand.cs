@@ -176,7 +176,7 @@ internal static class TrainCommand
     /// <summary>Trains and saves; writes a summary to <paramref name="output"/>.</summary>
     public static ExitCode Execute(ParseResult parse, Options o, TextWriter output)
     {
-        var home = HomeOption.Resolve(parse, o.Home);
+        var home = HomeOption.ResolveForRun(parse, o.Home);
         string kind = parse.GetValue(o.Kind) ?? "tabular";
         if (kind == SequenceGenerator.KindName) return ExecuteSequence(parse, o, output, home);
         if (kind != "tabular") throw new InvalidInputException("OPT-E-KIND", $"--kind {kind} is not a generator kind; use --kind tabular or --kind sequence");

@@ -53,7 +53,7 @@ internal static class VerifyRunCommand
             if (p.GetValue(home) is null && (p.GetValue(publicKey) is not null || p.GetValue(checkpoints) is not null))
                 throw new Crucible.Data.InvalidInputException("OPT-E", "--public-key and --checkpoints check the audit log of --home: give --home too");
             var pin = p.GetValue(home) is { } dir
-                ? RunPinVerifier.Verify(CrucibleHome.Resolve(dir), path, v.Manifest.RunId, p.GetValue(publicKey), p.GetValue(checkpoints))
+                ? RunPinVerifier.Verify(CrucibleHome.Resolve(dir).RequireExisting(), path, v.Manifest.RunId, p.GetValue(publicKey), p.GetValue(checkpoints))
                 : null;
             var again = p.GetValue(recompute) ? RunRecompute.Run(v.Manifest, path) : null;
             bool ok = v.Ok && pin is null or { Ok: true } && (again is null || again.All(r => r.Matches));

@@ -22,6 +22,22 @@ public sealed record ScenarioMetadata
     /// <summary>The model id: SHA-256 (hex) of the model's <c>weights.safetensors</c>.</summary>
     public string ModelId { get; init; } = "";
 
+    /// <summary>
+    /// SHA-256 (hex) of the <c>manifest.json</c> the scenarios were drawn with (the id covers the weights only, so two
+    /// folders with equal weights and different manifests share it); absent when the writer did not record it.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ModelManifestSha256 { get; init; }
+
+    /// <summary>
+    /// Whether the model was the one registered under <see cref="ModelId"/> in the writer's home (the same weights and
+    /// manifest, up to provenance): false for an unregistered folder, and for a folder whose weights a registered model
+    /// has with another manifest, so that such scenarios do not pass for the registered model's. Absent when the writer
+    /// did not check.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? Registered { get; init; }
+
     /// <summary>The model's format and the Crucible version that trained it, e.g. <c>crucible-model/1 (0.1.0)</c>.</summary>
     public string ModelVersion { get; init; } = "";
 

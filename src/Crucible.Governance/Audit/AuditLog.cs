@@ -131,15 +131,30 @@ public sealed class AuditLog : IDisposable
     /// <see cref="AuditLogOptions.PostgresConnectionString"/> is set, the PostgreSQL database.
     /// </summary>
     /// <exception cref="InvalidInputException"><c>AUDIT-E-KEY</c>: a shared log is signed with another key than this writer's.</exception>
+    /// <exception cref="InvalidInputException"><c>AUDIT-E-LOST</c>: the SQLite log is missing, empty or shorter than the
+    /// checkpoints exported to <see cref="AuditLogOptions.CheckpointFile"/> say it was (deleted, emptied or cut short):
+    /// appending would start a new chain over the lost one, so nothing is created or appended.</exception>
     public static AuditLog Open(AuditLogOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.CheckpointInterval, 1);
+        long exported = 0;
+        if (options.PostgresConnectionString is null)
+        {
+            var path = options.DatabasePath ?? throw new ArgumentException("an audit log needs a DatabasePath or a PostgresConnectionString", nameof(options));
+            // the exported checkpoints are written only after the entries they cover were committed, so they are the
+            // home's record that its log held entries (the signing key is not: it is created before the first entry)
+            exported = ExportedHead(options.CheckpointFile);
+            if (exported > 0 && IsAbsentOrEmpty(path)) throw Lost(path, options.CheckpointFile!, exported, 0);
+        }
+
         IAuditStore store = options.PostgresConnectionString is { } pg
             ? PostgresAuditStore.Open(pg)
-            : SqliteAuditStore.OpenWriter(options.DatabasePath ?? throw new ArgumentException("an audit log needs a DatabasePath or a PostgresConnectionString", nameof(options)));
+            : SqliteAuditStore.OpenWriter(options.DatabasePath!);
         AuditSigningKey? key = null;
         try
         {
+            if (exported > 0 && store.HeadSeq() is var head && head < exported) throw Lost(options.DatabasePath!, options.CheckpointFile!, exported, head);
             key = options.SigningKeyPath is null ? null : AuditSigningKey.LoadOrCreate(options.SigningKeyPath);
             if (key is not null && store is PostgresAuditStore) ClaimSharedKey(store, key);
             return new AuditLog(options, store, key);
@@ -151,6 +166,52 @@ public sealed class AuditLog : IDisposable
             throw;
         }
     }
+
+    /// <summary>The rule of a home whose audit log was deleted, emptied or cut short below its exported checkpoints.</summary>
+    public const string LostRule = "AUDIT-E-LOST";
+
+    /// <summary>
+    /// Refuses, before any work, a home whose SQLite audit log is missing, empty or shorter than the checkpoints exported
+    /// to its checkpoint file say it was (what <see cref="Open(AuditLogOptions)"/> refuses too), reading only; a home with
+    /// no exported checkpoint (a new one, or one whose first writer was killed before closing) passes.
+    /// </summary>
+    /// <exception cref="InvalidInputException"><c>AUDIT-E-LOST</c>.</exception>
+    public static void ThrowIfLost(CrucibleHome home)
+    {
+        ArgumentNullException.ThrowIfNull(home);
+        var exported = ExportedHead(home.AuditCheckpoints);
+        if (exported == 0) return;
+        if (IsAbsentOrEmpty(home.AuditDatabase)) throw Lost(home.AuditDatabase, home.AuditCheckpoints, exported, 0);
+        using var store = SqliteAuditStore.OpenReader(home.AuditDatabase);
+        var head = store.HasTables() ? store.HeadSeq() : 0;
+        if (head < exported) throw Lost(home.AuditDatabase, home.AuditCheckpoints, exported, head);
+    }
+
+    // a database file that does not exist, or is empty with no write-ahead log beside it (SQLite would open it as a new, empty database)
+    private static bool IsAbsentOrEmpty(string databasePath)
+    {
+        if (!File.Exists(databasePath)) return true; // SQLite ignores a write-ahead log without its database
+        if (new FileInfo(databasePath).Length > 0) return false;
+        var wal = databasePath + "-wal";
+        return !File.Exists(wal) || new FileInfo(wal).Length == 0;
+    }
+
+    // the highest seq among the complete lines of the exported checkpoint file (what parses of it; verification judges
+    // the rest), 0 when there is none
+    private static long ExportedHead(string? checkpointFile)
+    {
+        if (checkpointFile is null || !File.Exists(checkpointFile)) return 0;
+        var lines = new SortedDictionary<long, AuditCheckpoint>();
+        _ = ReadCheckpointFile(checkpointFile, lines);
+        return lines.Count == 0 ? 0 : lines.Keys.Max();
+    }
+
+    private static InvalidInputException Lost(string databasePath, string checkpointFile, long exported, long head) =>
+        new(LostRule, string.Create(CultureInfo.InvariantCulture,
+            $"the audit log {(head == 0 ? "is missing or empty" : $"ends at entry {head}")}, but the checkpoints exported to {checkpointFile} show that it held {exported} entries: ")
+            + "it was deleted, emptied or cut short. Nothing was appended (a new chain would hide the lost one); restore audit.db from a backup "
+            + "(crucible audit verify reports the truncation)",
+            new InputLocation(databasePath, 0, 0));
 
     /// <summary>Records the signing key of a shared log on first use, and refuses a writer that signs with another.</summary>
     private static void ClaimSharedKey(IAuditStore store, AuditSigningKey key)
@@ -553,10 +614,17 @@ public sealed class AuditLog : IDisposable
             {
                 // a file cut short or overwritten fails here already (SQLITE_CORRUPT, SQLITE_NOTADB): a malformed log, not an error
                 using var store = SqliteAuditStore.OpenReader(databasePath);
-                if (!store.HasTables())
+                if (store.HasTables())
+                {
+                    entries = store.ReadEntries(1, int.MaxValue);
+                    foreach (var c in store.ReadCheckpoints()) dbCheckpoints[c.Seq] = c;
+                }
+                else if (external.Count == 0)
+                {
                     return new AuditVerification(AuditProblem.Malformed, 1, null, 0, 0, "the database has no audit tables");
-                entries = store.ReadEntries(1, int.MaxValue);
-                foreach (var c in store.ReadCheckpoints()) dbCheckpoints[c.Seq] = c;
+                }
+
+                // else an emptied database (0 bytes, or its tables dropped) under exported checkpoints: a truncation, found below
             }
             catch (Exception e) when (e is InvalidCastException or SqliteException or InvalidDataException)
             {
@@ -694,11 +762,36 @@ public sealed class AuditLog : IDisposable
     }
 
     /// <summary>Verifies the audit log of <paramref name="home"/> with its own public key, or <paramref name="publicKeyPath"/>.</summary>
+    /// <remarks>
+    /// Besides the checks of <see cref="Verify(string, AuditSigningKey?, string?)"/>, a log that is missing, empty or
+    /// holds no entry in a home whose <c>runs/</c> holds run manifests or whose <c>models/</c> holds registered model
+    /// folders (which entries pin) fails as <see cref="AuditProblem.Truncation"/> at entry 1: deleting the log is not
+    /// taken for a new home.
+    /// </remarks>
     public static AuditVerification Verify(CrucibleHome home, string? publicKeyPath = null, string? checkpointFile = null)
     {
+        ArgumentNullException.ThrowIfNull(home);
         var keyPath = publicKeyPath ?? Path.Combine(home.KeysFolder, AuditSigningKey.PublicFileName);
         using var key = File.Exists(keyPath) || publicKeyPath is not null ? AuditSigningKey.LoadPublic(keyPath) : null;
-        return Verify(home.AuditDatabase, key, checkpointFile ?? home.AuditCheckpoints);
+        var checkpoints = checkpointFile ?? home.AuditCheckpoints;
+        var (runs, models) = PinnedFiles(home);
+        if (runs + models > 0 && IsAbsentOrEmpty(home.AuditDatabase) && ExportedHead(checkpoints) == 0) return Emptied(runs, models, "is missing or empty");
+        var v = Verify(home.AuditDatabase, key, checkpoints);
+        return v.Ok && v.Entries == 0 && runs + models > 0 ? Emptied(runs, models, "holds no entry") : v;
+
+        static AuditVerification Emptied(int runs, int models, string state) => new(AuditProblem.Truncation, 1, null, 0, 0, string.Create(CultureInfo.InvariantCulture,
+            $"the audit log {state}, but the home holds {runs} run manifests (runs/) and {models} registered model folders (models/) that entries recorded: ")
+            + "the log was deleted or emptied (or the home's very first run was killed before its entry)");
+    }
+
+    // run manifests in HOME/runs and model folders (named by a 64-hex id) in HOME/models
+    private static (int Runs, int Models) PinnedFiles(CrucibleHome home)
+    {
+        int runs = Directory.Exists(home.RunsFolder) ? Directory.EnumerateFiles(home.RunsFolder, "*.json").Count() : 0;
+        int models = Directory.Exists(home.ModelsFolder)
+            ? Directory.EnumerateDirectories(home.ModelsFolder).Count(d => Path.GetFileName(d) is { Length: 64 } n && n.All(char.IsAsciiHexDigitLower))
+            : 0;
+        return (runs, models);
     }
 
     private static AuditVerification? ReadCheckpointFile(string path, SortedDictionary<long, AuditCheckpoint> into)

@@ -409,6 +409,23 @@ public sealed class ModelRegistry
     /// <summary>The model <paramref name="id"/> without the hash check, or null.</summary>
     public ModelRecord? Find(string id) => FileHash.IsSha256Hex(id) ? List().FirstOrDefault(m => m.Id == id) : null;
 
+    /// <summary>
+    /// The registered model that the folder <paramref name="folder"/> is: its id (the weights' hash) registered with the
+    /// same <c>manifest.json</c>, or one that differs only in <see cref="ProvenanceKeys"/> (<see cref="SameModel"/>); null
+    /// when the id is not registered, or is registered with another manifest (the same weights, another model: what it
+    /// generates must not be recorded as the registered model's). No hash check of the registered files (see <see cref="Load"/>).
+    /// </summary>
+    public ModelRecord? FindSame(string folder)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        var manifest = Path.Combine(folder, ManifestFileName);
+        if (!File.Exists(manifest) || !File.Exists(Path.Combine(folder, WeightsFileName))) return null;
+        if (Find(IdOf(folder)) is not { } record) return null;
+        return string.Equals(record.ManifestSha256, FileHash.Sha256(manifest), StringComparison.Ordinal) || SameModel(ReadManifest(record), File.ReadAllBytes(manifest))
+            ? record
+            : null;
+    }
+
     private string FolderOf(string id) => Path.Combine(_home.ModelsFolder, id);
 
     /// <summary>Writes a model's folder from the shared store (another replica registered it); the caller checks the hashes.</summary>

@@ -204,7 +204,7 @@ public static class ScenarioEndpoints
         }
         catch (JsonException e)
         {
-            await ProblemTypes.WriteAsync(context, ProblemTypes.Create(400, "the body is not a valid scenario request: " + JsonProblem.Describe(e))).ConfigureAwait(false);
+            await ProblemTypes.WriteAsync(context, ProblemTypes.Create(400, "the body is not a valid scenario request: " + JsonProblem.Describe(e, body))).ConfigureAwait(false);
             return;
         }
 
@@ -367,12 +367,16 @@ public static class ScenarioEndpoints
             }
         }
 
+        // a registered model, loaded through the registry (both hashes checked): recorded as crucible generate records it
+        set = set with { Metadata = set.Metadata with { ModelManifestSha256 = record.ManifestSha256, Registered = true } };
         var bytes = ScenarioCsv.Format(set.Values, set.Metadata.StepsPerScenario);
         var meta = ScenarioCsv.Describe(set, bytes, CsvFileName, clock.GetUtcNow());
         var generated = new JsonObject
         {
             ["command"] = "service",
             ["model_id"] = meta.ModelId,
+            ["model_manifest_sha256"] = meta.ModelManifestSha256,
+            ["registered"] = true,
             ["csv_sha256"] = meta.CsvSha256,
             ["count"] = meta.Scenarios,
             ["rows"] = meta.Rows,
@@ -517,7 +521,11 @@ public static class ScenarioEndpoints
 /// </summary>
 internal static partial class JsonProblem
 {
-    public static string Describe(JsonException e)
+    /// <summary>
+    /// The message for <paramref name="e"/>, thrown while reading <paramref name="body"/> (the request's bytes; empty when
+    /// not at hand): the member's path, what it expects and where (line and byte, from 1).
+    /// </summary>
+    public static string Describe(JsonException e, ReadOnlySpan<byte> body = default)
     {
         ArgumentNullException.ThrowIfNull(e);
         var message = e.Message.ReplaceLineEndings(" ");
@@ -525,12 +533,44 @@ internal static partial class JsonProblem
             ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $" (line {line + 1}, byte {pos + 1})")
             : "";
         var path = string.IsNullOrEmpty(e.Path) ? "$" : e.Path;
+        // NaN, Infinity, -Infinity (which JavaScript's JSON.stringify never writes, but Python's json.dumps does): the
+        // reader's own message would be "'N' is an invalid start of a value"
+        if (NonFiniteLiteral(body, e.LineNumber, e.BytePositionInLine) is var (literal, column) && literal is not null)
+        {
+            return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{path}: {literal} is not a JSON number (JSON has no NaN or Infinity); send a finite number (line {e.LineNumber + 1}, byte {column + 1})");
+        }
         if (Converted().Match(message) is { Success: true } c) return $"{path}: expected {Expected(c.Groups[1].Value)}{at}";
         if (Unmapped().Match(message) is { Success: true } u) return $"unknown member '{u.Groups[1].Value}'{at}";
         if (Duplicate().Match(message) is { Success: true } d) return $"duplicate member '{d.Groups[1].Value}'{at}";
         // a syntax error (System.Text.Json's reader says what and where, naming no type) or anything else, with types removed
         return TypeName().Replace(message, "");
     }
+
+    // the non-finite literal (NaN, Infinity, -Infinity, any case) around the reader's error position in body and its byte
+    // in the line (from 0), or (null, 0)
+    private static (string? Literal, long Column) NonFiniteLiteral(ReadOnlySpan<byte> body, long? lineNumber, long? bytePositionInLine)
+    {
+        if (body.IsEmpty || lineNumber is not { } line || bytePositionInLine is not { } pos) return (null, 0);
+        int start = 0;
+        for (long l = 0; l < line; l++)
+        {
+            int next = body[start..].IndexOf((byte)'\n');
+            if (next < 0) return (null, 0);
+            start += next + 1;
+        }
+
+        if (pos > body.Length - start) return (null, 0);
+        // the reader stops at the literal's first letter (after a sign), or inside it ("nan" read as a broken "null")
+        int from = start + (int)pos;
+        while (from > start && char.IsAsciiLetter((char)body[from - 1])) from--;
+        if (from > start && body[from - 1] is (byte)'-' or (byte)'+') from--;
+        var text = System.Text.Encoding.ASCII.GetString(body[from..Math.Min(body.Length, from + 12)]);
+        return NonFinite().Match(text) is { Success: true } m ? (m.Value, from - start) : (null, 0);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[-+]?(nan|infinity|inf)(?![A-Za-z0-9])", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+    private static partial System.Text.RegularExpressions.Regex NonFinite();
 
     private static string Expected(string type)
     {
@@ -586,7 +626,7 @@ internal static class BodyReader
         }
         catch (JsonException e)
         {
-            await ProblemTypes.WriteAsync(context, ProblemTypes.Create(400, $"the body is not a valid {what}: " + JsonProblem.Describe(e))).ConfigureAwait(false);
+            await ProblemTypes.WriteAsync(context, ProblemTypes.Create(400, $"the body is not a valid {what}: " + JsonProblem.Describe(e, body))).ConfigureAwait(false);
             return (false, null, body);
         }
     }

@@ -44,7 +44,10 @@ public sealed record WalkForwardOptions
 /// <param name="ValueAtRisk">The one-day portfolio VaR_α (a log-return loss) from the generator's scenarios for each test day:
 /// constant over the year unless the generator is re-estimated daily.</param>
 /// <param name="Result">Exceptions among the next <see cref="WalkForwardOptions.TestDays"/> realised days (up to the next refit), Kupiec test and zone.</param>
-public sealed record BacktestYear(int Year, DateOnly TrainStart, DateOnly TrainEnd, int TrainRows, double[] ValueAtRisk, VarBacktestResult Result);
+/// <param name="Christoffersen">Christoffersen's independence and conditional-coverage tests of the year's exception
+/// days in time order (<see cref="VarBacktest.Christoffersen"/>); null only for a result built without them.</param>
+public sealed record BacktestYear(int Year, DateOnly TrainStart, DateOnly TrainEnd, int TrainRows, double[] ValueAtRisk, VarBacktestResult Result,
+    ChristoffersenResult? Christoffersen = null);
 
 /// <summary>A generator's walk-forward backtest.</summary>
 /// <param name="Generator">The generator's name.</param>
@@ -54,8 +57,15 @@ public sealed record BacktestYear(int Year, DateOnly TrainStart, DateOnly TrainE
 /// per 250 days only, so it is reported per year).</param>
 public sealed record WalkForwardResult(string Generator, bool DailyUpdate, IReadOnlyList<BacktestYear> Years, PooledBacktest Pooled);
 
-/// <summary>Exceptions and Kupiec's POF test over all test days of a walk-forward backtest.</summary>
-public sealed record PooledBacktest(int Observations, int Exceptions, double KupiecStatistic, double KupiecPValue);
+/// <summary>Exceptions, Kupiec's POF test and Christoffersen's tests over all test days of a walk-forward backtest.</summary>
+/// <param name="Observations">Test days, all years.</param>
+/// <param name="Exceptions">Days whose realised loss exceeded the VaR.</param>
+/// <param name="KupiecStatistic">Kupiec's LR_pof.</param>
+/// <param name="KupiecPValue">P(χ²₁ &gt; LR_pof).</param>
+/// <param name="Christoffersen">Christoffersen's independence and conditional-coverage tests of the exception days in time
+/// order across the years (the test years follow each other, so the last day of a year and the first of the next are a
+/// transition); null only for a result built without them.</param>
+public sealed record PooledBacktest(int Observations, int Exceptions, double KupiecStatistic, double KupiecPValue, ChristoffersenResult? Christoffersen = null);
 
 /// <summary>
 /// Walk-forward VaR backtesting on expanding windows with yearly refits (issue #8): for each test year, fit the
@@ -63,7 +73,8 @@ public sealed record PooledBacktest(int Observations, int Exceptions, double Kup
 /// (<see cref="StressAnalysis"/>), and count the exceptions (realised loss strictly above VaR) among the next 250 days
 /// (fewer when the year has fewer rows: a year's test stops at the next refit, so each day is tested once)
 /// (re-estimating the VaR each day for generators that follow the data, see <see cref="WalkForwardOptions.UpdateDaily"/>);
-/// Kupiec's POF test and the Basel traffic light come from <see cref="VarBacktest"/>.
+/// Kupiec's POF test, Christoffersen's independence and conditional-coverage tests and the Basel traffic light come from
+/// <see cref="VarBacktest"/>.
 /// </summary>
 public static class WalkForward
 {
@@ -83,6 +94,7 @@ public static class WalkForward
         var seeds = new Philox(options.Seed, stream: 0x5742);
         var years = new List<BacktestYear>();
         var allRealised = new List<double>();
+        var allHits = new List<bool>();
         var allExceptions = 0;
         var daily = false;
         for (var year = options.FirstYear; year <= options.LastYear; year++)
@@ -102,6 +114,7 @@ public static class WalkForward
             var realised = new double[test.RowCount];
             var var = new double[test.RowCount];
             var exceptions = 0;
+            var hits = new bool[test.RowCount];
             var sampleSeeds = new Philox(sampleSeed);
             for (var t = 0; t < realised.Length; t++)
             {
@@ -112,19 +125,22 @@ public static class WalkForward
                 }
 
                 realised[t] = PortfolioPnl.StepLogReturn(test.Row(t), weights);
-                if (-realised[t] > var[t]) exceptions++;
+                hits[t] = -realised[t] > var[t];
+                if (hits[t]) exceptions++;
                 if (daily) fitted = ((IFilteringScenarioGenerator)fitted).Observe(test.Row(t));
             }
 
             var lrYear = VarBacktest.KupiecStatistic(exceptions, realised.Length, options.Alpha);
             var result = new VarBacktestResult(realised.Length, exceptions, lrYear, VarBacktest.ChiSquareOneSurvival(lrYear), VarBacktest.Zone(exceptions));
-            years.Add(new BacktestYear(year, train.Dates[0], train.Dates[^1], train.RowCount, var, result));
+            years.Add(new BacktestYear(year, train.Dates[0], train.Dates[^1], train.RowCount, var, result, VarBacktest.Christoffersen(hits, options.Alpha)));
             allRealised.AddRange(realised);
+            allHits.AddRange(hits);
             allExceptions += result.Exceptions;
         }
 
         var lr = VarBacktest.KupiecStatistic(allExceptions, allRealised.Count, options.Alpha);
-        var pooled = new PooledBacktest(allRealised.Count, allExceptions, lr, VarBacktest.ChiSquareOneSurvival(lr));
+        var pooled = new PooledBacktest(allRealised.Count, allExceptions, lr, VarBacktest.ChiSquareOneSurvival(lr),
+            VarBacktest.Christoffersen(allHits.ToArray(), options.Alpha));
         return new WalkForwardResult(generator.Name, daily, years, pooled);
     }
 

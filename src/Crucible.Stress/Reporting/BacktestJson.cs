@@ -9,7 +9,10 @@ namespace Crucible.Stress.Reporting;
 /// <summary>
 /// Writes walk-forward backtests as JSON: <c>alpha</c>, <c>test_days</c>, <c>samples</c>, <c>portfolio</c>, and per
 /// generator its <c>years</c> (year, train_start, train_end, train_rows,
-/// var_first/var_mean/var_min/var_max, observations, exceptions, kupiec_lr, kupiec_p, zone) and <c>pooled</c> (observations, exceptions, kupiec_lr, kupiec_p).
+/// var_first/var_mean/var_min/var_max, observations, exceptions, kupiec_lr, kupiec_p, christoffersen, zone) and <c>pooled</c>
+/// (observations, exceptions, kupiec_lr, kupiec_p, christoffersen). <c>christoffersen</c> holds the transition counts
+/// n00, n01, n10, n11 of the exception days, independence_lr, independence_p, conditional_coverage_lr and
+/// conditional_coverage_p (null statistics for fewer than two days).
 /// </summary>
 public static class BacktestJson
 {
@@ -53,6 +56,7 @@ public static class BacktestJson
                     w.WriteNumber("exceptions", y.Result.Exceptions);
                     StressJson.Number(w, "kupiec_lr", y.Result.KupiecStatistic);
                     StressJson.Number(w, "kupiec_p", y.Result.KupiecPValue);
+                    Christoffersen(w, y.Christoffersen);
                     w.WriteString("zone", y.Result.Zone.ToString().ToLowerInvariant());
                     w.WriteEndObject();
                 }
@@ -63,6 +67,7 @@ public static class BacktestJson
                 w.WriteNumber("exceptions", r.Pooled.Exceptions);
                 StressJson.Number(w, "kupiec_lr", r.Pooled.KupiecStatistic);
                 StressJson.Number(w, "kupiec_p", r.Pooled.KupiecPValue);
+                Christoffersen(w, r.Pooled.Christoffersen);
                 w.WriteEndObject();
                 w.WriteEndObject();
             }
@@ -72,5 +77,21 @@ public static class BacktestJson
         }
 
         return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+    }
+
+    // Christoffersen's tests beside Kupiec's (absent when the result was built without them)
+    private static void Christoffersen(Utf8JsonWriter w, Crucible.Evaluation.Risk.ChristoffersenResult? c)
+    {
+        if (c is null) return;
+        w.WriteStartObject("christoffersen");
+        w.WriteNumber("n00", c.Transitions.N00);
+        w.WriteNumber("n01", c.Transitions.N01);
+        w.WriteNumber("n10", c.Transitions.N10);
+        w.WriteNumber("n11", c.Transitions.N11);
+        StressJson.Number(w, "independence_lr", c.IndependenceStatistic);
+        StressJson.Number(w, "independence_p", c.IndependencePValue);
+        StressJson.Number(w, "conditional_coverage_lr", c.ConditionalCoverageStatistic);
+        StressJson.Number(w, "conditional_coverage_p", c.ConditionalCoveragePValue);
+        w.WriteEndObject();
     }
 }

@@ -78,6 +78,24 @@ public sealed class PortfolioTests
         Assert.StartsWith(line > 0 ? $"p.json:{line}:{column}: error [{rule}]" : $"p.json: error [{rule}]", e.ToUserMessage(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("{\"weights\": {\"SPY\": NaN}}", "NaN", 1, 21)]
+    [InlineData("{\"weights\": {\"SPY\": 0.5,\n  \"TLT\": -Infinity}}", "-Infinity", 2, 10)]
+    [InlineData("{\"weights\": {\"SPY\": nan}}", "nan", 1, 21)]
+    public void Parse_NonFiniteLiteral_IsNamedWhereItStands(string json, string literal, int line, int column)
+    {
+        // session 15 QA: the reader's own "'N' is an invalid start of a value" before
+        var e = Fails(json);
+        Assert.Equal("non-finite", e.Rule);
+        Assert.Equal($"p.json:{line}:{column}: error [non-finite]: {literal} is not a JSON number (JSON has no NaN or Infinity): give a finite number", e.ToUserMessage());
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData(" \n\r\n")]
+    public void Parse_EmptyFile_SaysSo(string json) =>
+        Assert.Equal("p.json: error [portfolio-json]: the file is empty: a portfolio is a JSON object", Fails(json).ToUserMessage());
+
     [Fact]
     public void WeightsFor_UnknownSeries_PointsAtTheHolding()
     {

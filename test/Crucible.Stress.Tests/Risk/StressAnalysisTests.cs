@@ -106,6 +106,40 @@ public sealed class StressAnalysisTests
         }
     }
 
+    [Fact]
+    public void ScenarioFile_WithQuotedSeriesNamesOrATrailingDelimiter_ReadsTheNamesAsWritten()
+    {
+        // session 15 QA: ScenarioCsv quotes a series name holding a comma or a quote ("x,y", "a""b"), and the reader of
+        // stress, ensemble and evaluate split the header on every comma: a portfolio naming the series was refused; and a
+        // trailing delimiter, which data check and train accept, was "a column has no name"
+        var path = Path.Combine(Path.GetTempPath(), "crucible-quoted-" + Guid.NewGuid().ToString("N") + ".csv");
+        try
+        {
+            File.WriteAllText(path, "scenario,step,\"x,y\",\"a\"\"b\",C\n1,1,0.01,-0.02,0.03\n2,1,-0.01,0.02,0.01\n3,1,0.02,0.01,-0.04\n");
+            var set = SeriesSetCsv.Read(path);
+            Assert.Equal(["x,y", "a\"b", "C"], set.Names);
+            Assert.Equal([0.01, -0.01, 0.02], set.Columns[0]);
+            var portfolio = Portfolio.Parse("""{"weights": {"x,y": 0.5, "a\"b": 0.5}}"""u8);
+            Assert.True(double.IsFinite(Assert.Single(StressAnalysis.Run(set, portfolio, [0.5]).Levels).ExpectedShortfall)); // the names match
+
+            // a trailing delimiter on every line, a byte-order mark and CRLF (as data check and train accept them)
+            File.WriteAllText(path, "\uFEFFscenario,step,A,B,\r\n1,1,0.01,0.02,\r\n2,1,0.03,-0.01,\r\n", new System.Text.UTF8Encoding(false));
+            var trailing = SeriesSetCsv.Read(path);
+            Assert.Equal(["A", "B"], trailing.Names);
+            Assert.Equal([0.02, -0.01], trailing.Columns[1]);
+
+            File.WriteAllText(path, "scenario,step,\"x,y,C\n1,1,0.01,0.02\n");
+            var e = Assert.Throws<InvalidInputException>(() => SeriesSetCsv.Read(path));
+            Assert.Equal("unclosed-quote", e.Rule);
+            Assert.Equal(1, e.Location!.Line);
+            Assert.Equal(3, e.Location.Column);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     private static void AssertRelative(double expected, double actual, double rtol) =>
         Assert.True(Math.Abs(expected - actual) <= rtol * Math.Abs(expected), $"expected {expected:R}, got {actual:R}");
 

@@ -1,0 +1,93 @@
+using Crucible.Data;
+using Crucible.Governance.Audit;
+using Microsoft.Data.Sqlite;
+
+namespace Crucible.Governance.Tests.Audit;
+
+/// <summary>
+/// Session 15: a home whose audit log was deleted, emptied or cut short is told from a new home by its exported
+/// checkpoints (written only after the entries they cover were committed): opening it for writing refuses
+/// (<c>AUDIT-E-LOST</c>) and creates nothing, verification reports a truncation; a home whose first writer died after
+/// creating the signing key and before the database (no checkpoint exported) is still a new home, not a bricked one.
+/// </summary>
+public sealed class LostLogTests
+{
+    private static void Remove(string databasePath)
+    {
+        SqliteConnection.ClearAllPools();
+        foreach (var f in new[] { databasePath, databasePath + "-wal", databasePath + "-shm" }) File.Delete(f);
+    }
+
+    [Theory]
+    [InlineData("deleted")]
+    [InlineData("emptied")]
+    [InlineData("cut")]
+    public void AppendingToALostLog_IsRefused_AndVerifyReportsTruncation(string how)
+    {
+        using var t = new AuditTestHome();
+        t.Fill(6); // checkpoints at 4 and 6 (close), exported
+        switch (how)
+        {
+            case "deleted":
+                Remove(t.Home.AuditDatabase);
+                break;
+            case "emptied":
+                Remove(t.Home.AuditDatabase);
+                File.WriteAllBytes(t.Home.AuditDatabase, []);
+                break;
+            default:
+                t.Tamper("DELETE FROM audit_entry WHERE seq > 2; DELETE FROM audit_checkpoint;");
+                SqliteConnection.ClearAllPools();
+                break;
+        }
+
+        var before = File.Exists(t.Home.AuditDatabase) ? File.ReadAllBytes(t.Home.AuditDatabase) : null;
+        var e = Assert.Throws<InvalidInputException>(() => t.Open());
+        Assert.Equal(AuditLog.LostRule, e.Rule);
+        Assert.Contains(how == "cut" ? "the audit log ends at entry 2" : "the audit log is missing or empty", e.Message, StringComparison.Ordinal);
+        Assert.Contains("show that it held 6 entries", e.Message, StringComparison.Ordinal);
+        Assert.Equal(AuditLog.LostRule, Assert.Throws<InvalidInputException>(() => AuditLog.ThrowIfLost(t.Home)).Rule);
+        // nothing created or appended: no new chain over the lost one
+        if (how == "deleted") Assert.False(File.Exists(t.Home.AuditDatabase));
+        if (how == "emptied") Assert.Equal(before, File.ReadAllBytes(t.Home.AuditDatabase));
+        if (how == "cut") Assert.Equal(2, AuditLog.Read(t.Home.AuditDatabase).Count);
+
+        var v = t.Verify();
+        Assert.Equal(AuditProblem.Truncation, v.Problem);
+        Assert.Equal(how == "cut" ? 3 : 1, v.FirstBadSeq);
+    }
+
+    [Fact]
+    public void AHomeWhoseFirstWriterDiedAfterTheKey_IsANewHome_NotABrickedOne()
+    {
+        using var t = new AuditTestHome();
+        // the first Open creates the database and the key; a writer killed before its first entry leaves no checkpoint.
+        // Here the order's worst case: the key written, the database not yet (it is removed after the key was made).
+        using (AuditSigningKey.LoadOrCreate(Path.Combine(t.Home.KeysFolder, AuditSigningKey.PrivateFileName)))
+        {
+        }
+
+        Assert.False(File.Exists(t.Home.AuditDatabase));
+        AuditLog.ThrowIfLost(t.Home);
+        t.Fill(3);
+        Assert.True(t.Verify().Ok);
+    }
+
+    [Fact]
+    public void AHomeWithRunsButNoLogOrCheckpoints_FailsVerificationAsTruncation()
+    {
+        using var t = new AuditTestHome();
+        t.Fill(2);
+        Directory.CreateDirectory(t.Home.RunsFolder);
+        File.WriteAllText(Path.Combine(t.Home.RunsFolder, "run-1.json"), "{}");
+        Assert.True(t.Verify().Ok);
+        Remove(t.Home.AuditDatabase);
+        File.Delete(t.Home.AuditCheckpoints);
+
+        var v = t.Verify();
+        Assert.Equal(AuditProblem.Truncation, v.Problem);
+        Assert.Contains("the home holds 1 run manifests (runs/) and 0 registered model folders (models/)", v.Message, StringComparison.Ordinal);
+        // with the checkpoints gone, appending cannot tell this home from a new one (see the Governance README)
+        AuditLog.ThrowIfLost(t.Home);
+    }
+}
