@@ -357,6 +357,11 @@ public sealed class DpTrainingTests : IDisposable
             Assert.False(data.TryGetProperty("last_prices", out _));
         }
 
+        // nor does the scenario metadata, which takes them from the manifest
+        var meta = new DiffusionGenerator(SmallDp(Dp(sigma: 1.0), steps: 5)).Fit(a, fileA).Generate(2, 1).Metadata;
+        Assert.Null(meta.InputDataSha256);
+        Assert.Null(meta.TrainMatrixSha256);
+
         // without DP the same pair is told apart by the hashes (so the comparison above can fail)
         var plainA = Fit(DiffusionGeneratorTests.Small(5), a, fileA);
         var plainB = Fit(DiffusionGeneratorTests.Small(5), b, fileB);
