@@ -56,6 +56,12 @@ public sealed class DpSecureCommandTests : IDisposable
         var text = File.ReadAllText(card);
         Assert.Contains("secure_mode", text, StringComparison.Ordinal);
         Assert.Contains("os-csprng", text, StringComparison.Ordinal);
+        // DP-11: the released model (the secure-mode one) and its card carry no exact hash of the private data
+        string sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(data)));
+        Assert.DoesNotContain(sha, File.ReadAllText(Path.Combine(model, "manifest.json")), StringComparison.Ordinal);
+        Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("data").GetProperty("train_matrix_sha256").ValueKind);
+        Assert.Contains("| input SHA-256 | withheld (DP-11", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(sha, text, StringComparison.Ordinal);
         var again = Crucible("verify-run", manifest, "--recompute");
         Assert.Equal(2, again.Exit);
         Assert.Contains("error [VERIFY-E-RECOMPUTE]", again.Stderr, StringComparison.Ordinal);

@@ -69,6 +69,18 @@ public sealed class DpSequenceCommandTests : IDisposable
         Assert.Contains("trained with DP-SGD", text, StringComparison.Ordinal);
         Assert.Contains("group_size", text, StringComparison.Ordinal);
         Assert.Contains("group privacy over the k = 5 windows", text, StringComparison.Ordinal);
+
+        // DP-11: the model folder and its card carry no exact hash of the private data; the home's run manifest keeps the
+        // input file's hash (verify-run and --recompute above still check it)
+        string sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(prices)));
+        Assert.Equal(JsonValueKind.Null, data.GetProperty("input_sha256").ValueKind);
+        Assert.Equal(JsonValueKind.Null, data.GetProperty("train_matrix_sha256").ValueKind);
+        Assert.DoesNotContain(sha, File.ReadAllText(Path.Combine(model, "manifest.json")), StringComparison.Ordinal);
+        Assert.Contains("| input SHA-256 | withheld (DP-11", text, StringComparison.Ordinal);
+        Assert.Contains("| train matrix SHA-256 (log returns, float64 LE, row-major) | withheld (DP-11", text, StringComparison.Ordinal);
+        Assert.DoesNotContain(sha, text, StringComparison.Ordinal);
+        using (var run = JsonDocument.Parse(File.ReadAllBytes(manifest)))
+            Assert.Contains(run.RootElement.GetProperty("inputs").EnumerateArray(), i => i.GetProperty("sha256").GetString() == sha);
     }
 
     [Fact]

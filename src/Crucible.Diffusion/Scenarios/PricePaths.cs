@@ -102,7 +102,7 @@ public sealed class StartPrices
         if (lastPrices is null)
         {
             throw new InvalidInputException(Rule,
-                "price paths need a start price per series: this model records none (it was not trained on prices, or by an older version); give --start-prices FILE.json ({\"SERIES\": price, …}) or --start-prices unit (every path starts at 1)",
+                "price paths need a start price per series: this model records none (it was not trained on prices, was trained with DP-SGD, which withholds the private last prices, or by an older version); give --start-prices FILE.json ({\"SERIES\": price, …}) or --start-prices unit (every path starts at 1)",
                 where);
         }
 

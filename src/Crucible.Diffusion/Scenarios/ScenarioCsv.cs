@@ -107,11 +107,11 @@ public sealed record ScenarioMetadata
     /// <summary>When the file was written, RFC 3339 in UTC.</summary>
     public string Created { get; init; } = "";
 
-    /// <summary>SHA-256 of the model's input data file, when it was trained from a file.</summary>
+    /// <summary>SHA-256 of the model's input data file, when it was trained from a file (null for a DP-SGD model: DP-11).</summary>
     public string? InputDataSha256 { get; init; }
 
-    /// <summary>SHA-256 of the model's train matrix.</summary>
-    public string TrainMatrixSha256 { get; init; } = "";
+    /// <summary>SHA-256 of the model's train matrix (null for a DP-SGD model, whose manifest withholds it: DP-11).</summary>
+    public string? TrainMatrixSha256 { get; init; } = "";
 
     /// <summary>
     /// The DP statement of a model trained with DP-SGD (RELIABILITY.md DP-10), as its manifest's <c>privacy</c> section: ε,

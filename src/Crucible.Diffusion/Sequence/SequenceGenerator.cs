@@ -600,10 +600,11 @@ public sealed class SequenceGenerator
             Data = new DataManifest
             {
                 InputFile = provenance?.FileName,
-                InputSha256 = provenance?.FileSha256,
+                // under DP no exact hash or value of the private data goes into the released manifest (DP-11)
+                InputSha256 = privacy is null ? provenance?.FileSha256 : null,
                 InputKind = provenance?.Input,
                 LastPrices = privacy is null ? provenance?.LastPrices : null,    // the last train prices are private data (DP-11)
-                TrainMatrixSha256 = trainHash,
+                TrainMatrixSha256 = privacy is null ? trainHash : null,
                 TrainRows = rows,
                 TrainStart = trainReturns.Dates.Length > 0 ? Iso(trainReturns.Dates[0]) : null,
                 TrainEnd = trainReturns.Dates.Length > 0 ? Iso(trainReturns.Dates[^1]) : null,
@@ -613,12 +614,13 @@ public sealed class SequenceGenerator
                 InputFile = stateProvenance?.FileName,
                 InputSha256 = stateProvenance?.FileSha256,
                 InputKind = stateProvenance?.Input,
-                TrainMatrixSha256 = DiffusionGenerator.TrainMatrixSha256(conditions),
+                // the state file is public, but its matrix here is cut on the private return dates: withheld under DP
+                TrainMatrixSha256 = privacy is null ? DiffusionGenerator.TrainMatrixSha256(conditions) : null,
                 TrainRows = conditions.RowCount,
                 TrainStart = Iso(conditions.Dates[0]),
                 TrainEnd = Iso(conditions.Dates[^1]),
             },
-            Windows = new WindowManifest { Count = count, Conditioned = conditioned, ConditionMatrixSha256 = conditionHash },
+            Windows = new WindowManifest { Count = count, Conditioned = conditioned, ConditionMatrixSha256 = privacy is null ? conditionHash : null },
             // under DP the losses are statistics of the private windows: only the step count is kept, as in the tabular generator
             Training = privacy is null ? DiffusionGenerator.Metrics(trainer.Losses) : new TrainingMetrics { Steps = trainer.StepsDone },
             Weights = new WeightsManifest

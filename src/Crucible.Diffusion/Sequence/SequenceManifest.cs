@@ -94,10 +94,14 @@ public sealed record WindowManifest
     /// <summary>Windows cut from the train returns (stride 1).</summary>
     public int Count { get; init; }
 
-    /// <summary>Windows whose start date had a known state (the others train the unconditional model only).</summary>
+    /// <summary>
+    /// Windows whose start date had a known state (the others train the unconditional model only). Kept under DP: a
+    /// function of the window dates (released as the train period and <see cref="Count"/>, N in the DP statement) and
+    /// of the public state, not of the private returns.
+    /// </summary>
     public int Conditioned { get; init; }
 
-    /// <summary>SHA-256 of the standardised condition matrix (windows × features, float32 little-endian, NaN = unknown); null when unconditioned.</summary>
+    /// <summary>SHA-256 of the standardised condition matrix (windows × features, float32 little-endian, NaN = unknown); null when unconditioned, and withheld (null) for a model trained with DP-SGD (DP-11).</summary>
     public string? ConditionMatrixSha256 { get; init; }
 }
 

@@ -279,10 +279,11 @@ public sealed class DiffusionGenerator
             Data = new DataManifest
             {
                 InputFile = provenance?.FileName,
-                InputSha256 = provenance?.FileSha256,
+                // under DP no exact hash or value of the private data goes into the released manifest (DP-11)
+                InputSha256 = privacy is null ? provenance?.FileSha256 : null,
                 InputKind = provenance?.Input,
-                LastPrices = provenance?.LastPrices,
-                TrainMatrixSha256 = trainHash,
+                LastPrices = privacy is null ? provenance?.LastPrices : null,
+                TrainMatrixSha256 = privacy is null ? trainHash : null,
                 TrainRows = rows,
                 TrainStart = trainReturns.Dates.Length > 0 ? Iso(trainReturns.Dates[0]) : null,
                 TrainEnd = trainReturns.Dates.Length > 0 ? Iso(trainReturns.Dates[^1]) : null,

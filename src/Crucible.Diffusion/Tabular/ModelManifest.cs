@@ -95,14 +95,22 @@ public sealed record DataManifest
     /// <summary>The input file's name (no folder), when trained from a file.</summary>
     public string? InputFile { get; init; }
 
-    /// <summary>SHA-256 (hex) of the input file's bytes, when trained from a file.</summary>
+    /// <summary>
+    /// SHA-256 (hex) of the input file's bytes, when trained from a file. Null for a model trained with DP-SGD
+    /// (RELIABILITY.md DP-11): an exact hash of the private data would let anyone holding a candidate dataset confirm it
+    /// (e.g. which of two neighbouring datasets was used) outside the accounted mechanism; the run manifest under the
+    /// home keeps the input file's hash.
+    /// </summary>
     public string? InputSha256 { get; init; }
 
     /// <summary>What the input file's values were (prices, returns, …), when trained from a file.</summary>
     public string? InputKind { get; init; }
 
-    /// <summary>SHA-256 (hex) of the train matrix: the train log returns as float64 little-endian, row-major.</summary>
-    public string TrainMatrixSha256 { get; init; } = "";
+    /// <summary>
+    /// SHA-256 (hex) of the train matrix: the train log returns as float64 little-endian, row-major. Null for a model
+    /// trained with DP-SGD (withheld like <see cref="InputSha256"/>, DP-11).
+    /// </summary>
+    public string? TrainMatrixSha256 { get; init; } = "";
 
     /// <summary>Rows of the train matrix.</summary>
     public int TrainRows { get; init; }
@@ -115,7 +123,8 @@ public sealed record DataManifest
 
     /// <summary>
     /// The last train price of each series (its value on <see cref="TrainEnd"/>), when the model was trained on prices: the
-    /// default start P_0 of <c>generate --prices</c>. Absent when unknown (trained on returns, or an older manifest).
+    /// default start P_0 of <c>generate --prices</c>. Absent when unknown (trained on returns, or an older manifest) and
+    /// for a model trained with DP-SGD (private values, DP-11).
     /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyDictionary<string, double>? LastPrices { get; init; }

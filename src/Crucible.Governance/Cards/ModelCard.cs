@@ -249,14 +249,22 @@ public sealed class ModelCard
         ]);
     }
 
+    /// <summary>
+    /// What the card shows for a hash of the private data that a DP-SGD model's manifest withholds (RELIABILITY.md DP-11:
+    /// an exact hash would confirm a candidate dataset outside the accounted mechanism).
+    /// </summary>
+    public const string Withheld = "withheld (DP-11: no exact hash of the private data in a DP model's artifacts)";
+
     private static CardSection Data(JsonElement m)
     {
+        // a DP-SGD model's manifest withholds the exact hashes of the private data (RELIABILITY.md DP-11): said so, not "(none)"
+        string missing = m.TryGetProperty("privacy", out var dp) && dp.ValueKind == JsonValueKind.Object ? Withheld : "(none)";
         var rows = new List<IReadOnlyList<string>>
         {
             Row("input file", Str(m, "data", "input_file") ?? "(not from a file)"),
-            Row("input SHA-256", Str(m, "data", "input_sha256") ?? "(none)"),
+            Row("input SHA-256", Str(m, "data", "input_sha256") ?? missing),
             Row("input values", Str(m, "data", "input_kind") ?? "(unknown)"),
-            Row("train matrix SHA-256 (log returns, float64 LE, row-major)", Str(m, "data", "train_matrix_sha256") ?? "(none)"),
+            Row("train matrix SHA-256 (log returns, float64 LE, row-major)", Str(m, "data", "train_matrix_sha256") ?? missing),
             Row("train rows", Known(m, "data", "train_rows") ?? "(unknown)"),
             Row("train period", Str(m, "data", "train_start") is { } a ? $"{a} .. {Str(m, "data", "train_end")}" : "(undated)"),
         };

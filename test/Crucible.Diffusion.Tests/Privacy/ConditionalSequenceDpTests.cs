@@ -250,6 +250,43 @@ public sealed class ConditionalSequenceDpTests : IDisposable
     private static string Json<T>(T value) => JsonSerializer.Serialize(value, DiffusionJson.Options);
 
     [Fact]
+    public void DP11_NeighbouringDatasets_OnAPublicState_TheManifestDoesNotTellWhichWasUsed_WithoutDpTheHashesDo()
+    {
+        // two training sets differing in one day's returns (day 40), from two files with their own SHA-256
+        var (trainA, allA, state) = Data();
+        var values = allA.Values.ToArray();
+        values[40 * 2] += 0.04;
+        values[(40 * 2) + 1] -= 0.02;
+        var allB = new TimeSeriesFrame(allA.Dates, allA.Columns, values);
+        var trainB = allB.Slice(0, trainA.RowCount);
+        var fileA = new DataProvenance("returns.csv", new string('a', 64), "LogReturns");
+        var fileB = fileA with { FileSha256 = new string('b', 64) };
+        var end = new DateOnly(2021, 4, 30);
+        SequenceManifest Fit(SequenceGeneratorOptions o, TimeSeriesFrame train, TimeSeriesFrame all, DataProvenance file) =>
+            SequenceTraining.Train(train, all, o, state, ["VIXCLS", "DFF"], provenance: file, publicStateEnd: o.Privacy is null ? null : end).Generator.Manifest;
+        // the manifest's bytes but the weights' hash (the only field derived from the weights)
+        static string Released(SequenceManifest m) => Encoding.UTF8.GetString(DiffusionJson.FileBytes(m with { Weights = m.Weights with { Sha256 = "" } }));
+
+        var a = Fit(Dp(Public), trainA, allA, fileA);
+        var b = Fit(Dp(Public), trainB, allB, fileB);
+        Assert.Null(a.Data.InputSha256);
+        Assert.Null(a.Data.TrainMatrixSha256);
+        Assert.Null(a.StateData!.TrainMatrixSha256);       // the state cut on the private return dates
+        Assert.Null(a.Windows.ConditionMatrixSha256);
+        Assert.NotNull(a.StateData.InputSha256);            // the public state file keeps its hash (also in the statement)
+        Assert.Equal(a.StateData.InputSha256, a.Privacy!.PublicState!.Sha256);
+        Assert.Equal(Released(a), Released(b));
+
+        // without DP the same pair is told apart by the hashes of the returns (so the comparison above can fail)
+        var plainA = Fit(Tiny, trainA, allA, fileA);
+        var plainB = Fit(Tiny, trainB, allB, fileB);
+        Assert.NotEqual(plainA.Data.TrainMatrixSha256, plainB.Data.TrainMatrixSha256);
+        Assert.Equal(new string('a', 64), plainA.Data.InputSha256);
+        Assert.NotNull(plainA.StateData!.TrainMatrixSha256);
+        Assert.NotNull(plainA.Windows.ConditionMatrixSha256);
+    }
+
+    [Fact]
     public void PublicState_Trains_ConditionsSteer_ReproducibleModeIsBitIdentical_SecureModeWorks_AndTheModelRoundTrips()
     {
         var (train, all, state) = Data();

@@ -323,7 +323,52 @@ public sealed class DpTrainingTests : IDisposable
         Assert.Null(a.Whitening);
         Assert.Equal(a.Training, b.Training);
         Assert.Equal(a.Privacy, b.Privacy);
-        Assert.NotEqual(a.Data.TrainMatrixSha256, b.Data.TrainMatrixSha256);
+        Assert.Null(a.Data.TrainMatrixSha256);   // withheld (DP-11): see the neighbouring-datasets test below
+    }
+
+    [Fact]
+    public void DP11_NeighbouringDatasets_TheManifestDoesNotTellWhichWasUsed_WithoutDpTheHashesDo()
+    {
+        // two training sets differing in one record (row 137), read from two files with their own SHA-256 and last prices
+        var a = DiffusionGeneratorTests.Returns(300, 1);
+        var values = a.Values.ToArray();
+        values[137 * 2] += 0.05;
+        values[(137 * 2) + 1] -= 0.03;
+        var b = new TimeSeriesFrame(a.Dates, a.Columns, values);
+        var fileA = new DataProvenance("prices.csv", new string('a', 64), "Prices") { LastPrices = new Dictionary<string, double> { ["x0"] = 100, ["x1"] = 50 } };
+        var fileB = fileA with { FileSha256 = new string('b', 64), LastPrices = new Dictionary<string, double> { ["x0"] = 105.1, ["x1"] = 48.4 } };
+        static ModelManifest Fit(DiffusionGeneratorOptions o, TimeSeriesFrame train, DataProvenance file) => new DiffusionGenerator(o).Fit(train, file).Manifest;
+        // the manifest's bytes but the weights' hash (the only field derived from the weights)
+        static string Public(ModelManifest m) => Encoding.UTF8.GetString(DiffusionJson.FileBytes(m with { Weights = m.Weights with { Sha256 = "" } }));
+
+        // DP (reproducible mode, same seed and config): no hash or value of the private data, and nothing else tells them apart
+        var dpA = Fit(SmallDp(Dp(sigma: 1.0), steps: 20), a, fileA);
+        var dpB = Fit(SmallDp(Dp(sigma: 1.0), steps: 20), b, fileB);
+        Assert.Null(dpA.Data.InputSha256);
+        Assert.Null(dpA.Data.TrainMatrixSha256);
+        Assert.Null(dpA.Data.LastPrices);
+        Assert.Equal(300, dpA.Data.TrainRows);          // N stays: q = B/N is part of the DP statement
+        Assert.Equal(Public(dpA), Public(dpB));
+        using (var doc = JsonDocument.Parse(Public(dpA)))
+        {
+            var data = doc.RootElement.GetProperty("data");
+            Assert.Equal(JsonValueKind.Null, data.GetProperty("input_sha256").ValueKind);
+            Assert.Equal(JsonValueKind.Null, data.GetProperty("train_matrix_sha256").ValueKind);
+            Assert.False(data.TryGetProperty("last_prices", out _));
+        }
+
+        // nor does the scenario metadata, which takes them from the manifest
+        var meta = new DiffusionGenerator(SmallDp(Dp(sigma: 1.0), steps: 5)).Fit(a, fileA).Generate(2, 1).Metadata;
+        Assert.Null(meta.InputDataSha256);
+        Assert.Null(meta.TrainMatrixSha256);
+
+        // without DP the same pair is told apart by the hashes (so the comparison above can fail)
+        var plainA = Fit(DiffusionGeneratorTests.Small(5), a, fileA);
+        var plainB = Fit(DiffusionGeneratorTests.Small(5), b, fileB);
+        Assert.Equal(DiffusionGenerator.TrainMatrixSha256(a), plainA.Data.TrainMatrixSha256);
+        Assert.NotEqual(plainA.Data.TrainMatrixSha256, plainB.Data.TrainMatrixSha256);
+        Assert.Equal(new string('a', 64), plainA.Data.InputSha256);
+        Assert.Equal(100, plainA.Data.LastPrices!["x0"]);
     }
 
     [Fact]

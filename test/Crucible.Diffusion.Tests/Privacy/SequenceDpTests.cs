@@ -180,7 +180,8 @@ public sealed class SequenceDpTests : IDisposable
         var a = new SequenceGenerator(Dp(dp, steps: 4)).Fit(Returns(seed: 1, vol: 0.01), provenance: provenance).Manifest;
         var b = new SequenceGenerator(Dp(dp, steps: 4)).Fit(Returns(seed: 2, vol: 0.08, drift: 0.01), provenance: provenance with { LastPrices = new Dictionary<string, double> { ["SPY"] = 3, ["TLT"] = 4 } }).Manifest;
         Assert.NotEqual(a.Weights.Sha256, b.Weights.Sha256);
-        Assert.NotEqual(a.Data.TrainMatrixSha256, b.Data.TrainMatrixSha256);
+        Assert.Null(a.Data.TrainMatrixSha256);                              // exact hashes of the private data are withheld
+        Assert.Null(a.Data.InputSha256);
         Assert.Null(a.Data.LastPrices);                                     // last train prices are private data
         Assert.Equal([0.0, 0.0], a.Affine.Offset);
         Assert.Equal([0.02, 0.02], a.Affine.Scale);                          // the public scale, not the data's
@@ -192,7 +193,6 @@ public sealed class SequenceDpTests : IDisposable
         static string Public(SequenceManifest m) => Encoding.UTF8.GetString(DiffusionJson.FileBytes(m with
         {
             Weights = new WeightsManifest { Parameters = m.Weights.Parameters, Tensors = m.Weights.Tensors },
-            Data = m.Data with { TrainMatrixSha256 = "" },
         }));
         Assert.Equal(Public(a), Public(b));
     }

@@ -20,13 +20,15 @@ public sealed class ModelCardTests : IDisposable
         var weights = Encoding.UTF8.GetBytes("not really safetensors, but hashed all the same");
         File.WriteAllBytes(Path.Combine(folder, "weights.safetensors"), weights);
         var sha = Convert.ToHexStringLower(SHA256.HashData(weights));
+        // a DP model's manifest withholds the exact hashes of the private data (DP-11): null, as Crucible.Diffusion writes them
+        string inputHash = dp ? "null" : $"\"{new string('a', 64)}\"", trainHash = dp ? "null" : $"\"{new string('b', 64)}\"";
         var privacy = dp ? """, "privacy": {"epsilon": 2.97, "delta": 1e-05, "noise_multiplier": 1.1, "max_grad_norm": 1, "sample_rate": 0.01, "steps": 500, "accountant": "rdp", "unit": "record", "covers": "all checkpoints"}""" : "";
         File.WriteAllText(Path.Combine(folder, "manifest.json"), $$$"""
             {"format": "crucible-model/1", "kind": "tabular", "library_version": "0.1.0", "seed": 7,
              "columns": ["SPY", "TLT|x", "A&B<c>"],
              "config": {"transform": "quantile_normal", "hidden": 64, "strata": {"SPY": "equity", "TLT|x": "bond"}, "training": {"steps": 300, "batch_size": 64}},
-             "data": {"input_file": "prices.csv", "input_sha256": "{{{new string('a', 64)}}}", "input_kind": "Prices",
-                      "train_matrix_sha256": "{{{new string('b', 64)}}}", "train_rows": 1234, "train_start": "2010-01-04", "train_end": "2017-12-29"},
+             "data": {"input_file": "prices.csv", "input_sha256": {{{inputHash}}}, "input_kind": "Prices",
+                      "train_matrix_sha256": {{{trainHash}}}, "train_rows": 1234, "train_start": "2010-01-04", "train_end": "2017-12-29"},
              "training": {"steps": 300, "final_loss": 0.41},
              "weights": {"file": "weights.safetensors", "sha256": "{{{sha}}}", "parameters": 4242}{{{privacy}}}}
             """);
@@ -125,6 +127,24 @@ public sealed class ModelCardTests : IDisposable
         Assert.Contains("This model was trained with DP-SGD", md, StringComparison.Ordinal);
         foreach (var row in new[] { "| epsilon | 2.97 |", "| delta | 1E-05 |", "| noise_multiplier | 1.1 |", "| max_grad_norm | 1 |", "| sample_rate | 0.01 |", "| steps | 500 |", "| accountant | rdp |", "| covers | all checkpoints |" })
             Assert.Contains(row, md, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_DpModel_SaysTheHashesOfThePrivateDataAreWithheld_OthersWithoutHashSayNone()
+    {
+        var md = ModelCard.Build(Model(dp: true)).ToMarkdown();
+        Assert.Contains("| input SHA-256 | " + ModelCard.Withheld + " |", md, StringComparison.Ordinal);
+        Assert.Contains("| train matrix SHA-256 (log returns, float64 LE, row-major) | " + ModelCard.Withheld + " |", md, StringComparison.Ordinal);
+        Assert.StartsWith("withheld (DP-11", ModelCard.Withheld, StringComparison.Ordinal);
+        Assert.Contains("| train rows | 1234 |", md, StringComparison.Ordinal);   // N stays: it is part of the DP statement
+
+        // a manifest without a DP statement and without hashes (not trained from a file): "(none)", not "withheld"
+        var folder = Model();
+        var manifest = Path.Combine(folder, "manifest.json");
+        File.WriteAllText(manifest, File.ReadAllText(manifest).Replace($"\"{new string('a', 64)}\"", "null", StringComparison.Ordinal));
+        var plain = ModelCard.Build(folder).ToMarkdown();
+        Assert.Contains("| input SHA-256 | (none) |", plain, StringComparison.Ordinal);
+        Assert.DoesNotContain("withheld", plain, StringComparison.Ordinal);
     }
 
     [Fact]
