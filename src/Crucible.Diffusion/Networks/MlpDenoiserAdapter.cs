@@ -1,5 +1,6 @@
 using Crucible.Tensors;
 using Crucible.Tensors.Nn;
+using Crucible.Tensors.Random;
 
 namespace Crucible.Diffusion.Networks;
 
@@ -26,6 +27,16 @@ public sealed class MlpDenoiserAdapter(MlpDenoiser network, int trainSteps) : IT
     {
         ArgumentNullException.ThrowIfNull(x);
         return network.Forward(x, TimeFraction(timesteps));
+    }
+
+    /// <summary>
+    /// <see cref="Forward(Tensor, ReadOnlySpan{int})"/> with the network's dropout masks drawn from
+    /// <paramref name="dropout"/> (<see cref="MlpDenoiser.Forward(Tensor, ReadOnlySpan{float}, Philox)"/>: only in training mode).
+    /// </summary>
+    public Tensor Forward(Tensor x, ReadOnlySpan<int> timesteps, Philox dropout)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        return network.Forward(x, TimeFraction(timesteps), dropout);
     }
 
     /// <inheritdoc />

@@ -220,7 +220,7 @@ public sealed class DiffusionGenerator
 
         var baseSchedule = NoiseSchedule.Create(o.Schedule, o.DiffusionSteps);
         var schedule = o.VolatilityAdaptive ? VolatilityAdaptiveSchedule.Fit(baseSchedule, x0, rows, d) : VolatilityAdaptiveSchedule.Isotropic(baseSchedule, d);
-        var network = new MlpDenoiser(new MlpDenoiserConfig(d, o.Hidden, o.Blocks, o.TimeEmbedding), new Philox(o.Seed, stream: 0));
+        var network = new MlpDenoiser(new MlpDenoiserConfig(d, o.Hidden, o.Blocks, o.TimeEmbedding, (float)o.Dropout), new Philox(o.Seed, stream: 0));
         var denoiser = new MlpDenoiserAdapter(network, schedule.Steps);
         var trainer = new DiffusionTrainer(denoiser, schedule, o.Objective, o.Training, privacy) { LossWeights = StratifiedWeights(o, trainReturns.Columns) };
         string trainHash = TrainMatrixSha256(trainReturns);
@@ -235,6 +235,7 @@ public sealed class DiffusionGenerator
 
         trainer.Fit(x0, rows, progress, reportEvery: Math.Max(1, Math.Min(50, o.Training.Steps / 20)), checkpoint, cancellationToken);
         trainer.Ema?.CopyTo();
+        network.Eval(); // from here on (distillation's student, calibration, sampling) the network runs without dropout
 
         // 3b. optional sampler distillation: the trained network becomes the teacher of a student trained in place
         double? distillationLoss = null;
@@ -242,6 +243,7 @@ public sealed class DiffusionGenerator
         {
             var teacher = new MlpDenoiser(network.Config, new Philox(o.Seed, stream: 0));
             teacher.LoadStateDict(network.StateDict());
+            teacher.Eval();
             var offset = progress is null ? null : new Progress<TrainingProgress>(p =>
                 progress.Report(p with { Step = o.Training.Steps + p.Step, TotalSteps = o.Training.Steps + p.TotalSteps }));
             var studentLosses = SamplerDistillation.Distill(
@@ -482,8 +484,9 @@ public sealed class DiffusionGenerator
         if (o.Whiten != manifest.Whitening is not null
             || (manifest.Whitening is { } w && (w.Mean.Count != d || w.Matrix.Count != d * d || w.Inverse.Count != d * d)))
             throw new InvalidDataException("the manifest's whitening does not match its config or its series");
-        var network = new MlpDenoiser(new MlpDenoiserConfig(d, o.Hidden, o.Blocks, o.TimeEmbedding), new Philox(o.Seed, stream: 0));
+        var network = new MlpDenoiser(new MlpDenoiserConfig(d, o.Hidden, o.Blocks, o.TimeEmbedding, (float)o.Dropout), new Philox(o.Seed, stream: 0));
         network.LoadSafeTensors(SafeTensors.Load(weights, weightsPath), strict: true);
+        network.Eval();
         _transform = TransformPipeline.FromJson(manifest.Transform.GetRawText());
         if (manifest.Calibration is { } calibration)
         {

@@ -97,6 +97,19 @@ public sealed record DiffusionGeneratorOptions
     /// <summary>The sinusoidal timestep-embedding width (even).</summary>
     public int TimeEmbedding { get; init; } = 128;
 
+    /// <summary>
+    /// p of the dropout in the MLP denoiser's residual blocks, after the activation as in TabDDPM's MLP
+    /// (<see cref="Networks.MlpDenoiserConfig.Dropout"/>), in [0, 1); 0 (the default, not written to the manifest) is none. A
+    /// regulariser against memorising train rows: active only in the main training, its masks drawn from Philox stream 5
+    /// (<see cref="DiffusionTrainer.DropoutStream"/>); the sampler, the marginal calibration's draws, the distillation's
+    /// teacher and its student fine-tuning (which regresses the teacher's deterministic ODE map, not data) all run the
+    /// network without it. With <see cref="Privacy"/> the masks drop inside the ghost-clipped forward pass (per example,
+    /// so the per-example clip stays exact); not with <see cref="DpTrainingOptions.SecureMode"/>, where every per-example
+    /// draw comes from the OS CSPRNG and the masks would come from the seeded stream.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public double Dropout { get; init; }
+
     /// <summary>Optimiser, schedule and EMA settings; its <see cref="TrainerOptions.Seed"/> is replaced by <see cref="Seed"/>.</summary>
     public TrainerOptions Training { get; init; } = new();
 
@@ -160,6 +173,7 @@ public sealed record DiffusionGeneratorOptions
         Require(DiffusionSteps is >= 2 and <= 100_000, "diffusion_steps must be in 2..100000");
         Require(Hidden >= 1 && Blocks >= 0, "hidden must be positive and blocks non-negative");
         Require(TimeEmbedding >= 2 && TimeEmbedding % 2 == 0, "time_embedding must be even and at least 2");
+        Require(Dropout is >= 0 and < 1, "dropout must be in [0, 1)");
         Require(Strata is null || (Strata.Count > 0 && Strata.Values.All(l => !string.IsNullOrWhiteSpace(l))), "strata must map series to non-empty segment labels");
         Require(Strata is null || !Whiten, "strata (stratified training) cannot be combined with whiten: whitened components are not series");
         Require(Strata is null || Privacy is null, "strata (stratified training) cannot be combined with privacy: DP-SGD clips the plain per-example loss");
@@ -191,6 +205,8 @@ public sealed record DiffusionGeneratorOptions
         if (Privacy is not null)
         {
             Privacy.Validate();
+            Require(Dropout == 0 || !Privacy.SecureMode,
+                "dropout cannot be combined with privacy.secure_mode: in secure mode every per-example draw comes from the OS CSPRNG, and the dropout masks come from the seeded Philox stream");
             Require(Privacy.Unit is null or global::Crucible.Diffusion.Privacy.PrivacyUnit.Record, "privacy.unit: a tabular model's unit of privacy is the record (one train row); window and entity are for other kinds");
             Require(Transform == MarginalTransform.None && !VolatilityAdaptive && !Whiten,
                 "with privacy, transform must be none, volatility_adaptive false and whiten false: their parameters would be fitted on the private rows outside the DP guarantee (rows are scaled by privacy.public_scale instead)");

@@ -27,6 +27,7 @@ public sealed class DiffusionTrainer
     private readonly WarmupCosine _learningRate;
     private readonly ExponentialMovingAverage? _ema;
     private readonly Philox _rng;
+    private readonly Philox _dropout;
     private readonly List<float> _losses = [];
 
     // the batch buffers, reused every step: x_t (B, S), target (B, S), t (B), ε for one sample (S); S = Π SampleShape
@@ -96,6 +97,7 @@ public sealed class DiffusionTrainer
         _learningRate = new WarmupCosine(options.LearningRate, Math.Min(options.WarmupSteps, options.Steps - 1), options.Steps, options.MinLearningRate);
         _ema = options.EmaDecay > 0 ? new ExponentialMovingAverage(_parameters, options.EmaDecay, warmup: true) : null;
         _rng = new Philox(options.Seed, stream: 1);
+        _dropout = new Philox(options.Seed, stream: DropoutStream);
         int size = _scale.Length;
         _xt = new float[options.BatchSize * size];
         _target = new float[options.BatchSize * size];
@@ -113,6 +115,14 @@ public sealed class DiffusionTrainer
         if (options.PacfWeight > 0 && (_sampleShape.Length != 2 || options.PacfLags < 1 || options.PacfLags >= _sampleShape[1]))
             throw new ArgumentException($"the PACF regulariser needs windows (D, W) with 1 ≤ PacfLags < W; samples are ({string.Join(", ", _sampleShape)}), PacfLags {options.PacfLags}", nameof(options));
     }
+
+    /// <summary>
+    /// The Philox stream of the dropout masks (<see cref="MlpDenoiserConfig.Dropout"/>): step s draws its masks from
+    /// <c>new Philox(Seed, stream: 5).Split(s)</c>, a pure function of the seed and the step, so a resumed checkpoint
+    /// draws the same masks without saving a generator position, and a network without dropout draws nothing (its
+    /// training is exactly what it is without this stream).
+    /// </summary>
+    public const ulong DropoutStream = 5;
 
     /// <summary>The DP-SGD engine, or null when training is not private.</summary>
     public PrivacyEngine? Privacy => _privacy;
@@ -208,6 +218,7 @@ public sealed class DiffusionTrainer
         if (_step >= _options.Steps) throw new InvalidOperationException($"all {_options.Steps} steps are done");
         if (Conditions is not null && (Conditions.Rows != rows || _denoiser is not ITrainableConditionalDenoiser))
             throw new ArgumentException($"conditions for {Conditions.Rows} rows need a conditional denoiser and {Conditions.Rows} data rows, got {rows}", nameof(rows));
+        if (!_denoiser.Network.IsTraining) _denoiser.Network.Train();
         if (_privacy is not null) return PrivateStep(data, rows);
         float[] xt = _xt, target = _target, eps = _eps;
         for (int i = 0; i < b; i++)
@@ -230,7 +241,9 @@ public sealed class DiffusionTrainer
         _learningRate.Apply(_optimizer, _step);
         var output = Conditions is { } c && _denoiser is ITrainableConditionalDenoiser conditional
             ? conditional.Forward(new Tensor(xt, shape), _timesteps, c.Draw(_rows, _rng))
-            : _denoiser.Forward(new Tensor(xt, shape), _timesteps);
+            : DropoutMasks() is { } masks
+                ? ((MlpDenoiserAdapter)_denoiser).Forward(new Tensor(xt, shape), _timesteps, masks)
+                : _denoiser.Forward(new Tensor(xt, shape), _timesteps);
         var loss = _lossWeights is null
             ? Crucible.Tensors.Losses.MseLoss(output, new Tensor(target, shape))
             : (Crucible.Tensors.Losses.MseLoss(output, new Tensor(target, shape), Reduction.None) * new Tensor(_lossWeights, [1, .. _sampleShape])).Mean();
@@ -305,9 +318,10 @@ public sealed class DiffusionTrainer
         {
             var fractions = new float[m];
             for (int i = 0; i < m; i++) fractions[i] = (float)timesteps[i] / _schedule.Steps;
+            var masks = DropoutMasks();
             _privacy.Step(_parameters, m, new GhostClipping(tape =>
             {
-                var loss = (mlp.Mlp.Forward(new Tensor(xt, shape), fractions, tape) - new Tensor(target, shape)).Square().Sum() * inverseSize;
+                var loss = (mlp.Mlp.Forward(new Tensor(xt, shape), fractions, tape, masks) - new Tensor(target, shape)).Square().Sum() * inverseSize;
                 lossSum = loss.Item();
                 return loss;
             }));
@@ -336,6 +350,10 @@ public sealed class DiffusionTrainer
         _losses.Add(value);
         return value;
     }
+
+    // this step's dropout mask generator, or null when the denoiser has no dropout
+    private Philox? DropoutMasks() =>
+        _denoiser is MlpDenoiserAdapter { Mlp.Config.Dropout: > 0f } ? _dropout.Split((ulong)_step) : null;
 
     private sealed class NoGradients : IClippedGradientSum
     {
