@@ -49,7 +49,7 @@ public static class ThresholdCheck
         }
         catch (JsonException e)
         {
-            throw new InvalidInputException("malformed-json", $"{source}: {e.Message}",
+            throw Crucible.Data.IO.JsonNonFinite.Refusal(json, e, source) ?? new InvalidInputException("malformed-json", $"{source}: {e.Message}",
                 new InputLocation(source, (e.LineNumber ?? -1) + 1, (int)(e.BytePositionInLine ?? 0) + 1));
         }
         using (doc)

@@ -48,4 +48,13 @@ public class ThresholdCheckTests(ReportFixture fixture) : IClassFixture<ReportFi
     [InlineData("{\"ks_max\": {\"max\": \"0.1\"}}")]
     [InlineData("{\"ks_max\": ")]
     public void Parse_RejectsMalformedFiles(string json) => Assert.Throws<InvalidInputException>(() => ThresholdCheck.Parse(json));
+
+    [Fact]
+    public void Parse_NaNBound_IsRefusedNamingTheLiteral_NotTheReadersMessage()
+    {
+        var e = Assert.Throws<InvalidInputException>(() => ThresholdCheck.Parse("{\"ks_max\": {\"max\": NaN}}", "t.json"));
+        Assert.Equal("non-finite", e.Rule);
+        Assert.Contains("NaN is not a JSON number", e.Message, StringComparison.Ordinal);
+        Assert.Equal(new InputLocation("t.json", 1, 20), e.Location);
+    }
 }

@@ -549,14 +549,16 @@ internal static class TrainCommand
     {
         if (path is null) return new T();
         if (!File.Exists(path)) throw new InvalidInputException("OPT-E-FILE", $"{path} does not exist", new InputLocation(path, 0, 0));
+        string text = "";
         try
         {
-            return JsonSerializer.Deserialize<T>(File.ReadAllText(path), DiffusionJson.Options)
+            text = File.ReadAllText(path);
+            return JsonSerializer.Deserialize<T>(text, DiffusionJson.Options)
                 ?? throw new InvalidInputException("config", "the config is null", new InputLocation(path, 1, 1));
         }
         catch (JsonException e)
         {
-            throw new InvalidInputException("config", e.Message, new InputLocation(path, (e.LineNumber ?? 0) + 1, (int)(e.BytePositionInLine ?? 0) + 1));
+            throw Crucible.Data.IO.JsonNonFinite.Refusal(text, e, path) ?? new InvalidInputException("config", e.Message, new InputLocation(path, (e.LineNumber ?? 0) + 1, (int)(e.BytePositionInLine ?? 0) + 1));
         }
     }
 

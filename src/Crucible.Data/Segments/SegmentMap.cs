@@ -108,7 +108,7 @@ public sealed class SegmentMap
         }
         catch (JsonException e)
         {
-            throw new InvalidInputException("SEG-E-JSON", e.Message, new InputLocation(source, (e.LineNumber ?? 0) + 1, (int)(e.BytePositionInLine ?? 0) + 1));
+            throw IO.JsonNonFinite.Refusal(json, e, source) ?? new InvalidInputException("SEG-E-JSON", e.Message, new InputLocation(source, (e.LineNumber ?? 0) + 1, (int)(e.BytePositionInLine ?? 0) + 1));
         }
 
         using (doc)

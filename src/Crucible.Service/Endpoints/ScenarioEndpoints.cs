@@ -535,7 +535,7 @@ internal static partial class JsonProblem
         var path = string.IsNullOrEmpty(e.Path) ? "$" : e.Path;
         // NaN, Infinity, -Infinity (which JavaScript's JSON.stringify never writes, but Python's json.dumps does): the
         // reader's own message would be "'N' is an invalid start of a value"
-        if (NonFiniteLiteral(body, e.LineNumber, e.BytePositionInLine) is var (literal, column) && literal is not null)
+        if (Crucible.Data.IO.JsonNonFinite.At(body, e) is var (literal, column) && literal is not null)
         {
             return string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"{path}: {literal} is not a JSON number (JSON has no NaN or Infinity); send a finite number (line {e.LineNumber + 1}, byte {column + 1})");
@@ -546,31 +546,6 @@ internal static partial class JsonProblem
         // a syntax error (System.Text.Json's reader says what and where, naming no type) or anything else, with types removed
         return TypeName().Replace(message, "");
     }
-
-    // the non-finite literal (NaN, Infinity, -Infinity, any case) around the reader's error position in body and its byte
-    // in the line (from 0), or (null, 0)
-    private static (string? Literal, long Column) NonFiniteLiteral(ReadOnlySpan<byte> body, long? lineNumber, long? bytePositionInLine)
-    {
-        if (body.IsEmpty || lineNumber is not { } line || bytePositionInLine is not { } pos) return (null, 0);
-        int start = 0;
-        for (long l = 0; l < line; l++)
-        {
-            int next = body[start..].IndexOf((byte)'\n');
-            if (next < 0) return (null, 0);
-            start += next + 1;
-        }
-
-        if (pos > body.Length - start) return (null, 0);
-        // the reader stops at the literal's first letter (after a sign), or inside it ("nan" read as a broken "null")
-        int from = start + (int)pos;
-        while (from > start && char.IsAsciiLetter((char)body[from - 1])) from--;
-        if (from > start && body[from - 1] is (byte)'-' or (byte)'+') from--;
-        var text = System.Text.Encoding.ASCII.GetString(body[from..Math.Min(body.Length, from + 12)]);
-        return NonFinite().Match(text) is { Success: true } m ? (m.Value, from - start) : (null, 0);
-    }
-
-    [System.Text.RegularExpressions.GeneratedRegex(@"^[-+]?(nan|infinity|inf)(?![A-Za-z0-9])", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
-    private static partial System.Text.RegularExpressions.Regex NonFinite();
 
     private static string Expected(string type)
     {

@@ -231,7 +231,7 @@ public sealed partial class Portfolio
             if (json.Trim(" \t\r\n"u8).IsEmpty)
                 throw new InvalidInputException("portfolio-json", "the file is empty: a portfolio is a JSON object", new InputLocation(source, 0, 0));
             // NaN, Infinity (Python's json.dumps writes them): named, not the reader's "'N' is an invalid start of a value"
-            if (NonFiniteLiteral(json, e.LineNumber ?? 0, e.BytePositionInLine ?? 0) is var (literal, start) && literal is not null)
+            if (Crucible.Data.IO.JsonNonFinite.At(json, e) is var (literal, start) && literal is not null)
             {
                 throw new InvalidInputException("non-finite", $"{literal} is not a JSON number (JSON has no NaN or Infinity): give a finite number",
                     new InputLocation(source, line, (int)start + 1));
@@ -240,29 +240,6 @@ public sealed partial class Portfolio
             throw new InvalidInputException("portfolio-json", "malformed JSON: " + FirstSentence(e.Message), new InputLocation(source, line, column));
         }
     }
-
-    // the non-finite literal (NaN, Infinity, -Infinity, any case) around the reader's error position and its byte in the
-    // line (from 0), or (null, 0)
-    private static (string? Literal, long Column) NonFiniteLiteral(ReadOnlySpan<byte> json, long line, long position)
-    {
-        int start = 0;
-        for (long l = 0; l < line; l++)
-        {
-            int next = json[start..].IndexOf((byte)'\n');
-            if (next < 0) return (null, 0);
-            start += next + 1;
-        }
-
-        if (position > json.Length - start) return (null, 0);
-        int from = start + (int)position;
-        while (from > start && char.IsAsciiLetter((char)json[from - 1])) from--;
-        if (from > start && json[from - 1] is (byte)'-' or (byte)'+') from--;
-        var match = NonFinite().Match(System.Text.Encoding.ASCII.GetString(json[from..Math.Min(json.Length, from + 12)]));
-        return match.Success ? (match.Value, from - start) : (null, 0);
-    }
-
-    [System.Text.RegularExpressions.GeneratedRegex(@"^[-+]?(nan|infinity|inf)(?![A-Za-z0-9])", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
-    private static partial System.Text.RegularExpressions.Regex NonFinite();
 
     private delegate InputLocation Locator(in Utf8JsonReader reader);
 
