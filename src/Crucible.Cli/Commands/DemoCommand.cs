@@ -177,12 +177,13 @@ internal static class DemoCommand
         string csv = Path.Combine(dir, "scenarios.csv"), stressedCsv = Path.Combine(dir, "scenarios-stressed.csv");
         var baselineRun = StartGenerate(home, model, generator.ModelId, count, seed, guidance: null, stress: null);
         var set = generator.Generate(count, seed, new SequenceSampleRequest(Sampler: DemoSampler));
-        var meta = ScenarioCsv.Write(csv, RunAudit.WithRegistryStanding(set, home, model).Set, DateTimeOffset.UtcNow);
+        var standing = RunAudit.StandingOf(home, model);              // one model for both generations
+        var meta = ScenarioCsv.Write(csv, RunAudit.WithStanding(set, standing), DateTimeOffset.UtcNow);
         manifests.Add(("generate baseline", RunAudit.Complete(home, baselineRun.AddOutput(csv).AddOutput(ScenarioCsv.MetadataPath(csv)),
             RunAudit.GenerateCompleted("demo.generate", meta), (AuditKind.ScenariosGenerated, RunAudit.Generated(meta))).Manifest));
         var stressedRun = StartGenerate(home, model, generator.ModelId, count, seed + 1, DemoGuidance, DemoStress);
         var stressed = generator.Generate(count, seed + 1, new SequenceSampleRequest(GuidanceScale: DemoGuidance, Sampler: DemoSampler, Stress: DemoStress));
-        var stressedMeta = ScenarioCsv.Write(stressedCsv, RunAudit.WithRegistryStanding(stressed, home, model).Set, DateTimeOffset.UtcNow);
+        var stressedMeta = ScenarioCsv.Write(stressedCsv, RunAudit.WithStanding(stressed, standing), DateTimeOffset.UtcNow);
         stressedRun.AddOutput(stressedCsv).AddOutput(ScenarioCsv.MetadataPath(stressedCsv));
         manifests.Add(("generate stressed", RunAudit.Complete(home, stressedRun,
             RunAudit.GenerateCompleted("demo.generate", stressedMeta), (AuditKind.ScenariosGenerated, RunAudit.Generated(stressedMeta))).Manifest));

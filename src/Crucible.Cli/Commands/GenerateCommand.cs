@@ -142,8 +142,9 @@ internal static class GenerateCommand
         var set = prepared.Draw(count, parse.GetValue(o.Seed), parse.GetValue(o.Condition), parse.GetValue(o.Guidance), parse.GetValue(o.GuidanceMinNoise),
             parse.GetValue(o.RegimeGuidance), parse.GetValue(o.Stress), modelFolder);
         if (start is not null) set = PricePaths.Append(set, start);
-        (set, var conflicting) = RunAudit.WithRegistryStanding(set, home, modelFolder);
-        if (conflicting is not null)
+        var standing = RunAudit.StandingOf(home, modelFolder);
+        set = RunAudit.WithStanding(set, standing);
+        if (standing.Conflicting is { } conflicting)
         {
             output.WriteLine($"note:      model {conflicting.Id[..16]}… is registered in {home.Root} with another manifest.json; these scenarios are recorded "
                 + "as drawn from an unregistered model (registered: false, with this folder's manifest hash), not as the registered model's");

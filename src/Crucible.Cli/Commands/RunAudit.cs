@@ -116,25 +116,27 @@ internal static class RunAudit
     }
 
     /// <summary>
-    /// <paramref name="set"/> with the model's identity beyond its id recorded in the metadata: the SHA-256 of the
-    /// <c>manifest.json</c> of <paramref name="folder"/> it was drawn with, and whether <paramref name="home"/>'s registry
-    /// holds that model (<see cref="ModelRegistry.FindSame"/>: the same weights and manifest up to provenance). Also returns
-    /// the registered model that has these weights with another manifest, when one does (for a note to the user).
+    /// The model's identity beyond its id, for the metadata of what <paramref name="folder"/> generates: the SHA-256 of its
+    /// <c>manifest.json</c> and whether <paramref name="home"/>'s registry holds that model (<see cref="ModelRegistry.Standing"/>:
+    /// the same weights and manifest up to provenance); and the registered model that has these weights with another
+    /// manifest, when one does (for a note to the user). <see cref="WithStanding"/> records it in a scenario set.
     /// </summary>
-    public static (ScenarioSet Set, ModelRecord? Conflicting) WithRegistryStanding(ScenarioSet set, CrucibleHome home, string folder)
+    public static RegistryStanding StandingOf(CrucibleHome home, string folder)
     {
-        ModelRecord? same = null, conflicting = null;
+        ModelRecord? registered = null;
+        bool same = false;
         if (File.Exists(home.AuditDatabase))
         {
             using var log = AuditLog.Open(home);
-            var registry = new ModelRegistry(home, log);
-            same = registry.FindSame(folder);
-            conflicting = same is null ? registry.Find(ModelRegistry.IdOf(folder)) : null;
+            (registered, same) = new ModelRegistry(home, log).Standing(folder);
         }
 
-        var manifest = FileHash.Sha256(Path.Combine(folder, DiffusionGenerator.ManifestFileName));
-        return (set with { Metadata = set.Metadata with { ModelManifestSha256 = manifest, Registered = same is not null } }, conflicting);
+        return new(FileHash.Sha256(Path.Combine(folder, DiffusionGenerator.ManifestFileName)), same, same ? null : registered);
     }
+
+    /// <summary><paramref name="set"/> with <paramref name="standing"/> recorded in its metadata.</summary>
+    public static ScenarioSet WithStanding(ScenarioSet set, RegistryStanding standing) =>
+        set with { Metadata = set.Metadata with { ModelManifestSha256 = standing.ManifestSha256, Registered = standing.Registered } };
 
     /// <summary>
     /// The <c>privacy</c> object of an <c>evaluation.completed</c> payload when the report has a privacy section
@@ -173,3 +175,9 @@ internal static class RunAudit
     /// <summary>A seed as a decimal string: a 64-bit seed can exceed the 2^53 that a canonical JSON number keeps exactly.</summary>
     private static string Seed(ulong seed) => seed.ToString(CultureInfo.InvariantCulture);
 }
+
+/// <summary>What <see cref="RunAudit.StandingOf"/> found for a model folder.</summary>
+/// <param name="ManifestSha256">The SHA-256 of the folder's <c>manifest.json</c>.</param>
+/// <param name="Registered">Whether the home's registry holds this model (same weights, manifest up to provenance).</param>
+/// <param name="Conflicting">The registered model with these weights and another manifest, or null.</param>
+internal sealed record RegistryStanding(string ManifestSha256, bool Registered, ModelRecord? Conflicting);

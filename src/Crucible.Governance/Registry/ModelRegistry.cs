@@ -141,7 +141,7 @@ public sealed class ModelRegistry
         using var held = Lock();
         if (Find(id) is { } existing)
         {
-            if (!string.Equals(existing.ManifestSha256, manifestHash, StringComparison.Ordinal) && !SameModel(ReadManifest(existing), File.ReadAllBytes(manifest)))
+            if (!Describes(existing, manifestHash, manifest))
                 throw new InvalidInputException(ConflictRule,
                     $"model {id} is registered with another manifest.json (sha256 {existing.ManifestSha256[..16]}…, this folder's is {manifestHash[..16]}…): " +
                     "the weights agree but the model does not (transform state, config or an edited manifest, beyond the library version and input file names); " +
@@ -410,21 +410,25 @@ public sealed class ModelRegistry
     public ModelRecord? Find(string id) => FileHash.IsSha256Hex(id) ? List().FirstOrDefault(m => m.Id == id) : null;
 
     /// <summary>
-    /// The registered model that the folder <paramref name="folder"/> is: its id (the weights' hash) registered with the
-    /// same <c>manifest.json</c>, or one that differs only in <see cref="ProvenanceKeys"/> (<see cref="SameModel"/>); null
-    /// when the id is not registered, or is registered with another manifest (the same weights, another model: what it
-    /// generates must not be recorded as the registered model's). No hash check of the registered files (see <see cref="Load"/>).
+    /// Where the folder <paramref name="folder"/> stands in the registry: the registered model with its weights' id (null
+    /// when the id is not registered), and whether that model is this folder's, i.e. registered with the same
+    /// <c>manifest.json</c> or one that differs only in <see cref="ProvenanceKeys"/> (<see cref="SameModel"/>). A registered
+    /// id with another manifest is the same weights as another model: what the folder generates must not be recorded as
+    /// that model's. No hash check of the registered files (see <see cref="Load"/>).
     /// </summary>
-    public ModelRecord? FindSame(string folder)
+    /// <exception cref="InvalidInputException">The folder's weights file is missing or unreadable.</exception>
+    public (ModelRecord? Registered, bool SameModel) Standing(string folder)
     {
         ArgumentNullException.ThrowIfNull(folder);
         var manifest = Path.Combine(folder, ManifestFileName);
-        if (!File.Exists(manifest) || !File.Exists(Path.Combine(folder, WeightsFileName))) return null;
-        if (Find(IdOf(folder)) is not { } record) return null;
-        return string.Equals(record.ManifestSha256, FileHash.Sha256(manifest), StringComparison.Ordinal) || SameModel(ReadManifest(record), File.ReadAllBytes(manifest))
-            ? record
-            : null;
+        if (Find(IdOf(folder)) is not { } record) return (null, false);
+        return (record, File.Exists(manifest) && Describes(record, FileHash.Sha256(manifest), manifest));
     }
+
+    // whether the registered record describes the model whose manifest.json (hash manifestHash) is at manifestPath: the
+    // same manifest, or one that differs only in its provenance keys (the one rule of RegisterCore and Standing)
+    private bool Describes(ModelRecord record, string manifestHash, string manifestPath) =>
+        string.Equals(record.ManifestSha256, manifestHash, StringComparison.Ordinal) || SameModel(ReadManifest(record), File.ReadAllBytes(manifestPath));
 
     private string FolderOf(string id) => Path.Combine(_home.ModelsFolder, id);
 
