@@ -138,14 +138,10 @@ public sealed class AuditLog : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.CheckpointInterval, 1);
-        long exported = 0;
         if (options.PostgresConnectionString is null)
         {
-            var path = options.DatabasePath ?? throw new ArgumentException("an audit log needs a DatabasePath or a PostgresConnectionString", nameof(options));
-            // the exported checkpoints are written only after the entries they cover were committed, so they are the
-            // home's record that its log held entries (the signing key is not: it is created before the first entry)
-            exported = ExportedHead(options.CheckpointFile);
-            if (exported > 0 && IsAbsentOrEmpty(path)) throw Lost(path, options.CheckpointFile!, exported, 0);
+            ThrowIfLost(options.DatabasePath ?? throw new ArgumentException("an audit log needs a DatabasePath or a PostgresConnectionString", nameof(options)),
+                options.CheckpointFile);
         }
 
         IAuditStore store = options.PostgresConnectionString is { } pg
@@ -154,7 +150,6 @@ public sealed class AuditLog : IDisposable
         AuditSigningKey? key = null;
         try
         {
-            if (exported > 0 && store.HeadSeq() is var head && head < exported) throw Lost(options.DatabasePath!, options.CheckpointFile!, exported, head);
             key = options.SigningKeyPath is null ? null : AuditSigningKey.LoadOrCreate(options.SigningKeyPath);
             if (key is not null && store is PostgresAuditStore) ClaimSharedKey(store, key);
             return new AuditLog(options, store, key);
@@ -179,12 +174,20 @@ public sealed class AuditLog : IDisposable
     public static void ThrowIfLost(CrucibleHome home)
     {
         ArgumentNullException.ThrowIfNull(home);
-        var exported = ExportedHead(home.AuditCheckpoints);
+        ThrowIfLost(home.AuditDatabase, home.AuditCheckpoints);
+    }
+
+    // the one check of ThrowIfLost and Open: the exported checkpoints are written only after the entries they cover were
+    // committed, so they are the home's record that its log held entries (the signing key is not: it is created before
+    // the first entry)
+    private static void ThrowIfLost(string databasePath, string? checkpointFile)
+    {
+        var exported = ExportedHead(checkpointFile);
         if (exported == 0) return;
-        if (IsAbsentOrEmpty(home.AuditDatabase)) throw Lost(home.AuditDatabase, home.AuditCheckpoints, exported, 0);
-        using var store = SqliteAuditStore.OpenReader(home.AuditDatabase);
+        if (IsAbsentOrEmpty(databasePath)) throw Lost(databasePath, checkpointFile!, exported, 0);
+        using var store = SqliteAuditStore.OpenReader(databasePath);
         var head = store.HasTables() ? store.HeadSeq() : 0;
-        if (head < exported) throw Lost(home.AuditDatabase, home.AuditCheckpoints, exported, head);
+        if (head < exported) throw Lost(databasePath, checkpointFile!, exported, head);
     }
 
     // a database file that does not exist, or is empty with no write-ahead log beside it (SQLite would open it as a new, empty database)
@@ -203,7 +206,7 @@ public sealed class AuditLog : IDisposable
         if (checkpointFile is null || !File.Exists(checkpointFile)) return 0;
         var lines = new SortedDictionary<long, AuditCheckpoint>();
         _ = ReadCheckpointFile(checkpointFile, lines);
-        return lines.Count == 0 ? 0 : lines.Keys.Max();
+        return lines.Count == 0 ? 0 : lines.Keys.Last(); // sorted
     }
 
     private static InvalidInputException Lost(string databasePath, string checkpointFile, long exported, long head) =>
