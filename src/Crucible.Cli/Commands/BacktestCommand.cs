@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Crucible.Data;
-using Crucible.Data.Csv;
 using Crucible.Data.IO;
 using Crucible.Governance.Manifests;
 using Crucible.Stress.Backtesting;
@@ -26,19 +25,11 @@ internal static class BacktestCommand
     {
         public readonly Option<string> Data = new("--data") { Description = "Dated CSV of the series (prices unless --input says otherwise)", Required = true };
 
-        public readonly Option<string> Input = new("--input")
-        {
-            Description = "What the values are: prices, returns, log-returns or percent",
-            DefaultValueFactory = _ => "prices",
-        };
+        public readonly Option<string> Input = SeriesOptions.Input("What the values are: prices, returns, log-returns or percent");
 
         public readonly Option<string> Portfolio = new("--portfolio") { Description = "Portfolio JSON", Required = true };
 
-        public readonly Option<string[]> Generator = new("--generator")
-        {
-            Description = "Generators to backtest, repeatable (default: all of " + string.Join(", ", GeneratorCatalog.Names) + ")",
-            AllowMultipleArgumentsPerToken = true,
-        };
+        public readonly Option<string[]> Generator = SeriesOptions.Generators("backtest");
 
         public readonly Option<int> FirstYear = new("--first-year") { Description = "First test year (default 2012)", DefaultValueFactory = _ => 2012 };
 
@@ -67,7 +58,6 @@ internal static class BacktestCommand
     public static Command Create()
     {
         var o = new Options();
-        o.Input.AcceptOnlyFromAmong("prices", "returns", "log-returns", "percent");
         var command = new Command("backtest", "Walk-forward VaR backtest of scenario generators (yearly refits, Kupiec, Christoffersen, Basel traffic light)")
         {
             o.Data, o.Input, o.Portfolio, o.Generator, o.FirstYear, o.LastYear, o.Samples, o.Alpha, o.Seed, o.YearlyVar, o.Out, o.Home,
@@ -80,13 +70,11 @@ internal static class BacktestCommand
     /// <summary>Runs the backtests for a parsed command line, writing a summary to <paramref name="output"/>.</summary>
     public static ExitCode Execute(ParseResult parse, Options o, TextWriter output)
     {
-        var alpha = parse.GetValue(o.Alpha);
-        if (!(alpha > 0 && alpha < 1)) throw new InvalidInputException("OPT-E", "--alpha takes a number in (0, 1)");
+        var alpha = SeriesOptions.Alpha(parse, o.Alpha);
         var samples = parse.GetValue(o.Samples);
         if (samples < 100) throw new InvalidInputException("OPT-E", "--samples must be at least 100");
         var input = TrainCommand.InputKindOf(parse.GetValue(o.Input));
-        var names = parse.GetValue(o.Generator) is { Length: > 0 } g ? g.SelectMany(x => x.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToArray()
-            : [.. GeneratorCatalog.Names];
+        var names = SeriesOptions.GeneratorNames(parse, o.Generator);
         var options = new WalkForwardOptions
         {
             FirstYear = parse.GetValue(o.FirstYear), LastYear = parse.GetValue(o.LastYear), Samples = samples, Alpha = alpha, Seed = parse.GetValue(o.Seed),
@@ -131,7 +119,7 @@ internal static class BacktestCommand
         public (WalkForwardResult[] Results, string Json) Compute()
         {
             var portfolio = Crucible.Stress.Portfolios.Portfolio.Load(Portfolio);
-            var returns = CsvSeriesReader.Load(Data, CsvDialectOptions.Apply(Dialect, new CsvReadOptions { Input = Input })).ToLogReturns(Input);
+            var returns = SeriesOptions.ReadLogReturns(Data, Input, Dialect);
             var generators = Generators.Select(GeneratorCatalog.Create).ToArray();
             var results = generators.Select(gen => WalkForward.Run(gen, returns, portfolio, Options)).ToArray();
             return (results, BacktestJson.ToJson(results, Options, portfolio.Name));

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Crucible.Data;
-using Crucible.Data.Csv;
 using Crucible.Data.IO;
 using Crucible.Diffusion.Scenarios;
 using Crucible.Governance.Manifests;
@@ -24,7 +23,7 @@ internal static class BaselineCommand
     {
         public readonly Option<string> Data = new("--data") { Description = "Dated CSV of the series", Required = true };
 
-        public readonly Option<string> Input = new("--input") { Description = "prices, returns, log-returns or percent", DefaultValueFactory = _ => "prices" };
+        public readonly Option<string> Input = SeriesOptions.Input("prices, returns, log-returns or percent");
 
         public readonly Option<string> Columns = new("--columns") { Description = "Series to use, comma-separated (default: all)" };
 
@@ -50,7 +49,6 @@ internal static class BaselineCommand
     public static Command Create()
     {
         var o = new Options();
-        o.Input.AcceptOnlyFromAmong("prices", "returns", "log-returns", "percent");
         var command = new Command("baseline", "Generate scenarios with a baseline generator (bootstrap, FHS, GARCH copula, WGAN-GP, TimeVAE)")
         {
             o.Data, o.Input, o.Columns, o.Generator, o.TrainEnd, o.Count, o.Window, o.Seed, o.Out, o.Home,
@@ -101,14 +99,9 @@ internal static class BaselineCommand
         public (IScenarioGenerator Generator, int FitRows, ScenarioWindows Windows, byte[] Csv) Compute()
         {
             var generator = GeneratorCatalog.Create(Generator);
-            var frame = CsvSeriesReader.Load(Data, CsvDialectOptions.Apply(Dialect, new CsvReadOptions { Input = Input })).ToLogReturns(Input);
+            var frame = SeriesOptions.ReadLogReturns(Data, Input, Dialect);
             if (Columns is { } columns) frame = frame.SelectColumns(columns.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
-            if (TrainEnd is { } text)
-            {
-                if (!DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var end))
-                    throw new InvalidInputException("OPT-E", "--train-end takes a date YYYY-MM-DD");
-                frame = frame.Slice(0, frame.IndexAtOrBefore(end) + 1);
-            }
+            if (TrainEnd is { } text) frame = frame.Slice(0, frame.IndexAtOrBefore(SeriesOptions.TrainEnd(text)) + 1);
 
             var windows = generator.Fit(frame, Seed).Sample(Count, Window, Seed + 1);
             return (generator, frame.RowCount, windows, ScenarioCsv.Format(windows.ToFrame(), Window));

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Crucible.Data;
-using Crucible.Data.Csv;
 using Crucible.Governance.Manifests;
 using Crucible.Stress.Generators;
 using Crucible.Stress.Portfolios;
@@ -23,17 +22,13 @@ internal static class CompareCommand
     {
         public readonly Option<string> Data = new("--data") { Description = "Dated CSV of the series", Required = true };
 
-        public readonly Option<string> Input = new("--input") { Description = "prices, returns, log-returns or percent", DefaultValueFactory = _ => "prices" };
+        public readonly Option<string> Input = SeriesOptions.Input("prices, returns, log-returns or percent");
 
         public readonly Option<string> Portfolio = new("--portfolio") { Description = "Portfolio JSON (its series are the ones compared)", Required = true };
 
         public readonly Option<string> TrainEnd = new("--train-end") { Description = "Last training date (YYYY-MM-DD); later rows are the holdout", Required = true };
 
-        public readonly Option<string[]> Generator = new("--generator")
-        {
-            Description = "Generators to compare, repeatable (default: all of " + string.Join(", ", GeneratorCatalog.Names) + ")",
-            AllowMultipleArgumentsPerToken = true,
-        };
+        public readonly Option<string[]> Generator = SeriesOptions.Generators("compare");
 
         public readonly Option<int> Window = new("--window") { Description = "Steps per window (default 20)", DefaultValueFactory = _ => 20 };
 
@@ -57,7 +52,6 @@ internal static class CompareCommand
     public static Command Create()
     {
         var o = new Options();
-        o.Input.AcceptOnlyFromAmong("prices", "returns", "log-returns", "percent");
         var command = new Command("compare", "Compare scenario generators on the same train set and holdout (fidelity, temporal, tail, risk)")
         {
             o.Data, o.Input, o.Portfolio, o.TrainEnd, o.Generator, o.Window, o.Count, o.Alpha, o.Seed, o.Out, o.Html, o.Home,
@@ -70,13 +64,11 @@ internal static class CompareCommand
     /// <summary>Builds the table for a parsed command line, writing a summary to <paramref name="output"/>.</summary>
     public static ExitCode Execute(ParseResult parse, Options o, TextWriter output)
     {
-        var alpha = parse.GetValue(o.Alpha);
-        if (!(alpha > 0 && alpha < 1)) throw new InvalidInputException("OPT-E", "--alpha takes a number in (0, 1)");
+        var alpha = SeriesOptions.Alpha(parse, o.Alpha);
         var (window, count) = (parse.GetValue(o.Window), parse.GetValue(o.Count));
         if (window < 1 || count < 10) throw new InvalidInputException("OPT-E", "--window must be ≥ 1 and --count ≥ 10");
         var input = TrainCommand.InputKindOf(parse.GetValue(o.Input));
-        var names = parse.GetValue(o.Generator) is { Length: > 0 } g ? g.SelectMany(x => x.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToArray()
-            : [.. GeneratorCatalog.Names];
+        var names = SeriesOptions.GeneratorNames(parse, o.Generator);
         var dialect = o.Dialect.ToConfig(parse);
         var request = new CompareRun(parse.GetValue(o.Data)!, input, parse.GetValue(o.Portfolio)!, parse.GetValue(o.TrainEnd)!, names, window, count, alpha, parse.GetValue(o.Seed),
             dialect?.DeepClone());
@@ -120,10 +112,9 @@ internal static class CompareCommand
         /// <summary>The comparison table; bad options or data are input errors (exit 2).</summary>
         public GeneratorComparisonTable Compute()
         {
-            if (!DateOnly.TryParseExact(TrainEnd, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var trainEnd))
-                throw new InvalidInputException("OPT-E", "--train-end takes a date YYYY-MM-DD");
+            var trainEnd = SeriesOptions.TrainEnd(TrainEnd);
             var portfolio = Crucible.Stress.Portfolios.Portfolio.Load(Portfolio);
-            var returns = CsvSeriesReader.Load(Data, CsvDialectOptions.Apply(Dialect, new CsvReadOptions { Input = Input })).ToLogReturns(Input);
+            var returns = SeriesOptions.ReadLogReturns(Data, Input, Dialect);
             var held = portfolio.Holdings.Where(h => h.Weight != 0).Select(h => h.Series).ToArray();
             var frame = returns.SelectColumns(held);
             var split = frame.IndexAtOrBefore(trainEnd) + 1;

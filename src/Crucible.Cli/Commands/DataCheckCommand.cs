@@ -16,11 +16,8 @@ internal static class DataCheckCommand
     {
         public readonly Option<string> Data = new("--data") { Description = "The CSV file to check", Required = true };
 
-        public readonly Option<string> Input = new("--input")
-        {
-            Description = "What the values are: prices, returns (simple, as fractions), log-returns, or percent (simple returns in %)",
-            DefaultValueFactory = _ => "prices",
-        };
+        public readonly Option<string> Input =
+            SeriesOptions.Input("What the values are: prices, returns (simple, as fractions), log-returns, or percent (simple returns in %)");
 
         public readonly Option<bool> NoDate = new("--no-date") { Description = "The file has no date column" };
 
@@ -48,7 +45,6 @@ internal static class DataCheckCommand
     public static Command Create()
     {
         var o = new Options();
-        o.Input.AcceptOnlyFromAmong("prices", "returns", "log-returns", "percent");
         var check = new Command("check", "Validate a CSV of time series and print its data-quality report (exit 2 when it cannot be used)")
         {
             o.Data, o.Input, o.NoDate, o.ShowValues, o.Json, o.Sort, o.Dedupe, o.WarnJumps,

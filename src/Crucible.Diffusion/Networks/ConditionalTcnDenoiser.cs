@@ -36,13 +36,7 @@ public sealed record ConditionalTcnDenoiserConfig(
 /// </summary>
 public sealed class ConditionalTcnDenoiser : Module
 {
-    private const int KernelSize = 3;
-
-    private readonly Linear _time0;
-    private readonly Linear _time2;
-    private readonly Conv1d _input;
-    private readonly Conv1d[] _convs;
-    private readonly Conv1d _output;
+    private readonly TcnDenoiserTrunk _trunk;
     private readonly ConditionTokens _tokens;
     private readonly MultiheadAttention?[] _attention;
     private readonly LayerNorm?[] _norms;
@@ -63,30 +57,25 @@ public sealed class ConditionalTcnDenoiser : Module
         if (config.Hidden % config.Heads != 0) throw new ArgumentException($"hidden {config.Hidden} is not divisible by {config.Heads} heads", nameof(config));
         Config = config;
         int h = config.Hidden;
-        _time0 = new Linear(config.TimeEmbedding, h, rng);
-        _time2 = new Linear(h, h, rng);
-        RegisterModule("t", new Sequential(_time0, new SiLU(), _time2));
-        _input = RegisterModule("inp", new Conv1d(config.Series, h, 1, rng, dilation: 1, padding: 0));
-        _convs = new Conv1d[config.Layers];
         _attention = new MultiheadAttention?[config.Layers];
         _norms = new LayerNorm?[config.Layers];
-        var convs = RegisterModule("convs", new ModuleList());
-        var attention = RegisterModule("attn", new ModuleList());
-        var norms = RegisterModule("norm", new ModuleList());
-        for (int i = 0; i < config.Layers; i++)
-        {
-            int dilation = 1 << i;
-            _convs[i] = convs.Add(new Conv1d(h, h, KernelSize, rng, dilation, padding: dilation));
-            if ((i + 1) % config.AttentionEvery == 0 || i == config.Layers - 1)
+        ModuleList? attention = null, norms = null;
+        _trunk = new TcnDenoiserTrunk(
+            config.Series, h, config.Layers, config.TimeEmbedding, rng, RegisterModule,
+            beforeLayers: () =>
             {
-                _norms[i] = norms.Add(new LayerNorm(h));
-                var mha = attention.Add(new MultiheadAttention(h, config.Heads, rng));
+                attention = RegisterModule("attn", new ModuleList());
+                norms = RegisterModule("norm", new ModuleList());
+            },
+            afterLayer: i =>
+            {
+                // a cross-attention block after every A-th convolution and the last, drawn right after it
+                if ((i + 1) % config.AttentionEvery != 0 && i != config.Layers - 1) return;
+                _norms[i] = norms!.Add(new LayerNorm(h));
+                var mha = attention!.Add(new MultiheadAttention(h, config.Heads, rng));
                 Init.Zeros(mha.OutProj.Weight);
                 _attention[i] = mha;
-            }
-        }
-
-        _output = RegisterModule("out", new Conv1d(h, config.Series, 1, rng, dilation: 1, padding: 0));
+            });
         _tokens = RegisterModule("cond", new ConditionTokens(config.ConditionFeatures, h, rng));
     }
 
@@ -107,24 +96,15 @@ public sealed class ConditionalTcnDenoiser : Module
         if (conditions is not null && (conditions.Count != b || conditions.Features != Config.ConditionFeatures))
             throw new ArgumentException($"expected conditions for {b} samples × {Config.ConditionFeatures} features, got {conditions.Count} × {conditions.Features}", nameof(conditions));
 
-        var emb = SinusoidalTimestepEmbedding.Embed(timeFraction, Config.TimeEmbedding, scale: 1000f);     // (B|1, TE)
-        var time = Tensor.Linear(Tensor.Linear(emb, _time0.Weight, _time0.Bias, Activation.Silu), _time2.Weight, _time2.Bias, Activation.None)
-            .Reshape(timeFraction.Length, 1, Config.Hidden);                                                 // (B|1, 1, H)
+        var time = _trunk.Time(timeFraction).Reshape(timeFraction.Length, 1, Config.Hidden);                // (B|1, 1, H)
         var (tokens, mask) = _tokens.Forward(b, conditions?.AnyPresent == true ? conditions : null);        // (B, 1+K', H)
 
-        var h = Tensor.Conv1dChannelsLast(x.Transpose(1, 2), _input.Weight, _input.Bias, 1, 0, 0, Activation.None, time); // (B, W, H)
-        for (int i = 0; i < _convs.Length; i++)
+        // h: (B, W, H) after each convolution; + MHA(LN(h), tokens) where a block follows it
+        return _trunk.Forward(x, time, (i, h) =>
         {
-            var conv = _convs[i];
-            int d = conv.Dilation;
-            h = Tensor.Conv1dChannelsLast(h, conv.Weight, conv.Bias, d, d, d, Activation.Silu, residual: h);
-            if (_attention[i] is { } mha)
-            {
-                var q = _norms[i]!.Forward(h);
-                h += mha.Forward(q, tokens, tokens, keyPaddingMask: mask, needWeights: false).Output;
-            }
-        }
-
-        return Tensor.Conv1dChannelsLast(h, _output.Weight, _output.Bias, 1, 0, 0).Transpose(1, 2);        // (B, D, W)
+            if (_attention[i] is not { } mha) return h;
+            var q = _norms[i]!.Forward(h);
+            return h + mha.Forward(q, tokens, tokens, keyPaddingMask: mask, needWeights: false).Output;
+        });
     }
 }

@@ -22,13 +22,7 @@ public sealed record TcnDenoiserConfig(int Series, int Window = 24, int Hidden =
 /// </summary>
 public sealed class TcnDenoiser : Module
 {
-    private const int KernelSize = 3;
-
-    private readonly Linear _time0;
-    private readonly Linear _time2;
-    private readonly Conv1d _input;
-    private readonly Conv1d[] _convs;
-    private readonly Conv1d _output;
+    private readonly TcnDenoiserTrunk _trunk;
 
     /// <summary>Creates the network with PyTorch's default initialisation drawn from <paramref name="rng"/>.</summary>
     public TcnDenoiser(TcnDenoiserConfig config, Philox rng)
@@ -40,20 +34,7 @@ public sealed class TcnDenoiser : Module
         ArgumentOutOfRangeException.ThrowIfNegative(config.Layers);
         if (config.Layers > 30) throw new ArgumentOutOfRangeException(nameof(config), "at most 30 layers (dilation 2^29)");
         Config = config;
-        int h = config.Hidden;
-        _time0 = new Linear(config.TimeEmbedding, h, rng);
-        _time2 = new Linear(h, h, rng);
-        RegisterModule("t", new Sequential(_time0, new SiLU(), _time2));
-        _input = RegisterModule("inp", new Conv1d(config.Series, h, 1, rng, dilation: 1, padding: 0));
-        _convs = new Conv1d[config.Layers];
-        var convs = RegisterModule("convs", new ModuleList());
-        for (int i = 0; i < config.Layers; i++)
-        {
-            int dilation = 1 << i;
-            _convs[i] = convs.Add(new Conv1d(h, h, KernelSize, rng, dilation, padding: dilation));
-        }
-
-        _output = RegisterModule("out", new Conv1d(h, config.Series, 1, rng, dilation: 1, padding: 0));
+        _trunk = new TcnDenoiserTrunk(config.Series, config.Hidden, config.Layers, config.TimeEmbedding, rng, RegisterModule);
     }
 
     /// <summary>The architecture.</summary>
@@ -71,7 +52,7 @@ public sealed class TcnDenoiser : Module
     {
         CheckInput(x);
         if (timeFraction.Length != x.Shape[0]) throw new ArgumentException($"expected {x.Shape[0]} times, got {timeFraction.Length}", nameof(timeFraction));
-        return Body(x, TimeMlp(timeFraction).Reshape(x.Shape[0], 1, Config.Hidden));
+        return _trunk.Forward(x, _trunk.Time(timeFraction).Reshape(x.Shape[0], 1, Config.Hidden));
     }
 
     /// <summary>
@@ -82,33 +63,12 @@ public sealed class TcnDenoiser : Module
     public Tensor Forward(Tensor x, float timeFraction)
     {
         CheckInput(x);
-        return Body(x, TimeMlp([timeFraction]).Reshape(1, 1, Config.Hidden));
+        return _trunk.Forward(x, _trunk.Time([timeFraction]).Reshape(1, 1, Config.Hidden));
     }
 
     private void CheckInput(Tensor x)
     {
         ArgumentNullException.ThrowIfNull(x);
         if (x.Rank != 3 || x.Shape[1] != Config.Series) throw new ArgumentException($"expected x of shape (B, {Config.Series}, W), got {Tensor.FormatShape(x.Shape)}", nameof(x));
-    }
-
-    // t: (B) -> (B, H)
-    private Tensor TimeMlp(ReadOnlySpan<float> timeFraction)
-    {
-        var emb = SinusoidalTimestepEmbedding.Embed(timeFraction, Config.TimeEmbedding, scale: 1000f);    // (B, 128)
-        var a = Tensor.Linear(emb, _time0.Weight, _time0.Bias, Activation.Silu);
-        return Tensor.Linear(a, _time2.Weight, _time2.Bias, Activation.None);
-    }
-
-    // x: (B, D, W), time: (B or 1, 1, H) -> (B, D, W)
-    private Tensor Body(Tensor x, Tensor time)
-    {
-        var h = Tensor.Conv1dChannelsLast(x.Transpose(1, 2), _input.Weight, _input.Bias, 1, 0, 0, Activation.None, time); // (B, W, H)
-        foreach (var conv in _convs)
-        {
-            int d = conv.Dilation;
-            h = Tensor.Conv1dChannelsLast(h, conv.Weight, conv.Bias, d, d, d, Activation.Silu, residual: h);
-        }
-
-        return Tensor.Conv1dChannelsLast(h, _output.Weight, _output.Bias, 1, 0, 0).Transpose(1, 2);        // (B, D, W)
     }
 }

@@ -263,7 +263,7 @@ internal static unsafe class PackedGemm
 
         // one full tile of a gathered A: the 8 rows' pointers for this panel's tap (zeros for padding rows)
         private void GatheredRows(int row, int pc, int kc, float* zeros, float* bStrip, int bStep, float* dst, int ldd, bool store) =>
-            Kernel8x32GatheredTaps(kc, TapK, pc % TapK, M, RowTable + ((long)(pc / TapK) * M) + row, a, zeros, bStrip, bStep, dst, ldd, store);
+            Kernel8x32(kc, new GatheredTapsA(TapK, pc % TapK, M, RowTable + ((long)(pc / TapK) * M) + row, a, zeros), new StridedB(bStrip, bStep), dst, ldd, 1f, store);
 
         // the last partial strip of a gathered A, as PackA's layout (MR values per k, zero padded)
         private void PackGathered(int ic, int pc, int mh, int kc, float* dst)
@@ -308,8 +308,9 @@ internal static unsafe class PackedGemm
                         int col = jc + jr, j = col / BTapN;
                         int* bTab = BRowTable + ((long)j * k) + pc;
                         float* bq = b + (col % BTapN);
-                        if (mh < MR) Kernel8x32StridedGatheredB(kc, pa, MR, bTab, bq, zeros, dst, ldd, tileAlpha, store || !full);
-                        else Kernel8x32StridedGatheredB(kc, a + ((long)pc * lda) + ic + ir, lda, bTab, bq, zeros, dst, ldd, tileAlpha, store || !full);
+                        var gathered = new GatheredB(bTab, bq, zeros);
+                        if (mh < MR) Kernel8x32(kc, new StridedA(pa, MR), gathered, dst, ldd, tileAlpha, store || !full);
+                        else Kernel8x32(kc, new StridedA(a + ((long)pc * lda) + ic + ir, lda), gathered, dst, ldd, tileAlpha, store || !full);
                     }
                     else if (packA) Strided(kc, pa + ((long)ir * kc), MR, bStrip, bStep, dst, ldd, tileAlpha, store || !full);
                     else if (mh < MR) Strided(kc, pa, MR, bStrip, bStep, dst, ldd, tileAlpha, store || !full);
@@ -413,63 +414,156 @@ internal static unsafe class PackedGemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Strided(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, float alpha, bool store)
     {
-        if (Vector512.IsHardwareAccelerated) Kernel8x32Strided(kc, a, aStep, b, bStep, c, ldc, alpha, store);
+        if (Vector512.IsHardwareAccelerated) Kernel8x32(kc, new StridedA(a, aStep), new StridedB(b, bStep), c, ldc, alpha, store);
         else Kernel8x16(kc, a, b, c, ldc, store);   // packed strips only (aStep = MR, bStep = 16, α = 1)
     }
 
     // op(A)[r, p] = a[r·lda + p] (A's rows read in place); Vector512 only
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Rows(int kc, float* a, int lda, float* b, int bStep, float* c, int ldc, float alpha, bool store) =>
-        Kernel8x32Rows(kc, a, lda, b, bStep, c, ldc, alpha, store);
+        Kernel8x32(kc, new RowsA(a, lda), new StridedB(b, bStep), c, ldc, alpha, store);
 
-    // C[8×32] += α · Σ_p a[p·aStep + 0..7] ⊗ b[p·bStep + 0..31]: 16 Vector512 accumulators, 2 loads and 8 broadcasts per p
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel8x32Strided(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, float alpha, bool store)
+    /// <summary>
+    /// Where a micro-tile reads op(A)[0..7, p], p = 0, 1, … in order: a struct, so that <see cref="Kernel8x32"/> is
+    /// compiled once per operand layout with every call inlined (TensorPrimitives' operator pattern).
+    /// </summary>
+    private interface ITileA
     {
-        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
-        Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
-        Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default;
-        Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
-        for (int p = 0; p < kc; p++)
-        {
-            var b0 = Vector512.Load(b);
-            var b1 = Vector512.Load(b + 16);
-            var a0 = Vector512.Create(a[0]);
-            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
-            c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
-            var a1 = Vector512.Create(a[1]);
-            c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
-            c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
-            var a2 = Vector512.Create(a[2]);
-            c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
-            c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
-            var a3 = Vector512.Create(a[3]);
-            c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
-            c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
-            var a4 = Vector512.Create(a[4]);
-            c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
-            c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
-            var a5 = Vector512.Create(a[5]);
-            c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
-            c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
-            var a6 = Vector512.Create(a[6]);
-            c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
-            c61 = Vector512.FusedMultiplyAdd(a6, b1, c61);
-            var a7 = Vector512.Create(a[7]);
-            c70 = Vector512.FusedMultiplyAdd(a7, b0, c70);
-            c71 = Vector512.FusedMultiplyAdd(a7, b1, c71);
-            a += aStep;
-            b += bStep;
-        }
+        /// <summary>
+        /// Starts the next run of p (at most kc long) and returns its length. Where op(A)'s rows are read through row
+        /// pointers, op(A)[i, p] = r_i[p] over the run; else the r_i are unused (null).
+        /// </summary>
+        int Run(int kc, out float* r0, out float* r1, out float* r2, out float* r3, out float* r4, out float* r5, out float* r6, out float* r7);
 
-        Store8x32(c, ldc, alpha, store, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
+        /// <summary>op(A)[i, p] for the current p (i a constant, p counting from 0 within the run, r the run's r_i).</summary>
+        float At(int i, int p, float* r);
+
+        /// <summary>Moves on to the next p.</summary>
+        void Next();
     }
 
-    // C[8×32] (+)= Σ_p A[0..7, p] ⊗ b[p·bStep + 0..31] over a panel of whole taps of a gathered A (or part of one tap,
-    // from q): row i of tap j is at a + t[j·stride + i] (zeros where −1); the sum runs over p in order across taps
+    /// <summary>Where a micro-tile reads op(B)[p, 0..31], p = 0, 1, … in order.</summary>
+    private interface ITileB
+    {
+        /// <summary>op(B)[p, 0..31] for the current p.</summary>
+        float* Row();
+
+        /// <summary>Moves on to the next p.</summary>
+        void Next();
+    }
+
+    // op(A)[i, p] = a[p·aStep + i]: a packed strip (aStep = MR) or Aᵀ read in place (aStep = lda)
+    private struct StridedA(float* a, int aStep) : ITileA
+    {
+        private float* a = a;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly int Run(int kc, out float* r0, out float* r1, out float* r2, out float* r3, out float* r4, out float* r5, out float* r6, out float* r7)
+        {
+            r0 = r1 = r2 = r3 = r4 = r5 = r6 = r7 = null;
+            return kc;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly float At(int i, int p, float* r) => a[i];
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Next() => a += aStep;
+    }
+
+    // op(A)[i, p] = a[i·lda + p]: A's rows read in place, through the row pointers r_i = a + i·lda
+    private readonly struct RowsA(float* a, int lda) : ITileA
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int Run(int kc, out float* r0, out float* r1, out float* r2, out float* r3, out float* r4, out float* r5, out float* r6, out float* r7)
+        {
+            r0 = a;
+            r1 = a + lda;
+            r2 = a + (2L * lda);
+            r3 = a + (3L * lda);
+            r4 = a + (4L * lda);
+            r5 = a + (5L * lda);
+            r6 = a + (6L * lda);
+            r7 = a + (7L * lda);
+            return kc;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public float At(int i, int p, float* r) => r[p];
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Next()
+        {
+        }
+    }
+
+    // a gathered A over a panel of whole taps (or part of one tap, from q): row i of tap j is at a + t[j·stride + i]
+    // (zeros where −1); each run is the rest of one tap, and the sum runs over p in order across taps
+    private struct GatheredTapsA(int tapK, int q, int stride, int* t, float* a, float* zeros) : ITileA
+    {
+        private int q = q;
+        private int* t = t;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int Run(int kc, out float* r0, out float* r1, out float* r2, out float* r3, out float* r4, out float* r5, out float* r6, out float* r7)
+        {
+            int len = Math.Min(kc, tapK - q);
+            r0 = t[0] < 0 ? zeros : a + t[0] + q;
+            r1 = t[1] < 0 ? zeros : a + t[1] + q;
+            r2 = t[2] < 0 ? zeros : a + t[2] + q;
+            r3 = t[3] < 0 ? zeros : a + t[3] + q;
+            r4 = t[4] < 0 ? zeros : a + t[4] + q;
+            r5 = t[5] < 0 ? zeros : a + t[5] + q;
+            r6 = t[6] < 0 ? zeros : a + t[6] + q;
+            r7 = t[7] < 0 ? zeros : a + t[7] + q;
+            q = 0;
+            t += stride;
+            return len;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly float At(int i, int p, float* r) => r[p];
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly void Next()
+        {
+        }
+    }
+
+    // op(B)[p, :] = b + p·bStep: a packed strip (bStep = nr) or B's rows read in place (bStep = ldb)
+    private struct StridedB(float* b, int bStep) : ITileB
+    {
+        private float* b = b;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly float* Row() => b;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Next() => b += bStep;
+    }
+
+    // B's rows gathered per k: op(B)[p, :] = bq + bTab[p] (zeros where bTab[p] = −1)
+    private struct GatheredB(int* bTab, float* bq, float* zeros) : ITileB
+    {
+        private int* bTab = bTab;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly float* Row()
+        {
+            int offset = *bTab;
+            return offset < 0 ? zeros : bq + offset;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Next() => bTab++;
+    }
+
+    // C[8×32] (+)= α · Σ_p op(A)[0..7, p] ⊗ op(B)[p, 0..31]: 16 Vector512 accumulators, 2 loads and 8 broadcasts per p,
+    // the sum over p in order (across A's runs); one body for every operand layout, compiled once per (TA, TB)
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel8x32GatheredTaps(
-        int kc, int tapK, int q, int stride, int* t, float* a, float* zeros, float* b, int bStep, float* c, int ldc, bool store)
+    private static void Kernel8x32<TA, TB>(int kc, TA a, TB b, float* c, int ldc, float alpha, bool store)
+        where TA : struct, ITileA
+        where TB : struct, ITileB
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
@@ -477,140 +571,41 @@ internal static unsafe class PackedGemm
         Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
         while (kc > 0)
         {
-            int len = Math.Min(kc, tapK - q);
-            float* r0 = t[0] < 0 ? zeros : a + t[0] + q, r1 = t[1] < 0 ? zeros : a + t[1] + q;
-            float* r2 = t[2] < 0 ? zeros : a + t[2] + q, r3 = t[3] < 0 ? zeros : a + t[3] + q;
-            float* r4 = t[4] < 0 ? zeros : a + t[4] + q, r5 = t[5] < 0 ? zeros : a + t[5] + q;
-            float* r6 = t[6] < 0 ? zeros : a + t[6] + q, r7 = t[7] < 0 ? zeros : a + t[7] + q;
+            int len = a.Run(kc, out float* r0, out float* r1, out float* r2, out float* r3, out float* r4, out float* r5, out float* r6, out float* r7);
             for (int p = 0; p < len; p++)
             {
-                var b0 = Vector512.Load(b);
-                var b1 = Vector512.Load(b + 16);
-                var a0 = Vector512.Create(r0[p]);
+                float* bp = b.Row();
+                var b0 = Vector512.Load(bp);
+                var b1 = Vector512.Load(bp + 16);
+                var a0 = Vector512.Create(a.At(0, p, r0));
                 c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
                 c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
-                var a1 = Vector512.Create(r1[p]);
+                var a1 = Vector512.Create(a.At(1, p, r1));
                 c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
                 c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
-                var a2 = Vector512.Create(r2[p]);
+                var a2 = Vector512.Create(a.At(2, p, r2));
                 c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
                 c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
-                var a3 = Vector512.Create(r3[p]);
+                var a3 = Vector512.Create(a.At(3, p, r3));
                 c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
                 c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
-                var a4 = Vector512.Create(r4[p]);
+                var a4 = Vector512.Create(a.At(4, p, r4));
                 c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
                 c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
-                var a5 = Vector512.Create(r5[p]);
+                var a5 = Vector512.Create(a.At(5, p, r5));
                 c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
                 c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
-                var a6 = Vector512.Create(r6[p]);
+                var a6 = Vector512.Create(a.At(6, p, r6));
                 c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
                 c61 = Vector512.FusedMultiplyAdd(a6, b1, c61);
-                var a7 = Vector512.Create(r7[p]);
+                var a7 = Vector512.Create(a.At(7, p, r7));
                 c70 = Vector512.FusedMultiplyAdd(a7, b0, c70);
                 c71 = Vector512.FusedMultiplyAdd(a7, b1, c71);
-                b += bStep;
+                a.Next();
+                b.Next();
             }
 
             kc -= len;
-            q = 0;
-            t += stride;
-        }
-
-        Store8x32(c, ldc, 1f, store, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
-    }
-
-    // C[8×32] += α · Σ_p a[p·aStep + 0..7] ⊗ row_p[0..31], row_p = bq + bTab[p] (zeros where bTab[p] = −1)
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel8x32StridedGatheredB(int kc, float* a, int aStep, int* bTab, float* bq, float* zeros, float* c, int ldc, float alpha, bool store)
-    {
-        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
-        Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
-        Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default;
-        Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
-        for (int p = 0; p < kc; p++)
-        {
-            int offset = bTab[p];
-            float* b = offset < 0 ? zeros : bq + offset;
-            var b0 = Vector512.Load(b);
-            var b1 = Vector512.Load(b + 16);
-            var a0 = Vector512.Create(a[0]);
-            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
-            c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
-            var a1 = Vector512.Create(a[1]);
-            c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
-            c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
-            var a2 = Vector512.Create(a[2]);
-            c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
-            c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
-            var a3 = Vector512.Create(a[3]);
-            c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
-            c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
-            var a4 = Vector512.Create(a[4]);
-            c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
-            c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
-            var a5 = Vector512.Create(a[5]);
-            c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
-            c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
-            var a6 = Vector512.Create(a[6]);
-            c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
-            c61 = Vector512.FusedMultiplyAdd(a6, b1, c61);
-            var a7 = Vector512.Create(a[7]);
-            c70 = Vector512.FusedMultiplyAdd(a7, b0, c70);
-            c71 = Vector512.FusedMultiplyAdd(a7, b1, c71);
-            a += aStep;
-        }
-
-        Store8x32(c, ldc, alpha, store, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
-    }
-
-    // C[8×32] += α · Σ_p a[0..7 · lda + p] ⊗ b[p·bStep + 0..31]: the same tile with A's rows read in place
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Kernel8x32Rows(int kc, float* a, int lda, float* b, int bStep, float* c, int ldc, float alpha, bool store) =>
-        Kernel8x32RowPointers(
-            kc, a, a + lda, a + (2L * lda), a + (3L * lda), a + (4L * lda), a + (5L * lda), a + (6L * lda), a + (7L * lda),
-            b, bStep, c, ldc, alpha, store);
-
-    // C[8×32] += α · Σ_p r_i[p] ⊗ b[p·bStep + 0..31] for eight row pointers r_0..r_7
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel8x32RowPointers(
-        int kc, float* r0, float* r1, float* r2, float* r3, float* r4, float* r5, float* r6, float* r7,
-        float* b, int bStep, float* c, int ldc, float alpha, bool store)
-    {
-        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
-        Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
-        Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default;
-        Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
-        for (int p = 0; p < kc; p++)
-        {
-            var b0 = Vector512.Load(b);
-            var b1 = Vector512.Load(b + 16);
-            var a0 = Vector512.Create(r0[p]);
-            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
-            c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
-            var a1 = Vector512.Create(r1[p]);
-            c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
-            c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
-            var a2 = Vector512.Create(r2[p]);
-            c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
-            c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
-            var a3 = Vector512.Create(r3[p]);
-            c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
-            c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
-            var a4 = Vector512.Create(r4[p]);
-            c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
-            c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
-            var a5 = Vector512.Create(r5[p]);
-            c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
-            c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
-            var a6 = Vector512.Create(r6[p]);
-            c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
-            c61 = Vector512.FusedMultiplyAdd(a6, b1, c61);
-            var a7 = Vector512.Create(r7[p]);
-            c70 = Vector512.FusedMultiplyAdd(a7, b0, c70);
-            c71 = Vector512.FusedMultiplyAdd(a7, b1, c71);
-            b += bStep;
         }
 
         Store8x32(c, ldc, alpha, store, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
