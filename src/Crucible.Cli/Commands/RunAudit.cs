@@ -32,10 +32,8 @@ internal static class RunAudit
     {
         // serialised once: the file and the audit store's copy are the same bytes, so they are byte-identical by construction
         var bytes = run.Finish().ToCanonicalJson();
-        // the log is opened (created in a new home) before runs/ holds the manifest: AuditLog.Open refuses a home whose
-        // runs/ holds manifests but whose log holds no entry (a lost log, AUDIT-E-LOST)
-        using var log = AuditLog.Open(home);
         var path = RunManifests.WriteJson(home, bytes);
+        using var log = AuditLog.Open(home);
         return (path, log.AppendRunCompletedJson(bytes, payload, before: before));
     }
 

@@ -123,16 +123,8 @@ public sealed class AuditLog : IDisposable
     /// <summary>The actor recorded when an append names none (<see cref="AuditLogOptions.DefaultActor"/>).</summary>
     public string DefaultActor => _options.DefaultActor;
 
-    /// <summary>
-    /// Opens (creating when needed) the audit log of <paramref name="home"/>, after the checks of
-    /// <see cref="ThrowIfLost(CrucibleHome)"/> (<c>AUDIT-E-LOST</c>).
-    /// </summary>
-    public static AuditLog Open(CrucibleHome home)
-    {
-        ArgumentNullException.ThrowIfNull(home);
-        ThrowIfLostUnderPinnedFiles(home); // Open(options) checks the exported checkpoints
-        return Open(AuditLogOptions.ForHome(home.EnsureExists()));
-    }
+    /// <summary>Opens (creating when needed) the audit log of <paramref name="home"/>.</summary>
+    public static AuditLog Open(CrucibleHome home) => Open(AuditLogOptions.ForHome(home.EnsureExists()));
 
     /// <summary>
     /// Opens (creating when needed) an audit log: the SQLite file (WAL and <c>synchronous=FULL</c>, checked) or, when
@@ -183,9 +175,11 @@ public sealed class AuditLog : IDisposable
     /// to its checkpoint file say it was (what <see cref="Open(AuditLogOptions)"/> refuses too), and a home whose log is
     /// missing, empty or holds no entry while its <c>runs/</c> holds run manifests or its <c>models/</c> registered model
     /// folders (entries recorded them: the log was deleted with its checkpoint file; what <see cref="Verify(CrucibleHome, string?, string?)"/>
-    /// reports as a truncation), reading only; <see cref="Open(CrucibleHome)"/> refuses both too. A home with neither (a
-    /// new one, or one whose first writer was killed before closing) passes. The price: a home whose very first run was
-    /// killed between writing its run manifest and its entry is refused too, and the message says to move that file aside.
+    /// reports as a truncation), reading only. <see cref="Open(AuditLogOptions)"/> checks only the first (a library caller
+    /// may write a run manifest into <c>runs/</c> before it first opens a new home's log): every CLI command that appends
+    /// calls this before any work. A home with neither (a new one, or one whose first writer was killed before closing)
+    /// passes. The price: a home whose very first run was killed between writing its run manifest and its entry is
+    /// refused too, and the message says to move that file aside.
     /// </summary>
     /// <exception cref="InvalidInputException"><c>AUDIT-E-LOST</c>.</exception>
     public static void ThrowIfLost(CrucibleHome home)
@@ -196,8 +190,7 @@ public sealed class AuditLog : IDisposable
     }
 
     // the checkpoint file gone as well: the run manifests and registered models that entries recorded still say the log
-    // held entries (a new home has none: the CLI opens the log before it writes a run's manifest, and registers a model
-    // folder under an open log)
+    // held entries (a new home has none before its first command, which checks before it writes anything)
     private static void ThrowIfLostUnderPinnedFiles(CrucibleHome home)
     {
         var (runs, models) = PinnedFiles(home);
