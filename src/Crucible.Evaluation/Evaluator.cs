@@ -18,7 +18,9 @@ public static class Evaluator
 
     /// <summary>
     /// Evaluates <see cref="EvaluationInput.Synthetic"/> against <see cref="EvaluationInput.Real"/>.
-    /// Throws <see cref="InvalidInputException"/> when a set is empty, ragged, non-finite, or the series names differ.
+    /// Throws <see cref="InvalidInputException"/> when a set is empty, ragged, non-finite, or the series names differ. The
+    /// synthetic and train series are matched to the real ones by name (<see cref="SeriesSet.InOrderOf"/>): the same names
+    /// in another order are reordered to the real order, a different set of names is refused (<c>column-mismatch</c>).
     /// </summary>
     public static EvaluationReport Evaluate(EvaluationInput input, EvaluationOptions? options = null)
     {
@@ -27,10 +29,8 @@ public static class Evaluator
         real.Validate("real");
         synth.Validate("synthetic");
         train?.Validate("train");
-        if (!real.Names.SequenceEqual(synth.Names, StringComparer.Ordinal))
-            throw new InvalidInputException("column-mismatch", "real and synthetic series names differ");
-        if (train is not null && !real.Names.SequenceEqual(train.Names, StringComparer.Ordinal))
-            throw new InvalidInputException("column-mismatch", "real and train series names differ");
+        synth = synth.InOrderOf(real.Names, "synthetic");
+        train = train?.InOrderOf(real.Names, "train");
         if (options.Alpha is <= 0 or >= 1) throw new InvalidInputException("invalid-option", "alpha must be in (0, 1)");
         if (options.Lags < 1) throw new InvalidInputException("invalid-option", "lags must be at least 1");
         if (options.MembershipMaxSynthetic < 1) throw new InvalidInputException("invalid-option", "the attack needs at least one synthetic row");

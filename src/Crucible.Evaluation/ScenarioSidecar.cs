@@ -107,7 +107,7 @@ public static class ScenarioSidecar
     /// <summary>
     /// The metadata file beside the scenario CSV <paramref name="csvPath"/> when it declares price columns, so that reading
     /// the file depends on it (a run records it as an input); null otherwise, or when it is unreadable (reading the file
-    /// then refuses it). Checks nothing else: <see cref="SeriesSetCsv.Read"/> does.
+    /// then refuses it). Checks nothing else: <see cref="SeriesSetCsv.Read(string, IReadOnlyList{string}?)"/> does.
     /// </summary>
     public static string? PriceMetadataOf(string csvPath) =>
         string.IsNullOrEmpty(csvPath) || !File.Exists(csvPath) || Header(csvPath) is not { } header || header[0] != "scenario" ? null : DeclaringMetadata(csvPath);

@@ -72,4 +72,20 @@ public sealed record SeriesSet(string[] Names, double[][] Columns, int[]? Scenar
         for (var i = 0; i < rows.Length; i++) result[i] = col[rows[i]];
         return result;
     }
+
+    /// <summary>
+    /// This set with its series in the order of <paramref name="reference"/> (the set itself when already in that order),
+    /// by <see cref="SeriesNameMatch"/>; throws <see cref="InvalidInputException"/> <c>column-mismatch</c> naming the
+    /// missing and extra series when the names differ. <paramref name="label"/> names this set in the message.
+    /// </summary>
+    public SeriesSet InOrderOf(IReadOnlyList<string> reference, string label, string referenceLabel = "the real data")
+    {
+        var match = SeriesNameMatch.Of(Names, reference);
+        if (!match.Matched) throw new InvalidInputException("column-mismatch", $"{label}: {match.Problem(referenceLabel)}");
+        return match.Reordered ? Select(match.Positions!) : this;
+    }
+
+    /// <summary>The set of the series at <paramref name="positions"/>, in that order (the same rows and scenario ids).</summary>
+    internal SeriesSet Select(int[] positions) =>
+        new(positions.Select(i => Names[i]).ToArray(), positions.Select(i => Columns[i]).ToArray(), ScenarioIds);
 }

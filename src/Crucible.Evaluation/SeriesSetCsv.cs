@@ -20,9 +20,17 @@ public static class SeriesSetCsv
 {
     /// <summary>
     /// Reads <paramref name="path"/>; throws <see cref="InvalidInputException"/> naming line and column on bad input.
-    /// With <paramref name="expectedNames"/>, the series must be exactly those, in that order (rule <c>column-mismatch</c>).
+    /// With <paramref name="expectedNames"/> (the real data's series), the series must be those names, matched by name
+    /// (<see cref="SeriesNameMatch"/>): the same names in another order are returned in the expected order; a different set
+    /// is refused (rule <c>column-mismatch</c>, naming every missing and extra series, at the first extra column).
     /// </summary>
-    public static SeriesSet Read(string path, IReadOnlyList<string>? expectedNames = null)
+    public static SeriesSet Read(string path, IReadOnlyList<string>? expectedNames = null) => Read(path, expectedNames, out _);
+
+    /// <summary>
+    /// As <see cref="Read(string, IReadOnlyList{string}?)"/>; <paramref name="fileOrder"/> is the series in the file's
+    /// order (which differs from the returned set's when the file held the expected names in another order).
+    /// </summary>
+    public static SeriesSet Read(string path, IReadOnlyList<string>? expectedNames, out IReadOnlyList<string> fileOrder)
     {
         if (!File.Exists(path)) throw new InvalidInputException("file-not-found", "file not found", new InputLocation(path, 0, 0));
         using var reader = new StreamReader(path);
@@ -43,7 +51,8 @@ public static class SeriesSetCsv
             : names[0].Equals("date", StringComparison.OrdinalIgnoreCase) ? 1 : -1;
         // the price columns a scenario file's metadata declares end the header and are not series
         var end = scenario ? names.Length - ScenarioSidecar.PriceColumnCount(path, names, first) : names.Length;
-        if (first >= 0) CheckSeries(path, names[..end], first, expectedNames, hintPriceColumns: scenario && end == names.Length);
+        int[]? positions = null;
+        if (first >= 0) positions = CheckSeries(path, names[..end], first, expectedNames, hintPriceColumns: scenario && end == names.Length);
         var rows = new List<double[]>();
         var ids = new List<int>();
         string? line;
@@ -62,7 +71,7 @@ public static class SeriesSetCsv
             if (first < 0)
             {
                 first = double.TryParse(firstCell, NumberStyles.Float, CultureInfo.InvariantCulture, out _) ? 0 : 1;
-                CheckSeries(path, names, first, expectedNames, hintPriceColumns: false);
+                positions = CheckSeries(path, names, first, expectedNames, hintPriceColumns: false);
             }
             if (scenario)
             {
@@ -100,7 +109,9 @@ public static class SeriesSetCsv
             for (var t = 0; t < rows.Count; t++) col[t] = rows[t][i];
             columns[i] = col;
         }
-        return new SeriesSet(names[first..end], columns, scenario ? ids.ToArray() : null);
+        var set = new SeriesSet(names[first..end], columns, scenario ? ids.ToArray() : null);
+        fileOrder = set.Names;
+        return positions is null ? set : set.Select(positions);
     }
 
     // the header's names, trimmed: RFC 4180 fields, so that a name quoted because it holds a comma or a quote (as
@@ -156,23 +167,18 @@ public static class SeriesSetCsv
     }
 
     // names: the header without price columns; hintPriceColumns: a column mismatch names the suspected price columns of a
-    // scenario file read without price metadata (ScenarioSidecar.PriceColumnHint)
-    private static void CheckSeries(string path, string[] names, int first, IReadOnlyList<string>? expected, bool hintPriceColumns)
+    // scenario file read without price metadata (ScenarioSidecar.PriceColumnHint). Returns, with expected names, the
+    // positions (among the series) of the expected names when they are in another order, else null.
+    private static int[]? CheckSeries(string path, string[] names, int first, IReadOnlyList<string>? expected, bool hintPriceColumns)
     {
         if (names.Length - first == 0) throw new InvalidInputException("no-series", "no series columns", new InputLocation(path, 1, 1));
-        if (expected is null) return;
-        var d = names.Length - first;
-        for (var i = 0; i < Math.Max(d, expected.Count); i++)
-        {
-            var got = i < d ? names[first + i] : null;
-            var want = i < expected.Count ? expected[i] : null;
-            if (got == want) continue;
-            var message = got is null ? $"series '{want}' is missing"
-                : want is null ? $"series '{got}' is not in the real data"
-                : $"series '{got}' where the real data has '{want}'";
-            var hint = hintPriceColumns ? ScenarioSidecar.PriceColumnHint(path, ScenarioSidecar.SuspectedPriceColumns(names, first)) : "";
-            throw new InvalidInputException("column-mismatch", message + hint,
-                new InputLocation(path, 1, Math.Min(first + i, names.Length - 1) + 1, got ?? ""));
-        }
+        if (expected is null) return null;
+        var match = SeriesNameMatch.Of(names[first..], expected);
+        if (match.Matched) return match.Reordered ? match.Positions : null;
+        var hint = hintPriceColumns ? ScenarioSidecar.PriceColumnHint(path, ScenarioSidecar.SuspectedPriceColumns(names, first)) : "";
+        // located at the first extra column, else (only missing series) at the last
+        var column = match.Extra.Count > 0 ? Array.IndexOf(names, match.Extra[0], first) : names.Length - 1;
+        throw new InvalidInputException("column-mismatch", match.Problem("the real data") + hint,
+            new InputLocation(path, 1, column + 1, match.Extra.Count > 0 ? match.Extra[0] : ""));
     }
 }

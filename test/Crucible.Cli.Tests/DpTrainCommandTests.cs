@@ -89,6 +89,33 @@ public sealed class DpTrainCommandTests : IDisposable
         Assert.True(JsonElement.DeepEquals(doc.RootElement.GetProperty("privacy"), dp));
     }
 
+    [Fact]
+    public void Train_Dp_RunCompletedRecordsTheInputHash_FromTheRunManifest_AndRecomputeReproduces()
+    {
+        // DP-11 withholds the data's hashes from the model manifest; the internal audit log still identifies the data
+        string data = Returns(200), model = Path.Combine(_dir, "m");
+        var (code, stdout, stderr) = Crucible("train", "--data", data, "--input", "log-returns", "--config", SmallConfig(), "--steps", "10",
+            "--dp-noise-multiplier", "1.5", "--dp-delta", "1e-3", "--out", model);
+        Assert.True(code == 0, stderr);
+        string sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(data)));
+        using (var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "manifest.json"))))
+            Assert.Equal(JsonValueKind.Null, manifest.RootElement.GetProperty("data").GetProperty("input_sha256").ValueKind);
+        Assert.DoesNotContain(sha, File.ReadAllText(Path.Combine(model, "manifest.json")), StringComparison.Ordinal);
+
+        var entries = global::Crucible.Governance.Audit.AuditLog.Read(Path.Combine(_dir, "home", "audit.db"));
+        var completed = JsonDocument.Parse(entries.Single(e => e.Kind == "run.completed").Payload).RootElement;
+        Assert.Equal(sha, completed.GetProperty("input_sha256").GetString());
+        Assert.Equal(RunManifest(stdout).GetProperty("inputs")[0].GetProperty("sha256").GetString(), completed.GetProperty("input_sha256").GetString());
+        Assert.Equal(JsonValueKind.Null, completed.GetProperty("train_matrix_sha256").ValueKind); // not in the run manifest: stays null
+        Assert.True(completed.TryGetProperty("dp", out _));
+
+        var recomputed = Crucible("verify-run", ManifestPath(stdout), "--recompute");
+        Assert.True(recomputed.Exit == 0, recomputed.Stdout + recomputed.Stderr);
+        Assert.Contains("2/2 outputs recomputed identically", recomputed.Stdout, StringComparison.Ordinal);
+        var verified = Crucible("audit", "verify");
+        Assert.True(verified.Exit == 0, verified.Stdout + verified.Stderr);
+    }
+
     /// <summary>The path on the run's <c>manifest:</c> line.</summary>
     private static string ManifestPath(string stdout) =>
         stdout.Split('\n').Single(l => l.StartsWith("manifest:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];

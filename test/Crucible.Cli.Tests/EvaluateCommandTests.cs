@@ -158,13 +158,50 @@ public sealed class EvaluateCommandTests : IDisposable
         Assert.Contains("thresholds: 3 of 3 passed", stdout, StringComparison.Ordinal);
     }
 
+    /// <summary>A copy of a fixture with its series columns (after the date) in reverse order.</summary>
+    private string Reversed(string fixture)
+    {
+        var lines = File.ReadAllLines(Fixture(fixture)).Where(l => l.Length > 0)
+            .Select(l => l.Split(',')).Select(c => string.Join(',', [c[0], .. c[1..].Reverse()]));
+        return Write("reversed-" + fixture, string.Join('\n', lines) + "\n");
+    }
+
+    [Fact]
+    public void Evaluate_TheSameSeriesInAnotherOrder_AreMatchedByName_ToTheSameReport()
+    {
+        var inOrder = Temp("in-order.json");
+        var a = Crucible("evaluate", "--real", Fixture("real.csv"), "--synthetic", Fixture("synthetic.csv"), "--train", Fixture("train.csv"), "--out", inOrder);
+        Assert.True(a.Exit == 0, a.Stderr);
+        Assert.DoesNotContain("another order", a.Stdout, StringComparison.Ordinal);
+        var reordered = Temp("reordered.json");
+        var b = Crucible("evaluate", "--real", Fixture("real.csv"), "--synthetic", Reversed("synthetic.csv"), "--train", Reversed("train.csv"), "--out", reordered);
+        Assert.True(b.Exit == 0, b.Stderr);
+        // the same report, byte for byte: the synthetic and train columns were read in the real file's order
+        Assert.Equal(File.ReadAllBytes(inOrder), File.ReadAllBytes(reordered));
+        Assert.Contains("the synthetic series are in another order, matched by name to the real order: EQ_US, EQ_EU, EQ_JP, RATES_10Y, CREDIT_HY", b.Stdout, StringComparison.Ordinal);
+        Assert.Contains("the train series are in another order", b.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Evaluate_ADifferentSetOfSeries_IsRefused_NamingEveryMissingAndExtraSeries()
+    {
+        var synthetic = Write("other-set.csv", "date,CREDIT_HY,EQ_US,EQ_EU,RATES_2Y,FX_EUR\n2020-01-01,0.1,0.2,0.3,0.4,0.5\n");
+        var json = Temp("report.json");
+        var (code, stdout, stderr) = Crucible("evaluate", "--real", Fixture("real.csv"), "--synthetic", synthetic, "--out", json);
+        Assert.Equal(2, code);
+        Assert.Contains(synthetic + ":1:5: error [column-mismatch]", stderr, StringComparison.Ordinal);
+        Assert.Contains("series 'RATES_2Y', 'FX_EUR' are not in the real data; series 'EQ_JP', 'RATES_10Y' are missing", stderr, StringComparison.Ordinal);
+        AssertNoStackTrace(stdout + stderr);
+        Assert.False(File.Exists(json));
+    }
+
     public static TheoryData<string, string, string> BadSynthetic => new()
     {
         // file content, expected location suffix, expected rule
         { "date,EQ_US,EQ_EU,EQ_JP,RATES_10Y,CREDIT_HY\n2020-01-01,0.1,0.2,0.3,0.4,0.5\n2020-01-02,0.1,x,0.3,0.4,0.5\n", ":3:3:", "[non-numeric]" },
         { "date,EQ_US,EQ_EU,EQ_JP,RATES_10Y,CREDIT_HY\n2020-01-01,0.1,0.2,0.3,NaN,0.5\n", ":2:5:", "[non-finite]" },
         { "date,EQ_US,EQ_EU,EQ_JP,RATES_10Y,CREDIT_HY\n2020-01-01,0.1,0.2,0.3,0.4\n", ":2:1:", "[ragged-row]" },
-        { "date,EQ_US,EQ_EU,EQ_JP,CREDIT_HY,RATES_10Y\n2020-01-01,0.1,0.2,0.3,0.4,0.5\n", ":1:5:", "[column-mismatch]" },
+        { "date,EQ_US,EQ_EU,EQ_JP,RATES_2Y,CREDIT_HY\n2020-01-01,0.1,0.2,0.3,0.4,0.5\n", ":1:5:", "[column-mismatch]" },
         { "scenario,step,EQ_US,EQ_EU,EQ_JP,RATES_10Y,CREDIT_HY\n0,0,0.1,0.2,0.3,0.4,0.5\nA,1,0.1,0.2,0.3,0.4,0.5\n", ":3:1:", "[non-integer]" },
         { "date,EQ_US,EQ_EU,EQ_JP,RATES_10Y,CREDIT_HY\n", ":2:1:", "[no-rows]" },
     };

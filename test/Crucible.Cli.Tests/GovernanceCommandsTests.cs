@@ -199,7 +199,7 @@ public sealed class GovernanceCommandsTests : IDisposable
             "generate", "--model", model, "--count", "150", "--sampling-steps", "5", "--out", foreign).Exit);
         string foreignReport = Path.Combine(_dir, "foreign.json");
         Assert.Equal(0, Crucible("evaluate", "--real", Path.Combine(_dir, "returns.csv"), "--synthetic", foreign, "--thresholds", Thresholds(), "--out", foreignReport).Exit);
-        Refused(foreignReport, "nothing in the audit log ties this report to model");
+        Refused(foreignReport, "nothing in the audit log ties this report (the scenarios it evaluates) to model");
         Assert.Equal("candidate", Status(id));
 
         // the genuine report validates

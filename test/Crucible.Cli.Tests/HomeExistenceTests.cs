@@ -126,5 +126,24 @@ public sealed class HomeExistenceTests : IDisposable
         Assert.True(v.Exit == 3, $"audit verify: exit {v.Exit}: {v.Stdout}{v.Stderr}");
         Assert.Contains("(Truncation): the audit log is missing or empty, but the home holds 1 run manifests (runs/) and 1 registered model folders (models/)",
             v.Stdout, StringComparison.Ordinal);
+
+        // the appending commands refuse it too (runs/ and models/ say the log held entries), creating nothing
+        string[][] appending =
+        [
+            ["generate", "--model", Path.Combine(_dir, "m"), "--count", "2", "--out", Path.Combine(_dir, "s.csv")],
+            ["train", "--data", prices, "--steps", "2", "--out", Path.Combine(_dir, "m2")],
+            ["model", "list"],
+        ];
+        foreach (var args in appending)
+        {
+            var r = Crucible(args);
+            Assert.True(r.Exit == 2, $"{string.Join(' ', args)}: exit {r.Exit}: {r.Stdout}{r.Stderr}");
+            Assert.Contains("error [AUDIT-E-LOST]: the audit log is missing or empty, but the home holds 1 run manifests (runs/) and 1 registered model folders (models/)",
+                r.Stderr, StringComparison.Ordinal);
+        }
+
+        Assert.False(File.Exists(Path.Combine(_dir, "s.csv")));
+        Assert.False(Directory.Exists(Path.Combine(_dir, "m2")));
+        Assert.Empty(Directory.GetFiles(Home, "audit*"));
     }
 }

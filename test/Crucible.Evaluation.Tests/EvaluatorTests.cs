@@ -16,6 +16,33 @@ public class EvaluatorTests
         Assert.Equal("column-mismatch", e.Rule);
     }
 
+    [Fact]
+    public void Evaluate_MatchesSeriesByName_TheSameNamesInAnotherOrderGiveTheSameReport()
+    {
+        double[] a = [0.01, 0.02, -0.01, 0.005, -0.02, 0.0], b = [0.0, -0.01, 0.02, 0.01, -0.005, 0.003], c = [0.02, 0.0, -0.02, 0.01, 0.0, -0.01];
+        var real = new SeriesSet(["A", "B", "C"], [a, b, c]);
+        var synth = new SeriesSet(["A", "B", "C"], [b, c, a]);
+        var shuffled = new SeriesSet(["C", "A", "B"], [a, b, c]); // the same series as synth, in another order
+        var options = new EvaluationOptions { MembershipInference = false, Utility = false };
+        var expected = Crucible.Evaluation.Reporting.ReportJson.ToJson(Evaluator.Evaluate(new EvaluationInput(real, synth), options));
+        Assert.Equal(expected, Crucible.Evaluation.Reporting.ReportJson.ToJson(Evaluator.Evaluate(new EvaluationInput(real, shuffled), options)));
+        Assert.Equal(["A", "B", "C"], shuffled.InOrderOf(real.Names, "synthetic").Names);
+        Assert.Same(synth, synth.InOrderOf(real.Names, "synthetic"));
+    }
+
+    [Fact]
+    public void Evaluate_ADifferentSetOfNames_NamesTheMissingAndExtraSeries()
+    {
+        var real = new SeriesSet(["A", "B", "C"], [[0.01, 0.02], [0.0, 0.01], [0.02, 0.0]]);
+        var synth = new SeriesSet(["B", "D", "A", "E"], [[0.01, 0.02], [0.0, 0.01], [0.02, 0.0], [0.0, 0.0]]);
+        var e = Assert.Throws<InvalidInputException>(() => Evaluator.Evaluate(new EvaluationInput(real, synth)));
+        Assert.Equal("column-mismatch", e.Rule);
+        Assert.Contains("synthetic: series 'D', 'E' are not in the real data; series 'C' is missing", e.Message, StringComparison.Ordinal);
+        var train = new SeriesSet(["A", "B"], [[0.01, 0.02], [0.0, 0.01]]);
+        var t = Assert.Throws<InvalidInputException>(() => Evaluator.Evaluate(new EvaluationInput(real, real, train)));
+        Assert.Contains("train: series 'C' is missing", t.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(double.NaN)]
     [InlineData(double.PositiveInfinity)]

@@ -6,7 +6,7 @@ using Crucible.Data;
 namespace Crucible.Evaluation.Tests;
 
 /// <summary>
-/// <see cref="SeriesSetCsv.Read"/> of scenario files with the price columns of <c>generate --prices</c>: the metadata
+/// <see cref="SeriesSetCsv.Read(string, IReadOnlyList{string}?)"/> of scenario files with the price columns of <c>generate --prices</c>: the metadata
 /// beside the file (<see cref="ScenarioSidecar"/>) is the only source of truth; it is trusted when its <c>csv_sha256</c>
 /// is the file's and the header ends with the columns it declares. The files are written here by hand (prices as
 /// P_0 · exp of the summed returns), independently of the generator.
@@ -197,7 +197,7 @@ public sealed class ScenarioPriceColumnsTests : IDisposable
         var e = Assert.Throws<InvalidInputException>(() => SeriesSetCsv.Read(priced, ["A", "B"]));
         Assert.Equal("column-mismatch", e.Rule);
         Assert.Equal(5, e.Location!.Column);
-        Assert.Contains("series 'A_price' is not in the real data", e.Message, StringComparison.Ordinal);
+        Assert.Contains("series 'A_price', 'B_price' are not in the real data", e.Message, StringComparison.Ordinal);
         Assert.Contains("may have price columns (A_price, B_price", e.Message, StringComparison.Ordinal);
         Assert.Contains("s.meta.json", e.Message, StringComparison.Ordinal);
         Assert.Contains("without --prices", e.Message, StringComparison.Ordinal);

@@ -160,6 +160,8 @@ internal static class EvaluateCommand
             new JsonObject { ["command"] = "evaluate", ["report_sha256"] = payload["report_sha256"]!.DeepClone() },
             (AuditKind.EvaluationCompleted, payload));
 
+        foreach (var file in prepared.Reordered)
+            output.WriteLine($"columns:    the {file} series are in another order, matched by name to the real order: {string.Join(", ", prepared.Real.Names)}");
         WriteSummary(output, report, verdicts, outPath, htmlPath);
         output.WriteLine($"manifest:   {manifest}");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -217,8 +219,12 @@ internal static class EvaluateCommand
                 _ => SegmentMap.Load(SegmentsPath),
             };
             var real = SeriesSetCsv.Read(RealPath);
-            var synthetic = SeriesSetCsv.Read(SyntheticPath, real.Names);
-            var train = TrainPath is null ? null : SeriesSetCsv.Read(TrainPath, real.Names);
+            // matched by name (SeriesNameMatch): the same series in another order are read in the real order
+            var synthetic = SeriesSetCsv.Read(SyntheticPath, real.Names, out var syntheticOrder);
+            IReadOnlyList<string>? trainOrder = null;
+            var train = TrainPath is null ? null : SeriesSetCsv.Read(TrainPath, real.Names, out trainOrder);
+            string[] reordered = [.. new[] { ("synthetic", (IReadOnlyList<string>?)syntheticOrder), ("train", trainOrder) }
+                .Where(f => f.Item2 is not null && !f.Item2.SequenceEqual(real.Names, StringComparer.Ordinal)).Select(f => f.Item1)];
             if (Sensitive is { Length: > 0 } && train is null) throw new InvalidInputException("OPT-E", "--sensitive needs --train FILE");
             if (ShadowModels < 0) throw new InvalidInputException("OPT-E", "--shadow-models must be 0 or more");
             ShadowGenerator? shadow = null;
@@ -232,7 +238,10 @@ internal static class EvaluateCommand
                 shadow = ShadowGenerators.FromModel(model.Manifest, ShadowSteps);
             }
 
-            return new PreparedEvaluation(this, real, synthetic, train, thresholds, segments, shadow, modelPath, modelId, FileHash.Sha256(RealPath));
+            return new PreparedEvaluation(this, real, synthetic, train, thresholds, segments, shadow, modelPath, modelId, FileHash.Sha256(RealPath))
+            {
+                Reordered = reordered,
+            };
         }
     }
 
@@ -241,6 +250,9 @@ internal static class EvaluateCommand
         EvaluationRequest Request, SeriesSet Real, SeriesSet Synthetic, SeriesSet? Train, IReadOnlyList<Threshold>? Thresholds, SegmentMap? Segments,
         ShadowGenerator? Shadow, string? ModelPath, string? ModelId, string RealSha256)
     {
+        /// <summary>The files ("synthetic", "train") whose series were in another order than the real file's, matched by name.</summary>
+        public IReadOnlyList<string> Reordered { get; init; } = [];
+
         /// <summary>The report and, with declared thresholds, their verdicts.</summary>
         public (EvaluationReport Report, IReadOnlyList<ThresholdVerdict>? Verdicts) Evaluate()
         {

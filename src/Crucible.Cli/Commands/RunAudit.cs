@@ -51,32 +51,39 @@ internal static class RunAudit
     /// <summary>
     /// <c>run.completed</c> of a <c>train</c> run whose model folder is <paramref name="folder"/> (before
     /// <see cref="Complete"/> adds the run manifest's <c>run_id</c> and <c>manifest_sha256</c>; the model manifest's hash
-    /// is <c>model_manifest_sha256</c>).
+    /// is <c>model_manifest_sha256</c>). <paramref name="run"/> is the run's manifest builder, its first input the data
+    /// file: a DP-SGD model's manifest withholds the data's hashes (RELIABILITY.md DP-11), but the audit log is internal
+    /// (never released with the model), so <c>input_sha256</c> is then the run manifest's hash of the data file, and the
+    /// audit trail still identifies the data (<c>train_matrix_sha256</c>, not in the run manifest, stays null).
     /// </summary>
-    public static JsonObject Trained(string folder, ModelManifest m)
+    public static JsonObject Trained(string folder, ModelManifest m, RunManifestBuilder? run = null)
     {
-        var entry = TrainedCore(folder, m.Kind, m.Weights.Sha256, m.Data, m.Seed, m.Training.Steps);
+        var entry = TrainedCore(folder, m.Kind, m.Weights.Sha256, m.Data, m.Seed, m.Training.Steps, run);
         if (m.Privacy is { } dp) entry["dp"] = dp.Statement; // only for DP-trained models: other entries keep their keys
         return entry;
     }
 
     // the keys every run.completed of a train run has, whatever the model kind
-    private static JsonObject TrainedCore(string folder, string kind, string modelId, DataManifest data, ulong seed, int steps) => new()
+    private static JsonObject TrainedCore(string folder, string kind, string modelId, DataManifest data, ulong seed, int steps, RunManifestBuilder? run) => new()
     {
         ["command"] = "train",
         ["kind"] = kind,
         ["model_id"] = modelId,
         ["model_manifest_sha256"] = FileHash.Sha256(Path.Combine(folder, DiffusionGenerator.ManifestFileName)),
-        ["input_sha256"] = data.InputSha256,
+        // withheld from a DP model's manifest (DP-11): the run manifest's hash of the data file, its first input
+        ["input_sha256"] = data.InputSha256 ?? (run?.Inputs is [{ IsFile: true } input, ..] ? input.Sha256 : null),
         ["train_matrix_sha256"] = data.TrainMatrixSha256,
         ["seed"] = Seed(seed),
         ["steps"] = steps,
     };
 
-    /// <summary><c>run.completed</c> of a sequence model saved in <paramref name="folder"/>.</summary>
-    public static JsonObject Trained(string folder, SequenceManifest m)
+    /// <summary>
+    /// <c>run.completed</c> of a sequence model saved in <paramref name="folder"/> (<paramref name="run"/>: as for the
+    /// tabular kind, the data file's hash when the DP manifest withholds it).
+    /// </summary>
+    public static JsonObject Trained(string folder, SequenceManifest m, RunManifestBuilder? run = null)
     {
-        var entry = TrainedCore(folder, m.Kind, m.Weights.Sha256, m.Data, m.Seed, m.Training.Steps);
+        var entry = TrainedCore(folder, m.Kind, m.Weights.Sha256, m.Data, m.Seed, m.Training.Steps, run);
         entry["state_sha256"] = m.StateData?.InputSha256;
         if (m.Privacy is { } dp) entry["dp"] = dp.Statement; // only for DP-trained models, as for the tabular kind
         return entry;

@@ -239,7 +239,7 @@ internal static class TrainCommand
         var m = generator.Manifest;
         // DP-SGD: the run manifest carries the model manifest's DP statement (σ, q, steps, δ, ε, accountant, …), as is
         if (m.Privacy is { } privacy) run.Dp = JsonSerializer.SerializeToNode(privacy, DiffusionJson.Options) as System.Text.Json.Nodes.JsonObject;
-        var (registered, isNew, runManifest, receipt) = Record(home, run, folder, m.Weights.Sha256, RunAudit.Trained(folder, m));
+        var (registered, isNew, runManifest, receipt) = Record(home, run, folder, m.Weights.Sha256, RunAudit.Trained(folder, m, run));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"model:      {folder} (id {m.Weights.Sha256[..16]}…, {m.Weights.Parameters} parameters)"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -456,7 +456,7 @@ internal static class TrainCommand
         if (statePath is not null) run.AddInput(statePath);
         // DP-SGD: the run manifest carries the model manifest's DP statement, as the tabular kind's does
         if (m.Privacy is { } privacy) run.Dp = JsonSerializer.SerializeToNode(privacy, DiffusionJson.Options) as System.Text.Json.Nodes.JsonObject;
-        var (registered, isNew, runManifest, receipt) = Record(home, run, folder, m.Weights.Sha256, RunAudit.Trained(folder, m));
+        var (registered, isNew, runManifest, receipt) = Record(home, run, folder, m.Weights.Sha256, RunAudit.Trained(folder, m, run));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"model:      {folder} (id {m.Weights.Sha256[..16]}…, {m.Weights.Parameters} parameters, sequence W = {m.Config.Window})"));
         WriteRecord(output, home, registered, isNew, runManifest);

@@ -131,14 +131,19 @@ public sealed class AuditLog : IDisposable
     /// <see cref="AuditLogOptions.PostgresConnectionString"/> is set, the PostgreSQL database.
     /// </summary>
     /// <exception cref="InvalidInputException"><c>AUDIT-E-KEY</c>: a shared log is signed with another key than this writer's.</exception>
-    /// <exception cref="InvalidInputException"><c>AUDIT-E-LOST</c>: the SQLite log is missing, empty or shorter than the
-    /// checkpoints exported to <see cref="AuditLogOptions.CheckpointFile"/> say it was (deleted, emptied or cut short):
-    /// appending would start a new chain over the lost one, so nothing is created or appended.</exception>
+    /// <exception cref="InvalidInputException"><c>AUDIT-E-LOST</c>: the log (the SQLite file, or the PostgreSQL database's
+    /// tables) is missing, empty or shorter than the checkpoints exported to <see cref="AuditLogOptions.CheckpointFile"/>
+    /// say it was (deleted, emptied or cut short): appending would start a new chain over the lost one, so nothing is
+    /// created or appended. <c>STORE-E-CONNECT</c>: the PostgreSQL database cannot be reached.</exception>
     public static AuditLog Open(AuditLogOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.CheckpointInterval, 1);
-        if (options.PostgresConnectionString is null)
+        if (options.PostgresConnectionString is { } connectionString)
+        {
+            ThrowIfLostPostgres(connectionString, options.CheckpointFile);
+        }
+        else
         {
             ThrowIfLost(options.DatabasePath ?? throw new ArgumentException("an audit log needs a DatabasePath or a PostgresConnectionString", nameof(options)),
                 options.CheckpointFile);
@@ -167,14 +172,45 @@ public sealed class AuditLog : IDisposable
 
     /// <summary>
     /// Refuses, before any work, a home whose SQLite audit log is missing, empty or shorter than the checkpoints exported
-    /// to its checkpoint file say it was (what <see cref="Open(AuditLogOptions)"/> refuses too), reading only; a home with
-    /// no exported checkpoint (a new one, or one whose first writer was killed before closing) passes.
+    /// to its checkpoint file say it was (what <see cref="Open(AuditLogOptions)"/> refuses too), and a home whose log is
+    /// missing, empty or holds no entry while its <c>runs/</c> holds run manifests or its <c>models/</c> registered model
+    /// folders (entries recorded them: the log was deleted with its checkpoint file; what <see cref="Verify(CrucibleHome, string?, string?)"/>
+    /// reports as a truncation), reading only. <see cref="Open(AuditLogOptions)"/> checks only the first (a library caller
+    /// may write a run manifest into <c>runs/</c> before it first opens a new home's log): every CLI command that appends
+    /// calls this before any work. A home with neither (a new one, or one whose first writer was killed before closing)
+    /// passes. The price: a home whose very first run was killed between writing its run manifest and its entry is
+    /// refused too, and the message says to move that file aside.
     /// </summary>
     /// <exception cref="InvalidInputException"><c>AUDIT-E-LOST</c>.</exception>
     public static void ThrowIfLost(CrucibleHome home)
     {
         ArgumentNullException.ThrowIfNull(home);
         ThrowIfLost(home.AuditDatabase, home.AuditCheckpoints);
+        ThrowIfLostUnderPinnedFiles(home);
+    }
+
+    // the checkpoint file gone as well: the run manifests and registered models that entries recorded still say the log
+    // held entries (a new home has none before its first command, which checks before it writes anything)
+    private static void ThrowIfLostUnderPinnedFiles(CrucibleHome home)
+    {
+        var (runs, models) = PinnedFiles(home);
+        if (runs + models == 0) return;
+        long head = 0;
+        if (!IsAbsentOrEmpty(home.AuditDatabase))
+        {
+            using var store = SqliteAuditStore.OpenReader(home.AuditDatabase);
+            head = store.HasTables() ? store.HeadSeq() : 0;
+        }
+
+        if (head == 0)
+        {
+            throw new InvalidInputException(LostRule, string.Create(CultureInfo.InvariantCulture,
+                    $"the audit log {(IsAbsentOrEmpty(home.AuditDatabase) ? "is missing or empty" : "holds no entry")}, but the home holds {runs} run manifests (runs/) and {models} registered model folders (models/) that entries recorded: ")
+                + "the log was deleted or emptied with its checkpoint file. Nothing was appended (a new chain would hide the lost one); restore audit.db "
+                + "and audit-checkpoints.jsonl from a backup (crucible audit verify reports the truncation); if this home's very first run was killed "
+                + "before its entry, move that run's file out of runs/",
+                new InputLocation(home.AuditDatabase, 0, 0));
+        }
     }
 
     // the one check of ThrowIfLost and Open: the exported checkpoints are written only after the entries they cover were
@@ -188,6 +224,31 @@ public sealed class AuditLog : IDisposable
         using var store = SqliteAuditStore.OpenReader(databasePath);
         var head = store.HasTables() ? store.HeadSeq() : 0;
         if (head < exported) throw Lost(databasePath, checkpointFile!, exported, head);
+    }
+
+    // the same check on a PostgreSQL log, read-only (no table is created before it passes): this writer's exported
+    // checkpoints were written after the entries they cover were committed to the shared database, whose head only grows
+    // (every replica appends to the one chain), so a head below them means the tables were dropped, emptied or cut short
+    private static void ThrowIfLostPostgres(string connectionString, string? checkpointFile)
+    {
+        var exported = ExportedHead(checkpointFile);
+        if (exported == 0) return;
+        long head;
+        using (var store = PostgresAuditStore.OpenReader(connectionString))
+        {
+            try
+            {
+                head = store.HasTables() ? store.HeadSeq() : 0;
+            }
+            catch (Npgsql.NpgsqlException e)
+            {
+                // Npgsql's messages name the host and the server's complaint, never the password
+                throw new InvalidInputException("STORE-E-CONNECT", "cannot open the PostgreSQL store: " + e.Message);
+            }
+        }
+
+        // the connection string can hold a password: the message names the store, not the string
+        if (head < exported) throw Lost(null, checkpointFile!, exported, head);
     }
 
     // a database file that does not exist, or is empty with no write-ahead log beside it (SQLite would open it as a new, empty database)
@@ -209,12 +270,13 @@ public sealed class AuditLog : IDisposable
         return lines.Count == 0 ? 0 : lines.Keys.Last(); // sorted
     }
 
-    private static InvalidInputException Lost(string databasePath, string checkpointFile, long exported, long head) =>
+    // databasePath: the SQLite file, null for the PostgreSQL log
+    private static InvalidInputException Lost(string? databasePath, string checkpointFile, long exported, long head) =>
         new(LostRule, string.Create(CultureInfo.InvariantCulture,
-            $"the audit log {(head == 0 ? "is missing or empty" : $"ends at entry {head}")}, but the checkpoints exported to {checkpointFile} show that it held {exported} entries: ")
-            + "it was deleted, emptied or cut short. Nothing was appended (a new chain would hide the lost one); restore audit.db from a backup "
+            $"the {(databasePath is null ? "PostgreSQL " : "")}audit log {(head == 0 ? "is missing or empty" : $"ends at entry {head}")}, but the checkpoints exported to {checkpointFile} show that it held {exported} entries: ")
+            + $"it was deleted, emptied or cut short. Nothing was appended (a new chain would hide the lost one); restore {(databasePath is null ? "the database" : "audit.db")} from a backup "
             + "(crucible audit verify reports the truncation)",
-            new InputLocation(databasePath, 0, 0));
+            databasePath is null ? null : new InputLocation(databasePath, 0, 0));
 
     /// <summary>Records the signing key of a shared log on first use, and refuses a writer that signs with another.</summary>
     private static void ClaimSharedKey(IAuditStore store, AuditSigningKey key)

@@ -55,6 +55,105 @@ internal static class AuditRows
     }
 }
 
+/// <summary>
+/// The statements of a write transaction that both stores run alike (the same SQL, <c>@</c> parameters, which SQLite
+/// and Npgsql both bind, and the same reading of the rows), on a provider's <see cref="System.Data.Common.DbConnection"/>
+/// and, when the store has one, its <see cref="System.Data.Common.DbTransaction"/> (SQLite's writer runs
+/// <c>BEGIN IMMEDIATE</c> itself and passes none).
+/// </summary>
+internal static class AuditSql
+{
+    public static (long Seq, byte[] Hash) Head(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction? tx)
+    {
+        using var cmd = Command(connection, tx, "SELECT seq, entry_hash FROM audit_entry ORDER BY seq DESC LIMIT 1;");
+        using var r = cmd.ExecuteReader();
+        return r.Read() ? (r.GetInt64(0), r.GetFieldValue<byte[]>(1)) : (0, new byte[32]);
+    }
+
+    /// <summary>The entry hashes with seq in (<paramref name="afterSeq"/>, <paramref name="toSeq"/>], in order.</summary>
+    public static List<byte[]> EntryHashes(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction? tx, long afterSeq, long toSeq)
+    {
+        using var cmd = Command(connection, tx, "SELECT entry_hash FROM audit_entry WHERE seq > @from AND seq <= @to ORDER BY seq;", ("from", afterSeq), ("to", toSeq));
+        using var r = cmd.ExecuteReader();
+        var hashes = new List<byte[]>();
+        while (r.Read()) hashes.Add(r.GetFieldValue<byte[]>(0));
+        return hashes;
+    }
+
+    public static void InsertEntry(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction? tx,
+        long seq, string ts, string kind, string actor, byte[] payload, byte[] prevHash, byte[] entryHash)
+    {
+        using var cmd = Command(connection, tx, "INSERT INTO audit_entry(seq, ts_utc, kind, actor, payload, prev_hash, entry_hash) VALUES (@s, @t, @k, @a, @p, @prev, @h);",
+            ("s", seq), ("t", ts), ("k", kind), ("a", actor), ("p", payload), ("prev", prevHash), ("h", entryHash));
+        cmd.ExecuteNonQuery();
+    }
+
+    public static void InsertCheckpoint(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction? tx, AuditCheckpoint c)
+    {
+        using var cmd = Command(connection, tx, "INSERT INTO audit_checkpoint(seq, head_hash, merkle_root, ts_utc, key_id, sig) VALUES (@s, @h, @r, @t, @k, @sig);",
+            ("s", c.Seq), ("h", c.HeadHash), ("r", c.MerkleRoot), ("t", c.TimestampUtc), ("k", c.KeyId), ("sig", c.Signature));
+        cmd.ExecuteNonQuery();
+    }
+
+    public static void InsertRun(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction? tx, string runId, string kind, string sha256, byte[] manifest)
+    {
+        using var cmd = Command(connection, tx, "INSERT INTO runs(run_id, kind, manifest_sha256, manifest) VALUES (@id, @k, @h, @m);",
+            ("id", runId), ("k", kind), ("h", sha256), ("m", manifest));
+        cmd.ExecuteNonQuery();
+    }
+
+    /// <summary>The checkpoints with seq above <paramref name="afterSeq"/>, in seq order.</summary>
+    public static List<AuditCheckpoint> Checkpoints(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction? tx, long afterSeq)
+    {
+        using var cmd = Command(connection, tx, "SELECT seq, head_hash, merkle_root, ts_utc, key_id, sig FROM audit_checkpoint WHERE seq > @after ORDER BY seq;", ("after", afterSeq));
+        using var r = cmd.ExecuteReader();
+        var checkpoints = new List<AuditCheckpoint>();
+        while (r.Read())
+        {
+            checkpoints.Add(new AuditCheckpoint(r.GetInt64(0), r.GetFieldValue<byte[]>(1), r.GetFieldValue<byte[]>(2), r.GetString(3),
+                r.GetString(4), r.GetFieldValue<byte[]>(5)));
+        }
+
+        return checkpoints;
+    }
+
+    public static long LastCheckpointSeq(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction? tx)
+    {
+        using var cmd = Command(connection, tx, "SELECT COALESCE(MAX(seq), 0) FROM audit_checkpoint;");
+        return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    public static string? GetMeta(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction? tx, string key)
+    {
+        using var cmd = Command(connection, tx, "SELECT value FROM audit_meta WHERE key = @k;", ("k", key));
+        return cmd.ExecuteScalar() as string;
+    }
+
+    public static void SetMeta(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction? tx, string key, string value)
+    {
+        using var cmd = Command(connection, tx, "INSERT INTO audit_meta(key, value) VALUES (@k, @v) ON CONFLICT (key) DO UPDATE SET value = excluded.value;", ("k", key), ("v", value));
+        cmd.ExecuteNonQuery();
+    }
+
+    // a command with named parameters (byte[] values bind as BLOB on SQLite and bytea on PostgreSQL)
+    private static System.Data.Common.DbCommand Command(System.Data.Common.DbConnection connection, System.Data.Common.DbTransaction? tx, string sql,
+        params (string Name, object Value)[] parameters)
+    {
+        var cmd = connection.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            var p = cmd.CreateParameter();
+            p.ParameterName = name;
+            p.Value = value;
+            cmd.Parameters.Add(p);
+        }
+
+        return cmd;
+    }
+}
+
 /// <summary>The operations of an <see cref="IAuditStore.Write{T}"/> transaction.</summary>
 internal interface IAuditTransaction
 {
@@ -212,65 +311,18 @@ internal sealed class SqliteAuditStore : IAuditStore, IAuditTransaction
 
     public string ExportMarker(string checkpointFile) => "exported_checkpoint";
 
-    public (long Seq, byte[] Hash) Head()
-    {
-        using var cmd = _connection.CreateCommand();
-        cmd.CommandText = "SELECT seq, entry_hash FROM audit_entry ORDER BY seq DESC LIMIT 1;";
-        using var r = cmd.ExecuteReader();
-        return r.Read() ? (r.GetInt64(0), r.GetFieldValue<byte[]>(1)) : (0, new byte[32]);
-    }
+    public (long Seq, byte[] Hash) Head() => AuditSql.Head(_connection, null);
 
     public long HeadSeq() => Head().Seq;
 
-    public List<byte[]> EntryHashes(long afterSeq, long toSeq)
-    {
-        using var cmd = _connection.CreateCommand();
-        cmd.CommandText = "SELECT entry_hash FROM audit_entry WHERE seq > $from AND seq <= $to ORDER BY seq;";
-        cmd.Parameters.AddWithValue("$from", afterSeq);
-        cmd.Parameters.AddWithValue("$to", toSeq);
-        using var r = cmd.ExecuteReader();
-        var hashes = new List<byte[]>();
-        while (r.Read()) hashes.Add(r.GetFieldValue<byte[]>(0));
-        return hashes;
-    }
+    public List<byte[]> EntryHashes(long afterSeq, long toSeq) => AuditSql.EntryHashes(_connection, null, afterSeq, toSeq);
 
-    public void InsertEntry(long seq, string ts, string kind, string actor, byte[] payload, byte[] prevHash, byte[] entryHash)
-    {
-        using var cmd = _connection.CreateCommand();
-        cmd.CommandText = "INSERT INTO audit_entry(seq, ts_utc, kind, actor, payload, prev_hash, entry_hash) VALUES ($s, $t, $k, $a, $p, $prev, $h);";
-        cmd.Parameters.AddWithValue("$s", seq);
-        cmd.Parameters.AddWithValue("$t", ts);
-        cmd.Parameters.AddWithValue("$k", kind);
-        cmd.Parameters.AddWithValue("$a", actor);
-        cmd.Parameters.AddWithValue("$p", payload);
-        cmd.Parameters.AddWithValue("$prev", prevHash);
-        cmd.Parameters.AddWithValue("$h", entryHash);
-        cmd.ExecuteNonQuery();
-    }
+    public void InsertEntry(long seq, string ts, string kind, string actor, byte[] payload, byte[] prevHash, byte[] entryHash) =>
+        AuditSql.InsertEntry(_connection, null, seq, ts, kind, actor, payload, prevHash, entryHash);
 
-    public void InsertCheckpoint(AuditCheckpoint c)
-    {
-        using var cmd = _connection.CreateCommand();
-        cmd.CommandText = "INSERT INTO audit_checkpoint(seq, head_hash, merkle_root, ts_utc, key_id, sig) VALUES ($s, $h, $r, $t, $k, $sig);";
-        cmd.Parameters.AddWithValue("$s", c.Seq);
-        cmd.Parameters.AddWithValue("$h", c.HeadHash);
-        cmd.Parameters.AddWithValue("$r", c.MerkleRoot);
-        cmd.Parameters.AddWithValue("$t", c.TimestampUtc);
-        cmd.Parameters.AddWithValue("$k", c.KeyId);
-        cmd.Parameters.AddWithValue("$sig", c.Signature);
-        cmd.ExecuteNonQuery();
-    }
+    public void InsertCheckpoint(AuditCheckpoint c) => AuditSql.InsertCheckpoint(_connection, null, c);
 
-    public void InsertRun(string runId, string kind, string sha256, byte[] manifest)
-    {
-        using var cmd = _connection.CreateCommand();
-        cmd.CommandText = "INSERT INTO runs(run_id, kind, manifest_sha256, manifest) VALUES ($id, $k, $h, $m);";
-        cmd.Parameters.AddWithValue("$id", runId);
-        cmd.Parameters.AddWithValue("$k", kind);
-        cmd.Parameters.AddWithValue("$h", sha256);
-        cmd.Parameters.AddWithValue("$m", manifest);
-        cmd.ExecuteNonQuery();
-    }
+    public void InsertRun(string runId, string kind, string sha256, byte[] manifest) => AuditSql.InsertRun(_connection, null, runId, kind, sha256, manifest);
 
     public byte[]? ReadRun(string runId)
     {
@@ -280,27 +332,13 @@ internal sealed class SqliteAuditStore : IAuditStore, IAuditTransaction
         return cmd.ExecuteScalar() as byte[];
     }
 
-    public long LastCheckpointSeq() =>
-        Convert.ToInt64(Scalar(_connection, "SELECT COALESCE(MAX(seq), 0) FROM audit_checkpoint;"), CultureInfo.InvariantCulture);
+    public long LastCheckpointSeq() => AuditSql.LastCheckpointSeq(_connection, null);
 
-    public List<AuditCheckpoint> CheckpointsAfter(long seq) => ReadCheckpoints().Where(c => c.Seq > seq).ToList();
+    public List<AuditCheckpoint> CheckpointsAfter(long seq) => AuditSql.Checkpoints(_connection, null, seq);
 
-    public string? GetMeta(string key)
-    {
-        using var cmd = _connection.CreateCommand();
-        cmd.CommandText = "SELECT value FROM audit_meta WHERE key = $k;";
-        cmd.Parameters.AddWithValue("$k", key);
-        return cmd.ExecuteScalar() as string;
-    }
+    public string? GetMeta(string key) => AuditSql.GetMeta(_connection, null, key);
 
-    public void SetMeta(string key, string value)
-    {
-        using var cmd = _connection.CreateCommand();
-        cmd.CommandText = "INSERT INTO audit_meta(key, value) VALUES ($k, $v) ON CONFLICT(key) DO UPDATE SET value = $v;";
-        cmd.Parameters.AddWithValue("$k", key);
-        cmd.Parameters.AddWithValue("$v", value);
-        cmd.ExecuteNonQuery();
-    }
+    public void SetMeta(string key, string value) => AuditSql.SetMeta(_connection, null, key, value);
 
     public List<AuditEntry> ReadEntries(long fromSeq, int limit)
     {
@@ -327,20 +365,7 @@ internal sealed class SqliteAuditStore : IAuditStore, IAuditTransaction
         return AuditRows.Read(r);
     }
 
-    public List<AuditCheckpoint> ReadCheckpoints()
-    {
-        using var cmd = _connection.CreateCommand();
-        cmd.CommandText = "SELECT seq, head_hash, merkle_root, ts_utc, key_id, sig FROM audit_checkpoint ORDER BY seq;";
-        using var r = cmd.ExecuteReader();
-        var checkpoints = new List<AuditCheckpoint>();
-        while (r.Read())
-        {
-            checkpoints.Add(new AuditCheckpoint(r.GetInt64(0), r.GetFieldValue<byte[]>(1), r.GetFieldValue<byte[]>(2), r.GetString(3),
-                r.GetString(4), r.GetFieldValue<byte[]>(5)));
-        }
-
-        return checkpoints;
-    }
+    public List<AuditCheckpoint> ReadCheckpoints() => AuditSql.Checkpoints(_connection, null, 0);
 
     public void Dispose() => _connection.Dispose();
 

@@ -198,7 +198,7 @@ internal sealed class PostgresAuditStore : IAuditStore
     public List<AuditCheckpoint> ReadCheckpoints()
     {
         using var connection = _source.OpenConnection();
-        return Transaction.Checkpoints(connection, null, 0);
+        return AuditSql.Checkpoints(connection, null, 0);
     }
 
     /// <summary>Stores one file of a model (idempotent: the same id, name and hash is kept once).</summary>
@@ -243,97 +243,23 @@ internal sealed class PostgresAuditStore : IAuditStore
 
     private sealed class Transaction(NpgsqlConnection connection, NpgsqlTransaction tx) : IAuditTransaction
     {
-        public (long Seq, byte[] Hash) Head()
-        {
-            using var cmd = new NpgsqlCommand("SELECT seq, entry_hash FROM audit_entry ORDER BY seq DESC LIMIT 1;", connection, tx);
-            using var r = cmd.ExecuteReader();
-            return r.Read() ? (r.GetInt64(0), r.GetFieldValue<byte[]>(1)) : (0, new byte[32]);
-        }
+        public (long Seq, byte[] Hash) Head() => AuditSql.Head(connection, tx);
 
-        public List<byte[]> EntryHashes(long afterSeq, long toSeq)
-        {
-            using var cmd = new NpgsqlCommand("SELECT entry_hash FROM audit_entry WHERE seq > @from AND seq <= @to ORDER BY seq;", connection, tx);
-            cmd.Parameters.AddWithValue("from", afterSeq);
-            cmd.Parameters.AddWithValue("to", toSeq);
-            using var r = cmd.ExecuteReader();
-            var hashes = new List<byte[]>();
-            while (r.Read()) hashes.Add(r.GetFieldValue<byte[]>(0));
-            return hashes;
-        }
+        public List<byte[]> EntryHashes(long afterSeq, long toSeq) => AuditSql.EntryHashes(connection, tx, afterSeq, toSeq);
 
-        public void InsertEntry(long seq, string ts, string kind, string actor, byte[] payload, byte[] prevHash, byte[] entryHash)
-        {
-            using var cmd = new NpgsqlCommand(
-                "INSERT INTO audit_entry(seq, ts_utc, kind, actor, payload, prev_hash, entry_hash) VALUES (@s, @t, @k, @a, @p, @prev, @h);", connection, tx);
-            cmd.Parameters.AddWithValue("s", seq);
-            cmd.Parameters.AddWithValue("t", ts);
-            cmd.Parameters.AddWithValue("k", kind);
-            cmd.Parameters.AddWithValue("a", actor);
-            cmd.Parameters.AddWithValue("p", NpgsqlDbType.Bytea, payload);
-            cmd.Parameters.AddWithValue("prev", NpgsqlDbType.Bytea, prevHash);
-            cmd.Parameters.AddWithValue("h", NpgsqlDbType.Bytea, entryHash);
-            cmd.ExecuteNonQuery();
-        }
+        public void InsertEntry(long seq, string ts, string kind, string actor, byte[] payload, byte[] prevHash, byte[] entryHash) =>
+            AuditSql.InsertEntry(connection, tx, seq, ts, kind, actor, payload, prevHash, entryHash);
 
-        public void InsertCheckpoint(AuditCheckpoint c)
-        {
-            using var cmd = new NpgsqlCommand(
-                "INSERT INTO audit_checkpoint(seq, head_hash, merkle_root, ts_utc, key_id, sig) VALUES (@s, @h, @r, @t, @k, @sig);", connection, tx);
-            cmd.Parameters.AddWithValue("s", c.Seq);
-            cmd.Parameters.AddWithValue("h", NpgsqlDbType.Bytea, c.HeadHash);
-            cmd.Parameters.AddWithValue("r", NpgsqlDbType.Bytea, c.MerkleRoot);
-            cmd.Parameters.AddWithValue("t", c.TimestampUtc);
-            cmd.Parameters.AddWithValue("k", c.KeyId);
-            cmd.Parameters.AddWithValue("sig", NpgsqlDbType.Bytea, c.Signature);
-            cmd.ExecuteNonQuery();
-        }
+        public void InsertCheckpoint(AuditCheckpoint c) => AuditSql.InsertCheckpoint(connection, tx, c);
 
-        public void InsertRun(string runId, string kind, string sha256, byte[] manifest)
-        {
-            using var cmd = new NpgsqlCommand("INSERT INTO runs(run_id, kind, manifest_sha256, manifest) VALUES (@id, @k, @h, @m);", connection, tx);
-            cmd.Parameters.AddWithValue("id", runId);
-            cmd.Parameters.AddWithValue("k", kind);
-            cmd.Parameters.AddWithValue("h", sha256);
-            cmd.Parameters.AddWithValue("m", NpgsqlDbType.Bytea, manifest);
-            cmd.ExecuteNonQuery();
-        }
+        public void InsertRun(string runId, string kind, string sha256, byte[] manifest) => AuditSql.InsertRun(connection, tx, runId, kind, sha256, manifest);
 
-        public long LastCheckpointSeq()
-        {
-            using var cmd = new NpgsqlCommand("SELECT COALESCE(MAX(seq), 0) FROM audit_checkpoint;", connection, tx);
-            return (long)cmd.ExecuteScalar()!;
-        }
+        public long LastCheckpointSeq() => AuditSql.LastCheckpointSeq(connection, tx);
 
-        public List<AuditCheckpoint> CheckpointsAfter(long seq) => Checkpoints(connection, tx, seq);
+        public List<AuditCheckpoint> CheckpointsAfter(long seq) => AuditSql.Checkpoints(connection, tx, seq);
 
-        public string? GetMeta(string key)
-        {
-            using var cmd = new NpgsqlCommand("SELECT value FROM audit_meta WHERE key = @k;", connection, tx);
-            cmd.Parameters.AddWithValue("k", key);
-            return cmd.ExecuteScalar() as string;
-        }
+        public string? GetMeta(string key) => AuditSql.GetMeta(connection, tx, key);
 
-        public void SetMeta(string key, string value)
-        {
-            using var cmd = new NpgsqlCommand("INSERT INTO audit_meta(key, value) VALUES (@k, @v) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value;", connection, tx);
-            cmd.Parameters.AddWithValue("k", key);
-            cmd.Parameters.AddWithValue("v", value);
-            cmd.ExecuteNonQuery();
-        }
-
-        public static List<AuditCheckpoint> Checkpoints(NpgsqlConnection connection, NpgsqlTransaction? tx, long afterSeq)
-        {
-            using var cmd = new NpgsqlCommand("SELECT seq, head_hash, merkle_root, ts_utc, key_id, sig FROM audit_checkpoint WHERE seq > @after ORDER BY seq;", connection, tx);
-            cmd.Parameters.AddWithValue("after", afterSeq);
-            using var r = cmd.ExecuteReader();
-            var checkpoints = new List<AuditCheckpoint>();
-            while (r.Read())
-            {
-                checkpoints.Add(new AuditCheckpoint(r.GetInt64(0), r.GetFieldValue<byte[]>(1), r.GetFieldValue<byte[]>(2), r.GetString(3),
-                    r.GetString(4), r.GetFieldValue<byte[]>(5)));
-            }
-
-            return checkpoints;
-        }
+        public void SetMeta(string key, string value) => AuditSql.SetMeta(connection, tx, key, value);
     }
 }

@@ -13,8 +13,11 @@ public abstract record CardBlock;
 /// <summary>A paragraph of plain text.</summary>
 public sealed record CardParagraph(string Text) : CardBlock;
 
-/// <summary>A bullet list of plain-text items.</summary>
-public sealed record CardBullets(IReadOnlyList<string> Items) : CardBlock;
+/// <summary>
+/// A bullet list of plain-text items; with <paramref name="Markdown"/> the items are Markdown source from a trusted
+/// document (the embedded README's Limits), passed through to the Markdown card (the HTML card shows them as text).
+/// </summary>
+public sealed record CardBullets(IReadOnlyList<string> Items, bool Markdown = false) : CardBlock;
 
 /// <summary>A table: a header row and body rows of plain-text cells.</summary>
 public sealed record CardTable(IReadOnlyList<string> Header, IReadOnlyList<IReadOnlyList<string>> Rows) : CardBlock;
@@ -96,29 +99,33 @@ public sealed class ModelCard
         return new ModelCard($"Model card: Crucible {kind} generator {id[..12]}", sections);
     }
 
-    /// <summary>The card as Markdown (LF line ends, trailing newline).</summary>
+    /// <summary>
+    /// The card as Markdown (LF line ends, trailing newline). Plain text (titles, paragraphs, cells, and bullets not marked
+    /// <see cref="CardBullets.Markdown"/>) goes through <see cref="MarkdownText"/>, so a series name such as
+    /// <c>a|b&lt;script&gt;</c> stays text: it can neither break a table nor inject HTML or formatting.
+    /// </summary>
     public string ToMarkdown()
     {
         var sb = new StringBuilder();
-        sb.Append("# ").Append(Title).Append("\n\n");
+        sb.Append("# ").Append(MarkdownText(Title)).Append("\n\n");
         foreach (var s in Sections)
         {
-            sb.Append("## ").Append(s.Title).Append("\n\n");
+            sb.Append("## ").Append(MarkdownText(s.Title)).Append("\n\n");
             foreach (var b in s.Blocks)
             {
                 switch (b)
                 {
                     case CardParagraph p:
-                        sb.Append(p.Text).Append("\n\n");
+                        sb.Append(MarkdownText(p.Text)).Append("\n\n");
                         break;
                     case CardBullets l:
-                        foreach (var item in l.Items) sb.Append("- ").Append(item.Replace("\n", "\n  ", StringComparison.Ordinal)).Append('\n');
+                        foreach (var item in l.Items) sb.Append("- ").Append(l.Markdown ? item.Replace("\n", "\n  ", StringComparison.Ordinal) : MarkdownText(item)).Append('\n');
                         sb.Append('\n');
                         break;
                     case CardTable t:
-                        sb.Append("| ").Append(string.Join(" | ", t.Header.Select(Cell))).Append(" |\n");
+                        sb.Append("| ").Append(string.Join(" | ", t.Header.Select(MarkdownText))).Append(" |\n");
                         sb.Append('|').Append(string.Concat(t.Header.Select(_ => "---|"))).Append('\n');
-                        foreach (var row in t.Rows) sb.Append("| ").Append(string.Join(" | ", row.Select(Cell))).Append(" |\n");
+                        foreach (var row in t.Rows) sb.Append("| ").Append(string.Join(" | ", row.Select(MarkdownText))).Append(" |\n");
                         sb.Append('\n');
                         break;
                 }
@@ -126,8 +133,82 @@ public sealed class ModelCard
         }
 
         return sb.ToString().TrimEnd('\n') + "\n";
+    }
 
-        static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
+    /// <summary>
+    /// <paramref name="text"/> as one line of literal Markdown text, for a paragraph, a heading, a list item or a table cell:
+    /// a line break (CR, LF, CR LF, U+2028/U+2029) becomes a space; <c>&amp;</c>, <c>&lt;</c>, <c>&gt;</c> become entities
+    /// (no raw HTML, no entity smuggled in); a backslash, backtick, <c>*</c>, <c>[</c>, <c>]</c>, <c>|</c> and <c>~</c> are
+    /// backslash-escaped, and <c>_</c> too unless it sits between two letters or digits (where it cannot emphasise:
+    /// <c>ks_mean</c> stays readable); a leading block marker (<c>#</c>, <c>+</c>, <c>-</c>, <c>=</c>, an ordered-list
+    /// number, a space) is escaped so the text cannot open a heading, a list or a code block.
+    /// </summary>
+    public static string MarkdownText(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var sb = new StringBuilder(text.Length + 8);
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            switch (c)
+            {
+                case '\r':
+                    if (i + 1 < text.Length && text[i + 1] == '\n') i++;
+                    sb.Append(' ');
+                    break;
+                case '\n' or '\u2028' or '\u2029':
+                    sb.Append(' ');
+                    break;
+                case '&':
+                    sb.Append("&amp;");
+                    break;
+                case '<':
+                    sb.Append("&lt;");
+                    break;
+                case '>':
+                    sb.Append("&gt;");
+                    break;
+                case '\\' or '`' or '*' or '[' or ']' or '|' or '~':
+                    sb.Append('\\').Append(c);
+                    break;
+                case '_':
+                    bool intraword = i > 0 && char.IsLetterOrDigit(text[i - 1]) && i + 1 < text.Length && char.IsLetterOrDigit(text[i + 1]);
+                    if (!intraword) sb.Append('\\');
+                    sb.Append(c);
+                    break;
+                default:
+                    sb.Append(c);
+                    break;
+            }
+        }
+
+        // a block marker at the start of the line (CommonMark): "# x" (ATX heading), "- x" / "+ x" (list item), a line of
+        // only '-' / '=' (thematic break, setext underline), "1. x" / "1) x" (ordered list), leading spaces (indented code);
+        // "-0.02" or "0.031" are no markers and stay as they are
+        if (sb.Length > 0)
+        {
+            var line = sb.ToString();
+            int hashes = 0, digits = 0;
+            while (hashes < line.Length && line[hashes] == '#') hashes++;
+            while (digits < line.Length && char.IsAsciiDigit(line[digits])) digits++;
+            if ((hashes > 0 && EndsMarker(line, hashes)) || (line[0] is '+' or '-' && EndsMarker(line, 1))
+                || (line[0] is '-' or '=' && line.All(ch => ch == line[0] || ch == ' ')))
+            {
+                sb.Insert(0, '\\');
+            }
+            else if (digits is > 0 and <= 9 && digits < line.Length && line[digits] is '.' or ')' && EndsMarker(line, digits + 1))
+            {
+                sb.Insert(digits, '\\');
+            }
+            else if (line[0] is ' ' or '\t')
+            {
+                sb.Remove(0, 1).Insert(0, line[0] == ' ' ? "&#32;" : "&#9;");
+            }
+        }
+
+        return sb.ToString();
+
+        static bool EndsMarker(string line, int at) => at >= line.Length || line[at] is ' ' or '\t';
     }
 
     /// <summary>The card as one self-contained HTML page (inline CSS, no script, no external URL).</summary>
@@ -417,7 +498,7 @@ public sealed class ModelCard
         return new CardSection("limitations", "Limitations and assumptions",
         [
             new CardParagraph("Known limitations of this version of Crucible (the README's Limits):"),
-            new CardBullets(limits),
+            new CardBullets(limits, Markdown: true),
         ]);
     }
 

@@ -275,6 +275,9 @@ public sealed class RunManifestBuilder
     /// <summary>What the run decided along the way (<see cref="RunManifest.Outcome"/>), or null.</summary>
     public JsonObject? Outcome { get; set; }
 
+    /// <summary>The inputs recorded so far, in order, with the hashes taken when they were added.</summary>
+    public IReadOnlyList<ManifestFile> Inputs => _inputs;
+
     /// <summary>Records an input file and its hash now (before the run reads it).</summary>
     public RunManifestBuilder AddInput(string path)
     {

@@ -87,7 +87,50 @@ public sealed class LostLogTests
         var v = t.Verify();
         Assert.Equal(AuditProblem.Truncation, v.Problem);
         Assert.Contains("the home holds 1 run manifests (runs/) and 0 registered model folders (models/)", v.Message, StringComparison.Ordinal);
-        // with the checkpoints gone, appending cannot tell this home from a new one (see the Governance README)
+        // the appending commands' check (HomeOption.ForRun) refuses it too, creating nothing
+        var e = Assert.Throws<InvalidInputException>(() => AuditLog.ThrowIfLost(t.Home));
+        Assert.Equal(AuditLog.LostRule, e.Rule);
+        Assert.Contains("the audit log is missing or empty, but the home holds 1 run manifests (runs/) and 0 registered model folders (models/)", e.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(t.Home.AuditDatabase));
+    }
+
+    [Theory]
+    [InlineData("runs")]
+    [InlineData("models")]
+    public void AHomeWithRecordedRunsOrModels_AndALogWithoutEntries_IsLost_ForTheAppendingCommands(string pinned)
+    {
+        using var t = new AuditTestHome();
+        if (pinned == "runs")
+        {
+            Directory.CreateDirectory(t.Home.RunsFolder);
+            File.WriteAllText(Path.Combine(t.Home.RunsFolder, "run-1.json"), "{}");
+        }
+        else
+        {
+            Directory.CreateDirectory(Path.Combine(t.Home.ModelsFolder, new string('a', 64)));
+        }
+
+        // no log and no checkpoint file: lost (a new home has neither runs nor models)
+        Assert.Equal(AuditLog.LostRule, Assert.Throws<InvalidInputException>(() => AuditLog.ThrowIfLost(t.Home)).Rule);
+        // a log with its tables but no entry (emptied, or created over the lost one): lost too
+        using (var created = AuditLog.Open(new AuditLogOptions { DatabasePath = t.Home.AuditDatabase }))
+        {
+        }
+
+        SqliteConnection.ClearAllPools();
+        Assert.Contains("holds no entry", Assert.Throws<InvalidInputException>(() => AuditLog.ThrowIfLost(t.Home)).Message, StringComparison.Ordinal);
+        // a log with entries is judged by its checkpoints, as before: here it passes
+        t.Fill(2);
+        SqliteConnection.ClearAllPools();
+        AuditLog.ThrowIfLost(t.Home);
+    }
+
+    [Fact]
+    public void ANewHome_AndAHomeWithOnlyStagingFoldersInModels_AreNotLost()
+    {
+        using var t = new AuditTestHome();
+        AuditLog.ThrowIfLost(t.Home);
+        Directory.CreateDirectory(Path.Combine(t.Home.ModelsFolder, ".staging-0123456789abcdef-x"));
         AuditLog.ThrowIfLost(t.Home);
     }
 }

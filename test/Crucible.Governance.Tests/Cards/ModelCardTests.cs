@@ -67,7 +67,7 @@ public sealed class ModelCardTests : IDisposable
         Assert.Contains("| training.steps | 300 |", md, StringComparison.Ordinal);
         Assert.Contains("| strata.SPY | equity |", md, StringComparison.Ordinal);
         Assert.Contains("| registry status | candidate |", md, StringComparison.Ordinal);
-        Assert.Contains("Series, in model order: SPY, TLT|x, A&B<c>.", md, StringComparison.Ordinal);
+        Assert.Contains("Series, in model order: SPY, TLT\\|x, A&amp;B&lt;c&gt;.", md, StringComparison.Ordinal);
         Assert.Contains("| strata.TLT\\|x | bond |", md, StringComparison.Ordinal); // a '|' in a cell is escaped
         Assert.Contains("Not trained with differential privacy", md, StringComparison.Ordinal);
         Assert.Contains("No evaluation report was given", md, StringComparison.Ordinal);
@@ -80,6 +80,66 @@ public sealed class ModelCardTests : IDisposable
         Assert.Equal(limits, section.Items);
         Assert.Contains("- " + limits[0], md, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void ToMarkdown_EscapesSeriesNames_SoTheyCannotBreakATableOrInjectHtml()
+    {
+        // series names with a pipe, HTML, emphasis and code markers, a backslash and line breaks that would open a heading
+        string[] names = ["a|b<script>alert(1)</script>", "x*y*_z_", "`tick`", "c\n# d", "e\r\n- f", "back\\slash|", "g&lt;h"];
+        var folder = Model();
+        var path = Path.Combine(folder, "manifest.json");
+        var m = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        m["columns"] = new System.Text.Json.Nodes.JsonArray(names.Select(n => (System.Text.Json.Nodes.JsonNode?)n).ToArray());
+        var strata = new System.Text.Json.Nodes.JsonObject();
+        foreach (var n in names) strata[n] = n;
+        m["config"]!["strata"] = strata;
+        File.WriteAllText(path, m.ToJsonString());
+        var md = ModelCard.Build(folder).ToMarkdown();
+
+        Assert.DoesNotContain("<script", md, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("&lt;h", md, StringComparison.Ordinal); // the literal "&lt;" is itself escaped, not decoded to '<'
+        Assert.Contains("g&amp;lt;h", md, StringComparison.Ordinal);
+        var lines = md.Split('\n');
+        Assert.Single(lines, l => l.StartsWith("# ", StringComparison.Ordinal));           // only the title is a top heading
+        Assert.DoesNotContain(lines, l => l.StartsWith("- f", StringComparison.Ordinal));   // no list item smuggled in
+        // every table line has as many unescaped pipes as its header (a cell cannot split)
+        var table = lines.SkipWhile(l => !l.StartsWith("| setting | value |", StringComparison.Ordinal)).TakeWhile(l => l.StartsWith('|')).ToList();
+        Assert.True(table.Count > names.Length);
+        Assert.All(table, l => Assert.Equal(3, UnescapedPipes(l)));
+        Assert.Contains("| strata.a\\|b&lt;script&gt;alert(1)&lt;/script&gt; | a\\|b&lt;script&gt;alert(1)&lt;/script&gt; |", md, StringComparison.Ordinal);
+        Assert.Contains("| strata.x\\*y\\*\\_z\\_ |", md, StringComparison.Ordinal);
+        Assert.Contains("| strata.\\`tick\\` |", md, StringComparison.Ordinal);
+        Assert.Contains("| strata.c # d | c # d |", md, StringComparison.Ordinal);
+        Assert.Contains("| strata.back\\\\slash\\| |", md, StringComparison.Ordinal);
+        Assert.Contains("Series, in model order: a\\|b&lt;script&gt;alert(1)&lt;/script&gt;, x\\*y\\*\\_z\\_, \\`tick\\`, c # d, e - f, back\\\\slash\\|, g&amp;lt;h.", md, StringComparison.Ordinal);
+
+        static int UnescapedPipes(string line)
+        {
+            int n = 0;
+            for (int i = 0; i < line.Length; i++)
+            {
+                if (line[i] == '\\') i++;
+                else if (line[i] == '|') n++;
+            }
+
+            return n;
+        }
+    }
+
+    [Theory]
+    [InlineData("ks_mean", "ks_mean")]
+    [InlineData("_a_", "\\_a\\_")]
+    [InlineData("# heading", "\\# heading")]
+    [InlineData("- item", "\\- item")]
+    [InlineData("12. item", "12\\. item")]
+    [InlineData("0.031", "0.031")]
+    [InlineData("-0.02", "-0.02")]
+    [InlineData("#tag", "#tag")]
+    [InlineData("---", "\\---")]
+    [InlineData("    code", "&#32;   code")]
+    [InlineData("2010-01-04 .. 2017-12-29", "2010-01-04 .. 2017-12-29")]
+    [InlineData("[x](http://e)", "\\[x\\](http://e)")]
+    public void MarkdownText_EscapesWhatMarkdownWouldInterpret(string text, string expected) => Assert.Equal(expected, ModelCard.MarkdownText(text));
 
     [Fact]
     public void Build_AManifestWhoseOptionalFieldsAreNull_SaysUnknown_NotNull()

@@ -206,6 +206,52 @@ public sealed class PostgresAuditLogTests : IDisposable
         Assert.Equal(10, v.CheckpointSeq);
     }
 
+    [Theory]
+    [InlineData("cut")]
+    [InlineData("emptied")]
+    [InlineData("dropped")]
+    public void OpeningALostLog_IsRefused_NothingCreatedOrAppended_AndVerifyReportsTruncation(string how)
+    {
+        // as on SQLite (LostLogTests): this writer's exported checkpoints show the log held 10 entries
+        var home = NewHome();
+        using (var log = Open(home)) Fill(log, 10);
+        DropTriggers();
+        _db.Execute(how switch
+        {
+            "cut" => "DELETE FROM audit_entry WHERE seq > 6; DELETE FROM audit_checkpoint WHERE seq > 6;",
+            "emptied" => "DELETE FROM audit_entry; DELETE FROM audit_checkpoint;",
+            _ => "DROP TABLE audit_entry CASCADE; DROP TABLE audit_checkpoint CASCADE;",
+        });
+
+        var e = Assert.Throws<InvalidInputException>(() => Open(home));
+        Assert.Equal(AuditLog.LostRule, e.Rule);
+        Assert.Contains(how == "cut" ? "the PostgreSQL audit log ends at entry 6" : "the PostgreSQL audit log is missing or empty", e.Message, StringComparison.Ordinal);
+        Assert.Contains("show that it held 10 entries", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Password", e.Message, StringComparison.OrdinalIgnoreCase);
+        // nothing created or appended: no new chain over the lost one
+        var tables = Convert.ToInt64(_db.Scalar("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ('audit_entry', 'audit_checkpoint');"),
+            CultureInfo.InvariantCulture);
+        Assert.Equal(how == "dropped" ? 0 : 2, tables);
+        if (how != "dropped")
+            Assert.Equal(how == "cut" ? 6L : 0L, Convert.ToInt64(_db.Scalar("SELECT COUNT(*) FROM audit_entry;"), CultureInfo.InvariantCulture));
+        if (how != "dropped") Assert.Equal(AuditProblem.Truncation, Verify(home).Problem);
+    }
+
+    [Fact]
+    public void AReplicaWhoseCheckpointsTheSharedLogHasPassed_Opens_AndANewHomeOpensAnEmptyDatabase()
+    {
+        // replica A exported checkpoints up to 6; replica B appended after it: the shared head (12) is above A's export
+        var a = NewHome();
+        using (var log = Open(a)) Fill(log, 6, "a");
+        var b = NewHome();
+        using (var log = Open(b, keyPath: Path.Combine(a.KeysFolder, AuditSigningKey.PrivateFileName))) Fill(log, 6, "b");
+        using (var again = Open(a)) Assert.Equal(12, again.Count);
+        // a home that exported nothing is a new writer, whatever the database holds (here: an empty database)
+        using var other = TestPostgres.CreateDatabase();
+        using var fresh = AuditLog.Open(new AuditLogOptions { PostgresConnectionString = other.ConnectionString, CheckpointFile = NewHome().AuditCheckpoints });
+        Assert.Equal(0, fresh.Count);
+    }
+
     [Fact]
     public async Task WriterConnectionKilledMidTransaction_LeavesNoPartialEntry_AndReleasesTheLock()
     {
