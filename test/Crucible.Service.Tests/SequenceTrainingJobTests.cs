@@ -305,6 +305,12 @@ public sealed class SequenceTrainingJobTests(ServiceFixture f)
         Assert.Equal(5 * perWindow, epsilon, 9);
         Assert.Equal(manifest.GetProperty("data").GetProperty("train_rows").GetInt32(), privacy.GetProperty("units").GetInt32());
         Assert.False(manifest.GetProperty("data").TryGetProperty("last_prices", out _)); // private data (DP-11)
+        Assert.Equal(JsonValueKind.Null, manifest.GetProperty("data").GetProperty("input_sha256").ValueKind); // withheld (DP-11)
+
+        // the audit log is internal: its run.completed still identifies the data, as crucible train's does
+        var completed = RunCompleted(job.GetProperty("id").GetString()!);
+        Assert.Equal(SequenceJob.Sha256(prices), completed.GetProperty("input_sha256").GetString());
+        Assert.Equal(JsonValueKind.Null, completed.GetProperty("train_matrix_sha256").ValueKind);
 
         var run = JsonDocument.Parse(await admin.GetStringAsync("/v1/runs/" + job.GetProperty("run_id").GetString())).RootElement;
         Assert.True(JsonElement.DeepEquals(privacy, run.GetProperty("dp")), run.GetProperty("dp").ToString());

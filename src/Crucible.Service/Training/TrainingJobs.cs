@@ -310,7 +310,8 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         var run = RunManifests.Start(home, "train", RunConfig(r), r.Sequence?.Seed ?? r.Tabular!.Seed);
         if (job.Body is { } body) run.AddInput(body);
         var dataPath = Path.Combine(folder, "data.csv");
-        run.AddInput(FileRequest.WriteNamed(dataPath, r.Request.DataCsv!)); // the bytes crucible train would read
+        var dataInput = FileRequest.WriteNamed(dataPath, r.Request.DataCsv!); // the bytes crucible train would read
+        run.AddInput(dataInput);
         var (train, all, read) = ReadReturns(dataPath, r);
         var progress = new Progress(job, _shared, _local, clock);
         var modelFolder = Path.Combine(folder, "model");
@@ -332,7 +333,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             generator.Save(modelFolder);
             var m = generator.Manifest;
             modelId = Crucible.Governance.Registry.ModelRegistry.IdOf(modelFolder);
-            entry = Completed(job, m.Kind, m.Weights.Sha256, m.Data, m.Seed, m.Training.Steps);
+            entry = Completed(job, m.Kind, m.Weights.Sha256, m.Data, dataInput.Sha256, m.Seed, m.Training.Steps);
             entry["state_sha256"] = m.StateData?.InputSha256;
             entry["state_columns"] = r.Request.StateColumns is { } names ? string.Join(",", names) : null; // as given, like --state-columns
             entry["calibrate_guidance"] = r.Calibration?.Episode.Name;
@@ -345,7 +346,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             generator.Save(modelFolder);
             var m = generator.Manifest;
             modelId = Crucible.Governance.Registry.ModelRegistry.IdOf(modelFolder);
-            entry = Completed(job, m.Kind, m.Weights.Sha256, m.Data, m.Seed, m.Training.Steps);
+            entry = Completed(job, m.Kind, m.Weights.Sha256, m.Data, dataInput.Sha256, m.Seed, m.Training.Steps);
             if (m.Privacy is { } dp) run.Dp = JsonSerializer.SerializeToNode(dp, DiffusionJson.Options) as JsonObject;
         }
 
@@ -483,14 +484,16 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         }
     }
 
-    // the run.completed entry of a job: the keys of crucible train's, with the job's id
-    private static JsonObject Completed(Job job, string kind, string modelId, DataManifest data, ulong seed, int steps) => new()
+    // the run.completed entry of a job: the keys of crucible train's, with the job's id. A DP-SGD model's manifest withholds
+    // the data's hashes (DP-11), but the audit log is internal (never released with the model): input_sha256 is then the
+    // run manifest's hash of the data bytes (dataSha256), as crucible train records it; train_matrix_sha256 stays null
+    private static JsonObject Completed(Job job, string kind, string modelId, DataManifest data, string dataSha256, ulong seed, int steps) => new()
     {
         ["command"] = "service.train",
         ["job_id"] = job.Id,
         ["kind"] = kind,
         ["model_id"] = modelId,
-        ["input_sha256"] = data.InputSha256,
+        ["input_sha256"] = data.InputSha256 ?? dataSha256,
         ["train_matrix_sha256"] = data.TrainMatrixSha256,
         ["seed"] = seed.ToString(CultureInfo.InvariantCulture),
         ["steps"] = steps,
