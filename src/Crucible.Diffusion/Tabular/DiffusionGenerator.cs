@@ -222,7 +222,11 @@ public sealed class DiffusionGenerator
         var schedule = o.VolatilityAdaptive ? VolatilityAdaptiveSchedule.Fit(baseSchedule, x0, rows, d) : VolatilityAdaptiveSchedule.Isotropic(baseSchedule, d);
         var network = new MlpDenoiser(new MlpDenoiserConfig(d, o.Hidden, o.Blocks, o.TimeEmbedding, (float)o.Dropout), new Philox(o.Seed, stream: 0));
         var denoiser = new MlpDenoiserAdapter(network, schedule.Steps);
-        var trainer = new DiffusionTrainer(denoiser, schedule, o.Objective, o.Training, privacy) { LossWeights = StratifiedWeights(o, trainReturns.Columns) };
+        var trainer = new DiffusionTrainer(denoiser, schedule, o.Objective, o.Training, privacy)
+        {
+            LossWeights = StratifiedWeights(o, trainReturns.Columns),
+            Smoothing = o.Smoothing > 0 ? SmoothingKernel(x0, rows, d, o.Smoothing) : null,
+        };
         string trainHash = TrainMatrixSha256(trainReturns);
 
         // 3. train (resuming from a checkpoint of the same data and options)
@@ -300,6 +304,19 @@ public sealed class DiffusionGenerator
         _calibration = calibration?.LoadMap();
         _columns = [.. trainReturns.Columns];
         return this;
+    }
+
+    // the smoothed bootstrap's kernel on the model-space rows; a rank-deficient covariance is a data problem, named as such
+    private static SmoothedBootstrap SmoothingKernel(float[] x0, int rows, int d, double h)
+    {
+        try
+        {
+            return SmoothedBootstrap.Fit(x0, rows, d, h);
+        }
+        catch (ArgumentException e) when (e is not ArgumentOutOfRangeException)
+        {
+            throw new InvalidInputException("smoothing-rank", $"smoothing: {e.Message}");
+        }
     }
 
     // the sampler's draws mapped back to the transform's space (whitening undone), before calibration and clamping

@@ -110,6 +110,19 @@ public sealed record DiffusionGeneratorOptions
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public double Dropout { get; init; }
 
+    /// <summary>
+    /// h of the smoothed training rows, ≥ 0; 0 (the default, not written to the manifest) trains on the rows as they are.
+    /// With h &gt; 0 the main training replaces each row of each batch by x' = μ + (x − μ + h·L·z) / √(1 + h²), z ~ N(0, I)
+    /// fresh per row and step from Philox stream 6 (<see cref="DiffusionTrainer.SmoothingStream"/>), μ and L (the
+    /// Cholesky factor of the covariance) of the training rows in model space, after the transform and any whitening
+    /// (<see cref="SmoothedBootstrap"/>): the batches keep the rows' means and covariances exactly while no row is seen
+    /// twice, a regulariser against memorisation. The distillation (whose targets are the teacher's ODE map, with the
+    /// rows only as starting points) and the marginal calibration (the model's own draws) do not smooth. Not with
+    /// <see cref="Privacy"/>: L would be computed from the private rows outside DP-SGD's accounting.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public double Smoothing { get; init; }
+
     /// <summary>Optimiser, schedule and EMA settings; its <see cref="TrainerOptions.Seed"/> is replaced by <see cref="Seed"/>.</summary>
     public TrainerOptions Training { get; init; } = new();
 
@@ -174,6 +187,9 @@ public sealed record DiffusionGeneratorOptions
         Require(Hidden >= 1 && Blocks >= 0, "hidden must be positive and blocks non-negative");
         Require(TimeEmbedding >= 2 && TimeEmbedding % 2 == 0, "time_embedding must be even and at least 2");
         Require(Dropout is >= 0 and < 1, "dropout must be in [0, 1)");
+        Require(Smoothing >= 0 && double.IsFinite(Smoothing), "smoothing must be a finite value ≥ 0");
+        Require(Smoothing == 0 || Privacy is null,
+            "smoothing cannot be combined with privacy: its kernel's covariance is computed from the private rows outside DP-SGD's accounting");
         Require(Strata is null || (Strata.Count > 0 && Strata.Values.All(l => !string.IsNullOrWhiteSpace(l))), "strata must map series to non-empty segment labels");
         Require(Strata is null || !Whiten, "strata (stratified training) cannot be combined with whiten: whitened components are not series");
         Require(Strata is null || Privacy is null, "strata (stratified training) cannot be combined with privacy: DP-SGD clips the plain per-example loss");

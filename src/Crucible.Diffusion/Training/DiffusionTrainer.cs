@@ -28,6 +28,7 @@ public sealed class DiffusionTrainer
     private readonly ExponentialMovingAverage? _ema;
     private readonly Philox _rng;
     private readonly Philox _dropout;
+    private readonly Philox _smoothing;
     private readonly List<float> _losses = [];
 
     // the batch buffers, reused every step: x_t (B, S), target (B, S), t (B), ε for one sample (S); S = Π SampleShape
@@ -40,6 +41,7 @@ public sealed class DiffusionTrainer
     private readonly int[] _timesteps;
     private readonly int[] _rows;
     private readonly float[] _eps;
+    private readonly float[] _smoothed;
     private readonly PrivacyEngine? _privacy;
     private readonly PoissonSampler? _sampler;
     private readonly float[]? _lossWeights;
@@ -98,12 +100,14 @@ public sealed class DiffusionTrainer
         _ema = options.EmaDecay > 0 ? new ExponentialMovingAverage(_parameters, options.EmaDecay, warmup: true) : null;
         _rng = new Philox(options.Seed, stream: 1);
         _dropout = new Philox(options.Seed, stream: DropoutStream);
+        _smoothing = new Philox(options.Seed, stream: SmoothingStream);
         int size = _scale.Length;
         _xt = new float[options.BatchSize * size];
         _target = new float[options.BatchSize * size];
         _timesteps = new int[options.BatchSize];
         _rows = new int[options.BatchSize];
         _eps = new float[size];
+        _smoothed = new float[size];
         if (privacy is not null)
         {
             if (privacy.Options.Steps != options.Steps)
@@ -123,6 +127,23 @@ public sealed class DiffusionTrainer
     /// training is exactly what it is without this stream).
     /// </summary>
     public const ulong DropoutStream = 5;
+
+    /// <summary>
+    /// The Philox stream of the smoothing kernel's draws (<see cref="Smoothing"/>): step s draws its batch's z from
+    /// <c>new Philox(Seed, stream: 6).Split(s)</c>, row by row in batch order, a pure function of the seed and the step
+    /// (a resumed checkpoint draws the same z without saving a generator position; without smoothing nothing is drawn).
+    /// </summary>
+    public const ulong SmoothingStream = 6;
+
+    /// <summary>
+    /// The smoothed bootstrap of the training rows (null: the default, rows as they are): each row of each batch is
+    /// replaced by <see cref="SmoothedBootstrap.Smooth"/> of it before the forward process noises it, with a fresh z per
+    /// row per step from <see cref="SmoothingStream"/>; the (row, t, ε) draws of the trainer's own stream are unchanged.
+    /// Its kernel is fitted on the data passed to <see cref="Fit"/> (the caller's job: <see cref="SmoothedBootstrap.Fit"/>).
+    /// Not with DP-SGD (its covariance comes from the private rows outside the accounting): a private step throws.
+    /// The PACF regulariser's target still comes from the unsmoothed rows.
+    /// </summary>
+    public SmoothedBootstrap? Smoothing { get; init; }
 
     /// <summary>The DP-SGD engine, or null when training is not private.</summary>
     public PrivacyEngine? Privacy => _privacy;
@@ -221,15 +242,24 @@ public sealed class DiffusionTrainer
         if (!_denoiser.Network.IsTraining) _denoiser.Network.Train();
         if (_privacy is not null) return PrivateStep(data, rows);
         float[] xt = _xt, target = _target, eps = _eps;
+        if (Smoothing is { } smooth && smooth.Features != size)
+            throw new ArgumentException($"the smoothing kernel is for rows of {smooth.Features} values, the samples have {size}", nameof(data));
+        var kernel = Smoothing is null ? null : _smoothing.Split((ulong)_step);
         for (int i = 0; i < b; i++)
         {
-            // Algorithm 1: x_0 ~ q(x_0), t ~ U{0..T−1}, ε ~ N(0, I)
+            // Algorithm 1: x_0 ~ q(x_0), t ~ U{0..T−1}, ε ~ N(0, I); with smoothing x_0 is the row's smoothed draw
             int row = _rng.NextInt(rows);
             _rows[i] = row;
             int t = _rng.NextInt(_schedule.Steps);
             _rng.FillNormal(eps);
             double abar = _schedule.Base.AlphasCumprod[t];
-            var x0 = data.AsSpan(row * size, size);
+            ReadOnlySpan<float> x0 = data.AsSpan(row * size, size);
+            if (kernel is not null)
+            {
+                Smoothing!.Smooth(x0, kernel, _smoothed);
+                x0 = _smoothed;
+            }
+
             var xti = xt.AsSpan(i * size, size);
             _schedule.AddNoise(x0, eps, t, _scale, xti);
             for (int j = 0; j < size; j++) xti[j] = (float)(xti[j] / _scale[j]); // the network sees x_t / σ, as in the samplers
@@ -262,6 +292,8 @@ public sealed class DiffusionTrainer
     private float PrivateStep(float[] data, int rows)
     {
         int size = _scale.Length;
+        if (Smoothing is not null)
+            throw new InvalidOperationException("smoothing cannot be combined with DP-SGD: the kernel's covariance is computed from the private rows outside the accounting");
         if (rows != _privacy!.DatasetSize)
             throw new ArgumentException($"the privacy engine was planned for {_privacy.DatasetSize} records, the data has {rows}", nameof(rows));
         var batch = _sampler!.Next();
