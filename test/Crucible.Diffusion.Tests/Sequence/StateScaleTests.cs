@@ -78,6 +78,21 @@ public sealed class StateScaleTests : IDisposable
             Assert.Equal(sd, g.Affine.Scale[i], 1e-12);
         }
 
+        // the model-space windows themselves (no transform): the volatility-adaptive schedule's σ_i is their std, that of r / s_b
+        var raw = new SequenceGenerator(Tiny).Fit(returns, conditions);
+        for (int i = 0; i < 2; i++)
+        {
+            var x = new List<double>();
+            for (int b = 0; b < count; b++)
+            {
+                double s = levels[b] is { } v ? v / reference : 1;
+                for (int t = 0; t < w; t++) x.Add((float)(returns[b + t, i] / s));
+            }
+
+            double mean = x.Average(), sd = Math.Sqrt(x.Sum(v => (v - mean) * (v - mean)) / (x.Count - 1));
+            Assert.Equal(sd, raw.Schedule.NoiseScale[i], 1e-9);
+        }
+
         // the volatility-following data has a wider raw spread than the scaled one: the scaling did something
         var plain = new SequenceGenerator(Tiny with { StateScale = null, Transform = SequenceTransform.Standardize }).Fit(returns, conditions);
         Assert.True(plain.Affine.Scale[0] > 1.15 * g.Affine.Scale[0], $"{plain.Affine.Scale[0]} vs {g.Affine.Scale[0]}");
