@@ -72,7 +72,10 @@ public sealed class SequenceGenerator
     /// <summary>W.</summary>
     public int Window => Manifest.Config.Window;
 
-    /// <summary>The map from model space to log returns: r_i = Offset[i] + Scale[i] · x_i.</summary>
+    /// <summary>
+    /// The map from model space to log returns: r_i = Offset[i] + Scale[i] · x_i, times the window's s when the model has
+    /// the public-state volatility scaling (<see cref="Manifest"/>'s <see cref="SequenceManifest.StateScale"/>, <see cref="WindowScales"/>).
+    /// </summary>
     public SeriesAffine Affine => Manifest.Affine;
 
     /// <summary>The condition space (names, train mean and std, reference state, archetypes).</summary>
