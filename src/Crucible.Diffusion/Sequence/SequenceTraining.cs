@@ -160,11 +160,11 @@ public static class SequenceTraining
         if (options.StateScale is { } scaleFeature)
         {
             // the volatility scaling reads its feature from the state: refused, named, when there is none to read
-            var features0 = stateColumns ?? EconomicState.FeatureNames;
+            var named = stateColumns ?? EconomicState.FeatureNames;
             string? refusal = state is null
                 ? $"state_scale {scaleFeature} scales each window by its state's {scaleFeature}, but no state was given (--state)"
-                : !features0.Contains(scaleFeature, StringComparer.Ordinal)
-                    ? $"state_scale {scaleFeature} is not among the condition features ({string.Join(", ", features0)}): add it to --state-columns"
+                : !named.Contains(scaleFeature, StringComparer.Ordinal)
+                    ? $"state_scale {scaleFeature} is not among the condition features ({string.Join(", ", named)}): add it to --state-columns"
                     : scaleFeature != "TERM" && !state.Frame.Columns.Contains(scaleFeature, StringComparer.Ordinal)
                         ? $"state_scale {scaleFeature} needs the state column {scaleFeature}, which the state file lacks (it has {string.Join(", ", state.Frame.Columns)})"
                         : null;
