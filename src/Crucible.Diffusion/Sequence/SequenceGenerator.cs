@@ -110,7 +110,23 @@ public sealed class SequenceGenerator
     private (IReadOnlyDictionary<string, double>? Conditions, SamplerOptions Sampler, StressPlan? Plan) Effective(SequenceSampleRequest request)
     {
         var sampler = request.Sampler ?? SamplerOptions.DefaultFor(Schedule.Steps);
-        if (request.Stress is null) return (request.Conditions, sampler, null);
+        var (conditions, plan) = ConditionsOf(request);
+        if (plan is { Constraints.Count: > 0 })
+        {
+            if (sampler.Guidance is not null)
+                throw new InvalidInputException("guidance-conflict", "the stress specification's moves need the sampler's guidance slot, which the request already fills");
+            var affine = ScaledAffine(conditions,
+                "the stress specification's moves are constraints on the returns, and this model scales its windows by the requested {0}: set {0} in the specification or the conditions");
+            sampler = sampler with { Guidance = plan.Guidance(affine.Offset, affine.Scale) };
+        }
+
+        return (conditions, sampler, plan);
+    }
+
+    // the conditions a request samples under (its stress specification's and its own) and the specification's plan
+    private (IReadOnlyDictionary<string, double>? Conditions, StressPlan? Plan) ConditionsOf(SequenceSampleRequest request)
+    {
+        if (request.Stress is null) return (request.Conditions, null);
         var plan = PlanStress(request.Stress);
         var conditions = new Dictionary<string, double>(plan.Conditions, StringComparer.OrdinalIgnoreCase);
         foreach (var (name, value) in request.Conditions ?? new Dictionary<string, double>())
@@ -119,25 +135,38 @@ public sealed class SequenceGenerator
                 throw new InvalidInputException("condition-conflict", $"condition {name} is set both by the stress specification and by a condition; give it once");
         }
 
-        if (plan.Constraints.Count > 0)
-        {
-            if (sampler.Guidance is not null)
-                throw new InvalidInputException("guidance-conflict", "the stress specification's moves need the sampler's guidance slot, which the request already fills");
-            var (offset, scale) = ScaledAffine(conditions);
-            sampler = sampler with { Guidance = plan.Guidance(offset, scale) };
-        }
-
-        return (conditions, sampler, plan);
+        return (conditions, plan);
     }
 
-    // the map from model space to log returns of windows drawn under the conditions: the affine map times the state
-    // scaling's s (one s for every window: moves are refused when the conditions leave the scale feature unset)
-    private (IReadOnlyList<double> Offset, IReadOnlyList<double> Scale) ScaledAffine(IReadOnlyDictionary<string, double>? conditions)
+    /// <summary>
+    /// The map from model space to log returns of the windows <paramref name="request"/> draws (its conditions, those its
+    /// stress specification sets included): r_i = s · (Offset[i] + Scale[i] · x_i), with s = v / v̄ of the requested
+    /// level v of the public-state volatility scaling's feature (<see cref="SequenceManifest.StateScale"/>), and s = 1
+    /// (<see cref="Affine"/> itself) for a model without it. Whatever works on the returns of model-space windows (objective
+    /// guidance, a likelihood of given returns) needs this map, not <see cref="Affine"/> alone.
+    /// </summary>
+    /// <exception cref="InvalidInputException">A state-scaled model and a request that leaves the level unset (its windows
+    /// then draw one s each, so no single map exists) or sets it ≤ 0 (rule <see cref="StateScaleRule"/>); a stress
+    /// specification that does not resolve.</exception>
+    public SeriesAffine AffineFor(SequenceSampleRequest request)
     {
-        if (Manifest.StateScale is not { } ss) return (Affine.Offset, Affine.Scale);
-        double s = ConstantScale(conditions) ?? throw new InvalidInputException(StateScaleRule,
-            $"the stress specification's moves are constraints on the returns, and this model scales its windows by the requested {ss.Feature}: set {ss.Feature} in the specification or the conditions");
-        return ([.. Affine.Offset.Select(v => v * s)], [.. Affine.Scale.Select(v => v * s)]);
+        ArgumentNullException.ThrowIfNull(request);
+        return AffineFor(ConditionsOf(request).Conditions);
+    }
+
+    /// <summary><see cref="AffineFor(SequenceSampleRequest)"/> for windows under <paramref name="conditions"/> (null: unconditional).</summary>
+    /// <exception cref="InvalidInputException">A state-scaled model and conditions that leave the level unset or set it ≤ 0 (rule <see cref="StateScaleRule"/>).</exception>
+    public SeriesAffine AffineFor(IReadOnlyDictionary<string, double>? conditions) => ScaledAffine(conditions,
+        "this model scales its windows by the requested {0}, so mapping them to log returns needs one level: set {0} in the conditions (or the stress specification)");
+
+    // the map from model space to log returns of windows drawn under the conditions: the affine map times the state
+    // scaling's s (one s for every window: refused, with the message `unset` ({0}: the feature), when the conditions leave
+    // the scale feature unset)
+    private SeriesAffine ScaledAffine(IReadOnlyDictionary<string, double>? conditions, string unset)
+    {
+        if (Manifest.StateScale is not { } ss) return Affine;
+        double s = ConstantScale(conditions) ?? throw new InvalidInputException(StateScaleRule, string.Format(CultureInfo.InvariantCulture, unset, ss.Feature));
+        return new SeriesAffine([.. Affine.Offset.Select(v => v * s)], [.. Affine.Scale.Select(v => v * s)]);
     }
 
     /// <summary>The guidance weight a request samples with: its own, or else the model's default (<see cref="SequenceGeneratorOptions.GuidanceScale"/>).</summary>
