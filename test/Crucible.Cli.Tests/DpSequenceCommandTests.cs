@@ -217,6 +217,27 @@ public sealed class DpSequenceCommandTests : IDisposable
         Assert.Equal(low.Length, high.Length);
         for (int i = 0; i < low.Length; i++) Assert.Equal(2 * low[i], high[i], 1e-9 * (1 + Math.Abs(high[i])));
 
+        // stress --reverse/--adversarial --model set no level, so guidance has no single scale: exit 2 naming the manifest;
+        // rejection sampling (--guidance-scale 0) draws a level per window and runs
+        string portfolio = Path.Combine(_dir, "portfolio.json");
+        File.WriteAllText(portfolio, """{"name": "ab", "weights": {"A": 0.6, "B": 0.4}}""");
+        string report = Path.Combine(_dir, "reverse.json");
+        string[] reverse = ["stress", "--scenarios", Path.Combine(_dir, "vix15.csv"), "--portfolio", portfolio, "--reverse", "--loss-threshold", "0.05",
+            "--history", prices, "--model", model, "--candidates", "8", "--top", "2", "--out", report];
+        foreach (string[] args in new string[][] { [.. reverse, "--guidance-scale", "1"], [.. reverse.Where(a => a != "--reverse" && a != "--loss-threshold" && a != "0.05"), "--adversarial"] })
+        {
+            var r = Crucible(args);
+            Assert.True(r.Exit == 2, $"exit {r.Exit}\n{r.Stdout}\n{r.Stderr}");
+            Assert.Contains("state-scale", r.Stderr, StringComparison.Ordinal);
+            Assert.Contains(Path.Combine(model, "manifest.json"), r.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", r.Stderr, StringComparison.Ordinal);
+            Assert.False(File.Exists(report));
+        }
+
+        var rejection = Crucible([.. reverse, "--guidance-scale", "0"]);
+        Assert.True(rejection.Exit == 0, rejection.Stderr);
+        Assert.True(File.Exists(report));
+
         string stateless = Path.Combine(_dir, "stateless.csv");
         File.WriteAllLines(stateless, File.ReadAllLines(state).Select(l => string.Join(',', l.Split(',').Where((_, i) => i != 1))));
         string refused = Path.Combine(_dir, "refused");
