@@ -2,7 +2,10 @@
 # Reproduces the README's figures for DP-SGD on a conditional sequence model whose economic state is declared public
 # (--dp-public-state): what privacy costs in fidelity, and whether the conditioning still steers the tail.
 # Usage: [SEEDS="1 2"] [STEPS=N] [BATCH=B] [LR=L] [RUNS="nodp dp"] [STATE=FILE] [DP_ARGS="--dp-epsilon 3 --dp-delta 1e-5"]
+#        [STATE_COLUMNS=VIXCLS,DFF,...] [GUIDANCE="4 8"] [EXTRA='"state_scale": "VIXCLS"'] [CLI=path/to/crucible]
 #        bash bench/sequence/dp_conditional.sh [OUT_DIR]
+#   STATE_COLUMNS: the condition features; GUIDANCE: the w of the VIX 15 / VIX 45 draws (one line per w); EXTRA: more
+#   config keys (JSON members, e.g. the public-state volatility scaling of session 16); CLI: a built crucible (no build).
 #   Data: the bundled demo set (data/demo/ff10_treasury_demo.csv, daily simple returns in percent), series NoDur, HiTec,
 #   Enrgy, Utils; train on 2000-01-03..2017-12-29 (4,528 days, 4,519 windows of W = 10), holdout 2018-01-01..2021-12-31 as
 #   log returns, as bench/sequence/dp.sh. State: ../shared/data/us_conditioning_daily.csv (FRED; public data), features
@@ -25,10 +28,15 @@ lr=${LR:-0.01}
 seeds=${SEEDS:-1 2}
 runs=${RUNS:-nodp dp}
 state=${STATE:-../shared/data/us_conditioning_daily.csv}
+state_columns=${STATE_COLUMNS:-VIXCLS,DFF,TERM,BAA10Y,BAMLH0A0HYM2}
+guidance=${GUIDANCE:-4}
+extra=${EXTRA:+, $EXTRA}
 [ -f "$state" ] || state=/work/shared/data/us_conditioning_daily.csv
 mkdir -p "$out"
-dotnet build src/Crucible.Cli -c Release -nologo -clp:ErrorsOnly
-cli=src/Crucible.Cli/bin/Release/net10.0/crucible
+if [ -n "${CLI:-}" ]; then cli=$CLI; else
+  dotnet build src/Crucible.Cli -c Release -nologo -clp:ErrorsOnly
+  cli=src/Crucible.Cli/bin/Release/net10.0/crucible
+fi
 data=data/demo/ff10_treasury_demo.csv
 export CRUCIBLE_HOME="$out/home"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores; state $state ($(sha256sum "$state" | cut -c1-16)…)"
@@ -42,7 +50,7 @@ awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; print "Date,NoDur,HiTe
 
 cat > "$out/config.json" <<JSON
 {"window": 10, "hidden": 16, "layers": 2, "time_embedding": 16,
- "training": {"steps": $steps, "batch_size": $batch, "learning_rate": $lr, "warmup_steps": 100}}
+ "training": {"steps": $steps, "batch_size": $batch, "learning_rate": $lr, "warmup_steps": 100}$extra}
 JSON
 
 run() {
@@ -50,16 +58,17 @@ run() {
   local start end
   start=$(date +%s.%N)
   "$cli" train --data "$data" --input percent --columns NoDur,HiTec,Enrgy,Utils --train-end 2017-12-31 --kind sequence \
-    --state "$state" --state-columns VIXCLS,DFF,TERM,BAA10Y,BAMLH0A0HYM2 \
+    --state "$state" --state-columns "$state_columns" \
     --config "$out/config.json" --seed "$seed" --out "$out/$name" "$@" > "$out/$name.train.txt"
   end=$(date +%s.%N)
   "$cli" generate --model "$out/$name" --count 500 --seed 7 --out "$out/$name.csv" > /dev/null
   "$cli" evaluate --real "$out/holdout.csv" --synthetic "$out/$name.csv" --out "$out/$name.report.json" > /dev/null
-  "$cli" generate --model "$out/$name" --count 2000 --seed 8 --condition VIXCLS=15 --out "$out/$name.calm.csv" > /dev/null
-  "$cli" generate --model "$out/$name" --count 2000 --seed 8 --condition VIXCLS=45 --out "$out/$name.stressed.csv" > /dev/null
-  local sigma
+  local sigma g
   sigma=$(grep -o 'σ = [0-9.]*' "$out/$name.train.txt" | head -1 | cut -d' ' -f3 || true)
-  /usr/bin/env python3 - "$out/$name" "${sigma:-none}" "$start" "$end" <<'PY'
+  for g in $guidance; do
+  "$cli" generate --model "$out/$name" --count 2000 --seed 8 --condition VIXCLS=15 --guidance "$g" --out "$out/$name.calm.csv" > /dev/null
+  "$cli" generate --model "$out/$name" --count 2000 --seed 8 --condition VIXCLS=45 --guidance "$g" --out "$out/$name.stressed.csv" > /dev/null
+  /usr/bin/env python3 - "$out/$name" "${sigma:-none}" "$start" "$end" "$g" <<'PY'
 import csv, json, math, sys
 base = sys.argv[1]
 r = json.load(open(base + ".report.json"))
@@ -79,9 +88,10 @@ def es(path, alpha=0.975):
 
 calm, stressed = es(base + ".calm.csv"), es(base + ".stressed.csv")
 name = base.rsplit("/", 1)[1]
-print(f"{name:9s} sigma {sys.argv[2]:>6s}  ks_mean {r['ks_mean']:.3f}  corr_distance {r['corr_distance']:.3f}  "
+print(f"{name:9s} sigma {sys.argv[2]:>6s}  ks_mean {r['ks_mean']:.3f}  corr_distance {r['corr_distance']:.3f}  w {sys.argv[5]:>3s}  "
       f"ES97.5(10d) VIX15 {calm:.4f}  VIX45 {stressed:.4f}  ratio {stressed / calm:.2f}  train {float(sys.argv[4]) - float(sys.argv[3]):.0f} s")
 PY
+  done
 }
 
 # the holdout's own 10-day ES at 97.5% over its stride-1 windows, for scale

@@ -99,11 +99,22 @@ public static class StressFiles
         ArgumentNullException.ThrowIfNull(history);
         ArgumentNullException.ThrowIfNull(portfolio);
         var model = Diffusion.Sequence.SequenceGenerator.Load(modelFolder);
+        RefuseStateScaledGuidance(model, modelFolder, "--adversarial always guides toward larger losses");
         var request = new AdversarialRequest
         {
             Portfolio = portfolio, Horizon = model.Window, CandidatesPerRung = candidatesPerRung, Top = top, GuidanceScale = guidanceScale, Seed = seed,
         };
         return AdversarialScenarios.Run(new FittedSequenceDiffusion(model), request, Plausibility(history, [.. model.Columns], historyFile));
+    }
+
+    // the model's windows are unconditional here, so a state-scaled model draws one level (one s) per window, and guidance
+    // on the returns has no single map from model space (SequenceGenerator.AffineFor): refused before any sampling
+    private static void RefuseStateScaledGuidance(Diffusion.Sequence.SequenceGenerator model, string folder, string why)
+    {
+        if (model.Manifest.StateScale is not { } ss) return;
+        throw new InvalidInputException(Diffusion.Sequence.SequenceGenerator.StateScaleRule,
+            $"the model scales its windows by the level of {ss.Feature} (state_scale), which crucible stress does not set, so each window draws its own scale; {why}, which needs one",
+            new InputLocation(Path.Combine(folder, "manifest.json"), 0, 0));
     }
 
     /// <summary>
@@ -120,6 +131,7 @@ public static class StressFiles
         if (!(reverse.GuidanceScale >= 0) || !double.IsFinite(reverse.GuidanceScale))
             throw new InvalidInputException("guidance", $"the guidance scale {reverse.GuidanceScale} must be finite and ≥ 0");
         var model = Diffusion.Sequence.SequenceGenerator.Load(reverse.Model);
+        if (reverse.GuidanceScale > 0) RefuseStateScaledGuidance(model, reverse.Model, "--reverse with --guidance-scale > 0 guides toward the loss (--guidance-scale 0 samples without guidance, a drawn level per window)");
         var fitted = new FittedSequenceDiffusion(model);
         var request = new ReverseStressRequest
         {

@@ -182,4 +182,74 @@ public sealed class DpSequenceCommandTests : IDisposable
         Assert.Equal(2, tabular.Exit);
         Assert.Contains("OPT-E-KIND", tabular.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void TrainSequence_DpPublicState_WithStateScale_RecordsItInTheStatement_ScalesTheDraws_AndWithoutTheColumnExitsTwo()
+    {
+        var (prices, state) = Files();
+        string model = Path.Combine(_dir, "s");
+        string config = Config(", \"state_scale\": \"VIXCLS\"");
+        var (code, stdout, stderr) = Crucible("train", "--data", prices, "--kind", "sequence", "--window", "5", "--config", config, "--steps", "4",
+            "--train-end", "2020-05-15", "--state", state, "--state-columns", "VIXCLS,TERM", "--dp-public-state", "--dp-noise-multiplier", "3",
+            "--dp-delta", "1e-4", "--out", model);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("state scale: each window's returns divided by its VIXCLS / ", stdout, StringComparison.Ordinal);
+        using (var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "manifest.json"))))
+        {
+            var scale = doc.RootElement.GetProperty("state_scale");
+            Assert.Equal("VIXCLS", scale.GetProperty("feature").GetString());
+            double reference = scale.GetProperty("reference").GetDouble();
+            Assert.Equal(doc.RootElement.GetProperty("conditions").GetProperty("mean")[0].GetDouble(), reference);
+            Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"divided by its state's VIXCLS / {reference:G6} (state_scale"),
+                doc.RootElement.GetProperty("privacy").GetProperty("statement").GetString(), StringComparison.Ordinal);
+        }
+
+        // the same seed at twice the level: the same model-space windows (w = 0), twice the returns
+        double[] Draw(string vix)
+        {
+            var file = Path.Combine(_dir, $"vix{vix}.csv");
+            var r = Crucible("generate", "--model", model, "--count", "4", "--condition", $"VIXCLS={vix}", "--guidance", "0", "--sampling-steps", "5", "--seed", "1", "--out", file);
+            Assert.True(r.Exit == 0, r.Stderr);
+            return [.. File.ReadAllLines(file).Skip(1).SelectMany(l => l.Split(',').Skip(2)).Select(v => double.Parse(v, CultureInfo.InvariantCulture))];
+        }
+
+        var (low, high) = (Draw("15"), Draw("30"));
+        Assert.Equal(low.Length, high.Length);
+        for (int i = 0; i < low.Length; i++) Assert.Equal(2 * low[i], high[i], 1e-9 * (1 + Math.Abs(high[i])));
+
+        // stress --reverse/--adversarial --model set no level, so guidance has no single scale: exit 2 naming the manifest;
+        // rejection sampling (--guidance-scale 0) draws a level per window and runs
+        string portfolio = Path.Combine(_dir, "portfolio.json");
+        File.WriteAllText(portfolio, """{"name": "ab", "weights": {"A": 0.6, "B": 0.4}}""");
+        string report = Path.Combine(_dir, "reverse.json");
+        string[] reverse = ["stress", "--scenarios", Path.Combine(_dir, "vix15.csv"), "--portfolio", portfolio, "--reverse", "--loss-threshold", "0.05",
+            "--history", prices, "--model", model, "--candidates", "8", "--top", "2", "--out", report];
+        foreach (string[] args in new string[][] { [.. reverse, "--guidance-scale", "1"], [.. reverse.Where(a => a != "--reverse" && a != "--loss-threshold" && a != "0.05"), "--adversarial"] })
+        {
+            var r = Crucible(args);
+            Assert.True(r.Exit == 2, $"exit {r.Exit}\n{r.Stdout}\n{r.Stderr}");
+            Assert.Contains("state-scale", r.Stderr, StringComparison.Ordinal);
+            Assert.Contains(Path.Combine(model, "manifest.json"), r.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", r.Stderr, StringComparison.Ordinal);
+            Assert.False(File.Exists(report));
+        }
+
+        var rejection = Crucible([.. reverse, "--guidance-scale", "0"]);
+        Assert.True(rejection.Exit == 0, rejection.Stderr);
+        Assert.True(File.Exists(report));
+
+        string stateless = Path.Combine(_dir, "stateless.csv");
+        File.WriteAllLines(stateless, File.ReadAllLines(state).Select(l => string.Join(',', l.Split(',').Where((_, i) => i != 1))));
+        string refused = Path.Combine(_dir, "refused");
+        foreach (var (file, columns, expected) in new[] { (stateless, "VIXCLS,TERM", "which the state file lacks"), (state, "TERM", "not among the condition features") })
+        {
+            var r = Crucible("train", "--data", prices, "--kind", "sequence", "--window", "5", "--config", config, "--steps", "2", "--state", file,
+                "--state-columns", columns, "--out", refused);
+            Assert.True(r.Exit == 2, $"{columns}: exit {r.Exit}\n{r.Stdout}\n{r.Stderr}");
+            Assert.Contains("state-scale", r.Stderr, StringComparison.Ordinal);
+            Assert.Contains(expected, r.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", r.Stderr, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(refused));
+        }
+    }
 }

@@ -468,6 +468,12 @@ internal static class TrainCommand
                 $"conditions: {string.Join(", ", m.Conditions.Names)} ({m.Windows.Conditioned} windows with a known state, lagged one day)"));
         }
 
+        if (m.StateScale is { } scaled)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"state scale: each window's returns divided by its {scaled.Feature} / {scaled.Reference:G6} ({scaled.ScaledWindows} windows); generated windows multiplied back by the requested level's"));
+        }
+
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"training:   {m.Training.Steps} steps in {seconds:F1} s, {(m.Privacy is null ? $"final loss {m.Training.FinalLoss:F4}" : "loss withheld (a statistic of the private windows)")}"));
         if (m.Privacy is { } dpStatement) output.WriteLine($"privacy:    {dpStatement.Statement}");

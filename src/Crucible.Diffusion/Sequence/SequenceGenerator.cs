@@ -72,7 +72,10 @@ public sealed class SequenceGenerator
     /// <summary>W.</summary>
     public int Window => Manifest.Config.Window;
 
-    /// <summary>The map from model space to log returns: r_i = Offset[i] + Scale[i] · x_i.</summary>
+    /// <summary>
+    /// The map from model space to log returns: r_i = Offset[i] + Scale[i] · x_i, times the window's s when the model has
+    /// the public-state volatility scaling (<see cref="Manifest"/>'s <see cref="SequenceManifest.StateScale"/>, <see cref="WindowScales"/>).
+    /// </summary>
     public SeriesAffine Affine => Manifest.Affine;
 
     /// <summary>The condition space (names, train mean and std, reference state, archetypes).</summary>
@@ -107,7 +110,23 @@ public sealed class SequenceGenerator
     private (IReadOnlyDictionary<string, double>? Conditions, SamplerOptions Sampler, StressPlan? Plan) Effective(SequenceSampleRequest request)
     {
         var sampler = request.Sampler ?? SamplerOptions.DefaultFor(Schedule.Steps);
-        if (request.Stress is null) return (request.Conditions, sampler, null);
+        var (conditions, plan) = ConditionsOf(request);
+        if (plan is { Constraints.Count: > 0 })
+        {
+            if (sampler.Guidance is not null)
+                throw new InvalidInputException("guidance-conflict", "the stress specification's moves need the sampler's guidance slot, which the request already fills");
+            var affine = ScaledAffine(conditions,
+                "the stress specification's moves are constraints on the returns, and this model scales its windows by the requested {0}: set {0} in the specification or the conditions");
+            sampler = sampler with { Guidance = plan.Guidance(affine.Offset, affine.Scale) };
+        }
+
+        return (conditions, sampler, plan);
+    }
+
+    // the conditions a request samples under (its stress specification's and its own) and the specification's plan
+    private (IReadOnlyDictionary<string, double>? Conditions, StressPlan? Plan) ConditionsOf(SequenceSampleRequest request)
+    {
+        if (request.Stress is null) return (request.Conditions, null);
         var plan = PlanStress(request.Stress);
         var conditions = new Dictionary<string, double>(plan.Conditions, StringComparer.OrdinalIgnoreCase);
         foreach (var (name, value) in request.Conditions ?? new Dictionary<string, double>())
@@ -116,14 +135,38 @@ public sealed class SequenceGenerator
                 throw new InvalidInputException("condition-conflict", $"condition {name} is set both by the stress specification and by a condition; give it once");
         }
 
-        if (plan.Constraints.Count > 0)
-        {
-            if (sampler.Guidance is not null)
-                throw new InvalidInputException("guidance-conflict", "the stress specification's moves need the sampler's guidance slot, which the request already fills");
-            sampler = sampler with { Guidance = plan.Guidance(Affine.Offset, Affine.Scale) };
-        }
+        return (conditions, plan);
+    }
 
-        return (conditions, sampler, plan);
+    /// <summary>
+    /// The map from model space to log returns of the windows <paramref name="request"/> draws (its conditions, those its
+    /// stress specification sets included): r_i = s · (Offset[i] + Scale[i] · x_i), with s = v / v̄ of the requested
+    /// level v of the public-state volatility scaling's feature (<see cref="SequenceManifest.StateScale"/>), and s = 1
+    /// (<see cref="Affine"/> itself) for a model without it. Whatever works on the returns of model-space windows (objective
+    /// guidance, a likelihood of given returns) needs this map, not <see cref="Affine"/> alone.
+    /// </summary>
+    /// <exception cref="InvalidInputException">A state-scaled model and a request that leaves the level unset (its windows
+    /// then draw one s each, so no single map exists) or sets it ≤ 0 (rule <see cref="StateScaleRule"/>); a stress
+    /// specification that does not resolve.</exception>
+    public SeriesAffine AffineFor(SequenceSampleRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return AffineFor(ConditionsOf(request).Conditions);
+    }
+
+    /// <summary><see cref="AffineFor(SequenceSampleRequest)"/> for windows under <paramref name="conditions"/> (null: unconditional).</summary>
+    /// <exception cref="InvalidInputException">A state-scaled model and conditions that leave the level unset or set it ≤ 0 (rule <see cref="StateScaleRule"/>).</exception>
+    public SeriesAffine AffineFor(IReadOnlyDictionary<string, double>? conditions) => ScaledAffine(conditions,
+        "this model scales its windows by the requested {0}, so mapping them to log returns needs one level: set {0} in the conditions (or the stress specification)");
+
+    // the map from model space to log returns of windows drawn under the conditions: the affine map times the state
+    // scaling's s (one s for every window: refused, with the message `unset` ({0}: the feature), when the conditions leave
+    // the scale feature unset)
+    private SeriesAffine ScaledAffine(IReadOnlyDictionary<string, double>? conditions, string unset)
+    {
+        if (Manifest.StateScale is not { } ss) return Affine;
+        double s = ConstantScale(conditions) ?? throw new InvalidInputException(StateScaleRule, string.Format(CultureInfo.InvariantCulture, unset, ss.Feature));
+        return new SeriesAffine([.. Affine.Offset.Select(v => v * s)], [.. Affine.Scale.Select(v => v * s)]);
     }
 
     /// <summary>The guidance weight a request samples with: its own, or else the model's default (<see cref="SequenceGeneratorOptions.GuidanceScale"/>).</summary>
@@ -202,7 +245,8 @@ public sealed class SequenceGenerator
         double minNoise = options.GuidanceMinNoise ?? m.Config.GuidanceMinNoise;
         var sampler = new SamplerOptions(options.Sampler, Math.Min(SamplerOptions.DefaultSteps, Schedule.Steps), Cancellation: cancellation);
         var points = new List<CalibrationPoint>();
-        double EsOf(float[] windows) => EconomicState.EqualWeightWindowExpectedShortfall(ToReturns(windows, options.Samples), w, options.Samples, stride: w, options.Alpha);
+        var stateScales = WindowScales(options.Samples, sampleSeed, state);
+        double EsOf(float[] windows) => EconomicState.EqualWeightWindowExpectedShortfall(ToReturns(windows, options.Samples, stateScales), w, options.Samples, stride: w, options.Alpha);
         double chosen, regime = 0;
         bool within;
         (double Conditional, double Unconditional, double Es)? scaled = null;
@@ -427,6 +471,11 @@ public sealed class SequenceGenerator
             privacy = privacyPlan.CreateEngine(new Philox(o.Seed, stream: 3));
         }
 
+        // 0b. public-state volatility scaling: each window's returns divided by s_b = v_b / v̄ before the transform
+        var (stateScale, windowScales) = o.StateScale is { } scaleFeature
+            ? StateScaleOf(scaleFeature, trainReturns, conditions, publicConditions, count)
+            : (null, null);
+
         // 1. the affine map and the windows (D, W) in model space (under DP: r / public_scale clipped to ±public_bound)
         var offset = new double[d];
         var scale = new double[d];
@@ -434,6 +483,26 @@ public sealed class SequenceGenerator
         {
             scale[i] = o.Privacy?.PublicScale ?? 1;
             if (o.Transform != SequenceTransform.Standardize) continue;
+            if (windowScales is not null)
+            {
+                // the mean and std of the scaled windows' values (a day lies in up to W windows, each with its own s)
+                double sum = 0, squares = 0;
+                for (int b = 0; b < count; b++)
+                {
+                    for (int t = 0; t < w; t++) sum += trainReturns[b + t, i] / windowScales[b];
+                }
+
+                double m = sum / (count * w);
+                for (int b = 0; b < count; b++)
+                {
+                    for (int t = 0; t < w; t++) squares += ((trainReturns[b + t, i] / windowScales[b]) - m) * ((trainReturns[b + t, i] / windowScales[b]) - m);
+                }
+
+                offset[i] = m;
+                scale[i] = Math.Max(Math.Sqrt(squares / ((count * w) - 1)), 1e-12);
+                continue;
+            }
+
             var column = trainReturns.Column(i);
             double mean = column.Average(), sd = Math.Sqrt(column.Sum(v => (v - mean) * (v - mean)) / (rows - 1));
             offset[i] = mean;
@@ -443,9 +512,10 @@ public sealed class SequenceGenerator
         var x0 = new float[count * size];
         for (int b = 0; b < count; b++)
         {
+            double sb = windowScales?[b] ?? 1;
             for (int i = 0; i < d; i++)
             {
-                for (int t = 0; t < w; t++) x0[(((b * d) + i) * w) + t] = (float)((trainReturns[b + t, i] - offset[i]) / scale[i]);
+                for (int t = 0; t < w; t++) x0[(((b * d) + i) * w) + t] = (float)(((trainReturns[b + t, i] / sb) - offset[i]) / scale[i]);
             }
         }
 
@@ -597,6 +667,7 @@ public sealed class SequenceGenerator
             Schedule = new ScheduleManifest { Kind = o.Schedule, DiffusionSteps = o.DiffusionSteps, VolatilityAdaptive = schedule.IsAdaptive, NoiseScale = [.. schedule.NoiseScale] },
             Affine = new SeriesAffine(offset, scale),
             Conditions = conditionManifest,
+            StateScale = stateScale,
             Data = new DataManifest
             {
                 InputFile = provenance?.FileName,
@@ -629,7 +700,7 @@ public sealed class SequenceGenerator
                 Parameters = network.ParameterCount(),
                 Tensors = [.. network.StateDict().Select(kv => new TensorManifest(kv.Key, kv.Value.Shape))],
             },
-            Privacy = privacy is null ? null : WithPublicState(PrivacyManifest.From(privacy, o.Privacy!, privacyPlan!.Statement(privacy)), publicState),
+            Privacy = privacy is null ? null : WithPublicState(PrivacyManifest.From(privacy, o.Privacy!, privacyPlan!.Statement(privacy)), publicState, stateScale),
         };
         _denoiser = denoiser;
         _schedule = schedule;
@@ -637,14 +708,142 @@ public sealed class SequenceGenerator
     }
 
     // the DP statement of a model conditioned on a public state says so, with the file's SHA-256
-    private static PrivacyManifest WithPublicState(PrivacyManifest statement, PublicStateManifest? publicState) => publicState is null
+    // (and, with the state scaling, that each window's returns were divided by a function of that file alone)
+    private static PrivacyManifest WithPublicState(PrivacyManifest statement, PublicStateManifest? publicState, StateScaleManifest? stateScale) => publicState is null
         ? statement
         : statement with
         {
             PublicState = publicState,
             Statement = statement.Statement + string.Create(CultureInfo.InvariantCulture,
-                $"; conditioned on a public economic state ({publicState.File ?? "state"}, SHA-256 {publicState.Sha256 ?? "not recorded"}): the conditions' standardisation, reference state and archetypes are statistics of that file alone"),
+                $"; conditioned on a public economic state ({publicState.File ?? "state"}, SHA-256 {publicState.Sha256 ?? "not recorded"}): the conditions' standardisation, reference state and archetypes are statistics of that file alone")
+                + (stateScale is null ? "" : string.Create(CultureInfo.InvariantCulture,
+                    $"; each window's returns were divided by its state's {stateScale.Feature} / {stateScale.Reference:G6} (state_scale, the mean over that file's statistics rows) before clipping: a fixed function of public data"))
         };
+
+    /// <summary>The number of quantiles of the scale feature a state-scaled model records (<see cref="StateScaleManifest.Levels"/>).</summary>
+    public const int StateScaleLevels = 200;
+
+    /// <summary>The rule of the public-state volatility scaling's refusals (<see cref="SequenceGeneratorOptions.StateScale"/>).</summary>
+    public const string StateScaleRule = "state-scale";
+
+    // Philox stream of the levels drawn for requests that do not set the scale feature (far from the sampler's chunk streams)
+    private const ulong StateScaleStream = 0x5CA1_E000_0000_0001;
+
+    // the state scaling: v̄ and the levels from the conditions' statistics rows (those of the standardisation: the public
+    // state's rows with every feature known, or else the training windows' conditions with every feature known), and
+    // each window's s_b = v_b / v̄ (1 where the window's state lacks the feature)
+    private static (StateScaleManifest Manifest, double[] WindowScales) StateScaleOf(
+        string feature, TimeSeriesFrame trainReturns, TimeSeriesFrame? conditions, TimeSeriesFrame? publicConditions, int count)
+    {
+        int j = conditions is null ? -1 : IndexOfColumn(conditions, feature);
+        if (conditions is null || j < 0)
+        {
+            throw new InvalidInputException(StateScaleRule, conditions is null
+                ? $"state_scale {feature} scales each window by its state's {feature}, but the model has no conditions: give the state (--state) with {feature} among its features"
+                : $"state_scale {feature} is not among the condition features ({string.Join(", ", conditions.Columns)}): add it to --state-columns");
+        }
+
+        var statistics = new List<double>();
+        if (publicConditions is not null)
+        {
+            var (values, rowCount, _, _) = KnownRows(publicConditions);
+            int k = publicConditions.ColumnCount;
+            for (int r = 0; r < rowCount; r++) statistics.Add(values[(r * k) + j]);
+        }
+
+        var scales = new double[count];
+        var raw = new double[count];
+        Array.Fill(raw, double.NaN);
+        int scaled = 0;
+        for (int b = 0; b < count; b++)
+        {
+            int r = Array.BinarySearch(conditions.Dates, trainReturns.Dates[b]);
+            if (r < 0 || double.IsNaN(conditions[r, j])) continue;
+            double v = conditions[r, j];
+            if (!(double.IsFinite(v) && v > 0))
+            {
+                throw new InvalidInputException(StateScaleRule, string.Create(CultureInfo.InvariantCulture,
+                    $"state_scale {feature} is {v} on {Iso(conditions.Dates[r])}: a volatility scale must be a finite level > 0"));
+            }
+
+            raw[b] = v;
+            scaled++;
+            bool known = true;
+            foreach (double c in conditions.Row(r)) known &= !double.IsNaN(c);
+            if (publicConditions is null && known) statistics.Add(v);
+        }
+
+        if (statistics.Count == 0 || scaled == 0)
+            throw new InvalidInputException(StateScaleRule, $"state_scale {feature}: no training window has a known {feature} on its first day");
+        foreach (double v in statistics)
+        {
+            if (!(double.IsFinite(v) && v > 0))
+            {
+                throw new InvalidInputException(StateScaleRule, string.Create(CultureInfo.InvariantCulture,
+                    $"state_scale {feature} has the level {v} in the conditions' statistics rows: a volatility scale must be a finite level > 0"));
+            }
+        }
+
+        double reference = statistics.Sum() / statistics.Count;
+        for (int b = 0; b < count; b++) scales[b] = double.IsNaN(raw[b]) ? 1 : raw[b] / reference;
+        var sorted = statistics.ToArray();
+        Array.Sort(sorted);
+        var levels = new double[StateScaleLevels];
+        for (int q = 0; q < levels.Length; q++) levels[q] = sorted[Math.Min(sorted.Length - 1, (int)((q + 0.5) * sorted.Length / levels.Length))];
+        return (new StateScaleManifest { Feature = conditions.Columns[j], Reference = reference, Levels = levels, ScaledWindows = scaled }, scales);
+    }
+
+    private static int IndexOfColumn(TimeSeriesFrame frame, string name)
+    {
+        for (int c = 0; c < frame.ColumnCount; c++)
+        {
+            if (string.Equals(frame.Columns[c], name, StringComparison.Ordinal)) return c;
+        }
+
+        return -1;
+    }
+
+    /// <summary>
+    /// The factor s each of <paramref name="count"/> windows is multiplied by on the way to log returns under the
+    /// public-state volatility scaling (<see cref="SequenceGeneratorOptions.StateScale"/>): v / v̄ for every window when
+    /// <paramref name="conditions"/> set the scale feature to v, or else the s of a level drawn uniformly (Philox, from
+    /// <paramref name="seed"/>) from <see cref="StateScaleManifest.Levels"/> for each window; null for a model without it.
+    /// </summary>
+    /// <exception cref="InvalidInputException">A requested level that is not finite and &gt; 0 (rule <see cref="StateScaleRule"/>).</exception>
+    public double[]? WindowScales(int count, ulong seed, IReadOnlyDictionary<string, double>? conditions)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (Manifest.StateScale is not { } ss) return null;
+        var scales = new double[count];
+        if (ConstantScale(conditions) is { } constant)
+        {
+            Array.Fill(scales, constant);
+            return scales;
+        }
+
+        var rng = new Philox(seed, stream: StateScaleStream);
+        for (int b = 0; b < count; b++) scales[b] = ss.Levels[rng.NextInt(ss.Levels.Count)] / ss.Reference;
+        return scales;
+    }
+
+    // s = v / v̄ when the conditions set the scale feature to v; null when they do not (or the model has no state scaling)
+    private double? ConstantScale(IReadOnlyDictionary<string, double>? conditions)
+    {
+        if (Manifest.StateScale is not { } ss || conditions is null) return null;
+        foreach (var (name, value) in conditions)
+        {
+            if (!string.Equals(name, ss.Feature, StringComparison.OrdinalIgnoreCase)) continue;
+            if (!(double.IsFinite(value) && value > 0))
+            {
+                throw new InvalidInputException(StateScaleRule, string.Create(CultureInfo.InvariantCulture,
+                    $"condition {ss.Feature} = {value}: the model scales its windows by {ss.Feature} / {ss.Reference:G6}, so the level must be finite and > 0"));
+            }
+
+            return value / ss.Reference;
+        }
+
+        return null;
+    }
 
     // the rows of a feature frame with every feature known: their values (rows × K), how many, and the index of the last one in the frame
     private static (double[] Values, int Rows, int First, int Last) KnownRows(TimeSeriesFrame features)
@@ -777,8 +976,14 @@ public sealed class SequenceGenerator
     /// is day t + 1 of scenario b + 1) and one column per series. The same seed and request give the same values on
     /// any number of threads. Several threads may sample one fitted model at once (not while it is being fitted or loaded).
     /// </summary>
-    public TimeSeriesFrame Sample(int count, ulong seed, SequenceSampleRequest? request = null) =>
-        ToReturns(SampleModelSpace(count, seed, request), count);
+    public TimeSeriesFrame Sample(int count, ulong seed, SequenceSampleRequest? request = null)
+    {
+        request ??= new SequenceSampleRequest();
+        var (conditions, sampler, _) = Effective(request);
+        var scales = WindowScales(count, seed, conditions);
+        var (z, _) = SampleResolved(count, seed, GuidanceOf(request), GuidanceMinNoiseOf(request), RegimeGuidanceOf(request), conditions, sampler);
+        return ToReturns(z, count, scales);
+    }
 
     // the sampler run of a resolved request: model-space windows count × D × W, scaled by the regime factor k
     private (float[] Windows, double RegimeFactor) SampleResolved(int count, ulong seed, double guidanceScale, double guidanceMinNoise, double regime,
@@ -810,18 +1015,20 @@ public sealed class SequenceGenerator
         return (windows, factor);
     }
 
-    // model-space windows (b, i, t) → log returns r = offset_i + scale_i · x as a frame of rows (b·W + t, i)
-    private TimeSeriesFrame ToReturns(float[] z, int count)
+    // model-space windows (b, i, t) → log returns r = s_b · (offset_i + scale_i · x) as a frame of rows (b·W + t, i),
+    // s_b the state scaling's factor of window b (1 without one)
+    private TimeSeriesFrame ToReturns(float[] z, int count, double[]? scales)
     {
         var m = Manifest;
         int d = m.Columns.Count, w = m.Config.Window;
         var values = new double[z.Length];
         for (int b = 0; b < count; b++)
         {
+            double sb = scales?[b] ?? 1;
             for (int i = 0; i < d; i++)
             {
                 double off = m.Affine.Offset[i], sc = m.Affine.Scale[i];
-                for (int t = 0; t < w; t++) values[(((b * w) + t) * d) + i] = off + (sc * z[(((b * d) + i) * w) + t]);
+                for (int t = 0; t < w; t++) values[(((b * w) + t) * d) + i] = sb * (off + (sc * z[(((b * d) + i) * w) + t]));
             }
         }
 
@@ -835,8 +1042,9 @@ public sealed class SequenceGenerator
         var (conditions, sampler, plan) = Effective(request);
         double minNoise = GuidanceMinNoiseOf(request);
         double regime = RegimeGuidanceOf(request);
+        var scales = WindowScales(count, seed, conditions);
         var (z, factor) = SampleResolved(count, seed, GuidanceOf(request), minNoise, regime, conditions, sampler);
-        var values = ToReturns(z, count);
+        var values = ToReturns(z, count, scales);
         var m = Manifest;
         double? violation = null;
         if (plan is { Constraints.Count: > 0 })
@@ -847,7 +1055,7 @@ public sealed class SequenceGenerator
             for (int k = 0; k < z.Length; k++)
             {
                 int i = (k / w) % d;
-                windows[k] = (float)(m.Affine.Offset[i] + (m.Affine.Scale[i] * z[k]));
+                windows[k] = (float)((scales?[k / (d * w)] ?? 1) * (m.Affine.Offset[i] + (m.Affine.Scale[i] * z[k])));
             }
 
             violation = plan.Constraints.ViolationRate(windows, count, 1e-6);

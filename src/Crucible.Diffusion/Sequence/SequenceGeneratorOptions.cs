@@ -98,6 +98,20 @@ public sealed record SequenceGeneratorOptions
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
     public double RegimeGuidance { get; init; }
 
+    /// <summary>
+    /// Public-state volatility scaling (the <c>state_scale</c> key; null: none, the default): the name of a condition
+    /// feature read from the state file (e.g. <c>VIXCLS</c>) whose level carries the returns' volatility. Each training
+    /// window's log returns are divided by s = v / v̄, v its value in the window's condition (the state before its first
+    /// day) and v̄ the feature's mean in the conditions' statistics (<see cref="ConditionManifest.Mean"/>: under DP the
+    /// public state file's rows up to the train end), before the transform; a generated window is multiplied by the s of
+    /// the requested value, or, when the request does not set the feature, by the s of a level drawn from the public
+    /// distribution recorded in the manifest (<see cref="StateScaleManifest"/>). The model then learns roughly
+    /// volatility-standardised returns, and the requested level sets the volatility by a fixed function of public data
+    /// that no training (and no DP noise) can weaken. Windows whose state lacks the feature keep s = 1.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? StateScale { get; init; }
+
     /// <summary>Optimiser, schedule and EMA settings; its seed is replaced by <see cref="Seed"/>.</summary>
     public TrainerOptions Training { get; init; } = new(Steps: 3000, BatchSize: 128, LearningRate: 2e-3, WarmupSteps: 100);
 
@@ -145,6 +159,8 @@ public sealed record SequenceGeneratorOptions
         Require(double.IsFinite(GuidanceMinNoise) && GuidanceMinNoise >= 0, "guidance_min_noise must be finite and non-negative");
         Require(double.IsFinite(ConditionNoise) && ConditionNoise >= 0, "condition_noise must be finite and non-negative");
         Require(double.IsFinite(RegimeGuidance) && RegimeGuidance >= 0, "regime_guidance must be finite and non-negative");
+        Require(StateScale is null || (StateScale.Length > 0 && !EconomicState.IsReturnDerived(StateScale)),
+            "state_scale must name a feature of the state file (e.g. VIXCLS), not an empty name or a feature computed from the returns (RV20)");
         Require(Training is not null, "training settings are missing");
         Require(Training!.Steps >= 1 && Training.BatchSize >= 1, "training.steps and training.batch_size must be positive");
         Require(double.IsFinite(Training.LearningRate) && Training.LearningRate > 0, "training.learning_rate must be positive");

@@ -37,6 +37,10 @@ public sealed record SequenceManifest
     /// <summary>The condition space (empty names: an unconditional model).</summary>
     public ConditionManifest Conditions { get; init; } = new();
 
+    /// <summary>The public-state volatility scaling (<see cref="SequenceGeneratorOptions.StateScale"/>); null when none.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public StateScaleManifest? StateScale { get; init; }
+
     /// <summary>The return data and its hashes.</summary>
     public DataManifest Data { get; init; } = new();
 
@@ -109,3 +113,27 @@ public sealed record WindowManifest
 /// <param name="Offset">The offset of each series.</param>
 /// <param name="Scale">The scale of each series (&gt; 0).</param>
 public sealed record SeriesAffine(IReadOnlyList<double> Offset, IReadOnlyList<double> Scale);
+
+/// <summary>
+/// The public-state volatility scaling of a sequence model (<see cref="SequenceGeneratorOptions.StateScale"/>): a window
+/// conditioned on the feature's value v is r = s · r̃ with s = v / <see cref="Reference"/> and r̃ the model's window in
+/// returns (offset + scale · x). Computed from the conditions' statistics rows only (the public state under DP), never
+/// from the returns.
+/// </summary>
+public sealed record StateScaleManifest
+{
+    /// <summary>The feature whose level scales the windows (e.g. <c>VIXCLS</c>).</summary>
+    public string Feature { get; init; } = "";
+
+    /// <summary>v̄: the feature's mean over the conditions' statistics rows (s = 1 at v = v̄).</summary>
+    public double Reference { get; init; }
+
+    /// <summary>
+    /// The feature's levels that requests without it draw from (each window takes one uniformly): the
+    /// (q + ½) / <see cref="SequenceGenerator.StateScaleLevels"/> quantiles (q = 0, 1, …) of the statistics rows.
+    /// </summary>
+    public IReadOnlyList<double> Levels { get; init; } = [];
+
+    /// <summary>Training windows scaled by their own state (the others, whose state lacks the feature, keep s = 1).</summary>
+    public int ScaledWindows { get; init; }
+}

@@ -157,6 +157,21 @@ public static class SequenceTraining
             }
         }
 
+        if (options.StateScale is { } scaleFeature)
+        {
+            // the volatility scaling reads its feature from the state: refused, named, when there is none to read
+            var named = stateColumns ?? EconomicState.FeatureNames;
+            string? refusal = state is null
+                ? $"state_scale {scaleFeature} scales each window by its state's {scaleFeature}, but no state was given (--state)"
+                : !named.Contains(scaleFeature, StringComparer.Ordinal)
+                    ? $"state_scale {scaleFeature} is not among the condition features ({string.Join(", ", named)}): add it to --state-columns"
+                    : scaleFeature != "TERM" && !state.Frame.Columns.Contains(scaleFeature, StringComparer.Ordinal)
+                        ? $"state_scale {scaleFeature} needs the state column {scaleFeature}, which the state file lacks (it has {string.Join(", ", state.Frame.Columns)})"
+                        : null;
+            if (refusal is not null)
+                throw new InvalidInputException(SequenceGenerator.StateScaleRule, refusal, state is null ? null : new InputLocation(state.Path, 1, 0));
+        }
+
         TimeSeriesFrame? features = null, publicFeatures = null;
         IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>>? archetypes = null;
         if (state is not null)

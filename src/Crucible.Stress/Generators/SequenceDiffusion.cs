@@ -96,7 +96,8 @@ public sealed class FittedSequenceDiffusion : IGuidedScenarioGenerator
 
     /// <inheritdoc/>
     /// <exception cref="InvalidInputException">A window longer than the model's (rule <c>guided-horizon</c>), or a request
-    /// whose stress specification already uses the sampler's guidance slot.</exception>
+    /// whose stress specification already uses the sampler's guidance slot, or a state-scaled model whose request leaves
+    /// the level unset (rule <see cref="SequenceGenerator.StateScaleRule"/>, <see cref="Guidance"/>).</exception>
     public ScenarioWindows SampleGuided(int count, int window, IScenarioObjective objective, double target, double guidanceScale, ulong seed)
     {
         ArgumentNullException.ThrowIfNull(objective);
@@ -109,11 +110,22 @@ public sealed class FittedSequenceDiffusion : IGuidedScenarioGenerator
         return Cut(frame.Values, count, 1, window);
     }
 
-    /// <summary>The guidance <see cref="SampleGuided"/> uses: toward objective ≥ <paramref name="target"/> over the first <paramref name="window"/> days.</summary>
-    public ObjectiveGuidance Guidance(IScenarioObjective objective, int window, double target, double guidanceScale) =>
-        new(objective, Model.Columns.Count, Model.Window, window, target, Model.Affine.Offset, Model.Affine.Scale,
+    /// <summary>
+    /// The guidance <see cref="SampleGuided"/> uses: toward objective ≥ <paramref name="target"/> over the first
+    /// <paramref name="window"/> days, the objective read on the log returns of <see cref="Request"/>'s windows
+    /// (<see cref="SequenceGenerator.AffineFor(SequenceSampleRequest)"/>: the affine map times the requested level's s
+    /// for a state-scaled model).
+    /// </summary>
+    /// <exception cref="InvalidInputException">A state-scaled model whose <see cref="Request"/> leaves the level unset
+    /// (rule <see cref="SequenceGenerator.StateScaleRule"/>): its windows draw one s each, which guidance in model space
+    /// cannot see.</exception>
+    public ObjectiveGuidance Guidance(IScenarioObjective objective, int window, double target, double guidanceScale)
+    {
+        var affine = Model.AffineFor(Request);
+        return new(objective, Model.Columns.Count, Model.Window, window, target, affine.Offset, affine.Scale,
             Metric == GuidanceMetric.ModelCovariance ? ModelCovariance : [.. Model.Schedule.NoiseScale.Select(s => s * s)],
             GuidanceOptions with { Scale = guidanceScale });
+    }
 
     /// <summary>
     /// The model's covariance (D × D, row-major, model space) of one day across series: the sample covariance (n − 1) of

@@ -14,13 +14,24 @@ namespace Crucible.Stress.Reverse;
 /// higher likelihood under the model. The noises are common to all windows (Philox, <see cref="Seed"/>), so the scores
 /// of different windows differ only through the windows (common random numbers), and the same windows always score the same.
 /// </summary>
-/// <remarks>The network runs under the conditions given (classifier-free guidance scale 1), or unconditionally.</remarks>
+/// <remarks>
+/// The network runs under the conditions given (classifier-free guidance scale 1), or unconditionally. The windows are
+/// mapped to model space by the map of windows drawn under those conditions
+/// (<see cref="SequenceGenerator.AffineFor(IReadOnlyDictionary{string, double})"/>): for a state-scaled model x_0 =
+/// (r / s − offset)/scale with s the given level over the reference, so the conditions must set the level. Without one the
+/// model's density of a window is a mixture over the drawn levels, not the loss at any one s (scoring at s = 1 would
+/// rank windows by their volatility against the reference level, not by the model's likelihood): refused, rule
+/// <see cref="SequenceGenerator.StateScaleRule"/>.
+/// </remarks>
 public sealed class DenoisingLossPlausibility : IPlausibilityScore
 {
     private readonly SequenceGenerator _model;
     private readonly IDenoiser _denoiser;
+    private readonly SeriesAffine _affine;
 
     /// <summary>Scores with <paramref name="model"/> at <paramref name="timesteps"/> timesteps × <paramref name="draws"/> noise draws.</summary>
+    /// <exception cref="Crucible.Data.InvalidInputException">A state-scaled model and conditions that leave its level unset or
+    /// set it ≤ 0 (rule <see cref="SequenceGenerator.StateScaleRule"/>).</exception>
     public DenoisingLossPlausibility(SequenceGenerator model, IReadOnlyDictionary<string, double>? conditions = null, int timesteps = 10, int draws = 2, ulong seed = 0x11CE)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -28,6 +39,7 @@ public sealed class DenoisingLossPlausibility : IPlausibilityScore
         ArgumentOutOfRangeException.ThrowIfGreaterThan(timesteps, model.Schedule.Steps);
         ArgumentOutOfRangeException.ThrowIfLessThan(draws, 1);
         _model = model;
+        _affine = model.AffineFor(conditions);
         _denoiser = new ClassifierFreeGuidance(model.Denoiser, model.StandardizedCondition(conditions), 1.0);
         (Timesteps, Draws, Seed) = (timesteps, draws, seed);
     }
@@ -56,7 +68,7 @@ public sealed class DenoisingLossPlausibility : IPlausibilityScore
         var noise = new float[probes * size];
         new Philox(Seed, stream: 0).FillNormal(noise);
         var steps = Enumerable.Range(0, Timesteps).Select(k => (int)((k + 0.5) * schedule.Steps / Timesteps)).ToArray();
-        var (offset, scale) = (_model.Affine.Offset, _model.Affine.Scale);
+        var (offset, scale) = (_affine.Offset, _affine.Scale);
         var scores = new double[windows.Count];
         var x0 = new float[size];
         var xt = new float[probes * size];
