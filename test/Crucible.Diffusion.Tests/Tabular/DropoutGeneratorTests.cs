@@ -50,6 +50,8 @@ public sealed class DropoutGeneratorTests : IDisposable
         Assert.Equal("5df2e3640a27a6758f0baacfd17ba13ce40802f234a2d0d6bb888de46e770041", Sha(g.WeightsBytes()));
         Assert.Equal("8c51c29d30a25bfc65532dc36cadb22454e0f7dd605499984ba538b2462201d3", SampleSha(g));
         Assert.DoesNotContain("dropout", Encoding.UTF8.GetString(g.ManifestBytes()), StringComparison.Ordinal);
+        // nor by the smoothing option (SmoothingGeneratorTests): its default 0 draws nothing and writes no key
+        Assert.DoesNotContain("smoothing", Encoding.UTF8.GetString(g.ManifestBytes()), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -11,9 +11,10 @@ using Crucible.Tensors;
 namespace Crucible.Diffusion.Tests.Tabular;
 
 /// <summary>
-/// The tabular generator's <c>smoothing</c> option (the smoothed bootstrap of the training rows): 0 leaves the model
-/// files as they were before the option existed; with h &gt; 0 training is reproducible on 1 and 2 threads and across a
-/// checkpoint, the option is validated, refused with privacy, and written to the manifest only when set.
+/// The tabular generator's <c>smoothing</c> option (the smoothed bootstrap of the training rows): with h &gt; 0 training
+/// is reproducible on 1 and 2 threads and across a checkpoint, the option is validated, refused with privacy, and written
+/// to the manifest only when set (that 0 leaves the model files as they were is pinned by DropoutGeneratorTests, whose
+/// default configuration and hashes these tests share).
 /// </summary>
 public sealed class SmoothingGeneratorTests : IDisposable
 {
@@ -41,16 +42,6 @@ public sealed class SmoothingGeneratorTests : IDisposable
 
     private static string SampleSha(DiffusionGenerator g) =>
         Sha(ScenarioCsv.Format(g.Sample(200, 3, new SamplerOptions(SamplerKind.Ddim, 10))));
-
-    [Fact]
-    public void NoSmoothing_GivesTheModelFilesOfTheCodeBeforeTheOption()
-    {
-        // the same configuration and hashes as DropoutGeneratorTests (recorded before either option): trainer unchanged
-        var g = Fit(Options(), threads: 2);
-        Assert.Equal("5df2e3640a27a6758f0baacfd17ba13ce40802f234a2d0d6bb888de46e770041", Sha(g.WeightsBytes()));
-        Assert.Equal("8c51c29d30a25bfc65532dc36cadb22454e0f7dd605499984ba538b2462201d3", SampleSha(g));
-        Assert.DoesNotContain("smoothing", Encoding.UTF8.GetString(g.ManifestBytes()), StringComparison.Ordinal);
-    }
 
     [Fact]
     public void WithSmoothing_TrainingIsByteIdenticalOnOneAndTwoThreads_DiffersFromNone_AndIsRecorded()
