@@ -6,6 +6,7 @@ using Crucible.Stress.Risk;
 using Crucible.Stress.Reverse;
 using Crucible.Stress.Generators;
 using Crucible.Data;
+using Crucible.Diffusion.Sequence;
 
 namespace Crucible.Stress;
 
@@ -21,8 +22,10 @@ namespace Crucible.Stress;
 /// <param name="MinBreachRate">With <paramref name="Model"/>: the declared share of candidates that must breach; below it the
 /// recalibration loop (<see cref="Recalibration"/>) doubles the guidance scale and reruns, keeping every attempt. Null: one run.</param>
 /// <param name="HistoryFile">The file <paramref name="History"/> was read from, when it was: a problem with the history names it.</param>
+/// <param name="Request">With <paramref name="Model"/>: the conditions and classifier-free guidance weight its candidates are
+/// drawn under (null: unconditional, the model's default weight); recorded in the result when it sets either.</param>
 public sealed record ReverseOptions(double LossThreshold, TimeSeriesFrame History, int Top = 20, string? Model = null, int Candidates = 10_000,
-    double GuidanceScale = 1.0, ulong Seed = 0, double? MinBreachRate = null, string? HistoryFile = null);
+    double GuidanceScale = 1.0, ulong Seed = 0, double? MinBreachRate = null, string? HistoryFile = null, SequenceSampleRequest? Request = null);
 
 /// <summary>The file-level entry point of <c>crucible stress</c>: read a scenario CSV and a portfolio JSON, stress, report.</summary>
 public static class StressFiles
@@ -91,29 +94,60 @@ public static class StressFiles
     /// <summary>
     /// Adversarial scenarios (<see cref="AdversarialScenarios"/>) from the sequence model in <paramref name="modelFolder"/>
     /// over its window: the worst losses of <paramref name="portfolio"/> among scenarios at least as plausible (distance to
-    /// <paramref name="history"/>'s windows) as 95% of the model's ordinary draws.
+    /// <paramref name="history"/>'s windows) as 95% of the model's ordinary draws; drawn under <paramref name="sampleRequest"/>'s
+    /// conditions and classifier-free guidance weight (null: unconditional, the model's default weight).
     /// </summary>
     public static AdversarialResult RunAdversarial(string modelFolder, TimeSeriesFrame history, Portfolio portfolio, int candidatesPerRung, int top, double guidanceScale, ulong seed,
-        string? historyFile = null)
+        string? historyFile = null, SequenceSampleRequest? sampleRequest = null)
     {
         ArgumentNullException.ThrowIfNull(history);
         ArgumentNullException.ThrowIfNull(portfolio);
-        var model = Diffusion.Sequence.SequenceGenerator.Load(modelFolder);
-        RefuseStateScaledGuidance(model, modelFolder, "--adversarial always guides toward larger losses");
+        var model = SequenceGenerator.Load(modelFolder);
+        CheckRequest(model, sampleRequest, modelFolder);
+        RefuseStateScaledGuidance(model, sampleRequest, modelFolder, "--adversarial always guides toward larger losses");
         var request = new AdversarialRequest
         {
             Portfolio = portfolio, Horizon = model.Window, CandidatesPerRung = candidatesPerRung, Top = top, GuidanceScale = guidanceScale, Seed = seed,
         };
-        return AdversarialScenarios.Run(new FittedSequenceDiffusion(model), request, Plausibility(history, [.. model.Columns], historyFile));
+        var result = AdversarialScenarios.Run(new FittedSequenceDiffusion(model, sampleRequest), request, Plausibility(history, [.. model.Columns], historyFile));
+        return result with { Conditioning = ConditioningOf(model, sampleRequest) };
     }
 
-    // the model's windows are unconditional here, so a state-scaled model draws one level (one s) per window, and guidance
-    // on the returns has no single map from model space (SequenceGenerator.AffineFor): refused before any sampling
-    private static void RefuseStateScaledGuidance(Diffusion.Sequence.SequenceGenerator model, string folder, string why)
+    // the request's conditions against the model before any sampling: a name it lacks (or any name, for an unconditional
+    // model) or a value out of range is an input error naming the model's manifest and the rule, as generate refuses it
+    private static void CheckRequest(SequenceGenerator model, SequenceSampleRequest? request, string folder)
+    {
+        if (request?.Conditions is not { Count: > 0 } conditions) return;
+        try
+        {
+            model.StandardizedCondition(conditions);
+        }
+        catch (InvalidInputException e) when (e.Location is null)
+        {
+            throw new InvalidInputException(e.Rule, e.Message, new InputLocation(Path.Combine(folder, "manifest.json"), 0, 0));
+        }
+    }
+
+    // the conditions (under the model's names, sorted) and the weight w in effect, as generate's metadata records them;
+    // null when the request sets neither, so the reports of unconditioned runs stay as they were
+    private static ModelConditions? ConditioningOf(SequenceGenerator model, SequenceSampleRequest? request)
+    {
+        if (request is null || (request.Conditions is not { Count: > 0 } && request.GuidanceScale is null)) return null;
+        var names = model.ConditionSpace.Names;
+        var canonical = new SortedDictionary<string, double>(StringComparer.Ordinal);
+        foreach (var (name, value) in request.Conditions ?? new Dictionary<string, double>())
+            canonical[names.First(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase))] = value;
+        return new ModelConditions(canonical, model.GuidanceOf(request));
+    }
+
+    // a state-scaled model whose request leaves its level unset draws one level (one s) per window, and guidance on the
+    // returns has no single map from model space (SequenceGenerator.AffineFor): refused before any sampling
+    private static void RefuseStateScaledGuidance(SequenceGenerator model, SequenceSampleRequest? request, string folder, string why)
     {
         if (model.Manifest.StateScale is not { } ss) return;
-        throw new InvalidInputException(Diffusion.Sequence.SequenceGenerator.StateScaleRule,
-            $"the model scales its windows by the level of {ss.Feature} (state_scale), which crucible stress does not set, so each window draws its own scale; {why}, which needs one",
+        if (request?.Conditions?.Keys.Any(k => string.Equals(k, ss.Feature, StringComparison.OrdinalIgnoreCase)) == true) return;
+        throw new InvalidInputException(SequenceGenerator.StateScaleRule,
+            $"the model scales its windows by the level of {ss.Feature} (state_scale), which this run does not set (--condition {ss.Feature}=VALUE sets it), so each window draws its own scale; {why}, which needs one",
             new InputLocation(Path.Combine(folder, "manifest.json"), 0, 0));
     }
 
@@ -130,18 +164,20 @@ public static class StressFiles
         if (reverse.Candidates < 1) throw new InvalidInputException("candidates", "at least one candidate is needed");
         if (!(reverse.GuidanceScale >= 0) || !double.IsFinite(reverse.GuidanceScale))
             throw new InvalidInputException("guidance", $"the guidance scale {reverse.GuidanceScale} must be finite and ≥ 0");
-        var model = Diffusion.Sequence.SequenceGenerator.Load(reverse.Model);
-        if (reverse.GuidanceScale > 0) RefuseStateScaledGuidance(model, reverse.Model, "--reverse with --guidance-scale > 0 guides toward the loss (--guidance-scale 0 samples without guidance, a drawn level per window)");
-        var fitted = new FittedSequenceDiffusion(model);
+        var model = SequenceGenerator.Load(reverse.Model);
+        CheckRequest(model, reverse.Request, reverse.Model);
+        if (reverse.GuidanceScale > 0) RefuseStateScaledGuidance(model, reverse.Request, reverse.Model, "--reverse with --guidance-scale > 0 guides toward the loss (--guidance-scale 0 samples without guidance, a drawn level per window)");
+        var fitted = new FittedSequenceDiffusion(model, reverse.Request);
+        var conditioning = ConditioningOf(model, reverse.Request);
         var request = new ReverseStressRequest
         {
             Portfolio = portfolio, LossThreshold = reverse.LossThreshold, Horizon = model.Window, Candidates = reverse.Candidates, Top = reverse.Top,
             GuidanceScale = reverse.GuidanceScale, Seed = reverse.Seed,
         };
         var plausibility = Plausibility(reverse.History, [.. model.Columns], reverse.HistoryFile);
-        if (reverse.MinBreachRate is not { } declared) return ReverseStress.Run(fitted, request, plausibility);
+        if (reverse.MinBreachRate is not { } declared) return ReverseStress.Run(fitted, request, plausibility) with { Conditioning = conditioning };
         if (!(declared is > 0 and <= 1)) throw new InvalidInputException("min-breach-rate", $"the declared breach rate {declared} must lie in (0, 1]");
         if (!(reverse.GuidanceScale > 0)) throw new InvalidInputException("min-breach-rate", "recalibration adjusts the guidance scale: it needs a positive --guidance-scale");
-        return Recalibration.Run(fitted, request, plausibility, declared).Result;
+        return Recalibration.Run(fitted, request, plausibility, declared).Result with { Conditioning = conditioning };
     }
 }

@@ -217,8 +217,8 @@ public sealed class DpSequenceCommandTests : IDisposable
         Assert.Equal(low.Length, high.Length);
         for (int i = 0; i < low.Length; i++) Assert.Equal(2 * low[i], high[i], 1e-9 * (1 + Math.Abs(high[i])));
 
-        // stress --reverse/--adversarial --model set no level, so guidance has no single scale: exit 2 naming the manifest;
-        // rejection sampling (--guidance-scale 0) draws a level per window and runs
+        // stress --reverse/--adversarial --model without --condition VIXCLS=… set no level, so guidance has no single scale:
+        // exit 2 naming the manifest and the option; rejection sampling (--guidance-scale 0) draws a level per window and runs
         string portfolio = Path.Combine(_dir, "portfolio.json");
         File.WriteAllText(portfolio, """{"name": "ab", "weights": {"A": 0.6, "B": 0.4}}""");
         string report = Path.Combine(_dir, "reverse.json");
@@ -230,8 +230,24 @@ public sealed class DpSequenceCommandTests : IDisposable
             Assert.True(r.Exit == 2, $"exit {r.Exit}\n{r.Stdout}\n{r.Stderr}");
             Assert.Contains("state-scale", r.Stderr, StringComparison.Ordinal);
             Assert.Contains(Path.Combine(model, "manifest.json"), r.Stderr, StringComparison.Ordinal);
+            Assert.Contains("--condition VIXCLS=VALUE", r.Stderr, StringComparison.Ordinal);
             Assert.DoesNotContain("   at ", r.Stderr, StringComparison.Ordinal);
             Assert.False(File.Exists(report));
+
+            // with the level set, one s for every window: guided, the level recorded, and verify-run --recompute reproduces
+            var leveled = Crucible([.. args, "--condition", "VIXCLS=24"]);
+            Assert.True(leveled.Exit == 0, $"exit {leveled.Exit}\n{leveled.Stdout}\n{leveled.Stderr}");
+            using (var doc = JsonDocument.Parse(File.ReadAllText(report)))
+            {
+                var section = doc.RootElement.GetProperty(args.Contains("--reverse") ? "reverse" : "adversarial");
+                Assert.Equal(24, section.GetProperty("conditions").GetProperty("VIXCLS").GetDouble());
+                if (args.Contains("--reverse")) Assert.Equal("guided", section.GetProperty("sampling").GetString());
+            }
+
+            var again = Crucible("verify-run", ManifestPath(leveled.Stdout), "--recompute");
+            Assert.True(again.Exit == 0, again.Stdout + again.Stderr);
+            Assert.Contains("1/1 outputs recomputed identically", again.Stdout, StringComparison.Ordinal);
+            File.Delete(report);
         }
 
         var rejection = Crucible([.. reverse, "--guidance-scale", "0"]);

@@ -15,7 +15,9 @@ namespace Crucible.Cli.Commands;
 /// <c>crucible stress --scenarios FILE --portfolio FILE.json [--alpha A …] --out FILE.json</c>: portfolio VaR, ES and
 /// CDaR under a scenario set at each α (METRICS.md), and the Euler allocation of ES per series and factor group; with
 /// <c>--reverse --loss-threshold X --history FILE</c> also the reverse stress test over the file's scenarios, or with
-/// <c>--model DIR</c> over candidates drawn from a sequence model and guided toward the loss.
+/// <c>--model DIR</c> over candidates drawn from a sequence model and guided toward the loss, under the state values of
+/// <c>--condition NAME=VALUE</c> and the classifier-free guidance weight of <c>--guidance W</c> when given (as
+/// <c>generate</c> takes them).
 /// Exit 0 on success, 2 on bad input (file, line, column and rule named).
 /// </summary>
 internal static class StressCommand
@@ -76,6 +78,16 @@ internal static class StressCommand
 
         public readonly Option<ulong> Seed = new("--seed") { Description = "Reverse stress with --model: seed of the draws (default 0)" };
 
+        public readonly Option<string[]> Condition = new("--condition")
+        {
+            Description = "--reverse/--adversarial with --model: draw under a state value, NAME=VALUE (repeatable; names from the model's condition features, e.g. VIXCLS=40), as generate --condition",
+        };
+
+        public readonly Option<double?> ConditionGuidance = new("--guidance")
+        {
+            Description = "--reverse/--adversarial with --model: the classifier-free guidance weight w ≥ 0 of the draws (0 unconditional, 1 plain conditional, > 1 amplified; default: the model's guidance_scale), as generate --guidance; not --guidance-scale, the pull toward the loss",
+        };
+
         public readonly Option<bool> Adversarial = new("--adversarial")
         {
             Description = "Also the adversarial scenarios of --model: the worst portfolio losses among its scenarios at least as plausible as 95% of its ordinary draws (needs --model and --history)",
@@ -97,7 +109,7 @@ internal static class StressCommand
         var o = new Options();
         var command = new Command("stress", "Portfolio VaR, ES and CDaR under a scenario set, with the Euler allocation of ES")
         {
-            o.Scenarios, o.Portfolio, o.Alpha, o.Reverse, o.LossThreshold, o.History, o.HistoryInput, o.Top, o.Model, o.Candidates, o.Guidance, o.Seed, o.MinBreachRate, o.Adversarial, o.Out, o.Home,
+            o.Scenarios, o.Portfolio, o.Alpha, o.Reverse, o.LossThreshold, o.History, o.HistoryInput, o.Top, o.Model, o.Candidates, o.Guidance, o.Seed, o.Condition, o.ConditionGuidance, o.MinBreachRate, o.Adversarial, o.Out, o.Home,
         };
         o.HistoryInput.AcceptOnlyFromAmong("prices", "returns", "log-returns", "percent");
         foreach (var option in o.HistoryDialect.All) command.Options.Add(option);
@@ -113,6 +125,11 @@ internal static class StressCommand
         if (parse.GetValue(o.Candidates) < 1) throw new InvalidInputException("OPT-E", $"--candidates takes a count ≥ 1, got {parse.GetValue(o.Candidates)}");
         string? historyPath = parse.GetValue(o.History), modelFolder = parse.GetValue(o.Model);
         bool adversarialAsked = parse.GetValue(o.Adversarial);
+        string[]? conditions = parse.GetValue(o.Condition);
+        double? conditionGuidance = parse.GetValue(o.ConditionGuidance);
+        var sampleRequest = SampleRequest(conditions, conditionGuidance);
+        if (sampleRequest is not null && (modelFolder is null || !(parse.GetValue(o.Reverse) || adversarialAsked)))
+            throw new InvalidInputException("OPT-E", "--condition and --guidance set what --model draws under: they are for --reverse or --adversarial with --model DIR");
         ReverseOptions? reverse = null;
         TimeSeriesFrame? history = null;
         var historyDialect = o.HistoryDialect.ToConfig(parse);
@@ -128,7 +145,7 @@ internal static class StressCommand
             if (historyPath is null) throw new InvalidInputException("OPT-E", "--reverse needs --history FILE (the plausibility reference)");
             history = LoadHistory(historyPath, parse.GetValue(o.HistoryInput), historyDialect);
             reverse = new ReverseOptions(threshold, history, parse.GetValue(o.Top), modelFolder, parse.GetValue(o.Candidates),
-                parse.GetValue(o.Guidance), parse.GetValue(o.Seed), parse.GetValue(o.MinBreachRate), historyPath);
+                parse.GetValue(o.Guidance), parse.GetValue(o.Seed), parse.GetValue(o.MinBreachRate), historyPath, modelFolder is null ? null : sampleRequest);
         }
         else if (modelFolder is not null && !adversarialAsked)
         {
@@ -149,7 +166,7 @@ internal static class StressCommand
         }
 
         var request = new StressRun(parse.GetValue(o.Scenarios)!, parse.GetValue(o.Portfolio)!, alphas, reverse, adversarialAsked ? modelFolder : null, history,
-            parse.GetValue(o.Candidates), parse.GetValue(o.Top), parse.GetValue(o.Guidance), parse.GetValue(o.Seed), historyPath);
+            parse.GetValue(o.Candidates), parse.GetValue(o.Top), parse.GetValue(o.Guidance), parse.GetValue(o.Seed), historyPath, sampleRequest);
         // the inputs in order with their roles (what verify-run --recompute reads back): scenarios, portfolio, then the
         // history and the model's files when the reverse or adversarial test uses them, then the scenarios' price metadata
         var inputs = new List<(string Role, string Path)> { ("scenarios", request.Scenarios), ("portfolio", request.Portfolio) };
@@ -181,6 +198,12 @@ internal static class StressCommand
             ["input_roles"] = new JsonArray([.. inputs.Select(i => (JsonNode?)i.Role)]),
         }, parse.GetValue(o.Seed));
         if (history is not null && historyDialect is not null) run.Config["history_csv"] = historyDialect; // only when given: earlier configs stay as they were
+        // the model's request as generate records it (the arguments as given, the weight or null), only when given
+        if (sampleRequest is not null)
+        {
+            run.Config["conditions"] = conditions is { Length: > 0 } given ? new JsonArray([.. given.Select(x => (JsonNode?)x)]) : null;
+            run.Config["guidance"] = conditionGuidance;
+        }
         foreach (var (_, path) in inputs) run.AddInput(path);
         run.CheckOutput("--out", parse.GetValue(o.Out)!);
         if (modelFolder is not null && inputs.Any(i => i.Role == "model_weights"))
@@ -239,14 +262,15 @@ internal static class StressCommand
     /// <see cref="AdversarialModel"/> when set (over <see cref="History"/>'s windows).
     /// </summary>
     internal sealed record StressRun(string Scenarios, string Portfolio, double[] Alphas, ReverseOptions? Reverse, string? AdversarialModel,
-        TimeSeriesFrame? History, int Candidates, int Top, double GuidanceScale, ulong Seed, string? HistoryFile = null)
+        TimeSeriesFrame? History, int Candidates, int Top, double GuidanceScale, ulong Seed, string? HistoryFile = null,
+        Diffusion.Sequence.SequenceSampleRequest? SampleRequest = null)
     {
         /// <summary>Runs the library's stress analyses (StressFiles).</summary>
         public (StressResult Result, ScenarioSource Source, ReverseStressResult? Reverse, AdversarialResult? Adversarial) Compute()
         {
             var (result, source, reverseResult) = StressFiles.Run(Scenarios, Portfolio, Alphas, Reverse);
             var adversarial = AdversarialModel is null ? null
-                : StressFiles.RunAdversarial(AdversarialModel, History!, result.Portfolio, Math.Max(10, Candidates / 5), Top, GuidanceScale > 0 ? GuidanceScale : 1.0, Seed, HistoryFile);
+                : StressFiles.RunAdversarial(AdversarialModel, History!, result.Portfolio, Math.Max(10, Candidates / 5), Top, GuidanceScale > 0 ? GuidanceScale : 1.0, Seed, HistoryFile, SampleRequest);
             return (result, source, reverseResult, adversarial);
         }
     }
@@ -270,13 +294,15 @@ internal static class StressCommand
             ? LoadHistory(historyPath, RunRecompute.Required<string>(c, "history_input", where), c["history_csv"])
             : null;
         string? model = roles.TryGetValue("model_weights", out var weights) ? Path.GetDirectoryName(weights) : null;
+        var sampleRequest = SampleRequest(RunRecompute.Strings(c, "conditions"), RunRecompute.Value<double?>(c, "guidance"));
         ReverseOptions? reverse = null;
         if (c["reverse"] is JsonObject r)
         {
             reverse = new ReverseOptions(RunRecompute.Value<double>(r, "loss_threshold"),
                 history ?? throw new InvalidInputException(RunRecompute.Rule, "the manifest names no 'history' input for its reverse stress test", where),
                 RunRecompute.Value<int>(r, "top"), RunRecompute.Value<bool>(r, "from_model") ? model : null, RunRecompute.Value<int>(r, "candidates"),
-                RunRecompute.Value<double>(r, "guidance_scale"), m.Seed, RunRecompute.Value<double?>(r, "min_breach_rate"), historyPath);
+                RunRecompute.Value<double>(r, "guidance_scale"), m.Seed, RunRecompute.Value<double?>(r, "min_breach_rate"), historyPath,
+                RunRecompute.Value<bool>(r, "from_model") ? sampleRequest : null);
         }
 
         bool adversarial = RunRecompute.Value<bool>(c, "adversarial");
@@ -284,12 +310,21 @@ internal static class StressCommand
             throw new InvalidInputException(RunRecompute.Rule, "the manifest names no model or history input for its adversarial test", where);
         var request = new StressRun(RunRecompute.Input(roles, "scenarios", where), RunRecompute.Input(roles, "portfolio", where), alphas, reverse,
             adversarial ? model : null, history, RunRecompute.Required<int>(c, "candidates", where), RunRecompute.Required<int>(c, "top", where),
-            RunRecompute.Required<double>(c, "guidance_scale", where), m.Seed, historyPath);
+            RunRecompute.Required<double>(c, "guidance_scale", where), m.Seed, historyPath, sampleRequest);
         var (result, source, reverseResult, adversarialResult) = request.Compute();
         // the report names the scenario file as the command was given it, not as the manifest records it
         var text = StressJson.ToJson(result, source with { File = scenariosFile }, reverseResult, adversarialResult);
         var results = m.Outputs.Where(o => o.IsFile && o.Path.EndsWith(".json", StringComparison.OrdinalIgnoreCase)).Select(o => RunRecompute.Compare(o, text)).ToList();
         return results.Count > 0 ? results : throw new InvalidInputException(RunRecompute.Rule, "the manifest names no stress report to compare with", where);
+    }
+
+    // the request --condition and --guidance make (parsed as generate parses them), null when neither is given
+    private static Diffusion.Sequence.SequenceSampleRequest? SampleRequest(string[]? conditions, double? guidance)
+    {
+        if (conditions is not { Length: > 0 } && guidance is null) return null;
+        if (guidance is { } w && !(double.IsFinite(w) && w >= 0))
+            throw new InvalidInputException("OPT-E", string.Create(CultureInfo.InvariantCulture, $"--guidance takes the classifier-free guidance weight w, finite and ≥ 0; got {w}"));
+        return new Diffusion.Sequence.SequenceSampleRequest(GenerateCommand.ConditionsOf(conditions), guidance);
     }
 
     // a history file read as --history-input says (prices by default) and in the --history-delimiter, … dialect, as log returns

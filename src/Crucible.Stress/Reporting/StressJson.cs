@@ -127,6 +127,7 @@ public static class StressJson
         Number(w, "breach_rate", r.BreachRate);
         SeriesObject(w, "mean_attribution", r.Series, r.MeanAttribution);
         Scenarios(w, r.Series, r.Top);
+        Conditioning(w, r.Conditioning);
         if (r.Calibration is { } attempts)
         {
             w.WriteStartArray("recalibration");
@@ -159,7 +160,19 @@ public static class StressJson
         w.WriteNumber("candidates", r.Candidates);
         w.WriteNumber("plausible", r.Plausible);
         Scenarios(w, r.Series, r.Worst);
+        Conditioning(w, r.Conditioning);
         w.WriteEndObject();
+    }
+
+    // "conditions" {name: value} and "guidance" w of a model drawn under a request (absent otherwise, so that the reports
+    // of unconditioned runs are what they always were)
+    private static void Conditioning(Utf8JsonWriter w, ModelConditions? c)
+    {
+        if (c is null) return;
+        w.WriteStartObject("conditions");
+        foreach (var (name, value) in c.Conditions) Number(w, name, value);
+        w.WriteEndObject();
+        Number(w, "guidance", c.Guidance);
     }
 
     // "scenarios": index (1-based), loss, plausibility, attribution and series returns of each reported scenario

@@ -49,7 +49,11 @@ public sealed record AdversarialRequest
 /// <param name="Series">The series, in order.</param>
 public sealed record AdversarialResult(
     string PlausibilityMethod, double Floor, IReadOnlyList<double> Targets, int Candidates, int Plausible,
-    IReadOnlyList<BreachingScenario> Worst, IReadOnlyList<string> Series);
+    IReadOnlyList<BreachingScenario> Worst, IReadOnlyList<string> Series)
+{
+    /// <summary>The conditions and classifier-free guidance weight the model's candidates were drawn under, or null when none were requested.</summary>
+    public ModelConditions? Conditioning { get; init; }
+}
 
 /// <summary>
 /// Adversarial scenarios (issue #8): the worst plausible scenarios for a portfolio. The model's own unguided draws set

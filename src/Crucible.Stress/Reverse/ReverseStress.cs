@@ -56,7 +56,19 @@ public sealed record ReverseStressResult(
 
     /// <summary>Every attempt of the recalibration loop that produced this result (<see cref="Recalibration"/>), or null.</summary>
     public IReadOnlyList<CalibrationAttempt>? Calibration { get; init; }
+
+    /// <summary>The conditions and classifier-free guidance weight the model's candidates were drawn under, or null when none were requested.</summary>
+    public ModelConditions? Conditioning { get; init; }
 }
+
+/// <summary>
+/// What a stress test's conditional sequence model drew under (<c>crucible stress --condition/--guidance</c>), as
+/// <c>crucible generate</c> records it in its metadata: the conditions under the model's own feature names (sorted), and
+/// the classifier-free guidance weight w in effect (the request's, or else the model's default).
+/// </summary>
+/// <param name="Conditions">Feature name → raw value; empty when only the guidance weight was given.</param>
+/// <param name="Guidance">The classifier-free guidance weight w the windows were drawn with.</param>
+public sealed record ModelConditions(IReadOnlyDictionary<string, double> Conditions, double Guidance);
 
 /// <summary>
 /// Reverse stress testing (issue #8): draw candidate scenarios over the horizon (guided toward the portfolio's loss when
