@@ -185,24 +185,18 @@ public sealed class AuditLog : IDisposable
     public static void ThrowIfLost(CrucibleHome home)
     {
         ArgumentNullException.ThrowIfNull(home);
-        ThrowIfLost(home.AuditDatabase, home.AuditCheckpoints);
-        ThrowIfLostUnderPinnedFiles(home);
-    }
-
-    // the checkpoint file gone as well: the run manifests and registered models that entries recorded still say the log
-    // held entries (a new home has none before its first command, which checks before it writes anything)
-    private static void ThrowIfLostUnderPinnedFiles(CrucibleHome home)
-    {
-        var (runs, models) = PinnedFiles(home);
-        if (runs + models == 0) return;
-        long head = 0;
-        if (!IsAbsentOrEmpty(home.AuditDatabase))
+        // a home with exported checkpoints: its log must reach them (and then holds entries, so the check below passes)
+        var exported = ExportedHead(home.AuditCheckpoints);
+        if (exported > 0)
         {
-            using var store = SqliteAuditStore.OpenReader(home.AuditDatabase);
-            head = store.HasTables() ? store.HeadSeq() : 0;
+            ThrowIfBelow(home.AuditDatabase, home.AuditCheckpoints, exported);
+            return;
         }
 
-        if (head == 0)
+        // the checkpoint file gone as well: the run manifests and registered models that entries recorded still say the
+        // log held entries (a new home has none before its first command, which checks before it writes anything)
+        var (runs, models) = PinnedFiles(home);
+        if (runs + models > 0 && SqliteHead(home.AuditDatabase) == 0)
         {
             throw new InvalidInputException(LostRule, string.Create(CultureInfo.InvariantCulture,
                     $"the audit log {(IsAbsentOrEmpty(home.AuditDatabase) ? "is missing or empty" : "holds no entry")}, but the home holds {runs} run manifests (runs/) and {models} registered model folders (models/) that entries recorded: ")
@@ -219,11 +213,22 @@ public sealed class AuditLog : IDisposable
     private static void ThrowIfLost(string databasePath, string? checkpointFile)
     {
         var exported = ExportedHead(checkpointFile);
-        if (exported == 0) return;
-        if (IsAbsentOrEmpty(databasePath)) throw Lost(databasePath, checkpointFile!, exported, 0);
+        if (exported > 0) ThrowIfBelow(databasePath, checkpointFile!, exported);
+    }
+
+    // the SQLite log ends below the exported checkpoints' last seq
+    private static void ThrowIfBelow(string databasePath, string checkpointFile, long exported)
+    {
+        var head = SqliteHead(databasePath);
+        if (head < exported) throw Lost(databasePath, checkpointFile, exported, head);
+    }
+
+    // the last entry's seq of a SQLite log, read-only; 0 for a missing or empty file (not opened: SQLite would create it)
+    private static long SqliteHead(string databasePath)
+    {
+        if (IsAbsentOrEmpty(databasePath)) return 0;
         using var store = SqliteAuditStore.OpenReader(databasePath);
-        var head = store.HasTables() ? store.HeadSeq() : 0;
-        if (head < exported) throw Lost(databasePath, checkpointFile!, exported, head);
+        return store.HasTables() ? store.HeadSeq() : 0;
     }
 
     // the same check on a PostgreSQL log, read-only (no table is created before it passes): this writer's exported
