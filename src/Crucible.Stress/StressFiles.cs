@@ -141,14 +141,21 @@ public static class StressFiles
     }
 
     // a state-scaled model whose request leaves its level unset draws one level (one s) per window, and guidance on the
-    // returns has no single map from model space (SequenceGenerator.AffineFor): refused before any sampling
+    // returns has no single map from model space: the library's rule (SequenceGenerator.AffineFor), checked before any
+    // sampling and located at the model's manifest
     private static void RefuseStateScaledGuidance(SequenceGenerator model, SequenceSampleRequest? request, string folder, string why)
     {
-        if (model.Manifest.StateScale is not { } ss) return;
-        if (request?.Conditions?.Keys.Any(k => string.Equals(k, ss.Feature, StringComparison.OrdinalIgnoreCase)) == true) return;
-        throw new InvalidInputException(SequenceGenerator.StateScaleRule,
-            $"the model scales its windows by the level of {ss.Feature} (state_scale), which this run does not set (--condition {ss.Feature}=VALUE sets it), so each window draws its own scale; {why}, which needs one",
-            new InputLocation(Path.Combine(folder, "manifest.json"), 0, 0));
+        try
+        {
+            model.AffineFor(request ?? new SequenceSampleRequest());
+        }
+        catch (InvalidInputException e) when (e.Rule == SequenceGenerator.StateScaleRule && e.Location is null)
+        {
+            var feature = model.Manifest.StateScale!.Feature;
+            throw new InvalidInputException(e.Rule,
+                $"{e.Message} (state_scale; --condition {feature}=VALUE sets it): without it each window draws its own scale; {why}, which needs one",
+                new InputLocation(Path.Combine(folder, "manifest.json"), 0, 0));
+        }
     }
 
     /// <summary>
