@@ -21,8 +21,9 @@ public sealed class DropoutGeneratorTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    // hidden 128 and batch 128: the GEMMs are above Kernels.ParallelThreshold, so two threads really split them
-    private static DiffusionGeneratorOptions Options(double dropout = 0, int steps = 40) =>
+    // hidden 128 and batch 128: the GEMMs are above Kernels.ParallelThreshold, so two threads really split them (shared
+    // with SmoothingGeneratorTests, as are Fit and SampleSha)
+    internal static DiffusionGeneratorOptions Options(double dropout = 0, int steps = 40) =>
         DiffusionGeneratorTests.Small(steps) with
         {
             Hidden = 128,
@@ -31,7 +32,7 @@ public sealed class DropoutGeneratorTests : IDisposable
             Dropout = dropout,
         };
 
-    private static DiffusionGenerator Fit(DiffusionGeneratorOptions o, int threads)
+    internal static DiffusionGenerator Fit(DiffusionGeneratorOptions o, int threads)
     {
         using var limit = EngineThreads.Limit(threads);
         return new DiffusionGenerator(o).Fit(DiffusionGeneratorTests.Returns(300, 2));
@@ -39,7 +40,7 @@ public sealed class DropoutGeneratorTests : IDisposable
 
     private static string Sha(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
-    private static string SampleSha(DiffusionGenerator g) =>
+    internal static string SampleSha(DiffusionGenerator g) =>
         Sha(ScenarioCsv.Format(g.Sample(200, 3, new SamplerOptions(SamplerKind.Ddim, 10))));
 
     [Fact]

@@ -1,12 +1,7 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Crucible.Data;
-using Crucible.Diffusion.Samplers;
-using Crucible.Diffusion.Scenarios;
 using Crucible.Diffusion.Tabular;
 using Crucible.Diffusion.Training;
-using Crucible.Tensors;
 
 namespace Crucible.Diffusion.Tests.Tabular;
 
@@ -24,24 +19,11 @@ public sealed class SmoothingGeneratorTests : IDisposable
 
     // the dropout tests' configuration (hidden 128, batch 128: two threads really split the GEMMs), with distillation
     private static DiffusionGeneratorOptions Options(double smoothing = 0, int steps = 40) =>
-        DiffusionGeneratorTests.Small(steps) with
-        {
-            Hidden = 128,
-            Training = DiffusionGeneratorTests.Small().Training with { Steps = steps, BatchSize = 128 },
-            Distillation = new SamplerDistillationOptions(Steps: 10, SamplingSteps: 10, BatchSize: 64),
-            Smoothing = smoothing,
-        };
+        DropoutGeneratorTests.Options(steps: steps) with { Smoothing = smoothing };
 
-    private static DiffusionGenerator Fit(DiffusionGeneratorOptions o, int threads)
-    {
-        using var limit = EngineThreads.Limit(threads);
-        return new DiffusionGenerator(o).Fit(DiffusionGeneratorTests.Returns(300, 2));
-    }
+    private static DiffusionGenerator Fit(DiffusionGeneratorOptions o, int threads) => DropoutGeneratorTests.Fit(o, threads);
 
-    private static string Sha(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
-
-    private static string SampleSha(DiffusionGenerator g) =>
-        Sha(ScenarioCsv.Format(g.Sample(200, 3, new SamplerOptions(SamplerKind.Ddim, 10))));
+    private static string SampleSha(DiffusionGenerator g) => DropoutGeneratorTests.SampleSha(g);
 
     [Fact]
     public void WithSmoothing_TrainingIsByteIdenticalOnOneAndTwoThreads_DiffersFromNone_AndIsRecorded()
