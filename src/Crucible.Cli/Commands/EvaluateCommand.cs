@@ -223,8 +223,9 @@ internal static class EvaluateCommand
             var synthetic = SeriesSetCsv.Read(SyntheticPath, real.Names, out var syntheticOrder);
             IReadOnlyList<string>? trainOrder = null;
             var train = TrainPath is null ? null : SeriesSetCsv.Read(TrainPath, real.Names, out trainOrder);
-            string[] reordered = [.. new[] { ("synthetic", (IReadOnlyList<string>?)syntheticOrder), ("train", trainOrder) }
-                .Where(f => f.Item2 is not null && !f.Item2.SequenceEqual(real.Names, StringComparer.Ordinal)).Select(f => f.Item1)];
+            var reordered = new List<string>();
+            if (!syntheticOrder.SequenceEqual(real.Names, StringComparer.Ordinal)) reordered.Add("synthetic");
+            if (trainOrder is not null && !trainOrder.SequenceEqual(real.Names, StringComparer.Ordinal)) reordered.Add("train");
             if (Sensitive is { Length: > 0 } && train is null) throw new InvalidInputException("OPT-E", "--sensitive needs --train FILE");
             if (ShadowModels < 0) throw new InvalidInputException("OPT-E", "--shadow-models must be 0 or more");
             ShadowGenerator? shadow = null;
