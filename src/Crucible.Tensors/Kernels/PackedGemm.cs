@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Crucible.Tensors.Kernels;
 
@@ -357,6 +358,20 @@ internal static unsafe class PackedGemm
                     }
                 }
             }
+            else if (nw == nr && Avx.IsSupported)
+            {
+                // op(B)[q, j] = B[j, q]: 8×8 blocks of B's rows transposed in registers, the last kc mod 8 values one by one
+                int p8 = kc & ~7;
+                for (int j0 = 0; j0 < nr; j0 += 8)
+                {
+                    float* src = b + ((long)(jc + jr + j0) * ldb) + pc;
+                    for (int p = 0; p < p8; p += 8) Transpose8x8(src + p, ldb, strip + ((long)p * nr) + j0, nr);
+                    for (int j = 0; j < 8; j++)
+                    {
+                        for (int p = p8; p < kc; p++) strip[((long)p * nr) + j0 + j] = src[((long)j * ldb) + p];
+                    }
+                }
+            }
             else
             {
                 // op(B)[q, j] = B[j, q]: walk B's rows (contiguous in q) and scatter into the strip's columns
@@ -381,7 +396,18 @@ internal static unsafe class PackedGemm
         {
             int mh = Math.Min(MR, mc - ir);
             float* strip = dst + ((long)ir * kc);
-            if (!transA)
+            if (!transA && mh == MR && Avx.IsSupported)
+            {
+                // 8×8 blocks of A's rows, scaled by α and transposed in registers; the last kc mod 8 values one by one
+                int p8 = kc & ~7;
+                float* src = a + ((long)(ic + ir) * lda) + pc;
+                for (int p = 0; p < p8; p += 8) Transpose8x8(src + p, lda, strip + (p * MR), MR, scale: true, alpha);
+                for (int i = 0; i < MR; i++)
+                {
+                    for (int p = p8; p < kc; p++) strip[(p * MR) + i] = alpha * src[((long)i * lda) + p];
+                }
+            }
+            else if (!transA)
             {
                 for (int i = 0; i < MR; i++)
                 {
@@ -403,11 +429,65 @@ internal static unsafe class PackedGemm
                 {
                     float* src = a + ((long)(pc + p) * lda) + ic + ir;
                     float* d = strip + (p * MR);
+                    if (mh == MR)
+                    {
+                        Vector256.Store(Vector256.Create(alpha) * Vector256.Load(src), d);
+                        continue;
+                    }
+
                     for (int i = 0; i < mh; i++) d[i] = alpha * src[i];
                     for (int i = mh; i < MR; i++) d[i] = 0f;
                 }
             }
         }
+    }
+
+    // dst[q·dstStride + r] = src[r·srcStride + q] (times α when scale), r, q = 0..7: an 8×8 transpose in Vector256
+    // registers; each value is the scalar path's α·x (one rounding) or x itself, so packing by blocks changes no bit
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* src, long srcStride, float* dst, long dstStride, bool scale = false, float alpha = 1f)
+    {
+        var r0 = Vector256.Load(src);
+        var r1 = Vector256.Load(src + srcStride);
+        var r2 = Vector256.Load(src + (2 * srcStride));
+        var r3 = Vector256.Load(src + (3 * srcStride));
+        var r4 = Vector256.Load(src + (4 * srcStride));
+        var r5 = Vector256.Load(src + (5 * srcStride));
+        var r6 = Vector256.Load(src + (6 * srcStride));
+        var r7 = Vector256.Load(src + (7 * srcStride));
+        if (scale)
+        {
+            var va = Vector256.Create(alpha);
+            (r0, r1, r2, r3) = (va * r0, va * r1, va * r2, va * r3);
+            (r4, r5, r6, r7) = (va * r4, va * r5, va * r6, va * r7);
+        }
+
+        // pairs of rows interleaved, then quads, then the 128-bit halves exchanged: u_q holds column q (low half, rows
+        // 0..3) and column q + 4 (high half) of rows 0..3, u_{q+4} the same of rows 4..7
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7);
+        var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44);
+        var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44);
+        var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44);
+        var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44);
+        var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Vector256.Store(Avx.Permute2x128(u0, u4, 0x20), dst);
+        Vector256.Store(Avx.Permute2x128(u1, u5, 0x20), dst + dstStride);
+        Vector256.Store(Avx.Permute2x128(u2, u6, 0x20), dst + (2 * dstStride));
+        Vector256.Store(Avx.Permute2x128(u3, u7, 0x20), dst + (3 * dstStride));
+        Vector256.Store(Avx.Permute2x128(u0, u4, 0x31), dst + (4 * dstStride));
+        Vector256.Store(Avx.Permute2x128(u1, u5, 0x31), dst + (5 * dstStride));
+        Vector256.Store(Avx.Permute2x128(u2, u6, 0x31), dst + (6 * dstStride));
+        Vector256.Store(Avx.Permute2x128(u3, u7, 0x31), dst + (7 * dstStride));
     }
 
     // op(A)[r, p] = a[p·aStep + r] (a packed strip, aStep = MR, or Aᵀ read in place, aStep = lda); op(B)[p, :] = b + p·bStep
@@ -569,6 +649,19 @@ internal static unsafe class PackedGemm
         Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default;
         Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
+        if (Sse.IsSupported)
+        {
+            // the tile of C is read (or written) only after the k loop: fetch its lines now, so that the rows at
+            // ldc apart (a cache miss each once C outgrows L2) arrive during the loop instead of stalling the stores
+            for (int i = 0; i < MR; i++)
+            {
+                float* row = c + ((long)i * ldc);
+                Sse.Prefetch0(row);
+                Sse.Prefetch0(row + 16);
+                Sse.Prefetch0(row + 31);
+            }
+        }
+
         while (kc > 0)
         {
             int len = a.Run(kc, out float* r0, out float* r1, out float* r2, out float* r3, out float* r4, out float* r5, out float* r6, out float* r7);
