@@ -495,7 +495,7 @@ internal static unsafe class PackedGemm
     private static void Strided(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, float alpha, bool store)
     {
         if (Vector512.IsHardwareAccelerated) Kernel8x32(kc, new StridedA(a, aStep), new StridedB(b, bStep), c, ldc, alpha, store);
-        else Kernel8x16(kc, a, b, c, ldc, store);   // packed strips only (aStep = MR, bStep = 16, α = 1)
+        else Kernel8x16(kc, new StridedA(a, aStep), new StridedB(b, bStep), c, ldc, alpha, store);   // packed strips (aStep = MR, bStep = 16, α = 1)
     }
 
     // op(A)[r, p] = a[r·lda + p] (A's rows read in place); Vector512 only
@@ -504,8 +504,8 @@ internal static unsafe class PackedGemm
         Kernel8x32(kc, new RowsA(a, lda), new StridedB(b, bStep), c, ldc, alpha, store);
 
     /// <summary>
-    /// Where a micro-tile reads op(A)[0..7, p], p = 0, 1, … in order: a struct, so that <see cref="Kernel8x32"/> is
-    /// compiled once per operand layout with every call inlined (TensorPrimitives' operator pattern).
+    /// Where a micro-tile reads op(A)[0..7, p], p = 0, 1, … in order: a struct, so that <see cref="Kernel8x32"/> (and the Vector256
+    /// <see cref="Kernel8x16"/>) is compiled once per operand layout with every call inlined (TensorPrimitives' operator pattern).
     /// </summary>
     private interface ITileA
     {
@@ -522,10 +522,10 @@ internal static unsafe class PackedGemm
         void Next();
     }
 
-    /// <summary>Where a micro-tile reads op(B)[p, 0..31], p = 0, 1, … in order.</summary>
+    /// <summary>Where a micro-tile reads op(B)[p, 0..NR−1], p = 0, 1, … in order.</summary>
     private interface ITileB
     {
-        /// <summary>op(B)[p, 0..31] for the current p.</summary>
+        /// <summary>op(B)[p, 0..NR−1] for the current p.</summary>
         float* Row();
 
         /// <summary>Moves on to the next p.</summary>
@@ -750,59 +750,71 @@ internal static unsafe class PackedGemm
         }
     }
 
-    // Vector256 fallback on packed strips: C[8×16] += Σ_p a[p·MR + 0..7] ⊗ b[p·16 + 0..15], 16 Vector256 accumulators
+    // Vector256 fallback: C[8×16] (+)= α · Σ_p op(A)[0..7, p] ⊗ op(B)[p, 0..15], 16 Vector256 accumulators, the same body
+    // as Kernel8x32 at half the width (used on packed strips, α = 1 there: packed A carries α)
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel8x16(int kc, float* a, float* b, float* c, int ldc, bool store)
+    private static void Kernel8x16<TA, TB>(int kc, TA a, TB b, float* c, int ldc, float alpha, bool store)
+        where TA : struct, ITileA
+        where TB : struct, ITileB
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
         Vector256<float> c40 = default, c41 = default, c50 = default, c51 = default;
         Vector256<float> c60 = default, c61 = default, c70 = default, c71 = default;
-        for (int p = 0; p < kc; p++)
+        while (kc > 0)
         {
-            var b0 = Vector256.Load(b);
-            var b1 = Vector256.Load(b + 8);
-            var a0 = Vector256.Create(a[0]);
-            c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
-            c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
-            var a1 = Vector256.Create(a[1]);
-            c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
-            c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
-            var a2 = Vector256.Create(a[2]);
-            c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
-            c21 = Vector256.FusedMultiplyAdd(a2, b1, c21);
-            var a3 = Vector256.Create(a[3]);
-            c30 = Vector256.FusedMultiplyAdd(a3, b0, c30);
-            c31 = Vector256.FusedMultiplyAdd(a3, b1, c31);
-            var a4 = Vector256.Create(a[4]);
-            c40 = Vector256.FusedMultiplyAdd(a4, b0, c40);
-            c41 = Vector256.FusedMultiplyAdd(a4, b1, c41);
-            var a5 = Vector256.Create(a[5]);
-            c50 = Vector256.FusedMultiplyAdd(a5, b0, c50);
-            c51 = Vector256.FusedMultiplyAdd(a5, b1, c51);
-            var a6 = Vector256.Create(a[6]);
-            c60 = Vector256.FusedMultiplyAdd(a6, b0, c60);
-            c61 = Vector256.FusedMultiplyAdd(a6, b1, c61);
-            var a7 = Vector256.Create(a[7]);
-            c70 = Vector256.FusedMultiplyAdd(a7, b0, c70);
-            c71 = Vector256.FusedMultiplyAdd(a7, b1, c71);
-            a += MR;
-            b += 16;
+            int len = a.Run(kc, out float* r0, out float* r1, out float* r2, out float* r3, out float* r4, out float* r5, out float* r6, out float* r7);
+            for (int p = 0; p < len; p++)
+            {
+                float* bp = b.Row();
+                var b0 = Vector256.Load(bp);
+                var b1 = Vector256.Load(bp + 8);
+                var a0 = Vector256.Create(a.At(0, p, r0));
+                c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector256.Create(a.At(1, p, r1));
+                c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
+                var a2 = Vector256.Create(a.At(2, p, r2));
+                c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector256.FusedMultiplyAdd(a2, b1, c21);
+                var a3 = Vector256.Create(a.At(3, p, r3));
+                c30 = Vector256.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector256.FusedMultiplyAdd(a3, b1, c31);
+                var a4 = Vector256.Create(a.At(4, p, r4));
+                c40 = Vector256.FusedMultiplyAdd(a4, b0, c40);
+                c41 = Vector256.FusedMultiplyAdd(a4, b1, c41);
+                var a5 = Vector256.Create(a.At(5, p, r5));
+                c50 = Vector256.FusedMultiplyAdd(a5, b0, c50);
+                c51 = Vector256.FusedMultiplyAdd(a5, b1, c51);
+                var a6 = Vector256.Create(a.At(6, p, r6));
+                c60 = Vector256.FusedMultiplyAdd(a6, b0, c60);
+                c61 = Vector256.FusedMultiplyAdd(a6, b1, c61);
+                var a7 = Vector256.Create(a.At(7, p, r7));
+                c70 = Vector256.FusedMultiplyAdd(a7, b0, c70);
+                c71 = Vector256.FusedMultiplyAdd(a7, b1, c71);
+                a.Next();
+                b.Next();
+            }
+
+            kc -= len;
         }
 
-        Add(c, c00, c01, store);
-        Add(c + ldc, c10, c11, store);
-        Add(c + (2L * ldc), c20, c21, store);
-        Add(c + (3L * ldc), c30, c31, store);
-        Add(c + (4L * ldc), c40, c41, store);
-        Add(c + (5L * ldc), c50, c51, store);
-        Add(c + (6L * ldc), c60, c61, store);
-        Add(c + (7L * ldc), c70, c71, store);
+        var va = Vector256.Create(alpha);
+        Row(c, va, c00, c01, store);
+        Row(c + ldc, va, c10, c11, store);
+        Row(c + (2L * ldc), va, c20, c21, store);
+        Row(c + (3L * ldc), va, c30, c31, store);
+        Row(c + (4L * ldc), va, c40, c41, store);
+        Row(c + (5L * ldc), va, c50, c51, store);
+        Row(c + (6L * ldc), va, c60, c61, store);
+        Row(c + (7L * ldc), va, c70, c71, store);
 
-        static void Add(float* row, Vector256<float> lo, Vector256<float> hi, bool store)
+        // C ← C + α·acc (or C ← α·acc): a multiply then an add, as Store8x32
+        static void Row(float* row, Vector256<float> va, Vector256<float> lo, Vector256<float> hi, bool store)
         {
-            Vector256.Store(store ? lo : Vector256.Load(row) + lo, row);
-            Vector256.Store(store ? hi : Vector256.Load(row + 8) + hi, row + 8);
+            Vector256.Store(store ? va * lo : Vector256.Load(row) + (va * lo), row);
+            Vector256.Store(store ? va * hi : Vector256.Load(row + 8) + (va * hi), row + 8);
         }
     }
 }
