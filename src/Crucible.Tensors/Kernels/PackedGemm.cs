@@ -34,7 +34,7 @@ namespace Crucible.Tensors.Kernels;
 internal static unsafe class PackedGemm
 {
     private const int MR = 8;          // rows of the micro-tile
-    private const int KC = 256;        // depth of a panel (an MR×KC strip of A and a KC×NR strip of B stay in L1)
+    private const int KC = 256;        // depth of a panel (an MR×KC strip of A and a KC×NR strip of B: 8 + 32 KB)
     private const int MC = 128;        // rows of A per block (MC×KC×4 = 128 KB, in L2)
     private const int NC = 2048;       // columns of B per panel
 
@@ -495,7 +495,7 @@ internal static unsafe class PackedGemm
     private static void Strided(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, float alpha, bool store)
     {
         if (Vector512.IsHardwareAccelerated) Kernel8x32(kc, new StridedA(a, aStep), new StridedB(b, bStep), c, ldc, alpha, store);
-        else Kernel8x16(kc, new StridedA(a, aStep), new StridedB(b, bStep), c, ldc, alpha, store);   // packed strips (aStep = MR, bStep = 16, α = 1)
+        else Kernel8x16(kc, new StridedA(a, aStep), new StridedB(b, bStep), c, ldc, alpha, store);   // packed strips, α = 1
     }
 
     // op(A)[r, p] = a[r·lda + p] (A's rows read in place); Vector512 only

@@ -38,10 +38,10 @@ public partial class PackedGemmFallbackTests
                 UseShellExecute = false,
                 WorkingDirectory = work.FullName,
             };
-            foreach (var a in new[] { "test", typeof(PackedGemmFallbackTests).Assembly.Location, "--filter", "FullyQualifiedName~Crucible.Tensors.Tests.Kernels.PackedGemm" })
-            {
-                start.ArgumentList.Add(a);
-            }
+            start.ArgumentList.Add("test");
+            start.ArgumentList.Add(typeof(PackedGemmFallbackTests).Assembly.Location);
+            start.ArgumentList.Add("--filter");
+            start.ArgumentList.Add("FullyQualifiedName~Crucible.Tensors.Tests.Kernels.PackedGemm");
 
             start.Environment["DOTNET_EnableAVX512"] = "0";
             start.Environment[ChildVariable] = "1";
