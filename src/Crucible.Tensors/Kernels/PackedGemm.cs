@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Crucible.Tensors.Kernels;
 
@@ -33,7 +34,7 @@ namespace Crucible.Tensors.Kernels;
 internal static unsafe class PackedGemm
 {
     private const int MR = 8;          // rows of the micro-tile
-    private const int KC = 256;        // depth of a panel (an MR×KC strip of A and a KC×NR strip of B stay in L1)
+    private const int KC = 256;        // depth of a panel (an MR×KC strip of A and a KC×NR strip of B: 8 + 32 KB)
     private const int MC = 128;        // rows of A per block (MC×KC×4 = 128 KB, in L2)
     private const int NC = 2048;       // columns of B per panel
 
@@ -357,6 +358,20 @@ internal static unsafe class PackedGemm
                     }
                 }
             }
+            else if (nw == nr && Avx.IsSupported)
+            {
+                // op(B)[q, j] = B[j, q]: 8×8 blocks of B's rows transposed in registers, the last kc mod 8 values one by one
+                int p8 = kc & ~7;
+                for (int j0 = 0; j0 < nr; j0 += 8)
+                {
+                    float* src = b + ((long)(jc + jr + j0) * ldb) + pc;
+                    for (int p = 0; p < p8; p += 8) Transpose8x8(src + p, ldb, strip + ((long)p * nr) + j0, nr);
+                    for (int j = 0; j < 8; j++)
+                    {
+                        for (int p = p8; p < kc; p++) strip[((long)p * nr) + j0 + j] = src[((long)j * ldb) + p];
+                    }
+                }
+            }
             else
             {
                 // op(B)[q, j] = B[j, q]: walk B's rows (contiguous in q) and scatter into the strip's columns
@@ -381,7 +396,18 @@ internal static unsafe class PackedGemm
         {
             int mh = Math.Min(MR, mc - ir);
             float* strip = dst + ((long)ir * kc);
-            if (!transA)
+            if (!transA && mh == MR && Avx.IsSupported)
+            {
+                // 8×8 blocks of A's rows, scaled by α and transposed in registers; the last kc mod 8 values one by one
+                int p8 = kc & ~7;
+                float* src = a + ((long)(ic + ir) * lda) + pc;
+                for (int p = 0; p < p8; p += 8) Transpose8x8(src + p, lda, strip + (p * MR), MR, scale: true, alpha);
+                for (int i = 0; i < MR; i++)
+                {
+                    for (int p = p8; p < kc; p++) strip[(p * MR) + i] = alpha * src[((long)i * lda) + p];
+                }
+            }
+            else if (!transA)
             {
                 for (int i = 0; i < MR; i++)
                 {
@@ -403,6 +429,12 @@ internal static unsafe class PackedGemm
                 {
                     float* src = a + ((long)(pc + p) * lda) + ic + ir;
                     float* d = strip + (p * MR);
+                    if (mh == MR)
+                    {
+                        Vector256.Store(Vector256.Create(alpha) * Vector256.Load(src), d);
+                        continue;
+                    }
+
                     for (int i = 0; i < mh; i++) d[i] = alpha * src[i];
                     for (int i = mh; i < MR; i++) d[i] = 0f;
                 }
@@ -410,12 +442,60 @@ internal static unsafe class PackedGemm
         }
     }
 
+    // dst[q·dstStride + r] = src[r·srcStride + q] (times α when scale), r, q = 0..7: an 8×8 transpose in Vector256
+    // registers; each value is the scalar path's α·x (one rounding) or x itself, so packing by blocks changes no bit
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* src, long srcStride, float* dst, long dstStride, bool scale = false, float alpha = 1f)
+    {
+        var r0 = Vector256.Load(src);
+        var r1 = Vector256.Load(src + srcStride);
+        var r2 = Vector256.Load(src + (2 * srcStride));
+        var r3 = Vector256.Load(src + (3 * srcStride));
+        var r4 = Vector256.Load(src + (4 * srcStride));
+        var r5 = Vector256.Load(src + (5 * srcStride));
+        var r6 = Vector256.Load(src + (6 * srcStride));
+        var r7 = Vector256.Load(src + (7 * srcStride));
+        if (scale)
+        {
+            var va = Vector256.Create(alpha);
+            (r0, r1, r2, r3) = (va * r0, va * r1, va * r2, va * r3);
+            (r4, r5, r6, r7) = (va * r4, va * r5, va * r6, va * r7);
+        }
+
+        // pairs of rows interleaved, then quads, then the 128-bit halves exchanged: u_q holds column q (low half, rows
+        // 0..3) and column q + 4 (high half) of rows 0..3, u_{q+4} the same of rows 4..7
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7);
+        var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44);
+        var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44);
+        var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44);
+        var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44);
+        var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Vector256.Store(Avx.Permute2x128(u0, u4, 0x20), dst);
+        Vector256.Store(Avx.Permute2x128(u1, u5, 0x20), dst + dstStride);
+        Vector256.Store(Avx.Permute2x128(u2, u6, 0x20), dst + (2 * dstStride));
+        Vector256.Store(Avx.Permute2x128(u3, u7, 0x20), dst + (3 * dstStride));
+        Vector256.Store(Avx.Permute2x128(u0, u4, 0x31), dst + (4 * dstStride));
+        Vector256.Store(Avx.Permute2x128(u1, u5, 0x31), dst + (5 * dstStride));
+        Vector256.Store(Avx.Permute2x128(u2, u6, 0x31), dst + (6 * dstStride));
+        Vector256.Store(Avx.Permute2x128(u3, u7, 0x31), dst + (7 * dstStride));
+    }
+
     // op(A)[r, p] = a[p·aStep + r] (a packed strip, aStep = MR, or Aᵀ read in place, aStep = lda); op(B)[p, :] = b + p·bStep
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Strided(int kc, float* a, int aStep, float* b, int bStep, float* c, int ldc, float alpha, bool store)
     {
         if (Vector512.IsHardwareAccelerated) Kernel8x32(kc, new StridedA(a, aStep), new StridedB(b, bStep), c, ldc, alpha, store);
-        else Kernel8x16(kc, a, b, c, ldc, store);   // packed strips only (aStep = MR, bStep = 16, α = 1)
+        else Kernel8x16(kc, new StridedA(a, aStep), new StridedB(b, bStep), c, ldc, alpha, store);   // packed strips, α = 1
     }
 
     // op(A)[r, p] = a[r·lda + p] (A's rows read in place); Vector512 only
@@ -424,8 +504,8 @@ internal static unsafe class PackedGemm
         Kernel8x32(kc, new RowsA(a, lda), new StridedB(b, bStep), c, ldc, alpha, store);
 
     /// <summary>
-    /// Where a micro-tile reads op(A)[0..7, p], p = 0, 1, … in order: a struct, so that <see cref="Kernel8x32"/> is
-    /// compiled once per operand layout with every call inlined (TensorPrimitives' operator pattern).
+    /// Where a micro-tile reads op(A)[0..7, p], p = 0, 1, … in order: a struct, so that <see cref="Kernel8x32"/> (and the Vector256
+    /// <see cref="Kernel8x16"/>) is compiled once per operand layout with every call inlined (TensorPrimitives' operator pattern).
     /// </summary>
     private interface ITileA
     {
@@ -442,10 +522,10 @@ internal static unsafe class PackedGemm
         void Next();
     }
 
-    /// <summary>Where a micro-tile reads op(B)[p, 0..31], p = 0, 1, … in order.</summary>
+    /// <summary>Where a micro-tile reads op(B)[p, 0..NR−1], p = 0, 1, … in order.</summary>
     private interface ITileB
     {
-        /// <summary>op(B)[p, 0..31] for the current p.</summary>
+        /// <summary>op(B)[p, 0..NR−1] for the current p.</summary>
         float* Row();
 
         /// <summary>Moves on to the next p.</summary>
@@ -569,6 +649,19 @@ internal static unsafe class PackedGemm
         Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
         Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default;
         Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
+        if (Sse.IsSupported)
+        {
+            // the tile of C is read (or written) only after the k loop: fetch its lines now, so that the rows at
+            // ldc apart (a cache miss each once C outgrows L2) arrive during the loop instead of stalling the stores
+            for (int i = 0; i < MR; i++)
+            {
+                float* row = c + ((long)i * ldc);
+                Sse.Prefetch0(row);
+                Sse.Prefetch0(row + 16);
+                Sse.Prefetch0(row + 31);
+            }
+        }
+
         while (kc > 0)
         {
             int len = a.Run(kc, out float* r0, out float* r1, out float* r2, out float* r3, out float* r4, out float* r5, out float* r6, out float* r7);
@@ -657,59 +750,71 @@ internal static unsafe class PackedGemm
         }
     }
 
-    // Vector256 fallback on packed strips: C[8×16] += Σ_p a[p·MR + 0..7] ⊗ b[p·16 + 0..15], 16 Vector256 accumulators
+    // Vector256 fallback: C[8×16] (+)= α · Σ_p op(A)[0..7, p] ⊗ op(B)[p, 0..15], 16 Vector256 accumulators, the same body
+    // as Kernel8x32 at half the width (used on packed strips, α = 1 there: packed A carries α)
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel8x16(int kc, float* a, float* b, float* c, int ldc, bool store)
+    private static void Kernel8x16<TA, TB>(int kc, TA a, TB b, float* c, int ldc, float alpha, bool store)
+        where TA : struct, ITileA
+        where TB : struct, ITileB
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector256<float> c20 = default, c21 = default, c30 = default, c31 = default;
         Vector256<float> c40 = default, c41 = default, c50 = default, c51 = default;
         Vector256<float> c60 = default, c61 = default, c70 = default, c71 = default;
-        for (int p = 0; p < kc; p++)
+        while (kc > 0)
         {
-            var b0 = Vector256.Load(b);
-            var b1 = Vector256.Load(b + 8);
-            var a0 = Vector256.Create(a[0]);
-            c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
-            c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
-            var a1 = Vector256.Create(a[1]);
-            c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
-            c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
-            var a2 = Vector256.Create(a[2]);
-            c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
-            c21 = Vector256.FusedMultiplyAdd(a2, b1, c21);
-            var a3 = Vector256.Create(a[3]);
-            c30 = Vector256.FusedMultiplyAdd(a3, b0, c30);
-            c31 = Vector256.FusedMultiplyAdd(a3, b1, c31);
-            var a4 = Vector256.Create(a[4]);
-            c40 = Vector256.FusedMultiplyAdd(a4, b0, c40);
-            c41 = Vector256.FusedMultiplyAdd(a4, b1, c41);
-            var a5 = Vector256.Create(a[5]);
-            c50 = Vector256.FusedMultiplyAdd(a5, b0, c50);
-            c51 = Vector256.FusedMultiplyAdd(a5, b1, c51);
-            var a6 = Vector256.Create(a[6]);
-            c60 = Vector256.FusedMultiplyAdd(a6, b0, c60);
-            c61 = Vector256.FusedMultiplyAdd(a6, b1, c61);
-            var a7 = Vector256.Create(a[7]);
-            c70 = Vector256.FusedMultiplyAdd(a7, b0, c70);
-            c71 = Vector256.FusedMultiplyAdd(a7, b1, c71);
-            a += MR;
-            b += 16;
+            int len = a.Run(kc, out float* r0, out float* r1, out float* r2, out float* r3, out float* r4, out float* r5, out float* r6, out float* r7);
+            for (int p = 0; p < len; p++)
+            {
+                float* bp = b.Row();
+                var b0 = Vector256.Load(bp);
+                var b1 = Vector256.Load(bp + 8);
+                var a0 = Vector256.Create(a.At(0, p, r0));
+                c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector256.Create(a.At(1, p, r1));
+                c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
+                var a2 = Vector256.Create(a.At(2, p, r2));
+                c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector256.FusedMultiplyAdd(a2, b1, c21);
+                var a3 = Vector256.Create(a.At(3, p, r3));
+                c30 = Vector256.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector256.FusedMultiplyAdd(a3, b1, c31);
+                var a4 = Vector256.Create(a.At(4, p, r4));
+                c40 = Vector256.FusedMultiplyAdd(a4, b0, c40);
+                c41 = Vector256.FusedMultiplyAdd(a4, b1, c41);
+                var a5 = Vector256.Create(a.At(5, p, r5));
+                c50 = Vector256.FusedMultiplyAdd(a5, b0, c50);
+                c51 = Vector256.FusedMultiplyAdd(a5, b1, c51);
+                var a6 = Vector256.Create(a.At(6, p, r6));
+                c60 = Vector256.FusedMultiplyAdd(a6, b0, c60);
+                c61 = Vector256.FusedMultiplyAdd(a6, b1, c61);
+                var a7 = Vector256.Create(a.At(7, p, r7));
+                c70 = Vector256.FusedMultiplyAdd(a7, b0, c70);
+                c71 = Vector256.FusedMultiplyAdd(a7, b1, c71);
+                a.Next();
+                b.Next();
+            }
+
+            kc -= len;
         }
 
-        Add(c, c00, c01, store);
-        Add(c + ldc, c10, c11, store);
-        Add(c + (2L * ldc), c20, c21, store);
-        Add(c + (3L * ldc), c30, c31, store);
-        Add(c + (4L * ldc), c40, c41, store);
-        Add(c + (5L * ldc), c50, c51, store);
-        Add(c + (6L * ldc), c60, c61, store);
-        Add(c + (7L * ldc), c70, c71, store);
+        var va = Vector256.Create(alpha);
+        Row(c, va, c00, c01, store);
+        Row(c + ldc, va, c10, c11, store);
+        Row(c + (2L * ldc), va, c20, c21, store);
+        Row(c + (3L * ldc), va, c30, c31, store);
+        Row(c + (4L * ldc), va, c40, c41, store);
+        Row(c + (5L * ldc), va, c50, c51, store);
+        Row(c + (6L * ldc), va, c60, c61, store);
+        Row(c + (7L * ldc), va, c70, c71, store);
 
-        static void Add(float* row, Vector256<float> lo, Vector256<float> hi, bool store)
+        // C ← C + α·acc (or C ← α·acc): a multiply then an add, as Store8x32
+        static void Row(float* row, Vector256<float> va, Vector256<float> lo, Vector256<float> hi, bool store)
         {
-            Vector256.Store(store ? lo : Vector256.Load(row) + lo, row);
-            Vector256.Store(store ? hi : Vector256.Load(row + 8) + hi, row + 8);
+            Vector256.Store(store ? va * lo : Vector256.Load(row) + (va * lo), row);
+            Vector256.Store(store ? va * hi : Vector256.Load(row + 8) + (va * hi), row + 8);
         }
     }
 }
