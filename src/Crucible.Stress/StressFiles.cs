@@ -113,14 +113,16 @@ public static class StressFiles
         return result with { Conditioning = ConditioningOf(model, sampleRequest) };
     }
 
-    // the request's conditions against the model before any sampling: a name it lacks (or any name, for an unconditional
-    // model) or a value out of range is an input error naming the model's manifest and the rule, as generate refuses it
+    // the request against the model before any sampling (SequenceGenerator.CheckRequest): a condition name it lacks (or
+    // any name, for an unconditional model), a value out of range, guidance for an unconditional model, a stress
+    // specification that does not resolve: an input error naming the model's manifest (or the specification) and the
+    // rule, as generate refuses it
     private static void CheckRequest(SequenceGenerator model, SequenceSampleRequest? request, string folder)
     {
-        if (request?.Conditions is not { Count: > 0 } conditions) return;
+        if (request is null) return;
         try
         {
-            model.StandardizedCondition(conditions);
+            model.CheckRequest(request);
         }
         catch (InvalidInputException e) when (e.Location is null)
         {
