@@ -186,11 +186,31 @@ public sealed class SequenceGenerator
     /// value out of range.
     /// </summary>
     /// <exception cref="InvalidInputException">The request would be refused by <see cref="Generate"/>.</exception>
-    public void CheckRequest(SequenceSampleRequest request)
+    public void CheckRequest(SequenceSampleRequest request) => _ = RequestedConditions(request);
+
+    /// <summary>
+    /// The conditions <paramref name="request"/> draws under (its stress specification's and its own) under the model's
+    /// feature names, sorted: what <see cref="Generate"/>'s metadata records as <c>conditions</c>.
+    /// </summary>
+    /// <exception cref="InvalidInputException">The request would be refused by <see cref="Generate"/> (see <see cref="CheckRequest"/>).</exception>
+    public SortedDictionary<string, double> RequestedConditions(SequenceSampleRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         var (conditions, _) = ConditionsOf(request);
         if (conditions is { Count: > 0 }) _ = StandardizedCondition(conditions);
+        return Canonical(conditions);
+    }
+
+    // conditions under the model's own feature names (a request may name them in any case), sorted
+    private SortedDictionary<string, double> Canonical(IReadOnlyDictionary<string, double>? conditions)
+    {
+        var canonical = new SortedDictionary<string, double>(StringComparer.Ordinal);
+        foreach (var (name, value) in conditions ?? new Dictionary<string, double>())
+        {
+            canonical[Manifest.Conditions.Names.First(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase))] = value;
+        }
+
+        return canonical;
     }
 
     // GuidanceWithoutConditionsRule, checked wherever a request is resolved (sampling, its affine map)
@@ -1099,12 +1119,7 @@ public sealed class SequenceGenerator
             violation = plan.Constraints.ViolationRate(windows, count, 1e-6);
         }
 
-        var canonical = new SortedDictionary<string, double>(StringComparer.Ordinal);
-        foreach (var (name, value) in conditions ?? new Dictionary<string, double>())
-        {
-            canonical[m.Conditions.Names.First(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase))] = value;
-        }
-
+        var canonical = Canonical(conditions);
         return new ScenarioSet(values, new ScenarioMetadata
         {
             ModelId = m.Weights.Sha256,
