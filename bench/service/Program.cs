@@ -55,7 +55,9 @@ static int Library(Args a)
     if (SequenceGenerator.ReadKind(folder) == SequenceGenerator.KindName)
     {
         var g = SequenceGenerator.Load(folder);
-        generate = seed => g.Generate(req.Count, seed, new SequenceSampleRequest(null, 1.0, sampler)).Values.RowCount;
+        // w = 1 (the plain model); none for a model without condition inputs, which refuses guidance (GUIDANCE-E-UNCONDITIONAL)
+        double? w = g.ConditionSpace.Names.Count == 0 ? null : 1.0;
+        generate = seed => g.Generate(req.Count, seed, new SequenceSampleRequest(null, w, sampler)).Values.RowCount;
     }
     else
     {

@@ -73,8 +73,11 @@ public static class ServiceApp
         {
             var forHome = AuditLogOptions.ForHome(sp.GetRequiredService<CrucibleHome>());
             var store = sp.GetRequiredService<StoreLocation>();
+            // Home: on SQLite, opening also refuses a log deleted with its checkpoint file while runs/ or models/ hold
+            // what its entries recorded (AUDIT-E-LOST, the CLI's rule): the service does not start a new chain over it
             return AuditLog.Open(new AuditLogOptions
             {
+                Home = forHome.Home,
                 DatabasePath = forHome.DatabasePath,
                 PostgresConnectionString = store.Kind == StoreKind.Postgres ? store.Value : null,
                 SigningKeyPath = Settings(sp).AuditKeyFile is { } keyFile ? Path.GetFullPath(keyFile) : forHome.SigningKeyPath,

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using Crucible.Evaluation;
 using Crucible.Stress.Portfolios;
@@ -22,8 +23,9 @@ namespace Crucible.Stress;
 /// <param name="MinBreachRate">With <paramref name="Model"/>: the declared share of candidates that must breach; below it the
 /// recalibration loop (<see cref="Recalibration"/>) doubles the guidance scale and reruns, keeping every attempt. Null: one run.</param>
 /// <param name="HistoryFile">The file <paramref name="History"/> was read from, when it was: a problem with the history names it.</param>
-/// <param name="Request">With <paramref name="Model"/>: the conditions and classifier-free guidance weight its candidates are
-/// drawn under (null: unconditional, the model's default weight); recorded in the result when it sets either.</param>
+/// <param name="Request">With <paramref name="Model"/>: the conditions, classifier-free guidance weight and stress specification
+/// its candidates are drawn under (null: unconditional, the model's default weight); recorded in the result when it sets any.
+/// A specification's moves need unguided candidates (<paramref name="GuidanceScale"/> 0).</param>
 public sealed record ReverseOptions(double LossThreshold, TimeSeriesFrame History, int Top = 20, string? Model = null, int Candidates = 10_000,
     double GuidanceScale = 1.0, ulong Seed = 0, double? MinBreachRate = null, string? HistoryFile = null, SequenceSampleRequest? Request = null);
 
@@ -104,6 +106,7 @@ public static class StressFiles
         ArgumentNullException.ThrowIfNull(portfolio);
         var model = SequenceGenerator.Load(modelFolder);
         CheckRequest(model, sampleRequest, modelFolder);
+        RefuseMovesUnderGuidance(model, sampleRequest, "--adversarial fills that slot with guidance toward larger losses", Conditions);
         RefuseStateScaledGuidance(model, sampleRequest, modelFolder, "--adversarial always guides toward larger losses");
         var request = new AdversarialRequest
         {
@@ -113,14 +116,16 @@ public static class StressFiles
         return result with { Conditioning = ConditioningOf(model, sampleRequest) };
     }
 
-    // the request's conditions against the model before any sampling: a name it lacks (or any name, for an unconditional
-    // model) or a value out of range is an input error naming the model's manifest and the rule, as generate refuses it
+    // the request against the model before any sampling (SequenceGenerator.CheckRequest): a condition name it lacks (or
+    // any name, for an unconditional model), a value out of range, guidance for an unconditional model, a stress
+    // specification that does not resolve: an input error naming the model's manifest (or the specification) and the
+    // rule, as generate refuses it
     private static void CheckRequest(SequenceGenerator model, SequenceSampleRequest? request, string folder)
     {
-        if (request?.Conditions is not { Count: > 0 } conditions) return;
+        if (request is null) return;
         try
         {
-            model.StandardizedCondition(conditions);
+            model.CheckRequest(request);
         }
         catch (InvalidInputException e) when (e.Location is null)
         {
@@ -128,16 +133,30 @@ public static class StressFiles
         }
     }
 
-    // the conditions (under the model's names, sorted) and the weight w in effect, as generate's metadata records them;
-    // null when the request sets neither, so the reports of unconditioned runs stay as they were
+    // the conditions (under the model's names, sorted, the stress specification's included), the weight w in effect (for
+    // a model with condition inputs) and the specification, as generate's metadata records them; null when the request
+    // sets none of them, so the reports of unconditioned runs stay as they were
     private static ModelConditions? ConditioningOf(SequenceGenerator model, SequenceSampleRequest? request)
     {
-        if (request is null || (request.Conditions is not { Count: > 0 } && request.GuidanceScale is null)) return null;
-        var names = model.ConditionSpace.Names;
-        var canonical = new SortedDictionary<string, double>(StringComparer.Ordinal);
-        foreach (var (name, value) in request.Conditions ?? new Dictionary<string, double>())
-            canonical[names.First(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase))] = value;
-        return new ModelConditions(canonical, model.GuidanceOf(request));
+        if (request is null || (request.Conditions is not { Count: > 0 } && request.GuidanceScale is null && request.Stress is null)) return null;
+        return new ModelConditions(model.RequestedConditions(request), model.ConditionSpace.Names.Count == 0 ? null : model.GuidanceOf(request), request.Stress);
+    }
+
+    // what a specification whose moves cannot be used can be reduced to
+    private const string Conditions = "keep only the specification's conditions (archetypes, FEATURE=VALUE terms)";
+
+    // a stress specification's moves are constraints that constraint guidance enforces in the sampler's guidance slot,
+    // which guided sampling toward the loss fills: the two cannot be combined (the library refuses it as guidance-conflict
+    // when sampling; here before any work, saying what to do instead)
+    private static void RefuseMovesUnderGuidance(SequenceGenerator model, SequenceSampleRequest? request, string why, string instead)
+    {
+        if (request?.Stress is not { } spec) return;
+        var plan = model.PlanStress(spec);
+        if (plan.Constraints.Count == 0) return;
+        throw new InvalidInputException("guidance-conflict", string.Create(CultureInfo.InvariantCulture,
+                $"the stress specification '{spec}' has moves on the returns ({plan.Constraints.Count} constraints), which constraint guidance enforces in the sampler's guidance slot, ")
+            + $"but {why}: {instead}",
+            new InputLocation("--stress", 0, 0));
     }
 
     // a state-scaled model whose request leaves its level unset draws one level (one s) per window, and guidance on the
@@ -173,6 +192,13 @@ public static class StressFiles
             throw new InvalidInputException("guidance", $"the guidance scale {reverse.GuidanceScale} must be finite and ≥ 0");
         var model = SequenceGenerator.Load(reverse.Model);
         CheckRequest(model, reverse.Request, reverse.Model);
+        if (reverse.GuidanceScale > 0)
+        {
+            RefuseMovesUnderGuidance(model, reverse.Request,
+                "--reverse with --guidance-scale > 0 fills that slot with guidance toward the loss",
+                "give --guidance-scale 0 (candidates drawn under the moves, then filtered by the loss), or " + Conditions);
+        }
+
         if (reverse.GuidanceScale > 0) RefuseStateScaledGuidance(model, reverse.Request, reverse.Model, "--reverse with --guidance-scale > 0 guides toward the loss (--guidance-scale 0 samples without guidance, a drawn level per window)");
         var fitted = new FittedSequenceDiffusion(model, reverse.Request);
         var conditioning = ConditioningOf(model, reverse.Request);

@@ -117,7 +117,7 @@ public sealed class StressConditionCommandTests : IDisposable
         int at = Array.IndexOf(args, "--model");
         var noModel = Crucible([.. args[..at], .. args[(at + 2)..]]);
         Assert.True(noModel.Exit == 2, noModel.Stderr);
-        Assert.Contains("--condition and --guidance set what --model draws under", noModel.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--condition, --guidance and --stress set what --model draws under", noModel.Stderr, StringComparison.Ordinal);
 
         var negative = Crucible(Stress(model, prices, report, "--guidance", "-1"));
         Assert.True(negative.Exit == 2, negative.Stderr);

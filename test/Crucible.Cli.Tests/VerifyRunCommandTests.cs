@@ -69,8 +69,9 @@ public sealed class VerifyRunCommandTests : IDisposable
         var manifest = new RunManifestBuilder("generate", new JsonObject { ["count"] = 1 }, 7, home.RunsFolder)
             .AddInput(Path.Combine(_dir, "in.csv")).AddOutput(Path.Combine(_dir, "out.csv")).Finish();
         var bytes = manifest.ToCanonicalJson();
-        var path = RunManifests.WriteJson(home, bytes);
+        // opened first, as RunAudit.Complete does: opening a new home's log refuses runs/ files that no entry recorded (AUDIT-E-LOST)
         using var log = AuditLog.Open(home);
+        var path = RunManifests.WriteJson(home, bytes);
         log.Append(AuditKind.RunStarted, new JsonObject { ["run_id"] = "earlier" });
         log.Append(AuditKind.RunStarted, new JsonObject { ["run_id"] = manifest.RunId });
         Assert.Equal(3, log.AppendRunCompletedJson(bytes, new JsonObject { ["command"] = "test" })[^1].Seq);

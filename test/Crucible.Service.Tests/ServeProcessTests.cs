@@ -79,6 +79,33 @@ public sealed class ServeProcessTests(ServiceFixture f)
     }
 
     [Fact]
+    public async Task Serve_OnAHomeWhoseLogWasDeletedWithItsCheckpointFile_Exits2_AndStartsNoNewChain()
+    {
+        // session 17: the service checks the home as the CLI's appending commands do (AUDIT-E-LOST): models/ holds a
+        // registered model that an entry recorded, but audit.db and audit-checkpoints.jsonl are gone
+        var home = Path.Combine(f.Dir, "lost-log-home");
+        var register = Run("model", "register", "--model", f.ModelFolder, "--home", home);
+        Assert.True(register.Exit == 0, register.Stderr);
+        foreach (var file in Directory.GetFiles(home, "audit*")) File.Delete(file);
+
+        using var p = Process.Start(CrucibleProcess.Cli("serve", "--urls", "http://127.0.0.1:0", "--home", home))!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(60_000))
+        {
+            p.Kill(entireProcessTree: true); // it started: the failure, not a hung test
+            Assert.Fail("serve started on a home whose audit log was lost: " + await stdout);
+        }
+
+        var err = await stderr;
+        Assert.True(p.ExitCode == 2, $"exit {p.ExitCode}: {await stdout}{err}");
+        Assert.Contains("error [AUDIT-E-LOST]: the audit log is missing or empty, but the home holds 0 run manifests (runs/) and 1 registered model folders (models/)",
+            err, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", err, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(home, "audit*"));
+    }
+
+    [Fact]
     public async Task Serve_FinishesTheRequestInFlightOnSigterm_AndLeavesAVerifiedAuditLog()
     {
         var home = Path.Combine(f.Dir, "serve-home");

@@ -9,7 +9,8 @@ internal static class TinySequenceModel
 {
     /// <param name="configure">Changes the options before training, e.g. the sampling defaults a calibrated model carries
     /// (<see cref="SequenceGeneratorOptions.GuidanceScale"/>, <see cref="SequenceGeneratorOptions.RegimeGuidance"/>).</param>
-    public static SequenceGenerator Train(Func<SequenceGeneratorOptions, SequenceGeneratorOptions>? configure = null)
+    /// <param name="conditional">False: trained without conditions (a model with no condition inputs).</param>
+    public static SequenceGenerator Train(Func<SequenceGeneratorOptions, SequenceGeneratorOptions>? configure = null, bool conditional = true)
     {
         var options = new SequenceGeneratorOptions
         {
@@ -22,6 +23,6 @@ internal static class TinySequenceModel
         var values = new double[60 * 2];
         for (int i = 0; i < values.Length; i++) values[i] = ((rng.NextDouble() - 0.5) * 0.02) + (i % 2 == 0 ? 0.001 : -0.002);
         var conditions = new TimeSeriesFrame(dates[3..], ["VIXCLS"], [.. dates[3..].Select((_, i) => 15.0 + (i % 7))]);
-        return new SequenceGenerator(configure is null ? options : configure(options)).Fit(new TimeSeriesFrame(dates, ["SPY", "TLT"], values), conditions);
+        return new SequenceGenerator(configure is null ? options : configure(options)).Fit(new TimeSeriesFrame(dates, ["SPY", "TLT"], values), conditional ? conditions : null);
     }
 }

@@ -231,7 +231,15 @@ internal static class GenerateCommand
             if (sequence is not null)
             {
                 var request = new SequenceSampleRequest(ConditionsOf(conditions), guidance, Sampler, stress, guidanceMinNoise, regimeGuidance);
-                return sequence.Generate(count, seed, request);
+                try
+                {
+                    return sequence.Generate(count, seed, request);
+                }
+                catch (InvalidInputException e) when (e.Rule == SequenceGenerator.GuidanceWithoutConditionsRule && e.Location is null)
+                {
+                    // the library's rule (--guidance, --guidance-min-noise, --regime-guidance on a model without condition inputs), located at the model
+                    throw new InvalidInputException(e.Rule, e.Message, new InputLocation(Path.Combine(modelFolder, DiffusionGenerator.ManifestFileName), 0, 0));
+                }
             }
 
             if (conditions is { Length: > 0 } || guidance is not null || stress is not null || guidanceMinNoise is not null || regimeGuidance is not null)

@@ -32,8 +32,9 @@ internal static class RunAudit
     {
         // serialised once: the file and the audit store's copy are the same bytes, so they are byte-identical by construction
         var bytes = run.Finish().ToCanonicalJson();
-        var path = RunManifests.WriteJson(home, bytes);
+        // the log is opened before the manifest is written: opening checks that runs/ holds nothing its entries lack (AUDIT-E-LOST)
         using var log = AuditLog.Open(home);
+        var path = RunManifests.WriteJson(home, bytes);
         return (path, log.AppendRunCompletedJson(bytes, payload, before: before));
     }
 

@@ -34,11 +34,8 @@ internal static class StoreOption
     public static (CrucibleHome Home, AuditLog Log) OpenLog(ParseResult parse, Option<string> home, Option<string> store)
     {
         var (h, location) = Resolve(parse, home, store);
-        if (location.Kind == StoreKind.Sqlite)
-        {
-            AuditLog.ThrowIfLost(h); // also a log lost with its checkpoint file under runs/ and models/ (AUDIT-E-LOST)
-            return (h, AuditLog.Open(h));
-        }
+        // Open(home) also refuses a log lost with its checkpoint file while runs/ or models/ hold files (AUDIT-E-LOST)
+        if (location.Kind == StoreKind.Sqlite) return (h, AuditLog.Open(h));
 
         var forHome = AuditLogOptions.ForHome(h.EnsureExists());
         return (h, AuditLog.Open(new AuditLogOptions

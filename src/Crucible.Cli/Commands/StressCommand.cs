@@ -16,8 +16,9 @@ namespace Crucible.Cli.Commands;
 /// CDaR under a scenario set at each α (METRICS.md), and the Euler allocation of ES per series and factor group; with
 /// <c>--reverse --loss-threshold X --history FILE</c> also the reverse stress test over the file's scenarios, or with
 /// <c>--model DIR</c> over candidates drawn from a sequence model and guided toward the loss, under the state values of
-/// <c>--condition NAME=VALUE</c> and the classifier-free guidance weight of <c>--guidance W</c> when given (as
-/// <c>generate</c> takes them).
+/// <c>--condition NAME=VALUE</c>, the classifier-free guidance weight of <c>--guidance W</c> and the stress specification
+/// of <c>--stress SPEC</c> when given (as <c>generate</c> takes them; a specification's moves only where the candidates
+/// are drawn unguided, <c>--reverse --guidance-scale 0</c>).
 /// Exit 0 on success, 2 on bad input (file, line, column and rule named).
 /// </summary>
 internal static class StressCommand
@@ -88,6 +89,12 @@ internal static class StressCommand
             Description = "--reverse/--adversarial with --model: the classifier-free guidance weight w ≥ 0 of the draws (0 unconditional, 1 plain conditional, > 1 amplified; default: the model's guidance_scale), as generate --guidance; not --guidance-scale, the pull toward the loss",
         };
 
+        public readonly Option<string> Stress = new("--stress")
+        {
+            Description = "--reverse/--adversarial with --model: draw under a stress specification, as generate --stress (conditions such as vol=+2sd or VIXCLS=45, "
+                + "archetypes such as gfc-2008; moves such as SPY<=-20% only with --reverse --guidance-scale 0, since guidance toward the loss uses the slot that enforces them)",
+        };
+
         public readonly Option<bool> Adversarial = new("--adversarial")
         {
             Description = "Also the adversarial scenarios of --model: the worst portfolio losses among its scenarios at least as plausible as 95% of its ordinary draws (needs --model and --history)",
@@ -109,7 +116,7 @@ internal static class StressCommand
         var o = new Options();
         var command = new Command("stress", "Portfolio VaR, ES and CDaR under a scenario set, with the Euler allocation of ES")
         {
-            o.Scenarios, o.Portfolio, o.Alpha, o.Reverse, o.LossThreshold, o.History, o.HistoryInput, o.Top, o.Model, o.Candidates, o.Guidance, o.Seed, o.Condition, o.ConditionGuidance, o.MinBreachRate, o.Adversarial, o.Out, o.Home,
+            o.Scenarios, o.Portfolio, o.Alpha, o.Reverse, o.LossThreshold, o.History, o.HistoryInput, o.Top, o.Model, o.Candidates, o.Guidance, o.Seed, o.Condition, o.ConditionGuidance, o.Stress, o.MinBreachRate, o.Adversarial, o.Out, o.Home,
         };
         o.HistoryInput.AcceptOnlyFromAmong("prices", "returns", "log-returns", "percent");
         foreach (var option in o.HistoryDialect.All) command.Options.Add(option);
@@ -127,9 +134,10 @@ internal static class StressCommand
         bool adversarialAsked = parse.GetValue(o.Adversarial);
         string[]? conditions = parse.GetValue(o.Condition);
         double? conditionGuidance = parse.GetValue(o.ConditionGuidance);
-        var sampleRequest = SampleRequest(conditions, conditionGuidance);
+        string? stress = parse.GetValue(o.Stress);
+        var sampleRequest = SampleRequest(conditions, conditionGuidance, stress);
         if (sampleRequest is not null && (modelFolder is null || !(parse.GetValue(o.Reverse) || adversarialAsked)))
-            throw new InvalidInputException("OPT-E", "--condition and --guidance set what --model draws under: they are for --reverse or --adversarial with --model DIR");
+            throw new InvalidInputException("OPT-E", "--condition, --guidance and --stress set what --model draws under: they are for --reverse or --adversarial with --model DIR");
         ReverseOptions? reverse = null;
         TimeSeriesFrame? history = null;
         var historyDialect = o.HistoryDialect.ToConfig(parse);
@@ -203,6 +211,7 @@ internal static class StressCommand
         {
             run.Config["conditions"] = conditions is { Length: > 0 } given ? new JsonArray([.. given.Select(x => (JsonNode?)x)]) : null;
             run.Config["guidance"] = conditionGuidance;
+            if (stress is not null) run.Config["stress"] = stress; // only when given: earlier configs stay as they were
         }
         foreach (var (_, path) in inputs) run.AddInput(path);
         run.CheckOutput("--out", parse.GetValue(o.Out)!);
@@ -294,7 +303,7 @@ internal static class StressCommand
             ? LoadHistory(historyPath, RunRecompute.Required<string>(c, "history_input", where), c["history_csv"])
             : null;
         string? model = roles.TryGetValue("model_weights", out var weights) ? Path.GetDirectoryName(weights) : null;
-        var sampleRequest = SampleRequest(RunRecompute.Strings(c, "conditions"), RunRecompute.Value<double?>(c, "guidance"));
+        var sampleRequest = SampleRequest(RunRecompute.Strings(c, "conditions"), RunRecompute.Value<double?>(c, "guidance"), RunRecompute.Value<string>(c, "stress"));
         ReverseOptions? reverse = null;
         if (c["reverse"] is JsonObject r)
         {
@@ -318,13 +327,14 @@ internal static class StressCommand
         return results.Count > 0 ? results : throw new InvalidInputException(RunRecompute.Rule, "the manifest names no stress report to compare with", where);
     }
 
-    // the request --condition and --guidance make (parsed as generate parses them), null when neither is given
-    private static Diffusion.Sequence.SequenceSampleRequest? SampleRequest(string[]? conditions, double? guidance)
+    // the request --condition, --guidance and --stress make (parsed as generate parses them; the specification is
+    // resolved against the model by the library), null when none is given
+    private static Diffusion.Sequence.SequenceSampleRequest? SampleRequest(string[]? conditions, double? guidance, string? stress)
     {
-        if (conditions is not { Length: > 0 } && guidance is null) return null;
+        if (conditions is not { Length: > 0 } && guidance is null && stress is null) return null;
         if (guidance is { } w && !(double.IsFinite(w) && w >= 0))
             throw new InvalidInputException("OPT-E", string.Create(CultureInfo.InvariantCulture, $"--guidance takes the classifier-free guidance weight w, finite and ≥ 0; got {w}"));
-        return new Diffusion.Sequence.SequenceSampleRequest(GenerateCommand.ConditionsOf(conditions), guidance);
+        return new Diffusion.Sequence.SequenceSampleRequest(GenerateCommand.ConditionsOf(conditions), guidance, Stress: stress);
     }
 
     // a history file read as --history-input says (prices by default) and in the --history-delimiter, … dialect, as log returns

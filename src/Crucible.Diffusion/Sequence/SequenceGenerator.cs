@@ -126,6 +126,7 @@ public sealed class SequenceGenerator
     // the conditions a request samples under (its stress specification's and its own) and the specification's plan
     private (IReadOnlyDictionary<string, double>? Conditions, StressPlan? Plan) ConditionsOf(SequenceSampleRequest request)
     {
+        RefuseGuidanceWithoutConditions(request);
         if (request.Stress is null) return (request.Conditions, null);
         var plan = PlanStress(request.Stress);
         var conditions = new Dictionary<string, double>(plan.Conditions, StringComparer.OrdinalIgnoreCase);
@@ -167,6 +168,63 @@ public sealed class SequenceGenerator
         if (Manifest.StateScale is not { } ss) return Affine;
         double s = ConstantScale(conditions) ?? throw new InvalidInputException(StateScaleRule, string.Format(CultureInfo.InvariantCulture, unset, ss.Feature));
         return new SeriesAffine([.. Affine.Offset.Select(v => v * s)], [.. Affine.Scale.Select(v => v * s)]);
+    }
+
+    /// <summary>
+    /// The rule of a request that sets the classifier-free guidance weight, its minimum noise level or regime guidance
+    /// (<see cref="SequenceSampleRequest.GuidanceScale"/>, <see cref="SequenceSampleRequest.GuidanceMinNoise"/>,
+    /// <see cref="SequenceSampleRequest.RegimeGuidance"/>) for a model without condition inputs: all three act through
+    /// the condition (the guided and the plain prediction are the same unconditional one, and the regime factor is 1), so
+    /// they would change nothing but what the request's records say.
+    /// </summary>
+    public const string GuidanceWithoutConditionsRule = "GUIDANCE-E-UNCONDITIONAL";
+
+    /// <summary>
+    /// Checks <paramref name="request"/> against this model without sampling, as sampling would refuse it: guidance on a
+    /// model without condition inputs (<see cref="GuidanceWithoutConditionsRule"/>), a stress specification that does not
+    /// resolve, a condition set both by the specification and by the request, a condition the model does not know or a
+    /// value out of range.
+    /// </summary>
+    /// <exception cref="InvalidInputException">The request would be refused by <see cref="Generate"/>.</exception>
+    public void CheckRequest(SequenceSampleRequest request) => _ = RequestedConditions(request);
+
+    /// <summary>
+    /// The conditions <paramref name="request"/> draws under (its stress specification's and its own) under the model's
+    /// feature names, sorted: what <see cref="Generate"/>'s metadata records as <c>conditions</c>.
+    /// </summary>
+    /// <exception cref="InvalidInputException">The request would be refused by <see cref="Generate"/> (see <see cref="CheckRequest"/>).</exception>
+    public SortedDictionary<string, double> RequestedConditions(SequenceSampleRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var (conditions, _) = ConditionsOf(request);
+        if (conditions is { Count: > 0 }) _ = StandardizedCondition(conditions);
+        return Canonical(conditions);
+    }
+
+    // conditions under the model's own feature names (a request may name them in any case), sorted
+    private SortedDictionary<string, double> Canonical(IReadOnlyDictionary<string, double>? conditions)
+    {
+        var canonical = new SortedDictionary<string, double>(StringComparer.Ordinal);
+        foreach (var (name, value) in conditions ?? new Dictionary<string, double>())
+        {
+            canonical[Manifest.Conditions.Names.First(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase))] = value;
+        }
+
+        return canonical;
+    }
+
+    // GuidanceWithoutConditionsRule, checked wherever a request is resolved (sampling, its affine map)
+    private void RefuseGuidanceWithoutConditions(SequenceSampleRequest request)
+    {
+        if (Manifest.Conditions.Names.Count > 0) return;
+        var set = new List<string>();
+        if (request.GuidanceScale is { } w) set.Add(string.Create(CultureInfo.InvariantCulture, $"guidance {w:G6}"));
+        if (request.GuidanceMinNoise is { } g) set.Add(string.Create(CultureInfo.InvariantCulture, $"guidance_min_noise {g:G6}"));
+        if (request.RegimeGuidance is { } a) set.Add(string.Create(CultureInfo.InvariantCulture, $"regime_guidance {a:G6}"));
+        if (set.Count == 0) return;
+        throw new InvalidInputException(GuidanceWithoutConditionsRule,
+            $"the model has no condition inputs (it was trained without an economic state), so {string.Join(", ", set)} would have no effect on its draws: "
+            + "classifier-free and regime guidance act through conditions; leave them unset, or use a model trained with a state");
     }
 
     /// <summary>The guidance weight a request samples with: its own, or else the model's default (<see cref="SequenceGeneratorOptions.GuidanceScale"/>).</summary>
@@ -1061,12 +1119,7 @@ public sealed class SequenceGenerator
             violation = plan.Constraints.ViolationRate(windows, count, 1e-6);
         }
 
-        var canonical = new SortedDictionary<string, double>(StringComparer.Ordinal);
-        foreach (var (name, value) in conditions ?? new Dictionary<string, double>())
-        {
-            canonical[m.Conditions.Names.First(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase))] = value;
-        }
-
+        var canonical = Canonical(conditions);
         return new ScenarioSet(values, new ScenarioMetadata
         {
             ModelId = m.Weights.Sha256,

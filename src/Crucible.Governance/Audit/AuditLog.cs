@@ -36,9 +36,20 @@ public sealed class AuditLogOptions
     /// <summary>The actor recorded when an append names none (a user or key id, never a secret).</summary>
     public string DefaultActor { get; init; } = "local";
 
-    /// <summary>The options for the audit log of <paramref name="home"/>: <c>audit.db</c>, <c>keys/</c>, <c>audit-checkpoints.jsonl</c>.</summary>
+    /// <summary>
+    /// The home whose <c>runs/</c> and <c>models/</c> hold the run manifests and registered model folders that entries
+    /// of this SQLite log recorded (set by <see cref="ForHome"/>). When set, <see cref="AuditLog.Open(AuditLogOptions)"/>
+    /// also refuses a log that is missing, empty or holds no entry while they hold files (the log was deleted with its
+    /// checkpoint file: <see cref="AuditLog.ThrowIfLost(CrucibleHome)"/>'s rule). Null: only the exported checkpoints are
+    /// checked. Not used with <see cref="PostgresConnectionString"/>.
+    /// </summary>
+    public CrucibleHome? Home { get; init; }
+
+    /// <summary>The options for the audit log of <paramref name="home"/>: <c>audit.db</c>, <c>keys/</c>, <c>audit-checkpoints.jsonl</c>,
+    /// and the home itself (<see cref="Home"/>), so that opening also checks its <c>runs/</c> and <c>models/</c>.</summary>
     public static AuditLogOptions ForHome(CrucibleHome home) => new()
     {
+        Home = home,
         DatabasePath = home.AuditDatabase,
         SigningKeyPath = Path.Combine(home.KeysFolder, AuditSigningKey.PrivateFileName),
         CheckpointFile = home.AuditCheckpoints,
@@ -133,8 +144,9 @@ public sealed class AuditLog : IDisposable
     /// <exception cref="InvalidInputException"><c>AUDIT-E-KEY</c>: a shared log is signed with another key than this writer's.</exception>
     /// <exception cref="InvalidInputException"><c>AUDIT-E-LOST</c>: the log (the SQLite file, or the PostgreSQL database's
     /// tables) is missing, empty or shorter than the checkpoints exported to <see cref="AuditLogOptions.CheckpointFile"/>
-    /// say it was (deleted, emptied or cut short): appending would start a new chain over the lost one, so nothing is
-    /// created or appended. <c>STORE-E-CONNECT</c>: the PostgreSQL database cannot be reached.</exception>
+    /// say it was (deleted, emptied or cut short), or, when <see cref="AuditLogOptions.Home"/> is set, the SQLite log holds
+    /// no entry while the home's <c>runs/</c> or <c>models/</c> hold what entries recorded (<see cref="ThrowIfLost(CrucibleHome)"/>):
+    /// appending would start a new chain over the lost one, so nothing is created or appended. <c>STORE-E-CONNECT</c>: the PostgreSQL database cannot be reached.</exception>
     public static AuditLog Open(AuditLogOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -146,7 +158,7 @@ public sealed class AuditLog : IDisposable
         else
         {
             ThrowIfLost(options.DatabasePath ?? throw new ArgumentException("an audit log needs a DatabasePath or a PostgresConnectionString", nameof(options)),
-                options.CheckpointFile);
+                options.CheckpointFile, options.Home);
         }
 
         IAuditStore store = options.PostgresConnectionString is { } pg
@@ -172,48 +184,49 @@ public sealed class AuditLog : IDisposable
 
     /// <summary>
     /// Refuses, before any work, a home whose SQLite audit log is missing, empty or shorter than the checkpoints exported
-    /// to its checkpoint file say it was (what <see cref="Open(AuditLogOptions)"/> refuses too), and a home whose log is
-    /// missing, empty or holds no entry while its <c>runs/</c> holds run manifests or its <c>models/</c> registered model
-    /// folders (entries recorded them: the log was deleted with its checkpoint file; what <see cref="Verify(CrucibleHome, string?, string?)"/>
-    /// reports as a truncation), reading only. <see cref="Open(AuditLogOptions)"/> checks only the first (a library caller
-    /// may write a run manifest into <c>runs/</c> before it first opens a new home's log): every CLI command that appends
-    /// calls this before any work. A home with neither (a new one, or one whose first writer was killed before closing)
-    /// passes. The price: a home whose very first run was killed between writing its run manifest and its entry is
-    /// refused too, and the message says to move that file aside.
+    /// to its checkpoint file say it was, and a home whose log is missing, empty or holds no entry while its <c>runs/</c>
+    /// holds run manifests or its <c>models/</c> registered model folders (entries recorded them: the log was deleted with
+    /// its checkpoint file; what <see cref="Verify(CrucibleHome, string?, string?)"/> reports as a truncation), reading
+    /// only. <see cref="Open(AuditLogOptions)"/> applies the same rule when its options name the home
+    /// (<see cref="AuditLogOptions.Home"/>, set by <see cref="AuditLogOptions.ForHome"/>: <see cref="Open(CrucibleHome)"/>
+    /// and the service); every CLI command that appends also calls this before any work. A home with neither (a new one,
+    /// or one whose first writer was killed before closing) passes. The price: a home whose very first run was killed
+    /// between writing its run manifest and its entry is refused too, and the message says to move that file aside; and a
+    /// caller must open a new home's log before it writes the first run manifest into <c>runs/</c>.
     /// </summary>
     /// <exception cref="InvalidInputException"><c>AUDIT-E-LOST</c>.</exception>
     public static void ThrowIfLost(CrucibleHome home)
     {
         ArgumentNullException.ThrowIfNull(home);
-        // a home with exported checkpoints: its log must reach them (and then holds entries, so the check below passes)
-        var exported = ExportedHead(home.AuditCheckpoints);
+        ThrowIfLost(home.AuditDatabase, home.AuditCheckpoints, home);
+    }
+
+    // the one check of ThrowIfLost(home) and Open: the exported checkpoints are written only after the entries they cover
+    // were committed, so they are the home's record that its log held entries (the signing key is not: it is created
+    // before the first entry); without them (home: null when the caller named no home), the run manifests and registered
+    // models that entries recorded say so
+    private static void ThrowIfLost(string databasePath, string? checkpointFile, CrucibleHome? home)
+    {
+        // a log with exported checkpoints must reach them (and then holds entries, so the check below passes)
+        var exported = ExportedHead(checkpointFile);
         if (exported > 0)
         {
-            ThrowIfBelow(home.AuditDatabase, home.AuditCheckpoints, exported);
+            ThrowIfBelow(databasePath, checkpointFile!, exported);
             return;
         }
 
-        // the checkpoint file gone as well: the run manifests and registered models that entries recorded still say the
-        // log held entries (a new home has none before its first command, which checks before it writes anything)
+        // the checkpoint file gone as well (a new home has neither runs nor models before its first entry)
+        if (home is null) return;
         var (runs, models) = PinnedFiles(home);
-        if (runs + models > 0 && SqliteHead(home.AuditDatabase) == 0)
+        if (runs + models > 0 && SqliteHead(databasePath) == 0)
         {
             throw new InvalidInputException(LostRule, string.Create(CultureInfo.InvariantCulture,
-                    $"the audit log {(IsAbsentOrEmpty(home.AuditDatabase) ? "is missing or empty" : "holds no entry")}, but the home holds {runs} run manifests (runs/) and {models} registered model folders (models/) that entries recorded: ")
+                    $"the audit log {(IsAbsentOrEmpty(databasePath) ? "is missing or empty" : "holds no entry")}, but the home holds {runs} run manifests (runs/) and {models} registered model folders (models/) that entries recorded: ")
                 + "the log was deleted or emptied with its checkpoint file. Nothing was appended (a new chain would hide the lost one); restore audit.db "
                 + "and audit-checkpoints.jsonl from a backup (crucible audit verify reports the truncation); if this home's very first run was killed "
                 + "before its entry, move that run's file out of runs/",
-                new InputLocation(home.AuditDatabase, 0, 0));
+                new InputLocation(databasePath, 0, 0));
         }
-    }
-
-    // the one check of ThrowIfLost and Open: the exported checkpoints are written only after the entries they cover were
-    // committed, so they are the home's record that its log held entries (the signing key is not: it is created before
-    // the first entry)
-    private static void ThrowIfLost(string databasePath, string? checkpointFile)
-    {
-        var exported = ExportedHead(checkpointFile);
-        if (exported > 0) ThrowIfBelow(databasePath, checkpointFile!, exported);
     }
 
     // the SQLite log ends below the exported checkpoints' last seq

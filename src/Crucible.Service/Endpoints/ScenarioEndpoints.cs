@@ -331,7 +331,11 @@ public static class ScenarioEndpoints
             // a condition or stress term the model does not know: the request is wrong, not the service
             // the library reads the specification as the CLI's --stress option: located here, as the field it is
             var message = e.Location is { File: "--stress" } at ? new InvalidInputException(e.Rule, e.Message, at with { File = "stress" }).ToUserMessage() : e.ToUserMessage();
-            await Invalid(context, audit, actor, r.Model, new() { [model.ConditionsRefused(r) ? "conditions" : "stress"] = [message] }).ConfigureAwait(false);
+            // guidance on a model without condition inputs (the library's rule): named at the first of the fields that set it
+            var field = e.Rule == Crucible.Diffusion.Sequence.SequenceGenerator.GuidanceWithoutConditionsRule
+                ? (r.Guidance is not null ? "guidance" : r.GuidanceMinNoise is not null ? "guidance_min_noise" : "regime_guidance")
+                : model.ConditionsRefused(r) ? "conditions" : "stress";
+            await Invalid(context, audit, actor, r.Model, new() { [field] = [message] }).ConfigureAwait(false);
             return null;
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)

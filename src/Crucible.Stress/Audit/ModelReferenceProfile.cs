@@ -38,7 +38,9 @@ public sealed class ModelReferenceProfile : IReferenceProfileSource
     {
         ArgumentNullException.ThrowIfNull(conditions);
         ArgumentNullException.ThrowIfNull(portfolio);
-        var request = new SequenceSampleRequest(conditions.Count == 0 ? null : conditions, GuidanceScale: 1.0, Sampler: _sampler);
+        // w = 1, the plain conditional model; none for a model without condition inputs (SequenceGenerator.GuidanceWithoutConditionsRule)
+        var request = new SequenceSampleRequest(conditions.Count == 0 ? null : conditions,
+            GuidanceScale: _model.ConditionSpace.Names.Count == 0 ? null : 1.0, Sampler: _sampler);
         var windows = new FittedSequenceDiffusion(_model, request).Sample(Samples, window, Seed);
         return RiskProfile.Of(windows.ToSeriesSet(), portfolio, alpha);
     }

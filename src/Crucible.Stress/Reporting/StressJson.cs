@@ -164,15 +164,17 @@ public static class StressJson
         w.WriteEndObject();
     }
 
-    // "conditions" {name: value} and "guidance" w of a model drawn under a request (absent otherwise, so that the reports
-    // of unconditioned runs are what they always were)
+    // "conditions" {name: value}, "guidance" w (a model with condition inputs) and "stress" (when the request gave a
+    // specification) of a model drawn under a request (absent otherwise, so that the reports of unconditioned runs are
+    // what they always were)
     private static void Conditioning(Utf8JsonWriter w, ModelConditions? c)
     {
         if (c is null) return;
         w.WriteStartObject("conditions");
         foreach (var (name, value) in c.Conditions) Number(w, name, value);
         w.WriteEndObject();
-        Number(w, "guidance", c.Guidance);
+        if (c.Guidance is { } guidance) Number(w, "guidance", guidance);
+        if (c.Stress is { } stress) w.WriteString("stress", stress);
     }
 
     // "scenarios": index (1-based), loss, plausibility, attribution and series returns of each reported scenario

@@ -57,18 +57,20 @@ public sealed record ReverseStressResult(
     /// <summary>Every attempt of the recalibration loop that produced this result (<see cref="Recalibration"/>), or null.</summary>
     public IReadOnlyList<CalibrationAttempt>? Calibration { get; init; }
 
-    /// <summary>The conditions and classifier-free guidance weight the model's candidates were drawn under, or null when none were requested.</summary>
+    /// <summary>The conditions, classifier-free guidance weight and stress specification the model's candidates were drawn under, or null when none were requested.</summary>
     public ModelConditions? Conditioning { get; init; }
 }
 
 /// <summary>
-/// What a stress test's conditional sequence model drew under (<c>crucible stress --condition/--guidance</c>), as
-/// <c>crucible generate</c> records it in its metadata: the conditions under the model's own feature names (sorted), and
-/// the classifier-free guidance weight w in effect (the request's, or else the model's default).
+/// What a stress test's sequence model drew under (<c>crucible stress --condition/--guidance/--stress</c>), as
+/// <c>crucible generate</c> records it in its metadata: the conditions under the model's own feature names (sorted, the
+/// stress specification's included), the classifier-free guidance weight w in effect (the request's, or else the model's
+/// default) and the stress specification as given.
 /// </summary>
-/// <param name="Conditions">Feature name → raw value; empty when only the guidance weight was given.</param>
-/// <param name="Guidance">The classifier-free guidance weight w the windows were drawn with.</param>
-public sealed record ModelConditions(IReadOnlyDictionary<string, double> Conditions, double Guidance);
+/// <param name="Conditions">Feature name → raw value; empty when only the guidance weight or a specification of moves was given.</param>
+/// <param name="Guidance">The classifier-free guidance weight w the windows were drawn with; null for a model without condition inputs.</param>
+/// <param name="Stress">The stress specification (<see cref="Diffusion.Conditioning.StressSpec"/>) the request gave, or null.</param>
+public sealed record ModelConditions(IReadOnlyDictionary<string, double> Conditions, double? Guidance, string? Stress = null);
 
 /// <summary>
 /// Reverse stress testing (issue #8): draw candidate scenarios over the horizon (guided toward the portfolio's loss when

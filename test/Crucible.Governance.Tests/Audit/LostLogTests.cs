@@ -125,6 +125,51 @@ public sealed class LostLogTests
         AuditLog.ThrowIfLost(t.Home);
     }
 
+    [Theory]
+    [InlineData("runs")]
+    [InlineData("models")]
+    public void OpeningAHomesLog_LostWithItsCheckpointFile_IsRefused_WhereverTheOptionsNameTheHome(string pinned)
+    {
+        // session 17: a library caller or the service (AuditLogOptions.ForHome, AuditLog.Open(home)) gets the CLI's whole
+        // check, not only the checkpoints': a home whose log and checkpoint file were both deleted while runs/ or models/
+        // hold what entries recorded does not get a new chain over the lost one
+        using var t = new AuditTestHome();
+        t.Fill(3);
+        if (pinned == "runs")
+        {
+            Directory.CreateDirectory(t.Home.RunsFolder);
+            File.WriteAllText(Path.Combine(t.Home.RunsFolder, "run-1.json"), "{}");
+        }
+        else
+        {
+            Directory.CreateDirectory(Path.Combine(t.Home.ModelsFolder, new string('b', 64)));
+        }
+
+        Remove(t.Home.AuditDatabase);
+        File.Delete(t.Home.AuditCheckpoints);
+
+        var e = Assert.Throws<InvalidInputException>(() => AuditLog.Open(AuditLogOptions.ForHome(t.Home)));
+        Assert.Equal(AuditLog.LostRule, e.Rule);
+        Assert.Contains(pinned == "runs" ? "but the home holds 1 run manifests (runs/) and 0 registered model folders (models/)"
+            : "but the home holds 0 run manifests (runs/) and 1 registered model folders (models/)", e.Message, StringComparison.Ordinal);
+        Assert.Equal(AuditLog.LostRule, Assert.Throws<InvalidInputException>(() => AuditLog.Open(t.Home)).Rule);
+        Assert.Equal(AuditLog.LostRule, Assert.Throws<InvalidInputException>(() => AuditLog.Open(new AuditLogOptions
+        {
+            Home = t.Home,
+            DatabasePath = t.Home.AuditDatabase,
+            DefaultActor = "service",
+        })).Rule);
+        Assert.False(File.Exists(t.Home.AuditDatabase)); // nothing created
+
+        // options that name no home check only the exported checkpoints (a log outside any home)
+        using (AuditLog.Open(new AuditLogOptions { DatabasePath = t.Home.AuditDatabase }))
+        {
+        }
+
+        SqliteConnection.ClearAllPools();
+        Assert.Contains("holds no entry", Assert.Throws<InvalidInputException>(() => AuditLog.Open(t.Home)).Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void ANewHome_AndAHomeWithOnlyStagingFoldersInModels_AreNotLost()
     {

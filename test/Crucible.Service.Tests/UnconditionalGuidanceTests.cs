@@ -1,0 +1,50 @@
+using System.Net;
+using Crucible.Governance;
+using Crucible.Governance.Audit;
+using Crucible.Governance.Registry;
+using Crucible.Service.Security;
+
+namespace Crucible.Service.Tests;
+
+/// <summary>
+/// Session 17: guidance, guidance_min_noise and regime_guidance act through conditions, so on a sequence model without
+/// condition inputs they are refused (the library's rule GUIDANCE-E-UNCONDITIONAL) as a 422 naming the field, nothing
+/// generated, instead of being accepted and recorded while changing nothing.
+/// </summary>
+public sealed class UnconditionalGuidanceTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("crucible-service-uncond-").FullName;
+
+    public void Dispose() => ServiceFixture.DeleteDirectory(_dir);
+
+    [Fact]
+    public async Task GuidanceOnAModelWithoutConditionInputs_Is422NamingTheField_AndThePlainRequestIsServed()
+    {
+        string model = Path.Combine(_dir, "model"), home = Path.Combine(_dir, "home");
+        TinySequenceModel.Train(conditional: false).Save(model);
+        string id;
+        using (var log = AuditLog.Open(CrucibleHome.Resolve(home)))
+        {
+            id = new ModelRegistry(CrucibleHome.Resolve(home), log).Register(model).Id;
+        }
+
+        var (key, line) = ApiKeyStore.NewKey("gen", new HashSet<string> { "generate" });
+        string keys = Path.Combine(_dir, "keys");
+        File.WriteAllLines(keys, [line]);
+        using var factory = ServiceFixture.Create(home, keys);
+        using var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", key);
+
+        foreach (var (member, field) in new[] { ("\"guidance\": 4", "guidance"), ("\"guidance_min_noise\": 0.5", "guidance_min_noise"), ("\"regime_guidance\": 1", "regime_guidance") })
+        {
+            var body = ServiceFixture.Json($$"""{"model": "{{id}}", "count": 2, "seed": 1, "sampling_steps": 5, {{member}}}""");
+            var problem = await Problem.AssertAsync(await client.PostAsync("/v1/scenarios", body), HttpStatusCode.UnprocessableEntity, "validation");
+            var message = problem.GetProperty("errors").GetProperty(field)[0].GetString()!;
+            Assert.Contains("GUIDANCE-E-UNCONDITIONAL", message, StringComparison.Ordinal);
+            Assert.Contains("the model has no condition inputs", message, StringComparison.Ordinal);
+        }
+
+        using var plain = await client.PostAsync("/v1/scenarios", ServiceFixture.Json($$"""{"model": "{{id}}", "count": 2, "seed": 1, "sampling_steps": 5}"""));
+        Assert.Equal(HttpStatusCode.OK, plain.StatusCode);
+    }
+}
