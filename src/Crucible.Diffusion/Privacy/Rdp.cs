@@ -80,7 +80,15 @@ public static class Rdp
         if (double.IsPositiveInfinity(alpha)) return double.PositiveInfinity;
         var logA = LogA(q, sigma, alpha, formula);
         // an exponent past double precision (tiny σ): ∞ − ∞ in the series is NaN, the sum itself is unbounded
-        return double.IsNaN(logA) ? double.PositiveInfinity : logA / (alpha - 1);
+        if (double.IsNaN(logA)) return double.PositiveInfinity;
+        var rdp = logA / (alpha - 1);
+        // A large σ (about 1e6 and up) makes A_α = 1 + O(q²/σ²), below the rounding of its terms: the sum then comes out
+        // below 0, above the bound below, or the signed series subtracts a term larger than what it holds. That is
+        // rounding, not the RDP. The plain Gaussian mechanism's α/(2σ²) bounds the sampled one's (x^α is convex, so
+        // A_α ≤ (1 − q) + q·e^{α(α−1)/(2σ²)}) and stands in, an upper bound as the accountant promises; for any σ an
+        // accountant meets in training the series lies far below it and is returned as computed.
+        var gaussian = alpha / (2 * sigma * sigma);
+        return rdp >= 0 && rdp <= gaussian ? rdp : gaussian;
     }
 
     /// <summary>The RDP at each order of <paramref name="steps"/> compositions of the sampled Gaussian mechanism.</summary>
@@ -231,6 +239,8 @@ public static class Rdp
             }
             else
             {
+                // a term above the running sum: the series has cancelled to within rounding (large σ, see SampledGaussian)
+                if (logA0 < logS0 || logA1 < logS1) return double.NegativeInfinity;
                 logA0 = LogSub(logA0, logS0);
                 logA1 = LogSub(logA1, logS1);
             }
