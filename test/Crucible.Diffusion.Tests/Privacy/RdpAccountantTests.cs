@@ -215,6 +215,24 @@ public class RdpAccountantTests
     }
 
     [Fact]
+    public void DP3_HugeStepCounts_DoNotTurnTheSeriesRoundingIntoEpsilonZero()
+    {
+        // σ = 477235, q = 0.04: log A_α rounds to 0 at most orders; times 2^63 − 1 steps that printed ε = 0
+        // (`crucible privacy noise --epsilon 8 … --steps 9223372036854775807` answered σ = 477235 "spending" 0)
+        const double sigma = 477_235.3685706791, q = 0.04;
+        foreach (var alpha in new[] { 2.0, 3.0, 1.5, 10.9 })
+        {
+            // the exact per-step RDP is about q²·α/(2σ²)·(1 + O(q)) for σ this large (e^{1/σ²} − 1 ≈ 1/σ²)
+            var rdp = Rdp.SampledGaussian(q, sigma, alpha);
+            var leading = q * q * alpha / (2 * sigma * sigma);
+            Assert.True(rdp >= 0.9 * leading && rdp <= alpha / (2 * sigma * sigma), $"α = {alpha}: RDP {rdp}, q²α/(2σ²) = {leading}");
+        }
+
+        var eps = RdpAccountantFor(sigma, q, long.MaxValue).GetEpsilon(1e-5).Epsilon;
+        Assert.True(eps > 1000, $"ε = {eps}");
+    }
+
+    [Fact]
     public void DP4_NoiseForBudget_NeverOvershoots_OverOpacusRanges()
     {
         var rng = new System.Random(11);
