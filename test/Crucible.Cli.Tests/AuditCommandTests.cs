@@ -36,6 +36,24 @@ public sealed class AuditCommandTests : IDisposable
     }
 
     [Fact]
+    public void Verify_ANamedCheckpointFileThatDoesNotExist_IsRefused_NotSkipped()
+    {
+        // `audit verify --checkpoints /mistyped/copy.jsonl` checked the log against its own table alone and printed "ok"
+        Fill(3);
+        var missing = Path.Combine(_home, "off-machine", "audit-checkpoints.jsonl");
+        var (code, stdout, stderr) = Crucible(null, "audit", "verify", "--home", _home, "--checkpoints", missing);
+        Assert.Equal(2, code);
+        Assert.DoesNotContain("ok:", stdout, StringComparison.Ordinal);
+        Assert.Contains(missing + ": error [AUDIT-E-CHECKPOINTS]", stderr, StringComparison.Ordinal);
+        Assert.Equal("AUDIT-E-CHECKPOINTS", Assert.Throws<Crucible.Data.InvalidInputException>(
+            () => AuditLog.Verify(CrucibleHome.Resolve(_home), checkpointFile: missing)).Rule); // verify-run --home's check too
+
+        var exported = CrucibleHome.Resolve(_home).AuditCheckpoints;
+        Assert.True(File.Exists(exported));
+        Assert.Equal(0, Crucible(null, "audit", "verify", "--home", _home, "--checkpoints", exported).Exit);
+    }
+
+    [Fact]
     public void Verify_HomeFromEnvironment()
     {
         Fill(2);

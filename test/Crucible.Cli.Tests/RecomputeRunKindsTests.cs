@@ -23,8 +23,6 @@ public sealed class RecomputeRunKindsTests : IDisposable
 
     private static string StressFixture(string name) => Fixture("Crucible.Stress.Tests", name);
 
-    private static string EvaluationFixture(string name) => Fixture("Crucible.Evaluation.Tests", name);
-
     private static string Fixture(string project, string name)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
@@ -232,12 +230,12 @@ public sealed class RecomputeRunKindsTests : IDisposable
     [Fact]
     public void ModelCard_RecomputedIdentically_WithTheRecordedStatus_ForgedPageCaught_EditedReportRefused()
     {
-        string home = Temp("home"), model = Temp("model"), prices = TestPrices.Write(Temp("prices.csv"), 200), config = Temp("small.json");
+        string home = Temp("home"), model = Temp("model"), real = TestPrices.Returns(Temp("returns.csv"), 200), config = Temp("small.json");
         File.WriteAllText(config, """{"hidden": 16, "blocks": 1, "time_embedding": 8, "diffusion_steps": 50, "training": {"batch_size": 32, "warmup_steps": 2}}""");
-        Run("train", "--data", prices, "--steps", "5", "--config", config, "--seed", "2", "--home", home, "--out", model); // registered: a candidate
-        string real = Temp("real.csv"), synthetic = Temp("synthetic.csv"), report = Temp("report.json");
-        File.Copy(EvaluationFixture("real.csv"), real);
-        File.Copy(EvaluationFixture("synthetic.csv"), synthetic);
+        Run("train", "--data", real, "--input", "returns", "--steps", "5", "--config", config, "--seed", "2", "--home", home, "--out", model); // registered: a candidate
+        // the card takes a report of the model's own series (CARD-E-REPORT otherwise)
+        string synthetic = Temp("synthetic.csv"), report = Temp("report.json");
+        Run("generate", "--model", model, "--count", "200", "--sampling-steps", "10", "--seed", "3", "--out", synthetic);
         Run("evaluate", "--real", real, "--synthetic", synthetic, "--out", report);
 
         string card = Temp("card.md"), page = Temp("card.html");

@@ -28,4 +28,28 @@ public class SeriesOptionsTests
         var errors = CrucibleCommand.Build().Parse([.. command, "--input", "bogus"]).Errors;
         Assert.Contains(errors, e => e.Message.Contains("bogus", StringComparison.Ordinal));
     }
+
+    [Theory]
+    [InlineData("compare", "--generator", "bootstrap", "--generator", "fhs,bootstrap")]
+    [InlineData("backtest", "--generator", "bootstrap,bootstrap")]
+    public void Generator_NamedTwice_IsRefused(params string[] args)
+    {
+        // compare/backtest ran a generator named twice twice: two table rows "stationary-bootstrap" with different figures
+        var dir = Directory.CreateTempSubdirectory("crucible-cli-generators-").FullName;
+        try
+        {
+            string prices = TestPrices.Write(Path.Combine(dir, "prices.csv"), 60), portfolio = Path.Combine(dir, "p.json"), output = Path.Combine(dir, "o.json");
+            File.WriteAllText(portfolio, """{"name": "ab", "weights": {"A": 0.5, "B": 0.5}}""");
+            string[] common = ["--data", prices, "--portfolio", portfolio, "--out", output, "--home", Path.Combine(dir, "home")];
+            string[] extra = args[0] == "compare" ? ["--train-end", "2020-02-14"] : [];
+            var (code, _, stderr) = CliProcess.Run([args[0], .. common, .. extra, .. args[1..]]);
+            Assert.Equal(2, code);
+            Assert.Contains("error [OPT-E]: --generator names bootstrap twice", stderr, StringComparison.Ordinal);
+            Assert.False(File.Exists(output));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

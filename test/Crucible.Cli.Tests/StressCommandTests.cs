@@ -108,6 +108,21 @@ public sealed class StressCommandTests : IDisposable
     }
 
     [Fact]
+    public void Stress_Reverse_NamesAsDriversOnlySeriesThatAddToTheLoss()
+    {
+        // a book of A alone on scenarios of A, B, C: B and C (weight 0, attribution 0) were printed as the second and
+        // third drivers ("drivers: A 0.0567, B 0, C 0"), and a hedge's negative share would rank below them
+        var portfolio = Temp("a-only.json");
+        File.WriteAllText(portfolio, """{"name": "A only", "weights": {"A": 1.0}}""");
+        var (code, stdout, stderr) = CliProcess.Run("stress", "--scenarios", Fixture("scenarios.csv"), "--portfolio", portfolio,
+            "--reverse", "--loss-threshold", "0.04", "--history", HistoryFile(), "--out", Temp("rev-a.json"));
+        Assert.True(code == 0, stderr);
+        var line = stdout.Split('\n').Single(l => l.StartsWith("reverse:", StringComparison.Ordinal));
+        var drivers = line[(line.IndexOf("drivers: ", StringComparison.Ordinal) + "drivers: ".Length)..].Trim();
+        Assert.Matches("^A [0-9.e-]+$", drivers);
+    }
+
+    [Fact]
     public void Stress_ReverseWithAModel_GuidesTheCandidatesIntoTheBreach()
     {
         // a tiny sequence model trained on the history's prices

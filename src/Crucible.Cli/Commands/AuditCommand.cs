@@ -42,6 +42,7 @@ internal static class AuditCommand
         verify.SetAction(parse => CliRunner.Run(parse, p =>
         {
             var location = p.GetValue(store) is { } s ? StoreLocation.Parse(s) : null;
+            AuditLog.RequireNamedCheckpointFile(p.GetValue(checkpoints));
             AuditVerification v;
             if (location is { Kind: StoreKind.Postgres })
             {

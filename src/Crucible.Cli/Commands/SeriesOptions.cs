@@ -34,8 +34,15 @@ internal static class SeriesOptions
     };
 
     /// <summary>The generator names <paramref name="option"/> gives (commas split), or all of the catalogue.</summary>
-    public static string[] GeneratorNames(ParseResult parse, Option<string[]> option) =>
-        parse.GetValue(option) is { Length: > 0 } g ? g.SelectMany(x => x.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToArray() : [.. GeneratorCatalog.Names];
+    public static string[] GeneratorNames(ParseResult parse, Option<string[]> option)
+    {
+        if (parse.GetValue(option) is not { Length: > 0 } g) return [.. GeneratorCatalog.Names];
+        var names = g.SelectMany(x => x.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToArray();
+        // a generator named twice ran twice and gave two rows of one name, told apart by nothing but their figures
+        if (names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(x => x.Count() > 1) is { } twice)
+            throw new InvalidInputException("OPT-E", $"--generator names {twice.Key} twice; name each generator once");
+        return names;
+    }
 
     /// <summary><c>--alpha</c>'s confidence, in (0, 1), else an input error (exit 2).</summary>
     public static double Alpha(ParseResult parse, Option<double> option)

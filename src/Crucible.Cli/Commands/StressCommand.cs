@@ -243,8 +243,12 @@ internal static class StressCommand
             output.WriteLine(string.Create(inv, $"α {l.Alpha:G6}: VaR {l.ValueAtRisk:G6}, ES {l.ExpectedShortfall:G6}, CDaR {l.ConditionalDrawdown:G6} (tail {l.TailCount})"));
         if (reverseResult is { } rv)
         {
+            // the drivers are the series that add to the loss: not a hedge's negative share, nor the 0 of a series the
+            // portfolio does not hold (which ranked above the hedge and read as a driver)
+            var drivers = rv.Series.Select((s, i) => (s, v: rv.MeanAttribution[i])).Where(x => x.v > 0).OrderByDescending(x => x.v).Take(3)
+                .Select(x => string.Create(inv, $"{x.s} {x.v:G3}")).ToList();
             output.WriteLine(string.Create(inv,
-                $"reverse:    {rv.Breaching} of {rv.Candidates} {rv.Sampling} scenarios lose ≥ {reverse!.LossThreshold:P1}; drivers: {string.Join(", ", rv.Series.Select((s, i) => (s, v: rv.MeanAttribution[i])).OrderByDescending(x => x.v).Take(3).Select(x => string.Create(inv, $"{x.s} {x.v:G3}")))}"));
+                $"reverse:    {rv.Breaching} of {rv.Candidates} {rv.Sampling} scenarios lose ≥ {reverse!.LossThreshold:P1}; drivers: {(drivers.Count > 0 ? string.Join(", ", drivers) : "none")}"));
         }
 
         if (reverseResult?.Calibration is { } tried)

@@ -197,8 +197,17 @@ internal sealed class CsvEngine
         _valueColumns = names.Length - _firstValueField;
         if (_valueColumns == 0) throw new CsvFatalException(CsvRules.Header, "no value columns after the date column", tok.RecordLine, 1);
 
-        _headerAccepted = true;
         var valueNames = names[_firstValueField..];
+        // a domain declared for a column the file lacks (a mistyped name) would leave the column meant at its default
+        // domain without a word: refused, as a column named twice is
+        foreach (var declared in _o.ColumnDomains.Keys.Order(StringComparer.Ordinal))
+        {
+            if (!valueNames.Contains(declared, StringComparer.Ordinal))
+                throw new CsvFatalException(CsvRules.Domain,
+                    $"a domain is declared for column '{declared}', which the header does not have (value columns: {string.Join(", ", valueNames)})", tok.RecordLine, 1);
+        }
+
+        _headerAccepted = true;
         _missing = new long[_valueColumns];
         _lower = new double[_valueColumns];
         _lowerInclusive = new bool[_valueColumns];

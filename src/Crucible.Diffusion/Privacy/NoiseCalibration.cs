@@ -45,6 +45,8 @@ public static class NoiseCalibration
         while (targetEpsilon - epsHigh > tolerance && sigmaHigh - sigmaLow > 1e-12)
         {
             var sigma = (sigmaLow + sigmaHigh) / 2;
+            // adjacent doubles (σ above about 1e4, where their spacing exceeds 1e-12): the interval cannot shrink further
+            if (!(sigma > sigmaLow && sigma < sigmaHigh)) break;
             var eps = epsilonOf(sigma);
             if (eps < targetEpsilon)
             {

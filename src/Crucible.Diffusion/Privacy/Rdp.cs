@@ -80,7 +80,30 @@ public static class Rdp
         if (double.IsPositiveInfinity(alpha)) return double.PositiveInfinity;
         var logA = LogA(q, sigma, alpha, formula);
         // an exponent past double precision (tiny σ): ∞ − ∞ in the series is NaN, the sum itself is unbounded
-        return double.IsNaN(logA) ? double.PositiveInfinity : logA / (alpha - 1);
+        if (double.IsNaN(logA)) return double.PositiveInfinity;
+        var rdp = logA / (alpha - 1);
+        // A large σ (about 1e6 and up) makes A_α = 1 + O(q²/σ²), below the rounding of its terms: the sum then comes out
+        // below 0, above the bound below, or the signed series subtracts a term larger than what it holds. That is
+        // rounding, not the RDP. The plain Gaussian mechanism's α/(2σ²) bounds the sampled one's (x^α is convex, so
+        // A_α ≤ (1 − q) + q·e^{α(α−1)/(2σ²)}) and stands in, an upper bound as the accountant promises; for any σ an
+        // accountant meets in training the series lies far below it and is returned as computed.
+        var gaussian = alpha / (2 * sigma * sigma);
+        if (logA > ReliableLogA) return rdp <= gaussian ? rdp : gaussian; // above it only by rounding (or ∞ for a tiny σ)
+        // log A_α near or below the series' rounding (≈ 1e-16 per term): its value, even a plain 0, is no bound, and
+        // times a huge step count an under-estimate grows into a wrong ε. The RDP is non-decreasing in α, so the
+        // integer order ⌈α⌉, summed stably as A − 1 = Σ_{i≥2} C(n, i) qⁱ (1 − q)ⁿ⁻ⁱ (e^{(i²−i)/(2σ²)} − 1), bounds it.
+        return Math.Min(gaussian, IntegerOrderNearZero(q, sigma, (int)Math.Min(Math.Ceiling(alpha), 100_000)));
+    }
+
+    // Below this log A_α the series' terms (of order 1) have cancelled to within a few thousand roundings.
+    private const double ReliableLogA = 1e-12;
+
+    private static double IntegerOrderNearZero(double q, double sigma, int n)
+    {
+        double logQ = Math.Log(q), log1MinusQ = Numeric.Log1P(-q), excess = 0;
+        for (var i = 2; i <= n; i++)
+            excess += Math.Exp(LogBinomial(n, i) + i * logQ + (n - i) * log1MinusQ) * Numeric.ExpM1(((double)i * i - i) / (2 * sigma * sigma));
+        return Numeric.Log1P(excess) / (n - 1);
     }
 
     /// <summary>The RDP at each order of <paramref name="steps"/> compositions of the sampled Gaussian mechanism.</summary>
@@ -231,6 +254,8 @@ public static class Rdp
             }
             else
             {
+                // a term above the running sum: the series has cancelled to within rounding (large σ, see SampledGaussian)
+                if (logA0 < logS0 || logA1 < logS1) return double.NegativeInfinity;
                 logA0 = LogSub(logA0, logS0);
                 logA1 = LogSub(logA1, logS1);
             }

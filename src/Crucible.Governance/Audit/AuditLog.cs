@@ -856,6 +856,7 @@ public sealed class AuditLog : IDisposable
         ArgumentNullException.ThrowIfNull(home);
         var keyPath = publicKeyPath ?? Path.Combine(home.KeysFolder, AuditSigningKey.PublicFileName);
         using var key = File.Exists(keyPath) || publicKeyPath is not null ? AuditSigningKey.LoadPublic(keyPath) : null;
+        RequireNamedCheckpointFile(checkpointFile);
         var checkpoints = checkpointFile ?? home.AuditCheckpoints;
         var (runs, models) = PinnedFiles(home);
         if (runs + models > 0 && IsAbsentOrEmpty(home.AuditDatabase) && ExportedHead(checkpoints) == 0) return Emptied(runs, models, "is missing or empty");
@@ -865,6 +866,20 @@ public sealed class AuditLog : IDisposable
         static AuditVerification Emptied(int runs, int models, string state) => new(AuditProblem.Truncation, 1, null, 0, 0, string.Create(CultureInfo.InvariantCulture,
             $"the audit log {state}, but the home holds {runs} run manifests (runs/) and {models} registered model folders (models/) that entries recorded: ")
             + "the log was deleted or emptied (or the home's very first run was killed before its entry)");
+    }
+
+    /// <summary>
+    /// Refuses a checkpoint file that a caller named (the off-machine copy to check the log against) and that does not
+    /// exist: without it the log would be checked against its own table alone and pass, a false assurance. The home's
+    /// default export may be absent (a home that has not signed a checkpoint yet); <c>null</c> names none.
+    /// </summary>
+    /// <exception cref="InvalidInputException"><c>AUDIT-E-CHECKPOINTS</c>, naming the path.</exception>
+    public static void RequireNamedCheckpointFile(string? checkpointFile)
+    {
+        if (checkpointFile is not null && !File.Exists(checkpointFile))
+            throw new InvalidInputException("AUDIT-E-CHECKPOINTS",
+                "the checkpoint file to check the log against does not exist; give the path of the exported copy (audit-checkpoints.jsonl)",
+                new InputLocation(checkpointFile, 0, 0));
     }
 
     // run manifests in HOME/runs and model folders (named by a 64-hex id) in HOME/models

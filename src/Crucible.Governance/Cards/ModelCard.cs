@@ -79,6 +79,7 @@ public sealed class ModelCard
 
         using var report = reportPath is null ? null : ParseJson(reportPath, "CARD-E-REPORT");
         var r = report?.RootElement;
+        if (r is { } evaluated) CheckReportSeries(evaluated, m, reportPath!);
         var kind = Str(m, "kind") ?? "unknown";
         var sections = new List<CardSection>
         {
@@ -566,6 +567,28 @@ public sealed class ModelCard
         CardTable t => t.Rows.Count > 0,
         _ => false,
     };
+
+    // The card cites the report as the model's validation, so it must be an evaluation report ("columns": the series it
+    // evaluated, as crucible evaluate writes it) of this model's series: a thresholds file or another model's report
+    // (whose verdicts would read as this model's) is refused. A manifest without "columns" has nothing to compare with.
+    private static void CheckReportSeries(JsonElement report, JsonElement manifest, string reportPath)
+    {
+        var where = new InputLocation(reportPath, 0, 0);
+        if (report.ValueKind != JsonValueKind.Object || !report.TryGetProperty("columns", out var rc) || rc.ValueKind != JsonValueKind.Array
+            || rc.GetArrayLength() == 0 || rc.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.String))
+            throw new InvalidInputException("CARD-E-REPORT", "not an evaluation report: it has no \"columns\" list of the series it evaluated (give the report.json that crucible evaluate --out wrote)", where);
+        if (!manifest.TryGetProperty("columns", out var mc) || mc.ValueKind != JsonValueKind.Array) return;
+        var evaluated = rc.EnumerateArray().Select(e => e.GetString()!).ToHashSet(StringComparer.Ordinal);
+        var generated = mc.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.String).Select(e => e.GetString()!).ToHashSet(StringComparer.Ordinal);
+        if (evaluated.SetEquals(generated)) return;
+        var missing = generated.Where(c => !evaluated.Contains(c)).ToList();
+        var extra = evaluated.Where(c => !generated.Contains(c)).ToList();
+        throw new InvalidInputException("CARD-E-REPORT",
+            "the report evaluates other series than the model generates, so it is not this model's validation"
+            + (missing.Count > 0 ? $"; not in the report: {string.Join(", ", missing)}" : "")
+            + (extra.Count > 0 ? $"; not in the model: {string.Join(", ", extra)}" : "")
+            + " (give the report of an evaluation of this model's scenarios)", where);
+    }
 
     private static JsonDocument ParseJson(string path, string rule)
     {

@@ -152,6 +152,16 @@ public class CsvFixtureTests
         });
         var only = SingleError(declared, CsvRules.Domain);
         Assert.Equal(4L, only.Line);
+
+        // a domain for a column the file lacks (data check --domain TLX=any) was ignored and the file called usable
+        var mistyped = Check("05_nonpositive_price.csv", new CsvReadOptions
+        {
+            ColumnDomains = new Dictionary<string, ColumnDomain> { ["TLX"] = ColumnDomain.AnyFinite },
+        });
+        Assert.False(mistyped.Usable);
+        var header = SingleError(mistyped, CsvRules.Domain);
+        Assert.Equal((1L, 1), (header.Line, header.Column));
+        Assert.Contains("'TLX', which the header does not have (value columns: SPY, TLT)", header.Message, StringComparison.Ordinal);
     }
 
     [Fact]

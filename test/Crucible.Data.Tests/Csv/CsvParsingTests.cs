@@ -54,7 +54,10 @@ public class CsvParsingTests
                 sb.Append(Hash(frame, report));
                 foreach (var f in files)
                 {
-                    var (fr, rep) = CsvSeriesReader.Read(TestFiles.Fixture(f), options);
+                    // the Volume domain only for a file with that column (a domain for a column the file lacks is CSV-E-DOMAIN)
+                    var fileOptions = File.ReadLines(TestFiles.Fixture(f)).First().Split(',').Contains("Volume") ? options : new CsvReadOptions { Jumps = JumpPolicy.Warn };
+                    var (fr, rep) = CsvSeriesReader.Read(TestFiles.Fixture(f), fileOptions);
+                    Assert.DoesNotContain(rep.Errors, e => e.Rule == CsvRules.Domain && e.Line == 1);
                     sb.Append(Hash(fr, rep));
                 }
 

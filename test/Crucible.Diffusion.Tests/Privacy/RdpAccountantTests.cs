@@ -175,6 +175,64 @@ public class RdpAccountantTests
     }
 
     [Fact]
+    public async Task DP4_NoiseForAnyAccountant_ReturnsWhenTheIntervalReachesAdjacentDoubles()
+    {
+        // ε(σ) steps from above the target to 0 near σ = 1e5 (as Opacus's orders do at δ = 1e-5, the KL bound giving 0):
+        // the interval ends between two adjacent doubles 1.5e-11 apart, never below the 1e-12 width test, and the
+        // bisection looped for ever (`crucible privacy noise --epsilon 0.05 --sampling-rate 0.04 --steps 2250 --delta 1e-5`)
+        var calls = 0;
+        double EpsilonOf(double sigma)
+        {
+            if (++calls > 10_000) throw new InvalidOperationException("the bisection does not end");
+            return sigma < 100_000.3 ? 0.1029 : 0;
+        }
+
+        var sigma = await Task.Run(() => NoiseCalibration.NoiseMultiplier(EpsilonOf, 0.05)).WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.True(sigma >= 100_000.3 && sigma < 100_000.3 + 1e-10, $"σ = {sigma}");
+    }
+
+    [Theory]
+    [InlineData(1e6)]
+    [InlineData(1e8)]
+    [InlineData(1e12)]
+    [InlineData(1e300)]
+    public void DP3_LargeSigma_GivesAFiniteBoundNotAnException(double sigma)
+    {
+        // A_α rounds to 1 from below (σ = 1e6, 1e12, 1e300: "RDP must be ≥ 0") or the signed fractional series subtracts
+        // a term larger than its sum (σ = 1e8: "ln(e^x − e^y) would be complex"); `crucible privacy epsilon` exited 1
+        foreach (var formula in new[] { RdpFormula.Opacus, RdpFormula.DpAccounting })
+        {
+            foreach (var alpha in Rdp.OpacusOrders.Concat(Rdp.TfPrivacyOrders))
+            {
+                var rdp = Rdp.SampledGaussian(0.04, sigma, alpha, formula);
+                Assert.True(rdp >= 0 && rdp <= alpha / (2 * sigma * sigma), $"α = {alpha}, {formula}: RDP {rdp}");
+            }
+        }
+
+        var eps = RdpAccountantFor(sigma, 0.04, 2250).GetEpsilon(1e-5).Epsilon;
+        Assert.True(eps >= 0 && eps <= RdpAccountantFor(1e5, 0.04, 2250).GetEpsilon(1e-5).Epsilon, $"ε = {eps}");
+        Assert.Throws<ArgumentOutOfRangeException>(() => NoiseCalibration.NoiseMultiplier(5, 1e-300, 0.04, 2250)); // unreachable: DP-E-BUDGET, not a crash
+    }
+
+    [Fact]
+    public void DP3_HugeStepCounts_DoNotTurnTheSeriesRoundingIntoEpsilonZero()
+    {
+        // σ = 477235, q = 0.04: log A_α rounds to 0 at most orders; times 2^63 − 1 steps that printed ε = 0
+        // (`crucible privacy noise --epsilon 8 … --steps 9223372036854775807` answered σ = 477235 "spending" 0)
+        const double sigma = 477_235.3685706791, q = 0.04;
+        foreach (var alpha in new[] { 2.0, 3.0, 1.5, 10.9 })
+        {
+            // the exact per-step RDP is about q²·α/(2σ²)·(1 + O(q)) for σ this large (e^{1/σ²} − 1 ≈ 1/σ²)
+            var rdp = Rdp.SampledGaussian(q, sigma, alpha);
+            var leading = q * q * alpha / (2 * sigma * sigma);
+            Assert.True(rdp >= 0.9 * leading && rdp <= alpha / (2 * sigma * sigma), $"α = {alpha}: RDP {rdp}, q²α/(2σ²) = {leading}");
+        }
+
+        var eps = RdpAccountantFor(sigma, q, long.MaxValue).GetEpsilon(1e-5).Epsilon;
+        Assert.True(eps > 1000, $"ε = {eps}");
+    }
+
+    [Fact]
     public void DP4_NoiseForBudget_NeverOvershoots_OverOpacusRanges()
     {
         var rng = new System.Random(11);

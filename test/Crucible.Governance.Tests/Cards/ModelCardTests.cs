@@ -42,7 +42,7 @@ public sealed class ModelCardTests : IDisposable
             ? $$""", "thresholds": {"passed": {{(passed ? "true" : "false")}}, "verdicts": [{"key": "ks_max", "bound": "max", "limit": 0.1, "value": 0.05, "passed": {{(passed ? "true" : "false")}}}]}"""
             : "";
         File.WriteAllText(path, $$$"""
-            {"columns": ["SPY", "TLT|x"], "alpha": 0.99, "ks_mean": 0.031, "ks_max": 0.05, "wasserstein_mean": 0.001, "corr_distance": 0.04,
+            {"columns": ["SPY", "TLT|x", "A&B<c>"], "alpha": 0.99, "ks_mean": 0.031, "ks_max": 0.05, "wasserstein_mean": 0.001, "corr_distance": 0.04,
              "privacy": {"dcr_train_median": 1.2, "dcr_holdout_median": 1.3, "share_closer_to_train": 0.51, "membership_inference": {"auc": 0.52}},
              "portfolio": {"var": [0.03, 0.028], "es": [0.05, 0.041], "cdar": [0.2, 0.1], "backtest": {"observations": 250, "exceptions": 3, "traffic_light": "green"}},
              "rows": {"real": 900, "synthetic": 5000},
@@ -263,6 +263,32 @@ public sealed class ModelCardTests : IDisposable
         var lying = Path.Combine(_dir, "lying.json");
         File.WriteAllText(lying, """{"thresholds": {"passed": true, "verdicts": [{"key": "ks_max", "passed": true}, {"key": "corr_distance", "passed": false}]}}""");
         Assert.Contains("threshold corr_distance failed", Assert.Throws<InvalidInputException>(() => ValidationEvidence.CheckVerdicts(lying)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_RefusesAReportThatIsNotAnEvaluationOfTheModelsSeries()
+    {
+        // `crucible model-card --report thresholds.json` built a card "from the evaluation report" with an empty table, and
+        // a report of another model (other series) gave this model its metrics and "Every predeclared threshold passed."
+        var model = Model();
+        var thresholds = Path.Combine(_dir, "thresholds.json");
+        File.WriteAllText(thresholds, """{"ks_max": {"max": 0.5}}""");
+        var e = Assert.Throws<InvalidInputException>(() => ModelCard.Build(model, thresholds));
+        Assert.Equal("CARD-E-REPORT", e.Rule);
+        Assert.Contains("not an evaluation report", e.Message, StringComparison.Ordinal);
+
+        var other = Path.Combine(_dir, "other-report.json");
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Report(true)))!.AsObject();
+        node["columns"] = System.Text.Json.Nodes.JsonNode.Parse("""["SPY", "GLD"]""");
+        File.WriteAllText(other, node.ToJsonString());
+        e = Assert.Throws<InvalidInputException>(() => ModelCard.Build(model, other));
+        Assert.Equal("CARD-E-REPORT", e.Rule);
+        Assert.Contains("not in the report: TLT|x, A&B<c>; not in the model: GLD", e.Message, StringComparison.Ordinal);
+
+        // the same series in another order (the real file's) are the model's
+        node["columns"] = System.Text.Json.Nodes.JsonNode.Parse("""["A&B<c>", "SPY", "TLT|x"]""");
+        File.WriteAllText(other, node.ToJsonString());
+        Assert.Contains("Every predeclared threshold passed.", ModelCard.Build(model, other).ToMarkdown(), StringComparison.Ordinal);
     }
 
     [Fact]
