@@ -92,7 +92,9 @@ public static class Rdp
         // log A_α near or below the series' rounding (≈ 1e-16 per term): its value, even a plain 0, is no bound, and
         // times a huge step count an under-estimate grows into a wrong ε. The RDP is non-decreasing in α, so the
         // integer order ⌈α⌉, summed stably as A − 1 = Σ_{i≥2} C(n, i) qⁱ (1 − q)ⁿ⁻ⁱ (e^{(i²−i)/(2σ²)} − 1), bounds it.
-        return Math.Min(gaussian, IntegerOrderNearZero(q, sigma, (int)Math.Min(Math.Ceiling(alpha), 100_000)));
+        // (an order past 10,000 would cost that many terms: the Gaussian bound alone stands in, still an upper bound)
+        var order = Math.Ceiling(alpha);
+        return order > 10_000 ? gaussian : Math.Min(gaussian, IntegerOrderNearZero(q, sigma, (int)order));
     }
 
     // Below this log A_α the series' terms (of order 1) have cancelled to within a few thousand roundings.

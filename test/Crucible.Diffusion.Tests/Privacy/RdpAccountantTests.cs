@@ -233,6 +233,19 @@ public class RdpAccountantTests
     }
 
     [Fact]
+    public void DP3_NearZeroSeries_AtAnOrderPastTheIntegerSumsReach_StillBoundsFromAbove()
+    {
+        // σ = 1e12: log A_α rounds below the series' precision at every order, and the bound comes from the integer
+        // order ⌈α⌉, summed term by term up to 10,000 terms; past that the RDP at α must not fall back to a lower order's
+        // (a lower bound: the RDP is non-decreasing in α), so α = 2e4 gives at least the RDP at α = 1e4, strictly more here
+        const double sigma = 1e12, q = 0.04;
+        var atTenThousand = Rdp.SampledGaussian(q, sigma, 10_000);
+        var atTwentyThousand = Rdp.SampledGaussian(q, sigma, 20_000);
+        Assert.True(atTwentyThousand > atTenThousand, $"RDP at 2e4 {atTwentyThousand}, at 1e4 {atTenThousand}");
+        Assert.True(atTwentyThousand <= 20_000 / (2 * sigma * sigma));
+    }
+
+    [Fact]
     public void DP4_NoiseForBudget_NeverOvershoots_OverOpacusRanges()
     {
         var rng = new System.Random(11);
