@@ -51,7 +51,8 @@ public sealed class SeriesSetCsvTokenizerTests : IDisposable
         for (var i = 0; i < cells.Count; i++)
         {
             var want = double.Parse(cells[i], NumberStyles.Float, CultureInfo.InvariantCulture);
-            Assert.True(BitConverter.DoubleToInt64Bits(want) == BitConverter.DoubleToInt64Bits(read[i]), $"'{cells[i]}': {want:R} vs {read[i]:R}");
+            Assert.True(BitConverter.DoubleToInt64Bits(want) == BitConverter.DoubleToInt64Bits(read[i]),
+                $"'{cells[i]}': {want:R} vs {read[i]:R}");
         }
     }
 
@@ -84,14 +85,16 @@ public sealed class SeriesSetCsvTokenizerTests : IDisposable
         var e = Assert.Throws<InvalidInputException>(() => SeriesSetCsv.Read(path));
         Assert.Equal("unclosed-quote", e.Rule);
         Assert.Equal((1L, column), (e.Location!.Line, e.Location.Column));
-        Assert.Equal(Crucible.Data.Csv.CsvRules.Quote, Crucible.Data.Csv.CsvSeriesReader.Validate(path, new() { HasDateColumn = false }).Errors[0].Rule);
+        var report = Crucible.Data.Csv.CsvSeriesReader.Validate(path, new() { HasDateColumn = false });
+        Assert.Equal(Crucible.Data.Csv.CsvRules.Quote, report.Errors[0].Rule);
     }
 
     [Fact]
     public void Utf16_IsRefusedAsTheDataLoaderRefusesIt()
     {
         // was: decoded by StreamReader; the data loader (data check, train) refuses UTF-16, and so does this reader now
-        var e = Assert.Throws<InvalidInputException>(() => SeriesSetCsv.Read(Write("date,A\n2020-01-01,0.1\n", new UnicodeEncoding(false, true))));
+        var path = Write("date,A\n2020-01-01,0.1\n", new UnicodeEncoding(false, true));
+        var e = Assert.Throws<InvalidInputException>(() => SeriesSetCsv.Read(path));
         Assert.Equal("encoding", e.Rule);
         Assert.Equal(1L, e.Location!.Line);
     }

@@ -39,7 +39,10 @@ public sealed class CsvRecordReader : IDisposable
         return Open(stream, path, delimiter, caps);
     }
 
-    /// <summary>As <see cref="Open(string, char, CsvReadOptions?)"/> over a stream (disposed with the reader); <paramref name="fileName"/> names it in errors.</summary>
+    /// <summary>
+    /// As <see cref="Open(string, char, CsvReadOptions?)"/> over a stream (disposed with the reader);
+    /// <paramref name="fileName"/> names it in errors.
+    /// </summary>
     public static CsvRecordReader Open(Stream stream, string fileName, char delimiter = ',', CsvReadOptions? caps = null)
     {
         ArgumentNullException.ThrowIfNull(stream);

@@ -351,7 +351,8 @@ public sealed class DiffusionTrainer
             var masks = DropoutMasks();
             _privacy.Step(_parameters, m, new GhostClipping(tape =>
             {
-                var loss = (ghost.Forward(new Tensor(xt, shape), timesteps, tape, masks) - new Tensor(target, shape)).Square().Sum() * inverseSize;
+                var output = ghost.Forward(new Tensor(xt, shape), timesteps, tape, masks);
+                var loss = (output - new Tensor(target, shape)).Square().Sum() * inverseSize;
                 lossSum = loss.Item();
                 return loss;
             }));

@@ -46,7 +46,8 @@ public sealed class DenoiserCapabilityTests
     }
 
     private static MlpDenoiserAdapter Adapter(float dropout) =>
-        new(new MlpDenoiser(new MlpDenoiserConfig(D, Hidden: 16, Blocks: 2, TimeEmbedding: 8, Dropout: dropout), new Philox(5)), DiffusionSteps);
+        new(new MlpDenoiser(new MlpDenoiserConfig(D, Hidden: 16, Blocks: 2, TimeEmbedding: 8, Dropout: dropout), new Philox(5)),
+            DiffusionSteps);
 
     private static VolatilityAdaptiveSchedule Schedule() =>
         VolatilityAdaptiveSchedule.Isotropic(NoiseSchedule.Create(BetaScheduleKind.Linear, DiffusionSteps), D);
@@ -66,7 +67,8 @@ public sealed class DenoiserCapabilityTests
         var engine = privacy
             ? PrivacyEngine.Create(new DpSgdOptions
             {
-                MaxGradNorm = 1.0, NoiseMultiplier = 0.5, Delta = 1e-3, ExpectedBatchSize = 8, Steps = Steps, EpsilonBudget = double.PositiveInfinity,
+                MaxGradNorm = 1.0, NoiseMultiplier = 0.5, Delta = 1e-3, ExpectedBatchSize = 8, Steps = Steps,
+                EpsilonBudget = double.PositiveInfinity,
             }, N, new Philox(1))
             : null;
         var trainer = new DiffusionTrainer(wrap(adapter), Schedule(), Objective.Epsilon, options, engine);
