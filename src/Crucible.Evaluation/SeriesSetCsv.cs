@@ -1,5 +1,6 @@
 using System.Globalization;
 using Crucible.Data;
+using Crucible.Data.Csv;
 
 namespace Crucible.Evaluation;
 
@@ -10,8 +11,11 @@ namespace Crucible.Evaluation;
 /// number, is skipped. Every other column is a series of invariant-culture finite numbers (log returns), except, in a
 /// scenario file, the price columns its metadata <c>FILE.meta.json</c> declares (<c>generate --prices</c>): those are
 /// skipped, after <see cref="ScenarioSidecar"/> has checked that the metadata is this file's and that they end the header.
-/// Full data validation (calendars, prices) is Crucible.Data's job; this reader rejects what it cannot use, naming
-/// file, line, column and rule: <c>file-not-found</c>, <c>empty-file</c>, <c>empty-header</c>,
+/// The file is tokenized by the data loader's RFC 4180 tokenizer (<see cref="CsvRecordReader"/>): quoted fields, CRLF,
+/// LF or CR, a UTF-8 byte-order mark, the data loader's caps. Full data validation (calendars, prices) is
+/// Crucible.Data's job; this reader rejects what it cannot use, naming file, line, column and rule:
+/// <c>file-not-found</c>, <c>unclosed-quote</c> (a quote never closed, or a stray one), <c>encoding</c> (UTF-16),
+/// <c>field-length</c>, <c>too-many-columns</c>, <c>empty-file</c>, <c>empty-header</c>,
 /// <c>duplicate-column</c>, <c>no-series</c>, <c>column-mismatch</c>, <c>ragged-row</c>, <c>non-integer</c>,
 /// <c>non-numeric</c>, <c>non-finite</c>, <c>no-rows</c>, and the sidecar's <c>scenario-metadata</c>,
 /// <c>scenario-metadata-sha256</c>, <c>price-columns</c>.
@@ -33,10 +37,26 @@ public static class SeriesSetCsv
     public static SeriesSet Read(string path, IReadOnlyList<string>? expectedNames, out IReadOnlyList<string> fileOrder)
     {
         if (!File.Exists(path)) throw new InvalidInputException("file-not-found", "file not found", new InputLocation(path, 0, 0));
-        using var reader = new StreamReader(path);
-        var header = reader.ReadLine();
-        if (string.IsNullOrWhiteSpace(header)) throw new InvalidInputException("empty-file", "no header row", new InputLocation(path, 1, 1));
-        var names = HeaderFields(header, path);
+        try
+        {
+            return ReadRecords(path, expectedNames, out fileOrder);
+        }
+        catch (InvalidInputException e) when (TokenizerRule(e.Rule) is { } rule)
+        {
+            throw new InvalidInputException(rule, e.Message, e.Location);
+        }
+    }
+
+    private static SeriesSet ReadRecords(string path, IReadOnlyList<string>? expectedNames, out IReadOnlyList<string> fileOrder)
+    {
+        // the data loader's RFC 4180 tokenizer: quoted fields (a name holding a comma or a quote, as ScenarioCsv writes
+        // it: "x,y", "a""b"), CRLF, LF or CR, a UTF-8 byte-order mark
+        using var csv = CsvRecordReader.Open(path);
+        if (!csv.Read() || csv.IsBlank || (csv.FieldCount == 1 && !csv.FieldQuoted(0) && string.IsNullOrWhiteSpace(csv.FieldText(0))))
+            throw new InvalidInputException("empty-file", "no header row", new InputLocation(path, 1, 1));
+        // the header's names, an unquoted name trimmed, a quoted one as written
+        var names = new string[csv.FieldCount];
+        for (var c = 0; c < names.Length; c++) names[c] = csv.FieldQuoted(c) ? csv.FieldText(c) : csv.FieldText(c).Trim();
         // a trailing delimiter (every line ends with a comma: what some spreadsheets export), as the data readers accept it
         bool trailing = names.Length > 1 && names[^1].Length == 0;
         if (trailing) names = names[..^1];
@@ -55,48 +75,37 @@ public static class SeriesSetCsv
         if (first >= 0) positions = CheckSeries(path, names[..end], first, expectedNames, hintPriceColumns: scenario && end == names.Length);
         var rows = new List<double[]>();
         var ids = new List<int>();
-        string? line;
-        long lineNo = 1;
-        while ((line = reader.ReadLine()) is not null)
+        while (csv.Read())
         {
-            lineNo++;
-            if (line.Length == 0) continue;
-            var span = line.AsSpan();
-            if (trailing && span.EndsWith(",")) span = span[..^1];
-            var cellCount = span.Count(',') + 1;
+            if (csv.IsBlank) continue;
+            var lineNo = csv.Line;
+            var cellCount = csv.FieldCount;
+            if (trailing && cellCount > 1 && csv.Field(cellCount - 1).Length == 0 && !csv.FieldQuoted(cellCount - 1)) cellCount--;
             if (cellCount != names.Length)
                 throw new InvalidInputException("ragged-row", $"{cellCount} cells, header has {names.Length}",
                     new InputLocation(path, lineNo, 1));
-            var firstCell = names.Length == 1 ? span : span[..span.IndexOf(',')];
             if (first < 0)
             {
-                first = double.TryParse(firstCell, NumberStyles.Float, CultureInfo.InvariantCulture, out _) ? 0 : 1;
+                first = TryParseNumber(csv.Field(0), out _) ? 0 : 1;
                 positions = CheckSeries(path, names, first, expectedNames, hintPriceColumns: false);
             }
             if (scenario)
             {
-                if (!int.TryParse(firstCell, NumberStyles.Integer, CultureInfo.InvariantCulture, out var id))
-                    throw new InvalidInputException("non-integer", $"scenario id '{firstCell}' is not an integer",
+                if (!int.TryParse(csv.Field(0), NumberStyles.Integer, CultureInfo.InvariantCulture, out var id))
+                    throw new InvalidInputException("non-integer", $"scenario id '{csv.FieldText(0)}' is not an integer",
                         new InputLocation(path, lineNo, 1, "scenario"));
                 ids.Add(id);
             }
             var row = new double[end - first];
-            var c = 0;
-            foreach (var range in span.Split(','))
+            for (var c = first; c < end; c++)
             {
-                if (c >= end) break;
-                if (c >= first)
-                {
-                    var cell = span[range];
-                    if (!double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
-                        throw new InvalidInputException("non-numeric", $"'{cell}' is not a number",
-                            new InputLocation(path, lineNo, c + 1, names[c]));
-                    if (!double.IsFinite(v))
-                        throw new InvalidInputException("non-finite", $"'{cell}' is not a finite number",
-                            new InputLocation(path, lineNo, c + 1, names[c]));
-                    row[c - first] = v;
-                }
-                c++;
+                if (!TryParseNumber(csv.Field(c), out var v))
+                    throw new InvalidInputException("non-numeric", $"'{csv.FieldText(c)}' is not a number",
+                        new InputLocation(path, lineNo, c + 1, names[c]));
+                if (!double.IsFinite(v))
+                    throw new InvalidInputException("non-finite", $"'{csv.FieldText(c)}' is not a finite number",
+                        new InputLocation(path, lineNo, c + 1, names[c]));
+                row[c - first] = v;
             }
             rows.Add(row);
         }
@@ -114,57 +123,20 @@ public static class SeriesSetCsv
         return positions is null ? set : set.Select(positions);
     }
 
-    // the header's names, trimmed: RFC 4180 fields, so that a name quoted because it holds a comma or a quote (as
-    // ScenarioCsv writes it: "x,y", "a""b") reads back as the name itself
-    private static string[] HeaderFields(string header, string path)
+    // an invariant-culture number as double.TryParse(cell, NumberStyles.Float, InvariantCulture) reads it (surrounding
+    // white space allowed): the data loader's exact fast path for plain decimals, else .NET's parser itself
+    private static bool TryParseNumber(ReadOnlySpan<byte> cell, out double value) =>
+        FastDouble.TryParse(cell, out value) || double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+
+    // this reader's rule for a structural problem the tokenizer found, null for any other rule
+    private static string? TokenizerRule(string rule) => rule switch
     {
-        var names = new List<string>();
-        var field = new System.Text.StringBuilder();
-        int i = 0;
-        while (true)
-        {
-            field.Clear();
-            while (i < header.Length && header[i] == ' ') i++;
-            if (i < header.Length && header[i] == '"')
-            {
-                int open = i++;
-                while (true)
-                {
-                    if (i >= header.Length)
-                        throw new InvalidInputException("unclosed-quote", "a quoted column name is not closed", new InputLocation(path, 1, names.Count + 1));
-                    char ch = header[i++];
-                    if (ch != '"')
-                    {
-                        field.Append(ch);
-                        continue;
-                    }
-
-                    if (i < header.Length && header[i] == '"')
-                    {
-                        field.Append('"'); // "" inside quotes is one quote
-                        i++;
-                        continue;
-                    }
-
-                    break;
-                }
-
-                while (i < header.Length && header[i] == ' ') i++;
-                if (i < header.Length && header[i] != ',')
-                    throw new InvalidInputException("unclosed-quote", $"text after the quoted column name that starts at character {open + 1}", new InputLocation(path, 1, names.Count + 1));
-                names.Add(field.ToString());
-            }
-            else
-            {
-                int comma = header.IndexOf(',', i);
-                names.Add(header[i..(comma < 0 ? header.Length : comma)].Trim());
-                i = comma < 0 ? header.Length : comma;
-            }
-
-            if (i >= header.Length) return [.. names];
-            i++; // the comma
-        }
-    }
+        CsvRules.Quote => "unclosed-quote",
+        CsvRules.Encoding => "encoding",
+        CsvRules.FieldLength => "field-length",
+        CsvRules.Columns => "too-many-columns",
+        _ => null,
+    };
 
     // names: the header without price columns; hintPriceColumns: a column mismatch names the suspected price columns of a
     // scenario file read without price metadata (ScenarioSidecar.PriceColumnHint). Returns, with expected names, the

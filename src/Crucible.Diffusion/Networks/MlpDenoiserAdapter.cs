@@ -1,3 +1,4 @@
+using Crucible.Diffusion.Privacy;
 using Crucible.Tensors;
 using Crucible.Tensors.Nn;
 using Crucible.Tensors.Random;
@@ -9,7 +10,7 @@ namespace Crucible.Diffusion.Networks;
 /// under no-grad and only read the weights, so concurrent calls from sampler threads are safe. Intermediate buffers
 /// are reused from call to call, and a batch at one timestep (every sampler step) runs the timestep MLP once.
 /// </summary>
-public sealed class MlpDenoiserAdapter(MlpDenoiser network, int trainSteps) : ITrainableDenoiser
+public sealed class MlpDenoiserAdapter(MlpDenoiser network, int trainSteps) : IDropoutDenoiser, IGhostClippingDenoiser
 {
     private readonly InferenceWorkspace _workspace = new();
 
@@ -29,6 +30,9 @@ public sealed class MlpDenoiserAdapter(MlpDenoiser network, int trainSteps) : IT
         return network.Forward(x, TimeFraction(timesteps));
     }
 
+    /// <inheritdoc />
+    public bool HasDropout => network.Config.Dropout > 0f;
+
     /// <summary>
     /// <see cref="Forward(Tensor, ReadOnlySpan{int})"/> with the network's dropout masks drawn from
     /// <paramref name="dropout"/> (<see cref="MlpDenoiser.Forward(Tensor, ReadOnlySpan{float}, Philox)"/>: only in training mode).
@@ -37,6 +41,17 @@ public sealed class MlpDenoiserAdapter(MlpDenoiser network, int trainSteps) : IT
     {
         ArgumentNullException.ThrowIfNull(x);
         return network.Forward(x, TimeFraction(timesteps), dropout);
+    }
+
+    /// <summary>
+    /// The forward pass with its layers recorded on <paramref name="tape"/>
+    /// (<see cref="MlpDenoiser.Forward(Tensor, ReadOnlySpan{float}, LinearTape, Philox?)"/>), with dropout as in
+    /// <see cref="Forward(Tensor, ReadOnlySpan{int}, Philox)"/> when <paramref name="dropout"/> is given.
+    /// </summary>
+    public Tensor Forward(Tensor x, ReadOnlySpan<int> timesteps, LinearTape tape, Philox? dropout)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        return network.Forward(x, TimeFraction(timesteps), tape, dropout);
     }
 
     /// <inheritdoc />

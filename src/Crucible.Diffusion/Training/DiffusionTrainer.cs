@@ -70,7 +70,7 @@ public sealed class DiffusionTrainer
     /// Poisson batch (rate q from the engine, drawn from the trainer's stream, or in the engine's secure mode from its OS
     /// CSPRNG source), draws one (t, ε) per example, clips each
     /// example's gradient of its own loss ℓ_b = mean over the sample of the squared error (ghost clipping for an
-    /// <see cref="MlpDenoiserAdapter"/>, a microbatch-of-one loop for any other denoiser), adds the engine's noise,
+    /// <see cref="IGhostClippingDenoiser"/> without conditions, a microbatch-of-one loop for any other denoiser), adds the engine's noise,
     /// divides by q·N and lets AdamW step on the result (post-processing). <see cref="TrainerOptions.GradClipNorm"/> is
     /// not applied (the per-example clip replaces it); <see cref="TrainerOptions.BatchSize"/> is not used (the engine's
     /// expected batch size is). The engine must be planned for exactly <see cref="TrainerOptions.Steps"/> steps.
@@ -271,8 +271,8 @@ public sealed class DiffusionTrainer
         _learningRate.Apply(_optimizer, _step);
         var output = Conditions is { } c && _denoiser is ITrainableConditionalDenoiser conditional
             ? conditional.Forward(new Tensor(xt, shape), _timesteps, c.Draw(_rows, _rng))
-            : DropoutMasks() is { } masks
-                ? ((MlpDenoiserAdapter)_denoiser).Forward(new Tensor(xt, shape), _timesteps, masks)
+            : _denoiser is IDropoutDenoiser { HasDropout: true } withDropout
+                ? withDropout.Forward(new Tensor(xt, shape), _timesteps, _dropout.Split((ulong)_step))
                 : _denoiser.Forward(new Tensor(xt, shape), _timesteps);
         var loss = _lossWeights is null
             ? Crucible.Tensors.Losses.MseLoss(output, new Tensor(target, shape))
@@ -346,14 +346,13 @@ public sealed class DiffusionTrainer
         {
             _privacy.Step(_parameters, 0, NoGradients.Instance); // noise only, still accounted
         }
-        else if (_denoiser is MlpDenoiserAdapter mlp)
+        else if (conditions is null && _denoiser is IGhostClippingDenoiser ghost)
         {
-            var fractions = new float[m];
-            for (int i = 0; i < m; i++) fractions[i] = (float)timesteps[i] / _schedule.Steps;
             var masks = DropoutMasks();
             _privacy.Step(_parameters, m, new GhostClipping(tape =>
             {
-                var loss = (mlp.Mlp.Forward(new Tensor(xt, shape), fractions, tape, masks) - new Tensor(target, shape)).Square().Sum() * inverseSize;
+                var output = ghost.Forward(new Tensor(xt, shape), timesteps, tape, masks);
+                var loss = (output - new Tensor(target, shape)).Square().Sum() * inverseSize;
                 lossSum = loss.Item();
                 return loss;
             }));
@@ -385,7 +384,7 @@ public sealed class DiffusionTrainer
 
     // this step's dropout mask generator, or null when the denoiser has no dropout
     private Philox? DropoutMasks() =>
-        _denoiser is MlpDenoiserAdapter { Mlp.Config.Dropout: > 0f } ? _dropout.Split((ulong)_step) : null;
+        _denoiser is IDropoutDenoiser { HasDropout: true } ? _dropout.Split((ulong)_step) : null;
 
     private sealed class NoGradients : IClippedGradientSum
     {

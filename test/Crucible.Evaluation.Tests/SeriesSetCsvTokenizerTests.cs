@@ -1,0 +1,101 @@
+using System.Globalization;
+using System.Text;
+using Crucible.Data;
+using Crucible.Tensors.Random;
+
+namespace Crucible.Evaluation.Tests;
+
+/// <summary>
+/// <see cref="SeriesSetCsv"/> reads through the data loader's RFC 4180 tokenizer (session 17; it had its own header
+/// parser and split data rows on every comma). The numbers must read exactly as
+/// <c>double.TryParse(cell, NumberStyles.Float, InvariantCulture)</c> read them; the differences are where the old
+/// reader was not RFC 4180 (quoted data cells, spaces or a stray quote around a header name, UTF-16), now as the data
+/// loader reads the same file.
+/// </summary>
+public sealed class SeriesSetCsvTokenizerTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("crucible-seriescsv-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Write(string text, Encoding? encoding = null)
+    {
+        var path = Path.Combine(_dir, Guid.NewGuid().ToString("N") + ".csv");
+        File.WriteAllText(path, text, encoding ?? new UTF8Encoding(false));
+        return path;
+    }
+
+    [Fact]
+    public void Numbers_ReadBitForBitAsDoubleParseReadsThem()
+    {
+        // round-trip strings of seeded random doubles over many magnitudes, plus the cases where the fast path of the
+        // data loader's parser hands over to .NET's: long mantissas, many decimals, exponents, signs, surrounding white space
+        var rng = new Philox(17);
+        var cells = new List<string>
+        {
+            "0", "-0", "+1", "1.", ".5", "-.5", "1e-300", "4.9e-324", "1.7976931348623157e308", "9007199254740993",
+            "9007199254740992", "123456789012345678901234567890", "0.1000000000000000055511151231257827",
+            "0.30000000000000004", "1.0000000000000000000000001", "  0.25", "0.25\t", "1E5", "-2.5e+3", "000123.4500",
+        };
+        for (var i = 0; i < 400; i++)
+        {
+            var v = (rng.NextDouble() - 0.5) * Math.Pow(10, rng.NextInt(40) - 20);
+            cells.Add(v.ToString(i % 2 == 0 ? "R" : "G17", CultureInfo.InvariantCulture));
+            cells.Add(v.ToString("F" + rng.NextInt(25), CultureInfo.InvariantCulture));
+        }
+
+        var text = new StringBuilder("date,x\n");
+        foreach (var c in cells) text.Append("2020-01-01,").Append(c).Append('\n');
+        var read = SeriesSetCsv.Read(Write(text.ToString())).Columns[0];
+        Assert.Equal(cells.Count, read.Length);
+        for (var i = 0; i < cells.Count; i++)
+        {
+            var want = double.Parse(cells[i], NumberStyles.Float, CultureInfo.InvariantCulture);
+            Assert.True(BitConverter.DoubleToInt64Bits(want) == BitConverter.DoubleToInt64Bits(read[i]),
+                $"'{cells[i]}': {want:R} vs {read[i]:R}");
+        }
+    }
+
+    [Fact]
+    public void QuotedDataCells_AreTheirContents()
+    {
+        // was: a quoted date holding a comma was a ragged row, and a quoted number was not a number
+        var set = SeriesSetCsv.Read(Write("date,A,B\n\"Jan 2, 2020\",\"0.5\",0.25\r\n\"Jan 3, 2020\",-0.125,\"1e-3\"\n"));
+        Assert.Equal(["A", "B"], set.Names);
+        Assert.Equal([0.5, -0.125], set.Columns[0]);
+        Assert.Equal([0.25, 0.001], set.Columns[1]);
+
+        // a quoted decimal comma is one cell, refused as a number where it stands (was: a ragged row)
+        var e = Assert.Throws<InvalidInputException>(() => SeriesSetCsv.Read(Write("scenario,step,A\n1,1,\"0,5\"\n")));
+        Assert.Equal("non-numeric", e.Rule);
+        Assert.Equal((2L, 3, "A"), (e.Location!.Line, e.Location.Column, e.Location.ColumnName));
+
+        // a line break inside a quoted (skipped) cell: the next row's line is its physical line
+        e = Assert.Throws<InvalidInputException>(() => SeriesSetCsv.Read(Write("date,A\n\"2020-01-01\n(holiday)\",0.1\n2020-01-02,x\n")));
+        Assert.Equal(("non-numeric", 4L, 2), (e.Rule, e.Location!.Line, e.Location.Column));
+    }
+
+    [Theory]
+    [InlineData("scenario, \"x,y\"\n1,0.1\n", 2)] // a space before the opening quote (was: read as x,y)
+    [InlineData("scenario,\"x\" ,y\n1,0.1,0.2\n", 2)] // a space after the closing quote (was: read as x)
+    [InlineData("scenario,a\"b\n1,0.1\n", 2)] // a stray quote in an unquoted name (was: read as a"b)
+    public void QuotesOutsideRfc4180_AreRefusedAsTheDataLoaderRefusesThem(string text, int column)
+    {
+        var path = Write(text);
+        var e = Assert.Throws<InvalidInputException>(() => SeriesSetCsv.Read(path));
+        Assert.Equal("unclosed-quote", e.Rule);
+        Assert.Equal((1L, column), (e.Location!.Line, e.Location.Column));
+        var report = Crucible.Data.Csv.CsvSeriesReader.Validate(path, new() { HasDateColumn = false });
+        Assert.Equal(Crucible.Data.Csv.CsvRules.Quote, report.Errors[0].Rule);
+    }
+
+    [Fact]
+    public void Utf16_IsRefusedAsTheDataLoaderRefusesIt()
+    {
+        // was: decoded by StreamReader; the data loader (data check, train) refuses UTF-16, and so does this reader now
+        var path = Write("date,A\n2020-01-01,0.1\n", new UnicodeEncoding(false, true));
+        var e = Assert.Throws<InvalidInputException>(() => SeriesSetCsv.Read(path));
+        Assert.Equal("encoding", e.Rule);
+        Assert.Equal(1L, e.Location!.Line);
+    }
+}
