@@ -36,6 +36,7 @@ public static class SeriesSetCsv
     /// </summary>
     public static SeriesSet Read(string path, IReadOnlyList<string>? expectedNames, out IReadOnlyList<string> fileOrder)
     {
+        Data.IO.InputFile.ThrowIfFolder(path, "not-a-file");
         if (!File.Exists(path)) throw new InvalidInputException("file-not-found", "file not found", new InputLocation(path, 0, 0));
         try
         {

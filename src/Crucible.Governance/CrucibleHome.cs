@@ -23,7 +23,7 @@ public sealed class CrucibleHome
     /// <summary>The absolute path of the home folder.</summary>
     public string Root { get; }
 
-    /// <summary>Where the path came from: <c>--home</c> (or a store option naming the folder), <c>CRUCIBLE_HOME</c>, or the default.</summary>
+    /// <summary>Where the path came from: <c>--home</c>, <c>--store sqlite:DIR</c>, <c>CRUCIBLE_HOME</c>, or the default.</summary>
     public HomeSource Source { get; }
 
     /// <summary>Whether the home folder exists.</summary>
@@ -76,6 +76,17 @@ public sealed class CrucibleHome
         }
     }
 
+    /// <summary>
+    /// The home that a store option names (<c>--store sqlite:DIR</c>): the folder as <see cref="Resolve(string?)"/> gives it
+    /// for <c>--home DIR</c>, its source <see cref="HomeSource.StoreOption"/>, so that a missing one names the option the user gave.
+    /// </summary>
+    /// <exception cref="InvalidInputException">The folder is empty or not a valid path.</exception>
+    public static CrucibleHome ResolveStoreFolder(string folder)
+    {
+        if (string.IsNullOrWhiteSpace(folder)) throw new InvalidInputException("HOME-E", "no home folder: --store sqlite: needs a folder");
+        return new CrucibleHome(Resolve(folder, null, "").Root, HomeSource.StoreOption);
+    }
+
     /// <summary>Creates the home folder when it does not exist yet, and returns this.</summary>
     /// <exception cref="Crucible.Data.IO.OutputPathException">The system refused to create it (a file on the way, a read-only folder).</exception>
     public CrucibleHome EnsureExists()
@@ -96,6 +107,7 @@ public sealed class CrucibleHome
         var from = Source switch
         {
             HomeSource.Option => "--home",
+            HomeSource.StoreOption => "--store",
             HomeSource.Environment => EnvironmentVariable,
             _ => "the default home",
         };
@@ -111,8 +123,11 @@ public sealed class CrucibleHome
 /// <summary>Where a home folder's path came from (<see cref="CrucibleHome.Resolve(string?, string?, string)"/>).</summary>
 public enum HomeSource
 {
-    /// <summary>Named on the command line (<c>--home DIR</c>, or <c>--store sqlite:DIR</c>) or by the host's configuration.</summary>
+    /// <summary>Named on the command line (<c>--home DIR</c>) or by the host's configuration.</summary>
     Option,
+
+    /// <summary>Named by the store option, <c>--store sqlite:DIR</c>.</summary>
+    StoreOption,
 
     /// <summary>The environment variable <c>CRUCIBLE_HOME</c>.</summary>
     Environment,

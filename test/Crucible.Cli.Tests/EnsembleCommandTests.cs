@@ -92,7 +92,9 @@ public sealed class EnsembleCommandTests : IDisposable
         // every ES is 0: the spread and the normalised distances are 0/0, which canonical JSON cannot hold (was exit 1)
         string zero = Temp("zero.csv");
         File.WriteAllText(zero, "scenario,step,A,B\n" + string.Concat(Enumerable.Range(1, 50).Select(i => $"{i},1,0,0\n")));
-        var (code, stdout, stderr) = CliProcess.Run("ensemble", "--scenarios", zero, zero, "--portfolio", Portfolio(), "--out", Temp("e.json"));
+        string zero2 = Temp("zero-2.csv"); // one file named twice is refused
+        File.Copy(zero, zero2);
+        var (code, stdout, stderr) = CliProcess.Run("ensemble", "--scenarios", zero, zero2, "--portfolio", Portfolio(), "--out", Temp("e.json"));
         Assert.True(code is 0 or 3, $"exit {code}: {stderr}");
         string manifest = stdout.Split('\n').Single(l => l.StartsWith("manifest:", StringComparison.Ordinal))["manifest:".Length..].Trim();
         using var doc = JsonDocument.Parse(File.ReadAllText(manifest));
@@ -105,5 +107,29 @@ public sealed class EnsembleCommandTests : IDisposable
         Assert.Equal(report.RootElement.GetProperty("max_wasserstein").GetRawText(), outcome.GetProperty("max_wasserstein").GetRawText());
         var again = CliProcess.Run("verify-run", manifest, "--recompute");
         Assert.True(again.Exit == 0, again.Stdout + again.Stderr);
+    }
+
+    [Fact]
+    public void OneFileNamedTwice_IsRefused_ComparedByFullPath()
+    {
+        // it was accepted as members a and a#2: a member agreeing with itself understates the disagreement
+        string a = Scenarios("a.csv", 1, 0.01), p = Portfolio();
+        Directory.CreateDirectory(Temp("sub"));
+        string viaSub = Path.Combine(_dir.FullName, "sub", "..", "a.csv");
+        foreach (var second in new[] { a, viaSub })
+        {
+            var (code, stdout, stderr) = CliProcess.Run("ensemble", "--scenarios", a, second, "--portfolio", p, "--out", Temp("e.json"));
+            Assert.True(code == 2, $"exit {code}: {stdout}{stderr}");
+            Assert.Contains($"error [OPT-E]: --scenarios names {a} twice", stderr, StringComparison.Ordinal);
+            Assert.Contains("compared by full path", stderr, StringComparison.Ordinal);
+            Assert.False(File.Exists(Temp("e.json")));
+        }
+
+        // two files of one name in different folders stay two members (a, a#2)
+        Directory.CreateDirectory(Temp("other"));
+        File.Copy(a, Temp(Path.Combine("other", "a.csv")));
+        var two = CliProcess.Run("ensemble", "--scenarios", a, Temp(Path.Combine("other", "a.csv")), "--portfolio", p, "--out", Temp("e.json"));
+        Assert.True(two.Exit is 0 or 3, two.Stderr);
+        Assert.Contains("a#2", File.ReadAllText(Temp("e.json")), StringComparison.Ordinal);
     }
 }

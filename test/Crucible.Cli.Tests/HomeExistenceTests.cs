@@ -29,12 +29,16 @@ public sealed class HomeExistenceTests : IDisposable
             ["model", "status", "--home", missing, "--id", "0123456789abcdef", "--status", "retired", "--reason", "r"],
             ["audit", "verify", "--home", missing],
             ["audit", "log", "--home", missing],
+            ["audit", "verify", "--store", "sqlite:" + missing],
+            ["audit", "log", "--store", "sqlite:" + missing],
         ];
         foreach (var args in commands)
         {
             var r = Crucible(args);
             Assert.True(r.Exit == 2, $"{string.Join(' ', args)}: exit {r.Exit}: {r.Stdout}{r.Stderr}");
-            Assert.Contains($"error [HOME-E-MISSING]: no Crucible home at {missing} (--home)", r.Stderr, StringComparison.Ordinal);
+            // the message names the option the user gave: --store sqlite:DIR is not --home
+            var option = args.Contains("--store") ? "--store" : "--home";
+            Assert.Contains($"error [HOME-E-MISSING]: no Crucible home at {missing} ({option})", r.Stderr, StringComparison.Ordinal);
             Assert.False(Directory.Exists(missing), string.Join(' ', args));
         }
 

@@ -29,7 +29,7 @@ public sealed class OutputOverwritesInputTests : IDisposable
     {
         { "stress", "stress --scenarios {dir}/scenarios.csv --portfolio {dir}/portfolio.json --out {dir}/./scenarios.csv", "scenarios.csv" },
         { "stress portfolio", "stress --scenarios {dir}/scenarios.csv --portfolio {dir}/portfolio.json --out {dir}/sub/../portfolio.json", "portfolio.json" },
-        { "ensemble", "ensemble --scenarios {dir}/scenarios.csv {dir}/scenarios.csv --portfolio {dir}/portfolio.json --out {dir}/scenarios.csv", "scenarios.csv" },
+        { "ensemble", "ensemble --scenarios {dir}/scenarios.csv {dir}/scenarios-2.csv --portfolio {dir}/portfolio.json --out {dir}/scenarios.csv", "scenarios.csv" },
         { "evaluate", "evaluate --real {dir}/returns.csv --synthetic {dir}/synthetic.csv --out {dir}/returns.csv", "returns.csv" },
         { "evaluate html", "evaluate --real {dir}/returns.csv --synthetic {dir}/synthetic.csv --out {dir}/r.json --html {dir}/synthetic.csv", "synthetic.csv" },
         { "baseline", "baseline --data {dir}/prices.csv --generator bootstrap --count 5 --window 2 --out {dir}/prices.csv", "prices.csv" },
@@ -45,6 +45,7 @@ public sealed class OutputOverwritesInputTests : IDisposable
     public void AnOutputNamingAnInput_ExitsTwoBeforeWriting(string name, string commandLine, string input)
     {
         File.Copy(StressFixture("scenarios.csv"), Path.Combine(_dir, "scenarios.csv"));
+        File.Copy(StressFixture("scenarios.csv"), Path.Combine(_dir, "scenarios-2.csv")); // an ensemble's second member
         File.Copy(StressFixture("portfolio.json"), Path.Combine(_dir, "portfolio.json"));
         TestPrices.Write(Path.Combine(_dir, "prices.csv"), 60);
         TestPrices.Returns(Path.Combine(_dir, "returns.csv"), 80);

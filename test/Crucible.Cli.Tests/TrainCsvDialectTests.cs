@@ -100,4 +100,22 @@ public sealed class TrainCsvDialectTests : IDisposable
         Assert.Contains("error [OPT-E]: --delimiter takes one character, got ';;'", r.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(_dir, "m")));
     }
+
+    [Theory]
+    [InlineData("--date-format", "", "--date-format is empty: give an exact .NET date format such as yyyy-MM-dd")]
+    [InlineData("--date-format", "  ", "--date-format is empty")]
+    [InlineData("--ffill-limit", "-1", "--ffill-limit must be at least 0, got -1")]
+    public void AnEmptyDateFormatOrANegativeFillLimit_IsRefusedUpFront_NamingTheOption(string option, string value, string message)
+    {
+        // an empty date format used to be accepted and then fail every date; a negative limit said "a limit in the CSV
+        // options is out of range" without naming which
+        string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 60);
+        var check = Crucible("data", "check", "--data", prices, option, value);
+        Assert.True(check.Exit == 2, check.Stdout + check.Stderr);
+        Assert.Contains("error [OPT-E]: " + message, check.Stderr, StringComparison.Ordinal);
+        var t = Crucible("train", "--data", prices, option, value, "--steps", "2", "--out", Path.Combine(_dir, "m"));
+        Assert.True(t.Exit == 2, t.Stderr);
+        Assert.Contains("error [OPT-E]: " + message, t.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "m")));
+    }
 }

@@ -43,4 +43,31 @@ public sealed class AuditPageErrorTests(ServiceFixture f)
         var problem = await Problem.AssertAsync(await client.GetAsync("/v1/audit" + query), HttpStatusCode.UnprocessableEntity, "validation");
         Assert.Equal(fields.Split(','), problem.GetProperty("errors").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
     }
+
+    [Theory]
+    [InlineData("?from=abc", "from", "from: must be an integer ≥ 1 (the first sequence number), got 'abc'")]
+    [InlineData("?limit=ten", "limit", "limit: must be an integer in 1..1000, got 'ten'")]
+    [InlineData("?limit=99999999999", "limit", "limit: must be an integer in 1..1000, got '99999999999'")]
+    [InlineData("?from=1.5&limit=x", "from,limit", "from: must be an integer")]
+    public async Task AuditPage_400_NamesTheParameterThatIsNotAnInteger(string query, string fields, string detail)
+    {
+        // it was the framework's binding failure: a 400 whose detail named neither parameter
+        using var client = f.Client("reader");
+        var problem = await Problem.AssertAsync(await client.GetAsync("/v1/audit" + query), HttpStatusCode.BadRequest, "malformed-request");
+        Assert.Contains(detail, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(fields.Split(','), problem.GetProperty("errors").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task AuditPage_FromAndLimit_AreStillDocumentedAsIntegers()
+    {
+        using var anonymous = f.Client(null);
+        using var doc = System.Text.Json.JsonDocument.Parse(await anonymous.GetStringAsync("/openapi/v1.json"));
+        var parameters = doc.RootElement.GetProperty("paths").GetProperty("/v1/audit").GetProperty("get").GetProperty("parameters");
+        foreach (var name in new[] { "from", "limit" })
+        {
+            var schema = parameters.EnumerateArray().Single(p => p.GetProperty("name").GetString() == name).GetProperty("schema");
+            Assert.Equal("integer", schema.GetProperty("type").GetString());
+        }
+    }
 }

@@ -53,7 +53,7 @@ internal static class AuditCommand
             }
             else
             {
-                var h = location is null ? HomeOption.Resolve(p, home) : Governance.CrucibleHome.Resolve(location.Value);
+                var h = location is null ? HomeOption.Resolve(p, home) : Governance.CrucibleHome.ResolveStoreFolder(location.Value);
                 v = AuditLog.Verify(h.RequireExisting(), p.GetValue(publicKey), p.GetValue(checkpoints));
             }
 
@@ -101,7 +101,7 @@ internal static class AuditCommand
         log.SetAction(parse => CliRunner.Run(parse, p =>
         {
             var location = p.GetValue(store) is { } s ? StoreLocation.Parse(s) : null;
-            var h = location is { Kind: StoreKind.Sqlite } ? Governance.CrucibleHome.Resolve(location.Value) : HomeOption.Resolve(p, home);
+            var h = location is { Kind: StoreKind.Sqlite } ? Governance.CrucibleHome.ResolveStoreFolder(location.Value) : HomeOption.Resolve(p, home);
             var kindName = p.GetValue(kind);
             if (kindName is not null && AuditKinds.FromWireName(kindName) is null)
                 throw new InvalidInputException("OPT-E", $"--kind: unknown kind '{kindName}'");

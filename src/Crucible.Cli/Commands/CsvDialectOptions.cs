@@ -11,10 +11,12 @@ namespace Crucible.Cli.Commands;
 /// train on a file (<c>train</c>), so that a file <c>data check</c> accepts with some of these options is read the same
 /// way by them (the reader's messages name these options: "declare that delimiter", "declare Keep or ForwardFill", "declare
 /// the column's domain"). The values given are recorded as given (<see cref="ToConfig"/>) and read back by
-/// <see cref="Apply(JsonNode?, CsvReadOptions)"/>, so that <c>verify-run --recompute</c> reads the file as the run did.
+/// <see cref="Apply(JsonNode?, CsvReadOptions, string?)"/>, so that <c>verify-run --recompute</c> reads the file as the run did.
 /// </summary>
 internal sealed class CsvDialectOptions
 {
+    private readonly string? _prefix;
+
     public readonly Option<string> Delimiter;
 
     public readonly Option<string> DecimalSeparator;
@@ -38,7 +40,8 @@ internal sealed class CsvDialectOptions
     /// </summary>
     public CsvDialectOptions(string? prefix = null, string? file = null)
     {
-        string Name(string name) => prefix is null ? "--" + name : $"--{prefix}-{name}";
+        _prefix = prefix;
+        string Name(string name) => FlagName(prefix, name);
         string Of(string text) => file is null ? text : $"{file}: {text}";
         Delimiter = new(Name("delimiter")) { Description = Of("Field delimiter (default ','; use 'tab' for tabs)") };
         DecimalSeparator = new(Name("decimal")) { Description = Of("Decimal separator: '.' (default) or ','") };
@@ -71,7 +74,7 @@ internal sealed class CsvDialectOptions
     public IEnumerable<Option> All => [Delimiter, DecimalSeparator, Thousands, DateFormat, Na, Missing, FfillLimit, Domain];
 
     /// <summary><paramref name="options"/> with the dialect <paramref name="parse"/> gives (unchanged where none is given).</summary>
-    public CsvReadOptions Apply(ParseResult parse, CsvReadOptions options) => Apply(ToConfig(parse), options);
+    public CsvReadOptions Apply(ParseResult parse, CsvReadOptions options) => Apply(ToConfig(parse), options, _prefix);
 
     /// <summary>The values given on the command line, as given (null when none is: a run manifest then records nothing).</summary>
     public JsonObject? ToConfig(ParseResult parse)
@@ -88,13 +91,23 @@ internal sealed class CsvDialectOptions
         return o.Count == 0 ? null : o;
     }
 
-    /// <summary><paramref name="options"/> with a dialect recorded by <see cref="ToConfig"/> (unchanged when null), checked.</summary>
-    public static CsvReadOptions Apply(JsonNode? config, CsvReadOptions options)
+    /// <summary>
+    /// <paramref name="options"/> with a dialect recorded by <see cref="ToConfig"/> (unchanged when null), checked; a value
+    /// out of range is refused naming its option (<c>--ffill-limit</c>, or <c>--PREFIX-ffill-limit</c> with <paramref name="prefix"/>).
+    /// </summary>
+    public static CsvReadOptions Apply(JsonNode? config, CsvReadOptions options, string? prefix = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        // the reader's properties that these options set, by the flag that sets them (the others keep their property name)
+        string? Flag(string property) => property switch
+        {
+            nameof(CsvReadOptions.DateFormat) => FlagName(prefix, "date-format"),
+            nameof(CsvReadOptions.ForwardFillLimit) => FlagName(prefix, "ffill-limit"),
+            _ => null,
+        };
         if (config is not JsonObject c)
         {
-            options.Validate();
+            options.Validate(Flag);
             return options;
         }
 
@@ -120,9 +133,11 @@ internal sealed class CsvDialectOptions
             ForwardFillLimit = c["ffill_limit"]?.GetValue<int>() ?? options.ForwardFillLimit,
             ColumnDomains = Domains(A("domain")),
         };
-        result.Validate();
+        result.Validate(Flag);
         return result;
     }
+
+    private static string FlagName(string? prefix, string name) => prefix is null ? "--" + name : $"--{prefix}-{name}";
 
     private static Dictionary<string, ColumnDomain> Domains(string[] specs)
     {

@@ -89,6 +89,34 @@ internal static class EnsembleCommand
         return command;
     }
 
+    /// <summary>
+    /// Refuses one scenario file named twice in <c>--scenarios</c> (the same path, or two paths to it, compared by full path,
+    /// <see cref="Path.GetFullPath(string)"/>; a link to it is another path): it was accepted as members <c>a</c> and
+    /// <c>a#2</c>, and a member that agrees with itself understates the ensemble's disagreement.
+    /// </summary>
+    private static void RefuseAFileNamedTwice(string[] files)
+    {
+        // the file system's own rule: case-sensitive on Linux, not on Windows or (by default) macOS
+        var comparer = OperatingSystem.IsLinux() ? StringComparer.Ordinal : StringComparer.OrdinalIgnoreCase;
+        var seen = new Dictionary<string, string>(comparer);
+        foreach (var file in files)
+        {
+            string full;
+            try
+            {
+                full = Path.GetFullPath(file);
+            }
+            catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+            {
+                continue; // reading it reports the bad path
+            }
+
+            if (!seen.TryAdd(full, file))
+                throw new InvalidInputException("OPT-E", $"--scenarios names {full} twice ({(seen[full] == file ? file : $"as {seen[full]} and {file}")}; "
+                    + "compared by full path): a member agreeing with itself understates the disagreement; name each scenario file once");
+        }
+    }
+
     /// <summary>Runs the ensemble for a parsed command line, writing a summary to <paramref name="output"/>.</summary>
     public static ExitCode Execute(ParseResult parse, Options o, TextWriter output)
     {
@@ -98,6 +126,7 @@ internal static class EnsembleCommand
         var thresholds = new EnsembleThresholds { MaxEsSpread = parse.GetValue(o.MaxEsSpread), MaxWasserstein = parse.GetValue(o.MaxWasserstein) };
         if (!(thresholds.MaxEsSpread > 0) || !(thresholds.MaxWasserstein > 0) || double.IsInfinity(thresholds.MaxEsSpread) || double.IsInfinity(thresholds.MaxWasserstein))
             throw new InvalidInputException("OPT-E", "--max-es-spread and --max-wasserstein must be positive and finite");
+        RefuseAFileNamedTwice(files); // before any file is read
         var home = HomeOption.ResolveForRun(parse, o.Home);
         var metadata = files.Select(Evaluation.ScenarioSidecar.PriceMetadataOf).OfType<string>().ToArray();
         var run = RunManifests.Start(home, "ensemble", new JsonObject

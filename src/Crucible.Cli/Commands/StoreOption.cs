@@ -25,7 +25,7 @@ internal static class StoreOption
         return location switch
         {
             null => (HomeOption.Resolve(parse, home), StoreLocation.Sqlite(HomeOption.Resolve(parse, home))),
-            { Kind: StoreKind.Sqlite } => (CrucibleHome.Resolve(location.Value), location),
+            { Kind: StoreKind.Sqlite } => (CrucibleHome.ResolveStoreFolder(location.Value), location),
             _ => (HomeOption.Resolve(parse, home), location),
         };
     }

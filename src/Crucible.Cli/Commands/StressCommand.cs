@@ -345,7 +345,7 @@ internal static class StressCommand
     private static TimeSeriesFrame LoadHistory(string path, string? inputText, JsonNode? dialect)
     {
         var input = TrainCommand.InputKindOf(inputText);
-        return CsvSeriesReader.Load(path, CsvDialectOptions.Apply(dialect, new CsvReadOptions { Input = input })).ToLogReturns(input);
+        return CsvSeriesReader.Load(path, CsvDialectOptions.Apply(dialect, new CsvReadOptions { Input = input }, "history")).ToLogReturns(input);
     }
 
     private static double[] ParseAlphas(string[]? texts)

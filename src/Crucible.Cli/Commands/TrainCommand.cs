@@ -554,6 +554,7 @@ internal static class TrainCommand
         where T : new()
     {
         if (path is null) return new T();
+        Crucible.Data.IO.InputFile.ThrowIfFolder(path, "OPT-E-FILE");
         if (!File.Exists(path)) throw new InvalidInputException("OPT-E-FILE", $"{path} does not exist", new InputLocation(path, 0, 0));
         string text = "";
         try
@@ -585,6 +586,7 @@ internal static class TrainCommand
     private static (TimeSeriesFrame Train, TimeSeriesFrame All, DataQualityReport Report, TimeSeriesFrame Read) ReadFile(string path, InputKind input, string? columns, DateOnly? trainEnd,
         System.Text.Json.Nodes.JsonNode? dialect)
     {
+        Crucible.Data.IO.InputFile.ThrowIfFolder(path, "CSV-E-FILE");
         if (!File.Exists(path)) throw new InvalidInputException("CSV-E-FILE", $"{path} does not exist", new InputLocation(path, 0, 0));
         // the report crucible data check --input … prints for this file (the same options), kept for the run manifest
         var (frame, report) = CsvSeriesReader.Read(path, CsvDialectOptions.Apply(dialect, new CsvReadOptions { Input = input }));

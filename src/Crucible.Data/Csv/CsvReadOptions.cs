@@ -146,8 +146,18 @@ public sealed record CsvReadOptions
     public static CsvReadOptions Default { get; } = new();
 
     /// <summary>Checks the options themselves; throws <see cref="InvalidInputException"/> for contradictory settings.</summary>
-    public void Validate()
+    public void Validate() => Validate(null);
+
+    /// <summary>
+    /// Checks the options themselves; throws <see cref="InvalidInputException"/> (<c>OPT-E</c>) for contradictory settings,
+    /// an empty date format or a limit out of range, naming the offending property and its allowed range.
+    /// <paramref name="name"/> maps a property name (e.g. <c>ForwardFillLimit</c>) to the name the user knows it by
+    /// (a CLI flag such as <c>--ffill-limit</c>); null, or null for a property, keeps the property name.
+    /// </summary>
+    public void Validate(Func<string, string?>? name)
     {
+        string N(string property) => name?.Invoke(property) ?? property;
+        static string Got(long value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (Delimiter == DecimalSeparator)
             throw new InvalidInputException("OPT-E", $"the delimiter and the decimal separator are both '{Delimiter}'");
         // The thousands separator may equal the delimiter: such values are quoted ("1,234,567").
@@ -159,8 +169,23 @@ public sealed record CsvReadOptions
             throw new InvalidInputException("OPT-E", "the decimal separator must be '.' or ','");
         if (ThousandsSeparator is { } ts && ts is not ('.' or ',' or '\'' or ' ' or '_'))
             throw new InvalidInputException("OPT-E", "the thousands separator must be one of . , ' space _");
-        if (ForwardFillLimit < 0 || MaxGapBusinessDays < 1 || MaxFieldLength < 16 || MaxColumns < 1 || MaxRows < 1 || MaxErrors < 1
-            || MaxRecordLength < MaxFieldLength || MaxWarningsPerRule < 0)
-            throw new InvalidInputException("OPT-E", "a limit in the CSV options is out of range");
+        if (string.IsNullOrWhiteSpace(DateFormat))
+            throw new InvalidInputException("OPT-E", $"{N(nameof(DateFormat))} is empty: give an exact .NET date format such as yyyy-MM-dd");
+        void AtLeast(long value, long min, string property)
+        {
+            if (value < min)
+                throw new InvalidInputException("OPT-E", $"{N(property)} must be at least {Got(min)}, got {Got(value)}");
+        }
+
+        AtLeast(ForwardFillLimit, 0, nameof(ForwardFillLimit));
+        AtLeast(MaxGapBusinessDays, 1, nameof(MaxGapBusinessDays));
+        AtLeast(MaxFieldLength, 16, nameof(MaxFieldLength));
+        AtLeast(MaxColumns, 1, nameof(MaxColumns));
+        AtLeast(MaxRows, 1, nameof(MaxRows));
+        AtLeast(MaxErrors, 1, nameof(MaxErrors));
+        AtLeast(MaxWarningsPerRule, 0, nameof(MaxWarningsPerRule));
+        if (MaxRecordLength < MaxFieldLength)
+            throw new InvalidInputException("OPT-E",
+                $"{N(nameof(MaxRecordLength))} must be at least {N(nameof(MaxFieldLength))} ({Got(MaxFieldLength)}), got {Got(MaxRecordLength)}");
     }
 }

@@ -62,7 +62,9 @@ public static class CsvSeriesReader
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            var message = e is FileNotFoundException or DirectoryNotFoundException ? "file not found" : "cannot open the file: " + e.Message;
+            var message = e is FileNotFoundException or DirectoryNotFoundException ? "file not found"
+                : Directory.Exists(path) ? IO.InputFile.FolderMessage // the system says "Access to the path is denied"
+                : "cannot open the file: " + e.Message;
             var issue = new DataIssue(IssueSeverity.Error, CsvRules.FileUnreadable, path, 0, 0, 0, "", message);
             failure = new DataQualityReport
             {

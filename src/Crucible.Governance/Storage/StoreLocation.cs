@@ -56,7 +56,7 @@ public sealed class StoreLocation
         {
             case "sqlite":
                 if (rest.Length == 0) throw Bad("sqlite: needs a home folder, e.g. sqlite:/var/lib/crucible");
-                return Sqlite(CrucibleHome.Resolve(rest));
+                return Sqlite(CrucibleHome.ResolveStoreFolder(rest));
             case "postgres" or "postgresql":
                 if (rest.Length == 0) throw Bad("postgres: needs a connection string, e.g. postgres:Host=db;Username=crucible;Database=crucible");
                 NpgsqlConnectionStringBuilder builder;

@@ -44,10 +44,24 @@ public static class AuditEndpoints
     public static void Map(RouteGroupBuilder v1)
     {
         var read = ApiKeyAuthenticationHandler.PolicyPrefix + Scopes.Read;
-        v1.MapGet("/audit", (AuditLog log, long? from, int? limit) =>
+        // from and limit are read here, not bound by the framework: a value that is not an integer (from=abc) was the
+        // framework's 400 with a generic detail that named neither parameter
+        v1.MapGet("/audit", (AuditLog log, string? from, string? limit) =>
             {
-                long start = from ?? 1;
-                int take = limit ?? 100;
+                var malformed = new Dictionary<string, string[]>(StringComparer.Ordinal);
+                long start = 1;
+                int take = 100;
+                if (from is not null && !long.TryParse(from, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out start))
+                    malformed["from"] = [$"must be an integer ≥ 1 (the first sequence number), got '{from}'"];
+                if (limit is not null && !int.TryParse(limit, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out take))
+                    malformed["limit"] = [string.Create(CultureInfo.InvariantCulture, $"must be an integer in 1..{MaxLimit}, got '{limit}'")];
+                if (malformed.Count > 0)
+                {
+                    var p = ProblemTypes.Create(400, "the audit page request has malformed values: " + string.Join("; ", malformed.Select(e => $"{e.Key}: {e.Value[0]}")));
+                    p.Extensions["errors"] = malformed;
+                    return Results.Problem(p);
+                }
+
                 var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
                 if (start < 1) errors["from"] = [string.Create(CultureInfo.InvariantCulture, $"must be ≥ 1, got {start}")];
                 if (take < 1 || take > MaxLimit) errors["limit"] = [string.Create(CultureInfo.InvariantCulture, $"must be in 1..{MaxLimit}, got {take}")];
@@ -67,7 +81,19 @@ public static class AuditEndpoints
             })
             .RequireAuthorization(read)
             .Produces<AuditPage>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                // read as text (above) but integers: documented as such
+                foreach (var parameter in operation.Parameters ?? [])
+                {
+                    if (parameter is Microsoft.OpenApi.OpenApiParameter { Name: "from" or "limit" } p)
+                        p.Schema = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.Integer, Format = p.Name == "from" ? "int64" : "int32" };
+                }
+
+                return Task.CompletedTask;
+            })
             .WithName("ListAudit")
             .WithSummary("A page of the audit log (from, limit ≤ 1000)");
         v1.MapGet("/audit/verify", (AuditLog log) =>

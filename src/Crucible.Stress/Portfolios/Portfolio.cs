@@ -139,6 +139,7 @@ public sealed partial class Portfolio
     /// <summary>Reads a portfolio JSON file; every problem is an <see cref="InvalidInputException"/> naming file, line, column and rule.</summary>
     public static Portfolio Load(string path)
     {
+        Data.IO.InputFile.ThrowIfFolder(path, "not-a-file");
         if (!File.Exists(path)) throw new InvalidInputException("file-not-found", "file not found", new InputLocation(path, 0, 0));
         return Parse(File.ReadAllBytes(path), path);
     }

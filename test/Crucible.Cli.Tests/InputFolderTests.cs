@@ -1,0 +1,41 @@
+namespace Crucible.Cli.Tests;
+
+/// <summary>
+/// A folder named where an input file is expected (<c>--data</c>, <c>--real</c>, <c>--synthetic</c>) is refused as a
+/// folder, exit 2: <c>data check</c> used to answer "Access to the path … is denied", <c>train</c> "does not exist",
+/// <c>evaluate</c> "file not found".
+/// </summary>
+public sealed class InputFolderTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("crucible-cli-input-folder-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private (int Exit, string Stdout, string Stderr) Crucible(params string[] args) =>
+        CliProcess.Run(new Dictionary<string, string> { ["CRUCIBLE_HOME"] = Path.Combine(_dir, "home") }, args);
+
+    [Fact]
+    public void AFolderForAnInputFile_IsRefusedAsAFolder()
+    {
+        string folder = Path.Combine(_dir, "a-folder");
+        Directory.CreateDirectory(folder);
+        string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 60);
+        (string[] Args, string Rule)[] cases =
+        [
+            (["data", "check", "--data", folder], "CSV-E-FILE"),
+            (["train", "--data", folder, "--steps", "2", "--out", Path.Combine(_dir, "m")], "CSV-E-FILE"),
+            (["evaluate", "--real", folder, "--synthetic", prices, "--out", Path.Combine(_dir, "r.json")], "not-a-file"),
+            (["evaluate", "--real", prices, "--synthetic", folder, "--out", Path.Combine(_dir, "r.json")], "not-a-file"),
+        ];
+        foreach (var (args, rule) in cases)
+        {
+            var r = Crucible(args);
+            Assert.True(r.Exit == 2, $"{string.Join(' ', args)}: exit {r.Exit}: {r.Stdout}{r.Stderr}");
+            Assert.Contains($"{folder}: error [{rule}]: a folder, not a file: name the file itself", r.Stdout + r.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("denied", r.Stdout + r.Stderr, StringComparison.Ordinal);
+        }
+
+        Assert.False(Directory.Exists(Path.Combine(_dir, "m")));
+        Assert.False(File.Exists(Path.Combine(_dir, "r.json")));
+    }
+}

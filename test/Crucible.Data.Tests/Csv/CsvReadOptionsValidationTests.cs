@@ -1,0 +1,51 @@
+using Crucible.Data.Csv;
+
+namespace Crucible.Data.Tests.Csv;
+
+/// <summary>
+/// <see cref="CsvReadOptions.Validate()"/> names the option at fault and its allowed range (it used to say "a limit in the
+/// CSV options is out of range" without naming which), and refuses an empty date format up front (it used to be accepted
+/// and then fail every date); a host maps property names to the names its users know.
+/// </summary>
+public class CsvReadOptionsValidationTests
+{
+    [Theory]
+    [InlineData("DateFormat", "DateFormat is empty: give an exact .NET date format such as yyyy-MM-dd")]
+    [InlineData("DateFormatBlank", "DateFormat is empty")]
+    [InlineData("ForwardFillLimit", "ForwardFillLimit must be at least 0, got -1")]
+    [InlineData("MaxGapBusinessDays", "MaxGapBusinessDays must be at least 1, got 0")]
+    [InlineData("MaxFieldLength", "MaxFieldLength must be at least 16, got 15")]
+    [InlineData("MaxColumns", "MaxColumns must be at least 1, got 0")]
+    [InlineData("MaxRows", "MaxRows must be at least 1, got 0")]
+    [InlineData("MaxErrors", "MaxErrors must be at least 1, got 0")]
+    [InlineData("MaxWarningsPerRule", "MaxWarningsPerRule must be at least 0, got -1")]
+    [InlineData("MaxRecordLength", "MaxRecordLength must be at least MaxFieldLength (100), got 99")]
+    public void AnOptionOutOfRange_IsRefused_NamingItAndItsRange(string bad, string message)
+    {
+        var options = bad switch
+        {
+            "DateFormat" => new CsvReadOptions { DateFormat = "" },
+            "DateFormatBlank" => new CsvReadOptions { DateFormat = " \t" },
+            "ForwardFillLimit" => new CsvReadOptions { ForwardFillLimit = -1 },
+            "MaxGapBusinessDays" => new CsvReadOptions { MaxGapBusinessDays = 0 },
+            "MaxFieldLength" => new CsvReadOptions { MaxFieldLength = 15 },
+            "MaxColumns" => new CsvReadOptions { MaxColumns = 0 },
+            "MaxRows" => new CsvReadOptions { MaxRows = 0 },
+            "MaxErrors" => new CsvReadOptions { MaxErrors = 0 },
+            "MaxWarningsPerRule" => new CsvReadOptions { MaxWarningsPerRule = -1 },
+            _ => new CsvReadOptions { MaxFieldLength = 100, MaxRecordLength = 99 },
+        };
+        var e = Assert.Throws<InvalidInputException>(() => options.Validate());
+        Assert.Equal("OPT-E", e.Rule);
+        Assert.StartsWith(message, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AHostsNames_ReplaceThePropertyNames()
+    {
+        var e = Assert.Throws<InvalidInputException>(() => new CsvReadOptions { ForwardFillLimit = -3 }
+            .Validate(p => p == nameof(CsvReadOptions.ForwardFillLimit) ? "--ffill-limit" : null));
+        Assert.Equal("--ffill-limit must be at least 0, got -3", e.Message);
+        CsvReadOptions.Default.Validate(); // the defaults pass
+    }
+}
