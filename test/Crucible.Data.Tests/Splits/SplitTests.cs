@@ -34,8 +34,11 @@ public class SplitTests
             && !dates[s.HoldoutStart..s.HoldoutEnd].Intersect(dates[s.TrainStart..s.TrainEnd]).Any();
     }
 
+    // rows ≥ 400: with 80% train and the longest embargo (40 + 10 rows) a holdout of at least 30 rows remains, so every
+    // drawn case is a split that exists (from 200 rows, e.g. 210 rows at 80% with a 46-row embargo left no holdout row
+    // and the unseeded property failed on such draws now and then)
     private static readonly Arbitrary<(int Rows, int Window, int Extra, int Percent)> Cases =
-        (from rows in Gen.Choose(200, 2000)
+        (from rows in Gen.Choose(400, 2000)
          from window in Gen.Choose(1, 40)
          from extra in Gen.Choose(0, 10)
          from percent in Gen.Choose(20, 80)
