@@ -81,11 +81,22 @@ public sealed class DropoutGeneratorTests : IDisposable
     [Fact]
     public void WithDropout_AResumedCheckpoint_GivesTheSameModelAsAnUninterruptedFit()
     {
+        // a checkpoint of another dropout is another configuration
         var o = Options(0.3) with { Distillation = null };
+        AssertResumedFitIsTheUninterruptedOne(o, o with { Dropout = 0.1 }, _dir);
+    }
+
+    /// <summary>
+    /// Fitting <paramref name="o"/> stopped at step 20 and resumed from its checkpoint (every 10 steps, in
+    /// <paramref name="dir"/>) gives the uninterrupted fit's weights and manifest bytes, and <paramref name="other"/>
+    /// (another configuration) is refused that checkpoint (<c>checkpoint-mismatch</c>). Shared with SmoothingGeneratorTests.
+    /// </summary>
+    internal static void AssertResumedFitIsTheUninterruptedOne(DiffusionGeneratorOptions o, DiffusionGeneratorOptions other, string dir)
+    {
         var train = DiffusionGeneratorTests.Returns(300, 9);
         var whole = new DiffusionGenerator(o).Fit(train);
 
-        string ckpt = Path.Combine(_dir, "fit.ckpt");
+        string ckpt = Path.Combine(dir, "fit.ckpt");
         using var cancel = new CancellationTokenSource();
         var progress = new StopAt(20, cancel);
         Assert.ThrowsAny<OperationCanceledException>(() =>
@@ -94,8 +105,7 @@ public sealed class DropoutGeneratorTests : IDisposable
         Assert.Equal(whole.WeightsBytes(), resumed.WeightsBytes());
         Assert.Equal(whole.ManifestBytes(), resumed.ManifestBytes());
 
-        // a checkpoint of another dropout is another configuration
-        var e = Assert.Throws<InvalidInputException>(() => new DiffusionGenerator(o with { Dropout = 0.1 }).Fit(train, checkpoint: new CheckpointOptions(ckpt)));
+        var e = Assert.Throws<InvalidInputException>(() => new DiffusionGenerator(other).Fit(train, checkpoint: new CheckpointOptions(ckpt)));
         Assert.Equal("checkpoint-mismatch", e.Rule);
     }
 
