@@ -118,14 +118,19 @@ public static class StressFiles
 
     // the request against the model before any sampling (SequenceGenerator.CheckRequest): a condition name it lacks (or
     // any name, for an unconditional model), a value out of range, guidance for an unconditional model, a stress
-    // specification that does not resolve: an input error naming the model's manifest (or the specification) and the
-    // rule, as generate refuses it
+    // specification that does not resolve or whose moves need a level it leaves unset: an input error naming the model's
+    // manifest (or the specification) and the rule, as generate refuses it; --guidance on a conditional model with no
+    // condition named is located at --guidance (the model is not at fault)
     private static void CheckRequest(SequenceGenerator model, SequenceSampleRequest? request, string folder)
     {
         if (request is null) return;
         try
         {
             model.CheckRequest(request);
+        }
+        catch (InvalidInputException e) when (e.Rule == SequenceGenerator.GuidanceWithoutConditionsRule && e.Location is null && model.ConditionSpace.Names.Count > 0)
+        {
+            throw new InvalidInputException(e.Rule, $"{e.Message} (--condition NAME=VALUE or --stress SPEC names one; or drop --guidance)", new InputLocation("--guidance", 0, 0));
         }
         catch (InvalidInputException e) when (e.Location is null)
         {

@@ -254,6 +254,30 @@ public sealed class DpSequenceCommandTests : IDisposable
         Assert.True(rejection.Exit == 0, rejection.Stderr);
         Assert.True(File.Exists(report));
 
+        // a stress specification's moves are constraints on the returns, which need that one s as well: with
+        // --guidance-scale 0, and in generate, a specification with moves and no level exits 2 at the move in --stress
+        // (line 1, its column), saying what to add, before any draw; with the level in it, it runs
+        File.Delete(report);
+        string movesCsv = Path.Combine(_dir, "moves.csv");
+        foreach (var (args, column) in new (string[], int)[]
+        {
+            ([.. reverse, "--guidance-scale", "0", "--stress", "TERM=+0.5, A<=-5%"], 12),
+            (["generate", "--model", model, "--count", "2", "--sampling-steps", "5", "--stress", "mean(A,B)<=-2%", "--out", movesCsv], 1),
+        })
+        {
+            var r = Crucible(args);
+            Assert.True(r.Exit == 2, $"exit {r.Exit}\n{r.Stdout}\n{r.Stderr}");
+            Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"--stress:1:{column}: error [state-scale]: the move "), r.Stderr, StringComparison.Ordinal);
+            Assert.Contains("add a level, VIXCLS=VALUE as a condition or in the specification", r.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", r.Stderr, StringComparison.Ordinal);
+            Assert.False(File.Exists(report));
+            Assert.False(File.Exists(movesCsv));
+        }
+
+        var movesWithLevel = Crucible([.. reverse, "--guidance-scale", "0", "--stress", "TERM=+0.5, A<=-5%, VIXCLS=30"]);
+        Assert.True(movesWithLevel.Exit == 0, movesWithLevel.Stderr);
+        Assert.True(File.Exists(report));
+
         string stateless = Path.Combine(_dir, "stateless.csv");
         File.WriteAllLines(stateless, File.ReadAllLines(state).Select(l => string.Join(',', l.Split(',').Where((_, i) => i != 1))));
         string refused = Path.Combine(_dir, "refused");

@@ -47,4 +47,47 @@ public sealed class UnconditionalGuidanceTests : IDisposable
         using var plain = await client.PostAsync("/v1/scenarios", ServiceFixture.Json($$"""{"model": "{{id}}", "count": 2, "seed": 1, "sampling_steps": 5}"""));
         Assert.Equal(HttpStatusCode.OK, plain.StatusCode);
     }
+
+    /// <summary>
+    /// Session 18: on a model WITH condition inputs, a request naming no condition (no conditions, or empty ones, and no
+    /// stress specification that sets one) samples the unconditional model whatever the guidance fields say: the same
+    /// rule, a 422 naming the field; the model's default guidance alone, or a named condition, is served.
+    /// </summary>
+    [Fact]
+    public async Task GuidanceWithoutACondition_OnAConditionalModel_Is422NamingTheField_AndWithAConditionIsServed()
+    {
+        string model = Path.Combine(_dir, "conditional"), home = Path.Combine(_dir, "home-c");
+        TinySequenceModel.Train().Save(model);
+        string id;
+        using (var log = AuditLog.Open(CrucibleHome.Resolve(home)))
+        {
+            id = new ModelRegistry(CrucibleHome.Resolve(home), log).Register(model).Id;
+        }
+
+        var (key, line) = ApiKeyStore.NewKey("gen", new HashSet<string> { "generate" });
+        string keys = Path.Combine(_dir, "keys-c");
+        File.WriteAllLines(keys, [line]);
+        using var factory = ServiceFixture.Create(home, keys);
+        using var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", key);
+
+        foreach (var (member, field) in new[]
+        {
+            ("\"guidance\": 4", "guidance"), ("\"guidance_min_noise\": 0.5", "guidance_min_noise"), ("\"regime_guidance\": 1", "regime_guidance"),
+            ("\"guidance\": 2, \"conditions\": {}", "guidance"), ("\"regime_guidance\": 1, \"stress\": \"SPY<=-1%\"", "regime_guidance"),
+        })
+        {
+            var body = ServiceFixture.Json($$"""{"model": "{{id}}", "count": 2, "seed": 1, "sampling_steps": 5, {{member}}}""");
+            var problem = await Problem.AssertAsync(await client.PostAsync("/v1/scenarios", body), HttpStatusCode.UnprocessableEntity, "validation");
+            var message = problem.GetProperty("errors").GetProperty(field)[0].GetString()!;
+            Assert.Contains("GUIDANCE-E-UNCONDITIONAL", message, StringComparison.Ordinal);
+            Assert.Contains("no condition was named", message, StringComparison.Ordinal);
+        }
+
+        foreach (var served in new[] { "", ", \"guidance\": 2, \"conditions\": {\"VIXCLS\": 20}", ", \"regime_guidance\": 1, \"stress\": \"VIXCLS=20\"" })
+        {
+            using var ok = await client.PostAsync("/v1/scenarios", ServiceFixture.Json($$"""{"model": "{{id}}", "count": 2, "seed": 1, "sampling_steps": 5{{served}}}"""));
+            Assert.True(ok.StatusCode == HttpStatusCode.OK, served + ": " + await ok.Content.ReadAsStringAsync());
+        }
+    }
 }

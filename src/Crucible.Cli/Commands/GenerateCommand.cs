@@ -235,6 +235,12 @@ internal static class GenerateCommand
                 {
                     return sequence.Generate(count, seed, request);
                 }
+                catch (InvalidInputException e) when (e.Rule == SequenceGenerator.GuidanceWithoutConditionsRule && e.Location is null && sequence.ConditionSpace.Names.Count > 0)
+                {
+                    // the library's rule on a conditional model with no condition named: located at the first option that asks for guidance
+                    string option = guidance is not null ? "--guidance" : guidanceMinNoise is not null ? "--guidance-min-noise" : "--regime-guidance";
+                    throw new InvalidInputException(e.Rule, $"{e.Message} (--condition NAME=VALUE or --stress SPEC names one; or drop {option})", new InputLocation(option, 0, 0));
+                }
                 catch (InvalidInputException e) when (e.Rule == SequenceGenerator.GuidanceWithoutConditionsRule && e.Location is null)
                 {
                     // the library's rule (--guidance, --guidance-min-noise, --regime-guidance on a model without condition inputs), located at the model

@@ -115,19 +115,46 @@ public sealed class SequenceGenerator
         {
             if (sampler.Guidance is not null)
                 throw new InvalidInputException("guidance-conflict", "the stress specification's moves need the sampler's guidance slot, which the request already fills");
-            var affine = ScaledAffine(conditions,
-                "the stress specification's moves are constraints on the returns, and this model scales its windows by the requested {0}: set {0} in the specification or the conditions");
+            var affine = MovesAffine(request.Stress!, conditions);
             sampler = sampler with { Guidance = plan.Guidance(affine.Offset, affine.Scale) };
         }
 
         return (conditions, sampler, plan);
     }
 
+    // the map of a stress specification's moves (constraints on the returns): a state-scaled model needs one level, and
+    // without it the refusal (StateScaleRule) is located at the specification's first move (line 1 of its source, the
+    // --stress option) and says what to add
+    private SeriesAffine MovesAffine(string stress, IReadOnlyDictionary<string, double>? conditions)
+    {
+        if (Manifest.StateScale is not { } ss) return Affine;
+        if (ConstantScale(conditions) is not null) return ScaledAffine(conditions, "{0}");
+        var spec = StressSpec.Parse(stress);
+        var move = spec.Terms.OfType<MoveTerm>().First();
+        string series = string.Join(",", move.Series);
+        string text = string.Create(CultureInfo.InvariantCulture, $"{move.Scope switch
+        {
+            MoveScope.Daily => $"daily({series})",
+            MoveScope.Mean => $"mean({series})",
+            _ => series,
+        }}{(move.AtMost ? "<=" : ">=")}{move.Percent:G6}%");
+        throw new InvalidInputException(StateScaleRule,
+            $"the move {text} is a constraint on the returns, and this model scales its windows by the requested {ss.Feature}, which neither the stress "
+            + $"specification nor the conditions set (each window would draw its own level, so the move has no single map to the returns): add a level, "
+            + $"{ss.Feature}=VALUE as a condition or in the specification, or an archetype that sets {ss.Feature}",
+            new InputLocation(spec.Source, 1, move.Column));
+    }
+
     // the conditions a request samples under (its stress specification's and its own) and the specification's plan
     private (IReadOnlyDictionary<string, double>? Conditions, StressPlan? Plan) ConditionsOf(SequenceSampleRequest request)
     {
-        RefuseGuidanceWithoutConditions(request);
-        if (request.Stress is null) return (request.Conditions, null);
+        if (Manifest.Conditions.Names.Count == 0) RefuseGuidanceWithoutConditions(request, null);
+        if (request.Stress is null)
+        {
+            RefuseGuidanceWithoutConditions(request, request.Conditions);
+            return (request.Conditions, null);
+        }
+
         var plan = PlanStress(request.Stress);
         var conditions = new Dictionary<string, double>(plan.Conditions, StringComparer.OrdinalIgnoreCase);
         foreach (var (name, value) in request.Conditions ?? new Dictionary<string, double>())
@@ -136,6 +163,7 @@ public sealed class SequenceGenerator
                 throw new InvalidInputException("condition-conflict", $"condition {name} is set both by the stress specification and by a condition; give it once");
         }
 
+        RefuseGuidanceWithoutConditions(request, conditions);
         return (conditions, plan);
     }
 
@@ -173,9 +201,10 @@ public sealed class SequenceGenerator
     /// <summary>
     /// The rule of a request that sets the classifier-free guidance weight, its minimum noise level or regime guidance
     /// (<see cref="SequenceSampleRequest.GuidanceScale"/>, <see cref="SequenceSampleRequest.GuidanceMinNoise"/>,
-    /// <see cref="SequenceSampleRequest.RegimeGuidance"/>) for a model without condition inputs: all three act through
-    /// the condition (the guided and the plain prediction are the same unconditional one, and the regime factor is 1), so
-    /// they would change nothing but what the request's records say.
+    /// <see cref="SequenceSampleRequest.RegimeGuidance"/>) for a model without condition inputs, or for a model with them
+    /// while naming no condition (no condition, and no stress specification that sets one): all three act through the
+    /// condition (the guided and the plain prediction are the same unconditional one, and the regime factor is 1), so
+    /// they would change nothing but what the request's records say. The model's own defaults never trigger it.
     /// </summary>
     public const string GuidanceWithoutConditionsRule = "GUIDANCE-E-UNCONDITIONAL";
 
@@ -183,10 +212,15 @@ public sealed class SequenceGenerator
     /// Checks <paramref name="request"/> against this model without sampling, as sampling would refuse it: guidance on a
     /// model without condition inputs (<see cref="GuidanceWithoutConditionsRule"/>), a stress specification that does not
     /// resolve, a condition set both by the specification and by the request, a condition the model does not know or a
-    /// value out of range.
+    /// value out of range, a specification's moves on a state-scaled model that leaves the level unset
+    /// (<see cref="StateScaleRule"/>, located at the first move).
     /// </summary>
     /// <exception cref="InvalidInputException">The request would be refused by <see cref="Generate"/>.</exception>
-    public void CheckRequest(SequenceSampleRequest request) => _ = RequestedConditions(request);
+    public void CheckRequest(SequenceSampleRequest request)
+    {
+        _ = RequestedConditions(request);
+        _ = Effective(request);
+    }
 
     /// <summary>
     /// The conditions <paramref name="request"/> draws under (its stress specification's and its own) under the model's
@@ -213,18 +247,31 @@ public sealed class SequenceGenerator
         return canonical;
     }
 
-    // GuidanceWithoutConditionsRule, checked wherever a request is resolved (sampling, its affine map)
-    private void RefuseGuidanceWithoutConditions(SequenceSampleRequest request)
+    // GuidanceWithoutConditionsRule, checked wherever a request is resolved (sampling, its affine map): for a model without
+    // condition inputs before its stress specification is read, for a model with them on the conditions the request
+    // resolves to (its own and its specification's; null or empty: none named). Only what the request sets counts: the
+    // model's own defaults (a calibrated guidance_scale, regime_guidance) never refuse a request that sets nothing.
+    private void RefuseGuidanceWithoutConditions(SequenceSampleRequest request, IReadOnlyDictionary<string, double>? conditions)
     {
-        if (Manifest.Conditions.Names.Count > 0) return;
+        bool conditional = Manifest.Conditions.Names.Count > 0;
+        if (conditional && conditions is { Count: > 0 }) return;
         var set = new List<string>();
         if (request.GuidanceScale is { } w) set.Add(string.Create(CultureInfo.InvariantCulture, $"guidance {w:G6}"));
         if (request.GuidanceMinNoise is { } g) set.Add(string.Create(CultureInfo.InvariantCulture, $"guidance_min_noise {g:G6}"));
         if (request.RegimeGuidance is { } a) set.Add(string.Create(CultureInfo.InvariantCulture, $"regime_guidance {a:G6}"));
         if (set.Count == 0) return;
+        if (!conditional)
+        {
+            throw new InvalidInputException(GuidanceWithoutConditionsRule,
+                $"the model has no condition inputs (it was trained without an economic state), so {string.Join(", ", set)} would have no effect on its draws: "
+                + "classifier-free and regime guidance act through conditions; leave them unset, or use a model trained with a state");
+        }
+
+        // all features absent: the guided pass is the null pass alone (ClassifierFreeGuidance), σ_g limits nothing and the
+        // regime factor is 1, whatever the values
         throw new InvalidInputException(GuidanceWithoutConditionsRule,
-            $"the model has no condition inputs (it was trained without an economic state), so {string.Join(", ", set)} would have no effect on its draws: "
-            + "classifier-free and regime guidance act through conditions; leave them unset, or use a model trained with a state");
+            $"no condition was named (neither a condition nor a stress specification that sets one), so {string.Join(", ", set)} would have no effect on the draws: "
+            + "classifier-free and regime guidance act through conditions; name a condition, or leave them unset");
     }
 
     /// <summary>The guidance weight a request samples with: its own, or else the model's default (<see cref="SequenceGeneratorOptions.GuidanceScale"/>).</summary>

@@ -112,7 +112,7 @@ public static class ReportHtml
         var pf = report.Portfolio;
         sb.Append(inv, $"<tr class=\"portfolio\"><td>portfolio</td><td>{N(pf.Var.Real)}</td><td>{N(pf.Var.Synthetic)}</td><td>{N(pf.Es.Real)}</td><td>{N(pf.Es.Synthetic)}</td><td></td><td></td><td>{N(pf.Cdar.Real)}</td><td>{N(pf.Cdar.Synthetic)}</td></tr></table>");
         var bt = report.Portfolio.Backtest;
-        sb.Append(inv, $"<p id=\"backtest\">VaR backtest: the synthetic one-day portfolio VaR {N(bt.ValueAtRisk)} was exceeded on {bt.Result.Exceptions} of the last {bt.Result.Observations} real days (Kupiec LR {N(bt.Result.KupiecStatistic)}, p = {N(bt.Result.KupiecPValue)}; Basel zone <span class=\"zone-{bt.Result.Zone.ToString().ToLowerInvariant()}\">{bt.Result.Zone.ToString().ToLowerInvariant()}</span>).</p>");
+        sb.Append(inv, $"<p id=\"backtest\">VaR backtest: the synthetic one-day portfolio VaR {N(bt.ValueAtRisk)} was exceeded on {bt.Result.Exceptions} of the last {bt.Result.Observations} real days (Kupiec LR {N(bt.Result.KupiecStatistic)}, p = {N(bt.Result.KupiecPValue)}; Basel zone <span class=\"zone-{bt.Result.Zone.ToString().ToLowerInvariant()}\">{bt.Result.Zone.ToString().ToLowerInvariant()}</span>: {E(Risk.VarBacktest.Bounds(bt.Result.Observations, report.Alpha).ToString())}).</p>");
         var dd = report.Charts.Drawdowns;
         sb.Append("<figure>").Append(new SvgChart("drawdowns", "Portfolio drawdown distribution (all steps of all paths)", "drawdown", "density", 560, 280)
             .Histogram(dd.Edges, Density(dd.Real, dd.Edges), RealColour, "real")

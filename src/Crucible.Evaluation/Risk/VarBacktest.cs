@@ -2,17 +2,46 @@ using Crucible.Data.Statistics;
 
 namespace Crucible.Evaluation.Risk;
 
-/// <summary>The Basel traffic-light zone of a 250-day, 99 % VaR backtest.</summary>
+/// <summary>
+/// The Basel traffic-light zone of a VaR backtest (<see cref="TrafficLightBounds"/>: 0–4, 5–9 and 10 or more exceptions
+/// for 250 days at 99 %).
+/// </summary>
 public enum TrafficLight
 {
-    /// <summary>0–4 exceptions.</summary>
+    /// <summary>Fewer exceptions than <see cref="TrafficLightBounds.YellowFrom"/>.</summary>
     Green,
 
-    /// <summary>5–9 exceptions.</summary>
+    /// <summary>From <see cref="TrafficLightBounds.YellowFrom"/> to below <see cref="TrafficLightBounds.RedFrom"/>.</summary>
     Yellow,
 
-    /// <summary>10 or more exceptions.</summary>
+    /// <summary><see cref="TrafficLightBounds.RedFrom"/> or more.</summary>
     Red,
+}
+
+/// <summary>
+/// The Basel traffic-light zones of a VaR backtest over <see cref="Observations"/> days at confidence
+/// <see cref="Alpha"/> (Basel Committee 1996, "Supervisory framework for the use of backtesting in conjunction with the
+/// internal models approach to market risk capital requirements"): with X ~ Binomial(n, p = 1 − α) the exceptions of a
+/// correct VaR, k exceptions are green while P(X ≤ k) &lt; 0.95, yellow while P(X ≤ k) &lt; 0.9999, red from there
+/// (<see cref="VarBacktest.Bounds"/>). For 250 days at 99 % that is green 0–4, yellow 5–9, red ≥ 10.
+/// </summary>
+/// <param name="Observations">n, the days tested.</param>
+/// <param name="Alpha">α, the VaR's confidence.</param>
+/// <param name="YellowFrom">The fewest exceptions in the yellow zone (≥ 1: zero exceptions are always green).</param>
+/// <param name="RedFrom">The fewest exceptions in the red zone (≥ <paramref name="YellowFrom"/>).</param>
+public sealed record TrafficLightBounds(int Observations, double Alpha, int YellowFrom, int RedFrom)
+{
+    /// <summary>The zone of <paramref name="exceptions"/> exceptions.</summary>
+    public TrafficLight Zone(int exceptions) => exceptions >= RedFrom ? TrafficLight.Red : exceptions >= YellowFrom ? TrafficLight.Yellow : TrafficLight.Green;
+
+    /// <summary>The bounds in words: <c>green 0–4, yellow 5–9, red ≥10 for 250 days at 99%</c>.</summary>
+    public override string ToString()
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        string green = YellowFrom == 1 ? "green 0" : string.Create(inv, $"green 0–{YellowFrom - 1}");
+        string yellow = RedFrom == YellowFrom ? "no yellow" : RedFrom == YellowFrom + 1 ? string.Create(inv, $"yellow {YellowFrom}") : string.Create(inv, $"yellow {YellowFrom}–{RedFrom - 1}");
+        return string.Create(inv, $"{green}, {yellow}, red ≥{RedFrom} for {Observations} days at {Alpha * 100:G6}%");
+    }
 }
 
 /// <summary>The outcome of a VaR backtest: exceptions are days whose loss −r exceeds the VaR.</summary>
@@ -39,7 +68,8 @@ public static class VarBacktest
 {
     /// <summary>
     /// Backtests a constant VaR (a positive loss level) on <paramref name="returns"/>: an exception is a loss −r strictly
-    /// above <paramref name="valueAtRisk"/>. The zone uses the Basel 250-day, 99 % thresholds whatever the length.
+    /// above <paramref name="valueAtRisk"/>. The zone is Basel's for that many days at <paramref name="alpha"/>
+    /// (<see cref="Bounds"/>).
     /// </summary>
     public static VarBacktestResult Run(ReadOnlySpan<double> returns, double valueAtRisk, double alpha)
     {
@@ -49,7 +79,7 @@ public static class VarBacktest
             if (-r > valueAtRisk) exceptions++;
         }
         var lr = KupiecStatistic(exceptions, returns.Length, alpha);
-        return new VarBacktestResult(returns.Length, exceptions, lr, ChiSquareOneSurvival(lr), Zone(exceptions));
+        return new VarBacktestResult(returns.Length, exceptions, lr, ChiSquareOneSurvival(lr), Zone(exceptions, returns.Length, alpha));
     }
 
     /// <summary>
@@ -104,8 +134,82 @@ public static class VarBacktest
         return new ChristoffersenResult((n00, n01, n10, n11), ind, ChiSquareOneSurvival(ind), cc, Math.Exp(-cc / 2));
     }
 
-    /// <summary>Basel zone for a count of exceptions in 250 days at 99 %: green 0–4, yellow 5–9, red ≥ 10.</summary>
-    public static TrafficLight Zone(int exceptions) => exceptions <= 4 ? TrafficLight.Green : exceptions <= 9 ? TrafficLight.Yellow : TrafficLight.Red;
+    /// <summary>The Basel zone of <paramref name="exceptions"/> exceptions in <paramref name="observations"/> days at confidence <paramref name="alpha"/> (<see cref="Bounds"/>).</summary>
+    public static TrafficLight Zone(int exceptions, int observations, double alpha) => Bounds(observations, alpha).Zone(exceptions);
+
+    /// <summary>The probability level below which an exception count is green (Basel 1996).</summary>
+    public const double GreenLevel = 0.95;
+
+    /// <summary>The probability level below which an exception count is at most yellow (Basel 1996).</summary>
+    public const double YellowLevel = 0.9999;
+
+    /// <summary>
+    /// The Basel zones for <paramref name="observations"/> days at confidence <paramref name="alpha"/>: the smallest k with
+    /// P(X ≤ k) ≥ <see cref="GreenLevel"/> starts the yellow zone and the smallest with P(X ≤ k) ≥ <see cref="YellowLevel"/>
+    /// the red one, X ~ Binomial(n, 1 − α) (<see cref="BinomialCdf"/>). With so few days that zero exceptions already
+    /// reach a level (n ≤ 5 at 99 %), the zone starts at one exception: zero exceptions are no evidence against a VaR.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A negative <paramref name="observations"/>, or α outside (0, 1).</exception>
+    public static TrafficLightBounds Bounds(int observations, double alpha)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(observations);
+        if (!(alpha > 0 && alpha < 1)) throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "the VaR confidence must lie in (0, 1)");
+        int yellow = -1, red = -1;
+        int k = 0;
+        foreach (double cdf in BinomialCdfs(observations, 1 - alpha))
+        {
+            if (yellow < 0 && cdf >= GreenLevel) yellow = k;
+            if (cdf >= YellowLevel)
+            {
+                red = k;
+                break;
+            }
+
+            k++;
+        }
+
+        // P(X ≤ n) = 1 reaches both levels, so the loop ends by k = n; rounding can leave the last sum a hair below 1
+        if (yellow < 0) yellow = observations;
+        if (red < 0) red = observations;
+        yellow = Math.Max(1, yellow);
+        return new TrafficLightBounds(observations, alpha, yellow, Math.Max(yellow, red));
+    }
+
+    /// <summary>
+    /// P(X ≤ <paramref name="k"/>) for X ~ Binomial(<paramref name="n"/>, <paramref name="p"/>), summed in log space
+    /// (log pmf(0) = n·log(1 − p), log pmf(i + 1) = log pmf(i) + log((n − i)/(i + 1)) + log(p/(1 − p))), so that n of
+    /// many thousands neither underflows nor overflows.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A negative n, k outside [0, n], or p outside (0, 1).</exception>
+    public static double BinomialCdf(int k, int n, double p)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        if (k < 0 || k > n) throw new ArgumentOutOfRangeException(nameof(k), k, "k must lie in [0, n]");
+        if (!(p > 0 && p < 1)) throw new ArgumentOutOfRangeException(nameof(p), p, "p must lie in (0, 1)");
+        int i = 0;
+        foreach (double cdf in BinomialCdfs(n, p))
+        {
+            if (i++ == k) return Math.Min(1, cdf);
+        }
+
+        return 1;
+    }
+
+    // P(X ≤ 0), P(X ≤ 1), …, P(X ≤ n) for X ~ Binomial(n, p), 0 < p < 1: pmf and cdf carried as logarithms
+    private static IEnumerable<double> BinomialCdfs(int n, double p)
+    {
+        double logRatio = Math.Log(p) - Math.Log(1 - p);
+        double logPmf = n * Math.Log(1 - p), logCdf = logPmf;
+        yield return Math.Exp(logCdf);
+        for (int i = 0; i < n; i++)
+        {
+            logPmf += Math.Log(n - i) - Math.Log(i + 1) + logRatio;
+            // log(e^a + e^b) = max + log(1 + e^(min − max))
+            double hi = Math.Max(logCdf, logPmf), lo = Math.Min(logCdf, logPmf);
+            logCdf = hi + Math.Log(1 + Math.Exp(lo - hi));
+            yield return Math.Exp(logCdf);
+        }
+    }
 
     /// <summary>P(χ²₁ &gt; x) = erfc(√(x/2)) (scipy <c>chi2.sf(x, 1)</c>); 1 for x ≤ 0, NaN for NaN.</summary>
     public static double ChiSquareOneSurvival(double x)

@@ -38,9 +38,10 @@ public sealed class ModelReferenceProfile : IReferenceProfileSource
     {
         ArgumentNullException.ThrowIfNull(conditions);
         ArgumentNullException.ThrowIfNull(portfolio);
-        // w = 1, the plain conditional model; none for a model without condition inputs (SequenceGenerator.GuidanceWithoutConditionsRule)
+        // w = 1, the plain conditional model; none without a condition (for a model without condition inputs, or no
+        // condition named: guidance would change nothing, SequenceGenerator.GuidanceWithoutConditionsRule)
         var request = new SequenceSampleRequest(conditions.Count == 0 ? null : conditions,
-            GuidanceScale: _model.ConditionSpace.Names.Count == 0 ? null : 1.0, Sampler: _sampler);
+            GuidanceScale: _model.ConditionSpace.Names.Count == 0 || conditions.Count == 0 ? null : 1.0, Sampler: _sampler);
         var windows = new FittedSequenceDiffusion(_model, request).Sample(Samples, window, Seed);
         return RiskProfile.Of(windows.ToSeriesSet(), portfolio, alpha);
     }

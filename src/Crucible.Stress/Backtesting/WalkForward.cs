@@ -43,7 +43,8 @@ public sealed record WalkForwardOptions
 /// <param name="TrainRows">Training rows (the window expands every year).</param>
 /// <param name="ValueAtRisk">The one-day portfolio VaR_α (a log-return loss) from the generator's scenarios for each test day:
 /// constant over the year unless the generator is re-estimated daily.</param>
-/// <param name="Result">Exceptions among the next <see cref="WalkForwardOptions.TestDays"/> realised days (up to the next refit), Kupiec test and zone.</param>
+/// <param name="Result">Exceptions among the next <see cref="WalkForwardOptions.TestDays"/> realised days (up to the next refit), Kupiec test and
+/// Basel zone (for that many days at <see cref="WalkForwardOptions.Alpha"/>, <see cref="VarBacktest.Bounds"/>).</param>
 /// <param name="Christoffersen">Christoffersen's independence and conditional-coverage tests of the year's exception
 /// days in time order (<see cref="VarBacktest.Christoffersen"/>); null only for a result built without them.</param>
 public sealed record BacktestYear(int Year, DateOnly TrainStart, DateOnly TrainEnd, int TrainRows, double[] ValueAtRisk, VarBacktestResult Result,
@@ -53,8 +54,8 @@ public sealed record BacktestYear(int Year, DateOnly TrainStart, DateOnly TrainE
 /// <param name="Generator">The generator's name.</param>
 /// <param name="DailyUpdate">Whether the VaR was re-estimated every day (the generator follows the data and it was asked).</param>
 /// <param name="Years">One entry per refit.</param>
-/// <param name="Pooled">All test days together: exceptions and Kupiec's test over the pooled days (the Basel zone is defined
-/// per 250 days only, so it is reported per year).</param>
+/// <param name="Pooled">All test days together: exceptions and Kupiec's test over the pooled days (the Basel zone is a
+/// supervisory yearly judgement, so it is reported per year).</param>
 public sealed record WalkForwardResult(string Generator, bool DailyUpdate, IReadOnlyList<BacktestYear> Years, PooledBacktest Pooled);
 
 /// <summary>Exceptions, Kupiec's POF test and Christoffersen's tests over all test days of a walk-forward backtest.</summary>
@@ -131,7 +132,8 @@ public static class WalkForward
             }
 
             var lrYear = VarBacktest.KupiecStatistic(exceptions, realised.Length, options.Alpha);
-            var result = new VarBacktestResult(realised.Length, exceptions, lrYear, VarBacktest.ChiSquareOneSurvival(lrYear), VarBacktest.Zone(exceptions));
+            var result = new VarBacktestResult(realised.Length, exceptions, lrYear, VarBacktest.ChiSquareOneSurvival(lrYear),
+                VarBacktest.Zone(exceptions, realised.Length, options.Alpha));
             years.Add(new BacktestYear(year, train.Dates[0], train.Dates[^1], train.RowCount, var, result, VarBacktest.Christoffersen(hits, options.Alpha)));
             allRealised.AddRange(realised);
             allHits.AddRange(hits);

@@ -9,7 +9,9 @@ namespace Crucible.Stress.Reporting;
 /// <summary>
 /// Writes walk-forward backtests as JSON: <c>alpha</c>, <c>test_days</c>, <c>samples</c>, <c>portfolio</c>, and per
 /// generator its <c>years</c> (year, train_start, train_end, train_rows,
-/// var_first/var_mean/var_min/var_max, observations, exceptions, kupiec_lr, kupiec_p, christoffersen, zone) and <c>pooled</c>
+/// var_first/var_mean/var_min/var_max, observations, exceptions, kupiec_lr, kupiec_p, christoffersen, zone, zone_bounds: the
+/// Basel zones for that year's days at alpha, <see cref="Crucible.Evaluation.Risk.VarBacktest.Bounds"/>: yellow_from,
+/// red_from and their text, e.g. "green 0–4, yellow 5–9, red ≥10 for 250 days at 99%") and <c>pooled</c>
 /// (observations, exceptions, kupiec_lr, kupiec_p, christoffersen). <c>christoffersen</c> holds the transition counts
 /// n00, n01, n10, n11 of the exception days, independence_lr, independence_p, conditional_coverage_lr and
 /// conditional_coverage_p (null statistics for fewer than two days).
@@ -58,6 +60,12 @@ public static class BacktestJson
                     StressJson.Number(w, "kupiec_p", y.Result.KupiecPValue);
                     Christoffersen(w, y.Christoffersen);
                     w.WriteString("zone", y.Result.Zone.ToString().ToLowerInvariant());
+                    var bounds = Crucible.Evaluation.Risk.VarBacktest.Bounds(y.Result.Observations, options.Alpha);
+                    w.WriteStartObject("zone_bounds");
+                    w.WriteNumber("yellow_from", bounds.YellowFrom);
+                    w.WriteNumber("red_from", bounds.RedFrom);
+                    w.WriteString("text", bounds.ToString());
+                    w.WriteEndObject();
                     w.WriteEndObject();
                 }
 

@@ -73,7 +73,9 @@ public class RegimeGuidanceTests
 
         // ℓ_c and ℓ_∅: the fixed pilot draws, DDIM-50 with seed 4000 + the model's seed, in the series' noise scales
         double Pilot(IReadOnlyDictionary<string, double>? c, double w) => RegimeGuidance.MeanLogScale(
-            g.SampleModelSpace(1000, 4005, new SequenceSampleRequest(c, w, new SamplerOptions(SamplerKind.Ddim, 50), RegimeGuidance: 0)), 1000, 5, g.Schedule.NoiseScale);
+            g.SampleModelSpace(1000, 4005, c is null
+                ? new SequenceSampleRequest(Sampler: new SamplerOptions(SamplerKind.Ddim, 50))          // guidance without a condition is refused: it changes nothing
+                : new SequenceSampleRequest(c, w, new SamplerOptions(SamplerKind.Ddim, 50), RegimeGuidance: 0)), 1000, 5, g.Schedule.NoiseScale);
         double lc = Pilot(stress, 2), lu = Pilot(null, 1);
         Assert.Equal(lc, g.PilotLogScale(stress, 2, 0), 14);
         Assert.Equal(lu, g.PilotLogScale(null, 7, 0), 14);                       // the unconditional model whatever w
@@ -89,8 +91,10 @@ public class RegimeGuidanceTests
         var otherPlain = g.SampleModelSpace(7, 3, new SequenceSampleRequest(stress, Sampler: new SamplerOptions(SamplerKind.DpmSolver2M, 8)));
         Assert.Equal(otherPlain.Select(v => (float)(k * v)), other);
 
-        // unconditional requests and w = 0 are not scaled
-        Assert.Equal(g.SampleModelSpace(10, 2, new SequenceSampleRequest(Sampler: sampler)), g.SampleModelSpace(10, 2, new SequenceSampleRequest(Sampler: sampler, RegimeGuidance: 3)));
+        // unconditional requests and w = 0 are not scaled (so a request naming no condition may not ask for regime guidance)
+        Assert.Equal(1.0, g.RegimeFactor(null, 2, 0, 3));
+        Assert.Equal(SequenceGenerator.GuidanceWithoutConditionsRule,
+            Assert.Throws<InvalidInputException>(() => g.SampleModelSpace(10, 2, new SequenceSampleRequest(Sampler: sampler, RegimeGuidance: 3))).Rule);
         Assert.Equal(1.0, g.RegimeFactor(stress, 0, 0, 3));
         Assert.Throws<InvalidInputException>(() => g.SampleModelSpace(2, 1, new SequenceSampleRequest(stress, Sampler: sampler, RegimeGuidance: -0.5)));
         Assert.Throws<InvalidInputException>(() => g.SampleModelSpace(2, 1, new SequenceSampleRequest(stress, Sampler: sampler, RegimeGuidance: double.NaN)));

@@ -37,8 +37,9 @@ public sealed class StateScaleTests : IDisposable
         return (new TimeSeriesFrame(dates, ["SPY", "TLT"], values), new TimeSeriesFrame(cDates, ["VIXCLS"], vix[2..]));
     }
 
+    // no guidance without a level (it would change nothing: SequenceGenerator.GuidanceWithoutConditionsRule)
     private static SequenceSampleRequest At(double? vix, double guidance = 0) => new(
-        vix is { } v ? new Dictionary<string, double> { ["VIXCLS"] = v } : null, guidance, new SamplerOptions(Steps: 8, MaxDegreeOfParallelism: 1));
+        vix is { } v ? new Dictionary<string, double> { ["VIXCLS"] = v } : null, vix is null ? null : guidance, new SamplerOptions(Steps: 8, MaxDegreeOfParallelism: 1));
 
     [Fact]
     public void Fit_DividesEachWindowByItsStatesLevelOverTheMean_BeforeTheTransform_AndRecordsTheScaling()
@@ -187,6 +188,14 @@ public sealed class StateScaleTests : IDisposable
         // moves are constraints on the returns: they need the one s of a requested level
         e = Assert.Throws<InvalidInputException>(() => g.Generate(5, 1, new SequenceSampleRequest(Stress: "SPY<=-5%", Sampler: new SamplerOptions(Steps: 4))));
         Assert.Equal(SequenceGenerator.StateScaleRule, e.Rule);
+        // located at the first move of the specification (the --stress option), saying what to add; CheckRequest refuses it before any sampling
+        Assert.Equal(new InputLocation("--stress", 1, 1), e.Location);
+        Assert.Contains("the move SPY<=-5% is a constraint on the returns", e.Message, StringComparison.Ordinal);
+        Assert.Contains("add a level, VIXCLS=VALUE as a condition or in the specification", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<InvalidInputException>(() => g.CheckRequest(new SequenceSampleRequest(Stress: "mean(SPY,TLT)<=-3%")));
+        Assert.Equal(new InputLocation("--stress", 1, 1), e.Location);
+        Assert.Contains("the move mean(SPY,TLT)<=-3%", e.Message, StringComparison.Ordinal);
+        g.CheckRequest(new SequenceSampleRequest(Stress: "SPY<=-5%, VIXCLS=40"));
         Assert.NotNull(g.Generate(5, 1, new SequenceSampleRequest(Stress: "SPY<=-5%, VIXCLS=40", Sampler: new SamplerOptions(Steps: 4))));
     }
 

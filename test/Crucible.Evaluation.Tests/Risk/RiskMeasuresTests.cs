@@ -65,7 +65,7 @@ public class VarBacktestTests
     [InlineData(5, TrafficLight.Yellow)]
     [InlineData(9, TrafficLight.Yellow)]
     [InlineData(10, TrafficLight.Red)]
-    public void Zone_FollowsBaselThresholds(int exceptions, TrafficLight zone) => Assert.Equal(zone, VarBacktest.Zone(exceptions));
+    public void Zone_FollowsBaselThresholds(int exceptions, TrafficLight zone) => Assert.Equal(zone, VarBacktest.Zone(exceptions, 250, 0.99));
 
     [Fact]
     public void KupiecStatistic_IsZero_WhenTheExceptionRateIsExact()

@@ -116,7 +116,9 @@ x = int(np.sum(-real_steps > bt_var)); T_ = len(real_steps); p_ = 1 - a.alpha
 lr = max(0.0, float(-2 * ((xlogy(T_ - x, 1 - p_) + xlogy(x, p_)) - (xlogy(T_ - x, 1 - x / T_) + xlogy(x, x / T_)))))
 portfolio["backtest"] = {"var": bt_var, "observations": T_, "exceptions": x, "kupiec_lr": lr,
                          "kupiec_p_value": float(stats.chi2.sf(lr, 1)),
-                         "traffic_light": "green" if x <= 4 else "yellow" if x <= 9 else "red"}
+                         # Basel 1996 for T_ days at alpha: green while P(X <= x) < 0.95, yellow while < 0.9999 (0 always green)
+                         "traffic_light": "green" if x == 0 or stats.binom.cdf(x, T_, p_) < 0.95
+                         else "yellow" if stats.binom.cdf(x, T_, p_) < 0.9999 else "red"}
 
 if a.train:
     _, T, tsc = load(a.train)

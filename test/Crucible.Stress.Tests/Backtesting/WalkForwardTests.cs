@@ -35,7 +35,7 @@ public sealed class WalkForwardTests
     [InlineData(9, TrafficLight.Yellow)]
     [InlineData(10, TrafficLight.Red)]
     [InlineData(30, TrafficLight.Red)]
-    public void Zone_IsBasels(int exceptions, TrafficLight zone) => Assert.Equal(zone, VarBacktest.Zone(exceptions));
+    public void Zone_IsBasels(int exceptions, TrafficLight zone) => Assert.Equal(zone, VarBacktest.Zone(exceptions, 250, 0.99));
 
     /// <summary>The GeneratorTests panel with business-day-like dates from 2008 on.</summary>
     internal static TimeSeriesFrame DatedPanel(int n, int seed)
@@ -95,7 +95,7 @@ public sealed class WalkForwardTests
             }
 
             Assert.Equal(exceptions, y.Result.Exceptions);
-            Assert.Equal(VarBacktest.Zone(exceptions), y.Result.Zone);
+            Assert.Equal(VarBacktest.Zone(exceptions, y.Result.Observations, 0.99), y.Result.Zone);
             Assert.All(y.ValueAtRisk, v => Assert.Equal(y.ValueAtRisk[0], v)); // the bootstrap does not follow the data
         }
 
