@@ -457,13 +457,18 @@ public static class ReportJson
         Number(w, name + "_ci95", rate.Error);
     }
 
-    private static void Number(Utf8JsonWriter w, string name, double value)
+    /// <summary>
+    /// Writes the property <paramref name="name"/> with <paramref name="value"/> as <see cref="Value"/> writes it: the rule
+    /// every Crucible JSON report writes its doubles by (the stress, backtest and ensemble reports too).
+    /// </summary>
+    public static void Number(Utf8JsonWriter w, string name, double value)
     {
         w.WritePropertyName(name);
         Value(w, value);
     }
 
-    private static void Value(Utf8JsonWriter w, double value)
+    /// <summary>Writes <paramref name="value"/> in the form of <see cref="FormatNumber"/>: null for NaN and ±∞.</summary>
+    public static void Value(Utf8JsonWriter w, double value)
     {
         if (double.IsFinite(value)) w.WriteRawValue(FormatNumber(value), skipInputValidation: true);
         else w.WriteNullValue();
