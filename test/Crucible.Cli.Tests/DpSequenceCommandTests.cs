@@ -30,6 +30,18 @@ public sealed class DpSequenceCommandTests : IDisposable
     private static string ManifestPath(string stdout) =>
         stdout.Split('\n').Single(l => l.StartsWith("manifest:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
 
+    // the run manifest of the training run that printed `stdout` records the model's dp section, and verify-run --recompute
+    // reproduces the run's two outputs
+    private void AssertRunRecordsDpAndRecomputes(string stdout, JsonElement dp)
+    {
+        var manifest = ManifestPath(stdout);
+        using (var run = JsonDocument.Parse(File.ReadAllBytes(manifest)))
+            Assert.True(JsonElement.DeepEquals(dp, run.RootElement.GetProperty("dp")), run.RootElement.ToString());
+        var again = Crucible("verify-run", manifest, "--recompute");
+        Assert.True(again.Exit == 0, again.Stdout + again.Stderr);
+        Assert.Contains("2/2 outputs recomputed identically", again.Stdout, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void TrainSequence_DpPerDay_StatementInManifestRunAndCard_RecomputeReproduces()
     {
@@ -54,12 +66,7 @@ public sealed class DpSequenceCommandTests : IDisposable
         Assert.True(!data.TryGetProperty("last_prices", out var last) || last.ValueKind == JsonValueKind.Null, data.ToString());
         Assert.Equal(0.02, doc.RootElement.GetProperty("affine").GetProperty("scale")[0].GetDouble());
 
-        var manifest = ManifestPath(stdout);
-        using (var run = JsonDocument.Parse(File.ReadAllBytes(manifest)))
-            Assert.True(JsonElement.DeepEquals(p, run.RootElement.GetProperty("dp")), run.RootElement.ToString());
-        var again = Crucible("verify-run", manifest, "--recompute");
-        Assert.True(again.Exit == 0, again.Stdout + again.Stderr);
-        Assert.Contains("2/2 outputs recomputed identically", again.Stdout, StringComparison.Ordinal);
+        AssertRunRecordsDpAndRecomputes(stdout, p);
 
         // DP-10: the model card carries the sequence statement
         var card = Path.Combine(_dir, "card.md");
@@ -79,7 +86,7 @@ public sealed class DpSequenceCommandTests : IDisposable
         Assert.Contains("| input SHA-256 | withheld (DP-11", text, StringComparison.Ordinal);
         Assert.Contains("| train matrix SHA-256 (log returns, float64 LE, row-major) | withheld (DP-11", text, StringComparison.Ordinal);
         Assert.DoesNotContain(sha, text, StringComparison.Ordinal);
-        using (var run = JsonDocument.Parse(File.ReadAllBytes(manifest)))
+        using (var run = JsonDocument.Parse(File.ReadAllBytes(ManifestPath(stdout))))
             Assert.Contains(run.RootElement.GetProperty("inputs").EnumerateArray(), i => i.GetProperty("sha256").GetString() == sha);
     }
 
@@ -144,12 +151,7 @@ public sealed class DpSequenceCommandTests : IDisposable
         Assert.Equal("2020-05-16", doc.RootElement.GetProperty("conditions").GetProperty("reference_date").GetString());
         Assert.True(doc.RootElement.GetProperty("config").GetProperty("privacy").GetProperty("public_state").GetBoolean());
 
-        var manifest = ManifestPath(stdout);
-        using (var run = JsonDocument.Parse(File.ReadAllBytes(manifest)))
-            Assert.True(JsonElement.DeepEquals(p, run.RootElement.GetProperty("dp")), run.RootElement.ToString());
-        var again = Crucible("verify-run", manifest, "--recompute");
-        Assert.True(again.Exit == 0, again.Stdout + again.Stderr);
-        Assert.Contains("2/2 outputs recomputed identically", again.Stdout, StringComparison.Ordinal);
+        AssertRunRecordsDpAndRecomputes(stdout, p);
 
         var scenarios = Path.Combine(_dir, "vix30.csv");
         var generated = Crucible("generate", "--model", model, "--count", "3", "--condition", "VIXCLS=30", "--sampling-steps", "5", "--seed", "1", "--out", scenarios);

@@ -7,47 +7,15 @@ namespace Crucible.Cli.Tests;
 /// drawn under the conditions and classifier-free guidance weight, parsed and refused as <c>generate --condition</c>,
 /// recorded in the report and the run manifest, and reproduced by <c>verify-run --recompute</c>.
 /// </summary>
-public sealed class StressConditionCommandTests : IDisposable
+public sealed class StressConditionCommandTests() : StressModelCommandTestBase("crucible-cli-stresscond-")
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("crucible-cli-stresscond-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private (int Exit, string Stdout, string Stderr) Crucible(params string[] args) =>
-        CliProcess.Run(new Dictionary<string, string> { ["CRUCIBLE_HOME"] = Path.Combine(_dir, "home") }, args);
-
-    private static string ManifestPath(string stdout) =>
-        stdout.Split('\n').Single(l => l.StartsWith("manifest:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
-
-    // a tiny sequence model on the test prices, conditioned on VIXCLS and TERM when `conditional`
-    private string Train(string name, string prices, string? state)
-    {
-        string config = Path.Combine(_dir, "small.json");
-        File.WriteAllText(config, """{"hidden": 8, "layers": 1, "heads": 1, "time_embedding": 8, "diffusion_steps": 50, "training": {"batch_size": 8, "warmup_steps": 1}}""");
-        string model = Path.Combine(_dir, name);
-        string[] args = ["train", "--data", prices, "--kind", "sequence", "--window", "5", "--config", config, "--steps", "4", "--seed", "1", "--out", model];
-        var t = Crucible(state is null ? args : [.. args, "--state", state, "--state-columns", "VIXCLS,TERM"]);
-        Assert.True(t.Exit == 0, t.Stderr);
-        return model;
-    }
-
-    private string[] Stress(string model, string prices, string report, params string[] extra)
-    {
-        string portfolio = Path.Combine(_dir, "portfolio.json");
-        File.WriteAllText(portfolio, """{"name": "ab", "weights": {"A": 0.6, "B": 0.4}}""");
-        string scenarios = Path.Combine(_dir, "scenarios.csv");
-        File.WriteAllText(scenarios, "scenario,step,A,B\n1,1,-0.01,0.002\n1,2,0.003,-0.001\n2,1,0.004,0.001\n2,2,-0.002,0.003\n");
-        return ["stress", "--scenarios", scenarios, "--portfolio", portfolio, "--reverse", "--loss-threshold", "0.001", "--history", prices,
-            "--model", model, "--candidates", "10", "--top", "4", "--seed", "2", "--out", report, .. extra];
-    }
-
     [Fact]
     public void ReverseAndAdversarial_WithACondition_DrawOtherScenarios_RecordTheConditionAndTheWeight_AndRecomputeReproduces()
     {
-        var (prices, state) = TestPrices.Sequence(_dir);
+        var (prices, state) = TestPrices.Sequence(Dir);
         string model = Train("c", prices, state);
 
-        string plain = Path.Combine(_dir, "plain.json"), conditioned = Path.Combine(_dir, "conditioned.json");
+        string plain = Path.Combine(Dir, "plain.json"), conditioned = Path.Combine(Dir, "conditioned.json");
         var a = Crucible(Stress(model, prices, plain));
         Assert.True(a.Exit == 0, a.Stderr);
         var b = Crucible(Stress(model, prices, conditioned, "--condition", "vixcls=24", "--guidance", "3", "--adversarial"));
@@ -91,9 +59,9 @@ public sealed class StressConditionCommandTests : IDisposable
     [InlineData("NOPE=1", "condition-name")]
     public void ABadCondition_ExitsTwoNamingTheRule_AndWritesNothing(string condition, string rule)
     {
-        var (prices, state) = TestPrices.Sequence(_dir);
+        var (prices, state) = TestPrices.Sequence(Dir);
         string model = Train("c", prices, state);
-        string report = Path.Combine(_dir, "r.json");
+        string report = Path.Combine(Dir, "r.json");
         var r = Crucible(Stress(model, prices, report, "--condition", condition));
         Assert.True(r.Exit == 2, $"exit {r.Exit}\n{r.Stdout}\n{r.Stderr}");
         Assert.Contains(rule, r.Stderr, StringComparison.Ordinal);
@@ -104,9 +72,9 @@ public sealed class StressConditionCommandTests : IDisposable
     [Fact]
     public void AConditionOnAnUnconditionalModel_OrWithoutAModel_OrANegativeWeight_ExitsTwo()
     {
-        var (prices, _) = TestPrices.Sequence(_dir);
+        var (prices, _) = TestPrices.Sequence(Dir);
         string model = Train("u", prices, null);
-        string report = Path.Combine(_dir, "r.json");
+        string report = Path.Combine(Dir, "r.json");
         var unconditional = Crucible(Stress(model, prices, report, "--condition", "VIXCLS=20"));
         Assert.True(unconditional.Exit == 2, unconditional.Stderr);
         Assert.Contains("condition-name", unconditional.Stderr, StringComparison.Ordinal);

@@ -8,40 +8,8 @@ namespace Crucible.Cli.Tests;
 /// reproduced by <c>verify-run --recompute</c>; a specification's moves only where the candidates are drawn unguided
 /// (guidance toward the loss fills the sampler slot that enforces them), other combinations refused with exit 2.
 /// </summary>
-public sealed class StressSpecCommandTests : IDisposable
+public sealed class StressSpecCommandTests() : StressModelCommandTestBase("crucible-cli-stressspec-")
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("crucible-cli-stressspec-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private (int Exit, string Stdout, string Stderr) Crucible(params string[] args) =>
-        CliProcess.Run(new Dictionary<string, string> { ["CRUCIBLE_HOME"] = Path.Combine(_dir, "home") }, args);
-
-    private static string ManifestPath(string stdout) =>
-        stdout.Split('\n').Single(l => l.StartsWith("manifest:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
-
-    // a tiny sequence model on the test prices (series A, B), conditioned on VIXCLS and TERM
-    private string Train(string prices, string state)
-    {
-        string config = Path.Combine(_dir, "small.json");
-        File.WriteAllText(config, """{"hidden": 8, "layers": 1, "heads": 1, "time_embedding": 8, "diffusion_steps": 50, "training": {"batch_size": 8, "warmup_steps": 1}}""");
-        string model = Path.Combine(_dir, "c");
-        var t = Crucible("train", "--data", prices, "--kind", "sequence", "--window", "5", "--config", config, "--steps", "4", "--seed", "1", "--out", model,
-            "--state", state, "--state-columns", "VIXCLS,TERM");
-        Assert.True(t.Exit == 0, t.Stderr);
-        return model;
-    }
-
-    private string[] Stress(string model, string prices, string report, params string[] extra)
-    {
-        string portfolio = Path.Combine(_dir, "portfolio.json");
-        File.WriteAllText(portfolio, """{"name": "ab", "weights": {"A": 0.6, "B": 0.4}}""");
-        string scenarios = Path.Combine(_dir, "scenarios.csv");
-        File.WriteAllText(scenarios, "scenario,step,A,B\n1,1,-0.01,0.002\n1,2,0.003,-0.001\n2,1,0.004,0.001\n2,2,-0.002,0.003\n");
-        return ["stress", "--scenarios", scenarios, "--portfolio", portfolio, "--reverse", "--loss-threshold", "0.001", "--history", prices,
-            "--model", model, "--candidates", "10", "--top", "4", "--seed", "2", "--out", report, .. extra];
-    }
-
     private static string Reverse(string report, out JsonElement section)
     {
         using var doc = JsonDocument.Parse(File.ReadAllText(report));
@@ -54,10 +22,10 @@ public sealed class StressSpecCommandTests : IDisposable
     [InlineData("A<=-1%", new[] { "--guidance-scale", "0" })]     // a move: unguided candidates under constraint guidance
     public void ReverseUnderAStressSpecification_DrawsOtherCandidates_RecordsTheSpecification_AndRecomputeReproduces(string spec, string[] mode)
     {
-        var (prices, state) = TestPrices.Sequence(_dir);
-        string model = Train(prices, state);
+        var (prices, state) = TestPrices.Sequence(Dir);
+        string model = Train("c", prices, state);
 
-        string plain = Path.Combine(_dir, "plain.json"), stressed = Path.Combine(_dir, "stressed.json");
+        string plain = Path.Combine(Dir, "plain.json"), stressed = Path.Combine(Dir, "stressed.json");
         var a = Crucible(Stress(model, prices, plain, mode));
         Assert.True(a.Exit == 0, a.Stderr);
         var b = Crucible(Stress(model, prices, stressed, [.. mode, "--stress", spec]));
@@ -86,9 +54,9 @@ public sealed class StressSpecCommandTests : IDisposable
     [Fact]
     public void CombinationsThatCannotWork_ExitTwoNamingTheRule_AndWriteNothing()
     {
-        var (prices, state) = TestPrices.Sequence(_dir);
-        string model = Train(prices, state);
-        string report = Path.Combine(_dir, "r.json");
+        var (prices, state) = TestPrices.Sequence(Dir);
+        string model = Train("c", prices, state);
+        string report = Path.Combine(Dir, "r.json");
 
         void Fails(string[] args, params string[] expected)
         {

@@ -96,6 +96,20 @@ public sealed class VerifyRunCommandTests : IDisposable
     }
 
     // the manifest with another seed: still a valid manifest whose files all hash as recorded
+    // verify-run PATH --home exits 3 with each of lines in its report and no stack trace, and its --json report (returned)
+    // names exactly problem
+    private string AssertNotPinned(string path, string problem, params string[] lines)
+    {
+        var r = Crucible("verify-run", path, "--home", HomeDir);
+        Assert.True(r.Exit == 3, r.Stdout + r.Stderr);
+        foreach (var line in lines) Assert.Contains(line, r.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", r.Stdout + r.Stderr, StringComparison.Ordinal);
+        var json = Crucible("verify-run", path, "--home", HomeDir, "--json");
+        Assert.Equal(3, json.Exit);
+        Assert.Equal([problem], Problems(json.Stdout));
+        return json.Stdout;
+    }
+
     private static string Edited(string path)
     {
         var node = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
@@ -134,16 +148,12 @@ public sealed class VerifyRunCommandTests : IDisposable
     {
         var (path, _) = Pinned();
         File.WriteAllText(path, Edited(path));
-        var r = Crucible("verify-run", path, "--home", HomeDir);
-        Assert.True(r.Exit == 3, r.Stdout + r.Stderr);
-        Assert.Contains("2/2 files match", r.Stdout, StringComparison.Ordinal);
-        Assert.Contains("MISMATCH  manifest: audit entry 3 pins", r.Stdout, StringComparison.Ordinal);
-        Assert.Contains("(the manifest file was edited)", r.Stdout, StringComparison.Ordinal);
-        Assert.Contains("stored    copy in the audit store hashes as pinned", r.Stdout, StringComparison.Ordinal);
-        Assert.Contains("manifest NOT pinned (manifest file edited)", r.Stdout, StringComparison.Ordinal);
-        var json = Crucible("verify-run", path, "--home", HomeDir, "--json");
-        Assert.Equal(3, json.Exit);
-        Assert.Equal(["file_edited"], Problems(json.Stdout));
+        AssertNotPinned(path, "file_edited",
+            "2/2 files match",
+            "MISMATCH  manifest: audit entry 3 pins",
+            "(the manifest file was edited)",
+            "stored    copy in the audit store hashes as pinned",
+            "manifest NOT pinned (manifest file edited)");
     }
 
     [Fact]
@@ -152,17 +162,13 @@ public sealed class VerifyRunCommandTests : IDisposable
         var (path, runId) = Pinned();
         var forged = Convert.ToHexString(System.Text.Encoding.UTF8.GetBytes(Edited(path)));
         Sql($"DROP TRIGGER runs_no_update; UPDATE runs SET manifest = X'{forged}' WHERE run_id = '{runId}';");
-        var r = Crucible("verify-run", path, "--home", HomeDir);
-        Assert.True(r.Exit == 3, r.Stdout + r.Stderr);
-        Assert.Contains("2/2 files match", r.Stdout, StringComparison.Ordinal);
-        Assert.Contains("chain     audit log verifies", r.Stdout, StringComparison.Ordinal);
-        Assert.Contains("pinned    manifest by audit entry 3", r.Stdout, StringComparison.Ordinal);
-        Assert.Contains("MISMATCH  stored copy: audit entry 3 pins", r.Stdout, StringComparison.Ordinal);
-        Assert.Contains("(the stored copy was edited)", r.Stdout, StringComparison.Ordinal);
-        Assert.Contains("manifest NOT pinned (stored copy edited)", r.Stdout, StringComparison.Ordinal);
-        var json = Crucible("verify-run", path, "--home", HomeDir, "--json");
-        Assert.Equal(3, json.Exit);
-        Assert.Equal(["stored_copy_edited"], Problems(json.Stdout));
+        AssertNotPinned(path, "stored_copy_edited",
+            "2/2 files match",
+            "chain     audit log verifies",
+            "pinned    manifest by audit entry 3",
+            "MISMATCH  stored copy: audit entry 3 pins",
+            "(the stored copy was edited)",
+            "manifest NOT pinned (stored copy edited)");
     }
 
     [Fact]
@@ -170,18 +176,13 @@ public sealed class VerifyRunCommandTests : IDisposable
     {
         var (path, _) = Pinned();
         Sql("DROP TRIGGER audit_entry_no_update; UPDATE audit_entry SET actor = 'mallory' WHERE seq = 1;");
-        var r = Crucible("verify-run", path, "--home", HomeDir);
-        Assert.True(r.Exit == 3, r.Stdout + r.Stderr);
-        Assert.Contains("2/2 files match", r.Stdout, StringComparison.Ordinal);
-        Assert.Contains("BROKEN    audit chain (Hash, first bad entry 1, at or before the pinning entry 3)", r.Stdout, StringComparison.Ordinal);
-        Assert.Contains("its pin proves nothing", r.Stdout, StringComparison.Ordinal);
-        Assert.Contains("pinned    manifest by audit entry 3", r.Stdout, StringComparison.Ordinal); // the file still hashes as the (untrusted) pin
-        Assert.Contains("manifest NOT pinned (audit chain broken)", r.Stdout, StringComparison.Ordinal);
-        Assert.DoesNotContain("   at ", r.Stdout + r.Stderr, StringComparison.Ordinal);
-        var json = Crucible("verify-run", path, "--home", HomeDir, "--json");
-        Assert.Equal(3, json.Exit);
-        Assert.Equal(["chain_broken"], Problems(json.Stdout));
-        using var doc = JsonDocument.Parse(json.Stdout);
+        var json = AssertNotPinned(path, "chain_broken",
+            "2/2 files match",
+            "BROKEN    audit chain (Hash, first bad entry 1, at or before the pinning entry 3)",
+            "its pin proves nothing",
+            "pinned    manifest by audit entry 3", // the file still hashes as the (untrusted) pin
+            "manifest NOT pinned (audit chain broken)");
+        using var doc = JsonDocument.Parse(json);
         Assert.Equal("Hash", doc.RootElement.GetProperty("chain").GetProperty("problem").GetString());
         Assert.Equal(1, doc.RootElement.GetProperty("chain").GetProperty("first_bad_seq").GetInt64());
     }

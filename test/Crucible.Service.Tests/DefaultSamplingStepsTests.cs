@@ -5,10 +5,6 @@ using Crucible.Diffusion.Samplers;
 using Crucible.Diffusion.Scenarios;
 using Crucible.Diffusion.Tabular;
 using Crucible.Diffusion.Training;
-using Crucible.Governance;
-using Crucible.Governance.Audit;
-using Crucible.Governance.Registry;
-using Crucible.Service.Security;
 
 namespace Crucible.Service.Tests;
 
@@ -16,12 +12,8 @@ namespace Crucible.Service.Tests;
 /// A request without <c>sampling_steps</c> samples with <c>crucible generate</c>'s default, min(50, T): on a model with
 /// T &lt; 50 it was a 422 naming sampling_steps, a field the client never sent (and the web page never sends by default).
 /// </summary>
-public sealed class DefaultSamplingStepsTests : IDisposable
+public sealed class DefaultSamplingStepsTests
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("crucible-service-steps-").FullName;
-
-    public void Dispose() => ServiceFixture.DeleteDirectory(_dir);
-
     [Fact]
     public async Task NoSamplingSteps_OnAModelWithTBelow50_SamplesAllTSteps_AsCrucibleGenerate()
     {
@@ -38,20 +30,9 @@ public sealed class DefaultSamplingStepsTests : IDisposable
             Hidden = 16, Blocks = 1, TimeEmbedding = 8, DiffusionSteps = 20, Objective = Objective.V,
             Training = new TrainerOptions(Steps: 10, BatchSize: 32, LearningRate: 2e-3, WarmupSteps: 2), Seed = 2,
         }).Fit(returns, ["A", "B"]);
-        string model = Path.Combine(_dir, "model"), home = Path.Combine(_dir, "home");
-        generator.Save(model);
-        string id;
-        using (var log = AuditLog.Open(CrucibleHome.Resolve(home)))
-        {
-            id = new ModelRegistry(CrucibleHome.Resolve(home), log).Register(model).Id;
-        }
-
-        var (key, line) = ApiKeyStore.NewKey("gen", new HashSet<string> { "generate" });
-        string keys = Path.Combine(_dir, "keys");
-        File.WriteAllLines(keys, [line]);
-        using var factory = ServiceFixture.Create(home, keys);
-        using var client = factory.CreateClient();
-        client.DefaultRequestHeaders.Add("X-Api-Key", key);
+        using var service = new ModelService("crucible-service-steps-", generator.Save);
+        var id = service.ModelId;
+        using var client = service.Client();
 
         foreach (var sampler in new[] { "ddim", "dpm2m" })
         {

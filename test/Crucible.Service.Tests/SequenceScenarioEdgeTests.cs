@@ -1,51 +1,17 @@
 using System.Net;
-using Crucible.Governance;
-using Crucible.Governance.Audit;
-using Crucible.Governance.Registry;
-using Crucible.Service.Security;
-using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace Crucible.Service.Tests;
 
 /// <summary>The tiny conditional sequence model (trained on returns: no recorded last prices) registered in a service.</summary>
 public sealed class SequenceModelService : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("crucible-service-seq-edge-").FullName;
+    private readonly ModelService _service = new("crucible-service-seq-edge-", model => TinySequenceModel.Train().Save(model));
 
-    public SequenceModelService()
-    {
-        string model = Path.Combine(_dir, "model"), home = Path.Combine(_dir, "home");
-        TinySequenceModel.Train().Save(model);
-        using (var log = AuditLog.Open(CrucibleHome.Resolve(home)))
-        {
-            ModelId = new ModelRegistry(CrucibleHome.Resolve(home), log).Register(model).Id;
-        }
+    public string ModelId => _service.ModelId;
 
-        var (key, line) = ApiKeyStore.NewKey("gen", new HashSet<string> { "generate" });
-        Key = key;
-        string keys = Path.Combine(_dir, "keys");
-        File.WriteAllLines(keys, [line]);
-        Factory = ServiceFixture.Create(home, keys);
-    }
+    public HttpClient Client() => _service.Client();
 
-    public string ModelId { get; }
-
-    public string Key { get; }
-
-    public WebApplicationFactory<Program> Factory { get; }
-
-    public HttpClient Client()
-    {
-        var client = Factory.CreateClient();
-        client.DefaultRequestHeaders.Add("X-Api-Key", Key);
-        return client;
-    }
-
-    public void Dispose()
-    {
-        Factory.Dispose();
-        ServiceFixture.DeleteDirectory(_dir);
-    }
+    public void Dispose() => _service.Dispose();
 }
 
 /// <summary>Unusual but well-formed requests to a conditional sequence model are 422s naming the field, never 500s.</summary>

@@ -5,10 +5,6 @@ using Crucible.Diffusion.Samplers;
 using Crucible.Diffusion.Scenarios;
 using Crucible.Diffusion.Sequence;
 using Crucible.Diffusion.Training;
-using Crucible.Governance;
-using Crucible.Governance.Audit;
-using Crucible.Governance.Registry;
-using Crucible.Service.Security;
 
 namespace Crucible.Service.Tests;
 
@@ -16,30 +12,15 @@ namespace Crucible.Service.Tests;
 /// <c>POST /v1/scenarios</c> on a conditional sequence model: conditions, guidance and a stress specification give the
 /// library's bytes; a term the model does not know is a 422 naming the field.
 /// </summary>
-public sealed class SequenceScenarioTests : IDisposable
+public sealed class SequenceScenarioTests
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("crucible-service-seq-").FullName;
-
-    public void Dispose() => ServiceFixture.DeleteDirectory(_dir);
-
     [Fact]
     public async Task StressedRequest_GivesTheLibrarysBytes_AndUnknownTermsAre422()
     {
         var generator = TinySequenceModel.Train();
-        string model = Path.Combine(_dir, "model"), home = Path.Combine(_dir, "home");
-        generator.Save(model);
-        string id;
-        using (var log = AuditLog.Open(CrucibleHome.Resolve(home)))
-        {
-            id = new ModelRegistry(CrucibleHome.Resolve(home), log).Register(model).Id;
-        }
-
-        var (key, line) = ApiKeyStore.NewKey("gen", new HashSet<string> { "generate" });
-        string keys = Path.Combine(_dir, "keys");
-        File.WriteAllLines(keys, [line]);
-        using var factory = ServiceFixture.Create(home, keys);
-        using var client = factory.CreateClient();
-        client.DefaultRequestHeaders.Add("X-Api-Key", key);
+        using var service = new ModelService("crucible-service-seq-", generator.Save);
+        var id = service.ModelId;
+        using var client = service.Client();
 
         string body = $$"""{"model": "{{id}}", "count": 6, "seed": 3, "sampler": "ddim", "sampling_steps": 10, "guidance": 2, "stress": "vix=+2sd, SPY<=-5%"}""";
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/scenarios") { Content = ServiceFixture.Json(body) };

@@ -1,8 +1,4 @@
 using System.Net;
-using Crucible.Governance;
-using Crucible.Governance.Audit;
-using Crucible.Governance.Registry;
-using Crucible.Service.Security;
 
 namespace Crucible.Service.Tests;
 
@@ -11,29 +7,14 @@ namespace Crucible.Service.Tests;
 /// condition inputs they are refused (the library's rule GUIDANCE-E-UNCONDITIONAL) as a 422 naming the field, nothing
 /// generated, instead of being accepted and recorded while changing nothing.
 /// </summary>
-public sealed class UnconditionalGuidanceTests : IDisposable
+public sealed class UnconditionalGuidanceTests
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("crucible-service-uncond-").FullName;
-
-    public void Dispose() => ServiceFixture.DeleteDirectory(_dir);
-
     [Fact]
     public async Task GuidanceOnAModelWithoutConditionInputs_Is422NamingTheField_AndThePlainRequestIsServed()
     {
-        string model = Path.Combine(_dir, "model"), home = Path.Combine(_dir, "home");
-        TinySequenceModel.Train(conditional: false).Save(model);
-        string id;
-        using (var log = AuditLog.Open(CrucibleHome.Resolve(home)))
-        {
-            id = new ModelRegistry(CrucibleHome.Resolve(home), log).Register(model).Id;
-        }
-
-        var (key, line) = ApiKeyStore.NewKey("gen", new HashSet<string> { "generate" });
-        string keys = Path.Combine(_dir, "keys");
-        File.WriteAllLines(keys, [line]);
-        using var factory = ServiceFixture.Create(home, keys);
-        using var client = factory.CreateClient();
-        client.DefaultRequestHeaders.Add("X-Api-Key", key);
+        using var service = new ModelService("crucible-service-uncond-", TinySequenceModel.Train(conditional: false).Save);
+        var id = service.ModelId;
+        using var client = service.Client();
 
         foreach (var (member, field) in new[] { ("\"guidance\": 4", "guidance"), ("\"guidance_min_noise\": 0.5", "guidance_min_noise"), ("\"regime_guidance\": 1", "regime_guidance") })
         {

@@ -67,11 +67,7 @@ public static class ReportJson
                 Dcr(w, p);
                 if (p.Membership is { } mia)
                 {
-                    w.WriteStartObject("membership_inference");
-                    w.WriteString("attack", mia.Attack);
-                    Number(w, "auc", mia.Auc);
-                    Number(w, "tpr_at_fpr_10pct", mia.TprAtFpr10);
-                    Number(w, "tpr_at_fpr_1pct", mia.TprAtFpr01);
+                    AttackStart(w, "membership_inference", mia.Attack, mia.Auc, mia.TprAtFpr10, mia.TprAtFpr01);
                     w.WriteNumber("members", mia.Members);
                     w.WriteNumber("non_members", mia.NonMembers);
                     w.WriteNumber("reference", mia.Reference);
@@ -79,12 +75,7 @@ public static class ReportJson
                     Provenance(w, p, Privacy.PrivacyAudit.MembershipThreatModel);
                     w.WriteEndObject();
                 }
-                else if (p.MembershipSkipped is { } why)
-                {
-                    w.WriteStartObject("membership_inference");
-                    w.WriteString("skipped", why);
-                    w.WriteEndObject();
-                }
+                else if (p.MembershipSkipped is { } why) Skipped(w, "membership_inference", why);
                 Attacks(w, p);
                 if (p.Audit is { } audit) Audit(w, audit, p);
                 if (p.Windows is { } win)
@@ -130,12 +121,7 @@ public static class ReportJson
             w.WriteNumber("synthetic_paths", report.Rows.SyntheticPaths);
             w.WriteEndObject();
             if (report.Utility is { } u) UtilitySection(w, u);
-            else if (report.UtilitySkipped is { } why)
-            {
-                w.WriteStartObject("utility");
-                w.WriteString("skipped", why);
-                w.WriteEndObject();
-            }
+            else if (report.UtilitySkipped is { } why) Skipped(w, "utility", why);
             if (report.Coverage is { } coverage) CoverageSection(w, coverage);
             if (verdicts is not null) Thresholds(w, verdicts);
             foreach (var section in sections ?? [])
@@ -273,11 +259,7 @@ public static class ReportJson
     {
         if (p.Shadow is { } sh)
         {
-            w.WriteStartObject("shadow_membership_inference");
-            w.WriteString("attack", sh.Attack);
-            Number(w, "auc", sh.Auc);
-            Number(w, "tpr_at_fpr_10pct", sh.TprAtFpr10);
-            Number(w, "tpr_at_fpr_1pct", sh.TprAtFpr01);
+            AttackStart(w, "shadow_membership_inference", sh.Attack, sh.Auc, sh.TprAtFpr10, sh.TprAtFpr01);
             w.WriteNumber("shadow_models", sh.ShadowModels);
             w.WriteNumber("shadow_train_rows", sh.ShadowTrainRows);
             w.WriteNumber("synthetic_rows", sh.SyntheticRows);
@@ -288,12 +270,7 @@ public static class ReportJson
             Provenance(w, p, Privacy.PrivacyAudit.ShadowThreatModel);
             w.WriteEndObject();
         }
-        else if (p.ShadowSkipped is { } why)
-        {
-            w.WriteStartObject("shadow_membership_inference");
-            w.WriteString("skipped", why);
-            w.WriteEndObject();
-        }
+        else if (p.ShadowSkipped is { } why) Skipped(w, "shadow_membership_inference", why);
         if (p.AttributeInference is { } list)
         {
             w.WriteStartArray("attribute_inference");
@@ -345,6 +322,24 @@ public static class ReportJson
             Provenance(w, p, Privacy.PrivacyAudit.OutlierThreatModel);
             w.WriteEndObject();
         }
+    }
+
+    // opens a membership attack's object with what both attacks report first: {"attack", "auc", "tpr_at_fpr_10pct", "tpr_at_fpr_1pct", …
+    private static void AttackStart(Utf8JsonWriter w, string name, string attack, double auc, double tprAtFpr10, double tprAtFpr01)
+    {
+        w.WriteStartObject(name);
+        w.WriteString("attack", attack);
+        Number(w, "auc", auc);
+        Number(w, "tpr_at_fpr_10pct", tprAtFpr10);
+        Number(w, "tpr_at_fpr_1pct", tprAtFpr01);
+    }
+
+    // a section that was not computed: {"skipped": why}
+    private static void Skipped(Utf8JsonWriter w, string name, string why)
+    {
+        w.WriteStartObject(name);
+        w.WriteString("skipped", why);
+        w.WriteEndObject();
     }
 
     // PRIV-9 for the attacks: the one-line threat model and the holdout's hash beside each one's n
@@ -462,13 +457,18 @@ public static class ReportJson
         Number(w, name + "_ci95", rate.Error);
     }
 
-    private static void Number(Utf8JsonWriter w, string name, double value)
+    /// <summary>
+    /// Writes the property <paramref name="name"/> with <paramref name="value"/> as <see cref="Value"/> writes it: the rule
+    /// every Crucible JSON report writes its doubles by (the stress, backtest and ensemble reports too).
+    /// </summary>
+    public static void Number(Utf8JsonWriter w, string name, double value)
     {
         w.WritePropertyName(name);
         Value(w, value);
     }
 
-    private static void Value(Utf8JsonWriter w, double value)
+    /// <summary>Writes <paramref name="value"/> in the form of <see cref="FormatNumber"/>: null for NaN and ±∞.</summary>
+    public static void Value(Utf8JsonWriter w, double value)
     {
         if (double.IsFinite(value)) w.WriteRawValue(FormatNumber(value), skipInputValidation: true);
         else w.WriteNullValue();

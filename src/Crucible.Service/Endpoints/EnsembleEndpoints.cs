@@ -69,16 +69,8 @@ public static class EnsembleEndpoints
 
     /// <summary>Maps the endpoint.</summary>
     public static void Map(RouteGroupBuilder v1) =>
-        v1.MapPost("/ensembles", Handle)
-            .RequireAuthorization(ApiKeyAuthenticationHandler.PolicyPrefix + Scopes.Read)
-            .RequireRateLimiting(ServiceApp.GenerationPolicy)
-            .Accepts<EnsembleRequest>("application/json")
-            .Produces(StatusCodes.Status200OK, contentType: "application/json")
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
-            .WithName("Ensemble")
-            .WithSummary("Stress a portfolio under several members' scenarios and flag their disagreement: the JSON of crucible ensemble");
+        FileRequest.MapPost<EnsembleRequest>(v1, "/ensembles", Handle, "Ensemble",
+            "Stress a portfolio under several members' scenarios and flag their disagreement: the JSON of crucible ensemble");
 
     private static async Task Handle(HttpContext context, CrucibleHome home, AuditLog audit, IOptions<ServiceOptions> settings)
     {
@@ -110,9 +102,7 @@ public static class EnsembleEndpoints
         run.AddInput(portfolioFile);
         foreach (var m in members)
         {
-            // NAME.meta.json beside NAME.csv, where the reader looks for it (Crucible.Evaluation.ScenarioSidecar)
-            if (m.Meta is { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) } meta)
-                run.AddInput(files.Put(m.Name + ".meta.json", meta.ValueKind == JsonValueKind.String ? meta.GetString()! : meta.GetRawText()).Entry);
+            if (files.PutMeta(m.Name!, m.Meta) is { } meta) run.AddInput(meta);
         }
         EnsembleResult result;
         try

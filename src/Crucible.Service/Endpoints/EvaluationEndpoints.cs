@@ -52,16 +52,8 @@ public static class EvaluationEndpoints
 {
     /// <summary>Maps the endpoint.</summary>
     public static void Map(RouteGroupBuilder v1) =>
-        v1.MapPost("/evaluations", Handle)
-            .RequireAuthorization(ApiKeyAuthenticationHandler.PolicyPrefix + Scopes.Read)
-            .RequireRateLimiting(ServiceApp.GenerationPolicy)
-            .Accepts<EvaluationRequest>("application/json")
-            .Produces(StatusCodes.Status200OK, contentType: "application/json")
-            .ProducesProblem(StatusCodes.Status400BadRequest)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
-            .WithName("Evaluate")
-            .WithSummary("Evaluate synthetic against real series: the report.json of crucible evaluate");
+        FileRequest.MapPost<EvaluationRequest>(v1, "/evaluations", Handle, "Evaluate",
+            "Evaluate synthetic against real series: the report.json of crucible evaluate");
 
     private static async Task Handle(HttpContext context, CrucibleHome home, AuditLog audit, IOptions<ServiceOptions> settings)
     {
@@ -86,11 +78,7 @@ public static class EvaluationEndpoints
         var (trainPath, trainFile) = r.TrainCsv is null ? (null, null) : files.Put("train.csv", r.TrainCsv);
         run.AddInput(realFile).AddInput(syntheticFile);
         if (trainFile is not null) run.AddInput(trainFile);
-        if (r.SyntheticMeta is { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) } meta)
-        {
-            // beside synthetic.csv, where the reader looks for it (Crucible.Evaluation.ScenarioSidecar)
-            run.AddInput(files.Put("synthetic.meta.json", meta.ValueKind == JsonValueKind.String ? meta.GetString()! : meta.GetRawText()).Entry);
-        }
+        if (files.PutMeta("synthetic", r.SyntheticMeta) is { } meta) run.AddInput(meta);
         string json;
         try
         {

@@ -1,12 +1,15 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using Crucible.Data;
 using Crucible.Data.IO;
 using Crucible.Governance;
 using Crucible.Governance.Manifests;
 using Crucible.Service.Problems;
 using Crucible.Service.Security;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 
 namespace Crucible.Service.Endpoints;
 
@@ -23,6 +26,23 @@ internal sealed class FileRequest : IDisposable
 
     /// <summary>The scratch folder, <c>HOME/evaluations/&lt;32 hex&gt;</c>.</summary>
     public string Folder { get; }
+
+    /// <summary>
+    /// Maps <c>POST</c> <paramref name="pattern"/> as every such endpoint is mapped: the read scope, the generation rate
+    /// limit, a JSON <typeparamref name="TRequest"/> body, a JSON 200 answer and the 400, 413 and 422 problems.
+    /// </summary>
+    public static RouteHandlerBuilder MapPost<TRequest>(RouteGroupBuilder v1, string pattern, Delegate handler, string name, string summary)
+        where TRequest : notnull =>
+        v1.MapPost(pattern, handler)
+            .RequireAuthorization(ApiKeyAuthenticationHandler.PolicyPrefix + Scopes.Read)
+            .RequireRateLimiting(ServiceApp.GenerationPolicy)
+            .Accepts<TRequest>("application/json")
+            .Produces(StatusCodes.Status200OK, contentType: "application/json")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .WithName(name)
+            .WithSummary(summary);
 
     /// <summary>Creates the scratch folder of one request.</summary>
     public static FileRequest Create(CrucibleHome home)
@@ -41,6 +61,16 @@ internal sealed class FileRequest : IDisposable
         var path = Path.Combine(Folder, name);
         return (path, WriteNamed(path, text));
     }
+
+    /// <summary>
+    /// Writes a CSV's metadata <paramref name="meta"/> (an object, or its JSON text as a string) as <c>NAME.meta.json</c>
+    /// beside <c>NAME.csv</c>, where the reader looks for it (Crucible.Evaluation.ScenarioSidecar); returns its run-manifest
+    /// entry, or null (nothing written) when the request gave none.
+    /// </summary>
+    public ManifestFile? PutMeta(string name, JsonElement? meta) =>
+        meta is { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) } m
+            ? Put(name + ".meta.json", m.ValueKind == JsonValueKind.String ? m.GetString()! : m.GetRawText()).Entry
+            : null;
 
     /// <summary>
     /// Writes <paramref name="text"/> as UTF-8 (no BOM) to <paramref name="path"/> atomically and returns the run-manifest

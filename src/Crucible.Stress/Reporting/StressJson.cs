@@ -209,15 +209,8 @@ public static class StressJson
         w.WriteEndObject();
     }
 
-    internal static void Number(Utf8JsonWriter w, string name, double value)
-    {
-        w.WritePropertyName(name);
-        Value(w, value);
-    }
+    // doubles as the evaluation report writes them (null for NaN and ±∞)
+    internal static void Number(Utf8JsonWriter w, string name, double value) => ReportJson.Number(w, name, value);
 
-    internal static void Value(Utf8JsonWriter w, double value)
-    {
-        if (double.IsFinite(value)) w.WriteRawValue(ReportJson.FormatNumber(value), skipInputValidation: true);
-        else w.WriteNullValue();
-    }
+    internal static void Value(Utf8JsonWriter w, double value) => ReportJson.Value(w, value);
 }

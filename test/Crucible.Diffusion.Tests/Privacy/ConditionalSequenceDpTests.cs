@@ -80,45 +80,16 @@ public sealed class ConditionalSequenceDpTests : IDisposable
         bool[] present = [true, true, true, false, false, false, false, true, false, true, false, true, true, true, true];
         var conditions = new ConditionBatch(c, present, n, k);
         int[] t = [3, 17, 42, 0, 29];
-        int size = d * w;
-        var perExample = new MicrobatchGradients(b => Crucible.Tensors.Losses.MseLoss(
-            adapter.Forward(new Tensor(x.AsSpan(b * size, size).ToArray(), [1, d, w]), t.AsSpan(b, 1), conditions.Row(b)),
-            new Tensor(y.AsSpan(b * size, size).ToArray(), [1, d, w]))).Compute(parameters, n);
-        int p = parameters.Sum(q => q.Length);
-        Assert.Equal(n * p, perExample.Length);
-        var norms = new double[n];
-        for (int b = 0; b < n; b++)
-        {
-            var mask = new float[n * size];
-            Array.Fill(mask, 1f / size, b * size, size);
-            foreach (var q in parameters) q.ZeroGrad();
-            var loss = ((adapter.Forward(new Tensor(x, [n, d, w]), t, conditions) - new Tensor(y, [n, d, w])).Square() * new Tensor(mask, [n, d, w])).Sum();
-            loss.Backward();
-            var naive = parameters.SelectMany(q => q.Grad is { } g ? g.ToArray() : new float[q.Length]).ToArray();
-            var row = perExample.AsSpan(b * p, p);
-            double scale = Math.Sqrt(naive.Sum(v => (double)v * v));
-            Assert.True(scale > 0);
-            for (int i = 0; i < p; i++) Assert.True(Math.Abs(naive[i] - row[i]) <= 1e-5 * (1 + scale), $"example {b}, [{i}]: {naive[i]} vs {row[i]}");
-            norms[b] = Math.Sqrt(row.ToArray().Sum(v => (double)v * v));
-            Assert.Equal(scale, norms[b], 1e-4 * (1 + scale));
-        }
+        var (perExample, norms) = PerExampleGradientCheck.AssertEqualsNaive(adapter, parameters, x, y, t, n, d, w, conditions);
+        int size = d * w, p = perExample.Length / n;
 
         // the condition reaches the gradient: the same example unconditioned has another one
-        foreach (var q in parameters) q.ZeroGrad();
         var unconditioned = new MicrobatchGradients(b => Crucible.Tensors.Losses.MseLoss(
             adapter.Forward(new Tensor(x.AsSpan(b * size, size).ToArray(), [1, d, w]), t.AsSpan(b, 1)),
             new Tensor(y.AsSpan(b * size, size).ToArray(), [1, d, w]))).Compute(parameters, n);
         Assert.NotEqual(perExample.AsSpan(0, p).ToArray(), unconditioned.AsSpan(0, p).ToArray());
         Assert.Equal(perExample.AsSpan(p, p).ToArray(), unconditioned.AsSpan(p, p).ToArray()); // example 1 has no feature present
-
-        double clip = norms.Order().ElementAt(n / 2);
-        for (int b = 0; b < n; b++)
-        {
-            double clipped = PrivacyEngine.ClipFactor(perExample.AsSpan(b * p, p), clip) * norms[b];
-            Assert.True(clipped <= clip + 1e-9, $"example {b}: {clipped} > C = {clip}");
-        }
-
-        Assert.True(norms.Count(v => v > clip) >= 1);
+        PerExampleGradientCheck.AssertClipsToTheMedianNorm(perExample, norms);
     }
 
     [Fact]

@@ -127,36 +127,8 @@ public sealed class SequenceDpTests : IDisposable
         rng.FillNormal(x);
         rng.FillNormal(y);
         int[] t = [3, 17, 42, 0];
-        int size = d * w;
-        var perExample = new MicrobatchGradients(b => Crucible.Tensors.Losses.MseLoss(
-            adapter.Forward(new Tensor(x.AsSpan(b * size, size).ToArray(), [1, d, w]), t.AsSpan(b, 1)),
-            new Tensor(y.AsSpan(b * size, size).ToArray(), [1, d, w]))).Compute(parameters, n);
-        int p = parameters.Sum(q => q.Length);
-        Assert.Equal(n * p, perExample.Length);
-        for (int b = 0; b < n; b++)
-        {
-            var mask = new float[n * size];
-            Array.Fill(mask, 1f / size, b * size, size);
-            foreach (var q in parameters) q.ZeroGrad();
-            var loss = ((adapter.Forward(new Tensor(x, [n, d, w]), t) - new Tensor(y, [n, d, w])).Square() * new Tensor(mask, [n, d, w])).Sum();
-            loss.Backward();
-            var naive = parameters.SelectMany(q => q.Grad is { } g ? g.ToArray() : new float[q.Length]).ToArray();
-            var row = perExample.AsSpan(b * p, p);
-            double scale = Math.Sqrt(naive.Sum(v => (double)v * v));
-            Assert.True(scale > 0);
-            for (int i = 0; i < p; i++) Assert.True(Math.Abs(naive[i] - row[i]) <= 1e-5 * (1 + scale), $"example {b}, [{i}]: {naive[i]} vs {row[i]}");
-        }
-
-        foreach (var q in parameters) q.ZeroGrad();
-        var norms = Enumerable.Range(0, n).Select(b => Math.Sqrt(perExample.AsSpan(b * p, p).ToArray().Sum(v => (double)v * v))).ToArray();
-        double c = norms.Order().ElementAt(n / 2);
-        for (int b = 0; b < n; b++)
-        {
-            double clipped = PrivacyEngine.ClipFactor(perExample.AsSpan(b * p, p), c) * norms[b];
-            Assert.True(clipped <= c + 1e-9, $"example {b}: {clipped} > C = {c}");
-        }
-
-        Assert.True(norms.Count(v => v > c) >= 1); // some were clipped
+        var (perExample, norms) = PerExampleGradientCheck.AssertEqualsNaive(adapter, parameters, x, y, t, n, d, w);
+        PerExampleGradientCheck.AssertClipsToTheMedianNorm(perExample, norms);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -136,13 +137,16 @@ public sealed class DropoutGeneratorTests : IDisposable
         Assert.Contains("dropout", Assert.Throws<ArgumentException>(() => new DiffusionGenerator(Options(p))).Message, StringComparison.Ordinal);
 
     [Fact]
-    public void Dropout_IsReadFromAPartialConfig_AndWrittenOnlyWhenSet()
+    public void Dropout_IsReadFromAPartialConfig_AndWrittenOnlyWhenSet() => AssertReadFromAPartialConfig_AndWrittenOnlyWhenSet("dropout", "0.1", o => o.Dropout);
+
+    // {"key": value} alone is read (the other keys keep their defaults), written back as given, and not written at the default 0
+    internal static void AssertReadFromAPartialConfig_AndWrittenOnlyWhenSet(string key, string value, Func<DiffusionGeneratorOptions, double> read)
     {
-        var partial = JsonSerializer.Deserialize<DiffusionGeneratorOptions>("""{"dropout": 0.1}""", DiffusionJson.Options)!;
-        Assert.Equal(0.1, partial.Dropout);
+        var partial = JsonSerializer.Deserialize<DiffusionGeneratorOptions>($$"""{"{{key}}": {{value}}}""", DiffusionJson.Options)!;
+        Assert.Equal(double.Parse(value, CultureInfo.InvariantCulture), read(partial));
         Assert.Equal(new DiffusionGeneratorOptions().Hidden, partial.Hidden);
-        Assert.Contains("\"dropout\": 0.1", JsonSerializer.Serialize(partial, DiffusionJson.Options), StringComparison.Ordinal);
-        Assert.DoesNotContain("dropout", JsonSerializer.Serialize(new DiffusionGeneratorOptions(), DiffusionJson.Options), StringComparison.Ordinal);
+        Assert.Contains($"\"{key}\": {value}", JsonSerializer.Serialize(partial, DiffusionJson.Options), StringComparison.Ordinal);
+        Assert.DoesNotContain(key, JsonSerializer.Serialize(new DiffusionGeneratorOptions(), DiffusionJson.Options), StringComparison.Ordinal);
     }
 
     private sealed class StopAt(int step, CancellationTokenSource cancel) : IProgress<TrainingProgress>

@@ -116,12 +116,6 @@ public sealed class SmoothingGeneratorTests : IDisposable
         Assert.Contains("smoothing", Assert.Throws<ArgumentException>(() => new DiffusionGenerator(Options(h))).Message, StringComparison.Ordinal);
 
     [Fact]
-    public void Smoothing_IsReadFromAPartialConfig_AndWrittenOnlyWhenSet()
-    {
-        var partial = JsonSerializer.Deserialize<DiffusionGeneratorOptions>("""{"smoothing": 0.2}""", DiffusionJson.Options)!;
-        Assert.Equal(0.2, partial.Smoothing);
-        Assert.Equal(new DiffusionGeneratorOptions().Hidden, partial.Hidden);
-        Assert.Contains("\"smoothing\": 0.2", JsonSerializer.Serialize(partial, DiffusionJson.Options), StringComparison.Ordinal);
-        Assert.DoesNotContain("smoothing", JsonSerializer.Serialize(new DiffusionGeneratorOptions(), DiffusionJson.Options), StringComparison.Ordinal);
-    }
+    public void Smoothing_IsReadFromAPartialConfig_AndWrittenOnlyWhenSet() =>
+        DropoutGeneratorTests.AssertReadFromAPartialConfig_AndWrittenOnlyWhenSet("smoothing", "0.2", o => o.Smoothing);
 }

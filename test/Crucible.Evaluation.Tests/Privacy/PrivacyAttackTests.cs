@@ -15,19 +15,7 @@ public sealed class PrivacyAttackTests(Xunit.Abstractions.ITestOutputHelper outp
     private const int D = 4;
 
     /// <summary>n rows of a correlated 4-series Gaussian from Philox(seed).</summary>
-    private static SeriesSet Population(int n, ulong seed)
-    {
-        var rng = new Philox(seed, 9);
-        var columns = new double[D][];
-        for (var j = 0; j < D; j++) columns[j] = new double[n];
-        for (var i = 0; i < n; i++)
-        {
-            var common = rng.NextNormal();
-            for (var j = 0; j < D; j++) columns[j][i] = (0.7 * common) + (0.7 * rng.NextNormal());
-        }
-
-        return new SeriesSet(["a", "b", "c", "d"], columns);
-    }
+    private static SeriesSet Population(int n, ulong seed) => CorrelatedPopulation.Sample(n, seed, 9, ["a", "b", "c", "d"], 0.7, 0.7);
 
     /// <summary>A memorising generator: train rows drawn with replacement plus noise of std <paramref name="jitter"/>.</summary>
     private static SeriesSet Copies(SeriesSet train, int count, ulong seed, double jitter = 0.05)

@@ -17,18 +17,7 @@ public sealed class PrivacyAuditTests(Xunit.Abstractions.ITestOutputHelper outpu
     private const int D = 3;
 
     /// <summary>n rows of a correlated 3-series Gaussian from Philox(seed).</summary>
-    private static SeriesSet Population(int n, ulong seed)
-    {
-        var rng = new Philox(seed, 12);
-        var columns = new double[D][];
-        for (var j = 0; j < D; j++) columns[j] = new double[n];
-        for (var i = 0; i < n; i++)
-        {
-            var common = rng.NextNormal();
-            for (var j = 0; j < D; j++) columns[j][i] = (0.6 * common) + (0.8 * rng.NextNormal());
-        }
-        return new SeriesSet(["a", "b", "c"], columns);
-    }
+    private static SeriesSet Population(int n, ulong seed) => CorrelatedPopulation.Sample(n, seed, 12, ["a", "b", "c"], 0.6, 0.8);
 
     /// <summary>The memorising "generator" of PRIV-3: every train row plus Gaussian noise of std <paramref name="noise"/>.</summary>
     private static SeriesSet Memorised(SeriesSet train, double noise, ulong seed)
