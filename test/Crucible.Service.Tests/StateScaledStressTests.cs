@@ -1,8 +1,4 @@
 using System.Net;
-using Crucible.Governance;
-using Crucible.Governance.Audit;
-using Crucible.Governance.Registry;
-using Crucible.Service.Security;
 
 namespace Crucible.Service.Tests;
 
@@ -10,29 +6,14 @@ namespace Crucible.Service.Tests;
 /// Session 18: a stress specification's moves on a state-scaled model need one level (the library's rule state-scale):
 /// without it the request is a 422 naming the <c>stress</c> field, located at the first move, saying what to add.
 /// </summary>
-public sealed class StateScaledStressTests : IDisposable
+public sealed class StateScaledStressTests
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("crucible-service-ssmoves-").FullName;
-
-    public void Dispose() => ServiceFixture.DeleteDirectory(_dir);
-
     [Fact]
     public async Task MovesWithoutALevel_Are422AtTheStressField_AndWithTheLevelAreServed()
     {
-        string model = Path.Combine(_dir, "model"), home = Path.Combine(_dir, "home");
-        TinySequenceModel.Train(o => o with { StateScale = "VIXCLS" }).Save(model);
-        string id;
-        using (var log = AuditLog.Open(CrucibleHome.Resolve(home)))
-        {
-            id = new ModelRegistry(CrucibleHome.Resolve(home), log).Register(model).Id;
-        }
-
-        var (key, line) = ApiKeyStore.NewKey("gen", new HashSet<string> { "generate" });
-        string keys = Path.Combine(_dir, "keys");
-        File.WriteAllLines(keys, [line]);
-        using var factory = ServiceFixture.Create(home, keys);
-        using var client = factory.CreateClient();
-        client.DefaultRequestHeaders.Add("X-Api-Key", key);
+        using var service = new ModelService("crucible-service-ssmoves-", TinySequenceModel.Train(o => o with { StateScale = "VIXCLS" }).Save);
+        var id = service.ModelId;
+        using var client = service.Client();
 
         var body = ServiceFixture.Json($$"""{"model": "{{id}}", "count": 2, "seed": 1, "sampling_steps": 5, "stress": "SPY<=-5%"}""");
         var problem = await Problem.AssertAsync(await client.PostAsync("/v1/scenarios", body), HttpStatusCode.UnprocessableEntity, "validation");

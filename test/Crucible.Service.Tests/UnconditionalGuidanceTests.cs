@@ -37,20 +37,9 @@ public sealed class UnconditionalGuidanceTests
     [Fact]
     public async Task GuidanceWithoutACondition_OnAConditionalModel_Is422NamingTheField_AndWithAConditionIsServed()
     {
-        string model = Path.Combine(_dir, "conditional"), home = Path.Combine(_dir, "home-c");
-        TinySequenceModel.Train().Save(model);
-        string id;
-        using (var log = AuditLog.Open(CrucibleHome.Resolve(home)))
-        {
-            id = new ModelRegistry(CrucibleHome.Resolve(home), log).Register(model).Id;
-        }
-
-        var (key, line) = ApiKeyStore.NewKey("gen", new HashSet<string> { "generate" });
-        string keys = Path.Combine(_dir, "keys-c");
-        File.WriteAllLines(keys, [line]);
-        using var factory = ServiceFixture.Create(home, keys);
-        using var client = factory.CreateClient();
-        client.DefaultRequestHeaders.Add("X-Api-Key", key);
+        using var service = new ModelService("crucible-service-cond-", TinySequenceModel.Train().Save);
+        var id = service.ModelId;
+        using var client = service.Client();
 
         foreach (var (member, field) in new[]
         {
