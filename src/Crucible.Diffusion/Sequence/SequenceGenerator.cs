@@ -132,8 +132,10 @@ public sealed class SequenceGenerator
         var conditions = new Dictionary<string, double>(plan.Conditions, StringComparer.OrdinalIgnoreCase);
         foreach (var (name, value) in request.Conditions ?? new Dictionary<string, double>())
         {
-            if (!conditions.TryAdd(name, value))
-                throw new InvalidInputException("condition-conflict", $"condition {name} is set both by the stress specification and by a condition; give it once");
+            if (conditions.TryAdd(name, value)) continue;
+            throw plan.Conditions.Keys.Any(k => string.Equals(k, name, StringComparison.OrdinalIgnoreCase))
+                ? new InvalidInputException("condition-conflict", $"condition {name} is set both by the stress specification and by a condition; give it once")
+                : new InvalidInputException("condition-name", $"condition {name} is given twice (names ignore case): give it once");
         }
 
         return (conditions, plan);
@@ -933,7 +935,8 @@ public sealed class SequenceGenerator
     /// The standardised condition vector of a request: K values in the network's feature order, NaN where the request
     /// does not name the feature.
     /// </summary>
-    /// <exception cref="InvalidInputException">A name the model does not know, a non-finite value, a value more than
+    /// <exception cref="InvalidInputException">A name the model does not know or a feature named twice (names that differ
+    /// only in case), a non-finite value, a value more than
     /// <see cref="MaxConditionStandardDeviations"/> training standard deviations from the mean, or conditions for an
     /// unconditional model.</exception>
     public float[] StandardizedCondition(IReadOnlyDictionary<string, double>? conditions)
@@ -957,6 +960,9 @@ public sealed class SequenceGenerator
                     : $"the model has no condition '{name}' (it has {string.Join(", ", space.Names)})");
             }
 
+            // names ignore case, so {"VIXCLS": 30, "vixcls": 20} names one feature twice: refused, not the last one silently
+            if (!float.IsNaN(z[j]))
+                throw new InvalidInputException("condition-name", $"condition {space.Names[j]} is given twice (names ignore case): give it once");
             if (!double.IsFinite(value)) throw new InvalidInputException("condition-value", $"condition {name} = {value} is not finite");
             double standardized = (value - space.Mean[j]) / space.Std[j];
             // far beyond the training range the network's output overflows (a 500 in the service, non-finite scenarios)
