@@ -442,7 +442,7 @@ public sealed class SequenceGenerator
     /// <param name="checkpoint">Trainer checkpoints (resumed when the file exists and matches the data and options).</param>
     /// <param name="cancellationToken">Cancels between training steps.</param>
     /// <exception cref="InvalidInputException">Too few rows for one window, non-finite values, a series that does not
-    /// vary (<c>constant-series</c>), undated frames with conditions, a condition of ±∞ (<c>condition-value</c>; NaN is a
+    /// vary (<c>constant-series</c>) or whose returns leave float32 in model space (<c>model-space-range</c>), undated frames with conditions, a condition of ±∞ (<c>condition-value</c>; NaN is a
     /// missing condition), a condition feature equal in every conditioned window (<c>constant-condition</c>), no window
     /// with a known condition, a checkpoint of other data or options, or under privacy (<c>DP-E-PREPROCESS</c>) conditions
     /// on a state not declared public, a feature derived from the returns (RV20) or no <paramref name="publicConditions"/>.</exception>
@@ -582,6 +582,10 @@ public sealed class SequenceGenerator
         if (o.Privacy is { } bounds)
         {
             for (int i = 0; i < x0.Length; i++) x0[i] = (float)Math.Clamp(x0[i], -bounds.PublicBound, bounds.PublicBound);
+        }
+        else
+        {
+            RequireFloatRange(x0, offset, scale, trainReturns, w);
         }
 
         // 2. the conditions of each window: the feature row dated on its first day, standardised over the windows
@@ -779,6 +783,30 @@ public sealed class SequenceGenerator
                 + (stateScale is null ? "" : string.Create(CultureInfo.InvariantCulture,
                     $"; each window's returns were divided by its state's {stateScale.Feature} / {stateScale.Reference:G6} (state_scale, the mean over that file's statistics rows) before clipping: a fixed function of public data"))
         };
+
+    // the network computes in float32: a finite training return the map leaves beyond its range (1e39 with the default
+    // "transform": "none", or a standard deviation that overflows under "standardize") would become ±∞ or flatten every
+    // window to 0, and failed in the schedule's fit as an internal error; it is bad input, named by series and row
+    private static void RequireFloatRange(float[] x0, double[] offset, double[] scale, TimeSeriesFrame trainReturns, int w)
+    {
+        int d = trainReturns.ColumnCount, i = -1, t0 = 0;
+        for (int c = 0; c < d && i < 0; c++)
+        {
+            if (!double.IsFinite(offset[c]) || !double.IsFinite(scale[c])) i = c;
+        }
+
+        int bad = Array.FindIndex(x0, v => !float.IsFinite(v));
+        if (i < 0 && bad < 0) return;
+        if (i < 0) (i, t0) = ((bad / w) % d, (bad / (w * d)) + (bad % w));
+        int largest = i;
+        for (int k = i; k < trainReturns.Values.Length; k += d)
+        {
+            if (Math.Abs(trainReturns.Values[k]) > Math.Abs(trainReturns.Values[largest])) largest = k;
+        }
+
+        throw new InvalidInputException("model-space-range", string.Create(CultureInfo.InvariantCulture,
+            $"series '{trainReturns.Columns[i]}': its training returns (largest {trainReturns.Values[largest]:G6}, row {largest / d}) leave the float32 range (±3.4E+38) the network computes in once mapped to model space (offset {offset[i]:G6}, scale {scale[i]:G6}, first at row {t0}): check the input kind and units"));
+    }
 
     /// <summary>The number of quantiles of the scale feature a state-scaled model records (<see cref="StateScaleManifest.Levels"/>).</summary>
     public const int StateScaleLevels = 200;

@@ -75,6 +75,21 @@ public class SequenceFitRefusalTests
         Assert.Contains("condition 'VIXCLS' does not vary: it is 20 in every one of the 36 conditioned training windows", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(SequenceTransform.None, 1e39)]          // the default transform: the value itself leaves float32
+    [InlineData(SequenceTransform.Standardize, 1e200)]  // the standard deviation overflows: every window became 0
+    public void AFiniteReturnBeyondTheNetworksFloatRange_IsRefusedAtFit_NamingIt(SequenceTransform transform, double huge)
+    {
+        var (returns, _) = Data();
+        var values = (double[])returns.Values.Clone();
+        values[(2 * 7) + 1] = huge;
+        var frame = new TimeSeriesFrame(returns.Dates, returns.Columns, values);
+        var e = Assert.Throws<InvalidInputException>(() => new SequenceGenerator(Tiny with { Transform = transform }).Fit(frame));
+        Assert.Equal("model-space-range", e.Rule);
+        Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"series 'TLT': its training returns (largest {huge:G6}, row 7) leave the float32 range"),
+            e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void AFeatureNamedTwiceInARequest_IsRefused_NotTheLastValueSilently()
     {
