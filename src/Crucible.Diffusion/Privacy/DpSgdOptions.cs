@@ -63,7 +63,7 @@ public sealed record DpSgdOptions
         if (!(Delta > 0 && Delta < 1)) throw Bad("delta must be in (0, 1)");
         if (!(ExpectedBatchSize > 0)) throw Bad("expected_batch_size must be > 0");
         if (Steps < 1) throw Bad("steps must be at least 1");
-        if (!(EpsilonBudget > 0) || double.IsInfinity(EpsilonBudget)) throw Bad("epsilon_budget must be a finite number > 0");
+        if (!(EpsilonBudget > 0)) throw Bad("epsilon_budget must be > 0"); // ∞ allowed here: the σ = 0 references of the tests
 
         static InvalidInputException Bad(string message) => new("DP-E-CONFIG", message);
     }
