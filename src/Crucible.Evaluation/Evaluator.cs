@@ -43,6 +43,9 @@ public static class Evaluator
         }
         if (options.SensitiveColumns is { Count: > 0 } && real.SeriesCount < 2)
             throw new InvalidInputException("invalid-option", "attribute inference needs at least two series (the attacker knows the others)");
+        // its tolerance is a tenth of the synthetic sensitive series' standard deviation, undefined for one row
+        if (options.SensitiveColumns is { Count: > 0 } && train is not null && synth.RowCount < 2)
+            throw new InvalidInputException("too-few-rows", $"attribute inference (sensitive series) needs at least 2 synthetic rows; the synthetic set has {synth.RowCount}");
         if (options.UtilityLags < 1 || options.ImportanceRepeats < 1)
             throw new InvalidInputException("invalid-option", "utility lags and importance repeats must be at least 1");
 

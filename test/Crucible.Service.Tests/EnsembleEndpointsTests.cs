@@ -236,7 +236,7 @@ public sealed class EnsembleEndpointsTests(ServiceFixture f)
     {
         // every member's ES is 0 and every P&L constant: the ES spread and the Wasserstein ratio are 0/0 (NaN), which the
         // report writes as null but the run manifest's outcome refused (canonical JSON has no NaN): a 500
-        const string zero = "scenario,step,A,B\n1,1,0,0\n1,2,0,0\n";
+        const string zero = "scenario,step,A,B\n1,1,0,0\n1,2,0,0\n2,1,0,0\n2,2,0,0\n";
         (string, string)[] members = [("m1", zero), ("m2", zero)];
         var (response, bytes) = await Post(Body(members));
         Assert.True(response.StatusCode == HttpStatusCode.OK, Encoding.UTF8.GetString(bytes));

@@ -52,6 +52,16 @@ public sealed class SequenceScenarioEdgeTests(SequenceModelService s) : IClassFi
     }
 
     [Theory]
+    [InlineData(", \"conditions\": {\"VIXCLS\": 30, \"vixcls\": 20}")]
+    [InlineData(", \"stress\": \"SPY<=-1%\", \"conditions\": {\"VIXCLS\": 30, \"vixcls\": 20}")]
+    public async Task OneConditionNamedTwiceInDifferentCase_Is422NamingConditions(string members)
+    {
+        // two JSON members, one feature (names ignore case): it sampled under the last one and recorded that one (200)
+        var problem = await Post422(members);
+        Assert.Contains("is given twice (names ignore case)", problem.GetProperty("errors").GetProperty("conditions")[0].GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("{\"ZZZ\": 1}")]
     [InlineData("{\"VIXCLS\": 1e30}")]
     public async Task BadCondition_BesideAValidStress_NamesConditions(string conditions)

@@ -58,11 +58,12 @@ public sealed record DpSgdOptions
     {
         if (!(MaxGradNorm > 0) || double.IsInfinity(MaxGradNorm)) throw Bad("max_grad_norm must be a finite number > 0");
         if (NoiseMultiplier is { } s && (!(s >= 0) || double.IsInfinity(s))) throw Bad("noise_multiplier must be a finite number ≥ 0");
-        if (NoiseMultiplier is null && TargetEpsilon is not (> 0)) throw Bad("give noise_multiplier or a target_epsilon > 0");
+        if (NoiseMultiplier is null && !(TargetEpsilon is { } e && double.IsFinite(e) && e > 0))
+            throw Bad("target_epsilon must be a finite number > 0 when no noise_multiplier is given");
         if (!(Delta > 0 && Delta < 1)) throw Bad("delta must be in (0, 1)");
         if (!(ExpectedBatchSize > 0)) throw Bad("expected_batch_size must be > 0");
         if (Steps < 1) throw Bad("steps must be at least 1");
-        if (!(EpsilonBudget > 0)) throw Bad("epsilon_budget must be > 0");
+        if (!(EpsilonBudget > 0)) throw Bad("epsilon_budget must be > 0"); // ∞ allowed here: the σ = 0 references of the tests
 
         static InvalidInputException Bad(string message) => new("DP-E-CONFIG", message);
     }

@@ -159,8 +159,10 @@ public sealed class SequenceGenerator
         var conditions = new Dictionary<string, double>(plan.Conditions, StringComparer.OrdinalIgnoreCase);
         foreach (var (name, value) in request.Conditions ?? new Dictionary<string, double>())
         {
-            if (!conditions.TryAdd(name, value))
-                throw new InvalidInputException("condition-conflict", $"condition {name} is set both by the stress specification and by a condition; give it once");
+            if (conditions.TryAdd(name, value)) continue;
+            throw plan.Conditions.Keys.Any(k => string.Equals(k, name, StringComparison.OrdinalIgnoreCase))
+                ? new InvalidInputException("condition-conflict", $"condition {name} is set both by the stress specification and by a condition; give it once")
+                : new InvalidInputException("condition-name", $"condition {name} is given twice (names ignore case): give it once");
         }
 
         RefuseGuidanceWithoutConditions(request, conditions);
@@ -487,7 +489,7 @@ public sealed class SequenceGenerator
     /// <param name="checkpoint">Trainer checkpoints (resumed when the file exists and matches the data and options).</param>
     /// <param name="cancellationToken">Cancels between training steps.</param>
     /// <exception cref="InvalidInputException">Too few rows for one window, non-finite values, a series that does not
-    /// vary (<c>constant-series</c>), undated frames with conditions, a condition of ±∞ (<c>condition-value</c>; NaN is a
+    /// vary (<c>constant-series</c>) or whose returns leave float32 in model space (<c>model-space-range</c>), undated frames with conditions, a condition of ±∞ (<c>condition-value</c>; NaN is a
     /// missing condition), a condition feature equal in every conditioned window (<c>constant-condition</c>), no window
     /// with a known condition, a checkpoint of other data or options, or under privacy (<c>DP-E-PREPROCESS</c>) conditions
     /// on a state not declared public, a feature derived from the returns (RV20) or no <paramref name="publicConditions"/>.</exception>
@@ -627,6 +629,10 @@ public sealed class SequenceGenerator
         if (o.Privacy is { } bounds)
         {
             for (int i = 0; i < x0.Length; i++) x0[i] = (float)Math.Clamp(x0[i], -bounds.PublicBound, bounds.PublicBound);
+        }
+        else
+        {
+            RequireFloatRange(x0, offset, scale, trainReturns, w);
         }
 
         // 2. the conditions of each window: the feature row dated on its first day, standardised over the windows
@@ -825,6 +831,30 @@ public sealed class SequenceGenerator
                     $"; each window's returns were divided by its state's {stateScale.Feature} / {stateScale.Reference:G6} (state_scale, the mean over that file's statistics rows) before clipping: a fixed function of public data"))
         };
 
+    // the network computes in float32: a finite training return the map leaves beyond its range (1e39 with the default
+    // "transform": "none", or a standard deviation that overflows under "standardize") would become ±∞ or flatten every
+    // window to 0, and failed in the schedule's fit as an internal error; it is bad input, named by series and row
+    private static void RequireFloatRange(float[] x0, double[] offset, double[] scale, TimeSeriesFrame trainReturns, int w)
+    {
+        int d = trainReturns.ColumnCount, i = -1, t0 = 0;
+        for (int c = 0; c < d && i < 0; c++)
+        {
+            if (!double.IsFinite(offset[c]) || !double.IsFinite(scale[c])) i = c;
+        }
+
+        int bad = Array.FindIndex(x0, v => !float.IsFinite(v));
+        if (i < 0 && bad < 0) return;
+        if (i < 0) (i, t0) = ((bad / w) % d, (bad / (w * d)) + (bad % w));
+        int largest = i;
+        for (int k = i; k < trainReturns.Values.Length; k += d)
+        {
+            if (Math.Abs(trainReturns.Values[k]) > Math.Abs(trainReturns.Values[largest])) largest = k;
+        }
+
+        throw new InvalidInputException("model-space-range", string.Create(CultureInfo.InvariantCulture,
+            $"series '{trainReturns.Columns[i]}': its training returns (largest {trainReturns.Values[largest]:G6}, row {largest / d}) leave the float32 range (±3.4E+38) the network computes in once mapped to model space (offset {offset[i]:G6}, scale {scale[i]:G6}, first at row {t0}): check the input kind and units"));
+    }
+
     /// <summary>The number of quantiles of the scale feature a state-scaled model records (<see cref="StateScaleManifest.Levels"/>).</summary>
     public const int StateScaleLevels = 200;
 
@@ -980,7 +1010,8 @@ public sealed class SequenceGenerator
     /// The standardised condition vector of a request: K values in the network's feature order, NaN where the request
     /// does not name the feature.
     /// </summary>
-    /// <exception cref="InvalidInputException">A name the model does not know, a non-finite value, a value more than
+    /// <exception cref="InvalidInputException">A name the model does not know or a feature named twice (names that differ
+    /// only in case), a non-finite value, a value more than
     /// <see cref="MaxConditionStandardDeviations"/> training standard deviations from the mean, or conditions for an
     /// unconditional model.</exception>
     public float[] StandardizedCondition(IReadOnlyDictionary<string, double>? conditions)
@@ -1004,6 +1035,9 @@ public sealed class SequenceGenerator
                     : $"the model has no condition '{name}' (it has {string.Join(", ", space.Names)})");
             }
 
+            // names ignore case, so {"VIXCLS": 30, "vixcls": 20} names one feature twice: refused, not the last one silently
+            if (!float.IsNaN(z[j]))
+                throw new InvalidInputException("condition-name", $"condition {space.Names[j]} is given twice (names ignore case): give it once");
             if (!double.IsFinite(value)) throw new InvalidInputException("condition-value", $"condition {name} = {value} is not finite");
             double standardized = (value - space.Mean[j]) / space.Std[j];
             // far beyond the training range the network's output overflows (a 500 in the service, non-finite scenarios)

@@ -14,8 +14,11 @@ namespace Crucible.Diffusion.Sequence;
 /// conditional request scaled by exp(a · (ℓ_c − ℓ_∅)); 0 none); null: the model's default,
 /// <see cref="SequenceGeneratorOptions.RegimeGuidance"/>.</param>
 /// <param name="Sampler">Sampler, steps, threads and any constraint guidance (default DDIM, 50 steps, η = 0).</param>
-/// <param name="Stress">The stress specification the conditions and guidance came from, recorded in the metadata only
-/// (the caller resolves it into <paramref name="Conditions"/> and the sampler's guidance).</param>
+/// <param name="Stress">A stress specification (<see cref="Conditioning.StressSpec"/> grammar), or null. The generator
+/// resolves it against the model (<see cref="SequenceGenerator.PlanStress"/>): the conditions it sets join
+/// <paramref name="Conditions"/> (a feature set by both is refused), its moves guide the sampler (so
+/// <see cref="SamplerOptions.Guidance"/> must then be null), and the metadata records the text, the constraints and
+/// their violation rate.</param>
 public sealed record SequenceSampleRequest(
     IReadOnlyDictionary<string, double>? Conditions = null,
     double? GuidanceScale = null,

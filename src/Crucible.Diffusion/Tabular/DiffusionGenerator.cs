@@ -134,7 +134,8 @@ public sealed class DiffusionGenerator
     /// there every <see cref="CheckpointOptions.Every"/> steps, and resumes from it when the file already exists (it must
     /// come from the same data and options).
     /// </summary>
-    /// <exception cref="InvalidInputException">Fewer than 2 rows, non-finite values, or a checkpoint of other data or options.</exception>
+    /// <exception cref="InvalidInputException">Fewer than 2 rows, non-finite values, a value the transform leaves beyond the
+    /// float32 range (<c>model-space-range</c>), or a checkpoint of other data or options.</exception>
     public DiffusionGenerator Fit(
         TimeSeriesFrame trainReturns, DataProvenance? provenance = null, IProgress<TrainingProgress>? progress = null,
         CheckpointOptions? checkpoint = null, CancellationToken cancellationToken = default)
@@ -189,6 +190,7 @@ public sealed class DiffusionGenerator
 
         var x0 = new float[rows * d];
         for (int i = 0; i < x0.Length; i++) x0[i] = (float)model.Values[i];
+        if (o.Privacy is null) RequireFloatRange(x0, trainReturns, model);
 
         // 2. optional whitening, forward process, network, trainer
         var minimum = new double[d];
@@ -304,6 +306,23 @@ public sealed class DiffusionGenerator
         _calibration = calibration?.LoadMap();
         _columns = [.. trainReturns.Columns];
         return this;
+    }
+
+    // the network computes in float32: a finite training value that the transform leaves beyond its range (a log return
+    // of 1e200 with "transform": "standardize", whose standard deviation overflows, or "none") would become ±∞ there and
+    // fail deep in the schedule's fit as an internal error; it is bad input, named by row and series
+    private static void RequireFloatRange(float[] x0, TimeSeriesFrame trainReturns, TimeSeriesFrame model)
+    {
+        int i = Array.FindIndex(x0, v => !float.IsFinite(v));
+        if (i < 0) return;
+        int d = trainReturns.ColumnCount, c = i % d, largest = c;
+        for (int k = c; k < trainReturns.Values.Length; k += d)
+        {
+            if (Math.Abs(trainReturns.Values[k]) > Math.Abs(trainReturns.Values[largest])) largest = k;
+        }
+
+        throw new InvalidInputException("model-space-range", string.Create(CultureInfo.InvariantCulture,
+            $"series '{trainReturns.Columns[c]}': the transform maps its training value at row {i / d} to {model.Values[i]:G6}, beyond the float32 range (±3.4E+38) the network computes in; its largest value is {trainReturns.Values[largest]:G6} (row {largest / d}): check the input kind and units, or use \"transform\": \"quantile_normal\""));
     }
 
     // the smoothed bootstrap's kernel on the model-space rows; a rank-deficient covariance is a data problem, named as such

@@ -77,10 +77,12 @@ public sealed record DpTrainingOptions
 
         Require(double.IsFinite(MaxGradNorm) && MaxGradNorm > 0, "max_grad_norm must be a finite number > 0");
         Require(NoiseMultiplier is null || (double.IsFinite(NoiseMultiplier.Value) && NoiseMultiplier.Value >= 0), "noise_multiplier must be a finite number >= 0");
-        Require(NoiseMultiplier is not null || TargetEpsilon is > 0, "give noise_multiplier or a target_epsilon > 0");
-        Require(NoiseMultiplier is null || TargetEpsilon is null, "give noise_multiplier or target_epsilon, not both");
+        Require(NoiseMultiplier is not null || TargetEpsilon is not null, "noise_multiplier or target_epsilon must be given");
+        Require(NoiseMultiplier is null || TargetEpsilon is null, "noise_multiplier and target_epsilon are both given: give one");
+        // an infinite ε (target or budget) is no guarantee, and no manifest or run record can hold it as JSON
+        Require(TargetEpsilon is null || (double.IsFinite(TargetEpsilon.Value) && TargetEpsilon.Value > 0), "target_epsilon must be a finite number > 0");
         Require(Delta is > 0 and < 1, "delta must be in (0, 1)");
-        Require(EpsilonBudget > 0, "epsilon_budget must be > 0");
+        Require(double.IsFinite(EpsilonBudget) && EpsilonBudget > 0, "epsilon_budget must be a finite number > 0");
         Require(SampleRate is null || SampleRate is > 0 and <= 1, "sample_rate must be in (0, 1]");
         Require(Enum.IsDefined(Conversion), "unknown conversion");
         Require(double.IsFinite(PublicScale) && PublicScale > 0, "public_scale must be a finite number > 0");

@@ -140,6 +140,13 @@ public static class PrivacyAudit
             warnings.Add(string.Create(CultureInfo.InvariantCulture,
                 $"synthetic set has {nSyn} rows, fewer than the {n}-row references (PRIV-1 wants synthetic n = holdout n): the DCR share's bound is for n = {nSyn}"));
         // a holdout larger than train breaks no rule (a random train-sized subset of it is the reference; split.reference_rows)
+        // PRIV-1/MRM-4: the holdout is disjoint from train; a holdout row equal to a train row is at the same distance from
+        // every synthetic row on both sides, so the share, IMS and NNDR cannot tell memorised rows there (the train file
+        // given as --real makes every gate pass)
+        var copies = RowsAlsoIn(holdout, train);
+        if (copies > 0)
+            warnings.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{copies} of the holdout's {nHold} rows equal a train row exactly (PRIV-1 wants a holdout disjoint from train, e.g. a later period): at those rows the synthetic set's distances to train and holdout tie, so the DCR share, IMS and NNDR understate memorisation"));
 
         // raw rows for IMS; rows standardised with train's statistics for distances
         var raw = (Syn: Take(MembershipInference.Rows(synthetic), synIdx, d), Train: Take(MembershipInference.Rows(train), trainIdx, d),
@@ -199,6 +206,27 @@ public static class PrivacyAudit
         var split = new PrivacySplit(nTrain, nHold, nSyn, n, m, ratio, holdoutFileSha256 ?? Sha256Hex(ContentBytes(holdout)),
             holdoutFileSha256 is null ? "values" : "file", seed);
         return new PrivacyAuditReport(split, dcr, ims, nndr, warnings) { RangeNormalised = rangeNormalised };
+    }
+
+    // how many rows of `set` equal (value for value, -0 as 0) some row of `reference`
+    private static int RowsAlsoIn(SeriesSet set, SeriesSet reference)
+    {
+        static string Key(SeriesSet s, int row)
+        {
+            var bits = new long[s.SeriesCount];
+            for (var i = 0; i < bits.Length; i++) bits[i] = BitConverter.DoubleToInt64Bits(s.Columns[i][row] + 0.0);
+            return string.Join(',', bits);
+        }
+
+        var rows = new HashSet<string>(StringComparer.Ordinal);
+        for (var r = 0; r < reference.RowCount; r++) rows.Add(Key(reference, r));
+        var count = 0;
+        for (var r = 0; r < set.RowCount; r++)
+        {
+            if (rows.Contains(Key(set, r))) count++;
+        }
+
+        return count;
     }
 
     // the rows of a set at the subset's indices, one array per series

@@ -81,7 +81,8 @@ public static class Ensemble
     /// member named after its file, stressed with the portfolio at <paramref name="alpha"/>, and their disagreement
     /// measured. Every file must hold the portfolio's series and scenarios of one horizon, the same for all members.
     /// </summary>
-    /// <exception cref="InvalidInputException">Fewer than two files, a bad file, or members of different horizons.</exception>
+    /// <exception cref="InvalidInputException">Fewer than two files, a bad file, members of different horizons, or a file of
+    /// fewer than 2 scenarios.</exception>
     public static EnsembleResult RunFiles(IReadOnlyList<string> scenarioPaths, string portfolioPath, double alpha, EnsembleThresholds? thresholds = null)
     {
         ArgumentNullException.ThrowIfNull(scenarioPaths);
@@ -118,10 +119,16 @@ public static class Ensemble
     }
 
     /// <summary>Measures the disagreement of already stressed members (each stressed at <paramref name="alpha"/>).</summary>
+    /// <exception cref="InvalidInputException">A member with fewer than 2 scenarios (<c>ensemble-members</c>).</exception>
     public static EnsembleResult Measure(IReadOnlyList<EnsembleMember> members, double alpha, EnsembleThresholds thresholds)
     {
         ArgumentNullException.ThrowIfNull(members);
         ArgumentNullException.ThrowIfNull(thresholds);
+        // the distances' scale is the members' P&L standard deviations: one scenario has none, and its NaN made every
+        // distance NaN, which no threshold flags (a member of 1 scenario far from the others passed as agreeing)
+        if (members.FirstOrDefault(m => m.Stress.HorizonReturns.Length < 2) is { } single)
+            throw new InvalidInputException("ensemble-members", string.Create(CultureInfo.InvariantCulture,
+                $"member {single.Name} has {single.Stress.HorizonReturns.Length} scenario(s); each member needs at least 2 (the P&L distance is scaled by the members' P&L standard deviations)"));
         var es = members.Select(m => m.Stress.Levels.Single(l => l.Alpha == alpha).ExpectedShortfall).ToArray();
         var median = Median(es);
         var spread = (es.Max() - es.Min()) / Math.Abs(median);

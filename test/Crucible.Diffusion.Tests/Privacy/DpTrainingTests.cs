@@ -391,4 +391,30 @@ public sealed class DpTrainingTests : IDisposable
         // data-fitted preprocessing is refused in a private config
         Assert.Throws<ArgumentException>(() => new DiffusionGenerator(DiffusionGeneratorTests.Small() with { Privacy = Dp() }));
     }
+
+    [Theory]
+    [InlineData(double.PositiveInfinity, 10.0, "privacy.target_epsilon must be a finite number > 0")]
+    [InlineData(double.NaN, 10.0, "privacy.target_epsilon must be a finite number > 0")]
+    [InlineData(0.0, 10.0, "privacy.target_epsilon must be a finite number > 0")]
+    [InlineData(3.0, double.PositiveInfinity, "privacy.epsilon_budget must be a finite number > 0")]
+    public void AnInfiniteOrNonPositiveEpsilon_IsRefusedWhenTheOptionsAreMade(double target, double budget, string message)
+    {
+        // `train --dp-epsilon 1e6 --dp-budget 1e309` (∞): the budget let any σ pass and the run config's JSON writer threw
+        // (exit 1, "internal error"); an infinite target asked for no noise; 0 read "privacy.give noise_multiplier …"
+        var e = Assert.Throws<ArgumentException>(() => new DiffusionGenerator(SmallDp(Dp(epsilon: target, budget: budget))));
+        Assert.Equal(message, e.Message);
+        if (double.IsFinite(budget))
+        {
+            // the engine's own options refuse the target too (an infinite budget stays allowed there: the σ = 0 references)
+            var engine = Assert.Throws<InvalidInputException>(() => new DpSgdOptions
+            {
+                MaxGradNorm = 1, TargetEpsilon = target, Delta = 1e-5, ExpectedBatchSize = 32, Steps = 10, EpsilonBudget = budget,
+            }.Validate());
+            Assert.Equal("DP-E-CONFIG", engine.Rule);
+            Assert.Contains("target_epsilon must be a finite number > 0", engine.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal("privacy.noise_multiplier or target_epsilon must be given",
+            Assert.Throws<ArgumentException>(() => new DiffusionGenerator(SmallDp(Dp(epsilon: null)))).Message);
+    }
 }

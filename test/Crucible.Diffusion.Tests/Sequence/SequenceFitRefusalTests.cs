@@ -8,7 +8,7 @@ namespace Crucible.Diffusion.Tests.Sequence;
 /// What <see cref="SequenceGenerator.Fit"/> refuses, named, before any training (session 13's QA): a constant series
 /// (it was sampled as ±1e-8 noise; the tabular generator refuses it too), a ±∞ condition (it was taken as missing, like
 /// NaN) and a constant condition feature (its std floor of 1e-12 made every later request "1E+13 training standard
-/// deviations" away).
+/// deviations" away); and (session 18) a request naming one condition feature twice in different case.
 /// </summary>
 public class SequenceFitRefusalTests
 {
@@ -73,5 +73,48 @@ public class SequenceFitRefusalTests
         var e = Assert.Throws<InvalidInputException>(() => new SequenceGenerator(Tiny).Fit(returns, conditions));
         Assert.Equal("constant-condition", e.Rule);
         Assert.Contains("condition 'VIXCLS' does not vary: it is 20 in every one of the 36 conditioned training windows", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(SequenceTransform.None, 1e39)]          // the default transform: the value itself leaves float32
+    [InlineData(SequenceTransform.Standardize, 1e200)]  // the standard deviation overflows: every window became 0
+    public void AFiniteReturnBeyondTheNetworksFloatRange_IsRefusedAtFit_NamingIt(SequenceTransform transform, double huge)
+    {
+        var (returns, _) = Data();
+        var values = (double[])returns.Values.Clone();
+        values[(2 * 7) + 1] = huge;
+        var frame = new TimeSeriesFrame(returns.Dates, returns.Columns, values);
+        var e = Assert.Throws<InvalidInputException>(() => new SequenceGenerator(Tiny with { Transform = transform }).Fit(frame));
+        Assert.Equal("model-space-range", e.Rule);
+        Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"series 'TLT': its training returns (largest {huge:G6}, row 7) leave the float32 range"),
+            e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AFeatureNamedTwiceInARequest_IsRefused_NotTheLastValueSilently()
+    {
+        // condition names ignore case, so {"VIXCLS": 30, "vixcls": 20} (the service's JSON object, an ordinal dictionary)
+        // names one feature twice; it sampled under whichever came last and recorded that one
+        var (returns, conditions) = Data();
+        var g = new SequenceGenerator(Tiny).Fit(returns, conditions);
+        var twice = new Dictionary<string, double>(StringComparer.Ordinal) { ["VIXCLS"] = 30, ["vixcls"] = 20 };
+        foreach (Action call in new Action[]
+        {
+            () => g.Sample(2, 1, new SequenceSampleRequest(twice)),
+            () => g.Generate(2, 1, new SequenceSampleRequest(twice)),
+            () => g.CheckRequest(new SequenceSampleRequest(twice)),
+            () => g.Generate(2, 1, new SequenceSampleRequest(twice, Stress: "SPY<=-1%")),
+        })
+        {
+            var e = Assert.Throws<InvalidInputException>(call);
+            Assert.Equal("condition-name", e.Rule);
+            Assert.Contains("is given twice (names ignore case)", e.Message, StringComparison.Ordinal);
+        }
+
+        // a name set by the stress specification and by the request is still the conflict it was
+        var both = Assert.Throws<InvalidInputException>(() => g.Generate(2, 1,
+            new SequenceSampleRequest(new Dictionary<string, double> { ["vixcls"] = 20 }, Stress: "VIXCLS=30")));
+        Assert.Equal("condition-conflict", both.Rule);
+        Assert.Equal(30, g.Generate(2, 1, new SequenceSampleRequest(new Dictionary<string, double> { ["vixcls"] = 30 })).Metadata.Conditions!["VIXCLS"]);
     }
 }

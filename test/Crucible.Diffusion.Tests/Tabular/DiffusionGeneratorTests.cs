@@ -303,6 +303,24 @@ public sealed class DiffusionGeneratorTests : IDisposable
         Assert.Throws<InvalidOperationException>(() => new DiffusionGenerator().Sample(1, 0));
     }
 
+    [Theory]
+    [InlineData(MarginalTransform.Standardize, 1e200)]   // the standard deviation overflows: the scaler keeps scale 1
+    [InlineData(MarginalTransform.None, 1e39)]
+    public void Fit_RefusesAFiniteValueBeyondTheNetworksFloatRange_NamingIt(MarginalTransform transform, double huge)
+    {
+        // data check calls such a file usable; training crashed in the schedule's fit ("series 0 has non-finite values",
+        // an ArgumentException: the CLI's exit 1, internal error)
+        var values = new double[40];
+        for (int i = 0; i < values.Length; i++) values[i] = 0.001 * ((i % 7) - 3);
+        values[2 * 5] = huge;
+        var frame = new TimeSeriesFrame([], ["A", "B"], values, 20);
+        var e = Assert.Throws<InvalidInputException>(() => new DiffusionGenerator(Small() with { Transform = transform }).Fit(frame));
+        Assert.Equal("model-space-range", e.Rule);
+        Assert.StartsWith("series 'A': the transform maps its training value at row ", e.Message, StringComparison.Ordinal);
+        Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"its largest value is {huge:G6} (row 5)"), e.Message, StringComparison.Ordinal);
+        Assert.True(new DiffusionGenerator(Small()).Fit(frame).IsFitted);     // the quantile-normal transform ranks it
+    }
+
     [Fact]
     public void Options_RoundTripThroughTheConfigJson_AndPartialConfigsKeepDefaults()
     {

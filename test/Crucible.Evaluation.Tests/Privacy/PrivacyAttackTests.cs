@@ -218,4 +218,19 @@ public sealed class PrivacyAttackTests(Xunit.Abstractions.ITestOutputHelper outp
         Assert.Throws<Crucible.Data.InvalidInputException>(() =>
             Evaluator.Evaluate(new EvaluationInput(real, synthetic, train), new EvaluationOptions { SensitiveColumns = ["nope"] }));
     }
+
+    [Fact]
+    public void AttributeInference_OnOneSyntheticRow_IsATypedInputError()
+    {
+        // one scenario row: the attack's tolerance (a tenth of the synthetic standard deviation) is undefined; the CLI
+        // answered "internal error: ArgumentException" (exit 1) instead of a bad-input error
+        var train = Population(50, 1);
+        var real = Population(50, 2);
+        var one = Population(1, 3);
+        var e = Assert.Throws<Crucible.Data.InvalidInputException>(() =>
+            Evaluator.Evaluate(new EvaluationInput(real, one, train), new EvaluationOptions { SensitiveColumns = ["b"], Utility = false }));
+        Assert.Equal("too-few-rows", e.Rule);
+        Assert.Contains("at least 2 synthetic rows; the synthetic set has 1", e.Message, StringComparison.Ordinal);
+        Assert.Null(Evaluator.Evaluate(new EvaluationInput(real, one, train), new EvaluationOptions { Utility = false }).Privacy!.AttributeInference);
+    }
 }

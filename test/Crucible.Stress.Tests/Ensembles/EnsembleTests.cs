@@ -80,6 +80,22 @@ public sealed class EnsembleTests
         Assert.Equal(result.EsSpread, Ensemble.Run(WellSpecified(), SixtyForty, 500, 5, 0.95, seed: 3).EsSpread);
     }
 
+    [Fact]
+    public void AMemberOfOneScenario_IsRefused_NotMeasuredAsNaN()
+    {
+        // one scenario has no P&L standard deviation: the distances' scale was NaN, every distance NaN, and a member far
+        // from the others was "within the declared thresholds"
+        var e = Assert.Throws<InvalidInputException>(() => Ensemble.Run(WellSpecified(), SixtyForty, 1, 5, 0.95, seed: 3));
+        Assert.Equal("ensemble-members", e.Rule);
+        Assert.Contains("has 1 scenario(s); each member needs at least 2", e.Message, StringComparison.Ordinal);
+
+        var result = Ensemble.Run(WellSpecified(), SixtyForty, 200, 5, 0.95, seed: 3);
+        var members = result.Members.ToList();
+        members[1] = members[1] with { Stress = members[1].Stress with { HorizonReturns = [-0.5] } };
+        Assert.Equal("ensemble-members", Assert.Throws<InvalidInputException>(() => Ensemble.Measure(members, 0.95, new EnsembleThresholds())).Rule);
+        Assert.False(double.IsNaN(Ensemble.Measure(result.Members, 0.95, new EnsembleThresholds()).MaxWasserstein));
+    }
+
     private static double Variance(double[] x)
     {
         var m = x.Average();
