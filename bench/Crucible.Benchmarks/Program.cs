@@ -16,6 +16,7 @@ IBenchmarkCommand[] commands =
     new TabularFidelityBenchmark(),
     new SequenceFidelityBenchmark(),
     new SequenceEpisodeBenchmark(),
+    new ConditionalSequenceBenchmark(),
     new DpNoiseBenchmark(),
 ];
 

@@ -30,6 +30,7 @@ public sealed class DiffusionTrainer
     private readonly Philox _dropout;
     private readonly Philox _smoothing;
     private readonly List<float> _losses = [];
+    private readonly TensorArena _arena = new();
 
     // the batch buffers, reused every step: x_t (B, S), target (B, S), t (B), ε for one sample (S); S = Π SampleShape
     private readonly Tensor[] _parameters;
@@ -269,22 +270,38 @@ public sealed class DiffusionTrainer
 
         int[] shape = [b, .. _sampleShape];
         _learningRate.Apply(_optimizer, _step);
-        var output = Conditions is { } c && _denoiser is ITrainableConditionalDenoiser conditional
-            ? conditional.Forward(new Tensor(xt, shape), _timesteps, c.Draw(_rows, _rng))
-            : _denoiser is IDropoutDenoiser { HasDropout: true } withDropout
-                ? withDropout.Forward(new Tensor(xt, shape), _timesteps, _dropout.Split((ulong)_step))
-                : _denoiser.Forward(new Tensor(xt, shape), _timesteps);
-        var loss = _lossWeights is null
-            ? Crucible.Tensors.Losses.MseLoss(output, new Tensor(target, shape))
-            : (Crucible.Tensors.Losses.MseLoss(output, new Tensor(target, shape), Reduction.None) * new Tensor(_lossWeights, [1, .. _sampleShape])).Mean();
-        if (_options.PacfWeight > 0) loss += PacfTerm(output, data, rows) * (float)_options.PacfWeight;
-        _optimizer.ZeroGrad();
-        loss.Backward();
+        float value;
+
+        // every intermediate tensor of the step (activations, their gradients, backward scratch) lives in the arena,
+        // so that the steps after the first allocate no tensor buffers; the graph is used once and the loss read
+        // before the reset hands the buffers back. Parameters and their gradients are leaves: never in the arena.
+        using (_arena.Use())
+        {
+            try
+            {
+                var output = Conditions is { } c && _denoiser is ITrainableConditionalDenoiser conditional
+                    ? conditional.Forward(new Tensor(xt, shape), _timesteps, c.Draw(_rows, _rng))
+                    : _denoiser is IDropoutDenoiser { HasDropout: true } withDropout
+                        ? withDropout.Forward(new Tensor(xt, shape), _timesteps, _dropout.Split((ulong)_step))
+                        : _denoiser.Forward(new Tensor(xt, shape), _timesteps);
+                var loss = _lossWeights is null
+                    ? Crucible.Tensors.Losses.MseLoss(output, new Tensor(target, shape))
+                    : (Crucible.Tensors.Losses.MseLoss(output, new Tensor(target, shape), Reduction.None) * new Tensor(_lossWeights, [1, .. _sampleShape])).Mean();
+                if (_options.PacfWeight > 0) loss += PacfTerm(output, data, rows) * (float)_options.PacfWeight;
+                _optimizer.ZeroGrad();
+                loss.Backward();
+                value = loss.Item();
+            }
+            finally
+            {
+                _arena.Reset();
+            }
+        }
+
         if (_options.GradClipNorm > 0) GradClip.ClipGradNorm(_parameters, _options.GradClipNorm);
         _optimizer.Step();
         _ema?.Update();
         _step++;
-        float value = loss.Item();
         _losses.Add(value);
         return value;
     }

@@ -12,6 +12,9 @@ public static partial class Kernels
     /// <summary>Above this many multiply-adds a GEMM is split over threads (by rows of C: deterministic).</summary>
     public const long ParallelThreshold = 1L << 20;
 
+    /// <summary>Rows of C up to this many columns take the written-out axpy in the small GEMM (same values).</summary>
+    internal const int SmallAxpy = 32;
+
     /// <summary>
     /// <c>C = α · op(A) · op(B) + β · C</c>. Leading dimensions are row strides. With β = 0, C's old values are
     /// ignored (NaN in C does not propagate), as BLAS specifies.
@@ -188,7 +191,29 @@ public static partial class Kernels
                 else if (beta != 1f) TensorPrimitives.Multiply(crow, beta, crow);
                 if (k == 0) continue;
 
-                if (!transB)
+                if (!transB && n <= SmallAxpy)
+                {
+                    // as below, with the axpy written out for short rows (the attention's few keys and head widths),
+                    // where a TensorPrimitives call costs more than its work: the same (B[p, j] · s) + C[i, j] per
+                    // element, multiply and add each rounded (MultiplyAdd does not fuse), in the same order of p
+                    float* cr = c + ((long)i * ldc);
+                    for (int p = 0; p < k; p++)
+                    {
+                        float aip = transA ? a[((long)p * lda) + i] : a[((long)i * lda) + p];
+                        if (aip == 0f) continue;
+                        float s = alpha * aip;
+                        float* br = b + ((long)p * ldb);
+                        int j = 0;
+                        if (Vector128.IsHardwareAccelerated)
+                        {
+                            var vs = Vector128.Create(s);
+                            for (; j <= n - 4; j += 4) Vector128.Store((Vector128.Load(br + j) * vs) + Vector128.Load(cr + j), cr + j);
+                        }
+
+                        for (; j < n; j++) cr[j] = (br[j] * s) + cr[j];
+                    }
+                }
+                else if (!transB)
                 {
                     // C[i, :] += α · A[i, p] · B[p, :]   (an axpy per p; B rows are contiguous)
                     for (int p = 0; p < k; p++)

@@ -20,21 +20,53 @@ public sealed partial class Tensor
         var output = TensorArena.Zeroed(Length);
         var buf = TensorArena.Zeroed(n);
         var exp = TensorArena.Zeroed(n);
-        ForEachLine(outer, n, inner, (o, i) =>
+        if (inner == 1)
         {
-            Gather(x.Data, o, n, inner, i, buf);
-            float max = n == 0 ? 0f : TensorPrimitives.Max(buf);
-            TensorPrimitives.Subtract(buf, max, buf);
-            TensorPrimitives.Exp(buf, exp);
-            float sum = TensorPrimitives.Sum(exp);
-            if (log) TensorPrimitives.Subtract(buf, MathF.Log(sum), buf);
-            else TensorPrimitives.Divide(exp, sum, buf);
-            Scatter(buf, output, o, n, inner, i);
-        });
+            // contiguous lines (the last axis, as attention's): the same calls on each line in place of a copy of it
+            for (int o = 0; o < outer; o++)
+            {
+                var line = output.AsSpan(o * n, n);
+                ReadOnlySpan<float> src = x.Data.AsSpan(o * n, n);
+                float max = n == 0 ? 0f : TensorPrimitives.Max(src);
+                TensorPrimitives.Subtract(src, max, line);
+                TensorPrimitives.Exp(line, exp);
+                float sum = TensorPrimitives.Sum(exp);
+                if (log) TensorPrimitives.Subtract(line, MathF.Log(sum), line);
+                else TensorPrimitives.Divide(exp, sum, line);
+            }
+        }
+        else
+        {
+            ForEachLine(outer, n, inner, (o, i) =>
+            {
+                Gather(x.Data, o, n, inner, i, buf);
+                float max = n == 0 ? 0f : TensorPrimitives.Max(buf);
+                TensorPrimitives.Subtract(buf, max, buf);
+                TensorPrimitives.Exp(buf, exp);
+                float sum = TensorPrimitives.Sum(exp);
+                if (log) TensorPrimitives.Subtract(buf, MathF.Log(sum), buf);
+                else TensorPrimitives.Divide(exp, sum, buf);
+                Scatter(buf, output, o, n, inner, i);
+            });
+        }
 
         return Result(output, Shape, [x], r =>
         {
             var gx = x.GradOrCreate();
+            if (inner == 1 && !log)
+            {
+                // contiguous lines: the same dot and updates read in place
+                for (int o = 0; o < outer; o++)
+                {
+                    ReadOnlySpan<float> yl = r.Data.AsSpan(o * n, n), gl = r.Grad!.AsSpan(o * n, n);
+                    var gxl = gx.AsSpan(o * n, n);
+                    float dot = TensorPrimitives.Dot(gl, yl);
+                    for (int k = 0; k < n; k++) gxl[k] += yl[k] * (gl[k] - dot);
+                }
+
+                return;
+            }
+
             var yb = TensorArena.Zeroed(n);
             var gb = TensorArena.Zeroed(n);
             ForEachLine(outer, n, inner, (o, i) =>
@@ -110,26 +142,75 @@ public sealed partial class Tensor
         int perGroup = perChannelAffine ? n / spatial : 0;
         int ParamIndex(int r, int j) => perChannelAffine ? ((r % groups) * perGroup) + (j / spatial) : j;
 
+        // the parameters' arrays are read once (not per element); the arithmetic per element is the naive one's
+        float[]? wd = weight?.Data, bd = bias?.Data;
         var output = TensorArena.Zeroed(x.Length);
         var xhat = TensorArena.Zeroed(x.Length);
         var rstd = TensorArena.Zeroed(rows);
-        for (int r = 0; r < rows; r++)
+        float[] xd = x.Data;
+        int r0 = 0;
+        if (!perChannelAffine)
         {
-            var row = x.Data.AsSpan(r * n, n);
+            // four rows at a time: each row's two sums are the naive loop's, in its order; the four rows' sums are
+            // independent chains that overlap (the naive loop waits on one addition at a time)
+            for (; r0 + 4 <= rows; r0 += 4)
+            {
+                int a0 = r0 * n, a1 = a0 + n, a2 = a1 + n, a3 = a2 + n;
+                double m0 = 0, m1 = 0, m2 = 0, m3 = 0;
+                for (int j = 0; j < n; j++)
+                {
+                    m0 += xd[a0 + j];
+                    m1 += xd[a1 + j];
+                    m2 += xd[a2 + j];
+                    m3 += xd[a3 + j];
+                }
+
+                m0 /= n;
+                m1 /= n;
+                m2 /= n;
+                m3 /= n;
+                double v0 = 0, v1 = 0, v2 = 0, v3 = 0;
+                for (int j = 0; j < n; j++)
+                {
+                    v0 += (xd[a0 + j] - m0) * (xd[a0 + j] - m0);
+                    v1 += (xd[a1 + j] - m1) * (xd[a1 + j] - m1);
+                    v2 += (xd[a2 + j] - m2) * (xd[a2 + j] - m2);
+                    v3 += (xd[a3 + j] - m3) * (xd[a3 + j] - m3);
+                }
+
+                NormalizeRow(r0, m0, v0 / n);
+                NormalizeRow(r0 + 1, m1, v1 / n);
+                NormalizeRow(r0 + 2, m2, v2 / n);
+                NormalizeRow(r0 + 3, m3, v3 / n);
+            }
+        }
+
+        for (int r = r0; r < rows; r++)
+        {
+            var row = xd.AsSpan(r * n, n);
             double mean = 0;
             foreach (float v in row) mean += v;
             mean /= n;
             double var = 0;
             foreach (float v in row) var += (v - mean) * (v - mean);
             var /= n;
+            NormalizeRow(r, mean, var);
+        }
+
+        // row r from its mean and biased variance: x̂ = (x − μ)·rstd, y = x̂·γ + β
+        void NormalizeRow(int r, double mean, double var)
+        {
+            var row = xd.AsSpan(r * n, n);
             float rs = (float)(1.0 / Math.Sqrt(var + eps));
             rstd[r] = rs;
+            var hr = xhat.AsSpan(r * n, n);
+            var yr = output.AsSpan(r * n, n);
             for (int j = 0; j < n; j++)
             {
                 float h = (float)((row[j] - mean) * rs);
-                xhat[(r * n) + j] = h;
-                int p = ParamIndex(r, j);
-                output[(r * n) + j] = (h * (weight?.Data[p] ?? 1f)) + (bias?.Data[p] ?? 0f);
+                hr[j] = h;
+                int p = perChannelAffine ? ParamIndex(r, j) : j;
+                yr[j] = (h * (wd is null ? 1f : wd[p])) + (bd is null ? 0f : bd[p]);
             }
         }
 
@@ -138,30 +219,90 @@ public sealed partial class Tensor
         {
             var g = o.Grad!;
             var dxhat = TensorArena.Zeroed(n);
-            for (int r = 0; r < rows; r++)
+
+            // the gradient buffers are fetched once (created as the naive loop's first element would create them)
+            bool any = rows > 0 && n > 0;
+            float[]? gw = any && weight is not null && weight.RequiresGrad ? weight.GradOrCreate() : null;
+            float[]? gbias = any && bias is not null && bias.RequiresGrad ? bias.GradOrCreate() : null;
+            float[]? gx = any && x.RequiresGrad ? x.GradOrCreate() : null;
+            int r0 = 0;
+            if (!perChannelAffine)
+            {
+                // four rows at a time, as in the forward pass: each row's sums in the naive order, the parameters'
+                // gradients summed over the rows in row order
+                var d4 = TensorArena.Zeroed(4 * n);
+                for (; r0 + 4 <= rows; r0 += 4)
+                {
+                    int a0 = r0 * n, a1 = a0 + n, a2 = a1 + n, a3 = a2 + n;
+                    double s0 = 0, s1 = 0, s2 = 0, s3 = 0, t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+                    for (int j = 0; j < n; j++)
+                    {
+                        float wj = wd is null ? 1f : wd[j];
+                        float d0 = g[a0 + j] * wj, d1 = g[a1 + j] * wj, d2 = g[a2 + j] * wj, d3 = g[a3 + j] * wj;
+                        d4[j] = d0;
+                        d4[n + j] = d1;
+                        d4[(2 * n) + j] = d2;
+                        d4[(3 * n) + j] = d3;
+                        s0 += d0;
+                        s1 += d1;
+                        s2 += d2;
+                        s3 += d3;
+                        t0 += d0 * xhat[a0 + j];
+                        t1 += d1 * xhat[a1 + j];
+                        t2 += d2 * xhat[a2 + j];
+                        t3 += d3 * xhat[a3 + j];
+                        if (gw is not null)
+                        {
+                            gw[j] += g[a0 + j] * xhat[a0 + j];
+                            gw[j] += g[a1 + j] * xhat[a1 + j];
+                            gw[j] += g[a2 + j] * xhat[a2 + j];
+                            gw[j] += g[a3 + j] * xhat[a3 + j];
+                        }
+
+                        if (gbias is not null)
+                        {
+                            gbias[j] += g[a0 + j];
+                            gbias[j] += g[a1 + j];
+                            gbias[j] += g[a2 + j];
+                            gbias[j] += g[a3 + j];
+                        }
+                    }
+
+                    if (gx is null) continue;
+                    InputGradient(r0, d4.AsSpan(0, n), s0 / n, t0 / n);
+                    InputGradient(r0 + 1, d4.AsSpan(n, n), s1 / n, t1 / n);
+                    InputGradient(r0 + 2, d4.AsSpan(2 * n, n), s2 / n, t2 / n);
+                    InputGradient(r0 + 3, d4.AsSpan(3 * n, n), s3 / n, t3 / n);
+                }
+            }
+
+            for (int r = r0; r < rows; r++)
             {
                 double meanD = 0, meanDX = 0;
                 for (int j = 0; j < n; j++)
                 {
-                    int idx = (r * n) + j, p = ParamIndex(r, j);
-                    float d = g[idx] * (weight?.Data[p] ?? 1f);
+                    int idx = (r * n) + j, p = perChannelAffine ? ParamIndex(r, j) : j;
+                    float d = g[idx] * (wd is null ? 1f : wd[p]);
                     dxhat[j] = d;
                     meanD += d;
                     meanDX += d * xhat[idx];
-                    if (weight is not null && weight.RequiresGrad) weight.GradOrCreate()[p] += g[idx] * xhat[idx];
-                    if (bias is not null && bias.RequiresGrad) bias.GradOrCreate()[p] += g[idx];
+                    if (gw is not null) gw[p] += g[idx] * xhat[idx];
+                    if (gbias is not null) gbias[p] += g[idx];
                 }
 
-                if (!x.RequiresGrad) continue;
+                if (gx is null) continue;
                 meanD /= n;
                 meanDX /= n;
+                InputGradient(r, dxhat, meanD, meanDX);
+            }
 
-                // dx = rstd · (dxhat − mean(dxhat) − xhat · mean(dxhat · xhat))
-                var gx = x.GradOrCreate();
+            // dx = rstd · (dxhat − mean(dxhat) − xhat · mean(dxhat · xhat))
+            void InputGradient(int r, ReadOnlySpan<float> dxhat, double meanD, double meanDX)
+            {
                 for (int j = 0; j < n; j++)
                 {
                     int idx = (r * n) + j;
-                    gx[idx] += (float)(rstd[r] * (dxhat[j] - meanD - (xhat[idx] * meanDX)));
+                    gx![idx] += (float)(rstd[r] * (dxhat[j] - meanD - (xhat[idx] * meanDX)));
                 }
             }
         });

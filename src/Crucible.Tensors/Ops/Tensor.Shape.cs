@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Crucible.Tensors;
 
 public sealed partial class Tensor
@@ -84,7 +86,15 @@ public sealed partial class Tensor
         for (int o = 0; o < outer; o++)
         {
             int dst = o * inner;
-            if (accumulate) for (int i = 0; i < inner; i++) destination[dst + i] += source[srcBase + (i * innerStride)];
+            if (innerStride == 1)
+            {
+                // the last dimension stays last: a contiguous run (the same copy, or the same sums element by element)
+                var from = source.AsSpan(srcBase, inner);
+                var to = destination.AsSpan(dst, inner);
+                if (accumulate) TensorPrimitives.Add(to, from, to);
+                else from.CopyTo(to);
+            }
+            else if (accumulate) for (int i = 0; i < inner; i++) destination[dst + i] += source[srcBase + (i * innerStride)];
             else for (int i = 0; i < inner; i++) destination[dst + i] = source[srcBase + (i * innerStride)];
 
             // advance the multi-index over the outer output dims
