@@ -316,6 +316,7 @@ internal static class EvaluateCommand
         if (r.Coverage is { } c)
         {
             o.WriteLine(string.Create(inv, $"coverage:   {c.Segments.Count} segment(s), tolerance {c.Tolerance:G3}; under-stressed: {(c.UnderStressed.Count == 0 ? "none" : string.Join(", ", c.UnderStressed.Select(s => s.Dimension + "=" + s.Segment)))}"));
+            foreach (var warning in c.Warnings) o.WriteLine($"  WARNING {warning}");
         }
         if (verdicts is null) return;
         var failed = verdicts.Where(v => !v.Passed).ToArray();

@@ -224,6 +224,12 @@ public static class ReportHtml
         var flagged = c.UnderStressed;
         sb.Append(inv, $"<section id=\"coverage\"><h2>Coverage by segment</h2><p>Each segment's equal-weight portfolio return, per {(c.Horizon == 1 ? "row" : c.Horizon.ToString(inv) + "-step window")}: the share of events below the real 1% and 5% quantiles and the ES beyond them, real vs synthetic. A segment is under-stressed when a synthetic frequency or ES falls below (1 − {N(c.Tolerance)}) × the real one.</p>");
         sb.Append(inv, $"<p id=\"coverage-verdict\" class=\"{(flagged.Count == 0 ? "pass" : "fail")}\">{(flagged.Count == 0 ? "No segment is under-stressed" : $"Under-stressed: {E(string.Join(", ", flagged.Select(s => s.Dimension + "=" + s.Segment)))}")}</p>");
+        if (c.Warnings.Count > 0)
+        {
+            sb.Append("<ul id=\"coverage-warnings\">");
+            foreach (var warning in c.Warnings) sb.Append("<li class=\"fail\">").Append(E(warning)).Append("</li>");
+            sb.Append("</ul>");
+        }
         sb.Append("<table id=\"coverage-table\"><tr><th>dimension</th><th>segment</th><th>series</th><th>level</th><th>threshold</th><th>tail freq. real</th><th>tail freq. synth</th><th>ES real</th><th>ES synth</th><th>verdict</th></tr>");
         foreach (var s in c.Segments)
         {
