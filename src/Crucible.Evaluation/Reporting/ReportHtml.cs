@@ -34,6 +34,13 @@ public static class ReportHtml
         var sb = new StringBuilder();
         sb.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Crucible evaluation report</title>\n<style>")
           .Append(Css).Append("</style></head><body>\n<h1>Crucible evaluation report</h1>\n");
+        if (report.Warnings.Count > 0)
+        {
+            sb.Append("<ul id=\"warnings\">");
+            foreach (var warning in report.Warnings) sb.Append("<li class=\"fail\">").Append(E(warning)).Append("</li>");
+            sb.Append("</ul>\n");
+        }
+
         sb.Append(inv, $"<p class=\"meta\">{report.Rows.Real} real rows ({report.Rows.RealPaths} path(s)), {report.Rows.Synthetic} synthetic rows ({report.Rows.SyntheticPaths} path(s))");
         if (report.Rows.Train is { } tr) sb.Append(inv, $", {tr} train rows");
         sb.Append(inv, $"; α = {N(report.Alpha)}, {report.Lags} lags, tail level u = {N(report.TailLevel)}.</p>\n");

@@ -123,6 +123,13 @@ public static class ReportJson
             if (report.Utility is { } u) UtilitySection(w, u);
             else if (report.UtilitySkipped is { } why) Skipped(w, "utility", why);
             if (report.Coverage is { } coverage) CoverageSection(w, coverage);
+            if (report.Warnings.Count > 0)
+            {
+                w.WriteStartArray("warnings");
+                foreach (var warning in report.Warnings) w.WriteStringValue(warning);
+                w.WriteEndArray();
+            }
+
             if (verdicts is not null) Thresholds(w, verdicts);
             foreach (var section in sections ?? [])
             {
