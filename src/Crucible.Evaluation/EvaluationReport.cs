@@ -106,6 +106,12 @@ public sealed record EvaluationReport(
     public Coverage.CoverageReport? Coverage { get; init; }
 
     /// <summary>
+    /// Warnings about the inputs that do not stop the evaluation (e.g. the real and synthetic files are the same file, so
+    /// every fidelity metric is trivially perfect); written as <c>warnings</c> in the JSON when any.
+    /// </summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    /// <summary>
     /// Every scalar metric by its dotted JSON key, in report order: top-level scalars, <c>privacy.*</c> (with
     /// <c>privacy.membership_inference.{auc,tpr_at_fpr_10pct,tpr_at_fpr_1pct}</c>), then
     /// <c>per_series.NAME.KEY.real</c> / <c>.synthetic</c>, <c>portfolio.*</c> and <c>regimes.*</c> (pairs split

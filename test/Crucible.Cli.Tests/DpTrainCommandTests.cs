@@ -147,6 +147,31 @@ public sealed class DpTrainCommandTests : IDisposable
     }
 
     [Fact]
+    public void Train_BadDpValue_NamesTheFlagGiven_OrTheConfigKey()
+    {
+        string data = Returns(300), model = Path.Combine(_dir, "m");
+        void Refused(string expected, string unexpected, params string[] args)
+        {
+            var (code, _, stderr) = Crucible(["train", "--data", data, "--input", "log-returns", "--steps", "2", .. args, "--out", model]);
+            Assert.Equal(2, code);
+            Assert.Contains(expected, stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain(unexpected, stderr, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(model));
+        }
+
+        // a value from a flag is named by the flag, not by the config key it sets
+        Refused("--dp-epsilon must be a finite number > 0", "privacy.target_epsilon", "--dp-epsilon", "0");
+        Refused("--dp-budget must be a finite number > 0", "privacy.epsilon_budget", "--dp-noise-multiplier", "1", "--dp-budget", "0");
+        Refused("--dp-delta must be in (0, 1)", "privacy.delta", "--dp-epsilon", "2", "--dp-delta", "1");
+        Refused("--dp-sample-rate must be in (0, 1]", "privacy.sample_rate", "--dp-epsilon", "2", "--dp-sample-rate", "2");
+        Refused("--dp-max-grad-norm must be a finite number > 0", "privacy.max_grad_norm", "--dp-epsilon", "2", "--dp-max-grad-norm", "0");
+        // a value from the config file keeps its key, beside a flag that sets another value
+        string config = Path.Combine(_dir, "dp.json");
+        File.WriteAllText(config, """{"privacy": {"target_epsilon": 2, "epsilon_budget": 0}}""");
+        Refused("privacy.epsilon_budget must be a finite number > 0", "--dp-budget", "--config", config, "--dp-delta", "1e-4");
+    }
+
+    [Fact]
     public void Evaluate_WithSensitiveAndShadowModels_ReportsTheAttacks()
     {
         string train = Returns(300), real = Returns(300, "real.csv", 6), model = Path.Combine(_dir, "m"), synthetic = Path.Combine(_dir, "s.csv");

@@ -183,6 +183,32 @@ public sealed class EvaluateCommandTests : IDisposable
     }
 
     [Fact]
+    public void Evaluate_TheSameFileAsRealAndSynthetic_WarnsOnStderrAndInTheReport_AndExitsZero()
+    {
+        const string warning = "real and synthetic are the same file: every fidelity metric is trivially perfect";
+        // the same file by full path, spelled two ways
+        string real = Write("real.csv", File.ReadAllText(Fixture("real.csv")));
+        var (json, html) = (Temp("same/report.json"), Temp("same/report.html"));
+        var (code, _, stderr) = Crucible("evaluate", "--real", Path.Combine(_dir.FullName, ".", "real.csv"), "--synthetic", real, "--out", json, "--html", html);
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"warning: {warning} ({real})", stderr, StringComparison.Ordinal);
+        using (var doc = JsonDocument.Parse(File.ReadAllText(json)))
+        {
+            Assert.Equal([warning], doc.RootElement.GetProperty("warnings").EnumerateArray().Select(w => w.GetString()));
+            Assert.Equal(0, doc.RootElement.GetProperty("ks_max").GetDouble());
+        }
+
+        Assert.Contains($"<ul id=\"warnings\"><li class=\"fail\">{warning}</li></ul>", File.ReadAllText(html), StringComparison.Ordinal);
+
+        // two files with the same content are two files: no warning, and no warnings key
+        var other = Crucible("evaluate", "--real", real, "--synthetic", Fixture("real.csv"), "--out", Temp("copy/report.json"));
+        Assert.True(other.Exit == 0, other.Stderr);
+        Assert.DoesNotContain("same file", other.Stderr, StringComparison.Ordinal);
+        using var copy = JsonDocument.Parse(File.ReadAllText(Temp("copy/report.json")));
+        Assert.False(copy.RootElement.TryGetProperty("warnings", out _));
+    }
+
+    [Fact]
     public void Evaluate_ADifferentSetOfSeries_IsRefused_NamingEveryMissingAndExtraSeries()
     {
         var synthetic = Write("other-set.csv", "date,CREDIT_HY,EQ_US,EQ_EU,RATES_2Y,FX_EUR\n2020-01-01,0.1,0.2,0.3,0.4,0.5\n");

@@ -108,6 +108,7 @@ internal static class EvaluateCommand
             parse.GetValue(o.Segments), parse.GetValue(o.Sensitive)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             parse.GetValue(o.ShadowModels), parse.GetValue(o.ShadowSteps), parse.GetValue(o.Model), alpha);
         var prepared = request.Prepare();
+        foreach (var warning in prepared.Warnings) Console.Error.WriteLine($"warning: {warning} ({Path.GetFullPath(request.RealPath)})");
 
         // the run manifest: every file read (each was read above), in the order input_roles names, and the options that shape the report
         var inputs = new List<(string Role, string Path)> { ("real", request.RealPath), ("synthetic", request.SyntheticPath) };
@@ -242,9 +243,14 @@ internal static class EvaluateCommand
             return new PreparedEvaluation(this, real, synthetic, train, thresholds, segments, shadow, modelPath, modelId, FileHash.Sha256(RealPath))
             {
                 Reordered = reordered,
+                // the same file (by full path) on both sides: allowed, but every fidelity metric compares it with itself
+                Warnings = string.Equals(Path.GetFullPath(RealPath), Path.GetFullPath(SyntheticPath), StringComparison.Ordinal) ? [SameFileWarning] : [],
             };
         }
     }
+
+    /// <summary>The warning of an evaluation whose real and synthetic files are one file (compared by full path).</summary>
+    internal const string SameFileWarning = "real and synthetic are the same file: every fidelity metric is trivially perfect";
 
     /// <summary>An evaluation whose inputs are read and checked.</summary>
     internal sealed record PreparedEvaluation(
@@ -254,6 +260,9 @@ internal static class EvaluateCommand
         /// <summary>The files ("synthetic", "train") whose series were in another order than the real file's, matched by name.</summary>
         public IReadOnlyList<string> Reordered { get; init; } = [];
 
+        /// <summary>Warnings about the inputs (<see cref="SameFileWarning"/>), carried into the report's <c>warnings</c>.</summary>
+        public IReadOnlyList<string> Warnings { get; init; } = [];
+
         /// <summary>The report and, with declared thresholds, their verdicts.</summary>
         public (EvaluationReport Report, IReadOnlyList<ThresholdVerdict>? Verdicts) Evaluate()
         {
@@ -262,6 +271,7 @@ internal static class EvaluateCommand
                 HoldoutSha256 = RealSha256, Alpha = Request.Alpha, Segments = Segments, SensitiveColumns = Request.Sensitive, ShadowGenerator = Shadow,
                 ShadowModels = Math.Max(1, Request.ShadowModels),
             });
+            if (Warnings.Count > 0) report = report with { Warnings = Warnings };
             return (report, Thresholds is null ? null : ThresholdCheck.Evaluate(report, Thresholds));
         }
     }
@@ -316,6 +326,7 @@ internal static class EvaluateCommand
         if (r.Coverage is { } c)
         {
             o.WriteLine(string.Create(inv, $"coverage:   {c.Segments.Count} segment(s), tolerance {c.Tolerance:G3}; under-stressed: {(c.UnderStressed.Count == 0 ? "none" : string.Join(", ", c.UnderStressed.Select(s => s.Dimension + "=" + s.Segment)))}"));
+            foreach (var warning in c.Warnings) o.WriteLine($"  WARNING {warning}");
         }
         if (verdicts is null) return;
         var failed = verdicts.Where(v => !v.Passed).ToArray();

@@ -285,7 +285,17 @@ internal static class TrainCommand
             throw new InvalidInputException("OPT-E", "DP-SGD needs --dp-epsilon or --dp-noise-multiplier (or privacy.target_epsilon / noise_multiplier in the config)");
         try
         {
-            dp.Validate();
+            // a value the user gave as a flag is named by that flag, one from the config file by its privacy.KEY
+            dp.Validate(key => key switch
+            {
+                "target_epsilon" when epsilon is not null => "--dp-epsilon",
+                "noise_multiplier" when sigma is not null => "--dp-noise-multiplier",
+                "delta" when delta is not null => "--dp-delta",
+                "max_grad_norm" when clip is not null => "--dp-max-grad-norm",
+                "epsilon_budget" when budget is not null => "--dp-budget",
+                "sample_rate" when rate is not null => "--dp-sample-rate",
+                _ => null,
+            });
         }
         catch (ArgumentException e)
         {

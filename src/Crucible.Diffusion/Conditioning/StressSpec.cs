@@ -54,7 +54,15 @@ public sealed record MoveTerm(MoveScope Scope, IReadOnlyList<string> Series, boo
 /// full state; when false (the default) the plan holds only the features the specification sets or shifts, and the
 /// generator treats the others as it treats absent conditions.
 /// </param>
-public sealed record StressResolveOptions(bool AnchorToReference = false);
+public sealed record StressResolveOptions(bool AnchorToReference = false)
+{
+    /// <summary>
+    /// The first and last dates of the model's training data (its manifest's train period), when known: an archetype
+    /// named after a built-in crisis episode (<see cref="CrisisArchetypes.Episodes"/>) that the model lacks is then
+    /// refused with the episode's dates beside this period.
+    /// </summary>
+    public (DateOnly Start, DateOnly End)? TrainPeriod { get; init; }
+}
 
 /// <summary>
 /// A resolved stress specification: raw condition values by feature name (for the conditional generator) and linear
@@ -152,6 +160,26 @@ public sealed class StressSpec
         return new StressSpec(text, source, terms);
     }
 
+    // why an archetype is not in the model: a built-in crisis episode the training data did not cover (an archetype is
+    // the mean state over the episode's dates in the training data), else an unknown name
+    private static string MissingArchetype(string name, ConditionSpace space, (DateOnly Start, DateOnly End)? period)
+    {
+        var episode = CrisisArchetypes.Episodes.FirstOrDefault(e => string.Equals(e.Name, name, StringComparison.OrdinalIgnoreCase));
+        if (episode is null) return $"unknown archetype or term '{name}' (known {space.Describe()})";
+        string known = space.Archetypes.Count == 0 ? "none" : string.Join(", ", space.Archetypes.Keys);
+        string dates = string.Create(CultureInfo.InvariantCulture, $"{episode.Start:yyyy-MM-dd} to {episode.End:yyyy-MM-dd}");
+        string why = $"its training data has no known condition state in the episode ({dates})";
+        if (period is { } p)
+        {
+            string data = string.Create(CultureInfo.InvariantCulture, $"its training data ({p.Start:yyyy-MM-dd} to {p.End:yyyy-MM-dd})");
+            why = p.End < episode.Start || p.Start > episode.End
+                ? $"{data} does not cover the episode ({dates})"
+                : $"{data} has no known condition state in the episode ({dates})";
+        }
+
+        return $"the model has no archetype '{episode.Name}': {why}; the model's archetypes: {known}";
+    }
+
     private static readonly ConditionSpace NoConditions = new(["(none)"], [0], [0], [0], aliases: new Dictionary<string, string>());
 
     /// <summary>
@@ -179,7 +207,7 @@ public sealed class StressSpec
         if (archetypes.Count == 1)
         {
             var name = space.FindArchetype(archetypes[0].Name)
-                ?? throw Fail(Source, archetypes[0].Column, StressRules.UnknownName, $"unknown archetype or term '{archetypes[0].Name}' (known {space.Describe()})");
+                ?? throw Fail(Source, archetypes[0].Column, StressRules.UnknownName, MissingArchetype(archetypes[0].Name, space, options.TrainPeriod));
             foreach (var (feature, value) in space.Archetypes[name]) values[feature] = value;
         }
 

@@ -104,7 +104,13 @@ public sealed class SequenceGenerator
     /// </summary>
     /// <exception cref="InvalidInputException">A syntax error, or a name the model does not know (the message names the
     /// column and rule).</exception>
-    public StressPlan PlanStress(string spec) => StressSpec.Parse(spec).Resolve(StressSpace, Columns, Window);
+    public StressPlan PlanStress(string spec) => StressSpec.Parse(spec).Resolve(StressSpace, Columns, Window, new StressResolveOptions
+    {
+        // the manifest's train period: an archetype of a crisis episode the data did not cover is refused with both ranges
+        TrainPeriod = DateOnly.TryParseExact(Manifest.Data.TrainStart, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var start)
+            && DateOnly.TryParseExact(Manifest.Data.TrainEnd, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var end)
+            ? (start, end) : null,
+    });
 
     // the conditions and the sampler (with constraint guidance) a request amounts to, and its plan when it has a stress spec
     private (IReadOnlyDictionary<string, double>? Conditions, SamplerOptions Sampler, StressPlan? Plan) Effective(SequenceSampleRequest request)

@@ -67,27 +67,35 @@ public sealed record DpTrainingOptions
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
     public bool PublicState { get; init; }
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
-    public void Validate()
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting by its config key (<c>privacy.KEY</c>).</summary>
+    public void Validate() => Validate(null);
+
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> naming the first invalid setting: by <paramref name="name"/>(key) when it
+    /// returns a name (the CLI flag that set the value, e.g. <c>--dp-epsilon</c> for <c>target_epsilon</c>), else by its
+    /// config key <c>privacy.KEY</c>.
+    /// </summary>
+    public void Validate(Func<string, string?>? name)
     {
+        string N(string key) => name?.Invoke(key) ?? "privacy." + key;
         static void Require(bool ok, string message)
         {
-            if (!ok) throw new ArgumentException("privacy." + message);
+            if (!ok) throw new ArgumentException(message);
         }
 
-        Require(double.IsFinite(MaxGradNorm) && MaxGradNorm > 0, "max_grad_norm must be a finite number > 0");
-        Require(NoiseMultiplier is null || (double.IsFinite(NoiseMultiplier.Value) && NoiseMultiplier.Value >= 0), "noise_multiplier must be a finite number >= 0");
-        Require(NoiseMultiplier is not null || TargetEpsilon is not null, "noise_multiplier or target_epsilon must be given");
-        Require(NoiseMultiplier is null || TargetEpsilon is null, "noise_multiplier and target_epsilon are both given: give one");
+        Require(double.IsFinite(MaxGradNorm) && MaxGradNorm > 0, $"{N("max_grad_norm")} must be a finite number > 0");
+        Require(NoiseMultiplier is null || (double.IsFinite(NoiseMultiplier.Value) && NoiseMultiplier.Value >= 0), $"{N("noise_multiplier")} must be a finite number >= 0");
+        Require(NoiseMultiplier is not null || TargetEpsilon is not null, "privacy.noise_multiplier or target_epsilon must be given");
+        Require(NoiseMultiplier is null || TargetEpsilon is null, "privacy.noise_multiplier and target_epsilon are both given: give one");
         // an infinite ε (target or budget) is no guarantee, and no manifest or run record can hold it as JSON
-        Require(TargetEpsilon is null || (double.IsFinite(TargetEpsilon.Value) && TargetEpsilon.Value > 0), "target_epsilon must be a finite number > 0");
-        Require(Delta is > 0 and < 1, "delta must be in (0, 1)");
-        Require(double.IsFinite(EpsilonBudget) && EpsilonBudget > 0, "epsilon_budget must be a finite number > 0");
-        Require(SampleRate is null || SampleRate is > 0 and <= 1, "sample_rate must be in (0, 1]");
-        Require(Enum.IsDefined(Conversion), "unknown conversion");
-        Require(double.IsFinite(PublicScale) && PublicScale > 0, "public_scale must be a finite number > 0");
-        Require(double.IsFinite(PublicBound) && PublicBound > 0, "public_bound must be a finite number > 0");
-        Require(Unit is null || Enum.IsDefined(Unit.Value), "unknown unit");
+        Require(TargetEpsilon is null || (double.IsFinite(TargetEpsilon.Value) && TargetEpsilon.Value > 0), $"{N("target_epsilon")} must be a finite number > 0");
+        Require(Delta is > 0 and < 1, $"{N("delta")} must be in (0, 1)");
+        Require(double.IsFinite(EpsilonBudget) && EpsilonBudget > 0, $"{N("epsilon_budget")} must be a finite number > 0");
+        Require(SampleRate is null || SampleRate is > 0 and <= 1, $"{N("sample_rate")} must be in (0, 1]");
+        Require(Enum.IsDefined(Conversion), "privacy.unknown conversion");
+        Require(double.IsFinite(PublicScale) && PublicScale > 0, "privacy.public_scale must be a finite number > 0");
+        Require(double.IsFinite(PublicBound) && PublicBound > 0, "privacy.public_bound must be a finite number > 0");
+        Require(Unit is null || Enum.IsDefined(Unit.Value), "privacy.unknown unit");
     }
 
     /// <summary>The engine's options for <paramref name="rows"/> train rows, <paramref name="batchSize"/> and <paramref name="steps"/>.</summary>

@@ -36,6 +36,16 @@ public sealed record SegmentCoverage(string Dimension, string Segment, string[] 
 /// <param name="Unassigned">Per dimension, the series it does not declare (they are in none of its segments).</param>
 public sealed record CoverageReport(double Tolerance, int Horizon, IReadOnlyList<SegmentCoverage> Segments, IReadOnlyList<KeyValuePair<string, string[]>> Unassigned)
 {
+    /// <summary>
+    /// The dimensions of the file that declare none of the data's series (a segments file may serve several data sets),
+    /// each with the series names it declares, in file order: they have no segment in the audit.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, string[]>> Ignored { get; init; } = [];
+
+    /// <summary>One warning per ignored dimension, naming it and the series it declares that the data lacks.</summary>
+    public IReadOnlyList<string> Warnings => [.. Ignored.Select(i =>
+        $"segment dimension '{i.Key}' names none of the data's series ({string.Join(", ", i.Value)}): it is not audited")];
+
     /// <summary>The under-stressed segments.</summary>
     public IReadOnlyList<SegmentCoverage> UnderStressed => [.. Segments.Where(s => s.UnderStressed)];
 }
@@ -72,10 +82,16 @@ public static class CoverageAudit
         var realPaths = real.PathRows();
         var segments = new List<SegmentCoverage>();
         var unassigned = new List<KeyValuePair<string, string[]>>();
+        var ignored = new List<KeyValuePair<string, string[]>>();
         foreach (var dimension in map.Dimensions)
         {
             var groups = dimension.SegmentsOf(real.Names);
-            if (groups.Count == 0) continue;
+            if (groups.Count == 0)
+            {
+                ignored.Add(new(dimension.Name, [.. dimension.Labels.Select(l => l.Key)]));
+                continue;
+            }
+
             unassigned.Add(new(dimension.Name, [.. dimension.Unassigned(real.Names)]));
             foreach (var (label, members) in groups)
             {
@@ -90,7 +106,7 @@ public static class CoverageAudit
 
         if (segments.Count == 0)
             throw new InvalidInputException("SEG-E-NONE", $"the segments file declares none of the series ({string.Join(", ", real.Names)})");
-        return new CoverageReport(tol, horizon, segments, unassigned);
+        return new CoverageReport(tol, horizon, segments, unassigned) { Ignored = ignored };
     }
 
     /// <summary>The level-p statistics of real events <paramref name="real"/> and synthetic events <paramref name="synthetic"/>.</summary>

@@ -34,6 +34,13 @@ public static class ReportHtml
         var sb = new StringBuilder();
         sb.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Crucible evaluation report</title>\n<style>")
           .Append(Css).Append("</style></head><body>\n<h1>Crucible evaluation report</h1>\n");
+        if (report.Warnings.Count > 0)
+        {
+            sb.Append("<ul id=\"warnings\">");
+            foreach (var warning in report.Warnings) sb.Append("<li class=\"fail\">").Append(E(warning)).Append("</li>");
+            sb.Append("</ul>\n");
+        }
+
         sb.Append(inv, $"<p class=\"meta\">{report.Rows.Real} real rows ({report.Rows.RealPaths} path(s)), {report.Rows.Synthetic} synthetic rows ({report.Rows.SyntheticPaths} path(s))");
         if (report.Rows.Train is { } tr) sb.Append(inv, $", {tr} train rows");
         sb.Append(inv, $"; α = {N(report.Alpha)}, {report.Lags} lags, tail level u = {N(report.TailLevel)}.</p>\n");
@@ -224,6 +231,12 @@ public static class ReportHtml
         var flagged = c.UnderStressed;
         sb.Append(inv, $"<section id=\"coverage\"><h2>Coverage by segment</h2><p>Each segment's equal-weight portfolio return, per {(c.Horizon == 1 ? "row" : c.Horizon.ToString(inv) + "-step window")}: the share of events below the real 1% and 5% quantiles and the ES beyond them, real vs synthetic. A segment is under-stressed when a synthetic frequency or ES falls below (1 − {N(c.Tolerance)}) × the real one.</p>");
         sb.Append(inv, $"<p id=\"coverage-verdict\" class=\"{(flagged.Count == 0 ? "pass" : "fail")}\">{(flagged.Count == 0 ? "No segment is under-stressed" : $"Under-stressed: {E(string.Join(", ", flagged.Select(s => s.Dimension + "=" + s.Segment)))}")}</p>");
+        if (c.Warnings.Count > 0)
+        {
+            sb.Append("<ul id=\"coverage-warnings\">");
+            foreach (var warning in c.Warnings) sb.Append("<li class=\"fail\">").Append(E(warning)).Append("</li>");
+            sb.Append("</ul>");
+        }
         sb.Append("<table id=\"coverage-table\"><tr><th>dimension</th><th>segment</th><th>series</th><th>level</th><th>threshold</th><th>tail freq. real</th><th>tail freq. synth</th><th>ES real</th><th>ES synth</th><th>verdict</th></tr>");
         foreach (var s in c.Segments)
         {

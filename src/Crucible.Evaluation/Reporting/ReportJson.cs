@@ -123,6 +123,13 @@ public static class ReportJson
             if (report.Utility is { } u) UtilitySection(w, u);
             else if (report.UtilitySkipped is { } why) Skipped(w, "utility", why);
             if (report.Coverage is { } coverage) CoverageSection(w, coverage);
+            if (report.Warnings.Count > 0)
+            {
+                w.WriteStartArray("warnings");
+                foreach (var warning in report.Warnings) w.WriteStringValue(warning);
+                w.WriteEndArray();
+            }
+
             if (verdicts is not null) Thresholds(w, verdicts);
             foreach (var section in sections ?? [])
             {
@@ -171,7 +178,7 @@ public static class ReportJson
     // the per-segment coverage audit: {"tolerance", "horizon", "levels", "under_stressed": ["dimension=segment", …],
     // "segments": [{"dimension", "segment", "series", "events": {"real", "synthetic"}, "under_stressed",
     // "levels": [{"level", "threshold", "tail_frequency": [real, synthetic], "es": [real, synthetic], "under_stressed"}]}],
-    // "unassigned": {"dimension": [series…]}}
+    // "unassigned": {"dimension": [series…]}, "ignored": {"dimension": [series…]}, "warnings": [text…]}
     private static void CoverageSection(Utf8JsonWriter w, Coverage.CoverageReport c)
     {
         w.WriteStartObject("coverage");
@@ -218,6 +225,17 @@ public static class ReportJson
             w.WriteEndArray();
         }
         w.WriteEndObject();
+        w.WriteStartObject("ignored");
+        foreach (var (dimension, series) in c.Ignored)
+        {
+            w.WriteStartArray(dimension);
+            foreach (var name in series) w.WriteStringValue(name);
+            w.WriteEndArray();
+        }
+        w.WriteEndObject();
+        w.WriteStartArray("warnings");
+        foreach (var warning in c.Warnings) w.WriteStringValue(warning);
+        w.WriteEndArray();
         w.WriteEndObject();
     }
 

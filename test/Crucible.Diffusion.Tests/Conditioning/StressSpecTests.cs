@@ -203,6 +203,27 @@ public class StressSpecTests
     public void Resolve_KeepsMovesWhoseIntervalIsNotEmpty(string spec) => Assert.True(Resolve(spec).Constraints.Count > 0);
 
     [Fact]
+    public void Resolve_ACrisisArchetypeTheTrainingDataDidNotCover_SaysSo_WithBothRanges()
+    {
+        // a model trained on 2010–2012 data has no archetype: gfc-2008 is refused naming the episode and the data's range
+        var space = new ConditionSpace(["VIXCLS"], [20], [8], [14]);
+        var early = new StressResolveOptions { TrainPeriod = (new DateOnly(2010, 1, 4), new DateOnly(2012, 12, 31)) };
+        var e = Assert.Throws<InvalidInputException>(() => StressSpec.Parse("gfc-2008").Resolve(space, Series, 5, early));
+        Assert.Equal(StressRules.UnknownName, e.Rule);
+        Assert.Contains("the model has no archetype 'gfc-2008': its training data (2010-01-04 to 2012-12-31) does not cover the episode "
+            + "(2008-09-15 to 2009-03-09); the model's archetypes: none", e.Message, StringComparison.Ordinal);
+        // data over the episode but no known state in it; and a period the caller does not know
+        var over = new StressResolveOptions { TrainPeriod = (new DateOnly(2007, 1, 2), new DateOnly(2012, 12, 31)) };
+        Assert.Contains("has no known condition state in the episode (2008-09-15 to 2009-03-09)",
+            Assert.Throws<InvalidInputException>(() => StressSpec.Parse("GFC-2008").Resolve(space, Series, 5, over)).Message, StringComparison.Ordinal);
+        Assert.Contains("the model has no archetype 'covid-2020'",
+            Assert.Throws<InvalidInputException>(() => StressSpec.Parse("covid-2020").Resolve(space, Series, 5)).Message, StringComparison.Ordinal);
+        // a name that is no episode stays an unknown name
+        Assert.Contains("unknown archetype or term 'dotcom-2000'",
+            Assert.Throws<InvalidInputException>(() => StressSpec.Parse("dotcom-2000").Resolve(space, Series, 5, early)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Resolve_Errors_ListTheKnownNames()
     {
         var e = Error("vix=30,volatility=+1sd");

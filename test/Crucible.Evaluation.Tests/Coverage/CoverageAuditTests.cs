@@ -110,6 +110,29 @@ public sealed class CoverageAuditTests
     }
 
     [Fact]
+    public void Run_WarnsOfADimensionThatNamesNoSeriesOfTheData_InTheReport()
+    {
+        // a shared segments file may name series a data set lacks; a whole dimension that names none is reported, not dropped silently
+        var map = SegmentMap.Parse("""{"asset_class": {"A": "x", "B": "x"}, "region": {"ZZZ": "us", "YYY": "europe"}}""", "f.json");
+        var coverage = CoverageAudit.Run(Real(), Synthetic(), map);
+        Assert.Equal(["asset_class"], coverage.Segments.Select(s => s.Dimension).Distinct());
+        var ignored = Assert.Single(coverage.Ignored);
+        Assert.Equal("region", ignored.Key);
+        Assert.Equal(["ZZZ", "YYY"], ignored.Value);
+        Assert.Equal("segment dimension 'region' names none of the data's series (ZZZ, YYY): it is not audited", Assert.Single(coverage.Warnings));
+
+        var report = Evaluator.Evaluate(new EvaluationInput(Real(), Synthetic()), new EvaluationOptions { Segments = map, Utility = false });
+        using var doc = JsonDocument.Parse(ReportJson.ToJson(report));
+        var c = doc.RootElement.GetProperty("coverage");
+        Assert.Equal(["ZZZ", "YYY"], c.GetProperty("ignored").GetProperty("region").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(coverage.Warnings, c.GetProperty("warnings").EnumerateArray().Select(e => e.GetString()));
+        Assert.Contains("<ul id=\"coverage-warnings\"><li class=\"fail\">segment dimension &#39;region&#39;", ReportHtml.ToHtml(report), StringComparison.Ordinal);
+
+        // a file whose every dimension matches warns of nothing
+        Assert.Empty(CoverageAudit.Run(Real(), Synthetic(), Map()).Warnings);
+    }
+
+    [Fact]
     public void Evaluate_WithSegments_WritesTheCoverageSectionAndMetric()
     {
         var report = Evaluator.Evaluate(new EvaluationInput(Real(), Synthetic()), new EvaluationOptions { Segments = Map(), Utility = false });
