@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using System.Text.Json;
 
 namespace Crucible.Cli.Tests;
@@ -22,21 +20,8 @@ public sealed class BacktestChristoffersenTests : IDisposable
         // clusters). The reference below is the hand computation of Christoffersen (1998) in Python (math.log, math.erfc):
         //   n00 238, n01 4, n10 4, n11 3; LR_ind 13.487563523752073, p 0.00024014982189789666;
         //   LR_pof 5.496990447792683 (x 7 of T 250, p 1 %); LR_cc 18.984553971544756, p = exp(-LR_cc/2) 7.54321496593878e-05
-        int[] exceptionDays = [10, 11, 12, 50, 100, 101, 200];
-        var sb = new StringBuilder("Date,A,B\n");
-        var date = new DateOnly(2020, 1, 1);
-        int test = 0;
-        for (int i = 0; test < 250; i++)
-        {
-            while (date.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday) date = date.AddDays(1);
-            double r = date.Year == 2020 ? (i % 2 == 0 ? 0.001 : 0.003) : exceptionDays.Contains(test++) ? -0.02 : 0.005;
-            sb.Append(CultureInfo.InvariantCulture, $"{date:yyyy-MM-dd},{r},{r}\n");
-            date = date.AddDays(1);
-        }
-
-        string data = Path.Combine(_dir, "returns.csv"), portfolio = Path.Combine(_dir, "p.json"), report = Path.Combine(_dir, "backtest.json");
-        File.WriteAllText(data, sb.ToString());
-        File.WriteAllText(portfolio, """{"name": "ab", "weights": {"A": 0.5, "B": 0.5}}""");
+        var (data, portfolio) = BacktestFixture.Write(_dir, [10, 11, 12, 50, 100, 101, 200]);
+        string report = Path.Combine(_dir, "backtest.json");
         var run = CliProcess.Run(new Dictionary<string, string> { ["CRUCIBLE_HOME"] = Path.Combine(_dir, "home") },
             "backtest", "--data", data, "--input", "log-returns", "--portfolio", portfolio, "--generator", "bootstrap",
             "--first-year", "2021", "--last-year", "2021", "--samples", "200", "--seed", "1", "--out", report);

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using System.Text.Json;
 
 namespace Crucible.Cli.Tests;
@@ -21,21 +19,7 @@ public sealed class BacktestZoneBoundsTests : IDisposable
         // 2020 (training): every day +0.1 % or +0.3 %, so the bootstrap's one-day VaR is a gain of 0.1 % at any α; 2021
         // (the 250 test days): +0.5 % except a loss of 2 % on 12 days (the exceptions). At 95 % twelve exceptions in 250
         // days are what a correct VaR gives (n p = 12.5): green (0–17), where the 99 % thresholds said red (≥ 10)
-        int[] exceptionDays = [5, 20, 40, 60, 80, 100, 120, 140, 160, 180, 200, 220];
-        var sb = new StringBuilder("Date,A,B\n");
-        var date = new DateOnly(2020, 1, 1);
-        int test = 0;
-        for (int i = 0; test < 250; i++)
-        {
-            while (date.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday) date = date.AddDays(1);
-            double r = date.Year == 2020 ? (i % 2 == 0 ? 0.001 : 0.003) : exceptionDays.Contains(test++) ? -0.02 : 0.005;
-            sb.Append(CultureInfo.InvariantCulture, $"{date:yyyy-MM-dd},{r},{r}\n");
-            date = date.AddDays(1);
-        }
-
-        string data = Path.Combine(_dir, "returns.csv"), portfolio = Path.Combine(_dir, "p.json");
-        File.WriteAllText(data, sb.ToString());
-        File.WriteAllText(portfolio, """{"name": "ab", "weights": {"A": 0.5, "B": 0.5}}""");
+        var (data, portfolio) = BacktestFixture.Write(_dir, [5, 20, 40, 60, 80, 100, 120, 140, 160, 180, 200, 220]);
         foreach (var (alpha, zone, yellowFrom, redFrom, text) in new[]
         {
             ("0.95", "green", 18, 27, "green 0–17, yellow 18–26, red ≥27 for 250 days at 95%"),
