@@ -25,14 +25,7 @@ public sealed partial class Tensor
             // contiguous lines (the last axis, as attention's): the same calls on each line in place of a copy of it
             for (int o = 0; o < outer; o++)
             {
-                var line = output.AsSpan(o * n, n);
-                ReadOnlySpan<float> src = x.Data.AsSpan(o * n, n);
-                float max = n == 0 ? 0f : TensorPrimitives.Max(src);
-                TensorPrimitives.Subtract(src, max, line);
-                TensorPrimitives.Exp(line, exp);
-                float sum = TensorPrimitives.Sum(exp);
-                if (log) TensorPrimitives.Subtract(line, MathF.Log(sum), line);
-                else TensorPrimitives.Divide(exp, sum, line);
+                SoftmaxLine(x.Data.AsSpan(o * n, n), output.AsSpan(o * n, n), exp, log);
             }
         }
         else
@@ -40,12 +33,7 @@ public sealed partial class Tensor
             ForEachLine(outer, n, inner, (o, i) =>
             {
                 Gather(x.Data, o, n, inner, i, buf);
-                float max = n == 0 ? 0f : TensorPrimitives.Max(buf);
-                TensorPrimitives.Subtract(buf, max, buf);
-                TensorPrimitives.Exp(buf, exp);
-                float sum = TensorPrimitives.Sum(exp);
-                if (log) TensorPrimitives.Subtract(buf, MathF.Log(sum), buf);
-                else TensorPrimitives.Divide(exp, sum, buf);
+                SoftmaxLine(buf, buf, exp, log);
                 Scatter(buf, output, o, n, inner, i);
             });
         }
@@ -94,6 +82,18 @@ public sealed partial class Tensor
         {
             for (int i = 0; i < inner; i++) body(o, i);
         }
+    }
+
+    // one line's softmax (log-softmax when `log`): dst = exp(src − max) / Σ (or src − max − log Σ); exp: scratch of the
+    // line's length; dst may be src itself
+    private static void SoftmaxLine(ReadOnlySpan<float> src, Span<float> dst, Span<float> exp, bool log)
+    {
+        float max = src.Length == 0 ? 0f : TensorPrimitives.Max(src);
+        TensorPrimitives.Subtract(src, max, dst);
+        TensorPrimitives.Exp(dst, exp);
+        float sum = TensorPrimitives.Sum(exp);
+        if (log) TensorPrimitives.Subtract(dst, MathF.Log(sum), dst);
+        else TensorPrimitives.Divide(exp, sum, dst);
     }
 
     private static void Gather(float[] src, int o, int n, int inner, int i, float[] line)
