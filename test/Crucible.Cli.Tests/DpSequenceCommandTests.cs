@@ -122,7 +122,9 @@ public sealed class DpSequenceCommandTests : IDisposable
 
         Refused("entity is not available for sequence models", "--steps", "2", "--dp-epsilon", "3", "--dp-unit", "entity");
         Refused("DP-E-PREPROCESS", "--steps", "2", "--dp-epsilon", "3", "--state", state, "--state-columns", "VIXCLS");
-        Refused("k = 5", "--config", Config(), "--dp-noise-multiplier", "0.3", "--dp-budget", "1", "--steps", "100000");
+        // the plan's and the engine's DP-E-BUDGET refusals name the flag that set the value
+        Refused("--dp-budget: error [DP-E-BUDGET]: per window, for unit record (a day in up to k = 5 windows", "--config", Config(), "--dp-noise-multiplier", "0.3", "--dp-budget", "1", "--steps", "100000");
+        Refused("--dp-delta: error [DP-E-BUDGET]: delta 0.5 is not below 1/N", "--steps", "2", "--dp-epsilon", "3", "--dp-delta", "0.5");
         // a privacy section in the config with the data-fitted noise scales left on names the option
         Refused("volatility_adaptive", "--steps", "2", "--config", Config(""", "privacy": {"noise_multiplier": 3, "delta": 1e-4}"""));
         // a tabular model's unit is the record

@@ -138,6 +138,7 @@ public sealed class DpTrainCommandTests : IDisposable
             "--dp-noise-multiplier", "0.5", "--dp-delta", "1e-4", "--dp-budget", "3", "--out", model);
         Assert.Equal(2, code);
         Assert.Contains("above the declared budget 3", stderr, StringComparison.Ordinal);
+        Assert.Contains("--dp-budget: error [DP-E-BUDGET]: ", stderr, StringComparison.Ordinal); // the flag that set the budget
         Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(model));
         Assert.True(clock.Elapsed.TotalSeconds < 120, $"refused after {clock.Elapsed.TotalSeconds:F1} s: it trained first");
@@ -169,6 +170,30 @@ public sealed class DpTrainCommandTests : IDisposable
         string config = Path.Combine(_dir, "dp.json");
         File.WriteAllText(config, """{"privacy": {"target_epsilon": 2, "epsilon_budget": 0}}""");
         Refused("privacy.epsilon_budget must be a finite number > 0", "--dp-budget", "--config", config, "--dp-delta", "1e-4");
+    }
+
+    [Fact]
+    public void Train_DpBudgetRefusal_NamesTheFlagGiven_OrTheConfigKey()
+    {
+        // the engine's refusals (δ ≥ 1/N for the 299 train rows, ε over the budget) name the setting as the user gave it
+        string data = Returns(300), model = Path.Combine(_dir, "m");
+        void Refused(string expected, string unexpected, params string[] args)
+        {
+            var (code, _, stderr) = Crucible(["train", "--data", data, "--input", "log-returns", .. args, "--out", model]);
+            Assert.True(code == 2, $"exit {code}: {stderr}");
+            Assert.Contains(expected, stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain(unexpected, stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(model));
+        }
+
+        Refused("--dp-delta: error [DP-E-BUDGET]: delta 0.01 is not below 1/N", "privacy.delta", "--config", SmallConfig(), "--steps", "2", "--dp-epsilon", "2", "--dp-delta", "0.01");
+        // a value from the config file keeps its key, beside flags that set other values
+        string config = Path.Combine(_dir, "dp.json");
+        File.WriteAllText(config, """{"hidden": 16, "blocks": 1, "time_embedding": 8, "diffusion_steps": 50, "training": {"batch_size": 20, "warmup_steps": 2}, "transform": "none", "volatility_adaptive": false, "whiten": false, "privacy": {"noise_multiplier": 0.5, "delta": 0.01}}""");
+        Refused("privacy.delta: error [DP-E-BUDGET]: delta 0.01 is not below 1/N", "--dp-delta", "--config", config, "--steps", "2", "--dp-budget", "3");
+        File.WriteAllText(config, """{"hidden": 16, "blocks": 1, "time_embedding": 8, "diffusion_steps": 50, "training": {"batch_size": 20, "warmup_steps": 2}, "transform": "none", "volatility_adaptive": false, "whiten": false, "privacy": {"noise_multiplier": 0.5, "epsilon_budget": 3}}""");
+        Refused("privacy.epsilon_budget: error [DP-E-BUDGET]: the configuration spends epsilon", "--dp-budget", "--config", config, "--dp-delta", "1e-4", "--steps", "100000");
     }
 
     [Fact]

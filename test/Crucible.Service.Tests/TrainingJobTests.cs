@@ -114,6 +114,21 @@ public sealed class TrainingJobTests(ServiceFixture f)
     }
 
     [Fact]
+    public async Task TrainingJob_DpDeltaNotBelowOneOverN_FailsNamingTheRequestsField()
+    {
+        // the engine refuses δ ≥ 1/N when the job starts (N, the train rows, is known only then): the error names the
+        // request's field config.privacy.delta, not the CLI's flag nor the bare config key
+        using var trainer = f.Client("trainer");
+        const string Private = """{"hidden": 32, "blocks": 1, "time_embedding": 16, "diffusion_steps": 100, "training": {"batch_size": 32, "warmup_steps": 5}, "transform": "none", "volatility_adaptive": false, "whiten": false, "privacy": {"noise_multiplier": 1, "delta": 0.01}}""";
+        var body = ServiceFixture.Json($$"""{"data_csv": {{JsonSerializer.Serialize(Prices())}}, "train_end": "2020-08-31", "steps": 5, "seed": 3, "config": {{Private}}}""");
+        using var accepted = await trainer.PostAsync("/v1/models", body);
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        var job = await WaitAsync(trainer, accepted.Headers.Location!.ToString());
+        Assert.Equal("failed", job.GetProperty("status").GetString());
+        Assert.StartsWith("config.privacy.delta: error [DP-E-BUDGET]: delta 0.01 is not below 1/N", job.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TrainingJob_BadData_ErrorNamesTheFileNotTheServersPath()
     {
         // the message named the job's scratch file by its absolute path in the service's home (HOME/jobs/ID/data.csv)

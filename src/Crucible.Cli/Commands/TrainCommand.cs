@@ -176,6 +176,19 @@ internal static class TrainCommand
     /// <summary>Trains and saves; writes a summary to <paramref name="output"/>.</summary>
     public static ExitCode Execute(ParseResult parse, Options o, TextWriter output)
     {
+        try
+        {
+            return ExecuteCore(parse, o, output);
+        }
+        catch (InvalidInputException e) when (DpTrainingOptions.SettingOf(e) is not null)
+        {
+            // the engine's DP-E-BUDGET refusals (δ ≥ 1/N, ε over the budget, …) point at privacy.KEY: a flag the user gave names it
+            throw DpTrainingOptions.Relocate(e, DpFlagNames(parse, o));
+        }
+    }
+
+    private static ExitCode ExecuteCore(ParseResult parse, Options o, TextWriter output)
+    {
         var home = HomeOption.ResolveForRun(parse, o.Home);
         string kind = parse.GetValue(o.Kind) ?? "tabular";
         if (kind == SequenceGenerator.KindName) return ExecuteSequence(parse, o, output, home);
@@ -286,16 +299,7 @@ internal static class TrainCommand
         try
         {
             // a value the user gave as a flag is named by that flag, one from the config file by its privacy.KEY
-            dp.Validate(key => key switch
-            {
-                "target_epsilon" when epsilon is not null => "--dp-epsilon",
-                "noise_multiplier" when sigma is not null => "--dp-noise-multiplier",
-                "delta" when delta is not null => "--dp-delta",
-                "max_grad_norm" when clip is not null => "--dp-max-grad-norm",
-                "epsilon_budget" when budget is not null => "--dp-budget",
-                "sample_rate" when rate is not null => "--dp-sample-rate",
-                _ => null,
-            });
+            dp.Validate(DpFlagNames(parse, o));
         }
         catch (ArgumentException e)
         {
@@ -304,6 +308,18 @@ internal static class TrainCommand
 
         return dp;
     }
+
+    /// <summary>The <c>--dp-*</c> flag that set the config key <c>privacy.KEY</c> on this command line, or null (the config file's value).</summary>
+    private static Func<string, string?> DpFlagNames(ParseResult parse, Options o) => key => key switch
+    {
+        "target_epsilon" when parse.GetValue(o.DpEpsilon) is not null => "--dp-epsilon",
+        "noise_multiplier" when parse.GetValue(o.DpNoiseMultiplier) is not null => "--dp-noise-multiplier",
+        "delta" when parse.GetValue(o.DpDelta) is not null => "--dp-delta",
+        "max_grad_norm" when parse.GetValue(o.DpMaxGradNorm) is not null => "--dp-max-grad-norm",
+        "epsilon_budget" when parse.GetValue(o.DpBudget) is not null => "--dp-budget",
+        "sample_rate" when parse.GetValue(o.DpSampleRate) is not null => "--dp-sample-rate",
+        _ => null,
+    };
 
     // the model joins the home's registry (model.registered), then the model folder's files close the run manifest (with
     // the model id) and run.completed (entry) pins it

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Crucible.Data;
+using Crucible.Diffusion.Tabular;
 using Crucible.Tensors;
 using Crucible.Tensors.Random;
 
@@ -68,7 +69,9 @@ public sealed class PrivacyEngine
     /// <param name="noise">The noise stream (seeded; one per run); not used in secure mode, where a fresh <see cref="SecureDpRandom"/> is.</param>
     /// <param name="resumeFrom">An accountant restored from a checkpoint, to continue its history.</param>
     /// <exception cref="InvalidInputException">
-    /// Rule <c>DP-E-BUDGET</c>: projected ε &gt; budget, or δ ≥ 1/N; <c>DP-E-CONFIG</c>: a value is out of range.
+    /// Rule <c>DP-E-BUDGET</c>: projected ε &gt; budget, or δ ≥ 1/N, located at the config key it concerns
+    /// (<see cref="DpTrainingOptions.Setting"/>: <c>privacy.epsilon_budget</c>, <c>privacy.delta</c>, <c>privacy.target_epsilon</c>);
+    /// <c>DP-E-CONFIG</c>: a value is out of range.
     /// </exception>
     public static PrivacyEngine Create(DpSgdOptions options, int datasetSize, Philox noise, RdpAccountant? resumeFrom = null)
     {
@@ -78,7 +81,7 @@ public sealed class PrivacyEngine
         if (!(q <= 1)) throw new InvalidInputException("DP-E-CONFIG", "expected_batch_size must not exceed the dataset size");
         if (options.Delta >= 1.0 / datasetSize)
             throw new InvalidInputException("DP-E-BUDGET", string.Create(CultureInfo.InvariantCulture,
-                $"delta {options.Delta:G3} is not below 1/N = {1.0 / datasetSize:G3}: a mechanism that publishes one record outright would satisfy it"));
+                $"delta {options.Delta:G3} is not below 1/N = {1.0 / datasetSize:G3}: a mechanism that publishes one record outright would satisfy it"), DpTrainingOptions.Setting("delta"));
         double sigma;
         try
         {
@@ -87,7 +90,7 @@ public sealed class PrivacyEngine
         }
         catch (ArgumentOutOfRangeException)
         {
-            throw new InvalidInputException("DP-E-BUDGET", "the target epsilon cannot be reached with any noise multiplier up to 1e6");
+            throw new InvalidInputException("DP-E-BUDGET", "the target epsilon cannot be reached with any noise multiplier up to 1e6", DpTrainingOptions.Setting("target_epsilon"));
         }
 
         var accountant = resumeFrom ?? new RdpAccountant();
@@ -97,7 +100,7 @@ public sealed class PrivacyEngine
         var projected = projection.GetEpsilon(options.Delta, options.Conversion);
         if (projected.Epsilon > options.EpsilonBudget)
             throw new InvalidInputException("DP-E-BUDGET", string.Create(CultureInfo.InvariantCulture,
-                $"the configuration spends epsilon = {projected.Epsilon:G6} over {options.Steps} steps (sigma {sigma:G6}, q {q:G6}, delta {options.Delta:G3}), above the declared budget {options.EpsilonBudget:G6}"));
+                $"the configuration spends epsilon = {projected.Epsilon:G6} over {options.Steps} steps (sigma {sigma:G6}, q {q:G6}, delta {options.Delta:G3}), above the declared budget {options.EpsilonBudget:G6}"), DpTrainingOptions.Setting("epsilon_budget"));
         ArgumentNullException.ThrowIfNull(noise);
         IDpRandom source = options.SecureMode ? new SecureDpRandom() : new PhiloxDpRandom(noise);
         return new PrivacyEngine(options, datasetSize, sigma, accountant, source, projected);

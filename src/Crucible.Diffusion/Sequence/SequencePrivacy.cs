@@ -23,7 +23,7 @@ namespace Crucible.Diffusion.Sequence;
 public sealed record SequencePrivacyPlan(PrivacyUnit Unit, int GroupSize, int Windows, int Days, double Delta, DpSgdOptions Engine)
 {
     /// <summary>The plan for <paramref name="windows"/> windows of <paramref name="window"/> days cut from <paramref name="days"/> days.</summary>
-    /// <exception cref="InvalidInputException">Rule <c>DP-E-CONFIG</c>: the unit is entity; <c>DP-E-BUDGET</c>: δ ≥ 1/N for the unit's N.</exception>
+    /// <exception cref="InvalidInputException">Rule <c>DP-E-CONFIG</c>: the unit is entity; <c>DP-E-BUDGET</c>: δ ≥ 1/N for the unit's N (located at <c>privacy.delta</c>).</exception>
     public static SequencePrivacyPlan Create(DpTrainingOptions dp, int window, int days, int windows, int batchSize, long steps)
     {
         ArgumentNullException.ThrowIfNull(dp);
@@ -34,7 +34,7 @@ public sealed record SequencePrivacyPlan(PrivacyUnit Unit, int GroupSize, int Wi
         int units = unit == PrivacyUnit.Record ? days : windows;
         if (dp.Delta >= 1.0 / units)
             throw new InvalidInputException("DP-E-BUDGET", string.Create(CultureInfo.InvariantCulture,
-                $"delta {dp.Delta:G3} is not below 1/N = {1.0 / units:G3} ({units} {(unit == PrivacyUnit.Record ? "days" : "windows")})"));
+                $"delta {dp.Delta:G3} is not below 1/N = {1.0 / units:G3} ({units} {(unit == PrivacyUnit.Record ? "days" : "windows")})"), DpTrainingOptions.Setting("delta"));
         var engine = dp.ToEngineOptions(windows, batchSize, steps) with { Unit = PrivacyUnit.Window };
         if (k > 1)
         {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Crucible.Data;
 using Crucible.Diffusion.Privacy;
 
 namespace Crucible.Diffusion.Tabular;
@@ -96,6 +97,31 @@ public sealed record DpTrainingOptions
         Require(double.IsFinite(PublicScale) && PublicScale > 0, "privacy.public_scale must be a finite number > 0");
         Require(double.IsFinite(PublicBound) && PublicBound > 0, "privacy.public_bound must be a finite number > 0");
         Require(Unit is null || Enum.IsDefined(Unit.Value), "privacy.unknown unit");
+    }
+
+    /// <summary>
+    /// Where a <c>DP-E-BUDGET</c> refusal of the engine or the sequence plan points: the config key it concerns,
+    /// <c>privacy.KEY</c> (<c>delta</c>, <c>epsilon_budget</c>, <c>target_epsilon</c>), as the error's location, so that a
+    /// shell can name the setting as its user gave it (<see cref="Relocate"/>).
+    /// </summary>
+    public static InputLocation Setting(string key) => new("privacy." + key, 0, 0);
+
+    /// <summary>The key of <paramref name="e"/>'s <see cref="Setting"/> location, or null when it points elsewhere.</summary>
+    public static string? SettingOf(InvalidInputException e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return e.Location is { Line: 0, File: var file } && file.StartsWith("privacy.", StringComparison.Ordinal) ? file["privacy.".Length..] : null;
+    }
+
+    /// <summary>
+    /// <paramref name="e"/> pointing at <paramref name="name"/>(key) when it names the setting (a CLI flag the user gave,
+    /// a service's request field), as <see cref="Validate(Func{string, string})"/> names it; <paramref name="e"/> itself
+    /// when its location is no <see cref="Setting"/> or the name is null.
+    /// </summary>
+    public static InvalidInputException Relocate(InvalidInputException e, Func<string, string?> name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return SettingOf(e) is { } key && name(key) is { } named ? new InvalidInputException(e.Rule, e.Message, new InputLocation(named, 0, 0)) : e;
     }
 
     /// <summary>The engine's options for <paramref name="rows"/> train rows, <paramref name="batchSize"/> and <paramref name="steps"/>.</summary>

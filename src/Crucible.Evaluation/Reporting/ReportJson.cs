@@ -103,6 +103,13 @@ public static class ReportJson
             Number(w, "kupiec_lr", bt.Result.KupiecStatistic);
             Number(w, "kupiec_p_value", bt.Result.KupiecPValue);
             w.WriteString("traffic_light", bt.Result.Zone.ToString().ToLowerInvariant());
+            // the zones the light was read from, spelled as the backtest command's zone_bounds (BacktestJson)
+            var bounds = Risk.VarBacktest.Bounds(bt.Result.Observations, report.Alpha);
+            w.WriteStartObject("zone_bounds");
+            w.WriteNumber("yellow_from", bounds.YellowFrom);
+            w.WriteNumber("red_from", bounds.RedFrom);
+            w.WriteString("text", bounds.ToString());
+            w.WriteEndObject();
             w.WriteEndObject();
             w.WriteEndObject();
             w.WriteStartObject("regimes");

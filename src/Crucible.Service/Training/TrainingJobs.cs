@@ -276,8 +276,9 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         }
         catch (InvalidInputException e)
         {
-            // the reader's NAME:LINE:COL, without the job folder's absolute path in the home (never shown to a client)
-            Fail(job, FileRequest.MessageOf(e, Path.Combine(JobsFolder, job.Id)));
+            // the reader's NAME:LINE:COL, without the job folder's absolute path in the home (never shown to a client); a DP
+            // refusal of the engine (DP-E-BUDGET at privacy.KEY) names the request's field, config.privacy.KEY
+            Fail(job, FileRequest.MessageOf(DpTrainingOptions.Relocate(e, key => "config.privacy." + key), Path.Combine(JobsFolder, job.Id)));
         }
         catch (JobFolderInUseException e)
         {

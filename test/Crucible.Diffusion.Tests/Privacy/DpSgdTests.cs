@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Crucible.Data;
 using Crucible.Diffusion.Privacy;
+using Crucible.Diffusion.Tabular;
 using Crucible.Tensors;
 using Crucible.Tensors.Nn;
 using Crucible.Tensors.Optim;
@@ -282,13 +283,23 @@ public class DpSgdTests(ITestOutputHelper output)
         var e = Assert.Throws<InvalidInputException>(() => PrivacyEngine.Create(options, 60_000, new Philox(1)));
         Assert.Equal("DP-E-BUDGET", e.Rule);
         Assert.Contains("above the declared budget 10", e.Message, StringComparison.Ordinal);
+        Assert.Equal("epsilon_budget", DpTrainingOptions.SettingOf(e)); // located at privacy.epsilon_budget, for a shell to name
 
         var delta = Assert.Throws<InvalidInputException>(() =>
             PrivacyEngine.Create(options with { NoiseMultiplier = 5, Delta = 1e-4 }, 10_000, new Philox(1)));
         Assert.Equal("DP-E-BUDGET", delta.Rule);
+        Assert.StartsWith("privacy.delta: error [DP-E-BUDGET]: delta 0.0001 is not below 1/N", delta.ToUserMessage(), StringComparison.Ordinal);
+        // a shell names the setting as its user gave it, or leaves the config key
+        Assert.StartsWith("--dp-delta: error [DP-E-BUDGET]: delta", DpTrainingOptions.Relocate(delta, key => key == "delta" ? "--dp-delta" : null).ToUserMessage(), StringComparison.Ordinal);
+        Assert.Same(delta, DpTrainingOptions.Relocate(delta, _ => null));
+
+        var unreachable = Assert.Throws<InvalidInputException>(() =>
+            PrivacyEngine.Create(options with { NoiseMultiplier = null, TargetEpsilon = 5, Delta = 1e-300, Steps = 2250 }, 6400, new Philox(1)));
+        Assert.Equal("target_epsilon", DpTrainingOptions.SettingOf(unreachable));
 
         var config = Assert.Throws<InvalidInputException>(() => PrivacyEngine.Create(options with { MaxGradNorm = 0 }, 60_000, new Philox(1)));
         Assert.Equal("DP-E-CONFIG", config.Rule);
+        Assert.Same(config, DpTrainingOptions.Relocate(config, _ => "--dp-max-grad-norm")); // no setting location: left as it is
     }
 
     [Fact]

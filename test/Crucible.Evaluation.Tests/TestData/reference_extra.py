@@ -119,6 +119,14 @@ portfolio["backtest"] = {"var": bt_var, "observations": T_, "exceptions": x, "ku
                          # Basel 1996 for T_ days at alpha: green while P(X <= x) < 0.95, yellow while < 0.9999 (0 always green)
                          "traffic_light": "green" if x == 0 or stats.binom.cdf(x, T_, p_) < 0.95
                          else "yellow" if stats.binom.cdf(x, T_, p_) < 0.9999 else "red"}
+# the zones themselves: the fewest exceptions whose P(X <= k) reaches 0.95 (yellow) and 0.9999 (red), at least 1
+cdfs = stats.binom.cdf(np.arange(T_ + 1), T_, p_)
+yf = max(1, int(np.argmax(cdfs >= 0.95)) if np.any(cdfs >= 0.95) else T_)
+rf = max(yf, int(np.argmax(cdfs >= 0.9999)) if np.any(cdfs >= 0.9999) else T_)
+green = "green 0" if yf == 1 else f"green 0\u2013{yf - 1}"
+yellow = "no yellow" if rf == yf else f"yellow {yf}" if rf == yf + 1 else f"yellow {yf}\u2013{rf - 1}"
+portfolio["backtest"]["zone_bounds"] = {"yellow_from": yf, "red_from": rf,
+                                        "text": f"{green}, {yellow}, red \u2265{rf} for {T_} days at {a.alpha * 100:.6g}%"}
 
 if a.train:
     _, T, tsc = load(a.train)
