@@ -283,7 +283,8 @@ public sealed class StressSpec
         }
     }
 
-    private static string Describe(MoveTerm move)
+    /// <summary>A move as the specification writes it: <c>SPY&lt;=-20%</c>, <c>mean(SPY,QQQ)&gt;=5%</c>, <c>daily(HYG)&lt;=-3%</c>.</summary>
+    internal static string Describe(MoveTerm move)
     {
         string target = move.Scope switch
         {

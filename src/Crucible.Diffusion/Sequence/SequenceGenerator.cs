@@ -137,15 +137,8 @@ public sealed class SequenceGenerator
         if (ConstantScale(conditions) is not null) return ScaledAffine(conditions, "{0}");
         var spec = StressSpec.Parse(stress);
         var move = spec.Terms.OfType<MoveTerm>().First();
-        string series = string.Join(",", move.Series);
-        string text = string.Create(CultureInfo.InvariantCulture, $"{move.Scope switch
-        {
-            MoveScope.Daily => $"daily({series})",
-            MoveScope.Mean => $"mean({series})",
-            _ => series,
-        }}{(move.AtMost ? "<=" : ">=")}{move.Percent:G6}%");
         throw new InvalidInputException(StateScaleRule,
-            $"the move {text} is a constraint on the returns, and this model scales its windows by the requested {ss.Feature}, which neither the stress "
+            $"the move {StressSpec.Describe(move)} is a constraint on the returns, and this model scales its windows by the requested {ss.Feature}, which neither the stress "
             + $"specification nor the conditions set (each window would draw its own level, so the move has no single map to the returns): add a level, "
             + $"{ss.Feature}=VALUE as a condition or in the specification, or an archetype that sets {ss.Feature}",
             new InputLocation(spec.Source, 1, move.Column));
