@@ -844,14 +844,9 @@ public sealed class SequenceGenerator
         int bad = Array.FindIndex(x0, v => !float.IsFinite(v));
         if (i < 0 && bad < 0) return;
         if (i < 0) (i, t0) = ((bad / w) % d, (bad / (w * d)) + (bad % w));
-        int largest = i;
-        for (int k = i; k < trainReturns.Values.Length; k += d)
-        {
-            if (Math.Abs(trainReturns.Values[k]) > Math.Abs(trainReturns.Values[largest])) largest = k;
-        }
-
-        throw new InvalidInputException("model-space-range", string.Create(CultureInfo.InvariantCulture,
-            $"series '{trainReturns.Columns[i]}': its training returns (largest {trainReturns.Values[largest]:G6}, row {largest / d}) leave the float32 range (±3.4E+38) the network computes in once mapped to model space (offset {offset[i]:G6}, scale {scale[i]:G6}, first at row {t0}): check the input kind and units"));
+        var (largest, row) = ModelSpaceRange.Largest(trainReturns, i);
+        throw new InvalidInputException(ModelSpaceRange.Rule, string.Create(CultureInfo.InvariantCulture,
+            $"series '{trainReturns.Columns[i]}': its training returns (largest {largest:G6}, row {row}) leave the float32 range (±3.4E+38) the network computes in once mapped to model space (offset {offset[i]:G6}, scale {scale[i]:G6}, first at row {t0}): check the input kind and units"));
     }
 
     /// <summary>The number of quantiles of the scale feature a state-scaled model records (<see cref="StateScaleManifest.Levels"/>).</summary>

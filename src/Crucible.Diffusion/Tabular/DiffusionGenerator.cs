@@ -315,14 +315,10 @@ public sealed class DiffusionGenerator
     {
         int i = Array.FindIndex(x0, v => !float.IsFinite(v));
         if (i < 0) return;
-        int d = trainReturns.ColumnCount, c = i % d, largest = c;
-        for (int k = c; k < trainReturns.Values.Length; k += d)
-        {
-            if (Math.Abs(trainReturns.Values[k]) > Math.Abs(trainReturns.Values[largest])) largest = k;
-        }
-
-        throw new InvalidInputException("model-space-range", string.Create(CultureInfo.InvariantCulture,
-            $"series '{trainReturns.Columns[c]}': the transform maps its training value at row {i / d} to {model.Values[i]:G6}, beyond the float32 range (±3.4E+38) the network computes in; its largest value is {trainReturns.Values[largest]:G6} (row {largest / d}): check the input kind and units, or use \"transform\": \"quantile_normal\""));
+        int d = trainReturns.ColumnCount, c = i % d;
+        var (largest, row) = ModelSpaceRange.Largest(trainReturns, c);
+        throw new InvalidInputException(ModelSpaceRange.Rule, string.Create(CultureInfo.InvariantCulture,
+            $"series '{trainReturns.Columns[c]}': the transform maps its training value at row {i / d} to {model.Values[i]:G6}, beyond the float32 range (±3.4E+38) the network computes in; its largest value is {largest:G6} (row {row}): check the input kind and units, or use \"transform\": \"quantile_normal\""));
     }
 
     // the smoothed bootstrap's kernel on the model-space rows; a rank-deficient covariance is a data problem, named as such
