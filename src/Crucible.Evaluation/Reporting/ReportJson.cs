@@ -104,12 +104,7 @@ public static class ReportJson
             Number(w, "kupiec_p_value", bt.Result.KupiecPValue);
             w.WriteString("traffic_light", bt.Result.Zone.ToString().ToLowerInvariant());
             // the zones the light was read from, spelled as the backtest command's zone_bounds (BacktestJson)
-            var bounds = Risk.VarBacktest.Bounds(bt.Result.Observations, report.Alpha);
-            w.WriteStartObject("zone_bounds");
-            w.WriteNumber("yellow_from", bounds.YellowFrom);
-            w.WriteNumber("red_from", bounds.RedFrom);
-            w.WriteString("text", bounds.ToString());
-            w.WriteEndObject();
+            ZoneBounds(w, Risk.VarBacktest.Bounds(bt.Result.Observations, report.Alpha));
             w.WriteEndObject();
             w.WriteEndObject();
             w.WriteStartObject("regimes");
@@ -480,6 +475,21 @@ public static class ReportJson
     {
         Number(w, name, rate.Value);
         Number(w, name + "_ci95", rate.Error);
+    }
+
+    /// <summary>
+    /// The Basel zones a traffic light was read from, as <c>zone_bounds</c>: <c>yellow_from</c>, <c>red_from</c> and their
+    /// text (the evaluation report's backtest and the backtest command's years).
+    /// </summary>
+    public static void ZoneBounds(Utf8JsonWriter w, Risk.TrafficLightBounds bounds)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(bounds);
+        w.WriteStartObject("zone_bounds");
+        w.WriteNumber("yellow_from", bounds.YellowFrom);
+        w.WriteNumber("red_from", bounds.RedFrom);
+        w.WriteString("text", bounds.ToString());
+        w.WriteEndObject();
     }
 
     /// <summary>

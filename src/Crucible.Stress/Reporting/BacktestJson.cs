@@ -60,12 +60,7 @@ public static class BacktestJson
                     StressJson.Number(w, "kupiec_p", y.Result.KupiecPValue);
                     Christoffersen(w, y.Christoffersen);
                     w.WriteString("zone", y.Result.Zone.ToString().ToLowerInvariant());
-                    var bounds = Crucible.Evaluation.Risk.VarBacktest.Bounds(y.Result.Observations, options.Alpha);
-                    w.WriteStartObject("zone_bounds");
-                    w.WriteNumber("yellow_from", bounds.YellowFrom);
-                    w.WriteNumber("red_from", bounds.RedFrom);
-                    w.WriteString("text", bounds.ToString());
-                    w.WriteEndObject();
+                    Crucible.Evaluation.Reporting.ReportJson.ZoneBounds(w, Crucible.Evaluation.Risk.VarBacktest.Bounds(y.Result.Observations, options.Alpha));
                     w.WriteEndObject();
                 }
 
