@@ -202,9 +202,8 @@ public static class StressFiles
             RefuseMovesUnderGuidance(model, reverse.Request,
                 "--reverse with --guidance-scale > 0 fills that slot with guidance toward the loss",
                 "give --guidance-scale 0 (candidates drawn under the moves, then filtered by the loss), or " + Conditions);
+            RefuseStateScaledGuidance(model, reverse.Request, reverse.Model, "--reverse with --guidance-scale > 0 guides toward the loss (--guidance-scale 0 samples without guidance, a drawn level per window)");
         }
-
-        if (reverse.GuidanceScale > 0) RefuseStateScaledGuidance(model, reverse.Request, reverse.Model, "--reverse with --guidance-scale > 0 guides toward the loss (--guidance-scale 0 samples without guidance, a drawn level per window)");
         var fitted = new FittedSequenceDiffusion(model, reverse.Request);
         var conditioning = ConditioningOf(model, reverse.Request);
         var request = new ReverseStressRequest
