@@ -86,6 +86,8 @@ public sealed class ConditionalTcnDenoiser : Module
     /// <summary>
     /// The network output for x (B, D, W) at diffusion times <paramref name="timeFraction"/> = t/T (B, or 1 for a
     /// time shared by the batch), conditioned per sample on <paramref name="conditions"/> or unconditional when null.
+    /// Unconditional under no-grad (sampling), each attention block adds its constant output instead of attending
+    /// (the same bits; see <see cref="ForwardGuided"/>).
     /// </summary>
     // x: (B, D, W), t: (B) or (1) -> (B, D, W)
     public Tensor Forward(Tensor x, ReadOnlySpan<float> timeFraction, ConditionBatch? conditions)
