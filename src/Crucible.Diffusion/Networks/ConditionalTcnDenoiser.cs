@@ -97,7 +97,7 @@ public sealed class ConditionalTcnDenoiser : Module
         var time = _trunk.Time(timeFraction).Reshape(timeFraction.Length, 1, Config.Hidden);                // (B|1, 1, H)
         if (conditions?.AnyPresent != true)
         {
-            var nullAttention = NullAttention(b);
+            var nullAttention = NullAttention(b, x.Shape[2]);
             if (nullAttention is not null) return _trunk.Forward(x, time, (i, h) => _attention[i] is null ? h : h + nullAttention[i]!);
         }
 
@@ -134,7 +134,7 @@ public sealed class ConditionalTcnDenoiser : Module
         int b = x.Shape[0];
         var time = _trunk.Time(timeFraction).Reshape(timeFraction.Length, 1, Config.Hidden);                // (B|1, 1, H)
         var (tokens, mask) = _tokens.Forward(b, conditions);                                                  // (B, 1+K', H)
-        var nullAttention = NullAttention(b);
+        var nullAttention = NullAttention(b, x.Shape[2]);
 
         // one h up to the first attention block, then the conditional h and the unconditional u
         var h = _trunk.Input(x, time);                                                                        // (B, W, H)
@@ -164,12 +164,12 @@ public sealed class ConditionalTcnDenoiser : Module
     /// B and B·W, which gives each row the same bits when the GEMM takes the same path for both row counts (else null:
     /// the full attention). Per layer, the (1, 1, H) output of its block, null where there is none.
     /// </summary>
-    private Tensor?[]? NullAttention(int batch)
+    private Tensor?[]? NullAttention(int batch, int window)
     {
         int hidden = Config.Hidden;
         if (GradMode.IsEnabled || batch < 1
             || !Kernels.SameRowArithmetic(1, batch, hidden, hidden)
-            || !Kernels.SameRowArithmetic(1, batch * Config.Window, hidden, hidden)) return null;
+            || !Kernels.SameRowArithmetic(1, batch * window, hidden, hidden)) return null;
         var token = _tokens.Forward(1, null).Tokens;                                                          // (1, 1, H)
         var query = Tensor.Zeros([1, 1, hidden]);
         var result = new Tensor?[_attention.Length];

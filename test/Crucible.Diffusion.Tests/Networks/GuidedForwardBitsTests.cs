@@ -13,14 +13,14 @@ namespace Crucible.Diffusion.Tests.Networks;
 /// </summary>
 public class GuidedForwardBitsTests
 {
-    // the tiny net takes the shortcut on the small GEMM (few rows) and falls back where the row counts' paths differ;
-    // the demo's width takes it on the packed GEMM
+    // the tiny net takes the shortcut on the small GEMM (few rows) and falls back where the row counts' paths differ
+    // (16 windows, or 3 windows longer than the configured W); the demo's width takes it on the packed GEMM
     private static readonly ConditionalTcnDenoiserConfig Tiny = new(Series: 3, Window: 6, ConditionFeatures: 3, Hidden: 8, Layers: 3, Heads: 2, AttentionEvery: 2, TimeEmbedding: 8);
     private static readonly ConditionalTcnDenoiserConfig DemoWidth = new(Series: 4, Window: 20, ConditionFeatures: 3, Hidden: 64, Layers: 4, Heads: 4, AttentionEvery: 2, TimeEmbedding: 16);
 
     public static TheoryData<string, int, bool> Cases => new()
     {
-        { "tiny", 3, true }, { "tiny", 3, false }, { "tiny", 16, true },
+        { "tiny", 3, true }, { "tiny", 3, false }, { "tiny", 16, true }, { "tiny-long", 3, true },
         { "demo", 1, true }, { "demo", 5, false }, { "demo", 40, true },
     };
 
@@ -38,10 +38,11 @@ public class GuidedForwardBitsTests
         return net;
     }
 
-    private static (Tensor X, float[] Times, ConditionBatch Conditions) Inputs(ConditionalTcnDenoiserConfig config, int batch, bool sharedTime, ulong seed)
+    private static (Tensor X, float[] Times, ConditionBatch Conditions) Inputs(ConditionalTcnDenoiserConfig config, int batch, bool sharedTime, ulong seed, int? window = null)
     {
         var rng = new Philox(seed);
-        var x = new float[batch * config.Series * config.Window];
+        int w = window ?? config.Window;
+        var x = new float[batch * config.Series * w];
         rng.FillNormal(x);
         var times = new float[sharedTime ? 1 : batch];
         for (int i = 0; i < times.Length; i++) times[i] = (float)((i + 1) * 0.137 % 1.0);
@@ -49,17 +50,20 @@ public class GuidedForwardBitsTests
         rng.FillNormal(values);
         var present = new bool[values.Length];
         for (int i = 0; i < present.Length; i++) present[i] = i % 3 != 1;   // a subset of the features per sample
-        return (new Tensor(x, [batch, config.Series, config.Window]), times, new ConditionBatch(values, present, batch, config.ConditionFeatures));
+        return (new Tensor(x, [batch, config.Series, w]), times, new ConditionBatch(values, present, batch, config.ConditionFeatures));
     }
 
-    private static ConditionalTcnDenoiserConfig Config(string name) => name == "tiny" ? Tiny : DemoWidth;
+    private static ConditionalTcnDenoiserConfig Config(string name) => name.StartsWith("tiny", StringComparison.Ordinal) ? Tiny : DemoWidth;
+
+    // the network sees windows of any length; "tiny-long" gives it 30 steps where it was configured for 6
+    private static int? Window(string name) => name == "tiny-long" ? 30 : null;
 
     [Theory]
     [MemberData(nameof(Cases))]
     public void UnconditionalForward_UnderNoGrad_HasTheFullForwardsBits(string config, int batch, bool sharedTime)
     {
         var net = RandomNetwork(Config(config), 5);
-        var (x, t, _) = Inputs(Config(config), batch, sharedTime, 7);
+        var (x, t, _) = Inputs(Config(config), batch, sharedTime, 7, Window(config));
         var reference = net.Forward(x, t, null).Data;
         float[] sampled;
         using (GradMode.NoGrad()) sampled = net.Forward(x, t, null).Data;
@@ -71,7 +75,7 @@ public class GuidedForwardBitsTests
     public void ForwardGuided_UnderNoGrad_HasTheTwoFullForwardsBits(string config, int batch, bool sharedTime)
     {
         var net = RandomNetwork(Config(config), 6);
-        var (x, t, c) = Inputs(Config(config), batch, sharedTime, 8);
+        var (x, t, c) = Inputs(Config(config), batch, sharedTime, 8, Window(config));
         var conditional = net.Forward(x, t, c).Data;
         var unconditional = net.Forward(x, t, null).Data;
         Tensor guidedC, guidedU;
