@@ -76,7 +76,7 @@ public sealed class ConditionalSequenceBenchmark : IBenchmarkCommand
     }
 
     // the drawn values' bits, row by row
-    private static string Hash(TimeSeriesFrame frame)
+    internal static string Hash(TimeSeriesFrame frame)
     {
         using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
         var row = new byte[frame.ColumnCount * sizeof(double)];

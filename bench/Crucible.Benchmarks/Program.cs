@@ -17,6 +17,7 @@ IBenchmarkCommand[] commands =
     new SequenceFidelityBenchmark(),
     new SequenceEpisodeBenchmark(),
     new ConditionalSequenceBenchmark(),
+    new SequenceSampleBenchmark(),
     new DpNoiseBenchmark(),
 ];
 

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Crucible.Diffusion.Conditioning;
 
 /// <summary>
@@ -21,8 +23,10 @@ namespace Crucible.Diffusion.Conditioning;
 /// guidance at low noise then has no proper target. On the multi-asset panel the ES response to the condition is set
 /// at high noise (bench/sequence/README.md), so guiding only there keeps it and drops the low-noise amplification.</para>
 /// <para>Cost: one network pass when w = 1 or when c has no feature present (the null pass alone, whatever w), or when
-/// w = 0 (the null pass alone); two passes otherwise. The combination is computed in float per element, so the output
-/// is a function of the inputs only (deterministic on any thread count).</para>
+/// w = 0 (the null pass alone); two passes otherwise, through <see cref="IConditionalDenoiser.PredictGuided"/>, which
+/// lets a network share what the two have in common (the conditional TCN: its layers before the first attention
+/// block). The combination is computed in float per element, so the output is a function of the inputs only
+/// (deterministic on any thread count).</para>
 /// </remarks>
 public sealed class ClassifierFreeGuidance : IDenoiser
 {
@@ -87,15 +91,22 @@ public sealed class ClassifierFreeGuidance : IDenoiser
 
         int n = batch;
         foreach (int s in SampleShape) n *= s;
-        var unconditional = new float[n];
-        _inner.Predict(x, batch, timesteps, null, unconditional);
-        _inner.Predict(x, batch, timesteps, conditions, output);
-        float w = (float)Scale;
-        int size = n / batch;
-        for (int b = 0; b < batch; b++)
+        var pooled = ArrayPool<float>.Shared.Rent(n);
+        try
         {
-            if (timesteps[timesteps.Length == 1 ? 0 : b] < GuidedFrom) continue;       // the plain conditional output
-            for (int i = b * size; i < (b + 1) * size; i++) output[i] = unconditional[i] + (w * (output[i] - unconditional[i]));
+            var unconditional = pooled.AsSpan(0, n);
+            _inner.PredictGuided(x, batch, timesteps, conditions, output, unconditional);
+            float w = (float)Scale;
+            int size = n / batch;
+            for (int b = 0; b < batch; b++)
+            {
+                if (timesteps[timesteps.Length == 1 ? 0 : b] < GuidedFrom) continue;       // the plain conditional output
+                for (int i = b * size; i < (b + 1) * size; i++) output[i] = unconditional[i] + (w * (output[i] - unconditional[i]));
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(pooled);
         }
     }
 }

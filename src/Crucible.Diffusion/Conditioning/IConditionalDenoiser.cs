@@ -24,6 +24,18 @@ public interface IConditionalDenoiser
     /// <param name="conditions">One condition per sample (<see cref="ConditionBatch.Count"/> = batch), or null.</param>
     /// <param name="output">Receives the prediction, same layout as <paramref name="x"/>.</param>
     void Predict(ReadOnlySpan<float> x, int batch, ReadOnlySpan<int> timesteps, ConditionBatch? conditions, Span<float> output);
+
+    /// <summary>
+    /// The two passes of classifier-free guidance for one batch: <see cref="Predict"/> under
+    /// <paramref name="conditions"/> into <paramref name="conditional"/> and without conditions into
+    /// <paramref name="unconditional"/>. A network whose passes share work may compute them together, with the same
+    /// values as the two calls; by default it is the two calls.
+    /// </summary>
+    void PredictGuided(ReadOnlySpan<float> x, int batch, ReadOnlySpan<int> timesteps, ConditionBatch conditions, Span<float> conditional, Span<float> unconditional)
+    {
+        Predict(x, batch, timesteps, null, unconditional);
+        Predict(x, batch, timesteps, conditions, conditional);
+    }
 }
 
 /// <summary>

@@ -1,5 +1,6 @@
 using Crucible.Diffusion.Conditioning;
 using Crucible.Tensors;
+using Crucible.Tensors.Kernels;
 using Crucible.Tensors.Nn;
 using Crucible.Tensors.Random;
 
@@ -85,9 +86,102 @@ public sealed class ConditionalTcnDenoiser : Module
     /// <summary>
     /// The network output for x (B, D, W) at diffusion times <paramref name="timeFraction"/> = t/T (B, or 1 for a
     /// time shared by the batch), conditioned per sample on <paramref name="conditions"/> or unconditional when null.
+    /// Unconditional under no-grad (sampling), each attention block adds its constant output instead of attending
+    /// (the same bits; see <see cref="ForwardGuided"/>).
     /// </summary>
     // x: (B, D, W), t: (B) or (1) -> (B, D, W)
     public Tensor Forward(Tensor x, ReadOnlySpan<float> timeFraction, ConditionBatch? conditions)
+    {
+        Check(x, timeFraction, conditions);
+        int b = x.Shape[0];
+        var time = _trunk.Time(timeFraction).Reshape(timeFraction.Length, 1, Config.Hidden);                // (B|1, 1, H)
+        if (conditions?.AnyPresent != true)
+        {
+            var nullAttention = NullAttention(b, x.Shape[2]);
+            if (nullAttention is not null) return _trunk.Forward(x, time, (i, h) => _attention[i] is null ? h : h + nullAttention[i]!);
+        }
+
+        var (tokens, mask) = _tokens.Forward(b, conditions?.AnyPresent == true ? conditions : null);        // (B, 1+K', H)
+
+        // h: (B, W, H) after each convolution; + MHA(LN(h), tokens) where a block follows it
+        return _trunk.Forward(x, time, (i, h) => _attention[i] is null ? h : h + Attend(i, h, tokens, mask));
+    }
+
+    /// <summary>
+    /// The conditional and the unconditional output for the same x (B, D, W) and times, as <see cref="Forward"/> with
+    /// <paramref name="conditions"/> and with none computes them, bit for bit, at less cost: the two passes share
+    /// the timestep MLP and every layer before the first cross-attention block (they differ only from there on), and
+    /// the unconditional pass's attention is the constant of <see cref="Forward"/>'s no-grad path. For sampling
+    /// (classifier-free guidance); without conditions present, both outputs are the unconditional one.
+    /// </summary>
+    // x: (B, D, W), t: (B) or (1) -> ((B, D, W), (B, D, W))
+    public (Tensor Conditional, Tensor Unconditional) ForwardGuided(Tensor x, ReadOnlySpan<float> timeFraction, ConditionBatch? conditions)
+    {
+        if (conditions?.AnyPresent != true || GradMode.IsEnabled)
+        {
+            var c = Forward(x, timeFraction, conditions);
+            return (c, conditions?.AnyPresent == true ? Forward(x, timeFraction, null) : c);
+        }
+
+        var conditional = ForwardPair(x, timeFraction, conditions, out var unconditional);
+        return (conditional, unconditional);
+    }
+
+    // the conditional pass, also returning the unconditional output computed beside it from the first attention block
+    private Tensor ForwardPair(Tensor x, ReadOnlySpan<float> timeFraction, ConditionBatch conditions, out Tensor unconditional)
+    {
+        Check(x, timeFraction, conditions);
+        int b = x.Shape[0];
+        var time = _trunk.Time(timeFraction).Reshape(timeFraction.Length, 1, Config.Hidden);                // (B|1, 1, H)
+        var (tokens, mask) = _tokens.Forward(b, conditions);                                                  // (B, 1+K', H)
+        var nullAttention = NullAttention(b, x.Shape[2]);
+
+        // one h up to the first attention block, then the conditional h and the unconditional u
+        var h = _trunk.Input(x, time);                                                                        // (B, W, H)
+        Tensor? u = null;
+        for (int i = 0; i < _trunk.Layers; i++)
+        {
+            h = _trunk.Layer(i, h);
+            if (u is not null) u = _trunk.Layer(i, u);
+            if (_attention[i] is null) continue;
+            var hu = u ?? h;
+            u = nullAttention is null ? hu + Attend(i, hu, _tokens.Forward(b, null).Tokens, null) : hu + nullAttention[i]!;
+            h = h + Attend(i, h, tokens, mask);
+        }
+
+        unconditional = _trunk.Output(u ?? h);
+        return _trunk.Output(h);
+    }
+
+    // MHA(LN(h), tokens, tokens): (B, W, H)
+    private Tensor Attend(int i, Tensor h, Tensor tokens, bool[,]? mask) =>
+        _attention[i]!.Forward(_norms[i]!.Forward(h), tokens, tokens, keyPaddingMask: mask, needWeights: false).Output;
+
+    /// <summary>
+    /// Without conditions the keys are the null token alone: the softmax over one key is exactly 1, so each attention
+    /// block's output is the same row for every query, OutProj(V(n)), whatever h. Under no-grad (sampling) it is computed
+    /// once from one query (1, 1, H) and broadcast; the value and output projections then run on 1 row instead of
+    /// B and B·W, which gives each row the same bits when the GEMM takes the same path for both row counts (else null:
+    /// the full attention). Per layer, the (1, 1, H) output of its block, null where there is none.
+    /// </summary>
+    private Tensor?[]? NullAttention(int batch, int window)
+    {
+        int hidden = Config.Hidden;
+        if (GradMode.IsEnabled || batch < 1
+            || !Kernels.SameRowArithmetic(1, batch, hidden, hidden)
+            || !Kernels.SameRowArithmetic(1, batch * window, hidden, hidden)) return null;
+        var token = _tokens.Forward(1, null).Tokens;                                                          // (1, 1, H)
+        var query = Tensor.Zeros([1, 1, hidden]);
+        var result = new Tensor?[_attention.Length];
+        for (int i = 0; i < _attention.Length; i++)
+        {
+            if (_attention[i] is { } mha) result[i] = mha.Forward(query, token, token, needWeights: false).Output;
+        }
+
+        return result;
+    }
+
+    private void Check(Tensor x, ReadOnlySpan<float> timeFraction, ConditionBatch? conditions)
     {
         ArgumentNullException.ThrowIfNull(x);
         if (x.Rank != 3 || x.Shape[1] != Config.Series) throw new ArgumentException($"expected x of shape (B, {Config.Series}, W), got {Tensor.FormatShape(x.Shape)}", nameof(x));
@@ -95,16 +189,5 @@ public sealed class ConditionalTcnDenoiser : Module
         if (timeFraction.Length != b && timeFraction.Length != 1) throw new ArgumentException($"expected {b} times (or one), got {timeFraction.Length}", nameof(timeFraction));
         if (conditions is not null && (conditions.Count != b || conditions.Features != Config.ConditionFeatures))
             throw new ArgumentException($"expected conditions for {b} samples × {Config.ConditionFeatures} features, got {conditions.Count} × {conditions.Features}", nameof(conditions));
-
-        var time = _trunk.Time(timeFraction).Reshape(timeFraction.Length, 1, Config.Hidden);                // (B|1, 1, H)
-        var (tokens, mask) = _tokens.Forward(b, conditions?.AnyPresent == true ? conditions : null);        // (B, 1+K', H)
-
-        // h: (B, W, H) after each convolution; + MHA(LN(h), tokens) where a block follows it
-        return _trunk.Forward(x, time, (i, h) =>
-        {
-            if (_attention[i] is not { } mha) return h;
-            var q = _norms[i]!.Forward(h);
-            return h + mha.Forward(q, tokens, tokens, keyPaddingMask: mask, needWeights: false).Output;
-        });
     }
 }

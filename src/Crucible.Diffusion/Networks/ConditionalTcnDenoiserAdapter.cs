@@ -45,4 +45,10 @@ public sealed class ConditionalTcnDenoiserAdapter(ConditionalTcnDenoiser network
     public void Predict(ReadOnlySpan<float> x, int batch, ReadOnlySpan<int> timesteps, ConditionBatch? conditions, Span<float> output) =>
         _workspace.Run(x, [batch, network.Config.Series, network.Config.Window], timesteps, trainSteps, output,
             (input, shared, times) => shared is { } t ? network.Forward(input, [t], conditions) : network.Forward(input, times, conditions));
+
+    /// <inheritdoc />
+    /// <remarks>One <see cref="ConditionalTcnDenoiser.ForwardGuided"/>: the two passes share their common prefix.</remarks>
+    public void PredictGuided(ReadOnlySpan<float> x, int batch, ReadOnlySpan<int> timesteps, ConditionBatch conditions, Span<float> conditional, Span<float> unconditional) =>
+        _workspace.Run(x, [batch, network.Config.Series, network.Config.Window], timesteps, trainSteps, conditional, unconditional,
+            (input, shared, times) => shared is { } t ? network.ForwardGuided(input, [t], conditions) : network.ForwardGuided(input, times, conditions));
 }

@@ -18,7 +18,16 @@ internal sealed class InferenceWorkspace
     /// <paramref name="timesteps"/> are equal (else null) and the per-sample t/T (empty when shared).
     /// </summary>
     public void Run(ReadOnlySpan<float> x, int[] shape, ReadOnlySpan<int> timesteps, int trainSteps, Span<float> output,
-        Func<Tensor, float?, float[], Tensor> forward)
+        Func<Tensor, float?, float[], Tensor> forward) =>
+        Run(x, shape, timesteps, trainSteps, output, [], (input, shared, times) => (forward(input, shared, times), null));
+
+    /// <summary>
+    /// <see cref="Run(ReadOnlySpan{float}, int[], ReadOnlySpan{int}, int, Span{float}, Func{Tensor, float?, float[], Tensor})"/>
+    /// for a forward with two outputs of x's shape, copied into <paramref name="output"/> and
+    /// <paramref name="second"/> (which may be empty when the forward returns no second output).
+    /// </summary>
+    public void Run(ReadOnlySpan<float> x, int[] shape, ReadOnlySpan<int> timesteps, int trainSteps, Span<float> output, Span<float> second,
+        Func<Tensor, float?, float[], (Tensor First, Tensor? Second)> forward)
     {
         int n = Tensor.Numel(shape), batch = shape[0];
         if (x.Length < n) throw new ArgumentException($"x holds {x.Length} values, {batch} samples need {n}", nameof(x));
@@ -38,8 +47,13 @@ internal sealed class InferenceWorkspace
                 float[] times = shared ? [] : arena.Rent(batch, clear: false);
                 for (int i = 0; i < times.Length; i++) times[i] = (float)timesteps[i] / trainSteps;
                 float? sharedTime = shared && batch > 0 ? (float)timesteps[0] / trainSteps : null;
-                var y = forward(new Tensor(input, shape), sharedTime, times);
+                var (y, z) = forward(new Tensor(input, shape), sharedTime, times);
                 y.Data.AsSpan(0, n).CopyTo(output);
+                if (z is not null)
+                {
+                    if (second.Length < n) throw new ArgumentException($"the second output holds {second.Length} values, {batch} samples need {n}", nameof(second));
+                    z.Data.AsSpan(0, n).CopyTo(second);
+                }
             }
         }
         finally

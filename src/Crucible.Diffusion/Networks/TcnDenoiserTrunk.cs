@@ -59,6 +59,9 @@ internal sealed class TcnDenoiserTrunk
         return Tensor.Linear(a, _time2.Weight, _time2.Bias, Activation.None);
     }
 
+    /// <summary>The number of residual dilated convolutions.</summary>
+    public int Layers => _convs.Length;
+
     /// <summary>
     /// The trunk over x (B, D, W) with the time MLP's output as the input convolution's residual, broadcast over
     /// time; <paramref name="afterLayer"/>(k, h) replaces h after convolution k (the conditional network's attention).
@@ -66,20 +69,38 @@ internal sealed class TcnDenoiserTrunk
     /// <remarks>
     /// x is transposed once to (B, W, D), every convolution is one fused op over the whole batch
     /// (<see cref="Tensor.Conv1dChannelsLast"/>: one GEMM reading the taps' rows in place, with bias, SiLU and the
-    /// residual in its epilogue), and the output is transposed back.
+    /// residual in its epilogue), and the output is transposed back. The same as <see cref="Input"/>, then
+    /// <see cref="Layer"/> k for each k, then <see cref="Output"/>, which a caller running two passes that share a
+    /// prefix calls itself.
     /// </remarks>
     // x: (B, D, W), time: (B or 1, 1, H) -> (B, D, W)
     public Tensor Forward(Tensor x, Tensor time, Func<int, Tensor, Tensor>? afterLayer = null)
     {
-        var h = Tensor.Conv1dChannelsLast(x.Transpose(1, 2), _input.Weight, _input.Bias, 1, 0, 0, Activation.None, time); // (B, W, H)
+        var h = Input(x, time);
         for (int i = 0; i < _convs.Length; i++)
         {
-            var conv = _convs[i];
-            int d = conv.Dilation;
-            h = Tensor.Conv1dChannelsLast(h, conv.Weight, conv.Bias, d, d, d, Activation.Silu, residual: h);
+            h = Layer(i, h);
             if (afterLayer is not null) h = afterLayer(i, h);
         }
 
-        return Tensor.Conv1dChannelsLast(h, _output.Weight, _output.Bias, 1, 0, 0).Transpose(1, 2);        // (B, D, W)
+        return Output(h);
     }
+
+    /// <summary>The 1×1 input convolution of x, time-major, with the time as its residual.</summary>
+    // x: (B, D, W), time: (B or 1, 1, H) -> (B, W, H)
+    public Tensor Input(Tensor x, Tensor time) =>
+        Tensor.Conv1dChannelsLast(x.Transpose(1, 2), _input.Weight, _input.Bias, 1, 0, 0, Activation.None, time);
+
+    /// <summary>Residual convolution <paramref name="i"/>: h + SiLU(Conv_i(h)).</summary>
+    // h: (B, W, H) -> (B, W, H)
+    public Tensor Layer(int i, Tensor h)
+    {
+        var conv = _convs[i];
+        int d = conv.Dilation;
+        return Tensor.Conv1dChannelsLast(h, conv.Weight, conv.Bias, d, d, d, Activation.Silu, residual: h);
+    }
+
+    /// <summary>The 1×1 output convolution, back to series-major.</summary>
+    // h: (B, W, H) -> (B, D, W)
+    public Tensor Output(Tensor h) => Tensor.Conv1dChannelsLast(h, _output.Weight, _output.Bias, 1, 0, 0).Transpose(1, 2);
 }

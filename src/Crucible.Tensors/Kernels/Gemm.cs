@@ -16,6 +16,13 @@ public static partial class Kernels
     internal const int SmallAxpy = 32;
 
     /// <summary>
+    /// Whether a GEMM of <paramref name="m1"/> rows and one of <paramref name="m2"/> rows (same n, k, transposes) compute
+    /// each row of C by the same float operations, so that a row of A gives the same bits in either: true when both
+    /// take the same path (the packed kernel, every variant of which gives the same bits, or the small GEMM).
+    /// </summary>
+    public static bool SameRowArithmetic(int m1, int m2, int n, int k) => PackedGemm.ShouldUse(m1, n, k) == PackedGemm.ShouldUse(m2, n, k);
+
+    /// <summary>
     /// <c>C = α · op(A) · op(B) + β · C</c>. Leading dimensions are row strides. With β = 0, C's old values are
     /// ignored (NaN in C does not propagate), as BLAS specifies.
     /// </summary>
