@@ -99,6 +99,7 @@ public class DataCheckCommandTests
         }
     }
 
+    // RELIABILITY CSV-4
     [Fact]
     public void DataCheck_SentinelValue_HiddenUnlessShowValues()
     {

@@ -44,6 +44,7 @@ public class CsvFixtureGoldenTests
         return all.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }).ReplaceLineEndings("\n") + "\n";
     }
 
+    // RELIABILITY MRM-8
     [Fact]
     public void EveryFixtureClass_GivesItsGoldenReport()
     {

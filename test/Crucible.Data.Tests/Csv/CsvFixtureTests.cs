@@ -55,6 +55,7 @@ public class CsvFixtureTests
         Assert.Equal(1, r.MissingByColumn["TLT"]);
     }
 
+    // RELIABILITY CSV-7
     [Fact]
     public void Class01_EmptyValue_ForwardFilledWhenConfigured_AndCounted()
     {
@@ -91,6 +92,7 @@ public class CsvFixtureTests
         Assert.Equal(5L, r.Accepted);
     }
 
+    // RELIABILITY CSV-7
     [Fact]
     public void Class03_ExactDuplicate_IsErrorUnlessDeduplicationEnabled()
     {
@@ -124,6 +126,7 @@ public class CsvFixtureTests
         Assert.Contains("2020-01-03 at line 4 comes after 2020-01-06 at line 3", e.Message, StringComparison.Ordinal);
     }
 
+    // RELIABILITY CSV-7
     [Fact]
     public void Class04_Unsorted_SortedWhenConfigured_AndCounted()
     {
@@ -164,6 +167,7 @@ public class CsvFixtureTests
         Assert.Contains("'TLX', which the header does not have (value columns: SPY, TLT)", header.Message, StringComparison.Ordinal);
     }
 
+    // RELIABILITY CSV-7
     [Fact]
     public void Class06_UnadjustedSplit_FlaggedWithDateAndRatio_NeverRepaired()
     {
@@ -201,6 +205,7 @@ public class CsvFixtureTests
         Assert.True(rr.Usable, rr.ToJson()); // ratio 28: not a split factor (2..20) nor 100
     }
 
+    // RELIABILITY CSV-5
     [Fact]
     public void Class07_NanAndInfinityLiterals_Rejected()
     {
@@ -241,6 +246,7 @@ public class CsvFixtureTests
         Assert.Equal((2L, 2), (r.Errors[0].Line, r.Errors[0].Column));
     }
 
+    // RELIABILITY CSV-5
     [Fact]
     public void Class09_Utf8Bom_Stripped()
     {
@@ -285,6 +291,7 @@ public class CsvFixtureTests
         Assert.True(r.Truncated);
     }
 
+    // RELIABILITY CSV-6
     [Fact]
     public void Class10_HugeField_TypedErrorNotOutOfMemory()
     {
@@ -293,6 +300,7 @@ public class CsvFixtureTests
         Assert.Contains("4096", e.Message, StringComparison.Ordinal);
     }
 
+    // RELIABILITY CSV-6
     [Fact]
     public void Class10_ColumnAndRowCaps_TypedErrors()
     {
@@ -304,6 +312,7 @@ public class CsvFixtureTests
         Assert.True(rows.Reconciles);
     }
 
+    // RELIABILITY CSV-2
     [Fact]
     public void Class11_RaggedRows_ExpectedNSawM()
     {
@@ -416,6 +425,7 @@ public class CsvFixtureTests
         Assert.Equal("-1.5", CsvExport.FormatNumber(-1.5));
     }
 
+    // RELIABILITY CSV-4
     [Fact]
     public void Confidentiality_SentinelValueAbsentUnlessShowValues()
     {
@@ -440,6 +450,7 @@ public class CsvFixtureTests
         Assert.Throws<InvalidInputException>(() => CsvSeriesReader.Load(TestFiles.Fixture("does_not_exist.csv")));
     }
 
+    // RELIABILITY CSV-2
     [Fact]
     public void Load_ThrowsFirstErrorWithLocation()
     {

@@ -100,6 +100,7 @@ public sealed class DpTrainingTests : IDisposable
         for (var i = 0; i < p; i++) Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 + 1e-4 * Math.Abs(expected[i]), $"[{i}] {expected[i]} vs {actual[i]}");
     }
 
+    // RELIABILITY DP-5
     [Fact]
     public void DP5_BatchOfOne_GhostClippedNormIsC()
     {
@@ -165,6 +166,7 @@ public sealed class DpTrainingTests : IDisposable
         Assert.Equal(steps, engine.StepsTaken);
     }
 
+    // RELIABILITY DP-6
     [Fact]
     public void DP6_Trainer_EmptyPoissonBatchesStillStepWithNoise_AndAreAccounted()
     {
@@ -193,6 +195,7 @@ public sealed class DpTrainingTests : IDisposable
         Assert.Equal(steps, engine.StepsTaken);
     }
 
+    // RELIABILITY DP-9
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

@@ -38,6 +38,7 @@ public sealed class RunManifestTests : IDisposable
         return path;
     }
 
+    // RELIABILITY MRM-2
     [Fact]
     public void Write_Load_RoundTrip_WithEveryField()
     {
@@ -80,6 +81,7 @@ public sealed class RunManifestTests : IDisposable
         }
     }
 
+    // RELIABILITY MRM-2
     [Fact]
     public void Verify_AllFilesMatch_ThenChangedAndMissingOutputsAreReported()
     {
