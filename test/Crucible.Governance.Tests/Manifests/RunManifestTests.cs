@@ -60,6 +60,17 @@ public sealed class RunManifestTests : IDisposable
         Assert.Equal(text, Encoding.UTF8.GetString(m.ToCanonicalJson())); // canonical: re-serialising gives the same bytes
     }
 
+    // RELIABILITY MRM-2: the git commit of the build (the SDK's "+sha" source revision; CRUCIBLE_GIT_COMMIT where the
+    // build has none) is in every manifest
+    [Fact]
+    public void Finish_RecordsTheGitCommitOfTheBuild()
+    {
+        Assert.Matches("^[0-9a-f]{40}$", RunEnvironment.GitCommit);
+        var m = RunManifest.Load(Build());
+        Assert.Equal(RunEnvironment.GitCommit, m.GitCommit);
+        Assert.Contains($"\"git_commit\":\"{m.GitCommit}\"", File.ReadAllText(Path.Combine(_dir, "manifest.json")), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Write_IsByteIdenticalUnderDeDeAndTrTr()
     {
