@@ -5,6 +5,7 @@ namespace Crucible.Data.Tests.Csv;
 /// <summary>One test per RELIABILITY.md §6.2 fixture class: declared outcome, rule, line, column and message.</summary>
 public class CsvFixtureTests
 {
+    // RELIABILITY CSV-1 (each §6.2 class's declared outcome, one test per class), MRM-8 and CSV-3 (every report reconciles here)
     private static DataQualityReport Check(string fixture, CsvReadOptions? options = null)
     {
         var report = CsvSeriesReader.Validate(TestFiles.Fixture(fixture), options);
