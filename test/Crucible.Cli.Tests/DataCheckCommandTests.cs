@@ -52,6 +52,7 @@ public class DataCheckCommandTests
         { "16_injection.csv", 2, "3:2: error [CSV-E-NUM]" },
     };
 
+    // RELIABILITY CSV-2
     [Theory]
     [MemberData(nameof(Fixtures))]
     public void DataCheck_Fixture_ExitCodeAndRule(string fixture, int exit, string expected)
@@ -99,6 +100,7 @@ public class DataCheckCommandTests
         }
     }
 
+    // RELIABILITY CSV-4
     [Fact]
     public void DataCheck_SentinelValue_HiddenUnlessShowValues()
     {

@@ -128,6 +128,7 @@ public sealed class EvaluateCommandTests : IDisposable
         Assert.Equal(global::Crucible.Evaluation.Reporting.ReportJson.ToJson(report), File.ReadAllText(json));
     }
 
+    // RELIABILITY MRM-5
     [Fact]
     public void Evaluate_FailedThreshold_WithFlag_Exits3_AndStillWritesTheReport()
     {
@@ -148,6 +149,7 @@ public sealed class EvaluateCommandTests : IDisposable
             "--thresholds", thresholds, "--out", json).Exit);
     }
 
+    // RELIABILITY MRM-5
     [Fact]
     public void Evaluate_PassedThresholds_WithFlag_Exits0()
     {
@@ -232,6 +234,7 @@ public sealed class EvaluateCommandTests : IDisposable
         { "date,EQ_US,EQ_EU,EQ_JP,RATES_10Y,CREDIT_HY\n", ":2:1:", "[no-rows]" },
     };
 
+    // RELIABILITY CSV-2
     [Theory]
     [MemberData(nameof(BadSynthetic))]
     public void Evaluate_BadSyntheticFile_Exits2_NamingFileLineColumnRule(string content, string location, string rule)

@@ -149,6 +149,7 @@ public sealed class GovernanceCommandsTests : IDisposable
         return report;
     }
 
+    // RELIABILITY MRM-5
     [Fact]
     public void Validation_TakesOnlyARecordedPassingReportOfThisModel_AndParentIsDeclared()
     {

@@ -67,6 +67,7 @@ public sealed class RunAuditTests : IDisposable
         Assert.Equal(File.ReadAllBytes(RunManifest(completed)), log.ReadRunManifest(completed.GetProperty("run_id").GetString()!));
     }
 
+    // RELIABILITY MRM-5
     [Fact]
     public void TrainGenerateEvaluate_AppendTheirEntries_WithTheHashes_AndFailedRunsAppendNothing()
     {

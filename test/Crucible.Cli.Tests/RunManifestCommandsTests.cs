@@ -163,6 +163,7 @@ public sealed class RunManifestCommandsTests : IDisposable
         CheckTamperingFails(run.Stdout, html);
     }
 
+    // RELIABILITY MRM-6
     [Fact]
     public void BacktestBaselineCompare_WriteTheirRunManifests()
     {

@@ -34,6 +34,7 @@ public sealed class VerifyRunCommandTests : IDisposable
         return path;
     }
 
+    // RELIABILITY MRM-2
     [Fact]
     public void VerifyRun_Intact_Exit0_Changed_Exit3_Broken_Exit2()
     {
@@ -186,6 +187,7 @@ public sealed class VerifyRunCommandTests : IDisposable
         Assert.Equal("Hash", doc.RootElement.GetProperty("chain").GetProperty("problem").GetString());
         Assert.Equal(1, doc.RootElement.GetProperty("chain").GetProperty("first_bad_seq").GetInt64());
     }
+    // RELIABILITY MRM-2
     [Fact]
     public void VerifyRunRecompute_DrawsAGenerateRunAgain_TrainsATrainRunAgain_AndCatchesAnOutputWhoseRecordWasRewritten()
     {

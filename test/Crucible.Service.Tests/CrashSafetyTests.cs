@@ -61,7 +61,11 @@ public sealed class CrashSafetyTests(ServiceFixture f)
         AssertAbsentOrComplete(csv);
         var rng = new System.Random(20261121);
         int finished = 1, killed = 0;
-        for (int i = 1; i <= 8; i++)
+        // RELIABILITY SVC-8 asks for 200 kills; each is a process start, so the suite runs 8 and CRUCIBLE_KILL_ROUNDS=200
+        // runs the figure (docs/requirements.md records such a run)
+        int rounds = int.TryParse(Environment.GetEnvironmentVariable("CRUCIBLE_KILL_ROUNDS"), NumberStyles.None, CultureInfo.InvariantCulture, out var asked)
+            && asked > 8 ? asked : 8;
+        for (int i = 1; i <= rounds; i++)
         {
             // half the kills late in a run, where the files are written, the rest anywhere from start-up on
             double at = i % 2 == 0 ? (0.7 + (0.3 * rng.NextDouble())) : 0.05 + (0.8 * rng.NextDouble());
@@ -88,7 +92,7 @@ public sealed class CrashSafetyTests(ServiceFixture f)
         }
 
         Console.WriteLine($"generate: {killed} killed, {finished} finished; a whole run {whole.TotalMilliseconds:F0} ms");
-        Assert.True(killed >= 2, $"only {killed} of 8 runs were killed");
+        Assert.True(killed >= 2, $"only {killed} of {rounds} runs were killed");
 
         // the next run removes what killed writes left and writes a complete pair
         using (var last = Process.Start(CrucibleProcess.Cli(Args(99)))!)
@@ -107,7 +111,7 @@ public sealed class CrashSafetyTests(ServiceFixture f)
         var v = AuditLog.Verify(CrucibleHome.Resolve(home));
         Assert.True(v.Ok, v.Message);
         var generated = AuditLog.Read(Path.Combine(home, "audit.db")).Where(e => e.Kind == "scenarios.generated").ToList();
-        Assert.InRange(generated.Count, finished + 1, 10);
+        Assert.InRange(generated.Count, finished + 1, rounds + 2);
         using var lastEntry = JsonDocument.Parse(generated[^1].Payload);
         Assert.Equal(Sha256(csv), lastEntry.RootElement.GetProperty("csv_sha256").GetString());
         Assert.Equal("99", lastEntry.RootElement.GetProperty("seed").GetString());

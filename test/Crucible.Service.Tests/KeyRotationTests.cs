@@ -11,6 +11,7 @@ namespace Crucible.Service.Tests;
 [Collection(ServiceCollection.Name)]
 public sealed class KeyRotationTests(ServiceFixture f)
 {
+    // RELIABILITY SVC-4
     [Fact]
     public async Task KeysFileRewritten_RevokedKeyIs401_NewKeyWorks_WithoutARestart_AndABadFileKeepsTheLastKeys()
     {

@@ -6,6 +6,7 @@ namespace Crucible.Service.Tests;
 /// <summary>Reads and checks an RFC 9457 problem response.</summary>
 internal static class Problem
 {
+    // RELIABILITY SVC-1
     /// <summary>Asserts the response is a problem of <paramref name="status"/> with the full shape; returns its JSON.</summary>
     public static async Task<JsonElement> AssertAsync(HttpResponseMessage response, HttpStatusCode status, string? type = null)
     {

@@ -9,6 +9,7 @@ namespace Crucible.Service.Tests;
 [Collection(ServiceCollection.Name)]
 public sealed class ProblemDetailTests(ServiceFixture f)
 {
+    // RELIABILITY SVC-1
     [Theory]
     [InlineData("GET", "/v1/nothing-here", null, HttpStatusCode.NotFound, "not-found")]
     [InlineData("GET", "/nothing-here", null, HttpStatusCode.NotFound, "not-found")]

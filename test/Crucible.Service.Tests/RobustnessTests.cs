@@ -46,6 +46,7 @@ public sealed class RobustnessTests(ServiceFixture f)
         for (int i = 0; i < 20; i++) Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/health/live")).StatusCode);
     }
 
+    // RELIABILITY SVC-6
     [Fact]
     public async Task CorruptModel_Is503_NeverAFallback_AndReadyReportsItDegraded()
     {
@@ -89,6 +90,7 @@ public sealed class RobustnessTests(ServiceFixture f)
         return System.Text.Json.JsonDocument.Parse(await ready.Content.ReadAsStringAsync()).RootElement.GetProperty("status").GetString();
     }
 
+    // RELIABILITY SVC-6
     [Fact]
     public async Task Ready_Is503_WhenTheAuditLogDoesNotVerify_WhileLiveStays200()
     {
@@ -152,6 +154,7 @@ public sealed class RobustnessTests(ServiceFixture f)
         };
     }
 
+    // RELIABILITY SVC-1, SVC-10
     [Fact]
     public async Task FullDisk_Is503StorageFull_AndABugIsA500WithoutDetails()
     {
@@ -169,6 +172,7 @@ public sealed class RobustnessTests(ServiceFixture f)
         Assert.DoesNotContain("secret internal detail", bug.ToString(), StringComparison.Ordinal);
     }
 
+    // RELIABILITY SVC-4
     [Fact]
     public void Keys_NewLineAuthenticatesItsKeyOnly_InConstantTimeCompare()
     {
@@ -186,6 +190,7 @@ public sealed class RobustnessTests(ServiceFixture f)
         Assert.True(ApiKeyStore.Parse([ApiKeyStore.NewKey("boss", new HashSet<string> { "admin" }).FileLine], "k").Authenticate(null) is null);
     }
 
+    // RELIABILITY SVC-4
     [Theory]
     [InlineData("desk1 read", "KEYS-E-LINE", 1)]
     [InlineData("desk1 read plaintext-secret", "KEYS-E-HASH", 3)]

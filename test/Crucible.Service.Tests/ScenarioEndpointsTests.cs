@@ -117,6 +117,7 @@ public sealed class ScenarioEndpointsTests(ServiceFixture f)
         Assert.True(JsonElement.DeepEquals(cliMeta.RootElement.GetProperty("privacy"), privacy), cliMeta.RootElement.GetProperty("privacy").ToString());
     }
 
+    // RELIABILITY MRM-9
     [Theory]
     [InlineData("ddim", 20, "linear", "")]
     [InlineData("dpm2m", 10, "angle", "--spacing angle")]
@@ -157,6 +158,7 @@ public sealed class ScenarioEndpointsTests(ServiceFixture f)
         Assert.Equal(sha, meta.RootElement.GetProperty("csv_sha256").GetString());
     }
 
+    // RELIABILITY MRM-9
     [Fact]
     public async Task ConcurrentRequests_OnOneModel_GiveTheLibrarysBytes()
     {
@@ -228,6 +230,7 @@ public sealed class ScenarioEndpointsTests(ServiceFixture f)
         Assert.Equal(entry.EntryHashHex, root.GetProperty("audit").GetProperty("entry_hash").GetString());
     }
 
+    // RELIABILITY SVC-5
     [Fact]
     public async Task IdempotencyKey_ReplaysTheStoredBytes_WithoutANewAuditEntry()
     {
@@ -258,6 +261,7 @@ public sealed class ScenarioEndpointsTests(ServiceFixture f)
         Assert.NotEqual(first.Headers.GetValues("X-Crucible-Audit-Seq").Single(), fresh.Headers.GetValues("X-Crucible-Audit-Seq").Single());
     }
 
+    // RELIABILITY SVC-5
     [Fact]
     public async Task IdempotencyKey_Malformed_Is400()
     {
@@ -291,6 +295,7 @@ public sealed class ScenarioEndpointsTests(ServiceFixture f)
         { $$"""{"model": "{{model}}"}""", "count" },
     };
 
+    // RELIABILITY SVC-1, SVC-2
     [Fact]
     public async Task InvalidValues_Are422_NamingTheField_AndAudited()
     {
@@ -360,6 +365,7 @@ public sealed class ScenarioEndpointsTests(ServiceFixture f)
         Assert.Single(entries, e => e.Kind == "scenarios.generated");
     }
 
+    // RELIABILITY SVC-1
     [Fact]
     public async Task MalformedBodies_Are400_NeverA5xx()
     {
@@ -412,6 +418,7 @@ public sealed class ScenarioEndpointsTests(ServiceFixture f)
         }
     }
 
+    // RELIABILITY SVC-2
     [Fact]
     public async Task OversizedBodies_Are413_WithOrWithoutContentLength()
     {

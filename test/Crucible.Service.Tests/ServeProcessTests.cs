@@ -64,6 +64,7 @@ public sealed class ServeProcessTests(ServiceFixture f)
         Assert.StartsWith(f.ModelId + "  candidate", list.Stdout, StringComparison.Ordinal);
     }
 
+    // RELIABILITY LOG-8
     [Fact]
     public void Serve_WithAMalformedKeysFile_Exits2BeforeListening()
     {

@@ -87,6 +87,7 @@ public sealed class SurfaceTests(ServiceFixture f)
         Assert.True(doc.GetProperty("security")[0].TryGetProperty("ApiKey", out _));
     }
 
+    // RELIABILITY SVC-4
     [Theory]
     [InlineData("GET", "/v1/models")]
     [InlineData("GET", "/v1/models/x")]
@@ -110,6 +111,7 @@ public sealed class SurfaceTests(ServiceFixture f)
         await Problem.AssertAsync(response, HttpStatusCode.Unauthorized, "unauthenticated");
     }
 
+    // RELIABILITY SVC-4
     [Theory]
     [InlineData("reader", "POST", "/v1/scenarios", "generate")]
     [InlineData("generator", "GET", "/v1/models", "read")]
@@ -133,6 +135,7 @@ public sealed class SurfaceTests(ServiceFixture f)
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v1/audit")).StatusCode);
     }
 
+    // RELIABILITY SVC-1
     [Fact]
     public async Task RoutingErrors_AreProblems()
     {

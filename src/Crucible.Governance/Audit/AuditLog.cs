@@ -784,13 +784,19 @@ public sealed class AuditLog : IDisposable
         return VerifyRows(entries, dbCheckpoints, external, publicKey);
     }
 
-    private static AuditVerification VerifyRows(List<AuditEntry> entries, SortedDictionary<long, AuditCheckpoint> dbCheckpoints,
+    internal static AuditVerification VerifyRows(List<AuditEntry> entries, SortedDictionary<long, AuditCheckpoint> dbCheckpoints,
         SortedDictionary<long, AuditCheckpoint> external, AuditSigningKey? publicKey)
     {
         var checkedCount = 0;
         if (publicKey is null && (dbCheckpoints.Count > 0 || external.Count > 0))
             return new AuditVerification(AuditProblem.MissingKey, null, null, entries.Count, 0,
                 $"{dbCheckpoints.Count + external.Count} checkpoints but no public key to check them");
+
+        // a checkpoint at seq 0 or below covers no entry, so the loop below would never look at it: a forged or bit-flipped
+        // seq would hide the checkpoint it replaced (found by the byte-flip fuzz, RELIABILITY LOG-6)
+        var below = dbCheckpoints.Keys.Concat(external.Keys).DefaultIfEmpty(1).Min();
+        if (below < 1)
+            return Fail(AuditProblem.Malformed, 1, below, string.Create(CultureInfo.InvariantCulture, $"a checkpoint at seq {below}: checkpoints cover entries from 1 on"));
 
         var accumulator = new MerkleAccumulator();
         var prev = new byte[32];

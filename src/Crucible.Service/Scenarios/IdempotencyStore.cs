@@ -122,6 +122,16 @@ public sealed class IdempotencyStore : IIdempotencyStore
               PRIMARY KEY (client, key));
             CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency(created);
             """);
+        try
+        {
+            StorageProbe.RequireDurable(_db, "idempotency");
+        }
+        catch
+        {
+            _db.Dispose();
+            throw;
+        }
+
         if (maxPageCount is { } max) Execute(string.Create(CultureInfo.InvariantCulture, $"PRAGMA max_page_count={max};"));
     }
 

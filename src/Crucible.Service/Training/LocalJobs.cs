@@ -53,6 +53,7 @@ public sealed class LocalJobs : IDisposable
                   model_id TEXT, run_id TEXT, error TEXT, finished TEXT);
                 CREATE INDEX IF NOT EXISTS training_job_status ON training_job(status);
                 """);
+            StorageProbe.RequireDurable(_db, "jobs");
         }
         catch
         {

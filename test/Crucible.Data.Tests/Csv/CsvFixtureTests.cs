@@ -5,6 +5,7 @@ namespace Crucible.Data.Tests.Csv;
 /// <summary>One test per RELIABILITY.md §6.2 fixture class: declared outcome, rule, line, column and message.</summary>
 public class CsvFixtureTests
 {
+    // RELIABILITY CSV-1 (each §6.2 class's declared outcome, one test per class), MRM-8 and CSV-3 (every report reconciles here)
     private static DataQualityReport Check(string fixture, CsvReadOptions? options = null)
     {
         var report = CsvSeriesReader.Validate(TestFiles.Fixture(fixture), options);
@@ -55,6 +56,7 @@ public class CsvFixtureTests
         Assert.Equal(1, r.MissingByColumn["TLT"]);
     }
 
+    // RELIABILITY CSV-7
     [Fact]
     public void Class01_EmptyValue_ForwardFilledWhenConfigured_AndCounted()
     {
@@ -91,6 +93,7 @@ public class CsvFixtureTests
         Assert.Equal(5L, r.Accepted);
     }
 
+    // RELIABILITY CSV-7
     [Fact]
     public void Class03_ExactDuplicate_IsErrorUnlessDeduplicationEnabled()
     {
@@ -124,6 +127,7 @@ public class CsvFixtureTests
         Assert.Contains("2020-01-03 at line 4 comes after 2020-01-06 at line 3", e.Message, StringComparison.Ordinal);
     }
 
+    // RELIABILITY CSV-7
     [Fact]
     public void Class04_Unsorted_SortedWhenConfigured_AndCounted()
     {
@@ -164,6 +168,7 @@ public class CsvFixtureTests
         Assert.Contains("'TLX', which the header does not have (value columns: SPY, TLT)", header.Message, StringComparison.Ordinal);
     }
 
+    // RELIABILITY CSV-7
     [Fact]
     public void Class06_UnadjustedSplit_FlaggedWithDateAndRatio_NeverRepaired()
     {
@@ -201,6 +206,7 @@ public class CsvFixtureTests
         Assert.True(rr.Usable, rr.ToJson()); // ratio 28: not a split factor (2..20) nor 100
     }
 
+    // RELIABILITY CSV-5
     [Fact]
     public void Class07_NanAndInfinityLiterals_Rejected()
     {
@@ -241,6 +247,7 @@ public class CsvFixtureTests
         Assert.Equal((2L, 2), (r.Errors[0].Line, r.Errors[0].Column));
     }
 
+    // RELIABILITY CSV-5
     [Fact]
     public void Class09_Utf8Bom_Stripped()
     {
@@ -285,6 +292,7 @@ public class CsvFixtureTests
         Assert.True(r.Truncated);
     }
 
+    // RELIABILITY CSV-6
     [Fact]
     public void Class10_HugeField_TypedErrorNotOutOfMemory()
     {
@@ -293,6 +301,7 @@ public class CsvFixtureTests
         Assert.Contains("4096", e.Message, StringComparison.Ordinal);
     }
 
+    // RELIABILITY CSV-6
     [Fact]
     public void Class10_ColumnAndRowCaps_TypedErrors()
     {
@@ -304,6 +313,7 @@ public class CsvFixtureTests
         Assert.True(rows.Reconciles);
     }
 
+    // RELIABILITY CSV-2
     [Fact]
     public void Class11_RaggedRows_ExpectedNSawM()
     {
@@ -416,6 +426,7 @@ public class CsvFixtureTests
         Assert.Equal("-1.5", CsvExport.FormatNumber(-1.5));
     }
 
+    // RELIABILITY CSV-4
     [Fact]
     public void Confidentiality_SentinelValueAbsentUnlessShowValues()
     {
@@ -440,6 +451,7 @@ public class CsvFixtureTests
         Assert.Throws<InvalidInputException>(() => CsvSeriesReader.Load(TestFiles.Fixture("does_not_exist.csv")));
     }
 
+    // RELIABILITY CSV-2
     [Fact]
     public void Load_ThrowsFirstErrorWithLocation()
     {

@@ -32,6 +32,7 @@ public class CsvParsingTests
         "2020-01-06,3.125,4,3,3.5,+1500.5\n" +
         "2020-01-07,3.5,3.75,0.0625,3.0,-0\n";
 
+    // RELIABILITY CSV-5
     [Fact]
     public void Parsing_IsIdentical_UnderInvariantGermanAndTurkishCultures()
     {
@@ -100,6 +101,7 @@ public class CsvParsingTests
         }
     }
 
+    // RELIABILITY CSV-5
     [Fact]
     public void FastDouble_LiteralsParseButAreNotFinite()
     {
@@ -153,6 +155,7 @@ public class CsvParsingTests
         }
     }
 
+    // RELIABILITY CSV-6
     [Fact]
     public void LargeFile_RecordsSpanningRefills_AreReadExactly()
     {

@@ -8,6 +8,7 @@ public sealed class AtomicFileTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
+    // RELIABILITY SVC-8
     [Fact]
     public void WriteAllBytes_ReplacesTheFile_AndLeavesNoTemporary()
     {
@@ -40,6 +41,7 @@ public sealed class AtomicFileTests : IDisposable
         Assert.Equal(["d", "f"], Directory.EnumerateFileSystemEntries(_dir).Select(Path.GetFileName).Order(StringComparer.Ordinal)); // no probe left behind
     }
 
+    // RELIABILITY SVC-8
     [Fact]
     public void FlushFolder_FlushesAnExistingFolder_AndNamesAMissingOne()
     {

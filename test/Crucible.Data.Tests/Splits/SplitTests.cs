@@ -44,6 +44,7 @@ public class SplitTests
          from percent in Gen.Choose(20, 80)
          select (rows, window, extra, percent)).ToArbitrary();
 
+    // RELIABILITY MRM-4
     [Fact]
     public void TrainHoldout_NeverLeaks() =>
         Prop.ForAll(Cases, c =>
@@ -53,6 +54,7 @@ public class SplitTests
             return DoesNotLeak(split, dates, c.Window) && split.HoldoutEnd == c.Rows;
         }).QuickCheckThrowOnFailure();
 
+    // RELIABILITY MRM-4
     [Fact]
     public void TrainHoldoutByDate_NeverLeaks() =>
         Prop.ForAll(Cases, c =>
@@ -64,6 +66,7 @@ public class SplitTests
             return DoesNotLeak(split, dates, c.Window) && dates[split.TrainEnd - 1] <= trainEnd && dates[split.TrainEnd] > trainEnd;
         }).QuickCheckThrowOnFailure();
 
+    // RELIABILITY MRM-4
     [Fact]
     public void WalkForwardAndExpanding_NeverLeak() =>
         Prop.ForAll(Cases, c =>
@@ -79,6 +82,7 @@ public class SplitTests
                 && walk.Count == expanding.Count;
         }).QuickCheckThrowOnFailure();
 
+    // RELIABILITY MRM-4
     [Fact]
     public void LeakageCheck_RefusesEmbargoShorterThanWindow()
     {
@@ -87,6 +91,7 @@ public class SplitTests
         Assert.Contains("shorter than the window", e.Message, StringComparison.Ordinal);
     }
 
+    // RELIABILITY MRM-4
     [Fact]
     public void LeakageCheck_RefusesOverlapAndTouchingEmbargo()
     {
@@ -106,6 +111,7 @@ public class SplitTests
         Assert.Contains("not strictly increasing", e.Message, StringComparison.Ordinal);
     }
 
+    // RELIABILITY MRM-4
     [Fact]
     public void LeakageCheck_OnFrames_RefusesSharedRows()
     {

@@ -79,6 +79,7 @@ public class DpSgdTests(ITestOutputHelper output)
         AssertClose(batch, summed, 1e-4, 1e-4, "Σ per-sample");
     }
 
+    // RELIABILITY DP-7
     [Fact]
     public void Vectorised_RefusesParametersWithoutARule()
     {
@@ -104,7 +105,7 @@ public class DpSgdTests(ITestOutputHelper output)
         PrivacyEngine.AddNoiseAndNormalise(sum, 0, 16, new Philox(1));
         (LossSum(model, x, y) * (1f / 16)).Backward();
         var vanilla = Flatten(parameters);
-        AssertClose(vanilla, sum.Select(v => (float)v).ToArray(), 1e-6, 1e-4, "DP gradient");
+        AssertClose(vanilla, sum.Select(v => (float)v).ToArray(), 1e-8, 1e-4, "DP gradient"); // RELIABILITY DP-5: atol 1e-8, rtol 1e-4
     }
 
     [Fact]
@@ -251,6 +252,25 @@ public class DpSgdTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void DP6_TheClippedSum_IsDividedByTheExpectedBatchSize_NotTheRealisedOne()
+    {
+        // RELIABILITY DP-6 "normalise by qN": a Poisson batch of 6 under q·N = 10 (N = 100) is divided by 10, never by the
+        // realised 6 (dividing by the realised size makes the step depend on it, which the accountant does not cover)
+        var model = Mlp(3);
+        var (x, y) = Data(6, 4);
+        var parameters = model.Parameters().ToList();
+        var engine = PrivacyEngine.Create(new DpSgdOptions
+        {
+            MaxGradNorm = 1e5, NoiseMultiplier = 0, Delta = 1e-3, ExpectedBatchSize = 10, Steps = 1, EpsilonBudget = double.PositiveInfinity,
+        }, datasetSize: 100, new Philox(1));
+        engine.Step(parameters, 6, new LinearLayerGradients(() => LossSum(model, x, y)));
+        var dp = Flatten(parameters);
+        foreach (var t in parameters) t.ZeroGrad();
+        (LossSum(model, x, y) * (1f / 10)).Backward();
+        AssertClose(Flatten(parameters), dp, 1e-8, 1e-4, "Σ g / (q·N)");
+    }
+
+    [Fact]
     public void DP6_EmptyBatch_StillGetsNoiseAndIsAccounted()
     {
         var model = Mlp(1);
@@ -302,6 +322,7 @@ public class DpSgdTests(ITestOutputHelper output)
         Assert.Same(config, DpTrainingOptions.Relocate(config, _ => "--dp-max-grad-norm")); // no setting location: left as it is
     }
 
+    // RELIABILITY DP-10
     [Fact]
     public void DP9_TargetEpsilon_CalibratesSigma_StepsStopAtThePlan_StatementIsComplete()
     {

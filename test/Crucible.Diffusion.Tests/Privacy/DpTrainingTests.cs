@@ -65,6 +65,28 @@ public sealed class DpTrainingTests : IDisposable
         Assert.All(parameters, q => Assert.Null(q.Grad));
     }
 
+    // RELIABILITY DP-7: a layer outside the recorded per-example linear layers (here a normalisation layer's affine
+    // parameters, as BatchNorm has) is refused by the batched DP path with a typed error naming the parameter, never
+    // clipped with a wrong per-example norm; the microbatch-of-one path takes such a model, each example forwarded alone
+    [Fact]
+    public void GhostClipping_RefusesAParameterOutsideTheRecordedLayers_TheMicrobatchPathTakesIt()
+    {
+        const int n = 6, d = 3;
+        var net = Net(4);
+        var norm = new Crucible.Tensors.Nn.LayerNorm(d);
+        var parameters = net.Parameters().Concat(norm.Parameters()).ToList();
+        var (x, y, t) = Batch(n, d, 5);
+        var ghost = new GhostClipping(tape => (norm.Forward(net.Forward(new Tensor(x, [n, d]), t, tape)) - new Tensor(y, [n, d])).Square().Sum());
+        var e = Assert.Throws<NotSupportedException>(() => ghost.ClippedSum(parameters, n, 1.0));
+        Assert.Contains("is not a recorded linear layer's; use MicrobatchGradients", e.Message, StringComparison.Ordinal);
+
+        var loop = new MicrobatchGradients(b => (norm.Forward(net.Forward(new Tensor(x.AsSpan(b * d, d).ToArray(), [1, d]), t.AsSpan(b, 1)))
+            - new Tensor(y.AsSpan(b * d, d).ToArray(), [1, d])).Square().Sum()).Compute(parameters, n);
+        var p = parameters.Sum(q => q.Length);
+        Assert.Equal(n * p, loop.Length);
+        Assert.Contains(loop.AsSpan((n - 1) * p, p).ToArray(), v => v != 0);
+    }
+
     [Fact]
     public void GhostClipping_SeveralRowsPerExample_UsesTheGramNorm()
     {
@@ -100,6 +122,7 @@ public sealed class DpTrainingTests : IDisposable
         for (var i = 0; i < p; i++) Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 + 1e-4 * Math.Abs(expected[i]), $"[{i}] {expected[i]} vs {actual[i]}");
     }
 
+    // RELIABILITY DP-5
     [Fact]
     public void DP5_BatchOfOne_GhostClippedNormIsC()
     {
@@ -165,6 +188,7 @@ public sealed class DpTrainingTests : IDisposable
         Assert.Equal(steps, engine.StepsTaken);
     }
 
+    // RELIABILITY DP-6
     [Fact]
     public void DP6_Trainer_EmptyPoissonBatchesStillStepWithNoise_AndAreAccounted()
     {
@@ -193,6 +217,7 @@ public sealed class DpTrainingTests : IDisposable
         Assert.Equal(steps, engine.StepsTaken);
     }
 
+    // RELIABILITY DP-9
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

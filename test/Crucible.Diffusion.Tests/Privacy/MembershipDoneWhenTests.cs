@@ -51,6 +51,7 @@ public sealed class MembershipDoneWhenTests(ITestOutputHelper output)
         Seed = 3,
     };
 
+    // RELIABILITY PRIV-7 (the positive control: an overfit model is caught), DP-12
     [Fact]
     public void DoneWhen_OverfitGeneratorIsCaught_DpGeneratorAtEpsilon3IsNot()
     {

@@ -320,6 +320,7 @@ public class RdpAccountantTests
         Assert.Equal(3, mixed.History.Count); // merged into the last segment
     }
 
+    // RELIABILITY DP-9
     [Fact]
     public void DP9_StateSurvivesSaveAndLoad_ResumeReproducesA1()
     {

@@ -57,6 +57,7 @@ public sealed class BruteForceReferenceTests
         }
     }
 
+    // RELIABILITY PRIV-6
     [Fact]
     public void AttributeInference_MatchesBruteForce_WhenEveryRowIsAttacked()
     {

@@ -41,6 +41,7 @@ public class MembershipInferenceTests
         Assert.Equal(pG.LogDensity(Rows(train, Ints("members")), 1), pG.LogDensity(Rows(train, Ints("members")), 4));
     }
 
+    // RELIABILITY PRIV-7
     [Fact]
     public void Domias_AgreesWithTheReference_GivenItsSplit()
     {
@@ -63,6 +64,7 @@ public class MembershipInferenceTests
         Assert.Equal(1.0 / 3, tpr01, 15);
     }
 
+    // RELIABILITY PRIV-7
     [Fact]
     public void Report_HasTheAttack_AndAMemorisingGeneratorIsCaught()
     {

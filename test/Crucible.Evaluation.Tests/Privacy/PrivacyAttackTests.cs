@@ -32,6 +32,7 @@ public sealed class PrivacyAttackTests(Xunit.Abstractions.ITestOutputHelper outp
         return new SeriesSet(train.Names, columns);
     }
 
+    // RELIABILITY PRIV-6
     [Fact]
     public void Wilson_AndResidual_ReproduceAnonymetersVectors()
     {
@@ -90,6 +91,7 @@ public sealed class PrivacyAttackTests(Xunit.Abstractions.ITestOutputHelper outp
         }
     }
 
+    // RELIABILITY PRIV-6
     [Fact]
     public void AttributeInference_HandComputedTinyCase()
     {
@@ -107,6 +109,7 @@ public sealed class PrivacyAttackTests(Xunit.Abstractions.ITestOutputHelper outp
         Assert.Equal("b", report.Column);
     }
 
+    // RELIABILITY PRIV-6
     [Fact]
     public void AttributeInference_MemorisingGeneratorLeaks_FreshSampleDoesNot()
     {
@@ -122,6 +125,7 @@ public sealed class PrivacyAttackTests(Xunit.Abstractions.ITestOutputHelper outp
         Assert.True(leaky.MaeTrain < leaky.MaeHoldout);
     }
 
+    // RELIABILITY PRIV-7
     [Fact]
     public void ShadowAttack_CatchesAMemorisingGenerator_NotAFreshSampler()
     {
@@ -144,6 +148,7 @@ public sealed class PrivacyAttackTests(Xunit.Abstractions.ITestOutputHelper outp
         Assert.InRange(safe.Auc, 0.42, 0.58);
     }
 
+    // RELIABILITY PRIV-8
     [Fact]
     public void OutlierRisk_FindsThePlantedOutliers_AndTheirExposure()
     {

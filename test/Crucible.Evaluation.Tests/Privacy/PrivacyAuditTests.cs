@@ -27,6 +27,7 @@ public sealed class PrivacyAuditTests(Xunit.Abstractions.ITestOutputHelper outpu
         return new SeriesSet(train.Names, columns);
     }
 
+    // RELIABILITY PRIV-4
     [Fact]
     public void IdenticalMatch_HandComputed()
     {
@@ -42,6 +43,7 @@ public sealed class PrivacyAuditTests(Xunit.Abstractions.ITestOutputHelper outpu
         Assert.Equal([false], IdenticalMatch.Matches([100.0], [101.5], 1));
     }
 
+    // RELIABILITY PRIV-4
     [Fact]
     public void IdenticalMatchMargin_IsThePooledOneSidedTwoProportionBound()
     {
@@ -54,6 +56,7 @@ public sealed class PrivacyAuditTests(Xunit.Abstractions.ITestOutputHelper outpu
         Assert.False(0.003 <= IdenticalMatch.Margin(3, 0, 1000));
     }
 
+    // RELIABILITY PRIV-5
     [Fact]
     public void NearestNeighborRatio_HandComputed()
     {
@@ -74,6 +77,7 @@ public sealed class PrivacyAuditTests(Xunit.Abstractions.ITestOutputHelper outpu
         Assert.True(double.IsNaN(NearestNeighborRatio.KthSmallest([1, 2, 3])));
     }
 
+    // RELIABILITY PRIV-4, PRIV-5
     /// <summary>The golden values of reference_copy_metrics.py (numpy broadcasting for IMS, scipy cKDTree k=2 for NNDR).</summary>
     [Fact]
     public void CopyMetrics_AgreeWithNumpyAndScipy()

@@ -51,6 +51,7 @@ public class AuditLogTests
         Assert.Equal(4, v.Entries);
     }
 
+    // RELIABILITY SVC-12
     [Fact]
     public void Open_SetsWalAndSynchronousFull()
     {
@@ -81,6 +82,7 @@ public class AuditLogTests
         }
     }
 
+    // RELIABILITY LOG-7
     [Fact]
     public void EntryHash_IsIndependentOfCultureAndNodeConstruction()
     {
@@ -103,6 +105,7 @@ public class AuditLogTests
         }
     }
 
+    // RELIABILITY LOG-8
     [Theory]
     [InlineData("api_key")]
     [InlineData("Password")]

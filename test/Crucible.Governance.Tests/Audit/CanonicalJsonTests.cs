@@ -10,6 +10,7 @@ public class CanonicalJsonTests
 {
     private static string Canon(string json) => Encoding.UTF8.GetString(CanonicalJson.Canonicalize(json));
 
+    // RELIABILITY LOG-7
     [Fact]
     public void Canonicalize_Rfc8785Section323Example()
     {
@@ -39,6 +40,7 @@ public class CanonicalJsonTests
 
     [Theory]
     // ECMAScript Number.prototype.toString, the examples of RFC 8785 Appendix B and the boundaries of §7.1.12.1.
+    // RELIABILITY LOG-7
     [InlineData(0.0, "0")]
     [InlineData(5e-324, "5e-324")]
     [InlineData(-5e-324, "-5e-324")]
@@ -80,6 +82,7 @@ public class CanonicalJsonTests
         }
     }
 
+    // RELIABILITY LOG-7
     [Fact]
     public void Serialize_SameBytesUnderEveryCulture()
     {

@@ -179,6 +179,7 @@ public sealed class ModelCardTests : IDisposable
         Assert.Contains("At least one predeclared threshold FAILED.", ModelCard.Build(Model(), Report(true, passed: false)).ToMarkdown(), StringComparison.Ordinal);
     }
 
+    // RELIABILITY DP-10
     [Fact]
     public void Build_CarriesTheDpStatement_WhenTheManifestHasOne()
     {

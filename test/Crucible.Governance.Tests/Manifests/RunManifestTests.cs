@@ -38,6 +38,7 @@ public sealed class RunManifestTests : IDisposable
         return path;
     }
 
+    // RELIABILITY MRM-2
     [Fact]
     public void Write_Load_RoundTrip_WithEveryField()
     {
@@ -57,6 +58,17 @@ public sealed class RunManifestTests : IDisposable
         var text = File.ReadAllText(path);
         Assert.Contains("\"config_sha256\":\"", text, StringComparison.Ordinal);
         Assert.Equal(text, Encoding.UTF8.GetString(m.ToCanonicalJson())); // canonical: re-serialising gives the same bytes
+    }
+
+    // RELIABILITY MRM-2: the git commit of the build (the SDK's "+sha" source revision; CRUCIBLE_GIT_COMMIT where the
+    // build has none) is in every manifest
+    [Fact]
+    public void Finish_RecordsTheGitCommitOfTheBuild()
+    {
+        Assert.Matches("^[0-9a-f]{40}$", RunEnvironment.GitCommit);
+        var m = RunManifest.Load(Build());
+        Assert.Equal(RunEnvironment.GitCommit, m.GitCommit);
+        Assert.Contains($"\"git_commit\":\"{m.GitCommit}\"", File.ReadAllText(Path.Combine(_dir, "manifest.json")), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -80,6 +92,7 @@ public sealed class RunManifestTests : IDisposable
         }
     }
 
+    // RELIABILITY MRM-2
     [Fact]
     public void Verify_AllFilesMatch_ThenChangedAndMissingOutputsAreReported()
     {

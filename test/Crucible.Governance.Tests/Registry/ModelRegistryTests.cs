@@ -27,6 +27,7 @@ public sealed class ModelRegistryTests : IDisposable
 
     private string ExpectedId => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(_source, ModelRegistry.WeightsFileName))));
 
+    // RELIABILITY MRM-3
     [Fact]
     public void Register_IdIsWeightsSha256_FolderIsCopied_EntryIsLogged()
     {
@@ -45,6 +46,7 @@ public sealed class ModelRegistryTests : IDisposable
         Assert.Equal(m.Id, registry.Load(m.Id).Id);
     }
 
+    // RELIABILITY MRM-3
     [Fact]
     public void Register_SameFolderTwice_IsExists_AndNothingIsOverwritten()
     {
@@ -59,6 +61,7 @@ public sealed class ModelRegistryTests : IDisposable
         Assert.Single(log.List());
     }
 
+    // RELIABILITY MRM-3
     [Fact]
     public void Register_SameWeightsOtherManifest_IsConflict_ForRegisterAndRegisterOrFind()
     {
@@ -202,6 +205,7 @@ public sealed class ModelRegistryTests : IDisposable
         Assert.Equal("REG-E-EXISTS", Assert.Throws<InvalidInputException>(() => registry.Register(target)).Rule);
     }
 
+    // RELIABILITY MRM-3, SVC-9
     [Theory]
     [InlineData("flip")]
     [InlineData("truncate")]
@@ -230,6 +234,7 @@ public sealed class ModelRegistryTests : IDisposable
         Assert.Equal("REG-E-HASH", e.Rule);
     }
 
+    // RELIABILITY MRM-10
     [Fact]
     public void StatusChanges_FollowTheLifeCycle_EachIsAnAuditEntry()
     {
@@ -275,6 +280,7 @@ public sealed class ModelRegistryTests : IDisposable
         Assert.Empty(log.List());
     }
 
+    // RELIABILITY MRM-10
     [Fact]
     public void Promotion_ByTheActorWhoValidated_IsRefused_AndTheRefusalIsLogged()
     {

@@ -101,6 +101,7 @@ public sealed class PostgresAuditLogTests : IDisposable
         Assert.Equal(3, File.ReadAllLines(home.AuditCheckpoints).Length);
     }
 
+    // RELIABILITY LOG-5
     [Fact]
     public void SixteenWriters_SeparateConnections_ContiguousSeq_NoFork_EveryReceiptPresent()
     {
@@ -483,6 +484,7 @@ public sealed class PostgresAuditLogTests : IDisposable
         return home.KeysFolder;
     }
 
+    // RELIABILITY LOG-8
     [Fact]
     public void Open_UnreachableServer_IsABadInputNamingTheStore_WithoutThePassword()
     {

@@ -10,6 +10,7 @@ namespace Crucible.Stress.Tests.Backtesting;
 /// </summary>
 public sealed class TrafficLightBoundsTests
 {
+    // RELIABILITY MRM-6
     [Fact]
     public void At250DaysAnd99Percent_TheBoundsAreBasels_0To4_5To9_10AndMore()
     {
@@ -20,6 +21,7 @@ public sealed class TrafficLightBoundsTests
             Enumerable.Range(0, 251).Select(k => VarBacktest.Zone(k, 250, 0.99)));
     }
 
+    // RELIABILITY MRM-6
     /// <summary>The bounds against an exact rational computation (python3 fractions.Fraction and math.comb, session 18).</summary>
     [Theory]
     [InlineData(250, 0.95, 18, 27)]

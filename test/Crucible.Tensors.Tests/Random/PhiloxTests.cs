@@ -19,6 +19,7 @@ public class PhiloxTests
         0x5207ddc2u, 0x45165e59u, 0x4d8ee751u, 0x8c52f662u)]
     [InlineData(7, 0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u, 0xa4093822u, 0x299f31d0u,
         0x4dfccabau, 0x190a87f0u, 0xc47362bau, 0xb6b5242au)]
+    // RELIABILITY MRM-1
     public void Block_MatchesRandom123KnownAnswers(
         int rounds, uint c0, uint c1, uint c2, uint c3, uint k0, uint k1, uint e0, uint e1, uint e2, uint e3)
     {
