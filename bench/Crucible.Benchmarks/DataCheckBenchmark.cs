@@ -22,8 +22,8 @@ public sealed class DataCheckBenchmark : IBenchmarkCommand
     /// <inheritdoc />
     public int Run(IReadOnlyList<string> args)
     {
-        var sizeMb = IntArg(args, "--size-mb", 1024);
-        var columns = IntArg(args, "--columns", 200);
+        var sizeMb = Args.Int(args, "--size-mb", 1024);
+        var columns = Args.Int(args, "--columns", 200);
         var keep = args.Contains("--keep");
         var path = Path.Combine(Path.GetTempPath(), $"crucible-bench-{Environment.ProcessId}.csv");
         try
@@ -76,16 +76,6 @@ public sealed class DataCheckBenchmark : IBenchmarkCommand
         {
             if (!keep) File.Delete(path);
         }
-    }
-
-    private static int IntArg(IReadOnlyList<string> args, string name, int fallback)
-    {
-        for (var i = 0; i + 1 < args.Count; i++)
-        {
-            if (args[i] == name) return int.Parse(args[i + 1], CultureInfo.InvariantCulture);
-        }
-
-        return fallback;
     }
 
     /// <summary>Runs a program under <c>/usr/bin/time -f %M</c>; returns wall seconds (of the child), peak RSS and output.</summary>

@@ -36,17 +36,17 @@ public sealed class TabularFidelityBenchmark : IBenchmarkCommand
     /// <inheritdoc />
     public int Run(IReadOnlyList<string> args)
     {
-        string data = Arg(args, "--data") ?? "/work/shared/data/multi_asset_daily_prices.csv";
-        var trainEnd = DateOnly.ParseExact(Arg(args, "--train-end") ?? "2019-12-31", "yyyy-MM-dd", CultureInfo.InvariantCulture);
-        ulong seed = ulong.Parse(Arg(args, "--seed") ?? "1", CultureInfo.InvariantCulture);
-        int samples = int.Parse(Arg(args, "--samples") ?? "20000", CultureInfo.InvariantCulture);
-        int ddpmSamples = int.Parse(Arg(args, "--ddpm-samples") ?? "20000", CultureInfo.InvariantCulture);
-        int threads = int.Parse(Arg(args, "--threads") ?? Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
-        var options = Arg(args, "--config") is { } config
+        string data = Args.String(args, "--data") ?? "/work/shared/data/multi_asset_daily_prices.csv";
+        var trainEnd = DateOnly.ParseExact(Args.String(args, "--train-end") ?? "2019-12-31", "yyyy-MM-dd", CultureInfo.InvariantCulture);
+        ulong seed = ulong.Parse(Args.String(args, "--seed") ?? "1", CultureInfo.InvariantCulture);
+        int samples = int.Parse(Args.String(args, "--samples") ?? "20000", CultureInfo.InvariantCulture);
+        int ddpmSamples = int.Parse(Args.String(args, "--ddpm-samples") ?? "20000", CultureInfo.InvariantCulture);
+        int threads = int.Parse(Args.String(args, "--threads") ?? Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+        var options = Args.String(args, "--config") is { } config
             ? JsonSerializer.Deserialize<DiffusionGeneratorOptions>(File.ReadAllText(config), DiffusionJson.Options)!
             : new DiffusionGeneratorOptions();
         options = options with { Seed = seed };
-        if (Arg(args, "--steps") is { } steps) options = options with { Training = options.Training with { Steps = int.Parse(steps, CultureInfo.InvariantCulture) } };
+        if (Args.String(args, "--steps") is { } steps) options = options with { Training = options.Training with { Steps = int.Parse(steps, CultureInfo.InvariantCulture) } };
         using var limit = EngineThreads.Limit(threads);
 
         // data: prices → log returns; train ≤ train-end, holdout after it (no embargo: rows are i.i.d. to the model)
@@ -55,7 +55,7 @@ public sealed class TabularFidelityBenchmark : IBenchmarkCommand
         var train = returns.Slice(0, last + 1);
         var holdout = returns.Slice(last + 1, returns.RowCount);
 
-        if (Arg(args, "--smoothing-target") is { } bandwidths)
+        if (Args.String(args, "--smoothing-target") is { } bandwidths)
         {
             Console.WriteLine(SmoothingTarget(train, options, samples, seed, bandwidths).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             return 0;
@@ -64,17 +64,17 @@ public sealed class TabularFidelityBenchmark : IBenchmarkCommand
         string load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
         var clock = Stopwatch.StartNew();
         DiffusionGenerator generator;
-        bool reused = Arg(args, "--model") is { } model && Directory.Exists(model) && args.Contains("--reuse");
+        bool reused = Args.String(args, "--model") is { } model && Directory.Exists(model) && args.Contains("--reuse");
         if (reused)
         {
-            generator = DiffusionGenerator.Load(Arg(args, "--model")!);
+            generator = DiffusionGenerator.Load(Args.String(args, "--model")!);
         }
         else
         {
             generator = new DiffusionGenerator(options).Fit(train, DataProvenance.FromFile(data, InputKind.Prices),
                 new Progress<Diffusion.Training.TrainingProgress>(p => Console.Error.WriteLine(
                     string.Create(CultureInfo.InvariantCulture, $"step {p.Step}/{p.TotalSteps} loss {p.Loss:F4} {p.StepsPerSecond:F1} steps/s"))));
-            if (Arg(args, "--model") is { } folder) generator.Save(folder);
+            if (Args.String(args, "--model") is { } folder) generator.Save(folder);
         }
 
         double trainSeconds = clock.Elapsed.TotalSeconds;
@@ -99,8 +99,8 @@ public sealed class TabularFidelityBenchmark : IBenchmarkCommand
 
         clock.Restart();
         var main = new SamplerOptions(
-            Arg(args, "--sampler") switch { "dpm2m" => SamplerKind.DpmSolver2M, "ddpm" => SamplerKind.Ddpm, _ => SamplerKind.Ddim }, 50,
-            Spacing: Arg(args, "--spacing") == "angle" ? DdimSpacing.UniformAngle : DdimSpacing.Linear);
+            Args.String(args, "--sampler") switch { "dpm2m" => SamplerKind.DpmSolver2M, "ddpm" => SamplerKind.Ddpm, _ => SamplerKind.Ddim }, 50,
+            Spacing: Args.String(args, "--spacing") == "angle" ? DdimSpacing.UniformAngle : DdimSpacing.Linear);
         var ddim = generator.Sample(samples, seed: 1000 + seed, main);
         if (args.Contains("--diagnose-only")) return 0;
         double ddimSeconds = clock.Elapsed.TotalSeconds;
@@ -265,16 +265,6 @@ public sealed class TabularFidelityBenchmark : IBenchmarkCommand
     }
 
     private static string Iso(DateOnly d) => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-
-    private static string? Arg(IReadOnlyList<string> args, string name)
-    {
-        for (int i = 0; i + 1 < args.Count; i++)
-        {
-            if (args[i] == name) return args[i + 1];
-        }
-
-        return null;
-    }
 
     // What the smoothed bootstrap does to the training target itself, with no network: the train rows through the
     // quantile-normal transform, `samples` rows drawn uniformly (Philox stream 9) and smoothed with bandwidth h

@@ -13,6 +13,8 @@
 #   Prints one line per run: σ, ks_mean, corr_distance, and the training seconds (which depend on the load).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=bench/sequence/demo_holdout.sh
+. bench/sequence/demo_holdout.sh
 out=${1:-artifacts/sequence-dp}
 steps=${STEPS:-3000}
 batch=${BATCH:-64}
@@ -27,12 +29,7 @@ export CRUCIBLE_HOME="$out/home"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 
 # the holdout as log returns of the four series (percent → log(1 + p/100)), dates 2018..2021
-awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; print "Date,NoDur,HiTec,Enrgy,Utils"; next }
-  $1 >= "2018-01-01" && $1 <= "2021-12-31" {
-    printf "%s", $1
-    n = split("NoDur HiTec Enrgy Utils", names, " ")
-    for (j = 1; j <= n; j++) printf ",%.17g", log(1 + $(col[names[j]]) / 100)
-    printf "\n" }' "$data" > "$out/holdout.csv"
+demo_holdout "$data" "$out/holdout.csv"
 
 cat > "$out/config.json" <<EOF
 {"window": 10, "hidden": 16, "layers": 2, "time_embedding": 16,

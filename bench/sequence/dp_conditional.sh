@@ -21,6 +21,8 @@
 #   Prints one line per run; the training seconds depend on the load.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=bench/sequence/demo_holdout.sh
+. bench/sequence/demo_holdout.sh
 out=${1:-artifacts/sequence-dp-conditional}
 steps=${STEPS:-3000}
 batch=${BATCH:-64}
@@ -41,12 +43,7 @@ data=data/demo/ff10_treasury_demo.csv
 export CRUCIBLE_HOME="$out/home"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores; state $state ($(sha256sum "$state" | cut -c1-16)…)"
 
-awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; print "Date,NoDur,HiTec,Enrgy,Utils"; next }
-  $1 >= "2018-01-01" && $1 <= "2021-12-31" {
-    printf "%s", $1
-    n = split("NoDur HiTec Enrgy Utils", names, " ")
-    for (j = 1; j <= n; j++) printf ",%.17g", log(1 + $(col[names[j]]) / 100)
-    printf "\n" }' "$data" > "$out/holdout.csv"
+demo_holdout "$data" "$out/holdout.csv"
 
 cat > "$out/config.json" <<JSON
 {"window": 10, "hidden": 16, "layers": 2, "time_embedding": 16,

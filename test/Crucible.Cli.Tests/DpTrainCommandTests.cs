@@ -70,13 +70,20 @@ public sealed class DpTrainCommandTests : IDisposable
         Assert.Contains("-DP per record", log.Stdout, StringComparison.Ordinal); // the run.completed entry carries the statement
     }
 
-    [Fact]
-    public void Train_WithNoiseMultiplier_PutsTheDpStatementInTheRunManifest()
+    // 10 DP-SGD steps at σ = 1.5, δ = 1e-3 on 200 days of log returns, into the folder m: (the data file, the model folder, stdout)
+    private (string Data, string Model, string Stdout) TrainWithNoiseMultiplier()
     {
         string data = Returns(200), model = Path.Combine(_dir, "m");
         var (code, stdout, stderr) = Crucible("train", "--data", data, "--input", "log-returns", "--config", SmallConfig(), "--steps", "10",
             "--dp-noise-multiplier", "1.5", "--dp-delta", "1e-3", "--out", model);
         Assert.True(code == 0, stderr);
+        return (data, model, stdout);
+    }
+
+    [Fact]
+    public void Train_WithNoiseMultiplier_PutsTheDpStatementInTheRunManifest()
+    {
+        var (_, model, stdout) = TrainWithNoiseMultiplier();
         var dp = RunManifest(stdout).GetProperty("dp");
         Assert.Equal(1.5, dp.GetProperty("noise_multiplier").GetDouble());
         Assert.Equal(20.0 / 200, dp.GetProperty("sample_rate").GetDouble(), 1e-12);
@@ -93,10 +100,7 @@ public sealed class DpTrainCommandTests : IDisposable
     public void Train_Dp_RunCompletedRecordsTheInputHash_FromTheRunManifest_AndRecomputeReproduces()
     {
         // DP-11 withholds the data's hashes from the model manifest; the internal audit log still identifies the data
-        string data = Returns(200), model = Path.Combine(_dir, "m");
-        var (code, stdout, stderr) = Crucible("train", "--data", data, "--input", "log-returns", "--config", SmallConfig(), "--steps", "10",
-            "--dp-noise-multiplier", "1.5", "--dp-delta", "1e-3", "--out", model);
-        Assert.True(code == 0, stderr);
+        var (data, model, stdout) = TrainWithNoiseMultiplier();
         string sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(data)));
         using (var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "manifest.json"))))
             Assert.Equal(JsonValueKind.Null, manifest.RootElement.GetProperty("data").GetProperty("input_sha256").ValueKind);

@@ -34,6 +34,17 @@ public sealed class TrainCsvDialectTests : IDisposable
         return path;
     }
 
+    // the home's one run manifest records the dialect options as its config's csv, and verify-run --recompute reads the
+    // file again the same way: exit 0, `recomputed` in its output
+    private void AssertTheRunRecordsTheDialect_AndRecomputes(string recomputed)
+    {
+        string manifest = Directory.GetFiles(Path.Combine(_dir, "home", "runs"), "*.json").Single();
+        Assert.Contains("\"csv\":{\"decimal\":\",\",\"delimiter\":\";\",\"missing\":\"ffill\",\"na\":[\"NA\"]}", File.ReadAllText(manifest), StringComparison.Ordinal);
+        var v = Crucible("verify-run", manifest, "--recompute");
+        Assert.True(v.Exit == 0, v.Stdout + v.Stderr);
+        Assert.Contains(recomputed, v.Stdout, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("tabular")]
     [InlineData("sequence")]
@@ -54,11 +65,7 @@ public sealed class TrainCsvDialectTests : IDisposable
         string model = Path.Combine(_dir, "m");
         var t = Crucible(["train", "--data", semi, "--steps", "2", .. kindArgs, .. dialect, "--out", model]);
         Assert.True(t.Exit == 0, t.Stderr);
-        string manifest = Directory.GetFiles(Path.Combine(_dir, "home", "runs"), "*.json").Single();
-        Assert.Contains("\"csv\":{\"decimal\":\",\",\"delimiter\":\";\",\"missing\":\"ffill\",\"na\":[\"NA\"]}", File.ReadAllText(manifest), StringComparison.Ordinal);
-        var v = Crucible("verify-run", manifest, "--recompute");
-        Assert.True(v.Exit == 0, v.Stdout + v.Stderr);
-        Assert.Contains("2/2 outputs recomputed identically", v.Stdout, StringComparison.Ordinal);
+        AssertTheRunRecordsTheDialect_AndRecomputes("2/2 outputs recomputed identically");
 
         // the model trained on numbers read with the decimal comma: it generates
         var g = Crucible("generate", "--model", model, "--count", "2", "--out", Path.Combine(_dir, "s.csv"));
@@ -84,11 +91,7 @@ public sealed class TrainCsvDialectTests : IDisposable
 
         var r = Crucible([.. args, .. dialect]);
         Assert.True(r.Exit == 0, r.Stderr);
-        string manifest = Directory.GetFiles(Path.Combine(_dir, "home", "runs"), "*.json").Single();
-        Assert.Contains("\"csv\":{\"decimal\":\",\",\"delimiter\":\";\",\"missing\":\"ffill\",\"na\":[\"NA\"]}", File.ReadAllText(manifest), StringComparison.Ordinal);
-        var v = Crucible("verify-run", manifest, "--recompute");
-        Assert.True(v.Exit == 0, v.Stdout + v.Stderr);
-        Assert.Contains("recomputed identically", v.Stdout, StringComparison.Ordinal);
+        AssertTheRunRecordsTheDialect_AndRecomputes("recomputed identically");
     }
 
     [Fact]

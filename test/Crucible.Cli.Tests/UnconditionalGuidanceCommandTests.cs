@@ -32,6 +32,17 @@ public sealed class UnconditionalGuidanceCommandTests : IDisposable
         return (model, prices);
     }
 
+    // `stress` over the scenarios `csv` with --model `model` guided at --guidance 2 (portfolio A 0.6 / B 0.4, history
+    // `prices`, report r.json), and its two modes that draw from the model: --reverse and --adversarial
+    private (string[] Stress, string[][] Modes, string Report) GuidedStress(string model, string prices, string csv)
+    {
+        string portfolio = Path.Combine(_dir, "portfolio.json"), report = Path.Combine(_dir, "r.json");
+        File.WriteAllText(portfolio, """{"name": "ab", "weights": {"A": 0.6, "B": 0.4}}""");
+        string[] stress = ["stress", "--scenarios", csv, "--portfolio", portfolio, "--history", prices, "--model", model, "--candidates", "10", "--top", "4",
+            "--out", report, "--guidance", "2"];
+        return (stress, [["--reverse", "--loss-threshold", "0.001"], ["--adversarial"]], report);
+    }
+
     [Fact]
     public void GuidanceOnAnUnconditionalSequenceModel_ExitsTwo_InGenerateAndStress_AndWritesNothing()
     {
@@ -53,11 +64,8 @@ public sealed class UnconditionalGuidanceCommandTests : IDisposable
         var plain = Crucible(generate);
         Assert.True(plain.Exit == 0, plain.Stderr);
 
-        string portfolio = Path.Combine(_dir, "portfolio.json"), report = Path.Combine(_dir, "r.json");
-        File.WriteAllText(portfolio, """{"name": "ab", "weights": {"A": 0.6, "B": 0.4}}""");
-        string[] stress = ["stress", "--scenarios", csv, "--portfolio", portfolio, "--history", prices, "--model", model, "--candidates", "10", "--top", "4",
-            "--out", report, "--guidance", "2"];
-        foreach (var mode in new[] { new[] { "--reverse", "--loss-threshold", "0.001" }, ["--adversarial"] })
+        var (stress, modes, report) = GuidedStress(model, prices, csv);
+        foreach (var mode in modes)
         {
             var r = Crucible([.. stress, .. mode]);
             Assert.True(r.Exit == 2, $"{mode[0]}: exit {r.Exit}\n{r.Stdout}\n{r.Stderr}");
@@ -109,11 +117,8 @@ public sealed class UnconditionalGuidanceCommandTests : IDisposable
             Assert.True(r.Exit == 0, r.Stderr);
         }
 
-        string portfolio = Path.Combine(_dir, "portfolio.json"), report = Path.Combine(_dir, "r.json");
-        File.WriteAllText(portfolio, """{"name": "ab", "weights": {"A": 0.6, "B": 0.4}}""");
-        string[] stress = ["stress", "--scenarios", csv, "--portfolio", portfolio, "--history", prices, "--model", model, "--candidates", "10", "--top", "4",
-            "--out", report, "--guidance", "2"];
-        foreach (var mode in new[] { new[] { "--reverse", "--loss-threshold", "0.001" }, ["--adversarial"] })
+        var (stress, modes, report) = GuidedStress(model, prices, csv);
+        foreach (var mode in modes)
         {
             var r = Crucible([.. stress, .. mode]);
             Assert.True(r.Exit == 2, $"{mode[0]}: exit {r.Exit}\n{r.Stdout}\n{r.Stderr}");

@@ -57,18 +57,28 @@ internal static class SequenceJob
     public static SequenceGenerator Library(string dir, string prices, string state, string[] stateColumns, string? calibrateGuidance = null,
         string trainEnd = TrainEnd)
     {
+        var (data, statePath, read, all, train) = Files(dir, prices, state, DateOnly.Parse(trainEnd, CultureInfo.InvariantCulture));
+        var options = JsonSerializer.Deserialize<SequenceGeneratorOptions>(Config, DiffusionJson.Options)!;
+        options = options with { Window = 5, Seed = 2, Training = options.Training with { Steps = 12 } };
+        var calibration = calibrateGuidance is null ? null : SequenceTraining.CalibrationFor(calibrateGuidance);
+        return SequenceTraining.Train(train, all, options, SequenceState.Load(statePath), stateColumns, calibration,
+            DataProvenance.FromFile(data, InputKind.Prices) with { LastPrices = Crucible.Diffusion.Scenarios.PricePaths.LastTrainPrices(read, train.RowCount) }).Generator;
+    }
+
+    /// <summary>
+    /// Writes the files into <paramref name="dir"/> as data.csv and state.csv (a job folder's names) and reads the prices
+    /// as <c>crucible train</c> does: the frame read, all its log returns and those up to <paramref name="trainEnd"/>.
+    /// </summary>
+    public static (string Data, string StatePath, TimeSeriesFrame Read, TimeSeriesFrame All, TimeSeriesFrame Train) Files(
+        string dir, string prices, string state, DateOnly trainEnd)
+    {
         Directory.CreateDirectory(dir);
         string data = Path.Combine(dir, "data.csv"), statePath = Path.Combine(dir, "state.csv");
         File.WriteAllText(data, prices);
         File.WriteAllText(statePath, state);
         var read = CsvSeriesReader.Load(data, new CsvReadOptions { Input = InputKind.Prices });
         var all = read.ToLogReturns(InputKind.Prices);
-        var train = all.Slice(0, all.IndexAtOrBefore(DateOnly.Parse(trainEnd, CultureInfo.InvariantCulture)) + 1);
-        var options = JsonSerializer.Deserialize<SequenceGeneratorOptions>(Config, DiffusionJson.Options)!;
-        options = options with { Window = 5, Seed = 2, Training = options.Training with { Steps = 12 } };
-        var calibration = calibrateGuidance is null ? null : SequenceTraining.CalibrationFor(calibrateGuidance);
-        return SequenceTraining.Train(train, all, options, SequenceState.Load(statePath), stateColumns, calibration,
-            DataProvenance.FromFile(data, InputKind.Prices) with { LastPrices = Crucible.Diffusion.Scenarios.PricePaths.LastTrainPrices(read, train.RowCount) }).Generator;
+        return (data, statePath, read, all, all.Slice(0, all.IndexAtOrBefore(trainEnd) + 1));
     }
 
     /// <summary>Polls the job every half second until it ends (a key has 120 requests a minute: a 429 waits its Retry-After).</summary>
@@ -333,15 +343,8 @@ public sealed class SequenceTrainingJobTests(ServiceFixture f)
         var (_, modelId) = await TrainAsync(body);
 
         // the library from the same files, with the declared train end as the public state's end
-        var dir = Path.Combine(f.Dir, "public-state-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        string data = Path.Combine(dir, "data.csv"), statePath = Path.Combine(dir, "state.csv");
-        File.WriteAllText(data, prices);
-        File.WriteAllText(statePath, state);
-        var read = CsvSeriesReader.Load(data, new CsvReadOptions { Input = InputKind.Prices });
-        var all = read.ToLogReturns(InputKind.Prices);
         var end = DateOnly.Parse(SequenceJob.TrainEnd, CultureInfo.InvariantCulture);
-        var train = all.Slice(0, all.IndexAtOrBefore(end) + 1);
+        var (data, statePath, _, all, train) = SequenceJob.Files(Path.Combine(f.Dir, "public-state-" + Guid.NewGuid().ToString("N")), prices, state, end);
         var options = JsonSerializer.Deserialize<SequenceGeneratorOptions>(Config, DiffusionJson.Options)! with { Window = 5, Seed = 2 };
         options = options with { Training = options.Training with { Steps = 6 } };
         var expected = SequenceTraining.Train(train, all, options, SequenceState.Load(statePath), ["VIXCLS", "TERM"], null,

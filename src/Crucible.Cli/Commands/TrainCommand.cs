@@ -213,12 +213,7 @@ internal static class TrainCommand
         int every = parse.GetValue(o.CheckpointEvery);
         if (every < 1) throw new InvalidInputException("OPT-E", "--checkpoint-every must be at least 1");
 
-        string path = parse.GetValue(o.Data)!;
-        CheckModelFolder(parse.GetValue(o.Out)!, path, parse.GetValue(o.State), parse.GetValue(o.Config));
-        var input = InputKindOf(parse.GetValue(o.Input));
-        var dialect = o.Dialect.ToConfig(parse);
-        var (train, _, quality, provenance) = ReadTraining(path, input, parse.GetValue(o.Columns), TrainEndOf(parse.GetValue(o.TrainEnd)), dialect);
-        var dataQuality = DataQuality(quality);
+        var (path, input, dialect, train, _, dataQuality, provenance) = ReadTrainingData(parse, o);
         if (options.Strata is { } strata)
         {
             // the labels of the trained series only, so the manifest records exactly the strata used
@@ -432,12 +427,7 @@ internal static class TrainCommand
                 ?? throw new InvalidInputException("OPT-E", $"--calibrate-guidance: unknown episode '{episodeName}' (one of {SequenceTraining.EpisodeNames})");
         }
 
-        string path = parse.GetValue(o.Data)!;
-        CheckModelFolder(parse.GetValue(o.Out)!, path, parse.GetValue(o.State), parse.GetValue(o.Config));
-        var input = InputKindOf(parse.GetValue(o.Input));
-        var dialect = o.Dialect.ToConfig(parse);
-        var (train, all, quality, provenance) = ReadTraining(path, input, parse.GetValue(o.Columns), TrainEndOf(parse.GetValue(o.TrainEnd)), dialect);
-        var dataQuality = DataQuality(quality);
+        var (path, input, dialect, train, all, dataQuality, provenance) = ReadTrainingData(parse, o);
         SequenceState? state = null;
         string[]? names = null;
         if (statePath is not null)
@@ -593,6 +583,20 @@ internal static class TrainCommand
         {
             throw Crucible.Data.IO.JsonNonFinite.Refusal(text, e, path) ?? new InvalidInputException("config", e.Message, new InputLocation(path, (e.LineNumber ?? 0) + 1, (int)(e.BytePositionInLine ?? 0) + 1));
         }
+    }
+
+    // --data as both kinds read it, once the model folder is checked against the inputs: the path, --input, the CSV
+    // dialect flags (null when none is given), the train and all log returns, the run manifest's data_quality record and
+    // the provenance
+    private static (string Path, InputKind Input, System.Text.Json.Nodes.JsonObject? Dialect, TimeSeriesFrame Train, TimeSeriesFrame All,
+        System.Text.Json.Nodes.JsonObject DataQuality, DataProvenance Provenance) ReadTrainingData(ParseResult parse, Options o)
+    {
+        string path = parse.GetValue(o.Data)!;
+        CheckModelFolder(parse.GetValue(o.Out)!, path, parse.GetValue(o.State), parse.GetValue(o.Config));
+        var input = InputKindOf(parse.GetValue(o.Input));
+        var dialect = o.Dialect.ToConfig(parse);
+        var (train, all, quality, provenance) = ReadTraining(path, input, parse.GetValue(o.Columns), TrainEndOf(parse.GetValue(o.TrainEnd)), dialect);
+        return (path, input, dialect, train, all, DataQuality(quality), provenance);
     }
 
     /// <summary>

@@ -219,25 +219,25 @@ public static class ReportJson
             w.WriteEndObject();
         }
         w.WriteEndArray();
-        w.WriteStartObject("unassigned");
-        foreach (var (dimension, series) in c.Unassigned)
-        {
-            w.WriteStartArray(dimension);
-            foreach (var name in series) w.WriteStringValue(name);
-            w.WriteEndArray();
-        }
-        w.WriteEndObject();
-        w.WriteStartObject("ignored");
-        foreach (var (dimension, series) in c.Ignored)
-        {
-            w.WriteStartArray(dimension);
-            foreach (var name in series) w.WriteStringValue(name);
-            w.WriteEndArray();
-        }
-        w.WriteEndObject();
+        SeriesByDimension(w, "unassigned", c.Unassigned);
+        SeriesByDimension(w, "ignored", c.Ignored);
         w.WriteStartArray("warnings");
         foreach (var warning in c.Warnings) w.WriteStringValue(warning);
         w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    // coverage's unassigned and ignored: {"DIMENSION": ["series", ...], ...} in the audit's order
+    private static void SeriesByDimension(Utf8JsonWriter w, string key, IReadOnlyList<KeyValuePair<string, string[]>> byDimension)
+    {
+        w.WriteStartObject(key);
+        foreach (var (dimension, series) in byDimension)
+        {
+            w.WriteStartArray(dimension);
+            foreach (var name in series) w.WriteStringValue(name);
+            w.WriteEndArray();
+        }
+
         w.WriteEndObject();
     }
 

@@ -29,10 +29,20 @@ internal sealed class StorageFullHandler : IExceptionHandler
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
         if (!IsStorageFull(exception)) return false;
-        httpContext.Response.Headers.RetryAfter = "60";
-        await ProblemTypes.WriteAsync(httpContext, ProblemTypes.Create(503,
-            "the service's storage is full; the request did not complete. A run is recorded whole or not at all (its audit entries and manifest are one transaction); " +
-            "one recorded before the failure (e.g. whose answer could not be kept under its Idempotency-Key) is in the audit log, unanswered", Type, "Storage full")).ConfigureAwait(false);
+        await WriteIncompleteAsync(httpContext, "60", "the service's storage is full", Type, "Storage full").ConfigureAwait(false);
         return true;
+    }
+
+    /// <summary>
+    /// A 503 for a request the store failed (this handler's and <see cref="StoreUnavailableHandler"/>'s): Retry-After
+    /// <paramref name="retryAfter"/> seconds, the detail <paramref name="cause"/> and what became of the run, which is
+    /// recorded whole or not at all.
+    /// </summary>
+    internal static Task WriteIncompleteAsync(HttpContext httpContext, string retryAfter, string cause, string type, string? title = null)
+    {
+        httpContext.Response.Headers.RetryAfter = retryAfter;
+        return ProblemTypes.WriteAsync(httpContext, ProblemTypes.Create(503,
+            cause + "; the request did not complete. A run is recorded whole or not at all (its audit entries and manifest are one transaction); " +
+            "one recorded before the failure (e.g. whose answer could not be kept under its Idempotency-Key) is in the audit log, unanswered", type, title));
     }
 }

@@ -24,10 +24,7 @@ internal sealed class StoreUnavailableHandler : IExceptionHandler
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
         if (!IsStoreUnavailable(exception)) return false;
-        httpContext.Response.Headers.RetryAfter = "5";
-        await ProblemTypes.WriteAsync(httpContext, ProblemTypes.Create(503,
-            "the shared store cannot be reached right now; the request did not complete. A run is recorded whole or not at all (its audit entries and manifest are one transaction); " +
-            "one recorded before the failure (e.g. whose answer could not be kept under its Idempotency-Key) is in the audit log, unanswered", ProblemTypes.Unavailable)).ConfigureAwait(false);
+        await StorageFullHandler.WriteIncompleteAsync(httpContext, "5", "the shared store cannot be reached right now", ProblemTypes.Unavailable).ConfigureAwait(false);
         return true;
     }
 }

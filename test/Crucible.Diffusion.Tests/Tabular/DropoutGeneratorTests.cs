@@ -56,21 +56,31 @@ public sealed class DropoutGeneratorTests : IDisposable
         Assert.DoesNotContain("smoothing", Encoding.UTF8.GetString(g.ManifestBytes()), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Fits <paramref name="options"/>(0.2) on 1 and 2 threads: the same weights and manifest bytes, other weights than
+    /// <paramref name="options"/>(0) and (0.1); saves the two-thread fit to <paramref name="folder"/> and loads it back
+    /// (which samples the same bits, asserted by the caller). Shared with SmoothingGeneratorTests.
+    /// </summary>
+    internal static (DiffusionGenerator Fitted, DiffusionGenerator Loaded) AssertByteIdenticalOnOneAndTwoThreadsAndSave(
+        Func<double, DiffusionGeneratorOptions> options, string folder)
+    {
+        var one = Fit(options(0.2), threads: 1);
+        var two = Fit(options(0.2), threads: 2);
+        Assert.Equal(one.WeightsBytes(), two.WeightsBytes());
+        Assert.Equal(one.ManifestBytes(), two.ManifestBytes());
+        Assert.NotEqual(Fit(options(0), threads: 2).WeightsBytes(), two.WeightsBytes());
+        Assert.NotEqual(Fit(options(0.1), threads: 2).WeightsBytes(), two.WeightsBytes());
+        two.Save(folder);
+        return (two, DiffusionGenerator.Load(folder));
+    }
+
     [Fact]
     public void WithDropout_TrainingIsByteIdenticalOnOneAndTwoThreads_DiffersFromNone_AndSamplesInEvalMode()
     {
-        var one = Fit(Options(0.2), threads: 1);
-        var two = Fit(Options(0.2), threads: 2);
-        Assert.Equal(one.WeightsBytes(), two.WeightsBytes());
-        Assert.Equal(one.ManifestBytes(), two.ManifestBytes());
-        Assert.NotEqual(Fit(Options(0), threads: 2).WeightsBytes(), two.WeightsBytes());
-        Assert.NotEqual(Fit(Options(0.1), threads: 2).WeightsBytes(), two.WeightsBytes());
+        var (two, loaded) = AssertByteIdenticalOnOneAndTwoThreadsAndSave(d => Options(d), Path.Combine(_dir, "dropout"));
 
         // the fitted and the loaded network are in evaluation mode and sample the same bits
         Assert.False(two.Network.IsTraining);
-        string folder = Path.Combine(_dir, "dropout");
-        two.Save(folder);
-        var loaded = DiffusionGenerator.Load(folder);
         Assert.False(loaded.Network.IsTraining);
         Assert.Equal(SampleSha(two), SampleSha(loaded));
         Assert.Equal(SampleSha(two), SampleSha(two)); // no mask generator reaches the sampler

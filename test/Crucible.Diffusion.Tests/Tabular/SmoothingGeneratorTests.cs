@@ -28,16 +28,7 @@ public sealed class SmoothingGeneratorTests : IDisposable
     [Fact]
     public void WithSmoothing_TrainingIsByteIdenticalOnOneAndTwoThreads_DiffersFromNone_AndIsRecorded()
     {
-        var one = Fit(Options(0.2), threads: 1);
-        var two = Fit(Options(0.2), threads: 2);
-        Assert.Equal(one.WeightsBytes(), two.WeightsBytes());
-        Assert.Equal(one.ManifestBytes(), two.ManifestBytes());
-        Assert.NotEqual(Fit(Options(0), threads: 2).WeightsBytes(), two.WeightsBytes());
-        Assert.NotEqual(Fit(Options(0.1), threads: 2).WeightsBytes(), two.WeightsBytes());
-
-        string folder = Path.Combine(_dir, "smoothed");
-        two.Save(folder);
-        var loaded = DiffusionGenerator.Load(folder);
+        var (two, loaded) = DropoutGeneratorTests.AssertByteIdenticalOnOneAndTwoThreadsAndSave(h => Options(h), Path.Combine(_dir, "smoothed"));
         Assert.Equal(SampleSha(two), SampleSha(loaded));
         using var doc = JsonDocument.Parse(two.ManifestBytes());
         Assert.Equal(0.2, doc.RootElement.GetProperty("config").GetProperty("smoothing").GetDouble());

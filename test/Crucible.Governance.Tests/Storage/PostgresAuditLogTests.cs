@@ -168,16 +168,21 @@ public sealed class PostgresAuditLogTests : IDisposable
         Assert.True(Verify(home).Ok);
     }
 
-    private void DropTriggers() => _db.Execute("ALTER TABLE audit_entry DISABLE TRIGGER USER; ALTER TABLE audit_checkpoint DISABLE TRIGGER USER;");
+    // a new home whose log holds 10 entries, then `sql` run on the database with the tables' triggers disabled (so that
+    // it can edit and delete rows): the tamperings below
+    private CrucibleHome Tampered(string sql)
+    {
+        var home = NewHome();
+        using (var log = Open(home)) Fill(log, 10);
+        _db.Execute("ALTER TABLE audit_entry DISABLE TRIGGER USER; ALTER TABLE audit_checkpoint DISABLE TRIGGER USER;");
+        _db.Execute(sql);
+        return home;
+    }
 
     [Fact]
     public void Tamper_PayloadEditedWithTriggersDropped_FailsAtThatEntry()
     {
-        var home = NewHome();
-        using (var log = Open(home)) Fill(log, 10);
-        DropTriggers();
-        _db.Execute("UPDATE audit_entry SET payload = convert_to('{\"run_id\":\"run-7\",\"step\":70}', 'UTF8') WHERE seq = 7");
-        var v = Verify(home);
+        var v = Verify(Tampered("UPDATE audit_entry SET payload = convert_to('{\"run_id\":\"run-7\",\"step\":70}', 'UTF8') WHERE seq = 7"));
         Assert.Equal(AuditProblem.Hash, v.Problem);
         Assert.Equal(7, v.FirstBadSeq);
     }
@@ -185,11 +190,7 @@ public sealed class PostgresAuditLogTests : IDisposable
     [Fact]
     public void Tamper_RowDeleted_FailsAsGap()
     {
-        var home = NewHome();
-        using (var log = Open(home)) Fill(log, 10);
-        DropTriggers();
-        _db.Execute("DELETE FROM audit_entry WHERE seq = 5");
-        var v = Verify(home);
+        var v = Verify(Tampered("DELETE FROM audit_entry WHERE seq = 5"));
         Assert.Equal(AuditProblem.Gap, v.Problem);
         Assert.Equal(5, v.FirstBadSeq);
     }
@@ -197,11 +198,7 @@ public sealed class PostgresAuditLogTests : IDisposable
     [Fact]
     public void Tamper_TailAndItsCheckpointsTruncatedBelowACheckpoint_CaughtByTheExportedCheckpoints()
     {
-        var home = NewHome();
-        using (var log = Open(home)) Fill(log, 10);
-        DropTriggers();
-        _db.Execute("DELETE FROM audit_entry WHERE seq > 6; DELETE FROM audit_checkpoint WHERE seq > 6;");
-        var v = Verify(home);
+        var v = Verify(Tampered("DELETE FROM audit_entry WHERE seq > 6; DELETE FROM audit_checkpoint WHERE seq > 6;"));
         Assert.Equal(AuditProblem.Truncation, v.Problem);
         Assert.Equal(7, v.FirstBadSeq);
         Assert.Equal(10, v.CheckpointSeq);
@@ -214,10 +211,7 @@ public sealed class PostgresAuditLogTests : IDisposable
     public void OpeningALostLog_IsRefused_NothingCreatedOrAppended_AndVerifyReportsTruncation(string how)
     {
         // as on SQLite (LostLogTests): this writer's exported checkpoints show the log held 10 entries
-        var home = NewHome();
-        using (var log = Open(home)) Fill(log, 10);
-        DropTriggers();
-        _db.Execute(how switch
+        var home = Tampered(how switch
         {
             "cut" => "DELETE FROM audit_entry WHERE seq > 6; DELETE FROM audit_checkpoint WHERE seq > 6;",
             "emptied" => "DELETE FROM audit_entry; DELETE FROM audit_checkpoint;",
