@@ -98,6 +98,16 @@ public class PrivacyCommandTests
         Assert.True(doc.RootElement.GetProperty("epsilon").GetDouble() <= 8);
     }
 
+    [Fact]
+    public void Noise_ABudgetNoNoiseReaches_ExitsTwo_NamingTheEpsilonFlag()
+    {
+        // the refusal names the flag the user typed (as train names its --dp-* flags), with the values that make it unreachable
+        var r = Crucible("privacy", "noise", "--epsilon", "1e-9", "--sampling-rate", "0.5", "--steps", "100000", "--delta", "1e-5");
+        Assert.Equal(2, r.Exit);
+        Assert.StartsWith("--epsilon: error [DP-E-BUDGET]: the privacy budget ε = 1E-09 is too low for q = 0.5, 100000 steps and δ = 1E-05: ", r.Stderr, StringComparison.Ordinal);
+        Assert.Equal("", r.Stdout);
+    }
+
     [Theory]
     [InlineData("--sampling-rate", "1.5")]
     [InlineData("--delta", "0")]

@@ -132,7 +132,10 @@ internal static class PrivacyCommand
             }
             catch (ArgumentOutOfRangeException e) when (e.ParamName == "targetEpsilon")
             {
-                throw new InvalidInputException("DP-E-BUDGET", "the privacy budget is too low: no noise multiplier up to 1e6 reaches it");
+                // the budget is the --epsilon flag the user typed: named as train names its --dp-* flags
+                throw new InvalidInputException("DP-E-BUDGET", string.Create(CultureInfo.InvariantCulture,
+                    $"the privacy budget ε = {target:R} is too low for q = {p.GetValue(c.SamplingRate):R}, {p.GetValue(c.Steps)} steps and δ = {p.GetValue(c.Delta):R}: no noise multiplier up to 1e6 reaches it"),
+                    new InputLocation(epsilon.Name, 0, 0));
             }
 
             var accountant = new RdpAccountant(orders, formula);
