@@ -98,6 +98,19 @@ public class PrivacyCommandTests
         Assert.True(doc.RootElement.GetProperty("epsilon").GetDouble() <= 8);
     }
 
+    [Theory]
+    [InlineData("opacus")]
+    [InlineData("tf")]
+    public void Noise_NeverOvershootsTheBudget_WhicheverOrders(string orders)
+    {
+        // --orders tf printed ε = 30.578… for --epsilon 30: σ was calibrated with the Opacus series, then accounted with dp_accounting's
+        var json = Crucible("privacy", "noise", "--epsilon", "30", "--sampling-rate", "0.3", "--steps", "100", "--delta", "1e-5", "--orders", orders, "--json");
+        Assert.True(json.Exit == 0, json.Stderr);
+        using var doc = JsonDocument.Parse(json.Stdout);
+        var eps = doc.RootElement.GetProperty("epsilon").GetDouble();
+        Assert.True(eps <= 30 && eps >= 29.99, $"ε = {eps}");
+    }
+
     [Fact]
     public void Noise_ABudgetNoNoiseReaches_ExitsTwo_NamingTheEpsilonFlag()
     {

@@ -127,8 +127,9 @@ internal static class PrivacyCommand
             double sigma;
             try
             {
+                // calibrated with the formula it is then accounted with (--orders tf: dp_accounting's series), so it never overshoots
                 sigma = NoiseCalibration.NoiseMultiplier(target, p.GetValue(c.Delta), p.GetValue(c.SamplingRate), p.GetValue(c.Steps),
-                    orders, c.ConversionOf(p));
+                    orders, c.ConversionOf(p), formula: formula);
             }
             catch (ArgumentOutOfRangeException e) when (e.ParamName == "targetEpsilon")
             {
