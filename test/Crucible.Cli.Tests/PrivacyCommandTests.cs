@@ -99,6 +99,29 @@ public class PrivacyCommandTests
     }
 
     [Theory]
+    [InlineData("opacus")]
+    [InlineData("tf")]
+    public void Noise_NeverOvershootsTheBudget_WhicheverOrders(string orders)
+    {
+        // --orders tf printed ε = 30.578… for --epsilon 30: σ was calibrated with the Opacus series, then accounted with dp_accounting's
+        var json = Crucible("privacy", "noise", "--epsilon", "30", "--sampling-rate", "0.3", "--steps", "100", "--delta", "1e-5", "--orders", orders, "--json");
+        Assert.True(json.Exit == 0, json.Stderr);
+        using var doc = JsonDocument.Parse(json.Stdout);
+        var eps = doc.RootElement.GetProperty("epsilon").GetDouble();
+        Assert.True(eps <= 30 && eps >= 29.99, $"ε = {eps}");
+    }
+
+    [Fact]
+    public void Noise_ABudgetNoNoiseReaches_ExitsTwo_NamingTheEpsilonFlag()
+    {
+        // the refusal names the flag the user typed (as train names its --dp-* flags), with the values that make it unreachable
+        var r = Crucible("privacy", "noise", "--epsilon", "1e-9", "--sampling-rate", "0.5", "--steps", "100000", "--delta", "1e-5");
+        Assert.Equal(2, r.Exit);
+        Assert.StartsWith("--epsilon: error [DP-E-BUDGET]: the privacy budget ε = 1E-09 is too low for q = 0.5, 100000 steps and δ = 1E-05: ", r.Stderr, StringComparison.Ordinal);
+        Assert.Equal("", r.Stdout);
+    }
+
+    [Theory]
     [InlineData("--sampling-rate", "1.5")]
     [InlineData("--delta", "0")]
     [InlineData("--steps", "0")]

@@ -215,8 +215,11 @@ public sealed class SequenceCommandsTests : IDisposable
         Fails("NAME=VALUE", "generate", "--model", model, "--count", "2", "--condition", "VIXCLS:40", "--out", csv);
         Fails("HY", "generate", "--model", model, "--count", "2", "--condition", "HY=4", "--out", csv);
         Fails("guidance", "generate", "--model", model, "--count", "2", "--condition", "VIXCLS=40", "--guidance", "-1", "--out", csv);
-        // trained on 2020 data: no gfc-2008 archetype, and the error says why (the manifest's train period vs the episode)
-        Fails("its training data (2020-01-02 to 2020-03-24) does not cover the episode (2008-09-15 to 2009-03-09); the model's archetypes: covid-2020",
+        // trained on 2020 data: no gfc-2008 archetype, and the error says why (the state history given at training has no
+        // state in the episode), with the manifest's train period beside it
+        Fails("has no known condition state in the episode (2008-09-15 to 2009-03-09); archetypes come from the whole state history given at training",
+            "generate", "--model", model, "--count", "2", "--stress", "gfc-2008", "--out", csv);
+        Fails("not only the training data (2020-01-02 to 2020-03-24); the model's archetypes: covid-2020",
             "generate", "--model", model, "--count", "2", "--stress", "gfc-2008", "--out", csv);
         Fails("unknown episode", "train", "--data", prices, "--kind", "sequence", "--window", "5", "--state", state, "--state-columns", "VIXCLS", "--steps", "2", "--calibrate-guidance", "dotcom-2000", "--out", model + "x");
         Fails("needs --state", "train", "--data", prices, "--kind", "sequence", "--window", "5", "--steps", "2", "--calibrate-guidance", "covid-2020", "--out", model + "x");

@@ -10,6 +10,8 @@ public class TrainingProgressBarTests
     {
         Assert.Equal("[###.......]  300/1000  loss 0.1235  100 steps/s  ETA 7s", TrainingProgressBar.Render(new TrainingProgress(300, 1000, 0.12345, 100), 10));
         Assert.Equal("[##########] 1000/1000  loss 0.0500  0 steps/s  ETA ?", TrainingProgressBar.Render(new TrainingProgress(1000, 1000, 0.05, 0), 10));
+        // DP-SGD training withholds its loss (NaN): the bar says so instead of printing NaN
+        Assert.Equal("[###.......]  300/1000  loss withheld  100 steps/s  ETA 7s", TrainingProgressBar.Render(new TrainingProgress(300, 1000, double.NaN, 100), 10));
     }
 
     [Fact]

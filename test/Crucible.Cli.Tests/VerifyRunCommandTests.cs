@@ -34,6 +34,27 @@ public sealed class VerifyRunCommandTests : IDisposable
         return path;
     }
 
+    // the service's runs keep the request and the files it carried by hash only: --recompute says so for every kind,
+    // where it used to say "the manifest names no model weights" for a scenario request or blame the demo for an evaluation
+    [Theory]
+    [InlineData("generate", "service.scenarios")]
+    [InlineData("evaluate", "service.evaluate")]
+    [InlineData("ensemble", "service.ensemble")]
+    [InlineData("train", "service.train")]
+    public void VerifyRun_Recompute_AServiceRun_IsRefusedSayingTheServiceRecordedIt(string kind, string command)
+    {
+        var request = System.Text.Encoding.UTF8.GetBytes("""{"model": "0ba46f08", "count": 20, "seed": 7}""");
+        var b = new RunManifestBuilder(kind, new JsonObject { ["command"] = command, ["count"] = 20 }, 7, _dir)
+            .AddInput(ManifestFile.Named("request", request)).AddOutput(ManifestFile.Named("response", request));
+        var path = Path.Combine(_dir, "service-run.json");
+        b.Finish().Write(path);
+        Assert.Equal(0, Crucible("verify-run", path).Exit);
+        var r = Crucible("verify-run", path, "--recompute");
+        Assert.True(r.Exit == 2, r.Stdout + r.Stderr);
+        Assert.Contains($"error [VERIFY-E-RECOMPUTE]: run {b.RunId} was recorded by the service ('{command}'), which keeps its request and the files it carried by SHA-256 only",
+            r.Stderr, StringComparison.Ordinal);
+    }
+
     // RELIABILITY MRM-2
     [Fact]
     public void VerifyRun_Intact_Exit0_Changed_Exit3_Broken_Exit2()

@@ -62,6 +62,7 @@ public sealed class TrainingJobTests(ServiceFixture f)
         Assert.True(job.GetProperty("status").GetString() == "succeeded", job.ToString());
         Assert.Equal(30, job.GetProperty("step").GetInt32());
         Assert.Equal(30, job.GetProperty("total_steps").GetInt32());
+        Assert.Equal(JsonValueKind.Number, job.GetProperty("loss").ValueKind); // withheld only under DP-SGD
         var modelId = job.GetProperty("model_id").GetString()!;
 
         // crucible train on the same file, config and seed: the same weights, so the same model id
@@ -111,6 +112,35 @@ public sealed class TrainingJobTests(ServiceFixture f)
         Assert.Equal("failed", job.GetProperty("status").GetString());
         Assert.Contains("data.csv", job.GetProperty("error").GetString(), StringComparison.Ordinal);
         Assert.Equal(JsonValueKind.Null, job.GetProperty("model_id").ValueKind);
+    }
+
+    [Fact]
+    public async Task TrainingJob_Dp_WithholdsTheLoss_WhileRunningAndOnceDone()
+    {
+        // under DP-SGD the training loss is a statistic of the private rows outside the accountant (DP-11): the model
+        // manifest withholds it, and so must the job's progress, served to every train key and kept in the store
+        using var trainer = f.Client("trainer");
+        const string Private = """{"hidden": 32, "blocks": 1, "time_embedding": 16, "diffusion_steps": 100, "training": {"batch_size": 32, "warmup_steps": 5}, "transform": "none", "volatility_adaptive": false, "whiten": false, "privacy": {"noise_multiplier": 1, "delta": 1e-4}}""";
+        var body = ServiceFixture.Json($$"""{"data_csv": {{JsonSerializer.Serialize(Prices())}}, "train_end": "2020-08-31", "steps": 40, "seed": 3, "config": {{Private}}}""");
+        using var accepted = await trainer.PostAsync("/v1/models", body);
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        var location = accepted.Headers.Location!.ToString();
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (true)
+        {
+            var job = JsonDocument.Parse(await trainer.GetStringAsync(location)).RootElement.Clone();
+            Assert.True(job.GetProperty("loss").ValueKind == JsonValueKind.Null, job.ToString());
+            var status = job.GetProperty("status").GetString();
+            if (status is "succeeded" or "failed" or "cancelled")
+            {
+                Assert.True(status == "succeeded", job.ToString());
+                Assert.Equal(40, job.GetProperty("step").GetInt32());
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "the job did not finish: " + job);
+            await Task.Delay(200);
+        }
     }
 
     [Fact]

@@ -127,12 +127,16 @@ internal static class PrivacyCommand
             double sigma;
             try
             {
+                // calibrated with the formula it is then accounted with (--orders tf: dp_accounting's series), so it never overshoots
                 sigma = NoiseCalibration.NoiseMultiplier(target, p.GetValue(c.Delta), p.GetValue(c.SamplingRate), p.GetValue(c.Steps),
-                    orders, c.ConversionOf(p));
+                    orders, c.ConversionOf(p), formula: formula);
             }
             catch (ArgumentOutOfRangeException e) when (e.ParamName == "targetEpsilon")
             {
-                throw new InvalidInputException("DP-E-BUDGET", "the privacy budget is too low: no noise multiplier up to 1e6 reaches it");
+                // the budget is the --epsilon flag the user typed: named as train names its --dp-* flags
+                throw new InvalidInputException("DP-E-BUDGET", string.Create(CultureInfo.InvariantCulture,
+                    $"the privacy budget ε = {target:R} is too low for q = {p.GetValue(c.SamplingRate):R}, {p.GetValue(c.Steps)} steps and δ = {p.GetValue(c.Delta):R}: no noise multiplier up to 1e6 reaches it"),
+                    new InputLocation(epsilon.Name, 0, 0));
             }
 
             var accountant = new RdpAccountant(orders, formula);

@@ -31,6 +31,16 @@ internal static class RunRecompute
         var where = new InputLocation(manifestPath, 0, 0);
         string folder = Path.GetDirectoryName(Path.GetFullPath(manifestPath))!;
         string Full(string p) => Path.IsPathRooted(p) ? p : Path.Combine(folder, p);
+        // the service's runs (service.scenarios, service.evaluate, service.ensemble, service.train) record the request
+        // and its files by hash only: nothing to do them again from, whatever kind they are (each kind's own refusal
+        // would name a missing key or file, or the demo, not why)
+        if (Value<string>(m.Config, "command") is { } command && command.StartsWith(ServiceCommandPrefix, StringComparison.Ordinal))
+        {
+            throw new InvalidInputException(Rule, $"run {m.RunId} was recorded by the service ('{command}'), which keeps its request and the files it "
+                + "carried by SHA-256 only: there is nothing to do it again from; send the same request again (the same request and seed give the same "
+                + "bytes) or do the run with the CLI", where);
+        }
+
         CheckInputs(m, Full, where);
         return m.Kind switch
         {
@@ -48,6 +58,9 @@ internal static class RunRecompute
             _ => throw new InvalidInputException(Rule, $"--recompute runs {string.Join(", ", Kinds)} runs again; run {m.RunId} is a '{m.Kind}' run", where),
         };
     }
+
+    /// <summary>The prefix of the <c>command</c> config key of the service's runs (<c>service.scenarios</c>, …), which are not done again.</summary>
+    public const string ServiceCommandPrefix = "service.";
 
     /// <summary>The run kinds <see cref="Run"/> does again.</summary>
     public static readonly string[] Kinds = ["train", "generate", "evaluate", "stress", "ensemble", "backtest", "baseline", "compare", "model-card"];

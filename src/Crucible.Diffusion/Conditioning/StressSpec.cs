@@ -59,7 +59,8 @@ public sealed record StressResolveOptions(bool AnchorToReference = false)
     /// <summary>
     /// The first and last dates of the model's training data (its manifest's train period), when known: an archetype
     /// named after a built-in crisis episode (<see cref="CrisisArchetypes.Episodes"/>) that the model lacks is then
-    /// refused with the episode's dates beside this period.
+    /// refused with the episode's dates and this period beside them. The period is not why: archetypes come from the
+    /// whole state history given at training, train rows and later, whose range the manifest does not record.
     /// </summary>
     public (DateOnly Start, DateOnly End)? TrainPeriod { get; init; }
 }
@@ -160,24 +161,20 @@ public sealed class StressSpec
         return new StressSpec(text, source, terms);
     }
 
-    // why an archetype is not in the model: a built-in crisis episode the training data did not cover (an archetype is
-    // the mean state over the episode's dates in the training data), else an unknown name
+    // why an archetype is not in the model: a built-in crisis episode with no known condition state in the state history
+    // the model was trained with, else an unknown name. An archetype is the mean state over the episode's dates in that
+    // whole history (the state file over the return file's dates, train rows and later, or the state file alone under a
+    // public state), which the manifest does not record: the train period is named beside it, never as the reason.
     private static string MissingArchetype(string name, ConditionSpace space, (DateOnly Start, DateOnly End)? period)
     {
         var episode = CrisisArchetypes.Episodes.FirstOrDefault(e => string.Equals(e.Name, name, StringComparison.OrdinalIgnoreCase));
         if (episode is null) return $"unknown archetype or term '{name}' (known {space.Describe()})";
         string known = space.Archetypes.Count == 0 ? "none" : string.Join(", ", space.Archetypes.Keys);
         string dates = string.Create(CultureInfo.InvariantCulture, $"{episode.Start:yyyy-MM-dd} to {episode.End:yyyy-MM-dd}");
-        string why = $"its training data has no known condition state in the episode ({dates})";
-        if (period is { } p)
-        {
-            string data = string.Create(CultureInfo.InvariantCulture, $"its training data ({p.Start:yyyy-MM-dd} to {p.End:yyyy-MM-dd})");
-            why = p.End < episode.Start || p.Start > episode.End
-                ? $"{data} does not cover the episode ({dates})"
-                : $"{data} has no known condition state in the episode ({dates})";
-        }
-
-        return $"the model has no archetype '{episode.Name}': {why}; the model's archetypes: {known}";
+        string train = period is { } p ? string.Create(CultureInfo.InvariantCulture, $" ({p.Start:yyyy-MM-dd} to {p.End:yyyy-MM-dd})") : "";
+        return $"the model has no archetype '{episode.Name}': the state history it was trained with has no known condition state in the episode ({dates}); "
+            + $"archetypes come from the whole state history given at training (the state file over the whole return file, or the state file alone when declared public), not only the training data{train}; "
+            + $"the model's archetypes: {known}";
     }
 
     private static readonly ConditionSpace NoConditions = new(["(none)"], [0], [0], [0], aliases: new Dictionary<string, string>());

@@ -12,17 +12,27 @@ public static class NoiseCalibration
     /// ε(σ_high) &lt; ε*, then bisection on [0, σ_high] stops once ε* − ε(σ_high) ≤ <paramref name="tolerance"/>, and σ_high is
     /// returned. The result never overshoots: ε(σ) ≤ ε* always.
     /// </summary>
+    /// <param name="targetEpsilon">The budget ε*.</param>
+    /// <param name="delta">δ.</param>
+    /// <param name="sampleRate">The Poisson sampling rate q.</param>
+    /// <param name="steps">The planned steps.</param>
+    /// <param name="orders">The Rényi orders (null: <see cref="Rdp.OpacusOrders"/>).</param>
+    /// <param name="conversion">RDP to (ε, δ).</param>
+    /// <param name="tolerance">How far below ε* the bisection may stop.</param>
+    /// <param name="formula">The RDP series: that of the accountant the σ is then accounted with (an
+    /// <see cref="RdpAccountant"/> of another formula may find a larger ε at fractional orders, past the budget).</param>
     /// <exception cref="ArgumentOutOfRangeException">The budget is unreachable (σ would exceed <see cref="MaxSigma"/>), or
     /// q = 0 or no steps (nothing to calibrate).</exception>
     public static double NoiseMultiplier(double targetEpsilon, double delta, double sampleRate, long steps,
-        IReadOnlyList<double>? orders = null, RdpConversion conversion = RdpConversion.Balle2020, double tolerance = 0.01)
+        IReadOnlyList<double>? orders = null, RdpConversion conversion = RdpConversion.Balle2020, double tolerance = 0.01,
+        RdpFormula formula = RdpFormula.Opacus)
     {
         if (!(targetEpsilon > 0)) throw new ArgumentOutOfRangeException(nameof(targetEpsilon), targetEpsilon, "ε must be > 0");
         if (!(tolerance > 0)) throw new ArgumentOutOfRangeException(nameof(tolerance));
         if (!(sampleRate > 0)) throw new ArgumentOutOfRangeException(nameof(sampleRate), sampleRate, "q must be > 0: with q = 0 nothing is released and any σ spends ε = 0");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(steps);
         var o = orders ?? Rdp.OpacusOrders;
-        return NoiseMultiplier(sigma => Rdp.Epsilon(o, Rdp.Compute(sampleRate, sigma, steps, o), delta, conversion).Epsilon, targetEpsilon, tolerance);
+        return NoiseMultiplier(sigma => Rdp.Epsilon(o, Rdp.Compute(sampleRate, sigma, steps, o, formula), delta, conversion).Epsilon, targetEpsilon, tolerance);
     }
 
     /// <summary>

@@ -18,12 +18,26 @@ namespace Crucible.Diffusion.Sequence;
 public sealed record SequenceState(TimeSeriesFrame Frame, string Path, DataProvenance Provenance)
 {
     /// <summary>Reads the state file at <paramref name="path"/>.</summary>
-    /// <exception cref="InvalidInputException">A missing file, or a CSV error (naming file, line, column and rule).</exception>
+    /// <exception cref="InvalidInputException">A missing file, or a CSV error (naming file, line, column and rule); a
+    /// missing value (<c>CSV-E-MISSING</c>) says what to do with it, since the state takes no missing-value policy.</exception>
     public static SequenceState Load(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (!File.Exists(path)) throw new InvalidInputException("CSV-E-FILE", $"{path} does not exist", new InputLocation(path, 0, 0));
-        var frame = CsvSeriesReader.Load(path, new CsvReadOptions { Input = InputKind.LogReturns });
+        TimeSeriesFrame frame;
+        try
+        {
+            frame = CsvSeriesReader.Load(path, new CsvReadOptions { Input = InputKind.LogReturns });
+        }
+        catch (InvalidInputException e) when (e.Rule == CsvRules.Missing)
+        {
+            // the reader's advice (declare Keep or ForwardFill) names a policy that neither train --state nor a training
+            // job's state_csv takes: a state row is read whole, so say what works
+            throw new InvalidInputException(e.Rule,
+                "missing value in the state file, which takes no missing-value policy (--missing applies to --data): drop the row, as days without "
+                + "a state are left out (a return date reads the last state row of the 7 days before it), or fill the value", e.Location);
+        }
+
         return new SequenceState(frame, path, DataProvenance.FromFile(path, InputKind.LogReturns));
     }
 }

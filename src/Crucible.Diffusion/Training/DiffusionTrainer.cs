@@ -216,7 +216,10 @@ public sealed class DiffusionTrainer
             if (progress is not null && (_step % reportEvery == 0 || _step == _options.Steps))
             {
                 int n = _step - windowStart;
-                progress.Report(new TrainingProgress(_step, _options.Steps, window / n, n / Math.Max(1e-9, clock.Elapsed.TotalSeconds)));
+                // under DP-SGD the loss is a statistic of the private batches outside the accountant (RELIABILITY DP-11),
+                // withheld as the manifest withholds it: progress reports NaN, never the value
+                double reported = _privacy is null ? window / n : double.NaN;
+                progress.Report(new TrainingProgress(_step, _options.Steps, reported, n / Math.Max(1e-9, clock.Elapsed.TotalSeconds)));
                 window = 0;
                 windowStart = _step;
                 clock.Restart();

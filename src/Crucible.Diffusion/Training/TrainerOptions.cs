@@ -32,6 +32,7 @@ public sealed record TrainerOptions(
 /// <summary>Progress of training, reported every few steps.</summary>
 /// <param name="Step">Steps done.</param>
 /// <param name="TotalSteps">Steps in all.</param>
-/// <param name="Loss">The mean loss since the previous report.</param>
+/// <param name="Loss">The mean loss since the previous report; NaN under DP-SGD, where the loss is a statistic of the
+/// private rows outside the accountant (RELIABILITY DP-11) and is withheld, as the model manifest withholds it.</param>
 /// <param name="StepsPerSecond">Throughput since the previous report.</param>
 public sealed record TrainingProgress(int Step, int TotalSteps, double Loss, double StepsPerSecond);

@@ -102,8 +102,14 @@ public static class WalkForward
         {
             var (fitSeed, sampleSeed) = (seeds.NextUInt64(), seeds.NextUInt64());
             var testStart = frame.IndexAtOrBefore(new DateOnly(year - 1, 12, 31)) + 1;
-            if (testStart <= 0) throw new InvalidInputException("years", $"no training rows before {year}");
-            if (testStart >= frame.RowCount) throw new InvalidInputException("years", $"no rows in or after {year}");
+            if (testStart <= 0) throw new InvalidInputException("years", $"no training rows before {year} (the data starts {Iso(frame.Dates[0])})");
+            if (testStart >= frame.RowCount) throw new InvalidInputException("years", $"no rows in or after {year} (the data ends {Iso(frame.Dates[^1])})");
+            // a year the data skips would test no day (an empty year) or, as the last year, the next year's days under its name
+            if (frame.Dates[testStart].Year != year)
+            {
+                throw new InvalidInputException("years",
+                    $"no rows in {year}: the data skips from {Iso(frame.Dates[testStart - 1])} to {Iso(frame.Dates[testStart])}; test only years the data covers");
+            }
             var train = frame.Slice(0, testStart);
             // each day is tested once, by the latest refit: a year's test stops where the next refit's begins (it only
             // matters when a year has fewer rows than TestDays, e.g. weekly data, where the windows would overlap)
@@ -145,6 +151,8 @@ public static class WalkForward
             VarBacktest.Christoffersen(allHits.ToArray(), options.Alpha));
         return new WalkForwardResult(generator.Name, daily, years, pooled);
     }
+
+    private static string Iso(DateOnly d) => d.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>VaR_α of one-step scenarios: METRICS.md's VaR over each scenario's portfolio log return (what
     /// <see cref="StressAnalysis"/> computes for one-step scenarios, without building a scenario set per day).</summary>

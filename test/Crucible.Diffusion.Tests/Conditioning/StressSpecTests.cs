@@ -203,21 +203,24 @@ public class StressSpecTests
     public void Resolve_KeepsMovesWhoseIntervalIsNotEmpty(string spec) => Assert.True(Resolve(spec).Constraints.Count > 0);
 
     [Fact]
-    public void Resolve_ACrisisArchetypeTheTrainingDataDidNotCover_SaysSo_WithBothRanges()
+    public void Resolve_ACrisisArchetypeTheModelLacks_BlamesTheStateHistory_NamingTheTrainPeriodBesideIt()
     {
-        // a model trained on 2010–2012 data has no archetype: gfc-2008 is refused naming the episode and the data's range
+        // archetypes come from the whole state history given at training (train rows and later), not the train period:
+        // a model trained on 2010–2012 lacks gfc-2008 because that history has no state in it, and the message says so,
+        // with the train period beside it, never as the reason (a model trained to 2019 on a file running to 2020 has covid-2020)
         var space = new ConditionSpace(["VIXCLS"], [20], [8], [14]);
         var early = new StressResolveOptions { TrainPeriod = (new DateOnly(2010, 1, 4), new DateOnly(2012, 12, 31)) };
         var e = Assert.Throws<InvalidInputException>(() => StressSpec.Parse("gfc-2008").Resolve(space, Series, 5, early));
         Assert.Equal(StressRules.UnknownName, e.Rule);
-        Assert.Contains("the model has no archetype 'gfc-2008': its training data (2010-01-04 to 2012-12-31) does not cover the episode "
-            + "(2008-09-15 to 2009-03-09); the model's archetypes: none", e.Message, StringComparison.Ordinal);
-        // data over the episode but no known state in it; and a period the caller does not know
-        var over = new StressResolveOptions { TrainPeriod = (new DateOnly(2007, 1, 2), new DateOnly(2012, 12, 31)) };
-        Assert.Contains("has no known condition state in the episode (2008-09-15 to 2009-03-09)",
-            Assert.Throws<InvalidInputException>(() => StressSpec.Parse("GFC-2008").Resolve(space, Series, 5, over)).Message, StringComparison.Ordinal);
-        Assert.Contains("the model has no archetype 'covid-2020'",
-            Assert.Throws<InvalidInputException>(() => StressSpec.Parse("covid-2020").Resolve(space, Series, 5)).Message, StringComparison.Ordinal);
+        Assert.Contains("the model has no archetype 'gfc-2008': the state history it was trained with has no known condition state in the episode "
+            + "(2008-09-15 to 2009-03-09); archetypes come from the whole state history given at training", e.Message, StringComparison.Ordinal);
+        Assert.Contains("not only the training data (2010-01-04 to 2012-12-31); the model's archetypes: none", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("does not cover", e.Message, StringComparison.Ordinal);
+        // a period the caller does not know: the same reason, without it
+        var unknown = Assert.Throws<InvalidInputException>(() => StressSpec.Parse("covid-2020").Resolve(space, Series, 5)).Message;
+        Assert.Contains("the model has no archetype 'covid-2020': the state history it was trained with has no known condition state in the episode (2020-02-20 to 2020-04-30)",
+            unknown, StringComparison.Ordinal);
+        Assert.Contains("not only the training data; the model's archetypes: none", unknown, StringComparison.Ordinal);
         // a name that is no episode stays an unknown name
         Assert.Contains("unknown archetype or term 'dotcom-2000'",
             Assert.Throws<InvalidInputException>(() => StressSpec.Parse("dotcom-2000").Resolve(space, Series, 5, early)).Message, StringComparison.Ordinal);

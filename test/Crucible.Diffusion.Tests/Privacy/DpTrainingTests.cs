@@ -334,6 +334,30 @@ public sealed class DpTrainingTests : IDisposable
             new DiffusionGenerator(SmallDp(Dp(sigma: 2.0), steps: 10)).Fit(train, checkpoint: new CheckpointOptions(path, Every: 4)));
     }
 
+    /// <summary>Records every loss training reported, synchronously.</summary>
+    private sealed class LossRecorder : IProgress<TrainingProgress>
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<double> Losses { get; } = new();
+
+        public void Report(TrainingProgress value) => Losses.Enqueue(value.Loss);
+    }
+
+    [Fact]
+    public void DP11_Progress_WithholdsTheLoss_AsTheManifestDoes()
+    {
+        // the loss of a DP-SGD step is a statistic of the private batch outside the accountant: progress (which the
+        // service serves as a job's loss and keeps in its store) reports NaN, never the value; without DP the value
+        var train = DiffusionGeneratorTests.Returns(300, 3);
+        var dp = new LossRecorder();
+        new DiffusionGenerator(SmallDp(Dp(sigma: 1.0), steps: 10)).Fit(train, progress: dp);
+        Assert.NotEmpty(dp.Losses);
+        Assert.All(dp.Losses, l => Assert.True(double.IsNaN(l), $"loss {l} reported under DP-SGD"));
+        var plain = new LossRecorder();
+        new DiffusionGenerator(DiffusionGeneratorTests.Small(10)).Fit(train, progress: plain);
+        Assert.NotEmpty(plain.Losses);
+        Assert.All(plain.Losses, l => Assert.True(double.IsFinite(l) && l > 0, $"loss {l}"));
+    }
+
     [Fact]
     public void DP11_NothingFittedOnThePrivateRows_OutsideTheWeights()
     {

@@ -158,6 +158,22 @@ public class RdpAccountantTests
     }
 
     [Theory]
+    [InlineData(15.0, 0.3)] // best order 2.5
+    [InlineData(30.0, 0.01)] // best order 1.5
+    [InlineData(60.0, 0.3)]
+    [InlineData(100.0, 0.3)] // best order 1.25
+    public void DP4_NoiseForBudget_WithTheTfOrders_NeverOvershootsUnderTheirFormula(double target, double q)
+    {
+        // calibrated with the Opacus series but accounted with dp_accounting's (crucible privacy noise --orders tf), the σ
+        // spent up to 2% over the budget (e.g. 30.58 for ε* = 30); with the accountant's own formula it never overshoots
+        var sigma = NoiseCalibration.NoiseMultiplier(target, 1e-5, q, 100, Rdp.TfPrivacyOrders, formula: RdpFormula.DpAccounting);
+        var accountant = new RdpAccountant(Rdp.TfPrivacyOrders, RdpFormula.DpAccounting);
+        accountant.Step(sigma, q, 100);
+        var eps = accountant.GetEpsilon(1e-5).Epsilon;
+        Assert.True(eps <= target && target - eps <= 0.01, $"ε(σ = {sigma}) = {eps} for ε* = {target}");
+    }
+
+    [Theory]
     [InlineData(0.0, 1000L)]
     [InlineData(0.04, 0L)]
     public async Task DP4_NoiseForBudget_RefusesAMechanismThatReleasesNothing(double q, long steps)

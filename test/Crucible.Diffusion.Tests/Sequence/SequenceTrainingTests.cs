@@ -96,5 +96,24 @@ public sealed class SequenceTrainingTests : IDisposable
         Assert.Equal("CSV-E-FILE", file.Rule);
     }
 
+    [Fact]
+    public void StateFile_AMissingValue_IsRefusedAtItsCell_SayingWhatWorks()
+    {
+        // the CSV reader's advice, "declare Keep or ForwardFill", named a policy that train --state and a training job's
+        // state_csv do not take; the refusal keeps the cell and says what works instead
+        var path = Path.Combine(_dir, "state-hole.csv");
+        File.WriteAllText(path, "Date,VIXCLS,DFF\n2020-01-02,12.5,1.55\n2020-01-03,,1.55\n2020-01-06,13.1,1.55\n");
+        var e = Assert.Throws<InvalidInputException>(() => SequenceState.Load(path));
+        Assert.Equal("CSV-E-MISSING", e.Rule);
+        Assert.Equal(path, e.Location!.File);
+        Assert.Equal(3, e.Location.Line);
+        Assert.Equal(2, e.Location.Column);
+        Assert.Contains("takes no missing-value policy (--missing applies to --data): drop the row", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("declare Keep or ForwardFill", e.Message, StringComparison.Ordinal);
+        // without the row, the state loads and the as-of join bridges the day
+        File.WriteAllText(path, "Date,VIXCLS,DFF\n2020-01-02,12.5,1.55\n2020-01-06,13.1,1.55\n");
+        Assert.Equal(2, SequenceState.Load(path).Frame.RowCount);
+    }
+
     private static string Sha(string path) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)));
 }

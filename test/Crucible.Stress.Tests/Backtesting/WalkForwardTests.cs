@@ -55,6 +55,26 @@ public sealed class WalkForwardTests
 
     private static readonly Portfolio SixtyForty = new("60/40", [new Holding("EQ", 0.6), new Holding("BD", 0.4)]);
 
+    [Theory]
+    [InlineData(2011, 2013)] // a middle year without data: a year of no test days (crucible backtest crashed writing its VaR)
+    [InlineData(2011, 2012)] // the last year without data: it tested 2013's days under the name 2012
+    public void Run_AYearTheDataSkips_IsRefusedNamingTheGap(int first, int last)
+    {
+        // the panel's rows dated 2012 removed: 2011 then 2013
+        var full = DatedPanel(1600, 5);
+        var keep = Enumerable.Range(0, full.RowCount).Where(i => full.Dates[i].Year != 2012).ToArray();
+        var frame = new TimeSeriesFrame(keep.Select(i => full.Dates[i]).ToArray(), full.Columns,
+            keep.SelectMany(i => Enumerable.Range(0, full.ColumnCount).Select(c => full[i, c])).ToArray());
+        var options = new WalkForwardOptions { FirstYear = first, LastYear = last, Samples = 200, Seed = 1 };
+        var e = Assert.Throws<InvalidInputException>(() => WalkForward.Run(new StationaryBootstrap(5), frame, SixtyForty, options));
+        Assert.Equal("years", e.Rule);
+        Assert.StartsWith("no rows in 2012: the data skips from 2011-12-30 to 2013-01-01", e.Message, StringComparison.Ordinal);
+        // the years around it still run
+        var around = WalkForward.Run(new StationaryBootstrap(5), frame, SixtyForty, options with { FirstYear = 2013, LastYear = 2013 });
+        Assert.Equal(2013, Assert.Single(around.Years).Year);
+        Assert.All(around.Years, y => Assert.Equal(2013, frame.Dates[Array.IndexOf(frame.Dates, y.TrainEnd) + 1].Year));
+    }
+
     [Fact]
     public void Run_OnWeeklyData_TestsEachDayOnce_ByTheLatestRefit()
     {
