@@ -99,6 +99,10 @@ public sealed class MembershipGateTests(Xunit.Abstractions.ITestOutputHelper out
         Assert.Equal(0, metrics["privacy.membership_inference.gate_passed"]);
         Assert.Equal(0, metrics["privacy.shadow_membership_inference.gate_passed"]);
         Assert.Equal(warnings.Count, metrics["privacy.warning_count"]);
+        // declared as a threshold, the gate is what --fail-on-threshold reads
+        var declared = ThresholdCheck.Parse(
+            """{"privacy.membership_inference.gate_passed": {"min": 1}, "privacy.shadow_membership_inference.gate_passed": {"min": 1}}""");
+        Assert.All(ThresholdCheck.Evaluate(leaky, declared), v => Assert.False(v.Passed));
         using (var doc = JsonDocument.Parse(ReportJson.ToJson(leaky)))
         {
             var gate = doc.RootElement.GetProperty("privacy").GetProperty("membership_inference").GetProperty("gate");
@@ -119,6 +123,7 @@ public sealed class MembershipGateTests(Xunit.Abstractions.ITestOutputHelper out
         Assert.True(ssh.Gate.Passed);
         Assert.DoesNotContain(safe.Privacy.Audit!.Warnings, w => w.Contains("PRIV-7", StringComparison.Ordinal));
         Assert.Equal(1, safe.ScalarMetrics().Single(k => k.Key == "privacy.membership_inference.gate_passed").Value);
+        Assert.True(ThresholdCheck.AllPassed(ThresholdCheck.Evaluate(safe, declared)));
     }
 
     // RELIABILITY PRIV-7, DP-12: the model's ε reaches the gate; a leak its ε cannot explain is a finding
