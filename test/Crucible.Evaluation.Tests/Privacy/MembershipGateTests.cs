@@ -113,6 +113,10 @@ public sealed class MembershipGateTests(Xunit.Abstractions.ITestOutputHelper out
             Assert.False(doc.RootElement.GetProperty("privacy").GetProperty("shadow_membership_inference").GetProperty("gate").GetProperty("passed").GetBoolean());
         }
 
+        var html = ReportHtml.ToHtml(leaky);
+        Assert.Contains("Gate (PRIV-7): tpr_at_fpr_10pct &lt;= 0.1 + ", html, StringComparison.Ordinal);
+        Assert.Contains("<span class=\"fail\">failed</span>", html, StringComparison.Ordinal);
+
         // a generator that ignores its data: both gates pass, no membership warning
         ulong calls = 100;
         ShadowGenerator fresh = (_, _, count) => Population(count, calls++);
