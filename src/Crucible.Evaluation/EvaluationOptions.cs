@@ -48,6 +48,13 @@ public sealed record EvaluationOptions
     /// </summary>
     public Privacy.ShadowGenerator? ShadowGenerator { get; init; }
 
+    /// <summary>
+    /// The (ε, δ) statement of the model that produced the synthetic set, when it was trained with DP: the membership
+    /// attacks' PRIV-7 gates then also check the DP-12 bound TPR ≤ e^ε·FPR + δ (<see cref="Privacy.MembershipGate"/>).
+    /// Null: the chance bound only.
+    /// </summary>
+    public Privacy.DpGuarantee? Dp { get; init; }
+
     /// <summary>Shadow generators the shadow-model attack trains.</summary>
     public int ShadowModels { get; init; } = 4;
 

@@ -113,7 +113,7 @@ public sealed record EvaluationReport(
 
     /// <summary>
     /// Every scalar metric by its dotted JSON key, in report order: top-level scalars, <c>privacy.*</c> (with
-    /// <c>privacy.membership_inference.{auc,tpr_at_fpr_10pct,tpr_at_fpr_1pct}</c>), then
+    /// <c>privacy.membership_inference.{auc,tpr_at_fpr_10pct,tpr_at_fpr_1pct,gate_passed}</c>, gate_passed 1 or 0), then
     /// <c>per_series.NAME.KEY.real</c> / <c>.synthetic</c>, <c>portfolio.*</c> and <c>regimes.*</c> (pairs split
     /// into <c>.real</c> and <c>.synthetic</c>), then <c>utility.{return,volatility}.{tstr,trtr,trts}.{r2,mse}</c>,
     /// <c>.mse_ratio</c>, <c>.r2_ratio</c>, <c>.importance.spearman</c>, and with segments
@@ -136,12 +136,14 @@ public sealed record EvaluationReport(
                 list.Add(new("privacy.membership_inference.auc", mia.Auc));
                 list.Add(new("privacy.membership_inference.tpr_at_fpr_10pct", mia.TprAtFpr10));
                 list.Add(new("privacy.membership_inference.tpr_at_fpr_1pct", mia.TprAtFpr01));
+                if (mia.Gate is { } g) list.Add(new("privacy.membership_inference.gate_passed", g.Passed ? 1 : 0));
             }
             if (p.Shadow is { } sh)
             {
                 list.Add(new("privacy.shadow_membership_inference.auc", sh.Auc));
                 list.Add(new("privacy.shadow_membership_inference.tpr_at_fpr_10pct", sh.TprAtFpr10));
                 list.Add(new("privacy.shadow_membership_inference.tpr_at_fpr_1pct", sh.TprAtFpr01));
+                if (sh.Gate is { } g) list.Add(new("privacy.shadow_membership_inference.gate_passed", g.Passed ? 1 : 0));
             }
             foreach (var ai in p.AttributeInference ?? [])
             {

@@ -46,6 +46,8 @@ public static class Evaluator
         // its tolerance is a tenth of the synthetic sensitive series' standard deviation, undefined for one row
         if (options.SensitiveColumns is { Count: > 0 } && train is not null && synth.RowCount < 2)
             throw new InvalidInputException("too-few-rows", $"attribute inference (sensitive series) needs at least 2 synthetic rows; the synthetic set has {synth.RowCount}");
+        if (options.Dp is { } dp && !(double.IsFinite(dp.Epsilon) && dp.Epsilon >= 0 && dp.Delta is >= 0 and < 1))
+            throw new InvalidInputException("invalid-option", FormattableString.Invariant($"the model's DP statement needs a finite epsilon >= 0 and delta in [0, 1); got epsilon {dp.Epsilon}, delta {dp.Delta}"));
         if (options.UtilityLags < 1 || options.ImportanceRepeats < 1)
             throw new InvalidInputException("invalid-option", "utility lags and importance repeats must be at least 1");
 
@@ -145,6 +147,7 @@ public static class Evaluator
                 Audit = PrivacyAudit.Run(synth, train, real, options.Seed, options.HoldoutSha256, options.MaxDegreeOfParallelism),
             };
             privacy = Attacks(privacy, synth, train, real, options);
+            privacy = Gates(privacy, options.Dp);
             dcrHistogram = Histogram(Sorted(toTrain), Sorted(toHoldout), options.HistogramBins);
         }
 
@@ -205,6 +208,28 @@ public static class Evaluator
                 OutlierRisk = OutlierRisk.Run(synth, train, real, options.Seed, maxSynthetic: options.MembershipMaxSynthetic, maxDegreeOfParallelism: dop),
             };
         }
+        return privacy;
+    }
+
+    // RELIABILITY.md PRIV-7: each membership attack's gate (chance bound, and DP-12 with the model's ε), a failed gate a
+    // privacy warning beside the DCR share's (privacy.warnings)
+    private static PrivacyReport Gates(PrivacyReport privacy, DpGuarantee? dp)
+    {
+        var warnings = new List<string>();
+        if (privacy.Membership is { Members: > 0 } mia)
+        {
+            var gate = MembershipGate.Check(mia.Members, mia.TprAtFpr10, mia.TprAtFpr01, dp);
+            privacy = privacy with { Membership = mia with { Gate = gate } };
+            if (gate.Warning(mia.Attack, mia.TprAtFpr10, mia.TprAtFpr01) is { } w) warnings.Add(w);
+        }
+        if (privacy.Shadow is { Members: > 0 } sh)
+        {
+            var gate = MembershipGate.Check(sh.Members, sh.TprAtFpr10, sh.TprAtFpr01, dp);
+            privacy = privacy with { Shadow = sh with { Gate = gate } };
+            if (gate.Warning(sh.Attack, sh.TprAtFpr10, sh.TprAtFpr01) is { } w) warnings.Add(w);
+        }
+        if (warnings.Count > 0 && privacy.Audit is { } audit)
+            privacy = privacy with { Audit = audit with { Warnings = [.. audit.Warnings, .. warnings] } };
         return privacy;
     }
 

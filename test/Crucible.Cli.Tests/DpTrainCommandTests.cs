@@ -65,6 +65,25 @@ public sealed class DpTrainCommandTests : IDisposable
             evaluation.GetProperty("inputs").EnumerateArray().Select(f => f.GetProperty("path").GetString()));
         Assert.False(evaluation.TryGetProperty("dp", out _)); // the statement belongs to the training run
         Assert.Equal(0, Crucible("verify-run", ManifestPath(evaluated.Stdout)).Exit);
+        // PRIV-7/DP-12: the model's (epsilon, delta) reach both membership gates, which check TPR <= e^eps*FPR + delta (+ the CI half-width)
+        using (var evaluatedReport = JsonDocument.Parse(File.ReadAllText(report)))
+        {
+            foreach (var attack in new[] { "membership_inference", "shadow_membership_inference" })
+            {
+                var gate = evaluatedReport.RootElement.GetProperty("privacy").GetProperty(attack).GetProperty("gate");
+                Assert.Equal(p.GetProperty("epsilon").GetDouble(), gate.GetProperty("epsilon").GetDouble());
+                Assert.Equal(1e-4, gate.GetProperty("delta").GetDouble());
+                Assert.True(gate.GetProperty("dp_bound_fpr_1pct").GetDouble() > Math.Exp(p.GetProperty("epsilon").GetDouble()) * 0.01);
+                Assert.Contains("DP-12", gate.GetProperty("rule").GetString(), StringComparison.Ordinal);
+            }
+        }
+        Assert.Contains("DP-12 ≤", evaluated.Stdout, StringComparison.Ordinal);
+        // --model without --shadow-models: the model is read for its DP statement alone
+        var withoutShadows = Crucible("evaluate", "--real", real, "--synthetic", synthetic, "--train", data, "--model", model, "--out", report);
+        Assert.True(withoutShadows.Exit == 0, withoutShadows.Stderr);
+        using (var evaluatedReport = JsonDocument.Parse(File.ReadAllText(report)))
+            Assert.Equal(p.GetProperty("epsilon").GetDouble(),
+                evaluatedReport.RootElement.GetProperty("privacy").GetProperty("membership_inference").GetProperty("gate").GetProperty("epsilon").GetDouble());
         Assert.Contains("loss withheld", stdout, StringComparison.Ordinal);
         var log = Crucible("audit", "log", "--json");
         Assert.Contains("-DP per record", log.Stdout, StringComparison.Ordinal); // the run.completed entry carries the statement
@@ -217,6 +236,14 @@ public sealed class DpTrainCommandTests : IDisposable
         using var doc = JsonDocument.Parse(File.ReadAllText(json));
         var privacy = doc.RootElement.GetProperty("privacy");
         Assert.Equal(2, privacy.GetProperty("shadow_membership_inference").GetProperty("shadow_models").GetInt32());
+        // PRIV-7: each attack carries its gate; a model without DP has no epsilon, so the chance bound alone
+        foreach (var attack in new[] { "membership_inference", "shadow_membership_inference" })
+        {
+            var gate = privacy.GetProperty(attack).GetProperty("gate");
+            Assert.Equal(0.1 + global::Crucible.Evaluation.Privacy.MembershipGate.HalfWidth(gate.GetProperty("members").GetInt32(), 0.1), gate.GetProperty("bound").GetDouble(), 12);
+            Assert.False(gate.TryGetProperty("epsilon", out _));
+            Assert.Equal(gate.GetProperty("passed").GetBoolean(), gate.GetProperty("within_chance").GetBoolean());
+        }
         Assert.Equal("B", privacy.GetProperty("attribute_inference")[0].GetProperty("column").GetString());
         Assert.True(privacy.TryGetProperty("outlier_risk", out _));
 

@@ -64,7 +64,7 @@ internal static class EvaluateCommand
 
         public readonly Option<string> Model = new("--model")
         {
-            Description = "The model folder that produced --synthetic: its config trains the shadow generators of --shadow-models",
+            Description = "The model folder that produced --synthetic: its config trains the shadow generators of --shadow-models, and its DP statement (epsilon, delta), when it has one, adds the DP-12 bound to the membership gates",
         };
 
         public readonly Option<int> ShadowModels = new("--shadow-models")
@@ -231,17 +231,25 @@ internal static class EvaluateCommand
             if (ShadowModels < 0) throw new InvalidInputException("OPT-E", "--shadow-models must be 0 or more");
             ShadowGenerator? shadow = null;
             string? modelPath = null, modelId = null;
+            DpGuarantee? dp = null;
             if (ShadowModels > 0)
             {
                 if (train is null) throw new InvalidInputException("OPT-E", "--shadow-models needs --train FILE");
-                modelPath = ModelPath ?? throw new InvalidInputException("OPT-E", "--shadow-models needs --model DIR (the generator whose training the shadows repeat)");
+                if (ModelPath is null) throw new InvalidInputException("OPT-E", "--shadow-models needs --model DIR (the generator whose training the shadows repeat)");
+            }
+            if (ModelPath is not null)
+            {
+                modelPath = ModelPath;
                 var model = DiffusionGenerator.Load(modelPath);
                 modelId = model.ModelId;
-                shadow = ShadowGenerators.FromModel(model.Manifest, ShadowSteps);
+                if (ShadowModels > 0) shadow = ShadowGenerators.FromModel(model.Manifest, ShadowSteps);
+                // PRIV-7/DP-12: a model trained with DP carries its (ε, δ); the membership gates check TPR ≤ e^ε·FPR + δ
+                if (model.Manifest.Privacy is { } statement) dp = new DpGuarantee(statement.Epsilon, statement.Delta);
             }
 
             return new PreparedEvaluation(this, real, synthetic, train, thresholds, segments, shadow, modelPath, modelId, FileHash.Sha256(RealPath))
             {
+                Dp = dp,
                 Reordered = reordered,
                 // the same file (by full path) on both sides: allowed, but every fidelity metric compares it with itself
                 Warnings = string.Equals(Path.GetFullPath(RealPath), Path.GetFullPath(SyntheticPath), StringComparison.Ordinal) ? [SameFileWarning] : [],
@@ -263,13 +271,16 @@ internal static class EvaluateCommand
         /// <summary>Warnings about the inputs (<see cref="SameFileWarning"/>), carried into the report's <c>warnings</c>.</summary>
         public IReadOnlyList<string> Warnings { get; init; } = [];
 
+        /// <summary>The DP statement of the --model folder's manifest, when it has one (the membership gates' DP-12 check).</summary>
+        public DpGuarantee? Dp { get; init; }
+
         /// <summary>The report and, with declared thresholds, their verdicts.</summary>
         public (EvaluationReport Report, IReadOnlyList<ThresholdVerdict>? Verdicts) Evaluate()
         {
             var report = Evaluator.Evaluate(new EvaluationInput(Real, Synthetic, Train), new EvaluationOptions
             {
                 HoldoutSha256 = RealSha256, Alpha = Request.Alpha, Segments = Segments, SensitiveColumns = Request.Sensitive, ShadowGenerator = Shadow,
-                ShadowModels = Math.Max(1, Request.ShadowModels),
+                ShadowModels = Math.Max(1, Request.ShadowModels), Dp = Dp,
             });
             if (Warnings.Count > 0) report = report with { Warnings = Warnings };
             return (report, Thresholds is null ? null : ThresholdCheck.Evaluate(report, Thresholds));
@@ -283,6 +294,11 @@ internal static class EvaluateCommand
             throw new InvalidInputException("OPT-E", $"--alpha takes a number in (0, 1), got '{text}'");
         return alpha;
     }
+
+    // an attack's PRIV-7 gate on the summary line: its bound(s) and passed/FAILED
+    private static string GateSummary(MembershipGate? gate) =>
+        gate is null ? "" : string.Create(CultureInfo.InvariantCulture,
+            $"; gate (PRIV-7) TPR ≤ {gate.Bound:G4}{(gate.DpBoundFpr10 is { } b10 ? $", DP-12 ≤ {b10:G4} / {gate.DpBoundFpr01:G4} at epsilon {gate.Dp!.Epsilon:G4}" : "")}: {(gate.Passed ? "passed" : "FAILED")}");
 
     private static void WriteSummary(TextWriter o, EvaluationReport r, IReadOnlyList<ThresholdVerdict>? verdicts, string outPath, string? htmlPath)
     {
@@ -304,9 +320,9 @@ internal static class EvaluateCommand
             foreach (var warning in pa.Warnings) o.WriteLine($"  WARNING {warning}");
         }
         if (r.Privacy?.Membership is { } mia)
-            o.WriteLine(string.Create(inv, $"membership: DOMIAS AUC {mia.Auc:G4}, TPR {mia.TprAtFpr10:G4} at FPR 0.1"));
+            o.WriteLine(string.Create(inv, $"membership: DOMIAS AUC {mia.Auc:G4}, TPR {mia.TprAtFpr10:G4} at FPR 0.1{GateSummary(mia.Gate)}"));
         if (r.Privacy?.Shadow is { } sh)
-            o.WriteLine(string.Create(inv, $"shadow MIA: AUC {sh.Auc:G4}, TPR {sh.TprAtFpr10:G4} at FPR 0.1, {sh.TprAtFpr01:G4} at FPR 0.01 ({sh.ShadowModels} shadows)"));
+            o.WriteLine(string.Create(inv, $"shadow MIA: AUC {sh.Auc:G4}, TPR {sh.TprAtFpr10:G4} at FPR 0.1, {sh.TprAtFpr01:G4} at FPR 0.01 ({sh.ShadowModels} shadows){GateSummary(sh.Gate)}"));
         foreach (var a in r.Privacy?.AttributeInference ?? [])
             o.WriteLine(string.Create(inv,
                 $"attribute:  {a.Column}: success train {a.Attack.Value:G4}, holdout {a.Control.Value:G4}, baseline {a.Baseline.Value:G4}; risk {Math.Clamp(a.Risk.Value, 0, 1):G4}{(a.Trusted ? "" : " (untrusted)")}"));

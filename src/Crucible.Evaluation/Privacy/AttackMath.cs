@@ -18,9 +18,25 @@ public readonly record struct SuccessRate(double Value, double Error)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(total);
         if (successes < 0 || successes > total) throw new ArgumentOutOfRangeException(nameof(successes));
+        return WilsonCore(total, successes);
+    }
+
+    /// <summary>
+    /// The same Wilson interval for an observed proportion <paramref name="proportion"/> of <paramref name="total"/> rather
+    /// than a count (k = p·n need not be whole: the interval of a hypothesised rate, as the membership gate's null TPR).
+    /// </summary>
+    public static SuccessRate WilsonOfProportion(int total, double proportion)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(total);
+        if (!(proportion is >= 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(proportion), proportion, "a proportion is in [0, 1]");
+        return WilsonCore(total, proportion * total);
+    }
+
+    private static SuccessRate WilsonCore(int total, double successes)
+    {
         const double z2 = Z95 * Z95;
         var denominator = total + z2;
-        var variance = (double)successes * (total - successes) / total;
+        var variance = successes * (total - successes) / total;
         return new SuccessRate((successes + (0.5 * z2)) / denominator, Z95 / denominator * Math.Sqrt(variance + (0.25 * z2)));
     }
 

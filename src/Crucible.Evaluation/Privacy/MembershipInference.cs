@@ -16,7 +16,11 @@ namespace Crucible.Evaluation.Privacy;
 /// <param name="TprAtFpr10">The highest TPR of a ROC point with FPR ≤ 0.1.</param>
 /// <param name="TprAtFpr01">The highest TPR of a ROC point with FPR ≤ 0.01.</param>
 public sealed record MembershipReport(string Attack, int Members, int NonMembers, int Reference, int SyntheticUsed,
-    double Auc, double TprAtFpr10, double TprAtFpr01);
+    double Auc, double TprAtFpr10, double TprAtFpr01)
+{
+    /// <summary>The PRIV-7 gate (<see cref="MembershipGate.Check"/>), set by the evaluator; null when not checked.</summary>
+    public MembershipGate? Gate { get; init; }
+}
 
 /// <summary>
 /// A DOMIAS-style density-ratio membership attack (van Breugel et al., AISTATS 2023; synthcity's <c>DomiasMIA</c> with

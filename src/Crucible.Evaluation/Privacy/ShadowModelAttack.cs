@@ -21,6 +21,9 @@ public sealed record ShadowAttackReport(int ShadowModels, int ShadowTrainRows, i
 {
     /// <summary>The attack's name.</summary>
     public string Attack => "shadow-knn-logistic";
+
+    /// <summary>The PRIV-7 gate (<see cref="MembershipGate.Check"/>), set by the evaluator; null when not checked.</summary>
+    public MembershipGate? Gate { get; init; }
 }
 
 /// <summary>

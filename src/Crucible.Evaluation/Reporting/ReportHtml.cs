@@ -144,7 +144,7 @@ public static class ReportHtml
                 sb.Append(".</p>");
                 if (pv.Audit is { } audit) AuditParagraphs(sb, audit);
                 if (pv.Membership is { } mia)
-                    sb.Append(inv, $"<p id=\"membership\">Membership inference (DOMIAS-style density ratio, Gaussian KDE; {mia.Members} train rows as members against {mia.NonMembers} holdout rows, reference density on {mia.Reference} other holdout rows, synthetic density on {mia.SyntheticUsed} rows): ROC AUC {N(mia.Auc)} (0.5: no leakage), TPR {N(mia.TprAtFpr10)} at FPR 0.1, {N(mia.TprAtFpr01)} at FPR 0.01.</p>");
+                    sb.Append(inv, $"<p id=\"membership\">Membership inference (DOMIAS-style density ratio, Gaussian KDE; {mia.Members} train rows as members against {mia.NonMembers} holdout rows, reference density on {mia.Reference} other holdout rows, synthetic density on {mia.SyntheticUsed} rows): ROC AUC {N(mia.Auc)} (0.5: no leakage), TPR {N(mia.TprAtFpr10)} at FPR 0.1, {N(mia.TprAtFpr01)} at FPR 0.01.{GateText(mia.Gate)}</p>");
                 else if (pv.MembershipSkipped is { } why)
                     sb.Append("<p id=\"membership\">Membership inference not run: ").Append(E(why)).Append(".</p>");
                 Attacks(sb, pv);
@@ -182,7 +182,7 @@ public static class ReportHtml
     {
         var inv = CultureInfo.InvariantCulture;
         if (pv.Shadow is { } sh)
-            sb.Append(inv, $"<p id=\"shadow\">Shadow-model membership inference ({sh.ShadowModels} shadow generators of the same kind, each trained on {sh.ShadowTrainRows} holdout rows of known membership; a logistic classifier on each record's distances to its 1st–10th nearest synthetic rows, fitted on {sh.ClassifierRows} shadow examples, training AUC {N(sh.ClassifierTrainAuc)}), applied to {sh.Members} train rows against {sh.NonMembers} holdout rows: ROC AUC {N(sh.Auc)} (0.5: no leakage), TPR {N(sh.TprAtFpr10)} at FPR 0.1, {N(sh.TprAtFpr01)} at FPR 0.01.</p>");
+            sb.Append(inv, $"<p id=\"shadow\">Shadow-model membership inference ({sh.ShadowModels} shadow generators of the same kind, each trained on {sh.ShadowTrainRows} holdout rows of known membership; a logistic classifier on each record's distances to its 1st–10th nearest synthetic rows, fitted on {sh.ClassifierRows} shadow examples, training AUC {N(sh.ClassifierTrainAuc)}), applied to {sh.Members} train rows against {sh.NonMembers} holdout rows: ROC AUC {N(sh.Auc)} (0.5: no leakage), TPR {N(sh.TprAtFpr10)} at FPR 0.1, {N(sh.TprAtFpr01)} at FPR 0.01.{GateText(sh.Gate)}</p>");
         else if (pv.ShadowSkipped is { } why)
             sb.Append("<p id=\"shadow\">Shadow-model attack not run: ").Append(E(why)).Append(".</p>");
         if (pv.AttributeInference is { Count: > 0 } list)
@@ -263,6 +263,10 @@ public static class ReportHtml
         for (var i = 0; i < counts.Length; i++) result[i] = total == 0 ? 0 : counts[i] / (total * (edges[i + 1] - edges[i]));
         return result;
     }
+
+    // an attack's PRIV-7 gate as a sentence: its rule and pass/fail
+    private static string GateText(Privacy.MembershipGate? gate) =>
+        gate is null ? "" : $" Gate (PRIV-7): {E(gate.Rule)}: <span class=\"{(gate.Passed ? "pass" : "fail")}\">{(gate.Passed ? "passed" : "failed")}</span>.";
 
     private static string N(double v) => double.IsNaN(v) ? "NaN" : v.ToString("G6", CultureInfo.InvariantCulture);
 

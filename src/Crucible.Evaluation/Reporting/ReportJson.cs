@@ -72,6 +72,7 @@ public static class ReportJson
                     w.WriteNumber("non_members", mia.NonMembers);
                     w.WriteNumber("reference", mia.Reference);
                     w.WriteNumber("synthetic_used", mia.SyntheticUsed);
+                    Gate(w, mia.Gate);
                     Provenance(w, p, Privacy.PrivacyAudit.MembershipThreatModel);
                     w.WriteEndObject();
                 }
@@ -287,6 +288,7 @@ public static class ReportJson
             w.WriteNumber("non_members", sh.NonMembers);
             w.WriteNumber("classifier_rows", sh.ClassifierRows);
             Number(w, "classifier_train_auc", sh.ClassifierTrainAuc);
+            Gate(w, sh.Gate);
             Provenance(w, p, Privacy.PrivacyAudit.ShadowThreatModel);
             w.WriteEndObject();
         }
@@ -459,6 +461,28 @@ public static class ReportJson
         w.WriteNumber("reference_rows", referenceRows);
         fields();
         w.WriteString("holdout_sha256", hash);
+        w.WriteEndObject();
+    }
+
+    // an attack's PRIV-7 gate: {bound, passed, rule, members, within_chance} and, with the model's DP statement,
+    // {epsilon, delta, dp_bound_fpr_10pct, dp_bound_fpr_1pct, within_dp}
+    private static void Gate(Utf8JsonWriter w, Privacy.MembershipGate? gate)
+    {
+        if (gate is null) return;
+        w.WriteStartObject("gate");
+        Number(w, "bound", gate.Bound);
+        w.WriteBoolean("passed", gate.Passed);
+        w.WriteString("rule", gate.Rule);
+        w.WriteNumber("members", gate.Members);
+        w.WriteBoolean("within_chance", gate.WithinChance);
+        if (gate.Dp is { } dp)
+        {
+            Number(w, "epsilon", dp.Epsilon);
+            Number(w, "delta", dp.Delta);
+            Number(w, "dp_bound_fpr_10pct", gate.DpBoundFpr10 ?? double.NaN);
+            Number(w, "dp_bound_fpr_1pct", gate.DpBoundFpr01 ?? double.NaN);
+            w.WriteBoolean("within_dp", gate.WithinDp == true);
+        }
         w.WriteEndObject();
     }
 
