@@ -34,22 +34,7 @@ public sealed class ConditionalSequenceBenchmark : IBenchmarkCommand
         int threads = Args.Int(args, "--threads", Environment.ProcessorCount);
         using var limit = EngineThreads.Limit(threads);
 
-        // the demo's data and features (DemoCommand.DemoDataSet): train to 2017-12-31, a one-window embargo
-        const int Window = 20;
-        string[] features = ["DFF", "TERM", "RV20"];
-        var (percent, state) = DemoData.Load();
-        var returns = percent.ToLogReturns(InputKind.PercentReturns);
-        var split = TimeSplitter.TrainHoldout(returns, new DateOnly(2017, 12, 31), embargoRows: Window, window: Window);
-        var train = split.Train(returns);
-        var conditions = EconomicState.Build(state, train, features);
-        var archetypes = CrisisArchetypes.Compute(EconomicState.Build(state, returns, features));
-        var options = new SequenceGeneratorOptions
-        {
-            Window = Window,
-            ConditionNoise = 0,
-            GuidanceScale = 1,
-            Training = new SequenceGeneratorOptions().Training with { Steps = steps },
-        };
+        var (train, conditions, archetypes, options) = DemoSetup(steps);
 
         int gc0 = GC.CollectionCount(0), gc1 = GC.CollectionCount(1), gc2 = GC.CollectionCount(2);
         long allocated = GC.GetTotalAllocatedBytes(precise: true);
@@ -76,6 +61,30 @@ public sealed class ConditionalSequenceBenchmark : IBenchmarkCommand
     }
 
     // the drawn values' bits, row by row
+    /// <summary>
+    /// The demo's data and features (DemoCommand.DemoDataSet): train to 2017-12-31 with a one-window embargo, the
+    /// conditions and archetypes, and the demo's generator options at <paramref name="steps"/> training steps.
+    /// </summary>
+    internal static (TimeSeriesFrame Train, TimeSeriesFrame Conditions, IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>> Archetypes, SequenceGeneratorOptions Options) DemoSetup(int steps)
+    {
+        const int Window = 20;
+        string[] features = ["DFF", "TERM", "RV20"];
+        var (percent, state) = DemoData.Load();
+        var returns = percent.ToLogReturns(InputKind.PercentReturns);
+        var split = TimeSplitter.TrainHoldout(returns, new DateOnly(2017, 12, 31), embargoRows: Window, window: Window);
+        var train = split.Train(returns);
+        var conditions = EconomicState.Build(state, train, features);
+        var archetypes = CrisisArchetypes.Compute(EconomicState.Build(state, returns, features));
+        var options = new SequenceGeneratorOptions
+        {
+            Window = Window,
+            ConditionNoise = 0,
+            GuidanceScale = 1,
+            Training = new SequenceGeneratorOptions().Training with { Steps = steps },
+        };
+        return (train, conditions, archetypes, options);
+    }
+
     internal static string Hash(TimeSeriesFrame frame)
     {
         using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);

@@ -39,21 +39,7 @@ public sealed class SequenceSampleBenchmark : IBenchmarkCommand
         using var limit = EngineThreads.Limit(threads);
 
         // the demo's data and features, as seq-demo
-        const int Window = 20;
-        string[] features = ["DFF", "TERM", "RV20"];
-        var (percent, state) = DemoData.Load();
-        var returns = percent.ToLogReturns(InputKind.PercentReturns);
-        var split = TimeSplitter.TrainHoldout(returns, new DateOnly(2017, 12, 31), embargoRows: Window, window: Window);
-        var train = split.Train(returns);
-        var conditions = EconomicState.Build(state, train, features);
-        var archetypes = CrisisArchetypes.Compute(EconomicState.Build(state, returns, features));
-        var options = new SequenceGeneratorOptions
-        {
-            Window = Window,
-            ConditionNoise = 0,
-            GuidanceScale = 1,
-            Training = new SequenceGeneratorOptions().Training with { Steps = steps },
-        };
+        var (train, conditions, archetypes, options) = ConditionalSequenceBenchmark.DemoSetup(steps);
         var generator = new SequenceGenerator(options).Fit(train, conditions, archetypes);
 
         var parts = new List<string>();
