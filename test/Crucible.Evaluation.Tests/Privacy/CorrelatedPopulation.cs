@@ -2,7 +2,7 @@ using Crucible.Tensors.Random;
 
 namespace Crucible.Evaluation.Tests.Privacy;
 
-/// <summary>The synthetic populations of the privacy tests (<see cref="PrivacyAttackTests"/>, <see cref="PrivacyAuditTests"/>).</summary>
+/// <summary>The synthetic populations of the privacy tests (<see cref="PrivacyAttackTests"/>, <see cref="PrivacyAuditTests"/>, <see cref="MembershipGateTests"/>) and their memorising generator.</summary>
 internal static class CorrelatedPopulation
 {
     /// <summary>
@@ -21,5 +21,20 @@ internal static class CorrelatedPopulation
         }
 
         return new SeriesSet(names, columns);
+    }
+
+    /// <summary>A memorising generator: train rows drawn with replacement plus noise of std <paramref name="jitter"/>.</summary>
+    public static SeriesSet Copies(SeriesSet train, int count, ulong seed, double jitter = 0.05)
+    {
+        var rng = new Philox(seed, 11);
+        var columns = new double[train.SeriesCount][];
+        for (var j = 0; j < columns.Length; j++) columns[j] = new double[count];
+        for (var i = 0; i < count; i++)
+        {
+            var r = rng.NextInt(train.RowCount);
+            for (var j = 0; j < columns.Length; j++) columns[j][i] = train.Columns[j][r] + (jitter * rng.NextNormal());
+        }
+
+        return new SeriesSet(train.Names, columns);
     }
 }

@@ -13,20 +13,7 @@ public sealed class MembershipGateTests(Xunit.Abstractions.ITestOutputHelper out
 {
     private static SeriesSet Population(int n, ulong seed) => CorrelatedPopulation.Sample(n, seed, 9, ["a", "b", "c", "d"], 0.7, 0.7);
 
-    // train rows drawn with replacement plus small noise: a generator that memorises
-    private static SeriesSet Copies(SeriesSet train, int count, ulong seed, double jitter = 0.05)
-    {
-        var rng = new Philox(seed, 11);
-        var columns = new double[train.SeriesCount][];
-        for (var j = 0; j < columns.Length; j++) columns[j] = new double[count];
-        for (var i = 0; i < count; i++)
-        {
-            var r = rng.NextInt(train.RowCount);
-            for (var j = 0; j < columns.Length; j++) columns[j][i] = train.Columns[j][r] + (jitter * rng.NextNormal());
-        }
-
-        return new SeriesSet(train.Names, columns);
-    }
+    private static SeriesSet Copies(SeriesSet train, int count, ulong seed, double jitter = 0.05) => CorrelatedPopulation.Copies(train, count, seed, jitter);
 
     // RELIABILITY PRIV-7
     [Fact]
