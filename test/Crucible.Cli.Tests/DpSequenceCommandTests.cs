@@ -68,6 +68,21 @@ public sealed class DpSequenceCommandTests : IDisposable
 
         AssertRunRecordsDpAndRecomputes(stdout, p);
 
+        // PRIV-7/DP-12: evaluate --model reads a sequence model's DP statement for the membership gate, as a tabular one's
+        string real = TestPrices.Returns(Path.Combine(_dir, "real.csv"), 200, seed: 1), synthetic = TestPrices.Returns(Path.Combine(_dir, "synthetic.csv"), 200, seed: 2),
+            train = TestPrices.Returns(Path.Combine(_dir, "train.csv"), 200, seed: 3), report = Path.Combine(_dir, "report.json");
+        var evaluated = Crucible("evaluate", "--real", real, "--synthetic", synthetic, "--train", train, "--model", model, "--out", report);
+        Assert.True(evaluated.Exit == 0, evaluated.Stderr);
+        using (var evaluation = JsonDocument.Parse(File.ReadAllText(report)))
+        {
+            var gate = evaluation.RootElement.GetProperty("privacy").GetProperty("membership_inference").GetProperty("gate");
+            Assert.Equal(p.GetProperty("epsilon").GetDouble(), gate.GetProperty("epsilon").GetDouble());
+            Assert.Equal(1e-4, gate.GetProperty("delta").GetDouble());
+        }
+
+        var recomputed = Crucible("verify-run", ManifestPath(evaluated.Stdout), "--recompute");
+        Assert.True(recomputed.Exit == 0, recomputed.Stdout + recomputed.Stderr);
+
         // DP-10: the model card carries the sequence statement
         var card = Path.Combine(_dir, "card.md");
         var carded = Crucible("model-card", "--model", model, "--out", card);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Crucible.Data;
+using Crucible.Diffusion.Sequence;
 using Crucible.Diffusion.Tabular;
 using Crucible.Data.Segments;
 using Crucible.Evaluation;
@@ -240,11 +241,22 @@ internal static class EvaluateCommand
             if (ModelPath is not null)
             {
                 modelPath = ModelPath;
-                var model = DiffusionGenerator.Load(modelPath);
-                modelId = model.ModelId;
-                if (ShadowModels > 0) shadow = ShadowGenerators.FromModel(model.Manifest, ShadowSteps);
-                // PRIV-7/DP-12: a model trained with DP carries its (ε, δ); the membership gates check TPR ≤ e^ε·FPR + δ
-                if (model.Manifest.Privacy is { } statement) dp = new DpGuarantee(statement.Epsilon, statement.Delta);
+                // PRIV-7/DP-12: a model trained with DP carries its (ε, δ); the membership gates check TPR ≤ e^ε·FPR + δ.
+                // A sequence model gives its statement; shadows repeat a tabular model's training only.
+                PrivacyManifest? statement;
+                if (ShadowModels == 0 && Directory.Exists(modelPath) && SequenceGenerator.ReadKind(modelPath) == SequenceGenerator.KindName)
+                {
+                    var sequence = SequenceGenerator.Load(modelPath);
+                    (modelId, statement) = (sequence.ModelId, sequence.Manifest.Privacy);
+                }
+                else
+                {
+                    var model = DiffusionGenerator.Load(modelPath);
+                    (modelId, statement) = (model.ModelId, model.Manifest.Privacy);
+                    if (ShadowModels > 0) shadow = ShadowGenerators.FromModel(model.Manifest, ShadowSteps);
+                }
+
+                if (statement is not null) dp = new DpGuarantee(statement.Epsilon, statement.Delta);
             }
 
             return new PreparedEvaluation(this, real, synthetic, train, thresholds, segments, shadow, modelPath, modelId, FileHash.Sha256(RealPath))
