@@ -164,6 +164,12 @@ internal static class TrainCommand
         return command;
     }
 
+    // --checkpoint FILE: resuming from an existing file is said on stderr (stdout's summary lines stay as they are)
+    private static CheckpointOptions? Checkpoint(string? path, int every, int steps) => path is null ? null : new CheckpointOptions(path, every)
+    {
+        Resumed = done => Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"resuming from step {done} of {steps} (checkpoint {path})")),
+    };
+
     // the model folder --out replaces its weights and manifest: neither may be a file the run reads (checked before training)
     // and the system must take them (a refusal fails now, not after the minutes of training)
     private static void CheckModelFolder(string folder, params string?[] inputs)
@@ -237,7 +243,7 @@ internal static class TrainCommand
         if (dialect is not null) config["csv"] = dialect; // only when given: earlier manifests' configs stay as they were
         var run = RunManifests.Start(home, "train", config, options.Seed).AddInput(path);
         run.Outcome = new System.Text.Json.Nodes.JsonObject { ["data_quality"] = dataQuality };
-        var checkpoint = parse.GetValue(o.Checkpoint) is { } ckpt ? new CheckpointOptions(ckpt, every) : null;
+        var checkpoint = Checkpoint(parse.GetValue(o.Checkpoint), every, options.Training.Steps);
         var clock = Stopwatch.StartNew();
         generator.Fit(train, provenance, TrainingProgressBar.ForStandardError(), checkpoint);
         double seconds = clock.Elapsed.TotalSeconds;
@@ -465,7 +471,7 @@ internal static class TrainCommand
             if (names is { Length: 0 }) throw new InvalidInputException("OPT-E", "--state-columns names no feature");
         }
 
-        var checkpoint = parse.GetValue(o.Checkpoint) is { } ckpt ? new CheckpointOptions(ckpt, every) : null;
+        var checkpoint = Checkpoint(parse.GetValue(o.Checkpoint), every, options.Training.Steps);
         SequenceTrainingResult trained;
         try
         {
