@@ -217,6 +217,9 @@ public sealed class DpTrainCommandTests : IDisposable
         Refused("privacy.delta: error [DP-E-BUDGET]: delta 0.01 is not below 1/N", "--dp-delta", "--config", config, "--steps", "2", "--dp-budget", "3");
         File.WriteAllText(config, """{"hidden": 16, "blocks": 1, "time_embedding": 8, "diffusion_steps": 50, "training": {"batch_size": 20, "warmup_steps": 2}, "transform": "none", "volatility_adaptive": false, "whiten": false, "privacy": {"noise_multiplier": 0.5, "epsilon_budget": 3}}""");
         Refused("privacy.epsilon_budget: error [DP-E-BUDGET]: the configuration spends epsilon", "--dp-budget", "--config", config, "--dp-delta", "1e-4", "--steps", "100000");
+        // the default budget (no config file, or one without the key) is named by the flag that would change it
+        Refused("--dp-budget: error [DP-E-BUDGET]: the configuration spends epsilon", "privacy.epsilon_budget", "--dp-noise-multiplier", "0.5", "--dp-delta", "1e-4", "--steps", "100000");
+        Refused("--dp-budget: error [DP-E-BUDGET]: the configuration spends epsilon", "privacy.epsilon_budget", "--config", SmallConfig(), "--dp-noise-multiplier", "0.5", "--dp-delta", "1e-4", "--steps", "100000");
     }
 
     [Fact]

@@ -211,6 +211,32 @@ public sealed class EvaluateCommandTests : IDisposable
     }
 
     [Fact]
+    public void Evaluate_ARealSetTooSmallForItsMetrics_WarnsOnStderrAndInTheReport_AndExitsZero()
+    {
+        // one real row: every figure of the report is noise (no tail, no kurtosis, a KS of steps of 1/1)
+        string real = Write("one-row.csv", "date,EQ_US,EQ_EU,EQ_JP,RATES_10Y,CREDIT_HY\n2020-01-01,0.01,-0.02,0.003,0.001,-0.004\n");
+        const string warning = "the real set has 1 rows, fewer than the 100 its metrics need to mean anything (an α = 0.99 VaR/ES needs ⌈1/(1 − α)⌉ rows for one observation in the tail, skewness and kurtosis at least 4): its fidelity, tail and risk figures are noise";
+        var json = Temp("small/report.json");
+        var (code, _, stderr) = Crucible("evaluate", "--real", real, "--synthetic", Fixture("synthetic.csv"), "--out", json);
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"warning: {warning}", stderr, StringComparison.Ordinal);
+        using (var doc = JsonDocument.Parse(File.ReadAllText(json)))
+            Assert.Equal([warning], doc.RootElement.GetProperty("warnings").EnumerateArray().Select(w => w.GetString()));
+
+        // the threshold follows --alpha (⌈1/(1 − 0.95)⌉ = 20 rows): 19 synthetic rows warn, 20 do not
+        string[] lines = File.ReadAllLines(Fixture("synthetic.csv"));
+        string syn19 = Write("syn19.csv", string.Join('\n', lines.Take(20)) + "\n"), syn20 = Write("syn20.csv", string.Join('\n', lines.Take(21)) + "\n");
+        var few = Crucible("evaluate", "--real", Fixture("real.csv"), "--synthetic", syn19, "--alpha", "0.95", "--out", Temp("few/report.json"));
+        Assert.True(few.Exit == 0, few.Stderr);
+        Assert.Contains("warning: the synthetic set has 19 rows, fewer than the 20 its metrics need", few.Stderr, StringComparison.Ordinal);
+        var enough = Crucible("evaluate", "--real", Fixture("real.csv"), "--synthetic", syn20, "--alpha", "0.95", "--out", Temp("enough/report.json"));
+        Assert.True(enough.Exit == 0, enough.Stderr);
+        Assert.DoesNotContain("warning", enough.Stderr, StringComparison.Ordinal);
+        using var full = JsonDocument.Parse(File.ReadAllText(Temp("enough/report.json")));
+        Assert.False(full.RootElement.TryGetProperty("warnings", out _));
+    }
+
+    [Fact]
     public void Evaluate_ADifferentSetOfSeries_IsRefused_NamingEveryMissingAndExtraSeries()
     {
         var synthetic = Write("other-set.csv", "date,CREDIT_HY,EQ_US,EQ_EU,RATES_2Y,FX_EUR\n2020-01-01,0.1,0.2,0.3,0.4,0.5\n");

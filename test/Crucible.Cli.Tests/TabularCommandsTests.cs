@@ -38,6 +38,24 @@ public sealed class TabularCommandsTests : IDisposable
     }
 
     [Fact]
+    public void Train_ResumingFromACheckpoint_SaysSoOnStderr_LeavingStdoutAsIs()
+    {
+        string data = PriceFile(), config = SmallConfig(), checkpoint = Path.Combine(_dir, "train.ckpt");
+        string[] args = ["train", "--data", data, "--seed", "3", .. Small, config, "--checkpoint", checkpoint, "--checkpoint-every", "10", "--out"];
+        var fresh = Crucible([.. args, Path.Combine(_dir, "m1")]);
+        Assert.True(fresh.Exit == 0, fresh.Stderr);
+        Assert.DoesNotContain("resuming", fresh.Stderr + fresh.Stdout, StringComparison.Ordinal); // no checkpoint yet: a fresh start
+        Assert.True(File.Exists(checkpoint));
+
+        var resumed = Crucible([.. args, Path.Combine(_dir, "m2")]);
+        Assert.True(resumed.Exit == 0, resumed.Stderr);
+        Assert.Contains($"resuming from step 30 of 30 (checkpoint {checkpoint})", resumed.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("resuming", resumed.Stdout, StringComparison.Ordinal);
+        Assert.Equal(fresh.Stdout.Split('\n')[1], resumed.Stdout.Split('\n')[1]); // the "train rows:" line, as before
+        Assert.Equal(Sha(Path.Combine(_dir, "m1", "weights.safetensors")), Sha(Path.Combine(_dir, "m2", "weights.safetensors")));
+    }
+
+    [Fact]
     public void TrainThenGenerate_WritesTheModelFolderAndScenarios_Deterministically()
     {
         string data = PriceFile(), config = SmallConfig();

@@ -164,6 +164,12 @@ internal static class TrainCommand
         return command;
     }
 
+    // --checkpoint FILE: resuming from an existing file is said on stderr (stdout's summary lines stay as they are)
+    private static CheckpointOptions? Checkpoint(string? path, int every, int steps) => path is null ? null : new CheckpointOptions(path, every)
+    {
+        Resumed = done => Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"resuming from step {done} of {steps} (checkpoint {path})")),
+    };
+
     // the model folder --out replaces its weights and manifest: neither may be a file the run reads (checked before training)
     // and the system must take them (a refusal fails now, not after the minutes of training)
     private static void CheckModelFolder(string folder, params string?[] inputs)
@@ -237,7 +243,7 @@ internal static class TrainCommand
         if (dialect is not null) config["csv"] = dialect; // only when given: earlier manifests' configs stay as they were
         var run = RunManifests.Start(home, "train", config, options.Seed).AddInput(path);
         run.Outcome = new System.Text.Json.Nodes.JsonObject { ["data_quality"] = dataQuality };
-        var checkpoint = parse.GetValue(o.Checkpoint) is { } ckpt ? new CheckpointOptions(ckpt, every) : null;
+        var checkpoint = Checkpoint(parse.GetValue(o.Checkpoint), every, options.Training.Steps);
         var clock = Stopwatch.StartNew();
         generator.Fit(train, provenance, TrainingProgressBar.ForStandardError(), checkpoint);
         double seconds = clock.Elapsed.TotalSeconds;
@@ -304,17 +310,45 @@ internal static class TrainCommand
         return dp;
     }
 
-    /// <summary>The <c>--dp-*</c> flag that set the config key <c>privacy.KEY</c> on this command line, or null (the config file's value).</summary>
-    private static Func<string, string?> DpFlagNames(ParseResult parse, Options o) => key => key switch
+    /// <summary>
+    /// The <c>--dp-*</c> flag that names the config key <c>privacy.KEY</c> on this command line: the flag when it set the
+    /// value, and also when the value is the default (no config file, or one without that key), since the flag is then what
+    /// would change it; null when the config file's value is the one in force (named by its key).
+    /// </summary>
+    private static Func<string, string?> DpFlagNames(ParseResult parse, Options o)
     {
-        "target_epsilon" when parse.GetValue(o.DpEpsilon) is not null => "--dp-epsilon",
-        "noise_multiplier" when parse.GetValue(o.DpNoiseMultiplier) is not null => "--dp-noise-multiplier",
-        "delta" when parse.GetValue(o.DpDelta) is not null => "--dp-delta",
-        "max_grad_norm" when parse.GetValue(o.DpMaxGradNorm) is not null => "--dp-max-grad-norm",
-        "epsilon_budget" when parse.GetValue(o.DpBudget) is not null => "--dp-budget",
-        "sample_rate" when parse.GetValue(o.DpSampleRate) is not null => "--dp-sample-rate",
-        _ => null,
-    };
+        string? config = parse.GetValue(o.Config);
+        return key =>
+        {
+            var (flag, given) = key switch
+            {
+                "target_epsilon" => ("--dp-epsilon", parse.GetValue(o.DpEpsilon) is not null),
+                "noise_multiplier" => ("--dp-noise-multiplier", parse.GetValue(o.DpNoiseMultiplier) is not null),
+                "delta" => ("--dp-delta", parse.GetValue(o.DpDelta) is not null),
+                "max_grad_norm" => ("--dp-max-grad-norm", parse.GetValue(o.DpMaxGradNorm) is not null),
+                "epsilon_budget" => ("--dp-budget", parse.GetValue(o.DpBudget) is not null),
+                "sample_rate" => ("--dp-sample-rate", parse.GetValue(o.DpSampleRate) is not null),
+                _ => ((string?)null, false),
+            };
+            return flag is not null && (given || !ConfigSetsPrivacyKey(config, key)) ? flag : null;
+        };
+    }
+
+    // whether the config file (already read and validated by LoadConfig) sets privacy.KEY itself (keys are exact: the
+    // config's JSON options are case-sensitive); false without a config file
+    private static bool ConfigSetsPrivacyKey(string? config, string key)
+    {
+        if (config is null) return false;
+        try
+        {
+            return System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(config)) is System.Text.Json.Nodes.JsonObject root
+                && root["privacy"] is System.Text.Json.Nodes.JsonObject privacy && privacy.ContainsKey(key);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        {
+            return true; // unreadable now: keep the config key, as before
+        }
+    }
 
     // the model joins the home's registry (model.registered), then the model folder's files close the run manifest (with
     // the model id) and run.completed (entry) pins it
@@ -437,7 +471,7 @@ internal static class TrainCommand
             if (names is { Length: 0 }) throw new InvalidInputException("OPT-E", "--state-columns names no feature");
         }
 
-        var checkpoint = parse.GetValue(o.Checkpoint) is { } ckpt ? new CheckpointOptions(ckpt, every) : null;
+        var checkpoint = Checkpoint(parse.GetValue(o.Checkpoint), every, options.Training.Steps);
         SequenceTrainingResult trained;
         try
         {

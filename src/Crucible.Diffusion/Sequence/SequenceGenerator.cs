@@ -760,7 +760,7 @@ public sealed class SequenceGenerator
             string fingerprint = Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
                 JsonSerializer.Serialize(o, DiffusionJson.Options) + "\n" + string.Join("\n", trainReturns.Columns) + "\n" + trainHash + "\n" + conditionHash)));
             checkpoint = checkpoint with { Metadata = new Dictionary<string, string>(checkpoint.Metadata ?? new Dictionary<string, string>()) { ["fingerprint"] = fingerprint } };
-            if (File.Exists(checkpoint.Path)) DiffusionGenerator.Resume(trainer, checkpoint.Path, fingerprint);
+            if (File.Exists(checkpoint.Path)) DiffusionGenerator.Resume(trainer, checkpoint, fingerprint);
         }
 
         trainer.Fit(x0, count, progress, reportEvery: Math.Max(1, Math.Min(50, o.Training.Steps / 20)), checkpoint, cancellationToken);

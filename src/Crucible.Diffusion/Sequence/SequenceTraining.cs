@@ -121,7 +121,8 @@ public static class SequenceTraining
     /// state date the conditions' standardisation and reference state are computed from (the declared train end; null:
     /// the whole state file). A public date, never one read from the private returns.</param>
     /// <param name="cancellationToken">Stops the training steps and the calibration's draws.</param>
-    /// <exception cref="InvalidInputException">A state that gives no features (located at line 1 of the state file),
+    /// <exception cref="InvalidInputException">A state that gives no features, a condition feature that does not vary
+    /// (<c>constant-condition</c>) or is ±∞ (<c>condition-value</c>) (all located at line 1 of the state file),
     /// invalid options (rule <see cref="ConfigRule"/>, no location: the caller knows where they came from), or what
     /// <see cref="SequenceGenerator.Fit"/> and <see cref="SequenceGenerator.CalibrateGuidance"/> refuse.</exception>
     public static SequenceTrainingResult Train(
@@ -224,7 +225,16 @@ public static class SequenceTraining
         }
 
         var clock = Stopwatch.StartNew();
-        generator.Fit(train, features, archetypes, provenance, state?.Provenance, publicFeatures, progress, checkpoint, cancellationToken);
+        try
+        {
+            generator.Fit(train, features, archetypes, provenance, state?.Provenance, publicFeatures, progress, checkpoint, cancellationToken);
+        }
+        catch (InvalidInputException e) when (state is not null && e.Location is null && e.Rule is "constant-condition" or "condition-value")
+        {
+            // a refusal of the state's values (a feature that never varies, a ±∞) names the state file, as the other state errors do
+            throw new InvalidInputException(e.Rule, e.Message, new InputLocation(state.Path, 1, 0));
+        }
+
         var fitTime = clock.Elapsed;
         var calibrated = calibration is null ? null : generator.CalibrateGuidance(train, features!, calibration, cancellationToken);
         return new SequenceTrainingResult(generator, calibrated, fitTime);

@@ -236,7 +236,7 @@ public sealed class DiffusionGenerator
         {
             string fingerprint = Fingerprint(o, trainHash, trainReturns.Columns);
             checkpoint = checkpoint with { Metadata = new Dictionary<string, string>(checkpoint.Metadata ?? new Dictionary<string, string>()) { ["fingerprint"] = fingerprint } };
-            if (File.Exists(checkpoint.Path)) Resume(trainer, checkpoint.Path, fingerprint);
+            if (File.Exists(checkpoint.Path)) Resume(trainer, checkpoint, fingerprint);
         }
 
         trainer.Fit(x0, rows, progress, reportEvery: Math.Max(1, Math.Min(50, o.Training.Steps / 20)), checkpoint, cancellationToken);
@@ -544,8 +544,9 @@ public sealed class DiffusionGenerator
         return LossWeights.PerSeries(SegmentMap.EqualSegmentWeights(dimension, columns), [columns.Count]);
     }
 
-    internal static void Resume(DiffusionTrainer trainer, string path, string fingerprint)
+    internal static void Resume(DiffusionTrainer trainer, CheckpointOptions checkpoint, string fingerprint)
     {
+        string path = checkpoint.Path;
         IReadOnlyDictionary<string, string> metadata;
         try
         {
@@ -561,6 +562,8 @@ public sealed class DiffusionGenerator
             throw new InvalidInputException("checkpoint-mismatch",
                 "the checkpoint was written for other data or options; delete it or choose another checkpoint file", new InputLocation(path, 0, 0));
         }
+
+        checkpoint.Resumed?.Invoke(trainer.StepsDone);
     }
 
     /// <summary>SHA-256 over the options' JSON, the columns and the train-matrix hash: what a checkpoint must match.</summary>

@@ -531,4 +531,11 @@ public sealed class DiffusionTrainer
 /// <param name="Path">The checkpoint file (replaced atomically each time).</param>
 /// <param name="Every">Save after every this many steps (and after the last step).</param>
 /// <param name="Metadata">Caller metadata stored in the file (e.g. a data fingerprint to verify on resume).</param>
-public sealed record CheckpointOptions(string Path, int Every = 500, IReadOnlyDictionary<string, string>? Metadata = null);
+public sealed record CheckpointOptions(string Path, int Every = 500, IReadOnlyDictionary<string, string>? Metadata = null)
+{
+    /// <summary>
+    /// Called once, before training, when a generator's fit resumes from an existing <see cref="Path"/> (after the file
+    /// is loaded and matched), with the steps the checkpoint had done; not called for a fresh start. A shell says so.
+    /// </summary>
+    public Action<int>? Resumed { get; init; }
+}

@@ -65,7 +65,8 @@ public static class GeneratorComparison
         if (!train.Columns.SequenceEqual(holdout.Columns))
             throw new InvalidInputException("column-mismatch", "train and holdout must have the same series in the same order");
         if (window < 3) throw new InvalidInputException("window", "the comparison needs windows of at least 3 steps (its temporal metrics are within windows)");
-        if (holdout.RowCount < window + 1) throw new InvalidInputException("too-few-rows", "the holdout is shorter than one window");
+        if (holdout.RowCount < window + 1) throw new InvalidInputException("too-few-rows", string.Create(CultureInfo.InvariantCulture,
+            $"the holdout is shorter than one window: it has {holdout.RowCount} rows, the comparison's windows of {window} steps need at least {window + 1}"));
         var real = Windows(holdout, window);
         var weights = portfolio.WeightsFor(train.Columns);
         // temporal statistics are computed within each window: lags 1..min(20, W − 1)

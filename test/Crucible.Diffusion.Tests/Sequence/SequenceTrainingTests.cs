@@ -23,7 +23,7 @@ public sealed class SequenceTrainingTests : IDisposable
     /// 120 weekdays of 2 series from 2020-01-01 (train: up to 2020-03-31, so covid-2020 runs past the split) and a state
     /// file with VIXCLS on the same days.
     /// </summary>
-    private (TimeSeriesFrame Train, TimeSeriesFrame All, SequenceState State) Data()
+    private (TimeSeriesFrame Train, TimeSeriesFrame All, SequenceState State) Data(bool constantState = false)
     {
         var rng = new Random(6);
         var dates = TestDates.Weekdays(new DateOnly(2020, 1, 1), 120);
@@ -32,7 +32,7 @@ public sealed class SequenceTrainingTests : IDisposable
         for (int i = 0; i < values.Length; i++) values[i] = (rng.NextDouble() - 0.5) * 0.03;
         var all = new TimeSeriesFrame([.. dates], ["A", "B"], values);
         var csv = new StringBuilder("Date,VIXCLS\n");
-        foreach (var d in dates) csv.Append(CultureInfo.InvariantCulture, $"{d:yyyy-MM-dd},{15 + (10 * rng.NextDouble()):F2}\n");
+        foreach (var d in dates) csv.Append(CultureInfo.InvariantCulture, $"{d:yyyy-MM-dd},{(constantState ? 20 : 15 + (10 * rng.NextDouble())):F2}\n");
         var path = Path.Combine(_dir, "state.csv");
         File.WriteAllText(path, csv.ToString());
         return (all.Slice(0, all.IndexAtOrBefore(new DateOnly(2020, 3, 31)) + 1), all, SequenceState.Load(path));
@@ -94,6 +94,16 @@ public sealed class SequenceTrainingTests : IDisposable
         Assert.Throws<ArgumentException>(() => SequenceTraining.Train(train, all, Tiny, calibration: SequenceTraining.CalibrationFor("gfc-2008")));
         var file = Assert.Throws<InvalidInputException>(() => SequenceState.Load(Path.Combine(_dir, "none.csv")));
         Assert.Equal("CSV-E-FILE", file.Rule);
+    }
+
+    [Fact]
+    public void Train_AConstantStateColumn_IsRefusedNamingTheStateFileAndTheColumn()
+    {
+        var (train, all, state) = Data(constantState: true);
+        var e = Assert.Throws<InvalidInputException>(() => SequenceTraining.Train(train, all, Tiny, state, ["VIXCLS"]));
+        Assert.Equal("constant-condition", e.Rule);
+        Assert.Equal(new InputLocation(state.Path, 1, 0), e.Location);
+        Assert.Contains("condition 'VIXCLS' does not vary: it is 20 in every one of the", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -12,6 +12,16 @@ public sealed class GeneratorComparisonTests
     private static readonly Portfolio SixtyForty = new("60/40", [new Holding("EQ", 0.6), new Holding("BD", 0.4)]);
 
     [Fact]
+    public void Build_HoldoutShorterThanOneWindow_NamesItsRowsAndTheWindow()
+    {
+        var data = GeneratorTests.Panel(1210, 31);
+        var e = Assert.Throws<Crucible.Data.InvalidInputException>(() =>
+            GeneratorComparison.Build([new StationaryBootstrap(10)], data.Slice(0, 1200), data.Slice(1200, 1210), SixtyForty, 300, 10, 0.95, seed: 4));
+        Assert.Equal("too-few-rows", e.Rule);
+        Assert.Contains("the holdout is shorter than one window: it has 10 rows, the comparison's windows of 10 steps need at least 11", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Build_ScoresEveryGenerator_OnTheSameHoldout_WithTheEvaluatorsMetrics()
     {
         var data = GeneratorTests.Panel(1500, 31);
