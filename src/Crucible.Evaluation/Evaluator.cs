@@ -172,7 +172,12 @@ public static class Evaluator
             Dependence.CorrelationDistance(corrR, corrS), new(tailR, tailS), new(corrR, corrS), perSeries,
             portfolio, regimes, privacy,
             new RowCounts(real.RowCount, synth.RowCount, train?.RowCount, realPaths.Count, synthPaths.Count),
-            new ChartData(histograms, levels, quantiles, drawdowns, dcrHistogram)) { Utility = utility, UtilitySkipped = utilitySkipped, Coverage = coverage };
+            new ChartData(histograms, levels, quantiles, drawdowns, dcrHistogram)) {
+                Utility = utility, UtilitySkipped = utilitySkipped, Coverage = coverage,
+                // a set too small for its metrics is evaluated with a warning (SampleSize), in every report: the library's,
+                // the CLI's and the service's bytes agree (RELIABILITY MRM-9)
+                Warnings = SampleSize.Warnings(real, synth, options.Alpha),
+            };
     }
 
     private sealed record TemporalStats(double[] Acf, double[] AcfAbs, double[] Pacf, double[] Leverage, double MaxDrawdown);
