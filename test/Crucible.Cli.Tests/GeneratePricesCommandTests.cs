@@ -187,6 +187,7 @@ public sealed class GeneratePricesCommandTests : IDisposable
         Refused("finite number > 0, got 0", "--prices", "--start-prices", Json("zero.json", """{"A": 1, "B": 0, "C": 2}"""));
         Refused("finite number > 0, got -2", "--prices", "--start-prices", Json("negative.json", """{"A": 1, "B": 1, "C": -2}"""));
         Refused("start price of A", "--prices", "--start-prices", Json("infinite.json", """{"A": 1e999, "B": 1, "C": 1}"""));
+        Refused("the start price of C must be at least 2.2250738585072014E-308", "--prices", "--start-prices", Json("subnormal.json", """{"A": 1, "B": 1, "C": 1e-320}"""));
         Refused("malformed.json:2:8", "--prices", "--start-prices", Json("malformed.json", "{\"A\": 1,\n  \"B\": ]\n}"));
         Refused("does not exist", "--prices", "--start-prices", Path.Combine(_dir, "nowhere.json"));
         Refused("--start-prices applies with --prices only", "--start-prices", "unit");

@@ -173,7 +173,8 @@ public sealed class StartPrices
     public PricesMetadata Describe(IReadOnlyList<string> columns) =>
         new() { Source = Source, File = File, FileSha256 = FileSha256, Start = Values, Columns = columns };
 
-    // every series' price, in series order, each finite and > 0
+    // every series' price, in series order, each finite, > 0 and normal: a subnormal double (below 2.2250738585072014E-308)
+    // keeps fewer significant digits than the returns it starts, so every price of its path would be rounded away
     private static Dictionary<string, double> Checked(IReadOnlyList<string> series, IReadOnlyDictionary<string, double> given, string file, string what)
     {
         var values = new Dictionary<string, double>(StringComparer.Ordinal);
@@ -185,6 +186,13 @@ public sealed class StartPrices
             {
                 throw new InvalidInputException(Rule,
                     $"the start price of {s} must be a finite number > 0, got {v.ToString("R", CultureInfo.InvariantCulture)}", new InputLocation(file, 0, 0, s));
+            }
+
+            if (!double.IsNormal(v))
+            {
+                throw new InvalidInputException(Rule,
+                    $"the start price of {s} must be at least 2.2250738585072014E-308 (the smallest normal double: below it a price keeps fewer digits than the returns), got {v.ToString("R", CultureInfo.InvariantCulture)}; "
+                    + "rescale the prices (e.g. another unit)", new InputLocation(file, 0, 0, s));
             }
 
             values[s] = v;
