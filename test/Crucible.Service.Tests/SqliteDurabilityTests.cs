@@ -1,3 +1,4 @@
+using Crucible.Governance.Storage;
 using Crucible.Service.Scenarios;
 using Crucible.Service.Training;
 using Microsoft.Data.Sqlite;
@@ -7,7 +8,7 @@ namespace Crucible.Service.Tests;
 /// <summary>
 /// RELIABILITY SVC-12: the service's SQLite stores assert WAL and <c>synchronous=FULL</c> when they open (at start-up),
 /// reading the pragmas back: SQLite keeps another journal mode without an error where it cannot use WAL. The audit log's
-/// own check is <c>SqliteAuditStore.OpenWriter</c>'s (Crucible.Governance.Tests AuditLogTests.Open_SetsWalAndSynchronousFull).
+/// check is the same <c>SqliteDurability.Require</c>, in <c>SqliteAuditStore.OpenWriter</c> (Crucible.Governance.Tests AuditLogTests.Open_SetsWalAndSynchronousFull).
 /// </summary>
 public sealed class SqliteDurabilityTests : IDisposable
 {
@@ -31,21 +32,21 @@ public sealed class SqliteDurabilityTests : IDisposable
     }
 
     [Fact]
-    public void RequireDurable_AcceptsWalAndFull_RefusesAnythingElse_NamingWhatItFound()
+    public void Require_AcceptsWalAndFull_RefusesAnythingElse_NamingWhatItFound()
     {
         using var file = Open(Path.Combine(_dir, "probe.db"));
         Execute(file, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
-        StorageProbe.RequireDurable(file, "probe");
+        SqliteDurability.Require(file, "probe");
 
         Execute(file, "PRAGMA synchronous=NORMAL;");
-        var normal = Assert.Throws<InvalidOperationException>(() => StorageProbe.RequireDurable(file, "probe"));
+        var normal = Assert.Throws<InvalidOperationException>(() => SqliteDurability.Require(file, "probe"));
         Assert.Contains("probe store", normal.Message, StringComparison.Ordinal);
         Assert.Contains("journal_mode=wal, synchronous=1", normal.Message, StringComparison.Ordinal);
 
         // WAL asked for and silently not granted: an in-memory database keeps journal_mode=memory
         using var memory = Open(":memory:");
         Execute(memory, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
-        var mode = Assert.Throws<InvalidOperationException>(() => StorageProbe.RequireDurable(memory, "probe"));
+        var mode = Assert.Throws<InvalidOperationException>(() => SqliteDurability.Require(memory, "probe"));
         Assert.Contains("journal_mode=memory, synchronous=2", mode.Message, StringComparison.Ordinal);
     }
 

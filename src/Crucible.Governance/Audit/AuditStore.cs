@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Crucible.Governance.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace Crucible.Governance.Audit;
@@ -250,11 +251,8 @@ internal sealed class SqliteAuditStore : IAuditStore, IAuditTransaction
             Execute(connection, "PRAGMA busy_timeout=30000;");
             lock (gate)
             {
-                var mode = Convert.ToString(Scalar(connection, "PRAGMA journal_mode=WAL;"), CultureInfo.InvariantCulture);
-                Execute(connection, "PRAGMA synchronous=FULL;");
-                var sync = Convert.ToInt64(Scalar(connection, "PRAGMA synchronous;"), CultureInfo.InvariantCulture);
-                if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase) || sync != 2)
-                    throw new InvalidOperationException($"audit log pragmas did not take effect (journal_mode={mode}, synchronous={sync})");
+                Execute(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+                SqliteDurability.Require(connection, "audit");
                 // The schema statements write (INSERT OR IGNORE, and CREATE … IF NOT EXISTS takes the write lock too): run
                 // them only on a log that lacks part of the schema, so opening a complete log is a read.
                 if (!HasSchema(connection)) Execute(connection, Schema);

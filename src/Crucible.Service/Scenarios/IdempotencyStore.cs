@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Crucible.Governance.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace Crucible.Service.Scenarios;
@@ -124,7 +125,7 @@ public sealed class IdempotencyStore : IIdempotencyStore
             """);
         try
         {
-            StorageProbe.RequireDurable(_db, "idempotency");
+            SqliteDurability.Require(_db, "idempotency");
         }
         catch
         {

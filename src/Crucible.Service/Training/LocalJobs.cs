@@ -1,3 +1,4 @@
+using Crucible.Governance.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace Crucible.Service.Training;
@@ -53,7 +54,7 @@ public sealed class LocalJobs : IDisposable
                   model_id TEXT, run_id TEXT, error TEXT, finished TEXT);
                 CREATE INDEX IF NOT EXISTS training_job_status ON training_job(status);
                 """);
-            StorageProbe.RequireDurable(_db, "jobs");
+            SqliteDurability.Require(_db, "jobs");
         }
         catch
         {
