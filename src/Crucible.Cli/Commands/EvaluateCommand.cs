@@ -109,8 +109,7 @@ internal static class EvaluateCommand
             parse.GetValue(o.Segments), parse.GetValue(o.Sensitive)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             parse.GetValue(o.ShadowModels), parse.GetValue(o.ShadowSteps), parse.GetValue(o.Model), alpha);
         var prepared = request.Prepare();
-        foreach (var warning in prepared.Warnings)
-            Console.Error.WriteLine(warning == SameFileWarning ? $"warning: {warning} ({Path.GetFullPath(request.RealPath)})" : $"warning: {warning}");
+        foreach (var warning in prepared.Warnings) Console.Error.WriteLine($"warning: {warning} ({Path.GetFullPath(request.RealPath)})");
 
         // the run manifest: every file read (each was read above), in the order input_roles names, and the options that shape the report
         var inputs = new List<(string Role, string Path)> { ("real", request.RealPath), ("synthetic", request.SyntheticPath) };
@@ -142,6 +141,7 @@ internal static class EvaluateCommand
 
         var realSha256 = prepared.RealSha256;
         var (report, verdicts) = prepared.Evaluate();
+        foreach (var warning in report.Warnings.Except(prepared.Warnings)) Console.Error.WriteLine($"warning: {warning}"); // the library's (SampleSize)
 
         var outPath = parse.GetValue(o.Out)!;
         ReportJson.Write(report, outPath, verdicts);
@@ -265,9 +265,7 @@ internal static class EvaluateCommand
                 Dp = dp,
                 Reordered = reordered,
                 // the same file (by full path) on both sides: allowed, but every fidelity metric compares it with itself
-                // and a set too small for its metrics (SampleSize): evaluated, with a warning
-                Warnings = [.. string.Equals(Path.GetFullPath(RealPath), Path.GetFullPath(SyntheticPath), StringComparison.Ordinal) ? [SameFileWarning] : Array.Empty<string>(),
-                    .. SampleSize.Warnings(real, synthetic, Alpha)],
+                Warnings = string.Equals(Path.GetFullPath(RealPath), Path.GetFullPath(SyntheticPath), StringComparison.Ordinal) ? [SameFileWarning] : [],
             };
         }
     }
@@ -283,7 +281,7 @@ internal static class EvaluateCommand
         /// <summary>The files ("synthetic", "train") whose series were in another order than the real file's, matched by name.</summary>
         public IReadOnlyList<string> Reordered { get; init; } = [];
 
-        /// <summary>Warnings about the inputs (<see cref="SameFileWarning"/>, <see cref="SampleSize.Warnings"/>), carried into the report's <c>warnings</c>.</summary>
+        /// <summary>Warnings about the input files (<see cref="SameFileWarning"/>), carried into the report's <c>warnings</c> before the library's.</summary>
         public IReadOnlyList<string> Warnings { get; init; } = [];
 
         /// <summary>The DP statement of the --model folder's manifest, when it has one (the membership gates' DP-12 check).</summary>
@@ -297,7 +295,8 @@ internal static class EvaluateCommand
                 HoldoutSha256 = RealSha256, Alpha = Request.Alpha, Segments = Segments, SensitiveColumns = Request.Sensitive, ShadowGenerator = Shadow,
                 ShadowModels = Math.Max(1, Request.ShadowModels), Dp = Dp,
             });
-            if (Warnings.Count > 0) report = report with { Warnings = Warnings };
+            // the inputs' warnings first, then the library's own (a set too small for its metrics, SampleSize)
+            if (Warnings.Count > 0) report = report with { Warnings = [.. Warnings, .. report.Warnings] };
             return (report, Thresholds is null ? null : ThresholdCheck.Evaluate(report, Thresholds));
         }
     }
