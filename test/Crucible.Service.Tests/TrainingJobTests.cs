@@ -114,15 +114,17 @@ public sealed class TrainingJobTests(ServiceFixture f)
         Assert.Equal(JsonValueKind.Null, job.GetProperty("model_id").ValueKind);
     }
 
+    // a small DP-SGD tabular training job (noise multiplier 1) at delta = the JSON number given
+    private HttpContent DpJob(string delta, int steps) => ServiceFixture.Json(
+        $$"""{"data_csv": {{JsonSerializer.Serialize(Prices())}}, "train_end": "2020-08-31", "steps": {{steps}}, "seed": 3, "config": {"hidden": 32, "blocks": 1, "time_embedding": 16, "diffusion_steps": 100, "training": {"batch_size": 32, "warmup_steps": 5}, "transform": "none", "volatility_adaptive": false, "whiten": false, "privacy": {"noise_multiplier": 1, "delta": """ + delta + "}}}");
+
     [Fact]
     public async Task TrainingJob_Dp_WithholdsTheLoss_WhileRunningAndOnceDone()
     {
         // under DP-SGD the training loss is a statistic of the private rows outside the accountant (DP-11): the model
         // manifest withholds it, and so must the job's progress, served to every train key and kept in the store
         using var trainer = f.Client("trainer");
-        const string Private = """{"hidden": 32, "blocks": 1, "time_embedding": 16, "diffusion_steps": 100, "training": {"batch_size": 32, "warmup_steps": 5}, "transform": "none", "volatility_adaptive": false, "whiten": false, "privacy": {"noise_multiplier": 1, "delta": 1e-4}}""";
-        var body = ServiceFixture.Json($$"""{"data_csv": {{JsonSerializer.Serialize(Prices())}}, "train_end": "2020-08-31", "steps": 40, "seed": 3, "config": {{Private}}}""");
-        using var accepted = await trainer.PostAsync("/v1/models", body);
+        using var accepted = await trainer.PostAsync("/v1/models", DpJob("1e-4", steps: 40));
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
         var location = accepted.Headers.Location!.ToString();
         var deadline = DateTime.UtcNow.AddSeconds(120);
@@ -149,9 +151,7 @@ public sealed class TrainingJobTests(ServiceFixture f)
         // the engine refuses δ ≥ 1/N when the job starts (N, the train rows, is known only then): the error names the
         // request's field config.privacy.delta, not the CLI's flag nor the bare config key
         using var trainer = f.Client("trainer");
-        const string Private = """{"hidden": 32, "blocks": 1, "time_embedding": 16, "diffusion_steps": 100, "training": {"batch_size": 32, "warmup_steps": 5}, "transform": "none", "volatility_adaptive": false, "whiten": false, "privacy": {"noise_multiplier": 1, "delta": 0.01}}""";
-        var body = ServiceFixture.Json($$"""{"data_csv": {{JsonSerializer.Serialize(Prices())}}, "train_end": "2020-08-31", "steps": 5, "seed": 3, "config": {{Private}}}""");
-        using var accepted = await trainer.PostAsync("/v1/models", body);
+        using var accepted = await trainer.PostAsync("/v1/models", DpJob("0.01", steps: 5));
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
         var job = await WaitAsync(trainer, accepted.Headers.Location!.ToString());
         Assert.Equal("failed", job.GetProperty("status").GetString());
