@@ -135,6 +135,7 @@ public sealed class ConditionalTcnDenoiser : Module
         var time = _trunk.Time(timeFraction).Reshape(timeFraction.Length, 1, Config.Hidden);                // (B|1, 1, H)
         var (tokens, mask) = _tokens.Forward(b, conditions);                                                  // (B, 1+K', H)
         var nullAttention = NullAttention(b, x.Shape[2]);
+        var nullTokens = nullAttention is null ? _tokens.Forward(b, null).Tokens : null;                     // (B, 1, H), where attended
 
         // one h up to the first attention block, then the conditional h and the unconditional u
         var h = _trunk.Input(x, time);                                                                        // (B, W, H)
@@ -145,7 +146,7 @@ public sealed class ConditionalTcnDenoiser : Module
             if (u is not null) u = _trunk.Layer(i, u);
             if (_attention[i] is null) continue;
             var hu = u ?? h;
-            u = nullAttention is null ? hu + Attend(i, hu, _tokens.Forward(b, null).Tokens, null) : hu + nullAttention[i]!;
+            u = nullAttention is null ? hu + Attend(i, hu, nullTokens!, null) : hu + nullAttention[i]!;
             h = h + Attend(i, h, tokens, mask);
         }
 
