@@ -31,6 +31,7 @@ public sealed class ReadmeLibraryExampleTests : IDisposable
     [Theory]
     [InlineData("tabular-example", "TabularExample")]
     [InlineData("stress-example", "StressExample")]
+    [InlineData("privacy-example", "PrivacyExample")]
     public void ReadmeBlock_IsExactlyTheExampleProgram(string marker, string project)
     {
         var root = RepositoryRoot();
@@ -91,6 +92,29 @@ public sealed class ReadmeLibraryExampleTests : IDisposable
         Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"ks_mean {report.KsMean:F4}, corr_distance {report.CorrDistance:F4}"), output, StringComparison.Ordinal);
         Assert.InRange(report.KsMean, 0, 0.05);
         Assert.InRange(report.CorrDistance, 0, 0.1);
+    }
+
+    [Fact]
+    public void PrivacyExample_SpendsAtMostItsTarget_AndPrintsTheManifestsStatement()
+    {
+        var folder = Path.Combine(_dir, "private-model");
+        var (code, output) = Run("PrivacyExample", DemoCsv(), folder);
+
+        Assert.Equal(0, code);
+        var again = DiffusionGenerator.Load(folder);
+        var dp = again.Manifest.Privacy!;
+        Assert.InRange(dp.Epsilon, 2.5, 3.0);   // calibrated for 3 over the 300 steps: at most the target, not far below
+        Assert.Equal((1e-5, 300L, 1.0), (dp.Delta, dp.Steps, dp.MaxGradNorm));
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"(ε, δ) = ({dp.Epsilon:F3}, 1E-05), unit Record, 300 steps"), output, StringComparison.Ordinal);
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"σ {dp.NoiseMultiplier:F4}, C 1, q {dp.SampleRate:F5}, N {dp.DatasetSize}"), output, StringComparison.Ordinal);
+        // DP-11: no hash of the private rows in the released manifest; N is the train rows up to 2019-12-31
+        Assert.Null(again.Manifest.Data.TrainMatrixSha256);
+        var (percent, _) = DemoData.Load();
+        var returns = percent.SelectColumns(["NoDur", "HiTec", "Hlth", "Utils"]).ToLogReturns(InputKind.PercentReturns);
+        var train = TimeSplitter.TrainHoldout(returns, new DateOnly(2019, 12, 31), embargoRows: 1, window: 1).Train(returns);
+        Assert.Equal(train.RowCount, dp.DatasetSize);
+        var report = Evaluator.Evaluate(new EvaluationInput(SeriesSet.FromFrame(train), SeriesSet.FromFrame(again.Sample(2_000, 7), 1)));
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"ks_mean {report.KsMean:F4}, corr_distance {report.CorrDistance:F4}"), output, StringComparison.Ordinal);
     }
 
     [Fact]
