@@ -39,6 +39,17 @@ public class InvalidInputException : Exception
     /// <summary>Where the problem was found, when it concerns a file.</summary>
     public InputLocation? Location { get; }
 
+    /// <summary>
+    /// The exception as <see cref="Exception.ToString"/> gives it, with <see cref="ToUserMessage"/> in place of the bare
+    /// message: an exception a library user does not catch (printed by the runtime, or by a logger) then still names the
+    /// file, line, column and rule, not only "not a number". <see cref="Exception.Message"/> is unchanged.
+    /// </summary>
+    public override string ToString()
+    {
+        string full = base.ToString(), head = $"{GetType()}: {Message}";
+        return full.StartsWith(head, StringComparison.Ordinal) ? $"{GetType()}: {ToUserMessage()}{full[head.Length..]}" : full;
+    }
+
     /// <summary>The message as the CLI prints it: <c>file:line:column: error [rule]: message</c>.</summary>
     public string ToUserMessage() =>
         Location is null ? $"error [{Rule}]: {Message}" : $"{Location}: error [{Rule}]: {Message}";

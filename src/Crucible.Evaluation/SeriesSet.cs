@@ -17,6 +17,34 @@ public sealed record SeriesSet(string[] Names, double[][] Columns, int[]? Scenar
     /// <summary>Number of series.</summary>
     public int SeriesCount => Columns.Length;
 
+    /// <summary>
+    /// The set of a frame's columns, for <see cref="Evaluator.Evaluate"/> and the stress library: the columns of
+    /// <paramref name="frame"/> (a history read by <c>CsvSeriesReader</c>, or the draws of a generator's <c>Sample</c>)
+    /// in its order. With <paramref name="stepsPerScenario"/> k, rows b·k … b·k + k − 1 form scenario b + 1, as
+    /// <c>ScenarioCsv.Format(frame, k)</c> writes them and a scenario file is read back (k = 1: a tabular generator's
+    /// one-step rows; k = W: a sequence generator's windows); without it the whole frame is one path (a history).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="stepsPerScenario"/> is below 1.</exception>
+    /// <exception cref="ArgumentException">The rows are not a whole number of <paramref name="stepsPerScenario"/>-step scenarios.</exception>
+    public static SeriesSet FromFrame(TimeSeriesFrame frame, int? stepsPerScenario = null)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        int n = frame.RowCount, d = frame.ColumnCount;
+        int[]? ids = null;
+        if (stepsPerScenario is { } k)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(k, 1, nameof(stepsPerScenario));
+            if (n % k != 0)
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{n} rows are not a whole number of {k}-step scenarios"), nameof(frame));
+            ids = new int[n];
+            for (var r = 0; r < n; r++) ids[r] = 1 + (r / k);
+        }
+
+        var columns = new double[d][];
+        for (var i = 0; i < d; i++) columns[i] = frame.Column(i);
+        return new SeriesSet([.. frame.Columns], columns, ids);
+    }
+
     /// <summary>Checks names, lengths, finiteness and scenario ids; throws <see cref="InvalidInputException"/> on the first problem.</summary>
     public void Validate(string label)
     {

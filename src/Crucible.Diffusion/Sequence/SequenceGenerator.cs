@@ -475,7 +475,8 @@ public sealed class SequenceGenerator
     /// </summary>
     /// <param name="trainReturns">Log returns, rows in time order (dated when <paramref name="conditions"/> is given).</param>
     /// <param name="conditions">Condition features by date (e.g. from <see cref="EconomicState.Build"/>), or null for an
-    /// unconditional model. Rows after the last train date are never read.</param>
+    /// unconditional model. Rows dated outside the train period (before the first or after the last train date) are
+    /// never read nor recorded: features built once over the whole history give the same model and manifest.</param>
     /// <param name="archetypes">Named condition vectors to store in the manifest (archetype → feature → value).</param>
     /// <param name="provenance">The return file, for the manifest.</param>
     /// <param name="stateProvenance">The state file, for the manifest.</param>
@@ -531,6 +532,11 @@ public sealed class SequenceGenerator
 
         if (conditions is not null && (trainReturns.Dates.Length != rows || conditions.Dates.Length != conditions.RowCount || conditions.RowCount == 0))
             throw new InvalidInputException("condition-dates", "conditions need dated return and condition frames");
+
+        // only the rows of the train period can be read (a window's condition is the row of its first day), and only they
+        // are recorded (state_data): features built once over the whole history, train and later rows, as the archetypes
+        // need them, give the model and manifest of features built over the train rows
+        if (conditions is not null) conditions = WithinPeriod(conditions, trainReturns.Dates[0], trainReturns.Dates[^1]);
 
         if (publicConditions is not null && (conditions is null || !publicConditions.Columns.SequenceEqual(conditions.Columns, StringComparer.Ordinal)))
             throw new ArgumentException("the public state's features must have the conditions' columns, in order", nameof(publicConditions));
@@ -857,6 +863,13 @@ public sealed class SequenceGenerator
 
     // Philox stream of the levels drawn for requests that do not set the scale feature (far from the sampler's chunk streams)
     private const ulong StateScaleStream = 0x5CA1_E000_0000_0001;
+
+    // the rows of a dated frame dated from start to end (the frame itself when it has no others)
+    private static TimeSeriesFrame WithinPeriod(TimeSeriesFrame frame, DateOnly start, DateOnly end)
+    {
+        int first = frame.IndexAtOrBefore(start.AddDays(-1)) + 1, last = frame.IndexAtOrBefore(end);
+        return first == 0 && last == frame.RowCount - 1 ? frame : frame.Slice(first, Math.Max(first, last + 1));
+    }
 
     // the state scaling: v̄ and the levels from the conditions' statistics rows (those of the standardisation: the public
     // state's rows with every feature known, or else the training windows' conditions with every feature known), and

@@ -112,8 +112,16 @@ public sealed record SequenceGeneratorOptions
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? StateScale { get; init; }
 
-    /// <summary>Optimiser, schedule and EMA settings; its seed is replaced by <see cref="Seed"/>.</summary>
-    public TrainerOptions Training { get; init; } = new(Steps: 3000, BatchSize: 128, LearningRate: 2e-3, WarmupSteps: 100);
+    /// <summary>
+    /// The sequence generator's default training: 3,000 steps, batches of 128 windows, peak learning rate 2e-3, 100
+    /// warm-up steps (the rest as <see cref="TrainerOptions"/>'s defaults, which are the tabular generator's). Change one
+    /// setting with <c>DefaultTraining with { Steps = 500 }</c>: a <c>new TrainerOptions(Steps: 500)</c> would also
+    /// take the tabular batch size and learning rate.
+    /// </summary>
+    public static TrainerOptions DefaultTraining { get; } = new(Steps: 3000, BatchSize: 128, LearningRate: 2e-3, WarmupSteps: 100);
+
+    /// <summary>Optimiser, schedule and EMA settings (default <see cref="DefaultTraining"/>); its seed is replaced by <see cref="Seed"/>.</summary>
+    public TrainerOptions Training { get; init; } = DefaultTraining;
 
     /// <summary>Seeds the network initialisation (Philox stream 0) and the training draws (stream 1).</summary>
     public ulong Seed { get; init; }

@@ -191,6 +191,22 @@ public class CsvParsingTests
     }
 
     [Fact]
+    public void UncaughtLoadError_ItsTextNamesFileLineColumnAndRule()
+    {
+        // a library user who does not catch it sees the exception's ToString (the runtime prints it, so do loggers): it
+        // said "InvalidInputException: not a number" and the stack, nowhere the file, line, column or rule
+        var e = Assert.Throws<InvalidInputException>(() => CsvSeriesReader.Load(Utf8("Date,A,B\n2020-01-02,1,2\n2020-01-03,1,x\n"), "r.csv"));
+        Assert.Equal("not a number", e.Message);
+        var text = e.ToString();
+        Assert.StartsWith("Crucible.Data.InvalidInputException: " + e.ToUserMessage(), text, StringComparison.Ordinal);
+        Assert.Contains("r.csv:3:3", text, StringComparison.Ordinal);
+        Assert.Contains("[CSV-E-NUM]", text, StringComparison.Ordinal);
+        Assert.Contains("CsvSeriesReader.Load", text, StringComparison.Ordinal);   // the stack trace is kept
+        // without a location: the rule still shows
+        Assert.StartsWith("Crucible.Data.InvalidInputException: error [alpha]: bad", new InvalidInputException("alpha", "bad").ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void RejectedHeader_ReadReturnsTheReport_AndLoadNamesTheCell()
     {
         // a duplicate name used to reach the frame's constructor (ArgumentException, an internal error in every command

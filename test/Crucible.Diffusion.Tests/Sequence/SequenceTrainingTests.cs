@@ -60,6 +60,35 @@ public sealed class SequenceTrainingTests : IDisposable
     }
 
     [Fact]
+    public void Fit_OnFeaturesBuiltOnceOverTheWholeHistory_IsTheFitOnTheTrainRowsFeatures()
+    {
+        // the README's library example builds the features once, over every return row, and passes them to Fit and to the
+        // archetypes: Fit reads only the rows of the train windows' first days, whose lagged state and RV20 are the same
+        var (train, all, state) = Data();
+        var once = EconomicState.Build(state.Frame, all, ["VIXCLS", "RV20"]);
+        Assert.True(once.Dates[^1] > train.Dates[^1]);
+        var archetypes = CrisisArchetypes.Compute(once);
+        var fromAll = new SequenceGenerator(Tiny).Fit(train, once, archetypes);
+        var fromTrain = new SequenceGenerator(Tiny).Fit(train, EconomicState.Build(state.Frame, train, ["VIXCLS", "RV20"]), archetypes);
+        Assert.Equal(fromTrain.WeightsBytes(), fromAll.WeightsBytes());
+        Assert.Equal(fromTrain.ManifestBytes(), fromAll.ManifestBytes());
+    }
+
+    [Fact]
+    public void DefaultTraining_IsTheOptionsDefault_AndStaysOutOfTheConfig()
+    {
+        Assert.Equal(new TrainerOptions(Steps: 3000, BatchSize: 128, LearningRate: 2e-3, WarmupSteps: 100), SequenceGeneratorOptions.DefaultTraining);
+        Assert.Equal(SequenceGeneratorOptions.DefaultTraining, new SequenceGeneratorOptions().Training);
+        // one setting changed keeps the sequence defaults, where a new TrainerOptions takes the tabular ones
+        var changed = SequenceGeneratorOptions.DefaultTraining with { Steps = 200 };
+        Assert.Equal((200, 128, 2e-3), (changed.Steps, changed.BatchSize, changed.LearningRate));
+        Assert.NotEqual(changed, new TrainerOptions(Steps: 200));
+        // a static property: the manifest's config (the options' JSON) has no key for it
+        var json = System.Text.Json.JsonSerializer.Serialize(new SequenceGeneratorOptions(), Crucible.Diffusion.Tabular.DiffusionJson.Options);
+        Assert.DoesNotContain("default_training", json, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Train_WithACalibration_SetsTheDefaultGuidanceAndRecordsIt()
     {
         var (train, all, state) = Data();
