@@ -28,6 +28,9 @@ public sealed record DataProvenance(string? FileName, string? FileSha256, string
     /// <summary>The last train price per series when the file held prices (<see cref="DataManifest.LastPrices"/>), else null.</summary>
     public IReadOnlyDictionary<string, double>? LastPrices { get; init; }
 
+    /// <summary>How the file's missing values were read, when not the strict default (<see cref="DataManifest.Missing"/>), else null.</summary>
+    public MissingValuesManifest? Missing { get; init; }
+
     /// <summary>Hashes the file at <paramref name="path"/>.</summary>
     public static DataProvenance FromFile(string path, InputKind input)
     {
