@@ -90,6 +90,11 @@ internal static class TrainCommand
             Description = "With --calibrate-guidance: regime (default: w = 2 and the regime guidance a that matches the realised ES), smallest-within (the smallest w in 1..8 within 25% of the realised ES) or closest (the w in 1..8 closest to it); at the model's guidance_min_noise (--config)",
         };
 
+        public readonly Option<bool> WithholdPrices = new("--withhold-prices")
+        {
+            Description = "Record no last train prices in the model manifest (data.last_prices, the default start of generate --prices), e.g. for a confidential book: generate --prices then needs --start-prices",
+        };
+
         public readonly Option<string> TrainEnd = new("--train-end") { Description = "Train on rows dated up to this date, YYYY-MM-DD (default: all rows)" };
 
         public readonly Option<int?> Steps = new("--steps") { Description = "Training steps (overrides the config)" };
@@ -173,7 +178,7 @@ internal static class TrainCommand
         o.StateMissing.AcceptOnlyFromAmong("reject", "ffill");
         var command = new Command("train", "Fit a generator on historical data and write the model folder (weights.safetensors + manifest.json)")
         {
-            o.Data, o.Columns, o.Input, o.Kind, o.Window, o.State, o.StateColumns, o.StateMissing, o.StateFfillLimit, o.StateNa, o.CalibrateGuidance, o.CalibrationRule, o.TrainEnd, o.Steps, o.Seed, o.Config, o.Checkpoint, o.CheckpointEvery,
+            o.Data, o.Columns, o.Input, o.Kind, o.Window, o.State, o.StateColumns, o.StateMissing, o.StateFfillLimit, o.StateNa, o.CalibrateGuidance, o.CalibrationRule, o.WithholdPrices, o.TrainEnd, o.Steps, o.Seed, o.Config, o.Checkpoint, o.CheckpointEvery,
             o.DpEpsilon, o.DpNoiseMultiplier, o.DpDelta, o.DpMaxGradNorm, o.DpBudget, o.DpSampleRate, o.DpSecure, o.DpUnit, o.DpPublicState, o.Segments, o.Stratify, o.Out, o.Home,
         };
         foreach (var option in o.Dialect.All) command.Options.Add(option);
@@ -257,6 +262,7 @@ internal static class TrainCommand
         }
 
         var config = RunConfig(options, input, parse.GetValue(o.Columns), parse.GetValue(o.TrainEnd));
+        if (parse.GetValue(o.WithholdPrices)) config["withhold_prices"] = true; // only when given, as "csv"
         if (dialect is not null) config["csv"] = dialect; // only when given: earlier manifests' configs stay as they were
         var run = RunManifests.Start(home, "train", config, options.Seed).AddInput(path);
         run.Outcome = new System.Text.Json.Nodes.JsonObject { ["data_quality"] = dataQuality };
@@ -525,6 +531,7 @@ internal static class TrainCommand
         run.Outcome = new System.Text.Json.Nodes.JsonObject { ["data_quality"] = dataQuality };
         if (statePath is not null) run.AddInput(statePath);
         if (stateCsv is not null) run.Config["state_csv"] = stateCsv; // only when given, as "csv" for --data
+        if (parse.GetValue(o.WithholdPrices)) run.Config["withhold_prices"] = true;
         // DP-SGD: the run manifest carries the model manifest's DP statement, as the tabular kind's does
         if (m.Privacy is { } privacy) run.Dp = JsonSerializer.SerializeToNode(privacy, DiffusionJson.Options) as System.Text.Json.Nodes.JsonObject;
         var (registered, isNew, runManifest, receipt) = Record(home, run, folder, m.Weights.Sha256, RunAudit.Trained(folder, m, run));
@@ -572,7 +579,8 @@ internal static class TrainCommand
             throw new InvalidInputException(RunRecompute.Rule, SecureModeRecomputeMessage(m.RunId), where);
         string data = full(m.Inputs[0].Path);
         var input = Enum.Parse<InputKind>(RunRecompute.Value<string>(c, "input") ?? nameof(InputKind.Prices));
-        var (train, all, _, provenance) = ReadTraining(data, input, RunRecompute.Value<string>(c, "columns"), TrainEndOf(RunRecompute.Value<string>(c, "train_end")), c["csv"]);
+        var (train, all, _, provenance) = ReadTraining(data, input, RunRecompute.Value<string>(c, "columns"), TrainEndOf(RunRecompute.Value<string>(c, "train_end")), c["csv"],
+            withholdPrices: c["withhold_prices"]?.GetValue<bool>() == true);
         byte[] weights;
         Func<string, byte[]> manifest; // the model manifest's bytes under a given library version
         if (RunRecompute.Value<string>(c, "kind") == SequenceGenerator.KindName)
@@ -684,7 +692,7 @@ internal static class TrainCommand
         CheckModelFolder(parse.GetValue(o.Out)!, path, parse.GetValue(o.State), parse.GetValue(o.Config));
         var input = InputKindOf(parse.GetValue(o.Input));
         var dialect = o.Dialect.ToConfig(parse);
-        var (train, all, quality, provenance) = ReadTraining(path, input, parse.GetValue(o.Columns), TrainEndOf(parse.GetValue(o.TrainEnd)), dialect);
+        var (train, all, quality, provenance) = ReadTraining(path, input, parse.GetValue(o.Columns), TrainEndOf(parse.GetValue(o.TrainEnd)), dialect, parse.GetValue(o.WithholdPrices));
         return (path, input, dialect, train, all, DataQuality(quality), provenance);
     }
 
@@ -692,13 +700,14 @@ internal static class TrainCommand
     /// Reads <paramref name="path"/>, keeps <paramref name="columns"/> (all when null), converts to log returns and
     /// splits at <paramref name="trainEnd"/>: (train rows dated ≤ trainEnd, all rows, the data-quality report, the
     /// provenance of the data file for the model manifest: its name, SHA-256 and input kind and, for prices, each series'
-    /// last train price, <c>data.last_prices</c>, the default start of <c>generate --prices</c>). Without a date every row is train.
+    /// last train price, <c>data.last_prices</c>, the default start of <c>generate --prices</c>, unless
+    /// <paramref name="withholdPrices"/>). Without a date every row is train.
     /// </summary>
     internal static (TimeSeriesFrame Train, TimeSeriesFrame All, DataQualityReport Report, DataProvenance Provenance) ReadTraining(
-        string path, InputKind input, string? columns, DateOnly? trainEnd, System.Text.Json.Nodes.JsonNode? dialect = null)
+        string path, InputKind input, string? columns, DateOnly? trainEnd, System.Text.Json.Nodes.JsonNode? dialect = null, bool withholdPrices = false)
     {
         var (train, all, report, read) = ReadFile(path, input, columns, trainEnd, dialect);
-        return (train, all, report, DataProvenance.ForTraining(path, input, read, train.RowCount));
+        return (train, all, report, DataProvenance.ForTraining(path, input, read, train.RowCount, withholdPrices));
     }
 
     // (train log returns, all log returns, the report, the frame as read: prices when the input is prices)

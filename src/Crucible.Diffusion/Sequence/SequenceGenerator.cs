@@ -804,6 +804,7 @@ public sealed class SequenceGenerator
                 InputSha256 = privacy is null ? provenance?.FileSha256 : null,
                 InputKind = provenance?.Input,
                 LastPrices = privacy is null ? provenance?.LastPrices : null,    // the last train prices are private data (DP-11)
+                LastPricesWithheld = provenance is { LastPricesWithheld: true } ? true : null,
                 TrainMatrixSha256 = privacy is null ? trainHash : null,
                 TrainRows = rows,
                 TrainStart = trainReturns.Dates.Length > 0 ? Iso(trainReturns.Dates[0]) : null,

@@ -130,6 +130,13 @@ public sealed record DataManifest
     public IReadOnlyDictionary<string, double>? LastPrices { get; init; }
 
     /// <summary>
+    /// True when the last train prices were withheld on request (<c>train --withhold-prices</c>): <c>generate --prices</c>
+    /// then needs explicit start prices. Absent otherwise, so other manifests keep their bytes.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? LastPricesWithheld { get; init; }
+
+    /// <summary>
     /// How the file's missing values were read, when not the strict default (a sequence model's state file read with
     /// <c>--state-missing ffill</c> or <c>--state-na</c>); absent otherwise, so earlier manifests keep their bytes.
     /// </summary>
