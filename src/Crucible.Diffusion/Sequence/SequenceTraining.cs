@@ -40,8 +40,11 @@ public sealed record SequenceState(TimeSeriesFrame Frame, string Path, DataProve
             // the reader's advice (declare Keep or ForwardFill) names the reader's policies: say what the state file takes
             if (e.Rule != CsvRules.Missing) throw e;
             throw new InvalidInputException(e.Rule, missing.Policy == MissingValuePolicy.ForwardFill
-                ? e.Message + string.Create(CultureInfo.InvariantCulture,
-                    $" in the state file: raise --state-ffill-limit (now {missing.ForwardFillLimit}), fill the value, or drop the row (a return date reads the last state row of the 7 days before it)")
+                ? e.Message + " in the state file: "
+                    + (e.Message.Contains("forward-fill limit", StringComparison.Ordinal)
+                        ? string.Create(CultureInfo.InvariantCulture, $"raise --state-ffill-limit (now {missing.ForwardFillLimit}), fill the value, or drop the row")
+                        : "fill the value, or drop the row")
+                    + " (a return date reads the last state row of the 7 days before it)"
                 : "missing value in the state file (--state-missing reject, the default): forward-fill a series' gaps with --state-missing ffill "
                 + "(at most --state-ffill-limit rows in a row), fill the value, or drop the row, as days without a state are left out "
                 + "(a return date reads the last state row of the 7 days before it)", e.Location);

@@ -169,6 +169,13 @@ public sealed class SequenceTrainingTests : IDisposable
         Assert.Equal((path, 4L, 2), (past.Location!.File, past.Location.Line, past.Location.Column));
         Assert.Contains("beyond the forward-fill limit of 1 rows in the state file: raise --state-ffill-limit (now 1)", past.Message, StringComparison.Ordinal);
 
+        // a gap on the first row has nothing to fill from: no limit to raise
+        var first = Path.Combine(_dir, "state-first.csv");
+        File.WriteAllText(first, "Date,VIXCLS\n2020-01-02,\n2020-01-03,12.5\n");
+        var none = Assert.Throws<InvalidInputException>(() => SequenceState.Load(first, ffill));
+        Assert.Equal((2L, 2), (none.Location!.Line, none.Location.Column));
+        Assert.Contains("no earlier value to forward-fill from in the state file: fill the value, or drop the row", none.Message, StringComparison.Ordinal);
+
         // NaN conditions are not a policy for the state; the default reading records nothing
         Assert.Equal("OPT-E", Assert.Throws<InvalidInputException>(() => SequenceState.Load(path, ffill with { Policy = MissingValuePolicy.Keep })).Rule);
         Assert.Equal("OPT-E", Assert.Throws<InvalidInputException>(() => SequenceState.Load(path, ffill with { ForwardFillLimit = -1 })).Rule);
