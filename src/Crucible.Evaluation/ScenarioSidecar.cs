@@ -183,6 +183,53 @@ public static class ScenarioSidecar
         }
     }
 
+    /// <summary>
+    /// The DP statement (ε, δ) of the model that generated the scenario CSV <paramref name="csvPath"/>, from its metadata's
+    /// <c>privacy</c> (<c>generate</c> copies the model's statement there), for the membership gates' DP-12 check when no
+    /// model folder is given. Trusted only when the metadata's <c>csv_sha256</c> is the file's SHA-256: otherwise, or when
+    /// the statement cannot be read, <see cref="SidecarDpStatement.Dp"/> is null and <see cref="SidecarDpStatement.Warning"/>
+    /// says why. Null when there is no metadata or it carries no statement (a model trained without DP).
+    /// </summary>
+    public static SidecarDpStatement? DpStatementOf(string csvPath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(csvPath);
+        var metaPath = MetadataPath(csvPath);
+        if (!File.Exists(metaPath) || !File.Exists(csvPath)) return null;
+        var name = Path.GetFileName(metaPath);
+        SidecarDpStatement Unread(string why) => new(null, metaPath,
+            $"{name} {why}: the membership gates do not check the DP-12 bound (give --model DIR, the model folder, to check it)");
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(metaPath));
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("privacy", out var privacy) || privacy.ValueKind == JsonValueKind.Null) return null;
+            if (privacy.ValueKind != JsonValueKind.Object
+                || !privacy.TryGetProperty("epsilon", out var e) || !e.TryGetDouble(out var epsilon)
+                || !privacy.TryGetProperty("delta", out var d) || !d.TryGetDouble(out var delta))
+            {
+                return Unread("has a 'privacy' statement without numbers 'epsilon' and 'delta'");
+            }
+
+            var sha = root.TryGetProperty("csv_sha256", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
+            var actual = Sha256(csvPath);
+            if (!string.Equals(sha, actual, StringComparison.OrdinalIgnoreCase))
+                return Unread($"carries a DP statement but is not this file's metadata (csv_sha256 {(string.IsNullOrEmpty(sha) ? "(none)" : sha)}, the file's SHA-256 is {actual})");
+            var dp = new Privacy.DpGuarantee(epsilon, delta) { Source = name };
+            try
+            {
+                return new SidecarDpStatement(dp.Validated(), metaPath, null);
+            }
+            catch (ArgumentOutOfRangeException)
+            {
+                return Unread(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"has an unusable DP statement (epsilon {epsilon}, delta {delta})"));
+            }
+        }
+        catch (JsonException)
+        {
+            return Unread("is not valid JSON");
+        }
+    }
+
     private static string Sha256(string path)
     {
         using var stream = File.OpenRead(path);
@@ -199,3 +246,9 @@ public static class ScenarioSidecar
         return -1;
     }
 }
+
+/// <summary>What <see cref="ScenarioSidecar.DpStatementOf"/> found in a scenario file's metadata.</summary>
+/// <param name="Dp">The statement, trusted (its <see cref="Privacy.DpGuarantee.Source"/> names the metadata file), or null.</param>
+/// <param name="MetadataPath">The metadata file (a recorded input of a run that used <paramref name="Dp"/>).</param>
+/// <param name="Warning">Why a statement present was not used, or null.</param>
+public sealed record SidecarDpStatement(Privacy.DpGuarantee? Dp, string MetadataPath, string? Warning);

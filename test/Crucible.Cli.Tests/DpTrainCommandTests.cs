@@ -143,6 +143,51 @@ public sealed class DpTrainCommandTests : IDisposable
     private static string ManifestPath(string stdout) =>
         stdout.Split('\n').Single(l => l.StartsWith("manifest:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
 
+    [Fact]
+    public void Evaluate_WithoutModel_TakesEpsilonFromTheScenarioMetadata_OnlyWhenItIsThisFiles()
+    {
+        var (data, model, _) = TrainWithNoiseMultiplier();
+        string real = Returns(200, "real.csv", 7), synthetic = Path.Combine(_dir, "s.csv"), report = Path.Combine(_dir, "r.json");
+        Assert.Equal(0, Crucible("generate", "--model", model, "--count", "300", "--sampling-steps", "10", "--out", synthetic).Exit);
+        double epsilon;
+        using (var meta = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "s.meta.json"))))
+            epsilon = meta.RootElement.GetProperty("privacy").GetProperty("epsilon").GetDouble();
+
+        // DP-12 from s.meta.json (its csv_sha256 is s.csv's): the gate checks the bound and names where epsilon came from
+        var evaluated = Crucible("evaluate", "--real", real, "--synthetic", synthetic, "--train", data, "--out", report);
+        Assert.True(evaluated.Exit == 0, evaluated.Stderr);
+        using (var r = JsonDocument.Parse(File.ReadAllText(report)))
+        {
+            var gate = r.RootElement.GetProperty("privacy").GetProperty("membership_inference").GetProperty("gate");
+            Assert.Equal(epsilon, gate.GetProperty("epsilon").GetDouble());
+            Assert.Equal(1e-3, gate.GetProperty("delta").GetDouble());
+            Assert.Equal("s.meta.json", gate.GetProperty("dp_source").GetString());
+            Assert.Contains("(from s.meta.json, the scenario file's metadata, its csv_sha256 checked)", gate.GetProperty("rule").GetString(), StringComparison.Ordinal);
+        }
+
+        Assert.Contains("from s.meta.json", evaluated.Stdout, StringComparison.Ordinal);
+        // the metadata is a recorded input of the run, and the recompute reads it again
+        var run = RunManifest(evaluated.Stdout);
+        Assert.Contains(Path.Combine(_dir, "s.meta.json"), run.GetProperty("inputs").EnumerateArray().Select(f => f.GetProperty("path").GetString()));
+        var again = Crucible("verify-run", ManifestPath(evaluated.Stdout), "--recompute");
+        Assert.True(again.Exit == 0, again.Stdout + again.Stderr);
+
+        // with --model, the model's manifest gives it (no dp_source, as before)
+        Assert.Equal(0, Crucible("evaluate", "--real", real, "--synthetic", synthetic, "--train", data, "--model", model, "--out", report).Exit);
+        using (var r = JsonDocument.Parse(File.ReadAllText(report)))
+            Assert.False(r.RootElement.GetProperty("privacy").GetProperty("membership_inference").GetProperty("gate").TryGetProperty("dp_source", out _));
+
+        // another file beside a copy of that metadata: not its statement, so no DP-12 check, and a warning says why
+        var lines = File.ReadAllLines(synthetic);
+        File.WriteAllLines(Path.Combine(_dir, "t.csv"), lines.Take(lines.Length - 1));
+        File.Copy(Path.Combine(_dir, "s.meta.json"), Path.Combine(_dir, "t.meta.json"));
+        var stale = Crucible("evaluate", "--real", real, "--synthetic", Path.Combine(_dir, "t.csv"), "--train", data, "--out", report);
+        Assert.True(stale.Exit == 0, stale.Stderr);
+        Assert.Contains("warning: t.meta.json carries a DP statement but is not this file's metadata", stale.Stderr, StringComparison.Ordinal);
+        using (var r = JsonDocument.Parse(File.ReadAllText(report)))
+            Assert.False(r.RootElement.GetProperty("privacy").GetProperty("membership_inference").GetProperty("gate").TryGetProperty("epsilon", out _));
+    }
+
     /// <summary>The run manifest the run printed, parsed.</summary>
     private static JsonElement RunManifest(string stdout)
     {

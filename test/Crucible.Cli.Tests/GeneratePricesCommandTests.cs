@@ -199,6 +199,57 @@ public sealed class GeneratePricesCommandTests : IDisposable
         AssertPricePaths(csv, 3, [100, 50, 20]);
     }
 
+    [Theory]
+    [InlineData("tabular")]
+    [InlineData("sequence")]
+    public void WithheldPrices_LeaveNoLastPrice_TheSameWeights_AndGenerateNeedsAnExplicitStart(string kind)
+    {
+        string data = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 120);
+        string[] args = kind == "sequence"
+            ? ["--kind", "sequence", "--window", "5", "--config", Json("seq.json", """{"hidden": 8, "layers": 2, "heads": 2, "time_embedding": 8, "diffusion_steps": 30, "training": {"batch_size": 16, "warmup_steps": 1}}""")]
+            : ["--config", SmallConfig()];
+        string plain = Path.Combine(_dir, "plain"), withheld = Path.Combine(_dir, "withheld");
+        var p = CliProcess.Run(new Dictionary<string, string> { ["CRUCIBLE_HOME"] = Path.Combine(_dir, "other-home") },
+            ["train", "--data", data, .. args, "--steps", "4", "--seed", "2", "--out", plain]);
+        Assert.True(p.Exit == 0, p.Stderr);
+        var t = Crucible(["train", "--data", data, .. args, "--steps", "4", "--seed", "2", "--withhold-prices", "--out", withheld]);
+        Assert.True(t.Exit == 0, t.Stderr);
+
+        // the same weights (the model id); the manifest records no last price, and says they were withheld
+        Assert.Equal(Sha(Path.Combine(plain, "weights.safetensors")), Sha(Path.Combine(withheld, "weights.safetensors")));
+        using (var m = JsonDocument.Parse(File.ReadAllText(Path.Combine(withheld, "manifest.json"))))
+        {
+            var d = m.RootElement.GetProperty("data");
+            Assert.False(d.TryGetProperty("last_prices", out _));
+            Assert.True(d.GetProperty("last_prices_withheld").GetBoolean());
+        }
+
+        using (var m = JsonDocument.Parse(File.ReadAllText(Path.Combine(plain, "manifest.json"))))
+        {
+            Assert.True(m.RootElement.GetProperty("data").TryGetProperty("last_prices", out _));
+            Assert.False(m.RootElement.GetProperty("data").TryGetProperty("last_prices_withheld", out _));
+        }
+
+        Assert.DoesNotContain(File.ReadAllLines(data)[^1].Split(',')[1], File.ReadAllText(Path.Combine(withheld, "manifest.json")), StringComparison.Ordinal);
+
+        // generate --prices needs an explicit start, and says which flag took the default away
+        string csv = Path.Combine(_dir, "s.csv");
+        var g = Crucible("generate", "--model", withheld, "--count", "4", "--sampling-steps", "3", "--prices", "--out", csv);
+        Assert.True(g.Exit == 2, $"exit {g.Exit}: {g.Stderr}");
+        Assert.Contains("error [PRICES-E-START]: price paths need a start price per series: this model was trained with --withhold-prices", g.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--start-prices FILE.json", g.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(csv));
+        var unit = Crucible("generate", "--model", withheld, "--count", "4", "--sampling-steps", "3", "--prices", "--start-prices", "unit", "--out", csv);
+        Assert.True(unit.Exit == 0, unit.Stderr);
+
+        // the run records the flag, and the recompute withholds them again
+        string run = Directory.GetFiles(Path.Combine(Home, "runs"), "*.json").Single(f => File.ReadAllText(f).Contains("\"command\":\"train\"", StringComparison.Ordinal));
+        Assert.Contains("\"withhold_prices\":true", File.ReadAllText(run), StringComparison.Ordinal);
+        var again = Crucible("verify-run", run, "--recompute");
+        Assert.True(again.Exit == 0, again.Stdout + again.Stderr);
+        Assert.Contains("2/2 outputs recomputed identically", again.Stdout, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void SequenceModel_PricePathsRunOverEachWindow()
     {

@@ -433,13 +433,14 @@ public sealed class PostgresStoreTests(ServiceFixture f)
 
         // job-1's replica renews; the others' leases run out and another replica claims them again
         b.Renew("job-1", 200_000);
-        a.Finish("job-2", "succeeded", "model", "run-2", null, "2026-01-01T00:01:00.0000000Z");
+        a.Finish("job-2", "succeeded", 0.25, "model", "run-2", null, "2026-01-01T00:01:00.0000000Z");
         var again = a.Claim("survivor", now: 100_000, leaseUntil: 160_000);
         Assert.Equal("job-0", again!.Value.Id);
         Assert.Null(b.Claim("survivor-2", now: 100_000, leaseUntil: 160_000));
         Assert.Equal("succeeded", b.Find("job-2")!.Status);
         Assert.Equal("model", b.Find("job-2")!.ModelId);
         Assert.Equal("run-2", b.Find("job-2")!.RunId);
+        Assert.Equal(0.25, b.Find("job-2")!.Loss); // the final loss the finished job reports
         Assert.Null(b.Find("job-1")!.RunId);
         Assert.True(a.TryQueue(View(4), "{}", "key:t", capacity: 3, body));
     }

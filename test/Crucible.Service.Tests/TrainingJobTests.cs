@@ -84,6 +84,9 @@ public sealed class TrainingJobTests(ServiceFixture f)
 
         using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(f.Dir, "train-cli-model", "manifest.json")));
         Assert.Equal(manifest.RootElement.GetProperty("weights").GetProperty("sha256").GetString(), modelId);
+        // the job's loss once done is the final loss crucible train prints (the manifest's mean over the last tenth of the
+        // steps), not the mean of the last progress interval
+        Assert.Equal(manifest.RootElement.GetProperty("training").GetProperty("final_loss").GetDouble(), job.GetProperty("loss").GetDouble());
 
         // registered, listed, and it serves scenarios
         using var admin = f.Client("admin");

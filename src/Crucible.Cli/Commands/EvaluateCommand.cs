@@ -123,6 +123,8 @@ internal static class EvaluateCommand
         }
 
         if (ScenarioSidecar.PriceMetadataOf(request.SyntheticPath) is { } priceMeta) inputs.Add(("synthetic_metadata", priceMeta)); // it says which columns are prices
+        else if (prepared.DpMetadata is { } dpMeta) inputs.Add(("synthetic_metadata", dpMeta)); // it gave the gates' epsilon and delta
+        if (prepared.DpWarning is { } dpWarning) Console.Error.WriteLine($"warning: {dpWarning}");
 
         var sensitive = request.Sensitive;
         var run = RunManifests.Start(home, "evaluate", new JsonObject
@@ -260,9 +262,15 @@ internal static class EvaluateCommand
                 if (statement is not null) dp = new DpGuarantee(statement.Epsilon, statement.Delta);
             }
 
+            // DP-12 without --model: the statement the scenario file's metadata carries, when it is this file's (csv_sha256)
+            var sidecar = ModelPath is null ? ScenarioSidecar.DpStatementOf(SyntheticPath) : null;
+            if (sidecar?.Dp is { } fromSidecar) dp = fromSidecar;
+
             return new PreparedEvaluation(this, real, synthetic, train, thresholds, segments, shadow, modelPath, modelId, FileHash.Sha256(RealPath))
             {
                 Dp = dp,
+                DpMetadata = sidecar?.Dp is null ? null : sidecar.MetadataPath,
+                DpWarning = sidecar?.Warning,
                 Reordered = reordered,
                 // the same file (by full path) on both sides: allowed, but every fidelity metric compares it with itself
                 Warnings = string.Equals(Path.GetFullPath(RealPath), Path.GetFullPath(SyntheticPath), StringComparison.Ordinal) ? [SameFileWarning] : [],
@@ -286,6 +294,12 @@ internal static class EvaluateCommand
 
         /// <summary>The DP statement of the --model folder's manifest, when it has one (the membership gates' DP-12 check).</summary>
         public DpGuarantee? Dp { get; init; }
+
+        /// <summary>The scenario metadata file <see cref="Dp"/> was read from (without --model), else null.</summary>
+        public string? DpMetadata { get; init; }
+
+        /// <summary>Why the scenario metadata's DP statement was not used (stale or unreadable), for stderr; else null.</summary>
+        public string? DpWarning { get; init; }
 
         /// <summary>The report and, with declared thresholds, their verdicts.</summary>
         public (EvaluationReport Report, IReadOnlyList<ThresholdVerdict>? Verdicts) Evaluate()
@@ -312,7 +326,7 @@ internal static class EvaluateCommand
     // an attack's PRIV-7 gate on the summary line: its bound(s) and passed/FAILED
     private static string GateSummary(MembershipGate? gate) =>
         gate is null ? "" : string.Create(CultureInfo.InvariantCulture,
-            $"; gate (PRIV-7) TPR ≤ {gate.Bound:G4}{(gate.DpBoundFpr10 is { } b10 ? $", DP-12 ≤ {b10:G4} / {gate.DpBoundFpr01:G4} at epsilon {gate.Dp!.Epsilon:G4}" : "")}: {(gate.Passed ? "passed" : "FAILED")}");
+            $"; gate (PRIV-7) TPR ≤ {gate.Bound:G4}{(gate.DpBoundFpr10 is { } b10 ? $", DP-12 ≤ {b10:G4} / {gate.DpBoundFpr01:G4} at epsilon {gate.Dp!.Epsilon:G4}{(gate.Dp.Source is { } source ? $" from {source}" : "")}" : "")}: {(gate.Passed ? "passed" : "FAILED")}");
 
     private static void WriteSummary(TextWriter o, EvaluationReport r, IReadOnlyList<ThresholdVerdict>? verdicts, string outPath, string? htmlPath)
     {

@@ -218,11 +218,14 @@ internal static class GenerateCommand
             var series = sequence?.Columns ?? tabular!.Manifest.Columns;
             return option switch
             {
-                null => StartPrices.FromModel(series, sequence?.Manifest.Data.LastPrices ?? tabular!.Manifest.Data.LastPrices, modelFolder),
+                null => StartPrices.FromModel(series, Data.LastPrices, modelFolder, Data.LastPricesWithheld == true),
                 StartPrices.UnitName => StartPrices.Unit(series),
                 _ => StartPrices.FromFile(option, series),
             };
         }
+
+        // the model's data manifest, whichever the kind (a sequence model's own, even without last prices)
+        private DataManifest Data => sequence is not null ? sequence.Manifest.Data : tabular!.Manifest.Data;
 
         /// <summary>Draws the scenarios; conditions, guidance and stress apply to sequence models only (else an input error naming <paramref name="modelFolder"/>).</summary>
         public ScenarioSet Draw(int count, ulong seed, string[]? conditions, double? guidance, double? guidanceMinNoise, double? regimeGuidance, string? stress,

@@ -64,6 +64,22 @@ internal static class TrainCommand
             Description = "Sequence kind: the condition features, comma-separated: VIXCLS, DFF, TERM (DGS10 − DGS3MO), BAA10Y, BAMLH0A0HYM2, RV20 (the data's realised volatility) or any state column (default: the first six)",
         };
 
+        public readonly Option<string> StateMissing = new("--state-missing")
+        {
+            Description = "Sequence kind with --state: the state file's missing values: reject (default) or ffill (carry a series' previous value forward, at most --state-ffill-limit rows in a row; counted in the model manifest's state_data.missing)",
+        };
+
+        public readonly Option<int?> StateFfillLimit = new("--state-ffill-limit")
+        {
+            Description = $"With --state-missing ffill: the most consecutive missing rows of a state series to fill (default {StateMissingValues.Default.ForwardFillLimit})",
+        };
+
+        public readonly Option<string[]> StateNa = new("--state-na")
+        {
+            Description = "Sequence kind with --state: tokens that mean 'missing' in the state file besides the empty field, e.g. --state-na . for FRED's downloads",
+            AllowMultipleArgumentsPerToken = true,
+        };
+
         public readonly Option<string> CalibrateGuidance = new("--calibrate-guidance")
         {
             Description = "Sequence kind with --state: set the model's default guidance from this training episode (gfc-2008, covid-2020 or rates-2022): by default w = 2 and the regime guidance that brings the ES under the state of the episode's record VIXCLS close to the episode's realised ES (--calibration-rule)",
@@ -72,6 +88,11 @@ internal static class TrainCommand
         public readonly Option<string> CalibrationRule = new("--calibration-rule")
         {
             Description = "With --calibrate-guidance: regime (default: w = 2 and the regime guidance a that matches the realised ES), smallest-within (the smallest w in 1..8 within 25% of the realised ES) or closest (the w in 1..8 closest to it); at the model's guidance_min_noise (--config)",
+        };
+
+        public readonly Option<bool> WithholdPrices = new("--withhold-prices")
+        {
+            Description = "Record no last train prices in the model manifest (data.last_prices, the default start of generate --prices), e.g. for a confidential book: generate --prices then needs --start-prices",
         };
 
         public readonly Option<string> TrainEnd = new("--train-end") { Description = "Train on rows dated up to this date, YYYY-MM-DD (default: all rows)" };
@@ -154,9 +175,10 @@ internal static class TrainCommand
         var o = new Options();
         o.Input.AcceptOnlyFromAmong("prices", "returns", "log-returns", "percent");
         o.DpUnit.AcceptOnlyFromAmong("record", "window", "entity");
+        o.StateMissing.AcceptOnlyFromAmong("reject", "ffill");
         var command = new Command("train", "Fit a generator on historical data and write the model folder (weights.safetensors + manifest.json)")
         {
-            o.Data, o.Columns, o.Input, o.Kind, o.Window, o.State, o.StateColumns, o.CalibrateGuidance, o.CalibrationRule, o.TrainEnd, o.Steps, o.Seed, o.Config, o.Checkpoint, o.CheckpointEvery,
+            o.Data, o.Columns, o.Input, o.Kind, o.Window, o.State, o.StateColumns, o.StateMissing, o.StateFfillLimit, o.StateNa, o.CalibrateGuidance, o.CalibrationRule, o.WithholdPrices, o.TrainEnd, o.Steps, o.Seed, o.Config, o.Checkpoint, o.CheckpointEvery,
             o.DpEpsilon, o.DpNoiseMultiplier, o.DpDelta, o.DpMaxGradNorm, o.DpBudget, o.DpSampleRate, o.DpSecure, o.DpUnit, o.DpPublicState, o.Segments, o.Stratify, o.Out, o.Home,
         };
         foreach (var option in o.Dialect.All) command.Options.Add(option);
@@ -199,7 +221,7 @@ internal static class TrainCommand
         string kind = parse.GetValue(o.Kind) ?? "tabular";
         if (kind == SequenceGenerator.KindName) return ExecuteSequence(parse, o, output, home);
         if (kind != "tabular") throw new InvalidInputException("OPT-E-KIND", $"--kind {kind} is not a generator kind; use --kind tabular or --kind sequence");
-        foreach (var (name, given) in new[] { ("--window", parse.GetValue(o.Window) is not null), ("--state", parse.GetValue(o.State) is not null), ("--state-columns", parse.GetValue(o.StateColumns) is not null), ("--calibrate-guidance", parse.GetValue(o.CalibrateGuidance) is not null), ("--calibration-rule", parse.GetValue(o.CalibrationRule) is not null) })
+        foreach (var (name, given) in new[] { ("--window", parse.GetValue(o.Window) is not null), ("--state", parse.GetValue(o.State) is not null), ("--state-columns", parse.GetValue(o.StateColumns) is not null), ("--state-missing", parse.GetValue(o.StateMissing) is not null), ("--state-ffill-limit", parse.GetValue(o.StateFfillLimit) is not null), ("--state-na", parse.GetValue(o.StateNa) is { Length: > 0 }), ("--calibrate-guidance", parse.GetValue(o.CalibrateGuidance) is not null), ("--calibration-rule", parse.GetValue(o.CalibrationRule) is not null) })
         {
             if (given) throw new InvalidInputException("OPT-E-KIND", $"{name} applies to --kind sequence only");
         }
@@ -240,6 +262,7 @@ internal static class TrainCommand
         }
 
         var config = RunConfig(options, input, parse.GetValue(o.Columns), parse.GetValue(o.TrainEnd));
+        if (parse.GetValue(o.WithholdPrices)) config["withhold_prices"] = true; // only when given, as "csv"
         if (dialect is not null) config["csv"] = dialect; // only when given: earlier manifests' configs stay as they were
         var run = RunManifests.Start(home, "train", config, options.Seed).AddInput(path);
         run.Outcome = new System.Text.Json.Nodes.JsonObject { ["data_quality"] = dataQuality };
@@ -444,6 +467,9 @@ internal static class TrainCommand
         string? statePath = parse.GetValue(o.State);
         string? stateColumns = parse.GetValue(o.StateColumns);
         if (stateColumns is not null && statePath is null) throw new InvalidInputException("OPT-E", "--state-columns needs --state");
+        var stateCsv = StateCsvConfig(parse, o);
+        if (stateCsv is not null && statePath is null)
+            throw new InvalidInputException("OPT-E", "--state-missing, --state-ffill-limit and --state-na say how the state file is read: they need --state");
 
         GuidanceCalibrationOptions? calibration = null;
         GuidanceCalibrationRule? rule = null;
@@ -466,7 +492,7 @@ internal static class TrainCommand
         string[]? names = null;
         if (statePath is not null)
         {
-            state = SequenceState.Load(statePath);
+            state = SequenceState.Load(statePath, StateMissingOf(stateCsv));
             names = stateColumns?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             if (names is { Length: 0 }) throw new InvalidInputException("OPT-E", "--state-columns names no feature");
         }
@@ -504,6 +530,8 @@ internal static class TrainCommand
         if (dialect is not null) run.Config["csv"] = dialect; // only when given: earlier manifests' configs stay as they were
         run.Outcome = new System.Text.Json.Nodes.JsonObject { ["data_quality"] = dataQuality };
         if (statePath is not null) run.AddInput(statePath);
+        if (stateCsv is not null) run.Config["state_csv"] = stateCsv; // only when given, as "csv" for --data
+        if (parse.GetValue(o.WithholdPrices)) run.Config["withhold_prices"] = true;
         // DP-SGD: the run manifest carries the model manifest's DP statement, as the tabular kind's does
         if (m.Privacy is { } privacy) run.Dp = JsonSerializer.SerializeToNode(privacy, DiffusionJson.Options) as System.Text.Json.Nodes.JsonObject;
         var (registered, isNew, runManifest, receipt) = Record(home, run, folder, m.Weights.Sha256, RunAudit.Trained(folder, m, run));
@@ -551,13 +579,14 @@ internal static class TrainCommand
             throw new InvalidInputException(RunRecompute.Rule, SecureModeRecomputeMessage(m.RunId), where);
         string data = full(m.Inputs[0].Path);
         var input = Enum.Parse<InputKind>(RunRecompute.Value<string>(c, "input") ?? nameof(InputKind.Prices));
-        var (train, all, _, provenance) = ReadTraining(data, input, RunRecompute.Value<string>(c, "columns"), TrainEndOf(RunRecompute.Value<string>(c, "train_end")), c["csv"]);
+        var (train, all, _, provenance) = ReadTraining(data, input, RunRecompute.Value<string>(c, "columns"), TrainEndOf(RunRecompute.Value<string>(c, "train_end")), c["csv"],
+            withholdPrices: c["withhold_prices"]?.GetValue<bool>() == true);
         byte[] weights;
         Func<string, byte[]> manifest; // the model manifest's bytes under a given library version
         if (RunRecompute.Value<string>(c, "kind") == SequenceGenerator.KindName)
         {
             var options = generator.Deserialize<SequenceGeneratorOptions>(DiffusionJson.Options)!;
-            var state = m.Inputs.Count > 1 ? SequenceState.Load(full(m.Inputs[1].Path)) : null;
+            var state = m.Inputs.Count > 1 ? SequenceState.Load(full(m.Inputs[1].Path), StateMissingOf(c["state_csv"])) : null;
             var names = RunRecompute.Value<string>(c, "state_columns")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var calibration = RunRecompute.Value<string>(c, "calibrate_guidance") is { } episode
                 ? SequenceTraining.CalibrationFor(episode, RunRecompute.Value<string>(c, "calibration_rule") is { } rule ? SequenceTraining.RuleOf(rule) : null)
@@ -576,6 +605,40 @@ internal static class TrainCommand
         }
 
         return RunRecompute.ModelOutputs(m, full, weights, manifest, where);
+    }
+
+    // --state-missing, --state-ffill-limit and --state-na as given (null when none is: the run manifest then records nothing)
+    private static System.Text.Json.Nodes.JsonObject? StateCsvConfig(ParseResult parse, Options o)
+    {
+        var c = new System.Text.Json.Nodes.JsonObject();
+        if (parse.GetValue(o.StateNa) is { Length: > 0 } na) c["na"] = new System.Text.Json.Nodes.JsonArray([.. na.Select(x => (System.Text.Json.Nodes.JsonNode?)x)]);
+        if (parse.GetValue(o.StateMissing) is { } missing) c["missing"] = missing;
+        if (parse.GetValue(o.StateFfillLimit) is { } limit)
+        {
+            if (parse.GetValue(o.StateMissing) != "ffill") throw new InvalidInputException("OPT-E", "--state-ffill-limit applies to --state-missing ffill");
+            c["ffill_limit"] = limit;
+        }
+
+        return c.Count == 0 ? null : c;
+    }
+
+    /// <summary>The state file's missing-value policy a run recorded as <c>state_csv</c> (the default when none), checked naming its flags.</summary>
+    internal static StateMissingValues StateMissingOf(System.Text.Json.Nodes.JsonNode? config)
+    {
+        if (config is not System.Text.Json.Nodes.JsonObject c) return StateMissingValues.Default;
+        var missing = new StateMissingValues
+        {
+            Policy = c["missing"]?.GetValue<string>() == "ffill" ? Crucible.Data.Csv.MissingValuePolicy.ForwardFill : Crucible.Data.Csv.MissingValuePolicy.Reject,
+            ForwardFillLimit = c["ffill_limit"]?.GetValue<int>() ?? StateMissingValues.Default.ForwardFillLimit,
+            Tokens = c["na"] is System.Text.Json.Nodes.JsonArray na ? [.. na.Select(x => x!.GetValue<string>())] : [],
+        };
+        missing.Validate(property => property switch
+        {
+            nameof(StateMissingValues.Policy) => "--state-missing",
+            nameof(StateMissingValues.ForwardFillLimit) => "--state-ffill-limit",
+            _ => null,
+        });
+        return missing;
     }
 
     /// <summary>Why a secure-mode DP-SGD training run is not done again: it is not reproducible by design.</summary>
@@ -629,7 +692,7 @@ internal static class TrainCommand
         CheckModelFolder(parse.GetValue(o.Out)!, path, parse.GetValue(o.State), parse.GetValue(o.Config));
         var input = InputKindOf(parse.GetValue(o.Input));
         var dialect = o.Dialect.ToConfig(parse);
-        var (train, all, quality, provenance) = ReadTraining(path, input, parse.GetValue(o.Columns), TrainEndOf(parse.GetValue(o.TrainEnd)), dialect);
+        var (train, all, quality, provenance) = ReadTraining(path, input, parse.GetValue(o.Columns), TrainEndOf(parse.GetValue(o.TrainEnd)), dialect, parse.GetValue(o.WithholdPrices));
         return (path, input, dialect, train, all, DataQuality(quality), provenance);
     }
 
@@ -637,13 +700,14 @@ internal static class TrainCommand
     /// Reads <paramref name="path"/>, keeps <paramref name="columns"/> (all when null), converts to log returns and
     /// splits at <paramref name="trainEnd"/>: (train rows dated ≤ trainEnd, all rows, the data-quality report, the
     /// provenance of the data file for the model manifest: its name, SHA-256 and input kind and, for prices, each series'
-    /// last train price, <c>data.last_prices</c>, the default start of <c>generate --prices</c>). Without a date every row is train.
+    /// last train price, <c>data.last_prices</c>, the default start of <c>generate --prices</c>, unless
+    /// <paramref name="withholdPrices"/>). Without a date every row is train.
     /// </summary>
     internal static (TimeSeriesFrame Train, TimeSeriesFrame All, DataQualityReport Report, DataProvenance Provenance) ReadTraining(
-        string path, InputKind input, string? columns, DateOnly? trainEnd, System.Text.Json.Nodes.JsonNode? dialect = null)
+        string path, InputKind input, string? columns, DateOnly? trainEnd, System.Text.Json.Nodes.JsonNode? dialect = null, bool withholdPrices = false)
     {
         var (train, all, report, read) = ReadFile(path, input, columns, trainEnd, dialect);
-        return (train, all, report, DataProvenance.ForTraining(path, input, read, train.RowCount));
+        return (train, all, report, DataProvenance.ForTraining(path, input, read, train.RowCount, withholdPrices));
     }
 
     // (train log returns, all log returns, the report, the frame as read: prices when the input is prices)

@@ -93,12 +93,20 @@ public sealed class StartPrices
     /// <summary>
     /// The last train prices a model recorded in its manifest (<c>data.last_prices</c>, written when it was trained on
     /// prices). A model without them (trained on returns, or by an older version) is an input error naming the rule: a
-    /// start must then be given explicitly.
+    /// start must then be given explicitly; one whose prices were withheld at training (<paramref name="withheld"/>,
+    /// <c>train --withhold-prices</c>) says so.
     /// </summary>
-    public static StartPrices FromModel(IReadOnlyList<string> series, IReadOnlyDictionary<string, double>? lastPrices, string modelFolder)
+    public static StartPrices FromModel(IReadOnlyList<string> series, IReadOnlyDictionary<string, double>? lastPrices, string modelFolder, bool withheld = false)
     {
         ArgumentNullException.ThrowIfNull(series);
         var where = new InputLocation(modelFolder, 0, 0);
+        if (withheld)
+        {
+            throw new InvalidInputException(Rule,
+                "price paths need a start price per series: this model was trained with --withhold-prices (data.last_prices_withheld), so it records no last train price; give --start-prices FILE.json ({\"SERIES\": price, …}) or --start-prices unit (every path starts at 1)",
+                where);
+        }
+
         if (lastPrices is null)
         {
             throw new InvalidInputException(Rule,

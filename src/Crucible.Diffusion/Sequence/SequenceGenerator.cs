@@ -712,8 +712,27 @@ public sealed class SequenceGenerator
 
                 if (constant)
                 {
-                    throw new InvalidInputException("constant-condition", string.Create(CultureInfo.InvariantCulture,
-                        $"condition '{conditions.Columns[j]}' does not vary: it is {value:G6} in every one of the {known} {where}, so nothing can be conditioned on it (leave it out of the condition features)"));
+                    // the condition dates it is constant over: the first and last known statistics row
+                    DateOnly from, to;
+                    if (publicConditions is not null)
+                    {
+                        (from, to) = (publicConditions.Dates[publicFirst], publicConditions.Dates[publicRow]);
+                    }
+                    else
+                    {
+                        int firstWindow = -1, lastWindow = -1;
+                        for (int b = 0; b < count; b++)
+                        {
+                            if (double.IsNaN(statistics[(b * k) + j])) continue;
+                            if (firstWindow < 0) firstWindow = b;
+                            lastWindow = b;
+                        }
+
+                        (from, to) = (trainReturns.Dates[firstWindow], trainReturns.Dates[lastWindow]);
+                    }
+
+                    throw new ConstantConditionException(conditions.Columns[j], from, to, string.Create(CultureInfo.InvariantCulture,
+                        $"condition '{conditions.Columns[j]}' does not vary: it is {value:G6} in every one of the {known} {where} (condition dates {Iso(from)} .. {Iso(to)}), so nothing can be conditioned on it (leave it out of the condition features)"));
                 }
 
                 std[j] = Math.Max(Math.Sqrt(squares / (known - 1)), 1e-12);
@@ -791,6 +810,7 @@ public sealed class SequenceGenerator
                 InputSha256 = privacy is null ? provenance?.FileSha256 : null,
                 InputKind = provenance?.Input,
                 LastPrices = privacy is null ? provenance?.LastPrices : null,    // the last train prices are private data (DP-11)
+                LastPricesWithheld = provenance is { LastPricesWithheld: true } ? true : null,
                 TrainMatrixSha256 = privacy is null ? trainHash : null,
                 TrainRows = rows,
                 TrainStart = trainReturns.Dates.Length > 0 ? Iso(trainReturns.Dates[0]) : null,
@@ -801,6 +821,7 @@ public sealed class SequenceGenerator
                 InputFile = stateProvenance?.FileName,
                 InputSha256 = stateProvenance?.FileSha256,
                 InputKind = stateProvenance?.Input,
+                Missing = stateProvenance?.Missing,
                 // the state file is public, but its matrix here is cut on the private return dates: withheld under DP
                 TrainMatrixSha256 = privacy is null ? DiffusionGenerator.TrainMatrixSha256(conditions) : null,
                 TrainRows = conditions.RowCount,

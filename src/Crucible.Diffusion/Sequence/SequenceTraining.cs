@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Crucible.Data;
 using Crucible.Data.Csv;
 using Crucible.Diffusion.Conditioning;
@@ -10,35 +11,50 @@ namespace Crucible.Diffusion.Sequence;
 /// <summary>
 /// An economic-state file as <c>crucible train --state FILE</c> reads it: the series by date with their values as they
 /// are (<see cref="InputKind.LogReturns"/>: no conversion), the path (named in the location of a state error) and its
-/// provenance for the manifest's <c>state_data</c>.
+/// provenance for the manifest's <c>state_data</c> (with how its missing values were read, when not the default).
 /// </summary>
 /// <param name="Frame">The state series by date.</param>
 /// <param name="Path">The file.</param>
 /// <param name="Provenance">Its name and SHA-256.</param>
 public sealed record SequenceState(TimeSeriesFrame Frame, string Path, DataProvenance Provenance)
 {
-    /// <summary>Reads the state file at <paramref name="path"/>.</summary>
-    /// <exception cref="InvalidInputException">A missing file, or a CSV error (naming file, line, column and rule); a
-    /// missing value (<c>CSV-E-MISSING</c>) says what to do with it, since the state takes no missing-value policy.</exception>
-    public static SequenceState Load(string path)
+    /// <summary>How the file's missing values were read.</summary>
+    public StateMissingValues Missing { get; init; } = StateMissingValues.Default;
+
+    /// <summary>
+    /// Reads the state file at <paramref name="path"/>, its missing values by <paramref name="missing"/> (default
+    /// <see cref="StateMissingValues.Default"/>: every one refused).
+    /// </summary>
+    /// <exception cref="InvalidInputException">A missing file, an invalid <paramref name="missing"/> (<c>OPT-E</c>), or a
+    /// CSV error (naming file, line, column and rule); a missing value the policy refuses (<c>CSV-E-MISSING</c>) says
+    /// what to do with it.</exception>
+    public static SequenceState Load(string path, StateMissingValues? missing = null)
     {
         ArgumentNullException.ThrowIfNull(path);
+        missing ??= StateMissingValues.Default;
+        missing.Validate();
         if (!File.Exists(path)) throw new InvalidInputException("CSV-E-FILE", $"{path} does not exist", new InputLocation(path, 0, 0));
-        TimeSeriesFrame frame;
-        try
+        var (frame, report) = CsvSeriesReader.Read(path, missing.Apply(new CsvReadOptions { Input = InputKind.LogReturns }));
+        if (report.FirstErrorAsException() is { } e)
         {
-            frame = CsvSeriesReader.Load(path, new CsvReadOptions { Input = InputKind.LogReturns });
-        }
-        catch (InvalidInputException e) when (e.Rule == CsvRules.Missing)
-        {
-            // the reader's advice (declare Keep or ForwardFill) names a policy that neither train --state nor a training
-            // job's state_csv takes: a state row is read whole, so say what works
-            throw new InvalidInputException(e.Rule,
-                "missing value in the state file, which takes no missing-value policy (--missing applies to --data): drop the row, as days without "
-                + "a state are left out (a return date reads the last state row of the 7 days before it), or fill the value", e.Location);
+            // the reader's advice (declare Keep or ForwardFill) names the reader's policies: say what the state file takes
+            if (e.Rule != CsvRules.Missing) throw e;
+            throw new InvalidInputException(e.Rule, missing.Policy == MissingValuePolicy.ForwardFill
+                ? e.Message + " in the state file: "
+                    + (e.Message.Contains("forward-fill limit", StringComparison.Ordinal)
+                        ? string.Create(CultureInfo.InvariantCulture, $"raise --state-ffill-limit (now {missing.ForwardFillLimit}), fill the value, or drop the row")
+                        : "fill the value, or drop the row")
+                    + " (a return date reads the last state row of the 7 days before it)"
+                : "missing value in the state file (--state-missing reject, the default): forward-fill a series' gaps with --state-missing ffill "
+                + "(at most --state-ffill-limit rows in a row), fill the value, or drop the row, as days without a state are left out "
+                + "(a return date reads the last state row of the 7 days before it)", e.Location);
         }
 
-        return new SequenceState(frame, path, DataProvenance.FromFile(path, InputKind.LogReturns));
+        long filled = report.Repairs.Where(r => r.Repair == "forward_fill").Sum(r => r.Count);
+        return new SequenceState(frame, path, DataProvenance.FromFile(path, InputKind.LogReturns) with { Missing = missing.ToManifest(filled) })
+        {
+            Missing = missing,
+        };
     }
 }
 
@@ -56,6 +72,30 @@ public sealed record SequenceTrainingResult(SequenceGenerator Generator, Guidanc
 /// </summary>
 public static class SequenceTraining
 {
+    // the state frame's columns a feature reads (TERM: DGS10 and DGS3MO; RV20: none, it comes from the returns), by index
+    private static int[] StateColumnsOf(TimeSeriesFrame state, string feature)
+    {
+        string[] names = feature switch
+        {
+            "TERM" => ["DGS10", "DGS3MO"],
+            _ when EconomicState.IsReturnDerived(feature) => [],
+            _ => [feature],
+        };
+        var columns = names.Select(n => state.Columns.ToList().IndexOf(n)).ToArray();
+        return columns.Contains(-1) ? [] : columns;
+    }
+
+    // "; in the state file: column 2 (VIXCLS) …, constant over the rows dated …": the condition dates from..to read the
+    // state rows of the day before (the lag of EconomicState.Build)
+    private static string ConstantStateColumns(TimeSeriesFrame state, int[] columns, DateOnly from, DateOnly to)
+    {
+        string Date(DateOnly conditionDate) => state.IndexAtOrBefore(conditionDate.AddDays(-1)) is var r and >= 0
+            ? state.Dates[r].ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)
+            : "?";
+        string named = string.Join(" and ", columns.Select(c => string.Create(CultureInfo.InvariantCulture, $"{c + 2} ({state.Columns[c]})")));
+        return $"; in the state file: {(columns.Length == 1 ? "column " + named + " is" : "columns " + named + " give it, and are")} constant over the rows it was read from, dated {Date(from)} .. {Date(to)}";
+    }
+
     /// <summary>The rule of an invalid <see cref="SequenceGeneratorOptions"/> (the config).</summary>
     public const string ConfigRule = "config";
 
@@ -122,7 +162,8 @@ public static class SequenceTraining
     /// the whole state file). A public date, never one read from the private returns.</param>
     /// <param name="cancellationToken">Stops the training steps and the calibration's draws.</param>
     /// <exception cref="InvalidInputException">A state that gives no features, a condition feature that does not vary
-    /// (<c>constant-condition</c>) or is ±∞ (<c>condition-value</c>) (all located at line 1 of the state file),
+    /// (<c>constant-condition</c>: located at the header cell of its state column, naming the rows it is constant over) or is
+    /// ±∞ (<c>condition-value</c>) (the others located at line 1 of the state file),
     /// invalid options (rule <see cref="ConfigRule"/>, no location: the caller knows where they came from), or what
     /// <see cref="SequenceGenerator.Fit"/> and <see cref="SequenceGenerator.CalibrateGuidance"/> refuse.</exception>
     public static SequenceTrainingResult Train(
@@ -229,9 +270,15 @@ public static class SequenceTraining
         {
             generator.Fit(train, features, archetypes, provenance, state?.Provenance, publicFeatures, progress, checkpoint, cancellationToken);
         }
+        catch (ConstantConditionException e) when (state is not null && e.Location is null && StateColumnsOf(state.Frame, e.Feature) is { Length: > 0 } sources)
+        {
+            // a feature read from state columns that never varies: located at the header cell of its (first) column, with
+            // the columns and the state rows it is constant over named
+            throw new InvalidInputException(e.Rule, e.Message + ConstantStateColumns(state.Frame, sources, e.From, e.To), new InputLocation(state.Path, 1, sources[0] + 2, state.Frame.Columns[sources[0]]));
+        }
         catch (InvalidInputException e) when (state is not null && e.Location is null && e.Rule is "constant-condition" or "condition-value")
         {
-            // a refusal of the state's values (a feature that never varies, a ±∞) names the state file, as the other state errors do
+            // a refusal of the state's values (a ±∞; a return-derived feature that never varies) names the state file, as the other state errors do
             throw new InvalidInputException(e.Rule, e.Message, new InputLocation(state.Path, 1, 0));
         }
 

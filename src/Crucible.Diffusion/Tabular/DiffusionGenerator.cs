@@ -28,6 +28,15 @@ public sealed record DataProvenance(string? FileName, string? FileSha256, string
     /// <summary>The last train price per series when the file held prices (<see cref="DataManifest.LastPrices"/>), else null.</summary>
     public IReadOnlyDictionary<string, double>? LastPrices { get; init; }
 
+    /// <summary>
+    /// Whether the last train prices were withheld on request (<c>train --withhold-prices</c>: a confidential book), so
+    /// that <see cref="LastPrices"/> is null and the manifest says why (<see cref="DataManifest.LastPricesWithheld"/>).
+    /// </summary>
+    public bool LastPricesWithheld { get; init; }
+
+    /// <summary>How the file's missing values were read, when not the strict default (<see cref="DataManifest.Missing"/>), else null.</summary>
+    public MissingValuesManifest? Missing { get; init; }
+
     /// <summary>Hashes the file at <paramref name="path"/>.</summary>
     public static DataProvenance FromFile(string path, InputKind input)
     {
@@ -38,12 +47,14 @@ public sealed record DataProvenance(string? FileName, string? FileSha256, string
     /// <summary>
     /// <see cref="FromFile"/> for a training run that read <paramref name="read"/> from the file (its columns selected)
     /// and trains on its first <paramref name="trainReturnRows"/> log returns: with prices, also each series' last train
-    /// price (<see cref="Scenarios.PricePaths.LastTrainPrices"/>), the default start of price paths.
+    /// price (<see cref="Scenarios.PricePaths.LastTrainPrices"/>), the default start of price paths, unless
+    /// <paramref name="withholdPrices"/> (a confidential book: none is recorded, and <see cref="LastPricesWithheld"/> says so).
     /// </summary>
-    public static DataProvenance ForTraining(string path, InputKind input, TimeSeriesFrame read, int trainReturnRows) =>
+    public static DataProvenance ForTraining(string path, InputKind input, TimeSeriesFrame read, int trainReturnRows, bool withholdPrices = false) =>
         FromFile(path, input) with
         {
-            LastPrices = input == InputKind.Prices ? PricePaths.LastTrainPrices(read, trainReturnRows) : null,
+            LastPrices = input == InputKind.Prices && !withholdPrices ? PricePaths.LastTrainPrices(read, trainReturnRows) : null,
+            LastPricesWithheld = withholdPrices,
         };
 }
 
@@ -291,6 +302,7 @@ public sealed class DiffusionGenerator
                 InputSha256 = privacy is null ? provenance?.FileSha256 : null,
                 InputKind = provenance?.Input,
                 LastPrices = privacy is null ? provenance?.LastPrices : null,
+                LastPricesWithheld = provenance is { LastPricesWithheld: true } ? true : null,
                 TrainMatrixSha256 = privacy is null ? trainHash : null,
                 TrainRows = rows,
                 TrainStart = trainReturns.Dates.Length > 0 ? Iso(trainReturns.Dates[0]) : null,

@@ -128,6 +128,38 @@ public sealed record DataManifest
     /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyDictionary<string, double>? LastPrices { get; init; }
+
+    /// <summary>
+    /// True when the last train prices were withheld on request (<c>train --withhold-prices</c>): <c>generate --prices</c>
+    /// then needs explicit start prices. Absent otherwise, so other manifests keep their bytes.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? LastPricesWithheld { get; init; }
+
+    /// <summary>
+    /// How the file's missing values were read, when not the strict default (a sequence model's state file read with
+    /// <c>--state-missing ffill</c> or <c>--state-na</c>); absent otherwise, so earlier manifests keep their bytes.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public MissingValuesManifest? Missing { get; init; }
+}
+
+/// <summary>How a file's missing values were read (<see cref="DataManifest.Missing"/>).</summary>
+public sealed record MissingValuesManifest
+{
+    /// <summary>The policy: <c>reject</c> or <c>forward_fill</c>.</summary>
+    public Crucible.Data.Csv.MissingValuePolicy Policy { get; init; }
+
+    /// <summary>With forward fill: the most consecutive missing rows of a series filled.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? ForwardFillLimit { get; init; }
+
+    /// <summary>The tokens read as missing besides the empty field, when any.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Na { get; init; }
+
+    /// <summary>How many values were filled.</summary>
+    public long Filled { get; init; }
 }
 
 /// <summary>Training metrics (deterministic; wall time is reported by the caller, not stored).</summary>

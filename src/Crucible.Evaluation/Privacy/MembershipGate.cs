@@ -7,6 +7,13 @@ namespace Crucible.Evaluation.Privacy;
 /// <param name="Delta">δ, in [0, 1).</param>
 public sealed record DpGuarantee(double Epsilon, double Delta)
 {
+    /// <summary>
+    /// Where the statement was read when not from the evaluated model's folder (<c>evaluate --model DIR</c>): the scenario
+    /// file's metadata (<c>FILE.meta.json</c>, <see cref="ScenarioSidecar.DpStatementOf"/>), by file name; null for the model's
+    /// manifest. Named in the gate's rule and report.json's <c>gate.dp_source</c>.
+    /// </summary>
+    public string? Source { get; init; }
+
     /// <summary>Checks that ε is finite and ≥ 0 and δ in [0, 1).</summary>
     /// <exception cref="ArgumentOutOfRangeException">ε or δ is out of range.</exception>
     public DpGuarantee Validated()
@@ -90,7 +97,7 @@ public sealed record MembershipGate(int Members, double Bound, bool WithinChance
         var dp01 = DpBound(dp, Fpr01, members);
         var withinDp = tprAtFpr10 <= dp10 && tprAtFpr01 <= dp01;
         rule += string.Create(inv,
-            $"; DP-12 at epsilon = {dp.Epsilon:G4}, delta = {dp.Delta:G4}: tpr_at_fpr_10pct <= e^eps*0.1 + delta + h = {dp10:G4} and tpr_at_fpr_1pct <= e^eps*0.01 + delta + h = {dp01:G4}");
+            $"; DP-12 at epsilon = {dp.Epsilon:G4}, delta = {dp.Delta:G4}{(dp.Source is null ? "" : $" (from {dp.Source}, the scenario file's metadata, its csv_sha256 checked)")}: tpr_at_fpr_10pct <= e^eps*0.1 + delta + h = {dp10:G4} and tpr_at_fpr_1pct <= e^eps*0.01 + delta + h = {dp01:G4}");
         return new MembershipGate(members, bound, withinChance, dp, dp10, dp01, withinDp, withinChance && withinDp, rule);
     }
 

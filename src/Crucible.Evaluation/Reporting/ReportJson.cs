@@ -482,6 +482,7 @@ public static class ReportJson
             Number(w, "dp_bound_fpr_10pct", gate.DpBoundFpr10 ?? double.NaN);
             Number(w, "dp_bound_fpr_1pct", gate.DpBoundFpr01 ?? double.NaN);
             w.WriteBoolean("within_dp", gate.WithinDp == true);
+            if (dp.Source is { } source) w.WriteString("dp_source", source); // absent: the --model folder's manifest
         }
         w.WriteEndObject();
     }

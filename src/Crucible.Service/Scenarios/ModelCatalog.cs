@@ -41,10 +41,14 @@ public sealed record LoadedModel(ModelRecord Record, DiffusionGenerator? Tabular
         {
             { ValueKind: JsonValueKind.String } => StartPrices.Unit(series),
             { ValueKind: JsonValueKind.Object } given => StartPrices.FromRequest(given, series, "start_prices"),
-            _ => (Sequence is { } sequence ? sequence.Manifest.Data.LastPrices : Tabular!.Manifest.Data.LastPrices) is { } last // a sequence model's own, null or not
+            _ => (Sequence is { } sequence ? sequence.Manifest.Data : Tabular!.Manifest.Data) is { LastPrices: { } last } // a sequence model's own, null or not
                 ? StartPrices.FromModel(series, last, "model " + Record.Id)
                 : throw new InvalidInputException(StartPrices.Rule,
-                    "price paths need a start price per series: this model records none (it was not trained on prices, was trained with DP-SGD, which withholds the private last prices, or by an older version); send start_prices {\"SERIES\": price, …} or \"unit\" (every path starts at 1)"),
+                    "price paths need a start price per series: this model records none ("
+                    + ((Sequence?.Manifest.Data ?? Tabular!.Manifest.Data).LastPricesWithheld == true
+                        ? "its last train prices were withheld at training, train --withhold-prices"
+                        : "it was not trained on prices, was trained with DP-SGD, which withholds the private last prices, or by an older version")
+                    + "); send start_prices {\"SERIES\": price, …} or \"unit\" (every path starts at 1)"),
         };
     }
 

@@ -136,13 +136,14 @@ public sealed class SharedJobs : IDisposable
     }
 
     /// <summary>Records the end of a job.</summary>
-    public void Finish(string id, string status, string? modelId, string? runId, string? error, string finished)
+    public void Finish(string id, string status, double? loss, string? modelId, string? runId, string? error, string finished)
     {
         using var connection = _source.OpenConnection();
         using var update = new NpgsqlCommand(
-            "UPDATE training_job SET status = @st, model_id = @m, run_id = @run, error = @e, finished = @f, lease_until = NULL WHERE id = @id;", connection);
+            "UPDATE training_job SET status = @st, loss = @loss, model_id = @m, run_id = @run, error = @e, finished = @f, lease_until = NULL WHERE id = @id;", connection);
         update.Parameters.AddWithValue("id", id);
         update.Parameters.AddWithValue("st", status);
+        update.Parameters.AddWithValue("loss", loss is { } v ? v : DBNull.Value);
         update.Parameters.AddWithValue("m", modelId is null ? DBNull.Value : modelId);
         update.Parameters.AddWithValue("run", runId is null ? DBNull.Value : runId);
         update.Parameters.AddWithValue("e", error is null ? DBNull.Value : error);

@@ -45,7 +45,9 @@ public enum JobStatus
 /// <param name="Status">queued, running, succeeded, failed or cancelled (the service stopped, or the process running it was killed: <see cref="Error"/> says which).</param>
 /// <param name="Step">Optimiser steps done.</param>
 /// <param name="TotalSteps">Optimiser steps in all.</param>
-/// <param name="Loss">The mean loss over the last progress interval (null before the first, and under DP).</param>
+/// <param name="Loss">While running, the mean loss over the last progress interval (null before the first); once succeeded,
+/// the final loss <c>crucible train</c> prints (the model manifest's <c>training.final_loss</c>: the mean over the last tenth
+/// of the steps); null under DP (DP-11).</param>
 /// <param name="ModelId">The registered model, once succeeded.</param>
 /// <param name="RunId">The run, once succeeded: <c>GET /v1/runs/{id}</c> answers its manifest.</param>
 /// <param name="Error">Why it failed.</param>
@@ -232,7 +234,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             var (_, valid) = request is null ? (null, null) : TrainingValidation.Check(request);
             if (valid is null)
             {
-                TryShared(() => shared.Finish(c.Id, Name(JobStatus.Failed), null, null, "the stored request no longer validates", AuditLog.Rfc3339(clock.GetUtcNow())), c.Id);
+                TryShared(() => shared.Finish(c.Id, Name(JobStatus.Failed), null, null, null, "the stored request no longer validates", AuditLog.Rfc3339(clock.GetUtcNow())), c.Id);
                 continue;
             }
 
@@ -267,7 +269,8 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         try
         {
             // the folder is gone before the job is reported finished
-            var (modelId, runId) = Train(job, stop);
+            var (modelId, runId, finalLoss) = Train(job, stop);
+            job.View = job.View! with { Loss = finalLoss }; // the number crucible train prints, not the last interval's mean
             Finish(job, JobStatus.Succeeded, modelId, runId, null);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -297,9 +300,9 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
 
     /// <summary>
     /// Trains, saves, registers and records the job in its folder, which it deletes before returning (or throwing):
-    /// the registered model id and the run id.
+    /// the registered model id, the run id and the final loss (the manifest's <c>training.final_loss</c>; null under DP).
     /// </summary>
-    private (string ModelId, string RunId) Train(Job job, CancellationToken stop)
+    private (string ModelId, string RunId, double? FinalLoss) Train(Job job, CancellationToken stop)
     {
         var r = job.Request;
         stop.ThrowIfCancellationRequested();
@@ -319,6 +322,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         var provenance = DataProvenance.ForTraining(dataPath, r.Input, read, train.RowCount); // as crucible train records it
         JsonObject entry;
         string modelId;
+        double? finalLoss;
         if (r.Sequence is { } sequence)
         {
             SequenceState? state = null;
@@ -340,6 +344,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             entry["calibrate_guidance"] = r.Calibration?.Episode.Name;
             entry["calibration_rule"] = r.Calibration is null ? null : SequenceTraining.RuleName(r.Calibration.Rule);
             if (m.Privacy is { } dp) run.Dp = JsonSerializer.SerializeToNode(dp, DiffusionJson.Options) as JsonObject;
+            finalLoss = m.Privacy is null ? m.Training.FinalLoss : null;
         }
         else
         {
@@ -349,6 +354,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             modelId = Crucible.Governance.Registry.ModelRegistry.IdOf(modelFolder);
             entry = Completed(job, m.Kind, m.Weights.Sha256, m.Data, dataInput.Sha256, m.Seed, m.Training.Steps);
             if (m.Privacy is { } dp) run.Dp = JsonSerializer.SerializeToNode(dp, DiffusionJson.Options) as JsonObject;
+            finalLoss = m.Privacy is null ? m.Training.FinalLoss : null;
         }
 
         // the model folder's files close the manifest, as they close crucible train's, but by name (weights.safetensors,
@@ -363,7 +369,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         var id = catalog.Registry.RegisterOrFind(modelFolder, job.Actor).Record.Id;
 
         audit.AppendRunCompleted(manifest, entry, job.Actor);
-        return (id, manifest.RunId);
+        return (id, manifest.RunId, finalLoss);
     }
 
     /// <summary><c>HOME/jobs</c>: the folders of running jobs (<see cref="JobFolder"/>).</summary>
@@ -428,7 +434,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
     private void Finish(Job job, JobStatus status, string? modelId, string? runId, string? error)
     {
         var view = job.View! with { Status = Name(status), ModelId = modelId, RunId = runId, Error = error, Finished = AuditLog.Rfc3339(clock.GetUtcNow()) };
-        if (_shared is { } shared) TryShared(() => shared.Finish(job.Id, view.Status, modelId, runId, error, view.Finished!), job.Id);
+        if (_shared is { } shared) TryShared(() => shared.Finish(job.Id, view.Status, view.Loss, modelId, runId, error, view.Finished!), job.Id);
         job.Recorded = TryLocal(view);
         job.View = view;
         if (_local is not null) Evict(job);

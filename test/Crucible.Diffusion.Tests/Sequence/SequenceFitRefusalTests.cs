@@ -70,9 +70,11 @@ public class SequenceFitRefusalTests
     public void AConstantConditionFeature_IsRefusedAtFit_NamingIt()
     {
         var (returns, conditions) = Data(constantCondition: true);
-        var e = Assert.Throws<InvalidInputException>(() => new SequenceGenerator(Tiny).Fit(returns, conditions));
+        var e = Assert.Throws<ConstantConditionException>(() => new SequenceGenerator(Tiny).Fit(returns, conditions));
         Assert.Equal("constant-condition", e.Rule);
-        Assert.Contains("condition 'VIXCLS' does not vary: it is 20 in every one of the 36 conditioned training windows", e.Message, StringComparison.Ordinal);
+        Assert.Contains("condition 'VIXCLS' does not vary: it is 20 in every one of the 36 conditioned training windows (condition dates 2021-01-04 .. 2021-02-22)", e.Message, StringComparison.Ordinal);
+        // the feature and the dates, for the caller that read the state file to name its column and rows
+        Assert.Equal(("VIXCLS", new DateOnly(2021, 1, 4), new DateOnly(2021, 2, 22)), (e.Feature, e.From, e.To));
     }
 
     [Theory]

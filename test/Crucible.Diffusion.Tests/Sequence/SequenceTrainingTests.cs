@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Text;
 using Crucible.Data;
+using Crucible.Data.Csv;
 using Crucible.Diffusion.Conditioning;
 using Crucible.Diffusion.Sequence;
+using Crucible.Diffusion.Tabular;
 using Crucible.Diffusion.Training;
 
 namespace Crucible.Diffusion.Tests.Sequence;
@@ -131,8 +133,26 @@ public sealed class SequenceTrainingTests : IDisposable
         var (train, all, state) = Data(constantState: true);
         var e = Assert.Throws<InvalidInputException>(() => SequenceTraining.Train(train, all, Tiny, state, ["VIXCLS"]));
         Assert.Equal("constant-condition", e.Rule);
-        Assert.Equal(new InputLocation(state.Path, 1, 0), e.Location);
+        // located at the header cell of the column (line 1, column 2: VIXCLS after Date), with the rows it is constant over
+        Assert.Equal(new InputLocation(state.Path, 1, 2, "VIXCLS"), e.Location);
         Assert.Contains("condition 'VIXCLS' does not vary: it is 20 in every one of the", e.Message, StringComparison.Ordinal);
+        Assert.Contains("(condition dates 2020-01-02 .. 2020-03-25)", e.Message, StringComparison.Ordinal);
+        Assert.EndsWith("; in the state file: column 2 (VIXCLS) is constant over the rows it was read from, dated 2020-01-01 .. 2020-03-24", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Train_AConstantTermSpread_IsLocatedAtItsFirstSourceColumn_NamingBoth()
+    {
+        var (train, all, _) = Data();
+        var csv = new StringBuilder("Date,VIXCLS,DGS10,DGS3MO\n");
+        int i = 0;
+        foreach (var d in all.Dates) csv.Append(CultureInfo.InvariantCulture, $"{d:yyyy-MM-dd},{15 + (i++ % 7)},1.5,0.5\n");
+        var path = Path.Combine(_dir, "term.csv");
+        File.WriteAllText(path, csv.ToString());
+        var e = Assert.Throws<InvalidInputException>(() => SequenceTraining.Train(train, all, Tiny, SequenceState.Load(path), ["VIXCLS", "TERM"]));
+        Assert.Equal("constant-condition", e.Rule);
+        Assert.Equal(new InputLocation(path, 1, 3, "DGS10"), e.Location);
+        Assert.Contains("columns 3 (DGS10) and 4 (DGS3MO) give it, and are constant over the rows it was read from, dated 2020-01-01 .. 2020-03-24", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -147,11 +167,65 @@ public sealed class SequenceTrainingTests : IDisposable
         Assert.Equal(path, e.Location!.File);
         Assert.Equal(3, e.Location.Line);
         Assert.Equal(2, e.Location.Column);
-        Assert.Contains("takes no missing-value policy (--missing applies to --data): drop the row", e.Message, StringComparison.Ordinal);
+        Assert.Contains("missing value in the state file (--state-missing reject, the default): forward-fill a series' gaps with --state-missing ffill", e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("declare Keep or ForwardFill", e.Message, StringComparison.Ordinal);
         // without the row, the state loads and the as-of join bridges the day
         File.WriteAllText(path, "Date,VIXCLS,DFF\n2020-01-02,12.5,1.55\n2020-01-06,13.1,1.55\n");
         Assert.Equal(2, SequenceState.Load(path).Frame.RowCount);
+    }
+
+    [Fact]
+    public void StateFile_ForwardFill_FillsGapsUpToTheLimit_RefusesPastItAtTheCell()
+    {
+        // FRED's downloads write '.' on holidays: read as missing with the token, and forward-filled
+        var path = Path.Combine(_dir, "state-gaps.csv");
+        File.WriteAllText(path, "Date,VIXCLS,DFF\n2020-01-02,12.5,1.55\n2020-01-03,.,1.55\n2020-01-06,,1.56\n2020-01-07,13.1,1.57\n");
+        var strict = Assert.Throws<InvalidInputException>(() => SequenceState.Load(path));
+        Assert.Equal((3L, 2), (strict.Location!.Line, strict.Location.Column)); // '.' is no number without the token
+        var ffill = new StateMissingValues { Policy = MissingValuePolicy.ForwardFill, ForwardFillLimit = 2, Tokens = ["."] };
+
+        var state = SequenceState.Load(path, ffill);
+        Assert.Equal([12.5, 12.5, 12.5, 13.1], state.Frame.Column(0));
+        Assert.Equal(ffill, state.Missing);
+        var recorded = state.Provenance.Missing!;
+        Assert.Equal((MissingValuePolicy.ForwardFill, 2, 2L), (recorded.Policy, recorded.ForwardFillLimit, recorded.Filled));
+        Assert.Equal(["."], recorded.Na);
+        Assert.Equal(ffill, StateMissingValues.FromManifest(recorded) with { Tokens = ffill.Tokens });
+
+        // the second day of the gap is past a limit of 1: refused at its cell, saying what to raise
+        var past = Assert.Throws<InvalidInputException>(() => SequenceState.Load(path, ffill with { ForwardFillLimit = 1 }));
+        Assert.Equal("CSV-E-MISSING", past.Rule);
+        Assert.Equal((path, 4L, 2), (past.Location!.File, past.Location.Line, past.Location.Column));
+        Assert.Contains("beyond the forward-fill limit of 1 rows in the state file: raise --state-ffill-limit (now 1)", past.Message, StringComparison.Ordinal);
+
+        // a gap on the first row has nothing to fill from: no limit to raise
+        var first = Path.Combine(_dir, "state-first.csv");
+        File.WriteAllText(first, "Date,VIXCLS\n2020-01-02,\n2020-01-03,12.5\n");
+        var none = Assert.Throws<InvalidInputException>(() => SequenceState.Load(first, ffill));
+        Assert.Equal((2L, 2), (none.Location!.Line, none.Location.Column));
+        Assert.Contains("no earlier value to forward-fill from in the state file: fill the value, or drop the row", none.Message, StringComparison.Ordinal);
+
+        // NaN conditions are not a policy for the state; the default reading records nothing
+        Assert.Equal("OPT-E", Assert.Throws<InvalidInputException>(() => SequenceState.Load(path, ffill with { Policy = MissingValuePolicy.Keep })).Rule);
+        Assert.Equal("OPT-E", Assert.Throws<InvalidInputException>(() => SequenceState.Load(path, ffill with { ForwardFillLimit = -1 })).Rule);
+        Assert.Null(StateMissingValues.Default.ToManifest(0));
+    }
+
+    [Fact]
+    public void Train_OnAForwardFilledState_RecordsThePolicyInTheManifest_AndOnlyThen()
+    {
+        var (train, all, state) = Data();
+        var plain = SequenceTraining.Train(train, all, Tiny, state, ["VIXCLS"]).Generator;
+        Assert.Null(plain.Manifest.StateData!.Missing);
+        Assert.DoesNotContain("\"missing\"", Encoding.UTF8.GetString(plain.ManifestBytes()), StringComparison.Ordinal);
+
+        var lines = File.ReadAllLines(state.Path);
+        lines[10] = lines[10].Split(',')[0] + ",";
+        var gappy = Path.Combine(_dir, "state-gap.csv");
+        File.WriteAllLines(gappy, lines);
+        var filled = SequenceState.Load(gappy, new StateMissingValues { Policy = MissingValuePolicy.ForwardFill });
+        var m = SequenceTraining.Train(train, all, Tiny, filled, ["VIXCLS"]).Generator.Manifest;
+        Assert.Equal(new MissingValuesManifest { Policy = MissingValuePolicy.ForwardFill, ForwardFillLimit = 5, Filled = 1 }, m.StateData!.Missing);
     }
 
     private static string Sha(string path) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)));

@@ -1,0 +1,116 @@
+using System.Text.Json;
+
+namespace Crucible.Cli.Tests;
+
+/// <summary>
+/// <c>train --kind sequence --state FILE</c> with a state series that has gaps (FRED's holidays: empty cells, or '.'):
+/// refused at the cell by default, as before; forward-filled up to <c>--state-ffill-limit</c> rows with
+/// <c>--state-missing ffill</c> (and <c>--state-na</c> tokens), refused past it at the cell, the policy recorded in the
+/// run manifest (<c>config.state_csv</c>, read again by <c>verify-run --recompute</c>) and the model manifest
+/// (<c>state_data.missing</c>).
+/// </summary>
+public sealed class StateMissingCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("crucible-cli-state-missing-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Home => Path.Combine(_dir, "home");
+
+    private (int Exit, string Stdout, string Stderr) Crucible(params string[] args) =>
+        CliProcess.Run(new Dictionary<string, string> { ["CRUCIBLE_HOME"] = Home }, args);
+
+    // the sequence test files, the state's VIXCLS missing on lines 10 ('.') and 11 (empty): a gap of two rows
+    private (string Prices, string State) GappyFiles()
+    {
+        var (prices, state) = TestPrices.Sequence(_dir, 80);
+        var lines = File.ReadAllLines(state);
+        foreach (var (line, token) in new[] { (10, "."), (11, "") })
+        {
+            var cells = lines[line - 1].Split(',');
+            cells[1] = token;
+            lines[line - 1] = string.Join(',', cells);
+        }
+
+        File.WriteAllText(state, string.Join('\n', lines) + "\n");
+        return (prices, state);
+    }
+
+    private string[] Train(string prices, string state, string model, params string[] more) =>
+        ["train", "--data", prices, "--kind", "sequence", "--window", "5", "--state", state, "--state-columns", "VIXCLS,TERM", "--steps", "2", .. more, "--out", model];
+
+    [Fact]
+    public void AGappyState_IsRefusedAtTheCell_ForwardFilledOnRequest_RecordedAndRecomputed()
+    {
+        var (prices, state) = GappyFiles();
+        string model = Path.Combine(_dir, "m");
+
+        // the default, as before: the first gap refused at its cell ('.' is no number unless declared missing)
+        var strict = Crucible(Train(prices, state, model, "--state-na", "."));
+        Assert.Equal(2, strict.Exit);
+        Assert.Contains($"{state}:10:2: error [CSV-E-MISSING]: missing value in the state file (--state-missing reject, the default)", strict.Stderr, StringComparison.Ordinal);
+
+        // forward fill, but a limit of 1 for a gap of 2: refused at the second cell, saying what to raise
+        var short1 = Crucible(Train(prices, state, model, "--state-na", ".", "--state-missing", "ffill", "--state-ffill-limit", "1"));
+        Assert.Equal(2, short1.Exit);
+        Assert.Contains($"{state}:11:2: error [CSV-E-MISSING]: missing value beyond the forward-fill limit of 1 rows in the state file: raise --state-ffill-limit (now 1)", short1.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(Home, "runs")) && Directory.GetFiles(Path.Combine(Home, "runs")).Length > 0);
+
+        var t = Crucible(Train(prices, state, model, "--state-na", ".", "--state-missing", "ffill", "--state-ffill-limit", "2"));
+        Assert.True(t.Exit == 0, t.Stderr);
+        using (var m = JsonDocument.Parse(File.ReadAllText(Path.Combine(model, "manifest.json"))))
+        {
+            var missing = m.RootElement.GetProperty("state_data").GetProperty("missing");
+            Assert.Equal("forward_fill", missing.GetProperty("policy").GetString());
+            Assert.Equal(2, missing.GetProperty("forward_fill_limit").GetInt32());
+            Assert.Equal(".", missing.GetProperty("na")[0].GetString());
+            Assert.Equal(2, missing.GetProperty("filled").GetInt64());
+            Assert.False(m.RootElement.GetProperty("data").TryGetProperty("missing", out _));
+        }
+
+        string run = Assert.Single(Directory.GetFiles(Path.Combine(Home, "runs"), "*.json"));
+        Assert.Contains("\"state_csv\":{\"ffill_limit\":2,\"missing\":\"ffill\",\"na\":[\".\"]}", File.ReadAllText(run), StringComparison.Ordinal);
+        // the recompute reads the state the same way (without state_csv it would stop at line 10)
+        var again = Crucible("verify-run", run, "--recompute");
+        Assert.True(again.Exit == 0, again.Stdout + again.Stderr);
+        Assert.Contains("2/2 outputs recomputed identically", again.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheStateReadingFlags_NeedAStateFile_AndFfillLimitNeedsFfill()
+    {
+        var (prices, state) = GappyFiles();
+        string model = Path.Combine(_dir, "m");
+        var noState = Crucible("train", "--data", prices, "--kind", "sequence", "--window", "5", "--state-missing", "ffill", "--steps", "2", "--out", model);
+        Assert.Equal(2, noState.Exit);
+        Assert.Contains("they need --state", noState.Stderr, StringComparison.Ordinal);
+        var tabular = Crucible("train", "--data", prices, "--state-na", ".", "--steps", "2", "--out", model);
+        Assert.Equal(2, tabular.Exit);
+        Assert.Contains("--state-na applies to --kind sequence only", tabular.Stderr, StringComparison.Ordinal);
+        var limitAlone = Crucible(Train(prices, state, model, "--state-ffill-limit", "3"));
+        Assert.Equal(2, limitAlone.Exit);
+        Assert.Contains("--state-ffill-limit applies to --state-missing ffill", limitAlone.Stderr, StringComparison.Ordinal);
+        var keep = Crucible(Train(prices, state, model, "--state-missing", "keep"));
+        Assert.NotEqual(0, keep.Exit);
+        Assert.False(File.Exists(Path.Combine(model, "manifest.json")));
+    }
+
+    [Fact]
+    public void AConstantStateColumn_IsLocatedAtItsHeaderCell_WithTheRowsItIsConstantOver()
+    {
+        var (prices, state) = TestPrices.Sequence(_dir, 80);
+        var lines = File.ReadAllLines(state);
+        for (int i = 1; i < lines.Length; i++)
+        {
+            var cells = lines[i].Split(',');
+            cells[1] = "20";
+            lines[i] = string.Join(',', cells);
+        }
+
+        File.WriteAllText(state, string.Join('\n', lines) + "\n");
+        var t = Crucible(Train(prices, state, Path.Combine(_dir, "m")));
+        Assert.Equal(2, t.Exit);
+        Assert.Contains($"{state}:1:2: error [constant-condition]: condition 'VIXCLS' does not vary", t.Stderr, StringComparison.Ordinal);
+        Assert.Contains("; in the state file: column 2 (VIXCLS) is constant over the rows it was read from, dated 2020-01-01 .. ", t.Stderr, StringComparison.Ordinal);
+    }
+}
