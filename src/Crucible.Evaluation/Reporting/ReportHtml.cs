@@ -53,8 +53,9 @@ public static class ReportHtml
             sb.Append("<table id=\"verdicts\"><tr><th>metric</th><th>bound</th><th>value</th><th>verdict</th></tr>");
             foreach (var v in verdicts)
             {
-                var bound = (v.Threshold.Kind == ThresholdKind.Max ? "≤ " : "≥ ") + N(v.Threshold.Limit);
-                sb.Append(inv, $"<tr><td>{E(v.Threshold.Key)}</td><td>{bound}</td><td>{N(v.Actual)}</td><td class=\"{(v.Passed ? "pass" : "fail")}\">{(v.Passed ? "pass" : "FAIL")}</td></tr>");
+                var (value, limit) = ThresholdCheck.Display(v);
+                var bound = (v.Threshold.Kind == ThresholdKind.Max ? "≤ " : "≥ ") + limit;
+                sb.Append(inv, $"<tr><td>{E(v.Threshold.Key)}</td><td>{bound}</td><td>{value}</td><td class=\"{(v.Passed ? "pass" : "fail")}\">{(v.Passed ? "pass" : "FAIL")}</td></tr>");
             }
             sb.Append("</table>");
         }
