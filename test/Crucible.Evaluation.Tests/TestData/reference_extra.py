@@ -99,14 +99,27 @@ for j, c in enumerate(cols):
         per[c].setdefault("cdar", [None, None])[side] = (
             worst_mean(dds, a.alpha) if sc is not None else worst_mean(drawdown_series(X[:, j])[1:], a.alpha))
 
+# both sets at the synthetic horizon H: its scenarios' common length (1 without a scenario column); the real set's
+# every H-step window (stride 1) of each path, and against scenarios the CDaR of those windows' max drawdowns
+syn_lengths = {len(P) for P in paths(S, ssc)}
+H = 1 if ssc is None else (syn_lengths.pop() if len(syn_lengths) == 1 else None)
 portfolio = {"weights": w.tolist(), "var": [], "es": [], "cdar": []}
-for X, sc in ((R, rsc), (S, ssc)):
+if H is not None:
+    portfolio = {"weights": w.tolist(), "horizon": H, "var": [], "es": [], "cdar": []}
+for X, sc, real in ((R, rsc, True), (S, ssc, False)):
     ps = [portfolio_returns(P, w) for P in paths(X, sc)]
-    horizon = np.array([p.sum() for p in ps]) if sc is not None else np.concatenate(ps)
-    v, e = var_es(horizon, a.alpha)
-    portfolio["var"].append(v); portfolio["es"].append(e)
-    portfolio["cdar"].append(worst_mean([max_drawdown(p) for p in ps], a.alpha) if sc is not None
-                             else worst_mean(drawdown_series(ps[0])[1:], a.alpha))
+    if real and H is not None:
+        windows = [p[i:i + H] for p in ps for i in range(len(p) - H + 1)]
+        v, e = var_es(np.array([q.sum() for q in windows]), a.alpha)
+        cdar = (worst_mean([max_drawdown(q) for q in windows], a.alpha) if ssc is not None
+                else worst_mean([max_drawdown(p) for p in ps], a.alpha) if sc is not None
+                else worst_mean(drawdown_series(ps[0])[1:], a.alpha))
+    else:
+        horizon = np.array([p.sum() for p in ps]) if sc is not None else np.concatenate(ps)
+        v, e = var_es(horizon, a.alpha)
+        cdar = (worst_mean([max_drawdown(p) for p in ps], a.alpha) if sc is not None
+                else worst_mean(drawdown_series(ps[0])[1:], a.alpha))
+    portfolio["var"].append(v); portfolio["es"].append(e); portfolio["cdar"].append(cdar)
 
 # VaR backtest: synthetic one-day portfolio VaR (all steps pooled) on the last 250 real portfolio steps
 syn_steps = np.concatenate([portfolio_returns(P, w) for P in paths(S, ssc)])
