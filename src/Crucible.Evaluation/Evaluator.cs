@@ -64,6 +64,9 @@ public static class Evaluator
         var histograms = new HistogramPair[d];
         var quantiles = new VectorPair[d];
         var levels = Enumerable.Range(0, 199).Select(i => (i + 1) * 0.5).ToArray();
+        // the horizon of the synthetic scenarios (their common length; 1 for rows): real drawdowns are measured over it too
+        var horizon = PortfolioHorizon(synth, synthPaths);
+        var windowedDrawdowns = synth.ScenarioIds is not null && horizon is not null;
         Parallel.For(0, d, parallel, i =>
         {
             var r = real.Columns[i];
@@ -78,6 +81,9 @@ public static class Evaluator
             var (varR, esR) = RiskMeasures.ValueAtRiskAndExpectedShortfallSorted(sortedR, options.Alpha);
             var (varS, esS) = RiskMeasures.ValueAtRiskAndExpectedShortfallSorted(sortedS, options.Alpha);
             var tr = PathTemporal(real, i, realPaths, options);
+            // against scenarios of H steps, the real series' drawdowns are those of its H-step windows (stride 1): their
+            // mean max drawdown and CDaR, not those of one path of the whole real period beside the scenarios' H-step ones
+            (double Mean, double Cdar)? realMdd = windowedDrawdowns ? SeriesWindowDrawdowns(real, i, realPaths, horizon!.Value, options.Alpha) : null;
             var ts = PathTemporal(synth, i, synthPaths, options);
             perSeries[i] = new SeriesReport(real.Names[i], ks, w,
                 new(Descriptive.Mean(r), Descriptive.Mean(s)),
@@ -85,8 +91,8 @@ public static class Evaluator
                 new(Descriptive.Skewness(r), Descriptive.Skewness(s)),
                 new(Descriptive.ExcessKurtosis(r), Descriptive.ExcessKurtosis(s)),
                 new(tr.Acf, ts.Acf), new(tr.AcfAbs, ts.AcfAbs), new(tr.Pacf, ts.Pacf), new(tr.Leverage, ts.Leverage),
-                new(varR, varS), new(esR, esS), new(tr.MaxDrawdown, ts.MaxDrawdown),
-                new(Cdar(real, i, realPaths, options.Alpha), Cdar(synth, i, synthPaths, options.Alpha)));
+                new(varR, varS), new(esR, esS), new(realMdd?.Mean ?? tr.MaxDrawdown, ts.MaxDrawdown),
+                new(realMdd?.Cdar ?? Cdar(real, i, realPaths, options.Alpha), Cdar(synth, i, synthPaths, options.Alpha)));
             histograms[i] = Histogram(sortedR, sortedS, options.HistogramBins);
             quantiles[i] = new(levels.Select(p => Descriptive.SortedPercentile(sortedR, p)).ToArray(),
                 levels.Select(p => Descriptive.SortedPercentile(sortedS, p)).ToArray());
@@ -102,7 +108,6 @@ public static class Evaluator
         // the real set is measured at the synthetic horizon H, every H-step window (stride 1) of each real path, as the
         // coverage audit's events and compare's holdout windows: a daily holdout's one-day VaR beside the 20-day VaR of
         // 20-day scenarios compared two different numbers
-        var horizon = PortfolioHorizon(synth, synthPaths);
         var realWindows = horizon is { } h ? HorizonWindows(portR, h) : default;
         var (pVarR, pEsR) = RiskMeasures.ValueAtRiskAndExpectedShortfall(realWindows.Sums ?? Horizon(real, portR), options.Alpha);
         var (pVarS, pEsS) = RiskMeasures.ValueAtRiskAndExpectedShortfall(Horizon(synth, portS), options.Alpha);
@@ -327,6 +332,25 @@ public static class Evaluator
         }
 
         return ([.. sums], [.. mdd]);
+    }
+
+    /// <summary>
+    /// The mean max drawdown and the CDaR (mean of the worst ⌈n(1 − α)⌉) of series <paramref name="series"/> over every
+    /// <paramref name="h"/>-step window (stride 1) of each path; NaN for both when no path has h steps.
+    /// </summary>
+    private static (double Mean, double Cdar) SeriesWindowDrawdowns(SeriesSet set, int series, IReadOnlyList<int[]> paths, int h, double alpha)
+    {
+        var mdd = new List<double>();
+        foreach (var rows in paths)
+        {
+            var x = set.Gather(series, rows);
+            for (var start = 0; start + h <= x.Length; start++) mdd.Add(RiskMeasures.MaxDrawdown(x.AsSpan(start, h)));
+        }
+
+        if (mdd.Count == 0) return (double.NaN, double.NaN);
+        double sum = 0; // in window order, as PathTemporal sums its paths' (a real set of H-step paths gives the same bits)
+        foreach (var m in mdd) sum += m;
+        return (sum / mdd.Count, RiskMeasures.UpperTailMean(mdd.ToArray(), alpha));
     }
 
     /// <summary>Scenario horizon returns (sum of a path's steps) with scenarios; every step (one-step horizon) without.</summary>

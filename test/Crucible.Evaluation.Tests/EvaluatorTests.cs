@@ -133,6 +133,13 @@ public class EvaluatorTests
         Assert.Equal(report.Portfolio.Var.Synthetic, report.Portfolio.Var.Real, 15);
         Assert.Equal(report.Portfolio.Es.Synthetic, report.Portfolio.Es.Real, 15);
         Assert.Equal(report.Portfolio.Cdar.Synthetic, report.Portfolio.Cdar.Real, 15);
+        for (var i = 0; i < 2; i++)
+        {
+            // each series' drawdowns too: its 5-day windows', not the whole 300-day path's (several times deeper)
+            Assert.Equal(report.PerSeries[i].MaxDrawdown.Synthetic, report.PerSeries[i].MaxDrawdown.Real, 15);
+            Assert.Equal(report.PerSeries[i].Cdar.Synthetic, report.PerSeries[i].Cdar.Real, 15);
+        }
+
         Assert.Contains("\"horizon\": 5", Crucible.Evaluation.Reporting.ReportJson.ToJson(report), StringComparison.Ordinal);
         Assert.Contains("portfolio (5-step horizon)", Crucible.Evaluation.Reporting.ReportHtml.ToHtml(report), StringComparison.Ordinal);
 
@@ -156,6 +163,8 @@ public class EvaluatorTests
         Assert.True(double.IsNaN(report.Portfolio.Var.Real));
         Assert.True(double.IsNaN(report.Portfolio.Es.Real));
         Assert.True(double.IsNaN(report.Portfolio.Cdar.Real));
+        Assert.True(double.IsNaN(report.PerSeries[0].MaxDrawdown.Real));
+        Assert.True(double.IsNaN(report.PerSeries[0].Cdar.Real));
         Assert.Contains(report.Warnings, w => w.Contains("no path of 5 steps", StringComparison.Ordinal));
     }
 }

@@ -87,6 +87,12 @@ a = ap.parse_args()
 cols, R, rsc = load(a.real); cols2, S, ssc = load(a.synth)
 assert cols == cols2
 D = len(cols); w = np.full(D, 1.0 / D)
+# both sets at the synthetic horizon H: its scenarios' common length (1 without a scenario column); the real set's
+# every H-step window (stride 1) of each path, and against scenarios the drawdowns (per series: mean max drawdown and
+# CDaR; portfolio: CDaR) of those windows
+syn_lengths = {len(P) for P in paths(S, ssc)}
+H = 1 if ssc is None else (syn_lengths.pop() if len(syn_lengths) == 1 else None)
+windowed = ssc is not None and H is not None
 per = {}
 for j, c in enumerate(cols):
     stats_rs = []
@@ -98,11 +104,11 @@ for j, c in enumerate(cols):
         dds = [max_drawdown(P[:, j]) for P in paths(X, sc)]
         per[c].setdefault("cdar", [None, None])[side] = (
             worst_mean(dds, a.alpha) if sc is not None else worst_mean(drawdown_series(X[:, j])[1:], a.alpha))
+    if windowed:
+        wdd = [max_drawdown(P[i:i + H, j]) for P in paths(R, rsc) for i in range(len(P) - H + 1)]
+        per[c]["max_drawdown"][0] = float(np.mean(wdd)) if wdd else float("nan")
+        per[c]["cdar"][0] = worst_mean(wdd, a.alpha) if wdd else float("nan")
 
-# both sets at the synthetic horizon H: its scenarios' common length (1 without a scenario column); the real set's
-# every H-step window (stride 1) of each path, and against scenarios the CDaR of those windows' max drawdowns
-syn_lengths = {len(P) for P in paths(S, ssc)}
-H = 1 if ssc is None else (syn_lengths.pop() if len(syn_lengths) == 1 else None)
 portfolio = {"weights": w.tolist(), "var": [], "es": [], "cdar": []}
 if H is not None:
     portfolio = {"weights": w.tolist(), "horizon": H, "var": [], "es": [], "cdar": []}
