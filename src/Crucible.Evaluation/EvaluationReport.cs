@@ -15,7 +15,9 @@ public sealed record MatrixPair(double[][] Real, double[][] Synthetic);
 /// Per-series results. Marginal statistics (<see cref="Ks"/> to <see cref="Es"/>) pool all rows; temporal ones
 /// (<see cref="Acf"/>, <see cref="AcfAbs"/>, <see cref="Pacf"/>, <see cref="Leverage"/>, <see cref="MaxDrawdown"/>)
 /// are computed within each path and averaged over paths. <see cref="Cdar"/> is the CDaR of the path (one path) or
-/// of the scenario set (several paths).
+/// of the scenario set (several paths). Against a synthetic scenario set of H-step paths, the real
+/// <see cref="MaxDrawdown"/> and <see cref="Cdar"/> are those of the real series' H-step windows (stride 1): their mean
+/// max drawdown and the CDaR of the set of windows (<see cref="PortfolioReport.Horizon"/>).
 /// </summary>
 public sealed record SeriesReport(
     string Name, double Ks, double Wasserstein, Pair Mean, Pair Std, Pair Skewness, Pair ExcessKurtosis,
@@ -23,11 +25,22 @@ public sealed record SeriesReport(
 
 /// <summary>
 /// Portfolio risk at α (METRICS.md "scenario-level risk"), with per-step portfolio log returns log Σ w_i·exp(r_i).
-/// For a set with scenario ids: VaR and ES over the scenarios' horizon returns (the sum of each path's steps), and the
-/// CDaR of the set (mean of the worst ⌈n(1 − α)⌉ per-scenario max drawdowns). For a single path: VaR and ES over the
-/// one-step returns, and the CDaR of that path (mean of the worst ⌈n(1 − α)⌉ values of its drawdown series).
+/// For a synthetic set with scenario ids: VaR and ES over the scenarios' horizon returns (the sum of each path's steps),
+/// and the CDaR of the set (mean of the worst ⌈n(1 − α)⌉ per-scenario max drawdowns). For a synthetic single path
+/// (rows): VaR and ES over the one-step returns, and the CDaR of that path (mean of the worst ⌈n(1 − α)⌉ values of its
+/// drawdown series). The real set is measured at the same horizon H (<see cref="Horizon"/>): VaR and ES over the sums of
+/// every H-step window (stride 1) of each real path (every row when H = 1, each path when the real paths have H
+/// steps), and against a synthetic scenario set the CDaR of those windows' max drawdowns.
 /// </summary>
-public sealed record PortfolioReport(double[] Weights, Pair Var, Pair Es, Pair Cdar, PortfolioBacktest Backtest);
+public sealed record PortfolioReport(double[] Weights, Pair Var, Pair Es, Pair Cdar, PortfolioBacktest Backtest)
+{
+    /// <summary>
+    /// Steps per horizon return of <see cref="Var"/> and <see cref="Es"/>, real and synthetic: the synthetic scenarios'
+    /// common length, 1 for synthetic rows; null when the synthetic scenarios have several lengths (each set's own paths
+    /// are then summed as they are).
+    /// </summary>
+    public int? Horizon { get; init; }
+}
 
 /// <summary>
 /// Backtest of the synthetic data's one-day VaR on the real data: <see cref="ValueAtRisk"/> is VaR_α of the synthetic

@@ -64,6 +64,9 @@ public static class Evaluator
         var histograms = new HistogramPair[d];
         var quantiles = new VectorPair[d];
         var levels = Enumerable.Range(0, 199).Select(i => (i + 1) * 0.5).ToArray();
+        // the horizon of the synthetic scenarios (their common length; 1 for rows): real drawdowns are measured over it too
+        var horizon = PortfolioHorizon(synth, synthPaths);
+        var windowedDrawdowns = synth.ScenarioIds is not null && horizon is not null;
         Parallel.For(0, d, parallel, i =>
         {
             var r = real.Columns[i];
@@ -78,6 +81,9 @@ public static class Evaluator
             var (varR, esR) = RiskMeasures.ValueAtRiskAndExpectedShortfallSorted(sortedR, options.Alpha);
             var (varS, esS) = RiskMeasures.ValueAtRiskAndExpectedShortfallSorted(sortedS, options.Alpha);
             var tr = PathTemporal(real, i, realPaths, options);
+            // against scenarios of H steps, the real series' drawdowns are those of its H-step windows (stride 1): their
+            // mean max drawdown and CDaR, not those of one path of the whole real period beside the scenarios' H-step ones
+            (double Mean, double Cdar)? realMdd = windowedDrawdowns ? SeriesWindowDrawdowns(real, i, realPaths, horizon!.Value, options.Alpha) : null;
             var ts = PathTemporal(synth, i, synthPaths, options);
             perSeries[i] = new SeriesReport(real.Names[i], ks, w,
                 new(Descriptive.Mean(r), Descriptive.Mean(s)),
@@ -85,8 +91,8 @@ public static class Evaluator
                 new(Descriptive.Skewness(r), Descriptive.Skewness(s)),
                 new(Descriptive.ExcessKurtosis(r), Descriptive.ExcessKurtosis(s)),
                 new(tr.Acf, ts.Acf), new(tr.AcfAbs, ts.AcfAbs), new(tr.Pacf, ts.Pacf), new(tr.Leverage, ts.Leverage),
-                new(varR, varS), new(esR, esS), new(tr.MaxDrawdown, ts.MaxDrawdown),
-                new(Cdar(real, i, realPaths, options.Alpha), Cdar(synth, i, synthPaths, options.Alpha)));
+                new(varR, varS), new(esR, esS), new(realMdd?.Mean ?? tr.MaxDrawdown, ts.MaxDrawdown),
+                new(realMdd?.Cdar ?? Cdar(real, i, realPaths, options.Alpha), Cdar(synth, i, synthPaths, options.Alpha)));
             histograms[i] = Histogram(sortedR, sortedS, options.HistogramBins);
             quantiles[i] = new(levels.Select(p => Descriptive.SortedPercentile(sortedR, p)).ToArray(),
                 levels.Select(p => Descriptive.SortedPercentile(sortedS, p)).ToArray());
@@ -99,14 +105,22 @@ public static class Evaluator
 
         var portR = PortfolioPaths(real, realPaths, weights);
         var portS = PortfolioPaths(synth, synthPaths, weights);
-        var (pVarR, pEsR) = RiskMeasures.ValueAtRiskAndExpectedShortfall(Horizon(real, portR), options.Alpha);
+        // the real set is measured at the synthetic horizon H, every H-step window (stride 1) of each real path, as the
+        // coverage audit's events and compare's holdout windows: a daily holdout's one-day VaR beside the 20-day VaR of
+        // 20-day scenarios compared two different numbers
+        var realWindows = horizon is { } h ? HorizonWindows(portR, h) : default;
+        var (pVarR, pEsR) = RiskMeasures.ValueAtRiskAndExpectedShortfall(realWindows.Sums ?? Horizon(real, portR), options.Alpha);
         var (pVarS, pEsS) = RiskMeasures.ValueAtRiskAndExpectedShortfall(Horizon(synth, portS), options.Alpha);
+        // a scenario set's CDaR is that of its paths' max drawdowns; the real windows' then, not the real path's drawdown series
+        var pCdarR = synth.ScenarioIds is not null && realWindows.MaxDrawdowns is { } windowMdd
+            ? RiskMeasures.UpperTailMean(windowMdd, options.Alpha)
+            : SetCdar(real, portR, options.Alpha);
         var oneDayVar = RiskMeasures.ValueAtRisk(portS.SelectMany(p => p).ToArray(), options.Alpha);
         var realSteps = portR.SelectMany(p => p).ToArray();
         var window = realSteps.AsSpan(Math.Max(0, realSteps.Length - BacktestDays));
         var portfolio = new PortfolioReport(weights, new(pVarR, pVarS), new(pEsR, pEsS),
-            new(SetCdar(real, portR, options.Alpha), SetCdar(synth, portS, options.Alpha)),
-            new PortfolioBacktest(oneDayVar, VarBacktest.Run(window, oneDayVar, options.Alpha)));
+            new(pCdarR, SetCdar(synth, portS, options.Alpha)),
+            new PortfolioBacktest(oneDayVar, VarBacktest.Run(window, oneDayVar, options.Alpha))) { Horizon = horizon };
 
         var fit = train is null ? portR : PortfolioPaths(train, train.PathRows(), weights);
         var threshold = RegimeStatistics.FitThreshold(fit, options.RegimeWindow, options.RegimePercentile);
@@ -176,7 +190,10 @@ public static class Evaluator
                 Utility = utility, UtilitySkipped = utilitySkipped, Coverage = coverage,
                 // a set too small for its metrics is evaluated with a warning (SampleSize), in every report: the library's,
                 // the CLI's and the service's bytes agree (RELIABILITY MRM-9)
-                Warnings = SampleSize.Warnings(real, synth, options.Alpha),
+                Warnings = realWindows.Sums is { Length: 0 }
+                    ? [.. SampleSize.Warnings(real, synth, options.Alpha), string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                        $"the real set has no path of {horizon} steps, the synthetic scenarios' horizon: the real portfolio VaR, ES and CDaR are undefined (null)")]
+                    : SampleSize.Warnings(real, synth, options.Alpha),
             };
     }
 
@@ -288,6 +305,53 @@ public static class Evaluator
     private static double[][] PortfolioPaths(SeriesSet set, IReadOnlyList<int[]> paths, double[] weights) =>
         paths.Select(rows => RiskMeasures.PortfolioLogReturns(
             Enumerable.Range(0, set.SeriesCount).Select(i => set.Gather(i, rows)).ToArray(), weights)).ToArray();
+
+    /// <summary>The synthetic set's horizon: its scenarios' common length, 1 without scenario ids (rows), null when its
+    /// scenarios have several lengths.</summary>
+    private static int? PortfolioHorizon(SeriesSet synth, IReadOnlyList<int[]> paths) =>
+        synth.ScenarioIds is null ? 1 : paths.All(p => p.Length == paths[0].Length) ? paths[0].Length : null;
+
+    /// <summary>
+    /// Every <paramref name="h"/>-step window (stride 1) of each portfolio path: its horizon log return (the sum of its
+    /// steps, in step order, as a scenario's) and its max drawdown. A path shorter than h has none.
+    /// </summary>
+    internal static (double[]? Sums, double[]? MaxDrawdowns) HorizonWindows(IReadOnlyList<double[]> paths, int h)
+    {
+        var sums = new List<double>();
+        var mdd = new List<double>();
+        foreach (var path in paths)
+        {
+            for (var start = 0; start + h <= path.Length; start++)
+            {
+                var steps = path.AsSpan(start, h);
+                double sum = 0;
+                foreach (var p in steps) sum += p;
+                sums.Add(sum);
+                mdd.Add(RiskMeasures.MaxDrawdown(steps));
+            }
+        }
+
+        return ([.. sums], [.. mdd]);
+    }
+
+    /// <summary>
+    /// The mean max drawdown and the CDaR (mean of the worst ⌈n(1 − α)⌉) of series <paramref name="series"/> over every
+    /// <paramref name="h"/>-step window (stride 1) of each path; NaN for both when no path has h steps.
+    /// </summary>
+    private static (double Mean, double Cdar) SeriesWindowDrawdowns(SeriesSet set, int series, IReadOnlyList<int[]> paths, int h, double alpha)
+    {
+        var mdd = new List<double>();
+        foreach (var rows in paths)
+        {
+            var x = set.Gather(series, rows);
+            for (var start = 0; start + h <= x.Length; start++) mdd.Add(RiskMeasures.MaxDrawdown(x.AsSpan(start, h)));
+        }
+
+        if (mdd.Count == 0) return (double.NaN, double.NaN);
+        double sum = 0; // in window order, as PathTemporal sums its paths' (a real set of H-step paths gives the same bits)
+        foreach (var m in mdd) sum += m;
+        return (sum / mdd.Count, RiskMeasures.UpperTailMean(mdd.ToArray(), alpha));
+    }
 
     /// <summary>Scenario horizon returns (sum of a path's steps) with scenarios; every step (one-step horizon) without.</summary>
     private static double[] Horizon(SeriesSet set, IReadOnlyList<double[]> portfolioPaths) =>

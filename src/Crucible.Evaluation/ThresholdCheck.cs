@@ -105,6 +105,22 @@ public static class ThresholdCheck
         : key.StartsWith("coverage.", StringComparison.Ordinal) && report.Coverage is null ? ": coverage metrics need declared segments"
         : "";
 
+    /// <summary>
+    /// The verdict's measured value and limit as text for a reader (the report HTML, the CLI summary): 6 significant
+    /// digits (G6, invariant culture), unless the two would then read the same while they differ, e.g. 0.1000004
+    /// against a max of 0.1, a FAIL shown as "0.1 (max 0.1)": both are then written with the digits that tell them apart
+    /// (round-trip "R"). NaN is "NaN".
+    /// </summary>
+    public static (string Value, string Limit) Display(ThresholdVerdict verdict)
+    {
+        ArgumentNullException.ThrowIfNull(verdict);
+        static string Text(double v, string format) => double.IsNaN(v) ? "NaN" : v.ToString(format, System.Globalization.CultureInfo.InvariantCulture);
+        var (value, limit) = (Text(verdict.Actual, "G6"), Text(verdict.Threshold.Limit, "G6"));
+        return value == limit && !verdict.Actual.Equals(verdict.Threshold.Limit)
+            ? (Text(verdict.Actual, "R"), Text(verdict.Threshold.Limit, "R"))
+            : (value, limit);
+    }
+
     /// <summary>True when every verdict passed (also for no verdicts).</summary>
     public static bool AllPassed(IEnumerable<ThresholdVerdict> verdicts) => verdicts.All(v => v.Passed);
 }

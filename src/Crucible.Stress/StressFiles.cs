@@ -63,12 +63,15 @@ public static class StressFiles
             }
             else
             {
-                var windows = ScenarioWindows.FromSeriesSet(scenarios.ScenarioIds is null ? scenarios with { ScenarioIds = [.. Enumerable.Range(1, scenarios.RowCount)] } : scenarios);
+                var withIds = scenarios.ScenarioIds is null ? scenarios with { ScenarioIds = [.. Enumerable.Range(1, scenarios.RowCount)] } : scenarios;
+                var windows = ScenarioWindows.FromSeriesSet(withIds);
                 var request = new ReverseStressRequest
                 {
                     Portfolio = portfolio, LossThreshold = reverse.LossThreshold, Horizon = windows.Window, Candidates = windows.Count, Top = reverse.Top,
                 };
-                reverseResult = ReverseStress.Evaluate(windows, request, Plausibility(reverse.History, [.. windows.Columns], reverse.HistoryFile), Path.GetFileName(scenariosPath), "scenario-file");
+                // the windows are the file's scenarios in order of first appearance: the report names each by its id in the file
+                reverseResult = ReverseStress.Evaluate(windows, request, Plausibility(reverse.History, [.. windows.Columns], reverse.HistoryFile), Path.GetFileName(scenariosPath), "scenario-file")
+                    with { ScenarioIds = [.. withIds.ScenarioIds!.Distinct()] };
             }
         }
 

@@ -92,4 +92,79 @@ public class EvaluatorTests
         Assert.Equal(0.0, scen.PerSeries[0].Ks);
         Assert.Equal(2, scen.Rows.SyntheticPaths);
     }
+
+    // a daily real series and its own H-step windows (stride 1) as a synthetic scenario set
+    private static (SeriesSet Real, SeriesSet Windows) DailyAndItsWindows(int days, int h)
+    {
+        var rng = new Random(17);
+        double[] a = new double[days], b = new double[days];
+        for (var t = 0; t < days; t++)
+        {
+            a[t] = (rng.NextDouble() - 0.5) * 0.04;
+            b[t] = (0.5 * a[t]) + ((rng.NextDouble() - 0.5) * 0.02);
+        }
+
+        var n = days - h + 1;
+        double[] wa = new double[n * h], wb = new double[n * h];
+        var ids = new int[n * h];
+        for (var s = 0; s < n; s++)
+        {
+            for (var t = 0; t < h; t++)
+            {
+                wa[(s * h) + t] = a[s + t];
+                wb[(s * h) + t] = b[s + t];
+                ids[(s * h) + t] = s + 1;
+            }
+        }
+
+        return (new SeriesSet(["A", "B"], [a, b]), new SeriesSet(["A", "B"], [wa, wb], ids));
+    }
+
+    [Fact]
+    public void Evaluate_PortfolioRisk_OfADailyRealSetAgainstScenarios_IsMeasuredAtTheScenarioHorizon()
+    {
+        // scenarios that are exactly the real series' own 5-day windows: the real and synthetic portfolio VaR, ES and
+        // CDaR are the same numbers (the real one was the one-day VaR and the drawdown series' CDaR of the whole path,
+        // beside the synthetic 5-day figures: a faithful generator read as about twice as risky as its data)
+        var (real, windows) = DailyAndItsWindows(300, 5);
+        var options = new EvaluationOptions { Alpha = 0.95, MembershipInference = false, Utility = false };
+        var report = Evaluator.Evaluate(new EvaluationInput(real, windows), options);
+        Assert.Equal(5, report.Portfolio.Horizon);
+        Assert.Equal(report.Portfolio.Var.Synthetic, report.Portfolio.Var.Real, 15);
+        Assert.Equal(report.Portfolio.Es.Synthetic, report.Portfolio.Es.Real, 15);
+        Assert.Equal(report.Portfolio.Cdar.Synthetic, report.Portfolio.Cdar.Real, 15);
+        for (var i = 0; i < 2; i++)
+        {
+            // each series' drawdowns too: its 5-day windows', not the whole 300-day path's (several times deeper)
+            Assert.Equal(report.PerSeries[i].MaxDrawdown.Synthetic, report.PerSeries[i].MaxDrawdown.Real, 15);
+            Assert.Equal(report.PerSeries[i].Cdar.Synthetic, report.PerSeries[i].Cdar.Real, 15);
+        }
+
+        Assert.Contains("\"horizon\": 5", Crucible.Evaluation.Reporting.ReportJson.ToJson(report), StringComparison.Ordinal);
+        Assert.Contains("portfolio (5-step horizon)", Crucible.Evaluation.Reporting.ReportHtml.ToHtml(report), StringComparison.Ordinal);
+
+        // the same real set against one-step rows keeps the one-day figures; real paths of the scenarios' length are
+        // each one window, their sums as before
+        var rows = Evaluator.Evaluate(new EvaluationInput(real, real), options);
+        Assert.Equal(1, rows.Portfolio.Horizon);
+        Assert.Equal(rows.Portfolio.Var.Synthetic, rows.Portfolio.Var.Real);
+        Assert.Equal(rows.Portfolio.Cdar.Synthetic, rows.Portfolio.Cdar.Real);
+        var paths = Evaluator.Evaluate(new EvaluationInput(windows, windows), options);
+        Assert.Equal(report.Portfolio.Var.Synthetic, paths.Portfolio.Var.Real);
+        Assert.Equal(report.Portfolio.Cdar.Synthetic, paths.Portfolio.Cdar.Real);
+    }
+
+    [Fact]
+    public void Evaluate_PortfolioRisk_ARealSetShorterThanTheHorizon_IsUndefinedWithAWarning()
+    {
+        var (_, windows) = DailyAndItsWindows(300, 5);
+        var (shortReal, _) = DailyAndItsWindows(4, 1);
+        var report = Evaluator.Evaluate(new EvaluationInput(shortReal, windows), new EvaluationOptions { MembershipInference = false, Utility = false });
+        Assert.True(double.IsNaN(report.Portfolio.Var.Real));
+        Assert.True(double.IsNaN(report.Portfolio.Es.Real));
+        Assert.True(double.IsNaN(report.Portfolio.Cdar.Real));
+        Assert.True(double.IsNaN(report.PerSeries[0].MaxDrawdown.Real));
+        Assert.True(double.IsNaN(report.PerSeries[0].Cdar.Real));
+        Assert.Contains(report.Warnings, w => w.Contains("no path of 5 steps", StringComparison.Ordinal));
+    }
 }

@@ -26,6 +26,24 @@ public class ThresholdCheckTests(ReportFixture fixture) : IClassFixture<ReportFi
     }
 
     [Fact]
+    public void Display_AFailThatRoundsOntoItsLimit_ShowsTheDigitsThatDecideIt()
+    {
+        // ks_max 0.1000004 against a max of 0.1 fails; at 6 significant digits the page read "≤ 0.1 | 0.1 | FAIL"
+        var report = fixture.Report with { KsMax = 0.1000004 };
+        var verdicts = ThresholdCheck.Evaluate(report, [new Threshold("ks_max", ThresholdKind.Max, 0.1)]);
+        Assert.False(verdicts[0].Passed);
+        Assert.Equal(("0.1000004", "0.1"), ThresholdCheck.Display(verdicts[0]));
+        Assert.Contains("<td>ks_max</td><td>≤ 0.1</td><td>0.1000004</td><td class=\"fail\">FAIL</td>",
+            Crucible.Evaluation.Reporting.ReportHtml.ToHtml(report, verdicts), StringComparison.Ordinal);
+
+        // values that G6 tells apart keep 6 digits; NaN is named
+        var plain = ThresholdCheck.Evaluate(fixture.Report with { KsMax = 0.123456789 }, [new Threshold("ks_max", ThresholdKind.Max, 0.2)]);
+        Assert.Equal(("0.123457", "0.2"), ThresholdCheck.Display(plain[0]));
+        var nan = ThresholdCheck.Evaluate(fixture.Report with { KsMax = double.NaN }, [new Threshold("ks_max", ThresholdKind.Max, 0.2)]);
+        Assert.Equal(("NaN", "0.2"), ThresholdCheck.Display(nan[0]));
+    }
+
+    [Fact]
     public void Evaluate_NaNNeverPasses()
     {
         var nanReport = fixture.Report with { KsMax = double.NaN };

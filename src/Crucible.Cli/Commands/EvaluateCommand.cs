@@ -377,8 +377,8 @@ internal static class EvaluateCommand
         o.WriteLine(string.Create(inv, $"thresholds: {verdicts.Count - failed.Length} of {verdicts.Count} passed"));
         foreach (var v in failed)
         {
-            o.WriteLine(string.Create(inv,
-                $"  FAIL {v.Threshold.Key} = {v.Actual:G6} ({(v.Threshold.Kind == ThresholdKind.Max ? "max" : "min")} {v.Threshold.Limit:G6})"));
+            var (value, limit) = ThresholdCheck.Display(v);
+            o.WriteLine(string.Create(inv, $"  FAIL {v.Threshold.Key} = {value} ({(v.Threshold.Kind == ThresholdKind.Max ? "max" : "min")} {limit})"));
         }
     }
 }

@@ -53,8 +53,9 @@ public static class ReportHtml
             sb.Append("<table id=\"verdicts\"><tr><th>metric</th><th>bound</th><th>value</th><th>verdict</th></tr>");
             foreach (var v in verdicts)
             {
-                var bound = (v.Threshold.Kind == ThresholdKind.Max ? "≤ " : "≥ ") + N(v.Threshold.Limit);
-                sb.Append(inv, $"<tr><td>{E(v.Threshold.Key)}</td><td>{bound}</td><td>{N(v.Actual)}</td><td class=\"{(v.Passed ? "pass" : "fail")}\">{(v.Passed ? "pass" : "FAIL")}</td></tr>");
+                var (value, limit) = ThresholdCheck.Display(v);
+                var bound = (v.Threshold.Kind == ThresholdKind.Max ? "≤ " : "≥ ") + limit;
+                sb.Append(inv, $"<tr><td>{E(v.Threshold.Key)}</td><td>{bound}</td><td>{value}</td><td class=\"{(v.Passed ? "pass" : "fail")}\">{(v.Passed ? "pass" : "FAIL")}</td></tr>");
             }
             sb.Append("</table>");
         }
@@ -117,7 +118,7 @@ public static class ReportHtml
         foreach (var s in report.PerSeries)
             sb.Append(inv, $"<tr><td>{E(s.Name)}</td><td>{N(s.Var.Real)}</td><td>{N(s.Var.Synthetic)}</td><td>{N(s.Es.Real)}</td><td>{N(s.Es.Synthetic)}</td><td>{N(s.MaxDrawdown.Real)}</td><td>{N(s.MaxDrawdown.Synthetic)}</td><td>{N(s.Cdar.Real)}</td><td>{N(s.Cdar.Synthetic)}</td></tr>");
         var pf = report.Portfolio;
-        sb.Append(inv, $"<tr class=\"portfolio\"><td>portfolio</td><td>{N(pf.Var.Real)}</td><td>{N(pf.Var.Synthetic)}</td><td>{N(pf.Es.Real)}</td><td>{N(pf.Es.Synthetic)}</td><td></td><td></td><td>{N(pf.Cdar.Real)}</td><td>{N(pf.Cdar.Synthetic)}</td></tr></table>");
+        sb.Append(inv, $"<tr class=\"portfolio\"><td>portfolio{(pf.Horizon is { } steps ? $" ({steps}-step horizon)" : "")}</td><td>{N(pf.Var.Real)}</td><td>{N(pf.Var.Synthetic)}</td><td>{N(pf.Es.Real)}</td><td>{N(pf.Es.Synthetic)}</td><td></td><td></td><td>{N(pf.Cdar.Real)}</td><td>{N(pf.Cdar.Synthetic)}</td></tr></table>");
         var bt = report.Portfolio.Backtest;
         sb.Append(inv, $"<p id=\"backtest\">VaR backtest: the synthetic one-day portfolio VaR {N(bt.ValueAtRisk)} was exceeded on {bt.Result.Exceptions} of the last {bt.Result.Observations} real days (Kupiec LR {N(bt.Result.KupiecStatistic)}, p = {N(bt.Result.KupiecPValue)}; Basel zone <span class=\"zone-{bt.Result.Zone.ToString().ToLowerInvariant()}\">{bt.Result.Zone.ToString().ToLowerInvariant()}</span>: {E(Risk.VarBacktest.Bounds(bt.Result.Observations, report.Alpha).ToString())}).</p>");
         var dd = report.Charts.Drawdowns;

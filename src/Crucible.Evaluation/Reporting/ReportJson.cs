@@ -93,6 +93,7 @@ public static class ReportJson
             Matrices(w, "correlation", report.Correlation);
             w.WriteStartObject("portfolio");
             Array(w, "weights", report.Portfolio.Weights);
+            if (report.Portfolio.Horizon is { } horizon) w.WriteNumber("horizon", horizon);
             PairValue(w, "var", report.Portfolio.Var);
             PairValue(w, "es", report.Portfolio.Es);
             PairValue(w, "cdar", report.Portfolio.Cdar);

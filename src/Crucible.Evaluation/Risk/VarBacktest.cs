@@ -68,7 +68,7 @@ public static class VarBacktest
 {
     /// <summary>
     /// Backtests a constant VaR (a positive loss level) on <paramref name="returns"/>: an exception is a loss −r strictly
-    /// above <paramref name="valueAtRisk"/>. The zone is Basel's for that many days at <paramref name="alpha"/>
+    /// above <paramref name="valueAtRisk"/>, or a wiped-out day (<see cref="IsException"/>). The zone is Basel's for that many days at <paramref name="alpha"/>
     /// (<see cref="Bounds"/>).
     /// </summary>
     public static VarBacktestResult Run(ReadOnlySpan<double> returns, double valueAtRisk, double alpha)
@@ -76,11 +76,19 @@ public static class VarBacktest
         var exceptions = 0;
         foreach (var r in returns)
         {
-            if (-r > valueAtRisk) exceptions++;
+            if (IsException(r, valueAtRisk)) exceptions++;
         }
         var lr = KupiecStatistic(exceptions, returns.Length, alpha);
         return new VarBacktestResult(returns.Length, exceptions, lr, ChiSquareOneSurvival(lr), Zone(exceptions, returns.Length, alpha));
     }
+
+    /// <summary>
+    /// Whether a day's portfolio log return <paramref name="logReturn"/> is an exception of <paramref name="valueAtRisk"/>:
+    /// its loss −r is strictly above the VaR, or r is NaN, the portfolio log return of a day whose gross return
+    /// 1 + Σ w (e^r − 1) is not positive (<see cref="RiskMeasures.PortfolioStepLogReturn"/>): a levered or short book that
+    /// lost all its capital, the largest loss there is (NaN compares false, so such a day went uncounted).
+    /// </summary>
+    public static bool IsException(double logReturn, double valueAtRisk) => double.IsNaN(logReturn) || -logReturn > valueAtRisk;
 
     /// <summary>
     /// Kupiec's likelihood ratio LR = −2 ln[(1−p)^(T−x) p^x] + 2 ln[(1−x/T)^(T−x) (x/T)^x] with p = 1 − α, x exceptions in

@@ -141,7 +141,9 @@ public sealed class AuditLog : IDisposable
     /// Opens (creating when needed) an audit log: the SQLite file (WAL and <c>synchronous=FULL</c>, checked) or, when
     /// <see cref="AuditLogOptions.PostgresConnectionString"/> is set, the PostgreSQL database.
     /// </summary>
-    /// <exception cref="InvalidInputException"><c>AUDIT-E-KEY</c>: a shared log is signed with another key than this writer's.</exception>
+    /// <exception cref="InvalidInputException"><c>AUDIT-E-KEY</c>: a shared log is signed with another key than this writer's,
+    /// or a SQLite log's checkpoints with another key than the one in <see cref="AuditLogOptions.SigningKeyPath"/> (or that
+    /// file is missing).</exception>
     /// <exception cref="InvalidInputException"><c>AUDIT-E-LOST</c>: the log (the SQLite file, or the PostgreSQL database's
     /// tables) is missing, empty or shorter than the checkpoints exported to <see cref="AuditLogOptions.CheckpointFile"/>
     /// say it was (deleted, emptied or cut short), or, when <see cref="AuditLogOptions.Home"/> is set, the SQLite log holds
@@ -159,6 +161,7 @@ public sealed class AuditLog : IDisposable
         {
             ThrowIfLost(options.DatabasePath ?? throw new ArgumentException("an audit log needs a DatabasePath or a PostgresConnectionString", nameof(options)),
                 options.CheckpointFile, options.Home);
+            if (options.SigningKeyPath is { } keyPath) ThrowIfKeyRefused(options.DatabasePath, keyPath);
         }
 
         IAuditStore store = options.PostgresConnectionString is { } pg
@@ -192,13 +195,16 @@ public sealed class AuditLog : IDisposable
     /// and the service); every CLI command that appends also calls this before any work. A home with neither (a new one,
     /// or one whose first writer was killed before closing) passes. The price: a home whose very first run was killed
     /// between writing its run manifest and its entry is refused too, and the message says to move that file aside; and a
-    /// caller must open a new home's log before it writes the first run manifest into <c>runs/</c>.
+    /// caller must open a new home's log before it writes the first run manifest into <c>runs/</c>. It also refuses
+    /// (<c>AUDIT-E-KEY</c>) a log with signed checkpoints whose signing key file is missing or holds another key than the
+    /// one that signed the last of them (<see cref="Open(AuditLogOptions)"/> too).
     /// </summary>
-    /// <exception cref="InvalidInputException"><c>AUDIT-E-LOST</c>.</exception>
+    /// <exception cref="InvalidInputException"><c>AUDIT-E-LOST</c>, <c>AUDIT-E-KEY</c>.</exception>
     public static void ThrowIfLost(CrucibleHome home)
     {
         ArgumentNullException.ThrowIfNull(home);
         ThrowIfLost(home.AuditDatabase, home.AuditCheckpoints, home);
+        ThrowIfKeyRefused(home.AuditDatabase, Path.Combine(home.KeysFolder, AuditSigningKey.PrivateFileName));
     }
 
     // the one check of ThrowIfLost(home) and Open: the exported checkpoints are written only after the entries they cover
@@ -295,6 +301,30 @@ public sealed class AuditLog : IDisposable
             + $"it was deleted, emptied or cut short. Nothing was appended (a new chain would hide the lost one); restore {(databasePath is null ? "the database" : "audit.db")} from a backup "
             + "(crucible audit verify reports the truncation)",
             databasePath is null ? null : new InputLocation(databasePath, 0, 0));
+
+    /// <summary>The rule of a log whose signing key file is missing or holds another key than the one that signed its checkpoints.</summary>
+    public const string KeyRule = "AUDIT-E-KEY";
+
+    // a SQLite log that holds signed checkpoints is appended to only with the key that signed the last of them, read-only
+    // and before any file is created: a missing key file (LoadOrCreate would make another) or another key is refused
+    private static void ThrowIfKeyRefused(string databasePath, string keyPath)
+    {
+        if (IsAbsentOrEmpty(databasePath)) return;
+        string? signedBy;
+        using (var store = SqliteAuditStore.OpenReader(databasePath))
+            signedBy = store.HasTables() ? store.ReadCheckpoints().LastOrDefault()?.KeyId : null;
+        if (signedBy is null) return;
+        if (!File.Exists(keyPath)) throw KeyRefused(keyPath, signedBy, $"{keyPath} is missing");
+        using var key = AuditSigningKey.LoadPrivate(keyPath);
+        if (!string.Equals(signedBy, key.KeyId, StringComparison.Ordinal)) throw KeyRefused(keyPath, signedBy, $"{keyPath} holds key {key.KeyId}");
+    }
+
+    // a writer must sign with the key that signed the log's checkpoints: a new key (the file lost, LoadOrCreate made
+    // another) or another one would sign the next checkpoints so that no single public key verifies the log again
+    private static InvalidInputException KeyRefused(string keyPath, string signedBy, string what) =>
+        new(KeyRule, $"the audit log's checkpoints are signed with key {signedBy}, but {what}: the next checkpoints would be signed with another key "
+            + "and the log would no longer verify with any one public key. Nothing was appended; restore the private key that signed them "
+            + $"({AuditSigningKey.PrivateFileName}) from a backup", new InputLocation(keyPath, 0, 0));
 
     /// <summary>Records the signing key of a shared log on first use, and refuses a writer that signs with another.</summary>
     private static void ClaimSharedKey(IAuditStore store, AuditSigningKey key)

@@ -132,7 +132,7 @@ public static class WalkForward
                 }
 
                 realised[t] = PortfolioPnl.StepLogReturn(test.Row(t), weights);
-                hits[t] = -realised[t] > var[t];
+                hits[t] = VarBacktest.IsException(realised[t], var[t]); // a day that wipes the book out counts
                 if (hits[t]) exceptions++;
                 if (daily) fitted = ((IFilteringScenarioGenerator)fitted).Observe(test.Row(t));
             }

@@ -118,7 +118,8 @@ public sealed partial class Portfolio
             // the hint names a leverage only when one could be declared (finite and non-zero, the leverage rule above)
             string hint = sum == 0 ? "; weights summing to 0 (a dollar-neutral book) cannot be declared: the leverage must be a finite non-zero number"
                 : !double.IsFinite(sum) ? "; the weights are too large to add up"
-                : string.Create(CultureInfo.InvariantCulture, $"; declare \"leverage\": {sum:R} if that is intended");
+                : string.Create(CultureInfo.InvariantCulture,
+                    $"; declare \"leverage\": {sum:R} if that is intended (weights are fractions of capital), or give amounts of money as \"positions\" (with a \"capital\" when it is not their sum)");
             throw new InvalidInputException("weight-sum", string.Create(CultureInfo.InvariantCulture,
                 $"the weights sum to {sum:R}, not {Leverage:R}{hint}"), Holdings[0].Location ?? file);
         }

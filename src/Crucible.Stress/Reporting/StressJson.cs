@@ -114,7 +114,7 @@ public static class StressJson
     /// <summary>
     /// The <c>reverse</c> section: source, sampling, plausibility method, candidates, breaching, breach_rate,
     /// mean_attribution (series → part of the log loss), and <c>scenarios</c>: the most plausible breaching ones
-    /// (index, loss, plausibility, attribution, series_returns).
+    /// (index, and from a scenario file the file's <c>scenario</c> id; loss, plausibility, attribution, series_returns).
     /// </summary>
     internal static void Reverse(Utf8JsonWriter w, ReverseStressResult r)
     {
@@ -126,7 +126,7 @@ public static class StressJson
         w.WriteNumber("breaching", r.Breaching);
         Number(w, "breach_rate", r.BreachRate);
         SeriesObject(w, "mean_attribution", r.Series, r.MeanAttribution);
-        Scenarios(w, r.Series, r.Top);
+        Scenarios(w, r.Series, r.Top, r.ScenarioIds);
         Conditioning(w, r.Conditioning);
         if (r.Calibration is { } attempts)
         {
@@ -177,14 +177,17 @@ public static class StressJson
         if (c.Stress is { } stress) w.WriteString("stress", stress);
     }
 
-    // "scenarios": index (1-based), loss, plausibility, attribution and series returns of each reported scenario
-    private static void Scenarios(Utf8JsonWriter w, IReadOnlyList<string> series, IEnumerable<BreachingScenario> scenarios)
+    // "scenarios": index (1-based), the scenario id in the file the candidates came from (when they did), loss,
+    // plausibility, attribution and series returns of each reported scenario
+    private static void Scenarios(Utf8JsonWriter w, IReadOnlyList<string> series, IEnumerable<BreachingScenario> scenarios,
+        IReadOnlyList<int>? scenarioIds = null)
     {
         w.WriteStartArray("scenarios");
         foreach (var s in scenarios)
         {
             w.WriteStartObject();
             w.WriteNumber("index", s.Index + 1);
+            if (scenarioIds is not null) w.WriteNumber("scenario", scenarioIds[s.Index]);
             Number(w, "loss", s.Loss);
             Number(w, "plausibility", s.Plausibility);
             SeriesObject(w, "attribution", series, s.Attribution);

@@ -57,6 +57,13 @@ public sealed record ReverseStressResult(
     /// <summary>Every attempt of the recalibration loop that produced this result (<see cref="Recalibration"/>), or null.</summary>
     public IReadOnlyList<CalibrationAttempt>? Calibration { get; init; }
 
+    /// <summary>
+    /// For candidates read from a scenario file: each candidate's scenario id in that file (candidate i is the file's
+    /// i-th scenario in order of first appearance), so that a reported scenario can be found in the file whatever its
+    /// ids; null for drawn candidates.
+    /// </summary>
+    public IReadOnlyList<int>? ScenarioIds { get; init; }
+
     /// <summary>The conditions, classifier-free guidance weight and stress specification the model's candidates were drawn under, or null when none were requested.</summary>
     public ModelConditions? Conditioning { get; init; }
 }

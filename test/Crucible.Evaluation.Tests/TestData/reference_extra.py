@@ -87,6 +87,12 @@ a = ap.parse_args()
 cols, R, rsc = load(a.real); cols2, S, ssc = load(a.synth)
 assert cols == cols2
 D = len(cols); w = np.full(D, 1.0 / D)
+# both sets at the synthetic horizon H: its scenarios' common length (1 without a scenario column); the real set's
+# every H-step window (stride 1) of each path, and against scenarios the drawdowns (per series: mean max drawdown and
+# CDaR; portfolio: CDaR) of those windows
+syn_lengths = {len(P) for P in paths(S, ssc)}
+H = 1 if ssc is None else (syn_lengths.pop() if len(syn_lengths) == 1 else None)
+windowed = ssc is not None and H is not None
 per = {}
 for j, c in enumerate(cols):
     stats_rs = []
@@ -98,15 +104,28 @@ for j, c in enumerate(cols):
         dds = [max_drawdown(P[:, j]) for P in paths(X, sc)]
         per[c].setdefault("cdar", [None, None])[side] = (
             worst_mean(dds, a.alpha) if sc is not None else worst_mean(drawdown_series(X[:, j])[1:], a.alpha))
+    if windowed:
+        wdd = [max_drawdown(P[i:i + H, j]) for P in paths(R, rsc) for i in range(len(P) - H + 1)]
+        per[c]["max_drawdown"][0] = float(np.mean(wdd)) if wdd else float("nan")
+        per[c]["cdar"][0] = worst_mean(wdd, a.alpha) if wdd else float("nan")
 
 portfolio = {"weights": w.tolist(), "var": [], "es": [], "cdar": []}
-for X, sc in ((R, rsc), (S, ssc)):
+if H is not None:
+    portfolio = {"weights": w.tolist(), "horizon": H, "var": [], "es": [], "cdar": []}
+for X, sc, real in ((R, rsc, True), (S, ssc, False)):
     ps = [portfolio_returns(P, w) for P in paths(X, sc)]
-    horizon = np.array([p.sum() for p in ps]) if sc is not None else np.concatenate(ps)
-    v, e = var_es(horizon, a.alpha)
-    portfolio["var"].append(v); portfolio["es"].append(e)
-    portfolio["cdar"].append(worst_mean([max_drawdown(p) for p in ps], a.alpha) if sc is not None
-                             else worst_mean(drawdown_series(ps[0])[1:], a.alpha))
+    if real and H is not None:
+        windows = [p[i:i + H] for p in ps for i in range(len(p) - H + 1)]
+        v, e = var_es(np.array([q.sum() for q in windows]), a.alpha)
+        cdar = (worst_mean([max_drawdown(q) for q in windows], a.alpha) if ssc is not None
+                else worst_mean([max_drawdown(p) for p in ps], a.alpha) if sc is not None
+                else worst_mean(drawdown_series(ps[0])[1:], a.alpha))
+    else:
+        horizon = np.array([p.sum() for p in ps]) if sc is not None else np.concatenate(ps)
+        v, e = var_es(horizon, a.alpha)
+        cdar = (worst_mean([max_drawdown(p) for p in ps], a.alpha) if sc is not None
+                else worst_mean(drawdown_series(ps[0])[1:], a.alpha))
+    portfolio["var"].append(v); portfolio["es"].append(e); portfolio["cdar"].append(cdar)
 
 # VaR backtest: synthetic one-day portfolio VaR (all steps pooled) on the last 250 real portfolio steps
 syn_steps = np.concatenate([portfolio_returns(P, w) for P in paths(S, ssc)])

@@ -19,6 +19,43 @@ public sealed class LostLogTests
     }
 
     [Theory]
+    [InlineData("missing")]
+    [InlineData("replaced")]
+    public void AppendingWithoutTheKeyThatSignedTheCheckpoints_IsRefused_AndTheLogStillVerifies(string how)
+    {
+        // a home restored without keys/ (or with another home's key): Open made or loaded another key, appended, and
+        // signed the next checkpoints with it; from then on the log verified with neither public key
+        using var t = new AuditTestHome();
+        t.Fill(6);
+        var keyPath = t.Options.SigningKeyPath!;
+        var publicPath = AuditSigningKey.PublicPathFor(keyPath);
+        var original = (File.ReadAllBytes(keyPath), File.ReadAllBytes(publicPath));
+        File.Delete(keyPath);
+        File.Delete(publicPath);
+        if (how == "replaced")
+        {
+            using var other = new AuditTestHome();
+            other.Fill(1);
+            File.Copy(other.Options.SigningKeyPath!, keyPath);
+            File.Copy(AuditSigningKey.PublicPathFor(other.Options.SigningKeyPath!), publicPath);
+        }
+
+        var e = Assert.Throws<InvalidInputException>(() => t.Open());
+        Assert.Equal(AuditLog.KeyRule, e.Rule);
+        Assert.Contains("the audit log's checkpoints are signed with key", e.Message, StringComparison.Ordinal);
+        Assert.Contains(how == "missing" ? "is missing" : "holds key", e.Message, StringComparison.Ordinal);
+        Assert.Equal(AuditLog.KeyRule, Assert.Throws<InvalidInputException>(() => AuditLog.ThrowIfLost(t.Home)).Rule); // the CLI's check before any work
+        Assert.Equal(how == "replaced", File.Exists(keyPath)); // no new key was made
+        Assert.Equal(6, AuditLog.Read(t.Home.AuditDatabase).Count); // nothing appended
+
+        // the key restored, the log opens, appends and verifies
+        File.WriteAllBytes(keyPath, original.Item1);
+        File.WriteAllBytes(publicPath, original.Item2);
+        t.Fill(1);
+        Assert.True(t.Verify().Ok);
+    }
+
+    [Theory]
     [InlineData("deleted")]
     [InlineData("emptied")]
     [InlineData("cut")]

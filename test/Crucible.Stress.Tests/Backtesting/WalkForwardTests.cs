@@ -76,6 +76,33 @@ public sealed class WalkForwardTests
     }
 
     [Fact]
+    public void Run_ADayThatWipesALeveredBookOut_IsAnException()
+    {
+        // a book 10 times its capital in EQ: training days are small enough to sample, but three test days of −12% make
+        // the gross return 1 + 10·(e^r − 1) negative, the portfolio log return NaN; NaN compared false and those days,
+        // the largest losses of the year, were not counted as exceptions
+        var frame = DatedPanel(1000, 6);
+        var values = (double[])frame.Values.Clone();
+        var testStart = Array.FindIndex(frame.Dates, d => d.Year >= 2011);
+        foreach (var t in new[] { 10, 50, 90 }) values[(testStart + t) * 2] = Math.Log(0.88);
+        var crashed = new TimeSeriesFrame(frame.Dates, frame.Columns, values);
+        var levered = new Portfolio("10x", [new Holding("EQ", 10)], leverage: 10);
+        var options = new WalkForwardOptions { FirstYear = 2011, LastYear = 2011, Samples = 500, Seed = 3, UpdateDaily = false };
+        var year = Assert.Single(WalkForward.Run(new StationaryBootstrap(5), crashed, levered, options).Years);
+        var expected = 0;
+        for (var t = testStart; t < Math.Min(crashed.RowCount, testStart + 250); t++)
+        {
+            var gross = 1 + (10 * (Math.Exp(crashed[t, 0]) - 1));
+            if (gross <= 0 || -Math.Log(gross) > year.ValueAtRisk[0]) expected++;
+        }
+
+        Assert.Equal(expected, year.Result.Exceptions);
+        Assert.True(year.Christoffersen!.Transitions.N01 >= 3);
+        // the evaluator's backtest counts the same way
+        Assert.Equal(2, VarBacktest.Run([double.NaN, -0.5, 0.01], 0.1, 0.99).Exceptions);
+    }
+
+    [Fact]
     public void Run_OnWeeklyData_TestsEachDayOnce_ByTheLatestRefit()
     {
         // 52 rows a year: 250 test days after the 2011 refit would run into 2015 and overlap the later years' tests,

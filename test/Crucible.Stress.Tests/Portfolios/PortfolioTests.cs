@@ -44,6 +44,18 @@ public sealed class PortfolioTests
     }
 
     [Fact]
+    public void Parse_WeightsInMoney_AreSteeredToPositions_NotToALeverageOfAMillion()
+    {
+        // the hint said only 'declare "leverage": 1000000', a book a million times its capital that the stress test
+        // then finds wiped out; amounts of money are positions
+        var e = Fails("""{"weights": {"SPY": 600000, "TLT": 400000}}""");
+        Assert.Equal("weight-sum", e.Rule);
+        Assert.Contains("give amounts of money as \"positions\"", e.Message, StringComparison.Ordinal);
+        var p = Parse("""{"positions": {"SPY": 600000, "TLT": 400000}}""");
+        Assert.Equal([0.6, 0.4], p.Holdings.Select(h => h.Weight));
+    }
+
+    [Fact]
     public void Parse_WeightsSummingToZero_DoNotSuggestALeverageOfZero()
     {
         // the hint used to say 'declare "leverage": 0', which the leverage rule then refuses

@@ -79,4 +79,48 @@ public sealed class ReverseStressTests
         var request = new ReverseStressRequest { Portfolio = SixtyForty, LossThreshold = 1.5 };
         Assert.Equal("loss-threshold", Assert.Throws<InvalidInputException>(() => ReverseStress.Run(fitted, request, new NearestWindowPlausibility(GeneratorTests.Panel(100, 1)))).Rule);
     }
+
+    [Fact]
+    public void ScenarioFile_ReportsEachBreachByItsScenarioIdInTheFile()
+    {
+        // a scenario file whose ids are not 1..n (a filtered or merged file): "index" is the position among the file's
+        // scenarios, which a validator cannot look up; "scenario" is the id the file gives it
+        var history = GeneratorTests.Panel(400, 7);
+        var dir = Directory.CreateTempSubdirectory("crucible-reverse-ids-");
+        try
+        {
+            var csv = new System.Text.StringBuilder("scenario,step,EQ,BD\n");
+            for (var c = 0; c < 60; c++)
+            {
+                var id = 1000 + (7 * c);
+                var scale = c % 10 == 3 ? -0.05 : 0.0; // every tenth scenario, from the fourth, falls 5% a day
+                for (var t = 0; t < 5; t++)
+                {
+                    csv.Append(System.Globalization.CultureInfo.InvariantCulture,
+                        $"{id},{t + 1},{history[(5 * c) + t, 0] + scale:R},{history[(5 * c) + t, 1]:R}\n");
+                }
+            }
+
+            var scenarios = Path.Combine(dir.FullName, "s.csv");
+            var portfolio = Path.Combine(dir.FullName, "p.json");
+            File.WriteAllText(scenarios, csv.ToString());
+            File.WriteAllText(portfolio, """{"name": "60/40", "weights": {"EQ": 0.6, "BD": 0.4}}""");
+            var (result, source, reverse) = StressFiles.Run(scenarios, portfolio, [0.95], new ReverseOptions(0.05, history));
+            Assert.NotNull(reverse);
+            Assert.InRange(reverse.Breaching, 6, 60); // the six falling ones at least
+            using var json = System.Text.Json.JsonDocument.Parse(Crucible.Stress.Reporting.StressJson.ToJson(result, source, reverse));
+            var reported = json.RootElement.GetProperty("reverse").GetProperty("scenarios").EnumerateArray().ToArray();
+            Assert.Equal(reverse.Top.Count, reported.Length);
+            Assert.Contains(reported, s => s.GetProperty("scenario").GetInt32() == 1021); // the fourth scenario
+            foreach (var s in reported)
+            {
+                var index = s.GetProperty("index").GetInt32();
+                Assert.Equal(1000 + (7 * (index - 1)), s.GetProperty("scenario").GetInt32());
+            }
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
 }
