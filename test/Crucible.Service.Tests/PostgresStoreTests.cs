@@ -379,6 +379,36 @@ public sealed class PostgresStoreTests(ServiceFixture f)
     }
 
     [Fact]
+    public async Task SequenceTrainingJob_OnTheSharedStore_KeepsItsStateMissingFieldsAndWithholdPrices()
+    {
+        using var db = TestPostgres.CreateDatabase();
+        using var replicas = new Replicas(f, db, "seq-missing");
+
+        // the job runs from its stored row: a state with gaps trains only if the row kept state_missing, state_ffill_limit
+        // and state_na, and the manifest withholds the last prices only if it kept withhold_prices
+        var (prices, clean) = SequenceJob.Csv();
+        var state = SequenceJob.GappedState(clean);
+        using var accepted = await replicas.A.PostAsync("/v1/models", SequenceJob.Body(prices, state, ["VIXCLS", "RV20"], SequenceJob.GappedFields));
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        using (var row = JsonDocument.Parse((string)db.Scalar("SELECT request FROM training_job")!))
+        {
+            Assert.Equal("ffill", row.RootElement.GetProperty("StateMissing").GetString());
+            Assert.Equal(2, row.RootElement.GetProperty("StateFfillLimit").GetInt32());
+            Assert.Equal(["."], row.RootElement.GetProperty("StateNa").EnumerateArray().Select(t => t.GetString()));
+            Assert.True(row.RootElement.GetProperty("WithholdPrices").GetBoolean());
+        }
+
+        var job = await SequenceJob.WaitAsync(replicas.B, accepted.Headers.Location!.ToString());
+        Assert.True(job.GetProperty("status").GetString() == "succeeded", job.ToString());
+        var expected = SequenceJob.Library(Path.Combine(f.Dir, "seq-missing-pg-library-" + db.Name), prices, state, ["VIXCLS", "RV20"],
+            missing: SequenceJob.GappedMissing, withholdPrices: true);
+        Assert.Equal(expected.ModelId, job.GetProperty("model_id").GetString());
+        var manifest = JsonDocument.Parse(await replicas.B.GetStringAsync("/v1/models/" + expected.ModelId)).RootElement.GetProperty("manifest");
+        Assert.Equal(3, manifest.GetProperty("state_data").GetProperty("missing").GetProperty("filled").GetInt64());
+        Assert.True(manifest.GetProperty("data").GetProperty("last_prices_withheld").GetBoolean());
+    }
+
+    [Fact]
     public async Task Serve_WithABadStore_Exits2_WithoutThePassword()
     {
         foreach (var bad in new[] { "mysql:Host=x", "postgres:Host=h;Password=pw-leak-1", "postgres:Host=127.0.0.1;Port=1;Username=u;Password=pw-leak-2;Database=d;Timeout=2" })

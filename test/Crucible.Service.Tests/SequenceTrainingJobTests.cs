@@ -55,15 +55,43 @@ internal static class SequenceJob
     /// folder, so that the manifests' provenance matches), read as <c>crucible train</c> reads them.
     /// </summary>
     public static SequenceGenerator Library(string dir, string prices, string state, string[] stateColumns, string? calibrateGuidance = null,
-        string trainEnd = TrainEnd)
+        string trainEnd = TrainEnd, StateMissingValues? missing = null, bool withholdPrices = false)
     {
         var (data, statePath, read, all, train) = Files(dir, prices, state, DateOnly.Parse(trainEnd, CultureInfo.InvariantCulture));
         var options = JsonSerializer.Deserialize<SequenceGeneratorOptions>(Config, DiffusionJson.Options)!;
         options = options with { Window = 5, Seed = 2, Training = options.Training with { Steps = 12 } };
         var calibration = calibrateGuidance is null ? null : SequenceTraining.CalibrationFor(calibrateGuidance);
-        return SequenceTraining.Train(train, all, options, SequenceState.Load(statePath), stateColumns, calibration,
-            DataProvenance.FromFile(data, InputKind.Prices) with { LastPrices = Crucible.Diffusion.Scenarios.PricePaths.LastTrainPrices(read, train.RowCount) }).Generator;
+        var provenance = withholdPrices
+            ? DataProvenance.ForTraining(data, InputKind.Prices, read, train.RowCount, withholdPrices: true)
+            : DataProvenance.FromFile(data, InputKind.Prices) with { LastPrices = Crucible.Diffusion.Scenarios.PricePaths.LastTrainPrices(read, train.RowCount) };
+        return SequenceTraining.Train(train, all, options, SequenceState.Load(statePath, missing), stateColumns, calibration, provenance).Generator;
     }
+
+    /// <summary>
+    /// <see cref="Csv"/>'s state with gaps: VIXCLS empty on data rows 10 and 11 (two in a row), DGS10 <c>.</c> (FRED's
+    /// missing mark) on row 30; read with <c>ffill</c>, limit 2 and the token <c>.</c>, three values are filled.
+    /// </summary>
+    public static string GappedState(string state)
+    {
+        var lines = state.Split('\n');
+        string Blank(string line, int column, string token)
+        {
+            var cells = line.Split(',');
+            cells[column] = token;
+            return string.Join(',', cells);
+        }
+
+        lines[11] = Blank(lines[11], 1, "");
+        lines[12] = Blank(lines[12], 1, "");
+        lines[31] = Blank(lines[31], 2, ".");
+        return string.Join('\n', lines);
+    }
+
+    /// <summary>The request fields of <see cref="GappedState"/>'s reading, and <c>withhold_prices</c>.</summary>
+    public const string GappedFields = """, "state_missing": "ffill", "state_ffill_limit": 2, "state_na": ["."], "withhold_prices": true""";
+
+    /// <summary>The library's reading of <see cref="GappedFields"/>.</summary>
+    public static StateMissingValues GappedMissing { get; } = new() { Policy = MissingValuePolicy.ForwardFill, ForwardFillLimit = 2, Tokens = ["."] };
 
     /// <summary>
     /// Writes the files into <paramref name="dir"/> as data.csv and state.csv (a job folder's names) and reads the prices

@@ -319,7 +319,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         var (train, all, read) = ReadReturns(dataPath, r);
         var progress = new Progress(job, _shared, _local, clock);
         var modelFolder = Path.Combine(folder, "model");
-        var provenance = DataProvenance.ForTraining(dataPath, r.Input, read, train.RowCount); // as crucible train records it
+        var provenance = DataProvenance.ForTraining(dataPath, r.Input, read, train.RowCount, r.Request.WithholdPrices); // as crucible train records it
         JsonObject entry;
         string modelId;
         double? finalLoss;
@@ -330,7 +330,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             {
                 var statePath = Path.Combine(folder, "state.csv");
                 run.AddInput(FileRequest.WriteNamed(statePath, stateCsv));
-                state = SequenceState.Load(statePath);
+                state = SequenceState.Load(statePath, r.StateMissing); // state_missing, state_ffill_limit, state_na
             }
 
             var generator = SequenceTraining.Train(train, all, sequence, state, r.Request.StateColumns, r.Calibration, provenance, progress,
@@ -525,9 +525,21 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             config["state_columns"] = r.Request.StateColumns is { } names ? string.Join(",", names) : null;
             config["calibrate_guidance"] = r.Calibration?.Episode.Name;
             config["calibration_rule"] = r.Calibration is null ? null : SequenceTraining.RuleName(r.Calibration.Rule);
+            if (StateCsvConfig(r.Request) is { } stateCsv) config["state_csv"] = stateCsv; // only when given, as crucible train's
         }
 
+        if (r.Request.WithholdPrices) config["withhold_prices"] = true; // only when given, as crucible train's
         return config;
+    }
+
+    // state_na, state_missing and state_ffill_limit as given, under crucible train's run-config keys (null when none is)
+    private static JsonObject? StateCsvConfig(TrainingRequest r)
+    {
+        var c = new JsonObject();
+        if (r.StateNa is { } na) c["na"] = new JsonArray([.. na.Select(x => (JsonNode?)x)]);
+        if (r.StateMissing is { } missing) c["missing"] = missing;
+        if (r.StateFfillLimit is { } limit) c["ffill_limit"] = limit;
+        return c.Count == 0 ? null : c;
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Crucible.Data;
+using Crucible.Data.Csv;
 using Crucible.Diffusion.Sequence;
 using Crucible.Diffusion.Tabular;
 
@@ -8,8 +9,8 @@ namespace Crucible.Service.Training;
 
 /// <summary>
 /// The body of <c>POST /v1/models</c>: what <c>crucible train</c> takes, with the data file's (and the state file's)
-/// text inline. <see cref="Window"/>, <see cref="StateCsv"/>, <see cref="StateColumns"/> and
-/// <see cref="CalibrateGuidance"/> are for <c>"kind": "sequence"</c> only.
+/// text inline. <see cref="Window"/>, <see cref="StateCsv"/>, <see cref="StateColumns"/>, <see cref="StateMissing"/>,
+/// <see cref="StateFfillLimit"/>, <see cref="StateNa"/> and <see cref="CalibrateGuidance"/> are for <c>"kind": "sequence"</c> only.
 /// </summary>
 public sealed record TrainingRequest
 {
@@ -64,6 +65,31 @@ public sealed record TrainingRequest
     /// </summary>
     public string? CalibrationRule { get; init; }
 
+    /// <summary>
+    /// Sequence kind with <see cref="StateCsv"/>: the state file's missing values, <c>reject</c> (default: every one refused)
+    /// or <c>ffill</c> (a series' previous value carried forward over at most <see cref="StateFfillLimit"/> rows in a row;
+    /// counted in the model manifest's <c>state_data.missing</c>), as <c>crucible train --state-missing</c>.
+    /// </summary>
+    public string? StateMissing { get; init; }
+
+    /// <summary>
+    /// With <see cref="StateMissing"/> <c>ffill</c>: the most consecutive missing rows of a state series to fill (≥ 0; default
+    /// <see cref="StateMissingValues.Default"/>'s), as <c>crucible train --state-ffill-limit</c>.
+    /// </summary>
+    public int? StateFfillLimit { get; init; }
+
+    /// <summary>
+    /// Sequence kind with <see cref="StateCsv"/>: tokens that mean "missing" in the state file besides the empty field (e.g.
+    /// <c>["."]</c> for FRED's downloads), as <c>crucible train --state-na</c>.
+    /// </summary>
+    public IReadOnlyList<string>? StateNa { get; init; }
+
+    /// <summary>
+    /// Record no last train prices in the model manifest (<c>data.last_prices</c>, the default start of <c>"prices": true</c>),
+    /// as <c>crucible train --withhold-prices</c>: scenarios with prices then need <c>start_prices</c>. Default false.
+    /// </summary>
+    public bool WithholdPrices { get; init; }
+
     /// <summary>The default <see cref="Kind"/>.</summary>
     internal const string TabularKind = "tabular";
 }
@@ -82,6 +108,9 @@ public sealed record ValidTrainingRequest(TrainingRequest Request, InputKind Inp
 
     /// <summary>The guidance calibration to run after the fit (kind sequence with <c>calibrate_guidance</c>), or null.</summary>
     public GuidanceCalibrationOptions? Calibration { get; init; }
+
+    /// <summary>How the state file's missing values are read (kind sequence; <see cref="StateMissingValues.Default"/> when the request says nothing).</summary>
+    public StateMissingValues StateMissing { get; init; } = StateMissingValues.Default;
 
     /// <summary>The optimiser steps the job will take (a tabular model's sampler distillation steps included).</summary>
     public int TotalSteps => Sequence?.Training.Steps ?? (Tabular!.Training.Steps + (Tabular.Distillation?.Steps ?? 0));
@@ -153,6 +182,7 @@ public static class TrainingValidation
         foreach (var (field, given) in new[]
                  {
                      ("window", r.Window is not null), ("state_csv", r.StateCsv is not null), ("state_columns", r.StateColumns is not null),
+                     ("state_missing", r.StateMissing is not null), ("state_ffill_limit", r.StateFfillLimit is not null), ("state_na", r.StateNa is not null),
                      ("calibrate_guidance", r.CalibrateGuidance is not null), ("calibration_rule", r.CalibrationRule is not null),
                  })
         {
@@ -179,6 +209,7 @@ public static class TrainingValidation
             else if (NameListProblem(r.StateColumns) is { } stateProblem) errors["state_columns"] = [stateProblem];
         }
 
+        var missing = StateMissingOf(r, errors);
         GuidanceCalibrationOptions? calibration = null;
         GuidanceCalibrationRule? rule = null;
         if (r.CalibrationRule is { } ruleName)
@@ -211,7 +242,43 @@ public static class TrainingValidation
         if (r.Window is { } w) options = options with { Window = w };
         if (r.Seed is { } seed) options = options with { Seed = seed };
         if (!errors.ContainsKey("window")) Check(errors, options.Training?.Steps ?? 0, options.Validate);
-        return errors.Count > 0 ? null : new ValidTrainingRequest(r, input!.Value, end) { Sequence = options, Calibration = calibration };
+        return errors.Count > 0 ? null : new ValidTrainingRequest(r, input!.Value, end) { Sequence = options, Calibration = calibration, StateMissing = missing };
+    }
+
+    // state_missing, state_ffill_limit and state_na: crucible train's --state-missing, --state-ffill-limit and --state-na rules
+    // (the limit only with ffill, each only with a state file), the default reading when none is given
+    private static StateMissingValues StateMissingOf(TrainingRequest r, Dictionary<string, string[]> errors)
+    {
+        var policy = MissingValuePolicy.Reject;
+        if (r.StateMissing is { } name)
+        {
+            if (name == "ffill") policy = MissingValuePolicy.ForwardFill;
+            else if (name != "reject") errors["state_missing"] = [$"must be reject or ffill, got '{name}'"];
+        }
+
+        if (r.StateFfillLimit is { } limit)
+        {
+            if (r.StateMissing != "ffill") errors["state_ffill_limit"] = ["applies to state_missing ffill"];
+            else if (limit < 0) errors["state_ffill_limit"] = [string.Create(CultureInfo.InvariantCulture, $"must be at least 0, got {limit}")];
+        }
+
+        if (r.StateNa is { } na)
+        {
+            if (na.Count == 0) errors["state_na"] = ["names no token: leave it out for the empty field alone"];
+            else if (na.Any(string.IsNullOrWhiteSpace)) errors["state_na"] = ["a token is null or blank (the empty field is always missing)"];
+        }
+
+        if (r.StateCsv is null)
+        {
+            foreach (var (field, given) in new[] { ("state_missing", r.StateMissing is not null), ("state_ffill_limit", r.StateFfillLimit is not null), ("state_na", r.StateNa is not null) })
+            {
+                if (given) errors.TryAdd(field, ["needs state_csv: it says how the state file is read"]);
+            }
+        }
+
+        return r.StateMissing is null && r.StateFfillLimit is null && r.StateNa is null
+            ? StateMissingValues.Default
+            : new StateMissingValues { Policy = policy, ForwardFillLimit = r.StateFfillLimit ?? StateMissingValues.Default.ForwardFillLimit, Tokens = [.. r.StateNa ?? []] };
     }
 
     // the config as options of type T (the defaults when absent); a config that does not deserialize is a 422 naming it
