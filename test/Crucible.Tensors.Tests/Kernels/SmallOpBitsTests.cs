@@ -8,8 +8,10 @@ namespace Crucible.Tensors.Tests.Kernels;
 /// The short-row paths of the attention's ops give the exact bits of the loops they stand for: the small GEMM's
 /// written-out axpy against the TensorPrimitives axpy it replaces, the layer norm's four-rows-at-a-time sums against
 /// the row-by-row loop, the softmax over contiguous lines against the strided path. No tolerance: the sequence
-/// model's pinned hashes depend on these bits.
+/// model's pinned hashes depend on these bits. The layer norm is also held to the loop when its rows and its
+/// parameters' columns are split across threads (hence the engine-threads collection).
 /// </summary>
+[Collection(nameof(Optim.EngineThreadsCollection))]
 public class SmallOpBitsTests
 {
     private static float[] Random(int n, System.Random rng, bool zeros = false)
@@ -146,6 +148,39 @@ public class SmallOpBitsTests
         var rng = new System.Random((rows * 100) + n);
         var xv = Random(rows * n, rng);
         for (int i = 0; i < xv.Length; i++) xv[i] = (xv[i] * 3) + 1;                 // an offset mean, as activations have
+        float[]? wv = affine ? Random(n, rng) : null, bv = affine ? Random(n, rng) : null;
+        var g = Random(rows * n, rng);
+        var x = new Tensor((float[])xv.Clone(), [rows, n], requiresGrad: true);
+        var w = wv is null ? null : new Tensor((float[])wv.Clone(), [n], requiresGrad: true);
+        var b = bv is null ? null : new Tensor((float[])bv.Clone(), [n], requiresGrad: true);
+        var y = Tensor.LayerNorm(x, n, w, b);
+        y.Backward(g);
+
+        var (ey, edx, edw, edb) = ReferenceLayerNorm(xv, rows, n, wv, bv, g, 1e-5f);
+        AssertBits(ey, y.Data, "y");
+        AssertBits(edx, x.Grad!, "dx");
+        if (affine)
+        {
+            AssertBits(edw!, w!.Grad!, "dγ");
+            AssertBits(edb!, b!.Grad!, "dβ");
+        }
+    }
+
+    [Theory]
+    [InlineData(2051, 64, true, 1)]
+    [InlineData(2051, 64, true, 2)]
+    [InlineData(2051, 64, true, 4)]
+    [InlineData(2560, 64, false, 2)]
+    [InlineData(4001, 33, true, 3)]
+    [InlineData(1027, 64, true, 2)]
+    public void LayerNorm_SplitAcrossThreads_IsTheRowByRowLoopBitForBit(int rows, int n, bool affine, int threads)
+    {
+        // the demo's shapes (batch 128 × W 20 rows of H 64) and odd ones: the rows split into parts that end
+        // mid-quad, the parameters' columns into parts of unequal width
+        using var limit = EngineThreads.Limit(threads);
+        var rng = new System.Random((rows * 100) + n + threads);
+        var xv = Random(rows * n, rng);
+        for (int i = 0; i < xv.Length; i++) xv[i] = (xv[i] * 3) + 1;
         float[]? wv = affine ? Random(n, rng) : null, bv = affine ? Random(n, rng) : null;
         var g = Random(rows * n, rng);
         var x = new Tensor((float[])xv.Clone(), [rows, n], requiresGrad: true);
