@@ -200,6 +200,82 @@ public class SmallOpBitsTests
     }
 
     [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void Matmul_BatchesSplitAcrossThreads_AreTheOneThreadBits(int threads)
+    {
+        // the attention's products, (B, h, W, d) @ (B, h, d, Tk) and back, over enough batches to split: values and
+        // both gradients as one thread computes them (the old loop), and the values as the plain loop over p
+        const int B = 37, H = 4, W = 20, D = 16, Tk = 4;
+        var rng = new System.Random(threads);
+        var qv = Random(B * H * W * D, rng, zeros: true);
+        var kv = Random(B * H * D * Tk, rng);
+        var g = Random(B * H * W * Tk, rng);
+
+        (float[] Y, float[] Dq, float[] Dk) Run(int t)
+        {
+            using var limit = EngineThreads.Limit(t);
+            var q = new Tensor((float[])qv.Clone(), [B, H, W, D], requiresGrad: true);
+            var k = new Tensor((float[])kv.Clone(), [B, H, D, Tk], requiresGrad: true);
+            var y = q.Matmul(k);
+            y.Backward(g);
+            return (y.Data, q.Grad!, k.Grad!);
+        }
+
+        var (ey, edq, edk) = Run(1);
+        var (y, dq, dk) = Run(threads);
+        AssertBits(ey, y, "y");
+        AssertBits(edq, dq, "dq");
+        AssertBits(edk, dk, "dk");
+
+        var reference = new float[B * H * W * Tk];
+        for (int bi = 0; bi < B * H; bi++)
+        {
+            for (int i = 0; i < W; i++)
+            {
+                for (int p = 0; p < D; p++)
+                {
+                    float a = qv[(((bi * W) + i) * D) + p];
+                    if (a == 0f) continue;
+                    for (int j = 0; j < Tk; j++) reference[(((bi * W) + i) * Tk) + j] += kv[(((bi * D) + p) * Tk) + j] * a;
+                }
+            }
+        }
+
+        AssertBits(reference, y, "y against the plain loop");
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void Matmul_BroadcastBatches_StayInOrder(int threads)
+    {
+        // y (1, d, Tk) shared by every batch: its gradient sums the batches in order, as one thread does
+        const int B = 300, W = 8, D = 16, Tk = 4;
+        var rng = new System.Random(100 + threads);
+        var qv = Random(B * W * D, rng);
+        var kv = Random(D * Tk, rng);
+        var g = Random(B * W * Tk, rng);
+
+        (float[] Y, float[] Dq, float[] Dk) Run(int t)
+        {
+            using var limit = EngineThreads.Limit(t);
+            var q = new Tensor((float[])qv.Clone(), [B, W, D], requiresGrad: true);
+            var k = new Tensor((float[])kv.Clone(), [1, D, Tk], requiresGrad: true);
+            var y = q.Matmul(k);
+            y.Backward(g);
+            return (y.Data, q.Grad!, k.Grad!);
+        }
+
+        var (ey, edq, edk) = Run(1);
+        var (y, dq, dk) = Run(threads);
+        AssertBits(ey, y, "y");
+        AssertBits(edq, dq, "dq");
+        AssertBits(edk, dk, "dk");
+    }
+
+    [Theory]
     [InlineData(4)]
     [InlineData(5)]
     [InlineData(20)]
