@@ -23,7 +23,8 @@ public sealed partial class Tensor
         var shape = (int[])[.. batch, m, n];
         var output = TensorArena.Output(nb * m * n);
         var plan = new Broadcast(batch, xb, yb);
-        var offsets = BatchOffsets(plan, nb);
+        // without a broadcast batch dim, batch i of the output is batch i of both operands: no table
+        var offsets = Numel(xb) == nb && Numel(yb) == nb ? null : BatchOffsets(plan, nb);
         float[] xd = x.Data, yd = y.Data;
 
         // many small products (the attention's, one per sample and head): the batches split across the engine's
@@ -33,7 +34,7 @@ public sealed partial class Tensor
         {
             for (int bi = b0; bi < b1; bi++)
             {
-                var (xo, yo) = offsets[bi];
+                var (xo, yo) = offsets is null ? (bi, bi) : offsets[bi];
                 Gemm(false, false, m, n, k, 1f, xd.AsSpan(xo * m * k), k, yd.AsSpan(yo * k * n), n, 0f, output.AsSpan(bi * m * n, m * n), n);
             }
         });
@@ -52,7 +53,7 @@ public sealed partial class Tensor
             {
                 for (int bi = b0; bi < b1; bi++)
                 {
-                    var (xo, yo) = offsets[bi];
+                    var (xo, yo) = offsets is null ? (bi, bi) : offsets[bi];
                     var gb = g.AsSpan(bi * m * n, m * n);
 
                     // dX = dY · Yᵀ  (M×N · N×K); dY = Xᵀ · dY  (K×M · M×N); β = 1 accumulates (and sums broadcast batches)
