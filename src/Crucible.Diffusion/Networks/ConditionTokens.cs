@@ -51,12 +51,14 @@ public sealed class ConditionTokens : Module
     public (Tensor Tokens, bool[,]? Mask) Forward(int batch, ConditionBatch? conditions)
     {
         int k = Features, h = Hidden;
-        var nullToken = _null.Reshape(1, 1, h) + Tensor.Zeros([batch, 1, h]);                             // (B, 1, H)
+        var arena = TensorArena.Current;                                                                   // the step's buffers, where there is one
+        var zeros = new Tensor(arena?.Rent(batch * h, clear: true) ?? new float[batch * h], [batch, 1, h]);
+        var nullToken = _null.Reshape(1, 1, h) + zeros;                                                     // (B, 1, H)
         if (conditions is null || k == 0) return (nullToken, null);
         if (conditions.Count != batch || conditions.Features != k)
             throw new ArgumentException($"expected conditions for {batch} samples × {k} features", nameof(conditions));
 
-        var z = new float[batch * k];
+        var z = arena?.Rent(batch * k, clear: false) ?? new float[batch * k];
         var mask = new bool[batch, 1 + k];
         for (int b = 0; b < batch; b++)
         {

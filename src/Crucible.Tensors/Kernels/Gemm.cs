@@ -66,15 +66,7 @@ public static partial class Kernels
                 int threads = EngineThreads.MaxDegreeOfParallelism;
                 if (work >= ParallelThreshold && m >= 2 && threads > 1)
                 {
-                    // row blocks of C: each row is computed by the same float operations on any thread, so the
-                    // result does not depend on the thread count or the chunking
-                    int chunks = Math.Min(m, threads * 4);
-                    ForkJoin.Run(chunks, ch =>
-                    {
-                        int r0 = (int)((long)m * ch / chunks), r1 = (int)((long)m * (ch + 1) / chunks);
-                        job.Rows(r0, r1);
-                        epilogue?.Invoke(r0, r1, 0, n);
-                    });
+                    RowBlocks(job, m, n, Math.Min(m, threads * 4), epilogue);
                 }
                 else
                 {
@@ -84,6 +76,17 @@ public static partial class Kernels
             }
         }
     }
+
+    // row blocks of C: each row is computed by the same float operations on any thread, so the result does not
+    // depend on the thread count or the chunking. (Its own method: the closure is allocated only when it runs, not on
+    // every small GEMM, as the attention's thousands per pass are.)
+    private static void RowBlocks(GemmJob job, int m, int n, int chunks, GemmEpilogue? epilogue) =>
+        ForkJoin.Run(chunks, ch =>
+        {
+            int r0 = (int)((long)m * ch / chunks), r1 = (int)((long)m * (ch + 1) / chunks);
+            job.Rows(r0, r1);
+            epilogue?.Invoke(r0, r1, 0, n);
+        });
 
     /// <summary>
     /// C (m×n) = Σ_j A_j · op(B)[j·tapK .. (j+1)·tapK, :] + β·C, β = 0 or 1, where row i of A_j is the tapK floats of

@@ -138,7 +138,7 @@ public sealed class MultiheadAttention : Module
         if (keyPaddingMask is not null)
         {
             if (keyPaddingMask.GetLength(0) != b || keyPaddingMask.GetLength(1) != tk) throw new ArgumentException($"keyPaddingMask must be ({b}, {tk})", nameof(keyPaddingMask));
-            var pad = new float[b * tk];
+            var pad = TensorArena.Current?.Rent(b * tk, clear: false) ?? new float[b * tk];
             for (int i = 0; i < b; i++)
             {
                 for (int j = 0; j < tk; j++) pad[(i * tk) + j] = keyPaddingMask[i, j] ? float.NegativeInfinity : 0f;

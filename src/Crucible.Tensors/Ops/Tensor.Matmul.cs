@@ -1,3 +1,4 @@
+using Crucible.Tensors.Kernels;
 using static Crucible.Tensors.Kernels.Kernels;
 
 namespace Crucible.Tensors;
@@ -22,27 +23,53 @@ public sealed partial class Tensor
         var shape = (int[])[.. batch, m, n];
         var output = TensorArena.Output(nb * m * n);
         var plan = new Broadcast(batch, xb, yb);
-        var offsets = BatchOffsets(plan, nb);
-        for (int bi = 0; bi < nb; bi++)
+        // without a broadcast batch dim, batch i of the output is batch i of both operands: no table
+        var offsets = Numel(xb) == nb && Numel(yb) == nb ? null : BatchOffsets(plan, nb);
+        float[] xd = x.Data, yd = y.Data;
+
+        // many small products (the attention's, one per sample and head): the batches split across the engine's
+        // threads, each product whole on one thread by the small GEMM, so every element takes the same operations
+        int minBatches = SmallBatchedGemm(m, n, k) ? Math.Max(1, BatchedWorkPerThread / Math.Max(1, m * n * k)) : int.MaxValue;
+        EngineThreads.For(nb, minBatches, (b0, b1) =>
         {
-            var (xo, yo) = offsets[bi];
-            Gemm(false, false, m, n, k, 1f, x.Data.AsSpan(xo * m * k), k, y.Data.AsSpan(yo * k * n), n, 0f, output.AsSpan(bi * m * n, m * n), n);
-        }
+            for (int bi = b0; bi < b1; bi++)
+            {
+                var (xo, yo) = offsets is null ? (bi, bi) : offsets[bi];
+                Gemm(false, false, m, n, k, 1f, xd.AsSpan(xo * m * k), k, yd.AsSpan(yo * k * n), n, 0f, output.AsSpan(bi * m * n, m * n), n);
+            }
+        });
 
         return Result(output, shape, [x, y], o =>
         {
             var g = o.Grad!;
-            for (int bi = 0; bi < nb; bi++)
-            {
-                var (xo, yo) = offsets[bi];
-                var gb = g.AsSpan(bi * m * n, m * n);
 
-                // dX = dY · Yᵀ  (M×N · N×K); dY = Xᵀ · dY  (K×M · M×N); β = 1 accumulates (and sums broadcast batches)
-                if (x.RequiresGrad) Gemm(false, true, m, k, n, 1f, gb, n, y.Data.AsSpan(yo * k * n), n, 1f, x.GradOrCreate().AsSpan(xo * m * k), k);
-                if (y.RequiresGrad) Gemm(true, false, k, n, m, 1f, x.Data.AsSpan(xo * m * k), k, gb, n, 1f, y.GradOrCreate().AsSpan(yo * k * n), n);
-            }
+            // the gradient buffers fetched here, as the loop's first batch would (the arena is the caller's); the
+            // batches split across threads only where no two write the same slice (no broadcast batch, x ≠ y)
+            float[]? gx = nb > 0 && x.RequiresGrad ? x.GradOrCreate() : null;
+            float[]? gy = nb > 0 && y.RequiresGrad ? y.GradOrCreate() : null;
+            bool disjoint = !ReferenceEquals(x, y) && Numel(xb) == nb && Numel(yb) == nb;
+            int minBackward = disjoint && SmallBatchedGemm(m, k, n) && SmallBatchedGemm(k, n, m) ? minBatches : int.MaxValue;
+            EngineThreads.For(nb, minBackward, (b0, b1) =>
+            {
+                for (int bi = b0; bi < b1; bi++)
+                {
+                    var (xo, yo) = offsets is null ? (bi, bi) : offsets[bi];
+                    var gb = g.AsSpan(bi * m * n, m * n);
+
+                    // dX = dY · Yᵀ  (M×N · N×K); dY = Xᵀ · dY  (K×M · M×N); β = 1 accumulates (and sums broadcast batches)
+                    if (gx is not null) Gemm(false, true, m, k, n, 1f, gb, n, yd.AsSpan(yo * k * n), n, 1f, gx.AsSpan(xo * m * k), k);
+                    if (gy is not null) Gemm(true, false, k, n, m, 1f, xd.AsSpan(xo * m * k), k, gb, n, 1f, gy.AsSpan(yo * k * n), n);
+                }
+            });
         });
     }
+
+    /// <summary>Multiply-adds of a batched matmul's small products per thread, below which it stays on one thread.</summary>
+    private const int BatchedWorkPerThread = 1 << 15;
+
+    // whether an (m×k)·(k×n) product takes the small GEMM on the calling thread (not the packed kernel, not split)
+    private static bool SmallBatchedGemm(int m, int n, int k) =>
+        !PackedGemm.ShouldUse(m, n, k) && (long)m * n * k < ParallelThreshold;
 
     private static (int X, int Y)[] BatchOffsets(Broadcast plan, int nb)
     {

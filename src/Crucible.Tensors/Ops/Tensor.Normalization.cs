@@ -136,6 +136,9 @@ public sealed partial class Tensor
 
     // x viewed as (rows, n); each row normalised. Affine index: element j of row r maps to parameter
     // (perChannelAffine ? channel : j), where channel = ((r % groups) · (n / spatial) + j / spatial).
+    // Layer norm (perChannelAffine false) splits its rows across the engine's threads, forward and backward, and its
+    // parameters' gradients across columns: every element takes the same float operations in the same order on any
+    // thread (SmallOpBitsTests holds it to the row-by-row loop), so the thread count never changes a bit.
     private static Tensor GroupedNorm(Tensor x, int rows, int n, int spatial, Tensor? weight, Tensor? bias, float eps, bool perChannelAffine, int channels = 0)
     {
         int groups = perChannelAffine ? rows / (x.Length / Math.Max(1, channels * spatial)) : 1;
@@ -148,53 +151,61 @@ public sealed partial class Tensor
         var xhat = TensorArena.Zeroed(x.Length);
         var rstd = TensorArena.Zeroed(rows);
         float[] xd = x.Data;
-        int r0 = 0;
-        if (!perChannelAffine)
+        int minRows = Math.Max(1, ElementsPerThread / Math.Max(1, n));
+        if (perChannelAffine) ForwardRows(0, rows);
+        else EngineThreads.For(rows, minRows, ForwardRows);
+
+        // rows [start, end): their means, variances, x̂ and y
+        void ForwardRows(int start, int end)
         {
-            // four rows at a time: each row's two sums are the naive loop's, in its order; the four rows' sums are
-            // independent chains that overlap (the naive loop waits on one addition at a time)
-            for (; r0 + 4 <= rows; r0 += 4)
+            int r0 = start;
+            if (!perChannelAffine)
             {
-                int a0 = r0 * n, a1 = a0 + n, a2 = a1 + n, a3 = a2 + n;
-                double m0 = 0, m1 = 0, m2 = 0, m3 = 0;
-                for (int j = 0; j < n; j++)
+                // four rows at a time: each row's two sums are the naive loop's, in its order; the four rows' sums are
+                // independent chains that overlap (the naive loop waits on one addition at a time)
+                for (; r0 + 4 <= end; r0 += 4)
                 {
-                    m0 += xd[a0 + j];
-                    m1 += xd[a1 + j];
-                    m2 += xd[a2 + j];
-                    m3 += xd[a3 + j];
-                }
+                    int a0 = r0 * n, a1 = a0 + n, a2 = a1 + n, a3 = a2 + n;
+                    double m0 = 0, m1 = 0, m2 = 0, m3 = 0;
+                    for (int j = 0; j < n; j++)
+                    {
+                        m0 += xd[a0 + j];
+                        m1 += xd[a1 + j];
+                        m2 += xd[a2 + j];
+                        m3 += xd[a3 + j];
+                    }
 
-                m0 /= n;
-                m1 /= n;
-                m2 /= n;
-                m3 /= n;
-                double v0 = 0, v1 = 0, v2 = 0, v3 = 0;
-                for (int j = 0; j < n; j++)
-                {
-                    v0 += (xd[a0 + j] - m0) * (xd[a0 + j] - m0);
-                    v1 += (xd[a1 + j] - m1) * (xd[a1 + j] - m1);
-                    v2 += (xd[a2 + j] - m2) * (xd[a2 + j] - m2);
-                    v3 += (xd[a3 + j] - m3) * (xd[a3 + j] - m3);
-                }
+                    m0 /= n;
+                    m1 /= n;
+                    m2 /= n;
+                    m3 /= n;
+                    double v0 = 0, v1 = 0, v2 = 0, v3 = 0;
+                    for (int j = 0; j < n; j++)
+                    {
+                        v0 += (xd[a0 + j] - m0) * (xd[a0 + j] - m0);
+                        v1 += (xd[a1 + j] - m1) * (xd[a1 + j] - m1);
+                        v2 += (xd[a2 + j] - m2) * (xd[a2 + j] - m2);
+                        v3 += (xd[a3 + j] - m3) * (xd[a3 + j] - m3);
+                    }
 
-                NormalizeRow(r0, m0, v0 / n);
-                NormalizeRow(r0 + 1, m1, v1 / n);
-                NormalizeRow(r0 + 2, m2, v2 / n);
-                NormalizeRow(r0 + 3, m3, v3 / n);
+                    NormalizeRow(r0, m0, v0 / n);
+                    NormalizeRow(r0 + 1, m1, v1 / n);
+                    NormalizeRow(r0 + 2, m2, v2 / n);
+                    NormalizeRow(r0 + 3, m3, v3 / n);
+                }
             }
-        }
 
-        for (int r = r0; r < rows; r++)
-        {
-            var row = xd.AsSpan(r * n, n);
-            double mean = 0;
-            foreach (float v in row) mean += v;
-            mean /= n;
-            double var = 0;
-            foreach (float v in row) var += (v - mean) * (v - mean);
-            var /= n;
-            NormalizeRow(r, mean, var);
+            for (int r = r0; r < end; r++)
+            {
+                var row = xd.AsSpan(r * n, n);
+                double mean = 0;
+                foreach (float v in row) mean += v;
+                mean /= n;
+                double var = 0;
+                foreach (float v in row) var += (v - mean) * (v - mean);
+                var /= n;
+                NormalizeRow(r, mean, var);
+            }
         }
 
         // row r from its mean and biased variance: x̂ = (x − μ)·rstd, y = x̂·γ + β
@@ -218,20 +229,46 @@ public sealed partial class Tensor
         return Result(output, x.Shape, inputs, o =>
         {
             var g = o.Grad!;
-            var dxhat = TensorArena.Zeroed(n);
 
             // the gradient buffers are fetched once (created as the naive loop's first element would create them)
             bool any = rows > 0 && n > 0;
             float[]? gw = any && weight is not null && weight.RequiresGrad ? weight.GradOrCreate() : null;
             float[]? gbias = any && bias is not null && bias.RequiresGrad ? bias.GradOrCreate() : null;
             float[]? gx = any && x.RequiresGrad ? x.GradOrCreate() : null;
-            int r0 = 0;
-            if (!perChannelAffine)
+            if (perChannelAffine)
             {
-                // four rows at a time, as in the forward pass: each row's sums in the naive order, the parameters'
-                // gradients summed over the rows in row order
-                var d4 = TensorArena.Zeroed(4 * n);
-                for (; r0 + 4 <= rows; r0 += 4)
+                GroupBackward(g, gw, gbias, gx);
+                return;
+            }
+
+            // the input's gradient by rows, each part with its own scratch rows (fetched here: the arena is the
+            // caller's); then the parameters' gradients by columns, each column summed over the rows in row order
+            if (gx is not null)
+            {
+                int parts = Math.Max(1, Math.Min(EngineThreads.MaxDegreeOfParallelism, rows / minRows));
+                var scratch = TensorArena.Zeroed(parts * 4 * n);
+                if (parts == 1) InputGradientRows(0, rows, scratch.AsSpan(0, 4 * n));
+                else ForkJoin.Run(parts, part => InputGradientRows((int)((long)rows * part / parts), (int)((long)rows * (part + 1) / parts), scratch.AsSpan(part * 4 * n, 4 * n)));
+            }
+
+            if (gw is not null || gbias is not null)
+            {
+                if (n >= 2 * ParameterColumnsPerThread && (long)rows * n >= 2L * ElementsPerThread)
+                {
+                    int parts = Math.Min(EngineThreads.MaxDegreeOfParallelism, n / ParameterColumnsPerThread);
+                    ForkJoin.Run(parts, part => ParameterGradientColumns((int)((long)n * part / parts), (int)((long)n * (part + 1) / parts)));
+                }
+                else
+                {
+                    ParameterGradientColumns(0, n);
+                }
+            }
+
+            // rows [start, end) of dx, four rows at a time as in the forward pass, each row's sums in the naive order
+            void InputGradientRows(int start, int end, Span<float> d4)
+            {
+                int r0 = start;
+                for (; r0 + 4 <= end; r0 += 4)
                 {
                     int a0 = r0 * n, a1 = a0 + n, a2 = a1 + n, a3 = a2 + n;
                     double s0 = 0, s1 = 0, s2 = 0, s3 = 0, t0 = 0, t1 = 0, t2 = 0, t3 = 0;
@@ -251,49 +288,47 @@ public sealed partial class Tensor
                         t1 += d1 * xhat[a1 + j];
                         t2 += d2 * xhat[a2 + j];
                         t3 += d3 * xhat[a3 + j];
-                        if (gw is not null)
-                        {
-                            gw[j] += g[a0 + j] * xhat[a0 + j];
-                            gw[j] += g[a1 + j] * xhat[a1 + j];
-                            gw[j] += g[a2 + j] * xhat[a2 + j];
-                            gw[j] += g[a3 + j] * xhat[a3 + j];
-                        }
-
-                        if (gbias is not null)
-                        {
-                            gbias[j] += g[a0 + j];
-                            gbias[j] += g[a1 + j];
-                            gbias[j] += g[a2 + j];
-                            gbias[j] += g[a3 + j];
-                        }
                     }
 
-                    if (gx is null) continue;
-                    InputGradient(r0, d4.AsSpan(0, n), s0 / n, t0 / n);
-                    InputGradient(r0 + 1, d4.AsSpan(n, n), s1 / n, t1 / n);
-                    InputGradient(r0 + 2, d4.AsSpan(2 * n, n), s2 / n, t2 / n);
-                    InputGradient(r0 + 3, d4.AsSpan(3 * n, n), s3 / n, t3 / n);
+                    InputGradient(r0, d4[..n], s0 / n, t0 / n);
+                    InputGradient(r0 + 1, d4.Slice(n, n), s1 / n, t1 / n);
+                    InputGradient(r0 + 2, d4.Slice(2 * n, n), s2 / n, t2 / n);
+                    InputGradient(r0 + 3, d4.Slice(3 * n, n), s3 / n, t3 / n);
+                }
+
+                var dxhat = d4[..n];
+                for (int r = r0; r < end; r++)
+                {
+                    double meanD = 0, meanDX = 0;
+                    for (int j = 0; j < n; j++)
+                    {
+                        int idx = (r * n) + j;
+                        float d = g[idx] * (wd is null ? 1f : wd[j]);
+                        dxhat[j] = d;
+                        meanD += d;
+                        meanDX += d * xhat[idx];
+                    }
+
+                    InputGradient(r, dxhat, meanD / n, meanDX / n);
                 }
             }
 
-            for (int r = r0; r < rows; r++)
+            // columns [start, end) of dγ += g·x̂ and dβ += g, row after row (each column's sum in row order)
+            void ParameterGradientColumns(int start, int end)
             {
-                double meanD = 0, meanDX = 0;
-                for (int j = 0; j < n; j++)
+                for (int r = 0; r < rows; r++)
                 {
-                    int idx = (r * n) + j, p = perChannelAffine ? ParamIndex(r, j) : j;
-                    float d = g[idx] * (wd is null ? 1f : wd[p]);
-                    dxhat[j] = d;
-                    meanD += d;
-                    meanDX += d * xhat[idx];
-                    if (gw is not null) gw[p] += g[idx] * xhat[idx];
-                    if (gbias is not null) gbias[p] += g[idx];
-                }
+                    int a = r * n;
+                    if (gw is not null)
+                    {
+                        for (int j = start; j < end; j++) gw[j] += g[a + j] * xhat[a + j];
+                    }
 
-                if (gx is null) continue;
-                meanD /= n;
-                meanDX /= n;
-                InputGradient(r, dxhat, meanD, meanDX);
+                    if (gbias is not null)
+                    {
+                        for (int j = start; j < end; j++) gbias[j] += g[a + j];
+                    }
+                }
             }
 
             // dx = rstd · (dxhat − mean(dxhat) − xhat · mean(dxhat · xhat))
@@ -306,5 +341,37 @@ public sealed partial class Tensor
                 }
             }
         });
+
+        // group norm's backward, row by row: dγ, dβ at the rows' channels, dx as layer norm's
+        void GroupBackward(float[] g, float[]? gw, float[]? gbias, float[]? gx)
+        {
+            var dxhat = TensorArena.Zeroed(n);
+            for (int r = 0; r < rows; r++)
+            {
+                double meanD = 0, meanDX = 0;
+                for (int j = 0; j < n; j++)
+                {
+                    int idx = (r * n) + j, p = ParamIndex(r, j);
+                    float d = g[idx] * (wd is null ? 1f : wd[p]);
+                    dxhat[j] = d;
+                    meanD += d;
+                    meanDX += d * xhat[idx];
+                    if (gw is not null) gw[p] += g[idx] * xhat[idx];
+                    if (gbias is not null) gbias[p] += g[idx];
+                }
+
+                if (gx is null) continue;
+                meanD /= n;
+                meanDX /= n;
+                for (int j = 0; j < n; j++)
+                {
+                    int idx = (r * n) + j;
+                    gx[idx] += (float)(rstd[r] * (dxhat[j] - meanD - (xhat[idx] * meanDX)));
+                }
+            }
+        }
     }
+
+    /// <summary>Columns of layer norm's parameter gradients per thread, below which they stay on one thread.</summary>
+    private const int ParameterColumnsPerThread = 16;
 }

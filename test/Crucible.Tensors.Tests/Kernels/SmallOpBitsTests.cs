@@ -8,8 +8,10 @@ namespace Crucible.Tensors.Tests.Kernels;
 /// The short-row paths of the attention's ops give the exact bits of the loops they stand for: the small GEMM's
 /// written-out axpy against the TensorPrimitives axpy it replaces, the layer norm's four-rows-at-a-time sums against
 /// the row-by-row loop, the softmax over contiguous lines against the strided path. No tolerance: the sequence
-/// model's pinned hashes depend on these bits.
+/// model's pinned hashes depend on these bits. The layer norm is also held to the loop when its rows and its
+/// parameters' columns are split across threads (hence the engine-threads collection).
 /// </summary>
+[Collection(nameof(Optim.EngineThreadsCollection))]
 public class SmallOpBitsTests
 {
     private static float[] Random(int n, System.Random rng, bool zeros = false)
@@ -162,6 +164,115 @@ public class SmallOpBitsTests
             AssertBits(edw!, w!.Grad!, "dγ");
             AssertBits(edb!, b!.Grad!, "dβ");
         }
+    }
+
+    [Theory]
+    [InlineData(2051, 64, true, 1)]
+    [InlineData(2051, 64, true, 2)]
+    [InlineData(2051, 64, true, 4)]
+    [InlineData(2560, 64, false, 2)]
+    [InlineData(4001, 33, true, 3)]
+    [InlineData(1027, 64, true, 2)]
+    public void LayerNorm_SplitAcrossThreads_IsTheRowByRowLoopBitForBit(int rows, int n, bool affine, int threads)
+    {
+        // the demo's shapes (batch 128 × W 20 rows of H 64) and odd ones: the rows split into parts that end
+        // mid-quad, the parameters' columns into parts of unequal width
+        using var limit = EngineThreads.Limit(threads);
+        var rng = new System.Random((rows * 100) + n + threads);
+        var xv = Random(rows * n, rng);
+        for (int i = 0; i < xv.Length; i++) xv[i] = (xv[i] * 3) + 1;
+        float[]? wv = affine ? Random(n, rng) : null, bv = affine ? Random(n, rng) : null;
+        var g = Random(rows * n, rng);
+        var x = new Tensor((float[])xv.Clone(), [rows, n], requiresGrad: true);
+        var w = wv is null ? null : new Tensor((float[])wv.Clone(), [n], requiresGrad: true);
+        var b = bv is null ? null : new Tensor((float[])bv.Clone(), [n], requiresGrad: true);
+        var y = Tensor.LayerNorm(x, n, w, b);
+        y.Backward(g);
+
+        var (ey, edx, edw, edb) = ReferenceLayerNorm(xv, rows, n, wv, bv, g, 1e-5f);
+        AssertBits(ey, y.Data, "y");
+        AssertBits(edx, x.Grad!, "dx");
+        if (affine)
+        {
+            AssertBits(edw!, w!.Grad!, "dγ");
+            AssertBits(edb!, b!.Grad!, "dβ");
+        }
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void Matmul_BatchesSplitAcrossThreads_AreTheOneThreadBits(int threads)
+    {
+        // the attention's products, (B, h, W, d) @ (B, h, d, Tk) and back, over enough batches to split: values and
+        // both gradients as one thread computes them (the old loop), and the values as the plain loop over p
+        const int B = 37, H = 4, W = 20, D = 16, Tk = 4;
+        var rng = new System.Random(threads);
+        var qv = Random(B * H * W * D, rng, zeros: true);
+        var kv = Random(B * H * D * Tk, rng);
+        var g = Random(B * H * W * Tk, rng);
+
+        (float[] Y, float[] Dq, float[] Dk) Run(int t)
+        {
+            using var limit = EngineThreads.Limit(t);
+            var q = new Tensor((float[])qv.Clone(), [B, H, W, D], requiresGrad: true);
+            var k = new Tensor((float[])kv.Clone(), [B, H, D, Tk], requiresGrad: true);
+            var y = q.Matmul(k);
+            y.Backward(g);
+            return (y.Data, q.Grad!, k.Grad!);
+        }
+
+        var (ey, edq, edk) = Run(1);
+        var (y, dq, dk) = Run(threads);
+        AssertBits(ey, y, "y");
+        AssertBits(edq, dq, "dq");
+        AssertBits(edk, dk, "dk");
+
+        var reference = new float[B * H * W * Tk];
+        for (int bi = 0; bi < B * H; bi++)
+        {
+            for (int i = 0; i < W; i++)
+            {
+                for (int p = 0; p < D; p++)
+                {
+                    float a = qv[(((bi * W) + i) * D) + p];
+                    if (a == 0f) continue;
+                    for (int j = 0; j < Tk; j++) reference[(((bi * W) + i) * Tk) + j] += kv[(((bi * D) + p) * Tk) + j] * a;
+                }
+            }
+        }
+
+        AssertBits(reference, y, "y against the plain loop");
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    public void Matmul_BroadcastBatches_StayInOrder(int threads)
+    {
+        // y (1, d, Tk) shared by every batch: its gradient sums the batches in order, as one thread does
+        const int B = 300, W = 8, D = 16, Tk = 4;
+        var rng = new System.Random(100 + threads);
+        var qv = Random(B * W * D, rng);
+        var kv = Random(D * Tk, rng);
+        var g = Random(B * W * Tk, rng);
+
+        (float[] Y, float[] Dq, float[] Dk) Run(int t)
+        {
+            using var limit = EngineThreads.Limit(t);
+            var q = new Tensor((float[])qv.Clone(), [B, W, D], requiresGrad: true);
+            var k = new Tensor((float[])kv.Clone(), [1, D, Tk], requiresGrad: true);
+            var y = q.Matmul(k);
+            y.Backward(g);
+            return (y.Data, q.Grad!, k.Grad!);
+        }
+
+        var (ey, edq, edk) = Run(1);
+        var (y, dq, dk) = Run(threads);
+        AssertBits(ey, y, "y");
+        AssertBits(edq, dq, "dq");
+        AssertBits(edk, dk, "dk");
     }
 
     [Theory]
