@@ -195,7 +195,7 @@ public static class Evaluator
                 // the CLI's and the service's bytes agree (RELIABILITY MRM-9)
                 Warnings = realWindows.Sums is { Length: 0 }
                     ? [.. SampleSize.Warnings(real, synth, options.Alpha), string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                        $"the real set has no path of {horizon} steps, the synthetic scenarios' horizon: the real portfolio VaR, ES and CDaR are undefined (null)")]
+                        $"the real set has no path of {horizon} steps, the synthetic scenarios' horizon: the real portfolio VaR, ES and CDaR and each real series' acf, acf_abs, pacf, leverage, max_drawdown and cdar are undefined (null)")]
                     : SampleSize.Warnings(real, synth, options.Alpha),
             };
     }

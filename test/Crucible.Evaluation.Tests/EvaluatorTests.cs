@@ -175,6 +175,7 @@ public class EvaluatorTests
         Assert.True(double.IsNaN(report.PerSeries[0].Cdar.Real));
         Assert.All(report.PerSeries[0].Acf.Real, v => Assert.True(double.IsNaN(v)));
         Assert.All(report.PerSeries[0].Leverage.Real, v => Assert.True(double.IsNaN(v)));
-        Assert.Contains(report.Warnings, w => w.Contains("no path of 5 steps", StringComparison.Ordinal));
+        Assert.Contains(report.Warnings, w => w.Contains("no path of 5 steps", StringComparison.Ordinal)
+            && w.Contains("each real series' acf, acf_abs, pacf, leverage, max_drawdown and cdar", StringComparison.Ordinal));
     }
 }
