@@ -15,9 +15,10 @@ public sealed record MatrixPair(double[][] Real, double[][] Synthetic);
 /// Per-series results. Marginal statistics (<see cref="Ks"/> to <see cref="Es"/>) pool all rows; temporal ones
 /// (<see cref="Acf"/>, <see cref="AcfAbs"/>, <see cref="Pacf"/>, <see cref="Leverage"/>, <see cref="MaxDrawdown"/>)
 /// are computed within each path and averaged over paths. <see cref="Cdar"/> is the CDaR of the path (one path) or
-/// of the scenario set (several paths). Against a synthetic scenario set of H-step paths, the real
-/// <see cref="MaxDrawdown"/> and <see cref="Cdar"/> are those of the real series' H-step windows (stride 1): their mean
-/// max drawdown and the CDaR of the set of windows (<see cref="PortfolioReport.Horizon"/>).
+/// of the scenario set (several paths). Against a synthetic scenario set of H-step paths, the real temporal statistics
+/// and <see cref="Cdar"/> are those of the real series' H-step windows (stride 1): each computed within its window and
+/// averaged over the windows (lags ≥ H are NaN on both sides), and the CDaR of the set of windows' max drawdowns
+/// (<see cref="PortfolioReport.Horizon"/>).
 /// </summary>
 public sealed record SeriesReport(
     string Name, double Ks, double Wasserstein, Pair Mean, Pair Std, Pair Skewness, Pair ExcessKurtosis,

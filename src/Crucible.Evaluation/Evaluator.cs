@@ -80,9 +80,12 @@ public static class Evaluator
             tailIndicatorsS[i] = Dependence.TailIndicators(s, sortedS, options.TailLevel);
             var (varR, esR) = RiskMeasures.ValueAtRiskAndExpectedShortfallSorted(sortedR, options.Alpha);
             var (varS, esS) = RiskMeasures.ValueAtRiskAndExpectedShortfallSorted(sortedS, options.Alpha);
-            var tr = PathTemporal(real, i, realPaths, options);
-            // against scenarios of H steps, the real series' drawdowns are those of its H-step windows (stride 1): their
-            // mean max drawdown and CDaR, not those of one path of the whole real period beside the scenarios' H-step ones
+            // against scenarios of H steps, the real series' path statistics are those of its H-step windows (stride 1),
+            // each computed within its window as within each scenario and averaged over the windows: ACF, ACF of |r|,
+            // PACF and leverage (lags ≥ H are NaN on both sides), mean max drawdown and CDaR. The whole real path beside
+            // the scenarios' H-step ones compared a long-sample estimate with short-sample ones (a sample ACF within H
+            // steps is biased by about −1/H and centred on each window's own mean)
+            var tr = PathTemporal(real, i, realPaths, options, windowedDrawdowns ? horizon : null);
             (double Mean, double Cdar)? realMdd = windowedDrawdowns ? SeriesWindowDrawdowns(real, i, realPaths, horizon!.Value, options.Alpha) : null;
             var ts = PathTemporal(synth, i, synthPaths, options);
             perSeries[i] = new SeriesReport(real.Names[i], ks, w,
@@ -192,7 +195,7 @@ public static class Evaluator
                 // the CLI's and the service's bytes agree (RELIABILITY MRM-9)
                 Warnings = realWindows.Sums is { Length: 0 }
                     ? [.. SampleSize.Warnings(real, synth, options.Alpha), string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                        $"the real set has no path of {horizon} steps, the synthetic scenarios' horizon: the real portfolio VaR, ES and CDaR are undefined (null)")]
+                        $"the real set has no path of {horizon} steps, the synthetic scenarios' horizon: the real portfolio VaR, ES and CDaR and each real series' acf, acf_abs, pacf, leverage, max_drawdown and cdar are undefined (null)")]
                     : SampleSize.Warnings(real, synth, options.Alpha),
             };
     }
@@ -257,7 +260,9 @@ public static class Evaluator
 
     private static bool HasWindow(SeriesSet set, int window) => set.PathRows().Any(p => p.Length >= window);
 
-    private static TemporalStats PathTemporal(SeriesSet set, int series, IReadOnlyList<int[]> paths, EvaluationOptions options)
+    /// <remarks>With <paramref name="window"/>, the statistics of every window of that many steps (stride 1) of each path,
+    /// averaged over the windows (a path shorter than it has none; no window at all gives NaN).</remarks>
+    private static TemporalStats PathTemporal(SeriesSet set, int series, IReadOnlyList<int[]> paths, EvaluationOptions options, int? window = null)
     {
         var lags = options.Lags;
         var acf = new double[lags];
@@ -265,18 +270,24 @@ public static class Evaluator
         var pacf = new double[lags];
         var lev = new double[lags];
         double mdd = 0;
+        var k = 0;
         foreach (var rows in paths)
         {
-            var x = set.Gather(series, rows);
-            var abs = new double[x.Length];
-            for (var t = 0; t < x.Length; t++) abs[t] = Math.Abs(x[t]);
-            Accumulate(acf, Temporal.Autocorrelation(x, lags));
-            Accumulate(acfAbs, Temporal.Autocorrelation(abs, lags));
-            Accumulate(pacf, Temporal.PartialAutocorrelation(x, lags));
-            Accumulate(lev, Temporal.Leverage(x, lags));
-            mdd += RiskMeasures.MaxDrawdown(x);
+            var path = set.Gather(series, rows);
+            var abs = new double[path.Length];
+            for (var t = 0; t < path.Length; t++) abs[t] = Math.Abs(path[t]);
+            var h = window ?? path.Length;
+            for (var start = 0; start + h <= path.Length; start++)
+            {
+                var x = path.AsSpan(start, h);
+                Accumulate(acf, Temporal.Autocorrelation(x, lags));
+                Accumulate(acfAbs, Temporal.Autocorrelation(abs.AsSpan(start, h), lags));
+                Accumulate(pacf, Temporal.PartialAutocorrelation(x, lags));
+                Accumulate(lev, Temporal.Leverage(x, lags));
+                mdd += RiskMeasures.MaxDrawdown(x);
+                k++;
+            }
         }
-        var k = paths.Count;
         for (var l = 0; l < lags; l++)
         {
             acf[l] /= k;

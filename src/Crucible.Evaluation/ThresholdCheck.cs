@@ -14,7 +14,11 @@ public enum ThresholdKind
 }
 
 /// <summary>A declared threshold on one metric key (a dotted key of <see cref="EvaluationReport.ScalarMetrics"/>).</summary>
-public sealed record Threshold(string Key, ThresholdKind Kind, double Limit);
+/// <param name="Key">The metric key.</param>
+/// <param name="Kind">Whether the limit bounds it from above or below.</param>
+/// <param name="Limit">The bound.</param>
+/// <param name="Location">Where the file declared the metric (its key), when it was read from one.</param>
+public sealed record Threshold(string Key, ThresholdKind Kind, double Limit, InputLocation? Location = null);
 
 /// <summary>The outcome of one threshold: the measured value and whether it passed (NaN never passes).</summary>
 public sealed record ThresholdVerdict(Threshold Threshold, double Actual, bool Passed);
@@ -39,43 +43,99 @@ public static class ThresholdCheck
         }
     }
 
-    /// <summary>Parses threshold JSON text; <paramref name="source"/> names it in error messages.</summary>
+    /// <summary>
+    /// Parses threshold JSON text; <paramref name="source"/> names it in error messages. Every refusal is an
+    /// <see cref="InvalidInputException"/> at the offending token's line and column (from 1), with rule
+    /// <c>malformed-json</c>, <c>non-finite</c>, <c>malformed-thresholds</c> (not an object of metric keys; a bound that
+    /// is not min or max, or not a number), <c>empty-threshold</c> (a metric with neither min nor max, which checked
+    /// nothing), <c>duplicate-key</c> (a metric or a bound given twice: JSON keeps one silently) or
+    /// <c>min-above-max</c> (a range no value can pass).
+    /// </summary>
     public static IReadOnlyList<Threshold> Parse(string json, string source = "thresholds")
     {
-        JsonDocument doc;
+        ArgumentNullException.ThrowIfNull(json);
+        var bytes = System.Text.Encoding.UTF8.GetBytes(json);
+        var lineStarts = new List<int> { 0 };
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            if (bytes[i] == (byte)'\n') lineStarts.Add(i + 1);
+        }
+
+        // line and column (from 1; columns count characters) of a byte offset
+        InputLocation At(long offset)
+        {
+            var i = lineStarts.BinarySearch((int)offset);
+            var line = i >= 0 ? i : ~i - 1;
+            var column = System.Text.Encoding.UTF8.GetCharCount(bytes, lineStarts[line], (int)offset - lineStarts[line]) + 1;
+            return new InputLocation(source, line + 1, column);
+        }
+
+        var reader = new Utf8JsonReader(bytes);
         try
         {
-            doc = JsonDocument.Parse(json);
-        }
-        catch (JsonException e)
-        {
-            throw Crucible.Data.IO.JsonNonFinite.Refusal(json, e, source) ?? new InvalidInputException("malformed-json", $"{source}: {e.Message}",
-                new InputLocation(source, (e.LineNumber ?? -1) + 1, (int)(e.BytePositionInLine ?? 0) + 1));
-        }
-        using (doc)
-        {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                throw new InvalidInputException("malformed-thresholds", $"{source}: expected an object of metric keys");
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+                throw new InvalidInputException("malformed-thresholds", $"expected an object of metric keys", At(reader.TokenStartIndex));
             var list = new List<Threshold>();
-            foreach (var metric in doc.RootElement.EnumerateObject())
+            var metrics = new HashSet<string>(StringComparer.Ordinal);
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
             {
-                if (metric.Value.ValueKind != JsonValueKind.Object)
-                    throw new InvalidInputException("malformed-thresholds", $"{source}: '{metric.Name}' must be an object with min and/or max");
-                foreach (var bound in metric.Value.EnumerateObject())
+                var metricAt = At(reader.TokenStartIndex);
+                var metric = reader.GetString()!;
+                if (!metrics.Add(metric))
+                    throw new InvalidInputException("duplicate-key", $"'{metric}' appears twice (JSON would keep one silently)", metricAt);
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.StartObject)
                 {
-                    var kind = bound.Name switch
+                    throw new InvalidInputException("malformed-thresholds", $"'{metric}' must be an object with min and/or max",
+                        At(reader.TokenStartIndex));
+                }
+
+                var objectAt = At(reader.TokenStartIndex);
+                (double Limit, InputLocation At)? min = null, max = null;
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+                {
+                    var boundAt = At(reader.TokenStartIndex);
+                    var bound = reader.GetString()!;
+                    var kind = bound switch
                     {
                         "max" => ThresholdKind.Max,
                         "min" => ThresholdKind.Min,
                         _ => throw new InvalidInputException("malformed-thresholds",
-                            $"{source}: '{metric.Name}' has bound '{bound.Name}'; expected min or max"),
+                            $"'{metric}' has bound '{bound}'; expected min or max", boundAt),
                     };
-                    if (bound.Value.ValueKind != JsonValueKind.Number)
-                        throw new InvalidInputException("malformed-thresholds", $"{source}: '{metric.Name}.{bound.Name}' must be a number");
-                    list.Add(new Threshold(metric.Name, kind, bound.Value.GetDouble()));
+                    if ((kind == ThresholdKind.Max ? max : min) is not null)
+                        throw new InvalidInputException("duplicate-key", $"'{metric}.{bound}' appears twice (JSON would keep one silently)", boundAt);
+                    reader.Read();
+                    var valueAt = At(reader.TokenStartIndex);
+                    if (reader.TokenType != JsonTokenType.Number)
+                        throw new InvalidInputException("malformed-thresholds", $"'{metric}.{bound}' must be a number", valueAt);
+                    if (!reader.TryGetDouble(out var limit) || !double.IsFinite(limit))
+                        throw new InvalidInputException("non-finite", $"'{metric}.{bound}' is not a finite number", valueAt);
+                    if (kind == ThresholdKind.Max) max = (limit, valueAt);
+                    else min = (limit, valueAt);
+                    list.Add(new Threshold(metric, kind, limit, metricAt));
+                }
+
+                if (min is null && max is null)
+                {
+                    throw new InvalidInputException("empty-threshold",
+                        $"'{metric}' declares no bound, so it would check nothing; give min and/or max", objectAt);
+                }
+
+                if (min is { } lo && max is { } hi && lo.Limit > hi.Limit)
+                {
+                    throw new InvalidInputException("min-above-max", string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                        $"'{metric}' has min {lo.Limit:R} above max {hi.Limit:R}: no value can pass"), lo.At);
                 }
             }
+
+            if (reader.Read()) throw new InvalidInputException("malformed-json", $"text after the thresholds object", At(reader.TokenStartIndex));
             return list;
+        }
+        catch (JsonException e)
+        {
+            throw Crucible.Data.IO.JsonNonFinite.Refusal(json, e, source) ?? new InvalidInputException("malformed-json", $"{e.Message}",
+                new InputLocation(source, (e.LineNumber ?? -1) + 1, (int)(e.BytePositionInLine ?? 0) + 1));
         }
     }
 
@@ -90,7 +150,7 @@ public static class ThresholdCheck
         foreach (var t in thresholds)
         {
             if (!metrics.TryGetValue(t.Key, out var actual))
-                throw new InvalidInputException("unknown-metric", $"threshold on '{t.Key}', which the report does not have{WhyAbsent(report, t.Key)}");
+                throw new InvalidInputException("unknown-metric", $"threshold on '{t.Key}', which the report does not have{WhyAbsent(report, t.Key)}", t.Location);
             var passed = t.Kind == ThresholdKind.Max ? actual <= t.Limit : actual >= t.Limit;
             verdicts.Add(new ThresholdVerdict(t, actual, passed));
         }

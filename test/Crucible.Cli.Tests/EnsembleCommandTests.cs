@@ -87,23 +87,24 @@ public sealed class EnsembleCommandTests : IDisposable
     }
 
     [Fact]
-    public void IdenticalZeroMembers_RecordANullSpread_AndVerifyAgain()
+    public void IdenticalZeroMembers_AgreeWithSpreadAndDistanceZero_AndVerifyAgain()
     {
-        // every ES is 0: the spread and the normalised distances are 0/0, which canonical JSON cannot hold (was exit 1)
+        // every ES is 0 and every P&L flat: the spread and the normalised distances were 0/0, which canonical JSON cannot
+        // hold (was exit 1), then null, and a NaN flags nothing; equal members now agree: spread 0, distances 0
         string zero = Temp("zero.csv");
         File.WriteAllText(zero, "scenario,step,A,B\n" + string.Concat(Enumerable.Range(1, 50).Select(i => $"{i},1,0,0\n")));
         string zero2 = Temp("zero-2.csv"); // one file named twice is refused
         File.Copy(zero, zero2);
         var (code, stdout, stderr) = CliProcess.Run("ensemble", "--scenarios", zero, zero2, "--portfolio", Portfolio(), "--out", Temp("e.json"));
-        Assert.True(code is 0 or 3, $"exit {code}: {stderr}");
+        Assert.True(code == 0, $"exit {code}: {stderr}");
         string manifest = stdout.Split('\n').Single(l => l.StartsWith("manifest:", StringComparison.Ordinal))["manifest:".Length..].Trim();
         using var doc = JsonDocument.Parse(File.ReadAllText(manifest));
         var outcome = doc.RootElement.GetProperty("outcome");
-        Assert.Equal(JsonValueKind.Null, outcome.GetProperty("es_spread").ValueKind);
+        Assert.Equal(0, outcome.GetProperty("es_spread").GetDouble());
         using var report = JsonDocument.Parse(File.ReadAllText(Temp("e.json")));
-        Assert.Equal(JsonValueKind.Null, report.RootElement.GetProperty("es_spread").ValueKind);
-        // the pairwise distances are 0/0 (null), so their largest is too (it was 0, the diagonal's)
-        Assert.Equal(JsonValueKind.Null, report.RootElement.GetProperty("max_wasserstein").ValueKind);
+        Assert.Equal(0, report.RootElement.GetProperty("es_spread").GetDouble());
+        Assert.Equal(0, report.RootElement.GetProperty("max_wasserstein").GetDouble());
+        Assert.False(report.RootElement.GetProperty("flagged").GetBoolean());
         Assert.Equal(report.RootElement.GetProperty("max_wasserstein").GetRawText(), outcome.GetProperty("max_wasserstein").GetRawText());
         var again = CliProcess.Run("verify-run", manifest, "--recompute");
         Assert.True(again.Exit == 0, again.Stdout + again.Stderr);

@@ -160,6 +160,22 @@ public sealed class EvaluateCommandTests : IDisposable
         Assert.Contains("thresholds: 3 of 3 passed", stdout, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("{\n  \"ks_max\": {}\n}", ":2:13: error [empty-threshold]")]
+    [InlineData("{\"ks_max\": {\"max\": 0.1, \"min\": 0.2}}", ":1:32: error [min-above-max]")]
+    public void Evaluate_AThresholdThatChecksNothing_IsRefusedAtItsLocation_Exit2_NothingWritten(string declared, string where)
+    {
+        // {"ks_max": {}} was dropped silently and a min above the max failed whatever the report said
+        var thresholds = Write("thresholds.json", declared);
+        var json = Temp("report.json");
+        var (code, stdout, stderr) = Crucible("evaluate", "--real", Fixture("real.csv"), "--synthetic", Fixture("synthetic.csv"),
+            "--thresholds", thresholds, "--fail-on-threshold", "--out", json);
+        Assert.Equal(2, code);
+        Assert.Contains(thresholds + where, stderr, StringComparison.Ordinal);
+        AssertNoStackTrace(stdout + stderr);
+        Assert.False(File.Exists(json));
+    }
+
     /// <summary>A copy of a fixture with its series columns (after the date) in reverse order.</summary>
     private string Reversed(string fixture)
     {

@@ -138,6 +138,14 @@ public class EvaluatorTests
             // each series' drawdowns too: its 5-day windows', not the whole 300-day path's (several times deeper)
             Assert.Equal(report.PerSeries[i].MaxDrawdown.Synthetic, report.PerSeries[i].MaxDrawdown.Real, 15);
             Assert.Equal(report.PerSeries[i].Cdar.Synthetic, report.PerSeries[i].Cdar.Real, 15);
+            // and its serial dependence: ACF, ACF of |r|, PACF and leverage within each 5-day window, averaged over the
+            // windows (lags 1..4; lags ≥ 5 are NaN on both sides), not the whole path's long-sample estimates
+            Assert.Equal(report.PerSeries[i].Acf.Synthetic, report.PerSeries[i].Acf.Real);
+            Assert.Equal(report.PerSeries[i].AcfAbs.Synthetic, report.PerSeries[i].AcfAbs.Real);
+            Assert.Equal(report.PerSeries[i].Pacf.Synthetic, report.PerSeries[i].Pacf.Real);
+            Assert.Equal(report.PerSeries[i].Leverage.Synthetic, report.PerSeries[i].Leverage.Real);
+            Assert.All(report.PerSeries[i].Acf.Real.Take(4), v => Assert.True(double.IsFinite(v)));
+            Assert.All(report.PerSeries[i].Acf.Real.Skip(4), v => Assert.True(double.IsNaN(v)));
         }
 
         Assert.Contains("\"horizon\": 5", Crucible.Evaluation.Reporting.ReportJson.ToJson(report), StringComparison.Ordinal);
@@ -165,6 +173,9 @@ public class EvaluatorTests
         Assert.True(double.IsNaN(report.Portfolio.Cdar.Real));
         Assert.True(double.IsNaN(report.PerSeries[0].MaxDrawdown.Real));
         Assert.True(double.IsNaN(report.PerSeries[0].Cdar.Real));
-        Assert.Contains(report.Warnings, w => w.Contains("no path of 5 steps", StringComparison.Ordinal));
+        Assert.All(report.PerSeries[0].Acf.Real, v => Assert.True(double.IsNaN(v)));
+        Assert.All(report.PerSeries[0].Leverage.Real, v => Assert.True(double.IsNaN(v)));
+        Assert.Contains(report.Warnings, w => w.Contains("no path of 5 steps", StringComparison.Ordinal)
+            && w.Contains("each real series' acf, acf_abs, pacf, leverage, max_drawdown and cdar", StringComparison.Ordinal));
     }
 }

@@ -67,6 +67,47 @@ public class ThresholdCheckTests(ReportFixture fixture) : IClassFixture<ReportFi
     [InlineData("{\"ks_max\": ")]
     public void Parse_RejectsMalformedFiles(string json) => Assert.Throws<InvalidInputException>(() => ThresholdCheck.Parse(json));
 
+    [Theory]
+    // a metric with no bound checked nothing and was silently dropped
+    [InlineData("{\"ks_max\": {}}", "empty-threshold", 1, 12)]
+    [InlineData("{\n  \"corr_distance\": {\"max\": 1},\n  \"ks_max\": { }\n}", "empty-threshold", 3, 13)]
+    // a min above its max: a range no value can pass, at the min's value
+    [InlineData("{\"ks_max\": {\"max\": 0.1, \"min\": 0.2}}", "min-above-max", 1, 32)]
+    // a metric or a bound twice: JSON kept the last one (or both) silently
+    [InlineData("{\"ks_max\": {\"max\": 0.1}, \"ks_max\": {\"max\": 0.2}}", "duplicate-key", 1, 26)]
+    [InlineData("{\"ks_max\": {\"max\": 0.1, \"max\": 0.2}}", "duplicate-key", 1, 25)]
+    // a number beyond double's range read as infinity
+    [InlineData("{\"ks_max\": {\"max\": 1e999}}", "non-finite", 1, 20)]
+    // the rules the parser already had, now located
+    [InlineData("{\"ks_max\": {\"below\": 0.1}}", "malformed-thresholds", 1, 13)]
+    [InlineData("{\"ks_max\": {\"max\": \"0.1\"}}", "malformed-thresholds", 1, 20)]
+    [InlineData("{\"ks_max\": 0.1}", "malformed-thresholds", 1, 12)]
+    [InlineData("[1, 2]", "malformed-thresholds", 1, 1)]
+    public void Parse_MalformedEntry_IsRefusedAtItsLineAndColumnWithItsRule(string json, string rule, int line, int column)
+    {
+        var e = Assert.Throws<InvalidInputException>(() => ThresholdCheck.Parse(json, "t.json"));
+        Assert.Equal(rule, e.Rule);
+        Assert.Equal(new InputLocation("t.json", line, column), e.Location);
+    }
+
+    [Fact]
+    public void Parse_MinEqualToMax_AndBothBounds_AreKept()
+    {
+        var t = ThresholdCheck.Parse("{\"ks_max\": {\"min\": 0.1, \"max\": 0.1}, \"corr_distance\": {\"max\": 2}}", "t.json");
+        Assert.Equal(3, t.Count);
+        Assert.Equal(new InputLocation("t.json", 1, 2), t[0].Location);
+        Assert.Equal(new InputLocation("t.json", 1, 38), t[2].Location);
+    }
+
+    [Fact]
+    public void Evaluate_UnknownMetric_NamesWhereTheFileDeclaredIt()
+    {
+        var thresholds = ThresholdCheck.Parse("{\"ks_max\": {\"max\": 1},\n \"no_such_metric\": {\"max\": 1}}", "t.json");
+        var e = Assert.Throws<InvalidInputException>(() => ThresholdCheck.Evaluate(fixture.Report, thresholds));
+        Assert.Equal("unknown-metric", e.Rule);
+        Assert.Equal(new InputLocation("t.json", 2, 2), e.Location);
+    }
+
     [Fact]
     public void Parse_NaNBound_IsRefusedNamingTheLiteral_NotTheReadersMessage()
     {

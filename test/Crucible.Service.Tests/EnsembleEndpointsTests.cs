@@ -234,8 +234,9 @@ public sealed class EnsembleEndpointsTests(ServiceFixture f)
     [Fact]
     public async Task Ensemble_OfIdenticalZeroMembers_AnswersTheReport_NotA500()
     {
-        // every member's ES is 0 and every P&L constant: the ES spread and the Wasserstein ratio are 0/0 (NaN), which the
-        // report writes as null but the run manifest's outcome refused (canonical JSON has no NaN): a 500
+        // every member's ES is 0 and every P&L constant: the ES spread and the Wasserstein ratio were 0/0 (NaN), which the
+        // report wrote as null but the run manifest's outcome refused (canonical JSON has no NaN): a 500. Equal members
+        // now agree: spread 0, distances 0
         const string zero = "scenario,step,A,B\n1,1,0,0\n1,2,0,0\n2,1,0,0\n2,2,0,0\n";
         (string, string)[] members = [("m1", zero), ("m2", zero)];
         var (response, bytes) = await Post(Body(members));
@@ -245,6 +246,7 @@ public sealed class EnsembleEndpointsTests(ServiceFixture f)
         using var run = await reader.GetAsync("/v1/runs/" + response.Headers.GetValues("Crucible-Run-Id").Single());
         Assert.Equal(HttpStatusCode.OK, run.StatusCode);
         var outcome = JsonDocument.Parse(await run.Content.ReadAsStringAsync()).RootElement.GetProperty("outcome");
-        Assert.Equal(JsonValueKind.Null, outcome.GetProperty("es_spread").ValueKind);
+        Assert.Equal(0, outcome.GetProperty("es_spread").GetDouble());
+        Assert.Equal(0, outcome.GetProperty("max_wasserstein").GetDouble());
     }
 }

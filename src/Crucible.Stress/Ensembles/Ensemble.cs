@@ -12,7 +12,10 @@ namespace Crucible.Stress.Ensembles;
 /// <summary>
 /// Declared disagreement thresholds of an ensemble. The ES spread is (max − min) / median of the members' ES_α; the
 /// P&amp;L distance is the largest pairwise Wasserstein-1 distance between members' horizon P&amp;L distributions,
-/// divided by the median of the members' P&amp;L standard deviations (so both are scale-free).
+/// divided by the median of the members' P&amp;L standard deviations (so both are scale-free). When that median is 0
+/// (half the members or more have a constant P&amp;L: collapsed), the distances are divided by the largest member
+/// standard deviation instead; when every member is constant, a distance is 0 between members at the same value and
+/// +∞ otherwise (flagged). An ES spread whose members' ES are all equal is 0, also when their median is 0.
 /// </summary>
 public sealed record EnsembleThresholds
 {
@@ -131,15 +134,24 @@ public static class Ensemble
                 $"member {single.Name} has {single.Stress.HorizonReturns.Length} scenario(s); each member needs at least 2 (the P&L distance is scaled by the members' P&L standard deviations)"));
         var es = members.Select(m => m.Stress.Levels.Single(l => l.Alpha == alpha).ExpectedShortfall).ToArray();
         var median = Median(es);
-        var spread = (es.Max() - es.Min()) / Math.Abs(median);
-        var scale = Median(members.Select(m => Math.Sqrt(Descriptive(m.Stress.HorizonReturns))).ToArray());
+        // equal ES everywhere is no spread, also at a median of 0 (0/0 was NaN, which no threshold flags)
+        var range = es.Max() - es.Min();
+        var spread = range == 0 ? 0 : range / Math.Abs(median);
+        var sd = members.Select(m => Math.Sqrt(Descriptive(m.Stress.HorizonReturns))).ToArray();
+        // the median standard deviation is 0 when half the members or more are collapsed to a constant P&L: a distance
+        // divided by it was NaN (0/0) or +∞, and one NaN made the largest NaN, so a collapsed majority passed as
+        // agreeing. The largest member's spread scales them then; with none at all, any positive distance is +∞
+        var scale = Median(sd) is var m && m > 0 ? m : sd.Max();
         var n = members.Count;
         var w = new double[n][];
         for (var i = 0; i < n; i++) w[i] = new double[n];
         for (var i = 0; i < n; i++)
         {
             for (var j = i + 1; j < n; j++)
-                w[i][j] = w[j][i] = Distances.Wasserstein1(members[i].Stress.HorizonReturns, members[j].Stress.HorizonReturns) / scale;
+            {
+                var d = Distances.Wasserstein1(members[i].Stress.HorizonReturns, members[j].Stress.HorizonReturns);
+                w[i][j] = w[j][i] = scale > 0 ? d / scale : d > 0 ? double.PositiveInfinity : 0;
+            }
         }
 
         // LINQ's Max skips NaN: a 0/0 distance (constant P&L everywhere) must make the largest one undefined too
@@ -165,6 +177,9 @@ public static class Ensemble
 
     private static double Descriptive(double[] x)
     {
+        // a constant P&L has no spread: exactly 0, not the rounding of its mean (0.01 × 200 gave a standard deviation of
+        // about 1e-18, and distances of 1e15 against it)
+        if (Array.TrueForAll(x, v => v == x[0])) return 0;
         var mean = x.Average();
         return x.Sum(v => (v - mean) * (v - mean)) / (x.Length - 1);
     }

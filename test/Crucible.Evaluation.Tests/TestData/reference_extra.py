@@ -88,8 +88,9 @@ cols, R, rsc = load(a.real); cols2, S, ssc = load(a.synth)
 assert cols == cols2
 D = len(cols); w = np.full(D, 1.0 / D)
 # both sets at the synthetic horizon H: its scenarios' common length (1 without a scenario column); the real set's
-# every H-step window (stride 1) of each path, and against scenarios the drawdowns (per series: mean max drawdown and
-# CDaR; portfolio: CDaR) of those windows
+# every H-step window (stride 1) of each path, and against scenarios the path statistics (per series: ACF, ACF of |r|,
+# PACF and leverage within each window, averaged over the windows; mean max drawdown and CDaR; portfolio: CDaR) of
+# those windows
 syn_lengths = {len(P) for P in paths(S, ssc)}
 H = 1 if ssc is None else (syn_lengths.pop() if len(syn_lengths) == 1 else None)
 windowed = ssc is not None and H is not None
@@ -105,6 +106,9 @@ for j, c in enumerate(cols):
         per[c].setdefault("cdar", [None, None])[side] = (
             worst_mean(dds, a.alpha) if sc is not None else worst_mean(drawdown_series(X[:, j])[1:], a.alpha))
     if windowed:
+        wts = [temporal(P[i:i + H, j], a.lags) for P in paths(R, rsc) for i in range(len(P) - H + 1)]
+        for k in ("acf", "acf_abs", "pacf", "leverage"):
+            per[c][k][0] = (np.mean([t[k] for t in wts], axis=0).tolist() if wts else [float("nan")] * a.lags)
         wdd = [max_drawdown(P[i:i + H, j]) for P in paths(R, rsc) for i in range(len(P) - H + 1)]
         per[c]["max_drawdown"][0] = float(np.mean(wdd)) if wdd else float("nan")
         per[c]["cdar"][0] = worst_mean(wdd, a.alpha) if wdd else float("nan")

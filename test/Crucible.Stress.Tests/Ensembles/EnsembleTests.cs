@@ -96,6 +96,50 @@ public sealed class EnsembleTests
         Assert.False(double.IsNaN(Ensemble.Measure(result.Members, 0.95, new EnsembleThresholds()).MaxWasserstein));
     }
 
+    [Theory]
+    [InlineData(0.0)] // a flat P&L: its standard deviation exactly 0
+    [InlineData(0.01)] // its mean rounded: a standard deviation of about 1e-18 unless a constant is recognised
+    public void ACollapsedMajority_IsMeasuredAgainstTheLargestSpread_AndFlagged_NotNaN(double value)
+    {
+        // three of four members with a constant P&L (collapsed): the median standard deviation is 0, the distance
+        // between two constants was 0/0 = NaN, the largest distance NaN, and the ensemble was not flagged
+        var result = Ensemble.Run(WellSpecified(), SixtyForty, 200, 5, 0.95, seed: 3);
+        var members = result.Members.ToList();
+        Assert.Equal(4, members.Count);
+        var constant = Enumerable.Repeat(value, 200).ToArray();
+        for (var i = 0; i < 3; i++) members[i] = members[i] with { Stress = members[i].Stress with { HorizonReturns = (double[])constant.Clone() } };
+        var measured = Ensemble.Measure(members, 0.95, new EnsembleThresholds());
+        Assert.Equal(0, measured.Wasserstein[0][1]);
+        var healthy = members[3].Stress.HorizonReturns;
+        var expected = Distances.Wasserstein1(constant, healthy) / Math.Sqrt(Variance(healthy));
+        Assert.Equal(expected, measured.Wasserstein[0][3], 12);
+        Assert.Equal(expected, measured.MaxWasserstein, 12);
+        Assert.True(measured.Flagged);
+        Assert.Contains(measured.Reasons, r => r.StartsWith("P&L Wasserstein", StringComparison.Ordinal));
+
+        // every member constant: nothing to scale by; the same value agrees (0), another value is +∞ and flagged
+        var allSame = members.Select(m => m with { Stress = m.Stress with { HorizonReturns = constant } }).ToList();
+        var same = Ensemble.Measure(allSame, 0.95, new EnsembleThresholds { MaxEsSpread = double.MaxValue });
+        Assert.Equal(0, same.MaxWasserstein);
+        Assert.False(same.Flagged);
+        allSame[3] = allSame[3] with { Stress = allSame[3].Stress with { HorizonReturns = Enumerable.Repeat(-0.02, 200).ToArray() } };
+        var apart = Ensemble.Measure(allSame, 0.95, new EnsembleThresholds { MaxEsSpread = double.MaxValue });
+        Assert.Equal(double.PositiveInfinity, apart.MaxWasserstein);
+        Assert.Equal(0, apart.Wasserstein[0][1]);
+        Assert.True(apart.Flagged);
+    }
+
+    [Fact]
+    public void EqualExpectedShortfalls_AreNoSpread_EvenAtAMedianOfZero()
+    {
+        var result = Ensemble.Run(WellSpecified(), SixtyForty, 200, 5, 0.95, seed: 3);
+        var zeroEs = result.Members.Select(m => m with
+        {
+            Stress = m.Stress with { Levels = [.. m.Stress.Levels.Select(l => l with { ExpectedShortfall = 0 })] },
+        }).ToList();
+        Assert.Equal(0, Ensemble.Measure(zeroEs, 0.95, new EnsembleThresholds()).EsSpread);
+    }
+
     private static double Variance(double[] x)
     {
         var m = x.Average();
