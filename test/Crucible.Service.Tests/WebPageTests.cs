@@ -5,10 +5,13 @@ using System.Text.RegularExpressions;
 using Crucible.Data;
 using Crucible.Diffusion.Sequence;
 using Crucible.Diffusion.Training;
+using Crucible.Evaluation;
 using Crucible.Governance;
 using Crucible.Governance.Audit;
 using Crucible.Governance.Registry;
 using Crucible.Service.Security;
+using Crucible.Stress.Portfolios;
+using Crucible.Stress.Risk;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Playwright;
 
@@ -379,30 +382,19 @@ public sealed partial class WebPageTests(ServiceFixture fixture) : IDisposable
     }
 
     /// <summary>
-    /// A naive reference for what the page draws from a scenario answer: the equal-weight portfolio (log returns,
-    /// rebalanced each step) horizon loss's VaR and ES at 95% and 99% (linearly interpolated quantile, ES the mean loss
-    /// at or beyond it), and the Pearson correlation of the first two series over all rows.
+    /// What the page should draw from a scenario answer: the equal-weight portfolio's (log returns, rebalanced each step)
+    /// horizon loss VaR and ES at 95% and 99% as `crucible stress` computes them (the library's
+    /// <see cref="StressAnalysis"/>: loss = −the horizon log return, VaR the k-th largest, ES the mean of the k largest,
+    /// k = ⌈n(1 − α)⌉), and the Pearson correlation of the first two series over all rows (a naive loop).
     /// </summary>
     private static ((double VaR, double Es)[] Risk, double Corr) Reference(JsonElement answer)
     {
         int steps = answer.GetProperty("metadata").GetProperty("steps_per_scenario").GetInt32();
+        var names = answer.GetProperty("metadata").GetProperty("columns").EnumerateArray().Select(c => c.GetString()!).ToArray();
         var rows = answer.GetProperty("values").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToArray();
-        int n = rows.Length / steps;
-        var losses = new double[n];
-        for (int s = 0; s < n; s++)
-        {
-            double wealth = 1;
-            for (int t = 0; t < steps; t++) wealth *= 1 + rows[(s * steps) + t].Average(x => Math.Exp(x) - 1);
-            losses[s] = -(wealth - 1);
-        }
-        Array.Sort(losses);
-        var risk = new[] { 0.95, 0.99 }.Select(a =>
-        {
-            double h = (n - 1) * a;
-            int i = (int)Math.Floor(h);
-            double v = i + 1 < n ? losses[i] + ((h - i) * (losses[i + 1] - losses[i])) : losses[i];
-            return (v, losses.Where(l => l >= v).Average());
-        }).ToArray();
+        var set = new SeriesSet(names, [.. names.Select((_, j) => rows.Select(r => r[j]).ToArray())], [.. rows.Select((_, i) => 1 + (i / steps))]);
+        var portfolio = new Portfolio("equal weight", [.. names.Select(c => new Holding(c, 1.0 / names.Length))]);
+        var risk = StressAnalysis.Run(set, portfolio, [0.95, 0.99]).Levels.Select(l => (l.ValueAtRisk, l.ExpectedShortfall)).ToArray();
         double ma = rows.Average(r => r[0]), mb = rows.Average(r => r[1]);
         double sab = rows.Sum(r => (r[0] - ma) * (r[1] - mb)), saa = rows.Sum(r => (r[0] - ma) * (r[0] - ma)), sbb = rows.Sum(r => (r[1] - mb) * (r[1] - mb));
         return (risk, sab / Math.Sqrt(saa * sbb));
