@@ -86,7 +86,6 @@ public static class Evaluator
             // the scenarios' H-step ones compared a long-sample estimate with short-sample ones (a sample ACF within H
             // steps is biased by about −1/H and centred on each window's own mean)
             var tr = PathTemporal(real, i, realPaths, options, windowedDrawdowns ? horizon : null);
-            (double Mean, double Cdar)? realMdd = windowedDrawdowns ? SeriesWindowDrawdowns(real, i, realPaths, horizon!.Value, options.Alpha) : null;
             var ts = PathTemporal(synth, i, synthPaths, options);
             perSeries[i] = new SeriesReport(real.Names[i], ks, w,
                 new(Descriptive.Mean(r), Descriptive.Mean(s)),
@@ -94,8 +93,9 @@ public static class Evaluator
                 new(Descriptive.Skewness(r), Descriptive.Skewness(s)),
                 new(Descriptive.ExcessKurtosis(r), Descriptive.ExcessKurtosis(s)),
                 new(tr.Acf, ts.Acf), new(tr.AcfAbs, ts.AcfAbs), new(tr.Pacf, ts.Pacf), new(tr.Leverage, ts.Leverage),
-                new(varR, varS), new(esR, esS), new(realMdd?.Mean ?? tr.MaxDrawdown, ts.MaxDrawdown),
-                new(realMdd?.Cdar ?? Cdar(real, i, realPaths, options.Alpha), Cdar(synth, i, synthPaths, options.Alpha)));
+                new(varR, varS), new(esR, esS), new(tr.MaxDrawdown, ts.MaxDrawdown),
+                new(tr.WindowMaxDrawdowns is { } windows ? RiskMeasures.UpperTailMean(windows, options.Alpha) : Cdar(real, i, realPaths, options.Alpha),
+                    Cdar(synth, i, synthPaths, options.Alpha)));
             histograms[i] = Histogram(sortedR, sortedS, options.HistogramBins);
             quantiles[i] = new(levels.Select(p => Descriptive.SortedPercentile(sortedR, p)).ToArray(),
                 levels.Select(p => Descriptive.SortedPercentile(sortedS, p)).ToArray());
@@ -200,7 +200,8 @@ public static class Evaluator
             };
     }
 
-    private sealed record TemporalStats(double[] Acf, double[] AcfAbs, double[] Pacf, double[] Leverage, double MaxDrawdown);
+    // WindowMaxDrawdowns: with a window, each window's max drawdown in window order (their upper-tail mean is the CDaR)
+    private sealed record TemporalStats(double[] Acf, double[] AcfAbs, double[] Pacf, double[] Leverage, double MaxDrawdown, double[]? WindowMaxDrawdowns);
 
     /// <summary>Temporal statistics within each path, averaged over paths (a plain mean: NaN in one path propagates).</summary>
     // the shadow-model, attribute-inference and isolated-record analyses (RELIABILITY.md PRIV-6..8)
@@ -261,7 +262,8 @@ public static class Evaluator
     private static bool HasWindow(SeriesSet set, int window) => set.PathRows().Any(p => p.Length >= window);
 
     /// <remarks>With <paramref name="window"/>, the statistics of every window of that many steps (stride 1) of each path,
-    /// averaged over the windows (a path shorter than it has none; no window at all gives NaN).</remarks>
+    /// averaged over the windows (a path shorter than it has none; no window at all gives NaN), and each window's max
+    /// drawdown kept for the CDaR.</remarks>
     private static TemporalStats PathTemporal(SeriesSet set, int series, IReadOnlyList<int[]> paths, EvaluationOptions options, int? window = null)
     {
         var lags = options.Lags;
@@ -271,6 +273,7 @@ public static class Evaluator
         var lev = new double[lags];
         double mdd = 0;
         var k = 0;
+        var windowMdd = window is null ? null : new List<double>();
         foreach (var rows in paths)
         {
             var path = set.Gather(series, rows);
@@ -284,7 +287,9 @@ public static class Evaluator
                 Accumulate(acfAbs, Temporal.Autocorrelation(abs.AsSpan(start, h), lags));
                 Accumulate(pacf, Temporal.PartialAutocorrelation(x, lags));
                 Accumulate(lev, Temporal.Leverage(x, lags));
-                mdd += RiskMeasures.MaxDrawdown(x);
+                var m = RiskMeasures.MaxDrawdown(x);
+                mdd += m;
+                windowMdd?.Add(m);
                 k++;
             }
         }
@@ -295,7 +300,7 @@ public static class Evaluator
             pacf[l] /= k;
             lev[l] /= k;
         }
-        return new TemporalStats(acf, acfAbs, pacf, lev, mdd / k);
+        return new TemporalStats(acf, acfAbs, pacf, lev, mdd / k, windowMdd?.ToArray());
     }
 
     private static void Accumulate(double[] sum, double[] values)
@@ -343,25 +348,6 @@ public static class Evaluator
         }
 
         return ([.. sums], [.. mdd]);
-    }
-
-    /// <summary>
-    /// The mean max drawdown and the CDaR (mean of the worst ⌈n(1 − α)⌉) of series <paramref name="series"/> over every
-    /// <paramref name="h"/>-step window (stride 1) of each path; NaN for both when no path has h steps.
-    /// </summary>
-    private static (double Mean, double Cdar) SeriesWindowDrawdowns(SeriesSet set, int series, IReadOnlyList<int[]> paths, int h, double alpha)
-    {
-        var mdd = new List<double>();
-        foreach (var rows in paths)
-        {
-            var x = set.Gather(series, rows);
-            for (var start = 0; start + h <= x.Length; start++) mdd.Add(RiskMeasures.MaxDrawdown(x.AsSpan(start, h)));
-        }
-
-        if (mdd.Count == 0) return (double.NaN, double.NaN);
-        double sum = 0; // in window order, as PathTemporal sums its paths' (a real set of H-step paths gives the same bits)
-        foreach (var m in mdd) sum += m;
-        return (sum / mdd.Count, RiskMeasures.UpperTailMean(mdd.ToArray(), alpha));
     }
 
     /// <summary>Scenario horizon returns (sum of a path's steps) with scenarios; every step (one-step horizon) without.</summary>
