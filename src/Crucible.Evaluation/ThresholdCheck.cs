@@ -55,20 +55,8 @@ public static class ThresholdCheck
     {
         ArgumentNullException.ThrowIfNull(json);
         var bytes = System.Text.Encoding.UTF8.GetBytes(json);
-        var lineStarts = new List<int> { 0 };
-        for (var i = 0; i < bytes.Length; i++)
-        {
-            if (bytes[i] == (byte)'\n') lineStarts.Add(i + 1);
-        }
-
-        // line and column (from 1; columns count characters) of a byte offset
-        InputLocation At(long offset)
-        {
-            var i = lineStarts.BinarySearch((int)offset);
-            var line = i >= 0 ? i : ~i - 1;
-            var column = System.Text.Encoding.UTF8.GetCharCount(bytes, lineStarts[line], (int)offset - lineStarts[line]) + 1;
-            return new InputLocation(source, line + 1, column);
-        }
+        var lines = new Crucible.Data.IO.Utf8LineIndex(bytes);
+        InputLocation At(long offset) => lines.Locate(source, offset);
 
         var reader = new Utf8JsonReader(bytes);
         try

@@ -1,7 +1,7 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using Crucible.Data;
+using Crucible.Data.IO;
 
 namespace Crucible.Stress.Portfolios;
 
@@ -155,7 +155,7 @@ public sealed partial class Portfolio
     /// </summary>
     public static Portfolio Parse(ReadOnlySpan<byte> json, string source = "portfolio.json")
     {
-        var lines = new LineIndex(json);
+        var lines = new Utf8LineIndex(json);
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = false });
         InputLocation At(in Utf8JsonReader r) => lines.Locate(source, r.TokenStartIndex);
         try
@@ -302,30 +302,5 @@ public sealed partial class Portfolio
         }
 
         return groups;
-    }
-
-    /// <summary>Maps byte offsets of a UTF-8 document to 1-based line and column (columns count characters).</summary>
-    private sealed class LineIndex
-    {
-        private readonly List<int> _starts = [0];
-        private readonly byte[] _bytes;
-
-        public LineIndex(ReadOnlySpan<byte> bytes)
-        {
-            _bytes = bytes.ToArray();
-            for (var i = 0; i < bytes.Length; i++)
-            {
-                if (bytes[i] == (byte)'\n') _starts.Add(i + 1);
-            }
-        }
-
-        public InputLocation Locate(string file, long offset)
-        {
-            var i = _starts.BinarySearch((int)offset);
-            var line = i >= 0 ? i : ~i - 1;
-            var start = _starts[line];
-            var column = Encoding.UTF8.GetCharCount(_bytes, start, (int)offset - start) + 1;
-            return new InputLocation(file, line + 1, column);
-        }
     }
 }
