@@ -610,16 +610,9 @@ internal static class TrainCommand
     // --state-missing, --state-ffill-limit and --state-na as given (null when none is: the run manifest then records nothing)
     private static System.Text.Json.Nodes.JsonObject? StateCsvConfig(ParseResult parse, Options o)
     {
-        var c = new System.Text.Json.Nodes.JsonObject();
-        if (parse.GetValue(o.StateNa) is { Length: > 0 } na) c["na"] = new System.Text.Json.Nodes.JsonArray([.. na.Select(x => (System.Text.Json.Nodes.JsonNode?)x)]);
-        if (parse.GetValue(o.StateMissing) is { } missing) c["missing"] = missing;
-        if (parse.GetValue(o.StateFfillLimit) is { } limit)
-        {
-            if (parse.GetValue(o.StateMissing) != "ffill") throw new InvalidInputException("OPT-E", "--state-ffill-limit applies to --state-missing ffill");
-            c["ffill_limit"] = limit;
-        }
-
-        return c.Count == 0 ? null : c;
+        if (parse.GetValue(o.StateFfillLimit) is not null && parse.GetValue(o.StateMissing) != "ffill")
+            throw new InvalidInputException("OPT-E", "--state-ffill-limit applies to --state-missing ffill");
+        return StateMissingValues.RunConfig(parse.GetValue(o.StateMissing), parse.GetValue(o.StateFfillLimit), parse.GetValue(o.StateNa));
     }
 
     /// <summary>The state file's missing-value policy a run recorded as <c>state_csv</c> (the default when none), checked naming its flags.</summary>

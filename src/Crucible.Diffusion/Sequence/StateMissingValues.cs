@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using Crucible.Data;
 using Crucible.Data.Csv;
 using Crucible.Diffusion.Tabular;
@@ -62,6 +63,20 @@ public sealed record StateMissingValues
             ForwardFillLimit = ForwardFillLimit,
             MissingTokens = options.MissingTokens.Concat(Tokens).ToFrozenSet(StringComparer.Ordinal),
         };
+    }
+
+    /// <summary>
+    /// A training run's record of the state file's reading options as the user gave them (<c>state_csv</c> in the run
+    /// config: <c>na</c>, <c>missing</c>, <c>ffill_limit</c>, each only when given), the same for <c>crucible train</c>
+    /// and a service training job; null when none is given, so that earlier runs' configs stay as they were.
+    /// </summary>
+    public static JsonObject? RunConfig(string? missing, int? ffillLimit, IReadOnlyList<string>? na)
+    {
+        var c = new JsonObject();
+        if (na is { Count: > 0 }) c["na"] = new JsonArray([.. na.Select(x => (JsonNode?)x)]);
+        if (missing is not null) c["missing"] = missing;
+        if (ffillLimit is { } limit) c["ffill_limit"] = limit;
+        return c.Count == 0 ? null : c;
     }
 
     /// <summary>The manifest's record of this reading and of the <paramref name="filled"/> values it filled; null for <see cref="Default"/>.</summary>

@@ -525,21 +525,12 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             config["state_columns"] = r.Request.StateColumns is { } names ? string.Join(",", names) : null;
             config["calibrate_guidance"] = r.Calibration?.Episode.Name;
             config["calibration_rule"] = r.Calibration is null ? null : SequenceTraining.RuleName(r.Calibration.Rule);
-            if (StateCsvConfig(r.Request) is { } stateCsv) config["state_csv"] = stateCsv; // only when given, as crucible train's
+            if (StateMissingValues.RunConfig(r.Request.StateMissing, r.Request.StateFfillLimit, r.Request.StateNa) is { } stateCsv)
+                config["state_csv"] = stateCsv; // only when given, as crucible train's
         }
 
         if (r.Request.WithholdPrices) config["withhold_prices"] = true; // only when given, as crucible train's
         return config;
-    }
-
-    // state_na, state_missing and state_ffill_limit as given, under crucible train's run-config keys (null when none is)
-    private static JsonObject? StateCsvConfig(TrainingRequest r)
-    {
-        var c = new JsonObject();
-        if (r.StateNa is { } na) c["na"] = new JsonArray([.. na.Select(x => (JsonNode?)x)]);
-        if (r.StateMissing is { } missing) c["missing"] = missing;
-        if (r.StateFfillLimit is { } limit) c["ffill_limit"] = limit;
-        return c.Count == 0 ? null : c;
     }
 
     /// <summary>
