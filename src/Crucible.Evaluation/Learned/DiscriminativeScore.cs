@@ -75,26 +75,33 @@ public static class DiscriminativeScore
     {
         var optimizer = new TfAdam(model.Parameters(), options.LearningRate);
         double loss = double.NaN;
-        for (var it = 0; it < options.Iterations; it++)
+        // each iteration builds the same graph: its intermediate tensors and their gradients come from one arena,
+        // handed back after the step (the parameters and their gradients are leaves and stay on the heap)
+        var arena = new TensorArena();
+        using (arena.Use())
         {
-            var (rb, sb) = batches(it);
-            var x = Sampling.TimeMajor([(real, rb), (synthetic, sb)], 0, real.Features);
-            var logits = model.Dense(model.States(x)[^1]); // (B, 1)
-            var target = new float[rb.Length + sb.Length];
-            var weight = new float[target.Length];
-            for (var i = 0; i < target.Length; i++)
+            for (var it = 0; it < options.Iterations; it++)
             {
-                target[i] = i < rb.Length ? 1f : 0f;
-                weight[i] = i < rb.Length ? 1f / rb.Length : 1f / sb.Length;
+                var (rb, sb) = batches(it);
+                var x = Sampling.TimeMajor([(real, rb), (synthetic, sb)], 0, real.Features);
+                var logits = model.Dense(model.States(x)[^1]); // (B, 1)
+                var target = new float[rb.Length + sb.Length];
+                var weight = new float[target.Length];
+                for (var i = 0; i < target.Length; i++)
+                {
+                    target[i] = i < rb.Length ? 1f : 0f;
+                    weight[i] = i < rb.Length ? 1f / rb.Length : 1f / sb.Length;
+                }
+                // mean over the real logits + mean over the synthetic logits
+                var perWindow = Losses.BinaryCrossEntropyWithLogits(logits, new Tensor(target, [target.Length, 1]), Reduction.None);
+                var l = (perWindow * new Tensor(weight, [weight.Length, 1])).Sum();
+                optimizer.ZeroGrad();
+                l.Backward();
+                optimizer.Step();
+                loss = l.Item();
+                losses?.Add(loss);
+                arena.Reset();
             }
-            // mean over the real logits + mean over the synthetic logits
-            var perWindow = Losses.BinaryCrossEntropyWithLogits(logits, new Tensor(target, [target.Length, 1]), Reduction.None);
-            var l = (perWindow * new Tensor(weight, [weight.Length, 1])).Sum();
-            optimizer.ZeroGrad();
-            l.Backward();
-            optimizer.Step();
-            loss = l.Item();
-            losses?.Add(loss);
         }
 
         var realProb = Probabilities(model, real, realTest);

@@ -60,16 +60,23 @@ public static class PredictiveScore
     {
         var optimizer = new TfAdam(model.Parameters(), options.LearningRate);
         double loss = double.NaN;
-        for (var it = 0; it < options.Iterations; it++)
+        // each iteration builds the same graph: its intermediate tensors and their gradients come from one arena,
+        // handed back after the step (the parameters and their gradients are leaves and stay on the heap)
+        var arena = new TensorArena();
+        using (arena.Use())
         {
-            var batch = batches(it);
-            var (x, y) = Inputs(synthetic, batch);
-            var l = Losses.L1Loss(Predict(model, x), y);
-            optimizer.ZeroGrad();
-            l.Backward();
-            optimizer.Step();
-            loss = l.Item();
-            losses?.Add(loss);
+            for (var it = 0; it < options.Iterations; it++)
+            {
+                var batch = batches(it);
+                var (x, y) = Inputs(synthetic, batch);
+                var l = Losses.L1Loss(Predict(model, x), y);
+                optimizer.ZeroGrad();
+                l.Backward();
+                optimizer.Step();
+                loss = l.Item();
+                losses?.Add(loss);
+                arena.Reset();
+            }
         }
         return new PredictiveResult(Score(model, real), loss);
     }
