@@ -253,6 +253,42 @@ public sealed class EvaluateCommandTests : IDisposable
     }
 
     [Fact]
+    public void Evaluate_TwentyStepScenarios_WarnWhyTheirRegimeTransitionsAreNull_AndRegimeWindowCountsThem()
+    {
+        // session 21: 20-step paths with the default 20-step regime window have no two consecutive windows
+        string[] lines = File.ReadAllLines(Fixture("scenarios.csv"));
+        string twenty = Write("twenty.csv", string.Join('\n', lines.Where((l, i) => i == 0 || int.Parse(l.Split(',')[1], System.Globalization.CultureInfo.InvariantCulture) < 20)) + "\n");
+        var json = Temp("w20/report.json");
+        var (code, _, stderr) = Crucible("evaluate", "--real", Fixture("real.csv"), "--synthetic", twenty, "--out", json);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("warning: no regime transition can be counted in the synthetic set: its paths have at most 20 steps, the regime window", stderr, StringComparison.Ordinal);
+        using (var doc = JsonDocument.Parse(File.ReadAllText(json)))
+        {
+            var regimes = doc.RootElement.GetProperty("regimes");
+            Assert.Equal(20, regimes.GetProperty("window").GetInt32());
+            Assert.Equal(JsonValueKind.Null, regimes.GetProperty("calm_to_stressed")[1].ValueKind);
+            Assert.StartsWith("no regime transition can be counted in the synthetic set", regimes.GetProperty("transitions_unavailable").GetString(), StringComparison.Ordinal);
+        }
+
+        var ten = Crucible("evaluate", "--real", Fixture("real.csv"), "--synthetic", twenty, "--regime-window", "10", "--out", Temp("w10/report.json"));
+        Assert.True(ten.Exit == 0, ten.Stderr);
+        Assert.DoesNotContain("regime", ten.Stderr, StringComparison.Ordinal);
+        using (var doc = JsonDocument.Parse(File.ReadAllText(Temp("w10/report.json"))))
+        {
+            var regimes = doc.RootElement.GetProperty("regimes");
+            Assert.Equal(10, regimes.GetProperty("window").GetInt32());
+            Assert.Equal(JsonValueKind.Number, regimes.GetProperty("calm_to_stressed")[1].ValueKind);
+            Assert.False(regimes.TryGetProperty("transitions_unavailable", out _));
+        }
+
+        var one = Crucible("evaluate", "--real", Fixture("real.csv"), "--synthetic", twenty, "--regime-window", "1", "--out", Temp("w1/report.json"));
+        Assert.Equal(2, one.Exit);
+        Assert.Contains("error [OPT-E]: --regime-window takes a number of steps of at least 2", one.Stderr, StringComparison.Ordinal);
+        AssertNoStackTrace(one.Stdout + one.Stderr);
+        Assert.False(Directory.Exists(Temp("w1")));
+    }
+
+    [Fact]
     public void Evaluate_ADifferentSetOfSeries_IsRefused_NamingEveryMissingAndExtraSeries()
     {
         var synthetic = Write("other-set.csv", "date,CREDIT_HY,EQ_US,EQ_EU,RATES_2Y,FX_EUR\n2020-01-01,0.1,0.2,0.3,0.4,0.5\n");
