@@ -612,6 +612,9 @@ internal static class TrainCommand
     {
         if (parse.GetValue(o.StateFfillLimit) is not null && parse.GetValue(o.StateMissing) != "ffill")
             throw new InvalidInputException("OPT-E", "--state-ffill-limit applies to --state-missing ffill");
+        // the library's rule, as a training job's state_na: a blank token (--state-na "") is refused, not recorded and ignored
+        if (StateMissingValues.TokensProblem(parse.GetResult(o.StateNa) is null ? null : parse.GetValue(o.StateNa)) is { } naProblem)
+            throw new InvalidInputException("OPT-E", $"--state-na {naProblem}");
         return StateMissingValues.RunConfig(parse.GetValue(o.StateMissing), parse.GetValue(o.StateFfillLimit), parse.GetValue(o.StateNa));
     }
 
@@ -629,6 +632,7 @@ internal static class TrainCommand
         {
             nameof(StateMissingValues.Policy) => "--state-missing",
             nameof(StateMissingValues.ForwardFillLimit) => "--state-ffill-limit",
+            nameof(StateMissingValues.Tokens) => "--state-na",
             _ => null,
         });
         return missing;
