@@ -391,8 +391,9 @@ internal static class TrainCommand
         }
         catch (InvalidInputException e) when (e.Rule == ModelRegistry.ConflictRule)
         {
-            Console.Error.WriteLine($"warning [{ModelRegistry.ConflictRule}]: model {modelId[..16]}… is registered with the same weights and another manifest; "
-                + $"this model is not registered: use it by its folder (--model {folder}), or train with another seed to register it");
+            // the library's message names the keys the manifests differ in (and why withheld prices are no provenance)
+            Console.Error.WriteLine($"warning [{ModelRegistry.ConflictRule}]: {e.Message}; this model is not registered: "
+                + $"use it by its folder (--model {folder}), or train with another seed (other weights) to register it");
         }
 
         var (manifest, receipts) = RunAudit.Complete(home, run, entry);
