@@ -53,13 +53,14 @@ public static class RegimeStatistics
         int longest = portfolioPaths.Count == 0 ? 0 : portfolioPaths.Max(p => p.Length);
         if (longest > window) return null;
         var inv = System.Globalization.CultureInfo.InvariantCulture;
+        string steps = longest == 1 ? "1 step" : string.Create(inv, $"{longest} steps");
         // the largest window ≥ 2 that leaves at least as many transitions as windows in the longest path: ⌊n/2⌋
         string fix = longest >= 4
             ? string.Create(inv, $"; a regime window of {longest / 2} steps (half the path) counts {longest - longest / 2} transitions a path")
-            : string.Create(inv, $"; paths of {longest} steps are too short for any regime window (2 steps at least) to count a transition");
+            : string.Create(inv, $"; paths of {steps} are too short for any regime window (2 steps at least) to count a transition");
         return longest == window
             ? string.Create(inv, $"no regime transition can be counted in the {set} set: its paths have at most {longest} steps, the regime window, so each has one full window and no two consecutive ones; calm_to_stressed and stressed_to_calm are undefined (null) for it, and its high_vol_share is one window a path{fix}")
-            : string.Create(inv, $"no regime can be measured in the {set} set: its paths have at most {longest} steps, fewer than the regime window of {window}, so none has a full window; high_vol_share, calm_to_stressed and stressed_to_calm are undefined (null) for it{fix}");
+            : string.Create(inv, $"no regime can be measured in the {set} set: its paths have at most {steps}, fewer than the regime window of {window}, so none has a full window; high_vol_share, calm_to_stressed and stressed_to_calm are undefined (null) for it{fix}");
     }
 
     /// <summary>Share of stressed steps and the two transition frequencies for a set of portfolio paths.</summary>
