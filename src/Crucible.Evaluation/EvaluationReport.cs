@@ -53,7 +53,14 @@ public sealed record PortfolioBacktest(double ValueAtRisk, Risk.VarBacktestResul
 
 /// <summary>Volatility-regime statistics; see <see cref="Regimes.RegimeStatistics"/> for the exact definition.</summary>
 public sealed record RegimeReport(int Window, double Percentile, double Threshold, Pair HighVolatilityShare, Pair CalmToStressed,
-    Pair StressedToCalm);
+    Pair StressedToCalm)
+{
+    /// <summary>
+    /// Why a set's transition rates are undefined because its paths are no longer than <see cref="Window"/>
+    /// (<see cref="Regimes.RegimeStatistics.WhyNoTransitions"/>, real then synthetic, joined by "; "), else null.
+    /// </summary>
+    public string? TransitionsUnavailable { get; init; }
+}
 
 /// <summary>Distance-to-closest-record summary (standardised with train's mean and n − 1 standard deviation), and the
 /// membership-inference attack when it ran.</summary>

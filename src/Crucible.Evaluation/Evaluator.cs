@@ -131,7 +131,12 @@ public static class Evaluator
         var regS = RegimeStatistics.Summarise(portS, options.RegimeWindow, threshold);
         var regimes = new RegimeReport(options.RegimeWindow, options.RegimePercentile, threshold,
             new(regR.HighVolatilityShare, regS.HighVolatilityShare), new(regR.CalmToStressed, regS.CalmToStressed),
-            new(regR.StressedToCalm, regS.StressedToCalm));
+            new(regR.StressedToCalm, regS.StressedToCalm))
+        {
+            // H-step scenarios with an H-step window have no two consecutive windows: say why their rates are null
+            TransitionsUnavailable = JoinReasons(RegimeStatistics.WhyNoTransitions("real", portR, options.RegimeWindow),
+                RegimeStatistics.WhyNoTransitions("synthetic", portS, options.RegimeWindow)),
+        };
 
         PrivacyReport? privacy = null;
         HistogramPair? dcrHistogram = null;
@@ -193,10 +198,11 @@ public static class Evaluator
                 Utility = utility, UtilitySkipped = utilitySkipped, Coverage = coverage,
                 // a set too small for its metrics is evaluated with a warning (SampleSize), in every report: the library's,
                 // the CLI's and the service's bytes agree (RELIABILITY MRM-9)
-                Warnings = realWindows.Sums is { Length: 0 }
+                Warnings = [.. realWindows.Sums is { Length: 0 }
                     ? [.. SampleSize.Warnings(real, synth, options.Alpha), string.Create(System.Globalization.CultureInfo.InvariantCulture,
                         $"the real set has no path of {horizon} steps, the synthetic scenarios' horizon: the real portfolio VaR, ES and CDaR and each real series' acf, acf_abs, pacf, leverage, max_drawdown and cdar are undefined (null)")]
                     : SampleSize.Warnings(real, synth, options.Alpha),
+                    .. regimes.TransitionsUnavailable is { } noTransitions ? [noTransitions] : Array.Empty<string>()],
             };
     }
 
@@ -258,6 +264,9 @@ public static class Evaluator
             privacy = privacy with { Audit = audit with { Warnings = [.. audit.Warnings, .. warnings] } };
         return privacy;
     }
+
+    private static string? JoinReasons(string? first, string? second) =>
+        first is null ? second : second is null ? first : first + "; " + second;
 
     private static bool HasWindow(SeriesSet set, int window) => set.PathRows().Any(p => p.Length >= window);
 

@@ -236,8 +236,12 @@ public sealed class EvaluateCommandTests : IDisposable
         var (code, _, stderr) = Crucible("evaluate", "--real", real, "--synthetic", Fixture("synthetic.csv"), "--out", json);
         Assert.True(code == 0, stderr);
         Assert.Contains($"warning: {warning}", stderr, StringComparison.Ordinal);
+        // and no 20-step regime window in one row (session 21: said, not left as bare nulls)
+        const string regimes = "no regime can be measured in the real set: its paths have at most 1 step, fewer than the regime window of 20, so none has a full window; "
+            + "high_vol_share, calm_to_stressed and stressed_to_calm are undefined (null) for it; paths of 1 step are too short for any regime window (2 steps at least) to count a transition";
+        Assert.Contains($"warning: {regimes}", stderr, StringComparison.Ordinal);
         using (var doc = JsonDocument.Parse(File.ReadAllText(json)))
-            Assert.Equal([warning], doc.RootElement.GetProperty("warnings").EnumerateArray().Select(w => w.GetString()));
+            Assert.Equal([warning, regimes], doc.RootElement.GetProperty("warnings").EnumerateArray().Select(w => w.GetString()));
 
         // the threshold follows --alpha (⌈1/(1 − 0.95)⌉ = 20 rows): 19 synthetic rows warn, 20 do not
         string[] lines = File.ReadAllLines(Fixture("synthetic.csv"));
@@ -245,11 +249,48 @@ public sealed class EvaluateCommandTests : IDisposable
         var few = Crucible("evaluate", "--real", Fixture("real.csv"), "--synthetic", syn19, "--alpha", "0.95", "--out", Temp("few/report.json"));
         Assert.True(few.Exit == 0, few.Stderr);
         Assert.Contains("warning: the synthetic set has 19 rows, fewer than the 20 its metrics need", few.Stderr, StringComparison.Ordinal);
-        var enough = Crucible("evaluate", "--real", Fixture("real.csv"), "--synthetic", syn20, "--alpha", "0.95", "--out", Temp("enough/report.json"));
+        // (a 20-row path has one 20-step regime window and no transition, warned since session 21: a 10-step window counts them)
+        var enough = Crucible("evaluate", "--real", Fixture("real.csv"), "--synthetic", syn20, "--alpha", "0.95", "--regime-window", "10", "--out", Temp("enough/report.json"));
         Assert.True(enough.Exit == 0, enough.Stderr);
         Assert.DoesNotContain("warning", enough.Stderr, StringComparison.Ordinal);
         using var full = JsonDocument.Parse(File.ReadAllText(Temp("enough/report.json")));
         Assert.False(full.RootElement.TryGetProperty("warnings", out _));
+    }
+
+    [Fact]
+    public void Evaluate_TwentyStepScenarios_WarnWhyTheirRegimeTransitionsAreNull_AndRegimeWindowCountsThem()
+    {
+        // session 21: 20-step paths with the default 20-step regime window have no two consecutive windows
+        string[] lines = File.ReadAllLines(Fixture("scenarios.csv"));
+        string twenty = Write("twenty.csv", string.Join('\n', lines.Where((l, i) => i == 0 || int.Parse(l.Split(',')[1], System.Globalization.CultureInfo.InvariantCulture) < 20)) + "\n");
+        var json = Temp("w20/report.json");
+        var (code, _, stderr) = Crucible("evaluate", "--real", Fixture("real.csv"), "--synthetic", twenty, "--out", json);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("warning: no regime transition can be counted in the synthetic set: its paths have at most 20 steps, the regime window", stderr, StringComparison.Ordinal);
+        using (var doc = JsonDocument.Parse(File.ReadAllText(json)))
+        {
+            var regimes = doc.RootElement.GetProperty("regimes");
+            Assert.Equal(20, regimes.GetProperty("window").GetInt32());
+            Assert.Equal(JsonValueKind.Null, regimes.GetProperty("calm_to_stressed")[1].ValueKind);
+            Assert.StartsWith("no regime transition can be counted in the synthetic set", regimes.GetProperty("transitions_unavailable").GetString(), StringComparison.Ordinal);
+        }
+
+        var ten = Crucible("evaluate", "--real", Fixture("real.csv"), "--synthetic", twenty, "--regime-window", "10", "--out", Temp("w10/report.json"));
+        Assert.True(ten.Exit == 0, ten.Stderr);
+        Assert.DoesNotContain("regime", ten.Stderr, StringComparison.Ordinal);
+        using (var doc = JsonDocument.Parse(File.ReadAllText(Temp("w10/report.json"))))
+        {
+            var regimes = doc.RootElement.GetProperty("regimes");
+            Assert.Equal(10, regimes.GetProperty("window").GetInt32());
+            Assert.Equal(JsonValueKind.Number, regimes.GetProperty("calm_to_stressed")[1].ValueKind);
+            Assert.False(regimes.TryGetProperty("transitions_unavailable", out _));
+        }
+
+        var one = Crucible("evaluate", "--real", Fixture("real.csv"), "--synthetic", twenty, "--regime-window", "1", "--out", Temp("w1/report.json"));
+        Assert.Equal(2, one.Exit);
+        Assert.Contains("error [OPT-E]: --regime-window takes a number of steps of at least 2", one.Stderr, StringComparison.Ordinal);
+        AssertNoStackTrace(one.Stdout + one.Stderr);
+        Assert.False(Directory.Exists(Temp("w1")));
     }
 
     [Fact]

@@ -248,6 +248,15 @@ public sealed class GeneratePricesCommandTests : IDisposable
         var again = Crucible("verify-run", run, "--recompute");
         Assert.True(again.Exit == 0, again.Stdout + again.Stderr);
         Assert.Contains("2/2 outputs recomputed identically", again.Stdout, StringComparison.Ordinal);
+
+        // session 21: the plain twin, trained where the withheld model is registered, is another model (answered as the
+        // registered one it would lose its prices): left unregistered, and the warning names the keys and says why
+        var twin = Crucible(["train", "--data", data, .. args, "--steps", "4", "--seed", "2", "--out", Path.Combine(_dir, "plain-twin")]);
+        Assert.True(twin.Exit == 0, twin.Stderr);
+        Assert.Contains("warning [REG-E-CONFLICT]: model ", twin.Stderr, StringComparison.Ordinal);
+        Assert.Contains("they differ in data.last_prices, data.last_prices_withheld; data.last_prices is the train's last prices, which one of the two withholds (train --withhold-prices)",
+            twin.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"this model is not registered: use it by its folder (--model {Path.Combine(_dir, "plain-twin")}), or train with another seed", twin.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -90,6 +90,17 @@ public sealed class StateMissingCommandTests : IDisposable
         var limitAlone = Crucible(Train(prices, state, model, "--state-ffill-limit", "3"));
         Assert.Equal(2, limitAlone.Exit);
         Assert.Contains("--state-ffill-limit applies to --state-missing ffill", limitAlone.Stderr, StringComparison.Ordinal);
+        // session 21: one rule with a training job's state_na (StateMissingValues.TokensProblem): a blank token is
+        // refused (it was recorded in the run manifest and changed nothing: the empty field is always missing)
+        foreach (var blank in new[] { "", " " })
+        {
+            var r = Crucible(Train(prices, state, model, "--state-na", ".", "--state-na", blank, "--state-missing", "ffill", "--state-ffill-limit", "2"));
+            Assert.True(r.Exit == 2, $"'{blank}': exit {r.Exit}\n{r.Stderr}");
+            Assert.Contains("error [OPT-E]: --state-na a token is null or blank (the empty field is always missing)", r.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", r.Stderr, StringComparison.Ordinal);
+            Assert.False(File.Exists(Path.Combine(model, "manifest.json")));
+        }
+
         var keep = Crucible(Train(prices, state, model, "--state-missing", "keep"));
         Assert.NotEqual(0, keep.Exit);
         Assert.False(File.Exists(Path.Combine(model, "manifest.json")));

@@ -178,4 +178,52 @@ public class EvaluatorTests
         Assert.Contains(report.Warnings, w => w.Contains("no path of 5 steps", StringComparison.Ordinal)
             && w.Contains("each real series' acf, acf_abs, pacf, leverage, max_drawdown and cdar", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void Evaluate_Regimes_HStepScenariosWithAnHStepWindow_SayWhyTheirTransitionsAreNull()
+    {
+        // session 21: 20-step scenarios with the default 20-step regime window have one full window a path, so no
+        // transition can be counted and report.json showed null rates without saying why
+        var (real, windows) = DailyAndItsWindows(400, 20);
+        var options = new EvaluationOptions { MembershipInference = false, Utility = false };
+        var report = Evaluator.Evaluate(new EvaluationInput(real, windows), options);
+        Assert.Equal(20, report.Regimes.Window);
+        Assert.True(double.IsNaN(report.Regimes.CalmToStressed.Synthetic));
+        Assert.True(double.IsNaN(report.Regimes.StressedToCalm.Synthetic));
+        Assert.True(double.IsFinite(report.Regimes.CalmToStressed.Real));   // the 400-day real path has 380 of them
+        Assert.True(double.IsFinite(report.Regimes.HighVolatilityShare.Synthetic));
+        var why = report.Regimes.TransitionsUnavailable;
+        Assert.NotNull(why);
+        Assert.StartsWith("no regime transition can be counted in the synthetic set: its paths have at most 20 steps, the regime window", why, StringComparison.Ordinal);
+        Assert.Contains("a regime window of 10 steps (half the path) counts 10 transitions a path", why, StringComparison.Ordinal);
+        Assert.DoesNotContain("real set", why, StringComparison.Ordinal);
+        Assert.Contains(why, report.Warnings);
+        var json = Crucible.Evaluation.Reporting.ReportJson.ToJson(report);
+        Assert.Contains("\"transitions_unavailable\": \"no regime transition can be counted in the synthetic set", json, StringComparison.Ordinal);
+        Assert.Contains("<p id=\"regimes-transitions-unavailable\">no regime transition", Crucible.Evaluation.Reporting.ReportHtml.ToHtml(report), StringComparison.Ordinal);
+
+        // a shorter window counts them: no reason, and the figures that do not depend on the window are the same
+        var shorter = Evaluator.Evaluate(new EvaluationInput(real, windows), options with { RegimeWindow = 10 });
+        Assert.Equal(10, shorter.Regimes.Window);
+        Assert.True(double.IsFinite(shorter.Regimes.CalmToStressed.Synthetic) && double.IsFinite(shorter.Regimes.StressedToCalm.Synthetic));
+        Assert.Null(shorter.Regimes.TransitionsUnavailable);
+        Assert.DoesNotContain("transitions_unavailable", Crucible.Evaluation.Reporting.ReportJson.ToJson(shorter), StringComparison.Ordinal);
+        Assert.DoesNotContain(shorter.Warnings, w => w.Contains("regime", StringComparison.Ordinal));
+        Assert.Equal(report.Portfolio.Var, shorter.Portfolio.Var);
+        Assert.Equal(report.Portfolio.Es, shorter.Portfolio.Es);
+        Assert.Equal(report.KsMean, shorter.KsMean);
+    }
+
+    [Fact]
+    public void WhyNoTransitions_NamesTheSetItsLongestPathAndTheWindow()
+    {
+        Assert.Null(Regimes.RegimeStatistics.WhyNoTransitions("real", [new double[21]], 20));
+        Assert.Equal("no regime can be measured in the real set: its paths have at most 5 steps, fewer than the regime window of 20, "
+            + "so none has a full window; high_vol_share, calm_to_stressed and stressed_to_calm are undefined (null) for it; "
+            + "a regime window of 2 steps (half the path) counts 3 transitions a path",
+            Regimes.RegimeStatistics.WhyNoTransitions("real", [new double[5], new double[3]], 20));
+        Assert.EndsWith("paths of 3 steps are too short for any regime window (2 steps at least) to count a transition",
+            Regimes.RegimeStatistics.WhyNoTransitions("synthetic", [new double[3]], 3), StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Regimes.RegimeStatistics.WhyNoTransitions("real", [new double[5]], 1));
+    }
 }

@@ -60,6 +60,23 @@ public sealed class EvaluationEndpointsTests(ServiceFixture f)
         Assert.Empty(Directory.GetDirectories(Path.Combine(f.Home, "evaluations"))); // scratch files removed
     }
 
+    /// <summary>Session 21: regime_window is crucible evaluate's --regime-window (at least 2, recorded as regimes.window).</summary>
+    [Fact]
+    public async Task Evaluation_RegimeWindow_IsTheCliOption()
+    {
+        using var client = f.Client("reader");
+        string real = Scenarios(200, 1), synthetic = Scenarios(200, 2);
+        var body = JsonSerializer.Serialize(new Dictionary<string, object> { ["real_csv"] = real, ["synthetic_csv"] = synthetic, ["regime_window"] = 10 });
+        using var response = await client.PostAsync("/v1/evaluations", ServiceFixture.Json(body));
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, System.Text.Encoding.UTF8.GetString(bytes));
+        using (var doc = JsonDocument.Parse(bytes)) Assert.Equal(10, doc.RootElement.GetProperty("regimes").GetProperty("window").GetInt32());
+
+        var bad = JsonSerializer.Serialize(new Dictionary<string, object> { ["real_csv"] = real, ["synthetic_csv"] = synthetic, ["regime_window"] = 1 });
+        var problem = await Problem.AssertAsync(await client.PostAsync("/v1/evaluations", ServiceFixture.Json(bad)), HttpStatusCode.UnprocessableEntity, "validation");
+        Assert.Equal("must be at least 2 steps (a volatility needs two returns), got 1", problem.GetProperty("errors").GetProperty("regime_window")[0].GetString());
+    }
+
     [Fact]
     public async Task Evaluation_Errors_NameTheFileLineAndColumn()
     {

@@ -46,6 +46,11 @@ internal static class EvaluateCommand
 
         public readonly Option<string> Alpha = new("--alpha") { Description = "Confidence of VaR, ES and CDaR, in (0, 1) (default 0.99)" };
 
+        public readonly Option<int?> RegimeWindow = new("--regime-window")
+        {
+            Description = "Steps of the trailing realised volatility that defines the regimes, at least 2 (default 20); transitions need paths longer than it (H-step scenarios: at most H − 1, e.g. H/2)",
+        };
+
         public readonly Option<string> Thresholds = new("--thresholds")
         {
             Description = "JSON of declared thresholds, e.g. {\"ks_max\": {\"max\": 0.1}}; verdicts go into the report",
@@ -89,7 +94,7 @@ internal static class EvaluateCommand
         var o = new Options();
         var command = new Command("evaluate", "Evaluate synthetic data against real data (fidelity, temporal, tails, risk, privacy, utility)")
         {
-            o.Real, o.Synthetic, o.Train, o.Alpha, o.Thresholds, o.Segments, o.FailOnThreshold, o.Sensitive, o.Model, o.ShadowModels, o.ShadowSteps,
+            o.Real, o.Synthetic, o.Train, o.Alpha, o.RegimeWindow, o.Thresholds, o.Segments, o.FailOnThreshold, o.Sensitive, o.Model, o.ShadowModels, o.ShadowSteps,
             o.Out, o.Html, o.Home,
         };
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
@@ -101,13 +106,15 @@ internal static class EvaluateCommand
     {
         var home = HomeOption.ResolveForRun(parse, o.Home);
         var alpha = ParseAlpha(parse.GetValue(o.Alpha));
+        var regimeWindow = parse.GetValue(o.RegimeWindow) ?? new EvaluationOptions().RegimeWindow;
+        if (regimeWindow < 2) throw new InvalidInputException("OPT-E", string.Create(CultureInfo.InvariantCulture, $"--regime-window takes a number of steps of at least 2 (a volatility needs two returns), got {regimeWindow}"));
         var failOnThreshold = parse.GetValue(o.FailOnThreshold);
         var thresholdsPath = parse.GetValue(o.Thresholds);
         if (failOnThreshold && thresholdsPath is null)
             throw new InvalidInputException("OPT-E", "--fail-on-threshold needs --thresholds FILE");
         var request = new EvaluationRequest(parse.GetValue(o.Real)!, parse.GetValue(o.Synthetic)!, parse.GetValue(o.Train), thresholdsPath,
             parse.GetValue(o.Segments), parse.GetValue(o.Sensitive)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-            parse.GetValue(o.ShadowModels), parse.GetValue(o.ShadowSteps), parse.GetValue(o.Model), alpha);
+            parse.GetValue(o.ShadowModels), parse.GetValue(o.ShadowSteps), parse.GetValue(o.Model), alpha, regimeWindow);
         var prepared = request.Prepare();
         foreach (var warning in prepared.Warnings) Console.Error.WriteLine($"warning: {warning} ({Path.GetFullPath(request.RealPath)})");
 
@@ -129,7 +136,7 @@ internal static class EvaluateCommand
         var sensitive = request.Sensitive;
         var run = RunManifests.Start(home, "evaluate", new JsonObject
         {
-            ["command"] = "evaluate", ["alpha"] = alpha,
+            ["command"] = "evaluate", ["alpha"] = alpha, ["regime_window"] = regimeWindow,
             ["segments"] = request.SegmentsPath switch { null => null, "default" => "default", _ => "file" },
             ["sensitive"] = sensitive is { Length: > 0 } ? new JsonArray([.. sensitive.Select(c => (JsonNode?)c)]) : null,
             ["shadow_models"] = request.ShadowModels, ["shadow_steps"] = prepared.Shadow is null ? null : request.ShadowSteps,
@@ -192,7 +199,8 @@ internal static class EvaluateCommand
         var segments = RunRecompute.Value<string>(c, "segments") switch { "default" => "default", "file" => Role("segments"), _ => null };
         var request = new EvaluationRequest(Role("real")!, Role("synthetic")!, Role("train"), Role("thresholds"), segments, RunRecompute.Strings(c, "sensitive"),
             RunRecompute.Value<int>(c, "shadow_models"), RunRecompute.Value<int?>(c, "shadow_steps"),
-            Role("model_weights") is { } w ? Path.GetDirectoryName(w) : null, RunRecompute.Value<double>(c, "alpha"));
+            Role("model_weights") is { } w ? Path.GetDirectoryName(w) : null, RunRecompute.Value<double>(c, "alpha"),
+            RunRecompute.Value<int?>(c, "regime_window") ?? new EvaluationOptions().RegimeWindow); // runs recorded before the option used the default
         var (report, verdicts) = request.Prepare().Evaluate();
         var results = new List<Recomputed>();
         foreach (var output in m.Outputs.Where(o => o.IsFile))
@@ -211,7 +219,7 @@ internal static class EvaluateCommand
     /// </summary>
     internal sealed record EvaluationRequest(
         string RealPath, string SyntheticPath, string? TrainPath, string? ThresholdsPath, string? SegmentsPath, string[]? Sensitive,
-        int ShadowModels, int? ShadowSteps, string? ModelPath, double Alpha)
+        int ShadowModels, int? ShadowSteps, string? ModelPath, double Alpha, int RegimeWindow)
     {
         /// <summary>Reads and checks every input (thresholds first: a bad file stops the run before any work).</summary>
         public PreparedEvaluation Prepare()
@@ -307,7 +315,7 @@ internal static class EvaluateCommand
             var report = Evaluator.Evaluate(new EvaluationInput(Real, Synthetic, Train), new EvaluationOptions
             {
                 HoldoutSha256 = RealSha256, Alpha = Request.Alpha, Segments = Segments, SensitiveColumns = Request.Sensitive, ShadowGenerator = Shadow,
-                ShadowModels = Math.Max(1, Request.ShadowModels), Dp = Dp,
+                ShadowModels = Math.Max(1, Request.ShadowModels), Dp = Dp, RegimeWindow = Request.RegimeWindow,
             });
             // the inputs' warnings first, then the library's own (a set too small for its metrics, SampleSize)
             if (Warnings.Count > 0) report = report with { Warnings = [.. Warnings, .. report.Warnings] };

@@ -391,8 +391,9 @@ internal static class TrainCommand
         }
         catch (InvalidInputException e) when (e.Rule == ModelRegistry.ConflictRule)
         {
-            Console.Error.WriteLine($"warning [{ModelRegistry.ConflictRule}]: model {modelId[..16]}… is registered with the same weights and another manifest; "
-                + $"this model is not registered: use it by its folder (--model {folder}), or train with another seed to register it");
+            // the library's message names the keys the manifests differ in (and why withheld prices are no provenance)
+            Console.Error.WriteLine($"warning [{ModelRegistry.ConflictRule}]: {e.Message}; this model is not registered: "
+                + $"use it by its folder (--model {folder}), or train with another seed (other weights) to register it");
         }
 
         var (manifest, receipts) = RunAudit.Complete(home, run, entry);
@@ -612,6 +613,9 @@ internal static class TrainCommand
     {
         if (parse.GetValue(o.StateFfillLimit) is not null && parse.GetValue(o.StateMissing) != "ffill")
             throw new InvalidInputException("OPT-E", "--state-ffill-limit applies to --state-missing ffill");
+        // the library's rule, as a training job's state_na: a blank token (--state-na "") is refused, not recorded and ignored
+        if (StateMissingValues.TokensProblem(parse.GetResult(o.StateNa) is null ? null : parse.GetValue(o.StateNa)) is { } naProblem)
+            throw new InvalidInputException("OPT-E", $"--state-na {naProblem}");
         return StateMissingValues.RunConfig(parse.GetValue(o.StateMissing), parse.GetValue(o.StateFfillLimit), parse.GetValue(o.StateNa));
     }
 
@@ -629,6 +633,7 @@ internal static class TrainCommand
         {
             nameof(StateMissingValues.Policy) => "--state-missing",
             nameof(StateMissingValues.ForwardFillLimit) => "--state-ffill-limit",
+            nameof(StateMissingValues.Tokens) => "--state-na",
             _ => null,
         });
         return missing;

@@ -36,10 +36,23 @@ public sealed record StateMissingValues
     public bool IsDefault => Policy == MissingValuePolicy.Reject && Tokens.Count == 0 && ForwardFillLimit == Default.ForwardFillLimit;
 
     /// <summary>
+    /// Why <paramref name="tokens"/>, the missing tokens as a request gives them (null: not given), cannot be read, or
+    /// null when they can: a list that names no token (leave it out: the empty field alone is then missing), or a null or
+    /// blank token (the empty field is always missing, and a blank token trims to it). The one rule of
+    /// <c>crucible train --state-na</c> (exit 2) and a training job's <c>state_na</c> (422).
+    /// </summary>
+    public static string? TokensProblem(IReadOnlyList<string?>? tokens) =>
+        tokens is null ? null
+        : tokens.Count == 0 ? "names no token: leave it out for the empty field alone"
+        : tokens.Any(string.IsNullOrWhiteSpace) ? "a token is null or blank (the empty field is always missing)"
+        : null;
+
+    /// <summary>
     /// Checks the policy; <paramref name="name"/> maps a property name to the name the user knows it by (a flag such as
     /// <c>--state-ffill-limit</c>), as <see cref="CsvReadOptions.Validate(Func{string, string?}?)"/> does.
     /// </summary>
-    /// <exception cref="InvalidInputException"><c>OPT-E</c>: <see cref="MissingValuePolicy.Keep"/>, or a negative limit.</exception>
+    /// <exception cref="InvalidInputException"><c>OPT-E</c>: <see cref="MissingValuePolicy.Keep"/>, a negative limit, or a
+    /// null or blank token (<see cref="TokensProblem"/>).</exception>
     public void Validate(Func<string, string?>? name = null)
     {
         string N(string property) => name?.Invoke(property) ?? property;
@@ -51,6 +64,7 @@ public sealed record StateMissingValues
 
         if (ForwardFillLimit < 0)
             throw new InvalidInputException("OPT-E", string.Create(CultureInfo.InvariantCulture, $"{N(nameof(ForwardFillLimit))} must be at least 0, got {ForwardFillLimit}"));
+        if (Tokens.Count > 0 && TokensProblem(Tokens) is { } problem) throw new InvalidInputException("OPT-E", $"{N(nameof(Tokens))} {problem}");
     }
 
     /// <summary><paramref name="options"/> with this policy and these tokens (the empty field stays missing).</summary>

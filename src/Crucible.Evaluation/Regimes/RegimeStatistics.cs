@@ -13,7 +13,9 @@ namespace Crucible.Evaluation.Regimes;
 /// linear interpolation) of v over all full windows of the fitting set (the train set when given, else the real set),
 /// and <em>calm</em> otherwise. Reported per set: the share of stressed steps, and the transition frequencies
 /// P(stressed at t+1 | calm at t) and P(calm at t+1 | stressed at t), counted over consecutive steps within each path
-/// and pooled over paths (NaN when a state never occurs before the last step).
+/// and pooled over paths (NaN when a state never occurs before the last step, and for a set whose paths are no longer
+/// than the window, which have no two consecutive windows: <see cref="WhyNoTransitions"/> gives the reason the report
+/// carries).
 /// </remarks>
 public static class RegimeStatistics
 {
@@ -32,6 +34,33 @@ public static class RegimeStatistics
     {
         var all = portfolioPaths.SelectMany(p => RollingVolatility(p, window)).ToArray();
         return Descriptive.Percentile(all, percentile);
+    }
+
+    /// <summary>
+    /// Why <see cref="Summarise"/> can count no transition in <paramref name="set"/>'s paths, or null when it can: a
+    /// transition needs two consecutive full windows inside one path, so a path of n steps gives n − window of them, none
+    /// when every path is at most <paramref name="window"/> steps long (H-step scenarios with an H-step window). Then
+    /// P(calm → stressed) and P(stressed → calm) are undefined for the set (NaN, null in report.json) whatever the data,
+    /// and the reason says so, with the longest path and a window that would count transitions.
+    /// </summary>
+    /// <param name="set">The set's name in the reason ("real", "synthetic").</param>
+    /// <param name="portfolioPaths">The set's portfolio paths.</param>
+    /// <param name="window">The regime window (steps).</param>
+    public static string? WhyNoTransitions(string set, IReadOnlyList<double[]> portfolioPaths, int window)
+    {
+        ArgumentNullException.ThrowIfNull(portfolioPaths);
+        ArgumentOutOfRangeException.ThrowIfLessThan(window, 2);
+        int longest = portfolioPaths.Count == 0 ? 0 : portfolioPaths.Max(p => p.Length);
+        if (longest > window) return null;
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        string steps = longest == 1 ? "1 step" : string.Create(inv, $"{longest} steps");
+        // the largest window ≥ 2 that leaves at least as many transitions as windows in the longest path: ⌊n/2⌋
+        string fix = longest >= 4
+            ? string.Create(inv, $"; a regime window of {longest / 2} steps (half the path) counts {longest - longest / 2} transitions a path")
+            : string.Create(inv, $"; paths of {steps} are too short for any regime window (2 steps at least) to count a transition");
+        return longest == window
+            ? string.Create(inv, $"no regime transition can be counted in the {set} set: its paths have at most {longest} steps, the regime window, so each has one full window and no two consecutive ones; calm_to_stressed and stressed_to_calm are undefined (null) for it, and its high_vol_share is one window a path{fix}")
+            : string.Create(inv, $"no regime can be measured in the {set} set: its paths have at most {steps}, fewer than the regime window of {window}, so none has a full window; high_vol_share, calm_to_stressed and stressed_to_calm are undefined (null) for it{fix}");
     }
 
     /// <summary>Share of stressed steps and the two transition frequencies for a set of portfolio paths.</summary>

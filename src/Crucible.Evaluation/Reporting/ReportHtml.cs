@@ -128,7 +128,9 @@ public static class ReportHtml
 
         var rg = report.Regimes;
         sb.Append(inv, $"<section id=\"regimes\"><h2>Regimes</h2><p>Stressed: {rg.Window}-step realised volatility of the portfolio above {N(rg.Threshold)} (the {N(rg.Percentile)}th percentile of the fitting set).</p>");
-        sb.Append(inv, $"<table><tr><th></th><th>real</th><th>synthetic</th></tr><tr><td>share of time stressed</td><td>{N(rg.HighVolatilityShare.Real)}</td><td>{N(rg.HighVolatilityShare.Synthetic)}</td></tr><tr><td>P(calm → stressed)</td><td>{N(rg.CalmToStressed.Real)}</td><td>{N(rg.CalmToStressed.Synthetic)}</td></tr><tr><td>P(stressed → calm)</td><td>{N(rg.StressedToCalm.Real)}</td><td>{N(rg.StressedToCalm.Synthetic)}</td></tr></table></section>\n");
+        sb.Append(inv, $"<table><tr><th></th><th>real</th><th>synthetic</th></tr><tr><td>share of time stressed</td><td>{N(rg.HighVolatilityShare.Real)}</td><td>{N(rg.HighVolatilityShare.Synthetic)}</td></tr><tr><td>P(calm → stressed)</td><td>{N(rg.CalmToStressed.Real)}</td><td>{N(rg.CalmToStressed.Synthetic)}</td></tr><tr><td>P(stressed → calm)</td><td>{N(rg.StressedToCalm.Real)}</td><td>{N(rg.StressedToCalm.Synthetic)}</td></tr></table>");
+        if (rg.TransitionsUnavailable is { } noTransitions) sb.Append("<p id=\"regimes-transitions-unavailable\">").Append(E(noTransitions)).Append("</p>");
+        sb.Append("</section>\n");
 
         if (report.Charts.Dcr is { } dcr)
         {

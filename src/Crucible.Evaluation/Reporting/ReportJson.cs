@@ -116,6 +116,8 @@ public static class ReportJson
             PairValue(w, "high_vol_share", report.Regimes.HighVolatilityShare);
             PairValue(w, "calm_to_stressed", report.Regimes.CalmToStressed);
             PairValue(w, "stressed_to_calm", report.Regimes.StressedToCalm);
+            // only when a set's paths are no longer than the window (a report with countable transitions keeps its bytes)
+            if (report.Regimes.TransitionsUnavailable is { } noTransitions) w.WriteString("transitions_unavailable", noTransitions);
             w.WriteEndObject();
             w.WriteStartObject("rows");
             w.WriteNumber("real", report.Rows.Real);

@@ -144,8 +144,8 @@ public sealed class ModelRegistry
             if (!Describes(existing, manifestHash, manifest))
                 throw new InvalidInputException(ConflictRule,
                     $"model {id} is registered with another manifest.json (sha256 {existing.ManifestSha256[..16]}…, this folder's is {manifestHash[..16]}…): " +
-                    "the weights agree but the model does not (transform state, config or an edited manifest, beyond the library version and input file names); " +
-                    "the id is the weights' hash, so it cannot name both",
+                    "the weights agree but the model does not (transform state, config or an edited manifest, beyond the library version and input file names" +
+                    ConflictDetail(ReadManifest(existing), File.ReadAllBytes(manifest)) + "); the id is the weights' hash, so it cannot name both",
                     new InputLocation(manifest, 0, 0));
             if (existingIsFine) return (existing, false);
             throw new InvalidInputException("REG-E-EXISTS", $"model {id} is registered already; a registered model is never overwritten", new InputLocation(target, 0, 0));
@@ -181,6 +181,58 @@ public sealed class ModelRegistry
     /// manifest that differs only here: the same model.
     /// </summary>
     public static readonly IReadOnlyList<string> ProvenanceKeys = ["library_version", "data.input_file", "state_data.input_file"];
+
+    /// <summary>
+    /// The manifest keys, as dotted paths in ordinal order, in which two manifests differ once <see cref="ProvenanceKeys"/>
+    /// are set aside: a leaf (a value or an array, compared whole) that differs or that only one of them has. Empty when
+    /// either is missing or not a JSON object.
+    /// </summary>
+    public static IReadOnlyList<string> DifferingKeys(byte[]? manifestA, byte[]? manifestB)
+    {
+        static JsonObject? Parse(byte[]? bytes)
+        {
+            try
+            {
+                return bytes is null ? null : JsonNode.Parse(bytes) as JsonObject;
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+        }
+
+        var keys = new SortedSet<string>(StringComparer.Ordinal);
+        void Walk(JsonObject a, JsonObject b, string prefix)
+        {
+            foreach (var name in a.Select(p => p.Key).Union(b.Select(p => p.Key), StringComparer.Ordinal))
+            {
+                string path = prefix + name;
+                if (ProvenanceKeys.Contains(path, StringComparer.Ordinal)) continue;
+                JsonNode? x = a[name], y = b[name];
+                if (x is JsonObject ox && y is JsonObject oy) Walk(ox, oy, path + ".");
+                else if (!a.ContainsKey(name) || !b.ContainsKey(name) || !JsonNode.DeepEquals(x, y)) keys.Add(path);
+            }
+        }
+
+        JsonObject? first = Parse(manifestA), second = Parse(manifestB);
+        if (first is null || second is null) return [];
+        Walk(first, second, "");
+        return [.. keys];
+    }
+
+    // the conflict's differing keys, and why data.last_prices alone is no provenance: a twin trained with
+    // --withhold-prices (a job's withhold_prices) answered as the registered model would hand out the prices it withheld
+    private static string ConflictDetail(byte[]? registered, byte[] candidate)
+    {
+        var keys = DifferingKeys(registered, candidate);
+        if (keys.Count == 0) return "";
+        string list = keys.Count <= 6 ? string.Join(", ", keys) : string.Join(", ", keys.Take(6)) + $" and {keys.Count - 6} more";
+        string prices = keys.Contains("data.last_prices", StringComparer.Ordinal)
+            ? "; data.last_prices is the train's last prices, which one of the two withholds (train --withhold-prices): "
+              + "answered as one model, the registered copy would give the prices the other was trained to withhold, or lack those it records"
+            : "";
+        return $": they differ in {list}{prices}";
+    }
 
     /// <summary>
     /// Whether two model manifests describe the same model: equal once <see cref="ProvenanceKeys"/> are set aside

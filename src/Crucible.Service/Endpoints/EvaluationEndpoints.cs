@@ -39,6 +39,9 @@ public sealed record EvaluationRequest
 
     /// <summary>The VaR/ES confidence level in (0, 1) (default 0.99, as the CLI).</summary>
     public double? Alpha { get; init; }
+
+    /// <summary>The regimes' realised-volatility window in steps, at least 2 (default 20, as the CLI's <c>--regime-window</c>).</summary>
+    public int? RegimeWindow { get; init; }
 }
 
 /// <summary>
@@ -64,6 +67,7 @@ public static class EvaluationEndpoints
         if (r is null || string.IsNullOrEmpty(r.RealCsv)) errors["real_csv"] = ["required"];
         if (r is null || string.IsNullOrEmpty(r.SyntheticCsv)) errors["synthetic_csv"] = ["required"];
         if (r?.Alpha is { } a && !(a > 0 && a < 1)) errors["alpha"] = [string.Create(CultureInfo.InvariantCulture, $"must be in (0, 1), got {a}")];
+        if (r?.RegimeWindow is { } rw && rw < 2) errors["regime_window"] = [string.Create(CultureInfo.InvariantCulture, $"must be at least 2 steps (a volatility needs two returns), got {rw}")];
         if (errors.Count > 0)
         {
             await Invalid(context, errors).ConfigureAwait(false);
@@ -71,7 +75,14 @@ public static class EvaluationEndpoints
         }
 
         var options = r!.Alpha is { } alpha ? new EvaluationOptions { Alpha = alpha } : new EvaluationOptions();
-        var run = RunEndpoints.Start(home, "evaluate", new JsonObject { ["command"] = "service.evaluate", ["alpha"] = options.Alpha }, options.Seed, body);
+        var config = new JsonObject { ["command"] = "service.evaluate", ["alpha"] = options.Alpha };
+        if (r.RegimeWindow is { } window)
+        {
+            options = options with { RegimeWindow = window };
+            config["regime_window"] = window; // only when given: earlier runs' configs stay as they were
+        }
+
+        var run = RunEndpoints.Start(home, "evaluate", config, options.Seed, body);
         using var files = FileRequest.Create(home);
         var (realPath, realFile) = files.Put("real.csv", r.RealCsv!);
         var (syntheticPath, syntheticFile) = files.Put("synthetic.csv", r.SyntheticCsv!);

@@ -262,11 +262,7 @@ public static class TrainingValidation
             else if (limit < 0) errors["state_ffill_limit"] = [string.Create(CultureInfo.InvariantCulture, $"must be at least 0, got {limit}")];
         }
 
-        if (r.StateNa is { } na)
-        {
-            if (na.Count == 0) errors["state_na"] = ["names no token: leave it out for the empty field alone"];
-            else if (na.Any(string.IsNullOrWhiteSpace)) errors["state_na"] = ["a token is null or blank (the empty field is always missing)"];
-        }
+        if (StateMissingValues.TokensProblem(r.StateNa) is { } naProblem) errors["state_na"] = [naProblem]; // the library's rule, as --state-na
 
         if (r.StateCsv is null)
         {

@@ -211,6 +211,20 @@ public sealed class SequenceTrainingTests : IDisposable
         Assert.Null(StateMissingValues.Default.ToManifest(0));
     }
 
+    /// <summary>Session 21: crucible train --state-na and a training job's state_na follow this one rule (the CLI took a blank token).</summary>
+    [Fact]
+    public void TokensProblem_RefusesAnEmptyListAndABlankToken_AndValidateABlankToken()
+    {
+        Assert.Null(StateMissingValues.TokensProblem(null));
+        Assert.Null(StateMissingValues.TokensProblem(["."]));
+        Assert.Equal("names no token: leave it out for the empty field alone", StateMissingValues.TokensProblem([]));
+        foreach (string?[] blank in new string?[][] { [".", ""], [" "], [null] })
+            Assert.Equal("a token is null or blank (the empty field is always missing)", StateMissingValues.TokensProblem(blank));
+        var e = Assert.Throws<InvalidInputException>(() => new StateMissingValues { Tokens = [".", " "] }.Validate(p => p == nameof(StateMissingValues.Tokens) ? "--state-na" : null));
+        Assert.Equal(("OPT-E", "--state-na a token is null or blank (the empty field is always missing)"), (e.Rule, e.Message));
+        StateMissingValues.Default.Validate();
+    }
+
     [Fact]
     public void Train_OnAForwardFilledState_RecordsThePolicyInTheManifest_AndOnlyThen()
     {

@@ -90,6 +90,53 @@ public sealed class ModelRegistryTests : IDisposable
         Assert.Single(log.List());
     }
 
+    /// <summary>
+    /// Session 21: a --withhold-prices twin (no data.last_prices) of a registered model with the same weights stays another
+    /// model (answered as the registered one, it would hand out the prices its training withheld), and the refusal now
+    /// says in which keys the manifests differ and why withheld prices are no provenance.
+    /// </summary>
+    [Fact]
+    public void Register_AWithheldPricesTwin_IsAConflict_NamingTheKeysAndWhy()
+    {
+        using var log = _t.Open();
+        var registry = new ModelRegistry(_t.Home, log);
+        var twin = Path.Combine(Path.GetTempPath(), "crucible-model-withheld-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(twin);
+        try
+        {
+            File.Copy(Path.Combine(_source, ModelRegistry.WeightsFileName), Path.Combine(twin, ModelRegistry.WeightsFileName));
+            File.WriteAllText(Path.Combine(_source, ModelRegistry.ManifestFileName),
+                """{"kind":"sequence","seed":1,"data":{"input_file":"prices.csv","input_sha256":"ab","last_prices":{"A":101.5,"B":99}}}""");
+            var plain = registry.Register(_source);
+            File.WriteAllText(Path.Combine(twin, ModelRegistry.ManifestFileName),
+                """{"kind":"sequence","seed":1,"data":{"input_file":"other.csv","input_sha256":"ab"}}""");
+            var e = Assert.Throws<InvalidInputException>(() => registry.RegisterOrFind(twin));
+            Assert.Equal(ModelRegistry.ConflictRule, e.Rule);
+            Assert.Contains("input file names: they differ in data.last_prices; data.last_prices is the train's last prices, which one of the two withholds (train --withhold-prices): "
+                + "answered as one model, the registered copy would give the prices the other was trained to withhold, or lack those it records); the id is the weights' hash",
+                e.Message, StringComparison.Ordinal);
+            Assert.Contains("""{"A":101.5,"B":99}""", File.ReadAllText(plain.ManifestPath), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(twin, recursive: true);
+        }
+
+        Assert.Single(log.List());
+    }
+
+    [Fact]
+    public void DifferingKeys_AreTheLeavesBeyondProvenance_InOrder()
+    {
+        static byte[] B(string json) => System.Text.Encoding.UTF8.GetBytes(json);
+        Assert.Equal(["config.guidance_scale", "data.last_prices", "transform"],
+            ModelRegistry.DifferingKeys(
+                B("""{"library_version":"1","config":{"guidance_scale":2,"window":5},"data":{"input_file":"a.csv","last_prices":{"A":1}},"transform":[1,2]}"""),
+                B("""{"library_version":"2","config":{"window":5,"guidance_scale":4},"data":{"input_file":"b.csv"},"transform":[1,3]}""")));
+        Assert.Empty(ModelRegistry.DifferingKeys(B("""{"a":{"b":1.0}}"""), B("""{"a":{"b":1.0}}""")));
+        Assert.Empty(ModelRegistry.DifferingKeys(B("[1]"), B("""{"a":1}""")));
+    }
+
     [Fact]
     public void Register_SameWeightsManifestDifferingOnlyInProvenance_IsTheSameModel()
     {

@@ -39,6 +39,27 @@ public sealed class TrafficLightBoundsTests
         Assert.Equal((yellowFrom, redFrom), ExactBounds(n, alpha));
     }
 
+    // RELIABILITY MRM-6
+    /// <summary>
+    /// Session 21: the bounds of trading years that are not 250 days, and of other α, against scipy.stats.binom.cdf
+    /// (Debian /usr/bin/python3, scipy; the smallest k with cdf ≥ 0.95 and ≥ 0.9999): a 252- or 251-day year at 99 % keeps
+    /// 0–4/5–9/≥10, other α and partial years do not.
+    /// </summary>
+    [Theory]
+    [InlineData(252, 0.99, 5, 10)]
+    [InlineData(251, 0.99, 5, 10)]
+    [InlineData(260, 0.99, 5, 10)]
+    [InlineData(252, 0.975, 11, 17)]
+    [InlineData(252, 0.95, 19, 27)]
+    [InlineData(130, 0.99, 3, 7)]
+    [InlineData(100, 0.99, 3, 6)]
+    [InlineData(500, 0.99, 9, 15)]
+    public void Bounds_MatchScipy_ForOtherYearLengthsAndAlphas(int n, double alpha, int yellowFrom, int redFrom)
+    {
+        var b = VarBacktest.Bounds(n, alpha);
+        Assert.Equal((yellowFrom, redFrom), (b.YellowFrom, b.RedFrom));
+    }
+
     [Fact]
     public void Describe_NamesTheThresholdsForThatNAndAlpha()
     {
