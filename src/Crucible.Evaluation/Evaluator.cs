@@ -193,10 +193,11 @@ public static class Evaluator
                 Utility = utility, UtilitySkipped = utilitySkipped, Coverage = coverage,
                 // a set too small for its metrics is evaluated with a warning (SampleSize), in every report: the library's,
                 // the CLI's and the service's bytes agree (RELIABILITY MRM-9)
+                // so is a series that looks like prices or levels, not returns (PriceLikeSeries)
                 Warnings = realWindows.Sums is { Length: 0 }
-                    ? [.. SampleSize.Warnings(real, synth, options.Alpha), string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    ? [.. SampleSize.Warnings(real, synth, options.Alpha), .. PriceLikeSeries.Warnings(real, synth, train), string.Create(System.Globalization.CultureInfo.InvariantCulture,
                         $"the real set has no path of {horizon} steps, the synthetic scenarios' horizon: the real portfolio VaR, ES and CDaR and each real series' acf, acf_abs, pacf, leverage, max_drawdown and cdar are undefined (null)")]
-                    : SampleSize.Warnings(real, synth, options.Alpha),
+                    : [.. SampleSize.Warnings(real, synth, options.Alpha), .. PriceLikeSeries.Warnings(real, synth, train)],
             };
     }
 
