@@ -198,10 +198,13 @@ public static class Evaluator
                 Utility = utility, UtilitySkipped = utilitySkipped, Coverage = coverage,
                 // a set too small for its metrics is evaluated with a warning (SampleSize), in every report: the library's,
                 // the CLI's and the service's bytes agree (RELIABILITY MRM-9)
-                Warnings = [.. realWindows.Sums is { Length: 0 }
-                    ? [.. SampleSize.Warnings(real, synth, options.Alpha), string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                        $"the real set has no path of {horizon} steps, the synthetic scenarios' horizon: the real portfolio VaR, ES and CDaR and each real series' acf, acf_abs, pacf, leverage, max_drawdown and cdar are undefined (null)")]
-                    : SampleSize.Warnings(real, synth, options.Alpha),
+                // so is a series that looks like prices or levels, not returns (PriceLikeSeries), and a set whose paths are
+                // too short for regime transitions (RegimeStatistics.WhyNoTransitions)
+                Warnings = [.. SampleSize.Warnings(real, synth, options.Alpha), .. PriceLikeSeries.Warnings(real, synth, train),
+                    .. realWindows.Sums is { Length: 0 }
+                        ? [string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                            $"the real set has no path of {horizon} steps, the synthetic scenarios' horizon: the real portfolio VaR, ES and CDaR and each real series' acf, acf_abs, pacf, leverage, max_drawdown and cdar are undefined (null)")]
+                        : Array.Empty<string>(),
                     .. regimes.TransitionsUnavailable is { } noTransitions ? [noTransitions] : Array.Empty<string>()],
             };
     }

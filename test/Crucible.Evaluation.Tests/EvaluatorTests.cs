@@ -8,6 +8,34 @@ public class EvaluatorTests
         new(columns.Select((_, i) => $"S{i}").ToArray(), columns);
 
     [Fact]
+    public void Evaluate_WarnsAboutSeriesThatLookLikePrices_NotReturns()
+    {
+        // the holdout given as prices (a mix-up evaluate cannot refuse: it reads numbers): 200 rows of a price path near 100
+        // beside 200 synthetic log returns; KS is 1 and the "VaR" minus the price level, so the report must say why
+        var rng = new Crucible.Tensors.Random.Philox(11);
+        var returns = Enumerable.Range(0, 200).Select(_ => 0.01 * rng.NextNormal()).ToArray();
+        var more = Enumerable.Range(0, 200).Select(_ => 0.01 * rng.NextNormal()).ToArray();
+        var prices = new double[200];
+        var p = 100.0;
+        for (var t = 0; t < prices.Length; t++) prices[t] = p *= Math.Exp(returns[t]);
+        var real = new SeriesSet(["SPY", "TLT"], [prices, more]);
+        var synth = new SeriesSet(["SPY", "TLT"], [more, returns]);
+        var report = Evaluator.Evaluate(new EvaluationInput(real, synth));
+        var warning = Assert.Single(report.Warnings);
+        Assert.StartsWith("the real set's series 'SPY' (median ", warning, StringComparison.Ordinal);
+        Assert.Contains("look like prices", warning, StringComparison.Ordinal);
+        Assert.DoesNotContain("TLT", warning, StringComparison.Ordinal);
+        using var doc = System.Text.Json.JsonDocument.Parse(Crucible.Evaluation.Reporting.ReportJson.ToJson(report));
+        Assert.Equal(warning, doc.RootElement.GetProperty("warnings")[0].GetString());
+
+        // log returns, rate changes, a positive series of small values: no warning
+        Assert.Empty(Evaluator.Evaluate(new EvaluationInput(new SeriesSet(["SPY", "TLT"], [returns, more]), synth)).Warnings);
+        Assert.False(PriceLikeSeries.LooksLikePrices([0.5, 0.7, 0.9]));
+        Assert.False(PriceLikeSeries.LooksLikePrices([3.0, 4.0, -0.1]));
+        Assert.True(PriceLikeSeries.LooksLikePrices([4.1, 4.2, 0.9]));
+    }
+
+    [Fact]
     public void Evaluate_RejectsMismatchedNames()
     {
         var real = Set([0.01, 0.02, -0.01]);

@@ -22,7 +22,9 @@ public sealed record ForecastScore(double R2, double Mse);
 /// Utility for one forecasting target (METRICS.md "Utility"). <see cref="Tstr"/>: fitted on synthetic, scored on the
 /// real holdout; <see cref="Trtr"/>: fitted on real train, scored on the real holdout; <see cref="Trts"/>: fitted on
 /// real train, scored on synthetic. The ratios are TSTR over TRTR (1 = synthetic data as useful as real data; above 1
-/// for MSE, below 1 for R², is worse). Importances are per series, on the real holdout, for the TSTR and TRTR
+/// for MSE, below 1 for R², is worse). <paramref name="R2Ratio"/> is NaN (null in the report) when the TRTR R² is not
+/// positive: a ratio of two R² ≤ 0 reads backwards (TSTR −0.10 against TRTR −0.03 gives 3.3, "better than real", for
+/// a worse forecaster) and one over zero has no value; compare the two R² themselves then. Importances are per series, on the real holdout, for the TSTR and TRTR
 /// forecasters; <see cref="ImportanceSpearman"/> is the Spearman correlation of the two rankings.
 /// </summary>
 public sealed record UtilityTaskReport(
@@ -105,9 +107,16 @@ public static class UtilityEvaluation
         var permutations = Permutations(dReal.Rows, dReal.Series, repeats, new Philox(seed, (ulong)target));
         var impSyn = Importance(onSyn, dReal, permutations);
         var impTrain = Importance(onTrain, dReal, permutations);
-        return new UtilityTaskReport(target, tstr, trtr, trts, tstr.Mse / trtr.Mse, tstr.R2 / trtr.R2, impSyn, impTrain,
+        return new UtilityTaskReport(target, tstr, trtr, trts, tstr.Mse / trtr.Mse, R2Ratio(tstr.R2, trtr.R2), impSyn, impTrain,
             Spearman(impSyn, impTrain));
     }
+
+    /// <summary>
+    /// TSTR R² / TRTR R² when the TRTR R² is positive, else NaN: with R²_TRTR ≤ 0 the quotient no longer orders the
+    /// forecasters (below 1 would mean better, above 1 worse, and at 0 it is undefined), so a threshold on it would
+    /// pass a worse synthetic set; NaN never passes a threshold.
+    /// </summary>
+    internal static double R2Ratio(double tstr, double trtr) => trtr > 0 ? tstr / trtr : double.NaN;
 
     /// <summary>
     /// R² and MSE of <paramref name="model"/> on <paramref name="design"/> from its cross products, without predicting

@@ -412,13 +412,21 @@ public sealed class ModelCard
             if (Raw(report, key) is { } v) rows.Add(Row(key, v));
         }
 
+        // the portfolio's VaR, ES and CDaR are at the report's horizon (20 days for 20-step scenarios) while its backtest
+        // tests the one-day VaR: the labels say which, so a 20-day VaR is not read beside 250 one-day exceptions as one figure
+        var horizon = Raw(report, "portfolio", "horizon");
+        var alpha = Raw(report, "alpha");
+        var at = horizon is null ? "" : alpha is null ? $", {horizon}-step horizon" : $" at α {alpha}, {horizon}-step horizon";
         foreach (var key in new[] { "var", "es", "cdar" })
         {
-            if (PairText(report, "portfolio", key) is { } v) rows.Add(Row($"portfolio.{key} (real / synthetic)", v));
+            if (PairText(report, "portfolio", key) is { } v) rows.Add(Row($"portfolio.{key}{at} (real / synthetic)", v));
         }
 
         if (Str(report, "portfolio", "backtest", "traffic_light") is { } zone)
-            rows.Add(Row("VaR backtest (exceptions, Basel zone)", $"{Raw(report, "portfolio", "backtest", "exceptions")} of {Raw(report, "portfolio", "backtest", "observations")}, {zone}"));
+        {
+            var oneDay = horizon is null ? "" : Raw(report, "portfolio", "backtest", "var") is { } v ? $" of the one-day VaR {v}" : " of the one-day VaR";
+            rows.Add(Row($"VaR backtest{oneDay} (exceptions, Basel zone)", $"{Raw(report, "portfolio", "backtest", "exceptions")} of {Raw(report, "portfolio", "backtest", "observations")}, {zone}"));
+        }
         foreach (var key in new[] { "dcr_train_median", "dcr_holdout_median", "share_closer_to_train" })
         {
             if (Raw(report, "privacy", key) is { } v) rows.Add(Row("privacy." + key, v));

@@ -6,7 +6,8 @@ groups rows): at step t the features are the target transform (r or |r|) of ever
 (lag-major: lag 1's series first), and the targets are that transform of every series at t+1.
 - tstr: LinearRegression fitted on synthetic, scored on real; trtr: fitted on train, scored on real;
   trts: fitted on train, scored on synthetic. r2 = r2_score (uniform average over targets), mse = mean_squared_error.
-- mse_ratio = tstr.mse / trtr.mse, r2_ratio = tstr.r2 / trtr.r2.
+- mse_ratio = tstr.mse / trtr.mse, r2_ratio = tstr.r2 / trtr.r2 when trtr.r2 > 0, else null (a ratio of two R² <= 0
+  reads backwards: below 1 would mean better).
 - importance_check: numpy permutations of the real samples, one per (series, repeat), written to the file; the
   importance of series i is r2 on real minus the mean r2 after permuting all of series i's lag columns together with
   that permutation; for the tstr and the trtr model; and scipy's spearmanr of the two vectors.
@@ -62,7 +63,7 @@ for target in ("return", "volatility"):
     tstr, trtr, trts = score(on_syn, Xr, Yr), score(on_train, Xr, Yr), score(on_train, Xs, Ys)
     out["utility"]["samples"] = {"synthetic": len(Xs), "train": len(Xt), "real": len(Xr)}
     out["utility"][target] = {"tstr": tstr, "trtr": trtr, "trts": trts,
-                              "mse_ratio": tstr["mse"] / trtr["mse"], "r2_ratio": tstr["r2"] / trtr["r2"]}
+                              "mse_ratio": tstr["mse"] / trtr["mse"], "r2_ratio": tstr["r2"] / trtr["r2"] if trtr["r2"] > 0 else None}
     perms = [[rng.permutation(len(Xr)).tolist() for _ in range(a.repeats)] for _ in range(D)]
     def importance(model):
         base = r2_score(Yr, model.predict(Xr)); result = []

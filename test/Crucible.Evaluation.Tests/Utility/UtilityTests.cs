@@ -135,6 +135,48 @@ public class UtilityTests
         Assert.Equal(1.0, same.Volatility.MseRatio, 12);
     }
 
+    // d series of n steps of an AR(1) x_t = φ x_{t−1} + ε_t, ε ~ N(0, 0.01²), from the seed's Philox stream
+    private static SeriesSet Ar(ulong seed, int n, double phi, int d = 2)
+    {
+        var rng = new Crucible.Tensors.Random.Philox(seed);
+        var columns = new double[d][];
+        for (var i = 0; i < d; i++)
+        {
+            columns[i] = new double[n];
+            double x = 0;
+            for (var t = 0; t < n; t++) columns[i][t] = x = (phi * x) + (0.01 * rng.NextNormal());
+        }
+        return new SeriesSet([.. Enumerable.Range(0, d).Select(i => $"S{i}")], columns);
+    }
+
+    [Fact]
+    public void R2Ratio_IsNull_WhenTheRealForecasterHasNoPositiveR2_SoAThresholdCannotPassAWorseSyntheticSet()
+    {
+        // white-noise holdout and train: the train-fitted forecaster only fits noise (TRTR R² < 0); synthetic data with
+        // strong autocorrelation teaches a forecaster that is far worse on the holdout (TSTR R² well below TRTR's)
+        var report = Evaluator.Evaluate(new EvaluationInput(Ar(1, 400, 0), Ar(3, 1000, 0.9), Ar(2, 300, 0)));
+        var r = report.Utility!.Return;
+        Assert.True(r.Trtr.R2 < 0, $"TRTR R² {r.Trtr.R2}");
+        Assert.True(r.Tstr.R2 < r.Trtr.R2 - 0.1, $"TSTR R² {r.Tstr.R2} against TRTR {r.Trtr.R2}");
+        // TSTR / TRTR would be far above 1, "better than real data", for the worse forecaster
+        Assert.True(double.IsNaN(r.R2Ratio), $"r2_ratio {r.R2Ratio}");
+        var verdict = Assert.Single(ThresholdCheck.Evaluate(report, ThresholdCheck.Parse("{\"utility.return.r2_ratio\": {\"min\": 0.8}}")));
+        Assert.False(verdict.Passed);
+        using var doc = JsonDocument.Parse(ReportJson.ToJson(report));
+        Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("utility").GetProperty("return").GetProperty("r2_ratio").ValueKind);
+    }
+
+    [Fact]
+    public void R2Ratio_IsTstrOverTrtr_WhenTheRealForecasterExplainsSomething()
+    {
+        // autocorrelated holdout and train (TRTR R² > 0), much weaker autocorrelation in the synthetic set (a worse forecaster)
+        var report = Evaluator.Evaluate(new EvaluationInput(Ar(4, 400, 0.5), Ar(5, 1000, 0.1), Ar(6, 300, 0.5)));
+        var r = report.Utility!.Return;
+        Assert.True(r.Trtr.R2 > 0 && r.Tstr.R2 > 0, $"TSTR R² {r.Tstr.R2}, TRTR R² {r.Trtr.R2}");
+        Assert.Equal(r.Tstr.R2 / r.Trtr.R2, r.R2Ratio);
+        Assert.True(r.R2Ratio < 1, $"r2_ratio {r.R2Ratio}");
+    }
+
     [Fact]
     public void Utility_IsSkipped_WithAReason_WhenASetIsTooShort_AndAbsentWithoutTrain()
     {

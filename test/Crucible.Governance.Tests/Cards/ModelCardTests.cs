@@ -160,6 +160,22 @@ public sealed class ModelCardTests : IDisposable
     }
 
     [Fact]
+    public void Build_WithAReportOfScenarios_NamesThePortfolioHorizon_AndTheBacktestsOneDayVaR()
+    {
+        // evaluate against 20-step scenarios: portfolio.var/es/cdar are 20-day figures, the backtest tests the one-day VaR
+        var path = Report(withThresholds: false);
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        node["portfolio"]!["horizon"] = 20;
+        node["portfolio"]!["backtest"]!["var"] = 0.0173;
+        File.WriteAllText(path, node.ToJsonString());
+        var md = ModelCard.Build(Model(), path).ToMarkdown();
+        Assert.Contains("| portfolio.var at α 0.99, 20-step horizon (real / synthetic) | 0.03 / 0.028 |", md, StringComparison.Ordinal);
+        Assert.Contains("| portfolio.es at α 0.99, 20-step horizon (real / synthetic) | 0.05 / 0.041 |", md, StringComparison.Ordinal);
+        Assert.Contains("| VaR backtest of the one-day VaR 0.0173 (exceptions, Basel zone) | 3 of 250, green |", md, StringComparison.Ordinal);
+        Assert.DoesNotContain("| portfolio.var (real / synthetic)", md, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Build_WithAReport_GivesValidationThresholdsAndCoverage()
     {
         var report = Report(withThresholds: true);
