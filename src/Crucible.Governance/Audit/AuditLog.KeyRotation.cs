@@ -149,6 +149,21 @@ public sealed partial class AuditLog
         }
     }
 
+    /// <summary>
+    /// The key the log now names when it is not this writer's (another process rotated the key after this one opened the
+    /// log: every append is refused), else null. The service's readiness reports it.
+    /// </summary>
+    public string? KeyRotatedTo()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_key is null) return null;
+            var current = _store.ReadMeta(SigningKeyMeta);
+            return current is not null && !string.Equals(current, _key.KeyId, StringComparison.Ordinal) ? current : null;
+        }
+    }
+
     // the old key's public half for a lost-key epoch: the named file, else the home's public key file or its retired copy,
     // and it must be the key the log names
     private static AuditSigningKey LoadOldPublic(string keyPath, string? named, string expected)
