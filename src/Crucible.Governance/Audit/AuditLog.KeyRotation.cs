@@ -101,7 +101,15 @@ public sealed partial class AuditLog
         {
             ThrowIfLostPostgres(pg, options.CheckpointFile);
             using var reader = PostgresAuditStore.OpenReader(pg);
-            expected = reader.HasTables() ? CurrentKeyIdShared(reader) : null;
+            try
+            {
+                expected = reader.HasTables() ? CurrentKeyIdShared(reader) : null;
+            }
+            catch (Npgsql.NpgsqlException e)
+            {
+                // Npgsql's messages name the host and the server's complaint, never the password
+                throw new InvalidInputException("STORE-E-CONNECT", "cannot read the PostgreSQL store: " + e.Message);
+            }
         }
         else
         {

@@ -419,6 +419,30 @@ public sealed class PostgresAuditLogTests : IDisposable
     }
 
     [Fact]
+    public void ALostSharedKey_StartsANewEpoch_ThatVerifyReportsAsABreak()
+    {
+        var a = NewHome();
+        using (var log = Open(a)) Fill(log, 3, "a");
+        var first = Path.Combine(a.Root, "first.pub.pem");
+        File.Copy(Path.Combine(a.KeysFolder, AuditSigningKey.PublicFileName), first);
+        File.Delete(Path.Combine(a.KeysFolder, AuditSigningKey.PrivateFileName));
+        var options = new AuditLogOptions
+        {
+            PostgresConnectionString = _db.ConnectionString,
+            SigningKeyPath = Path.Combine(a.KeysFolder, AuditSigningKey.PrivateFileName),
+            CheckpointFile = a.AuditCheckpoints,
+            DefaultActor = "test",
+        };
+        var r = AuditLog.StartKeyEpochAfterLoss(options, first, "lost with the old node");
+        Assert.Equal(4, r.Seq);
+        using (var log = Open(a)) Fill(log, 2, "a");
+        using var trusted = AuditSigningKey.LoadPublic(first);
+        var v = AuditLog.VerifyPostgres(_db.ConnectionString, trusted, a.AuditCheckpoints);
+        Assert.True(v.Ok, v.Message);
+        Assert.Equal(new AuditKeyChange(4, r.OldKeyId, r.NewKeyId, SignedByOldKey: false), Assert.Single(v.KeyBreaks));
+    }
+
+    [Fact]
     public void AWriterWithAnotherKey_IsRefused_OneKeyVerifiesEveryReplicasCheckpoints()
     {
         var a = NewHome();
