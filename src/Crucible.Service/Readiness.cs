@@ -25,6 +25,9 @@ internal sealed class ReadinessCheck(AuditLog log, IHostApplicationLifetime life
     {
         if (lifetime.ApplicationStopping.IsCancellationRequested) return Task.FromResult(HealthCheckResult.Unhealthy("the service is stopping"));
         _ = log.Count; // the database answers
+        // the signing key rotated by another process (crucible audit rotate-key) since this one started: appends are refused
+        if (log.KeyRotatedTo() is { } rotated)
+            return Task.FromResult(HealthCheckResult.Unhealthy($"the audit log's signing key was rotated to {rotated}: restart the service with the new key"));
         AuditVerification v;
         lock (_gate)
         {

@@ -102,6 +102,7 @@ public static class ServiceApp
         services.AddProblemDetails();
         services.AddExceptionHandler<StorageFullHandler>();
         services.AddExceptionHandler<StoreUnavailableHandler>();
+        services.AddExceptionHandler<AuditKeyRotatedHandler>();
         services.ConfigureHttpJsonOptions(j =>
         {
             j.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;

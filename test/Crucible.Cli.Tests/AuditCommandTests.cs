@@ -114,4 +114,64 @@ public sealed class AuditCommandTests : IDisposable
         var tail = Crucible(null, "audit", "log", "--home", _home, "--from", "3", "--limit", "1");
         Assert.Single(tail.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
+
+    [Fact]
+    public void RotateKey_ThenAppend_VerifiesWithTheFirstPublicKey_AndTheLogListsTheRotation()
+    {
+        Fill(5);
+        var keys = CrucibleHome.Resolve(_home).KeysFolder;
+        var first = Path.Combine(_home, "first.pub.pem");
+        File.Copy(Path.Combine(keys, AuditSigningKey.PublicFileName), first);
+
+        var (code, stdout, stderr) = Crucible(null, "audit", "rotate-key", "--home", _home, "--reason", "yearly rotation");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("rotated the audit signing key at entry 6:", stdout, StringComparison.Ordinal);
+        Fill(2);
+
+        foreach (var trusted in new string[][] { [], ["--public-key", first] })
+        {
+            var verify = Crucible(null, ["audit", "verify", "--home", _home, .. trusted]);
+            Assert.True(verify.Exit == 0, verify.Stdout + verify.Stderr);
+            Assert.Contains("ok: 8 entries", verify.Stdout, StringComparison.Ordinal);
+            Assert.Contains(" at entry 6)", verify.Stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain("warning", verify.Stderr, StringComparison.Ordinal);
+        }
+
+        var log = Crucible(null, "audit", "log", "--home", _home, "--kind", "audit.key_rotated", "--json");
+        Assert.Equal(0, log.Exit);
+        using var doc = JsonDocument.Parse(log.Stdout);
+        var entry = Assert.Single(doc.RootElement.EnumerateArray());
+        Assert.Equal(6, entry.GetProperty("seq").GetInt64());
+        Assert.Equal("yearly rotation", entry.GetProperty("payload").GetProperty("reason").GetString());
+        Assert.Contains("audit.key_rotated", Crucible(null, "audit", "log", "--home", _home).Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ALostKey_RefusedWithTheWayForward_ThenRotateKeyLostKey_AndVerifyWarnsOfTheBreak()
+    {
+        Fill(3);
+        File.Delete(Path.Combine(CrucibleHome.Resolve(_home).KeysFolder, AuditSigningKey.PrivateFileName));
+
+        var refused = Crucible(null, "audit", "rotate-key", "--home", _home);
+        Assert.Equal(2, refused.Exit);
+        Assert.Contains("error [AUDIT-E-KEY]", refused.Stderr, StringComparison.Ordinal);
+        Assert.Contains("'crucible audit rotate-key --lost-key'", refused.Stderr, StringComparison.Ordinal);
+
+        var (code, stdout, stderr) = Crucible(null, "audit", "rotate-key", "--home", _home, "--lost-key");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("started a new audit key epoch at entry 4", stdout, StringComparison.Ordinal);
+        Fill(1);
+
+        var verify = Crucible(null, "audit", "verify", "--home", _home);
+        Assert.Equal(0, verify.Exit);
+        Assert.Contains("ok: 5 entries", verify.Stdout, StringComparison.Ordinal);
+        Assert.Contains("KEY BREAK at entry 4", verify.Stdout, StringComparison.Ordinal);
+        Assert.Contains("warning: key break at entry 4", verify.Stderr, StringComparison.Ordinal);
+        var json = Crucible(null, "audit", "verify", "--home", _home, "--json");
+        using var doc = JsonDocument.Parse(json.Stdout);
+        var change = Assert.Single(doc.RootElement.GetProperty("key_changes").EnumerateArray());
+        Assert.Equal(4, change.GetProperty("seq").GetInt64());
+        Assert.False(change.GetProperty("signed_by_old_key").GetBoolean());
+        Assert.Contains("audit.key_lost", Crucible(null, "audit", "log", "--home", _home).Stdout, StringComparison.Ordinal);
+    }
 }

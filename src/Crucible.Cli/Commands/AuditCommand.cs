@@ -12,11 +12,90 @@ namespace Crucible.Cli.Commands;
 /// <c>crucible audit verify [--home DIR] [--store sqlite:PATH|postgres:CONNSTRING] [--public-key FILE] [--checkpoints FILE] [--json]</c>: checks the audit log;
 /// exit 0 when it verifies, 3 when it does not (the first bad entry is printed), 2 when there is no log or a bad key.
 /// <c>crucible audit log [--home DIR] [--store sqlite:PATH|postgres:CONNSTRING] [--from SEQ] [--limit N] [--kind KIND] [--json]</c>: lists entries.
+/// <c>crucible audit rotate-key [--home DIR] [--store …] [--lost-key [--old-public-key FILE]] [--reason TEXT] [--json]</c>: rotates
+/// the checkpoint signing key (<see cref="AuditLog.RotateKey"/>), or starts a new key epoch after a lost key
+/// (<see cref="AuditLog.StartKeyEpochAfterLoss"/>).
 /// </summary>
 internal static class AuditCommand
 {
     /// <summary>The <c>audit</c> command with <c>verify</c> and <c>log</c>.</summary>
-    public static Command Create() => new("audit", "Check or list the tamper-evident audit log") { CreateVerify(), CreateLog() };
+    public static Command Create() => new("audit", "Check or list the tamper-evident audit log, or rotate its signing key") { CreateVerify(), CreateLog(), CreateRotateKey() };
+
+    private static Command CreateRotateKey()
+    {
+        var home = HomeOption.Create();
+        var store = StoreOption.Create();
+        var lost = new Option<bool>("--lost-key")
+        {
+            Description = "The private key is lost for good: start a new key epoch, recorded as a key break that 'audit verify' reports "
+                + "(the old key cannot sign the change). Without it, the current key signs the rotation",
+        };
+        var oldPublic = new Option<string>("--old-public-key")
+        {
+            Description = "With --lost-key: the lost key's public key PEM (default: HOME/keys/audit-checkpoint.pub.pem or keys/retired/KEYID.pub.pem)",
+        };
+        var reason = new Option<string>("--reason") { Description = "Why the key changes (recorded in the entry), e.g. \"yearly rotation\"" };
+        var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
+        var rotate = new Command("rotate-key", "Rotate the audit checkpoint signing key (the old key signs the change), or replace a lost one (--lost-key)")
+        {
+            home, store, lost, oldPublic, reason, json,
+        };
+        rotate.SetAction(parse => CliRunner.Run(parse, p =>
+        {
+            if (p.GetValue(oldPublic) is not null && !p.GetValue(lost)) throw new InvalidInputException("OPT-E", "--old-public-key goes with --lost-key");
+            var (h, location) = StoreOption.Resolve(p, home, store);
+            h.RequireExisting();
+            var forHome = AuditLogOptions.ForHome(h);
+            var options = location.Kind == StoreKind.Sqlite ? forHome : new AuditLogOptions
+            {
+                PostgresConnectionString = location.Value,
+                SigningKeyPath = forHome.SigningKeyPath,
+                CheckpointFile = forHome.CheckpointFile,
+                DefaultActor = forHome.DefaultActor,
+            };
+            if (location.Kind == StoreKind.Sqlite && !File.Exists(h.AuditDatabase))
+                throw new InvalidInputException("AUDIT-E-NOLOG", "no audit log here", new InputLocation(h.AuditDatabase, 0, 0));
+            AuditKeyRotation r;
+            if (p.GetValue(lost))
+            {
+                r = AuditLog.StartKeyEpochAfterLoss(options, p.GetValue(oldPublic), p.GetValue(reason));
+            }
+            else
+            {
+                using var log = AuditLog.Open(options);
+                r = log.RotateKey(p.GetValue(reason));
+            }
+
+            var publicPath = AuditSigningKey.PublicPathFor(options.SigningKeyPath!);
+            if (p.GetValue(json))
+            {
+                Console.Out.WriteLine(new JsonObject
+                {
+                    ["kind"] = r.Kind.WireName(),
+                    ["seq"] = r.Seq,
+                    ["old_key_id"] = r.OldKeyId,
+                    ["new_key_id"] = r.NewKeyId,
+                    ["retired_public_key"] = r.RetiredPublicKeyPath,
+                    ["public_key"] = publicPath,
+                }.ToJsonString());
+            }
+            else if (r.Kind == AuditKind.KeyRotated)
+            {
+                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"rotated the audit signing key at entry {r.Seq}: {r.OldKeyId} -> {r.NewKeyId} (checkpoint {r.Seq} signed by {r.OldKeyId}; its private key is destroyed, its public key kept in {r.RetiredPublicKeyPath})"));
+                Console.Out.WriteLine($"give your verifiers the new public key {publicPath}; restart a running 'crucible serve' (it refuses to append with the old key)");
+            }
+            else
+            {
+                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"started a new audit key epoch at entry {r.Seq}: key {r.OldKeyId} is lost, {r.NewKeyId} replaces it; 'crucible audit verify' reports this key break"));
+                Console.Out.WriteLine($"give your verifiers the new public key {publicPath}");
+            }
+
+            return ExitCode.Success;
+        }));
+        return rotate;
+    }
 
     private static Command CreateVerify()
     {
@@ -68,6 +147,13 @@ internal static class AuditCommand
                     ["entries"] = v.Entries,
                     ["checkpoints_checked"] = v.CheckpointsChecked,
                     ["message"] = v.Message,
+                    ["key_changes"] = new JsonArray([.. v.KeyChanges.Select(c => (JsonNode)new JsonObject
+                    {
+                        ["seq"] = c.Seq,
+                        ["old_key_id"] = c.OldKeyId,
+                        ["new_key_id"] = c.NewKeyId,
+                        ["signed_by_old_key"] = c.SignedByOldKey,
+                    })]),
                 }.ToJsonString());
             }
             else if (v.Ok)
@@ -81,6 +167,13 @@ internal static class AuditCommand
             }
 
             if (!v.Ok) Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit log verification failed ({v.Problem})"));
+            // a key break does not fail verification (the log verified with the keys it names) but is never silent
+            foreach (var b in v.KeyBreaks)
+            {
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"warning: key break at entry {b.Seq}: key {b.OldKeyId} was lost and did not sign the change to {b.NewKeyId}; the checkpoints after it are vouched for by {b.NewKeyId} alone"));
+            }
+
             return v.Ok ? ExitCode.Success : ExitCode.ThresholdFailed;
         }));
         return verify;

@@ -35,6 +35,19 @@ public enum AuditKind
     /// actor who validated the model (payload: model id, from, to, rule, reason).
     /// </summary>
     ModelStatusRefused,
+
+    /// <summary>
+    /// <c>audit.key_rotated</c>: the checkpoint signing key was rotated on purpose (payload: old and new key ids and public
+    /// keys, the new key's signature over the handover, reason). A checkpoint at this entry is signed by the OLD key, so
+    /// the chain of rotations, each signed by its predecessor, carries trust from the first public key to the current one.
+    /// </summary>
+    KeyRotated,
+
+    /// <summary>
+    /// <c>audit.key_lost</c>: the signing key was lost and a new key epoch began (same payload as <see cref="KeyRotated"/>);
+    /// the old key did not sign the change, so <c>audit verify</c> reports it as a key break.
+    /// </summary>
+    KeyLost,
 }
 
 /// <summary>The stable wire names of <see cref="AuditKind"/>.</summary>
@@ -52,6 +65,8 @@ public static class AuditKinds
         (AuditKind.PrivacyReport, "privacy.report"),
         (AuditKind.AuditVerified, "audit.verified"),
         (AuditKind.ModelStatusRefused, "model.status_refused"),
+        (AuditKind.KeyRotated, "audit.key_rotated"),
+        (AuditKind.KeyLost, "audit.key_lost"),
     ];
 
     /// <summary>The wire name of <paramref name="kind"/>, e.g. <c>model.status_changed</c>.</summary>

@@ -36,6 +36,9 @@ public sealed class AuditLogOptions
     /// <summary>The actor recorded when an append names none (a user or key id, never a secret).</summary>
     public string DefaultActor { get; init; } = "local";
 
+    /// <summary>Tests only: called with the name of each step of a key rotation; throwing stands for a crash at that step.</summary>
+    internal Action<string>? FaultInjection { get; init; }
+
     /// <summary>
     /// The home whose <c>runs/</c> and <c>models/</c> hold the run manifests and registered model folders that entries
     /// of this SQLite log recorded (set by <see cref="ForHome"/>). When set, <see cref="AuditLog.Open(AuditLogOptions)"/>
@@ -98,7 +101,7 @@ public sealed class AuditLogOptions
 /// writer records the key id in <c>audit_meta</c> and a writer with another key is refused at open, so one public key
 /// verifies every checkpoint whichever replica signed it. Each replica exports every checkpoint to its own file.</para>
 /// </remarks>
-public sealed class AuditLog : IDisposable
+public sealed partial class AuditLog : IDisposable
 {
     /// <summary>The domain tag at the start of every entry hash.</summary>
     public const string HashDomain = "crucible-audit-v1";
@@ -106,7 +109,7 @@ public sealed class AuditLog : IDisposable
     private static readonly string[] ForbiddenKeyParts = ["secret", "password", "passwd", "token", "api_key", "apikey", "private_key", "credential"];
     private readonly AuditLogOptions _options;
     private readonly IAuditStore _store;
-    private readonly AuditSigningKey? _key;
+    private AuditSigningKey? _key; // replaced by RotateKey
     private readonly Lock _gate = new();
     private MerkleAccumulator _accumulator = new();
     private bool _appended;
@@ -171,7 +174,7 @@ public sealed class AuditLog : IDisposable
         try
         {
             key = options.SigningKeyPath is null ? null : AuditSigningKey.LoadOrCreate(options.SigningKeyPath);
-            if (key is not null && store is PostgresAuditStore) ClaimSharedKey(store, key);
+            if (key is not null && store is PostgresAuditStore) key = ClaimSharedKey(store, key, options.SigningKeyPath!);
             return new AuditLog(options, store, key);
         }
         catch
@@ -305,18 +308,36 @@ public sealed class AuditLog : IDisposable
     /// <summary>The rule of a log whose signing key file is missing or holds another key than the one that signed its checkpoints.</summary>
     public const string KeyRule = "AUDIT-E-KEY";
 
-    // a SQLite log that holds signed checkpoints is appended to only with the key that signed the last of them, read-only
-    // and before any file is created: a missing key file (LoadOrCreate would make another) or another key is refused
+    // a SQLite log that holds signed checkpoints is appended to only with its current key (the one a committed rotation
+    // named, else the one that signed the last checkpoint), read-only and before any file is created: a missing key file
+    // (LoadOrCreate would make another) or another key is refused; a rotation committed but not finished (its new key still
+    // in the pending file) is finished here
     private static void ThrowIfKeyRefused(string databasePath, string keyPath)
     {
         if (IsAbsentOrEmpty(databasePath)) return;
-        string? signedBy;
-        using (var store = SqliteAuditStore.OpenReader(databasePath))
-            signedBy = store.HasTables() ? store.ReadCheckpoints().LastOrDefault()?.KeyId : null;
-        if (signedBy is null) return;
-        if (!File.Exists(keyPath)) throw KeyRefused(keyPath, signedBy, $"{keyPath} is missing");
-        using var key = AuditSigningKey.LoadPrivate(keyPath);
-        if (!string.Equals(signedBy, key.KeyId, StringComparison.Ordinal)) throw KeyRefused(keyPath, signedBy, $"{keyPath} holds key {key.KeyId}");
+        var expected = CurrentKeyId(databasePath);
+        if (expected is null) return;
+        if (!File.Exists(keyPath) || KeyIdOfPrivate(keyPath) != expected)
+        {
+            if (AuditSigningKey.FinishPending(keyPath, expected)) return;
+            if (!File.Exists(keyPath)) throw KeyRefused(keyPath, expected, $"{keyPath} is missing");
+            throw KeyRefused(keyPath, expected, $"{keyPath} holds key {KeyIdOfPrivate(keyPath)}");
+        }
+
+        static string KeyIdOfPrivate(string path)
+        {
+            using var key = AuditSigningKey.LoadPrivate(path);
+            return key.KeyId;
+        }
+    }
+
+    // the key a SQLite log's next checkpoints must be signed with: the one its last key rotation named (audit_meta), else
+    // the one that signed its last checkpoint; null when it has none
+    private static string? CurrentKeyId(string databasePath)
+    {
+        using var store = SqliteAuditStore.OpenReader(databasePath);
+        if (!store.HasTables()) return null;
+        return store.GetMeta(SigningKeyMeta) ?? store.ReadCheckpoints().LastOrDefault()?.KeyId;
     }
 
     // a writer must sign with the key that signed the log's checkpoints: a new key (the file lost, LoadOrCreate made
@@ -324,23 +345,48 @@ public sealed class AuditLog : IDisposable
     private static InvalidInputException KeyRefused(string keyPath, string signedBy, string what) =>
         new(KeyRule, $"the audit log's checkpoints are signed with key {signedBy}, but {what}: the next checkpoints would be signed with another key "
             + "and the log would no longer verify with any one public key. Nothing was appended; restore the private key that signed them "
-            + $"({AuditSigningKey.PrivateFileName}) from a backup", new InputLocation(keyPath, 0, 0));
+            + $"({AuditSigningKey.PrivateFileName}) from a backup, or, if it is lost for good, start a new key epoch with "
+            + "'crucible audit rotate-key --lost-key' (recorded in the log; 'crucible audit verify' then reports the break)", new InputLocation(keyPath, 0, 0));
 
-    /// <summary>Records the signing key of a shared log on first use, and refuses a writer that signs with another.</summary>
-    private static void ClaimSharedKey(IAuditStore store, AuditSigningKey key)
+    /// <summary>
+    /// The <c>audit_meta</c> row that names the key every writer must sign with: recorded by the first writer of a shared
+    /// log, and by every key rotation (in its transaction) on both stores.
+    /// </summary>
+    public const string SigningKeyMeta = "signing_key_id";
+
+    /// <summary>
+    /// Records the signing key of a shared log on first use, and refuses a writer that signs with another (finishing first a
+    /// rotation this writer committed whose new key is still in its pending file). Returns the key to use.
+    /// </summary>
+    private static AuditSigningKey ClaimSharedKey(IAuditStore store, AuditSigningKey key, string keyPath)
     {
-        const string name = "signing_key_id";
         var recorded = store.Write(tx =>
         {
-            var id = tx.GetMeta(name);
-            if (id is null) tx.SetMeta(name, key.KeyId);
+            var id = tx.GetMeta(SigningKeyMeta);
+            if (id is null) tx.SetMeta(SigningKeyMeta, key.KeyId);
             return id ?? key.KeyId;
         });
-        if (!string.Equals(recorded, key.KeyId, StringComparison.Ordinal))
+        if (string.Equals(recorded, key.KeyId, StringComparison.Ordinal)) return key;
+        if (AuditSigningKey.FinishPending(keyPath, recorded))
         {
-            throw new InvalidInputException("AUDIT-E-KEY",
-                $"this shared audit log's checkpoints are signed with key {recorded}, but this process has key {key.KeyId}: give every replica the same private key file");
+            key.Dispose();
+            return AuditSigningKey.LoadPrivate(keyPath);
         }
+
+        throw new InvalidInputException(KeyRule,
+            $"this shared audit log's checkpoints are signed with key {recorded}, but this process has key {key.KeyId}: give every replica the same private key file "
+            + "(after 'crucible audit rotate-key', copy the new keys/" + AuditSigningKey.PrivateFileName + " to every replica before starting it)");
+    }
+
+    // refuses, inside a write transaction, a writer whose key is no longer the log's (another process rotated it since this
+    // one opened the log): its checkpoints would be signed with the retired key and no longer verify
+    private static void RequireCurrentKey(IAuditTransaction tx, string keyId)
+    {
+        var current = tx.GetMeta(SigningKeyMeta);
+        if (current is not null && !string.Equals(current, keyId, StringComparison.Ordinal))
+            throw new InvalidInputException(KeyRule,
+                $"the audit log's signing key was rotated to {current}, but this process still signs with {keyId}: nothing was appended. "
+                + "Stop it and start it again with the new key (keys/" + AuditSigningKey.PrivateFileName + ")");
     }
 
     /// <summary>
@@ -462,6 +508,7 @@ public sealed class AuditLog : IDisposable
             {
                 receipts = _store.Write(tx =>
                 {
+                    if (_key is not null) RequireCurrentKey(tx, _key.KeyId);
                     alsoWrite?.Invoke(tx);
                     var done = new List<AuditReceipt>(prepared.Count + 1);
                     var (seq, prev) = tx.Head();
@@ -481,7 +528,7 @@ public sealed class AuditLog : IDisposable
                             _accumulator.Append(MerkleTree.LeafHash(hash));
                             if (_key is not null && seq % _options.CheckpointInterval == 0)
                             {
-                                InsertCheckpoint(tx, seq, hash);
+                                InsertCheckpoint(tx, seq, hash, _key);
                                 wroteCheckpoint = true;
                             }
 
@@ -534,8 +581,9 @@ public sealed class AuditLog : IDisposable
                 {
                     var (headSeq, headHash) = tx.Head();
                     if (headSeq <= tx.LastCheckpointSeq()) return null;
+                    RequireCurrentKey(tx, _key.KeyId);
                     CatchUp(tx, headSeq);
-                    return InsertCheckpoint(tx, headSeq, headHash);
+                    return InsertCheckpoint(tx, headSeq, headHash, _key);
                 });
             }
             catch
@@ -658,6 +706,11 @@ public sealed class AuditLog : IDisposable
             {
                 // Lock is re-entrant: Checkpoint takes _gate again on this thread.
                 if (_appended && _key is not null) _ = Checkpoint();
+            }
+            catch (InvalidInputException e) when (e.Rule == KeyRule)
+            {
+                // the key was rotated by another process since this one appended: the closing checkpoint is not signed with
+                // the retired key (the rotation's own checkpoint, signed by it, covers every entry before the rotation)
             }
             finally
             {
@@ -818,6 +871,7 @@ public sealed class AuditLog : IDisposable
         SortedDictionary<long, AuditCheckpoint> external, AuditSigningKey? publicKey)
     {
         var checkedCount = 0;
+        KeyHistory? history = null;
         if (publicKey is null && (dbCheckpoints.Count > 0 || external.Count > 0))
             return new AuditVerification(AuditProblem.MissingKey, null, null, entries.Count, 0,
                 $"{dbCheckpoints.Count + external.Count} checkpoints but no public key to check them");
@@ -827,6 +881,12 @@ public sealed class AuditLog : IDisposable
         var below = dbCheckpoints.Keys.Concat(external.Keys).DefaultIfEmpty(1).Min();
         if (below < 1)
             return Fail(AuditProblem.Malformed, 1, below, string.Create(CultureInfo.InvariantCulture, $"a checkpoint at seq {below}: checkpoints cover entries from 1 on"));
+
+        // a log that changed keys: each checkpoint is checked with the key of its epoch (read from the key change entries,
+        // each trusted once the walk has checked its hash), and the trusted key must be one of them (checked after the walk,
+        // so that an edited key change entry is named at its seq)
+        history = KeyHistory.Build(entries);
+        using var disposeHistory = history;
 
         var accumulator = new MerkleAccumulator();
         var prev = new byte[32];
@@ -845,21 +905,37 @@ public sealed class AuditLog : IDisposable
                 return Fail(AuditProblem.Hash, e.Seq, null, $"entry {e.Seq}: stored hash is not the hash of its fields (a field or the hash was edited)");
             if (AuditKinds.FromWireName(e.Kind) is null)
                 return Fail(AuditProblem.Malformed, e.Seq, null, $"entry {e.Seq}: unknown kind '{e.Kind}'");
+            var change = history?.At(e.Seq);
+            if (change is { Problem: { } wrong })
+                return Fail(AuditProblem.KeyRotation, e.Seq, null, $"entry {e.Seq} changes the signing key, but {wrong}");
             prev = e.EntryHash;
             accumulator.Append(MerkleTree.LeafHash(e.EntryHash));
             foreach (var (source, table) in new[] { ("database", dbCheckpoints), ("exported", external) })
             {
                 if (!table.TryGetValue(e.Seq, out var c)) continue;
                 checkedCount++;
-                if (!publicKey!.Verify(c.SignedBytes(), c.Signature) || !string.Equals(c.KeyId, publicKey.KeyId, StringComparison.Ordinal))
-                    return Fail(AuditProblem.Signature, lastGoodCheckpoint + 1, c.Seq, $"{source} checkpoint {c.Seq}: signature does not verify with key {publicKey.KeyId}");
+                var key = history?.KeyAt(c.Seq) ?? publicKey!;
+                if (!key.Verify(c.SignedBytes(), c.Signature) || !string.Equals(c.KeyId, key.KeyId, StringComparison.Ordinal))
+                    return Fail(AuditProblem.Signature, lastGoodCheckpoint + 1, c.Seq, $"{source} checkpoint {c.Seq}: signature does not verify with key {key.KeyId}"
+                        + (history is null ? "" : " (the key in use at that entry)"));
                 if (!CryptographicOperations.FixedTimeEquals(c.HeadHash, e.EntryHash) || !CryptographicOperations.FixedTimeEquals(c.MerkleRoot, accumulator.Root()))
                     return Fail(AuditProblem.CheckpointMismatch, lastGoodCheckpoint + 1, c.Seq,
                         $"{source} checkpoint {c.Seq} does not match the chain: an entry in {lastGoodCheckpoint + 1}..{c.Seq} was changed and the chain recomputed");
             }
 
+            // a rotation is trusted only through a checkpoint at its own entry signed by the key it retires: without one, it is
+            // a rotation to a key of someone who did not hold the old key
+            if (change is { Lost: false, Change: var rotation } && !dbCheckpoints.ContainsKey(e.Seq) && !external.ContainsKey(e.Seq))
+                return Fail(AuditProblem.KeyRotation, e.Seq, null,
+                    $"entry {e.Seq} rotates the signing key from {rotation.OldKeyId} to {rotation.NewKeyId}, but no checkpoint signed by {rotation.OldKeyId} covers it: the retiring key did not sign this rotation");
             if (dbCheckpoints.ContainsKey(e.Seq) || external.ContainsKey(e.Seq)) lastGoodCheckpoint = e.Seq;
             expected++;
+        }
+
+        if (history is not null && publicKey is not null && !history.Holds(publicKey))
+        {
+            var first = dbCheckpoints.Keys.Concat(external.Keys).DefaultIfEmpty(0).Min();
+            return Fail(AuditProblem.Signature, 1, first, $"the trusted key {publicKey.KeyId} is none of the log's signing keys ({string.Join(", ", history.KeyIds)})");
         }
 
         var n = expected - 1;
@@ -868,16 +944,30 @@ public sealed class AuditLog : IDisposable
         {
             var c = dbCheckpoints.TryGetValue(beyond, out var db) ? db : external[beyond];
             checkedCount++;
-            if (!publicKey!.Verify(c.SignedBytes(), c.Signature))
+            if (!(history?.KeyAt(beyond) ?? publicKey!).Verify(c.SignedBytes(), c.Signature))
                 return Fail(AuditProblem.Signature, n + 1, beyond, $"checkpoint {beyond} (beyond the log's end) has a bad signature");
             return Fail(AuditProblem.Truncation, n + 1, beyond, $"the log ends at entry {n} but a signed checkpoint covers {beyond}: entries {n + 1}..{beyond} were cut off");
         }
 
+        var changes = history?.Changes ?? [];
         return new AuditVerification(AuditProblem.None, null, null, n, checkedCount,
-            string.Create(CultureInfo.InvariantCulture, $"ok: {n} entries, {checkedCount} checkpoints verified"));
+            string.Create(CultureInfo.InvariantCulture, $"ok: {n} entries, {checkedCount} checkpoints verified") + KeyChangesText(changes))
+        {
+            KeyChanges = changes,
+        };
 
         AuditVerification Fail(AuditProblem p, long seq, long? checkpoint, string message) =>
-            new(p, seq, checkpoint, entries.Count, checkedCount, message);
+            new(p, seq, checkpoint, entries.Count, checkedCount, message) { KeyChanges = history?.Changes.Where(c => c.Seq < seq).ToList() ?? [] };
+    }
+
+    // "; keys: a → b at entry 7 (rotated); KEY BREAK at entry 12: …" for the verification message (empty without changes)
+    private static string KeyChangesText(List<AuditKeyChange> changes)
+    {
+        if (changes.Count == 0) return "";
+        var parts = changes.Select(c => c.SignedByOldKey
+            ? string.Create(CultureInfo.InvariantCulture, $"rotated {c.OldKeyId} → {c.NewKeyId} at entry {c.Seq}")
+            : string.Create(CultureInfo.InvariantCulture, $"KEY BREAK at entry {c.Seq}: key {c.OldKeyId} was lost and did not sign the change to {c.NewKeyId}"));
+        return string.Create(CultureInfo.InvariantCulture, $" with {changes.Count + 1} keys ({string.Join("; ", parts)})");
     }
 
     /// <summary>Verifies the audit log of <paramref name="home"/> with its own public key, or <paramref name="publicKeyPath"/>.</summary>
@@ -1016,12 +1106,12 @@ public sealed class AuditLog : IDisposable
         }
     }
 
-    private AuditCheckpoint InsertCheckpoint(IAuditTransaction tx, long seq, byte[] headHash)
+    private AuditCheckpoint InsertCheckpoint(IAuditTransaction tx, long seq, byte[] headHash, AuditSigningKey key)
     {
         var root = _accumulator.Root();
         var ts = Rfc3339(_options.Clock.GetUtcNow());
-        var sig = _key!.Sign(AuditCheckpoint.SignedBytes(seq, headHash, root, ts, _key.KeyId));
-        var checkpoint = new AuditCheckpoint(seq, headHash, root, ts, _key.KeyId, sig);
+        var sig = key.Sign(AuditCheckpoint.SignedBytes(seq, headHash, root, ts, key.KeyId));
+        var checkpoint = new AuditCheckpoint(seq, headHash, root, ts, key.KeyId, sig);
         tx.InsertCheckpoint(checkpoint);
         return checkpoint;
     }

@@ -51,8 +51,17 @@ public sealed class AuditSigningKey : IDisposable
         if (File.Exists(privateKeyPath)) return LoadExisting(privateKeyPath); // another process made it while we waited
 
         var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        // owner-only permissions before the first byte lands
-        var temporary = Path.Combine(dir, AtomicFile.TempName(Path.GetFileName(privateKeyPath)));
+        WritePrivate(key, privateKeyPath, overwrite: false);
+        AtomicFile.WriteAllText(PublicPathFor(privateKeyPath), key.ExportSubjectPublicKeyInfoPem());
+        return new AuditSigningKey(key, hasPrivate: true);
+    }
+
+    // the private key PEM written whole under a temporary name with owner-only permissions (before the first byte lands),
+    // flushed, then renamed into place
+    private static void WritePrivate(ECDsa key, string path, bool overwrite)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        var temporary = Path.Combine(dir, AtomicFile.TempName(Path.GetFileName(path)));
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         using (var stream = new FileStream(temporary, options))
@@ -63,9 +72,99 @@ public sealed class AuditSigningKey : IDisposable
             stream.Flush(flushToDisk: true);
         }
 
-        File.Move(temporary, privateKeyPath, overwrite: false);
-        AtomicFile.WriteAllText(PublicPathFor(privateKeyPath), key.ExportSubjectPublicKeyInfoPem());
+        File.Move(temporary, path, overwrite);
+        AtomicFile.FlushFolder(dir);
+    }
+
+    /// <summary>
+    /// The file that holds the next key during a rotation (<see cref="AuditLog.RotateKey"/>): written before the rotation
+    /// entry is committed, renamed over <see cref="PrivateFileName"/> after. A pending key that the log names as its key
+    /// (the rotation was committed, the process died before the rename) is put in place by the next writer that opens
+    /// the log; one the log does not name (the process died before the commit) is never used and the next rotation replaces it.
+    /// </summary>
+    public const string PendingFileName = "audit-checkpoint.next.key.pem";
+
+    /// <summary>The folder inside the keys folder that keeps the public keys of retired signing keys (<c>KEYID.pub.pem</c>).</summary>
+    public const string RetiredFolderName = "retired";
+
+    /// <summary>The key id of a DER SubjectPublicKeyInfo: the first 16 hex digits of its SHA-256.</summary>
+    public static string KeyIdOf(byte[] publicKeyInfo) => Convert.ToHexStringLower(SHA256.HashData(publicKeyInfo))[..16];
+
+    /// <summary>A public key from its DER SubjectPublicKeyInfo (as recorded in a key rotation entry).</summary>
+    /// <exception cref="CryptographicException">The bytes are not an EC public key.</exception>
+    public static AuditSigningKey FromPublicKeyInfo(byte[] publicKeyInfo)
+    {
+        var key = ECDsa.Create();
+        try
+        {
+            key.ImportSubjectPublicKeyInfo(publicKeyInfo, out var read);
+            if (read != publicKeyInfo.Length || key.KeySize != 256) throw new CryptographicException("not a whole P-256 public key");
+        }
+        catch
+        {
+            key.Dispose();
+            throw;
+        }
+
+        return new AuditSigningKey(key, hasPrivate: false);
+    }
+
+    /// <summary>The path of the pending key beside <paramref name="privateKeyPath"/> (<see cref="PendingFileName"/>).</summary>
+    public static string PendingPathFor(string privateKeyPath) =>
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(privateKeyPath))!, PendingFileName);
+
+    /// <summary>The path where the public key of retired key <paramref name="keyId"/> is kept beside <paramref name="privateKeyPath"/>.</summary>
+    public static string RetiredPublicPathFor(string privateKeyPath, string keyId) =>
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(privateKeyPath))!, RetiredFolderName, keyId + ".pub.pem");
+
+    /// <summary>Makes a new key pair and writes its private key to the pending file (replacing a stale one), under the key lock.</summary>
+    internal static AuditSigningKey CreatePending(string privateKeyPath)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(privateKeyPath))!;
+        Directory.CreateDirectory(dir);
+        using var gate = ExclusiveFileLock.Acquire(Path.Combine(dir, LockFileName), TimeSpan.FromSeconds(30));
+        var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        WritePrivate(key, PendingPathFor(privateKeyPath), overwrite: true);
         return new AuditSigningKey(key, hasPrivate: true);
+    }
+
+    /// <summary>Writes this key's public half to the retired keys folder beside <paramref name="privateKeyPath"/>; returns the path.</summary>
+    internal string WriteRetiredPublic(string privateKeyPath)
+    {
+        var path = RetiredPublicPathFor(privateKeyPath, KeyId);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        AtomicFile.WriteAllText(path, _key.ExportSubjectPublicKeyInfoPem());
+        return path;
+    }
+
+    /// <summary>
+    /// Finishes a committed rotation: when the pending file holds key <paramref name="expectedKeyId"/> (the one the log
+    /// now names), writes its public half to <see cref="PublicFileName"/> and renames it over <see cref="PrivateFileName"/>
+    /// (the retired private key is overwritten, not kept). Returns whether it did. Under the key lock; each step is a
+    /// whole-file rename, so a crash in between leaves a state that the next call finishes.
+    /// </summary>
+    internal static bool FinishPending(string privateKeyPath, string expectedKeyId)
+    {
+        var pending = PendingPathFor(privateKeyPath);
+        if (!File.Exists(pending)) return false;
+        var dir = Path.GetDirectoryName(Path.GetFullPath(privateKeyPath))!;
+        using var gate = ExclusiveFileLock.Acquire(Path.Combine(dir, LockFileName), TimeSpan.FromSeconds(30));
+        if (!File.Exists(pending)) return File.Exists(privateKeyPath) && KeyIdOfFile(privateKeyPath) == expectedKeyId; // another process finished it
+        using (var next = LoadPrivate(pending))
+        {
+            if (!string.Equals(next.KeyId, expectedKeyId, StringComparison.Ordinal)) return false;
+            AtomicFile.WriteAllText(PublicPathFor(privateKeyPath), next._key.ExportSubjectPublicKeyInfoPem());
+        }
+
+        File.Move(pending, privateKeyPath, overwrite: true);
+        AtomicFile.FlushFolder(dir);
+        return true;
+
+        static string KeyIdOfFile(string path)
+        {
+            using var k = LoadPrivate(path);
+            return k.KeyId;
+        }
     }
 
     /// <summary>The lock file that serialises key creation in a keys folder.</summary>

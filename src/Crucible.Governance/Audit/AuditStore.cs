@@ -33,6 +33,9 @@ internal interface IAuditStore : IDisposable
     /// <summary>The head's seq (0 when empty).</summary>
     long HeadSeq();
 
+    /// <summary>The <c>audit_meta</c> value under <paramref name="key"/>, or null (outside any write transaction).</summary>
+    string? ReadMeta(string key);
+
     /// <summary>
     /// The key under which this writer records the last checkpoint it exported to <paramref name="checkpointFile"/>:
     /// one for the SQLite log of a home; one per replica and file when several replicas share a PostgreSQL log.
@@ -335,6 +338,8 @@ internal sealed class SqliteAuditStore : IAuditStore, IAuditTransaction
     public List<AuditCheckpoint> CheckpointsAfter(long seq) => AuditSql.Checkpoints(_connection, null, seq);
 
     public string? GetMeta(string key) => AuditSql.GetMeta(_connection, null, key);
+
+    public string? ReadMeta(string key) => GetMeta(key);
 
     public void SetMeta(string key, string value) => AuditSql.SetMeta(_connection, null, key, value);
 

@@ -29,6 +29,13 @@ public enum AuditProblem
 
     /// <summary>Checkpoints exist but no public key was available to check them.</summary>
     MissingKey,
+
+    /// <summary>
+    /// A key change entry (<c>audit.key_rotated</c>, <c>audit.key_lost</c>) that does not hold: a rotation that no checkpoint
+    /// of the retiring key covers (forged without the old key), a new key that did not sign the handover, ids that are not
+    /// those of the recorded public keys, or an old key that is not the key in use.
+    /// </summary>
+    KeyRotation,
 }
 
 /// <summary>The outcome of <see cref="AuditLog.Verify(string, AuditSigningKey?, string?)"/>.</summary>
@@ -47,4 +54,14 @@ public sealed record AuditVerification(
 {
     /// <summary>Whether the log verified.</summary>
     public bool Ok => Problem == AuditProblem.None;
+
+    /// <summary>The key changes met on the way (in seq order), each rotation vouched for by its predecessor's checkpoint.</summary>
+    public IReadOnlyList<AuditKeyChange> KeyChanges { get; init; } = [];
+
+    /// <summary>
+    /// The key breaks: lost-key epochs, whose new key the old key did not sign. They do not fail verification (the log
+    /// verified with the keys it names), but are reported: in <see cref="Message"/>, and by <c>audit verify</c> as a
+    /// warning line.
+    /// </summary>
+    public IReadOnlyList<AuditKeyChange> KeyBreaks => [.. KeyChanges.Where(c => !c.SignedByOldKey)];
 }

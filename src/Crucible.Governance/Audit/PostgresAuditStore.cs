@@ -201,6 +201,13 @@ internal sealed class PostgresAuditStore : IAuditStore
         return AuditSql.Checkpoints(connection, null, 0);
     }
 
+    /// <summary>The <c>audit_meta</c> value under <paramref name="key"/>, or null (read outside any write transaction).</summary>
+    public string? ReadMeta(string key)
+    {
+        using var connection = _source.OpenConnection();
+        return AuditSql.GetMeta(connection, null, key);
+    }
+
     /// <summary>Stores one file of a model (idempotent: the same id, name and hash is kept once).</summary>
     public void PutModelFile(string modelId, string name, string sha256, byte[] bytes)
     {

@@ -371,6 +371,78 @@ public sealed class PostgresAuditLogTests : IDisposable
     }
 
     [Fact]
+    public void ARotationByOneReplica_MovesTheSharedLogToTheNewKey_AndReplicasWithTheOldKeyAreRefused()
+    {
+        // session 21: one replica (or the CLI) rotates; audit_meta.signing_key_id moves in the rotation's transaction, so a
+        // running replica that still holds the old key is refused on its next append, and at start until given the new key
+        var a = NewHome();
+        var b = NewHome();
+        var keyA = Path.Combine(a.KeysFolder, AuditSigningKey.PrivateFileName);
+        using (var log = Open(a)) Fill(log, 5, "a");
+        var first = Path.Combine(a.Root, "first.pub.pem");
+        File.Copy(Path.Combine(a.KeysFolder, AuditSigningKey.PublicFileName), first);
+        Directory.CreateDirectory(b.KeysFolder);
+        File.Copy(keyA, Path.Combine(b.KeysFolder, AuditSigningKey.PrivateFileName));
+
+        using var running = Open(b);
+        running.Append(AuditKind.RunStarted, new JsonObject { ["i"] = 0 }, "replica-b");
+        AuditKeyRotation r;
+        using (var log = Open(a)) r = log.RotateKey("operator left");
+        Assert.Equal(7, r.Seq);
+
+        var refused = Assert.Throws<InvalidInputException>(() => running.Append(AuditKind.RunStarted, new JsonObject { ["i"] = 1 }, "replica-b"));
+        Assert.Equal(AuditLog.KeyRule, refused.Rule);
+        Assert.Contains($"rotated to {r.NewKeyId}", refused.Message, StringComparison.Ordinal);
+        running.Dispose();
+        var restarted = Assert.Throws<InvalidInputException>(() => Open(b));
+        Assert.Contains($"signed with key {r.NewKeyId}", restarted.Message, StringComparison.Ordinal);
+
+        // the new key copied to B: both replicas append, and the log verifies with the first key or the new one
+        File.Copy(keyA, Path.Combine(b.KeysFolder, AuditSigningKey.PrivateFileName), overwrite: true);
+        File.Delete(Path.Combine(b.KeysFolder, AuditSigningKey.PublicFileName));
+        using (var la = Open(a))
+        using (var lb = Open(b))
+        {
+            la.Append(AuditKind.RunStarted, new JsonObject { ["i"] = 2 }, "replica-a");
+            lb.Append(AuditKind.RunStarted, new JsonObject { ["i"] = 3 }, "replica-b");
+        }
+
+        using (var trusted = AuditSigningKey.LoadPublic(first))
+        {
+            var v = AuditLog.VerifyPostgres(_db.ConnectionString, trusted, a.AuditCheckpoints);
+            Assert.True(v.Ok, v.Message);
+            Assert.Equal(9, v.Entries);
+            Assert.Equal(r.NewKeyId, Assert.Single(v.KeyChanges).NewKeyId);
+        }
+
+        Assert.True(Verify(b, b.AuditCheckpoints).Ok);
+    }
+
+    [Fact]
+    public void ALostSharedKey_StartsANewEpoch_ThatVerifyReportsAsABreak()
+    {
+        var a = NewHome();
+        using (var log = Open(a)) Fill(log, 3, "a");
+        var first = Path.Combine(a.Root, "first.pub.pem");
+        File.Copy(Path.Combine(a.KeysFolder, AuditSigningKey.PublicFileName), first);
+        File.Delete(Path.Combine(a.KeysFolder, AuditSigningKey.PrivateFileName));
+        var options = new AuditLogOptions
+        {
+            PostgresConnectionString = _db.ConnectionString,
+            SigningKeyPath = Path.Combine(a.KeysFolder, AuditSigningKey.PrivateFileName),
+            CheckpointFile = a.AuditCheckpoints,
+            DefaultActor = "test",
+        };
+        var r = AuditLog.StartKeyEpochAfterLoss(options, first, "lost with the old node");
+        Assert.Equal(4, r.Seq);
+        using (var log = Open(a)) Fill(log, 2, "a");
+        using var trusted = AuditSigningKey.LoadPublic(first);
+        var v = AuditLog.VerifyPostgres(_db.ConnectionString, trusted, a.AuditCheckpoints);
+        Assert.True(v.Ok, v.Message);
+        Assert.Equal(new AuditKeyChange(4, r.OldKeyId, r.NewKeyId, SignedByOldKey: false), Assert.Single(v.KeyBreaks));
+    }
+
+    [Fact]
     public void AWriterWithAnotherKey_IsRefused_OneKeyVerifiesEveryReplicasCheckpoints()
     {
         var a = NewHome();
