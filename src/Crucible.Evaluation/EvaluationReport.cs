@@ -18,11 +18,44 @@ public sealed record MatrixPair(double[][] Real, double[][] Synthetic);
 /// of the scenario set (several paths). Against a synthetic scenario set of H-step paths, the real temporal statistics
 /// and <see cref="Cdar"/> are those of the real series' H-step windows (stride 1): each computed within its window and
 /// averaged over the windows (lags ≥ H are NaN on both sides), and the CDaR of the set of windows' max drawdowns
-/// (<see cref="PortfolioReport.Horizon"/>).
+/// (<see cref="PortfolioReport.Horizon"/>). A path or window undefined at a lag it is long enough for (a constant window)
+/// is left out of that lag's mean and counted in <see cref="TemporalLeftOut"/>.
 /// </summary>
 public sealed record SeriesReport(
     string Name, double Ks, double Wasserstein, Pair Mean, Pair Std, Pair Skewness, Pair ExcessKurtosis,
-    VectorPair Acf, VectorPair AcfAbs, VectorPair Pacf, VectorPair Leverage, Pair Var, Pair Es, Pair MaxDrawdown, Pair Cdar);
+    VectorPair Acf, VectorPair AcfAbs, VectorPair Pacf, VectorPair Leverage, Pair Var, Pair Es, Pair MaxDrawdown, Pair Cdar)
+{
+    /// <summary>
+    /// How many paths or windows were left out of <see cref="Acf"/>, <see cref="AcfAbs"/>, <see cref="Pacf"/> or
+    /// <see cref="Leverage"/> at some lag because the statistic is undefined there (a constant window); null when none was.
+    /// </summary>
+    public TemporalLeftOut? TemporalLeftOut { get; init; }
+}
+
+/// <summary>
+/// Per side, the number of paths (or H-step windows) whose ACF, ACF of |r|, PACF or leverage is undefined at one or more
+/// lags the window's length allows (lag &lt; n; n − lag ≥ 2 pairs for the leverage) — a constant window, or a constant
+/// side of the leverage pairs — out of all of them. Each such value is left out of its lag's mean over the windows; a lag
+/// is NaN (null) only when no window defines it. JSON <c>temporal_left_out</c>, written only when a count is above 0.
+/// </summary>
+public sealed record TemporalLeftOut(int Real, int RealWindows, int Synthetic, int SyntheticWindows)
+{
+    /// <summary>
+    /// The report's one warning for every series with windows left out (null when none has): each series' counts, and
+    /// what its figures then are; <paramref name="windowed"/>: the real side was measured over
+    /// <paramref name="horizon"/>-step windows, else over its paths.
+    /// </summary>
+    public static string? Warning(IEnumerable<SeriesReport> series, int? horizon, bool windowed)
+    {
+        var realUnit = windowed ? $"{horizon}-step windows" : "paths";
+        var counts = series.Where(s => s.TemporalLeftOut is not null).Select(s => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"'{s.Name}' {s.TemporalLeftOut!.Real} of {s.TemporalLeftOut.RealWindows} real {realUnit}, {s.TemporalLeftOut.Synthetic} of {s.TemporalLeftOut.SyntheticWindows} synthetic paths")).ToList();
+        return counts.Count == 0 ? null
+            : "acf, acf_abs, pacf or leverage is undefined at some lag (a constant window or flat stretch; for the leverage, a constant side of its pairs, which ties make likely at the last lags where a window has only 2 or 3 pairs) in: "
+              + string.Join("; ", counts)
+              + ". Those windows are left out of those lags' means (per_series.NAME.temporal_left_out), which are null only where no window defines them";
+    }
+}
 
 /// <summary>
 /// Portfolio risk at α (METRICS.md "scenario-level risk"), with per-step portfolio log returns log Σ w_i·exp(r_i).

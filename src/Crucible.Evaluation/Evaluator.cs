@@ -95,7 +95,12 @@ public static class Evaluator
                 new(tr.Acf, ts.Acf), new(tr.AcfAbs, ts.AcfAbs), new(tr.Pacf, ts.Pacf), new(tr.Leverage, ts.Leverage),
                 new(varR, varS), new(esR, esS), new(tr.MaxDrawdown, ts.MaxDrawdown),
                 new(tr.WindowMaxDrawdowns is { } windows ? RiskMeasures.UpperTailMean(windows, options.Alpha) : Cdar(real, i, realPaths, options.Alpha),
-                    Cdar(synth, i, synthPaths, options.Alpha)));
+                    Cdar(synth, i, synthPaths, options.Alpha)))
+            {
+                // a constant window (a flat stretch of a rate at its lower bound, a stale price) no longer makes the
+                // series' averages null: it is left out where undefined, and counted here
+                TemporalLeftOut = tr.LeftOut + ts.LeftOut > 0 ? new TemporalLeftOut(tr.LeftOut, tr.Windows, ts.LeftOut, ts.Windows) : null,
+            };
             histograms[i] = Histogram(sortedR, sortedS, options.HistogramBins);
             quantiles[i] = new(levels.Select(p => Descriptive.SortedPercentile(sortedR, p)).ToArray(),
                 levels.Select(p => Descriptive.SortedPercentile(sortedS, p)).ToArray());
@@ -205,14 +210,16 @@ public static class Evaluator
                         ? [string.Create(System.Globalization.CultureInfo.InvariantCulture,
                             $"the real set has no path of {horizon} steps, the synthetic scenarios' horizon: the real portfolio VaR, ES and CDaR and each real series' acf, acf_abs, pacf, leverage, max_drawdown and cdar are undefined (null)")]
                         : Array.Empty<string>(),
-                    .. regimes.TransitionsUnavailable is { } noTransitions ? [noTransitions] : Array.Empty<string>()],
+                    .. regimes.TransitionsUnavailable is { } noTransitions ? [noTransitions] : Array.Empty<string>(),
+                    .. TemporalLeftOut.Warning(perSeries, horizon, windowedDrawdowns) is { } leftOut ? [leftOut] : Array.Empty<string>()],
             };
     }
 
     // WindowMaxDrawdowns: with a window, each window's max drawdown in window order (their upper-tail mean is the CDaR)
-    private sealed record TemporalStats(double[] Acf, double[] AcfAbs, double[] Pacf, double[] Leverage, double MaxDrawdown, double[]? WindowMaxDrawdowns);
+    // Windows: the paths or windows averaged over; LeftOut: those undefined at some lag in range, left out there
+    private sealed record TemporalStats(double[] Acf, double[] AcfAbs, double[] Pacf, double[] Leverage, double MaxDrawdown, double[]? WindowMaxDrawdowns,
+        int Windows, int LeftOut);
 
-    /// <summary>Temporal statistics within each path, averaged over paths (a plain mean: NaN in one path propagates).</summary>
     // the shadow-model, attribute-inference and isolated-record analyses (RELIABILITY.md PRIV-6..8)
     private static PrivacyReport Attacks(PrivacyReport privacy, SeriesSet synth, SeriesSet train, SeriesSet real, EvaluationOptions options)
     {
@@ -275,16 +282,20 @@ public static class Evaluator
 
     /// <remarks>With <paramref name="window"/>, the statistics of every window of that many steps (stride 1) of each path,
     /// averaged over the windows (a path shorter than it has none; no window at all gives NaN), and each window's max
-    /// drawdown kept for the CDaR.</remarks>
+    /// drawdown kept for the CDaR. A window's ACF, ACF of |r|, PACF or leverage that is undefined at a lag its length
+    /// allows (a constant window, a constant side of the leverage pairs, a singular Yule–Walker system) is left out of
+    /// that lag's mean, and the window is counted in <see cref="TemporalStats.LeftOut"/>; the lag is NaN only when no
+    /// window defines it. A lag beyond a window's length (<see cref="InRange"/>) is NaN for the set, as before.</remarks>
     private static TemporalStats PathTemporal(SeriesSet set, int series, IReadOnlyList<int[]> paths, EvaluationOptions options, int? window = null)
     {
         var lags = options.Lags;
-        var acf = new double[lags];
-        var acfAbs = new double[lags];
-        var pacf = new double[lags];
-        var lev = new double[lags];
+        var acf = new LagMean(lags);
+        var acfAbs = new LagMean(lags);
+        var pacf = new LagMean(lags);
+        var lev = new LagMean(lags);
         double mdd = 0;
         var k = 0;
+        var leftOut = 0;
         var windowMdd = window is null ? null : new List<double>();
         foreach (var rows in paths)
         {
@@ -295,29 +306,62 @@ public static class Evaluator
             for (var start = 0; start + h <= path.Length; start++)
             {
                 var x = path.AsSpan(start, h);
-                Accumulate(acf, Temporal.Autocorrelation(x, lags));
-                Accumulate(acfAbs, Temporal.Autocorrelation(abs.AsSpan(start, h), lags));
-                Accumulate(pacf, Temporal.PartialAutocorrelation(x, lags));
-                Accumulate(lev, Temporal.Leverage(x, lags));
+                // each Add says whether the window was undefined at a lag its length allows (it is then left out there)
+                var undefined = acf.Add(Temporal.Autocorrelation(x, lags), h, leverage: false);
+                undefined |= acfAbs.Add(Temporal.Autocorrelation(abs.AsSpan(start, h), lags), h, leverage: false);
+                undefined |= pacf.Add(Temporal.PartialAutocorrelation(x, lags), h, leverage: false);
+                undefined |= lev.Add(Temporal.Leverage(x, lags), h, leverage: true);
+                if (undefined) leftOut++;
                 var m = RiskMeasures.MaxDrawdown(x);
                 mdd += m;
                 windowMdd?.Add(m);
                 k++;
             }
         }
-        for (var l = 0; l < lags; l++)
-        {
-            acf[l] /= k;
-            acfAbs[l] /= k;
-            pacf[l] /= k;
-            lev[l] /= k;
-        }
-        return new TemporalStats(acf, acfAbs, pacf, lev, mdd / k, windowMdd?.ToArray());
+        return new TemporalStats(acf.Mean(), acfAbs.Mean(), pacf.Mean(), lev.Mean(), mdd / k, windowMdd?.ToArray(), k, leftOut);
     }
 
-    private static void Accumulate(double[] sum, double[] values)
+    /// <summary>
+    /// Whether lag <paramref name="lag"/> is within what a window of <paramref name="length"/> steps defines: lag &lt; n for
+    /// the ACF and PACF, n − lag ≥ 2 pairs for the leverage correlation (<see cref="Temporal"/>).
+    /// </summary>
+    internal static bool InRange(int lag, int length, bool leverage) => leverage ? length - lag >= 2 : lag < length;
+
+    /// <summary>
+    /// A per-lag mean over windows: a value undefined (not finite) at a lag <see cref="InRange"/> for its window is left
+    /// out of that lag's sum and count; one out of range makes the lag NaN (NaN propagates, as a plain mean). With no
+    /// value left out the sum and the count are those of the plain mean, so its figures are bit for bit the same.
+    /// </summary>
+    private sealed class LagMean(int lags)
     {
-        for (var i = 0; i < sum.Length; i++) sum[i] += values[i];
+        private readonly double[] _sum = new double[lags];
+        private readonly int[] _count = new int[lags];
+
+        /// <summary>Adds one window's values (index 0 is lag 1); true when one was undefined at a lag in range.</summary>
+        public bool Add(double[] values, int length, bool leverage)
+        {
+            var undefined = false;
+            for (var i = 0; i < _sum.Length; i++)
+            {
+                var v = values[i];
+                if (!double.IsFinite(v) && InRange(i + 1, length, leverage))
+                {
+                    undefined = true;
+                    continue;
+                }
+                _sum[i] += v;
+                _count[i]++;
+            }
+            return undefined;
+        }
+
+        /// <summary>Sum / count per lag; NaN where no window defines the lag.</summary>
+        public double[] Mean()
+        {
+            var mean = new double[_sum.Length];
+            for (var i = 0; i < mean.Length; i++) mean[i] = _count[i] == 0 ? double.NaN : _sum[i] / _count[i];
+            return mean;
+        }
     }
 
     private static double Cdar(SeriesSet set, int series, IReadOnlyList<int[]> paths, double alpha) =>

@@ -101,8 +101,79 @@ public class EvaluatorTests
         Assert.True(double.IsNaN(c.ExcessKurtosis.Real));
         Assert.Equal(0.0, c.Std.Real);
         Assert.True(double.IsNaN(c.Acf.Real[0]));
+        // no window defines it: still NaN at every lag, and its one path counted as left out
+        Assert.All(c.Leverage.Real, v => Assert.True(double.IsNaN(v)));
+        Assert.Equal(new TemporalLeftOut(1, 1, 0, 1), c.TemporalLeftOut);
         Assert.True(double.IsNaN(report.Correlation.Real[0][1]));
         Assert.True(double.IsNaN(report.CorrDistance));
+    }
+
+    // a daily series whose days 100..129 are exactly 0 (a rate change at its lower bound, a stale price), and 20-step
+    // scenarios of which scenario 7 is flat (dropFlat: without it)
+    private static (SeriesSet Real, SeriesSet Scenarios) FlatStretch(bool dropFlat = false)
+    {
+        var rng = new Random(21);
+        var real = Enumerable.Range(0, 300).Select(t => t is >= 100 and < 130 ? 0.0 : (rng.NextDouble() - 0.5) * 0.001).ToArray();
+        var steps = new List<double>();
+        var ids = new List<int>();
+        for (var s = 0; s < 50; s++)
+        {
+            for (var t = 0; t < 20; t++)
+            {
+                var v = s == 7 ? 0.0 : (rng.NextDouble() - 0.5) * 0.001;
+                if (dropFlat && s == 7) continue;
+                steps.Add(v);
+                ids.Add(s);
+            }
+        }
+        return (new SeriesSet(["RATE"], [real]), new SeriesSet(["RATE"], [steps.ToArray()], ids.ToArray()));
+    }
+
+    [Fact]
+    public void Evaluate_AFlatStretch_IsLeftOutOfTheTemporalMeans_NotANullForTheWholeSeries()
+    {
+        // one flat 20-day window made the series' acf, acf_abs, pacf and leverage null at every lag (a plain mean over
+        // the windows, NaN in one propagating); now they are the means over the windows that define them
+        var options = new EvaluationOptions { MembershipInference = false, Utility = false };
+        var (real, scenarios) = FlatStretch();
+        var report = Evaluator.Evaluate(new EvaluationInput(real, scenarios), options);
+        var s = report.PerSeries[0];
+        foreach (var v in new[] { s.Acf, s.AcfAbs, s.Pacf })
+        {
+            Assert.All(v.Real.Take(19), x => Assert.True(double.IsFinite(x)));
+            Assert.All(v.Synthetic.Take(19), x => Assert.True(double.IsFinite(x)));
+            Assert.True(double.IsNaN(v.Real[19]) && double.IsNaN(v.Synthetic[19])); // lag 20 ≥ H: no window has it
+        }
+        Assert.All(s.Leverage.Real.Take(18), x => Assert.True(double.IsFinite(x)));
+        Assert.All(s.Leverage.Synthetic.Take(18), x => Assert.True(double.IsFinite(x)));
+
+        // the flat scenario is undefined at every lag: the synthetic means are those of the other 49, bit for bit
+        var without = Evaluator.Evaluate(new EvaluationInput(real, FlatStretch(dropFlat: true).Scenarios), options).PerSeries[0];
+        Assert.Equal(without.Acf.Synthetic, s.Acf.Synthetic);
+        Assert.Equal(without.AcfAbs.Synthetic, s.AcfAbs.Synthetic);
+        Assert.Equal(without.Pacf.Synthetic, s.Pacf.Synthetic);
+        Assert.Equal(without.Leverage.Synthetic, s.Leverage.Synthetic);
+        Assert.Equal(new TemporalLeftOut(47, 281, 0, 49), without.TemporalLeftOut);
+
+        // real: 281 windows of 20 days. The 11 inside the flat days (starts 100..110) are constant; the leverage's
+        // lag-18 pairs (x_0, x_1) against (x²_18, x²_19) have a constant side for starts 100..128 and 82..110: 47 windows
+        Assert.Equal(new TemporalLeftOut(47, 281, 1, 50), s.TemporalLeftOut);
+        var warning = Assert.Single(report.Warnings, w => w.Contains("temporal_left_out", StringComparison.Ordinal));
+        Assert.Contains("'RATE' 47 of 281 real 20-step windows, 1 of 50 synthetic paths", warning, StringComparison.Ordinal);
+        var json = Crucible.Evaluation.Reporting.ReportJson.ToJson(report);
+        Assert.Contains("\"temporal_left_out\": {", json, StringComparison.Ordinal);
+        Assert.Contains("\"real\": 47,", json, StringComparison.Ordinal);
+        Assert.Contains("\"real_windows\": 281,", json, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Evaluate_NoUndefinedWindow_WritesNoLeftOutCountAndNoWarning()
+    {
+        var (real, windows) = DailyAndItsWindows(300, 5);
+        var report = Evaluator.Evaluate(new EvaluationInput(real, windows), new EvaluationOptions { MembershipInference = false, Utility = false });
+        Assert.All(report.PerSeries, s => Assert.Null(s.TemporalLeftOut));
+        Assert.DoesNotContain(report.Warnings, w => w.Contains("temporal_left_out", StringComparison.Ordinal));
+        Assert.DoesNotContain("temporal_left_out", Crucible.Evaluation.Reporting.ReportJson.ToJson(report), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -61,6 +61,23 @@ public class ReferenceAgreementTests
     }
 
     [Fact]
+    public void Report_AgreesWithReferenceExtra_WhereAFlatStretchLeavesWindowsOut()
+    {
+        // flat_real.csv: 30 flat days of RATE_CHG; flat_scenarios.csv: scenario 7 flat. reference_extra.py averages each
+        // lag over the windows that define it, as the report does (all NaN before: one constant window nulled the series)
+        var input = new EvaluationInput(Fixtures.Load("flat_real.csv"), Fixtures.Load("flat_scenarios.csv"));
+        var report = Evaluator.Evaluate(input, new EvaluationOptions { Lags = 9 });
+        var actual = JsonDocument.Parse(ReportJson.ToJson(report)).RootElement;
+        var compared = Fixtures.AssertAgrees(Fixtures.Expected("expected_extra_flat.json"), actual, Rel);
+        Assert.True(compared > 100, $"only {compared} values compared");
+        var rate = actual.GetProperty("per_series").GetProperty("RATE_CHG");
+        Assert.All(rate.GetProperty("acf")[0].EnumerateArray(), v => Assert.Equal(JsonValueKind.Number, v.ValueKind));
+        // of the 281 real 20-day windows, those with a constant side of the lag-9 leverage pairs: (x_0..x_10) inside the
+        // flat days 100..129 for starts 100..119, (x²_9..x²_19) for starts 91..110: 29
+        Assert.Equal(29, rate.GetProperty("temporal_left_out").GetProperty("real").GetInt32());
+    }
+
+    [Fact]
     public void Evaluate_SameReportForAnyDegreeOfParallelism()
     {
         var input = new EvaluationInput(Fixtures.Load("real.csv"), Fixtures.Load("synthetic.csv"), Fixtures.Load("train.csv"));

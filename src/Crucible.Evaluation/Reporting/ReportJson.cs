@@ -58,6 +58,15 @@ public static class ReportJson
                 Vectors(w, "pacf", s.Pacf);
                 Vectors(w, "leverage", s.Leverage);
                 PairValue(w, "cdar", s.Cdar);
+                if (s.TemporalLeftOut is { } left)
+                {
+                    w.WriteStartObject("temporal_left_out");
+                    w.WriteNumber("real", left.Real);
+                    w.WriteNumber("real_windows", left.RealWindows);
+                    w.WriteNumber("synthetic", left.Synthetic);
+                    w.WriteNumber("synthetic_windows", left.SyntheticWindows);
+                    w.WriteEndObject();
+                }
                 w.WriteEndObject();
             }
             w.WriteEndObject();

@@ -24,6 +24,10 @@ $PY "$REF" real.csv /tmp/crucible_scenarios_pooled.csv --train train.csv | norm 
 $PY reference_extra.py real.csv synthetic.csv --train train.csv | norm > expected_extra.json
 $PY reference_extra.py real.csv scenarios.csv --train train.csv | norm > expected_extra_scenarios.json
 $PY reference_extra.py ties_real.csv ties_synthetic.csv | norm > expected_extra_ties.json
+# a flat 30-day stretch and a flat scenario: windows undefined at some lag are left out of its mean (statsmodels' pacf
+# needs lags < half the 20-step window, so 9 lags)
+$PY make_flat_fixtures.py .
+$PY reference_extra.py flat_real.csv flat_scenarios.csv --lags 9 | norm > expected_extra_flat.json
 # the learned Stocks-protocol metrics (needs torch and mpmath as well: /usr/bin/python3 on the development machine)
 $PY reference_learned.py > expected_learned.json
 # the utility section (scikit-learn LinearRegression, r2_score, mean_squared_error; scipy spearmanr)

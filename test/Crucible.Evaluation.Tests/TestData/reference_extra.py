@@ -50,14 +50,34 @@ def leverage(x, lags):
     n = len(x)
     return [float(np.corrcoef(x[: n - k], x[k:] ** 2)[0, 1]) if n - k >= 2 else float("nan") for k in range(1, lags + 1)]
 
+def pacf_or_nan(x, lags):
+    """statsmodels' PACF; NaN at every lag where its Yule-Walker system is singular (a constant window)."""
+    try:
+        return pacf(x, nlags=lags, method="ywadjusted")[1:]
+    except np.linalg.LinAlgError:
+        return np.full(lags, np.nan)
+
 def temporal(x, lags):
     return {
         "acf": acf(x, nlags=lags, fft=False)[1:],
         "acf_abs": acf(np.abs(x), nlags=lags, fft=False)[1:],
-        "pacf": pacf(x, nlags=lags, method="ywadjusted")[1:],
+        "pacf": pacf_or_nan(x, lags),
         "leverage": np.array(leverage(x, lags)),
         "max_drawdown": max_drawdown(x),
     }
+
+def in_range(key, lag, n):
+    """Whether a window of n steps is long enough for the lag: lag < n (ACF, PACF), n - lag >= 2 pairs (leverage)."""
+    return n - lag >= 2 if key == "leverage" else lag < n
+
+def window_mean(ts, key, lengths, lags):
+    """Per-lag mean over windows, leaving out a window's value that is undefined (NaN) at a lag in range for its
+    length (a constant window); NaN when no window defines the lag, or when a window is too short for it."""
+    out = []
+    for lag in range(1, lags + 1):
+        vals = [t[key][lag - 1] for t, n in zip(ts, lengths) if np.isfinite(t[key][lag - 1]) or not in_range(key, lag, n)]
+        out.append(float(np.mean(vals)) if vals else float("nan"))
+    return np.array(out)
 
 def portfolio_returns(X, w):
     return np.log(np.exp(X) @ w)
@@ -98,8 +118,10 @@ per = {}
 for j, c in enumerate(cols):
     stats_rs = []
     for X, sc in ((R, rsc), (S, ssc)):
-        ts = [temporal(P[:, j], a.lags) for P in paths(X, sc)]
-        stats_rs.append({k: (np.mean([t[k] for t in ts], axis=0)) for k in ts[0]})
+        ps = list(paths(X, sc))
+        ts = [temporal(P[:, j], a.lags) for P in ps]
+        stats_rs.append({k: (np.mean([t[k] for t in ts], axis=0) if k == "max_drawdown" else window_mean(ts, k, [len(P) for P in ps], a.lags))
+                         for k in ts[0]})
     per[c] = {k: [np.asarray(stats_rs[0][k]).tolist(), np.asarray(stats_rs[1][k]).tolist()] for k in stats_rs[0]}
     for side, (X, sc) in enumerate(((R, rsc), (S, ssc))):
         dds = [max_drawdown(P[:, j]) for P in paths(X, sc)]
@@ -108,7 +130,7 @@ for j, c in enumerate(cols):
     if windowed:
         wts = [temporal(P[i:i + H, j], a.lags) for P in paths(R, rsc) for i in range(len(P) - H + 1)]
         for k in ("acf", "acf_abs", "pacf", "leverage"):
-            per[c][k][0] = (np.mean([t[k] for t in wts], axis=0).tolist() if wts else [float("nan")] * a.lags)
+            per[c][k][0] = (window_mean(wts, k, [H] * len(wts), a.lags).tolist() if wts else [float("nan")] * a.lags)
         wdd = [max_drawdown(P[i:i + H, j]) for P in paths(R, rsc) for i in range(len(P) - H + 1)]
         per[c]["max_drawdown"][0] = float(np.mean(wdd)) if wdd else float("nan")
         per[c]["cdar"][0] = worst_mean(wdd, a.alpha) if wdd else float("nan")
