@@ -412,19 +412,37 @@ public sealed class ModelCard
             if (Raw(report, key) is { } v) rows.Add(Row(key, v));
         }
 
+        // the confidence and horizon the VaR, ES and CDaR rows are read at (a figure without them cannot be traced)
+        if (Raw(report, "alpha") is { } alpha) rows.Add(Row("alpha (VaR, ES, CDaR confidence)", alpha));
+        if (Raw(report, "portfolio", "horizon") is { } horizon) rows.Add(Row("portfolio.horizon (steps per scenario path)", horizon));
         foreach (var key in new[] { "var", "es", "cdar" })
         {
             if (PairText(report, "portfolio", key) is { } v) rows.Add(Row($"portfolio.{key} (real / synthetic)", v));
         }
 
         if (Str(report, "portfolio", "backtest", "traffic_light") is { } zone)
+        {
             rows.Add(Row("VaR backtest (exceptions, Basel zone)", $"{Raw(report, "portfolio", "backtest", "exceptions")} of {Raw(report, "portfolio", "backtest", "observations")}, {zone}"));
+            if (Raw(report, "portfolio", "backtest", "var") is { } oneDay) rows.Add(Row("VaR backtest: the synthetic 1-day VaR, against the last real days", oneDay));
+        }
+
         foreach (var key in new[] { "dcr_train_median", "dcr_holdout_median", "share_closer_to_train" })
         {
             if (Raw(report, "privacy", key) is { } v) rows.Add(Row("privacy." + key, v));
         }
 
-        if (Raw(report, "privacy", "membership_inference", "auc") is { } auc) rows.Add(Row("privacy.membership_inference.auc", auc));
+        if (Raw(report, "privacy", "share_bound") is { } shareBound)
+            rows.Add(Row("privacy.share_closer_to_train bound (PRIV-3)", $"{shareBound}, {(Flag(report, "privacy", "share_within_bound") ? "within" : "EXCEEDED")}"));
+        foreach (var attack in new[] { "membership_inference", "shadow_membership_inference" })
+        {
+            if (Raw(report, "privacy", attack, "auc") is { } auc) rows.Add(Row($"privacy.{attack}.auc", auc));
+            if (Raw(report, "privacy", attack, "gate", "bound") is { } gateBound)
+            {
+                rows.Add(Row($"privacy.{attack}.gate (PRIV-7: TPR at FPR 0.1 ≤ bound)",
+                    $"{Raw(report, "privacy", attack, "tpr_at_fpr_10pct") ?? "null"} ≤ {gateBound}: {(Flag(report, "privacy", attack, "gate", "passed") ? "pass" : "FAIL")}"));
+            }
+        }
+
         if (Raw(report, "utility", "return", "mse_ratio") is { } mse) rows.Add(Row("utility.return.mse_ratio (TSTR / TRTR)", mse));
         if (Raw(report, "rows", "real") is { } nReal)
             rows.Add(Row("rows (real / synthetic)", $"{nReal} / {Raw(report, "rows", "synthetic")}"));
@@ -434,6 +452,15 @@ public sealed class ModelCard
             new CardParagraph($"From the evaluation report with SHA-256 {reportSha}."),
             new CardTable(["metric", "value"], rows),
         };
+        // the report's own findings (a failed privacy gate, a DCR share above its bound, a holdout too small, …) are no
+        // declared thresholds, so the verdicts below cannot show them: they are quoted here, or the card would read clean
+        var findings = Strings(report, "privacy", "warnings").Select(w => "privacy: " + w).Concat(Strings(report, "coverage", "warnings").Select(w => "coverage: " + w)).Concat(Strings(report, "warnings")).ToList();
+        if (findings.Count > 0)
+        {
+            blocks.Add(new CardParagraph(string.Create(CultureInfo.InvariantCulture, $"The report flags {findings.Count} finding(s):")));
+            blocks.Add(new CardBullets(findings));
+        }
+
         if (report.TryGetProperty("thresholds", out var th) && th.ValueKind == JsonValueKind.Object)
         {
             var passed = th.TryGetProperty("passed", out var p) && p.ValueKind == JsonValueKind.True;
@@ -559,6 +586,14 @@ public sealed class ModelCard
             : null;
 
     private static IReadOnlyList<string> Row(string a, string b) => [a, b];
+
+    private static bool Flag(JsonElement root, params string[] path) => TryGet(root, path, out var v) && v.ValueKind == JsonValueKind.True;
+
+    // the strings of an array at path (absent or not an array: none)
+    private static IEnumerable<string> Strings(JsonElement root, params string[] path) =>
+        TryGet(root, path, out var v) && v.ValueKind == JsonValueKind.Array
+            ? v.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.String).Select(e => e.GetString()!)
+            : [];
 
     private static bool HasContent(CardBlock b) => b switch
     {

@@ -179,6 +179,48 @@ public sealed class ModelCardTests : IDisposable
         Assert.Contains("At least one predeclared threshold FAILED.", ModelCard.Build(Model(), Report(true, passed: false)).ToMarkdown(), StringComparison.Ordinal);
     }
 
+    // A validator reads the card, not the report: a failed PRIV-7 membership gate or a DCR share above its bound is no
+    // declared threshold, so "Every predeclared threshold passed" with only the attack's AUC read clean while the report
+    // recorded both findings (the demo's report flags two, README).
+    [Fact]
+    public void Build_QuotesTheReportsPrivacyFindings_FailedGateAndDcrBound_BesideThePassedThresholds()
+    {
+        var path = Path.Combine(_dir, "report-findings.json");
+        File.WriteAllText(path, """
+            {"columns": ["SPY", "TLT|x", "A&B<c>"], "alpha": 0.99, "ks_mean": 0.031, "ks_max": 0.05, "wasserstein_mean": 0.001, "corr_distance": 0.04,
+             "privacy": {"dcr_train_median": 1.2, "dcr_holdout_median": 1.3, "share_closer_to_train": 0.606, "share_bound": 0.527, "share_within_bound": false,
+               "membership_inference": {"attack": "domias-kde", "auc": 0.52, "tpr_at_fpr_10pct": 0.294, "tpr_at_fpr_1pct": 0.04,
+                 "gate": {"bound": 0.127, "passed": false, "rule": "r", "members": 462, "within_chance": false}},
+               "shadow_membership_inference": {"attack": "shadow", "auc": 0.5, "tpr_at_fpr_10pct": 0.09, "tpr_at_fpr_1pct": 0.01,
+                 "gate": {"bound": 0.127, "passed": true, "rule": "r", "members": 462, "within_chance": true}},
+               "warnings": ["membership inference (domias-kde) gate failed (PRIV-7): TPR 0.294 at FPR 0.1 is above the chance bound 0.127"]},
+             "portfolio": {"horizon": 20, "var": [0.03, 0.028], "es": [0.05, 0.041], "cdar": [0.2, 0.1], "backtest": {"var": 0.012, "observations": 250, "exceptions": 3, "traffic_light": "green"}},
+             "rows": {"real": 900, "synthetic": 5000},
+             "coverage": {"tolerance": 0.2, "horizon": 1, "levels": [0.01], "under_stressed": [], "segments": [], "warnings": ["dimension sector names none of the data's series"]},
+             "warnings": ["top-level note"],
+             "thresholds": {"passed": true, "verdicts": [{"key": "ks_max", "bound": "max", "limit": 0.1, "value": 0.05, "passed": true}]}}
+            """);
+        var card = ModelCard.Build(Model(), path);
+        var md = card.ToMarkdown();
+        Assert.Contains("| privacy.share_closer_to_train bound (PRIV-3) | 0.527, EXCEEDED |", md, StringComparison.Ordinal);
+        Assert.Contains("| privacy.membership_inference.gate (PRIV-7: TPR at FPR 0.1 ≤ bound) | 0.294 ≤ 0.127: FAIL |", md, StringComparison.Ordinal);
+        Assert.Contains("| privacy.shadow_membership_inference.auc | 0.5 |", md, StringComparison.Ordinal);
+        Assert.Contains("| privacy.shadow_membership_inference.gate (PRIV-7: TPR at FPR 0.1 ≤ bound) | 0.09 ≤ 0.127: pass |", md, StringComparison.Ordinal);
+        Assert.Contains("The report flags 3 finding(s):", md, StringComparison.Ordinal);
+        Assert.Contains("- privacy: membership inference (domias-kde) gate failed (PRIV-7): TPR 0.294 at FPR 0.1 is above the chance bound 0.127\n", md, StringComparison.Ordinal);
+        Assert.Contains("- coverage: dimension sector names none of the data's series\n", md, StringComparison.Ordinal);
+        Assert.Contains("- top-level note\n", md, StringComparison.Ordinal);
+        Assert.Contains("Every predeclared threshold passed.", md, StringComparison.Ordinal);
+        Assert.Contains("gate failed (PRIV-7)", card.ToHtml(), StringComparison.Ordinal);
+        // the VaR, ES and CDaR figures with the level and horizon they are read at, and the backtested VaR
+        Assert.Contains("| alpha (VaR, ES, CDaR confidence) | 0.99 |", md, StringComparison.Ordinal);
+        Assert.Contains("| portfolio.horizon (steps per scenario path) | 20 |", md, StringComparison.Ordinal);
+        Assert.Contains("| VaR backtest: the synthetic 1-day VaR, against the last real days | 0.012 |", md, StringComparison.Ordinal);
+
+        // a report without findings adds no findings paragraph
+        Assert.DoesNotContain("finding(s)", ModelCard.Build(Model(), Report(withThresholds: true)).ToMarkdown(), StringComparison.Ordinal);
+    }
+
     // RELIABILITY DP-10
     [Fact]
     public void Build_CarriesTheDpStatement_WhenTheManifestHasOne()
