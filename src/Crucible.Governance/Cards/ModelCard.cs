@@ -354,6 +354,27 @@ public sealed class ModelCard
             ? c.EnumerateArray().Select(e => e.GetString() ?? "").ToArray()
             : [];
         rows.Add(Row("series", columns.Length.ToString(CultureInfo.InvariantCulture)));
+        // a sequence model's windows, and a conditional one's second input: the economic state it is conditioned on, and
+        // the reference state that relative stress requests (vol=+2sd, BAA10Y=+300bp) move from
+        if (Known(m, "windows", "count") is { } windowCount)
+            rows.Add(Row("training windows (with a known state)", $"{windowCount} ({Known(m, "windows", "conditioned") ?? "0"})"));
+        if (TryGet(m, ["conditions", "names"], out var names) && names.ValueKind == JsonValueKind.Array)
+            rows.Add(Row("condition features (lagged one day)", string.Join(", ", names.EnumerateArray().Select(Text))));
+        if (TryGet(m, ["state_data"], out var state) && state.ValueKind == JsonValueKind.Object)
+        {
+            rows.Add(Row("state file", Str(state, "input_file") ?? "(not from a file)"));
+            rows.Add(Row("state SHA-256", Str(state, "input_sha256") ?? missing));
+            rows.Add(Row("state rows", Known(state, "train_rows") ?? "(unknown)"));
+            rows.Add(Row("state period", Str(state, "train_start") is { } s0 ? $"{s0} .. {Str(state, "train_end")}" : "(undated)"));
+            rows.Add(Row("condition matrix SHA-256 (the windows' standardised states)", Str(m, "windows", "condition_matrix_sha256") ?? missing));
+        }
+
+        if (TryGet(m, ["conditions", "reference"], out var reference) && reference.ValueKind == JsonValueKind.Object)
+        {
+            rows.Add(Row("reference state (relative stress moves from it)",
+                string.Join(", ", reference.EnumerateObject().Select(p => $"{p.Name} = {Text(p.Value)}")) + $" ({Str(m, "conditions", "reference_date") ?? "undated"})"));
+        }
+
         return new CardSection("data", "Data",
         [
             new CardTable(["field", "value"], rows),

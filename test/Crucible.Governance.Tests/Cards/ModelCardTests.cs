@@ -221,6 +221,43 @@ public sealed class ModelCardTests : IDisposable
         Assert.DoesNotContain("finding(s)", ModelCard.Build(Model(), Report(withThresholds: true)).ToMarkdown(), StringComparison.Ordinal);
     }
 
+    // A conditional sequence model has a second input, the economic state: the card named only the returns file, so a
+    // validator could not trace the state file, its period, the features or the reference state that a relative stress
+    // request such as vol=+2sd moves from.
+    [Fact]
+    public void Build_ConditionalSequenceModel_NamesItsStateFileFeaturesWindowsAndReferenceState()
+    {
+        var folder = Path.Combine(_dir, "seq-model");
+        Directory.CreateDirectory(folder);
+        var weights = Encoding.UTF8.GetBytes("sequence weights");
+        File.WriteAllBytes(Path.Combine(folder, "weights.safetensors"), weights);
+        var sha = Convert.ToHexStringLower(SHA256.HashData(weights));
+        File.WriteAllText(Path.Combine(folder, "manifest.json"), $$$"""
+            {"format": "crucible-model/1", "kind": "sequence", "library_version": "0.1.0", "seed": 0, "columns": ["NoDur", "HiTec"],
+             "config": {"window": 20}, "conditions": {"names": ["DFF", "TERM", "RV20"], "mean": [1, 2, 3], "std": [1, 1, 1],
+               "reference": {"DFF": 1.16, "TERM": 1.05, "RV20": 5.9}, "reference_date": "2017-12-01", "archetypes": {}},
+             "data": {"input_file": "returns.csv", "input_sha256": "{{{new string('a', 64)}}}", "input_kind": "PercentReturns",
+                      "train_matrix_sha256": "{{{new string('b', 64)}}}", "train_rows": 4528, "train_start": "2000-01-03", "train_end": "2017-12-29"},
+             "state_data": {"input_file": "state.csv", "input_sha256": "{{{new string('c', 64)}}}", "input_kind": null,
+                      "train_matrix_sha256": "{{{new string('d', 64)}}}", "train_rows": 4508, "train_start": "2000-02-01", "train_end": "2017-12-29"},
+             "windows": {"count": 4509, "conditioned": 4489, "condition_matrix_sha256": "{{{new string('e', 64)}}}"},
+             "training": {"steps": 10, "final_loss": 0.7},
+             "weights": {"file": "weights.safetensors", "sha256": "{{{sha}}}", "parameters": 12}}
+            """);
+        var md = ModelCard.Build(folder).ToMarkdown();
+        Assert.Contains("| training windows (with a known state) | 4509 (4489) |", md, StringComparison.Ordinal);
+        Assert.Contains("| condition features (lagged one day) | DFF, TERM, RV20 |", md, StringComparison.Ordinal);
+        Assert.Contains("| state file | state.csv |", md, StringComparison.Ordinal);
+        Assert.Contains($"| state SHA-256 | {new string('c', 64)} |", md, StringComparison.Ordinal);
+        Assert.Contains("| state rows | 4508 |", md, StringComparison.Ordinal);
+        Assert.Contains("| state period | 2000-02-01 .. 2017-12-29 |", md, StringComparison.Ordinal);
+        Assert.Contains($"| condition matrix SHA-256 (the windows' standardised states) | {new string('e', 64)} |", md, StringComparison.Ordinal);
+        Assert.Contains("| reference state (relative stress moves from it) | DFF = 1.16, TERM = 1.05, RV20 = 5.9 (2017-12-01) |", md, StringComparison.Ordinal);
+
+        // a tabular model has none of these rows
+        Assert.DoesNotContain("state file", ModelCard.Build(Model()).ToMarkdown(), StringComparison.Ordinal);
+    }
+
     // RELIABILITY DP-10
     [Fact]
     public void Build_CarriesTheDpStatement_WhenTheManifestHasOne()
