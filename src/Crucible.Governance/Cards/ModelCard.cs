@@ -410,11 +410,17 @@ public sealed class ModelCard
             return new CardSection("privacy", "Differential privacy", blocks);
         }
 
+        // what of the training data the folder carries besides the weights: a tabular model's quantile knots are train order
+        // statistics; a sequence model has no quantile transform (its manifest's affine map, noise scales and condition
+        // statistics are what it fitted), so the tabular sentence would be a claim its artifacts do not support
+        var fitted = Str(m, "kind") == "sequence"
+            ? "Its weights, per-series noise scales and affine map (the train means and standard deviations under transform "
+                + "standardize) and its condition statistics (mean, standard deviation, reference state) are fitted on the training windows."
+            : "Its transform and weights are fitted on the training rows (the quantile knots are train order statistics).";
         return new CardSection("privacy", "Differential privacy",
         [
-            new CardParagraph("Not trained with differential privacy: the model carries no formal privacy guarantee. Its transform and "
-                + "weights are fitted on the training rows (the quantile knots are train order statistics). Judge disclosure risk from the "
-                + "privacy section of the validation report (distance to closest record, membership inference)."),
+            new CardParagraph("Not trained with differential privacy: the model carries no formal privacy guarantee. " + fitted
+                + " Judge disclosure risk from the privacy section of the validation report (distance to closest record, membership inference)."),
         ]);
     }
 

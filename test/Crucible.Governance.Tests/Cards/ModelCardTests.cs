@@ -225,7 +225,7 @@ public sealed class ModelCardTests : IDisposable
     // validator could not trace the state file, its period, the features or the reference state that a relative stress
     // request such as vol=+2sd moves from.
     [Fact]
-    public void Build_ConditionalSequenceModel_NamesItsStateFileFeaturesWindowsAndReferenceState()
+    public void Build_ConditionalSequenceModel_NamesItsStateFileFeaturesWindowsAndReferenceState_AndClaimsNoQuantileKnots()
     {
         var folder = Path.Combine(_dir, "seq-model");
         Directory.CreateDirectory(folder);
@@ -255,7 +255,13 @@ public sealed class ModelCardTests : IDisposable
         Assert.Contains("| reference state (relative stress moves from it) | DFF = 1.16, TERM = 1.05, RV20 = 5.9 (2017-12-01) |", md, StringComparison.Ordinal);
 
         // a tabular model has none of these rows
-        Assert.DoesNotContain("state file", ModelCard.Build(Model()).ToMarkdown(), StringComparison.Ordinal);
+        var tabular = ModelCard.Build(Model()).ToMarkdown();
+        Assert.DoesNotContain("state file", tabular, StringComparison.Ordinal);
+
+        // nor has a sequence model quantile knots: the card says what it did fit on the training windows
+        Assert.DoesNotContain("quantile knots", md, StringComparison.Ordinal);
+        Assert.Contains("per-series noise scales and affine map", md, StringComparison.Ordinal);
+        Assert.Contains("the quantile knots are train order statistics", tabular, StringComparison.Ordinal);
     }
 
     // RELIABILITY DP-10
