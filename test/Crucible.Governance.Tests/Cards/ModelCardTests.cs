@@ -188,7 +188,8 @@ public sealed class ModelCardTests : IDisposable
         var path = Path.Combine(_dir, "report-findings.json");
         File.WriteAllText(path, """
             {"columns": ["SPY", "TLT|x", "A&B<c>"], "alpha": 0.99, "ks_mean": 0.031, "ks_max": 0.05, "wasserstein_mean": 0.001, "corr_distance": 0.04,
-             "privacy": {"dcr_train_median": 1.2, "dcr_holdout_median": 1.3, "share_closer_to_train": 0.606, "share_bound": 0.527, "share_within_bound": false,
+             "privacy": {"dcr_train_median": 1.2, "dcr_holdout_median": 1.3, "share_closer_to_train": 0.81, "share_bound": 0.527, "share_within_bound": false,
+               "dcr_share": {"n": 924, "share_closer_to_train": 0.606, "bound": 0.527, "within_bound": false},
                "membership_inference": {"attack": "domias-kde", "auc": 0.52, "tpr_at_fpr_10pct": 0.294, "tpr_at_fpr_1pct": 0.04,
                  "gate": {"bound": 0.127, "passed": false, "rule": "r", "members": 462, "within_chance": false}},
                "shadow_membership_inference": {"attack": "shadow", "auc": 0.5, "tpr_at_fpr_10pct": 0.09, "tpr_at_fpr_1pct": 0.01,
@@ -202,7 +203,8 @@ public sealed class ModelCardTests : IDisposable
             """);
         var card = ModelCard.Build(Model(), path);
         var md = card.ToMarkdown();
-        Assert.Contains("| privacy.share_closer_to_train bound (PRIV-3) | 0.527, EXCEEDED |", md, StringComparison.Ordinal);
+        // the bound beside the share it bounds (dcr_share's equal-size sample), not beside the top-level share of all train rows
+        Assert.Contains("| privacy.dcr_share gate (PRIV-3: share closer to train, equal-size reference, ≤ bound) | 0.606 ≤ 0.527: FAIL |", md, StringComparison.Ordinal);
         Assert.Contains("| privacy.membership_inference.gate (PRIV-7: TPR at FPR 0.1 ≤ bound) | 0.294 ≤ 0.127: FAIL |", md, StringComparison.Ordinal);
         Assert.Contains("| privacy.shadow_membership_inference.auc | 0.5 |", md, StringComparison.Ordinal);
         Assert.Contains("| privacy.shadow_membership_inference.gate (PRIV-7: TPR at FPR 0.1 ≤ bound) | 0.09 ≤ 0.127: pass |", md, StringComparison.Ordinal);
