@@ -144,7 +144,24 @@ public sealed record SequenceGeneratorOptions
         this with { Privacy = privacy, Transform = SequenceTransform.None, VolatilityAdaptive = false };
 
     /// <summary>The unit of privacy of <see cref="Privacy"/> (record when it names none).</summary>
+    /// <remarks>
+    /// Derived, not a setting: never written into a manifest's <c>config</c> (where it read "record" for a model trained
+    /// without DP, and the model card listed it as a training setting).
+    /// </remarks>
+    [System.Text.Json.Serialization.JsonIgnore]
     public PrivacyUnit PrivacyUnitOrDefault => Privacy?.Unit ?? PrivacyUnit.Record;
+
+    // manifests and run manifests written before session 21 carry the derived key "privacy_unit_or_default" in their
+    // config: accepted on reading (unknown keys are errors) and dropped; it has no state, so it is never written and
+    // takes no part in the record's equality
+    [System.Text.Json.Serialization.JsonInclude]
+    [System.Text.Json.Serialization.JsonPropertyName("privacy_unit_or_default")]
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    private PrivacyUnit? LegacyPrivacyUnitOrDefault
+    {
+        get => null;
+        init { }
+    }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()

@@ -22,6 +22,12 @@ public sealed record SequenceState(TimeSeriesFrame Frame, string Path, DataProve
     public StateMissingValues Missing { get; init; } = StateMissingValues.Default;
 
     /// <summary>
+    /// What a state file's values are, as the model manifest's <c>state_data.input_kind</c> records it: levels (rates,
+    /// spreads, VIX, read as they are), not one of the return kinds of <see cref="InputKind"/>.
+    /// </summary>
+    public const string InputKindName = "Levels";
+
+    /// <summary>
     /// Reads the state file at <paramref name="path"/>, its missing values by <paramref name="missing"/> (default
     /// <see cref="StateMissingValues.Default"/>: every one refused).
     /// </summary>
@@ -51,7 +57,9 @@ public sealed record SequenceState(TimeSeriesFrame Frame, string Path, DataProve
         }
 
         long filled = report.Repairs.Where(r => r.Repair == "forward_fill").Sum(r => r.Count);
-        return new SequenceState(frame, path, DataProvenance.FromFile(path, InputKind.LogReturns) with { Missing = missing.ToManifest(filled) })
+        // read as they are (no conversion), but they are levels (rates, spreads, VIX), not log returns: the manifest's
+        // state_data.input_kind says so
+        return new SequenceState(frame, path, DataProvenance.FromFile(path, InputKind.LogReturns) with { Input = SequenceState.InputKindName, Missing = missing.ToManifest(filled) })
         {
             Missing = missing,
         };

@@ -354,6 +354,27 @@ public sealed class ModelCard
             ? c.EnumerateArray().Select(e => e.GetString() ?? "").ToArray()
             : [];
         rows.Add(Row("series", columns.Length.ToString(CultureInfo.InvariantCulture)));
+        // a sequence model's windows, and a conditional one's second input: the economic state it is conditioned on, and
+        // the reference state that relative stress requests (vol=+2sd, BAA10Y=+300bp) move from
+        if (Known(m, "windows", "count") is { } windowCount)
+            rows.Add(Row("training windows (with a known state)", $"{windowCount} ({Known(m, "windows", "conditioned") ?? "0"})"));
+        if (TryGet(m, ["conditions", "names"], out var names) && names.ValueKind == JsonValueKind.Array)
+            rows.Add(Row("condition features (lagged one day)", string.Join(", ", names.EnumerateArray().Select(Text))));
+        if (TryGet(m, ["state_data"], out var state) && state.ValueKind == JsonValueKind.Object)
+        {
+            rows.Add(Row("state file", Str(state, "input_file") ?? "(not from a file)"));
+            rows.Add(Row("state SHA-256", Str(state, "input_sha256") ?? missing));
+            rows.Add(Row("state rows", Known(state, "train_rows") ?? "(unknown)"));
+            rows.Add(Row("state period", Str(state, "train_start") is { } s0 ? $"{s0} .. {Str(state, "train_end")}" : "(undated)"));
+            rows.Add(Row("condition matrix SHA-256 (the windows' standardised states)", Str(m, "windows", "condition_matrix_sha256") ?? missing));
+        }
+
+        if (TryGet(m, ["conditions", "reference"], out var reference) && reference.ValueKind == JsonValueKind.Object)
+        {
+            rows.Add(Row("reference state (relative stress moves from it)",
+                string.Join(", ", reference.EnumerateObject().Select(p => $"{p.Name} = {Text(p.Value)}")) + $" ({Str(m, "conditions", "reference_date") ?? "undated"})"));
+        }
+
         return new CardSection("data", "Data",
         [
             new CardTable(["field", "value"], rows),
@@ -389,11 +410,17 @@ public sealed class ModelCard
             return new CardSection("privacy", "Differential privacy", blocks);
         }
 
+        // what of the training data the folder carries besides the weights: a tabular model's quantile knots are train order
+        // statistics; a sequence model has no quantile transform (its manifest's affine map, noise scales and condition
+        // statistics are what it fitted), so the tabular sentence would be a claim its artifacts do not support
+        var fitted = Str(m, "kind") == "sequence"
+            ? "Its weights, per-series noise scales and affine map (the train means and standard deviations under transform "
+                + "standardize) and its condition statistics (mean, standard deviation, reference state) are fitted on the training windows."
+            : "Its transform and weights are fitted on the training rows (the quantile knots are train order statistics).";
         return new CardSection("privacy", "Differential privacy",
         [
-            new CardParagraph("Not trained with differential privacy: the model carries no formal privacy guarantee. Its transform and "
-                + "weights are fitted on the training rows (the quantile knots are train order statistics). Judge disclosure risk from the "
-                + "privacy section of the validation report (distance to closest record, membership inference)."),
+            new CardParagraph("Not trained with differential privacy: the model carries no formal privacy guarantee. " + fitted
+                + " Judge disclosure risk from the privacy section of the validation report (distance to closest record, membership inference)."),
         ]);
     }
 
@@ -432,7 +459,23 @@ public sealed class ModelCard
             if (Raw(report, "privacy", key) is { } v) rows.Add(Row("privacy." + key, v));
         }
 
-        if (Raw(report, "privacy", "membership_inference", "auc") is { } auc) rows.Add(Row("privacy.membership_inference.auc", auc));
+        // the PRIV-3 gate is read on privacy.dcr_share's equal-size reference sample, whose share can differ widely from the
+        // top-level share above (all train rows against a smaller holdout): the bound is shown beside the share it bounds
+        if (Raw(report, "privacy", "dcr_share", "bound") is { } shareBound)
+        {
+            rows.Add(Row("privacy.dcr_share gate (PRIV-3: share closer to train, equal-size reference, ≤ bound)",
+                $"{Raw(report, "privacy", "dcr_share", "share_closer_to_train") ?? "null"} ≤ {shareBound}: {(Flag(report, "privacy", "dcr_share", "within_bound") ? "pass" : "FAIL")}"));
+        }
+        foreach (var attack in new[] { "membership_inference", "shadow_membership_inference" })
+        {
+            if (Raw(report, "privacy", attack, "auc") is { } auc) rows.Add(Row($"privacy.{attack}.auc", auc));
+            if (Raw(report, "privacy", attack, "gate", "bound") is { } gateBound)
+            {
+                rows.Add(Row($"privacy.{attack}.gate (PRIV-7: TPR at FPR 0.1 ≤ bound)",
+                    $"{Raw(report, "privacy", attack, "tpr_at_fpr_10pct") ?? "null"} ≤ {gateBound}: {(Flag(report, "privacy", attack, "gate", "passed") ? "pass" : "FAIL")}"));
+            }
+        }
+
         if (Raw(report, "utility", "return", "mse_ratio") is { } mse) rows.Add(Row("utility.return.mse_ratio (TSTR / TRTR)", mse));
         if (Raw(report, "rows", "real") is { } nReal)
             rows.Add(Row("rows (real / synthetic)", $"{nReal} / {Raw(report, "rows", "synthetic")}"));
@@ -442,6 +485,15 @@ public sealed class ModelCard
             new CardParagraph($"From the evaluation report with SHA-256 {reportSha}."),
             new CardTable(["metric", "value"], rows),
         };
+        // the report's own findings (a failed privacy gate, a DCR share above its bound, a holdout too small, …) are no
+        // declared thresholds, so the verdicts below cannot show them: they are quoted here, or the card would read clean
+        var findings = Strings(report, "privacy", "warnings").Select(w => "privacy: " + w).Concat(Strings(report, "coverage", "warnings").Select(w => "coverage: " + w)).Concat(Strings(report, "warnings")).ToList();
+        if (findings.Count > 0)
+        {
+            blocks.Add(new CardParagraph(string.Create(CultureInfo.InvariantCulture, $"The report flags {findings.Count} finding(s):")));
+            blocks.Add(new CardBullets(findings));
+        }
+
         if (report.TryGetProperty("thresholds", out var th) && th.ValueKind == JsonValueKind.Object)
         {
             var passed = th.TryGetProperty("passed", out var p) && p.ValueKind == JsonValueKind.True;
@@ -567,6 +619,14 @@ public sealed class ModelCard
             : null;
 
     private static IReadOnlyList<string> Row(string a, string b) => [a, b];
+
+    private static bool Flag(JsonElement root, params string[] path) => TryGet(root, path, out var v) && v.ValueKind == JsonValueKind.True;
+
+    // the strings of an array at path (absent or not an array: none)
+    private static IEnumerable<string> Strings(JsonElement root, params string[] path) =>
+        TryGet(root, path, out var v) && v.ValueKind == JsonValueKind.Array
+            ? v.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.String).Select(e => e.GetString()!)
+            : [];
 
     private static bool HasContent(CardBlock b) => b switch
     {

@@ -59,6 +59,29 @@ public sealed class SequenceTrainingTests : IDisposable
         double trainOnly = CrisisArchetypes.Compute(features)["covid-2020"]["VIXCLS"];
         Assert.NotEqual(trainOnly, full);
         Assert.Equal(Sha(state.Path), trained.Generator.Manifest.StateData!.InputSha256);
+        // the state file holds levels (VIXCLS), read as they are: the manifest said "LogReturns", the reader's setting
+        Assert.Equal("Levels", trained.Generator.Manifest.StateData.InputKind);
+        Assert.Contains("\"input_kind\": \"Levels\"", Encoding.UTF8.GetString(trained.Generator.ManifestBytes()), StringComparison.Ordinal);
+    }
+
+    // A model trained without DP recorded "privacy_unit_or_default": "record" in its config (a derived property, not a
+    // setting), and the model card listed it as a training setting; manifests written so must still load.
+    [Fact]
+    public void Config_HasNoDerivedPrivacyUnitKey_AndAnOldConfigWithItStillReads()
+    {
+        var json = System.Text.Json.JsonSerializer.Serialize(Tiny, DiffusionJson.Options);
+        Assert.DoesNotContain("privacy_unit_or_default", json, StringComparison.Ordinal);
+        Assert.Equal(PrivacyUnitOf(Tiny), PrivacyUnitOf(System.Text.Json.JsonSerializer.Deserialize<SequenceGeneratorOptions>(json, DiffusionJson.Options)!));
+
+        var old = json.TrimEnd('}') + ",\"privacy_unit_or_default\":\"record\"}";
+        var read = System.Text.Json.JsonSerializer.Deserialize<SequenceGeneratorOptions>(old, DiffusionJson.Options)!;
+        Assert.Equal(Tiny, read);
+        Assert.Equal(json, System.Text.Json.JsonSerializer.Serialize(read, DiffusionJson.Options));
+        // any other unknown key is still an error
+        Assert.Throws<System.Text.Json.JsonException>(() => System.Text.Json.JsonSerializer.Deserialize<SequenceGeneratorOptions>(
+            json.TrimEnd('}') + ",\"privacy_unit\":\"record\"}", DiffusionJson.Options));
+
+        static Crucible.Diffusion.Privacy.PrivacyUnit PrivacyUnitOf(SequenceGeneratorOptions o) => o.PrivacyUnitOrDefault;
     }
 
     [Fact]

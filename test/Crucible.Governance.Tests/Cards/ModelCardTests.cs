@@ -195,6 +195,92 @@ public sealed class ModelCardTests : IDisposable
         Assert.Contains("At least one predeclared threshold FAILED.", ModelCard.Build(Model(), Report(true, passed: false)).ToMarkdown(), StringComparison.Ordinal);
     }
 
+    // A validator reads the card, not the report: a failed PRIV-7 membership gate or a DCR share above its bound is no
+    // declared threshold, so "Every predeclared threshold passed" with only the attack's AUC read clean while the report
+    // recorded both findings (the demo's report flags two, README).
+    [Fact]
+    public void Build_QuotesTheReportsPrivacyFindings_FailedGateAndDcrBound_BesideThePassedThresholds()
+    {
+        var path = Path.Combine(_dir, "report-findings.json");
+        File.WriteAllText(path, """
+            {"columns": ["SPY", "TLT|x", "A&B<c>"], "alpha": 0.99, "ks_mean": 0.031, "ks_max": 0.05, "wasserstein_mean": 0.001, "corr_distance": 0.04,
+             "privacy": {"dcr_train_median": 1.2, "dcr_holdout_median": 1.3, "share_closer_to_train": 0.81, "share_bound": 0.527, "share_within_bound": false,
+               "dcr_share": {"n": 924, "share_closer_to_train": 0.606, "bound": 0.527, "within_bound": false},
+               "membership_inference": {"attack": "domias-kde", "auc": 0.52, "tpr_at_fpr_10pct": 0.294, "tpr_at_fpr_1pct": 0.04,
+                 "gate": {"bound": 0.127, "passed": false, "rule": "r", "members": 462, "within_chance": false}},
+               "shadow_membership_inference": {"attack": "shadow", "auc": 0.5, "tpr_at_fpr_10pct": 0.09, "tpr_at_fpr_1pct": 0.01,
+                 "gate": {"bound": 0.127, "passed": true, "rule": "r", "members": 462, "within_chance": true}},
+               "warnings": ["membership inference (domias-kde) gate failed (PRIV-7): TPR 0.294 at FPR 0.1 is above the chance bound 0.127"]},
+             "portfolio": {"horizon": 20, "var": [0.03, 0.028], "es": [0.05, 0.041], "cdar": [0.2, 0.1], "backtest": {"var": 0.012, "observations": 250, "exceptions": 3, "traffic_light": "green"}},
+             "rows": {"real": 900, "synthetic": 5000},
+             "coverage": {"tolerance": 0.2, "horizon": 1, "levels": [0.01], "under_stressed": [], "segments": [], "warnings": ["dimension sector names none of the data's series"]},
+             "warnings": ["top-level note"],
+             "thresholds": {"passed": true, "verdicts": [{"key": "ks_max", "bound": "max", "limit": 0.1, "value": 0.05, "passed": true}]}}
+            """);
+        var card = ModelCard.Build(Model(), path);
+        var md = card.ToMarkdown();
+        // the bound beside the share it bounds (dcr_share's equal-size sample), not beside the top-level share of all train rows
+        Assert.Contains("| privacy.dcr_share gate (PRIV-3: share closer to train, equal-size reference, ≤ bound) | 0.606 ≤ 0.527: FAIL |", md, StringComparison.Ordinal);
+        Assert.Contains("| privacy.membership_inference.gate (PRIV-7: TPR at FPR 0.1 ≤ bound) | 0.294 ≤ 0.127: FAIL |", md, StringComparison.Ordinal);
+        Assert.Contains("| privacy.shadow_membership_inference.auc | 0.5 |", md, StringComparison.Ordinal);
+        Assert.Contains("| privacy.shadow_membership_inference.gate (PRIV-7: TPR at FPR 0.1 ≤ bound) | 0.09 ≤ 0.127: pass |", md, StringComparison.Ordinal);
+        Assert.Contains("The report flags 3 finding(s):", md, StringComparison.Ordinal);
+        Assert.Contains("- privacy: membership inference (domias-kde) gate failed (PRIV-7): TPR 0.294 at FPR 0.1 is above the chance bound 0.127\n", md, StringComparison.Ordinal);
+        Assert.Contains("- coverage: dimension sector names none of the data's series\n", md, StringComparison.Ordinal);
+        Assert.Contains("- top-level note\n", md, StringComparison.Ordinal);
+        Assert.Contains("Every predeclared threshold passed.", md, StringComparison.Ordinal);
+        Assert.Contains("gate failed (PRIV-7)", card.ToHtml(), StringComparison.Ordinal);
+        // the VaR, ES and CDaR figures with the level and horizon they are read at, and the backtested one-day VaR
+        Assert.Contains("| portfolio.cdar at α 0.99, 20-step horizon (real / synthetic) | 0.2 / 0.1 |", md, StringComparison.Ordinal);
+        Assert.Contains("| VaR backtest of the one-day VaR 0.012 (exceptions, Basel zone) | 3 of 250, green |", md, StringComparison.Ordinal);
+
+        // a report without findings adds no findings paragraph
+        Assert.DoesNotContain("finding(s)", ModelCard.Build(Model(), Report(withThresholds: true)).ToMarkdown(), StringComparison.Ordinal);
+    }
+
+    // A conditional sequence model has a second input, the economic state: the card named only the returns file, so a
+    // validator could not trace the state file, its period, the features or the reference state that a relative stress
+    // request such as vol=+2sd moves from.
+    [Fact]
+    public void Build_ConditionalSequenceModel_NamesItsStateFileFeaturesWindowsAndReferenceState_AndClaimsNoQuantileKnots()
+    {
+        var folder = Path.Combine(_dir, "seq-model");
+        Directory.CreateDirectory(folder);
+        var weights = Encoding.UTF8.GetBytes("sequence weights");
+        File.WriteAllBytes(Path.Combine(folder, "weights.safetensors"), weights);
+        var sha = Convert.ToHexStringLower(SHA256.HashData(weights));
+        File.WriteAllText(Path.Combine(folder, "manifest.json"), $$$"""
+            {"format": "crucible-model/1", "kind": "sequence", "library_version": "0.1.0", "seed": 0, "columns": ["NoDur", "HiTec"],
+             "config": {"window": 20}, "conditions": {"names": ["DFF", "TERM", "RV20"], "mean": [1, 2, 3], "std": [1, 1, 1],
+               "reference": {"DFF": 1.16, "TERM": 1.05, "RV20": 5.9}, "reference_date": "2017-12-01", "archetypes": {}},
+             "data": {"input_file": "returns.csv", "input_sha256": "{{{new string('a', 64)}}}", "input_kind": "PercentReturns",
+                      "train_matrix_sha256": "{{{new string('b', 64)}}}", "train_rows": 4528, "train_start": "2000-01-03", "train_end": "2017-12-29"},
+             "state_data": {"input_file": "state.csv", "input_sha256": "{{{new string('c', 64)}}}", "input_kind": null,
+                      "train_matrix_sha256": "{{{new string('d', 64)}}}", "train_rows": 4508, "train_start": "2000-02-01", "train_end": "2017-12-29"},
+             "windows": {"count": 4509, "conditioned": 4489, "condition_matrix_sha256": "{{{new string('e', 64)}}}"},
+             "training": {"steps": 10, "final_loss": 0.7},
+             "weights": {"file": "weights.safetensors", "sha256": "{{{sha}}}", "parameters": 12}}
+            """);
+        var md = ModelCard.Build(folder).ToMarkdown();
+        Assert.Contains("| training windows (with a known state) | 4509 (4489) |", md, StringComparison.Ordinal);
+        Assert.Contains("| condition features (lagged one day) | DFF, TERM, RV20 |", md, StringComparison.Ordinal);
+        Assert.Contains("| state file | state.csv |", md, StringComparison.Ordinal);
+        Assert.Contains($"| state SHA-256 | {new string('c', 64)} |", md, StringComparison.Ordinal);
+        Assert.Contains("| state rows | 4508 |", md, StringComparison.Ordinal);
+        Assert.Contains("| state period | 2000-02-01 .. 2017-12-29 |", md, StringComparison.Ordinal);
+        Assert.Contains($"| condition matrix SHA-256 (the windows' standardised states) | {new string('e', 64)} |", md, StringComparison.Ordinal);
+        Assert.Contains("| reference state (relative stress moves from it) | DFF = 1.16, TERM = 1.05, RV20 = 5.9 (2017-12-01) |", md, StringComparison.Ordinal);
+
+        // a tabular model has none of these rows
+        var tabular = ModelCard.Build(Model()).ToMarkdown();
+        Assert.DoesNotContain("state file", tabular, StringComparison.Ordinal);
+
+        // nor has a sequence model quantile knots: the card says what it did fit on the training windows
+        Assert.DoesNotContain("quantile knots", md, StringComparison.Ordinal);
+        Assert.Contains("per-series noise scales and affine map", md, StringComparison.Ordinal);
+        Assert.Contains("the quantile knots are train order statistics", tabular, StringComparison.Ordinal);
+    }
+
     // RELIABILITY DP-10
     [Fact]
     public void Build_CarriesTheDpStatement_WhenTheManifestHasOne()
