@@ -289,6 +289,15 @@ public sealed class TabularCommandsTests : IDisposable
         Assert.Contains("## Coverage audit", card, StringComparison.Ordinal);
         Assert.Contains("| asset_class | equity | 0.01 |", card, StringComparison.Ordinal);
         Assert.Contains("| train period | 2000-01-03 .. 2017-12-29 |", card, StringComparison.Ordinal);
+        // the state columns come from the embedded file too: the manifest and the card name and hash it as the state input
+        using (var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "model", "manifest.json"))))
+        {
+            var state = manifest.RootElement.GetProperty("state_data");
+            Assert.Equal("ff10_treasury_demo.csv", state.GetProperty("input_file").GetString());
+            Assert.Equal("Levels", state.GetProperty("input_kind").GetString());
+            Assert.Equal(manifest.RootElement.GetProperty("data").GetProperty("input_sha256").GetString(), state.GetProperty("input_sha256").GetString());
+        }
+        Assert.Contains("| state file | ff10_treasury_demo.csv |", card, StringComparison.Ordinal);
         Assert.Contains("From the evaluation report with SHA-256 " + Sha(Path.Combine(dir, "report.json")), card, StringComparison.Ordinal);
         Assert.StartsWith("<!DOCTYPE html>", File.ReadAllText(Path.Combine(dir, "model-card.html")), StringComparison.Ordinal);
         Assert.DoesNotContain("\r", stdout + stderr, StringComparison.Ordinal);

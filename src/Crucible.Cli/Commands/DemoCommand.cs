@@ -339,7 +339,10 @@ internal static class DemoCommand
 
         /// <summary>Trains the demo's generator with <paramref name="options"/> on the train rows and their features.</summary>
         public SequenceGenerator Fit(SequenceGeneratorOptions options, IProgress<Crucible.Diffusion.Training.TrainingProgress>? progress) =>
-            new SequenceGenerator(options).Fit(Train, Features, Archetypes, DemoProvenance(Csv), progress: progress);
+            // the state columns come from the same embedded file: recorded as the state input (levels), so the manifest and
+            // the model card name and hash it as for a state file given to train --state
+            new SequenceGenerator(options).Fit(Train, Features, Archetypes, DemoProvenance(Csv),
+                stateProvenance: DemoProvenance(Csv) with { Input = SequenceState.InputKindName }, progress: progress);
     }
 
     /// <summary>
