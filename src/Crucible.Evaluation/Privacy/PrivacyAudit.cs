@@ -135,7 +135,7 @@ public static class PrivacyAudit
         var ratio = (double)nHold / nTrain;
         if (ratio < 0.5)
             warnings.Add(string.Create(CultureInfo.InvariantCulture,
-                $"holdout has {nHold} rows, under half the train set's {nTrain} (PRIV-1 wants at least 1/2, 50/50 preferred): the distance metrics use a random {n}-row train subset, so they see only {(double)n / nTrain:P1} of the training records"));
+                $"holdout has {nHold} rows, under half the train set's {nTrain} (PRIV-1 wants at least 1/2, 50/50 preferred): the split-disciplined distance metrics (dcr_share, dcr_range_normalised, ims, nndr) use a random {n}-row train subset, so they see only {(double)n / nTrain:P1} of the training records; the peer-compatible share_closer_to_train uses every train row against the smaller holdout, which leans it toward train"));
         if (nSyn < n)
             warnings.Add(string.Create(CultureInfo.InvariantCulture,
                 $"synthetic set has {nSyn} rows, fewer than the {n}-row references (PRIV-1 wants synthetic n = holdout n): the DCR share's bound is for n = {nSyn}"));

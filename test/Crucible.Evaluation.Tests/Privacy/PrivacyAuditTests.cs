@@ -214,6 +214,9 @@ public sealed class PrivacyAuditTests(Xunit.Abstractions.ITestOutputHelper outpu
         Assert.Equal(300, a.DcrShare.N);
         Assert.Equal(PrivacyAudit.ShareBound(300), a.DcrShare.Bound);
         Assert.Contains(a.Warnings, w => w.Contains("under half", StringComparison.Ordinal));
+        // it names the metrics that take the subset, and says the peer-compatible share does not (it uses every train row)
+        Assert.Contains(a.Warnings, w => w.Contains("(dcr_share, dcr_range_normalised, ims, nndr) use a random", StringComparison.Ordinal)
+            && w.Contains("share_closer_to_train uses every train row", StringComparison.Ordinal));
         // reproducible: the same seed, the same subsets
         Assert.Equal(a.DcrShare.Share, PrivacyAudit.Run(synthetic, train, holdout, seed: 7).DcrShare.Share);
 
