@@ -244,6 +244,12 @@ public sealed class TabularCommandsTests : IDisposable
         Assert.True(report.RootElement.GetProperty("ks_mean").GetDouble() is >= 0 and <= 1);
         Assert.True(report.RootElement.TryGetProperty("privacy", out _));
         Assert.Equal(10, report.RootElement.GetProperty("per_series").EnumerateObject().Count());
+        // the regime window is half the 20-day scenarios, so the synthetic set's regime transitions are counted (null at 20)
+        var regimes = report.RootElement.GetProperty("regimes");
+        Assert.Equal(10, regimes.GetProperty("window").GetInt32());
+        Assert.Equal(JsonValueKind.Number, regimes.GetProperty("calm_to_stressed")[1].ValueKind);
+        Assert.Equal(JsonValueKind.Number, regimes.GetProperty("stressed_to_calm")[1].ValueKind);
+        Assert.False(regimes.TryGetProperty("transitions_unavailable", out _));
         Assert.Equal(1 + (400 * 20), File.ReadAllLines(Path.Combine(dir, "scenarios.csv")).Length);
         using (var stressed = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "scenarios-stressed.meta.json"))))
         {

@@ -196,7 +196,7 @@ internal static class DemoCommand
         var evaluateRun = RunManifests.Start(home, "evaluate", new JsonObject
         {
             ["command"] = "demo.evaluate", ["alpha"] = new EvaluationOptions().Alpha, ["segments"] = "default",
-            ["train_end"] = Iso(TrainEnd), ["embargo_rows"] = options.Window, ["window"] = options.Window,
+            ["train_end"] = Iso(TrainEnd), ["embargo_rows"] = options.Window, ["window"] = options.Window, ["regime_window"] = RegimeWindow(options.Window),
             ["stress_alphas"] = new JsonArray(0.95, 0.99), ["comparison"] = new JsonArray("diffusion", "bootstrap", "fhs-longrun"),
             ["comparison_count"] = count, ["comparison_alpha"] = 0.99,
         }, seed).AddInput(demoCsv).AddInput(csv).AddInput(stressedCsv);
@@ -242,6 +242,14 @@ internal static class DemoCommand
     /// the train days), the stress table of an equal-weight portfolio, and the comparison of the model with the bootstrap
     /// and FHS-GARCH baselines; the report's two extra sections in order (stress, comparison).
     /// </summary>
+    /// <summary>
+    /// The regime window of the demo's evaluation: half the scenarios' <paramref name="window"/> (10 days for 20-day
+    /// scenarios), so each scenario path has consecutive full windows and the report counts regime transitions in the
+    /// synthetic set (at the evaluator's default of 20 a 20-day path has one window and no transition:
+    /// <see cref="Crucible.Evaluation.Regimes.RegimeStatistics.WhyNoTransitions"/>).
+    /// </summary>
+    internal static int RegimeWindow(int window) => Math.Max(2, window / 2);
+
     internal static (EvaluationReport Report, Portfolio Portfolio, IReadOnlyList<ScenarioRiskRow> Risk, GeneratorComparisonTable Comparison,
         TimeSeriesFrame TrainSubset, ReportSection[] Sections) EvaluateStep(DemoDataSet data, SequenceGenerator generator, SeriesSet baselinePaths,
         SeriesSet stressedPaths, int count, int window, ulong seed)
@@ -250,7 +258,7 @@ internal static class DemoCommand
         var inv = CultureInfo.InvariantCulture;
         var trainSubset = RandomRows(train, holdout.RowCount, seed);
         var report = Evaluator.Evaluate(new EvaluationInput(ToSet(holdout), baselinePaths, ToSet(trainSubset)),
-            new EvaluationOptions { Segments = SegmentMap.Default });
+            new EvaluationOptions { Segments = SegmentMap.Default, RegimeWindow = RegimeWindow(window) });
 
         // 5. stress an equal-weight portfolio of the industries: baseline and stressed scenarios against the 20-day
         //    windows of the holdout and of the 2008 crisis (Lehman to the market low)
@@ -290,6 +298,7 @@ internal static class DemoCommand
         int window = RunRecompute.Required<int>(c, "window", where), count = RunRecompute.Required<int>(c, "comparison_count", where);
         if (RunRecompute.Value<string>(c, "train_end") != Iso(TrainEnd) || RunRecompute.Value<int>(c, "embargo_rows") != window
             || RunRecompute.Value<string>(c, "segments") != "default" || RunRecompute.Value<double>(c, "alpha") != new EvaluationOptions().Alpha
+            || RunRecompute.Value<int>(c, "regime_window") != RegimeWindow(window)
             || RunRecompute.Value<double>(c, "comparison_alpha") != 0.99
             || c["stress_alphas"]?.ToJsonString() != new JsonArray(0.95, 0.99).ToJsonString()
             || c["comparison"]?.ToJsonString() != new JsonArray("diffusion", "bootstrap", "fhs-longrun").ToJsonString())
