@@ -173,5 +173,23 @@ public sealed class AuditCommandTests : IDisposable
         Assert.Equal(4, change.GetProperty("seq").GetInt64());
         Assert.False(change.GetProperty("signed_by_old_key").GetBoolean());
         Assert.Contains("audit.key_lost", Crucible(null, "audit", "log", "--home", _home).Stdout, StringComparison.Ordinal);
+
+        // --fail-on-key-break: the same log, which verifies, is refused with exit 3 and the break named
+        var strict = Crucible(null, "audit", "verify", "--home", _home, "--fail-on-key-break");
+        Assert.Equal(3, strict.Exit);
+        Assert.Contains("KEY BREAK at entry 4", strict.Stdout, StringComparison.Ordinal);
+        Assert.Contains("audit log refused (--fail-on-key-break): 1 key break(s), the first at entry 4", strict.Stderr, StringComparison.Ordinal);
+        Assert.Equal(3, Crucible(null, "audit", "verify", "--home", _home, "--fail-on-key-break", "--json").Exit);
+    }
+
+    [Fact]
+    public void Verify_FailOnKeyBreak_AcceptsARotation()
+    {
+        Fill(3);
+        Assert.Equal(0, Crucible(null, "audit", "rotate-key", "--home", _home).Exit);
+        Fill(1);
+        var v = Crucible(null, "audit", "verify", "--home", _home, "--fail-on-key-break");
+        Assert.True(v.Exit == 0, v.Stderr);
+        Assert.Contains("rotated", v.Stdout, StringComparison.Ordinal);
     }
 }

@@ -9,8 +9,9 @@ using Crucible.Governance.Storage;
 namespace Crucible.Cli.Commands;
 
 /// <summary>
-/// <c>crucible audit verify [--home DIR] [--store sqlite:PATH|postgres:CONNSTRING] [--public-key FILE] [--checkpoints FILE] [--json]</c>: checks the audit log;
-/// exit 0 when it verifies, 3 when it does not (the first bad entry is printed), 2 when there is no log or a bad key.
+/// <c>crucible audit verify [--home DIR] [--store sqlite:PATH|postgres:CONNSTRING] [--public-key FILE] [--checkpoints FILE] [--fail-on-key-break] [--json]</c>:
+/// checks the audit log; exit 0 when it verifies, 3 when it does not (the first bad entry is printed) or, with
+/// <c>--fail-on-key-break</c>, when it holds a lost-key break, 2 when there is no log or a bad key.
 /// <c>crucible audit log [--home DIR] [--store sqlite:PATH|postgres:CONNSTRING] [--from SEQ] [--limit N] [--kind KIND] [--json]</c>: lists entries.
 /// <c>crucible audit rotate-key [--home DIR] [--store …] [--lost-key [--old-public-key FILE]] [--reason TEXT] [--json]</c>: rotates
 /// the checkpoint signing key (<see cref="AuditLog.RotateKey"/>), or starts a new key epoch after a lost key
@@ -110,13 +111,18 @@ internal static class AuditCommand
             Description = "The exported checkpoint file to check against (default: HOME/audit-checkpoints.jsonl; give the off-machine copy)",
         };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
+        var failOnKeyBreak = new Option<bool>("--fail-on-key-break")
+        {
+            Description = "Exit 3, as for a failed verification, when the log holds a lost-key break (audit.key_lost); "
+                + "without it a key break is a warning and the exit code is 0",
+        };
         var store = new Option<string>("--store")
         {
             Description = "The log to verify: sqlite:HOME_FOLDER (default: the home's audit.db) or postgres:CONNECTION_STRING (the replicas' shared log)",
         };
         var verify = new Command("verify", "Verify the audit log: hash chain, links, signed checkpoints, truncation (exit 3 when it fails)")
         {
-            home, publicKey, checkpoints, store, json,
+            home, publicKey, checkpoints, store, failOnKeyBreak, json,
         };
         verify.SetAction(parse => CliRunner.Run(parse, p =>
         {
@@ -174,7 +180,15 @@ internal static class AuditCommand
                     $"warning: key break at entry {b.Seq}: key {b.OldKeyId} was lost and did not sign the change to {b.NewKeyId}; the checkpoints after it are vouched for by {b.NewKeyId} alone"));
             }
 
-            return v.Ok ? ExitCode.Success : ExitCode.ThresholdFailed;
+            if (!v.Ok) return ExitCode.ThresholdFailed;
+            if (p.GetValue(failOnKeyBreak) && v.KeyBreaks.Count > 0)
+            {
+                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"audit log refused (--fail-on-key-break): {v.KeyBreaks.Count} key break(s), the first at entry {v.KeyBreaks[0].Seq}"));
+                return ExitCode.ThresholdFailed;
+            }
+
+            return ExitCode.Success;
         }));
         return verify;
     }

@@ -755,7 +755,9 @@ public sealed partial class AuditLog : IDisposable
     /// Verifies the log at <paramref name="databasePath"/> read-only: every seq contiguous from 1, every prev_hash link,
     /// every entry hash, every checkpoint (in the database and, when given, in the exported <paramref name="checkpointFile"/>)
     /// signed by <paramref name="publicKey"/> and matching the chain head and Merkle root at its seq, and the log not
-    /// shorter than any checkpoint. Reports the first problem in seq order.
+    /// shorter than any checkpoint. Reports the first problem in seq order; a log cut below a key change, whose remaining
+    /// checkpoints the trusted key cannot check, is reported as the <see cref="AuditProblem.Truncation"/> that a
+    /// checkpoint beyond its end signed by the trusted key proves.
     /// </summary>
     /// <exception cref="InvalidInputException">There is neither a database nor a checkpoint file at the paths.</exception>
     public static AuditVerification Verify(string databasePath, AuditSigningKey? publicKey, string? checkpointFile)
@@ -916,8 +918,15 @@ public sealed partial class AuditLog : IDisposable
                 checkedCount++;
                 var key = history?.KeyAt(c.Seq) ?? publicKey!;
                 if (!key.Verify(c.SignedBytes(), c.Signature) || !string.Equals(c.KeyId, key.KeyId, StringComparison.Ordinal))
+                {
+                    // signed by another key than the chain names here: a key change among cut-off entries, when a checkpoint
+                    // beyond the log's end proves a truncation (the log cut below a rotation, the verifier holding a later key)
+                    if (!string.Equals(c.KeyId, key.KeyId, StringComparison.Ordinal) && ProvenBeyond(entries[^1].Seq) is { } cut)
+                        return Truncated(entries[^1].Seq, cut, $"; checkpoint {c.Seq} is signed by key {c.KeyId}, not by the key {key.KeyId} the remaining chain names there (a key change among the cut-off entries)");
                     return Fail(AuditProblem.Signature, lastGoodCheckpoint + 1, c.Seq, $"{source} checkpoint {c.Seq}: signature does not verify with key {key.KeyId}"
                         + (history is null ? "" : " (the key in use at that entry)"));
+                }
+
                 if (!CryptographicOperations.FixedTimeEquals(c.HeadHash, e.EntryHash) || !CryptographicOperations.FixedTimeEquals(c.MerkleRoot, accumulator.Root()))
                     return Fail(AuditProblem.CheckpointMismatch, lastGoodCheckpoint + 1, c.Seq,
                         $"{source} checkpoint {c.Seq} does not match the chain: an entry in {lastGoodCheckpoint + 1}..{c.Seq} was changed and the chain recomputed");
@@ -934,6 +943,9 @@ public sealed partial class AuditLog : IDisposable
 
         if (history is not null && publicKey is not null && !history.Holds(publicKey))
         {
+            // the change to the trusted key was cut off with the tail: a truncation, when the trusted key signed a checkpoint beyond the end
+            if (ProvenBeyond(expected - 1) is { } cut)
+                return Truncated(expected - 1, cut, $"; the trusted key {publicKey.KeyId} is none of the keys the remaining chain names ({string.Join(", ", history.KeyIds)}): its key change was among the cut-off entries");
             var first = dbCheckpoints.Keys.Concat(external.Keys).DefaultIfEmpty(0).Min();
             return Fail(AuditProblem.Signature, 1, first, $"the trusted key {publicKey.KeyId} is none of the log's signing keys ({string.Join(", ", history.KeyIds)})");
         }
@@ -944,9 +956,17 @@ public sealed partial class AuditLog : IDisposable
         {
             var c = dbCheckpoints.TryGetValue(beyond, out var db) ? db : external[beyond];
             checkedCount++;
-            if (!(history?.KeyAt(beyond) ?? publicKey!).Verify(c.SignedBytes(), c.Signature))
+            var endKey = history?.KeyAt(beyond) ?? publicKey!;
+            if (!endKey.Verify(c.SignedBytes(), c.Signature))
+            {
+                // signed by another key than the one in use at the log's end: a key change among the cut-off entries, when a
+                // lower checkpoint beyond the end verifies (the verifier holding an earlier key)
+                if (!string.Equals(c.KeyId, endKey.KeyId, StringComparison.Ordinal) && ProvenBeyond(n) is { } cut)
+                    return Truncated(n, cut, $"; checkpoint {beyond} is signed by key {c.KeyId}, which a key change among the cut-off entries names");
                 return Fail(AuditProblem.Signature, n + 1, beyond, $"checkpoint {beyond} (beyond the log's end) has a bad signature");
-            return Fail(AuditProblem.Truncation, n + 1, beyond, $"the log ends at entry {n} but a signed checkpoint covers {beyond}: entries {n + 1}..{beyond} were cut off");
+            }
+
+            return Truncated(n, beyond, "");
         }
 
         var changes = history?.Changes ?? [];
@@ -958,6 +978,30 @@ public sealed partial class AuditLog : IDisposable
 
         AuditVerification Fail(AuditProblem p, long seq, long? checkpoint, string message) =>
             new(p, seq, checkpoint, entries.Count, checkedCount, message) { KeyChanges = history?.Changes.Where(c => c.Seq < seq).ToList() ?? [] };
+
+        AuditVerification Truncated(long end, long covered, string note) => Fail(AuditProblem.Truncation, end + 1, covered,
+            string.Create(CultureInfo.InvariantCulture, $"the log ends at entry {end} but a signed checkpoint covers {covered}: entries {end + 1}..{covered} were cut off") + note);
+
+        // the highest seq beyond entry `end` with a checkpoint (database or exported) that a key the verifier trusts signed:
+        // the trusted key itself, or the key in use after the log's last key change when the trusted key is one of the log's
+        // keys; null when none (a checkpoint beyond the end signed by an unknown key proves nothing)
+        long? ProvenBeyond(long end)
+        {
+            var anchored = history is null || history.Holds(publicKey!);
+            foreach (var s in dbCheckpoints.Keys.Concat(external.Keys).Where(s => s > end).Distinct().OrderDescending())
+            {
+                foreach (var table in new[] { dbCheckpoints, external })
+                {
+                    if (!table.TryGetValue(s, out var c)) continue;
+                    foreach (var k in anchored && history?.KeyAt(s) is { } last ? new[] { publicKey!, last } : [publicKey!])
+                    {
+                        if (string.Equals(c.KeyId, k.KeyId, StringComparison.Ordinal) && k.Verify(c.SignedBytes(), c.Signature)) return s;
+                    }
+                }
+            }
+
+            return null;
+        }
     }
 
     // "; keys: a → b at entry 7 (rotated); KEY BREAK at entry 12: …" for the verification message (empty without changes)

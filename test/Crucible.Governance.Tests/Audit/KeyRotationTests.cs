@@ -271,6 +271,54 @@ public sealed class KeyRotationTests
         Assert.Contains($"signature does not verify with key {r.NewKeyId}", v.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("current", false)]
+    [InlineData("current", true)]
+    [InlineData("first", false)]
+    [InlineData("first", true)]
+    public void ALogCutBelowARotation_FailsAsTruncation_WithEitherKey(string trusted, bool databaseCheckpointsCut)
+    {
+        using var t = new AuditTestHome();
+        t.Fill(6); // checkpoints at 4 and 6 by the first key
+        var first = KeepPublicCopy(t, "first.pub.pem");
+        var r = Rotate(t); // entry 7, its checkpoint by the first key
+        t.Fill(3); // 8..10, checkpoints at 8 and 10 by the new key
+        Assert.True(t.Verify().Ok);
+        SqliteConnection.ClearAllPools();
+
+        // the tail cut below the rotation entry: the chain no longer names the new key, the exported checkpoints still cover 10
+        t.Tamper("DELETE FROM audit_entry WHERE seq > 5;" + (databaseCheckpointsCut ? " DELETE FROM audit_checkpoint WHERE seq > 5;" : ""));
+
+        var v = t.Verify(trusted == "first" ? first : null);
+        Assert.Equal(AuditProblem.Truncation, v.Problem);
+        Assert.Equal(6, v.FirstBadSeq);
+        // the trusted key checks a checkpoint beyond the end: the new key the last one (10), the first key the rotation's (7)
+        Assert.Equal(trusted == "first" ? r.Seq : 10, v.CheckpointSeq);
+        Assert.Contains("the log ends at entry 5", v.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ALogCutBetweenTwoRotations_FailsAsTruncation_WithTheLastKey()
+    {
+        using var t = new AuditTestHome();
+        t.Fill(3);
+        var r1 = Rotate(t); // entry 4
+        t.Fill(3); // 5..7
+        var r2 = Rotate(t); // entry 8
+        t.Fill(2); // 9..10
+        Assert.True(t.Verify().Ok);
+        SqliteConnection.ClearAllPools();
+
+        // the chain keeps the first rotation but not the second: the current key is none of the keys it names
+        t.Tamper("DELETE FROM audit_entry WHERE seq > 6;");
+        var v = t.Verify();
+        Assert.Equal(AuditProblem.Truncation, v.Problem);
+        Assert.Equal(7, v.FirstBadSeq);
+        Assert.Equal(10, v.CheckpointSeq);
+        Assert.Equal([r1.Seq], v.KeyChanges.Select(c => c.Seq));
+        Assert.NotEqual(r1.NewKeyId, r2.NewKeyId);
+    }
+
     [Fact]
     public void AWriterThatStillHoldsTheRetiredKey_IsRefusedOnItsNextAppend_AndSignsNothing()
     {
