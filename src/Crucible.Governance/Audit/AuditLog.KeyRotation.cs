@@ -103,7 +103,7 @@ public sealed partial class AuditLog
             using var reader = PostgresAuditStore.OpenReader(pg);
             try
             {
-                expected = reader.HasTables() ? CurrentKeyIdShared(reader) : null;
+                expected = reader.HasTables() ? CurrentKeyId(reader) : null;
             }
             catch (Npgsql.NpgsqlException e)
             {
@@ -192,10 +192,6 @@ public sealed partial class AuditLog
             $"the public key of the lost key {expected} is not in the keys folder: give a copy with --old-public-key (the one your verifiers hold), "
             + "so that the checkpoints it signed can still be verified", new InputLocation(AuditSigningKey.PublicPathFor(keyPath), 0, 0));
     }
-
-    // a shared log's current key: the meta row (recorded by the first writer, updated by every rotation)
-    private static string? CurrentKeyIdShared(PostgresAuditStore reader) =>
-        reader.ReadMeta(SigningKeyMeta) ?? reader.ReadCheckpoints().LastOrDefault()?.KeyId;
 
     // the key change entry, its checkpoint (signed by the old key for a rotation, by the new one after a loss) and the meta
     // row, in one transaction; returns the entry's seq

@@ -331,14 +331,17 @@ public sealed partial class AuditLog : IDisposable
         }
     }
 
-    // the key a SQLite log's next checkpoints must be signed with: the one its last key rotation named (audit_meta), else
-    // the one that signed its last checkpoint; null when it has none
+    // the key a SQLite log's next checkpoints must be signed with (CurrentKeyId); null when it has none
     private static string? CurrentKeyId(string databasePath)
     {
         using var store = SqliteAuditStore.OpenReader(databasePath);
-        if (!store.HasTables()) return null;
-        return store.GetMeta(SigningKeyMeta) ?? store.ReadCheckpoints().LastOrDefault()?.KeyId;
+        return store.HasTables() ? CurrentKeyId(store) : null;
     }
+
+    // the key a log's next checkpoints must be signed with, on either store: the one audit_meta names (recorded by a shared
+    // log's first writer and by every key rotation), else the one that signed its last checkpoint; null when it has none
+    private static string? CurrentKeyId(IAuditStore store) =>
+        store.ReadMeta(SigningKeyMeta) ?? store.ReadCheckpoints().LastOrDefault()?.KeyId;
 
     // a writer must sign with the key that signed the log's checkpoints: a new key (the file lost, LoadOrCreate made
     // another) or another one would sign the next checkpoints so that no single public key verifies the log again
