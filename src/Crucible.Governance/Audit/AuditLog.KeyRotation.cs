@@ -60,6 +60,7 @@ public sealed partial class AuditLog
             {
                 Fault("pending-written");
                 var retired = old.WriteRetiredPublic(keyPath);
+                Fault("retired-written");
                 var seq = WriteHandover(AuditKind.KeyRotated, old.KeyId, old.PublicKeyInfo, old, next, reason, actor);
                 done = new AuditKeyRotation(AuditKind.KeyRotated, seq, old.KeyId, next.KeyId, retired);
             }
@@ -74,7 +75,7 @@ public sealed partial class AuditLog
             Fault("committed");
             ExportCheckpoints();
             Fault("exported");
-            if (!AuditSigningKey.FinishPending(keyPath, next.KeyId))
+            if (!AuditSigningKey.FinishPending(keyPath, next.KeyId, Fault))
                 throw new InvalidOperationException($"the rotation to key {next.KeyId} was committed but its pending key file is gone");
             return done;
         }
@@ -146,7 +147,7 @@ public sealed partial class AuditLog
             log.Fault("committed");
             log.ExportCheckpoints();
             log.Fault("exported");
-            if (!AuditSigningKey.FinishPending(keyPath, next.KeyId))
+            if (!AuditSigningKey.FinishPending(keyPath, next.KeyId, log.Fault))
                 throw new InvalidOperationException($"the new key epoch ({next.KeyId}) was committed but its pending key file is gone");
             return new AuditKeyRotation(AuditKind.KeyLost, seq, expected, next.KeyId, retired);
         }
@@ -238,7 +239,16 @@ public sealed partial class AuditLog
         }
     }
 
-    // the test hook of AuditLogOptions.FaultInjection: throws at a named step to stand for a crash there
+    /// <summary>
+    /// The steps of <see cref="RotateKey"/>, in order, at which <see cref="AuditLogOptions.FaultInjection"/> is called: the
+    /// pending key written, the retired public key written, inside the transaction before its commit, after the commit,
+    /// after the export, and the new public key written before the pending key is renamed over the private one.
+    /// </summary>
+    internal static readonly IReadOnlyList<string> RotationSteps =
+        ["pending-written", "retired-written", "before-commit", "committed", "exported", AuditSigningKey.PublicWrittenStep];
+
+    // the test hook of AuditLogOptions.FaultInjection: throws at a named step to stand for a crash there (or, in the crash
+    // host of the tests, kills the process with SIGKILL there)
     private void Fault(string step) => _options.FaultInjection?.Invoke(step);
 
     /// <summary>

@@ -141,9 +141,10 @@ public sealed class AuditSigningKey : IDisposable
     /// Finishes a committed rotation: when the pending file holds key <paramref name="expectedKeyId"/> (the one the log
     /// now names), writes its public half to <see cref="PublicFileName"/> and renames it over <see cref="PrivateFileName"/>
     /// (the retired private key is overwritten, not kept). Returns whether it did. Under the key lock; each step is a
-    /// whole-file rename, so a crash in between leaves a state that the next call finishes.
+    /// whole-file rename, so a crash in between leaves a state that the next call finishes. <paramref name="fault"/> (tests
+    /// only) is called with <see cref="PublicWrittenStep"/> between the two.
     /// </summary>
-    internal static bool FinishPending(string privateKeyPath, string expectedKeyId)
+    internal static bool FinishPending(string privateKeyPath, string expectedKeyId, Action<string>? fault = null)
     {
         var pending = PendingPathFor(privateKeyPath);
         if (!File.Exists(pending)) return false;
@@ -156,6 +157,7 @@ public sealed class AuditSigningKey : IDisposable
             AtomicFile.WriteAllText(PublicPathFor(privateKeyPath), next._key.ExportSubjectPublicKeyInfoPem());
         }
 
+        fault?.Invoke(PublicWrittenStep);
         File.Move(pending, privateKeyPath, overwrite: true);
         AtomicFile.FlushFolder(dir);
         return true;
@@ -166,6 +168,9 @@ public sealed class AuditSigningKey : IDisposable
             return k.KeyId;
         }
     }
+
+    /// <summary>The step of <see cref="FinishPending"/> between writing the new public key and renaming the pending key (tests).</summary>
+    internal const string PublicWrittenStep = "public-written";
 
     /// <summary>The lock file that serialises key creation in a keys folder.</summary>
     public const string LockFileName = ".audit-key.lock";
