@@ -54,7 +54,7 @@ public sealed partial class AuditLog
             if (_key is null || _options.SigningKeyPath is not { } keyPath)
                 throw new InvalidOperationException("this audit log writes no checkpoints: it has no signing key to rotate");
             var old = _key;
-            var next = AuditSigningKey.CreatePending(keyPath);
+            var next = AuditSigningKey.CreatePending(keyPath, _options.FaultInjection);
             AuditKeyRotation done;
             try
             {
@@ -136,7 +136,7 @@ public sealed partial class AuditLog
         }
 
         using var oldPublic = LoadOldPublic(keyPath, oldPublicKeyPath, expected);
-        var next = AuditSigningKey.CreatePending(keyPath);
+        var next = AuditSigningKey.CreatePending(keyPath, options.FaultInjection);
         AuditLog? log = null;
         try
         {
@@ -241,11 +241,11 @@ public sealed partial class AuditLog
 
     /// <summary>
     /// The steps of <see cref="RotateKey"/>, in order, at which <see cref="AuditLogOptions.FaultInjection"/> is called: the
-    /// pending key written, the retired public key written, inside the transaction before its commit, after the commit,
+    /// pending key in its temporary file, the pending key written, the retired public key written, inside the transaction before its commit, after the commit,
     /// after the export, and the new public key written before the pending key is renamed over the private one.
     /// </summary>
     internal static readonly IReadOnlyList<string> RotationSteps =
-        ["pending-written", "retired-written", "before-commit", "committed", "exported", AuditSigningKey.PublicWrittenStep];
+        [AuditSigningKey.PendingTemporaryStep, "pending-written", "retired-written", "before-commit", "committed", "exported", AuditSigningKey.PublicWrittenStep];
 
     // the test hook of AuditLogOptions.FaultInjection: throws at a named step to stand for a crash there (or, in the crash
     // host of the tests, kills the process with SIGKILL there)

@@ -4,6 +4,7 @@ using System.Text;
 using Crucible.Data.IO;
 using Crucible.Governance.Audit;
 using Crucible.Governance.Registry;
+using Xunit.Abstractions;
 
 namespace Crucible.Governance.Tests.Audit;
 
@@ -21,7 +22,13 @@ public sealed class KillSafetyTests : IDisposable
     private readonly AuditTestHome _t = new(Interval);
     private readonly string _scratch = Path.Combine(Path.GetTempPath(), "crucible-kill-" + Guid.NewGuid().ToString("N"));
 
-    public KillSafetyTests() => Directory.CreateDirectory(_scratch);
+    private readonly ITestOutputHelper _output;
+
+    public KillSafetyTests(ITestOutputHelper output)
+    {
+        _output = output;
+        Directory.CreateDirectory(_scratch);
+    }
 
     public void Dispose()
     {
@@ -43,7 +50,7 @@ public sealed class KillSafetyTests : IDisposable
     /// <summary>The steps of a lost-key epoch (it writes the pending key and the retired public key before it opens the log).</summary>
     public static TheoryData<string> LostKeyKillPoints() => [.. LostKeySteps, "after"];
 
-    private static readonly string[] LostKeySteps = ["before-commit", "committed", "exported", AuditSigningKey.PublicWrittenStep];
+    private static readonly string[] LostKeySteps = [AuditSigningKey.PendingTemporaryStep, "before-commit", "committed", "exported", AuditSigningKey.PublicWrittenStep];
 
     /// <summary>Every step of a registration, and the moment after it returned.</summary>
     public static TheoryData<string> RegistrationKillPoints() => [.. ModelRegistry.RegistrationSteps, "after"];
@@ -67,6 +74,7 @@ public sealed class KillSafetyTests : IDisposable
         Assert.Equal([.. LostKeySteps, "after"], lost.Steps);
     }
 
+    // RELIABILITY LOG-4 (key rotation)
     [Theory]
     [MemberData(nameof(RotationKillPoints))]
     public void KillNine_AtEachRotationStep_TheLogVerifiesOnTheRightKey_AndTheNextAppendWorks(string step)
@@ -82,8 +90,9 @@ public sealed class KillSafetyTests : IDisposable
         Assert.Equal(step, run.Steps[^1]);
         var committed = step == "after" || AuditLog.RotationSteps.ToList().IndexOf(step) >= AuditLog.RotationSteps.ToList().IndexOf("committed");
 
-        // (c) nothing half-written: every key file parses, no temporary file is left in the keys folder or the home
-        AssertNoTemporaries();
+        // (c) nothing half-written: every key file parses, no temporary file is left in the keys folder or the home but,
+        // killed inside the pending key's write, its temporary (whole: flushed before the rename), which the next key write removes
+        AssertTemporariesAfterAKillAt(step);
         var privateId = KeyIdOf(KeyPath);
         var publicId = PublicKeyIdOf(PublicPath);
         string? pendingId = File.Exists(PendingPath) ? KeyIdOf(PendingPath) : null;
@@ -136,8 +145,10 @@ public sealed class KillSafetyTests : IDisposable
         Assert.True(last.Ok, last.Message);
         Assert.Equal(committed ? 2 : 1, last.KeyChanges.Count);
         Assert.Equal(last.KeyChanges[^1].NewKeyId, KeyIdOf(KeyPath));
+        AssertNoTemporaries();
     }
 
+    // RELIABILITY LOG-4 (lost-key epoch)
     [Theory]
     [MemberData(nameof(LostKeyKillPoints))]
     public void KillNine_AtEachLostKeyEpochStep_TheLogVerifies_AndTheNextAppendWorks(string step)
@@ -150,8 +161,8 @@ public sealed class KillSafetyTests : IDisposable
         var run = Host("lost-key", Home, "4", step);
         Assert.True(Killed == run.ExitCode, $"not killed at {step} (exit {run.ExitCode}): {run.Stderr}");
         Assert.Equal(step, run.Steps[^1]);
-        var committed = step != "before-commit";
-        AssertNoTemporaries();
+        var committed = step is not ("before-commit" or AuditSigningKey.PendingTemporaryStep);
+        AssertTemporariesAfterAKillAt(step);
 
         var v = _t.Verify();
         Assert.True(v.Ok, $"killed at {step}: {v.Message}");
@@ -180,8 +191,10 @@ public sealed class KillSafetyTests : IDisposable
         var after = _t.Verify();
         Assert.True(after.Ok, after.Message);
         Assert.Equal(KeyIdOf(KeyPath), Assert.Single(after.KeyBreaks).NewKeyId);
+        AssertNoTemporaries();
     }
 
+    // RELIABILITY MRM-3, SVC-8 (registration)
     [Theory]
     [MemberData(nameof(RegistrationKillPoints))]
     public void KillNine_AtEachRegistrationStep_LeavesNoModelOrAWholeOne_AndTheNextRegistrationSucceeds(string step)
@@ -250,7 +263,7 @@ public sealed class KillSafetyTests : IDisposable
         Assert.True(_t.Verify().Ok);
     }
 
-    // LOG-4 with key rotations: appends with a rotation after every 5th, killed at seeded random points; after every kill the
+    // RELIABILITY LOG-4 with key rotations: appends with a rotation after every 5th, killed at seeded random points; after every kill the
     // log verifies on its current key and holds every acknowledged entry (rotations included), and the next writer opens it
     [Fact]
     public void KillNine_AtRandomPoints_OfAppendsAndRotations_EveryAcknowledgedEntrySurvives()
@@ -272,9 +285,12 @@ public sealed class KillSafetyTests : IDisposable
             SpinFor(rng.NextDouble() * 3.0); // land the kill inside an append, a rotation or an export
             p.Kill();
             p.WaitForExit();
+            if (p.ExitCode != Killed) Assert.Fail($"round {k + 1}: the host ended by itself (exit {p.ExitCode}): {p.StandardError.ReadToEnd()}");
             foreach (var line in p.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries)) Record(line);
 
-            AssertNoTemporaries();
+            // a kill inside a key file's write leaves its temporary (the next key write removes it, checked below); nothing else does
+            var left = Directory.EnumerateFiles(Home, "*.tmp", SearchOption.AllDirectories).Where(f => Path.GetDirectoryName(f) != _t.Home.KeysFolder && !f.Contains("/retired/", StringComparison.Ordinal)).ToList();
+            Assert.True(left.Count == 0, $"after kill {k + 1}, left behind: {string.Join(", ", left)}");
             var v = _t.Verify();
             Assert.True(v.Ok, $"after kill {k + 1}: {v.Message}");
             Assert.True(v.Entries >= acked.Max(), $"after kill {k + 1}: {v.Entries} entries but seq {acked.Max()} was acknowledged");
@@ -282,11 +298,16 @@ public sealed class KillSafetyTests : IDisposable
 
         var next = Host("append", Home, "4", "1");
         Assert.True(next.ExitCode == 0, next.Stderr);
+        var rotated = Host("rotate", Home, "4", "-");
+        Assert.True(rotated.ExitCode == 0, rotated.Stderr);
+        AssertNoTemporaries(); // the next rotation removed what killed key writes left
         var final = _t.Verify();
         Assert.True(final.Ok, final.Message);
         Assert.NotEmpty(final.KeyChanges);
         using var log = _t.Open();
         Assert.Subset(log.List().Select(e => e.Seq).ToHashSet(), acked);
+        _output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{Rounds()} SIGKILLs; {acked.Count} acknowledged entries, all present; {final.Entries} entries and {final.KeyChanges.Count} key rotations verified"));
 
         bool Record(string line)
         {
@@ -296,7 +317,7 @@ public sealed class KillSafetyTests : IDisposable
         }
     }
 
-    // SVC-8's AtomicFile: a 1 MiB file replaced over and over, killed at seeded random points, is always one whole version:
+    // RELIABILITY SVC-8, AtomicFile: a 1 MiB file replaced over and over, killed at seeded random points, is always one whole version:
     // the last acknowledged one or the next, never a torn mix; the temporaries a kill leaves are what DeleteStaleTemporaries removes
     [Fact]
     public void KillNine_AtRandomPoints_OfAtomicFileReplacements_LeavesOneWholeVersion()
@@ -306,6 +327,8 @@ public sealed class KillSafetyTests : IDisposable
         var path = Path.Combine(_scratch, "state.bin");
         var rng = new System.Random(3333);
         long previous = 0; // the version the file held before this round (each round starts again at version 1)
+        long versions = 0;
+        var temporaries = 0;
         for (var k = 0; k < Rounds(); k++)
         {
             long lastAcked = 0;
@@ -321,6 +344,7 @@ public sealed class KillSafetyTests : IDisposable
             SpinFor(rng.NextDouble() * 5.0);
             p.Kill();
             p.WaitForExit();
+            if (p.ExitCode != Killed) Assert.Fail($"round {k + 1}: the host ended by itself (exit {p.ExitCode}): {p.StandardError.ReadToEnd()}");
             foreach (var line in p.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries))
                 lastAcked = Math.Max(lastAcked, long.Parse(line.AsSpan("version ".Length), CultureInfo.InvariantCulture));
 
@@ -333,9 +357,13 @@ public sealed class KillSafetyTests : IDisposable
             if (lastAcked > 0) Assert.InRange(version, lastAcked, lastAcked + 1);
             else Assert.True(version == previous || version == 1, $"after kill {k + 1}: version {version}, but the file held {previous}");
             previous = version;
-            AtomicFile.DeleteStaleTemporaries(path);
+            temporaries += AtomicFile.DeleteStaleTemporaries(path);
             Assert.Equal(["state.bin"], Directory.GetFiles(_scratch).Select(Path.GetFileName));
+            versions += Math.Max(lastAcked, 0);
         }
+
+        _output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{Rounds()} SIGKILLs; {versions} acknowledged replacements; the file was one whole version after every kill; {temporaries} temporaries left by kills, removed"));
     }
 
     // the kill rounds of the random-delay tests: CRUCIBLE_KILL_ROUNDS, default 10 (RELIABILITY asks for 200 on demand)
@@ -348,6 +376,20 @@ public sealed class KillSafetyTests : IDisposable
     {
         var spin = Stopwatch.StartNew();
         while (spin.Elapsed.TotalMilliseconds < milliseconds) Thread.SpinWait(10);
+    }
+
+    // after a kill at a step: none, or at the pending key's temporary step exactly its temporary file, holding a whole key
+    private void AssertTemporariesAfterAKillAt(string step)
+    {
+        if (step != AuditSigningKey.PendingTemporaryStep)
+        {
+            AssertNoTemporaries();
+            return;
+        }
+
+        var left = Assert.Single(Directory.GetFiles(Home, "*.tmp", SearchOption.AllDirectories));
+        Assert.StartsWith("." + AuditSigningKey.PendingFileName + ".", Path.GetFileName(left), StringComparison.Ordinal);
+        _ = KeyIdOf(left);
     }
 
     // no AtomicFile or key temporary left in the home or its keys folder (a kill at a step lands between whole-file writes)
