@@ -55,8 +55,9 @@ public sealed class KillSafetyTests : IDisposable
     /// <summary>Every step of a registration, and the moment after it returned.</summary>
     public static TheoryData<string> RegistrationKillPoints() => [.. ModelRegistry.RegistrationSteps, "after"];
 
-    // The step lists above are the library's: a step the library gains shows up here, and this checks that the host meets
-    // every one of them, in order, in a rotation and a registration that are not killed.
+    // RELIABILITY LOG-4, MRM-3: the step lists above are the library's: a step the library gains shows up here, and this
+    // checks that the host meets every one of them, in order, in a rotation, a registration and a lost-key epoch that are
+    // not killed.
     [Fact]
     public void TheHostReachesEveryNamedStep_InOrder()
     {
@@ -236,7 +237,7 @@ public sealed class KillSafetyTests : IDisposable
         Assert.True(_t.Verify().Ok);
     }
 
-    // The price of the lost-log rule (AuditLog.ThrowIfLost): a NEW home whose very first registration is killed between its
+    // RELIABILITY MRM-3: the price of the lost-log rule (AuditLog.ThrowIfLost): a NEW home whose very first registration is killed between its
     // rename and its entry holds a model folder and a log without entries, which is what a deleted log looks like. It is
     // refused (nothing appended over a possibly lost chain), the message names the way out, and after it the next
     // registration succeeds.
