@@ -241,8 +241,9 @@ public sealed partial class AuditLog
 
     /// <summary>
     /// The steps of <see cref="RotateKey"/>, in order, at which <see cref="AuditLogOptions.FaultInjection"/> is called: the
-    /// pending key in its temporary file, the pending key written, the retired public key written, inside the transaction before its commit, after the commit,
-    /// after the export, and the new public key written before the pending key is renamed over the private one.
+    /// pending key in its temporary file, the pending key written, the retired public key written, inside the transaction
+    /// before its commit, after the commit, after the export, and the new public key written before the pending key is
+    /// renamed over the private one. The kill tests (test/Crucible.CrashHost) kill the process at each.
     /// </summary>
     internal static readonly IReadOnlyList<string> RotationSteps =
         [AuditSigningKey.PendingTemporaryStep, "pending-written", "retired-written", "before-commit", "committed", "exported", AuditSigningKey.PublicWrittenStep];
