@@ -54,12 +54,13 @@ public sealed partial class AuditLog
             if (_key is null || _options.SigningKeyPath is not { } keyPath)
                 throw new InvalidOperationException("this audit log writes no checkpoints: it has no signing key to rotate");
             var old = _key;
-            var next = AuditSigningKey.CreatePending(keyPath);
+            var next = AuditSigningKey.CreatePending(keyPath, _options.FaultInjection);
             AuditKeyRotation done;
             try
             {
                 Fault("pending-written");
                 var retired = old.WriteRetiredPublic(keyPath);
+                Fault("retired-written");
                 var seq = WriteHandover(AuditKind.KeyRotated, old.KeyId, old.PublicKeyInfo, old, next, reason, actor);
                 done = new AuditKeyRotation(AuditKind.KeyRotated, seq, old.KeyId, next.KeyId, retired);
             }
@@ -74,7 +75,7 @@ public sealed partial class AuditLog
             Fault("committed");
             ExportCheckpoints();
             Fault("exported");
-            if (!AuditSigningKey.FinishPending(keyPath, next.KeyId))
+            if (!AuditSigningKey.FinishPending(keyPath, next.KeyId, Fault))
                 throw new InvalidOperationException($"the rotation to key {next.KeyId} was committed but its pending key file is gone");
             return done;
         }
@@ -135,7 +136,7 @@ public sealed partial class AuditLog
         }
 
         using var oldPublic = LoadOldPublic(keyPath, oldPublicKeyPath, expected);
-        var next = AuditSigningKey.CreatePending(keyPath);
+        var next = AuditSigningKey.CreatePending(keyPath, options.FaultInjection);
         AuditLog? log = null;
         try
         {
@@ -146,7 +147,7 @@ public sealed partial class AuditLog
             log.Fault("committed");
             log.ExportCheckpoints();
             log.Fault("exported");
-            if (!AuditSigningKey.FinishPending(keyPath, next.KeyId))
+            if (!AuditSigningKey.FinishPending(keyPath, next.KeyId, log.Fault))
                 throw new InvalidOperationException($"the new key epoch ({next.KeyId}) was committed but its pending key file is gone");
             return new AuditKeyRotation(AuditKind.KeyLost, seq, expected, next.KeyId, retired);
         }
@@ -238,7 +239,17 @@ public sealed partial class AuditLog
         }
     }
 
-    // the test hook of AuditLogOptions.FaultInjection: throws at a named step to stand for a crash there
+    /// <summary>
+    /// The steps of <see cref="RotateKey"/>, in order, at which <see cref="AuditLogOptions.FaultInjection"/> is called: the
+    /// pending key in its temporary file, the pending key written, the retired public key written, inside the transaction
+    /// before its commit, after the commit, after the export, and the new public key written before the pending key is
+    /// renamed over the private one. The kill tests (test/Crucible.CrashHost) kill the process at each.
+    /// </summary>
+    internal static readonly IReadOnlyList<string> RotationSteps =
+        [AuditSigningKey.PendingTemporaryStep, "pending-written", "retired-written", "before-commit", "committed", "exported", AuditSigningKey.PublicWrittenStep];
+
+    // the test hook of AuditLogOptions.FaultInjection: throws at a named step to stand for a crash there (or, in the crash
+    // host of the tests, kills the process with SIGKILL there)
     private void Fault(string step) => _options.FaultInjection?.Invoke(step);
 
     /// <summary>

@@ -197,7 +197,8 @@ public sealed partial class AuditLog : IDisposable
     /// (<see cref="AuditLogOptions.Home"/>, set by <see cref="AuditLogOptions.ForHome"/>: <see cref="Open(CrucibleHome)"/>
     /// and the service); every CLI command that appends also calls this before any work. A home with neither (a new one,
     /// or one whose first writer was killed before closing) passes. The price: a home whose very first run was killed
-    /// between writing its run manifest and its entry is refused too, and the message says to move that file aside; and a
+    /// between writing its run manifest and its entry, or whose very first registration was killed between renaming the model
+    /// folder into place and its entry (kill-tested), is refused too, and the message says to move that file or folder aside; and a
     /// caller must open a new home's log before it writes the first run manifest into <c>runs/</c>. It also refuses
     /// (<c>AUDIT-E-KEY</c>) a log with signed checkpoints whose signing key file is missing or holds another key than the
     /// one that signed the last of them (<see cref="Open(AuditLogOptions)"/> too).
@@ -233,7 +234,8 @@ public sealed partial class AuditLog : IDisposable
                     $"the audit log {(IsAbsentOrEmpty(databasePath) ? "is missing or empty" : "holds no entry")}, but the home holds {runs} run manifests (runs/) and {models} registered model folders (models/) that entries recorded: ")
                 + "the log was deleted or emptied with its checkpoint file. Nothing was appended (a new chain would hide the lost one); restore audit.db "
                 + "and audit-checkpoints.jsonl from a backup (crucible audit verify reports the truncation); if this home's very first run was killed "
-                + "before its entry, move that run's file out of runs/",
+                + "before its entry, move that run's file out of runs/, and if its very first model registration was, that model's folder out of models/ "
+                + "(it was never registered; registering it again copies it anew)",
                 new InputLocation(databasePath, 0, 0));
         }
     }
@@ -1038,7 +1040,7 @@ public sealed partial class AuditLog : IDisposable
 
         static AuditVerification Emptied(int runs, int models, string state) => new(AuditProblem.Truncation, 1, null, 0, 0, string.Create(CultureInfo.InvariantCulture,
             $"the audit log {state}, but the home holds {runs} run manifests (runs/) and {models} registered model folders (models/) that entries recorded: ")
-            + "the log was deleted or emptied (or the home's very first run was killed before its entry)");
+            + "the log was deleted or emptied (or the home's very first run or model registration was killed before its entry)");
     }
 
     /// <summary>

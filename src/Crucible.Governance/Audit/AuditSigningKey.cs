@@ -44,11 +44,12 @@ public sealed class AuditSigningKey : IDisposable
     /// </remarks>
     public static AuditSigningKey LoadOrCreate(string privateKeyPath)
     {
-        if (File.Exists(privateKeyPath)) return LoadExisting(privateKeyPath);
+        if (File.Exists(privateKeyPath)) return LoadExisting(privateKeyPath, locked: false);
         var dir = Path.GetDirectoryName(Path.GetFullPath(privateKeyPath))!;
         Directory.CreateDirectory(dir);
         using var gate = ExclusiveFileLock.Acquire(Path.Combine(dir, LockFileName), TimeSpan.FromSeconds(30));
-        if (File.Exists(privateKeyPath)) return LoadExisting(privateKeyPath); // another process made it while we waited
+        DeleteDeadTemporaries(privateKeyPath);
+        if (File.Exists(privateKeyPath)) return LoadExisting(privateKeyPath, locked: true); // another process made it while we waited
 
         var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         WritePrivate(key, privateKeyPath, overwrite: false);
@@ -58,7 +59,7 @@ public sealed class AuditSigningKey : IDisposable
 
     // the private key PEM written whole under a temporary name with owner-only permissions (before the first byte lands),
     // flushed, then renamed into place
-    private static void WritePrivate(ECDsa key, string path, bool overwrite)
+    private static void WritePrivate(ECDsa key, string path, bool overwrite, Action<string>? fault = null)
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         var temporary = Path.Combine(dir, AtomicFile.TempName(Path.GetFileName(path)));
@@ -72,6 +73,7 @@ public sealed class AuditSigningKey : IDisposable
             stream.Flush(flushToDisk: true);
         }
 
+        fault?.Invoke(PendingTemporaryStep);
         File.Move(temporary, path, overwrite);
         AtomicFile.FlushFolder(dir);
     }
@@ -117,14 +119,19 @@ public sealed class AuditSigningKey : IDisposable
     public static string RetiredPublicPathFor(string privateKeyPath, string keyId) =>
         Path.Combine(Path.GetDirectoryName(Path.GetFullPath(privateKeyPath))!, RetiredFolderName, keyId + ".pub.pem");
 
-    /// <summary>Makes a new key pair and writes its private key to the pending file (replacing a stale one), under the key lock.</summary>
-    internal static AuditSigningKey CreatePending(string privateKeyPath)
+    /// <summary>
+    /// Makes a new key pair and writes its private key to the pending file (replacing a stale one), under the key lock.
+    /// <paramref name="fault"/> (tests only) is called with <see cref="PendingTemporaryStep"/> once the key is in its
+    /// temporary file, before the rename.
+    /// </summary>
+    internal static AuditSigningKey CreatePending(string privateKeyPath, Action<string>? fault = null)
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(privateKeyPath))!;
         Directory.CreateDirectory(dir);
         using var gate = ExclusiveFileLock.Acquire(Path.Combine(dir, LockFileName), TimeSpan.FromSeconds(30));
+        DeleteDeadTemporaries(privateKeyPath);
         var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        WritePrivate(key, PendingPathFor(privateKeyPath), overwrite: true);
+        WritePrivate(key, PendingPathFor(privateKeyPath), overwrite: true, fault);
         return new AuditSigningKey(key, hasPrivate: true);
     }
 
@@ -133,22 +140,36 @@ public sealed class AuditSigningKey : IDisposable
     {
         var path = RetiredPublicPathFor(privateKeyPath, KeyId);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        using var gate = ExclusiveFileLock.Acquire(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(privateKeyPath))!, LockFileName), TimeSpan.FromSeconds(30));
+        AtomicFile.DeleteStaleTemporaries(path);
         AtomicFile.WriteAllText(path, _key.ExportSubjectPublicKeyInfoPem());
         return path;
+    }
+
+    // Under the key lock: the temporary files of key writes that a killed process left (SIGKILL runs no clean-up; the one of
+    // a private or pending key holds a key that no checkpoint names). Every write of these three files holds this lock, so a
+    // temporary seen while holding it is a dead writer's.
+    private static void DeleteDeadTemporaries(string privateKeyPath)
+    {
+        AtomicFile.DeleteStaleTemporaries(privateKeyPath);
+        AtomicFile.DeleteStaleTemporaries(PendingPathFor(privateKeyPath));
+        AtomicFile.DeleteStaleTemporaries(PublicPathFor(privateKeyPath));
     }
 
     /// <summary>
     /// Finishes a committed rotation: when the pending file holds key <paramref name="expectedKeyId"/> (the one the log
     /// now names), writes its public half to <see cref="PublicFileName"/> and renames it over <see cref="PrivateFileName"/>
     /// (the retired private key is overwritten, not kept). Returns whether it did. Under the key lock; each step is a
-    /// whole-file rename, so a crash in between leaves a state that the next call finishes.
+    /// whole-file rename, so a crash in between leaves a state that the next call finishes. <paramref name="fault"/> (tests
+    /// only) is called with <see cref="PublicWrittenStep"/> between the two.
     /// </summary>
-    internal static bool FinishPending(string privateKeyPath, string expectedKeyId)
+    internal static bool FinishPending(string privateKeyPath, string expectedKeyId, Action<string>? fault = null)
     {
         var pending = PendingPathFor(privateKeyPath);
         if (!File.Exists(pending)) return false;
         var dir = Path.GetDirectoryName(Path.GetFullPath(privateKeyPath))!;
         using var gate = ExclusiveFileLock.Acquire(Path.Combine(dir, LockFileName), TimeSpan.FromSeconds(30));
+        DeleteDeadTemporaries(privateKeyPath);
         if (!File.Exists(pending)) return File.Exists(privateKeyPath) && KeyIdOfFile(privateKeyPath) == expectedKeyId; // another process finished it
         using (var next = LoadPrivate(pending))
         {
@@ -156,6 +177,7 @@ public sealed class AuditSigningKey : IDisposable
             AtomicFile.WriteAllText(PublicPathFor(privateKeyPath), next._key.ExportSubjectPublicKeyInfoPem());
         }
 
+        fault?.Invoke(PublicWrittenStep);
         File.Move(pending, privateKeyPath, overwrite: true);
         AtomicFile.FlushFolder(dir);
         return true;
@@ -167,16 +189,34 @@ public sealed class AuditSigningKey : IDisposable
         }
     }
 
+    /// <summary>The step of <see cref="FinishPending"/> between writing the new public key and renaming the pending key (tests).</summary>
+    internal const string PublicWrittenStep = "public-written";
+
+    /// <summary>The step of <see cref="CreatePending"/> between writing the pending key's temporary file and renaming it (tests).</summary>
+    internal const string PendingTemporaryStep = "pending-temp-written";
+
     /// <summary>The lock file that serialises key creation in a keys folder.</summary>
     public const string LockFileName = ".audit-key.lock";
 
-    private static AuditSigningKey LoadExisting(string privateKeyPath)
+    // locked: the caller holds the key lock (which is not re-entrant)
+    private static AuditSigningKey LoadExisting(string privateKeyPath, bool locked)
     {
         var loaded = LoadPrivate(privateKeyPath);
         // a key file copied to another replica's keys folder alone: its public half is written beside it for verifiers
         var publicPath = PublicPathFor(privateKeyPath);
-        if (!File.Exists(publicPath)) AtomicFile.WriteAllText(publicPath, loaded._key.ExportSubjectPublicKeyInfoPem());
-        return loaded;
+        if (File.Exists(publicPath)) return loaded;
+        try
+        {
+            // under the key lock, as every write of the public key file (DeleteDeadTemporaries)
+            using var gate = locked ? null : ExclusiveFileLock.Acquire(Path.Combine(Path.GetDirectoryName(publicPath)!, LockFileName), TimeSpan.FromSeconds(30));
+            if (!File.Exists(publicPath)) AtomicFile.WriteAllText(publicPath, loaded._key.ExportSubjectPublicKeyInfoPem());
+            return loaded;
+        }
+        catch
+        {
+            loaded.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The conventional public key path beside a private key file.</summary>

@@ -85,6 +85,18 @@ public sealed class ModelRegistry
     internal Action<string>? BeforeEntry { get; set; }
 
     /// <summary>
+    /// Tests only: called with the name of each step of a registration (<see cref="RegistrationSteps"/>); the crash host of
+    /// the tests kills the process with SIGKILL there.
+    /// </summary>
+    internal Action<string>? FaultInjection { get; set; }
+
+    /// <summary>
+    /// The steps of a registration that copies a folder, in order: the registration lock held, the weights copied into the
+    /// staging folder, both files staged, and the folder renamed into place before its <c>model.registered</c> entry.
+    /// </summary>
+    internal static readonly IReadOnlyList<string> RegistrationSteps = ["locked", "weights-copied", "staged", "renamed"];
+
+    /// <summary>
     /// Copies the model folder <paramref name="sourceFolder"/> (its weights and manifest) into the registry under its id,
     /// as a candidate, and records <c>model.registered</c>. The copy lands in a temporary folder first and is renamed
     /// into place, so a crash leaves either no model or a whole one. A registration holds the home's registration lock
@@ -139,6 +151,7 @@ public sealed class ModelRegistry
         var manifestHash = FileHash.Sha256(manifest);
         var target = FolderOf(id);
         using var held = Lock();
+        FaultInjection?.Invoke("locked");
         if (Find(id) is { } existing)
         {
             if (!Describes(existing, manifestHash, manifest))
@@ -155,15 +168,18 @@ public sealed class ModelRegistry
         bool inPlace = string.Equals(Path.GetFullPath(sourceFolder).TrimEnd(Path.DirectorySeparatorChar), Path.GetFullPath(target), StringComparison.Ordinal);
         if (inPlace) return (Record(id, target, manifestHash, actor, parent), true); // the folder without an entry is the source: kept, its entry appended
         if (Directory.Exists(target)) RemoveUnregistered(target, id);
-        var staging = Path.Combine(_home.ModelsFolder, $".staging-{id[..16]}-{Guid.NewGuid():N}");
+        RemoveDeadStaging();
+        var staging = Path.Combine(_home.ModelsFolder, $"{RegisteringPrefix}{id[..16]}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(staging);
         try
         {
             CopyDurably(weights, Path.Combine(staging, WeightsFileName));
+            FaultInjection?.Invoke("weights-copied");
             CopyDurably(manifest, Path.Combine(staging, ManifestFileName));
             // The copy must be the bytes that were hashed (the source could have changed under us).
             if (FileHash.Sha256(Path.Combine(staging, WeightsFileName)) != id || FileHash.Sha256(Path.Combine(staging, ManifestFileName)) != manifestHash)
                 throw new InvalidInputException("REG-E-FOLDER", "the model folder changed while it was being registered", new InputLocation(sourceFolder, 0, 0));
+            FaultInjection?.Invoke("staged");
             Directory.Move(staging, target); // under the lock no other registrar writes it
         }
         finally
@@ -276,6 +292,7 @@ public sealed class ModelRegistry
             shared.PutModelFile(id, ManifestFileName, manifestHash, File.ReadAllBytes(Path.Combine(target, ManifestFileName)));
         }
 
+        FaultInjection?.Invoke("renamed");
         BeforeEntry?.Invoke(id);
         var registered = new JsonObject
         {
@@ -327,9 +344,26 @@ public sealed class ModelRegistry
     // its rename and its entry. Nothing refers to it (no entry, so no run or load does), and it is replaced.
     private void RemoveUnregistered(string target, string id)
     {
-        var trash = Path.Combine(_home.ModelsFolder, $".unregistered-{id[..16]}-{Guid.NewGuid():N}");
+        var trash = Path.Combine(_home.ModelsFolder, $"{UnregisteredPrefix}{id[..16]}-{Guid.NewGuid():N}");
         Directory.Move(target, trash);
         Directory.Delete(trash, recursive: true);
+    }
+
+    // the staging copy of a registration (a folder name no model id takes); Materialise stages under another name, without
+    // this lock, so that it is never taken for a dead registration's
+    private const string RegisteringPrefix = ".registering-";
+    private const string UnregisteredPrefix = ".unregistered-";
+
+    // Under the registration lock, the staging copies of registrations killed before their rename (a whole model's weights,
+    // SIGKILL runs no finally block) and the trash of ones killed while removing an unregistered folder: every registration
+    // holds this lock from before it creates its staging folder until it is done, so any such folder is a dead one's.
+    private void RemoveDeadStaging()
+    {
+        foreach (var prefix in new[] { RegisteringPrefix, UnregisteredPrefix })
+        {
+            foreach (var dead in Directory.EnumerateDirectories(_home.ModelsFolder, prefix + "*").ToList())
+                Directory.Delete(dead, recursive: true);
+        }
     }
 
     /// <summary>

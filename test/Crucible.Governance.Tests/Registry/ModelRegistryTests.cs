@@ -42,7 +42,7 @@ public sealed class ModelRegistryTests : IDisposable
         Assert.Equal("model.registered", entry.Kind);
         Assert.Equal("alice", entry.Actor);
         Assert.Contains(m.Id, entry.Payload, StringComparison.Ordinal);
-        Assert.Empty(Directory.GetDirectories(_t.Home.ModelsFolder, ".staging-*"));
+        Assert.Empty(Directory.GetDirectories(_t.Home.ModelsFolder, ".registering-*"));
         Assert.Equal(m.Id, registry.Load(m.Id).Id);
     }
 
