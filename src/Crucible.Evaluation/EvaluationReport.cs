@@ -80,9 +80,52 @@ public sealed record PortfolioReport(double[] Weights, Pair Var, Pair Es, Pair C
 /// Backtest of the synthetic data's one-day VaR on the real data: <see cref="ValueAtRisk"/> is VaR_α of the synthetic
 /// per-step portfolio log returns (all steps of all paths pooled), and <see cref="Result"/> counts the real
 /// per-step portfolio losses above it over the last 250 real steps (fewer when the real set is shorter), with
-/// Kupiec's test and the Basel traffic light (METRICS.md "VaR backtest").
+/// Kupiec's test and the Basel traffic light (METRICS.md "VaR backtest"). The last 250 steps are one window of the
+/// real period and can be its calmest: <see cref="AllDays"/> tests the same VaR on every real step, and
+/// <see cref="Horizon"/> the scenarios' H-step VaR on the real set's non-overlapping H-step windows.
 /// </summary>
-public sealed record PortfolioBacktest(double ValueAtRisk, Risk.VarBacktestResult Result);
+public sealed record PortfolioBacktest(double ValueAtRisk, Risk.VarBacktestResult Result)
+{
+    /// <summary>The one-day VaR <see cref="ValueAtRisk"/> tested on every real step of every real path.</summary>
+    public DailyVarBacktest? AllDays { get; init; }
+
+    /// <summary>
+    /// The synthetic scenarios' H-step VaR tested on the real set's non-overlapping H-step windows; null for synthetic
+    /// rows (H = 1: <see cref="AllDays"/> is that test), scenarios of several lengths, or a real set with no H-step path.
+    /// </summary>
+    public HorizonVarBacktest? Horizon { get; init; }
+}
+
+/// <summary>
+/// The one-day VaR tested on every real step (all paths, in time order): exceptions, Kupiec's POF test and the Basel
+/// zone with the bounds for that many days at α (<see cref="Risk.VarBacktest.Bounds"/>), and Christoffersen's
+/// independence and conditional-coverage tests on the day-to-day transitions within each path
+/// (<see cref="Risk.VarBacktest.Christoffersen(IReadOnlyList{bool[]}, double)"/>).
+/// </summary>
+/// <param name="Result">Exceptions over every real step; <c>Observations</c> is the real set's step count.</param>
+/// <param name="Christoffersen">Christoffersen's tests; null when no real path has two steps (no transition to test).</param>
+/// <param name="Paths">The real paths the steps come from (1 for a real file of rows).</param>
+public sealed record DailyVarBacktest(Risk.VarBacktestResult Result, Risk.ChristoffersenResult? Christoffersen, int Paths);
+
+/// <summary>
+/// The synthetic scenarios' H-step VaR (<see cref="PortfolioReport.Var"/>'s synthetic value) tested on the real set's
+/// non-overlapping H-step windows: each real path cut into windows of H steps from its first step (a last part shorter
+/// than H is left out), a window's horizon log return the sum of its per-step portfolio log returns, an exception a loss
+/// above the VaR (<see cref="Risk.VarBacktest.IsException"/>). Non-overlapping windows are independent draws when the
+/// real returns are, so the exception count of a correct VaR is Binomial(n, 1 − α) and Kupiec's test applies. The Basel
+/// traffic light is defined for 250 daily observations, not for a few dozen H-day windows: no colour is given, the
+/// binomial probabilities of the count are.
+/// </summary>
+/// <param name="Horizon">H, the scenarios' steps.</param>
+/// <param name="ValueAtRisk">The synthetic H-step VaR_α tested.</param>
+/// <param name="Observations">n, the real H-step windows.</param>
+/// <param name="Exceptions">x, the windows whose loss exceeds the VaR.</param>
+/// <param name="KupiecStatistic">Kupiec's LR for x in n at α (<see cref="Risk.VarBacktest.KupiecStatistic"/>).</param>
+/// <param name="KupiecPValue">P(χ²₁ &gt; LR).</param>
+/// <param name="ProbabilityAtMost">P(X ≤ x), X ~ Binomial(n, 1 − α): the level the Basel zones read (≥ 0.95 would be past green).</param>
+/// <param name="ProbabilityAtLeast">P(X ≥ x): how unlikely so many exceptions are for a correct VaR.</param>
+public sealed record HorizonVarBacktest(int Horizon, double ValueAtRisk, int Observations, int Exceptions, double KupiecStatistic,
+    double KupiecPValue, double ProbabilityAtMost, double ProbabilityAtLeast);
 
 /// <summary>Volatility-regime statistics; see <see cref="Regimes.RegimeStatistics"/> for the exact definition.</summary>
 public sealed record RegimeReport(int Window, double Percentile, double Threshold, Pair HighVolatilityShare, Pair CalmToStressed,
@@ -255,6 +298,16 @@ public sealed record EvaluationReport(
         AddPair("portfolio.cdar", Portfolio.Cdar);
         list.Add(new("portfolio.backtest.exceptions", Portfolio.Backtest.Result.Exceptions));
         list.Add(new("portfolio.backtest.kupiec_p_value", Portfolio.Backtest.Result.KupiecPValue));
+        if (Portfolio.Backtest.AllDays is { } allDays)
+        {
+            list.Add(new("portfolio.backtest_all_days.exceptions", allDays.Result.Exceptions));
+            list.Add(new("portfolio.backtest_all_days.kupiec_p_value", allDays.Result.KupiecPValue));
+        }
+        if (Portfolio.Backtest.Horizon is { } horizonBacktest)
+        {
+            list.Add(new("portfolio.backtest_horizon.exceptions", horizonBacktest.Exceptions));
+            list.Add(new("portfolio.backtest_horizon.kupiec_p_value", horizonBacktest.KupiecPValue));
+        }
         AddPair("regimes.high_vol_share", Regimes.HighVolatilityShare);
         AddPair("regimes.calm_to_stressed", Regimes.CalmToStressed);
         AddPair("regimes.stressed_to_calm", Regimes.StressedToCalm);

@@ -126,9 +126,15 @@ public static class Evaluator
         var oneDayVar = RiskMeasures.ValueAtRisk(portS.SelectMany(p => p).ToArray(), options.Alpha);
         var realSteps = portR.SelectMany(p => p).ToArray();
         var window = realSteps.AsSpan(Math.Max(0, realSteps.Length - BacktestDays));
+        // the last 250 steps are one window of the real period, and can be its calmest: the same VaR is also tested on
+        // every real step, and the scenarios' H-step VaR on the real set's non-overlapping H-step windows
+        var backtest = new PortfolioBacktest(oneDayVar, VarBacktest.Run(window, oneDayVar, options.Alpha))
+        {
+            AllDays = DailyBacktest(portR, realSteps, oneDayVar, options.Alpha),
+            Horizon = horizon is > 1 and { } hb ? HorizonBacktest(portR, hb, pVarS, options.Alpha) : null,
+        };
         var portfolio = new PortfolioReport(weights, new(pVarR, pVarS), new(pEsR, pEsS),
-            new(pCdarR, SetCdar(synth, portS, options.Alpha)),
-            new PortfolioBacktest(oneDayVar, VarBacktest.Run(window, oneDayVar, options.Alpha))) { Horizon = horizon };
+            new(pCdarR, SetCdar(synth, portS, options.Alpha)), backtest) { Horizon = horizon };
 
         var fit = train is null ? portR : PortfolioPaths(train, train.PathRows(), weights);
         var threshold = RegimeStatistics.FitThreshold(fit, options.RegimeWindow, options.RegimePercentile);
@@ -404,6 +410,42 @@ public static class Evaluator
         }
 
         return ([.. sums], [.. mdd]);
+    }
+
+    /// <summary>
+    /// The one-day VaR on every real step (<paramref name="steps"/>: the paths' steps in order), with Christoffersen's
+    /// tests on the transitions within each path (<see cref="DailyVarBacktest"/>).
+    /// </summary>
+    internal static DailyVarBacktest DailyBacktest(IReadOnlyList<double[]> paths, double[] steps, double valueAtRisk, double alpha)
+    {
+        var exceptions = paths.Select(p => p.Select(r => VarBacktest.IsException(r, valueAtRisk)).ToArray()).ToArray();
+        var christoffersen = paths.Any(p => p.Length >= 2) ? VarBacktest.Christoffersen(exceptions, alpha) : null;
+        return new DailyVarBacktest(VarBacktest.Run(steps, valueAtRisk, alpha), christoffersen, paths.Count);
+    }
+
+    /// <summary>
+    /// The H-step VaR <paramref name="valueAtRisk"/> on the non-overlapping <paramref name="h"/>-step windows of each
+    /// real portfolio path, from its first step (<see cref="HorizonVarBacktest"/>); null when no path has h steps.
+    /// </summary>
+    internal static HorizonVarBacktest? HorizonBacktest(IReadOnlyList<double[]> paths, int h, double valueAtRisk, double alpha)
+    {
+        int n = 0, x = 0;
+        foreach (var path in paths)
+        {
+            for (var start = 0; start + h <= path.Length; start += h)
+            {
+                // the window's horizon log return, its steps summed in order as a scenario's (Horizon)
+                double sum = 0;
+                foreach (var p in path.AsSpan(start, h)) sum += p;
+                n++;
+                if (VarBacktest.IsException(sum, valueAtRisk)) x++;
+            }
+        }
+
+        if (n == 0) return null;
+        var lr = VarBacktest.KupiecStatistic(x, n, alpha);
+        return new HorizonVarBacktest(h, valueAtRisk, n, x, lr, VarBacktest.ChiSquareOneSurvival(lr),
+            VarBacktest.BinomialCdf(x, n, 1 - alpha), VarBacktest.BinomialUpperTail(x, n, 1 - alpha));
     }
 
     /// <summary>Scenario horizon returns (sum of a path's steps) with scenarios; every step (one-step horizon) without.</summary>

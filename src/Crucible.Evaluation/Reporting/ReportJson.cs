@@ -117,6 +117,8 @@ public static class ReportJson
             // the zones the light was read from, spelled as the backtest command's zone_bounds (BacktestJson)
             ZoneBounds(w, Risk.VarBacktest.Bounds(bt.Result.Observations, report.Alpha));
             w.WriteEndObject();
+            if (bt.AllDays is { } all) AllDaysBacktest(w, bt.ValueAtRisk, all, report.Alpha);
+            if (bt.Horizon is { } hb) HorizonBacktest(w, hb, report.Alpha);
             w.WriteEndObject();
             w.WriteStartObject("regimes");
             w.WriteNumber("window", report.Regimes.Window);
@@ -512,6 +514,58 @@ public static class ReportJson
     {
         Number(w, name, rate.Value);
         Number(w, name + "_ci95", rate.Error);
+    }
+
+    // portfolio.backtest_all_days: the one-day VaR on every real step (backtest keeps its last 250), with the Basel zone
+    // for that many days at α and Christoffersen's tests (spelled as the backtest command's, BacktestJson)
+    private static void AllDaysBacktest(Utf8JsonWriter w, double valueAtRisk, DailyVarBacktest all, double alpha)
+    {
+        w.WriteStartObject("backtest_all_days");
+        Number(w, "var", valueAtRisk);
+        w.WriteNumber("paths", all.Paths);
+        w.WriteNumber("observations", all.Result.Observations);
+        w.WriteNumber("exceptions", all.Result.Exceptions);
+        Number(w, "expected_exceptions", all.Result.Observations * (1 - alpha));
+        Number(w, "kupiec_lr", all.Result.KupiecStatistic);
+        Number(w, "kupiec_p_value", all.Result.KupiecPValue);
+        w.WriteString("traffic_light", all.Result.Zone.ToString().ToLowerInvariant());
+        ZoneBounds(w, Risk.VarBacktest.Bounds(all.Result.Observations, alpha));
+        if (all.Christoffersen is { } c)
+        {
+            w.WriteStartObject("christoffersen");
+            w.WriteNumber("n00", c.Transitions.N00);
+            w.WriteNumber("n01", c.Transitions.N01);
+            w.WriteNumber("n10", c.Transitions.N10);
+            w.WriteNumber("n11", c.Transitions.N11);
+            Number(w, "independence_lr", c.IndependenceStatistic);
+            Number(w, "independence_p", c.IndependencePValue);
+            Number(w, "conditional_coverage_lr", c.ConditionalCoverageStatistic);
+            Number(w, "conditional_coverage_p", c.ConditionalCoveragePValue);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndObject();
+    }
+
+    /// <summary>The note of <c>portfolio.backtest_horizon</c>: why it gives binomial probabilities and no Basel colour.</summary>
+    public const string HorizonBacktestNote =
+        "the Basel traffic light is defined for 250 daily observations; for H-step windows the binomial probabilities of the exception count under a correct VaR are given instead of a colour";
+
+    // portfolio.backtest_horizon: the scenarios' H-step VaR on the real set's non-overlapping H-step windows
+    private static void HorizonBacktest(Utf8JsonWriter w, HorizonVarBacktest hb, double alpha)
+    {
+        w.WriteStartObject("backtest_horizon");
+        w.WriteNumber("horizon", hb.Horizon);
+        Number(w, "var", hb.ValueAtRisk);
+        w.WriteNumber("observations", hb.Observations);
+        w.WriteNumber("exceptions", hb.Exceptions);
+        Number(w, "expected_exceptions", hb.Observations * (1 - alpha));
+        Number(w, "kupiec_lr", hb.KupiecStatistic);
+        Number(w, "kupiec_p_value", hb.KupiecPValue);
+        Number(w, "p_at_most", hb.ProbabilityAtMost);
+        Number(w, "p_at_least", hb.ProbabilityAtLeast);
+        w.WriteString("note", HorizonBacktestNote);
+        w.WriteEndObject();
     }
 
     /// <summary>

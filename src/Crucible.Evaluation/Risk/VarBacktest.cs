@@ -116,30 +116,61 @@ public static class VarBacktest
     /// </summary>
     public static ChristoffersenResult Christoffersen(ReadOnlySpan<bool> exceptions, double alpha)
     {
-        int n00 = 0, n01 = 0, n10 = 0, n11 = 0, x = 0;
-        for (var t = 0; t < exceptions.Length; t++)
+        var counts = new TransitionCounts();
+        counts.Add(exceptions);
+        return counts.Result(alpha);
+    }
+
+    /// <summary>
+    /// <see cref="Christoffersen(ReadOnlySpan{bool}, double)"/> over several separate sequences (a real set of paths, each
+    /// in time order): the day-to-day transitions are counted within each path only (a path's first day follows no day
+    /// of another path), pooled over the paths, and LR_cc adds Kupiec's statistic of all their days. One path gives the
+    /// single-sequence result; NaN statistics when no path has two days.
+    /// </summary>
+    public static ChristoffersenResult Christoffersen(IReadOnlyList<bool[]> paths, double alpha)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        var counts = new TransitionCounts();
+        foreach (var path in paths) counts.Add(path);
+        return counts.Result(alpha);
+    }
+
+    // n00, n01, n10, n11 within sequences, x exceptions in t days
+    private sealed class TransitionCounts
+    {
+        private int _n00, _n01, _n10, _n11, _x, _t;
+
+        public void Add(ReadOnlySpan<bool> exceptions)
         {
-            if (exceptions[t]) x++;
-            if (t == 0) continue;
-            switch (exceptions[t - 1], exceptions[t])
+            _t += exceptions.Length;
+            for (var t = 0; t < exceptions.Length; t++)
             {
-                case (false, false): n00++; break;
-                case (false, true): n01++; break;
-                case (true, false): n10++; break;
-                default: n11++; break;
+                if (exceptions[t]) _x++;
+                if (t == 0) continue;
+                switch (exceptions[t - 1], exceptions[t])
+                {
+                    case (false, false): _n00++; break;
+                    case (false, true): _n01++; break;
+                    case (true, false): _n10++; break;
+                    default: _n11++; break;
+                }
             }
         }
 
-        if (exceptions.Length < 2) return new ChristoffersenResult((n00, n01, n10, n11), double.NaN, double.NaN, double.NaN, double.NaN);
-        static double XLogY(double a, double b) => a == 0 ? 0 : a * Math.Log(b);
-        double pi0 = n00 + n01 == 0 ? 0 : (double)n01 / (n00 + n01);
-        double pi1 = n10 + n11 == 0 ? 0 : (double)n11 / (n10 + n11);
-        double pi = (double)(n01 + n11) / (n00 + n01 + n10 + n11);
-        var logNull = XLogY(n00 + n10, 1 - pi) + XLogY(n01 + n11, pi);
-        var logAlt = XLogY(n00, 1 - pi0) + XLogY(n01, pi0) + XLogY(n10, 1 - pi1) + XLogY(n11, pi1);
-        var ind = Math.Max(0, -2 * (logNull - logAlt));
-        var cc = KupiecStatistic(x, exceptions.Length, alpha) + ind;
-        return new ChristoffersenResult((n00, n01, n10, n11), ind, ChiSquareOneSurvival(ind), cc, Math.Exp(-cc / 2));
+        public ChristoffersenResult Result(double alpha)
+        {
+            int n00 = _n00, n01 = _n01, n10 = _n10, n11 = _n11;
+            if (n00 + n01 + n10 + n11 == 0) return new ChristoffersenResult((n00, n01, n10, n11), double.NaN, double.NaN, double.NaN, double.NaN);
+            static double XLogY(double a, double b) => a == 0 ? 0 : a * Math.Log(b);
+            double pi0 = n00 + n01 == 0 ? 0 : (double)n01 / (n00 + n01);
+            double pi1 = n10 + n11 == 0 ? 0 : (double)n11 / (n10 + n11);
+            double pi = (double)(n01 + n11) / (n00 + n01 + n10 + n11);
+            var logNull = XLogY(n00 + n10, 1 - pi) + XLogY(n01 + n11, pi);
+            var logAlt = XLogY(n00, 1 - pi0) + XLogY(n01, pi0) + XLogY(n10, 1 - pi1) + XLogY(n11, pi1);
+            var ind = Math.Max(0, -2 * (logNull - logAlt));
+            var cc = KupiecStatistic(_x, _t, alpha) + ind;
+            return new ChristoffersenResult((n00, n01, n10, n11), ind, ChiSquareOneSurvival(ind), cc, Math.Exp(-cc / 2));
+        }
     }
 
     /// <summary>The Basel zone of <paramref name="exceptions"/> exceptions in <paramref name="observations"/> days at confidence <paramref name="alpha"/> (<see cref="Bounds"/>).</summary>
@@ -201,6 +232,31 @@ public static class VarBacktest
         }
 
         return 1;
+    }
+
+    /// <summary>
+    /// P(X ≥ <paramref name="k"/>) for X ~ Binomial(<paramref name="n"/>, <paramref name="p"/>): the probability that a
+    /// correct VaR at confidence 1 − p has at least k exceptions in n independent observations. Summed from the upper
+    /// tail's own terms in log space (not 1 − P(X ≤ k − 1), which loses the small tail to rounding); 1 for k = 0.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A negative n, k outside [0, n], or p outside (0, 1).</exception>
+    public static double BinomialUpperTail(int k, int n, double p)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        if (k < 0 || k > n) throw new ArgumentOutOfRangeException(nameof(k), k, "k must lie in [0, n]");
+        if (!(p > 0 && p < 1)) throw new ArgumentOutOfRangeException(nameof(p), p, "p must lie in (0, 1)");
+        if (k == 0) return 1;
+        double logRatio = Math.Log(p) - Math.Log(1 - p);
+        double logPmf = n * Math.Log(1 - p), logTail = double.NegativeInfinity;
+        for (int i = 0; i < n; i++)
+        {
+            logPmf += Math.Log(n - i) - Math.Log(i + 1) + logRatio;
+            if (i + 1 < k) continue;
+            double hi = Math.Max(logTail, logPmf), lo = Math.Min(logTail, logPmf);
+            logTail = hi + Math.Log(1 + Math.Exp(lo - hi));
+        }
+
+        return Math.Min(1, Math.Exp(logTail));
     }
 
     // P(X ≤ 0), P(X ≤ 1), …, P(X ≤ n) for X ~ Binomial(n, p), 0 < p < 1: pmf and cdf carried as logarithms

@@ -449,10 +449,30 @@ public sealed class ModelCard
             if (PairText(report, "portfolio", key) is { } v) rows.Add(Row($"portfolio.{key}{at} (real / synthetic)", v));
         }
 
+        // backtest reads the last 250 real days only, which can be the calm end of the period: the label says so, and the
+        // whole period (backtest_all_days) and the scenarios' own horizon (backtest_horizon) are shown beside it
+        var atAlpha = alpha is null ? "" : $" at α {alpha}";
         if (Str(report, "portfolio", "backtest", "traffic_light") is { } zone)
         {
             var oneDay = horizon is null ? "" : Raw(report, "portfolio", "backtest", "var") is { } v ? $" of the one-day VaR {v}" : " of the one-day VaR";
-            rows.Add(Row($"VaR backtest{oneDay} (exceptions, Basel zone)", $"{Raw(report, "portfolio", "backtest", "exceptions")} of {Raw(report, "portfolio", "backtest", "observations")}, {zone}"));
+            var observations = Raw(report, "portfolio", "backtest", "observations");
+            rows.Add(Row($"VaR backtest{oneDay}, last {observations} real days (exceptions, Basel zone)", $"{Raw(report, "portfolio", "backtest", "exceptions")} of {observations}, {zone}"));
+        }
+        if (Str(report, "portfolio", "backtest_all_days", "traffic_light") is { } allZone)
+        {
+            var all = new[] { "portfolio", "backtest_all_days" };
+            var cc = Raw(report, [.. all, "christoffersen", "conditional_coverage_p"]) is { } ccp ? $", Christoffersen conditional coverage p {ccp}" : "";
+            rows.Add(Row($"VaR backtest of the one-day VaR {Raw(report, [.. all, "var"])}{atAlpha}, every real day ({Raw(report, [.. all, "observations"])} days; exceptions, Basel zone for that many days)",
+                $"{Raw(report, [.. all, "exceptions"])} of {Raw(report, [.. all, "observations"])} (expected {Raw(report, [.. all, "expected_exceptions"])}), {allZone} "
+                + $"({Str(report, [.. all, "zone_bounds", "text"])}); Kupiec p {Raw(report, [.. all, "kupiec_p_value"]) ?? "null"}{cc}"));
+        }
+        if (Raw(report, "portfolio", "backtest_horizon", "exceptions") is { } hx)
+        {
+            var hb = new[] { "portfolio", "backtest_horizon" };
+            var h = Raw(report, [.. hb, "horizon"]);
+            rows.Add(Row($"VaR backtest of the {h}-step VaR {Raw(report, [.. hb, "var"])}{atAlpha}, non-overlapping real {h}-step windows ({Raw(report, [.. hb, "observations"])} windows; exceptions, binomial probability)",
+                $"{hx} of {Raw(report, [.. hb, "observations"])} (expected {Raw(report, [.. hb, "expected_exceptions"])}); Kupiec p {Raw(report, [.. hb, "kupiec_p_value"]) ?? "null"}; "
+                + $"P(X ≥ {hx}) {Raw(report, [.. hb, "p_at_least"]) ?? "null"} for a correct VaR; no Basel colour (its zones are defined for daily data)"));
         }
         foreach (var key in new[] { "dcr_train_median", "dcr_holdout_median", "share_closer_to_train" })
         {

@@ -46,7 +46,7 @@ public sealed record WalkForwardOptions
 /// <param name="Result">Exceptions among the next <see cref="WalkForwardOptions.TestDays"/> realised days (up to the next refit), Kupiec test and
 /// Basel zone (for that many days at <see cref="WalkForwardOptions.Alpha"/>, <see cref="VarBacktest.Bounds"/>).</param>
 /// <param name="Christoffersen">Christoffersen's independence and conditional-coverage tests of the year's exception
-/// days in time order (<see cref="VarBacktest.Christoffersen"/>); null only for a result built without them.</param>
+/// days in time order (<see cref="VarBacktest.Christoffersen(ReadOnlySpan{bool}, double)"/>); null only for a result built without them.</param>
 public sealed record BacktestYear(int Year, DateOnly TrainStart, DateOnly TrainEnd, int TrainRows, double[] ValueAtRisk, VarBacktestResult Result,
     ChristoffersenResult? Christoffersen = null);
 

@@ -113,8 +113,10 @@ public static class StressJson
 
     /// <summary>
     /// The <c>reverse</c> section: source, sampling, plausibility method, candidates, breaching, breach_rate,
-    /// mean_attribution (series → part of the log loss), and <c>scenarios</c>: the most plausible breaching ones
-    /// (index, and from a scenario file the file's <c>scenario</c> id; loss, plausibility, attribution, series_returns).
+    /// mean_loss, mean_attribution (series → part of the loss 1 − e^R, summing to mean_loss), mean_attribution_log (series
+    /// → part of the log loss −R), and <c>scenarios</c>: the most plausible breaching ones (index, and from a scenario file
+    /// the file's <c>scenario</c> id; loss, plausibility, attribution (parts of loss, summing to it), attribution_log
+    /// (parts of −R), series_returns).
     /// </summary>
     internal static void Reverse(Utf8JsonWriter w, ReverseStressResult r)
     {
@@ -125,7 +127,11 @@ public static class StressJson
         w.WriteNumber("candidates", r.Candidates);
         w.WriteNumber("breaching", r.Breaching);
         Number(w, "breach_rate", r.BreachRate);
+        // mean_attribution is in the units of loss (fractions of capital) and sums to mean_loss; the log-loss parts it was
+        // scaled from are mean_attribution_log
+        Number(w, "mean_loss", r.MeanLoss);
         SeriesObject(w, "mean_attribution", r.Series, r.MeanAttribution);
+        SeriesObject(w, "mean_attribution_log", r.Series, r.MeanAttributionLog);
         Scenarios(w, r.Series, r.Top, r.ScenarioIds);
         Conditioning(w, r.Conditioning);
         if (r.Calibration is { } attempts)
@@ -191,6 +197,7 @@ public static class StressJson
             Number(w, "loss", s.Loss);
             Number(w, "plausibility", s.Plausibility);
             SeriesObject(w, "attribution", series, s.Attribution);
+            SeriesObject(w, "attribution_log", series, s.AttributionLog);
             SeriesObject(w, "series_returns", series, s.SeriesReturns);
             w.WriteEndObject();
         }

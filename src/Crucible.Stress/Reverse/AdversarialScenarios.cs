@@ -120,7 +120,7 @@ public static class AdversarialScenarios
                 for (int i = 0; i < w.SeriesCount; i++) cumulative[i] += single[0, t, i];
             }
 
-            worst.Add(new BreachingScenario((p.Set * request.CandidatesPerRung) + p.Index, -Numeric.ExpM1(-p.Loss), p.Score, parts, cumulative));
+            worst.Add(BreachingScenario.FromLogParts((p.Set * request.CandidatesPerRung) + p.Index, -p.Loss, p.Score, parts, cumulative));
         }
 
         return new AdversarialResult(plausibility.Method, floor, targets, candidates, pool.Count, worst, generator.Columns);

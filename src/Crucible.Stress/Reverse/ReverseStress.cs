@@ -34,9 +34,33 @@ public sealed record ReverseStressRequest
 /// <param name="Index">Its index among the candidates.</param>
 /// <param name="Loss">Its loss as a fraction of capital, 1 − e^{R}.</param>
 /// <param name="Plausibility">Its plausibility score (higher is more plausible).</param>
-/// <param name="Attribution">Each series' part of the log loss −R (the Euler parts of <see cref="StressAnalysis"/>; they sum to −R).</param>
+/// <param name="Attribution">
+/// Each series' part of <paramref name="Loss"/>, in the same units (a fraction of capital): its part of the log loss
+/// (<paramref name="AttributionLog"/>) scaled by Loss / (−R), so the parts sum to Loss (<see cref="SimpleAttribution"/>).
+/// </param>
 /// <param name="SeriesReturns">Each series' cumulative log return over the horizon.</param>
-public sealed record BreachingScenario(int Index, double Loss, double Plausibility, double[] Attribution, double[] SeriesReturns);
+/// <param name="AttributionLog">Each series' part of the log loss −R (the Euler parts of <see cref="StressAnalysis"/>; they sum to −R).</param>
+public sealed record BreachingScenario(int Index, double Loss, double Plausibility, double[] Attribution, double[] SeriesReturns, double[] AttributionLog)
+{
+    /// <summary>
+    /// The scenario of horizon log return <paramref name="logReturn"/> (R) whose log loss −R splits into
+    /// <paramref name="logParts"/>: Loss = 1 − e^R, and each series' part of it (<see cref="SimpleAttribution"/>).
+    /// </summary>
+    public static BreachingScenario FromLogParts(int index, double logReturn, double plausibility, double[] logParts, double[] seriesReturns) =>
+        new(index, -Numeric.ExpM1(logReturn), plausibility, SimpleAttribution(logParts, logReturn), seriesReturns, logParts);
+
+    /// <summary>
+    /// The allocation of a scenario's simple loss 1 − e^R to the series: each series' part of the log loss −R
+    /// (<paramref name="logParts"/>, summing to −R) times (1 − e^R) / (−R), the same factor for every series (1 at R = 0,
+    /// where the ratio tends to 1). Shares and signs are those of the log parts; the parts sum to 1 − e^R up to rounding.
+    /// </summary>
+    public static double[] SimpleAttribution(double[] logParts, double logReturn)
+    {
+        ArgumentNullException.ThrowIfNull(logParts);
+        var scale = logReturn == 0 ? 1 : -Numeric.ExpM1(logReturn) / -logReturn;
+        return [.. logParts.Select(p => p * scale)];
+    }
+}
 
 /// <summary>The outcome of a reverse stress test.</summary>
 /// <param name="Generator">The generator's name.</param>
@@ -46,10 +70,15 @@ public sealed record BreachingScenario(int Index, double Loss, double Plausibili
 /// <param name="Candidates">Candidates drawn.</param>
 /// <param name="Breaching">How many of them breach the threshold.</param>
 /// <param name="Top">The most plausible breaching scenarios, most plausible first.</param>
-/// <param name="MeanAttribution">The mean attribution over all breaching scenarios: the risk factors that drive the breaches.</param>
+/// <param name="MeanAttribution">
+/// The mean <see cref="BreachingScenario.Attribution"/> (parts of the simple loss) over all breaching scenarios: the risk
+/// factors that drive the breaches; it sums to <paramref name="MeanLoss"/>.
+/// </param>
+/// <param name="MeanLoss">The mean loss 1 − e^R over all breaching scenarios (NaN when none breaches).</param>
+/// <param name="MeanAttributionLog">The mean <see cref="BreachingScenario.AttributionLog"/> (parts of the log loss) over all breaching scenarios.</param>
 public sealed record ReverseStressResult(
     string Generator, string Sampling, string PlausibilityMethod, IReadOnlyList<string> Series, int Candidates, int Breaching,
-    IReadOnlyList<BreachingScenario> Top, double[] MeanAttribution)
+    IReadOnlyList<BreachingScenario> Top, double[] MeanAttribution, double MeanLoss, double[] MeanAttributionLog)
 {
     /// <summary>The share of candidates that breach.</summary>
     public double BreachRate => (double)Breaching / Candidates;
@@ -129,9 +158,19 @@ public static class ReverseStress
 
         var d = windows.SeriesCount;
         var mean = new double[d];
+        var meanLog = new double[d];
+        double meanLoss = breaching.Count == 0 ? double.NaN : 0;
         foreach (var s in breaching)
         {
-            for (var i = 0; i < d; i++) mean[i] += parts[s][i] / breaching.Count;
+            var r = paths[s].Sum();
+            var simple = BreachingScenario.SimpleAttribution(parts[s], r);
+            for (var i = 0; i < d; i++)
+            {
+                mean[i] += simple[i] / breaching.Count;
+                meanLog[i] += parts[s][i] / breaching.Count;
+            }
+
+            meanLoss += -Numeric.ExpM1(r) / breaching.Count;
         }
 
         var top = new List<BreachingScenario>();
@@ -150,10 +189,10 @@ public static class ReverseStress
                     for (var i = 0; i < d; i++) cumulative[i] += windows[s, t, i];
                 }
 
-                top.Add(new BreachingScenario(s, -Numeric.ExpM1(paths[s].Sum()), scores[j], parts[s], cumulative));
+                top.Add(BreachingScenario.FromLogParts(s, paths[s].Sum(), scores[j], parts[s], cumulative));
             }
         }
 
-        return new ReverseStressResult(source, sampling, plausibility.Method, windows.Columns, windows.Count, breaching.Count, top, mean);
+        return new ReverseStressResult(source, sampling, plausibility.Method, windows.Columns, windows.Count, breaching.Count, top, mean, meanLoss, meanLog);
     }
 }

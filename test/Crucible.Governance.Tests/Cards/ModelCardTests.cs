@@ -171,8 +171,41 @@ public sealed class ModelCardTests : IDisposable
         var md = ModelCard.Build(Model(), path).ToMarkdown();
         Assert.Contains("| portfolio.var at α 0.99, 20-step horizon (real / synthetic) | 0.03 / 0.028 |", md, StringComparison.Ordinal);
         Assert.Contains("| portfolio.es at α 0.99, 20-step horizon (real / synthetic) | 0.05 / 0.041 |", md, StringComparison.Ordinal);
-        Assert.Contains("| VaR backtest of the one-day VaR 0.0173 (exceptions, Basel zone) | 3 of 250, green |", md, StringComparison.Ordinal);
+        Assert.Contains("| VaR backtest of the one-day VaR 0.0173, last 250 real days (exceptions, Basel zone) | 3 of 250, green |", md, StringComparison.Ordinal);
         Assert.DoesNotContain("| portfolio.var (real / synthetic)", md, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_ShowsTheWholePeriodAndHorizonBacktests_BesideTheLast250Days_WhoseCalmTailReadsGreen()
+    {
+        // the report of a model whose one-day VaR the calm last 250 real days pass (green) and the whole 1000-day period
+        // fails (red), and whose 20-day VaR 7 of 46 non-overlapping 20-day windows exceed: the card shows all three,
+        // each with its α, horizon and count, and no colour for the 20-day one
+        var path = Report(withThresholds: false);
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        node["portfolio"]!["horizon"] = 20;
+        node["portfolio"]!["backtest"]!["var"] = 0.0198;
+        node["portfolio"]!["backtest_all_days"] = System.Text.Json.Nodes.JsonNode.Parse("""
+            {"var": 0.0198, "paths": 1, "observations": 1000, "exceptions": 150, "expected_exceptions": 10, "kupiec_lr": 553.2, "kupiec_p_value": 2.5e-122,
+             "traffic_light": "red", "zone_bounds": {"yellow_from": 15, "red_from": 24, "text": "green 0–14, yellow 15–23, red ≥24 for 1000 days at 99%"},
+             "christoffersen": {"n00": 700, "n01": 149, "n10": 150, "n11": 0, "independence_lr": 52.9, "independence_p": 3.5e-13, "conditional_coverage_lr": 606.1, "conditional_coverage_p": 2.4e-132}}
+            """);
+        node["portfolio"]!["backtest_horizon"] = System.Text.Json.Nodes.JsonNode.Parse("""
+            {"horizon": 20, "var": 0.118, "observations": 46, "exceptions": 7, "expected_exceptions": 0.46, "kupiec_lr": 25.1, "kupiec_p_value": 5.4e-7,
+             "p_at_most": 0.9999998, "p_at_least": 1.2e-7, "note": "n"}
+            """);
+        File.WriteAllText(path, node.ToJsonString());
+        var md = ModelCard.Build(Model(), path).ToMarkdown();
+        Assert.Contains("| VaR backtest of the one-day VaR 0.0198, last 250 real days (exceptions, Basel zone) | 3 of 250, green |", md, StringComparison.Ordinal);
+        Assert.Contains("| VaR backtest of the one-day VaR 0.0198 at α 0.99, every real day (1000 days; exceptions, Basel zone for that many days) | "
+            + "150 of 1000 (expected 10), red (green 0–14, yellow 15–23, red ≥24 for 1000 days at 99%); Kupiec p 2.5E-122, Christoffersen conditional coverage p 2.4E-132 |",
+            md, StringComparison.Ordinal);
+        Assert.Contains("| VaR backtest of the 20-step VaR 0.118 at α 0.99, non-overlapping real 20-step windows (46 windows; exceptions, binomial probability) | "
+            + "7 of 46 (expected 0.46); Kupiec p 5.4E-07; P(X ≥ 7) 1.2E-07 for a correct VaR; no Basel colour (its zones are defined for daily data) |",
+            md, StringComparison.Ordinal);
+
+        // a report written before these fields shows only the last-250-days row
+        Assert.DoesNotContain("every real day", ModelCard.Build(Model(), Report(withThresholds: false)).ToMarkdown(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -183,7 +216,7 @@ public sealed class ModelCardTests : IDisposable
         Assert.Contains("From the evaluation report with SHA-256 " + Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(report))), md, StringComparison.Ordinal);
         Assert.Contains("| ks_mean | 0.031 |", md, StringComparison.Ordinal);
         Assert.Contains("| portfolio.es (real / synthetic) | 0.05 / 0.041 |", md, StringComparison.Ordinal);
-        Assert.Contains("| VaR backtest (exceptions, Basel zone) | 3 of 250, green |", md, StringComparison.Ordinal);
+        Assert.Contains("| VaR backtest, last 250 real days (exceptions, Basel zone) | 3 of 250, green |", md, StringComparison.Ordinal);
         Assert.Contains("| privacy.membership_inference.auc | 0.52 |", md, StringComparison.Ordinal);
         Assert.Contains("Every predeclared threshold passed.", md, StringComparison.Ordinal);
         Assert.Contains("| ks_max | ≤ 0.1 | 0.05 | pass |", md, StringComparison.Ordinal);
@@ -232,7 +265,7 @@ public sealed class ModelCardTests : IDisposable
         Assert.Contains("gate failed (PRIV-7)", card.ToHtml(), StringComparison.Ordinal);
         // the VaR, ES and CDaR figures with the level and horizon they are read at, and the backtested one-day VaR
         Assert.Contains("| portfolio.cdar at α 0.99, 20-step horizon (real / synthetic) | 0.2 / 0.1 |", md, StringComparison.Ordinal);
-        Assert.Contains("| VaR backtest of the one-day VaR 0.012 (exceptions, Basel zone) | 3 of 250, green |", md, StringComparison.Ordinal);
+        Assert.Contains("| VaR backtest of the one-day VaR 0.012, last 250 real days (exceptions, Basel zone) | 3 of 250, green |", md, StringComparison.Ordinal);
 
         // a report without findings adds no findings paragraph
         Assert.DoesNotContain("finding(s)", ModelCard.Build(Model(), Report(withThresholds: true)).ToMarkdown(), StringComparison.Ordinal);

@@ -276,7 +276,8 @@ public sealed class IndependentReferenceTests
             Close(loss[j], result.Top[j].Loss, 1e-12, "loss");
             Close(score[j], result.Top[j].Plausibility, 1e-10, "score");
             Assert.True(result.Top[j].Loss >= request.LossThreshold);
-            Close(-Math.Log(1 - result.Top[j].Loss), result.Top[j].Attribution.Sum(), 1e-12, "Σ attribution = log loss");
+            Close(-Math.Log(1 - result.Top[j].Loss), result.Top[j].AttributionLog.Sum(), 1e-12, "Σ attribution_log = log loss");
+            Close(result.Top[j].Loss, result.Top[j].Attribution.Sum(), 1e-12, "Σ attribution = loss");
         }
 
         // no breaching point is more plausible than the exact most likely breaching point (SLSQP, close to the linear

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Crucible.Data;
 using Crucible.Evaluation;
 using Crucible.Stress.Generators;
 using Crucible.Stress.Portfolios;
@@ -31,8 +32,9 @@ public sealed class GeneratorComparisonTests
         var table = GeneratorComparison.Build(generators, train, holdout, SixtyForty, 300, 10, 0.95, seed: 4);
         Assert.Equal(["stationary-bootstrap", "fhs-garch-t"], table.Rows.Select(r => r.Generator));
         Assert.Equal(291, table.HoldoutWindows);
-        // the first row is the Evaluator's report on the same real windows and the same synthetic windows
-        var real = GeneratorComparison.Windows(holdout, 10);
+        // the first row is the Evaluator's report on the holdout's rows (its stride-1 windows for the temporal and risk
+        // metrics) and the same synthetic windows
+        var real = SeriesSet.FromFrame(holdout);
         var seeds = new Crucible.Tensors.Random.Philox(4, stream: 0xC0);
         var (fitSeed, sampleSeed) = (seeds.NextUInt64(), seeds.NextUInt64());
         var synthetic = generators[0].Fit(train, fitSeed).Sample(300, 10, sampleSeed).ToSeriesSet();
@@ -59,6 +61,46 @@ public sealed class GeneratorComparisonTests
         Assert.StartsWith("<section id=\"generator-comparison\">", html, StringComparison.Ordinal);
         Assert.Contains("data-chart=\"comparison-acf-abs\"", html, StringComparison.Ordinal);
         Assert.Contains("fhs-garch-t", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_AGeneratorThatReplaysEveryHoldoutDayOnce_MatchesItsMarginalsExactly_EdgeDaysIncluded()
+    {
+        // the holdout's 100 days as 10 non-overlapping 10-day windows: the synthetic rows are the holdout's rows, each
+        // once, so every marginal distance is 0. Pooling the 91 overlapping holdout windows as the real set counted a
+        // middle day 10 times and the first and last days once, and read a distance between a set and itself
+        var data = GeneratorTests.Panel(1300, 31);
+        var (train, holdout) = (data.Slice(0, 1200), data.Slice(1200, 1300));
+        var table = GeneratorComparison.Build([new Replay(holdout)], train, holdout, SixtyForty, 10, 10, 0.95, seed: 4);
+        var row = Assert.Single(table.Rows);
+        Assert.Equal(91, table.HoldoutWindows);
+        Assert.Equal(0, row.KsMean);
+        Assert.Equal(0, row.WassersteinMean, 1e-15);
+        Assert.Equal(0, row.KurtosisError, 1e-12);
+        Assert.Equal(0, row.CorrDistance, 1e-12);
+        Assert.Equal(0, row.TailDependenceError, 1e-12);
+    }
+
+    // replays the frame's rows as count windows of `window` steps, in order (the same for every seed)
+    private sealed class Replay(TimeSeriesFrame frame) : IScenarioGenerator, IFittedScenarioGenerator
+    {
+        public string Name => "replay";
+
+        public IReadOnlyList<string> Columns => frame.Columns;
+
+        public IFittedScenarioGenerator Fit(TimeSeriesFrame logReturns, ulong seed) => this;
+
+        public ScenarioWindows Sample(int count, int window, ulong seed)
+        {
+            var d = frame.ColumnCount;
+            var values = new double[count * window * d];
+            for (var r = 0; r < count * window; r++)
+            {
+                for (var i = 0; i < d; i++) values[(r * d) + i] = frame[r, i];
+            }
+
+            return new ScenarioWindows(frame.Columns, count, window, values);
+        }
     }
 
     [Fact]

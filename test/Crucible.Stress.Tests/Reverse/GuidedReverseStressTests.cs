@@ -171,7 +171,8 @@ public sealed class GuidedReverseStressTests
         Assert.All(guided.Top, s =>
         {
             Assert.True(s.Loss >= 0.06);
-            Assert.Equal(-Math.Log(1 - s.Loss), s.Attribution.Sum(), 1e-9);
+            Assert.Equal(-Math.Log(1 - s.Loss), s.AttributionLog.Sum(), 1e-9);
+            Assert.Equal(s.Loss, s.Attribution.Sum(), 1e-12);
         });
         Assert.True(guided.Top[0].Plausibility >= guided.Top[^1].Plausibility);
 
@@ -196,7 +197,8 @@ public sealed class GuidedReverseStressTests
         Assert.All(result.Worst, w =>
         {
             Assert.True(w.Plausibility >= result.Floor);
-            Assert.Equal(-Math.Log(1 - w.Loss), w.Attribution.Sum(), 1e-9);
+            Assert.Equal(-Math.Log(1 - w.Loss), w.AttributionLog.Sum(), 1e-9);
+            Assert.Equal(w.Loss, w.Attribution.Sum(), 1e-12);
         });
         Assert.Equal(result.Worst.Select(w => w.Loss).OrderByDescending(l => l), result.Worst.Select(w => w.Loss));
 

@@ -65,11 +65,55 @@ public sealed class ReverseStressTests
             double r = 0;
             for (var t = 0; t < 10; t++) r += Math.Log((0.6 * Math.Exp(windows[s.Index, t, 0])) + (0.4 * Math.Exp(windows[s.Index, t, 1])));
             Assert.Equal(1 - Math.Exp(r), s.Loss, 1e-12);
-            Assert.Equal(-r, s.Attribution.Sum(), 1e-12);
+            Assert.Equal(-r, s.AttributionLog.Sum(), 1e-12);
+            // the reported attribution is in the units of the reported loss and adds up to it
+            Assert.Equal(s.Loss, s.Attribution.Sum(), 1e-12);
+            // the same allocation, scaled: each series' share of the loss is its share of the log loss
+            for (var i = 0; i < 2; i++) Assert.Equal(s.AttributionLog[i] / -r, s.Attribution[i] / s.Loss, 1e-12);
         }
 
         // equity drives a 60/40's losses in this panel (its volatility is about 1.6 times the bond's)
         Assert.True(result.MeanAttribution[0] > result.MeanAttribution[1]);
+        Assert.True(result.MeanAttributionLog[0] > result.MeanAttributionLog[1]);
+    }
+
+    [Fact]
+    public void Evaluate_AttributionsSumToTheReportedLoss_InTheReportToo_AndTheMeanToTheMeanLoss()
+    {
+        // two one-step scenarios of a 60/40 book: a 30 % equity fall with bonds up 2 %, and a 20 % fall with bonds flat
+        var windows = new ScenarioWindows(["EQ", "BD"], 2, 1, [Math.Log(0.7), Math.Log(1.02), Math.Log(0.8), 0]);
+        var request = new ReverseStressRequest { Portfolio = SixtyForty, LossThreshold = 0.1, Horizon = 1, Top = 5 };
+        var result = ReverseStress.Evaluate(windows, request, new ZeroPlausibility(), "fixture", "rejection");
+        Assert.Equal(2, result.Breaching);
+        // loss 1 − (0.6·0.7 + 0.4·1.02) = 0.172 and 1 − (0.6·0.8 + 0.4) = 0.12 (a one-step P&L is exact: no log split)
+        var first = result.Top.Single(s => s.Index == 0);
+        Assert.Equal(0.172, first.Loss, 1e-12);
+        Assert.Equal(first.Loss, first.Attribution.Sum(), 1e-12);
+        // one step: the Euler parts of the simple loss are −w_i (e^{r_i} − 1) = 0.18 and −0.008, exactly the scaled ones
+        Assert.Equal(0.18, first.Attribution[0], 1e-12);
+        Assert.Equal(-0.008, first.Attribution[1], 1e-12);
+        Assert.Equal(-Math.Log(1 - 0.172), first.AttributionLog.Sum(), 1e-12);
+        Assert.Equal((0.172 + 0.12) / 2, result.MeanLoss, 1e-12);
+        Assert.Equal(result.MeanLoss, result.MeanAttribution.Sum(), 1e-12);
+
+        using var json = System.Text.Json.JsonDocument.Parse(Crucible.Stress.Reporting.StressJson.ToJson(
+            Crucible.Stress.Risk.StressAnalysis.Run(windows.ToSeriesSet(), SixtyForty, [0.99]), new Crucible.Stress.Reporting.ScenarioSource("fixture.csv", new string('0', 64)), result));
+        var reverse = json.RootElement.GetProperty("reverse");
+        Assert.Equal(reverse.GetProperty("mean_loss").GetDouble(),
+            reverse.GetProperty("mean_attribution").EnumerateObject().Sum(p => p.Value.GetDouble()), 1e-12);
+        foreach (var s in reverse.GetProperty("scenarios").EnumerateArray())
+        {
+            var loss = s.GetProperty("loss").GetDouble();
+            Assert.Equal(loss, s.GetProperty("attribution").EnumerateObject().Sum(p => p.Value.GetDouble()), 1e-12);
+            Assert.Equal(-Math.Log(1 - loss), s.GetProperty("attribution_log").EnumerateObject().Sum(p => p.Value.GetDouble()), 1e-12);
+        }
+    }
+
+    private sealed class ZeroPlausibility : IPlausibilityScore
+    {
+        public string Method => "zero";
+
+        public double[] Score(ScenarioWindows windows) => new double[windows.Count];
     }
 
     [Fact]
