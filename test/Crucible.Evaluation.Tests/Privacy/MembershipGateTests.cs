@@ -131,7 +131,7 @@ public sealed class MembershipGateTests(Xunit.Abstractions.ITestOutputHelper out
 
     // RELIABILITY PRIV-7: simulated with the product's ROC (MembershipInference.Roc) and gate, an attack no better than
     // chance fails at most 2.5% of the time at the member/non-member counts the product uses (the demo's 462/462, the
-    // shadow attack's cap 500, n = 100 and 2,000), with ties only less; the Wilson half-width at n alone failed 9–18%
+    // shadow attack's cap 500, n = 100 and 2,000), with ties only less; the Wilson half-width at n alone failed 7–18%
     [Theory]
     [InlineData(100, 100, false)]
     [InlineData(462, 462, false)]
@@ -164,7 +164,7 @@ public sealed class MembershipGateTests(Xunit.Abstractions.ITestOutputHelper out
     }
 
     // DP-12: a model exactly on its (ε, 0) trade-off curve is a legal model; the DP-12 check fails it at most 2.5% of the
-    // time (both operating points together); the e^ε·FPR + δ + Wilson h(n) rule failed it 24–60% of the time
+    // time (both operating points together); the e^ε·FPR + δ + Wilson h(n) rule failed it 22–60% of the time
     [Theory]
     [InlineData(462, 462, 1.0)]
     [InlineData(462, 462, 0.5)]
@@ -186,6 +186,62 @@ public sealed class MembershipGateTests(Xunit.Abstractions.ITestOutputHelper out
         output.WriteLine($"n {n}, m {m}, epsilon {epsilon}: {fails}/{reps} = {rate:F4} DP-12 false fails");
         Assert.True(rate <= 0.05, $"DP-12 false-fail rate {rate}");
         Assert.True(rate <= MembershipGate.Alpha + (4 * Math.Sqrt(MembershipGate.Alpha * (1 - MembershipGate.Alpha) / reps)), $"DP-12 false-fail rate {rate}");
+    }
+
+    // DP-12: the empirical ε is a 97.5% lower confidence bound: for a chance-level attack it exceeds 0, and for an attack on
+    // the (1, 0) trade-off it exceeds 1, at most 2.5% of the time (the sequence audit's 41 members against 600
+    // non-members, the demo's 462/462); the Wilson max over thresholds it replaces exceeded 0 for 5–14% of chance attacks
+    [Theory]
+    [InlineData(41, 600, null)]
+    [InlineData(462, 462, null)]
+    [InlineData(100, 100, 1.0)]
+    public void EmpiricalEpsilon_OnItsNull_ExceedsTheTrueEpsilonAtMostAlpha(int n, int m, double? epsilon)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var reps = epsilon is null ? 2000 : 1000;
+        var rng = new Philox(24, (ulong)n);
+        var above = 0;
+        double largest = 0;
+        for (var r = 0; r < reps; r++)
+        {
+            var (members, nonMembers) = NullScores(rng, n, m, epsilon, ties: r % 2 == 0 && epsilon is null);
+            var bound = MembershipGate.EmpiricalEpsilon(members, nonMembers, epsilon is null ? 1e-3 : 0);
+            largest = Math.Max(largest, bound.Epsilon);
+            if (bound.Epsilon > (epsilon ?? 0)) above++;
+        }
+
+        var rate = (double)above / reps;
+        output.WriteLine($"n {n}, m {m}, true epsilon {epsilon ?? 0}: empirical epsilon above it in {above}/{reps} = {rate:F4} (largest {largest:F3}; {clock.Elapsed.TotalSeconds:F1} s)");
+        Assert.True(rate <= 0.05, $"rate {rate}");
+        Assert.True(rate <= MembershipGate.Alpha + (4 * Math.Sqrt(MembershipGate.Alpha * (1 - MembershipGate.Alpha) / reps)), $"rate {rate}");
+    }
+
+    // DP-12: a clear leak is proved; the bound is monotone in the evidence and 0 without any
+    [Fact]
+    public void EmpiricalEpsilon_ProvesALeak_AndIsZeroWithoutEvidence()
+    {
+        // 41 members of which 30 score above every one of 600 non-members (the overfit sequence model's pattern):
+        // P(X ≥ 30) at the top threshold is ≤ 0.025/6 only for e^ε·F with F ~ Beta(1, 600) far above chance
+        var nonMembers = Enumerable.Range(0, 600).Select(i => i / 600.0).ToArray();
+        var members = Enumerable.Range(0, 41).Select(i => i < 30 ? 2.0 + i : i / 41.0).ToArray();
+        var leak = MembershipGate.EmpiricalEpsilon(members, nonMembers, 1e-3);
+        output.WriteLine($"leak: epsilon >= {leak.Epsilon:F3} (TPR {leak.Tpr:F3} at FPR {leak.Fpr:F4}, {leak.Thresholds} thresholds)");
+        Assert.True(leak.Epsilon > 3, $"{leak.Epsilon}");
+        Assert.Equal(30.0 / 41, leak.Tpr, 12);
+        Assert.Equal(0, leak.Fpr);
+        Assert.Equal(6, leak.Thresholds);
+        // at that ε the top threshold's tail is at most α/6, just above it more
+        var tail = MembershipGate.NullLaw(41, 600, 0, leak.Epsilon, 1e-3).Skip(30).Sum();
+        var above = MembershipGate.NullLaw(41, 600, 0, leak.Epsilon + 0.002, 1e-3).Skip(30).Sum();
+        Assert.True(tail <= MembershipGate.Alpha / 6 && above > MembershipGate.Alpha / 6, $"{tail} {above}");
+        // fewer members above: a smaller bound; the same scores for both sets: no evidence at all
+        var weaker = MembershipGate.EmpiricalEpsilon([.. members.Select((v, i) => i < 15 ? v : i / 41.0)], nonMembers, 1e-3);
+        Assert.True(weaker.Epsilon < leak.Epsilon);
+        var none = MembershipGate.EmpiricalEpsilon(nonMembers, nonMembers, 1e-3);
+        Assert.Equal(0, none.Epsilon);
+        Assert.True(double.IsNaN(none.Tpr));
+        Assert.Throws<ArgumentException>(() => MembershipGate.EmpiricalEpsilon([], nonMembers, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => MembershipGate.EmpiricalEpsilon(members, nonMembers, 1));
     }
 
     // RELIABILITY PRIV-7: the positive control fails the gate (a privacy warning, gate_passed 0), a fresh sample passes
