@@ -246,7 +246,7 @@ public sealed record MembershipGate(int Members, double Bound, bool WithinChance
     /// P(X ≥ x) ≤ α/L under <see cref="NullLaw"/> (L distinct thresholds, Bonferroni) is found by bisection (the tail grows
     /// with ε). The thresholds are set on the non-members at levels fixed in advance, the exact law counts the
     /// threshold's own error, and Bonferroni the choice among them: the earlier estimate, max over every member score of
-    /// ln((TPR_lo − δ)/FPR_hi) with Wilson 95% ends, exceeded 0 for 5–14% of chance-level attacks (bench/privacy).
+    /// ln((TPR_lo − δ)/FPR_hi) with Wilson 95% ends, exceeded 0 for 5–15% of chance-level attacks (bench/privacy).
     /// </remarks>
     /// <param name="members">The attack's scores of the members (higher: more likely a member).</param>
     /// <param name="nonMembers">Its scores of the non-members.</param>

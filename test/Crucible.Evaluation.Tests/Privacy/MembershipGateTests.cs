@@ -190,7 +190,7 @@ public sealed class MembershipGateTests(Xunit.Abstractions.ITestOutputHelper out
 
     // DP-12: the empirical ε is a 97.5% lower confidence bound: for a chance-level attack it exceeds 0, and for an attack on
     // the (1, 0) trade-off it exceeds 1, at most 2.5% of the time (the sequence audit's 41 members against 600
-    // non-members, the demo's 462/462); the Wilson max over thresholds it replaces exceeded 0 for 5–14% of chance attacks
+    // non-members, the demo's 462/462); the Wilson max over thresholds it replaces exceeded 0 for 5–15% of chance attacks
     [Theory]
     [InlineData(41, 600, null)]
     [InlineData(462, 462, null)]
