@@ -132,13 +132,30 @@ def empirical_eps(pos, neg, delta):
     return res
 
 
+def power(rng, reps):
+    """How often each rule fails a real leak: member scores N(shift, 1) against non-member scores N(0, 1)."""
+    print("# power of the chance gate: members N(shift, 1), non-members N(0, 1)")
+    for n, m in [(462, 462), (300, 600)]:
+        k = max_k(m, 0.1)
+        c_new, b_old = crit_chance(n, m), 0.1 + wilson_half(n, 0.1)
+        for mu in (0.2, 0.3, 0.5, 0.8):
+            tpr = 1 - stats.norm.cdf(stats.norm.ppf(0.9) - mu)
+            (x,) = roc_counts(rng.normal(mu, 1, (reps, n)), rng.normal(0, 1, (reps, m)), [k])
+            print(f"n={n} m={m} shift {mu} (AUC {stats.norm.cdf(mu / math.sqrt(2)):.3f}, true TPR@0.1 {tpr:.3f}):"
+                  f" P(fail) old {np.mean(x / n > b_old):.3f}, new {np.mean(x > c_new):.3f}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=20000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--power", action="store_true", help="only the power of the chance gate against binormal attacks")
     args = ap.parse_args()
     rng = np.random.default_rng(args.seed)
     reps = args.reps
+    if args.power:
+        power(rng, min(reps, 4000))
+        return
     print(f"reps per case {reps}; 95% binomial half-width of a rate near 0.1: {1.96*math.sqrt(0.09/reps):.4f}")
     print("\n# PRIV-7 chance gate under the null (old rule: TPR@FPR0.1 > 0.1 + Wilson h(n, 0.1); new: X > the 97.5% quantile of betabinom(n, k+1, m-k))")
     print("n members, m non-members, scores, old false-fail rate, exact law P(X > bound*n) (beta-binomial)")
