@@ -266,13 +266,13 @@ public static class Evaluator
         var warnings = new List<string>();
         if (privacy.Membership is { Members: > 0 } mia)
         {
-            var gate = MembershipGate.Check(mia.Members, mia.TprAtFpr10, mia.TprAtFpr01, dp);
+            var gate = MembershipGate.Check(mia.Members, mia.NonMembers, mia.TprAtFpr10, mia.TprAtFpr01, dp);
             privacy = privacy with { Membership = mia with { Gate = gate } };
             if (gate.Warning(mia.Attack, mia.TprAtFpr10, mia.TprAtFpr01) is { } w) warnings.Add(w);
         }
         if (privacy.Shadow is { Members: > 0 } sh)
         {
-            var gate = MembershipGate.Check(sh.Members, sh.TprAtFpr10, sh.TprAtFpr01, dp);
+            var gate = MembershipGate.Check(sh.Members, sh.NonMembers, sh.TprAtFpr10, sh.TprAtFpr01, dp);
             privacy = privacy with { Shadow = sh with { Gate = gate } };
             if (gate.Warning(sh.Attack, sh.TprAtFpr10, sh.TprAtFpr01) is { } w) warnings.Add(w);
         }

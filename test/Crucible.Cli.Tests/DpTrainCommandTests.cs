@@ -288,7 +288,7 @@ public sealed class DpTrainCommandTests : IDisposable
         foreach (var attack in new[] { "membership_inference", "shadow_membership_inference" })
         {
             var gate = privacy.GetProperty(attack).GetProperty("gate");
-            Assert.Equal(0.1 + global::Crucible.Evaluation.Privacy.MembershipGate.HalfWidth(gate.GetProperty("members").GetInt32(), 0.1), gate.GetProperty("bound").GetDouble(), 12);
+            Assert.Equal(global::Crucible.Evaluation.Privacy.MembershipGate.ChanceBound(gate.GetProperty("members").GetInt32(), gate.GetProperty("non_members").GetInt32()), gate.GetProperty("bound").GetDouble(), 12);
             Assert.False(gate.TryGetProperty("epsilon", out _));
             Assert.Equal(gate.GetProperty("passed").GetBoolean(), gate.GetProperty("within_chance").GetBoolean());
         }

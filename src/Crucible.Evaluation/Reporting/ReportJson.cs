@@ -478,7 +478,7 @@ public static class ReportJson
         w.WriteEndObject();
     }
 
-    // an attack's PRIV-7 gate: {bound, passed, rule, members, within_chance} and, with the model's DP statement,
+    // an attack's PRIV-7 gate: {bound, passed, rule, members, within_chance, non_members, alpha, p_value} and, with the model's DP statement,
     // {epsilon, delta, dp_bound_fpr_10pct, dp_bound_fpr_1pct, within_dp}
     private static void Gate(Utf8JsonWriter w, Privacy.MembershipGate? gate)
     {
@@ -489,6 +489,9 @@ public static class ReportJson
         w.WriteString("rule", gate.Rule);
         w.WriteNumber("members", gate.Members);
         w.WriteBoolean("within_chance", gate.WithinChance);
+        w.WriteNumber("non_members", gate.NonMembers);
+        Number(w, "alpha", Privacy.MembershipGate.Alpha);
+        Number(w, "p_value", gate.PValue);
         if (gate.Dp is { } dp)
         {
             Number(w, "epsilon", dp.Epsilon);

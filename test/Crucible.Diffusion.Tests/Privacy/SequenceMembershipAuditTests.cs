@@ -16,8 +16,9 @@ namespace Crucible.Diffusion.Tests.Privacy;
 /// RELIABILITY.md DP-12 for DP sequence models, at the window level: an (ε, δ)-DP model per window bounds every
 /// membership attack on a window by TPR ≤ e^ε·FPR + δ. The audit attacks each candidate window by its distance to the
 /// nearest generated window (members: the stride-1 training windows; non-members: windows of an independent series of
-/// the same law) and checks the bound at every threshold with the 95% Wilson intervals (TPR's lower end against FPR's
-/// upper end), i.e. that the empirical lower bound on ε, max ln((TPR_lo − δ)/FPR_hi), stays below the model's ε. The
+/// the same law) and checks that the empirical ε (<see cref="MembershipGate.EmpiricalEpsilon"/>: a 97.5% lower confidence
+/// bound on ε, simultaneous over thresholds set on the non-members at FPR 0, 0.01, 0.05, 0.1, 0.25 and 0.5, from the
+/// exact law of the count of members above each) stays at or below the model's ε. The
 /// positive control, the same network trained without DP long enough to memorise its few windows, is caught: its
 /// empirical ε exceeds the DP model's. The conditional model on a public state (privacy.public_state) is audited the same way.
 /// </summary>
@@ -84,25 +85,12 @@ public sealed class SequenceMembershipAuditTests(ITestOutputHelper output)
         return d;
     }))];
 
-    /// <summary>
-    /// The largest ε the attack proves at 95%: max over thresholds of ln((TPR_lo − δ)/FPR_hi), with the Wilson
-    /// interval's lower end of TPR and upper end of FPR (−∞ when no threshold gives TPR_lo &gt; δ).
-    /// </summary>
-    internal static (double Epsilon, double Tpr, double Fpr) EmpiricalEpsilon(double[] members, double[] nonMembers, double delta)
+    // the empirical ε: MembershipGate.EmpiricalEpsilon, a 97.5% lower confidence bound on ε over six thresholds set on the
+    // non-members (the exact law of the count of members above each, Bonferroni over them)
+    private static (double Epsilon, double Tpr, double Fpr) EmpiricalEpsilon(double[] members, double[] nonMembers, double delta)
     {
-        var best = (Epsilon: double.NegativeInfinity, Tpr: 0.0, Fpr: 0.0);
-        foreach (double threshold in members)
-        {
-            int tp = members.Count(s => s >= threshold), fp = nonMembers.Count(s => s >= threshold);
-            var tpr = SuccessRate.Wilson(members.Length, tp);
-            var fpr = SuccessRate.Wilson(nonMembers.Length, fp);
-            double lo = tpr.Value - tpr.Error, hi = fpr.Value + fpr.Error;
-            if (lo <= delta) continue;
-            double epsilon = Math.Log((lo - delta) / hi);
-            if (epsilon > best.Epsilon) best = (epsilon, (double)tp / members.Length, (double)fp / nonMembers.Length);
-        }
-
-        return best;
+        var bound = MembershipGate.EmpiricalEpsilon(members, nonMembers, delta);
+        return (bound.Epsilon, bound.Tpr, bound.Fpr);
     }
 
     private static SequenceGeneratorOptions Network(int steps, int batch) => new()
