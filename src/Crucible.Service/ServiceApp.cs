@@ -100,6 +100,7 @@ public static class ServiceApp
         // errors: problem+json everywhere, never a stack trace
         services.AddSingleton<IProblemDetailsWriter, ProblemJsonWriter>();
         services.AddProblemDetails();
+        services.AddExceptionHandler<ExceptionLogger>(); // first: logs every exception with its traceId, handles none
         services.AddExceptionHandler<StorageFullHandler>();
         services.AddExceptionHandler<StoreUnavailableHandler>();
         services.AddExceptionHandler<AuditKeyRotatedHandler>();
@@ -193,6 +194,7 @@ public static class ServiceApp
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
             StatusCodeSelector = e => e is Microsoft.AspNetCore.Http.BadHttpRequestException b ? b.StatusCode : StatusCodes.Status500InternalServerError,
+            SuppressDiagnosticsCallback = _ => true, // ExceptionLogger logs each exception once, with the problem's traceId
         });
         app.UseStatusCodePages();
         app.UseRouting();

@@ -410,9 +410,22 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         return JobFolders.DeleteOrphans(JobsFolder, runningElsewhere, ServiceApp.StaleTemporaryAge);
     }
 
+    // a failed job: logged (an operator sees why without polling it), a run.failed entry, then recorded failed. The audit
+    // store that failed the job (full, unreachable, its signing key rotated) may refuse this entry too: the job is still
+    // recorded failed and the worker goes on; that exception escaping the worker stopped the whole service
+    // (BackgroundServiceExceptionBehavior.StopHost) and left the job running
     private void Fail(Job job, string error)
     {
-        audit.Append(AuditKind.RunFailed, new JsonObject { ["command"] = "service.train", ["job_id"] = job.Id, ["status"] = "failed" }, job.Actor);
+        logger.LogWarning("training job {JobId} failed: {Error}", job.Id, error);
+        try
+        {
+            audit.Append(AuditKind.RunFailed, new JsonObject { ["command"] = "service.train", ["job_id"] = job.Id, ["status"] = "failed" }, job.Actor);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            logger.LogError(e, "cannot append the audit entry of failed training job {JobId}", job.Id);
+        }
+
         Finish(job, JobStatus.Failed, null, null, error);
     }
 
