@@ -102,6 +102,39 @@ public sealed class FailureLoggingTests(ServiceFixture f)
         }
     }
 
+    // a training job whose config does not fit in memory: crucible serve under a 1 GiB GC heap limit (as a container's
+    // memory limit sets one), "hidden": 20000 (a 1.6 GB weight, refused at once: nothing is really allocated). The
+    // OutOfMemoryException escaped the worker and stopped the service
+    [Fact]
+    public async Task ATrainingJobOutOfMemory_Fails_AndTheServiceKeepsRunning()
+    {
+        var home = Path.Combine(f.Dir, "oom-" + Guid.NewGuid().ToString("N")[..8]);
+        using var serve = await ServeProcess.StartAsync(["--home", home, "--api-keys", f.KeysFile],
+            new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = "0x40000000" });
+        using var client = serve.Client(f.Keys["admin"]);
+        var csv = RandomWalkPrices.Csv(120, seed: 4, new DateOnly(2020, 1, 1), correlated: true);
+        using var accepted = await client.PostAsync("/v1/models", ServiceFixture.Json(
+            $$$"""{"data_csv": {{{JsonSerializer.Serialize(csv)}}}, "train_end": "2020-05-29", "steps": 5, "seed": 3, "config": {"hidden": 20000, "blocks": 1}}"""));
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        var location = accepted.Headers.Location!.ToString();
+        JsonElement job;
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (true)
+        {
+            Assert.False(serve.Process.HasExited, "the service stopped: " + (serve.Process.HasExited ? await serve.Stdout : ""));
+            job = JsonDocument.Parse(await client.GetStringAsync(location)).RootElement.Clone();
+            if (job.GetProperty("status").GetString() is "succeeded" or "failed" or "cancelled") break;
+            Assert.True(DateTime.UtcNow < deadline, "the job did not finish: " + job);
+            await Task.Delay(250);
+        }
+
+        Assert.Equal("failed", job.GetProperty("status").GetString());
+        Assert.StartsWith("out of memory", job.GetProperty("error").GetString(), StringComparison.Ordinal);
+        await Task.Delay(500);
+        Assert.False(serve.Process.HasExited);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/ready")).StatusCode);
+    }
+
     /// <summary>Collects the service's log entries (level and formatted message, with the exception's message).</summary>
     private sealed class Logs : ILoggerProvider
     {

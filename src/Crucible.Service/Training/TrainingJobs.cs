@@ -291,6 +291,13 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         {
             Fail(job, e.Message);
         }
+        catch (OutOfMemoryException)
+        {
+            // a config too large for this process's memory (hidden, blocks, batch_size: "hidden": 20000 asks for 1.6 GB
+            // weights at once); the allocation that failed never happened, so the service goes on. Left to escape, it
+            // stopped the whole service (BackgroundServiceExceptionBehavior.StopHost)
+            Fail(job, "out of memory: the model or batch this config asks for does not fit in the service's memory; use a smaller hidden, blocks or training.batch_size");
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             logger.LogError(e, "training job {JobId} failed", job.Id);
