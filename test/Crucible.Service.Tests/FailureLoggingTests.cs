@@ -58,6 +58,33 @@ public sealed class FailureLoggingTests(ServiceFixture f)
         }
     }
 
+    // a registered model whose weights no longer match their hash (SVC-9): readiness stays 200 and names it, each request
+    // is a 503; the log said nothing of it
+    [Fact]
+    public async Task A503ForACorruptModel_IsLoggedWithItsTraceIdAndCause()
+    {
+        var logs = new Logs();
+        var home = CrucibleHome.Resolve(Path.Combine(f.Dir, "failure-logging-" + Guid.NewGuid().ToString("N")[..8]));
+        using (var log = AuditLog.Open(home))
+        {
+            var record = new ModelRegistry(home, log).Register(f.ModelFolder);
+            var bytes = File.ReadAllBytes(record.WeightsPath);
+            bytes[^1] ^= 0x40;
+            File.WriteAllBytes(record.WeightsPath, bytes);
+        }
+
+        using var factory = ServiceFixture.Create(home.Root, f.KeysFile).WithWebHostBuilder(b => b.ConfigureServices(s => s.AddSingleton<ILoggerProvider>(logs)));
+        using var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["generator"]);
+        using var refused = await client.PostAsync("/v1/scenarios", ServiceFixture.Json($$"""{"model": "{{f.ModelId}}", "count": 4}"""));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        var traceId = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement.GetProperty("traceId").GetString()!;
+        var line = Assert.Single(logs.Entries, e => e.Message.Contains(traceId, StringComparison.Ordinal));
+        Assert.Equal(LogLevel.Error, line.Level);
+        Assert.Contains(f.ModelId, line.Message, StringComparison.Ordinal);
+        Assert.Contains("integrity", line.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ATrainingJobWhoseRunFailedEntryIsRefused_AnswersFailed_AndTheServiceKeepsRunning()
     {
