@@ -100,6 +100,7 @@ public static class ServiceApp
         // errors: problem+json everywhere, never a stack trace
         services.AddSingleton<IProblemDetailsWriter, ProblemJsonWriter>();
         services.AddProblemDetails();
+        services.AddExceptionHandler<ExceptionLogger>(); // first: logs every exception with its traceId, handles none
         services.AddExceptionHandler<StorageFullHandler>();
         services.AddExceptionHandler<StoreUnavailableHandler>();
         services.AddExceptionHandler<AuditKeyRotatedHandler>();
@@ -153,10 +154,14 @@ public static class ServiceApp
             });
             r.OnRejected = (context, ct) =>
             {
-                var seconds = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)) : 1;
+                // the key's fixed window says when it replenishes (its whole window: the limiter does not tell the time
+                // left); the generation slots' limiter says nothing, so a client is told which limit it met
+                bool window = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after);
+                var seconds = window ? Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)) : 1;
                 context.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-                return new ValueTask(ProblemTypes.WriteAsync(context.HttpContext, ProblemTypes.Create(429,
-                    string.Create(CultureInfo.InvariantCulture, $"rate limit reached for this API key or the generation queue is full; retry after {seconds} s"))));
+                return new ValueTask(ProblemTypes.WriteAsync(context.HttpContext, ProblemTypes.Create(429, window
+                    ? string.Create(CultureInfo.InvariantCulture, $"this API key's rate limit of {o.RateLimitPermits} requests per {o.RateLimitWindowSeconds} s is reached; retry after {seconds} s")
+                    : string.Create(CultureInfo.InvariantCulture, $"the service is generating at capacity ({o.MaxConcurrentGenerations} scenario, evaluation or ensemble requests in flight, {o.GenerationQueue} waiting); retry after {seconds} s"))));
             };
         });
 
@@ -193,6 +198,7 @@ public static class ServiceApp
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
             StatusCodeSelector = e => e is Microsoft.AspNetCore.Http.BadHttpRequestException b ? b.StatusCode : StatusCodes.Status500InternalServerError,
+            SuppressDiagnosticsCallback = _ => true, // ExceptionLogger logs each exception once, with the problem's traceId
         });
         app.UseStatusCodePages();
         app.UseRouting();

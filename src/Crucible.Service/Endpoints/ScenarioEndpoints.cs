@@ -16,6 +16,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
@@ -285,6 +287,9 @@ public static class ScenarioEndpoints
         }
         catch (ModelUnavailableException e)
         {
+            // the log says which model and why (readiness names it too, but stays 200: SVC-9's decision)
+            context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Crucible.Service.Models").LogError(
+                "POST /v1/scenarios refused with 503 (traceId {TraceId}): model {ModelId} is unavailable: {Message}", ProblemTypes.TraceIdOf(context), record.Id, e.Message);
             AppendFailure(audit, actor, r.Model, 503, ProblemTypes.Unavailable);
             await ProblemTypes.WriteAsync(context, ProblemTypes.Create(503, e.Message)).ConfigureAwait(false);
             return null;

@@ -65,6 +65,13 @@ public static class ProblemTypes
     /// <summary>500: a bug; the <c>traceId</c> finds it in the logs.</summary>
     public const string Internal = Prefix + "internal";
 
+    /// <summary>The <c>traceId</c> of a request's problem (the W3C id of its activity), which the service log names too.</summary>
+    public static string TraceIdOf(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return Activity.Current?.Id ?? context.TraceIdentifier;
+    }
+
     /// <summary>The type of a bare status code.</summary>
     public static string ForStatus(int status) => status switch
     {
@@ -150,7 +157,7 @@ internal sealed class ProblemJsonWriter : IProblemDetailsWriter
         problem.Title ??= ProblemTypes.TitleOf(status);
         if (string.IsNullOrEmpty(problem.Detail)) problem.Detail = DefaultDetail(status, context.Request);
         problem.Instance ??= context.Request.Path.Value;
-        problem.Extensions["traceId"] = Activity.Current?.Id ?? context.TraceIdentifier;
+        problem.Extensions["traceId"] = ProblemTypes.TraceIdOf(context);
         problem.Extensions.Remove("exception");
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/problem+json";

@@ -291,6 +291,13 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         {
             Fail(job, e.Message);
         }
+        catch (OutOfMemoryException)
+        {
+            // a config too large for this process's memory (hidden, blocks, batch_size: "hidden": 20000 asks for 1.6 GB
+            // weights at once); the allocation that failed never happened, so the service goes on. Left to escape, it
+            // stopped the whole service (BackgroundServiceExceptionBehavior.StopHost)
+            Fail(job, "out of memory: the model or batch this config asks for does not fit in the service's memory; use a smaller hidden, blocks or training.batch_size");
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             logger.LogError(e, "training job {JobId} failed", job.Id);
@@ -410,9 +417,22 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         return JobFolders.DeleteOrphans(JobsFolder, runningElsewhere, ServiceApp.StaleTemporaryAge);
     }
 
+    // a failed job: logged (an operator sees why without polling it), a run.failed entry, then recorded failed. The audit
+    // store that failed the job (full, unreachable, its signing key rotated) may refuse this entry too: the job is still
+    // recorded failed and the worker goes on; that exception escaping the worker stopped the whole service
+    // (BackgroundServiceExceptionBehavior.StopHost) and left the job running
     private void Fail(Job job, string error)
     {
-        audit.Append(AuditKind.RunFailed, new JsonObject { ["command"] = "service.train", ["job_id"] = job.Id, ["status"] = "failed" }, job.Actor);
+        logger.LogWarning("training job {JobId} failed: {Error}", job.Id, error);
+        try
+        {
+            audit.Append(AuditKind.RunFailed, new JsonObject { ["command"] = "service.train", ["job_id"] = job.Id, ["status"] = "failed" }, job.Actor);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            logger.LogError(e, "cannot append the audit entry of failed training job {JobId}", job.Id);
+        }
+
         Finish(job, JobStatus.Failed, null, null, error);
     }
 
