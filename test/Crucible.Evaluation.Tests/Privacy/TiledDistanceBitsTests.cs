@@ -121,4 +121,20 @@ public class TiledDistanceBitsTests
         AssertSameBits(RangeNormalisedDcr.ComputeReference(syn, reference, kinds), RangeNormalisedDcr.Compute(syn, reference, kinds));
         AssertSameBits(RangeNormalisedDcr.ComputeReference(syn, reference, kinds, 1), RangeNormalisedDcr.Compute(syn, reference, kinds, 1));
     }
+    [Theory]
+    [InlineData(1037, 9, 26, false)]
+    [InlineData(5, 3, 2, false)]
+    [InlineData(24, 7, 4, false)]
+    [InlineData(690, 13, 26, true)]
+    [InlineData(2000, 1, 5, true)]
+    public void GaussianKdeLogDensity_SameBitsAsOnePassPerDimension(int n, int m, int d, bool ties)
+    {
+        var rng = new Random(808 + n + m);
+        var data = ties ? TieRows(rng, n, d) : RandomRows(rng, n, d, scale: 0.02, offset: 0.001);
+        // points near the data and far from it (large exponents: the max shift and the exp matter)
+        var points = ties ? TieRows(rng, m, d) : RandomRows(rng, m, d, scale: 0.2);
+        var kde = GaussianKde.Fit(data, d);
+        AssertSameBits(kde.LogDensityReference(points), kde.LogDensity(points));
+        AssertSameBits(kde.LogDensityReference(points, 1), kde.LogDensity(points, 1));
+    }
 }
