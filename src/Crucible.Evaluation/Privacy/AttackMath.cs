@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Crucible.Evaluation.Statistics;
 
 namespace Crucible.Evaluation.Privacy;
@@ -231,61 +232,67 @@ internal static class AttackRows
         // a chunk of reference tiles stays in the L2 cache while a block of queries measures it
         var chunk = Math.Max(1, (256 * 1024) / (d * SquaredDistanceTiles.RefTile * sizeof(double)));
         var blocks = (m + KnnQueryBlock - 1) / KnnQueryBlock;
-        Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, b =>
-        {
-            var start = b * KnnQueryBlock;
-            var count = Math.Min(KnnQueryBlock, m - start);
-            var best = new double[KnnQueryBlock * k];
-            var bestIndex = new int[KnnQueryBlock * k];
-            Array.Fill(best, double.PositiveInfinity);
-            Span<double> sums = stackalloc double[SquaredDistanceTiles.QueryTile * SquaredDistanceTiles.RefTile];
-            for (var c0 = 0; c0 < tiles; c0 += chunk)
-            {
-                var c1 = Math.Min(tiles, c0 + chunk);
-                for (var qi = 0; qi < count; qi += SquaredDistanceTiles.QueryTile)
-                {
-                    var rows = Math.Min(SquaredDistanceTiles.QueryTile, count - qi);
-                    for (var t = c0; t < c1; t++)
-                    {
-                        SquaredDistanceTiles.Tile(q, start + qi, packed, t, d, sums);
-                        var r0 = t * SquaredDistanceTiles.RefTile;
-                        var lanes = Math.Min(SquaredDistanceTiles.RefTile, n - r0);
-                        for (var row = 0; row < rows; row++)
-                        {
-                            var query = start + qi + row;
-                            var bq = best.AsSpan((qi + row) * k, k);
-                            var iq = bestIndex.AsSpan((qi + row) * k, k);
-                            for (var l = 0; l < lanes; l++)
-                            {
-                                var r = r0 + l;
-                                if (skip is not null && skip[query] == r) continue;
-                                var s = sums[(row * SquaredDistanceTiles.RefTile) + l];
-                                if (s >= bq[k - 1]) continue;
-                                var pos = k - 1;
-                                while (pos > 0 && bq[pos - 1] > s)
-                                {
-                                    bq[pos] = bq[pos - 1];
-                                    iq[pos] = iq[pos - 1];
-                                    pos--;
-                                }
-
-                                bq[pos] = s;
-                                iq[pos] = r;
-                            }
-                        }
-                    }
-                }
-            }
-            for (var i = 0; i < count; i++)
-            {
-                for (var j = 0; j < k; j++) distances[((start + i) * k) + j] = Math.Sqrt(best[(i * k) + j]);
-                nearest[start + i] = bestIndex[i * k];
-            }
-        });
+        Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism },
+            b => KNearestBlock(b, q, packed, m, n, d, k, tiles, chunk, skip, distances, nearest));
         return (distances, nearest);
     }
 
     private const int KnnQueryBlock = 16;
+
+    // one block of KnnQueryBlock queries of KNearest; optimised at once (a tier-0 first call ran the whole search slowly)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void KNearestBlock(int b, double[] q, double[] packed, int m, int n, int d, int k, int tiles, int chunk, int[]? skip,
+        double[] distances, int[] nearest)
+    {
+        var start = b * KnnQueryBlock;
+        var count = Math.Min(KnnQueryBlock, m - start);
+        var best = new double[KnnQueryBlock * k];
+        var bestIndex = new int[KnnQueryBlock * k];
+        Array.Fill(best, double.PositiveInfinity);
+        Span<double> sums = stackalloc double[SquaredDistanceTiles.QueryTile * SquaredDistanceTiles.RefTile];
+        for (var c0 = 0; c0 < tiles; c0 += chunk)
+        {
+            var c1 = Math.Min(tiles, c0 + chunk);
+            for (var qi = 0; qi < count; qi += SquaredDistanceTiles.QueryTile)
+            {
+                var rows = Math.Min(SquaredDistanceTiles.QueryTile, count - qi);
+                for (var t = c0; t < c1; t++)
+                {
+                    SquaredDistanceTiles.Tile(q, start + qi, packed, t, d, sums);
+                    var r0 = t * SquaredDistanceTiles.RefTile;
+                    var lanes = Math.Min(SquaredDistanceTiles.RefTile, n - r0);
+                    for (var row = 0; row < rows; row++)
+                    {
+                        var query = start + qi + row;
+                        var bq = best.AsSpan((qi + row) * k, k);
+                        var iq = bestIndex.AsSpan((qi + row) * k, k);
+                        for (var l = 0; l < lanes; l++)
+                        {
+                            var r = r0 + l;
+                            if (skip is not null && skip[query] == r) continue;
+                            var s = sums[(row * SquaredDistanceTiles.RefTile) + l];
+                            if (s >= bq[k - 1]) continue;
+                            var pos = k - 1;
+                            while (pos > 0 && bq[pos - 1] > s)
+                            {
+                                bq[pos] = bq[pos - 1];
+                                iq[pos] = iq[pos - 1];
+                                pos--;
+                            }
+
+                            bq[pos] = s;
+                            iq[pos] = r;
+                        }
+                    }
+                }
+            }
+        }
+        for (var i = 0; i < count; i++)
+        {
+            for (var j = 0; j < k; j++) distances[((start + i) * k) + j] = Math.Sqrt(best[(i * k) + j]);
+            nearest[start + i] = bestIndex[i * k];
+        }
+    }
 
     /// <summary>
     /// <see cref="KNearest"/> by the plain loop, one query and one reference at a time: the oracle of its bits (tests).

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 
 namespace Crucible.Evaluation.Privacy;
@@ -86,50 +87,56 @@ public static class NearestNeighborRatio
         var packed = SquaredDistanceTiles.PackReferences(references, dimension);
         var tiles = SquaredDistanceTiles.Tiles(n);
         var chunk = Math.Max(1, (256 * 1024) / (dimension * SquaredDistanceTiles.RefTile * sizeof(double)));
-        const int block = 16;
-        Parallel.For(0, (m + block - 1) / block, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, b =>
+        Parallel.For(0, (m + RatioBlock - 1) / RatioBlock, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism },
+            b => RatioBlockOf(b, q, packed, m, n, dimension, tiles, chunk, ratios));
+        return ratios;
+    }
+
+    private const int RatioBlock = 16;
+
+    // one block of RatioBlock queries of Ratios; optimised at once (a tier-0 first call ran the whole search slowly)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RatioBlockOf(int b, double[] q, double[] packed, int m, int n, int dimension, int tiles, int chunk, double[] ratios)
+    {
+        var start = b * RatioBlock;
+        var count = Math.Min(RatioBlock, m - start);
+        Span<double> first = stackalloc double[RatioBlock];
+        Span<double> second = stackalloc double[RatioBlock];
+        first.Fill(double.PositiveInfinity);
+        second.Fill(double.PositiveInfinity);
+        Span<double> sums = stackalloc double[SquaredDistanceTiles.QueryTile * SquaredDistanceTiles.RefTile];
+        for (var c0 = 0; c0 < tiles; c0 += chunk)
         {
-            var start = b * block;
-            var count = Math.Min(block, m - start);
-            Span<double> first = stackalloc double[block];
-            Span<double> second = stackalloc double[block];
-            first.Fill(double.PositiveInfinity);
-            second.Fill(double.PositiveInfinity);
-            Span<double> sums = stackalloc double[SquaredDistanceTiles.QueryTile * SquaredDistanceTiles.RefTile];
-            for (var c0 = 0; c0 < tiles; c0 += chunk)
+            var c1 = Math.Min(tiles, c0 + chunk);
+            for (var qi = 0; qi < count; qi += SquaredDistanceTiles.QueryTile)
             {
-                var c1 = Math.Min(tiles, c0 + chunk);
-                for (var qi = 0; qi < count; qi += SquaredDistanceTiles.QueryTile)
+                var rows = Math.Min(SquaredDistanceTiles.QueryTile, count - qi);
+                for (var t = c0; t < c1; t++)
                 {
-                    var rows = Math.Min(SquaredDistanceTiles.QueryTile, count - qi);
-                    for (var t = c0; t < c1; t++)
+                    SquaredDistanceTiles.Tile(q, start + qi, packed, t, dimension, sums);
+                    var lanes = Math.Min(SquaredDistanceTiles.RefTile, n - (t * SquaredDistanceTiles.RefTile));
+                    for (var row = 0; row < rows; row++)
                     {
-                        SquaredDistanceTiles.Tile(q, start + qi, packed, t, dimension, sums);
-                        var lanes = Math.Min(SquaredDistanceTiles.RefTile, n - (t * SquaredDistanceTiles.RefTile));
-                        for (var row = 0; row < rows; row++)
+                        double f = first[qi + row], g = second[qi + row];
+                        foreach (var s in sums.Slice(row * SquaredDistanceTiles.RefTile, lanes))
                         {
-                            double f = first[qi + row], g = second[qi + row];
-                            foreach (var s in sums.Slice(row * SquaredDistanceTiles.RefTile, lanes))
+                            if (s < f)
                             {
-                                if (s < f)
-                                {
-                                    g = f;
-                                    f = s;
-                                }
-                                else if (s < g)
-                                {
-                                    g = s;
-                                }
+                                g = f;
+                                f = s;
                             }
-                            first[qi + row] = f;
-                            second[qi + row] = g;
+                            else if (s < g)
+                            {
+                                g = s;
+                            }
                         }
+                        first[qi + row] = f;
+                        second[qi + row] = g;
                     }
                 }
             }
-            for (var i = 0; i < count; i++) ratios[start + i] = second[i] == 0 ? 0 : Math.Sqrt(first[i]) / Math.Sqrt(second[i]);
-        });
-        return ratios;
+        }
+        for (var i = 0; i < count; i++) ratios[start + i] = second[i] == 0 ? 0 : Math.Sqrt(first[i]) / Math.Sqrt(second[i]);
     }
 
     /// <summary><see cref="Ratios"/> by vector passes over all references per query: the oracle of its bits (tests).</summary>

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Crucible.Evaluation.Statistics;
@@ -121,6 +122,7 @@ public sealed class GaussianKde
     /// <see cref="AccumulateSquare"/> applied dimension after dimension to a zeroed e: a fused multiply-add per step in
     /// the first ⌊n/8⌋·8 data points, <c>e −= 0.5 * diff * diff</c> in the rest.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Exponents(double[] xT, int n, int d, double[] z, double[] e)
     {
         var n8 = n / 8 * 8;

@@ -55,7 +55,7 @@ internal static class SquaredDistanceTiles
     /// <see cref="PadQueries"/>, <paramref name="packed"/> by <see cref="PackReferences"/>; lanes beyond the last
     /// reference hold the distance to a zero row and must be skipped by the caller).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     public static void Tile(double[] queries, int q0, double[] packed, int t, int d, Span<double> sums)
     {
         ref var q = ref queries[q0 * d];
