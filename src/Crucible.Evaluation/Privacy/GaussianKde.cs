@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Crucible.Evaluation.Statistics;
@@ -81,7 +82,114 @@ public sealed class GaussianKde
     }
 
     /// <summary>log p at each row of <paramref name="points"/> (row-major, m × d). Deterministic for any parallelism.</summary>
+    /// <remarks>The exponents e_i are those of <see cref="LogDensityReference"/> (per data point, the dimensions in order,
+    /// the same fused multiply-adds in the vector part and the same scalar expression in the last n mod 8 points), built
+    /// for 4 points × 16 data points at a time in registers instead of one pass over all n per dimension; the max, exp
+    /// and sum are the same calls on the same arrays: bit-identical to it.</remarks>
     public double[] LogDensity(double[] points, int maxDegreeOfParallelism = -1)
+    {
+        ArgumentNullException.ThrowIfNull(points);
+        int d = Dimension, n = Count;
+        var m = points.Length / d;
+        var result = new double[m];
+        Parallel.For(0, (m + QueryTile - 1) / QueryTile, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism },
+            () => (E: new double[QueryTile * n], Z: new double[QueryTile * d]),
+            (b, _, local) =>
+            {
+                var first = b * QueryTile;
+                var rows = Math.Min(QueryTile, m - first);
+                // rows past the last point repeat it (computed, not used)
+                for (var r = 0; r < QueryTile; r++) Whiten(_cholesky, points.AsSpan((first + Math.Min(r, rows - 1)) * d, d), local.Z.AsSpan(r * d, d));
+                Exponents(_whitenedT, n, d, local.Z, local.E);
+                for (var r = 0; r < rows; r++)
+                {
+                    var e = local.E.AsSpan(r * n, n);
+                    var max = TensorPrimitives.Max<double>(e);
+                    TensorPrimitives.Subtract(e, max, e);
+                    TensorPrimitives.Exp(e, e);
+                    result[first + r] = max + Math.Log(TensorPrimitives.Sum<double>(e)) - _logNormaliser;
+                }
+                return local;
+            },
+            _ => { });
+        return result;
+    }
+
+    private const int QueryTile = 4;
+
+    /// <summary>
+    /// e[r·n + i] = −½ Σ_k (x_ik − z_rk)² for the 4 whitened points z (z[r·d + k]), with the arithmetic of
+    /// <see cref="AccumulateSquare"/> applied dimension after dimension to a zeroed e: a fused multiply-add per step in
+    /// the first ⌊n/8⌋·8 data points, <c>e −= 0.5 * diff * diff</c> in the rest.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Exponents(double[] xT, int n, int d, double[] z, double[] e)
+    {
+        var n8 = n / 8 * 8;
+        var half = Vector512.Create(-0.5);
+        ref var rx = ref MemoryMarshal.GetArrayDataReference(xT);
+        ref var re = ref MemoryMarshal.GetArrayDataReference(e);
+        var i = 0;
+        for (; i + 16 <= n8; i += 16)
+        {
+            Vector512<double> a00 = Vector512<double>.Zero, a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+            for (var k = 0; k < d; k++)
+            {
+                var x0 = Vector512.LoadUnsafe(ref rx, (nuint)((k * n) + i));
+                var x1 = Vector512.LoadUnsafe(ref rx, (nuint)((k * n) + i + 8));
+                Vector512<double> zv, diff;
+                zv = Vector512.Create(z[k]);
+                diff = x0 - zv; a00 = Vector512.FusedMultiplyAdd(diff * diff, half, a00);
+                diff = x1 - zv; a01 = Vector512.FusedMultiplyAdd(diff * diff, half, a01);
+                zv = Vector512.Create(z[d + k]);
+                diff = x0 - zv; a10 = Vector512.FusedMultiplyAdd(diff * diff, half, a10);
+                diff = x1 - zv; a11 = Vector512.FusedMultiplyAdd(diff * diff, half, a11);
+                zv = Vector512.Create(z[(2 * d) + k]);
+                diff = x0 - zv; a20 = Vector512.FusedMultiplyAdd(diff * diff, half, a20);
+                diff = x1 - zv; a21 = Vector512.FusedMultiplyAdd(diff * diff, half, a21);
+                zv = Vector512.Create(z[(3 * d) + k]);
+                diff = x0 - zv; a30 = Vector512.FusedMultiplyAdd(diff * diff, half, a30);
+                diff = x1 - zv; a31 = Vector512.FusedMultiplyAdd(diff * diff, half, a31);
+            }
+            a00.StoreUnsafe(ref re, (nuint)i);
+            a01.StoreUnsafe(ref re, (nuint)(i + 8));
+            a10.StoreUnsafe(ref re, (nuint)(n + i));
+            a11.StoreUnsafe(ref re, (nuint)(n + i + 8));
+            a20.StoreUnsafe(ref re, (nuint)((2 * n) + i));
+            a21.StoreUnsafe(ref re, (nuint)((2 * n) + i + 8));
+            a30.StoreUnsafe(ref re, (nuint)((3 * n) + i));
+            a31.StoreUnsafe(ref re, (nuint)((3 * n) + i + 8));
+        }
+        for (; i < n8; i += 8)
+        {
+            for (var r = 0; r < QueryTile; r++)
+            {
+                var a = Vector512<double>.Zero;
+                for (var k = 0; k < d; k++)
+                {
+                    var diff = Vector512.LoadUnsafe(ref rx, (nuint)((k * n) + i)) - Vector512.Create(z[(r * d) + k]);
+                    a = Vector512.FusedMultiplyAdd(diff * diff, half, a);
+                }
+                a.StoreUnsafe(ref re, (nuint)((r * n) + i));
+            }
+        }
+        for (; i < n; i++)
+        {
+            for (var r = 0; r < QueryTile; r++)
+            {
+                double s = 0;
+                for (var k = 0; k < d; k++)
+                {
+                    var diff = xT[(k * n) + i] - z[(r * d) + k];
+                    s -= 0.5 * diff * diff;
+                }
+                e[(r * n) + i] = s;
+            }
+        }
+    }
+
+    /// <summary><see cref="LogDensity"/> by one pass over the data per dimension and query: the oracle of its bits (tests).</summary>
+    internal double[] LogDensityReference(double[] points, int maxDegreeOfParallelism = -1)
     {
         ArgumentNullException.ThrowIfNull(points);
         int d = Dimension, n = Count;

@@ -85,6 +85,7 @@ public static class NearestNeighbors
         return (queries.Length / dimension, references.Length / dimension);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SearchBlock(double[] queries, double[] references, int dim, int n, int nPad, float[] rt, float[] rNorm,
         float kappa, int start, int end, double[] result)
     {
@@ -154,6 +155,7 @@ public static class NearestNeighbors
     /// Screens a 4 × 16 tile: screened[k·16 + l] = ‖q‖² + ‖r‖² − 2 q[qi + k]·r[j0 + l] in single precision; returns a bit
     /// mask (bit k·16 + l) of the entries with a ≤ B + ε(q, r).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static ulong Tile(float[] q, int qi, int dim, float[] rt, float[] rNorm, int nPad, int j0, float[] qNorm,
         float[] bound, float kappa, Span<float> screened)
     {

@@ -1,4 +1,7 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Crucible.Evaluation.Privacy;
 
@@ -27,8 +30,86 @@ public static class RangeNormalisedDcr
     /// The DCR of each synthetic row against the reference rows: <paramref name="synthetic"/> and
     /// <paramref name="reference"/> hold one array per column (same order as <paramref name="kinds"/>), NaN for missing.
     /// </summary>
+    /// <remarks>Each row's sums are those of <see cref="ComputeReference"/> (min(|s − r| / range, 1) in double, the columns
+    /// added in order), computed 32 reference rows at a time in <see cref="Vector512{T}"/> registers in one pass over the
+    /// columns instead of five vector passes per column over every reference row: bit-identical to it.</remarks>
     public static double[] Compute(IReadOnlyList<double[]> synthetic, IReadOnlyList<double[]> reference, IReadOnlyList<DcrColumnKind> kinds,
         int maxDegreeOfParallelism = -1)
+    {
+        var (d, ns, nr, range, fast) = Prepare(synthetic, reference, kinds);
+        var dcr = new double[ns];
+        Parallel.For(0, ns, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism },
+            i => dcr[i] = Row(i, synthetic, reference, kinds, d, nr, range, fast));
+        return dcr;
+    }
+
+    // the DCR of synthetic row i (Compute); optimised at once (a tier-0 first call ran the whole search slowly)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double Row(int i, IReadOnlyList<double[]> synthetic, IReadOnlyList<double[]> reference, IReadOnlyList<DcrColumnKind> kinds,
+        int d, int nr, double[] range, bool[] fast)
+    {
+        const int lanes = 8, tile = 4 * lanes;
+        Span<double> spill = stackalloc double[tile];
+        var min = Vector512.Create(double.PositiveInfinity);
+        var nan = Vector512<double>.Zero; // all-ones lanes where a sum was NaN
+        var one = Vector512<double>.One;
+        var tailMin = double.PositiveInfinity;
+        var tailNaN = false;
+        var r0 = 0;
+        for (; r0 + tile <= nr; r0 += tile)
+        {
+            Vector512<double> a0 = Vector512<double>.Zero, a1 = a0, a2 = a0, a3 = a0;
+            for (int j = 0; j < d; j++)
+            {
+                double s = synthetic[j][i];
+                ref var col = ref MemoryMarshal.GetArrayDataReference(reference[j]);
+                if (fast[j] && !double.IsNaN(s))
+                {
+                    // term = min(|r − s| / range, 1), as the reference path's Subtract, Abs, Divide, Min, Add
+                    var sv = Vector512.Create(s);
+                    var rv = Vector512.Create(range[j]);
+                    a0 += Vector512.Min(Vector512.Abs(Vector512.LoadUnsafe(ref col, (nuint)r0) - sv) / rv, one);
+                    a1 += Vector512.Min(Vector512.Abs(Vector512.LoadUnsafe(ref col, (nuint)(r0 + lanes)) - sv) / rv, one);
+                    a2 += Vector512.Min(Vector512.Abs(Vector512.LoadUnsafe(ref col, (nuint)(r0 + (2 * lanes))) - sv) / rv, one);
+                    a3 += Vector512.Min(Vector512.Abs(Vector512.LoadUnsafe(ref col, (nuint)(r0 + (3 * lanes))) - sv) / rv, one);
+                }
+                else
+                {
+                    a0.CopyTo(spill);
+                    a1.CopyTo(spill[lanes..]);
+                    a2.CopyTo(spill[(2 * lanes)..]);
+                    a3.CopyTo(spill[(3 * lanes)..]);
+                    for (int l = 0; l < tile; l++) spill[l] += Value(s, reference[j][r0 + l], kinds[j], range[j]);
+                    a0 = Vector512.Create<double>(spill);
+                    a1 = Vector512.Create<double>(spill[lanes..]);
+                    a2 = Vector512.Create<double>(spill[(2 * lanes)..]);
+                    a3 = Vector512.Create<double>(spill[(3 * lanes)..]);
+                }
+            }
+            nan |= ~Vector512.Equals(a0, a0) | ~Vector512.Equals(a1, a1) | ~Vector512.Equals(a2, a2) | ~Vector512.Equals(a3, a3);
+            min = Vector512.Min(min, Vector512.Min(Vector512.Min(a0, a1), Vector512.Min(a2, a3)));
+        }
+        for (; r0 < nr; r0++)
+        {
+            double sum = 0;
+            for (int j = 0; j < d; j++)
+            {
+                double s = synthetic[j][i];
+                sum += fast[j] && !double.IsNaN(s) ? Math.Min(Math.Abs(reference[j][r0] - s) / range[j], 1) : Value(s, reference[j][r0], kinds[j], range[j]);
+            }
+            if (double.IsNaN(sum)) tailNaN = true;
+            else tailMin = Math.Min(tailMin, sum);
+        }
+        // the smallest sum (NaN when any is, as TensorPrimitives.Min over the sums), over d
+        if (tailNaN || nan != Vector512<double>.Zero) return double.NaN;
+        var smallest = tailMin;
+        for (int l = 0; l < lanes; l++) smallest = Math.Min(smallest, min[l]);
+        return smallest / d;
+    }
+
+    // the column count, row counts, each numerical column's reference range, and which columns take the vector path
+    private static (int D, int Ns, int Nr, double[] Range, bool[] Fast) Prepare(IReadOnlyList<double[]> synthetic, IReadOnlyList<double[]> reference,
+        IReadOnlyList<DcrColumnKind> kinds)
     {
         ArgumentNullException.ThrowIfNull(synthetic);
         ArgumentNullException.ThrowIfNull(reference);
@@ -59,6 +140,14 @@ public static class RangeNormalisedDcr
         // path computes min(|s − r| / range, 1) in double and sums the columns in order, so they agree bit for bit.
         var fast = new bool[d];
         for (int j = 0; j < d; j++) fast[j] = kinds[j] == DcrColumnKind.Numerical && range[j] > 0 && !reference[j].Any(double.IsNaN);
+        return (d, ns, nr, range, fast);
+    }
+
+    /// <summary><see cref="Compute"/> by five vector passes per column over every reference row: the oracle of its bits (tests).</summary>
+    internal static double[] ComputeReference(IReadOnlyList<double[]> synthetic, IReadOnlyList<double[]> reference, IReadOnlyList<DcrColumnKind> kinds,
+        int maxDegreeOfParallelism = -1)
+    {
+        var (d, ns, nr, range, fast) = Prepare(synthetic, reference, kinds);
         var dcr = new double[ns];
         Parallel.For(0, ns, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism },
             () => (Sum: new double[nr], Term: new double[nr]),
