@@ -528,7 +528,7 @@ public static class ReportJson
         w.WriteNumber("paths", all.Paths);
         w.WriteNumber("observations", all.Result.Observations);
         w.WriteNumber("exceptions", all.Result.Exceptions);
-        Number(w, "expected_exceptions", all.Result.Observations * (1 - alpha));
+        Number(w, "expected_exceptions", Risk.VarBacktest.ExpectedExceptions(all.Result.Observations, alpha));
         Number(w, "kupiec_lr", all.Result.KupiecStatistic);
         Number(w, "kupiec_p_value", all.Result.KupiecPValue);
         w.WriteString("traffic_light", all.Result.Zone.ToString().ToLowerInvariant());
@@ -562,7 +562,7 @@ public static class ReportJson
         Number(w, "var", hb.ValueAtRisk);
         w.WriteNumber("observations", hb.Observations);
         w.WriteNumber("exceptions", hb.Exceptions);
-        Number(w, "expected_exceptions", hb.Observations * (1 - alpha));
+        Number(w, "expected_exceptions", Risk.VarBacktest.ExpectedExceptions(hb.Observations, alpha));
         Number(w, "kupiec_lr", hb.KupiecStatistic);
         Number(w, "kupiec_p_value", hb.KupiecPValue);
         Number(w, "p_at_most", hb.ProbabilityAtMost);

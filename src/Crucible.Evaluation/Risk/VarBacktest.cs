@@ -235,6 +235,18 @@ public static class VarBacktest
     }
 
     /// <summary>
+    /// n·(1 − α), the exceptions a correct VaR at confidence <paramref name="alpha"/> expects in <paramref name="n"/>
+    /// observations, computed in decimal from α's shortest decimal form: 924 days at 99% expect 9.24, not the
+    /// 9.240000000000009 of the binary 1 − 0.99 that a model card would print.
+    /// </summary>
+    public static double ExpectedExceptions(int n, double alpha)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(n);
+        if (!(alpha is > 0 and < 1)) throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "α must be in (0, 1)");
+        return (double)(n * (1m - decimal.Parse(alpha.ToString("R", System.Globalization.CultureInfo.InvariantCulture), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    /// <summary>
     /// P(X ≥ <paramref name="k"/>) for X ~ Binomial(<paramref name="n"/>, <paramref name="p"/>): the probability that a
     /// correct VaR at confidence 1 − p has at least k exceptions in n independent observations. Summed from the upper
     /// tail's own terms in log space (not 1 − P(X ≤ k − 1), which loses the small tail to rounding); 1 for k = 0.

@@ -145,4 +145,15 @@ public class PortfolioBacktestTests
     public void BinomialUpperTail_MatchesScipy(int k, int n, double p, double expected) =>
         // scipy.stats.binom.sf(k - 1, n, p)
         Assert.Equal(expected, VarBacktest.BinomialUpperTail(k, n, p), 1e-9 * expected);
+
+    [Theory]
+    [InlineData(924, 0.99, 9.24)]
+    [InlineData(46, 0.99, 0.46)]
+    [InlineData(250, 0.975, 6.25)]
+    [InlineData(1000, 0.95, 50.0)]
+    public void ExpectedExceptions_IsTheDecimalProduct_NotTheBinaryOne(int n, double alpha, double expected)
+    {
+        // exact equality: the demo's card printed "expected 9.240000000000009" from n * (1 - 0.99) in binary
+        Assert.Equal(expected, VarBacktest.ExpectedExceptions(n, alpha));
+    }
 }
