@@ -258,7 +258,22 @@ internal sealed class SqliteAuditStore : IAuditStore, IAuditTransaction
                 SqliteDurability.Require(connection, "audit");
                 // The schema statements write (INSERT OR IGNORE, and CREATE … IF NOT EXISTS takes the write lock too): run
                 // them only on a log that lacks part of the schema, so opening a complete log is a read.
-                if (!HasSchema(connection)) Execute(connection, Schema);
+                // In one transaction: its statements one by one let another process's reader see the entry tables
+                // without audit_meta (16 writers opening a new log: "no such table: audit_meta").
+                if (!HasSchema(connection))
+                {
+                    Execute(connection, "BEGIN IMMEDIATE;");
+                    try
+                    {
+                        Execute(connection, Schema);
+                        Execute(connection, "COMMIT;");
+                    }
+                    catch
+                    {
+                        Execute(connection, "ROLLBACK;");
+                        throw;
+                    }
+                }
             }
 
             return new SqliteAuditStore(connection, gate);
@@ -339,7 +354,11 @@ internal sealed class SqliteAuditStore : IAuditStore, IAuditTransaction
 
     public string? GetMeta(string key) => AuditSql.GetMeta(_connection, null, key);
 
-    public string? ReadMeta(string key) => GetMeta(key);
+    // a log written before audit_meta existed, or one whose schema another process is creating, has no value yet
+    public string? ReadMeta(string key) => HasMetaTable() ? GetMeta(key) : null;
+
+    private bool HasMetaTable() => Convert.ToInt64(Scalar(_connection,
+        "SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name = 'audit_meta';"), CultureInfo.InvariantCulture) == 1;
 
     public void SetMeta(string key, string value) => AuditSql.SetMeta(_connection, null, key, value);
 

@@ -225,6 +225,31 @@ public class AuditLogTests
     }
 
     [Fact]
+    public void Open_WhileAnotherProcessIsCreatingTheSchema_IsNotRefusedForAMissingAuditMeta()
+    {
+        // what a reader saw when another writer's schema statements ran one by one: the entry tables, no audit_meta yet
+        // (CI: 16 writers opening a new log, "SQLite Error 1: 'no such table: audit_meta'")
+        using var home = new AuditTestHome();
+        using (var c = new SqliteConnection($"Data Source={home.Home.AuditDatabase};Pooling=False"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = """
+                CREATE TABLE audit_entry(seq INTEGER PRIMARY KEY, ts_utc TEXT NOT NULL, kind TEXT NOT NULL, actor TEXT NOT NULL,
+                  payload BLOB NOT NULL, prev_hash BLOB NOT NULL, entry_hash BLOB NOT NULL UNIQUE);
+                CREATE TABLE audit_checkpoint(seq INTEGER PRIMARY KEY, head_hash BLOB NOT NULL, merkle_root BLOB NOT NULL,
+                  ts_utc TEXT NOT NULL, key_id TEXT NOT NULL, sig BLOB NOT NULL);
+                """;
+            cmd.ExecuteNonQuery();
+        }
+
+        home.Fill(5);
+        var verification = home.Verify();
+        Assert.True(verification.Ok, verification.Message);
+        Assert.Equal(5, verification.Entries);
+    }
+
+    [Fact]
     public void SixteenWritersTimesAThousandAppends_GiveContiguousSeqAndVerify()
     {
         using var t = new AuditTestHome(checkpointInterval: 7);
