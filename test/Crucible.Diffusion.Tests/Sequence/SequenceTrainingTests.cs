@@ -125,6 +125,39 @@ public sealed class SequenceTrainingTests : IDisposable
         Assert.Equal(trained.Calibration.Chosen, trained.Generator.Manifest.Config.GuidanceScale);
     }
 
+    // counts the training steps reported: none means the refusal came before the fit
+    private sealed class StepCounter : IProgress<TrainingProgress>
+    {
+        public int Steps { get; private set; }
+
+        public void Report(TrainingProgress value) => Steps++;
+    }
+
+    [Fact]
+    public void Train_ACalibrationItCannotRun_IsRefusedBeforeTheTrainingSteps()
+    {
+        // the analyst's own state, with its VIX column under another name, and returns from 2020 on (no 2008)
+        var (train, all, state) = Data();
+        var counted = new StepCounter();
+        SequenceTraining.Train(train, all, Tiny, state, ["VIXCLS"], progress: counted);
+        Assert.Equal(Tiny.Training.Steps, counted.Steps);   // the counter sees a fit's steps
+
+        var gfc = new StepCounter();
+        var e = Assert.Throws<InvalidInputException>(() => SequenceTraining.Train(train, all, Tiny, state, ["VIXCLS"], SequenceTraining.CalibrationFor("gfc-2008"), progress: gfc));
+        Assert.Equal(SequenceGenerator.CalibrationRule, e.Rule);
+        Assert.Contains("the episode gfc-2008 (2008-09-15 .. 2009-03-09) holds no 5-day window of the training data (2020-01-01 .. 2020-03-31)", e.Message, StringComparison.Ordinal);
+        Assert.Equal(0, gfc.Steps);
+
+        var csv = File.ReadAllText(state.Path).Replace("Date,VIXCLS", "Date,VOLIDX", StringComparison.Ordinal);
+        var renamed = Path.Combine(_dir, "own-state.csv");
+        File.WriteAllText(renamed, csv);
+        var covid = new StepCounter();
+        e = Assert.Throws<InvalidInputException>(() => SequenceTraining.Train(train, all, Tiny, SequenceState.Load(renamed), ["VOLIDX"], SequenceTraining.CalibrationFor("covid-2020"), progress: covid));
+        Assert.Equal(SequenceGenerator.CalibrationRule, e.Rule);
+        Assert.StartsWith("the model is not conditioned on VIXCLS (it has VOLIDX)", e.Message, StringComparison.Ordinal);
+        Assert.Equal(0, covid.Steps);
+    }
+
     [Fact]
     public void CalibrationFor_KnowsTheBuiltInEpisodesOnly()
     {
