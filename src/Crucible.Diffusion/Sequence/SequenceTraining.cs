@@ -43,6 +43,14 @@ public sealed record SequenceState(TimeSeriesFrame Frame, string Path, DataProve
         var (frame, report) = CsvSeriesReader.Read(path, missing.Apply(new CsvReadOptions { Input = InputKind.LogReturns }));
         if (report.FirstErrorAsException() is { } e)
         {
+            // the state file is read in one dialect: a date in another format (a FRED download re-saved as 01/04/2010) would
+            // otherwise point at --date-format, which reads --data only
+            if (e.Rule == CsvRules.Date)
+            {
+                throw new InvalidInputException(e.Rule, e.Message + " in the state file: its dates are read as yyyy-MM-dd only (--date-format applies to --data, "
+                    + "not to the state file): rewrite them as yyyy-MM-dd", e.Location);
+            }
+
             // the reader's advice (declare Keep or ForwardFill) names the reader's policies: say what the state file takes
             if (e.Rule != CsvRules.Missing) throw e;
             throw new InvalidInputException(e.Rule, missing.Policy == MissingValuePolicy.ForwardFill

@@ -212,6 +212,21 @@ public sealed class SequenceTrainingTests : IDisposable
     }
 
     [Fact]
+    public void StateFile_DatesInAnotherFormat_AreRefusedAtTheCell_SayingTheStateFileIsReadAsIso()
+    {
+        // an analyst's state saved by a spreadsheet as month/day/year: train has no option that reads it, and the
+        // reader's "expected a date in the format yyyy-MM-dd" left --date-format (which reads --data only) to try
+        var path = Path.Combine(_dir, "state-us-dates.csv");
+        File.WriteAllText(path, "Date,VOLIDX,UNRATE\n01/04/2010,20.0,9.8\n01/05/2010,19.4,9.8\n");
+        var e = Assert.Throws<InvalidInputException>(() => SequenceState.Load(path));
+        Assert.Equal((CsvRules.Date, path, 2L, 1), (e.Rule, e.Location!.File, e.Location.Line, e.Location.Column));
+        Assert.EndsWith("in the state file: its dates are read as yyyy-MM-dd only (--date-format applies to --data, not to the state file): rewrite them as yyyy-MM-dd",
+            e.Message, StringComparison.Ordinal);
+        File.WriteAllText(path, "Date,VOLIDX,UNRATE\n2010-01-04,20.0,9.8\n2010-01-05,19.4,9.8\n");
+        Assert.Equal(["VOLIDX", "UNRATE"], SequenceState.Load(path).Frame.Columns);
+    }
+
+    [Fact]
     public void StateFile_AMissingValue_IsRefusedAtItsCell_SayingWhatWorks()
     {
         // the CSV reader's advice, "declare Keep or ForwardFill", named a policy that train --state and a training job's
