@@ -267,7 +267,11 @@ public static class SequenceTraining
             }
             catch (InvalidInputException e) when (e.Location is null)
             {
-                throw new InvalidInputException(e.Rule, e.Message, new InputLocation(state.Path, 1, 0));
+                // no features named: the defaults were read, which an analyst's own state file (her own column names) lacks
+                string defaults = stateColumns is null && e.Rule == CsvRules.Join
+                    ? $"; without state columns named, the default features {string.Join(", ", EconomicState.FeatureNames)} are read: name the file's own (--state-columns {string.Join(",", state.Frame.Columns)})"
+                    : "";
+                throw new InvalidInputException(e.Rule, e.Message + defaults, new InputLocation(state.Path, 1, 0));
             }
         }
 

@@ -173,6 +173,13 @@ public sealed class SequenceTrainingTests : IDisposable
         var missing = Assert.Throws<InvalidInputException>(() => SequenceTraining.Train(train, all, Tiny, state, ["TERM"]));
         Assert.Equal(new InputLocation(state.Path, 1, 0), missing.Location);
         Assert.Contains("DGS10", missing.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("default features", missing.Message, StringComparison.Ordinal);   // TERM was named
+
+        // no features named on a state file with the analyst's own columns: the defaults were read, and the error says so
+        var defaults = Assert.Throws<InvalidInputException>(() => SequenceTraining.Train(train, all, Tiny, state));
+        Assert.Equal(new InputLocation(state.Path, 1, 0), defaults.Location);
+        Assert.EndsWith("; without state columns named, the default features VIXCLS, DFF, TERM, BAA10Y, BAMLH0A0HYM2, RV20 are read: name the file's own (--state-columns VIXCLS)",
+            defaults.Message, StringComparison.Ordinal);
 
         var config = Assert.Throws<InvalidInputException>(() => SequenceTraining.Train(train, all, Tiny with { Window = 1 }, state, ["VIXCLS"]));
         Assert.Equal(SequenceTraining.ConfigRule, config.Rule);
