@@ -94,6 +94,33 @@ public sealed class TrainCsvDialectTests : IDisposable
         AssertTheRunRecordsTheDialect_AndRecomputes("recomputed identically");
     }
 
+    [Theory]
+    [InlineData("tabular")]
+    [InlineData("sequence")]
+    public void ASeriesThatStartsLater_KeptMissing_IsRefusedAtItsFirstBlankCell_SayingWhatWorks(string kind)
+    {
+        // an analyst's file where C starts 10 rows after A and B: data check --missing keep accepts it (NaN kept), but no
+        // generator trains on a NaN; the fit's refusal named a row of returns ("training value at row 0") and no file
+        var lines = File.ReadAllLines(TestPrices.Write(Path.Combine(_dir, "prices.csv"), 60));
+        for (int i = 1; i <= 10; i++) lines[i] = lines[i][..(lines[i].LastIndexOf(',') + 1)];
+        string later = Path.Combine(_dir, "later.csv");
+        File.WriteAllLines(later, lines);
+        string[] kindArgs = kind == "sequence" ? ["--kind", "sequence", "--window", "5"] : [];
+
+        Assert.Equal(0, Crucible("data", "check", "--data", later, "--missing", "keep").Exit);
+        string model = Path.Combine(_dir, "m");
+        var kept = Crucible(["train", "--data", later, "--missing", "keep", "--steps", "2", .. kindArgs, "--out", model]);
+        Assert.True(kept.Exit == 2, kept.Stderr);
+        Assert.Contains($"{later}:2:4: error [CSV-E-MISSING]: missing value kept as NaN (--missing keep), but train needs every value of the series it trains on (missing: C 10)",
+            kept.Stderr, StringComparison.Ordinal);
+        Assert.Contains("drop the rows before the first value of a series that starts later", kept.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(model));
+
+        // the series it trains on have every value: trained
+        var without = Crucible(["train", "--data", later, "--missing", "keep", "--columns", "A,B", "--steps", "2", .. kindArgs, "--out", model]);
+        Assert.True(without.Exit == 0, without.Stderr);
+    }
+
     [Fact]
     public void ADialectOptionWithABadValue_ExitsTwoNamingIt()
     {

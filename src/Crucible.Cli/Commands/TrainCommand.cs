@@ -724,6 +724,7 @@ internal static class TrainCommand
             frame = frame.SelectColumns(names);
         }
 
+        if (KeptMissing(path, frame, report) is { } kept) throw kept;
         var returns = frame.ToLogReturns(input);
         if (trainEnd is not { } end) return (returns, returns, report, frame);
         int last = returns.IndexAtOrBefore(end);
@@ -734,6 +735,30 @@ internal static class TrainCommand
         }
 
         return (returns.Slice(0, last + 1), returns, report, frame);
+    }
+
+    // a value --missing keep kept as NaN in a series train reads: the fit would refuse it without a location ("training
+    // value at row 0 … is not finite", a row of returns): refused here at its cell (the reader's warning for it), or at
+    // the file when the report's bounded warnings no longer hold it, saying what a series that starts later needs
+    private static InvalidInputException? KeptMissing(string path, TimeSeriesFrame frame, DataQualityReport report)
+    {
+        var missing = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int r = 0; r < frame.RowCount; r++)
+        {
+            for (int c = 0; c < frame.ColumnCount; c++)
+            {
+                if (double.IsNaN(frame[r, c])) missing[frame.Columns[c]] = missing.GetValueOrDefault(frame.Columns[c]) + 1;
+            }
+        }
+
+        if (missing.Count == 0) return null;
+        var first = report.Warnings.Where(w => w.Rule == CsvRules.MissingWarning && missing.ContainsKey(w.ColumnName)).MinBy(w => w.Line);
+        string counts = string.Join(", ", missing.Select(m => string.Create(CultureInfo.InvariantCulture, $"{m.Key} {m.Value}")));
+        return new InvalidInputException(CsvRules.Missing,
+            $"missing value kept as NaN (--missing keep), but train needs every value of the series it trains on (missing: {counts}): forward-fill gaps with "
+            + "--missing ffill (at most --ffill-limit rows in a row), drop the rows before the first value of a series that starts later than the others, "
+            + "or leave the series out with --columns",
+            first is null ? new InputLocation(path, 0, 0) : new InputLocation(path, first.Line, first.Column, first.ColumnName));
     }
 
     /// <summary>

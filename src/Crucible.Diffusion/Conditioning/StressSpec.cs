@@ -296,7 +296,11 @@ public sealed class StressSpec
     {
         int index = space.IndexOf(term.Name);
         if (index >= 0) return index;
-        string hint = space.FindArchetype(term.Name) is null ? "" : " (an archetype takes no value: write it alone)";
+        // a default alias whose feature the model lacks (vol on a state without RV20): say what it stands for
+        var alias = ConditionSpace.DefaultAliases.FirstOrDefault(a => string.Equals(a.Key, term.Name, StringComparison.OrdinalIgnoreCase));
+        string hint = space.FindArchetype(term.Name) is not null ? " (an archetype takes no value: write it alone)"
+            : alias.Key is not null ? $" ('{alias.Key}' stands for {alias.Value}, which the model is not conditioned on: it was trained without {alias.Value} among its state columns)"
+            : "";
         throw Fail(Source, term.Column, StressRules.UnknownName, $"unknown condition '{term.Name}'{hint} (known {space.Describe()})");
     }
 

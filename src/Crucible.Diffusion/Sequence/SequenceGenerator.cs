@@ -282,6 +282,35 @@ public sealed class SequenceGenerator
         return request.GuidanceScale ?? Manifest.Config.GuidanceScale;
     }
 
+    /// <summary>The rule of a guidance calibration <see cref="CalibrateGuidance"/> refuses.</summary>
+    public const string CalibrationRule = "guidance-calibration";
+
+    /// <summary>
+    /// Why <see cref="CalibrateGuidance"/> by <paramref name="options"/> cannot calibrate a model of window
+    /// <paramref name="window"/> conditioned on <paramref name="conditionNames"/> and trained on
+    /// <paramref name="trainReturns"/>, or null when it can: the calibration's feature is not a condition, or the episode
+    /// holds no window of the training data. Known before the fit, so a training run checks it first
+    /// (<see cref="SequenceTraining.Train"/>) instead of refusing after its steps.
+    /// </summary>
+    public static string? CalibrationProblem(IReadOnlyList<string> conditionNames, int window, TimeSeriesFrame trainReturns, GuidanceCalibrationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(conditionNames);
+        ArgumentNullException.ThrowIfNull(trainReturns);
+        ArgumentNullException.ThrowIfNull(options);
+        var episode = options.Episode;
+        if (!conditionNames.Contains(options.Feature, StringComparer.Ordinal))
+        {
+            return $"the model is not conditioned on {options.Feature} (it has {string.Join(", ", conditionNames)}): the calibration of {episode.Name} conditions it on "
+                + $"the episode's record {options.Feature} close, so {options.Feature} must be a condition feature (a state column of that name among the state columns)";
+        }
+
+        int from = trainReturns.IndexAtOrBefore(episode.Start.AddDays(-1)) + 1, to = trainReturns.IndexAtOrBefore(episode.End);
+        if (to - from + 1 - (window - 1) >= 1) return null;
+        string period = trainReturns.Dates is { Length: > 0 } dates ? $" ({Iso(dates[0])} .. {Iso(dates[^1])})" : "";
+        return $"the episode {episode.Name} ({Iso(episode.Start)} .. {Iso(episode.End)}) holds no {window}-day window of the training data{period}: "
+            + "the calibration compares the model with the training windows inside the episode";
+    }
+
     /// <summary>
     /// Sets the model's default guidance (<see cref="SequenceGeneratorOptions.GuidanceScale"/>) by the rule of
     /// <paramref name="options"/> (<see cref="GuidanceCalibrationOptions"/>) on its own training data, and records the
@@ -306,7 +335,7 @@ public sealed class SequenceGenerator
         options ??= new GuidanceCalibrationOptions();
         options.Validate();
         var m = Manifest;
-        const string Rule = "guidance-calibration";
+        const string Rule = CalibrationRule;
         if (m.Privacy is not null)
         {
             throw new InvalidInputException("DP-E-PREPROCESS",
@@ -315,18 +344,15 @@ public sealed class SequenceGenerator
         }
 
         if (m.Conditions.Names.Count == 0) throw new InvalidInputException(Rule, "the model is unconditional: there is no guidance to calibrate");
-        if (!m.Conditions.Names.Contains(options.Feature, StringComparer.Ordinal))
-            throw new InvalidInputException(Rule, $"the model is not conditioned on {options.Feature} (it has {string.Join(", ", m.Conditions.Names)})");
         if (!trainReturns.Columns.SequenceEqual(m.Columns, StringComparer.Ordinal))
             throw new InvalidInputException(Rule, "the returns are not the model's series");
+        if (CalibrationProblem(m.Conditions.Names, m.Config.Window, trainReturns, options) is { } problem) throw new InvalidInputException(Rule, problem);
         var episode = options.Episode;
         int w = m.Config.Window;
 
         // the realised ES: the training windows that lie inside the episode
         int from = trainReturns.IndexAtOrBefore(episode.Start.AddDays(-1)) + 1, to = trainReturns.IndexAtOrBefore(episode.End);
         int windows = to - from + 1 - (w - 1);
-        if (windows < 1)
-            throw new InvalidInputException(Rule, $"the episode {episode.Name} ({Iso(episode.Start)} .. {Iso(episode.End)}) holds no {w}-day window of the training data");
         double realised = EconomicState.EqualWeightWindowExpectedShortfall(trainReturns.Slice(from, to + 1), w, windows, stride: 1, options.Alpha);
 
         // the state of the window that starts on the day of the feature's record close (that close is in the next row)

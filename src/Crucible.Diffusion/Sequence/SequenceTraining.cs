@@ -43,6 +43,14 @@ public sealed record SequenceState(TimeSeriesFrame Frame, string Path, DataProve
         var (frame, report) = CsvSeriesReader.Read(path, missing.Apply(new CsvReadOptions { Input = InputKind.LogReturns }));
         if (report.FirstErrorAsException() is { } e)
         {
+            // the state file is read in one dialect: a date in another format (a FRED download re-saved as 01/04/2010) would
+            // otherwise point at --date-format, which reads --data only
+            if (e.Rule == CsvRules.Date)
+            {
+                throw new InvalidInputException(e.Rule, e.Message + " in the state file: its dates are read as yyyy-MM-dd only (--date-format applies to --data, "
+                    + "not to the state file): rewrite them as yyyy-MM-dd", e.Location);
+            }
+
             // the reader's advice (declare Keep or ForwardFill) names the reader's policies: say what the state file takes
             if (e.Rule != CsvRules.Missing) throw e;
             throw new InvalidInputException(e.Rule, missing.Policy == MissingValuePolicy.ForwardFill
@@ -259,8 +267,21 @@ public static class SequenceTraining
             }
             catch (InvalidInputException e) when (e.Location is null)
             {
-                throw new InvalidInputException(e.Rule, e.Message, new InputLocation(state.Path, 1, 0));
+                // no features named: the defaults were read, which an analyst's own state file (her own column names) lacks
+                string defaults = stateColumns is null && e.Rule == CsvRules.Join
+                    ? $"; without state columns named, the default features {string.Join(", ", EconomicState.FeatureNames)} are read: name the file's own (--state-columns {string.Join(",", state.Frame.Columns)})"
+                    : "";
+                throw new InvalidInputException(e.Rule, e.Message + defaults, new InputLocation(state.Path, 1, 0));
             }
+        }
+
+        // what the calibration after the fit would refuse (its feature not a condition, an episode outside the training
+        // data) is known now: refused before the training steps, not after them
+        if (calibration is not null)
+        {
+            calibration.Validate();
+            if (SequenceGenerator.CalibrationProblem(features!.Columns, options.Window, train, calibration) is { } problem)
+                throw new InvalidInputException(SequenceGenerator.CalibrationRule, problem);
         }
 
         SequenceGenerator generator;

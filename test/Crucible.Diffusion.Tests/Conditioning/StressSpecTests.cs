@@ -227,6 +227,19 @@ public class StressSpecTests
     }
 
     [Fact]
+    public void Resolve_AnAliasOfAFeatureTheModelLacks_SaysWhatItStandsFor()
+    {
+        // an analyst's state: her own VIX column (VOLIDX) and unemployment, no RV20 and no VIXCLS
+        var own = new ConditionSpace(["VOLIDX", "UNRATE"], [18, 6], [6, 2], [14, 4]);
+        var e = Assert.Throws<InvalidInputException>(() => StressSpec.Parse("UNRATE=+1sd; vol=+2sd").Resolve(own, Series, 20));
+        Assert.Equal((StressRules.UnknownName, 14), (e.Rule, e.Location!.Column));
+        Assert.Contains("unknown condition 'vol' ('vol' stands for RV20, which the model is not conditioned on: it was trained without RV20 among its state columns) (known features: VOLIDX, UNRATE",
+            e.Message, StringComparison.Ordinal);
+        Assert.Contains("'vix' stands for VIXCLS", Assert.Throws<InvalidInputException>(() => StressSpec.Parse("VIX=40").Resolve(own, Series, 20)).Message, StringComparison.Ordinal);
+        Assert.Equal(14 + (2 * 6), StressSpec.Parse("volidx=+2sd").Resolve(own, Series, 20).Conditions["VOLIDX"], 9);   // her own names work: two sd above the reference state
+    }
+
+    [Fact]
     public void Resolve_Errors_ListTheKnownNames()
     {
         var e = Error("vix=30,volatility=+1sd");

@@ -125,6 +125,39 @@ public sealed class SequenceTrainingTests : IDisposable
         Assert.Equal(trained.Calibration.Chosen, trained.Generator.Manifest.Config.GuidanceScale);
     }
 
+    // counts the training steps reported: none means the refusal came before the fit
+    private sealed class StepCounter : IProgress<TrainingProgress>
+    {
+        public int Steps { get; private set; }
+
+        public void Report(TrainingProgress value) => Steps++;
+    }
+
+    [Fact]
+    public void Train_ACalibrationItCannotRun_IsRefusedBeforeTheTrainingSteps()
+    {
+        // the analyst's own state, with its VIX column under another name, and returns from 2020 on (no 2008)
+        var (train, all, state) = Data();
+        var counted = new StepCounter();
+        SequenceTraining.Train(train, all, Tiny, state, ["VIXCLS"], progress: counted);
+        Assert.Equal(Tiny.Training.Steps, counted.Steps);   // the counter sees a fit's steps
+
+        var gfc = new StepCounter();
+        var e = Assert.Throws<InvalidInputException>(() => SequenceTraining.Train(train, all, Tiny, state, ["VIXCLS"], SequenceTraining.CalibrationFor("gfc-2008"), progress: gfc));
+        Assert.Equal(SequenceGenerator.CalibrationRule, e.Rule);
+        Assert.Contains("the episode gfc-2008 (2008-09-15 .. 2009-03-09) holds no 5-day window of the training data (2020-01-01 .. 2020-03-31)", e.Message, StringComparison.Ordinal);
+        Assert.Equal(0, gfc.Steps);
+
+        var csv = File.ReadAllText(state.Path).Replace("Date,VIXCLS", "Date,VOLIDX", StringComparison.Ordinal);
+        var renamed = Path.Combine(_dir, "own-state.csv");
+        File.WriteAllText(renamed, csv);
+        var covid = new StepCounter();
+        e = Assert.Throws<InvalidInputException>(() => SequenceTraining.Train(train, all, Tiny, SequenceState.Load(renamed), ["VOLIDX"], SequenceTraining.CalibrationFor("covid-2020"), progress: covid));
+        Assert.Equal(SequenceGenerator.CalibrationRule, e.Rule);
+        Assert.StartsWith("the model is not conditioned on VIXCLS (it has VOLIDX)", e.Message, StringComparison.Ordinal);
+        Assert.Equal(0, covid.Steps);
+    }
+
     [Fact]
     public void CalibrationFor_KnowsTheBuiltInEpisodesOnly()
     {
@@ -140,6 +173,13 @@ public sealed class SequenceTrainingTests : IDisposable
         var missing = Assert.Throws<InvalidInputException>(() => SequenceTraining.Train(train, all, Tiny, state, ["TERM"]));
         Assert.Equal(new InputLocation(state.Path, 1, 0), missing.Location);
         Assert.Contains("DGS10", missing.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("default features", missing.Message, StringComparison.Ordinal);   // TERM was named
+
+        // no features named on a state file with the analyst's own columns: the defaults were read, and the error says so
+        var defaults = Assert.Throws<InvalidInputException>(() => SequenceTraining.Train(train, all, Tiny, state));
+        Assert.Equal(new InputLocation(state.Path, 1, 0), defaults.Location);
+        Assert.EndsWith("; without state columns named, the default features VIXCLS, DFF, TERM, BAA10Y, BAMLH0A0HYM2, RV20 are read: name the file's own (--state-columns VIXCLS)",
+            defaults.Message, StringComparison.Ordinal);
 
         var config = Assert.Throws<InvalidInputException>(() => SequenceTraining.Train(train, all, Tiny with { Window = 1 }, state, ["VIXCLS"]));
         Assert.Equal(SequenceTraining.ConfigRule, config.Rule);
@@ -176,6 +216,21 @@ public sealed class SequenceTrainingTests : IDisposable
         Assert.Equal("constant-condition", e.Rule);
         Assert.Equal(new InputLocation(path, 1, 3, "DGS10"), e.Location);
         Assert.Contains("columns 3 (DGS10) and 4 (DGS3MO) give it, and are constant over the rows it was read from, dated 2020-01-01 .. 2020-03-24", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void StateFile_DatesInAnotherFormat_AreRefusedAtTheCell_SayingTheStateFileIsReadAsIso()
+    {
+        // an analyst's state saved by a spreadsheet as month/day/year: train has no option that reads it, and the
+        // reader's "expected a date in the format yyyy-MM-dd" left --date-format (which reads --data only) to try
+        var path = Path.Combine(_dir, "state-us-dates.csv");
+        File.WriteAllText(path, "Date,VOLIDX,UNRATE\n01/04/2010,20.0,9.8\n01/05/2010,19.4,9.8\n");
+        var e = Assert.Throws<InvalidInputException>(() => SequenceState.Load(path));
+        Assert.Equal((CsvRules.Date, path, 2L, 1), (e.Rule, e.Location!.File, e.Location.Line, e.Location.Column));
+        Assert.EndsWith("in the state file: its dates are read as yyyy-MM-dd only (--date-format applies to --data, not to the state file): rewrite them as yyyy-MM-dd",
+            e.Message, StringComparison.Ordinal);
+        File.WriteAllText(path, "Date,VOLIDX,UNRATE\n2010-01-04,20.0,9.8\n2010-01-05,19.4,9.8\n");
+        Assert.Equal(["VOLIDX", "UNRATE"], SequenceState.Load(path).Frame.Columns);
     }
 
     [Fact]
