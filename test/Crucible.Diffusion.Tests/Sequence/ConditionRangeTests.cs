@@ -98,6 +98,12 @@ public class ConditionRangeTests
             var manifest = JsonNode.Parse(File.ReadAllText(path))!;
             var conditions = manifest["conditions"]!.AsObject();
             Assert.True(conditions.Remove("min") && conditions.Remove("max"));
+            // a range with a wrong length is a broken manifest, refused
+            var broken = JsonNode.Parse(File.ReadAllText(path))!;
+            broken["conditions"]!["min"] = new JsonArray(1.0, 2.0);
+            File.WriteAllText(path, broken.ToJsonString());
+            Assert.Equal("model-invalid", Assert.Throws<InvalidInputException>(() => SequenceGenerator.Load(folder)).Rule);
+
             File.WriteAllText(path, manifest.ToJsonString());
             var loaded = SequenceGenerator.Load(folder);
             Assert.Null(loaded.Manifest.Conditions.Min);
