@@ -77,6 +77,20 @@ public sealed class SequenceCommandsTests : IDisposable
         Assert.Equal(0, Crucible([.. generate, "--out", s2]).Exit);
         Assert.Equal(File.ReadAllBytes(s1), File.ReadAllBytes(s2));
 
+        // a condition outside the training range (the manifest's conditions.min/max) is drawn, warned on stderr and recorded
+        string far = Path.Combine(_dir, "far.csv");
+        var f = Crucible("generate", "--model", model, "--count", "2", "--sampling-steps", "5", "--condition", "VIXCLS=1000", "--out", far);
+        Assert.True(f.Exit == 0, f.Stderr);
+        Assert.Contains("warning: condition VIXCLS = 1000 is outside its training range [", f.Stderr, StringComparison.Ordinal);
+        Assert.Contains("training sd above the maximum", f.Stderr, StringComparison.Ordinal);
+        using (var farMeta = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "far.meta.json"))))
+        {
+            var warning = Assert.Single(farMeta.RootElement.GetProperty("condition_warnings").EnumerateArray());
+            Assert.Equal("VIXCLS", warning.GetProperty("feature").GetString());
+            Assert.Equal(1000, warning.GetProperty("value").GetDouble());
+            Assert.True(warning.GetProperty("standard_deviations_beyond").GetDouble() > 0);
+        }
+
         var lines = File.ReadAllLines(s1);
         Assert.Equal("scenario,step,A,B", lines[0]);
         Assert.Equal(1 + (7 * 5), lines.Length);

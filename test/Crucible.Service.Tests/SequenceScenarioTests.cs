@@ -54,6 +54,13 @@ public sealed class SequenceScenarioTests
         Assert.Equal(expectedRegime.Metadata.RegimeFactor, metadata.GetProperty("regime_factor").GetDouble());
         Assert.NotEqual(1.0, metadata.GetProperty("regime_factor").GetDouble());
         Assert.Equal(expectedRegime.Values.Values[0], regimeJson.RootElement.GetProperty("values")[0][0].GetDouble());
+        // VIXCLS = 40 is beyond the training range (15 .. 21): the answer's metadata carries the library's warning
+        var warning = Assert.Single(metadata.GetProperty("condition_warnings").EnumerateArray());
+        var expectedWarning = Assert.Single(expectedRegime.Metadata.ConditionWarnings!);
+        Assert.Equal("VIXCLS", warning.GetProperty("feature").GetString());
+        Assert.Equal(40, warning.GetProperty("value").GetDouble());
+        Assert.Equal(expectedWarning.StandardDeviationsBeyond, warning.GetProperty("standard_deviations_beyond").GetDouble());
+        Assert.Equal(expectedWarning.Message, warning.GetProperty("message").GetString());
 
         string bad = $$"""{"model": "{{id}}", "count": 2, "seed": 3, "stress": "HYG<=-10%"}""";
         using var invalid = await client.PostAsync("/v1/scenarios", ServiceFixture.Json(bad));

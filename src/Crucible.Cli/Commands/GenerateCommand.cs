@@ -157,6 +157,8 @@ internal static class GenerateCommand
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"scenarios: {path} ({meta.Rows} rows × {meta.Columns.Count - (meta.Prices?.Columns.Count ?? 0)} series{pricePaths}, {meta.Sampler}-{meta.SamplingSteps}, seed {meta.Seed})"));
         output.WriteLine($"metadata:  {ScenarioCsv.MetadataPath(path)} (model {meta.ModelId[..16]}…, csv sha256 {meta.CsvSha256[..16]}…)");
+        // conditions outside the training range: the scenarios extrapolate (recorded in FILE.meta.json as condition_warnings)
+        foreach (var warning in meta.ConditionWarnings ?? []) Console.Error.WriteLine($"warning: {warning.Message}");
         output.WriteLine($"manifest:  {runManifest}");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit:     entries {receipts[0].Seq} and {receipts[^1].Seq} in {home.AuditDatabase}"));
         return ExitCode.Success;

@@ -80,6 +80,14 @@ public sealed record ScenarioMetadata
     /// <summary>The conditions NAME=VALUE; empty for an unconditional model.</summary>
     public IReadOnlyDictionary<string, double> Conditions { get; init; } = new Dictionary<string, double>();
 
+    /// <summary>
+    /// The requested conditions outside the model's training range (sequence models that record it): each names the
+    /// feature, the value, the range and how many training sd it lies beyond the nearer end; the scenarios extrapolate.
+    /// Absent when every condition is inside the range (or the model records no range).
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<Sequence.ConditionRangeWarning>? ConditionWarnings { get; init; }
+
     /// <summary>The stress specification; null when none.</summary>
     public string? Stress { get; init; }
 

@@ -783,6 +783,21 @@ public sealed class SequenceGenerator
                 };
             }
 
+            // the training range: each feature's min and max over the condition vectors of the conditioned windows
+            var min = new double[k];
+            var max = new double[k];
+            Array.Fill(min, double.PositiveInfinity);
+            Array.Fill(max, double.NegativeInfinity);
+            for (int b = 0; b < count; b++)
+            {
+                if (double.IsNaN(raw[b * k])) continue;   // a window without a known state (all k NaN)
+                for (int j = 0; j < k; j++)
+                {
+                    min[j] = Math.Min(min[j], raw[(b * k) + j]);
+                    max[j] = Math.Max(max[j], raw[(b * k) + j]);
+                }
+            }
+
             dropout = new ConditionDropout(z, count, k, o.UnconditionalProbability, o.SubsetProbability, o.ConditionNoise);
             conditionHash = Sha256(z);
             conditionManifest = new ConditionManifest
@@ -790,6 +805,8 @@ public sealed class SequenceGenerator
                 Names = [.. conditions.Columns],
                 Mean = mean,
                 Std = std,
+                Min = min,
+                Max = max,
                 Reference = publicConditions is { } reference
                     ? reference.Columns.Select((name, j) => (name, j)).ToDictionary(p => p.name, p => reference[publicRow, p.j], StringComparer.Ordinal)
                     : conditions.Columns.Select((name, j) => (name, j)).ToDictionary(p => p.name, p => conditions[lastRow, p.j], StringComparer.Ordinal),
@@ -1108,6 +1125,30 @@ public sealed class SequenceGenerator
     }
 
     /// <summary>
+    /// The conditions of <paramref name="conditions"/> (raw values by feature name, as a request resolves them: its own,
+    /// its stress specification's and its archetypes') that lie outside the model's training range
+    /// (<see cref="ConditionManifest.Min"/> .. <see cref="ConditionManifest.Max"/>), one warning each, in the model's
+    /// feature order; none for a manifest that does not record the range (a model trained before it was recorded).
+    /// </summary>
+    public IReadOnlyList<ConditionRangeWarning> ConditionWarnings(IReadOnlyDictionary<string, double>? conditions)
+    {
+        var space = Manifest.Conditions;
+        if (conditions is null || space.Min is not { } min || space.Max is not { } max) return [];
+        var warnings = new List<ConditionRangeWarning>();
+        for (int j = 0; j < space.Names.Count; j++)
+        {
+            foreach (var (name, value) in conditions)
+            {
+                if (!string.Equals(space.Names[j], name, StringComparison.OrdinalIgnoreCase)) continue;
+                if (value > max[j]) warnings.Add(new(space.Names[j], value, min[j], max[j], (value - max[j]) / space.Std[j]));
+                else if (value < min[j]) warnings.Add(new(space.Names[j], value, min[j], max[j], (min[j] - value) / space.Std[j]));
+            }
+        }
+
+        return warnings;
+    }
+
+    /// <summary>
     /// Draws <paramref name="count"/> windows in model space, count × D × W (window b, series i, day t at
     /// ((b·D) + i)·W + t), under classifier-free guidance toward the request's conditions.
     /// </summary>
@@ -1255,6 +1296,7 @@ public sealed class SequenceGenerator
         }
 
         var canonical = Canonical(conditions);
+        var warnings = ConditionWarnings(canonical);
         return new ScenarioSet(values, new ScenarioMetadata
         {
             ModelId = m.Weights.Sha256,
@@ -1271,6 +1313,7 @@ public sealed class SequenceGenerator
             RegimeGuidance = m.Conditions.Names.Count == 0 || regime == 0 ? null : regime,
             RegimeFactor = m.Conditions.Names.Count == 0 || regime == 0 ? null : factor,
             Conditions = canonical,
+            ConditionWarnings = warnings.Count > 0 ? warnings : null,
             Stress = request.Stress,
             Constraints = plan is { Constraints.Count: > 0 } ? ConstraintLabels(plan.Constraints) : null,
             ConstraintViolationRate = violation,
@@ -1371,6 +1414,8 @@ public sealed class SequenceGenerator
             int d = manifest.Columns.Count, k = manifest.Conditions.Names.Count;
             if (manifest.Affine.Offset.Count != d || manifest.Affine.Scale.Count != d || manifest.Conditions.Mean.Count != k || manifest.Conditions.Std.Count != k)
                 throw new InvalidDataException("the manifest's affine map or condition space does not have one entry per series or feature");
+            if ((manifest.Conditions.Min is { } min && min.Count != k) || (manifest.Conditions.Max is { } max && max.Count != k))
+                throw new InvalidDataException("the manifest's condition range (conditions.min, conditions.max) does not have one entry per feature");
             var baseSchedule = NoiseSchedule.Create(manifest.Schedule.Kind, manifest.Schedule.DiffusionSteps);
             var schedule = manifest.Schedule.VolatilityAdaptive
                 ? VolatilityAdaptiveSchedule.FromVolatility(baseSchedule, manifest.Schedule.NoiseScale)

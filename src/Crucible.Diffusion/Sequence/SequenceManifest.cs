@@ -81,6 +81,18 @@ public sealed record ConditionManifest
     /// <summary>The standard deviation (n − 1) of each feature over those windows.</summary>
     public IReadOnlyList<double> Std { get; init; } = [];
 
+    /// <summary>
+    /// The smallest value of each feature over the condition vectors the model was trained on (the conditioned training
+    /// windows'); with <see cref="Max"/> the training range a request's conditions are checked against
+    /// (<see cref="SequenceGenerator.ConditionWarnings"/>). Null in a manifest written before it was recorded: no range check.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<double>? Min { get; init; }
+
+    /// <summary>The largest value of each feature over the same condition vectors (see <see cref="Min"/>); null in an older manifest.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<double>? Max { get; init; }
+
     /// <summary>The reference state: the features of the last training window with a known state.</summary>
     public IReadOnlyDictionary<string, double> Reference { get; init; } = new Dictionary<string, double>();
 
