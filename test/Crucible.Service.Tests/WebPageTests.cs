@@ -181,6 +181,30 @@ public sealed partial class WebPageTests(ServiceFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task Browser_AConditionBeyondTheTrainingRange_ShowsTheAnswersWarning_AndAnInRangeOneShowsNone()
+    {
+        await using var web = await OpenCalibratedAsync();
+        var page = web.Page;
+        await page.FillAsync("#count", "20");
+        await page.FillAsync("#seed", "4");
+        var (_, inRange) = await GenerateAsync(web);
+        Assert.False(inRange.GetProperty("metadata").TryGetProperty("condition_warnings", out _));
+        Assert.Equal("", await page.Locator("#condition-warnings").InnerTextAsync());
+
+        // the slider reaches mean + 3 sd, beyond the tiny model's training range
+        var slider = page.Locator("input[data-condition=\"VIXCLS\"]");
+        await slider.FocusAsync();
+        await slider.PressAsync("End");
+        var (_, answer) = await GenerateAsync(web);
+        var warnings = answer.GetProperty("metadata").GetProperty("condition_warnings").EnumerateArray().ToList();
+        Assert.NotEmpty(warnings);
+        Assert.Equal(string.Join("\n", warnings.Select(w => "Warning: " + w.GetProperty("message").GetString())),
+            await page.Locator("#condition-warnings").InnerTextAsync());
+        Assert.Contains("VIXCLS", await page.Locator("#condition-warnings").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Empty(web.Errors);
+    }
+
+    [Fact]
     public async Task Browser_TabularModel_ShowsNoGuidanceInputs_AndSendsThePickedSampler()
     {
         await using var web = await OpenAsync(fixture.ModelFolder);
