@@ -533,19 +533,7 @@ public static class ReportJson
         Number(w, "kupiec_p_value", all.Result.KupiecPValue);
         w.WriteString("traffic_light", all.Result.Zone.ToString().ToLowerInvariant());
         ZoneBounds(w, Risk.VarBacktest.Bounds(all.Result.Observations, alpha));
-        if (all.Christoffersen is { } c)
-        {
-            w.WriteStartObject("christoffersen");
-            w.WriteNumber("n00", c.Transitions.N00);
-            w.WriteNumber("n01", c.Transitions.N01);
-            w.WriteNumber("n10", c.Transitions.N10);
-            w.WriteNumber("n11", c.Transitions.N11);
-            Number(w, "independence_lr", c.IndependenceStatistic);
-            Number(w, "independence_p", c.IndependencePValue);
-            Number(w, "conditional_coverage_lr", c.ConditionalCoverageStatistic);
-            Number(w, "conditional_coverage_p", c.ConditionalCoveragePValue);
-            w.WriteEndObject();
-        }
+        Christoffersen(w, all.Christoffersen);
 
         w.WriteEndObject();
     }
@@ -568,6 +556,27 @@ public static class ReportJson
         Number(w, "p_at_most", hb.ProbabilityAtMost);
         Number(w, "p_at_least", hb.ProbabilityAtLeast);
         w.WriteString("note", HorizonBacktestNote);
+        w.WriteEndObject();
+    }
+
+    /// <summary>
+    /// Christoffersen's tests as <c>christoffersen</c>: the transition counts n00, n01, n10, n11 of the exception days,
+    /// independence_lr/p and conditional_coverage_lr/p; nothing when <paramref name="c"/> is null (the evaluation report's
+    /// every-day backtest and the backtest command's years).
+    /// </summary>
+    public static void Christoffersen(Utf8JsonWriter w, Risk.ChristoffersenResult? c)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        if (c is null) return;
+        w.WriteStartObject("christoffersen");
+        w.WriteNumber("n00", c.Transitions.N00);
+        w.WriteNumber("n01", c.Transitions.N01);
+        w.WriteNumber("n10", c.Transitions.N10);
+        w.WriteNumber("n11", c.Transitions.N11);
+        Number(w, "independence_lr", c.IndependenceStatistic);
+        Number(w, "independence_p", c.IndependencePValue);
+        Number(w, "conditional_coverage_lr", c.ConditionalCoverageStatistic);
+        Number(w, "conditional_coverage_p", c.ConditionalCoveragePValue);
         w.WriteEndObject();
     }
 

@@ -58,7 +58,7 @@ public static class BacktestJson
                     w.WriteNumber("exceptions", y.Result.Exceptions);
                     StressJson.Number(w, "kupiec_lr", y.Result.KupiecStatistic);
                     StressJson.Number(w, "kupiec_p", y.Result.KupiecPValue);
-                    Christoffersen(w, y.Christoffersen);
+                    Crucible.Evaluation.Reporting.ReportJson.Christoffersen(w, y.Christoffersen);
                     w.WriteString("zone", y.Result.Zone.ToString().ToLowerInvariant());
                     Crucible.Evaluation.Reporting.ReportJson.ZoneBounds(w, Crucible.Evaluation.Risk.VarBacktest.Bounds(y.Result.Observations, options.Alpha));
                     w.WriteEndObject();
@@ -70,7 +70,7 @@ public static class BacktestJson
                 w.WriteNumber("exceptions", r.Pooled.Exceptions);
                 StressJson.Number(w, "kupiec_lr", r.Pooled.KupiecStatistic);
                 StressJson.Number(w, "kupiec_p", r.Pooled.KupiecPValue);
-                Christoffersen(w, r.Pooled.Christoffersen);
+                Crucible.Evaluation.Reporting.ReportJson.Christoffersen(w, r.Pooled.Christoffersen);
                 w.WriteEndObject();
                 w.WriteEndObject();
             }
@@ -80,21 +80,5 @@ public static class BacktestJson
         }
 
         return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
-    }
-
-    // Christoffersen's tests beside Kupiec's (absent when the result was built without them)
-    private static void Christoffersen(Utf8JsonWriter w, Crucible.Evaluation.Risk.ChristoffersenResult? c)
-    {
-        if (c is null) return;
-        w.WriteStartObject("christoffersen");
-        w.WriteNumber("n00", c.Transitions.N00);
-        w.WriteNumber("n01", c.Transitions.N01);
-        w.WriteNumber("n10", c.Transitions.N10);
-        w.WriteNumber("n11", c.Transitions.N11);
-        StressJson.Number(w, "independence_lr", c.IndependenceStatistic);
-        StressJson.Number(w, "independence_p", c.IndependencePValue);
-        StressJson.Number(w, "conditional_coverage_lr", c.ConditionalCoverageStatistic);
-        StressJson.Number(w, "conditional_coverage_p", c.ConditionalCoveragePValue);
-        w.WriteEndObject();
     }
 }
