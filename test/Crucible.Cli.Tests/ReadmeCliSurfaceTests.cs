@@ -53,6 +53,18 @@ public class ReadmeCliSurfaceTests
     }
 
     [Fact]
+    public void TheDesignsCliSurface_Exists()
+    {
+        // ARCHITECTURE.md's table "the surface that must exist": each command and option it names is one the CLI has
+        var path = Path.GetFullPath(Path.Combine(RepoRoot(), "..", "shared", "design", "ARCHITECTURE.md"));
+        Assert.True(File.Exists(path), $"{path} is missing: this test needs ../shared/design next to the repository");
+        var invocations = ReadmeCli.Extract(File.ReadAllText(path), "ARCHITECTURE.md", Root);
+        Assert.True(invocations.Count >= 10, $"only {invocations.Count} crucible invocations read from {path}");
+        var problems = invocations.SelectMany(inv => ReadmeCli.Problems(Root, inv)).ToList();
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+
+    [Fact]
     public void EveryCommandAndOption_IsDescribedInTheReadme()
     {
         var missing = ReadmeCli.Undescribed(Root, MainReadme(), "README.md");
