@@ -72,6 +72,17 @@ public class ReadmeCliSurfaceTests
     }
 
     [Fact]
+    public void EveryCommandAndOption_HasAHelpDescription()
+    {
+        // `crucible CMD --help` describes every option it lists (the help is built from these definitions)
+        var bare = ReadmeCli.Commands(Root).SelectMany(c => c.Command.Options.Where(o => string.IsNullOrWhiteSpace(o.Description)).Select(o => $"{c.Path} {o.Name}")
+                .Concat(string.IsNullOrWhiteSpace(c.Command.Description) ? [c.Path] : []))
+            .Concat(Root.Options.Where(o => string.IsNullOrWhiteSpace(o.Description)).Select(o => $"crucible {o.Name}"))
+            .ToList();
+        Assert.True(bare.Count == 0, "no help description: " + string.Join(", ", bare));
+    }
+
+    [Fact]
     public void TheReadme_NamesEveryTopLevelCommand_InInvocationsTheCheckReads()
     {
         // the extraction is not vacuous: README.md's invocations reach every top-level command, from code lines too
