@@ -230,7 +230,7 @@ public sealed partial class MetricsTests(ServiceFixture f)
         // a long generation holds its slot while a scrape sees it
         var slow = generator.PostAsync("/v1/scenarios", ServiceFixture.Json($$"""{"model": "{{f.ModelId}}", "count": 5000, "sampler": "ddpm", "seed": 2}"""));
         double inFlight = 0;
-        for (var deadline = DateTime.UtcNow.AddSeconds(30); inFlight == 0 && !slow.IsCompleted && DateTime.UtcNow < deadline; await Task.Delay(20))
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); inFlight == 0 && !slow.IsCompleted && DateTime.UtcNow < deadline; await Task.Delay(100))
             inFlight = Value(await ScrapeAsync(), "crucible_generations_in_flight");
         using (var done = await slow) Assert.Equal(HttpStatusCode.OK, done.StatusCode);
         Assert.True(inFlight >= 1, "no scrape saw the generation in flight");

@@ -97,7 +97,7 @@ public sealed class PostgresJobTests(ServiceFixture f)
     [Fact]
     public async Task ReplicaThatStops_HandsItsRunningJobBack_TheOtherTrainsItToTheSameModelAsAnUninterruptedRun()
     {
-        const int steps = 6000;
+        const int steps = 40_000; // 1 to 5 s of training on this machine, loaded or not: long enough to stop A mid-job
         var body = JsonOperationsBody(steps);
 
         // the uninterrupted run, in a home of its own
@@ -116,7 +116,8 @@ public sealed class PostgresJobTests(ServiceFixture f)
         using (var ca = Admin(a))
         {
             location = await JobOperationsTests.SubmitAsync(ca, body);
-            await JobOperationsTests.WaitAsync(ca, location, j => JobOperationsTests.Stepping(j) && j.GetProperty("step").GetInt32() < steps / 2);
+            var caught = await JobOperationsTests.WaitAsync(ca, location, j => JobOperationsTests.Stepping(j) || JobOperationsTests.Ended(j), pollMilliseconds: 50);
+            Assert.True(caught.GetProperty("status").GetString() == "running", "A finished before it could be stopped: " + caught);
         }
 
         using var b = Replica(db, "pg-handback-b");
