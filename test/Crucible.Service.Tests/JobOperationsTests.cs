@@ -186,6 +186,24 @@ public sealed class JobOperationsTests(ServiceFixture f)
     }
 
     [Fact]
+    public async Task Cancel_SentToAnotherProcessOnTheSameHome_StopsTheJobThroughJobsDb()
+    {
+        var home = Path.Combine(f.Dir, "jobs-cancel-two-processes");
+        Directory.CreateDirectory(home);
+        using var first = ServiceFixture.Create(home, f.KeysFile);
+        using var runner = Trainer(first);
+        var running = await SubmitAsync(runner, Request(100_000));
+        await WaitAsync(runner, running, Stepping, pollMilliseconds: 100);
+        using var second = ServiceFixture.Create(home, f.KeysFile);
+        using var other = Trainer(second);
+        using (var r = await other.PostAsync(running + "/cancel?reason=from%20the%20other%20process", null)) Assert.Equal(HttpStatusCode.Accepted, r.StatusCode);
+        var stopped = await WaitAsync(runner, running, Ended, seconds: 30);
+        Assert.Equal("cancelled", stopped.GetProperty("status").GetString());
+        Assert.Equal("cancelled by key:trainer: from the other process", stopped.GetProperty("error").GetString());
+        Assert.Equal("cancelled", (await GetAsync(other, running)).GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task TrainingJobTimeout_StopsARunningJob_RecordedFailedWithJobTimeout()
     {
         var home = Path.Combine(f.Dir, "jobs-timeout-home");
