@@ -86,6 +86,7 @@ public static class ServiceApp
             });
         });
         services.AddSingleton<ModelCatalog>();
+        services.AddSingleton<Metrics.ServiceMetrics>();
         services.AddSingleton<TrainingJobs>();
         services.AddHostedService(sp => sp.GetRequiredService<TrainingJobs>());
         services.AddSingleton<IIdempotencyStore>(sp =>
@@ -202,9 +203,13 @@ public static class ServiceApp
         });
         app.UseStatusCodePages();
         app.UseRouting();
+        var metrics = app.Services.GetRequiredService<Metrics.ServiceMetrics>();
+        app.Use(metrics.Track); // every request, by its route template, once answered
         app.UseAuthentication();
         app.UseAuthorization();
+        app.Use(metrics.Arrived); // generation requests waiting for a slot ...
         app.UseRateLimiter();
+        app.Use(metrics.Admitted); // ... and holding one
 
         // only the one document: another name is the routing 404 problem, not the OpenAPI middleware's text/plain 404
         app.MapOpenApi("/openapi/{documentName:regex(^v1$)}.json");
@@ -220,6 +225,7 @@ public static class ServiceApp
         AuditEndpoints.Map(v1);
         RunEndpoints.Map(v1);
         WebPage.Map(app);
+        Metrics.ServiceMetrics.Map(app, ApiKeyAuthenticationHandler.PolicyPrefix + Scopes.Read);
 
         // the audit log opens (and its pragmas are checked) before the server accepts requests; it is disposed, and its
         // last entries checkpointed, by the host after the server has drained on shutdown

@@ -92,4 +92,12 @@ public sealed class ServiceOptions
     /// shared PostgreSQL store only the running job is in memory.)
     /// </summary>
     public int FinishedJobsInMemory { get; set; } = 256;
+
+    /// <summary>
+    /// The longest a training job may train, in seconds, counted from its start (0: no limit, the default: a job's length
+    /// is the steps and model size its request asks for, which the service cannot bound for every deployment; set it to
+    /// what the deployment's largest legitimate job takes). Past it the job stops at its next step and is recorded
+    /// <c>failed</c> with an error starting <c>job-timeout</c>; nothing is registered.
+    /// </summary>
+    public double TrainingJobTimeoutSeconds { get; set; }
 }

@@ -12,6 +12,18 @@ namespace Crucible.Service.Tests;
 public sealed class OpenApiContractTests(ServiceFixture f)
 {
     [Fact]
+    public async Task Document_ListsTheJobAndMetricsEndpoints()
+    {
+        using var anonymous = f.Client(null);
+        using var doc = JsonDocument.Parse(await anonymous.GetStringAsync("/openapi/v1.json"));
+        var paths = doc.RootElement.GetProperty("paths");
+        Assert.True(paths.GetProperty("/v1/jobs").TryGetProperty("get", out var list));
+        Assert.Equal(["state", "before", "limit"], list.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()));
+        Assert.True(paths.GetProperty("/v1/jobs/{id}/cancel").TryGetProperty("post", out _));
+        Assert.True(paths.GetProperty("/metrics").TryGetProperty("get", out _));
+    }
+
+    [Fact]
     public async Task NumericMembers_AreNotDocumentedAsStrings_AndAStringNumberIs400()
     {
         using var anonymous = f.Client(null);

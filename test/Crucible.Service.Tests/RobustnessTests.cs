@@ -134,6 +134,7 @@ public sealed class RobustnessTests(ServiceFixture f)
         var original = Assert.Single(responses, r => r.StatusCode == HttpStatusCode.OK);
         var conflict = Assert.Single(responses, r => r.StatusCode == HttpStatusCode.Conflict);
         await Problem.AssertAsync(conflict, HttpStatusCode.Conflict, "idempotency-in-flight");
+        Assert.Equal(TimeSpan.FromSeconds(1), conflict.Headers.RetryAfter?.Delta); // retrying later replays the answer: say when
         using var replay = await client.SendAsync(Post());
         Assert.Equal(await original.Content.ReadAsByteArrayAsync(), await replay.Content.ReadAsByteArrayAsync());
     }

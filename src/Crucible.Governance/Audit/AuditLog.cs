@@ -495,6 +495,15 @@ public sealed partial class AuditLog : IDisposable
         }
     }
 
+    private long _appendedEntries;
+    private long _failedAppends;
+
+    /// <summary>Entries this instance appended since it opened (a monotonic count: the service's <c>/metrics</c>).</summary>
+    public long AppendedEntries => Interlocked.Read(ref _appendedEntries);
+
+    /// <summary>Appends (transactions) this instance tried that failed and wrote nothing, since it opened.</summary>
+    public long FailedAppends => Interlocked.Read(ref _failedAppends);
+
     // appends entries (and, when given, first writes alsoWrite's rows, and after the entries the ones `then` returns given
     // their receipts) in one transaction
     private IReadOnlyList<AuditReceipt> AppendCore(IReadOnlyList<(AuditKind Kind, JsonNode? Payload)> entries, string? actor, Action<IAuditTransaction>? alsoWrite,
@@ -546,9 +555,11 @@ public sealed partial class AuditLog : IDisposable
             catch
             {
                 _accumulator = new MerkleAccumulator();
+                Interlocked.Increment(ref _failedAppends);
                 throw;
             }
 
+            Interlocked.Add(ref _appendedEntries, receipts.Count);
             _appended = true;
             if (wroteCheckpoint) ExportCheckpoints();
             return receipts;

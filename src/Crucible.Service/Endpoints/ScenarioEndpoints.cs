@@ -115,6 +115,9 @@ public static class ScenarioEndpoints
     /// <summary>The header set on a replayed response.</summary>
     public const string ReplayedHeader = "Idempotent-Replayed";
 
+    /// <summary>The <c>Retry-After</c> of a 409 for an idempotency key still in flight (a sampling takes about a second or more).</summary>
+    public const int InFlightRetryAfterSeconds = 1;
+
     /// <summary>The header of a CSV answer that holds a DP-SGD model's DP statement (the metadata's <c>privacy</c>, one line of JSON).</summary>
     public const string PrivacyHeader = "X-Crucible-Privacy";
 
@@ -240,6 +243,8 @@ public static class ScenarioEndpoints
                         $"the {IdempotencyHeader} was used before for a different request", ProblemTypes.IdempotencyMismatch)).ConfigureAwait(false);
                     return;
                 case IdempotencyOutcome.InFlight:
+                    // retrying later succeeds (the first request's stored answer, or a fresh run if it failed): say when
+                    context.Response.Headers.RetryAfter = InFlightRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
                     await ProblemTypes.WriteAsync(context, ProblemTypes.Create(409,
                         $"a request with this {IdempotencyHeader} is still being processed; retry later")).ConfigureAwait(false);
                     return;

@@ -29,8 +29,11 @@ public static class ProblemTypes
     /// <summary>405: the route exists, the method does not.</summary>
     public const string MethodNotAllowed = Prefix + "method-not-allowed";
 
-    /// <summary>409: a request with the same idempotency key is still being processed.</summary>
+    /// <summary>409: a request with the same idempotency key is still being processed (with <c>Retry-After</c>: retrying later replays its answer).</summary>
     public const string InFlight = Prefix + "idempotency-in-flight";
+
+    /// <summary>409: the training job has succeeded or failed, so it cannot be cancelled (retrying never succeeds: no <c>Retry-After</c>).</summary>
+    public const string JobFinished = Prefix + "job-finished";
 
     /// <summary>413: the request body is larger than the limit.</summary>
     public const string TooLarge = Prefix + "payload-too-large";

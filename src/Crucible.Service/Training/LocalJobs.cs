@@ -54,6 +54,7 @@ public sealed class LocalJobs : IDisposable
                   model_id TEXT, run_id TEXT, error TEXT, finished TEXT);
                 CREATE INDEX IF NOT EXISTS training_job_status ON training_job(status);
                 """);
+            if (!HasColumn("cancel_requested")) Execute("ALTER TABLE training_job ADD COLUMN cancel_requested TEXT;"); // a jobs.db of an older build
             SqliteDurability.Require(_db, "jobs");
         }
         catch
@@ -142,6 +143,89 @@ public sealed class LocalJobs : IDisposable
             update.ExecuteNonQuery();
             return Read(id).View is { Status: not ("queued" or "running") } after ? after : ended;
         }
+    }
+
+    /// <summary>
+    /// Asks the process running (or holding queued) job <paramref name="id"/> to stop it: it reads the request at its
+    /// next progress write (at most a second apart) or before it starts the job. The first request's error is kept;
+    /// false when the job is not queued or running.
+    /// </summary>
+    public bool RequestCancel(string id, string error)
+    {
+        lock (_gate)
+        {
+            using var update = _db.CreateCommand();
+            update.CommandText = "UPDATE training_job SET cancel_requested = COALESCE(cancel_requested, $e) WHERE id = $id AND status IN ('queued', 'running');";
+            update.Parameters.AddWithValue("$id", id);
+            update.Parameters.AddWithValue("$e", error);
+            return update.ExecuteNonQuery() == 1;
+        }
+    }
+
+    /// <summary>The error of a cancel asked for job <paramref name="id"/> (<see cref="RequestCancel"/>), or null.</summary>
+    public string? CancelRequested(string id)
+    {
+        lock (_gate)
+        {
+            using var select = _db.CreateCommand();
+            select.CommandText = "SELECT cancel_requested FROM training_job WHERE id = $id;";
+            select.Parameters.AddWithValue("$id", id);
+            return select.ExecuteScalar() as string;
+        }
+    }
+
+    /// <summary>
+    /// A page of jobs as recorded, newest first (by acceptance order): with <paramref name="status"/> (any when null),
+    /// accepted before job <paramref name="before"/> (from the newest when null), at most <paramref name="limit"/>; null
+    /// when <paramref name="before"/> names no job. A row a killed process left is resolved as <see cref="Find"/> does.
+    /// </summary>
+    public IReadOnlyList<JobView>? List(string? status, string? before, int limit, string now)
+    {
+        var ids = new List<string>();
+        lock (_gate)
+        {
+            long? beforeRow = null;
+            if (before is not null)
+            {
+                using var known = _db.CreateCommand();
+                known.CommandText = "SELECT rowid FROM training_job WHERE id = $b;";
+                known.Parameters.AddWithValue("$b", before);
+                if (known.ExecuteScalar() is not long row) return null;
+                beforeRow = row;
+            }
+
+            using var select = _db.CreateCommand();
+            select.CommandText = "SELECT id FROM training_job WHERE ($s IS NULL OR status = $s) AND ($b IS NULL OR rowid < $b) ORDER BY rowid DESC LIMIT $n;";
+            select.Parameters.AddWithValue("$s", (object?)status ?? DBNull.Value);
+            select.Parameters.AddWithValue("$b", (object?)beforeRow ?? DBNull.Value);
+            select.Parameters.AddWithValue("$n", limit);
+            using var r = select.ExecuteReader();
+            while (r.Read()) ids.Add(r.GetString(0));
+        }
+
+        return [.. ids.Select(id => Find(id, now)).OfType<JobView>()];
+    }
+
+    /// <summary>The number of jobs in each state as recorded (states without jobs absent).</summary>
+    public IReadOnlyDictionary<string, long> CountByStatus()
+    {
+        lock (_gate)
+        {
+            using var select = _db.CreateCommand();
+            select.CommandText = "SELECT status, COUNT(*) FROM training_job GROUP BY status;";
+            using var r = select.ExecuteReader();
+            var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+            while (r.Read()) counts[r.GetString(0)] = r.GetInt64(1);
+            return counts;
+        }
+    }
+
+    private bool HasColumn(string name)
+    {
+        using var info = _db.CreateCommand();
+        info.CommandText = "SELECT COUNT(*) FROM pragma_table_info('training_job') WHERE name = $n;";
+        info.Parameters.AddWithValue("$n", name);
+        return (long)info.ExecuteScalar()! > 0;
     }
 
     private (JobView? View, string? Replica) Read(string id)

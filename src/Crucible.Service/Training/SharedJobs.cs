@@ -39,6 +39,8 @@ public sealed class SharedJobs : IDisposable
                 ALTER TABLE training_job ADD COLUMN IF NOT EXISTS request_sha256 TEXT;
                 ALTER TABLE training_job ADD COLUMN IF NOT EXISTS request_bytes BIGINT;
                 ALTER TABLE training_job ADD COLUMN IF NOT EXISTS run_id TEXT;
+                ALTER TABLE training_job ADD COLUMN IF NOT EXISTS cancel_requested TEXT;
+                ALTER TABLE training_job ADD COLUMN IF NOT EXISTS attempts INTEGER NOT NULL DEFAULT 0;
                 """, connection, tx)) create.ExecuteNonQuery();
             tx.Commit();
         }
@@ -91,16 +93,18 @@ public sealed class SharedJobs : IDisposable
 
     /// <summary>
     /// Claims the oldest queued job (or one whose replica's lease ran out) for <paramref name="replica"/>, or null. Body
-    /// describes the request's bytes (null for a row queued before rows kept it).
+    /// describes the request's bytes (null for a row queued before rows kept it); CancelRequested, the error of a cancel
+    /// asked for while an earlier replica ran it (that replica died before it could stop), which the claimer records at once.
+    /// Each claim counts one attempt (<c>attempts</c>; a job handed back keeps its count).
     /// </summary>
-    public (string Id, string RequestJson, string Actor, string Created, ManifestFile? Body)? Claim(string replica, long now, long leaseUntil)
+    public (string Id, string RequestJson, string Actor, string Created, ManifestFile? Body, string? CancelRequested)? Claim(string replica, long now, long leaseUntil)
     {
         using var connection = _source.OpenConnection();
         using var claim = new NpgsqlCommand("""
-            UPDATE training_job SET status = 'running', replica = @r, lease_until = @l, step = 0, loss = NULL
+            UPDATE training_job SET status = 'running', replica = @r, lease_until = @l, step = 0, loss = NULL, attempts = attempts + 1
             WHERE id = (SELECT id FROM training_job WHERE status = 'queued' OR (status = 'running' AND lease_until < @now)
                         ORDER BY seq FOR UPDATE SKIP LOCKED LIMIT 1)
-            RETURNING id, request, actor, created, request_sha256, request_bytes;
+            RETURNING id, request, actor, created, request_sha256, request_bytes, cancel_requested;
             """, connection);
         claim.Parameters.AddWithValue("r", replica);
         claim.Parameters.AddWithValue("l", leaseUntil);
@@ -108,31 +112,138 @@ public sealed class SharedJobs : IDisposable
         using var row = claim.ExecuteReader();
         if (!row.Read()) return null;
         var body = row.IsDBNull(4) || row.IsDBNull(5) ? null : new ManifestFile(Endpoints.RunEndpoints.RequestInput, row.GetString(4), row.GetInt64(5)) { IsFile = false };
-        return (row.GetString(0), row.GetString(1), row.GetString(2), row.GetString(3), body);
+        return (row.GetString(0), row.GetString(1), row.GetString(2), row.GetString(3), body, row.IsDBNull(6) ? null : row.GetString(6));
     }
 
-    /// <summary>Records progress and renews the lease of a job this replica runs.</summary>
-    public void Progress(string id, int step, int totalSteps, double? loss, long leaseUntil)
+    /// <summary>
+    /// Records progress and renews the lease of a job this replica runs; answers the error of a cancel some replica asked
+    /// for (<see cref="RequestCancel"/>), or null: the running replica stops the job at this write.
+    /// </summary>
+    public string? Progress(string id, int step, int totalSteps, double? loss, long leaseUntil)
     {
         using var connection = _source.OpenConnection();
         using var update = new NpgsqlCommand(
-            "UPDATE training_job SET step = @s, total_steps = @t, loss = @loss, lease_until = @l WHERE id = @id AND status = 'running';", connection);
+            "UPDATE training_job SET step = @s, total_steps = @t, loss = @loss, lease_until = @l WHERE id = @id AND status = 'running' RETURNING cancel_requested;", connection);
         update.Parameters.AddWithValue("id", id);
         update.Parameters.AddWithValue("s", step);
         update.Parameters.AddWithValue("t", totalSteps);
         update.Parameters.AddWithValue("loss", loss is { } v ? v : DBNull.Value);
         update.Parameters.AddWithValue("l", leaseUntil);
-        update.ExecuteNonQuery();
+        return update.ExecuteScalar() as string;
     }
 
-    /// <summary>Renews the lease of a running job.</summary>
-    public void Renew(string id, long leaseUntil)
+    /// <summary>Renews the lease of a running job; answers the error of a cancel asked for, or null (as <see cref="Progress"/>).</summary>
+    public string? Renew(string id, long leaseUntil)
     {
         using var connection = _source.OpenConnection();
-        using var update = new NpgsqlCommand("UPDATE training_job SET lease_until = @l WHERE id = @id AND status = 'running';", connection);
+        using var update = new NpgsqlCommand("UPDATE training_job SET lease_until = @l WHERE id = @id AND status = 'running' RETURNING cancel_requested;", connection);
         update.Parameters.AddWithValue("id", id);
         update.Parameters.AddWithValue("l", leaseUntil);
-        update.ExecuteNonQuery();
+        return update.ExecuteScalar() as string;
+    }
+
+    /// <summary>
+    /// Cancels job <paramref name="id"/> when it is still queued (no replica has claimed it: the claim's row lock orders
+    /// the two); false when it is not queued.
+    /// </summary>
+    public bool CancelQueued(string id, string error, string finished)
+    {
+        using var connection = _source.OpenConnection();
+        using var update = new NpgsqlCommand(
+            "UPDATE training_job SET status = 'cancelled', error = @e, finished = @f, lease_until = NULL WHERE id = @id AND status = 'queued';", connection);
+        update.Parameters.AddWithValue("id", id);
+        update.Parameters.AddWithValue("e", error);
+        update.Parameters.AddWithValue("f", finished);
+        return update.ExecuteNonQuery() == 1;
+    }
+
+    /// <summary>
+    /// Asks the replica running job <paramref name="id"/> to stop it (it reads the request at its next progress write or
+    /// lease renewal); the first request's error is kept. False when the job is not running.
+    /// </summary>
+    public bool RequestCancel(string id, string error)
+    {
+        using var connection = _source.OpenConnection();
+        using var update = new NpgsqlCommand(
+            "UPDATE training_job SET cancel_requested = COALESCE(cancel_requested, @e) WHERE id = @id AND status = 'running';", connection);
+        update.Parameters.AddWithValue("id", id);
+        update.Parameters.AddWithValue("e", error);
+        return update.ExecuteNonQuery() == 1;
+    }
+
+    /// <summary>
+    /// Hands job <paramref name="id"/>, which <paramref name="replica"/> runs, back to the queue (a replica that stops):
+    /// queued again at its place (its <c>seq</c>), progress reset, attempts kept; false when the row is no longer this
+    /// replica's running job. Answers the attempts made so far.
+    /// </summary>
+    public int? Release(string id, string replica)
+    {
+        using var connection = _source.OpenConnection();
+        using var update = new NpgsqlCommand("""
+            UPDATE training_job SET status = 'queued', replica = NULL, lease_until = NULL, step = 0, loss = NULL
+            WHERE id = @id AND status = 'running' AND replica = @r AND cancel_requested IS NULL RETURNING attempts;
+            """, connection);
+        update.Parameters.AddWithValue("id", id);
+        update.Parameters.AddWithValue("r", replica);
+        return update.ExecuteScalar() is int attempts ? attempts : null;
+    }
+
+    /// <summary>Who submitted job <paramref name="id"/> (<c>key:ID</c>), or null for an unknown id.</summary>
+    public string? ActorOf(string id)
+    {
+        using var connection = _source.OpenConnection();
+        using var select = new NpgsqlCommand("SELECT actor FROM training_job WHERE id = @id;", connection);
+        select.Parameters.AddWithValue("id", id);
+        return select.ExecuteScalar() as string;
+    }
+
+    /// <summary>How many times job <paramref name="id"/> was claimed, or null for an unknown id.</summary>
+    public int? Attempts(string id)
+    {
+        using var connection = _source.OpenConnection();
+        using var select = new NpgsqlCommand("SELECT attempts FROM training_job WHERE id = @id;", connection);
+        select.Parameters.AddWithValue("id", id);
+        return select.ExecuteScalar() is int attempts ? attempts : null;
+    }
+
+    /// <summary>
+    /// A page of jobs, newest first (by acceptance order): those with <paramref name="status"/> (any when null), accepted
+    /// before job <paramref name="before"/> (from the newest when null), at most <paramref name="limit"/>; null when
+    /// <paramref name="before"/> names no job.
+    /// </summary>
+    public IReadOnlyList<JobView>? List(string? status, string? before, int limit)
+    {
+        using var connection = _source.OpenConnection();
+        if (before is not null)
+        {
+            using var known = new NpgsqlCommand("SELECT 1 FROM training_job WHERE id = @b;", connection);
+            known.Parameters.AddWithValue("b", before);
+            if (known.ExecuteScalar() is null) return null;
+        }
+
+        using var select = new NpgsqlCommand("""
+            SELECT id, status, step, total_steps, loss, model_id, run_id, error, created, finished FROM training_job
+            WHERE (@s::text IS NULL OR status = @s::text) AND (@b::text IS NULL OR seq < (SELECT seq FROM training_job WHERE id = @b::text))
+            ORDER BY seq DESC LIMIT @n;
+            """, connection);
+        select.Parameters.AddWithValue("s", status is null ? DBNull.Value : status);
+        select.Parameters.AddWithValue("b", before is null ? DBNull.Value : before);
+        select.Parameters.AddWithValue("n", limit);
+        using var r = select.ExecuteReader();
+        var views = new List<JobView>();
+        while (r.Read()) views.Add(ViewOf(r));
+        return views;
+    }
+
+    /// <summary>The number of jobs in each state (states without jobs absent).</summary>
+    public IReadOnlyDictionary<string, long> CountByStatus()
+    {
+        using var connection = _source.OpenConnection();
+        using var select = new NpgsqlCommand("SELECT status, COUNT(*) FROM training_job GROUP BY status;", connection);
+        using var r = select.ExecuteReader();
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        while (r.Read()) counts[r.GetString(0)] = r.GetInt64(1);
+        return counts;
     }
 
     /// <summary>Records the end of a job.</summary>
@@ -171,11 +282,13 @@ public sealed class SharedJobs : IDisposable
             "SELECT id, status, step, total_steps, loss, model_id, run_id, error, created, finished FROM training_job WHERE id = @id;", connection);
         select.Parameters.AddWithValue("id", id);
         using var r = select.ExecuteReader();
-        if (!r.Read()) return null;
-        return new JobView(r.GetString(0), r.GetString(1), r.GetInt32(2), r.GetInt32(3), r.IsDBNull(4) ? null : r.GetDouble(4),
+        return r.Read() ? ViewOf(r) : null;
+    }
+
+    private static JobView ViewOf(NpgsqlDataReader r) =>
+        new JobView(r.GetString(0), r.GetString(1), r.GetInt32(2), r.GetInt32(3), r.IsDBNull(4) ? null : r.GetDouble(4),
             r.IsDBNull(5) ? null : r.GetString(5), r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7), r.GetString(8),
             r.IsDBNull(9) ? null : r.GetString(9));
-    }
 
     /// <inheritdoc />
     public void Dispose() => _source.Dispose();

@@ -106,6 +106,34 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
 
         /// <summary>Whether <c>jobs.db</c> holds the job's final state (its last write there succeeded).</summary>
         public bool Recorded;
+
+        /// <summary>Cancelled to stop the job's training early (a cancel asked for): the trainer stops at its next step.</summary>
+        public CancellationTokenSource Stop { get; } = new();
+
+        /// <summary>The error a cancel asked for records (who and why), once asked.</summary>
+        public volatile string? CancelError;
+
+        /// <summary>Orders a queued job's start against its cancel (home store).</summary>
+        public Lock Gate { get; } = new();
+    }
+
+    /// <summary>What <see cref="Cancel(string, string, string?)"/> did.</summary>
+    public enum CancelOutcome
+    {
+        /// <summary>No job has this id.</summary>
+        NotFound,
+
+        /// <summary>The job finished and its final state left memory unrecorded (410).</summary>
+        Gone,
+
+        /// <summary>The job had succeeded or failed: nothing to cancel (409).</summary>
+        Finished,
+
+        /// <summary>The job is cancelled (it was queued, or was cancelled already).</summary>
+        Cancelled,
+
+        /// <summary>The job is running: its replica stops it at its next step (or at its next progress write when another process runs it).</summary>
+        Stopping,
     }
 
     private readonly Channel<Job> _queue = Channel.CreateBounded<Job>(new BoundedChannelOptions(QueueCapacity) { FullMode = BoundedChannelFullMode.Wait });
@@ -118,6 +146,13 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
     private readonly ConcurrentQueue<string> _forgottenOrder = new();
     private readonly Lock _evictGate = new();
     private readonly int _finishedInMemory = Math.Max(0, settings.Value.FinishedJobsInMemory);
+    private readonly double _timeoutSeconds = settings.Value.TrainingJobTimeoutSeconds;
+
+    /// <summary>The error prefix of a job stopped by <see cref="ServiceOptions.TrainingJobTimeoutSeconds"/>.</summary>
+    public const string TimeoutReason = "job-timeout";
+
+    /// <summary>The error of a job a stopping replica (shared store) gave back to the queue, in its <c>run.failed</c> entry.</summary>
+    public const string ReleasedMessage = "the replica running this job stopped; the job is queued again for another replica, which trains it from the start";
 
     /// <summary>The jobs this process holds in memory (queued, running, and the most recent finished ones).</summary>
     public int InMemory => _jobs.Count;
@@ -168,6 +203,105 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         : _forgotten.ContainsKey(id) ? null
         : _local!.Find(id, AuditLog.Rfc3339(clock.GetUtcNow()));
 
+    /// <summary>
+    /// A page of jobs, newest first: with <paramref name="status"/> (any when null), accepted before job
+    /// <paramref name="before"/> (from the newest when null), at most <paramref name="limit"/>; each as <see cref="Find"/>
+    /// answers it. Null when <paramref name="before"/> names no job.
+    /// </summary>
+    public IReadOnlyList<JobView>? List(string? status, string? before, int limit)
+    {
+        if (_shared is not null) return _shared.List(status, before, limit);
+        var rows = _local!.List(status, before, limit, AuditLog.Rfc3339(clock.GetUtcNow()));
+        return rows?.Where(v => !_forgotten.ContainsKey(v.Id)).Select(v => _jobs.TryGetValue(v.Id, out var job) ? job.View! : v).ToList();
+    }
+
+    /// <summary>The number of jobs in each state, every state named (0 when none), as the store records them.</summary>
+    public IReadOnlyDictionary<string, long> CountByStatus()
+    {
+        var counts = _shared is not null ? _shared.CountByStatus() : _local!.CountByStatus();
+        return Enum.GetValues<JobStatus>().Select(Name).ToDictionary(n => n, n => counts.GetValueOrDefault(n), StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Cancels job <paramref name="id"/> for <paramref name="actor"/> (<c>key:ID</c>) with an optional
+    /// <paramref name="reason"/>: a queued job at once (<c>run.failed</c>, status cancelled); a running one stops at its
+    /// next step, on whichever replica or process runs it, and is then recorded cancelled the same way. The error
+    /// recorded names who and why. A cancelled job answers as it is; a succeeded or failed one is not changed.
+    /// </summary>
+    public (CancelOutcome Outcome, JobView? View) Cancel(string id, string actor, string? reason)
+    {
+        var error = "cancelled by " + actor + (string.IsNullOrWhiteSpace(reason) ? "" : ": " + reason);
+        if (_shared is { } shared) return CancelShared(shared, id, error);
+        if (_jobs.TryGetValue(id, out var job))
+        {
+            lock (job.Gate)
+            {
+                var status = job.View!.Status;
+                if (status == Name(JobStatus.Queued))
+                {
+                    Cancel(job, error); // the worker skips it when it dequeues it
+                    return (CancelOutcome.Cancelled, job.View);
+                }
+
+                if (status == Name(JobStatus.Running))
+                {
+                    RequestStop(job, error);
+                    return (CancelOutcome.Stopping, job.View);
+                }
+            }
+
+            return (job.View!.Status == Name(JobStatus.Cancelled) ? CancelOutcome.Cancelled : CancelOutcome.Finished, job.View);
+        }
+
+        if (_forgotten.ContainsKey(id)) return (CancelOutcome.Gone, null);
+        var row = _local!.Find(id, AuditLog.Rfc3339(clock.GetUtcNow()));
+        if (row is null) return (CancelOutcome.NotFound, null);
+        // a job of another live process on this home: it reads the request from jobs.db before it starts the job or at
+        // its next progress write
+        if (row.Status is "queued" or "running" && _local.RequestCancel(id, error)) return (CancelOutcome.Stopping, row);
+        row = _local.Find(id, AuditLog.Rfc3339(clock.GetUtcNow())) ?? row;
+        return (row.Status == Name(JobStatus.Cancelled) ? CancelOutcome.Cancelled : CancelOutcome.Finished, row);
+    }
+
+    private (CancelOutcome, JobView?) CancelShared(SharedJobs shared, string id, string error)
+    {
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            var view = shared.Find(id);
+            if (view is null) return (CancelOutcome.NotFound, null);
+            switch (view.Status)
+            {
+                case "queued":
+                    if (!shared.CancelQueued(id, error, AuditLog.Rfc3339(clock.GetUtcNow()))) continue; // claimed meanwhile: read again
+                    AppendCancelled(id, shared.ActorOf(id) ?? "service", error);
+                    return (CancelOutcome.Cancelled, shared.Find(id));
+                case "running":
+                    if (!shared.RequestCancel(id, error)) continue; // it ended meanwhile
+                    if (_jobs.TryGetValue(id, out var mine)) RequestStop(mine, error); // this replica runs it: now, not at the next write
+                    return (CancelOutcome.Stopping, view);
+                case "cancelled":
+                    return (CancelOutcome.Cancelled, view);
+                default:
+                    return (CancelOutcome.Finished, view);
+            }
+        }
+
+        return (CancelOutcome.Stopping, shared.Find(id));
+    }
+
+    // a cancel asked for a job this process runs: the trainer's token stops it at its next step
+    private static void RequestStop(Job job, string error)
+    {
+        Interlocked.CompareExchange(ref job.CancelError, error, null);
+        try
+        {
+            job.Stop.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -183,6 +317,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             {
                 // the reader hands out what is queued even once stopping: such a job never starts (cancelled below)
                 if (stoppingToken.IsCancellationRequested) break;
+                if (!TryStart(job)) continue; // cancelled while it waited
                 await Task.Run(() => Run(job, stoppingToken), CancellationToken.None).ConfigureAwait(false);
             }
         }
@@ -190,8 +325,40 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         {
         }
 
-        foreach (var job in _jobs.Values.Where(j => j.View!.Status == Name(JobStatus.Queued)))
-            Cancel(job, "the service stopped before the job ran");
+        foreach (var job in _jobs.Values)
+        {
+            lock (job.Gate)
+            {
+                if (job.View!.Status == Name(JobStatus.Queued)) Cancel(job, "the service stopped before the job ran");
+            }
+        }
+    }
+
+    // a queued job of the home store starts unless it was cancelled meanwhile (here, or by another process through jobs.db)
+    private bool TryStart(Job job)
+    {
+        string? asked = null;
+        try
+        {
+            asked = _local!.CancelRequested(job.Id);
+        }
+        catch (SqliteException e)
+        {
+            logger.LogWarning("cannot read training job {JobId} from jobs.db: {Message}", job.Id, e.Message);
+        }
+
+        lock (job.Gate)
+        {
+            if (job.View!.Status != Name(JobStatus.Queued)) return false;
+            if (asked is not null)
+            {
+                Cancel(job, asked);
+                return false;
+            }
+
+            job.View = job.View with { Status = Name(JobStatus.Running) };
+            return true;
+        }
     }
 
     /// <summary>The worker of a replica on the shared store: claim, run, repeat; woken by a local submit or every second.</summary>
@@ -200,7 +367,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         while (!stop.IsCancellationRequested)
         {
             var now = clock.GetUtcNow();
-            (string Id, string RequestJson, string Actor, string Created, ManifestFile? Body)? claimed;
+            (string Id, string RequestJson, string Actor, string Created, ManifestFile? Body, string? CancelRequested)? claimed;
             try
             {
                 claimed = shared.Claim(_replica, now.ToUnixTimeMilliseconds(), (now + Lease).ToUnixTimeMilliseconds());
@@ -240,6 +407,12 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
 
             var job = new Job(c.Id, valid, c.Actor, c.Created, c.Body);
             job.View = new JobView(c.Id, Name(JobStatus.Running), 0, valid.TotalSteps, null, null, null, null, c.Created, null);
+            if (c.CancelRequested is { } asked)
+            {
+                Cancel(job, asked); // cancelled while a replica that has since died ran it
+                continue;
+            }
+
             _jobs[c.Id] = job;
             using (var renew = new Timer(_ => RenewLease(shared, job), null, LeaseRenewal, LeaseRenewal))
             {
@@ -254,7 +427,8 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
     {
         try
         {
-            if (job.View!.Status == Name(JobStatus.Running)) shared.Renew(job.Id, (clock.GetUtcNow() + Lease).ToUnixTimeMilliseconds());
+            if (job.View!.Status == Name(JobStatus.Running) && shared.Renew(job.Id, (clock.GetUtcNow() + Lease).ToUnixTimeMilliseconds()) is { } asked)
+                RequestStop(job, asked);
         }
         catch (Npgsql.NpgsqlException e)
         {
@@ -264,18 +438,25 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
 
     private void Run(Job job, CancellationToken stop)
     {
-        job.View = job.View! with { Status = Name(JobStatus.Running) };
-        TryLocal(job.View);
+        TryLocal(job.View!);
+        // the trainer's token: the shutdown, a cancel asked for, or the job's timeout
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop, job.Stop.Token);
+        if (_timeoutSeconds > 0) linked.CancelAfter(TimeSpan.FromSeconds(_timeoutSeconds));
+        var token = linked.Token;
         try
         {
             // the folder is gone before the job is reported finished
-            var (modelId, runId, finalLoss) = Train(job, stop);
+            var (modelId, runId, finalLoss) = Train(job, token);
             job.View = job.View! with { Loss = finalLoss }; // the number crucible train prints, not the last interval's mean
             Finish(job, JobStatus.Succeeded, modelId, runId, null);
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
-            Cancel(job, "the service stopped while the job ran");
+            if (job.CancelError is { } asked) Cancel(job, asked);
+            else if (stop.IsCancellationRequested && _shared is { } shared) Release(shared, job);
+            else if (stop.IsCancellationRequested) Cancel(job, "the service stopped while the job ran");
+            else Fail(job, string.Create(CultureInfo.InvariantCulture,
+                $"{TimeoutReason}: the job ran longer than TrainingJobTimeoutSeconds ({_timeoutSeconds} s) and was stopped at step {job.View!.Step} of {job.View.TotalSteps}; nothing was registered"), TimeoutReason);
         }
         catch (InvalidInputException e)
         {
@@ -303,6 +484,51 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             logger.LogError(e, "training job {JobId} failed", job.Id);
             Fail(job, "internal error (see the service log)");
         }
+        finally
+        {
+            job.Stop.Dispose();
+        }
+    }
+
+    // a stopping replica (shared store) hands its running job back: queued again at its place for another replica, which
+    // trains it from the start (same request, same seed: the same model); a cancel asked for meanwhile is recorded instead
+    private void Release(SharedJobs shared, Job job)
+    {
+        int? attempts;
+        string? asked = null;
+        try
+        {
+            attempts = shared.Release(job.Id, _replica);
+            if (attempts is null) asked = shared.Renew(job.Id, (clock.GetUtcNow() + Lease).ToUnixTimeMilliseconds());
+        }
+        catch (Npgsql.NpgsqlException e)
+        {
+            // its lease runs out and another replica claims it then
+            logger.LogWarning("cannot hand training job {JobId} back to the shared queue: {Message}", job.Id, e.Message);
+            return;
+        }
+
+        if (asked is not null)
+        {
+            Cancel(job, asked);
+            return;
+        }
+
+        if (attempts is null) return; // no longer this replica's (its lease ran out and another claimed it)
+        logger.LogInformation("training job {JobId} handed back to the shared queue (attempt {Attempts})", job.Id, attempts);
+        try
+        {
+            audit.Append(AuditKind.RunFailed, new JsonObject
+            {
+                ["command"] = "service.train", ["job_id"] = job.Id, ["status"] = "released", ["error"] = ReleasedMessage, ["attempts"] = attempts,
+            }, job.Actor);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            logger.LogError(e, "cannot append the audit entry of released training job {JobId}", job.Id);
+        }
+
+        job.View = job.View! with { Status = Name(JobStatus.Queued), Step = 0, Loss = null };
     }
 
     /// <summary>
@@ -324,7 +550,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         var dataInput = FileRequest.WriteNamed(dataPath, r.Request.DataCsv!); // the bytes crucible train would read
         run.AddInput(dataInput);
         var (train, all, read) = ReadReturns(dataPath, r);
-        var progress = new Progress(job, _shared, _local, clock);
+        var progress = new Progress(job, _shared, _local, clock, RequestStop);
         var modelFolder = Path.Combine(folder, "model");
         var provenance = DataProvenance.ForTraining(dataPath, r.Input, read, train.RowCount, r.Request.WithholdPrices); // as crucible train records it
         JsonObject entry;
@@ -421,12 +647,14 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
     // store that failed the job (full, unreachable, its signing key rotated) may refuse this entry too: the job is still
     // recorded failed and the worker goes on; that exception escaping the worker stopped the whole service
     // (BackgroundServiceExceptionBehavior.StopHost) and left the job running
-    private void Fail(Job job, string error)
+    private void Fail(Job job, string error, string? reason = null)
     {
         logger.LogWarning("training job {JobId} failed: {Error}", job.Id, error);
         try
         {
-            audit.Append(AuditKind.RunFailed, new JsonObject { ["command"] = "service.train", ["job_id"] = job.Id, ["status"] = "failed" }, job.Actor);
+            var entry = new JsonObject { ["command"] = "service.train", ["job_id"] = job.Id, ["status"] = "failed" };
+            if (reason is not null) (entry["reason"], entry["error"]) = (reason, error);
+            audit.Append(AuditKind.RunFailed, entry, job.Actor);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -436,19 +664,24 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         Finish(job, JobStatus.Failed, null, null, error);
     }
 
-    // a job the shutdown stopped: a run.failed entry (status cancelled, and why) before the job is recorded cancelled
+    // a job the shutdown or a cancel stopped: a run.failed entry (status cancelled, and why) before the job is recorded cancelled
     private void Cancel(Job job, string error)
     {
+        AppendCancelled(job.Id, job.Actor, error);
+        Finish(job, JobStatus.Cancelled, null, null, error);
+    }
+
+    private void AppendCancelled(string id, string actor, string error)
+    {
+        logger.LogInformation("training job {JobId} cancelled: {Error}", id, error);
         try
         {
-            audit.Append(AuditKind.RunFailed, new JsonObject { ["command"] = "service.train", ["job_id"] = job.Id, ["status"] = "cancelled", ["error"] = error }, job.Actor);
+            audit.Append(AuditKind.RunFailed, new JsonObject { ["command"] = "service.train", ["job_id"] = id, ["status"] = "cancelled", ["error"] = error }, actor);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            logger.LogError(e, "cannot append the audit entry of cancelled training job {JobId}", job.Id);
+            logger.LogError(e, "cannot append the audit entry of cancelled training job {JobId}", id);
         }
-
-        Finish(job, JobStatus.Cancelled, null, null, error);
     }
 
     private void Finish(Job job, JobStatus status, string? modelId, string? runId, string? error)
@@ -571,7 +804,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
 
     private static string Name(JobStatus s) => s.ToString().ToLowerInvariant();
 
-    private sealed class Progress(Job job, SharedJobs? shared, LocalJobs? local, TimeProvider clock) : IProgress<TrainingProgress>
+    private sealed class Progress(Job job, SharedJobs? shared, LocalJobs? local, TimeProvider clock, Action<Job, string> cancelAsked) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value)
         {
@@ -586,6 +819,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
                 try
                 {
                     local.Update(view);
+                    if (local.CancelRequested(job.Id) is { } asked) cancelAsked(job, asked); // by another process on this home
                 }
                 catch (SqliteException)
                 {
@@ -600,7 +834,8 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             job.LastShared = now.ToUnixTimeMilliseconds();
             try
             {
-                shared.Progress(job.Id, view.Step, view.TotalSteps, view.Loss, (now + Lease).ToUnixTimeMilliseconds());
+                if (shared.Progress(job.Id, view.Step, view.TotalSteps, view.Loss, (now + Lease).ToUnixTimeMilliseconds()) is { } asked)
+                    cancelAsked(job, asked); // by a request to any replica
             }
             catch (Npgsql.NpgsqlException)
             {

@@ -1,0 +1,140 @@
+using System.Net;
+using System.Text.Json;
+using Crucible.Governance.Audit;
+using Crucible.Service.Training;
+using Crucible.Tests.Postgres;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Crucible.Service.Tests;
+
+/// <summary>
+/// Training jobs across replicas on one PostgreSQL database: listed alike by every replica; a cancel sent to replica B
+/// stops the job replica A runs; a replica that stops hands its running job back to the queue, and the other replica
+/// trains it from the start to the same model as an uninterrupted run.
+/// </summary>
+[Collection(ServiceCollection.Name)]
+public sealed class PostgresJobTests(ServiceFixture f)
+{
+    private WebApplicationFactory<Program> Replica(TestDatabase db, string name)
+    {
+        var home = Path.Combine(f.Dir, $"{name}-{db.Name}");
+        var key = Path.Combine(home, "keys", AuditSigningKey.PrivateFileName);
+        var shared = Path.Combine(f.Dir, $"key-{db.Name}.pem");
+        Directory.CreateDirectory(Path.GetDirectoryName(key)!);
+        if (!File.Exists(shared))
+        {
+            AuditSigningKey.LoadOrCreate(key).Dispose();
+            File.Copy(key, shared);
+        }
+        else
+        {
+            File.Copy(shared, key);
+        }
+
+        return ServiceFixture.Create(home, f.KeysFile, new Dictionary<string, string> { ["Store"] = "postgres:" + db.ConnectionString });
+    }
+
+    private HttpClient Admin(WebApplicationFactory<Program> factory)
+    {
+        var client = factory.CreateClient(); // starts the replica (and its worker)
+        client.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["admin"]);
+        return client;
+    }
+
+    private static string IdOf(string location) => location["/v1/jobs/".Length..];
+
+    private static async Task<List<JsonElement>> RunFailedAsync(HttpClient client)
+    {
+        var page = JsonDocument.Parse(await client.GetStringAsync("/v1/audit?limit=1000")).RootElement;
+        return [.. page.GetProperty("entries").EnumerateArray().Where(e => e.GetProperty("kind").GetString() == "run.failed").Select(e => e.Clone())];
+    }
+
+    [Fact]
+    public async Task CancelSentToReplicaB_StopsTheJobReplicaARuns_AndBothReplicasListTheJobs()
+    {
+        using var db = TestPostgres.CreateDatabase();
+        using var a = Replica(db, "pg-cancel-a");
+        using var ca = Admin(a);
+        var running = await JobOperationsTests.SubmitAsync(ca, JobOperationsTests.Request(100_000));
+        await JobOperationsTests.WaitAsync(ca, running, JobOperationsTests.Stepping); // A claimed it (B is not started yet)
+        var queued = await JobOperationsTests.SubmitAsync(ca, JobOperationsTests.Request(5, seed: 9)); // A is busy: it waits
+        using (var q = await ca.PostAsync(queued + "/cancel?reason=not%20needed", null))
+        {
+            Assert.Equal(HttpStatusCode.OK, q.StatusCode);
+            Assert.Equal("cancelled", JsonDocument.Parse(await q.Content.ReadAsStringAsync()).RootElement.GetProperty("status").GetString());
+        }
+
+        using var b = Replica(db, "pg-cancel-b");
+        using var cb = Admin(b);
+        using (var r = await cb.PostAsync(running + "/cancel?reason=operator", null)) Assert.Equal(HttpStatusCode.Accepted, r.StatusCode);
+        var stopped = await JobOperationsTests.WaitAsync(cb, running, JobOperationsTests.Ended, seconds: 30);
+        Assert.Equal("cancelled", stopped.GetProperty("status").GetString());
+        Assert.Equal("cancelled by key:admin: operator", stopped.GetProperty("error").GetString());
+        Assert.Equal(JsonValueKind.Null, stopped.GetProperty("model_id").ValueKind);
+        Assert.False(Directory.Exists(Path.Combine(f.Dir, $"pg-cancel-a-{db.Name}", "jobs", IdOf(running))), "A's job folder stays");
+
+        var failed = await RunFailedAsync(cb);
+        foreach (var (location, why) in new[] { (queued, "cancelled by key:admin: not needed"), (running, "cancelled by key:admin: operator") })
+        {
+            var entry = Assert.Single(failed, e => e.GetProperty("payload").GetProperty("job_id").GetString() == IdOf(location));
+            Assert.Equal("cancelled", entry.GetProperty("payload").GetProperty("status").GetString());
+            Assert.Equal(why, entry.GetProperty("payload").GetProperty("error").GetString());
+        }
+
+        // both replicas list the same jobs, newest first; the state filter reads the shared rows
+        var fromA = JsonDocument.Parse(await ca.GetStringAsync("/v1/jobs")).RootElement;
+        Assert.Equal(fromA.ToString(), JsonDocument.Parse(await cb.GetStringAsync("/v1/jobs")).RootElement.ToString());
+        Assert.Equal([IdOf(queued), IdOf(running)], fromA.GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("id").GetString()));
+        var page = JsonDocument.Parse(await cb.GetStringAsync("/v1/jobs?state=cancelled&limit=1")).RootElement;
+        Assert.Equal(IdOf(queued), page.GetProperty("jobs")[0].GetProperty("id").GetString());
+        Assert.Equal(IdOf(queued), page.GetProperty("next").GetString());
+        var rest = JsonDocument.Parse(await ca.GetStringAsync("/v1/jobs?state=cancelled&before=" + IdOf(queued))).RootElement;
+        Assert.Equal([IdOf(running)], rest.GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("id").GetString()));
+        using var again = await cb.PostAsync(running + "/cancel", null); // idempotent on the other replica too
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task ReplicaThatStops_HandsItsRunningJobBack_TheOtherTrainsItToTheSameModelAsAnUninterruptedRun()
+    {
+        const int steps = 40_000; // 1 to 5 s of training on this machine, loaded or not: long enough to stop A mid-job
+        var body = JsonOperationsBody(steps);
+
+        // the uninterrupted run, in a home of its own
+        string expected;
+        using (var alone = ServiceFixture.Create(Path.Combine(f.Dir, "pg-handback-reference"), f.KeysFile))
+        using (var c = Admin(alone))
+        {
+            var job = await JobOperationsTests.WaitAsync(c, await JobOperationsTests.SubmitAsync(c, body), JobOperationsTests.Ended);
+            Assert.True(job.GetProperty("status").GetString() == "succeeded", job.ToString());
+            expected = job.GetProperty("model_id").GetString()!;
+        }
+
+        using var db = TestPostgres.CreateDatabase();
+        var a = Replica(db, "pg-handback-a");
+        string location;
+        using (var ca = Admin(a))
+        {
+            location = await JobOperationsTests.SubmitAsync(ca, body);
+            var caught = await JobOperationsTests.WaitAsync(ca, location, j => JobOperationsTests.Stepping(j) || JobOperationsTests.Ended(j), pollMilliseconds: 50);
+            Assert.True(caught.GetProperty("status").GetString() == "running", "A finished before it could be stopped: " + caught);
+        }
+
+        using var b = Replica(db, "pg-handback-b");
+        using var cb = Admin(b);
+        Assert.Equal("running", (await JobOperationsTests.GetAsync(cb, location)).GetProperty("status").GetString()); // A holds it
+        a.Dispose(); // SIGTERM's path: the host stops, the trainer's token is cancelled
+        var done = await JobOperationsTests.WaitAsync(cb, location, JobOperationsTests.Ended, seconds: 180);
+        Assert.True(done.GetProperty("status").GetString() == "succeeded", done.ToString());
+        Assert.Equal(steps, done.GetProperty("step").GetInt32());
+        Assert.Equal(expected, done.GetProperty("model_id").GetString()); // trained from scratch: the same weights
+        Assert.Equal(2, (int)db.Scalar($"SELECT attempts FROM training_job WHERE id = '{IdOf(location)}'")!);
+
+        var released = Assert.Single(await RunFailedAsync(cb));
+        Assert.Equal("released", released.GetProperty("payload").GetProperty("status").GetString());
+        Assert.Equal(TrainingJobs.ReleasedMessage, released.GetProperty("payload").GetProperty("error").GetString());
+        Assert.Equal(1, released.GetProperty("payload").GetProperty("attempts").GetInt32());
+    }
+
+    private static string JsonOperationsBody(int steps) => JobOperationsTests.Request(steps, seed: 21);
+}
