@@ -196,9 +196,11 @@ public sealed partial class AuditLog : IDisposable
     /// only. <see cref="Open(AuditLogOptions)"/> applies the same rule when its options name the home
     /// (<see cref="AuditLogOptions.Home"/>, set by <see cref="AuditLogOptions.ForHome"/>: <see cref="Open(CrucibleHome)"/>
     /// and the service); every CLI command that appends also calls this before any work. A home with neither (a new one,
-    /// or one whose first writer was killed before closing) passes. The price: a home whose very first run was killed
-    /// between writing its run manifest and its entry, or whose very first registration was killed between renaming the model
-    /// folder into place and its entry (kill-tested), is refused too, and the message says to move that file or folder aside; and a
+    /// or one whose first writer was killed before closing) passes, and so does a home whose only model folders hold the
+    /// pending marker (<see cref="Registry.ModelRegistry.PendingMarkerName"/>: a first registration killed between renaming
+    /// the folder into place and its entry, kill-tested; the next registration removes or replaces the folder). The price:
+    /// a home whose very first run was killed between writing its run manifest and its entry (or whose first registration
+    /// by a build without the marker was) is refused too, and the message says to move that file or folder aside; and a
     /// caller must open a new home's log before it writes the first run manifest into <c>runs/</c>. It also refuses
     /// (<c>AUDIT-E-KEY</c>) a log with signed checkpoints whose signing key file is missing or holds another key than the
     /// one that signed the last of them (<see cref="Open(AuditLogOptions)"/> too).
@@ -1023,7 +1025,7 @@ public sealed partial class AuditLog : IDisposable
     /// <remarks>
     /// Besides the checks of <see cref="Verify(string, AuditSigningKey?, string?)"/>, a log that is missing, empty or
     /// holds no entry in a home whose <c>runs/</c> holds run manifests or whose <c>models/</c> holds registered model
-    /// folders (which entries pin) fails as <see cref="AuditProblem.Truncation"/> at entry 1: deleting the log is not
+    /// folders (which entries pin; not those with the pending marker, <see cref="Registry.ModelRegistry.PendingMarkerName"/>) fails as <see cref="AuditProblem.Truncation"/> at entry 1: deleting the log is not
     /// taken for a new home.
     /// </remarks>
     public static AuditVerification Verify(CrucibleHome home, string? publicKeyPath = null, string? checkpointFile = null)
@@ -1057,12 +1059,15 @@ public sealed partial class AuditLog : IDisposable
                 new InputLocation(checkpointFile, 0, 0));
     }
 
-    // run manifests in HOME/runs and model folders (named by a 64-hex id) in HOME/models
+    // run manifests in HOME/runs and model folders (named by a 64-hex id) in HOME/models, but those that hold the pending
+    // marker (Registry.ModelRegistry.PendingMarkerName): a registration renamed them into place and was killed before its
+    // entry, so no entry recorded them (a registered model's folder loses the marker once its entry is committed)
     private static (int Runs, int Models) PinnedFiles(CrucibleHome home)
     {
         int runs = Directory.Exists(home.RunsFolder) ? Directory.EnumerateFiles(home.RunsFolder, "*.json").Count() : 0;
         int models = Directory.Exists(home.ModelsFolder)
-            ? Directory.EnumerateDirectories(home.ModelsFolder).Count(d => Path.GetFileName(d) is { Length: 64 } n && n.All(char.IsAsciiHexDigitLower))
+            ? Directory.EnumerateDirectories(home.ModelsFolder).Count(d => Path.GetFileName(d) is { Length: 64 } n && n.All(char.IsAsciiHexDigitLower)
+                && !File.Exists(Path.Combine(d, Registry.ModelRegistry.PendingMarkerName)))
             : 0;
         return (runs, models);
     }

@@ -214,13 +214,29 @@ public sealed class KillSafetyTests : IDisposable
         using (var log = _t.Open())
         {
             var registry = new ModelRegistry(_t.Home, log);
-            if (step == "after")
+            if (step is "after" or "entered")
             {
                 Assert.Equal(id, registry.Load(id).Id); // whole: both hashes check
-                return;
+                // killed after its entry and before removing the pending marker: the marker is left, and the next
+                // registration (of another model) removes it under the lock
+                Assert.Equal(step == "entered", File.Exists(Path.Combine(_t.Home.ModelsFolder, id, ModelRegistry.PendingMarkerName)));
             }
+            else
+            {
+                Assert.Empty(registry.List()); // no model: no entry, whatever the folder holds
+            }
+        }
 
-            Assert.Empty(registry.List()); // no model: no entry, whatever the folder holds
+        if (step is "after" or "entered")
+        {
+            var other = ModelFolder(seed: 9);
+            var registered = Host("register", Home, "4", "-", other);
+            Assert.True(registered.ExitCode == 0, $"after a kill at {step}: {registered.Stderr}");
+            Assert.False(File.Exists(Path.Combine(_t.Home.ModelsFolder, id, ModelRegistry.PendingMarkerName)));
+            Assert.Equal(new[] { id, ModelRegistry.IdOf(other) }.Order(StringComparer.Ordinal),
+                Directory.GetDirectories(_t.Home.ModelsFolder).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+            Assert.True(_t.Verify().Ok);
+            return;
         }
 
         var next = Host("register", Home, "4", "-", source);
@@ -237,30 +253,55 @@ public sealed class KillSafetyTests : IDisposable
         Assert.True(_t.Verify().Ok);
     }
 
-    // RELIABILITY MRM-3: the price of the lost-log rule (AuditLog.ThrowIfLost): a NEW home whose very first registration is killed between its
-    // rename and its entry holds a model folder and a log without entries, which is what a deleted log looks like. It is
-    // refused (nothing appended over a possibly lost chain), the message names the way out, and after it the next
-    // registration succeeds.
+    // RELIABILITY MRM-3 and the lost-log rule (AuditLog.ThrowIfLost): a NEW home (a log without entries) whose very first
+    // registration is killed between its rename and its entry holds a model folder and no entry, which without the pending
+    // marker is what a deleted log looks like (session 22 refused it with AUDIT-E-LOST). The folder holds the marker, so the
+    // home opens and verifies, the next registration replaces the folder and is entry 1, and once it is registered (marker
+    // removed) a deleted log is refused again: the rule's protection is intact.
     [Fact]
-    public void KillNine_BetweenTheRenameAndTheEntry_OfANewHomesFirstRegistration_IsRefusedWithTheWayOut()
+    public void KillNine_BetweenTheRenameAndTheEntry_OfANewHomesFirstRegistration_IsRecovered_AndALostLogIsStillRefused()
     {
         if (OperatingSystem.IsWindows()) return;
         var source = ModelFolder();
         var id = ModelRegistry.IdOf(source);
         Assert.Equal(Killed, Host("register", Home, "4", "renamed", source).ExitCode);
+        Assert.True(File.Exists(Path.Combine(_t.Home.ModelsFolder, id, ModelRegistry.PendingMarkerName)));
 
         var v = _t.Verify();
-        Assert.Equal(AuditProblem.Truncation, v.Problem);
-        Assert.Contains("very first run or model registration was killed before its entry", v.Message, StringComparison.Ordinal);
-        var refused = Host("register", Home, "4", "-", source);
-        Assert.NotEqual(0, refused.ExitCode);
-        Assert.Contains("AUDIT-E-LOST", refused.Stderr, StringComparison.Ordinal);
-        Assert.Contains("that model's folder out of models/", refused.Stderr, StringComparison.Ordinal);
-
-        Directory.Move(Path.Combine(_t.Home.ModelsFolder, id), Path.Combine(_scratch, "moved-aside"));
+        Assert.True(v.Ok, v.Message);
+        Assert.Equal(0, v.Entries);
+        AuditLog.ThrowIfLost(_t.Home);
         var next = Host("register", Home, "4", "-", source);
         Assert.True(next.ExitCode == 0, next.Stderr);
         Assert.Equal([1], next.Seqs);
+        Assert.Equal([id], Directory.GetDirectories(_t.Home.ModelsFolder).Select(Path.GetFileName));
+        Assert.False(File.Exists(Path.Combine(_t.Home.ModelsFolder, id, ModelRegistry.PendingMarkerName)));
+        var after = _t.Verify();
+        Assert.True(after.Ok, after.Message);
+        Assert.Equal(1, after.Entries);
+
+        // the registered folder is evidence of its entry again: the log deleted with its checkpoint file is refused
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        foreach (var f in Directory.GetFiles(Home, "audit.db*")) File.Delete(f);
+        File.Delete(_t.Home.AuditCheckpoints);
+        Assert.Equal(AuditLog.LostRule, Assert.Throws<Crucible.Data.InvalidInputException>(() => AuditLog.ThrowIfLost(_t.Home)).Rule);
+        Assert.Equal(AuditProblem.Truncation, _t.Verify().Problem);
+    }
+
+    // RELIABILITY MRM-3: a killed registration's model folder (marked, no entry) is not left behind when the next
+    // registration is of another model: under the registration lock it is a dead registration's, and removed
+    [Fact]
+    public void KillNine_BetweenTheRenameAndTheEntry_TheNextRegistrationOfAnotherModel_RemovesTheDeadFolder()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        var first = ModelFolder();
+        Assert.Equal(Killed, Host("register", Home, "4", "renamed", first).ExitCode);
+        var second = ModelFolder(seed: 8);
+        var secondId = ModelRegistry.IdOf(second);
+        var next = Host("register", Home, "4", "-", second);
+        Assert.True(next.ExitCode == 0, next.Stderr);
+        Assert.Equal([1], next.Seqs);
+        Assert.Equal([secondId], Directory.GetDirectories(_t.Home.ModelsFolder).Select(Path.GetFileName));
         Assert.True(_t.Verify().Ok);
     }
 
@@ -401,12 +442,12 @@ public sealed class KillSafetyTests : IDisposable
     }
 
     // a model folder outside the home (weights and manifest)
-    private string ModelFolder()
+    private string ModelFolder(int seed = 7)
     {
         var folder = Path.Combine(_scratch, "model-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(folder);
-        File.WriteAllBytes(Path.Combine(folder, ModelRegistry.WeightsFileName), Enumerable.Range(0, 200_000).Select(i => (byte)(i * 31)).ToArray());
-        File.WriteAllText(Path.Combine(folder, ModelRegistry.ManifestFileName), """{"kind":"tabular","seed":7}""");
+        File.WriteAllBytes(Path.Combine(folder, ModelRegistry.WeightsFileName), Enumerable.Range(0, 200_000).Select(i => (byte)((i * 31) + seed - 7)).ToArray());
+        File.WriteAllText(Path.Combine(folder, ModelRegistry.ManifestFileName), "{\"kind\":\"tabular\",\"seed\":" + seed.ToString(CultureInfo.InvariantCulture) + "}");
         return folder;
     }
 
