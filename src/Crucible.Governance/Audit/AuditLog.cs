@@ -901,24 +901,29 @@ public sealed partial class AuditLog : IDisposable
         var prev = new byte[32];
         long expected = 1;
         long lastGoodCheckpoint = 0;
+        // the findings that do not end the walk (a checkpoint's bad signature or its mismatch with the chain), in seq order:
+        // the first is what the result reports as its problem (as when verification stopped there), the rest are Findings
+        var found = new List<AuditVerification>();
+        var mismatched = false;
         foreach (var e in entries)
         {
             if (e.Seq != expected)
-                return Fail(AuditProblem.Gap, expected, null, $"entry {expected} is missing (the next stored entry is {e.Seq})");
+                return Finish(Fail(AuditProblem.Gap, expected, null, $"entry {expected} is missing (the next stored entry is {e.Seq})"));
             if (e.PrevHash.Length != 32 || e.EntryHash.Length != 32)
-                return Fail(AuditProblem.Malformed, e.Seq, null, $"entry {e.Seq} has a hash of the wrong size");
+                return Finish(Fail(AuditProblem.Malformed, e.Seq, null, $"entry {e.Seq} has a hash of the wrong size"));
             if (!CryptographicOperations.FixedTimeEquals(e.PrevHash, prev))
-                return Fail(AuditProblem.Link, e.Seq, null, $"entry {e.Seq} does not link to entry {e.Seq - 1} (rows swapped, inserted or re-linked)");
+                return Finish(Fail(AuditProblem.Link, e.Seq, null, $"entry {e.Seq} does not link to entry {e.Seq - 1} (rows swapped, inserted or re-linked)"));
             var recomputed = ComputeEntryHash(e.Seq, e.TimestampUtc, e.Kind, e.Actor, Encoding.UTF8.GetBytes(e.Payload), e.PrevHash);
             if (!CryptographicOperations.FixedTimeEquals(recomputed, e.EntryHash))
-                return Fail(AuditProblem.Hash, e.Seq, null, $"entry {e.Seq}: stored hash is not the hash of its fields (a field or the hash was edited)");
+                return Finish(Fail(AuditProblem.Hash, e.Seq, null, $"entry {e.Seq}: stored hash is not the hash of its fields (a field or the hash was edited)"));
             if (AuditKinds.FromWireName(e.Kind) is null)
-                return Fail(AuditProblem.Malformed, e.Seq, null, $"entry {e.Seq}: unknown kind '{e.Kind}'");
+                return Finish(Fail(AuditProblem.Malformed, e.Seq, null, $"entry {e.Seq}: unknown kind '{e.Kind}'"));
             var change = history?.At(e.Seq);
             if (change is { Problem: { } wrong })
-                return Fail(AuditProblem.KeyRotation, e.Seq, null, $"entry {e.Seq} changes the signing key, but {wrong}");
+                return Finish(Fail(AuditProblem.KeyRotation, e.Seq, null, $"entry {e.Seq} changes the signing key, but {wrong}"));
             prev = e.EntryHash;
             accumulator.Append(MerkleTree.LeafHash(e.EntryHash));
+            var allGood = true;
             foreach (var (source, table) in new[] { ("database", dbCheckpoints), ("exported", external) })
             {
                 if (!table.TryGetValue(e.Seq, out var c)) continue;
@@ -929,22 +934,35 @@ public sealed partial class AuditLog : IDisposable
                     // signed by another key than the chain names here: a key change among cut-off entries, when a checkpoint
                     // beyond the log's end proves a truncation (the log cut below a rotation, the verifier holding a later key)
                     if (!string.Equals(c.KeyId, key.KeyId, StringComparison.Ordinal) && ProvenBeyond(entries[^1].Seq) is { } cut)
-                        return Truncated(entries[^1].Seq, cut, $"; checkpoint {c.Seq} is signed by key {c.KeyId}, not by the key {key.KeyId} the remaining chain names there (a key change among the cut-off entries)");
-                    return Fail(AuditProblem.Signature, lastGoodCheckpoint + 1, c.Seq, $"{source} checkpoint {c.Seq}: signature does not verify with key {key.KeyId}"
-                        + (history is null ? "" : " (the key in use at that entry)"));
+                        return Finish(Truncated(entries[^1].Seq, cut, $"; checkpoint {c.Seq} is signed by key {c.KeyId}, not by the key {key.KeyId} the remaining chain names there (a key change among the cut-off entries)"));
+                    // a bad signature is a finding of its own: the walk goes on (the chain, the later checkpoints and the
+                    // log's end are checked independently of it)
+                    found.Add(Fail(AuditProblem.Signature, lastGoodCheckpoint + 1, c.Seq, $"{source} checkpoint {c.Seq}: signature does not verify with key {key.KeyId}"
+                        + (history is null ? "" : " (the key in use at that entry)")));
+                    allGood = false;
+                    continue;
                 }
 
                 if (!CryptographicOperations.FixedTimeEquals(c.HeadHash, e.EntryHash) || !CryptographicOperations.FixedTimeEquals(c.MerkleRoot, accumulator.Root()))
-                    return Fail(AuditProblem.CheckpointMismatch, lastGoodCheckpoint + 1, c.Seq,
-                        $"{source} checkpoint {c.Seq} does not match the chain: an entry in {lastGoodCheckpoint + 1}..{c.Seq} was changed and the chain recomputed");
+                {
+                    // every later checkpoint's head and root depend on the changed entry: only the first mismatch is a finding
+                    if (!mismatched)
+                    {
+                        found.Add(Fail(AuditProblem.CheckpointMismatch, lastGoodCheckpoint + 1, c.Seq,
+                            $"{source} checkpoint {c.Seq} does not match the chain: an entry in {lastGoodCheckpoint + 1}..{c.Seq} was changed and the chain recomputed"));
+                    }
+
+                    mismatched = true;
+                    allGood = false;
+                }
             }
 
             // a rotation is trusted only through a checkpoint at its own entry signed by the key it retires: without one, it is
             // a rotation to a key of someone who did not hold the old key
             if (change is { Lost: false, Change: var rotation } && !dbCheckpoints.ContainsKey(e.Seq) && !external.ContainsKey(e.Seq))
-                return Fail(AuditProblem.KeyRotation, e.Seq, null,
-                    $"entry {e.Seq} rotates the signing key from {rotation.OldKeyId} to {rotation.NewKeyId}, but no checkpoint signed by {rotation.OldKeyId} covers it: the retiring key did not sign this rotation");
-            if (dbCheckpoints.ContainsKey(e.Seq) || external.ContainsKey(e.Seq)) lastGoodCheckpoint = e.Seq;
+                return Finish(Fail(AuditProblem.KeyRotation, e.Seq, null,
+                    $"entry {e.Seq} rotates the signing key from {rotation.OldKeyId} to {rotation.NewKeyId}, but no checkpoint signed by {rotation.OldKeyId} covers it: the retiring key did not sign this rotation"));
+            if (allGood && (dbCheckpoints.ContainsKey(e.Seq) || external.ContainsKey(e.Seq))) lastGoodCheckpoint = e.Seq;
             expected++;
         }
 
@@ -952,9 +970,9 @@ public sealed partial class AuditLog : IDisposable
         {
             // the change to the trusted key was cut off with the tail: a truncation, when the trusted key signed a checkpoint beyond the end
             if (ProvenBeyond(expected - 1) is { } cut)
-                return Truncated(expected - 1, cut, $"; the trusted key {publicKey.KeyId} is none of the keys the remaining chain names ({string.Join(", ", history.KeyIds)}): its key change was among the cut-off entries");
+                return Finish(Truncated(expected - 1, cut, $"; the trusted key {publicKey.KeyId} is none of the keys the remaining chain names ({string.Join(", ", history.KeyIds)}): its key change was among the cut-off entries"));
             var first = dbCheckpoints.Keys.Concat(external.Keys).DefaultIfEmpty(0).Min();
-            return Fail(AuditProblem.Signature, 1, first, $"the trusted key {publicKey.KeyId} is none of the log's signing keys ({string.Join(", ", history.KeyIds)})");
+            return Finish(Fail(AuditProblem.Signature, 1, first, $"the trusted key {publicKey.KeyId} is none of the log's signing keys ({string.Join(", ", history.KeyIds)})"));
         }
 
         var n = expected - 1;
@@ -969,13 +987,14 @@ public sealed partial class AuditLog : IDisposable
                 // signed by another key than the one in use at the log's end: a key change among the cut-off entries, when a
                 // lower checkpoint beyond the end verifies (the verifier holding an earlier key)
                 if (!string.Equals(c.KeyId, endKey.KeyId, StringComparison.Ordinal) && ProvenBeyond(n) is { } cut)
-                    return Truncated(n, cut, $"; checkpoint {beyond} is signed by key {c.KeyId}, which a key change among the cut-off entries names");
-                return Fail(AuditProblem.Signature, n + 1, beyond, $"checkpoint {beyond} (beyond the log's end) has a bad signature");
+                    return Finish(Truncated(n, cut, $"; checkpoint {beyond} is signed by key {c.KeyId}, which a key change among the cut-off entries names"));
+                return Finish(Fail(AuditProblem.Signature, n + 1, beyond, $"checkpoint {beyond} (beyond the log's end) has a bad signature"));
             }
 
-            return Truncated(n, beyond, "");
+            return Finish(Truncated(n, beyond, ""));
         }
 
+        if (found.Count > 0) return Finish(null);
         var changes = history?.Changes ?? [];
         return new AuditVerification(AuditProblem.None, null, null, n, checkedCount,
             string.Create(CultureInfo.InvariantCulture, $"ok: {n} entries, {checkedCount} checkpoints verified") + KeyChangesText(changes))
@@ -985,6 +1004,16 @@ public sealed partial class AuditLog : IDisposable
 
         AuditVerification Fail(AuditProblem p, long seq, long? checkpoint, string message) =>
             new(p, seq, checkpoint, entries.Count, checkedCount, message) { KeyChanges = history?.Changes.Where(c => c.Seq < seq).ToList() ?? [] };
+
+        // the result: the first finding (the walk's first problem, as when verification stopped at it), with every finding,
+        // last the one that ended the walk (null: none did)
+        AuditVerification Finish(AuditVerification? last)
+        {
+            List<AuditVerification> all = [.. found];
+            if (last is not null) all.Add(last);
+            var findings = all.Select(f => new AuditFinding(f.Problem, f.FirstBadSeq, f.CheckpointSeq, f.Message)).ToList();
+            return all[0] with { Findings = findings };
+        }
 
         AuditVerification Truncated(long end, long covered, string note) => Fail(AuditProblem.Truncation, end + 1, covered,
             string.Create(CultureInfo.InvariantCulture, $"the log ends at entry {end} but a signed checkpoint covers {covered}: entries {end + 1}..{covered} were cut off") + note);
