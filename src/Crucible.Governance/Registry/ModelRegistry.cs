@@ -550,7 +550,25 @@ public sealed class ModelRegistry
 
     private string FolderOf(string id) => Path.Combine(_home.ModelsFolder, id);
 
-    /// <summary>Writes a model's folder from the shared store (another replica registered it); the caller checks the hashes.</summary>
+    /// <summary>The lock file that serialises the writing of registered models' folders from a shared PostgreSQL store
+    /// into this home (<c>HOME/models/.materialise.lock</c>).</summary>
+    public string MaterialiseLockPath => Path.Combine(_home.ModelsFolder, ".materialise.lock");
+
+    /// <summary>
+    /// The steps of writing a registered model's folder from the shared store (a replica's first load of it), in order:
+    /// the weights written into the staging folder, both files staged before the rename. The crash host kills there.
+    /// </summary>
+    internal static readonly IReadOnlyList<string> MaterialiseSteps = ["materialise-weights-written", "materialise-staged"];
+
+    // the staging folder of Materialise (a name no model id takes, nor a registration's staging)
+    private const string MaterialisePrefix = ".staging-";
+
+    /// <summary>
+    /// Writes a model's folder from the shared store (another replica registered it); the caller checks the hashes. Under
+    /// the home's materialise lock (<see cref="MaterialiseLockPath"/>, held from before the staging folder is created until
+    /// it is renamed or removed, released by the OS when its holder dies), so any <c>.staging-…</c> folder found under it
+    /// is a copy killed by SIGKILL (no finally block ran) and is removed; a live copy of another process is never seen.
+    /// </summary>
     private void Materialise(Audit.PostgresAuditStore shared, ModelRecord record)
     {
         var weights = shared.GetModelFile(record.Id, WeightsFileName, record.Id);
@@ -558,12 +576,18 @@ public sealed class ModelRegistry
         if (weights is null || manifest is null)
             throw new InvalidInputException("REG-E-HASH", $"model {record.Id[..16]}… is registered but its files are not in the shared store", new InputLocation(record.Folder, 0, 0));
         Directory.CreateDirectory(_home.ModelsFolder);
-        var staging = Path.Combine(_home.ModelsFolder, $".staging-{record.Id[..16]}-{Guid.NewGuid():N}");
+        using var held = ExclusiveFileLock.Acquire(MaterialiseLockPath, LockTimeout);
+        foreach (var dead in Directory.EnumerateDirectories(_home.ModelsFolder, MaterialisePrefix + "*").ToList())
+            Directory.Delete(dead, recursive: true);
+        if (Directory.Exists(record.Folder)) return; // another request of this replica wrote it while this one waited; the load checks its hashes
+        var staging = Path.Combine(_home.ModelsFolder, $"{MaterialisePrefix}{record.Id[..16]}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(staging);
         try
         {
             WriteDurably(Path.Combine(staging, WeightsFileName), weights);
+            FaultInjection?.Invoke("materialise-weights-written");
             WriteDurably(Path.Combine(staging, ManifestFileName), manifest);
+            FaultInjection?.Invoke("materialise-staged");
             Directory.Move(staging, record.Folder);
         }
         catch (IOException) when (Directory.Exists(record.Folder))

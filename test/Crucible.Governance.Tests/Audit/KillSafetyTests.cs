@@ -305,6 +305,47 @@ public sealed class KillSafetyTests : IDisposable
         Assert.True(_t.Verify().Ok);
     }
 
+    /// <summary>Every step of a replica's write of a registered model's folder from the shared PostgreSQL store.</summary>
+    public static TheoryData<string> MaterialiseKillPoints() => [.. ModelRegistry.MaterialiseSteps];
+
+    // RELIABILITY MRM-3, SVC-8 on PostgreSQL: a replica killed while it writes a registered model's folder from the shared
+    // store (its first load of the model) leaves a staging copy (a whole model's weights); the next load writes the folder
+    // and removes the dead copy under the materialise lock, leaving only the model folder
+    [Theory]
+    [MemberData(nameof(MaterialiseKillPoints))]
+    public void KillNine_WhileAReplicaWritesARegisteredModelFromTheSharedStore_TheNextLoadLeavesOnlyTheModel(string step)
+    {
+        if (OperatingSystem.IsWindows()) return;
+        using var db = Crucible.Tests.Postgres.TestPostgres.CreateDatabase();
+        var a = CrucibleHome.Resolve(Path.Combine(_scratch, "replica-a")).EnsureExists();
+        var b = CrucibleHome.Resolve(Path.Combine(_scratch, "replica-b")).EnsureExists();
+        AuditLogOptions Options(CrucibleHome h) => new()
+        {
+            PostgresConnectionString = db.ConnectionString,
+            SigningKeyPath = Path.Combine(h.KeysFolder, AuditSigningKey.PrivateFileName),
+            CheckpointFile = h.AuditCheckpoints,
+            CheckpointInterval = Interval,
+            DefaultActor = "test",
+        };
+
+        var source = ModelFolder();
+        string id;
+        using (var la = AuditLog.Open(Options(a))) id = new ModelRegistry(a, la).Register(source).Id;
+        Directory.CreateDirectory(b.KeysFolder);
+        File.Copy(Path.Combine(a.KeysFolder, AuditSigningKey.PrivateFileName), Path.Combine(b.KeysFolder, AuditSigningKey.PrivateFileName)); // one key for every replica
+
+        var run = Host("load", b.Root, "4", step, id, db.ConnectionString);
+        Assert.True(Killed == run.ExitCode, $"not killed at {step} (exit {run.ExitCode}): {run.Stderr}");
+        Assert.Equal(step, run.Steps[^1]);
+        Assert.StartsWith(".staging-", Path.GetFileName(Assert.Single(Directory.GetDirectories(b.ModelsFolder))), StringComparison.Ordinal);
+
+        var next = Host("load", b.Root, "4", "-", id, db.ConnectionString);
+        Assert.True(next.ExitCode == 0, $"after a kill at {step}: {next.Stderr}");
+        Assert.Equal([id], Directory.GetDirectories(b.ModelsFolder).Select(Path.GetFileName));
+        using var lb = AuditLog.Open(Options(b));
+        Assert.Equal(id, new ModelRegistry(b, lb).Load(id).Id); // both hashes check
+    }
+
     // RELIABILITY LOG-4 with key rotations: appends with a rotation after every 5th, killed at seeded random points; after every kill the
     // log verifies on its current key and holds every acknowledged entry (rotations included), and the next writer opens it
     [Fact]
