@@ -19,6 +19,8 @@ using Crucible.Governance.Registry;
 //   register HOME INTERVAL STEP FOLDER       register the model folder FOLDER (ModelRegistry.Register)
 //   load     HOME INTERVAL STEP ID PGCONN    load model ID on a replica of the PostgreSQL log PGCONN (its home HOME), which
 //                                            writes the model's folder from the shared store (ModelRegistry.Load)
+//   run      HOME INTERVAL STEP              record a run as the CLI does (RunAudit.Complete): open the log, write the run manifest
+//                                            to HOME/runs (step "run-written"), append run.completed (step "run-entered" inside)
 //   atomic   PATH COUNT SIZE                 replace PATH COUNT times with AtomicFile (version v: SIZE bytes), "version v" after each
 if (args.Length < 3) return Usage();
 var op = args[0];
@@ -87,6 +89,17 @@ switch (op)
         break;
     }
 
+    case "run":
+    {
+        var manifest = Crucible.Governance.Manifests.RunManifests.Start(home, "generate", new JsonObject { ["pid"] = Environment.ProcessId }, 7).Finish().ToCanonicalJson();
+        using var log = AuditLog.Open(options);
+        _ = Crucible.Governance.Manifests.RunManifests.WriteJson(home, manifest);
+        Reached("run-written", step);
+        Seq(log.AppendRunCompletedJson(manifest, new JsonObject())[^1].Seq);
+        Reached("after", step);
+        break;
+    }
+
     default:
         return Usage();
 }
@@ -96,7 +109,7 @@ return 0;
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Crucible.CrashHost rotate|lost-key|append|churn|register|load|atomic ... (see Program.cs)");
+    Console.Error.WriteLine("usage: Crucible.CrashHost rotate|lost-key|append|churn|register|load|run|atomic ... (see Program.cs)");
     return 2;
 }
 

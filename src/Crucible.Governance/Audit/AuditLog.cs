@@ -198,9 +198,10 @@ public sealed partial class AuditLog : IDisposable
     /// and the service); every CLI command that appends also calls this before any work. A home with neither (a new one,
     /// or one whose first writer was killed before closing) passes, and so does a home whose only model folders hold the
     /// pending marker (<see cref="Registry.ModelRegistry.PendingMarkerName"/>: a first registration killed between renaming
-    /// the folder into place and its entry, kill-tested; the next registration removes or replaces the folder). The price:
-    /// a home whose very first run was killed between writing its run manifest and its entry (or whose first registration
-    /// by a build without the marker was) is refused too, and the message says to move that file or folder aside; and a
+    /// the folder into place and its entry, kill-tested; the next registration removes or replaces the folder), or whose
+    /// only run manifests have their pending marker (<see cref="Manifests.RunManifests.PendingMarkerPath"/>: a first run
+    /// killed between its manifest and its entry). The price: a home whose very first run or registration was killed there
+    /// by a build without the markers is refused too, and the message says to move that file or folder aside; and a
     /// caller must open a new home's log before it writes the first run manifest into <c>runs/</c>. It also refuses
     /// (<c>AUDIT-E-KEY</c>) a log with signed checkpoints whose signing key file is missing or holds another key than the
     /// one that signed the last of them (<see cref="Open(AuditLogOptions)"/> too).
@@ -433,7 +434,9 @@ public sealed partial class AuditLog : IDisposable
     /// for a manifest already serialised to <paramref name="manifestJson"/> (its <see cref="Manifests.RunManifest.ToCanonicalJson"/>
     /// bytes): exactly these bytes are stored and pinned, so a caller that also writes them to a file (the CLI's
     /// <see cref="Manifests.RunManifests.WriteJson"/>) gets a file and a stored copy that are byte-identical.
-    /// The run id and kind are read from the bytes, which must pass the manifest's schema check.
+    /// The run id and kind are read from the bytes, which must pass the manifest's schema check. On a log opened for a home
+    /// (<see cref="AuditLogOptions.Home"/>), once the entries are committed it removes the run's pending marker
+    /// (<see cref="Manifests.RunManifests.PendingMarkerPath"/>) and those of earlier runs whose manifest the log stores.
     /// </summary>
     /// <exception cref="InvalidInputException">The bytes are not a valid run manifest (<c>MANIFEST-E-…</c>), or a payload is not
     /// canonicalisable or names a secret (then nothing is stored).</exception>
@@ -446,7 +449,25 @@ public sealed partial class AuditLog : IDisposable
         var manifest = Manifests.RunManifest.Parse(bytes);
         var (sha, entry) = RunCompletedEntry(bytes, manifest.RunId, payload);
         var entries = new List<(AuditKind Kind, JsonNode? Payload)>(before ?? []) { (AuditKind.RunCompleted, entry) };
-        return AppendCore(entries, actor, tx => tx.InsertRun(manifest.RunId, manifest.Kind, sha, bytes), null);
+        var receipts = AppendCore(entries, actor, tx => tx.InsertRun(manifest.RunId, manifest.Kind, sha, bytes), null);
+        _options.FaultInjection?.Invoke("run-entered");
+        if (_options.Home is { } home) RemoveRunMarkers(home, manifest.RunId);
+        return receipts;
+    }
+
+    // the entry is committed: the run's pending marker goes (Manifests.RunManifests.PendingMarkerPath), and so do those of
+    // earlier runs killed after their entry and before this step (their manifest is stored in the log); the marker of a run
+    // whose manifest is not stored is left (a run between its manifest and its entry now, or killed there)
+    private void RemoveRunMarkers(CrucibleHome home, string runId)
+    {
+        File.Delete(Manifests.RunManifests.PendingMarkerPath(home, runId)); // no-op when absent (a caller that wrote no file)
+        if (!Directory.Exists(home.RunsFolder)) return;
+        foreach (var marker in Directory.EnumerateFiles(home.RunsFolder, ".*" + Manifests.RunManifests.PendingSuffix).ToList())
+        {
+            var name = Path.GetFileName(marker);
+            var other = name[1..^Manifests.RunManifests.PendingSuffix.Length];
+            if (other.Length > 0 && ReadRunManifest(other) is not null) File.Delete(marker);
+        }
     }
 
     /// <summary>
@@ -1088,12 +1109,15 @@ public sealed partial class AuditLog : IDisposable
                 new InputLocation(checkpointFile, 0, 0));
     }
 
-    // run manifests in HOME/runs and model folders (named by a 64-hex id) in HOME/models, but those that hold the pending
-    // marker (Registry.ModelRegistry.PendingMarkerName): a registration renamed them into place and was killed before its
-    // entry, so no entry recorded them (a registered model's folder loses the marker once its entry is committed)
+    // run manifests in HOME/runs and model folders (named by a 64-hex id) in HOME/models, but those with a pending marker
+    // (Manifests.RunManifests.PendingMarkerPath beside a manifest, Registry.ModelRegistry.PendingMarkerName in a folder):
+    // a run or registration wrote them and was killed before its entry, so no entry recorded them (the marker is removed
+    // once the entry is committed)
     private static (int Runs, int Models) PinnedFiles(CrucibleHome home)
     {
-        int runs = Directory.Exists(home.RunsFolder) ? Directory.EnumerateFiles(home.RunsFolder, "*.json").Count() : 0;
+        int runs = Directory.Exists(home.RunsFolder)
+            ? Directory.EnumerateFiles(home.RunsFolder, "*.json").Count(f => !File.Exists(Manifests.RunManifests.PendingMarkerPath(home, Path.GetFileNameWithoutExtension(f))))
+            : 0;
         int models = Directory.Exists(home.ModelsFolder)
             ? Directory.EnumerateDirectories(home.ModelsFolder).Count(d => Path.GetFileName(d) is { Length: 64 } n && n.All(char.IsAsciiHexDigitLower)
                 && !File.Exists(Path.Combine(d, Registry.ModelRegistry.PendingMarkerName)))

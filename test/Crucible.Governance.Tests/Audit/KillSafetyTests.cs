@@ -305,6 +305,39 @@ public sealed class KillSafetyTests : IDisposable
         Assert.True(_t.Verify().Ok);
     }
 
+    // RELIABILITY MRM-2 and the lost-log rule: a NEW home whose very first run is killed between writing its run manifest
+    // and its run.completed entry holds a manifest in runs/ and no entry; its pending marker says so, so the home opens and
+    // the next run is entry 1; killed after the entry and before the marker's removal, the next run removes the stale
+    // marker; and the manifest of a recorded run is evidence again: the log deleted with its checkpoint file is refused
+    [Theory]
+    [InlineData("run-written")]
+    [InlineData("run-entered")]
+    public void KillNine_BetweenANewHomesFirstRunManifestAndItsEntry_IsRecovered_AndALostLogIsStillRefused(string step)
+    {
+        if (OperatingSystem.IsWindows()) return;
+        var run = Host("run", Home, "4", step);
+        Assert.True(Killed == run.ExitCode, $"not killed at {step} (exit {run.ExitCode}): {run.Stderr}");
+        Assert.Equal(step, run.Steps[^1]);
+        var runs = _t.Home.RunsFolder;
+        var first = Path.GetFileNameWithoutExtension(Assert.Single(Directory.GetFiles(runs, "*.json")));
+        Assert.True(File.Exists(Crucible.Governance.Manifests.RunManifests.PendingMarkerPath(_t.Home, first)));
+        Assert.True(_t.Verify().Ok);
+        AuditLog.ThrowIfLost(_t.Home);
+
+        var next = Host("run", Home, "4", "-");
+        Assert.True(next.ExitCode == 0, next.Stderr);
+        Assert.Equal([step == "run-entered" ? 2 : 1], next.Seqs);
+        // a marker is left only by the run killed before its entry (its manifest is unpinned: verify-run says so)
+        var markers = Directory.GetFiles(runs, ".*" + Crucible.Governance.Manifests.RunManifests.PendingSuffix).Select(Path.GetFileName).ToList();
+        Assert.Equal(step == "run-written" ? ["." + first + ".pending"] : [], markers);
+        Assert.True(_t.Verify().Ok);
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        foreach (var f in Directory.GetFiles(Home, "audit.db*")) File.Delete(f);
+        File.Delete(_t.Home.AuditCheckpoints);
+        Assert.Equal(AuditLog.LostRule, Assert.Throws<Crucible.Data.InvalidInputException>(() => AuditLog.ThrowIfLost(_t.Home)).Rule);
+    }
+
     /// <summary>Every step of a replica's write of a registered model's folder from the shared PostgreSQL store.</summary>
     public static TheoryData<string> MaterialiseKillPoints() => [.. ModelRegistry.MaterialiseSteps];
 
