@@ -84,6 +84,37 @@ public sealed class AuditCommandTests : IDisposable
         Assert.DoesNotContain("   at ", stdout + stderr, StringComparison.Ordinal);
     }
 
+    // a log cut short below a tampered checkpoint: exit 3 and the first problem as before, and every finding listed
+    [Fact]
+    public void Verify_CutLogWithATamperedCheckpoint_ListsBothFindings_TextAndJson()
+    {
+        Fill(4); // a closing checkpoint at 4
+        Fill(4); // and at 8
+        SQLitePCL.Batteries_V2.Init();
+        using (var c = new SqliteConnection($"Data Source={Path.Combine(_home, "audit.db")};Pooling=False"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "DROP TRIGGER audit_entry_no_delete; DROP TRIGGER audit_checkpoint_no_update; DELETE FROM audit_entry WHERE seq > 6; "
+                + "UPDATE audit_checkpoint SET sig = CAST(substr(sig, 1, 10) || (CASE WHEN substr(sig, 11, 1) = X'5A' THEN X'A5' ELSE X'5A' END) || substr(sig, 12) AS BLOB) WHERE seq = 4;";
+            cmd.ExecuteNonQuery();
+        }
+
+        var (code, stdout, _) = Crucible(null, "audit", "verify", "--home", _home);
+        Assert.Equal(3, code);
+        Assert.Contains("FAILED: first bad entry 1 (Signature): database checkpoint 4", stdout, StringComparison.Ordinal);
+        Assert.Contains("ALSO: entry 7 (Truncation): the log ends at entry 6 but a signed checkpoint covers 8", stdout, StringComparison.Ordinal);
+
+        var json = Crucible(null, "audit", "verify", "--home", _home, "--json");
+        Assert.Equal(3, json.Exit);
+        using var doc = JsonDocument.Parse(json.Stdout);
+        Assert.Equal("Signature", doc.RootElement.GetProperty("problem").GetString());
+        var findings = doc.RootElement.GetProperty("findings").EnumerateArray().ToList();
+        Assert.Equal(["Signature", "Truncation"], findings.Select(f => f.GetProperty("problem").GetString()));
+        Assert.Equal([4L, 8L], findings.Select(f => f.GetProperty("checkpoint_seq").GetInt64()));
+        Assert.Equal(7, findings[1].GetProperty("first_bad_seq").GetInt64());
+    }
+
     [Fact]
     public void Verify_NoLog_Exit2()
     {

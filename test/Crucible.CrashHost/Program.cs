@@ -17,6 +17,10 @@ using Crucible.Governance.Registry;
 //   append   HOME INTERVAL COUNT             append COUNT entries
 //   churn    HOME INTERVAL COUNT EVERY       append COUNT entries, rotating the key after every EVERY (killed from outside)
 //   register HOME INTERVAL STEP FOLDER       register the model folder FOLDER (ModelRegistry.Register)
+//   load     HOME INTERVAL STEP ID PGCONN    load model ID on a replica of the PostgreSQL log PGCONN (its home HOME), which
+//                                            writes the model's folder from the shared store (ModelRegistry.Load)
+//   run      HOME INTERVAL STEP              record a run as the CLI does (RunAudit.Complete): open the log, write the run manifest
+//                                            to HOME/runs (step "run-written"), append run.completed (step "run-entered" inside)
 //   atomic   PATH COUNT SIZE                 replace PATH COUNT times with AtomicFile (version v: SIZE bytes), "version v" after each
 if (args.Length < 3) return Usage();
 var op = args[0];
@@ -24,7 +28,7 @@ if (op == "atomic") return Atomic(args[1], Int(args[2]), Int(args[3]));
 var home = CrucibleHome.Resolve(args[1]).EnsureExists();
 var interval = Int(args[2]);
 var step = op is "append" or "churn" ? "-" : args[3];
-var options = LogOptions(home, interval, step);
+var options = op == "load" ? PostgresOptions(home, interval, step, args[5]) : LogOptions(home, interval, step);
 switch (op)
 {
     case "rotate":
@@ -75,6 +79,27 @@ switch (op)
         break;
     }
 
+    case "load":
+    {
+        using var log = AuditLog.Open(options);
+        var registry = new ModelRegistry(home, log) { FaultInjection = s => Reached(s, step) };
+        var record = registry.Load(args[4]);
+        Console.Out.WriteLine("loaded " + record.Id);
+        Reached("after", step);
+        break;
+    }
+
+    case "run":
+    {
+        var manifest = Crucible.Governance.Manifests.RunManifests.Start(home, "generate", new JsonObject { ["pid"] = Environment.ProcessId }, 7).Finish().ToCanonicalJson();
+        using var log = AuditLog.Open(options);
+        _ = Crucible.Governance.Manifests.RunManifests.WriteJson(home, manifest);
+        Reached("run-written", step);
+        Seq(log.AppendRunCompletedJson(manifest, new JsonObject())[^1].Seq);
+        Reached("after", step);
+        break;
+    }
+
     default:
         return Usage();
 }
@@ -84,7 +109,7 @@ return 0;
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Crucible.CrashHost rotate|lost-key|append|churn|register|atomic ... (see Program.cs)");
+    Console.Error.WriteLine("usage: Crucible.CrashHost rotate|lost-key|append|churn|register|load|run|atomic ... (see Program.cs)");
     return 2;
 }
 
@@ -106,6 +131,17 @@ static AuditLogOptions LogOptions(CrucibleHome home, int interval, string step)
         FaultInjection = s => Reached(s, step),
     };
 }
+
+// a replica of the shared PostgreSQL log: its key and checkpoint export in HOME
+static AuditLogOptions PostgresOptions(CrucibleHome home, int interval, string step, string connectionString) => new()
+{
+    PostgresConnectionString = connectionString,
+    SigningKeyPath = Path.Combine(home.KeysFolder, AuditSigningKey.PrivateFileName),
+    CheckpointFile = home.AuditCheckpoints,
+    CheckpointInterval = interval,
+    DefaultActor = "crash-host",
+    FaultInjection = s => Reached(s, step),
+};
 
 // prints the step (flushed: Console.Out writes through), then dies there when it is the one asked for
 static void Reached(string name, string killAt)

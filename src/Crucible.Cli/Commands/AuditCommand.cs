@@ -153,6 +153,14 @@ internal static class AuditCommand
                     ["entries"] = v.Entries,
                     ["checkpoints_checked"] = v.CheckpointsChecked,
                     ["message"] = v.Message,
+                    // every independent finding (the first is the one above): a cut log with a tampered checkpoint reports both
+                    ["findings"] = new JsonArray([.. v.Findings.Select(f => (JsonNode)new JsonObject
+                    {
+                        ["problem"] = f.Problem.ToString(),
+                        ["first_bad_seq"] = f.FirstBadSeq,
+                        ["checkpoint_seq"] = f.CheckpointSeq,
+                        ["message"] = f.Message,
+                    })]),
                     ["key_changes"] = new JsonArray([.. v.KeyChanges.Select(c => (JsonNode)new JsonObject
                     {
                         ["seq"] = c.Seq,
@@ -170,6 +178,11 @@ internal static class AuditCommand
             {
                 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"FAILED: first bad entry {v.FirstBadSeq?.ToString(CultureInfo.InvariantCulture) ?? "?"} ({v.Problem}): {v.Message}"));
+                foreach (var f in v.Findings.Skip(1))
+                {
+                    Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"ALSO: entry {f.FirstBadSeq?.ToString(CultureInfo.InvariantCulture) ?? "?"} ({f.Problem}): {f.Message}"));
+                }
             }
 
             if (!v.Ok) Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit log verification failed ({v.Problem})"));

@@ -196,9 +196,12 @@ public sealed partial class AuditLog : IDisposable
     /// only. <see cref="Open(AuditLogOptions)"/> applies the same rule when its options name the home
     /// (<see cref="AuditLogOptions.Home"/>, set by <see cref="AuditLogOptions.ForHome"/>: <see cref="Open(CrucibleHome)"/>
     /// and the service); every CLI command that appends also calls this before any work. A home with neither (a new one,
-    /// or one whose first writer was killed before closing) passes. The price: a home whose very first run was killed
-    /// between writing its run manifest and its entry, or whose very first registration was killed between renaming the model
-    /// folder into place and its entry (kill-tested), is refused too, and the message says to move that file or folder aside; and a
+    /// or one whose first writer was killed before closing) passes, and so does a home whose only model folders hold the
+    /// pending marker (<see cref="Registry.ModelRegistry.PendingMarkerName"/>: a first registration killed between renaming
+    /// the folder into place and its entry, kill-tested; the next registration removes or replaces the folder), or whose
+    /// only run manifests have their pending marker (<see cref="Manifests.RunManifests.PendingMarkerPath"/>: a first run
+    /// killed between its manifest and its entry). The price: a home whose very first run or registration was killed there
+    /// by a build without the markers is refused too, and the message says to move that file or folder aside; and a
     /// caller must open a new home's log before it writes the first run manifest into <c>runs/</c>. It also refuses
     /// (<c>AUDIT-E-KEY</c>) a log with signed checkpoints whose signing key file is missing or holds another key than the
     /// one that signed the last of them (<see cref="Open(AuditLogOptions)"/> too).
@@ -431,7 +434,9 @@ public sealed partial class AuditLog : IDisposable
     /// for a manifest already serialised to <paramref name="manifestJson"/> (its <see cref="Manifests.RunManifest.ToCanonicalJson"/>
     /// bytes): exactly these bytes are stored and pinned, so a caller that also writes them to a file (the CLI's
     /// <see cref="Manifests.RunManifests.WriteJson"/>) gets a file and a stored copy that are byte-identical.
-    /// The run id and kind are read from the bytes, which must pass the manifest's schema check.
+    /// The run id and kind are read from the bytes, which must pass the manifest's schema check. On a log opened for a home
+    /// (<see cref="AuditLogOptions.Home"/>), once the entries are committed it removes the run's pending marker
+    /// (<see cref="Manifests.RunManifests.PendingMarkerPath"/>) and those of earlier runs whose manifest the log stores.
     /// </summary>
     /// <exception cref="InvalidInputException">The bytes are not a valid run manifest (<c>MANIFEST-E-…</c>), or a payload is not
     /// canonicalisable or names a secret (then nothing is stored).</exception>
@@ -444,7 +449,25 @@ public sealed partial class AuditLog : IDisposable
         var manifest = Manifests.RunManifest.Parse(bytes);
         var (sha, entry) = RunCompletedEntry(bytes, manifest.RunId, payload);
         var entries = new List<(AuditKind Kind, JsonNode? Payload)>(before ?? []) { (AuditKind.RunCompleted, entry) };
-        return AppendCore(entries, actor, tx => tx.InsertRun(manifest.RunId, manifest.Kind, sha, bytes), null);
+        var receipts = AppendCore(entries, actor, tx => tx.InsertRun(manifest.RunId, manifest.Kind, sha, bytes), null);
+        _options.FaultInjection?.Invoke("run-entered");
+        if (_options.Home is { } home) RemoveRunMarkers(home, manifest.RunId);
+        return receipts;
+    }
+
+    // the entry is committed: the run's pending marker goes (Manifests.RunManifests.PendingMarkerPath), and so do those of
+    // earlier runs killed after their entry and before this step (their manifest is stored in the log); the marker of a run
+    // whose manifest is not stored is left (a run between its manifest and its entry now, or killed there)
+    private void RemoveRunMarkers(CrucibleHome home, string runId)
+    {
+        File.Delete(Manifests.RunManifests.PendingMarkerPath(home, runId)); // no-op when absent (a caller that wrote no file)
+        if (!Directory.Exists(home.RunsFolder)) return;
+        foreach (var marker in Directory.EnumerateFiles(home.RunsFolder, ".*" + Manifests.RunManifests.PendingSuffix).ToList())
+        {
+            var name = Path.GetFileName(marker);
+            var other = name[1..^Manifests.RunManifests.PendingSuffix.Length];
+            if (other.Length > 0 && ReadRunManifest(other) is not null) File.Delete(marker);
+        }
     }
 
     /// <summary>
@@ -910,24 +933,29 @@ public sealed partial class AuditLog : IDisposable
         var prev = new byte[32];
         long expected = 1;
         long lastGoodCheckpoint = 0;
+        // the findings that do not end the walk (a checkpoint's bad signature or its mismatch with the chain), in seq order:
+        // the first is what the result reports as its problem (as when verification stopped there), the rest are Findings
+        var found = new List<AuditVerification>();
+        var mismatched = false;
         foreach (var e in entries)
         {
             if (e.Seq != expected)
-                return Fail(AuditProblem.Gap, expected, null, $"entry {expected} is missing (the next stored entry is {e.Seq})");
+                return Finish(Fail(AuditProblem.Gap, expected, null, $"entry {expected} is missing (the next stored entry is {e.Seq})"));
             if (e.PrevHash.Length != 32 || e.EntryHash.Length != 32)
-                return Fail(AuditProblem.Malformed, e.Seq, null, $"entry {e.Seq} has a hash of the wrong size");
+                return Finish(Fail(AuditProblem.Malformed, e.Seq, null, $"entry {e.Seq} has a hash of the wrong size"));
             if (!CryptographicOperations.FixedTimeEquals(e.PrevHash, prev))
-                return Fail(AuditProblem.Link, e.Seq, null, $"entry {e.Seq} does not link to entry {e.Seq - 1} (rows swapped, inserted or re-linked)");
+                return Finish(Fail(AuditProblem.Link, e.Seq, null, $"entry {e.Seq} does not link to entry {e.Seq - 1} (rows swapped, inserted or re-linked)"));
             var recomputed = ComputeEntryHash(e.Seq, e.TimestampUtc, e.Kind, e.Actor, Encoding.UTF8.GetBytes(e.Payload), e.PrevHash);
             if (!CryptographicOperations.FixedTimeEquals(recomputed, e.EntryHash))
-                return Fail(AuditProblem.Hash, e.Seq, null, $"entry {e.Seq}: stored hash is not the hash of its fields (a field or the hash was edited)");
+                return Finish(Fail(AuditProblem.Hash, e.Seq, null, $"entry {e.Seq}: stored hash is not the hash of its fields (a field or the hash was edited)"));
             if (AuditKinds.FromWireName(e.Kind) is null)
-                return Fail(AuditProblem.Malformed, e.Seq, null, $"entry {e.Seq}: unknown kind '{e.Kind}'");
+                return Finish(Fail(AuditProblem.Malformed, e.Seq, null, $"entry {e.Seq}: unknown kind '{e.Kind}'"));
             var change = history?.At(e.Seq);
             if (change is { Problem: { } wrong })
-                return Fail(AuditProblem.KeyRotation, e.Seq, null, $"entry {e.Seq} changes the signing key, but {wrong}");
+                return Finish(Fail(AuditProblem.KeyRotation, e.Seq, null, $"entry {e.Seq} changes the signing key, but {wrong}"));
             prev = e.EntryHash;
             accumulator.Append(MerkleTree.LeafHash(e.EntryHash));
+            var allGood = true;
             foreach (var (source, table) in new[] { ("database", dbCheckpoints), ("exported", external) })
             {
                 if (!table.TryGetValue(e.Seq, out var c)) continue;
@@ -938,22 +966,35 @@ public sealed partial class AuditLog : IDisposable
                     // signed by another key than the chain names here: a key change among cut-off entries, when a checkpoint
                     // beyond the log's end proves a truncation (the log cut below a rotation, the verifier holding a later key)
                     if (!string.Equals(c.KeyId, key.KeyId, StringComparison.Ordinal) && ProvenBeyond(entries[^1].Seq) is { } cut)
-                        return Truncated(entries[^1].Seq, cut, $"; checkpoint {c.Seq} is signed by key {c.KeyId}, not by the key {key.KeyId} the remaining chain names there (a key change among the cut-off entries)");
-                    return Fail(AuditProblem.Signature, lastGoodCheckpoint + 1, c.Seq, $"{source} checkpoint {c.Seq}: signature does not verify with key {key.KeyId}"
-                        + (history is null ? "" : " (the key in use at that entry)"));
+                        return Finish(Truncated(entries[^1].Seq, cut, $"; checkpoint {c.Seq} is signed by key {c.KeyId}, not by the key {key.KeyId} the remaining chain names there (a key change among the cut-off entries)"));
+                    // a bad signature is a finding of its own: the walk goes on (the chain, the later checkpoints and the
+                    // log's end are checked independently of it)
+                    found.Add(Fail(AuditProblem.Signature, lastGoodCheckpoint + 1, c.Seq, $"{source} checkpoint {c.Seq}: signature does not verify with key {key.KeyId}"
+                        + (history is null ? "" : " (the key in use at that entry)")));
+                    allGood = false;
+                    continue;
                 }
 
                 if (!CryptographicOperations.FixedTimeEquals(c.HeadHash, e.EntryHash) || !CryptographicOperations.FixedTimeEquals(c.MerkleRoot, accumulator.Root()))
-                    return Fail(AuditProblem.CheckpointMismatch, lastGoodCheckpoint + 1, c.Seq,
-                        $"{source} checkpoint {c.Seq} does not match the chain: an entry in {lastGoodCheckpoint + 1}..{c.Seq} was changed and the chain recomputed");
+                {
+                    // every later checkpoint's head and root depend on the changed entry: only the first mismatch is a finding
+                    if (!mismatched)
+                    {
+                        found.Add(Fail(AuditProblem.CheckpointMismatch, lastGoodCheckpoint + 1, c.Seq,
+                            $"{source} checkpoint {c.Seq} does not match the chain: an entry in {lastGoodCheckpoint + 1}..{c.Seq} was changed and the chain recomputed"));
+                    }
+
+                    mismatched = true;
+                    allGood = false;
+                }
             }
 
             // a rotation is trusted only through a checkpoint at its own entry signed by the key it retires: without one, it is
             // a rotation to a key of someone who did not hold the old key
             if (change is { Lost: false, Change: var rotation } && !dbCheckpoints.ContainsKey(e.Seq) && !external.ContainsKey(e.Seq))
-                return Fail(AuditProblem.KeyRotation, e.Seq, null,
-                    $"entry {e.Seq} rotates the signing key from {rotation.OldKeyId} to {rotation.NewKeyId}, but no checkpoint signed by {rotation.OldKeyId} covers it: the retiring key did not sign this rotation");
-            if (dbCheckpoints.ContainsKey(e.Seq) || external.ContainsKey(e.Seq)) lastGoodCheckpoint = e.Seq;
+                return Finish(Fail(AuditProblem.KeyRotation, e.Seq, null,
+                    $"entry {e.Seq} rotates the signing key from {rotation.OldKeyId} to {rotation.NewKeyId}, but no checkpoint signed by {rotation.OldKeyId} covers it: the retiring key did not sign this rotation"));
+            if (allGood && (dbCheckpoints.ContainsKey(e.Seq) || external.ContainsKey(e.Seq))) lastGoodCheckpoint = e.Seq;
             expected++;
         }
 
@@ -961,9 +1002,9 @@ public sealed partial class AuditLog : IDisposable
         {
             // the change to the trusted key was cut off with the tail: a truncation, when the trusted key signed a checkpoint beyond the end
             if (ProvenBeyond(expected - 1) is { } cut)
-                return Truncated(expected - 1, cut, $"; the trusted key {publicKey.KeyId} is none of the keys the remaining chain names ({string.Join(", ", history.KeyIds)}): its key change was among the cut-off entries");
+                return Finish(Truncated(expected - 1, cut, $"; the trusted key {publicKey.KeyId} is none of the keys the remaining chain names ({string.Join(", ", history.KeyIds)}): its key change was among the cut-off entries"));
             var first = dbCheckpoints.Keys.Concat(external.Keys).DefaultIfEmpty(0).Min();
-            return Fail(AuditProblem.Signature, 1, first, $"the trusted key {publicKey.KeyId} is none of the log's signing keys ({string.Join(", ", history.KeyIds)})");
+            return Finish(Fail(AuditProblem.Signature, 1, first, $"the trusted key {publicKey.KeyId} is none of the log's signing keys ({string.Join(", ", history.KeyIds)})"));
         }
 
         var n = expected - 1;
@@ -978,13 +1019,14 @@ public sealed partial class AuditLog : IDisposable
                 // signed by another key than the one in use at the log's end: a key change among the cut-off entries, when a
                 // lower checkpoint beyond the end verifies (the verifier holding an earlier key)
                 if (!string.Equals(c.KeyId, endKey.KeyId, StringComparison.Ordinal) && ProvenBeyond(n) is { } cut)
-                    return Truncated(n, cut, $"; checkpoint {beyond} is signed by key {c.KeyId}, which a key change among the cut-off entries names");
-                return Fail(AuditProblem.Signature, n + 1, beyond, $"checkpoint {beyond} (beyond the log's end) has a bad signature");
+                    return Finish(Truncated(n, cut, $"; checkpoint {beyond} is signed by key {c.KeyId}, which a key change among the cut-off entries names"));
+                return Finish(Fail(AuditProblem.Signature, n + 1, beyond, $"checkpoint {beyond} (beyond the log's end) has a bad signature"));
             }
 
-            return Truncated(n, beyond, "");
+            return Finish(Truncated(n, beyond, ""));
         }
 
+        if (found.Count > 0) return Finish(null);
         var changes = history?.Changes ?? [];
         return new AuditVerification(AuditProblem.None, null, null, n, checkedCount,
             string.Create(CultureInfo.InvariantCulture, $"ok: {n} entries, {checkedCount} checkpoints verified") + KeyChangesText(changes))
@@ -994,6 +1036,16 @@ public sealed partial class AuditLog : IDisposable
 
         AuditVerification Fail(AuditProblem p, long seq, long? checkpoint, string message) =>
             new(p, seq, checkpoint, entries.Count, checkedCount, message) { KeyChanges = history?.Changes.Where(c => c.Seq < seq).ToList() ?? [] };
+
+        // the result: the first finding (the walk's first problem, as when verification stopped at it), with every finding,
+        // last the one that ended the walk (null: none did)
+        AuditVerification Finish(AuditVerification? last)
+        {
+            List<AuditVerification> all = [.. found];
+            if (last is not null) all.Add(last);
+            var findings = all.Select(f => new AuditFinding(f.Problem, f.FirstBadSeq, f.CheckpointSeq, f.Message)).ToList();
+            return all[0] with { Findings = findings };
+        }
 
         AuditVerification Truncated(long end, long covered, string note) => Fail(AuditProblem.Truncation, end + 1, covered,
             string.Create(CultureInfo.InvariantCulture, $"the log ends at entry {end} but a signed checkpoint covers {covered}: entries {end + 1}..{covered} were cut off") + note);
@@ -1034,7 +1086,7 @@ public sealed partial class AuditLog : IDisposable
     /// <remarks>
     /// Besides the checks of <see cref="Verify(string, AuditSigningKey?, string?)"/>, a log that is missing, empty or
     /// holds no entry in a home whose <c>runs/</c> holds run manifests or whose <c>models/</c> holds registered model
-    /// folders (which entries pin) fails as <see cref="AuditProblem.Truncation"/> at entry 1: deleting the log is not
+    /// folders (which entries pin; not those with the pending marker, <see cref="Registry.ModelRegistry.PendingMarkerName"/>) fails as <see cref="AuditProblem.Truncation"/> at entry 1: deleting the log is not
     /// taken for a new home.
     /// </remarks>
     public static AuditVerification Verify(CrucibleHome home, string? publicKeyPath = null, string? checkpointFile = null)
@@ -1068,12 +1120,18 @@ public sealed partial class AuditLog : IDisposable
                 new InputLocation(checkpointFile, 0, 0));
     }
 
-    // run manifests in HOME/runs and model folders (named by a 64-hex id) in HOME/models
+    // run manifests in HOME/runs and model folders (named by a 64-hex id) in HOME/models, but those with a pending marker
+    // (Manifests.RunManifests.PendingMarkerPath beside a manifest, Registry.ModelRegistry.PendingMarkerName in a folder):
+    // a run or registration wrote them and was killed before its entry, so no entry recorded them (the marker is removed
+    // once the entry is committed)
     private static (int Runs, int Models) PinnedFiles(CrucibleHome home)
     {
-        int runs = Directory.Exists(home.RunsFolder) ? Directory.EnumerateFiles(home.RunsFolder, "*.json").Count() : 0;
+        int runs = Directory.Exists(home.RunsFolder)
+            ? Directory.EnumerateFiles(home.RunsFolder, "*.json").Count(f => !File.Exists(Manifests.RunManifests.PendingMarkerPath(home, Path.GetFileNameWithoutExtension(f))))
+            : 0;
         int models = Directory.Exists(home.ModelsFolder)
-            ? Directory.EnumerateDirectories(home.ModelsFolder).Count(d => Path.GetFileName(d) is { Length: 64 } n && n.All(char.IsAsciiHexDigitLower))
+            ? Directory.EnumerateDirectories(home.ModelsFolder).Count(d => Path.GetFileName(d) is { Length: 64 } n && n.All(char.IsAsciiHexDigitLower)
+                && !File.Exists(Path.Combine(d, Registry.ModelRegistry.PendingMarkerName)))
             : 0;
         return (runs, models);
     }

@@ -64,4 +64,25 @@ public sealed record AuditVerification(
     /// warning line.
     /// </summary>
     public IReadOnlyList<AuditKeyChange> KeyBreaks => [.. KeyChanges.Where(c => !c.SignedByOldKey)];
+
+    /// <summary>
+    /// Every independent problem verification established, in the order it met them; the first is this result's own
+    /// <see cref="Problem"/>, <see cref="FirstBadSeq"/>, <see cref="CheckpointSeq"/> and <see cref="Message"/>. A bad
+    /// checkpoint signature or a checkpoint that does not match the chain does not end the walk, so a log cut short below a
+    /// tampered checkpoint reports both (the signature, then the truncation); a broken chain (gap, link, hash, malformed
+    /// entry, bad key change) ends it, since what follows depends on it, and after a checkpoint mismatch the later
+    /// checkpoints' mismatches (which follow from it) are not repeated. Empty when the log verified.
+    /// </summary>
+    public IReadOnlyList<AuditFinding> Findings
+    {
+        get => field ?? (Ok ? [] : [new AuditFinding(Problem, FirstBadSeq, CheckpointSeq, Message)]);
+        init;
+    }
 }
+
+/// <summary>One problem that <see cref="AuditLog.Verify(string, AuditSigningKey?, string?)"/> established (see <see cref="AuditVerification.Findings"/>).</summary>
+/// <param name="Problem">What failed.</param>
+/// <param name="FirstBadSeq">The first entry it makes untrustworthy, as <see cref="AuditVerification.FirstBadSeq"/>.</param>
+/// <param name="CheckpointSeq">The checkpoint involved, when one is.</param>
+/// <param name="Message">A one-line explanation.</param>
+public sealed record AuditFinding(AuditProblem Problem, long? FirstBadSeq, long? CheckpointSeq, string Message);

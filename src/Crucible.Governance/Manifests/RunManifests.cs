@@ -48,8 +48,28 @@ public static class RunManifests
             throw new Crucible.Data.InvalidInputException("MANIFEST-E-VALUE", "field 'run_id' must be a plain file name");
         Crucible.Data.IO.OutputPathException.CreateFolder(home.EnsureExists().RunsFolder);
 
+        // the pending marker first: until the run's run.completed entry is committed (AppendRunCompletedJson removes it),
+        // the manifest file is no evidence that the log held an entry (the lost-log rule)
+        Crucible.Data.IO.AtomicFile.WriteAllBytes(PendingMarkerPath(home, runId), System.Text.Encoding.UTF8.GetBytes(runId + "\n"));
         var path = Path.Combine(home.RunsFolder, runId + ".json");
         Crucible.Data.IO.AtomicFile.WriteAllBytes(path, manifestJson);
         return path;
     }
+
+    /// <summary>
+    /// The pending marker of run <paramref name="runId"/>: <c>HOME/runs/.RUN_ID.pending</c>, written by <see cref="WriteJson"/>
+    /// before the manifest and removed by <see cref="Audit.AuditLog.AppendRunCompletedJson"/> (on a log opened for the home)
+    /// once the run's <c>run.completed</c> entry is committed. A manifest beside its marker was written by a run that has not
+    /// (or not yet) recorded its entry, so the lost-log rule (<see cref="Audit.AuditLog.ThrowIfLost(CrucibleHome)"/>) does
+    /// not count it: a home whose very first run was killed between its manifest and its entry is not taken for a home
+    /// whose log was deleted.
+    /// </summary>
+    public static string PendingMarkerPath(CrucibleHome home, string runId)
+    {
+        ArgumentNullException.ThrowIfNull(home);
+        return Path.Combine(home.RunsFolder, "." + runId + PendingSuffix);
+    }
+
+    /// <summary>The suffix of a run's pending marker (<see cref="PendingMarkerPath"/>).</summary>
+    public const string PendingSuffix = ".pending";
 }

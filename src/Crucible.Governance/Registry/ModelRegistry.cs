@@ -92,9 +92,21 @@ public sealed class ModelRegistry
 
     /// <summary>
     /// The steps of a registration that copies a folder, in order: the registration lock held, the weights copied into the
-    /// staging folder, both files staged, and the folder renamed into place before its <c>model.registered</c> entry.
+    /// staging folder, both files and the pending marker staged, the folder renamed into place before its
+    /// <c>model.registered</c> entry, and the entry committed before the marker is removed.
     /// </summary>
-    internal static readonly IReadOnlyList<string> RegistrationSteps = ["locked", "weights-copied", "staged", "renamed"];
+    internal static readonly IReadOnlyList<string> RegistrationSteps = ["locked", "weights-copied", "staged", "renamed", "entered"];
+
+    /// <summary>
+    /// The file a registration stages beside the weights and manifest and removes once its <c>model.registered</c> entry is
+    /// committed: a model folder that holds it was renamed into place by a registration that has not (or not yet) recorded
+    /// its entry. It is what tells a registration killed between its rename and its entry (the folder holds it) from a
+    /// registered model whose entry was lost with a deleted log (it does not): <see cref="AuditLog.ThrowIfLost(CrucibleHome)"/>
+    /// and <see cref="AuditLog.Verify(CrucibleHome, string?, string?)"/> count only folders without it as evidence of
+    /// entries, and a registration removes, under the registration lock, marked folders without an entry (a dead
+    /// registration's) and the marker of a registered one (killed after its entry).
+    /// </summary>
+    public const string PendingMarkerName = ".registration-pending";
 
     /// <summary>
     /// Copies the model folder <paramref name="sourceFolder"/> (its weights and manifest) into the registry under its id,
@@ -152,6 +164,8 @@ public sealed class ModelRegistry
         var target = FolderOf(id);
         using var held = Lock();
         FaultInjection?.Invoke("locked");
+        bool inPlace = string.Equals(Path.GetFullPath(sourceFolder).TrimEnd(Path.DirectorySeparatorChar), Path.GetFullPath(target), StringComparison.Ordinal);
+        RemoveDeadRegistrations(keep: inPlace ? Path.GetFullPath(target) : null);
         if (Find(id) is { } existing)
         {
             if (!Describes(existing, manifestHash, manifest))
@@ -165,10 +179,8 @@ public sealed class ModelRegistry
         }
 
         Directory.CreateDirectory(_home.ModelsFolder);
-        bool inPlace = string.Equals(Path.GetFullPath(sourceFolder).TrimEnd(Path.DirectorySeparatorChar), Path.GetFullPath(target), StringComparison.Ordinal);
         if (inPlace) return (Record(id, target, manifestHash, actor, parent), true); // the folder without an entry is the source: kept, its entry appended
         if (Directory.Exists(target)) RemoveUnregistered(target, id);
-        RemoveDeadStaging();
         var staging = Path.Combine(_home.ModelsFolder, $"{RegisteringPrefix}{id[..16]}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(staging);
         try
@@ -176,6 +188,7 @@ public sealed class ModelRegistry
             CopyDurably(weights, Path.Combine(staging, WeightsFileName));
             FaultInjection?.Invoke("weights-copied");
             CopyDurably(manifest, Path.Combine(staging, ManifestFileName));
+            WriteDurably(Path.Combine(staging, PendingMarkerName), Encoding.ASCII.GetBytes(id + "\n")); // renamed into place with the files
             // The copy must be the bytes that were hashed (the source could have changed under us).
             if (FileHash.Sha256(Path.Combine(staging, WeightsFileName)) != id || FileHash.Sha256(Path.Combine(staging, ManifestFileName)) != manifestHash)
                 throw new InvalidInputException("REG-E-FOLDER", "the model folder changed while it was being registered", new InputLocation(sourceFolder, 0, 0));
@@ -302,6 +315,8 @@ public sealed class ModelRegistry
         };
         if (parent is not null) registered["parent_id"] = parent; // only when declared: other registrations keep their keys
         var receipt = _audit.Append(AuditKind.ModelRegistered, registered, actor);
+        FaultInjection?.Invoke("entered");
+        File.Delete(Path.Combine(target, PendingMarkerName)); // the entry exists: the folder is a registered model's (no-op when absent)
         return new ModelRecord(id, target, manifestHash, ModelStatus.Candidate, receipt.Seq)
         {
             Owner = actor ?? _audit.DefaultActor, Parent = parent,
@@ -354,15 +369,32 @@ public sealed class ModelRegistry
     private const string RegisteringPrefix = ".registering-";
     private const string UnregisteredPrefix = ".unregistered-";
 
-    // Under the registration lock, the staging copies of registrations killed before their rename (a whole model's weights,
-    // SIGKILL runs no finally block) and the trash of ones killed while removing an unregistered folder: every registration
-    // holds this lock from before it creates its staging folder until it is done, so any such folder is a dead one's.
-    private void RemoveDeadStaging()
+    // Under the registration lock, what registrations killed by SIGKILL (no finally block runs) left: the staging copies of
+    // those killed before their rename (a whole model's weights), the trash of those killed while removing an unregistered
+    // folder, the model folders of those killed between their rename and their entry (they hold the pending marker and have
+    // no entry), and the marker of those killed after their entry. Every registration holds this lock from before it
+    // creates its staging folder until its marker is removed, so any of these is a dead one's. keep: the folder that this
+    // registration registers in place (its own source), kept. A model folder without the marker and without an entry (an
+    // earlier build's, or placed by hand) is left for a registration of its id to replace or register in place.
+    private void RemoveDeadRegistrations(string? keep)
     {
+        if (!Directory.Exists(_home.ModelsFolder)) return;
         foreach (var prefix in new[] { RegisteringPrefix, UnregisteredPrefix })
         {
             foreach (var dead in Directory.EnumerateDirectories(_home.ModelsFolder, prefix + "*").ToList())
                 Directory.Delete(dead, recursive: true);
+        }
+
+        var marked = Directory.EnumerateDirectories(_home.ModelsFolder)
+            .Where(d => FileHash.IsSha256Hex(Path.GetFileName(d)) && File.Exists(Path.Combine(d, PendingMarkerName)))
+            .ToList();
+        if (marked.Count == 0) return;
+        var registered = List().Select(m => m.Id).ToHashSet(StringComparer.Ordinal);
+        foreach (var folder in marked)
+        {
+            var id = Path.GetFileName(folder);
+            if (registered.Contains(id)) File.Delete(Path.Combine(folder, PendingMarkerName));
+            else if (!string.Equals(Path.GetFullPath(folder), keep, StringComparison.Ordinal)) RemoveUnregistered(folder, id);
         }
     }
 
@@ -518,7 +550,25 @@ public sealed class ModelRegistry
 
     private string FolderOf(string id) => Path.Combine(_home.ModelsFolder, id);
 
-    /// <summary>Writes a model's folder from the shared store (another replica registered it); the caller checks the hashes.</summary>
+    /// <summary>The lock file that serialises the writing of registered models' folders from a shared PostgreSQL store
+    /// into this home (<c>HOME/models/.materialise.lock</c>).</summary>
+    public string MaterialiseLockPath => Path.Combine(_home.ModelsFolder, ".materialise.lock");
+
+    /// <summary>
+    /// The steps of writing a registered model's folder from the shared store (a replica's first load of it), in order:
+    /// the weights written into the staging folder, both files staged before the rename. The crash host kills there.
+    /// </summary>
+    internal static readonly IReadOnlyList<string> MaterialiseSteps = ["materialise-weights-written", "materialise-staged"];
+
+    // the staging folder of Materialise (a name no model id takes, nor a registration's staging)
+    private const string MaterialisePrefix = ".staging-";
+
+    /// <summary>
+    /// Writes a model's folder from the shared store (another replica registered it); the caller checks the hashes. Under
+    /// the home's materialise lock (<see cref="MaterialiseLockPath"/>, held from before the staging folder is created until
+    /// it is renamed or removed, released by the OS when its holder dies), so any <c>.staging-…</c> folder found under it
+    /// is a copy killed by SIGKILL (no finally block ran) and is removed; a live copy of another process is never seen.
+    /// </summary>
     private void Materialise(Audit.PostgresAuditStore shared, ModelRecord record)
     {
         var weights = shared.GetModelFile(record.Id, WeightsFileName, record.Id);
@@ -526,12 +576,18 @@ public sealed class ModelRegistry
         if (weights is null || manifest is null)
             throw new InvalidInputException("REG-E-HASH", $"model {record.Id[..16]}… is registered but its files are not in the shared store", new InputLocation(record.Folder, 0, 0));
         Directory.CreateDirectory(_home.ModelsFolder);
-        var staging = Path.Combine(_home.ModelsFolder, $".staging-{record.Id[..16]}-{Guid.NewGuid():N}");
+        using var held = ExclusiveFileLock.Acquire(MaterialiseLockPath, LockTimeout);
+        foreach (var dead in Directory.EnumerateDirectories(_home.ModelsFolder, MaterialisePrefix + "*").ToList())
+            Directory.Delete(dead, recursive: true);
+        if (Directory.Exists(record.Folder)) return; // another request of this replica wrote it while this one waited; the load checks its hashes
+        var staging = Path.Combine(_home.ModelsFolder, $"{MaterialisePrefix}{record.Id[..16]}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(staging);
         try
         {
             WriteDurably(Path.Combine(staging, WeightsFileName), weights);
+            FaultInjection?.Invoke("materialise-weights-written");
             WriteDurably(Path.Combine(staging, ManifestFileName), manifest);
+            FaultInjection?.Invoke("materialise-staged");
             Directory.Move(staging, record.Folder);
         }
         catch (IOException) when (Directory.Exists(record.Folder))

@@ -214,13 +214,29 @@ public sealed class KillSafetyTests : IDisposable
         using (var log = _t.Open())
         {
             var registry = new ModelRegistry(_t.Home, log);
-            if (step == "after")
+            if (step is "after" or "entered")
             {
                 Assert.Equal(id, registry.Load(id).Id); // whole: both hashes check
-                return;
+                // killed after its entry and before removing the pending marker: the marker is left, and the next
+                // registration (of another model) removes it under the lock
+                Assert.Equal(step == "entered", File.Exists(Path.Combine(_t.Home.ModelsFolder, id, ModelRegistry.PendingMarkerName)));
             }
+            else
+            {
+                Assert.Empty(registry.List()); // no model: no entry, whatever the folder holds
+            }
+        }
 
-            Assert.Empty(registry.List()); // no model: no entry, whatever the folder holds
+        if (step is "after" or "entered")
+        {
+            var other = ModelFolder(seed: 9);
+            var registered = Host("register", Home, "4", "-", other);
+            Assert.True(registered.ExitCode == 0, $"after a kill at {step}: {registered.Stderr}");
+            Assert.False(File.Exists(Path.Combine(_t.Home.ModelsFolder, id, ModelRegistry.PendingMarkerName)));
+            Assert.Equal(new[] { id, ModelRegistry.IdOf(other) }.Order(StringComparer.Ordinal),
+                Directory.GetDirectories(_t.Home.ModelsFolder).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+            Assert.True(_t.Verify().Ok);
+            return;
         }
 
         var next = Host("register", Home, "4", "-", source);
@@ -237,31 +253,130 @@ public sealed class KillSafetyTests : IDisposable
         Assert.True(_t.Verify().Ok);
     }
 
-    // RELIABILITY MRM-3: the price of the lost-log rule (AuditLog.ThrowIfLost): a NEW home whose very first registration is killed between its
-    // rename and its entry holds a model folder and a log without entries, which is what a deleted log looks like. It is
-    // refused (nothing appended over a possibly lost chain), the message names the way out, and after it the next
-    // registration succeeds.
+    // RELIABILITY MRM-3 and the lost-log rule (AuditLog.ThrowIfLost): a NEW home (a log without entries) whose very first
+    // registration is killed between its rename and its entry holds a model folder and no entry, which without the pending
+    // marker is what a deleted log looks like (session 22 refused it with AUDIT-E-LOST). The folder holds the marker, so the
+    // home opens and verifies, the next registration replaces the folder and is entry 1, and once it is registered (marker
+    // removed) a deleted log is refused again: the rule's protection is intact.
     [Fact]
-    public void KillNine_BetweenTheRenameAndTheEntry_OfANewHomesFirstRegistration_IsRefusedWithTheWayOut()
+    public void KillNine_BetweenTheRenameAndTheEntry_OfANewHomesFirstRegistration_IsRecovered_AndALostLogIsStillRefused()
     {
         if (OperatingSystem.IsWindows()) return;
         var source = ModelFolder();
         var id = ModelRegistry.IdOf(source);
         Assert.Equal(Killed, Host("register", Home, "4", "renamed", source).ExitCode);
+        Assert.True(File.Exists(Path.Combine(_t.Home.ModelsFolder, id, ModelRegistry.PendingMarkerName)));
 
         var v = _t.Verify();
-        Assert.Equal(AuditProblem.Truncation, v.Problem);
-        Assert.Contains("very first run or model registration was killed before its entry", v.Message, StringComparison.Ordinal);
-        var refused = Host("register", Home, "4", "-", source);
-        Assert.NotEqual(0, refused.ExitCode);
-        Assert.Contains("AUDIT-E-LOST", refused.Stderr, StringComparison.Ordinal);
-        Assert.Contains("that model's folder out of models/", refused.Stderr, StringComparison.Ordinal);
-
-        Directory.Move(Path.Combine(_t.Home.ModelsFolder, id), Path.Combine(_scratch, "moved-aside"));
+        Assert.True(v.Ok, v.Message);
+        Assert.Equal(0, v.Entries);
+        AuditLog.ThrowIfLost(_t.Home);
         var next = Host("register", Home, "4", "-", source);
         Assert.True(next.ExitCode == 0, next.Stderr);
         Assert.Equal([1], next.Seqs);
+        Assert.Equal([id], Directory.GetDirectories(_t.Home.ModelsFolder).Select(Path.GetFileName));
+        Assert.False(File.Exists(Path.Combine(_t.Home.ModelsFolder, id, ModelRegistry.PendingMarkerName)));
+        var after = _t.Verify();
+        Assert.True(after.Ok, after.Message);
+        Assert.Equal(1, after.Entries);
+
+        // the registered folder is evidence of its entry again: the log deleted with its checkpoint file is refused
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        foreach (var f in Directory.GetFiles(Home, "audit.db*")) File.Delete(f);
+        File.Delete(_t.Home.AuditCheckpoints);
+        Assert.Equal(AuditLog.LostRule, Assert.Throws<Crucible.Data.InvalidInputException>(() => AuditLog.ThrowIfLost(_t.Home)).Rule);
+        Assert.Equal(AuditProblem.Truncation, _t.Verify().Problem);
+    }
+
+    // RELIABILITY MRM-3: a killed registration's model folder (marked, no entry) is not left behind when the next
+    // registration is of another model: under the registration lock it is a dead registration's, and removed
+    [Fact]
+    public void KillNine_BetweenTheRenameAndTheEntry_TheNextRegistrationOfAnotherModel_RemovesTheDeadFolder()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        var first = ModelFolder();
+        Assert.Equal(Killed, Host("register", Home, "4", "renamed", first).ExitCode);
+        var second = ModelFolder(seed: 8);
+        var secondId = ModelRegistry.IdOf(second);
+        var next = Host("register", Home, "4", "-", second);
+        Assert.True(next.ExitCode == 0, next.Stderr);
+        Assert.Equal([1], next.Seqs);
+        Assert.Equal([secondId], Directory.GetDirectories(_t.Home.ModelsFolder).Select(Path.GetFileName));
         Assert.True(_t.Verify().Ok);
+    }
+
+    // RELIABILITY MRM-2 and the lost-log rule: a NEW home whose very first run is killed between writing its run manifest
+    // and its run.completed entry holds a manifest in runs/ and no entry; its pending marker says so, so the home opens and
+    // the next run is entry 1; killed after the entry and before the marker's removal, the next run removes the stale
+    // marker; and the manifest of a recorded run is evidence again: the log deleted with its checkpoint file is refused
+    [Theory]
+    [InlineData("run-written")]
+    [InlineData("run-entered")]
+    public void KillNine_BetweenANewHomesFirstRunManifestAndItsEntry_IsRecovered_AndALostLogIsStillRefused(string step)
+    {
+        if (OperatingSystem.IsWindows()) return;
+        var run = Host("run", Home, "4", step);
+        Assert.True(Killed == run.ExitCode, $"not killed at {step} (exit {run.ExitCode}): {run.Stderr}");
+        Assert.Equal(step, run.Steps[^1]);
+        var runs = _t.Home.RunsFolder;
+        var first = Path.GetFileNameWithoutExtension(Assert.Single(Directory.GetFiles(runs, "*.json")));
+        Assert.True(File.Exists(Crucible.Governance.Manifests.RunManifests.PendingMarkerPath(_t.Home, first)));
+        Assert.True(_t.Verify().Ok);
+        AuditLog.ThrowIfLost(_t.Home);
+
+        var next = Host("run", Home, "4", "-");
+        Assert.True(next.ExitCode == 0, next.Stderr);
+        Assert.Equal([step == "run-entered" ? 2 : 1], next.Seqs);
+        // a marker is left only by the run killed before its entry (its manifest is unpinned: verify-run says so)
+        var markers = Directory.GetFiles(runs, ".*" + Crucible.Governance.Manifests.RunManifests.PendingSuffix).Select(Path.GetFileName).ToList();
+        Assert.Equal(step == "run-written" ? ["." + first + ".pending"] : [], markers);
+        Assert.True(_t.Verify().Ok);
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        foreach (var f in Directory.GetFiles(Home, "audit.db*")) File.Delete(f);
+        File.Delete(_t.Home.AuditCheckpoints);
+        Assert.Equal(AuditLog.LostRule, Assert.Throws<Crucible.Data.InvalidInputException>(() => AuditLog.ThrowIfLost(_t.Home)).Rule);
+    }
+
+    /// <summary>Every step of a replica's write of a registered model's folder from the shared PostgreSQL store.</summary>
+    public static TheoryData<string> MaterialiseKillPoints() => [.. ModelRegistry.MaterialiseSteps];
+
+    // RELIABILITY MRM-3, SVC-8 on PostgreSQL: a replica killed while it writes a registered model's folder from the shared
+    // store (its first load of the model) leaves a staging copy (a whole model's weights); the next load writes the folder
+    // and removes the dead copy under the materialise lock, leaving only the model folder
+    [Theory]
+    [MemberData(nameof(MaterialiseKillPoints))]
+    public void KillNine_WhileAReplicaWritesARegisteredModelFromTheSharedStore_TheNextLoadLeavesOnlyTheModel(string step)
+    {
+        if (OperatingSystem.IsWindows()) return;
+        using var db = Crucible.Tests.Postgres.TestPostgres.CreateDatabase();
+        var a = CrucibleHome.Resolve(Path.Combine(_scratch, "replica-a")).EnsureExists();
+        var b = CrucibleHome.Resolve(Path.Combine(_scratch, "replica-b")).EnsureExists();
+        AuditLogOptions Options(CrucibleHome h) => new()
+        {
+            PostgresConnectionString = db.ConnectionString,
+            SigningKeyPath = Path.Combine(h.KeysFolder, AuditSigningKey.PrivateFileName),
+            CheckpointFile = h.AuditCheckpoints,
+            CheckpointInterval = Interval,
+            DefaultActor = "test",
+        };
+
+        var source = ModelFolder();
+        string id;
+        using (var la = AuditLog.Open(Options(a))) id = new ModelRegistry(a, la).Register(source).Id;
+        Directory.CreateDirectory(b.KeysFolder);
+        File.Copy(Path.Combine(a.KeysFolder, AuditSigningKey.PrivateFileName), Path.Combine(b.KeysFolder, AuditSigningKey.PrivateFileName)); // one key for every replica
+
+        var run = Host("load", b.Root, "4", step, id, db.ConnectionString);
+        Assert.True(Killed == run.ExitCode, $"not killed at {step} (exit {run.ExitCode}): {run.Stderr}");
+        Assert.Equal(step, run.Steps[^1]);
+        Assert.StartsWith(".staging-", Path.GetFileName(Assert.Single(Directory.GetDirectories(b.ModelsFolder))), StringComparison.Ordinal);
+
+        var next = Host("load", b.Root, "4", "-", id, db.ConnectionString);
+        Assert.True(next.ExitCode == 0, $"after a kill at {step}: {next.Stderr}");
+        Assert.Equal([id], Directory.GetDirectories(b.ModelsFolder).Select(Path.GetFileName));
+        using var lb = AuditLog.Open(Options(b));
+        Assert.Equal(id, new ModelRegistry(b, lb).Load(id).Id); // both hashes check
     }
 
     // RELIABILITY LOG-4 with key rotations: appends with a rotation after every 5th, killed at seeded random points; after every kill the
@@ -401,12 +516,12 @@ public sealed class KillSafetyTests : IDisposable
     }
 
     // a model folder outside the home (weights and manifest)
-    private string ModelFolder()
+    private string ModelFolder(int seed = 7)
     {
         var folder = Path.Combine(_scratch, "model-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(folder);
-        File.WriteAllBytes(Path.Combine(folder, ModelRegistry.WeightsFileName), Enumerable.Range(0, 200_000).Select(i => (byte)(i * 31)).ToArray());
-        File.WriteAllText(Path.Combine(folder, ModelRegistry.ManifestFileName), """{"kind":"tabular","seed":7}""");
+        File.WriteAllBytes(Path.Combine(folder, ModelRegistry.WeightsFileName), Enumerable.Range(0, 200_000).Select(i => (byte)((i * 31) + seed - 7)).ToArray());
+        File.WriteAllText(Path.Combine(folder, ModelRegistry.ManifestFileName), "{\"kind\":\"tabular\",\"seed\":" + seed.ToString(CultureInfo.InvariantCulture) + "}");
         return folder;
     }
 

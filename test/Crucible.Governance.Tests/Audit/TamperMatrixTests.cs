@@ -222,6 +222,36 @@ public class TamperMatrixTests
         Assert.Equal(9, v.FirstBadSeq);
     }
 
+    // a log cut short below a checkpoint whose signature was tampered with: two independent findings, both reported (the
+    // signature first, as the problem verification reports; then the truncation the checkpoint beyond the end proves)
+    [Fact]
+    public void H_CutLogWithATamperedCheckpointBelowTheCut_ReportsBothFindings()
+    {
+        using var t = Filled();
+        t.Tamper("UPDATE audit_checkpoint SET sig = CAST(substr(sig, 1, 10) || (CASE WHEN substr(sig, 11, 1) = X'5A' THEN X'A5' ELSE X'5A' END) || substr(sig, 12) AS BLOB) WHERE seq = 8;"
+            + "DELETE FROM audit_entry WHERE seq > 14;");
+        var v = t.Verify();
+        Assert.Equal(AuditProblem.Signature, v.Problem); // the first finding, as before
+        Assert.Equal(5, v.FirstBadSeq);
+        Assert.Equal(8, v.CheckpointSeq);
+        Assert.Equal([(AuditProblem.Signature, 5L, 8L), (AuditProblem.Truncation, 15L, 20L)],
+            v.Findings.Select(f => (f.Problem, f.FirstBadSeq ?? 0, f.CheckpointSeq ?? 0)).ToList());
+        Assert.Equal(v.Message, v.Findings[0].Message);
+        Assert.Contains("entries 15..20 were cut off", v.Findings[1].Message, StringComparison.Ordinal);
+    }
+
+    // after a checkpoint that does not match a recomputed chain, the later checkpoints (whose heads depend on the changed
+    // entry) are not reported again; a single problem is one finding
+    [Fact]
+    public void H_OneProblem_IsOneFinding()
+    {
+        using var t = Filled();
+        t.Tamper("UPDATE audit_entry SET entry_hash = randomblob(32) WHERE seq = 10;");
+        var v = t.Verify();
+        Assert.Equal((AuditProblem.Hash, 10L), (Assert.Single(v.Findings).Problem, v.Findings[0].FirstBadSeq ?? 0));
+        Assert.Empty(Filled().Verify().Findings);
+    }
+
     [Fact]
     public void H_ExportedCheckpointLineEdited_FailsAsSignature()
     {
