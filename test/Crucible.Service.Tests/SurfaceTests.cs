@@ -55,6 +55,7 @@ public sealed class SurfaceTests(ServiceFixture f)
         var verify = await Json(await client.GetAsync("/v1/audit/verify"));
         Assert.True(verify.GetProperty("ok").GetBoolean(), verify.ToString());
         Assert.Equal("none", verify.GetProperty("problem").GetString());
+        Assert.Equal(0, verify.GetProperty("findings").GetArrayLength());
         Assert.True(verify.GetProperty("entries").GetInt64() >= 1);
 
         var bad = await Problem.AssertAsync(await client.GetAsync("/v1/audit?limit=5000"), HttpStatusCode.UnprocessableEntity, "validation");

@@ -32,7 +32,25 @@ public sealed record AuditPage(IReadOnlyList<AuditEntryView> Entries, long? Next
 /// <param name="Entries">Entries read.</param>
 /// <param name="CheckpointsChecked">Checkpoints checked.</param>
 /// <param name="Message">One line.</param>
-public sealed record AuditVerifyView(bool Ok, string Problem, long? FirstBadSeq, long? CheckpointSeq, long Entries, int CheckpointsChecked, string Message);
+/// <param name="Findings">Every independent problem verification established, the first being the one above (empty when it verified),
+/// as <c>crucible audit verify --json</c>'s <c>findings</c>: a log cut short below a tampered checkpoint reports both.</param>
+public sealed record AuditVerifyView(bool Ok, string Problem, long? FirstBadSeq, long? CheckpointSeq, long Entries, int CheckpointsChecked, string Message,
+    IReadOnlyList<AuditFindingView> Findings)
+{
+    /// <summary>The view of a verification result.</summary>
+    public static AuditVerifyView From(AuditVerification v) =>
+        new(v.Ok, ProblemName(v.Problem), v.FirstBadSeq, v.CheckpointSeq, v.Entries, v.CheckpointsChecked, v.Message,
+            [.. v.Findings.Select(f => new AuditFindingView(ProblemName(f.Problem), f.FirstBadSeq, f.CheckpointSeq, f.Message))]);
+
+    private static string ProblemName(AuditProblem p) => p.ToString().ToLowerInvariant();
+}
+
+/// <summary>One finding of <c>GET /v1/audit/verify</c>.</summary>
+/// <param name="Problem">What failed (lower case, as <see cref="AuditVerifyView.Problem"/>).</param>
+/// <param name="FirstBadSeq">The first entry it makes untrustworthy.</param>
+/// <param name="CheckpointSeq">The checkpoint involved, when one is.</param>
+/// <param name="Message">One line.</param>
+public sealed record AuditFindingView(string Problem, long? FirstBadSeq, long? CheckpointSeq, string Message);
 
 /// <summary><c>GET /v1/audit</c> and <c>GET /v1/audit/verify</c>.</summary>
 public static class AuditEndpoints
@@ -98,9 +116,7 @@ public static class AuditEndpoints
             .WithSummary("A page of the audit log (from, limit ≤ 1000)");
         v1.MapGet("/audit/verify", (AuditLog log) =>
             {
-                var v = log.VerifyStored();
-                return TypedResults.Ok(new AuditVerifyView(v.Ok, v.Problem.ToString().ToLowerInvariant(), v.FirstBadSeq, v.CheckpointSeq,
-                    v.Entries, v.CheckpointsChecked, v.Message));
+                return TypedResults.Ok(AuditVerifyView.From(log.VerifyStored()));
             })
             .RequireAuthorization(read)
             .WithName("VerifyAudit")
