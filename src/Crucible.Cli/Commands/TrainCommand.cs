@@ -385,6 +385,9 @@ internal static class TrainCommand
         run.AddOutput(Path.Combine(folder, DiffusionGenerator.WeightsFileName)).AddOutput(Path.Combine(folder, DiffusionGenerator.ManifestFileName));
         ModelRecord? registered = null;
         bool isNew = false;
+        // two runs writing one --out at once (overlapping schedules): the folder may hold the other run's model by now, which
+        // this run would register and record as its own (it did: a seed-2 run reported the seed-1 model "registered")
+        TrainedModelFolder.ThrowIfReplaced(folder, modelId);
         try
         {
             (registered, isNew) = RunAudit.Register(home, folder);
@@ -395,6 +398,10 @@ internal static class TrainCommand
             Console.Error.WriteLine($"warning [{ModelRegistry.ConflictRule}]: {e.Message}; this model is not registered: "
                 + $"use it by its folder (--model {folder}), or train with another seed (other weights) to register it");
         }
+
+        // replaced between the check and the registry's copy: the registry holds the other run's model (registered by that
+        // run too), and this run records nothing
+        if (registered is not null && registered.Id != modelId) throw TrainedModelFolder.Replaced(folder, modelId, registered.Id);
 
         var (manifest, receipts) = RunAudit.Complete(home, run, entry);
         return (registered, isNew, manifest, receipts[^1]);
