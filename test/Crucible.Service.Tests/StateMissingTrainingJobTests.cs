@@ -142,17 +142,20 @@ public sealed class StateMissingTrainingJobTests(ServiceFixture f)
                 .ToString("MM/dd/yyyy", System.Globalization.CultureInfo.InvariantCulture) + line[10..]));
         using var trainer = f.Client("trainer");
 
-        using (var refused = await trainer.PostAsync("/v1/models", SequenceJob.Body(prices, us, Features)))
+        // its own train end: the fixture's home is shared, and the ISO file's model with these weights is another test's
+        // (the same weights with another manifest, whose state file hash differs, would be REG-E-CONFLICT there)
+        const string TrainEnd = "2020-04-08";
+        using (var refused = await trainer.PostAsync("/v1/models", SequenceJob.Body(prices, us, Features, trainEnd: TrainEnd)))
         {
             var failed = await SequenceJob.WaitAsync(trainer, refused.Headers.Location!.ToString());
             Assert.Equal("failed", failed.GetProperty("status").GetString());
             Assert.Contains("--state-date-format", failed.GetProperty("error").GetString()!, StringComparison.Ordinal);
         }
 
-        using var accepted = await trainer.PostAsync("/v1/models", SequenceJob.Body(prices, us, Features, """, "state_date_format": "MM/dd/yyyy" """));
+        using var accepted = await trainer.PostAsync("/v1/models", SequenceJob.Body(prices, us, Features, """, "state_date_format": "MM/dd/yyyy" """, TrainEnd));
         var job = await SequenceJob.WaitAsync(trainer, accepted.Headers.Location!.ToString());
         Assert.True(job.GetProperty("status").GetString() == "succeeded", job.ToString());
-        var iso = SequenceJob.Library(Path.Combine(f.Dir, "state-date-format-" + Guid.NewGuid().ToString("N")), prices, clean, Features);
+        var iso = SequenceJob.Library(Path.Combine(f.Dir, "state-date-format-" + Guid.NewGuid().ToString("N")), prices, clean, Features, trainEnd: TrainEnd);
         Assert.Equal(iso.ModelId, job.GetProperty("model_id").GetString());
         var run = await RunAsync(job.GetProperty("run_id").GetString()!);
         Assert.Equal("""{"date_format":"MM/dd/yyyy"}""", run.Config["state_csv"]!.ToJsonString());
