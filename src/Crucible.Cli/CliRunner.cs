@@ -6,7 +6,7 @@ namespace Crucible.Cli;
 
 /// <summary>
 /// Runs a command body and maps what it throws to the exit codes of ARCHITECTURE.md:
-/// bad input to 2 with a one-line message, anything else to 1; no stack trace unless <c>--verbose</c>.
+/// bad input (and a full disk) to 2 with a one-line message, anything else to 1; no stack trace unless <c>--verbose</c>.
 /// </summary>
 public static class CliRunner
 {
@@ -20,7 +20,36 @@ public static class CliRunner
     /// <summary>The rule of a home whose SQLite database is damaged (SQLITE_CORRUPT) or not a database (SQLITE_NOTADB).</summary>
     public const string DamagedDatabaseRule = "HOME-E-DATABASE";
 
-    private const int SqliteCorrupt = 11, SqliteNotADatabase = 26;
+    private const int SqliteCorrupt = 11, SqliteNotADatabase = 26, SqliteFull = 13;
+
+    // ENOSPC and EDQUOT (Linux; .NET's IOException carries the errno as its HResult on Unix), ERROR_HANDLE_DISK_FULL and
+    // ERROR_DISK_FULL (Windows, as HRESULTs)
+    private const int NoSpace = 28, QuotaExceeded = 122;
+    private const int WindowsHandleDiskFull = unchecked((int)0x80070027), WindowsDiskFull = unchecked((int)0x80070070);
+
+    /// <summary>
+    /// Whether <paramref name="e"/> (or an exception inside it) says the disk is full or the user's quota is exhausted:
+    /// an <see cref="IOException"/> with that error, or SQLite's <c>SQLITE_FULL</c>.
+    /// </summary>
+    public static bool IsDiskFull(Exception e)
+    {
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            if (x is IOException { HResult: NoSpace or QuotaExceeded or WindowsHandleDiskFull or WindowsDiskFull }) return true;
+            if (x is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: SqliteFull }) return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>The one-line cause of a full disk, naming what the system said (the file it was writing).</summary>
+    public static string DiskFullMessage(Exception e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        var cause = e is OutputPathException o ? o.Reason : e.Message;
+        return $"the disk is full ({cause.TrimEnd('.')}): free space or write to another place (--out, --home); the run did not complete, "
+            + "and outputs it writes atomically were left as they were";
+    }
 
     /// <summary>Runs <paramref name="body"/> and converts its outcome to an exit code.</summary>
     public static int Run(ParseResult parse, Func<ParseResult, ExitCode> body)
@@ -39,6 +68,14 @@ public static class CliRunner
         {
             // an output path the user named (or the --home folder) that the system refused: bad input, not a bug
             Console.Error.WriteLine(e.ToUserMessage());
+            if (parse.GetValue(Verbose)) Console.Error.WriteLine(e);
+            return (int)ExitCode.BadInput;
+        }
+        catch (Exception e) when (IsDiskFull(e))
+        {
+            // a full disk or an exhausted quota, wherever it struck (an output, the model folder, the home's registry or
+            // audit log): the machine's state, not a bug, and a scheduler must not be told "please report it"
+            Console.Error.WriteLine($"error [{OutputPathException.Rule}]: {DiskFullMessage(e)}");
             if (parse.GetValue(Verbose)) Console.Error.WriteLine(e);
             return (int)ExitCode.BadInput;
         }

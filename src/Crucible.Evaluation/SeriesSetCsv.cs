@@ -17,7 +17,7 @@ namespace Crucible.Evaluation;
 /// <c>file-not-found</c>, <c>unclosed-quote</c> (a quote never closed, or a stray one), <c>encoding</c> (UTF-16),
 /// <c>field-length</c>, <c>too-many-columns</c>, <c>empty-file</c>, <c>empty-header</c>,
 /// <c>duplicate-column</c>, <c>no-series</c>, <c>column-mismatch</c>, <c>ragged-row</c>, <c>non-integer</c>,
-/// <c>non-numeric</c>, <c>non-finite</c>, <c>no-rows</c>, and the sidecar's <c>scenario-metadata</c>,
+/// <c>CSV-E-MISSING</c> (a blank cell), <c>non-numeric</c>, <c>non-finite</c>, <c>no-rows</c>, and the sidecar's <c>scenario-metadata</c>,
 /// <c>scenario-metadata-sha256</c>, <c>price-columns</c>.
 /// </summary>
 public static class SeriesSetCsv
@@ -100,6 +100,9 @@ public static class SeriesSetCsv
             var row = new double[end - first];
             for (var c = first; c < end; c++)
             {
+                // a blank cell is a missing value, named as the data loader names it (was: "'' is not a number")
+                if (IsBlank(csv.Field(c)))
+                    throw new InvalidInputException(CsvRules.Missing, BlankCellMessage, new InputLocation(path, lineNo, c + 1, names[c]));
                 if (!TryParseNumber(csv.Field(c), out var v))
                     throw new InvalidInputException("non-numeric", $"'{csv.FieldText(c)}' is not a number",
                         new InputLocation(path, lineNo, c + 1, names[c]));
@@ -122,6 +125,24 @@ public static class SeriesSetCsv
         var set = new SeriesSet(names[first..end], columns, scenario ? ids.ToArray() : null);
         fileOrder = set.Names;
         return positions is null ? set : set.Select(positions);
+    }
+
+    /// <summary>
+    /// The message of a blank cell (rule <c>CSV-E-MISSING</c>, as the data loader's strict reading names it): these files
+    /// take no missing-value option, so it says what to do instead.
+    /// </summary>
+    public const string BlankCellMessage = "missing value (a blank cell): this file is read strictly and takes no missing-value option "
+        + "(train's --missing is for price and return files it trains on); fill the gap or drop its row first";
+
+    // an empty or white-space-only cell (quoted or not)
+    private static bool IsBlank(ReadOnlySpan<byte> cell)
+    {
+        foreach (byte b in cell)
+        {
+            if (b is not ((byte)' ' or (byte)'\t')) return false;
+        }
+
+        return true;
     }
 
     // an invariant-culture number as double.TryParse(cell, NumberStyles.Float, InvariantCulture) reads it (surrounding

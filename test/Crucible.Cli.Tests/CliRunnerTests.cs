@@ -68,6 +68,38 @@ public class CliRunnerExitCodeTests
         Assert.Contains(nameof(Bug), stderr, StringComparison.Ordinal);
     }
 
+    // what .NET throws when the disk is full: /dev/full answers every write with ENOSPC
+    private static ExitCode WriteToAFullDisk()
+    {
+        using var stream = new FileStream("/dev/full", FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 1);
+        stream.Write(new byte[4096]);
+        stream.Flush(flushToDisk: true);
+        return ExitCode.Success;
+    }
+
+    [Fact]
+    public void DiskFull_ExitsTwo_WithAOneLineCause_NotAsABug()
+    {
+        // a nightly job whose disk filled up was told "internal error: IOException: No space left on device … please report it", exit 1
+        if (!File.Exists("/dev/full")) return; // Linux only
+        var (code, stderr) = Run([], WriteToAFullDisk);
+        Assert.Equal(2, code);
+        Assert.StartsWith("error [OUT-E-WRITE]: the disk is full (No space left on device", stderr, StringComparison.Ordinal);
+        Assert.Contains("free space or write to another place", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("internal error", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+        Assert.Single(stderr.TrimEnd().Split('\n'));
+    }
+
+    [Fact]
+    public void DiskFull_InTheHomesDatabase_ExitsTwo()
+    {
+        // SQLite's SQLITE_FULL (13) from the audit log or the registry, as Microsoft.Data.Sqlite reports it
+        var (code, stderr) = Run([], () => throw new Microsoft.Data.Sqlite.SqliteException("SQLite Error 13: 'database or disk is full'.", 13));
+        Assert.Equal(2, code);
+        Assert.StartsWith("error [OUT-E-WRITE]: the disk is full (SQLite Error 13: 'database or disk is full'", stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void InputError_ExitsTwo_NamingTheRule_WithoutAStackTrace()
     {

@@ -332,6 +332,25 @@ public sealed class EvaluateCommandTests : IDisposable
     }
 
     [Fact]
+    public void Evaluate_ABlankCellInTrain_Exits2_SayingItIsAMissingValueAndWhatToDo()
+    {
+        // was: "train.csv:3:3: error [non-numeric]: '' is not a number" (train's reader says CSV-E-MISSING for the same cell)
+        var lines = File.ReadAllLines(Fixture("real.csv"));
+        var cells = lines[2].Split(',');
+        cells[2] = "";
+        lines[2] = string.Join(',', cells);
+        var train = Write("train-with-gap.csv", string.Join('\n', lines) + "\n");
+        var json = Temp("report.json");
+        var (code, stdout, stderr) = Crucible("evaluate", "--real", Fixture("real.csv"), "--synthetic", Fixture("synthetic.csv"), "--train", train, "--out", json);
+        Assert.Equal(2, code);
+        Assert.Contains(train + ":3:3: error [CSV-E-MISSING]: missing value (a blank cell)", stderr, StringComparison.Ordinal);
+        Assert.Contains("takes no missing-value option", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("non-numeric", stderr, StringComparison.Ordinal);
+        AssertNoStackTrace(stdout + stderr);
+        Assert.False(File.Exists(json));
+    }
+
+    [Fact]
     public void Evaluate_MissingFile_BadAlpha_BadThresholds_UnknownMetric_MissingOption_Exit2()
     {
         var args = new[] { "evaluate", "--real", Fixture("real.csv"), "--synthetic", Fixture("synthetic.csv"), "--out", Temp("r.json") };

@@ -77,6 +77,52 @@ public sealed class StateMissingCommandTests : IDisposable
     }
 
     [Fact]
+    public void AStateFileWithUsDates_IsReadByStateDateFormat_RecordedAndRecomputed()
+    {
+        // session 23: a state file saved as MM/dd/yyyy was refused with "rewrite them as yyyy-MM-dd", and no option read it
+        var (prices, state) = TestPrices.Sequence(_dir, 80);
+        var lines = File.ReadAllLines(state);
+        for (int i = 1; i < lines.Length; i++)
+        {
+            var cells = lines[i].Split(',');
+            cells[0] = DateOnly.ParseExact(cells[0], "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)
+                .ToString("MM/dd/yyyy", System.Globalization.CultureInfo.InvariantCulture);
+            lines[i] = string.Join(',', cells);
+        }
+
+        var usState = Path.Combine(_dir, "state-us.csv");
+        File.WriteAllText(usState, string.Join('\n', lines) + "\n");
+        string model = Path.Combine(_dir, "m-us"), isoModel = Path.Combine(_dir, "m-iso");
+
+        var refused = Crucible(Train(prices, usState, model));
+        Assert.Equal(2, refused.Exit);
+        Assert.Contains($"{usState}:2:1: error [CSV-E-DATE]", refused.Stderr, StringComparison.Ordinal);
+        Assert.Contains("give the file's format with --state-date-format", refused.Stderr, StringComparison.Ordinal);
+
+        var t = Crucible(Train(prices, usState, model, "--state-date-format", "MM/dd/yyyy"));
+        Assert.True(t.Exit == 0, t.Stderr);
+        // the same model as from the ISO file: the date format changes how the file is read, not what is learned
+        var iso = Crucible(Train(prices, state, isoModel));
+        Assert.True(iso.Exit == 0, iso.Stderr);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(isoModel, "weights.safetensors")), File.ReadAllBytes(Path.Combine(model, "weights.safetensors")));
+
+        string run = Directory.GetFiles(Path.Combine(Home, "runs"), "*.json").Single(f => File.ReadAllText(f).Contains("date_format", StringComparison.Ordinal));
+        Assert.Contains("\"state_csv\":{\"date_format\":\"MM/dd/yyyy\"}", File.ReadAllText(run), StringComparison.Ordinal);
+        // the recompute reads the state file with the recorded format (without it, it would stop at line 2)
+        var again = Crucible("verify-run", run, "--recompute");
+        Assert.True(again.Exit == 0, again.Stdout + again.Stderr);
+        Assert.Contains("2/2 outputs recomputed identically", again.Stdout, StringComparison.Ordinal);
+
+        // a flag of the state file: sequence kind with --state only
+        var tabular = Crucible("train", "--data", prices, "--state-date-format", "MM/dd/yyyy", "--steps", "2", "--out", Path.Combine(_dir, "t"));
+        Assert.Equal(2, tabular.Exit);
+        Assert.Contains("--state-date-format applies to --kind sequence only", tabular.Stderr, StringComparison.Ordinal);
+        var noState = Crucible("train", "--data", prices, "--kind", "sequence", "--window", "5", "--state-date-format", "MM/dd/yyyy", "--steps", "2", "--out", Path.Combine(_dir, "t"));
+        Assert.Equal(2, noState.Exit);
+        Assert.Contains("they need --state", noState.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TheStateReadingFlags_NeedAStateFile_AndFfillLimitNeedsFfill()
     {
         var (prices, state) = GappyFiles();

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Crucible.Data;
+using Crucible.Data.Csv;
 using Crucible.Tensors.Random;
 
 namespace Crucible.Evaluation.Tests;
@@ -54,6 +55,20 @@ public sealed class SeriesSetCsvTokenizerTests : IDisposable
             Assert.True(BitConverter.DoubleToInt64Bits(want) == BitConverter.DoubleToInt64Bits(read[i]),
                 $"'{cells[i]}': {want:R} vs {read[i]:R}");
         }
+    }
+
+    [Theory]
+    [InlineData("date,A,B\n2020-01-01,0.1,0.2\n2020-01-02,,0.2\n", 3L, 2, "A")]     // empty
+    [InlineData("date,A,B\n2020-01-01,0.1,0.2\n2020-01-02,0.1, \n", 3L, 3, "B")]    // white space only
+    [InlineData("scenario,step,A\n1,1,\"\"\n", 2L, 3, "A")]                        // a quoted empty cell
+    public void BlankCell_IsAMissingValue_NamedAsTheDataLoaderNamesIt(string text, long line, int column, string series)
+    {
+        // was: "error [non-numeric]: '' is not a number", which reads as a parser fault, not as a gap in the data
+        var e = Assert.Throws<InvalidInputException>(() => SeriesSetCsv.Read(Write(text)));
+        Assert.Equal(CsvRules.Missing, e.Rule);
+        Assert.Equal((line, column, series), (e.Location!.Line, e.Location.Column, e.Location.ColumnName));
+        Assert.Contains("missing value (a blank cell)", e.Message, StringComparison.Ordinal);
+        Assert.Contains("fill the gap or drop its row", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -131,6 +131,36 @@ public sealed class StateMissingTrainingJobTests(ServiceFixture f)
         Assert.True((bool)(await RunAsync(job.GetProperty("run_id").GetString()!)).Config["withhold_prices"]!);
     }
 
+    // session 23: a state file whose dates are not ISO (a spreadsheet's MM/dd/yyyy) had no option to read it; state_date_format
+    // reads it as crucible train --state-date-format does: the weights of the ISO file's model, the format in config.state_csv
+    [Fact]
+    public async Task SequenceJob_StateDateFormat_ReadsAUsDatedStateFile_AsTheIsoOne()
+    {
+        var (prices, clean) = SequenceJob.Csv();
+        var us = string.Join('\n', clean.Split('\n').Select((line, i) => i == 0 || line.Length == 0 ? line
+            : DateOnly.ParseExact(line[..10], "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)
+                .ToString("MM/dd/yyyy", System.Globalization.CultureInfo.InvariantCulture) + line[10..]));
+        using var trainer = f.Client("trainer");
+
+        // its own train end: the fixture's home is shared, and the ISO file's model with these weights is another test's
+        // (the same weights with another manifest, whose state file hash differs, would be REG-E-CONFLICT there)
+        const string TrainEnd = "2020-04-08";
+        using (var refused = await trainer.PostAsync("/v1/models", SequenceJob.Body(prices, us, Features, trainEnd: TrainEnd)))
+        {
+            var failed = await SequenceJob.WaitAsync(trainer, refused.Headers.Location!.ToString());
+            Assert.Equal("failed", failed.GetProperty("status").GetString());
+            Assert.Contains("--state-date-format", failed.GetProperty("error").GetString()!, StringComparison.Ordinal);
+        }
+
+        using var accepted = await trainer.PostAsync("/v1/models", SequenceJob.Body(prices, us, Features, """, "state_date_format": "MM/dd/yyyy" """, TrainEnd));
+        var job = await SequenceJob.WaitAsync(trainer, accepted.Headers.Location!.ToString());
+        Assert.True(job.GetProperty("status").GetString() == "succeeded", job.ToString());
+        var iso = SequenceJob.Library(Path.Combine(f.Dir, "state-date-format-" + Guid.NewGuid().ToString("N")), prices, clean, Features, trainEnd: TrainEnd);
+        Assert.Equal(iso.ModelId, job.GetProperty("model_id").GetString());
+        var run = await RunAsync(job.GetProperty("run_id").GetString()!);
+        Assert.Equal("""{"date_format":"MM/dd/yyyy"}""", run.Config["state_csv"]!.ToJsonString());
+    }
+
     [Fact]
     public async Task StateMissingFields_Are422NamingTheField_ByTheCliRules()
     {
@@ -162,5 +192,10 @@ public sealed class StateMissingTrainingJobTests(ServiceFixture f)
         Assert.StartsWith("names no token", Rule(await Refused(Seq + """ "state_na": []}"""), "state_na"), StringComparison.Ordinal);
         Assert.StartsWith("a token is null or blank", Rule(await Refused(Seq + """ "state_na": [".", " "]}"""), "state_na"), StringComparison.Ordinal);
         Assert.StartsWith("a token is null or blank", Rule(await Refused(Seq + """ "state_na": [null]}"""), "state_na"), StringComparison.Ordinal);
+        // state_date_format: a sequence job's, with a state file, not blank (as --state-date-format)
+        Assert.Equal("applies to kind sequence only", Rule(await Refused("""{"data_csv": "x", "state_date_format": "MM/dd/yyyy"}"""), "state_date_format"));
+        Assert.Equal("needs state_csv: it says how the state file is read",
+            Rule(await Refused("""{"kind": "sequence", "data_csv": "x", "state_date_format": "MM/dd/yyyy"}"""), "state_date_format"));
+        Assert.StartsWith("is empty", Rule(await Refused(Seq + """ "state_date_format": " "}"""), "state_date_format"), StringComparison.Ordinal);
     }
 }

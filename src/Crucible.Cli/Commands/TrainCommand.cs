@@ -80,6 +80,11 @@ internal static class TrainCommand
             AllowMultipleArgumentsPerToken = true,
         };
 
+        public readonly Option<string> StateDateFormat = new("--state-date-format")
+        {
+            Description = "Sequence kind with --state: the state file's exact date format, e.g. MM/dd/yyyy (default yyyy-MM-dd; --date-format reads --data only)",
+        };
+
         public readonly Option<string> CalibrateGuidance = new("--calibrate-guidance")
         {
             Description = "Sequence kind with --state: set the model's default guidance from this training episode (gfc-2008, covid-2020 or rates-2022): by default w = 2 and the regime guidance that brings the ES under the state of the episode's record VIXCLS close to the episode's realised ES (--calibration-rule)",
@@ -178,7 +183,7 @@ internal static class TrainCommand
         o.StateMissing.AcceptOnlyFromAmong("reject", "ffill");
         var command = new Command("train", "Fit a generator on historical data and write the model folder (weights.safetensors + manifest.json)")
         {
-            o.Data, o.Columns, o.Input, o.Kind, o.Window, o.State, o.StateColumns, o.StateMissing, o.StateFfillLimit, o.StateNa, o.CalibrateGuidance, o.CalibrationRule, o.WithholdPrices, o.TrainEnd, o.Steps, o.Seed, o.Config, o.Checkpoint, o.CheckpointEvery,
+            o.Data, o.Columns, o.Input, o.Kind, o.Window, o.State, o.StateColumns, o.StateMissing, o.StateFfillLimit, o.StateNa, o.StateDateFormat, o.CalibrateGuidance, o.CalibrationRule, o.WithholdPrices, o.TrainEnd, o.Steps, o.Seed, o.Config, o.Checkpoint, o.CheckpointEvery,
             o.DpEpsilon, o.DpNoiseMultiplier, o.DpDelta, o.DpMaxGradNorm, o.DpBudget, o.DpSampleRate, o.DpSecure, o.DpUnit, o.DpPublicState, o.Segments, o.Stratify, o.Out, o.Home,
         };
         foreach (var option in o.Dialect.All) command.Options.Add(option);
@@ -221,7 +226,7 @@ internal static class TrainCommand
         string kind = parse.GetValue(o.Kind) ?? "tabular";
         if (kind == SequenceGenerator.KindName) return ExecuteSequence(parse, o, output, home);
         if (kind != "tabular") throw new InvalidInputException("OPT-E-KIND", $"--kind {kind} is not a generator kind; use --kind tabular or --kind sequence");
-        foreach (var (name, given) in new[] { ("--window", parse.GetValue(o.Window) is not null), ("--state", parse.GetValue(o.State) is not null), ("--state-columns", parse.GetValue(o.StateColumns) is not null), ("--state-missing", parse.GetValue(o.StateMissing) is not null), ("--state-ffill-limit", parse.GetValue(o.StateFfillLimit) is not null), ("--state-na", parse.GetValue(o.StateNa) is { Length: > 0 }), ("--calibrate-guidance", parse.GetValue(o.CalibrateGuidance) is not null), ("--calibration-rule", parse.GetValue(o.CalibrationRule) is not null) })
+        foreach (var (name, given) in new[] { ("--window", parse.GetValue(o.Window) is not null), ("--state", parse.GetValue(o.State) is not null), ("--state-columns", parse.GetValue(o.StateColumns) is not null), ("--state-missing", parse.GetValue(o.StateMissing) is not null), ("--state-ffill-limit", parse.GetValue(o.StateFfillLimit) is not null), ("--state-na", parse.GetValue(o.StateNa) is { Length: > 0 }), ("--state-date-format", parse.GetValue(o.StateDateFormat) is not null), ("--calibrate-guidance", parse.GetValue(o.CalibrateGuidance) is not null), ("--calibration-rule", parse.GetValue(o.CalibrationRule) is not null) })
         {
             if (given) throw new InvalidInputException("OPT-E-KIND", $"{name} applies to --kind sequence only");
         }
@@ -385,6 +390,9 @@ internal static class TrainCommand
         run.AddOutput(Path.Combine(folder, DiffusionGenerator.WeightsFileName)).AddOutput(Path.Combine(folder, DiffusionGenerator.ManifestFileName));
         ModelRecord? registered = null;
         bool isNew = false;
+        // two runs writing one --out at once (overlapping schedules): the folder may hold the other run's model by now, which
+        // this run would register and record as its own (it did: a seed-2 run reported the seed-1 model "registered")
+        TrainedModelFolder.ThrowIfReplaced(folder, modelId);
         try
         {
             (registered, isNew) = RunAudit.Register(home, folder);
@@ -395,6 +403,10 @@ internal static class TrainCommand
             Console.Error.WriteLine($"warning [{ModelRegistry.ConflictRule}]: {e.Message}; this model is not registered: "
                 + $"use it by its folder (--model {folder}), or train with another seed (other weights) to register it");
         }
+
+        // replaced between the check and the registry's copy: the registry holds the other run's model (registered by that
+        // run too), and this run records nothing
+        if (registered is not null && registered.Id != modelId) throw TrainedModelFolder.Replaced(folder, modelId, registered.Id);
 
         var (manifest, receipts) = RunAudit.Complete(home, run, entry);
         return (registered, isNew, manifest, receipts[^1]);
@@ -470,7 +482,7 @@ internal static class TrainCommand
         if (stateColumns is not null && statePath is null) throw new InvalidInputException("OPT-E", "--state-columns needs --state");
         var stateCsv = StateCsvConfig(parse, o);
         if (stateCsv is not null && statePath is null)
-            throw new InvalidInputException("OPT-E", "--state-missing, --state-ffill-limit and --state-na say how the state file is read: they need --state");
+            throw new InvalidInputException("OPT-E", "--state-missing, --state-ffill-limit, --state-na and --state-date-format say how the state file is read: they need --state");
 
         GuidanceCalibrationOptions? calibration = null;
         GuidanceCalibrationRule? rule = null;
@@ -493,7 +505,7 @@ internal static class TrainCommand
         string[]? names = null;
         if (statePath is not null)
         {
-            state = SequenceState.Load(statePath, StateMissingOf(stateCsv));
+            state = SequenceState.Load(statePath, StateMissingOf(stateCsv), StateDateFormatOf(stateCsv));
             names = stateColumns?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             if (names is { Length: 0 }) throw new InvalidInputException("OPT-E", "--state-columns names no feature");
         }
@@ -587,7 +599,7 @@ internal static class TrainCommand
         if (RunRecompute.Value<string>(c, "kind") == SequenceGenerator.KindName)
         {
             var options = generator.Deserialize<SequenceGeneratorOptions>(DiffusionJson.Options)!;
-            var state = m.Inputs.Count > 1 ? SequenceState.Load(full(m.Inputs[1].Path), StateMissingOf(c["state_csv"])) : null;
+            var state = m.Inputs.Count > 1 ? SequenceState.Load(full(m.Inputs[1].Path), StateMissingOf(c["state_csv"]), StateDateFormatOf(c["state_csv"])) : null;
             var names = RunRecompute.Value<string>(c, "state_columns")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var calibration = RunRecompute.Value<string>(c, "calibrate_guidance") is { } episode
                 ? SequenceTraining.CalibrationFor(episode, RunRecompute.Value<string>(c, "calibration_rule") is { } rule ? SequenceTraining.RuleOf(rule) : null)
@@ -608,8 +620,22 @@ internal static class TrainCommand
         return RunRecompute.ModelOutputs(m, full, weights, manifest, where);
     }
 
-    // --state-missing, --state-ffill-limit and --state-na as given (null when none is: the run manifest then records nothing)
+    // --state-missing, --state-ffill-limit, --state-na and --state-date-format as given (null when none is: the run manifest
+    // then records nothing)
     private static System.Text.Json.Nodes.JsonObject? StateCsvConfig(ParseResult parse, Options o)
+    {
+        var config = StateMissingConfig(parse, o);
+        if (parse.GetValue(o.StateDateFormat) is not { } format) return config;
+        config ??= [];
+        config["date_format"] = format;
+        return config;
+    }
+
+    /// <summary>The state file's date format a run recorded as <c>state_csv.date_format</c> (null when none: yyyy-MM-dd).</summary>
+    internal static string? StateDateFormatOf(System.Text.Json.Nodes.JsonNode? config) =>
+        config is System.Text.Json.Nodes.JsonObject c ? c["date_format"]?.GetValue<string>() : null;
+
+    private static System.Text.Json.Nodes.JsonObject? StateMissingConfig(ParseResult parse, Options o)
     {
         if (parse.GetValue(o.StateFfillLimit) is not null && parse.GetValue(o.StateMissing) != "ffill")
             throw new InvalidInputException("OPT-E", "--state-ffill-limit applies to --state-missing ffill");

@@ -27,28 +27,36 @@ public sealed record SequenceState(TimeSeriesFrame Frame, string Path, DataProve
     /// </summary>
     public const string InputKindName = "Levels";
 
+    /// <summary>The state file's date format unless one is given (<c>--state-date-format</c>, a training job's <c>state_date_format</c>).</summary>
+    public const string DefaultDateFormat = "yyyy-MM-dd";
+
     /// <summary>
     /// Reads the state file at <paramref name="path"/>, its missing values by <paramref name="missing"/> (default
-    /// <see cref="StateMissingValues.Default"/>: every one refused).
+    /// <see cref="StateMissingValues.Default"/>: every one refused) and its dates in the exact .NET format
+    /// <paramref name="dateFormat"/> (default <see cref="DefaultDateFormat"/>; the price file's <c>--date-format</c> does
+    /// not apply to it, as its calendar and source may differ).
     /// </summary>
-    /// <exception cref="InvalidInputException">A missing file, an invalid <paramref name="missing"/> (<c>OPT-E</c>), or a
-    /// CSV error (naming file, line, column and rule); a missing value the policy refuses (<c>CSV-E-MISSING</c>) says
-    /// what to do with it.</exception>
-    public static SequenceState Load(string path, StateMissingValues? missing = null)
+    /// <exception cref="InvalidInputException">A missing file, an invalid <paramref name="missing"/> or an empty
+    /// <paramref name="dateFormat"/> (<c>OPT-E</c>), or a CSV error (naming file, line, column and rule); a missing value
+    /// the policy refuses (<c>CSV-E-MISSING</c>) and a date in another format (<c>CSV-E-DATE</c>) say what to do.</exception>
+    public static SequenceState Load(string path, StateMissingValues? missing = null, string? dateFormat = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         missing ??= StateMissingValues.Default;
         missing.Validate();
+        if (dateFormat is not null && string.IsNullOrWhiteSpace(dateFormat))
+            throw new InvalidInputException("OPT-E", "--state-date-format is empty: give an exact .NET date format such as dd/MM/yyyy, or leave it out for yyyy-MM-dd");
         if (!File.Exists(path)) throw new InvalidInputException("CSV-E-FILE", $"{path} does not exist", new InputLocation(path, 0, 0));
-        var (frame, report) = CsvSeriesReader.Read(path, missing.Apply(new CsvReadOptions { Input = InputKind.LogReturns }));
+        var format = dateFormat ?? DefaultDateFormat;
+        var (frame, report) = CsvSeriesReader.Read(path, missing.Apply(new CsvReadOptions { Input = InputKind.LogReturns, DateFormat = format }));
         if (report.FirstErrorAsException() is { } e)
         {
-            // the state file is read in one dialect: a date in another format (a FRED download re-saved as 01/04/2010) would
+            // the state file has its own date format: a date in another one (a FRED download re-saved as 01/04/2010) would
             // otherwise point at --date-format, which reads --data only
             if (e.Rule == CsvRules.Date)
             {
-                throw new InvalidInputException(e.Rule, e.Message + " in the state file: its dates are read as yyyy-MM-dd only (--date-format applies to --data, "
-                    + "not to the state file): rewrite them as yyyy-MM-dd", e.Location);
+                throw new InvalidInputException(e.Rule, e.Message + $" in the state file: its dates are read as {format} (--state-date-format; --date-format applies to --data, "
+                    + "not to the state file): give the file's format with --state-date-format, e.g. --state-date-format MM/dd/yyyy", e.Location);
             }
 
             // the reader's advice (declare Keep or ForwardFill) names the reader's policies: say what the state file takes

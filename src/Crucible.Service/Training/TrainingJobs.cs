@@ -563,7 +563,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             {
                 var statePath = Path.Combine(folder, "state.csv");
                 run.AddInput(FileRequest.WriteNamed(statePath, stateCsv));
-                state = SequenceState.Load(statePath, r.StateMissing); // state_missing, state_ffill_limit, state_na
+                state = SequenceState.Load(statePath, r.StateMissing, r.Request.StateDateFormat); // state_missing, state_ffill_limit, state_na, state_date_format
             }
 
             var generator = SequenceTraining.Train(train, all, sequence, state, r.Request.StateColumns, r.Calibration, provenance, progress,
@@ -778,8 +778,9 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             config["state_columns"] = r.Request.StateColumns is { } names ? string.Join(",", names) : null;
             config["calibrate_guidance"] = r.Calibration?.Episode.Name;
             config["calibration_rule"] = r.Calibration is null ? null : SequenceTraining.RuleName(r.Calibration.Rule);
-            if (StateMissingValues.RunConfig(r.Request.StateMissing, r.Request.StateFfillLimit, r.Request.StateNa) is { } stateCsv)
-                config["state_csv"] = stateCsv; // only when given, as crucible train's
+            var stateCsv = StateMissingValues.RunConfig(r.Request.StateMissing, r.Request.StateFfillLimit, r.Request.StateNa);
+            if (r.Request.StateDateFormat is { } dateFormat) (stateCsv ??= [])["date_format"] = dateFormat;
+            if (stateCsv is not null) config["state_csv"] = stateCsv; // only when given, as crucible train's
         }
 
         if (r.Request.WithholdPrices) config["withhold_prices"] = true; // only when given, as crucible train's

@@ -219,18 +219,32 @@ public sealed class SequenceTrainingTests : IDisposable
     }
 
     [Fact]
-    public void StateFile_DatesInAnotherFormat_AreRefusedAtTheCell_SayingTheStateFileIsReadAsIso()
+    public void StateFile_DatesInAnotherFormat_AreRefusedAtTheCell_NamingTheStateDateFormat_WhichReadsThem()
     {
-        // an analyst's state saved by a spreadsheet as month/day/year: train has no option that reads it, and the
-        // reader's "expected a date in the format yyyy-MM-dd" left --date-format (which reads --data only) to try
+        // an analyst's state saved by a spreadsheet as month/day/year: refused at the cell, naming --state-date-format
+        // (the reader's "expected a date in the format yyyy-MM-dd" left --date-format, which reads --data only, to try;
+        // until session 23 nothing read such a file)
         var path = Path.Combine(_dir, "state-us-dates.csv");
         File.WriteAllText(path, "Date,VOLIDX,UNRATE\n01/04/2010,20.0,9.8\n01/05/2010,19.4,9.8\n");
         var e = Assert.Throws<InvalidInputException>(() => SequenceState.Load(path));
         Assert.Equal((CsvRules.Date, path, 2L, 1), (e.Rule, e.Location!.File, e.Location.Line, e.Location.Column));
-        Assert.EndsWith("in the state file: its dates are read as yyyy-MM-dd only (--date-format applies to --data, not to the state file): rewrite them as yyyy-MM-dd",
-            e.Message, StringComparison.Ordinal);
-        File.WriteAllText(path, "Date,VOLIDX,UNRATE\n2010-01-04,20.0,9.8\n2010-01-05,19.4,9.8\n");
-        Assert.Equal(["VOLIDX", "UNRATE"], SequenceState.Load(path).Frame.Columns);
+        Assert.EndsWith("in the state file: its dates are read as yyyy-MM-dd (--state-date-format; --date-format applies to --data, not to the state file): "
+            + "give the file's format with --state-date-format, e.g. --state-date-format MM/dd/yyyy", e.Message, StringComparison.Ordinal);
+
+        // the same file read with its format: the same frame as its ISO twin, value for value
+        var us = SequenceState.Load(path, dateFormat: "MM/dd/yyyy").Frame;
+        var iso = Path.Combine(_dir, "state-iso-dates.csv");
+        File.WriteAllText(iso, "Date,VOLIDX,UNRATE\n2010-01-04,20.0,9.8\n2010-01-05,19.4,9.8\n");
+        var expected = SequenceState.Load(iso).Frame;
+        Assert.Equal(expected.Dates, us.Dates);
+        Assert.Equal(expected.Columns, us.Columns);
+        Assert.Equal(expected.Values, us.Values);
+
+        // a format given but wrong for the file names that format; an empty one is refused as an option
+        e = Assert.Throws<InvalidInputException>(() => SequenceState.Load(iso, dateFormat: "dd.MM.yyyy"));
+        Assert.Equal((CsvRules.Date, 2L), (e.Rule, e.Location!.Line));
+        Assert.Contains("its dates are read as dd.MM.yyyy (--state-date-format;", e.Message, StringComparison.Ordinal);
+        Assert.Equal("OPT-E", Assert.Throws<InvalidInputException>(() => SequenceState.Load(iso, dateFormat: " ")).Rule);
     }
 
     [Fact]
