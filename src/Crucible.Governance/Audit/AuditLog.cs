@@ -458,15 +458,24 @@ public sealed partial class AuditLog : IDisposable
     // the entry is committed: the run's pending marker goes (Manifests.RunManifests.PendingMarkerPath), and so do those of
     // earlier runs killed after their entry and before this step (their manifest is stored in the log); the marker of a run
     // whose manifest is not stored is left (a run between its manifest and its entry now, or killed there)
+    // (best effort: the entry is committed, so a marker that cannot be removed now fails nothing; it only keeps its manifest
+    // out of the lost-log rule until a later run removes it). A caller that writes no manifest file (the service keeps
+    // manifests in the log only) may have no runs/ folder at all.
     private void RemoveRunMarkers(CrucibleHome home, string runId)
     {
-        File.Delete(Manifests.RunManifests.PendingMarkerPath(home, runId)); // no-op when absent (a caller that wrote no file)
         if (!Directory.Exists(home.RunsFolder)) return;
-        foreach (var marker in Directory.EnumerateFiles(home.RunsFolder, ".*" + Manifests.RunManifests.PendingSuffix).ToList())
+        try
         {
-            var name = Path.GetFileName(marker);
-            var other = name[1..^Manifests.RunManifests.PendingSuffix.Length];
-            if (other.Length > 0 && ReadRunManifest(other) is not null) File.Delete(marker);
+            File.Delete(Manifests.RunManifests.PendingMarkerPath(home, runId)); // no-op when absent (a caller that wrote no file)
+            foreach (var marker in Directory.EnumerateFiles(home.RunsFolder, ".*" + Manifests.RunManifests.PendingSuffix).ToList())
+            {
+                var name = Path.GetFileName(marker);
+                var other = name[1..^Manifests.RunManifests.PendingSuffix.Length];
+                if (other.Length > 0 && ReadRunManifest(other) is not null) File.Delete(marker);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
         }
     }
 

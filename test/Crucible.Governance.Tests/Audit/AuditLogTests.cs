@@ -389,6 +389,21 @@ public class AuditLogTests
     }
 
     [Fact]
+    public void AppendRunCompletedJson_OnALogOpenedForAHomeWithNoRunsFolder_StoresTheRun()
+    {
+        // the service keeps run manifests in the log only: its home may have no runs/ folder, and removing the run's pending
+        // marker after the commit must not fail the append (every service run answered 'internal error' when it did)
+        using var t = new AuditTestHome();
+        Assert.False(Directory.Exists(t.Home.RunsFolder));
+        var bytes = Manifest("run-1").ToCanonicalJson();
+        using var log = AuditLog.Open(t.Home);
+        var receipts = log.AppendRunCompletedJson(bytes, new JsonObject { ["command"] = "test" });
+        Assert.Single(receipts);
+        Assert.Equal(bytes, log.ReadRunManifest("run-1"));
+        Assert.False(Directory.Exists(t.Home.RunsFolder));
+    }
+
+    [Fact]
     public void AppendRunCompletedJson_And_WriteJson_RefuseBytesThatAreNotAManifest_StoringNothing()
     {
         using var t = new AuditTestHome();
