@@ -32,7 +32,9 @@ public static partial class AtomicFile
     /// it (unbuffered: bring your own buffer), which is flushed to disk; then <paramref name="beforeRename"/>, when given,
     /// runs with <paramref name="write"/>'s result (e.g. to write a file that must exist before this one appears); then the
     /// temporary file is renamed over <paramref name="path"/> and the folder flushed. A failure at any step removes the
-    /// temporary file and leaves <paramref name="path"/> as it was. Returns <paramref name="write"/>'s result.
+    /// temporary file and leaves <paramref name="path"/> as it was. A refusal of the temporary file's own writes inside
+    /// <paramref name="write"/> (the system's message names it: a full disk) is an <see cref="OutputPathException"/>
+    /// naming <paramref name="path"/>. Returns <paramref name="write"/>'s result.
     /// </summary>
     public static T Write<T>(string path, Func<Stream, T> write, Action<T>? beforeRename = null)
     {
@@ -66,7 +68,16 @@ public static partial class AtomicFile
             // closed, so that the instant between closing and renaming is covered by DeadTemporaryGrace
             using (stream)
             {
-                result = write(stream);
+                try
+                {
+                    result = write(stream);
+                }
+                catch (IOException e) when (OutputPathException.IsWriteFailure(e) && e.Message.Contains(temp, StringComparison.Ordinal))
+                {
+                    // the temporary file's own write refused (a full disk): named as the destination, with the system's reason
+                    throw OutputPathException.From(full, e, temp);
+                }
+
                 try
                 {
                     stream.Flush(flushToDisk: true);
