@@ -64,6 +64,13 @@ public static class CliRunner
             if (parse.GetValue(Verbose)) Console.Error.WriteLine(e);
             return (int)ExitCode.BadInput;
         }
+        catch (OutputPathException e) when (IsDiskFull(e))
+        {
+            // a full disk while writing an output: the destination the user named (never the temporary file beside it)
+            Console.Error.WriteLine($"{e.Path}: error [{OutputPathException.Rule}]: {DiskFullMessage(e)}");
+            if (parse.GetValue(Verbose)) Console.Error.WriteLine(e);
+            return (int)ExitCode.BadInput;
+        }
         catch (OutputPathException e)
         {
             // an output path the user named (or the --home folder) that the system refused: bad input, not a bug

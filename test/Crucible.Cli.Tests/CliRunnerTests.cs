@@ -92,6 +92,29 @@ public class CliRunnerExitCodeTests
     }
 
     [Fact]
+    public void DiskFull_WhileWritingAnOutput_NamesTheDestination_NotItsTemporaryFile()
+    {
+        // session 23: OUT-E-WRITE … '…/.g.csv.<hex>.tmp'. The write's own stream refuses as .NET words ENOSPC (errno 28 as
+        // the HResult, the file's name in the message): the temporary file's name, which AtomicFile chose
+        string dir = Directory.CreateTempSubdirectory("crucible-cli-full-").FullName;
+        try
+        {
+            string path = Path.Combine(dir, "g.csv");
+            var (code, stderr) = Run([], () => Crucible.Data.IO.AtomicFile.Write<ExitCode>(path,
+                stream => throw new IOException($"No space left on device : '{((FileStream)stream).Name}'", 28)));
+            Assert.Equal(2, code);
+            Assert.StartsWith($"{path}: error [OUT-E-WRITE]: the disk is full (No space left on device : '{path}')", stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain(".tmp", stderr, StringComparison.Ordinal);
+            Assert.Single(stderr.TrimEnd().Split('\n'));
+            Assert.Empty(Directory.GetFileSystemEntries(dir)); // nothing written, no temporary left
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void DiskFull_InTheHomesDatabase_ExitsTwo()
     {
         // SQLite's SQLITE_FULL (13) from the audit log or the registry, as Microsoft.Data.Sqlite reports it

@@ -210,7 +210,7 @@ internal static class AuditCommand
     {
         var home = HomeOption.Create();
         var from = new Option<long>("--from") { Description = "First seq to list (default 1)", DefaultValueFactory = _ => 1 };
-        var limit = new Option<int>("--limit") { Description = "Most entries to list (default all)", DefaultValueFactory = _ => int.MaxValue };
+        var limit = new Option<int?>("--limit") { Description = "Most entries to list (default all)" };
         var kind = new Option<string>("--kind") { Description = "Only entries of this kind, e.g. model.status_changed" };
         var json = new Option<bool>("--json") { Description = "Print the entries as a JSON array" };
         var store = new Option<string>("--store")
@@ -225,7 +225,7 @@ internal static class AuditCommand
             var kindName = p.GetValue(kind);
             if (kindName is not null && AuditKinds.FromWireName(kindName) is null)
                 throw new InvalidInputException("OPT-E", $"--kind: unknown kind '{kindName}'");
-            if (p.GetValue(from) < 1 || p.GetValue(limit) < 1) throw new InvalidInputException("OPT-E", "--from and --limit must be at least 1");
+            if (p.GetValue(from) < 1 || p.GetValue(limit) is < 1) throw new InvalidInputException("OPT-E", "--from and --limit must be at least 1");
             if (location is not { Kind: StoreKind.Postgres } && !h.Exists)
             {
                 // as model list: a named home that is not there is a mistake; the default one not created yet has no entries
@@ -235,8 +235,8 @@ internal static class AuditCommand
             }
 
             var read = location is { Kind: StoreKind.Postgres }
-                ? AuditLog.ReadPostgres(location.Value, p.GetValue(from), p.GetValue(limit))
-                : AuditLog.Read(h.AuditDatabase, p.GetValue(from), p.GetValue(limit));
+                ? AuditLog.ReadPostgres(location.Value, p.GetValue(from), p.GetValue(limit) ?? int.MaxValue)
+                : AuditLog.Read(h.AuditDatabase, p.GetValue(from), p.GetValue(limit) ?? int.MaxValue);
             var entries = read.Where(e => kindName is null || string.Equals(e.Kind, kindName, StringComparison.Ordinal)).ToList();
             if (p.GetValue(json))
             {

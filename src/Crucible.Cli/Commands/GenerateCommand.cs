@@ -124,9 +124,6 @@ internal static class GenerateCommand
         var modelFolder = ModelCommand.FolderOf(home, parse.GetValue(o.Model)!, parse.GetValue(o.AllowRetired));
         var spacing = parse.GetValue(o.Spacing) == "angle" ? DdimSpacing.UniformAngle : DdimSpacing.Linear;
         string path = parse.GetValue(o.Out)!;
-        // a generate killed while writing leaves its temporary files; the next one to the same path removes them
-        AtomicFile.DeleteStaleTemporaries(path);
-        AtomicFile.DeleteStaleTemporaries(ScenarioCsv.MetadataPath(path));
         bool prices = parse.GetValue(o.Prices);
         string? startOption = parse.GetValue(o.StartPrices);
         if (startOption is not null && !prices) throw new InvalidInputException("OPT-E", "--start-prices applies with --prices only");

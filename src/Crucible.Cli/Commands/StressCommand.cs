@@ -238,7 +238,9 @@ internal static class StressCommand
         var (manifest, receipts) = RunAudit.Complete(home, run.AddOutput(outPath),
             new JsonObject { ["command"] = "stress", ["report_sha256"] = Governance.FileHash.Sha256(outPath) });
         var inv = CultureInfo.InvariantCulture;
-        output.WriteLine(string.Create(inv, $"portfolio:  {result.Portfolio.Name} ({result.Scenarios} scenarios of {result.Steps.Min}–{result.Steps.Max} steps)"));
+        // one horizon is said once ("of 20 steps"), a range as a range ("of 5–20 steps")
+        string steps = result.Steps.Min == result.Steps.Max ? string.Create(inv, $"{result.Steps.Min}") : string.Create(inv, $"{result.Steps.Min}–{result.Steps.Max}");
+        output.WriteLine(string.Create(inv, $"portfolio:  {result.Portfolio.Name} ({result.Scenarios} scenarios of {steps} steps)"));
         foreach (var l in result.Levels)
             output.WriteLine(string.Create(inv, $"α {l.Alpha:G6}: VaR {l.ValueAtRisk:G6}, ES {l.ExpectedShortfall:G6}, CDaR {l.ConditionalDrawdown:G6} (tail {l.TailCount})"));
         if (reverseResult is { } rv)

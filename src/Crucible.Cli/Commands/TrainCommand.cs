@@ -50,6 +50,7 @@ internal static class TrainCommand
         {
             Description = "The generator: tabular (rows) or sequence (windows of W days, optionally conditioned on an economic state)",
             DefaultValueFactory = _ => "tabular",
+            HelpName = "tabular|sequence", // the values in --help; an unknown one stays OPT-E-KIND (Execute)
         };
 
         public readonly Option<int?> Window = new("--window") { Description = "Sequence kind: the window length W in days (overrides the config; default 20)" };
@@ -87,11 +88,13 @@ internal static class TrainCommand
 
         public readonly Option<string> CalibrateGuidance = new("--calibrate-guidance")
         {
+            HelpName = SequenceTraining.EpisodeNames.Replace(", ", "|", StringComparison.Ordinal),
             Description = "Sequence kind with --state: set the model's default guidance from this training episode (gfc-2008, covid-2020 or rates-2022): by default w = 2 and the regime guidance that brings the ES under the state of the episode's record VIXCLS close to the episode's realised ES (--calibration-rule)",
         };
 
         public readonly Option<string> CalibrationRule = new("--calibration-rule")
         {
+            HelpName = SequenceTraining.RuleNames.Replace(", ", "|", StringComparison.Ordinal),
             Description = "With --calibrate-guidance: regime (default: w = 2 and the regime guidance a that matches the realised ES), smallest-within (the smallest w in 1..8 within 25% of the realised ES) or closest (the w in 1..8 closest to it); at the model's guidance_min_noise (--config)",
         };
 

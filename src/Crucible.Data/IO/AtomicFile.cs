@@ -32,7 +32,9 @@ public static partial class AtomicFile
     /// it (unbuffered: bring your own buffer), which is flushed to disk; then <paramref name="beforeRename"/>, when given,
     /// runs with <paramref name="write"/>'s result (e.g. to write a file that must exist before this one appears); then the
     /// temporary file is renamed over <paramref name="path"/> and the folder flushed. A failure at any step removes the
-    /// temporary file and leaves <paramref name="path"/> as it was. Returns <paramref name="write"/>'s result.
+    /// temporary file and leaves <paramref name="path"/> as it was. A refusal of the temporary file's own writes inside
+    /// <paramref name="write"/> (the system's message names it: a full disk) is an <see cref="OutputPathException"/>
+    /// naming <paramref name="path"/>. Returns <paramref name="write"/>'s result.
     /// </summary>
     public static T Write<T>(string path, Func<Stream, T> write, Action<T>? beforeRename = null)
     {
@@ -61,9 +63,21 @@ public static partial class AtomicFile
                 throw OutputPathException.From(full, e, temp);
             }
 
+            // the temporary file stays open (FileShare.None: an exclusive flock(2) on Linux and macOS) until just before the
+            // rename, so that DeleteDeadTemporaries in another process sees it live; its time is set afresh when it is
+            // closed, so that the instant between closing and renaming is covered by DeadTemporaryGrace
             using (stream)
             {
-                result = write(stream);
+                try
+                {
+                    result = write(stream);
+                }
+                catch (IOException e) when (OutputPathException.IsWriteFailure(e) && e.Message.Contains(temp, StringComparison.Ordinal))
+                {
+                    // the temporary file's own write refused (a full disk): named as the destination, with the system's reason
+                    throw OutputPathException.From(full, e, temp);
+                }
+
                 try
                 {
                     stream.Flush(flushToDisk: true);
@@ -72,9 +86,11 @@ public static partial class AtomicFile
                 {
                     throw OutputPathException.From(full, e, temp);
                 }
+
+                beforeRename?.Invoke(result);
+                File.SetLastWriteTimeUtc(stream.SafeFileHandle, DateTime.UtcNow);
             }
 
-            beforeRename?.Invoke(result);
             try
             {
                 File.Move(temp, full, overwrite: true);
@@ -226,6 +242,60 @@ public static partial class AtomicFile
         return deleted;
     }
 
+    /// <summary>
+    /// How recently a temporary file that no process holds open may have been written for <see cref="DeleteDeadTemporaries"/>
+    /// to leave it: a live write holds its temporary file open and locked except for an instant just after creating it and
+    /// just before renaming it, both within this time of its last write.
+    /// </summary>
+    public static readonly TimeSpan DeadTemporaryGrace = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Deletes the temporary files that writes of <paramref name="path"/> left behind when their process was killed
+    /// (<c>.NAME.&lt;32 hex digits&gt;.tmp</c> beside it, exactly this pattern), and only those: a temporary file that
+    /// another write holds open (the exclusive lock of <see cref="FileShare.None"/>, which every writer of this pattern
+    /// takes: <see cref="Write{T}"/>, safetensors, model folders' files), or that was written within
+    /// <see cref="DeadTemporaryGrace"/>, is a live write's and is kept. So two runs writing one path at once never delete
+    /// each other's temporary file. Call it when a program that writes <paramref name="path"/> starts. Returns the number
+    /// deleted.
+    /// </summary>
+    public static int DeleteDeadTemporaries(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var full = Path.GetFullPath(path);
+        var dir = Path.GetDirectoryName(full);
+        if (dir is null || !Directory.Exists(dir)) return 0;
+        var name = Path.GetFileName(full);
+        var cutoff = DateTime.UtcNow - DeadTemporaryGrace;
+        int deleted = 0;
+        foreach (var candidate in Directory.EnumerateFiles(dir, "." + name + ".*.tmp"))
+        {
+            if (!IsTempName(Path.GetFileName(candidate), name)) continue;
+            try
+            {
+                // a fresh one is left unopened (a writer between creating its file and locking it must not find it locked)
+                if (File.GetLastWriteTimeUtc(candidate) >= cutoff) continue;
+                // opening it fails while a live writer holds it (its FileShare.None); held, it is deleted under the lock
+                // (Windows: sharing Delete, so that the file can be deleted while open)
+                using var held = new FileStream(candidate, FileMode.Open, FileAccess.ReadWrite, OperatingSystem.IsWindows() ? FileShare.Delete : FileShare.None, bufferSize: 1);
+                File.Delete(candidate);
+                deleted++;
+            }
+            catch (FileNotFoundException)
+            {
+            }
+            catch (IOException)
+            {
+                // held by a live writer (a sharing violation)
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // not ours to delete
+            }
+        }
+
+        return deleted;
+    }
+
     private static bool IsLowerHex(ReadOnlySpan<char> s)
     {
         foreach (char c in s)
@@ -239,9 +309,9 @@ public static partial class AtomicFile
     /// <summary>
     /// Deletes the temporary files that writes of <paramref name="path"/> left behind when their process was killed
     /// (<c>.NAME.&lt;32 hex digits&gt;.tmp</c> beside it, exactly this pattern: nothing else is touched). Call it when a
-    /// program that writes <paramref name="path"/> starts, before it writes: a write in progress by another process to the
-    /// same path would lose its temporary file, so two writers of one path must not run at once (they would race on the
-    /// rename anyway). Returns the number deleted.
+    /// program that writes <paramref name="path"/> starts, before it writes, under a lock that every writer of the path
+    /// holds: a write in progress by another process to the same path would lose its temporary file (without such a lock,
+    /// use <see cref="DeleteDeadTemporaries"/>, which keeps a live writer's). Returns the number deleted.
     /// </summary>
     public static int DeleteStaleTemporaries(string path)
     {

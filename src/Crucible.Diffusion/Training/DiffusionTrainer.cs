@@ -193,7 +193,8 @@ public sealed class DiffusionTrainer
     /// <summary>
     /// Runs all remaining steps on <paramref name="data"/> (rows × Π SampleShape, row-major) and returns the loss of
     /// each step it ran. Reports progress every <paramref name="reportEvery"/> steps; saves a checkpoint every
-    /// <see cref="CheckpointOptions.Every"/> steps and after the last one when <paramref name="checkpoint"/> is given.
+    /// <see cref="CheckpointOptions.Every"/> steps and after the last one when <paramref name="checkpoint"/> is given,
+    /// first deleting the checkpoint's temporary files that a killed run left (<see cref="Crucible.Data.IO.AtomicFile.DeleteDeadTemporaries"/>).
     /// </summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (between steps).</exception>
     public IReadOnlyList<float> Fit(
@@ -203,6 +204,8 @@ public sealed class DiffusionTrainer
         ArgumentNullException.ThrowIfNull(data);
         ArgumentOutOfRangeException.ThrowIfLessThan(reportEvery, 1);
         if (checkpoint is not null) ArgumentOutOfRangeException.ThrowIfLessThan(checkpoint.Every, 1);
+        // a run killed while writing a checkpoint left its temporary file (megabytes) beside it: removed, unless live
+        if (checkpoint is not null) Crucible.Data.IO.AtomicFile.DeleteDeadTemporaries(checkpoint.Path);
         var losses = new List<float>(_options.Steps - _step);
         var clock = Stopwatch.StartNew();
         double window = 0;

@@ -289,13 +289,15 @@ public sealed class RunManifestBuilder
     /// <summary>
     /// Refuses (<see cref="OutputGuard.Rule"/>, bad input) to write <paramref name="outputs"/> (the file the option
     /// <paramref name="option"/> names, then the sidecars the run writes beside it) when one of them is an input recorded
-    /// so far, and refuses a destination that cannot be written (<see cref="Crucible.Data.IO.AtomicFile.CheckWritable"/>).
+    /// so far, and refuses a destination that cannot be written (<see cref="Crucible.Data.IO.AtomicFile.CheckWritable"/>);
+    /// then deletes the outputs' temporary files that a killed run left (<see cref="Crucible.Data.IO.AtomicFile.DeleteDeadTemporaries"/>).
     /// Call it after the inputs are added and before anything is written.
     /// </summary>
     public RunManifestBuilder CheckOutput(string option, params string[] outputs)
     {
         OutputGuard.Check(option, _inputPaths, outputs);
         foreach (var output in outputs) Crucible.Data.IO.AtomicFile.CheckWritable(output); // every destination before the first write
+        foreach (var output in outputs) Crucible.Data.IO.AtomicFile.DeleteDeadTemporaries(output); // what a killed run left
         return this;
     }
 

@@ -82,6 +82,55 @@ public sealed class AtomicFileTests : IDisposable
     }
 
     [Fact]
+    public void DeleteDeadTemporaries_RemovesAKilledWritersTemporary_AndKeepsALiveOrFreshOne()
+    {
+        var path = Path.Combine(_dir, "r.json");
+        File.WriteAllText(path, "complete");
+        string Make(string hex, double hoursAgo)
+        {
+            var temp = Path.Combine(_dir, $".r.json.{hex}.tmp");
+            File.WriteAllText(temp, "half a report");
+            File.SetLastWriteTimeUtc(temp, DateTime.UtcNow.AddHours(-hoursAgo));
+            return temp;
+        }
+
+        var dead = Make("0123456789abcdef0123456789abcdef", 1);
+        var live = Make("11111111111111111111111111111111", 1);   // an old write still running (held open, locked)
+        var fresh = Make("22222222222222222222222222222222", 0);  // written just now
+        var other = Make("0123456789ABCDEF0123456789ABCDEF", 1);  // not our pattern
+        using (new FileStream(live, FileMode.Open, FileAccess.Write, FileShare.None))
+        {
+            Assert.Equal(1, AtomicFile.DeleteDeadTemporaries(path));
+        }
+
+        Assert.False(File.Exists(dead));
+        Assert.All(new[] { live, fresh, other, path }, f => Assert.True(File.Exists(f), f));
+        Assert.Equal(0, AtomicFile.DeleteDeadTemporaries(Path.Combine(_dir, "missing-folder", "r.json")));
+    }
+
+    [Fact]
+    public void TwoWritersOfOnePath_DoNotDeleteEachOthersTemporary()
+    {
+        // a second run starting while the first is between writing its bytes and renaming them (here: in beforeRename,
+        // with its temporary file made to look old) cleans the path's dead temporaries: the first's must survive
+        var path = Path.Combine(_dir, "g.csv");
+        int deletedByTheSecond = -1;
+        AtomicFile.Write(path, stream =>
+        {
+            stream.Write("a,b\n"u8);
+            return 0;
+        }, _ =>
+        {
+            var temp = Assert.Single(Directory.GetFiles(_dir, ".g.csv.*.tmp"));
+            File.SetLastWriteTimeUtc(temp, DateTime.UtcNow.AddHours(-1));
+            deletedByTheSecond = AtomicFile.DeleteDeadTemporaries(path);
+        });
+        Assert.Equal(0, deletedByTheSecond);
+        Assert.Equal("a,b\n", File.ReadAllText(path));
+        Assert.Equal(["g.csv"], Directory.GetFiles(_dir).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public void DeleteStaleTemporariesUnder_RemovesOnlyOldTemporariesOfOurPattern_InEverySubfolder()
     {
         var deep = Path.Combine(_dir, "a", "b");

@@ -88,6 +88,32 @@ public sealed class TrainerCheckpointTests : IDisposable
     }
 
     [Fact]
+    public void Fit_WithCheckpointOptions_DeletesTheTemporaryAKilledRunLeft_AndKeepsALiveOne()
+    {
+        // train --checkpoint FILE killed while writing FILE leaves .FILE.<hex>.tmp (megabytes); the next run removes it
+        var schedule = VolatilityAdaptiveSchedule.Isotropic(NoiseSchedule.Linear(), 2);
+        string path = Path.Combine(_dir, "killed.ckpt");
+        string dead = Path.Combine(_dir, ".killed.ckpt.0123456789abcdef0123456789abcdef.tmp");
+        string live = Path.Combine(_dir, ".killed.ckpt.ffffffffffffffffffffffffffffffff.tmp");
+        foreach (var temp in new[] { dead, live })
+        {
+            File.WriteAllBytes(temp, new byte[4096]);
+            File.SetLastWriteTimeUtc(temp, DateTime.UtcNow.AddHours(-1));
+        }
+
+        // another run writing the same checkpoint at this moment holds its temporary file open (FileShare.None)
+        using (new FileStream(live, FileMode.Open, FileAccess.Write, FileShare.None))
+        {
+            var (_, trainer) = NewTrainer(schedule, 3);
+            trainer.Fit(Rows(64, 2, 1, 1), 64, checkpoint: new CheckpointOptions(path, Every: 5));
+        }
+
+        Assert.False(File.Exists(dead));
+        Assert.True(File.Exists(live));
+        Assert.Equal("3", SafeTensors.Load(path).Metadata!["step"]);
+    }
+
+    [Fact]
     public void LoadCheckpoint_RejectsOtherOptions()
     {
         var schedule = VolatilityAdaptiveSchedule.Isotropic(NoiseSchedule.Linear(), 2);
