@@ -183,4 +183,34 @@ public sealed class JsonResultCommandTests : IDisposable
         Assert.Contains(run.GetProperty("outputs").EnumerateArray(), f => f.GetProperty("sha256").GetString() == Sha(report));
         Assert.False(run.GetProperty("outcome").GetProperty("thresholds_passed").GetBoolean());
     }
+
+    [Fact]
+    public void SequenceTrainAndGenerate_Json_CarryTheKindAndTheConditionWarningsOfTheMetadata()
+    {
+        var (prices, state) = TestPrices.Sequence(_dir, 120);
+        string config = Path.Combine(_dir, "seq.json"), model = Path.Combine(_dir, "seq");
+        File.WriteAllText(config, """{"hidden": 8, "layers": 2, "heads": 2, "time_embedding": 8, "diffusion_steps": 50, "training": {"batch_size": 16, "warmup_steps": 2}}""");
+        var t = Crucible("train", "--data", prices, "--kind", "sequence", "--window", "5", "--state", state, "--state-columns", "VIXCLS,RV20",
+            "--steps", "12", "--config", config, "--seed", "2", "--out", model, "--json");
+        Assert.True(t.Exit == 0, t.Stderr);
+        var d = Document(t.Stdout);
+        Assert.Equal("sequence", d.GetProperty("kind").GetString());
+        Assert.Equal(Sha(Path.Combine(model, "weights.safetensors")), d.GetProperty("model_id").GetString());
+        Assert.Equal(12, d.GetProperty("steps").GetInt32());
+        Assert.Equal(2UL, d.GetProperty("seed").GetUInt64());
+        RunManifest(d, d.GetProperty("run_id").GetString()!);
+
+        // VIXCLS far outside the training range: the scenarios extrapolate, and the document says so as the metadata does
+        string csv = Path.Combine(_dir, "far.csv");
+        var g = Crucible("generate", "--model", model, "--count", "4", "--condition", "VIXCLS=900", "--condition", "RV20=0.2", "--out", csv, "--json");
+        Assert.True(g.Exit == 0, g.Stderr);
+        var gd = Document(g.Stdout);
+        Assert.Contains("warning: ", g.Stderr, StringComparison.Ordinal);
+        using var metadata = JsonDocument.Parse(File.ReadAllText(gd.GetProperty("meta").GetString()!));
+        var expected = metadata.RootElement.GetProperty("condition_warnings");
+        Assert.NotEqual(0, expected.GetArrayLength());
+        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(expected.GetRawText()),
+            System.Text.Json.Nodes.JsonNode.Parse(gd.GetProperty("condition_warnings").GetRawText())), gd.GetProperty("condition_warnings").GetRawText());
+        Assert.Equal(d.GetProperty("model_id").GetString(), gd.GetProperty("model_id").GetString());
+    }
 }
