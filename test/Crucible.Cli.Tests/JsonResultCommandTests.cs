@@ -213,4 +213,19 @@ public sealed class JsonResultCommandTests : IDisposable
             System.Text.Json.Nodes.JsonNode.Parse(gd.GetProperty("condition_warnings").GetRawText())), gd.GetProperty("condition_warnings").GetRawText());
         Assert.Equal(d.GetProperty("model_id").GetString(), gd.GetProperty("model_id").GetString());
     }
+
+    [Fact]
+    public void Train_Json_UnderDpSgd_WithholdsTheFinalLoss()
+    {
+        string data = TestPrices.Returns(Path.Combine(_dir, "returns.csv"), 300, 5), config = Path.Combine(_dir, "dp.json"), model = Path.Combine(_dir, "dp");
+        File.WriteAllText(config, """{"hidden": 16, "blocks": 1, "time_embedding": 8, "diffusion_steps": 50, "training": {"batch_size": 20, "warmup_steps": 2}}""");
+        var (exit, stdout, stderr) = Crucible("train", "--data", data, "--input", "log-returns", "--config", config, "--steps", "20",
+            "--dp-epsilon", "2", "--dp-delta", "1e-4", "--out", model, "--json");
+        Assert.True(exit == 0, stderr);
+        var d = Document(stdout);
+        Assert.True(d.GetProperty("dp").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, d.GetProperty("final_loss").ValueKind); // a statistic of the private rows
+        Assert.Contains("loss withheld", stderr, StringComparison.Ordinal);
+        Assert.Equal(Sha(Path.Combine(model, "weights.safetensors")), d.GetProperty("model_id").GetString());
+    }
 }
