@@ -86,6 +86,9 @@ internal static class EvaluateCommand
         public readonly Option<string> Html = new("--html") { Description = "Also write a self-contained report.html here" };
 
         public readonly Option<string> Home = HomeOption.Create();
+
+        /// <summary><c>--json</c>: the result as one JSON document on stdout (<see cref="JsonResult"/>).</summary>
+        public readonly Option<bool> Json = JsonResult.Create();
     }
 
     /// <summary>The <c>evaluate</c> command.</summary>
@@ -95,7 +98,7 @@ internal static class EvaluateCommand
         var command = new Command("evaluate", "Evaluate synthetic data against real data (fidelity, temporal, tails, risk, privacy, utility)")
         {
             o.Real, o.Synthetic, o.Train, o.Alpha, o.RegimeWindow, o.Thresholds, o.Segments, o.FailOnThreshold, o.Sensitive, o.Model, o.ShadowModels, o.ShadowSteps,
-            o.Out, o.Html, o.Home,
+            o.Out, o.Html, o.Home, o.Json,
         };
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
         return command;
@@ -104,6 +107,10 @@ internal static class EvaluateCommand
     /// <summary>Runs the evaluation for a parsed command line, writing a summary to <paramref name="output"/>.</summary>
     public static ExitCode Execute(ParseResult parse, Options o, TextWriter output)
     {
+        // --json: stdout carries the document only, the summary lines go to stderr
+        bool json = parse.GetValue(o.Json);
+        var result = output;
+        output = JsonResult.SummaryWriter(json, output);
         var home = HomeOption.ResolveForRun(parse, o.Home);
         var alpha = ParseAlpha(parse.GetValue(o.Alpha));
         var regimeWindow = parse.GetValue(o.RegimeWindow) ?? new EvaluationOptions().RegimeWindow;
@@ -178,6 +185,15 @@ internal static class EvaluateCommand
         output.WriteLine($"manifest:   {manifest}");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"audit:      entries {receipts[0].Seq} and {receipts[^1].Seq} in {home.AuditDatabase}"));
+        if (json)
+        {
+            var document = EvaluateResult(report, verdicts, outPath, htmlPath, run.RunId, manifest, failOnThreshold);
+            document["model_id"] = prepared.ModelId;
+            document["audit_seqs"] = new JsonArray(receipts[0].Seq, receipts[^1].Seq);
+            document["audit_database"] = JsonResult.Full(home.AuditDatabase);
+            JsonResult.Write(result, document);
+        }
+
         return passed || !failOnThreshold ? ExitCode.Success : ExitCode.ThresholdFailed;
     }
 
@@ -335,6 +351,45 @@ internal static class EvaluateCommand
     private static string GateSummary(MembershipGate? gate) =>
         gate is null ? "" : string.Create(CultureInfo.InvariantCulture,
             $"; gate (PRIV-7) TPR ≤ {gate.Bound:G4}{(gate.DpBoundFpr10 is { } b10 ? $", DP-12 ≤ {b10:G4} / {gate.DpBoundFpr01:G4} at epsilon {gate.Dp!.Epsilon:G4}{(gate.Dp.Source is { } source ? $" from {source}" : "")}" : "")}: {(gate.Passed ? "passed" : "FAILED")}");
+
+    // evaluate --json: the files, the run, the threshold verdicts and the headline figures of report.json (the summary's)
+    private static JsonObject EvaluateResult(EvaluationReport r, IReadOnlyList<ThresholdVerdict>? verdicts, string outPath, string? htmlPath,
+        string runId, string runManifest, bool failOnThreshold)
+    {
+        var document = new JsonObject
+        {
+            ["command"] = "evaluate",
+            ["report"] = JsonResult.Full(outPath),
+            ["html"] = JsonResult.Full(htmlPath),
+            ["run_id"] = runId,
+            ["run_manifest"] = JsonResult.Full(runManifest),
+            ["fail_on_threshold"] = failOnThreshold,
+            // null without --thresholds; passed is what --fail-on-threshold turns into exit 3
+            ["thresholds"] = verdicts is null ? null : new JsonObject
+            {
+                ["passed"] = ThresholdCheck.AllPassed(verdicts),
+                ["checked"] = verdicts.Count,
+                ["failed"] = new JsonArray([.. verdicts.Where(v => !v.Passed).Select(v => (JsonNode?)new JsonObject
+                {
+                    ["key"] = v.Threshold.Key,
+                    ["bound"] = v.Threshold.Kind == ThresholdKind.Max ? "max" : "min",
+                    ["limit"] = JsonResult.Number(v.Threshold.Limit),
+                    ["actual"] = JsonResult.Number(v.Actual),
+                })]),
+            },
+            ["rows"] = new JsonObject { ["real"] = r.Rows.Real, ["synthetic"] = r.Rows.Synthetic, ["train"] = r.Rows.Train },
+            ["alpha"] = r.Alpha,
+            ["ks_mean"] = JsonResult.Number(r.KsMean),
+            ["ks_max"] = JsonResult.Number(r.KsMax),
+            ["wasserstein_mean"] = JsonResult.Number(r.WassersteinMean),
+            ["corr_distance"] = JsonResult.Number(r.CorrDistance),
+            ["portfolio_var"] = new JsonObject { ["real"] = JsonResult.Number(r.Portfolio.Var.Real), ["synthetic"] = JsonResult.Number(r.Portfolio.Var.Synthetic) },
+            ["portfolio_es"] = new JsonObject { ["real"] = JsonResult.Number(r.Portfolio.Es.Real), ["synthetic"] = JsonResult.Number(r.Portfolio.Es.Synthetic) },
+            ["share_closer_to_train"] = r.Privacy is { } p ? JsonResult.Number(p.ShareCloserToTrain) : null,
+            ["under_stressed"] = r.Coverage is { } c ? new JsonArray([.. c.UnderStressed.Select(s => (JsonNode?)(s.Dimension + "=" + s.Segment))]) : null,
+        };
+        return document;
+    }
 
     private static void WriteSummary(TextWriter o, EvaluationReport r, IReadOnlyList<ThresholdVerdict>? verdicts, string outPath, string? htmlPath)
     {

@@ -99,6 +99,9 @@ internal static class GenerateCommand
         };
 
         public readonly Option<string> Home = HomeOption.Create();
+
+        /// <summary><c>--json</c>: the result as one JSON document on stdout (<see cref="JsonResult"/>).</summary>
+        public readonly Option<bool> Json = JsonResult.Create();
     }
 
     /// <summary>The <c>generate</c> command.</summary>
@@ -109,7 +112,7 @@ internal static class GenerateCommand
         o.Spacing.AcceptOnlyFromAmong("linear", "angle");
         var command = new Command("generate", "Generate scenarios from a trained model: FILE.csv (log returns, original units) + FILE.meta.json")
         {
-            o.Model, o.Count, o.Sampler, o.Spacing, o.SamplingSteps, o.Eta, o.Seed, o.Condition, o.Guidance, o.GuidanceMinNoise, o.RegimeGuidance, o.Stress, o.Out, o.Prices, o.StartPrices, o.AllowRetired, o.Home,
+            o.Model, o.Count, o.Sampler, o.Spacing, o.SamplingSteps, o.Eta, o.Seed, o.Condition, o.Guidance, o.GuidanceMinNoise, o.RegimeGuidance, o.Stress, o.Out, o.Prices, o.StartPrices, o.AllowRetired, o.Home, o.Json,
         };
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
         return command;
@@ -118,6 +121,10 @@ internal static class GenerateCommand
     /// <summary>Generates and writes the files; writes a summary to <paramref name="output"/>.</summary>
     public static ExitCode Execute(ParseResult parse, Options o, TextWriter output)
     {
+        // --json: stdout carries the document only, the summary lines go to stderr
+        bool json = parse.GetValue(o.Json);
+        var result = output;
+        output = JsonResult.SummaryWriter(json, output);
         var home = HomeOption.ResolveForRun(parse, o.Home);
         int count = parse.GetValue(o.Count);
         if (count < 1) throw new InvalidInputException("OPT-E", $"--count must be at least 1, got {count}");
@@ -158,6 +165,31 @@ internal static class GenerateCommand
         foreach (var warning in meta.ConditionWarnings ?? []) Console.Error.WriteLine($"warning: {warning.Message}");
         output.WriteLine($"manifest:  {runManifest}");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit:     entries {receipts[0].Seq} and {receipts[^1].Seq} in {home.AuditDatabase}"));
+        if (json)
+        {
+            JsonResult.Write(result, new JsonObject
+            {
+                ["command"] = "generate",
+                ["csv"] = JsonResult.Full(path),
+                ["meta"] = JsonResult.Full(ScenarioCsv.MetadataPath(path)),
+                ["csv_sha256"] = meta.CsvSha256,
+                ["model_id"] = meta.ModelId,
+                ["model_registered"] = meta.Registered,
+                ["kind"] = meta.Kind,
+                ["run_id"] = run.RunId,
+                ["run_manifest"] = JsonResult.Full(runManifest),
+                ["count"] = count,
+                ["rows"] = meta.Rows,
+                ["seed"] = meta.Seed,
+                ["sampler"] = meta.Sampler,
+                ["sampling_steps"] = meta.SamplingSteps,
+                // as in FILE.meta.json, and [] when every condition is inside the training range
+                ["condition_warnings"] = JsonSerializer.SerializeToNode(meta.ConditionWarnings ?? [], DiffusionJson.Options),
+                ["audit_seqs"] = new JsonArray(receipts[0].Seq, receipts[^1].Seq),
+                ["audit_database"] = JsonResult.Full(home.AuditDatabase),
+            });
+        }
+
         return ExitCode.Success;
     }
 

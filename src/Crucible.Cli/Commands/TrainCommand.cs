@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Crucible.Cli.Progress;
 using Crucible.Data;
@@ -175,6 +176,9 @@ internal static class TrainCommand
         public readonly Option<string> Out = new("--out") { Description = "The model folder to write", Required = true };
 
         public readonly Option<string> Home = HomeOption.Create();
+
+        /// <summary><c>--json</c>: the result as one JSON document on stdout (<see cref="JsonResult"/>).</summary>
+        public readonly Option<bool> Json = JsonResult.Create();
     }
 
     /// <summary>The <c>train</c> command.</summary>
@@ -187,7 +191,7 @@ internal static class TrainCommand
         var command = new Command("train", "Fit a generator on historical data and write the model folder (weights.safetensors + manifest.json)")
         {
             o.Data, o.Columns, o.Input, o.Kind, o.Window, o.State, o.StateColumns, o.StateMissing, o.StateFfillLimit, o.StateNa, o.StateDateFormat, o.CalibrateGuidance, o.CalibrationRule, o.WithholdPrices, o.TrainEnd, o.Steps, o.Seed, o.Config, o.Checkpoint, o.CheckpointEvery,
-            o.DpEpsilon, o.DpNoiseMultiplier, o.DpDelta, o.DpMaxGradNorm, o.DpBudget, o.DpSampleRate, o.DpSecure, o.DpUnit, o.DpPublicState, o.Segments, o.Stratify, o.Out, o.Home,
+            o.DpEpsilon, o.DpNoiseMultiplier, o.DpDelta, o.DpMaxGradNorm, o.DpBudget, o.DpSampleRate, o.DpSecure, o.DpUnit, o.DpPublicState, o.Segments, o.Stratify, o.Out, o.Home, o.Json,
         };
         foreach (var option in o.Dialect.All) command.Options.Add(option);
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
@@ -195,9 +199,14 @@ internal static class TrainCommand
     }
 
     // --checkpoint FILE: resuming from an existing file is said on stderr (stdout's summary lines stay as they are)
-    private static CheckpointOptions? Checkpoint(string? path, int every, int steps) => path is null ? null : new CheckpointOptions(path, every)
+    // (and kept for --json's resumed_from_step)
+    private static CheckpointOptions? Checkpoint(string? path, int every, int steps, StrongBox<int?> resumedFrom) => path is null ? null : new CheckpointOptions(path, every)
     {
-        Resumed = done => Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"resuming from step {done} of {steps} (checkpoint {path})")),
+        Resumed = done =>
+        {
+            resumedFrom.Value = done;
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"resuming from step {done} of {steps} (checkpoint {path})"));
+        },
     };
 
     // the model folder --out replaces its weights and manifest: neither may be a file the run reads (checked before training)
@@ -225,9 +234,13 @@ internal static class TrainCommand
 
     private static ExitCode ExecuteCore(ParseResult parse, Options o, TextWriter output)
     {
+        // --json: stdout carries the document only, the summary lines go to stderr
+        bool json = parse.GetValue(o.Json);
+        var result = output;
+        output = JsonResult.SummaryWriter(json, output);
         var home = HomeOption.ResolveForRun(parse, o.Home);
         string kind = parse.GetValue(o.Kind) ?? "tabular";
-        if (kind == SequenceGenerator.KindName) return ExecuteSequence(parse, o, output, home);
+        if (kind == SequenceGenerator.KindName) return ExecuteSequence(parse, o, output, result, home);
         if (kind != "tabular") throw new InvalidInputException("OPT-E-KIND", $"--kind {kind} is not a generator kind; use --kind tabular or --kind sequence");
         foreach (var (name, given) in new[] { ("--window", parse.GetValue(o.Window) is not null), ("--state", parse.GetValue(o.State) is not null), ("--state-columns", parse.GetValue(o.StateColumns) is not null), ("--state-missing", parse.GetValue(o.StateMissing) is not null), ("--state-ffill-limit", parse.GetValue(o.StateFfillLimit) is not null), ("--state-na", parse.GetValue(o.StateNa) is { Length: > 0 }), ("--state-date-format", parse.GetValue(o.StateDateFormat) is not null), ("--calibrate-guidance", parse.GetValue(o.CalibrateGuidance) is not null), ("--calibration-rule", parse.GetValue(o.CalibrationRule) is not null) })
         {
@@ -274,7 +287,8 @@ internal static class TrainCommand
         if (dialect is not null) config["csv"] = dialect; // only when given: earlier manifests' configs stay as they were
         var run = RunManifests.Start(home, "train", config, options.Seed).AddInput(path);
         run.Outcome = new System.Text.Json.Nodes.JsonObject { ["data_quality"] = dataQuality };
-        var checkpoint = Checkpoint(parse.GetValue(o.Checkpoint), every, options.Training.Steps);
+        var resumedFrom = new StrongBox<int?>();
+        var checkpoint = Checkpoint(parse.GetValue(o.Checkpoint), every, options.Training.Steps, resumedFrom);
         var clock = Stopwatch.StartNew();
         generator.Fit(train, provenance, TrainingProgressBar.ForStandardError(), checkpoint);
         double seconds = clock.Elapsed.TotalSeconds;
@@ -284,7 +298,7 @@ internal static class TrainCommand
         var m = generator.Manifest;
         // DP-SGD: the run manifest carries the model manifest's DP statement (σ, q, steps, δ, ε, accountant, …), as is
         if (m.Privacy is { } privacy) run.Dp = JsonSerializer.SerializeToNode(privacy, DiffusionJson.Options) as System.Text.Json.Nodes.JsonObject;
-        var (registered, isNew, runManifest, receipt) = Record(home, run, folder, m.Weights.Sha256, RunAudit.Trained(folder, m, run));
+        var (registered, isNew, runManifest, receipt, notRegistered) = Record(home, run, folder, m.Weights.Sha256, RunAudit.Trained(folder, m, run));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"model:      {folder} (id {m.Weights.Sha256[..16]}…, {m.Weights.Parameters} parameters)"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -294,6 +308,8 @@ internal static class TrainCommand
         if (m.Privacy is { } dp) output.WriteLine($"privacy:    {dp.Statement}");
         WriteRecord(output, home, registered, isNew, runManifest);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit:      entry {receipt.Seq} in {home.AuditDatabase}"));
+        if (parse.GetValue(o.Json))
+            JsonResult.Write(result, TrainResult(folder, (m.Kind, m.Weights, m.Training, m.Data, m.Privacy, m.Config.Seed), registered, isNew, notRegistered, run.RunId, runManifest, resumedFrom.Value, receipt, home));
         return ExitCode.Success;
     }
 
@@ -386,13 +402,14 @@ internal static class TrainCommand
     // A model whose weights a registered model already has, with a manifest that differs beyond provenance (e.g. the same
     // network calibrated by another rule), cannot be registered under the weights' id (REG-E-CONFLICT): the folder is
     // complete and usable by path, so the run completes and says so, unregistered (null), rather than failing after training.
-    private static (ModelRecord? Registered, bool IsNew, string RunManifest, AuditReceipt Receipt) Record(Governance.CrucibleHome home,
+    private static (ModelRecord? Registered, bool IsNew, string RunManifest, AuditReceipt Receipt, string? NotRegistered) Record(Governance.CrucibleHome home,
         RunManifestBuilder run, string folder, string modelId, System.Text.Json.Nodes.JsonObject entry)
     {
         run.ModelId = modelId;
         run.AddOutput(Path.Combine(folder, DiffusionGenerator.WeightsFileName)).AddOutput(Path.Combine(folder, DiffusionGenerator.ManifestFileName));
         ModelRecord? registered = null;
         bool isNew = false;
+        string? notRegistered = null;
         // two runs writing one --out at once (overlapping schedules): the folder may hold the other run's model by now, which
         // this run would register and record as its own (it did: a seed-2 run reported the seed-1 model "registered")
         TrainedModelFolder.ThrowIfReplaced(folder, modelId);
@@ -403,6 +420,7 @@ internal static class TrainCommand
         catch (InvalidInputException e) when (e.Rule == ModelRegistry.ConflictRule)
         {
             // the library's message names the keys the manifests differ in (and why withheld prices are no provenance)
+            notRegistered = e.Message;
             Console.Error.WriteLine($"warning [{ModelRegistry.ConflictRule}]: {e.Message}; this model is not registered: "
                 + $"use it by its folder (--model {folder}), or train with another seed (other weights) to register it");
         }
@@ -412,8 +430,35 @@ internal static class TrainCommand
         if (registered is not null && registered.Id != modelId) throw TrainedModelFolder.Replaced(folder, modelId, registered.Id);
 
         var (manifest, receipts) = RunAudit.Complete(home, run, entry);
-        return (registered, isNew, manifest, receipts[^1]);
+        return (registered, isNew, manifest, receipts[^1], notRegistered);
     }
+
+    // train --json: the model (full id, folder), its registration, the run and the training figures of the model manifest
+    private static System.Text.Json.Nodes.JsonObject TrainResult(string folder,
+        (string Kind, WeightsManifest Weights, TrainingMetrics Training, DataManifest Data, PrivacyManifest? Privacy, ulong Seed) m, ModelRecord? registered, bool isNew, string? notRegistered,
+        string runId, string runManifest, int? resumedFrom, AuditReceipt receipt, Governance.CrucibleHome home) => new()
+    {
+        ["command"] = "train",
+        ["kind"] = m.Kind,
+        ["model_id"] = m.Weights.Sha256,
+        ["model_folder"] = JsonResult.Full(folder),
+        ["parameters"] = m.Weights.Parameters,
+        // registered: a new registry entry; already_registered: the registry had this model; not_registered: REG-E-CONFLICT
+        ["registration"] = registered is null ? "not_registered" : isNew ? "registered" : "already_registered",
+        ["registration_rule"] = registered is null ? ModelRegistry.ConflictRule : null,
+        ["registration_reason"] = notRegistered,
+        ["run_id"] = runId,
+        ["run_manifest"] = JsonResult.Full(runManifest),
+        ["steps"] = m.Training.Steps,
+        // the loss is a statistic of the private rows under DP: withheld
+        ["final_loss"] = m.Privacy is null ? JsonResult.Number(m.Training.FinalLoss) : null,
+        ["dp"] = m.Privacy is not null,
+        ["seed"] = m.Seed,
+        ["resumed_from_step"] = resumedFrom,
+        ["train_rows"] = m.Data.TrainRows,
+        ["audit_seq"] = receipt.Seq,
+        ["audit_database"] = JsonResult.Full(home.AuditDatabase),
+    };
 
     private static void WriteRecord(TextWriter output, Governance.CrucibleHome home, ModelRecord? registered, bool isNew, string runManifest)
     {
@@ -461,7 +506,7 @@ internal static class TrainCommand
     /// given (features built by <see cref="EconomicState.Build"/> from the state and the train returns, lagged one day);
     /// the data-to-model part is <see cref="SequenceTraining.Train"/>, which the service's training jobs call too.
     /// </summary>
-    private static ExitCode ExecuteSequence(ParseResult parse, Options o, TextWriter output, Governance.CrucibleHome home)
+    private static ExitCode ExecuteSequence(ParseResult parse, Options o, TextWriter output, TextWriter result, Governance.CrucibleHome home)
     {
         var options = LoadConfig<SequenceGeneratorOptions>(parse.GetValue(o.Config));
         if (PrivacyFlags(parse, o, options.Privacy) is { } dp) options = options.WithPrivacy(dp);
@@ -513,7 +558,8 @@ internal static class TrainCommand
             if (names is { Length: 0 }) throw new InvalidInputException("OPT-E", "--state-columns names no feature");
         }
 
-        var checkpoint = Checkpoint(parse.GetValue(o.Checkpoint), every, options.Training.Steps);
+        var resumedFrom = new StrongBox<int?>();
+        var checkpoint = Checkpoint(parse.GetValue(o.Checkpoint), every, options.Training.Steps, resumedFrom);
         SequenceTrainingResult trained;
         try
         {
@@ -550,7 +596,7 @@ internal static class TrainCommand
         if (parse.GetValue(o.WithholdPrices)) run.Config["withhold_prices"] = true;
         // DP-SGD: the run manifest carries the model manifest's DP statement, as the tabular kind's does
         if (m.Privacy is { } privacy) run.Dp = JsonSerializer.SerializeToNode(privacy, DiffusionJson.Options) as System.Text.Json.Nodes.JsonObject;
-        var (registered, isNew, runManifest, receipt) = Record(home, run, folder, m.Weights.Sha256, RunAudit.Trained(folder, m, run));
+        var (registered, isNew, runManifest, receipt, notRegistered) = Record(home, run, folder, m.Weights.Sha256, RunAudit.Trained(folder, m, run));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"model:      {folder} (id {m.Weights.Sha256[..16]}…, {m.Weights.Parameters} parameters, sequence W = {m.Config.Window})"));
         WriteRecord(output, home, registered, isNew, runManifest);
@@ -577,6 +623,8 @@ internal static class TrainCommand
                 $"guidance:   w = {c.Chosen:G4} calibrated on {c.Episode} (state of {c.StateDate}; ES {string.Join(", ", c.Points.Select(p => $"{p.ExpectedShortfall:F4} at w = {p.Guidance:G4}"))}; realised {c.RealisedEs:F4} over {c.RealisedWindows} windows{(c.WithinTolerance ? "" : $"; none within {c.Tolerance:P0}, the closest taken")}{(c.GuidanceMinNoise > 0 ? $"; guidance at σ ≥ {c.GuidanceMinNoise:G4}" : "")}{(c.RegimeFactor is { } k ? $"; regime guidance a = {c.RegimeGuidance:G4}, k = {k:F4}, ES {c.RegimeExpectedShortfall:F4}" : "")})"));
         }
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit:      entry {receipt.Seq} in {home.AuditDatabase}"));
+        if (parse.GetValue(o.Json))
+            JsonResult.Write(result, TrainResult(folder, (m.Kind, m.Weights, m.Training, m.Data, m.Privacy, m.Config.Seed), registered, isNew, notRegistered, run.RunId, runManifest, resumedFrom.Value, receipt, home));
         return ExitCode.Success;
     }
 

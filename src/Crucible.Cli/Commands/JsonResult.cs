@@ -1,0 +1,31 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+
+namespace Crucible.Cli.Commands;
+
+/// <summary>
+/// The <c>--json</c> result of <c>train</c>, <c>generate</c> and <c>evaluate</c>, for schedulers: on success one JSON
+/// document (snake_case keys, invariant numbers, full ids, absolute paths) is the whole of stdout, and the human summary
+/// lines go to stderr beside the warnings and the progress bar; on an error nothing is printed on stdout and the exit
+/// code and the stderr line are those of the run without <c>--json</c>, as for <c>audit verify --json</c>.
+/// </summary>
+internal static class JsonResult
+{
+    /// <summary>A new <c>--json</c> option for a run command.</summary>
+    public static Option<bool> Create() => new("--json")
+    {
+        Description = "Print the result as one JSON document on stdout (ids, absolute paths, run manifest); the summary lines go to stderr",
+    };
+
+    /// <summary>Where the human summary goes: <paramref name="output"/>, or stderr when the result is printed as JSON.</summary>
+    public static TextWriter SummaryWriter(bool json, TextWriter output) => json ? Console.Error : output;
+
+    /// <summary>A path as an absolute path (null stays null).</summary>
+    public static string? Full(string? path) => path is null ? null : Path.GetFullPath(path);
+
+    /// <summary>A figure, or null when it is not finite (JSON has no NaN).</summary>
+    public static JsonNode? Number(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;
+
+    /// <summary>Writes <paramref name="document"/> as one line to <paramref name="output"/>.</summary>
+    public static void Write(TextWriter output, JsonObject document) => output.WriteLine(document.ToJsonString());
+}
