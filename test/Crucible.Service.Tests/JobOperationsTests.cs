@@ -15,8 +15,12 @@ public sealed class JobOperationsTests(ServiceFixture f)
 {
     private const string Config = """{"hidden": 16, "blocks": 1, "time_embedding": 8, "diffusion_steps": 50, "training": {"batch_size": 16, "warmup_steps": 2}}""";
 
-    internal static string Request(int steps, int seed = 3) =>
-        $$"""{"data_csv": {{JsonSerializer.Serialize(RandomWalkPrices.Csv(120, seed: 7, new DateOnly(2020, 1, 1)))}}, "steps": {{steps}}, "seed": {{seed}}, "config": {{Config}}}""";
+    // a model whose steps take long enough that 100,000 of them outlast any timeout a test sets (the 16-wide one ran 100,000
+    // steps in under 2 s on a quiet machine, so a timeout test on it succeeded instead)
+    internal const string SlowConfig = """{"hidden": 256, "blocks": 3, "time_embedding": 32, "diffusion_steps": 50, "training": {"batch_size": 64, "warmup_steps": 2}}""";
+
+    internal static string Request(int steps, int seed = 3, string config = Config) =>
+        $$"""{"data_csv": {{JsonSerializer.Serialize(RandomWalkPrices.Csv(120, seed: 7, new DateOnly(2020, 1, 1)))}}, "steps": {{steps}}, "seed": {{seed}}, "config": {{config}}}""";
 
     internal static async Task<JsonElement> GetAsync(HttpClient client, string location) =>
         JsonDocument.Parse(await client.GetStringAsync(location)).RootElement.Clone();
@@ -65,7 +69,7 @@ public sealed class JobOperationsTests(ServiceFixture f)
             using var client = Trainer(factory);
             for (int i = 0; i < 3; i++) locations.Add(await SubmitAsync(client, Request(3, seed: 10 + i)));
             foreach (var l in locations) await WaitAsync(client, l, Ended);
-            var cancelled = await SubmitAsync(client, Request(100_000));
+            var cancelled = await SubmitAsync(client, Request(100_000, config: SlowConfig));
             await WaitAsync(client, cancelled, Stepping);
             using (var c = await client.PostAsync(cancelled + "/cancel", null)) Assert.Equal(HttpStatusCode.Accepted, c.StatusCode);
             await WaitAsync(client, cancelled, Ended);
@@ -127,7 +131,7 @@ public sealed class JobOperationsTests(ServiceFixture f)
         using var client = Trainer(factory);
         var done = await SubmitAsync(client, Request(3));
         await WaitAsync(client, done, Ended);
-        var running = await SubmitAsync(client, Request(100_000));
+        var running = await SubmitAsync(client, Request(100_000, config: SlowConfig));
         var queued = await SubmitAsync(client, Request(5, seed: 4));
         await WaitAsync(client, running, Stepping);
 
@@ -192,7 +196,7 @@ public sealed class JobOperationsTests(ServiceFixture f)
         Directory.CreateDirectory(home);
         using var first = ServiceFixture.Create(home, f.KeysFile);
         using var runner = Trainer(first);
-        var running = await SubmitAsync(runner, Request(100_000));
+        var running = await SubmitAsync(runner, Request(100_000, config: SlowConfig));
         await WaitAsync(runner, running, Stepping, pollMilliseconds: 100);
         using var second = ServiceFixture.Create(home, f.KeysFile);
         using var other = Trainer(second);
@@ -210,7 +214,7 @@ public sealed class JobOperationsTests(ServiceFixture f)
         Directory.CreateDirectory(home);
         using var factory = ServiceFixture.Create(home, f.KeysFile, new Dictionary<string, string> { ["TrainingJobTimeoutSeconds"] = "2" });
         using var client = Trainer(factory);
-        var location = await SubmitAsync(client, Request(100_000));
+        var location = await SubmitAsync(client, Request(100_000, config: SlowConfig));
         var job = await WaitAsync(client, location, Ended, seconds: 60);
         Assert.Equal("failed", job.GetProperty("status").GetString());
         var error = job.GetProperty("error").GetString()!;

@@ -55,7 +55,7 @@ public sealed class PostgresJobTests(ServiceFixture f)
         using var db = TestPostgres.CreateDatabase();
         using var a = Replica(db, "pg-cancel-a");
         using var ca = Admin(a);
-        var running = await JobOperationsTests.SubmitAsync(ca, JobOperationsTests.Request(100_000));
+        var running = await JobOperationsTests.SubmitAsync(ca, JobOperationsTests.Request(100_000, config: JobOperationsTests.SlowConfig));
         await JobOperationsTests.WaitAsync(ca, running, JobOperationsTests.Stepping); // A claimed it (B is not started yet)
         var queued = await JobOperationsTests.SubmitAsync(ca, JobOperationsTests.Request(5, seed: 9)); // A is busy: it waits
         using (var q = await ca.PostAsync(queued + "/cancel?reason=not%20needed", null))
