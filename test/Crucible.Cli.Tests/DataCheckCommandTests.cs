@@ -9,16 +9,7 @@ namespace Crucible.Cli.Tests;
 /// </summary>
 public class DataCheckCommandTests
 {
-    private static string Fixture(string name)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Crucible.slnx")))
-                return Path.Combine(dir.FullName, "test", "Crucible.Data.Tests", "TestData", name);
-        }
-
-        throw new InvalidOperationException("Crucible.slnx not found above " + AppContext.BaseDirectory);
-    }
+    private static string Fixture(string name) => TestRepo.Fixture("Crucible.Data.Tests", name);
 
     private static (int Exit, string Stdout, string Stderr) Crucible(params string[] args) =>
         CliProcess.Run(args);

@@ -12,16 +12,7 @@ public sealed class EvaluateCommandTests : IDisposable
 
     public void Dispose() => _dir.Delete(recursive: true);
 
-    private static string Fixture(string name)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Crucible.slnx")))
-                return Path.Combine(dir.FullName, "test", "Crucible.Evaluation.Tests", "TestData", name);
-        }
-
-        throw new InvalidOperationException("Crucible.slnx not found above " + AppContext.BaseDirectory);
-    }
+    private static string Fixture(string name) => TestRepo.Fixture("Crucible.Evaluation.Tests", name);
 
     private string Temp(string name) => Path.Combine(_dir.FullName, name);
 

@@ -29,16 +29,7 @@ public sealed class JsonResultCommandTests : IDisposable
         return path;
     }
 
-    private static string EvaluationFixture(string name)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Crucible.slnx")))
-                return Path.Combine(dir.FullName, "test", "Crucible.Evaluation.Tests", "TestData", name);
-        }
-
-        throw new InvalidOperationException("Crucible.slnx not found above " + AppContext.BaseDirectory);
-    }
+    private static string EvaluationFixture(string name) => TestRepo.Fixture("Crucible.Evaluation.Tests", name);
 
     // stdout: exactly one line, one JSON object
     private static JsonElement Document(string stdout)

@@ -10,16 +10,7 @@ public sealed class OutputOverwritesInputTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static string StressFixture(string name)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Crucible.slnx")))
-                return Path.Combine(dir.FullName, "test", "Crucible.Stress.Tests", "TestData", name);
-        }
-
-        throw new InvalidOperationException("Crucible.slnx not found above " + AppContext.BaseDirectory);
-    }
+    private static string StressFixture(string name) => TestRepo.Fixture("Crucible.Stress.Tests", name);
 
     private (int Exit, string Stdout, string Stderr) Crucible(params string[] args) =>
         CliProcess.Run(new Dictionary<string, string> { ["CRUCIBLE_HOME"] = Path.Combine(_dir, "home") }, args);

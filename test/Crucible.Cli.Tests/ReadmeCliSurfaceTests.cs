@@ -12,15 +12,7 @@ public class ReadmeCliSurfaceTests
 {
     private static readonly Command Root = CrucibleCommand.Build();
 
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Crucible.slnx"))) return dir.FullName;
-        }
-
-        throw new InvalidOperationException("Crucible.slnx not found above " + AppContext.BaseDirectory);
-    }
+    private static string RepoRoot() => TestRepo.Root();
 
     private static string MainReadme() => File.ReadAllText(Path.Combine(RepoRoot(), "README.md"));
 
