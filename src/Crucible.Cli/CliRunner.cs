@@ -64,10 +64,13 @@ public static class CliRunner
             if (parse.GetValue(Verbose)) Console.Error.WriteLine(e);
             return (int)ExitCode.BadInput;
         }
-        catch (OutputPathException e) when (IsDiskFull(e))
+        catch (Exception e) when (IsDiskFull(e))
         {
-            // a full disk while writing an output: the destination the user named (never the temporary file beside it)
-            Console.Error.WriteLine($"{e.Path}: error [{OutputPathException.Rule}]: {DiskFullMessage(e)}");
+            // a full disk or an exhausted quota, wherever it struck (an output, the model folder, the home's registry or
+            // audit log): the machine's state, not a bug, and a scheduler must not be told "please report it"; while
+            // writing an output, located at the destination the user named (never the temporary file beside it)
+            var at = e is OutputPathException o ? o.Path + ": " : "";
+            Console.Error.WriteLine($"{at}error [{OutputPathException.Rule}]: {DiskFullMessage(e)}");
             if (parse.GetValue(Verbose)) Console.Error.WriteLine(e);
             return (int)ExitCode.BadInput;
         }
@@ -75,14 +78,6 @@ public static class CliRunner
         {
             // an output path the user named (or the --home folder) that the system refused: bad input, not a bug
             Console.Error.WriteLine(e.ToUserMessage());
-            if (parse.GetValue(Verbose)) Console.Error.WriteLine(e);
-            return (int)ExitCode.BadInput;
-        }
-        catch (Exception e) when (IsDiskFull(e))
-        {
-            // a full disk or an exhausted quota, wherever it struck (an output, the model folder, the home's registry or
-            // audit log): the machine's state, not a bug, and a scheduler must not be told "please report it"
-            Console.Error.WriteLine($"error [{OutputPathException.Rule}]: {DiskFullMessage(e)}");
             if (parse.GetValue(Verbose)) Console.Error.WriteLine(e);
             return (int)ExitCode.BadInput;
         }
