@@ -130,6 +130,49 @@ public sealed class JsonResultStressCommandsTests : IDisposable
         Assert.False(File.Exists(Temp("bad.json")));
     }
 
+    [Fact]
+    public void Stress_Json_FromASequenceModel_CarriesItsId_TheRecalibrationAndTheAdversarialFigures_OfTheReport()
+    {
+        string scenarios = StressFixture("scenarios.csv"), portfolio = StressFixture("portfolio.json"), report = Temp("model-stress.json");
+        string history = StressHistoryFixture.Write(scenarios, Temp("history.csv")), config = Temp("seq.json"), model = Temp("m");
+        File.WriteAllText(config, """{"hidden": 8, "layers": 1, "heads": 1, "time_embedding": 8, "diffusion_steps": 50, "training": {"batch_size": 16, "warmup_steps": 2}}""");
+        var trained = Crucible("train", "--data", history, "--kind", "sequence", "--window", "5", "--steps", "5", "--config", config, "--seed", "1", "--out", model);
+        Assert.True(trained.Exit == 0, trained.Stderr);
+        var (exit, stdout, stderr) = Crucible("stress", "--scenarios", scenarios, "--portfolio", portfolio, "--reverse", "--loss-threshold", "0.04",
+            "--history", history, "--model", model, "--candidates", "50", "--top", "3", "--seed", "2", "--guidance-scale", "0.5", "--min-breach-rate", "0.9",
+            "--adversarial", "--out", report, "--json");
+        Assert.True(exit == 0, stderr);
+        var d = Document(stdout);
+        Assert.Contains("recalibration: ", stderr, StringComparison.Ordinal);
+
+        var r = Parse(report);
+        Assert.Equal(Sha(Path.Combine(model, "weights.safetensors")), d.GetProperty("model_id").GetString());
+        var attempts = d.GetProperty("reverse").GetProperty("recalibration").EnumerateArray().ToArray();
+        var expected = r.GetProperty("reverse").GetProperty("recalibration").EnumerateArray().ToArray();
+        Assert.NotEmpty(attempts);
+        Assert.Equal(expected.Length, attempts.Length);
+        for (int i = 0; i < attempts.Length; i++)
+        {
+            foreach (var key in new[] { "guidance_scale", "breach_rate" })
+                Assert.Equal(expected[i].GetProperty(key).GetDouble(), attempts[i].GetProperty(key).GetDouble());
+            var median = expected[i].GetProperty("median_plausibility"); // null when not finite
+            if (median.ValueKind == JsonValueKind.Null) Assert.Equal(JsonValueKind.Null, attempts[i].GetProperty("median_plausibility").ValueKind);
+            else Assert.Equal(median.GetDouble(), attempts[i].GetProperty("median_plausibility").GetDouble());
+            Assert.Equal(expected[i].GetProperty("passed").GetBoolean(), attempts[i].GetProperty("passed").GetBoolean());
+        }
+
+        var adversarial = d.GetProperty("adversarial");
+        var expectedAdversarial = r.GetProperty("adversarial");
+        foreach (var key in new[] { "candidates", "plausible" })
+            Assert.Equal(expectedAdversarial.GetProperty(key).GetInt32(), adversarial.GetProperty(key).GetInt32());
+        Assert.Equal(expectedAdversarial.GetProperty("floor").GetDouble(), adversarial.GetProperty("floor").GetDouble());
+        var worst = expectedAdversarial.GetProperty("scenarios").EnumerateArray().ToArray();
+        if (worst.Length > 0) Assert.Equal(worst[0].GetProperty("loss").GetDouble(), adversarial.GetProperty("worst_loss").GetDouble());
+        else Assert.Equal(JsonValueKind.Null, adversarial.GetProperty("worst_loss").ValueKind);
+        AssertRun(d, "stress", report);
+        Assert.Equal(d.GetProperty("model_id").GetString(), Parse(d.GetProperty("run_manifest").GetString()!).GetProperty("model_id").GetString());
+    }
+
     // a scenario CSV of i.i.d. normal daily log returns (sd vol for A, half of it for B); test input, not model maths
     private string Scenarios(string name, int seed, double vol)
     {
