@@ -83,6 +83,7 @@ public sealed class JsonResultCommandTests : IDisposable
         var run = RunManifest(d, d.GetProperty("run_id").GetString()!);
         Assert.Equal(d.GetProperty("model_id").GetString(), run.GetProperty("model_id").GetString());
         Assert.Equal("train", run.GetProperty("kind").GetString());
+        Assert.Equal(d.GetProperty("model_id").GetString(), AuditEntry(d).GetProperty("model_id").GetString());
         Assert.Contains(run.GetProperty("outputs").EnumerateArray(), f => f.GetProperty("sha256").GetString() == Sha(weights));
 
         // the same model again, from the checkpoint: already registered, resumed at step 30, a run of its own
@@ -94,6 +95,69 @@ public sealed class JsonResultCommandTests : IDisposable
         Assert.Equal(30, d2.GetProperty("resumed_from_step").GetInt32());
         Assert.NotEqual(d.GetProperty("run_id").GetString(), d2.GetProperty("run_id").GetString());
         RunManifest(d2, d2.GetProperty("run_id").GetString()!);
+    }
+
+    // the audit log's entry audit_seq names (crucible audit log --json): the run.completed that pins the document's run
+    private JsonElement AuditEntry(JsonElement document)
+    {
+        long seq = document.GetProperty("audit_seq").GetInt64();
+        var log = Crucible("audit", "log", "--from", seq.ToString(System.Globalization.CultureInfo.InvariantCulture), "--limit", "1", "--json");
+        Assert.True(log.Exit == 0, log.Stderr);
+        using var entries = JsonDocument.Parse(log.Stdout);
+        var entry = Assert.Single(entries.RootElement.EnumerateArray()).Clone();
+        Assert.Equal(seq, entry.GetProperty("seq").GetInt64());
+        Assert.Equal("run.completed", entry.GetProperty("kind").GetString());
+        var payload = entry.GetProperty("payload");
+        Assert.Equal(document.GetProperty("run_id").GetString(), payload.GetProperty("run_id").GetString());
+        Assert.Equal(Sha(document.GetProperty("run_manifest").GetString()!), payload.GetProperty("manifest_sha256").GetString());
+        Assert.Equal(Path.GetFullPath(Path.Combine(Home, "audit.db")), document.GetProperty("audit_database").GetString());
+        return payload.Clone();
+    }
+
+    [Fact]
+    public void Train_Json_OfAModelTheRegistryRefuses_SaysNotRegistered_WithTheRuleAndReason_AndItsAuditEntry()
+    {
+        // the registry keys a model by its weights: the same network (data, config, seed) trained here with
+        // --withhold-prices is registered, and the plain twin, whose manifest records the last prices, conflicts with it
+        string data = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 120), config = SmallConfig();
+        string withheld = Path.Combine(_dir, "withheld"), twin = Path.Combine(_dir, "twin");
+        string[] args = ["train", "--data", data, "--config", config, "--steps", "4", "--seed", "2", "--json"];
+        var first = Crucible([.. args, "--withhold-prices", "--out", withheld]);
+        Assert.True(first.Exit == 0, first.Stderr);
+        var d1 = Document(first.Stdout);
+        Assert.Equal("registered", d1.GetProperty("registration").GetString());
+        Assert.Equal(JsonValueKind.Null, d1.GetProperty("registration_reason").ValueKind);
+        var p1 = AuditEntry(d1);
+        Assert.Equal(d1.GetProperty("model_id").GetString(), p1.GetProperty("model_id").GetString());
+
+        var second = Crucible([.. args, "--out", twin]);
+        Assert.True(second.Exit == 0, second.Stderr); // the folder is complete and usable by path: the run completes
+        var d = Document(second.Stdout);
+        Assert.Equal(Sha(Path.Combine(twin, "weights.safetensors")), d.GetProperty("model_id").GetString());
+        Assert.Equal(d1.GetProperty("model_id").GetString(), d.GetProperty("model_id").GetString()); // the same weights
+        Assert.Equal("not_registered", d.GetProperty("registration").GetString());
+        Assert.Equal("REG-E-CONFLICT", d.GetProperty("registration_rule").GetString());
+        string reason = d.GetProperty("registration_reason").GetString()!;
+        Assert.Contains("data.last_prices", reason, StringComparison.Ordinal); // the keys the manifests differ in
+        Assert.Contains($"warning [REG-E-CONFLICT]: {reason}; this model is not registered", second.Stderr, StringComparison.Ordinal);
+        Assert.Contains("registry:   not registered", second.Stderr, StringComparison.Ordinal); // the summary, on stderr
+
+        // the registry still holds the withheld model's manifest under that id; the twin's run is recorded all the same
+        var list = Crucible("model", "list", "--json");
+        Assert.True(list.Exit == 0, list.Stderr);
+        using (var models = JsonDocument.Parse(list.Stdout))
+        {
+            var registered = Assert.Single(models.RootElement.EnumerateArray());
+            Assert.Equal(d.GetProperty("model_id").GetString(), registered.GetProperty("id").GetString());
+            Assert.Equal(Sha(Path.Combine(withheld, "manifest.json")), registered.GetProperty("manifest_sha256").GetString());
+            Assert.NotEqual(Sha(Path.Combine(twin, "manifest.json")), registered.GetProperty("manifest_sha256").GetString());
+        }
+
+        var payload = AuditEntry(d);
+        Assert.Equal(d.GetProperty("model_id").GetString(), payload.GetProperty("model_id").GetString());
+        Assert.True(d.GetProperty("audit_seq").GetInt64() > d1.GetProperty("audit_seq").GetInt64());
+        var run = RunManifest(d, d.GetProperty("run_id").GetString()!);
+        Assert.Equal(d.GetProperty("model_id").GetString(), run.GetProperty("model_id").GetString());
     }
 
     [Fact]

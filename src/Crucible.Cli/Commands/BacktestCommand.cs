@@ -50,6 +50,9 @@ internal static class BacktestCommand
 
         public readonly Option<string> Home = HomeOption.Create();
 
+        /// <summary><c>--json</c>: the result as one JSON document on stdout (<see cref="JsonResult"/>).</summary>
+        public readonly Option<bool> Json = JsonResult.Create();
+
         /// <summary>How --data is read, as <c>data check</c> reads it with the same options.</summary>
         public readonly CsvDialectOptions Dialect = new();
     }
@@ -60,7 +63,7 @@ internal static class BacktestCommand
         var o = new Options();
         var command = new Command("backtest", "Walk-forward VaR backtest of scenario generators (yearly refits, Kupiec, Christoffersen, Basel traffic light)")
         {
-            o.Data, o.Input, o.Portfolio, o.Generator, o.FirstYear, o.LastYear, o.Samples, o.Alpha, o.Seed, o.YearlyVar, o.Out, o.Home,
+            o.Data, o.Input, o.Portfolio, o.Generator, o.FirstYear, o.LastYear, o.Samples, o.Alpha, o.Seed, o.YearlyVar, o.Out, o.Home, o.Json,
         };
         foreach (var option in o.Dialect.All) command.Options.Add(option);
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
@@ -70,6 +73,10 @@ internal static class BacktestCommand
     /// <summary>Runs the backtests for a parsed command line, writing a summary to <paramref name="output"/>.</summary>
     public static ExitCode Execute(ParseResult parse, Options o, TextWriter output)
     {
+        // --json: stdout carries the document only, the summary lines go to stderr
+        bool json = parse.GetValue(o.Json);
+        var document = output;
+        output = JsonResult.SummaryWriter(json, output);
         var alpha = SeriesOptions.Alpha(parse, o.Alpha);
         var samples = parse.GetValue(o.Samples);
         if (samples < 100) throw new InvalidInputException("OPT-E", "--samples must be at least 100");
@@ -94,7 +101,7 @@ internal static class BacktestCommand
         var (results, text) = request.Compute();
         var outPath = parse.GetValue(o.Out)!;
         AtomicFile.WriteAllText(outPath, text);
-        var (manifest, _) = RunAudit.Complete(home, run.AddOutput(outPath),
+        var (manifest, receipts) = RunAudit.Complete(home, run.AddOutput(outPath),
             new JsonObject { ["command"] = "backtest", ["report_sha256"] = Governance.FileHash.Sha256(outPath) });
         var inv = CultureInfo.InvariantCulture;
         foreach (var r in results)
@@ -106,11 +113,50 @@ internal static class BacktestCommand
 
         // the Basel zones above are those of each year's days at --alpha (one line per distinct count of days)
         var bounds = results.SelectMany(r => r.Years).Select(y => y.Result.Observations).Distinct().OrderDescending()
-            .Select(n => Crucible.Evaluation.Risk.VarBacktest.Bounds(n, options.Alpha).ToString());
-        output.WriteLine($"zones:      {string.Join("; ", bounds)}");
+            .Select(n => Crucible.Evaluation.Risk.VarBacktest.Bounds(n, options.Alpha)).ToArray();
+        output.WriteLine($"zones:      {string.Join("; ", bounds.Select(b => b.ToString()))}");
         output.WriteLine($"report:     {outPath}");
         output.WriteLine($"manifest:   {manifest}");
+        if (json) JsonResult.Write(document, JsonResult.WithRun(BacktestResultJson(results, options, bounds, outPath), run.RunId, manifest, receipts[^1], home));
         return ExitCode.Success;
+    }
+
+    // backtest --json: the report and the summary's figures under the report's names (per generator each year's
+    // exceptions and zone, the pooled counts, kupiec_p and christoffersen's p-values), and the Basel zones they were read from
+    private static JsonObject BacktestResultJson(WalkForwardResult[] results, WalkForwardOptions options,
+        Crucible.Evaluation.Risk.TrafficLightBounds[] bounds, string outPath)
+    {
+        static JsonObject? Christoffersen(Crucible.Evaluation.Risk.ChristoffersenResult? c) => c is null ? null : new JsonObject
+        {
+            ["independence_p"] = JsonResult.Number(c.IndependencePValue), ["conditional_coverage_p"] = JsonResult.Number(c.ConditionalCoveragePValue),
+        };
+
+        return new JsonObject
+        {
+            ["command"] = "backtest",
+            ["report"] = JsonResult.Full(outPath),
+            ["alpha"] = options.Alpha,
+            ["generators"] = new JsonArray([.. results.Select(r => (JsonNode?)new JsonObject
+            {
+                ["name"] = r.Generator,
+                ["daily_update"] = r.DailyUpdate,
+                ["years"] = new JsonArray([.. r.Years.Select(y => (JsonNode?)new JsonObject
+                {
+                    ["year"] = y.Year, ["observations"] = y.Result.Observations, ["exceptions"] = y.Result.Exceptions,
+                    ["zone"] = y.Result.Zone.ToString().ToLowerInvariant(),
+                })]),
+                ["pooled"] = new JsonObject
+                {
+                    ["observations"] = r.Pooled.Observations, ["exceptions"] = r.Pooled.Exceptions, ["kupiec_p"] = JsonResult.Number(r.Pooled.KupiecPValue),
+                    ["christoffersen"] = Christoffersen(r.Pooled.Christoffersen),
+                },
+            })]),
+            // the summary's zones line: one entry per distinct count of a year's days, most days first
+            ["zone_bounds"] = new JsonArray([.. bounds.Select(b => (JsonNode?)new JsonObject
+            {
+                ["observations"] = b.Observations, ["yellow_from"] = b.YellowFrom, ["red_from"] = b.RedFrom, ["text"] = b.ToString(),
+            })]),
+        };
     }
 
     /// <summary>

@@ -41,6 +41,9 @@ internal static class BaselineCommand
 
         public readonly Option<string> Home = HomeOption.Create();
 
+        /// <summary><c>--json</c>: the result as one JSON document on stdout (<see cref="JsonResult"/>).</summary>
+        public readonly Option<bool> Json = JsonResult.Create();
+
         /// <summary>How --data is read, as <c>data check</c> reads it with the same options.</summary>
         public readonly CsvDialectOptions Dialect = new();
     }
@@ -51,7 +54,7 @@ internal static class BaselineCommand
         var o = new Options();
         var command = new Command("baseline", "Generate scenarios with a baseline generator (bootstrap, FHS, GARCH copula, WGAN-GP, TimeVAE)")
         {
-            o.Data, o.Input, o.Columns, o.Generator, o.TrainEnd, o.Count, o.Window, o.Seed, o.Out, o.Home,
+            o.Data, o.Input, o.Columns, o.Generator, o.TrainEnd, o.Count, o.Window, o.Seed, o.Out, o.Home, o.Json,
         };
         foreach (var option in o.Dialect.All) command.Options.Add(option);
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
@@ -61,6 +64,10 @@ internal static class BaselineCommand
     /// <summary>Fits, samples and writes the scenario CSV.</summary>
     public static ExitCode Execute(ParseResult parse, Options o, TextWriter output)
     {
+        // --json: stdout carries the document only, the summary lines go to stderr
+        bool json = parse.GetValue(o.Json);
+        var document = output;
+        output = JsonResult.SummaryWriter(json, output);
         var (count, window) = (parse.GetValue(o.Count), parse.GetValue(o.Window));
         if (count < 1 || window < 1) throw new InvalidInputException("OPT-E", "--count and --window must be positive");
         var input = TrainCommand.InputKindOf(parse.GetValue(o.Input));
@@ -79,11 +86,27 @@ internal static class BaselineCommand
         var (generator, fitRows, windows, csv) = request.Compute();
         var outPath = parse.GetValue(o.Out)!;
         AtomicFile.WriteAllBytes(outPath, csv);
-        var (manifest, _) = RunAudit.Complete(home, run.AddOutput(outPath),
-            new JsonObject { ["command"] = "baseline", ["csv_sha256"] = Governance.FileHash.Sha256(outPath) });
+        var csvSha256 = Governance.FileHash.Sha256(outPath);
+        var (manifest, receipts) = RunAudit.Complete(home, run.AddOutput(outPath), new JsonObject { ["command"] = "baseline", ["csv_sha256"] = csvSha256 });
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{generator.Name}: {count} scenarios of {window} steps over {windows.SeriesCount} series, fitted on {fitRows} rows → {outPath}"));
         output.WriteLine($"manifest: {manifest}");
+        if (json)
+        {
+            // the summary's figures: the generator's name, count × window over the series, the rows it was fitted on
+            JsonResult.Write(document, JsonResult.WithRun(new JsonObject
+            {
+                ["command"] = "baseline",
+                ["csv"] = JsonResult.Full(outPath),
+                ["csv_sha256"] = csvSha256,
+                ["generator"] = generator.Name,
+                ["count"] = count,
+                ["window"] = window,
+                ["series"] = JsonResult.Strings(windows.Columns),
+                ["fit_rows"] = fitRows,
+            }, run.RunId, manifest, receipts[^1], home));
+        }
+
         return ExitCode.Success;
     }
 

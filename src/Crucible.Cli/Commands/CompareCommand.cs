@@ -44,6 +44,9 @@ internal static class CompareCommand
 
         public readonly Option<string> Home = HomeOption.Create();
 
+        /// <summary><c>--json</c>: the result as one JSON document on stdout (<see cref="JsonResult"/>).</summary>
+        public readonly Option<bool> Json = JsonResult.Create();
+
         /// <summary>How --data is read, as <c>data check</c> reads it with the same options.</summary>
         public readonly CsvDialectOptions Dialect = new();
     }
@@ -54,7 +57,7 @@ internal static class CompareCommand
         var o = new Options();
         var command = new Command("compare", "Compare scenario generators on the same train set and holdout (fidelity, temporal, tail, risk)")
         {
-            o.Data, o.Input, o.Portfolio, o.TrainEnd, o.Generator, o.Window, o.Count, o.Alpha, o.Seed, o.Out, o.Html, o.Home,
+            o.Data, o.Input, o.Portfolio, o.TrainEnd, o.Generator, o.Window, o.Count, o.Alpha, o.Seed, o.Out, o.Html, o.Home, o.Json,
         };
         foreach (var option in o.Dialect.All) command.Options.Add(option);
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
@@ -64,6 +67,10 @@ internal static class CompareCommand
     /// <summary>Builds the table for a parsed command line, writing a summary to <paramref name="output"/>.</summary>
     public static ExitCode Execute(ParseResult parse, Options o, TextWriter output)
     {
+        // --json: stdout carries the document only, the summary lines go to stderr
+        bool json = parse.GetValue(o.Json);
+        var document = output;
+        output = JsonResult.SummaryWriter(json, output);
         var alpha = SeriesOptions.Alpha(parse, o.Alpha);
         var (window, count) = (parse.GetValue(o.Window), parse.GetValue(o.Count));
         if (window < 1 || count < 10) throw new InvalidInputException("OPT-E", "--window must be ≥ 1 and --count ≥ 10");
@@ -87,7 +94,7 @@ internal static class CompareCommand
         GeneratorComparison.Write(table, outPath, htmlPath);
         run.AddOutput(outPath);
         if (htmlPath is not null) run.AddOutput(htmlPath);
-        var (manifest, _) = RunAudit.Complete(home, run,
+        var (manifest, receipts) = RunAudit.Complete(home, run,
             new JsonObject { ["command"] = "compare", ["report_sha256"] = Governance.FileHash.Sha256(outPath) });
         var inv = CultureInfo.InvariantCulture;
         foreach (var r in table.Rows)
@@ -98,6 +105,28 @@ internal static class CompareCommand
 
         output.WriteLine($"report:     {outPath}{(htmlPath is null ? "" : ", " + htmlPath)}");
         output.WriteLine($"manifest:   {manifest}");
+        if (json)
+        {
+            // the summary's figures per generator, under the table's names (fidelity.ks_mean, … risk.es as [real, synthetic] there)
+            JsonResult.Write(document, JsonResult.WithRun(new JsonObject
+            {
+                ["command"] = "compare",
+                ["report"] = JsonResult.Full(outPath),
+                ["html"] = JsonResult.Full(htmlPath),
+                ["portfolio"] = table.Portfolio,
+                ["alpha"] = table.Alpha,
+                ["generators"] = new JsonArray([.. table.Rows.Select(r => (JsonNode?)new JsonObject
+                {
+                    ["name"] = r.Generator,
+                    ["ks_mean"] = JsonResult.Number(r.KsMean),
+                    ["corr_distance"] = JsonResult.Number(r.CorrDistance),
+                    ["acf_abs_error"] = JsonResult.Number(r.AcfAbsError),
+                    ["excess_kurtosis_error"] = JsonResult.Number(r.KurtosisError),
+                    ["es"] = new JsonObject { ["real"] = JsonResult.Number(r.Es.Real), ["synthetic"] = JsonResult.Number(r.Es.Synthetic) },
+                })]),
+            }, run.RunId, manifest, receipts[^1], home));
+        }
+
         return ExitCode.Success;
     }
 

@@ -46,6 +46,9 @@ internal static class EnsembleCommand
         public readonly Option<string> Out = new("--out") { Description = "Where to write the ensemble JSON", Required = true };
 
         public readonly Option<string> Home = HomeOption.Create();
+
+        /// <summary><c>--json</c>: the result as one JSON document on stdout (<see cref="JsonResult"/>).</summary>
+        public readonly Option<bool> Json = JsonResult.Create();
     }
 
     /// <summary>
@@ -83,7 +86,7 @@ internal static class EnsembleCommand
         var o = new Options();
         var command = new Command("ensemble", "Stress a portfolio under several generators' scenario files and flag their disagreement")
         {
-            o.Scenarios, o.Portfolio, o.Alpha, o.MaxEsSpread, o.MaxWasserstein, o.Out, o.Home,
+            o.Scenarios, o.Portfolio, o.Alpha, o.MaxEsSpread, o.MaxWasserstein, o.Out, o.Home, o.Json,
         };
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
         return command;
@@ -117,9 +120,37 @@ internal static class EnsembleCommand
         }
     }
 
+    // ensemble --json: the report and the summary's figures under the report's names (each member's scenarios, var and es
+    // at alpha; es_spread and max_wasserstein against the thresholds; flagged and its reasons, exit 3 when flagged)
+    private static JsonObject EnsembleResultJson(EnsembleResult result, string outPath) => new()
+    {
+        ["command"] = "ensemble",
+        ["report"] = JsonResult.Full(outPath),
+        ["portfolio"] = result.Members[0].Stress.Portfolio.Name,
+        ["alpha"] = result.Alpha,
+        ["members"] = new JsonArray([.. result.Members.Select(m =>
+        {
+            var level = m.Stress.Levels.Single(l => l.Alpha == result.Alpha);
+            return (JsonNode?)new JsonObject
+            {
+                ["name"] = m.Name, ["scenarios"] = m.Stress.Scenarios,
+                ["var"] = JsonResult.Number(level.ValueAtRisk), ["es"] = JsonResult.Number(level.ExpectedShortfall),
+            };
+        })]),
+        ["es_spread"] = JsonResult.Number(result.EsSpread),
+        ["max_wasserstein"] = JsonResult.Number(result.MaxWasserstein),
+        ["thresholds"] = new JsonObject { ["max_es_spread"] = result.Thresholds.MaxEsSpread, ["max_wasserstein"] = result.Thresholds.MaxWasserstein },
+        ["flagged"] = result.Flagged,
+        ["reasons"] = JsonResult.Strings(result.Reasons),
+    };
+
     /// <summary>Runs the ensemble for a parsed command line, writing a summary to <paramref name="output"/>.</summary>
     public static ExitCode Execute(ParseResult parse, Options o, TextWriter output)
     {
+        // --json: stdout carries the document only, the summary lines go to stderr
+        bool json = parse.GetValue(o.Json);
+        var document = output;
+        output = JsonResult.SummaryWriter(json, output);
         var files = parse.GetValue(o.Scenarios) ?? [];
         double alpha = parse.GetValue(o.Alpha);
         if (!(alpha > 0 && alpha < 1)) throw new InvalidInputException("OPT-E", string.Create(CultureInfo.InvariantCulture, $"--alpha takes a number in (0, 1), got {alpha}"));
@@ -164,6 +195,7 @@ internal static class EnsembleCommand
         output.WriteLine($"report:   {outPath}");
         output.WriteLine($"manifest: {manifest}");
         output.WriteLine(string.Create(inv, $"audit:    entry {receipts[^1].Seq} in {home.AuditDatabase}"));
+        if (json) JsonResult.Write(document, JsonResult.WithRun(EnsembleResultJson(result, outPath), run.RunId, manifest, receipts[^1], home));
         return result.Flagged ? ExitCode.ThresholdFailed : ExitCode.Success;
     }
 }

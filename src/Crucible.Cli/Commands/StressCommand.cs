@@ -108,6 +108,9 @@ internal static class StressCommand
         public readonly Option<string> Out = new("--out") { Description = "Where to write the stress report JSON", Required = true };
 
         public readonly Option<string> Home = HomeOption.Create();
+
+        /// <summary><c>--json</c>: the result as one JSON document on stdout (<see cref="JsonResult"/>).</summary>
+        public readonly Option<bool> Json = JsonResult.Create();
     }
 
     /// <summary>The <c>stress</c> command.</summary>
@@ -116,7 +119,7 @@ internal static class StressCommand
         var o = new Options();
         var command = new Command("stress", "Portfolio VaR, ES and CDaR under a scenario set, with the Euler allocation of ES")
         {
-            o.Scenarios, o.Portfolio, o.Alpha, o.Reverse, o.LossThreshold, o.History, o.HistoryInput, o.Top, o.Model, o.Candidates, o.Guidance, o.Seed, o.Condition, o.ConditionGuidance, o.Stress, o.MinBreachRate, o.Adversarial, o.Out, o.Home,
+            o.Scenarios, o.Portfolio, o.Alpha, o.Reverse, o.LossThreshold, o.History, o.HistoryInput, o.Top, o.Model, o.Candidates, o.Guidance, o.Seed, o.Condition, o.ConditionGuidance, o.Stress, o.MinBreachRate, o.Adversarial, o.Out, o.Home, o.Json,
         };
         o.HistoryInput.AcceptOnlyFromAmong("prices", "returns", "log-returns", "percent");
         foreach (var option in o.HistoryDialect.All) command.Options.Add(option);
@@ -127,6 +130,10 @@ internal static class StressCommand
     /// <summary>Runs the stress test for a parsed command line, writing a summary to <paramref name="output"/>.</summary>
     public static ExitCode Execute(ParseResult parse, Options o, TextWriter output)
     {
+        // --json: stdout carries the document only, the summary lines go to stderr
+        bool json = parse.GetValue(o.Json);
+        var document = output;
+        output = JsonResult.SummaryWriter(json, output);
         var alphas = ParseAlphas(parse.GetValue(o.Alpha));
         if (parse.GetValue(o.Top) < 1) throw new InvalidInputException("OPT-E", $"--top takes a count ≥ 1, got {parse.GetValue(o.Top)}");
         if (parse.GetValue(o.Candidates) < 1) throw new InvalidInputException("OPT-E", $"--candidates takes a count ≥ 1, got {parse.GetValue(o.Candidates)}");
@@ -247,8 +254,7 @@ internal static class StressCommand
         {
             // the drivers are the series that add to the loss: not a hedge's negative share, nor the 0 of a series the
             // portfolio does not hold (which ranked above the hedge and read as a driver)
-            var drivers = rv.Series.Select((s, i) => (s, v: rv.MeanAttribution[i])).Where(x => x.v > 0).OrderByDescending(x => x.v).Take(3)
-                .Select(x => string.Create(inv, $"{x.s} {x.v:G3}")).ToList();
+            var drivers = Drivers(rv).Select(x => string.Create(inv, $"{x.Series} {x.Attribution:G3}")).ToList();
             output.WriteLine(string.Create(inv,
                 $"reverse:    {rv.Breaching} of {rv.Candidates} {rv.Sampling} scenarios lose ≥ {reverse!.LossThreshold:P1}; drivers: {(drivers.Count > 0 ? string.Join(", ", drivers) : "none")}"));
         }
@@ -268,8 +274,84 @@ internal static class StressCommand
         output.WriteLine($"report:     {outPath}");
         output.WriteLine($"manifest:   {manifest}");
         output.WriteLine(string.Create(inv, $"audit:      entry {receipts[^1].Seq} in {home.AuditDatabase}"));
+        if (json)
+        {
+            JsonResult.Write(document, JsonResult.WithRun(StressResultJson(result, outPath, run.ModelId, reverse?.LossThreshold, reverseResult, adversarial),
+                run.RunId, manifest, receipts[^1], home));
+        }
+
         return ExitCode.Success;
     }
+
+    // stress --json: the report and the figures of the summary, under report.json's names (var, es, cdar and tail_count
+    // keyed by α as there; reverse.mean_attribution, adversarial.floor, …), the drivers in the summary's order
+    private static JsonObject StressResultJson(StressResult result, string outPath, string? modelId, double? lossThreshold, ReverseStressResult? reverse,
+        AdversarialResult? adversarial)
+    {
+        JsonObject PerAlpha(Func<RiskLevel, JsonNode?> value)
+        {
+            var levels = new JsonObject();
+            foreach (var l in result.Levels) levels[StressJson.AlphaKey(l.Alpha)] = value(l);
+            return levels;
+        }
+
+        var document = new JsonObject
+        {
+            ["command"] = "stress",
+            ["report"] = JsonResult.Full(outPath),
+            ["model_id"] = modelId,
+            ["portfolio"] = result.Portfolio.Name,
+            ["scenarios"] = result.Scenarios,
+            ["steps_min"] = result.Steps.Min,
+            ["steps_max"] = result.Steps.Max,
+            ["alphas"] = new JsonArray([.. result.Levels.Select(l => (JsonNode?)l.Alpha)]),
+            ["var"] = PerAlpha(l => JsonResult.Number(l.ValueAtRisk)),
+            ["es"] = PerAlpha(l => JsonResult.Number(l.ExpectedShortfall)),
+            ["cdar"] = PerAlpha(l => JsonResult.Number(l.ConditionalDrawdown)),
+            ["tail_count"] = PerAlpha(l => l.TailCount),
+            ["reverse"] = null,
+            ["adversarial"] = null,
+        };
+        if (reverse is { } rv)
+        {
+            var attribution = new JsonObject();
+            for (int i = 0; i < rv.Series.Count; i++) attribution[rv.Series[i]] = JsonResult.Number(rv.MeanAttribution[i]);
+            document["reverse"] = new JsonObject
+            {
+                ["loss_threshold"] = lossThreshold,
+                ["sampling"] = rv.Sampling,
+                ["candidates"] = rv.Candidates,
+                ["breaching"] = rv.Breaching,
+                ["mean_attribution"] = attribution,
+                // the summary's drivers: the (at most three) series adding most to the loss, largest first
+                ["drivers"] = JsonResult.Strings(Drivers(rv).Select(d => d.Series)),
+                ["recalibration"] = rv.Calibration is { } attempts ? new JsonArray([.. attempts.Select(a => (JsonNode?)new JsonObject
+                {
+                    ["guidance_scale"] = a.GuidanceScale, ["breach_rate"] = JsonResult.Number(a.BreachRate),
+                    ["median_plausibility"] = JsonResult.Number(a.MedianPlausibility), ["passed"] = a.Passed,
+                })]) : null,
+            };
+        }
+
+        if (adversarial is { } adv)
+        {
+            document["adversarial"] = new JsonObject
+            {
+                ["candidates"] = adv.Candidates,
+                ["plausible"] = adv.Plausible,
+                ["floor"] = JsonResult.Number(adv.Floor),
+                // the largest loss among the plausible scenarios (adversarial.scenarios[0].loss), null when none is
+                ["worst_loss"] = adv.Worst.Count > 0 ? JsonResult.Number(adv.Worst[0].Loss) : null,
+            };
+        }
+
+        return document;
+    }
+
+    // the series that add to the reverse test's mean loss (not a hedge's negative share, nor the 0 of a series the
+    // portfolio does not hold), the (at most three) largest first
+    private static IEnumerable<(string Series, double Attribution)> Drivers(ReverseStressResult rv) =>
+        rv.Series.Select((s, i) => (s, rv.MeanAttribution[i])).Where(x => x.Item2 > 0).OrderByDescending(x => x.Item2).Take(3);
 
     /// <summary>
     /// One stress test as <c>stress</c> runs it and <c>verify-run --recompute</c> runs it again: the portfolio under the
