@@ -269,7 +269,13 @@ public sealed partial class WebPageTests(ServiceFixture fixture) : IDisposable
 
     /// <summary>The service on a real Kestrel port with one model registered per folder, a key with read and generate,
     /// and a headless Chromium page on <c>/</c> with the key typed in and the models loaded.</summary>
-    private async Task<WebSession> OpenAsync(params string[] modelFolders)
+    private Task<WebSession> OpenAsync(params string[] modelFolders) => OpenAsync(new WebOptions(), modelFolders);
+
+    /// <summary>How <see cref="OpenAsync(WebOptions, string[])"/> starts the service and the page: more service
+    /// arguments, the viewport (CSS px) and whether the key is typed in and the models loaded.</summary>
+    private sealed record WebOptions(string[]? ServiceArgs = null, int Width = 1200, int Height = 1000, bool LoadModels = true);
+
+    private async Task<WebSession> OpenAsync(WebOptions options, params string[] modelFolders)
     {
         Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: run scripts/setup.sh");
         string home = Path.Combine(_dir, "home"), keys = Path.Combine(_dir, "keys");
@@ -283,7 +289,7 @@ public sealed partial class WebPageTests(ServiceFixture fixture) : IDisposable
         var (key, line) = ApiKeyStore.NewKey("web", new HashSet<string> { "read", "generate" });
         File.WriteAllLines(keys, [line]);
         // the stricter setting (SVC-5): the page must send an Idempotency-Key, or every Generate would be a 400
-        var app = ServiceApp.Build(["--urls", "http://127.0.0.1:0", "--Crucible:Home", home, "--Crucible:ApiKeysFile", keys, "--Crucible:RequireIdempotencyKey", "true"]);
+        var app = ServiceApp.Build(["--urls", "http://127.0.0.1:0", "--Crucible:Home", home, "--Crucible:ApiKeysFile", keys, "--Crucible:RequireIdempotencyKey", "true", .. options.ServiceArgs ?? []]);
         await app.StartAsync();
         var playwright = await Playwright.CreateAsync();
         var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
@@ -292,7 +298,7 @@ public sealed partial class WebPageTests(ServiceFixture fixture) : IDisposable
             Headless = true,
             Args = ["--no-sandbox"],
         });
-        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1200, Height = 1000 } });
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = options.Width, Height = options.Height } });
         var web = new WebSession(app, playwright, browser, page, app.Urls.Single().TrimEnd('/'), key, ids);
         page.Request += (_, r) => web.Requests.Add(r.Url);
         page.Console += (_, m) =>
@@ -301,6 +307,7 @@ public sealed partial class WebPageTests(ServiceFixture fixture) : IDisposable
         };
         page.PageError += (_, e) => web.Errors.Add("page error: " + e);
         await page.GotoAsync(web.Origin + "/");
+        if (!options.LoadModels) return web;
         await page.FillAsync("#key", key);
         await page.ClickAsync("#load");
         return web;

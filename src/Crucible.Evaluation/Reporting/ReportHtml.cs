@@ -14,7 +14,8 @@ namespace Crucible.Evaluation.Reporting;
 /// Every chart carries a stable <c>id</c> and <c>data-chart</c>: <c>hist-NAME</c>, <c>qq-NAME</c>, <c>acf-NAME</c>,
 /// <c>acf-abs-NAME</c>, <c>corr-real</c>, <c>corr-synthetic</c>, <c>tail-real</c>, <c>tail-synthetic</c>,
 /// <c>drawdowns</c>, <c>dcr</c>, <c>importance-return</c>, <c>importance-volatility</c> (NAME with characters other
-/// than letters, digits, '-' and '_' replaced by '_').
+/// than letters, digits, '-' and '_' replaced by '_'), a text alternative (<c>role="img"</c>, <c>aria-label</c>, <c>title</c>)
+/// and its figures as a table folded under it (<c>details.figures</c>). The content sits in one <c>&lt;main&gt;</c>.
 /// </summary>
 public static class ReportHtml
 {
@@ -33,7 +34,7 @@ public static class ReportHtml
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
         sb.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Crucible evaluation report</title>\n<style>")
-          .Append(Css).Append("</style></head><body>\n<h1>Crucible evaluation report</h1>\n");
+          .Append(Css).Append("</style></head><body>\n<main>\n<h1>Crucible evaluation report</h1>\n");
         if (report.Warnings.Count > 0)
         {
             sb.Append("<ul id=\"warnings\">");
@@ -81,35 +82,35 @@ public static class ReportHtml
         {
             var name = report.PerSeries[i].Name;
             var h = report.Charts.Histograms[i];
-            sb.Append("<figure>").Append(new SvgChart("hist-" + Slug(name), name + ": histogram (0.1%–99.9%)", "return", "density")
+            sb.Append(new SvgChart("hist-" + Slug(name), name + ": histogram (0.1%–99.9%)", "return", "density")
                 .Histogram(h.Edges, Density(h.Real, h.Edges), RealColour, "real")
-                .Histogram(h.Edges, Density(h.Synthetic, h.Edges), SynthColour, "synthetic")).Append("</figure>");
+                .Histogram(h.Edges, Density(h.Synthetic, h.Edges), SynthColour, "synthetic").ToFigure());
             var q = report.Charts.Quantiles[i];
             var lo = Math.Min(q.Real[0], q.Synthetic[0]);
             var hi = Math.Max(q.Real[^1], q.Synthetic[^1]);
-            sb.Append("<figure>").Append(new SvgChart("qq-" + Slug(name), name + ": QQ plot (0.5%–99.5%)", "real quantile", "synthetic quantile")
+            sb.Append(new SvgChart("qq-" + Slug(name), name + ": QQ plot (0.5%–99.5%)", "real quantile", "synthetic quantile")
                 .Line([lo, hi], [lo, hi], "#888888", "", dashed: true)
-                .Scatter(q.Real, q.Synthetic, SynthColour, "quantiles")).Append("</figure>");
+                .Scatter(q.Real, q.Synthetic, SynthColour, "quantiles").ToFigure());
         }
         sb.Append("</div></section>\n");
 
         var labels = report.Columns;
         sb.Append("<section id=\"dependence\"><h2>Dependence</h2>");
         sb.Append(inv, $"<p>corr_distance = {N(report.CorrDistance)} (‖C_real − C_synth‖_F / ‖C_real‖_F).</p><div class=\"grid\">");
-        sb.Append("<figure>").Append(SvgHeatmap.Render("corr-real", "Correlation, real", report.Correlation.Real, labels)).Append("</figure>");
-        sb.Append("<figure>").Append(SvgHeatmap.Render("corr-synthetic", "Correlation, synthetic", report.Correlation.Synthetic, labels)).Append("</figure>");
-        sb.Append("<figure>").Append(SvgHeatmap.Render("tail-real", "Lower-tail dependence λ_L, real", report.LowerTailDependence.Real, labels, 0, 1)).Append("</figure>");
-        sb.Append("<figure>").Append(SvgHeatmap.Render("tail-synthetic", "Lower-tail dependence λ_L, synthetic", report.LowerTailDependence.Synthetic, labels, 0, 1)).Append("</figure>");
+        Heatmap(sb, "corr-real", "Correlation, real", report.Correlation.Real, labels);
+        Heatmap(sb, "corr-synthetic", "Correlation, synthetic", report.Correlation.Synthetic, labels);
+        Heatmap(sb, "tail-real", "Lower-tail dependence λ_L, real", report.LowerTailDependence.Real, labels, 0, 1);
+        Heatmap(sb, "tail-synthetic", "Lower-tail dependence λ_L, synthetic", report.LowerTailDependence.Synthetic, labels, 0, 1);
         sb.Append("</div></section>\n");
 
         sb.Append("<section id=\"temporal\"><h2>Temporal</h2><div class=\"grid\">");
         var lags = Enumerable.Range(1, report.Lags).Select(l => (double)l).ToArray();
         foreach (var s in report.PerSeries)
         {
-            sb.Append("<figure>").Append(new SvgChart("acf-" + Slug(s.Name), s.Name + ": ACF", "lag", "autocorrelation")
-                .Line(lags, s.Acf.Real, RealColour, "real").Line(lags, s.Acf.Synthetic, SynthColour, "synthetic")).Append("</figure>");
-            sb.Append("<figure>").Append(new SvgChart("acf-abs-" + Slug(s.Name), s.Name + ": ACF of |r|", "lag", "autocorrelation")
-                .Line(lags, s.AcfAbs.Real, RealColour, "real").Line(lags, s.AcfAbs.Synthetic, SynthColour, "synthetic")).Append("</figure>");
+            sb.Append(new SvgChart("acf-" + Slug(s.Name), s.Name + ": ACF", "lag", "autocorrelation")
+                .Line(lags, s.Acf.Real, RealColour, "real").Line(lags, s.Acf.Synthetic, SynthColour, "synthetic").ToFigure());
+            sb.Append(new SvgChart("acf-abs-" + Slug(s.Name), s.Name + ": ACF of |r|", "lag", "autocorrelation")
+                .Line(lags, s.AcfAbs.Real, RealColour, "real").Line(lags, s.AcfAbs.Synthetic, SynthColour, "synthetic").ToFigure());
         }
         sb.Append("</div></section>\n");
 
@@ -132,9 +133,9 @@ public static class ReportHtml
             sb.Append(inv, $"<p id=\"backtest-horizon\">At the scenarios' horizon: the synthetic {hb.Horizon}-step VaR {N(hb.ValueAtRisk)} was exceeded in {hb.Exceptions} of {hb.Observations} non-overlapping real {hb.Horizon}-step windows ({N(hb.Observations * (1 - report.Alpha))} expected at α {N(report.Alpha)}; Kupiec LR {N(hb.KupiecStatistic)}, p = {N(hb.KupiecPValue)}; for a correct VaR P(X ≤ {hb.Exceptions}) = {N(hb.ProbabilityAtMost)}, P(X ≥ {hb.Exceptions}) = {N(hb.ProbabilityAtLeast)}, X ~ Binomial({hb.Observations}, {N(1 - report.Alpha)}); {E(ReportJson.HorizonBacktestNote)}).</p>");
         }
         var dd = report.Charts.Drawdowns;
-        sb.Append("<figure>").Append(new SvgChart("drawdowns", "Portfolio drawdown distribution (all steps of all paths)", "drawdown", "density", 560, 280)
+        sb.Append(new SvgChart("drawdowns", "Portfolio drawdown distribution (all steps of all paths)", "drawdown", "density", 560, 280)
             .Histogram(dd.Edges, Density(dd.Real, dd.Edges), RealColour, "real")
-            .Histogram(dd.Edges, Density(dd.Synthetic, dd.Edges), SynthColour, "synthetic")).Append("</figure></section>\n");
+            .Histogram(dd.Edges, Density(dd.Synthetic, dd.Edges), SynthColour, "synthetic").ToFigure()).Append("</section>\n");
 
         var rg = report.Regimes;
         sb.Append(inv, $"<section id=\"regimes\"><h2>Regimes</h2><p>Stressed: {rg.Window}-step realised volatility of the portfolio above {N(rg.Threshold)} (the {N(rg.Percentile)}th percentile of the fitting set).</p>");
@@ -162,15 +163,15 @@ public static class ReportHtml
                     sb.Append("<p id=\"membership\">Membership inference not run: ").Append(E(why)).Append(".</p>");
                 Attacks(sb, pv);
             }
-            sb.Append("<figure>").Append(new SvgChart("dcr", "Distance to closest record", "distance", "density", 560, 280)
+            sb.Append(new SvgChart("dcr", "Distance to closest record", "distance", "density", 560, 280)
                 .Histogram(dcr.Edges, Density(dcr.Real, dcr.Edges), RealColour, "to train")
-                .Histogram(dcr.Edges, Density(dcr.Synthetic, dcr.Edges), SynthColour, "to holdout")).Append("</figure></section>\n");
+                .Histogram(dcr.Edges, Density(dcr.Synthetic, dcr.Edges), SynthColour, "to holdout").ToFigure()).Append("</section>\n");
         }
         if (report.Utility is { } u) UtilitySection(sb, u, report.Columns);
         else if (report.UtilitySkipped is { } why) sb.Append("<section id=\"utility\"><h2>Utility</h2><p>Not computed: ").Append(E(why)).Append(".</p></section>\n");
         if (report.Coverage is { } coverage) CoverageSection(sb, coverage);
         foreach (var section in sections ?? []) sb.Append(section.Html).Append('\n');
-        sb.Append("</body></html>\n");
+        sb.Append("</main></body></html>\n");
         return sb.ToString();
     }
 
@@ -230,7 +231,7 @@ public static class ReportHtml
             var chart = new SvgChart(id, $"{title} (Spearman ρ = {N(t.ImportanceSpearman)})", "importance, real-trained (TRTR)", "importance, synthetic-trained (TSTR)")
                 .Line([lo, hi], [lo, hi], "#888888", "", dashed: true)
                 .Scatter(t.ImportanceTrtr, t.ImportanceTstr, SynthColour, "series");
-            sb.Append("<figure>").Append(chart).Append("<figcaption>");
+            sb.Append("<figure>").Append(chart).Append(chart.FiguresTable()).Append("<figcaption>");
             for (var i = 0; i < columns.Count; i++)
                 sb.Append(inv, $"{(i == 0 ? "" : ", ")}{E(columns[i])} {N(t.ImportanceTrtr[i])} / {N(t.ImportanceTstr[i])}");
             sb.Append("</figcaption></figure>");
@@ -261,6 +262,10 @@ public static class ReportHtml
         }
         sb.Append("</table></section>\n");
     }
+
+    // a heatmap and its figures as a table in one <figure>
+    private static void Heatmap(StringBuilder sb, string id, string title, double[][] matrix, IReadOnlyList<string> labels, double min = -1, double max = 1) =>
+        sb.Append("<figure>").Append(SvgHeatmap.Render(id, title, matrix, labels, min, max)).Append(SvgHeatmap.FiguresTable(title, matrix, labels)).Append("</figure>");
 
     /// <summary>The chart id suffix of a series name.</summary>
     public static string Slug(string name)
@@ -294,5 +299,12 @@ public static class ReportHtml
         "td:first-child,th:first-child{text-align:left}.pass{color:#1a7f37;font-weight:600}.fail{color:#c62828;font-weight:600}" +
         ".meta{color:#555}.grid{display:flex;flex-wrap:wrap;gap:8px}figure{margin:4px}" +
         "svg{font-size:10px;background:#fff}svg .ct{font-size:12px;font-weight:600}svg .grid line{stroke:#eee}" +
-        "svg .grid text{fill:#555}svg .frame{stroke:#999}figcaption{font-size:11px;color:#555;max-width:420px}.zone-green{color:#1a7f37}.zone-yellow{color:#b08800}.zone-red{color:#c62828}";
+        "svg .grid text{fill:#555}svg .frame{stroke:#999}figcaption{font-size:11px;color:#555;max-width:420px}.zone-green{color:#1a7f37}.zone-yellow{color:#7d6300}.zone-red{color:#c62828}" +
+        // WCAG 2.2 AA: the yellow zone's text at 5.7:1 (#b08800 was 3.3:1), a 3 px focus outline, charts that shrink and
+        // sections that scroll inside themselves at 320 CSS px (400% zoom), each chart's figures folded under it, and a
+        // print stylesheet that keeps charts and tables whole and leaves the folded figures out
+        ":focus-visible{outline:3px solid #1a5fb4;outline-offset:1px}svg{max-width:100%;height:auto}section{overflow-x:auto}" +
+        "p,li{overflow-wrap:break-word}details.figures{font-size:12px;max-width:560px}summary{cursor:pointer}caption{text-align:left;color:#555}" +
+        "@media (max-width:640px){body{margin:8px}}" +
+        "@media print{body{margin:0;max-width:none}details.figures{display:none}figure,table,svg{break-inside:avoid}h2{break-after:avoid}section{overflow:visible}}";
 }

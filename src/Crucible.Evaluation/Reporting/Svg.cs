@@ -14,6 +14,7 @@ public sealed class SvgChart
     private const double Left = 56, Right = 12, Top = 28, Bottom = 40;
     private readonly List<Action<StringBuilder, Func<double, double>, Func<double, double>>> _layers = [];
     private readonly List<(string Label, string Colour)> _legend = [];
+    private readonly List<Figures> _figures = [];
     private readonly string _id;
     private readonly string _title;
     private readonly string _xLabel;
@@ -47,6 +48,7 @@ public sealed class SvgChart
         _legend.Add((label, colour));
         var e = edges.ToArray();
         var h = heights.ToArray();
+        _figures.Add(new Figures(label, e, true, h));
         _layers.Add((sb, px, py) =>
         {
             sb.Append(CultureInfo.InvariantCulture, $"<g class=\"hist\" fill=\"{colour}\" fill-opacity=\"{F(opacity)}\">");
@@ -69,6 +71,7 @@ public sealed class SvgChart
         if (label.Length > 0) _legend.Add((label, colour));
         var xv = xs.ToArray();
         var yv = ys.ToArray();
+        if (label.Length > 0) _figures.Add(new Figures(label, xv, false, yv));
         _layers.Add((sb, px, py) =>
         {
             sb.Append(CultureInfo.InvariantCulture,
@@ -89,6 +92,7 @@ public sealed class SvgChart
         _legend.Add((label, colour));
         var xv = xs.ToArray();
         var yv = ys.ToArray();
+        _figures.Add(new Figures(label, xv, false, yv));
         _layers.Add((sb, px, py) =>
         {
             sb.Append(CultureInfo.InvariantCulture, $"<g class=\"scatter\" fill=\"{colour}\">");
@@ -144,6 +148,52 @@ public sealed class SvgChart
         sb.Append("</svg>");
         return sb.ToString();
     }
+
+    /// <summary>
+    /// The chart's figures as tables (its full text alternative, WCAG 1.1.1, and what tells its series apart without
+    /// colour, 1.4.1), folded in a <c>&lt;details class="figures"&gt;</c> under the chart: one table when every labelled
+    /// layer has the same x values (a histogram's bins, an ACF's lags), one per layer otherwise. Histograms give each
+    /// bin's edges, lines and scatters their points; unlabelled layers (a reference diagonal) are left out.
+    /// </summary>
+    public string FiguresTable()
+    {
+        if (_figures.Count == 0) return "";
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.Append(inv, $"<details class=\"figures\"><summary>Figures: {E(_title)}</summary>");
+        string xName = _xLabel.Length > 0 ? _xLabel : "x", yName = _yLabel.Length > 0 ? _yLabel : "y";
+        var first = _figures[0];
+        var groups = _figures.All(f => f.Bins == first.Bins && f.Xs.SequenceEqual(first.Xs)) ? [[.. _figures]] : _figures.Select(f => new[] { f }).ToArray();
+        foreach (var group in groups)
+        {
+            var lead = group[0];
+            sb.Append("<table><caption>").Append(E(group.Length == 1 ? $"{lead.Label}: {yName} by {xName}" : $"{yName} by {xName}")).Append("</caption><tr>");
+            foreach (var h in lead.Bins ? new[] { xName + " from", xName + " to" } : [xName]) sb.Append("<th scope=\"col\">").Append(E(h)).Append("</th>");
+            foreach (var f in group) sb.Append("<th scope=\"col\">").Append(E(group.Length == 1 ? yName : f.Label)).Append("</th>");
+            sb.Append("</tr>");
+            var rows = lead.Bins ? lead.Xs.Length - 1 : lead.Xs.Length;
+            for (var i = 0; i < rows; i++)
+            {
+                sb.Append("<tr><td>").Append(Value(lead.Xs[i]));
+                if (lead.Bins) sb.Append("</td><td>").Append(Value(lead.Xs[i + 1]));
+                sb.Append("</td>");
+                foreach (var f in group) sb.Append("<td>").Append(i < f.Ys.Length ? Value(f.Ys[i]) : "").Append("</td>");
+                sb.Append("</tr>");
+            }
+            sb.Append("</table>");
+        }
+        sb.Append("</details>");
+        return sb.ToString();
+    }
+
+    /// <summary>The chart and its <see cref="FiguresTable"/> in a <c>&lt;figure&gt;</c>.</summary>
+    public string ToFigure() => "<figure>" + this + FiguresTable() + "</figure>";
+
+    // a table cell's number: six significant digits, invariant, "NaN" for a missing value
+    private static string Value(double v) => double.IsNaN(v) ? "NaN" : v.ToString("G6", CultureInfo.InvariantCulture);
+
+    // one labelled layer's data: a histogram's edges (Bins) and heights, or a line's or scatter's points
+    private sealed record Figures(string Label, double[] Xs, bool Bins, double[] Ys);
 
     /// <summary>
     /// Evenly spaced ticks at a step of 1, 2 or 5 × 10^k covering [lo, hi] with about <paramref name="count"/> intervals.

@@ -53,6 +53,28 @@ public static class SvgHeatmap
         return sb.ToString();
     }
 
+    /// <summary>
+    /// The matrix as a table (the heatmap's text alternative: its colours alone carry no number), folded in a
+    /// <c>&lt;details class="figures"&gt;</c>: a header row of the column labels, a row header per row, three decimals.
+    /// </summary>
+    public static string FiguresTable(string title, double[][] matrix, IReadOnlyList<string> labels)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.Append("<details class=\"figures\"><summary>Figures: ").Append(SvgChart.E(title)).Append("</summary><table><caption>")
+          .Append(SvgChart.E(title)).Append("</caption><tr><td></td>");
+        foreach (var label in labels) sb.Append("<th scope=\"col\">").Append(SvgChart.E(label)).Append("</th>");
+        sb.Append("</tr>");
+        for (var i = 0; i < matrix.Length; i++)
+        {
+            sb.Append("<tr><th scope=\"row\">").Append(SvgChart.E(labels[i])).Append("</th>");
+            foreach (var v in matrix[i]) sb.Append("<td>").Append(double.IsNaN(v) ? "NaN" : v.ToString("0.000", inv)).Append("</td>");
+            sb.Append("</tr>");
+        }
+        sb.Append("</table></details>");
+        return sb.ToString();
+    }
+
     /// <summary>Diverging colour: blue at <paramref name="min"/>, white at the midpoint, red at <paramref name="max"/>; grey for NaN.</summary>
     public static string Colour(double v, double min, double max)
     {

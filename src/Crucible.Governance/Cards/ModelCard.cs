@@ -217,7 +217,7 @@ public sealed class ModelCard
     {
         var sb = new StringBuilder();
         sb.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>").Append(E(Title)).Append("</title>\n<style>")
-          .Append(Css).Append("</style></head><body>\n<h1>").Append(E(Title)).Append("</h1>\n");
+          .Append(Css).Append("</style></head><body>\n<main>\n<h1>").Append(E(Title)).Append("</h1>\n");
         foreach (var s in Sections)
         {
             sb.Append("<section id=\"").Append(E(s.Id)).Append("\"><h2>").Append(E(s.Title)).Append("</h2>\n");
@@ -252,7 +252,7 @@ public sealed class ModelCard
             sb.Append("</section>\n");
         }
 
-        sb.Append("</body></html>\n");
+        sb.Append("</main></body></html>\n");
         return sb.ToString();
     }
 
@@ -697,5 +697,9 @@ public sealed class ModelCard
         "body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;color:#222;max-width:1100px}" +
         "h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:28px}" +
         "table{border-collapse:collapse;margin:8px 0;font-size:13px}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}" +
-        "li{margin:4px 0}";
+        "li{margin:4px 0}" +
+        // WCAG 2.2 AA reflow at 320 CSS px (400% zoom): long values (hashes, paths) wrap, a wide table scrolls inside its
+        // section; printed, a table row is not cut across pages
+        "p,li,td,th{overflow-wrap:anywhere}section{overflow-x:auto}@media (max-width:640px){body{margin:8px}}" +
+        "@media print{body{margin:0;max-width:none}section{overflow:visible}tr{break-inside:avoid}h2{break-after:avoid}}";
 }

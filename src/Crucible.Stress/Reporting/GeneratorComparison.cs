@@ -241,7 +241,7 @@ public static class GeneratorComparison
                 .Line(lags, table.Rows[0].MeanAcfAbs.Real, "#1f5fa8", "real");
             for (var i = 0; i < table.Rows.Count; i++)
                 chart.Line(lags, table.Rows[i].MeanAcfAbs.Synthetic, Colours[i % Colours.Length], table.Rows[i].Generator);
-            sb.Append("<figure>").Append(chart).Append("</figure>");
+            sb.Append(chart.ToFigure()); // the chart and its figures as a table: the generators' lines differ by colour
         }
 
         sb.Append("</section>\n");

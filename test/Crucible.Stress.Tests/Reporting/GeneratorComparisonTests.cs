@@ -61,6 +61,9 @@ public sealed class GeneratorComparisonTests
         Assert.StartsWith("<section id=\"generator-comparison\">", html, StringComparison.Ordinal);
         Assert.Contains("data-chart=\"comparison-acf-abs\"", html, StringComparison.Ordinal);
         Assert.Contains("fhs-garch-t", html, StringComparison.Ordinal);
+        // the chart's lines differ by colour only: their figures are also a table, a column per generator (WCAG 1.4.1)
+        Assert.Contains("<details class=\"figures\"><summary>Figures: Mean ACF of |r| by lag</summary>", html, StringComparison.Ordinal);
+        Assert.Contains("<th scope=\"col\">lag</th><th scope=\"col\">real</th><th scope=\"col\">stationary-bootstrap</th>", html, StringComparison.Ordinal);
     }
 
     [Fact]
