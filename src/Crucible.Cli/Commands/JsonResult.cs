@@ -6,7 +6,7 @@ using Crucible.Governance.Audit;
 namespace Crucible.Cli.Commands;
 
 /// <summary>
-/// The <c>--json</c> result of <c>train</c>, <c>generate</c>, <c>evaluate</c>, <c>stress</c>, <c>ensemble</c>,
+/// The <c>--json</c> result of <c>train</c>, <c>generate</c>, <c>evaluate</c>, <c>stress</c>, <c>ensemble</c>, <c>model-card</c>, <c>model register</c>, <c>model status</c>,
 /// <c>compare</c>, <c>backtest</c> and <c>baseline</c>, for schedulers: on success one JSON
 /// document (snake_case keys, invariant numbers, full ids, absolute paths) is the whole of stdout, and the human summary
 /// lines go to stderr beside the warnings and the progress bar; on an error nothing is printed on stdout and the exit
