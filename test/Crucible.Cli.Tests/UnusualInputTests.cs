@@ -40,6 +40,28 @@ public sealed class UnusualInputTests : IDisposable
     }
 
     [Fact]
+    public void AnIsinOrRatingColumnBesideThePrices_TrainsOnTheColumnsNamed()
+    {
+        // a bank export: an ISIN and a rating column beside the prices. train --columns A,B read every column and exited
+        // 2 at the ISIN's first cell (CSV-E-NUM) whatever --columns named; now only the columns named are parsed
+        string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 60);
+        string export = Path.Combine(_dir, "export.csv");
+        File.WriteAllLines(export, File.ReadAllLines(prices).Select((l, i) =>
+            i == 0 ? l.Replace("Date,", "Date,ISIN,", StringComparison.Ordinal) + ",Rating" : l.Insert(l.IndexOf(',', StringComparison.Ordinal), ",US78462F1030") + ",AA+"));
+        var r = Crucible("train", "--data", export, "--columns", "A,B", "--steps", "2", "--out", Path.Combine(_dir, "m"));
+        Assert.True(r.Exit == 0, $"exit {r.Exit}: {r.Stderr}");
+        Assert.Contains("× 2 series", r.Stdout, StringComparison.Ordinal);
+
+        // the ISIN column named is still refused at its first cell, and a name the file lacks names the file's columns
+        r = Crucible("train", "--data", export, "--columns", "A,ISIN", "--steps", "2", "--out", Path.Combine(_dir, "m2"));
+        Assert.True(r.Exit == 2, $"exit {r.Exit}: {r.Stderr}");
+        Assert.Contains($"{export}:2:2: error [CSV-E-NUM]", r.Stderr, StringComparison.Ordinal);
+        r = Crucible("train", "--data", export, "--columns", "A,GLD", "--steps", "2", "--out", Path.Combine(_dir, "m3"));
+        Assert.True(r.Exit == 2, $"exit {r.Exit}: {r.Stderr}");
+        Assert.Contains($"{export}:1:1: error [CSV-E-HEADER]: column 'GLD' is selected but the header does not have it (value columns: ISIN, A, B, C, Rating)", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ASeriesNamedTwiceInColumns_ExitsTwo()
     {
         string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 60);

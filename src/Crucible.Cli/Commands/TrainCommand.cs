@@ -791,15 +791,18 @@ internal static class TrainCommand
     {
         Crucible.Data.IO.InputFile.ThrowIfFolder(path, "CSV-E-FILE");
         if (!File.Exists(path)) throw new InvalidInputException("CSV-E-FILE", $"{path} does not exist", new InputLocation(path, 0, 0));
-        // the report crucible data check --input … prints for this file (the same options), kept for the run manifest
-        var (frame, report) = CsvSeriesReader.Read(path, CsvDialectOptions.Apply(dialect, new CsvReadOptions { Input = input }));
-        if (report.FirstErrorAsException() is { } error) throw error;
+        // the report crucible data check --input … prints for this file (the same options), kept for the run manifest;
+        // with --columns only those columns are read: another column (an ISIN, a rating) is not parsed
+        string[]? names = null;
         if (columns is not null)
         {
-            var names = columns.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            names = columns.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             if (names.Length == 0) throw new InvalidInputException("OPT-E", "--columns names no series");
-            frame = frame.SelectColumns(names);
+            if (names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+                throw new InvalidInputException("COLUMN-E", $"column '{twice.Key}' is named twice");
         }
+        var (frame, report) = CsvSeriesReader.Read(path, CsvDialectOptions.Apply(dialect, new CsvReadOptions { Input = input, Columns = names }));
+        if (report.FirstErrorAsException() is { } error) throw error;
 
         if (KeptMissing(path, frame, report) is { } kept) throw kept;
         var returns = frame.ToLogReturns(input);

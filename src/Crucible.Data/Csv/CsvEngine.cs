@@ -28,6 +28,8 @@ internal sealed class CsvEngine
     private string[] _columns = [];
     private int _valueColumns;
     private int _firstValueField;
+    private int[] _field = [];          // value column c is field _field[c] of a record (all value fields, or the selected ones)
+    private string[] _valueNames = [];  // value column c's header name
     private bool _headerAccepted; // false while the header is unread or was rejected (then no frame is built from it)
     private bool _trailingDelimiter;
     private long[] _missing = [];
@@ -164,6 +166,7 @@ internal sealed class CsvEngine
         _columns = names;
         // set before the header's checks: a report of a rejected header lists the value columns, not the date column
         _firstValueField = _o.HasDateColumn ? 1 : 0;
+        _valueNames = names.Length > _firstValueField ? names[_firstValueField..] : [];
         if (names.Length == 1)
         {
             foreach (var d in new[] { ';', '\t', '|', ',' })
@@ -194,10 +197,31 @@ internal sealed class CsvEngine
                 tok.RecordLine, 1);
         }
 
-        _valueColumns = names.Length - _firstValueField;
-        if (_valueColumns == 0) throw new CsvFatalException(CsvRules.Header, "no value columns after the date column", tok.RecordLine, 1);
+        if (names.Length - _firstValueField == 0) throw new CsvFatalException(CsvRules.Header, "no value columns after the date column", tok.RecordLine, 1);
 
         var valueNames = names[_firstValueField..];
+        // the value columns read: all, or the selected ones in the order given; the others are skipped unread (a column of
+        // ISINs or ratings beside the series a model reads is no error)
+        if (_o.Columns is { } selected)
+        {
+            _field = new int[selected.Count];
+            for (var c = 0; c < selected.Count; c++)
+            {
+                var at = Array.IndexOf(valueNames, selected[c]);
+                if (at < 0)
+                    throw new CsvFatalException(CsvRules.Header,
+                        $"column '{selected[c]}' is selected but the header does not have it (value columns: {string.Join(", ", valueNames)})", tok.RecordLine, 1);
+                if (Array.IndexOf(_field, at + _firstValueField, 0, c) >= 0)
+                    throw new CsvFatalException(CsvRules.Header, $"column '{selected[c]}' is selected twice", tok.RecordLine, 1);
+                _field[c] = at + _firstValueField;
+            }
+        }
+        else
+        {
+            _field = [.. Enumerable.Range(_firstValueField, valueNames.Length)];
+        }
+        _valueColumns = _field.Length;
+        _valueNames = [.. _field.Select(f => names[f])];
         // a domain declared for a column the file lacks (a mistyped name) would leave the column meant at its default
         // domain without a word: refused, as a column named twice is
         foreach (var declared in _o.ColumnDomains.Keys.Order(StringComparer.Ordinal))
@@ -216,8 +240,8 @@ internal sealed class CsvEngine
         _fillRun = new int[_valueColumns];
         for (var c = 0; c < _valueColumns; c++)
         {
-            var isVolume = string.Equals(valueNames[c], "Volume", StringComparison.OrdinalIgnoreCase);
-            var domain = _o.ColumnDomains.TryGetValue(valueNames[c], out var d) ? d
+            var isVolume = string.Equals(_valueNames[c], "Volume", StringComparison.OrdinalIgnoreCase);
+            var domain = _o.ColumnDomains.TryGetValue(_valueNames[c], out var d) ? d
                 : isVolume && _o.Input == InputKind.Prices ? ColumnDomain.NonNegative // traded volume can be 0 and is not a price
                 : ColumnDomain.FromInputKind;
             (_lower[c], _lowerInclusive[c]) = domain switch
@@ -235,7 +259,7 @@ internal sealed class CsvEngine
             };
             _jumpCheck[c] = _o.Input == InputKind.Prices && _lower[c] == 0.0 && !_lowerInclusive[c];
             if (!_o.CheckOhlc) continue;
-            switch (valueNames[c].ToUpperInvariant())
+            switch (_valueNames[c].ToUpperInvariant())
             {
                 case "OPEN": _open = c; break;
                 case "HIGH": _high = c; break;
@@ -288,7 +312,7 @@ internal sealed class CsvEngine
 
         for (var c = 0; c < _valueColumns; c++)
         {
-            var f = c + _firstValueField;
+            var f = _field[c];
             var raw = tok.Field(f);
             var s = AsciiBytes.Trim(raw);
             if (IsMissing(s))
@@ -343,7 +367,7 @@ internal sealed class CsvEngine
         else if (!double.IsNaN(o) && (h < o || l > o)) { problem = h < o ? "High is below Open" : "Low is above Open"; column = h < o ? _high : _low; }
         else if (!double.IsNaN(c) && (h < c || l > c)) { problem = h < c ? "High is below Close" : "Low is above Close"; column = h < c ? _high : _low; }
         if (problem is null) return true;
-        var f = column + _firstValueField;
+        var f = _field[column];
         Error(CsvRules.Ohlc, line, _rowsIn, f + 1, _columns[f], "impossible OHLC bar: " + problem);
         return false;
     }
@@ -413,7 +437,7 @@ internal sealed class CsvEngine
                     continue;
                 }
 
-                var f = c + _firstValueField;
+                var f = _field[c];
                 if (!_hasPrev || double.IsNaN(_prevValues[c]))
                 {
                     Error(CsvRules.Missing, line, record, f + 1, _columns[f], "missing value with no earlier value to forward-fill from");
@@ -453,7 +477,7 @@ internal sealed class CsvEngine
                 // Split factors 2..20 (2:1, 3:2 is not flagged) and the 100x unit error; larger ratios are too dense in integers to mean anything.
                 var k = Math.Round(r);
                 if (k < 2 || (k > 20 && k != 100) || Math.Abs(r - k) / k > _o.SplitRatioTolerance) continue;
-                var f = c + _firstValueField;
+                var f = _field[c];
                 var what = k == 100 ? "a 100x unit error" : $"an unadjusted {k:0}:1 split";
                 var msg = string.Create(CultureInfo.InvariantCulture,
                     $"jump on {(_o.HasDateColumn ? Iso(date) : "row " + record)}: price ratio {ratio:0.####} looks like {what}; no corporate-action record, not repaired");
@@ -534,7 +558,7 @@ internal sealed class CsvEngine
     private TimeSeriesFrame BuildFrame()
     {
         if (!_materialise || !_headerAccepted) return new TimeSeriesFrame([], [], [], 0);
-        var names = _columns.Length > _firstValueField ? _columns[_firstValueField..] : [];
+        var names = _valueNames;
         var values = new double[_valueCount];
         Array.Copy(_values, values, _valueCount);
         var rows = names.Length == 0 ? 0 : (int)(_valueCount / names.Length);
@@ -543,7 +567,7 @@ internal sealed class CsvEngine
 
     private DataQualityReport BuildReport()
     {
-        var names = _columns.Length > _firstValueField ? _columns[_firstValueField..] : [];
+        var names = _valueNames;
         var missing = new Dictionary<string, long>(StringComparer.Ordinal);
         for (var c = 0; c < names.Length && c < _missing.Length; c++) missing[names[c]] = _missing[c];
         DateOnly? first = null, last = null;
