@@ -62,6 +62,26 @@ public sealed class UnusualInputTests : IDisposable
     }
 
     [Fact]
+    public void APercentFileReadAsLogReturns_IsWarnedByDataCheckAndTrain()
+    {
+        // Kenneth French's files are in percent: read as log returns they trained without a word on values 100 times too large
+        string percent = Path.Combine(_dir, "percent.csv");
+        File.WriteAllLines(percent, ["Date,Mkt,Rf", .. Enumerable.Range(0, 60).Select(i =>
+            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{new DateOnly(2020, 1, 6).AddDays(7 * i):yyyy-MM-dd},{1.3 * Math.Sin(1.7 * i):F2},{0.011 + (0.001 * (i % 3)):F3}"))]);
+        const string Warning = ":1:2: warning [CSV-W-PERCENT]: column 'Mkt': ";
+        var check = Crucible("data", "check", "--data", percent, "--input", "log-returns");
+        Assert.True(check.Exit == 0, check.Stderr);
+        Assert.Contains(percent + Warning, check.Stdout + check.Stderr, StringComparison.Ordinal);
+        var train = Crucible("train", "--data", percent, "--input", "log-returns", "--steps", "2", "--out", Path.Combine(_dir, "m"));
+        Assert.True(train.Exit == 0, train.Stderr);
+        Assert.Contains(percent + Warning, train.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("'Rf'", train.Stderr, StringComparison.Ordinal);   // 0.011–0.013: a fraction or a percent rate, not told
+        var right = Crucible("train", "--data", percent, "--input", "percent", "--steps", "2", "--out", Path.Combine(_dir, "m2"));
+        Assert.True(right.Exit == 0, right.Stderr);
+        Assert.DoesNotContain("CSV-W-PERCENT", right.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ASeriesNamedTwiceInColumns_ExitsTwo()
     {
         string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 60);

@@ -768,6 +768,9 @@ internal static class TrainCommand
         var input = InputKindOf(parse.GetValue(o.Input));
         var dialect = o.Dialect.ToConfig(parse);
         var (train, all, quality, provenance) = ReadTraining(path, input, parse.GetValue(o.Columns), TrainEndOf(parse.GetValue(o.TrainEnd)), dialect, parse.GetValue(o.WithholdPrices));
+        // a file in percent read as log or simple returns trains without an error on values 100 times too large: said
+        // on stderr (stdout's summary stays as it is), as data check says it
+        foreach (var w in quality.Warnings.Where(w => w.Rule == CsvRules.PercentWarning)) Console.Error.WriteLine(w.ToString());
         return (path, input, dialect, train, all, DataQuality(quality), provenance);
     }
 

@@ -36,6 +36,10 @@ internal sealed class CsvEngine
     private double[] _lower = [];
     private bool[] _lowerInclusive = [];
     private bool[] _jumpCheck = [];
+    private long _headerLine = 1;
+    private bool _unitCheck;            // log or simple returns: count the values of magnitude ≥ 0.1 to catch a percent file
+    private long[] _parsed = [];
+    private long[] _tenthOrMore = [];
     private int _open = -1, _high = -1, _low = -1, _close = -1;
 
     private long _rowsIn, _rejectedByError, _dropped, _blank;
@@ -109,6 +113,7 @@ internal sealed class CsvEngine
                     }
 
                     if (_o.SortByDate && _o.HasDateColumn) SequenceSorted();
+                    UnitWarnings();
                     if (_rowsIn == 0 && _errors.Count == 0) Error(CsvRules.Empty, 0, 0, 0, "", "the file has a header but no data rows");
                 }
             }
@@ -166,6 +171,7 @@ internal sealed class CsvEngine
         _columns = names;
         // set before the header's checks: a report of a rejected header lists the value columns, not the date column
         _firstValueField = _o.HasDateColumn ? 1 : 0;
+        _headerLine = tok.RecordLine;
         _valueNames = names.Length > _firstValueField ? names[_firstValueField..] : [];
         if (names.Length == 1)
         {
@@ -236,6 +242,9 @@ internal sealed class CsvEngine
         _lower = new double[_valueColumns];
         _lowerInclusive = new bool[_valueColumns];
         _jumpCheck = new bool[_valueColumns];
+        _unitCheck = _o.Input is InputKind.LogReturns or InputKind.SimpleReturns;
+        _parsed = new long[_valueColumns];
+        _tenthOrMore = new long[_valueColumns];
         _prevValues = new double[_valueColumns];
         _fillRun = new int[_valueColumns];
         for (var c = 0; c < _valueColumns; c++)
@@ -349,10 +358,33 @@ internal sealed class CsvEngine
             }
 
             row[c] = v;
+            if (_unitCheck)
+            {
+                _parsed[c]++;
+                if (Math.Abs(v) >= 0.1) _tenthOrMore[c]++;
+            }
         }
 
         if (ok && _high >= 0 && _low >= 0) ok = CheckOhlc(row, line);
         return ok;
+    }
+
+    /// <summary>The fewest values of a column that <see cref="UnitWarnings"/> judges.</summary>
+    internal const int UnitCheckMinValues = 20;
+
+    // Log or simple returns whose median magnitude is 0.1 or more (more than half the values): a typical row would move
+    // 10% or more, which no daily, weekly or monthly return series does; values in percent (Kenneth French's files,
+    // ff5's 0.47 for Mkt-RF) do. Warned per column, not refused: annual returns can be that large.
+    private void UnitWarnings()
+    {
+        if (!_unitCheck) return;
+        for (var c = 0; c < _valueColumns; c++)
+        {
+            if (_parsed[c] < UnitCheckMinValues || 2 * _tenthOrMore[c] <= _parsed[c]) continue;
+            var kind = _o.Input == InputKind.LogReturns ? "log returns" : "simple returns";
+            Warning(CsvRules.PercentWarning, _headerLine, _field[c] + 1, _valueNames[c], string.Create(CultureInfo.InvariantCulture,
+                $"column '{_valueNames[c]}': {_tenthOrMore[c]} of its {_parsed[c]} values have a magnitude of 0.1 or more: read as {kind}, a typical row moves 10% or more; if the values are in percent, declare the input as percent returns (--input percent)"), header: true);
+        }
     }
 
     private bool CheckOhlc(double[] row, long line)
@@ -764,7 +796,7 @@ internal sealed class CsvEngine
     {
         0.0 when !_lowerInclusive[c] => "value must be > 0 (zero or negative price; declare the column's domain if negatives are legitimate)",
         0.0 => "value must be ≥ 0",
-        -1.0 => "simple return must be > -1",
+        -1.0 => "simple return must be > -1 (if the values are in percent, declare the input as percent returns: --input percent)",
         -100.0 => "percent return must be > -100",
         _ => "value outside the column's domain",
     };
@@ -826,12 +858,12 @@ internal sealed class CsvEngine
         AddIssue(new DataIssue(IssueSeverity.Error, rule, _file, line, record, column, columnName, message, value, byteOffset), force: false);
     }
 
-    private void Warning(string rule, long line, int column, string columnName, string message)
+    private void Warning(string rule, long line, int column, string columnName, string message, bool header = false)
     {
         var count = _issueCounts.GetValueOrDefault(rule);
         _issueCounts[rule] = count + 1;
         if (count < _o.MaxWarningsPerRule)
-            _warnings.Add(new DataIssue(IssueSeverity.Warning, rule, _file, line, line > 0 ? _rowsIn : 0, column, columnName, message));
+            _warnings.Add(new DataIssue(IssueSeverity.Warning, rule, _file, line, line > 0 && !header ? _rowsIn : 0, column, columnName, message));
     }
 
     private void AddIssue(DataIssue issue, bool force)
