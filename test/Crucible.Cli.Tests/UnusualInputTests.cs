@@ -62,7 +62,7 @@ public sealed class UnusualInputTests : IDisposable
     }
 
     [Fact]
-    public void APercentFileReadAsLogReturns_IsWarnedByDataCheckAndTrain()
+    public void APercentFileReadAsLogReturns_IsWarned_AndAPercentModelSaysItsScenariosAreFractions()
     {
         // Kenneth French's files are in percent: read as log returns they trained without a word on values 100 times too large
         string percent = Path.Combine(_dir, "percent.csv");
@@ -79,6 +79,16 @@ public sealed class UnusualInputTests : IDisposable
         var right = Crucible("train", "--data", percent, "--input", "percent", "--steps", "2", "--out", Path.Combine(_dir, "m2"));
         Assert.True(right.Exit == 0, right.Stderr);
         Assert.DoesNotContain("CSV-W-PERCENT", right.Stderr, StringComparison.Ordinal);
+
+        // the scenarios of a model trained on percent come back as log returns in fractions: generate says so on stderr
+        const string Note = "note: the model was trained on percent returns; the scenarios (and VaR, ES and prices drawn from them) are log returns as fractions, ln(1 + r/100)";
+        var generated = Crucible("generate", "--model", Path.Combine(_dir, "m2"), "--count", "5", "--out", Path.Combine(_dir, "g.csv"));
+        Assert.True(generated.Exit == 0, generated.Stderr);
+        Assert.Contains(Note, generated.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("note: the model was trained", generated.Stdout, StringComparison.Ordinal);
+        var fromLogReturns = Crucible("generate", "--model", Path.Combine(_dir, "m"), "--count", "5", "--out", Path.Combine(_dir, "g2.csv"));
+        Assert.True(fromLogReturns.Exit == 0, fromLogReturns.Stderr);
+        Assert.DoesNotContain("note: the model was trained", fromLogReturns.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
