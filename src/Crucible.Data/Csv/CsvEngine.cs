@@ -684,6 +684,10 @@ internal sealed class CsvEngine
             return "the date has a time or timezone suffix; " + expected;
         var slash = s.IndexOf((byte)'/');
         if (slash is 1 or 2) return "ambiguous date (day/month or month/day?); " + expected;
+        // shapes of bank exports, named without showing the value (cells stay confidential unless shown)
+        if (s.Length == 8 && s.IndexOfAnyExceptInRange((byte)'0', (byte)'9') < 0)
+            return "eight digits without separators (yyyyMMdd? declare that date format); " + expected;
+        if (s.IndexOf((byte)'.') is 1 or 2) return "a dotted date (dd.MM.yyyy? declare that date format); " + expected;
         if (!System.Text.Unicode.Utf8.IsValid(s)) return "invalid UTF-8 in the date; " + expected;
         return "not a valid date; " + expected;
     }
