@@ -797,8 +797,8 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
     /// </summary>
     private static (TimeSeriesFrame Train, TimeSeriesFrame All, TimeSeriesFrame Read) ReadReturns(string path, ValidTrainingRequest r)
     {
-        var frame = CsvSeriesReader.Load(path, new CsvReadOptions { Input = r.Input });
-        if (r.Request.Columns is { } columns) frame = frame.SelectColumns([.. columns]);
+        // only the requested columns are read: another column (an ISIN, a rating) is not parsed
+        var frame = CsvSeriesReader.Load(path, new CsvReadOptions { Input = r.Input, Columns = r.Request.Columns is { } columns ? [.. columns] : null });
         var returns = frame.ToLogReturns(r.Input);
         if (r.TrainEnd is not { } end) return (returns, returns, frame);
         int last = returns.IndexAtOrBefore(end);
