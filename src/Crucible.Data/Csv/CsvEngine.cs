@@ -180,6 +180,13 @@ internal sealed class CsvEngine
         for (var i = 0; i < names.Length; i++)
         {
             if (names[i].Length == 0) throw new CsvFatalException(CsvRules.Header, $"column {i + 1} has an empty name", tok.RecordLine, i + 1);
+            // OWASP CSV injection: a series name is written into the scenario CSVs and reports an analyst opens in a
+            // spreadsheet, which runs a cell starting with = + - @ (or a tab or CR) as a formula; refused here, so that
+            // no model, scenario or report ever carries one (the name itself is not echoed)
+            if (names[i][0] is '=' or '+' or '-' or '@' or '\t' or '\r')
+                throw new CsvFatalException(CsvRules.Header,
+                    $"column {i + 1}'s name starts with {(names[i][0] switch { '\t' => "a tab", '\r' => "a carriage return", var c => $"'{c}'" })}, which a spreadsheet runs as a formula when it opens a scenario CSV or report (CSV injection): rename the column",
+                    tok.RecordLine, i + 1);
             for (var j = 0; j < i; j++)
             {
                 if (string.Equals(names[i], names[j], StringComparison.Ordinal))
