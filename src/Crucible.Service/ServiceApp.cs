@@ -48,6 +48,24 @@ public static class ServiceApp
         return app;
     }
 
+    /// <summary>
+    /// Removes ASP.NET Core Data Protection, which <c>AddAuthentication</c> registers for the handlers that protect
+    /// cookies and remote sign-in state. The service protects nothing with it (API keys in a header, no cookies, no
+    /// antiforgery, no sessions), yet its hosted service loaded a key ring at start: it wrote keys to
+    /// <c>~/.aspnet/DataProtection-Keys</c>, outside the home, or, without a profile, kept them in memory and logged
+    /// warnings (no XML encryptor, keys not persisted). Unregistered, nothing is written and nothing is logged.
+    /// </summary>
+    internal static void WithoutDataProtection(IServiceCollection services)
+    {
+        static bool Of(Type? t) => t is not null && ((t.Namespace?.StartsWith("Microsoft.AspNetCore.DataProtection", StringComparison.Ordinal) ?? false)
+            || (t.IsGenericType && t.GetGenericArguments().Any(Of)));
+        for (int i = services.Count - 1; i >= 0; i--)
+        {
+            var d = services[i];
+            if (Of(d.ServiceType) || Of(d.IsKeyedService ? d.KeyedImplementationType : d.ImplementationType)) services.RemoveAt(i);
+        }
+    }
+
     /// <summary>Registers the service's services on <paramref name="builder"/>.</summary>
     public static void Configure(WebApplicationBuilder builder)
     {
@@ -124,6 +142,7 @@ public static class ServiceApp
         // authentication and scopes
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        WithoutDataProtection(services);
         var authorization = services.AddAuthorizationBuilder();
         foreach (var scope in Scopes.All)
         {

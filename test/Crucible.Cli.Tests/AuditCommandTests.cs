@@ -178,6 +178,25 @@ public sealed class AuditCommandTests : IDisposable
     }
 
     [Fact]
+    public void RotateKey_Json_NamesThePublicKeysByAbsolutePath_UnderARelativeHome()
+    {
+        Fill(2);
+        var relative = Path.GetRelativePath(Environment.CurrentDirectory, _home);
+        Assert.False(Path.IsPathRooted(relative));
+        var (code, stdout, stderr) = Crucible(null, "audit", "rotate-key", "--home", relative, "--json");
+        Assert.True(code == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        foreach (var name in new[] { "public_key", "retired_public_key" })
+        {
+            var path = doc.RootElement.GetProperty(name).GetString()!;
+            Assert.True(Path.IsPathRooted(path), $"{name}: {path}");
+            Assert.True(File.Exists(path), $"{name}: {path}");
+        }
+
+        Assert.Equal(3, doc.RootElement.GetProperty("seq").GetInt64());
+    }
+
+    [Fact]
     public void ALostKey_RefusedWithTheWayForward_ThenRotateKeyLostKey_AndVerifyWarnsOfTheBreak()
     {
         Fill(3);

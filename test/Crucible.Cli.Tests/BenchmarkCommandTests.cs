@@ -51,4 +51,33 @@ public sealed class BenchmarkCommandTests : IDisposable
         foreach (var score in new[] { "discriminative", "predictive", "correlational" })
             Assert.True(double.IsFinite(root.GetProperty(score).GetProperty("mean").GetDouble()), score);
     }
+
+    [Fact]
+    public void Json_PrintsTheResultFilesMembers_AsTheWholeOfStdout()
+    {
+        var data = Path.Combine(_dir, "tiny.csv");
+        File.WriteAllLines(data, ["Date,A,B,C", .. Enumerable.Range(0, 60).Select(i => string.Create(CultureInfo.InvariantCulture,
+            $"{new DateTime(2020, 1, 1).AddDays(i):yyyy-MM-dd},{(i % 7) + Math.Sin(i)},{i},{i * i % 11}"))]);
+        var result = Path.Combine(_dir, "result.json");
+        var run = CliProcess.Run("benchmark", "stocks", "--data", data, "--runs", "2", "--steps", "1", "--threads", "1", "--no-context-fid", "--out", result, "--json");
+        Assert.True(run.Exit is 0 or 3, run.Stdout + run.Stderr); // the document is printed on exit 3 too
+        Assert.Contains("context-fid:    not computed (--no-context-fid)", run.Stderr, StringComparison.Ordinal); // the summary, on stderr
+        var lines = run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        var printed = System.Text.Json.Nodes.JsonNode.Parse(lines[0])!.AsObject();
+        Assert.Equal("benchmark stocks", (string?)printed["command"]);
+        Assert.Equal(Path.GetFullPath(result), (string?)printed["result"]);
+        Assert.Equal(run.Exit == 0, (bool)printed["passed"]!);
+        printed.Remove("command");
+        printed.Remove("result");
+        // every member of the --out file, figures included, and nothing else
+        var file = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(result))!;
+        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(file, printed), $"{file.ToJsonString()}\n{printed.ToJsonString()}");
+        Assert.True(printed["discriminative"]!["mean"]!.GetValue<double>() is >= 0 and <= 0.5);
+
+        // an error prints no document
+        var bad = CliProcess.Run("benchmark", "stocks", "--data", data, "--runs", "0", "--json");
+        Assert.Equal(2, bad.Exit);
+        Assert.Equal("", bad.Stdout);
+    }
 }

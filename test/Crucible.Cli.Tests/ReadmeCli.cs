@@ -11,6 +11,9 @@ namespace Crucible.Cli.Tests;
 /// </summary>
 internal sealed record ReadmeInvocation(string Source, int Line, int Block, string Text, IReadOnlyList<string> Words, bool Complete, bool Explicit = true)
 {
+    /// <summary>Where an inline code span starts in the prose text (<see cref="ReadmeCli.Prose"/>); -1 for a code line.</summary>
+    public int Offset { get; init; } = -1;
+
     /// <summary>Where it is, as <c>FILE:LINE</c>.</summary>
     public string Where => $"{Source}:{Line}";
 }
@@ -100,7 +103,10 @@ internal static partial class ReadmeCli
 
             foreach (var alternative in Alternatives(root, words))
             {
-                found.Add(new ReadmeInvocation(source, line + 1, blocks[line], span, alternative, Complete: false, Explicit: explicitly || words.Count > 1));
+                found.Add(new ReadmeInvocation(source, line + 1, blocks[line], span, alternative, Complete: false, Explicit: explicitly || words.Count > 1)
+                {
+                    Offset = m.Index,
+                });
             }
         }
 
@@ -270,7 +276,9 @@ internal static partial class ReadmeCli
     /// The commands and options the CLI accepts that a markdown text does not describe: a command is described when
     /// an invocation names it or one of its sub-commands (<c>crucible audit verify</c>, <c>`audit verify`</c>; a lone
     /// <c>`train`</c> is not enough, it may be a JSON key); an option is described when it appears in a block of prose
-    /// (<see cref="BlockNumbers"/>) or a code line that names its command. Options of the root (<c>--verbose</c>)
+    /// (<see cref="BlockNumbers"/>) or a code line that names its command, except an option whose meaning is each
+    /// command's own (<see cref="OwnDescriptionOnly"/>: <c>--json</c>), which the command's own invocation or the prose
+    /// right after its name must describe (<see cref="DescribedForItself"/>). Options of the root (<c>--verbose</c>)
     /// only need to appear somewhere. The parser's own help and version options are not listed.
     /// </summary>
     public static IReadOnlyList<string> Undescribed(Command root, string markdown, string source)
@@ -305,11 +313,80 @@ internal static partial class ReadmeCli
                 .Select(inv => blockText[inv.Block] + "\n" + inv.Text).Distinct(StringComparer.Ordinal).ToList();
             foreach (var option in command.Options.Where(o => !IsBuiltIn(o)))
             {
-                if (!texts.Any(t => Mentions(t, option.Name))) missing.Add($"{path} {option.Name}");
+                bool described = OwnDescriptionOnly.Contains(option.Name)
+                    ? DescribedForItself(root, command, option.Name, markdown, invocations)
+                    : texts.Any(t => Mentions(t, option.Name));
+                if (!described) missing.Add($"{path} {option.Name}");
             }
         }
 
         return missing;
+    }
+
+    /// <summary>
+    /// Options whose meaning is each command's own (<c>--json</c>: every command prints its own document), so a shared
+    /// line (<c>`train`, `generate` … `baseline --json` print one JSON document</c>) describes none of them but the one
+    /// it writes the option with: such an option is described for a command only by <see cref="DescribedForItself"/>.
+    /// </summary>
+    public static readonly IReadOnlySet<string> OwnDescriptionOnly = new HashSet<string>(StringComparer.Ordinal) { "--json" };
+
+    /// <summary>
+    /// Whether <paramref name="option"/> is described for <paramref name="command"/> itself: an invocation of the command
+    /// uses it (<c>crucible model list --json</c>, <c>`stress --json`</c>), or the prose names it after the command,
+    /// with no other command named in between within the same block (<c>**`evaluate`** (`--json`: …</c>,
+    /// <c>`crucible baseline …` writes …; `--json`: …</c>).
+    /// </summary>
+    public static bool DescribedForItself(Command root, Command command, string option, string markdown, IReadOnlyList<ReadmeInvocation>? invocations = null)
+    {
+        invocations ??= Extract(markdown, "README.md", root);
+        if (invocations.Any(inv => ReferenceEquals(Resolve(root, inv.Words).Command, command)
+                && inv.Words.Skip(Resolve(root, inv.Words).Next).SelectMany(OptionNames).Contains(option, StringComparer.Ordinal)))
+        {
+            return true;
+        }
+
+        var (prose, proseLine) = Prose(markdown);
+        var blocks = BlockNumbers(markdown.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n'));
+        var inline = invocations.Where(inv => inv.Offset >= 0).OrderBy(inv => inv.Offset).ToList();
+        foreach (Match m in Regex.Matches(prose, "(?<![A-Za-z0-9-])" + Regex.Escape(option) + "(?![A-Za-z0-9-])", RegexOptions.CultureInvariant))
+        {
+            int block = blocks[proseLine[m.Index]];
+            // the command named last before this mention, in its block (alternatives of one span all count)
+            var before = inline.Where(inv => inv.Offset <= m.Index && inv.Block == block).ToList();
+            if (before.Count == 0) continue;
+            int last = before[^1].Offset;
+            if (before.Where(inv => inv.Offset == last).Any(inv => ReferenceEquals(Resolve(root, inv.Words).Command, command))) return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The prose of a markdown text (fenced code lines replaced by empty lines) and the line of each of its characters:
+    /// the text <see cref="Extract"/> reads inline code spans from, in the same coordinates as <see cref="ReadmeInvocation.Offset"/>.
+    /// </summary>
+    public static (string Prose, IReadOnlyList<int> Line) Prose(string markdown)
+    {
+        var lines = markdown.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
+        var prose = new StringBuilder();
+        var proseLine = new List<int>();
+        bool fenced = false;
+        for (int i = 0; i < lines.Length; i++)
+        {
+            if (lines[i].TrimStart().StartsWith("```", StringComparison.Ordinal))
+            {
+                fenced = !fenced;
+                prose.Append('\n');
+                proseLine.Add(i);
+                continue;
+            }
+
+            if (fenced) continue;
+            prose.Append(lines[i]).Append('\n');
+            proseLine.AddRange(Enumerable.Repeat(i, lines[i].Length + 1));
+        }
+
+        return (prose.ToString(), proseLine);
     }
 
     private static bool IsBuiltIn(Option option)

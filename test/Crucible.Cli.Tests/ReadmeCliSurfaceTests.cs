@@ -6,7 +6,8 @@ namespace Crucible.Cli.Tests;
 /// The READMEs against the CLI they describe, through the tool's own command tree (<see cref="CrucibleCommand.Build"/>),
 /// so a command or option added, renamed or removed later is picked up without editing a list here: every
 /// <c>crucible …</c> line of README.md and the project READMEs names a command that exists and options it accepts
-/// (a pasteable code line must parse as a whole), and every command and option of the tool is described in README.md.
+/// (a pasteable code line must parse as a whole), and every command and option of the tool is described in README.md
+/// (each command's <c>--json</c> where that command itself is named, not by a list of commands).
 /// </summary>
 public class ReadmeCliSurfaceTests
 {
@@ -105,6 +106,38 @@ public class ReadmeCliSurfaceTests
         Assert.Contains("--checkpoint-every", readme, StringComparison.Ordinal);
         var drifted = readme.Replace("--checkpoint-every", "", StringComparison.Ordinal);
         Assert.Contains("train --checkpoint-every", ReadmeCli.Undescribed(Root, drifted, "README.md"));
+    }
+
+    [Fact]
+    public void SeededDrift_ACommandsOwnJsonDescriptionRemoved_IsCaught_ThoughTheSharedListStillNamesIt()
+    {
+        // evaluate's own section opens with its --json document; the shared "A script reads `--json`" line also lists
+        // `evaluate` beside `--json`, which must not count as its description
+        var readme = MainReadme();
+        const string own = "- **`evaluate`** (`--json`: one JSON document";
+        Assert.Contains(own, readme, StringComparison.Ordinal);
+        Assert.Contains("`train`, `generate`, `evaluate`, `stress`", readme, StringComparison.Ordinal);
+        Assert.DoesNotContain("evaluate --json", ReadmeCli.Undescribed(Root, readme, "README.md"));
+        var drifted = readme.Replace(own, "- **`evaluate`** (one JSON document", StringComparison.Ordinal);
+        Assert.Contains("evaluate --json", ReadmeCli.Undescribed(Root, drifted, "README.md"));
+
+        // model-card: its own sentence removed, the shared list and the registry bullet (which names `model-card`) remain
+        const string card = "`model-card --json` prints";
+        Assert.Contains(card, readme, StringComparison.Ordinal);
+        Assert.Contains("model-card --json", ReadmeCli.Undescribed(Root, readme.Replace(card, "It prints", StringComparison.Ordinal), "README.md"));
+    }
+
+    [Theory]
+    [InlineData("- `train`, `stress --json` print a document", "train", false)]
+    [InlineData("- `train`, `stress --json` print a document", "stress", true)]
+    [InlineData("- **`stress`**: `--json` prints the report", "stress", true)]
+    [InlineData("- **`stress`** and `train`: `--json` prints the report", "stress", false)]
+    [InlineData("- **`stress`** prints a report.\n\n`--json` prints it as JSON", "stress", false)]
+    [InlineData("```bash\ncrucible stress --scenarios s.csv --portfolio p.json --out r.json --json\n```", "stress", true)]
+    public void AnOwnDescriptionOption_IsDescribedOnlyForTheCommandNamedLastBeforeIt(string markdown, string command, bool described)
+    {
+        var c = Root.Subcommands.Single(s => s.Name == command);
+        Assert.Equal(described, ReadmeCli.DescribedForItself(Root, c, "--json", markdown));
     }
 
     [Theory]

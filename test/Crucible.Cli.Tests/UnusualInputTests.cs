@@ -40,6 +40,58 @@ public sealed class UnusualInputTests : IDisposable
     }
 
     [Fact]
+    public void AnIsinOrRatingColumnBesideThePrices_TrainsOnTheColumnsNamed()
+    {
+        // a bank export: an ISIN and a rating column beside the prices. train --columns A,B read every column and exited
+        // 2 at the ISIN's first cell (CSV-E-NUM) whatever --columns named; now only the columns named are parsed
+        string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 60);
+        string export = Path.Combine(_dir, "export.csv");
+        File.WriteAllLines(export, File.ReadAllLines(prices).Select((l, i) =>
+            i == 0 ? l.Replace("Date,", "Date,ISIN,", StringComparison.Ordinal) + ",Rating" : l.Insert(l.IndexOf(',', StringComparison.Ordinal), ",US78462F1030") + ",AA+"));
+        var r = Crucible("train", "--data", export, "--columns", "A,B", "--steps", "2", "--out", Path.Combine(_dir, "m"));
+        Assert.True(r.Exit == 0, $"exit {r.Exit}: {r.Stderr}");
+        Assert.Contains("× 2 series", r.Stdout, StringComparison.Ordinal);
+
+        // the ISIN column named is still refused at its first cell, and a name the file lacks names the file's columns
+        r = Crucible("train", "--data", export, "--columns", "A,ISIN", "--steps", "2", "--out", Path.Combine(_dir, "m2"));
+        Assert.True(r.Exit == 2, $"exit {r.Exit}: {r.Stderr}");
+        Assert.Contains($"{export}:2:2: error [CSV-E-NUM]", r.Stderr, StringComparison.Ordinal);
+        r = Crucible("train", "--data", export, "--columns", "A,GLD", "--steps", "2", "--out", Path.Combine(_dir, "m3"));
+        Assert.True(r.Exit == 2, $"exit {r.Exit}: {r.Stderr}");
+        Assert.Contains($"{export}:1:1: error [CSV-E-HEADER]: column 'GLD' is selected but the header does not have it (value columns: ISIN, A, B, C, Rating)", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void APercentFileReadAsLogReturns_IsWarned_AndAPercentModelSaysItsScenariosAreFractions()
+    {
+        // Kenneth French's files are in percent: read as log returns they trained without a word on values 100 times too large
+        string percent = Path.Combine(_dir, "percent.csv");
+        File.WriteAllLines(percent, ["Date,Mkt,Rf", .. Enumerable.Range(0, 60).Select(i =>
+            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{new DateOnly(2020, 1, 6).AddDays(7 * i):yyyy-MM-dd},{1.3 * Math.Sin(1.7 * i):F2},{0.011 + (0.001 * (i % 3)):F3}"))]);
+        const string Warning = ":1:2: warning [CSV-W-PERCENT]: column 'Mkt': ";
+        var check = Crucible("data", "check", "--data", percent, "--input", "log-returns");
+        Assert.True(check.Exit == 0, check.Stderr);
+        Assert.Contains(percent + Warning, check.Stdout + check.Stderr, StringComparison.Ordinal);
+        var train = Crucible("train", "--data", percent, "--input", "log-returns", "--steps", "2", "--out", Path.Combine(_dir, "m"));
+        Assert.True(train.Exit == 0, train.Stderr);
+        Assert.Contains(percent + Warning, train.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("'Rf'", train.Stderr, StringComparison.Ordinal);   // 0.011–0.013: a fraction or a percent rate, not told
+        var right = Crucible("train", "--data", percent, "--input", "percent", "--steps", "2", "--out", Path.Combine(_dir, "m2"));
+        Assert.True(right.Exit == 0, right.Stderr);
+        Assert.DoesNotContain("CSV-W-PERCENT", right.Stderr, StringComparison.Ordinal);
+
+        // the scenarios of a model trained on percent come back as log returns in fractions: generate says so on stderr
+        const string Note = "note: the model was trained on percent returns; the scenarios (and VaR, ES and prices drawn from them) are log returns as fractions, ln(1 + r/100)";
+        var generated = Crucible("generate", "--model", Path.Combine(_dir, "m2"), "--count", "5", "--out", Path.Combine(_dir, "g.csv"));
+        Assert.True(generated.Exit == 0, generated.Stderr);
+        Assert.Contains(Note, generated.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("note: the model was trained", generated.Stdout, StringComparison.Ordinal);
+        var fromLogReturns = Crucible("generate", "--model", Path.Combine(_dir, "m"), "--count", "5", "--out", Path.Combine(_dir, "g2.csv"));
+        Assert.True(fromLogReturns.Exit == 0, fromLogReturns.Stderr);
+        Assert.DoesNotContain("note: the model was trained", fromLogReturns.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ASeriesNamedTwiceInColumns_ExitsTwo()
     {
         string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 60);

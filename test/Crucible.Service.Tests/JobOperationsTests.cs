@@ -81,6 +81,7 @@ public sealed class JobOperationsTests(ServiceFixture f)
             Assert.Equal(JsonValueKind.Null, all.GetProperty("next").ValueKind);
             foreach (var item in listed) // each item as GET /v1/jobs/{id} answers it
                 Assert.Equal((await GetAsync(client, "/v1/jobs/" + item.GetProperty("id").GetString())).ToString(), item.ToString());
+            Assert.All(listed, item => Assert.Equal(1, item.GetProperty("attempts").GetInt32())); // each started once (kept across the restart below)
 
             var succeeded = await GetAsync(client, "/v1/jobs?state=succeeded");
             Assert.Equal(locations.Take(3).Select(IdOf).Reverse(), succeeded.GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("id").GetString()));
@@ -142,6 +143,7 @@ public sealed class JobOperationsTests(ServiceFixture f)
             var view = JsonDocument.Parse(await q.Content.ReadAsStringAsync()).RootElement;
             Assert.Equal("cancelled", view.GetProperty("status").GetString());
             Assert.Equal("cancelled by key:trainer: wrong data", view.GetProperty("error").GetString());
+            Assert.Equal(0, view.GetProperty("attempts").GetInt32()); // never started
         }
 
         // running: 202, then it stops at its next step
@@ -154,10 +156,13 @@ public sealed class JobOperationsTests(ServiceFixture f)
         var stopped = await WaitAsync(client, running, Ended, seconds: 30);
         Assert.Equal("cancelled", stopped.GetProperty("status").GetString());
         Assert.Equal("cancelled by key:trainer: superseded", stopped.GetProperty("error").GetString());
+        Assert.Equal(1, stopped.GetProperty("attempts").GetInt32());
         Assert.True(stopped.GetProperty("step").GetInt32() < 100_000, stopped.ToString());
         Assert.Equal(JsonValueKind.Null, stopped.GetProperty("model_id").ValueKind);
         Assert.False(Directory.Exists(Path.Combine(home, "jobs", IdOf(running))), "the cancelled job's folder stays");
-        Assert.Equal("cancelled", (await GetAsync(client, queued)).GetProperty("status").GetString()); // never started
+        var neverStarted = await GetAsync(client, queued);
+        Assert.Equal("cancelled", neverStarted.GetProperty("status").GetString());
+        Assert.Equal(0, neverStarted.GetProperty("attempts").GetInt32());
 
         // idempotent: a cancelled job answers its state
         using (var again = await client.PostAsync(running + "/cancel", null))

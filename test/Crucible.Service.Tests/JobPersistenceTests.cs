@@ -200,4 +200,37 @@ public sealed class JobPersistenceTests(ServiceFixture f)
         Assert.Equal("the service stopped before the job ran", job.GetProperty("error").GetString());
         restarted.Process.Kill(entireProcessTree: true);
     }
+
+    [Fact]
+    public void JobsDbOfAnOlderBuild_GainsAttempts_OneForAJobThatStarted_ZeroForOneThatNeverDid()
+    {
+        var home = Path.Combine(f.Dir, "jobs-attempts-upgrade");
+        Directory.CreateDirectory(home);
+        string succeeded = Guid.NewGuid().ToString("N"), neverStarted = Guid.NewGuid().ToString("N"), stopped = Guid.NewGuid().ToString("N"), failed = Guid.NewGuid().ToString("N");
+        using (var db = new SqliteConnection($"Data Source={Path.Combine(home, LocalJobs.FileName)};Pooling=False"))
+        {
+            db.Open();
+            using var create = db.CreateCommand(); // the table as the build before attempts created it
+            create.CommandText = """
+                CREATE TABLE training_job(
+                  id TEXT PRIMARY KEY, actor TEXT NOT NULL, created TEXT NOT NULL, replica TEXT NOT NULL,
+                  status TEXT NOT NULL, step INTEGER NOT NULL, total_steps INTEGER NOT NULL, loss REAL,
+                  model_id TEXT, run_id TEXT, error TEXT, finished TEXT, cancel_requested TEXT);
+                """;
+            create.ExecuteNonQuery();
+            foreach (var (id, status, step) in new[] { (succeeded, "succeeded", 10), (neverStarted, "cancelled", 0), (stopped, "cancelled", 4), (failed, "failed", 0) })
+            {
+                using var insert = db.CreateCommand();
+                insert.CommandText = "INSERT INTO training_job(id, actor, created, replica, status, step, total_steps, finished) VALUES ($id, 'key:trainer', '2026-01-01T00:00:00Z', 'gone', $s, $step, 10, '2026-01-01T00:01:00Z');";
+                insert.Parameters.AddWithValue("$id", id);
+                insert.Parameters.AddWithValue("$s", status);
+                insert.Parameters.AddWithValue("$step", step);
+                insert.ExecuteNonQuery();
+            }
+        }
+
+        using var jobs = new LocalJobs(home);
+        foreach (var (id, attempts) in new[] { (succeeded, 1), (neverStarted, 0), (stopped, 1), (failed, 1) })
+            Assert.Equal(attempts, jobs.Find(id, "2026-01-02T00:00:00Z")!.Attempts);
+    }
 }

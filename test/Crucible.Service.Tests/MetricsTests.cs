@@ -2,6 +2,9 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
+using Crucible.Governance;
+using Crucible.Governance.Audit;
+using Crucible.Governance.Registry;
 
 namespace Crucible.Service.Tests;
 
@@ -255,5 +258,38 @@ public sealed partial class MetricsTests(ServiceFixture f)
             foreach (var sample in before.TryGetValue(family.Name, out var earlier) ? earlier.Samples : [])
                 Assert.True(family.Samples.Single(s => s.Key == sample.Key).Value >= sample.Value, sample.Key);
         }
+    }
+
+    // the store made to refuse every append (the audit signing key rotated under the running service, AUDIT-E-KEY, as
+    // FailureLoggingTests does): each refused scenario request is one failed append, counted exactly, and nothing counts
+    // as appended
+    [Fact]
+    public async Task AuditAppendFailures_CountEachAppendTheStoreRefused_Exactly()
+    {
+        var home = CrucibleHome.Resolve(Path.Combine(f.Dir, "metrics-audit-failures-" + Guid.NewGuid().ToString("N")[..8]));
+        using (var log = AuditLog.Open(home)) new ModelRegistry(home, log).Register(f.ModelFolder);
+        using var factory = ServiceFixture.Create(home.Root, f.KeysFile);
+        using var generator = factory.CreateClient();
+        generator.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["generator"]);
+        using var reader = factory.CreateClient();
+        reader.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["reader"]);
+        async Task<Dictionary<string, Family>> ScrapeAsync() => Parse(await reader.GetStringAsync("/metrics"));
+        var body = $$"""{"model": "{{f.ModelId}}", "count": 4, "seed": 2, "sampling_steps": 5}""";
+
+        using (var ok = await generator.PostAsync("/v1/scenarios", ServiceFixture.Json(body))) Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        var before = await ScrapeAsync();
+        Assert.Equal(0, Value(before, "crucible_audit_append_failures_total"));
+        using (var log = AuditLog.Open(home)) log.RotateKey("metrics test");
+
+        const int refusals = 3;
+        for (int i = 0; i < refusals; i++)
+        {
+            using var refused = await generator.PostAsync("/v1/scenarios", ServiceFixture.Json(body));
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        }
+
+        var after = await ScrapeAsync();
+        Assert.Equal(refusals, Value(after, "crucible_audit_append_failures_total"));
+        Assert.Equal(Value(before, "crucible_audit_appends_total"), Value(after, "crucible_audit_appends_total"));
     }
 }

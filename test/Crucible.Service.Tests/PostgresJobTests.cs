@@ -61,7 +61,9 @@ public sealed class PostgresJobTests(ServiceFixture f)
         using (var q = await ca.PostAsync(queued + "/cancel?reason=not%20needed", null))
         {
             Assert.Equal(HttpStatusCode.OK, q.StatusCode);
-            Assert.Equal("cancelled", JsonDocument.Parse(await q.Content.ReadAsStringAsync()).RootElement.GetProperty("status").GetString());
+            var view = JsonDocument.Parse(await q.Content.ReadAsStringAsync()).RootElement;
+            Assert.Equal("cancelled", view.GetProperty("status").GetString());
+            Assert.Equal(0, view.GetProperty("attempts").GetInt32()); // never claimed
         }
 
         using var b = Replica(db, "pg-cancel-b");
@@ -70,6 +72,7 @@ public sealed class PostgresJobTests(ServiceFixture f)
         var stopped = await JobOperationsTests.WaitAsync(cb, running, JobOperationsTests.Ended, seconds: 30);
         Assert.Equal("cancelled", stopped.GetProperty("status").GetString());
         Assert.Equal("cancelled by key:admin: operator", stopped.GetProperty("error").GetString());
+        Assert.Equal(1, stopped.GetProperty("attempts").GetInt32());
         Assert.Equal(JsonValueKind.Null, stopped.GetProperty("model_id").ValueKind);
         Assert.False(Directory.Exists(Path.Combine(f.Dir, $"pg-cancel-a-{db.Name}", "jobs", IdOf(running))), "A's job folder stays");
 
@@ -129,6 +132,7 @@ public sealed class PostgresJobTests(ServiceFixture f)
         Assert.Equal(steps, done.GetProperty("step").GetInt32());
         Assert.Equal(expected, done.GetProperty("model_id").GetString()); // trained from scratch: the same weights
         Assert.Equal(2, (int)db.Scalar($"SELECT attempts FROM training_job WHERE id = '{IdOf(location)}'")!);
+        Assert.Equal(2, done.GetProperty("attempts").GetInt32()); // GET /v1/jobs/{id} answers the count: claimed by A, then by B
 
         var released = Assert.Single(await RunFailedAsync(cb));
         Assert.Equal("released", released.GetProperty("payload").GetProperty("status").GetString());

@@ -448,7 +448,7 @@ public sealed class PostgresStoreTests(ServiceFixture f)
         using var db = TestPostgres.CreateDatabase();
         using var a = new Training.SharedJobs(db.ConnectionString);
         using var b = new Training.SharedJobs(db.ConnectionString); // another replica
-        static Training.JobView View(int i) => new($"job-{i}", "queued", 0, 30, null, null, null, null, $"2026-01-01T00:00:0{i}.0000000Z", null);
+        static Training.JobView View(int i) => new($"job-{i}", "queued", 0, 30, null, null, null, null, $"2026-01-01T00:00:0{i}.0000000Z", null, 0);
         var body = Governance.Manifests.ManifestFile.Named("request", "{}"u8);
         for (var i = 0; i < 3; i++) Assert.True((i % 2 == 0 ? a : b).TryQueue(View(i), "{}", "key:t", capacity: 3, body));
         Assert.False(b.TryQueue(View(3), "{}", "key:t", capacity: 3, body)); // 3 queued over both replicas: full

@@ -62,6 +62,36 @@ public sealed class SurfaceTests(ServiceFixture f)
         Assert.True(bad.GetProperty("errors").TryGetProperty("limit", out _));
     }
 
+    // GET /v1/jobs and GET /v1/audit read limit with one parser: the same bounds, messages and problem types, each
+    // detail naming its request; a malformed value is a 400 naming only it, even beside an invalid one
+    [Theory]
+    [InlineData("limit=abc", 400, "malformed", "limit", "must be an integer in 1..1000, got 'abc'")]
+    [InlineData("limit=99999999999", 400, "malformed", "limit", "must be an integer in 1..1000, got '99999999999'")]
+    [InlineData("limit=0", 422, "invalid", "limit", "must be in 1..1000, got 0")]
+    [InlineData("limit=1001", 422, "invalid", "limit", "must be in 1..1000, got 1001")]
+    [InlineData("limit=-3", 422, "invalid", "limit", "must be in 1..1000, got -3")]
+    public async Task PageLimit_IsReadAlikeByTheJobListAndTheAuditPage(string query, int status, string kind, string field, string message)
+    {
+        using var client = f.Client("admin");
+        foreach (var (path, request, extra) in new[] { ("/v1/jobs", "the job list request", "&state=finished"), ("/v1/audit", "the audit page request", "&from=0") })
+        {
+            foreach (var q in new[] { query, query + (status == 400 ? extra : "") }) // beside an invalid value, a malformed one answers alone
+            {
+                var p = await Problem.AssertAsync(await client.GetAsync(path + "?" + q), (HttpStatusCode)status, status == 400 ? "malformed-request" : "validation");
+                Assert.Equal($"{request} has {kind} values: {field}: {message}", p.GetProperty("detail").GetString());
+                var errors = p.GetProperty("errors");
+                Assert.Equal([field], errors.EnumerateObject().Select(e => e.Name));
+                Assert.Equal(message, errors.GetProperty(field)[0].GetString());
+            }
+        }
+
+        // both wrong values of one kind are named, in the order read
+        var both = await Problem.AssertAsync(await client.GetAsync("/v1/audit?from=0&limit=0"), HttpStatusCode.UnprocessableEntity, "validation");
+        Assert.Equal("the audit page request has invalid values: from: must be ≥ 1, got 0; limit: must be in 1..1000, got 0", both.GetProperty("detail").GetString());
+        var jobs = await Problem.AssertAsync(await client.GetAsync("/v1/jobs?state=finished&limit=0&before=x"), HttpStatusCode.UnprocessableEntity, "validation");
+        Assert.Equal(["state", "limit", "before"], jobs.GetProperty("errors").EnumerateObject().Select(e => e.Name));
+    }
+
     private long AuditLogEntries() => Crucible.Governance.Audit.AuditLog.Read(Path.Combine(f.Home, "audit.db")).Count;
 
     [Fact]

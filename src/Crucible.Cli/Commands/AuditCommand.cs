@@ -76,8 +76,9 @@ internal static class AuditCommand
                     ["seq"] = r.Seq,
                     ["old_key_id"] = r.OldKeyId,
                     ["new_key_id"] = r.NewKeyId,
-                    ["retired_public_key"] = r.RetiredPublicKeyPath,
-                    ["public_key"] = publicPath,
+                    // absolute, as every --json path: a relative --home gave paths a script in another folder could not open
+                    ["retired_public_key"] = JsonResult.Full(r.RetiredPublicKeyPath),
+                    ["public_key"] = JsonResult.Full(publicPath),
                 }.ToJsonString());
             }
             else if (r.Kind == AuditKind.KeyRotated)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using Crucible.Cli.Progress;
 using Crucible.Data;
 using Crucible.Diffusion.Windows;
@@ -10,11 +11,11 @@ namespace Crucible.Cli.Commands;
 
 /// <summary>
 /// <c>crucible benchmark stocks --data FILE [--runs R] [--steps N] [--seed S] [--threads N] [--pacf-weight λ]
-/// [--no-context-fid] [--out FILE.json]</c>: the published Stocks protocol (METRICS.md) on windows of the unconditional
+/// [--no-context-fid] [--out FILE.json] [--json]</c>: the published Stocks protocol (METRICS.md) on windows of the unconditional
 /// window generator: one training run on all 3,662 windows, then R metric runs (default 5) of the discriminative,
 /// predictive and correlational scores, mean ± 95 % CI, and of the Context-FID (no target) unless
 /// <c>--no-context-fid</c> skips it (the JSON then has no <c>context_fid</c> member). Exit 0 when every mean meets the target, 3 when one does not (the
-/// JSON is still written), 2 on bad input.
+/// JSON is still written and, with <c>--json</c>, printed: the <c>--out</c> file's members plus <c>command</c> and <c>result</c>, its absolute path), 2 on bad input.
 /// </summary>
 internal static class BenchmarkCommand
 {
@@ -39,6 +40,9 @@ internal static class BenchmarkCommand
         };
 
         public readonly Option<string> Out = new("--out") { Description = "Write the result as JSON here (atomically)" };
+
+        /// <summary><c>--json</c>: the result as one JSON document on stdout (<see cref="JsonResult"/>).</summary>
+        public readonly Option<bool> Json = JsonResult.Create();
     }
 
     /// <summary>The <c>benchmark</c> command with its <c>stocks</c> sub-command.</summary>
@@ -47,7 +51,7 @@ internal static class BenchmarkCommand
         var o = new Options();
         var stocks = new Command("stocks", "The published Stocks protocol (TimeGAN / Diffusion-TS): train once, score R runs, mean ± 95% CI")
         {
-            o.Data, o.Runs, o.Steps, o.Seed, o.Threads, o.PacfWeight, o.NoContextFid, o.Out,
+            o.Data, o.Runs, o.Steps, o.Seed, o.Threads, o.PacfWeight, o.NoContextFid, o.Out, o.Json,
         };
         stocks.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out, Console.Error)));
         return new Command("benchmark", "Reproduce published benchmarks") { stocks };
@@ -99,6 +103,10 @@ internal static class BenchmarkCommand
 
         var outPath = parse.GetValue(o.Out);
         if (outPath is not null) StocksBenchmark.Write(result, outPath);
+        // --json: stdout carries the document only (on exit 3 too), the summary lines go to stderr
+        bool json = parse.GetValue(o.Json);
+        var document = output;
+        if (json) output = errors;
         var inv = CultureInfo.InvariantCulture;
         output.WriteLine(string.Create(inv, $"stocks:         {result.Windows} windows, {result.Runs} metric runs, seed {result.Seed}"));
         foreach (var (name, score) in new[] { ("discriminative", result.Discriminative), ("predictive", result.Predictive), ("correlational", result.Correlational) })
@@ -122,6 +130,15 @@ internal static class BenchmarkCommand
 
         output.WriteLine(string.Create(inv, $"time:           generate {result.GenerateSeconds:F1} s (train {generated!.TrainSeconds:F1} s), score {result.EvaluateSeconds:F1} s"));
         if (outPath is not null) output.WriteLine($"result:         {outPath}");
+        if (json)
+        {
+            // the --out file's members (the same serialisation, so the same figures), with the command and the file
+            var printed = JsonNode.Parse(StocksBenchmark.ToJson(result))!.AsObject();
+            printed["command"] = "benchmark stocks";
+            printed["result"] = JsonResult.Full(outPath);
+            JsonResult.Write(document, printed);
+        }
+
         return result.Passed ? ExitCode.Success : ExitCode.ThresholdFailed;
     }
 }

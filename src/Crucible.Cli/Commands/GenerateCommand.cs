@@ -163,6 +163,7 @@ internal static class GenerateCommand
         output.WriteLine($"metadata:  {ScenarioCsv.MetadataPath(path)} (model {meta.ModelId[..16]}…, csv sha256 {meta.CsvSha256[..16]}…)");
         // conditions outside the training range: the scenarios extrapolate (recorded in FILE.meta.json as condition_warnings)
         foreach (var warning in meta.ConditionWarnings ?? []) Console.Error.WriteLine($"warning: {warning.Message}");
+        if (prepared.UnitsNote is { } units) Console.Error.WriteLine(units);
         output.WriteLine($"manifest:  {runManifest}");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit:     entries {receipts[0].Seq} and {receipts[^1].Seq} in {home.AuditDatabase}"));
         if (json)
@@ -254,6 +255,14 @@ internal static class GenerateCommand
                 _ => StartPrices.FromFile(option, series),
             };
         }
+
+        /// <summary>
+        /// A line for stderr when the model was trained on percent returns: its scenarios are log returns as fractions, not
+        /// the percent the user gave (ff10's 1.25 is a scenario's 0.0124); null otherwise.
+        /// </summary>
+        public string? UnitsNote => Data.InputKind == nameof(InputKind.PercentReturns)
+            ? "note: the model was trained on percent returns; the scenarios (and VaR, ES and prices drawn from them) are log returns as fractions, ln(1 + r/100): -0.0100 is a fall of about 1%"
+            : null;
 
         // the model's data manifest, whichever the kind (a sequence model's own, even without last prices)
         private DataManifest Data => sequence is not null ? sequence.Manifest.Data : tabular!.Manifest.Data;

@@ -7,7 +7,8 @@ namespace Crucible.Cli.Commands;
 
 /// <summary>
 /// The <c>--json</c> result of <c>train</c>, <c>generate</c>, <c>evaluate</c>, <c>stress</c>, <c>ensemble</c>,
-/// <c>compare</c>, <c>backtest</c> and <c>baseline</c>, for schedulers: on success one JSON
+/// <c>compare</c>, <c>backtest</c>, <c>baseline</c>, <c>model-card</c>, <c>model register</c>, <c>model status</c> and
+/// <c>benchmark stocks</c>, for schedulers: on success one JSON
 /// document (snake_case keys, invariant numbers, full ids, absolute paths) is the whole of stdout, and the human summary
 /// lines go to stderr beside the warnings and the progress bar; on an error nothing is printed on stdout and the exit
 /// code and the stderr line are those of the run without <c>--json</c>, as for <c>audit verify --json</c>.

@@ -10,10 +10,10 @@ using Crucible.Governance.Registry;
 namespace Crucible.Cli.Commands;
 
 /// <summary>
-/// <c>crucible model-card --model DIR [--report report.json] [--home DIR] --out card.md [--html card.html]</c>: writes the
+/// <c>crucible model-card --model DIR [--report report.json] [--home DIR] --out card.md [--html card.html] [--json]</c>: writes the
 /// model card (<see cref="ModelCard"/>) in Markdown and optionally HTML. With a home whose registry holds the model, the
 /// card gives its status. The run manifest (model files and report in, card files out) goes to <c>HOME/runs/RUN_ID.json</c>,
-/// pinned by a <c>run.completed</c> audit entry. Exit 0 written; 2 a missing or changed model folder, an unreadable report,
+/// pinned by a <c>run.completed</c> audit entry; <c>--json</c> prints them as one JSON document (<see cref="JsonResult"/>). Exit 0 written; 2 a missing or changed model folder, an unreadable report,
 /// an empty section.
 /// </summary>
 internal static class ModelCardCommand
@@ -26,9 +26,10 @@ internal static class ModelCardCommand
         var outPath = new Option<string>("--out") { Description = "The Markdown card to write", Required = true };
         var html = new Option<string>("--html") { Description = "Also write the card as a self-contained HTML page" };
         var home = HomeOption.Create();
+        var json = JsonResult.Create();
         var command = new Command("model-card", "Write a model's card: intended use, data, training, DP statement, validation, coverage, limitations")
         {
-            model, report, outPath, html, home,
+            model, report, outPath, html, home, json,
         };
         command.SetAction(parse => CliRunner.Run(parse, p =>
         {
@@ -39,9 +40,26 @@ internal static class ModelCardCommand
             var run = StartRun(crucibleHome, "model-card", folder, p.GetValue(report), status).CheckOutput("--out", p.GetValue(outPath)!);
             if (p.GetValue(html) is { } page) run.CheckOutput("--html", page);
             card.Write(p.GetValue(outPath)!, p.GetValue(html));
-            var (manifest, _) = Complete(crucibleHome, run, "model-card", p.GetValue(outPath)!, p.GetValue(html));
-            Console.Out.WriteLine($"model card: {p.GetValue(outPath)}{(p.GetValue(html) is { } h ? ", " + h : "")}");
-            Console.Out.WriteLine($"manifest:   {manifest}");
+            var (manifest, receipt) = Complete(crucibleHome, run, "model-card", p.GetValue(outPath)!, p.GetValue(html));
+            // --json: stdout carries the document only, the summary lines go to stderr
+            var output = JsonResult.SummaryWriter(p.GetValue(json), Console.Out);
+            output.WriteLine($"model card: {p.GetValue(outPath)}{(p.GetValue(html) is { } h ? ", " + h : "")}");
+            output.WriteLine($"manifest:   {manifest}");
+            if (p.GetValue(json))
+            {
+                JsonResult.Write(Console.Out, JsonResult.WithRun(new JsonObject
+                {
+                    ["command"] = "model-card",
+                    ["card"] = JsonResult.Full(p.GetValue(outPath)),
+                    ["html"] = JsonResult.Full(p.GetValue(html)),
+                    ["card_sha256"] = FileHash.Sha256(p.GetValue(outPath)!),
+                    ["model_id"] = run.ModelId,
+                    ["model_folder"] = JsonResult.Full(folder),
+                    ["report"] = JsonResult.Full(p.GetValue(report)),
+                    ["registry_status"] = status,
+                }, run.RunId, manifest, receipt, crucibleHome));
+            }
+
             return ExitCode.Success;
         }));
         return command;

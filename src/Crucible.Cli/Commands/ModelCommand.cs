@@ -17,7 +17,9 @@ namespace Crucible.Cli.Commands;
 /// status, owner (who registered it), parent (declared by <c>model register --parent ID</c>; null otherwise) and
 /// validation report hash; <c>crucible model status --id ID --status validated|promoted|retired --reason TEXT [--evidence report.json]
 /// [--home DIR]</c> moves a model along candidate → validated → promoted (any live model → retired) and records the
-/// change as <c>model.status_changed</c> in the audit log. Validation needs an evaluation report of this model, recorded
+/// change as <c>model.status_changed</c> in the audit log. <c>model register --json</c> and <c>model status --json</c> print
+/// the model as <c>model list --json</c> lists it, with the audit entry (<c>audit_seq</c>), as one JSON document
+/// (<see cref="JsonResult"/>), the summary line going to stderr. Validation needs an evaluation report of this model, recorded
 /// in this home's audit log, whose predeclared thresholds all passed (<see cref="ValidationEvidence"/>); its SHA-256 goes
 /// into the entry. The actor who validated a model cannot promote it (REG-E-SOD; the refusal is logged). The id may be shortened to
 /// a unique prefix of at least 8 hex digits. Exit 0 done, 2 unknown model, refused transition, bad evidence or segregation of duties.
@@ -39,7 +41,8 @@ internal static class ModelCommand
         {
             Description = "The registered model (id, or a unique prefix of at least 8 hex digits) this one was derived or retrained from",
         };
-        var command = new Command("register", "Register a model folder in the home's registry as a candidate") { model, parent, home, store };
+        var json = JsonResult.Create();
+        var command = new Command("register", "Register a model folder in the home's registry as a candidate") { model, parent, home, store, json };
         command.SetAction(parse => CliRunner.Run(parse, p =>
         {
             var folder = p.GetValue(model)!;
@@ -51,7 +54,24 @@ internal static class ModelCommand
             var registry = new ModelRegistry(h, log);
             var parentId = p.GetValue(parent) is { } given ? Resolve(registry, given).Id : null;
             var record = registry.Register(folder, parent: parentId);
-            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"registered: {record.Id} (candidate, audit entry {record.RegisteredSeq})"));
+            var line = string.Create(CultureInfo.InvariantCulture, $"registered: {record.Id} (candidate, audit entry {record.RegisteredSeq})");
+            if (!p.GetValue(json))
+            {
+                Console.Out.WriteLine(line);
+                return ExitCode.Success;
+            }
+
+            // --json: the record as model list --json lists it (owner and parent read back from the registry), the
+            // registry's copy and the folder registered as absolute paths, the model.registered entry as audit_seq
+            Console.Error.WriteLine(line);
+            var listed = registry.Find(record.Id) ?? record;
+            var document = Listed(listed);
+            document["command"] = "model register";
+            document["source"] = JsonResult.Full(folder);
+            document["folder"] = JsonResult.Full(listed.Folder);
+            document["audit_seq"] = listed.RegisteredSeq;
+            document["audit_database"] = AuditDatabase(p, home, store, h);
+            JsonResult.Write(Console.Out, document);
             return ExitCode.Success;
         }));
         return command;
@@ -80,14 +100,7 @@ internal static class ModelCommand
             if (p.GetValue(json))
             {
                 var array = new JsonArray();
-                foreach (var m in models)
-                {
-                    array.Add(new JsonObject
-                    {
-                        ["id"] = m.Id, ["status"] = Name(m.Status), ["manifest_sha256"] = m.ManifestSha256, ["registered_seq"] = m.RegisteredSeq,
-                        ["parent"] = m.Parent, ["owner"] = m.Owner, ["validation_report_sha256"] = m.EvidenceSha256,
-                    });
-                }
+                foreach (var m in models) array.Add(Listed(m));
 
                 Console.Out.WriteLine(array.ToJsonString());
             }
@@ -118,9 +131,10 @@ internal static class ModelCommand
             Description = "For validated: the report.json that evaluate --thresholds wrote for this model in this home, every declared threshold passed (its SHA-256 is recorded)",
         };
         var store = StoreOption.Create();
+        var json = JsonResult.Create();
         var command = new Command("status", "Change a registered model's status (candidate → validated → promoted; any → retired)")
         {
-            home, id, status, reason, evidence, store,
+            home, id, status, reason, evidence, store, json,
         };
         command.SetAction(parse => CliRunner.Run(parse, p =>
         {
@@ -144,8 +158,30 @@ internal static class ModelCommand
             var before = model.Status;
             var after = registry.ChangeStatus(model.Id, to, p.GetValue(reason)!, evidenceSha,
                 evidenceLocation: evidencePath is null ? null : new InputLocation(evidencePath, 0, 0));
-            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"model {after.Id}: {Name(before)} → {Name(after.Status)}{(evidenceSha is null ? "" : $" (evidence {evidenceSha[..16]}…)")}"));
+            var line = string.Create(CultureInfo.InvariantCulture,
+                $"model {after.Id}: {Name(before)} → {Name(after.Status)}{(evidenceSha is null ? "" : $" (evidence {evidenceSha[..16]}…)")}");
+            if (!p.GetValue(json))
+            {
+                Console.Out.WriteLine(line);
+                return ExitCode.Success;
+            }
+
+            // --json: the change and the model.status_changed entry that records it (the registry does not return its
+            // receipt: the last such entry for this model, from → to, is the one just appended; a concurrent change of
+            // the same model would have found another status and been refused)
+            Console.Error.WriteLine(line);
+            var entry = log.ListKinds(AuditKind.ModelStatusChanged).Last(e =>
+            {
+                var payload = JsonNode.Parse(e.Payload)!;
+                return (string?)payload["model_id"] == after.Id && (string?)payload["to"] == Name(after.Status);
+            });
+            var document = Listed(after);
+            document["command"] = "model status";
+            document["from"] = Name(before);
+            document["reason"] = p.GetValue(reason);
+            document["audit_seq"] = entry.Seq;
+            document["audit_database"] = AuditDatabase(p, home, store, h);
+            JsonResult.Write(Console.Out, document);
             return ExitCode.Success;
         }));
         return command;
@@ -185,4 +221,15 @@ internal static class ModelCommand
     }
 
     private static string Name(ModelStatus s) => s.ToString().ToLowerInvariant();
+
+    // a model as model list --json lists it (the --json of register and status start from it)
+    private static JsonObject Listed(ModelRecord m) => new()
+    {
+        ["id"] = m.Id, ["status"] = Name(m.Status), ["manifest_sha256"] = m.ManifestSha256, ["registered_seq"] = m.RegisteredSeq,
+        ["parent"] = m.Parent, ["owner"] = m.Owner, ["validation_report_sha256"] = m.EvidenceSha256,
+    };
+
+    // the SQLite audit log the entries went to (absolute); null when --store postgres: kept them in the shared database
+    private static string? AuditDatabase(ParseResult parse, Option<string> home, Option<string> store, CrucibleHome h)
+        => StoreOption.Resolve(parse, home, store).Store.Kind == StoreKind.Sqlite ? JsonResult.Full(h.AuditDatabase) : null;
 }

@@ -768,6 +768,9 @@ internal static class TrainCommand
         var input = InputKindOf(parse.GetValue(o.Input));
         var dialect = o.Dialect.ToConfig(parse);
         var (train, all, quality, provenance) = ReadTraining(path, input, parse.GetValue(o.Columns), TrainEndOf(parse.GetValue(o.TrainEnd)), dialect, parse.GetValue(o.WithholdPrices));
+        // a file in percent read as log or simple returns trains without an error on values 100 times too large: said
+        // on stderr (stdout's summary stays as it is), as data check says it
+        foreach (var w in quality.Warnings.Where(w => w.Rule == CsvRules.PercentWarning)) Console.Error.WriteLine(w.ToString());
         return (path, input, dialect, train, all, DataQuality(quality), provenance);
     }
 
@@ -791,15 +794,18 @@ internal static class TrainCommand
     {
         Crucible.Data.IO.InputFile.ThrowIfFolder(path, "CSV-E-FILE");
         if (!File.Exists(path)) throw new InvalidInputException("CSV-E-FILE", $"{path} does not exist", new InputLocation(path, 0, 0));
-        // the report crucible data check --input … prints for this file (the same options), kept for the run manifest
-        var (frame, report) = CsvSeriesReader.Read(path, CsvDialectOptions.Apply(dialect, new CsvReadOptions { Input = input }));
-        if (report.FirstErrorAsException() is { } error) throw error;
+        // the report crucible data check --input … prints for this file (the same options), kept for the run manifest;
+        // with --columns only those columns are read: another column (an ISIN, a rating) is not parsed
+        string[]? names = null;
         if (columns is not null)
         {
-            var names = columns.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            names = columns.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             if (names.Length == 0) throw new InvalidInputException("OPT-E", "--columns names no series");
-            frame = frame.SelectColumns(names);
+            if (names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+                throw new InvalidInputException("COLUMN-E", $"column '{twice.Key}' is named twice");
         }
+        var (frame, report) = CsvSeriesReader.Read(path, CsvDialectOptions.Apply(dialect, new CsvReadOptions { Input = input, Columns = names }));
+        if (report.FirstErrorAsException() is { } error) throw error;
 
         if (KeptMissing(path, frame, report) is { } kept) throw kept;
         var returns = frame.ToLogReturns(input);

@@ -28,12 +28,18 @@ internal sealed class CsvEngine
     private string[] _columns = [];
     private int _valueColumns;
     private int _firstValueField;
+    private int[] _field = [];          // value column c is field _field[c] of a record (all value fields, or the selected ones)
+    private string[] _valueNames = [];  // value column c's header name
     private bool _headerAccepted; // false while the header is unread or was rejected (then no frame is built from it)
     private bool _trailingDelimiter;
     private long[] _missing = [];
     private double[] _lower = [];
     private bool[] _lowerInclusive = [];
     private bool[] _jumpCheck = [];
+    private long _headerLine = 1;
+    private bool _unitCheck;            // log or simple returns: count the values of magnitude ≥ 0.1 to catch a percent file
+    private long[] _parsed = [];
+    private long[] _tenthOrMore = [];
     private int _open = -1, _high = -1, _low = -1, _close = -1;
 
     private long _rowsIn, _rejectedByError, _dropped, _blank;
@@ -107,6 +113,7 @@ internal sealed class CsvEngine
                     }
 
                     if (_o.SortByDate && _o.HasDateColumn) SequenceSorted();
+                    UnitWarnings();
                     if (_rowsIn == 0 && _errors.Count == 0) Error(CsvRules.Empty, 0, 0, 0, "", "the file has a header but no data rows");
                 }
             }
@@ -164,6 +171,8 @@ internal sealed class CsvEngine
         _columns = names;
         // set before the header's checks: a report of a rejected header lists the value columns, not the date column
         _firstValueField = _o.HasDateColumn ? 1 : 0;
+        _headerLine = tok.RecordLine;
+        _valueNames = names.Length > _firstValueField ? names[_firstValueField..] : [];
         if (names.Length == 1)
         {
             foreach (var d in new[] { ';', '\t', '|', ',' })
@@ -180,13 +189,6 @@ internal sealed class CsvEngine
         for (var i = 0; i < names.Length; i++)
         {
             if (names[i].Length == 0) throw new CsvFatalException(CsvRules.Header, $"column {i + 1} has an empty name", tok.RecordLine, i + 1);
-            // OWASP CSV injection: a series name is written into the scenario CSVs and reports an analyst opens in a
-            // spreadsheet, which runs a cell starting with = + - @ (or a tab or CR) as a formula; refused here, so that
-            // no model, scenario or report ever carries one (the name itself is not echoed)
-            if (names[i][0] is '=' or '+' or '-' or '@' or '\t' or '\r')
-                throw new CsvFatalException(CsvRules.Header,
-                    $"column {i + 1}'s name starts with {(names[i][0] switch { '\t' => "a tab", '\r' => "a carriage return", var c => $"'{c}'" })}, which a spreadsheet runs as a formula when it opens a scenario CSV or report (CSV injection): rename the column",
-                    tok.RecordLine, i + 1);
             for (var j = 0; j < i; j++)
             {
                 if (string.Equals(names[i], names[j], StringComparison.Ordinal))
@@ -201,10 +203,43 @@ internal sealed class CsvEngine
                 tok.RecordLine, 1);
         }
 
-        _valueColumns = names.Length - _firstValueField;
-        if (_valueColumns == 0) throw new CsvFatalException(CsvRules.Header, "no value columns after the date column", tok.RecordLine, 1);
+        if (names.Length - _firstValueField == 0) throw new CsvFatalException(CsvRules.Header, "no value columns after the date column", tok.RecordLine, 1);
 
         var valueNames = names[_firstValueField..];
+        // the value columns read: all, or the selected ones in the order given; the others are skipped unread (a column of
+        // ISINs or ratings beside the series a model reads is no error)
+        if (_o.Columns is { } selected)
+        {
+            _field = new int[selected.Count];
+            for (var c = 0; c < selected.Count; c++)
+            {
+                var at = Array.IndexOf(valueNames, selected[c]);
+                if (at < 0)
+                    throw new CsvFatalException(CsvRules.Header,
+                        $"column '{selected[c]}' is selected but the header does not have it (value columns: {string.Join(", ", valueNames)})", tok.RecordLine, 1);
+                if (Array.IndexOf(_field, at + _firstValueField, 0, c) >= 0)
+                    throw new CsvFatalException(CsvRules.Header, $"column '{selected[c]}' is selected twice", tok.RecordLine, 1);
+                _field[c] = at + _firstValueField;
+            }
+        }
+        else
+        {
+            _field = [.. Enumerable.Range(_firstValueField, valueNames.Length)];
+        }
+        _valueColumns = _field.Length;
+        _valueNames = [.. _field.Select(f => names[f])];
+        // OWASP CSV injection: a series name is written into the scenario CSVs and reports an analyst opens in a
+        // spreadsheet, which runs a cell starting with = + - @ (or a tab or CR) as a formula; a value column read is
+        // refused here, so that no model, scenario or report ever carries one (the name itself is not echoed); the date
+        // column and the columns Columns leaves unread go nowhere
+        foreach (var f in _field)
+        {
+            if (names[f][0] is '=' or '+' or '-' or '@' or '\t' or '\r')
+                throw new CsvFatalException(CsvRules.Header,
+                    $"column {f + 1}'s name starts with {(names[f][0] switch { '\t' => "a tab", '\r' => "a carriage return", var c => $"'{c}'" })}, which a spreadsheet runs as a formula when it opens a scenario CSV or report (CSV injection): rename the column",
+                    tok.RecordLine, f + 1);
+        }
+
         // a domain declared for a column the file lacks (a mistyped name) would leave the column meant at its default
         // domain without a word: refused, as a column named twice is
         foreach (var declared in _o.ColumnDomains.Keys.Order(StringComparer.Ordinal))
@@ -219,12 +254,15 @@ internal sealed class CsvEngine
         _lower = new double[_valueColumns];
         _lowerInclusive = new bool[_valueColumns];
         _jumpCheck = new bool[_valueColumns];
+        _unitCheck = _o.Input is InputKind.LogReturns or InputKind.SimpleReturns;
+        _parsed = new long[_valueColumns];
+        _tenthOrMore = new long[_valueColumns];
         _prevValues = new double[_valueColumns];
         _fillRun = new int[_valueColumns];
         for (var c = 0; c < _valueColumns; c++)
         {
-            var isVolume = string.Equals(valueNames[c], "Volume", StringComparison.OrdinalIgnoreCase);
-            var domain = _o.ColumnDomains.TryGetValue(valueNames[c], out var d) ? d
+            var isVolume = string.Equals(_valueNames[c], "Volume", StringComparison.OrdinalIgnoreCase);
+            var domain = _o.ColumnDomains.TryGetValue(_valueNames[c], out var d) ? d
                 : isVolume && _o.Input == InputKind.Prices ? ColumnDomain.NonNegative // traded volume can be 0 and is not a price
                 : ColumnDomain.FromInputKind;
             (_lower[c], _lowerInclusive[c]) = domain switch
@@ -242,7 +280,7 @@ internal sealed class CsvEngine
             };
             _jumpCheck[c] = _o.Input == InputKind.Prices && _lower[c] == 0.0 && !_lowerInclusive[c];
             if (!_o.CheckOhlc) continue;
-            switch (valueNames[c].ToUpperInvariant())
+            switch (_valueNames[c].ToUpperInvariant())
             {
                 case "OPEN": _open = c; break;
                 case "HIGH": _high = c; break;
@@ -295,7 +333,7 @@ internal sealed class CsvEngine
 
         for (var c = 0; c < _valueColumns; c++)
         {
-            var f = c + _firstValueField;
+            var f = _field[c];
             var raw = tok.Field(f);
             var s = AsciiBytes.Trim(raw);
             if (IsMissing(s))
@@ -332,10 +370,33 @@ internal sealed class CsvEngine
             }
 
             row[c] = v;
+            if (_unitCheck)
+            {
+                _parsed[c]++;
+                if (Math.Abs(v) >= 0.1) _tenthOrMore[c]++;
+            }
         }
 
         if (ok && _high >= 0 && _low >= 0) ok = CheckOhlc(row, line);
         return ok;
+    }
+
+    /// <summary>The fewest values of a column that <see cref="UnitWarnings"/> judges.</summary>
+    internal const int UnitCheckMinValues = 20;
+
+    // Log or simple returns whose median magnitude is 0.1 or more (more than half the values): a typical row would move
+    // 10% or more, which no daily, weekly or monthly return series does; values in percent (Kenneth French's files,
+    // ff5's 0.47 for Mkt-RF) do. Warned per column, not refused: annual returns can be that large.
+    private void UnitWarnings()
+    {
+        if (!_unitCheck) return;
+        for (var c = 0; c < _valueColumns; c++)
+        {
+            if (_parsed[c] < UnitCheckMinValues || 2 * _tenthOrMore[c] <= _parsed[c]) continue;
+            var kind = _o.Input == InputKind.LogReturns ? "log returns" : "simple returns";
+            Warning(CsvRules.PercentWarning, _headerLine, _field[c] + 1, _valueNames[c], string.Create(CultureInfo.InvariantCulture,
+                $"column '{_valueNames[c]}': {_tenthOrMore[c]} of its {_parsed[c]} values have a magnitude of 0.1 or more: read as {kind}, a typical row moves 10% or more; if the values are in percent, declare the input as percent returns (--input percent)"), header: true);
+        }
     }
 
     private bool CheckOhlc(double[] row, long line)
@@ -350,7 +411,7 @@ internal sealed class CsvEngine
         else if (!double.IsNaN(o) && (h < o || l > o)) { problem = h < o ? "High is below Open" : "Low is above Open"; column = h < o ? _high : _low; }
         else if (!double.IsNaN(c) && (h < c || l > c)) { problem = h < c ? "High is below Close" : "Low is above Close"; column = h < c ? _high : _low; }
         if (problem is null) return true;
-        var f = column + _firstValueField;
+        var f = _field[column];
         Error(CsvRules.Ohlc, line, _rowsIn, f + 1, _columns[f], "impossible OHLC bar: " + problem);
         return false;
     }
@@ -420,7 +481,7 @@ internal sealed class CsvEngine
                     continue;
                 }
 
-                var f = c + _firstValueField;
+                var f = _field[c];
                 if (!_hasPrev || double.IsNaN(_prevValues[c]))
                 {
                     Error(CsvRules.Missing, line, record, f + 1, _columns[f], "missing value with no earlier value to forward-fill from");
@@ -460,7 +521,7 @@ internal sealed class CsvEngine
                 // Split factors 2..20 (2:1, 3:2 is not flagged) and the 100x unit error; larger ratios are too dense in integers to mean anything.
                 var k = Math.Round(r);
                 if (k < 2 || (k > 20 && k != 100) || Math.Abs(r - k) / k > _o.SplitRatioTolerance) continue;
-                var f = c + _firstValueField;
+                var f = _field[c];
                 var what = k == 100 ? "a 100x unit error" : $"an unadjusted {k:0}:1 split";
                 var msg = string.Create(CultureInfo.InvariantCulture,
                     $"jump on {(_o.HasDateColumn ? Iso(date) : "row " + record)}: price ratio {ratio:0.####} looks like {what}; no corporate-action record, not repaired");
@@ -541,7 +602,7 @@ internal sealed class CsvEngine
     private TimeSeriesFrame BuildFrame()
     {
         if (!_materialise || !_headerAccepted) return new TimeSeriesFrame([], [], [], 0);
-        var names = _columns.Length > _firstValueField ? _columns[_firstValueField..] : [];
+        var names = _valueNames;
         var values = new double[_valueCount];
         Array.Copy(_values, values, _valueCount);
         var rows = names.Length == 0 ? 0 : (int)(_valueCount / names.Length);
@@ -550,7 +611,7 @@ internal sealed class CsvEngine
 
     private DataQualityReport BuildReport()
     {
-        var names = _columns.Length > _firstValueField ? _columns[_firstValueField..] : [];
+        var names = _valueNames;
         var missing = new Dictionary<string, long>(StringComparer.Ordinal);
         for (var c = 0; c < names.Length && c < _missing.Length; c++) missing[names[c]] = _missing[c];
         DateOnly? first = null, last = null;
@@ -635,6 +696,10 @@ internal sealed class CsvEngine
             return "the date has a time or timezone suffix; " + expected;
         var slash = s.IndexOf((byte)'/');
         if (slash is 1 or 2) return "ambiguous date (day/month or month/day?); " + expected;
+        // shapes of bank exports, named without showing the value (cells stay confidential unless shown)
+        if (s.Length == 8 && s.IndexOfAnyExceptInRange((byte)'0', (byte)'9') < 0)
+            return "eight digits without separators (yyyyMMdd? declare that date format); " + expected;
+        if (s.IndexOf((byte)'.') is 1 or 2) return "a dotted date (dd.MM.yyyy? declare that date format); " + expected;
         if (!System.Text.Unicode.Utf8.IsValid(s)) return "invalid UTF-8 in the date; " + expected;
         return "not a valid date; " + expected;
     }
@@ -747,7 +812,7 @@ internal sealed class CsvEngine
     {
         0.0 when !_lowerInclusive[c] => "value must be > 0 (zero or negative price; declare the column's domain if negatives are legitimate)",
         0.0 => "value must be ≥ 0",
-        -1.0 => "simple return must be > -1",
+        -1.0 => "simple return must be > -1 (if the values are in percent, declare the input as percent returns: --input percent)",
         -100.0 => "percent return must be > -100",
         _ => "value outside the column's domain",
     };
@@ -809,12 +874,12 @@ internal sealed class CsvEngine
         AddIssue(new DataIssue(IssueSeverity.Error, rule, _file, line, record, column, columnName, message, value, byteOffset), force: false);
     }
 
-    private void Warning(string rule, long line, int column, string columnName, string message)
+    private void Warning(string rule, long line, int column, string columnName, string message, bool header = false)
     {
         var count = _issueCounts.GetValueOrDefault(rule);
         _issueCounts[rule] = count + 1;
         if (count < _o.MaxWarningsPerRule)
-            _warnings.Add(new DataIssue(IssueSeverity.Warning, rule, _file, line, line > 0 ? _rowsIn : 0, column, columnName, message));
+            _warnings.Add(new DataIssue(IssueSeverity.Warning, rule, _file, line, line > 0 && !header ? _rowsIn : 0, column, columnName, message));
     }
 
     private void AddIssue(DataIssue issue, bool force)

@@ -78,6 +78,14 @@ public sealed record CsvReadOptions
     /// </summary>
     public IReadOnlySet<string> MissingTokens { get; init; } = FrozenSet.Create(StringComparer.Ordinal, "");
 
+    /// <summary>
+    /// The value columns to read, by header name, in this order; null (default) reads every column. The others are
+    /// skipped unread: not parsed or validated (a column of ISINs or ratings is no error), not counted, not in the frame.
+    /// A name the header lacks, or one given twice, is <see cref="CsvRules.Header"/> naming the file's value columns.
+    /// Duplicate dates are compared on the columns read.
+    /// </summary>
+    public IReadOnlyList<string>? Columns { get; init; }
+
     /// <summary>What to do with missing values. Default <see cref="MissingValuePolicy.Reject"/>.</summary>
     public MissingValuePolicy Missing { get; init; } = MissingValuePolicy.Reject;
 
@@ -177,6 +185,8 @@ public sealed record CsvReadOptions
                 throw new InvalidInputException("OPT-E", $"{N(property)} must be at least {Got(min)}, got {Got(value)}");
         }
 
+        if (Columns is { Count: 0 })
+            throw new InvalidInputException("OPT-E", $"{N(nameof(Columns))} names no column: give at least one, or null for all");
         AtLeast(ForwardFillLimit, 0, nameof(ForwardFillLimit));
         AtLeast(MaxGapBusinessDays, 1, nameof(MaxGapBusinessDays));
         AtLeast(MaxFieldLength, 16, nameof(MaxFieldLength));

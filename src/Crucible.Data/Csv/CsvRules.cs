@@ -85,6 +85,12 @@ public static class CsvRules
     /// <summary>Warning: a suspicious jump reported but accepted (policy <see cref="JumpPolicy.Warn"/>).</summary>
     public const string SplitJumpWarning = "CSV-W-SPLIT";
 
+    /// <summary>
+    /// Warning: a column read as log or simple returns whose median magnitude is 0.1 or more, which values in percent
+    /// have and daily to monthly returns do not (at least 20 values; the column's header cell, line 0).
+    /// </summary>
+    public const string PercentWarning = "CSV-W-PERCENT";
+
     /// <summary>Error collection stopped after the configured maximum number of errors.</summary>
     public const string TooManyErrors = "CSV-E-MAXERRORS";
 

@@ -213,7 +213,12 @@ internal sealed class CsvTokenizer : IDisposable
 
                 if (stop < end && buf[stop] != _delimiter && buf[stop] != (byte)'\r' && buf[stop] != (byte)'\n')
                 {
-                    throw new CsvFatalException(CsvRules.Quote, "unexpected character after a closing quote",
+                    // a quoted field followed by another common delimiter: the file's delimiter is not the one declared
+                    // ("Date";"SPY" read as ','-delimited), said as the one-column header says it
+                    var other = buf[stop] is (byte)';' or (byte)'\t' or (byte)'|' or (byte)',' ? (buf[stop] == '\t' ? "\\t" : ((char)buf[stop]).ToString()) : null;
+                    throw new CsvFatalException(CsvRules.Quote,
+                        other is null ? "unexpected character after a closing quote"
+                            : $"unexpected '{other}' after a closing quote: the file looks '{other}'-delimited; declare that delimiter",
                         NextLine + innerNewlines, count + 1, _bufferOffset + stop);
                 }
             }

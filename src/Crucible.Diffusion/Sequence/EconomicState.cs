@@ -39,8 +39,9 @@ public static class EconomicState
     /// <paramref name="state"/>.</param>
     /// <param name="volatilityWindow">n of RV20 (the feature keeps its name whatever n is).</param>
     /// <param name="maxStalenessDays">The oldest a state row may be, in calendar days before the date it serves.</param>
-    /// <exception cref="InvalidInputException">Undated frames, a feature whose source columns are missing, or no date
-    /// with every feature known.</exception>
+    /// <exception cref="InvalidInputException">Undated frames, a feature whose source columns are missing, <c>RV20</c> on
+    /// returns that are not daily (rule <see cref="RowFrequencyRule"/>: a median gap between their dates above
+    /// <see cref="MaxDailyMedianGapDays"/> calendar days), or no date with every feature known.</exception>
     public static TimeSeriesFrame Build(
         TimeSeriesFrame state, TimeSeriesFrame logReturns, IReadOnlyList<string>? features = null, int volatilityWindow = 20, int maxStalenessDays = 7)
     {
@@ -57,6 +58,12 @@ public static class EconomicState
 
         var sources = features.Select(f => Source(state, f)).ToArray();
         bool needsVolatility = features.Contains("RV20", StringComparer.Ordinal);
+        if (needsVolatility && MedianGapDays(logReturns.Dates) is var gap and > MaxDailyMedianGapDays)
+        {
+            throw new InvalidInputException(RowFrequencyRule, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"condition feature RV20 is the realised volatility of the {volatilityWindow} daily returns before each date, annualised with √252, but these returns' dates are {gap} calendar days apart (the median): on weekly or monthly rows it would be a {volatilityWindow}-week or -month volatility scaled as if daily; name the condition features without RV20 (--state-columns VIXCLS,DFF,TERM,BAA10Y,BAMLH0A0HYM2)"));
+        }
+
         double[] portfolio = needsVolatility ? EqualWeightPortfolio(logReturns) : [];
         var dates = new List<DateOnly>();
         var values = new List<double>();
@@ -73,6 +80,26 @@ public static class EconomicState
         if (dates.Count == 0)
             throw new InvalidInputException(CsvRules.Join, "no return date has the economic state of the day before it (do the state and return files overlap in time?)");
         return new TimeSeriesFrame([.. dates], [.. features], [.. values]);
+    }
+
+    /// <summary>The rule of a return-derived feature asked of returns that are not daily (<c>RV20</c> on weekly or monthly rows).</summary>
+    public const string RowFrequencyRule = "condition-frequency";
+
+    /// <summary>
+    /// The largest median calendar-day gap between consecutive return dates that <c>RV20</c> accepts as daily rows: 1 for
+    /// trading days (weekends are a minority of gaps), up to 4 for a daily file with every other day missing; weekly rows
+    /// have 7, monthly about 30.
+    /// </summary>
+    public const int MaxDailyMedianGapDays = 4;
+
+    /// <summary>The median of the calendar-day gaps between consecutive <paramref name="dates"/> (0 for fewer than two).</summary>
+    public static int MedianGapDays(IReadOnlyList<DateOnly> dates)
+    {
+        if (dates.Count < 2) return 0;
+        var gaps = new int[dates.Count - 1];
+        for (int i = 1; i < dates.Count; i++) gaps[i - 1] = dates[i].DayNumber - dates[i - 1].DayNumber;
+        Array.Sort(gaps);
+        return gaps[gaps.Length / 2];
     }
 
     /// <summary>

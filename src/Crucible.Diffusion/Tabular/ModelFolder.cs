@@ -76,9 +76,11 @@ internal static class ModelFolder
     /// </summary>
     public static void WriteAtomically(string folder, IReadOnlyList<(string Name, byte[] Bytes)> files)
     {
+        DeleteDeadTemporaries(folder); // what killed writes of this folder left (never a live write's)
         var (full, parent, name) = CheckTarget(folder, files.Select(f => f.Name).ToArray());
-        string temp = Path.Combine(parent, $".{name}.{Guid.NewGuid():N}.tmp");
-        string aside = Path.Combine(parent, $".{name}.{Guid.NewGuid():N}.old");
+        var id = Guid.NewGuid().ToString("N");
+        string temp = Path.Combine(parent, $".{name}.{id}{TempSuffix}");
+        string aside = Path.Combine(parent, $".{name}.{id}{AsideSuffix}"); // the same id: its temporary folder tells a live swap
         try
         {
             WriteThrough(parent, full, temp, aside, files);
@@ -90,17 +92,126 @@ internal static class ModelFolder
         }
     }
 
+    private const string TempSuffix = ".tmp";
+    private const string AsideSuffix = ".old";
+
+    /// <summary>
+    /// Deletes what writes of <paramref name="folder"/> left when their process was killed, beside it and matching exactly
+    /// <c>.NAME.&lt;32 hex digits&gt;.tmp</c> (a new folder being written) or <c>.old</c> (the previous folder renamed
+    /// aside), and never a live write's, by the rule of <see cref="AtomicFile.DeleteDeadTemporaries"/>: a writer holds
+    /// every file of its temporary folder open (exclusive) until it has stamped the folder's time, just before its
+    /// renames, so a temporary folder is dead only when none of its files is held and the folder was not written within
+    /// <see cref="AtomicFile.DeadTemporaryGrace"/> (checked again once its files are held by this call). An aside folder
+    /// is a live write's while its temporary folder (the same hex) exists; without one, it is deleted when the folder is
+    /// in place (the write got past its rename), or else (killed between its two renames) renamed back to
+    /// <paramref name="folder"/>, the previous model it was. Returns the number of folders deleted or put back.
+    /// </summary>
+    public static int DeleteDeadTemporaries(string folder)
+    {
+        string full = Path.GetFullPath(folder).TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar);
+        string? parent = Path.GetDirectoryName(full);
+        if (parent is null || !Directory.Exists(parent)) return 0;
+        string name = Path.GetFileName(full);
+        int done = 0;
+        foreach (var temp in Candidates(parent, name, TempSuffix))
+        {
+            if (TryDeleteDead(temp)) done++;
+        }
+
+        foreach (var aside in Candidates(parent, name, AsideSuffix))
+        {
+            if (Directory.Exists(aside[..^AsideSuffix.Length] + TempSuffix)) continue; // a write between its renames
+            try
+            {
+                if (Directory.Exists(full)) Directory.Delete(aside, recursive: true);
+                else Directory.Move(aside, full);
+                done++;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // gone meanwhile (its writer deleted it), or not ours
+            }
+        }
+
+        return done;
+    }
+
+    private static IEnumerable<string> Candidates(string parent, string name, string suffix)
+    {
+        string prefix = "." + name + ".";
+        try
+        {
+            return Directory.EnumerateDirectories(parent, prefix + "*" + suffix).Where(d =>
+            {
+                string n = Path.GetFileName(d);
+                if (n.Length != prefix.Length + 32 + suffix.Length || !n.StartsWith(prefix, StringComparison.Ordinal) || !n.EndsWith(suffix, StringComparison.Ordinal)) return false;
+                return n.AsSpan(prefix.Length, 32).ToString().All(c => char.IsAsciiDigit(c) || char.IsAsciiHexDigitLower(c));
+            }).ToList();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return []; // a parent this process cannot read: the write that follows names the folder
+        }
+    }
+
+    // deletes a temporary folder whose writer is dead: every file held here first (a live writer holds its own), then the
+    // folder's time read again (a writer stamps it before letting its files go)
+    private static bool TryDeleteDead(string temp)
+    {
+        var cutoff = DateTime.UtcNow - AtomicFile.DeadTemporaryGrace;
+        var held = new List<FileStream>();
+        try
+        {
+            if (Directory.GetLastWriteTimeUtc(temp) >= cutoff) return false;
+            foreach (var file in Directory.EnumerateFileSystemEntries(temp))
+            {
+                if (!File.Exists(file)) return false; // a folder inside: not a model write's
+                held.Add(new FileStream(file, FileMode.Open, FileAccess.ReadWrite, OperatingSystem.IsWindows() ? FileShare.Delete : FileShare.None, bufferSize: 1));
+            }
+
+            if (Directory.GetLastWriteTimeUtc(temp) >= cutoff) return false;
+            foreach (var stream in held)
+            {
+                File.Delete(stream.Name);
+            }
+
+            Directory.Delete(temp, recursive: true);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false; // held by a live writer (a sharing violation), gone meanwhile, or not ours
+        }
+        finally
+        {
+            foreach (var stream in held) stream.Dispose();
+        }
+    }
+
     private static void WriteThrough(string parent, string full, string temp, string aside, IReadOnlyList<(string Name, byte[] Bytes)> files)
     {
         Directory.CreateDirectory(parent);
         Directory.CreateDirectory(temp);
+        var open = new List<FileStream>();
         try
         {
-            foreach (var (fileName, bytes) in files)
+            try
             {
-                using var stream = new FileStream(Path.Combine(temp, fileName), FileMode.CreateNew, FileAccess.Write, FileShare.None);
-                stream.Write(bytes);
-                stream.Flush(flushToDisk: true);
+                // every file stays open (FileShare.None: an exclusive lock) until the folder's time is stamped, so that
+                // DeleteDeadTemporaries in another process sees the folder live throughout
+                foreach (var (fileName, bytes) in files)
+                {
+                    var stream = new FileStream(Path.Combine(temp, fileName), FileMode.CreateNew, FileAccess.Write, FileShare.None);
+                    open.Add(stream);
+                    stream.Write(bytes);
+                    stream.Flush(flushToDisk: true);
+                }
+
+                Directory.SetLastWriteTimeUtc(temp, DateTime.UtcNow); // the renames below are within DeadTemporaryGrace of it
+            }
+            finally
+            {
+                foreach (var stream in open) stream.Dispose();
             }
 
             bool hadOld = Directory.Exists(full);
@@ -115,7 +226,17 @@ internal static class ModelFolder
                 throw;
             }
 
-            if (hadOld) Directory.Delete(aside, recursive: true);
+            if (hadOld)
+            {
+                try
+                {
+                    Directory.Delete(aside, recursive: true);
+                }
+                catch (IOException) when (!Directory.Exists(aside))
+                {
+                    // another write's DeleteDeadTemporaries deleted it meanwhile (the new folder was in place)
+                }
+            }
         }
         finally
         {

@@ -11,6 +11,9 @@ namespace Crucible.Evaluation.Reporting;
 /// risk (VaR/ES table, drawdown distribution), regimes, privacy (DCR histogram when a train set was given), utility
 /// (TSTR / TRTR / TRTS table and importance charts when a train set was given), coverage by segment (when segments
 /// were declared).
+/// A wide set stays readable: heatmaps of more than <see cref="SvgHeatmap.MaxCells"/> series are drawn in blocks (with a
+/// table of the pairs whose correlations differ most), and per-series charts are drawn for at most
+/// <see cref="MaxSeriesCharts"/> series, those with the largest KS; the tables list every series.
 /// Every chart carries a stable <c>id</c> and <c>data-chart</c>: <c>hist-NAME</c>, <c>qq-NAME</c>, <c>acf-NAME</c>,
 /// <c>acf-abs-NAME</c>, <c>corr-real</c>, <c>corr-synthetic</c>, <c>tail-real</c>, <c>tail-synthetic</c>,
 /// <c>drawdowns</c>, <c>dcr</c>, <c>importance-return</c>, <c>importance-volatility</c> (NAME with characters other
@@ -77,8 +80,12 @@ public static class ReportHtml
         sb.Append("<section id=\"marginals\"><h2>Marginals</h2><table><tr><th>series</th><th>KS</th><th>W1</th><th>mean (real / synth)</th><th>std</th><th>skewness</th><th>excess kurtosis</th></tr>");
         foreach (var s in report.PerSeries)
             sb.Append(inv, $"<tr><td>{E(s.Name)}</td><td>{N(s.Ks)}</td><td>{N(s.Wasserstein)}</td><td>{P(s.Mean)}</td><td>{P(s.Std)}</td><td>{P(s.Skewness)}</td><td>{P(s.ExcessKurtosis)}</td></tr>");
-        sb.Append("</table><div class=\"grid\">");
-        for (var i = 0; i < report.PerSeries.Count; i++)
+        sb.Append("</table>");
+        var charted = ChartedSeries(report);
+        if (charted.Length < report.PerSeries.Count)
+            sb.Append(inv, $"<p id=\"charted-series\">Charts (histogram, QQ plot, ACF) for the {charted.Length} series with the largest KS of {report.PerSeries.Count}, in column order; the tables list every series and report.json holds every figure.</p>");
+        sb.Append("<div class=\"grid\">");
+        foreach (var i in charted)
         {
             var name = report.PerSeries[i].Name;
             var h = report.Charts.Histograms[i];
@@ -101,11 +108,13 @@ public static class ReportHtml
         Heatmap(sb, "corr-synthetic", "Correlation, synthetic", report.Correlation.Synthetic, labels);
         Heatmap(sb, "tail-real", "Lower-tail dependence λ_L, real", report.LowerTailDependence.Real, labels, 0, 1);
         Heatmap(sb, "tail-synthetic", "Lower-tail dependence λ_L, synthetic", report.LowerTailDependence.Synthetic, labels, 0, 1);
-        sb.Append("</div></section>\n");
+        sb.Append("</div>");
+        if (labels.Length > SvgHeatmap.MaxCells) LargestCorrelationDifferences(sb, report);
+        sb.Append("</section>\n");
 
         sb.Append("<section id=\"temporal\"><h2>Temporal</h2><div class=\"grid\">");
         var lags = Enumerable.Range(1, report.Lags).Select(l => (double)l).ToArray();
-        foreach (var s in report.PerSeries)
+        foreach (var s in charted.Select(i => report.PerSeries[i]))
         {
             sb.Append(new SvgChart("acf-" + Slug(s.Name), s.Name + ": ACF", "lag", "autocorrelation")
                 .Line(lags, s.Acf.Real, RealColour, "real").Line(lags, s.Acf.Synthetic, SynthColour, "synthetic").ToFigure());
@@ -176,6 +185,53 @@ public static class ReportHtml
     }
 
     // the split-disciplined DCR share gate, IMS and NNDR (PRIV-1/3/4/5) and the split's warnings
+    /// <summary>The most series charted one by one (histogram, QQ plot, ACF, ACF of |r|): four charts a series.</summary>
+    public const int MaxSeriesCharts = 50;
+
+    /// <summary>How many pairs the largest-correlation-difference table lists when the heatmaps are drawn in blocks.</summary>
+    public const int CorrelationPairsListed = 20;
+
+    /// <summary>
+    /// Indices (in column order) of the series charted one by one: every series up to <see cref="MaxSeriesCharts"/>,
+    /// else the <see cref="MaxSeriesCharts"/> with the largest KS (NaN last, ties by column order).
+    /// </summary>
+    internal static int[] ChartedSeries(EvaluationReport report)
+    {
+        var n = report.PerSeries.Count;
+        if (n <= MaxSeriesCharts) return [.. Enumerable.Range(0, n)];
+        return [.. Enumerable.Range(0, n)
+            .OrderByDescending(i => double.IsNaN(report.PerSeries[i].Ks) ? double.NegativeInfinity : report.PerSeries[i].Ks)
+            .ThenBy(i => i)
+            .Take(MaxSeriesCharts)
+            .Order()];
+    }
+
+    /// <summary>
+    /// The <see cref="CorrelationPairsListed"/> pairs with the largest |C_real − C_synth| (ties by position), the
+    /// pair-level view that the block heatmaps of a wide set average away.
+    /// </summary>
+    private static void LargestCorrelationDifferences(StringBuilder sb, EvaluationReport report)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var real = report.Correlation.Real;
+        var syn = report.Correlation.Synthetic;
+        var pairs = new List<(int I, int J, double Diff)>();
+        for (var i = 0; i < real.Length; i++)
+        {
+            for (var j = i + 1; j < real.Length; j++)
+            {
+                var d = Math.Abs(real[i][j] - syn[i][j]);
+                if (!double.IsNaN(d)) pairs.Add((i, j, d));
+            }
+        }
+        var top = pairs.OrderByDescending(p => p.Diff).ThenBy(p => p.I).ThenBy(p => p.J).Take(CorrelationPairsListed).ToList();
+        sb.Append(inv, $"<p>The heatmaps average blocks of series; the {top.Count} pairs whose correlations differ most:</p>");
+        sb.Append("<table id=\"corr-largest-differences\"><tr><th>series</th><th>series</th><th>real</th><th>synthetic</th><th>|difference|</th></tr>");
+        foreach (var (i, j, d) in top)
+            sb.Append(inv, $"<tr><td>{E(report.Columns[i])}</td><td>{E(report.Columns[j])}</td><td>{N(real[i][j])}</td><td>{N(syn[i][j])}</td><td>{N(d)}</td></tr>");
+        sb.Append("</table>");
+    }
+
     private static void AuditParagraphs(StringBuilder sb, Privacy.PrivacyAuditReport a)
     {
         var inv = CultureInfo.InvariantCulture;

@@ -7,10 +7,80 @@ namespace Crucible.Evaluation.Reporting;
 public static class SvgHeatmap
 {
     /// <summary>
+    /// The most rows (and columns) drawn cell by cell. A larger matrix is drawn in blocks of consecutive series (see
+    /// <see cref="Render"/>): 500 series cell by cell were 250,000 cells with a tooltip each, about 27 MB per heatmap and
+    /// a 120 MB page that a browser cannot open.
+    /// </summary>
+    public const int MaxCells = 50;
+
+    /// <summary>
     /// Renders <paramref name="matrix"/> (values clamped to [<paramref name="min"/>, <paramref name="max"/>]; NaN grey)
     /// with row/column <paramref name="labels"/>. <paramref name="id"/> becomes both <c>id</c> and <c>data-chart</c>.
+    /// A matrix of more than <paramref name="maxCells"/> rows is drawn as a grid of at most <paramref name="maxCells"/>
+    /// blocks a side, each of b = ⌈n / maxCells⌉ consecutive series (the last may be shorter): a block's colour is the mean
+    /// of its entries off the diagonal (NaN left out), its tooltip names its first and last series with that mean, the
+    /// minimum and the maximum, and the title says so; the full matrix stays in report.json.
     /// </summary>
-    public static string Render(string id, string title, double[][] matrix, IReadOnlyList<string> labels, double min = -1, double max = 1)
+    public static string Render(string id, string title, double[][] matrix, IReadOnlyList<string> labels, double min = -1, double max = 1, int maxCells = MaxCells)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxCells, 1);
+        if (matrix.Length > maxCells)
+        {
+            var (blocks, blockLabels, tips, size) = Blocks(matrix, labels, maxCells);
+            return RenderCells(id, $"{title} (means over blocks of {size} series)", blocks, blockLabels, tips, min, max);
+        }
+        return RenderCells(id, title, matrix, labels, null, min, max);
+    }
+
+    /// <summary>
+    /// Block means of <paramref name="matrix"/> (n × n) over blocks of b = ⌈n / <paramref name="maxCells"/>⌉ consecutive
+    /// series: m = ⌈n / b⌉ ≤ maxCells blocks a side. Diagonal entries (i = j) and NaN are left out of a block's statistics;
+    /// a block with nothing left (a one-series diagonal block, or all NaN) is NaN.
+    /// </summary>
+    internal static (double[][] Means, string[] Labels, string[][] Tips, int BlockSize) Blocks(double[][] matrix, IReadOnlyList<string> labels, int maxCells)
+    {
+        var n = matrix.Length;
+        var b = (n + maxCells - 1) / maxCells;
+        var m = (n + b - 1) / b;
+        var inv = CultureInfo.InvariantCulture;
+        var names = new string[m];
+        for (var k = 0; k < m; k++)
+        {
+            int first = k * b, last = Math.Min(n, first + b) - 1;
+            names[k] = first == last ? labels[first] : labels[first] + "…" + labels[last];
+        }
+        var means = new double[m][];
+        var tips = new string[m][];
+        for (var bi = 0; bi < m; bi++)
+        {
+            means[bi] = new double[m];
+            tips[bi] = new string[m];
+            for (var bj = 0; bj < m; bj++)
+            {
+                double sum = 0, lo = double.PositiveInfinity, hi = double.NegativeInfinity;
+                var count = 0;
+                for (var i = bi * b; i < Math.Min(n, (bi + 1) * b); i++)
+                {
+                    for (var j = bj * b; j < Math.Min(n, (bj + 1) * b); j++)
+                    {
+                        var v = matrix[i][j];
+                        if (i == j || double.IsNaN(v)) continue;
+                        sum += v;
+                        lo = Math.Min(lo, v);
+                        hi = Math.Max(hi, v);
+                        count++;
+                    }
+                }
+                means[bi][bj] = count == 0 ? double.NaN : sum / count;
+                tips[bi][bj] = count == 0
+                    ? $"{names[bi]} / {names[bj]}: no off-diagonal value"
+                    : $"{names[bi]} / {names[bj]}: mean {means[bi][bj].ToString("0.###", inv)} of {count} pairs, min {lo.ToString("0.###", inv)}, max {hi.ToString("0.###", inv)}";
+            }
+        }
+        return (means, names, tips, b);
+    }
+
+    private static string RenderCells(string id, string title, double[][] matrix, IReadOnlyList<string> labels, string[][]? tips, double min, double max)
     {
         var n = matrix.Length;
         const double labelWidth = 86, top = 28, scaleWidth = 54;
@@ -29,7 +99,7 @@ public static class SvgHeatmap
             for (var j = 0; j < n; j++)
             {
                 var v = matrix[i][j];
-                sb.Append(inv, $"<rect x=\"{SvgChart.F(labelWidth + j * cell)}\" y=\"{SvgChart.F(y)}\" width=\"{SvgChart.F(cell)}\" height=\"{SvgChart.F(cell)}\" fill=\"{Colour(v, min, max)}\"><title>{SvgChart.E(labels[i])} / {SvgChart.E(labels[j])}: {(double.IsNaN(v) ? "NaN" : v.ToString("0.###", inv))}</title></rect>");
+                sb.Append(inv, $"<rect x=\"{SvgChart.F(labelWidth + j * cell)}\" y=\"{SvgChart.F(y)}\" width=\"{SvgChart.F(cell)}\" height=\"{SvgChart.F(cell)}\" fill=\"{Colour(v, min, max)}\"><title>{(tips is null ? $"{SvgChart.E(labels[i])} / {SvgChart.E(labels[j])}: {(double.IsNaN(v) ? "NaN" : v.ToString("0.###", inv))}" : SvgChart.E(tips[i][j]))}</title></rect>");
             }
         }
         for (var j = 0; j < n; j++)
@@ -56,9 +126,19 @@ public static class SvgHeatmap
     /// <summary>
     /// The matrix as a table (the heatmap's text alternative: its colours alone carry no number), folded in a
     /// <c>&lt;details class="figures"&gt;</c>: a header row of the column labels, a row header per row, three decimals.
+    /// A matrix of more than <paramref name="maxCells"/> rows gives the block means that <see cref="Render"/> draws (its
+    /// labels and title): the table says what the picture shows, and 500 series cell by cell would add 250,000 cells
+    /// per heatmap to a page the blocks keep small (the full matrix stays in report.json).
     /// </summary>
-    public static string FiguresTable(string title, double[][] matrix, IReadOnlyList<string> labels)
+    public static string FiguresTable(string title, double[][] matrix, IReadOnlyList<string> labels, int maxCells = MaxCells)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxCells, 1);
+        if (matrix.Length > maxCells)
+        {
+            var (blocks, blockLabels, _, size) = Blocks(matrix, labels, maxCells);
+            (title, matrix, labels) = ($"{title} (means over blocks of {size} series)", blocks, blockLabels);
+        }
+
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
         sb.Append("<details class=\"figures\"><summary>Figures: ").Append(SvgChart.E(title)).Append("</summary><table><caption>")

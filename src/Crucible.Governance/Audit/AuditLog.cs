@@ -456,26 +456,74 @@ public sealed partial class AuditLog : IDisposable
     }
 
     // the entry is committed: the run's pending marker goes (Manifests.RunManifests.PendingMarkerPath), and so do those of
-    // earlier runs killed after their entry and before this step (their manifest is stored in the log); the marker of a run
-    // whose manifest is not stored is left (a run between its manifest and its entry now, or killed there)
-    // (best effort: the entry is committed, so a marker that cannot be removed now fails nothing; it only keeps its manifest
-    // out of the lost-log rule until a later run removes it). A caller that writes no manifest file (the service keeps
-    // manifests in the log only) may have no runs/ folder at all.
+    // earlier runs killed after their entry and before this step (RemoveCommittedMarkers). A caller that writes no manifest
+    // file (the service keeps manifests in the log only) may have no runs/ folder at all.
     private void RemoveRunMarkers(CrucibleHome home, string runId)
     {
         if (!Directory.Exists(home.RunsFolder)) return;
         try
         {
             File.Delete(Manifests.RunManifests.PendingMarkerPath(home, runId)); // no-op when absent (a caller that wrote no file)
-            foreach (var marker in Directory.EnumerateFiles(home.RunsFolder, ".*" + Manifests.RunManifests.PendingSuffix).ToList())
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+
+        RemoveCommittedMarkers(home, ReadRunManifest, null);
+    }
+
+    /// <summary>
+    /// Removes the pending markers in <paramref name="home"/> that runs and registrations killed after their entry was
+    /// committed and before they removed the marker left behind (until removed, such a marker keeps its run manifest or
+    /// model folder out of the lost-log rule, <see cref="ThrowIfLost(CrucibleHome)"/>): a run's
+    /// (<see cref="Manifests.RunManifests.PendingMarkerPath"/>) whose manifest this log stores, and, when
+    /// <paramref name="registered"/> is given, a model folder's (<see cref="Registry.ModelRegistry.PendingMarkerName"/>)
+    /// whose id it holds. Safe at any time, without the registration lock: the manifest is stored in the transaction that
+    /// commits the run's <c>run.completed</c> entry, and a registered id is never registered again, so such a marker's run
+    /// or registration has nothing left to do but remove it (its own removal is then a no-op); the marker of a run or
+    /// registration without its entry (live between its files and its entry, or killed there) is kept. Best effort: a
+    /// marker that cannot be removed fails nothing. Returns the number removed.
+    /// </summary>
+    internal static int RemoveCommittedMarkers(CrucibleHome home, Func<string, byte[]?> storedManifest, Func<IReadOnlySet<string>>? registered)
+    {
+        ArgumentNullException.ThrowIfNull(home);
+        ArgumentNullException.ThrowIfNull(storedManifest);
+        int removed = 0;
+        try
+        {
+            if (Directory.Exists(home.RunsFolder))
             {
-                var name = Path.GetFileName(marker);
-                var other = name[1..^Manifests.RunManifests.PendingSuffix.Length];
-                if (other.Length > 0 && ReadRunManifest(other) is not null) File.Delete(marker);
+                foreach (var marker in Directory.EnumerateFiles(home.RunsFolder, ".*" + Manifests.RunManifests.PendingSuffix).ToList())
+                {
+                    var name = Path.GetFileName(marker);
+                    var other = name[1..^Manifests.RunManifests.PendingSuffix.Length];
+                    if (other.Length > 0 && storedManifest(other) is not null) removed += Delete(marker);
+                }
+            }
+
+            if (registered is not null && Directory.Exists(home.ModelsFolder))
+            {
+                var marked = Directory.EnumerateDirectories(home.ModelsFolder)
+                    .Where(d => FileHash.IsSha256Hex(Path.GetFileName(d)) && File.Exists(Path.Combine(d, Registry.ModelRegistry.PendingMarkerName)))
+                    .ToList();
+                var ids = marked.Count == 0 ? null : registered();
+                foreach (var folder in marked)
+                {
+                    if (ids!.Contains(Path.GetFileName(folder))) removed += Delete(Path.Combine(folder, Registry.ModelRegistry.PendingMarkerName));
+                }
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+        }
+
+        return removed;
+
+        static int Delete(string path)
+        {
+            if (!File.Exists(path)) return 0;
+            File.Delete(path);
+            return 1;
         }
     }
 
@@ -1096,7 +1144,9 @@ public sealed partial class AuditLog : IDisposable
     /// Besides the checks of <see cref="Verify(string, AuditSigningKey?, string?)"/>, a log that is missing, empty or
     /// holds no entry in a home whose <c>runs/</c> holds run manifests or whose <c>models/</c> holds registered model
     /// folders (which entries pin; not those with the pending marker, <see cref="Registry.ModelRegistry.PendingMarkerName"/>) fails as <see cref="AuditProblem.Truncation"/> at entry 1: deleting the log is not
-    /// taken for a new home.
+    /// taken for a new home. A log that verifies, with entries, also removes the pending markers of the runs and
+    /// registrations it recorded that their killed writers left (<see cref="RemoveCommittedMarkers"/>: never a live
+    /// writer's, whose entry is not yet committed).
     /// </remarks>
     public static AuditVerification Verify(CrucibleHome home, string? publicKeyPath = null, string? checkpointFile = null)
     {
@@ -1108,6 +1158,15 @@ public sealed partial class AuditLog : IDisposable
         var (runs, models) = PinnedFiles(home);
         if (runs + models > 0 && IsAbsentOrEmpty(home.AuditDatabase) && ExportedHead(checkpoints) == 0) return Emptied(runs, models, "is missing or empty");
         var v = Verify(home.AuditDatabase, key, checkpoints);
+        if (v.Ok && v.Entries > 0)
+        {
+            // a log that verifies: the markers of runs and registrations it recorded, which their killed writers left, go
+            RemoveCommittedMarkers(home, runId => ReadRunManifest(home.AuditDatabase, runId), () => Read(home.AuditDatabase)
+                .Where(e => e.Kind == AuditKind.ModelRegistered.WireName())
+                .Select(e => JsonNode.Parse(e.Payload)?["model_id"]?.GetValue<string>())
+                .OfType<string>().ToHashSet(StringComparer.Ordinal));
+        }
+
         return v.Ok && v.Entries == 0 && runs + models > 0 ? Emptied(runs, models, "holds no entry") : v;
 
         static AuditVerification Emptied(int runs, int models, string state) => new(AuditProblem.Truncation, 1, null, 0, 0, string.Create(CultureInfo.InvariantCulture,

@@ -64,6 +64,21 @@ public sealed class ModelRegistry
     {
         _home = home;
         _audit = audit;
+        RemoveCommittedMarkers();
+    }
+
+    // what runs and registrations killed after their entry and before removing their pending marker left: such markers
+    // keep their manifest or folder out of the lost-log rule until removed (AuditLog.RemoveCommittedMarkers: safe without
+    // the lock). The log is read only when a marker exists; a log that cannot be read now leaves them for later.
+    private void RemoveCommittedMarkers()
+    {
+        try
+        {
+            AuditLog.RemoveCommittedMarkers(_home, _audit.ReadRunManifest, () => List().Select(m => m.Id).ToHashSet(StringComparer.Ordinal));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+        }
     }
 
     /// <summary>

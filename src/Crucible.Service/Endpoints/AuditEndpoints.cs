@@ -64,54 +64,22 @@ public static class AuditEndpoints
         var read = ApiKeyAuthenticationHandler.PolicyPrefix + Scopes.Read;
         // from and limit are read here, not bound by the framework: a value that is not an integer (from=abc) was the
         // framework's 400 with a generic detail that named neither parameter
-        v1.MapGet("/audit", (AuditLog log, string? from, string? limit) =>
+        PageParameters.AsIntegers(v1.MapGet("/audit", (AuditLog log, string? from, string? limit) =>
             {
-                var malformed = new Dictionary<string, string[]>(StringComparer.Ordinal);
-                long start = 1;
-                int take = 100;
-                if (from is not null && !long.TryParse(from, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out start))
-                    malformed["from"] = [$"must be an integer ≥ 1 (the first sequence number), got '{from}'"];
-                if (limit is not null && !int.TryParse(limit, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out take))
-                    malformed["limit"] = [string.Create(CultureInfo.InvariantCulture, $"must be an integer in 1..{MaxLimit}, got '{limit}'")];
-                if (malformed.Count > 0)
-                {
-                    var p = ProblemTypes.Create(400, "the audit page request has malformed values: " + string.Join("; ", malformed.Select(e => $"{e.Key}: {e.Value[0]}")));
-                    p.Extensions["errors"] = malformed;
-                    return Results.Problem(p);
-                }
-
-                var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-                if (start < 1) errors["from"] = [string.Create(CultureInfo.InvariantCulture, $"must be ≥ 1, got {start}")];
-                if (take < 1 || take > MaxLimit) errors["limit"] = [string.Create(CultureInfo.InvariantCulture, $"must be in 1..{MaxLimit}, got {take}")];
-                if (errors.Count > 0)
-                {
-                    // only the fields that are wrong (both were always named)
-                    var p = ProblemTypes.Create(422, "the audit page request has invalid values: " + string.Join("; ", errors.Select(e => $"{e.Key}: {e.Value[0]}")));
-                    p.Extensions["errors"] = errors;
-                    return Results.Problem(p);
-                }
-
+                var query = new PageParameters("the audit page request");
+                var start = query.From(from);
+                var take = query.Limit(limit, MaxLimit);
+                if (query.Problem() is { } problem) return problem;
                 var entries = log.List(start, take + 1);
                 var page = entries.Take(take).Select(e => new AuditEntryView(
                     e.Seq, e.TimestampUtc, e.Kind, e.Actor, JsonNode.Parse(e.Payload),
                     Convert.ToHexStringLower(e.PrevHash), e.EntryHashHex)).ToList();
                 return Results.Ok(new AuditPage(page, entries.Count > take ? entries[take].Seq : null));
-            })
+            }), "from", "limit") // read as text, not bound by the framework, but integers: documented as such
             .RequireAuthorization(read)
             .Produces<AuditPage>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
-            .AddOpenApiOperationTransformer((operation, _, _) =>
-            {
-                // read as text (above) but integers: documented as such
-                foreach (var parameter in operation.Parameters ?? [])
-                {
-                    if (parameter is Microsoft.OpenApi.OpenApiParameter { Name: "from" or "limit" } p)
-                        p.Schema = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.Integer, Format = p.Name == "from" ? "int64" : "int32" };
-                }
-
-                return Task.CompletedTask;
-            })
             .WithName("ListAudit")
             .WithSummary("A page of the audit log (from, limit ≤ 1000)");
         v1.MapGet("/audit/verify", (AuditLog log) =>

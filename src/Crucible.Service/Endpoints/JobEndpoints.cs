@@ -44,22 +44,11 @@ public static class JobEndpoints
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .WithName("TrainModel")
             .WithSummary("Start a training job (tabular or sequence); poll GET /v1/jobs/{id}; the model is registered when it succeeds");
-        v1.MapGet("/jobs", List)
+        PageParameters.AsIntegers(v1.MapGet("/jobs", List), "limit") // read as text (below) but an integer: documented as such
             .RequireAuthorization(train)
             .Produces<JobPage>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
-            .AddOpenApiOperationTransformer((operation, _, _) =>
-            {
-                // read as text (below) but an integer: documented as such
-                foreach (var parameter in operation.Parameters ?? [])
-                {
-                    if (parameter is Microsoft.OpenApi.OpenApiParameter { Name: "limit" } p)
-                        p.Schema = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.Integer, Format = "int32" };
-                }
-
-                return Task.CompletedTask;
-            })
             .WithName("ListJobs")
             .WithSummary("Training jobs, newest first: state (queued, running, succeeded, failed, cancelled), before (a job id: the page after it), limit ≤ 1000 (default 100)");
         v1.MapPost("/jobs/{id}/cancel", (string id, string? reason, HttpContext context, TrainingJobs jobs) =>
@@ -123,34 +112,20 @@ public static class JobEndpoints
 
     private static IResult List(TrainingJobs jobs, string? state, string? before, string? limit)
     {
-        int take = 100;
-        if (limit is not null && !int.TryParse(limit, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out take))
-        {
-            var p = ProblemTypes.Create(400, string.Create(CultureInfo.InvariantCulture, $"the job list request has malformed values: limit: must be an integer in 1..{MaxLimit}, got '{limit}'"));
-            p.Extensions["errors"] = new Dictionary<string, string[]> { ["limit"] = [string.Create(CultureInfo.InvariantCulture, $"must be an integer in 1..{MaxLimit}, got '{limit}'")] };
-            return Results.Problem(p);
-        }
-
-        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var query = new PageParameters("the job list request");
         if (state is not null && !States.Contains(state, StringComparer.Ordinal))
-            errors["state"] = [$"must be one of {string.Join(", ", States)}, got '{state}'"];
-        if (take < 1 || take > MaxLimit) errors["limit"] = [string.Create(CultureInfo.InvariantCulture, $"must be in 1..{MaxLimit}, got {take}")];
+            query.Invalid("state", $"must be one of {string.Join(", ", States)}, got '{state}'");
+        var take = query.Limit(limit, MaxLimit);
         if (before is not null && (before.Length != 32 || !before.All(char.IsAsciiHexDigitLower)))
-            errors["before"] = [$"must be a job id (32 lower-case hex digits), got '{before}'"];
+            query.Invalid("before", $"must be a job id (32 lower-case hex digits), got '{before}'");
         IReadOnlyList<JobView>? page = null;
-        if (errors.Count == 0)
+        if (!query.HasErrors)
         {
             page = jobs.List(state, before, take + 1);
-            if (page is null) errors["before"] = [$"no training job has the id '{before}'"];
+            if (page is null) query.Invalid("before", $"no training job has the id '{before}'");
         }
 
-        if (errors.Count > 0)
-        {
-            var p = ProblemTypes.Create(422, "the job list request has invalid values: " + string.Join("; ", errors.Select(e => $"{e.Key}: {e.Value[0]}")));
-            p.Extensions["errors"] = errors;
-            return Results.Problem(p);
-        }
-
+        if (query.Problem() is { } problem) return problem;
         var shown = page!.Take(take).ToList();
         return Results.Ok(new JobPage(shown, page!.Count > take ? shown[^1].Id : null));
     }

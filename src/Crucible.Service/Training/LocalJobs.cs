@@ -55,6 +55,15 @@ public sealed class LocalJobs : IDisposable
                 CREATE INDEX IF NOT EXISTS training_job_status ON training_job(status);
                 """);
             if (!HasColumn("cancel_requested")) Execute("ALTER TABLE training_job ADD COLUMN cancel_requested TEXT;"); // a jobs.db of an older build
+            if (!HasColumn("attempts"))
+            {
+                // a jobs.db of an older build: a job that got to run (a step made, or running or finished by its trainer) was started once
+                Execute("""
+                    ALTER TABLE training_job ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+                    UPDATE training_job SET attempts = 1 WHERE step > 0 OR status IN ('running', 'succeeded', 'failed');
+                    """);
+            }
+
             SqliteDurability.Require(_db, "jobs");
         }
         catch
@@ -108,8 +117,9 @@ public sealed class LocalJobs : IDisposable
             using var update = _db.CreateCommand();
             update.CommandText = """
                 UPDATE training_job SET status = $s, step = $step, total_steps = $t, loss = $loss, model_id = $m, run_id = $run,
-                  error = $e, finished = $f WHERE id = $id;
+                  error = $e, finished = $f, attempts = $n WHERE id = $id;
                 """;
+            update.Parameters.AddWithValue("$n", view.Attempts);
             update.Parameters.AddWithValue("$id", view.Id);
             update.Parameters.AddWithValue("$s", view.Status);
             update.Parameters.AddWithValue("$step", view.Step);
@@ -231,13 +241,13 @@ public sealed class LocalJobs : IDisposable
     private (JobView? View, string? Replica) Read(string id)
     {
         using var select = _db.CreateCommand();
-        select.CommandText = "SELECT id, status, step, total_steps, loss, model_id, run_id, error, created, finished, replica FROM training_job WHERE id = $id;";
+        select.CommandText = "SELECT id, status, step, total_steps, loss, model_id, run_id, error, created, finished, replica, attempts FROM training_job WHERE id = $id;";
         select.Parameters.AddWithValue("$id", id);
         using var r = select.ExecuteReader();
         if (!r.Read()) return (null, null);
         return (new JobView(r.GetString(0), r.GetString(1), r.GetInt32(2), r.GetInt32(3), r.IsDBNull(4) ? null : r.GetDouble(4),
             r.IsDBNull(5) ? null : r.GetString(5), r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7), r.GetString(8),
-            r.IsDBNull(9) ? null : r.GetString(9)), r.GetString(10));
+            r.IsDBNull(9) ? null : r.GetString(9), r.GetInt32(11)), r.GetString(10));
     }
 
     // whether the process of replica still holds its lock file (a name that is not a replica's counts as ended)

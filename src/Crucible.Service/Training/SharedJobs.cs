@@ -97,14 +97,14 @@ public sealed class SharedJobs : IDisposable
     /// asked for while an earlier replica ran it (that replica died before it could stop), which the claimer records at once.
     /// Each claim counts one attempt (<c>attempts</c>; a job handed back keeps its count).
     /// </summary>
-    public (string Id, string RequestJson, string Actor, string Created, ManifestFile? Body, string? CancelRequested)? Claim(string replica, long now, long leaseUntil)
+    public (string Id, string RequestJson, string Actor, string Created, ManifestFile? Body, string? CancelRequested, int Attempts)? Claim(string replica, long now, long leaseUntil)
     {
         using var connection = _source.OpenConnection();
         using var claim = new NpgsqlCommand("""
             UPDATE training_job SET status = 'running', replica = @r, lease_until = @l, step = 0, loss = NULL, attempts = attempts + 1
             WHERE id = (SELECT id FROM training_job WHERE status = 'queued' OR (status = 'running' AND lease_until < @now)
                         ORDER BY seq FOR UPDATE SKIP LOCKED LIMIT 1)
-            RETURNING id, request, actor, created, request_sha256, request_bytes, cancel_requested;
+            RETURNING id, request, actor, created, request_sha256, request_bytes, cancel_requested, attempts;
             """, connection);
         claim.Parameters.AddWithValue("r", replica);
         claim.Parameters.AddWithValue("l", leaseUntil);
@@ -112,7 +112,7 @@ public sealed class SharedJobs : IDisposable
         using var row = claim.ExecuteReader();
         if (!row.Read()) return null;
         var body = row.IsDBNull(4) || row.IsDBNull(5) ? null : new ManifestFile(Endpoints.RunEndpoints.RequestInput, row.GetString(4), row.GetInt64(5)) { IsFile = false };
-        return (row.GetString(0), row.GetString(1), row.GetString(2), row.GetString(3), body, row.IsDBNull(6) ? null : row.GetString(6));
+        return (row.GetString(0), row.GetString(1), row.GetString(2), row.GetString(3), body, row.IsDBNull(6) ? null : row.GetString(6), row.GetInt32(7));
     }
 
     /// <summary>
@@ -222,7 +222,7 @@ public sealed class SharedJobs : IDisposable
         }
 
         using var select = new NpgsqlCommand("""
-            SELECT id, status, step, total_steps, loss, model_id, run_id, error, created, finished FROM training_job
+            SELECT id, status, step, total_steps, loss, model_id, run_id, error, created, finished, attempts FROM training_job
             WHERE (@s::text IS NULL OR status = @s::text) AND (@b::text IS NULL OR seq < (SELECT seq FROM training_job WHERE id = @b::text))
             ORDER BY seq DESC LIMIT @n;
             """, connection);
@@ -279,7 +279,7 @@ public sealed class SharedJobs : IDisposable
     {
         using var connection = _source.OpenConnection();
         using var select = new NpgsqlCommand(
-            "SELECT id, status, step, total_steps, loss, model_id, run_id, error, created, finished FROM training_job WHERE id = @id;", connection);
+            "SELECT id, status, step, total_steps, loss, model_id, run_id, error, created, finished, attempts FROM training_job WHERE id = @id;", connection);
         select.Parameters.AddWithValue("id", id);
         using var r = select.ExecuteReader();
         return r.Read() ? ViewOf(r) : null;
@@ -288,7 +288,7 @@ public sealed class SharedJobs : IDisposable
     private static JobView ViewOf(NpgsqlDataReader r) =>
         new JobView(r.GetString(0), r.GetString(1), r.GetInt32(2), r.GetInt32(3), r.IsDBNull(4) ? null : r.GetDouble(4),
             r.IsDBNull(5) ? null : r.GetString(5), r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7), r.GetString(8),
-            r.IsDBNull(9) ? null : r.GetString(9));
+            r.IsDBNull(9) ? null : r.GetString(9), r.GetInt32(10));
 
     /// <inheritdoc />
     public void Dispose() => _source.Dispose();

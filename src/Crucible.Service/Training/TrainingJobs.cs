@@ -53,7 +53,11 @@ public enum JobStatus
 /// <param name="Error">Why it failed.</param>
 /// <param name="Created">When it was accepted (RFC 3339 UTC).</param>
 /// <param name="Finished">When it ended.</param>
-public sealed record JobView(string Id, string Status, int Step, int TotalSteps, double? Loss, string? ModelId, string? RunId, string? Error, string Created, string? Finished);
+/// <param name="Attempts">How many times a worker took the job up to train it: 0 while queued (and for a job cancelled
+/// before it started), 1 once started; on the shared PostgreSQL store a job a stopping replica handed back (or whose
+/// replica died) counts each claim, so 2 or more when another replica trained it again.</param>
+public sealed record JobView(string Id, string Status, int Step, int TotalSteps, double? Loss, string? ModelId, string? RunId, string? Error, string Created, string? Finished,
+    int Attempts);
 
 /// <summary>
 /// Training jobs (<c>POST /v1/models</c>): accepted into a bounded queue and run one at a time by a background worker,
@@ -178,7 +182,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         var id = Guid.NewGuid().ToString("N");
         var created = AuditLog.Rfc3339(clock.GetUtcNow());
         var job = new Job(id, request, actor, created, body);
-        job.View = new JobView(id, Name(JobStatus.Queued), 0, request.TotalSteps, null, null, null, null, created, null);
+        job.View = new JobView(id, Name(JobStatus.Queued), 0, request.TotalSteps, null, null, null, null, created, null, 0);
         if (_shared is not null)
         {
             if (!_shared.TryQueue(job.View, JsonSerializer.Serialize(request.Request), actor, QueueCapacity, body)) return null;
@@ -356,7 +360,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
                 return false;
             }
 
-            job.View = job.View with { Status = Name(JobStatus.Running) };
+            job.View = job.View with { Status = Name(JobStatus.Running), Attempts = 1 };
             return true;
         }
     }
@@ -367,7 +371,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         while (!stop.IsCancellationRequested)
         {
             var now = clock.GetUtcNow();
-            (string Id, string RequestJson, string Actor, string Created, ManifestFile? Body, string? CancelRequested)? claimed;
+            (string Id, string RequestJson, string Actor, string Created, ManifestFile? Body, string? CancelRequested, int Attempts)? claimed;
             try
             {
                 claimed = shared.Claim(_replica, now.ToUnixTimeMilliseconds(), (now + Lease).ToUnixTimeMilliseconds());
@@ -406,7 +410,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             }
 
             var job = new Job(c.Id, valid, c.Actor, c.Created, c.Body);
-            job.View = new JobView(c.Id, Name(JobStatus.Running), 0, valid.TotalSteps, null, null, null, null, c.Created, null);
+            job.View = new JobView(c.Id, Name(JobStatus.Running), 0, valid.TotalSteps, null, null, null, null, c.Created, null, c.Attempts);
             if (c.CancelRequested is { } asked)
             {
                 Cancel(job, asked); // cancelled while a replica that has since died ran it
@@ -793,8 +797,8 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
     /// </summary>
     private static (TimeSeriesFrame Train, TimeSeriesFrame All, TimeSeriesFrame Read) ReadReturns(string path, ValidTrainingRequest r)
     {
-        var frame = CsvSeriesReader.Load(path, new CsvReadOptions { Input = r.Input });
-        if (r.Request.Columns is { } columns) frame = frame.SelectColumns([.. columns]);
+        // only the requested columns are read: another column (an ISIN, a rating) is not parsed
+        var frame = CsvSeriesReader.Load(path, new CsvReadOptions { Input = r.Input, Columns = r.Request.Columns is { } columns ? [.. columns] : null });
         var returns = frame.ToLogReturns(r.Input);
         if (r.TrainEnd is not { } end) return (returns, returns, frame);
         int last = returns.IndexAtOrBefore(end);

@@ -448,6 +448,10 @@ public class CsvFixtureTests
             // a header name, so it never reaches the check)
             File.WriteAllText(path, "Date,SPY,A=B,C-D\n2020-01-01,1,2,3\n2020-01-02,1,2,3\n");
             Assert.Equal(["SPY", "A=B", "C-D"], CsvSeriesReader.Load(path).Columns);
+
+            // a column Columns leaves unread goes nowhere: its name is not checked
+            File.WriteAllText(path, "Date,SPY,=cmd\n2020-01-01,1,x\n2020-01-02,1,x\n");
+            Assert.Equal(["SPY"], CsvSeriesReader.Load(path, new CsvReadOptions { Columns = ["SPY"] }).Columns);
         }
         finally
         {

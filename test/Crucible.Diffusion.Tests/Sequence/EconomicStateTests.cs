@@ -56,6 +56,33 @@ public class EconomicStateTests
         }
     }
 
+    [Theory]
+    [InlineData(7)]    // weekly rows
+    [InlineData(30)]   // monthly rows
+    public void Build_RefusesRv20OnReturnsThatAreNotDaily_ButBuildsTheStateFeatures(int step)
+    {
+        // RV20 annualises 20 rows with √252: on month-end returns of the multi-asset panel it read 75% on average, a
+        // "20-day" VIX-like figure no user would give as a condition; weekly and monthly rows are refused for it
+        var state = new TimeSeriesFrame(Enumerable.Range(0, 40 * step).Select(Day).ToArray(), StateColumns,
+            [.. Enumerable.Range(0, 40 * step * StateColumns.Length).Select(i => (double)(i % 97))]);
+        var dates = Enumerable.Range(1, 39).Select(i => Day(i * step)).ToArray();
+        var returns = new TimeSeriesFrame(dates, ["A"], [.. Enumerable.Range(0, 39).Select(i => 0.01 * Math.Sin(i))]);
+        var e = Assert.Throws<InvalidInputException>(() => EconomicState.Build(state, returns));
+        Assert.Equal(EconomicState.RowFrequencyRule, e.Rule);
+        Assert.Contains($"these returns' dates are {step} calendar days apart (the median)", e.Message, StringComparison.Ordinal);
+        Assert.Contains("--state-columns VIXCLS,DFF,TERM,BAA10Y,BAMLH0A0HYM2", e.Message, StringComparison.Ordinal);
+        var f = EconomicState.Build(state, returns, ["VIXCLS", "DFF", "TERM"]);
+        Assert.Equal(39, f.RowCount);
+    }
+
+    [Fact]
+    public void MedianGapDays_IsOneForTradingDays()
+    {
+        Assert.Equal(1, EconomicState.MedianGapDays(TestDates.Weekdays(new DateOnly(2020, 1, 6), 60)));
+        Assert.Equal(0, EconomicState.MedianGapDays([new DateOnly(2020, 1, 6)]));
+        Assert.Equal(7, EconomicState.MedianGapDays([.. Enumerable.Range(0, 10).Select(i => new DateOnly(2020, 1, 6).AddDays(7 * i))]));
+    }
+
     [Fact]
     public void Build_DropsDatesWhoseStateIsStale_AndCarriesOtherColumns()
     {

@@ -209,17 +209,20 @@ public sealed class KillSafetyTests : IDisposable
         Assert.True(Killed == run.ExitCode, $"not killed at {step} (exit {run.ExitCode}): {run.Stderr}");
         Assert.Equal(step, run.Steps[^1]);
 
+        // killed after its rename, the folder holds the pending marker; verify removes it once the entry is committed
+        // (killed after its entry), never before (killed between its rename and its entry: the next registration's)
+        var marker = Path.Combine(_t.Home.ModelsFolder, id, ModelRegistry.PendingMarkerName);
+        Assert.Equal(step is "renamed" or "entered", File.Exists(marker));
         var v = _t.Verify();
         Assert.True(v.Ok, $"killed at {step}: {v.Message}");
+        Assert.Equal(step is "renamed", File.Exists(marker));
         using (var log = _t.Open())
         {
             var registry = new ModelRegistry(_t.Home, log);
             if (step is "after" or "entered")
             {
                 Assert.Equal(id, registry.Load(id).Id); // whole: both hashes check
-                // killed after its entry and before removing the pending marker: the marker is left, and the next
-                // registration (of another model) removes it under the lock
-                Assert.Equal(step == "entered", File.Exists(Path.Combine(_t.Home.ModelsFolder, id, ModelRegistry.PendingMarkerName)));
+                Assert.False(File.Exists(marker)); // killed after its entry: verify removed the marker it left
             }
             else
             {
@@ -322,6 +325,8 @@ public sealed class KillSafetyTests : IDisposable
         var first = Path.GetFileNameWithoutExtension(Assert.Single(Directory.GetFiles(runs, "*.json")));
         Assert.True(File.Exists(Crucible.Governance.Manifests.RunManifests.PendingMarkerPath(_t.Home, first)));
         Assert.True(_t.Verify().Ok);
+        // a verifying log removes the marker of the run it recorded (killed after its entry), never one without its entry
+        Assert.Equal(step == "run-written", File.Exists(Crucible.Governance.Manifests.RunManifests.PendingMarkerPath(_t.Home, first)));
         AuditLog.ThrowIfLost(_t.Home);
 
         var next = Host("run", Home, "4", "-");

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Crucible.Data;
 using Crucible.Governance.Audit;
+using Crucible.Governance.Manifests;
 using Crucible.Governance.Registry;
 using Crucible.Governance.Tests.Audit;
 
@@ -408,5 +409,80 @@ public sealed class ModelRegistryTests : IDisposable
         var list = new ModelRegistry(_t.Home, again).List();
         Assert.Equal([("alice", null, null, null), ("bob", parent.Id, evidence, "carol")],
             list.Select(m => (m.Owner, m.Parent, m.EvidenceSha256, m.ValidatedBy)).ToList());
+    }
+
+    // session 24: a registration or run killed after its entry was committed and before it removed its pending marker left
+    // the marker (keeping its folder or manifest out of the lost-log rule) until the next registration or run. Opening the
+    // registry, and audit verify on a log that verifies, remove it; never the marker of one whose entry is not committed
+    [Fact]
+    public void OpeningTheRegistry_AndVerify_RemoveTheMarkersOfCommittedEntries_NeverThoseOfLiveRegistrationsAndRuns()
+    {
+        string modelMarker, doneMarker, liveMarker;
+        using (var log = _t.Open())
+        {
+            var m = new ModelRegistry(_t.Home, log).Register(_source);
+            modelMarker = Path.Combine(m.Folder, ModelRegistry.PendingMarkerName);
+            var done = RunManifests.Start(_t.Home, "evaluate", new System.Text.Json.Nodes.JsonObject { ["command"] = "evaluate" }, 0).Finish().ToCanonicalJson();
+            RunManifests.WriteJson(_t.Home, done);
+            log.AppendRunCompletedJson(done, new System.Text.Json.Nodes.JsonObject { ["command"] = "evaluate" });
+            doneMarker = RunManifests.PendingMarkerPath(_t.Home, RunManifest.Parse(done).RunId);
+            var live = RunManifests.Start(_t.Home, "evaluate", new System.Text.Json.Nodes.JsonObject { ["command"] = "evaluate" }, 0).Finish().ToCanonicalJson();
+            RunManifests.WriteJson(_t.Home, live); // between its manifest and its entry
+            liveMarker = RunManifests.PendingMarkerPath(_t.Home, RunManifest.Parse(live).RunId);
+        }
+
+        // as a kill just after each commit leaves them (KillSafetyTests kills there)
+        void Plant()
+        {
+            File.WriteAllText(modelMarker, ExpectedId + "\n");
+            File.WriteAllText(doneMarker, "x\n");
+        }
+
+        Plant();
+        using (var log = _t.Open())
+        {
+            _ = new ModelRegistry(_t.Home, log);
+            Assert.False(File.Exists(modelMarker), "the registered model's marker stays");
+            Assert.False(File.Exists(doneMarker), "the recorded run's marker stays");
+            Assert.True(File.Exists(liveMarker), "the marker of a run without its entry was removed");
+        }
+
+        Plant();
+        Assert.True(_t.Verify().Ok);
+        Assert.False(File.Exists(modelMarker));
+        Assert.False(File.Exists(doneMarker));
+        Assert.True(File.Exists(liveMarker));
+    }
+
+    [Fact]
+    public async Task ARegistrationBetweenItsRenameAndItsEntry_KeepsItsMarker_WhileTheRegistryIsOpenedAndTheLogVerified()
+    {
+        using var logA = _t.Open();
+        using var logB = _t.Open();
+        var a = new ModelRegistry(_t.Home, logA);
+        using var moved = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        a.BeforeEntry = _ =>
+        {
+            moved.Set();
+            release.Wait(TimeSpan.FromSeconds(30));
+        };
+        var first = Task.Run(() => a.Register(_source, "alice"));
+        Assert.True(moved.Wait(TimeSpan.FromSeconds(30)));
+        var marker = Path.Combine(_t.Home.ModelsFolder, ExpectedId, ModelRegistry.PendingMarkerName);
+        try
+        {
+            Assert.True(File.Exists(marker)); // in place, its entry not yet appended
+            _ = new ModelRegistry(_t.Home, logB);
+            Assert.True(_t.Verify().Ok);
+            Assert.True(File.Exists(marker), "a live registration's marker was removed");
+        }
+        finally
+        {
+            release.Set();
+        }
+
+        Assert.Equal(ExpectedId, (await first).Id);
+        Assert.False(File.Exists(marker));
     }
 }

@@ -1,0 +1,34 @@
+using System.Text;
+using Crucible.Data.Csv;
+
+namespace Crucible.Data.Tests.Csv;
+
+/// <summary>
+/// Dates in a bank export's shapes (<c>20070411</c>, <c>11.04.2007</c>) read with the default format were "not a valid
+/// date" on every row, without the value (cells are confidential by default): the message now names the shape and the
+/// format to declare.
+/// </summary>
+public class CsvDateShapeHintTests
+{
+    [Theory]
+    [InlineData("20070411", "eight digits without separators (yyyyMMdd? declare that date format); expected a date in the format yyyy-MM-dd")]
+    [InlineData("11.04.2007", "a dotted date (dd.MM.yyyy? declare that date format); expected a date in the format yyyy-MM-dd")]
+    [InlineData("2007.04.11", "not a valid date; expected a date in the format yyyy-MM-dd")]
+    [InlineData("2007041", "not a valid date; expected a date in the format yyyy-MM-dd")]
+    public void ABadDate_NamesItsShape(string date, string message)
+    {
+        var (_, report) = CsvSeriesReader.Read(new MemoryStream(Encoding.UTF8.GetBytes($"Date,A\n{date},1.5\n")), "d.csv", new CsvReadOptions());
+        var e = Assert.Single(report.Errors);
+        Assert.Equal((CsvRules.Date, 2L, 1), (e.Rule, e.Line, e.Column));
+        Assert.Equal(message, e.Message);
+        Assert.DoesNotContain(date, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheDeclaredFormat_ReadsThem()
+    {
+        var (frame, report) = CsvSeriesReader.Read(new MemoryStream(Encoding.UTF8.GetBytes("Date,A\n20070411,1.5\n20070412,1.6\n")), "d.csv", new CsvReadOptions { DateFormat = "yyyyMMdd" });
+        Assert.True(report.Usable);
+        Assert.Equal(new DateOnly(2007, 4, 12), frame.Dates[1]);
+    }
+}
