@@ -215,6 +215,7 @@ public static class ServiceApp
     /// <summary>The middleware pipeline and the endpoints.</summary>
     public static void UsePipeline(WebApplication app)
     {
+        app.Use(SecurityHeaders.Apply); // first: every answer, errors included, carries them
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
             StatusCodeSelector = e => e is Microsoft.AspNetCore.Http.BadHttpRequestException b ? b.StatusCode : StatusCodes.Status500InternalServerError,

@@ -228,6 +228,18 @@ internal sealed class CsvEngine
         }
         _valueColumns = _field.Length;
         _valueNames = [.. _field.Select(f => names[f])];
+        // OWASP CSV injection: a series name is written into the scenario CSVs and reports an analyst opens in a
+        // spreadsheet, which runs a cell starting with = + - @ (or a tab or CR) as a formula; a value column read is
+        // refused here, so that no model, scenario or report ever carries one (the name itself is not echoed); the date
+        // column and the columns Columns leaves unread go nowhere
+        foreach (var f in _field)
+        {
+            if (names[f][0] is '=' or '+' or '-' or '@' or '\t' or '\r')
+                throw new CsvFatalException(CsvRules.Header,
+                    $"column {f + 1}'s name starts with {(names[f][0] switch { '\t' => "a tab", '\r' => "a carriage return", var c => $"'{c}'" })}, which a spreadsheet runs as a formula when it opens a scenario CSV or report (CSV injection): rename the column",
+                    tok.RecordLine, f + 1);
+        }
+
         // a domain declared for a column the file lacks (a mistyped name) would leave the column meant at its default
         // domain without a word: refused, as a column named twice is
         foreach (var declared in _o.ColumnDomains.Keys.Order(StringComparer.Ordinal))

@@ -1354,6 +1354,7 @@ public sealed class SequenceGenerator
         ArgumentException.ThrowIfNullOrEmpty(folder);
         string path = Path.Combine(folder, DiffusionGenerator.ManifestFileName);
         if (!File.Exists(path)) throw new InvalidInputException("model-missing", $"no {DiffusionGenerator.ManifestFileName} in the model folder", new InputLocation(path, 0, 0));
+        ModelFolder.CheckSizes(path, Path.Combine(folder, DiffusionGenerator.WeightsFileName)); // before reading either
         try
         {
             return DiffusionGenerator.ManifestKind(File.ReadAllText(path))

@@ -477,6 +477,7 @@ public sealed class DiffusionGenerator
         string manifestPath = Path.Combine(folder, ManifestFileName), weightsPath = Path.Combine(folder, WeightsFileName);
         if (!File.Exists(manifestPath)) throw new InvalidInputException("model-missing", $"{manifestPath} does not exist: not a model folder", new InputLocation(manifestPath, 0, 0));
         if (!File.Exists(weightsPath)) throw new InvalidInputException("model-missing", $"{weightsPath} does not exist", new InputLocation(weightsPath, 0, 0));
+        ModelFolder.CheckSizes(manifestPath, weightsPath); // untrusted files: refused by size before they are read
         ModelManifest manifest;
         try
         {

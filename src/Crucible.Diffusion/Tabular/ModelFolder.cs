@@ -7,6 +7,35 @@ namespace Crucible.Diffusion.Tabular;
 internal static class ModelFolder
 {
     /// <summary>
+    /// The largest <c>manifest.json</c> a model folder may hold (64 MiB; a real one is a few kB, one of a
+    /// thousand-series model a few MB): a larger file is refused before it is read, not parsed into gigabytes of memory.
+    /// </summary>
+    public const long MaxManifestBytes = 64L << 20;
+
+    /// <summary>
+    /// The largest <c>weights.safetensors</c> a model folder may hold: the largest byte array .NET allocates
+    /// (<see cref="Array.MaxLength"/>, about 2 GiB), the whole file being read into memory and hashed.
+    /// </summary>
+    public const long MaxWeightsBytes = 0x7FFFFFC7;
+
+    /// <summary>
+    /// Refuses, before reading either, a manifest over <see cref="MaxManifestBytes"/> (<c>model-manifest</c>) or weights
+    /// over <see cref="MaxWeightsBytes"/> (<c>model-weights</c>), each error naming the file and its size.
+    /// </summary>
+    public static void CheckSizes(string manifestPath, string weightsPath)
+    {
+        long manifest = new FileInfo(manifestPath).Length;
+        if (manifest > MaxManifestBytes)
+            throw new InvalidInputException("model-manifest",
+                $"the manifest is {manifest} bytes, more than the {MaxManifestBytes} bytes a model's manifest may hold: not a manifest this program wrote",
+                new InputLocation(manifestPath, 0, 0));
+        if (File.Exists(weightsPath) && new FileInfo(weightsPath).Length is var weights && weights > MaxWeightsBytes)
+            throw new InvalidInputException("model-weights",
+                $"the weights file is {weights} bytes, more than the {MaxWeightsBytes} bytes (about 2 GiB) a model's weights may hold here",
+                new InputLocation(weightsPath, 0, 0));
+    }
+
+    /// <summary>
     /// The checks <see cref="WriteAtomically"/> makes before it writes, made alone (creating nothing), so that a command
     /// refuses a model folder before its minutes of training: a file at <paramref name="folder"/> or a folder holding
     /// anything but files named in <paramref name="fileNames"/> is bad input (<c>OUT-E</c>); a parent folder the system

@@ -53,6 +53,9 @@ public sealed class ModelRegistry
     /// <summary>The manifest file name in a model folder.</summary>
     public const string ManifestFileName = "manifest.json";
 
+    /// <summary>The largest <c>manifest.json</c> a model folder may hold (64 MiB; a real one is a few kB).</summary>
+    public const long MaxManifestBytes = 64L << 20;
+
     private readonly CrucibleHome _home;
     private readonly AuditLog _audit;
 
@@ -165,6 +168,11 @@ public sealed class ModelRegistry
             if (!File.Exists(f)) throw new InvalidInputException("REG-E-FOLDER", "a model folder needs weights.safetensors and manifest.json", new InputLocation(f, 0, 0));
         }
 
+        // untrusted files: a manifest larger than any model's is refused before it is read (Crucible.Diffusion's loaders
+        // refuse the same size, model-manifest)
+        if (new FileInfo(manifest).Length is var manifestBytes && manifestBytes > MaxManifestBytes)
+            throw new InvalidInputException("REG-E-FOLDER", $"manifest.json is {manifestBytes} bytes, more than the {MaxManifestBytes} bytes a model's manifest may hold",
+                new InputLocation(manifest, 0, 0));
         try
         {
             using var _ = JsonDocument.Parse(File.ReadAllBytes(manifest));

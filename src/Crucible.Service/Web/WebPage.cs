@@ -36,7 +36,7 @@ public static class WebPage
             {
                 context.Response.Headers.CacheControl = "no-cache";
                 context.Response.Headers["Content-Security-Policy"] =
-                    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'";
+                    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
                 context.Response.Headers.XContentTypeOptions = "nosniff";
                 return Results.Bytes(Html.Value, "text/html; charset=utf-8");
             })

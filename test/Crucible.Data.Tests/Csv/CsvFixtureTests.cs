@@ -426,6 +426,39 @@ public class CsvFixtureTests
         Assert.Equal("-1.5", CsvExport.FormatNumber(-1.5));
     }
 
+    [Fact]
+    public void Class16_AColumnNameAFormula_IsRefusedAtTheHeader_NamingItsColumn_NotItsText()
+    {
+        // session 24 (application-security review): a series name flows into every scenario CSV header and report; one a
+        // spreadsheet would run is refused at input (CSV-E-HEADER), so no model ever carries it
+        string path = Path.Combine(Path.GetTempPath(), $"crucible-formula-header-{Guid.NewGuid():N}.csv");
+        try
+        {
+            foreach (var (name, shown) in new[] { ("=cmd|' /C calc'!A0", "'='"), ("+SUM(A1)", "'+'"), ("-2+3", "'-'"), ("@SUM(A1)", "'@'") })
+            {
+                File.WriteAllText(path, $"Date,SPY,\"{name}\"\n2020-01-01,1,2\n2020-01-02,1,2\n");
+                var e = SingleError(CsvSeriesReader.Validate(path), CsvRules.Header);
+                Assert.Equal((1L, 3), (e.Line, e.Column));
+                Assert.Contains($"name starts with {shown}", e.Message, StringComparison.Ordinal);
+                Assert.DoesNotContain(name, e.Message, StringComparison.Ordinal);
+                Assert.Equal(CsvRules.Header, Assert.Throws<InvalidInputException>(() => CsvSeriesReader.Load(path)).Rule);
+            }
+
+            // a name holding those characters after its first is a name like any other (a leading tab is trimmed off
+            // a header name, so it never reaches the check)
+            File.WriteAllText(path, "Date,SPY,A=B,C-D\n2020-01-01,1,2,3\n2020-01-02,1,2,3\n");
+            Assert.Equal(["SPY", "A=B", "C-D"], CsvSeriesReader.Load(path).Columns);
+
+            // a column Columns leaves unread goes nowhere: its name is not checked
+            File.WriteAllText(path, "Date,SPY,=cmd\n2020-01-01,1,x\n2020-01-02,1,x\n");
+            Assert.Equal(["SPY"], CsvSeriesReader.Load(path, new CsvReadOptions { Columns = ["SPY"] }).Columns);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     // RELIABILITY CSV-4
     [Fact]
     public void Confidentiality_SentinelValueAbsentUnlessShowValues()

@@ -82,6 +82,30 @@ public sealed class ModelCardTests : IDisposable
     }
 
     [Fact]
+    public void ToHtml_HostileSeriesAndStrataNames_ComeBackAsText_NoElementCreated()
+    {
+        // session 24, the application-security review: names a data file or a manifest can carry, in the HTML card
+        string[] names = ["<img src=x onerror=alert(1)>", "\"; alert(2); \"", "</td></tr></table><script>alert(3)</script>", "a' onmouseover='alert(4)"];
+        var folder = Model();
+        var path = Path.Combine(folder, "manifest.json");
+        var m = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        m["columns"] = new System.Text.Json.Nodes.JsonArray(names.Select(n => (System.Text.Json.Nodes.JsonNode?)n).ToArray());
+        var strata = new System.Text.Json.Nodes.JsonObject();
+        foreach (var n in names) strata[n] = n;
+        m["config"]!["strata"] = strata;
+        File.WriteAllText(path, m.ToJsonString());
+        var html = ModelCard.Build(folder).ToHtml();
+
+        Assert.DoesNotContain("<img", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("' onmouseover", html, StringComparison.Ordinal);
+        Assert.Contains("&lt;img src=x onerror=alert(1)&gt;", html, StringComparison.Ordinal);
+        Assert.Contains("&lt;/td&gt;&lt;/tr&gt;&lt;/table&gt;&lt;script&gt;alert(3)&lt;/script&gt;", html, StringComparison.Ordinal);
+        Assert.Contains("&quot;; alert(2); &quot;", html, StringComparison.Ordinal);
+        Assert.Contains("a&#39; onmouseover=&#39;alert(4)", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ToMarkdown_EscapesSeriesNames_SoTheyCannotBreakATableOrInjectHtml()
     {
         // series names with a pipe, HTML, emphasis and code markers, a backslash and line breaks that would open a heading

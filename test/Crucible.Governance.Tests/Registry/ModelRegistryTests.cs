@@ -317,6 +317,22 @@ public sealed class ModelRegistryTests : IDisposable
     }
 
     [Fact]
+    public void Register_AManifestOver64MiB_IsRefusedBySize_BeforeItIsRead()
+    {
+        // session 24 (security review): a model folder is untrusted; the file is sparse, nothing of it is written
+        using var log = _t.Open();
+        var registry = new ModelRegistry(_t.Home, log);
+        var manifest = Path.Combine(_source, ModelRegistry.ManifestFileName);
+        using (var stream = new FileStream(manifest, FileMode.Create, FileAccess.Write)) stream.SetLength(ModelRegistry.MaxManifestBytes + 1);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<InvalidInputException>(() => registry.Register(_source));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < (8L << 20), "the registry read the oversized manifest");
+        Assert.Equal("REG-E-FOLDER", e.Rule);
+        Assert.Contains($"{ModelRegistry.MaxManifestBytes + 1} bytes, more than the {ModelRegistry.MaxManifestBytes}", e.Message, StringComparison.Ordinal);
+        Assert.Empty(log.List());
+    }
+
+    [Fact]
     public void Register_MissingFileOrBadManifest_IsBadInput()
     {
         using var log = _t.Open();

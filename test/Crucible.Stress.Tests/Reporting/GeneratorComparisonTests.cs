@@ -13,6 +13,19 @@ public sealed class GeneratorComparisonTests
     private static readonly Portfolio SixtyForty = new("60/40", [new Holding("EQ", 0.6), new Holding("BD", 0.4)]);
 
     [Fact]
+    public void ToHtmlPage_AHostilePortfolioName_ComesBackAsText_NoElementCreated()
+    {
+        // session 24, the application-security review: the portfolio's name comes from an untrusted portfolio JSON file
+        var data = GeneratorTests.Panel(400, 31);
+        var hostile = new Portfolio("<img src=x onerror=alert(1)>\"; '</p><script>alert(2)</script>", [new Holding("EQ", 0.6), new Holding("BD", 0.4)]);
+        var table = GeneratorComparison.Build([new StationaryBootstrap(10)], data.Slice(0, 300), data.Slice(300, 400), hostile, 50, 10, 0.95, seed: 4);
+        var html = GeneratorComparison.ToHtmlPage(table);
+        Assert.DoesNotContain("<img", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("<script>alert", html, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("&lt;img src=x onerror=alert(1)&gt;&quot;; &#39;&lt;/p&gt;&lt;script&gt;alert(2)&lt;/script&gt;", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Build_HoldoutShorterThanOneWindow_NamesItsRowsAndTheWindow()
     {
         var data = GeneratorTests.Panel(1210, 31);

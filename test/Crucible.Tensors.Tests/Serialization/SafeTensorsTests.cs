@@ -264,6 +264,8 @@ public sealed class SafeTensorsTests : IDisposable
         { "duplicate names", File("{\"a\":{" + F32x1 + ",\"data_offsets\":[0,4]},\"a\":{" + F32x1 + ",\"data_offsets\":[4,8]}}", new byte[8]), "duplicate key \"a\"" },
         { "metadata not strings", File("{\"__metadata__\":{\"k\":1}}"), "must be a string" },
         { "metadata not object", File("{\"__metadata__\":[]}"), "must be an object of strings" },
+        // session 24 (security review): a shape whose element count overflows 64 bits, refused before any allocation
+        { "shape overflow", File("{\"a\":{\"dtype\":\"F64\",\"shape\":[2147483647,2147483647,2147483647],\"data_offsets\":[0,4]}}", 0, 0, 0, 0), "overflows a 64-bit byte count" },
     };
 
     [Theory]
