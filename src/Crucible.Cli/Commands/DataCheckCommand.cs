@@ -6,7 +6,7 @@ using Crucible.Data.Csv;
 namespace Crucible.Cli.Commands;
 
 /// <summary>
-/// <c>crucible data check --data FILE [--input prices|returns|log-returns|percent] [--no-date] [--show-values] [--json] …</c>:
+/// <c>crucible data check --data FILE [--columns A,B] [--input prices|returns|log-returns|percent] [--no-date] [--show-values] [--json] …</c>:
 /// validates a file and prints its data-quality report; exit 0 when the file can be used, 2 when it cannot.
 /// </summary>
 internal static class DataCheckCommand
@@ -18,6 +18,11 @@ internal static class DataCheckCommand
 
         public readonly Option<string> Input =
             SeriesOptions.Input("What the values are: prices, returns (simple, as fractions), log-returns, or percent (simple returns in %)");
+
+        public readonly Option<string> Columns = new("--columns")
+        {
+            Description = "The columns to check, comma-separated (default: all): the others (an ISIN, a rating beside the prices) are not read, as train --columns reads them",
+        };
 
         public readonly Option<bool> NoDate = new("--no-date") { Description = "The file has no date column" };
 
@@ -47,7 +52,7 @@ internal static class DataCheckCommand
         var o = new Options();
         var check = new Command("check", "Validate a CSV of time series and print its data-quality report (exit 2 when it cannot be used)")
         {
-            o.Data, o.Input, o.NoDate, o.ShowValues, o.Json, o.Sort, o.Dedupe, o.WarnJumps,
+            o.Data, o.Columns, o.Input, o.NoDate, o.ShowValues, o.Json, o.Sort, o.Dedupe, o.WarnJumps,
         };
         foreach (var option in o.Dialect.All) check.Options.Add(option);
         check.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out, Console.Error)));
@@ -84,6 +89,7 @@ internal static class DataCheckCommand
             SortByDate = parse.GetValue(o.Sort),
             DropExactDuplicates = parse.GetValue(o.Dedupe),
             Jumps = parse.GetValue(o.WarnJumps) ? JumpPolicy.Warn : JumpPolicy.Reject,
+            Columns = TrainCommand.ColumnNames(parse.GetValue(o.Columns)),
         };
         return o.Dialect.Apply(parse, options);
     }

@@ -262,7 +262,7 @@ internal static class TrainCommand
         int every = parse.GetValue(o.CheckpointEvery);
         if (every < 1) throw new InvalidInputException("OPT-E", "--checkpoint-every must be at least 1");
 
-        var (path, input, dialect, train, _, dataQuality, provenance) = ReadTrainingData(parse, o);
+        var (path, input, dialect, train, _, dataQuality, provenance, warnings) = ReadTrainingData(parse, o);
         if (options.Strata is { } strata)
         {
             // the labels of the trained series only, so the manifest records exactly the strata used
@@ -290,7 +290,15 @@ internal static class TrainCommand
         var resumedFrom = new StrongBox<int?>();
         var checkpoint = Checkpoint(parse.GetValue(o.Checkpoint), every, options.Training.Steps, resumedFrom);
         var clock = Stopwatch.StartNew();
-        generator.Fit(train, provenance, TrainingProgressBar.ForStandardError(), checkpoint);
+        try
+        {
+            generator.Fit(train, provenance, TrainingProgressBar.ForStandardError(), checkpoint);
+        }
+        catch (InvalidInputException e) when (InTheDataFile(e, path, train.Columns, warnings) is var located && located != e)
+        {
+            throw located;
+        }
+
         double seconds = clock.Elapsed.TotalSeconds;
         string folder = parse.GetValue(o.Out)!;
         generator.Save(folder);
@@ -548,7 +556,7 @@ internal static class TrainCommand
                 ?? throw new InvalidInputException("OPT-E", $"--calibrate-guidance: unknown episode '{episodeName}' (one of {SequenceTraining.EpisodeNames})");
         }
 
-        var (path, input, dialect, train, all, dataQuality, provenance) = ReadTrainingData(parse, o);
+        var (path, input, dialect, train, all, dataQuality, provenance, warnings) = ReadTrainingData(parse, o);
         SequenceState? state = null;
         string[]? names = null;
         if (statePath is not null)
@@ -569,6 +577,10 @@ internal static class TrainCommand
         catch (InvalidInputException e) when (e.Rule == SequenceTraining.ConfigRule && e.Location is null && parse.GetValue(o.Config) is { } config)
         {
             throw new InvalidInputException(e.Rule, e.Message, new InputLocation(config, 0, 0));
+        }
+        catch (InvalidInputException e) when (InTheDataFile(e, path, train.Columns, warnings) is var located && located != e)
+        {
+            throw located;
         }
 
         var (generator, calibrated, fitTime) = trained;
@@ -761,7 +773,7 @@ internal static class TrainCommand
     // dialect flags (null when none is given), the train and all log returns, the run manifest's data_quality record and
     // the provenance
     private static (string Path, InputKind Input, System.Text.Json.Nodes.JsonObject? Dialect, TimeSeriesFrame Train, TimeSeriesFrame All,
-        System.Text.Json.Nodes.JsonObject DataQuality, DataProvenance Provenance) ReadTrainingData(ParseResult parse, Options o)
+        System.Text.Json.Nodes.JsonObject DataQuality, DataProvenance Provenance, IReadOnlyList<DataIssue> Warnings) ReadTrainingData(ParseResult parse, Options o)
     {
         string path = parse.GetValue(o.Data)!;
         CheckModelFolder(parse.GetValue(o.Out)!, path, parse.GetValue(o.State), parse.GetValue(o.Config));
@@ -771,7 +783,37 @@ internal static class TrainCommand
         // a file in percent read as log or simple returns trains without an error on values 100 times too large: said
         // on stderr (stdout's summary stays as it is), as data check says it
         foreach (var w in quality.Warnings.Where(w => w.Rule == CsvRules.PercentWarning)) Console.Error.WriteLine(w.ToString());
-        return (path, input, dialect, train, all, DataQuality(quality), provenance);
+        return (path, input, dialect, train, all, DataQuality(quality), provenance, quality.Warnings);
+    }
+
+    /// <summary>
+    /// The names of <c>--columns</c> (train and data check): null when it is not given; refused when it names no column
+    /// (<c>OPT-E</c>) or one twice (<c>COLUMN-E</c>).
+    /// </summary>
+    internal static string[]? ColumnNames(string? columns)
+    {
+        if (columns is null) return null;
+        var names = columns.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (names.Length == 0) throw new InvalidInputException("OPT-E", "--columns names no series");
+        if (names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new InvalidInputException("COLUMN-E", $"column '{twice.Key}' is named twice");
+        return names;
+    }
+
+    /// <summary>
+    /// The generator's refusal of a column of the training data (a constant column: <c>TRANSFORM-E</c> from the tabular
+    /// model's quantile transform, <c>constant-series</c> from the sequence model) located in <paramref name="path"/>: at
+    /// the column's header cell where the reader warned it constant (<see cref="CsvRules.ConstantWarning"/>), else the
+    /// file (constant in the train rows only); the message names the column. Other exceptions are returned as they are.
+    /// </summary>
+    internal static InvalidInputException InTheDataFile(InvalidInputException e, string path, IReadOnlyList<string> columns, IReadOnlyList<DataIssue> warnings)
+    {
+        if (e.Location is not null || e.Rule is not (CsvRules.Transform or "constant-series")) return e;
+        var column = columns.FirstOrDefault(c => e.Message.Contains($"'{c}'", StringComparison.Ordinal));
+        if (column is null) return new InvalidInputException(e.Rule, e.Message, new InputLocation(path, 0, 0));
+        var header = warnings.FirstOrDefault(w => w.Rule == CsvRules.ConstantWarning && w.ColumnName == column);
+        return new InvalidInputException(e.Rule, e.Message,
+            header is null ? new InputLocation(path, 0, 0, column) : new InputLocation(path, header.Line, header.Column, column));
     }
 
     /// <summary>
@@ -796,14 +838,7 @@ internal static class TrainCommand
         if (!File.Exists(path)) throw new InvalidInputException("CSV-E-FILE", $"{path} does not exist", new InputLocation(path, 0, 0));
         // the report crucible data check --input … prints for this file (the same options), kept for the run manifest;
         // with --columns only those columns are read: another column (an ISIN, a rating) is not parsed
-        string[]? names = null;
-        if (columns is not null)
-        {
-            names = columns.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            if (names.Length == 0) throw new InvalidInputException("OPT-E", "--columns names no series");
-            if (names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
-                throw new InvalidInputException("COLUMN-E", $"column '{twice.Key}' is named twice");
-        }
+        var names = ColumnNames(columns);
         var (frame, report) = CsvSeriesReader.Read(path, CsvDialectOptions.Apply(dialect, new CsvReadOptions { Input = input, Columns = names }));
         if (report.FirstErrorAsException() is { } error) throw error;
 

@@ -40,6 +40,9 @@ internal sealed class CsvEngine
     private bool _unitCheck;            // log or simple returns: count the values of magnitude ≥ 0.1 to catch a percent file
     private long[] _parsed = [];
     private long[] _tenthOrMore = [];
+    private long[] _seen = [];          // value column c's parsed values (NaN not counted) …
+    private double[] _firstValue = [];  // … the first of them …
+    private bool[] _varies = [];        // … and whether another differs from it (CSV-W-CONSTANT when none does)
     private int _open = -1, _high = -1, _low = -1, _close = -1;
 
     private long _rowsIn, _rejectedByError, _dropped, _blank;
@@ -114,6 +117,7 @@ internal sealed class CsvEngine
 
                     if (_o.SortByDate && _o.HasDateColumn) SequenceSorted();
                     UnitWarnings();
+                    ConstantWarnings();
                     if (_rowsIn == 0 && _errors.Count == 0) Error(CsvRules.Empty, 0, 0, 0, "", "the file has a header but no data rows");
                 }
             }
@@ -257,6 +261,9 @@ internal sealed class CsvEngine
         _unitCheck = _o.Input is InputKind.LogReturns or InputKind.SimpleReturns;
         _parsed = new long[_valueColumns];
         _tenthOrMore = new long[_valueColumns];
+        _seen = new long[_valueColumns];
+        _firstValue = new double[_valueColumns];
+        _varies = new bool[_valueColumns];
         _prevValues = new double[_valueColumns];
         _fillRun = new int[_valueColumns];
         for (var c = 0; c < _valueColumns; c++)
@@ -370,6 +377,8 @@ internal sealed class CsvEngine
             }
 
             row[c] = v;
+            if (_seen[c]++ == 0) _firstValue[c] = v;
+            else if (v != _firstValue[c]) _varies[c] = true;
             if (_unitCheck)
             {
                 _parsed[c]++;
@@ -396,6 +405,19 @@ internal sealed class CsvEngine
             var kind = _o.Input == InputKind.LogReturns ? "log returns" : "simple returns";
             Warning(CsvRules.PercentWarning, _headerLine, _field[c] + 1, _valueNames[c], string.Create(CultureInfo.InvariantCulture,
                 $"column '{_valueNames[c]}': {_tenthOrMore[c]} of its {_parsed[c]} values have a magnitude of 0.1 or more: read as {kind}, a typical row moves 10% or more; if the values are in percent, declare the input as percent returns (--input percent)"), header: true);
+        }
+    }
+
+    // A column whose values are all equal (a constant price, an all-zero return column) has nothing to learn: its
+    // returns are all zero, and train's quantile transform refuses a column with fewer than two distinct values
+    // (TRANSFORM-E). Warned at the header cell so data check says so before train does.
+    private void ConstantWarnings()
+    {
+        for (var c = 0; c < _valueColumns; c++)
+        {
+            if (_seen[c] < 2 || _varies[c]) continue;
+            Warning(CsvRules.ConstantWarning, _headerLine, _field[c] + 1, _valueNames[c], string.Create(CultureInfo.InvariantCulture,
+                $"column '{_valueNames[c]}': all its {_seen[c]} values are {_firstValue[c]:R}: a constant column has nothing to learn and train refuses it (TRANSFORM-E); leave it out (--columns)"), header: true);
         }
     }
 

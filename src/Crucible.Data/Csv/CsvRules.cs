@@ -91,6 +91,12 @@ public static class CsvRules
     /// </summary>
     public const string PercentWarning = "CSV-W-PERCENT";
 
+    /// <summary>
+    /// Warning: a value column whose values are all equal (a constant price, an all-zero return column; at least two
+    /// values, missing ones not counted), which train refuses (<see cref="Transform"/>); warned at the column's header cell.
+    /// </summary>
+    public const string ConstantWarning = "CSV-W-CONSTANT";
+
     /// <summary>Error collection stopped after the configured maximum number of errors.</summary>
     public const string TooManyErrors = "CSV-E-MAXERRORS";
 

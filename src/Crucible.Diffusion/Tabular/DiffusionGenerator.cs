@@ -123,13 +123,15 @@ public sealed class DiffusionGenerator
         typeof(DiffusionGenerator).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
     /// <summary>Fits on a matrix of log returns (rows × series), an undated convenience form of <see cref="Fit(TimeSeriesFrame, DataProvenance?, IProgress{TrainingProgress}?, CheckpointOptions?, CancellationToken)"/>.</summary>
-    /// <exception cref="ArgumentException"><paramref name="columns"/> does not name every column of <paramref name="returns"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="columns"/> does not name every column of <paramref name="returns"/>,
+    /// or a name is null, empty or given twice (the message names its position).</exception>
     public DiffusionGenerator Fit(double[,] returns, IReadOnlyList<string>? columns = null)
     {
         ArgumentNullException.ThrowIfNull(returns);
         int rows = returns.GetLength(0), d = returns.GetLength(1);
         columns ??= [.. Enumerable.Range(0, d).Select(i => "x" + i.ToString(CultureInfo.InvariantCulture))];
         if (columns.Count != d) throw new ArgumentException($"{columns.Count} column names for a matrix of {d} columns", nameof(columns));
+        CheckColumnNames(columns, nameof(columns));
         var values = new double[rows * d];
         for (int r = 0; r < rows; r++)
         {
@@ -137,6 +139,20 @@ public sealed class DiffusionGenerator
         }
 
         return Fit(new TimeSeriesFrame([], columns, values, rows));
+    }
+
+    // Each series needs a name the manifest, the transform's state and the samples' columns can carry: not null, not
+    // empty, not another column's (a frame refuses duplicates itself, without saying which).
+    private static void CheckColumnNames(IReadOnlyList<string> columns, string parameter)
+    {
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < columns.Count; i++)
+        {
+            if (string.IsNullOrEmpty(columns[i]))
+                throw new ArgumentException($"column name {i} is {(columns[i] is null ? "null" : "empty")}; every series needs a name", parameter);
+            if (!seen.TryAdd(columns[i], i))
+                throw new ArgumentException($"column names {seen[columns[i]]} and {i} are both '{columns[i]}'; each series needs its own name", parameter);
+        }
     }
 
     /// <summary>
@@ -147,11 +163,14 @@ public sealed class DiffusionGenerator
     /// </summary>
     /// <exception cref="InvalidInputException">Fewer than 2 rows, non-finite values, a value the transform leaves beyond the
     /// float32 range (<c>model-space-range</c>), or a checkpoint of other data or options.</exception>
+    /// <exception cref="ArgumentException">A column name of <paramref name="trainReturns"/> is null or empty (the message
+    /// names its position).</exception>
     public DiffusionGenerator Fit(
         TimeSeriesFrame trainReturns, DataProvenance? provenance = null, IProgress<TrainingProgress>? progress = null,
         CheckpointOptions? checkpoint = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(trainReturns);
+        CheckColumnNames(trainReturns.Columns, nameof(trainReturns));
         if (trainReturns.ColumnCount < 1) throw new InvalidInputException("no-series", "the training data has no series");
         if (trainReturns.RowCount < 2) throw new InvalidInputException("too-few-rows", $"the training data has {trainReturns.RowCount} rows; at least 2 are needed");
         for (int i = 0; i < trainReturns.Values.Length; i++)

@@ -449,20 +449,20 @@ public sealed class ModelCard
             if (PairText(report, "portfolio", key) is { } v) rows.Add(Row($"portfolio.{key}{at} (real / synthetic)", v));
         }
 
-        // backtest reads the last 250 real days only, which can be the calm end of the period: the label says so, and the
+        // backtest reads the last 250 real rows only (the card cannot know they are days), which can be the calm end of the period: the label says so, and the
         // whole period (backtest_all_days) and the scenarios' own horizon (backtest_horizon) are shown beside it
         var atAlpha = alpha is null ? "" : $" at α {alpha}";
         if (Str(report, "portfolio", "backtest", "traffic_light") is { } zone)
         {
-            var oneDay = horizon is null ? "" : Raw(report, "portfolio", "backtest", "var") is { } v ? $" of the one-day VaR {v}" : " of the one-day VaR";
+            var oneDay = horizon is null ? "" : Raw(report, "portfolio", "backtest", "var") is { } v ? $" of the one-step VaR {v}" : " of the one-step VaR";
             var observations = Raw(report, "portfolio", "backtest", "observations");
-            rows.Add(Row($"VaR backtest{oneDay}, last {observations} real days (exceptions, Basel zone)", $"{Raw(report, "portfolio", "backtest", "exceptions")} of {observations}, {zone}"));
+            rows.Add(Row($"VaR backtest{oneDay}, last {observations} real rows (exceptions, Basel zone)", $"{Raw(report, "portfolio", "backtest", "exceptions")} of {observations}, {zone}"));
         }
         if (Str(report, "portfolio", "backtest_all_days", "traffic_light") is { } allZone)
         {
             var all = new[] { "portfolio", "backtest_all_days" };
             var cc = Raw(report, [.. all, "christoffersen", "conditional_coverage_p"]) is { } ccp ? $", Christoffersen conditional coverage p {ccp}" : "";
-            rows.Add(Row($"VaR backtest of the one-day VaR {Raw(report, [.. all, "var"])}{atAlpha}, every real day ({Raw(report, [.. all, "observations"])} days; exceptions, Basel zone for that many days)",
+            rows.Add(Row($"VaR backtest of the one-step VaR {Raw(report, [.. all, "var"])}{atAlpha}, every real row ({Raw(report, [.. all, "observations"])} rows; exceptions, Basel zone for that many rows)",
                 $"{Raw(report, [.. all, "exceptions"])} of {Raw(report, [.. all, "observations"])} (expected {Raw(report, [.. all, "expected_exceptions"])}), {allZone} "
                 + $"({Str(report, [.. all, "zone_bounds", "text"])}); Kupiec p {Raw(report, [.. all, "kupiec_p_value"]) ?? "null"}{cc}"));
         }

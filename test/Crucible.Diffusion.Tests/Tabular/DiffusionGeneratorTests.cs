@@ -83,6 +83,23 @@ public sealed class DiffusionGeneratorTests : IDisposable
     }
 
     [Fact]
+    public void Fit_WithANullEmptyOrRepeatedColumnName_NamesItsPosition()
+    {
+        // a null or empty name trained and went into the manifest; a repeated one was the frame's "column names must be
+        // unique", not saying which
+        string Refusal(string?[] columns) =>
+            Assert.Throws<ArgumentException>(() => new DiffusionGenerator(Small()).Fit(new double[10, 3], columns!)).Message;
+        Assert.StartsWith("column name 1 is null; every series needs a name", Refusal(["a", null, "c"]), StringComparison.Ordinal);
+        Assert.StartsWith("column name 2 is empty", Refusal(["a", "b", ""]), StringComparison.Ordinal);
+        Assert.StartsWith("column names 0 and 2 are both 'a'", Refusal(["a", "b", "a"]), StringComparison.Ordinal);
+
+        var frame = new TimeSeriesFrame([], ["a", ""], new double[20], 10);
+        var e = Assert.Throws<ArgumentException>(() => new DiffusionGenerator(Small()).Fit(frame));
+        Assert.Equal("trainReturns", e.ParamName);
+        Assert.StartsWith("column name 1 is empty", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void FitThenSample_ReproducesTheMarginalsAndCorrelation_InOriginalUnits()
     {
         var train = Returns(3000, 5);

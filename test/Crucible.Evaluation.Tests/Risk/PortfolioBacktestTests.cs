@@ -72,7 +72,13 @@ public class PortfolioBacktestTests
         Assert.Equal(VarBacktest.Bounds(1000, 0.99).RedFrom, allJson.GetProperty("zone_bounds").GetProperty("red_from").GetInt32());
         Assert.Equal(149, allJson.GetProperty("christoffersen").GetProperty("n01").GetInt32());
         Assert.False(portfolio.TryGetProperty("backtest_horizon", out _));
-        Assert.Contains("id=\"backtest-all-days\"", ReportHtml.ToHtml(report), StringComparison.Ordinal);
+        // rows, not days: the evaluation cannot know the data are daily (weekly or monthly rows are evaluated the same way)
+        var html = ReportHtml.ToHtml(report);
+        Assert.Contains("id=\"backtest-all-days\"", html, StringComparison.Ordinal);
+        Assert.Contains("the synthetic one-step portfolio VaR ", html, StringComparison.Ordinal);
+        Assert.Contains(" of the last 250 real rows (", html, StringComparison.Ordinal);
+        Assert.Contains("Over every real row: the same VaR was exceeded on 150 of 1000 rows (", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("real day", html, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -195,7 +195,7 @@ public sealed class ModelCardTests : IDisposable
         var md = ModelCard.Build(Model(), path).ToMarkdown();
         Assert.Contains("| portfolio.var at α 0.99, 20-step horizon (real / synthetic) | 0.03 / 0.028 |", md, StringComparison.Ordinal);
         Assert.Contains("| portfolio.es at α 0.99, 20-step horizon (real / synthetic) | 0.05 / 0.041 |", md, StringComparison.Ordinal);
-        Assert.Contains("| VaR backtest of the one-day VaR 0.0173, last 250 real days (exceptions, Basel zone) | 3 of 250, green |", md, StringComparison.Ordinal);
+        Assert.Contains("| VaR backtest of the one-step VaR 0.0173, last 250 real rows (exceptions, Basel zone) | 3 of 250, green |", md, StringComparison.Ordinal);
         Assert.DoesNotContain("| portfolio.var (real / synthetic)", md, StringComparison.Ordinal);
     }
 
@@ -220,8 +220,8 @@ public sealed class ModelCardTests : IDisposable
             """);
         File.WriteAllText(path, node.ToJsonString());
         var md = ModelCard.Build(Model(), path).ToMarkdown();
-        Assert.Contains("| VaR backtest of the one-day VaR 0.0198, last 250 real days (exceptions, Basel zone) | 3 of 250, green |", md, StringComparison.Ordinal);
-        Assert.Contains("| VaR backtest of the one-day VaR 0.0198 at α 0.99, every real day (1000 days; exceptions, Basel zone for that many days) | "
+        Assert.Contains("| VaR backtest of the one-step VaR 0.0198, last 250 real rows (exceptions, Basel zone) | 3 of 250, green |", md, StringComparison.Ordinal);
+        Assert.Contains("| VaR backtest of the one-step VaR 0.0198 at α 0.99, every real row (1000 rows; exceptions, Basel zone for that many rows) | "
             + "150 of 1000 (expected 10), red (green 0–14, yellow 15–23, red ≥24 for 1000 days at 99%); Kupiec p 2.5E-122, Christoffersen conditional coverage p 2.4E-132 |",
             md, StringComparison.Ordinal);
         Assert.Contains("| VaR backtest of the 20-step VaR 0.118 at α 0.99, non-overlapping real 20-step windows (46 windows; exceptions, binomial probability) | "
@@ -229,7 +229,7 @@ public sealed class ModelCardTests : IDisposable
             md, StringComparison.Ordinal);
 
         // a report written before these fields shows only the last-250-days row
-        Assert.DoesNotContain("every real day", ModelCard.Build(Model(), Report(withThresholds: false)).ToMarkdown(), StringComparison.Ordinal);
+        Assert.DoesNotContain("every real row", ModelCard.Build(Model(), Report(withThresholds: false)).ToMarkdown(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -240,7 +240,7 @@ public sealed class ModelCardTests : IDisposable
         Assert.Contains("From the evaluation report with SHA-256 " + Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(report))), md, StringComparison.Ordinal);
         Assert.Contains("| ks_mean | 0.031 |", md, StringComparison.Ordinal);
         Assert.Contains("| portfolio.es (real / synthetic) | 0.05 / 0.041 |", md, StringComparison.Ordinal);
-        Assert.Contains("| VaR backtest, last 250 real days (exceptions, Basel zone) | 3 of 250, green |", md, StringComparison.Ordinal);
+        Assert.Contains("| VaR backtest, last 250 real rows (exceptions, Basel zone) | 3 of 250, green |", md, StringComparison.Ordinal);
         Assert.Contains("| privacy.membership_inference.auc | 0.52 |", md, StringComparison.Ordinal);
         Assert.Contains("Every predeclared threshold passed.", md, StringComparison.Ordinal);
         Assert.Contains("| ks_max | ≤ 0.1 | 0.05 | pass |", md, StringComparison.Ordinal);
@@ -289,7 +289,7 @@ public sealed class ModelCardTests : IDisposable
         Assert.Contains("gate failed (PRIV-7)", card.ToHtml(), StringComparison.Ordinal);
         // the VaR, ES and CDaR figures with the level and horizon they are read at, and the backtested one-day VaR
         Assert.Contains("| portfolio.cdar at α 0.99, 20-step horizon (real / synthetic) | 0.2 / 0.1 |", md, StringComparison.Ordinal);
-        Assert.Contains("| VaR backtest of the one-day VaR 0.012, last 250 real days (exceptions, Basel zone) | 3 of 250, green |", md, StringComparison.Ordinal);
+        Assert.Contains("| VaR backtest of the one-step VaR 0.012, last 250 real rows (exceptions, Basel zone) | 3 of 250, green |", md, StringComparison.Ordinal);
 
         // a report without findings adds no findings paragraph
         Assert.DoesNotContain("finding(s)", ModelCard.Build(Model(), Report(withThresholds: true)).ToMarkdown(), StringComparison.Ordinal);
