@@ -37,14 +37,7 @@ public sealed class JsonResultGovernanceCommandsTests : IDisposable
     }
 
     // stdout: exactly one line, one JSON object
-    private static JsonElement Document(string stdout)
-    {
-        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Single(lines);
-        using var doc = JsonDocument.Parse(lines[0]);
-        Assert.Equal(JsonValueKind.Object, doc.RootElement.ValueKind);
-        return doc.RootElement.Clone();
-    }
+    private static JsonElement Document(string stdout) => JsonStdout.Single(stdout);
 
     private JsonElement Listed(string id)
     {

@@ -30,14 +30,7 @@ public sealed class JsonResultStressCommandsTests : IDisposable
     private static string StressFixture(string name) => TestRepo.Fixture("Crucible.Stress.Tests", name);
 
     // stdout: exactly one line, one JSON object
-    private static JsonElement Document(string stdout)
-    {
-        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Single(lines);
-        using var doc = JsonDocument.Parse(lines[0]);
-        Assert.Equal(JsonValueKind.Object, doc.RootElement.ValueKind);
-        return doc.RootElement.Clone();
-    }
+    private static JsonElement Document(string stdout) => JsonStdout.Single(stdout);
 
     private static JsonElement Parse(string path)
     {

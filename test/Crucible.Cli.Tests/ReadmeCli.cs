@@ -37,24 +37,15 @@ internal static partial class ReadmeCli
         var lines = markdown.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
         int[] blocks = BlockNumbers(lines);
         bool fenced = false;
-        var prose = new StringBuilder();
-        var proseLine = new List<int>(); // the line of each character of `prose`
         for (int i = 0; i < lines.Length; i++)
         {
             if (lines[i].TrimStart().StartsWith("```", StringComparison.Ordinal))
             {
                 fenced = !fenced;
-                prose.Append('\n');
-                proseLine.Add(i);
                 continue;
             }
 
-            if (!fenced)
-            {
-                prose.Append(lines[i]).Append('\n');
-                proseLine.AddRange(Enumerable.Repeat(i, lines[i].Length + 1));
-                continue;
-            }
+            if (!fenced) continue;
 
             // a code line, joined with its continuation lines
             int first = i;
@@ -78,7 +69,7 @@ internal static partial class ReadmeCli
             }
         }
 
-        var all = prose.ToString();
+        var (all, proseLine) = Prose(markdown); // proseLine: the line of each character of `all`
         foreach (Match m in InlineCode().Matches(all))
         {
             var span = m.Groups[1].Value.Replace('\n', ' ').Trim();

@@ -81,11 +81,9 @@ public sealed class ModelCardTests : IDisposable
         Assert.Contains("- " + limits[0], md, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void ToHtml_HostileSeriesAndStrataNames_ComeBackAsText_NoElementCreated()
+    // a model whose manifest names its series, and a stratum of each, by the names given (names a data file can carry)
+    private string ModelNamed(string[] names)
     {
-        // session 24, the application-security review: names a data file or a manifest can carry, in the HTML card
-        string[] names = ["<img src=x onerror=alert(1)>", "\"; alert(2); \"", "</td></tr></table><script>alert(3)</script>", "a' onmouseover='alert(4)"];
         var folder = Model();
         var path = Path.Combine(folder, "manifest.json");
         var m = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
@@ -94,6 +92,15 @@ public sealed class ModelCardTests : IDisposable
         foreach (var n in names) strata[n] = n;
         m["config"]!["strata"] = strata;
         File.WriteAllText(path, m.ToJsonString());
+        return folder;
+    }
+
+    [Fact]
+    public void ToHtml_HostileSeriesAndStrataNames_ComeBackAsText_NoElementCreated()
+    {
+        // session 24, the application-security review: names a data file or a manifest can carry, in the HTML card
+        string[] names = ["<img src=x onerror=alert(1)>", "\"; alert(2); \"", "</td></tr></table><script>alert(3)</script>", "a' onmouseover='alert(4)"];
+        var folder = ModelNamed(names);
         var html = ModelCard.Build(folder).ToHtml();
 
         Assert.DoesNotContain("<img", html, StringComparison.OrdinalIgnoreCase);
@@ -110,14 +117,7 @@ public sealed class ModelCardTests : IDisposable
     {
         // series names with a pipe, HTML, emphasis and code markers, a backslash and line breaks that would open a heading
         string[] names = ["a|b<script>alert(1)</script>", "x*y*_z_", "`tick`", "c\n# d", "e\r\n- f", "back\\slash|", "g&lt;h"];
-        var folder = Model();
-        var path = Path.Combine(folder, "manifest.json");
-        var m = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-        m["columns"] = new System.Text.Json.Nodes.JsonArray(names.Select(n => (System.Text.Json.Nodes.JsonNode?)n).ToArray());
-        var strata = new System.Text.Json.Nodes.JsonObject();
-        foreach (var n in names) strata[n] = n;
-        m["config"]!["strata"] = strata;
-        File.WriteAllText(path, m.ToJsonString());
+        var folder = ModelNamed(names);
         var md = ModelCard.Build(folder).ToMarkdown();
 
         Assert.DoesNotContain("<script", md, StringComparison.OrdinalIgnoreCase);
