@@ -94,7 +94,13 @@ public sealed class CrashSafetyTests(ServiceFixture f)
         Console.WriteLine($"generate: {killed} killed, {finished} finished; a whole run {whole.TotalMilliseconds:F0} ms");
         Assert.True(killed >= 2, $"only {killed} of {rounds} runs were killed");
 
-        // the next run removes what killed writes left and writes a complete pair
+        // the next run removes what killed writes left and writes a complete pair. A killed write's temporary counts as
+        // dead once it is unlocked and older than AtomicFile.DeadTemporaryGrace (younger, it may be a live write's between
+        // creating and locking it): wait out the grace of the last one killed, which on a loaded machine can be the
+        // instant before this run (CI saw a temporary written 5 s or less before it, rightly kept)
+        var youngest = Temporaries(Path.GetDirectoryName(csv)!).Select(File.GetLastWriteTimeUtc).DefaultIfEmpty(DateTime.MinValue).Max();
+        var wait = youngest + Crucible.Data.IO.AtomicFile.DeadTemporaryGrace + TimeSpan.FromSeconds(1) - DateTime.UtcNow;
+        if (wait > TimeSpan.Zero) await Task.Delay(wait);
         using (var last = Process.Start(CrucibleProcess.Cli(Args(99)))!)
         {
             var err = last.StandardError.ReadToEndAsync();
