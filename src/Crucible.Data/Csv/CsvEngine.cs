@@ -38,7 +38,6 @@ internal sealed class CsvEngine
     private bool[] _jumpCheck = [];
     private long _headerLine = 1;
     private bool _unitCheck;            // log or simple returns: count the values of magnitude ≥ 0.1 to catch a percent file
-    private long[] _parsed = [];
     private long[] _tenthOrMore = [];
     private long[] _seen = [];          // value column c's parsed values (NaN not counted) …
     private double[] _firstValue = [];  // … the first of them …
@@ -259,7 +258,6 @@ internal sealed class CsvEngine
         _lowerInclusive = new bool[_valueColumns];
         _jumpCheck = new bool[_valueColumns];
         _unitCheck = _o.Input is InputKind.LogReturns or InputKind.SimpleReturns;
-        _parsed = new long[_valueColumns];
         _tenthOrMore = new long[_valueColumns];
         _seen = new long[_valueColumns];
         _firstValue = new double[_valueColumns];
@@ -379,11 +377,7 @@ internal sealed class CsvEngine
             row[c] = v;
             if (_seen[c]++ == 0) _firstValue[c] = v;
             else if (v != _firstValue[c]) _varies[c] = true;
-            if (_unitCheck)
-            {
-                _parsed[c]++;
-                if (Math.Abs(v) >= 0.1) _tenthOrMore[c]++;
-            }
+            if (_unitCheck && Math.Abs(v) >= 0.1) _tenthOrMore[c]++;
         }
 
         if (ok && _high >= 0 && _low >= 0) ok = CheckOhlc(row, line);
@@ -401,10 +395,10 @@ internal sealed class CsvEngine
         if (!_unitCheck) return;
         for (var c = 0; c < _valueColumns; c++)
         {
-            if (_parsed[c] < UnitCheckMinValues || 2 * _tenthOrMore[c] <= _parsed[c]) continue;
+            if (_seen[c] < UnitCheckMinValues || 2 * _tenthOrMore[c] <= _seen[c]) continue;
             var kind = _o.Input == InputKind.LogReturns ? "log returns" : "simple returns";
             Warning(CsvRules.PercentWarning, _headerLine, _field[c] + 1, _valueNames[c], string.Create(CultureInfo.InvariantCulture,
-                $"column '{_valueNames[c]}': {_tenthOrMore[c]} of its {_parsed[c]} values have a magnitude of 0.1 or more: read as {kind}, a typical row moves 10% or more; if the values are in percent, declare the input as percent returns (--input percent)"), header: true);
+                $"column '{_valueNames[c]}': {_tenthOrMore[c]} of its {_seen[c]} values have a magnitude of 0.1 or more: read as {kind}, a typical row moves 10% or more; if the values are in percent, declare the input as percent returns (--input percent)"), header: true);
         }
     }
 
