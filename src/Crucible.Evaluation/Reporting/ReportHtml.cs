@@ -321,7 +321,7 @@ public static class ReportHtml
 
     // a heatmap and its figures as a table in one <figure>
     private static void Heatmap(StringBuilder sb, string id, string title, double[][] matrix, IReadOnlyList<string> labels, double min = -1, double max = 1) =>
-        sb.Append("<figure>").Append(SvgHeatmap.Render(id, title, matrix, labels, min, max)).Append(SvgHeatmap.FiguresTable(title, matrix, labels)).Append("</figure>");
+        sb.Append(SvgHeatmap.Figure(id, title, matrix, labels, min, max));
 
     /// <summary>The chart id suffix of a series name.</summary>
     public static string Slug(string name)

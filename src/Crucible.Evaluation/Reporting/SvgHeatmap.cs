@@ -23,13 +23,19 @@ public static class SvgHeatmap
     /// </summary>
     public static string Render(string id, string title, double[][] matrix, IReadOnlyList<string> labels, double min = -1, double max = 1, int maxCells = MaxCells)
     {
+        var drawn = Drawn(title, matrix, labels, maxCells);
+        return RenderCells(id, drawn.Title, drawn.Matrix, drawn.Labels, drawn.Tips, min, max);
+    }
+
+    // what a heatmap of at most maxCells rows a side draws: the matrix itself, or its block means with their labels,
+    // tooltips and a title that says so
+    private static (string Title, double[][] Matrix, IReadOnlyList<string> Labels, string[][]? Tips) Drawn(
+        string title, double[][] matrix, IReadOnlyList<string> labels, int maxCells)
+    {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxCells, 1);
-        if (matrix.Length > maxCells)
-        {
-            var (blocks, blockLabels, tips, size) = Blocks(matrix, labels, maxCells);
-            return RenderCells(id, $"{title} (means over blocks of {size} series)", blocks, blockLabels, tips, min, max);
-        }
-        return RenderCells(id, title, matrix, labels, null, min, max);
+        if (matrix.Length <= maxCells) return (title, matrix, labels, null);
+        var (blocks, blockLabels, tips, size) = Blocks(matrix, labels, maxCells);
+        return ($"{title} (means over blocks of {size} series)", blocks, blockLabels, tips);
     }
 
     /// <summary>
@@ -124,21 +130,24 @@ public static class SvgHeatmap
     }
 
     /// <summary>
+    /// The heatmap of <see cref="Render"/> and its <see cref="FiguresTable"/> in a <c>&lt;figure&gt;</c>, the blocks of a
+    /// matrix of more than <paramref name="maxCells"/> rows computed once for both: the table gives what the picture
+    /// draws (block means, their labels and title), as 500 series cell by cell would add 250,000 cells per heatmap to a
+    /// page the blocks keep small (the full matrix stays in report.json).
+    /// </summary>
+    public static string Figure(string id, string title, double[][] matrix, IReadOnlyList<string> labels, double min = -1, double max = 1, int maxCells = MaxCells)
+    {
+        var drawn = Drawn(title, matrix, labels, maxCells);
+        return "<figure>" + RenderCells(id, drawn.Title, drawn.Matrix, drawn.Labels, drawn.Tips, min, max)
+            + FiguresTable(drawn.Title, drawn.Matrix, drawn.Labels) + "</figure>";
+    }
+
+    /// <summary>
     /// The matrix as a table (the heatmap's text alternative: its colours alone carry no number), folded in a
     /// <c>&lt;details class="figures"&gt;</c>: a header row of the column labels, a row header per row, three decimals.
-    /// A matrix of more than <paramref name="maxCells"/> rows gives the block means that <see cref="Render"/> draws (its
-    /// labels and title): the table says what the picture shows, and 500 series cell by cell would add 250,000 cells
-    /// per heatmap to a page the blocks keep small (the full matrix stays in report.json).
     /// </summary>
-    public static string FiguresTable(string title, double[][] matrix, IReadOnlyList<string> labels, int maxCells = MaxCells)
+    public static string FiguresTable(string title, double[][] matrix, IReadOnlyList<string> labels)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxCells, 1);
-        if (matrix.Length > maxCells)
-        {
-            var (blocks, blockLabels, _, size) = Blocks(matrix, labels, maxCells);
-            (title, matrix, labels) = ($"{title} (means over blocks of {size} series)", blocks, blockLabels);
-        }
-
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
         sb.Append("<details class=\"figures\"><summary>Figures: ").Append(SvgChart.E(title)).Append("</summary><table><caption>")
