@@ -156,7 +156,7 @@ internal static class ModelCommand
             // model, with predeclared passing thresholds (ValidationEvidence.CheckRecorded, once)
             string? evidenceSha = evidencePath is null ? null : ValidationEvidence.CheckVerdicts(evidencePath);
             var before = model.Status;
-            var after = registry.ChangeStatus(model.Id, to, p.GetValue(reason)!, evidenceSha,
+            var (after, receipt) = registry.RecordStatusChange(model.Id, to, p.GetValue(reason)!, evidenceSha,
                 evidenceLocation: evidencePath is null ? null : new InputLocation(evidencePath, 0, 0));
             var line = string.Create(CultureInfo.InvariantCulture,
                 $"model {after.Id}: {Name(before)} → {Name(after.Status)}{(evidenceSha is null ? "" : $" (evidence {evidenceSha[..16]}…)")}");
@@ -166,20 +166,13 @@ internal static class ModelCommand
                 return ExitCode.Success;
             }
 
-            // --json: the change and the model.status_changed entry that records it (the registry does not return its
-            // receipt: the last such entry for this model, from → to, is the one just appended; a concurrent change of
-            // the same model would have found another status and been refused)
+            // --json: the change and the model.status_changed entry that records it
             Console.Error.WriteLine(line);
-            var entry = log.ListKinds(AuditKind.ModelStatusChanged).Last(e =>
-            {
-                var payload = JsonNode.Parse(e.Payload)!;
-                return (string?)payload["model_id"] == after.Id && (string?)payload["to"] == Name(after.Status);
-            });
             var document = Listed(after);
             document["command"] = "model status";
             document["from"] = Name(before);
             document["reason"] = p.GetValue(reason);
-            document["audit_seq"] = entry.Seq;
+            document["audit_seq"] = receipt.Seq;
             document["audit_database"] = AuditDatabase(p, home, store, h);
             JsonResult.Write(Console.Out, document);
             return ExitCode.Success;

@@ -34,6 +34,11 @@ public sealed record ModelRecord(string Id, string Folder, string ManifestSha256
     public string ManifestPath => Path.Combine(Folder, ModelRegistry.ManifestFileName);
 }
 
+/// <summary>A status change as <see cref="ModelRegistry.RecordStatusChange"/> made it.</summary>
+/// <param name="Model">The model after the change.</param>
+/// <param name="Receipt">The <c>model.status_changed</c> entry that records it.</param>
+public sealed record StatusChange(ModelRecord Model, AuditReceipt Receipt);
+
 /// <summary>
 /// The model registry (MRM-3, MRM-10): content-addressed, immutable model folders under <c>HOME/models/ID/</c>
 /// (<c>weights.safetensors</c> + <c>manifest.json</c>, ARCHITECTURE.md), whose id is the SHA-256 of the weights.
@@ -435,6 +440,14 @@ public sealed class ModelRegistry
     /// </exception>
     public ModelRecord ChangeStatus(string id, ModelStatus to, string reason, string? evidenceSha256 = null, string? actor = null,
         InputLocation? evidenceLocation = null)
+        => RecordStatusChange(id, to, reason, evidenceSha256, actor, evidenceLocation).Model;
+
+    /// <summary>
+    /// <see cref="ChangeStatus"/>, answering also the receipt of the <c>model.status_changed</c> entry that records the
+    /// change (<c>model status --json</c>'s <c>audit_seq</c>).
+    /// </summary>
+    public StatusChange RecordStatusChange(string id, ModelStatus to, string reason, string? evidenceSha256 = null, string? actor = null,
+        InputLocation? evidenceLocation = null)
     {
         var current = Find(id) ?? throw new InvalidInputException("REG-E-UNKNOWN", $"no registered model {id}");
         var allowed = (current.Status, to) switch
@@ -471,10 +484,10 @@ public sealed class ModelRegistry
             ["reason"] = reason,
         };
         if (evidenceSha256 is not null) payload["evidence_sha256"] = evidenceSha256;
-        _audit.Append(AuditKind.ModelStatusChanged, payload, who);
-        return to == ModelStatus.Validated
+        var receipt = _audit.Append(AuditKind.ModelStatusChanged, payload, who);
+        return new StatusChange(to == ModelStatus.Validated
             ? current with { Status = to, EvidenceSha256 = evidenceSha256, ValidatedBy = who }
-            : current with { Status = to };
+            : current with { Status = to }, receipt);
     }
 
     /// <summary>

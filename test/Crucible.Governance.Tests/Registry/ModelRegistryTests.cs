@@ -296,7 +296,8 @@ public sealed class ModelRegistryTests : IDisposable
             Assert.Equal("REG-E-EVIDENCE", Assert.Throws<InvalidInputException>(() => registry.ChangeStatus(id, ModelStatus.Validated, "no report")).Rule);
             Assert.Equal(ModelStatus.Validated, registry.ChangeStatus(id, ModelStatus.Validated, "all metrics PASS", evidence, "validator").Status);
             Assert.Equal(ModelStatus.Promoted, registry.ChangeStatus(id, ModelStatus.Promoted, "approved by committee", actor: "approver").Status);
-            Assert.Equal(ModelStatus.Retired, registry.ChangeStatus(id, ModelStatus.Retired, "superseded").Status);
+            var retired = registry.RecordStatusChange(id, ModelStatus.Retired, "superseded");
+            Assert.Equal(ModelStatus.Retired, retired.Model.Status);
             Assert.Equal("REG-E-TRANSITION", Assert.Throws<InvalidInputException>(() => registry.ChangeStatus(id, ModelStatus.Promoted, "again")).Rule);
             Assert.Equal("REG-E-UNKNOWN", Assert.Throws<InvalidInputException>(() => registry.ChangeStatus(new string('b', 64), ModelStatus.Retired, "x")).Rule);
             Assert.Equal(ModelStatus.Retired, registry.List().Single().Status);
@@ -308,6 +309,9 @@ public sealed class ModelRegistryTests : IDisposable
             Assert.Equal("validated", first.RootElement.GetProperty("to").GetString());
             Assert.Equal(evidence, first.RootElement.GetProperty("evidence_sha256").GetString());
             Assert.Equal("validator", changes[0].Actor);
+            // the receipt answered is the entry that records the change (the last one here)
+            Assert.Equal(changes[^1].Seq, retired.Receipt.Seq);
+            Assert.Equal(changes[^1].EntryHashHex, retired.Receipt.EntryHash);
         }
 
         Assert.True(AuditLog.Verify(_t.Home).Ok);
