@@ -98,7 +98,7 @@ public sealed record PortfolioBacktest(double ValueAtRisk, Risk.VarBacktestResul
 
 /// <summary>
 /// The one-day VaR tested on every real step (all paths, in time order): exceptions, Kupiec's POF test and the Basel
-/// zone with the bounds for that many days at α (<see cref="Risk.VarBacktest.Bounds"/>), and Christoffersen's
+/// zone with the bounds for that many observations at α (<see cref="Risk.VarBacktest.Bounds"/>), and Christoffersen's
 /// independence and conditional-coverage tests on the day-to-day transitions within each path
 /// (<see cref="Risk.VarBacktest.Christoffersen(IReadOnlyList{bool[]}, double)"/>).
 /// </summary>

@@ -22,8 +22,8 @@ public sealed class BacktestZoneBoundsTests : IDisposable
         var (data, portfolio) = BacktestFixture.Write(_dir, [5, 20, 40, 60, 80, 100, 120, 140, 160, 180, 200, 220]);
         foreach (var (alpha, zone, yellowFrom, redFrom, text) in new[]
         {
-            ("0.95", "green", 18, 27, "green 0–17, yellow 18–26, red ≥27 for 250 days at 95%"),
-            ("0.99", "red", 5, 10, "green 0–4, yellow 5–9, red ≥10 for 250 days at 99%"),
+            ("0.95", "green", 18, 27, "green 0–17, yellow 18–26, red ≥27 for 250 observations at 95%"),
+            ("0.99", "red", 5, 10, "green 0–4, yellow 5–9, red ≥10 for 250 observations at 99%"),
         })
         {
             string report = Path.Combine(_dir, $"backtest-{alpha}.json");

@@ -111,7 +111,7 @@ internal static class BacktestCommand
                 + $"Christoffersen ind p {r.Pooled.Christoffersen?.IndependencePValue:G4}, cc p {r.Pooled.Christoffersen?.ConditionalCoveragePValue:G4}"));
         }
 
-        // the Basel zones above are those of each year's days at --alpha (one line per distinct count of days)
+        // the Basel zones above are those of each year's test rows at --alpha (one line per distinct count of rows)
         var bounds = results.SelectMany(r => r.Years).Select(y => y.Result.Observations).Distinct().OrderDescending()
             .Select(n => Crucible.Evaluation.Risk.VarBacktest.Bounds(n, options.Alpha)).ToArray();
         output.WriteLine($"zones:      {string.Join("; ", bounds.Select(b => b.ToString()))}");

@@ -520,7 +520,7 @@ public static class ReportJson
     }
 
     // portfolio.backtest_all_days: the one-day VaR on every real step (backtest keeps its last 250), with the Basel zone
-    // for that many days at α and Christoffersen's tests (spelled as the backtest command's, BacktestJson)
+    // for that many observations at α and Christoffersen's tests (spelled as the backtest command's, BacktestJson)
     private static void AllDaysBacktest(Utf8JsonWriter w, double valueAtRisk, DailyVarBacktest all, double alpha)
     {
         w.WriteStartObject("backtest_all_days");

@@ -4,7 +4,7 @@ namespace Crucible.Evaluation.Risk;
 
 /// <summary>
 /// The Basel traffic-light zone of a VaR backtest (<see cref="TrafficLightBounds"/>: 0–4, 5–9 and 10 or more exceptions
-/// for 250 days at 99 %).
+/// for 250 observations at 99 %).
 /// </summary>
 public enum TrafficLight
 {
@@ -19,11 +19,11 @@ public enum TrafficLight
 }
 
 /// <summary>
-/// The Basel traffic-light zones of a VaR backtest over <see cref="Observations"/> days at confidence
+/// The Basel traffic-light zones of a VaR backtest over <see cref="Observations"/> observations at confidence
 /// <see cref="Alpha"/> (Basel Committee 1996, "Supervisory framework for the use of backtesting in conjunction with the
 /// internal models approach to market risk capital requirements"): with X ~ Binomial(n, p = 1 − α) the exceptions of a
 /// correct VaR, k exceptions are green while P(X ≤ k) &lt; 0.95, yellow while P(X ≤ k) &lt; 0.9999, red from there
-/// (<see cref="VarBacktest.Bounds"/>). For 250 days at 99 % that is green 0–4, yellow 5–9, red ≥ 10.
+/// (<see cref="VarBacktest.Bounds"/>). For 250 observations at 99 % that is green 0–4, yellow 5–9, red ≥ 10.
 /// </summary>
 /// <param name="Observations">n, the days tested.</param>
 /// <param name="Alpha">α, the VaR's confidence.</param>
@@ -34,13 +34,13 @@ public sealed record TrafficLightBounds(int Observations, double Alpha, int Yell
     /// <summary>The zone of <paramref name="exceptions"/> exceptions.</summary>
     public TrafficLight Zone(int exceptions) => exceptions >= RedFrom ? TrafficLight.Red : exceptions >= YellowFrom ? TrafficLight.Yellow : TrafficLight.Green;
 
-    /// <summary>The bounds in words: <c>green 0–4, yellow 5–9, red ≥10 for 250 days at 99%</c>.</summary>
+    /// <summary>The bounds in words: <c>green 0–4, yellow 5–9, red ≥10 for 250 observations at 99%</c>.</summary>
     public override string ToString()
     {
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         string green = YellowFrom == 1 ? "green 0" : string.Create(inv, $"green 0–{YellowFrom - 1}");
         string yellow = RedFrom == YellowFrom ? "no yellow" : RedFrom == YellowFrom + 1 ? string.Create(inv, $"yellow {YellowFrom}") : string.Create(inv, $"yellow {YellowFrom}–{RedFrom - 1}");
-        return string.Create(inv, $"{green}, {yellow}, red ≥{RedFrom} for {Observations} days at {Alpha * 100:G6}%");
+        return string.Create(inv, $"{green}, {yellow}, red ≥{RedFrom} for {Observations} observations at {Alpha * 100:G6}%");
     }
 }
 
@@ -68,7 +68,7 @@ public static class VarBacktest
 {
     /// <summary>
     /// Backtests a constant VaR (a positive loss level) on <paramref name="returns"/>: an exception is a loss −r strictly
-    /// above <paramref name="valueAtRisk"/>, or a wiped-out day (<see cref="IsException"/>). The zone is Basel's for that many days at <paramref name="alpha"/>
+    /// above <paramref name="valueAtRisk"/>, or a wiped-out day (<see cref="IsException"/>). The zone is Basel's for that many observations at <paramref name="alpha"/>
     /// (<see cref="Bounds"/>).
     /// </summary>
     public static VarBacktestResult Run(ReadOnlySpan<double> returns, double valueAtRisk, double alpha)
@@ -173,7 +173,7 @@ public static class VarBacktest
         }
     }
 
-    /// <summary>The Basel zone of <paramref name="exceptions"/> exceptions in <paramref name="observations"/> days at confidence <paramref name="alpha"/> (<see cref="Bounds"/>).</summary>
+    /// <summary>The Basel zone of <paramref name="exceptions"/> exceptions in <paramref name="observations"/> observations at confidence <paramref name="alpha"/> (<see cref="Bounds"/>).</summary>
     public static TrafficLight Zone(int exceptions, int observations, double alpha) => Bounds(observations, alpha).Zone(exceptions);
 
     /// <summary>The probability level below which an exception count is green (Basel 1996).</summary>
@@ -183,7 +183,7 @@ public static class VarBacktest
     public const double YellowLevel = 0.9999;
 
     /// <summary>
-    /// The Basel zones for <paramref name="observations"/> days at confidence <paramref name="alpha"/>: the smallest k with
+    /// The Basel zones for <paramref name="observations"/> observations at confidence <paramref name="alpha"/>: the smallest k with
     /// P(X ≤ k) ≥ <see cref="GreenLevel"/> starts the yellow zone and the smallest with P(X ≤ k) ≥ <see cref="YellowLevel"/>
     /// the red one, X ~ Binomial(n, 1 − α) (<see cref="BinomialCdf"/>). With so few days that zero exceptions already
     /// reach a level (n ≤ 5 at 99 %), the zone starts at one exception: zero exceptions are no evidence against a VaR.
@@ -236,7 +236,7 @@ public static class VarBacktest
 
     /// <summary>
     /// n·(1 − α), the exceptions a correct VaR at confidence <paramref name="alpha"/> expects in <paramref name="n"/>
-    /// observations, computed in decimal from α's shortest decimal form: 924 days at 99% expect 9.24, not the
+    /// observations, computed in decimal from α's shortest decimal form: 924 observations at 99% expect 9.24, not the
     /// 9.240000000000009 of the binary 1 − 0.99 that a model card would print.
     /// </summary>
     public static double ExpectedExceptions(int n, double alpha)

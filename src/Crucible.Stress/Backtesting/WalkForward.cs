@@ -44,7 +44,7 @@ public sealed record WalkForwardOptions
 /// <param name="ValueAtRisk">The one-day portfolio VaR_α (a log-return loss) from the generator's scenarios for each test day:
 /// constant over the year unless the generator is re-estimated daily.</param>
 /// <param name="Result">Exceptions among the next <see cref="WalkForwardOptions.TestDays"/> realised days (up to the next refit), Kupiec test and
-/// Basel zone (for that many days at <see cref="WalkForwardOptions.Alpha"/>, <see cref="VarBacktest.Bounds"/>).</param>
+/// Basel zone (for that many observations at <see cref="WalkForwardOptions.Alpha"/>, <see cref="VarBacktest.Bounds"/>).</param>
 /// <param name="Christoffersen">Christoffersen's independence and conditional-coverage tests of the year's exception
 /// days in time order (<see cref="VarBacktest.Christoffersen(ReadOnlySpan{bool}, double)"/>); null only for a result built without them.</param>
 public sealed record BacktestYear(int Year, DateOnly TrainStart, DateOnly TrainEnd, int TrainRows, double[] ValueAtRisk, VarBacktestResult Result,
@@ -71,8 +71,8 @@ public sealed record PooledBacktest(int Observations, int Exceptions, double Kup
 /// <summary>
 /// Walk-forward VaR backtesting on expanding windows with yearly refits (issue #8): for each test year, fit the
 /// generator on every row before it, sample one-step scenarios, take the portfolio's one-day VaR_α from them
-/// (<see cref="StressAnalysis"/>), and count the exceptions (realised loss strictly above VaR) among the next 250 days
-/// (fewer when the year has fewer rows: a year's test stops at the next refit, so each day is tested once)
+/// (<see cref="StressAnalysis"/>), and count the exceptions (realised loss strictly above VaR) among the next 250 rows
+/// (fewer when the year has fewer rows: a year's test stops at the next refit, so each row is tested once)
 /// (re-estimating the VaR each day for generators that follow the data, see <see cref="WalkForwardOptions.UpdateDaily"/>);
 /// Kupiec's POF test, Christoffersen's independence and conditional-coverage tests and the Basel traffic light come from
 /// <see cref="VarBacktest"/>.

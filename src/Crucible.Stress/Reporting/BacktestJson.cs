@@ -10,8 +10,8 @@ namespace Crucible.Stress.Reporting;
 /// Writes walk-forward backtests as JSON: <c>alpha</c>, <c>test_days</c>, <c>samples</c>, <c>portfolio</c>, and per
 /// generator its <c>years</c> (year, train_start, train_end, train_rows,
 /// var_first/var_mean/var_min/var_max, observations, exceptions, kupiec_lr, kupiec_p, christoffersen, zone, zone_bounds: the
-/// Basel zones for that year's days at alpha, <see cref="Crucible.Evaluation.Risk.VarBacktest.Bounds"/>: yellow_from,
-/// red_from and their text, e.g. "green 0–4, yellow 5–9, red ≥10 for 250 days at 99%") and <c>pooled</c>
+/// Basel zones for that year's test rows at alpha, <see cref="Crucible.Evaluation.Risk.VarBacktest.Bounds"/>: yellow_from,
+/// red_from and their text, e.g. "green 0–4, yellow 5–9, red ≥10 for 250 observations at 99%") and <c>pooled</c>
 /// (observations, exceptions, kupiec_lr, kupiec_p, christoffersen). <c>christoffersen</c> holds the transition counts
 /// n00, n01, n10, n11 of the exception days, independence_lr, independence_p, conditional_coverage_lr and
 /// conditional_coverage_p (null statistics for fewer than two days).

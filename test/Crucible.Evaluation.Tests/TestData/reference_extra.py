@@ -161,7 +161,7 @@ x = int(np.sum(-real_steps > bt_var)); T_ = len(real_steps); p_ = 1 - a.alpha
 lr = max(0.0, float(-2 * ((xlogy(T_ - x, 1 - p_) + xlogy(x, p_)) - (xlogy(T_ - x, 1 - x / T_) + xlogy(x, x / T_)))))
 portfolio["backtest"] = {"var": bt_var, "observations": T_, "exceptions": x, "kupiec_lr": lr,
                          "kupiec_p_value": float(stats.chi2.sf(lr, 1)),
-                         # Basel 1996 for T_ days at alpha: green while P(X <= x) < 0.95, yellow while < 0.9999 (0 always green)
+                         # Basel 1996 for T_ observations at alpha: green while P(X <= x) < 0.95, yellow while < 0.9999 (0 always green)
                          "traffic_light": "green" if x == 0 or stats.binom.cdf(x, T_, p_) < 0.95
                          else "yellow" if stats.binom.cdf(x, T_, p_) < 0.9999 else "red"}
 # the zones themselves: the fewest exceptions whose P(X <= k) reaches 0.95 (yellow) and 0.9999 (red), at least 1
@@ -171,7 +171,7 @@ rf = max(yf, int(np.argmax(cdfs >= 0.9999)) if np.any(cdfs >= 0.9999) else T_)
 green = "green 0" if yf == 1 else f"green 0\u2013{yf - 1}"
 yellow = "no yellow" if rf == yf else f"yellow {yf}" if rf == yf + 1 else f"yellow {yf}\u2013{rf - 1}"
 portfolio["backtest"]["zone_bounds"] = {"yellow_from": yf, "red_from": rf,
-                                        "text": f"{green}, {yellow}, red \u2265{rf} for {T_} days at {a.alpha * 100:.6g}%"}
+                                        "text": f"{green}, {yellow}, red \u2265{rf} for {T_} observations at {a.alpha * 100:.6g}%"}
 
 if a.train:
     _, T, tsc = load(a.train)

@@ -211,7 +211,7 @@ public sealed class ModelCardTests : IDisposable
         node["portfolio"]!["backtest"]!["var"] = 0.0198;
         node["portfolio"]!["backtest_all_days"] = System.Text.Json.Nodes.JsonNode.Parse("""
             {"var": 0.0198, "paths": 1, "observations": 1000, "exceptions": 150, "expected_exceptions": 10, "kupiec_lr": 553.2, "kupiec_p_value": 2.5e-122,
-             "traffic_light": "red", "zone_bounds": {"yellow_from": 15, "red_from": 24, "text": "green 0–14, yellow 15–23, red ≥24 for 1000 days at 99%"},
+             "traffic_light": "red", "zone_bounds": {"yellow_from": 15, "red_from": 24, "text": "green 0–14, yellow 15–23, red ≥24 for 1000 observations at 99%"},
              "christoffersen": {"n00": 700, "n01": 149, "n10": 150, "n11": 0, "independence_lr": 52.9, "independence_p": 3.5e-13, "conditional_coverage_lr": 606.1, "conditional_coverage_p": 2.4e-132}}
             """);
         node["portfolio"]!["backtest_horizon"] = System.Text.Json.Nodes.JsonNode.Parse("""
@@ -222,7 +222,7 @@ public sealed class ModelCardTests : IDisposable
         var md = ModelCard.Build(Model(), path).ToMarkdown();
         Assert.Contains("| VaR backtest of the one-step VaR 0.0198, last 250 real rows (exceptions, Basel zone) | 3 of 250, green |", md, StringComparison.Ordinal);
         Assert.Contains("| VaR backtest of the one-step VaR 0.0198 at α 0.99, every real row (1000 rows; exceptions, Basel zone for that many rows) | "
-            + "150 of 1000 (expected 10), red (green 0–14, yellow 15–23, red ≥24 for 1000 days at 99%); Kupiec p 2.5E-122, Christoffersen conditional coverage p 2.4E-132 |",
+            + "150 of 1000 (expected 10), red (green 0–14, yellow 15–23, red ≥24 for 1000 observations at 99%); Kupiec p 2.5E-122, Christoffersen conditional coverage p 2.4E-132 |",
             md, StringComparison.Ordinal);
         Assert.Contains("| VaR backtest of the 20-step VaR 0.118 at α 0.99, non-overlapping real 20-step windows (46 windows; exceptions, binomial probability) | "
             + "7 of 46 (expected 0.46); Kupiec p 5.4E-07; P(X ≥ 7) 1.2E-07 for a correct VaR; no Basel colour (its zones are defined for daily data) |",

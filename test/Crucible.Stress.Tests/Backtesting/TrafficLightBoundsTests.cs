@@ -16,7 +16,7 @@ public sealed class TrafficLightBoundsTests
     {
         var b = VarBacktest.Bounds(250, 0.99);
         Assert.Equal((5, 10), (b.YellowFrom, b.RedFrom));
-        Assert.Equal("green 0–4, yellow 5–9, red ≥10 for 250 days at 99%", b.ToString());
+        Assert.Equal("green 0–4, yellow 5–9, red ≥10 for 250 observations at 99%", b.ToString());
         Assert.Equal([.. Enumerable.Repeat(TrafficLight.Green, 5), .. Enumerable.Repeat(TrafficLight.Yellow, 5), .. Enumerable.Repeat(TrafficLight.Red, 241)],
             Enumerable.Range(0, 251).Select(k => VarBacktest.Zone(k, 250, 0.99)));
     }
@@ -63,9 +63,9 @@ public sealed class TrafficLightBoundsTests
     [Fact]
     public void Describe_NamesTheThresholdsForThatNAndAlpha()
     {
-        Assert.Equal("green 0–17, yellow 18–26, red ≥27 for 250 days at 95%", VarBacktest.Bounds(250, 0.95).ToString());
-        Assert.Equal("green 0–17, yellow 18–26, red ≥27 for 500 days at 97.5%", VarBacktest.Bounds(500, 0.975).ToString());
-        Assert.Equal("green 0–1, yellow 2–4, red ≥5 for 52 days at 99%", VarBacktest.Bounds(52, 0.99).ToString());
+        Assert.Equal("green 0–17, yellow 18–26, red ≥27 for 250 observations at 95%", VarBacktest.Bounds(250, 0.95).ToString());
+        Assert.Equal("green 0–17, yellow 18–26, red ≥27 for 500 observations at 97.5%", VarBacktest.Bounds(500, 0.975).ToString());
+        Assert.Equal("green 0–1, yellow 2–4, red ≥5 for 52 observations at 99%", VarBacktest.Bounds(52, 0.99).ToString());
     }
 
     [Fact]
@@ -74,7 +74,7 @@ public sealed class TrafficLightBoundsTests
         // P(X ≤ 0) = 0.99⁵ = 0.951 ≥ 0.95: the level would put 0 exceptions in the yellow zone; no exception is no evidence against the VaR
         var five = VarBacktest.Bounds(5, 0.99);
         Assert.Equal((1, 2), (five.YellowFrom, five.RedFrom));
-        Assert.Equal("green 0, yellow 1, red ≥2 for 5 days at 99%", five.ToString());
+        Assert.Equal("green 0, yellow 1, red ≥2 for 5 observations at 99%", five.ToString());
         Assert.Equal(TrafficLight.Green, VarBacktest.Zone(0, 0, 0.99));
         Assert.Equal(TrafficLight.Red, VarBacktest.Zone(1, 0, 0.99));
         Assert.Throws<ArgumentOutOfRangeException>(() => VarBacktest.Bounds(-1, 0.99));

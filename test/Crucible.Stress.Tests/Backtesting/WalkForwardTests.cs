@@ -10,7 +10,7 @@ namespace Crucible.Stress.Tests.Backtesting;
 
 public sealed class WalkForwardTests
 {
-    /// <summary>Kupiec LR and p-value for x exceptions in 250 days at 99 %: p from scipy <c>chi2.sf(lr, 1)</c> (scipy 1.x).</summary>
+    /// <summary>Kupiec LR and p-value for x exceptions in 250 observations at 99 %: p from scipy <c>chi2.sf(lr, 1)</c> (scipy 1.x).</summary>
     [Theory]
     [InlineData(0, 5.025167926750726, 0.02498150305344973)]
     [InlineData(1, 1.1764911353210774, 0.2780714900139528)]
