@@ -82,4 +82,13 @@ public sealed record EvaluationOptions
 
     /// <summary>Maximum threads for the parallel parts; −1 uses all cores. Results do not depend on it.</summary>
     public int MaxDegreeOfParallelism { get; init; } = -1;
+
+    /// <summary>
+    /// Stops <see cref="Evaluator.Evaluate"/>: checked before it starts, inside the per-series loop and between the report's
+    /// parts (dependence and risk, distances to closest record, membership inference, privacy audit, each attack,
+    /// utility, coverage), which then throws <see cref="OperationCanceledException"/> and returns nothing. A part already
+    /// under way (a shadow model's training, the utility forecasters) runs to its end first. Not part of the report: a
+    /// token that is never cancelled gives exactly the report of <c>default</c>.
+    /// </summary>
+    public CancellationToken Cancellation { get; init; }
 }

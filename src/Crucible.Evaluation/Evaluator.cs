@@ -24,6 +24,7 @@ public static class Evaluator
     /// </summary>
     public static EvaluationReport Evaluate(EvaluationInput input, EvaluationOptions? options = null)
     {
+        ArgumentNullException.ThrowIfNull(input);
         options ??= new EvaluationOptions();
         var (real, synth, train) = (input.Real, input.Synthetic, input.Train);
         real.Validate("real");
@@ -54,7 +55,9 @@ public static class Evaluator
         var d = real.SeriesCount;
         var weights = options.PortfolioWeights?.ToArray() ?? Enumerable.Repeat(1.0 / d, d).ToArray();
         if (weights.Length != d) throw new InvalidInputException("invalid-option", $"{weights.Length} portfolio weights for {d} series");
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism };
+        var cancel = options.Cancellation;
+        cancel.ThrowIfCancellationRequested();
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism, CancellationToken = cancel };
         var realPaths = real.PathRows();
         var synthPaths = synth.PathRows();
 
@@ -106,6 +109,7 @@ public static class Evaluator
                 levels.Select(p => Descriptive.SortedPercentile(sortedS, p)).ToArray());
         });
 
+        cancel.ThrowIfCancellationRequested();
         var corrR = Dependence.CorrelationMatrix(real.Columns);
         var corrS = Dependence.CorrelationMatrix(synth.Columns);
         var tailR = Dependence.LowerTailDependenceFromIndicators(tailIndicatorsR);
@@ -153,6 +157,7 @@ public static class Evaluator
         HistogramPair? dcrHistogram = null;
         if (train is not null)
         {
+            cancel.ThrowIfCancellationRequested();
             var (toTrain, toHoldout) = DistanceToClosestRecord.Distances(synth, train, real, options.MaxDegreeOfParallelism);
             privacy = DistanceToClosestRecord.Summarise(toTrain, toHoldout);
             var pathLength = DistanceToClosestRecord.CommonPathLength(synth);
@@ -164,6 +169,7 @@ public static class Evaluator
                     Windows = new WindowPrivacyReport(pathLength, DistanceToClosestRecord.Summarise(wTrain, wHoldout)),
                 };
             }
+            cancel.ThrowIfCancellationRequested();
             if (options.MembershipInference)
             {
                 var why = MembershipInference.WhyNot(synth, train, real);
@@ -175,10 +181,12 @@ public static class Evaluator
                         : null,
                 };
             }
+            cancel.ThrowIfCancellationRequested();
             privacy = privacy with
             {
                 Audit = PrivacyAudit.Run(synth, train, real, options.Seed, options.HoldoutSha256, options.MaxDegreeOfParallelism),
             };
+            cancel.ThrowIfCancellationRequested();
             privacy = Attacks(privacy, synth, train, real, options);
             privacy = Gates(privacy, options.Dp);
             dcrHistogram = Histogram(Sorted(toTrain), Sorted(toHoldout), options.HistogramBins);
@@ -187,6 +195,7 @@ public static class Evaluator
         var drawdowns = Histogram(Sorted(portR.SelectMany(p => RiskMeasures.DrawdownSeries(p)).ToArray()),
             Sorted(portS.SelectMany(p => RiskMeasures.DrawdownSeries(p)).ToArray()), options.HistogramBins);
 
+        cancel.ThrowIfCancellationRequested();
         Utility.UtilityReport? utility = null;
         string? utilitySkipped = null;
         if (train is not null && options.Utility)
@@ -197,6 +206,7 @@ public static class Evaluator
                     options.MaxDegreeOfParallelism);
         }
 
+        cancel.ThrowIfCancellationRequested();
         var coverage = options.Segments is null ? null : Coverage.CoverageAudit.Run(real, synth, options.Segments);
         var ks = perSeries.Select(p => p.Ks).ToArray();
         return new EvaluationReport(
@@ -241,6 +251,7 @@ public static class Evaluator
                     : null,
             };
         }
+        options.Cancellation.ThrowIfCancellationRequested();
         if (options.SensitiveColumns is { Count: > 0 } sensitive)
         {
             privacy = privacy with
@@ -249,6 +260,7 @@ public static class Evaluator
                     options.AttackTargets, maxDegreeOfParallelism: dop))],
             };
         }
+        options.Cancellation.ThrowIfCancellationRequested();
         if (options.OutlierRisk && train.RowCount >= 2 && MembershipInference.WhyNot(synth, train, real) is null)
         {
             privacy = privacy with

@@ -85,4 +85,24 @@ public class ReferenceAgreementTests
         var many = ReportJson.ToJson(Evaluator.Evaluate(input, new EvaluationOptions { MaxDegreeOfParallelism = 8 }));
         Assert.Equal(one, many);
     }
+
+    [Fact]
+    public void Evaluate_CancelledToken_Throws_ALiveTokenGivesTheSameReport()
+    {
+        // a library caller (a batch job, a service request) must be able to stop an evaluation: Evaluate took no token
+        var input = new EvaluationInput(Fixtures.Load("real.csv"), Fixtures.Load("synthetic.csv"), Fixtures.Load("train.csv"));
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => Evaluator.Evaluate(input, new EvaluationOptions { Cancellation = cancelled.Token }));
+        using var live = new CancellationTokenSource();
+        Assert.Equal(ReportJson.ToJson(Evaluator.Evaluate(input)),
+            ReportJson.ToJson(Evaluator.Evaluate(input, new EvaluationOptions { Cancellation = live.Token })));
+    }
+
+    [Fact]
+    public void Evaluate_NullInput_IsAnArgumentNullException()
+    {
+        // it was a NullReferenceException from inside Evaluate
+        Assert.Equal("input", Assert.Throws<ArgumentNullException>(() => Evaluator.Evaluate(null!)).ParamName);
+    }
 }
