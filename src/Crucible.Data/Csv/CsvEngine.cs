@@ -709,7 +709,7 @@ internal sealed class CsvEngine
         var expected = $"expected a date in the format {_o.DateFormat}";
         if (s.IsEmpty) return "missing date; " + expected;
         if (s.Length > 10 && (s.IndexOf((byte)'T') > 0 || s.IndexOf((byte)' ') > 0 || s.IndexOf((byte)'Z') > 0 || s.IndexOf((byte)'+') > 0))
-            return "the date has a time or timezone suffix; " + expected;
+            return "the date has a time or timezone suffix (intraday timestamps are not read: rows are days); " + expected;
         var slash = s.IndexOf((byte)'/');
         if (slash is 1 or 2) return "ambiguous date (day/month or month/day?); " + expected;
         // shapes of bank exports, named without showing the value (cells stay confidential unless shown)

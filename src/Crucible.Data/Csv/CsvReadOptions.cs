@@ -153,6 +153,29 @@ public sealed record CsvReadOptions
     /// <summary>The strict defaults.</summary>
     public static CsvReadOptions Default { get; } = new();
 
+    /// <summary>
+    /// The first time or timezone specifier (h H m s f F t z K) of a .NET custom date format, outside quoted literals and
+    /// backslash escapes; null when there is none. A one-character format is a standard format and is not searched.
+    /// </summary>
+    private static char? TimeField(string format)
+    {
+        if (format.Length < 2) return null;
+        for (var i = 0; i < format.Length; i++)
+        {
+            var c = format[i];
+            if (c == '\\') i++;
+            else if (c is '\'' or '"')
+            {
+                var close = format.IndexOf(c, i + 1);
+                if (close < 0) return null; // an unclosed literal: the parser refuses every date, as before
+                i = close;
+            }
+            else if (c is 'h' or 'H' or 'm' or 's' or 'f' or 'F' or 't' or 'z' or 'K') return c;
+        }
+
+        return null;
+    }
+
     /// <summary>Checks the options themselves; throws <see cref="InvalidInputException"/> for contradictory settings.</summary>
     public void Validate() => Validate(null);
 
@@ -179,6 +202,10 @@ public sealed record CsvReadOptions
             throw new InvalidInputException("OPT-E", "the thousands separator must be one of . , ' space _");
         if (string.IsNullOrWhiteSpace(DateFormat))
             throw new InvalidInputException("OPT-E", $"{N(nameof(DateFormat))} is empty: give an exact .NET date format such as yyyy-MM-dd");
+        if (TimeField(DateFormat) is { } field)
+            throw new InvalidInputException("OPT-E",
+                $"{N(nameof(DateFormat))} '{DateFormat}' has the time or timezone field '{field}': rows are days, and a time read and dropped "
+                + "would make every bar of a day after its first a duplicate date; intraday timestamps are not read (README Limits)");
         void AtLeast(long value, long min, string property)
         {
             if (value < min)

@@ -48,4 +48,46 @@ public class CsvReadOptionsValidationTests
         Assert.Equal("--ffill-limit must be at least 0, got -3", e.Message);
         CsvReadOptions.Default.Validate(); // the defaults pass
     }
+
+    /// <summary>
+    /// A date format with a time field used to be accepted and the time dropped: an intraday file then read its first bar
+    /// of each day and called every later bar a conflicting duplicate date (CSV-E-DUPDATE), 100 errors for a sound file.
+    /// </summary>
+    [Theory]
+    [InlineData("yyyy-MM-dd HH:mm", 'H')]
+    [InlineData("yyyy-MM-dd'T'HH:mm:ss", 'H')]
+    [InlineData("MM/dd/yyyy h:mm tt", 'h')]
+    [InlineData("yyyy-MM-dd\\Tmm", 'm')]
+    [InlineData("yyyy-MM-ddzzz", 'z')]
+    [InlineData("yyyy-MM-ddK", 'K')]
+    [InlineData("yyyyMMdd.fff", 'f')]
+    public void ADateFormatWithATimeField_IsRefused_NamingTheField(string format, char field)
+    {
+        var e = Assert.Throws<InvalidInputException>(() => new CsvReadOptions { DateFormat = format }
+            .Validate(p => p == nameof(CsvReadOptions.DateFormat) ? "--date-format" : null));
+        Assert.Equal("OPT-E", e.Rule);
+        Assert.StartsWith($"--date-format '{format}' has the time or timezone field '{field}': rows are days", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("yyyy-MM-dd")]
+    [InlineData("dd.MM.yyyy")]
+    [InlineData("MM/dd/yyyy")]
+    [InlineData("d MMM yyyy")]
+    [InlineData("yyyyMMdd")]
+    [InlineData("yyyy-MM-dd'T'")] // a quoted literal, not a field
+    [InlineData("yyyy-MM-dd\\T\\Z")] // escaped letters
+    [InlineData("dddd, d MMMM yyyy")]
+    public void ADateOnlyFormat_Passes(string format) => new CsvReadOptions { DateFormat = format }.Validate();
+
+    [Fact]
+    public void AnIntradayFile_WithATimeFormat_IsRefusedBeforeAnyRow()
+    {
+        var csv = "Date,A\n2024-01-02T09:31:00,0.001\n2024-01-02T09:32:00,0.002\n";
+        var e = Assert.Throws<InvalidInputException>(() => CsvSeriesReader.Read(
+            new MemoryStream(System.Text.Encoding.UTF8.GetBytes(csv)), "bars.csv",
+            new CsvReadOptions { Input = InputKind.LogReturns, DateFormat = "yyyy-MM-dd'T'HH:mm:ss" }));
+        Assert.Equal("OPT-E", e.Rule);
+        Assert.Contains("'H'", e.Message, StringComparison.Ordinal);
+    }
 }
