@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace Crucible.Tensors;
 
@@ -147,9 +148,10 @@ public sealed partial class Tensor
 
         // the parameters' arrays are read once (not per element); the arithmetic per element is the naive one's
         float[]? wd = weight?.Data, bd = bias?.Data;
-        var output = TensorArena.Zeroed(x.Length);
-        var xhat = TensorArena.Zeroed(x.Length);
-        var rstd = TensorArena.Zeroed(rows);
+        // every element of y, x̂ and rstd is written by the forward pass below: no zeroing first
+        var output = TensorArena.Output(x.Length);
+        var xhat = TensorArena.Output(x.Length);
+        var rstd = TensorArena.Output(rows);
         float[] xd = x.Data;
         int minRows = Math.Max(1, ElementsPerThread / Math.Max(1, n));
         if (perChannelAffine) ForwardRows(0, rows);
@@ -319,15 +321,8 @@ public sealed partial class Tensor
                 for (int r = 0; r < rows; r++)
                 {
                     int a = r * n;
-                    if (gw is not null)
-                    {
-                        for (int j = start; j < end; j++) gw[j] += g[a + j] * xhat[a + j];
-                    }
-
-                    if (gbias is not null)
-                    {
-                        for (int j = start; j < end; j++) gbias[j] += g[a + j];
-                    }
+                    if (gw is not null) AddProduct(g.AsSpan(a + start, end - start), xhat.AsSpan(a + start, end - start), gw.AsSpan(start, end - start));
+                    if (gbias is not null) AddProduct(g.AsSpan(a + start, end - start), default, gbias.AsSpan(start, end - start));
                 }
             }
 
@@ -370,6 +365,27 @@ public sealed partial class Tensor
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// destination[j] += x[j]·y[j] (or += x[j] when <paramref name="y"/> is empty), each element by the scalar loop's
+    /// float operations (a rounded product, then the add; no fused multiply-add), sixteen at a time.
+    /// </summary>
+    private static void AddProduct(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> destination)
+    {
+        int n = destination.Length, j = 0;
+        bool product = !y.IsEmpty;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; j <= n - Vector512<float>.Count; j += Vector512<float>.Count)
+            {
+                var v = Vector512.Create(x.Slice(j, Vector512<float>.Count));
+                if (product) v *= Vector512.Create(y.Slice(j, Vector512<float>.Count));
+                (Vector512.Create(destination.Slice(j, Vector512<float>.Count)) + v).CopyTo(destination.Slice(j, Vector512<float>.Count));
+            }
+        }
+
+        for (; j < n; j++) destination[j] += product ? x[j] * y[j] : x[j];
     }
 
     /// <summary>Columns of layer norm's parameter gradients per thread, below which they stay on one thread.</summary>

@@ -178,12 +178,42 @@ public class SmallOpBitsTests
     [InlineData(2560, 64, false, 2)]
     [InlineData(4001, 33, true, 3)]
     [InlineData(1027, 64, true, 2)]
+    [InlineData(2051, 47, true, 2)]
+    [InlineData(1500, 97, true, 3)]
     public void LayerNorm_SplitAcrossThreads_IsTheRowByRowLoopBitForBit(int rows, int n, bool affine, int threads)
     {
         // the demo's shapes (batch 128 × W 20 rows of H 64) and odd ones: the rows split into parts that end
         // mid-quad, the parameters' columns into parts of unequal width
         using var limit = EngineThreads.Limit(threads);
         AssertLayerNormIsTheRowByRowLoop(rows, n, affine, seed: (rows * 100) + n + threads);
+    }
+
+    [Fact]
+    public void LayerNorm_InAnArenaWithStaleBuffers_IsTheRowByRowLoopBitForBit()
+    {
+        // y, x̂ and rstd are taken unzeroed from the arena: a second step reuses the first step's buffers (filled
+        // with NaN here) and must still give the row-by-row loop's values
+        const int Rows = 37, N = 19;
+        var rng = new System.Random(2025);
+        var xv = Random(Rows * N, rng);
+        float[] wv = Random(N, rng), bv = Random(N, rng), g = Random(Rows * N, rng);
+        var arena = new TensorArena();
+        using (arena.Use())
+        {
+            var warm = Tensor.LayerNorm(new Tensor(new float[Rows * N], [Rows, N], requiresGrad: true), N, null, null);
+            warm.Data.AsSpan().Fill(float.NaN);
+            arena.Reset();
+            var x = new Tensor((float[])xv.Clone(), [Rows, N], requiresGrad: true);
+            var w = new Tensor((float[])wv.Clone(), [N], requiresGrad: true);
+            var b = new Tensor((float[])bv.Clone(), [N], requiresGrad: true);
+            var y = Tensor.LayerNorm(x, N, w, b);
+            y.Backward(g);
+            var (ey, edx, edw, edb) = ReferenceLayerNorm(xv, Rows, N, wv, bv, g, 1e-5f);
+            AssertBits(ey, y.Data, "y");
+            AssertBits(edx, x.Grad!, "dx");
+            AssertBits(edw!, w.Grad!, "dγ");
+            AssertBits(edb!, b.Grad!, "dβ");
+        }
     }
 
     [Theory]
