@@ -1,6 +1,8 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Crucible.Data;
+using Crucible.Diffusion.Tabular;
 using Crucible.Governance;
 using Crucible.Governance.Audit;
 using Crucible.Governance.Registry;
@@ -67,7 +69,12 @@ public sealed class RobustnessTests(ServiceFixture f)
         Assert.Equal("healthy", await ReadyStatus(client));
         var body = ServiceFixture.Json($$"""{"model": "{{id}}", "count": 5}""");
         var problem = await Problem.AssertAsync(await client.PostAsync("/v1/scenarios", body), HttpStatusCode.ServiceUnavailable, "unavailable");
-        Assert.Contains("integrity", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var detail = problem.GetProperty("detail").GetString()!;
+        Assert.Equal($"model {id[..16]}… failed its integrity check [{HashRule(home, id)}]", detail);
+        // the client reads the model and the rule, never a path of the server's home (session 25: the detail carried
+        // the finding's FILE:LINE:COL, an absolute path under the home)
+        Assert.DoesNotContain(home.Root, detail, StringComparison.Ordinal);
+        Assert.DoesNotContain(Path.DirectorySeparatorChar.ToString(), detail, StringComparison.Ordinal);
         // SVC-9 with a registry of many models: readiness names the corrupt one and stays 200 ("degraded"), since every
         // replica reads the same registry and a 503 would take the healthy models out of service too
         using (var ready = await client.GetAsync("/health/ready"))
@@ -75,12 +82,22 @@ public sealed class RobustnessTests(ServiceFixture f)
             Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
             var json = System.Text.Json.JsonDocument.Parse(await ready.Content.ReadAsStringAsync()).RootElement;
             Assert.Equal("degraded", json.GetProperty("status").GetString());
-            Assert.Contains(id[..16] + "… failed its integrity check", json.GetProperty("checks").GetProperty("models").GetString(), StringComparison.Ordinal);
+            var models = json.GetProperty("checks").GetProperty("models").GetString()!;
+            Assert.Contains(id[..16] + "… failed its integrity check", models, StringComparison.Ordinal);
+            Assert.DoesNotContain(home.Root, models, StringComparison.Ordinal); // readiness is anonymous
         }
 
         var last = AuditLog.Read(home.AuditDatabase).Last();
         Assert.Equal("run.failed", last.Kind);
         Assert.Contains(id, last.Payload, StringComparison.Ordinal);
+    }
+
+    /// <summary>The rule the registry's own check names for the damaged model (what the 503 must carry, and only it).</summary>
+    private static string HashRule(CrucibleHome home, string id)
+    {
+        using var log = AuditLog.Open(home);
+        var e = Assert.ThrowsAny<InvalidInputException>(() => DiffusionGenerator.Load(new ModelRegistry(home, log).Load(id).Folder));
+        return e.Rule;
     }
 
     private static async Task<string?> ReadyStatus(HttpClient client)

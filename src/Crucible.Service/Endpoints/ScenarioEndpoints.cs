@@ -296,7 +296,7 @@ public static class ScenarioEndpoints
             context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Crucible.Service.Models").LogError(
                 "POST /v1/scenarios refused with 503 (traceId {TraceId}): model {ModelId} is unavailable: {Message}", ProblemTypes.TraceIdOf(context), record.Id, e.Message);
             AppendFailure(audit, actor, r.Model, 503, ProblemTypes.Unavailable);
-            await ProblemTypes.WriteAsync(context, ProblemTypes.Create(503, e.Message)).ConfigureAwait(false);
+            await ProblemTypes.WriteAsync(context, ProblemTypes.Create(503, e.ClientMessage)).ConfigureAwait(false);
             return null;
         }
 

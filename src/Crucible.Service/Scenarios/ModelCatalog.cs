@@ -90,8 +90,16 @@ public sealed record LoadedModel(ModelRecord Record, DiffusionGenerator? Tabular
     }
 }
 
-/// <summary>Thrown when a registered model fails its integrity check or cannot be loaded (503, never a fallback).</summary>
-public sealed class ModelUnavailableException(string message, Exception inner) : Exception(message, inner);
+/// <summary>
+/// Thrown when a registered model fails its integrity check or cannot be loaded (503, never a fallback).
+/// <see cref="Exception.Message"/> holds the whole finding for the server's log (it names files under the home);
+/// <see cref="ClientMessage"/> names only the model and the rule, for a client and for readiness.
+/// </summary>
+public sealed class ModelUnavailableException(string message, string clientMessage, Exception inner) : Exception(message, inner)
+{
+    /// <summary>What a client may read: the model id and the rule, no path of the server's home.</summary>
+    public string ClientMessage { get; } = clientMessage;
+}
 
 /// <summary>
 /// The home's model registry as the service sees it: listing reads the registry; sampling loads a model once (the
@@ -104,7 +112,8 @@ public sealed class ModelCatalog(CrucibleHome home, AuditLog audit)
     private readonly ConcurrentDictionary<string, string> _failed = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// The models whose last load failed its integrity check (id → why), for readiness to report; a model leaves the list
+    /// The models whose last load failed its integrity check (id → the model and the rule, no path), for readiness to
+    /// report; a model leaves the list
     /// when it next loads.
     /// </summary>
     public IReadOnlyDictionary<string, string> Failed => _failed;
@@ -135,8 +144,10 @@ public sealed class ModelCatalog(CrucibleHome home, AuditLog audit)
         catch (InvalidInputException e)
         {
             _loaded.TryRemove(new KeyValuePair<string, Lazy<LoadedModel>>(id, lazy)); // retry the check next time, never serve a stale copy
-            var failure = new ModelUnavailableException($"model {id[..16]}… failed its integrity check: {e.ToUserMessage()}", e);
-            _failed[id] = failure.Message;
+            // the client and readiness (anonymous) read the model and the rule; the finding's file paths stay in the log
+            var client = $"model {id[..16]}… failed its integrity check [{e.Rule}]";
+            var failure = new ModelUnavailableException($"{client}: {e.ToUserMessage()}", client, e);
+            _failed[id] = client;
             throw failure;
         }
     }
