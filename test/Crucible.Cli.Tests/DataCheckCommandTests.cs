@@ -148,4 +148,40 @@ public class DataCheckCommandTests
         Assert.Contains("error [OPT-E]", stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", stdout + stderr, StringComparison.Ordinal);
     }
+    /// <summary>
+    /// Session 25: the column names (and the missing counts) are wrapped at 100 characters under the value column; a
+    /// file of 500 series printed them on one line of about 4,400. Every name is still there, in order, once.
+    /// </summary>
+    [Fact]
+    public void DataCheck_FiveHundredColumns_NamesWrappedAt100Characters_AllInOrder()
+    {
+        var names = Enumerable.Range(0, 500).Select(i => $"SERIES_{i:D3}").ToArray();
+        var path = Path.Combine(Path.GetTempPath(), $"crucible-wide-{Environment.ProcessId}.csv");
+        var rows = new System.Text.StringBuilder("Date," + string.Join(",", names) + "\n");
+        for (var d = 0; d < 3; d++)
+            rows.Append(System.Globalization.CultureInfo.InvariantCulture, $"2020-01-0{d + 2},").AppendJoin(",", Enumerable.Repeat(d == 1 ? "" : "100", 500)).Append('\n');
+        File.WriteAllText(path, rows.ToString());
+        try
+        {
+            var (code, stdout, _) = Crucible("data", "check", "--data", path);
+            var lines = stdout.Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
+            var first = Array.FindIndex(lines, l => l.StartsWith("columns:   500 (", StringComparison.Ordinal));
+            Assert.True(first >= 0, stdout);
+            var block = lines.Skip(first).TakeWhile((l, k) => k == 0 || l.StartsWith("           ", StringComparison.Ordinal)).ToArray();
+            Assert.True(block.Length > 40, $"{block.Length} lines");
+            Assert.All(block, l => Assert.True(l.Length <= 100, $"{l.Length}: {l}"));
+            Assert.Equal(names, string.Join(" ", block).Replace("columns:   500 (", "", StringComparison.Ordinal).TrimEnd(')')
+                .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+            var missing = Array.FindIndex(lines, l => l.StartsWith("missing:   ", StringComparison.Ordinal));
+            Assert.True(missing > first, stdout);
+            Assert.Equal("missing:   SERIES_000=1, SERIES_001=1, SERIES_002=1, SERIES_003=1, SERIES_004=1, SERIES_005=1,", lines[missing]);
+            Assert.All(lines.Skip(missing).TakeWhile((l, k) => k == 0 || l.StartsWith("           ", StringComparison.Ordinal)), l => Assert.True(l.Length <= 100, l));
+            Assert.Equal(2, code); // the empty cells of row 2 are errors under the default Reject policy, located one by one
+            Assert.Contains(":3:2: error [CSV-E-MISSING]", stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }

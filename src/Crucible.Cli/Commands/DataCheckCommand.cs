@@ -94,19 +94,45 @@ internal static class DataCheckCommand
         return o.Dialect.Apply(parse, options);
     }
 
+    /// <summary>The widest line <see cref="WriteWrapped"/> writes, unless one item alone is wider.</summary>
+    internal const int LineWidth = 100;
+
+    /// <summary>
+    /// <paramref name="head"/>, then the items joined by ", " and <paramref name="tail"/>, wrapped before an item that would
+    /// pass <see cref="LineWidth"/>, each further line indented under the first item: a file of 500 series stays readable.
+    /// </summary>
+    private static void WriteWrapped(TextWriter o, string head, IReadOnlyList<string> items, string tail)
+    {
+        const string indent = "           "; // under the value column of "columns:   "
+        var line = new System.Text.StringBuilder(head);
+        for (var i = 0; i < items.Count; i++)
+        {
+            var piece = items[i] + (i < items.Count - 1 ? "," : tail);
+            if (i > 0 && line.Length + 1 + piece.Length > LineWidth)
+            {
+                o.WriteLine(line.ToString());
+                line.Clear().Append(indent);
+            }
+            else if (i > 0) line.Append(' ');
+            line.Append(piece);
+        }
+
+        o.WriteLine(items.Count == 0 ? line.Append(tail).ToString() : line.ToString());
+    }
+
     private static void WriteText(DataQualityReport r, TextWriter o)
     {
         var inv = CultureInfo.InvariantCulture;
         o.WriteLine($"file:      {r.File}");
         o.WriteLine($"input:     {r.Input}");
-        o.WriteLine(string.Create(inv, $"columns:   {r.Columns.Count} ({string.Join(", ", r.Columns)})"));
+        WriteWrapped(o, string.Create(inv, $"columns:   {r.Columns.Count} ("), r.Columns, ")");
         o.WriteLine(string.Create(inv,
             $"rows in:   {r.RowsIn} = accepted {r.Accepted} + rejected {r.Rejected} (errors {r.RejectedByError}, dropped by repair {r.DroppedByRepair})"));
         if (r.BlankLines > 0) o.WriteLine(string.Create(inv, $"blank lines skipped: {r.BlankLines}"));
         if (r.FirstDate is { } first && r.LastDate is { } last)
             o.WriteLine($"dates:     {first.ToString("yyyy-MM-dd", inv)} .. {last.ToString("yyyy-MM-dd", inv)}");
         var missing = r.MissingByColumn.Where(kv => kv.Value > 0).Select(kv => string.Create(inv, $"{kv.Key}={kv.Value}")).ToArray();
-        o.WriteLine($"missing:   {(missing.Length == 0 ? "none" : string.Join(", ", missing))}");
+        WriteWrapped(o, "missing:   ", missing.Length == 0 ? ["none"] : missing, "");
         o.WriteLine($"repairs:   {(r.Repairs.Count == 0 ? "none" : string.Join(", ", r.Repairs.Select(x => string.Create(inv, $"{x.Repair}={x.Count}"))))}");
         if (r.IssueCounts.Count > 0)
             o.WriteLine($"issues:    {string.Join(", ", r.IssueCounts.Select(kv => string.Create(inv, $"{kv.Key}={kv.Value}")))}");
