@@ -804,10 +804,14 @@ internal static class TrainCommand
     /// The generator's refusal of a column of the training data (a constant column: <c>TRANSFORM-E</c> from the tabular
     /// model's quantile transform, <c>constant-series</c> from the sequence model) located in <paramref name="path"/>: at
     /// the column's header cell where the reader warned it constant (<see cref="CsvRules.ConstantWarning"/>), else the
-    /// file (constant in the train rows only); the message names the column. Other exceptions are returned as they are.
+    /// file (constant in the train rows only); the message names the column. RV20 on rows that are not daily
+    /// (<see cref="EconomicState.RowFrequencyRule"/>) is located at the file's date header cell (1:1): its dates are at
+    /// fault. Other exceptions are returned as they are.
     /// </summary>
     internal static InvalidInputException InTheDataFile(InvalidInputException e, string path, IReadOnlyList<string> columns, IReadOnlyList<DataIssue> warnings)
     {
+        // RV20 on rows that are not daily: the return file's dates are at fault, located at its date column's header cell
+        if (e.Location is null && e.Rule == EconomicState.RowFrequencyRule) return new InvalidInputException(e.Rule, e.Message, new InputLocation(path, 1, 1));
         if (e.Location is not null || e.Rule is not (CsvRules.Transform or "constant-series")) return e;
         var column = columns.FirstOrDefault(c => e.Message.Contains($"'{c}'", StringComparison.Ordinal));
         if (column is null) return new InvalidInputException(e.Rule, e.Message, new InputLocation(path, 0, 0));

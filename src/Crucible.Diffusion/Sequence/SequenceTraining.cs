@@ -273,8 +273,10 @@ public static class SequenceTraining
                     archetypes = CrisisArchetypes.Compute(EconomicState.Build(state.Frame, all, stateColumns));
                 }
             }
-            catch (InvalidInputException e) when (e.Location is null)
+            catch (InvalidInputException e) when (e.Location is null && e.Rule != EconomicState.RowFrequencyRule)
             {
+                // (RV20 on rows that are not daily is about the return file's dates, not the state file: left for the caller,
+                // which knows that file's path, to locate)
                 // no features named: the defaults were read, which an analyst's own state file (her own column names) lacks
                 string defaults = stateColumns is null && e.Rule == CsvRules.Join
                     ? $"; without state columns named, the default features {string.Join(", ", EconomicState.FeatureNames)} are read: name the file's own (--state-columns {string.Join(",", state.Frame.Columns)})"
