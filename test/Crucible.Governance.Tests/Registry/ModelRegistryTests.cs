@@ -194,15 +194,7 @@ public sealed class ModelRegistryTests : IDisposable
         using var logB = _t.Open();
         var a = new ModelRegistry(_t.Home, logA);
         var b = new ModelRegistry(_t.Home, logB);
-        using var moved = new ManualResetEventSlim();
-        using var release = new ManualResetEventSlim();
-        a.BeforeEntry = _ =>
-        {
-            moved.Set();
-            release.Wait(TimeSpan.FromSeconds(30));
-        };
-        var first = Task.Run(() => a.Register(_source, "alice"));
-        Assert.True(moved.Wait(TimeSpan.FromSeconds(30)));
+        using var paused = new PausedRegistration(a, _source, "alice");
         Assert.True(Directory.Exists(Path.Combine(_t.Home.ModelsFolder, ExpectedId))); // the folder is in place, no entry yet
         bool entryWhenAnswered = false;
         var second = Task.Run(() =>
@@ -212,8 +204,7 @@ public sealed class ModelRegistryTests : IDisposable
             return answer;
         });
         Assert.NotSame(second, await Task.WhenAny(second, Task.Delay(500))); // it waits for the first registration's entry
-        release.Set();
-        var registered = await first;
+        var registered = await paused.Release();
         var (found, isNew) = await second;
         Assert.False(isNew);
         Assert.True(entryWhenAnswered);
@@ -464,15 +455,7 @@ public sealed class ModelRegistryTests : IDisposable
         using var logA = _t.Open();
         using var logB = _t.Open();
         var a = new ModelRegistry(_t.Home, logA);
-        using var moved = new ManualResetEventSlim();
-        using var release = new ManualResetEventSlim();
-        a.BeforeEntry = _ =>
-        {
-            moved.Set();
-            release.Wait(TimeSpan.FromSeconds(30));
-        };
-        var first = Task.Run(() => a.Register(_source, "alice"));
-        Assert.True(moved.Wait(TimeSpan.FromSeconds(30)));
+        using var paused = new PausedRegistration(a, _source, "alice");
         var marker = Path.Combine(_t.Home.ModelsFolder, ExpectedId, ModelRegistry.PendingMarkerName);
         try
         {
@@ -483,10 +466,57 @@ public sealed class ModelRegistryTests : IDisposable
         }
         finally
         {
-            release.Set();
+            _ = paused.Release();
         }
 
-        Assert.Equal(ExpectedId, (await first).Id);
+        Assert.Equal(ExpectedId, (await paused.Registration).Id);
         Assert.False(File.Exists(marker));
+    }
+
+    /// <summary>
+    /// A registration held between its folder's rename and its audit entry (<see cref="ModelRegistry.BeforeEntry"/>):
+    /// the constructor returns once the folder is in place; <see cref="Release"/> lets the entry be appended.
+    /// </summary>
+    private sealed class PausedRegistration : IDisposable
+    {
+        private readonly ManualResetEventSlim _moved = new();
+        private readonly ManualResetEventSlim _release = new();
+
+        public PausedRegistration(ModelRegistry registry, string source, string actor)
+        {
+            registry.BeforeEntry = _ =>
+            {
+                _moved.Set();
+                _release.Wait(TimeSpan.FromSeconds(30));
+            };
+            Registration = Task.Run(() => registry.Register(source, actor));
+            Assert.True(_moved.Wait(TimeSpan.FromSeconds(30)));
+        }
+
+        /// <summary>The paused registration; it completes after <see cref="Release"/>.</summary>
+        public Task<ModelRecord> Registration { get; }
+
+        /// <summary>Lets the registration append its entry; returns it.</summary>
+        public Task<ModelRecord> Release()
+        {
+            _release.Set();
+            return Registration;
+        }
+
+        public void Dispose()
+        {
+            _release.Set(); // never leave the registration's thread waiting on a disposed event
+            try
+            {
+                Registration.Wait(TimeSpan.FromSeconds(30));
+            }
+            catch (AggregateException)
+            {
+                // the test that owns it has already seen (or asserted) the registration's outcome
+            }
+
+            _moved.Dispose();
+            _release.Dispose();
+        }
     }
 }
