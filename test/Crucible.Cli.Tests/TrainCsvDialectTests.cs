@@ -122,6 +122,42 @@ public sealed class TrainCsvDialectTests : IDisposable
     }
 
     [Fact]
+    public void ADateColumnNamedOtherwise_Elsewhere_IsReadWithDateColumn_AndTheRunRecomputes()
+    {
+        // the TestPrices walk with its date as the last column, named Datum: refused at the header before --date-column
+        var lines = File.ReadAllLines(TestPrices.Write(Path.Combine(_dir, "prices.csv"), 60));
+        string datum = Path.Combine(_dir, "datum.csv");
+        File.WriteAllLines(datum, lines.Select((line, i) =>
+        {
+            var comma = line.IndexOf(',', StringComparison.Ordinal);
+            return line[(comma + 1)..] + "," + (i == 0 ? "Datum" : line[..comma]);
+        }));
+
+        var bare = Crucible("data", "check", "--data", datum);
+        Assert.True(bare.Exit == 2, bare.Stdout + bare.Stderr);
+        Assert.Contains("no column is named 'Date', expected as the date column (the first column is 'A')", bare.Stdout + bare.Stderr, StringComparison.Ordinal);
+
+        var check = Crucible("data", "check", "--data", datum, "--date-column", "datum");
+        Assert.True(check.Exit == 0, check.Stdout + check.Stderr);
+        var both = Crucible("data", "check", "--data", datum, "--date-column", "Datum", "--no-date");
+        Assert.True(both.Exit == 2, both.Stdout + both.Stderr);
+        Assert.Contains("error [OPT-E]: --date-column names the file's date column and --no-date says it has none", both.Stderr, StringComparison.Ordinal);
+
+        // the model trained on it is the model trained on the file with the date first
+        string model = Path.Combine(_dir, "m"), reference = Path.Combine(_dir, "ref");
+        var t = Crucible("train", "--data", datum, "--date-column", "Datum", "--steps", "2", "--out", model);
+        Assert.True(t.Exit == 0, t.Stderr);
+        string manifest = Directory.GetFiles(Path.Combine(_dir, "home", "runs"), "*.json").Single();
+        Assert.Contains("\"csv\":{\"date_column\":\"Datum\"}", File.ReadAllText(manifest), StringComparison.Ordinal);
+        var v = Crucible("verify-run", manifest, "--recompute");
+        Assert.True(v.Exit == 0, v.Stdout + v.Stderr);
+        Assert.Contains("2/2 outputs recomputed identically", v.Stdout, StringComparison.Ordinal);
+        var r = Crucible("train", "--data", Path.Combine(_dir, "prices.csv"), "--steps", "2", "--out", reference);
+        Assert.True(r.Exit == 0, r.Stderr);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(reference, "weights.safetensors")), File.ReadAllBytes(Path.Combine(model, "weights.safetensors")));
+    }
+
+    [Fact]
     public void ADialectOptionWithABadValue_ExitsTwoNamingIt()
     {
         string semi = SemicolonPrices();
@@ -135,6 +171,7 @@ public sealed class TrainCsvDialectTests : IDisposable
     [InlineData("--date-format", "", "--date-format is empty: give an exact .NET date format such as yyyy-MM-dd")]
     [InlineData("--date-format", "  ", "--date-format is empty")]
     [InlineData("--ffill-limit", "-1", "--ffill-limit must be at least 0, got -1")]
+    [InlineData("--date-column", " ", "--date-column is empty: give the date column's header name")]
     public void AnEmptyDateFormatOrANegativeFillLimit_IsRefusedUpFront_NamingTheOption(string option, string value, string message)
     {
         // an empty date format used to be accepted and then fail every date; a negative limit said "a limit in the CSV

@@ -6,8 +6,8 @@ using Crucible.Data.Csv;
 namespace Crucible.Cli.Commands;
 
 /// <summary>
-/// How a series CSV is read beyond its input kind: the delimiter, decimal and thousands separators, date format,
-/// missing-value tokens and policy, and column domains. One definition shared by <c>data check</c> and the commands that
+/// How a series CSV is read beyond its input kind: the delimiter, decimal and thousands separators, the date column's
+/// name and format, missing-value tokens and policy, and column domains. One definition shared by <c>data check</c> and the commands that
 /// train on a file (<c>train</c>), so that a file <c>data check</c> accepts with some of these options is read the same
 /// way by them (the reader's messages name these options: "declare that delimiter", "declare Keep or ForwardFill", "declare
 /// the column's domain"). The values given are recorded as given (<see cref="ToConfig"/>) and read back by
@@ -24,6 +24,8 @@ internal sealed class CsvDialectOptions
     public readonly Option<string> Thousands;
 
     public readonly Option<string> DateFormat;
+
+    public readonly Option<string> DateColumn;
 
     public readonly Option<string[]> Na;
 
@@ -47,6 +49,10 @@ internal sealed class CsvDialectOptions
         DecimalSeparator = new(Name("decimal")) { Description = Of("Decimal separator: '.' (default) or ','") };
         Thousands = new(Name("thousands")) { Description = Of("Thousands separator, if values use one") };
         DateFormat = new(Name("date-format")) { Description = Of("Exact date format (default yyyy-MM-dd)") };
+        DateColumn = new(Name("date-column"))
+        {
+            Description = Of($"The date column's header name, wherever it stands (default {CsvReadOptions.Default.DateColumnName}; case-insensitive)"),
+        };
         Na = new(Name("na"))
         {
             Description = Of($"Tokens that mean 'missing' (the empty field always does); e.g. {Name("na")} NA {Name("na")} null"),
@@ -71,7 +77,7 @@ internal sealed class CsvDialectOptions
     }
 
     /// <summary>The options, to add to a command.</summary>
-    public IEnumerable<Option> All => [Delimiter, DecimalSeparator, Thousands, DateFormat, Na, Missing, FfillLimit, Domain];
+    public IEnumerable<Option> All => [Delimiter, DecimalSeparator, Thousands, DateFormat, DateColumn, Na, Missing, FfillLimit, Domain];
 
     /// <summary><paramref name="options"/> with the dialect <paramref name="parse"/> gives (unchanged where none is given).</summary>
     public CsvReadOptions Apply(ParseResult parse, CsvReadOptions options) => Apply(ToConfig(parse), options, _prefix);
@@ -84,6 +90,7 @@ internal sealed class CsvDialectOptions
         if (parse.GetValue(DecimalSeparator) is { } dec) o["decimal"] = dec;
         if (parse.GetValue(Thousands) is { } t) o["thousands"] = t;
         if (parse.GetValue(DateFormat) is { } f) o["date_format"] = f;
+        if (parse.GetValue(DateColumn) is { } dc) o["date_column"] = dc;
         if (parse.GetValue(Na) is { Length: > 0 } na) o["na"] = new JsonArray([.. na.Select(x => (JsonNode?)x)]);
         if (parse.GetValue(Missing) is { } m && m != "reject") o["missing"] = m;
         if (parse.GetValue(FfillLimit) is var limit && limit != CsvReadOptions.Default.ForwardFillLimit) o["ffill_limit"] = limit;
@@ -102,6 +109,7 @@ internal sealed class CsvDialectOptions
         string? Flag(string property) => property switch
         {
             nameof(CsvReadOptions.DateFormat) => FlagName(prefix, "date-format"),
+            nameof(CsvReadOptions.DateColumnName) => FlagName(prefix, "date-column"),
             nameof(CsvReadOptions.ForwardFillLimit) => FlagName(prefix, "ffill-limit"),
             _ => null,
         };
@@ -122,6 +130,7 @@ internal sealed class CsvDialectOptions
             DecimalSeparator = Char(S("decimal"), options.DecimalSeparator, "--decimal"),
             ThousandsSeparator = S("thousands") is { } t ? Char(t, ',', "--thousands") : options.ThousandsSeparator,
             DateFormat = S("date_format") ?? options.DateFormat,
+            DateColumnName = S("date_column") ?? options.DateColumnName,
             MissingTokens = na,
             Missing = S("missing") switch
             {

@@ -75,6 +75,8 @@ internal static class DataCheckCommand
 
     private static CsvReadOptions BuildOptions(ParseResult parse, Options o)
     {
+        if (parse.GetValue(o.NoDate) && parse.GetValue(o.Dialect.DateColumn) is not null)
+            throw new InvalidInputException("OPT-E", "--date-column names the file's date column and --no-date says it has none: give one of them");
         var options = new CsvReadOptions
         {
             Input = parse.GetValue(o.Input) switch

@@ -27,7 +27,7 @@ internal sealed class CsvEngine
     private CsvTokenizer? _tok;
     private string[] _columns = [];
     private int _valueColumns;
-    private int _firstValueField;
+    private int _dateField = -1;       // the date column's field (-1: the file has none)
     private int[] _field = [];          // value column c is field _field[c] of a record (all value fields, or the selected ones)
     private string[] _valueNames = [];  // value column c's header name
     private bool _headerAccepted; // false while the header is unread or was rejected (then no frame is built from it)
@@ -138,6 +138,30 @@ internal sealed class CsvEngine
 
     private string ColumnNameAt(int column) => column >= 1 && column <= _columns.Length ? _columns[column - 1] : "";
 
+    // the date column's field: the one named DateColumnName (case-insensitively; the first such when names differ only
+    // in case), wherever it stands; -1 when none is
+    private int DateField(string[] names)
+    {
+        for (var i = 0; i < names.Length; i++)
+        {
+            if (string.Equals(names[i], _o.DateColumnName.Trim(), StringComparison.OrdinalIgnoreCase)) return i;
+        }
+
+        return -1;
+    }
+
+    // every field but the date column's (-1: none), in file order
+    private static int[] ValueFields(int fields, int dateField)
+    {
+        var result = new int[fields - (dateField >= 0 && dateField < fields ? 1 : 0)];
+        for (int f = 0, c = 0; f < fields; f++)
+        {
+            if (f != dateField) result[c++] = f;
+        }
+
+        return result;
+    }
+
     private bool ReadHeader()
     {
         var tok = _tok!;
@@ -173,9 +197,10 @@ internal sealed class CsvEngine
 
         _columns = names;
         // set before the header's checks: a report of a rejected header lists the value columns, not the date column
-        _firstValueField = _o.HasDateColumn ? 1 : 0;
+        _dateField = _o.HasDateColumn ? DateField(names) : -1;
         _headerLine = tok.RecordLine;
-        _valueNames = names.Length > _firstValueField ? names[_firstValueField..] : [];
+        // (a header without the date column is refused below; its report takes the first column for the date column)
+        _valueNames = ValueFields(names.Length, _o.HasDateColumn ? Math.Max(0, _dateField) : -1).Select(f => names[f]).ToArray();
         if (names.Length == 1)
         {
             foreach (var d in new[] { ';', '\t', '|', ',' })
@@ -199,16 +224,17 @@ internal sealed class CsvEngine
             }
         }
 
-        if (_o.HasDateColumn && !string.Equals(names[0], _o.DateColumnName, StringComparison.OrdinalIgnoreCase))
+        if (_o.HasDateColumn && _dateField < 0)
         {
             throw new CsvFatalException(CsvRules.Header,
-                $"the first column is '{names[0]}', expected the date column '{_o.DateColumnName}' (or declare that the file has no date column)",
+                $"no column is named '{_o.DateColumnName}', expected as the date column (the first column is '{names[0]}'): name the file's date column, or declare that the file has none",
                 tok.RecordLine, 1);
         }
 
-        if (names.Length - _firstValueField == 0) throw new CsvFatalException(CsvRules.Header, "no value columns after the date column", tok.RecordLine, 1);
+        var valueFields = ValueFields(names.Length, _dateField);
+        if (valueFields.Length == 0) throw new CsvFatalException(CsvRules.Header, "no value columns beside the date column", tok.RecordLine, Math.Max(1, _dateField + 1));
 
-        var valueNames = names[_firstValueField..];
+        var valueNames = valueFields.Select(f => names[f]).ToArray();
         // the value columns read: all, or the selected ones in the order given; the others are skipped unread (a column of
         // ISINs or ratings beside the series a model reads is no error)
         if (_o.Columns is { } selected)
@@ -220,14 +246,14 @@ internal sealed class CsvEngine
                 if (at < 0)
                     throw new CsvFatalException(CsvRules.Header,
                         $"column '{selected[c]}' is selected but the header does not have it (value columns: {string.Join(", ", valueNames)})", tok.RecordLine, 1);
-                if (Array.IndexOf(_field, at + _firstValueField, 0, c) >= 0)
+                if (Array.IndexOf(_field, valueFields[at], 0, c) >= 0)
                     throw new CsvFatalException(CsvRules.Header, $"column '{selected[c]}' is selected twice", tok.RecordLine, 1);
-                _field[c] = at + _firstValueField;
+                _field[c] = valueFields[at];
             }
         }
         else
         {
-            _field = [.. Enumerable.Range(_firstValueField, valueNames.Length)];
+            _field = valueFields;
         }
         _valueColumns = _field.Length;
         _valueNames = [.. _field.Select(f => names[f])];
@@ -323,15 +349,15 @@ internal sealed class CsvEngine
         var ok = true;
         if (_o.HasDateColumn)
         {
-            var raw = AsciiBytes.Trim(tok.Field(0));
+            var raw = AsciiBytes.Trim(tok.Field(_dateField));
             if (!TryParseDate(raw, out date))
             {
-                Error(CsvRules.Date, line, _rowsIn, 1, _columns[0], DescribeBadDate(raw), raw, tok.FieldOffset(0));
+                Error(CsvRules.Date, line, _rowsIn, _dateField + 1, _columns[_dateField], DescribeBadDate(raw), raw, tok.FieldOffset(_dateField));
                 ok = false;
             }
             else if (_o.WarnOnWeekend && date.DayOfWeek is DayOfWeek.Saturday or DayOfWeek.Sunday)
             {
-                Warning(CsvRules.WeekendWarning, line, 1, _columns[0],
+                Warning(CsvRules.WeekendWarning, line, _dateField + 1, _columns[_dateField],
                     $"{Iso(date)} is a {date.DayOfWeek} (a timezone shift?)");
             }
         }
@@ -440,7 +466,7 @@ internal sealed class CsvEngine
         {
             if (date < _prevDate)
             {
-                Error(CsvRules.Unsorted, line, record, 1, _columns[0],
+                Error(CsvRules.Unsorted, line, record, _dateField + 1, _columns[_dateField],
                     $"dates out of order: {Iso(date)} at line {line} comes after {Iso(_prevDate)} at line {_prevLine} (sort the file or enable the sort repair)");
                 _rejectedByError++;
                 return;
@@ -457,20 +483,20 @@ internal sealed class CsvEngine
 
                 if (!same)
                 {
-                    Error(CsvRules.DuplicateDate, line, record, 1, _columns[0],
+                    Error(CsvRules.DuplicateDate, line, record, _dateField + 1, _columns[_dateField],
                         $"conflicting duplicate date {Iso(date)}: lines {_prevLine} and {line} have different values");
                     _rejectedByError++;
                 }
                 else if (_o.DropExactDuplicates)
                 {
-                    Warning(CsvRules.DuplicateWarning, line, 1, _columns[0],
+                    Warning(CsvRules.DuplicateWarning, line, _dateField + 1, _columns[_dateField],
                         $"exact duplicate of line {_prevLine} ({Iso(date)}) dropped");
                     Repair("drop_exact_duplicates");
                     _dropped++;
                 }
                 else
                 {
-                    Error(CsvRules.DuplicateDate, line, record, 1, _columns[0],
+                    Error(CsvRules.DuplicateDate, line, record, _dateField + 1, _columns[_dateField],
                         $"duplicate date {Iso(date)}: lines {_prevLine} and {line} are identical (enable de-duplication to drop exact duplicates)");
                     _rejectedByError++;
                 }
@@ -481,7 +507,7 @@ internal sealed class CsvEngine
             var gap = BusinessDaysBetween(_prevDate, date) - 1;
             if (gap > _o.MaxGapBusinessDays)
             {
-                Warning(CsvRules.GapWarning, line, 1, _columns[0],
+                Warning(CsvRules.GapWarning, line, _dateField + 1, _columns[_dateField],
                     $"gap of {gap} business days between {Iso(_prevDate)} (line {_prevLine}) and {Iso(date)}");
             }
         }

@@ -51,10 +51,13 @@ public sealed record CsvReadOptions
     /// <summary>What the values are. Default <see cref="InputKind.Prices"/>.</summary>
     public InputKind Input { get; init; } = InputKind.Prices;
 
-    /// <summary>Whether the first column holds dates. Default true.</summary>
+    /// <summary>Whether the file has a date column (<see cref="DateColumnName"/>). Default true.</summary>
     public bool HasDateColumn { get; init; } = true;
 
-    /// <summary>The date column's header name, compared case-insensitively. Default <c>Date</c>.</summary>
+    /// <summary>
+    /// The date column's header name, compared case-insensitively; the column may stand anywhere in the header (the
+    /// value columns are the others, in file order). A header without it is <see cref="CsvRules.Header"/>. Default <c>Date</c>.
+    /// </summary>
     public string DateColumnName { get; init; } = "Date";
 
     /// <summary>
@@ -200,6 +203,8 @@ public sealed record CsvReadOptions
             throw new InvalidInputException("OPT-E", "the decimal separator must be '.' or ','");
         if (ThousandsSeparator is { } ts && ts is not ('.' or ',' or '\'' or ' ' or '_'))
             throw new InvalidInputException("OPT-E", "the thousands separator must be one of . , ' space _");
+        if (HasDateColumn && string.IsNullOrWhiteSpace(DateColumnName))
+            throw new InvalidInputException("OPT-E", $"{N(nameof(DateColumnName))} is empty: give the date column's header name");
         if (string.IsNullOrWhiteSpace(DateFormat))
             throw new InvalidInputException("OPT-E", $"{N(nameof(DateFormat))} is empty: give an exact .NET date format such as yyyy-MM-dd");
         if (TimeField(DateFormat) is { } field)

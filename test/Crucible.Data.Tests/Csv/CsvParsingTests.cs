@@ -185,7 +185,7 @@ public class CsvParsingTests
     {
         var r = CsvSeriesReader.Validate(Utf8("Time,A\n2020-01-02,1\n"), "h.csv");
         Assert.Equal((CsvRules.Header, 1L, 1), (r.Errors[0].Rule, r.Errors[0].Line, r.Errors[0].Column));
-        Assert.Contains("expected the date column 'Date'", r.Errors[0].Message, StringComparison.Ordinal);
+        Assert.Contains("no column is named 'Date', expected as the date column", r.Errors[0].Message, StringComparison.Ordinal);
         var dup = CsvSeriesReader.Validate(Utf8("Date,A,A\n2020-01-02,1,2\n"), "h.csv");
         Assert.Contains("duplicate column name 'A'", dup.Errors[0].Message, StringComparison.Ordinal);
     }
