@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Packs the six library projects, checks the packages (ids, version, description, README, XML docs, no test/bench/CLI
 # dependency), packs them again and compares the assemblies byte for byte, then builds and runs README's "Use it as a
-# library" program from the packages in a fresh project outside the repository. Not part of scripts/test.sh: it takes
+# library" program from the packages in a fresh project outside the repository, and installs the CLI as a .NET tool
+# from the same kind of folder feed and runs `crucible --help`. Not part of scripts/test.sh: it takes
 # about 2 minutes on the 2-core machine (two packs and a restore+build), past the suite's budget for one check.
 # Exit 0 when every check passes; prints "pack-check: FAIL: ..." and exits 1 otherwise.
 set -euo pipefail
@@ -86,4 +87,11 @@ out=$(cd "$app" && dotnet bin/Release/net10.0/App.dll 2>/dev/null) || fail "the 
 echo "$out"
 grep -Eq '^model [0-9a-f]{12}: ks_mean [0-9.]+, one-day ES99 [0-9.]+$' <<<"$out" || fail "unexpected output"
 grep -qx 'audit log opened' <<<"$out" || fail "the audit log did not open"
-echo "pack-check: OK (6 packages, version $version)"
+# the CLI as a .NET tool: packed, installed from the folder feed into a tool path (its own package cache), run
+dotnet pack src/Crucible.Cli -c Release -o "$work/toolfeed" -nologo -clp:ErrorsOnly -v:q >"$work/tool.log" 2>&1 \
+  || { cat "$work/tool.log" >&2; fail "dotnet pack src/Crucible.Cli"; }
+NUGET_PACKAGES="$work/toolpackages" dotnet tool install crucible --version "$version" --tool-path "$work/tool" \
+  --add-source "$work/toolfeed" >"$work/tool.log" 2>&1 || { cat "$work/tool.log" >&2; fail "dotnet tool install crucible"; }
+help=$("$work/tool/crucible" --help 2>&1) || fail "crucible --help from the installed tool exited non-zero: $help"
+grep -q '^  crucible \[command\] \[options\]' <<<"$help" || fail "crucible --help: unexpected output: $help"
+echo "pack-check: OK (6 packages and the crucible tool, version $version)"

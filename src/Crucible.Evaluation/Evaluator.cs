@@ -25,6 +25,8 @@ public static class Evaluator
     public static EvaluationReport Evaluate(EvaluationInput input, EvaluationOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(input.Real, "input.Real");
+        ArgumentNullException.ThrowIfNull(input.Synthetic, "input.Synthetic");
         options ??= new EvaluationOptions();
         var (real, synth, train) = (input.Real, input.Synthetic, input.Train);
         real.Validate("real");

@@ -7,6 +7,17 @@ public class EvaluatorTests
     private static SeriesSet Set(params double[][] columns) =>
         new(columns.Select((_, i) => $"S{i}").ToArray(), columns);
 
+    // a library caller's null set or report: an ArgumentNullException naming it (they were NullReferenceExceptions from inside)
+    [Fact]
+    public void Evaluate_ANullSet_AndWritingANullReport_AreArgumentErrorsNamingThem()
+    {
+        var set = Set([0.01, -0.02, 0.005, 0.0], [0.0, 0.01, -0.01, 0.02]);
+        Assert.Equal("input.Real", Assert.Throws<ArgumentNullException>(() => Evaluator.Evaluate(new EvaluationInput(null!, set))).ParamName);
+        Assert.Equal("input.Synthetic", Assert.Throws<ArgumentNullException>(() => Evaluator.Evaluate(new EvaluationInput(set, null!))).ParamName);
+        Assert.Equal("report", Assert.Throws<ArgumentNullException>(() => Crucible.Evaluation.Reporting.ReportJson.ToJson(null!)).ParamName);
+        Assert.Equal("report", Assert.Throws<ArgumentNullException>(() => Crucible.Evaluation.Reporting.ReportHtml.ToHtml(null!)).ParamName);
+    }
+
     [Fact]
     public void Evaluate_WarnsAboutSeriesThatLookLikePrices_NotReturns()
     {

@@ -67,7 +67,7 @@ internal static class ModelCardCommand
 
     /// <summary>
     /// A model-card run (<c>crucible model-card</c>, the demo's card step) done again from its manifest: the card built
-    /// again by <see cref="ModelCard.Build"/> from the recorded model files (inputs 1 and 2, the folder of the weights), the
+    /// again by <see cref="ModelCard.Build(string, string?, string?)"/> from the recorded model files (inputs 1 and 2, the folder of the weights), the
     /// recorded report (input 3, when there was one) and the registry status the card gave at the time
     /// (<c>registry_status</c>, not the registry's status now); the Markdown and, when recorded, the HTML against the
     /// recorded hashes.

@@ -1366,8 +1366,6 @@ public sealed class SequenceGenerator
         }
     }
 
-    /// <summary>Loads a model folder written by <see cref="Save"/>; checks the weights against the manifest's hash.</summary>
-    /// <exception cref="InvalidInputException">A missing or malformed file, another kind, or weights that do not match the manifest.</exception>
     // A model saved before condition noise and the default guidance existed has neither key in its config: it was trained
     // without noise and sampled at w = 1 when a request gave no guidance, and it must keep drawing the same bytes.
     private static SequenceGeneratorOptions WithPreDefaultSettings(SequenceGeneratorOptions config, string manifestJson)
@@ -1379,6 +1377,8 @@ public sealed class SequenceGenerator
         return config;
     }
 
+    /// <summary>Loads a model folder written by <see cref="Save"/>; checks the weights against the manifest's hash.</summary>
+    /// <exception cref="InvalidInputException">A missing or malformed file, another kind, or weights that do not match the manifest.</exception>
     public static SequenceGenerator Load(string folder)
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);

@@ -167,8 +167,13 @@ public sealed record DiffusionGeneratorOptions
         : SamplerOptions.DefaultFor(DiffusionSteps);
 
     /// <summary>These options with DP-SGD training: sets <see cref="Privacy"/> and switches off every data-fitted preprocessing step.</summary>
-    public DiffusionGeneratorOptions WithPrivacy(DpTrainingOptions privacy) =>
-        this with { Privacy = privacy, Transform = MarginalTransform.None, VolatilityAdaptive = false, Whiten = false };
+    /// <exception cref="ArgumentNullException"><paramref name="privacy"/> is null (it gave options without DP-SGD and
+    /// without the data-fitted steps: a model with no guarantee that looked private).</exception>
+    public DiffusionGeneratorOptions WithPrivacy(DpTrainingOptions privacy)
+    {
+        ArgumentNullException.ThrowIfNull(privacy);
+        return this with { Privacy = privacy, Transform = MarginalTransform.None, VolatilityAdaptive = false, Whiten = false };
+    }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()

@@ -241,6 +241,40 @@ public sealed record PrivacyManifest
     /// <summary>The generator of the noise and the batches (<see cref="SecureDpRandom.Name"/> or <see cref="PhiloxDpRandom.Name"/>).</summary>
     public string NoiseGenerator { get; init; } = PhiloxDpRandom.Name;
 
+    /// <summary>
+    /// The RDP accountant of the training this statement describes (Opacus's <c>privacy_engine.accountant</c>), rebuilt
+    /// from its numbers: <see cref="Steps"/> steps of σ = <see cref="NoiseMultiplier"/> at q = <see cref="SampleRate"/>
+    /// with <see cref="RdpFormula"/> over the default orders, as training recorded them. Its
+    /// <see cref="RdpAccountant.GetEpsilon"/> at <see cref="Delta"/> with <see cref="Conversion"/> is <see cref="Epsilon"/>;
+    /// for a group statement (<see cref="GroupSize"/> set) it accounts per example (window): at <see cref="ExampleDelta"/>
+    /// it gives <see cref="ExampleEpsilon"/>, and <see cref="GroupPrivacy"/> turns that into the unit's bound.
+    /// </summary>
+    public RdpAccountant RebuildAccountant()
+    {
+        var accountant = new RdpAccountant(formula: RdpFormula);
+        accountant.Step(NoiseMultiplier, SampleRate, Steps);
+        return accountant;
+    }
+
+    /// <summary>
+    /// ε of the same training at another δ (Opacus's <c>get_epsilon(delta)</c>), e.g. to state a model trained for
+    /// δ = 1e-5 at δ = 1e-6: <see cref="RebuildAccountant"/>'s ε at <paramref name="delta"/> with <see cref="Conversion"/>.
+    /// At <see cref="Delta"/> it is <see cref="Epsilon"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="delta"/> is not in (0, 1).</exception>
+    /// <exception cref="InvalidOperationException">
+    /// A group statement (<see cref="GroupSize"/> set): its δ bounds k·e^{(k−1)ε}·δ per example, so another δ is no
+    /// single accountant query; use <see cref="RebuildAccountant"/> and <see cref="GroupPrivacy.ForGroup"/>.
+    /// </exception>
+    public PrivacySpent EpsilonAt(double delta)
+    {
+        if (!(delta is > 0 and < 1)) throw new ArgumentOutOfRangeException(nameof(delta), delta, "δ must be in (0, 1)");
+        if (GroupSize is > 1)
+            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                $"a group statement (k = {GroupSize}) has no epsilon at another delta from one accountant query: use RebuildAccountant() per example and GroupPrivacy.ForGroup"));
+        return RebuildAccountant().GetEpsilon(delta, Conversion);
+    }
+
     /// <summary>The manifest entry from the engine's statement at the end of training.</summary>
     public static PrivacyManifest From(PrivacyEngine engine, DpTrainingOptions options)
     {

@@ -34,6 +34,7 @@ public static class ReportHtml
     /// <summary>The page as text; <paramref name="sections"/>' HTML fragments follow the report's own sections.</summary>
     public static string ToHtml(EvaluationReport report, IReadOnlyList<ThresholdVerdict>? verdicts = null, IReadOnlyList<ReportSection>? sections = null)
     {
+        ArgumentNullException.ThrowIfNull(report);
         var inv = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
         sb.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Crucible evaluation report</title>\n<style>")

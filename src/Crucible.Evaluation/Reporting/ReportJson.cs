@@ -27,6 +27,7 @@ public static class ReportJson
     /// </summary>
     public static string ToJson(EvaluationReport report, IReadOnlyList<ThresholdVerdict>? verdicts = null, IReadOnlyList<ReportSection>? sections = null)
     {
+        ArgumentNullException.ThrowIfNull(report);
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, NewLine = "\n" }))
         {

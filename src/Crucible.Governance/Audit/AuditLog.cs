@@ -138,7 +138,11 @@ public sealed partial class AuditLog : IDisposable
     public string DefaultActor => _options.DefaultActor;
 
     /// <summary>Opens (creating when needed) the audit log of <paramref name="home"/>.</summary>
-    public static AuditLog Open(CrucibleHome home) => Open(AuditLogOptions.ForHome(home.EnsureExists()));
+    public static AuditLog Open(CrucibleHome home)
+    {
+        ArgumentNullException.ThrowIfNull(home);
+        return Open(AuditLogOptions.ForHome(home.EnsureExists()));
+    }
 
     /// <summary>
     /// Opens (creating when needed) an audit log: the SQLite file (WAL and <c>synchronous=FULL</c>, checked) or, when

@@ -55,8 +55,22 @@ public sealed class ModelCard
 
     /// <summary>
     /// Builds the card of the model folder <paramref name="modelFolder"/>, with the validation and coverage sections from
-    /// the evaluation report <paramref name="reportPath"/> when given, and the registry <paramref name="status"/> when known.
+    /// the evaluation report <paramref name="reportPath"/> when given, and the registry <paramref name="status"/>
+    /// (<see cref="Registry.ModelRecord.Status"/>, e.g. from <see cref="Registry.ModelRegistry.Find"/>).
     /// </summary>
+    /// <exception cref="InvalidInputException">As <see cref="Build(string, string?, string?)"/>.</exception>
+    public static ModelCard Build(string modelFolder, string? reportPath, Registry.ModelStatus status) =>
+        Build(modelFolder, reportPath, Enum.IsDefined(status)
+            ? status.ToString().ToLowerInvariant()
+            : throw new ArgumentOutOfRangeException(nameof(status), status, "not a model status"));
+
+    /// <summary>
+    /// Builds the card of the model folder <paramref name="modelFolder"/>, with the validation and coverage sections from
+    /// the evaluation report <paramref name="reportPath"/> when given, and the registry <paramref name="status"/> when known:
+    /// a <see cref="Registry.ModelStatus"/> name (<c>candidate</c>, <c>validated</c>, <c>promoted</c>, <c>retired</c>, in any
+    /// case; the card writes it in lower case, as the registry's log does), or null when the model is not registered.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="status"/> is not the name of a <see cref="Registry.ModelStatus"/>.</exception>
     /// <exception cref="InvalidInputException">
     /// <c>CARD-E-MODEL</c> (missing or malformed files, weights that do not match the manifest), <c>CARD-E-REPORT</c>
     /// (an unreadable report), <c>CARD-E-EMPTY</c> (a required section has no content).
@@ -64,6 +78,14 @@ public sealed class ModelCard
     public static ModelCard Build(string modelFolder, string? reportPath = null, string? status = null)
     {
         ArgumentNullException.ThrowIfNull(modelFolder);
+        // the card's bytes hold the status: "Validated" (ModelStatus.ToString()) and "validated" (the CLI's) gave two
+        // cards of the same model, and any other text went in as a registry status
+        if (status is not null)
+        {
+            status = Enum.GetNames<Registry.ModelStatus>().FirstOrDefault(n => string.Equals(n, status, StringComparison.OrdinalIgnoreCase))?.ToLowerInvariant()
+                ?? throw new ArgumentException($"'{status}' is not a model status (candidate, validated, promoted, retired)", nameof(status));
+        }
+
         var manifestPath = Path.Combine(modelFolder, "manifest.json");
         var weightsPath = Path.Combine(modelFolder, "weights.safetensors");
         foreach (var f in new[] { manifestPath, weightsPath })

@@ -245,6 +245,9 @@ public sealed class RunManifestBuilder
     /// <summary>Starts a manifest for a run of <paramref name="kind"/>; file paths are recorded relative to <paramref name="baseFolder"/> when inside it.</summary>
     public RunManifestBuilder(string kind, JsonObject config, ulong seed, string baseFolder, TimeProvider? clock = null)
     {
+        ArgumentNullException.ThrowIfNull(kind);
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(baseFolder);
         Kind = kind;
         Config = config;
         Seed = seed;

@@ -67,6 +67,9 @@ public sealed class ModelRegistry
     /// <summary>A registry in <paramref name="home"/> that records into <paramref name="audit"/>.</summary>
     public ModelRegistry(CrucibleHome home, AuditLog audit)
     {
+        // checked here: the marker clean-up below swallows what it throws, so a null went unnoticed until the first call
+        ArgumentNullException.ThrowIfNull(home);
+        ArgumentNullException.ThrowIfNull(audit);
         _home = home;
         _audit = audit;
         RemoveCommittedMarkers();
@@ -164,6 +167,7 @@ public sealed class ModelRegistry
 
     private (ModelRecord Record, bool IsNew) RegisterCore(string sourceFolder, string? actor, string? parent, bool existingIsFine)
     {
+        ArgumentNullException.ThrowIfNull(sourceFolder);
         if (parent is not null && Find(parent) is null)
             throw new InvalidInputException("REG-E-PARENT", $"the parent '{parent}' is not a registered model id (64 hex digits)");
         var weights = Path.Combine(sourceFolder, WeightsFileName);

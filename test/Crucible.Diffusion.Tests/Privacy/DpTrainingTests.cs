@@ -318,6 +318,40 @@ public sealed class DpTrainingTests : IDisposable
         Assert.DoesNotContain("\"privacy\"", Encoding.UTF8.GetString(plain.ManifestBytes()), StringComparison.Ordinal);
     }
 
+    // a null privacy setting (a config section that was not read) gave options without DP-SGD and without the
+    // data-fitted steps: a model with no guarantee that had the look of a private one; now an argument error
+    [Fact]
+    public void WithPrivacy_Null_IsAnArgumentError()
+    {
+        var e = Assert.Throws<ArgumentNullException>(() => new DiffusionGeneratorOptions().WithPrivacy(null!));
+        Assert.Equal("privacy", e.ParamName);
+    }
+
+    // a library caller states the model at another δ (a bank's δ = 1e-6 for a model trained at 1e-4) from the manifest,
+    // as Opacus's accountant.get_epsilon(delta) does, without re-deriving the RDP from the statement's numbers by hand
+    [Fact]
+    public void Manifest_EpsilonAtAnotherDelta_IsTheTrainingAccountants_AndAtItsOwnDeltaIsItsEpsilon()
+    {
+        var train = DiffusionGeneratorTests.Returns(400, 3);
+        var folder = Path.Combine(_dir, "dp-delta");
+        new DiffusionGenerator(SmallDp(Dp(epsilon: 3), steps: 20)).Fit(train).Save(folder);
+        var p = DiffusionGenerator.Load(folder).Manifest.Privacy!;   // read back from manifest.json
+        Assert.Equal(p.Epsilon, p.EpsilonAt(p.Delta).Epsilon);        // the same accounting, bit for bit
+        Assert.Equal(p.BestOrder, p.EpsilonAt(p.Delta).BestOrder);
+        Assert.Equal(20, p.RebuildAccountant().Steps);
+
+        var independent = new RdpAccountant();
+        for (var i = 0; i < p.Steps; i++) independent.Step(p.NoiseMultiplier, p.SampleRate);
+        var at = p.EpsilonAt(1e-6);
+        Assert.Equal(independent.GetEpsilon(1e-6, p.Conversion).Epsilon, at.Epsilon);
+        Assert.Equal(1e-6, at.Delta);
+        Assert.True(at.Epsilon > p.Epsilon);                          // a smaller δ costs ε
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => p.EpsilonAt(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => p.EpsilonAt(double.NaN));
+        Assert.Throws<InvalidOperationException>(() => (p with { GroupSize = 20 }).EpsilonAt(1e-6));
+    }
+
     [Fact]
     public void Generator_DpCheckpoint_ResumesWithTheAccountant()
     {

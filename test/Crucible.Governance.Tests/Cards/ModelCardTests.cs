@@ -54,6 +54,22 @@ public sealed class ModelCardTests : IDisposable
         return path;
     }
 
+    // a library caller holds a ModelRecord.Status: its ToString() ("Validated") gave another card than the CLI's
+    // "validated" for the same model, and any text ("approved") went in as a registry status
+    [Fact]
+    public void Build_TheRegistryStatus_IsAModelStatus_WrittenAsTheLogWritesIt()
+    {
+        var folder = Model();
+        var cli = ModelCard.Build(folder, null, "validated").ToMarkdown();
+        Assert.Contains("| registry status | validated |", cli, StringComparison.Ordinal);
+        Assert.Equal(cli, ModelCard.Build(folder, null, ModelStatus.Validated).ToMarkdown());
+        Assert.Equal(cli, ModelCard.Build(folder, null, ModelStatus.Validated.ToString()).ToMarkdown());
+        var e = Assert.Throws<ArgumentException>(() => ModelCard.Build(folder, null, "approved"));
+        Assert.Equal("status", e.ParamName);
+        Assert.Throws<ArgumentOutOfRangeException>(() => ModelCard.Build(folder, null, (ModelStatus)42));
+        Assert.DoesNotContain("registry status", ModelCard.Build(folder).ToMarkdown(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Build_WithoutAReport_HasEveryRequiredSection_FromTheManifest()
     {
