@@ -272,6 +272,11 @@ public sealed record EvaluationReport(
                 list.Add(new("privacy.nndr.synthetic_to_training", a.Nndr.SyntheticToTraining));
                 list.Add(new("privacy.nndr.synthetic_to_holdout", a.Nndr.SyntheticToHoldout));
                 list.Add(new("privacy.nndr.training_to_holdout", a.Nndr.TrainingToHoldout));
+                if (a.HoldoutExchangeability is { } x)
+                {
+                    list.Add(new("privacy.holdout_exchangeability.share_closer_to_train", x.Share));
+                    list.Add(new("privacy.holdout_exchangeability.exchangeable", x.Exchangeable ? 1 : 0));
+                }
             }
         }
         void AddPair(string key, Pair pair)

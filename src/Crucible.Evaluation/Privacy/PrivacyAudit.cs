@@ -52,11 +52,33 @@ public sealed record ImsTest(string ThreatModel, int N, double Tolerance, double
 public sealed record NndrTest(string ThreatModel, int N, int Rank, double SyntheticToTraining, double SyntheticToHoldout,
     double TrainingToHoldout, bool SyntheticBelowTraining);
 
+/// <summary>
+/// The DCR share of real rows, generator left out: <paramref name="Share"/> is the fraction of the <paramref name="N"/>
+/// rows of the train subset strictly closer to another train-subset row than to the holdout subset
+/// (<paramref name="ReferenceRows"/> rows; standardised with train's statistics, as <see cref="DcrShareTest"/>). When train
+/// and holdout are exchangeable (drawn from one distribution) it is 0.5 up to sampling noise; a share above
+/// <paramref name="Bound"/> = 0.5 + 3.090·√(0.25/n) (one-sided, a false alarm in 1,000 exchangeable splits) says the
+/// holdout is shifted from train, e.g. a later period, and then a generator that copies nothing but learned train's
+/// distribution also scores a DCR share near this one, above PRIV-3's 0.5-anchored bound. The control the DCR share is
+/// read against; not a gate.
+/// </summary>
+/// <param name="N">Train-subset rows measured (the queries).</param>
+/// <param name="ReferenceRows">Rows of the holdout subset (the train reference is the other N − 1 train rows).</param>
+/// <param name="Share">Share of train rows strictly closer to another train row than to the holdout subset.</param>
+/// <param name="Ci">Its 95% Wilson interval.</param>
+/// <param name="Bound">0.5 + 3.090·√(0.25/n).</param>
+/// <param name="Exchangeable">Share ≤ bound: no evidence that the holdout is shifted from train.</param>
+public sealed record HoldoutExchangeabilityTest(int N, int ReferenceRows, double Share, SuccessRate Ci, double Bound, bool Exchangeable);
+
 /// <summary>The split-disciplined distance metrics of the privacy report, and the warnings about the split.</summary>
 public sealed record PrivacyAuditReport(PrivacySplit Split, DcrShareTest DcrShare, ImsTest Ims, NndrTest Nndr, IReadOnlyList<string> Warnings)
 {
     /// <summary>The DCR in SDMetrics' range-normalised convention on the same subsets (PRIV-2), or null when not computed.</summary>
     public RangeNormalisedDcrTest? RangeNormalised { get; init; }
+
+    /// <summary>The DCR share of the real train rows themselves (leave-one-out) against the same holdout, or null when the
+    /// train subset has fewer than 4 rows (<see cref="PrivacyAudit.HoldoutExchangeability"/>).</summary>
+    public HoldoutExchangeabilityTest? HoldoutExchangeability { get; init; }
 }
 
 /// <summary>
@@ -203,9 +225,48 @@ public static class PrivacyAudit
         var rnShare = (double)rnCloser / m;
         var rangeNormalised = new RangeNormalisedDcrTest(m, Descriptive.Percentile(rnTrain, 50), Descriptive.Percentile(rnHold, 50), rnShare, bound, rnShare <= bound);
 
+        // the control: what real rows score against this holdout when the generator is left out (no random draw)
+        var exchangeability = HoldoutExchangeability(z.Train, z.Hold, d, dop);
+        if (exchangeability is { Exchangeable: false } x)
+            warnings.Add(string.Create(CultureInfo.InvariantCulture,
+                $"real train rows are closer to another train row than to the holdout {x.Share:G4} of the time ({x.N} rows, 95% CI {Math.Max(0, x.Ci.Value - x.Ci.Error):G4}–{Math.Min(1, x.Ci.Value + x.Ci.Error):G4}; 0.5 when train and holdout come from one distribution, bound {x.Bound:G4}): the holdout is shifted from train (e.g. a later period), so a generator that copies nothing also scores a DCR share above 0.5; read dcr_share against {x.Share:G4} (privacy.holdout_exchangeability), not against 0.5 alone"));
+
         var split = new PrivacySplit(nTrain, nHold, nSyn, n, m, ratio, holdoutFileSha256 ?? Sha256Hex(ContentBytes(holdout)),
             holdoutFileSha256 is null ? "values" : "file", seed);
-        return new PrivacyAuditReport(split, dcr, ims, nndr, warnings) { RangeNormalised = rangeNormalised };
+        return new PrivacyAuditReport(split, dcr, ims, nndr, warnings) { RangeNormalised = rangeNormalised, HoldoutExchangeability = exchangeability };
+    }
+
+    /// <summary>The one-sided bound of <see cref="HoldoutExchangeabilityTest"/> for n held-back rows: 0.5 + 3.090·√(0.25/n)
+    /// (3.090 = Φ⁻¹(0.999): one false alarm in 1,000 exchangeable splits).</summary>
+    public static double ExchangeabilityBound(int n) => 0.5 + (3.090 * Math.Sqrt(0.25 / n));
+
+    /// <summary>
+    /// The control of the DCR share (<see cref="HoldoutExchangeabilityTest"/>), leave-one-out: each of the n standardised
+    /// train rows <paramref name="train"/> (row-major, n × <paramref name="dimension"/>) is measured against the n − 1
+    /// other train rows and against the rows of <paramref name="holdout"/> (n of them in the audit, so both references
+    /// have the gate's size), and the share strictly closer to train is reported. Its one row fewer leans the share
+    /// toward the holdout, by far less than its noise. Null when n &lt; 4 or there is no holdout row.
+    /// </summary>
+    /// <remarks>Both distances are Σ_d (q_d − r_d)² in double, summed in dimension order, then √ (as
+    /// <see cref="NearestNeighbors"/> and <see cref="AttackRows.KNearest"/> compute them), so a tie is a true tie.
+    /// A holdout drawn from train's own period and distribution (interleaved days, as a random split gives) scores
+    /// about 0.5; a later period scores what a generator that learned train's distribution exactly would.</remarks>
+    public static HoldoutExchangeabilityTest? HoldoutExchangeability(double[] train, double[] holdout, int dimension, int maxDegreeOfParallelism = -1)
+    {
+        var (n, nHold) = NearestNeighbors.RowCounts(train, holdout, dimension);
+        if (n < 4 || nHold == 0) return null;
+        var self = new int[n];
+        for (var i = 0; i < n; i++) self[i] = i;
+        var (toTrain, _) = AttackRows.KNearest(train, train, dimension, 1, self, maxDegreeOfParallelism);
+        var toHold = NearestNeighbors.NearestDistances(train, holdout, dimension, maxDegreeOfParallelism);
+        var closer = 0;
+        for (var i = 0; i < n; i++)
+        {
+            if (toTrain[i] < toHold[i]) closer++;
+        }
+        var share = (double)closer / n;
+        var bound = ExchangeabilityBound(n);
+        return new HoldoutExchangeabilityTest(n, nHold, share, SuccessRate.Wilson(n, closer), bound, share <= bound);
     }
 
     // how many rows of `set` equal (value for value, -0 as 0) some row of `reference`

@@ -238,6 +238,8 @@ public static class ReportHtml
         var inv = CultureInfo.InvariantCulture;
         var d = a.DcrShare;
         sb.Append(inv, $"<p id=\"share-balanced\">Split-disciplined DCR share ({d.N} synthetic rows against {a.Split.N} train and {a.Split.N} holdout rows): {N(d.Share)}, bound 0.5 + 1.645·√(0.25/n) = {N(d.Bound)}: <span class=\"{(d.WithinBound ? "pass" : "fail")}\">{(d.WithinBound ? "within" : "above")}</span>; a share within the bound is a smoke test, not proof of privacy.</p>");
+        if (a.HoldoutExchangeability is { } x)
+            sb.Append(inv, $"<p id=\"holdout-exchangeability\">Control, no generator involved: each of {x.N} real train rows is closer to another train row than to the {x.ReferenceRows} holdout rows {N(x.Share)} of the time (95% CI {N(Math.Max(0, x.Ci.Value - x.Ci.Error))}–{N(Math.Min(1, x.Ci.Value + x.Ci.Error))}; 0.5 when train and holdout come from one distribution, bound {N(x.Bound)}): <span class=\"{(x.Exchangeable ? "pass" : "fail")}\">{(x.Exchangeable ? "no sign of a shifted holdout" : "the holdout is shifted from train; read the DCR share against this share, not against 0.5 alone")}</span>.</p>");
         var i = a.Ims;
         sb.Append(inv, $"<p id=\"ims\">Identical matches (every value within {N(i.Tolerance * 100)}%): share of synthetic rows matching a train row {N(i.SyntheticToTraining)}, a holdout row {N(i.SyntheticToHoldout)} (margin {N(i.Margin)}): <span class=\"{(i.WithinMargin ? "pass" : "fail")}\">{(i.WithinMargin ? "within" : "above")}</span>.</p>");
         var r = a.Nndr;

@@ -465,6 +465,21 @@ public static class ReportJson
                 w.WriteBoolean("within_bound", g.WithinBound);
             });
         }
+
+        // the DCR share's control: the real train rows, leave-one-out, against the same holdout (0.5 when the two are exchangeable)
+        if (a.HoldoutExchangeability is { } x)
+        {
+            w.WriteStartObject("holdout_exchangeability");
+            w.WriteString("purpose", "the DCR share of the real train rows themselves (each against the other train rows and the holdout), no generator involved: 0.5 when train and holdout come from one distribution; above the bound, the holdout is shifted and dcr_share is read against this share");
+            w.WriteNumber("n", x.N);
+            w.WriteNumber("reference_rows", x.ReferenceRows);
+            Number(w, "share_closer_to_train", x.Share);
+            Interval(w, "ci95", x.Ci);
+            Number(w, "bound", x.Bound);
+            w.WriteBoolean("exchangeable", x.Exchangeable);
+            w.WriteString("holdout_sha256", hash);
+            w.WriteEndObject();
+        }
     }
 
     // one privacy metric's object (PRIV-9): its threat model, n and reference rows, its own fields, the holdout's hash

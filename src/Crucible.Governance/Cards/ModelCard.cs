@@ -508,6 +508,13 @@ public sealed class ModelCard
             rows.Add(Row("privacy.dcr_share gate (PRIV-3: share closer to train, equal-size reference, ≤ bound)",
                 $"{Raw(report, "privacy", "dcr_share", "share_closer_to_train") ?? "null"} ≤ {shareBound}: {(Flag(report, "privacy", "dcr_share", "within_bound") ? "pass" : "FAIL")}"));
         }
+        // the gate's control: a shifted holdout (a later period) lifts every generator's share, a copying one's or not
+        if (Raw(report, "privacy", "holdout_exchangeability", "share_closer_to_train") is { } controlShare)
+        {
+            rows.Add(Row("privacy.holdout_exchangeability (control: the same share for the real train rows themselves; 0.5 when the holdout is not shifted)",
+                $"{controlShare} (bound {Raw(report, "privacy", "holdout_exchangeability", "bound") ?? "null"}): "
+                + (Flag(report, "privacy", "holdout_exchangeability", "exchangeable") ? "no sign of a shifted holdout" : "the holdout is shifted; read the DCR share against this share")));
+        }
         foreach (var attack in new[] { "membership_inference", "shadow_membership_inference" })
         {
             if (Raw(report, "privacy", attack, "auc") is { } auc) rows.Add(Row($"privacy.{attack}.auc", auc));

@@ -306,4 +306,80 @@ public sealed class PrivacyAuditTests(Xunit.Abstractions.ITestOutputHelper outpu
         Assert.Equal("file", withFile.Privacy.Audit.Split.HoldoutHashOf);
         Assert.Contains(report.ScalarMetrics(), kv => kv.Key == "privacy.nndr.training_to_holdout");
     }
+    /// <summary>The DCR share's control: with a holdout from train's distribution, the train rows themselves (leave-one-out)
+    /// score about 0.5 and nothing is said; with a shifted holdout (every value moved by one standard deviation, as a later period can move), they score well
+    /// above 0.5, the holdout is flagged, and a fresh sample from train's distribution, which copies nothing, lands
+    /// above PRIV-3's bound and near the control's share, which is what the warning tells the reader.</summary>
+    [Fact]
+    public void HoldoutExchangeability_IsHalfForOneDistribution_AndFlagsAShiftedHoldout()
+    {
+        var train = Population(1500, 1);
+        var fresh = Population(1500, 5);
+        var same = PrivacyAudit.Run(fresh, train, Population(1500, 2), seed: 4);
+        var x = same.HoldoutExchangeability!;
+        Assert.Equal((1500, 1500), (x.N, x.ReferenceRows));
+        Assert.Equal(PrivacyAudit.ExchangeabilityBound(1500), x.Bound);
+        Assert.True(Math.Abs(x.Share - 0.5) < 0.04, $"control share {x.Share}");
+        Assert.True(x.Exchangeable);
+        Assert.DoesNotContain(same.Warnings, w => w.Contains("held-back", StringComparison.Ordinal));
+
+        var moved = Population(1500, 2);
+        var shifted = new SeriesSet(moved.Names, [.. moved.Columns.Select(c => c.Select(v => v + 1.0).ToArray())]);
+        var a = PrivacyAudit.Run(fresh, train, shifted, seed: 4);
+        var y = a.HoldoutExchangeability!;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"one distribution: control {x.Share:R}, fresh dcr share {same.DcrShare.Share:R}; shifted: control {y.Share:R} (bound {y.Bound:R}), fresh dcr share {a.DcrShare.Share:R} (bound {a.DcrShare.Bound:R})"));
+        Assert.False(y.Exchangeable);
+        Assert.False(a.DcrShare.WithinBound);                      // a generator that copies nothing fails PRIV-3 here
+        Assert.True(Math.Abs(a.DcrShare.Share - y.Share) < 0.05);  // and scores what the real rows score, up to noise
+        var warning = Assert.Single(a.Warnings, w => w.StartsWith("real train rows are closer to another train row than to the holdout", StringComparison.Ordinal));
+        Assert.Contains(y.Share.ToString("G4", CultureInfo.InvariantCulture), warning, StringComparison.Ordinal);
+
+        // the control by hand: each train row's nearest other train row against its nearest holdout row, plain loops
+        var (mean, sd) = DistanceToClosestRecord.TrainScale(train);
+        double Z(SeriesSet set, int row, int j) => (set.Columns[j][row] - mean[j]) / sd[j];
+        double Distance(SeriesSet u, int i, SeriesSet v, int k)
+        {
+            double s = 0;
+            for (var j = 0; j < D; j++) s += (Z(u, i, j) - Z(v, k, j)) * (Z(u, i, j) - Z(v, k, j));
+            return s;
+        }
+        var closer = 0;
+        for (var i = 0; i < 1500; i++)
+        {
+            double t = double.PositiveInfinity, h = double.PositiveInfinity;
+            for (var k = 0; k < 1500; k++)
+            {
+                if (k != i) t = Math.Min(t, Distance(train, i, train, k));
+                h = Math.Min(h, Distance(train, i, shifted, k));
+            }
+            if (t < h) closer++;
+        }
+        Assert.Equal(closer / 1500.0, y.Share);
+        Assert.Null(PrivacyAudit.Run(Population(3, 5), Population(3, 1), Population(3, 2), seed: 4).HoldoutExchangeability);
+    }
+
+    /// <summary>The control in report.json (with its bound, interval and holdout hash), the scalars, and report.html.</summary>
+    [Fact]
+    public void HoldoutExchangeability_IsInTheReports()
+    {
+        var moved = Population(400, 2);
+        var shifted = new SeriesSet(moved.Names, [.. moved.Columns.Select(c => c.Select(v => v + 1.0).ToArray())]);
+        var report = Evaluator.Evaluate(new EvaluationInput(shifted, Population(400, 3), Population(400, 1)),
+            new EvaluationOptions { MembershipInference = false, Utility = false, OutlierRisk = false });
+        var x = report.Privacy!.Audit!.HoldoutExchangeability!;
+        using var doc = JsonDocument.Parse(ReportJson.ToJson(report));
+        var p = doc.RootElement.GetProperty("privacy");
+        var j = p.GetProperty("holdout_exchangeability");
+        Assert.Equal(x.Share, j.GetProperty("share_closer_to_train").GetDouble());
+        Assert.Equal(x.Bound, j.GetProperty("bound").GetDouble());
+        Assert.Equal(400, j.GetProperty("n").GetInt32());
+        Assert.Equal(2, j.GetProperty("ci95").GetArrayLength());
+        Assert.Equal(JsonValueKind.False, j.GetProperty("exchangeable").ValueKind);
+        Assert.Equal(p.GetProperty("holdout_sha256").GetString(), j.GetProperty("holdout_sha256").GetString());
+        Assert.Contains(report.ScalarMetrics(), kv => kv.Key == "privacy.holdout_exchangeability.exchangeable" && kv.Value == 0);
+        var html = ReportHtml.ToHtml(report);
+        Assert.Contains("id=\"holdout-exchangeability\"", html, StringComparison.Ordinal);
+        Assert.Contains("the holdout is shifted from train", html, StringComparison.Ordinal);
+    }
 }

@@ -279,6 +279,7 @@ public sealed class ModelCardTests : IDisposable
             {"columns": ["SPY", "TLT|x", "A&B<c>"], "alpha": 0.99, "ks_mean": 0.031, "ks_max": 0.05, "wasserstein_mean": 0.001, "corr_distance": 0.04,
              "privacy": {"dcr_train_median": 1.2, "dcr_holdout_median": 1.3, "share_closer_to_train": 0.81, "share_bound": 0.527, "share_within_bound": false,
                "dcr_share": {"n": 924, "share_closer_to_train": 0.606, "bound": 0.527, "within_bound": false},
+               "holdout_exchangeability": {"n": 924, "share_closer_to_train": 0.59, "bound": 0.551, "exchangeable": false},
                "membership_inference": {"attack": "domias-kde", "auc": 0.52, "tpr_at_fpr_10pct": 0.294, "tpr_at_fpr_1pct": 0.04,
                  "gate": {"bound": 0.127, "passed": false, "rule": "r", "members": 462, "within_chance": false}},
                "shadow_membership_inference": {"attack": "shadow", "auc": 0.5, "tpr_at_fpr_10pct": 0.09, "tpr_at_fpr_1pct": 0.01,
@@ -294,6 +295,9 @@ public sealed class ModelCardTests : IDisposable
         var md = card.ToMarkdown();
         // the bound beside the share it bounds (dcr_share's equal-size sample), not beside the top-level share of all train rows
         Assert.Contains("| privacy.dcr_share gate (PRIV-3: share closer to train, equal-size reference, ≤ bound) | 0.606 ≤ 0.527: FAIL |", md, StringComparison.Ordinal);
+        // and its control: the real train rows' own share against the same holdout, which a shifted holdout lifts
+        Assert.Contains("| privacy.holdout_exchangeability (control: the same share for the real train rows themselves; 0.5 when the holdout is not shifted) | 0.59 (bound 0.551): the holdout is shifted; read the DCR share against this share |", md, StringComparison.Ordinal);
+        Assert.DoesNotContain("holdout_exchangeability", ModelCard.Build(Model(), Report(withThresholds: true)).ToMarkdown(), StringComparison.Ordinal);
         Assert.Contains("| privacy.membership_inference.gate (PRIV-7: TPR at FPR 0.1 ≤ bound) | 0.294 ≤ 0.127: FAIL |", md, StringComparison.Ordinal);
         Assert.Contains("| privacy.shadow_membership_inference.auc | 0.5 |", md, StringComparison.Ordinal);
         Assert.Contains("| privacy.shadow_membership_inference.gate (PRIV-7: TPR at FPR 0.1 ≤ bound) | 0.09 ≤ 0.127: pass |", md, StringComparison.Ordinal);
