@@ -123,6 +123,47 @@ public sealed class StateMissingCommandTests : IDisposable
     }
 
     [Fact]
+    public void AStateFileWithAnotherDateHeader_IsReadByStateDateColumn_RecordedAndRecomputed()
+    {
+        // session 27: a state file headed observation_date (FRED's download) was CSV-E-HEADER with no option to read it
+        var (prices, state) = TestPrices.Sequence(_dir, 80);
+        var lines = File.ReadAllLines(state);
+        Assert.StartsWith("Date,", lines[0], StringComparison.Ordinal);
+        lines[0] = "observation_date" + lines[0][4..];
+        var fred = Path.Combine(_dir, "state-fred.csv");
+        File.WriteAllText(fred, string.Join('\n', lines) + "\n");
+        string model = Path.Combine(_dir, "m-fred"), isoModel = Path.Combine(_dir, "m-date");
+
+        var refused = Crucible(Train(prices, fred, model));
+        Assert.Equal(2, refused.Exit);
+        Assert.Contains($"{fred}:1:1: error [CSV-E-HEADER]", refused.Stderr, StringComparison.Ordinal);
+        Assert.Contains("name it with --state-date-column", refused.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(model));
+
+        var t = Crucible(Train(prices, fred, model, "--state-date-column", "observation_date"));
+        Assert.True(t.Exit == 0, t.Stderr);
+        // the same model as from the Date-headed file: the header changes how the file is read, not what is learned
+        var iso = Crucible(Train(prices, state, isoModel));
+        Assert.True(iso.Exit == 0, iso.Stderr);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(isoModel, "weights.safetensors")), File.ReadAllBytes(Path.Combine(model, "weights.safetensors")));
+
+        string run = Directory.GetFiles(Path.Combine(Home, "runs"), "*.json").Single(f => File.ReadAllText(f).Contains("date_column", StringComparison.Ordinal));
+        Assert.Contains("\"state_csv\":{\"date_column\":\"observation_date\"}", File.ReadAllText(run), StringComparison.Ordinal);
+        // the recompute reads the state file with the recorded column (without it, it would stop at the header)
+        var again = Crucible("verify-run", run, "--recompute");
+        Assert.True(again.Exit == 0, again.Stdout + again.Stderr);
+        Assert.Contains("2/2 outputs recomputed identically", again.Stdout, StringComparison.Ordinal);
+
+        // a flag of the state file: sequence kind with --state only
+        var tabular = Crucible("train", "--data", prices, "--state-date-column", "observation_date", "--steps", "2", "--out", Path.Combine(_dir, "t"));
+        Assert.Equal(2, tabular.Exit);
+        Assert.Contains("--state-date-column applies to --kind sequence only", tabular.Stderr, StringComparison.Ordinal);
+        var noState = Crucible("train", "--data", prices, "--kind", "sequence", "--window", "5", "--state-date-column", "observation_date", "--steps", "2", "--out", Path.Combine(_dir, "t"));
+        Assert.Equal(2, noState.Exit);
+        Assert.Contains("--state-date-column say how the state file is read: they need --state", noState.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TheStateReadingFlags_NeedAStateFile_AndFfillLimitNeedsFfill()
     {
         var (prices, state) = GappyFiles();

@@ -197,5 +197,10 @@ public sealed class StateMissingTrainingJobTests(ServiceFixture f)
         Assert.Equal("needs state_csv: it says how the state file is read",
             Rule(await Refused("""{"kind": "sequence", "data_csv": "x", "state_date_format": "MM/dd/yyyy"}"""), "state_date_format"));
         Assert.StartsWith("is empty", Rule(await Refused(Seq + """ "state_date_format": " "}"""), "state_date_format"), StringComparison.Ordinal);
+        // state_date_column likewise (as --state-date-column)
+        Assert.Equal("applies to kind sequence only", Rule(await Refused("""{"data_csv": "x", "state_date_column": "observation_date"}"""), "state_date_column"));
+        Assert.Equal("needs state_csv: it says how the state file is read",
+            Rule(await Refused("""{"kind": "sequence", "data_csv": "x", "state_date_column": "observation_date"}"""), "state_date_column"));
+        Assert.StartsWith("is empty", Rule(await Refused(Seq + """ "state_date_column": " "}"""), "state_date_column"), StringComparison.Ordinal);
     }
 }

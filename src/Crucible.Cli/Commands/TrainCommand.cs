@@ -87,6 +87,11 @@ internal static class TrainCommand
             Description = "Sequence kind with --state: the state file's exact date format, e.g. MM/dd/yyyy (default yyyy-MM-dd; --date-format reads --data only)",
         };
 
+        public readonly Option<string> StateDateColumn = new("--state-date-column")
+        {
+            Description = "Sequence kind with --state: the state file's date column header, wherever it stands, e.g. observation_date (default Date, any case; --date-column reads --data only)",
+        };
+
         public readonly Option<string> CalibrateGuidance = new("--calibrate-guidance")
         {
             HelpName = SequenceTraining.EpisodeNames.Replace(", ", "|", StringComparison.Ordinal),
@@ -190,7 +195,7 @@ internal static class TrainCommand
         o.StateMissing.AcceptOnlyFromAmong("reject", "ffill");
         var command = new Command("train", "Fit a generator on historical data and write the model folder (weights.safetensors + manifest.json)")
         {
-            o.Data, o.Columns, o.Input, o.Kind, o.Window, o.State, o.StateColumns, o.StateMissing, o.StateFfillLimit, o.StateNa, o.StateDateFormat, o.CalibrateGuidance, o.CalibrationRule, o.WithholdPrices, o.TrainEnd, o.Steps, o.Seed, o.Config, o.Checkpoint, o.CheckpointEvery,
+            o.Data, o.Columns, o.Input, o.Kind, o.Window, o.State, o.StateColumns, o.StateMissing, o.StateFfillLimit, o.StateNa, o.StateDateFormat, o.StateDateColumn, o.CalibrateGuidance, o.CalibrationRule, o.WithholdPrices, o.TrainEnd, o.Steps, o.Seed, o.Config, o.Checkpoint, o.CheckpointEvery,
             o.DpEpsilon, o.DpNoiseMultiplier, o.DpDelta, o.DpMaxGradNorm, o.DpBudget, o.DpSampleRate, o.DpSecure, o.DpUnit, o.DpPublicState, o.Segments, o.Stratify, o.Out, o.Home, o.Json,
         };
         foreach (var option in o.Dialect.All) command.Options.Add(option);
@@ -242,7 +247,7 @@ internal static class TrainCommand
         string kind = parse.GetValue(o.Kind) ?? "tabular";
         if (kind == SequenceGenerator.KindName) return ExecuteSequence(parse, o, output, result, home);
         if (kind != "tabular") throw new InvalidInputException("OPT-E-KIND", $"--kind {kind} is not a generator kind; use --kind tabular or --kind sequence");
-        foreach (var (name, given) in new[] { ("--window", parse.GetValue(o.Window) is not null), ("--state", parse.GetValue(o.State) is not null), ("--state-columns", parse.GetValue(o.StateColumns) is not null), ("--state-missing", parse.GetValue(o.StateMissing) is not null), ("--state-ffill-limit", parse.GetValue(o.StateFfillLimit) is not null), ("--state-na", parse.GetValue(o.StateNa) is { Length: > 0 }), ("--state-date-format", parse.GetValue(o.StateDateFormat) is not null), ("--calibrate-guidance", parse.GetValue(o.CalibrateGuidance) is not null), ("--calibration-rule", parse.GetValue(o.CalibrationRule) is not null) })
+        foreach (var (name, given) in new[] { ("--window", parse.GetValue(o.Window) is not null), ("--state", parse.GetValue(o.State) is not null), ("--state-columns", parse.GetValue(o.StateColumns) is not null), ("--state-missing", parse.GetValue(o.StateMissing) is not null), ("--state-ffill-limit", parse.GetValue(o.StateFfillLimit) is not null), ("--state-na", parse.GetValue(o.StateNa) is { Length: > 0 }), ("--state-date-format", parse.GetValue(o.StateDateFormat) is not null), ("--state-date-column", parse.GetValue(o.StateDateColumn) is not null), ("--calibrate-guidance", parse.GetValue(o.CalibrateGuidance) is not null), ("--calibration-rule", parse.GetValue(o.CalibrationRule) is not null) })
         {
             if (given) throw new InvalidInputException("OPT-E-KIND", $"{name} applies to --kind sequence only");
         }
@@ -538,7 +543,7 @@ internal static class TrainCommand
         if (stateColumns is not null && statePath is null) throw new InvalidInputException("OPT-E", "--state-columns needs --state");
         var stateCsv = StateCsvConfig(parse, o);
         if (stateCsv is not null && statePath is null)
-            throw new InvalidInputException("OPT-E", "--state-missing, --state-ffill-limit, --state-na and --state-date-format say how the state file is read: they need --state");
+            throw new InvalidInputException("OPT-E", "--state-missing, --state-ffill-limit, --state-na, --state-date-format and --state-date-column say how the state file is read: they need --state");
 
         GuidanceCalibrationOptions? calibration = null;
         GuidanceCalibrationRule? rule = null;
@@ -561,7 +566,7 @@ internal static class TrainCommand
         string[]? names = null;
         if (statePath is not null)
         {
-            state = SequenceState.Load(statePath, StateMissingOf(stateCsv), StateDateFormatOf(stateCsv));
+            state = SequenceState.Load(statePath, StateMissingOf(stateCsv), StateDateFormatOf(stateCsv), StateDateColumnOf(stateCsv));
             names = stateColumns?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             if (names is { Length: 0 }) throw new InvalidInputException("OPT-E", "--state-columns names no feature");
         }
@@ -662,7 +667,7 @@ internal static class TrainCommand
         if (RunRecompute.Value<string>(c, "kind") == SequenceGenerator.KindName)
         {
             var options = generator.Deserialize<SequenceGeneratorOptions>(DiffusionJson.Options)!;
-            var state = m.Inputs.Count > 1 ? SequenceState.Load(full(m.Inputs[1].Path), StateMissingOf(c["state_csv"]), StateDateFormatOf(c["state_csv"])) : null;
+            var state = m.Inputs.Count > 1 ? SequenceState.Load(full(m.Inputs[1].Path), StateMissingOf(c["state_csv"]), StateDateFormatOf(c["state_csv"]), StateDateColumnOf(c["state_csv"])) : null;
             var names = RunRecompute.Value<string>(c, "state_columns")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var calibration = RunRecompute.Value<string>(c, "calibrate_guidance") is { } episode
                 ? SequenceTraining.CalibrationFor(episode, RunRecompute.Value<string>(c, "calibration_rule") is { } rule ? SequenceTraining.RuleOf(rule) : null)
@@ -683,20 +688,23 @@ internal static class TrainCommand
         return RunRecompute.ModelOutputs(m, full, weights, manifest, where);
     }
 
-    // --state-missing, --state-ffill-limit, --state-na and --state-date-format as given (null when none is: the run manifest
-    // then records nothing)
+    // --state-missing, --state-ffill-limit, --state-na, --state-date-format and --state-date-column as given (null when none
+    // is: the run manifest then records nothing)
     private static System.Text.Json.Nodes.JsonObject? StateCsvConfig(ParseResult parse, Options o)
     {
         var config = StateMissingConfig(parse, o);
-        if (parse.GetValue(o.StateDateFormat) is not { } format) return config;
-        config ??= [];
-        config["date_format"] = format;
+        if (parse.GetValue(o.StateDateFormat) is { } format) (config ??= [])["date_format"] = format;
+        if (parse.GetValue(o.StateDateColumn) is { } column) (config ??= [])["date_column"] = column;
         return config;
     }
 
     /// <summary>The state file's date format a run recorded as <c>state_csv.date_format</c> (null when none: yyyy-MM-dd).</summary>
     internal static string? StateDateFormatOf(System.Text.Json.Nodes.JsonNode? config) =>
         config is System.Text.Json.Nodes.JsonObject c ? c["date_format"]?.GetValue<string>() : null;
+
+    /// <summary>The state file's date column a run recorded as <c>state_csv.date_column</c> (null when none: Date).</summary>
+    internal static string? StateDateColumnOf(System.Text.Json.Nodes.JsonNode? config) =>
+        config is System.Text.Json.Nodes.JsonObject c ? c["date_column"]?.GetValue<string>() : null;
 
     private static System.Text.Json.Nodes.JsonObject? StateMissingConfig(ParseResult parse, Options o)
     {

@@ -30,27 +30,43 @@ public sealed record SequenceState(TimeSeriesFrame Frame, string Path, DataProve
     /// <summary>The state file's date format unless one is given (<c>--state-date-format</c>, a training job's <c>state_date_format</c>).</summary>
     public const string DefaultDateFormat = "yyyy-MM-dd";
 
+    /// <summary>The state file's date column unless one is named (<c>--state-date-column</c>): <c>Date</c>, in any case.</summary>
+    public const string DefaultDateColumn = "Date";
+
     /// <summary>
     /// Reads the state file at <paramref name="path"/>, its missing values by <paramref name="missing"/> (default
-    /// <see cref="StateMissingValues.Default"/>: every one refused) and its dates in the exact .NET format
-    /// <paramref name="dateFormat"/> (default <see cref="DefaultDateFormat"/>; the price file's <c>--date-format</c> does
-    /// not apply to it, as its calendar and source may differ).
+    /// <see cref="StateMissingValues.Default"/>: every one refused), its dates in the exact .NET format
+    /// <paramref name="dateFormat"/> (default <see cref="DefaultDateFormat"/>) from the column whose header is
+    /// <paramref name="dateColumn"/> (default <see cref="DefaultDateColumn"/>; case-insensitive, wherever it stands, e.g.
+    /// <c>observation_date</c> in a FRED download). The price file's <c>--date-format</c> and <c>--date-column</c> do not
+    /// apply to it, as its calendar and source may differ.
     /// </summary>
-    /// <exception cref="InvalidInputException">A missing file, an invalid <paramref name="missing"/> or an empty
-    /// <paramref name="dateFormat"/> (<c>OPT-E</c>), or a CSV error (naming file, line, column and rule); a missing value
-    /// the policy refuses (<c>CSV-E-MISSING</c>) and a date in another format (<c>CSV-E-DATE</c>) say what to do.</exception>
-    public static SequenceState Load(string path, StateMissingValues? missing = null, string? dateFormat = null)
+    /// <exception cref="InvalidInputException">A missing file, an invalid <paramref name="missing"/>, an empty
+    /// <paramref name="dateFormat"/> or <paramref name="dateColumn"/> (<c>OPT-E</c>), or a CSV error (naming file, line,
+    /// column and rule); a missing value the policy refuses (<c>CSV-E-MISSING</c>), a date in another format
+    /// (<c>CSV-E-DATE</c>) and a header without the date column (<c>CSV-E-HEADER</c>) say what to do.</exception>
+    public static SequenceState Load(string path, StateMissingValues? missing = null, string? dateFormat = null, string? dateColumn = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         missing ??= StateMissingValues.Default;
         missing.Validate();
         if (dateFormat is not null && string.IsNullOrWhiteSpace(dateFormat))
             throw new InvalidInputException("OPT-E", "--state-date-format is empty: give an exact .NET date format such as dd/MM/yyyy, or leave it out for yyyy-MM-dd");
+        if (dateColumn is not null && string.IsNullOrWhiteSpace(dateColumn))
+            throw new InvalidInputException("OPT-E", "--state-date-column is empty: give the state file's date column header, or leave it out for Date");
         if (!File.Exists(path)) throw new InvalidInputException("CSV-E-FILE", $"{path} does not exist", new InputLocation(path, 0, 0));
         var format = dateFormat ?? DefaultDateFormat;
-        var (frame, report) = CsvSeriesReader.Read(path, missing.Apply(new CsvReadOptions { Input = InputKind.LogReturns, DateFormat = format }));
+        var column = dateColumn ?? DefaultDateColumn;
+        var (frame, report) = CsvSeriesReader.Read(path, missing.Apply(new CsvReadOptions { Input = InputKind.LogReturns, DateFormat = format, DateColumnName = column }));
         if (report.FirstErrorAsException() is { } e)
         {
+            // the state file has its own date column: a header without it would otherwise point at --date-column
+            if (e.Rule == CsvRules.Header && e.Message.Contains("expected as the date column", StringComparison.Ordinal))
+            {
+                throw new InvalidInputException(e.Rule, e.Message + $" (the state file's date column is '{column}': name it with --state-date-column, e.g. --state-date-column observation_date; "
+                    + "--date-column names --data's)", e.Location);
+            }
+
             // the state file has its own date format: a date in another one (a FRED download re-saved as 01/04/2010) would
             // otherwise point at --date-format, which reads --data only
             if (e.Rule == CsvRules.Date)

@@ -567,7 +567,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             {
                 var statePath = Path.Combine(folder, "state.csv");
                 run.AddInput(FileRequest.WriteNamed(statePath, stateCsv));
-                state = SequenceState.Load(statePath, r.StateMissing, r.Request.StateDateFormat); // state_missing, state_ffill_limit, state_na, state_date_format
+                state = SequenceState.Load(statePath, r.StateMissing, r.Request.StateDateFormat, r.Request.StateDateColumn); // state_missing, state_ffill_limit, state_na, state_date_format, state_date_column
             }
 
             var generator = SequenceTraining.Train(train, all, sequence, state, r.Request.StateColumns, r.Calibration, provenance, progress,
@@ -784,6 +784,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             config["calibration_rule"] = r.Calibration is null ? null : SequenceTraining.RuleName(r.Calibration.Rule);
             var stateCsv = StateMissingValues.RunConfig(r.Request.StateMissing, r.Request.StateFfillLimit, r.Request.StateNa);
             if (r.Request.StateDateFormat is { } dateFormat) (stateCsv ??= [])["date_format"] = dateFormat;
+            if (r.Request.StateDateColumn is { } dateColumn) (stateCsv ??= [])["date_column"] = dateColumn;
             if (stateCsv is not null) config["state_csv"] = stateCsv; // only when given, as crucible train's
         }
 

@@ -91,6 +91,12 @@ public sealed record TrainingRequest
     public string? StateDateFormat { get; init; }
 
     /// <summary>
+    /// Sequence kind with <see cref="StateCsv"/>: the state file's date column header, wherever it stands, e.g.
+    /// <c>observation_date</c> (default <c>Date</c>, any case), as <c>crucible train --state-date-column</c>.
+    /// </summary>
+    public string? StateDateColumn { get; init; }
+
+    /// <summary>
     /// Record no last train prices in the model manifest (<c>data.last_prices</c>, the default start of <c>"prices": true</c>),
     /// as <c>crucible train --withhold-prices</c>: scenarios with prices then need <c>start_prices</c>. Default false.
     /// </summary>
@@ -189,7 +195,7 @@ public static class TrainingValidation
                  {
                      ("window", r.Window is not null), ("state_csv", r.StateCsv is not null), ("state_columns", r.StateColumns is not null),
                      ("state_missing", r.StateMissing is not null), ("state_ffill_limit", r.StateFfillLimit is not null), ("state_na", r.StateNa is not null),
-                     ("state_date_format", r.StateDateFormat is not null), ("calibrate_guidance", r.CalibrateGuidance is not null), ("calibration_rule", r.CalibrationRule is not null),
+                     ("state_date_format", r.StateDateFormat is not null), ("state_date_column", r.StateDateColumn is not null), ("calibrate_guidance", r.CalibrateGuidance is not null), ("calibration_rule", r.CalibrationRule is not null),
                  })
         {
             if (given) errors[field] = [$"applies to kind {SequenceGenerator.KindName} only"];
@@ -271,10 +277,12 @@ public static class TrainingValidation
         if (StateMissingValues.TokensProblem(r.StateNa) is { } naProblem) errors["state_na"] = [naProblem]; // the library's rule, as --state-na
         if (r.StateDateFormat is not null && string.IsNullOrWhiteSpace(r.StateDateFormat))
             errors["state_date_format"] = ["is empty: give an exact .NET date format such as MM/dd/yyyy, or leave it out for yyyy-MM-dd"];
+        if (r.StateDateColumn is not null && string.IsNullOrWhiteSpace(r.StateDateColumn))
+            errors["state_date_column"] = ["is empty: give the state file's date column header, or leave it out for Date"];
 
         if (r.StateCsv is null)
         {
-            foreach (var (field, given) in new[] { ("state_missing", r.StateMissing is not null), ("state_ffill_limit", r.StateFfillLimit is not null), ("state_na", r.StateNa is not null), ("state_date_format", r.StateDateFormat is not null) })
+            foreach (var (field, given) in new[] { ("state_missing", r.StateMissing is not null), ("state_ffill_limit", r.StateFfillLimit is not null), ("state_na", r.StateNa is not null), ("state_date_format", r.StateDateFormat is not null), ("state_date_column", r.StateDateColumn is not null) })
             {
                 if (given) errors.TryAdd(field, ["needs state_csv: it says how the state file is read"]);
             }

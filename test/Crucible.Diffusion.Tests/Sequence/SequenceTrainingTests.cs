@@ -248,6 +248,41 @@ public sealed class SequenceTrainingTests : IDisposable
     }
 
     [Fact]
+    public void StateFile_DateColumnNamedOtherwise_IsRefusedNamingTheStateDateColumn_WhichReadsIt()
+    {
+        // a FRED download's header is observation_date: until session 27 only a column called Date was read (the price
+        // file's --date-column, added in session 26, does not apply to the state file)
+        var fred = Path.Combine(_dir, "state-fred.csv");
+        File.WriteAllText(fred, "observation_date,VIXCLS,DFF\n2010-01-04,20.0,0.12\n2010-01-05,19.4,0.12\n");
+        var e = Assert.Throws<InvalidInputException>(() => SequenceState.Load(fred));
+        Assert.Equal((CsvRules.Header, fred, 1L), (e.Rule, e.Location!.File, e.Location.Line));
+        Assert.Contains("no column is named 'Date'", e.Message, StringComparison.Ordinal);
+        Assert.EndsWith("(the state file's date column is 'Date': name it with --state-date-column, e.g. --state-date-column observation_date; --date-column names --data's)",
+            e.Message, StringComparison.Ordinal);
+
+        // named: the same frame as its Date-headed twin, value for value; in any case, and wherever the column stands
+        var iso = Path.Combine(_dir, "state-date.csv");
+        File.WriteAllText(iso, "Date,VIXCLS,DFF\n2010-01-04,20.0,0.12\n2010-01-05,19.4,0.12\n");
+        var last = Path.Combine(_dir, "state-date-last.csv");
+        File.WriteAllText(last, "VIXCLS,DFF,Observation_Date\n20.0,0.12,2010-01-04\n19.4,0.12,2010-01-05\n");
+        var expected = SequenceState.Load(iso).Frame;
+        foreach (var (path, column) in new[] { (fred, "observation_date"), (last, "OBSERVATION_DATE") })
+        {
+            var frame = SequenceState.Load(path, dateColumn: column).Frame;
+            Assert.Equal(expected.Dates, frame.Dates);
+            Assert.Equal(expected.Columns, frame.Columns);
+            Assert.Equal(expected.Values, frame.Values);
+        }
+
+        // a name the file lacks names that name; an empty one is refused as an option
+        e = Assert.Throws<InvalidInputException>(() => SequenceState.Load(iso, dateColumn: "observation_date"));
+        Assert.Equal(CsvRules.Header, e.Rule);
+        Assert.Contains("no column is named 'observation_date'", e.Message, StringComparison.Ordinal);
+        Assert.Contains("the state file's date column is 'observation_date'", e.Message, StringComparison.Ordinal);
+        Assert.Equal("OPT-E", Assert.Throws<InvalidInputException>(() => SequenceState.Load(iso, dateColumn: " ")).Rule);
+    }
+
+    [Fact]
     public void StateFile_AMissingValue_IsRefusedAtItsCell_SayingWhatWorks()
     {
         // the CSV reader's advice, "declare Keep or ForwardFill", named a policy that train --state and a training job's
