@@ -92,34 +92,14 @@ public sealed class StateMissingCommandTests : IDisposable
 
         var usState = Path.Combine(_dir, "state-us.csv");
         File.WriteAllText(usState, string.Join('\n', lines) + "\n");
-        string model = Path.Combine(_dir, "m-us"), isoModel = Path.Combine(_dir, "m-iso");
+        string model = Path.Combine(_dir, "m-us");
 
         var refused = Crucible(Train(prices, usState, model));
         Assert.Equal(2, refused.Exit);
         Assert.Contains($"{usState}:2:1: error [CSV-E-DATE]", refused.Stderr, StringComparison.Ordinal);
         Assert.Contains("give the file's format with --state-date-format", refused.Stderr, StringComparison.Ordinal);
 
-        var t = Crucible(Train(prices, usState, model, "--state-date-format", "MM/dd/yyyy"));
-        Assert.True(t.Exit == 0, t.Stderr);
-        // the same model as from the ISO file: the date format changes how the file is read, not what is learned
-        var iso = Crucible(Train(prices, state, isoModel));
-        Assert.True(iso.Exit == 0, iso.Stderr);
-        Assert.Equal(File.ReadAllBytes(Path.Combine(isoModel, "weights.safetensors")), File.ReadAllBytes(Path.Combine(model, "weights.safetensors")));
-
-        string run = Directory.GetFiles(Path.Combine(Home, "runs"), "*.json").Single(f => File.ReadAllText(f).Contains("date_format", StringComparison.Ordinal));
-        Assert.Contains("\"state_csv\":{\"date_format\":\"MM/dd/yyyy\"}", File.ReadAllText(run), StringComparison.Ordinal);
-        // the recompute reads the state file with the recorded format (without it, it would stop at line 2)
-        var again = Crucible("verify-run", run, "--recompute");
-        Assert.True(again.Exit == 0, again.Stdout + again.Stderr);
-        Assert.Contains("2/2 outputs recomputed identically", again.Stdout, StringComparison.Ordinal);
-
-        // a flag of the state file: sequence kind with --state only
-        var tabular = Crucible("train", "--data", prices, "--state-date-format", "MM/dd/yyyy", "--steps", "2", "--out", Path.Combine(_dir, "t"));
-        Assert.Equal(2, tabular.Exit);
-        Assert.Contains("--state-date-format applies to --kind sequence only", tabular.Stderr, StringComparison.Ordinal);
-        var noState = Crucible("train", "--data", prices, "--kind", "sequence", "--window", "5", "--state-date-format", "MM/dd/yyyy", "--steps", "2", "--out", Path.Combine(_dir, "t"));
-        Assert.Equal(2, noState.Exit);
-        Assert.Contains("they need --state", noState.Stderr, StringComparison.Ordinal);
+        ReadByTheFlag_AsTheIsoFile_RecordedAndRecomputed(prices, state, usState, model, "--state-date-format", "MM/dd/yyyy", "date_format");
     }
 
     [Fact]
@@ -132,7 +112,7 @@ public sealed class StateMissingCommandTests : IDisposable
         lines[0] = "observation_date" + lines[0][4..];
         var fred = Path.Combine(_dir, "state-fred.csv");
         File.WriteAllText(fred, string.Join('\n', lines) + "\n");
-        string model = Path.Combine(_dir, "m-fred"), isoModel = Path.Combine(_dir, "m-date");
+        string model = Path.Combine(_dir, "m-fred");
 
         var refused = Crucible(Train(prices, fred, model));
         Assert.Equal(2, refused.Exit);
@@ -140,27 +120,34 @@ public sealed class StateMissingCommandTests : IDisposable
         Assert.Contains("name it with --state-date-column", refused.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(model));
 
-        var t = Crucible(Train(prices, fred, model, "--state-date-column", "observation_date"));
+        ReadByTheFlag_AsTheIsoFile_RecordedAndRecomputed(prices, state, fred, model, "--state-date-column", "observation_date", "date_column");
+    }
+
+    // the state file `edited` read with `flag value` gives the model of the ISO file `state` (the flag changes how the file
+    // is read, not what is learned); the run manifest records it as state_csv.`key`, the recompute reads the file with
+    // it (without it, it would stop where the refusal did); the flag needs --kind sequence and --state
+    private void ReadByTheFlag_AsTheIsoFile_RecordedAndRecomputed(string prices, string state, string edited, string model, string flag, string value, string key)
+    {
+        var t = Crucible(Train(prices, edited, model, flag, value));
         Assert.True(t.Exit == 0, t.Stderr);
-        // the same model as from the Date-headed file: the header changes how the file is read, not what is learned
+        string isoModel = model + "-iso";
         var iso = Crucible(Train(prices, state, isoModel));
         Assert.True(iso.Exit == 0, iso.Stderr);
         Assert.Equal(File.ReadAllBytes(Path.Combine(isoModel, "weights.safetensors")), File.ReadAllBytes(Path.Combine(model, "weights.safetensors")));
 
-        string run = Directory.GetFiles(Path.Combine(Home, "runs"), "*.json").Single(f => File.ReadAllText(f).Contains("date_column", StringComparison.Ordinal));
-        Assert.Contains("\"state_csv\":{\"date_column\":\"observation_date\"}", File.ReadAllText(run), StringComparison.Ordinal);
-        // the recompute reads the state file with the recorded column (without it, it would stop at the header)
+        string run = Directory.GetFiles(Path.Combine(Home, "runs"), "*.json").Single(f => File.ReadAllText(f).Contains(key, StringComparison.Ordinal));
+        Assert.Contains($"\"state_csv\":{{\"{key}\":\"{value}\"}}", File.ReadAllText(run), StringComparison.Ordinal);
         var again = Crucible("verify-run", run, "--recompute");
         Assert.True(again.Exit == 0, again.Stdout + again.Stderr);
         Assert.Contains("2/2 outputs recomputed identically", again.Stdout, StringComparison.Ordinal);
 
-        // a flag of the state file: sequence kind with --state only
-        var tabular = Crucible("train", "--data", prices, "--state-date-column", "observation_date", "--steps", "2", "--out", Path.Combine(_dir, "t"));
+        var tabular = Crucible("train", "--data", prices, flag, value, "--steps", "2", "--out", Path.Combine(_dir, "t"));
         Assert.Equal(2, tabular.Exit);
-        Assert.Contains("--state-date-column applies to --kind sequence only", tabular.Stderr, StringComparison.Ordinal);
-        var noState = Crucible("train", "--data", prices, "--kind", "sequence", "--window", "5", "--state-date-column", "observation_date", "--steps", "2", "--out", Path.Combine(_dir, "t"));
+        Assert.Contains($"{flag} applies to --kind sequence only", tabular.Stderr, StringComparison.Ordinal);
+        var noState = Crucible("train", "--data", prices, "--kind", "sequence", "--window", "5", flag, value, "--steps", "2", "--out", Path.Combine(_dir, "t"));
         Assert.Equal(2, noState.Exit);
-        Assert.Contains("--state-date-column say how the state file is read: they need --state", noState.Stderr, StringComparison.Ordinal);
+        Assert.Contains("say how the state file is read: they need --state", noState.Stderr, StringComparison.Ordinal);
+        Assert.Contains(flag, noState.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
