@@ -99,80 +99,18 @@ internal sealed class CsvDialectOptions
     }
 
     /// <summary>
-    /// <paramref name="options"/> with a dialect recorded by <see cref="ToConfig"/> (unchanged when null), checked; a value
-    /// out of range is refused naming its option (<c>--ffill-limit</c>, or <c>--PREFIX-ffill-limit</c> with <paramref name="prefix"/>).
+    /// <paramref name="options"/> with a dialect recorded by <see cref="ToConfig"/> (unchanged when null), checked by the
+    /// library's reading of it (<see cref="CsvDialect.Apply"/>); a value out of range is refused naming its option
+    /// (<c>--ffill-limit</c>, or <c>--PREFIX-ffill-limit</c> with <paramref name="prefix"/>).
     /// </summary>
-    public static CsvReadOptions Apply(JsonNode? config, CsvReadOptions options, string? prefix = null)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        // the reader's properties that these options set, by the flag that sets them (the others keep their property name)
-        string? Flag(string property) => property switch
+    public static CsvReadOptions Apply(JsonNode? config, CsvReadOptions options, string? prefix = null) =>
+        CsvDialect.Apply(config as JsonObject, options, member => FlagName(prefix, member switch
         {
-            nameof(CsvReadOptions.DateFormat) => FlagName(prefix, "date-format"),
-            nameof(CsvReadOptions.DateColumnName) => FlagName(prefix, "date-column"),
-            nameof(CsvReadOptions.ForwardFillLimit) => FlagName(prefix, "ffill-limit"),
-            _ => null,
-        };
-        if (config is not JsonObject c)
-        {
-            options.Validate(Flag);
-            return options;
-        }
-
-        string? S(string key) => c[key]?.GetValue<string>();
-        string[] A(string key) => c[key] is JsonArray a ? [.. a.Select(x => x!.GetValue<string>())] : [];
-        // what is not recorded keeps options' own value (the reader's defaults)
-        var na = new HashSet<string>(options.MissingTokens, StringComparer.Ordinal);
-        foreach (var token in A("na")) na.Add(token);
-        var result = options with
-        {
-            Delimiter = Char(S("delimiter"), options.Delimiter, "--delimiter"),
-            DecimalSeparator = Char(S("decimal"), options.DecimalSeparator, "--decimal"),
-            ThousandsSeparator = S("thousands") is { } t ? Char(t, ',', "--thousands") : options.ThousandsSeparator,
-            DateFormat = S("date_format") ?? options.DateFormat,
-            DateColumnName = S("date_column") ?? options.DateColumnName,
-            MissingTokens = na,
-            Missing = S("missing") switch
-            {
-                null => options.Missing,
-                "keep" => MissingValuePolicy.Keep,
-                "ffill" => MissingValuePolicy.ForwardFill,
-                _ => MissingValuePolicy.Reject,
-            },
-            ForwardFillLimit = c["ffill_limit"]?.GetValue<int>() ?? options.ForwardFillLimit,
-            ColumnDomains = Domains(A("domain")),
-        };
-        result.Validate(Flag);
-        return result;
-    }
+            "date_format" => "date-format",
+            "date_column" => "date-column",
+            "ffill_limit" => "ffill-limit",
+            _ => member,
+        }));
 
     private static string FlagName(string? prefix, string name) => prefix is null ? "--" + name : $"--{prefix}-{name}";
-
-    private static Dictionary<string, ColumnDomain> Domains(string[] specs)
-    {
-        var domains = new Dictionary<string, ColumnDomain>(StringComparer.Ordinal);
-        foreach (var spec in specs.SelectMany(x => x.Split(',', StringSplitOptions.RemoveEmptyEntries)))
-        {
-            var eq = spec.IndexOf('=', StringComparison.Ordinal);
-            var domain = eq <= 0 ? (ColumnDomain?)null : spec[(eq + 1)..] switch
-            {
-                "any" => ColumnDomain.AnyFinite,
-                "nonneg" => ColumnDomain.NonNegative,
-                "positive" => ColumnDomain.Positive,
-                _ => null,
-            };
-            domains[eq <= 0 ? spec : spec[..eq]] = domain
-                ?? throw new InvalidInputException("OPT-E", $"--domain takes NAME=any|nonneg|positive, got '{spec}'");
-        }
-
-        return domains;
-    }
-
-    private static char Char(string? value, char fallback, string option) => value switch
-    {
-        null => fallback,
-        "tab" or "\\t" => '\t',
-        { Length: 1 } => value[0],
-        _ => throw new InvalidInputException("OPT-E", $"{option} takes one character, got '{value}'"),
-    };
 }

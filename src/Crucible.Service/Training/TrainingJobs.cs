@@ -777,6 +777,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             ["columns"] = r.Request.Columns is { } columns ? string.Join(",", columns) : null, // as given, like --columns
             ["train_end"] = r.Request.TrainEnd,
         };
+        if (r.Csv is not null) config["csv"] = r.Csv.DeepClone(); // only when given, as crucible train's
         if (r.Sequence is not null)
         {
             config["state_columns"] = r.Request.StateColumns is { } names ? string.Join(",", names) : null;
@@ -799,7 +800,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
     private static (TimeSeriesFrame Train, TimeSeriesFrame All, TimeSeriesFrame Read) ReadReturns(string path, ValidTrainingRequest r)
     {
         // only the requested columns are read: another column (an ISIN, a rating) is not parsed
-        var frame = CsvSeriesReader.Load(path, new CsvReadOptions { Input = r.Input, Columns = r.Request.Columns is { } columns ? [.. columns] : null });
+        var frame = CsvSeriesReader.Load(path, r.DataReadOptions());
         var returns = frame.ToLogReturns(r.Input);
         if (r.TrainEnd is not { } end) return (returns, returns, frame);
         int last = returns.IndexAtOrBefore(end);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Crucible.Data;
 using Crucible.Data.Csv;
 using Crucible.Diffusion.Sequence;
@@ -28,6 +29,14 @@ public sealed record TrainingRequest
 
     /// <summary>The series to train on (default: all).</summary>
     public IReadOnlyList<string>? Columns { get; init; }
+
+    /// <summary>
+    /// How the data CSV is read beyond its input kind, as <c>crucible train</c>'s dialect options record it in a run
+    /// manifest's <c>config.csv</c> (<see cref="CsvDialect"/>): <c>delimiter</c>, <c>decimal</c>, <c>thousands</c>,
+    /// <c>date_format</c>, <c>date_column</c>, <c>na</c>, <c>missing</c> (<c>reject</c> or <c>ffill</c>: a job needs every
+    /// value, as <c>crucible train</c> does), <c>ffill_limit</c>, <c>domain</c>. Default: the reader's defaults.
+    /// </summary>
+    public JsonElement? Csv { get; init; }
 
     /// <summary>The last date of the train split (YYYY-MM-DD); later rows never touch training.</summary>
     public string? TrainEnd { get; init; }
@@ -124,6 +133,13 @@ public sealed record ValidTrainingRequest(TrainingRequest Request, InputKind Inp
     /// <summary>How the state file's missing values are read (kind sequence; <see cref="StateMissingValues.Default"/> when the request says nothing).</summary>
     public StateMissingValues StateMissing { get; init; } = StateMissingValues.Default;
 
+    /// <summary>The data CSV's dialect as the request gave it (<see cref="TrainingRequest.Csv"/>), checked, or null.</summary>
+    public JsonObject? Csv { get; init; }
+
+    /// <summary>The reader's options for the data CSV: <see cref="Input"/>, the requested columns and <see cref="Csv"/>.</summary>
+    public CsvReadOptions DataReadOptions() =>
+        CsvDialect.Apply(Csv, new CsvReadOptions { Input = Input, Columns = Request.Columns is { } columns ? [.. columns] : null }, member => "csv." + member);
+
     /// <summary>The optimiser steps the job will take (a tabular model's sampler distillation steps included).</summary>
     public int TotalSteps => Sequence?.Training.Steps ?? (Tabular!.Training.Steps + (Tabular.Distillation?.Steps ?? 0));
 }
@@ -182,11 +198,43 @@ public static class TrainingValidation
 
         if (r.Steps is { } steps && (steps < 1 || steps > MaxSteps))
             errors["steps"] = [string.Create(CultureInfo.InvariantCulture, $"must be in 1..{MaxSteps}, got {steps}")];
+        var csv = CheckCsv(r, errors);
         ValidTrainingRequest? valid = null;
         if (r.Kind == TrainingRequest.TabularKind) valid = CheckTabular(r, errors, input, end);
         else if (r.Kind == SequenceGenerator.KindName) valid = CheckSequence(r, errors, input, end);
         else errors["kind"] = [$"must be {TrainingRequest.TabularKind} or {SequenceGenerator.KindName}, got '{r.Kind}'"];
-        return errors.Count > 0 ? (errors, null) : (errors, valid);
+        return errors.Count > 0 ? (errors, null) : (errors, valid! with { Csv = csv });
+    }
+
+    // csv: an object of the dialect's members, read by the library's rules (as verify-run reads a run manifest's csv); a
+    // job needs every value, so missing "keep" (NaN kept) is refused here, where crucible train refuses the NaNs it kept
+    private static JsonObject? CheckCsv(TrainingRequest r, Dictionary<string, string[]> errors)
+    {
+        if (r.Csv is not { ValueKind: not JsonValueKind.Null } element) return null;
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            errors["csv"] = ["must be an object of the CSV dialect's members: " + string.Join(", ", CsvDialect.Members)];
+            return null;
+        }
+
+        var csv = JsonObject.Create(element)!;
+        if (csv["missing"] is JsonValue m && m.GetValueKind() == JsonValueKind.String && m.GetValue<string>() == "keep")
+        {
+            errors["csv"] = ["csv.missing keep would train on missing values: a training job needs every value of the series it trains on; use reject (the default) or ffill, or leave the series out with columns"];
+            return null;
+        }
+
+        try
+        {
+            CsvDialect.Apply(csv, new CsvReadOptions(), member => "csv." + member);
+        }
+        catch (InvalidInputException e)
+        {
+            errors["csv"] = [e.Message];
+            return null;
+        }
+
+        return csv;
     }
 
     private static ValidTrainingRequest? CheckTabular(TrainingRequest r, Dictionary<string, string[]> errors, InputKind? input, DateOnly? end)
