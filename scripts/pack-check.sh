@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Packs the six library projects, checks the packages (ids, version, description, README, XML docs, no test/bench/CLI
-# dependency), packs them again and compares the assemblies byte for byte, then builds and runs README's "Use it as a
+# dependency), packs them again from two clones of HEAD at two different paths and compares the assemblies byte for
+# byte (a reproducible build: the checkout's path is not in them), then builds and runs README's "Use it as a
 # library" program from the packages in a fresh project outside the repository, and installs the CLI as a .NET tool
 # from the same kind of folder feed and runs `crucible --help`. Not part of scripts/test.sh: it takes
-# about 2 minutes on the 2-core machine (two packs and a restore+build), past the suite's budget for one check.
+# a few minutes on the 2-core machine (three packs and a restore+build), past the suite's budget for one check.
 # Exit 0 when every check passes; prints "pack-check: FAIL: ..." and exits 1 otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,12 +39,22 @@ for p in "${projects[@]}"; do
   fi
 done
 
-# deterministic: a second pack of the same tree gives the same assemblies, byte for byte
-pack "$work/feed2"
+# reproducible: two clones of the committed tree at two paths of different lengths, each packed, give the same
+# assemblies byte for byte (the checkout's path is mapped out: src/Directory.Build.props, ContinuousIntegrationBuild
+# and PathMap; before, the DLLs differed by the PDB path in their debug directory); and no assembly names either path
+git -C "$repo" diff --quiet HEAD -- src Directory.Build.props Directory.Packages.props global.json \
+  || echo "pack-check: note: uncommitted changes under src are not in the clones' check"
+for c in "$work/c1/crucible" "$work/clone-two/at/a/longer/path/other-name"; do
+  git clone -q "$repo" "$c"
+  (cd "$c" && pack "$c/feed")
+done
 for p in "${projects[@]}"; do
-  a=$(unzip -p "$work/feed/Crucible.$p.$version.nupkg" "lib/net10.0/Crucible.$p.dll" | sha256sum)
-  b=$(unzip -p "$work/feed2/Crucible.$p.$version.nupkg" "lib/net10.0/Crucible.$p.dll" | sha256sum)
-  [ "$a" = "$b" ] || fail "Crucible.$p.dll differs between two packs of the same tree"
+  f1="$work/c1/crucible/feed/Crucible.$p.$version.nupkg" f2="$work/clone-two/at/a/longer/path/other-name/feed/Crucible.$p.$version.nupkg"
+  a=$(unzip -p "$f1" "lib/net10.0/Crucible.$p.dll" | sha256sum)
+  b=$(unzip -p "$f2" "lib/net10.0/Crucible.$p.dll" | sha256sum)
+  [ "$a" = "$b" ] || fail "Crucible.$p.dll differs between clones at two paths: ${a%% *} and ${b%% *}"
+  if unzip -p "$f1" "lib/net10.0/Crucible.$p.dll" | grep -aq "$work"; then fail "Crucible.$p.dll names the checkout's path"; fi
+  echo "pack-check: Crucible.$p.dll ${a%% *} from both clones"
 done
 
 # a consumer outside the repository: PackageReference from the folder feed, its own package cache (never a stale one)

@@ -159,7 +159,7 @@ public static class ScenarioSidecar
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(File.ReadAllBytes(metaPath));
+            doc = JsonDocument.Parse(Data.IO.InputFile.ReadAllBytes(metaPath));
         }
         catch (JsonException e)
         {
@@ -200,7 +200,7 @@ public static class ScenarioSidecar
             $"{name} {why}: the membership gates do not check the DP-12 bound (give --model DIR, the model folder, to check it)");
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(metaPath));
+            using var doc = JsonDocument.Parse(Data.IO.InputFile.ReadAllBytes(metaPath));
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("privacy", out var privacy) || privacy.ValueKind == JsonValueKind.Null) return null;
             if (privacy.ValueKind != JsonValueKind.Object

@@ -35,7 +35,7 @@ public static class ThresholdCheck
     {
         try
         {
-            return Parse(File.ReadAllText(path), path);
+            return Parse(Data.IO.InputFile.ReadAllText(path), path);
         }
         catch (IOException e)
         {

@@ -336,7 +336,7 @@ internal static class GenerateCommand
         var results = new List<Recomputed> { new(csv.Path, csv.Sha256, RunRecompute.Sha256(bytes)) };
         if (m.Outputs.FirstOrDefault(o => o.IsFile && o.Path.EndsWith(".meta.json", StringComparison.Ordinal)) is { } meta && File.Exists(full(meta.Path)))
         {
-            var recorded = JsonSerializer.Deserialize<ScenarioMetadata>(File.ReadAllText(full(meta.Path)), DiffusionJson.Options)
+            var recorded = JsonSerializer.Deserialize<ScenarioMetadata>(Crucible.Data.IO.InputFile.ReadAllText(full(meta.Path)), DiffusionJson.Options)
                 ?? throw new InvalidInputException(RunRecompute.Rule, "the recorded metadata file is empty", new InputLocation(full(meta.Path), 0, 0));
             var created = DateTimeOffset.Parse(recorded.Created, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
             // the manifest hash is the model's (recomputed from its file); whether the home's registry held the model is

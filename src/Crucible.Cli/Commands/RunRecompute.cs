@@ -126,7 +126,7 @@ internal static class RunRecompute
                 case Crucible.Diffusion.Tabular.DiffusionGenerator.ManifestFileName:
                     string path = full(output.Path);
                     string current = Crucible.Diffusion.Tabular.DiffusionGenerator.LibraryVersion;
-                    string recorded = (File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path))?["library_version"]?.GetValue<string>() : null) ?? current;
+                    string recorded = (File.Exists(path) ? JsonNode.Parse(Crucible.Data.IO.InputFile.ReadAllText(path))?["library_version"]?.GetValue<string>() : null) ?? current;
                     results.Add(new(output.Path, output.Sha256, Sha256(manifest(recorded)), VersionNote(recorded, current, "trained")));
                     break;
             }

@@ -401,7 +401,7 @@ internal static class TrainCommand
         if (config is null) return false;
         try
         {
-            return System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(config)) is System.Text.Json.Nodes.JsonObject root
+            return System.Text.Json.Nodes.JsonNode.Parse(Crucible.Data.IO.InputFile.ReadAllText(config)) is System.Text.Json.Nodes.JsonObject root
                 && root["privacy"] is System.Text.Json.Nodes.JsonObject privacy && privacy.ContainsKey(key);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
@@ -767,7 +767,7 @@ internal static class TrainCommand
         string text = "";
         try
         {
-            text = File.ReadAllText(path);
+            text = Crucible.Data.IO.InputFile.ReadAllText(path);
             return JsonSerializer.Deserialize<T>(text, DiffusionJson.Options)
                 ?? throw new InvalidInputException("config", "the config is null", new InputLocation(path, 1, 1));
         }

@@ -196,19 +196,43 @@ public static partial class AtomicFile
     /// <summary>
     /// A fresh temporary name for a write of <paramref name="fileName"/>: <c>.NAME.&lt;32 hex digits&gt;.tmp</c>, the
     /// pattern the start-up clean-ups below recognise (for writers that publish a file some other way than by rename).
+    /// The one rule for temporary names: <see cref="IsTempName"/> recognises exactly these, and model folders
+    /// (<see cref="TempName(string, string)"/>, <see cref="AsideName"/>) and safetensors files are named by it too.
     /// </summary>
-    public static string TempName(string fileName) => $".{fileName}.{Guid.NewGuid():N}.tmp";
+    public static string TempName(string fileName) => TemporaryName.Of(fileName, TemporaryName.NewId());
 
-    // ".<32 lower hex>.tmp" after the file name
-    private const int TempSuffixLength = 1 + 32 + 4;
+    /// <summary>The temporary name of write <paramref name="id"/> (32 lower hex digits, <see cref="NewWriteId"/>) of <paramref name="fileName"/>: <c>.NAME.ID.tmp</c>.</summary>
+    public static string TempName(string fileName, string id) => TemporaryName.Of(fileName, id);
 
-    /// <summary>Whether <paramref name="name"/> is a <see cref="TempName"/> of <paramref name="fileName"/> (of any non-empty name when null).</summary>
-    private static bool IsTempName(string name, string? fileName)
+    /// <summary>The name of the previous <paramref name="fileName"/> renamed aside by write <paramref name="id"/>: <c>.NAME.ID.old</c>.</summary>
+    public static string AsideName(string fileName, string id) => TemporaryName.Of(fileName, id, TemporaryName.AsideSuffix);
+
+    /// <summary>A fresh id for one write: 32 lower-case hex digits.</summary>
+    public static string NewWriteId() => TemporaryName.NewId();
+
+    /// <summary>
+    /// Whether <paramref name="name"/> (a file or folder name, no path) is a <see cref="TempName(string)"/> of
+    /// <paramref name="fileName"/> (of any non-empty name when null): <c>.NAME.&lt;32 lower hex digits&gt;.tmp</c> exactly.
+    /// </summary>
+    public static bool IsTempName(string name, string? fileName = null)
     {
-        if (name.Length < 2 + TempSuffixLength || name[0] != '.' || name[^TempSuffixLength] != '.' || !name.EndsWith(".tmp", StringComparison.Ordinal)
-            || !IsLowerHex(name.AsSpan(name.Length - TempSuffixLength + 1, 32)))
-            return false;
-        return fileName is null || (name.Length == 1 + fileName.Length + TempSuffixLength && name.AsSpan(1, fileName.Length).SequenceEqual(fileName));
+        ArgumentNullException.ThrowIfNull(name);
+        return TemporaryName.Is(name, fileName);
+    }
+
+    /// <summary>Whether <paramref name="name"/> is an <see cref="AsideName"/> of <paramref name="fileName"/> (of any non-empty name when null).</summary>
+    public static bool IsAsideName(string name, string? fileName = null)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return TemporaryName.Is(name, fileName, TemporaryName.AsideSuffix);
+    }
+
+    /// <summary>The temporary name of the write that renamed <paramref name="asideName"/> aside (the same id): <c>.NAME.ID.old</c> → <c>.NAME.ID.tmp</c>.</summary>
+    public static string TempNameOfAside(string asideName)
+    {
+        ArgumentNullException.ThrowIfNull(asideName);
+        if (!IsAsideName(asideName)) throw new ArgumentException($"not an aside name: {asideName}", nameof(asideName));
+        return asideName[..^TemporaryName.AsideSuffix.Length] + TemporaryName.TempSuffix;
     }
 
     /// <summary>
@@ -294,16 +318,6 @@ public static partial class AtomicFile
         }
 
         return deleted;
-    }
-
-    private static bool IsLowerHex(ReadOnlySpan<char> s)
-    {
-        foreach (char c in s)
-        {
-            if (!char.IsAsciiDigit(c) && !char.IsAsciiHexDigitLower(c)) return false;
-        }
-
-        return true;
     }
 
     /// <summary>

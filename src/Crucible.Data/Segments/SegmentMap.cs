@@ -94,7 +94,7 @@ public sealed class SegmentMap
     {
         ArgumentNullException.ThrowIfNull(path);
         if (!File.Exists(path)) throw new InvalidInputException("SEG-E-FILE", $"{path} does not exist", new InputLocation(path, 0, 0));
-        return Parse(File.ReadAllText(path), path);
+        return Parse(IO.InputFile.ReadAllText(path), path);
     }
 
     /// <summary>Parses the JSON text of a segments file; <paramref name="source"/> names it in errors.</summary>

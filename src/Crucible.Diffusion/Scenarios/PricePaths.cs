@@ -122,7 +122,7 @@ public sealed class StartPrices
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!System.IO.File.Exists(path)) throw new InvalidInputException(Rule, $"the start-prices file {path} does not exist", new InputLocation(path, 0, 0));
-        byte[] bytes = System.IO.File.ReadAllBytes(path);
+        byte[] bytes = Crucible.Data.IO.InputFile.ReadAllBytes(path);
         var parsed = Parse(bytes, path, series);
         return new StartPrices(parsed.Values, PriceStartSource.File, Path.GetFileName(path), Convert.ToHexStringLower(SHA256.HashData(bytes)));
     }

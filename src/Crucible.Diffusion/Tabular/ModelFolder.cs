@@ -78,9 +78,9 @@ internal static class ModelFolder
     {
         DeleteDeadTemporaries(folder); // what killed writes of this folder left (never a live write's)
         var (full, parent, name) = CheckTarget(folder, files.Select(f => f.Name).ToArray());
-        var id = Guid.NewGuid().ToString("N");
-        string temp = Path.Combine(parent, $".{name}.{id}{TempSuffix}");
-        string aside = Path.Combine(parent, $".{name}.{id}{AsideSuffix}"); // the same id: its temporary folder tells a live swap
+        var id = AtomicFile.NewWriteId();
+        string temp = Path.Combine(parent, AtomicFile.TempName(name, id));
+        string aside = Path.Combine(parent, AtomicFile.AsideName(name, id)); // the same id: its temporary folder tells a live swap
         try
         {
             WriteThrough(parent, full, temp, aside, files);
@@ -91,9 +91,6 @@ internal static class ModelFolder
             throw OutputPathException.From(full, e, temp);
         }
     }
-
-    private const string TempSuffix = ".tmp";
-    private const string AsideSuffix = ".old";
 
     /// <summary>
     /// Deletes what writes of <paramref name="folder"/> left when their process was killed, beside it and matching exactly
@@ -113,14 +110,14 @@ internal static class ModelFolder
         if (parent is null || !Directory.Exists(parent)) return 0;
         string name = Path.GetFileName(full);
         int done = 0;
-        foreach (var temp in Candidates(parent, name, TempSuffix))
+        foreach (var temp in Candidates(parent, name, AtomicFile.IsTempName))
         {
             if (TryDeleteDead(temp)) done++;
         }
 
-        foreach (var aside in Candidates(parent, name, AsideSuffix))
+        foreach (var aside in Candidates(parent, name, AtomicFile.IsAsideName))
         {
-            if (Directory.Exists(aside[..^AsideSuffix.Length] + TempSuffix)) continue; // a write between its renames
+            if (Directory.Exists(Path.Combine(parent, AtomicFile.TempNameOfAside(Path.GetFileName(aside))))) continue; // a write between its renames
             try
             {
                 if (Directory.Exists(full)) Directory.Delete(aside, recursive: true);
@@ -136,17 +133,12 @@ internal static class ModelFolder
         return done;
     }
 
-    private static IEnumerable<string> Candidates(string parent, string name, string suffix)
+    // the folders beside NAME that the rule (AtomicFile.IsTempName or IsAsideName) names as a write's of NAME
+    private static List<string> Candidates(string parent, string name, Func<string, string?, bool> rule)
     {
-        string prefix = "." + name + ".";
         try
         {
-            return Directory.EnumerateDirectories(parent, prefix + "*" + suffix).Where(d =>
-            {
-                string n = Path.GetFileName(d);
-                if (n.Length != prefix.Length + 32 + suffix.Length || !n.StartsWith(prefix, StringComparison.Ordinal) || !n.EndsWith(suffix, StringComparison.Ordinal)) return false;
-                return n.AsSpan(prefix.Length, 32).ToString().All(c => char.IsAsciiDigit(c) || char.IsAsciiHexDigitLower(c));
-            }).ToList();
+            return [.. Directory.EnumerateDirectories(parent, "." + name + ".*").Where(d => rule(Path.GetFileName(d), name))];
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -69,7 +69,7 @@ internal static class TrainerCheckpoint
 
     public static (TrainerState State, IReadOnlyDictionary<string, string> User) Load(string path)
     {
-        var file = SafeTensors.Load(path);
+        var file = SafeTensors.Load(Data.IO.InputFile.ReadAllBytes(path, Data.IO.InputFile.MaxStateBytes), path);
         var meta = file.Metadata ?? throw new InvalidDataException($"{path}: not a trainer checkpoint (no metadata)");
         string Get(string key) => meta.TryGetValue(key, out var v) ? v : throw new InvalidDataException($"{path}: checkpoint metadata lacks '{key}'");
         if (Get("format") != Format) throw new InvalidDataException($"{path}: checkpoint format '{Get("format")}', expected '{Format}'");

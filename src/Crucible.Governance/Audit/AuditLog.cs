@@ -1210,7 +1210,8 @@ public sealed partial class AuditLog : IDisposable
 
     private static AuditVerification? ReadCheckpointFile(string path, SortedDictionary<long, AuditCheckpoint> into)
     {
-        var bytes = File.ReadAllBytes(path);
+        // the log's own file, or the one --checkpoints names: refused by size (FILE-E-SIZE) rather than read past 2 GiB
+        var bytes = Data.IO.InputFile.ReadAllBytes(path, Data.IO.InputFile.MaxStateBytes);
         var text = Encoding.UTF8.GetString(bytes);
         var lines = text.Split('\n');
         for (var i = 0; i < lines.Length; i++)

@@ -236,7 +236,7 @@ public sealed class AuditSigningKey : IDisposable
         string pem;
         try
         {
-            pem = File.ReadAllText(path);
+            pem = Data.IO.InputFile.ReadAllText(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -712,7 +712,7 @@ public sealed class ModelCard
         if (!File.Exists(path)) throw new InvalidInputException(rule, $"{path} does not exist", new InputLocation(path, 0, 0));
         try
         {
-            return JsonDocument.Parse(File.ReadAllBytes(path));
+            return JsonDocument.Parse(Crucible.Data.IO.InputFile.ReadAllBytes(path));
         }
         catch (JsonException e)
         {

@@ -137,7 +137,7 @@ public sealed record RunManifest
         byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(path);
+            bytes = Data.IO.InputFile.ReadAllBytes(path);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {

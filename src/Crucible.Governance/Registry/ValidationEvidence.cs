@@ -149,7 +149,7 @@ public static class ValidationEvidence
         ArgumentNullException.ThrowIfNull(reportPath);
         var where = new InputLocation(reportPath, 0, 0);
         if (!File.Exists(reportPath)) throw new InvalidInputException("REG-E-EVIDENCE", $"{reportPath} does not exist", where);
-        var bytes = File.ReadAllBytes(reportPath);
+        var bytes = Data.IO.InputFile.ReadAllBytes(reportPath);
         try
         {
             using var doc = JsonDocument.Parse(bytes);

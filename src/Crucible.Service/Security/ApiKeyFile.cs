@@ -36,7 +36,7 @@ public sealed class ApiKeyFile
         }
 
         if (!File.Exists(path)) throw new InvalidInputException("KEYS-E-FILE", "no API keys file here", new InputLocation(path, 0, 0));
-        var bytes = File.ReadAllBytes(path);
+        var bytes = Crucible.Data.IO.InputFile.ReadAllBytes(path);
         _keys = Parse(bytes, path);
         _hash = SHA256.HashData(bytes);
         _nextCheck = Environment.TickCount64 + (long)CheckInterval.TotalMilliseconds;
@@ -64,9 +64,9 @@ public sealed class ApiKeyFile
         byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(path);
+            bytes = Crucible.Data.IO.InputFile.ReadAllBytes(path);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidInputException)
         {
             var hash = SHA256.HashData(System.Text.Encoding.UTF8.GetBytes("unreadable:" + e.Message));
             if (!hash.AsSpan().SequenceEqual(_hash))

@@ -70,7 +70,7 @@ public sealed class ApiKeyStore
     public static ApiKeyStore Load(string path)
     {
         if (!File.Exists(path)) throw new InvalidInputException("KEYS-E-FILE", "no API keys file here", new InputLocation(path, 0, 0));
-        return Parse(File.ReadAllLines(path), path);
+        return Parse(Crucible.Data.IO.InputFile.ReadAllLines(path), path);
     }
 
     /// <summary>Parses the lines of a keys file; <paramref name="source"/> names it in errors.</summary>

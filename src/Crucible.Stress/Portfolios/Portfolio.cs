@@ -142,7 +142,7 @@ public sealed partial class Portfolio
     {
         Data.IO.InputFile.ThrowIfFolder(path, "not-a-file");
         if (!File.Exists(path)) throw new InvalidInputException("file-not-found", "file not found", new InputLocation(path, 0, 0));
-        return Parse(File.ReadAllBytes(path), path);
+        return Parse(Data.IO.InputFile.ReadAllBytes(path), path);
     }
 
     /// <summary>

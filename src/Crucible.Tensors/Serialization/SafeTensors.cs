@@ -54,7 +54,8 @@ public static class SafeTensors
         string directory = Path.GetDirectoryName(fullPath) ?? throw new ArgumentException($"No folder in path {path}.", nameof(path));
         // Validate and lay out before touching the disk, so bad input leaves no temporary file behind.
         var layout = Prepare(tensors, metadata);
-        string temp = Path.Combine(directory, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
+        // the temporary-name rule of every writer (Crucible.Data's AtomicFile, whose clean-ups recognise it), compiled in here
+        string temp = Path.Combine(directory, Crucible.Data.IO.TemporaryName.Of(Path.GetFileName(fullPath), Crucible.Data.IO.TemporaryName.NewId()));
         bool moved = false;
         try
         {
