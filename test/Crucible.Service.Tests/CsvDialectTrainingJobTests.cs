@@ -24,6 +24,21 @@ public sealed class CsvDialectTrainingJobTests(ServiceFixture f)
         return (p.ExitCode, await stderr);
     }
 
+    // a service of its own (a home of its own, the fixture's keys), whose rate limit this class's requests do not share
+    // with the collection's other training tests
+    private (Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program> Factory, string Home) Service()
+    {
+        var home = Path.Combine(f.Dir, "csv-dialect-" + Guid.NewGuid().ToString("N")[..8]);
+        return (ServiceFixture.Create(home, f.KeysFile, new Dictionary<string, string> { ["RateLimitPermits"] = "1000" }), home);
+    }
+
+    private HttpClient Client(Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program> factory, string key)
+    {
+        var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", f.Keys[key]);
+        return client;
+    }
+
     // the plain file as a continental spreadsheet saves it: semicolons, decimal commas, the date last and called Datum
     private static string Continental(string csv) => string.Join('\n', csv.Split('\n').Select(line =>
     {
@@ -41,7 +56,9 @@ public sealed class CsvDialectTrainingJobTests(ServiceFixture f)
         var plain = RandomWalkPrices.Csv(120, seed: 13, new DateOnly(2020, 1, 1), correlated: true);
         var continental = Continental(plain);
         const string Dialect = """{"delimiter": ";", "decimal": ",", "date_column": "Datum"}""";
-        using var trainer = f.Client("trainer");
+        var (factory, serviceHome) = Service();
+        using var _ = factory;
+        using var trainer = Client(factory, "trainer");
 
         // without the dialect the job fails on the header, as crucible train would without --delimiter
         using (var refused = await trainer.PostAsync("/v1/models", ServiceFixture.Json(
@@ -57,7 +74,7 @@ public sealed class CsvDialectTrainingJobTests(ServiceFixture f)
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
         var job = await SequenceJob.WaitAsync(trainer, accepted.Headers.Location!.ToString());
         Assert.True(job.GetProperty("status").GetString() == "succeeded", job.ToString());
-        var registered = Path.Combine(f.Home, "models", job.GetProperty("model_id").GetString()!);
+        var registered = Path.Combine(serviceHome, "models", job.GetProperty("model_id").GetString()!);
 
         var dir = Path.Combine(f.Dir, "csv-dialect-cli-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Path.Combine(dir, "plain"));
@@ -79,7 +96,7 @@ public sealed class CsvDialectTrainingJobTests(ServiceFixture f)
         Assert.True(exit == 0, stderr);
         Assert.Equal(File.ReadAllBytes(Path.Combine(plainModel, "weights.safetensors")), File.ReadAllBytes(Path.Combine(registered, "weights.safetensors")));
 
-        using var reader = f.Client("reader");
+        using var reader = Client(factory, "reader");
         var service = RunManifest.Parse(await reader.GetByteArrayAsync("/v1/runs/" + job.GetProperty("run_id").GetString()));
         Assert.True(JsonNode.DeepEquals(cli.Config["csv"], service.Config["csv"]), $"{cli.Config["csv"]} vs {service.Config["csv"]}");
     }
@@ -87,7 +104,9 @@ public sealed class CsvDialectTrainingJobTests(ServiceFixture f)
     [Fact]
     public async Task Csv_OfTheWrongShape_Is422NamingTheMember()
     {
-        using var trainer = f.Client("trainer");
+        var (factory, _) = Service();
+        using var owned = factory;
+        using var trainer = Client(factory, "trainer");
         async Task<string> Refused(string csv)
         {
             var problem = await Problem.AssertAsync(await trainer.PostAsync("/v1/models", ServiceFixture.Json($$"""{"data_csv": "x", "csv": {{csv}}}""")),
