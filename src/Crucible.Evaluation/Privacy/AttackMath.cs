@@ -220,6 +220,19 @@ internal static class AttackRows
     public static (double[] Distances, int[] Nearest) KNearest(double[] queries, double[] references, int d, int k, int[]? skip = null,
         int maxDegreeOfParallelism = -1)
     {
+        var n = references.Length / d;
+        if (n - (skip is null ? 0 : 1) < k) throw new ArgumentException($"{n} references cannot give {k} neighbours");
+        if (!KdTree.Pays(queries, references, d)) return KNearestTiled(queries, references, d, k, skip, maxDegreeOfParallelism);
+        // the kd-tree gives the k smallest values of the same sums and the lowest index at the smallest: the same bits
+        var (distances, nearest) = KdTree.Build(references, d).Query(queries, k, skip, maxDegreeOfParallelism);
+        for (var i = 0; i < distances.Length; i++) distances[i] = Math.Sqrt(distances[i]);
+        return (distances, nearest);
+    }
+
+    /// <summary><see cref="KNearest"/> by the tiled brute force over every reference: its path for small or wide sets.</summary>
+    internal static (double[] Distances, int[] Nearest) KNearestTiled(double[] queries, double[] references, int d, int k, int[]? skip = null,
+        int maxDegreeOfParallelism = -1)
+    {
         var m = queries.Length / d;
         var n = references.Length / d;
         if (n - (skip is null ? 0 : 1) < k) throw new ArgumentException($"{n} references cannot give {k} neighbours");
