@@ -81,7 +81,7 @@ public static class NearestNeighborRatio
     {
         var (m, n) = NearestNeighbors.RowCounts(queries, references, dimension);
         if (n < 2) throw new ArgumentException("the ratio needs at least two reference rows", nameof(references));
-        if (!KdTree.Pays(queries, references, dimension)) return RatiosTiled(queries, references, dimension, maxDegreeOfParallelism);
+        if (!KdTree.Pays(queries, references, dimension, KdTree.BruteForce.Tiled)) return RatiosTiled(queries, references, dimension, maxDegreeOfParallelism);
         // the kd-tree's two smallest values of the same sums: the same bits
         var (squared, _) = KdTree.Build(references, dimension).Query(queries, 2, maxDegreeOfParallelism: maxDegreeOfParallelism);
         var ratios = new double[m];

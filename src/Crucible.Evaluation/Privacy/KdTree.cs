@@ -1,11 +1,12 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Crucible.Evaluation.Privacy;
 
 /// <summary>
 /// Exact k-nearest-neighbour search in Euclidean distance by a kd-tree (Friedman, Bentley &amp; Finkel 1977, "An
 /// algorithm for finding best matches in logarithmic expected time", ACM TOMS 3(3)): each node splits its points at the
-/// median of the dimension where they spread widest, leaves hold up to <see cref="LeafSize"/> points, and a query
+/// median of the dimension where they spread widest, leaves hold up to <see cref="DefaultLeafSize"/> points, and a query
 /// visits the nearer child first and skips a node whose bounding box lies farther than the k-th best distance so far.
 /// </summary>
 /// <remarks>
@@ -25,32 +26,65 @@ namespace Crucible.Evaluation.Privacy;
 /// </remarks>
 internal sealed class KdTree
 {
-    /// <summary>The most points in a leaf (a leaf is scanned by brute force).</summary>
-    public const int LeafSize = 16;
+    /// <summary>The brute-force search a tree search would replace (<see cref="Pays"/>).</summary>
+    public enum BruteForce
+    {
+        /// <summary><see cref="NearestNeighbors"/>' single-precision screening of 4 queries × 16 references, then the exact re-measure.</summary>
+        Screened,
 
-    /// <summary>Above this dimension the tree is not used: its bounds prune too little (<see cref="Pays"/>).</summary>
-    public const int MaxDimension = 16;
+        /// <summary>The double 4 × 16 tiles of <see cref="SquaredDistanceTiles"/> (k nearest, nearest-neighbour ratios).</summary>
+        Tiled,
 
-    /// <summary>Below this many references the brute force is used (<see cref="Pays"/>).</summary>
-    public const int MinReferences = 1024;
+        /// <summary>Every row's nearest other row by the double tiles, then a sort (<see cref="AttackRows.MostIsolatedBruteForce"/>).</summary>
+        Isolation,
+    }
+
+    /// <summary>The most points in a leaf by default (a leaf is scanned by brute force, 8 points to a vector).</summary>
+    public const int DefaultLeafSize = 32;
 
     // coordinates beyond ±2⁵⁰ go to the brute force: their squares cannot overflow anywhere here nor in the float screening
     private const double CoordinateLimit = 1125899906842624.0;
 
     private readonly int _dim;
-    private readonly double[] _points;  // (n, D): the references in tree order
     private readonly int[] _row;        // (n): each tree-order point's row in the references
     private readonly double[] _lo;      // (nodes, D): the tight bounding box of each node's points
     private readonly double[] _hi;
     private readonly int[] _start;      // (nodes): node i holds the points [start, end) in tree order
     private readonly int[] _end;
     private readonly int[] _right;      // (nodes): the right child (the left one is i + 1), −1 for a leaf
+    private readonly int[] _packedAt;   // (nodes): a leaf's offset in _packed
+    private readonly double[] _packed;  // each leaf's points by dimension: packed[at + j·L + l] = x_{start + l, j}, L its count rounded up to 8
     private readonly int _depth;
+    private readonly int _maxLeaf;
 
+    // points: (n, D), the references in tree order
     private KdTree(int dim, double[] points, int[] row, double[] lo, double[] hi, int[] start, int[] end, int[] right, int depth)
     {
+        // leaves by dimension, so that one vector holds a coordinate of 8 points (zeros beyond the last)
+        var nodes = start.Length;
+        _packedAt = new int[nodes];
+        var total = 0;
+        for (var i = 0; i < nodes; i++)
+        {
+            if (right[i] >= 0) continue;
+            _packedAt[i] = total;
+            total += Lanes(end[i] - start[i]) * dim;
+        }
+        _packed = new double[total];
+        for (var i = 0; i < nodes; i++)
+        {
+            if (right[i] < 0) _maxLeaf = Math.Max(_maxLeaf, end[i] - start[i]);
+        }
+        for (var i = 0; i < nodes; i++)
+        {
+            if (right[i] >= 0) continue;
+            var lanes = Lanes(end[i] - start[i]);
+            for (var l = 0; l < end[i] - start[i]; l++)
+            {
+                for (var j = 0; j < dim; j++) _packed[_packedAt[i] + (j * lanes) + l] = points[((start[i] + l) * dim) + j];
+            }
+        }
         _dim = dim;
-        _points = points;
         _row = row;
         _lo = lo;
         _hi = hi;
@@ -64,14 +98,27 @@ internal sealed class KdTree
     public int Count => _row.Length;
 
     /// <summary>
-    /// Whether the tree is used for <paramref name="references"/> rows of <paramref name="dimension"/> columns: at most
-    /// <see cref="MaxDimension"/> columns, at least <see cref="MinReferences"/> rows (the crossover measured on the tall
-    /// data, README Performance), and every coordinate of both sets finite and within ±2⁵⁰.
+    /// Whether the tree is used instead of <paramref name="rival"/> for <paramref name="references"/> rows of
+    /// <paramref name="dimension"/> columns: where it was measured faster on the tall data's standardised rows (README
+    /// Performance, Tall data; 2,000 queries, 2 shared cores), and only when every coordinate of both sets is finite and
+    /// within ±2⁵⁰. The nearest-neighbour radius grows with the dimension until no box is far enough to skip: at
+    /// d = 10 and 160,000 references a query still measures a large share of them, so the single-precision screening
+    /// stays ahead of the tree there, and at d = 16 even the double tiles do.
     /// </summary>
-    public static bool Pays(double[] queries, double[] references, int dimension)
+    public static bool Pays(double[] queries, double[] references, int dimension, BruteForce rival)
     {
-        if (dimension > MaxDimension || references.Length / dimension < MinReferences) return false;
-        return Moderate(queries) && Moderate(references);
+        var n = references.Length / dimension;
+        var faster = rival switch
+        {
+            // at d = 6 the tree queried 4× faster at 160,000 references, about even at 65,536 once built; at d = 10 slower up to 160,000
+            BruteForce.Screened => dimension <= 6 && n >= 65536,
+            // at d = 10: even at 16,384, 2.4× faster at 65,536 and 3.2× at 160,000; at d = 16 slower at every size
+            BruteForce.Tiled => dimension <= 10 && n >= 16384,
+            // the cut-off search measures few rows: faster from 1,024 rows at d = 10 and 16 (21× and 10× at 65,536)
+            BruteForce.Isolation => dimension <= 16 && n >= 1024,
+            _ => throw new ArgumentOutOfRangeException(nameof(rival)),
+        };
+        return faster && Moderate(queries) && Moderate(references);
     }
 
     private static bool Moderate(double[] values)
@@ -83,17 +130,21 @@ internal sealed class KdTree
         return true;
     }
 
-    /// <summary>Builds the tree of the rows of <paramref name="references"/> (row-major, n × <paramref name="dimension"/>).</summary>
-    public static KdTree Build(double[] references, int dimension)
+    private static int Lanes(int count) => (count + 7) / 8 * 8;
+
+    /// <summary>Builds the tree of the rows of <paramref name="references"/> (row-major, n × <paramref name="dimension"/>)
+    /// with leaves of at most <paramref name="leafSize"/> points.</summary>
+    public static KdTree Build(double[] references, int dimension, int leafSize = DefaultLeafSize)
     {
         ArgumentNullException.ThrowIfNull(references);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
+        ArgumentOutOfRangeException.ThrowIfLessThan(leafSize, 2);
         var n = references.Length / dimension;
         var perm = new int[n];
         for (var i = 0; i < n; i++) perm[i] = i;
-        // a binary tree with leaves of at least LeafSize/2 points has fewer than 4n/LeafSize + 1 nodes
-        var capacity = (4 * n / LeafSize) + 2;
-        var b = new Builder(references, dimension, perm, capacity);
+        // a binary tree with leaves of at least leafSize/2 points has fewer than 4n/leafSize + 1 nodes
+        var capacity = (4 * n / (leafSize / 2 * 2)) + 2;
+        var b = new Builder(references, dimension, perm, capacity, leafSize);
         if (n > 0) b.Split(0, n, 0);
         var points = new double[n * dimension];
         for (var p = 0; p < n; p++) Array.Copy(references, perm[p] * dimension, points, p * dimension, dimension);
@@ -102,7 +153,7 @@ internal sealed class KdTree
             b.End[..nodes], b.Right[..nodes], b.Depth);
     }
 
-    private sealed class Builder(double[] x, int d, int[] perm, int capacity)
+    private sealed class Builder(double[] x, int d, int[] perm, int capacity, int leafSize)
     {
         public double[] Lo = new double[capacity * d];
         public double[] Hi = new double[capacity * d];
@@ -133,7 +184,7 @@ internal sealed class KdTree
                     if (row[j] > hi[j]) hi[j] = row[j];
                 }
             }
-            if (end - start <= LeafSize) return node;
+            if (end - start <= leafSize) return node;
             // the widest-spread dimension (the first of equals); all points equal: a leaf, however many
             int axis = 0;
             var spread = hi[0] - lo[0];
@@ -145,9 +196,9 @@ internal sealed class KdTree
                     axis = j;
                 }
             }
-            if (!(spread > 0)) return node;
+            // all points equal: split by position all the same, so that no leaf holds more than leafSize
             var mid = start + ((end - start) / 2);
-            Select(start, end - 1, mid, axis);
+            if (spread > 0) Select(start, end - 1, mid, axis);
             Split(start, mid, depth + 1);
             Right[node] = Split(mid, end, depth + 1);
             return node;
@@ -183,13 +234,16 @@ internal sealed class KdTree
     /// references, ascending, into <paramref name="best"/> (+∞ where there are fewer than k), leaving out the reference
     /// row <paramref name="skip"/> (−1: none; only that row, not rows equal to it). Returns the row of the nearest
     /// reference, the lowest row at the smallest value (0 when none is finite). <paramref name="stackNode"/> and
-    /// <paramref name="stackBound"/> need <see cref="StackLength"/> entries.
+    /// <paramref name="stackBound"/> need <see cref="StackLength"/> entries. With <paramref name="stopBelow"/>, the search
+    /// stops and returns −1 as soon as √best[k − 1] &lt; stopBelow (<paramref name="best"/> then holds values found so
+    /// far, not the answer).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public int Search(ReadOnlySpan<double> query, int skip, Span<double> best, Span<int> stackNode, Span<double> stackBound)
+    public int Search(ReadOnlySpan<double> query, int skip, Span<double> best, Span<int> stackNode, Span<double> stackBound,
+        double stopBelow = double.NegativeInfinity)
     {
         var k = best.Length;
-        var d = _dim;
+        Span<double> sums = stackalloc double[Lanes(_maxLeaf)];
         best.Fill(double.PositiveInfinity);
         var nearest = 0;
         if (_row.Length == 0) return nearest;
@@ -205,18 +259,14 @@ internal sealed class KdTree
             var right = _right[node];
             if (right < 0)
             {
-                for (var p = _start[node]; p < _end[node]; p++)
+                var start = _start[node];
+                var count = _end[node] - start;
+                LeafSums(query, node, count, sums);
+                for (var l = 0; l < count; l++)
                 {
-                    var row = _row[p];
+                    var row = _row[start + l];
                     if (row == skip) continue;
-                    // Σ_d (q_d − r_d)², the brute force's formula and order
-                    var r = _points.AsSpan(p * d, d);
-                    double s = 0;
-                    for (var j = 0; j < d; j++)
-                    {
-                        var diff = query[j] - r[j];
-                        s += diff * diff;
-                    }
+                    var s = sums[l];
                     if (s < best[0] || (s == best[0] && row < nearest)) nearest = row;
                     if (s >= best[k - 1]) continue;
                     var pos = k - 1;
@@ -227,6 +277,7 @@ internal sealed class KdTree
                     }
                     best[pos] = s;
                 }
+                if (Math.Sqrt(best[k - 1]) < stopBelow) return -1;
                 continue;
             }
             var left = node + 1;
@@ -245,6 +296,41 @@ internal sealed class KdTree
             }
         }
         return nearest;
+    }
+
+    // sums[l] = Σ_j (q_j − x_{start + l, j})² for the leaf's points, 8 at a time: per lane the scalar loop's multiply and add in
+    // order j = 0, 1, … (no fused multiply-add), so each sum has the scalar loop's bits (as SquaredDistanceTiles)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void LeafSums(ReadOnlySpan<double> query, int node, int count, Span<double> sums)
+    {
+        var d = _dim;
+        var lanes = Lanes(count);
+        ref var p = ref _packed[_packedAt[node]];
+        var v = 0;
+        for (; v + 16 <= lanes; v += 16)
+        {
+            Vector512<double> a0 = Vector512<double>.Zero, a1 = a0;
+            for (var j = 0; j < d; j++)
+            {
+                var q = Vector512.Create(query[j]);
+                var x0 = q - Vector512.LoadUnsafe(ref p, (nuint)((j * lanes) + v));
+                var x1 = q - Vector512.LoadUnsafe(ref p, (nuint)((j * lanes) + v + 8));
+                a0 += x0 * x0;
+                a1 += x1 * x1;
+            }
+            a0.CopyTo(sums[v..]);
+            a1.CopyTo(sums[(v + 8)..]);
+        }
+        if (v < lanes)
+        {
+            var a0 = Vector512<double>.Zero;
+            for (var j = 0; j < d; j++)
+            {
+                var x0 = Vector512.Create(query[j]) - Vector512.LoadUnsafe(ref p, (nuint)((j * lanes) + v));
+                a0 += x0 * x0;
+            }
+            a0.CopyTo(sums[v..]);
+        }
     }
 
     /// <summary>The stack entries <see cref="Search"/> needs: each level leaves at most one sibling behind, plus two.</summary>
@@ -283,15 +369,113 @@ internal sealed class KdTree
         var m = queries.Length / d;
         var squared = new double[m * k];
         var nearest = new int[m];
-        const int block = 256;
-        Parallel.For(0, (m + block - 1) / block, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, b =>
+        var options = new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism };
+        // queries in the order of the leaf they fall in, so that a block's queries visit much the same leaves (the cache's
+        // sake only: each query's answer is its own)
+        var leaf = new int[m];
+        Parallel.For(0, m, options, i => leaf[i] = LeafOf(queries.AsSpan(i * d, d)));
+        var order = new int[m];
+        for (var i = 0; i < m; i++) order[i] = i;
+        Array.Sort(leaf, order);
+        const int block = 64;
+        Parallel.For(0, (m + block - 1) / block, options, b =>
         {
             var stackNode = new int[StackLength];
             var stackBound = new double[StackLength];
             var end = Math.Min(m, (b + 1) * block);
-            for (var i = b * block; i < end; i++)
+            for (var o = b * block; o < end; o++)
+            {
+                var i = order[o];
                 nearest[i] = Search(queries.AsSpan(i * d, d), skip is null ? -1 : skip[i], squared.AsSpan(i * k, k), stackNode, stackBound);
+            }
         });
         return (squared, nearest);
+    }
+
+    // the leaf reached by always stepping into the child whose box is nearer
+    private int LeafOf(ReadOnlySpan<double> query)
+    {
+        if (_right.Length == 0) return 0;
+        var node = 0;
+        while (_right[node] >= 0) node = Bound(query, node + 1) <= Bound(query, _right[node]) ? node + 1 : _right[node];
+        return node;
+    }
+
+    /// <summary>
+    /// The <paramref name="count"/> rows of <paramref name="rows"/> (the tree's own references, row-major n × D) farthest
+    /// from their nearest other row, most isolated first (ties: the lower row first), with that distance: the same rows
+    /// and bits as sorting every row's <see cref="Query"/> distance (k = 1, its own row left out) by
+    /// <c>OrderByDescending(distance).ThenBy(row)</c> and taking <paramref name="count"/>, without searching every row.
+    /// </summary>
+    /// <remarks>
+    /// <para>Each row's distance e_i is at most u_i, the distance to the nearest other point of the leaf its query
+    /// reaches (a subset of the references, the same formula). Search exactly the <paramref name="count"/> rows of largest
+    /// u and let τ be the smallest of their e: at least <paramref name="count"/> rows have e ≥ τ, so the count-th
+    /// largest e is ≥ τ, and a row with u &lt; τ has e ≤ u &lt; τ and ranks strictly below it, ties included. So only
+    /// the rows with u ≥ τ are searched, and each only until a neighbour closer than τ shows it cannot rank (a search
+    /// that is not stopped is complete, so its value is exact); the top rows are sorted among those left (the cut-off
+    /// of Ramaswamy, Rastogi &amp; Shim 2000 and Bay &amp; Schwabacher 2003 for distance-based outliers, with the leaf as
+    /// the first bound). τ is taken as the count-th largest e among the 2·count rows of largest u, which only raises it.
+    /// All in √ space, as the ranking is.</para>
+    /// </remarks>
+    public (int[] Rows, double[] Isolation) MostIsolated(double[] rows, int count, int maxDegreeOfParallelism = -1)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var d = _dim;
+        var n = rows.Length / d;
+        if (n != Count) throw new ArgumentException("the rows must be the tree's references", nameof(rows));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        count = Math.Min(count, n);
+        var options = new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism };
+        // u_i = √(min over the reached leaf's other points of Σ_d (x_i − x_j)²) ≥ e_i
+        var upper = new double[n];
+        Parallel.For(0, n, options, () => new double[Lanes(_maxLeaf)], (i, _, sums) =>
+        {
+            var query = rows.AsSpan(i * d, d);
+            var leaf = LeafOf(query);
+            var start = _start[leaf];
+            var leafCount = _end[leaf] - start;
+            LeafSums(query, leaf, leafCount, sums);
+            var best = double.PositiveInfinity;
+            for (var l = 0; l < leafCount; l++)
+            {
+                if (_row[start + l] != i && sums[l] < best) best = sums[l];
+            }
+            upper[i] = Math.Sqrt(best);
+            return sums;
+        }, _ => { });
+        var byUpper = Enumerable.Range(0, n).OrderByDescending(i => upper[i]).ThenBy(i => i).ToArray();
+        // τ: the count-th largest exact distance among the 2·count rows of largest bound, a lower bound of the overall one
+        var exact = new double[n];
+        Array.Fill(exact, double.NaN);
+        var first = Math.Min(n, 2 * count);
+        SearchRows(rows, byUpper[..first], exact, options, double.NegativeInfinity);
+        var tau = byUpper[..first].Select(i => exact[i]).OrderDescending().ElementAt(count - 1);
+        // the other rows whose bound reaches τ, each searched until a neighbour closer than τ rules it out (NaN then)
+        var rest = byUpper[first..].TakeWhile(i => upper[i] >= tau).ToArray();
+        SearchRows(rows, rest, exact, options, tau);
+        var top = byUpper[..first].Concat(rest.Where(i => !double.IsNaN(exact[i])))
+            .OrderByDescending(i => exact[i]).ThenBy(i => i).Take(count).ToArray();
+        return (top, [.. top.Select(i => exact[i])]);
+    }
+
+    // exact[i] = √(the smallest Σ_d (x_i − x_j)² over j ≠ i) for the listed rows; NaN for a row found closer than stopBelow
+    private void SearchRows(double[] rows, int[] which, double[] exact, ParallelOptions options, double stopBelow)
+    {
+        var d = _dim;
+        const int block = 64;
+        Parallel.For(0, (which.Length + block - 1) / block, options, b =>
+        {
+            var stackNode = new int[StackLength];
+            var stackBound = new double[StackLength];
+            Span<double> best = stackalloc double[1];
+            var end = Math.Min(which.Length, (b + 1) * block);
+            for (var o = b * block; o < end; o++)
+            {
+                var i = which[o];
+                var stopped = Search(rows.AsSpan(i * d, d), i, best, stackNode, stackBound, stopBelow) < 0;
+                exact[i] = stopped ? double.NaN : Math.Sqrt(best[0]);
+            }
+        });
     }
 }

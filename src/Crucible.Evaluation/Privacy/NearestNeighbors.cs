@@ -38,7 +38,7 @@ public static class NearestNeighbors
     public static double[] NearestDistances(double[] queries, double[] references, int dimension, int maxDegreeOfParallelism = -1)
     {
         RowCounts(queries, references, dimension);
-        if (!KdTree.Pays(queries, references, dimension)) return NearestDistancesBruteForce(queries, references, dimension, maxDegreeOfParallelism);
+        if (!KdTree.Pays(queries, references, dimension, KdTree.BruteForce.Screened)) return NearestDistancesBruteForce(queries, references, dimension, maxDegreeOfParallelism);
         var (squared, _) = KdTree.Build(references, dimension).Query(queries, 1, maxDegreeOfParallelism: maxDegreeOfParallelism);
         for (var i = 0; i < squared.Length; i++) squared[i] = Math.Sqrt(squared[i]);
         return squared;

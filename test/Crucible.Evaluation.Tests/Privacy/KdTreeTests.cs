@@ -156,16 +156,16 @@ public class KdTreeTests
     }
 
     [Theory]
-    [InlineData("gaussian", 10)]
-    [InlineData("student", 10)]
-    [InlineData("lattice", 10)]
-    [InlineData("student", 2)]
+    [InlineData("gaussian", 3)]
+    [InlineData("student", 6)]
+    [InlineData("lattice", 4)]
+    [InlineData("student", 1)]
     public void NearestDistances_OnTheTreePath_SameBitsAsTheBruteForce(string kind, int d)
     {
         var rng = new Random(11 + d);
-        var refs = Rows(kind, rng, 5000, d);
-        var queries = Rows(kind, rng, 700, d);
-        Assert.True(KdTree.Pays(queries, refs, d));
+        var refs = Rows(kind, rng, 65536, d);
+        var queries = Rows(kind, rng, 500, d);
+        Assert.True(KdTree.Pays(queries, refs, d, KdTree.BruteForce.Screened));
         var expected = NearestNeighbors.NearestDistancesBruteForce(queries, refs, d);
         AssertSameBits(expected, NearestNeighbors.NearestDistances(queries, refs, d, 1));
         AssertSameBits(expected, NearestNeighbors.NearestDistances(queries, refs, d, 2));
@@ -178,31 +178,73 @@ public class KdTreeTests
     public void KNearestAndRatios_OnTheTreePath_SameBitsAsTheirOracles(string kind, int d)
     {
         var rng = new Random(13 + d);
-        var refs = Rows(kind, rng, 2500, d);
-        var queries = Rows(kind, rng, 400, d);
-        var self = Enumerable.Range(0, 2500).ToArray();
-        var expected = AttackRows.KNearestReference(refs, refs, d, 1, self);
-        var actual = AttackRows.KNearest(refs, refs, d, 1, self, 2);
+        var refs = Rows(kind, rng, 16384, d);
+        var queries = Rows(kind, rng, 300, d);
+        Assert.True(KdTree.Pays(queries, refs, d, KdTree.BruteForce.Tiled));
+        // the first 300 rows against all of them, each leaving out its own row
+        var own = refs[..(300 * d)];
+        var self = Enumerable.Range(0, 300).ToArray();
+        var expected = AttackRows.KNearestReference(own, refs, d, 1, self);
+        var actual = AttackRows.KNearest(own, refs, d, 1, self, 2);
         AssertSameBits(expected.Distances, actual.Distances);
         Assert.Equal(expected.Nearest, actual.Nearest);
+        var expectedK = AttackRows.KNearestReference(queries, refs, d, 3);
+        var actualK = AttackRows.KNearest(queries, refs, d, 3, null, 1);
+        AssertSameBits(expectedK.Distances, actualK.Distances);
+        Assert.Equal(expectedK.Nearest, actualK.Nearest);
         AssertSameBits(NearestNeighborRatio.RatiosReference(queries, refs, d), NearestNeighborRatio.Ratios(queries, refs, d, 1));
         AssertSameBits(NearestNeighborRatio.RatiosReference(queries, refs, d), NearestNeighborRatio.Ratios(queries, refs, d, 2));
     }
 
+    [Theory]
+    [InlineData("gaussian", 3000, 10, 30)]
+    [InlineData("student", 4000, 10, 40)]
+    [InlineData("student", 2000, 2, 1)]
+    [InlineData("clustered", 2000, 10, 20)]
+    [InlineData("duplicated", 1500, 10, 15)]
+    [InlineData("lattice", 2000, 3, 25)]
+    [InlineData("lattice", 1200, 1, 12)]
+    [InlineData("gaussian", 40, 4, 40)]
+    [InlineData("student", 2, 3, 1)]
+    public void MostIsolated_SameRowsAndBitsAsRankingEveryRow(string kind, int n, int d, int count)
+    {
+        // the outlier analysis' top rows by distance to the nearest other row, ties by row: the cut-off search must pick
+        // the same rows in the same order with the same distances as measuring all of them
+        var rng = new Random(17 + n + d + count);
+        var rows = Rows(kind, rng, n, d);
+        var expected = AttackRows.MostIsolatedBruteForce(rows, d, count);
+        var tree = KdTree.Build(rows, d);
+        foreach (var threads in new[] { 1, 2 })
+        {
+            var (top, isolation) = tree.MostIsolated(rows, count, threads);
+            Assert.Equal(expected.Rows, top);
+            AssertSameBits(expected.Isolation, isolation);
+        }
+        var viaDispatch = AttackRows.MostIsolated(rows, d, count, 2);
+        Assert.Equal(expected.Rows, viaDispatch.Rows);
+        AssertSameBits(expected.Isolation, viaDispatch.Isolation);
+    }
+
     [Fact]
-    public void Pays_OnlyForTallNarrowFiniteSets()
+    public void Pays_OnlyWhereMeasuredFaster_AndForModerateFiniteValues()
     {
         var rng = new Random(1);
-        var refs = GaussianRows(rng, KdTree.MinReferences, 4);
         var queries = GaussianRows(rng, 10, 4);
-        Assert.True(KdTree.Pays(queries, refs, 4));
-        Assert.False(KdTree.Pays(queries, refs[..((KdTree.MinReferences - 1) * 4)], 4));
-        Assert.False(KdTree.Pays(GaussianRows(rng, 10, 17), GaussianRows(rng, 2000, 17), 17));
+        var tall = GaussianRows(rng, 65536, 4);
+        Assert.True(KdTree.Pays(queries, tall, 4, KdTree.BruteForce.Screened));
+        Assert.False(KdTree.Pays(queries, tall[..(65535 * 4)], 4, KdTree.BruteForce.Screened));
+        Assert.True(KdTree.Pays(queries, tall[..(16384 * 4)], 4, KdTree.BruteForce.Tiled));
+        Assert.False(KdTree.Pays(queries, tall[..(16383 * 4)], 4, KdTree.BruteForce.Tiled));
+        Assert.True(KdTree.Pays(queries, tall[..(1024 * 4)], 4, KdTree.BruteForce.Isolation));
+        Assert.False(KdTree.Pays(queries, tall[..(1023 * 4)], 4, KdTree.BruteForce.Isolation));
+        // d = 10 (the tall data): the screening stays; d = 17: no tree at all
+        Assert.False(KdTree.Pays(GaussianRows(rng, 10, 10), GaussianRows(rng, 70000, 10), 10, KdTree.BruteForce.Screened));
+        Assert.False(KdTree.Pays(GaussianRows(rng, 10, 17), GaussianRows(rng, 2000, 17), 17, KdTree.BruteForce.Isolation));
         var nan = (double[])queries.Clone();
         nan[3] = double.NaN;
-        Assert.False(KdTree.Pays(nan, refs, 4));
-        var huge = (double[])refs.Clone();
+        Assert.False(KdTree.Pays(nan, tall, 4, KdTree.BruteForce.Screened));
+        var huge = (double[])tall.Clone();
         huge[5] = 1e300;
-        Assert.False(KdTree.Pays(queries, huge, 4));
+        Assert.False(KdTree.Pays(queries, huge, 4, KdTree.BruteForce.Screened));
     }
 }
