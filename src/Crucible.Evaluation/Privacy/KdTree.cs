@@ -112,8 +112,9 @@ internal sealed class KdTree
         {
             // at d = 6 the tree queried 4× faster at 160,000 references, about even at 65,536 once built; at d = 10 slower up to 160,000
             BruteForce.Screened => dimension <= 6 && n >= 65536,
-            // at d = 10: even at 16,384, 2.4× faster at 65,536 and 3.2× at 160,000; at d = 16 slower at every size
-            BruteForce.Tiled => dimension <= 10 && n >= 16384,
+            // at d = 6 faster from 16,384 (k = 2: 2×, 5× at 160,000); at d = 10 the nearest 1 was even at 16,384 and the
+            // nearest 2 (the ratios) 2× slower at 40,000, 1.2× and 1.3× faster at 65,536 and 160,000; at d = 16 slower at every size
+            BruteForce.Tiled => dimension <= 6 ? n >= 16384 : dimension <= 10 && n >= 65536,
             // the cut-off search measures few rows: faster from 1,024 rows at d = 10 and 16 (21× and 10× at 65,536)
             BruteForce.Isolation => dimension <= 16 && n >= 1024,
             _ => throw new ArgumentOutOfRangeException(nameof(rival)),

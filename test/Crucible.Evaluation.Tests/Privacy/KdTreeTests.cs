@@ -178,7 +178,7 @@ public class KdTreeTests
     public void KNearestAndRatios_OnTheTreePath_SameBitsAsTheirOracles(string kind, int d)
     {
         var rng = new Random(13 + d);
-        var refs = Rows(kind, rng, 16384, d);
+        var refs = Rows(kind, rng, d <= 6 ? 16384 : 65536, d);
         var queries = Rows(kind, rng, 300, d);
         Assert.True(KdTree.Pays(queries, refs, d, KdTree.BruteForce.Tiled));
         // the first 300 rows against all of them, each leaving out its own row
@@ -235,6 +235,7 @@ public class KdTreeTests
         Assert.False(KdTree.Pays(queries, tall[..(65535 * 4)], 4, KdTree.BruteForce.Screened));
         Assert.True(KdTree.Pays(queries, tall[..(16384 * 4)], 4, KdTree.BruteForce.Tiled));
         Assert.False(KdTree.Pays(queries, tall[..(16383 * 4)], 4, KdTree.BruteForce.Tiled));
+        Assert.False(KdTree.Pays(GaussianRows(rng, 10, 10), GaussianRows(rng, 65535, 10), 10, KdTree.BruteForce.Tiled));
         Assert.True(KdTree.Pays(queries, tall[..(1024 * 4)], 4, KdTree.BruteForce.Isolation));
         Assert.False(KdTree.Pays(queries, tall[..(1023 * 4)], 4, KdTree.BruteForce.Isolation));
         // d = 10 (the tall data): the screening stays; d = 17: no tree at all
