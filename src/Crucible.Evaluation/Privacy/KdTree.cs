@@ -100,7 +100,7 @@ internal sealed class KdTree
     /// <summary>
     /// Whether the tree is used instead of <paramref name="rival"/> for <paramref name="references"/> rows of
     /// <paramref name="dimension"/> columns: where it was measured faster on the tall data's standardised rows (README
-    /// Performance, Tall data; 2,000 queries, 2 shared cores), and only when every coordinate of both sets is finite and
+    /// Performance, Tall data; 2,000 or 5,000 queries, 2 shared cores), and only when every coordinate of both sets is finite and
     /// within ±2⁵⁰. The nearest-neighbour radius grows with the dimension until no box is far enough to skip: at
     /// d = 10 and 160,000 references a query still measures a large share of them, so the single-precision screening
     /// stays ahead of the tree there, and at d = 16 even the double tiles do.
@@ -186,7 +186,7 @@ internal sealed class KdTree
                 }
             }
             if (end - start <= leafSize) return node;
-            // the widest-spread dimension (the first of equals); all points equal: a leaf, however many
+            // the widest-spread dimension (the first of equals)
             int axis = 0;
             var spread = hi[0] - lo[0];
             for (var j = 1; j < d; j++)
