@@ -220,6 +220,42 @@ internal static class AttackRows
     public static (double[] Distances, int[] Nearest) KNearest(double[] queries, double[] references, int d, int k, int[]? skip = null,
         int maxDegreeOfParallelism = -1)
     {
+        var n = references.Length / d;
+        if (n - (skip is null ? 0 : 1) < k) throw new ArgumentException($"{n} references cannot give {k} neighbours");
+        if (!KdTree.Pays(queries, references, d, KdTree.BruteForce.Tiled)) return KNearestTiled(queries, references, d, k, skip, maxDegreeOfParallelism);
+        // the kd-tree gives the k smallest values of the same sums and the lowest index at the smallest: the same bits
+        var (distances, nearest) = KdTree.Build(references, d).Query(queries, k, skip, maxDegreeOfParallelism);
+        for (var i = 0; i < distances.Length; i++) distances[i] = Math.Sqrt(distances[i]);
+        return (distances, nearest);
+    }
+
+    /// <summary>
+    /// The <paramref name="count"/> rows of row-major <paramref name="rows"/> farthest from their nearest other row (the
+    /// isolated records of <see cref="OutlierRisk"/>), most isolated first, ties by the lower row, with that distance.
+    /// Tall sets of few columns use <see cref="KdTree.MostIsolated"/>, which searches only the rows that can rank and
+    /// returns the same rows and bits as <see cref="MostIsolatedBruteForce"/>.
+    /// </summary>
+    public static (int[] Rows, double[] Isolation) MostIsolated(double[] rows, int d, int count, int maxDegreeOfParallelism = -1)
+    {
+        if (rows.Length / d < 2) throw new ArgumentException("isolation needs at least 2 rows", nameof(rows));
+        if (!KdTree.Pays(rows, rows, d, KdTree.BruteForce.Isolation)) return MostIsolatedBruteForce(rows, d, count, maxDegreeOfParallelism);
+        return KdTree.Build(rows, d).MostIsolated(rows, count, maxDegreeOfParallelism);
+    }
+
+    /// <summary><see cref="MostIsolated"/> by every row's nearest other row (<see cref="KNearestTiled"/>) and a sort: its
+    /// path for small or wide sets, and the oracle of the tree's (tests).</summary>
+    internal static (int[] Rows, double[] Isolation) MostIsolatedBruteForce(double[] rows, int d, int count, int maxDegreeOfParallelism = -1)
+    {
+        var n = rows.Length / d;
+        var (isolation, _) = KNearestTiled(rows, rows, d, 1, [.. Enumerable.Range(0, n)], maxDegreeOfParallelism);
+        var top = Enumerable.Range(0, n).OrderByDescending(i => isolation[i]).ThenBy(i => i).Take(count).ToArray();
+        return (top, [.. top.Select(i => isolation[i])]);
+    }
+
+    /// <summary><see cref="KNearest"/> by the tiled brute force over every reference: its path for small or wide sets.</summary>
+    internal static (double[] Distances, int[] Nearest) KNearestTiled(double[] queries, double[] references, int d, int k, int[]? skip = null,
+        int maxDegreeOfParallelism = -1)
+    {
         var m = queries.Length / d;
         var n = references.Length / d;
         if (n - (skip is null ? 0 : 1) < k) throw new ArgumentException($"{n} references cannot give {k} neighbours");

@@ -81,6 +81,23 @@ public static class NearestNeighborRatio
     {
         var (m, n) = NearestNeighbors.RowCounts(queries, references, dimension);
         if (n < 2) throw new ArgumentException("the ratio needs at least two reference rows", nameof(references));
+        if (!KdTree.Pays(queries, references, dimension, KdTree.BruteForce.Tiled)) return RatiosTiled(queries, references, dimension, maxDegreeOfParallelism);
+        // the kd-tree's two smallest values of the same sums: the same bits
+        var (squared, _) = KdTree.Build(references, dimension).Query(queries, 2, maxDegreeOfParallelism: maxDegreeOfParallelism);
+        var ratios = new double[m];
+        for (var i = 0; i < m; i++)
+        {
+            double first = squared[2 * i], second = squared[(2 * i) + 1];
+            ratios[i] = second == 0 ? 0 : Math.Sqrt(first) / Math.Sqrt(second);
+        }
+        return ratios;
+    }
+
+    /// <summary><see cref="Ratios"/> by the tiled brute force over every reference: its path for small or wide sets.</summary>
+    internal static double[] RatiosTiled(double[] queries, double[] references, int dimension, int maxDegreeOfParallelism = -1)
+    {
+        var (m, n) = NearestNeighbors.RowCounts(queries, references, dimension);
+        if (n < 2) throw new ArgumentException("the ratio needs at least two reference rows", nameof(references));
         var ratios = new double[m];
         if (m == 0) return ratios;
         var q = SquaredDistanceTiles.PadQueries(queries, dimension);

@@ -5,7 +5,8 @@ using System.Runtime.Intrinsics;
 namespace Crucible.Evaluation.Privacy;
 
 /// <summary>
-/// Exact brute-force nearest-neighbour search in Euclidean distance.
+/// Exact nearest-neighbour search in Euclidean distance: a <see cref="KdTree"/> for tall sets of few columns, else the
+/// screened brute force below (kept as the tree's oracle).
 /// </summary>
 /// <remarks>
 /// <para>Screening: for every query q and reference r, a = ‖q‖² + ‖r‖² − 2 q·r is computed in single precision, in
@@ -32,7 +33,22 @@ public static class NearestNeighbors
     /// Returns +∞ for every query when there are no references. <paramref name="maxDegreeOfParallelism"/> −1 uses all cores.
     /// Non-finite coordinates are not supported (the evaluator rejects them before).
     /// </summary>
+    /// <remarks>Tall sets of few columns (<see cref="KdTree.Pays"/>) are searched by a <see cref="KdTree"/>, which returns
+    /// the same bits as the brute force (<see cref="NearestDistancesBruteForce"/>) in about n log n instead of m × n.</remarks>
     public static double[] NearestDistances(double[] queries, double[] references, int dimension, int maxDegreeOfParallelism = -1)
+    {
+        RowCounts(queries, references, dimension);
+        if (!KdTree.Pays(queries, references, dimension, KdTree.BruteForce.Screened)) return NearestDistancesBruteForce(queries, references, dimension, maxDegreeOfParallelism);
+        var (squared, _) = KdTree.Build(references, dimension).Query(queries, 1, maxDegreeOfParallelism: maxDegreeOfParallelism);
+        for (var i = 0; i < squared.Length; i++) squared[i] = Math.Sqrt(squared[i]);
+        return squared;
+    }
+
+    /// <summary>
+    /// <see cref="NearestDistances"/> by the screened brute force over every reference (the class remarks): its path for
+    /// small or wide sets, and the oracle of the kd-tree's bits (tests).
+    /// </summary>
+    internal static double[] NearestDistancesBruteForce(double[] queries, double[] references, int dimension, int maxDegreeOfParallelism = -1)
     {
         var (m, n) = RowCounts(queries, references, dimension);
         var result = new double[m];

@@ -49,19 +49,19 @@ public static class OutlierRisk
         var s = AttackRows.Standardise(MembershipInference.Rows(synthetic), d, mean, sd);
         var h = AttackRows.Standardise(MembershipInference.Rows(holdout), d, mean, sd);
         var n = train.RowCount;
-        var (isolation, _) = AttackRows.KNearest(t, t, d, 1, [.. Enumerable.Range(0, n)], maxDegreeOfParallelism);
         var toSynthetic = NearestNeighbors.NearestDistances(t, s, d, maxDegreeOfParallelism);
         var toHoldout = NearestNeighbors.NearestDistances(t, h, d, maxDegreeOfParallelism);
         var ratio = new double[n];
         for (var i = 0; i < n; i++) ratio[i] = toSynthetic[i] / Math.Max(toHoldout[i], 1e-12);
 
         var count = Math.Max(1, (int)Math.Ceiling(fraction * n));
-        var top = Enumerable.Range(0, n).OrderByDescending(i => isolation[i]).ThenBy(i => i).Take(count).ToArray();
+        // the count rows farthest from their nearest other train row (ties: the lower row), without measuring every row's
+        var (top, isolation) = AttackRows.MostIsolated(t, d, count, maxDegreeOfParallelism);
         var (score, nonMemberScores) = MembershipInference.Scorer(synthetic, train, holdout, seed, maxSynthetic, maxDegreeOfParallelism);
         var scores = score(MembershipInference.Take(trainRows, top, d));
         var sortedNon = (double[])nonMemberScores.Clone();
         Array.Sort(sortedNon);
-        var records = top.Select((row, k) => new OutlierRecordRisk(row, isolation[row], toSynthetic[row], toHoldout[row], ratio[row],
+        var records = top.Select((row, k) => new OutlierRecordRisk(row, isolation[k], toSynthetic[row], toHoldout[row], ratio[row],
             scores[k], BelowShare(sortedNon, scores[k]))).ToArray();
         return new OutlierRiskReport(fraction, Descriptive.Median(records.Select(r => r.DcrRatio).ToArray()), Descriptive.Median(ratio),
             (double)records.Count(r => r.DcrRatio < 1) / count, Descriptive.Median(records.Select(r => r.ScorePercentile).ToArray()),

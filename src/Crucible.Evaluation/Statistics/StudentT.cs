@@ -13,8 +13,14 @@ public static class StudentT
         if (!(degreesOfFreedom > 0)) throw new ArgumentOutOfRangeException(nameof(degreesOfFreedom), "degrees of freedom must be > 0");
         if (double.IsNaN(t)) return double.NaN;
         if (double.IsInfinity(t)) return t > 0 ? 1 : 0;
+        return CdfCore(t, degreesOfFreedom, LogGammaRatio(degreesOfFreedom / 2, 0.5));
+    }
+
+    // Cdf for finite t with ln Γ(ν/2 + ½) − ln Γ(ν/2) − ln Γ(½) given: the same operations as Cdf, so the same bits
+    private static double CdfCore(double t, double degreesOfFreedom, double logGammaRatio)
+    {
         var x = degreesOfFreedom / (degreesOfFreedom + (t * t));
-        var tail = 0.5 * RegularizedIncompleteBeta(degreesOfFreedom / 2, 0.5, x);
+        var tail = 0.5 * RegularizedIncompleteBeta(degreesOfFreedom / 2, 0.5, x, logGammaRatio);
         return t >= 0 ? 1 - tail : tail;
     }
 
@@ -27,14 +33,17 @@ public static class StudentT
         if (!(p > 0 && p < 1)) throw new ArgumentOutOfRangeException(nameof(p), "p must be in (0, 1)");
         if (p > 0.5) return -InverseCdf(1 - p, degreesOfFreedom);
         if (p == 0.5) return 0;
-        // lower tail: find t < 0 with Cdf(t) = p; widen the bracket until it holds the root
+        if (!(degreesOfFreedom > 0)) throw new ArgumentOutOfRangeException(nameof(degreesOfFreedom), "degrees of freedom must be > 0");
+        // lower tail: find t < 0 with Cdf(t) = p; widen the bracket until it holds the root. The ln Γ terms of I_x(ν/2, ½)
+        // do not depend on t: computed once, they give every Cdf the bits it had when each call computed them
+        var logGammaRatio = LogGammaRatio(degreesOfFreedom / 2, 0.5);
         double lo = -1, hi = 0;
-        while (Cdf(lo, degreesOfFreedom) > p) lo *= 2;
+        while (CdfCore(lo, degreesOfFreedom, logGammaRatio) > p) lo *= 2;
         for (var i = 0; i < 200 && hi - lo > 1e-15 * Math.Abs(lo); i++)
         {
             var mid = 0.5 * (lo + hi);
             if (mid <= lo || mid >= hi) break;
-            if (Cdf(mid, degreesOfFreedom) > p) hi = mid;
+            if (CdfCore(mid, degreesOfFreedom, logGammaRatio) > p) hi = mid;
             else lo = mid;
         }
         return 0.5 * (lo + hi);
@@ -44,11 +53,17 @@ public static class StudentT
     /// I_x(a, b), the regularised incomplete beta function, by the continued fraction of Numerical Recipes (modified
     /// Lentz), using the symmetry I_x(a, b) = 1 − I_{1−x}(b, a) where the fraction converges faster.
     /// </summary>
-    public static double RegularizedIncompleteBeta(double a, double b, double x)
+    public static double RegularizedIncompleteBeta(double a, double b, double x) =>
+        RegularizedIncompleteBeta(a, b, x, LogGammaRatio(a, b));
+
+    // (ln Γ(a + b) − ln Γ(a)) − ln Γ(b), the first terms of the front factor's exponent in their order
+    private static double LogGammaRatio(double a, double b) => LogGamma(a + b) - LogGamma(a) - LogGamma(b);
+
+    private static double RegularizedIncompleteBeta(double a, double b, double x, double logGammaRatio)
     {
         if (x <= 0) return 0;
         if (x >= 1) return 1;
-        var front = Math.Exp(LogGamma(a + b) - LogGamma(a) - LogGamma(b) + (a * Math.Log(x)) + (b * Math.Log(1 - x)));
+        var front = Math.Exp(logGammaRatio + (a * Math.Log(x)) + (b * Math.Log(1 - x)));
         return x < (a + 1) / (a + b + 2)
             ? front * BetaContinuedFraction(a, b, x) / a
             : 1 - (front * BetaContinuedFraction(b, a, 1 - x) / b);

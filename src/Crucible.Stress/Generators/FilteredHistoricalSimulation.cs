@@ -78,8 +78,8 @@ public sealed class FilteredHistoricalSimulation(InnovationMarginal marginal = I
             var order = Enumerable.Range(0, n).OrderBy(t => z[(t * d) + i]).ThenBy(t => t).ToArray();
             var nu = models[i].Nu;
             var scale = Math.Sqrt((nu - 2) / nu);
-            for (var rank = 0; rank < n; rank++)
-                result[(order[rank] * d) + i] = StudentT.InverseCdf((rank + 1.0) / (n + 1), nu) * scale;
+            // each quantile is a pure function of its rank, written to its own slot: the same bits on any number of threads
+            Parallel.For(0, n, rank => result[(order[rank] * d) + i] = StudentT.InverseCdf((rank + 1.0) / (n + 1), nu) * scale);
         }
 
         return result;
