@@ -18,4 +18,14 @@ internal static class CrucibleProcess
         foreach (var a in args) start.ArgumentList.Add(a);
         return start;
     }
+
+    /// <summary>Runs <c>crucible ARGS</c> to its end: its exit code and standard error (standard output read and dropped).</summary>
+    public static async Task<(int Exit, string Stderr)> RunAsync(params string[] args)
+    {
+        using var p = Process.Start(Cli(args))!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        _ = await p.StandardOutput.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        return (p.ExitCode, await stderr);
+    }
 }

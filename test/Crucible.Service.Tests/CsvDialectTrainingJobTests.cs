@@ -15,14 +15,7 @@ public sealed class CsvDialectTrainingJobTests(ServiceFixture f)
 {
     private const string Config = """{"hidden": 16, "blocks": 1, "time_embedding": 8, "diffusion_steps": 50, "training": {"batch_size": 16, "warmup_steps": 2}}""";
 
-    private static async Task<(int Exit, string Stderr)> CliAsync(params string[] args)
-    {
-        using var p = System.Diagnostics.Process.Start(CrucibleProcess.Cli(args))!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        _ = await p.StandardOutput.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        return (p.ExitCode, await stderr);
-    }
+    private static Task<(int Exit, string Stderr)> CliAsync(params string[] args) => CrucibleProcess.RunAsync(args);
 
     // a service of its own (a home of its own, the fixture's keys), whose rate limit this class's requests do not share
     // with the collection's other training tests

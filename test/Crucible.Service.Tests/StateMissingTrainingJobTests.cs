@@ -16,14 +16,7 @@ public sealed class StateMissingTrainingJobTests(ServiceFixture f)
 {
     private static readonly string[] Features = ["VIXCLS", "TERM", "RV20"];
 
-    private static async Task<(int Exit, string Stderr)> CliAsync(params string[] args)
-    {
-        using var p = System.Diagnostics.Process.Start(CrucibleProcess.Cli(args))!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        _ = await p.StandardOutput.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        return (p.ExitCode, await stderr);
-    }
+    private static Task<(int Exit, string Stderr)> CliAsync(params string[] args) => CrucibleProcess.RunAsync(args);
 
     private async Task<RunManifest> RunAsync(string runId)
     {
