@@ -104,13 +104,7 @@ internal sealed class CsvDialectOptions
     /// (<c>--ffill-limit</c>, or <c>--PREFIX-ffill-limit</c> with <paramref name="prefix"/>).
     /// </summary>
     public static CsvReadOptions Apply(JsonNode? config, CsvReadOptions options, string? prefix = null) =>
-        CsvDialect.Apply(config as JsonObject, options, member => FlagName(prefix, member switch
-        {
-            "date_format" => "date-format",
-            "date_column" => "date-column",
-            "ffill_limit" => "ffill-limit",
-            _ => member,
-        }));
+        CsvDialect.Apply(config as JsonObject, options, member => FlagName(prefix, member.Replace('_', '-'))); // date_format: --date-format
 
     private static string FlagName(string? prefix, string name) => prefix is null ? "--" + name : $"--{prefix}-{name}";
 }

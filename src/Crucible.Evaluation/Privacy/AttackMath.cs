@@ -11,6 +11,12 @@ public readonly record struct SuccessRate(double Value, double Error)
     /// <summary>z = Φ⁻¹(0.975), the 95% two-sided normal quantile.</summary>
     public const double Z95 = 1.959963984540054;
 
+    /// <summary>The interval's low end, Value − Error, clamped to [0, 1] (a rate's range).</summary>
+    public double Lower => Math.Clamp(Value - Error, 0, 1);
+
+    /// <summary>The interval's high end, Value + Error, clamped to [0, 1].</summary>
+    public double Upper => Math.Clamp(Value + Error, 0, 1);
+
     /// <summary>
     /// The Wilson score interval of <paramref name="successes"/> out of <paramref name="total"/> at 95%: centre
     /// (k + z²/2)/(n + z²), half-width z/(n + z²)·√(k(n − k)/n + z²/4) (the form Anonymeter reports).

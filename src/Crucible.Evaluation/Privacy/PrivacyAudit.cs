@@ -229,7 +229,7 @@ public static class PrivacyAudit
         var exchangeability = HoldoutExchangeability(z.Train, z.Hold, d, dop);
         if (exchangeability is { Exchangeable: false } x)
             warnings.Add(string.Create(CultureInfo.InvariantCulture,
-                $"real train rows are closer to another train row than to the holdout {x.Share:G4} of the time ({x.N} rows, 95% CI {Math.Max(0, x.Ci.Value - x.Ci.Error):G4}–{Math.Min(1, x.Ci.Value + x.Ci.Error):G4}; 0.5 when train and holdout come from one distribution, bound {x.Bound:G4}): the holdout is shifted from train (e.g. a later period), so a generator that copies nothing also scores a DCR share above 0.5; read dcr_share against {x.Share:G4} (privacy.holdout_exchangeability), not against 0.5 alone"));
+                $"real train rows are closer to another train row than to the holdout {x.Share:G4} of the time ({x.N} rows, 95% CI {x.Ci.Lower:G4}–{x.Ci.Upper:G4}; 0.5 when train and holdout come from one distribution, bound {x.Bound:G4}): the holdout is shifted from train (e.g. a later period), so a generator that copies nothing also scores a DCR share above 0.5; read dcr_share against {x.Share:G4} (privacy.holdout_exchangeability), not against 0.5 alone"));
 
         var split = new PrivacySplit(nTrain, nHold, nSyn, n, m, ratio, holdoutFileSha256 ?? Sha256Hex(ContentBytes(holdout)),
             holdoutFileSha256 is null ? "values" : "file", seed);

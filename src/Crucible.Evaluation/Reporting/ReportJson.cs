@@ -524,8 +524,8 @@ public static class ReportJson
     private static void Interval(Utf8JsonWriter w, string name, Privacy.SuccessRate rate)
     {
         w.WriteStartArray(name);
-        Value(w, Math.Clamp(rate.Value - rate.Error, 0, 1));
-        Value(w, Math.Clamp(rate.Value + rate.Error, 0, 1));
+        Value(w, rate.Lower);
+        Value(w, rate.Upper);
         w.WriteEndArray();
     }
 
