@@ -33,10 +33,27 @@ public sealed class CrucibleHome
     public string AuditDatabase => Path.Combine(Root, "audit.db");
 
     /// <summary>
-    /// The append-only text file to which every signed audit checkpoint is also written (one JSON line each): the
-    /// copy that an operator ships off the machine, so that a rewritten or truncated database is caught.
+    /// The append-only text file to which every signed checkpoint of the home's SQLite audit log is also written (one
+    /// JSON line each): the copy that an operator ships off the machine, so that a rewritten or truncated database is
+    /// caught. A PostgreSQL store's checkpoints go to a file of their own (<see cref="AuditCheckpointsFor"/>).
     /// </summary>
-    public string AuditCheckpoints => Path.Combine(Root, "audit-checkpoints.jsonl");
+    public string AuditCheckpoints => Path.Combine(Root, Storage.StoreLocation.SqliteCheckpointFileName);
+
+    /// <summary>
+    /// The file in this home to which the checkpoints of <paramref name="store"/>'s audit log are exported: the SQLite
+    /// log's <see cref="AuditCheckpoints"/>, or one file per PostgreSQL database
+    /// (<see cref="Storage.StoreLocation.CheckpointFileName"/>).
+    /// </summary>
+    public string AuditCheckpointsFor(Storage.StoreLocation store)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return Path.Combine(Root, store.CheckpointFileName);
+    }
+
+    /// <summary>The checkpoint exports of PostgreSQL stores in this home (<see cref="AuditCheckpointsFor"/>), by name.</summary>
+    public IReadOnlyList<string> PostgresAuditCheckpointFiles() => Directory.Exists(Root)
+        ? [.. Directory.EnumerateFiles(Root, Storage.StoreLocation.PostgresCheckpointFilePrefix + "*.jsonl").Order(StringComparer.Ordinal)]
+        : [];
 
     /// <summary>The folder of signing keys (the audit log's checkpoint key; never inside the database).</summary>
     public string KeysFolder => Path.Combine(Root, "keys");

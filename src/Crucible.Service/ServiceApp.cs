@@ -89,17 +89,17 @@ public static class ServiceApp
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp =>
         {
-            var forHome = AuditLogOptions.ForHome(sp.GetRequiredService<CrucibleHome>());
-            var store = sp.GetRequiredService<StoreLocation>();
-            // Home: on SQLite, opening also refuses a log deleted with its checkpoint file while runs/ or models/ hold
-            // what its entries recorded (AUDIT-E-LOST, the CLI's rule): the service does not start a new chain over it
+            // on SQLite, opening also refuses a log deleted with its checkpoint file while runs/ or models/ hold what its
+            // entries recorded (AUDIT-E-LOST, the CLI's rule): the service does not start a new chain over it; on
+            // PostgreSQL the home keeps that database's own checkpoint export
+            var forStore = AuditLogOptions.ForStore(sp.GetRequiredService<CrucibleHome>(), sp.GetRequiredService<StoreLocation>());
             return AuditLog.Open(new AuditLogOptions
             {
-                Home = forHome.Home,
-                DatabasePath = forHome.DatabasePath,
-                PostgresConnectionString = store.Kind == StoreKind.Postgres ? store.Value : null,
-                SigningKeyPath = Settings(sp).AuditKeyFile is { } keyFile ? Path.GetFullPath(keyFile) : forHome.SigningKeyPath,
-                CheckpointFile = forHome.CheckpointFile,
+                Home = forStore.Home,
+                DatabasePath = forStore.DatabasePath,
+                PostgresConnectionString = forStore.PostgresConnectionString,
+                SigningKeyPath = Settings(sp).AuditKeyFile is { } keyFile ? Path.GetFullPath(keyFile) : forStore.SigningKeyPath,
+                CheckpointFile = forStore.CheckpointFile,
                 DefaultActor = "service",
             });
         });

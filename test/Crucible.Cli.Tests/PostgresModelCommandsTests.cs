@@ -110,4 +110,35 @@ public sealed class PostgresModelCommandsTests : IDisposable
         Assert.Equal(2, Log("two").Count);
         Assert.Equal(0, In("two", "audit", "verify", "--store", Store).Exit);
     }
+
+    [Fact]
+    public void AHomeWithItsOwnSqliteLog_RegistersIntoTheSharedStore_AndBothLogsVerify()
+    {
+        // an operator's home: trains (its SQLite log exports checkpoints), registers the model into the replicas'
+        // database, trains again; each log is checked against its own export (audit-checkpoints.jsonl and
+        // audit-checkpoints.postgres-….jsonl), where one shared file gave AUDIT-E-LOST to the new database
+        string config = Path.Combine(_dir, "small.json"), prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 120);
+        File.WriteAllText(config, """{"hidden": 16, "blocks": 1, "time_embedding": 8, "diffusion_steps": 50, "training": {"batch_size": 32, "warmup_steps": 2}}""");
+        var trained = In("ops", "train", "--data", prices, "--steps", "5", "--config", config, "--out", Path.Combine(_dir, "m1"));
+        Assert.True(trained.Exit == 0, trained.Stderr);
+        Assert.True(File.Exists(Path.Combine(_dir, "ops", "audit-checkpoints.jsonl")));
+
+        var registered = In("ops", "model", "register", "--store", Store, "--model", Path.Combine(_dir, "m1"), "--json");
+        Assert.True(registered.Exit == 0, registered.Stderr);
+        var exports = Directory.GetFiles(Path.Combine(_dir, "ops"), "audit-checkpoints.postgres-*.jsonl");
+        Assert.Single(exports);
+
+        var again = In("ops", "train", "--data", prices, "--steps", "5", "--seed", "7", "--config", config, "--out", Path.Combine(_dir, "m2"));
+        Assert.True(again.Exit == 0, again.Stderr);
+        var local = In("ops", "audit", "verify", "--json");
+        Assert.True(local.Exit == 0, local.Stdout + local.Stderr);
+        var shared = In("ops", "audit", "verify", "--store", Store, "--json");
+        Assert.True(shared.Exit == 0, shared.Stdout + shared.Stderr);
+        Assert.Equal(1, JsonStdout.Single(shared.Stdout).GetProperty("entries").GetInt64());
+        Assert.True(JsonStdout.Single(shared.Stdout).GetProperty("checkpoints_checked").GetInt64() >= 1);
+
+        // the shared log's default export is its own file: naming the SQLite log's file instead does not verify
+        var crossed = In("ops", "audit", "verify", "--store", Store, "--checkpoints", Path.Combine(_dir, "ops", "audit-checkpoints.jsonl"));
+        Assert.Equal(3, crossed.Exit);
+    }
 }

@@ -46,14 +46,7 @@ internal static class AuditCommand
             if (p.GetValue(oldPublic) is not null && !p.GetValue(lost)) throw new InvalidInputException("OPT-E", "--old-public-key goes with --lost-key");
             var (h, location) = StoreOption.Resolve(p, home, store);
             h.RequireExisting();
-            var forHome = AuditLogOptions.ForHome(h);
-            var options = location.Kind == StoreKind.Sqlite ? forHome : new AuditLogOptions
-            {
-                PostgresConnectionString = location.Value,
-                SigningKeyPath = forHome.SigningKeyPath,
-                CheckpointFile = forHome.CheckpointFile,
-                DefaultActor = forHome.DefaultActor,
-            };
+            var options = AuditLogOptions.ForStore(h, location);
             if (location.Kind == StoreKind.Sqlite && !File.Exists(h.AuditDatabase))
                 throw new InvalidInputException("AUDIT-E-NOLOG", "no audit log here", new InputLocation(h.AuditDatabase, 0, 0));
             AuditKeyRotation r;
@@ -109,7 +102,8 @@ internal static class AuditCommand
         };
         var checkpoints = new Option<string>("--checkpoints")
         {
-            Description = "The exported checkpoint file to check against (default: HOME/audit-checkpoints.jsonl; give the off-machine copy)",
+            Description = "The exported checkpoint file to check against (default: HOME/audit-checkpoints.jsonl, with --store postgres: that "
+                + "database's HOME/audit-checkpoints.postgres-….jsonl; give the off-machine copy)",
         };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
         var failOnKeyBreak = new Option<bool>("--fail-on-key-break")
@@ -135,7 +129,7 @@ internal static class AuditCommand
                 var h = HomeOption.Resolve(p, home);
                 var keyPath = p.GetValue(publicKey) ?? Path.Combine(h.KeysFolder, AuditSigningKey.PublicFileName);
                 using var key = File.Exists(keyPath) || p.GetValue(publicKey) is not null ? AuditSigningKey.LoadPublic(keyPath) : null;
-                v = AuditLog.VerifyPostgres(location.Value, key, p.GetValue(checkpoints) ?? h.AuditCheckpoints);
+                v = AuditLog.VerifyPostgres(location.Value, key, p.GetValue(checkpoints) ?? h.AuditCheckpointsFor(location));
             }
             else
             {

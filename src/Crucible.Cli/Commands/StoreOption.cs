@@ -8,7 +8,7 @@ namespace Crucible.Cli.Commands;
 /// <summary>
 /// The <c>--store sqlite:DIR|postgres:CONNSTRING</c> option (ARCHITECTURE.md "Where Crucible keeps its state"): where the
 /// audit log and the registry live. With <c>postgres:</c> the home still holds this machine's signing key (the one every
-/// replica shares) and checkpoint export.
+/// replica shares) and that database's checkpoint export (<see cref="CrucibleHome.AuditCheckpointsFor"/>).
 /// </summary>
 internal static class StoreOption
 {
@@ -37,13 +37,7 @@ internal static class StoreOption
         // Open(home) also refuses a log lost with its checkpoint file while runs/ or models/ hold files (AUDIT-E-LOST)
         if (location.Kind == StoreKind.Sqlite) return (h, AuditLog.Open(h));
 
-        var forHome = AuditLogOptions.ForHome(h.EnsureExists());
-        return (h, AuditLog.Open(new AuditLogOptions
-        {
-            PostgresConnectionString = location.Value,
-            SigningKeyPath = forHome.SigningKeyPath,
-            CheckpointFile = forHome.CheckpointFile,
-            DefaultActor = forHome.DefaultActor,
-        }));
+        // the home keeps the signing key and this database's own checkpoint export (AuditLogOptions.ForStore)
+        return (h, AuditLog.Open(AuditLogOptions.ForStore(h.EnsureExists(), location)));
     }
 }

@@ -48,7 +48,7 @@ public sealed class AuditLogOptions
     /// </summary>
     public CrucibleHome? Home { get; init; }
 
-    /// <summary>The options for the audit log of <paramref name="home"/>: <c>audit.db</c>, <c>keys/</c>, <c>audit-checkpoints.jsonl</c>,
+    /// <summary>The options for the SQLite audit log of <paramref name="home"/>: <c>audit.db</c>, <c>keys/</c>, <c>audit-checkpoints.jsonl</c>,
     /// and the home itself (<see cref="Home"/>), so that opening also checks its <c>runs/</c> and <c>models/</c>.</summary>
     public static AuditLogOptions ForHome(CrucibleHome home) => new()
     {
@@ -58,6 +58,27 @@ public sealed class AuditLogOptions
         CheckpointFile = home.AuditCheckpoints,
         DefaultActor = SafeUserName(),
     };
+
+    /// <summary>
+    /// The options for the audit log of <paramref name="store"/> used from <paramref name="home"/>: on SQLite
+    /// <see cref="ForHome"/> (the store's folder is the home); on PostgreSQL the shared database with the home's signing
+    /// key and that database's own checkpoint export in the home (<see cref="CrucibleHome.AuditCheckpointsFor"/>), never
+    /// the SQLite log's <c>audit-checkpoints.jsonl</c>, so that a home that keeps a SQLite log and also writes to a shared
+    /// database checks each log against its own checkpoints only.
+    /// </summary>
+    public static AuditLogOptions ForStore(CrucibleHome home, Storage.StoreLocation store)
+    {
+        ArgumentNullException.ThrowIfNull(home);
+        ArgumentNullException.ThrowIfNull(store);
+        var forHome = ForHome(home);
+        return store.Kind == Storage.StoreKind.Sqlite ? forHome : new AuditLogOptions
+        {
+            PostgresConnectionString = store.Value,
+            SigningKeyPath = forHome.SigningKeyPath,
+            CheckpointFile = home.AuditCheckpointsFor(store),
+            DefaultActor = forHome.DefaultActor,
+        };
+    }
 
     private static string SafeUserName()
     {
@@ -179,7 +200,12 @@ public sealed partial class AuditLog : IDisposable
         {
             key = options.SigningKeyPath is null ? null : AuditSigningKey.LoadOrCreate(options.SigningKeyPath);
             if (key is not null && store is PostgresAuditStore) key = ClaimSharedKey(store, key, options.SigningKeyPath!);
-            return new AuditLog(options, store, key);
+            var log = new AuditLog(options, store, key);
+            // the database's checkpoints that this export file lacks are written at once: a file new to this writer (a
+            // first start, or a home whose exports were one file for every store before session 28) gets every one of
+            // them now, not at the next checkpoint, so the lost-log check and audit verify see them from the first open
+            if (store is PostgresAuditStore) log.ExportCheckpoints();
+            return log;
         }
         catch
         {
@@ -225,7 +251,7 @@ public sealed partial class AuditLog : IDisposable
     private static void ThrowIfLost(string databasePath, string? checkpointFile, CrucibleHome? home)
     {
         // a log with exported checkpoints must reach them (and then holds entries, so the check below passes)
-        var exported = ExportedHead(checkpointFile);
+        var exported = ExportedHead(checkpointFile, home);
         if (exported > 0)
         {
             ThrowIfBelow(databasePath, checkpointFile!, exported);
@@ -242,10 +268,16 @@ public sealed partial class AuditLog : IDisposable
                 + "the log was deleted or emptied with its checkpoint file. Nothing was appended (a new chain would hide the lost one); restore audit.db "
                 + "and audit-checkpoints.jsonl from a backup (crucible audit verify reports the truncation); if this home's very first run was killed "
                 + "before its entry, move that run's file out of runs/, and if its very first model registration was, that model's folder out of models/ "
-                + "(it was never registered; registering it again copies it anew)",
+                + "(it was never registered; registering it again copies it anew)" + PostgresHint(home),
                 new InputLocation(databasePath, 0, 0));
         }
     }
+
+    // a home that also wrote to a PostgreSQL store: its runs/ and models/ may hold what that store's entries recorded
+    private static string PostgresHint(CrucibleHome home) => home.PostgresAuditCheckpointFiles() is [var first, ..]
+        ? $". This home has also written to a PostgreSQL store (its checkpoints are in {Path.GetFileName(first)}): if those files are that store's "
+            + "(models it registered or fetched), give --store postgres:… as before, or keep a SQLite log in another home"
+        : "";
 
     // the SQLite log ends below the exported checkpoints' last seq
     private static void ThrowIfBelow(string databasePath, string checkpointFile, long exported)
@@ -267,7 +299,7 @@ public sealed partial class AuditLog : IDisposable
     // (every replica appends to the one chain), so a head below them means the tables were dropped, emptied or cut short
     private static void ThrowIfLostPostgres(string connectionString, string? checkpointFile)
     {
-        var exported = ExportedHead(checkpointFile);
+        var exported = ExportedHead(checkpointFile, null);
         if (exported == 0) return;
         long head;
         using (var store = PostgresAuditStore.OpenReader(connectionString))
@@ -297,13 +329,41 @@ public sealed partial class AuditLog : IDisposable
     }
 
     // the highest seq among the complete lines of the exported checkpoint file (what parses of it; verification judges
-    // the rest), 0 when there is none
-    private static long ExportedHead(string? checkpointFile)
+    // the rest), 0 when there is none; home: the SQLite log's home, whose PostgreSQL stores' lines are passed over (ForeignLines)
+    private static long ExportedHead(string? checkpointFile, CrucibleHome? home)
     {
         if (checkpointFile is null || !File.Exists(checkpointFile)) return 0;
         var lines = new SortedDictionary<long, AuditCheckpoint>();
-        _ = ReadCheckpointFile(checkpointFile, lines);
+        _ = ReadCheckpointFile(checkpointFile, lines, ForeignLines(checkpointFile, home));
         return lines.Count == 0 ? 0 : lines.Keys.Last(); // sorted
+    }
+
+    /// <summary>
+    /// The lines of <paramref name="checkpointFile"/> that are another store's, when it is the SQLite export of
+    /// <paramref name="home"/> (<see cref="CrucibleHome.AuditCheckpoints"/>): those that a PostgreSQL store's export in the
+    /// home holds too. Before session 28 a home exported the checkpoints of its SQLite log and of every PostgreSQL store it
+    /// wrote to into that one file, so a home used with both read as a lost log to each; a PostgreSQL writer now exports
+    /// every checkpoint of its database to a file of its own (<see cref="CrucibleHome.AuditCheckpointsFor"/>) at its first
+    /// open, and the identical lines left in the old file are that database's, not the SQLite log's. Null when there are
+    /// none (any other file, such as an off-machine copy given by name, is read whole: a copy that mixes two logs does not verify).
+    /// </summary>
+    private static HashSet<string>? ForeignLines(string? checkpointFile, CrucibleHome? home)
+    {
+        if (checkpointFile is null || home is null
+            || !string.Equals(Path.GetFullPath(checkpointFile), home.AuditCheckpoints, StringComparison.Ordinal)) return null;
+        HashSet<string>? foreign = null;
+        foreach (var file in home.PostgresAuditCheckpointFiles())
+        {
+            var text = Encoding.UTF8.GetString(Data.IO.InputFile.ReadAllBytes(file, Data.IO.InputFile.MaxStateBytes));
+            var lines = text.Split('\n');
+            // complete lines only: a torn last line was never acknowledged
+            for (var i = 0; i < lines.Length - 1; i++)
+            {
+                if (lines[i].Length > 0) (foreign ??= new HashSet<string>(StringComparer.Ordinal)).Add(lines[i]);
+            }
+        }
+
+        return foreign;
     }
 
     // databasePath: the SQLite file, null for the PostgreSQL log
@@ -860,13 +920,17 @@ public sealed partial class AuditLog : IDisposable
     /// checkpoint beyond its end signed by the trusted key proves.
     /// </summary>
     /// <exception cref="InvalidInputException">There is neither a database nor a checkpoint file at the paths.</exception>
-    public static AuditVerification Verify(string databasePath, AuditSigningKey? publicKey, string? checkpointFile)
+    public static AuditVerification Verify(string databasePath, AuditSigningKey? publicKey, string? checkpointFile) =>
+        Verify(databasePath, publicKey, checkpointFile, null);
+
+    // home: the SQLite log's home when checkpointFile may be its own export, whose PostgreSQL stores' lines are passed over
+    private static AuditVerification Verify(string databasePath, AuditSigningKey? publicKey, string? checkpointFile, CrucibleHome? home)
     {
         var external = new SortedDictionary<long, AuditCheckpoint>();
         var haveDb = File.Exists(databasePath);
         if (checkpointFile is not null && File.Exists(checkpointFile))
         {
-            var problem = ReadCheckpointFile(checkpointFile, external);
+            var problem = ReadCheckpointFile(checkpointFile, external, ForeignLines(checkpointFile, home));
             if (problem is not null) return problem;
         }
         else if (!haveDb)
@@ -912,7 +976,7 @@ public sealed partial class AuditLog : IDisposable
         var external = new SortedDictionary<long, AuditCheckpoint>();
         if (checkpointFile is not null && File.Exists(checkpointFile))
         {
-            var problem = ReadCheckpointFile(checkpointFile, external);
+            var problem = ReadCheckpointFile(checkpointFile, external, _store is PostgresAuditStore ? null : ForeignLines(checkpointFile, _options.Home));
             if (problem is not null) return problem;
         }
 
@@ -1160,8 +1224,9 @@ public sealed partial class AuditLog : IDisposable
         RequireNamedCheckpointFile(checkpointFile);
         var checkpoints = checkpointFile ?? home.AuditCheckpoints;
         var (runs, models) = PinnedFiles(home);
-        if (runs + models > 0 && IsAbsentOrEmpty(home.AuditDatabase) && ExportedHead(checkpoints) == 0) return Emptied(runs, models, "is missing or empty");
-        var v = Verify(home.AuditDatabase, key, checkpoints);
+        // the home's own export (the default) passes over the lines of the home's PostgreSQL stores (ForeignLines)
+        if (runs + models > 0 && IsAbsentOrEmpty(home.AuditDatabase) && ExportedHead(checkpoints, home) == 0) return Emptied(runs, models, "is missing or empty");
+        var v = Verify(home.AuditDatabase, key, checkpoints, home);
         if (v.Ok && v.Entries > 0)
         {
             // a log that verifies: the markers of runs and registrations it recorded, which their killed writers left, go
@@ -1173,9 +1238,9 @@ public sealed partial class AuditLog : IDisposable
 
         return v.Ok && v.Entries == 0 && runs + models > 0 ? Emptied(runs, models, "holds no entry") : v;
 
-        static AuditVerification Emptied(int runs, int models, string state) => new(AuditProblem.Truncation, 1, null, 0, 0, string.Create(CultureInfo.InvariantCulture,
+        AuditVerification Emptied(int runs, int models, string state) => new(AuditProblem.Truncation, 1, null, 0, 0, string.Create(CultureInfo.InvariantCulture,
             $"the audit log {state}, but the home holds {runs} run manifests (runs/) and {models} registered model folders (models/) that entries recorded: ")
-            + "the log was deleted or emptied (or the home's very first run or model registration was killed before its entry)");
+            + "the log was deleted or emptied (or the home's very first run or model registration was killed before its entry)" + PostgresHint(home));
     }
 
     /// <summary>
@@ -1208,7 +1273,8 @@ public sealed partial class AuditLog : IDisposable
         return (runs, models);
     }
 
-    private static AuditVerification? ReadCheckpointFile(string path, SortedDictionary<long, AuditCheckpoint> into)
+    // foreign: complete lines to pass over (another store's, ForeignLines)
+    private static AuditVerification? ReadCheckpointFile(string path, SortedDictionary<long, AuditCheckpoint> into, HashSet<string>? foreign = null)
     {
         // the log's own file, or the one --checkpoints names: refused by size (FILE-E-SIZE) rather than read past 2 GiB
         var bytes = Data.IO.InputFile.ReadAllBytes(path, Data.IO.InputFile.MaxStateBytes);
@@ -1220,6 +1286,7 @@ public sealed partial class AuditLog : IDisposable
             if (line.Length == 0) continue;
             // A line without its newline at the very end is a write torn by a power loss: ignored, it was never acknowledged.
             if (i == lines.Length - 1) break;
+            if (foreign is not null && foreign.Contains(line)) continue;
             AuditCheckpoint c;
             try
             {

@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using Crucible.Data;
 using Npgsql;
 
@@ -21,11 +24,12 @@ public enum StoreKind
 /// </summary>
 public sealed class StoreLocation
 {
-    private StoreLocation(StoreKind kind, string value, string redacted)
+    private StoreLocation(StoreKind kind, string value, string redacted, string checkpointFileName)
     {
         Kind = kind;
         Value = value;
         Redacted = redacted;
+        CheckpointFileName = checkpointFileName;
     }
 
     /// <summary>SQLite or PostgreSQL.</summary>
@@ -37,11 +41,29 @@ public sealed class StoreLocation
     /// <summary>The value as it may be printed: the PostgreSQL password replaced by <c>***</c>.</summary>
     public string Redacted { get; }
 
+    /// <summary>
+    /// The name of the file in a home to which this store's signed audit checkpoints are exported
+    /// (<see cref="CrucibleHome.AuditCheckpointsFor"/>): <c>audit-checkpoints.jsonl</c> for SQLite, and for PostgreSQL
+    /// <c>audit-checkpoints.postgres-HOST-PORT-DATABASE-HASH.jsonl</c>, one per database, so that a home used with its own
+    /// SQLite log and with a shared database (or with two databases) keeps each log's checkpoints apart: the lost-log
+    /// check compares a log with its own exports only. HOST, PORT and DATABASE are the connection string's, with every
+    /// character but ASCII letters, digits, '.', '_' and '-' written '_' (the host in lower case); HASH is the first 8 hex
+    /// digits of the SHA-256 of <c>HOST|PORT|DATABASE</c> before that replacement, so that two names never collide.
+    /// The user name, password and other settings do not enter it: they reach the same database.
+    /// </summary>
+    public string CheckpointFileName { get; }
+
+    /// <summary>The name of a SQLite home's checkpoint export (<see cref="CheckpointFileName"/>).</summary>
+    public const string SqliteCheckpointFileName = "audit-checkpoints.jsonl";
+
+    /// <summary>The prefix of a PostgreSQL store's checkpoint export in a home (<see cref="CheckpointFileName"/>).</summary>
+    public const string PostgresCheckpointFilePrefix = "audit-checkpoints.postgres-";
+
     /// <summary>The SQLite store of a home folder.</summary>
     public static StoreLocation Sqlite(CrucibleHome home)
     {
         ArgumentNullException.ThrowIfNull(home);
-        return new StoreLocation(StoreKind.Sqlite, home.Root, "sqlite:" + home.Root);
+        return new StoreLocation(StoreKind.Sqlite, home.Root, "sqlite:" + home.Root, SqliteCheckpointFileName);
     }
 
     /// <summary>Parses <c>sqlite:PATH</c> or <c>postgres:CONNSTRING</c> (<c>postgresql:</c> is accepted too).</summary>
@@ -72,12 +94,22 @@ public sealed class StoreLocation
 
                 if (string.IsNullOrWhiteSpace(builder.Host)) throw Bad("postgres: the connection string needs Host=");
                 if (string.IsNullOrWhiteSpace(builder.Database)) throw Bad("postgres: the connection string needs Database=");
-                return new StoreLocation(StoreKind.Postgres, rest, "postgres:" + Redact(builder));
+                return new StoreLocation(StoreKind.Postgres, rest, "postgres:" + Redact(builder), PostgresCheckpointFile(builder));
             default:
                 throw Bad("a store is sqlite:HOME_FOLDER or postgres:CONNECTION_STRING");
         }
 
         static InvalidInputException Bad(string message) => new("STORE-E", message);
+    }
+
+    // audit-checkpoints.postgres-HOST-PORT-DATABASE-HASH.jsonl (CheckpointFileName)
+    private static string PostgresCheckpointFile(NpgsqlConnectionStringBuilder builder)
+    {
+        var identity = string.Join('|', builder.Host!.Trim().ToLowerInvariant(), builder.Port.ToString(CultureInfo.InvariantCulture), builder.Database!.Trim());
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)))[..8];
+        var readable = new string([.. identity.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : c == '|' ? '-' : '_')]);
+        if (readable.Length > 96) readable = readable[..96]; // a file name stays short; the hash keeps it unique
+        return PostgresCheckpointFilePrefix + readable + "-" + hash + ".jsonl";
     }
 
     private static string Redact(NpgsqlConnectionStringBuilder builder)

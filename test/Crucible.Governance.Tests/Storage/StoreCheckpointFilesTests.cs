@@ -1,0 +1,218 @@
+using System.Text.Json.Nodes;
+using Crucible.Data;
+using Crucible.Governance.Audit;
+using Crucible.Governance.Storage;
+using Crucible.Tests.Postgres;
+
+namespace Crucible.Governance.Tests.Storage;
+
+/// <summary>
+/// One checkpoint export per store: a home that keeps its own SQLite log and also writes to a shared PostgreSQL database
+/// (an operator's home that trains locally and registers into the replicas' registry) exports each log's signed
+/// checkpoints to a file of its own, so that neither log is taken for a lost one because of the other's checkpoints
+/// (before, both went to <c>audit-checkpoints.jsonl</c> and each open gave <c>AUDIT-E-LOST</c>). A home written by an
+/// earlier build, whose one file holds both logs' lines, opens and verifies once a PostgreSQL writer has exported its
+/// database's checkpoints to their own file.
+/// </summary>
+public sealed class StoreCheckpointFilesTests : IDisposable
+{
+    private readonly List<string> _homes = [];
+    private readonly List<TestDatabase> _databases = [];
+
+    public void Dispose()
+    {
+        foreach (var db in _databases) db.Dispose();
+        foreach (var h in _homes)
+        {
+            try
+            {
+                Directory.Delete(h, recursive: true);
+            }
+            catch (IOException)
+            {
+                // best effort
+            }
+        }
+    }
+
+    private CrucibleHome NewHome()
+    {
+        var home = CrucibleHome.Resolve(Path.Combine(Path.GetTempPath(), "crucible-stores-" + Guid.NewGuid().ToString("N"))).EnsureExists();
+        _homes.Add(home.Root);
+        return home;
+    }
+
+    private StoreLocation NewDatabase()
+    {
+        var db = TestPostgres.CreateDatabase();
+        _databases.Add(db);
+        return StoreLocation.Parse("postgres:" + db.ConnectionString);
+    }
+
+    private static AuditLogOptions Small(AuditLogOptions o) => new()
+    {
+        Home = o.Home,
+        DatabasePath = o.DatabasePath,
+        PostgresConnectionString = o.PostgresConnectionString,
+        SigningKeyPath = o.SigningKeyPath,
+        CheckpointFile = o.CheckpointFile,
+        CheckpointInterval = 4,
+        DefaultActor = "test",
+    };
+
+    private static void Fill(AuditLogOptions options, int count, string tag)
+    {
+        using var log = AuditLog.Open(options);
+        for (var i = 1; i <= count; i++) log.Append(AuditKind.RunStarted, new JsonObject { ["run_id"] = $"{tag}-{i}", ["step"] = i });
+    }
+
+    private static AuditVerification VerifyPostgres(CrucibleHome home, StoreLocation store, string? checkpointFile = null)
+    {
+        using var key = AuditSigningKey.LoadPublic(Path.Combine(home.KeysFolder, AuditSigningKey.PublicFileName));
+        return AuditLog.VerifyPostgres(store.Value, key, checkpointFile ?? home.AuditCheckpointsFor(store));
+    }
+
+    [Fact]
+    public void FileNames_OneForSqlite_OnePerPostgresDatabase_WhateverTheCredentials()
+    {
+        var home = NewHome();
+        Assert.Equal(Path.Combine(home.Root, "audit-checkpoints.jsonl"), home.AuditCheckpointsFor(StoreLocation.Sqlite(home)));
+        Assert.Equal(home.AuditCheckpoints, home.AuditCheckpointsFor(StoreLocation.Sqlite(home)));
+
+        var a = StoreLocation.Parse("postgres:Host=DB.example;Port=5432;Username=crucible;Password=one;Database=crucible");
+        var b = StoreLocation.Parse("postgresql:Host=db.example;Username=other;Password=two;Database=crucible;Timeout=30");
+        Assert.Equal(a.CheckpointFileName, b.CheckpointFileName); // host case, default port, user, password and options do not matter
+        Assert.StartsWith("audit-checkpoints.postgres-db.example-5432-crucible-", a.CheckpointFileName, StringComparison.Ordinal);
+        Assert.Matches("^audit-checkpoints\\.postgres-db\\.example-5432-crucible-[0-9a-f]{8}\\.jsonl$", a.CheckpointFileName);
+        Assert.DoesNotContain("one", a.CheckpointFileName, StringComparison.Ordinal); // never the password
+
+        // another database, port or host is another file
+        Assert.NotEqual(a.CheckpointFileName, StoreLocation.Parse("postgres:Host=db.example;Database=crucible2").CheckpointFileName);
+        Assert.NotEqual(a.CheckpointFileName, StoreLocation.Parse("postgres:Host=db.example;Port=5433;Database=crucible").CheckpointFileName);
+        Assert.NotEqual(a.CheckpointFileName, StoreLocation.Parse("postgres:Host=db2.example;Database=crucible").CheckpointFileName);
+
+        // characters a file name should not hold are replaced, and the hash keeps two such names apart
+        var slash = StoreLocation.Parse("postgres:Host=/var/run/postgresql;Database=a b");
+        var under = StoreLocation.Parse("postgres:Host=_var_run_postgresql;Database=a_b");
+        Assert.Matches("^audit-checkpoints\\.postgres-_var_run_postgresql-5432-a_b-[0-9a-f]{8}\\.jsonl$", slash.CheckpointFileName);
+        Assert.NotEqual(slash.CheckpointFileName, under.CheckpointFileName);
+        Assert.Equal(Path.Combine(home.Root, slash.CheckpointFileName), home.AuditCheckpointsFor(slash));
+
+        // a very long database name stays a short file name
+        var longName = StoreLocation.Parse("postgres:Host=db;Database=" + new string('d', 60));
+        Assert.True(longName.CheckpointFileName.Length <= "audit-checkpoints.postgres-".Length + 96 + 1 + 8 + ".jsonl".Length);
+    }
+
+    [Fact]
+    public void ASqliteHome_ThenASharedDatabase_ThenSqliteAgain_EachOpensAndVerifies()
+    {
+        var home = NewHome();
+        var pg = NewDatabase();
+        var sqlite = Small(AuditLogOptions.ForHome(home));
+        var shared = Small(AuditLogOptions.ForStore(home, pg));
+        Assert.Equal(home.AuditCheckpointsFor(pg), shared.CheckpointFile);
+        Assert.Null(shared.DatabasePath);
+
+        Fill(sqlite, 9, "local");                     // the SQLite log exports checkpoints up to 9
+        Assert.True(File.Exists(home.AuditCheckpoints));
+
+        // what the earlier build did (the SQLite log's file for the shared database too) refuses the new database
+        var old = Small(new AuditLogOptions
+        {
+            PostgresConnectionString = pg.Value,
+            SigningKeyPath = shared.SigningKeyPath,
+            CheckpointFile = home.AuditCheckpoints,
+        });
+        Assert.Equal(AuditLog.LostRule, Assert.Throws<InvalidInputException>(() => AuditLog.Open(old)).Rule);
+
+        Fill(shared, 3, "shared");                    // its own file: the new database opens
+        Fill(sqlite, 2, "local-again");               // and the SQLite log still does (the shared one's head is 3 + close)
+        Fill(shared, 5, "shared-again");              // the shared log's seqs now pass the SQLite log's exports
+
+        Assert.True(File.Exists(home.AuditCheckpointsFor(pg)));
+        var sqliteSeqs = Seqs(home.AuditCheckpoints);
+        var sharedSeqs = Seqs(home.AuditCheckpointsFor(pg));
+        Assert.Equal(11, sqliteSeqs.Max());
+        Assert.Equal(8, sharedSeqs.Max());
+
+        var v = AuditLog.Verify(home);
+        Assert.True(v.Ok, v.Message);
+        Assert.Equal(11, v.Entries);
+        var p = VerifyPostgres(home, pg);
+        Assert.True(p.Ok, p.Message);
+        Assert.Equal(8, p.Entries);
+
+        // each log is still caught when cut below its own exports
+        File.Delete(home.AuditDatabase);
+        Assert.Equal(AuditLog.LostRule, Assert.Throws<InvalidInputException>(() => AuditLog.ThrowIfLost(home)).Rule);
+    }
+
+    [Fact]
+    public void AHomeOfAnEarlierBuild_WhoseOneFileHoldsBothLogs_OpensAndVerifiesOnceTheSharedWriterExportedItsOwn()
+    {
+        var home = NewHome();
+        var pg = NewDatabase();
+        var sqlite = Small(AuditLogOptions.ForHome(home));
+        var shared = Small(AuditLogOptions.ForStore(home, pg));
+        // the earlier build: the shared database's checkpoints exported to the SQLite log's file
+        var old = Small(new AuditLogOptions
+        {
+            PostgresConnectionString = pg.Value,
+            SigningKeyPath = shared.SigningKeyPath,
+            CheckpointFile = home.AuditCheckpoints,
+        });
+        Fill(old, 10, "shared");                      // first: the SQLite log did not exist yet, so nothing refused it
+        Assert.Equal(AuditLog.LostRule, Assert.Throws<InvalidInputException>(() => AuditLog.ThrowIfLost(home)).Rule);
+        var mixed = File.ReadAllLines(home.AuditCheckpoints);
+
+        // the shared writer's first open under this build exports every checkpoint of its database to its own file
+        using (AuditLog.Open(shared))
+        {
+            Assert.Equal(Seqs(home.AuditCheckpoints), Seqs(home.AuditCheckpointsFor(pg)));
+        }
+
+        // the old file's lines are now the shared database's: the SQLite log opens, appends and verifies
+        AuditLog.ThrowIfLost(home);
+        Fill(sqlite, 5, "local");
+        var v = AuditLog.Verify(home);
+        Assert.True(v.Ok, v.Message);
+        Assert.Equal(5, v.Entries);
+        var p = VerifyPostgres(home, pg);
+        Assert.True(p.Ok, p.Message);
+
+        // the old file was appended to, never rewritten: an off-machine copy of it taken before stays a prefix
+        Assert.Equal(mixed, File.ReadAllLines(home.AuditCheckpoints)[..mixed.Length]);
+
+        // an off-machine copy that mixes both logs, given by name, is read whole and does not verify against either
+        var copy = Path.Combine(home.Root, "copy.jsonl");
+        File.Copy(home.AuditCheckpoints, copy);
+        Assert.False(AuditLog.Verify(home, checkpointFile: copy).Ok);
+
+        // a SQLite line is passed over only when the shared export holds the same line: a forged line of another seq is not
+        File.AppendAllText(home.AuditCheckpoints, File.ReadAllLines(home.AuditCheckpointsFor(pg))[^1].Replace("\"seq\":10", "\"seq\":40", StringComparison.Ordinal) + "\n");
+        Assert.Equal(AuditLog.LostRule, Assert.Throws<InvalidInputException>(() => AuditLog.ThrowIfLost(home)).Rule);
+    }
+
+    [Fact]
+    public void ALostSqliteLog_InAHomeThatAlsoWroteToADatabase_SaysSoAndNamesTheOption()
+    {
+        var home = NewHome();
+        Directory.CreateDirectory(home.RunsFolder);
+        File.WriteAllText(Path.Combine(home.RunsFolder, "run-1.json"), "{}");
+        var plain = Assert.Throws<InvalidInputException>(() => AuditLog.ThrowIfLost(home));
+        Assert.DoesNotContain("PostgreSQL", plain.Message, StringComparison.Ordinal);
+
+        var pg = StoreLocation.Parse("postgres:Host=db;Database=crucible");
+        File.WriteAllText(home.AuditCheckpointsFor(pg), "");
+        var e = Assert.Throws<InvalidInputException>(() => AuditLog.ThrowIfLost(home));
+        Assert.Equal(AuditLog.LostRule, e.Rule);
+        Assert.Contains("This home has also written to a PostgreSQL store (its checkpoints are in " + pg.CheckpointFileName + ")", e.Message, StringComparison.Ordinal);
+        Assert.Contains("--store postgres:", e.Message, StringComparison.Ordinal);
+        var v = AuditLog.Verify(home);
+        Assert.Equal(AuditProblem.Truncation, v.Problem);
+        Assert.Contains(pg.CheckpointFileName, v.Message, StringComparison.Ordinal);
+    }
+
+    private static List<long> Seqs(string file) =>
+        [.. File.ReadAllLines(file).Where(l => l.Length > 0).Select(l => JsonNode.Parse(l)!["seq"]!.GetValue<long>())];
+}
