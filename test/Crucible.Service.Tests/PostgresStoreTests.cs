@@ -180,7 +180,11 @@ public sealed class PostgresStoreTests(ServiceFixture f)
             using var publicKey = AuditSigningKey.LoadPublic(Path.Combine(homes[0], "keys", AuditSigningKey.PublicFileName));
             foreach (var h in homes)
             {
-                var v = AuditLog.VerifyPostgres(db.ConnectionString, publicKey, Path.Combine(h, "audit-checkpoints.jsonl"));
+                // the replica's export of this database (one file per store; the SQLite log's audit-checkpoints.jsonl is not written)
+                var exported = Governance.CrucibleHome.Resolve(h).AuditCheckpointsFor(Governance.Storage.StoreLocation.Parse(store));
+                Assert.True(File.Exists(exported), exported);
+                Assert.False(File.Exists(Path.Combine(h, "audit-checkpoints.jsonl")));
+                var v = AuditLog.VerifyPostgres(db.ConnectionString, publicKey, exported);
                 Assert.True(v.Ok, v.Message);
             }
 
