@@ -117,7 +117,10 @@ public sealed class StateMissingCommandTests : IDisposable
         var refused = Crucible(Train(prices, fred, model));
         Assert.Equal(2, refused.Exit);
         Assert.Contains($"{fred}:1:1: error [CSV-E-HEADER]", refused.Stderr, StringComparison.Ordinal);
-        Assert.Contains("name it with --state-date-column", refused.Stderr, StringComparison.Ordinal);
+        // the library's typed refusal (StateDateColumnException), worded by the CLI with its flags
+        Assert.Contains("no column is named 'Date', expected as the date column (the first column is 'observation_date')", refused.Stderr, StringComparison.Ordinal);
+        Assert.Contains("(the state file's date column is 'Date': name it with --state-date-column, e.g. --state-date-column observation_date; --date-column names --data's)",
+            refused.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(model));
 
         ReadByTheFlag_AsTheIsoFile_RecordedAndRecomputed(prices, state, fred, model, "--state-date-column", "observation_date", "date_column");

@@ -566,7 +566,7 @@ internal static class TrainCommand
         string[]? names = null;
         if (statePath is not null)
         {
-            state = SequenceState.Load(statePath, StateMissingOf(stateCsv), StateDateFormatOf(stateCsv), StateDateColumnOf(stateCsv));
+            state = LoadState(statePath, stateCsv);
             names = stateColumns?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             if (names is { Length: 0 }) throw new InvalidInputException("OPT-E", "--state-columns names no feature");
         }
@@ -667,7 +667,7 @@ internal static class TrainCommand
         if (RunRecompute.Value<string>(c, "kind") == SequenceGenerator.KindName)
         {
             var options = generator.Deserialize<SequenceGeneratorOptions>(DiffusionJson.Options)!;
-            var state = m.Inputs.Count > 1 ? SequenceState.Load(full(m.Inputs[1].Path), StateMissingOf(c["state_csv"]), StateDateFormatOf(c["state_csv"]), StateDateColumnOf(c["state_csv"])) : null;
+            var state = m.Inputs.Count > 1 ? LoadState(full(m.Inputs[1].Path), c["state_csv"]) : null;
             var names = RunRecompute.Value<string>(c, "state_columns")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var calibration = RunRecompute.Value<string>(c, "calibrate_guidance") is { } episode
                 ? SequenceTraining.CalibrationFor(episode, RunRecompute.Value<string>(c, "calibration_rule") is { } rule ? SequenceTraining.RuleOf(rule) : null)
@@ -686,6 +686,19 @@ internal static class TrainCommand
         }
 
         return RunRecompute.ModelOutputs(m, full, weights, manifest, where);
+    }
+
+    // the state file read as state_csv (the flags' run config) says; a header without its date column names --state-date-column
+    private static SequenceState LoadState(string path, System.Text.Json.Nodes.JsonNode? stateCsv)
+    {
+        try
+        {
+            return SequenceState.Load(path, StateMissingOf(stateCsv), StateDateFormatOf(stateCsv), StateDateColumnOf(stateCsv));
+        }
+        catch (StateDateColumnException e)
+        {
+            throw e.WithAdvice($"the state file's date column is '{e.DateColumn}': name it with --state-date-column, e.g. --state-date-column observation_date; --date-column names --data's");
+        }
     }
 
     // --state-missing, --state-ffill-limit, --state-na, --state-date-format and --state-date-column as given (null when none

@@ -163,13 +163,14 @@ internal static class VerifyRunCommand
             yield return string.Create(inv, $"BROKEN    audit chain ({chain.Problem}, {where}): {chain.Message}; its pin proves nothing");
         }
 
+        if (c.OtherRunsFile) yield return $"OTHER RUN manifest: the file is the manifest of run {c.FileRunId}, not of run {c.RunId}";
         if (c.Pinned is null)
         {
             yield return $"UNPINNED  manifest: no run.completed entry pins run {c.RunId} in the audit log";
             yield break;
         }
 
-        var blame = chain.Ok;
+        var blame = chain.Ok && !c.OtherRunsFile;
         var untrusted = chain.Ok ? "" : " (untrusted: the chain is broken)";
         yield return c.FileMatches
             ? string.Create(inv, $"pinned    manifest by audit entry {c.PinSeq}{untrusted}")
@@ -188,6 +189,7 @@ internal static class VerifyRunCommand
         PinProblem.ChainBroken => "audit chain broken",
         PinProblem.Unpinned => "no run.completed entry pins it",
         PinProblem.FileEdited => "manifest file edited",
+        PinProblem.OtherRun => "the file is another run's manifest",
         PinProblem.StoredCopyEdited => "stored copy edited",
         _ => "stored copy missing",
     };
@@ -197,6 +199,7 @@ internal static class VerifyRunCommand
         PinProblem.ChainBroken => "chain_broken",
         PinProblem.Unpinned => "unpinned",
         PinProblem.FileEdited => "file_edited",
+        PinProblem.OtherRun => "other_run",
         PinProblem.StoredCopyEdited => "stored_copy_edited",
         _ => "stored_copy_missing",
     };

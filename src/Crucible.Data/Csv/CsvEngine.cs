@@ -125,7 +125,7 @@ internal sealed class CsvEngine
         {
             _truncated = true;
             AddIssue(new DataIssue(IssueSeverity.Error, e.Rule, _file, e.Line, e.Line > 0 ? _rowsIn : 0, e.Column,
-                ColumnNameAt(e.Column), e.Message, null, e.ByteOffset), force: true);
+                ColumnNameAt(e.Column), e.Message, null, e.ByteOffset) { DateColumnMissing = e.DateColumnMissing }, force: true);
         }
         catch (IOException e)
         {
@@ -228,7 +228,7 @@ internal sealed class CsvEngine
         {
             throw new CsvFatalException(CsvRules.Header,
                 $"no column is named '{_o.DateColumnName}', expected as the date column (the first column is '{names[0]}'): name the file's date column, or declare that the file has none",
-                tok.RecordLine, 1);
+                tok.RecordLine, 1) { DateColumnMissing = true };
         }
 
         var valueFields = ValueFields(names.Length, _dateField);

@@ -24,4 +24,7 @@ internal sealed class CsvFatalException : Exception
     public int Column { get; }
 
     public long ByteOffset { get; }
+
+    /// <summary>True for the header without the date column (<see cref="DataIssue.DateColumnMissing"/>).</summary>
+    public bool DateColumnMissing { get; init; }
 }

@@ -36,6 +36,15 @@ public sealed record DataIssue(
         return $"{where}: {kind} [{Rule}]: {Message}";
     }
 
+    /// <summary>
+    /// True for the <see cref="CsvRules.Header"/> error of a header without the date column
+    /// (<see cref="CsvReadOptions.DateColumnName"/>): a caller that reads a file with a date-column option of its own (a
+    /// state file's) can name that option without matching the message. Not written to the report's JSON (a report read
+    /// back from JSON has it false).
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool DateColumnMissing { get; init; }
+
     /// <summary>The same issue as an exception, for APIs that fail on the first error.</summary>
     public InvalidInputException ToException() =>
         new(Rule, Message, new InputLocation(File, Line, Column, ColumnName));

@@ -43,8 +43,9 @@ public sealed record SequenceState(TimeSeriesFrame Frame, string Path, DataProve
     /// </summary>
     /// <exception cref="InvalidInputException">A missing file, an invalid <paramref name="missing"/>, an empty
     /// <paramref name="dateFormat"/> or <paramref name="dateColumn"/> (<c>OPT-E</c>), or a CSV error (naming file, line,
-    /// column and rule); a missing value the policy refuses (<c>CSV-E-MISSING</c>), a date in another format
-    /// (<c>CSV-E-DATE</c>) and a header without the date column (<c>CSV-E-HEADER</c>) say what to do.</exception>
+    /// column and rule); a missing value the policy refuses (<c>CSV-E-MISSING</c>) and a date in another format
+    /// (<c>CSV-E-DATE</c>) say what to do.</exception>
+    /// <exception cref="StateDateColumnException">A header without the date column (<c>CSV-E-HEADER</c>).</exception>
     public static SequenceState Load(string path, StateMissingValues? missing = null, string? dateFormat = null, string? dateColumn = null)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -60,12 +61,9 @@ public sealed record SequenceState(TimeSeriesFrame Frame, string Path, DataProve
         var (frame, report) = CsvSeriesReader.Read(path, missing.Apply(new CsvReadOptions { Input = InputKind.LogReturns, DateFormat = format, DateColumnName = column }));
         if (report.FirstErrorAsException() is { } e)
         {
-            // the state file has its own date column: a header without it would otherwise point at --date-column
-            if (e.Rule == CsvRules.Header && e.Message.Contains("expected as the date column", StringComparison.Ordinal))
-            {
-                throw new InvalidInputException(e.Rule, e.Message + $" (the state file's date column is '{column}': name it with --state-date-column, e.g. --state-date-column observation_date; "
-                    + "--date-column names --data's)", e.Location);
-            }
+            // the state file has its own date column: a header without it would otherwise point at the price file's
+            // date column; typed, so that each shell names its own option for it
+            if (report.Errors[0].DateColumnMissing) throw new StateDateColumnException(column, e.Message, e.Location);
 
             // the state file has its own date format: a date in another one (a FRED download re-saved as 01/04/2010) would
             // otherwise point at --date-format, which reads --data only

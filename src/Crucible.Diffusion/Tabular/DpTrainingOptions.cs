@@ -173,8 +173,8 @@ public sealed record PrivacyManifest
     /// <summary>N, train rows.</summary>
     public int DatasetSize { get; init; }
 
-    /// <summary><c>rdp</c>.</summary>
-    public string Accountant { get; init; } = "rdp";
+    /// <summary>The accountant, <c>rdp</c>.</summary>
+    public DpAccountantKind Accountant { get; init; } = DpAccountantKind.Rdp;
 
     /// <summary>The RDP formula (<c>opacus</c>).</summary>
     public RdpFormula RdpFormula { get; init; }
@@ -185,8 +185,8 @@ public sealed record PrivacyManifest
     /// <summary>The Rényi order at which ε was reached.</summary>
     public double BestOrder { get; init; }
 
-    /// <summary><c>poisson</c>.</summary>
-    public string Sampling { get; init; } = "poisson";
+    /// <summary>The sampling of the batches, <c>poisson</c>.</summary>
+    public DpSampling Sampling { get; init; } = DpSampling.Poisson;
 
     /// <summary>How gradients were clipped.</summary>
     public string Clipping { get; init; } = "flat per-example L2 over all parameters, factor min(1, C/(norm + 1e-6)); one (t, noise) draw per example";

@@ -20,6 +20,12 @@ public enum PinProblem
     /// <summary>The manifest file does not hash as its pin says (the file was edited).</summary>
     FileEdited,
 
+    /// <summary>
+    /// The manifest file is another run's: its <c>run_id</c> (<see cref="RunPinVerification.FileRunId"/>) is not the run
+    /// checked. Reported instead of <see cref="FileEdited"/>: the file was never the one pinned for this run.
+    /// </summary>
+    OtherRun,
+
     /// <summary>The audit store's copy of the manifest (table <c>runs</c>) does not hash as its pin says (the stored copy was edited).</summary>
     StoredCopyEdited,
 
@@ -36,26 +42,39 @@ public enum PinProblem
 /// <param name="Stored">The SHA-256 of the audit store's copy of the manifest, or null when it holds none.</param>
 public sealed record RunPinVerification(string RunId, AuditVerification Chain, long? PinSeq, string? Pinned, string File, string? Stored)
 {
+    /// <summary>
+    /// The <c>run_id</c> the manifest file records, or null when it records none (not a JSON object with a string
+    /// <c>run_id</c>: then only its hash is compared).
+    /// </summary>
+    public string? FileRunId { get; init; }
+
+    /// <summary>Whether the manifest file records another run's id than <see cref="RunId"/> (<see cref="PinProblem.OtherRun"/>).</summary>
+    public bool OtherRunsFile => FileRunId is not null && !string.Equals(FileRunId, RunId, StringComparison.Ordinal);
+
     /// <summary>Whether the manifest file hashes as pinned (false when unpinned).</summary>
     public bool FileMatches => Pinned is not null && string.Equals(File, Pinned, StringComparison.Ordinal);
 
     /// <summary>Whether the stored copy hashes as pinned (false when unpinned or missing).</summary>
     public bool StoredMatches => Pinned is not null && string.Equals(Stored, Pinned, StringComparison.Ordinal);
 
-    /// <summary>Every reason the pin fails, in the order chain, pin, file, stored copy; empty when it holds.</summary>
+    /// <summary>
+    /// Every reason the pin fails, in the order chain, the file's run, pin, file, stored copy; empty when it holds. A file of
+    /// another run (<see cref="PinProblem.OtherRun"/>) is not also reported as edited.
+    /// </summary>
     public IReadOnlyList<PinProblem> Problems
     {
         get
         {
             var problems = new List<PinProblem>();
             if (!Chain.Ok) problems.Add(PinProblem.ChainBroken);
+            if (OtherRunsFile) problems.Add(PinProblem.OtherRun);
             if (Pinned is null)
             {
                 problems.Add(PinProblem.Unpinned);
                 return problems;
             }
 
-            if (!FileMatches) problems.Add(PinProblem.FileEdited);
+            if (!FileMatches && !OtherRunsFile) problems.Add(PinProblem.FileEdited);
             if (Stored is null) problems.Add(PinProblem.StoredCopyMissing);
             else if (!StoredMatches) problems.Add(PinProblem.StoredCopyEdited);
             return problems;
@@ -73,7 +92,8 @@ public sealed record RunPinVerification(string RunId, AuditVerification Chain, l
 /// <c>crucible audit verify</c>: seqs, links, entry hashes, signed checkpoints in the database and the exported file,
 /// truncation), (2) the manifest file's SHA-256 against the <c>manifest_sha256</c> of the run's <c>run.completed</c>
 /// entry, and (3) the SHA-256 of the copy of the manifest that <see cref="AuditLog.AppendRunCompleted"/> stored in the
-/// same transaction (table <c>runs</c>) against the same pin. Each disagreement is reported separately
+/// same transaction (table <c>runs</c>) against the same pin. A manifest file whose own <c>run_id</c> is another run's is
+/// named as such (<see cref="PinProblem.OtherRun"/>), not as an edited file. Each disagreement is reported separately
 /// (<see cref="PinProblem"/>). Read only: nothing is created or written.
 /// </summary>
 /// <remarks>
@@ -88,7 +108,8 @@ public static class RunPinVerifier
     /// <paramref name="home"/>; <paramref name="publicKeyPath"/> and <paramref name="checkpointFile"/> are as for
     /// <see cref="AuditLog.Verify(CrucibleHome, string?, string?)"/> (default: the home's own).
     /// </summary>
-    /// <exception cref="Crucible.Data.InvalidInputException"><c>AUDIT-E-NOLOG</c>: the home has no audit log; or a bad public key.</exception>
+    /// <exception cref="Crucible.Data.InvalidInputException"><c>AUDIT-E-NOLOG</c>: the home has no audit log; a bad public key; or
+    /// <c>FILE-E-SIZE</c>: a manifest file larger than any manifest (<see cref="Data.IO.InputFile.MaxJsonBytes"/>).</exception>
     public static RunPinVerification Verify(CrucibleHome home, string manifestPath, string runId, string? publicKeyPath = null, string? checkpointFile = null)
     {
         ArgumentNullException.ThrowIfNull(home);
@@ -96,22 +117,27 @@ public static class RunPinVerifier
         var entries = AuditLog.Read(home.AuditDatabase); // AUDIT-E-NOLOG when there is none; nothing is created
         var chain = AuditLog.Verify(home, publicKeyPath, checkpointFile);
         var completed = AuditKind.RunCompleted.WireName();
-        var entry = entries.LastOrDefault(e => string.Equals(e.Kind, completed, StringComparison.Ordinal) && string.Equals(Field(e, "run_id"), runId, StringComparison.Ordinal));
+        var entry = entries.LastOrDefault(e => string.Equals(e.Kind, completed, StringComparison.Ordinal) && string.Equals(Field(() => JsonNode.Parse(e.Payload), "run_id"), runId, StringComparison.Ordinal));
         var stored = AuditLog.ReadRunManifest(home.AuditDatabase, runId);
-        return new RunPinVerification(runId, chain, entry?.Seq, entry is null ? null : Field(entry, "manifest_sha256"), FileHash.Sha256(manifestPath),
-            stored is null ? null : Convert.ToHexStringLower(SHA256.HashData(stored)));
+        var bytes = Data.IO.InputFile.ReadAllBytes(manifestPath);
+        return new RunPinVerification(runId, chain, entry?.Seq, entry is null ? null : Field(() => JsonNode.Parse(entry.Payload), "manifest_sha256"), Convert.ToHexStringLower(SHA256.HashData(bytes)),
+            stored is null ? null : Convert.ToHexStringLower(SHA256.HashData(stored)))
+        {
+            FileRunId = Field(() => JsonNode.Parse(bytes), "run_id"),
+        };
     }
 
-    // a string member of an entry's payload (null when absent, not a string, or the payload is not JSON)
-    private static string? Field(AuditEntry entry, string name)
+    // a string member of a JSON object (null when absent, not a string, or the bytes are no JSON object): an entry's
+    // payload, or the manifest file
+    private static string? Field(Func<JsonNode?> parse, string name)
     {
         try
         {
-            return JsonNode.Parse(entry.Payload) is JsonObject o && o[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+            return parse() is JsonObject o && o[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
         }
         catch (JsonException)
         {
-            return null; // a tampered payload: the chain check reports it
+            return null; // a tampered payload: the chain check reports it; a file that is no JSON: its hash differs
         }
     }
 }

@@ -567,7 +567,15 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             {
                 var statePath = Path.Combine(folder, "state.csv");
                 run.AddInput(FileRequest.WriteNamed(statePath, stateCsv));
-                state = SequenceState.Load(statePath, r.StateMissing, r.Request.StateDateFormat, r.Request.StateDateColumn); // state_missing, state_ffill_limit, state_na, state_date_format, state_date_column
+                try
+                {
+                    state = SequenceState.Load(statePath, r.StateMissing, r.Request.StateDateFormat, r.Request.StateDateColumn); // state_missing, state_ffill_limit, state_na, state_date_format, state_date_column
+                }
+                catch (StateDateColumnException e)
+                {
+                    // the request's field, not crucible train's flag
+                    throw e.WithAdvice($"the state file's date column is '{e.DateColumn}': name it with state_date_column, e.g. \"state_date_column\": \"observation_date\"; csv.date_column names data_csv's");
+                }
             }
 
             var generator = SequenceTraining.Train(train, all, sequence, state, r.Request.StateColumns, r.Calibration, provenance, progress,

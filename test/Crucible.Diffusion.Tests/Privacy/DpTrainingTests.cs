@@ -318,6 +318,36 @@ public sealed class DpTrainingTests : IDisposable
         Assert.DoesNotContain("\"privacy\"", Encoding.UTF8.GetString(plain.ManifestBytes()), StringComparison.Ordinal);
     }
 
+    // session 28: the statement's accountant and sampling are enums (DpAccountantKind, DpSampling), written as the strings
+    // were: a DP model's manifest reads back and writes the same bytes; one naming another accountant or sampling (or a
+    // number) is refused when read, at the field, naming it
+    [Fact]
+    public void Manifest_AccountantAndSampling_RoundTripByteForByte_AndAnUnknownOneIsRefusedNamingTheField()
+    {
+        var folder = Path.Combine(_dir, "dp-kinds");
+        new DiffusionGenerator(SmallDp(Dp(sigma: 1.0), steps: 5)).Fit(DiffusionGeneratorTests.Returns(200, 3)).Save(folder);
+        var path = Path.Combine(folder, DiffusionGenerator.ManifestFileName);
+        var bytes = File.ReadAllBytes(path);
+        var text = Encoding.UTF8.GetString(bytes);
+        Assert.Contains("\"accountant\": \"rdp\",", text, StringComparison.Ordinal);
+        Assert.Contains("\"sampling\": \"poisson\",", text, StringComparison.Ordinal);
+        var loaded = DiffusionGenerator.Load(folder);
+        Assert.Equal((DpAccountantKind.Rdp, DpSampling.Poisson), (loaded.Manifest.Privacy!.Accountant, loaded.Manifest.Privacy.Sampling));
+        Assert.Equal(bytes, loaded.ManifestBytes());
+
+        foreach (var (field, value, given) in new[] { ("accountant", "rdp", "\"prv\""), ("sampling", "poisson", "\"shuffle\""), ("accountant", "rdp", "0") })
+        {
+            var edited = text.Replace($"\"{field}\": \"{value}\",", $"\"{field}\": {given},", StringComparison.Ordinal);
+            Assert.NotEqual(text, edited);
+            File.WriteAllText(path, edited);
+            var e = Assert.Throws<InvalidInputException>(() => DiffusionGenerator.Load(folder));
+            Assert.Equal("model-manifest", e.Rule);
+            Assert.Contains($"Path: $.privacy.{field}", e.Message, StringComparison.Ordinal);
+            var line = edited[..edited.IndexOf($"\"{field}\": {given}", StringComparison.Ordinal)].Count(c => c == '\n') + 1;
+            Assert.Equal((path, (long)line), (e.Location!.File, e.Location.Line));
+        }
+    }
+
     // a null privacy setting (a config section that was not read) gave options without DP-SGD and without the
     // data-fitted steps: a model with no guarantee that had the look of a private one; now an argument error
     [Fact]

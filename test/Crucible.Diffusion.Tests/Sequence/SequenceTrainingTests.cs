@@ -254,11 +254,25 @@ public sealed class SequenceTrainingTests : IDisposable
         // file's --date-column, added in session 26, does not apply to the state file)
         var fred = Path.Combine(_dir, "state-fred.csv");
         File.WriteAllText(fred, "observation_date,VIXCLS,DFF\n2010-01-04,20.0,0.12\n2010-01-05,19.4,0.12\n");
-        var e = Assert.Throws<InvalidInputException>(() => SequenceState.Load(fred));
-        Assert.Equal((CsvRules.Header, fred, 1L), (e.Rule, e.Location!.File, e.Location.Line));
-        Assert.Contains("no column is named 'Date'", e.Message, StringComparison.Ordinal);
-        Assert.EndsWith("(the state file's date column is 'Date': name it with --state-date-column, e.g. --state-date-column observation_date; --date-column names --data's)",
-            e.Message, StringComparison.Ordinal);
+        // session 28: a typed refusal (StateDateColumnException), recognised by the CLI and the service without reading its
+        // message, each naming its own option; the library's own advice names no shell's flag
+        var e = Assert.Throws<StateDateColumnException>(() => SequenceState.Load(fred));
+        Assert.Equal((CsvRules.Header, fred, 1L, 1), (e.Rule, e.Location!.File, e.Location.Line, e.Location.Column));
+        Assert.Equal("Date", e.DateColumn);
+        Assert.StartsWith("no column is named 'Date', expected as the date column (the first column is 'observation_date')", e.ReaderMessage, StringComparison.Ordinal);
+        Assert.Equal(e.ReaderMessage + " (the state file's date column is 'Date': give the header of its own date column, e.g. observation_date; "
+            + "the price file's date column does not apply to the state file)", e.Message);
+        Assert.DoesNotContain("--", e.Message, StringComparison.Ordinal);
+        var advised = e.WithAdvice("name it with X");
+        Assert.Equal((e.Rule, e.Location, e.ReaderMessage + " (name it with X)"), (advised.Rule, advised.Location, advised.Message));
+
+        // other header errors are not that refusal, though the date column is missing too (the reader stops at the first)
+        var duplicate = Path.Combine(_dir, "state-duplicate.csv");
+        File.WriteAllText(duplicate, "observation_date,VIXCLS,VIXCLS\n2010-01-04,20.0,0.12\n");
+        var other = Assert.Throws<InvalidInputException>(() => SequenceState.Load(duplicate));
+        Assert.IsNotType<StateDateColumnException>(other);
+        Assert.Equal(CsvRules.Header, other.Rule);
+        Assert.Contains("duplicate column name 'VIXCLS'", other.Message, StringComparison.Ordinal);
 
         // named: the same frame as its Date-headed twin, value for value; in any case, and wherever the column stands
         var iso = Path.Combine(_dir, "state-date.csv");
@@ -275,8 +289,9 @@ public sealed class SequenceTrainingTests : IDisposable
         }
 
         // a name the file lacks names that name; an empty one is refused as an option
-        e = Assert.Throws<InvalidInputException>(() => SequenceState.Load(iso, dateColumn: "observation_date"));
+        e = Assert.Throws<StateDateColumnException>(() => SequenceState.Load(iso, dateColumn: "observation_date"));
         Assert.Equal(CsvRules.Header, e.Rule);
+        Assert.Equal("observation_date", e.DateColumn);
         Assert.Contains("no column is named 'observation_date'", e.Message, StringComparison.Ordinal);
         Assert.Contains("the state file's date column is 'observation_date'", e.Message, StringComparison.Ordinal);
         Assert.Equal("OPT-E", Assert.Throws<InvalidInputException>(() => SequenceState.Load(iso, dateColumn: " ")).Rule);

@@ -170,13 +170,52 @@ public sealed class RunPinVerifierTests
         Assert.Equal(AuditProblem.CheckpointMismatch, v.Chain.Problem);
     }
 
+    // session 28: the manifest of another pinned run was reported as this run's file edited; it is named as another run's
+    [Fact]
+    public void AnotherPinnedRunsManifest_IsNamedAsSuch_NotAsAnEditedFile()
+    {
+        using var t = new AuditTestHome();
+        var (path, _) = Pinned(t);
+        var second = Manifest("run-second").ToCanonicalJson();
+        var secondPath = RunManifests.WriteJson(t.Home, second);
+        long secondSeq;
+        using (var log = t.Open()) secondSeq = log.AppendRunCompletedJson(second, new JsonObject { ["command"] = "test" })[^1].Seq;
+
+        var v = RunPinVerifier.Verify(t.Home, path, "run-second");
+        Assert.Equal([PinProblem.OtherRun], v.Problems);
+        Assert.False(v.Ok);
+        Assert.Equal(RunId, v.FileRunId);
+        Assert.True(v.OtherRunsFile);
+        Assert.Equal(secondSeq, v.PinSeq);
+        Assert.Equal(Sha(second), v.Pinned);
+        Assert.False(v.FileMatches);
+        Assert.True(v.StoredMatches);
+        Assert.True(v.Chain.Ok);
+
+        // each file against its own run holds, as verify-run checks it (the file's own id)
+        foreach (var (file, run) in new[] { (path, RunId), (secondPath, "run-second") })
+        {
+            var own = RunPinVerifier.Verify(t.Home, file, run);
+            Assert.True(own.Ok, string.Join(", ", own.Problems));
+            Assert.Equal(run, own.FileRunId);
+        }
+
+        // an edited file of the run is still an edit; a file that is no manifest at all has no run id, only a hash
+        File.WriteAllBytes(path, Edited(path));
+        Assert.Equal([PinProblem.FileEdited], RunPinVerifier.Verify(t.Home, path, RunId).Problems);
+        File.WriteAllText(path, "not json");
+        var garbage = RunPinVerifier.Verify(t.Home, path, RunId);
+        Assert.Null(garbage.FileRunId);
+        Assert.Equal([PinProblem.FileEdited], garbage.Problems);
+    }
+
     [Fact]
     public void AnotherRun_IsUnpinned_AndAHomeWithoutALog_IsBadInput()
     {
         using var t = new AuditTestHome();
         var (path, _) = Pinned(t);
         var v = RunPinVerifier.Verify(t.Home, path, "run-other");
-        Assert.Equal([PinProblem.Unpinned], v.Problems);
+        Assert.Equal([PinProblem.OtherRun, PinProblem.Unpinned], v.Problems); // the file is run-pinned's, and nothing pins run-other
         Assert.Null(v.PinSeq);
 
         var empty = CrucibleHome.Resolve(Path.Combine(Path.GetTempPath(), "crucible-nolog-" + Guid.NewGuid().ToString("N")));
