@@ -60,6 +60,14 @@ public sealed class StoreCheckpointFilesTests : IDisposable
         DefaultActor = "test",
     };
 
+    // the options the earlier build gave a PostgreSQL writer: the shared database's checkpoints exported to the SQLite log's file
+    private static AuditLogOptions EarlierBuild(CrucibleHome home, StoreLocation pg) => Small(new AuditLogOptions
+    {
+        PostgresConnectionString = pg.Value,
+        SigningKeyPath = AuditLogOptions.ForHome(home).SigningKeyPath,
+        CheckpointFile = home.AuditCheckpoints,
+    });
+
     private static void Fill(AuditLogOptions options, int count, string tag)
     {
         using var log = AuditLog.Open(options);
@@ -117,12 +125,7 @@ public sealed class StoreCheckpointFilesTests : IDisposable
         Assert.True(File.Exists(home.AuditCheckpoints));
 
         // what the earlier build did (the SQLite log's file for the shared database too) refuses the new database
-        var old = Small(new AuditLogOptions
-        {
-            PostgresConnectionString = pg.Value,
-            SigningKeyPath = shared.SigningKeyPath,
-            CheckpointFile = home.AuditCheckpoints,
-        });
+        var old = EarlierBuild(home, pg);
         Assert.Equal(AuditLog.LostRule, Assert.Throws<InvalidInputException>(() => AuditLog.Open(old)).Rule);
 
         Fill(shared, 3, "shared");                    // its own file: the new database opens
@@ -154,13 +157,7 @@ public sealed class StoreCheckpointFilesTests : IDisposable
         var pg = NewDatabase();
         var sqlite = Small(AuditLogOptions.ForHome(home));
         var shared = Small(AuditLogOptions.ForStore(home, pg));
-        // the earlier build: the shared database's checkpoints exported to the SQLite log's file
-        var old = Small(new AuditLogOptions
-        {
-            PostgresConnectionString = pg.Value,
-            SigningKeyPath = shared.SigningKeyPath,
-            CheckpointFile = home.AuditCheckpoints,
-        });
+        var old = EarlierBuild(home, pg);
         Fill(old, 10, "shared");                      // first: the SQLite log did not exist yet, so nothing refused it
         Assert.Equal(AuditLog.LostRule, Assert.Throws<InvalidInputException>(() => AuditLog.ThrowIfLost(home)).Rule);
         var mixed = File.ReadAllLines(home.AuditCheckpoints);
