@@ -7,8 +7,8 @@ namespace Crucible.Service.Tests;
 /// <summary>
 /// Session 28: the refusals of a sequence job's state file and condition features name the request's members
 /// (<c>state_date_format</c>, <c>state_missing</c>, <c>state_ffill_limit</c>, <c>state_columns</c>,
-/// <c>config.state_scale</c>, <c>state_csv</c>, <c>csv.date_format</c>, <c>data_csv</c>), not the flags of
-/// <c>crucible train</c> that the library's messages named and a client never typed. The library's typed refusal
+/// <c>config.state_scale</c>, <c>state_csv</c>, <c>csv.date_format</c>, <c>data_csv</c>), and a data file's percent
+/// values its <c>input</c>, not the flags of <c>crucible train</c> that the library's messages named and a client never typed. The library's typed refusal
 /// (<c>SequenceOptionException</c>) is worded by the service with its members; the CLI's wording is unchanged
 /// (<c>SequenceAdviceWordingCommandTests</c>).
 /// </summary>
@@ -74,6 +74,17 @@ public sealed class SequenceAdviceTrainingJobTests(ServiceFixture f)
         Assert.Equal("state.csv:13:2: error [CSV-E-MISSING]: missing value beyond the forward-fill limit of 1 rows in the state file: raise state_ffill_limit (now 1), "
             + "fill the value, or drop the row" + AsOf,
             await FailedAsync(trainer, SequenceJob.Body(prices, gapped, features, """, "state_missing": "ffill", "state_ffill_limit": 1, "state_na": ["."]""")));
+    }
+
+    // the CSV reader's advice to read percent values named crucible train's --input percent; a job's is its input member
+    [Fact]
+    public async Task APercentFileReadAsSimpleReturns_NamesTheInputMember()
+    {
+        using var factory = Service();
+        using var trainer = Trainer(factory);
+        const string Data = "Date,A,B\n2020-01-01,0.5,0.2\n2020-01-02,-1.3,0.4\n2020-01-03,0.8,-0.6\n";
+        Assert.Equal("data.csv:3:2: error [CSV-E-DOMAIN]: simple return must be > -1 (if the values are in percent, declare the input as percent returns: \"input\": \"percent\")",
+            await FailedAsync(trainer, ServiceFixture.Json($$"""{"data_csv": {{JsonSerializer.Serialize(Data)}}, "input": "returns", "steps": 6, "seed": 5}""")));
     }
 
     [Fact]
