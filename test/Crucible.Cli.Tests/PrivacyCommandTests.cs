@@ -23,6 +23,9 @@ public class PrivacyCommandTests
         Assert.Equal(7.32911117143, doc.RootElement.GetProperty("epsilon").GetDouble(), 5e-8);
         Assert.Equal(3.9, doc.RootElement.GetProperty("best_order").GetDouble());
         Assert.Equal("rdp", doc.RootElement.GetProperty("accountant").GetString());
+        // the wire names of the manifests' enums (DpAccountantKind, DpSampling), byte for byte as the literals wrote them
+        Assert.Contains("\"accountant\":\"rdp\",", json.Stdout, StringComparison.Ordinal);
+        Assert.Contains("\"sampling\":\"poisson\"}", json.Stdout, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -70,6 +73,7 @@ public class PrivacyCommandTests
         using var doc = JsonDocument.Parse(json.Stdout);
         Assert.Equal(expected, doc.RootElement.GetProperty("epsilon").GetDouble(), tolerance);
         Assert.Equal(accountant, doc.RootElement.GetProperty("accountant").GetString());
+        Assert.Contains("\"sampling\":\"poisson\"}", json.Stdout, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -40,7 +40,10 @@ public sealed class StateMissingTrainingJobTests(ServiceFixture f)
             var failed = await SequenceJob.WaitAsync(trainer, refused.Headers.Location!.ToString());
             Assert.Equal("failed", failed.GetProperty("status").GetString());
             Assert.Contains("state.csv:12:2", failed.GetProperty("error").GetString()!, StringComparison.Ordinal);
-            Assert.Contains("--state-missing ffill", failed.GetProperty("error").GetString()!, StringComparison.Ordinal);
+            // the request's members, not crucible train's flags (session 28)
+            Assert.Contains("forward-fill a series' gaps with \"state_missing\": \"ffill\" (at most state_ffill_limit rows in a row)",
+                failed.GetProperty("error").GetString()!, StringComparison.Ordinal);
+            Assert.DoesNotContain("--", failed.GetProperty("error").GetString()!, StringComparison.Ordinal);
         }
 
         using var accepted = await trainer.PostAsync("/v1/models", SequenceJob.Body(prices, state, Features, SequenceJob.GappedFields));
@@ -142,7 +145,9 @@ public sealed class StateMissingTrainingJobTests(ServiceFixture f)
         {
             var failed = await SequenceJob.WaitAsync(trainer, refused.Headers.Location!.ToString());
             Assert.Equal("failed", failed.GetProperty("status").GetString());
-            Assert.Contains("--state-date-format", failed.GetProperty("error").GetString()!, StringComparison.Ordinal);
+            // the request's member, not crucible train's flag (session 28)
+            Assert.Contains("give the file's format with state_date_format, e.g. \"state_date_format\": \"MM/dd/yyyy\"", failed.GetProperty("error").GetString()!, StringComparison.Ordinal);
+            Assert.DoesNotContain("--", failed.GetProperty("error").GetString()!, StringComparison.Ordinal);
         }
 
         using var accepted = await trainer.PostAsync("/v1/models", SequenceJob.Body(prices, us, Features, """, "state_date_format": "MM/dd/yyyy" """, TrainEnd));

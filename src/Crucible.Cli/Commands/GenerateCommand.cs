@@ -336,9 +336,7 @@ internal static class GenerateCommand
         var results = new List<Recomputed> { new(csv.Path, csv.Sha256, RunRecompute.Sha256(bytes)) };
         if (m.Outputs.FirstOrDefault(o => o.IsFile && o.Path.EndsWith(".meta.json", StringComparison.Ordinal)) is { } meta && File.Exists(full(meta.Path)))
         {
-            var recorded = JsonSerializer.Deserialize<ScenarioMetadata>(Crucible.Data.IO.InputFile.ReadAllText(full(meta.Path)), DiffusionJson.Options)
-                ?? throw new InvalidInputException(RunRecompute.Rule, "the recorded metadata file is empty", new InputLocation(full(meta.Path), 0, 0));
-            var created = DateTimeOffset.Parse(recorded.Created, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+            var (recorded, created) = RecordedMetadata(full(meta.Path));
             // the manifest hash is the model's (recomputed from its file); whether the home's registry held the model is
             // the record's judgement at the time, taken from the file as its time is (a later registration changes it)
             if (recorded.ModelManifestSha256 is not null)
@@ -356,6 +354,37 @@ internal static class GenerateCommand
         }
 
         return results;
+    }
+
+    /// <summary>
+    /// The recorded <c>FILE.meta.json</c> of a generate run and its <c>created</c> time, read back to draw against: a file
+    /// that is not the metadata's JSON (malformed, a key of the wrong type or unknown, a time that is not one) is refused
+    /// naming it (rule <see cref="Crucible.Evaluation.ScenarioSidecar.MetadataRule"/>, at the line and column System.Text.Json
+    /// gives), not an internal error.
+    /// </summary>
+    internal static (ScenarioMetadata Metadata, DateTimeOffset Created) RecordedMetadata(string path)
+    {
+        const string Rule = Crucible.Evaluation.ScenarioSidecar.MetadataRule;
+        string text = InputFile.ReadAllText(path);
+        ScenarioMetadata? recorded;
+        try
+        {
+            recorded = JsonSerializer.Deserialize<ScenarioMetadata>(text, DiffusionJson.Options);
+        }
+        catch (JsonException e)
+        {
+            throw JsonNonFinite.Refusal(text, e, path) ?? new InvalidInputException(Rule, $"the recorded scenario metadata is not its JSON: {e.Message}",
+                new InputLocation(path, (e.LineNumber ?? 0) + 1, (int)(e.BytePositionInLine ?? 0) + 1));
+        }
+
+        if (recorded is null) throw new InvalidInputException(RunRecompute.Rule, "the recorded metadata file is empty", new InputLocation(path, 0, 0));
+        if (!DateTimeOffset.TryParse(recorded.Created, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var created))
+        {
+            throw new InvalidInputException(Rule, $"the recorded scenario metadata's created is not a time (RFC 3339, as generate writes it): "
+                + (recorded.Created is null ? "null" : $"'{recorded.Created}'"), new InputLocation(path, 0, 0));
+        }
+
+        return (recorded, created);
     }
 
     // the run manifest of one generate command: what was asked, as the model will be run

@@ -62,12 +62,14 @@ internal static class PrivacyCommand
             Description = "σ > 0: noise std / clipping norm (σ = 0 adds no noise, so there is no privacy and no finite ε: refused with exit 2)",
             Required = true,
         };
+        // rdp: the manifests' accountant (DpAccountantKind), by its wire name; prv and gdp are this command's alone
+        string rdp = DpAccountantKind.Rdp.WireName();
         var accountantName = new Option<string>("--accountant")
         {
             Description = "rdp (default; an upper bound), prv (Gopi et al. 2021, the upper bound at eps_error 0.01; refuses a σ whose grid exceeds 2^21 points) or gdp (CLT approximation, not a bound)",
-            DefaultValueFactory = _ => "rdp",
+            DefaultValueFactory = _ => rdp,
         };
-        accountantName.AcceptOnlyFromAmong("rdp", "prv", "gdp");
+        accountantName.AcceptOnlyFromAmong(rdp, "prv", "gdp");
         var command = new Command("epsilon", "ε spent by DP-SGD with Poisson sampling")
         {
             sigma, c.SamplingRate, c.Steps, c.Delta, accountantName, c.Orders, c.Conversion, c.Json,
@@ -79,8 +81,8 @@ internal static class PrivacyCommand
             if (s == 0)
                 throw new InvalidInputException("OPT-E", "--noise-multiplier 0 adds no noise: DP-SGD without noise gives no privacy at all (ε is infinite); give σ > 0");
             if (!(s > 0) || double.IsInfinity(s)) throw new InvalidInputException("OPT-E", "--noise-multiplier must be a finite number > 0");
-            var name = p.GetValue(accountantName) ?? "rdp";
-            if (name != "rdp")
+            var name = p.GetValue(accountantName) ?? rdp;
+            if (name != rdp)
             {
                 if (p.GetValue(c.SamplingRate) >= 1)
                     throw new InvalidInputException("OPT-E", $"the {name} accountant needs --sampling-rate < 1");
@@ -163,7 +165,7 @@ internal static class PrivacyCommand
                 ["sampling_rate"] = p.GetValue(c.SamplingRate),
                 ["steps"] = p.GetValue(c.Steps),
                 ["accountant"] = name,
-                ["sampling"] = "poisson",
+                ["sampling"] = DpSampling.Poisson.WireName(),
             }.ToJsonString());
             return;
         }
@@ -190,12 +192,12 @@ internal static class PrivacyCommand
                 ["noise_multiplier"] = sigma,
                 ["sampling_rate"] = p.GetValue(c.SamplingRate),
                 ["steps"] = p.GetValue(c.Steps),
-                ["accountant"] = "rdp",
+                ["accountant"] = DpAccountantKind.Rdp.WireName(),
                 ["formula"] = formula == RdpFormula.Opacus ? "opacus" : "dp_accounting",
                 ["conversion"] = c.ConversionOf(p) == RdpConversion.Classic ? "classic" : "balle2020",
                 ["best_order"] = spent.BestOrder,
                 ["order_on_boundary"] = spent.OrderOnBoundary,
-                ["sampling"] = "poisson",
+                ["sampling"] = DpSampling.Poisson.WireName(),
             }.ToJsonString());
             return;
         }

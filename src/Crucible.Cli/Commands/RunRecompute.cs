@@ -126,13 +126,44 @@ internal static class RunRecompute
                 case Crucible.Diffusion.Tabular.DiffusionGenerator.ManifestFileName:
                     string path = full(output.Path);
                     string current = Crucible.Diffusion.Tabular.DiffusionGenerator.LibraryVersion;
-                    string recorded = (File.Exists(path) ? JsonNode.Parse(Crucible.Data.IO.InputFile.ReadAllText(path))?["library_version"]?.GetValue<string>() : null) ?? current;
+                    string recorded = (File.Exists(path) ? RecordedLibraryVersion(path) : null) ?? current;
                     results.Add(new(output.Path, output.Sha256, Sha256(manifest(recorded)), VersionNote(recorded, current, "trained")));
                     break;
             }
         }
 
         return results.Count > 0 ? results : throw new InvalidInputException(Rule, "the manifest names no model files to compare with", where);
+    }
+
+    /// <summary>
+    /// The <c>library_version</c> of the recorded model manifest at <paramref name="path"/> (null when it records none): a
+    /// file that is not a JSON object, or whose <c>library_version</c> is not a string, is refused naming it (rule
+    /// <c>model-manifest</c>, as a model folder's manifest is, at the line and column System.Text.Json gives), not an
+    /// internal error.
+    /// </summary>
+    public static string? RecordedLibraryVersion(string path)
+    {
+        const string ManifestRule = "model-manifest";
+        string text = Crucible.Data.IO.InputFile.ReadAllText(path);
+        JsonNode? root;
+        try
+        {
+            root = JsonNode.Parse(text);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw Crucible.Data.IO.JsonNonFinite.Refusal(text, e, path) ?? new InvalidInputException(ManifestRule, $"the recorded model manifest is not valid JSON: {e.Message}",
+                new InputLocation(path, (e.LineNumber ?? 0) + 1, (int)(e.BytePositionInLine ?? 0) + 1));
+        }
+
+        if (root is not JsonObject manifest) throw new InvalidInputException(ManifestRule, "the recorded model manifest is not a JSON object", new InputLocation(path, 1, 1));
+        return manifest["library_version"] switch
+        {
+            null => null,
+            JsonValue v when v.GetValueKind() == System.Text.Json.JsonValueKind.String => v.GetValue<string>(),
+            var other => throw new InvalidInputException(ManifestRule,
+                $"the recorded model manifest's library_version is not a string: {other.ToJsonString()}", new InputLocation(path, 0, 0)),
+        };
     }
 
     /// <summary>The recomputed UTF-8 (no BOM) text of the recorded output <paramref name="output"/>.</summary>

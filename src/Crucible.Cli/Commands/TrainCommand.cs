@@ -576,8 +576,8 @@ internal static class TrainCommand
         SequenceTrainingResult trained;
         try
         {
-            trained = SequenceTraining.Train(train, all, options, state, names, calibration, provenance,
-                TrainingProgressBar.ForStandardError(), checkpoint, publicStateEnd: TrainEndOf(parse.GetValue(o.TrainEnd)));
+            trained = TrainFlagNames.Worded(() => SequenceTraining.Train(train, all, options, state, names, calibration, provenance,
+                TrainingProgressBar.ForStandardError(), checkpoint, publicStateEnd: TrainEndOf(parse.GetValue(o.TrainEnd))));
         }
         catch (InvalidInputException e) when (e.Rule == SequenceTraining.ConfigRule && e.Location is null && parse.GetValue(o.Config) is { } config)
         {
@@ -672,8 +672,8 @@ internal static class TrainCommand
             var calibration = RunRecompute.Value<string>(c, "calibrate_guidance") is { } episode
                 ? SequenceTraining.CalibrationFor(episode, RunRecompute.Value<string>(c, "calibration_rule") is { } rule ? SequenceTraining.RuleOf(rule) : null)
                 : null;
-            var trained = SequenceTraining.Train(train, all, options, state, names, calibration, provenance,
-                publicStateEnd: TrainEndOf(RunRecompute.Value<string>(c, "train_end"))).Generator;
+            var trained = TrainFlagNames.Worded(() => SequenceTraining.Train(train, all, options, state, names, calibration, provenance,
+                publicStateEnd: TrainEndOf(RunRecompute.Value<string>(c, "train_end")))).Generator;
             weights = trained.WeightsBytes();
             manifest = version => DiffusionJson.FileBytes(trained.Manifest with { LibraryVersion = version });
         }
@@ -688,18 +688,10 @@ internal static class TrainCommand
         return RunRecompute.ModelOutputs(m, full, weights, manifest, where);
     }
 
-    // the state file read as state_csv (the flags' run config) says; a header without its date column names --state-date-column
-    private static SequenceState LoadState(string path, System.Text.Json.Nodes.JsonNode? stateCsv)
-    {
-        try
-        {
-            return SequenceState.Load(path, StateMissingOf(stateCsv), StateDateFormatOf(stateCsv), StateDateColumnOf(stateCsv));
-        }
-        catch (StateDateColumnException e)
-        {
-            throw e.WithAdvice($"the state file's date column is '{e.DateColumn}': name it with --state-date-column, e.g. --state-date-column observation_date; --date-column names --data's");
-        }
-    }
+    // the state file read as state_csv (the flags' run config) says; a refusal's advice (a header without its date column,
+    // dates in another format, a missing value) names the flags
+    private static SequenceState LoadState(string path, System.Text.Json.Nodes.JsonNode? stateCsv) =>
+        TrainFlagNames.Worded(() => SequenceState.Load(path, StateMissingOf(stateCsv), StateDateFormatOf(stateCsv), StateDateColumnOf(stateCsv)));
 
     // --state-missing, --state-ffill-limit, --state-na, --state-date-format and --state-date-column as given (null when none
     // is: the run manifest then records nothing)

@@ -424,7 +424,7 @@ internal sealed class CsvEngine
             if (_seen[c] < UnitCheckMinValues || 2 * _tenthOrMore[c] <= _seen[c]) continue;
             var kind = _o.Input == InputKind.LogReturns ? "log returns" : "simple returns";
             Warning(CsvRules.PercentWarning, _headerLine, _field[c] + 1, _valueNames[c], string.Create(CultureInfo.InvariantCulture,
-                $"column '{_valueNames[c]}': {_tenthOrMore[c]} of its {_seen[c]} values have a magnitude of 0.1 or more: read as {kind}, a typical row moves 10% or more; if the values are in percent, declare the input as percent returns (--input percent)"), header: true);
+                $"column '{_valueNames[c]}': {_tenthOrMore[c]} of its {_seen[c]} values have a magnitude of 0.1 or more: read as {kind}, a typical row moves 10% or more; if the values are in percent, declare the input as percent returns ({_o.PercentInputAdvice})"), header: true);
         }
     }
 
@@ -854,7 +854,7 @@ internal sealed class CsvEngine
     {
         0.0 when !_lowerInclusive[c] => "value must be > 0 (zero or negative price; declare the column's domain if negatives are legitimate)",
         0.0 => "value must be ≥ 0",
-        -1.0 => "simple return must be > -1 (if the values are in percent, declare the input as percent returns: --input percent)",
+        -1.0 => $"simple return must be > -1 (if the values are in percent, declare the input as percent returns: {_o.PercentInputAdvice})",
         -100.0 => "percent return must be > -100",
         _ => "value outside the column's domain",
     };

@@ -153,6 +153,14 @@ public sealed record CsvReadOptions
     /// </summary>
     public bool ShowValues { get; init; }
 
+    /// <summary>
+    /// How the reader's advice says to declare the values percent returns (<see cref="InputKind.PercentReturns"/>), in the
+    /// refusal of a simple return ≤ −1 and in the percent warning (<see cref="CsvRules.PercentWarning"/>): <c>--input percent</c>,
+    /// <c>crucible</c>'s flag, which data check's report records, unless the caller takes the input kind otherwise (a
+    /// training job of the service: its request's <c>"input": "percent"</c>).
+    /// </summary>
+    public string PercentInputAdvice { get; init; } = "--input percent";
+
     /// <summary>The strict defaults.</summary>
     public static CsvReadOptions Default { get; } = new();
 

@@ -92,7 +92,7 @@ public sealed class RdpAccountant
 
         return new JsonObject
         {
-            ["accountant"] = "rdp",
+            ["accountant"] = DpAccountantKind.Rdp.WireName(),
             ["formula"] = Formula == RdpFormula.Opacus ? "opacus" : "dp_accounting",
             ["orders"] = orders,
             ["history"] = history,
@@ -106,7 +106,7 @@ public sealed class RdpAccountant
         try
         {
             var root = JsonNode.Parse(json)!.AsObject();
-            if (!string.Equals((string?)root["accountant"], "rdp", StringComparison.Ordinal))
+            if (!string.Equals((string?)root["accountant"], DpAccountantKind.Rdp.WireName(), StringComparison.Ordinal))
                 throw new InvalidInputException("DP-E-STATE", "not an RDP accountant state");
             var orders = root["orders"]!.AsArray().Select(n => n!.GetValue<double>()).ToArray();
             var formula = (string?)root["formula"] switch

@@ -41,7 +41,8 @@ public static class EconomicState
     /// <param name="maxStalenessDays">The oldest a state row may be, in calendar days before the date it serves.</param>
     /// <exception cref="InvalidInputException">Undated frames, a feature whose source columns are missing, <c>RV20</c> on
     /// returns that are not daily (rule <see cref="RowFrequencyRule"/>: a median gap between their dates above
-    /// <see cref="MaxDailyMedianGapDays"/> calendar days), or no date with every feature known.</exception>
+    /// <see cref="MaxDailyMedianGapDays"/> calendar days: a <see cref="SequenceOptionException"/>, whose advice names the
+    /// condition features as each shell does), or no date with every feature known.</exception>
     public static TimeSeriesFrame Build(
         TimeSeriesFrame state, TimeSeriesFrame logReturns, IReadOnlyList<string>? features = null, int volatilityWindow = 20, int maxStalenessDays = 7)
     {
@@ -60,8 +61,10 @@ public static class EconomicState
         bool needsVolatility = features.Contains("RV20", StringComparer.Ordinal);
         if (needsVolatility && MedianGapDays(logReturns.Dates) is var gap and > MaxDailyMedianGapDays)
         {
-            throw new InvalidInputException(RowFrequencyRule, string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"condition feature RV20 is the realised volatility of the {volatilityWindow} daily returns before each date, annualised with √252, but these returns' dates are {gap} calendar days apart (the median): on weekly or monthly rows it would be a {volatilityWindow}-week or -month volatility scaled as if daily; name the condition features without RV20 (--state-columns VIXCLS,DFF,TERM,BAA10Y,BAMLH0A0HYM2)"));
+            string why = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"condition feature RV20 is the realised volatility of the {volatilityWindow} daily returns before each date, annualised with √252, but these returns' dates are {gap} calendar days apart (the median): on weekly or monthly rows it would be a {volatilityWindow}-week or -month volatility scaled as if daily; name the condition features without RV20");
+            string[] stateOnly = [.. FeatureNames.Where(f => !IsReturnDerived(f))];
+            throw new SequenceOptionException(RowFrequencyRule, $"{why} (e.g. {string.Join(", ", stateOnly)})", n => $"{why} ({n.Given(SequenceOption.StateColumns, stateOnly)})");
         }
 
         double[] portfolio = needsVolatility ? EqualWeightPortfolio(logReturns) : [];

@@ -43,8 +43,10 @@ public sealed record SequenceState(TimeSeriesFrame Frame, string Path, DataProve
     /// </summary>
     /// <exception cref="InvalidInputException">A missing file, an invalid <paramref name="missing"/>, an empty
     /// <paramref name="dateFormat"/> or <paramref name="dateColumn"/> (<c>OPT-E</c>), or a CSV error (naming file, line,
-    /// column and rule); a missing value the policy refuses (<c>CSV-E-MISSING</c>) and a date in another format
-    /// (<c>CSV-E-DATE</c>) say what to do.</exception>
+    /// column and rule).</exception>
+    /// <exception cref="SequenceOptionException">A missing value the policy refuses (<c>CSV-E-MISSING</c>; a gap past the
+    /// forward-fill limit, or any under the default policy) and a date in another format (<c>CSV-E-DATE</c>), saying what to
+    /// do with the options each shell names its own way (<see cref="SequenceOptionException.Worded"/>).</exception>
     /// <exception cref="StateDateColumnException">A header without the date column (<c>CSV-E-HEADER</c>).</exception>
     public static SequenceState Load(string path, StateMissingValues? missing = null, string? dateFormat = null, string? dateColumn = null)
     {
@@ -69,21 +71,36 @@ public sealed record SequenceState(TimeSeriesFrame Frame, string Path, DataProve
             // otherwise point at --date-format, which reads --data only
             if (e.Rule == CsvRules.Date)
             {
-                throw new InvalidInputException(e.Rule, e.Message + $" in the state file: its dates are read as {format} (--state-date-format; --date-format applies to --data, "
-                    + "not to the state file): give the file's format with --state-date-format, e.g. --state-date-format MM/dd/yyyy", e.Location);
+                throw new SequenceOptionException(e.Rule,
+                    e.Message + $" in the state file: its dates are read as {format} (the state file's own date format; the price file's date format does not apply "
+                    + "to it): give the file's format, e.g. MM/dd/yyyy",
+                    n => e.Message + $" in the state file: its dates are read as {format} ({n.Name(SequenceOption.StateDateFormat)}; {n.Name(SequenceOption.DateFormat)} "
+                        + $"applies to {n.Name(SequenceOption.Data)}, not to the state file): give the file's format with {n.Name(SequenceOption.StateDateFormat)}, "
+                        + $"e.g. {n.Given(SequenceOption.StateDateFormat, "MM/dd/yyyy")}",
+                    e.Location);
             }
 
             // the reader's advice (declare Keep or ForwardFill) names the reader's policies: say what the state file takes
             if (e.Rule != CsvRules.Missing) throw e;
-            throw new InvalidInputException(e.Rule, missing.Policy == MissingValuePolicy.ForwardFill
-                ? e.Message + " in the state file: "
-                    + (e.Message.Contains("forward-fill limit", StringComparison.Ordinal)
-                        ? string.Create(CultureInfo.InvariantCulture, $"raise --state-ffill-limit (now {missing.ForwardFillLimit}), fill the value, or drop the row")
-                        : "fill the value, or drop the row")
-                    + " (a return date reads the last state row of the 7 days before it)"
-                : "missing value in the state file (--state-missing reject, the default): forward-fill a series' gaps with --state-missing ffill "
-                + "(at most --state-ffill-limit rows in a row), fill the value, or drop the row, as days without a state are left out "
-                + "(a return date reads the last state row of the 7 days before it)", e.Location);
+            const string AsOf = " (a return date reads the last state row of the 7 days before it)";
+            if (missing.Policy == MissingValuePolicy.ForwardFill && !e.Message.Contains("forward-fill limit", StringComparison.Ordinal))
+                throw new InvalidInputException(e.Rule, e.Message + " in the state file: fill the value, or drop the row" + AsOf, e.Location);
+            if (missing.Policy == MissingValuePolicy.ForwardFill)
+            {
+                string now = missing.ForwardFillLimit.ToString(CultureInfo.InvariantCulture);
+                throw new SequenceOptionException(e.Rule,
+                    e.Message + $" in the state file: raise the state file's forward-fill limit (now {now}), fill the value, or drop the row" + AsOf,
+                    n => e.Message + $" in the state file: raise {n.Name(SequenceOption.StateFfillLimit)} (now {now}), fill the value, or drop the row" + AsOf,
+                    e.Location);
+            }
+
+            throw new SequenceOptionException(e.Rule,
+                "missing value in the state file (refused by default): forward-fill a series' gaps (at most the forward-fill limit's rows in a row), fill the value, "
+                + "or drop the row, as days without a state are left out" + AsOf,
+                n => $"missing value in the state file ({n.Given(SequenceOption.StateMissing, "reject")}, the default): forward-fill a series' gaps with "
+                    + $"{n.Given(SequenceOption.StateMissing, "ffill")} (at most {n.Name(SequenceOption.StateFfillLimit)} rows in a row), fill the value, or drop the row, "
+                    + "as days without a state are left out" + AsOf,
+                e.Location);
         }
 
         long filled = report.Repairs.Where(r => r.Repair == "forward_fill").Sum(r => r.Count);
@@ -110,6 +127,9 @@ public sealed record SequenceTrainingResult(SequenceGenerator Generator, Guidanc
 /// </summary>
 public static class SequenceTraining
 {
+    // the generator option state_scale as a shell names it (the library's own key without one)
+    private static string StateScale(SequenceOptionNames? names) => names?.Name(SequenceOption.StateScale) ?? "state_scale";
+
     // the state frame's columns a feature reads (TERM: DGS10 and DGS3MO; RV20: none, it comes from the returns), by index
     private static int[] StateColumnsOf(TimeSeriesFrame state, string feature)
     {
@@ -203,7 +223,10 @@ public static class SequenceTraining
     /// (<c>constant-condition</c>: located at the header cell of its state column, naming the rows it is constant over) or is
     /// ±∞ (<c>condition-value</c>) (the others located at line 1 of the state file),
     /// invalid options (rule <see cref="ConfigRule"/>, no location: the caller knows where they came from), or what
-    /// <see cref="SequenceGenerator.Fit"/> and <see cref="SequenceGenerator.CalibrateGuidance"/> refuse.</exception>
+    /// <see cref="SequenceGenerator.Fit"/> and <see cref="SequenceGenerator.CalibrateGuidance"/> refuse. The refusals whose
+    /// advice names an option (the default features a state file lacks, <see cref="SequenceGeneratorOptions.StateScale"/>
+    /// without its feature, RV20 on rows that are not daily) are <see cref="SequenceOptionException"/>s, which each shell
+    /// words with its own names.</exception>
     public static SequenceTrainingResult Train(
         TimeSeriesFrame train,
         TimeSeriesFrame all,
@@ -255,15 +278,15 @@ public static class SequenceTraining
         {
             // the volatility scaling reads its feature from the state: refused, named, when there is none to read
             var named = stateColumns ?? EconomicState.FeatureNames;
-            string? refusal = state is null
-                ? $"state_scale {scaleFeature} scales each window by its state's {scaleFeature}, but no state was given (--state)"
+            Func<SequenceOptionNames?, string>? refusal = state is null
+                ? n => $"{StateScale(n)} {scaleFeature} scales each window by its state's {scaleFeature}, but no state was given ({(n is null ? "a state file" : n.Name(SequenceOption.State))})"
                 : !named.Contains(scaleFeature, StringComparer.Ordinal)
-                    ? $"state_scale {scaleFeature} is not among the condition features ({string.Join(", ", named)}): add it to --state-columns"
+                    ? n => $"{StateScale(n)} {scaleFeature} is not among the condition features ({string.Join(", ", named)}): add it to {(n is null ? "the state columns" : n.Name(SequenceOption.StateColumns))}"
                     : scaleFeature != "TERM" && !state.Frame.Columns.Contains(scaleFeature, StringComparer.Ordinal)
-                        ? $"state_scale {scaleFeature} needs the state column {scaleFeature}, which the state file lacks (it has {string.Join(", ", state.Frame.Columns)})"
+                        ? n => $"{StateScale(n)} {scaleFeature} needs the state column {scaleFeature}, which the state file lacks (it has {string.Join(", ", state.Frame.Columns)})"
                         : null;
             if (refusal is not null)
-                throw new InvalidInputException(SequenceGenerator.StateScaleRule, refusal, state is null ? null : new InputLocation(state.Path, 1, 0));
+                throw new SequenceOptionException(SequenceGenerator.StateScaleRule, refusal(null), n => refusal(n), state is null ? null : new InputLocation(state.Path, 1, 0));
         }
 
         TimeSeriesFrame? features = null, publicFeatures = null;
@@ -292,10 +315,11 @@ public static class SequenceTraining
                 // (RV20 on rows that are not daily is about the return file's dates, not the state file: left for the caller,
                 // which knows that file's path, to locate)
                 // no features named: the defaults were read, which an analyst's own state file (her own column names) lacks
-                string defaults = stateColumns is null && e.Rule == CsvRules.Join
-                    ? $"; without state columns named, the default features {string.Join(", ", EconomicState.FeatureNames)} are read: name the file's own (--state-columns {string.Join(",", state.Frame.Columns)})"
-                    : "";
-                throw new InvalidInputException(e.Rule, e.Message + defaults, new InputLocation(state.Path, 1, 0));
+                var at = new InputLocation(state.Path, 1, 0);
+                if (stateColumns is not null || e.Rule != CsvRules.Join) throw new InvalidInputException(e.Rule, e.Message, at);
+                string defaults = $"; without state columns named, the default features {string.Join(", ", EconomicState.FeatureNames)} are read: name the file's own";
+                throw new SequenceOptionException(e.Rule, $"{e.Message}{defaults} ({string.Join(", ", state.Frame.Columns)})",
+                    n => $"{e.Message}{defaults} ({n.Given(SequenceOption.StateColumns, state.Frame.Columns)})", at);
             }
         }
 

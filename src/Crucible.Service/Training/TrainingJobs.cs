@@ -464,9 +464,12 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         }
         catch (InvalidInputException e)
         {
-            // the reader's NAME:LINE:COL, without the job folder's absolute path in the home (never shown to a client); a DP
-            // refusal of the engine (DP-E-BUDGET at privacy.KEY) names the request's field, config.privacy.KEY
-            Fail(job, FileRequest.MessageOf(DpTrainingOptions.Relocate(e, key => "config.privacy." + key), Path.Combine(JobsFolder, job.Id)));
+            // the reader's NAME:LINE:COL, without the job folder's absolute path in the home (never shown to a client); a
+            // refusal whose advice names options (the state file's date column or format, its missing values, the
+            // condition features) names the request's members, not crucible train's flags; a DP refusal of the engine
+            // (DP-E-BUDGET at privacy.KEY) names the request's field, config.privacy.KEY
+            var worded = e is SequenceOptionException options ? options.Worded(TrainingRequestNames.Instance) : e;
+            Fail(job, FileRequest.MessageOf(DpTrainingOptions.Relocate(worded, key => "config.privacy." + key), Path.Combine(JobsFolder, job.Id)));
         }
         catch (JobFolderInUseException e)
         {
@@ -567,15 +570,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             {
                 var statePath = Path.Combine(folder, "state.csv");
                 run.AddInput(FileRequest.WriteNamed(statePath, stateCsv));
-                try
-                {
-                    state = SequenceState.Load(statePath, r.StateMissing, r.Request.StateDateFormat, r.Request.StateDateColumn); // state_missing, state_ffill_limit, state_na, state_date_format, state_date_column
-                }
-                catch (StateDateColumnException e)
-                {
-                    // the request's field, not crucible train's flag
-                    throw e.WithAdvice($"the state file's date column is '{e.DateColumn}': name it with state_date_column, e.g. \"state_date_column\": \"observation_date\"; csv.date_column names data_csv's");
-                }
+                state = SequenceState.Load(statePath, r.StateMissing, r.Request.StateDateFormat, r.Request.StateDateColumn); // state_missing, state_ffill_limit, state_na, state_date_format, state_date_column
             }
 
             var generator = SequenceTraining.Train(train, all, sequence, state, r.Request.StateColumns, r.Calibration, provenance, progress,

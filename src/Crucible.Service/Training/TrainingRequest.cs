@@ -136,9 +136,15 @@ public sealed record ValidTrainingRequest(TrainingRequest Request, InputKind Inp
     /// <summary>The data CSV's dialect as the request gave it (<see cref="TrainingRequest.Csv"/>), checked, or null.</summary>
     public JsonObject? Csv { get; init; }
 
-    /// <summary>The reader's options for the data CSV: <see cref="Input"/>, the requested columns and <see cref="Csv"/>.</summary>
+    /// <summary>
+    /// The reader's options for the data CSV: <see cref="Input"/>, the requested columns and <see cref="Csv"/>; its advice
+    /// to read percent values names the request's <c>"input": "percent"</c>, not <c>crucible train --input percent</c>.
+    /// </summary>
     public CsvReadOptions DataReadOptions() =>
-        CsvDialect.Apply(Csv, new CsvReadOptions { Input = Input, Columns = Request.Columns is { } columns ? [.. columns] : null }, member => "csv." + member);
+        CsvDialect.Apply(Csv, new CsvReadOptions
+        {
+            Input = Input, Columns = Request.Columns is { } columns ? [.. columns] : null, PercentInputAdvice = "\"input\": \"percent\"",
+        }, member => "csv." + member);
 
     /// <summary>The optimiser steps the job will take (a tabular model's sampler distillation steps included).</summary>
     public int TotalSteps => Sequence?.Training.Steps ?? (Tabular!.Training.Steps + (Tabular.Distillation?.Steps ?? 0));

@@ -49,6 +49,28 @@ public class CsvUnitWarningTests
         Assert.DoesNotContain(Check(File(200), InputKind.PercentReturns).Warnings, w => w.Rule == CsvRules.PercentWarning);
     }
 
+    // session 28: a caller that takes the input kind otherwise (a training job's "input": "percent") names its own option in
+    // both pieces of advice; the default, crucible's flag, is what data check's report records
+    [Fact]
+    public void PercentInputAdvice_IsTheCallersOption_InTheDomainErrorAndTheWarning()
+    {
+        const string Member = "\"input\": \"percent\"";
+        var report = CsvSeriesReader.Read(new MemoryStream(Encoding.UTF8.GetBytes(File(200))), "f.csv",
+            new CsvReadOptions { Input = InputKind.SimpleReturns, WarnOnWeekend = false, PercentInputAdvice = Member }).Report;
+        var domain = report.Errors.First(e => e.Rule == CsvRules.Domain);
+        Assert.Equal("simple return must be > -1 (if the values are in percent, declare the input as percent returns: \"input\": \"percent\")", domain.Message);
+        var warning = Assert.Single(report.Warnings, w => w.Rule == CsvRules.PercentWarning && w.ColumnName == "P");
+        Assert.EndsWith("if the values are in percent, declare the input as percent returns (\"input\": \"percent\")", warning.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("--input", domain.Message + warning.Message, StringComparison.Ordinal);
+
+        // the default, byte for byte as before
+        var plain = Check(File(200), InputKind.SimpleReturns);
+        Assert.Equal("simple return must be > -1 (if the values are in percent, declare the input as percent returns: --input percent)",
+            plain.Errors.First(e => e.Rule == CsvRules.Domain).Message);
+        Assert.EndsWith("declare the input as percent returns (--input percent)", plain.Warnings.Single(w => w.Rule == CsvRules.PercentWarning && w.ColumnName == "P").Message,
+            StringComparison.Ordinal);
+    }
+
     [Fact]
     public void FractionsAndShortColumns_AreNotWarned()
     {

@@ -67,10 +67,14 @@ public class EconomicStateTests
             [.. Enumerable.Range(0, 40 * step * StateColumns.Length).Select(i => (double)(i % 97))]);
         var dates = Enumerable.Range(1, 39).Select(i => Day(i * step)).ToArray();
         var returns = new TimeSeriesFrame(dates, ["A"], [.. Enumerable.Range(0, 39).Select(i => 0.01 * Math.Sin(i))]);
-        var e = Assert.Throws<InvalidInputException>(() => EconomicState.Build(state, returns));
+        var e = Assert.Throws<SequenceOptionException>(() => EconomicState.Build(state, returns));
         Assert.Equal(EconomicState.RowFrequencyRule, e.Rule);
         Assert.Contains($"these returns' dates are {step} calendar days apart (the median)", e.Message, StringComparison.Ordinal);
-        Assert.Contains("--state-columns VIXCLS,DFF,TERM,BAA10Y,BAMLH0A0HYM2", e.Message, StringComparison.Ordinal);
+        Assert.EndsWith("; name the condition features without RV20 (e.g. VIXCLS, DFF, TERM, BAA10Y, BAMLH0A0HYM2)", e.Message, StringComparison.Ordinal);
+        // session 28: each shell names its option for the features (crucible train --state-columns, a job's state_columns)
+        var worded = e.Worded(MarkedOptionNames.Instance);
+        Assert.Equal((e.Rule, e.Location), (worded.Rule, worded.Location));
+        Assert.EndsWith("; name the condition features without RV20 (<StateColumns=VIXCLS|DFF|TERM|BAA10Y|BAMLH0A0HYM2>)", worded.Message, StringComparison.Ordinal);
         var f = EconomicState.Build(state, returns, ["VIXCLS", "DFF", "TERM"]);
         Assert.Equal(39, f.RowCount);
     }

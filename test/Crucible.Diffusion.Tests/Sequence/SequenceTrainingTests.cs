@@ -176,10 +176,15 @@ public sealed class SequenceTrainingTests : IDisposable
         Assert.DoesNotContain("default features", missing.Message, StringComparison.Ordinal);   // TERM was named
 
         // no features named on a state file with the analyst's own columns: the defaults were read, and the error says so
-        var defaults = Assert.Throws<InvalidInputException>(() => SequenceTraining.Train(train, all, Tiny, state));
+        var defaults = Assert.Throws<SequenceOptionException>(() => SequenceTraining.Train(train, all, Tiny, state));
         Assert.Equal(new InputLocation(state.Path, 1, 0), defaults.Location);
-        Assert.EndsWith("; without state columns named, the default features VIXCLS, DFF, TERM, BAA10Y, BAMLH0A0HYM2, RV20 are read: name the file's own (--state-columns VIXCLS)",
-            defaults.Message, StringComparison.Ordinal);
+        const string Defaults = "; without state columns named, the default features VIXCLS, DFF, TERM, BAA10Y, BAMLH0A0HYM2, RV20 are read: name the file's own";
+        Assert.EndsWith(Defaults + " (VIXCLS)", defaults.Message, StringComparison.Ordinal);
+        // session 28: each shell names its own option for the state columns (crucible train --state-columns, a job's state_columns)
+        var worded = defaults.Worded(MarkedOptionNames.Instance);
+        Assert.Equal((defaults.Rule, defaults.Location), (worded.Rule, worded.Location));
+        Assert.Equal(defaults.Message[..^" (VIXCLS)".Length] + " (<StateColumns=VIXCLS>)", worded.Message);
+        Assert.IsNotType<SequenceOptionException>(missing); // TERM was named: no option to advise
 
         var config = Assert.Throws<InvalidInputException>(() => SequenceTraining.Train(train, all, Tiny with { Window = 1 }, state, ["VIXCLS"]));
         Assert.Equal(SequenceTraining.ConfigRule, config.Rule);
@@ -221,15 +226,21 @@ public sealed class SequenceTrainingTests : IDisposable
     [Fact]
     public void StateFile_DatesInAnotherFormat_AreRefusedAtTheCell_NamingTheStateDateFormat_WhichReadsThem()
     {
-        // an analyst's state saved by a spreadsheet as month/day/year: refused at the cell, naming --state-date-format
-        // (the reader's "expected a date in the format yyyy-MM-dd" left --date-format, which reads --data only, to try;
-        // until session 23 nothing read such a file)
+        // an analyst's state saved by a spreadsheet as month/day/year: refused at the cell, naming the state file's date
+        // format (the reader's "expected a date in the format yyyy-MM-dd" left --date-format, which reads --data only, to
+        // try; until session 23 nothing read such a file); session 28: each shell names its own option for it
+        // (crucible train --state-date-format, a job's state_date_format), the library's message neither
         var path = Path.Combine(_dir, "state-us-dates.csv");
         File.WriteAllText(path, "Date,VOLIDX,UNRATE\n01/04/2010,20.0,9.8\n01/05/2010,19.4,9.8\n");
-        var e = Assert.Throws<InvalidInputException>(() => SequenceState.Load(path));
+        var e = Assert.Throws<SequenceOptionException>(() => SequenceState.Load(path));
         Assert.Equal((CsvRules.Date, path, 2L, 1), (e.Rule, e.Location!.File, e.Location.Line, e.Location.Column));
-        Assert.EndsWith("in the state file: its dates are read as yyyy-MM-dd (--state-date-format; --date-format applies to --data, not to the state file): "
-            + "give the file's format with --state-date-format, e.g. --state-date-format MM/dd/yyyy", e.Message, StringComparison.Ordinal);
+        const string Reader = "ambiguous date (day/month or month/day?); expected a date in the format yyyy-MM-dd";
+        Assert.Equal(Reader + " in the state file: its dates are read as yyyy-MM-dd (the state file's own date format; the price file's date format does not "
+            + "apply to it): give the file's format, e.g. MM/dd/yyyy", e.Message);
+        var worded = e.Worded(MarkedOptionNames.Instance);
+        Assert.Equal((e.Rule, e.Location), (worded.Rule, worded.Location));
+        Assert.Equal(Reader + " in the state file: its dates are read as yyyy-MM-dd (<StateDateFormat>; <DateFormat> applies to <Data>, not to the state file): "
+            + "give the file's format with <StateDateFormat>, e.g. <StateDateFormat=MM/dd/yyyy>", worded.Message);
 
         // the same file read with its format: the same frame as its ISO twin, value for value
         var us = SequenceState.Load(path, dateFormat: "MM/dd/yyyy").Frame;
@@ -241,9 +252,10 @@ public sealed class SequenceTrainingTests : IDisposable
         Assert.Equal(expected.Values, us.Values);
 
         // a format given but wrong for the file names that format; an empty one is refused as an option
-        e = Assert.Throws<InvalidInputException>(() => SequenceState.Load(iso, dateFormat: "dd.MM.yyyy"));
+        e = Assert.Throws<SequenceOptionException>(() => SequenceState.Load(iso, dateFormat: "dd.MM.yyyy"));
         Assert.Equal((CsvRules.Date, 2L), (e.Rule, e.Location!.Line));
-        Assert.Contains("its dates are read as dd.MM.yyyy (--state-date-format;", e.Message, StringComparison.Ordinal);
+        Assert.Contains("its dates are read as dd.MM.yyyy (the state file's own date format;", e.Message, StringComparison.Ordinal);
+        Assert.Contains("its dates are read as dd.MM.yyyy (<StateDateFormat>;", e.Worded(MarkedOptionNames.Instance).Message, StringComparison.Ordinal);
         Assert.Equal("OPT-E", Assert.Throws<InvalidInputException>(() => SequenceState.Load(iso, dateFormat: " ")).Rule);
     }
 
@@ -304,12 +316,19 @@ public sealed class SequenceTrainingTests : IDisposable
         // state_csv do not take; the refusal keeps the cell and says what works instead
         var path = Path.Combine(_dir, "state-hole.csv");
         File.WriteAllText(path, "Date,VIXCLS,DFF\n2020-01-02,12.5,1.55\n2020-01-03,,1.55\n2020-01-06,13.1,1.55\n");
-        var e = Assert.Throws<InvalidInputException>(() => SequenceState.Load(path));
+        var e = Assert.Throws<SequenceOptionException>(() => SequenceState.Load(path));
         Assert.Equal("CSV-E-MISSING", e.Rule);
         Assert.Equal(path, e.Location!.File);
         Assert.Equal(3, e.Location.Line);
         Assert.Equal(2, e.Location.Column);
-        Assert.Contains("missing value in the state file (--state-missing reject, the default): forward-fill a series' gaps with --state-missing ffill", e.Message, StringComparison.Ordinal);
+        const string AsOf = " (a return date reads the last state row of the 7 days before it)";
+        Assert.Equal("missing value in the state file (refused by default): forward-fill a series' gaps (at most the forward-fill limit's rows in a row), fill the value, "
+            + "or drop the row, as days without a state are left out" + AsOf, e.Message);
+        // session 28: each shell names its options for the policy and the limit (--state-missing, a job's state_missing)
+        var worded = e.Worded(MarkedOptionNames.Instance);
+        Assert.Equal((e.Rule, e.Location), (worded.Rule, worded.Location));
+        Assert.Equal("missing value in the state file (<StateMissing=reject>, the default): forward-fill a series' gaps with <StateMissing=ffill> (at most "
+            + "<StateFfillLimit> rows in a row), fill the value, or drop the row, as days without a state are left out" + AsOf, worded.Message);
         Assert.DoesNotContain("declare Keep or ForwardFill", e.Message, StringComparison.Ordinal);
         // without the row, the state loads and the as-of join bridges the day
         File.WriteAllText(path, "Date,VIXCLS,DFF\n2020-01-02,12.5,1.55\n2020-01-06,13.1,1.55\n");
@@ -335,15 +354,21 @@ public sealed class SequenceTrainingTests : IDisposable
         Assert.Equal(ffill, StateMissingValues.FromManifest(recorded) with { Tokens = ffill.Tokens });
 
         // the second day of the gap is past a limit of 1: refused at its cell, saying what to raise
-        var past = Assert.Throws<InvalidInputException>(() => SequenceState.Load(path, ffill with { ForwardFillLimit = 1 }));
+        var past = Assert.Throws<SequenceOptionException>(() => SequenceState.Load(path, ffill with { ForwardFillLimit = 1 }));
         Assert.Equal("CSV-E-MISSING", past.Rule);
         Assert.Equal((path, 4L, 2), (past.Location!.File, past.Location.Line, past.Location.Column));
-        Assert.Contains("beyond the forward-fill limit of 1 rows in the state file: raise --state-ffill-limit (now 1)", past.Message, StringComparison.Ordinal);
+        Assert.Contains("beyond the forward-fill limit of 1 rows in the state file: raise the state file's forward-fill limit (now 1), fill the value, or drop the row",
+            past.Message, StringComparison.Ordinal);
+        var worded = past.Worded(MarkedOptionNames.Instance);
+        Assert.Equal((past.Rule, past.Location), (worded.Rule, worded.Location));
+        Assert.Equal("missing value beyond the forward-fill limit of 1 rows in the state file: raise <StateFfillLimit> (now 1), fill the value, or drop the row "
+            + "(a return date reads the last state row of the 7 days before it)", worded.Message);
 
         // a gap on the first row has nothing to fill from: no limit to raise
         var first = Path.Combine(_dir, "state-first.csv");
         File.WriteAllText(first, "Date,VIXCLS\n2020-01-02,\n2020-01-03,12.5\n");
         var none = Assert.Throws<InvalidInputException>(() => SequenceState.Load(first, ffill));
+        Assert.IsNotType<SequenceOptionException>(none);
         Assert.Equal((2L, 2), (none.Location!.Line, none.Location.Column));
         Assert.Contains("no earlier value to forward-fill from in the state file: fill the value, or drop the row", none.Message, StringComparison.Ordinal);
 

@@ -224,14 +224,25 @@ public sealed class StateScaleTests : IDisposable
     {
         var returns = Returns();
         var state = State("OTHER,DFF");
-        var e = Assert.Throws<InvalidInputException>(() => SequenceTraining.Train(returns, returns, Tiny, state, ["VIXCLS"]));
+        var e = Assert.Throws<SequenceOptionException>(() => SequenceTraining.Train(returns, returns, Tiny, state, ["VIXCLS"]));
         Assert.Equal(SequenceGenerator.StateScaleRule, e.Rule);
         Assert.Equal(state.Path, e.Location!.File);
-        Assert.Contains("lacks", e.Message, StringComparison.Ordinal);
-        e = Assert.Throws<InvalidInputException>(() => SequenceTraining.Train(returns, returns, Tiny, State("VIXCLS,DFF"), ["DFF"]));
+        Assert.Equal("state_scale VIXCLS needs the state column VIXCLS, which the state file lacks (it has OTHER, DFF)", e.Message);
+        // session 28: each shell names the option its own way (a job's config.state_scale), rule and location kept
+        var worded = e.Worded(MarkedOptionNames.Instance);
+        Assert.Equal((e.Rule, e.Location, "<StateScale> VIXCLS needs the state column VIXCLS, which the state file lacks (it has OTHER, DFF)"),
+            (worded.Rule, worded.Location, worded.Message));
+
+        e = Assert.Throws<SequenceOptionException>(() => SequenceTraining.Train(returns, returns, Tiny, State("VIXCLS,DFF"), ["DFF"]));
         Assert.Equal(SequenceGenerator.StateScaleRule, e.Rule);
-        e = Assert.Throws<InvalidInputException>(() => SequenceTraining.Train(returns, returns, Tiny));
+        Assert.Equal("state_scale VIXCLS is not among the condition features (DFF): add it to the state columns", e.Message);
+        Assert.Equal("<StateScale> VIXCLS is not among the condition features (DFF): add it to <StateColumns>", e.Worded(MarkedOptionNames.Instance).Message);
+
+        e = Assert.Throws<SequenceOptionException>(() => SequenceTraining.Train(returns, returns, Tiny));
         Assert.Equal(SequenceGenerator.StateScaleRule, e.Rule);
+        Assert.Null(e.Location);
+        Assert.Equal("state_scale VIXCLS scales each window by its state's VIXCLS, but no state was given (a state file)", e.Message);
+        Assert.Equal("<StateScale> VIXCLS scales each window by its state's VIXCLS, but no state was given (<State>)", e.Worded(MarkedOptionNames.Instance).Message);
     }
 
     [Fact]

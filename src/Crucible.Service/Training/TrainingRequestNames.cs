@@ -1,0 +1,50 @@
+using System.Text.Json;
+using Crucible.Diffusion.Sequence;
+
+namespace Crucible.Service.Training;
+
+/// <summary>
+/// The options of a sequence training as a training job's request (<see cref="TrainingRequest"/>) names them, for the
+/// advice of the library's refusals (<see cref="SequenceOptionException.Worded"/>): its JSON members (<c>state_columns</c>,
+/// <c>csv.date_format</c>, <c>config.state_scale</c>), not <c>crucible train</c>'s flags, which a client never typed.
+/// </summary>
+internal sealed class TrainingRequestNames : SequenceOptionNames
+{
+    private TrainingRequestNames()
+    {
+    }
+
+    /// <summary>The one instance.</summary>
+    public static TrainingRequestNames Instance { get; } = new();
+
+    /// <inheritdoc />
+    public override string Name(SequenceOption option) => option switch
+    {
+        SequenceOption.Data => "data_csv",
+        SequenceOption.DateFormat => "csv.date_format",
+        SequenceOption.DateColumn => "csv.date_column",
+        SequenceOption.State => "state_csv",
+        SequenceOption.StateColumns => "state_columns",
+        SequenceOption.StateDateFormat => "state_date_format",
+        SequenceOption.StateDateColumn => "state_date_column",
+        SequenceOption.StateMissing => "state_missing",
+        SequenceOption.StateFfillLimit => "state_ffill_limit",
+        SequenceOption.StateScale => "config.state_scale",
+        _ => throw new ArgumentOutOfRangeException(nameof(option), option, "unknown sequence option"),
+    };
+
+    /// <summary>
+    /// The member with <paramref name="values"/> as the request's JSON writes it: <c>"state_columns": ["VIXCLS", "DFF"]</c>
+    /// (the list member), <c>"state_missing": "ffill"</c>, and a nested one in its object, <c>"config": {"state_scale": "VIXCLS"}</c>.
+    /// </summary>
+    public override string Given(SequenceOption option, params IReadOnlyList<string> values)
+    {
+        string value = option == SequenceOption.StateColumns
+            ? "[" + string.Join(", ", values.Select(v => JsonSerializer.Serialize(v))) + "]"
+            : JsonSerializer.Serialize(string.Join(",", values));
+        var path = Name(option).Split('.');
+        string json = $"\"{path[^1]}\": {value}";
+        for (int i = path.Length - 2; i >= 0; i--) json = $"\"{path[i]}\": {{{json}}}";
+        return json;
+    }
+}
