@@ -11,14 +11,18 @@ namespace Crucible.Evaluation.Privacy;
 /// <remarks>
 /// <para>Screening: for every query q and reference r, a = ‖q‖² + ‖r‖² − 2 q·r is computed in single precision, in
 /// 4-query × 16-reference register tiles of <see cref="Vector512{T}"/> fused multiply-adds. Its rounding error
-/// (inputs rounded to float, the norms, the dot product) is bounded by ε(q, r) = κ·(‖q‖² + ‖r‖²) with
-/// κ = 2(D + 12)·2⁻²⁴.</para>
-/// <para>Decision: every reference with a ≤ B + ε(q, r), where B is the smallest a + ε seen so far for the query, is
-/// re-measured exactly in double as Σ (q_d − r_d)², and the smallest exact value is the answer. The true nearest
-/// reference r* always passes (a* ≤ e* + ε* and e* ≤ a_b + ε_b for every reference b seen), so the result is the
-/// exact nearest distance, as a kd-tree computes it, whatever the screening's rounding.</para>
+/// (inputs rounded to float, the norms, the dot product) is bounded by ε(q, r) = κ·(‖q‖² + ‖r‖²) + η with
+/// κ = 2(D + 12)·2⁻²⁴, and η = 2⁻¹⁰⁰ for what underflow to float's subnormals loses at rows of tiny norm.</para>
+/// <para>Decision: every reference with a ≤ B + ε(q, r), where B is the k-th smallest a + ε among the references
+/// re-measured so far for the query, is re-measured exactly in double as Σ (q_d − r_d)², and the k smallest exact values
+/// are the answer. A reference r left out had a_r − ε_r &gt; B, so k re-measured references b have e_b ≤ a_b + ε_b ≤ B &lt;
+/// e_r: r is not among the k nearest (nor tied with the nearest), so the k smallest values and the lowest row at the
+/// smallest are those of a scan over every reference, whatever the screening's rounding.</para>
+/// <para>The single-precision screening needs coordinates whose squares neither overflow float nor lose their error bound:
+/// finite and within ±2⁵⁰ (<see cref="KdTree.Moderate"/>); other sets take the double tiles
+/// (<see cref="AttackRows.KNearestTiledSquared"/>), exact too.</para>
 /// <para>Determinism: queries are split into row blocks across threads and each query visits the references in
-/// the same order, so the result does not depend on the degree of parallelism.</para>
+/// index order, so the result does not depend on the degree of parallelism.</para>
 /// </remarks>
 public static class NearestNeighbors
 {
@@ -26,6 +30,7 @@ public static class NearestNeighbors
     private const int RefTile = 16;
     private const int RefChunk = 1024;
     private const int QueryBlock = 64;
+    private const float Eta = 7.888609e-31f; // 2⁻¹⁰⁰
 
     /// <summary>
     /// For each of the m rows of <paramref name="queries"/> (row-major, m × <paramref name="dimension"/>), the Euclidean
@@ -37,9 +42,9 @@ public static class NearestNeighbors
     /// the same bits as the brute force (<see cref="NearestDistancesBruteForce"/>) in about n log n instead of m × n.</remarks>
     public static double[] NearestDistances(double[] queries, double[] references, int dimension, int maxDegreeOfParallelism = -1)
     {
-        RowCounts(queries, references, dimension);
-        if (!KdTree.Pays(queries, references, dimension, KdTree.BruteForce.Screened)) return NearestDistancesBruteForce(queries, references, dimension, maxDegreeOfParallelism);
-        var (squared, _) = KdTree.Build(references, dimension).Query(queries, 1, maxDegreeOfParallelism: maxDegreeOfParallelism);
+        var (m, n) = RowCounts(queries, references, dimension);
+        if (n == 0) return Infinite(m);
+        var (squared, _) = KNearestSquared(queries, references, dimension, 1, null, maxDegreeOfParallelism);
         for (var i = 0; i < squared.Length; i++) squared[i] = Math.Sqrt(squared[i]);
         return squared;
     }
@@ -51,14 +56,50 @@ public static class NearestNeighbors
     internal static double[] NearestDistancesBruteForce(double[] queries, double[] references, int dimension, int maxDegreeOfParallelism = -1)
     {
         var (m, n) = RowCounts(queries, references, dimension);
+        if (n == 0) return Infinite(m);
+        var (squared, _) = KNearestSquaredBruteForce(queries, references, dimension, 1, null, maxDegreeOfParallelism);
+        for (var i = 0; i < squared.Length; i++) squared[i] = Math.Sqrt(squared[i]);
+        return squared;
+    }
+
+    private static double[] Infinite(int m)
+    {
         var result = new double[m];
-        if (n == 0)
-        {
-            Array.Fill(result, double.PositiveInfinity);
-            return result;
-        }
+        Array.Fill(result, double.PositiveInfinity);
+        return result;
+    }
+
+    /// <summary>
+    /// For each query, the <paramref name="k"/> smallest squared distances Σ_d (q_d − r_d)² to the references (row-major
+    /// m × k, ascending; +∞ beyond the references there are), and the row of the nearest (ties: the lowest row; 0 when
+    /// none). <paramref name="skip"/>[q], when given, is a reference row left out for query q. The same bits as
+    /// <see cref="AttackRows.KNearestReference"/>'s squares: by a <see cref="KdTree"/> where it pays
+    /// (<see cref="KdTree.Pays"/>), else by the screened brute force.
+    /// </summary>
+    internal static (double[] Squared, int[] Nearest) KNearestSquared(double[] queries, double[] references, int dimension, int k,
+        int[]? skip = null, int maxDegreeOfParallelism = -1)
+    {
+        RowCounts(queries, references, dimension);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
+        if (KdTree.Pays(queries, references, dimension, KdTree.BruteForce.Screened)) return KdTree.Build(references, dimension).Query(queries, k, skip, maxDegreeOfParallelism);
+        return KNearestSquaredBruteForce(queries, references, dimension, k, skip, maxDegreeOfParallelism);
+    }
+
+    /// <summary><see cref="KNearestSquared"/> over every reference: the single-precision screening then the exact re-measure
+    /// (the class remarks) for moderate coordinates, else the double tiles. The oracle of the tree's bits (tests).</summary>
+    internal static (double[] Squared, int[] Nearest) KNearestSquaredBruteForce(double[] queries, double[] references, int dimension, int k,
+        int[]? skip = null, int maxDegreeOfParallelism = -1)
+    {
+        var (m, n) = RowCounts(queries, references, dimension);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
+        var squared = new double[m * k];
+        var nearest = new int[m];
+        Array.Fill(squared, double.PositiveInfinity);
+        if (m == 0 || n == 0) return (squared, nearest);
+        if (!KdTree.Moderate(queries) || !KdTree.Moderate(references))
+            return AttackRows.KNearestTiledSquared(queries, references, dimension, k, skip, maxDegreeOfParallelism);
         var nPad = (n + RefTile - 1) / RefTile * RefTile;
-        // references transposed in single precision: rt[d * nPad + j]; padding has norm +∞ (never the answer)
+        // references transposed in single precision: rt[d * nPad + j]; padding has norm +∞ (never a candidate)
         var rt = new float[dimension * nPad];
         var rNorm = new float[nPad];
         for (var j = 0; j < n; j++)
@@ -81,9 +122,9 @@ public static class NearestNeighbors
         {
             var start = b * QueryBlock;
             var end = Math.Min(m, start + QueryBlock);
-            SearchBlock(queries, references, dimension, n, nPad, rt, rNorm, kappa, start, end, result);
+            SearchBlock(queries, references, dimension, n, nPad, rt, rNorm, kappa, k, skip, start, end, squared, nearest);
         });
-        return result;
+        return (squared, nearest);
     }
 
     /// <summary>
@@ -103,15 +144,17 @@ public static class NearestNeighbors
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void SearchBlock(double[] queries, double[] references, int dim, int n, int nPad, float[] rt, float[] rNorm,
-        float kappa, int start, int end, double[] result)
+        float kappa, int k, int[]? skip, int start, int end, double[] squared, int[] nearest)
     {
         var count = end - start;
         var padded = (count + QueryTile - 1) / QueryTile * QueryTile;
         // the block's queries in single precision, padded by repeating the last query
         var q = new float[padded * dim];
         var qNorm = new float[padded];
-        var bound = new float[padded];     // B: smallest a + ε seen so far
-        var bestExact = new double[padded];
+        var bound = new float[padded];          // B: the k-th smallest a + ε re-measured so far
+        var screens = new float[padded * k];    // the k smallest a + ε re-measured so far, ascending
+        var best = new double[padded * k];      // the k smallest exact values, ascending
+        var near = new int[padded];
         for (var i = 0; i < padded; i++)
         {
             var src = Math.Min(start + i, end - 1);
@@ -123,9 +166,10 @@ public static class NearestNeighbors
                 s += (double)v * v;
             }
             qNorm[i] = (float)s;
-            bound[i] = float.PositiveInfinity;
-            bestExact[i] = double.PositiveInfinity;
         }
+        Array.Fill(bound, float.PositiveInfinity);
+        Array.Fill(screens, float.PositiveInfinity);
+        Array.Fill(best, double.PositiveInfinity);
 
         Span<float> screened = stackalloc float[QueryTile * RefTile];
         for (var c0 = 0; c0 < nPad; c0 += RefChunk)
@@ -142,17 +186,42 @@ public static class NearestNeighbors
                         mask &= mask - 1;
                         int row = qi + bit / RefTile, j = j0 + bit % RefTile;
                         if (j >= n) continue;
+                        var query = Math.Min(start + row, end - 1);
+                        if (skip is not null && skip[query] == j) continue;
                         var a = screened[bit];
-                        var eps = kappa * (qNorm[row] + rNorm[j]);
+                        var eps = kappa * (qNorm[row] + rNorm[j]) + Eta;
                         if (!(a <= bound[row] + eps)) continue;
-                        var exact = Exact(queries, Math.Min(start + row, end - 1) * dim, references, j * dim, dim);
-                        if (exact < bestExact[row]) bestExact[row] = exact;
-                        if (a + eps < bound[row]) bound[row] = a + eps;
+                        var exact = Exact(queries, query * dim, references, j * dim, dim);
+                        // references come in index order: a strictly smaller value keeps the lowest row at the smallest
+                        if (exact < best[row * k]) near[row] = j;
+                        Insert(best.AsSpan(row * k, k), exact);
+                        var screen = screens.AsSpan(row * k, k);
+                        Insert(screen, a + eps);
+                        bound[row] = screen[k - 1];
                     }
                 }
             }
         }
-        for (var i = 0; i < count; i++) result[start + i] = Math.Sqrt(bestExact[i]);
+        for (var i = 0; i < count; i++)
+        {
+            best.AsSpan(i * k, k).CopyTo(squared.AsSpan((start + i) * k, k));
+            nearest[start + i] = near[i];
+        }
+    }
+
+    // puts value among the sorted k smallest (ascending), dropping the largest; equal values keep their order
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Insert<T>(Span<T> sorted, T value) where T : INumber<T>
+    {
+        var k = sorted.Length;
+        if (value >= sorted[k - 1]) return;
+        var pos = k - 1;
+        while (pos > 0 && sorted[pos - 1] > value)
+        {
+            sorted[pos] = sorted[pos - 1];
+            pos--;
+        }
+        sorted[pos] = value;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -200,7 +269,7 @@ public static class NearestNeighbors
     {
         var sum = Vector512.Create(qNorm[qi + row]) + rn;
         var a = Vector512.FusedMultiplyAdd(Vector512.Create(-2f), dot, sum);
-        var limit = Vector512.FusedMultiplyAdd(kappa, sum, Vector512.Create(bound[qi + row]));
+        var limit = Vector512.FusedMultiplyAdd(kappa, sum, Vector512.Create(bound[qi + row] + Eta));
         var bits = Vector512.LessThanOrEqual(a, limit).ExtractMostSignificantBits();
         if (bits == 0) return 0;
         a.CopyTo(screened[(row * RefTile)..]);
