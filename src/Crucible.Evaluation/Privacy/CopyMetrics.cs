@@ -20,7 +20,94 @@ public static class IdenticalMatch
     /// Whether each of the m query rows (row-major, m × <paramref name="dimension"/>) matches some reference row.
     /// Non-finite values are not supported (the evaluator rejects them before).
     /// </summary>
+    /// <remarks>With finite values and tolerance, each query measures only the reference rows that can match in one column:
+    /// for a fixed q the rounded difference fl(r − q) never decreases as r grows (rounding is monotone), so the rows whose
+    /// |r_j − q_j| ≤ tolerance·|q_j| form one run of the rows sorted by column j, found by two binary searches with that
+    /// same comparison. The query takes the column with the shortest run, and tests every column of those rows as
+    /// <see cref="MatchesBruteForce"/> tests every row: the same answer.</remarks>
     public static bool[] Matches(double[] queries, double[] references, int dimension, double tolerance = NumericTolerance,
+        int maxDegreeOfParallelism = -1)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(tolerance);
+        var (m, n) = NearestNeighbors.RowCounts(queries, references, dimension);
+        if (!double.IsFinite(tolerance) || !AllFinite(queries) || !AllFinite(references))
+            return MatchesBruteForce(queries, references, dimension, tolerance, maxDegreeOfParallelism);
+        // per column, the reference rows in the order of their value there (keys[j·n + p] is row order[j·n + p]'s value)
+        var keys = new double[dimension * n];
+        var order = new int[dimension * n];
+        Parallel.For(0, dimension, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, j =>
+        {
+            for (var r = 0; r < n; r++)
+            {
+                keys[(j * n) + r] = references[(r * dimension) + j];
+                order[(j * n) + r] = r;
+            }
+            keys.AsSpan(j * n, n).Sort(order.AsSpan(j * n, n));
+        });
+        var hit = new bool[m];
+        Parallel.For(0, m, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, i =>
+        {
+            var q = queries.AsSpan(i * dimension, dimension);
+            // the column whose run of possible matches is shortest
+            int column = 0, from = 0, to = n;
+            for (var j = 0; j < dimension && to > from; j++)
+            {
+                var t = tolerance * Math.Abs(q[j]);
+                var sorted = keys.AsSpan(j * n, n);
+                var lo = FirstAtLeast(sorted, q[j], -t);
+                var hi = FirstAbove(sorted, q[j], t);
+                if (j == 0 || hi - lo < to - from) (column, from, to) = (j, lo, hi);
+            }
+            for (var p = from; p < to && !hit[i]; p++)
+            {
+                var r = references.AsSpan(order[(column * n) + p] * dimension, dimension);
+                var match = true;
+                for (var d = 0; d < dimension && match; d++) match = Math.Abs(r[d] - q[d]) <= tolerance * Math.Abs(q[d]);
+                hit[i] = match;
+            }
+        });
+        return hit;
+    }
+
+    // the first position p of ascending keys with fl(keys[p] − q) ≥ bound (keys.Length when none): fl(x − q) never
+    // decreases as x grows, so the positions that satisfy it are a suffix
+    private static int FirstAtLeast(ReadOnlySpan<double> keys, double q, double bound)
+    {
+        int lo = 0, hi = keys.Length;
+        while (lo < hi)
+        {
+            var mid = (int)(((uint)lo + (uint)hi) >> 1);
+            if (keys[mid] - q >= bound) hi = mid;
+            else lo = mid + 1;
+        }
+        return lo;
+    }
+
+    // the first position p of ascending keys with fl(keys[p] − q) > bound (keys.Length when none)
+    private static int FirstAbove(ReadOnlySpan<double> keys, double q, double bound)
+    {
+        int lo = 0, hi = keys.Length;
+        while (lo < hi)
+        {
+            var mid = (int)(((uint)lo + (uint)hi) >> 1);
+            if (keys[mid] - q > bound) hi = mid;
+            else lo = mid + 1;
+        }
+        return lo;
+    }
+
+    private static bool AllFinite(double[] values)
+    {
+        foreach (var v in values)
+        {
+            if (!double.IsFinite(v)) return false;
+        }
+        return true;
+    }
+
+    /// <summary><see cref="Matches"/> by testing every reference row for every query: the oracle of its answers (tests), and
+    /// its path for non-finite values.</summary>
+    internal static bool[] MatchesBruteForce(double[] queries, double[] references, int dimension, double tolerance = NumericTolerance,
         int maxDegreeOfParallelism = -1)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(tolerance);
