@@ -13,13 +13,40 @@ public static class DistanceToClosestRecord
     public static (double[] ToTrain, double[] ToHoldout) Distances(SeriesSet synthetic, SeriesSet train, SeriesSet holdout,
         int maxDegreeOfParallelism = -1)
     {
+        var search = Search(synthetic, train, holdout, trainToSynthetic: false, maxDegreeOfParallelism);
+        return (search.ToTrain, search.ToHoldout);
+    }
+
+    /// <summary>
+    /// <see cref="Distances"/> with the standardised rows it searched, and with <paramref name="trainToSynthetic"/> each
+    /// train row's distance to the nearest synthetic row as well (the outlier analysis', <see cref="OutlierRisk"/>), from
+    /// the same pass over the synthetic × train pairs (<see cref="NearestNeighbors.MutualNearestSquared"/>).
+    /// </summary>
+    internal static DcrSearch Search(SeriesSet synthetic, SeriesSet train, SeriesSet holdout, bool trainToSynthetic, int maxDegreeOfParallelism)
+    {
         var d = train.SeriesCount;
         var (mean, sd) = TrainScale(train);
         var s = Standardise(synthetic, mean, sd);
         var t = Standardise(train, mean, sd);
         var h = Standardise(holdout, mean, sd);
-        return (NearestNeighbors.NearestDistances(s, t, d, maxDegreeOfParallelism),
-            NearestNeighbors.NearestDistances(s, h, d, maxDegreeOfParallelism));
+        double[] toTrain;
+        double[]? fromTrain = null;
+        if (trainToSynthetic)
+        {
+            var (synToTrain, trainToSyn) = NearestNeighbors.MutualNearestSquared(s, t, d, maxDegreeOfParallelism);
+            (toTrain, fromTrain) = (Root(synToTrain), Root(trainToSyn));
+        }
+        else
+        {
+            toTrain = NearestNeighbors.NearestDistances(s, t, d, maxDegreeOfParallelism);
+        }
+        return new DcrSearch(s, t, h, toTrain, NearestNeighbors.NearestDistances(s, h, d, maxDegreeOfParallelism), fromTrain);
+    }
+
+    private static double[] Root(double[] squared)
+    {
+        for (var i = 0; i < squared.Length; i++) squared[i] = Math.Sqrt(squared[i]);
+        return squared;
     }
 
     /// <summary>
@@ -129,3 +156,10 @@ public static class DistanceToClosestRecord
         return z;
     }
 }
+
+/// <summary>
+/// What <see cref="DistanceToClosestRecord.Search"/> measured: the rows of the three sets standardised with train's
+/// statistics (row-major), each synthetic row's distance to the nearest train and holdout row, and, when asked for,
+/// each train row's distance to the nearest synthetic row.
+/// </summary>
+internal sealed record DcrSearch(double[] Synthetic, double[] Train, double[] Holdout, double[] ToTrain, double[] ToHoldout, double[]? TrainToSynthetic);

@@ -177,8 +177,17 @@ public static class PrivacyAudit
         var z = (Syn: AttackRows.Standardise(raw.Syn, d, mean, sd), Train: AttackRows.Standardise(raw.Train, d, mean, sd), Hold: AttackRows.Standardise(raw.Hold, d, mean, sd));
         var dop = maxDegreeOfParallelism;
 
-        var toTrain = NearestNeighbors.NearestDistances(z.Syn, z.Train, d, dop);
-        var toHold = NearestNeighbors.NearestDistances(z.Syn, z.Hold, d, dop);
+        // the nearest two of each synthetic row in train and in holdout, and of each train row in holdout, are searched once:
+        // the NNDR takes both, the DCR share and the control the nearest (the same bits as searching the nearest alone)
+        double[]? synTrain2 = null, synHold2 = null, trainHold2 = null;
+        if (n >= 2)
+        {
+            synTrain2 = NearestNeighbors.KNearestSquared(z.Syn, z.Train, d, 2, null, dop).Squared;
+            synHold2 = NearestNeighbors.KNearestSquared(z.Syn, z.Hold, d, 2, null, dop).Squared;
+            trainHold2 = NearestNeighbors.KNearestSquared(z.Train, z.Hold, d, 2, null, dop).Squared;
+        }
+        var toTrain = synTrain2 is null ? NearestNeighbors.NearestDistances(z.Syn, z.Train, d, dop) : NearestOfTwo(synTrain2);
+        var toHold = synHold2 is null ? NearestNeighbors.NearestDistances(z.Syn, z.Hold, d, dop) : NearestOfTwo(synHold2);
         var closer = 0;
         for (var i = 0; i < m; i++)
         {
@@ -198,9 +207,9 @@ public static class PrivacyAudit
         NndrTest nndr;
         if (n >= 2)
         {
-            var st = NearestNeighborRatio.KthSmallest(NearestNeighborRatio.Ratios(z.Syn, z.Train, d, dop));
-            var sh = NearestNeighborRatio.KthSmallest(NearestNeighborRatio.Ratios(z.Syn, z.Hold, d, dop));
-            var th = NearestNeighborRatio.KthSmallest(NearestNeighborRatio.Ratios(z.Train, z.Hold, d, dop));
+            var st = NearestNeighborRatio.KthSmallest(NearestNeighborRatio.FromSquared(synTrain2!));
+            var sh = NearestNeighborRatio.KthSmallest(NearestNeighborRatio.FromSquared(synHold2!));
+            var th = NearestNeighborRatio.KthSmallest(NearestNeighborRatio.FromSquared(trainHold2!));
             nndr = new NndrTest(NndrThreatModel, m, NearestNeighborRatio.Rank, st, sh, th, st < th);
         }
         else
@@ -226,7 +235,7 @@ public static class PrivacyAudit
         var rangeNormalised = new RangeNormalisedDcrTest(m, Descriptive.Percentile(rnTrain, 50), Descriptive.Percentile(rnHold, 50), rnShare, bound, rnShare <= bound);
 
         // the control: what real rows score against this holdout when the generator is left out (no random draw)
-        var exchangeability = HoldoutExchangeability(z.Train, z.Hold, d, dop);
+        var exchangeability = Exchangeability(z.Train, z.Hold, d, dop, trainHold2 is null ? null : NearestOfTwo(trainHold2));
         if (exchangeability is { Exchangeable: false } x)
             warnings.Add(string.Create(CultureInfo.InvariantCulture,
                 $"real train rows are closer to another train row than to the holdout {x.Share:G4} of the time ({x.N} rows, 95% CI {x.Ci.Lower:G4}–{x.Ci.Upper:G4}; 0.5 when train and holdout come from one distribution, bound {x.Bound:G4}): the holdout is shifted from train (e.g. a later period), so a generator that copies nothing also scores a DCR share above 0.5; read dcr_share against {x.Share:G4} (privacy.holdout_exchangeability), not against 0.5 alone"));
@@ -251,14 +260,19 @@ public static class PrivacyAudit
     /// <see cref="NearestNeighbors"/> and <see cref="AttackRows.KNearest"/> compute them), so a tie is a true tie.
     /// A holdout drawn from train's own period and distribution (interleaved days, as a random split gives) scores
     /// about 0.5; a later period scores what a generator that learned train's distribution exactly would.</remarks>
-    public static HoldoutExchangeabilityTest? HoldoutExchangeability(double[] train, double[] holdout, int dimension, int maxDegreeOfParallelism = -1)
+    public static HoldoutExchangeabilityTest? HoldoutExchangeability(double[] train, double[] holdout, int dimension, int maxDegreeOfParallelism = -1) =>
+        Exchangeability(train, holdout, dimension, maxDegreeOfParallelism, null);
+
+    // HoldoutExchangeability; toHoldout: each train row's distance to the nearest holdout row when the caller has it (the audit's NNDR search)
+    private static HoldoutExchangeabilityTest? Exchangeability(double[] train, double[] holdout, int dimension, int maxDegreeOfParallelism,
+        double[]? toHoldout)
     {
         var (n, nHold) = NearestNeighbors.RowCounts(train, holdout, dimension);
         if (n < 4 || nHold == 0) return null;
-        var self = new int[n];
-        for (var i = 0; i < n; i++) self[i] = i;
-        var (toTrain, _) = AttackRows.KNearest(train, train, dimension, 1, self, maxDegreeOfParallelism);
-        var toHold = NearestNeighbors.NearestDistances(train, holdout, dimension, maxDegreeOfParallelism);
+        // each unordered pair of train rows measured once for both rows
+        var toTrain = NearestNeighbors.SelfNearestSquared(train, dimension, maxDegreeOfParallelism);
+        for (var i = 0; i < n; i++) toTrain[i] = Math.Sqrt(toTrain[i]);
+        var toHold = toHoldout ?? NearestNeighbors.NearestDistances(train, holdout, dimension, maxDegreeOfParallelism);
         var closer = 0;
         for (var i = 0; i < n; i++)
         {
@@ -267,6 +281,14 @@ public static class PrivacyAudit
         var share = (double)closer / n;
         var bound = ExchangeabilityBound(n);
         return new HoldoutExchangeabilityTest(n, nHold, share, SuccessRate.Wilson(n, closer), bound, share <= bound);
+    }
+
+    // √ of the first of each row's two smallest squared distances (row-major m × 2): the nearest distance, as NearestDistances gives it
+    private static double[] NearestOfTwo(double[] twoSmallest)
+    {
+        var nearest = new double[twoSmallest.Length / 2];
+        for (var i = 0; i < nearest.Length; i++) nearest[i] = Math.Sqrt(twoSmallest[2 * i]);
+        return nearest;
     }
 
     // how many rows of `set` equal (value for value, -0 as 0) some row of `reference`

@@ -199,3 +199,110 @@ public class ScreenedKNearestTests
         Assert.Equal(expected, NearestNeighbors.NearestDistances(queries, refs, 4));
     }
 }
+
+/// <summary>
+/// The pass that answers both directions between two sets at once (<see cref="NearestNeighbors.MutualNearestSquared"/>:
+/// the DCR's synthetic→train and the outlier analysis' train→synthetic) and the leave-one-out pass over each unordered
+/// pair once (<see cref="NearestNeighbors.SelfNearestSquared"/>: the DCR share's control) against the scalar loop in each
+/// direction, kept as their oracle: the same bits on sets of awkward sizes (tails of the 64-query blocks and 16-row
+/// tiles), either set the larger, on 1 to 3 workers, on tie-heavy lattices and duplicated rows.
+/// </summary>
+public class MutualNearestTests
+{
+    private static double[] Uniform(ulong seed, int rows, int d, double scale = 1, double offset = 0)
+    {
+        var rng = new Philox(seed, 9);
+        return [.. Enumerable.Range(0, rows * d).Select(_ => offset + (scale * ((2 * rng.NextDouble()) - 1)))];
+    }
+
+    // values on {−1, 0, 1}, every third row a copy of an earlier one
+    private static double[] Lattice(ulong seed, int rows, int d)
+    {
+        var rng = new Philox(seed, 10);
+        var x = Enumerable.Range(0, rows * d).Select(_ => (double)(rng.NextInt(3) - 1)).ToArray();
+        for (var r = 3; r < rows; r += 3) Array.Copy(x, rng.NextInt(r) * d, x, r * d, d);
+        return x;
+    }
+
+    private static void AssertSameBits(double[] expectedDistances, double[] actualSquared, string what)
+    {
+        Assert.Equal(expectedDistances.Length, actualSquared.Length);
+        for (var i = 0; i < expectedDistances.Length; i++)
+            Assert.True(BitConverter.DoubleToInt64Bits(expectedDistances[i]) == BitConverter.DoubleToInt64Bits(Math.Sqrt(actualSquared[i])),
+                $"{what} {i}: expected {expectedDistances[i]:R}, got {Math.Sqrt(actualSquared[i]):R}");
+    }
+
+    private static void AssertMutual(double[] a, double[] b, int d)
+    {
+        var aToB = AttackRows.KNearestReference(a, b, d, 1).Distances;
+        var bToA = AttackRows.KNearestReference(b, a, d, 1).Distances;
+        foreach (var threads in new[] { 1, 2, 3 })
+        {
+            var (ab, ba) = NearestNeighbors.MutualNearestSquared(a, b, d, threads);
+            AssertSameBits(aToB, ab, "a row");
+            AssertSameBits(bToA, ba, "b row");
+        }
+    }
+
+    private static void AssertSelf(double[] rows, int d)
+    {
+        var n = rows.Length / d;
+        var expected = AttackRows.KNearestReference(rows, rows, d, 1, [.. Enumerable.Range(0, n)]).Distances;
+        foreach (var threads in new[] { 1, 2, 3 })
+            AssertSameBits(expected, NearestNeighbors.SelfNearestSquared(rows, d, threads), "row");
+    }
+
+    [Theory]
+    [InlineData(1000, 300, 10)]
+    [InlineData(301, 1000, 10)]
+    [InlineData(777, 131, 26)]
+    [InlineData(65, 17, 3)]
+    [InlineData(1, 1, 2)]
+    [InlineData(5, 2000, 1)]
+    public void Random_BothDirections_SameBitsAsTheLoop(int m, int n, int d)
+    {
+        AssertMutual(Uniform((ulong)(m + d), m, d, 0.41, 3.05), Uniform((ulong)(n * d), n, d, 0.37, 3.1), d);
+    }
+
+    [Theory]
+    [InlineData(700, 200, 4)]
+    [InlineData(150, 900, 6)]
+    public void TieHeavy_BothDirections_SameBitsAsTheLoop(int m, int n, int d)
+    {
+        AssertMutual(Lattice((ulong)m, m, d), Lattice((ulong)(3 * n), n, d), d);
+    }
+
+    [Fact]
+    public void RowsOfTinyNorm_AndBeyondSinglePrecision_BothDirections_SameBitsAsTheLoop()
+    {
+        AssertMutual(Uniform(21, 400, 2, 1e-22, 1e-20), Uniform(22, 150, 2, 1e-22, 1e-20), 2);
+        AssertMutual(Uniform(23, 90, 3, 1e30), Uniform(24, 70, 3, 1e30), 3);
+    }
+
+    [Theory]
+    [InlineData(1000, 10)]
+    [InlineData(643, 26)]
+    [InlineData(130, 3)]
+    [InlineData(65, 1)]
+    [InlineData(3, 4)]
+    [InlineData(2, 5)]
+    public void LeaveOneOut_SameBitsAsTheLoop(int n, int d)
+    {
+        AssertSelf(Uniform((ulong)(n + d), n, d, 0.5, 2), d);
+    }
+
+    [Fact]
+    public void LeaveOneOut_OfOneRow_IsInfinite()
+    {
+        Assert.Equal([double.PositiveInfinity], NearestNeighbors.SelfNearestSquared([1.0, 2.0, 3.0], 3));
+    }
+
+    [Theory]
+    [InlineData(500, 4)]
+    [InlineData(199, 7)]
+    public void LeaveOneOut_TieHeavyAndDuplicated_SameBitsAsTheLoop(int n, int d)
+    {
+        // a copy of the row elsewhere is at distance 0; the row itself is not
+        AssertSelf(Lattice((ulong)n, n, d), d);
+    }
+}
