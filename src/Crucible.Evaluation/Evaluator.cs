@@ -163,7 +163,7 @@ public static class Evaluator
             // the outlier analysis needs each train row's nearest synthetic row: the DCR's search finds it in the same pass
             var outliers = options.OutlierRisk && train.RowCount >= 2 && MembershipInference.WhyNot(synth, train, real) is null;
             var dcr = DistanceToClosestRecord.Search(synth, train, real, outliers, options.MaxDegreeOfParallelism);
-            var (toTrain, toHoldout) = (dcr.ToTrain, dcr.ToHoldout);
+            var (toTrain, toHoldout, trainToSynthetic) = (dcr.ToTrain, dcr.ToHoldout, dcr.TrainToSynthetic);
             privacy = DistanceToClosestRecord.Summarise(toTrain, toHoldout);
             var pathLength = DistanceToClosestRecord.CommonPathLength(synth);
             if (pathLength >= 2 && HasWindow(train, pathLength) && HasWindow(real, pathLength))
@@ -193,7 +193,7 @@ public static class Evaluator
                 Audit = PrivacyAudit.Run(synth, train, real, options.Seed, options.HoldoutSha256, options.MaxDegreeOfParallelism),
             };
             cancel.ThrowIfCancellationRequested();
-            privacy = Attacks(privacy, synth, train, real, options, Domias, outliers ? dcr : null);
+            privacy = Attacks(privacy, synth, train, real, options, Domias, trainToSynthetic);
             privacy = Gates(privacy, options.Dp);
             dcrHistogram = Histogram(Sorted(toTrain), Sorted(toHoldout), options.HistogramBins);
         }
@@ -244,9 +244,10 @@ public static class Evaluator
 
     // the shadow-model, attribute-inference and isolated-record analyses (RELIABILITY.md PRIV-6..8)
     // domias: the DOMIAS attack fitted for options.Seed and options.MembershipMaxSynthetic (shared with privacy.membership_inference);
-    // dcr: the DCR's search with each train row's nearest synthetic distance, when the isolated-record analysis runs
+    // trainToSynthetic: each train row's nearest synthetic distance from the DCR's search, given when (and only when) the
+    // isolated-record analysis runs
     private static PrivacyReport Attacks(PrivacyReport privacy, SeriesSet synth, SeriesSet train, SeriesSet real, EvaluationOptions options,
-        Func<DomiasFit> domias, DcrSearch? dcr)
+        Func<DomiasFit> domias, double[]? trainToSynthetic)
     {
         var dop = options.MaxDegreeOfParallelism;
         if (options.ShadowGenerator is { } generator)
@@ -270,11 +271,12 @@ public static class Evaluator
             };
         }
         options.Cancellation.ThrowIfCancellationRequested();
-        if (dcr is not null)
+        if (trainToSynthetic is not null)
         {
             privacy = privacy with
             {
-                OutlierRisk = OutlierRisk.Run(synth, train, real, options.Seed, OutlierRisk.DefaultFraction, options.MembershipMaxSynthetic, dop, domias(), dcr),
+                OutlierRisk = OutlierRisk.Run(synth, train, real, options.Seed, OutlierRisk.DefaultFraction, options.MembershipMaxSynthetic, dop, domias(),
+                    trainToSynthetic),
             };
         }
         return privacy;

@@ -153,9 +153,8 @@ public static class MembershipInference
 /// </summary>
 internal sealed class DomiasFit
 {
-    private readonly double[] _train;
-    private readonly double[] _holdout;
-    private readonly int _d;
+    private readonly double[] _memberRows;
+    private readonly double[] _nonMemberRows;
     private readonly GaussianKde _pG;
     private readonly GaussianKde _pR;
     private readonly int _maxDegreeOfParallelism;
@@ -164,9 +163,9 @@ internal sealed class DomiasFit
     public DomiasFit(double[] synthetic, double[] train, double[] holdout, int d, int[] members, int[] nonMembers, int[] reference,
         int[] syntheticRows, int maxDegreeOfParallelism)
     {
-        _train = train;
-        _holdout = holdout;
-        _d = d;
+        // the rows scored later, not the whole sets
+        _memberRows = MembershipInference.Take(train, members, d);
+        _nonMemberRows = MembershipInference.Take(holdout, nonMembers, d);
         Members = members;
         NonMembers = nonMembers;
         Reference = reference;
@@ -193,12 +192,12 @@ internal sealed class DomiasFit
         _pG.LogDensity(points, _maxDegreeOfParallelism).Zip(_pR.LogDensity(points, _maxDegreeOfParallelism), (g, r) => g - r).ToArray();
 
     /// <summary>The scores of the non-members (computed on first use).</summary>
-    public double[] NonMemberScores => _nonMemberScores ??= Score(MembershipInference.Take(_holdout, NonMembers, _d));
+    public double[] NonMemberScores => _nonMemberScores ??= Score(_nonMemberRows);
 
     /// <summary>The attack's report: members against non-members.</summary>
     public MembershipReport Report()
     {
-        var memberScores = Score(MembershipInference.Take(_train, Members, _d));
+        var memberScores = Score(_memberRows);
         var (auc, tpr10, tpr01) = MembershipInference.Roc(memberScores, NonMemberScores);
         return new MembershipReport("domias-kde", Members.Length, NonMembers.Length, Reference.Length, SyntheticRows.Length, auc, tpr10, tpr01);
     }

@@ -41,10 +41,11 @@ public static class OutlierRisk
         Run(synthetic, train, holdout, seed, fraction, maxSynthetic, maxDegreeOfParallelism, null, null);
 
     // Run; domias: the attack fitted by the caller for the same seed and maxSynthetic (the evaluator's, shared with
-    // MembershipInference.Domias), else fitted here; dcr: the DCR's search of the same sets with its train→synthetic
-    // distances (its rows are standardised as these: train's mean and sample deviation, a zero deviation as 1)
+    // MembershipInference.Domias), else fitted here; trainToSynthetic: each train row's distance to the nearest synthetic
+    // row when the caller has it (the DCR's search, DistanceToClosestRecord.Search, on rows standardised as these: train's
+    // mean and sample deviation, a zero deviation as 1), else searched here
     internal static OutlierRiskReport Run(SeriesSet synthetic, SeriesSet train, SeriesSet holdout, ulong seed, double fraction,
-        int maxSynthetic, int maxDegreeOfParallelism, DomiasFit? domias, DcrSearch? dcr)
+        int maxSynthetic, int maxDegreeOfParallelism, DomiasFit? domias, double[]? trainToSynthetic)
     {
         ArgumentNullException.ThrowIfNull(synthetic);
         ArgumentNullException.ThrowIfNull(train);
@@ -59,7 +60,7 @@ public static class OutlierRisk
         var s = AttackRows.Standardise(MembershipInference.Rows(synthetic), d, mean, sd);
         var h = AttackRows.Standardise(MembershipInference.Rows(holdout), d, mean, sd);
         var n = train.RowCount;
-        var toSynthetic = dcr?.TrainToSynthetic ?? NearestNeighbors.NearestDistances(t, s, d, maxDegreeOfParallelism);
+        var toSynthetic = trainToSynthetic ?? NearestNeighbors.NearestDistances(t, s, d, maxDegreeOfParallelism);
         var toHoldout = NearestNeighbors.NearestDistances(t, h, d, maxDegreeOfParallelism);
         var ratio = new double[n];
         for (var i = 0; i < n; i++) ratio[i] = toSynthetic[i] / Math.Max(toHoldout[i], 1e-12);
