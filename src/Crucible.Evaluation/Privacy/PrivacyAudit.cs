@@ -291,25 +291,39 @@ public static class PrivacyAudit
         return nearest;
     }
 
-    // how many rows of `set` equal (value for value, -0 as 0) some row of `reference`
+    // how many rows of `set` equal (value for value, -0 as 0) some row of `reference`: the rows' bits (of v + 0.0, so −0
+    // is 0) in one table, reference rows first, and a hash set of reference row numbers comparing those bits
     private static int RowsAlsoIn(SeriesSet set, SeriesSet reference)
     {
-        static string Key(SeriesSet s, int row)
+        int d = reference.SeriesCount, n = reference.RowCount;
+        var bits = new long[(n + set.RowCount) * d];
+        for (var i = 0; i < d; i++)
         {
-            var bits = new long[s.SeriesCount];
-            for (var i = 0; i < bits.Length; i++) bits[i] = BitConverter.DoubleToInt64Bits(s.Columns[i][row] + 0.0);
-            return string.Join(',', bits);
+            var (r, s) = (reference.Columns[i], set.Columns[i]);
+            for (var t = 0; t < n; t++) bits[(t * d) + i] = BitConverter.DoubleToInt64Bits(r[t] + 0.0);
+            for (var t = 0; t < s.Length; t++) bits[((n + t) * d) + i] = BitConverter.DoubleToInt64Bits(s[t] + 0.0);
         }
-
-        var rows = new HashSet<string>(StringComparer.Ordinal);
-        for (var r = 0; r < reference.RowCount; r++) rows.Add(Key(reference, r));
+        var rows = new HashSet<int>(n, new RowBits(bits, d));
+        for (var t = 0; t < n; t++) rows.Add(t);
         var count = 0;
-        for (var r = 0; r < set.RowCount; r++)
+        for (var t = 0; t < set.RowCount; t++)
         {
-            if (rows.Contains(Key(set, r))) count++;
+            if (rows.Contains(n + t)) count++;
         }
-
         return count;
+    }
+
+    // rows of a table of bits (row-major, d to a row) equal when every one of their d values has the same bits
+    private sealed class RowBits(long[] bits, int d) : IEqualityComparer<int>
+    {
+        public bool Equals(int x, int y) => bits.AsSpan(x * d, d).SequenceEqual(bits.AsSpan(y * d, d));
+
+        public int GetHashCode(int row)
+        {
+            var hash = new HashCode();
+            foreach (var v in bits.AsSpan(row * d, d)) hash.Add(v);
+            return hash.ToHashCode();
+        }
     }
 
     // the rows of a set at the subset's indices, one array per series
