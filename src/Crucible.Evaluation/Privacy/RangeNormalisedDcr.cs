@@ -52,6 +52,7 @@ public static class RangeNormalisedDcr
     /// missing value, and every value of both sets finite (so no sum is NaN).</summary>
     private static bool Screens(IReadOnlyList<double[]> synthetic, IReadOnlyList<double[]> reference, double[] range, bool[] fast)
     {
+        if (range.Length * Math.Pow(2, -22) >= 0.5) return false;
         for (var j = 0; j < range.Length; j++)
         {
             if (!fast[j] || !double.IsFinite(range[j])) return false;
@@ -69,48 +70,78 @@ public static class RangeNormalisedDcr
     }
 
     private const int ScreenBlock = 8;     // synthetic rows that share a pass over a chunk of reference rows
-    private const int ScreenChunk = 2048;  // reference rows per chunk (their columns stay in cache for the block)
-    private const int ScreenTile = 32;     // reference rows per bound computation (four vectors)
+    private const int ScreenChunk = 4096;  // reference rows per chunk (their columns stay in cache for the block)
+    private const int ScreenTile = 32;     // reference rows per screening (two vectors of 16 floats)
 
     /// <summary>
-    /// <see cref="Compute"/> when <see cref="Screens"/> holds. For each column, w = 1/range rounded to double and then
-    /// stepped one double down, so w ≤ 1/range exactly; then |r − s|·w ≤ |r − s|/range, and since rounding is monotone,
-    /// fl(|r − s|·w) ≤ fl(|r − s|/range), min(·, 1) keeps the order, and the bound's sums (the same additions in the same
-    /// column order) never exceed the exact sums. A reference row whose bound exceeds the smallest exact sum so far is
-    /// farther than that row, so it is skipped; every other row is summed exactly as <see cref="ComputeReference"/> sums it.
-    /// The smallest of the exact sums is the smallest of all (no sum is NaN here), whatever rows were skipped.
+    /// <see cref="Compute"/> when <see cref="Screens"/> holds: each reference row's sum is screened in single precision and
+    /// summed exactly only where the screening cannot rule it out.
     /// </summary>
+    /// <remarks>
+    /// <para>Every value is mapped to u = fl32(fl(fl(v − lo)·w)), with lo the reference column's smallest value and
+    /// w ≤ 1/range (1/range rounded, then stepped one double down), so the reference rows' u lie in [0, 1]. The screen of a
+    /// reference row r for a synthetic row s is F = fl32(Σ_j min(|u_rj − u_sj|, 1)).</para>
+    /// <para>Bound. Per column, with X = |r − s|/range (real) and the exact term T = min(fl(fl(|r − s|)/range), 1) ≥
+    /// min(X, 1) − 2⁻⁵²: the u carry errors of at most 2⁻²³·|u| + 2⁻¹⁵⁰ (two double roundings, the conversion to float
+    /// and its underflow), (r − lo)·w − (s − lo)·w = (r − s)·w ≤ X, and the float subtraction adds 2⁻²⁴ of its result,
+    /// so min(|u_r − u_s|, 1) ≤ T + e with e = 2⁻²¹·(1 + |u_s|) (the reference's |u_r| ≤ 1 is folded in). The float sum of
+    /// the d terms (each at most 1) exceeds their real sum by at most a factor 1 + d·2⁻²³ and the double sum S of the
+    /// exact terms falls short of theirs by at most d²·2⁻⁵³. So F·(1 − d·2⁻²²) − Σ_j e_j − d(d + 2)·2⁻⁵³ ≤ S, and a row
+    /// with F &gt; (best + Σ_j e_j + d(d + 2)·2⁻⁵³)/(1 − d·2⁻²²) (rounded up to float) has S &gt; best, the
+    /// smallest exact sum so far: it is skipped. Every other row is summed exactly as <see cref="ComputeReference"/> sums
+    /// it, so the smallest exact sum is the smallest of all (no sum is NaN here), whatever rows were skipped.</para>
+    /// <para>When d·2⁻²² ≥ 1/2 (more than 2²¹ columns) the screening is not used.</para>
+    /// </remarks>
     private static double[] ComputeScreened(IReadOnlyList<double[]> synthetic, IReadOnlyList<double[]> reference, double[] range,
         int maxDegreeOfParallelism)
     {
         var d = range.Length;
         int ns = synthetic[0].Length, nr = reference[0].Length;
         var columns = reference.ToArray();
+        var lo = new double[d];
         var inverse = new double[d];
-        for (var j = 0; j < d; j++) inverse[j] = Math.BitDecrement(1.0 / range[j]);
+        var scaled = new float[d * nr];
+        for (var j = 0; j < d; j++)
+        {
+            lo[j] = columns[j].Min();
+            inverse[j] = Math.BitDecrement(1.0 / range[j]);
+            for (var r = 0; r < nr; r++) scaled[(j * nr) + r] = (float)((columns[j][r] - lo[j]) * inverse[j]);
+        }
         var dcr = new double[ns];
         Parallel.For(0, (ns + ScreenBlock - 1) / ScreenBlock, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism },
-            b => ScreenedBlock(b, synthetic, columns, range, inverse, ns, nr, dcr));
+            b => ScreenedBlock(b, synthetic, columns, range, lo, inverse, scaled, ns, nr, dcr));
         return dcr;
     }
 
     // one block of ScreenBlock synthetic rows of ComputeScreened; optimised at once (a tier-0 first call ran slowly)
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ScreenedBlock(int b, IReadOnlyList<double[]> synthetic, double[][] columns, double[] range, double[] inverse,
-        int ns, int nr, double[] dcr)
+    private static void ScreenedBlock(int b, IReadOnlyList<double[]> synthetic, double[][] columns, double[] range, double[] lo, double[] inverse,
+        float[] scaled, int ns, int nr, double[] dcr)
     {
-        const int lanes = 8;
+        const int lanes = 16;
         var d = range.Length;
         var start = b * ScreenBlock;
         var count = Math.Min(ScreenBlock, ns - start);
         var s = new double[count * d];
+        var u = new float[count * d];
+        Span<double> slack = stackalloc double[ScreenBlock];
         for (var i = 0; i < count; i++)
         {
-            for (var j = 0; j < d; j++) s[(i * d) + j] = synthetic[j][start + i];
+            double e = d * (d + 2) * Math.Pow(2, -53);
+            for (var j = 0; j < d; j++)
+            {
+                var v = synthetic[j][start + i];
+                s[(i * d) + j] = v;
+                u[(i * d) + j] = (float)((v - lo[j]) * inverse[j]);
+                e += Math.Pow(2, -21) * (1 + Math.Abs((double)u[(i * d) + j]));
+            }
+            slack[i] = e;
         }
+        var shrink = 1 - (d * Math.Pow(2, -22));
         Span<double> best = stackalloc double[ScreenBlock];
         best.Fill(double.PositiveInfinity);
-        var one = Vector512<double>.One;
+        var one = Vector512<float>.One;
+        ref var su = ref MemoryMarshal.GetArrayDataReference(scaled);
         var tiled = nr / ScreenTile * ScreenTile;
         for (var c0 = 0; c0 < tiled; c0 += ScreenChunk)
         {
@@ -118,31 +149,32 @@ public static class RangeNormalisedDcr
             for (var i = 0; i < count; i++)
             {
                 var row = s.AsSpan(i * d, d);
+                var rowU = u.AsSpan(i * d, d);
                 var smallest = best[i];
+                var limit = Limit(smallest, slack[i], shrink);
                 for (var r0 = c0; r0 < c1; r0 += ScreenTile)
                 {
-                    Vector512<double> a0 = Vector512<double>.Zero, a1 = a0, a2 = a0, a3 = a0;
+                    Vector512<float> a0 = Vector512<float>.Zero, a1 = a0;
                     for (var j = 0; j < d; j++)
                     {
-                        ref var col = ref MemoryMarshal.GetArrayDataReference(columns[j]);
-                        var sv = Vector512.Create(row[j]);
-                        var wv = Vector512.Create(inverse[j]);
-                        a0 += Vector512.Min(Vector512.Abs(Vector512.LoadUnsafe(ref col, (nuint)r0) - sv) * wv, one);
-                        a1 += Vector512.Min(Vector512.Abs(Vector512.LoadUnsafe(ref col, (nuint)(r0 + lanes)) - sv) * wv, one);
-                        a2 += Vector512.Min(Vector512.Abs(Vector512.LoadUnsafe(ref col, (nuint)(r0 + (2 * lanes))) - sv) * wv, one);
-                        a3 += Vector512.Min(Vector512.Abs(Vector512.LoadUnsafe(ref col, (nuint)(r0 + (3 * lanes))) - sv) * wv, one);
+                        var sv = Vector512.Create(rowU[j]);
+                        var offset = (nuint)((j * nr) + r0);
+                        a0 += Vector512.Min(Vector512.Abs(Vector512.LoadUnsafe(ref su, offset) - sv), one);
+                        a1 += Vector512.Min(Vector512.Abs(Vector512.LoadUnsafe(ref su, offset + lanes) - sv), one);
                     }
-                    var limit = Vector512.Create(smallest);
-                    var mask = Vector512.LessThanOrEqual(a0, limit).ExtractMostSignificantBits()
-                        | (Vector512.LessThanOrEqual(a1, limit).ExtractMostSignificantBits() << lanes)
-                        | (Vector512.LessThanOrEqual(a2, limit).ExtractMostSignificantBits() << (2 * lanes))
-                        | (Vector512.LessThanOrEqual(a3, limit).ExtractMostSignificantBits() << (3 * lanes));
+                    var lv = Vector512.Create(limit);
+                    var mask = (ulong)Vector512.LessThanOrEqual(a0, lv).ExtractMostSignificantBits()
+                        | ((ulong)Vector512.LessThanOrEqual(a1, lv).ExtractMostSignificantBits() << lanes);
                     while (mask != 0)
                     {
                         var r = r0 + BitOperations.TrailingZeroCount(mask);
                         mask &= mask - 1;
                         var exact = ExactSum(columns, row, range, r);
-                        if (exact < smallest) smallest = exact;
+                        if (exact < smallest)
+                        {
+                            smallest = exact;
+                            limit = Limit(smallest, slack[i], shrink);
+                        }
                     }
                 }
                 best[i] = smallest;
@@ -159,6 +191,15 @@ public static class RangeNormalisedDcr
             }
             dcr[start + i] = smallest / d;
         }
+    }
+
+    // the screen's threshold (ComputeScreened's remarks): (best + slack)/shrink, rounded up (two roundings in double, each
+    // covered by a step up, then to float)
+    private static float Limit(double best, double slack, double shrink)
+    {
+        var limit = Math.BitIncrement(Math.BitIncrement((best + slack) / shrink));
+        var f = (float)limit;
+        return f < limit ? MathF.BitIncrement(f) : f;
     }
 
     // Σ_j min(|r_j − s_j| / range_j, 1), the columns in order from 0 (ComputeReference's sum for one reference row)
