@@ -160,10 +160,12 @@ public static class Evaluator
         if (train is not null)
         {
             cancel.ThrowIfCancellationRequested();
-            // the outlier analysis needs each train row's nearest synthetic row: the DCR's search finds it in the same pass
+            // the outlier analysis needs each train row's nearest synthetic row (the DCR's search finds it in the same pass)
+            // and nearest holdout row; with a holdout no larger than train the audit's holdout subset is the whole holdout,
+            // and its NNDR takes the nearest two in holdout of the synthetic and train rows from the same searches
             var outliers = options.OutlierRisk && train.RowCount >= 2 && MembershipInference.WhyNot(synth, train, real) is null;
-            var dcr = DistanceToClosestRecord.Search(synth, train, real, outliers, options.MaxDegreeOfParallelism);
-            var (toTrain, toHoldout, trainToSynthetic) = (dcr.ToTrain, dcr.ToHoldout, dcr.TrainToSynthetic);
+            var dcr = DistanceToClosestRecord.Search(synth, train, real, outliers, real.RowCount <= train.RowCount, options.MaxDegreeOfParallelism);
+            var (toTrain, toHoldout) = (dcr.ToTrain, dcr.ToHoldout);
             privacy = DistanceToClosestRecord.Summarise(toTrain, toHoldout);
             var pathLength = DistanceToClosestRecord.CommonPathLength(synth);
             if (pathLength >= 2 && HasWindow(train, pathLength) && HasWindow(real, pathLength))
@@ -190,10 +192,11 @@ public static class Evaluator
             cancel.ThrowIfCancellationRequested();
             privacy = privacy with
             {
-                Audit = PrivacyAudit.Run(synth, train, real, options.Seed, options.HoldoutSha256, options.MaxDegreeOfParallelism),
+                Audit = PrivacyAudit.Run(synth, train, real, options.Seed, options.HoldoutSha256, options.MaxDegreeOfParallelism, dcr),
             };
+            var (trainToSynthetic, trainToHoldout) = (dcr.TrainToSynthetic, dcr.TrainToHoldout);
             cancel.ThrowIfCancellationRequested();
-            privacy = Attacks(privacy, synth, train, real, options, Domias, trainToSynthetic);
+            privacy = Attacks(privacy, synth, train, real, options, Domias, trainToSynthetic, trainToHoldout);
             privacy = Gates(privacy, options.Dp);
             dcrHistogram = Histogram(Sorted(toTrain), Sorted(toHoldout), options.HistogramBins);
         }
@@ -244,10 +247,10 @@ public static class Evaluator
 
     // the shadow-model, attribute-inference and isolated-record analyses (RELIABILITY.md PRIV-6..8)
     // domias: the DOMIAS attack fitted for options.Seed and options.MembershipMaxSynthetic (shared with privacy.membership_inference);
-    // trainToSynthetic: each train row's nearest synthetic distance from the DCR's search, given when (and only when) the
-    // isolated-record analysis runs
+    // trainToSynthetic, trainToHoldout: each train row's nearest synthetic and holdout distances from the DCR's search,
+    // given when (and only when) the isolated-record analysis runs
     private static PrivacyReport Attacks(PrivacyReport privacy, SeriesSet synth, SeriesSet train, SeriesSet real, EvaluationOptions options,
-        Func<DomiasFit> domias, double[]? trainToSynthetic)
+        Func<DomiasFit> domias, double[]? trainToSynthetic, double[]? trainToHoldout)
     {
         var dop = options.MaxDegreeOfParallelism;
         if (options.ShadowGenerator is { } generator)
@@ -276,7 +279,7 @@ public static class Evaluator
             privacy = privacy with
             {
                 OutlierRisk = OutlierRisk.Run(synth, train, real, options.Seed, OutlierRisk.DefaultFraction, options.MembershipMaxSynthetic, dop, domias(),
-                    trainToSynthetic),
+                    trainToSynthetic, trainToHoldout),
             };
         }
         return privacy;

@@ -38,14 +38,14 @@ public static class OutlierRisk
     /// <summary>Runs the analysis; the DOMIAS split uses the same seed as <see cref="MembershipInference.Domias(SeriesSet, SeriesSet, SeriesSet, ulong, int, int)"/>.</summary>
     public static OutlierRiskReport Run(SeriesSet synthetic, SeriesSet train, SeriesSet holdout, ulong seed = 0, double fraction = DefaultFraction,
         int maxSynthetic = 5000, int maxDegreeOfParallelism = -1) =>
-        Run(synthetic, train, holdout, seed, fraction, maxSynthetic, maxDegreeOfParallelism, null, null);
+        Run(synthetic, train, holdout, seed, fraction, maxSynthetic, maxDegreeOfParallelism, null, null, null);
 
     // Run; domias: the attack fitted by the caller for the same seed and maxSynthetic (the evaluator's, shared with
     // MembershipInference.Domias), else fitted here; trainToSynthetic: each train row's distance to the nearest synthetic
     // row when the caller has it (the DCR's search, DistanceToClosestRecord.Search, on rows standardised as these: train's
-    // mean and sample deviation, a zero deviation as 1), else searched here
+    // mean and sample deviation, a zero deviation as 1), else searched here; trainToHoldout: the same for the nearest holdout row
     internal static OutlierRiskReport Run(SeriesSet synthetic, SeriesSet train, SeriesSet holdout, ulong seed, double fraction,
-        int maxSynthetic, int maxDegreeOfParallelism, DomiasFit? domias, double[]? trainToSynthetic)
+        int maxSynthetic, int maxDegreeOfParallelism, DomiasFit? domias, double[]? trainToSynthetic, double[]? trainToHoldout)
     {
         ArgumentNullException.ThrowIfNull(synthetic);
         ArgumentNullException.ThrowIfNull(train);
@@ -61,7 +61,7 @@ public static class OutlierRisk
         var h = AttackRows.Standardise(MembershipInference.Rows(holdout), d, mean, sd);
         var n = train.RowCount;
         var toSynthetic = trainToSynthetic ?? NearestNeighbors.NearestDistances(t, s, d, maxDegreeOfParallelism);
-        var toHoldout = NearestNeighbors.NearestDistances(t, h, d, maxDegreeOfParallelism);
+        var toHoldout = trainToHoldout ?? NearestNeighbors.NearestDistances(t, h, d, maxDegreeOfParallelism);
         var ratio = new double[n];
         for (var i = 0; i < n; i++) ratio[i] = toSynthetic[i] / Math.Max(toHoldout[i], 1e-12);
 

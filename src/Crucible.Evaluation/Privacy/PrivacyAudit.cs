@@ -140,7 +140,13 @@ public static class PrivacyAudit
     /// (else the hash of the values is recorded).
     /// </summary>
     public static PrivacyAuditReport Run(SeriesSet synthetic, SeriesSet train, SeriesSet holdout, ulong seed,
-        string? holdoutFileSha256 = null, int maxDegreeOfParallelism = -1)
+        string? holdoutFileSha256 = null, int maxDegreeOfParallelism = -1) =>
+        Run(synthetic, train, holdout, seed, holdoutFileSha256, maxDegreeOfParallelism, null);
+
+    // Run; search: the evaluator's DCR search of the same sets (its rows standardised as the audit's), whose nearest two in
+    // holdout of every synthetic and train row serve the NNDR when the holdout subset is the whole holdout
+    internal static PrivacyAuditReport Run(SeriesSet synthetic, SeriesSet train, SeriesSet holdout, ulong seed,
+        string? holdoutFileSha256, int maxDegreeOfParallelism, DcrSearch? search)
     {
         ArgumentNullException.ThrowIfNull(synthetic);
         ArgumentNullException.ThrowIfNull(train);
@@ -182,12 +188,17 @@ public static class PrivacyAudit
         double[]? synTrain2 = null, synHold2 = null, trainHold2 = null;
         if (n >= 2)
         {
+            // the holdout subset is all of the holdout, in order, when it is no larger than train: then each synthetic and
+            // train row's nearest two in it are rows of the DCR's searches over every row
+            var wholeHoldout = holdIdx.Length == nHold;
             synTrain2 = NearestNeighbors.KNearestSquared(z.Syn, z.Train, d, 2, null, dop).Squared;
-            synHold2 = NearestNeighbors.KNearestSquared(z.Syn, z.Hold, d, 2, null, dop).Squared;
-            trainHold2 = NearestNeighbors.KNearestSquared(z.Train, z.Hold, d, 2, null, dop).Squared;
+            synHold2 = wholeHoldout && search?.SyntheticHoldoutTwo is { } sh ? RowsOf(sh, synIdx, 2)
+                : NearestNeighbors.KNearestSquared(z.Syn, z.Hold, d, 2, null, dop).Squared;
+            trainHold2 = wholeHoldout && search?.TrainHoldoutTwo is { } th ? RowsOf(th, trainIdx, 2)
+                : NearestNeighbors.KNearestSquared(z.Train, z.Hold, d, 2, null, dop).Squared;
         }
-        var toTrain = synTrain2 is null ? NearestNeighbors.NearestDistances(z.Syn, z.Train, d, dop) : NearestOfTwo(synTrain2);
-        var toHold = synHold2 is null ? NearestNeighbors.NearestDistances(z.Syn, z.Hold, d, dop) : NearestOfTwo(synHold2);
+        var toTrain = synTrain2 is null ? NearestNeighbors.NearestDistances(z.Syn, z.Train, d, dop) : DistanceToClosestRecord.FirstRoot(synTrain2);
+        var toHold = synHold2 is null ? NearestNeighbors.NearestDistances(z.Syn, z.Hold, d, dop) : DistanceToClosestRecord.FirstRoot(synHold2);
         var closer = 0;
         for (var i = 0; i < m; i++)
         {
@@ -235,7 +246,7 @@ public static class PrivacyAudit
         var rangeNormalised = new RangeNormalisedDcrTest(m, Descriptive.Percentile(rnTrain, 50), Descriptive.Percentile(rnHold, 50), rnShare, bound, rnShare <= bound);
 
         // the control: what real rows score against this holdout when the generator is left out (no random draw)
-        var exchangeability = Exchangeability(z.Train, z.Hold, d, dop, trainHold2 is null ? null : NearestOfTwo(trainHold2));
+        var exchangeability = Exchangeability(z.Train, z.Hold, d, dop, trainHold2 is null ? null : DistanceToClosestRecord.FirstRoot(trainHold2));
         if (exchangeability is { Exchangeable: false } x)
             warnings.Add(string.Create(CultureInfo.InvariantCulture,
                 $"real train rows are closer to another train row than to the holdout {x.Share:G4} of the time ({x.N} rows, 95% CI {x.Ci.Lower:G4}–{x.Ci.Upper:G4}; 0.5 when train and holdout come from one distribution, bound {x.Bound:G4}): the holdout is shifted from train (e.g. a later period), so a generator that copies nothing also scores a DCR share above 0.5; read dcr_share against {x.Share:G4} (privacy.holdout_exchangeability), not against 0.5 alone"));
@@ -281,14 +292,6 @@ public static class PrivacyAudit
         var share = (double)closer / n;
         var bound = ExchangeabilityBound(n);
         return new HoldoutExchangeabilityTest(n, nHold, share, SuccessRate.Wilson(n, closer), bound, share <= bound);
-    }
-
-    // √ of the first of each row's two smallest squared distances (row-major m × 2): the nearest distance, as NearestDistances gives it
-    private static double[] NearestOfTwo(double[] twoSmallest)
-    {
-        var nearest = new double[twoSmallest.Length / 2];
-        for (var i = 0; i < nearest.Length; i++) nearest[i] = Math.Sqrt(twoSmallest[2 * i]);
-        return nearest;
     }
 
     // how many rows of `set` equal (value for value, -0 as 0) some row of `reference`: the rows' bits (of v + 0.0, so −0
@@ -365,4 +368,6 @@ public static class PrivacyAudit
     }
 
     private static double[] Take(double[] rows, int[] indices, int d) => MembershipInference.Take(rows, indices, d);
+
+    private static double[] RowsOf(double[] rows, int[] indices, int width) => MembershipInference.Take(rows, indices, width);
 }

@@ -54,17 +54,24 @@ public class SharedPrivacySearchTests
     [InlineData(1000, 10)]
     public void Standardisations_OfTheDcrAndOfTheAttacks_AgreeBitForBit(int rows, int series)
     {
-        // the outlier analysis takes the DCR's train→synthetic distances, searched on the DCR's rows: both standardise
-        // with train's mean and sample deviation, so the rows must be the same bits
+        // the outlier analysis takes the DCR's train→synthetic and train→holdout distances, and the audit its nearest two in
+        // holdout, searched on the DCR's rows: all standardise with train's mean and sample deviation, so the rows must be
+        // the same bits, and each shared search what its own search gives
         string[] names = [.. Enumerable.Range(0, series).Select(i => $"s{i}")];
         var train = CorrelatedPopulation.Sample(rows, 41, 0, names, 0.5, 0.9);
         var synthetic = CorrelatedPopulation.Sample(rows / 2, 42, 0, names, 0.5, 1.3);
-        var search = DistanceToClosestRecord.Search(synthetic, train, synthetic, trainToSynthetic: true, maxDegreeOfParallelism: 2);
+        var holdout = CorrelatedPopulation.Sample(rows / 3, 43, 0, names, 0.5, 1.1);
+        var search = DistanceToClosestRecord.Search(synthetic, train, holdout, outliers: true, nearestTwo: true, maxDegreeOfParallelism: 2);
         var trainRows = MembershipInference.Rows(train);
         var (mean, sd) = AttackRows.Scale(trainRows, series);
         Assert.Equal(Text(AttackRows.Standardise(trainRows, series, mean, sd)), Text(search.Train));
         Assert.Equal(Text(AttackRows.Standardise(MembershipInference.Rows(synthetic), series, mean, sd)), Text(search.Synthetic));
+        Assert.Equal(Text(AttackRows.Standardise(MembershipInference.Rows(holdout), series, mean, sd)), Text(search.Holdout));
         Assert.Equal(Text(NearestNeighbors.NearestDistances(search.Train, search.Synthetic, series)), Text(search.TrainToSynthetic));
+        Assert.Equal(Text(NearestNeighbors.NearestDistances(search.Train, search.Holdout, series)), Text(search.TrainToHoldout));
+        Assert.Equal(Text(NearestNeighbors.NearestDistances(search.Synthetic, search.Holdout, series)), Text(search.ToHoldout));
+        Assert.Equal(Text(NearestNeighbors.KNearestSquared(search.Synthetic, search.Holdout, series, 2).Squared), Text(search.SyntheticHoldoutTwo));
+        Assert.Equal(Text(NearestNeighbors.KNearestSquared(search.Train, search.Holdout, series, 2).Squared), Text(search.TrainHoldoutTwo));
     }
 
     [Theory]
@@ -80,7 +87,7 @@ public class SharedPrivacySearchTests
         var synthetic = CorrelatedPopulation.Copies(train, 600, 53, 0.3);
         if (grid) (train, holdout, synthetic) = (OnGrid(train), OnGrid(holdout), OnGrid(synthetic));
         var audit = PrivacyAudit.Run(synthetic, train, holdout, seed: 3);
-        var z = DistanceToClosestRecord.Search(synthetic, train, holdout, trainToSynthetic: false, maxDegreeOfParallelism: 2);
+        var z = DistanceToClosestRecord.Search(synthetic, train, holdout, outliers: false, nearestTwo: false, maxDegreeOfParallelism: 2);
         const int d = 3;
         var toTrain = NearestNeighbors.NearestDistances(z.Synthetic, z.Train, d);
         var toHold = NearestNeighbors.NearestDistances(z.Synthetic, z.Holdout, d);
@@ -93,5 +100,21 @@ public class SharedPrivacySearchTests
             }),
             Text(new[] { audit.Nndr.SyntheticToTraining, audit.Nndr.SyntheticToHoldout, audit.Nndr.TrainingToHoldout }));
         Assert.Equal(Text(PrivacyAudit.HoldoutExchangeability(z.Train, z.Holdout, d)), Text(audit.HoldoutExchangeability));
+    }
+
+    [Theory]
+    [InlineData(600, 900)]
+    [InlineData(900, 600)]
+    public void Audit_TakesTheDcrSearchesNearestTwo_OnlyWhenItsHoldoutSubsetIsTheWholeHoldout(int trainRows, int holdoutRows)
+    {
+        // a holdout larger than train is subsampled by the audit: the DCR's nearest two over every holdout row are not its
+        // NNDR's then, and the audit must search its own; with the holdout no larger, they are its own, row for row
+        string[] names = ["a", "b", "c"];
+        var train = OnGrid(CorrelatedPopulation.Sample(trainRows, 61, 0, names, 0.6, 0.8));
+        var holdout = OnGrid(CorrelatedPopulation.Sample(holdoutRows, 62, 0, names, 0.6, 0.8));
+        var synthetic = OnGrid(CorrelatedPopulation.Copies(train, 700, 63, 0.3));
+        var search = DistanceToClosestRecord.Search(synthetic, train, holdout, outliers: true, nearestTwo: true, maxDegreeOfParallelism: 2);
+        Assert.Equal(Text(PrivacyAudit.Run(synthetic, train, holdout, seed: 5)),
+            Text(PrivacyAudit.Run(synthetic, train, holdout, 5, null, -1, search)));
     }
 }
