@@ -160,7 +160,12 @@ public static class Evaluator
         if (train is not null)
         {
             cancel.ThrowIfCancellationRequested();
-            var (toTrain, toHoldout) = DistanceToClosestRecord.Distances(synth, train, real, options.MaxDegreeOfParallelism);
+            // the outlier analysis needs each train row's nearest synthetic row (the DCR's search finds it in the same pass)
+            // and nearest holdout row; with a holdout no larger than train the audit's holdout subset is the whole holdout,
+            // and its NNDR takes the nearest two in holdout of the synthetic and train rows from the same searches
+            var outliers = options.OutlierRisk && train.RowCount >= 2 && MembershipInference.WhyNot(synth, train, real) is null;
+            var dcr = DistanceToClosestRecord.Search(synth, train, real, outliers, real.RowCount <= train.RowCount, options.MaxDegreeOfParallelism);
+            var (toTrain, toHoldout) = (dcr.ToTrain, dcr.ToHoldout);
             privacy = DistanceToClosestRecord.Summarise(toTrain, toHoldout);
             var pathLength = DistanceToClosestRecord.CommonPathLength(synth);
             if (pathLength >= 2 && HasWindow(train, pathLength) && HasWindow(real, pathLength))
@@ -172,24 +177,26 @@ public static class Evaluator
                 };
             }
             cancel.ThrowIfCancellationRequested();
+            // the DOMIAS densities and non-member scores, fitted once for the attack and the isolated records' scores
+            DomiasFit? domias = null;
+            DomiasFit Domias() => domias ??= MembershipInference.Fit(synth, train, real, options.Seed, options.MembershipMaxSynthetic, options.MaxDegreeOfParallelism);
             if (options.MembershipInference)
             {
                 var why = MembershipInference.WhyNot(synth, train, real);
                 privacy = privacy with
                 {
                     MembershipSkipped = why,
-                    Membership = why is null
-                        ? MembershipInference.Domias(synth, train, real, options.Seed, options.MembershipMaxSynthetic, options.MaxDegreeOfParallelism)
-                        : null,
+                    Membership = why is null ? Domias().Report() : null,
                 };
             }
             cancel.ThrowIfCancellationRequested();
             privacy = privacy with
             {
-                Audit = PrivacyAudit.Run(synth, train, real, options.Seed, options.HoldoutSha256, options.MaxDegreeOfParallelism),
+                Audit = PrivacyAudit.Run(synth, train, real, options.Seed, options.HoldoutSha256, options.MaxDegreeOfParallelism, dcr),
             };
+            var (trainToSynthetic, trainToHoldout) = (dcr.TrainToSynthetic, dcr.TrainToHoldout);
             cancel.ThrowIfCancellationRequested();
-            privacy = Attacks(privacy, synth, train, real, options);
+            privacy = Attacks(privacy, synth, train, real, options, Domias, trainToSynthetic, trainToHoldout);
             privacy = Gates(privacy, options.Dp);
             dcrHistogram = Histogram(Sorted(toTrain), Sorted(toHoldout), options.HistogramBins);
         }
@@ -239,7 +246,11 @@ public static class Evaluator
         int Windows, int LeftOut);
 
     // the shadow-model, attribute-inference and isolated-record analyses (RELIABILITY.md PRIV-6..8)
-    private static PrivacyReport Attacks(PrivacyReport privacy, SeriesSet synth, SeriesSet train, SeriesSet real, EvaluationOptions options)
+    // domias: the DOMIAS attack fitted for options.Seed and options.MembershipMaxSynthetic (shared with privacy.membership_inference);
+    // trainToSynthetic, trainToHoldout: each train row's nearest synthetic and holdout distances from the DCR's search,
+    // given when (and only when) the isolated-record analysis runs
+    private static PrivacyReport Attacks(PrivacyReport privacy, SeriesSet synth, SeriesSet train, SeriesSet real, EvaluationOptions options,
+        Func<DomiasFit> domias, double[]? trainToSynthetic, double[]? trainToHoldout)
     {
         var dop = options.MaxDegreeOfParallelism;
         if (options.ShadowGenerator is { } generator)
@@ -263,11 +274,12 @@ public static class Evaluator
             };
         }
         options.Cancellation.ThrowIfCancellationRequested();
-        if (options.OutlierRisk && train.RowCount >= 2 && MembershipInference.WhyNot(synth, train, real) is null)
+        if (trainToSynthetic is not null)
         {
             privacy = privacy with
             {
-                OutlierRisk = OutlierRisk.Run(synth, train, real, options.Seed, maxSynthetic: options.MembershipMaxSynthetic, maxDegreeOfParallelism: dop),
+                OutlierRisk = OutlierRisk.Run(synth, train, real, options.Seed, OutlierRisk.DefaultFraction, options.MembershipMaxSynthetic, dop, domias(),
+                    trainToSynthetic, trainToHoldout),
             };
         }
         return privacy;

@@ -220,17 +220,15 @@ internal static class AttackRows
     /// nearest (ties: the lowest index). <paramref name="skip"/>[q], when given, is a reference index to leave out for query q.
     /// </summary>
     /// <remarks>The squared distances are those of the scalar loop in <see cref="KNearestReference"/> (summed over the
-    /// dimensions in order, in double, no fused multiply-add), computed 4 queries × 16 references at a time
-    /// (<see cref="SquaredDistanceTiles"/>) over cache-sized chunks of references, and each query still visits the
-    /// references in index order with the same comparisons, so the result is bit-identical to that loop's, ties included.</remarks>
+    /// dimensions in order, in double, no fused multiply-add): a <see cref="KdTree"/> where it pays, else the screened
+    /// search of <see cref="NearestNeighbors"/>, which re-measures exactly every reference that can rank, so the result
+    /// is bit-identical to that loop's, ties included.</remarks>
     public static (double[] Distances, int[] Nearest) KNearest(double[] queries, double[] references, int d, int k, int[]? skip = null,
         int maxDegreeOfParallelism = -1)
     {
         var n = references.Length / d;
         if (n - (skip is null ? 0 : 1) < k) throw new ArgumentException($"{n} references cannot give {k} neighbours");
-        if (!KdTree.Pays(queries, references, d, KdTree.BruteForce.Tiled)) return KNearestTiled(queries, references, d, k, skip, maxDegreeOfParallelism);
-        // the kd-tree gives the k smallest values of the same sums and the lowest index at the smallest: the same bits
-        var (distances, nearest) = KdTree.Build(references, d).Query(queries, k, skip, maxDegreeOfParallelism);
+        var (distances, nearest) = NearestNeighbors.KNearestSquared(queries, references, d, k, skip, maxDegreeOfParallelism);
         for (var i = 0; i < distances.Length; i++) distances[i] = Math.Sqrt(distances[i]);
         return (distances, nearest);
     }
@@ -248,23 +246,27 @@ internal static class AttackRows
         return KdTree.Build(rows, d).MostIsolated(rows, count, maxDegreeOfParallelism);
     }
 
-    /// <summary><see cref="MostIsolated"/> by every row's nearest other row (<see cref="KNearestTiled"/>) and a sort: its
-    /// path for small or wide sets, and the oracle of the tree's (tests).</summary>
+    /// <summary><see cref="MostIsolated"/> by every row's nearest other row (the brute force of <see cref="NearestNeighbors"/>)
+    /// and a sort: its path for small or wide sets, and the oracle of the tree's (tests).</summary>
     internal static (int[] Rows, double[] Isolation) MostIsolatedBruteForce(double[] rows, int d, int count, int maxDegreeOfParallelism = -1)
     {
         var n = rows.Length / d;
-        var (isolation, _) = KNearestTiled(rows, rows, d, 1, [.. Enumerable.Range(0, n)], maxDegreeOfParallelism);
+        var (isolation, _) = NearestNeighbors.KNearestSquaredBruteForce(rows, rows, d, 1, [.. Enumerable.Range(0, n)], maxDegreeOfParallelism);
+        for (var i = 0; i < n; i++) isolation[i] = Math.Sqrt(isolation[i]);
         var top = Enumerable.Range(0, n).OrderByDescending(i => isolation[i]).ThenBy(i => i).Take(count).ToArray();
         return (top, [.. top.Select(i => isolation[i])]);
     }
 
-    /// <summary><see cref="KNearest"/> by the tiled brute force over every reference: its path for small or wide sets.</summary>
-    internal static (double[] Distances, int[] Nearest) KNearestTiled(double[] queries, double[] references, int d, int k, int[]? skip = null,
+    /// <summary>
+    /// The k smallest squared distances and the nearest row of <see cref="NearestNeighbors.KNearestSquared"/> by double
+    /// 4 × 16 tiles (<see cref="SquaredDistanceTiles"/>) over every reference: its path for coordinates the single-precision
+    /// screening cannot take (<see cref="KdTree.Moderate"/>).
+    /// </summary>
+    internal static (double[] Squared, int[] Nearest) KNearestTiledSquared(double[] queries, double[] references, int d, int k, int[]? skip = null,
         int maxDegreeOfParallelism = -1)
     {
         var m = queries.Length / d;
         var n = references.Length / d;
-        if (n - (skip is null ? 0 : 1) < k) throw new ArgumentException($"{n} references cannot give {k} neighbours");
         var distances = new double[m * k];
         var nearest = new int[m];
         if (m == 0) return (distances, nearest);
@@ -331,7 +333,7 @@ internal static class AttackRows
         }
         for (var i = 0; i < count; i++)
         {
-            for (var j = 0; j < k; j++) distances[((start + i) * k) + j] = Math.Sqrt(best[(i * k) + j]);
+            for (var j = 0; j < k; j++) distances[((start + i) * k) + j] = best[(i * k) + j];
             nearest[start + i] = bestIndex[i * k];
         }
     }

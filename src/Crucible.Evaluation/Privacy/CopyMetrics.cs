@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 
 namespace Crucible.Evaluation.Privacy;
@@ -21,7 +20,94 @@ public static class IdenticalMatch
     /// Whether each of the m query rows (row-major, m × <paramref name="dimension"/>) matches some reference row.
     /// Non-finite values are not supported (the evaluator rejects them before).
     /// </summary>
+    /// <remarks>With finite values and tolerance, each query measures only the reference rows that can match in one column:
+    /// for a fixed q the rounded difference fl(r − q) never decreases as r grows (rounding is monotone), so the rows whose
+    /// |r_j − q_j| ≤ tolerance·|q_j| form one run of the rows sorted by column j, found by two binary searches with that
+    /// same comparison. The query takes the column with the shortest run, and tests every column of those rows as
+    /// <see cref="MatchesBruteForce"/> tests every row: the same answer.</remarks>
     public static bool[] Matches(double[] queries, double[] references, int dimension, double tolerance = NumericTolerance,
+        int maxDegreeOfParallelism = -1)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(tolerance);
+        var (m, n) = NearestNeighbors.RowCounts(queries, references, dimension);
+        if (!double.IsFinite(tolerance) || !AllFinite(queries) || !AllFinite(references))
+            return MatchesBruteForce(queries, references, dimension, tolerance, maxDegreeOfParallelism);
+        // per column, the reference rows in the order of their value there (keys[j·n + p] is row order[j·n + p]'s value)
+        var keys = new double[dimension * n];
+        var order = new int[dimension * n];
+        Parallel.For(0, dimension, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, j =>
+        {
+            for (var r = 0; r < n; r++)
+            {
+                keys[(j * n) + r] = references[(r * dimension) + j];
+                order[(j * n) + r] = r;
+            }
+            keys.AsSpan(j * n, n).Sort(order.AsSpan(j * n, n));
+        });
+        var hit = new bool[m];
+        Parallel.For(0, m, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, i =>
+        {
+            var q = queries.AsSpan(i * dimension, dimension);
+            // the column whose run of possible matches is shortest
+            int column = 0, from = 0, to = n;
+            for (var j = 0; j < dimension && to > from; j++)
+            {
+                var t = tolerance * Math.Abs(q[j]);
+                var sorted = keys.AsSpan(j * n, n);
+                var lo = FirstAtLeast(sorted, q[j], -t);
+                var hi = FirstAbove(sorted, q[j], t);
+                if (j == 0 || hi - lo < to - from) (column, from, to) = (j, lo, hi);
+            }
+            for (var p = from; p < to && !hit[i]; p++)
+            {
+                var r = references.AsSpan(order[(column * n) + p] * dimension, dimension);
+                var match = true;
+                for (var d = 0; d < dimension && match; d++) match = Math.Abs(r[d] - q[d]) <= tolerance * Math.Abs(q[d]);
+                hit[i] = match;
+            }
+        });
+        return hit;
+    }
+
+    // the first position p of ascending keys with fl(keys[p] − q) ≥ bound (keys.Length when none): fl(x − q) never
+    // decreases as x grows, so the positions that satisfy it are a suffix
+    private static int FirstAtLeast(ReadOnlySpan<double> keys, double q, double bound)
+    {
+        int lo = 0, hi = keys.Length;
+        while (lo < hi)
+        {
+            var mid = (int)(((uint)lo + (uint)hi) >> 1);
+            if (keys[mid] - q >= bound) hi = mid;
+            else lo = mid + 1;
+        }
+        return lo;
+    }
+
+    // the first position p of ascending keys with fl(keys[p] − q) > bound (keys.Length when none)
+    private static int FirstAbove(ReadOnlySpan<double> keys, double q, double bound)
+    {
+        int lo = 0, hi = keys.Length;
+        while (lo < hi)
+        {
+            var mid = (int)(((uint)lo + (uint)hi) >> 1);
+            if (keys[mid] - q > bound) hi = mid;
+            else lo = mid + 1;
+        }
+        return lo;
+    }
+
+    private static bool AllFinite(double[] values)
+    {
+        foreach (var v in values)
+        {
+            if (!double.IsFinite(v)) return false;
+        }
+        return true;
+    }
+
+    /// <summary><see cref="Matches"/> by testing every reference row for every query: the oracle of its answers (tests), and
+    /// its path for non-finite values.</summary>
+    internal static bool[] MatchesBruteForce(double[] queries, double[] references, int dimension, double tolerance = NumericTolerance,
         int maxDegreeOfParallelism = -1)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(tolerance);
@@ -74,86 +160,26 @@ public static class NearestNeighborRatio
     /// d₁/d₂ for each of the m query rows (row-major, m × <paramref name="dimension"/>) against the references (at least
     /// two rows). Exact: the squared distances are summed in double over every reference.
     /// </summary>
-    /// <remarks>The squared distances are those of <see cref="RatiosReference"/> (summed over the dimensions in order, in
-    /// double, no fused multiply-add), computed 4 queries × 16 references at a time (<see cref="SquaredDistanceTiles"/>)
-    /// and scanned in reference order with the same comparisons: bit-identical to it.</remarks>
+    /// <remarks>The two smallest squared distances are those of <see cref="RatiosReference"/> (summed over the dimensions
+    /// in order, in double, no fused multiply-add), found by <see cref="NearestNeighbors.KNearestSquared"/> (a kd-tree or the
+    /// screened search, which re-measures exactly every reference that can rank): bit-identical to it.</remarks>
     public static double[] Ratios(double[] queries, double[] references, int dimension, int maxDegreeOfParallelism = -1)
     {
-        var (m, n) = NearestNeighbors.RowCounts(queries, references, dimension);
+        var (_, n) = NearestNeighbors.RowCounts(queries, references, dimension);
         if (n < 2) throw new ArgumentException("the ratio needs at least two reference rows", nameof(references));
-        if (!KdTree.Pays(queries, references, dimension, KdTree.BruteForce.Tiled)) return RatiosTiled(queries, references, dimension, maxDegreeOfParallelism);
-        // the kd-tree's two smallest values of the same sums: the same bits
-        var (squared, _) = KdTree.Build(references, dimension).Query(queries, 2, maxDegreeOfParallelism: maxDegreeOfParallelism);
-        var ratios = new double[m];
-        for (var i = 0; i < m; i++)
+        return FromSquared(NearestNeighbors.KNearestSquared(queries, references, dimension, 2, null, maxDegreeOfParallelism).Squared);
+    }
+
+    /// <summary>d₁/d₂ from each query's two smallest squared distances (row-major m × 2, ascending); 0 when d₂ = 0.</summary>
+    internal static double[] FromSquared(double[] twoSmallest)
+    {
+        var ratios = new double[twoSmallest.Length / 2];
+        for (var i = 0; i < ratios.Length; i++)
         {
-            double first = squared[2 * i], second = squared[(2 * i) + 1];
+            double first = twoSmallest[2 * i], second = twoSmallest[(2 * i) + 1];
             ratios[i] = second == 0 ? 0 : Math.Sqrt(first) / Math.Sqrt(second);
         }
         return ratios;
-    }
-
-    /// <summary><see cref="Ratios"/> by the tiled brute force over every reference: its path for small or wide sets.</summary>
-    internal static double[] RatiosTiled(double[] queries, double[] references, int dimension, int maxDegreeOfParallelism = -1)
-    {
-        var (m, n) = NearestNeighbors.RowCounts(queries, references, dimension);
-        if (n < 2) throw new ArgumentException("the ratio needs at least two reference rows", nameof(references));
-        var ratios = new double[m];
-        if (m == 0) return ratios;
-        var q = SquaredDistanceTiles.PadQueries(queries, dimension);
-        var packed = SquaredDistanceTiles.PackReferences(references, dimension);
-        var tiles = SquaredDistanceTiles.Tiles(n);
-        var chunk = Math.Max(1, (256 * 1024) / (dimension * SquaredDistanceTiles.RefTile * sizeof(double)));
-        Parallel.For(0, (m + RatioBlock - 1) / RatioBlock, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism },
-            b => RatioBlockOf(b, q, packed, m, n, dimension, tiles, chunk, ratios));
-        return ratios;
-    }
-
-    private const int RatioBlock = 16;
-
-    // one block of RatioBlock queries of Ratios; optimised at once (a tier-0 first call ran the whole search slowly)
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RatioBlockOf(int b, double[] q, double[] packed, int m, int n, int dimension, int tiles, int chunk, double[] ratios)
-    {
-        var start = b * RatioBlock;
-        var count = Math.Min(RatioBlock, m - start);
-        Span<double> first = stackalloc double[RatioBlock];
-        Span<double> second = stackalloc double[RatioBlock];
-        first.Fill(double.PositiveInfinity);
-        second.Fill(double.PositiveInfinity);
-        Span<double> sums = stackalloc double[SquaredDistanceTiles.QueryTile * SquaredDistanceTiles.RefTile];
-        for (var c0 = 0; c0 < tiles; c0 += chunk)
-        {
-            var c1 = Math.Min(tiles, c0 + chunk);
-            for (var qi = 0; qi < count; qi += SquaredDistanceTiles.QueryTile)
-            {
-                var rows = Math.Min(SquaredDistanceTiles.QueryTile, count - qi);
-                for (var t = c0; t < c1; t++)
-                {
-                    SquaredDistanceTiles.Tile(q, start + qi, packed, t, dimension, sums);
-                    var lanes = Math.Min(SquaredDistanceTiles.RefTile, n - (t * SquaredDistanceTiles.RefTile));
-                    for (var row = 0; row < rows; row++)
-                    {
-                        double f = first[qi + row], g = second[qi + row];
-                        foreach (var s in sums.Slice(row * SquaredDistanceTiles.RefTile, lanes))
-                        {
-                            if (s < f)
-                            {
-                                g = f;
-                                f = s;
-                            }
-                            else if (s < g)
-                            {
-                                g = s;
-                            }
-                        }
-                        first[qi + row] = f;
-                        second[qi + row] = g;
-                    }
-                }
-            }
-        }
-        for (var i = 0; i < count; i++) ratios[start + i] = second[i] == 0 ? 0 : Math.Sqrt(first[i]) / Math.Sqrt(second[i]);
     }
 
     /// <summary><see cref="Ratios"/> by vector passes over all references per query: the oracle of its bits (tests).</summary>

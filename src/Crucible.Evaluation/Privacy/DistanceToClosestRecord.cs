@@ -13,13 +13,69 @@ public static class DistanceToClosestRecord
     public static (double[] ToTrain, double[] ToHoldout) Distances(SeriesSet synthetic, SeriesSet train, SeriesSet holdout,
         int maxDegreeOfParallelism = -1)
     {
+        var search = Search(synthetic, train, holdout, outliers: false, nearestTwo: false, maxDegreeOfParallelism);
+        return (search.ToTrain, search.ToHoldout);
+    }
+
+    /// <summary>
+    /// <see cref="Distances"/> with the standardised rows it searched and what other measures of the evaluator need from
+    /// the same searches. With <paramref name="outliers"/>: each train row's distance to the nearest synthetic row, from the
+    /// same pass over the synthetic × train pairs (<see cref="NearestNeighbors.MutualNearestSquared"/>), and to the nearest
+    /// holdout row (the outlier analysis', <see cref="OutlierRisk"/>). With <paramref name="nearestTwo"/>: each synthetic
+    /// row's two smallest squared distances in holdout (and each train row's, with <paramref name="outliers"/>), of which
+    /// the nearest distances are the first; the audit's NNDR takes them (<see cref="PrivacyAudit"/>).
+    /// </summary>
+    internal static DcrSearch Search(SeriesSet synthetic, SeriesSet train, SeriesSet holdout, bool outliers, bool nearestTwo,
+        int maxDegreeOfParallelism)
+    {
         var d = train.SeriesCount;
         var (mean, sd) = TrainScale(train);
         var s = Standardise(synthetic, mean, sd);
         var t = Standardise(train, mean, sd);
         var h = Standardise(holdout, mean, sd);
-        return (NearestNeighbors.NearestDistances(s, t, d, maxDegreeOfParallelism),
-            NearestNeighbors.NearestDistances(s, h, d, maxDegreeOfParallelism));
+        double[] toTrain;
+        double[]? trainToSynthetic = null, trainToHoldout = null, synHoldTwo = null, trainHoldTwo = null;
+        if (outliers)
+        {
+            var (synToTrain, trainToSyn) = NearestNeighbors.MutualNearestSquared(s, t, d, maxDegreeOfParallelism);
+            (toTrain, trainToSynthetic) = (Root(synToTrain), Root(trainToSyn));
+        }
+        else
+        {
+            toTrain = NearestNeighbors.NearestDistances(s, t, d, maxDegreeOfParallelism);
+        }
+        double[] toHoldout;
+        if (nearestTwo && holdout.RowCount >= 2)
+        {
+            synHoldTwo = NearestNeighbors.KNearestSquared(s, h, d, 2, null, maxDegreeOfParallelism).Squared;
+            toHoldout = FirstRoot(synHoldTwo);
+            if (outliers)
+            {
+                trainHoldTwo = NearestNeighbors.KNearestSquared(t, h, d, 2, null, maxDegreeOfParallelism).Squared;
+                trainToHoldout = FirstRoot(trainHoldTwo);
+            }
+        }
+        else
+        {
+            toHoldout = NearestNeighbors.NearestDistances(s, h, d, maxDegreeOfParallelism);
+            if (outliers) trainToHoldout = NearestNeighbors.NearestDistances(t, h, d, maxDegreeOfParallelism);
+        }
+        return new DcrSearch(s, t, h, toTrain, toHoldout, trainToSynthetic, trainToHoldout, synHoldTwo, trainHoldTwo);
+    }
+
+    /// <summary>√ of the first of each row's two smallest squared distances (row-major m × 2): the nearest distance, the
+    /// bits <see cref="NearestNeighbors.NearestDistances"/> gives.</summary>
+    internal static double[] FirstRoot(double[] twoSmallest)
+    {
+        var nearest = new double[twoSmallest.Length / 2];
+        for (var i = 0; i < nearest.Length; i++) nearest[i] = Math.Sqrt(twoSmallest[2 * i]);
+        return nearest;
+    }
+
+    private static double[] Root(double[] squared)
+    {
+        for (var i = 0; i < squared.Length; i++) squared[i] = Math.Sqrt(squared[i]);
+        return squared;
     }
 
     /// <summary>
@@ -129,3 +185,12 @@ public static class DistanceToClosestRecord
         return z;
     }
 }
+
+/// <summary>
+/// What <see cref="DistanceToClosestRecord.Search"/> measured: the rows of the three sets standardised with train's
+/// statistics (row-major), each synthetic row's distance to the nearest train and holdout row, and, when asked for, each
+/// train row's distance to the nearest synthetic and holdout row, and the two smallest squared distances (row-major × 2)
+/// of each synthetic and train row in holdout.
+/// </summary>
+internal sealed record DcrSearch(double[] Synthetic, double[] Train, double[] Holdout, double[] ToTrain, double[] ToHoldout,
+    double[]? TrainToSynthetic, double[]? TrainToHoldout, double[]? SyntheticHoldoutTwo, double[]? TrainHoldoutTwo);

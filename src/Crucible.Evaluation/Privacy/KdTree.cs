@@ -29,13 +29,11 @@ internal sealed class KdTree
     /// <summary>The brute-force search a tree search would replace (<see cref="Pays"/>).</summary>
     public enum BruteForce
     {
-        /// <summary><see cref="NearestNeighbors"/>' single-precision screening of 4 queries × 16 references, then the exact re-measure.</summary>
+        /// <summary><see cref="NearestNeighbors"/>' single-precision screening of 4 queries × 16 references, then the exact
+        /// re-measure (the k nearest, the nearest-neighbour ratios).</summary>
         Screened,
 
-        /// <summary>The double 4 × 16 tiles of <see cref="SquaredDistanceTiles"/> (k nearest, nearest-neighbour ratios).</summary>
-        Tiled,
-
-        /// <summary>Every row's nearest other row by the double tiles, then a sort (<see cref="AttackRows.MostIsolatedBruteForce"/>).</summary>
+        /// <summary>Every row's nearest other row by the screened search, then a sort (<see cref="AttackRows.MostIsolatedBruteForce"/>).</summary>
         Isolation,
     }
 
@@ -99,30 +97,29 @@ internal sealed class KdTree
 
     /// <summary>
     /// Whether the tree is used instead of <paramref name="rival"/> for <paramref name="references"/> rows of
-    /// <paramref name="dimension"/> columns: where it was measured faster on the tall data's standardised rows (README
-    /// Performance, Tall data; 2,000 or 5,000 queries, 2 shared cores), and only when every coordinate of both sets is finite and
-    /// within ±2⁵⁰. The nearest-neighbour radius grows with the dimension until no box is far enough to skip: at
-    /// d = 10 and 160,000 references a query still measures a large share of them, so the single-precision screening
-    /// stays ahead of the tree there, and at d = 16 even the double tiles do.
+    /// <paramref name="dimension"/> columns: where it was measured faster (README Performance, Tall data; 5,000 queries on
+    /// correlated Student-t rows, 2 shared cores), and only when every coordinate of both sets is finite and within ±2⁵⁰.
+    /// The nearest-neighbour radius grows with the dimension until no box is far enough to skip: at d = 8 and 10 the
+    /// single-precision screening stays ahead of the tree up to 160,000 references, for the nearest 1 and 2 alike.
     /// </summary>
     public static bool Pays(double[] queries, double[] references, int dimension, BruteForce rival)
     {
         var n = references.Length / dimension;
         var faster = rival switch
         {
-            // at d = 6 the tree queried 4× faster at 160,000 references, about even at 65,536 once built; at d = 10 slower up to 160,000
+            // the k nearest (k = 1, 2, or 1 leaving out the query's own row): at d = 6 the tree took 0.7–0.9 of the
+            // screening's time at 65,536 and 160,000 references (1.0–1.4 at 16,384); at d = 8 1.5–2.3×, at d = 10 2.4–3.6× as long
             BruteForce.Screened => dimension <= 6 && n >= 65536,
-            // at d = 6 faster from 16,384 (k = 2: 2×, 5× at 160,000); at d = 10 the nearest 1 was even at 16,384 and the
-            // nearest 2 (the ratios) 2× slower at 40,000, 1.2× and 1.3× faster at 65,536 and 160,000; at d = 16 slower at every size
-            BruteForce.Tiled => dimension <= 6 ? n >= 16384 : dimension <= 10 && n >= 65536,
-            // the cut-off search measures few rows: faster from 1,024 rows at d = 10 and 16 (21× and 10× at 65,536)
-            BruteForce.Isolation => dimension <= 16 && n >= 1024,
+            // the cut-off search measures few rows: 0.2–0.7 of the screened brute force's time from 3,204 rows at every
+            // dimension measured (10 to 500), 0.5–0.9 at 1,024 from 16 columns on
+            BruteForce.Isolation => n >= 1024,
             _ => throw new ArgumentOutOfRangeException(nameof(rival)),
         };
         return faster && Moderate(queries) && Moderate(references);
     }
 
-    private static bool Moderate(double[] values)
+    /// <summary>Whether every value is finite and within ±2⁵⁰ (the tree's and the single-precision screening's domain).</summary>
+    internal static bool Moderate(double[] values)
     {
         foreach (var v in values)
         {

@@ -45,25 +45,18 @@ public static class MembershipInference
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(holdout);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxSynthetic);
-        var (members, nonMembers, reference, syn) = Split(synthetic.RowCount, train.RowCount, holdout.RowCount, seed, maxSynthetic);
-        return Domias(Rows(synthetic), Rows(train), Rows(holdout), synthetic.SeriesCount, members, nonMembers, reference, syn, maxDegreeOfParallelism);
+        return Fit(synthetic, train, holdout, seed, maxSynthetic, maxDegreeOfParallelism).Report();
     }
 
     /// <summary>
-    /// The attack's fitted score (log p_G − log p_R, with the split of <see cref="Domias(SeriesSet, SeriesSet, SeriesSet, ulong, int, int)"/>
-    /// for the same seed) as a function of row-major points, and the scores of its non-members (the holdout rows it scores).
+    /// The attack's split and fitted densities for <paramref name="seed"/> (<see cref="DomiasFit"/>): what
+    /// <see cref="Domias(SeriesSet, SeriesSet, SeriesSet, ulong, int, int)"/> reports on, and what the outlier analysis
+    /// (<see cref="OutlierRisk"/>) scores its isolated records with, so that the evaluator fits and scores the non-members once.
     /// </summary>
-    internal static (Func<double[], double[]> Score, double[] NonMemberScores) Scorer(SeriesSet synthetic, SeriesSet train, SeriesSet holdout,
-        ulong seed, int maxSynthetic, int maxDegreeOfParallelism)
+    internal static DomiasFit Fit(SeriesSet synthetic, SeriesSet train, SeriesSet holdout, ulong seed, int maxSynthetic, int maxDegreeOfParallelism)
     {
-        var d = synthetic.SeriesCount;
-        var (_, nonMembers, reference, syn) = Split(synthetic.RowCount, train.RowCount, holdout.RowCount, seed, maxSynthetic);
-        var holdRows = Rows(holdout);
-        var pG = GaussianKde.Fit(Take(Rows(synthetic), syn, d), d);
-        var pR = GaussianKde.Fit(Take(holdRows, reference, d), d);
-        double[] Score(double[] points) =>
-            pG.LogDensity(points, maxDegreeOfParallelism).Zip(pR.LogDensity(points, maxDegreeOfParallelism), (g, r) => g - r).ToArray();
-        return (Score, Score(Take(holdRows, nonMembers, d)));
+        var (members, nonMembers, reference, syn) = Split(synthetic.RowCount, train.RowCount, holdout.RowCount, seed, maxSynthetic);
+        return new DomiasFit(Rows(synthetic), Rows(train), Rows(holdout), synthetic.SeriesCount, members, nonMembers, reference, syn, maxDegreeOfParallelism);
     }
 
     // Philox stream 2 of the seed: holdout permuted, first half non-members, rest reference; as many members drawn from train; synthetic subsample
@@ -93,17 +86,8 @@ public static class MembershipInference
     /// <summary>The attack with its random parts given: row indices of members (into train), non-members and reference
     /// (into holdout), and the synthetic rows p_G is fitted on.</summary>
     internal static MembershipReport Domias(double[] synthetic, double[] train, double[] holdout, int d, int[] members, int[] nonMembers,
-        int[] reference, int[] syntheticRows, int maxDegreeOfParallelism = -1)
-    {
-        var pG = GaussianKde.Fit(Take(synthetic, syntheticRows, d), d);
-        var pR = GaussianKde.Fit(Take(holdout, reference, d), d);
-        double[] Score(double[] points) =>
-            pG.LogDensity(points, maxDegreeOfParallelism).Zip(pR.LogDensity(points, maxDegreeOfParallelism), (g, r) => g - r).ToArray();
-        var memberScores = Score(Take(train, members, d));
-        var nonMemberScores = Score(Take(holdout, nonMembers, d));
-        var (auc, tpr10, tpr01) = Roc(memberScores, nonMemberScores);
-        return new MembershipReport("domias-kde", members.Length, nonMembers.Length, reference.Length, syntheticRows.Length, auc, tpr10, tpr01);
-    }
+        int[] reference, int[] syntheticRows, int maxDegreeOfParallelism = -1) =>
+        new DomiasFit(synthetic, train, holdout, d, members, nonMembers, reference, syntheticRows, maxDegreeOfParallelism).Report();
 
     /// <summary>
     /// ROC of positives against negatives by score (higher = positive): the AUC by average ranks (Mann–Whitney, ties
@@ -159,5 +143,62 @@ public static class MembershipInference
         var result = new double[indices.Length * d];
         for (var k = 0; k < indices.Length; k++) Array.Copy(rows, indices[k] * d, result, k * d, d);
         return result;
+    }
+}
+
+/// <summary>
+/// The DOMIAS attack of <see cref="MembershipInference"/> with its split given and its densities fitted: p_G on the
+/// synthetic rows <see cref="SyntheticRows"/>, p_R on the holdout rows <see cref="Reference"/>; the score of a point is
+/// log p_G − log p_R. The non-members' scores are computed once, on first use.
+/// </summary>
+internal sealed class DomiasFit
+{
+    private readonly double[] _memberRows;
+    private readonly double[] _nonMemberRows;
+    private readonly GaussianKde _pG;
+    private readonly GaussianKde _pR;
+    private readonly int _maxDegreeOfParallelism;
+    private double[]? _nonMemberScores;
+
+    public DomiasFit(double[] synthetic, double[] train, double[] holdout, int d, int[] members, int[] nonMembers, int[] reference,
+        int[] syntheticRows, int maxDegreeOfParallelism)
+    {
+        // the rows scored later, not the whole sets
+        _memberRows = MembershipInference.Take(train, members, d);
+        _nonMemberRows = MembershipInference.Take(holdout, nonMembers, d);
+        Members = members;
+        NonMembers = nonMembers;
+        Reference = reference;
+        SyntheticRows = syntheticRows;
+        _maxDegreeOfParallelism = maxDegreeOfParallelism;
+        _pG = GaussianKde.Fit(MembershipInference.Take(synthetic, syntheticRows, d), d);
+        _pR = GaussianKde.Fit(MembershipInference.Take(holdout, reference, d), d);
+    }
+
+    /// <summary>Rows of train scored as members.</summary>
+    public int[] Members { get; }
+
+    /// <summary>Rows of holdout scored as non-members.</summary>
+    public int[] NonMembers { get; }
+
+    /// <summary>Rows of holdout p_R is fitted on.</summary>
+    public int[] Reference { get; }
+
+    /// <summary>Rows of synthetic p_G is fitted on.</summary>
+    public int[] SyntheticRows { get; }
+
+    /// <summary>log p_G − log p_R at each row of <paramref name="points"/> (row-major).</summary>
+    public double[] Score(double[] points) =>
+        _pG.LogDensity(points, _maxDegreeOfParallelism).Zip(_pR.LogDensity(points, _maxDegreeOfParallelism), (g, r) => g - r).ToArray();
+
+    /// <summary>The scores of the non-members (computed on first use).</summary>
+    public double[] NonMemberScores => _nonMemberScores ??= Score(_nonMemberRows);
+
+    /// <summary>The attack's report: members against non-members.</summary>
+    public MembershipReport Report()
+    {
+        var memberScores = Score(_memberRows);
+        var (auc, tpr10, tpr01) = MembershipInference.Roc(memberScores, NonMemberScores);
+        return new MembershipReport("domias-kde", Members.Length, NonMembers.Length, Reference.Length, SyntheticRows.Length, auc, tpr10, tpr01);
     }
 }

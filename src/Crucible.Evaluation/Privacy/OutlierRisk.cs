@@ -32,9 +32,20 @@ public sealed record OutlierRiskReport(double Fraction, double MedianRatioOutlie
 /// </summary>
 public static class OutlierRisk
 {
+    // the share of train records examined by default
+    internal const double DefaultFraction = 0.01;
+
     /// <summary>Runs the analysis; the DOMIAS split uses the same seed as <see cref="MembershipInference.Domias(SeriesSet, SeriesSet, SeriesSet, ulong, int, int)"/>.</summary>
-    public static OutlierRiskReport Run(SeriesSet synthetic, SeriesSet train, SeriesSet holdout, ulong seed = 0, double fraction = 0.01,
-        int maxSynthetic = 5000, int maxDegreeOfParallelism = -1)
+    public static OutlierRiskReport Run(SeriesSet synthetic, SeriesSet train, SeriesSet holdout, ulong seed = 0, double fraction = DefaultFraction,
+        int maxSynthetic = 5000, int maxDegreeOfParallelism = -1) =>
+        Run(synthetic, train, holdout, seed, fraction, maxSynthetic, maxDegreeOfParallelism, null, null, null);
+
+    // Run; domias: the attack fitted by the caller for the same seed and maxSynthetic (the evaluator's, shared with
+    // MembershipInference.Domias), else fitted here; trainToSynthetic: each train row's distance to the nearest synthetic
+    // row when the caller has it (the DCR's search, DistanceToClosestRecord.Search, on rows standardised as these: train's
+    // mean and sample deviation, a zero deviation as 1), else searched here; trainToHoldout: the same for the nearest holdout row
+    internal static OutlierRiskReport Run(SeriesSet synthetic, SeriesSet train, SeriesSet holdout, ulong seed, double fraction,
+        int maxSynthetic, int maxDegreeOfParallelism, DomiasFit? domias, double[]? trainToSynthetic, double[]? trainToHoldout)
     {
         ArgumentNullException.ThrowIfNull(synthetic);
         ArgumentNullException.ThrowIfNull(train);
@@ -49,17 +60,17 @@ public static class OutlierRisk
         var s = AttackRows.Standardise(MembershipInference.Rows(synthetic), d, mean, sd);
         var h = AttackRows.Standardise(MembershipInference.Rows(holdout), d, mean, sd);
         var n = train.RowCount;
-        var toSynthetic = NearestNeighbors.NearestDistances(t, s, d, maxDegreeOfParallelism);
-        var toHoldout = NearestNeighbors.NearestDistances(t, h, d, maxDegreeOfParallelism);
+        var toSynthetic = trainToSynthetic ?? NearestNeighbors.NearestDistances(t, s, d, maxDegreeOfParallelism);
+        var toHoldout = trainToHoldout ?? NearestNeighbors.NearestDistances(t, h, d, maxDegreeOfParallelism);
         var ratio = new double[n];
         for (var i = 0; i < n; i++) ratio[i] = toSynthetic[i] / Math.Max(toHoldout[i], 1e-12);
 
         var count = Math.Max(1, (int)Math.Ceiling(fraction * n));
         // the count rows farthest from their nearest other train row (ties: the lower row), without measuring every row's
         var (top, isolation) = AttackRows.MostIsolated(t, d, count, maxDegreeOfParallelism);
-        var (score, nonMemberScores) = MembershipInference.Scorer(synthetic, train, holdout, seed, maxSynthetic, maxDegreeOfParallelism);
-        var scores = score(MembershipInference.Take(trainRows, top, d));
-        var sortedNon = (double[])nonMemberScores.Clone();
+        domias ??= MembershipInference.Fit(synthetic, train, holdout, seed, maxSynthetic, maxDegreeOfParallelism);
+        var scores = domias.Score(MembershipInference.Take(trainRows, top, d));
+        var sortedNon = (double[])domias.NonMemberScores.Clone();
         Array.Sort(sortedNon);
         var records = top.Select((row, k) => new OutlierRecordRisk(row, isolation[k], toSynthetic[row], toHoldout[row], ratio[row],
             scores[k], BelowShare(sortedNon, scores[k]))).ToArray();

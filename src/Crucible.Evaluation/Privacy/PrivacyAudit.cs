@@ -140,7 +140,13 @@ public static class PrivacyAudit
     /// (else the hash of the values is recorded).
     /// </summary>
     public static PrivacyAuditReport Run(SeriesSet synthetic, SeriesSet train, SeriesSet holdout, ulong seed,
-        string? holdoutFileSha256 = null, int maxDegreeOfParallelism = -1)
+        string? holdoutFileSha256 = null, int maxDegreeOfParallelism = -1) =>
+        Run(synthetic, train, holdout, seed, holdoutFileSha256, maxDegreeOfParallelism, null);
+
+    // Run; search: the evaluator's DCR search of the same sets (its rows standardised as the audit's), whose nearest two in
+    // holdout of every synthetic and train row serve the NNDR when the holdout subset is the whole holdout
+    internal static PrivacyAuditReport Run(SeriesSet synthetic, SeriesSet train, SeriesSet holdout, ulong seed,
+        string? holdoutFileSha256, int maxDegreeOfParallelism, DcrSearch? search)
     {
         ArgumentNullException.ThrowIfNull(synthetic);
         ArgumentNullException.ThrowIfNull(train);
@@ -177,8 +183,22 @@ public static class PrivacyAudit
         var z = (Syn: AttackRows.Standardise(raw.Syn, d, mean, sd), Train: AttackRows.Standardise(raw.Train, d, mean, sd), Hold: AttackRows.Standardise(raw.Hold, d, mean, sd));
         var dop = maxDegreeOfParallelism;
 
-        var toTrain = NearestNeighbors.NearestDistances(z.Syn, z.Train, d, dop);
-        var toHold = NearestNeighbors.NearestDistances(z.Syn, z.Hold, d, dop);
+        // the nearest two of each synthetic row in train and in holdout, and of each train row in holdout, are searched once:
+        // the NNDR takes both, the DCR share and the control the nearest (the same bits as searching the nearest alone)
+        double[]? synTrain2 = null, synHold2 = null, trainHold2 = null;
+        if (n >= 2)
+        {
+            // the holdout subset is all of the holdout, in order, when it is no larger than train: then each synthetic and
+            // train row's nearest two in it are rows of the DCR's searches over every row
+            var wholeHoldout = holdIdx.Length == nHold;
+            synTrain2 = NearestNeighbors.KNearestSquared(z.Syn, z.Train, d, 2, null, dop).Squared;
+            synHold2 = wholeHoldout && search?.SyntheticHoldoutTwo is { } sh ? RowsOf(sh, synIdx, 2)
+                : NearestNeighbors.KNearestSquared(z.Syn, z.Hold, d, 2, null, dop).Squared;
+            trainHold2 = wholeHoldout && search?.TrainHoldoutTwo is { } th ? RowsOf(th, trainIdx, 2)
+                : NearestNeighbors.KNearestSquared(z.Train, z.Hold, d, 2, null, dop).Squared;
+        }
+        var toTrain = synTrain2 is null ? NearestNeighbors.NearestDistances(z.Syn, z.Train, d, dop) : DistanceToClosestRecord.FirstRoot(synTrain2);
+        var toHold = synHold2 is null ? NearestNeighbors.NearestDistances(z.Syn, z.Hold, d, dop) : DistanceToClosestRecord.FirstRoot(synHold2);
         var closer = 0;
         for (var i = 0; i < m; i++)
         {
@@ -198,9 +218,9 @@ public static class PrivacyAudit
         NndrTest nndr;
         if (n >= 2)
         {
-            var st = NearestNeighborRatio.KthSmallest(NearestNeighborRatio.Ratios(z.Syn, z.Train, d, dop));
-            var sh = NearestNeighborRatio.KthSmallest(NearestNeighborRatio.Ratios(z.Syn, z.Hold, d, dop));
-            var th = NearestNeighborRatio.KthSmallest(NearestNeighborRatio.Ratios(z.Train, z.Hold, d, dop));
+            var st = NearestNeighborRatio.KthSmallest(NearestNeighborRatio.FromSquared(synTrain2!));
+            var sh = NearestNeighborRatio.KthSmallest(NearestNeighborRatio.FromSquared(synHold2!));
+            var th = NearestNeighborRatio.KthSmallest(NearestNeighborRatio.FromSquared(trainHold2!));
             nndr = new NndrTest(NndrThreatModel, m, NearestNeighborRatio.Rank, st, sh, th, st < th);
         }
         else
@@ -226,7 +246,7 @@ public static class PrivacyAudit
         var rangeNormalised = new RangeNormalisedDcrTest(m, Descriptive.Percentile(rnTrain, 50), Descriptive.Percentile(rnHold, 50), rnShare, bound, rnShare <= bound);
 
         // the control: what real rows score against this holdout when the generator is left out (no random draw)
-        var exchangeability = HoldoutExchangeability(z.Train, z.Hold, d, dop);
+        var exchangeability = Exchangeability(z.Train, z.Hold, d, dop, trainHold2 is null ? null : DistanceToClosestRecord.FirstRoot(trainHold2));
         if (exchangeability is { Exchangeable: false } x)
             warnings.Add(string.Create(CultureInfo.InvariantCulture,
                 $"real train rows are closer to another train row than to the holdout {x.Share:G4} of the time ({x.N} rows, 95% CI {x.Ci.Lower:G4}–{x.Ci.Upper:G4}; 0.5 when train and holdout come from one distribution, bound {x.Bound:G4}): the holdout is shifted from train (e.g. a later period), so a generator that copies nothing also scores a DCR share above 0.5; read dcr_share against {x.Share:G4} (privacy.holdout_exchangeability), not against 0.5 alone"));
@@ -251,14 +271,19 @@ public static class PrivacyAudit
     /// <see cref="NearestNeighbors"/> and <see cref="AttackRows.KNearest"/> compute them), so a tie is a true tie.
     /// A holdout drawn from train's own period and distribution (interleaved days, as a random split gives) scores
     /// about 0.5; a later period scores what a generator that learned train's distribution exactly would.</remarks>
-    public static HoldoutExchangeabilityTest? HoldoutExchangeability(double[] train, double[] holdout, int dimension, int maxDegreeOfParallelism = -1)
+    public static HoldoutExchangeabilityTest? HoldoutExchangeability(double[] train, double[] holdout, int dimension, int maxDegreeOfParallelism = -1) =>
+        Exchangeability(train, holdout, dimension, maxDegreeOfParallelism, null);
+
+    // HoldoutExchangeability; toHoldout: each train row's distance to the nearest holdout row when the caller has it (the audit's NNDR search)
+    private static HoldoutExchangeabilityTest? Exchangeability(double[] train, double[] holdout, int dimension, int maxDegreeOfParallelism,
+        double[]? toHoldout)
     {
         var (n, nHold) = NearestNeighbors.RowCounts(train, holdout, dimension);
         if (n < 4 || nHold == 0) return null;
-        var self = new int[n];
-        for (var i = 0; i < n; i++) self[i] = i;
-        var (toTrain, _) = AttackRows.KNearest(train, train, dimension, 1, self, maxDegreeOfParallelism);
-        var toHold = NearestNeighbors.NearestDistances(train, holdout, dimension, maxDegreeOfParallelism);
+        // each unordered pair of train rows measured once for both rows
+        var toTrain = NearestNeighbors.SelfNearestSquared(train, dimension, maxDegreeOfParallelism);
+        for (var i = 0; i < n; i++) toTrain[i] = Math.Sqrt(toTrain[i]);
+        var toHold = toHoldout ?? NearestNeighbors.NearestDistances(train, holdout, dimension, maxDegreeOfParallelism);
         var closer = 0;
         for (var i = 0; i < n; i++)
         {
@@ -269,25 +294,39 @@ public static class PrivacyAudit
         return new HoldoutExchangeabilityTest(n, nHold, share, SuccessRate.Wilson(n, closer), bound, share <= bound);
     }
 
-    // how many rows of `set` equal (value for value, -0 as 0) some row of `reference`
+    // how many rows of `set` equal (value for value, -0 as 0) some row of `reference`: the rows' bits (of v + 0.0, so −0
+    // is 0) in one table, reference rows first, and a hash set of reference row numbers comparing those bits
     private static int RowsAlsoIn(SeriesSet set, SeriesSet reference)
     {
-        static string Key(SeriesSet s, int row)
+        int d = reference.SeriesCount, n = reference.RowCount;
+        var bits = new long[(n + set.RowCount) * d];
+        for (var i = 0; i < d; i++)
         {
-            var bits = new long[s.SeriesCount];
-            for (var i = 0; i < bits.Length; i++) bits[i] = BitConverter.DoubleToInt64Bits(s.Columns[i][row] + 0.0);
-            return string.Join(',', bits);
+            var (r, s) = (reference.Columns[i], set.Columns[i]);
+            for (var t = 0; t < n; t++) bits[(t * d) + i] = BitConverter.DoubleToInt64Bits(r[t] + 0.0);
+            for (var t = 0; t < s.Length; t++) bits[((n + t) * d) + i] = BitConverter.DoubleToInt64Bits(s[t] + 0.0);
         }
-
-        var rows = new HashSet<string>(StringComparer.Ordinal);
-        for (var r = 0; r < reference.RowCount; r++) rows.Add(Key(reference, r));
+        var rows = new HashSet<int>(n, new RowBits(bits, d));
+        for (var t = 0; t < n; t++) rows.Add(t);
         var count = 0;
-        for (var r = 0; r < set.RowCount; r++)
+        for (var t = 0; t < set.RowCount; t++)
         {
-            if (rows.Contains(Key(set, r))) count++;
+            if (rows.Contains(n + t)) count++;
         }
-
         return count;
+    }
+
+    // rows of a table of bits (row-major, d to a row) equal when every one of their d values has the same bits
+    private sealed class RowBits(long[] bits, int d) : IEqualityComparer<int>
+    {
+        public bool Equals(int x, int y) => bits.AsSpan(x * d, d).SequenceEqual(bits.AsSpan(y * d, d));
+
+        public int GetHashCode(int row)
+        {
+            var hash = new HashCode();
+            foreach (var v in bits.AsSpan(row * d, d)) hash.Add(v);
+            return hash.ToHashCode();
+        }
     }
 
     // the rows of a set at the subset's indices, one array per series
@@ -329,4 +368,6 @@ public static class PrivacyAudit
     }
 
     private static double[] Take(double[] rows, int[] indices, int d) => MembershipInference.Take(rows, indices, d);
+
+    private static double[] RowsOf(double[] rows, int[] indices, int width) => MembershipInference.Take(rows, indices, width);
 }

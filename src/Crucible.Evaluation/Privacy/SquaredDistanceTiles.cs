@@ -7,9 +7,10 @@ namespace Crucible.Evaluation.Privacy;
 /// Exact squared Euclidean distances Σ_j (q_j − r_j)² for a register tile of 4 queries × 16 references, with the bits of
 /// the scalar loop <c>s = 0; for j: { diff = q_j − r_j; s += diff * diff; }</c>: each lane sums the dimensions in order
 /// j = 0, 1, …, in double, by a multiply then an add (no fused multiply-add), so every lane is that loop's value for its
-/// pair. (q − r)² = (r − q)² exactly, so the subtraction's order does not matter either. The searches that use it
-/// (<see cref="AttackRows.KNearest"/>, <see cref="NearestNeighborRatio.Ratios"/>) read the sums reference by
-/// reference in index order, as their scalar loops did, so their results are bit-identical to those loops'.
+/// pair. (q − r)² = (r − q)² exactly, so the subtraction's order does not matter either. The search that uses it
+/// (<see cref="AttackRows.KNearestTiledSquared"/>, the k nearest for coordinates the single-precision screening cannot
+/// take) reads the sums reference by reference in index order, as the scalar loop does, so its results are
+/// bit-identical to that loop's.
 /// </summary>
 internal static class SquaredDistanceTiles
 {

@@ -77,3 +77,95 @@ public sealed class RangeNormalisedDcrTests
         }
     }
 }
+
+/// <summary>
+/// The screened range-normalised DCR (a lower bound of every reference row's sum by a reciprocal rounded down, exact
+/// sums only where the bound does not exceed the smallest so far) against five vector passes per column over every
+/// reference row, kept as its oracle (<see cref="RangeNormalisedDcr.ComputeReference"/>): the same bits on numerical
+/// columns of awkward sizes (tails of the 32-row tiles, several 2,048-row chunks), on lattices where many sums tie,
+/// with ranges that are powers of two (exact reciprocals), far from zero, and with distances capped at 1.
+/// </summary>
+public sealed class ScreenedRangeNormalisedDcrTests
+{
+    private static double[][] Columns(double[] rows, int d) =>
+        [.. Enumerable.Range(0, d).Select(j => Enumerable.Range(0, rows.Length / d).Select(r => rows[(r * d) + j]).ToArray())];
+
+    private static double[] Uniform(ulong seed, int rows, int d, double scale, double offset = 0)
+    {
+        var rng = new Crucible.Tensors.Random.Philox(seed, 6);
+        return [.. Enumerable.Range(0, rows * d).Select(_ => offset + (scale * ((2 * rng.NextDouble()) - 1)))];
+    }
+
+    private static void AssertSameBits(double[] synRows, double[] refRows, int d)
+    {
+        var (syn, reference) = (Columns(synRows, d), Columns(refRows, d));
+        var kinds = Enumerable.Repeat(DcrColumnKind.Numerical, d).ToArray();
+        var expected = RangeNormalisedDcr.ComputeReference(syn, reference, kinds);
+        foreach (var threads in new[] { 1, 2 })
+        {
+            var actual = RangeNormalisedDcr.Compute(syn, reference, kinds, threads);
+            Assert.Equal(expected.Length, actual.Length);
+            for (var i = 0; i < expected.Length; i++)
+                Assert.True(BitConverter.DoubleToInt64Bits(expected[i]) == BitConverter.DoubleToInt64Bits(actual[i]),
+                    $"row {i}: expected {expected[i]:R}, got {actual[i]:R}");
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 31, 1)]
+    [InlineData(17, 33, 10)]
+    [InlineData(40, 4100, 10)]
+    [InlineData(9, 5000, 3)]
+    [InlineData(100, 700, 26)]
+    public void Random_SameBitsAsTheVectorPasses(int ns, int nr, int d)
+    {
+        AssertSameBits(Uniform((ulong)(ns + nr), ns, d, 0.03, 0.001), Uniform((ulong)(ns * nr), nr, d, 0.02), d);
+    }
+
+    [Theory]
+    [InlineData(60, 3000, 4)]
+    [InlineData(45, 70, 6)]
+    public void Lattice_ManyTiedSums_SameBitsAsTheVectorPasses(int ns, int nr, int d)
+    {
+        // values on {0, 0.25, …, 2}: ranges of 2 (a reciprocal exactly 0.5), many equal sums, rows equal to references
+        var rng = new Crucible.Tensors.Random.Philox((ulong)nr, 7);
+        var refs = Enumerable.Range(0, nr * d).Select(_ => rng.NextInt(9) * 0.25).ToArray();
+        refs[0] = 0;
+        refs[d] = 2;
+        var syn = Enumerable.Range(0, ns * d).Select(_ => rng.NextInt(9) * 0.25).ToArray();
+        Array.Copy(refs, 5 * d, syn, 0, d);
+        AssertSameBits(syn, refs, d);
+    }
+
+    [Fact]
+    public void FarFromZero_AndBeyondTheRange_SameBitsAsTheVectorPasses()
+    {
+        // prices near 1e4 with a narrow range (the reciprocal's rounding matters), and synthetic values far outside the
+        // reference range (every term capped at 1)
+        var refs = Uniform(3, 2500, 5, 0.7, 1e4);
+        var syn = Uniform(4, 80, 5, 0.9, 1e4).Concat(Uniform(5, 20, 5, 50, 1e4)).ToArray();
+        AssertSameBits(syn, refs, 5);
+    }
+
+    [Theory]
+    [InlineData(3.3306690738754696e-16)]
+    [InlineData(1e-9)]
+    [InlineData(3e-8)]
+    public void NearTiesInVisitOrder_SameBitsAsTheVectorPasses(double step)
+    {
+        // per synthetic row, 40 references that differ from it in the first column only, each a step closer than the one
+        // before (a few doubles, or about single precision's resolution): the nearest comes last, so a screen that can
+        // exceed an exact sum skips it (red with the screen's slack left out)
+        const int d = 3, k = 40;
+        var rng = new Crucible.Tensors.Random.Philox(12, 8);
+        var syn = new List<double>();
+        var refs = new List<double> { 0, 0, 0, 1, 1, 1 };
+        for (var i = 0; i < 50; i++)
+        {
+            double s0 = 0.25 + (0.5 * rng.NextDouble()), s1 = rng.NextDouble(), s2 = rng.NextDouble();
+            syn.AddRange([s0, s1, s2]);
+            for (var j = 0; j < k; j++) refs.AddRange([s0 + 1e-3 + ((k - j) * step), s1, s2]);
+        }
+        AssertSameBits([.. syn], [.. refs], d);
+    }
+}

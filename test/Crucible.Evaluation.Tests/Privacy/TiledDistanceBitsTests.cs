@@ -3,7 +3,8 @@ using Crucible.Evaluation.Privacy;
 namespace Crucible.Evaluation.Tests.Privacy;
 
 /// <summary>
-/// The tiled distance searches (k nearest, NNDR, range-normalised DCR) against the loops they replaced, kept as oracles:
+/// The vectorised distance searches (k nearest by the screening and by the double tiles, NNDR, range-normalised DCR, the
+/// KDE's exponents) against the loops they replaced, kept as oracles:
 /// the same bits for every output, on random inputs of awkward sizes (tails of the 4 × 16 and 32-row tiles) and on
 /// tie-heavy ones (values from a three-point grid, duplicated rows), where only the same sums scanned in the same order
 /// give the same neighbour indices.
@@ -71,6 +72,25 @@ public class TiledDistanceBitsTests
         var a2 = AttackRows.KNearest(queries, refs, d, k, skip);
         AssertSameBits(e2.Distances, a2.Distances);
         Assert.Equal(e2.Nearest, a2.Nearest);
+    }
+
+    [Theory]
+    [InlineData(37, 300, 25, 1, false)]
+    [InlineData(33, 33, 7, 3, true)]
+    [InlineData(61, 130, 25, 5, false)]
+    public void KNearestTiledSquared_SameBitsAsTheLoop(int m, int n, int d, int k, bool ties)
+    {
+        // the double tiles, the k nearest's path for coordinates beyond single precision, called directly
+        var rng = new Random(606 + m + n);
+        var refs = ties ? TieRows(rng, n, d) : RandomRows(rng, n, d, scale: 0.37, offset: 3.1);
+        var queries = ties ? TieRows(rng, m, d) : RandomRows(rng, m, d, scale: 0.41, offset: 3.05);
+        foreach (var skip in new int[]?[] { null, [.. Enumerable.Range(0, m).Select(i => i % n)] })
+        {
+            var expected = AttackRows.KNearestReference(queries, refs, d, k, skip);
+            var (squared, nearest) = AttackRows.KNearestTiledSquared(queries, refs, d, k, skip);
+            AssertSameBits(expected.Distances, [.. squared.Select(Math.Sqrt)]);
+            Assert.Equal(expected.Nearest, nearest);
+        }
     }
 
     [Theory]
