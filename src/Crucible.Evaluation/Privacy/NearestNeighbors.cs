@@ -229,6 +229,25 @@ public static class NearestNeighbors
         return array;
     }
 
+    // a block's queries [start, end) in single precision, padded to q's rows by repeating the last query, and their
+    // squared norms (summed in double, rounded once)
+    private static void PackQueries(double[] queries, int dim, int start, int end, float[] q, float[] qNorm)
+    {
+        for (var i = 0; i < qNorm.Length; i++)
+        {
+            var src = Math.Min(start + i, end - 1);
+            double s = 0;
+            for (var d = 0; d < dim; d++)
+            {
+                var v = (float)queries[src * dim + d];
+                q[i * dim + d] = v;
+                s += (double)v * v;
+            }
+
+            qNorm[i] = (float)s;
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MutualBlock(double[] queries, double[] references, int dim, int n, int nPad, float[] rt, float[] rNorm, float kappa,
         bool self, int start, int end, double[] rowResult, float[] colBound, double[] colBest)
@@ -239,18 +258,7 @@ public static class NearestNeighbors
         var qNorm = new float[padded];
         var bound = new float[padded];
         var best = new double[padded];
-        for (var i = 0; i < padded; i++)
-        {
-            var src = Math.Min(start + i, end - 1);
-            double s = 0;
-            for (var d = 0; d < dim; d++)
-            {
-                var v = (float)queries[src * dim + d];
-                q[i * dim + d] = v;
-                s += (double)v * v;
-            }
-            qNorm[i] = (float)s;
-        }
+        PackQueries(queries, dim, start, end, q, qNorm);
         Array.Fill(bound, float.PositiveInfinity);
         Array.Fill(best, double.PositiveInfinity);
 
@@ -355,18 +363,7 @@ public static class NearestNeighbors
         var screens = new float[padded * k];    // the k smallest a + ε re-measured so far, ascending
         var best = new double[padded * k];      // the k smallest exact values, ascending
         var near = new int[padded];
-        for (var i = 0; i < padded; i++)
-        {
-            var src = Math.Min(start + i, end - 1);
-            double s = 0;
-            for (var d = 0; d < dim; d++)
-            {
-                var v = (float)queries[src * dim + d];
-                q[i * dim + d] = v;
-                s += (double)v * v;
-            }
-            qNorm[i] = (float)s;
-        }
+        PackQueries(queries, dim, start, end, q, qNorm);
         Array.Fill(bound, float.PositiveInfinity);
         Array.Fill(screens, float.PositiveInfinity);
         Array.Fill(best, double.PositiveInfinity);
