@@ -301,17 +301,7 @@ public static class NearestNeighbors
     private static ulong TileMutual(float[] q, int qi, int dim, float[] rt, float[] rNorm, int nPad, int j0, float[] qNorm,
         float[] bound, float[] colBound, float kappa, Span<float> screened)
     {
-        Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
-        ref var qRef = ref q[qi * dim];
-        ref var rRef = ref rt[0];
-        for (var d = 0; d < dim; d++)
-        {
-            var r = Vector512.LoadUnsafe(ref rRef, (nuint)(d * nPad + j0));
-            a0 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref qRef, d)), r, a0);
-            a1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref qRef, dim + d)), r, a1);
-            a2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref qRef, 2 * dim + d)), r, a2);
-            a3 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref qRef, 3 * dim + d)), r, a3);
-        }
+        TileDots(q, qi, dim, rt, nPad, j0, out var a0, out var a1, out var a2, out var a3);
         var rn = Vector512.LoadUnsafe(ref rNorm[0], (nuint)j0);
         var cb = Vector512.LoadUnsafe(ref colBound[0], (nuint)j0) + Vector512.Create(Eta);
         var k = Vector512.Create(kappa);
@@ -441,7 +431,22 @@ public static class NearestNeighbors
     private static ulong Tile(float[] q, int qi, int dim, float[] rt, float[] rNorm, int nPad, int j0, float[] qNorm,
         float[] bound, float kappa, Span<float> screened)
     {
-        Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
+        TileDots(q, qi, dim, rt, nPad, j0, out var a0, out var a1, out var a2, out var a3);
+        var rn = Vector512.LoadUnsafe(ref rNorm[0], (nuint)j0);
+        var k = Vector512.Create(kappa);
+        return Screen(a0, rn, k, qi, 0, qNorm, bound, screened)
+            | Screen(a1, rn, k, qi, 1, qNorm, bound, screened)
+            | Screen(a2, rn, k, qi, 2, qNorm, bound, screened)
+            | Screen(a3, rn, k, qi, 3, qNorm, bound, screened);
+    }
+
+    // the dot products of the 4 queries qi..qi+3 with the 16 references j0..j0+15 (references stored by column, nPad
+    // apart), fused multiply-adds over d ascending: the one accumulation of Tile and TileMutual
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TileDots(float[] q, int qi, int dim, float[] rt, int nPad, int j0,
+        out Vector512<float> a0, out Vector512<float> a1, out Vector512<float> a2, out Vector512<float> a3)
+    {
+        a0 = a1 = a2 = a3 = Vector512<float>.Zero;
         ref var qRef = ref q[qi * dim];
         ref var rRef = ref rt[0];
         for (var d = 0; d < dim; d++)
@@ -452,12 +457,6 @@ public static class NearestNeighbors
             a2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref qRef, 2 * dim + d)), r, a2);
             a3 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref qRef, 3 * dim + d)), r, a3);
         }
-        var rn = Vector512.LoadUnsafe(ref rNorm[0], (nuint)j0);
-        var k = Vector512.Create(kappa);
-        return Screen(a0, rn, k, qi, 0, qNorm, bound, screened)
-            | Screen(a1, rn, k, qi, 1, qNorm, bound, screened)
-            | Screen(a2, rn, k, qi, 2, qNorm, bound, screened)
-            | Screen(a3, rn, k, qi, 3, qNorm, bound, screened);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
