@@ -119,6 +119,14 @@ internal sealed class PostgresAuditStore : IAuditStore
         return Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 2;
     }
 
+    /// <summary>Whether the database holds the <c>runs</c> table (a log written before it existed does not).</summary>
+    public bool HasRunsTable()
+    {
+        using var connection = _source.OpenConnection();
+        using var cmd = new NpgsqlCommand("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'runs';", connection);
+        return Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 1;
+    }
+
     public T Write<T>(Func<IAuditTransaction, T> work)
     {
         using var connection = _source.OpenConnection();
