@@ -108,7 +108,10 @@ internal sealed class PostgresAuditStore : IAuditStore
         }
     }
 
-    /// <summary>Opens a store for reading an existing log (verification); fails when the tables are missing.</summary>
+    /// <summary>
+    /// Opens a store for reading an existing log (verification, <see cref="AuditLog.OpenReadOnly(AuditLogOptions)"/>): it
+    /// connects lazily and creates nothing; a read of a missing table fails, so callers ask <see cref="HasTables"/> first.
+    /// </summary>
     public static PostgresAuditStore OpenReader(string connectionString) => new(NpgsqlDataSource.Create(connectionString));
 
     /// <summary>Whether the database holds both audit tables.</summary>
