@@ -94,9 +94,10 @@ internal static class ModelCommand
                 return ExitCode.Success;
             }
 
-            var (h, opened) = StoreOption.OpenLog(p, home, store);
+            // read-only: no log, table, signing key or checkpoint export is created, and none is appended to
+            var (h, opened) = StoreOption.OpenLogReadOnly(p, home, store);
             using var log = opened;
-            var models = new ModelRegistry(h, log).List();
+            IReadOnlyList<ModelRecord> models = log is null ? [] : new ModelRegistry(h, log).List();
             if (p.GetValue(json))
             {
                 var array = new JsonArray();

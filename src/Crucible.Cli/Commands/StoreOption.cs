@@ -40,4 +40,23 @@ internal static class StoreOption
         // the home keeps the signing key and this database's own checkpoint export (AuditLogOptions.ForStore)
         return (h, AuditLog.Open(AuditLogOptions.ForStore(h.EnsureExists(), location)));
     }
+
+    /// <summary>
+    /// Opens the audit log of a parsed command line to read it only (<see cref="AuditLog.OpenReadOnly(AuditLogOptions)"/>),
+    /// for the commands that only read: it creates nothing (not the home, the log, its tables, the signing key or a
+    /// checkpoint export) and still refuses a lost log (<c>AUDIT-E-LOST</c>). Null: a SQLite home that has no log yet
+    /// (nothing was ever recorded there). A PostgreSQL database without the log's tables is <c>AUDIT-E-NOLOG</c>.
+    /// </summary>
+    public static (CrucibleHome Home, AuditLog? Log) OpenLogReadOnly(ParseResult parse, Option<string> home, Option<string> store)
+    {
+        var (h, location) = Resolve(parse, home, store);
+        try
+        {
+            return (h, AuditLog.OpenReadOnly(AuditLogOptions.ForStore(h, location)));
+        }
+        catch (Crucible.Data.InvalidInputException e) when (e.Rule == AuditLog.NoLogRule && location.Kind == StoreKind.Sqlite)
+        {
+            return (h, null); // the lost-log rule passed (it runs first): a home whose first writer has not run
+        }
+    }
 }

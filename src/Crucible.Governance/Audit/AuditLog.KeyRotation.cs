@@ -45,12 +45,13 @@ public sealed partial class AuditLog
     /// signs with the new key from then on; other processes that opened the log with the old key are refused on their next append.
     /// </summary>
     /// <exception cref="InvalidInputException"><c>AUDIT-E-KEY</c>: another process rotated the key since this log was opened.</exception>
-    /// <exception cref="InvalidOperationException">The log has no signing key (it writes no checkpoints).</exception>
+    /// <exception cref="InvalidOperationException">The log has no signing key (it writes no checkpoints), or was opened read-only.</exception>
     public AuditKeyRotation RotateKey(string? reason = null, string? actor = null)
     {
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            ThrowIfReadOnly();
             if (_key is null || _options.SigningKeyPath is not { } keyPath)
                 throw new InvalidOperationException("this audit log writes no checkpoints: it has no signing key to rotate");
             var old = _key;
@@ -115,7 +116,7 @@ public sealed partial class AuditLog
         else
         {
             var db = options.DatabasePath ?? throw new ArgumentException("an audit log needs a DatabasePath or a PostgresConnectionString", nameof(options));
-            if (IsAbsentOrEmpty(db)) throw new InvalidInputException("AUDIT-E-NOLOG", "no audit log here", new InputLocation(db, 0, 0));
+            if (IsAbsentOrEmpty(db)) throw new InvalidInputException(NoLogRule, "no audit log here", new InputLocation(db, 0, 0));
             ThrowIfLost(db, options.CheckpointFile, options.Home);
             expected = CurrentKeyId(db);
         }

@@ -133,15 +133,23 @@ public sealed partial class AuditLog : IDisposable
     private AuditSigningKey? _key; // replaced by RotateKey
     private readonly Lock _gate = new();
     private MerkleAccumulator _accumulator = new();
+    private readonly bool _readOnly;
     private bool _appended;
     private bool _disposed;
 
-    private AuditLog(AuditLogOptions options, IAuditStore store, AuditSigningKey? key)
+    private AuditLog(AuditLogOptions options, IAuditStore store, AuditSigningKey? key, bool readOnly = false)
     {
         _options = options;
         _store = store;
         _key = key;
+        _readOnly = readOnly;
     }
+
+    /// <summary>
+    /// Whether this log was opened by <see cref="OpenReadOnly(AuditLogOptions)"/>: it reads and verifies, and never appends,
+    /// signs or exports.
+    /// </summary>
+    public bool IsReadOnly => _readOnly;
 
     /// <summary>The SQLite database path (null when the log is in PostgreSQL).</summary>
     public string? DatabasePath => _options.PostgresConnectionString is null ? _options.DatabasePath : null;
@@ -213,6 +221,103 @@ public sealed partial class AuditLog : IDisposable
             store.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Opens the audit log of <paramref name="home"/> to read it only (<see cref="OpenReadOnly(AuditLogOptions)"/>); creates nothing, not even the home.</summary>
+    /// <exception cref="InvalidInputException">As <see cref="OpenReadOnly(AuditLogOptions)"/>.</exception>
+    public static AuditLog OpenReadOnly(CrucibleHome home)
+    {
+        ArgumentNullException.ThrowIfNull(home);
+        return OpenReadOnly(AuditLogOptions.ForHome(home));
+    }
+
+    /// <summary>
+    /// Opens an existing audit log to read it only: what commands that only list or verify (<c>model list</c>) use, so
+    /// that reading writes nothing. It never creates or loads the signing key (<see cref="AuditLogOptions.SigningKeyPath"/>
+    /// is used only to find the public key beside it, for <see cref="VerifyStored()"/>), never exports or appends a
+    /// checkpoint to <see cref="AuditLogOptions.CheckpointFile"/>, never records a key in <c>audit_meta</c>, and never
+    /// creates, upgrades or migrates a table (the SQLite file is opened read-only; on PostgreSQL only <c>SELECT</c>s run).
+    /// It runs the check that <see cref="Open(AuditLogOptions)"/> runs before it reads anything: a log missing, emptied or
+    /// cut short below its exported checkpoints (or, with <see cref="AuditLogOptions.Home"/>, a SQLite log with no entry
+    /// while the home's <c>runs/</c> or <c>models/</c> hold what entries recorded) is refused (<c>AUDIT-E-LOST</c>), rather
+    /// than read as a shorter or empty log. The checks that concern signing (the key file against the key that signed the
+    /// log) are a writer's and are not run: reading needs no private key.
+    /// A log without its tables (a SQLite file that is absent, empty or holds no audit tables; a PostgreSQL database that
+    /// holds none) is not created: <c>AUDIT-E-NOLOG</c> says so (<see cref="NoLogRule"/>; a caller to whom that means "nothing
+    /// yet", such as an inventory of a new home, answers so itself). A log written by an earlier build, whose schema lacks
+    /// later tables (<c>runs</c>, <c>audit_meta</c>), is read as it is and not upgraded (the next writer upgrades it): a run
+    /// manifest such a log cannot hold reads as absent (<see cref="ReadRunManifest(string)"/> answers null).
+    /// <see cref="Append"/>, <see cref="Checkpoint"/>, <see cref="RotateKey"/> and every other write on the returned log
+    /// throw <see cref="InvalidOperationException"/>, and closing it signs nothing.
+    /// </summary>
+    /// <exception cref="InvalidInputException"><c>AUDIT-E-LOST</c> as for <see cref="Open(AuditLogOptions)"/>; <c>AUDIT-E-NOLOG</c>:
+    /// there is no log to read; <c>STORE-E-CONNECT</c>: the PostgreSQL database cannot be reached.</exception>
+    public static AuditLog OpenReadOnly(AuditLogOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        IAuditStore store;
+        if (options.PostgresConnectionString is { } connectionString)
+        {
+            ThrowIfLostPostgres(connectionString, options.CheckpointFile);
+            var pg = PostgresAuditStore.OpenReader(connectionString);
+            try
+            {
+                if (!pg.HasTables())
+                {
+                    // the connection string can hold a password: the message names the store, not the string
+                    throw new InvalidInputException(NoLogRule, "this PostgreSQL database holds no Crucible audit log (no audit_entry and audit_checkpoint tables). "
+                        + "Nothing was created: a command that only reads does not create the log. Check the database that the connection string names; "
+                        + "the first writer (crucible serve --store …, crucible model register --store …) creates the tables");
+                }
+            }
+            catch (Npgsql.NpgsqlException e)
+            {
+                pg.Dispose();
+                // Npgsql's messages name the host and the server's complaint, never the password
+                throw new InvalidInputException("STORE-E-CONNECT", "cannot read the PostgreSQL store: " + e.Message);
+            }
+            catch
+            {
+                pg.Dispose();
+                throw;
+            }
+
+            store = pg;
+        }
+        else
+        {
+            var path = options.DatabasePath ?? throw new ArgumentException("an audit log needs a DatabasePath or a PostgresConnectionString", nameof(options));
+            ThrowIfLost(path, options.CheckpointFile, options.Home);
+            if (IsAbsentOrEmpty(path)) throw NoSqliteLog(path, "does not exist or is empty");
+            var sqlite = SqliteAuditStore.OpenReader(path);
+            try
+            {
+                if (!sqlite.HasTables()) throw NoSqliteLog(path, "holds no audit tables");
+            }
+            catch
+            {
+                sqlite.Dispose();
+                throw;
+            }
+
+            store = sqlite;
+        }
+
+        return new AuditLog(options, store, key: null, readOnly: true);
+
+        static InvalidInputException NoSqliteLog(string path, string state) => new(NoLogRule,
+            $"no audit log here: the file {state}. Nothing was created: a command that only reads does not create the log "
+            + "(the first command that records a run or registers a model does)", new InputLocation(path, 0, 0));
+    }
+
+    /// <summary>The rule of a read that finds no audit log where it was told to look (nothing is created there).</summary>
+    public const string NoLogRule = "AUDIT-E-NOLOG";
+
+    // the writes of a log opened read-only are a caller's mistake, not bad input
+    private void ThrowIfReadOnly()
+    {
+        if (_readOnly)
+            throw new InvalidOperationException("this audit log was opened read-only (AuditLog.OpenReadOnly): it appends, signs and exports nothing; open it with AuditLog.Open to write");
     }
 
     /// <summary>The rule of a home whose audit log was deleted, emptied or cut short below its exported checkpoints.</summary>
@@ -635,6 +740,8 @@ public sealed partial class AuditLog : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            // a log opened read-only is not upgraded: one written before the runs table existed holds no manifest
+            if (_readOnly && !_store.HasRunsTable()) return null;
             return _store.ReadRun(runId);
         }
     }
@@ -653,6 +760,7 @@ public sealed partial class AuditLog : IDisposable
     private IReadOnlyList<AuditReceipt> AppendCore(IReadOnlyList<(AuditKind Kind, JsonNode? Payload)> entries, string? actor, Action<IAuditTransaction>? alsoWrite,
         Func<IAuditTransaction, IReadOnlyList<AuditReceipt>, IReadOnlyList<(AuditKind Kind, JsonNode? Payload)>>? then)
     {
+        ThrowIfReadOnly();
         var prepared = Prepare(entries);
 
         var who = actor ?? _options.DefaultActor;
@@ -733,6 +841,7 @@ public sealed partial class AuditLog : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            ThrowIfReadOnly();
             if (_key is null) return null;
             AuditCheckpoint? written;
             try
@@ -783,7 +892,7 @@ public sealed partial class AuditLog : IDisposable
     public static IReadOnlyList<AuditEntry> Read(string databasePath, long fromSeq = 1, int limit = int.MaxValue)
     {
         if (!File.Exists(databasePath))
-            throw new InvalidInputException("AUDIT-E-NOLOG", "no audit log here", new InputLocation(databasePath, 0, 0));
+            throw new InvalidInputException(NoLogRule, "no audit log here", new InputLocation(databasePath, 0, 0));
         using var store = SqliteAuditStore.OpenReader(databasePath);
         return store.ReadEntries(fromSeq, limit);
     }
@@ -798,7 +907,7 @@ public sealed partial class AuditLog : IDisposable
     {
         ArgumentNullException.ThrowIfNull(runId);
         if (!File.Exists(databasePath))
-            throw new InvalidInputException("AUDIT-E-NOLOG", "no audit log here", new InputLocation(databasePath, 0, 0));
+            throw new InvalidInputException(NoLogRule, "no audit log here", new InputLocation(databasePath, 0, 0));
         using var store = SqliteAuditStore.OpenReader(databasePath);
         return store.HasRunsTable() ? store.ReadRun(runId) : null;
     }
@@ -810,7 +919,7 @@ public sealed partial class AuditLog : IDisposable
         using var store = PostgresAuditStore.OpenReader(connectionString);
         try
         {
-            if (!store.HasTables()) throw new InvalidInputException("AUDIT-E-NOLOG", "no audit log in this database");
+            if (!store.HasTables()) throw new InvalidInputException(NoLogRule, "no audit log in this database");
             return store.ReadEntries(fromSeq, limit);
         }
         catch (Npgsql.NpgsqlException e)
@@ -935,7 +1044,7 @@ public sealed partial class AuditLog : IDisposable
         }
         else if (!haveDb)
         {
-            throw new InvalidInputException("AUDIT-E-NOLOG", "no audit log here", new InputLocation(databasePath, 0, 0));
+            throw new InvalidInputException(NoLogRule, "no audit log here", new InputLocation(databasePath, 0, 0));
         }
 
         var dbCheckpoints = new SortedDictionary<long, AuditCheckpoint>();

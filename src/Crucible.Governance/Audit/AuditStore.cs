@@ -30,6 +30,9 @@ internal interface IAuditStore : IDisposable
     /// <summary>The manifest bytes stored under <paramref name="runId"/> (table <c>runs</c>), or null.</summary>
     byte[]? ReadRun(string runId);
 
+    /// <summary>Whether the database holds the <c>runs</c> table (a log written before it existed, and not opened by a writer since, does not).</summary>
+    bool HasRunsTable();
+
     /// <summary>The head's seq (0 when empty).</summary>
     long HeadSeq();
 

@@ -108,7 +108,10 @@ internal sealed class PostgresAuditStore : IAuditStore
         }
     }
 
-    /// <summary>Opens a store for reading an existing log (verification); fails when the tables are missing.</summary>
+    /// <summary>
+    /// Opens a store for reading an existing log (verification, <see cref="AuditLog.OpenReadOnly(AuditLogOptions)"/>): it
+    /// connects lazily and creates nothing; a read of a missing table fails, so callers ask <see cref="HasTables"/> first.
+    /// </summary>
     public static PostgresAuditStore OpenReader(string connectionString) => new(NpgsqlDataSource.Create(connectionString));
 
     /// <summary>Whether the database holds both audit tables.</summary>
@@ -117,6 +120,14 @@ internal sealed class PostgresAuditStore : IAuditStore
         using var connection = _source.OpenConnection();
         using var cmd = new NpgsqlCommand("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ('audit_entry', 'audit_checkpoint');", connection);
         return Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 2;
+    }
+
+    /// <summary>Whether the database holds the <c>runs</c> table (a log written before it existed does not).</summary>
+    public bool HasRunsTable()
+    {
+        using var connection = _source.OpenConnection();
+        using var cmd = new NpgsqlCommand("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'runs';", connection);
+        return Convert.ToInt64(cmd.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 1;
     }
 
     public T Write<T>(Func<IAuditTransaction, T> work)

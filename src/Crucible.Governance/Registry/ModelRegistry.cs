@@ -64,7 +64,13 @@ public sealed class ModelRegistry
     private readonly CrucibleHome _home;
     private readonly AuditLog _audit;
 
-    /// <summary>A registry in <paramref name="home"/> that records into <paramref name="audit"/>.</summary>
+    /// <summary>
+    /// A registry in <paramref name="home"/> that records into <paramref name="audit"/>. Over a log opened read-only
+    /// (<see cref="AuditLog.OpenReadOnly(AuditLogOptions)"/>) it lists, finds and loads models, removes no pending marker,
+    /// and refuses to register or change a status (<see cref="InvalidOperationException"/>, before anything is written);
+    /// on PostgreSQL its <see cref="Load"/> of a model whose folder this home lacks still writes that folder from the
+    /// database, as for a writer (a hash-checked local copy).
+    /// </summary>
     public ModelRegistry(CrucibleHome home, AuditLog audit)
     {
         // checked here: the marker clean-up below swallows what it throws, so a null went unnoticed until the first call
@@ -72,7 +78,16 @@ public sealed class ModelRegistry
         ArgumentNullException.ThrowIfNull(audit);
         _home = home;
         _audit = audit;
-        RemoveCommittedMarkers();
+        // a registry over a log opened read-only (AuditLog.OpenReadOnly: model list) reads only: the markers wait for a writer
+        if (!audit.IsReadOnly) RemoveCommittedMarkers();
+    }
+
+    // a registration or status change through a log opened read-only would fail at its entry, after its files were copied
+    // into the home (and, on PostgreSQL, stored in the database): refused before anything is written
+    private void ThrowIfReadOnly()
+    {
+        if (_audit.IsReadOnly)
+            throw new InvalidOperationException("this registry's audit log was opened read-only (AuditLog.OpenReadOnly): it lists and loads models, and registers or changes none");
     }
 
     // what runs and registrations killed after their entry and before removing their pending marker left: such markers
@@ -168,6 +183,7 @@ public sealed class ModelRegistry
     private (ModelRecord Record, bool IsNew) RegisterCore(string sourceFolder, string? actor, string? parent, bool existingIsFine)
     {
         ArgumentNullException.ThrowIfNull(sourceFolder);
+        ThrowIfReadOnly();
         if (parent is not null && Find(parent) is null)
             throw new InvalidInputException("REG-E-PARENT", $"the parent '{parent}' is not a registered model id (64 hex digits)");
         var weights = Path.Combine(sourceFolder, WeightsFileName);
@@ -453,6 +469,7 @@ public sealed class ModelRegistry
     public StatusChange RecordStatusChange(string id, ModelStatus to, string reason, string? evidenceSha256 = null, string? actor = null,
         InputLocation? evidenceLocation = null)
     {
+        ThrowIfReadOnly();
         var current = Find(id) ?? throw new InvalidInputException("REG-E-UNKNOWN", $"no registered model {id}");
         var allowed = (current.Status, to) switch
         {
