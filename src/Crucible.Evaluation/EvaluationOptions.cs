@@ -73,6 +73,14 @@ public sealed record EvaluationOptions
     /// <summary>Seed of the Philox streams of the randomised parts (the importance permutations).</summary>
     public ulong Seed { get; init; }
 
+    /// <summary>
+    /// At most this many rows of each of the train, holdout and synthetic sets enter the privacy section, drawn uniformly
+    /// without replacement from <see cref="Seed"/> (<see cref="Privacy.PrivacySubsample"/>; at least
+    /// <see cref="Privacy.PrivacySubsample.MinimumLimit"/>); the other sections use every row. Null: every row. A limit no
+    /// smaller than every set changes nothing, and the report is the one without it, byte for byte.
+    /// </summary>
+    public int? PrivacyRows { get; init; }
+
     /// <summary>Declared market segments: when given, the report carries the per-segment coverage audit (<see cref="Coverage.CoverageAudit"/>).</summary>
     public Crucible.Data.Segments.SegmentMap? Segments { get; init; }
 

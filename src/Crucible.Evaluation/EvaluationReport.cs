@@ -167,6 +167,10 @@ public sealed record PrivacyReport(double DcrTrainMedian, double DcrTrainP05, do
     /// <summary>The split-disciplined DCR share gate, IMS and NNDR with the split's warnings
     /// (<see cref="Privacy.PrivacyAudit"/>, RELIABILITY.md PRIV-1/3/4/5/9).</summary>
     public Privacy.PrivacyAuditReport? Audit { get; init; }
+
+    /// <summary>The rows drawn when the section was measured on a subsample (<see cref="EvaluationOptions.PrivacyRows"/>
+    /// cut at least one set), else null.</summary>
+    public Privacy.PrivacySubsample? Subsample { get; init; }
 }
 
 /// <summary>The DCR summary <paramref name="Dcr"/> over flattened windows of <paramref name="Window"/> rows.</summary>

@@ -53,6 +53,9 @@ public static class Evaluator
             throw new InvalidInputException("invalid-option", FormattableString.Invariant($"the model's DP statement needs a finite epsilon >= 0 and delta in [0, 1); got epsilon {dp.Epsilon}, delta {dp.Delta}"));
         if (options.UtilityLags < 1 || options.ImportanceRepeats < 1)
             throw new InvalidInputException("invalid-option", "utility lags and importance repeats must be at least 1");
+        if (options.PrivacyRows is { } privacyRows && privacyRows < PrivacySubsample.MinimumLimit)
+            throw new InvalidInputException("invalid-option", FormattableString.Invariant(
+                $"privacy rows must be at least {PrivacySubsample.MinimumLimit} (a nearest other row and a standard deviation need two), got {privacyRows}"));
 
         var d = real.SeriesCount;
         var weights = options.PortfolioWeights?.ToArray() ?? Enumerable.Repeat(1.0 / d, d).ToArray();
@@ -160,45 +163,7 @@ public static class Evaluator
         if (train is not null)
         {
             cancel.ThrowIfCancellationRequested();
-            // the outlier analysis needs each train row's nearest synthetic row (the DCR's search finds it in the same pass)
-            // and nearest holdout row; with a holdout no larger than train the audit's holdout subset is the whole holdout,
-            // and its NNDR takes the nearest two in holdout of the synthetic and train rows from the same searches
-            var outliers = options.OutlierRisk && train.RowCount >= 2 && MembershipInference.WhyNot(synth, train, real) is null;
-            var dcr = DistanceToClosestRecord.Search(synth, train, real, outliers, real.RowCount <= train.RowCount, options.MaxDegreeOfParallelism);
-            var (toTrain, toHoldout) = (dcr.ToTrain, dcr.ToHoldout);
-            privacy = DistanceToClosestRecord.Summarise(toTrain, toHoldout);
-            var pathLength = DistanceToClosestRecord.CommonPathLength(synth);
-            if (pathLength >= 2 && HasWindow(train, pathLength) && HasWindow(real, pathLength))
-            {
-                var (wTrain, wHoldout) = DistanceToClosestRecord.WindowDistances(synth, train, real, pathLength, options.MaxDegreeOfParallelism);
-                privacy = privacy with
-                {
-                    Windows = new WindowPrivacyReport(pathLength, DistanceToClosestRecord.Summarise(wTrain, wHoldout)),
-                };
-            }
-            cancel.ThrowIfCancellationRequested();
-            // the DOMIAS densities and non-member scores, fitted once for the attack and the isolated records' scores
-            DomiasFit? domias = null;
-            DomiasFit Domias() => domias ??= MembershipInference.Fit(synth, train, real, options.Seed, options.MembershipMaxSynthetic, options.MaxDegreeOfParallelism);
-            if (options.MembershipInference)
-            {
-                var why = MembershipInference.WhyNot(synth, train, real);
-                privacy = privacy with
-                {
-                    MembershipSkipped = why,
-                    Membership = why is null ? Domias().Report() : null,
-                };
-            }
-            cancel.ThrowIfCancellationRequested();
-            privacy = privacy with
-            {
-                Audit = PrivacyAudit.Run(synth, train, real, options.Seed, options.HoldoutSha256, options.MaxDegreeOfParallelism, dcr),
-            };
-            var (trainToSynthetic, trainToHoldout) = (dcr.TrainToSynthetic, dcr.TrainToHoldout);
-            cancel.ThrowIfCancellationRequested();
-            privacy = Attacks(privacy, synth, train, real, options, Domias, trainToSynthetic, trainToHoldout);
-            privacy = Gates(privacy, options.Dp);
-            dcrHistogram = Histogram(Sorted(toTrain), Sorted(toHoldout), options.HistogramBins);
+            (privacy, dcrHistogram) = PrivacySection(synth, train, real, options);
         }
 
         var drawdowns = Histogram(Sorted(portR.SelectMany(p => RiskMeasures.DrawdownSeries(p)).ToArray()),
@@ -244,6 +209,66 @@ public static class Evaluator
     // Windows: the paths or windows averaged over; LeftOut: those undefined at some lag in range, left out there
     private sealed record TemporalStats(double[] Acf, double[] AcfAbs, double[] Pacf, double[] Leverage, double MaxDrawdown, double[]? WindowMaxDrawdowns,
         int Windows, int LeftOut);
+
+    // the privacy section (RELIABILITY.md PRIV-1..9) and its DCR histogram; with options.PrivacyRows, on at most that many
+    // rows of each set drawn uniformly without replacement (PrivacySubsample), and the record of the draw
+    private static (PrivacyReport Privacy, HistogramPair Histogram) PrivacySection(SeriesSet synthAll, SeriesSet trainAll, SeriesSet realAll,
+        EvaluationOptions options)
+    {
+        var cancel = options.Cancellation;
+        var drawn = options.PrivacyRows is { } limit ? PrivacySubsample.Of(synthAll, trainAll, realAll, limit, options.Seed) : null;
+        var (synth, train, real) = drawn is null ? (synthAll, trainAll, realAll) : (drawn.Synthetic, drawn.Train, drawn.Holdout);
+        // the outlier analysis needs each train row's nearest synthetic row (the DCR's search finds it in the same pass)
+        // and nearest holdout row; with a holdout no larger than train the audit's holdout subset is the whole holdout,
+        // and its NNDR takes the nearest two in holdout of the synthetic and train rows from the same searches
+        var outliers = options.OutlierRisk && train.RowCount >= 2 && MembershipInference.WhyNot(synth, train, real) is null;
+        var dcr = DistanceToClosestRecord.Search(synth, train, real, outliers, real.RowCount <= train.RowCount, options.MaxDegreeOfParallelism);
+        var (toTrain, toHoldout) = (dcr.ToTrain, dcr.ToHoldout);
+        var privacy = DistanceToClosestRecord.Summarise(toTrain, toHoldout);
+        // windows are cut from the sets given (drawn rows are no path), at most the limit of each set's windows drawn
+        var pathLength = DistanceToClosestRecord.CommonPathLength(synthAll);
+        if (pathLength >= 2 && HasWindow(trainAll, pathLength) && HasWindow(realAll, pathLength))
+        {
+            var (wTrain, wHoldout, counts) = DistanceToClosestRecord.ScaledWindowDistances(synthAll, trainAll, realAll, pathLength,
+                DistanceToClosestRecord.TrainScale(train), drawn is null ? null : (drawn.Record.Limit, options.Seed), options.MaxDegreeOfParallelism);
+            privacy = privacy with
+            {
+                Windows = new WindowPrivacyReport(pathLength, DistanceToClosestRecord.Summarise(wTrain, wHoldout)),
+            };
+            if (drawn is not null) drawn = drawn with { Record = drawn.Record with { Windows = counts } };
+        }
+        cancel.ThrowIfCancellationRequested();
+        // the DOMIAS densities and non-member scores, fitted once for the attack and the isolated records' scores
+        DomiasFit? domias = null;
+        DomiasFit Domias() => domias ??= MembershipInference.Fit(synth, train, real, options.Seed, options.MembershipMaxSynthetic, options.MaxDegreeOfParallelism);
+        if (options.MembershipInference)
+        {
+            var why = MembershipInference.WhyNot(synth, train, real);
+            privacy = privacy with
+            {
+                MembershipSkipped = why,
+                Membership = why is null ? Domias().Report() : null,
+            };
+        }
+        cancel.ThrowIfCancellationRequested();
+        privacy = privacy with
+        {
+            // the holdout's hash is the whole holdout's (its file's, else its values')
+            Audit = PrivacyAudit.Run(synth, train, real, options.Seed, options.HoldoutSha256, options.MaxDegreeOfParallelism, dcr, realAll),
+        };
+        var (trainToSynthetic, trainToHoldout) = (dcr.TrainToSynthetic, dcr.TrainToHoldout);
+        cancel.ThrowIfCancellationRequested();
+        privacy = Attacks(privacy, synth, train, real, options, Domias, trainToSynthetic, trainToHoldout);
+        privacy = Gates(privacy, options.Dp);
+        if (drawn is not null)
+        {
+            // an isolated record is named by its row in the whole train set
+            if (privacy.OutlierRisk is { } risk)
+                privacy = privacy with { OutlierRisk = risk with { Records = [.. risk.Records.Select(r => r with { TrainRow = drawn.TrainRows[r.TrainRow] })] } };
+            privacy = privacy with { Subsample = drawn.Record };
+        }
+        return (privacy, Histogram(Sorted(toTrain), Sorted(toHoldout), options.HistogramBins));
+    }
 
     // the shadow-model, attribute-inference and isolated-record analyses (RELIABILITY.md PRIV-6..8)
     // domias: the DOMIAS attack fitted for options.Seed and options.MembershipMaxSynthetic (shared with privacy.membership_inference);

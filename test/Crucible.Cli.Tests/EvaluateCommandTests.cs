@@ -407,4 +407,87 @@ public sealed class EvaluateCommandTests : IDisposable
         Assert.Contains($"MISMATCH  recomputed {json}", forged.Stdout, StringComparison.Ordinal);
         Assert.Contains($"recomputed {html}: identical", forged.Stdout, StringComparison.Ordinal);
     }
+
+    /// <summary>--privacy-rows N: the privacy section on at most N drawn rows of each set, said in report.json, the page,
+    /// the summary, the run manifest and the audit entry; verify-run --recompute draws the same rows again.</summary>
+    [Fact]
+    public void Evaluate_PrivacyRows_RecordsTheSubsampleEverywhere_AndVerifyRunRecomputesIt()
+    {
+        // the fixtures: train 300 rows, holdout (real) 400, synthetic 500
+        var (json, html) = (Temp("s/report.json"), Temp("s/report.html"));
+        var (code, stdout, stderr) = Crucible("evaluate", "--real", Fixture("real.csv"), "--synthetic", Fixture("synthetic.csv"),
+            "--train", Fixture("train.csv"), "--privacy-rows", "150", "--out", json, "--html", html);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("subsample:  privacy measured on 150 of 300 train, 150 of 400 holdout and 150 of 500 synthetic rows (at most 150 each, drawn with seed 0)", stdout, StringComparison.Ordinal);
+        Assert.Contains("split:      DCR share", stdout, StringComparison.Ordinal);
+        Assert.Contains("on 150 synthetic / 150+150 reference rows", stdout, StringComparison.Ordinal);
+        using (var doc = JsonDocument.Parse(File.ReadAllText(json)))
+        {
+            var privacy = doc.RootElement.GetProperty("privacy");
+            var sub = privacy.GetProperty("subsample");
+            Assert.Equal(150, sub.GetProperty("limit").GetInt32());
+            Assert.Equal(0, sub.GetProperty("seed").GetInt32());
+            Assert.Equal(300, sub.GetProperty("train").GetProperty("rows").GetInt32());
+            Assert.Equal(150, sub.GetProperty("holdout").GetProperty("drawn").GetInt32());
+            Assert.Equal(500, sub.GetProperty("synthetic").GetProperty("rows").GetInt32());
+            Assert.Equal(150, privacy.GetProperty("dcr_share").GetProperty("n").GetInt32());
+            // the other sections keep every row
+            Assert.Equal(300, doc.RootElement.GetProperty("rows").GetProperty("train").GetInt32());
+            var entries = global::Crucible.Governance.Audit.AuditLog.Read(global::Crucible.Governance.CrucibleHome.Resolve(Home).AuditDatabase);
+            var evaluated = JsonDocument.Parse(entries.Single(e => e.Kind == "evaluation.completed").Payload).RootElement;
+            var recorded = evaluated.GetProperty("privacy").GetProperty("subsample");
+            Assert.Equal(150, recorded.GetProperty("limit").GetInt32());
+            Assert.Equal("0", recorded.GetProperty("seed").GetString());
+            Assert.Equal(150, recorded.GetProperty("train").GetProperty("drawn").GetInt32());
+        }
+        Assert.Contains("id=\"privacy-subsample\">Measured on a subsample (at most 150 rows of each set", File.ReadAllText(html), StringComparison.Ordinal);
+
+        string manifest = stdout.Split('\n').Single(l => l.StartsWith("manifest:", StringComparison.Ordinal))["manifest:".Length..].Trim();
+        Assert.Equal(150, System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))!["config"]!["privacy_rows"]!.GetValue<int>());
+        var again = Crucible("verify-run", manifest, "--recompute");
+        Assert.True(again.Exit == 0, again.Stdout + again.Stderr);
+        Assert.Contains("2/2 outputs recomputed identically", again.Stdout, StringComparison.Ordinal);
+    }
+
+    /// <summary>A limit no smaller than any set draws nothing: the report is the one without the option, byte for byte,
+    /// and the run without it records no privacy_rows.</summary>
+    [Fact]
+    public void Evaluate_PrivacyRowsAtLeastEverySet_WritesTheReportOfNoOption()
+    {
+        var args = new[] { "evaluate", "--real", Fixture("real.csv"), "--synthetic", Fixture("synthetic.csv"), "--train", Fixture("train.csv") };
+        var plain = Crucible([.. args, "--out", Temp("plain/report.json")]);
+        var wide = Crucible([.. args, "--privacy-rows", "500", "--out", Temp("wide/report.json")]);
+        Assert.True(plain.Exit == 0 && wide.Exit == 0, plain.Stderr + wide.Stderr);
+        Assert.Equal(File.ReadAllBytes(Temp("plain/report.json")), File.ReadAllBytes(Temp("wide/report.json")));
+        Assert.DoesNotContain("subsample:", wide.Stdout, StringComparison.Ordinal);
+        string manifest = plain.Stdout.Split('\n').Single(l => l.StartsWith("manifest:", StringComparison.Ordinal))["manifest:".Length..].Trim();
+        Assert.Null(System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))!["config"]!["privacy_rows"]);
+    }
+
+    [Theory]
+    [InlineData("1", "error [OPT-E]: --privacy-rows takes a number of rows of at least 2 (a nearest other row and a standard deviation need two), got 1")]
+    [InlineData("0", "error [OPT-E]: --privacy-rows takes a number of rows of at least 2 (a nearest other row and a standard deviation need two), got 0")]
+    [InlineData("-40", "error [OPT-E]: --privacy-rows takes a number of rows of at least 2 (a nearest other row and a standard deviation need two), got -40")]
+    [InlineData("1e5", "Cannot parse argument '1e5' for option '--privacy-rows'")]
+    [InlineData("many", "Cannot parse argument 'many' for option '--privacy-rows'")]
+    public void Evaluate_BadPrivacyRows_Exit2_NothingWritten(string value, string message)
+    {
+        var (code, stdout, stderr) = Crucible("evaluate", "--real", Fixture("real.csv"), "--synthetic", Fixture("synthetic.csv"),
+            "--train", Fixture("train.csv"), "--privacy-rows", value, "--out", Temp("bad/report.json"));
+        Assert.Equal(2, code);
+        Assert.Contains(message, stderr, StringComparison.Ordinal);
+        AssertNoStackTrace(stdout + stderr);
+        Assert.False(Directory.Exists(Temp("bad")));
+    }
+
+    [Fact]
+    public void Evaluate_PrivacyRowsWithoutTrain_Exit2()
+    {
+        var (code, stdout, stderr) = Crucible("evaluate", "--real", Fixture("real.csv"), "--synthetic", Fixture("synthetic.csv"),
+            "--privacy-rows", "100", "--out", Temp("bad/report.json"));
+        Assert.Equal(2, code);
+        Assert.Contains("error [OPT-E]: --privacy-rows needs --train FILE (without it there is no privacy section)", stderr, StringComparison.Ordinal);
+        AssertNoStackTrace(stdout + stderr);
+        Assert.False(Directory.Exists(Temp("bad")));
+    }
 }

@@ -77,6 +77,41 @@ public sealed class EvaluationEndpointsTests(ServiceFixture f)
         Assert.Equal("must be at least 2 steps (a volatility needs two returns), got 1", problem.GetProperty("errors").GetProperty("regime_window")[0].GetString());
     }
 
+    /// <summary>privacy_rows is crucible evaluate's --privacy-rows: at most that many drawn rows of each set in the privacy
+    /// section (recorded as privacy.subsample), at least 2, and only with train_csv.</summary>
+    [Fact]
+    public async Task Evaluation_PrivacyRows_IsTheCliOption()
+    {
+        using var client = f.Client("reader");
+        string real = Scenarios(200, 1), synthetic = Scenarios(200, 2), train = Scenarios(200, 3);
+        var body = JsonSerializer.Serialize(new Dictionary<string, object> { ["real_csv"] = real, ["synthetic_csv"] = synthetic, ["train_csv"] = train, ["privacy_rows"] = 120 });
+        using var response = await client.PostAsync("/v1/evaluations", ServiceFixture.Json(body));
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, System.Text.Encoding.UTF8.GetString(bytes));
+        using (var doc = JsonDocument.Parse(bytes))
+        {
+            var privacy = doc.RootElement.GetProperty("privacy");
+            Assert.Equal(120, privacy.GetProperty("subsample").GetProperty("limit").GetInt32());
+            Assert.Equal(120, privacy.GetProperty("subsample").GetProperty("train").GetProperty("drawn").GetInt32());
+            Assert.Equal(120, privacy.GetProperty("dcr_share").GetProperty("n").GetInt32());
+            Assert.Equal(200, doc.RootElement.GetProperty("rows").GetProperty("train").GetInt32());
+        }
+
+        foreach (var (value, withTrain, message) in new[]
+        {
+            (1, true, "must be at least 2 rows (a nearest other row and a standard deviation need two), got 1"),
+            (0, true, "must be at least 2 rows (a nearest other row and a standard deviation need two), got 0"),
+            (120, false, "needs train_csv (without it there is no privacy section)"),
+        })
+        {
+            var fields = new Dictionary<string, object> { ["real_csv"] = real, ["synthetic_csv"] = synthetic, ["privacy_rows"] = value };
+            if (withTrain) fields["train_csv"] = train;
+            var problem = await Problem.AssertAsync(await client.PostAsync("/v1/evaluations", ServiceFixture.Json(JsonSerializer.Serialize(fields))),
+                HttpStatusCode.UnprocessableEntity, "validation");
+            Assert.Equal(message, problem.GetProperty("errors").GetProperty("privacy_rows")[0].GetString());
+        }
+    }
+
     [Fact]
     public async Task Evaluation_Errors_NameTheFileLineAndColumn()
     {

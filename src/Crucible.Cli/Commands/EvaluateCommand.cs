@@ -15,7 +15,7 @@ using Crucible.Governance.Manifests;
 namespace Crucible.Cli.Commands;
 
 /// <summary>
-/// <c>crucible evaluate --real FILE --synthetic FILE [--train FILE] [--alpha A] [--thresholds FILE] [--segments FILE|default]
+/// <c>crucible evaluate --real FILE --synthetic FILE [--train FILE [--privacy-rows N]] [--alpha A] [--thresholds FILE] [--segments FILE|default]
 /// [--fail-on-threshold] [--sensitive COL,…] [--model DIR --shadow-models K [--shadow-steps N]] [--home DIR] --out report.json [--html report.html]</c>: the evaluation report of METRICS.md, and an
 /// <c>evaluation.completed</c> entry (input and report hashes, threshold verdict) in the audit log of the home folder,
 /// followed by the <c>run.completed</c> entry that pins the run manifest (<c>HOME/runs/RUN_ID.json</c>).
@@ -42,6 +42,11 @@ internal static class EvaluateCommand
         public readonly Option<string> Train = new("--train")
         {
             Description = "The generator's train set (same columns): enables privacy (DCR) and utility, and fits the regime threshold",
+        };
+
+        public readonly Option<int?> PrivacyRows = new("--privacy-rows")
+        {
+            Description = "Measure the privacy section on at most N rows of each of the train, holdout and synthetic sets, drawn uniformly without replacement from the evaluation's seed (needs --train; at least 2; default: every row); the other sections use every row",
         };
 
         public readonly Option<string> Alpha = new("--alpha") { Description = "Confidence of VaR, ES and CDaR, in (0, 1) (default 0.99)" };
@@ -97,7 +102,7 @@ internal static class EvaluateCommand
         var o = new Options();
         var command = new Command("evaluate", "Evaluate synthetic data against real data (fidelity, temporal, tails, risk, privacy, utility)")
         {
-            o.Real, o.Synthetic, o.Train, o.Alpha, o.RegimeWindow, o.Thresholds, o.Segments, o.FailOnThreshold, o.Sensitive, o.Model, o.ShadowModels, o.ShadowSteps,
+            o.Real, o.Synthetic, o.Train, o.PrivacyRows, o.Alpha, o.RegimeWindow, o.Thresholds, o.Segments, o.FailOnThreshold, o.Sensitive, o.Model, o.ShadowModels, o.ShadowSteps,
             o.Out, o.Html, o.Home, o.Json,
         };
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
@@ -115,13 +120,20 @@ internal static class EvaluateCommand
         var alpha = ParseAlpha(parse.GetValue(o.Alpha));
         var regimeWindow = parse.GetValue(o.RegimeWindow) ?? new EvaluationOptions().RegimeWindow;
         if (regimeWindow < 2) throw new InvalidInputException("OPT-E", string.Create(CultureInfo.InvariantCulture, $"--regime-window takes a number of steps of at least 2 (a volatility needs two returns), got {regimeWindow}"));
+        var privacyRows = parse.GetValue(o.PrivacyRows);
+        if (privacyRows is { } limit)
+        {
+            if (limit < PrivacySubsample.MinimumLimit)
+                throw new InvalidInputException("OPT-E", string.Create(CultureInfo.InvariantCulture, $"--privacy-rows takes a number of rows of at least {PrivacySubsample.MinimumLimit} (a nearest other row and a standard deviation need two), got {limit}"));
+            if (parse.GetValue(o.Train) is null) throw new InvalidInputException("OPT-E", "--privacy-rows needs --train FILE (without it there is no privacy section)");
+        }
         var failOnThreshold = parse.GetValue(o.FailOnThreshold);
         var thresholdsPath = parse.GetValue(o.Thresholds);
         if (failOnThreshold && thresholdsPath is null)
             throw new InvalidInputException("OPT-E", "--fail-on-threshold needs --thresholds FILE");
         var request = new EvaluationRequest(parse.GetValue(o.Real)!, parse.GetValue(o.Synthetic)!, parse.GetValue(o.Train), thresholdsPath,
             parse.GetValue(o.Segments), parse.GetValue(o.Sensitive)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-            parse.GetValue(o.ShadowModels), parse.GetValue(o.ShadowSteps), parse.GetValue(o.Model), alpha, regimeWindow);
+            parse.GetValue(o.ShadowModels), parse.GetValue(o.ShadowSteps), parse.GetValue(o.Model), alpha, regimeWindow, privacyRows);
         var prepared = request.Prepare();
         foreach (var warning in prepared.Warnings) Console.Error.WriteLine($"warning: {warning} ({Path.GetFullPath(request.RealPath)})");
 
@@ -141,7 +153,7 @@ internal static class EvaluateCommand
         if (prepared.DpWarning is { } dpWarning) Console.Error.WriteLine($"warning: {dpWarning}");
 
         var sensitive = request.Sensitive;
-        var run = RunManifests.Start(home, "evaluate", new JsonObject
+        var config = new JsonObject
         {
             ["command"] = "evaluate", ["alpha"] = alpha, ["regime_window"] = regimeWindow,
             ["segments"] = request.SegmentsPath switch { null => null, "default" => "default", _ => "file" },
@@ -149,7 +161,9 @@ internal static class EvaluateCommand
             ["shadow_models"] = request.ShadowModels, ["shadow_steps"] = prepared.Shadow is null ? null : request.ShadowSteps,
             ["fail_on_threshold"] = failOnThreshold,
             ["input_roles"] = new JsonArray([.. inputs.Select(i => (JsonNode?)i.Role)]),
-        }, new EvaluationOptions().Seed);
+        };
+        if (privacyRows is not null) config["privacy_rows"] = privacyRows; // only when given: the configs of runs without it stay as they were
+        var run = RunManifests.Start(home, "evaluate", config, new EvaluationOptions().Seed);
         foreach (var (_, path) in inputs) run.AddInput(path);
         run.CheckOutput("--out", parse.GetValue(o.Out)!);
         if (parse.GetValue(o.Html) is { } html) run.CheckOutput("--html", html);
@@ -174,7 +188,7 @@ internal static class EvaluateCommand
         if (htmlPath is not null) run.AddOutput(htmlPath);
         if (verdicts is not null) run.Outcome = new JsonObject { ["thresholds_passed"] = passed };
         // RELIABILITY.md PRIV-9: the privacy report in the audit log with its hash (the privacy object's bytes in report.json)
-        if (report.Privacy?.Audit is { } privacyAudit) payload["privacy"] = RunAudit.PrivacyReported(outPath, privacyAudit);
+        if (report.Privacy?.Audit is { } privacyAudit) payload["privacy"] = RunAudit.PrivacyReported(outPath, privacyAudit, report.Privacy.Subsample);
         var (manifest, receipts) = RunAudit.Complete(home, run,
             new JsonObject { ["command"] = "evaluate", ["report_sha256"] = payload["report_sha256"]!.DeepClone() },
             (AuditKind.EvaluationCompleted, payload));
@@ -216,7 +230,8 @@ internal static class EvaluateCommand
         var request = new EvaluationRequest(Role("real")!, Role("synthetic")!, Role("train"), Role("thresholds"), segments, RunRecompute.Strings(c, "sensitive"),
             RunRecompute.Value<int>(c, "shadow_models"), RunRecompute.Value<int?>(c, "shadow_steps"),
             Role("model_weights") is { } w ? Path.GetDirectoryName(w) : null, RunRecompute.Value<double>(c, "alpha"),
-            RunRecompute.Value<int?>(c, "regime_window") ?? new EvaluationOptions().RegimeWindow); // runs recorded before the option used the default
+            RunRecompute.Value<int?>(c, "regime_window") ?? new EvaluationOptions().RegimeWindow, // runs recorded before the option used the default
+            RunRecompute.Value<int?>(c, "privacy_rows")); // recorded only when given
         var (report, verdicts) = request.Prepare().Evaluate();
         var results = new List<Recomputed>();
         foreach (var output in m.Outputs.Where(o => o.IsFile))
@@ -235,7 +250,7 @@ internal static class EvaluateCommand
     /// </summary>
     internal sealed record EvaluationRequest(
         string RealPath, string SyntheticPath, string? TrainPath, string? ThresholdsPath, string? SegmentsPath, string[]? Sensitive,
-        int ShadowModels, int? ShadowSteps, string? ModelPath, double Alpha, int RegimeWindow)
+        int ShadowModels, int? ShadowSteps, string? ModelPath, double Alpha, int RegimeWindow, int? PrivacyRows = null)
     {
         /// <summary>Reads and checks every input (thresholds first: a bad file stops the run before any work).</summary>
         public PreparedEvaluation Prepare()
@@ -331,7 +346,7 @@ internal static class EvaluateCommand
             var report = Evaluator.Evaluate(new EvaluationInput(Real, Synthetic, Train), new EvaluationOptions
             {
                 HoldoutSha256 = RealSha256, Alpha = Request.Alpha, Segments = Segments, SensitiveColumns = Request.Sensitive, ShadowGenerator = Shadow,
-                ShadowModels = Math.Max(1, Request.ShadowModels), Dp = Dp, RegimeWindow = Request.RegimeWindow,
+                ShadowModels = Math.Max(1, Request.ShadowModels), Dp = Dp, RegimeWindow = Request.RegimeWindow, PrivacyRows = Request.PrivacyRows,
             });
             // the inputs' warnings first, then the library's own (a set too small for its metrics, SampleSize)
             if (Warnings.Count > 0) report = report with { Warnings = [.. Warnings, .. report.Warnings] };
@@ -404,6 +419,9 @@ internal static class EvaluateCommand
         if (r.Privacy is { } p)
             o.WriteLine(string.Create(inv,
                 $"privacy:    dcr_train_median {p.DcrTrainMedian:G6}, dcr_holdout_median {p.DcrHoldoutMedian:G6}, share_closer_to_train {p.ShareCloserToTrain:G6}"));
+        if (r.Privacy?.Subsample is { } sub)
+            o.WriteLine(string.Create(inv,
+                $"subsample:  privacy measured on {sub.Train.Drawn} of {sub.Train.Rows} train, {sub.Holdout.Drawn} of {sub.Holdout.Rows} holdout and {sub.Synthetic.Drawn} of {sub.Synthetic.Rows} synthetic rows (at most {sub.Limit} each, drawn with seed {sub.Seed}){(sub.Windows is { } w ? $"; windows {w.Train.Drawn} of {w.Train.Rows} train, {w.Holdout.Drawn} of {w.Holdout.Rows} holdout, {w.Synthetic.Drawn} of {w.Synthetic.Rows} synthetic" : "")}"));
         if (r.Privacy?.Audit is { } pa)
         {
             o.WriteLine(string.Create(inv,

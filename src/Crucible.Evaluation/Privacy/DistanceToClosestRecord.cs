@@ -91,13 +91,27 @@ public static class DistanceToClosestRecord
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(holdout);
         ArgumentOutOfRangeException.ThrowIfLessThan(window, 1);
+        var (toTrain, toHoldout, _) = ScaledWindowDistances(synthetic, train, holdout, window, TrainScale(train), null, maxDegreeOfParallelism);
+        return (toTrain, toHoldout);
+    }
+
+    // WindowDistances with the rows standardised by `scale` (the statistics of the train rows the privacy section measures);
+    // with `draw` (a limit and the evaluation's seed), at most that many windows of each set, drawn uniformly without
+    // replacement in their order (PrivacySubsample.Draw, children TrainWindows, HoldoutWindows, SyntheticWindows), and the
+    // windows of each set and how many were drawn
+    internal static (double[] ToTrain, double[] ToHoldout, WindowSubsampleCounts? Counts) ScaledWindowDistances(SeriesSet synthetic, SeriesSet train,
+        SeriesSet holdout, int window, (double[] Mean, double[] Sd) scale, (int Limit, ulong Seed)? draw, int maxDegreeOfParallelism)
+    {
         var d = train.SeriesCount;
-        var (mean, sd) = TrainScale(train);
-        var s = Flatten(synthetic, Standardise(synthetic, mean, sd), window, onePerPath: true);
-        var t = Flatten(train, Standardise(train, mean, sd), window, onePerPath: false);
-        var h = Flatten(holdout, Standardise(holdout, mean, sd), window, onePerPath: false);
-        return (NearestNeighbors.NearestDistances(s, t, window * d, maxDegreeOfParallelism),
-            NearestNeighbors.NearestDistances(s, h, window * d, maxDegreeOfParallelism));
+        var (mean, sd) = scale;
+        Func<int, int[]>? Pick(PrivacySubsample.Draws child) =>
+            draw is { } x ? total => PrivacySubsample.Draw(total, x.Limit, PrivacySubsample.Generator(x.Seed, child)) : null;
+        var s = Flatten(synthetic, Standardise(synthetic, mean, sd), window, onePerPath: true, Pick(PrivacySubsample.Draws.SyntheticWindows));
+        var t = Flatten(train, Standardise(train, mean, sd), window, onePerPath: false, Pick(PrivacySubsample.Draws.TrainWindows));
+        var h = Flatten(holdout, Standardise(holdout, mean, sd), window, onePerPath: false, Pick(PrivacySubsample.Draws.HoldoutWindows));
+        var counts = draw is null ? null : new WindowSubsampleCounts(t.Count, h.Count, s.Count);
+        return (NearestNeighbors.NearestDistances(s.Flat, t.Flat, window * d, maxDegreeOfParallelism),
+            NearestNeighbors.NearestDistances(s.Flat, h.Flat, window * d, maxDegreeOfParallelism), counts);
     }
 
     /// <summary>The common length of the synthetic paths when every path has the same length ≥ 2, else 0.</summary>
@@ -114,28 +128,34 @@ public static class DistanceToClosestRecord
         return w >= 2 ? w : 0;
     }
 
-    // windows of `window` rows, flattened row after row: one per path (synthetic) or every start, stride 1 (real)
-    private static double[] Flatten(SeriesSet set, double[] z, int window, bool onePerPath)
+    // windows of `window` rows, flattened row after row: one per path (synthetic) or every start, stride 1 (real), in
+    // order; with `pick`, only the windows at the increasing indices it gives for their number; and that number and how many were kept
+    private static (double[] Flat, SubsampleCount Count) Flatten(SeriesSet set, double[] z, int window, bool onePerPath, Func<int, int[]>? pick)
     {
         var d = set.SeriesCount;
-        var starts = new List<int[]>();
-        foreach (var path in set.PathRows())
+        var paths = set.PathRows();
+        var windows = new List<(int Path, int Start)>();
+        for (var p = 0; p < paths.Count; p++)
         {
+            var path = paths[p];
             if (onePerPath)
             {
                 if (path.Length != window) throw new ArgumentException($"a synthetic path has {path.Length} rows, not {window}", nameof(set));
-                starts.Add(path);
+                windows.Add((p, 0));
                 continue;
             }
-            for (var s = 0; s + window <= path.Length; s++) starts.Add(path[s..(s + window)]);
+            for (var s = 0; s + window <= path.Length; s++) windows.Add((p, s));
         }
-        var flat = new double[starts.Count * window * d];
-        for (var i = 0; i < starts.Count; i++)
+        var chosen = pick?.Invoke(windows.Count);
+        var count = chosen?.Length ?? windows.Count;
+        var flat = new double[count * window * d];
+        for (var i = 0; i < count; i++)
         {
-            var rows = starts[i];
-            for (var k = 0; k < window; k++) z.AsSpan(rows[k] * d, d).CopyTo(flat.AsSpan(((i * window) + k) * d, d));
+            var (p, start) = windows[chosen is null ? i : chosen[i]];
+            var rows = paths[p];
+            for (var k = 0; k < window; k++) z.AsSpan(rows[start + k] * d, d).CopyTo(flat.AsSpan(((i * window) + k) * d, d));
         }
-        return flat;
+        return (flat, new SubsampleCount(windows.Count, count));
     }
 
     /// <summary>

@@ -144,9 +144,10 @@ public static class PrivacyAudit
         Run(synthetic, train, holdout, seed, holdoutFileSha256, maxDegreeOfParallelism, null);
 
     // Run; search: the evaluator's DCR search of the same sets (its rows standardised as the audit's), whose nearest two in
-    // holdout of every synthetic and train row serve the NNDR when the holdout subset is the whole holdout
+    // holdout of every synthetic and train row serve the NNDR when the holdout subset is the whole holdout; hashed: the set
+    // whose values are hashed without a file hash (the whole holdout when `holdout` is the rows drawn from it), else holdout
     internal static PrivacyAuditReport Run(SeriesSet synthetic, SeriesSet train, SeriesSet holdout, ulong seed,
-        string? holdoutFileSha256, int maxDegreeOfParallelism, DcrSearch? search)
+        string? holdoutFileSha256, int maxDegreeOfParallelism, DcrSearch? search, SeriesSet? hashed = null)
     {
         ArgumentNullException.ThrowIfNull(synthetic);
         ArgumentNullException.ThrowIfNull(train);
@@ -251,7 +252,7 @@ public static class PrivacyAudit
             warnings.Add(string.Create(CultureInfo.InvariantCulture,
                 $"real train rows are closer to another train row than to the holdout {x.Share:G4} of the time ({x.N} rows, 95% CI {x.Ci.Lower:G4}–{x.Ci.Upper:G4}; 0.5 when train and holdout come from one distribution, bound {x.Bound:G4}): the holdout is shifted from train (e.g. a later period), so a generator that copies nothing also scores a DCR share above 0.5; read dcr_share against {x.Share:G4} (privacy.holdout_exchangeability), not against 0.5 alone"));
 
-        var split = new PrivacySplit(nTrain, nHold, nSyn, n, m, ratio, holdoutFileSha256 ?? Sha256Hex(ContentBytes(holdout)),
+        var split = new PrivacySplit(nTrain, nHold, nSyn, n, m, ratio, holdoutFileSha256 ?? Sha256Hex(ContentBytes(hashed ?? holdout)),
             holdoutFileSha256 is null ? "values" : "file", seed);
         return new PrivacyAuditReport(split, dcr, ims, nndr, warnings) { RangeNormalised = rangeNormalised, HoldoutExchangeability = exchangeability };
     }

@@ -158,11 +158,16 @@ public static class ReportHtml
             sb.Append("<section id=\"privacy\"><h2>Privacy</h2><p>Distance from each synthetic row to its closest train row and closest holdout (real) row, standardised with train's statistics. Train distances clearly below holdout distances indicate memorisation.</p>");
             if (report.Privacy is { } pv)
             {
+                if (pv.Subsample is { } sub) SubsampleParagraph(sb, sub);
                 sb.Append(inv, $"<p id=\"share-closer\">Share of synthetic rows closer to train than to holdout: {N(pv.ShareCloserToTrain)}");
-                if (report.Rows.Train == report.Rows.Real)
+                // the rows the share was measured on: the drawn ones under a subsample
+                var (train, holdout, synthetic) = pv.Subsample is { } drawn
+                    ? (drawn.Train.Drawn, drawn.Holdout.Drawn, drawn.Synthetic.Drawn)
+                    : (report.Rows.Train, report.Rows.Real, report.Rows.Synthetic);
+                if (train == holdout)
                 {
                     // METRICS.md: with train and holdout of equal size a non-leaking generator stays at most this high
-                    var bound = 0.5 + (1.645 * Math.Sqrt(0.25 / report.Rows.Synthetic));
+                    var bound = 0.5 + (1.645 * Math.Sqrt(0.25 / synthetic));
                     sb.Append(inv, $" (a non-leaking generator stays ≤ 0.5 + 1.645·√(0.25/n) = {N(bound)}: <span class=\"{(pv.ShareCloserToTrain <= bound ? "pass" : "fail")}\">{(pv.ShareCloserToTrain <= bound ? "within" : "above")}</span>)");
                 }
                 sb.Append(".</p>");
@@ -231,6 +236,16 @@ public static class ReportHtml
         foreach (var (i, j, d) in top)
             sb.Append(inv, $"<tr><td>{E(report.Columns[i])}</td><td>{E(report.Columns[j])}</td><td>{N(real[i][j])}</td><td>{N(syn[i][j])}</td><td>{N(d)}</td></tr>");
         sb.Append("</table>");
+    }
+
+    // a privacy section measured on drawn rows says so before its figures
+    private static void SubsampleParagraph(StringBuilder sb, Privacy.PrivacySubsample sub)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        sb.Append(inv, $"<p id=\"privacy-subsample\">Measured on a subsample (at most {sub.Limit} rows of each set, drawn uniformly without replacement, seed {sub.Seed}, Philox stream {Privacy.PrivacySubsample.Stream}): {sub.Train.Drawn} of {sub.Train.Rows} train rows, {sub.Holdout.Drawn} of {sub.Holdout.Rows} holdout rows, {sub.Synthetic.Drawn} of {sub.Synthetic.Rows} synthetic rows");
+        if (sub.Windows is { } w)
+            sb.Append(inv, $"; the window DCR on {w.Train.Drawn} of {w.Train.Rows} train windows, {w.Holdout.Drawn} of {w.Holdout.Rows} holdout windows, {w.Synthetic.Drawn} of {w.Synthetic.Rows} synthetic paths");
+        sb.Append(". The DCR share's null of 0.5 and its bound hold on the drawn rows; a copy of a train row that was not drawn is invisible to every measure below. The other sections use every row.</p>");
     }
 
     private static void AuditParagraphs(StringBuilder sb, Privacy.PrivacyAuditReport a)

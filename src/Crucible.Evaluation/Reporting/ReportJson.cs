@@ -96,6 +96,7 @@ public static class ReportJson
                     Dcr(w, win.Dcr);
                     w.WriteEndObject();
                 }
+                if (p.Subsample is { } sub) Subsample(w, sub);
                 w.WriteEndObject();
             }
             Number(w, "tail_level", report.TailLevel);
@@ -287,6 +288,37 @@ public static class ReportJson
         Number(w, "dcr_train_p05", p.DcrTrainP05);
         Number(w, "dcr_holdout_median", p.DcrHoldoutMedian);
         Number(w, "share_closer_to_train", p.ShareCloserToTrain);
+    }
+
+    // privacy.subsample, when the section was measured on drawn rows: the limit, the seed and stream, each set's rows given
+    // and drawn (and its windows, when the window DCR ran), and what that means for reading the section
+    private static void Subsample(Utf8JsonWriter w, Privacy.PrivacySubsample sub)
+    {
+        static void Count(Utf8JsonWriter w, string name, Privacy.SubsampleCount c, string unit)
+        {
+            w.WriteStartObject(name);
+            w.WriteNumber(unit, c.Rows);
+            w.WriteNumber("drawn", c.Drawn);
+            w.WriteEndObject();
+        }
+
+        w.WriteStartObject("subsample");
+        w.WriteNumber("limit", sub.Limit);
+        w.WriteNumber("seed", sub.Seed);
+        w.WriteNumber("stream", Privacy.PrivacySubsample.Stream);
+        Count(w, "train", sub.Train, "rows");
+        Count(w, "holdout", sub.Holdout, "rows");
+        Count(w, "synthetic", sub.Synthetic, "rows");
+        if (sub.Windows is { } win)
+        {
+            w.WriteStartObject("windows");
+            Count(w, "train", win.Train, "windows");
+            Count(w, "holdout", win.Holdout, "windows");
+            Count(w, "synthetic", win.Synthetic, "windows");
+            w.WriteEndObject();
+        }
+        w.WriteString("note", Privacy.PrivacySubsample.Note);
+        w.WriteEndObject();
     }
 
     // the shadow-model attack, attribute inference and isolated-record risk (privacy.shadow_membership_inference,

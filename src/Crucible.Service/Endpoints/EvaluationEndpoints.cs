@@ -42,6 +42,13 @@ public sealed record EvaluationRequest
 
     /// <summary>The regimes' realised-volatility window in steps, at least 2 (default 20, as the CLI's <c>--regime-window</c>).</summary>
     public int? RegimeWindow { get; init; }
+
+    /// <summary>
+    /// The most rows of each of the train, holdout and synthetic sets the privacy section measures, drawn uniformly without
+    /// replacement from the evaluation's seed (at least 2; needs <see cref="TrainCsv"/>; default: every row), as the CLI's
+    /// <c>--privacy-rows</c>.
+    /// </summary>
+    public int? PrivacyRows { get; init; }
 }
 
 /// <summary>
@@ -68,6 +75,10 @@ public static class EvaluationEndpoints
         if (r is null || string.IsNullOrEmpty(r.SyntheticCsv)) errors["synthetic_csv"] = ["required"];
         if (r?.Alpha is { } a && !(a > 0 && a < 1)) errors["alpha"] = [string.Create(CultureInfo.InvariantCulture, $"must be in (0, 1), got {a}")];
         if (r?.RegimeWindow is { } rw && rw < 2) errors["regime_window"] = [string.Create(CultureInfo.InvariantCulture, $"must be at least 2 steps (a volatility needs two returns), got {rw}")];
+        if (r?.PrivacyRows is { } pr && pr < Crucible.Evaluation.Privacy.PrivacySubsample.MinimumLimit)
+            errors["privacy_rows"] = [string.Create(CultureInfo.InvariantCulture, $"must be at least {Crucible.Evaluation.Privacy.PrivacySubsample.MinimumLimit} rows (a nearest other row and a standard deviation need two), got {pr}")];
+        else if (r?.PrivacyRows is not null && string.IsNullOrEmpty(r.TrainCsv))
+            errors["privacy_rows"] = ["needs train_csv (without it there is no privacy section)"];
         if (errors.Count > 0)
         {
             await Invalid(context, errors).ConfigureAwait(false);
@@ -80,6 +91,11 @@ public static class EvaluationEndpoints
         {
             options = options with { RegimeWindow = window };
             config["regime_window"] = window; // only when given: earlier runs' configs stay as they were
+        }
+        if (r.PrivacyRows is { } privacyRows)
+        {
+            options = options with { PrivacyRows = privacyRows };
+            config["privacy_rows"] = privacyRows; // only when given, as regime_window
         }
 
         var run = RunEndpoints.Start(home, "evaluate", config, options.Seed, body);
