@@ -84,34 +84,67 @@ public static class Pacf
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(series);
         if (windows.Length != (long)count * series * length) throw new ArgumentException($"expected {count} × {series} × {length} values, got {windows.Length}", nameof(windows));
-        var sum = new double[series * lags];
-        var used = new int[series];
-        var buffer = new double[length];
-        for (int w = 0; w < count; w++)
+        var mean = new WindowMean(series, length, lags, estimator);
+        for (int w = 0; w < count; w++) mean.Add(windows.Slice(w * series * length, series * length));
+        return mean.Result();
+    }
+
+    /// <summary>
+    /// <see cref="MeanOverWindows(ReadOnlySpan{float}, int, int, int, int, AutocovarianceEstimator)"/> over the rows of
+    /// <paramref name="windows"/> (each of <paramref name="series"/> × <paramref name="length"/> values), read one at a time.
+    /// </summary>
+    public static double[] MeanOverWindows(Training.TrainingData windows, int series, int length, int lags, AutocovarianceEstimator estimator = AutocovarianceEstimator.Biased)
+    {
+        ArgumentNullException.ThrowIfNull(windows);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(series);
+        if (windows.RowSize != (long)series * length) throw new ArgumentException($"expected windows of {series} × {length} values, got {windows.RowSize}", nameof(windows));
+        var mean = new WindowMean(series, length, lags, estimator);
+        var row = new float[windows.RowSize];
+        for (int w = 0; w < windows.Rows; w++)
+        {
+            windows.CopyRow(w, row);
+            mean.Add(row);
+        }
+
+        return mean.Result();
+    }
+
+    // the running sums of MeanOverWindows: windows added in order, each series' φ_kk summed over its non-constant windows
+    private sealed class WindowMean(int series, int length, int lags, AutocovarianceEstimator estimator)
+    {
+        private readonly double[] _sum = new double[series * lags];
+        private readonly int[] _used = new int[series];
+        private readonly double[] _buffer = new double[length];
+
+        public void Add(ReadOnlySpan<float> window)
         {
             for (int i = 0; i < series; i++)
             {
-                var row = windows.Slice(((w * series) + i) * length, length);
+                var row = window.Slice(i * length, length);
                 bool constant = true;
                 for (int t = 0; t < length; t++)
                 {
-                    buffer[t] = row[t];
+                    _buffer[t] = row[t];
                     constant &= row[t] == row[0];
                 }
 
                 if (constant) continue;
-                var p = Compute(buffer, lags, estimator);
-                for (int k = 0; k < lags; k++) sum[(i * lags) + k] += p[k];
-                used[i]++;
+                var p = Compute(_buffer, lags, estimator);
+                for (int k = 0; k < lags; k++) _sum[(i * lags) + k] += p[k];
+                _used[i]++;
             }
         }
 
-        for (int i = 0; i < series; i++)
+        public double[] Result()
         {
-            for (int k = 0; k < lags; k++) sum[(i * lags) + k] = used[i] == 0 ? 0 : sum[(i * lags) + k] / used[i];
-        }
+            var sum = (double[])_sum.Clone();
+            for (int i = 0; i < series; i++)
+            {
+                for (int k = 0; k < lags; k++) sum[(i * lags) + k] = _used[i] == 0 ? 0 : sum[(i * lags) + k] / _used[i];
+            }
 
-        return sum;
+            return sum;
+        }
     }
 
     /// <summary>

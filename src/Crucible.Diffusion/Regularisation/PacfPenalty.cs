@@ -17,7 +17,7 @@ public sealed class PacfPenalty
 {
     private readonly float[] _target;
 
-    /// <summary>A penalty toward <paramref name="target"/> ((series, lags) row-major, e.g. from <see cref="Pacf.MeanOverWindows"/>).</summary>
+    /// <summary>A penalty toward <paramref name="target"/> ((series, lags) row-major, e.g. from <see cref="Pacf.MeanOverWindows(ReadOnlySpan{float}, int, int, int, int, AutocovarianceEstimator)"/>).</summary>
     public PacfPenalty(IReadOnlyList<double> target, int series, int lags, AutocovarianceEstimator estimator = AutocovarianceEstimator.Biased, float epsilon = 1e-8f)
     {
         ArgumentNullException.ThrowIfNull(target);
@@ -49,6 +49,10 @@ public sealed class PacfPenalty
     /// <summary>The penalty toward the mean PACF of <paramref name="count"/> windows (D, W) in <paramref name="windows"/>.</summary>
     public static PacfPenalty FromWindows(ReadOnlySpan<float> windows, int count, int series, int length, int lags, AutocovarianceEstimator estimator = AutocovarianceEstimator.Biased, float epsilon = 1e-8f) =>
         new(Pacf.MeanOverWindows(windows, count, series, length, lags, estimator), series, lags, estimator, epsilon);
+
+    /// <summary>The penalty toward the mean PACF of the windows (D, W) of <paramref name="windows"/>, read one at a time.</summary>
+    public static PacfPenalty FromWindows(Training.TrainingData windows, int series, int length, int lags, AutocovarianceEstimator estimator = AutocovarianceEstimator.Biased, float epsilon = 1e-8f) =>
+        new(Pacf.MeanOverWindows(windows, series, length, lags, estimator), series, lags, estimator, epsilon);
 
     /// <summary>R for windows <paramref name="x0"/> (B, D, W), differentiable in x0; <paramref name="weights"/> (B, each ≥ 0, not all 0) weight the windows.</summary>
     // x0: (B, D, W), weights: (B) -> scalar

@@ -1,3 +1,5 @@
+using Crucible.Diffusion.Training;
+
 namespace Crucible.Diffusion.Schedules;
 
 /// <summary>
@@ -100,30 +102,93 @@ public sealed record VolatilityAdaptiveSchedule
         ArgumentOutOfRangeException.ThrowIfLessThan(length, 1);
         if (!(floor > 0)) throw new ArgumentOutOfRangeException(nameof(floor), floor, "the floor must be > 0");
         if (x0.Length != (long)rows * series * length) throw new ArgumentException($"expected {rows} × {series} × {length} values, got {x0.Length}", nameof(x0));
-        var scale = new double[series];
-        long n = (long)rows * length;
-        for (int i = 0; i < series; i++)
+        int size = series * length;
+        var moments = new SeriesMoments(series, length);
+        for (int r = 0; r < rows; r++) moments.AddToSums(x0.Slice(r * size, size));
+        moments.EndSums((long)rows * length);
+        for (int r = 0; r < rows; r++) moments.AddToSquares(x0.Slice(r * size, size));
+        return new VolatilityAdaptiveSchedule(schedule, moments.Scales(floor, nameof(x0)), adaptive: true);
+    }
+
+    /// <summary>
+    /// <see cref="Fit(NoiseSchedule, ReadOnlySpan{float}, int, int, int, double)"/> over the samples of <paramref name="x0"/>,
+    /// read one at a time (the same sums in the same order, so the same scales): each sample holds
+    /// <paramref name="series"/> × <see cref="TrainingData.RowSize"/> / <paramref name="series"/> values, series-major.
+    /// </summary>
+    public static VolatilityAdaptiveSchedule Fit(NoiseSchedule schedule, TrainingData x0, int series, double floor = 1e-8)
+    {
+        ArgumentNullException.ThrowIfNull(schedule);
+        ArgumentNullException.ThrowIfNull(x0);
+        ArgumentOutOfRangeException.ThrowIfLessThan(x0.Rows, 2, nameof(x0));
+        ArgumentOutOfRangeException.ThrowIfLessThan(series, 1);
+        if (!(floor > 0)) throw new ArgumentOutOfRangeException(nameof(floor), floor, "the floor must be > 0");
+        if (x0.RowSize % series != 0) throw new ArgumentException($"samples of {x0.RowSize} values do not split into {series} series", nameof(x0));
+        int length = x0.RowSize / series;
+        var moments = new SeriesMoments(series, length);
+        var row = new float[x0.RowSize];
+        for (int r = 0; r < x0.Rows; r++)
         {
-            double sum = 0;
-            for (int r = 0; r < rows; r++)
-            {
-                var values = x0.Slice(((r * series) + i) * length, length);
-                foreach (float v in values) sum += v;
-            }
-
-            double mean = sum / n, squares = 0;
-            for (int r = 0; r < rows; r++)
-            {
-                var values = x0.Slice(((r * series) + i) * length, length);
-                foreach (float v in values) squares += (v - mean) * (v - mean);
-            }
-
-            double sd = Math.Sqrt(squares / (n - 1));
-            if (!double.IsFinite(sd)) throw new ArgumentException($"series {i} has non-finite values", nameof(x0));
-            scale[i] = Math.Max(sd, floor);
+            x0.CopyRow(r, row);
+            moments.AddToSums(row);
         }
 
-        return new VolatilityAdaptiveSchedule(schedule, scale, adaptive: true);
+        moments.EndSums((long)x0.Rows * length);
+        for (int r = 0; r < x0.Rows; r++)
+        {
+            x0.CopyRow(r, row);
+            moments.AddToSquares(row);
+        }
+
+        return new VolatilityAdaptiveSchedule(schedule, moments.Scales(floor, nameof(x0)), adaptive: true);
+    }
+
+    // Fit's two passes, one sample at a time: each series' values summed in sample order (then in order within the
+    // sample), then their squared deviations from the mean in the same order
+    private sealed class SeriesMoments(int series, int length)
+    {
+        private readonly double[] _sum = new double[series];
+        private readonly double[] _squares = new double[series];
+        private readonly double[] _mean = new double[series];
+        private long _n;
+
+        public void AddToSums(ReadOnlySpan<float> sample)
+        {
+            for (int i = 0; i < series; i++)
+            {
+                double sum = _sum[i];
+                foreach (float v in sample.Slice(i * length, length)) sum += v;
+                _sum[i] = sum;
+            }
+        }
+
+        public void EndSums(long n)
+        {
+            _n = n;
+            for (int i = 0; i < series; i++) _mean[i] = _sum[i] / n;
+        }
+
+        public void AddToSquares(ReadOnlySpan<float> sample)
+        {
+            for (int i = 0; i < series; i++)
+            {
+                double mean = _mean[i], squares = _squares[i];
+                foreach (float v in sample.Slice(i * length, length)) squares += (v - mean) * (v - mean);
+                _squares[i] = squares;
+            }
+        }
+
+        public double[] Scales(double floor, string paramName)
+        {
+            var scale = new double[series];
+            for (int i = 0; i < series; i++)
+            {
+                double sd = Math.Sqrt(_squares[i] / (_n - 1));
+                if (!double.IsFinite(sd)) throw new ArgumentException($"series {i} has non-finite values", paramName);
+                scale[i] = Math.Max(sd, floor);
+            }
+
+            return scale;
+        }
     }
 
     /// <summary>√(1 − ᾱ_t) σ_i, the standard deviation of x_t given x_0 for series <paramref name="series"/>.</summary>

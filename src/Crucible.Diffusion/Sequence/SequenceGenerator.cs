@@ -566,7 +566,7 @@ public sealed class SequenceGenerator
 
         if (publicConditions is not null && (conditions is null || !publicConditions.Columns.SequenceEqual(conditions.Columns, StringComparer.Ordinal)))
             throw new ArgumentException("the public state's features must have the conditions' columns, in order", nameof(publicConditions));
-        int count = rows - w + 1, size = d * w;
+        int count = rows - w + 1;
 
         // 0. DP-SGD (RELIABILITY.md DP-8, DP-11): refused combinations and the budget are checked, and σ calibrated, before
         //    any work. Each window is one example; the statement is for the declared unit (a day: group privacy over the
@@ -647,24 +647,32 @@ public sealed class SequenceGenerator
             scale[i] = Math.Max(sd, 1e-12);
         }
 
-        var x0 = new float[count * size];
-        for (int b = 0; b < count; b++)
+        // window b's value of series i at step t is float32(((r[b + t, i] / s_b) − offset_i) / scale_i), under DP clipped to
+        // ±public_bound. The windows are never held whole (W × D floats each, for every start day): without the state
+        // scaling (s_b = 1) a day has the same value in every window that holds it, so the model-space series is held
+        // once (T × D) and the trainer cuts the windows it draws; with it each window is computed from the returns.
+        TrainingData x0;
+        if (windowScales is null)
         {
-            double sb = windowScales?[b] ?? 1;
-            for (int i = 0; i < d; i++)
+            var series = new float[rows * d];
+            for (int r = 0; r < rows; r++)
             {
-                for (int t = 0; t < w; t++) x0[(((b * d) + i) * w) + t] = (float)(((trainReturns[b + t, i] / sb) - offset[i]) / scale[i]);
+                for (int i = 0; i < d; i++) series[(r * d) + i] = (float)((trainReturns[r, i] - offset[i]) / scale[i]);
             }
-        }
 
-        if (o.Privacy is { } bounds)
-        {
-            for (int i = 0; i < x0.Length; i++) x0[i] = (float)Math.Clamp(x0[i], -bounds.PublicBound, bounds.PublicBound);
+            if (o.Privacy is { } bounds)
+            {
+                for (int e = 0; e < series.Length; e++) series[e] = (float)Math.Clamp(series[e], -bounds.PublicBound, bounds.PublicBound);
+            }
+
+            x0 = new SeriesWindows(series, d, w);
         }
         else
         {
-            RequireFloatRange(x0, offset, scale, trainReturns, w);
+            x0 = new StateScaledWindows(trainReturns, w, windowScales, offset, scale, o.Privacy?.PublicBound);
         }
+
+        if (o.Privacy is null) RequireFloatRange(x0, offset, scale, trainReturns, w);
 
         // 2. the conditions of each window: the feature row dated on its first day, standardised over the windows
         int k = conditions?.ColumnCount ?? 0;
@@ -818,7 +826,7 @@ public sealed class SequenceGenerator
 
         // 3. forward process, network, trainer
         var baseSchedule = NoiseSchedule.Create(o.Schedule, o.DiffusionSteps);
-        var schedule = o.VolatilityAdaptive ? VolatilityAdaptiveSchedule.Fit(baseSchedule, x0, count, d, w) : VolatilityAdaptiveSchedule.Isotropic(baseSchedule, d);
+        var schedule = o.VolatilityAdaptive ? VolatilityAdaptiveSchedule.Fit(baseSchedule, x0, d) : VolatilityAdaptiveSchedule.Isotropic(baseSchedule, d);
         var network = new ConditionalTcnDenoiser(NetworkConfig(o, d, k), new Philox(o.Seed, stream: 0));
         var denoiser = new ConditionalTcnDenoiserAdapter(network, schedule.Steps);
         var trainer = new DiffusionTrainer(denoiser, schedule, o.Objective, o.Training, privacy) { Conditions = dropout };
@@ -831,7 +839,7 @@ public sealed class SequenceGenerator
             if (File.Exists(checkpoint.Path)) DiffusionGenerator.Resume(trainer, checkpoint, fingerprint);
         }
 
-        trainer.Fit(x0, count, progress, reportEvery: Math.Max(1, Math.Min(50, o.Training.Steps / 20)), checkpoint, cancellationToken);
+        trainer.Fit(x0, progress, reportEvery: Math.Max(1, Math.Min(50, o.Training.Steps / 20)), checkpoint, cancellationToken);
         trainer.Ema?.CopyTo();
 
         // 4. freeze into a manifest
@@ -903,7 +911,7 @@ public sealed class SequenceGenerator
     // the network computes in float32: a finite training return the map leaves beyond its range (1e39 with the default
     // "transform": "none", or a standard deviation that overflows under "standardize") would become ±∞ or flatten every
     // window to 0, and failed in the schedule's fit as an internal error; it is bad input, named by series and row
-    private static void RequireFloatRange(float[] x0, double[] offset, double[] scale, TimeSeriesFrame trainReturns, int w)
+    private static void RequireFloatRange(TrainingData x0, double[] offset, double[] scale, TimeSeriesFrame trainReturns, int w)
     {
         int d = trainReturns.ColumnCount, i = -1, t0 = 0;
         for (int c = 0; c < d && i < 0; c++)
@@ -911,9 +919,18 @@ public sealed class SequenceGenerator
             if (!double.IsFinite(offset[c]) || !double.IsFinite(scale[c])) i = c;
         }
 
-        int bad = Array.FindIndex(x0, v => !float.IsFinite(v));
-        if (i < 0 && bad < 0) return;
-        if (i < 0) (i, t0) = ((bad / w) % d, (bad / (w * d)) + (bad % w));
+        // else the first non-finite value in window order: window b, value j (series j / W, day b + j % W)
+        var window = new float[x0.RowSize];
+        for (int b = 0; b < x0.Rows && i < 0; b++)
+        {
+            x0.CopyRow(b, window);
+            for (int j = 0; j < window.Length && i < 0; j++)
+            {
+                if (!float.IsFinite(window[j])) (i, t0) = (j / w, b + (j % w));
+            }
+        }
+
+        if (i < 0) return;
         var (largest, row) = ModelSpaceRange.Largest(trainReturns, i);
         throw new InvalidInputException(ModelSpaceRange.Rule, string.Create(CultureInfo.InvariantCulture,
             $"series '{trainReturns.Columns[i]}': its training returns (largest {largest:G6}, row {row}) leave the float32 range (±3.4E+38) the network computes in once mapped to model space (offset {offset[i]:G6}, scale {scale[i]:G6}, first at row {t0}): check the input kind and units"));

@@ -42,6 +42,7 @@ public sealed class DiffusionTrainer
     private readonly int[] _timesteps;
     private readonly int[] _rows;
     private readonly float[] _eps;
+    private readonly float[] _x0;
     private readonly float[] _smoothed;
     private readonly PrivacyEngine? _privacy;
     private readonly PoissonSampler? _sampler;
@@ -50,7 +51,10 @@ public sealed class DiffusionTrainer
 
     // the PACF regulariser's target, computed from the training data of the first step (PacfWeight > 0 only)
     private PacfPenalty? _pacf;
-    private float[]? _pacfData;
+    private TrainingData? _pacfData;
+
+    // the last array passed to Fit(float[], …) or Step(float[], …), as training data (one wrapper per array, not per step)
+    private ArrayTrainingData? _array;
 
     /// <summary>Prepares training of an <see cref="MlpDenoiser"/> under the isotropic process of <paramref name="schedule"/>.</summary>
     public DiffusionTrainer(MlpDenoiser network, NoiseSchedule schedule, Objective objective, TrainerOptions options)
@@ -108,6 +112,7 @@ public sealed class DiffusionTrainer
         _timesteps = new int[options.BatchSize];
         _rows = new int[options.BatchSize];
         _eps = new float[size];
+        _x0 = new float[size];
         _smoothed = new float[size];
         if (privacy is not null)
         {
@@ -140,7 +145,9 @@ public sealed class DiffusionTrainer
     /// The smoothed bootstrap of the training rows (null: the default, rows as they are): each row of each batch is
     /// replaced by <see cref="SmoothedBootstrap.Smooth"/> of it before the forward process noises it, with a fresh z per
     /// row per step from <see cref="SmoothingStream"/>; the (row, t, ε) draws of the trainer's own stream are unchanged.
-    /// Its kernel is fitted on the data passed to <see cref="Fit"/> (the caller's job: <see cref="SmoothedBootstrap.Fit"/>).
+    /// Its kernel is fitted on the data passed to
+    /// <see cref="Fit(TrainingData, IProgress{TrainingProgress}?, int, CheckpointOptions?, CancellationToken)"/> (the
+    /// caller's job: <see cref="SmoothedBootstrap.Fit"/>).
     /// Not with DP-SGD (its covariance comes from the private rows outside the accounting): a private step throws.
     /// The PACF regulariser's target still comes from the unsmoothed rows.
     /// </summary>
@@ -192,13 +199,27 @@ public sealed class DiffusionTrainer
 
     /// <summary>
     /// Runs all remaining steps on <paramref name="data"/> (rows × Π SampleShape, row-major) and returns the loss of
-    /// each step it ran. Reports progress every <paramref name="reportEvery"/> steps; saves a checkpoint every
-    /// <see cref="CheckpointOptions.Every"/> steps and after the last one when <paramref name="checkpoint"/> is given,
-    /// first deleting the checkpoint's temporary files that a killed run left (<see cref="Crucible.Data.IO.AtomicFile.DeleteDeadTemporaries"/>).
+    /// each step it ran: <see cref="Fit(TrainingData, IProgress{TrainingProgress}?, int, CheckpointOptions?, CancellationToken)"/>
+    /// on the array held whole (<see cref="ArrayTrainingData"/>).
     /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="data"/> is not <paramref name="rows"/> × Π SampleShape values.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (between steps).</exception>
     public IReadOnlyList<float> Fit(
         float[] data, int rows, IProgress<TrainingProgress>? progress = null, int reportEvery = 50,
+        CheckpointOptions? checkpoint = null, CancellationToken cancellationToken = default) =>
+        Fit(Wrap(data, rows), progress, reportEvery, checkpoint, cancellationToken);
+
+    /// <summary>
+    /// Runs all remaining steps on <paramref name="data"/> (samples of Π SampleShape values) and returns the loss of
+    /// each step it ran. Reports progress every <paramref name="reportEvery"/> steps; saves a checkpoint every
+    /// <see cref="CheckpointOptions.Every"/> steps and after the last one when <paramref name="checkpoint"/> is given,
+    /// first deleting the checkpoint's temporary files that a killed run left (<see cref="Crucible.Data.IO.AtomicFile.DeleteDeadTemporaries"/>).
+    /// The steps read only the rows they draw (<see cref="TrainingData.CopyRow"/>); the PACF regulariser's target reads
+    /// every row once.
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (between steps).</exception>
+    public IReadOnlyList<float> Fit(
+        TrainingData data, IProgress<TrainingProgress>? progress = null, int reportEvery = 50,
         CheckpointOptions? checkpoint = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(data);
@@ -213,7 +234,7 @@ public sealed class DiffusionTrainer
         while (_step < _options.Steps)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            float loss = Step(data, rows);
+            float loss = Step(data);
             losses.Add(loss);
             window += loss;
             if (progress is not null && (_step % reportEvery == 0 || _step == _options.Steps))
@@ -237,17 +258,20 @@ public sealed class DiffusionTrainer
         return losses;
     }
 
-    /// <summary>One optimiser step on a random batch; returns its loss.</summary>
-    public float Step(float[] data, int rows)
+    /// <summary>One optimiser step on a random batch of <paramref name="data"/> (rows × Π SampleShape, row-major); returns its loss.</summary>
+    public float Step(float[] data, int rows) => Step(Wrap(data, rows));
+
+    /// <summary>One optimiser step on a random batch of <paramref name="data"/>; returns its loss.</summary>
+    public float Step(TrainingData data)
     {
         ArgumentNullException.ThrowIfNull(data);
-        int b = _options.BatchSize, size = _scale.Length;
-        if (rows < 1 || data.Length != (long)rows * size) throw new ArgumentException($"data must hold rows × {size} values", nameof(data));
+        int b = _options.BatchSize, size = _scale.Length, rows = data.Rows;
+        if (rows < 1 || data.RowSize != size) throw new ArgumentException($"data must hold rows of {size} values, not {data.RowSize}", nameof(data));
         if (_step >= _options.Steps) throw new InvalidOperationException($"all {_options.Steps} steps are done");
         if (Conditions is not null && (Conditions.Rows != rows || _denoiser is not ITrainableConditionalDenoiser))
-            throw new ArgumentException($"conditions for {Conditions.Rows} rows need a conditional denoiser and {Conditions.Rows} data rows, got {rows}", nameof(rows));
+            throw new ArgumentException($"conditions for {Conditions.Rows} rows need a conditional denoiser and {Conditions.Rows} data rows, got {rows}", nameof(data));
         if (!_denoiser.Network.IsTraining) _denoiser.Network.Train();
-        if (_privacy is not null) return PrivateStep(data, rows);
+        if (_privacy is not null) return PrivateStep(data);
         float[] xt = _xt, target = _target, eps = _eps;
         if (Smoothing is { } smooth && smooth.Features != size)
             throw new ArgumentException($"the smoothing kernel is for rows of {smooth.Features} values, the samples have {size}", nameof(data));
@@ -260,7 +284,8 @@ public sealed class DiffusionTrainer
             int t = _rng.NextInt(_schedule.Steps);
             _rng.FillNormal(eps);
             double abar = _schedule.Base.AlphasCumprod[t];
-            ReadOnlySpan<float> x0 = data.AsSpan(row * size, size);
+            data.CopyRow(row, _x0);
+            ReadOnlySpan<float> x0 = _x0;
             if (kernel is not null)
             {
                 Smoothing!.Smooth(x0, kernel, _smoothed);
@@ -293,7 +318,7 @@ public sealed class DiffusionTrainer
                 var loss = _lossWeights is null
                     ? Crucible.Tensors.Losses.MseLoss(output, new Tensor(target, shape))
                     : (Crucible.Tensors.Losses.MseLoss(output, new Tensor(target, shape), Reduction.None) * new Tensor(_lossWeights, [1, .. _sampleShape])).Mean();
-                if (_options.PacfWeight > 0) loss += PacfTerm(output, data, rows) * (float)_options.PacfWeight;
+                if (_options.PacfWeight > 0) loss += PacfTerm(output, data) * (float)_options.PacfWeight;
                 _optimizer.ZeroGrad();
                 loss.Backward();
                 value = loss.Item();
@@ -312,13 +337,22 @@ public sealed class DiffusionTrainer
         return value;
     }
 
-    private float PrivateStep(float[] data, int rows)
+    // the trainer's wrapper of an array (the same one while the array is: the PACF target is computed once per data)
+    private ArrayTrainingData Wrap(float[] data, int rows)
     {
-        int size = _scale.Length;
+        ArgumentNullException.ThrowIfNull(data);
+        if (rows < 1 || data.Length != (long)rows * _scale.Length) throw new ArgumentException($"data must hold rows × {_scale.Length} values", nameof(data));
+        if (_array is null || !ReferenceEquals(_array.Values, data)) _array = new ArrayTrainingData(data, rows, _scale.Length);
+        return _array;
+    }
+
+    private float PrivateStep(TrainingData data)
+    {
+        int size = _scale.Length, rows = data.Rows;
         if (Smoothing is not null)
             throw new InvalidOperationException("smoothing cannot be combined with DP-SGD: the kernel's covariance is computed from the private rows outside the accounting");
         if (rows != _privacy!.DatasetSize)
-            throw new ArgumentException($"the privacy engine was planned for {_privacy.DatasetSize} records, the data has {rows}", nameof(rows));
+            throw new ArgumentException($"the privacy engine was planned for {_privacy.DatasetSize} records, the data has {rows}", nameof(data));
         var batch = _sampler!.Next();
         int m = batch.Length;
         // secure mode: each example's (t, ε) is secret too, since it is assigned by position in the secret batch (a reader
@@ -343,7 +377,8 @@ public sealed class DiffusionTrainer
             }
 
             double abar = _schedule.Base.AlphasCumprod[t];
-            var x0 = data.AsSpan(batch[i] * size, size);
+            data.CopyRow(batch[i], _x0);
+            ReadOnlySpan<float> x0 = _x0;
             var xti = xt.AsSpan(i * size, size);
             _schedule.AddNoise(x0, eps, t, _scale, xti);
             for (int j = 0; j < size; j++) xti[j] = (float)(xti[j] / _scale[j]);
@@ -422,12 +457,12 @@ public sealed class DiffusionTrainer
     /// (x_t = σ ⊙ the network input; ε: x̂_0 = (x_t − √(1−ᾱ) σ ε̂)/√ᾱ; x0: x̂_0 = output; v: x̂_0 = √ᾱ x_t − √(1−ᾱ) σ v̂),
     /// differentiable in the output, each window weighted by its ᾱ_t.
     /// </summary>
-    private Tensor PacfTerm(Tensor output, float[] data, int rows)
+    private Tensor PacfTerm(Tensor output, TrainingData data)
     {
         int b = _options.BatchSize, size = _scale.Length;
         if (!ReferenceEquals(_pacfData, data))
         {
-            _pacf = PacfPenalty.FromWindows(data, rows, _sampleShape[0], _sampleShape[1], _options.PacfLags, AutocovarianceEstimator.Biased, PacfEpsilon());
+            _pacf = PacfPenalty.FromWindows(data, _sampleShape[0], _sampleShape[1], _options.PacfLags, AutocovarianceEstimator.Biased, PacfEpsilon());
             _pacfData = data;
         }
 
@@ -530,7 +565,10 @@ public sealed class DiffusionTrainer
     }
 }
 
-/// <summary>When <see cref="DiffusionTrainer.Fit"/> saves checkpoints.</summary>
+/// <summary>
+/// When <see cref="DiffusionTrainer.Fit(TrainingData, IProgress{TrainingProgress}?, int, CheckpointOptions?, CancellationToken)"/>
+/// saves checkpoints.
+/// </summary>
 /// <param name="Path">The checkpoint file (replaced atomically each time).</param>
 /// <param name="Every">Save after every this many steps (and after the last step).</param>
 /// <param name="Metadata">Caller metadata stored in the file (e.g. a data fingerprint to verify on resume).</param>

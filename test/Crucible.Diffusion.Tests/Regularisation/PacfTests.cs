@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Crucible.Diffusion.Regularisation;
+using Crucible.Diffusion.Training;
 using Crucible.Tensors;
 
 namespace Crucible.Diffusion.Tests.Regularisation;
@@ -127,6 +128,20 @@ public class PacfTests
             Assert.Equal((P(0, 0)[k] + P(1, 0)[k] + P(2, 0)[k]) / 3, mean[k], 1e-12);
             Assert.Equal((P(0, 1)[k] + P(1, 1)[k]) / 2, mean[lags + k], 1e-12);
         }
+    }
+
+    [Fact]
+    public void MeanOverWindows_OfWindowsCutWhenRead_IsTheMeanOverTheWindowsHeldWhole()
+    {
+        const int steps = 80, d = 3, w = 12, lags = 4, count = steps - w + 1;
+        var series = Training.SeriesWindowsTests.Series(steps, d, seed: 13);
+        for (int t = 20; t < 32; t++) series[(t * d) + 2] = 0.25f;     // series 2 constant on days 20..31: window 20 skipped
+        var whole = Training.SeriesWindowsTests.NaiveWindows(series, d, w);
+        var expected = Pacf.MeanOverWindows(whole, count, d, w, lags);
+        Assert.Equal(expected, Pacf.MeanOverWindows(new SeriesWindows(series, d, w), d, w, lags));
+        Assert.Equal(expected, Pacf.MeanOverWindows(new ArrayTrainingData(whole, count, d * w), d, w, lags));
+        Assert.Equal(PacfPenalty.FromWindows(whole, count, d, w, lags).Target,
+            PacfPenalty.FromWindows(new SeriesWindows(series, d, w), d, w, lags).Target);
     }
 
     [Fact]

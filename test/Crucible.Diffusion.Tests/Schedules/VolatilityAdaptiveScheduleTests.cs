@@ -1,5 +1,6 @@
 using Crucible.Diffusion.Samplers;
 using Crucible.Diffusion.Schedules;
+using Crucible.Diffusion.Training;
 using Crucible.Tensors.Random;
 
 namespace Crucible.Diffusion.Tests.Schedules;
@@ -95,6 +96,36 @@ public class VolatilityAdaptiveScheduleTests
         {
             Assert.Equal(abar / (1 - abar), fitted.SignalToNoise(300, j, fitted.NoiseScale[j] * fitted.NoiseScale[j]), 9);
         }
+    }
+
+    [Fact]
+    public void Fit_OnWindowsCutWhenRead_GivesTheScalesOfTheWindowsHeldWhole_BitForBit()
+    {
+        // the reference: each series' two-pass sums in double, series by series over the windows held whole, in window
+        // order then step order (Fit's loop before it read one sample at a time); both overloads must give its bits
+        const int steps = 300, d = 4, w = 20, count = steps - w + 1;
+        var series = Training.SeriesWindowsTests.Series(steps, d, seed: 17);
+        // values near 1000 among values near 1e-5 in every series: the sums in double round, the mean's last bits move the
+        // squared deviations', and another summation order (e.g. by window, then over windows) gives other bits
+        for (int k = 0; k < series.Length; k++) series[k] = k % 3 == 0 ? 1000 + series[k] : series[k] * 1e-5f;
+        var whole = Training.SeriesWindowsTests.NaiveWindows(series, d, w);
+        var expected = new double[d];
+        long n = (long)count * w;
+        for (int i = 0; i < d; i++)
+        {
+            double sum = 0, squares = 0;
+            for (int r = 0; r < count; r++) foreach (float v in whole.AsSpan(((r * d) + i) * w, w)) sum += v;
+            double mean = sum / n;
+            for (int r = 0; r < count; r++) foreach (float v in whole.AsSpan(((r * d) + i) * w, w)) squares += (v - mean) * (v - mean);
+            expected[i] = Math.Sqrt(squares / (n - 1));
+        }
+
+        var onArray = VolatilityAdaptiveSchedule.Fit(NoiseSchedule.Linear(), whole, count, d, w);
+        var onWindows = VolatilityAdaptiveSchedule.Fit(NoiseSchedule.Linear(), new SeriesWindows(series, d, w), d);
+        Assert.Equal(expected, onArray.NoiseScale);
+        Assert.Equal(expected, onWindows.NoiseScale);
+        Assert.Equal(onArray, onWindows);
+        Assert.Throws<ArgumentException>(() => VolatilityAdaptiveSchedule.Fit(NoiseSchedule.Linear(), new SeriesWindows(series, d, w), 3));
     }
 
     [Fact]

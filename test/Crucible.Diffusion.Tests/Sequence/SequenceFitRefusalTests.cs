@@ -78,9 +78,9 @@ public class SequenceFitRefusalTests
     }
 
     [Theory]
-    [InlineData(SequenceTransform.None, 1e39)]          // the default transform: the value itself leaves float32
-    [InlineData(SequenceTransform.Standardize, 1e200)]  // the standard deviation overflows: every window became 0
-    public void AFiniteReturnBeyondTheNetworksFloatRange_IsRefusedAtFit_NamingIt(SequenceTransform transform, double huge)
+    [InlineData(SequenceTransform.None, 1e39, 7)]          // the default transform: the value itself leaves float32 (first in window 3, step 4)
+    [InlineData(SequenceTransform.Standardize, 1e200, 0)]  // the standard deviation overflows: every window became 0
+    public void AFiniteReturnBeyondTheNetworksFloatRange_IsRefusedAtFit_NamingIt(SequenceTransform transform, double huge, int firstRow)
     {
         var (returns, _) = Data();
         var values = (double[])returns.Values.Clone();
@@ -90,6 +90,7 @@ public class SequenceFitRefusalTests
         Assert.Equal("model-space-range", e.Rule);
         Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"series 'TLT': its training returns (largest {huge:G6}, row 7) leave the float32 range"),
             e.Message, StringComparison.Ordinal);
+        Assert.Contains($"first at row {firstRow})", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

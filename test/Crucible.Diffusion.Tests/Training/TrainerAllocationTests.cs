@@ -43,4 +43,37 @@ public class TrainerAllocationTests
 
         Assert.True(later < first / 4, $"a later step allocated {later:N0} bytes, the first {first:N0}");
     }
+
+    /// <summary>
+    /// Windows cut from the series when drawn (<see cref="SeriesWindows"/>) add nothing to a step's allocations: a later
+    /// step on them allocates what a later step on the same windows held whole does (the same draws, the same graph).
+    /// </summary>
+    [Fact]
+    public void ConditionalSteps_OnWindowsCutWhenDrawn_AllocateNoMoreThanOnTheWindowsHeldWhole()
+    {
+        const int steps = 83, d = 3, w = 20, k = 2, rows = steps - w + 1;
+        var series = SeriesWindowsTests.Series(steps, d, seed: 4);
+        var conditions = new float[rows * k];
+        new Philox(7).FillNormal(conditions);
+        long LaterStep(TrainingData data)
+        {
+            var schedule = VolatilityAdaptiveSchedule.Isotropic(NoiseSchedule.Linear(200), d);
+            var net = new ConditionalTcnDenoiser(new ConditionalTcnDenoiserConfig(Series: d, Window: w, ConditionFeatures: k, Hidden: 32, Layers: 4, Heads: 4, TimeEmbedding: 32), new Philox(5));
+            var trainer = new DiffusionTrainer(new ConditionalTcnDenoiserAdapter(net, schedule.Steps), schedule, Objective.V,
+                new TrainerOptions(Steps: 10, BatchSize: 32, LearningRate: 1e-3, WarmupSteps: 2, Seed: 6))
+            {
+                Conditions = new ConditionDropout(conditions, rows, k),
+            };
+
+            using var limit = EngineThreads.Limit(1);
+            trainer.Step(data);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 4; i++) trainer.Step(data);
+            return (GC.GetAllocatedBytesForCurrentThread() - before) / 4;
+        }
+
+        long whole = LaterStep(new ArrayTrainingData(SeriesWindowsTests.NaiveWindows(series, d, w), rows, d * w));
+        long windows = LaterStep(new SeriesWindows(series, d, w));
+        Assert.True(windows <= whole, $"a later step on the windows cut when drawn allocated {windows:N0} bytes, on the windows held whole {whole:N0}");
+    }
 }
