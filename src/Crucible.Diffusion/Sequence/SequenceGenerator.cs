@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -1455,12 +1454,7 @@ public sealed class SequenceGenerator
     private static ConditionalTcnDenoiserConfig NetworkConfig(SequenceGeneratorOptions o, int series, int features) =>
         new(series, o.Window, features, o.Hidden, o.Layers, o.Heads, o.AttentionEvery, o.TimeEmbedding);
 
-    private static string Sha256(float[] values)
-    {
-        var bytes = new byte[values.Length * sizeof(float)];
-        for (int i = 0; i < values.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * 4), values[i]);
-        return Convert.ToHexStringLower(SHA256.HashData(bytes));
-    }
+    private static string Sha256(float[] values) => Hashing.ValuesSha256.Of(values);
 
     private static string Iso(DateOnly date) => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Globalization;
 using System.Reflection;
 using System.Security.Cryptography;
@@ -607,9 +606,7 @@ public sealed class DiffusionGenerator
     public static string TrainMatrixSha256(TimeSeriesFrame frame)
     {
         ArgumentNullException.ThrowIfNull(frame);
-        var bytes = new byte[frame.Values.Length * sizeof(double)];
-        for (int i = 0; i < frame.Values.Length; i++) BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(i * 8), frame.Values[i]);
-        return Convert.ToHexStringLower(SHA256.HashData(bytes));
+        return Hashing.ValuesSha256.Of(frame.Values);
     }
 
     internal static TrainingMetrics Metrics(IReadOnlyList<float> losses)
