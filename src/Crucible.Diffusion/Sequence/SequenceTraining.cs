@@ -65,7 +65,8 @@ public sealed record SequenceState(TimeSeriesFrame Frame, string Path, DataProve
         {
             // the state file has its own date column: a header without it would otherwise point at the price file's
             // date column; typed, so that each shell names its own option for it
-            if (report.Errors[0].DateColumnMissing) throw new StateDateColumnException(column, e.Message, e.Location);
+            var cause = report.Errors[0].Cause;
+            if (cause == DataIssueCause.DateColumnMissing) throw new StateDateColumnException(column, e.Message, e.Location);
 
             // the state file has its own date format: a date in another one (a FRED download re-saved as 01/04/2010) would
             // otherwise point at --date-format, which reads --data only
@@ -83,9 +84,10 @@ public sealed record SequenceState(TimeSeriesFrame Frame, string Path, DataProve
             // the reader's advice (declare Keep or ForwardFill) names the reader's policies: say what the state file takes
             if (e.Rule != CsvRules.Missing) throw e;
             const string AsOf = " (a return date reads the last state row of the 7 days before it)";
-            if (missing.Policy == MissingValuePolicy.ForwardFill && !e.Message.Contains("forward-fill limit", StringComparison.Ordinal))
+            // a gap on the first rows has nothing to fill from: no limit to raise
+            if (cause == DataIssueCause.NothingToForwardFill)
                 throw new InvalidInputException(e.Rule, e.Message + " in the state file: fill the value, or drop the row" + AsOf, e.Location);
-            if (missing.Policy == MissingValuePolicy.ForwardFill)
+            if (cause == DataIssueCause.ForwardFillLimitExceeded)
             {
                 string now = missing.ForwardFillLimit.ToString(CultureInfo.InvariantCulture);
                 throw new SequenceOptionException(e.Rule,
