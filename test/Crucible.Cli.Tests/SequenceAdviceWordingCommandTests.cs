@@ -115,8 +115,9 @@ public sealed class SequenceAdviceWordingCommandTests : IDisposable
         Assert.Equal(Rv20, Refused(Dp("--state", state, "--state-columns", "VIXCLS,RV20", "--dp-public-state")));
         Assert.Equal(Rv20 + "; the default features include it", Refused(Dp("--state", state, "--dp-public-state")));
 
-        // a public state: the guidance calibration reads the private windows' realised ES
-        Assert.Equal("error [DP-E-PREPROCESS]: --calibrate-guidance (calibrate_guidance) cannot be combined with privacy: it reads the realised expected shortfall "
+        // a public state: the guidance calibration reads the private windows' realised ES (the line named a training job's
+        // calibrate_guidance beside the flag until session 29)
+        Assert.Equal("error [DP-E-PREPROCESS]: --calibrate-guidance cannot be combined with privacy: it reads the realised expected shortfall "
             + "of the private training windows outside DP-SGD's accounting; give the guidance with --config guidance_scale instead",
             Refused(Dp("--state", state, "--state-columns", "VIXCLS", "--dp-public-state", "--calibrate-guidance", "covid-2020")));
 
