@@ -115,4 +115,25 @@ public sealed class SequenceAdviceTrainingJobTests(ServiceFixture f)
             await FailedAsync(trainer, Body(prices, string.Join('\n', state.Split('\n').Select(l => l.Length == 0 ? l : l[..l.LastIndexOf(',')])), ["VIXCLS", "DGS3MO"],
                 "\"state_scale\": \"DGS3MO\"")));
     }
+    // session 29: the registry's conflict of a twin whose last prices one of the two withholds names the request's
+    // withhold_prices, not crucible train's --withhold-prices
+    [Fact]
+    public async Task ARegistryConflictOnWithheldPrices_NamesWithholdPrices()
+    {
+        using var factory = Service();
+        using var trainer = Trainer(factory);
+        var csv = RandomWalkPrices.Csv(80, seed: 3, new DateOnly(2020, 1, 1), correlated: true);
+        const string Config = """{"hidden": 16, "blocks": 1, "time_embedding": 8, "diffusion_steps": 20, "training": {"batch_size": 16, "warmup_steps": 1}}""";
+        string Body(string more) => $$"""{"data_csv": {{JsonSerializer.Serialize(csv)}}, "steps": 4, "seed": 5, "config": {{Config}}{{more}}}""";
+        using (var accepted = await trainer.PostAsync("/v1/models", ServiceFixture.Json(Body(""", "withhold_prices": true"""))))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+            var job = await SequenceJob.WaitAsync(trainer, accepted.Headers.Location!.ToString());
+            Assert.True(job.GetProperty("status").GetString() == "succeeded", job.ToString());
+        }
+
+        var conflict = await FailedAsync(trainer, ServiceFixture.Json(Body("")));
+        Assert.Contains("error [REG-E-CONFLICT]: model ", conflict, StringComparison.Ordinal);
+        Assert.Contains("; data.last_prices is the train's last prices, which one of the two withholds (withhold_prices): answered as one model", conflict, StringComparison.Ordinal);
+    }
 }

@@ -466,9 +466,15 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         {
             // the reader's NAME:LINE:COL, without the job folder's absolute path in the home (never shown to a client); a
             // refusal whose advice names options (the state file's date column or format, its missing values, the
-            // condition features) names the request's members, not crucible train's flags; a DP refusal of the engine
-            // (DP-E-BUDGET at privacy.KEY) names the request's field, config.privacy.KEY
-            var worded = e is SequenceOptionException options ? options.Worded(TrainingRequestNames.Instance) : e;
+            // condition features) names the request's members, not crucible train's flags, as does a registry conflict's
+            // advice on withheld prices (withhold_prices); a DP refusal of the engine (DP-E-BUDGET at privacy.KEY) names the
+            // request's field, config.privacy.KEY
+            var worded = e switch
+            {
+                SequenceOptionException options => options.Worded(TrainingRequestNames.Instance),
+                Crucible.Governance.Registry.ModelConflictException conflict => conflict.Worded(TrainingRequestNames.WithholdPrices),
+                _ => e,
+            };
             Fail(job, FileRequest.MessageOf(DpTrainingOptions.Relocate(worded, key => "config.privacy." + key), Path.Combine(JobsFolder, job.Id)));
         }
         catch (JobFolderInUseException e)

@@ -14,6 +14,13 @@ internal sealed class TrainingRequestNames : SequenceOptionNames
     {
     }
 
+    /// <summary>
+    /// The request's member that withholds the model's last train prices, in the advice of a registry conflict
+    /// (<see cref="Crucible.Governance.Registry.ModelConflictException.Worded"/>) and of a scenario request for prices
+    /// without a start.
+    /// </summary>
+    public const string WithholdPrices = "withhold_prices";
+
     /// <summary>The one instance.</summary>
     public static TrainingRequestNames Instance { get; } = new();
 
