@@ -94,6 +94,13 @@ public class SequenceOptionException : InvalidInputException
         _worded = worded;
     }
 
+    /// <summary>
+    /// The same refusal (rule, both wordings) located at <paramref name="location"/>: for a shell that knows where an
+    /// unlocated refusal points (RV20 on rows that are not daily, <see cref="EconomicState.RowFrequencyRule"/>: the return
+    /// file's dates).
+    /// </summary>
+    public SequenceOptionException At(InputLocation location) => new(Rule, Message, _worded, location);
+
     /// <summary>The same refusal (rule, location) with its options named by <paramref name="names"/>.</summary>
     public InvalidInputException Worded(SequenceOptionNames names)
     {

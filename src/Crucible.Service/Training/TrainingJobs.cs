@@ -579,8 +579,19 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
                 state = SequenceState.Load(statePath, r.StateMissing, r.Request.StateDateFormat, r.Request.StateDateColumn); // state_missing, state_ffill_limit, state_na, state_date_format, state_date_column
             }
 
-            var generator = SequenceTraining.Train(train, all, sequence, state, r.Request.StateColumns, r.Calibration, provenance, progress,
-                publicStateEnd: r.TrainEnd, cancellationToken: stop).Generator;
+            SequenceGenerator generator;
+            try
+            {
+                generator = SequenceTraining.Train(train, all, sequence, state, r.Request.StateColumns, r.Calibration, provenance, progress,
+                    publicStateEnd: r.TrainEnd, cancellationToken: stop).Generator;
+            }
+            catch (SequenceOptionException e) when (e.Location is null && e.Rule == EconomicState.RowFrequencyRule)
+            {
+                // RV20 on rows that are not daily: the data file's dates are at fault, located at its date header cell as
+                // crucible train locates it (data.csv:1:1, the job's copy of data_csv)
+                throw e.At(new InputLocation(dataPath, 1, 1));
+            }
+
             generator.Save(modelFolder);
             var m = generator.Manifest;
             modelId = Crucible.Governance.Registry.ModelRegistry.IdOf(modelFolder);
