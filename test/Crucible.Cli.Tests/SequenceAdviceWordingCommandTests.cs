@@ -93,4 +93,48 @@ public sealed class SequenceAdviceWordingCommandTests : IDisposable
             + "scaled as if daily; name the condition features without RV20 (--state-columns VIXCLS,DFF,TERM,BAA10Y,BAMLH0A0HYM2)",
             Refused(Train(weekly, "--state", longState, "--state-columns", "VIXCLS,RV20")));
     }
+
+    // session 29: the DP refusals of a sequence training, worded by the library for each shell (they named these flags in
+    // the library's own message, which a library user and a training job never typed)
+    [Fact]
+    public void DpRefusals_AreWordedWithTheFlags_ByteForByte()
+    {
+        var (prices, state) = TestPrices.Sequence(_dir, 80);
+        string[] Dp(params string[] more) => Train(prices, ["--dp-epsilon", "3", "--dp-delta", "1e-4", .. more]);
+
+        // conditions without the state declared public
+        Assert.Equal("error [DP-E-PREPROCESS]: conditions (--state, an economic state) cannot be combined with privacy unless the state is declared public data "
+            + "(--dp-public-state, privacy.public_state: true): otherwise their standardisation, reference state and archetypes would be statistics of private data "
+            + "outside DP-SGD's accounting (DP-11); declare it public, or train an unconditional model",
+            Refused(Dp("--state", state, "--state-columns", "VIXCLS")));
+
+        // a public state: RV20 (named, or among the defaults) reads the private returns
+        const string Rv20 = "error [DP-E-PREPROCESS]: condition feature RV20 is computed from the private returns (the equal-weight portfolio's realised volatility), "
+            + "not from the public state: under DP it would be a statistic of the private data outside DP-SGD's accounting; name state features only "
+            + "(--state-columns VIXCLS,DFF,TERM,BAA10Y,BAMLH0A0HYM2)";
+        Assert.Equal(Rv20, Refused(Dp("--state", state, "--state-columns", "VIXCLS,RV20", "--dp-public-state")));
+        Assert.Equal(Rv20 + "; the default features include it", Refused(Dp("--state", state, "--dp-public-state")));
+
+        // a public state: the guidance calibration reads the private windows' realised ES (the line named a training job's
+        // calibrate_guidance beside the flag until session 29)
+        Assert.Equal("error [DP-E-PREPROCESS]: --calibrate-guidance cannot be combined with privacy: it reads the realised expected shortfall "
+            + "of the private training windows outside DP-SGD's accounting; give the guidance with --config guidance_scale instead",
+            Refused(Dp("--state", state, "--state-columns", "VIXCLS", "--dp-public-state", "--calibrate-guidance", "covid-2020")));
+
+        // a public state declared without a state
+        Assert.Equal("error [DP-E-CONFIG]: privacy.public_state (--dp-public-state) declares the economic state public, but no state was given (--state): "
+            + "it applies to conditional sequence models only",
+            Refused(Dp("--dp-public-state")));
+    }
+
+    // session 29: the state file's reading options given empty, worded by the library for each shell
+    [Fact]
+    public void EmptyStateReadingOptions_AreWordedWithTheFlags_ByteForByte()
+    {
+        var (prices, state) = TestPrices.Sequence(_dir, 80);
+        Assert.Equal("error [OPT-E]: --state-date-format is empty: give an exact .NET date format such as dd/MM/yyyy, or leave it out for yyyy-MM-dd",
+            Refused(Train(prices, "--state", state, "--state-date-format", " ")));
+        Assert.Equal("error [OPT-E]: --state-date-column is empty: give the state file's date column header, or leave it out for Date",
+            Refused(Train(prices, "--state", state, "--state-date-column", " ")));
+    }
 }

@@ -102,7 +102,8 @@ public sealed class SequenceAdviceTrainingJobTests(ServiceFixture f)
         // RV20 on weekly rows: the state features alone, as state_columns
         var weekly = string.Join('\n', prices.Split('\n').Where((line, i) => i == 0 || (i - 1) % 5 == 0));
         var rv20 = await FailedAsync(trainer, SequenceJob.Body(weekly, state, ["VIXCLS", "RV20"]));
-        Assert.StartsWith("error [condition-frequency]: condition feature RV20 is the realised volatility of the 20 daily returns before each date", rv20, StringComparison.Ordinal);
+        // session 29: located at the data file's date header cell, as crucible train locates it (its dates are at fault)
+        Assert.StartsWith("data.csv:1:1: error [condition-frequency]: condition feature RV20 is the realised volatility of the 20 daily returns before each date", rv20, StringComparison.Ordinal);
         Assert.EndsWith("; name the condition features without RV20 (\"state_columns\": [\"VIXCLS\", \"DFF\", \"TERM\", \"BAA10Y\", \"BAMLH0A0HYM2\"])", rv20, StringComparison.Ordinal);
 
         // config.state_scale: without a state file (state_csv), outside state_columns, or a column the file lacks
@@ -114,5 +115,26 @@ public sealed class SequenceAdviceTrainingJobTests(ServiceFixture f)
         Assert.Equal("state.csv:1:0: error [state-scale]: config.state_scale DGS3MO needs the state column DGS3MO, which the state file lacks (it has VIXCLS, DGS10)",
             await FailedAsync(trainer, Body(prices, string.Join('\n', state.Split('\n').Select(l => l.Length == 0 ? l : l[..l.LastIndexOf(',')])), ["VIXCLS", "DGS3MO"],
                 "\"state_scale\": \"DGS3MO\"")));
+    }
+    // session 29: the registry's conflict of a twin whose last prices one of the two withholds names the request's
+    // withhold_prices, not crucible train's --withhold-prices
+    [Fact]
+    public async Task ARegistryConflictOnWithheldPrices_NamesWithholdPrices()
+    {
+        using var factory = Service();
+        using var trainer = Trainer(factory);
+        var csv = RandomWalkPrices.Csv(80, seed: 3, new DateOnly(2020, 1, 1), correlated: true);
+        const string Config = """{"hidden": 16, "blocks": 1, "time_embedding": 8, "diffusion_steps": 20, "training": {"batch_size": 16, "warmup_steps": 1}}""";
+        string Body(string more) => $$"""{"data_csv": {{JsonSerializer.Serialize(csv)}}, "steps": 4, "seed": 5, "config": {{Config}}{{more}}}""";
+        using (var accepted = await trainer.PostAsync("/v1/models", ServiceFixture.Json(Body(""", "withhold_prices": true"""))))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+            var job = await SequenceJob.WaitAsync(trainer, accepted.Headers.Location!.ToString());
+            Assert.True(job.GetProperty("status").GetString() == "succeeded", job.ToString());
+        }
+
+        var conflict = await FailedAsync(trainer, ServiceFixture.Json(Body("")));
+        Assert.Contains("error [REG-E-CONFLICT]: model ", conflict, StringComparison.Ordinal);
+        Assert.Contains("; data.last_prices is the train's last prices, which one of the two withholds (withhold_prices): answered as one model", conflict, StringComparison.Ordinal);
     }
 }

@@ -7,8 +7,8 @@ using Crucible.Service.Scenarios;
 namespace Crucible.Service.Tests;
 
 /// <summary>
-/// A model trained with <c>train --withhold-prices</c> records no last train prices: <c>"prices": true</c> without
-/// <c>start_prices</c> is refused, and the message says why (the flag) and what to send.
+/// A model trained with <c>train --withhold-prices</c> (a job's <c>withhold_prices</c>) records no last train prices:
+/// <c>"prices": true</c> without <c>start_prices</c> is refused, and the message says why (the job's member) and what to send.
 /// </summary>
 public sealed class WithheldPricesTests
 {
@@ -28,6 +28,7 @@ public sealed class WithheldPricesTests
 
         var model = new LoadedModel(new ModelRecord(generator.ModelId, "unused", "", ModelStatus.Candidate, 1), generator, null);
         var e = Assert.Throws<InvalidInputException>(() => model.StartPricesOf(new ScenarioRequest { Prices = true }));
-        Assert.Contains("this model records none (its last train prices were withheld at training, train --withhold-prices); send start_prices", e.Message, StringComparison.Ordinal);
+        // session 29: the training job's member, not crucible train's --withhold-prices, which a client never typed
+        Assert.Contains("this model records none (its last train prices were withheld at training, withhold_prices); send start_prices", e.Message, StringComparison.Ordinal);
     }
 }

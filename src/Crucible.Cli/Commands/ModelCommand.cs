@@ -53,7 +53,16 @@ internal static class ModelCommand
             using var log = opened;
             var registry = new ModelRegistry(h, log);
             var parentId = p.GetValue(parent) is { } given ? Resolve(registry, given).Id : null;
-            var record = registry.Register(folder, parent: parentId);
+            ModelRecord record;
+            try
+            {
+                record = registry.Register(folder, parent: parentId);
+            }
+            catch (ModelConflictException e)
+            {
+                throw e.Worded(RunAudit.WithholdPricesFlag);
+            }
+
             var line = string.Create(CultureInfo.InvariantCulture, $"registered: {record.Id} (candidate, audit entry {record.RegisteredSeq})");
             if (!p.GetValue(json))
             {

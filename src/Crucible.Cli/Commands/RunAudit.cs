@@ -46,8 +46,21 @@ internal static class RunAudit
     {
         using var log = AuditLog.Open(home);
         var registry = new ModelRegistry(home, log);
-        return registry.RegisterOrFind(folder); // the same weights with another manifest: REG-E-CONFLICT
+        try
+        {
+            return registry.RegisterOrFind(folder);
+        }
+        catch (ModelConflictException e)
+        {
+            throw e.Worded(WithholdPricesFlag); // the same weights with another manifest: REG-E-CONFLICT
+        }
     }
+
+    /// <summary>
+    /// The option that withholds a model's last train prices as the CLI names it, in the advice of a registry conflict
+    /// (<see cref="ModelConflictException.Worded"/>).
+    /// </summary>
+    public const string WithholdPricesFlag = "train --withhold-prices";
 
     /// <summary>
     /// <c>run.completed</c> of a <c>train</c> run whose model folder is <paramref name="folder"/> (before

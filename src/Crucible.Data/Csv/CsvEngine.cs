@@ -125,7 +125,7 @@ internal sealed class CsvEngine
         {
             _truncated = true;
             AddIssue(new DataIssue(IssueSeverity.Error, e.Rule, _file, e.Line, e.Line > 0 ? _rowsIn : 0, e.Column,
-                ColumnNameAt(e.Column), e.Message, null, e.ByteOffset) { DateColumnMissing = e.DateColumnMissing }, force: true);
+                ColumnNameAt(e.Column), e.Message, null, e.ByteOffset) { Cause = e.Cause }, force: true);
         }
         catch (IOException e)
         {
@@ -228,7 +228,7 @@ internal sealed class CsvEngine
         {
             throw new CsvFatalException(CsvRules.Header,
                 $"no column is named '{_o.DateColumnName}', expected as the date column (the first column is '{names[0]}'): name the file's date column, or declare that the file has none",
-                tok.RecordLine, 1) { DateColumnMissing = true };
+                tok.RecordLine, 1) { Cause = DataIssueCause.DateColumnMissing };
         }
 
         var valueFields = ValueFields(names.Length, _dateField);
@@ -374,7 +374,8 @@ internal sealed class CsvEngine
                 if (_o.Missing == MissingValuePolicy.Reject)
                 {
                     Error(CsvRules.Missing, line, _rowsIn, f + 1, _columns[f],
-                        "missing value (the missing-value policy is Reject; declare Keep or ForwardFill to accept it)");
+                        "missing value (the missing-value policy is Reject; declare Keep or ForwardFill to accept it)",
+                        cause: DataIssueCause.MissingValueRefused);
                     ok = false;
                 }
                 else if (_o.Missing == MissingValuePolicy.Keep)
@@ -526,13 +527,15 @@ internal sealed class CsvEngine
                 var f = _field[c];
                 if (!_hasPrev || double.IsNaN(_prevValues[c]))
                 {
-                    Error(CsvRules.Missing, line, record, f + 1, _columns[f], "missing value with no earlier value to forward-fill from");
+                    Error(CsvRules.Missing, line, record, f + 1, _columns[f], "missing value with no earlier value to forward-fill from",
+                        cause: DataIssueCause.NothingToForwardFill);
                     ok = false;
                 }
                 else if (_fillRun[c] >= _o.ForwardFillLimit)
                 {
                     Error(CsvRules.Missing, line, record, f + 1, _columns[f],
-                        $"missing value beyond the forward-fill limit of {_o.ForwardFillLimit} rows");
+                        $"missing value beyond the forward-fill limit of {_o.ForwardFillLimit} rows",
+                        cause: DataIssueCause.ForwardFillLimitExceeded);
                     ok = false;
                 }
                 else
@@ -904,7 +907,7 @@ internal sealed class CsvEngine
     private void Repair(string name) => _repairs[name] = _repairs.GetValueOrDefault(name) + 1;
 
     private void Error(string rule, long line, long record, int column, string columnName, string message,
-        ReadOnlySpan<byte> raw = default, long byteOffset = -1)
+        ReadOnlySpan<byte> raw = default, long byteOffset = -1, DataIssueCause cause = DataIssueCause.None)
     {
         string? value = null;
         if (_o.ShowValues && !raw.IsEmpty)
@@ -913,7 +916,7 @@ internal sealed class CsvEngine
             message += $" (value \"{value}\")";
         }
 
-        AddIssue(new DataIssue(IssueSeverity.Error, rule, _file, line, record, column, columnName, message, value, byteOffset), force: false);
+        AddIssue(new DataIssue(IssueSeverity.Error, rule, _file, line, record, column, columnName, message, value, byteOffset) { Cause = cause }, force: false);
     }
 
     private void Warning(string rule, long line, int column, string columnName, string message, bool header = false)

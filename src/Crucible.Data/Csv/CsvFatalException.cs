@@ -25,6 +25,6 @@ internal sealed class CsvFatalException : Exception
 
     public long ByteOffset { get; }
 
-    /// <summary>True for the header without the date column (<see cref="DataIssue.DateColumnMissing"/>).</summary>
-    public bool DateColumnMissing { get; init; }
+    /// <summary>Why it was raised, where its rule has causes a caller tells apart (<see cref="DataIssue.Cause"/>).</summary>
+    public DataIssueCause Cause { get; init; }
 }

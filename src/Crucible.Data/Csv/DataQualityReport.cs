@@ -11,6 +11,37 @@ public enum IssueSeverity
 }
 
 /// <summary>
+/// Why a <see cref="DataIssue"/> was raised, where one rule has several causes that a caller words differently
+/// (<see cref="DataIssue.Cause"/>).
+/// </summary>
+public enum DataIssueCause
+{
+    /// <summary>No finer cause than the issue's rule.</summary>
+    None,
+
+    /// <summary>
+    /// <see cref="CsvRules.Header"/>: the header has no column named <see cref="CsvReadOptions.DateColumnName"/> (a caller
+    /// that reads a file with a date-column option of its own, a state file's, names that option).
+    /// </summary>
+    DateColumnMissing,
+
+    /// <summary><see cref="CsvRules.Missing"/>: a missing value under <see cref="MissingValuePolicy.Reject"/>.</summary>
+    MissingValueRefused,
+
+    /// <summary>
+    /// <see cref="CsvRules.Missing"/> under <see cref="MissingValuePolicy.ForwardFill"/>: a missing value with no earlier
+    /// value in its column to fill from (before the first row that has one); no limit would fill it.
+    /// </summary>
+    NothingToForwardFill,
+
+    /// <summary>
+    /// <see cref="CsvRules.Missing"/> under <see cref="MissingValuePolicy.ForwardFill"/>: a missing value past
+    /// <see cref="CsvReadOptions.ForwardFillLimit"/> filled rows in a row; a higher limit would fill it.
+    /// </summary>
+    ForwardFillLimitExceeded,
+}
+
+/// <summary>
 /// One problem found in a file. <see cref="Line"/> is the 1-based physical line where the record starts,
 /// <see cref="Record"/> the 1-based data-record number (0 for the header or the whole file),
 /// <see cref="Column"/> the 1-based column (0 when the problem concerns the whole row or file).
@@ -37,13 +68,13 @@ public sealed record DataIssue(
     }
 
     /// <summary>
-    /// True for the <see cref="CsvRules.Header"/> error of a header without the date column
-    /// (<see cref="CsvReadOptions.DateColumnName"/>): a caller that reads a file with a date-column option of its own (a
-    /// state file's) can name that option without matching the message. Not written to the report's JSON (a report read
-    /// back from JSON has it false).
+    /// Why the issue was raised, where its rule has causes a caller tells apart (<see cref="DataIssueCause.None"/> where
+    /// the rule says all): a caller that words its own advice (a state file's reader, which names its own options)
+    /// branches on it rather than on the message. Not written to the report's JSON (a report read back from JSON has
+    /// <see cref="DataIssueCause.None"/>).
     /// </summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public bool DateColumnMissing { get; init; }
+    public DataIssueCause Cause { get; init; }
 
     /// <summary>The same issue as an exception, for APIs that fail on the first error.</summary>
     public InvalidInputException ToException() =>

@@ -303,7 +303,7 @@ public static class PricePaths
             if (existing.Contains(column))
             {
                 throw new InvalidInputException(CollisionRule,
-                    $"the price column of series {series} would be {column}, which is already a series of this model; rename the series before training, or generate without --prices");
+                    $"the price column of series {series} would be {column}, which is already a series of this model; rename the series before training, or generate without price paths");
             }
         }
 

@@ -124,7 +124,8 @@ public static class EconomicState
     /// <param name="state">The state series by date.</param>
     /// <param name="features">The features (default <see cref="FeatureNames"/>); none may be return-derived.</param>
     /// <param name="stateEnd">The last state date to use (e.g. the declared train end), or null for the whole file.</param>
-    /// <exception cref="InvalidInputException">A return-derived feature (rule <c>DP-E-PREPROCESS</c>, naming it), a feature
+    /// <exception cref="InvalidInputException">A return-derived feature (rule <c>DP-E-PREPROCESS</c>, naming it: a
+    /// <see cref="SequenceOptionException"/>, whose advice names the state features as each shell does), a feature
     /// whose source columns are missing, or no state row up to <paramref name="stateEnd"/>.</exception>
     public static TimeSeriesFrame BuildPublic(TimeSeriesFrame state, IReadOnlyList<string>? features = null, DateOnly? stateEnd = null)
     {
@@ -132,12 +133,7 @@ public static class EconomicState
         features ??= FeatureNames;
         foreach (var f in features)
         {
-            if (IsReturnDerived(f))
-            {
-                throw new InvalidInputException("DP-E-PREPROCESS",
-                    $"condition feature {f} is computed from the private returns (the equal-weight portfolio's realised volatility), not from the public state: "
-                    + "under DP it would be a statistic of the private data outside DP-SGD's accounting; name state features only (e.g. --state-columns VIXCLS,DFF,TERM,BAA10Y,BAMLH0A0HYM2)");
-            }
+            if (IsReturnDerived(f)) throw ReturnDerivedUnderDp(f);
         }
 
         if (!state.HasDates || state.RowCount == 0) throw new InvalidInputException(CsvRules.Join, "economic-state features need a dated state frame");
@@ -150,6 +146,21 @@ public static class EconomicState
         var calendar = new DateOnly[rows];
         for (int r = 0; r < rows; r++) calendar[r] = state.Dates[r].AddDays(1);
         return Build(state, new TimeSeriesFrame(calendar, [], []), features);
+    }
+
+    /// <summary>
+    /// The refusal (<c>DP-E-PREPROCESS</c>) of the return-derived <paramref name="feature"/> under DP with a public state, its
+    /// advice naming the state features in each shell's words (<see cref="SequenceOptionException.Worded"/>);
+    /// <paramref name="byDefault"/> when it is one of the default features, no feature having been named.
+    /// </summary>
+    internal static SequenceOptionException ReturnDerivedUnderDp(string feature, bool byDefault = false)
+    {
+        string why = $"condition feature {feature} is computed from the private returns (the equal-weight portfolio's realised volatility), not from the public state: "
+            + "under DP it would be a statistic of the private data outside DP-SGD's accounting; name state features only";
+        string[] stateOnly = [.. FeatureNames.Where(f => !IsReturnDerived(f))];
+        string defaults = byDefault ? "; the default features include it" : "";
+        return new SequenceOptionException("DP-E-PREPROCESS", $"{why} (e.g. {string.Join(", ", stateOnly)}){defaults}",
+            n => $"{why} ({n.Given(SequenceOption.StateColumns, stateOnly)}){defaults}");
     }
 
     private delegate double FeatureSource(int stateRow, int returnRow, double[] portfolio, int window);

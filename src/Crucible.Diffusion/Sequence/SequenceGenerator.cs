@@ -577,10 +577,12 @@ public sealed class SequenceGenerator
         {
             if ((conditions is not null || archetypes is not null) && !dp.PublicState)
             {
-                throw new InvalidInputException("DP-E-PREPROCESS",
-                    "conditions (--state, an economic state) cannot be combined with privacy unless the state is declared public data "
-                    + "(--dp-public-state, privacy.public_state: true): otherwise their standardisation, reference state and archetypes would be "
-                    + "statistics of private data outside DP-SGD's accounting (DP-11); declare it public, or train an unconditional model");
+                const string Otherwise = "otherwise their standardisation, reference state and archetypes would be statistics of private data outside "
+                    + "DP-SGD's accounting (DP-11); declare it public, or train an unconditional model";
+                throw new SequenceOptionException("DP-E-PREPROCESS",
+                    $"conditions (an economic state) cannot be combined with privacy unless the state is declared public data (privacy.public_state: true): {Otherwise}",
+                    n => $"conditions ({n.Name(SequenceOption.State)}, an economic state) cannot be combined with privacy unless the state is declared public data "
+                        + $"({n.Given(SequenceOption.PublicState, "true")}): {Otherwise}");
             }
 
             if (conditions is not null)
@@ -941,6 +943,26 @@ public sealed class SequenceGenerator
     /// <summary>The rule of the public-state volatility scaling's refusals (<see cref="SequenceGeneratorOptions.StateScale"/>).</summary>
     public const string StateScaleRule = "state-scale";
 
+    /// <summary>
+    /// The refusal of <see cref="SequenceGeneratorOptions.StateScale"/> <paramref name="feature"/> when the condition
+    /// features <paramref name="features"/> (null: no state) leave it out, in the library's words and each shell's
+    /// (<see cref="SequenceOptionException.Worded"/>); null when they have it. The one check of <see cref="Fit"/> (its
+    /// conditions) and of <see cref="SequenceTraining.Train"/>, which makes it before the state is read, at
+    /// <paramref name="location"/>.
+    /// </summary>
+    internal static SequenceOptionException? StateScaleFeatureRefusal(string feature, IReadOnlyList<string>? features, InputLocation? location)
+    {
+        // the option as a shell names it; the library's own key without one
+        static string Key(SequenceOptionNames? n) => n?.Name(SequenceOption.StateScale) ?? "state_scale";
+        Func<SequenceOptionNames?, string>? refusal = features is null
+            ? n => $"{Key(n)} {feature} scales each window by its state's {feature}, but no state was given ({(n is null ? "a state file" : n.Name(SequenceOption.State))})"
+            : !features.Contains(feature, StringComparer.Ordinal)
+                ? n => $"{Key(n)} {feature} is not among the condition features ({string.Join(", ", features)}): add it to "
+                    + (n is null ? "the state columns" : n.Name(SequenceOption.StateColumns))
+                : null;
+        return refusal is null ? null : new SequenceOptionException(StateScaleRule, refusal(null), n => refusal(n), location);
+    }
+
     // Philox stream of the levels drawn for requests that do not set the scale feature (far from the sampler's chunk streams)
     private const ulong StateScaleStream = 0x5CA1_E000_0000_0001;
 
@@ -957,13 +979,9 @@ public sealed class SequenceGenerator
     private static (StateScaleManifest Manifest, double[] WindowScales) StateScaleOf(
         string feature, TimeSeriesFrame trainReturns, TimeSeriesFrame? conditions, TimeSeriesFrame? publicConditions, int count)
     {
-        int j = conditions is null ? -1 : IndexOfColumn(conditions, feature);
-        if (conditions is null || j < 0)
-        {
-            throw new InvalidInputException(StateScaleRule, conditions is null
-                ? $"state_scale {feature} scales each window by its state's {feature}, but the model has no conditions: give the state (--state) with {feature} among its features"
-                : $"state_scale {feature} is not among the condition features ({string.Join(", ", conditions.Columns)}): add it to --state-columns");
-        }
+        if (conditions is null) throw StateScaleFeatureRefusal(feature, null, null)!; // (always one without conditions)
+        if (StateScaleFeatureRefusal(feature, conditions.Columns, null) is { } refused) throw refused;
+        int j = IndexOfColumn(conditions, feature);
 
         var statistics = new List<double>();
         if (publicConditions is not null)

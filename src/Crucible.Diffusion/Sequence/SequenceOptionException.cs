@@ -41,6 +41,22 @@ public enum SequenceOption
     /// <c>--config</c> file, a job's <c>config.state_scale</c>.
     /// </summary>
     StateScale,
+
+    /// <summary>
+    /// The declaration that the economic state is public data under DP (<see cref="Tabular.DpTrainingOptions.PublicState"/>):
+    /// <c>--dp-public-state</c> or <c>privacy.public_state</c> of crucible train's <c>--config</c> file, a job's
+    /// <c>config.privacy.public_state</c>. Given the value <c>true</c>.
+    /// </summary>
+    PublicState,
+
+    /// <summary>The guidance calibration after the fit (<see cref="GuidanceCalibrationOptions"/>): <c>--calibrate-guidance</c>, a job's <c>calibrate_guidance</c>.</summary>
+    CalibrateGuidance,
+
+    /// <summary>
+    /// The generator option <see cref="SequenceGeneratorOptions.GuidanceScale"/>: <c>guidance_scale</c> of crucible train's
+    /// <c>--config</c> file, a job's <c>config.guidance_scale</c>. Given a number.
+    /// </summary>
+    GuidanceScale,
 }
 
 /// <summary>How a shell names <see cref="SequenceOption"/>s in the advice of a refusal (<see cref="SequenceOptionException.Worded"/>).</summary>
@@ -77,6 +93,13 @@ public class SequenceOptionException : InvalidInputException
         ArgumentNullException.ThrowIfNull(worded);
         _worded = worded;
     }
+
+    /// <summary>
+    /// The same refusal (rule, both wordings) located at <paramref name="location"/>: for a shell that knows where an
+    /// unlocated refusal points (RV20 on rows that are not daily, <see cref="EconomicState.RowFrequencyRule"/>: the return
+    /// file's dates).
+    /// </summary>
+    public SequenceOptionException At(InputLocation location) => new(Rule, Message, _worded, location);
 
     /// <summary>The same refusal (rule, location) with its options named by <paramref name="names"/>.</summary>
     public InvalidInputException Worded(SequenceOptionNames names)

@@ -41,12 +41,12 @@ public sealed record SequenceState(TimeSeriesFrame Frame, string Path, DataProve
     /// <c>observation_date</c> in a FRED download). The price file's <c>--date-format</c> and <c>--date-column</c> do not
     /// apply to it, as its calendar and source may differ.
     /// </summary>
-    /// <exception cref="InvalidInputException">A missing file, an invalid <paramref name="missing"/>, an empty
-    /// <paramref name="dateFormat"/> or <paramref name="dateColumn"/> (<c>OPT-E</c>), or a CSV error (naming file, line,
-    /// column and rule).</exception>
-    /// <exception cref="SequenceOptionException">A missing value the policy refuses (<c>CSV-E-MISSING</c>; a gap past the
-    /// forward-fill limit, or any under the default policy) and a date in another format (<c>CSV-E-DATE</c>), saying what to
-    /// do with the options each shell names its own way (<see cref="SequenceOptionException.Worded"/>).</exception>
+    /// <exception cref="InvalidInputException">A missing file, an invalid <paramref name="missing"/>, or a CSV error (naming
+    /// file, line, column and rule).</exception>
+    /// <exception cref="SequenceOptionException">An empty <paramref name="dateFormat"/> or <paramref name="dateColumn"/>
+    /// (<c>OPT-E</c>), a missing value the policy refuses (<c>CSV-E-MISSING</c>; a gap past the forward-fill limit, or any
+    /// under the default policy) and a date in another format (<c>CSV-E-DATE</c>), saying what to do with the options each
+    /// shell names its own way (<see cref="SequenceOptionException.Worded"/>).</exception>
     /// <exception cref="StateDateColumnException">A header without the date column (<c>CSV-E-HEADER</c>).</exception>
     public static SequenceState Load(string path, StateMissingValues? missing = null, string? dateFormat = null, string? dateColumn = null)
     {
@@ -54,9 +54,17 @@ public sealed record SequenceState(TimeSeriesFrame Frame, string Path, DataProve
         missing ??= StateMissingValues.Default;
         missing.Validate();
         if (dateFormat is not null && string.IsNullOrWhiteSpace(dateFormat))
-            throw new InvalidInputException("OPT-E", "--state-date-format is empty: give an exact .NET date format such as dd/MM/yyyy, or leave it out for yyyy-MM-dd");
+        {
+            const string Advice = " is empty: give an exact .NET date format such as dd/MM/yyyy, or leave it out for yyyy-MM-dd";
+            throw new SequenceOptionException("OPT-E", "the state file's date format" + Advice, n => n.Name(SequenceOption.StateDateFormat) + Advice);
+        }
+
         if (dateColumn is not null && string.IsNullOrWhiteSpace(dateColumn))
-            throw new InvalidInputException("OPT-E", "--state-date-column is empty: give the state file's date column header, or leave it out for Date");
+        {
+            const string Advice = " is empty: give the state file's date column header, or leave it out for Date";
+            throw new SequenceOptionException("OPT-E", "the state file's date column" + Advice, n => n.Name(SequenceOption.StateDateColumn) + Advice);
+        }
+
         if (!File.Exists(path)) throw new InvalidInputException("CSV-E-FILE", $"{path} does not exist", new InputLocation(path, 0, 0));
         var format = dateFormat ?? DefaultDateFormat;
         var column = dateColumn ?? DefaultDateColumn;
@@ -65,7 +73,8 @@ public sealed record SequenceState(TimeSeriesFrame Frame, string Path, DataProve
         {
             // the state file has its own date column: a header without it would otherwise point at the price file's
             // date column; typed, so that each shell names its own option for it
-            if (report.Errors[0].DateColumnMissing) throw new StateDateColumnException(column, e.Message, e.Location);
+            var cause = report.Errors[0].Cause;
+            if (cause == DataIssueCause.DateColumnMissing) throw new StateDateColumnException(column, e.Message, e.Location);
 
             // the state file has its own date format: a date in another one (a FRED download re-saved as 01/04/2010) would
             // otherwise point at --date-format, which reads --data only
@@ -83,9 +92,10 @@ public sealed record SequenceState(TimeSeriesFrame Frame, string Path, DataProve
             // the reader's advice (declare Keep or ForwardFill) names the reader's policies: say what the state file takes
             if (e.Rule != CsvRules.Missing) throw e;
             const string AsOf = " (a return date reads the last state row of the 7 days before it)";
-            if (missing.Policy == MissingValuePolicy.ForwardFill && !e.Message.Contains("forward-fill limit", StringComparison.Ordinal))
+            // a gap on the first rows has nothing to fill from: no limit to raise
+            if (cause == DataIssueCause.NothingToForwardFill)
                 throw new InvalidInputException(e.Rule, e.Message + " in the state file: fill the value, or drop the row" + AsOf, e.Location);
-            if (missing.Policy == MissingValuePolicy.ForwardFill)
+            if (cause == DataIssueCause.ForwardFillLimitExceeded)
             {
                 string now = missing.ForwardFillLimit.ToString(CultureInfo.InvariantCulture);
                 throw new SequenceOptionException(e.Rule,
@@ -127,9 +137,6 @@ public sealed record SequenceTrainingResult(SequenceGenerator Generator, Guidanc
 /// </summary>
 public static class SequenceTraining
 {
-    // the generator option state_scale as a shell names it (the library's own key without one)
-    private static string StateScale(SequenceOptionNames? names) => names?.Name(SequenceOption.StateScale) ?? "state_scale";
-
     // the state frame's columns a feature reads (TERM: DGS10 and DGS3MO; RV20: none, it comes from the returns), by index
     private static int[] StateColumnsOf(TimeSeriesFrame state, string feature)
     {
@@ -225,8 +232,9 @@ public static class SequenceTraining
     /// invalid options (rule <see cref="ConfigRule"/>, no location: the caller knows where they came from), or what
     /// <see cref="SequenceGenerator.Fit"/> and <see cref="SequenceGenerator.CalibrateGuidance"/> refuse. The refusals whose
     /// advice names an option (the default features a state file lacks, <see cref="SequenceGeneratorOptions.StateScale"/>
-    /// without its feature, RV20 on rows that are not daily) are <see cref="SequenceOptionException"/>s, which each shell
-    /// words with its own names.</exception>
+    /// without its feature, RV20 on rows that are not daily, and under DP a public state without a state, RV20 with a public
+    /// state, the guidance calibration with a public state, conditions without one) are
+    /// <see cref="SequenceOptionException"/>s, which each shell words with its own names.</exception>
     public static SequenceTrainingResult Train(
         TimeSeriesFrame train,
         TimeSeriesFrame all,
@@ -253,40 +261,38 @@ public static class SequenceTraining
         {
             if (state is null)
             {
-                throw new InvalidInputException("DP-E-CONFIG",
-                    "privacy.public_state (--dp-public-state) declares the economic state public, but no state was given (--state): it applies to conditional sequence models only");
+                const string Applies = "declares the economic state public, but no state was given";
+                throw new SequenceOptionException("DP-E-CONFIG",
+                    $"privacy.public_state {Applies}: it applies to conditional sequence models only",
+                    n => $"{n.Name(SequenceOption.PublicState)} {Applies} ({n.Name(SequenceOption.State)}): it applies to conditional sequence models only");
             }
 
             foreach (var name in stateColumns ?? EconomicState.FeatureNames)
             {
-                if (!EconomicState.IsReturnDerived(name)) continue;
-                throw new InvalidInputException("DP-E-PREPROCESS",
-                    $"condition feature {name} is computed from the private returns (the equal-weight portfolio's realised volatility), not from the public state: "
-                    + $"under DP it would be a statistic of the private data outside DP-SGD's accounting; name state features only (--state-columns {string.Join(",", EconomicState.FeatureNames.Where(f => !EconomicState.IsReturnDerived(f)))})"
-                    + (stateColumns is null ? "; the default features include it" : ""));
+                if (EconomicState.IsReturnDerived(name)) throw EconomicState.ReturnDerivedUnderDp(name, byDefault: stateColumns is null);
             }
 
             if (calibration is not null)
             {
-                throw new InvalidInputException("DP-E-PREPROCESS",
-                    "--calibrate-guidance (calibrate_guidance) cannot be combined with privacy: it reads the realised expected shortfall of the private "
-                    + "training windows outside DP-SGD's accounting; give the guidance with --config guidance_scale instead");
+                const string Why = "cannot be combined with privacy: it reads the realised expected shortfall of the private training windows outside DP-SGD's accounting";
+                throw new SequenceOptionException("DP-E-PREPROCESS",
+                    $"the guidance calibration {Why}; give the guidance with guidance_scale instead",
+                    n => $"{n.Name(SequenceOption.CalibrateGuidance)} {Why}; give the guidance with {n.Name(SequenceOption.GuidanceScale)} instead");
             }
         }
 
         if (options.StateScale is { } scaleFeature)
         {
-            // the volatility scaling reads its feature from the state: refused, named, when there is none to read
-            var named = stateColumns ?? EconomicState.FeatureNames;
-            Func<SequenceOptionNames?, string>? refusal = state is null
-                ? n => $"{StateScale(n)} {scaleFeature} scales each window by its state's {scaleFeature}, but no state was given ({(n is null ? "a state file" : n.Name(SequenceOption.State))})"
-                : !named.Contains(scaleFeature, StringComparer.Ordinal)
-                    ? n => $"{StateScale(n)} {scaleFeature} is not among the condition features ({string.Join(", ", named)}): add it to {(n is null ? "the state columns" : n.Name(SequenceOption.StateColumns))}"
-                    : scaleFeature != "TERM" && !state.Frame.Columns.Contains(scaleFeature, StringComparer.Ordinal)
-                        ? n => $"{StateScale(n)} {scaleFeature} needs the state column {scaleFeature}, which the state file lacks (it has {string.Join(", ", state.Frame.Columns)})"
-                        : null;
-            if (refusal is not null)
-                throw new SequenceOptionException(SequenceGenerator.StateScaleRule, refusal(null), n => refusal(n), state is null ? null : new InputLocation(state.Path, 1, 0));
+            // the volatility scaling reads its feature from the state: refused, named, when there is none to read (the
+            // generator's own check, made here before the state is read and located at the state file)
+            var at = state is null ? null : new InputLocation(state.Path, 1, 0);
+            if (SequenceGenerator.StateScaleFeatureRefusal(scaleFeature, state is null ? null : stateColumns ?? EconomicState.FeatureNames, at) is { } refused)
+                throw refused;
+            if (scaleFeature != "TERM" && !state!.Frame.Columns.Contains(scaleFeature, StringComparer.Ordinal))
+            {
+                string lacks = $" {scaleFeature} needs the state column {scaleFeature}, which the state file lacks (it has {string.Join(", ", state.Frame.Columns)})";
+                throw new SequenceOptionException(SequenceGenerator.StateScaleRule, "state_scale" + lacks, n => n.Name(SequenceOption.StateScale) + lacks, at);
+            }
         }
 
         TimeSeriesFrame? features = null, publicFeatures = null;

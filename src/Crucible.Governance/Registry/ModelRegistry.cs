@@ -161,7 +161,8 @@ public sealed class ModelRegistry
     /// <exception cref="InvalidInputException">
     /// <c>REG-E-EXISTS</c>: the id is registered already with this manifest, or one that differs only in its
     /// <see cref="ProvenanceKeys"/> (nothing is overwritten);
-    /// <c>REG-E-CONFLICT</c>: the id is registered with a manifest that differs beyond them (same weights, another model);
+    /// <c>REG-E-CONFLICT</c>: the id is registered with a manifest that differs beyond them (same weights, another model), a
+    /// <see cref="ModelConflictException"/>, which each shell words with its own name for withheld prices;
     /// <c>REG-E-FOLDER</c>: a file is missing or the manifest is not JSON;
     /// <c>REG-E-PARENT</c>: <paramref name="parent"/> is not a registered model id.
     /// </exception>
@@ -217,11 +218,17 @@ public sealed class ModelRegistry
         if (Find(id) is { } existing)
         {
             if (!Describes(existing, manifestHash, manifest))
-                throw new InvalidInputException(ConflictRule,
-                    $"model {id} is registered with another manifest.json (sha256 {existing.ManifestSha256[..16]}…, this folder's is {manifestHash[..16]}…): " +
-                    "the weights agree but the model does not (transform state, config or an edited manifest, beyond the library version and input file names" +
-                    ConflictDetail(ReadManifest(existing), File.ReadAllBytes(manifest)) + "); the id is the weights' hash, so it cannot name both",
+            {
+                var (keys, prices) = ConflictDetail(ReadManifest(existing), File.ReadAllBytes(manifest));
+                string head = $"model {id} is registered with another manifest.json (sha256 {existing.ManifestSha256[..16]}…, this folder's is {manifestHash[..16]}…): "
+                    + "the weights agree but the model does not (transform state, config or an edited manifest, beyond the library version and input file names" + keys;
+                throw new ModelConflictException(
+                    withhold => head + (prices ? $"; data.last_prices is the train's last prices, which one of the two withholds ({withhold}): "
+                        + "answered as one model, the registered copy would give the prices the other was trained to withhold, or lack those it records" : "")
+                        + "); the id is the weights' hash, so it cannot name both",
                     new InputLocation(manifest, 0, 0));
+            }
+
             if (existingIsFine) return (existing, false);
             throw new InvalidInputException("REG-E-EXISTS", $"model {id} is registered already; a registered model is never overwritten", new InputLocation(target, 0, 0));
         }
@@ -297,18 +304,15 @@ public sealed class ModelRegistry
         return [.. keys];
     }
 
-    // the conflict's differing keys, and why data.last_prices alone is no provenance: a twin trained with
-    // --withhold-prices (a job's withhold_prices) answered as the registered model would hand out the prices it withheld
-    private static string ConflictDetail(byte[]? registered, byte[] candidate)
+    // the conflict's differing keys (": they differ in …", or nothing), and whether data.last_prices is one of them, which
+    // alone is no provenance: a twin trained withholding its prices (crucible train --withhold-prices, a job's
+    // withhold_prices) answered as the registered model would hand out the prices it withheld
+    private static (string Keys, bool Prices) ConflictDetail(byte[]? registered, byte[] candidate)
     {
         var keys = DifferingKeys(registered, candidate);
-        if (keys.Count == 0) return "";
+        if (keys.Count == 0) return ("", false);
         string list = keys.Count <= 6 ? string.Join(", ", keys) : string.Join(", ", keys.Take(6)) + $" and {keys.Count - 6} more";
-        string prices = keys.Contains("data.last_prices", StringComparer.Ordinal)
-            ? "; data.last_prices is the train's last prices, which one of the two withholds (train --withhold-prices): "
-              + "answered as one model, the registered copy would give the prices the other was trained to withhold, or lack those it records"
-            : "";
-        return $": they differ in {list}{prices}";
+        return ($": they differ in {list}", keys.Contains("data.last_prices", StringComparer.Ordinal));
     }
 
     /// <summary>

@@ -46,7 +46,7 @@ public sealed record LoadedModel(ModelRecord Record, DiffusionGenerator? Tabular
                 : throw new InvalidInputException(StartPrices.Rule,
                     "price paths need a start price per series: this model records none ("
                     + ((Sequence?.Manifest.Data ?? Tabular!.Manifest.Data).LastPricesWithheld == true
-                        ? "its last train prices were withheld at training, train --withhold-prices"
+                        ? $"its last train prices were withheld at training, {Training.TrainingRequestNames.WithholdPrices}"
                         : "it was not trained on prices, was trained with DP-SGD, which withholds the private last prices, or by an older version")
                     + "); send start_prices {\"SERIES\": price, …} or \"unit\" (every path starts at 1)"),
         };

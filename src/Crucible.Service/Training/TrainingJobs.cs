@@ -466,9 +466,15 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         {
             // the reader's NAME:LINE:COL, without the job folder's absolute path in the home (never shown to a client); a
             // refusal whose advice names options (the state file's date column or format, its missing values, the
-            // condition features) names the request's members, not crucible train's flags; a DP refusal of the engine
-            // (DP-E-BUDGET at privacy.KEY) names the request's field, config.privacy.KEY
-            var worded = e is SequenceOptionException options ? options.Worded(TrainingRequestNames.Instance) : e;
+            // condition features) names the request's members, not crucible train's flags, as does a registry conflict's
+            // advice on withheld prices (withhold_prices); a DP refusal of the engine (DP-E-BUDGET at privacy.KEY) names the
+            // request's field, config.privacy.KEY
+            var worded = e switch
+            {
+                SequenceOptionException options => options.Worded(TrainingRequestNames.Instance),
+                Crucible.Governance.Registry.ModelConflictException conflict => conflict.Worded(TrainingRequestNames.WithholdPrices),
+                _ => e,
+            };
             Fail(job, FileRequest.MessageOf(DpTrainingOptions.Relocate(worded, key => "config.privacy." + key), Path.Combine(JobsFolder, job.Id)));
         }
         catch (JobFolderInUseException e)
@@ -573,8 +579,19 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
                 state = SequenceState.Load(statePath, r.StateMissing, r.Request.StateDateFormat, r.Request.StateDateColumn); // state_missing, state_ffill_limit, state_na, state_date_format, state_date_column
             }
 
-            var generator = SequenceTraining.Train(train, all, sequence, state, r.Request.StateColumns, r.Calibration, provenance, progress,
-                publicStateEnd: r.TrainEnd, cancellationToken: stop).Generator;
+            SequenceGenerator generator;
+            try
+            {
+                generator = SequenceTraining.Train(train, all, sequence, state, r.Request.StateColumns, r.Calibration, provenance, progress,
+                    publicStateEnd: r.TrainEnd, cancellationToken: stop).Generator;
+            }
+            catch (SequenceOptionException e) when (e.Location is null && e.Rule == EconomicState.RowFrequencyRule)
+            {
+                // RV20 on rows that are not daily: the data file's dates are at fault, located at its date header cell as
+                // crucible train locates it (data.csv:1:1, the job's copy of data_csv)
+                throw e.At(new InputLocation(dataPath, 1, 1));
+            }
+
             generator.Save(modelFolder);
             var m = generator.Manifest;
             modelId = Crucible.Governance.Registry.ModelRegistry.IdOf(modelFolder);

@@ -84,18 +84,19 @@ public class CsvDateColumnTests
         var (_, named) = Read("Time,A\n2020-01-02,1\n", new CsvReadOptions { DateColumnName = "Datum" });
         Assert.Contains("no column is named 'Datum'", Assert.Single(named.Errors).Message, StringComparison.Ordinal);
 
-        // session 28: typed (DateColumnMissing), so that a caller with a date-column option of its own (a state file's)
-        // names it without matching this message; not in the report's JSON, whose bytes are as before
-        Assert.True(e.DateColumnMissing);
-        Assert.True(Assert.Single(named.Errors).DateColumnMissing);
-        Assert.DoesNotContain("date_column_missing", report.ToJson(), StringComparison.Ordinal);
-        Assert.False(Assert.Single(DataQualityReport.FromJson(report.ToJson()).Errors).DateColumnMissing);
+        // session 28: typed (session 29: its cause, DataIssueCause.DateColumnMissing), so that a caller with a date-column
+        // option of its own (a state file's) names it without matching this message; not in the report's JSON, whose
+        // bytes are as before
+        Assert.Equal(DataIssueCause.DateColumnMissing, e.Cause);
+        Assert.Equal(DataIssueCause.DateColumnMissing, Assert.Single(named.Errors).Cause);
+        Assert.DoesNotContain("\"cause\"", report.ToJson(), StringComparison.Ordinal);
+        Assert.Equal(DataIssueCause.None, Assert.Single(DataQualityReport.FromJson(report.ToJson()).Errors).Cause);
         // other header errors are not it, though their header lacks the date column too (the reader stops at the first)
         var (_, duplicate) = Read("Time,A,A\n2020-01-02,1,2\n");
         Assert.Contains("duplicate column name 'A'", Assert.Single(duplicate.Errors).Message, StringComparison.Ordinal);
-        Assert.False(duplicate.Errors[0].DateColumnMissing);
+        Assert.Equal(DataIssueCause.None, duplicate.Errors[0].Cause);
         var (_, alone) = Read("Date\n2020-01-02\n");
-        Assert.False(Assert.Single(alone.Errors).DateColumnMissing);
+        Assert.Equal(DataIssueCause.None, Assert.Single(alone.Errors).Cause);
     }
 
     [Fact]

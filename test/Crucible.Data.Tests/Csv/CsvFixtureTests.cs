@@ -76,7 +76,34 @@ public class CsvFixtureTests
             new CsvReadOptions { Missing = MissingValuePolicy.ForwardFill, ForwardFillLimit = 1 });
         var e = SingleError(r, CsvRules.Missing);
         Assert.Equal((4L, 2), (e.Line, e.Column));
-        Assert.Contains("forward-fill limit of 1", e.Message, StringComparison.Ordinal);
+        Assert.Equal("missing value beyond the forward-fill limit of 1 rows", e.Message);
+    }
+
+    // session 29: the three causes of CSV-E-MISSING, typed, so that a caller wording its own advice (the state file's
+    // reader: raise the limit, or fill the value) branches on the cause rather than on the message; the JSON is as before
+    [Fact]
+    public void MissingValueErrors_CarryTheirCause()
+    {
+        static DataIssue Missing(string csv, CsvReadOptions options) =>
+            Assert.Single(CsvSeriesReader.Validate(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(csv)), "m.csv", options).Errors);
+
+        var refused = Missing("Date,A\n2020-01-02,1\n2020-01-03,\n", new CsvReadOptions());
+        Assert.Equal((CsvRules.Missing, DataIssueCause.MissingValueRefused), (refused.Rule, refused.Cause));
+        Assert.Equal("missing value (the missing-value policy is Reject; declare Keep or ForwardFill to accept it)", refused.Message);
+
+        var ffill = new CsvReadOptions { Missing = MissingValuePolicy.ForwardFill, ForwardFillLimit = 1 };
+        var first = Missing("Date,A\n2020-01-02,\n2020-01-03,1\n", ffill);
+        Assert.Equal((CsvRules.Missing, DataIssueCause.NothingToForwardFill), (first.Rule, first.Cause));
+        Assert.Equal("missing value with no earlier value to forward-fill from", first.Message);
+
+        var past = Missing("Date,A\n2020-01-02,1\n2020-01-03,\n2020-01-06,\n", ffill);
+        Assert.Equal((CsvRules.Missing, DataIssueCause.ForwardFillLimitExceeded), (past.Rule, past.Cause));
+        var report = CsvSeriesReader.Validate(new MemoryStream(System.Text.Encoding.UTF8.GetBytes("Date,A\n2020-01-02,1\n2020-01-03,\n2020-01-06,\n")), "m.csv", ffill);
+        Assert.DoesNotContain("\"cause\"", report.ToJson(), StringComparison.Ordinal);
+        Assert.Equal(DataIssueCause.None, Assert.Single(DataQualityReport.FromJson(report.ToJson()).Errors).Cause);
+
+        // other errors have none beyond their rule
+        Assert.Equal(DataIssueCause.None, Missing("Date,A\n2020-01-02,x\n", new CsvReadOptions()).Cause);
     }
 
     [Fact]

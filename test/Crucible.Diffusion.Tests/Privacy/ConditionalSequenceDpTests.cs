@@ -297,33 +297,46 @@ public sealed class ConditionalSequenceDpTests : IDisposable
         var (train, all, state) = Data();
         var dp = Public with { PublicState = false };
 
-        // no declaration: refused, naming the flag
-        var undeclared = Assert.Throws<InvalidInputException>(() => SequenceTraining.Train(train, all, Dp(dp), state, ["VIXCLS"]));
-        Assert.Equal("DP-E-PREPROCESS", undeclared.Rule);
-        Assert.Contains("--dp-public-state", undeclared.Message, StringComparison.Ordinal);
-        Assert.Contains("public_state", undeclared.Message, StringComparison.Ordinal);
+        // session 29: each refusal in the library's words (it named crucible train's flags, which a library user and a
+        // training job never typed) and in each shell's (Worded: the CLI's flags, a job's members), rule kept
+        static void Words(SequenceOptionException e, string rule, string library, string shell)
+        {
+            Assert.Equal((rule, library), (e.Rule, e.Message));
+            var worded = e.Worded(Tests.Sequence.MarkedOptionNames.Instance);
+            Assert.Equal((rule, e.Location, shell), (worded.Rule, worded.Location, worded.Message));
+        }
+
+        // no declaration: refused, naming the declaration
+        const string Otherwise = "otherwise their standardisation, reference state and archetypes would be statistics of private data outside DP-SGD's "
+            + "accounting (DP-11); declare it public, or train an unconditional model";
+        Words(Assert.Throws<SequenceOptionException>(() => SequenceTraining.Train(train, all, Dp(dp), state, ["VIXCLS"])), "DP-E-PREPROCESS",
+            "conditions (an economic state) cannot be combined with privacy unless the state is declared public data (privacy.public_state: true): " + Otherwise,
+            "conditions (<State>, an economic state) cannot be combined with privacy unless the state is declared public data (<PublicState=true>): " + Otherwise);
 
         // RV20 (from the returns), named or by default
-        var rv = Assert.Throws<InvalidInputException>(() => SequenceTraining.Train(train, all, Dp(Public), state, ["VIXCLS", "RV20"]));
-        Assert.Equal("DP-E-PREPROCESS", rv.Rule);
-        Assert.Contains("RV20", rv.Message, StringComparison.Ordinal);
-        var byDefault = Assert.Throws<InvalidInputException>(() => SequenceTraining.Train(train, all, Dp(Public), state));
-        Assert.Equal("DP-E-PREPROCESS", byDefault.Rule);
-        Assert.Contains("RV20", byDefault.Message, StringComparison.Ordinal);
+        const string Rv20 = "condition feature RV20 is computed from the private returns (the equal-weight portfolio's realised volatility), not from the "
+            + "public state: under DP it would be a statistic of the private data outside DP-SGD's accounting; name state features only";
+        const string Library = Rv20 + " (e.g. VIXCLS, DFF, TERM, BAA10Y, BAMLH0A0HYM2)", Shell = Rv20 + " (<StateColumns=VIXCLS|DFF|TERM|BAA10Y|BAMLH0A0HYM2>)";
+        Words(Assert.Throws<SequenceOptionException>(() => SequenceTraining.Train(train, all, Dp(Public), state, ["VIXCLS", "RV20"])), "DP-E-PREPROCESS",
+            Library, Shell);
+        const string ByDefault = "; the default features include it";
+        Words(Assert.Throws<SequenceOptionException>(() => SequenceTraining.Train(train, all, Dp(Public), state)), "DP-E-PREPROCESS",
+            Library + ByDefault, Shell + ByDefault);
 
         // the library call refuses RV20 and conditions without the public state's own statistics too
         var features = EconomicState.Build(state.Frame, train, ["VIXCLS"]);
         var rvFeatures = EconomicState.Build(state.Frame, train, ["VIXCLS", "RV20"]);
         Assert.Contains("RV20", Assert.Throws<InvalidInputException>(() => new SequenceGenerator(Dp(Public)).Fit(train, rvFeatures)).Message, StringComparison.Ordinal);
         Assert.Equal("DP-E-PREPROCESS", Assert.Throws<InvalidInputException>(() => new SequenceGenerator(Dp(Public)).Fit(train, features)).Rule);
-        Assert.Equal("DP-E-PREPROCESS", Assert.Throws<InvalidInputException>(() => EconomicState.BuildPublic(state.Frame, ["RV20"])).Rule);
+        Words(Assert.Throws<SequenceOptionException>(() => EconomicState.BuildPublic(state.Frame, ["RV20"])), "DP-E-PREPROCESS", Library, Shell);
         Assert.Throws<ArgumentException>(() => new SequenceGenerator(Dp(Public)).Fit(train, features, publicConditions: EconomicState.BuildPublic(state.Frame, ["DFF"])));
 
         // the guidance calibration reads the realised ES of the private windows
         var calibration = SequenceTraining.CalibrationFor("covid-2020")!;
-        var calibrate = Assert.Throws<InvalidInputException>(() => SequenceTraining.Train(train, all, Dp(Public), state, ["VIXCLS"], calibration));
-        Assert.Equal("DP-E-PREPROCESS", calibrate.Rule);
-        Assert.Contains("calibrate-guidance", calibrate.Message, StringComparison.Ordinal);
+        const string Why = "cannot be combined with privacy: it reads the realised expected shortfall of the private training windows outside DP-SGD's accounting";
+        Words(Assert.Throws<SequenceOptionException>(() => SequenceTraining.Train(train, all, Dp(Public), state, ["VIXCLS"], calibration)), "DP-E-PREPROCESS",
+            $"the guidance calibration {Why}; give the guidance with guidance_scale instead",
+            $"<CalibrateGuidance> {Why}; give the guidance with <GuidanceScale> instead");
         var model = SequenceTraining.Train(train, all, Dp(Public), state, ["VIXCLS"]).Generator;
         Assert.Equal("DP-E-PREPROCESS", Assert.Throws<InvalidInputException>(() => model.CalibrateGuidance(train, features, calibration)).Rule);
 
@@ -333,6 +346,8 @@ public sealed class ConditionalSequenceDpTests : IDisposable
             new SequenceGenerator(Dp(Public) with { Training = Tiny.Training with { PacfWeight = 0.1, PacfLags = 2 } })).Message, StringComparison.Ordinal);
 
         // a declaration with no state to declare
-        Assert.Equal("DP-E-CONFIG", Assert.Throws<InvalidInputException>(() => SequenceTraining.Train(train, all, Dp(Public))).Rule);
+        Words(Assert.Throws<SequenceOptionException>(() => SequenceTraining.Train(train, all, Dp(Public))), "DP-E-CONFIG",
+            "privacy.public_state declares the economic state public, but no state was given: it applies to conditional sequence models only",
+            "<PublicState> declares the economic state public, but no state was given (<State>): it applies to conditional sequence models only");
     }
 }

@@ -180,9 +180,9 @@ public sealed class SequenceDpTests : IDisposable
         Assert.Contains("entity", Assert.Throws<ArgumentException>(() => new SequenceGenerator(Dp(dp with { Unit = PrivacyUnit.Entity }))).Message, StringComparison.Ordinal);
         var train = Returns();
         var conditions = new TimeSeriesFrame(train.Dates, ["VIXCLS"], [.. Enumerable.Range(0, 60).Select(i => 15.0 + (i % 7))]);
-        var refused = Assert.Throws<InvalidInputException>(() => new SequenceGenerator(Dp(dp)).Fit(train, conditions));
+        var refused = Assert.Throws<SequenceOptionException>(() => new SequenceGenerator(Dp(dp)).Fit(train, conditions));
         Assert.Equal("DP-E-PREPROCESS", refused.Rule);
-        Assert.Contains("--state", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("unless the state is declared public data (privacy.public_state: true)", refused.Message, StringComparison.Ordinal); // the library's words (session 29)
         // δ must be below 1/N for the unit: 1/60 days
         var delta = Assert.Throws<InvalidInputException>(() => new SequenceGenerator(Dp(dp with { Delta = 0.02 })).Fit(train));
         Assert.Equal("DP-E-BUDGET", delta.Rule);

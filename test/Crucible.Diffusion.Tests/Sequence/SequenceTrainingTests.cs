@@ -256,7 +256,12 @@ public sealed class SequenceTrainingTests : IDisposable
         Assert.Equal((CsvRules.Date, 2L), (e.Rule, e.Location!.Line));
         Assert.Contains("its dates are read as dd.MM.yyyy (the state file's own date format;", e.Message, StringComparison.Ordinal);
         Assert.Contains("its dates are read as dd.MM.yyyy (<StateDateFormat>;", e.Worded(MarkedOptionNames.Instance).Message, StringComparison.Ordinal);
-        Assert.Equal("OPT-E", Assert.Throws<InvalidInputException>(() => SequenceState.Load(iso, dateFormat: " ")).Rule);
+        // session 29: in the library's words, and each shell's (it named --state-date-format, which a library user never typed)
+        var empty = Assert.Throws<SequenceOptionException>(() => SequenceState.Load(iso, dateFormat: " "));
+        Assert.Equal(("OPT-E", "the state file's date format is empty: give an exact .NET date format such as dd/MM/yyyy, or leave it out for yyyy-MM-dd"),
+            (empty.Rule, empty.Message));
+        Assert.Equal("<StateDateFormat> is empty: give an exact .NET date format such as dd/MM/yyyy, or leave it out for yyyy-MM-dd",
+            empty.Worded(MarkedOptionNames.Instance).Message);
     }
 
     [Fact]
@@ -306,7 +311,10 @@ public sealed class SequenceTrainingTests : IDisposable
         Assert.Equal("observation_date", e.DateColumn);
         Assert.Contains("no column is named 'observation_date'", e.Message, StringComparison.Ordinal);
         Assert.Contains("the state file's date column is 'observation_date'", e.Message, StringComparison.Ordinal);
-        Assert.Equal("OPT-E", Assert.Throws<InvalidInputException>(() => SequenceState.Load(iso, dateColumn: " ")).Rule);
+        // session 29: in the library's words, and each shell's (it named --state-date-column)
+        var empty = Assert.Throws<SequenceOptionException>(() => SequenceState.Load(iso, dateColumn: " "));
+        Assert.Equal(("OPT-E", "the state file's date column is empty: give the state file's date column header, or leave it out for Date"), (empty.Rule, empty.Message));
+        Assert.Equal("<StateDateColumn> is empty: give the state file's date column header, or leave it out for Date", empty.Worded(MarkedOptionNames.Instance).Message);
     }
 
     [Fact]

@@ -170,14 +170,19 @@ public sealed class StateScaleTests : IDisposable
     public void TheRefusals_NameTheRule()
     {
         var (returns, conditions) = Data();
-        var e = Assert.Throws<InvalidInputException>(() => new SequenceGenerator(Tiny).Fit(returns));
-        Assert.Equal(SequenceGenerator.StateScaleRule, e.Rule);
+        // session 29: Fit called directly (no SequenceTraining.Train before it) refuses conditions without the feature by
+        // Train's check, in its words: the library's, and each shell's (it named --state and --state-columns)
+        var none = Assert.Throws<SequenceOptionException>(() => new SequenceGenerator(Tiny).Fit(returns));
+        Assert.Equal((SequenceGenerator.StateScaleRule, (InputLocation?)null), (none.Rule, none.Location));
+        Assert.Equal("state_scale VIXCLS scales each window by its state's VIXCLS, but no state was given (a state file)", none.Message);
+        Assert.Equal("<StateScale> VIXCLS scales each window by its state's VIXCLS, but no state was given (<State>)", none.Worded(MarkedOptionNames.Instance).Message);
         var other = new TimeSeriesFrame(conditions.Dates, ["DFF"], [.. conditions.Values]);
-        e = Assert.Throws<InvalidInputException>(() => new SequenceGenerator(Tiny).Fit(returns, other));
-        Assert.Equal(SequenceGenerator.StateScaleRule, e.Rule);
-        Assert.Contains("not among the condition features (DFF)", e.Message, StringComparison.Ordinal);
+        var without = Assert.Throws<SequenceOptionException>(() => new SequenceGenerator(Tiny).Fit(returns, other));
+        Assert.Equal(SequenceGenerator.StateScaleRule, without.Rule);
+        Assert.Equal("state_scale VIXCLS is not among the condition features (DFF): add it to the state columns", without.Message);
+        Assert.Equal("<StateScale> VIXCLS is not among the condition features (DFF): add it to <StateColumns>", without.Worded(MarkedOptionNames.Instance).Message);
         var negative = new TimeSeriesFrame(conditions.Dates, ["VIXCLS"], [.. conditions.Values.Select((v, i) => i == 7 ? -1 : v)]);
-        e = Assert.Throws<InvalidInputException>(() => new SequenceGenerator(Tiny).Fit(returns, negative));
+        var e = Assert.Throws<InvalidInputException>(() => new SequenceGenerator(Tiny).Fit(returns, negative));
         Assert.Equal(SequenceGenerator.StateScaleRule, e.Rule);
         Assert.Contains("> 0", e.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => new SequenceGenerator(Tiny with { StateScale = "RV20" }));

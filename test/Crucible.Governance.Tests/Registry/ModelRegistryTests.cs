@@ -77,10 +77,10 @@ public sealed class ModelRegistryTests : IDisposable
             File.Copy(Path.Combine(_source, ModelRegistry.WeightsFileName), Path.Combine(other, ModelRegistry.WeightsFileName));
             File.WriteAllText(Path.Combine(other, ModelRegistry.ManifestFileName), """{"kind":"tabular","seed":1,"transform":{"scale":2}}""");
             Assert.Equal(m.Id, ModelRegistry.IdOf(other));
-            var e = Assert.Throws<InvalidInputException>(() => registry.Register(other));
+            var e = Assert.Throws<ModelConflictException>(() => registry.Register(other));
             Assert.Equal("REG-E-CONFLICT", e.Rule);
             Assert.Contains(m.ManifestSha256[..16], e.Message, StringComparison.Ordinal);
-            Assert.Equal("REG-E-CONFLICT", Assert.Throws<InvalidInputException>(() => registry.RegisterOrFind(other)).Rule);
+            Assert.Equal("REG-E-CONFLICT", Assert.Throws<ModelConflictException>(() => registry.RegisterOrFind(other)).Rule);
         }
         finally
         {
@@ -111,11 +111,18 @@ public sealed class ModelRegistryTests : IDisposable
             var plain = registry.Register(_source);
             File.WriteAllText(Path.Combine(twin, ModelRegistry.ManifestFileName),
                 """{"kind":"sequence","seed":1,"data":{"input_file":"other.csv","input_sha256":"ab"}}""");
-            var e = Assert.Throws<InvalidInputException>(() => registry.RegisterOrFind(twin));
+            // session 29: the option that withholds the prices in the library's words (the manifest's record of it), and as
+            // each shell names it (train --withhold-prices, a training job's withhold_prices), rule and location kept
+            var e = Assert.Throws<ModelConflictException>(() => registry.RegisterOrFind(twin));
             Assert.Equal(ModelRegistry.ConflictRule, e.Rule);
-            Assert.Contains("input file names: they differ in data.last_prices; data.last_prices is the train's last prices, which one of the two withholds (train --withhold-prices): "
-                + "answered as one model, the registered copy would give the prices the other was trained to withhold, or lack those it records); the id is the weights' hash",
-                e.Message, StringComparison.Ordinal);
+            const string Why = "answered as one model, the registered copy would give the prices the other was trained to withhold, or lack those it records); "
+                + "the id is the weights' hash, so it cannot name both";
+            Assert.EndsWith("input file names: they differ in data.last_prices; data.last_prices is the train's last prices, which one of the two withholds "
+                + "(data.last_prices_withheld): " + Why, e.Message, StringComparison.Ordinal);
+            var worded = e.Worded("withhold_prices");
+            Assert.Equal((e.Rule, e.Location), (worded.Rule, worded.Location));
+            Assert.Equal(e.Message.Replace("(data.last_prices_withheld)", "(withhold_prices)", StringComparison.Ordinal), worded.Message);
+            Assert.Throws<ModelConflictException>(() => registry.Register(twin));
             Assert.Contains("""{"A":101.5,"B":99}""", File.ReadAllText(plain.ManifestPath), StringComparison.Ordinal);
         }
         finally
@@ -161,7 +168,7 @@ public sealed class ModelRegistryTests : IDisposable
             // a difference beyond provenance (the data's hash) is still another model
             File.WriteAllText(Path.Combine(other, ModelRegistry.ManifestFileName),
                 """{"seed":1,"kind":"tabular","library_version":"0.2.0+bbb","data":{"input_sha256":"cd","input_file":"prices.csv"}}""");
-            Assert.Equal("REG-E-CONFLICT", Assert.Throws<InvalidInputException>(() => registry.RegisterOrFind(other)).Rule);
+            Assert.Equal("REG-E-CONFLICT", Assert.Throws<ModelConflictException>(() => registry.RegisterOrFind(other)).Rule);
         }
         finally
         {
