@@ -1369,7 +1369,9 @@ public sealed partial class AuditLog : IDisposable
     // run manifests in HOME/runs and model folders (named by a 64-hex id) in HOME/models, but those with a pending marker
     // (Manifests.RunManifests.PendingMarkerPath beside a manifest, Registry.ModelRegistry.PendingMarkerName in a folder):
     // a run or registration wrote them and was killed before its entry, so no entry recorded them (the marker is removed
-    // once the entry is committed)
+    // once the entry is committed); and model folders that hold a proof that a PostgreSQL store's log recorded their registration
+    // (Registry.PostgresRegistrationProof: its entry under a checkpoint signed by the home's key and exported to the home's
+    // file for that store), which are that store's, not evidence of the SQLite log
     private static (int Runs, int Models) PinnedFiles(CrucibleHome home)
     {
         int runs = Directory.Exists(home.RunsFolder)
@@ -1377,7 +1379,8 @@ public sealed partial class AuditLog : IDisposable
             : 0;
         int models = Directory.Exists(home.ModelsFolder)
             ? Directory.EnumerateDirectories(home.ModelsFolder).Count(d => Path.GetFileName(d) is { Length: 64 } n && n.All(char.IsAsciiHexDigitLower)
-                && !File.Exists(Path.Combine(d, Registry.ModelRegistry.PendingMarkerName)))
+                && !File.Exists(Path.Combine(d, Registry.ModelRegistry.PendingMarkerName))
+                && !Registry.PostgresRegistrationProof.Holds(home, d))
             : 0;
         return (runs, models);
     }

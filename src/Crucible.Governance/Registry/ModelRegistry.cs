@@ -366,13 +366,43 @@ public sealed class ModelRegistry
             ["status"] = "candidate",
         };
         if (parent is not null) registered["parent_id"] = parent; // only when declared: other registrations keep their keys
+        // a folder the SQLite log registers is evidence of that log: a proof that the shared store wrote it goes first (a
+        // kill before the entry leaves an unproved folder, which the lost-log check counts: the safe side)
+        if (_audit.Postgres is null) File.Delete(Path.Combine(target, PostgresRegistrationProof.FileName));
         var receipt = _audit.Append(AuditKind.ModelRegistered, registered, actor);
         FaultInjection?.Invoke("entered");
+        if (_audit.Postgres is not null) WriteRegistrationProof(target, id, receipt.Seq);
         File.Delete(Path.Combine(target, PendingMarkerName)); // the entry exists: the folder is a registered model's (no-op when absent)
         return new ModelRecord(id, target, manifestHash, ModelStatus.Candidate, receipt.Seq)
         {
             Owner = actor ?? _audit.DefaultActor, Parent = parent,
         };
+    }
+
+    // After a shared store's model.registered entry: signs a checkpoint over it (exported to the home's file for that
+    // store) and writes the folder's proof that the database recorded it (PostgresRegistrationProof), so that the home's
+    // SQLite lost-log check does not take this folder for its own log's (a home whose first act was a PostgreSQL
+    // registration can then train locally). Written only when it holds; none when the log has no key, when the home's
+    // SQLite log records this id too (its folder is that log's evidence), or when a kill comes first: the folder then
+    // counts as evidence, as before (a refusal, never a deleted log passed over).
+    private void WriteRegistrationProof(string target, string id, long seq)
+    {
+        _ = _audit.Checkpoint();
+        if (_audit.Checkpoints().LastOrDefault() is not { } checkpoint || checkpoint.Seq < seq) return;
+        if (SqliteLogRegisters(id)) return;
+        var entry = _audit.List(seq, 1).Single();
+        var path = Path.Combine(target, PostgresRegistrationProof.FileName);
+        Data.IO.AtomicFile.WriteAllBytes(path, PostgresRegistrationProof.Build(entry, AuditLog.CheckpointLine(checkpoint), _audit.InclusionProof(seq, checkpoint.Seq)));
+        if (!PostgresRegistrationProof.Holds(_home, target)) File.Delete(path); // not exported to this home's file: no proof
+    }
+
+    // whether the home's own SQLite log (read only) holds a model.registered entry for id
+    private bool SqliteLogRegisters(string id)
+    {
+        if (!File.Exists(_home.AuditDatabase) || new FileInfo(_home.AuditDatabase).Length == 0) return false;
+        return AuditLog.Read(_home.AuditDatabase)
+            .Where(e => e.Kind == AuditKind.ModelRegistered.WireName())
+            .Any(e => JsonNode.Parse(e.Payload)?["model_id"]?.GetValue<string>() == id);
     }
 
     // The home's registration lock (an exclusive lock on HOME/models/.register.lock, which the OS releases when its holder

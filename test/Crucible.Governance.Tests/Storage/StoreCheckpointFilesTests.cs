@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Crucible.Data;
 using Crucible.Governance.Audit;
+using Crucible.Governance.Registry;
 using Crucible.Governance.Storage;
 using Crucible.Tests.Postgres;
 
@@ -208,6 +209,76 @@ public sealed class StoreCheckpointFilesTests : IDisposable
         var v = AuditLog.Verify(home);
         Assert.Equal(AuditProblem.Truncation, v.Problem);
         Assert.Contains(pg.CheckpointFileName, v.Message, StringComparison.Ordinal);
+    }
+
+    // a model folder (weights and manifest) whose weights are seeded by tag, so that each tag is another model id
+    private string ModelFolder(CrucibleHome home, int tag)
+    {
+        var folder = Path.Combine(home.Root, "..", Path.GetFileName(home.Root) + "-model-" + tag);
+        Directory.CreateDirectory(folder);
+        _homes.Add(Path.GetFullPath(folder));
+        File.WriteAllBytes(Path.Combine(folder, ModelRegistry.WeightsFileName), [.. Enumerable.Range(0, 4000).Select(i => (byte)(i * tag + 1))]);
+        File.WriteAllText(Path.Combine(folder, ModelRegistry.ManifestFileName), $$"""{"tag": {{tag}}}""");
+        return folder;
+    }
+
+    private static string Register(AuditLogOptions options, CrucibleHome home, string folder)
+    {
+        using var log = AuditLog.Open(options);
+        return new ModelRegistry(home, log).Register(folder).Id;
+    }
+
+    [Fact]
+    public void AHomeWhoseFirstActWasAPostgresRegistration_WritesItsOwnSqliteLog_AndBothLogsVerify()
+    {
+        // session 29: a fresh home registers into the shared database first; its models/ then held a folder and its
+        // SQLite log nothing, which the lost-log check refused (AUDIT-E-LOST) for every command that records a run
+        var home = NewHome();
+        var pg = NewDatabase();
+        var shared = Register(AuditLogOptions.ForStore(home, pg), home, ModelFolder(home, 3));
+        Assert.True(File.Exists(Path.Combine(home.ModelsFolder, shared, PostgresRegistrationProof.FileName)));
+        Assert.False(File.Exists(home.AuditDatabase));
+
+        AuditLog.ThrowIfLost(home); // the folder is the database's: no evidence of a SQLite log
+        var local = Register(AuditLogOptions.ForHome(home), home, ModelFolder(home, 5));
+        Fill(AuditLogOptions.ForHome(home), 2, "local");
+        Assert.True(AuditLog.Verify(home).Ok, AuditLog.Verify(home).Message);
+        Assert.True(VerifyPostgres(home, pg).Ok, VerifyPostgres(home, pg).Message);
+
+        // the SQLite log deleted with its export: the folder that log registered is evidence again
+        File.Delete(home.AuditDatabase);
+        File.Delete(home.AuditCheckpoints);
+        Assert.Equal(AuditLog.LostRule, Assert.Throws<InvalidInputException>(() => AuditLog.ThrowIfLost(home)).Rule);
+        Assert.Equal(AuditProblem.Truncation, AuditLog.Verify(home).Problem);
+
+        // a proof copied into the SQLite log's folder proves nothing there (another model id), nor does an edited one
+        var forged = Path.Combine(home.ModelsFolder, local, PostgresRegistrationProof.FileName);
+        var proof = File.ReadAllText(Path.Combine(home.ModelsFolder, shared, PostgresRegistrationProof.FileName));
+        File.WriteAllText(forged, proof);
+        Assert.Equal(AuditLog.LostRule, Assert.Throws<InvalidInputException>(() => AuditLog.ThrowIfLost(home)).Rule);
+        File.WriteAllText(forged, proof.Replace(shared, local, StringComparison.Ordinal));
+        Assert.Equal(AuditLog.LostRule, Assert.Throws<InvalidInputException>(() => AuditLog.ThrowIfLost(home)).Rule);
+        File.Delete(forged);
+
+        // the database's proof no longer holds without its export (its checkpoint line is what binds it): evidence again
+        Directory.Move(Path.Combine(home.ModelsFolder, local), Path.Combine(home.Root, "aside"));
+        AuditLog.ThrowIfLost(home);
+        File.Move(home.AuditCheckpointsFor(pg), home.AuditCheckpointsFor(pg) + ".aside");
+        Assert.Equal(AuditLog.LostRule, Assert.Throws<InvalidInputException>(() => AuditLog.ThrowIfLost(home)).Rule);
+    }
+
+    [Fact]
+    public void ASqliteRegistration_OfAFolderTheDatabaseWrote_RemovesItsProof()
+    {
+        // the SQLite log registers the shared store's folder in place: the folder is then that log's evidence
+        var home = NewHome();
+        var pg = NewDatabase();
+        var id = Register(AuditLogOptions.ForStore(home, pg), home, ModelFolder(home, 3));
+        Assert.Equal(id, Register(AuditLogOptions.ForHome(home), home, Path.Combine(home.ModelsFolder, id)));
+        Assert.False(File.Exists(Path.Combine(home.ModelsFolder, id, PostgresRegistrationProof.FileName)));
+        File.Delete(home.AuditDatabase);
+        File.Delete(home.AuditCheckpoints);
+        Assert.Equal(AuditLog.LostRule, Assert.Throws<InvalidInputException>(() => AuditLog.ThrowIfLost(home)).Rule);
     }
 
     private static List<long> Seqs(string file) =>
