@@ -188,7 +188,7 @@ internal static class EvaluateCommand
         if (htmlPath is not null) run.AddOutput(htmlPath);
         if (verdicts is not null) run.Outcome = new JsonObject { ["thresholds_passed"] = passed };
         // RELIABILITY.md PRIV-9: the privacy report in the audit log with its hash (the privacy object's bytes in report.json)
-        if (report.Privacy?.Audit is { } privacyAudit) payload["privacy"] = RunAudit.PrivacyReported(outPath, privacyAudit, report.Privacy.Subsample);
+        if (PrivacyAuditEntry.Of(report, File.ReadAllBytes(outPath)) is { } privacy) payload["privacy"] = privacy;
         var (manifest, receipts) = RunAudit.Complete(home, run,
             new JsonObject { ["command"] = "evaluate", ["report_sha256"] = payload["report_sha256"]!.DeepClone() },
             (AuditKind.EvaluationCompleted, payload));
