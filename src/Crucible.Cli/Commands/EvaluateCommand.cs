@@ -401,6 +401,8 @@ internal static class EvaluateCommand
             ["portfolio_var"] = new JsonObject { ["real"] = JsonResult.Number(r.Portfolio.Var.Real), ["synthetic"] = JsonResult.Number(r.Portfolio.Var.Synthetic) },
             ["portfolio_es"] = new JsonObject { ["real"] = JsonResult.Number(r.Portfolio.Es.Real), ["synthetic"] = JsonResult.Number(r.Portfolio.Es.Synthetic) },
             ["share_closer_to_train"] = r.Privacy is { } p ? JsonResult.Number(p.ShareCloserToTrain) : null,
+            // null when the privacy section used every row (or there is none); else what the audit entry records as privacy.subsample
+            ["privacy_subsample"] = r.Privacy?.Subsample is { } sub ? PrivacyAuditEntry.Subsample(sub) : null,
             ["under_stressed"] = r.Coverage is { } c ? new JsonArray([.. c.UnderStressed.Select(s => (JsonNode?)(s.Dimension + "=" + s.Segment))]) : null,
         };
         return document;
