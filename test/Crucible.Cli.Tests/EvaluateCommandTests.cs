@@ -99,6 +99,34 @@ public sealed class EvaluateCommandTests : IDisposable
         Assert.Equal(0, Crucible("audit", "verify").Exit);
     }
 
+    /// <summary>
+    /// The <c>evaluation.completed</c> entry's payload byte for byte (canonical JSON, RELIABILITY PRIV-9), without and with
+    /// --privacy-rows: the privacy object names the hash of report.json's privacy bytes, the holdout hash, the gates'
+    /// verdicts, the warnings and, on a subsample, the limit, the seed and each set's rows given and drawn.
+    /// </summary>
+    [Theory]
+    [InlineData(null, "true")]
+    [InlineData("150", "false")]
+    public void Evaluate_EvaluationCompletedEntry_IsPinnedByteForByte(string? privacyRows, string nndrBelow)
+    {
+        var json = Temp("pin/report.json");
+        string[] args = ["evaluate", "--real", Fixture("real.csv"), "--synthetic", Fixture("synthetic.csv"), "--train", Fixture("train.csv"), "--out", json];
+        var (code, _, stderr) = Crucible(privacyRows is null ? args : [.. args, "--privacy-rows", privacyRows]);
+        Assert.True(code == 0, stderr);
+        static string Sha(byte[] bytes) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(json));
+        var section = System.Text.Encoding.UTF8.GetBytes(doc.RootElement.GetProperty("privacy").GetRawText());
+        string real = Sha(File.ReadAllBytes(Fixture("real.csv")));
+        var subsample = privacyRows is null ? ""
+            : "\"subsample\":{\"holdout\":{\"drawn\":150,\"rows\":400},\"limit\":150,\"seed\":\"0\",\"synthetic\":{\"drawn\":150,\"rows\":500},\"train\":{\"drawn\":150,\"rows\":300}},";
+        var expected = "{\"privacy\":{\"holdout_sha256\":\"" + real + "\",\"ims_within_margin\":true,\"nndr_synthetic_below_training\":" + nndrBelow
+            + ",\"privacy_sha256\":\"" + Sha(section) + "\",\"share_within_bound\":true," + subsample + "\"warnings\":[]},"
+            + "\"real_sha256\":\"" + real + "\",\"report_sha256\":\"" + Sha(File.ReadAllBytes(json)) + "\",\"synthetic_sha256\":\"" + Sha(File.ReadAllBytes(Fixture("synthetic.csv")))
+            + "\",\"thresholds_passed\":null,\"thresholds_sha256\":null,\"train_sha256\":\"" + Sha(File.ReadAllBytes(Fixture("train.csv"))) + "\"}";
+        var entries = global::Crucible.Governance.Audit.AuditLog.Read(global::Crucible.Governance.CrucibleHome.Resolve(Home).AuditDatabase);
+        Assert.Equal(expected, entries.Single(e => e.Kind == "evaluation.completed").Payload);
+    }
+
     [Fact]
     public void Evaluate_ScenarioFile_GroupsPaths_AndMatchesTheLibrary()
     {

@@ -232,6 +232,28 @@ public sealed class JsonResultCommandTests : IDisposable
         Assert.False(run.GetProperty("outcome").GetProperty("thresholds_passed").GetBoolean());
     }
 
+    /// <summary>
+    /// evaluate --json summarises privacy (share_closer_to_train): privacy_subsample says whether that figure was measured on
+    /// drawn rows (--privacy-rows), as the audit entry records it, and is null when the section used every row.
+    /// </summary>
+    [Fact]
+    public void Evaluate_Json_PrivacySubsample_SaysTheSectionWasMeasuredOnDrawnRows()
+    {
+        string[] args = ["evaluate", "--real", EvaluationFixture("real.csv"), "--synthetic", EvaluationFixture("synthetic.csv"), "--train", EvaluationFixture("train.csv"), "--json"];
+        var drawn = Crucible([.. args, "--privacy-rows", "150", "--out", Path.Combine(_dir, "drawn", "report.json")]);
+        Assert.True(drawn.Exit == 0, drawn.Stderr);
+        Assert.Equal("""{"limit":150,"seed":"0","train":{"rows":300,"drawn":150},"holdout":{"rows":400,"drawn":150},"synthetic":{"rows":500,"drawn":150}}""",
+            Document(drawn.Stdout).GetProperty("privacy_subsample").GetRawText().Replace(" ", "", StringComparison.Ordinal).Replace("\n", "", StringComparison.Ordinal));
+
+        // every row: null, and a limit no smaller than every set draws nothing
+        foreach (var extra in new[] { Array.Empty<string>(), ["--privacy-rows", "500"] })
+        {
+            var all = Crucible([.. args, .. extra, "--out", Path.Combine(_dir, "all" + extra.Length, "report.json")]);
+            Assert.True(all.Exit == 0, all.Stderr);
+            Assert.Equal(JsonValueKind.Null, Document(all.Stdout).GetProperty("privacy_subsample").ValueKind);
+        }
+    }
+
     [Fact]
     public void SequenceTrainAndGenerate_Json_CarryTheKindAndTheConditionWarningsOfTheMetadata()
     {

@@ -112,6 +112,58 @@ public sealed class EvaluationEndpointsTests(ServiceFixture f)
         }
     }
 
+    /// <summary>
+    /// RELIABILITY PRIV-9: the service's evaluation.completed entry records the privacy report with its hash, as crucible
+    /// evaluate's does: privacy_sha256 is the SHA-256 of the answered report's privacy bytes, holdout_sha256 the real
+    /// file's (the entry's real_sha256), the gates' verdicts and warnings the report's; with privacy_rows, the subsample;
+    /// without train_csv there is no privacy object.
+    /// </summary>
+    [Theory]
+    [InlineData(null)]
+    [InlineData(120)]
+    public async Task Evaluation_AuditEntry_RecordsThePrivacyReportWithItsHash(int? privacyRows)
+    {
+        using var client = f.Client("reader");
+        string real = Scenarios(200, 1), synthetic = Scenarios(200, 2), train = Scenarios(200, 3);
+        var fields = new Dictionary<string, object> { ["real_csv"] = real, ["synthetic_csv"] = synthetic, ["train_csv"] = train };
+        if (privacyRows is { } rows) fields["privacy_rows"] = rows;
+        using var response = await client.PostAsync("/v1/evaluations", ServiceFixture.Json(JsonSerializer.Serialize(fields)));
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, System.Text.Encoding.UTF8.GetString(bytes));
+        var entry = AuditLog.Read(Path.Combine(f.Home, "audit.db"), long.Parse(response.Headers.GetValues("X-Crucible-Audit-Seq").Single(), System.Globalization.CultureInfo.InvariantCulture), 1).Single();
+        Assert.Equal("evaluation.completed", entry.Kind);
+        using var doc = JsonDocument.Parse(bytes);
+        using var payload = JsonDocument.Parse(entry.Payload);
+        var report = doc.RootElement.GetProperty("privacy");
+        var recorded = payload.RootElement.GetProperty("privacy");
+        var section = System.Text.Encoding.UTF8.GetBytes(report.GetRawText());
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(section)), recorded.GetProperty("privacy_sha256").GetString());
+        Assert.Equal(payload.RootElement.GetProperty("real_sha256").GetString(), recorded.GetProperty("holdout_sha256").GetString());
+        Assert.Equal(report.GetProperty("holdout_sha256").GetString(), recorded.GetProperty("holdout_sha256").GetString());
+        Assert.Equal(report.GetProperty("share_within_bound").GetBoolean(), recorded.GetProperty("share_within_bound").GetBoolean());
+        Assert.Equal(report.GetProperty("ims").GetProperty("within_margin").GetBoolean(), recorded.GetProperty("ims_within_margin").GetBoolean());
+        Assert.Equal(report.GetProperty("nndr").GetProperty("synthetic_below_training").GetBoolean(), recorded.GetProperty("nndr_synthetic_below_training").GetBoolean());
+        static string?[] Texts(JsonElement array) => [.. array.EnumerateArray().Select(w => w.GetString())];
+        Assert.Equal(Texts(report.GetProperty("warnings")), Texts(recorded.GetProperty("warnings")));
+        if (privacyRows is null)
+        {
+            Assert.False(recorded.TryGetProperty("subsample", out _));
+        }
+        else
+        {
+            // the canonical entry: keys sorted, the seed a decimal string; 120 of each set's 200 rows drawn
+            Assert.Equal("""{"holdout":{"drawn":120,"rows":200},"limit":120,"seed":"0","synthetic":{"drawn":120,"rows":200},"train":{"drawn":120,"rows":200}}""",
+                recorded.GetProperty("subsample").GetRawText());
+        }
+
+        // without train_csv: no privacy section, no privacy object
+        using var plain = await client.PostAsync("/v1/evaluations", ServiceFixture.Json(JsonSerializer.Serialize(new Dictionary<string, object> { ["real_csv"] = real, ["synthetic_csv"] = synthetic })));
+        Assert.Equal(HttpStatusCode.OK, plain.StatusCode);
+        var plainEntry = AuditLog.Read(Path.Combine(f.Home, "audit.db"), long.Parse(plain.Headers.GetValues("X-Crucible-Audit-Seq").Single(), System.Globalization.CultureInfo.InvariantCulture), 1).Single();
+        using var plainPayload = JsonDocument.Parse(plainEntry.Payload);
+        Assert.False(plainPayload.RootElement.TryGetProperty("privacy", out _));
+    }
+
     [Fact]
     public async Task Evaluation_Errors_NameTheFileLineAndColumn()
     {

@@ -188,7 +188,7 @@ internal static class EvaluateCommand
         if (htmlPath is not null) run.AddOutput(htmlPath);
         if (verdicts is not null) run.Outcome = new JsonObject { ["thresholds_passed"] = passed };
         // RELIABILITY.md PRIV-9: the privacy report in the audit log with its hash (the privacy object's bytes in report.json)
-        if (report.Privacy?.Audit is { } privacyAudit) payload["privacy"] = RunAudit.PrivacyReported(outPath, privacyAudit, report.Privacy.Subsample);
+        if (PrivacyAuditEntry.Of(report, File.ReadAllBytes(outPath)) is { } privacy) payload["privacy"] = privacy;
         var (manifest, receipts) = RunAudit.Complete(home, run,
             new JsonObject { ["command"] = "evaluate", ["report_sha256"] = payload["report_sha256"]!.DeepClone() },
             (AuditKind.EvaluationCompleted, payload));
@@ -401,6 +401,8 @@ internal static class EvaluateCommand
             ["portfolio_var"] = new JsonObject { ["real"] = JsonResult.Number(r.Portfolio.Var.Real), ["synthetic"] = JsonResult.Number(r.Portfolio.Var.Synthetic) },
             ["portfolio_es"] = new JsonObject { ["real"] = JsonResult.Number(r.Portfolio.Es.Real), ["synthetic"] = JsonResult.Number(r.Portfolio.Es.Synthetic) },
             ["share_closer_to_train"] = r.Privacy is { } p ? JsonResult.Number(p.ShareCloserToTrain) : null,
+            // null when the privacy section used every row (or there is none); else what the audit entry records as privacy.subsample
+            ["privacy_subsample"] = r.Privacy?.Subsample is { } sub ? PrivacyAuditEntry.Subsample(sub) : null,
             ["under_stressed"] = r.Coverage is { } c ? new JsonArray([.. c.UnderStressed.Select(s => (JsonNode?)(s.Dimension + "=" + s.Segment))]) : null,
         };
         return document;

@@ -160,43 +160,6 @@ internal static class RunAudit
         set with { Metadata = set.Metadata with { ModelManifestSha256 = standing.ManifestSha256, Registered = standing.Registered } };
 
     /// <summary>
-    /// The <c>privacy</c> object of an <c>evaluation.completed</c> payload when the report has a privacy section
-    /// (RELIABILITY.md PRIV-9): <c>privacy_sha256</c> (SHA-256 of the <c>privacy</c> object's bytes as they stand in
-    /// <paramref name="reportJson"/>), <c>holdout_sha256</c>, the gates' verdicts and the split's warnings; and, when the
-    /// section was measured on drawn rows (<c>--privacy-rows</c>), <c>subsample</c>: the limit, the seed and each set's rows
-    /// given and drawn.
-    /// </summary>
-    public static JsonObject PrivacyReported(string reportJson, Crucible.Evaluation.Privacy.PrivacyAuditReport audit,
-        Crucible.Evaluation.Privacy.PrivacySubsample? subsample = null)
-    {
-        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(reportJson));
-        var section = System.Text.Encoding.UTF8.GetBytes(doc.RootElement.GetProperty("privacy").GetRawText());
-        var entry = new JsonObject
-        {
-            ["privacy_sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(section)),
-            ["holdout_sha256"] = audit.Split.HoldoutSha256,
-            ["share_within_bound"] = audit.DcrShare.WithinBound,
-            ["ims_within_margin"] = audit.Ims.WithinMargin,
-            ["nndr_synthetic_below_training"] = audit.Nndr.SyntheticBelowTraining,
-            ["warnings"] = new JsonArray([.. audit.Warnings.Select(w => (JsonNode?)w)]),
-        };
-        if (subsample is not null)
-        {
-            static JsonObject Count(Crucible.Evaluation.Privacy.SubsampleCount c) => new() { ["rows"] = c.Rows, ["drawn"] = c.Drawn };
-            entry["subsample"] = new JsonObject
-            {
-                ["limit"] = subsample.Limit,
-                ["seed"] = Seed(subsample.Seed),
-                ["train"] = Count(subsample.Train),
-                ["holdout"] = Count(subsample.Holdout),
-                ["synthetic"] = Count(subsample.Synthetic),
-            };
-        }
-
-        return entry;
-    }
-
-    /// <summary>
     /// <c>evaluation.completed</c>: <paramref name="inputs"/> names each input's hash (e.g. <c>real_sha256</c>; null
     /// when absent); <paramref name="thresholdsPassed"/> is null when no thresholds were declared.
     /// </summary>

@@ -53,7 +53,8 @@ public sealed record EvaluationRequest
 
 /// <summary>
 /// <c>POST /v1/evaluations</c>: runs <c>Evaluator.Evaluate</c> on the given files and answers <c>report.json</c>, the same
-/// bytes <c>crucible evaluate --out report.json</c> writes for the same files, and records <c>evaluation.completed</c> and,
+/// bytes <c>crucible evaluate --out report.json</c> writes for the same files, and records <c>evaluation.completed</c> (with a
+/// train set, the privacy report with its hash, <see cref="PrivacyAuditEntry.Of"/>, as the CLI records it) and,
 /// in the same transaction, its run manifest with the <c>run.completed</c> entry that pins it.
 /// The files are written to a scratch folder in the home (so errors name <c>real.csv</c>, <c>synthetic.csv</c>,
 /// <c>train.csv</c> with line and column) and removed afterwards.
@@ -106,14 +107,14 @@ public static class EvaluationEndpoints
         run.AddInput(realFile).AddInput(syntheticFile);
         if (trainFile is not null) run.AddInput(trainFile);
         if (files.PutMeta("synthetic", r.SyntheticMeta) is { } meta) run.AddInput(meta);
-        string json;
+        EvaluationReport report;
         try
         {
             var real = SeriesSetCsv.Read(realPath);
             var synthetic = SeriesSetCsv.Read(syntheticPath, real.Names);
             var train = trainPath is null ? null : SeriesSetCsv.Read(trainPath, real.Names);
             // privacy.holdout_sha256 is the holdout file's hash, as crucible evaluate records it (RELIABILITY PRIV-9)
-            json = ReportJson.ToJson(Evaluator.Evaluate(new EvaluationInput(real, synthetic, train), options with { HoldoutSha256 = realFile.Sha256 }));
+            report = Evaluator.Evaluate(new EvaluationInput(real, synthetic, train), options with { HoldoutSha256 = realFile.Sha256 });
         }
         catch (InvalidInputException e)
         {
@@ -123,7 +124,7 @@ public static class EvaluationEndpoints
             return;
         }
 
-        var bytes = Encoding.UTF8.GetBytes(json);
+        var bytes = Encoding.UTF8.GetBytes(ReportJson.ToJson(report));
         var reportSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
         var evaluated = new JsonObject
         {
@@ -136,6 +137,8 @@ public static class EvaluationEndpoints
             ["thresholds_passed"] = null,
             ["run_id"] = run.RunId,
         };
+        // RELIABILITY PRIV-9: the privacy report with its hash (the privacy object's bytes in the answer), as crucible evaluate records it
+        if (PrivacyAuditEntry.Of(report, bytes) is { } privacy) evaluated["privacy"] = privacy;
         var manifest = run.AddOutput(ManifestFile.Named(RunEndpoints.ResponseOutput, bytes)).Finish();
         var receipts = audit.AppendRunCompleted(manifest, new JsonObject { ["command"] = "service.evaluate", ["report_sha256"] = reportSha256 },
             FileRequest.Actor(context), [(AuditKind.EvaluationCompleted, evaluated)]);
