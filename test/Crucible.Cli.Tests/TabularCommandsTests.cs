@@ -336,6 +336,11 @@ public sealed class TabularCommandsTests : IDisposable
         using var evaluated = JsonDocument.Parse(entries[6].Payload);
         Assert.Equal(Sha(Path.Combine(dir, "report.json")), evaluated.RootElement.GetProperty("report_sha256").GetString());
         Assert.Equal(Sha(Path.Combine(dir, "scenarios.csv")), evaluated.RootElement.GetProperty("synthetic_sha256").GetString());
+        // PRIV-9 as crucible evaluate records it: the hash of report.json's privacy object bytes and its verdicts
+        var privacySection = Encoding.UTF8.GetBytes(report.RootElement.GetProperty("privacy").GetRawText());
+        var privacyEntry = evaluated.RootElement.GetProperty("privacy");
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(privacySection)), privacyEntry.GetProperty("privacy_sha256").GetString());
+        Assert.Equal(report.RootElement.GetProperty("privacy").GetProperty("share_within_bound").GetBoolean(), privacyEntry.GetProperty("share_within_bound").GetBoolean());
         var verify = Crucible("audit", "verify", "--home", dir);
         Assert.True(verify.Exit == 0, verify.Stdout + verify.Stderr);
 

@@ -210,6 +210,8 @@ internal static class DemoCommand
             [("input_sha256", generator.Manifest.Data.InputSha256), ("real_matrix_sha256", DiffusionGenerator.TrainMatrixSha256(holdout)),
              ("synthetic_sha256", meta.CsvSha256), ("train_matrix_sha256", DiffusionGenerator.TrainMatrixSha256(trainSubset))],
             Path.Combine(dir, "report.json"), thresholdsSha256: null, thresholdsPassed: null);
+        // RELIABILITY.md PRIV-9, as crucible evaluate records it: the privacy report in the audit log with its hash
+        if (PrivacyAuditEntry.Of(report, File.ReadAllBytes(Path.Combine(dir, "report.json"))) is { } privacy) evaluated["privacy"] = privacy;
         evaluateRun.AddOutput(Path.Combine(dir, "report.json")).AddOutput(Path.Combine(dir, "report.html"));
         var (evaluateManifest, _) = RunAudit.Complete(home, evaluateRun,
             new JsonObject { ["command"] = "demo.evaluate", ["report_sha256"] = evaluated["report_sha256"]!.DeepClone() },
