@@ -121,10 +121,12 @@ public sealed class TimeSeriesFrame
 
     /// <summary>
     /// Converts the values to log returns. Prices give <c>ln(p_t / p_{t-1})</c> and one row fewer (the first date is
-    /// dropped); simple returns give <c>ln(1 + r)</c>; percent returns <c>ln(1 + r/100)</c>; log returns are copied.
+    /// dropped); simple returns give <c>ln(1 + r)</c>; percent returns <c>ln(1 + r/100)</c>; log returns are this frame
+    /// itself (frames are immutable: a copy would only hold the values twice).
     /// </summary>
     public TimeSeriesFrame ToLogReturns(InputKind kind)
     {
+        if (kind == InputKind.LogReturns) return this;
         if (kind == InputKind.Prices)
         {
             if (RowCount < 2) throw new InvalidInputException(CsvRules.Transform, "log returns from prices need at least two rows");
@@ -144,7 +146,6 @@ public sealed class TimeSeriesFrame
         {
             result[i] = kind switch
             {
-                InputKind.LogReturns => Values[i],
                 InputKind.SimpleReturns => Numeric.Log1P(Values[i]),
                 InputKind.PercentReturns => Numeric.Log1P(Values[i] / 100.0),
                 _ => throw new ArgumentOutOfRangeException(nameof(kind)),

@@ -55,9 +55,13 @@ internal sealed class CsvEngine
     private double[] _prevValues = [];
     private int[] _fillRun = [];
 
-    // Output (accepted rows).
+    // Output (accepted rows). The values are kept in blocks of whole rows, so that growing copies nothing already read:
+    // a buffer that doubled held up to 2.6 times the values at once (the full buffer beside the one twice its size, then the
+    // latter beside the frame's exact copy: 0.21 GB of live arrays for 80 MB of values at 1,000,000 rows of 10 series)
+    private const int BlockValues = 1 << 16;
     private readonly List<DateOnly> _dates = [];
-    private double[] _values = [];
+    private readonly List<double[]> _blocks = [];
+    private int _blockUsed;
     private long _valueCount;
     private long _accepted;
 
@@ -599,7 +603,7 @@ internal sealed class CsvEngine
         _lastAcceptedDate = _o.HasDateColumn ? date : null;
         if (!_materialise) return;
         if (_o.HasDateColumn) _dates.Add(date);
-        Append(ref _values, ref _valueCount, row);
+        AppendToBlocks(row);
     }
 
     private void BufferForSort(DateOnly date, double[] row)
@@ -649,7 +653,15 @@ internal sealed class CsvEngine
         if (!_materialise || !_headerAccepted) return new TimeSeriesFrame([], [], [], 0);
         var names = _valueNames;
         var values = new double[_valueCount];
-        Array.Copy(_values, values, _valueCount);
+        long at = 0;
+        foreach (var block in _blocks)
+        {
+            int n = (int)Math.Min(block.Length, _valueCount - at);
+            Array.Copy(block, 0, values, at, n);
+            at += n;
+        }
+
+        _blocks.Clear();
         var rows = names.Length == 0 ? 0 : (int)(_valueCount / names.Length);
         return new TimeSeriesFrame(_dates.ToArray(), names, values, rows);
     }
@@ -698,6 +710,21 @@ internal sealed class CsvEngine
 
     private DateOnly? _firstAcceptedDate;
     private DateOnly? _lastAcceptedDate;
+
+    // an accepted row onto the last block, or a new one (BlockValues rounded down to whole rows, at least one row)
+    private void AppendToBlocks(double[] row)
+    {
+        if (_valueCount + row.Length > Array.MaxLength) throw new CsvFatalException(CsvRules.Rows, "too many values to hold in memory", 0, 0);
+        if (_blocks.Count == 0 || _blockUsed + row.Length > _blocks[^1].Length)
+        {
+            _blocks.Add(new double[Math.Max(1, BlockValues / row.Length) * row.Length]);
+            _blockUsed = 0;
+        }
+
+        row.CopyTo(_blocks[^1], _blockUsed);
+        _blockUsed += row.Length;
+        _valueCount += row.Length;
+    }
 
     private static void Append(ref double[] buffer, ref long count, double[] row)
     {

@@ -238,4 +238,51 @@ public class CsvParsingTests
         Assert.Equal(Math.Log(0.9), pct.Values[1], 14);
         Assert.Equal(0.0, pct.Values[2]);
     }
+
+    [Fact]
+    public void ToLogReturns_OfLogReturns_IsTheFrameItself()
+    {
+        var frame = new TimeSeriesFrame([new DateOnly(2020, 1, 2), new DateOnly(2020, 1, 3)], ["A"], [0.01, -0.02]);
+        Assert.Same(frame, frame.ToLogReturns(InputKind.LogReturns));
+    }
+
+    // the reader keeps accepted values in blocks of 65,536 values rounded down to whole rows (21,845 rows of 3, 9,362 of
+    // 7): files that end inside a block, on its last row, and one row after it, with rejected rows between
+    [Theory]
+    [InlineData(1, 65_536 * 2 + 1)]
+    [InlineData(3, 21_845 * 2)]
+    [InlineData(3, 50_000)]
+    [InlineData(7, 9_362 + 1)]
+    public void Read_KeepsEveryAcceptedValueInOrder_AcrossValueBlocks(int columns, int rows)
+    {
+        var text = new StringBuilder("Date");
+        for (int c = 0; c < columns; c++) text.Append(",S").Append(c);
+        text.Append('\n');
+        var expected = new List<double>();
+        var day = new DateOnly(1900, 1, 1);
+        for (int r = 0, line = 0; r < rows; line++)
+        {
+            text.Append(day.AddDays(line).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+            bool rejected = line % 10_007 == 5; // an unparsable value: the row is rejected, not kept
+            for (int c = 0; c < columns; c++)
+            {
+                double v = Math.Sin(line * 0.37 + c) * 0.05;
+                text.Append(',').Append(rejected && c == columns - 1 ? "x" : v.ToString("R", CultureInfo.InvariantCulture));
+                if (!rejected) expected.Add(v);
+            }
+
+            text.Append('\n');
+            if (!rejected) r++;
+        }
+
+        var (frame, report) = CsvSeriesReader.Read(Utf8(text.ToString()), "blocks.csv", new CsvReadOptions { Input = InputKind.LogReturns });
+        Assert.Equal(rows, report.Accepted);
+        Assert.Equal(rows, frame.RowCount);
+        Assert.Equal(expected.Count, frame.Values.Length);
+        for (int i = 0; i < expected.Count; i++)
+        {
+            if (BitConverter.DoubleToInt64Bits(expected[i]) != BitConverter.DoubleToInt64Bits(frame.Values[i]))
+                Assert.Fail($"value {i} (row {i / columns}, column {i % columns}): {frame.Values[i]:R}, expected {expected[i]:R}");
+        }
+    }
 }
