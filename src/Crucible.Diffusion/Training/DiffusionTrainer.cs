@@ -319,7 +319,9 @@ public sealed class DiffusionTrainer
                     ? Crucible.Tensors.Losses.MseLoss(output, new Tensor(target, shape))
                     : (Crucible.Tensors.Losses.MseLoss(output, new Tensor(target, shape), Reduction.None) * new Tensor(_lossWeights, [1, .. _sampleShape])).Mean();
                 if (_options.PacfWeight > 0) loss += PacfTerm(output, data) * (float)_options.PacfWeight;
-                _optimizer.ZeroGrad();
+                // the parameters' gradient buffers are zeroed in place and reused (PyTorch 1.13's zero_grad), not dropped and
+                // allocated again by every backward pass: leaves live outside the arena, so that was a step's garbage
+                _optimizer.ZeroGrad(setToNone: false);
                 loss.Backward();
                 value = loss.Item();
             }

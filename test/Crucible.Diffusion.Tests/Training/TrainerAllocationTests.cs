@@ -76,4 +76,43 @@ public class TrainerAllocationTests
         long windows = LaterStep(new SeriesWindows(series, d, w));
         Assert.True(windows <= whole, $"a later step on the windows cut when drawn allocated {windows:N0} bytes, on the windows held whole {whole:N0}");
     }
+    /// <summary>
+    /// The parameters' gradient buffers are allocated by the first backward pass and reused by every later step (zeroed in
+    /// place), and a step into reused buffers computes the bits a step into fresh ones does: trainer B drops its gradients
+    /// before its second step (what every step did before), trainer A keeps them; gradients and weights agree bit for bit.
+    /// </summary>
+    [Fact]
+    public void MlpSteps_ReuseTheGradientBuffers_AndComputeTheSameBits()
+    {
+        const int rows = 128, d = 4;
+        var data = new float[rows * d];
+        new Philox(8).FillNormal(data);
+        (MlpDenoiser Net, DiffusionTrainer Trainer) Make()
+        {
+            var schedule = VolatilityAdaptiveSchedule.Isotropic(NoiseSchedule.Linear(200), d);
+            var net = new MlpDenoiser(new MlpDenoiserConfig(Features: d, Hidden: 32, Blocks: 2, TimeEmbedding: 16), new Philox(3));
+            return (net, new DiffusionTrainer(new MlpDenoiserAdapter(net, schedule.Steps), schedule, Objective.Epsilon,
+                new TrainerOptions(Steps: 5, BatchSize: 32, LearningRate: 1e-3, WarmupSteps: 1, Seed: 7)));
+        }
+
+        var (netA, a) = Make();
+        var (netB, b) = Make();
+        a.Step(data, rows);
+        b.Step(data, rows);
+        var buffers = netA.Parameters().Select(p => p.Grad!).ToArray();
+        foreach (var p in netB.Parameters()) p.Grad = null;      // B's second step allocates its gradients anew
+        a.Step(data, rows);
+        b.Step(data, rows);
+
+        var gradsA = netA.Parameters().Select(p => p.Grad!).ToArray();
+        Assert.All(gradsA.Zip(buffers), pair => Assert.Same(pair.Second, pair.First));
+        var gradsB = netB.Parameters().Select(p => p.Grad!).ToArray();
+        for (int i = 0; i < gradsA.Length; i++)
+        {
+            Assert.Equal(gradsB[i].Select(BitConverter.SingleToInt32Bits), gradsA[i].Select(BitConverter.SingleToInt32Bits));
+        }
+
+        Assert.Equal(netB.Parameters().SelectMany(p => p.Data).Select(BitConverter.SingleToInt32Bits),
+            netA.Parameters().SelectMany(p => p.Data).Select(BitConverter.SingleToInt32Bits));
+    }
 }
