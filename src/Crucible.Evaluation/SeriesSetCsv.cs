@@ -129,10 +129,11 @@ public static class SeriesSetCsv
 
     /// <summary>
     /// The message of a blank cell (rule <c>CSV-E-MISSING</c>, as the data loader's strict reading names it): these files
-    /// take no missing-value option, so it says what to do instead.
+    /// take no missing-value option, so it says what to do instead. It names no shell's option: <c>crucible evaluate</c> and
+    /// the service's evaluation uploads both read it.
     /// </summary>
     public const string BlankCellMessage = "missing value (a blank cell): this file is read strictly and takes no missing-value option "
-        + "(train's --missing is for price and return files it trains on); fill the gap or drop its row first";
+        + "(a missing-value policy applies only to the price and return files a model trains on); fill the gap or drop its row first";
 
     // an empty or white-space-only cell (quoted or not)
     private static bool IsBlank(ReadOnlySpan<byte> cell)
