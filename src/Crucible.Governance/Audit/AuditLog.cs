@@ -381,7 +381,9 @@ public sealed partial class AuditLog : IDisposable
     // a home that also wrote to a PostgreSQL store: its runs/ and models/ may hold what that store's entries recorded
     private static string PostgresHint(CrucibleHome home) => home.PostgresAuditCheckpointFiles() is [var first, ..]
         ? $". This home has also written to a PostgreSQL store (its checkpoints are in {Path.GetFileName(first)}): if those files are that store's "
-            + "(models it registered or fetched), give --store postgres:… to the commands that take it, and use another home for a SQLite log"
+            + "(models fetched from it, or registered into it by a Crucible build older than the registration proof: a registration now leaves "
+            + Registry.PostgresRegistrationProof.FileName + " in its folder, which this check reads), give --store postgres:… to the commands that take it, "
+            + "and use another home for a SQLite log"
         : "";
 
     // the SQLite log ends below the exported checkpoints' last seq

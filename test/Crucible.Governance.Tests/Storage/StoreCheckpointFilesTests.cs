@@ -206,6 +206,8 @@ public sealed class StoreCheckpointFilesTests : IDisposable
         Assert.Equal(AuditLog.LostRule, e.Rule);
         Assert.Contains("This home has also written to a PostgreSQL store (its checkpoints are in " + pg.CheckpointFileName + ")", e.Message, StringComparison.Ordinal);
         Assert.Contains("--store postgres:", e.Message, StringComparison.Ordinal);
+        // which folders of that store still count: those without the proof a registration leaves (fetched, or older builds')
+        Assert.Contains("models fetched from it, or registered into it by a Crucible build older than the registration proof", e.Message, StringComparison.Ordinal);
         var v = AuditLog.Verify(home);
         Assert.Equal(AuditProblem.Truncation, v.Problem);
         Assert.Contains(pg.CheckpointFileName, v.Message, StringComparison.Ordinal);
