@@ -283,6 +283,93 @@ public sealed class StoreCheckpointFilesTests : IDisposable
         Assert.Equal(AuditLog.LostRule, Assert.Throws<InvalidInputException>(() => AuditLog.ThrowIfLost(home)).Rule);
     }
 
+    // a folder with the weights of ModelFolder(home, tag) and another manifest (other metadata for the same weights)
+    private string Twin(CrucibleHome home, int tag, string manifest)
+    {
+        var folder = Path.Combine(home.Root, "..", Path.GetFileName(home.Root) + "-twin-" + tag);
+        Directory.CreateDirectory(folder);
+        _homes.Add(Path.GetFullPath(folder));
+        File.Copy(Path.Combine(ModelFolder(home, tag), ModelRegistry.WeightsFileName), Path.Combine(folder, ModelRegistry.WeightsFileName));
+        File.WriteAllText(Path.Combine(folder, ModelRegistry.ManifestFileName), manifest);
+        return folder;
+    }
+
+    private static ModelRecord Load(AuditLogOptions options, CrucibleHome home, string id)
+    {
+        using var log = AuditLog.Open(options);
+        return new ModelRegistry(home, log).Load(id);
+    }
+
+    private static ModelRecord? Find(AuditLogOptions options, CrucibleHome home, string id)
+    {
+        using var log = AuditLog.Open(options);
+        return new ModelRegistry(home, log).Find(id);
+    }
+
+    [Fact]
+    public void APostgresRegistration_OfAnIdTheSqliteLogRegistered_ReusesItsFolderOrRefuses_AndNeverRewritesIt()
+    {
+        // until session 29 the PostgreSQL registration took the SQLite log's folder for a killed registration's leftovers
+        // (its log has no entry), removed it and copied the other manifest in: the SQLite entry's manifest hash then failed
+        var home = NewHome();
+        var pg = NewDatabase();
+        var sqlite = AuditLogOptions.ForHome(home);
+        var id = Register(sqlite, home, ModelFolder(home, 3));
+        var manifest = Path.Combine(home.ModelsFolder, id, ModelRegistry.ManifestFileName);
+        var before = File.ReadAllBytes(manifest);
+
+        var e = Assert.Throws<ModelConflictException>(() => Register(AuditLogOptions.ForStore(home, pg), home, Twin(home, 3, """{"tag": 3, "note": "other"}""")));
+        Assert.Equal(ModelRegistry.ConflictRule, e.Rule);
+        Assert.Contains("the home's SQLite log", e.Message, StringComparison.Ordinal);
+        Assert.Contains("the PostgreSQL store", e.Message, StringComparison.Ordinal);
+        Assert.Contains("they differ in note", e.Message, StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllBytes(manifest));
+        Assert.Null(Find(AuditLogOptions.ForStore(home, pg), home, id));
+        Assert.Equal(id, Load(sqlite, home, id).Id);
+
+        // the same bytes: the folder is reused (not removed and copied anew), and stays the SQLite log's evidence
+        var weights = Path.Combine(home.ModelsFolder, id, ModelRegistry.WeightsFileName);
+        var stamp = new DateTime(2001, 2, 3, 4, 5, 6, DateTimeKind.Utc);
+        File.SetLastWriteTimeUtc(weights, stamp);
+        Assert.Equal(id, Register(AuditLogOptions.ForStore(home, pg), home, ModelFolder(home, 3)));
+        Assert.Equal(stamp, File.GetLastWriteTimeUtc(weights));
+        Assert.Equal(id, Load(sqlite, home, id).Id);
+        Assert.Equal(id, Load(AuditLogOptions.ForStore(home, pg), home, id).Id);
+        Assert.False(File.Exists(Path.Combine(home.ModelsFolder, id, PostgresRegistrationProof.FileName)));
+        Assert.True(AuditLog.Verify(home).Ok, AuditLog.Verify(home).Message);
+        Assert.True(VerifyPostgres(home, pg).Ok, VerifyPostgres(home, pg).Message);
+    }
+
+    [Fact]
+    public void ASqliteRegistration_OfAnIdTheDatabaseWroteWithItsProof_ReusesItsFolderOrRefuses_AndNeverRewritesIt()
+    {
+        var home = NewHome();
+        var pg = NewDatabase();
+        var shared = AuditLogOptions.ForStore(home, pg);
+        var id = Register(shared, home, ModelFolder(home, 3));
+        var folder = Path.Combine(home.ModelsFolder, id);
+        var before = File.ReadAllBytes(Path.Combine(folder, ModelRegistry.ManifestFileName));
+
+        var e = Assert.Throws<ModelConflictException>(() => Register(AuditLogOptions.ForHome(home), home, Twin(home, 3, """{"tag": 3, "note": "other"}""")));
+        Assert.Contains("a PostgreSQL store", e.Message, StringComparison.Ordinal);
+        Assert.Contains("the home's SQLite log", e.Message, StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllBytes(Path.Combine(folder, ModelRegistry.ManifestFileName)));
+        Assert.True(PostgresRegistrationProof.Holds(home, folder));
+        Assert.Null(Find(AuditLogOptions.ForHome(home), home, id));
+        Assert.Equal(id, Load(shared, home, id).Id);
+
+        // the same bytes from another folder: reused, and, as when it is registered in place, the SQLite log's evidence now
+        var weights = Path.Combine(folder, ModelRegistry.WeightsFileName);
+        var stamp = new DateTime(2001, 2, 3, 4, 5, 6, DateTimeKind.Utc);
+        File.SetLastWriteTimeUtc(weights, stamp);
+        Assert.Equal(id, Register(AuditLogOptions.ForHome(home), home, ModelFolder(home, 3)));
+        Assert.Equal(stamp, File.GetLastWriteTimeUtc(weights));
+        Assert.False(File.Exists(Path.Combine(folder, PostgresRegistrationProof.FileName)));
+        Assert.Equal(id, Load(shared, home, id).Id);
+        Assert.Equal(id, Load(AuditLogOptions.ForHome(home), home, id).Id);
+        Assert.True(VerifyPostgres(home, pg).Ok, VerifyPostgres(home, pg).Message);
+    }
+
     private static List<long> Seqs(string file) =>
         [.. File.ReadAllLines(file).Where(l => l.Length > 0).Select(l => JsonNode.Parse(l)!["seq"]!.GetValue<long>())];
 }
