@@ -69,7 +69,9 @@ public sealed class ModelRegistry
     /// (<see cref="AuditLog.OpenReadOnly(AuditLogOptions)"/>) it lists, finds and loads models, removes no pending marker,
     /// and refuses to register or change a status (<see cref="InvalidOperationException"/>, before anything is written);
     /// on PostgreSQL its <see cref="Load"/> of a model whose folder this home lacks still writes that folder from the
-    /// database, as for a writer (a hash-checked local copy).
+    /// database, as for a writer (a hash-checked local copy), but without the registration proof a writer leaves in it
+    /// (<c>.postgres-registration.json</c>): a read-only log signs no checkpoint, so that folder counts against the home's
+    /// SQLite lost-log check.
     /// </summary>
     public ModelRegistry(CrucibleHome home, AuditLog audit)
     {
@@ -710,6 +712,7 @@ public sealed class ModelRegistry
     /// the home's materialise lock (<see cref="MaterialiseLockPath"/>, held from before the staging folder is created until
     /// it is renamed or removed, released by the OS when its holder dies), so any <c>.staging-…</c> folder found under it
     /// is a copy killed by SIGKILL (no finally block ran) and is removed; a live copy of another process is never seen.
+    /// A writer then leaves the registration's proof in the folder (as <see cref="Register"/> does); a read-only log none.
     /// </summary>
     private void Materialise(Audit.PostgresAuditStore shared, ModelRecord record)
     {
@@ -740,6 +743,11 @@ public sealed class ModelRegistry
         {
             if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
         }
+
+        // the database's folder, as a registration's is: a writer proves it so that the home's SQLite lost-log check does not
+        // count it (the registration's code, under the materialise lock); a log opened read-only signs no checkpoint and
+        // writes no proof, so its folder counts until a writer registers that id here (documented, README)
+        if (!_audit.IsReadOnly) WriteRegistrationProof(record.Folder, record.Id, record.RegisteredSeq);
     }
 
     private static void WriteDurably(string path, byte[] bytes)

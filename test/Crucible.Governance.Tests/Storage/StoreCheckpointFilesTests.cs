@@ -207,7 +207,8 @@ public sealed class StoreCheckpointFilesTests : IDisposable
         Assert.Contains("This home has also written to a PostgreSQL store (its checkpoints are in " + pg.CheckpointFileName + ")", e.Message, StringComparison.Ordinal);
         Assert.Contains("--store postgres:", e.Message, StringComparison.Ordinal);
         // which folders of that store still count: those without the proof a registration leaves (fetched, or older builds')
-        Assert.Contains("models fetched from it, or registered into it by a Crucible build older than the registration proof", e.Message, StringComparison.Ordinal);
+        Assert.Contains("models fetched from it by a read-only command, or fetched from it or registered into it by a Crucible build older than the registration proof",
+            e.Message, StringComparison.Ordinal);
         var v = AuditLog.Verify(home);
         Assert.Equal(AuditProblem.Truncation, v.Problem);
         Assert.Contains(pg.CheckpointFileName, v.Message, StringComparison.Ordinal);
@@ -368,6 +369,37 @@ public sealed class StoreCheckpointFilesTests : IDisposable
         Assert.Equal(id, Load(shared, home, id).Id);
         Assert.Equal(id, Load(AuditLogOptions.ForHome(home), home, id).Id);
         Assert.True(VerifyPostgres(home, pg).Ok, VerifyPostgres(home, pg).Message);
+    }
+
+    [Fact]
+    public void AFolderAWriterFetchesFromTheDatabase_CarriesTheProof_AndDoesNotCountAgainstTheSqliteLog()
+    {
+        // a replica (another home with the replicas' key) loads a model the database registered: its folder is written
+        // from the shared store; until session 29 it carried no proof and the home's SQLite lost-log check refused
+        var registrar = NewHome();
+        var pg = NewDatabase();
+        var id = Register(AuditLogOptions.ForStore(registrar, pg), registrar, ModelFolder(registrar, 3));
+        CrucibleHome Replica()
+        {
+            var home = NewHome();
+            Directory.CreateDirectory(home.KeysFolder);
+            foreach (var key in Directory.EnumerateFiles(registrar.KeysFolder))
+                File.Copy(key, Path.Combine(home.KeysFolder, Path.GetFileName(key)));
+            return home;
+        }
+
+        var replica = Replica();
+        Assert.Equal(id, Load(AuditLogOptions.ForStore(replica, pg), replica, id).Id);
+        Assert.True(PostgresRegistrationProof.Holds(replica, Path.Combine(replica.ModelsFolder, id)));
+        AuditLog.ThrowIfLost(replica);
+        Assert.True(VerifyPostgres(replica, pg).Ok, VerifyPostgres(replica, pg).Message);
+
+        // a log opened read-only signs nothing: its folder carries no proof and counts (the documented limit)
+        var reader = Replica();
+        using (var log = AuditLog.OpenReadOnly(AuditLogOptions.ForStore(reader, pg)))
+            Assert.Equal(id, new ModelRegistry(reader, log).Load(id).Id);
+        Assert.False(File.Exists(Path.Combine(reader.ModelsFolder, id, PostgresRegistrationProof.FileName)));
+        Assert.Equal(AuditLog.LostRule, Assert.Throws<InvalidInputException>(() => AuditLog.ThrowIfLost(reader)).Rule);
     }
 
     private static List<long> Seqs(string file) =>
