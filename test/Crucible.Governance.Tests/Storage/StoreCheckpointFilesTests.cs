@@ -342,6 +342,24 @@ public sealed class StoreCheckpointFilesTests : IDisposable
     }
 
     [Fact]
+    public void APostgresRegistration_KeepsAFolderTheSqliteLogRegistered_ThatStillHoldsItsPendingMarker()
+    {
+        // a SQLite registration killed after its entry and before removing its marker: the next registration, into the
+        // database, took the folder for a dead registration's (no entry in its log) and deleted the SQLite log's model
+        var home = NewHome();
+        var pg = NewDatabase();
+        var sqlite = AuditLogOptions.ForHome(home);
+        var id = Register(sqlite, home, ModelFolder(home, 3));
+        var marker = Path.Combine(home.ModelsFolder, id, ModelRegistry.PendingMarkerName);
+        File.WriteAllText(marker, id + "\n");
+
+        Register(AuditLogOptions.ForStore(home, pg), home, ModelFolder(home, 5));
+        Assert.Equal(id, Load(sqlite, home, id).Id);
+        Assert.False(File.Exists(marker)); // that log's entry exists: its marker is a committed one's
+        Assert.True(AuditLog.Verify(home).Ok, AuditLog.Verify(home).Message);
+    }
+
+    [Fact]
     public void ASqliteRegistration_OfAnIdTheDatabaseWroteWithItsProof_ReusesItsFolderOrRefuses_AndNeverRewritesIt()
     {
         var home = NewHome();
