@@ -381,8 +381,9 @@ public sealed partial class AuditLog : IDisposable
     // a home that also wrote to a PostgreSQL store: its runs/ and models/ may hold what that store's entries recorded
     private static string PostgresHint(CrucibleHome home) => home.PostgresAuditCheckpointFiles() is [var first, ..]
         ? $". This home has also written to a PostgreSQL store (its checkpoints are in {Path.GetFileName(first)}): if those files are that store's "
-            + "(models fetched from it, or registered into it by a Crucible build older than the registration proof: a registration now leaves "
-            + Registry.PostgresRegistrationProof.FileName + " in its folder, which this check reads), give --store postgres:… to the commands that take it, "
+            + "(models fetched from it by a read-only command, or fetched from it or registered into it by a Crucible build older than the registration proof: "
+            + "a registration, and a fetch by a command that writes, now leave " + Registry.PostgresRegistrationProof.FileName
+            + " in its folder, which this check reads), give --store postgres:… to the commands that take it, "
             + "and use another home for a SQLite log"
         : "";
 

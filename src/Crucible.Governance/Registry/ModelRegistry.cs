@@ -69,7 +69,9 @@ public sealed class ModelRegistry
     /// (<see cref="AuditLog.OpenReadOnly(AuditLogOptions)"/>) it lists, finds and loads models, removes no pending marker,
     /// and refuses to register or change a status (<see cref="InvalidOperationException"/>, before anything is written);
     /// on PostgreSQL its <see cref="Load"/> of a model whose folder this home lacks still writes that folder from the
-    /// database, as for a writer (a hash-checked local copy).
+    /// database, as for a writer (a hash-checked local copy), but without the registration proof a writer leaves in it
+    /// (<c>.postgres-registration.json</c>): a read-only log signs no checkpoint, so that folder counts against the home's
+    /// SQLite lost-log check.
     /// </summary>
     public ModelRegistry(CrucibleHome home, AuditLog audit)
     {
@@ -156,13 +158,18 @@ public sealed class ModelRegistry
     /// (and, on a shared PostgreSQL store, its advisory lock) from its existence check to its entry, so a model's id is
     /// never answered by another registrar before its entry exists; a folder without an entry (a registration that
     /// crashed between its rename and its entry) is replaced, or, when it is <paramref name="sourceFolder"/> itself, kept and
-    /// registered in place.
+    /// registered in place. A folder that the home's other log registered (its SQLite log, for a registry on PostgreSQL; a
+    /// PostgreSQL store whose <c>.postgres-registration.json</c> proof the folder holds, for one on the SQLite log) is never
+    /// removed or rewritten: it is reused when it holds the same weights and manifest bytes, and the registration is refused
+    /// (<c>REG-E-CONFLICT</c>) otherwise.
     /// </summary>
     /// <exception cref="InvalidInputException">
     /// <c>REG-E-EXISTS</c>: the id is registered already with this manifest, or one that differs only in its
     /// <see cref="ProvenanceKeys"/> (nothing is overwritten);
-    /// <c>REG-E-CONFLICT</c>: the id is registered with a manifest that differs beyond them (same weights, another model), a
-    /// <see cref="ModelConflictException"/>, which each shell words with its own name for withheld prices;
+    /// <c>REG-E-CONFLICT</c>: the id is registered with a manifest that differs beyond them (same weights, another model), or
+    /// the home's other log registered the id's folder with other bytes (any difference, provenance keys included: that
+    /// folder is never rewritten), a <see cref="ModelConflictException"/>, which each shell words with its own name for
+    /// withheld prices;
     /// <c>REG-E-FOLDER</c>: a file is missing or the manifest is not JSON;
     /// <c>REG-E-PARENT</c>: <paramref name="parent"/> is not a registered model id.
     /// </exception>
@@ -235,6 +242,13 @@ public sealed class ModelRegistry
 
         Directory.CreateDirectory(_home.ModelsFolder);
         if (inPlace) return (Record(id, target, manifestHash, actor, parent), true); // the folder without an entry is the source: kept, its entry appended
+        if (Directory.Exists(target) && OtherLogOf(target, id) is { } other)
+        {
+            // the home's other log registered this folder: never removed or rewritten under that log's entry
+            if (HoldsBytes(target, id, manifestHash)) return (Record(id, target, manifestHash, actor, parent), true); // the same bytes: reused
+            throw OtherLogConflict(id, target, other, manifest, manifestHash);
+        }
+
         if (Directory.Exists(target)) RemoveUnregistered(target, id);
         var staging = Path.Combine(_home.ModelsFolder, $"{RegisteringPrefix}{id[..16]}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(staging);
@@ -396,6 +410,44 @@ public sealed class ModelRegistry
         if (!PostgresRegistrationProof.Holds(_home, target)) File.Delete(path); // not exported to this home's file: no proof
     }
 
+    // The home's other log that registered the model folder target (id), in words, or null: the home's SQLite log when this
+    // registry records into PostgreSQL, or a PostgreSQL store whose registration proof the folder holds (when this registry
+    // records into the SQLite log, or into another database, whose own entry Find would have found). Such a folder is no
+    // killed registration's leftovers, although this log has no entry for it.
+    private string? OtherLogOf(string target, string id)
+    {
+        if (_audit.Postgres is not null && SqliteLogRegisters(id)) return $"the home's SQLite log ({Path.GetFileName(_home.AuditDatabase)})";
+        return PostgresRegistrationProof.Holds(_home, target) ? $"a PostgreSQL store (its proof {PostgresRegistrationProof.FileName} holds)" : null;
+    }
+
+    // whether the model folder target holds the weights of id and the manifest whose hash is manifestHash
+    private static bool HoldsBytes(string target, string id, string manifestHash)
+    {
+        string weights = Path.Combine(target, WeightsFileName), manifest = Path.Combine(target, ManifestFileName);
+        return File.Exists(weights) && File.Exists(manifest)
+            && string.Equals(FileHash.Sha256(weights), id, StringComparison.Ordinal)
+            && string.Equals(FileHash.Sha256(manifest), manifestHash, StringComparison.Ordinal);
+    }
+
+    // the refusal of a registration whose id's folder in this home another of the home's logs registered with other bytes
+    private ModelConflictException OtherLogConflict(string id, string target, string other, string manifest, string manifestHash)
+    {
+        string self = _audit.Postgres is null ? $"the home's SQLite log ({Path.GetFileName(_home.AuditDatabase)})" : "the PostgreSQL store";
+        var folderManifest = Path.Combine(target, ManifestFileName);
+        byte[]? registered = File.Exists(folderManifest) ? File.ReadAllBytes(folderManifest) : null;
+        string what = !File.Exists(Path.Combine(target, WeightsFileName)) || !string.Equals(FileHash.Sha256(Path.Combine(target, WeightsFileName)), id, StringComparison.Ordinal)
+            ? "that folder's weights.safetensors no longer hashes to the id"
+            : $"that folder's manifest.json (sha256 {(registered is null ? "none" : Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(registered))[..16] + "…")}) "
+                + $"is not this folder's (sha256 {manifestHash[..16]}…)";
+        var (keys, prices) = registered is null ? ("", false) : ConflictDetail(registered, File.ReadAllBytes(manifest));
+        string head = $"model {id} is registered in this home's folder {target} by {other}, and {self} has no entry for it: {what}{keys}. "
+            + $"The folder is that log's record of the model, so {self} neither replaces nor rewrites it";
+        return new ModelConflictException(
+            withhold => head + (prices ? $" (data.last_prices is the train's last prices, which one of the two withholds: {withhold})" : "")
+                + $"; to record the same model in {self}, register that folder itself; the id is the weights' hash, so it cannot name both",
+            new InputLocation(manifest, 0, 0));
+    }
+
     // whether the home's own SQLite log (read only) holds a model.registered entry for id
     private bool SqliteLogRegisters(string id)
     {
@@ -475,7 +527,8 @@ public sealed class ModelRegistry
         foreach (var folder in marked)
         {
             var id = Path.GetFileName(folder);
-            if (registered.Contains(id)) File.Delete(Path.Combine(folder, PendingMarkerName));
+            // a marker in a folder the home's other log registered: that log's registration was killed after its entry
+            if (registered.Contains(id) || OtherLogOf(folder, id) is not null) File.Delete(Path.Combine(folder, PendingMarkerName));
             else if (!string.Equals(Path.GetFullPath(folder), keep, StringComparison.Ordinal)) RemoveUnregistered(folder, id);
         }
     }
@@ -659,6 +712,7 @@ public sealed class ModelRegistry
     /// the home's materialise lock (<see cref="MaterialiseLockPath"/>, held from before the staging folder is created until
     /// it is renamed or removed, released by the OS when its holder dies), so any <c>.staging-…</c> folder found under it
     /// is a copy killed by SIGKILL (no finally block ran) and is removed; a live copy of another process is never seen.
+    /// A writer then leaves the registration's proof in the folder (as <see cref="Register"/> does); a read-only log none.
     /// </summary>
     private void Materialise(Audit.PostgresAuditStore shared, ModelRecord record)
     {
@@ -689,6 +743,11 @@ public sealed class ModelRegistry
         {
             if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
         }
+
+        // the database's folder, as a registration's is: a writer proves it so that the home's SQLite lost-log check does not
+        // count it (the registration's code, under the materialise lock); a log opened read-only signs no checkpoint and
+        // writes no proof, so its folder counts until a writer registers that id here (documented, README)
+        if (!_audit.IsReadOnly) WriteRegistrationProof(record.Folder, record.Id, record.RegisteredSeq);
     }
 
     private static void WriteDurably(string path, byte[] bytes)

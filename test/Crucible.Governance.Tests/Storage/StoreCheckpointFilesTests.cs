@@ -207,7 +207,8 @@ public sealed class StoreCheckpointFilesTests : IDisposable
         Assert.Contains("This home has also written to a PostgreSQL store (its checkpoints are in " + pg.CheckpointFileName + ")", e.Message, StringComparison.Ordinal);
         Assert.Contains("--store postgres:", e.Message, StringComparison.Ordinal);
         // which folders of that store still count: those without the proof a registration leaves (fetched, or older builds')
-        Assert.Contains("models fetched from it, or registered into it by a Crucible build older than the registration proof", e.Message, StringComparison.Ordinal);
+        Assert.Contains("models fetched from it by a read-only command, or fetched from it or registered into it by a Crucible build older than the registration proof",
+            e.Message, StringComparison.Ordinal);
         var v = AuditLog.Verify(home);
         Assert.Equal(AuditProblem.Truncation, v.Problem);
         Assert.Contains(pg.CheckpointFileName, v.Message, StringComparison.Ordinal);
@@ -281,6 +282,142 @@ public sealed class StoreCheckpointFilesTests : IDisposable
         File.Delete(home.AuditDatabase);
         File.Delete(home.AuditCheckpoints);
         Assert.Equal(AuditLog.LostRule, Assert.Throws<InvalidInputException>(() => AuditLog.ThrowIfLost(home)).Rule);
+    }
+
+    // a folder with the weights of ModelFolder(home, tag) and another manifest (other metadata for the same weights)
+    private string Twin(CrucibleHome home, int tag, string manifest)
+    {
+        var folder = Path.Combine(home.Root, "..", Path.GetFileName(home.Root) + "-twin-" + tag);
+        Directory.CreateDirectory(folder);
+        _homes.Add(Path.GetFullPath(folder));
+        File.Copy(Path.Combine(ModelFolder(home, tag), ModelRegistry.WeightsFileName), Path.Combine(folder, ModelRegistry.WeightsFileName));
+        File.WriteAllText(Path.Combine(folder, ModelRegistry.ManifestFileName), manifest);
+        return folder;
+    }
+
+    private static ModelRecord Load(AuditLogOptions options, CrucibleHome home, string id)
+    {
+        using var log = AuditLog.Open(options);
+        return new ModelRegistry(home, log).Load(id);
+    }
+
+    private static ModelRecord? Find(AuditLogOptions options, CrucibleHome home, string id)
+    {
+        using var log = AuditLog.Open(options);
+        return new ModelRegistry(home, log).Find(id);
+    }
+
+    [Fact]
+    public void APostgresRegistration_OfAnIdTheSqliteLogRegistered_ReusesItsFolderOrRefuses_AndNeverRewritesIt()
+    {
+        // until session 29 the PostgreSQL registration took the SQLite log's folder for a killed registration's leftovers
+        // (its log has no entry), removed it and copied the other manifest in: the SQLite entry's manifest hash then failed
+        var home = NewHome();
+        var pg = NewDatabase();
+        var sqlite = AuditLogOptions.ForHome(home);
+        var id = Register(sqlite, home, ModelFolder(home, 3));
+        var manifest = Path.Combine(home.ModelsFolder, id, ModelRegistry.ManifestFileName);
+        var before = File.ReadAllBytes(manifest);
+
+        var e = Assert.Throws<ModelConflictException>(() => Register(AuditLogOptions.ForStore(home, pg), home, Twin(home, 3, """{"tag": 3, "note": "other"}""")));
+        Assert.Equal(ModelRegistry.ConflictRule, e.Rule);
+        Assert.Contains("the home's SQLite log", e.Message, StringComparison.Ordinal);
+        Assert.Contains("the PostgreSQL store", e.Message, StringComparison.Ordinal);
+        Assert.Contains("they differ in note", e.Message, StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllBytes(manifest));
+        Assert.Null(Find(AuditLogOptions.ForStore(home, pg), home, id));
+        Assert.Equal(id, Load(sqlite, home, id).Id);
+
+        // the same bytes: the folder is reused (not removed and copied anew), and stays the SQLite log's evidence
+        var weights = Path.Combine(home.ModelsFolder, id, ModelRegistry.WeightsFileName);
+        var stamp = new DateTime(2001, 2, 3, 4, 5, 6, DateTimeKind.Utc);
+        File.SetLastWriteTimeUtc(weights, stamp);
+        Assert.Equal(id, Register(AuditLogOptions.ForStore(home, pg), home, ModelFolder(home, 3)));
+        Assert.Equal(stamp, File.GetLastWriteTimeUtc(weights));
+        Assert.Equal(id, Load(sqlite, home, id).Id);
+        Assert.Equal(id, Load(AuditLogOptions.ForStore(home, pg), home, id).Id);
+        Assert.False(File.Exists(Path.Combine(home.ModelsFolder, id, PostgresRegistrationProof.FileName)));
+        Assert.True(AuditLog.Verify(home).Ok, AuditLog.Verify(home).Message);
+        Assert.True(VerifyPostgres(home, pg).Ok, VerifyPostgres(home, pg).Message);
+    }
+
+    [Fact]
+    public void APostgresRegistration_KeepsAFolderTheSqliteLogRegistered_ThatStillHoldsItsPendingMarker()
+    {
+        // a SQLite registration killed after its entry and before removing its marker: the next registration, into the
+        // database, took the folder for a dead registration's (no entry in its log) and deleted the SQLite log's model
+        var home = NewHome();
+        var pg = NewDatabase();
+        var sqlite = AuditLogOptions.ForHome(home);
+        var id = Register(sqlite, home, ModelFolder(home, 3));
+        var marker = Path.Combine(home.ModelsFolder, id, ModelRegistry.PendingMarkerName);
+        File.WriteAllText(marker, id + "\n");
+
+        Register(AuditLogOptions.ForStore(home, pg), home, ModelFolder(home, 5));
+        Assert.Equal(id, Load(sqlite, home, id).Id);
+        Assert.False(File.Exists(marker)); // that log's entry exists: its marker is a committed one's
+        Assert.True(AuditLog.Verify(home).Ok, AuditLog.Verify(home).Message);
+    }
+
+    [Fact]
+    public void ASqliteRegistration_OfAnIdTheDatabaseWroteWithItsProof_ReusesItsFolderOrRefuses_AndNeverRewritesIt()
+    {
+        var home = NewHome();
+        var pg = NewDatabase();
+        var shared = AuditLogOptions.ForStore(home, pg);
+        var id = Register(shared, home, ModelFolder(home, 3));
+        var folder = Path.Combine(home.ModelsFolder, id);
+        var before = File.ReadAllBytes(Path.Combine(folder, ModelRegistry.ManifestFileName));
+
+        var e = Assert.Throws<ModelConflictException>(() => Register(AuditLogOptions.ForHome(home), home, Twin(home, 3, """{"tag": 3, "note": "other"}""")));
+        Assert.Contains("a PostgreSQL store", e.Message, StringComparison.Ordinal);
+        Assert.Contains("the home's SQLite log", e.Message, StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllBytes(Path.Combine(folder, ModelRegistry.ManifestFileName)));
+        Assert.True(PostgresRegistrationProof.Holds(home, folder));
+        Assert.Null(Find(AuditLogOptions.ForHome(home), home, id));
+        Assert.Equal(id, Load(shared, home, id).Id);
+
+        // the same bytes from another folder: reused, and, as when it is registered in place, the SQLite log's evidence now
+        var weights = Path.Combine(folder, ModelRegistry.WeightsFileName);
+        var stamp = new DateTime(2001, 2, 3, 4, 5, 6, DateTimeKind.Utc);
+        File.SetLastWriteTimeUtc(weights, stamp);
+        Assert.Equal(id, Register(AuditLogOptions.ForHome(home), home, ModelFolder(home, 3)));
+        Assert.Equal(stamp, File.GetLastWriteTimeUtc(weights));
+        Assert.False(File.Exists(Path.Combine(folder, PostgresRegistrationProof.FileName)));
+        Assert.Equal(id, Load(shared, home, id).Id);
+        Assert.Equal(id, Load(AuditLogOptions.ForHome(home), home, id).Id);
+        Assert.True(VerifyPostgres(home, pg).Ok, VerifyPostgres(home, pg).Message);
+    }
+
+    [Fact]
+    public void AFolderAWriterFetchesFromTheDatabase_CarriesTheProof_AndDoesNotCountAgainstTheSqliteLog()
+    {
+        // a replica (another home with the replicas' key) loads a model the database registered: its folder is written
+        // from the shared store; until session 29 it carried no proof and the home's SQLite lost-log check refused
+        var registrar = NewHome();
+        var pg = NewDatabase();
+        var id = Register(AuditLogOptions.ForStore(registrar, pg), registrar, ModelFolder(registrar, 3));
+        CrucibleHome Replica()
+        {
+            var home = NewHome();
+            Directory.CreateDirectory(home.KeysFolder);
+            foreach (var key in Directory.EnumerateFiles(registrar.KeysFolder))
+                File.Copy(key, Path.Combine(home.KeysFolder, Path.GetFileName(key)));
+            return home;
+        }
+
+        var replica = Replica();
+        Assert.Equal(id, Load(AuditLogOptions.ForStore(replica, pg), replica, id).Id);
+        Assert.True(PostgresRegistrationProof.Holds(replica, Path.Combine(replica.ModelsFolder, id)));
+        AuditLog.ThrowIfLost(replica);
+        Assert.True(VerifyPostgres(replica, pg).Ok, VerifyPostgres(replica, pg).Message);
+
+        // a log opened read-only signs nothing: its folder carries no proof and counts (the documented limit)
+        var reader = Replica();
+        using (var log = AuditLog.OpenReadOnly(AuditLogOptions.ForStore(reader, pg)))
+            Assert.Equal(id, new ModelRegistry(reader, log).Load(id).Id);
+        Assert.False(File.Exists(Path.Combine(reader.ModelsFolder, id, PostgresRegistrationProof.FileName)));
+        Assert.Equal(AuditLog.LostRule, Assert.Throws<InvalidInputException>(() => AuditLog.ThrowIfLost(reader)).Rule);
     }
 
     private static List<long> Seqs(string file) =>
