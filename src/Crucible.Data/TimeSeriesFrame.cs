@@ -34,7 +34,16 @@ public sealed class TimeSeriesFrame
             throw new ArgumentException("column names must be unique", nameof(columns));
         Dates = dates;
         Columns = columns;
-        Values = values;
+        _values = values;
+        RowCount = rowCount;
+    }
+
+    // a frame of the first rowCount rows of values, which may hold more rows (Head): the rows are not copied
+    private TimeSeriesFrame(DateOnly[] dates, IReadOnlyList<string> columns, int rowCount, double[] values)
+    {
+        Dates = dates;
+        Columns = columns;
+        _values = values;
         RowCount = rowCount;
     }
 
@@ -50,8 +59,19 @@ public sealed class TimeSeriesFrame
     /// <summary>Column names.</summary>
     public IReadOnlyList<string> Columns { get; }
 
-    /// <summary>Row-major values, <see cref="RowCount"/> × <see cref="ColumnCount"/>.</summary>
-    public double[] Values { get; }
+    // the rows' values from the first row on: RowCount × ColumnCount of them, or more when this frame is a Head of a
+    // longer frame (whose array it shares)
+    private readonly double[] _values;
+    private double[]? _copy;
+
+    /// <summary>
+    /// Row-major values, <see cref="RowCount"/> × <see cref="ColumnCount"/>. A <see cref="Head"/> frame copies its rows
+    /// out of the longer frame's array on the first read of this property (once); <see cref="ValueSpan"/> reads them in place.
+    /// </summary>
+    public double[] Values => _values.Length == RowCount * ColumnCount ? _values : _copy ??= _values[..(RowCount * ColumnCount)];
+
+    /// <summary>The row-major values, <see cref="RowCount"/> × <see cref="ColumnCount"/>, read in place (no copy, a <see cref="Head"/> frame's too).</summary>
+    public ReadOnlySpan<double> ValueSpan => _values.AsSpan(0, RowCount * ColumnCount);
 
     /// <summary>Number of rows.</summary>
     public int RowCount { get; }
@@ -63,16 +83,19 @@ public sealed class TimeSeriesFrame
     public bool HasDates => Dates.Length > 0 || RowCount == 0;
 
     /// <summary>The value at <paramref name="row"/>, <paramref name="column"/>.</summary>
-    public double this[int row, int column] => Values[row * ColumnCount + column];
+    public double this[int row, int column] => _values[CheckedRow(row) * ColumnCount + column];
 
     /// <summary>Row <paramref name="row"/> as a read-only span.</summary>
-    public ReadOnlySpan<double> Row(int row) => Values.AsSpan(row * ColumnCount, ColumnCount);
+    public ReadOnlySpan<double> Row(int row) => _values.AsSpan(CheckedRow(row) * ColumnCount, ColumnCount);
+
+    // a row of a Head frame past its last is refused as a row past the array's end would be (the longer frame's rows are not its own)
+    private int CheckedRow(int row) => (uint)row < (uint)RowCount ? row : throw new IndexOutOfRangeException($"row {row} of {RowCount}");
 
     /// <summary>A copy of column <paramref name="column"/>.</summary>
     public double[] Column(int column)
     {
         var result = new double[RowCount];
-        for (var r = 0; r < RowCount; r++) result[r] = Values[r * ColumnCount + column];
+        for (var r = 0; r < RowCount; r++) result[r] = _values[r * ColumnCount + column];
         return result;
     }
 
@@ -93,9 +116,21 @@ public sealed class TimeSeriesFrame
         ArgumentOutOfRangeException.ThrowIfNegative(start);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(end, RowCount);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(start, end);
-        var values = Values.AsSpan(start * ColumnCount, (end - start) * ColumnCount).ToArray();
+        var values = _values.AsSpan(start * ColumnCount, (end - start) * ColumnCount).ToArray();
         var dates = Dates.Length == 0 ? [] : Dates[start..end];
         return new TimeSeriesFrame(dates, Columns, values, end - start);
+    }
+
+    /// <summary>
+    /// Rows <c>[0, rows)</c> as a frame that shares this frame's values instead of copying them (the dates are copied:
+    /// 4 bytes a row): a train split read while the whole file stays held. Its <see cref="ValueSpan"/>, indexer,
+    /// <see cref="Row"/> and <see cref="Column"/> read the shared rows; <see cref="Values"/> copies them out once.
+    /// </summary>
+    public TimeSeriesFrame Head(int rows)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(rows, RowCount);
+        return new TimeSeriesFrame(Dates.Length == 0 ? [] : Dates[..rows], Columns, rows, _values);
     }
 
     /// <summary>The named columns, in the order given, as a new frame.</summary>
@@ -110,7 +145,7 @@ public sealed class TimeSeriesFrame
         var values = new double[RowCount * index.Length];
         for (var r = 0; r < RowCount; r++)
         {
-            for (var c = 0; c < index.Length; c++) values[r * index.Length + c] = Values[r * ColumnCount + index[c]];
+            for (var c = 0; c < index.Length; c++) values[r * index.Length + c] = _values[r * ColumnCount + index[c]];
         }
 
         return new TimeSeriesFrame(Dates, names.ToArray(), values, RowCount);

@@ -869,7 +869,7 @@ internal static class TrainCommand
                 $"--train-end {end:yyyy-MM-dd} leaves {last + 1} rows of returns to train on; at least 2 are needed", new InputLocation(path, 0, 0));
         }
 
-        return (returns.Slice(0, last + 1), returns, report, frame);
+        return (returns.Head(last + 1), returns, report, frame); // the train rows read in place, not copied: all stays held
     }
 
     // a value --missing keep kept as NaN in a series train reads: the fit would refuse it without a location ("training

@@ -535,9 +535,10 @@ public sealed class SequenceGenerator
         int w = o.Window, d = trainReturns.ColumnCount, rows = trainReturns.RowCount;
         if (d < 1) throw new InvalidInputException("no-series", "the training data has no series");
         if (rows < w + 1) throw new InvalidInputException("too-few-rows", TooFewRows(rows, w, provenance));
-        for (int i = 0; i < trainReturns.Values.Length; i++)
+        var values = trainReturns.ValueSpan; // in place: a train split is a Head of the whole file's frame
+        for (int i = 0; i < values.Length; i++)
         {
-            if (!double.IsFinite(trainReturns.Values[i]))
+            if (!double.IsFinite(values[i]))
                 throw new InvalidInputException("non-finite", $"training value at row {i / d}, series '{trainReturns.Columns[i % d]}' is not finite");
         }
 

@@ -606,7 +606,7 @@ public sealed class DiffusionGenerator
     public static string TrainMatrixSha256(TimeSeriesFrame frame)
     {
         ArgumentNullException.ThrowIfNull(frame);
-        return Hashing.ValuesSha256.Of(frame.Values);
+        return Hashing.ValuesSha256.Of(frame.ValueSpan); // its rows only, read in place (a Head frame's too)
     }
 
     internal static TrainingMetrics Metrics(IReadOnlyList<float> losses)

@@ -15,11 +15,12 @@ internal static class ModelSpaceRange
     public static (double Value, int Row) Largest(TimeSeriesFrame frame, int column)
     {
         int d = frame.ColumnCount, largest = column;
-        for (int k = column; k < frame.Values.Length; k += d)
+        var values = frame.ValueSpan; // its rows only, in place (a train split is a Head of the whole file's frame)
+        for (int k = column; k < values.Length; k += d)
         {
-            if (Math.Abs(frame.Values[k]) > Math.Abs(frame.Values[largest])) largest = k;
+            if (Math.Abs(values[k]) > Math.Abs(values[largest])) largest = k;
         }
 
-        return (frame.Values[largest], largest / d);
+        return (values[largest], largest / d);
     }
 }

@@ -173,7 +173,8 @@ public static class SamplerDistillation
             int[] shape = [b, .. sampleShape];
             learningRate.Apply(optimizer, step);
             var loss = Crucible.Tensors.Losses.MseLoss(student.Forward(new Tensor(input, shape), t), new Tensor(target, shape));
-            optimizer.ZeroGrad();
+            // the gradient buffers zeroed in place and reused, as DiffusionTrainer's are: not a step's garbage (the same bits)
+            optimizer.ZeroGrad(setToNone: false);
             loss.Backward();
             GradClip.ClipGradNorm(parameters, 1.0);
             optimizer.Step();

@@ -826,7 +826,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         int last = returns.IndexAtOrBefore(end);
         if (last < 1)
             throw new InvalidInputException("OPT-E-TRAINEND", $"train_end {end:yyyy-MM-dd} leaves {last + 1} rows of returns to train on; at least 2 are needed");
-        return (returns.Slice(0, last + 1), returns, frame);
+        return (returns.Head(last + 1), returns, frame); // the train rows read in place, not copied: all stays held
     }
 
     private static string Name(JobStatus s) => s.ToString().ToLowerInvariant();

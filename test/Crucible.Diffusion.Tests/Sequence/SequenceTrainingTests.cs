@@ -41,6 +41,25 @@ public sealed class SequenceTrainingTests : IDisposable
     }
 
     [Fact]
+    public void Train_OnAHeadOfTheWholeFrame_IsTheFitOnACopyOfItsRows_AndNeverCopiesThem()
+    {
+        // the CLI's and the service's train split is a Head of the whole file's frame (its rows are not copied while the
+        // whole frame stays held for the archetypes): the same weights and manifest (train_matrix_sha256 of its rows only)
+        // as the fit on a copy of the rows, and nothing in the fit reads Values, which would copy them out
+        var (copy, all, state) = Data();
+        var head = all.Head(copy.RowCount);
+        var onCopy = SequenceTraining.Train(copy, all, Tiny, state, ["VIXCLS"]).Generator;
+        var onHead = SequenceTraining.Train(head, all, Tiny, state, ["VIXCLS"]).Generator;
+        Assert.Equal(onCopy.WeightsBytes(), onHead.WeightsBytes());
+        Assert.Equal(onCopy.ManifestBytes(), onHead.ManifestBytes());
+        Assert.Equal(DiffusionGenerator.TrainMatrixSha256(copy), DiffusionGenerator.TrainMatrixSha256(head));
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        _ = head.Values; // the first read copies the rows out: the fit has not read them so
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before >= copy.RowCount * copy.ColumnCount * sizeof(double));
+    }
+
+    [Fact]
     public void Train_IsTheFitOnTheLaggedTrainState_WithArchetypesFromTheWholeHistory()
     {
         var (train, all, state) = Data();

@@ -90,4 +90,50 @@ public sealed class SamplerDistillationTests
         Assert.Throws<ArgumentException>(() => SamplerDistillation.Distill(teacher, student, process, Objective.V, data, 99,
             new SamplerDistillationOptions(Steps: 1)));
     }
+
+    // reports synchronously, on the distillation's own thread, between its steps
+    private sealed class EveryReport(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+
+    /// <summary>
+    /// The student's gradient buffers are zeroed in place and reused from step to step (as DiffusionTrainer's): run A keeps
+    /// the buffers it had at step 50 to step 100; run B drops them at step 50 (what every step did before), so its step 51
+    /// allocates them anew; weights agree bit for bit.
+    /// </summary>
+    [Fact]
+    public void Distill_ReusesTheGradientBuffers_AndComputesTheSameBits()
+    {
+        var schedule = NoiseSchedule.Linear(50, 1e-3, 0.3);
+        var process = VolatilityAdaptiveSchedule.Isotropic(schedule, 2);
+        var teacher = new ExactGaussianDenoiser(schedule, 2, 1.0);
+        var data = new float[200];
+        new Philox(1).FillNormal(data);
+        var options = new SamplerDistillationOptions(Steps: 100, SamplingSteps: 5, BatchSize: 16, LearningRate: 1e-3, EmaDecay: 0, Seed: 3);
+
+        var netA = new MlpDenoiser(new MlpDenoiserConfig(2, 16, 1, 8), new Philox(2));
+        float[][]? atFifty = null, atHundred = null;
+        SamplerDistillation.Distill(teacher, new MlpDenoiserAdapter(netA, schedule.Steps), process, Objective.Epsilon, data, 100, options,
+            new EveryReport(p =>
+            {
+                var grads = netA.Parameters().Select(q => q.Grad!).ToArray();
+                if (p.Step == 50) atFifty = grads;
+                else atHundred = grads;
+            }));
+        Assert.NotNull(atFifty);
+        Assert.All(atHundred!.Zip(atFifty), pair => Assert.Same(pair.Second, pair.First));
+
+        var netB = new MlpDenoiser(new MlpDenoiserConfig(2, 16, 1, 8), new Philox(2));
+        SamplerDistillation.Distill(teacher, new MlpDenoiserAdapter(netB, schedule.Steps), process, Objective.Epsilon, data, 100, options,
+            new EveryReport(p =>
+            {
+                if (p.Step == 50)
+                {
+                    foreach (var q in netB.Parameters()) q.Grad = null;
+                }
+            }));
+        Assert.Equal(netB.Parameters().SelectMany(q => q.Data).Select(BitConverter.SingleToInt32Bits),
+            netA.Parameters().SelectMany(q => q.Data).Select(BitConverter.SingleToInt32Bits));
+    }
 }

@@ -1,0 +1,58 @@
+namespace Crucible.Data.Tests;
+
+/// <summary>A <see cref="TimeSeriesFrame.Head"/> frame reads its rows in the longer frame's array, and only them.</summary>
+public class TimeSeriesFrameHeadTests
+{
+    private static TimeSeriesFrame Frame(int rows)
+    {
+        var dates = Enumerable.Range(0, rows).Select(i => new DateOnly(2020, 1, 1).AddDays(i)).ToArray();
+        var values = Enumerable.Range(0, rows * 3).Select(i => (i * 0.37) - 5).ToArray();
+        return new TimeSeriesFrame(dates, ["A", "B", "C"], values);
+    }
+
+    [Fact]
+    public void Head_SharesTheRows_AndReadsAsTheSliceOfThem()
+    {
+        var all = Frame(10);
+        var head = all.Head(6);
+        var slice = all.Slice(0, 6);
+
+        Assert.True(head.ValueSpan.Overlaps(all.ValueSpan)); // the rows are not copied
+        Assert.Equal(slice.RowCount, head.RowCount);
+        Assert.Equal(slice.Dates, head.Dates);
+        Assert.Equal(slice.ValueSpan.ToArray(), head.ValueSpan.ToArray());
+        for (int r = 0; r < 6; r++)
+        {
+            Assert.Equal(slice.Row(r).ToArray(), head.Row(r).ToArray());
+            for (int c = 0; c < 3; c++) Assert.Equal(slice[r, c], head[r, c]);
+        }
+
+        for (int c = 0; c < 3; c++) Assert.Equal(slice.Column(c), head.Column(c));
+        Assert.Equal(slice.SelectColumns(["C", "A"]).Values, head.SelectColumns(["C", "A"]).Values);
+        Assert.Equal(5, head.IndexAtOrBefore(new DateOnly(2020, 1, 9)));
+    }
+
+    [Fact]
+    public void Head_ReadsNoRowPastItsLast()
+    {
+        var head = Frame(10).Head(6);
+        Assert.Throws<IndexOutOfRangeException>(() => head[6, 0]);
+        Assert.Throws<IndexOutOfRangeException>(() => head.Row(6).ToArray());
+        Assert.Equal(18, head.ValueSpan.Length);
+
+        // Values is the rows' own array (copied out once), RowCount × ColumnCount long as for any frame
+        var values = head.Values;
+        Assert.Equal(18, values.Length);
+        Assert.Same(values, head.Values);
+        Assert.Equal(Frame(10).Slice(0, 6).Values, values);
+    }
+
+    [Fact]
+    public void AWholeFrame_IsItsOwnValues()
+    {
+        var all = Frame(4);
+        Assert.Same(all.Values, all.Head(4).Values);
+        Assert.Equal(0, all.Head(0).ValueSpan.Length);
+        Assert.Throws<ArgumentOutOfRangeException>(() => all.Head(5));
+    }
+}
