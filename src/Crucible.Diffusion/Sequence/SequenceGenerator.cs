@@ -809,7 +809,7 @@ public sealed class SequenceGenerator
             }
 
             dropout = new ConditionDropout(z, count, k, o.UnconditionalProbability, o.SubsetProbability, o.ConditionNoise);
-            conditionHash = Sha256(z);
+            conditionHash = Hashing.ValuesSha256.Of(z);
             conditionManifest = new ConditionManifest
             {
                 Names = [.. conditions.Columns],
@@ -1472,8 +1472,6 @@ public sealed class SequenceGenerator
 
     private static ConditionalTcnDenoiserConfig NetworkConfig(SequenceGeneratorOptions o, int series, int features) =>
         new(series, o.Window, features, o.Hidden, o.Layers, o.Heads, o.AttentionEvery, o.TimeEmbedding);
-
-    private static string Sha256(float[] values) => Hashing.ValuesSha256.Of(values);
 
     private static string Iso(DateOnly date) => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 

@@ -5,10 +5,10 @@ using Crucible.Tensors.Random;
 
 namespace Crucible.Diffusion.Tests.Hashing;
 
-/// <summary>The block-wise hash against SHA-256 of the whole little-endian byte image (the form manifests recorded).</summary>
+/// <summary>The hash against SHA-256 of the whole little-endian byte image (the form manifests recorded), on either byte order.</summary>
 public sealed class ValuesSha256Tests
 {
-    public static TheoryData<int> Lengths => [0, 1, 7, ValuesSha256.BlockValues - 1, ValuesSha256.BlockValues, ValuesSha256.BlockValues + 1, (3 * ValuesSha256.BlockValues) + 123];
+    public static TheoryData<int> Lengths => [0, 1, 7, (ValuesSha256.BlockBytes / 8) - 1, ValuesSha256.BlockBytes / 8, (ValuesSha256.BlockBytes / 8) + 1, (3 * ValuesSha256.BlockBytes / 8) + 123];
 
     [Theory]
     [MemberData(nameof(Lengths))]
@@ -28,6 +28,29 @@ public sealed class ValuesSha256Tests
         var bytes = new byte[length * sizeof(float)];
         for (int i = 0; i < length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * 4), values[i]);
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), ValuesSha256.Of(values));
+    }
+
+    /// <summary>
+    /// The big-endian path (each value's bytes reversed, block by block), run here on values written big-endian: the hash of
+    /// their little-endian image, across block edges, for both widths.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void BigEndianValues_HashAsTheirLittleEndianImage(int length)
+    {
+        var values = Values(length, 3);
+        var little = new byte[length * sizeof(double)];
+        var big = new byte[length * sizeof(double)];
+        var bigFloats = new byte[length * sizeof(float)];
+        for (int i = 0; i < length; i++)
+        {
+            BinaryPrimitives.WriteDoubleLittleEndian(little.AsSpan(i * 8), values[i]);
+            BinaryPrimitives.WriteDoubleBigEndian(big.AsSpan(i * 8), values[i]);
+            BinaryPrimitives.WriteSingleBigEndian(bigFloats.AsSpan(i * 4), (float)values[i]);
+        }
+
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(little)), ValuesSha256.Of(big, sizeof(double), littleEndian: false));
+        Assert.Equal(ValuesSha256.Of(values.Select(v => (float)v).ToArray()), ValuesSha256.Of(bigFloats, sizeof(float), littleEndian: false));
     }
 
     [Fact]
