@@ -401,8 +401,9 @@ public sealed class ModelRegistry
     // counts as evidence, as before (a refusal, never a deleted log passed over).
     private void WriteRegistrationProof(string target, string id, long seq)
     {
-        _ = _audit.Checkpoint();
-        if (_audit.Checkpoints().LastOrDefault() is not { } checkpoint || checkpoint.Seq < seq) return;
+        // the checkpoint just signed; null when the head was signed already (by another replica): the last one then
+        var signed = _audit.Checkpoint() ?? _audit.Checkpoints().LastOrDefault();
+        if (signed is not { } checkpoint || checkpoint.Seq < seq) return;
         if (SqliteLogRegisters(id)) return;
         var entry = _audit.List(seq, 1).Single();
         var path = Path.Combine(target, PostgresRegistrationProof.FileName);
