@@ -135,15 +135,15 @@ public static class Pacf
             }
         }
 
+        // the mean of each series' sums (0 for a series whose windows were all constant); the sums become the result
         public double[] Result()
         {
-            var sum = (double[])_sum.Clone();
             for (int i = 0; i < series; i++)
             {
-                for (int k = 0; k < lags; k++) sum[(i * lags) + k] = _used[i] == 0 ? 0 : sum[(i * lags) + k] / _used[i];
+                for (int k = 0; k < lags; k++) _sum[(i * lags) + k] = _used[i] == 0 ? 0 : _sum[(i * lags) + k] / _used[i];
             }
 
-            return sum;
+            return _sum;
         }
     }
 
