@@ -869,6 +869,12 @@ public sealed partial class AuditLog : IDisposable
         }
     }
 
+    // the model ids that the SQLite log at databasePath registered (its model.registered entries), read without a writer
+    internal static HashSet<string> RegisteredModelIds(string databasePath) => Read(databasePath)
+        .Where(e => e.Kind == AuditKind.ModelRegistered.WireName())
+        .Select(e => JsonNode.Parse(e.Payload)?["model_id"]?.GetValue<string>())
+        .OfType<string>().ToHashSet(StringComparer.Ordinal);
+
     /// <summary>The entries with seq ≥ <paramref name="fromSeq"/>, in order, at most <paramref name="limit"/> of them.</summary>
     public IReadOnlyList<AuditEntry> List(long fromSeq = 1, int limit = int.MaxValue)
     {
@@ -1342,10 +1348,7 @@ public sealed partial class AuditLog : IDisposable
         if (v.Ok && v.Entries > 0)
         {
             // a log that verifies: the markers of runs and registrations it recorded, which their killed writers left, go
-            RemoveCommittedMarkers(home, runId => ReadRunManifest(home.AuditDatabase, runId), () => Read(home.AuditDatabase)
-                .Where(e => e.Kind == AuditKind.ModelRegistered.WireName())
-                .Select(e => JsonNode.Parse(e.Payload)?["model_id"]?.GetValue<string>())
-                .OfType<string>().ToHashSet(StringComparer.Ordinal));
+            RemoveCommittedMarkers(home, runId => ReadRunManifest(home.AuditDatabase, runId), () => RegisteredModelIds(home.AuditDatabase));
         }
 
         return v.Ok && v.Entries == 0 && runs + models > 0 ? Emptied(runs, models, "holds no entry") : v;

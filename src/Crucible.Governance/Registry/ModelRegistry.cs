@@ -453,9 +453,7 @@ public sealed class ModelRegistry
     private bool SqliteLogRegisters(string id)
     {
         if (!File.Exists(_home.AuditDatabase) || new FileInfo(_home.AuditDatabase).Length == 0) return false;
-        return AuditLog.Read(_home.AuditDatabase)
-            .Where(e => e.Kind == AuditKind.ModelRegistered.WireName())
-            .Any(e => JsonNode.Parse(e.Payload)?["model_id"]?.GetValue<string>() == id);
+        return AuditLog.RegisteredModelIds(_home.AuditDatabase).Contains(id);
     }
 
     // The home's registration lock (an exclusive lock on HOME/models/.register.lock, which the OS releases when its holder
