@@ -5,6 +5,7 @@ using Crucible.Tensors.Random;
 
 namespace Crucible.Diffusion.Tests.Networks;
 
+[Collection(nameof(EngineThreadsCollection))]
 public class SamplingAllocationTests
 {
     /// <summary>

@@ -7,6 +7,7 @@ using Crucible.Tensors.Random;
 
 namespace Crucible.Diffusion.Tests.Training;
 
+[Collection(nameof(EngineThreadsCollection))]
 public class TrainerAllocationTests
 {
     /// <summary>
