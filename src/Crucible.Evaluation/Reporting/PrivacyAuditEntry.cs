@@ -47,19 +47,31 @@ public static class PrivacyAuditEntry
     /// <summary>
     /// A privacy subsample as the audit entry (and <c>evaluate --json</c>) records it: <c>limit</c>, <c>seed</c> (a decimal
     /// string: a 64-bit seed can exceed the 2^53 a canonical JSON number keeps exactly) and each set's <c>rows</c> given
-    /// and <c>drawn</c> (<c>train</c>, <c>holdout</c>, <c>synthetic</c>).
+    /// and <c>drawn</c> (<c>train</c>, <c>holdout</c>, <c>synthetic</c>); and, when the window DCR ran on drawn windows,
+    /// <c>windows</c>: each set's <c>windows</c> given and <c>drawn</c>, as report.json's <c>privacy.subsample.windows</c>.
     /// </summary>
     public static JsonObject Subsample(Privacy.PrivacySubsample subsample)
     {
         ArgumentNullException.ThrowIfNull(subsample);
-        static JsonObject Count(Privacy.SubsampleCount c) => new() { ["rows"] = c.Rows, ["drawn"] = c.Drawn };
-        return new JsonObject
+        static JsonObject Count(Privacy.SubsampleCount c, string unit) => new() { [unit] = c.Rows, ["drawn"] = c.Drawn };
+        var result = new JsonObject
         {
             ["limit"] = subsample.Limit,
             ["seed"] = subsample.Seed.ToString(CultureInfo.InvariantCulture),
-            ["train"] = Count(subsample.Train),
-            ["holdout"] = Count(subsample.Holdout),
-            ["synthetic"] = Count(subsample.Synthetic),
+            ["train"] = Count(subsample.Train, "rows"),
+            ["holdout"] = Count(subsample.Holdout, "rows"),
+            ["synthetic"] = Count(subsample.Synthetic, "rows"),
         };
+        if (subsample.Windows is { } windows)
+        {
+            result["windows"] = new JsonObject
+            {
+                ["train"] = Count(windows.Train, "windows"),
+                ["holdout"] = Count(windows.Holdout, "windows"),
+                ["synthetic"] = Count(windows.Synthetic, "windows"),
+            };
+        }
+
+        return result;
     }
 }

@@ -222,6 +222,9 @@ public sealed class PrivacySubsampleTests
         var html = ReportHtml.ToHtml(cut);
         Assert.Contains("; the window DCR on 60 of 396 train windows, 60 of 296 holdout windows, 60 of 90 synthetic paths.", html, StringComparison.Ordinal);
         Assert.Equal(396, (int)PrivacyOf(ReportJson.ToJson(cut))["subsample"]!["windows"]!["train"]!["windows"]!);
+        // the audit entry and evaluate --json record the windows drawn too, in report.json's words
+        Assert.Equal("""{"train":{"windows":396,"drawn":60},"holdout":{"windows":296,"drawn":60},"synthetic":{"windows":90,"drawn":60}}""",
+            PrivacyAuditEntry.Subsample(cut.Privacy.Subsample)["windows"]!.ToJsonString());
     }
 
     [Fact]
