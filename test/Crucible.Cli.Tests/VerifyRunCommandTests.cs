@@ -27,7 +27,7 @@ public sealed class VerifyRunCommandTests : IDisposable
     {
         File.WriteAllText(Path.Combine(_dir, "in.csv"), "Date,A\n2020-01-02,1\n");
         File.WriteAllText(Path.Combine(_dir, "out.csv"), "scenario,step,A\n0,0,0.1\n");
-        var b = new RunManifestBuilder("generate", new JsonObject { ["count"] = 1 }, 7, _dir)
+        var b = new RunManifestBuilder(RunKind.Generate, new JsonObject { ["count"] = 1 }, 7, _dir)
             .AddInput(Path.Combine(_dir, "in.csv")).AddOutput(Path.Combine(_dir, "out.csv"));
         var path = Path.Combine(_dir, "manifest.json");
         b.Finish().Write(path);
@@ -37,11 +37,11 @@ public sealed class VerifyRunCommandTests : IDisposable
     // the service's runs keep the request and the files it carried by hash only: --recompute says so for every kind,
     // where it used to say "the manifest names no model weights" for a scenario request or blame the demo for an evaluation
     [Theory]
-    [InlineData("generate", "service.scenarios")]
-    [InlineData("evaluate", "service.evaluate")]
-    [InlineData("ensemble", "service.ensemble")]
-    [InlineData("train", "service.train")]
-    public void VerifyRun_Recompute_AServiceRun_IsRefusedSayingTheServiceRecordedIt(string kind, string command)
+    [InlineData(RunKind.Generate, "service.scenarios")]
+    [InlineData(RunKind.Evaluate, "service.evaluate")]
+    [InlineData(RunKind.Ensemble, "service.ensemble")]
+    [InlineData(RunKind.Train, "service.train")]
+    public void VerifyRun_Recompute_AServiceRun_IsRefusedSayingTheServiceRecordedIt(RunKind kind, string command)
     {
         var request = System.Text.Encoding.UTF8.GetBytes("""{"model": "0ba46f08", "count": 20, "seed": 7}""");
         var b = new RunManifestBuilder(kind, new JsonObject { ["command"] = command, ["count"] = 20 }, 7, _dir)
@@ -88,7 +88,7 @@ public sealed class VerifyRunCommandTests : IDisposable
         File.WriteAllText(Path.Combine(_dir, "in.csv"), "Date,A\n2020-01-02,1\n");
         File.WriteAllText(Path.Combine(_dir, "out.csv"), "scenario,step,A\n0,0,0.1\n");
         var home = CrucibleHome.Resolve(HomeDir);
-        var manifest = new RunManifestBuilder("generate", new JsonObject { ["count"] = 1 }, 7, home.RunsFolder)
+        var manifest = new RunManifestBuilder(RunKind.Generate, new JsonObject { ["count"] = 1 }, 7, home.RunsFolder)
             .AddInput(Path.Combine(_dir, "in.csv")).AddOutput(Path.Combine(_dir, "out.csv")).Finish();
         var bytes = manifest.ToCanonicalJson();
         // opened first, as RunAudit.Complete does: opening a new home's log refuses runs/ files that no entry recorded (AUDIT-E-LOST)

@@ -91,7 +91,7 @@ switch (op)
 
     case "run":
     {
-        var manifest = Crucible.Governance.Manifests.RunManifests.Start(home, "generate", new JsonObject { ["pid"] = Environment.ProcessId }, 7).Finish().ToCanonicalJson();
+        var manifest = Crucible.Governance.Manifests.RunManifests.Start(home, Crucible.Governance.Manifests.RunKind.Generate, new JsonObject { ["pid"] = Environment.ProcessId }, 7).Finish().ToCanonicalJson();
         using var log = AuditLog.Open(options);
         _ = Crucible.Governance.Manifests.RunManifests.WriteJson(home, manifest);
         Reached("run-written", step);

@@ -26,9 +26,9 @@ public sealed class LibraryArgumentTests
         var registry = new ModelRegistry(t.Home, log);
         Assert.Equal("sourceFolder", Assert.Throws<ArgumentNullException>(() => registry.Register(null!)).ParamName);
         Assert.Equal("sourceFolder", Assert.Throws<ArgumentNullException>(() => registry.RegisterOrFind(null!)).ParamName);
-        Assert.Equal("kind", Assert.Throws<ArgumentNullException>(() => RunManifests.Start(t.Home, null!, [], 1)).ParamName);
-        Assert.Equal("config", Assert.Throws<ArgumentNullException>(() => RunManifests.Start(t.Home, "train", null!, 1)).ParamName);
-        Assert.Equal("baseFolder", Assert.Throws<ArgumentNullException>(() => new RunManifestBuilder("train", new JsonObject(), 1, null!)).ParamName);
+        Assert.Equal("kind", Assert.Throws<ArgumentOutOfRangeException>(() => RunManifests.Start(t.Home, (RunKind)99, [], 1)).ParamName);
+        Assert.Equal("config", Assert.Throws<ArgumentNullException>(() => RunManifests.Start(t.Home, RunKind.Train, null!, 1)).ParamName);
+        Assert.Equal("baseFolder", Assert.Throws<ArgumentNullException>(() => new RunManifestBuilder(RunKind.Train, new JsonObject(), 1, null!)).ParamName);
         Assert.Empty(log.List()); // nothing was appended
     }
 }

@@ -68,7 +68,7 @@ public sealed class RunManifestTests(ServiceFixture f)
         if (accept == "application/json") Assert.Equal(runId, JsonDocument.Parse(received).RootElement.GetProperty("run_id").GetString());
 
         var (bytes, m) = await GetRun(runId);
-        Assert.Equal("generate", m.Kind);
+        Assert.Equal(RunKind.Generate, m.Kind);
         Assert.Equal(f.ModelId, m.ModelId);
         Assert.Equal(18446744073709551557UL, m.Seed);
         Assert.Equal("philox4x32-10", m.Prng);
@@ -174,7 +174,7 @@ public sealed class RunManifestTests(ServiceFixture f)
         var modelId = job.GetProperty("model_id").GetString()!;
         var runId = job.GetProperty("run_id").GetString()!;
         var (bytes, m) = await GetRun(runId);
-        Assert.Equal("train", m.Kind);
+        Assert.Equal(RunKind.Train, m.Kind);
         Assert.Equal(modelId, m.ModelId);
         Assert.Equal(17UL, m.Seed);
         Assert.Equal("service.train", (string?)m.Config["command"]);
@@ -237,7 +237,7 @@ public sealed class RunManifestTests(ServiceFixture f)
             Assert.True(response.StatusCode == HttpStatusCode.OK, Encoding.UTF8.GetString(received));
             var runId = RunIdOf(response);
             var (bytes, m) = await GetRun(runId);
-            Assert.Equal(kind, m.Kind);
+            Assert.Equal(kind, m.Kind.WireName());
             Assert.Equal(inputs, m.Inputs.Select(i => i.Path));
             Assert.Equal(Sha(Encoding.UTF8.GetBytes(body)), m.Inputs[0].Sha256);
             Assert.Equal(Sha(received), Assert.Single(m.Outputs).Sha256);

@@ -97,7 +97,7 @@ internal static class BacktestCommand
             ["update_daily"] = options.UpdateDaily,
         };
         if (dialect is not null) config["csv"] = dialect; // only when given: earlier manifests' configs stay as they were
-        var run = RunManifests.Start(home, "backtest", config, options.Seed).AddInput(request.Data).AddInput(request.Portfolio).CheckOutput("--out", parse.GetValue(o.Out)!);
+        var run = RunManifests.Start(home, RunKind.Backtest, config, options.Seed).AddInput(request.Data).AddInput(request.Portfolio).CheckOutput("--out", parse.GetValue(o.Out)!);
         var (results, text) = request.Compute();
         var outPath = parse.GetValue(o.Out)!;
         AtomicFile.WriteAllText(outPath, text);

@@ -82,7 +82,7 @@ internal static class BaselineCommand
             ["columns"] = request.Columns, ["train_end"] = request.TrainEnd, ["count"] = count, ["window"] = window,
         };
         if (dialect is not null) config["csv"] = dialect; // only when given: earlier manifests' configs stay as they were
-        var run = RunManifests.Start(home, "baseline", config, seed).AddInput(request.Data).CheckOutput("--out", parse.GetValue(o.Out)!);
+        var run = RunManifests.Start(home, RunKind.Baseline, config, seed).AddInput(request.Data).CheckOutput("--out", parse.GetValue(o.Out)!);
         var (generator, fitRows, windows, csv) = request.Compute();
         var outPath = parse.GetValue(o.Out)!;
         AtomicFile.WriteAllBytes(outPath, csv);

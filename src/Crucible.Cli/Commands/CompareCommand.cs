@@ -86,7 +86,7 @@ internal static class CompareCommand
             ["generators"] = new JsonArray([.. names.Select(n => (JsonNode?)n)]), ["window"] = window, ["count"] = count, ["alpha"] = alpha,
         };
         if (dialect is not null) config["csv"] = dialect; // only when given: earlier manifests' configs stay as they were
-        var run = RunManifests.Start(home, "compare", config, request.Seed).AddInput(request.Data).AddInput(request.Portfolio).CheckOutput("--out", parse.GetValue(o.Out)!);
+        var run = RunManifests.Start(home, RunKind.Compare, config, request.Seed).AddInput(request.Data).AddInput(request.Portfolio).CheckOutput("--out", parse.GetValue(o.Out)!);
         if (parse.GetValue(o.Html) is { } html) run.CheckOutput("--html", html);
         var table = request.Compute();
         var outPath = parse.GetValue(o.Out)!;

@@ -156,7 +156,7 @@ internal static class DemoCommand
             $"data:       {DemoData.FileName}: {returns.ColumnCount} industry portfolios, train {Iso(train.Dates[0])}..{Iso(train.Dates[^1])} ({train.RowCount} days), holdout {Iso(holdout.Dates[0])}..{Iso(holdout.Dates[^1])} ({holdout.RowCount} days); state {string.Join(", ", DemoFeatures)}"));
 
         // 2. train and save the model
-        var trainRun = RunManifests.Start(home, "train", new JsonObject
+        var trainRun = RunManifests.Start(home, RunKind.Train, new JsonObject
         {
             ["command"] = "demo.train", ["kind"] = SequenceGenerator.KindName,
             ["generator"] = JsonNode.Parse(JsonSerializer.Serialize(options, DiffusionJson.Options)),
@@ -193,7 +193,7 @@ internal static class DemoCommand
 
         // 4. evaluate the baseline against the holdout; privacy distances use an equal-size random subset of the train
         //    windows' days (rows), as the holdout is days. Steps 4 to 6 are one run, the evaluation: they write the report
-        var evaluateRun = RunManifests.Start(home, "evaluate", new JsonObject
+        var evaluateRun = RunManifests.Start(home, RunKind.Evaluate, new JsonObject
         {
             ["command"] = "demo.evaluate", ["alpha"] = new EvaluationOptions().Alpha, ["segments"] = "default",
             ["train_end"] = Iso(TrainEnd), ["embargo_rows"] = options.Window, ["window"] = options.Window, ["regime_window"] = RegimeWindow(options.Window),
@@ -394,7 +394,7 @@ internal static class DemoCommand
         double? guidance, string? stress)
     {
         var spacing = DemoSampler.Spacing == DdimSpacing.UniformAngle ? "angle" : "linear";
-        var run = RunManifests.Start(home, "generate", GenerateCommand.RunConfig("demo.generate", count, DemoSampler, spacing, conditions: null,
+        var run = RunManifests.Start(home, RunKind.Generate, GenerateCommand.RunConfig("demo.generate", count, DemoSampler, spacing, conditions: null,
             guidance, guidanceMinNoise: null, regimeGuidance: null, stress), seed);
         run.ModelId = modelId;
         return ModelInputs(run, model);

@@ -160,7 +160,7 @@ internal static class EnsembleCommand
         RefuseAFileNamedTwice(files); // before any file is read
         var home = HomeOption.ResolveForRun(parse, o.Home);
         var metadata = files.Select(Evaluation.ScenarioSidecar.PriceMetadataOf).OfType<string>().ToArray();
-        var run = RunManifests.Start(home, "ensemble", new JsonObject
+        var run = RunManifests.Start(home, RunKind.Ensemble, new JsonObject
         {
             ["command"] = "ensemble", ["alpha"] = alpha,
             ["max_es_spread"] = thresholds.MaxEsSpread, ["max_wasserstein"] = thresholds.MaxWasserstein,

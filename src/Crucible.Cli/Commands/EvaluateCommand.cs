@@ -163,7 +163,7 @@ internal static class EvaluateCommand
             ["input_roles"] = new JsonArray([.. inputs.Select(i => (JsonNode?)i.Role)]),
         };
         if (privacyRows is not null) config["privacy_rows"] = privacyRows; // only when given: the configs of runs without it stay as they were
-        var run = RunManifests.Start(home, "evaluate", config, new EvaluationOptions().Seed);
+        var run = RunManifests.Start(home, RunKind.Evaluate, config, new EvaluationOptions().Seed);
         foreach (var (_, path) in inputs) run.AddInput(path);
         run.CheckOutput("--out", parse.GetValue(o.Out)!);
         if (parse.GetValue(o.Html) is { } html) run.CheckOutput("--html", html);

@@ -401,7 +401,7 @@ internal static class GenerateCommand
             if (start.File is not null) config["start_prices_file"] = start.File;
         }
 
-        return RunManifests.Start(home, "generate", config, parse.GetValue(o.Seed));
+        return RunManifests.Start(home, RunKind.Generate, config, parse.GetValue(o.Seed));
     }
 
     /// <summary>

@@ -91,7 +91,7 @@ internal static class ModelCardCommand
     /// </summary>
     internal static RunManifestBuilder StartRun(CrucibleHome home, string command, string folder, string? report, string? status)
     {
-        var run = RunManifests.Start(home, "model-card", new JsonObject { ["command"] = command, ["registry_status"] = status }, seed: 0)
+        var run = RunManifests.Start(home, RunKind.ModelCard, new JsonObject { ["command"] = command, ["registry_status"] = status }, seed: 0)
             .AddInput(Path.Combine(folder, ModelRegistry.WeightsFileName)).AddInput(Path.Combine(folder, ModelRegistry.ManifestFileName));
         if (report is not null) run.AddInput(report);
         run.ModelId = ModelRegistry.IdOf(folder);

@@ -22,7 +22,7 @@ internal sealed record Recomputed(string Path, string Expected, string Actual, s
 /// </summary>
 internal static class RunRecompute
 {
-    /// <summary>The rule of a run that cannot be done again (a kind not in <see cref="Kinds"/>, a changed input, or one recorded without what it needs).</summary>
+    /// <summary>The rule of a run that cannot be done again (a service run, a changed input, or one recorded without what it needs).</summary>
     public const string Rule = "VERIFY-E-RECOMPUTE";
 
     /// <summary>Does the run of <paramref name="m"/> (read from <paramref name="manifestPath"/>) again; returns each output's comparison.</summary>
@@ -44,26 +44,23 @@ internal static class RunRecompute
         CheckInputs(m, Full, where);
         return m.Kind switch
         {
-            "train" when Value<string>(m.Config, "command") == "demo.train" => DemoCommand.RecomputeTrain(m, Full, where),
-            "train" => TrainCommand.Recompute(m, Full, where),
-            "generate" => GenerateCommand.Recompute(m, Full, where),
-            "evaluate" when Value<string>(m.Config, "command") == "demo.evaluate" => DemoCommand.RecomputeEvaluation(m, Full, where),
-            "evaluate" => EvaluateCommand.Recompute(m, Full, where),
-            "stress" => StressCommand.Recompute(m, Full, where),
-            "ensemble" => EnsembleCommand.Recompute(m, Full, where),
-            "backtest" => BacktestCommand.Recompute(m, Full, where),
-            "baseline" => BaselineCommand.Recompute(m, Full, where),
-            "compare" => CompareCommand.Recompute(m, Full, where),
-            "model-card" => ModelCardCommand.Recompute(m, Full, where),
-            _ => throw new InvalidInputException(Rule, $"--recompute runs {string.Join(", ", Kinds)} runs again; run {m.RunId} is a '{m.Kind}' run", where),
+            RunKind.Train when Value<string>(m.Config, "command") == "demo.train" => DemoCommand.RecomputeTrain(m, Full, where),
+            RunKind.Train => TrainCommand.Recompute(m, Full, where),
+            RunKind.Generate => GenerateCommand.Recompute(m, Full, where),
+            RunKind.Evaluate when Value<string>(m.Config, "command") == "demo.evaluate" => DemoCommand.RecomputeEvaluation(m, Full, where),
+            RunKind.Evaluate => EvaluateCommand.Recompute(m, Full, where),
+            RunKind.Stress => StressCommand.Recompute(m, Full, where),
+            RunKind.Ensemble => EnsembleCommand.Recompute(m, Full, where),
+            RunKind.Backtest => BacktestCommand.Recompute(m, Full, where),
+            RunKind.Baseline => BaselineCommand.Recompute(m, Full, where),
+            RunKind.Compare => CompareCommand.Recompute(m, Full, where),
+            RunKind.ModelCard => ModelCardCommand.Recompute(m, Full, where),
+            _ => throw new ArgumentOutOfRangeException(nameof(m), m.Kind, "unknown run kind"), // RunManifest refuses a kind it does not know
         };
     }
 
     /// <summary>The prefix of the <c>command</c> config key of the service's runs (<c>service.scenarios</c>, …), which are not done again.</summary>
     public const string ServiceCommandPrefix = "service.";
-
-    /// <summary>The run kinds <see cref="Run"/> does again.</summary>
-    public static readonly string[] Kinds = ["train", "generate", "evaluate", "stress", "ensemble", "backtest", "baseline", "compare", "model-card"];
 
     /// <summary>
     /// Refuses a run whose input files are missing or no longer hash as recorded: what would be run again is not what ran

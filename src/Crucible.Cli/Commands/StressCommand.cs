@@ -195,7 +195,7 @@ internal static class StressCommand
         if (Evaluation.ScenarioSidecar.PriceMetadataOf(request.Scenarios) is { } priceMeta) inputs.Add(("scenarios_metadata", priceMeta));
 
         var home = HomeOption.ResolveForRun(parse, o.Home);
-        var run = RunManifests.Start(home, "stress", new JsonObject
+        var run = RunManifests.Start(home, RunKind.Stress, new JsonObject
         {
             ["command"] = "stress",
             ["alphas"] = new JsonArray([.. alphas.Select(a => (JsonNode?)a)]),

@@ -290,7 +290,7 @@ internal static class TrainCommand
         var config = RunConfig(options, input, parse.GetValue(o.Columns), parse.GetValue(o.TrainEnd));
         if (parse.GetValue(o.WithholdPrices)) config["withhold_prices"] = true; // only when given, as "csv"
         if (dialect is not null) config["csv"] = dialect; // only when given: earlier manifests' configs stay as they were
-        var run = RunManifests.Start(home, "train", config, options.Seed).AddInput(path);
+        var run = RunManifests.Start(home, RunKind.Train, config, options.Seed).AddInput(path);
         run.Outcome = new System.Text.Json.Nodes.JsonObject { ["data_quality"] = dataQuality };
         var resumedFrom = new StrongBox<int?>();
         var checkpoint = Checkpoint(parse.GetValue(o.Checkpoint), every, options.Training.Steps, resumedFrom);
@@ -594,7 +594,7 @@ internal static class TrainCommand
         generator.Save(folder);
 
         var m = generator.Manifest;
-        var run = RunManifests.Start(home, "train", new System.Text.Json.Nodes.JsonObject
+        var run = RunManifests.Start(home, RunKind.Train, new System.Text.Json.Nodes.JsonObject
         {
             ["command"] = "train",
             ["kind"] = SequenceGenerator.KindName,

@@ -621,7 +621,7 @@ public sealed partial class AuditLog : IDisposable
         var manifest = Manifests.RunManifest.Parse(bytes);
         var (sha, entry) = RunCompletedEntry(bytes, manifest.RunId, payload);
         var entries = new List<(AuditKind Kind, JsonNode? Payload)>(before ?? []) { (AuditKind.RunCompleted, entry) };
-        var receipts = AppendCore(entries, actor, tx => tx.InsertRun(manifest.RunId, manifest.Kind, sha, bytes), null);
+        var receipts = AppendCore(entries, actor, tx => tx.InsertRun(manifest.RunId, Manifests.RunKinds.WireName(manifest.Kind), sha, bytes), null);
         _options.FaultInjection?.Invoke("run-entered");
         if (_options.Home is { } home) RemoveRunMarkers(home, manifest.RunId);
         return receipts;
@@ -721,7 +721,7 @@ public sealed partial class AuditLog : IDisposable
             ArgumentNullException.ThrowIfNull(completed);
             var bytes = manifest.ToCanonicalJson();
             var (sha, entry) = RunCompletedEntry(bytes, manifest.RunId, completed);
-            tx.InsertRun(manifest.RunId, manifest.Kind, sha, bytes);
+            tx.InsertRun(manifest.RunId, Manifests.RunKinds.WireName(manifest.Kind), sha, bytes);
             return [(AuditKind.RunCompleted, entry)];
         });
     }

@@ -41,8 +41,8 @@ public sealed record RunManifest
     /// <summary>A unique id of the run.</summary>
     public required string RunId { get; init; }
 
-    /// <summary>What ran: train, generate, evaluate, stress, ….</summary>
-    public required string Kind { get; init; }
+    /// <summary>What ran (written as its wire name: <c>train</c>, <c>generate</c>, <c>evaluate</c>, <c>stress</c>, …).</summary>
+    public required RunKind Kind { get; init; }
 
     /// <summary>RFC 3339 UTC start time.</summary>
     public required string StartedUtc { get; init; }
@@ -96,7 +96,7 @@ public sealed record RunManifest
         {
             ["schema"] = Schema,
             ["run_id"] = RunId,
-            ["kind"] = Kind,
+            ["kind"] = Kind.WireName(),
             ["started_utc"] = StartedUtc,
             ["finished_utc"] = FinishedUtc,
             ["inputs"] = Files(Inputs),
@@ -169,7 +169,7 @@ public sealed record RunManifest
             var manifest = new RunManifest
             {
                 RunId = Str(root, "run_id"),
-                Kind = Str(root, "kind"),
+                Kind = RunKinds.FromWireName(Str(root, "kind")) ?? throw Value("kind", $"must be one of {string.Join(", ", RunKinds.All.Select(k => k.WireName()))}"),
                 StartedUtc = Time(root, "started_utc"),
                 FinishedUtc = Time(root, "finished_utc"),
                 Inputs = FilesOf(root, "inputs"),
@@ -243,9 +243,9 @@ public sealed class RunManifestBuilder
     private readonly string _started;
 
     /// <summary>Starts a manifest for a run of <paramref name="kind"/>; file paths are recorded relative to <paramref name="baseFolder"/> when inside it.</summary>
-    public RunManifestBuilder(string kind, JsonObject config, ulong seed, string baseFolder, TimeProvider? clock = null)
+    public RunManifestBuilder(RunKind kind, JsonObject config, ulong seed, string baseFolder, TimeProvider? clock = null)
     {
-        ArgumentNullException.ThrowIfNull(kind);
+        _ = kind.WireName(); // a defined kind, or ArgumentOutOfRangeException now rather than when the manifest is written
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(baseFolder);
         Kind = kind;
@@ -261,7 +261,7 @@ public sealed class RunManifestBuilder
     public string RunId { get; init; }
 
     /// <summary>The run kind.</summary>
-    public string Kind { get; }
+    public RunKind Kind { get; }
 
     /// <summary>The configuration.</summary>
     public JsonObject Config { get; }

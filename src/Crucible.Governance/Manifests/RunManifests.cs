@@ -14,7 +14,7 @@ namespace Crucible.Governance.Manifests;
 public static class RunManifests
 {
     /// <summary>Starts the manifest of a run of <paramref name="kind"/> (stamps the start time now).</summary>
-    public static RunManifestBuilder Start(CrucibleHome home, string kind, JsonObject config, ulong seed)
+    public static RunManifestBuilder Start(CrucibleHome home, RunKind kind, JsonObject config, ulong seed)
     {
         ArgumentNullException.ThrowIfNull(home);
         return new(kind, config, seed, home.RunsFolder);

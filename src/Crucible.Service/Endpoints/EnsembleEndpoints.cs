@@ -89,7 +89,7 @@ public static class EnsembleEndpoints
         var defaults = new EnsembleThresholds();
         var thresholds = new EnsembleThresholds { MaxEsSpread = r.MaxEsSpread ?? defaults.MaxEsSpread, MaxWasserstein = r.MaxWasserstein ?? defaults.MaxWasserstein };
 
-        var run = RunEndpoints.Start(home, "ensemble", new JsonObject
+        var run = RunEndpoints.Start(home, RunKind.Ensemble, new JsonObject
         {
             ["command"] = "service.ensemble", ["alpha"] = alpha,
             ["max_es_spread"] = thresholds.MaxEsSpread, ["max_wasserstein"] = thresholds.MaxWasserstein,

@@ -99,7 +99,7 @@ public static class EvaluationEndpoints
             config["privacy_rows"] = privacyRows; // only when given, as regime_window
         }
 
-        var run = RunEndpoints.Start(home, "evaluate", config, options.Seed, body);
+        var run = RunEndpoints.Start(home, RunKind.Evaluate, config, options.Seed, body);
         using var files = FileRequest.Create(home);
         var (realPath, realFile) = files.Put("real.csv", r.RealCsv!);
         var (syntheticPath, syntheticFile) = files.Put("synthetic.csv", r.SyntheticCsv!);

@@ -42,6 +42,6 @@ public static class RunEndpoints
             .WithSummary("A run's lineage manifest (MRM-2): the canonical JSON whose SHA-256 its run.completed audit entry holds");
 
     /// <summary>Starts the manifest of a run whose request body was <paramref name="body"/> (recorded as the input <c>request</c>).</summary>
-    internal static RunManifestBuilder Start(CrucibleHome home, string kind, System.Text.Json.Nodes.JsonObject config, ulong seed, byte[] body) =>
+    internal static RunManifestBuilder Start(CrucibleHome home, RunKind kind, System.Text.Json.Nodes.JsonObject config, ulong seed, byte[] body) =>
         RunManifests.Start(home, kind, config, seed).AddInput(ManifestFile.Named(RequestInput, body));
 }

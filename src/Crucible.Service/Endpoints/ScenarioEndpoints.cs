@@ -326,7 +326,7 @@ public static class ScenarioEndpoints
         // record, answer. The sampler checks the token once per step: a client that disconnects, or a request past
         // GenerationTimeoutSeconds, stops within one step and frees its slot; nothing is recorded as generated.
         ct.ThrowIfCancellationRequested();
-        var run = RunEndpoints.Start(home, "generate", RunConfig(valid, csv), r.Seed, body);
+        var run = RunEndpoints.Start(home, RunKind.Generate, RunConfig(valid, csv), r.Seed, body);
         run.ModelId = record.Id;
         using var timeout = o.GenerationTimeoutSeconds > 0 ? new CancellationTokenSource(TimeSpan.FromSeconds(o.GenerationTimeoutSeconds), clock) : null;
         using var linked = timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);

@@ -557,7 +557,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         using var owned = JobFolder.Claim(JobsFolder, job.Id, out var earlier);
         if (earlier) logger.LogWarning("training job {JobId}: removed what an earlier attempt left in its folder", job.Id);
         var folder = owned.Path;
-        var run = RunManifests.Start(home, "train", RunConfig(r), r.Sequence?.Seed ?? r.Tabular!.Seed);
+        var run = RunManifests.Start(home, RunKind.Train, RunConfig(r), r.Sequence?.Seed ?? r.Tabular!.Seed);
         if (job.Body is { } body) run.AddInput(body);
         var dataPath = Path.Combine(folder, "data.csv");
         var dataInput = FileRequest.WriteNamed(dataPath, r.Request.DataCsv!); // the bytes crucible train would read

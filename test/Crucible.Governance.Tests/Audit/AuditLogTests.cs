@@ -298,7 +298,7 @@ public class AuditLogTests
         Assert.NotNull(log.ReadRunManifest("run-old"));
     }
 
-    private static RunManifest Manifest(string runId) => new RunManifestBuilder("generate", new JsonObject { ["count"] = 2 }, 9, Path.GetTempPath())
+    private static RunManifest Manifest(string runId) => new RunManifestBuilder(RunKind.Generate, new JsonObject { ["count"] = 2 }, 9, Path.GetTempPath())
     {
         RunId = runId,
     }.AddInput(ManifestFile.Named("request", "{}"u8)).AddOutput(ManifestFile.Named("response", "a,b\n"u8)).Finish();

@@ -42,7 +42,7 @@ public sealed class OutputGuardTests : IDisposable
         string input = Path.Combine(_dir, "s.csv");
         File.WriteAllText(input, "x");
         OutputGuard.Check("--out", [input], Path.Combine(_dir, "s.csv.json"), Path.Combine(_dir, "t.csv"));
-        var run = new RunManifestBuilder("stress", [], 0, _dir).AddInput(input);
+        var run = new RunManifestBuilder(RunKind.Stress, [], 0, _dir).AddInput(input);
         run.CheckOutput("--out", Path.Combine(_dir, "r.json"));
         Assert.Throws<InvalidInputException>(() => run.CheckOutput("--html", "./" + Path.GetRelativePath(Environment.CurrentDirectory, input)));
     }

@@ -22,7 +22,7 @@ public sealed class RunManifestTests : IDisposable
     private string Build(string name = "manifest.json")
     {
         File.WriteAllText(Path.Combine(_dir, "prices.csv"), "Date,A\n2020-01-02,1.5\n");
-        var builder = new RunManifestBuilder("generate", new JsonObject { ["steps"] = 200, ["lr"] = 0.001, ["columns"] = new JsonArray("A") },
+        var builder = new RunManifestBuilder(RunKind.Generate, new JsonObject { ["steps"] = 200, ["lr"] = 0.001, ["columns"] = new JsonArray("A") },
             seed: 18446744073709551615UL, _dir, new FixedClock(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero)))
         {
             RunId = "run-fixed",
@@ -136,6 +136,8 @@ public sealed class RunManifestTests : IDisposable
     [InlineData("started_utc", "\"02/01/2026 03:04\"")]
     [InlineData("seed", "42")]
     [InlineData("schema", "\"other\"")]
+    [InlineData("kind", "\"Generate\"")]
+    [InlineData("kind", "\"scenarios\"")]
     public void Load_BadValue_IsRefused(string field, string json)
     {
         var path = Build();
@@ -143,6 +145,27 @@ public sealed class RunManifestTests : IDisposable
         root[field] = JsonNode.Parse(json);
         File.WriteAllText(path, root.ToJsonString());
         Assert.Equal("MANIFEST-E-VALUE", Assert.Throws<InvalidInputException>(() => RunManifest.Load(path)).Rule);
+    }
+
+    /// <summary>
+    /// The kinds' wire names are the manifest's <c>kind</c> and the runs table's, in every home written so far: pinned, and
+    /// each read back as its kind (the number of an enum member is never written).
+    /// </summary>
+    [Fact]
+    public void Kinds_AreWrittenByTheirWireNames_AndReadBack()
+    {
+        Assert.Equal(["train", "generate", "evaluate", "stress", "ensemble", "backtest", "baseline", "compare", "model-card"],
+            RunKinds.All.Select(k => k.WireName()));
+        Assert.Equal(Enum.GetValues<RunKind>(), RunKinds.All);
+        foreach (var kind in RunKinds.All)
+        {
+            var bytes = new RunManifestBuilder(kind, new JsonObject(), 1, _dir).Finish().ToCanonicalJson();
+            Assert.Equal(kind.WireName(), (string?)JsonNode.Parse(bytes)!["kind"]);
+            Assert.Equal(kind, RunManifest.Parse(bytes).Kind);
+        }
+
+        Assert.Null(RunKinds.FromWireName("model_card"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ((RunKind)99).WireName());
     }
 
     [Fact]
@@ -158,7 +181,7 @@ public sealed class RunManifestTests : IDisposable
     {
         File.WriteAllText(Path.Combine(_dir, "scenarios.csv"), "scenario,step,A\n0,0,0.01\n");
         var body = "{\"count\": 1}"u8.ToArray();
-        var manifest = new RunManifestBuilder("generate", new JsonObject { ["count"] = 1 }, 7, _dir)
+        var manifest = new RunManifestBuilder(RunKind.Generate, new JsonObject { ["count"] = 1 }, 7, _dir)
             .AddInput(ManifestFile.Named("request", body))
             .AddOutput(Path.Combine(_dir, "scenarios.csv"))
             .AddOutput(ManifestFile.Named("response", "x"u8))

@@ -19,7 +19,7 @@ public sealed class RunPinVerifierTests
 {
     private const string RunId = "run-pinned";
 
-    private static RunManifest Manifest(string runId) => new RunManifestBuilder("generate", new JsonObject { ["count"] = 2 }, 9, Path.GetTempPath())
+    private static RunManifest Manifest(string runId) => new RunManifestBuilder(RunKind.Generate, new JsonObject { ["count"] = 2 }, 9, Path.GetTempPath())
     {
         RunId = runId,
     }.AddInput(ManifestFile.Named("request", "{}"u8)).AddOutput(ManifestFile.Named("response", "a,b\n"u8)).Finish();

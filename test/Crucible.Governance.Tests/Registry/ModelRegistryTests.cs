@@ -424,11 +424,11 @@ public sealed class ModelRegistryTests : IDisposable
         {
             var m = new ModelRegistry(_t.Home, log).Register(_source);
             modelMarker = Path.Combine(m.Folder, ModelRegistry.PendingMarkerName);
-            var done = RunManifests.Start(_t.Home, "evaluate", new System.Text.Json.Nodes.JsonObject { ["command"] = "evaluate" }, 0).Finish().ToCanonicalJson();
+            var done = RunManifests.Start(_t.Home, RunKind.Evaluate, new System.Text.Json.Nodes.JsonObject { ["command"] = "evaluate" }, 0).Finish().ToCanonicalJson();
             RunManifests.WriteJson(_t.Home, done);
             log.AppendRunCompletedJson(done, new System.Text.Json.Nodes.JsonObject { ["command"] = "evaluate" });
             doneMarker = RunManifests.PendingMarkerPath(_t.Home, RunManifest.Parse(done).RunId);
-            var live = RunManifests.Start(_t.Home, "evaluate", new System.Text.Json.Nodes.JsonObject { ["command"] = "evaluate" }, 0).Finish().ToCanonicalJson();
+            var live = RunManifests.Start(_t.Home, RunKind.Evaluate, new System.Text.Json.Nodes.JsonObject { ["command"] = "evaluate" }, 0).Finish().ToCanonicalJson();
             RunManifests.WriteJson(_t.Home, live); // between its manifest and its entry
             liveMarker = RunManifests.PendingMarkerPath(_t.Home, RunManifest.Parse(live).RunId);
         }

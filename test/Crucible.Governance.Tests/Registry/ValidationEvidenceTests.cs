@@ -41,7 +41,7 @@ public sealed class ValidationEvidenceTests : IDisposable
         string? realSha = null, string? trainSha = null)
     {
         var thresholds = File("""{"ks_max": {"max": 0.1}}""");
-        var run = RunManifests.Start(_t.Home, "evaluate", new JsonObject { ["command"] = "evaluate" }, 0);
+        var run = RunManifests.Start(_t.Home, RunKind.Evaluate, new JsonObject { ["command"] = "evaluate" }, 0);
         if (thresholdsInManifest) run.AddInput(thresholds);
         run.AddOutput(report);
         run.ModelId = runModel;
@@ -212,7 +212,7 @@ internal static class RecordedEvaluation
         var thresholds = Path.Combine(home.Root, $"thresholds-{tag}.json");
         File.WriteAllText(report, $$$"""{"tag": "{{{tag}}}", "thresholds": {"passed": true, "verdicts": [{"key": "ks_max", "passed": true}]}}""");
         File.WriteAllText(thresholds, """{"ks_max": {"max": 0.1}}""");
-        var run = RunManifests.Start(home, "evaluate", new JsonObject { ["command"] = "evaluate" }, 0);
+        var run = RunManifests.Start(home, RunKind.Evaluate, new JsonObject { ["command"] = "evaluate" }, 0);
         run.AddInput(thresholds).AddOutput(report);
         run.ModelId = modelId;
         var sha = FileHash.Sha256(report);

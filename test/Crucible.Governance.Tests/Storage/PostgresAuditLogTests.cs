@@ -568,7 +568,7 @@ public sealed class PostgresAuditLogTests : IDisposable
         var home = NewHome();
         using var log = Open(home);
         Fill(log, 2);
-        var manifest = new Governance.Manifests.RunManifestBuilder("generate", new JsonObject { ["count"] = 1 }, 3, home.RunsFolder)
+        var manifest = new Governance.Manifests.RunManifestBuilder(Governance.Manifests.RunKind.Generate, new JsonObject { ["count"] = 1 }, 3, home.RunsFolder)
             .AddOutput(Governance.Manifests.ManifestFile.Named("response", "x"u8)).Finish();
 
         // a failure after the first entry was inserted (the callback throws): rolled back whole
