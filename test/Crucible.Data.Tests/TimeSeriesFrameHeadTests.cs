@@ -1,3 +1,5 @@
+using Crucible.Data.Transforms;
+
 namespace Crucible.Data.Tests;
 
 /// <summary>A <see cref="TimeSeriesFrame.Head"/> frame reads its rows in the longer frame's array, and only them.</summary>
@@ -45,6 +47,30 @@ public class TimeSeriesFrameHeadTests
         Assert.Equal(18, values.Length);
         Assert.Same(values, head.Values);
         Assert.Equal(Frame(10).Slice(0, 6).Values, values);
+    }
+
+    [Fact]
+    public void TransformsFittedOnAHead_AreThoseFittedOnACopy_AndReadTheRowsInPlace()
+    {
+        // the tabular fit's transforms see the train split, a Head of the whole file's frame: the same state and model
+        // rows as from a copy of its rows, and no Values read (which would copy the rows out)
+        var all = Frame(40);
+        var copy = all.Slice(0, 30);
+        var head = all.Head(30);
+        foreach (var steps in new Func<ISeriesTransform[]>[] { () => [new StandardScaler()], () => [new QuantileNormalTransform(8)], () => [] })
+        {
+            var onCopy = new TransformPipeline(steps());
+            var onHead = new TransformPipeline(steps());
+            var modelOfCopy = onCopy.Fit(copy);
+            var modelOfHead = onHead.Fit(head);
+            Assert.Equal(onCopy.ToJson(), onHead.ToJson());
+            Assert.Equal(modelOfCopy.ValueSpan.ToArray(), modelOfHead.ValueSpan.ToArray());
+            Assert.Equal(onCopy.Forward(copy).ValueSpan.ToArray(), onHead.Forward(head).ValueSpan.ToArray());
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        _ = head.Values; // the first read copies the rows out: no transform has read them so
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before >= 30 * 3 * sizeof(double));
     }
 
     [Fact]

@@ -78,7 +78,7 @@ internal static class TransformGuard
         RequireFitted(fitted, kind);
         RequireColumns(columns, frame, kind);
         var d = frame.ColumnCount;
-        var values = frame.Values;
+        var values = frame.ValueSpan; // in place: a train split is a Head of the whole file's frame
         var result = new double[values.Length];
         for (var i = 0; i < result.Length; i++) result[i] = map(i % d, values[i]);
         return frame.WithValues(result);
@@ -92,7 +92,7 @@ internal static class TransformGuard
 
     public static void RequireFinite(TimeSeriesFrame frame, TransformKind kind)
     {
-        foreach (var v in frame.Values)
+        foreach (var v in frame.ValueSpan)
         {
             if (!double.IsFinite(v))
                 throw new InvalidInputException(Csv.CsvRules.Transform, $"the {kind} transform cannot be fitted on NaN or infinite values");

@@ -172,9 +172,10 @@ public sealed class DiffusionGenerator
         CheckColumnNames(trainReturns.Columns, nameof(trainReturns));
         if (trainReturns.ColumnCount < 1) throw new InvalidInputException("no-series", "the training data has no series");
         if (trainReturns.RowCount < 2) throw new InvalidInputException("too-few-rows", $"the training data has {trainReturns.RowCount} rows; at least 2 are needed");
-        for (int i = 0; i < trainReturns.Values.Length; i++)
+        var values = trainReturns.ValueSpan; // in place: a train split is a Head of the whole file's frame
+        for (int i = 0; i < values.Length; i++)
         {
-            if (!double.IsFinite(trainReturns.Values[i]))
+            if (!double.IsFinite(values[i]))
             {
                 throw new InvalidInputException("non-finite",
                     $"training value at row {i / trainReturns.ColumnCount}, series '{trainReturns.Columns[i % trainReturns.ColumnCount]}' is not finite");
@@ -218,7 +219,8 @@ public sealed class DiffusionGenerator
         }
 
         var x0 = new float[rows * d];
-        for (int i = 0; i < x0.Length; i++) x0[i] = (float)model.Values[i];
+        var modelValues = model.ValueSpan; // with no transform the model rows are the train rows themselves, read in place
+        for (int i = 0; i < x0.Length; i++) x0[i] = (float)modelValues[i];
         if (o.Privacy is null) RequireFloatRange(x0, trainReturns, model);
 
         // 2. optional whitening, forward process, network, trainer
@@ -348,7 +350,7 @@ public sealed class DiffusionGenerator
         int d = trainReturns.ColumnCount, c = i % d;
         var (largest, row) = ModelSpaceRange.Largest(trainReturns, c);
         throw new InvalidInputException(ModelSpaceRange.Rule, string.Create(CultureInfo.InvariantCulture,
-            $"series '{trainReturns.Columns[c]}': the transform maps its training value at row {i / d} to {model.Values[i]:G6}, beyond the float32 range (±3.4E+38) the network computes in; its largest value is {largest:G6} (row {row}): check the input kind and units, or use \"transform\": \"quantile_normal\""));
+            $"series '{trainReturns.Columns[c]}': the transform maps its training value at row {i / d} to {model.ValueSpan[i]:G6}, beyond the float32 range (±3.4E+38) the network computes in; its largest value is {largest:G6} (row {row}): check the input kind and units, or use \"transform\": \"quantile_normal\""));
     }
 
     // the smoothed bootstrap's kernel on the model-space rows; a rank-deficient covariance is a data problem, named as such

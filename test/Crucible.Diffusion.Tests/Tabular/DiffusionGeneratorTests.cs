@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Crucible.Data;
+using Crucible.Diffusion.Privacy;
 using Crucible.Diffusion.Samplers;
 using Crucible.Diffusion.Scenarios;
 using Crucible.Diffusion.Tabular;
@@ -150,6 +151,34 @@ public sealed class DiffusionGeneratorTests : IDisposable
         Assert.Equal(400, generator.Manifest.Data.TrainRows);
         Assert.Equal(DiffusionGenerator.TrainMatrixSha256(train), generator.Manifest.Data.TrainMatrixSha256);
         Assert.Equal("2010-01-04", generator.Manifest.Data.TrainStart);
+    }
+
+    [Theory]
+    [InlineData(MarginalTransform.QuantileNormal, false)]
+    [InlineData(MarginalTransform.Standardize, false)]
+    [InlineData(MarginalTransform.None, false)]
+    [InlineData(MarginalTransform.None, true)]
+    public void Fit_OnAHeadOfTheWholeFrame_IsTheFitOnACopyOfItsRows_AndNeverCopiesThem(MarginalTransform transform, bool privately)
+    {
+        // the train split of crucible train --train-end (and a service job's train_end) is a Head of the whole file's
+        // frame, its rows not copied: the same weights and manifest (train_matrix_sha256 of its rows only) as the fit on a
+        // copy of the rows, for each transform and under DP (a public scale), and nothing in the fit reads Values, which
+        // would copy the rows out
+        var all = Returns(400, 11);
+        var copy = all.Slice(0, 300);
+        var head = all.Head(300);
+        var options = Small(steps: 20) with { Transform = transform };
+        if (privately) options = options.WithPrivacy(new DpTrainingOptions { MaxGradNorm = 1, NoiseMultiplier = 1, Delta = 1e-4, EpsilonBudget = 100 });
+        var onCopy = new DiffusionGenerator(options).Fit(copy, new DataProvenance("x.csv", "abc", "LogReturns"));
+        var onHead = new DiffusionGenerator(options).Fit(head, new DataProvenance("x.csv", "abc", "LogReturns"));
+        Assert.Equal(onCopy.WeightsBytes(), onHead.WeightsBytes());
+        Assert.Equal(onCopy.ManifestBytes(), onHead.ManifestBytes());
+        Assert.Equal(DiffusionGenerator.TrainMatrixSha256(copy), DiffusionGenerator.TrainMatrixSha256(head));
+        Assert.Equal(privately ? null : DiffusionGenerator.TrainMatrixSha256(copy), onHead.Manifest.Data.TrainMatrixSha256);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        _ = head.Values; // the first read copies the rows out: the fit has not read them so
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before >= copy.RowCount * copy.ColumnCount * sizeof(double));
     }
 
     [Theory]
