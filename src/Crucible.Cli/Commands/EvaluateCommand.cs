@@ -136,6 +136,8 @@ internal static class EvaluateCommand
             parse.GetValue(o.ShadowModels), parse.GetValue(o.ShadowSteps), parse.GetValue(o.Model), alpha, regimeWindow, privacyRows);
         var prepared = request.Prepare();
         foreach (var warning in prepared.Warnings) Console.Error.WriteLine($"warning: {warning} ({Path.GetFullPath(request.RealPath)})");
+        if (privacyRows is null && prepared.Train is { } train && PrivacySubsample.LargeSetsAdvice(train.RowCount, prepared.Real.RowCount, "--privacy-rows") is { } advice)
+            output.WriteLine($"note:       {advice}"); // before the section runs: the user can stop it and run it again with the limit
 
         // the run manifest: every file read (each was read above), in the order input_roles names, and the options that shape the report
         var inputs = new List<(string Role, string Path)> { ("real", request.RealPath), ("synthetic", request.SyntheticPath) };

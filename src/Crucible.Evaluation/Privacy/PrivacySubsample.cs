@@ -88,6 +88,31 @@ public sealed record PrivacySubsample(int Limit, ulong Seed, SubsampleCount Trai
         return pick;
     }
 
+    /// <summary>
+    /// The train × holdout row pairs from which <see cref="LargeSetsAdvice"/> advises a limit: 10^11 (1,000,000 train rows
+    /// against 100,000 holdout rows). The section's nearest-row searches grow with that product (each train row's nearest
+    /// two holdout rows, the DOMIAS densities): on 2 shared cores 1.6 × 10^11 pairs (20,000 synthetic rows) took 5 min 26 s,
+    /// 191 s of CPU, and 2.5 × 10^10 pairs (5,001 synthetic rows) 24 s, 29 s of CPU (README, Performance: Tall data).
+    /// </summary>
+    public const long LargePairs = 100_000_000_000;
+
+    /// <summary>The limit <see cref="LargeSetsAdvice"/> suggests: 50,000 rows of each set (24–27 s at 800,000 train rows).</summary>
+    public const int SuggestedLimit = 50_000;
+
+    /// <summary>
+    /// Advice for an evaluation with a train set and no row limit whose privacy section compares
+    /// <paramref name="trainRows"/> train rows with <paramref name="holdoutRows"/> holdout rows: when the pairs reach
+    /// <see cref="LargePairs"/>, a sentence saying so and what a limit of <see cref="SuggestedLimit"/> gives up
+    /// (<paramref name="limitOption"/> names it in the caller's words: <c>--privacy-rows</c>, <c>privacy_rows</c>); else null.
+    /// </summary>
+    public static string? LargeSetsAdvice(int trainRows, int holdoutRows, string limitOption)
+    {
+        ArgumentNullException.ThrowIfNull(limitOption);
+        if ((long)trainRows * holdoutRows < LargePairs) return null;
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"the privacy section compares all {trainRows:N0} train rows with all {holdoutRows:N0} holdout rows, and the time of its nearest-row searches grows with their product; {limitOption} {SuggestedLimit} measures it on at most {SuggestedLimit:N0} rows drawn from each set, at the cost of power: a copy of a train row that was not drawn is invisible");
+    }
+
     /// <summary>The generator of one draw: child <paramref name="draw"/> of Philox stream <see cref="Stream"/> of <paramref name="seed"/>.</summary>
     internal static Philox Generator(ulong seed, Draws draw) => new Philox(seed, Stream).Split((ulong)draw);
 

@@ -246,4 +246,22 @@ public sealed class PrivacySubsampleTests
         Assert.True(sumAll / runs > 0.8, $"every row: {sumAll / runs}");
         Assert.InRange(sumCut / runs, 0.5 - (5 * Math.Sqrt(0.25 / (300 * runs))), 0.5 + (5 * Math.Sqrt(0.25 / (300 * runs))));
     }
+
+    /// <summary>
+    /// The advice to take a limit: from 10^11 train × holdout pairs (800,000 × 200,000 took 5 min 26 s on every row), in
+    /// the caller's words for the limit, and none below (500,000 × 50,000 took 24 s).
+    /// </summary>
+    [Fact]
+    public void LargeSetsAdvice_FromTheLargePairs_NamesTheCallersLimit()
+    {
+        Assert.Null(PrivacySubsample.LargeSetsAdvice(160_000, 40_000, "--privacy-rows"));
+        Assert.Null(PrivacySubsample.LargeSetsAdvice(500_000, 50_000, "--privacy-rows"));
+        Assert.Null(PrivacySubsample.LargeSetsAdvice(999_999, 100_000, "--privacy-rows"));
+        Assert.Null(PrivacySubsample.LargeSetsAdvice(int.MaxValue, 0, "--privacy-rows"));
+        Assert.Equal("the privacy section compares all 1,000,000 train rows with all 100,000 holdout rows, and the time of its nearest-row searches grows with their product; --privacy-rows 50000 measures it on at most 50,000 rows drawn from each set, at the cost of power: a copy of a train row that was not drawn is invisible",
+            PrivacySubsample.LargeSetsAdvice(1_000_000, 100_000, "--privacy-rows"));
+        Assert.StartsWith("the privacy section compares all 800,000 train rows with all 200,000 holdout", PrivacySubsample.LargeSetsAdvice(800_000, 200_000, "privacy_rows"), StringComparison.Ordinal);
+        Assert.Contains("; privacy_rows 50000 measures", PrivacySubsample.LargeSetsAdvice(800_000, 200_000, "privacy_rows"), StringComparison.Ordinal);
+        Assert.Contains("all 2,147,483,647 train rows", PrivacySubsample.LargeSetsAdvice(int.MaxValue, int.MaxValue, "x"), StringComparison.Ordinal);
+    }
 }
