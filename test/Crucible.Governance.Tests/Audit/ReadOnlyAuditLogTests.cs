@@ -70,12 +70,8 @@ public sealed class ReadOnlyAuditLogTests : IDisposable
         for (var i = 1; i <= count; i++) log.Append(AuditKind.RunStarted, new JsonObject { ["run_id"] = $"{tag}-{i}", ["step"] = i });
     }
 
-    // existence and bytes of every file under the home, but SQLite's shared-memory index and an empty write-ahead log,
-    // which a read-only SQLite connection to a WAL database creates and cannot remove (they hold no data)
-    private static Dictionary<string, string> Snapshot(CrucibleHome home) => !Directory.Exists(home.Root) ? [] : Directory
-        .GetFiles(home.Root, "*", SearchOption.AllDirectories)
-        .Where(f => !f.EndsWith("-shm", StringComparison.Ordinal) && !(f.EndsWith("-wal", StringComparison.Ordinal) && new FileInfo(f).Length == 0))
-        .ToDictionary(f => Path.GetRelativePath(home.Root, f), f => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(f))), StringComparer.Ordinal);
+    // existence and bytes of every file under the home, SQLite's -wal and -shm included (a reader leaves none that was not there)
+    private static Dictionary<string, string> Snapshot(CrucibleHome home) => !Directory.Exists(home.Root) ? [] : AllFiles(home.Root);
 
     private static void AssertSame(Dictionary<string, string> before, Dictionary<string, string> after)
     {
@@ -151,6 +147,113 @@ public sealed class ReadOnlyAuditLogTests : IDisposable
         Assert.False(Directory.Exists(home.KeysFolder), "reading created a signing key");
         Assert.Equal([id], Directory.GetDirectories(home.ModelsFolder).Select(Path.GetFileName));
         Assert.Equal([4L, 6L, 7L], Seqs(home.AuditCheckpoints));
+    }
+
+    // every file under root (relative path -> SHA-256 of its bytes)
+    private static Dictionary<string, string> AllFiles(string root) => Directory
+        .GetFiles(root, "*", SearchOption.AllDirectories)
+        .ToDictionary(f => Path.GetRelativePath(root, f), f => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(f))), StringComparer.Ordinal);
+
+    private static void AssertSameFiles(Dictionary<string, string> before, Dictionary<string, string> after, string what)
+    {
+        Assert.True(before.Keys.Order(StringComparer.Ordinal).SequenceEqual(after.Keys.Order(StringComparer.Ordinal)),
+            $"{what}: files before [{string.Join(", ", before.Keys.Order(StringComparer.Ordinal))}], after [{string.Join(", ", after.Keys.Order(StringComparer.Ordinal))}]");
+        foreach (var (file, sha) in before) Assert.True(sha == after[file], $"{what}: {file} changed");
+    }
+
+    // the database header's read and write versions: 2 and 2 in WAL mode
+    private static bool IsWal(string database)
+    {
+        var header = new byte[20];
+        using (var f = new FileStream(database, FileMode.Open, FileAccess.Read, FileShare.ReadWrite)) f.ReadExactly(header);
+        return header[18] == 2 && header[19] == 2;
+    }
+
+    [Fact]
+    public void Sqlite_AReadOnlyOpenOfAWalLog_NoWriterRunning_CreatesAndLeavesNoFile()
+    {
+        var home = NewHome();
+        Fill(AuditLogOptions.ForHome(home), 6, "run");
+        Assert.True(IsWal(home.AuditDatabase));
+        Assert.False(File.Exists(home.AuditDatabase + "-wal"), "the writer, last to close, removes its write-ahead log");
+        Assert.False(File.Exists(home.AuditDatabase + "-shm"));
+        var before = AllFiles(home.Root);
+
+        using (var log = AuditLog.OpenReadOnly(home))
+        {
+            Assert.Equal(6, log.Count);
+            Assert.Equal(6, log.List().Count);
+            Assert.Equal([4L, 6L], log.Checkpoints().Select(c => c.Seq));
+        }
+
+        AssertSameFiles(before, AllFiles(home.Root), "OpenReadOnly");
+        Assert.Equal(6, AuditLog.Read(home.AuditDatabase).Count); // the static readers open the same way
+        Assert.Null(AuditLog.ReadRunManifest(home.AuditDatabase, "run-1"));
+        AssertSameFiles(before, AllFiles(home.Root), "AuditLog.Read");
+    }
+
+    [Fact]
+    public void Sqlite_AReaderBesideALiveWriter_SeesEachCommit_AndWhicheverClosesLastLeavesNoFile()
+    {
+        foreach (var readerClosesLast in new[] { true, false })
+        {
+            var home = NewHome();
+            Fill(AuditLogOptions.ForHome(home), 3, "run");
+            var reader = AuditLog.OpenReadOnly(home);             // before the writer: the read-only open meets no -wal
+            try
+            {
+                using (var writer = AuditLog.Open(Small(AuditLogOptions.ForHome(home))))
+                {
+                    Assert.Equal(3, reader.List().Count);
+                    writer.Append(AuditKind.RunStarted, new JsonObject { ["run_id"] = "live-1" });
+                    Assert.Equal(4, reader.List().Count);          // committed in the writer's WAL, seen by the reader
+                    writer.Append(AuditKind.RunStarted, new JsonObject { ["run_id"] = "live-2" });
+                    Assert.Equal("live-2", JsonNode.Parse(reader.List()[^1].Payload)!["run_id"]!.GetValue<string>());
+                    if (!readerClosesLast) reader.Dispose();
+                }
+
+                // checkpoints: 3 at the filler's close, 4 at the interval, 5 at this writer's close
+            }
+            finally
+            {
+                reader.Dispose();
+            }
+
+            Assert.False(File.Exists(home.AuditDatabase + "-wal"), $"reader closes last: {readerClosesLast}: a -wal is left");
+            Assert.False(File.Exists(home.AuditDatabase + "-shm"), $"reader closes last: {readerClosesLast}: a -shm is left");
+            using var again = AuditLog.OpenReadOnly(home);        // nothing the writer committed was lost
+            Assert.Equal(5, again.List().Count);
+            Assert.Equal([3L, 4L, 5L], again.Checkpoints().Select(c => c.Seq));
+        }
+    }
+
+    [Fact]
+    public void Sqlite_AReadOnlyOpenOfAHotWal_ReadsItsCommits_AndCheckpointsNothingIntoTheDatabase()
+    {
+        // what a writer killed mid-life leaves: the database, a write-ahead log holding committed entries, its index
+        var live = NewHome();
+        var crashed = NewHome();
+        Fill(AuditLogOptions.ForHome(live), 2, "run");
+        using (var writer = AuditLog.Open(Small(AuditLogOptions.ForHome(live))))
+        {
+            writer.Append(AuditKind.RunStarted, new JsonObject { ["run_id"] = "in-the-wal" });
+            Assert.True(new FileInfo(live.AuditDatabase + "-wal").Length > 0);
+            foreach (var f in Directory.GetFiles(live.Root, "audit.db*"))
+                File.Copy(f, Path.Combine(crashed.Root, Path.GetFileName(f)));
+        }
+
+        var before = AllFiles(crashed.Root);
+        Assert.Contains("audit.db-wal", before.Keys);
+        using (var log = AuditLog.OpenReadOnly(crashed))
+        {
+            Assert.Equal("in-the-wal", JsonNode.Parse(log.List()[^1].Payload)!["run_id"]!.GetValue<string>());
+        }
+
+        var after = AllFiles(crashed.Root);
+        // the -shm is SQLite's index of the WAL, which a reader may rebuild; the database and its WAL are not touched
+        Assert.Equal(before.Keys.Order(StringComparer.Ordinal), after.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(before["audit.db"], after["audit.db"]);
+        Assert.Equal(before["audit.db-wal"], after["audit.db-wal"]);
     }
 
     [Fact]
