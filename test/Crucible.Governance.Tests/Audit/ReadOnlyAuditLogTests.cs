@@ -367,6 +367,49 @@ public sealed class ReadOnlyAuditLogTests : IDisposable
     }
 
     [Fact]
+    public void Postgres_AReadOnlyRegistry_WritesNoModelFolderIntoTheHome_RefusingToLoadOneTheHomeLacks()
+    {
+        var pg = NewDatabase();
+        var registrar = NewHome();
+        string id;
+        using (var writer = AuditLog.Open(AuditLogOptions.ForStore(registrar, pg)))
+        {
+            id = new ModelRegistry(registrar, writer).Register(ModelFolder("shared")).Id;
+        }
+
+        // a replica's home that holds the replicas' key and no model: reading the registry writes nothing into it
+        var reader = NewHome();
+        Directory.CreateDirectory(reader.KeysFolder);
+        foreach (var key in Directory.GetFiles(registrar.KeysFolder)) File.Copy(key, Path.Combine(reader.KeysFolder, Path.GetFileName(key)));
+        var before = Snapshot(reader);
+        using (var log = AuditLog.OpenReadOnly(AuditLogOptions.ForStore(reader, pg)))
+        {
+            var registry = new ModelRegistry(reader, log);
+            var record = Assert.Single(registry.List());
+            Assert.Equal(id, record.Id);
+            Assert.Equal(id, registry.Find(id)?.Id);
+            var refused = Assert.Throws<InvalidInputException>(() => registry.Load(id));
+            Assert.Equal(ModelRegistry.ReadOnlyLoadRule, refused.Rule);
+            Assert.Contains("writes nothing into the home", refused.Message, StringComparison.Ordinal);
+            Assert.Equal(record.Folder, refused.Location?.File);
+            Assert.Equal("{}", System.Text.Encoding.UTF8.GetString(registry.ReadManifest(record)!)); // from the stored bytes
+        }
+
+        AssertSame(before, Snapshot(reader));
+        Assert.False(Directory.Exists(reader.ModelsFolder), "a read-only load wrote the models folder");
+        AuditLog.ThrowIfLost(reader);                            // no folder of the database's counts against the home's SQLite log
+
+        // a home that has the folder (the registrar's): a read-only registry loads it, hash-checked, and writes nothing
+        var registrarBefore = Snapshot(registrar);
+        using (var log = AuditLog.OpenReadOnly(AuditLogOptions.ForStore(registrar, pg)))
+        {
+            Assert.Equal(id, new ModelRegistry(registrar, log).Load(id).Id);
+        }
+
+        AssertSame(registrarBefore, Snapshot(registrar));
+    }
+
+    [Fact]
     public void Postgres_NoTables_IsNoLog_CreatingNone_ALostLogIsRefused_AndAnEarlierSchemaIsNotUpgraded()
     {
         var pg = NewDatabase();
