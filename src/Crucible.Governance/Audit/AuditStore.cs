@@ -428,38 +428,44 @@ internal sealed class SqliteAuditStore : IAuditStore, IAuditTransaction
     /// The connection of a reader. SQLite reads a WAL database only through its write-ahead log (<c>-wal</c>) and the
     /// log's shared-memory index (<c>-shm</c>, where readers and writers take their locks): a connection opens both,
     /// creating them when they are missing, even with <c>SQLITE_OPEN_READONLY</c>; and only the last connection to close
-    /// removes them, after taking the database's EXCLUSIVE lock and checkpointing, which a read-only connection cannot
-    /// take. So a read-only connection to a log whose writer had closed left an empty <c>audit.db-wal</c> and an
-    /// <c>audit.db-shm</c> behind (no pragma changes this; <c>readonly_shm</c> fails without an existing <c>-shm</c>).
+    /// removes them, after taking the database's EXCLUSIVE lock (every WAL connection holds a SHARED one while open) and
+    /// checkpointing, which a read-only connection cannot do. So a read-only connection to a log whose writer had closed
+    /// left an empty <c>audit.db-wal</c> and an <c>audit.db-shm</c> behind (no pragma changes this; the URI parameter
+    /// <c>readonly_shm</c> only fails where no <c>-shm</c> exists).
     /// <para>
-    /// When neither file nor a rollback journal exists, no connection holds the database (each WAL connection keeps the
-    /// <c>-wal</c> open until it closes) and no committed transaction waits in a log: the reader then opens read-write,
-    /// without create, with <c>PRAGMA query_only</c> (SQLite refuses any statement that writes). It still creates the two
-    /// files while it reads, but closing last it removes them as a writer does, by SQLite's own protocol: the EXCLUSIVE
-    /// lock proves that no other connection (of any process) uses them, and the checkpoint of an empty log writes nothing
-    /// to the database. A writer that starts meanwhile shares them as usual and the last to close removes them; if that
-    /// writer was killed and this reader closes last, the reader checkpoints the writer's committed transactions into the
-    /// database, as the next opener of any kind would, and loses none.
+    /// When the log holds no frame (no <c>-wal</c>, or an empty one) and there is no rollback journal, nothing waits to
+    /// be checkpointed into <c>audit.db</c>: the reader then opens read-write, without create, with <c>PRAGMA
+    /// query_only</c> (SQLite refuses any statement that writes). It still creates the two files while it reads, but
+    /// closing last it removes them as a writer does, by SQLite's own protocol: the EXCLUSIVE lock proves that no other
+    /// connection, of any process, uses them, and the checkpoint of an empty log writes nothing to the database. Readers
+    /// side by side all open so, and the last to close removes the files. A writer that starts meanwhile shares them as
+    /// usual; when it closes before this reader, the reader is the last and checkpoints the writer's committed frames
+    /// into <c>audit.db</c> (as the writer's own close does when it is the last): the database changes because a writer
+    /// ran, and nothing committed is lost. An empty <c>-wal</c> and its <c>-shm</c> that an earlier build's reader left
+    /// are removed the same way (they hold no data).
     /// </para>
     /// <para>
-    /// When a <c>-wal</c>, <c>-shm</c> or <c>-journal</c> exists (a writer runs, or one was killed), the reader opens
-    /// read-only: a read-write connection closing last would checkpoint a killed writer's log into <c>audit.db</c> or roll
-    /// its journal back, writing the home. It reads the log's committed transactions and leaves both files, which were
-    /// there before (it may rebuild the <c>-shm</c> index when it finds it stale; the database and the log are untouched).
+    /// When the <c>-wal</c> holds frames (a writer runs, or one was killed before its last close) or a <c>-journal</c>
+    /// exists, the reader opens read-only: a read-write connection closing last would checkpoint a killed writer's log
+    /// into <c>audit.db</c> or roll its journal back, writing the home. It reads every committed transaction of that log
+    /// and leaves both files, which were there before (it may rebuild the <c>-shm</c> index when it finds it stale; the
+    /// database and the log are untouched).
     /// </para>
     /// <para>
     /// Not chosen: the URI parameters <c>immutable=1</c> and <c>nolock=1</c> open no <c>-wal</c> or <c>-shm</c>, but they
     /// read without locks: beside a live writer they can read a page that a checkpoint is rewriting (a torn database) and
-    /// miss transactions still in its log. <c>locking_mode=EXCLUSIVE</c> keeps the index in memory but needs the
+    /// miss the transactions still in its log. <c>locking_mode=EXCLUSIVE</c> keeps the index in memory but needs the
     /// database's EXCLUSIVE lock, which shuts writers out and which a read-only connection cannot take.
     /// </para>
     /// A database file that the OS write-protects is opened read-only by SQLite even when read-write is asked: in a
-    /// writable folder such a reader leaves the two files as before.
+    /// writable folder such a reader leaves the two files as before. On a read-only file system a log with no
+    /// <c>-wal</c> cannot be read in either mode (SQLite 3.35: "unable to open database file"), as before.
     /// </summary>
     private static SqliteConnection ConnectReader(string path)
     {
-        var idle = !File.Exists(path + "-wal") && !File.Exists(path + "-shm") && !File.Exists(path + "-journal");
-        if (!idle) return Connect(path, SqliteOpenMode.ReadOnly);
+        var wal = new FileInfo(path + "-wal");
+        var nothingToCheckpoint = (!wal.Exists || wal.Length == 0) && !File.Exists(path + "-journal");
+        if (!nothingToCheckpoint) return Connect(path, SqliteOpenMode.ReadOnly);
         var connection = Connect(path, SqliteOpenMode.ReadWrite);
         try
         {

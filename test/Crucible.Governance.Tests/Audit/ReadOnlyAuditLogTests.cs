@@ -193,6 +193,35 @@ public sealed class ReadOnlyAuditLogTests : IDisposable
     }
 
     [Fact]
+    public void Sqlite_TheEmptyWalAndShmAnEarlierReaderLeft_AreRemovedByTheNextReader_TheDatabaseUntouched()
+    {
+        var home = NewHome();
+        Fill(AuditLogOptions.ForHome(home), 3, "run");
+        SQLitePCL.Batteries_V2.Init();
+        // what a read-only open of the earlier builds left: SQLITE_OPEN_READONLY creates both files and cannot remove them
+        using (var old = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = home.AuditDatabase, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString()))
+        {
+            old.Open();
+            using var cmd = old.CreateCommand();
+            cmd.CommandText = "SELECT COUNT(*) FROM audit_entry;";
+            Assert.Equal(3L, cmd.ExecuteScalar());
+        }
+
+        Assert.Equal(0, new FileInfo(home.AuditDatabase + "-wal").Length);
+        Assert.True(File.Exists(home.AuditDatabase + "-shm"));
+        var database = AllFiles(home.Root)["audit.db"];
+
+        using (var log = AuditLog.OpenReadOnly(home))
+        {
+            Assert.Equal(3, log.Count);
+        }
+
+        Assert.False(File.Exists(home.AuditDatabase + "-wal"));
+        Assert.False(File.Exists(home.AuditDatabase + "-shm"));
+        Assert.Equal(database, AllFiles(home.Root)["audit.db"]);
+    }
+
+    [Fact]
     public void Sqlite_AReaderBesideALiveWriter_SeesEachCommit_AndWhicheverClosesLastLeavesNoFile()
     {
         foreach (var readerClosesLast in new[] { true, false })
@@ -225,6 +254,57 @@ public sealed class ReadOnlyAuditLogTests : IDisposable
             Assert.Equal(5, again.List().Count);
             Assert.Equal([3L, 4L, 5L], again.Checkpoints().Select(c => c.Seq));
         }
+    }
+
+    [Fact]
+    public void Sqlite_ReadersBesideAWriterInAnotherProcess_SeeEachAcknowledgedEntry_DisturbItNot_AndLeaveNoFile()
+    {
+        const int Appends = 150;
+        var home = NewHome();
+        Fill(AuditLogOptions.ForHome(home), 2, "run");
+        // both open while no writer runs (the read-write, query_only connection); one closes while the child still
+        // appends, the other after the child's close, and so closes last
+        var early = AuditLog.OpenReadOnly(home);
+        var last = AuditLog.OpenReadOnly(home);
+        try
+        {
+            var start = new System.Diagnostics.ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Crucible.Governance.AppendChild.dll"));
+            start.ArgumentList.Add(home.Root);
+            start.ArgumentList.Add(Appends.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            using var child = System.Diagnostics.Process.Start(start)!;
+            var acknowledged = 0L;
+            while (child.StandardOutput.ReadLine() is { } line)
+            {
+                acknowledged = long.Parse(line, System.Globalization.CultureInfo.InvariantCulture);
+                var reader = acknowledged % 2 == 0 && acknowledged < Appends / 2 ? early : last;
+                Assert.True(reader.Count >= acknowledged, $"seq {acknowledged} was acknowledged; the reader sees {reader.Count}");
+                if (acknowledged == Appends / 2) early.Dispose();
+                using var fresh = AuditLog.OpenReadOnly(home);    // one opened and closed beside the live writer
+                Assert.True(fresh.List(acknowledged, 1).Count == 1, $"seq {acknowledged} was acknowledged; a new reader misses it");
+            }
+
+            child.WaitForExit();
+            Assert.True(child.ExitCode == 0, "the writer failed: " + child.StandardError.ReadToEnd());
+            Assert.Equal(2 + Appends, acknowledged);
+            Assert.Equal(2 + Appends, last.Count);
+        }
+        finally
+        {
+            early.Dispose();
+            last.Dispose();
+        }
+
+        Assert.False(File.Exists(home.AuditDatabase + "-wal"), "a -wal is left");
+        Assert.False(File.Exists(home.AuditDatabase + "-shm"), "a -shm is left");
+        var v = AuditLog.Verify(home);                             // the writer's entries, checkpointed by the reader's close
+        Assert.True(v.Ok, v.Message);
+        Assert.Equal(2 + Appends, v.Entries);
     }
 
     [Fact]
