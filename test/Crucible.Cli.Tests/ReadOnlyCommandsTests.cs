@@ -35,16 +35,13 @@ public sealed class ReadOnlyCommandsTests : IDisposable
         return r;
     }
 
-    // every file under the home (relative path -> SHA-256 of its bytes), but SQLite's own: its shared-memory index
-    // (audit.db-shm) and an empty write-ahead log (audit.db-wal, 0 bytes), which a read-only SQLite connection to a WAL
-    // database creates and, unlike a writer, cannot remove when it closes (`audit log` and `audit verify` always did);
-    // neither holds data, and audit.db itself is compared
+    // every file under the home (relative path -> SHA-256 of its bytes), SQLite's audit.db-wal and audit.db-shm included:
+    // a reader leaves none that was not there (SqliteAuditStore.ConnectReader)
     private Dictionary<string, string> Snapshot(string home)
     {
         var root = Path.Combine(_dir, home);
         if (!Directory.Exists(root)) return [];
         return Directory.GetFiles(root, "*", SearchOption.AllDirectories)
-            .Where(f => !f.EndsWith("-shm", StringComparison.Ordinal) && !(f.EndsWith("-wal", StringComparison.Ordinal) && new FileInfo(f).Length == 0))
             .ToDictionary(f => Path.GetRelativePath(root, f), f => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(f))), StringComparer.Ordinal);
     }
 

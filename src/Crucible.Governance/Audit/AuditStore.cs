@@ -251,7 +251,7 @@ internal sealed class SqliteAuditStore : IAuditStore, IAuditTransaction
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var gate = WriterGate(path);
-        var connection = Connect(path, readOnly: false);
+        var connection = Connect(path, SqliteOpenMode.ReadWriteCreate);
         try
         {
             Execute(connection, "PRAGMA busy_timeout=30000;");
@@ -288,8 +288,12 @@ internal sealed class SqliteAuditStore : IAuditStore, IAuditTransaction
         }
     }
 
-    /// <summary>Opens an existing log read-only.</summary>
-    public static SqliteAuditStore OpenReader(string path) => new(Connect(path, readOnly: true), WriterGate(path));
+    /// <summary>
+    /// Opens an existing log to read it only: the store runs only <c>SELECT</c>s, under SQLite's ordinary locking (a reader
+    /// beside a live writer sees each committed transaction, never a torn one), and leaves in the folder no file that was
+    /// not there before when no writer runs (<see cref="ConnectReader"/>).
+    /// </summary>
+    public static SqliteAuditStore OpenReader(string path) => new(ConnectReader(path), WriterGate(path));
 
     /// <summary>The objects <see cref="Schema"/> creates, all present, and the format row.</summary>
     private static bool HasSchema(SqliteConnection connection)
@@ -406,18 +410,73 @@ internal sealed class SqliteAuditStore : IAuditStore, IAuditTransaction
         }
     }
 
-    private static SqliteConnection Connect(string path, bool readOnly)
+    private static SqliteConnection Connect(string path, SqliteOpenMode mode)
     {
         if (Interlocked.Exchange(ref s_initialised, 1) == 0) SQLitePCL.Batteries_V2.Init();
         var builder = new SqliteConnectionStringBuilder
         {
             DataSource = path,
-            Mode = readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWriteCreate,
+            Mode = mode,
             Pooling = false,
         };
         var connection = new SqliteConnection(builder.ToString());
         connection.Open();
         return connection;
+    }
+
+    /// <summary>
+    /// The connection of a reader. SQLite reads a WAL database only through its write-ahead log (<c>-wal</c>) and the
+    /// log's shared-memory index (<c>-shm</c>, where readers and writers take their locks): a connection opens both,
+    /// creating them when they are missing, even with <c>SQLITE_OPEN_READONLY</c>; and only the last connection to close
+    /// removes them, after taking the database's EXCLUSIVE lock (every WAL connection holds a SHARED one while open) and
+    /// checkpointing, which a read-only connection cannot do. So a read-only connection to a log whose writer had closed
+    /// left an empty <c>audit.db-wal</c> and an <c>audit.db-shm</c> behind (no pragma changes this; the URI parameter
+    /// <c>readonly_shm</c> only fails where no <c>-shm</c> exists).
+    /// <para>
+    /// When the log holds no frame (no <c>-wal</c>, or an empty one) and there is no rollback journal, nothing waits to
+    /// be checkpointed into <c>audit.db</c>: the reader then opens read-write, without create, with <c>PRAGMA
+    /// query_only</c> (SQLite refuses any statement that writes). It still creates the two files while it reads, but
+    /// closing last it removes them as a writer does, by SQLite's own protocol: the EXCLUSIVE lock proves that no other
+    /// connection, of any process, uses them, and the checkpoint of an empty log writes nothing to the database. Readers
+    /// side by side all open so, and the last to close removes the files. A writer that starts meanwhile shares them as
+    /// usual; when it closes before this reader, the reader is the last and checkpoints the writer's committed frames
+    /// into <c>audit.db</c> (as the writer's own close does when it is the last): the database changes because a writer
+    /// ran, and nothing committed is lost. An empty <c>-wal</c> and its <c>-shm</c> that an earlier build's reader left
+    /// are removed the same way (they hold no data).
+    /// </para>
+    /// <para>
+    /// When the <c>-wal</c> holds frames (a writer runs, or one was killed before its last close) or a <c>-journal</c>
+    /// exists, the reader opens read-only: a read-write connection closing last would checkpoint a killed writer's log
+    /// into <c>audit.db</c> or roll its journal back, writing the home. It reads every committed transaction of that log
+    /// and leaves both files, which were there before (it may rebuild the <c>-shm</c> index when it finds it stale; the
+    /// database and the log are untouched).
+    /// </para>
+    /// <para>
+    /// Not chosen: the URI parameters <c>immutable=1</c> and <c>nolock=1</c> open no <c>-wal</c> or <c>-shm</c>, but they
+    /// read without locks: beside a live writer they can read a page that a checkpoint is rewriting (a torn database) and
+    /// miss the transactions still in its log. <c>locking_mode=EXCLUSIVE</c> keeps the index in memory but needs the
+    /// database's EXCLUSIVE lock, which shuts writers out and which a read-only connection cannot take.
+    /// </para>
+    /// A database file that the OS write-protects is opened read-only by SQLite even when read-write is asked: in a
+    /// writable folder such a reader leaves the two files as before. On a read-only file system a log with no
+    /// <c>-wal</c> cannot be read in either mode (SQLite 3.35: "unable to open database file"), as before.
+    /// </summary>
+    private static SqliteConnection ConnectReader(string path)
+    {
+        var wal = new FileInfo(path + "-wal");
+        var nothingToCheckpoint = (!wal.Exists || wal.Length == 0) && !File.Exists(path + "-journal");
+        if (!nothingToCheckpoint) return Connect(path, SqliteOpenMode.ReadOnly);
+        var connection = Connect(path, SqliteOpenMode.ReadWrite);
+        try
+        {
+            Execute(connection, "PRAGMA query_only=ON;");
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
     }
 
     private static void Execute(SqliteConnection connection, string sql)

@@ -61,6 +61,12 @@ public sealed class ModelRegistry
     /// <summary>The largest <c>manifest.json</c> a model folder may hold (64 MiB; a real one is a few kB).</summary>
     public const long MaxManifestBytes = 64L << 20;
 
+    /// <summary>
+    /// The rule of a <see cref="Load"/> through a registry whose log was opened read-only, of a model that a shared
+    /// PostgreSQL store holds but whose folder this home lacks: writing the folder would write the home.
+    /// </summary>
+    public const string ReadOnlyLoadRule = "REG-E-READONLY";
+
     private readonly CrucibleHome _home;
     private readonly AuditLog _audit;
 
@@ -68,10 +74,9 @@ public sealed class ModelRegistry
     /// A registry in <paramref name="home"/> that records into <paramref name="audit"/>. Over a log opened read-only
     /// (<see cref="AuditLog.OpenReadOnly(AuditLogOptions)"/>) it lists, finds and loads models, removes no pending marker,
     /// and refuses to register or change a status (<see cref="InvalidOperationException"/>, before anything is written);
-    /// on PostgreSQL its <see cref="Load"/> of a model whose folder this home lacks still writes that folder from the
-    /// database, as for a writer (a hash-checked local copy), but without the registration proof a writer leaves in it
-    /// (<c>.postgres-registration.json</c>): a read-only log signs no checkpoint, so that folder counts against the home's
-    /// SQLite lost-log check.
+    /// it writes nothing into the home: on PostgreSQL its <see cref="Load"/> of a model whose folder this home lacks
+    /// refuses (<see cref="ReadOnlyLoadRule"/>) rather than write that folder from the database as a writer's does, and
+    /// <see cref="ReadManifest"/> reads the stored manifest without writing it.
     /// </summary>
     public ModelRegistry(CrucibleHome home, AuditLog audit)
     {
@@ -599,12 +604,30 @@ public sealed class ModelRegistry
 
     /// <summary>
     /// The model <paramref name="id"/> after checking that its weights and manifest still hash to what was registered.
+    /// On a shared PostgreSQL store, a model that another replica registered and whose folder this home lacks is first
+    /// written into the home from the database; a registry whose log was opened read-only refuses that instead
+    /// (<see cref="ReadOnlyLoadRule"/>): what it returns is a folder that its callers load from, and a copy anywhere but
+    /// the home's <c>models/</c> would have no owner to delete it.
     /// </summary>
-    /// <exception cref="InvalidInputException"><c>REG-E-UNKNOWN</c>, or <c>REG-E-HASH</c> when a file was changed or truncated.</exception>
+    /// <exception cref="InvalidInputException"><c>REG-E-UNKNOWN</c>, <c>REG-E-HASH</c> when a file was changed or truncated,
+    /// or <c>REG-E-READONLY</c> (<see cref="ReadOnlyLoadRule"/>).</exception>
     public ModelRecord Load(string id)
     {
         var record = Find(id) ?? throw new InvalidInputException("REG-E-UNKNOWN", $"no registered model {id}");
-        if (!Directory.Exists(record.Folder) && _audit.Postgres is { } shared) Materialise(shared, record);
+        if (!Directory.Exists(record.Folder) && _audit.Postgres is { } shared)
+        {
+            if (_audit.IsReadOnly)
+            {
+                throw new InvalidInputException(ReadOnlyLoadRule,
+                    $"model {id[..16]}… is registered in the shared store, but this home has no copy of its folder, and a registry whose audit log was opened "
+                    + "read-only writes nothing into the home: load it once through a log opened for writing (AuditLog.Open, as crucible serve does), "
+                    + "which writes the folder from the store, or read its manifest without loading it (ModelRegistry.ReadManifest)",
+                    new InputLocation(record.Folder, 0, 0));
+            }
+
+            Materialise(shared, record);
+        }
+
         var weights = FileHash.Sha256(record.WeightsPath);
         if (!string.Equals(weights, id, StringComparison.Ordinal))
             throw new InvalidInputException("REG-E-HASH", $"weights hash {weights[..16]}… is not the model id {id[..16]}…: the file was changed", new InputLocation(record.WeightsPath, 0, 0));
@@ -711,7 +734,8 @@ public sealed class ModelRegistry
     /// the home's materialise lock (<see cref="MaterialiseLockPath"/>, held from before the staging folder is created until
     /// it is renamed or removed, released by the OS when its holder dies), so any <c>.staging-…</c> folder found under it
     /// is a copy killed by SIGKILL (no finally block ran) and is removed; a live copy of another process is never seen.
-    /// A writer then leaves the registration's proof in the folder (as <see cref="Register"/> does); a read-only log none.
+    /// It then leaves the registration's proof in the folder (as <see cref="Register"/> does). A writer's only: a registry
+    /// over a log opened read-only refuses before it (<see cref="Load"/>).
     /// </summary>
     private void Materialise(Audit.PostgresAuditStore shared, ModelRecord record)
     {
@@ -743,10 +767,9 @@ public sealed class ModelRegistry
             if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
         }
 
-        // the database's folder, as a registration's is: a writer proves it so that the home's SQLite lost-log check does not
-        // count it (the registration's code, under the materialise lock); a log opened read-only signs no checkpoint and
-        // writes no proof, so its folder counts until a writer registers that id here (documented, README)
-        if (!_audit.IsReadOnly) WriteRegistrationProof(record.Folder, record.Id, record.RegisteredSeq);
+        // the database's folder, as a registration's is: proved so that the home's SQLite lost-log check does not count it
+        // (the registration's code, under the materialise lock)
+        WriteRegistrationProof(record.Folder, record.Id, record.RegisteredSeq);
     }
 
     private static void WriteDurably(string path, byte[] bytes)

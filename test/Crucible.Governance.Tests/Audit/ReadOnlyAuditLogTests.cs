@@ -70,12 +70,8 @@ public sealed class ReadOnlyAuditLogTests : IDisposable
         for (var i = 1; i <= count; i++) log.Append(AuditKind.RunStarted, new JsonObject { ["run_id"] = $"{tag}-{i}", ["step"] = i });
     }
 
-    // existence and bytes of every file under the home, but SQLite's shared-memory index and an empty write-ahead log,
-    // which a read-only SQLite connection to a WAL database creates and cannot remove (they hold no data)
-    private static Dictionary<string, string> Snapshot(CrucibleHome home) => !Directory.Exists(home.Root) ? [] : Directory
-        .GetFiles(home.Root, "*", SearchOption.AllDirectories)
-        .Where(f => !f.EndsWith("-shm", StringComparison.Ordinal) && !(f.EndsWith("-wal", StringComparison.Ordinal) && new FileInfo(f).Length == 0))
-        .ToDictionary(f => Path.GetRelativePath(home.Root, f), f => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(f))), StringComparer.Ordinal);
+    // existence and bytes of every file under the home, SQLite's -wal and -shm included (a reader leaves none that was not there)
+    private static Dictionary<string, string> Snapshot(CrucibleHome home) => !Directory.Exists(home.Root) ? [] : AllFiles(home.Root);
 
     private static void AssertSame(Dictionary<string, string> before, Dictionary<string, string> after)
     {
@@ -151,6 +147,193 @@ public sealed class ReadOnlyAuditLogTests : IDisposable
         Assert.False(Directory.Exists(home.KeysFolder), "reading created a signing key");
         Assert.Equal([id], Directory.GetDirectories(home.ModelsFolder).Select(Path.GetFileName));
         Assert.Equal([4L, 6L, 7L], Seqs(home.AuditCheckpoints));
+    }
+
+    // every file under root (relative path -> SHA-256 of its bytes)
+    private static Dictionary<string, string> AllFiles(string root) => Directory
+        .GetFiles(root, "*", SearchOption.AllDirectories)
+        .ToDictionary(f => Path.GetRelativePath(root, f), f => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(f))), StringComparer.Ordinal);
+
+    private static void AssertSameFiles(Dictionary<string, string> before, Dictionary<string, string> after, string what)
+    {
+        Assert.True(before.Keys.Order(StringComparer.Ordinal).SequenceEqual(after.Keys.Order(StringComparer.Ordinal)),
+            $"{what}: files before [{string.Join(", ", before.Keys.Order(StringComparer.Ordinal))}], after [{string.Join(", ", after.Keys.Order(StringComparer.Ordinal))}]");
+        foreach (var (file, sha) in before) Assert.True(sha == after[file], $"{what}: {file} changed");
+    }
+
+    // the database header's read and write versions: 2 and 2 in WAL mode
+    private static bool IsWal(string database)
+    {
+        var header = new byte[20];
+        using (var f = new FileStream(database, FileMode.Open, FileAccess.Read, FileShare.ReadWrite)) f.ReadExactly(header);
+        return header[18] == 2 && header[19] == 2;
+    }
+
+    [Fact]
+    public void Sqlite_AReadOnlyOpenOfAWalLog_NoWriterRunning_CreatesAndLeavesNoFile()
+    {
+        var home = NewHome();
+        Fill(AuditLogOptions.ForHome(home), 6, "run");
+        Assert.True(IsWal(home.AuditDatabase));
+        Assert.False(File.Exists(home.AuditDatabase + "-wal"), "the writer, last to close, removes its write-ahead log");
+        Assert.False(File.Exists(home.AuditDatabase + "-shm"));
+        var before = AllFiles(home.Root);
+
+        using (var log = AuditLog.OpenReadOnly(home))
+        {
+            Assert.Equal(6, log.Count);
+            Assert.Equal(6, log.List().Count);
+            Assert.Equal([4L, 6L], log.Checkpoints().Select(c => c.Seq));
+        }
+
+        AssertSameFiles(before, AllFiles(home.Root), "OpenReadOnly");
+        Assert.Equal(6, AuditLog.Read(home.AuditDatabase).Count); // the static readers open the same way
+        Assert.Null(AuditLog.ReadRunManifest(home.AuditDatabase, "run-1"));
+        AssertSameFiles(before, AllFiles(home.Root), "AuditLog.Read");
+    }
+
+    [Fact]
+    public void Sqlite_TheEmptyWalAndShmAnEarlierReaderLeft_AreRemovedByTheNextReader_TheDatabaseUntouched()
+    {
+        var home = NewHome();
+        Fill(AuditLogOptions.ForHome(home), 3, "run");
+        SQLitePCL.Batteries_V2.Init();
+        // what a read-only open of the earlier builds left: SQLITE_OPEN_READONLY creates both files and cannot remove them
+        using (var old = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = home.AuditDatabase, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString()))
+        {
+            old.Open();
+            using var cmd = old.CreateCommand();
+            cmd.CommandText = "SELECT COUNT(*) FROM audit_entry;";
+            Assert.Equal(3L, cmd.ExecuteScalar());
+        }
+
+        Assert.Equal(0, new FileInfo(home.AuditDatabase + "-wal").Length);
+        Assert.True(File.Exists(home.AuditDatabase + "-shm"));
+        var database = AllFiles(home.Root)["audit.db"];
+
+        using (var log = AuditLog.OpenReadOnly(home))
+        {
+            Assert.Equal(3, log.Count);
+        }
+
+        Assert.False(File.Exists(home.AuditDatabase + "-wal"));
+        Assert.False(File.Exists(home.AuditDatabase + "-shm"));
+        Assert.Equal(database, AllFiles(home.Root)["audit.db"]);
+    }
+
+    [Fact]
+    public void Sqlite_AReaderBesideALiveWriter_SeesEachCommit_AndWhicheverClosesLastLeavesNoFile()
+    {
+        foreach (var readerClosesLast in new[] { true, false })
+        {
+            var home = NewHome();
+            Fill(AuditLogOptions.ForHome(home), 3, "run");
+            var reader = AuditLog.OpenReadOnly(home);             // before the writer: the read-only open meets no -wal
+            try
+            {
+                using (var writer = AuditLog.Open(Small(AuditLogOptions.ForHome(home))))
+                {
+                    Assert.Equal(3, reader.List().Count);
+                    writer.Append(AuditKind.RunStarted, new JsonObject { ["run_id"] = "live-1" });
+                    Assert.Equal(4, reader.List().Count);          // committed in the writer's WAL, seen by the reader
+                    writer.Append(AuditKind.RunStarted, new JsonObject { ["run_id"] = "live-2" });
+                    Assert.Equal("live-2", JsonNode.Parse(reader.List()[^1].Payload)!["run_id"]!.GetValue<string>());
+                    if (!readerClosesLast) reader.Dispose();
+                }
+
+                // checkpoints: 3 at the filler's close, 4 at the interval, 5 at this writer's close
+            }
+            finally
+            {
+                reader.Dispose();
+            }
+
+            Assert.False(File.Exists(home.AuditDatabase + "-wal"), $"reader closes last: {readerClosesLast}: a -wal is left");
+            Assert.False(File.Exists(home.AuditDatabase + "-shm"), $"reader closes last: {readerClosesLast}: a -shm is left");
+            using var again = AuditLog.OpenReadOnly(home);        // nothing the writer committed was lost
+            Assert.Equal(5, again.List().Count);
+            Assert.Equal([3L, 4L, 5L], again.Checkpoints().Select(c => c.Seq));
+        }
+    }
+
+    [Fact]
+    public void Sqlite_ReadersBesideAWriterInAnotherProcess_SeeEachAcknowledgedEntry_DisturbItNot_AndLeaveNoFile()
+    {
+        const int Appends = 150;
+        var home = NewHome();
+        Fill(AuditLogOptions.ForHome(home), 2, "run");
+        // both open while no writer runs (the read-write, query_only connection); one closes while the child still
+        // appends, the other after the child's close, and so closes last
+        var early = AuditLog.OpenReadOnly(home);
+        var last = AuditLog.OpenReadOnly(home);
+        try
+        {
+            var start = new System.Diagnostics.ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Crucible.Governance.AppendChild.dll"));
+            start.ArgumentList.Add(home.Root);
+            start.ArgumentList.Add(Appends.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            using var child = System.Diagnostics.Process.Start(start)!;
+            var acknowledged = 0L;
+            while (child.StandardOutput.ReadLine() is { } line)
+            {
+                acknowledged = long.Parse(line, System.Globalization.CultureInfo.InvariantCulture);
+                var reader = acknowledged % 2 == 0 && acknowledged < Appends / 2 ? early : last;
+                Assert.True(reader.Count >= acknowledged, $"seq {acknowledged} was acknowledged; the reader sees {reader.Count}");
+                if (acknowledged == Appends / 2) early.Dispose();
+                using var fresh = AuditLog.OpenReadOnly(home);    // one opened and closed beside the live writer
+                Assert.True(fresh.List(acknowledged, 1).Count == 1, $"seq {acknowledged} was acknowledged; a new reader misses it");
+            }
+
+            child.WaitForExit();
+            Assert.True(child.ExitCode == 0, "the writer failed: " + child.StandardError.ReadToEnd());
+            Assert.Equal(2 + Appends, acknowledged);
+            Assert.Equal(2 + Appends, last.Count);
+        }
+        finally
+        {
+            early.Dispose();
+            last.Dispose();
+        }
+
+        Assert.False(File.Exists(home.AuditDatabase + "-wal"), "a -wal is left");
+        Assert.False(File.Exists(home.AuditDatabase + "-shm"), "a -shm is left");
+        var v = AuditLog.Verify(home);                             // the writer's entries, checkpointed by the reader's close
+        Assert.True(v.Ok, v.Message);
+        Assert.Equal(2 + Appends, v.Entries);
+    }
+
+    [Fact]
+    public void Sqlite_AReadOnlyOpenOfAHotWal_ReadsItsCommits_AndCheckpointsNothingIntoTheDatabase()
+    {
+        // what a writer killed mid-life leaves: the database, a write-ahead log holding committed entries, its index
+        var live = NewHome();
+        var crashed = NewHome();
+        Fill(AuditLogOptions.ForHome(live), 2, "run");
+        using (var writer = AuditLog.Open(Small(AuditLogOptions.ForHome(live))))
+        {
+            writer.Append(AuditKind.RunStarted, new JsonObject { ["run_id"] = "in-the-wal" });
+            Assert.True(new FileInfo(live.AuditDatabase + "-wal").Length > 0);
+            foreach (var f in Directory.GetFiles(live.Root, "audit.db*"))
+                File.Copy(f, Path.Combine(crashed.Root, Path.GetFileName(f)));
+        }
+
+        var before = AllFiles(crashed.Root);
+        Assert.Contains("audit.db-wal", before.Keys);
+        using (var log = AuditLog.OpenReadOnly(crashed))
+        {
+            Assert.Equal("in-the-wal", JsonNode.Parse(log.List()[^1].Payload)!["run_id"]!.GetValue<string>());
+        }
+
+        var after = AllFiles(crashed.Root);
+        // the -shm is SQLite's index of the WAL, which a reader may rebuild; the database and its WAL are not touched
+        Assert.Equal(before.Keys.Order(StringComparer.Ordinal), after.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(before["audit.db"], after["audit.db"]);
+        Assert.Equal(before["audit.db-wal"], after["audit.db-wal"]);
     }
 
     [Fact]
@@ -261,6 +444,49 @@ public sealed class ReadOnlyAuditLogTests : IDisposable
         {
             Assert.Equal([3L, 4L, 6L], Seqs(export));
         }
+    }
+
+    [Fact]
+    public void Postgres_AReadOnlyRegistry_WritesNoModelFolderIntoTheHome_RefusingToLoadOneTheHomeLacks()
+    {
+        var pg = NewDatabase();
+        var registrar = NewHome();
+        string id;
+        using (var writer = AuditLog.Open(AuditLogOptions.ForStore(registrar, pg)))
+        {
+            id = new ModelRegistry(registrar, writer).Register(ModelFolder("shared")).Id;
+        }
+
+        // a replica's home that holds the replicas' key and no model: reading the registry writes nothing into it
+        var reader = NewHome();
+        Directory.CreateDirectory(reader.KeysFolder);
+        foreach (var key in Directory.GetFiles(registrar.KeysFolder)) File.Copy(key, Path.Combine(reader.KeysFolder, Path.GetFileName(key)));
+        var before = Snapshot(reader);
+        using (var log = AuditLog.OpenReadOnly(AuditLogOptions.ForStore(reader, pg)))
+        {
+            var registry = new ModelRegistry(reader, log);
+            var record = Assert.Single(registry.List());
+            Assert.Equal(id, record.Id);
+            Assert.Equal(id, registry.Find(id)?.Id);
+            var refused = Assert.Throws<InvalidInputException>(() => registry.Load(id));
+            Assert.Equal(ModelRegistry.ReadOnlyLoadRule, refused.Rule);
+            Assert.Contains("writes nothing into the home", refused.Message, StringComparison.Ordinal);
+            Assert.Equal(record.Folder, refused.Location?.File);
+            Assert.Equal("{}", System.Text.Encoding.UTF8.GetString(registry.ReadManifest(record)!)); // from the stored bytes
+        }
+
+        AssertSame(before, Snapshot(reader));
+        Assert.False(Directory.Exists(reader.ModelsFolder), "a read-only load wrote the models folder");
+        AuditLog.ThrowIfLost(reader);                            // no folder of the database's counts against the home's SQLite log
+
+        // a home that has the folder (the registrar's): a read-only registry loads it, hash-checked, and writes nothing
+        var registrarBefore = Snapshot(registrar);
+        using (var log = AuditLog.OpenReadOnly(AuditLogOptions.ForStore(registrar, pg)))
+        {
+            Assert.Equal(id, new ModelRegistry(registrar, log).Load(id).Id);
+        }
+
+        AssertSame(registrarBefore, Snapshot(registrar));
     }
 
     [Fact]

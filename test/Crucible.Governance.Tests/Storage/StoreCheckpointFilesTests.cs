@@ -412,12 +412,13 @@ public sealed class StoreCheckpointFilesTests : IDisposable
         AuditLog.ThrowIfLost(replica);
         Assert.True(VerifyPostgres(replica, pg).Ok, VerifyPostgres(replica, pg).Message);
 
-        // a log opened read-only signs nothing: its folder carries no proof and counts (the documented limit)
+        // a log opened read-only signs nothing and writes no folder (ReadOnlyAuditLogTests): its load is refused, and the
+        // home stays without a folder that, carrying no proof, would count against its SQLite log
         var reader = Replica();
         using (var log = AuditLog.OpenReadOnly(AuditLogOptions.ForStore(reader, pg)))
-            Assert.Equal(id, new ModelRegistry(reader, log).Load(id).Id);
-        Assert.False(File.Exists(Path.Combine(reader.ModelsFolder, id, PostgresRegistrationProof.FileName)));
-        Assert.Equal(AuditLog.LostRule, Assert.Throws<InvalidInputException>(() => AuditLog.ThrowIfLost(reader)).Rule);
+            Assert.Equal(ModelRegistry.ReadOnlyLoadRule, Assert.Throws<InvalidInputException>(() => new ModelRegistry(reader, log).Load(id)).Rule);
+        Assert.False(Directory.Exists(Path.Combine(reader.ModelsFolder, id)));
+        AuditLog.ThrowIfLost(reader);
     }
 
     private static List<long> Seqs(string file) =>
