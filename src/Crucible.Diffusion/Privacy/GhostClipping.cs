@@ -20,6 +20,7 @@ public interface IClippedGradientSum
 public sealed class LinearTape
 {
     private readonly List<(Tensor Weight, Tensor? Bias, Tensor Input, Tensor Probe)> _records = [];
+    private float[] _zeros = []; // the probes' values: probes of one size share them (nothing writes a probe)
 
     /// <summary>The (weight, bias, input, output probe) of every layer recorded, in forward order.</summary>
     public IReadOnlyList<(Tensor Weight, Tensor? Bias, Tensor Input, Tensor Probe)> Records => _records;
@@ -30,7 +31,8 @@ public sealed class LinearTape
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(weight);
         var y = Tensor.Linear(input, weight, bias);
-        var probe = Tensor.Zeros(y.Shape, requiresGrad: true); // y + 0: its gradient is ∂L/∂y
+        if (_zeros.Length != y.Length) _zeros = new float[y.Length];
+        var probe = new Tensor(_zeros, y.Shape, requiresGrad: true); // y + 0: its gradient is ∂L/∂y
         _records.Add((weight, bias, input, probe));
         return y + probe;
     }
