@@ -49,9 +49,9 @@ public class PrivateStepAllocationTests
     /// A later ghost-clipped private step reuses the parameters' gradient buffers and the clipped sum, and pools its
     /// scratch: at a small Poisson batch (q·N = 8) of the default-width MLP (hidden 256, 3 blocks), where the per-parameter
     /// buffers are most of a step, a later step allocates a small fraction of the first. Before, every step dropped and
-    /// allocated the gradients twice (backward, then the engine's noised sum), the clipped sum (P doubles) and each
-    /// layer's scratch: 6,434,382 bytes a later step against 9,699,344 for the first; now 367,324 against 4,893,160.
-    /// The activations are not pooled (their sizes follow the batch size m, which varies step to step).
+    /// allocated the gradients twice (backward, then the engine's noised sum), the clipped sum (P doubles), each
+    /// layer's scratch and each probe's zeros: 6,434,382 bytes a later step against 9,699,344 for the first; now 335,212
+    /// against 4,862,328. The activations are not pooled (their sizes follow the batch size m, which varies step to step).
     /// </summary>
     [Fact]
     public void GhostClippedSteps_AfterTheFirst_AllocateAFractionOfIt()
