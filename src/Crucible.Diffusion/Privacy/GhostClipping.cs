@@ -1,3 +1,4 @@
+using System.Buffers;
 using Crucible.Tensors;
 
 namespace Crucible.Diffusion.Privacy;
@@ -19,6 +20,7 @@ public interface IClippedGradientSum
 public sealed class LinearTape
 {
     private readonly List<(Tensor Weight, Tensor? Bias, Tensor Input, Tensor Probe)> _records = [];
+    private float[] _zeros = []; // the probes' values: probes of one size share them (nothing writes a probe)
 
     /// <summary>The (weight, bias, input, output probe) of every layer recorded, in forward order.</summary>
     public IReadOnlyList<(Tensor Weight, Tensor? Bias, Tensor Input, Tensor Probe)> Records => _records;
@@ -29,7 +31,8 @@ public sealed class LinearTape
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(weight);
         var y = Tensor.Linear(input, weight, bias);
-        var probe = Tensor.Zeros(y.Shape, requiresGrad: true); // y + 0: its gradient is ∂L/∂y
+        if (_zeros.Length != y.Length) _zeros = new float[y.Length];
+        var probe = new Tensor(_zeros, y.Shape, requiresGrad: true); // y + 0: its gradient is ∂L/∂y
         _records.Add((weight, bias, input, probe));
         return y + probe;
     }
@@ -49,6 +52,18 @@ public sealed class GhostClipping(Func<LinearTape, Tensor> batchLossSum) : IClip
     /// <summary>The per-example L2 norms of the last call (before clipping), for tests and diagnostics.</summary>
     public double[] LastNorms { get; private set; } = [];
 
+    /// <summary>
+    /// Whether the parameters' gradient buffers are zeroed in place and kept (a trainer that steps again reuses them, as
+    /// PyTorch 1.13's <c>zero_grad(set_to_none=False)</c>) instead of dropped; false (the default): they are left null.
+    /// </summary>
+    public bool KeepGradientBuffers { get; init; }
+
+    /// <summary>
+    /// A buffer of P doubles (the parameters' total length) that the clipped sum is written into and returned as, so that
+    /// a trainer's steps reuse one; null (the default): each call returns a new array.
+    /// </summary>
+    public double[]? Sum { get; init; }
+
     /// <inheritdoc />
     /// <exception cref="NotSupportedException">A parameter that got a gradient is not a recorded layer's, or a layer's weight is used twice.</exception>
     public double[] ClippedSum(IReadOnlyList<Tensor> parameters, int count, double maxNorm)
@@ -63,7 +78,8 @@ public sealed class GhostClipping(Func<LinearTape, Tensor> batchLossSum) : IClip
             p += t.Length;
         }
 
-        foreach (var t in parameters) t.ZeroGrad();
+        if (Sum is not null && Sum.Length != p) throw new ArgumentException($"the sum buffer has {Sum.Length} values for {p} parameters", nameof(parameters));
+        foreach (var t in parameters) ClearGrad(t);
         var tape = new LinearTape();
         var loss = batchLossSum(tape);
         if (loss.Length != 1) throw new InvalidOperationException("the batch loss must be a scalar (the sum of per-example losses)");
@@ -100,7 +116,7 @@ public sealed class GhostClipping(Func<LinearTape, Tensor> batchLossSum) : IClip
         {
             if (!seen.Contains(t) && t.Grad is { } g && g.AsSpan().ContainsAnyExcept(0f))
                 throw new NotSupportedException($"parameter '{t.Name}' is not a recorded linear layer's; use MicrobatchGradients for this model");
-            t.ZeroGrad();
+            ClearGrad(t);
         }
 
         var norms = new double[count];
@@ -112,11 +128,14 @@ public sealed class GhostClipping(Func<LinearTape, Tensor> batchLossSum) : IClip
         }
 
         LastNorms = norms;
-        var sum = new double[p];
+        var sum = Sum ?? new double[p];
+        Array.Clear(sum);
         foreach (var (wOffset, bOffset, inF, outF, perExample, x, delta) in layers)
         {
             var rows = count * perExample;
-            var scaled = new float[rows * outF];
+            // the scaled output gradients and W's clipped sum are scratch of this call: pooled, not garbage of every step
+            var pooled = ArrayPool<float>.Shared.Rent(rows * outF);
+            var scaled = pooled.AsSpan(0, rows * outF);
             for (var r = 0; r < rows; r++)
             {
                 var c = factor[r / perExample];
@@ -126,9 +145,11 @@ public sealed class GhostClipping(Func<LinearTape, Tensor> batchLossSum) : IClip
             if (wOffset >= 0)
             {
                 // Σ_b c_b δ_bᵀ x_b: (out × rows) · (rows × in)
-                var gw = new float[outF * inF];
+                var pooledW = ArrayPool<float>.Shared.Rent(outF * inF);
+                var gw = pooledW.AsSpan(0, outF * inF);
                 global::Crucible.Tensors.Kernels.Kernels.Gemm(true, false, outF, inF, rows, 1f, scaled, outF, x, inF, 0f, gw, inF);
                 for (var i = 0; i < gw.Length; i++) sum[wOffset + i] = gw[i];
+                ArrayPool<float>.Shared.Return(pooledW);
             }
 
             if (bOffset >= 0)
@@ -138,9 +159,18 @@ public sealed class GhostClipping(Func<LinearTape, Tensor> batchLossSum) : IClip
                     for (var j = 0; j < outF; j++) sum[bOffset + j] += scaled[(r * outF) + j];
                 }
             }
+
+            ArrayPool<float>.Shared.Return(pooled);
         }
 
         return sum;
+    }
+
+    // the parameter's gradient cleared: zeroed in place when the buffers are kept, else dropped
+    private void ClearGrad(Tensor t)
+    {
+        if (!KeepGradientBuffers) t.ZeroGrad();
+        else if (t.Grad is { } g) Array.Clear(g);
     }
 
     private static double WeightNormSquared(ReadOnlySpan<float> x, ReadOnlySpan<float> d, int rows, int inF, int outF)

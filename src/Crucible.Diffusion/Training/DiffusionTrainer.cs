@@ -46,6 +46,7 @@ public sealed class DiffusionTrainer
     private readonly float[] _smoothed;
     private readonly PrivacyEngine? _privacy;
     private readonly PoissonSampler? _sampler;
+    private readonly double[]? _clippedSum; // the private steps' clipped sum, reused every step (ghost clipping)
     private readonly float[]? _lossWeights;
     private int _step;
 
@@ -120,6 +121,7 @@ public sealed class DiffusionTrainer
                 throw new ArgumentException($"the privacy engine is planned for {privacy.Options.Steps} steps, the trainer for {options.Steps}", nameof(privacy));
             _privacy = privacy;
             _sampler = privacy.CreateSampler(_rng);
+            _clippedSum = new double[_parameters.Sum(p => p.Length)];
         }
         if (options.PacfWeight < 0 || !double.IsFinite(options.PacfWeight)) throw new ArgumentOutOfRangeException(nameof(options), "PacfWeight must be finite and ≥ 0");
         if (options.PacfWeight > 0 && (_sampleShape.Length != 2 || options.PacfLags < 1 || options.PacfLags >= _sampleShape[1]))
@@ -409,13 +411,20 @@ public sealed class DiffusionTrainer
         else if (conditions is null && _denoiser is IGhostClippingDenoiser ghost)
         {
             var masks = DropoutMasks();
+            // the parameters' gradient buffers and the clipped sum are reused by every step (the engine overwrites the
+            // gradients with the noised sum); the activations are not in the arena: their sizes follow the Poisson batch
+            // size m, and an arena, which hands back buffers of exactly one length, would keep a set for every m drawn
             _privacy.Step(_parameters, m, new GhostClipping(tape =>
             {
                 var output = ghost.Forward(new Tensor(xt, shape), timesteps, tape, masks);
                 var loss = (output - new Tensor(target, shape)).Square().Sum() * inverseSize;
                 lossSum = loss.Item();
                 return loss;
-            }));
+            })
+            {
+                KeepGradientBuffers = true,
+                Sum = _clippedSum,
+            });
         }
         else
         {

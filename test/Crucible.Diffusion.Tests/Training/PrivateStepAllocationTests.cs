@@ -1,0 +1,74 @@
+using System.Security.Cryptography;
+using Crucible.Diffusion.Networks;
+using Crucible.Diffusion.Privacy;
+using Crucible.Diffusion.Schedules;
+using Crucible.Diffusion.Training;
+using Crucible.Tensors;
+using Crucible.Tensors.Random;
+
+namespace Crucible.Diffusion.Tests.Training;
+
+[Collection(nameof(EngineThreadsCollection))]
+public class PrivateStepAllocationTests
+{
+    private static (MlpDenoiser Net, DiffusionTrainer Trainer) Make(int rows, int d, int hidden, int blocks, int embedding, float dropout, double batch, int steps)
+    {
+        var schedule = VolatilityAdaptiveSchedule.Isotropic(NoiseSchedule.Linear(200), d);
+        var net = new MlpDenoiser(new MlpDenoiserConfig(d, hidden, blocks, embedding, dropout), new Philox(3));
+        var engine = PrivacyEngine.Create(new DpSgdOptions
+        {
+            MaxGradNorm = 0.5, NoiseMultiplier = 1.1, Delta = 1e-4, ExpectedBatchSize = batch, Steps = steps, EpsilonBudget = double.PositiveInfinity,
+        }, rows, new Philox(4, stream: 3));
+        var trainer = new DiffusionTrainer(new MlpDenoiserAdapter(net, schedule.Steps), schedule, Objective.V,
+            new TrainerOptions(Steps: steps, BatchSize: (int)batch, LearningRate: 1e-3, WarmupSteps: 2, Seed: 6), engine);
+        return (net, trainer);
+    }
+
+    /// <summary>
+    /// DP-SGD with ghost clipping (the MLP denoiser, dropout on, some examples clipped) trains the weights, EMA and losses
+    /// the trainer computed before its private steps reused their buffers, bit for bit: the SHA-256 was computed with that code.
+    /// </summary>
+    [Fact]
+    public void GhostClippedSteps_TrainTheWeightsTheyTrainedBefore_BitForBit()
+    {
+        const int rows = 300, d = 4, steps = 12;
+        var data = new float[rows * d];
+        new Philox(8).FillNormal(data);
+        var (net, trainer) = Make(rows, d, hidden: 32, blocks: 2, embedding: 16, dropout: 0.1f, batch: 24, steps);
+        for (int i = 0; i < steps; i++) trainer.Step(data, rows);
+
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var p in net.Parameters()) sha.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(p.Data.AsSpan()));
+        foreach (var p in trainer.Ema!.StateDict().Shadow) sha.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(p.AsSpan()));
+        foreach (var loss in trainer.Losses) sha.AppendData(BitConverter.GetBytes(loss));
+        var hash = Convert.ToHexStringLower(sha.GetHashAndReset());
+        Assert.True(hash == "544f2f3b4603095dc280a10f940ec07899f2e98b95c30e16d335f0caa9038a26", hash);
+    }
+
+    /// <summary>
+    /// A later ghost-clipped private step reuses the parameters' gradient buffers and the clipped sum, and pools its
+    /// scratch: at a small Poisson batch (q·N = 8) of the default-width MLP (hidden 256, 3 blocks), where the per-parameter
+    /// buffers are most of a step, a later step allocates a small fraction of the first. Before, every step dropped and
+    /// allocated the gradients twice (backward, then the engine's noised sum), the clipped sum (P doubles), each
+    /// layer's scratch and each probe's zeros: 6,434,382 bytes a later step against 9,699,344 for the first; now 335,212
+    /// against 4,862,328. The activations are not pooled (their sizes follow the batch size m, which varies step to step).
+    /// </summary>
+    [Fact]
+    public void GhostClippedSteps_AfterTheFirst_AllocateAFractionOfIt()
+    {
+        const int rows = 2000, d = 10, steps = 10;
+        var data = new float[rows * d];
+        new Philox(8).FillNormal(data);
+        var (_, trainer) = Make(rows, d, hidden: 256, blocks: 3, embedding: 128, dropout: 0f, batch: 8, steps);
+
+        using var limit = EngineThreads.Limit(1);                       // every allocation on this thread
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        trainer.Step(data, rows);
+        long first = GC.GetAllocatedBytesForCurrentThread() - before;
+        before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 4; i++) trainer.Step(data, rows);
+        long later = (GC.GetAllocatedBytesForCurrentThread() - before) / 4;
+
+        Assert.True(later < first / 4, $"a later step allocated {later:N0} bytes, the first {first:N0}");
+    }
+}
