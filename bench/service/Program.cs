@@ -13,6 +13,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Crucible.Diffusion;
 using Crucible.Diffusion.Samplers;
 using Crucible.Diffusion.Sequence;
 using Crucible.Diffusion.Tabular;
@@ -52,7 +53,7 @@ static int Library(Args a)
     var req = RequestSpec.From(a);
     var sampler = req.Options();
     Func<ulong, int> generate;
-    if (SequenceGenerator.ReadKind(folder) == SequenceGenerator.KindName)
+    if (SequenceGenerator.ReadKind(folder) == ModelKind.Sequence)
     {
         var g = SequenceGenerator.Load(folder);
         // w = 1 (the plain model); none for a model without condition inputs, which refuses guidance (GUIDANCE-E-UNCONDITIONAL)

@@ -179,6 +179,26 @@ public sealed class UnusualInputTests : IDisposable
     }
 
     [Fact]
+    public void AModelOfAnUnknownKind_IsAModelKindError_NamingItsManifest_ForEveryCommandThatReadsTheKind()
+    {
+        // ReadKind gives a ModelKind: a kind no generator has is refused where it is read, not passed on as a string
+        string model = Path.Combine(_dir, "regime-model");
+        Directory.CreateDirectory(model);
+        File.WriteAllText(Path.Combine(model, "manifest.json"), """{"format": "crucible-model/1", "kind": "regime"}""");
+        File.WriteAllBytes(Path.Combine(model, "weights.safetensors"), [0]);
+        foreach (var args in new[]
+                 {
+                     new[] { "generate", "--model", model, "--count", "3", "--out", Path.Combine(_dir, "s.csv") },
+                     ["model", "register", "--model", model],
+                 })
+        {
+            var r = Crucible(args);
+            Assert.True(r.Exit == 2, r.Stderr);
+            Assert.Contains($"{Path.Combine(model, "manifest.json")}: error [model-kind]: model kind 'regime' is not tabular or sequence", r.Stderr, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void TrainOut_AFolderHoldingOtherFiles_IsRefusedAndKeptIntact_WhileAModelFolderIsStillReplaced()
     {
         // the model folder was replaced by renaming the old folder aside and deleting it recursively, whatever it held:

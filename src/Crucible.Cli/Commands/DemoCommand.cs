@@ -8,6 +8,7 @@ using Crucible.Data;
 using Crucible.Data.IO;
 using Crucible.Data.Segments;
 using Crucible.Data.Splits;
+using Crucible.Diffusion;
 using Crucible.Diffusion.Conditioning;
 using Crucible.Diffusion.Samplers;
 using Crucible.Diffusion.Scenarios;
@@ -158,7 +159,7 @@ internal static class DemoCommand
         // 2. train and save the model
         var trainRun = RunManifests.Start(home, RunKind.Train, new JsonObject
         {
-            ["command"] = "demo.train", ["kind"] = SequenceGenerator.KindName,
+            ["command"] = "demo.train", ["kind"] = ModelKind.Sequence.WireName(),
             ["generator"] = JsonNode.Parse(JsonSerializer.Serialize(options, DiffusionJson.Options)),
             ["input"] = InputKind.PercentReturns.ToString(), ["train_end"] = Iso(TrainEnd), ["embargo_rows"] = options.Window,
             ["state_columns"] = string.Join(",", DemoFeatures),

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Crucible.Data;
+using Crucible.Diffusion;
 using Crucible.Diffusion.Sequence;
 using Crucible.Diffusion.Tabular;
 using Crucible.Data.Segments;
@@ -288,7 +289,7 @@ internal static class EvaluateCommand
                 // PRIV-7/DP-12: a model trained with DP carries its (ε, δ); the membership gates check TPR ≤ e^ε·FPR + δ.
                 // A sequence model gives its statement; shadows repeat a tabular model's training only.
                 PrivacyManifest? statement;
-                if (ShadowModels == 0 && Directory.Exists(modelPath) && SequenceGenerator.ReadKind(modelPath) == SequenceGenerator.KindName)
+                if (ShadowModels == 0 && Directory.Exists(modelPath) && SequenceGenerator.ReadKind(modelPath) == ModelKind.Sequence)
                 {
                     var sequence = SequenceGenerator.Load(modelPath);
                     (modelId, statement) = (sequence.ModelId, sequence.Manifest.Privacy);

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Crucible.Data;
 using Crucible.Data.IO;
+using Crucible.Diffusion;
 using Crucible.Diffusion.Conditioning;
 using Crucible.Diffusion.Samplers;
 using Crucible.Diffusion.Scenarios;
@@ -176,7 +177,7 @@ internal static class GenerateCommand
                 ["csv_sha256"] = meta.CsvSha256,
                 ["model_id"] = meta.ModelId,
                 ["model_registered"] = meta.Registered,
-                ["kind"] = meta.Kind,
+                ["kind"] = meta.Kind.WireName(),
                 ["run_id"] = run.RunId,
                 ["run_manifest"] = JsonResult.Full(runManifest),
                 ["count"] = count,
@@ -213,7 +214,7 @@ internal static class GenerateCommand
         /// <remarks>Without <paramref name="samplingSteps"/>: <see cref="SamplerOptions.DefaultFor"/>'s count (50, or T when fewer).</remarks>
         public static Generation Load(string modelFolder, string? sampler, int? samplingSteps, double eta, DdimSpacing spacing)
         {
-            if (Directory.Exists(modelFolder) && SequenceGenerator.ReadKind(modelFolder) == SequenceGenerator.KindName)
+            if (Directory.Exists(modelFolder) && SequenceGenerator.ReadKind(modelFolder) == ModelKind.Sequence)
             {
                 var sequence = SequenceGenerator.Load(modelFolder);
                 int t = sequence.Schedule.Steps;

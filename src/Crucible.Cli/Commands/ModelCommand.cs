@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Crucible.Data;
+using Crucible.Diffusion;
 using Crucible.Diffusion.Sequence;
 using Crucible.Diffusion.Tabular;
 using Crucible.Governance.Audit;
@@ -47,7 +48,7 @@ internal static class ModelCommand
         {
             var folder = p.GetValue(model)!;
             // a folder that does not load (bad manifest, weights not matching it) is refused here
-            if (SequenceGenerator.ReadKind(folder) == SequenceGenerator.KindName) _ = SequenceGenerator.Load(folder);
+            if (SequenceGenerator.ReadKind(folder) == ModelKind.Sequence) _ = SequenceGenerator.Load(folder);
             else _ = DiffusionGenerator.Load(folder);
             var (h, opened) = StoreOption.OpenLog(p, home, store);
             using var log = opened;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Crucible.Diffusion;
 using Crucible.Diffusion.Scenarios;
 using Crucible.Diffusion.Sequence;
 using Crucible.Diffusion.Tabular;
@@ -78,10 +79,10 @@ internal static class RunAudit
     }
 
     // the keys every run.completed of a train run has, whatever the model kind
-    private static JsonObject TrainedCore(string folder, string kind, string modelId, DataManifest data, ulong seed, int steps, RunManifestBuilder? run) => new()
+    private static JsonObject TrainedCore(string folder, ModelKind kind, string modelId, DataManifest data, ulong seed, int steps, RunManifestBuilder? run) => new()
     {
         ["command"] = "train",
-        ["kind"] = kind,
+        ["kind"] = kind.WireName(),
         ["model_id"] = modelId,
         ["model_manifest_sha256"] = FileHash.Sha256(Path.Combine(folder, DiffusionGenerator.ManifestFileName)),
         // withheld from a DP model's manifest (DP-11): the run manifest's hash of the data file, its first input

@@ -7,6 +7,7 @@ using Crucible.Cli.Progress;
 using Crucible.Data;
 using Crucible.Data.Csv;
 using Crucible.Data.Segments;
+using Crucible.Diffusion;
 using Crucible.Diffusion.Sequence;
 using Crucible.Diffusion.Tabular;
 using Crucible.Diffusion.Training;
@@ -50,7 +51,7 @@ internal static class TrainCommand
         public readonly Option<string> Kind = new("--kind")
         {
             Description = "The generator: tabular (rows) or sequence (windows of W days, optionally conditioned on an economic state)",
-            DefaultValueFactory = _ => "tabular",
+            DefaultValueFactory = _ => ModelKind.Tabular.WireName(),
             HelpName = "tabular|sequence", // the values in --help; an unknown one stays OPT-E-KIND (Execute)
         };
 
@@ -244,9 +245,10 @@ internal static class TrainCommand
         var result = output;
         output = JsonResult.SummaryWriter(json, output);
         var home = HomeOption.ResolveForRun(parse, o.Home);
-        string kind = parse.GetValue(o.Kind) ?? "tabular";
-        if (kind == SequenceGenerator.KindName) return ExecuteSequence(parse, o, output, result, home);
-        if (kind != "tabular") throw new InvalidInputException("OPT-E-KIND", $"--kind {kind} is not a generator kind; use --kind tabular or --kind sequence");
+        string kindName = parse.GetValue(o.Kind) ?? ModelKind.Tabular.WireName();
+        var kind = ModelKinds.FromWireName(kindName)
+            ?? throw new InvalidInputException("OPT-E-KIND", $"--kind {kindName} is not a generator kind; use --kind tabular or --kind sequence");
+        if (kind == ModelKind.Sequence) return ExecuteSequence(parse, o, output, result, home);
         foreach (var (name, given) in new[] { ("--window", parse.GetValue(o.Window) is not null), ("--state", parse.GetValue(o.State) is not null), ("--state-columns", parse.GetValue(o.StateColumns) is not null), ("--state-missing", parse.GetValue(o.StateMissing) is not null), ("--state-ffill-limit", parse.GetValue(o.StateFfillLimit) is not null), ("--state-na", parse.GetValue(o.StateNa) is { Length: > 0 }), ("--state-date-format", parse.GetValue(o.StateDateFormat) is not null), ("--state-date-column", parse.GetValue(o.StateDateColumn) is not null), ("--calibrate-guidance", parse.GetValue(o.CalibrateGuidance) is not null), ("--calibration-rule", parse.GetValue(o.CalibrationRule) is not null) })
         {
             if (given) throw new InvalidInputException("OPT-E-KIND", $"{name} applies to --kind sequence only");
@@ -448,11 +450,11 @@ internal static class TrainCommand
 
     // train --json: the model (full id, folder), its registration, the run and the training figures of the model manifest
     private static System.Text.Json.Nodes.JsonObject TrainResult(string folder,
-        (string Kind, WeightsManifest Weights, TrainingMetrics Training, DataManifest Data, PrivacyManifest? Privacy, ulong Seed) m, ModelRecord? registered, bool isNew, string? notRegistered,
+        (ModelKind Kind, WeightsManifest Weights, TrainingMetrics Training, DataManifest Data, PrivacyManifest? Privacy, ulong Seed) m, ModelRecord? registered, bool isNew, string? notRegistered,
         string runId, string runManifest, int? resumedFrom, AuditReceipt receipt, Governance.CrucibleHome home) => new()
     {
         ["command"] = "train",
-        ["kind"] = m.Kind,
+        ["kind"] = m.Kind.WireName(),
         ["model_id"] = m.Weights.Sha256,
         ["model_folder"] = JsonResult.Full(folder),
         ["parameters"] = m.Weights.Parameters,
@@ -597,7 +599,7 @@ internal static class TrainCommand
         var run = RunManifests.Start(home, RunKind.Train, new System.Text.Json.Nodes.JsonObject
         {
             ["command"] = "train",
-            ["kind"] = SequenceGenerator.KindName,
+            ["kind"] = ModelKind.Sequence.WireName(),
             ["generator"] = System.Text.Json.Nodes.JsonNode.Parse(JsonSerializer.Serialize(options, DiffusionJson.Options)),
             ["input"] = input.ToString(),
             ["columns"] = parse.GetValue(o.Columns),
@@ -664,7 +666,7 @@ internal static class TrainCommand
             withholdPrices: c["withhold_prices"]?.GetValue<bool>() == true);
         byte[] weights;
         Func<string, byte[]> manifest; // the model manifest's bytes under a given library version
-        if (RunRecompute.Value<string>(c, "kind") == SequenceGenerator.KindName)
+        if (ModelKinds.FromWireName(RunRecompute.Value<string>(c, "kind")) == ModelKind.Sequence) // a tabular run's config has no kind
         {
             var options = generator.Deserialize<SequenceGeneratorOptions>(DiffusionJson.Options)!;
             var state = m.Inputs.Count > 1 ? LoadState(full(m.Inputs[1].Path), c["state_csv"]) : null;

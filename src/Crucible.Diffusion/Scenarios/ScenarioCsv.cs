@@ -44,8 +44,8 @@ public sealed record ScenarioMetadata
     /// <summary>The Crucible version that generated the scenarios.</summary>
     public string LibraryVersion { get; init; } = "";
 
-    /// <summary>The generator kind (<c>tabular</c>: each scenario is one row, one step).</summary>
-    public string Kind { get; init; } = "tabular";
+    /// <summary>The generator kind (<see cref="ModelKind.Tabular"/>: each scenario is one row, one step).</summary>
+    public ModelKind Kind { get; init; } = ModelKind.Tabular;
 
     /// <summary>The sampling seed.</summary>
     public ulong Seed { get; init; }

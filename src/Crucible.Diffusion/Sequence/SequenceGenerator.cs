@@ -33,9 +33,6 @@ namespace Crucible.Diffusion.Sequence;
 /// </summary>
 public sealed class SequenceGenerator
 {
-    /// <summary>The manifest's kind of a sequence model.</summary>
-    public const string KindName = "sequence";
-
     private ConditionalTcnDenoiserAdapter? _denoiser;
     private VolatilityAdaptiveSchedule? _schedule;
     private SequenceManifest? _manifest;
@@ -1337,7 +1334,7 @@ public sealed class SequenceGenerator
             ModelId = m.Weights.Sha256,
             ModelVersion = $"{m.Format} ({m.LibraryVersion})",
             LibraryVersion = DiffusionGenerator.LibraryVersion,
-            Kind = KindName,
+            Kind = ModelKind.Sequence,
             Seed = seed,
             Sampler = DiffusionGenerator.SamplerName(sampler.Kind),
             SamplingSteps = sampler.Kind == SamplerKind.Ddpm ? Schedule.Steps : sampler.Steps,
@@ -1382,9 +1379,9 @@ public sealed class SequenceGenerator
         ModelFolder.WriteAtomically(folder, [(DiffusionGenerator.WeightsFileName, WeightsBytes()), (DiffusionGenerator.ManifestFileName, ManifestBytes())]);
     }
 
-    /// <summary>The <c>kind</c> of the model in <paramref name="folder"/> (<c>tabular</c> or <c>sequence</c>).</summary>
-    /// <exception cref="InvalidInputException">No readable manifest, or one without a kind.</exception>
-    public static string ReadKind(string folder)
+    /// <summary>The <c>kind</c> of the model in <paramref name="folder"/>, read from its manifest without loading it.</summary>
+    /// <exception cref="InvalidInputException">No readable manifest, one without a kind (<c>model-manifest</c>), or one of a kind no generator has (<c>model-kind</c>).</exception>
+    public static ModelKind ReadKind(string folder)
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
         string path = Path.Combine(folder, DiffusionGenerator.ManifestFileName);
@@ -1392,8 +1389,10 @@ public sealed class SequenceGenerator
         ModelFolder.CheckSizes(path, Path.Combine(folder, DiffusionGenerator.WeightsFileName)); // before reading either
         try
         {
-            return DiffusionGenerator.ManifestKind(File.ReadAllText(path))
+            string kind = DiffusionGenerator.ManifestKind(File.ReadAllText(path))
                 ?? throw new InvalidInputException("model-manifest", "the manifest has no kind", new InputLocation(path, 0, 0));
+            return ModelKinds.FromWireName(kind)
+                ?? throw new InvalidInputException("model-kind", $"model kind '{kind}' is not {ModelKinds.Choices}", new InputLocation(path, 0, 0));
         }
         catch (JsonException e)
         {
@@ -1419,8 +1418,8 @@ public sealed class SequenceGenerator
         ArgumentException.ThrowIfNullOrEmpty(folder);
         string manifestPath = Path.Combine(folder, DiffusionGenerator.ManifestFileName);
         string weightsPath = Path.Combine(folder, DiffusionGenerator.WeightsFileName);
-        string kind = ReadKind(folder);
-        if (kind != KindName) throw new InvalidInputException("model-kind", $"model kind '{kind}' is not {KindName}", new InputLocation(manifestPath, 0, 0));
+        var kind = ReadKind(folder);
+        if (kind != ModelKind.Sequence) throw new InvalidInputException("model-kind", $"model kind '{kind.WireName()}' is not {ModelKind.Sequence.WireName()}", new InputLocation(manifestPath, 0, 0));
         if (!File.Exists(weightsPath)) throw new InvalidInputException("model-missing", $"no {DiffusionGenerator.WeightsFileName} in the model folder", new InputLocation(weightsPath, 0, 0));
         SequenceManifest manifest;
         string manifestText;

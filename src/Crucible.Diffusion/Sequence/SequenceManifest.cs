@@ -13,8 +13,8 @@ public sealed record SequenceManifest
     /// <summary>The format tag, <see cref="ModelManifest.CurrentFormat"/>.</summary>
     public string Format { get; init; } = ModelManifest.CurrentFormat;
 
-    /// <summary>The generator kind: <c>sequence</c>.</summary>
-    public string Kind { get; init; } = SequenceGenerator.KindName;
+    /// <summary>The generator kind: <see cref="ModelKind.Sequence"/>.</summary>
+    public ModelKind Kind { get; init; } = ModelKind.Sequence;
 
     /// <summary>The Crucible version that trained the model.</summary>
     public string LibraryVersion { get; init; } = "";

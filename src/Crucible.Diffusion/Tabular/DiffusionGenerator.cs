@@ -503,8 +503,8 @@ public sealed class DiffusionGenerator
         {
             // another kind's manifest has keys this one does not map: name the kind before deserialising
             string text = File.ReadAllText(manifestPath);
-            if (ManifestKind(text) is { } kind && kind != "tabular")
-                throw new InvalidInputException("model-kind", $"model kind '{kind}' is not tabular", new InputLocation(manifestPath, 0, 0));
+            if (ManifestKind(text) is { } kind && ModelKinds.FromWireName(kind) != ModelKind.Tabular)
+                throw new InvalidInputException("model-kind", $"model kind '{kind}' is not {ModelKind.Tabular.WireName()}", new InputLocation(manifestPath, 0, 0));
             manifest = JsonSerializer.Deserialize<ModelManifest>(text, DiffusionJson.Options)
                 ?? throw new InvalidInputException("model-manifest", "empty manifest", new InputLocation(manifestPath, 0, 0));
         }
@@ -515,8 +515,8 @@ public sealed class DiffusionGenerator
 
         if (manifest.Format != ModelManifest.CurrentFormat)
             throw new InvalidInputException("model-format", $"model format '{manifest.Format}' is not {ModelManifest.CurrentFormat}", new InputLocation(manifestPath, 0, 0));
-        if (manifest.Kind != "tabular")
-            throw new InvalidInputException("model-kind", $"model kind '{manifest.Kind}' is not tabular", new InputLocation(manifestPath, 0, 0));
+        if (manifest.Kind != ModelKind.Tabular)
+            throw new InvalidInputException("model-kind", $"model kind '{manifest.Kind.WireName()}' is not {ModelKind.Tabular.WireName()}", new InputLocation(manifestPath, 0, 0));
 
         byte[] weights = File.ReadAllBytes(weightsPath);
         string hash = Convert.ToHexStringLower(SHA256.HashData(weights));

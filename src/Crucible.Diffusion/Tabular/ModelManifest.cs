@@ -18,8 +18,8 @@ public sealed record ModelManifest
     /// <summary>The format tag, <see cref="CurrentFormat"/>.</summary>
     public string Format { get; init; } = CurrentFormat;
 
-    /// <summary>The generator kind: <c>tabular</c> (rows) here.</summary>
-    public string Kind { get; init; } = "tabular";
+    /// <summary>The generator kind: <see cref="ModelKind.Tabular"/> (rows) here.</summary>
+    public ModelKind Kind { get; init; } = ModelKind.Tabular;
 
     /// <summary>The Crucible version that trained the model.</summary>
     public string LibraryVersion { get; init; } = "";
@@ -208,7 +208,8 @@ public static class DiffusionJson
 {
     /// <summary>
     /// Options for manifests and configs: unknown keys are errors, so a typo in a config is caught. Characters are
-    /// written as they are (no \uXXXX for '+' or non-ASCII series names): these files are never embedded in HTML.
+    /// written as they are (no \uXXXX for '+' or non-ASCII series names): these files are never embedded in HTML. A
+    /// <see cref="ModelKind"/> is its wire name (<see cref="ModelKindJsonConverter"/>, ahead of the other enums' converter).
     /// </summary>
     public static JsonSerializerOptions Options { get; } = new()
     {
@@ -217,7 +218,7 @@ public static class DiffusionJson
         WriteIndented = true,
         NewLine = "\n",
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false) },
+        Converters = { new ModelKindJsonConverter(), new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false) },
     };
 
     /// <summary>A document's file bytes: <see cref="Options"/>' JSON, UTF-8, with a final newline (model manifests).</summary>

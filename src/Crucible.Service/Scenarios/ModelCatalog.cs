@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Crucible.Data;
+using Crucible.Diffusion;
 using Crucible.Diffusion.Scenarios;
 using Crucible.Diffusion.Sequence;
 using Crucible.Diffusion.Tabular;
@@ -19,8 +20,8 @@ namespace Crucible.Service.Scenarios;
 /// <param name="Sequence">The generator of a conditional sequence model, or null.</param>
 public sealed record LoadedModel(ModelRecord Record, DiffusionGenerator? Tabular, SequenceGenerator? Sequence)
 {
-    /// <summary>The manifest's kind: <c>tabular</c> or <c>sequence</c>.</summary>
-    public string Kind => Sequence is null ? Tabular!.Manifest.Kind : SequenceGenerator.KindName;
+    /// <summary>The manifest's kind.</summary>
+    public ModelKind Kind => Sequence is null ? Tabular!.Manifest.Kind : Sequence.Manifest.Kind;
 
     /// <summary>T, the model's diffusion steps.</summary>
     public int DiffusionSteps => Sequence?.Schedule.Steps ?? Tabular!.Schedule.Steps;
@@ -155,7 +156,7 @@ public sealed class ModelCatalog(CrucibleHome home, AuditLog audit)
     private LoadedModel Load(string id)
     {
         var record = Registry.Load(id);
-        return SequenceGenerator.ReadKind(record.Folder) == SequenceGenerator.KindName
+        return SequenceGenerator.ReadKind(record.Folder) == ModelKind.Sequence
             ? new LoadedModel(record, null, SequenceGenerator.Load(record.Folder))
             : new LoadedModel(record, DiffusionGenerator.Load(record.Folder), null);
     }

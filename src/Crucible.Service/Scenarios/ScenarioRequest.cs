@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Crucible.Data;
+using Crucible.Diffusion;
 using Crucible.Diffusion.Conditioning;
 using Crucible.Diffusion.Samplers;
 
@@ -173,7 +174,7 @@ public static class ScenarioValidation
     /// Checks the request against the model: its kind, T and size caps (empty: valid); and the request with the default
     /// sampling steps (when none were given) capped at T (with ddpm: T, the steps it runs), as <c>crucible generate</c> samples (<see cref="SamplerOptions.DefaultFor"/>).
     /// </summary>
-    public static (Dictionary<string, string[]> Errors, ValidScenarioRequest Resolved) ForModel(ValidScenarioRequest v, string kind, int diffusionSteps, int series, ServiceOptions limits)
+    public static (Dictionary<string, string[]> Errors, ValidScenarioRequest Resolved) ForModel(ValidScenarioRequest v, ModelKind kind, int diffusionSteps, int series, ServiceOptions limits)
     {
         ArgumentNullException.ThrowIfNull(v);
         if (v.Request.SamplingSteps is null && v.Sampler.Kind != SamplerKind.Ddpm)
@@ -182,7 +183,7 @@ public static class ScenarioValidation
             v = v with { Sampler = v.Sampler with { Steps = SamplerOptions.ForDdpm(diffusionSteps).Steps } };
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var r = v.Request;
-        if (kind == "tabular")
+        if (kind == ModelKind.Tabular)
         {
             const string Why = "the model is tabular (unconditional); conditions, guidance and stress need a conditional sequence model";
             if (r.Conditions is { Count: > 0 }) errors["conditions"] = [Why];

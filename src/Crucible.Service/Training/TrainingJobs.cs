@@ -6,6 +6,7 @@ using System.Threading.Channels;
 using Crucible.Data;
 using Crucible.Data.Csv;
 using Crucible.Data.IO;
+using Crucible.Diffusion;
 using Crucible.Diffusion.Sequence;
 using Crucible.Diffusion.Tabular;
 using Crucible.Diffusion.Training;
@@ -771,11 +772,11 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
     // the run.completed entry of a job: the keys of crucible train's, with the job's id. A DP-SGD model's manifest withholds
     // the data's hashes (DP-11), but the audit log is internal (never released with the model): input_sha256 is then the
     // run manifest's hash of the data bytes (dataSha256), as crucible train records it; train_matrix_sha256 stays null
-    private static JsonObject Completed(Job job, string kind, string modelId, DataManifest data, string dataSha256, ulong seed, int steps) => new()
+    private static JsonObject Completed(Job job, ModelKind kind, string modelId, DataManifest data, string dataSha256, ulong seed, int steps) => new()
     {
         ["command"] = "service.train",
         ["job_id"] = job.Id,
-        ["kind"] = kind,
+        ["kind"] = kind.WireName(),
         ["model_id"] = modelId,
         ["input_sha256"] = data.InputSha256 ?? dataSha256,
         ["train_matrix_sha256"] = data.TrainMatrixSha256,
@@ -789,7 +790,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         var config = new JsonObject
         {
             ["command"] = "service.train",
-            ["kind"] = r.Request.Kind,
+            ["kind"] = r.Kind.WireName(),
             ["generator"] = r.Sequence is { } sequence
                 ? JsonSerializer.SerializeToNode(sequence, DiffusionJson.Options)
                 : JsonSerializer.SerializeToNode(r.Tabular!, DiffusionJson.Options),

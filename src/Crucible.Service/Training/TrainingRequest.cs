@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Crucible.Data;
 using Crucible.Data.Csv;
+using Crucible.Diffusion;
 using Crucible.Diffusion.Sequence;
 using Crucible.Diffusion.Tabular;
 
@@ -16,10 +17,10 @@ namespace Crucible.Service.Training;
 public sealed record TrainingRequest
 {
     /// <summary>
-    /// The generator: <c>tabular</c> (default; rows) or <c>sequence</c> (windows of W days, optionally conditioned on an
-    /// economic state).
+    /// The generator, by its wire name (<see cref="ModelKinds.WireName"/>): <c>tabular</c> (default; rows) or <c>sequence</c>
+    /// (windows of W days, optionally conditioned on an economic state). A string, so that another value is a 422 naming it.
     /// </summary>
-    public string Kind { get; init; } = TabularKind;
+    public string Kind { get; init; } = ModelKind.Tabular.WireName();
 
     /// <summary>The data CSV's text (a header row; a date column first; one column per series).</summary>
     public string? DataCsv { get; init; }
@@ -110,9 +111,6 @@ public sealed record TrainingRequest
     /// as <c>crucible train --withhold-prices</c>: scenarios with prices then need <c>start_prices</c>. Default false.
     /// </summary>
     public bool WithholdPrices { get; init; }
-
-    /// <summary>The default <see cref="Kind"/>.</summary>
-    internal const string TabularKind = "tabular";
 }
 
 /// <summary>A checked training request: <see cref="Tabular"/> or <see cref="Sequence"/> is set, by its kind.</summary>
@@ -121,6 +119,9 @@ public sealed record TrainingRequest
 /// <param name="TrainEnd">The split date, or null.</param>
 public sealed record ValidTrainingRequest(TrainingRequest Request, InputKind Input, DateOnly? TrainEnd)
 {
+    /// <summary>The generator kind: <see cref="ModelKind.Sequence"/> when <see cref="Sequence"/> is set, else <see cref="ModelKind.Tabular"/>.</summary>
+    public ModelKind Kind => Sequence is null ? ModelKind.Tabular : ModelKind.Sequence;
+
     /// <summary>The tabular generator's options (kind tabular).</summary>
     public DiffusionGeneratorOptions? Tabular { get; init; }
 
@@ -206,9 +207,10 @@ public static class TrainingValidation
             errors["steps"] = [string.Create(CultureInfo.InvariantCulture, $"must be in 1..{MaxSteps}, got {steps}")];
         var csv = CheckCsv(r, errors);
         ValidTrainingRequest? valid = null;
-        if (r.Kind == TrainingRequest.TabularKind) valid = CheckTabular(r, errors, input, end);
-        else if (r.Kind == SequenceGenerator.KindName) valid = CheckSequence(r, errors, input, end);
-        else errors["kind"] = [$"must be {TrainingRequest.TabularKind} or {SequenceGenerator.KindName}, got '{r.Kind}'"];
+        var kind = ModelKinds.FromWireName(r.Kind);
+        if (kind == ModelKind.Tabular) valid = CheckTabular(r, errors, input, end);
+        else if (kind == ModelKind.Sequence) valid = CheckSequence(r, errors, input, end);
+        else errors["kind"] = [$"must be {ModelKinds.Choices}, got '{r.Kind}'"];
         return errors.Count > 0 ? (errors, null) : (errors, valid! with { Csv = csv });
     }
 
@@ -252,7 +254,7 @@ public static class TrainingValidation
                      ("state_date_format", r.StateDateFormat is not null), ("state_date_column", r.StateDateColumn is not null), ("calibrate_guidance", r.CalibrateGuidance is not null), ("calibration_rule", r.CalibrationRule is not null),
                  })
         {
-            if (given) errors[field] = [$"applies to kind {SequenceGenerator.KindName} only"];
+            if (given) errors[field] = [$"applies to kind {ModelKind.Sequence.WireName()} only"];
         }
 
         var options = Config(r, errors, new DiffusionGeneratorOptions());

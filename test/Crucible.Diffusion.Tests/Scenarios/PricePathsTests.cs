@@ -114,7 +114,7 @@ public sealed class PricePathsTests : IDisposable
     {
         var rng = new System.Random(3);
         var values = Returns(rng, scenarios * steps * columns.Length, 0.1);
-        return new ScenarioSet(new TimeSeriesFrame([], columns, values, scenarios * steps), new ScenarioMetadata { Kind = "sequence", StepsPerScenario = steps, Seed = 1 });
+        return new ScenarioSet(new TimeSeriesFrame([], columns, values, scenarios * steps), new ScenarioMetadata { Kind = ModelKind.Sequence, StepsPerScenario = steps, Seed = 1 });
     }
 
     [Fact]

@@ -58,7 +58,7 @@ public class SequenceGeneratorTests
         var (returns, conditions) = Data();
         var g = new SequenceGenerator(TinyOptions with { Transform = SequenceTransform.Standardize }).Fit(returns, conditions);
         var m = g.Manifest;
-        Assert.Equal("sequence", m.Kind);
+        Assert.Equal(ModelKind.Sequence, m.Kind);
         Assert.Equal(56, m.Windows.Count);                        // 60 − 5 + 1
         Assert.Equal(53, m.Windows.Conditioned);                  // windows starting on days 3..55
         Assert.Equal(["VIXCLS"], m.Conditions.Names);
@@ -77,7 +77,7 @@ public class SequenceGeneratorTests
         Assert.Equal(15, s.Values.RowCount);
         Assert.Equal(["SPY", "TLT"], s.Values.Columns);
         Assert.Equal(5, s.Metadata.StepsPerScenario);
-        Assert.Equal("sequence", s.Metadata.Kind);
+        Assert.Equal(ModelKind.Sequence, s.Metadata.Kind);
         Assert.Equal(2.0, s.Metadata.Guidance);
         Assert.Equal(30.0, s.Metadata.Conditions["VIXCLS"]);
         Assert.Equal("VIXCLS=30", s.Metadata.Stress);
@@ -111,7 +111,7 @@ public class SequenceGeneratorTests
         try
         {
             g1.Save(folder);
-            Assert.Equal("sequence", SequenceGenerator.ReadKind(folder));
+            Assert.Equal(ModelKind.Sequence, SequenceGenerator.ReadKind(folder));
             var loaded = SequenceGenerator.Load(folder);
             Assert.Equal(g1.ManifestBytes(), loaded.ManifestBytes());
             var request = new SequenceSampleRequest(new Dictionary<string, double> { ["VIXCLS"] = 40 }, 1.5, new SamplerOptions(Steps: 8, ChunkSize: 4, MaxDegreeOfParallelism: 2));
