@@ -162,6 +162,7 @@ public sealed class TimeSeriesFrame
     public TimeSeriesFrame ToLogReturns(InputKind kind)
     {
         if (kind == InputKind.LogReturns) return this;
+        var given = ValueSpan; // in place: a Head's rows are not copied out
         if (kind == InputKind.Prices)
         {
             if (RowCount < 2) throw new InvalidInputException(CsvRules.Transform, "log returns from prices need at least two rows");
@@ -170,19 +171,19 @@ public sealed class TimeSeriesFrame
             for (var r = 0; r < n; r++)
             {
                 for (var c = 0; c < ColumnCount; c++)
-                    values[r * ColumnCount + c] = Math.Log(Values[(r + 1) * ColumnCount + c] / Values[r * ColumnCount + c]);
+                    values[r * ColumnCount + c] = Math.Log(given[(r + 1) * ColumnCount + c] / given[r * ColumnCount + c]);
             }
 
             return new TimeSeriesFrame(Dates.Length == 0 ? [] : Dates[1..], Columns, values, n);
         }
 
-        var result = new double[Values.Length];
+        var result = new double[given.Length];
         for (var i = 0; i < result.Length; i++)
         {
             result[i] = kind switch
             {
-                InputKind.SimpleReturns => Numeric.Log1P(Values[i]),
-                InputKind.PercentReturns => Numeric.Log1P(Values[i] / 100.0),
+                InputKind.SimpleReturns => Numeric.Log1P(given[i]),
+                InputKind.PercentReturns => Numeric.Log1P(given[i] / 100.0),
                 _ => throw new ArgumentOutOfRangeException(nameof(kind)),
             };
         }

@@ -81,4 +81,22 @@ public class TimeSeriesFrameHeadTests
         Assert.Equal(0, all.Head(0).ValueSpan.Length);
         Assert.Throws<ArgumentOutOfRangeException>(() => all.Head(5));
     }
+
+    /// <summary>Log returns of a head are those of its rows, computed where the rows lie: the head's <see cref="TimeSeriesFrame.Values"/> is never read.</summary>
+    [Theory]
+    [InlineData(InputKind.Prices)]
+    [InlineData(InputKind.SimpleReturns)]
+    [InlineData(InputKind.PercentReturns)]
+    public void ToLogReturns_OfAHead_IsThatOfItsRows_ReadInPlace(InputKind kind)
+    {
+        var all = new TimeSeriesFrame(Frame(2000).Dates, ["A", "B", "C"], [.. Enumerable.Range(0, 6000).Select(i => 50 + (i % 7))]);
+        var head = all.Head(1500);
+        var copy = all.Slice(0, 1500);
+        Assert.Equal(copy.ToLogReturns(kind).Values, head.ToLogReturns(kind).Values);
+        Assert.Equal(copy.ToLogReturns(kind).Dates, head.ToLogReturns(kind).Dates);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        _ = head.Values; // the first read copies the rows out: ToLogReturns had not read them so
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before >= 1500 * 3 * sizeof(double));
+    }
 }
