@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
+using Crucible.Data;
+
 namespace Crucible.Diffusion;
 
 /// <summary>
@@ -20,40 +22,23 @@ public enum ModelKind
 /// <summary>The stable wire names of <see cref="ModelKind"/>.</summary>
 public static class ModelKinds
 {
-    private static readonly (ModelKind Kind, string Name)[] Names =
-    [
+    private static readonly WireNames<ModelKind> Names = new(
         (ModelKind.Tabular, "tabular"),
-        (ModelKind.Sequence, "sequence"),
-    ];
+        (ModelKind.Sequence, "sequence"));
 
     /// <summary>Every kind, in the order above.</summary>
-    public static IReadOnlyList<ModelKind> All { get; } = [.. Names.Select(n => n.Kind)];
+    public static IReadOnlyList<ModelKind> All => Names.All;
 
     /// <summary>The wire names joined for a message, e.g. <c>tabular or sequence</c>.</summary>
-    public static string Choices { get; } = string.Join(" or ", Names.Select(n => n.Name));
+    public static string Choices { get; } = Names.Choices(" or ");
 
     /// <summary>The wire name of <paramref name="kind"/>, e.g. <c>tabular</c>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="kind"/> is not a defined kind.</exception>
-    public static string WireName(this ModelKind kind)
-    {
-        foreach (var (k, n) in Names)
-        {
-            if (k == kind) return n;
-        }
-
-        throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown model kind");
-    }
+    public static string WireName(this ModelKind kind) =>
+        Names.NameOf(kind) ?? throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown model kind");
 
     /// <summary>The kind whose wire name is <paramref name="name"/> (ordinal, case-sensitive), or null.</summary>
-    public static ModelKind? FromWireName(string? name)
-    {
-        foreach (var (k, n) in Names)
-        {
-            if (string.Equals(n, name, StringComparison.Ordinal)) return k;
-        }
-
-        return null;
-    }
+    public static ModelKind? FromWireName(string? name) => Names.ValueOf(name);
 }
 
 /// <summary>Writes and reads a <see cref="ModelKind"/> as its wire name; any other value is a <see cref="JsonException"/>.</summary>

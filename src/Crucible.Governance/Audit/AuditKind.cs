@@ -1,3 +1,5 @@
+using Crucible.Data;
+
 namespace Crucible.Governance.Audit;
 
 /// <summary>What an audit entry records. Stored as its wire name (<see cref="AuditKinds.WireName"/>), never as a number.</summary>
@@ -53,8 +55,7 @@ public enum AuditKind
 /// <summary>The stable wire names of <see cref="AuditKind"/>.</summary>
 public static class AuditKinds
 {
-    private static readonly (AuditKind Kind, string Name)[] Names =
-    [
+    private static readonly WireNames<AuditKind> Names = new(
         (AuditKind.RunStarted, "run.started"),
         (AuditKind.RunCompleted, "run.completed"),
         (AuditKind.RunFailed, "run.failed"),
@@ -66,28 +67,13 @@ public static class AuditKinds
         (AuditKind.AuditVerified, "audit.verified"),
         (AuditKind.ModelStatusRefused, "model.status_refused"),
         (AuditKind.KeyRotated, "audit.key_rotated"),
-        (AuditKind.KeyLost, "audit.key_lost"),
-    ];
+        (AuditKind.KeyLost, "audit.key_lost"));
 
     /// <summary>The wire name of <paramref name="kind"/>, e.g. <c>model.status_changed</c>.</summary>
-    public static string WireName(this AuditKind kind)
-    {
-        foreach (var (k, n) in Names)
-        {
-            if (k == kind) return n;
-        }
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="kind"/> is not a defined kind.</exception>
+    public static string WireName(this AuditKind kind) =>
+        Names.NameOf(kind) ?? throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown audit kind");
 
-        throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown audit kind");
-    }
-
-    /// <summary>The kind whose wire name is <paramref name="name"/>, or null.</summary>
-    public static AuditKind? FromWireName(string name)
-    {
-        foreach (var (k, n) in Names)
-        {
-            if (string.Equals(n, name, StringComparison.Ordinal)) return k;
-        }
-
-        return null;
-    }
+    /// <summary>The kind whose wire name is <paramref name="name"/> (ordinal, case-sensitive), or null.</summary>
+    public static AuditKind? FromWireName(string? name) => Names.ValueOf(name);
 }

@@ -1,3 +1,5 @@
+using Crucible.Data;
+
 namespace Crucible.Governance.Manifests;
 
 /// <summary>
@@ -38,8 +40,7 @@ public enum RunKind
 /// <summary>The stable wire names of <see cref="RunKind"/>.</summary>
 public static class RunKinds
 {
-    private static readonly (RunKind Kind, string Name)[] Names =
-    [
+    private static readonly WireNames<RunKind> Names = new(
         (RunKind.Train, "train"),
         (RunKind.Generate, "generate"),
         (RunKind.Evaluate, "evaluate"),
@@ -48,32 +49,16 @@ public static class RunKinds
         (RunKind.Backtest, "backtest"),
         (RunKind.Baseline, "baseline"),
         (RunKind.Compare, "compare"),
-        (RunKind.ModelCard, "model-card"),
-    ];
+        (RunKind.ModelCard, "model-card"));
 
     /// <summary>Every kind, in the order above.</summary>
-    public static IReadOnlyList<RunKind> All { get; } = [.. Names.Select(n => n.Kind)];
+    public static IReadOnlyList<RunKind> All => Names.All;
 
     /// <summary>The wire name of <paramref name="kind"/>, e.g. <c>model-card</c>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="kind"/> is not a defined kind.</exception>
-    public static string WireName(this RunKind kind)
-    {
-        foreach (var (k, n) in Names)
-        {
-            if (k == kind) return n;
-        }
+    public static string WireName(this RunKind kind) =>
+        Names.NameOf(kind) ?? throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown run kind");
 
-        throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown run kind");
-    }
-
-    /// <summary>The kind whose wire name is <paramref name="name"/>, or null.</summary>
-    public static RunKind? FromWireName(string name)
-    {
-        foreach (var (k, n) in Names)
-        {
-            if (string.Equals(n, name, StringComparison.Ordinal)) return k;
-        }
-
-        return null;
-    }
+    /// <summary>The kind whose wire name is <paramref name="name"/> (ordinal, case-sensitive), or null.</summary>
+    public static RunKind? FromWireName(string? name) => Names.ValueOf(name);
 }
