@@ -250,8 +250,8 @@ public sealed class ModelRegistry
         if (Directory.Exists(target) && OtherLogOf(target, id) is { } other)
         {
             // the home's other log registered this folder: never removed or rewritten under that log's entry
-            if (HoldsBytes(target, id, manifestHash)) return (Record(id, target, manifestHash, actor, parent), true); // the same bytes: reused
-            throw OtherLogConflict(id, target, other, manifest, manifestHash);
+            if (FolderDifference(target, id, manifestHash) is not { } differs) return (Record(id, target, manifestHash, actor, parent), true); // the same bytes: reused
+            throw OtherLogConflict(id, target, other, manifest, manifestHash, differs);
         }
 
         if (Directory.Exists(target)) RemoveUnregistered(target, id);
@@ -426,27 +426,27 @@ public sealed class ModelRegistry
         return PostgresRegistrationProof.Holds(_home, target) ? $"a PostgreSQL store (its proof {PostgresRegistrationProof.FileName} holds)" : null;
     }
 
-    // whether the model folder target holds the weights of id and the manifest whose hash is manifestHash
-    private static bool HoldsBytes(string target, string id, string manifestHash)
+    // how the model folder target differs from the weights of id and the manifest whose hash is manifestHash, in words; null
+    // when it holds them (each file hashed once)
+    private static string? FolderDifference(string target, string id, string manifestHash)
     {
         string weights = Path.Combine(target, WeightsFileName), manifest = Path.Combine(target, ManifestFileName);
-        return File.Exists(weights) && File.Exists(manifest)
-            && string.Equals(FileHash.Sha256(weights), id, StringComparison.Ordinal)
-            && string.Equals(FileHash.Sha256(manifest), manifestHash, StringComparison.Ordinal);
+        if (!File.Exists(weights) || !string.Equals(FileHash.Sha256(weights), id, StringComparison.Ordinal))
+            return "that folder's weights.safetensors no longer hashes to the id";
+        string? held = File.Exists(manifest) ? FileHash.Sha256(manifest) : null;
+        return string.Equals(held, manifestHash, StringComparison.Ordinal)
+            ? null
+            : $"that folder's manifest.json (sha256 {(held is null ? "none" : held[..16] + "…")}) is not this folder's (sha256 {manifestHash[..16]}…)";
     }
 
     // the refusal of a registration whose id's folder in this home another of the home's logs registered with other bytes
-    private ModelConflictException OtherLogConflict(string id, string target, string other, string manifest, string manifestHash)
+    // (differs: FolderDifference's words)
+    private ModelConflictException OtherLogConflict(string id, string target, string other, string manifest, string manifestHash, string differs)
     {
         string self = _audit.Postgres is null ? $"the home's SQLite log ({Path.GetFileName(_home.AuditDatabase)})" : "the PostgreSQL store";
         var folderManifest = Path.Combine(target, ManifestFileName);
-        byte[]? registered = File.Exists(folderManifest) ? File.ReadAllBytes(folderManifest) : null;
-        string what = !File.Exists(Path.Combine(target, WeightsFileName)) || !string.Equals(FileHash.Sha256(Path.Combine(target, WeightsFileName)), id, StringComparison.Ordinal)
-            ? "that folder's weights.safetensors no longer hashes to the id"
-            : $"that folder's manifest.json (sha256 {(registered is null ? "none" : Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(registered))[..16] + "…")}) "
-                + $"is not this folder's (sha256 {manifestHash[..16]}…)";
-        var (keys, prices) = registered is null ? ("", false) : ConflictDetail(registered, File.ReadAllBytes(manifest));
-        string head = $"model {id} is registered in this home's folder {target} by {other}, and {self} has no entry for it: {what}{keys}. "
+        var (keys, prices) = File.Exists(folderManifest) ? ConflictDetail(File.ReadAllBytes(folderManifest), File.ReadAllBytes(manifest)) : ("", false);
+        string head = $"model {id} is registered in this home's folder {target} by {other}, and {self} has no entry for it: {differs}{keys}. "
             + $"The folder is that log's record of the model, so {self} neither replaces nor rewrites it";
         return new ModelConflictException(
             withhold => head + (prices ? $" (data.last_prices is the train's last prices, which one of the two withholds: {withhold})" : "")
