@@ -62,6 +62,11 @@ internal sealed class CsvEngine
     private readonly List<DateOnly> _dates = [];
     private readonly List<double[]> _blocks = [];
     private int _blockUsed;
+    // A seekable stream is counted first (RecordBound): its accepted values then go straight into one array of the rows it
+    // can hold, which becomes the frame's own when every row is accepted, so the values are never held twice (the blocks
+    // beside the frame's copy: 0.16 GB for 80 MB of values at 1,000,000 rows of 10 series). -1: no bound (not seekable).
+    private long _lineBound = -1, _byteBound = -1;
+    private double[]? _direct;
     private long _valueCount;
     private long _accepted;
 
@@ -88,6 +93,7 @@ internal sealed class CsvEngine
     {
         try
         {
+            if (_materialise && stream.CanSeek) (_lineBound, _byteBound) = RecordBound(stream);
             using (_tok = new CsvTokenizer(stream, _o.Delimiter, _o.MaxFieldLength, _o.MaxRecordLength, _o.MaxColumns))
             {
                 if (ReadHeader())
@@ -652,6 +658,14 @@ internal sealed class CsvEngine
     {
         if (!_materialise || !_headerAccepted) return new TimeSeriesFrame([], [], [], 0);
         var names = _valueNames;
+        var rows = names.Length == 0 ? 0 : (int)(_valueCount / names.Length);
+        if (_direct is { } direct)
+        {
+            // every row the bound allowed for was accepted (a clean file): the array is the frame's, else its rows' copy
+            _direct = null;
+            return new TimeSeriesFrame(_dates.ToArray(), names, direct.Length == _valueCount ? direct : direct[..(int)_valueCount], rows);
+        }
+
         var values = new double[_valueCount];
         long at = 0;
         foreach (var block in _blocks)
@@ -662,7 +676,6 @@ internal sealed class CsvEngine
         }
 
         _blocks.Clear();
-        var rows = names.Length == 0 ? 0 : (int)(_valueCount / names.Length);
         return new TimeSeriesFrame(_dates.ToArray(), names, values, rows);
     }
 
@@ -711,10 +724,27 @@ internal sealed class CsvEngine
     private DateOnly? _firstAcceptedDate;
     private DateOnly? _lastAcceptedDate;
 
-    // an accepted row onto the last block, or a new one (BlockValues rounded down to whole rows, at least one row)
+    // an accepted row into the bounded array (allocated on the first row), or onto the last block, or a new one
+    // (BlockValues rounded down to whole rows, at least one row)
     private void AppendToBlocks(double[] row)
     {
         if (_valueCount + row.Length > Array.MaxLength) throw new CsvFatalException(CsvRules.Rows, "too many values to hold in memory", 0, 0);
+        if (_valueCount == 0 && _lineBound >= 0) _direct = BoundedArray(row.Length);
+        if (_direct is not null)
+        {
+            if (_valueCount + row.Length <= _direct.Length)
+            {
+                Array.Copy(row, 0, _direct, _valueCount, row.Length);
+                _valueCount += row.Length;
+                return;
+            }
+
+            // more rows than counted (the file grew after it was counted): what was read becomes the first block
+            _blocks.Add(_direct);
+            _blockUsed = _direct.Length;
+            _direct = null;
+        }
+
         if (_blocks.Count == 0 || _blockUsed + row.Length > _blocks[^1].Length)
         {
             _blocks.Add(new double[Math.Max(1, BlockValues / row.Length) * row.Length]);
@@ -724,6 +754,59 @@ internal sealed class CsvEngine
         row.CopyTo(_blocks[^1], _blockUsed);
         _blockUsed += row.Length;
         _valueCount += row.Length;
+    }
+
+    // The array for the rows the counted stream can hold: at most one per record after the header, and at most one per
+    // header-width of its bytes, since an accepted record has the header's fields (so at least that many delimiters and
+    // terminator bytes); the second bound keeps a file of blank lines under a wide header from asking for more than eight
+    // times its bytes. Null when the array would be too large (the blocks then report it).
+    private double[]? BoundedArray(int width)
+    {
+        var rows = Math.Min(_lineBound - 1, _byteBound / Math.Max(1, _columns.Length) + 1);
+        rows = Math.Min(rows, _o.MaxRows);
+        if (rows <= 0 || rows * width > Array.MaxLength) return null;
+        if (_o.HasDateColumn) _dates.Capacity = (int)rows;
+        return new double[rows * width];
+    }
+
+    /// <summary>
+    /// An upper bound on the records of a seekable stream from its position on, and its bytes: the line terminators the
+    /// tokenizer splits records on (CRLF, LF or a lone CR), one more when the last line has none. The position is restored.
+    /// </summary>
+    internal static (long Records, long Bytes) RecordBound(Stream stream)
+    {
+        var start = stream.Position;
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
+        {
+            long terminators = 0, bytes = 0;
+            byte last = 0;
+            int n;
+            while ((n = stream.Read(buffer, 0, buffer.Length)) > 0)
+            {
+                var chunk = buffer.AsSpan(0, n);
+                long cr = chunk.Count((byte)'\r'), lf = chunk.Count((byte)'\n');
+                terminators += cr + lf;
+                if (cr > 0 && lf > 0) terminators -= CrLfPairs(chunk); // a CRLF is one terminator
+                if (last == (byte)'\r' && chunk[0] == (byte)'\n') terminators--; // a CRLF across two reads
+                last = chunk[^1];
+                bytes += n;
+            }
+
+            return (terminators + (bytes > 0 && last is not ((byte)'\n' or (byte)'\r') ? 1 : 0), bytes);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            stream.Position = start;
+        }
+    }
+
+    private static long CrLfPairs(ReadOnlySpan<byte> chunk)
+    {
+        long pairs = 0;
+        for (int i; (i = chunk.IndexOf("\r\n"u8)) >= 0; chunk = chunk[(i + 2)..]) pairs++;
+        return pairs;
     }
 
     private static void Append(ref double[] buffer, ref long count, double[] row)
