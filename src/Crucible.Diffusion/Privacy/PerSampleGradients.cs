@@ -47,6 +47,111 @@ public sealed class MicrobatchGradients(Func<int, Tensor> exampleLoss) : IPerSam
 }
 
 /// <summary>
+/// DP-SGD's clipped sum by a loop of microbatches of one, streamed: each example's gradient is clipped as soon as its
+/// backward is done and added into the running sum, so a call holds O(P) (the sum and the parameters' gradients), not the
+/// count × P per-example gradients of <see cref="MicrobatchGradients"/>. Bit for bit what
+/// <see cref="PrivacyEngine.ClipAndSum"/> makes of <see cref="MicrobatchGradients.Compute"/> (kept as its oracle): the
+/// squared norm summed in double over the parameters in order, the same factor (<see cref="PrivacyEngine.ClipFactorOfSquaredNorm"/>),
+/// the examples added in order b = 0..count−1 into a double sum, a parameter the loss did not reach counted as zeros.
+/// </summary>
+/// <param name="exampleLoss">Builds the scalar loss of example b (0-based position in the batch), with autograd on.</param>
+public sealed class MicrobatchClipping(Func<int, Tensor> exampleLoss) : IClippedGradientSum
+{
+    /// <summary>
+    /// Whether the parameters' gradient buffers are zeroed in place and kept (each example's backward accumulates into the
+    /// same buffers, and a trainer that steps again reuses them) instead of dropped; false (the default): they are left null.
+    /// </summary>
+    public bool KeepGradientBuffers { get; init; }
+
+    /// <summary>
+    /// A buffer of P doubles (the parameters' total length) that the clipped sum is written into and returned as, so that
+    /// a trainer's steps reuse one; null (the default): each call returns a new array.
+    /// </summary>
+    public double[]? Sum { get; init; }
+
+    /// <summary>
+    /// An arena that each example's forward and backward run in, reset once its gradient is added (read from the loss what
+    /// must outlive the example inside <c>exampleLoss</c>): the examples of a microbatch of one build graphs of one shape,
+    /// so after the first the activations reuse its buffers; null (the default): they come from the heap.
+    /// </summary>
+    public TensorArena? Arena { get; init; }
+
+    /// <inheritdoc />
+    public double[] ClippedSum(IReadOnlyList<Tensor> parameters, int count, double maxNorm)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        var p = 0;
+        foreach (var t in parameters) p += t.Length;
+        if (Sum is not null && Sum.Length != p) throw new ArgumentException($"the sum buffer has {Sum.Length} values for {p} parameters", nameof(parameters));
+        var sum = Sum ?? new double[p];
+        Array.Clear(sum);
+        foreach (var t in parameters) ClearGrad(t);
+        for (var b = 0; b < count; b++)
+        {
+            if (Arena is not { } arena)
+            {
+                AddClipped(parameters, b, maxNorm, sum);
+                continue;
+            }
+
+            using (arena.Use())
+            {
+                try
+                {
+                    AddClipped(parameters, b, maxNorm, sum);
+                }
+                finally
+                {
+                    arena.Reset();
+                }
+            }
+        }
+
+        return sum;
+    }
+
+    // sum += min(1, C/(‖g_b‖₂ + 1e-6)) g_b, g_b read from the parameters' gradients, which are then cleared
+    private void AddClipped(IReadOnlyList<Tensor> parameters, int b, double maxNorm, double[] sum)
+    {
+        var loss = exampleLoss(b);
+        if (loss.Length != 1) throw new InvalidOperationException("an example's loss must be a scalar");
+        loss.Backward();
+        var sq = 0.0;
+        foreach (var t in parameters)
+        {
+            if (t.Grad is not { } g) continue; // zeros: sq + 0 · 0 = sq
+            foreach (var v in g) sq += (double)v * v;
+        }
+
+        var factor = PrivacyEngine.ClipFactorOfSquaredNorm(sq, maxNorm);
+        var offset = 0;
+        foreach (var t in parameters)
+        {
+            var row = sum.AsSpan(offset, t.Length);
+            if (t.Grad is { } g)
+            {
+                for (var i = 0; i < row.Length; i++) row[i] += factor * g[i];
+            }
+            else
+            {
+                for (var i = 0; i < row.Length; i++) row[i] += factor * 0f; // as the naive row's zeros: NaN when the norm is
+            }
+
+            offset += t.Length;
+            ClearGrad(t);
+        }
+    }
+
+    // the parameter's gradient cleared: zeroed in place when the buffers are kept, else dropped
+    private void ClearGrad(Tensor t)
+    {
+        if (!KeepGradientBuffers) t.ZeroGrad();
+        else if (t.Grad is { } g) Array.Clear(g);
+    }
+}
+
+/// <summary>
 /// Vectorised per-example gradients for models whose trainable layers are all <see cref="PerSampleLinear"/> (with any
 /// per-example, parameter-free ops between them), the way Opacus's <c>grad_sample/linear.py</c> does it: one batched
 /// forward and backward of the summed loss, then for every layer ∂ℓ_b/∂W = Σ_t δ_{b,t}ᵀ x_{b,t} and ∂ℓ_b/∂b = Σ_t δ_{b,t}

@@ -126,7 +126,8 @@ public sealed class PrivacyEngine
 
     /// <summary>
     /// One private step with the clipped sum computed by <paramref name="gradients"/> (e.g. <see cref="GhostClipping"/>,
-    /// which never materialises the per-example gradients); otherwise as the <see cref="IPerSampleGradients"/> overload.
+    /// which never materialises the per-example gradients, or <see cref="MicrobatchClipping"/>, which holds one example's
+    /// at a time); otherwise as the <see cref="IPerSampleGradients"/> overload.
     /// </summary>
     /// <exception cref="InvalidOperationException">The planned number of steps has been taken.</exception>
     public void Step(IReadOnlyList<Tensor> parameters, int batchSize, IClippedGradientSum gradients)
@@ -264,8 +265,11 @@ public sealed class PrivacyEngine
     {
         var sq = 0.0;
         foreach (var v in gradient) sq += (double)v * v;
-        return Math.Min(1.0, maxNorm / (Math.Sqrt(sq) + 1e-6));
+        return ClipFactorOfSquaredNorm(sq, maxNorm);
     }
+
+    /// <summary>min(1, C/(√<paramref name="squaredNorm"/> + 1e-6)): <see cref="ClipFactor"/> of a gradient whose ‖g‖₂² (in double) is given.</summary>
+    public static double ClipFactorOfSquaredNorm(double squaredNorm, double maxNorm) => Math.Min(1.0, maxNorm / (Math.Sqrt(squaredNorm) + 1e-6));
 
     /// <summary>sum[i] ← (sum[i] + N(0, std²)) / expectedBatchSize, drawing the normals from <paramref name="rng"/> in order.</summary>
     public static void AddNoiseAndNormalise(Span<double> sum, double std, double expectedBatchSize, Philox rng) =>

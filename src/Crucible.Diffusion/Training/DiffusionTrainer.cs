@@ -46,7 +46,9 @@ public sealed class DiffusionTrainer
     private readonly float[] _smoothed;
     private readonly PrivacyEngine? _privacy;
     private readonly PoissonSampler? _sampler;
-    private readonly double[]? _clippedSum; // the private steps' clipped sum, reused every step (ghost clipping)
+    private readonly double[]? _clippedSum; // the private steps' clipped sum, reused every step
+    private readonly float[]? _exampleInput;  // a private microbatch-of-one step's x_t / σ (S) and target (S), reused by every example
+    private readonly float[]? _exampleTarget;
     private readonly float[]? _lossWeights;
     private int _step;
 
@@ -122,6 +124,8 @@ public sealed class DiffusionTrainer
             _privacy = privacy;
             _sampler = privacy.CreateSampler(_rng);
             _clippedSum = new double[_parameters.Sum(p => p.Length)];
+            _exampleInput = new float[size];
+            _exampleTarget = new float[size];
         }
         if (options.PacfWeight < 0 || !double.IsFinite(options.PacfWeight)) throw new ArgumentOutOfRangeException(nameof(options), "PacfWeight must be finite and ≥ 0");
         if (options.PacfWeight > 0 && (_sampleShape.Length != 2 || options.PacfLags < 1 || options.PacfLags >= _sampleShape[1]))
@@ -430,17 +434,31 @@ public sealed class DiffusionTrainer
         {
             lossSum = 0;
             int[] one = [1, .. _sampleShape];
-            _privacy.Step(_parameters, m, new MicrobatchGradients(b =>
+            // each example's input and target are copied into the same two buffers: its graph is done with them (its
+            // backward has run) before the next example's are copied in
+            float[] exampleInput = _exampleInput!, exampleTarget = _exampleTarget!;
+            var input = new Tensor(exampleInput, one);
+            var targetOne = new Tensor(exampleTarget, one);
+            // each example's gradient is clipped and added as soon as its backward is done (O(P) held, not count × P); its
+            // activations live in the arena, reset after each example (a microbatch of one has one shape whatever m is);
+            // the parameters' gradient buffers and the clipped sum are reused by every example and step
+            _privacy.Step(_parameters, m, new MicrobatchClipping(b =>
             {
                 // a microbatch of one: the example's own input, timestep and condition (none mixes with another example)
-                var input = new Tensor(xt.AsSpan(b * size, size).ToArray(), one);
+                xt.AsSpan(b * size, size).CopyTo(exampleInput);
+                target.AsSpan(b * size, size).CopyTo(exampleTarget);
                 var output = conditions is not null && _denoiser is ITrainableConditionalDenoiser conditional
                     ? conditional.Forward(input, timesteps.AsSpan(b, 1), conditions.Row(b))
                     : _denoiser.Forward(input, timesteps.AsSpan(b, 1));
-                var loss = Crucible.Tensors.Losses.MseLoss(output, new Tensor(target.AsSpan(b * size, size).ToArray(), one));
+                var loss = Crucible.Tensors.Losses.MseLoss(output, targetOne);
                 lossSum += loss.Item();
                 return loss;
-            }));
+            })
+            {
+                KeepGradientBuffers = true,
+                Sum = _clippedSum,
+                Arena = _arena,
+            });
         }
 
         _optimizer.Step();
