@@ -115,7 +115,7 @@ public sealed class GhostClipping(Func<LinearTape, Tensor> batchLossSum) : IClip
         foreach (var t in parameters)
         {
             if (!seen.Contains(t) && t.Grad is { } g && g.AsSpan().ContainsAnyExcept(0f))
-                throw new NotSupportedException($"parameter '{t.Name}' is not a recorded linear layer's; use MicrobatchGradients for this model");
+                throw new NotSupportedException($"parameter '{t.Name}' is not a recorded linear layer's; use MicrobatchClipping for this model");
             ClearGrad(t);
         }
 

@@ -78,7 +78,7 @@ public sealed class DpTrainingTests : IDisposable
         var (x, y, t) = Batch(n, d, 5);
         var ghost = new GhostClipping(tape => (norm.Forward(net.Forward(new Tensor(x, [n, d]), t, tape)) - new Tensor(y, [n, d])).Square().Sum());
         var e = Assert.Throws<NotSupportedException>(() => ghost.ClippedSum(parameters, n, 1.0));
-        Assert.Contains("is not a recorded linear layer's; use MicrobatchGradients", e.Message, StringComparison.Ordinal);
+        Assert.Contains("is not a recorded linear layer's; use MicrobatchClipping", e.Message, StringComparison.Ordinal);
 
         var loop = new MicrobatchGradients(b => (norm.Forward(net.Forward(new Tensor(x.AsSpan(b * d, d).ToArray(), [1, d]), t.AsSpan(b, 1)))
             - new Tensor(y.AsSpan(b * d, d).ToArray(), [1, d])).Square().Sum()).Compute(parameters, n);
