@@ -4,7 +4,9 @@ namespace Crucible.Data.Csv;
 /// Reads and validates CSV files of time series (prices or returns, one column per series, first column a date).
 /// One streaming pass with bounded memory: <see cref="Validate(string, CsvReadOptions?)"/> never materialises the
 /// file (except with the opt-in sort repair, which buffers accepted rows), and <see cref="Read(string, CsvReadOptions?)"/>
-/// keeps only the accepted values. Parsing is culture-invariant. Every rule of RELIABILITY.md §6.2 has a declared
+/// keeps only the accepted values. Reading a seekable stream (a file) first counts its line endings (a vectorised pass
+/// over the bytes, not parsed), so that the accepted values go into one array that becomes the frame's and are never
+/// held twice; an unseekable one (standard input, a pipe) is read once, its values in blocks copied into the frame. Parsing is culture-invariant. Every rule of RELIABILITY.md §6.2 has a declared
 /// outcome; see <see cref="CsvRules"/>.
 /// </summary>
 public static class CsvSeriesReader
