@@ -4,7 +4,7 @@ using System.Text;
 
 namespace Crucible.Data.Csv;
 
-/// <summary>The single-pass validation engine behind <see cref="CsvSeriesReader"/>.</summary>
+/// <summary>The validation engine behind <see cref="CsvSeriesReader"/>: one parsing pass (a seekable stream read for a frame is counted first, <see cref="RecordBound"/>).</summary>
 internal sealed class CsvEngine
 {
     private static readonly string[] NaLikeTokens =
