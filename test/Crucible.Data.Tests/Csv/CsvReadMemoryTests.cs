@@ -168,6 +168,84 @@ public sealed class CsvReadMemoryTests
         Assert.True(allocated < 24L << 20, $"{allocated:N0} bytes allocated");
     }
 
+    // files built from pieces that move the count away from the rows (blank lines, quoted line endings, rejected and
+    // duplicate rows, every line ending, a missing final one) or stop the reading early (the row and error caps)
+    private static string Generated(int seed)
+    {
+        var random = new Random(seed); // test data only: model maths never uses System.Random
+        string[] endings = ["\n", "\r\n", "\r"];
+        string Ending() => endings[random.Next(endings.Length)];
+        var columns = random.Next(1, 5);
+        var text = new StringBuilder();
+        if (random.Next(8) == 0) text.Append('\uFEFF');
+        if (random.Next(6) == 0) text.Append(Ending());
+        text.Append("Date");
+        for (var c = 0; c < columns; c++) text.Append(random.Next(10) == 0 ? $",\"S{c}{Ending()}x\"" : $",S{c}");
+        var trailing = random.Next(8) == 0;
+        if (trailing) text.Append(',');
+        var rows = random.Next(0, 60);
+        var day = new DateOnly(2001, 1, 1);
+        for (var r = 0; r < rows; r++)
+        {
+            text.Append(Ending());
+            switch (random.Next(14))
+            {
+                case 0: continue; // a blank line
+                case 1: day = day.AddDays(-random.Next(1, 4)); break; // out of order
+                case 2: break; // a duplicate date
+                default: day = day.AddDays(random.Next(1, 4)); break;
+            }
+
+            text.Append(day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+            var fields = random.Next(25) == 0 ? columns + 1 : random.Next(25) == 0 ? columns - 1 : columns;
+            for (var c = 0; c < fields; c++)
+            {
+                text.Append(',');
+                text.Append(random.Next(30) switch
+                {
+                    0 => "",
+                    1 => "x",
+                    2 => $"\"0.0{random.Next(10)}\"",
+                    3 => $"\"0.01{Ending()}\"",
+                    _ => (random.NextDouble() * 0.1 - 0.05).ToString("R", CultureInfo.InvariantCulture),
+                });
+            }
+
+            if (trailing) text.Append(',');
+        }
+
+        if (random.Next(2) == 0) text.Append(Ending());
+        return text.ToString();
+    }
+
+    [Fact]
+    public void ACountedRead_OfGeneratedFiles_GivesThePlainReads()
+    {
+        CsvReadOptions[] settings =
+        [
+            LogReturns,
+            LogReturns with { SortByDate = true, DropExactDuplicates = true, Missing = MissingValuePolicy.ForwardFill },
+            LogReturns with { Missing = MissingValuePolicy.Keep, MaxRows = 20, MaxErrors = 3 },
+        ];
+        for (var seed = 0; seed < 400; seed++)
+        {
+            var bytes = Encoding.UTF8.GetBytes(Generated(seed));
+            foreach (var options in settings)
+            {
+                var counted = CsvSeriesReader.Read(new MemoryStream(bytes), "f.csv", options);
+                var plain = CsvSeriesReader.Read(new Unseekable(new MemoryStream(bytes)), "f.csv", options);
+                try
+                {
+                    AssertSame(plain, counted);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    Assert.Fail($"seed {seed}, {options.SortByDate}/{options.Missing}: {e.Message}");
+                }
+            }
+        }
+    }
+
     private static void AssertSame((TimeSeriesFrame Frame, DataQualityReport Report) expected, (TimeSeriesFrame Frame, DataQualityReport Report) actual)
     {
         Assert.Equal(expected.Report.ToJson(), actual.Report.ToJson());
