@@ -104,7 +104,7 @@ public sealed class JobFolderTests(ServiceFixture f)
         string elsewhere = NewJobId(), reclaimed = NewJobId(), expired = NewJobId();
         using (var shared = new SharedJobs(db.ConnectionString))
         {
-            JobView View(string id) => new(id, "queued", 0, 12, null, null, null, null, "2026-01-01T00:00:00.0000000Z", null, 0);
+            JobView View(string id) => new(id, JobStatus.Queued, 0, 12, null, null, null, null, "2026-01-01T00:00:00.0000000Z", null, 0);
 
             // a job another replica runs now (lease an hour ahead), and one whose replica just died with 4 s of lease left; a
             // third folder has no running job at all

@@ -24,6 +24,17 @@ public sealed class OpenApiContractTests(ServiceFixture f)
     }
 
     [Fact]
+    public async Task AJobsStatus_IsDocumentedAsItsFiveNames()
+    {
+        using var anonymous = f.Client(null);
+        using var doc = JsonDocument.Parse(await anonymous.GetStringAsync("/openapi/v1.json"));
+        var schemas = doc.RootElement.GetProperty("components").GetProperty("schemas");
+        var status = schemas.GetProperty("JobView").GetProperty("properties").GetProperty("status");
+        if (status.TryGetProperty("$ref", out var reference)) status = schemas.GetProperty(reference.GetString()!.Split('/')[^1]);
+        Assert.Equal(["queued", "running", "succeeded", "failed", "cancelled"], status.GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Fact]
     public async Task NumericMembers_AreNotDocumentedAsStrings_AndAStringNumberIs400()
     {
         using var anonymous = f.Client(null);

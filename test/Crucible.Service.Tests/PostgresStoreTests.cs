@@ -452,7 +452,7 @@ public sealed class PostgresStoreTests(ServiceFixture f)
         using var db = TestPostgres.CreateDatabase();
         using var a = new Training.SharedJobs(db.ConnectionString);
         using var b = new Training.SharedJobs(db.ConnectionString); // another replica
-        static Training.JobView View(int i) => new($"job-{i}", "queued", 0, 30, null, null, null, null, $"2026-01-01T00:00:0{i}.0000000Z", null, 0);
+        static Training.JobView View(int i) => new($"job-{i}", Training.JobStatus.Queued, 0, 30, null, null, null, null, $"2026-01-01T00:00:0{i}.0000000Z", null, 0);
         var body = Governance.Manifests.ManifestFile.Named("request", "{}"u8);
         for (var i = 0; i < 3; i++) Assert.True((i % 2 == 0 ? a : b).TryQueue(View(i), "{}", "key:t", capacity: 3, body));
         Assert.False(b.TryQueue(View(3), "{}", "key:t", capacity: 3, body)); // 3 queued over both replicas: full
@@ -462,16 +462,16 @@ public sealed class PostgresStoreTests(ServiceFixture f)
             .Select(i => (i % 2 == 0 ? a : b).Claim($"r{i}", now: 1_000, leaseUntil: 61_000)).Where(c => c is not null).Select(c => c!.Value).ToList();
         Assert.Equal(["job-0", "job-1", "job-2"], claimed.Select(c => c.Id).Order());
         Assert.All(claimed, c => Assert.Equal(body, c.Body)); // the request body's hash and size travel with the row
-        Assert.Equal("running", a.Find("job-1")!.Status);
+        Assert.Equal(Training.JobStatus.Running, a.Find("job-1")!.Status);
         Assert.Null(a.Claim("late", now: 2_000, leaseUntil: 62_000));
 
         // job-1's replica renews; the others' leases run out and another replica claims them again
         b.Renew("job-1", 200_000);
-        a.Finish("job-2", "succeeded", 0.25, "model", "run-2", null, "2026-01-01T00:01:00.0000000Z");
+        a.Finish("job-2", Training.JobStatus.Succeeded, 0.25, "model", "run-2", null, "2026-01-01T00:01:00.0000000Z");
         var again = a.Claim("survivor", now: 100_000, leaseUntil: 160_000);
         Assert.Equal("job-0", again!.Value.Id);
         Assert.Null(b.Claim("survivor-2", now: 100_000, leaseUntil: 160_000));
-        Assert.Equal("succeeded", b.Find("job-2")!.Status);
+        Assert.Equal(Training.JobStatus.Succeeded, b.Find("job-2")!.Status);
         Assert.Equal("model", b.Find("job-2")!.ModelId);
         Assert.Equal("run-2", b.Find("job-2")!.RunId);
         Assert.Equal(0.25, b.Find("job-2")!.Loss); // the final loss the finished job reports

@@ -28,8 +28,6 @@ public static class JobEndpoints
     /// <summary>The longest reason a cancel may give.</summary>
     public const int MaxReasonLength = 200;
 
-    private static readonly string[] States = [.. Enum.GetValues<JobStatus>().Select(s => s.ToString().ToLowerInvariant())];
-
     /// <summary>Maps the endpoints.</summary>
     public static void Map(RouteGroupBuilder v1)
     {
@@ -71,8 +69,8 @@ public static class JobEndpoints
                         context.Response.Headers.Location = $"/v1/jobs/{id}";
                         return Results.Json(view, statusCode: StatusCodes.Status202Accepted);
                     case TrainingJobs.CancelOutcome.Finished:
-                        var finished = ProblemTypes.Create(409, $"the training job has {view!.Status}: only a queued or running job can be cancelled", ProblemTypes.JobFinished);
-                        finished.Extensions["state"] = view.Status;
+                        var finished = ProblemTypes.Create(409, $"the training job has {view!.Status.WireName()}: only a queued or running job can be cancelled", ProblemTypes.JobFinished);
+                        finished.Extensions["state"] = view.Status.WireName();
                         return Results.Problem(finished); // no Retry-After: it never will succeed
                     case TrainingJobs.CancelOutcome.Gone:
                         return Results.Problem(ProblemTypes.Create(410,
@@ -113,15 +111,16 @@ public static class JobEndpoints
     private static IResult List(TrainingJobs jobs, string? state, string? before, string? limit)
     {
         var query = new PageParameters("the job list request");
-        if (state is not null && !States.Contains(state, StringComparer.Ordinal))
-            query.Invalid("state", $"must be one of {string.Join(", ", States)}, got '{state}'");
+        var status = JobStatuses.FromWireName(state);
+        if (state is not null && status is null)
+            query.Invalid("state", $"must be one of {JobStatuses.Choices}, got '{state}'");
         var take = query.Limit(limit, MaxLimit);
         if (before is not null && (before.Length != 32 || !before.All(char.IsAsciiHexDigitLower)))
             query.Invalid("before", $"must be a job id (32 lower-case hex digits), got '{before}'");
         IReadOnlyList<JobView>? page = null;
         if (!query.HasErrors)
         {
-            page = jobs.List(state, before, take + 1);
+            page = jobs.List(status, before, take + 1);
             if (page is null) query.Invalid("before", $"no training job has the id '{before}'");
         }
 

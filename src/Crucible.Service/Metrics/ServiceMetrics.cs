@@ -182,7 +182,7 @@ public sealed class ServiceMetrics
         Family(o, "crucible_training_jobs", "gauge", "Training jobs in the job store, by state (every replica's on a shared store).");
         try
         {
-            foreach (var (state, n) in jobs.CountByStatus()) Sample(o, "crucible_training_jobs", [("state", state)], n);
+            foreach (var (state, n) in jobs.CountByStatus()) Sample(o, "crucible_training_jobs", [("state", state.WireName())], n);
         }
         catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or Npgsql.NpgsqlException or InvalidOperationException)
         {

@@ -89,7 +89,7 @@ public sealed class LocalJobs : IDisposable
             insert.Parameters.AddWithValue("$a", actor);
             insert.Parameters.AddWithValue("$c", view.Created);
             insert.Parameters.AddWithValue("$r", Replica);
-            insert.Parameters.AddWithValue("$s", view.Status);
+            insert.Parameters.AddWithValue("$s", view.Status.WireName());
             insert.Parameters.AddWithValue("$step", view.Step);
             insert.Parameters.AddWithValue("$t", view.TotalSteps);
             insert.ExecuteNonQuery();
@@ -121,7 +121,7 @@ public sealed class LocalJobs : IDisposable
                 """;
             update.Parameters.AddWithValue("$n", view.Attempts);
             update.Parameters.AddWithValue("$id", view.Id);
-            update.Parameters.AddWithValue("$s", view.Status);
+            update.Parameters.AddWithValue("$s", view.Status.WireName());
             update.Parameters.AddWithValue("$step", view.Step);
             update.Parameters.AddWithValue("$t", view.TotalSteps);
             update.Parameters.AddWithValue("$loss", view.Loss is { } l ? l : DBNull.Value);
@@ -142,8 +142,8 @@ public sealed class LocalJobs : IDisposable
         lock (_gate)
         {
             var (view, replica) = Read(id);
-            if (view is null || view.Status is not ("queued" or "running") || replica == Replica || IsAlive(replica!)) return view;
-            var ended = view with { Status = "cancelled", Error = KilledMessage, Finished = now };
+            if (view is null || !view.Status.IsLive() || replica == Replica || IsAlive(replica!)) return view;
+            var ended = view with { Status = JobStatus.Cancelled, Error = KilledMessage, Finished = now };
             using var update = _db.CreateCommand();
             // only the row as read: a live process that finished it meanwhile keeps its answer
             update.CommandText = "UPDATE training_job SET status = 'cancelled', error = $e, finished = $f WHERE id = $id AND status IN ('queued', 'running');";
@@ -151,7 +151,7 @@ public sealed class LocalJobs : IDisposable
             update.Parameters.AddWithValue("$e", KilledMessage);
             update.Parameters.AddWithValue("$f", now);
             update.ExecuteNonQuery();
-            return Read(id).View is { Status: not ("queued" or "running") } after ? after : ended;
+            return Read(id).View is { } after && !after.Status.IsLive() ? after : ended;
         }
     }
 
@@ -189,7 +189,7 @@ public sealed class LocalJobs : IDisposable
     /// accepted before job <paramref name="before"/> (from the newest when null), at most <paramref name="limit"/>; null
     /// when <paramref name="before"/> names no job. A row a killed process left is resolved as <see cref="Find"/> does.
     /// </summary>
-    public IReadOnlyList<JobView>? List(string? status, string? before, int limit, string now)
+    public IReadOnlyList<JobView>? List(JobStatus? status, string? before, int limit, string now)
     {
         var ids = new List<string>();
         lock (_gate)
@@ -206,7 +206,7 @@ public sealed class LocalJobs : IDisposable
 
             using var select = _db.CreateCommand();
             select.CommandText = "SELECT id FROM training_job WHERE ($s IS NULL OR status = $s) AND ($b IS NULL OR rowid < $b) ORDER BY rowid DESC LIMIT $n;";
-            select.Parameters.AddWithValue("$s", (object?)status ?? DBNull.Value);
+            select.Parameters.AddWithValue("$s", (object?)status?.WireName() ?? DBNull.Value);
             select.Parameters.AddWithValue("$b", (object?)beforeRow ?? DBNull.Value);
             select.Parameters.AddWithValue("$n", limit);
             using var r = select.ExecuteReader();
@@ -245,7 +245,7 @@ public sealed class LocalJobs : IDisposable
         select.Parameters.AddWithValue("$id", id);
         using var r = select.ExecuteReader();
         if (!r.Read()) return (null, null);
-        return (new JobView(r.GetString(0), r.GetString(1), r.GetInt32(2), r.GetInt32(3), r.IsDBNull(4) ? null : r.GetDouble(4),
+        return (new JobView(r.GetString(0), JobStatuses.Stored(r.GetString(1)), r.GetInt32(2), r.GetInt32(3), r.IsDBNull(4) ? null : r.GetDouble(4),
             r.IsDBNull(5) ? null : r.GetString(5), r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7), r.GetString(8),
             r.IsDBNull(9) ? null : r.GetString(9), r.GetInt32(11)), r.GetString(10));
     }

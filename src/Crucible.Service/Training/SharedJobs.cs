@@ -211,7 +211,7 @@ public sealed class SharedJobs : IDisposable
     /// before job <paramref name="before"/> (from the newest when null), at most <paramref name="limit"/>; null when
     /// <paramref name="before"/> names no job.
     /// </summary>
-    public IReadOnlyList<JobView>? List(string? status, string? before, int limit)
+    public IReadOnlyList<JobView>? List(JobStatus? status, string? before, int limit)
     {
         using var connection = _source.OpenConnection();
         if (before is not null)
@@ -226,7 +226,7 @@ public sealed class SharedJobs : IDisposable
             WHERE (@s::text IS NULL OR status = @s::text) AND (@b::text IS NULL OR seq < (SELECT seq FROM training_job WHERE id = @b::text))
             ORDER BY seq DESC LIMIT @n;
             """, connection);
-        select.Parameters.AddWithValue("s", status is null ? DBNull.Value : status);
+        select.Parameters.AddWithValue("s", status is { } st ? st.WireName() : DBNull.Value);
         select.Parameters.AddWithValue("b", before is null ? DBNull.Value : before);
         select.Parameters.AddWithValue("n", limit);
         using var r = select.ExecuteReader();
@@ -247,13 +247,13 @@ public sealed class SharedJobs : IDisposable
     }
 
     /// <summary>Records the end of a job.</summary>
-    public void Finish(string id, string status, double? loss, string? modelId, string? runId, string? error, string finished)
+    public void Finish(string id, JobStatus status, double? loss, string? modelId, string? runId, string? error, string finished)
     {
         using var connection = _source.OpenConnection();
         using var update = new NpgsqlCommand(
             "UPDATE training_job SET status = @st, loss = @loss, model_id = @m, run_id = @run, error = @e, finished = @f, lease_until = NULL WHERE id = @id;", connection);
         update.Parameters.AddWithValue("id", id);
-        update.Parameters.AddWithValue("st", status);
+        update.Parameters.AddWithValue("st", status.WireName());
         update.Parameters.AddWithValue("loss", loss is { } v ? v : DBNull.Value);
         update.Parameters.AddWithValue("m", modelId is null ? DBNull.Value : modelId);
         update.Parameters.AddWithValue("run", runId is null ? DBNull.Value : runId);
@@ -286,7 +286,7 @@ public sealed class SharedJobs : IDisposable
     }
 
     private static JobView ViewOf(NpgsqlDataReader r) =>
-        new JobView(r.GetString(0), r.GetString(1), r.GetInt32(2), r.GetInt32(3), r.IsDBNull(4) ? null : r.GetDouble(4),
+        new JobView(r.GetString(0), JobStatuses.Stored(r.GetString(1)), r.GetInt32(2), r.GetInt32(3), r.IsDBNull(4) ? null : r.GetDouble(4),
             r.IsDBNull(5) ? null : r.GetString(5), r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7), r.GetString(8),
             r.IsDBNull(9) ? null : r.GetString(9), r.GetInt32(10));
 

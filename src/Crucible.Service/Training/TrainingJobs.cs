@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using System.Threading.Channels;
 using Crucible.Data;
 using Crucible.Data.Csv;
@@ -22,7 +23,11 @@ using Microsoft.Extensions.Logging;
 
 namespace Crucible.Service.Training;
 
-/// <summary>The state of a training job.</summary>
+/// <summary>
+/// The state of a training job: <see cref="JobView.Status"/>, stored in the jobs tables and written in JSON by its wire name
+/// (<see cref="JobStatuses.WireName"/>, e.g. <c>queued</c>), never as a number.
+/// </summary>
+[JsonConverter(typeof(JobStatusJsonConverter))]
 public enum JobStatus
 {
     /// <summary>Waiting for the trainer.</summary>
@@ -37,13 +42,54 @@ public enum JobStatus
     /// <summary>Stopped with an error (<see cref="JobView.Error"/>); nothing was registered.</summary>
     Failed,
 
-    /// <summary>Abandoned because the service stopped; nothing was registered.</summary>
+    /// <summary>Cancelled by a request, the service's stop, or the death of the process running it; nothing was registered.</summary>
     Cancelled,
 }
 
+/// <summary>The stable wire names of <see cref="JobStatus"/>: the jobs tables' <c>status</c> and the JSON <c>status</c>.</summary>
+public static class JobStatuses
+{
+    private static readonly WireNames<JobStatus> Names = new(
+        (JobStatus.Queued, "queued"),
+        (JobStatus.Running, "running"),
+        (JobStatus.Succeeded, "succeeded"),
+        (JobStatus.Failed, "failed"),
+        (JobStatus.Cancelled, "cancelled"));
+
+    /// <summary>Every state, in the order above.</summary>
+    public static IReadOnlyList<JobStatus> All => Names.All;
+
+    /// <summary>The wire names joined for a message: <c>queued, running, succeeded, failed, cancelled</c>.</summary>
+    public static string Choices { get; } = Names.Choices(", ");
+
+    /// <summary>The wire name of <paramref name="status"/>, e.g. <c>queued</c>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="status"/> is not a defined state.</exception>
+    public static string WireName(this JobStatus status) =>
+        Names.NameOf(status) ?? throw new ArgumentOutOfRangeException(nameof(status), status, "unknown job status");
+
+    /// <summary>The state whose wire name is <paramref name="name"/> (ordinal, case-sensitive), or null.</summary>
+    public static JobStatus? FromWireName(string? name) => Names.ValueOf(name);
+
+    /// <summary>Whether a job in <paramref name="status"/> has not ended (queued or running): it can still be cancelled.</summary>
+    public static bool IsLive(this JobStatus status) => status is JobStatus.Queued or JobStatus.Running;
+
+    /// <summary>
+    /// The state a jobs table holds in <paramref name="name"/> (its <c>status</c> column).
+    /// </summary>
+    /// <exception cref="InvalidDataException">No state has that name: the table was written by something else.</exception>
+    internal static JobStatus Stored(string name) =>
+        FromWireName(name) ?? throw new InvalidDataException($"a training job's stored status '{name}' is not one of {Choices}");
+}
+
+/// <summary>
+/// Writes and reads a <see cref="JobStatus"/> as its wire name (a string enum to the OpenAPI document); any other value,
+/// a number included, is a <see cref="JsonException"/>.
+/// </summary>
+public sealed class JobStatusJsonConverter() : JsonStringEnumConverter<JobStatus>(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false);
+
 /// <summary>What <c>GET /v1/jobs/{id}</c> answers.</summary>
 /// <param name="Id">The job id.</param>
-/// <param name="Status">queued, running, succeeded, failed or cancelled (the service stopped, or the process running it was killed: <see cref="Error"/> says which).</param>
+/// <param name="Status">queued, running, succeeded, failed or cancelled (by a request, the service's stop, or the death of the process running it: <see cref="Error"/> says which).</param>
 /// <param name="Step">Optimiser steps done.</param>
 /// <param name="TotalSteps">Optimiser steps in all.</param>
 /// <param name="Loss">While running, the mean loss over the last progress interval (null before the first); once succeeded,
@@ -57,7 +103,7 @@ public enum JobStatus
 /// <param name="Attempts">How many times a worker took the job up to train it: 0 while queued (and for a job cancelled
 /// before it started), 1 once started; on the shared PostgreSQL store a job a stopping replica handed back (or whose
 /// replica died) counts each claim, so 2 or more when another replica trained it again.</param>
-public sealed record JobView(string Id, string Status, int Step, int TotalSteps, double? Loss, string? ModelId, string? RunId, string? Error, string Created, string? Finished,
+public sealed record JobView(string Id, JobStatus Status, int Step, int TotalSteps, double? Loss, string? ModelId, string? RunId, string? Error, string Created, string? Finished,
     int Attempts);
 
 /// <summary>
@@ -183,7 +229,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         var id = Guid.NewGuid().ToString("N");
         var created = AuditLog.Rfc3339(clock.GetUtcNow());
         var job = new Job(id, request, actor, created, body);
-        job.View = new JobView(id, Name(JobStatus.Queued), 0, request.TotalSteps, null, null, null, null, created, null, 0);
+        job.View = new JobView(id, JobStatus.Queued, 0, request.TotalSteps, null, null, null, null, created, null, 0);
         if (_shared is not null)
         {
             if (!_shared.TryQueue(job.View, JsonSerializer.Serialize(request.Request), actor, QueueCapacity, body)) return null;
@@ -213,7 +259,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
     /// <paramref name="before"/> (from the newest when null), at most <paramref name="limit"/>; each as <see cref="Find"/>
     /// answers it. Null when <paramref name="before"/> names no job.
     /// </summary>
-    public IReadOnlyList<JobView>? List(string? status, string? before, int limit)
+    public IReadOnlyList<JobView>? List(JobStatus? status, string? before, int limit)
     {
         if (_shared is not null) return _shared.List(status, before, limit);
         var rows = _local!.List(status, before, limit, AuditLog.Rfc3339(clock.GetUtcNow()));
@@ -221,10 +267,10 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
     }
 
     /// <summary>The number of jobs in each state, every state named (0 when none), as the store records them.</summary>
-    public IReadOnlyDictionary<string, long> CountByStatus()
+    public IReadOnlyDictionary<JobStatus, long> CountByStatus()
     {
         var counts = _shared is not null ? _shared.CountByStatus() : _local!.CountByStatus();
-        return Enum.GetValues<JobStatus>().Select(Name).ToDictionary(n => n, n => counts.GetValueOrDefault(n), StringComparer.Ordinal);
+        return JobStatuses.All.ToDictionary(s => s, s => counts.GetValueOrDefault(s.WireName()));
     }
 
     /// <summary>
@@ -242,20 +288,20 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             lock (job.Gate)
             {
                 var status = job.View!.Status;
-                if (status == Name(JobStatus.Queued))
+                if (status == JobStatus.Queued)
                 {
                     Cancel(job, error); // the worker skips it when it dequeues it
                     return (CancelOutcome.Cancelled, job.View);
                 }
 
-                if (status == Name(JobStatus.Running))
+                if (status == JobStatus.Running)
                 {
                     RequestStop(job, error);
                     return (CancelOutcome.Stopping, job.View);
                 }
             }
 
-            return (job.View!.Status == Name(JobStatus.Cancelled) ? CancelOutcome.Cancelled : CancelOutcome.Finished, job.View);
+            return (job.View!.Status == JobStatus.Cancelled ? CancelOutcome.Cancelled : CancelOutcome.Finished, job.View);
         }
 
         if (_forgotten.ContainsKey(id)) return (CancelOutcome.Gone, null);
@@ -263,9 +309,9 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         if (row is null) return (CancelOutcome.NotFound, null);
         // a job of another live process on this home: it reads the request from jobs.db before it starts the job or at
         // its next progress write
-        if (row.Status is "queued" or "running" && _local.RequestCancel(id, error)) return (CancelOutcome.Stopping, row);
+        if (row.Status.IsLive() && _local.RequestCancel(id, error)) return (CancelOutcome.Stopping, row);
         row = _local.Find(id, AuditLog.Rfc3339(clock.GetUtcNow())) ?? row;
-        return (row.Status == Name(JobStatus.Cancelled) ? CancelOutcome.Cancelled : CancelOutcome.Finished, row);
+        return (row.Status == JobStatus.Cancelled ? CancelOutcome.Cancelled : CancelOutcome.Finished, row);
     }
 
     private (CancelOutcome, JobView?) CancelShared(SharedJobs shared, string id, string error)
@@ -276,15 +322,15 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             if (view is null) return (CancelOutcome.NotFound, null);
             switch (view.Status)
             {
-                case "queued":
+                case JobStatus.Queued:
                     if (!shared.CancelQueued(id, error, AuditLog.Rfc3339(clock.GetUtcNow()))) continue; // claimed meanwhile: read again
                     AppendCancelled(id, shared.ActorOf(id) ?? "service", error);
                     return (CancelOutcome.Cancelled, shared.Find(id));
-                case "running":
+                case JobStatus.Running:
                     if (!shared.RequestCancel(id, error)) continue; // it ended meanwhile
                     if (_jobs.TryGetValue(id, out var mine)) RequestStop(mine, error); // this replica runs it: now, not at the next write
                     return (CancelOutcome.Stopping, view);
-                case "cancelled":
+                case JobStatus.Cancelled:
                     return (CancelOutcome.Cancelled, view);
                 default:
                     return (CancelOutcome.Finished, view);
@@ -334,7 +380,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         {
             lock (job.Gate)
             {
-                if (job.View!.Status == Name(JobStatus.Queued)) Cancel(job, "the service stopped before the job ran");
+                if (job.View!.Status == JobStatus.Queued) Cancel(job, "the service stopped before the job ran");
             }
         }
     }
@@ -354,14 +400,14 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
 
         lock (job.Gate)
         {
-            if (job.View!.Status != Name(JobStatus.Queued)) return false;
+            if (job.View!.Status != JobStatus.Queued) return false;
             if (asked is not null)
             {
                 Cancel(job, asked);
                 return false;
             }
 
-            job.View = job.View with { Status = Name(JobStatus.Running), Attempts = 1 };
+            job.View = job.View with { Status = JobStatus.Running, Attempts = 1 };
             return true;
         }
     }
@@ -406,12 +452,12 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             var (_, valid) = request is null ? (null, null) : TrainingValidation.Check(request);
             if (valid is null)
             {
-                TryShared(() => shared.Finish(c.Id, Name(JobStatus.Failed), null, null, null, "the stored request no longer validates", AuditLog.Rfc3339(clock.GetUtcNow())), c.Id);
+                TryShared(() => shared.Finish(c.Id, JobStatus.Failed, null, null, null, "the stored request no longer validates", AuditLog.Rfc3339(clock.GetUtcNow())), c.Id);
                 continue;
             }
 
             var job = new Job(c.Id, valid, c.Actor, c.Created, c.Body);
-            job.View = new JobView(c.Id, Name(JobStatus.Running), 0, valid.TotalSteps, null, null, null, null, c.Created, null, c.Attempts);
+            job.View = new JobView(c.Id, JobStatus.Running, 0, valid.TotalSteps, null, null, null, null, c.Created, null, c.Attempts);
             if (c.CancelRequested is { } asked)
             {
                 Cancel(job, asked); // cancelled while a replica that has since died ran it
@@ -432,7 +478,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
     {
         try
         {
-            if (job.View!.Status == Name(JobStatus.Running) && shared.Renew(job.Id, (clock.GetUtcNow() + Lease).ToUnixTimeMilliseconds()) is { } asked)
+            if (job.View!.Status == JobStatus.Running && shared.Renew(job.Id, (clock.GetUtcNow() + Lease).ToUnixTimeMilliseconds()) is { } asked)
                 RequestStop(job, asked);
         }
         catch (Npgsql.NpgsqlException e)
@@ -542,7 +588,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             logger.LogError(e, "cannot append the audit entry of released training job {JobId}", job.Id);
         }
 
-        job.View = job.View! with { Status = Name(JobStatus.Queued), Step = 0, Loss = null };
+        job.View = job.View! with { Status = JobStatus.Queued, Step = 0, Loss = null };
     }
 
     /// <summary>
@@ -711,7 +757,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
 
     private void Finish(Job job, JobStatus status, string? modelId, string? runId, string? error)
     {
-        var view = job.View! with { Status = Name(status), ModelId = modelId, RunId = runId, Error = error, Finished = AuditLog.Rfc3339(clock.GetUtcNow()) };
+        var view = job.View! with { Status = status, ModelId = modelId, RunId = runId, Error = error, Finished = AuditLog.Rfc3339(clock.GetUtcNow()) };
         if (_shared is { } shared) TryShared(() => shared.Finish(job.Id, view.Status, view.Loss, modelId, runId, error, view.Finished!), job.Id);
         job.Recorded = TryLocal(view);
         job.View = view;
@@ -829,8 +875,6 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             throw new InvalidInputException("OPT-E-TRAINEND", $"train_end {end:yyyy-MM-dd} leaves {last + 1} rows of returns to train on; at least 2 are needed");
         return (returns.Head(last + 1), returns, frame); // the train rows read in place, not copied: all stays held
     }
-
-    private static string Name(JobStatus s) => s.ToString().ToLowerInvariant();
 
     private sealed class Progress(Job job, SharedJobs? shared, LocalJobs? local, TimeProvider clock, Action<Job, string> cancelAsked) : IProgress<TrainingProgress>
     {
