@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Crucible.Data.IO;
+using Crucible.Evaluation.Risk;
 
 namespace Crucible.Evaluation.Reporting;
 
@@ -131,11 +132,11 @@ public static class ReportHtml
         var pf = report.Portfolio;
         sb.Append(inv, $"<tr class=\"portfolio\"><td>portfolio{(pf.Horizon is { } steps ? $" ({steps}-step horizon)" : "")}</td><td>{N(pf.Var.Real)}</td><td>{N(pf.Var.Synthetic)}</td><td>{N(pf.Es.Real)}</td><td>{N(pf.Es.Synthetic)}</td><td></td><td></td><td>{N(pf.Cdar.Real)}</td><td>{N(pf.Cdar.Synthetic)}</td></tr></table>");
         var bt = report.Portfolio.Backtest;
-        sb.Append(inv, $"<p id=\"backtest\">VaR backtest: the synthetic one-step portfolio VaR {N(bt.ValueAtRisk)} was exceeded on {bt.Result.Exceptions} of the last {bt.Result.Observations} real rows (Kupiec LR {N(bt.Result.KupiecStatistic)}, p = {N(bt.Result.KupiecPValue)}; Basel zone <span class=\"zone-{bt.Result.Zone.ToString().ToLowerInvariant()}\">{bt.Result.Zone.ToString().ToLowerInvariant()}</span>: {E(Risk.VarBacktest.Bounds(bt.Result.Observations, report.Alpha).ToString())}).</p>");
+        sb.Append(inv, $"<p id=\"backtest\">VaR backtest: the synthetic one-step portfolio VaR {N(bt.ValueAtRisk)} was exceeded on {bt.Result.Exceptions} of the last {bt.Result.Observations} real rows (Kupiec LR {N(bt.Result.KupiecStatistic)}, p = {N(bt.Result.KupiecPValue)}; Basel zone <span class=\"zone-{bt.Result.Zone.WireName()}\">{bt.Result.Zone.WireName()}</span>: {E(Risk.VarBacktest.Bounds(bt.Result.Observations, report.Alpha).ToString())}).</p>");
         if (bt.AllDays is { } all)
         {
             var c = all.Christoffersen;
-            var zone = all.Result.Zone.ToString().ToLowerInvariant();
+            var zone = all.Result.Zone.WireName();
             sb.Append(inv, $"<p id=\"backtest-all-days\">Over every real row: the same VaR was exceeded on {all.Result.Exceptions} of {all.Result.Observations} rows ({all.Paths} path(s); {N(all.Result.Observations * (1 - report.Alpha))} expected at α {N(report.Alpha)}; Kupiec LR {N(all.Result.KupiecStatistic)}, p = {N(all.Result.KupiecPValue)}{(c is null ? "" : $"; Christoffersen independence p = {N(c.IndependencePValue)}, conditional coverage p = {N(c.ConditionalCoveragePValue)}")}; Basel zone <span class=\"zone-{zone}\">{zone}</span>: {E(Risk.VarBacktest.Bounds(all.Result.Observations, report.Alpha).ToString())}).</p>");
         }
         if (bt.Horizon is { } hb)

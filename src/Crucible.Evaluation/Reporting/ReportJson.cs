@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Crucible.Data.IO;
+using Crucible.Evaluation.Risk;
 
 namespace Crucible.Evaluation.Reporting;
 
@@ -115,7 +116,7 @@ public static class ReportJson
             w.WriteNumber("exceptions", bt.Result.Exceptions);
             Number(w, "kupiec_lr", bt.Result.KupiecStatistic);
             Number(w, "kupiec_p_value", bt.Result.KupiecPValue);
-            w.WriteString("traffic_light", bt.Result.Zone.ToString().ToLowerInvariant());
+            w.WriteString("traffic_light", bt.Result.Zone.WireName());
             // the zones the light was read from, spelled as the backtest command's zone_bounds (BacktestJson)
             ZoneBounds(w, Risk.VarBacktest.Bounds(bt.Result.Observations, report.Alpha));
             w.WriteEndObject();
@@ -579,7 +580,7 @@ public static class ReportJson
         Number(w, "expected_exceptions", Risk.VarBacktest.ExpectedExceptions(all.Result.Observations, alpha));
         Number(w, "kupiec_lr", all.Result.KupiecStatistic);
         Number(w, "kupiec_p_value", all.Result.KupiecPValue);
-        w.WriteString("traffic_light", all.Result.Zone.ToString().ToLowerInvariant());
+        w.WriteString("traffic_light", all.Result.Zone.WireName());
         ZoneBounds(w, Risk.VarBacktest.Bounds(all.Result.Observations, alpha));
         Christoffersen(w, all.Christoffersen);
 

@@ -18,6 +18,20 @@ public enum TrafficLight
     Red,
 }
 
+/// <summary>The stable names of <see cref="TrafficLight"/> in reports (report.json, the backtest's JSON, HTML, the CLI).</summary>
+public static class TrafficLights
+{
+    private static readonly Crucible.Data.WireNames<TrafficLight> Names = new(
+        (TrafficLight.Green, "green"),
+        (TrafficLight.Yellow, "yellow"),
+        (TrafficLight.Red, "red"));
+
+    /// <summary>The name of <paramref name="zone"/>: <c>green</c>, <c>yellow</c> or <c>red</c>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="zone"/> is not a defined zone.</exception>
+    public static string WireName(this TrafficLight zone) =>
+        Names.NameOf(zone) ?? throw new ArgumentOutOfRangeException(nameof(zone), zone, "unknown traffic-light zone");
+}
+
 /// <summary>
 /// The Basel traffic-light zones of a VaR backtest over <see cref="Observations"/> observations at confidence
 /// <see cref="Alpha"/> (Basel Committee 1996, "Supervisory framework for the use of backtesting in conjunction with the

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Crucible.Data.IO;
+using Crucible.Evaluation.Risk;
 using Crucible.Stress.Backtesting;
 
 namespace Crucible.Stress.Reporting;
@@ -59,7 +60,7 @@ public static class BacktestJson
                     StressJson.Number(w, "kupiec_lr", y.Result.KupiecStatistic);
                     StressJson.Number(w, "kupiec_p", y.Result.KupiecPValue);
                     Crucible.Evaluation.Reporting.ReportJson.Christoffersen(w, y.Christoffersen);
-                    w.WriteString("zone", y.Result.Zone.ToString().ToLowerInvariant());
+                    w.WriteString("zone", y.Result.Zone.WireName());
                     Crucible.Evaluation.Reporting.ReportJson.ZoneBounds(w, Crucible.Evaluation.Risk.VarBacktest.Bounds(y.Result.Observations, options.Alpha));
                     w.WriteEndObject();
                 }

@@ -162,4 +162,11 @@ public class PortfolioBacktestTests
         // exact equality: the demo's card printed "expected 9.240000000000009" from n * (1 - 0.99) in binary
         Assert.Equal(expected, VarBacktest.ExpectedExceptions(n, alpha));
     }
+
+    [Fact]
+    public void TheZones_AreNamedGreenYellowRed()
+    {
+        Assert.Equal(["green", "yellow", "red"], Enum.GetValues<TrafficLight>().Select(z => z.WireName()));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ((TrafficLight)3).WireName());
+    }
 }
