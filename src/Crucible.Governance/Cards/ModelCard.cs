@@ -60,9 +60,7 @@ public sealed class ModelCard
     /// </summary>
     /// <exception cref="InvalidInputException">As <see cref="Build(string, string?, string?)"/>.</exception>
     public static ModelCard Build(string modelFolder, string? reportPath, Registry.ModelStatus status) =>
-        Build(modelFolder, reportPath, Enum.IsDefined(status)
-            ? status.ToString().ToLowerInvariant()
-            : throw new ArgumentOutOfRangeException(nameof(status), status, "not a model status"));
+        Build(modelFolder, reportPath, Registry.ModelStatuses.WireName(status)); // ArgumentOutOfRangeException: not a status
 
     /// <summary>
     /// Builds the card of the model folder <paramref name="modelFolder"/>, with the validation and coverage sections from
@@ -82,7 +80,7 @@ public sealed class ModelCard
         // cards of the same model, and any other text went in as a registry status
         if (status is not null)
         {
-            status = Enum.GetNames<Registry.ModelStatus>().FirstOrDefault(n => string.Equals(n, status, StringComparison.OrdinalIgnoreCase))?.ToLowerInvariant()
+            status = Registry.ModelStatuses.All.Select(Registry.ModelStatuses.WireName).FirstOrDefault(n => string.Equals(n, status, StringComparison.OrdinalIgnoreCase))
                 ?? throw new ArgumentException($"'{status}' is not a model status (candidate, validated, promoted, retired)", nameof(status));
         }
 

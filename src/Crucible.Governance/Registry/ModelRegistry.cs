@@ -382,7 +382,7 @@ public sealed class ModelRegistry
         {
             ["model_id"] = id,
             ["manifest_sha256"] = manifestHash,
-            ["status"] = "candidate",
+            ["status"] = ModelStatus.Candidate.WireName(),
         };
         if (parent is not null) registered["parent_id"] = parent; // only when declared: other registrations keep their keys
         // a folder the SQLite log registers is evidence of that log: a proof that the shared store wrote it goes first (a
@@ -779,16 +779,10 @@ public sealed class ModelRegistry
         output.Flush(flushToDisk: true);
     }
 
-    private static string Name(ModelStatus s) => s.ToString().ToLowerInvariant();
+    private static string Name(ModelStatus s) => s.WireName();
 
-    private static ModelStatus Parse(string s) => s switch
-    {
-        "candidate" => ModelStatus.Candidate,
-        "validated" => ModelStatus.Validated,
-        "promoted" => ModelStatus.Promoted,
-        "retired" => ModelStatus.Retired,
-        _ => throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"unknown model status '{s}' in the audit log")),
-    };
+    private static ModelStatus Parse(string s) =>
+        ModelStatuses.FromWireName(s) ?? throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"unknown model status '{s}' in the audit log"));
 
     private static void CopyDurably(string source, string destination)
     {

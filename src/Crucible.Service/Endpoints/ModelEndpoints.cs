@@ -61,7 +61,7 @@ public static class ModelEndpoints
         var manifest = ReadManifest(catalog, m);
         var cols = manifest?["columns"] is JsonArray a ? a.Select(c => c?.GetValue<string>() ?? "").ToList() : [];
         return new ModelSummary(
-            m.Id, m.Status.ToString().ToLowerInvariant(), m.RegisteredSeq, m.ManifestSha256,
+            m.Id, m.Status.WireName(), m.RegisteredSeq, m.ManifestSha256,
             manifest?["kind"]?.GetValue<string>(), cols, manifest?["library_version"]?.GetValue<string>(),
             manifest?["schedule"]?["diffusion_steps"]?.GetValue<int>(), manifest?["privacy"] is not null);
     }
