@@ -109,6 +109,13 @@ public sealed class PostgresStoreRunCommandsTests : IDisposable
         var sqlite = In("two", "generate", "--model", Path.Combine(P("two"), "models", id), "--count", "2", "--out", P("sqlite.csv"));
         Assert.True(sqlite.Exit == 0, sqlite.Stderr);
         Assert.True(File.Exists(P(Path.Combine("two", "audit.db"))));
+
+        // the registry's hash check: the home's copy changed is refused, not drawn from
+        File.AppendAllText(P(Path.Combine("two", "models", id, "manifest.json")), " ");
+        var changed = In("two", "generate", "--model", id[..12], "--count", "2", "--store", Store, "--out", P("changed.csv"));
+        Assert.Equal(2, changed.Exit);
+        Assert.Contains("REG-E-HASH", changed.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(P("changed.csv")));
     }
 
     [Fact]
