@@ -62,7 +62,17 @@ public sealed class CrucibleHome
     public string ModelsFolder => Path.Combine(Root, "models");
 
     /// <summary>The run manifests folder.</summary>
-    public string RunsFolder => Path.Combine(Root, "runs");
+    public string RunsFolder => Path.Combine(Root, Storage.StoreLocation.SqliteRunsFolderName);
+
+    /// <summary>
+    /// The folder in this home of the run manifests that <paramref name="store"/>'s audit log records: the SQLite log's
+    /// <see cref="RunsFolder"/>, or one folder per PostgreSQL database (<see cref="Storage.StoreLocation.RunsFolderName"/>).
+    /// </summary>
+    public string RunsFolderFor(Storage.StoreLocation store)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return Path.Combine(Root, store.RunsFolderName);
+    }
 
     /// <summary>
     /// Resolves the home folder: <paramref name="homeOption"/> when given, else <c>CRUCIBLE_HOME</c> when set and not

@@ -13,7 +13,7 @@ namespace Crucible.Cli.Commands;
 
 /// <summary>
 /// <c>crucible backtest --data FILE --portfolio FILE.json [--input prices|returns|log-returns|percent] [--generator NAME …]
-/// [--first-year Y] [--last-year Y] [--samples N] [--alpha A] [--seed S] [--home DIR] --out FILE.json</c>: walk-forward VaR
+/// [--first-year Y] [--last-year Y] [--samples N] [--alpha A] [--seed S] [--home DIR] [--store sqlite:DIR|postgres:CONNSTRING] --out FILE.json</c>: walk-forward VaR
 /// backtests (expanding windows, yearly refits, 250 test days, Kupiec POF, Christoffersen's independence and conditional
 /// coverage, the Basel traffic light) of each generator;
 /// the run manifest goes to <c>HOME/runs/RUN_ID.json</c>, pinned by a <c>run.completed</c> audit entry.
@@ -50,6 +50,9 @@ internal static class BacktestCommand
 
         public readonly Option<string> Home = HomeOption.Create();
 
+        /// <summary><c>--store</c>: the audit log that records the run.</summary>
+        public readonly Option<string> Store = StoreOption.Create();
+
         /// <summary><c>--json</c>: the result as one JSON document on stdout (<see cref="JsonResult"/>).</summary>
         public readonly Option<bool> Json = JsonResult.Create();
 
@@ -63,7 +66,7 @@ internal static class BacktestCommand
         var o = new Options();
         var command = new Command("backtest", "Walk-forward VaR backtest of scenario generators (yearly refits, Kupiec, Christoffersen, Basel traffic light)")
         {
-            o.Data, o.Input, o.Portfolio, o.Generator, o.FirstYear, o.LastYear, o.Samples, o.Alpha, o.Seed, o.YearlyVar, o.Out, o.Home, o.Json,
+            o.Data, o.Input, o.Portfolio, o.Generator, o.FirstYear, o.LastYear, o.Samples, o.Alpha, o.Seed, o.YearlyVar, o.Out, o.Home, o.Store, o.Json,
         };
         foreach (var option in o.Dialect.All) command.Options.Add(option);
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
@@ -89,7 +92,8 @@ internal static class BacktestCommand
         };
         var dialect = o.Dialect.ToConfig(parse);
         var request = new BacktestRun(parse.GetValue(o.Data)!, input, parse.GetValue(o.Portfolio)!, names, options, dialect?.DeepClone());
-        var home = HomeOption.ResolveForRun(parse, o.Home);
+        var store = StoreOption.ResolveForRun(parse, o.Home, o.Store);
+        var home = store.Home;
         var config = new JsonObject
         {
             ["command"] = "backtest", ["input"] = input.ToString(), ["generators"] = new JsonArray([.. names.Select(n => (JsonNode?)n)]),
@@ -101,7 +105,7 @@ internal static class BacktestCommand
         var (results, text) = request.Compute();
         var outPath = parse.GetValue(o.Out)!;
         AtomicFile.WriteAllText(outPath, text);
-        var (manifest, receipts) = RunAudit.Complete(home, run.AddOutput(outPath),
+        var (manifest, receipts) = RunAudit.Complete(store, run.AddOutput(outPath),
             new JsonObject { ["command"] = "backtest", ["report_sha256"] = Governance.FileHash.Sha256(outPath) });
         var inv = CultureInfo.InvariantCulture;
         foreach (var r in results)
@@ -117,7 +121,7 @@ internal static class BacktestCommand
         output.WriteLine($"zones:      {string.Join("; ", bounds.Select(b => b.ToString()))}");
         output.WriteLine($"report:     {outPath}");
         output.WriteLine($"manifest:   {manifest}");
-        if (json) JsonResult.Write(document, JsonResult.WithRun(BacktestResultJson(results, options, bounds, outPath), run.RunId, manifest, receipts[^1], home));
+        if (json) JsonResult.Write(document, JsonResult.WithRun(BacktestResultJson(results, options, bounds, outPath), run.RunId, manifest, receipts[^1], store));
         return ExitCode.Success;
     }
 

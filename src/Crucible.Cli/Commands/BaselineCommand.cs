@@ -11,7 +11,7 @@ namespace Crucible.Cli.Commands;
 
 /// <summary>
 /// <c>crucible baseline --data FILE --generator NAME [--input …] [--columns A,B] [--train-end DATE] [--count N] [--window W]
-/// [--seed S] [--home DIR] --out FILE.csv</c>: scenarios from a baseline generator (bootstrap, FHS, GARCH copula, WGAN-GP,
+/// [--seed S] [--home DIR] [--store sqlite:DIR|postgres:CONNSTRING] --out FILE.csv</c>: scenarios from a baseline generator (bootstrap, FHS, GARCH copula, WGAN-GP,
 /// TimeVAE) fitted on the data, as a scenario CSV (scenario,step,&lt;series…&gt; log returns) that <c>crucible stress</c> and
 /// <c>crucible evaluate</c> read; the run manifest goes to <c>HOME/runs/RUN_ID.json</c>, pinned by a <c>run.completed</c>
 /// audit entry.
@@ -41,6 +41,9 @@ internal static class BaselineCommand
 
         public readonly Option<string> Home = HomeOption.Create();
 
+        /// <summary><c>--store</c>: the audit log that records the run.</summary>
+        public readonly Option<string> Store = StoreOption.Create();
+
         /// <summary><c>--json</c>: the result as one JSON document on stdout (<see cref="JsonResult"/>).</summary>
         public readonly Option<bool> Json = JsonResult.Create();
 
@@ -54,7 +57,7 @@ internal static class BaselineCommand
         var o = new Options();
         var command = new Command("baseline", "Generate scenarios with a baseline generator (bootstrap, FHS, GARCH copula, WGAN-GP, TimeVAE)")
         {
-            o.Data, o.Input, o.Columns, o.Generator, o.TrainEnd, o.Count, o.Window, o.Seed, o.Out, o.Home, o.Json,
+            o.Data, o.Input, o.Columns, o.Generator, o.TrainEnd, o.Count, o.Window, o.Seed, o.Out, o.Home, o.Store, o.Json,
         };
         foreach (var option in o.Dialect.All) command.Options.Add(option);
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
@@ -75,7 +78,8 @@ internal static class BaselineCommand
         var dialect = o.Dialect.ToConfig(parse);
         var request = new BaselineRun(parse.GetValue(o.Data)!, input, parse.GetValue(o.Generator)!, parse.GetValue(o.Columns), parse.GetValue(o.TrainEnd), count, window, seed,
             dialect?.DeepClone());
-        var home = HomeOption.ResolveForRun(parse, o.Home);
+        var store = StoreOption.ResolveForRun(parse, o.Home, o.Store);
+        var home = store.Home;
         var config = new JsonObject
         {
             ["command"] = "baseline", ["generator"] = request.Generator, ["input"] = input.ToString(),
@@ -87,7 +91,7 @@ internal static class BaselineCommand
         var outPath = parse.GetValue(o.Out)!;
         AtomicFile.WriteAllBytes(outPath, csv);
         var csvSha256 = Governance.FileHash.Sha256(outPath);
-        var (manifest, receipts) = RunAudit.Complete(home, run.AddOutput(outPath), new JsonObject { ["command"] = "baseline", ["csv_sha256"] = csvSha256 });
+        var (manifest, receipts) = RunAudit.Complete(store, run.AddOutput(outPath), new JsonObject { ["command"] = "baseline", ["csv_sha256"] = csvSha256 });
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{generator.Name}: {count} scenarios of {window} steps over {windows.SeriesCount} series, fitted on {fitRows} rows → {outPath}"));
         output.WriteLine($"manifest: {manifest}");
@@ -104,7 +108,7 @@ internal static class BaselineCommand
                 ["window"] = window,
                 ["series"] = JsonResult.Strings(windows.Columns),
                 ["fit_rows"] = fitRows,
-            }, run.RunId, manifest, receipts[^1], home));
+            }, run.RunId, manifest, receipts[^1], store));
         }
 
         return ExitCode.Success;

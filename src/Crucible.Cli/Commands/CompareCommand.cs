@@ -11,7 +11,7 @@ namespace Crucible.Cli.Commands;
 
 /// <summary>
 /// <c>crucible compare --data FILE --portfolio FILE.json --train-end DATE [--input …] [--generator NAME …] [--window W]
-/// [--count N] [--alpha A] [--seed S] [--home DIR] --out FILE.json [--html FILE.html]</c>: the generator comparison table
+/// [--count N] [--alpha A] [--seed S] [--home DIR] [--store sqlite:DIR|postgres:CONNSTRING] --out FILE.json [--html FILE.html]</c>: the generator comparison table
 /// (fidelity, temporal, tail and risk metrics per generator, all fitted on the rows up to DATE and scored on the rows after
 /// it); the run manifest goes to <c>HOME/runs/RUN_ID.json</c>, pinned by a <c>run.completed</c> audit entry.
 /// </summary>
@@ -44,6 +44,9 @@ internal static class CompareCommand
 
         public readonly Option<string> Home = HomeOption.Create();
 
+        /// <summary><c>--store</c>: the audit log that records the run.</summary>
+        public readonly Option<string> Store = StoreOption.Create();
+
         /// <summary><c>--json</c>: the result as one JSON document on stdout (<see cref="JsonResult"/>).</summary>
         public readonly Option<bool> Json = JsonResult.Create();
 
@@ -57,7 +60,7 @@ internal static class CompareCommand
         var o = new Options();
         var command = new Command("compare", "Compare scenario generators on the same train set and holdout (fidelity, temporal, tail, risk)")
         {
-            o.Data, o.Input, o.Portfolio, o.TrainEnd, o.Generator, o.Window, o.Count, o.Alpha, o.Seed, o.Out, o.Html, o.Home, o.Json,
+            o.Data, o.Input, o.Portfolio, o.TrainEnd, o.Generator, o.Window, o.Count, o.Alpha, o.Seed, o.Out, o.Html, o.Home, o.Store, o.Json,
         };
         foreach (var option in o.Dialect.All) command.Options.Add(option);
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
@@ -79,7 +82,8 @@ internal static class CompareCommand
         var dialect = o.Dialect.ToConfig(parse);
         var request = new CompareRun(parse.GetValue(o.Data)!, input, parse.GetValue(o.Portfolio)!, parse.GetValue(o.TrainEnd)!, names, window, count, alpha, parse.GetValue(o.Seed),
             dialect?.DeepClone());
-        var home = HomeOption.ResolveForRun(parse, o.Home);
+        var store = StoreOption.ResolveForRun(parse, o.Home, o.Store);
+        var home = store.Home;
         var config = new JsonObject
         {
             ["command"] = "compare", ["input"] = input.ToString(), ["train_end"] = request.TrainEnd,
@@ -94,7 +98,7 @@ internal static class CompareCommand
         GeneratorComparison.Write(table, outPath, htmlPath);
         run.AddOutput(outPath);
         if (htmlPath is not null) run.AddOutput(htmlPath);
-        var (manifest, receipts) = RunAudit.Complete(home, run,
+        var (manifest, receipts) = RunAudit.Complete(store, run,
             new JsonObject { ["command"] = "compare", ["report_sha256"] = Governance.FileHash.Sha256(outPath) });
         var inv = CultureInfo.InvariantCulture;
         foreach (var r in table.Rows)
@@ -124,7 +128,7 @@ internal static class CompareCommand
                     ["excess_kurtosis_error"] = JsonResult.Number(r.KurtosisError),
                     ["es"] = new JsonObject { ["real"] = JsonResult.Number(r.Es.Real), ["synthetic"] = JsonResult.Number(r.Es.Synthetic) },
                 })]),
-            }, run.RunId, manifest, receipts[^1], home));
+            }, run.RunId, manifest, receipts[^1], store));
         }
 
         return ExitCode.Success;

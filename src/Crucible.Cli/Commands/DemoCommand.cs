@@ -130,6 +130,7 @@ internal static class DemoCommand
     {
         string dir = Path.GetFullPath(parse.GetValue(o.Out)!);
         var home = HomeOption.ForRun(CrucibleHome.Resolve(parse.GetValue(o.Home) ?? dir));
+        var store = RunStore.Sqlite(home); // the demo records into its home's SQLite log
         int count = parse.GetValue(o.Count);
         if (count < 1) throw new InvalidInputException("OPT-E", $"--count must be at least 1, got {count}");
         // the output folder and the home are made before the minutes of training: a path the system refuses fails now
@@ -169,8 +170,8 @@ internal static class DemoCommand
         generator.Save(model);
         trainRun.ModelId = generator.ModelId;
         trainRun.AddOutput(Path.Combine(model, DiffusionGenerator.WeightsFileName)).AddOutput(Path.Combine(model, DiffusionGenerator.ManifestFileName));
-        var (registered, _) = RunAudit.Register(home, model);          // so that `crucible generate --home DIR --model ID` finds it
-        var manifests = new List<(string Step, string Path)> { ("train", RunAudit.Complete(home, trainRun, RunAudit.Trained(model, generator.Manifest)).Manifest) };
+        var (registered, _) = RunAudit.Register(store, model);          // so that `crucible generate --home DIR --model ID` finds it
+        var manifests = new List<(string Step, string Path)> { ("train", RunAudit.Complete(store, trainRun, RunAudit.Trained(model, generator.Manifest)).Manifest) };
         output.WriteLine(string.Create(inv,
             $"model:      {model} ({generator.Manifest.Training.Steps} steps, {generator.Manifest.Windows.Count} windows of {options.Window} days, final loss {generator.Manifest.Training.FinalLoss:F4}, {clock.Elapsed.TotalSeconds:F0} s); registered as {registered.Id[..16]}… ({registered.Status.ToString().ToLowerInvariant()})"));
 
@@ -178,15 +179,15 @@ internal static class DemoCommand
         string csv = Path.Combine(dir, "scenarios.csv"), stressedCsv = Path.Combine(dir, "scenarios-stressed.csv");
         var baselineRun = StartGenerate(home, model, generator.ModelId, count, seed, guidance: null, stress: null);
         var set = generator.Generate(count, seed, new SequenceSampleRequest(Sampler: DemoSampler));
-        var standing = RunAudit.StandingOf(home, model);              // one model for both generations
+        var standing = RunAudit.StandingOf(store, model);              // one model for both generations
         var meta = ScenarioCsv.Write(csv, RunAudit.WithStanding(set, standing), DateTimeOffset.UtcNow);
-        manifests.Add(("generate baseline", RunAudit.Complete(home, baselineRun.AddOutput(csv).AddOutput(ScenarioCsv.MetadataPath(csv)),
+        manifests.Add(("generate baseline", RunAudit.Complete(store, baselineRun.AddOutput(csv).AddOutput(ScenarioCsv.MetadataPath(csv)),
             RunAudit.GenerateCompleted("demo.generate", meta), (AuditKind.ScenariosGenerated, RunAudit.Generated(meta))).Manifest));
         var stressedRun = StartGenerate(home, model, generator.ModelId, count, seed + 1, DemoGuidance, DemoStress);
         var stressed = generator.Generate(count, seed + 1, new SequenceSampleRequest(GuidanceScale: DemoGuidance, Sampler: DemoSampler, Stress: DemoStress));
         var stressedMeta = ScenarioCsv.Write(stressedCsv, RunAudit.WithStanding(stressed, standing), DateTimeOffset.UtcNow);
         stressedRun.AddOutput(stressedCsv).AddOutput(ScenarioCsv.MetadataPath(stressedCsv));
-        manifests.Add(("generate stressed", RunAudit.Complete(home, stressedRun,
+        manifests.Add(("generate stressed", RunAudit.Complete(store, stressedRun,
             RunAudit.GenerateCompleted("demo.generate", stressedMeta), (AuditKind.ScenariosGenerated, RunAudit.Generated(stressedMeta))).Manifest));
         output.WriteLine($"scenarios:  {csv} ({count.ToString(inv)} baseline scenarios of {options.Window} days, DPM-Solver++(2M), 50 steps) + {Path.GetFileName(ScenarioCsv.MetadataPath(csv))}");
         output.WriteLine(string.Create(inv,
@@ -214,7 +215,7 @@ internal static class DemoCommand
         // RELIABILITY.md PRIV-9, as crucible evaluate records it: the privacy report in the audit log with its hash
         if (PrivacyAuditEntry.Of(report, File.ReadAllBytes(Path.Combine(dir, "report.json"))) is { } privacy) evaluated["privacy"] = privacy;
         evaluateRun.AddOutput(Path.Combine(dir, "report.json")).AddOutput(Path.Combine(dir, "report.html"));
-        var (evaluateManifest, _) = RunAudit.Complete(home, evaluateRun,
+        var (evaluateManifest, _) = RunAudit.Complete(store, evaluateRun,
             new JsonObject { ["command"] = "demo.evaluate", ["report_sha256"] = evaluated["report_sha256"]!.DeepClone() },
             (AuditKind.EvaluationCompleted, evaluated));
         manifests.Add(("evaluate", evaluateManifest));
@@ -228,7 +229,7 @@ internal static class DemoCommand
         // 7. the model card: data, training, validation results and the coverage audit of the report, limitations
         var cardRun = ModelCardCommand.StartRun(home, "demo.model-card", model, Path.Combine(dir, "report.json"), status: null);
         ModelCard.Build(model, Path.Combine(dir, "report.json")).Write(Path.Combine(dir, "model-card.md"), Path.Combine(dir, "model-card.html"));
-        var (cardManifest, last) = ModelCardCommand.Complete(home, cardRun, "demo.model-card",
+        var (cardManifest, last) = ModelCardCommand.Complete(store, cardRun, "demo.model-card",
             Path.Combine(dir, "model-card.md"), Path.Combine(dir, "model-card.html"));
         manifests.Add(("model card", cardManifest));
         output.WriteLine($"model card: {Path.Combine(dir, "model-card.md")}, {Path.Combine(dir, "model-card.html")}");

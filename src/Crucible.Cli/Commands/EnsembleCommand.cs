@@ -47,6 +47,9 @@ internal static class EnsembleCommand
 
         public readonly Option<string> Home = HomeOption.Create();
 
+        /// <summary><c>--store</c>: the audit log that records the run.</summary>
+        public readonly Option<string> Store = StoreOption.Create();
+
         /// <summary><c>--json</c>: the result as one JSON document on stdout (<see cref="JsonResult"/>).</summary>
         public readonly Option<bool> Json = JsonResult.Create();
     }
@@ -86,7 +89,7 @@ internal static class EnsembleCommand
         var o = new Options();
         var command = new Command("ensemble", "Stress a portfolio under several generators' scenario files and flag their disagreement")
         {
-            o.Scenarios, o.Portfolio, o.Alpha, o.MaxEsSpread, o.MaxWasserstein, o.Out, o.Home, o.Json,
+            o.Scenarios, o.Portfolio, o.Alpha, o.MaxEsSpread, o.MaxWasserstein, o.Out, o.Home, o.Store, o.Json,
         };
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
         return command;
@@ -158,7 +161,8 @@ internal static class EnsembleCommand
         if (!(thresholds.MaxEsSpread > 0) || !(thresholds.MaxWasserstein > 0) || double.IsInfinity(thresholds.MaxEsSpread) || double.IsInfinity(thresholds.MaxWasserstein))
             throw new InvalidInputException("OPT-E", "--max-es-spread and --max-wasserstein must be positive and finite");
         RefuseAFileNamedTwice(files); // before any file is read
-        var home = HomeOption.ResolveForRun(parse, o.Home);
+        var store = StoreOption.ResolveForRun(parse, o.Home, o.Store);
+        var home = store.Home;
         var metadata = files.Select(Evaluation.ScenarioSidecar.PriceMetadataOf).OfType<string>().ToArray();
         var run = RunManifests.Start(home, RunKind.Ensemble, new JsonObject
         {
@@ -178,7 +182,7 @@ internal static class EnsembleCommand
         var outPath = parse.GetValue(o.Out)!;
         EnsembleJson.Write(result, outPath);
         run.Outcome = EnsembleJson.Outcome(result); // a degenerate ensemble's 0/0 spread or distance is null
-        var (manifest, receipts) = RunAudit.Complete(home, run.AddOutput(outPath), new JsonObject
+        var (manifest, receipts) = RunAudit.Complete(store, run.AddOutput(outPath), new JsonObject
         {
             ["command"] = "ensemble", ["flagged"] = result.Flagged, ["report_sha256"] = Governance.FileHash.Sha256(outPath),
         });
@@ -194,8 +198,8 @@ internal static class EnsembleCommand
         output.WriteLine(result.Flagged ? $"FLAGGED: {string.Join("; ", result.Reasons)}" : "agreement: within the declared thresholds");
         output.WriteLine($"report:   {outPath}");
         output.WriteLine($"manifest: {manifest}");
-        output.WriteLine(string.Create(inv, $"audit:    entry {receipts[^1].Seq} in {home.AuditDatabase}"));
-        if (json) JsonResult.Write(document, JsonResult.WithRun(EnsembleResultJson(result, outPath), run.RunId, manifest, receipts[^1], home));
+        output.WriteLine(string.Create(inv, $"audit:    entry {receipts[^1].Seq} in {store.AuditPlace}"));
+        if (json) JsonResult.Write(document, JsonResult.WithRun(EnsembleResultJson(result, outPath), run.RunId, manifest, receipts[^1], store));
         return result.Flagged ? ExitCode.ThresholdFailed : ExitCode.Success;
     }
 }

@@ -17,7 +17,7 @@ namespace Crucible.Cli.Commands;
 
 /// <summary>
 /// <c>crucible evaluate --real FILE --synthetic FILE [--train FILE [--privacy-rows N]] [--alpha A] [--thresholds FILE] [--segments FILE|default]
-/// [--fail-on-threshold] [--sensitive COL,…] [--model DIR --shadow-models K [--shadow-steps N]] [--home DIR] --out report.json [--html report.html]</c>: the evaluation report of METRICS.md, and an
+/// [--fail-on-threshold] [--sensitive COL,…] [--model DIR --shadow-models K [--shadow-steps N]] [--home DIR] [--store sqlite:DIR|postgres:CONNSTRING] --out report.json [--html report.html]</c>: the evaluation report of METRICS.md, and an
 /// <c>evaluation.completed</c> entry (input and report hashes, threshold verdict) in the audit log of the home folder,
 /// followed by the <c>run.completed</c> entry that pins the run manifest (<c>HOME/runs/RUN_ID.json</c>).
 /// Exit 0 on success, 2 on bad input (file, line, column and rule named), 3 when <c>--fail-on-threshold</c> is given
@@ -93,6 +93,9 @@ internal static class EvaluateCommand
 
         public readonly Option<string> Home = HomeOption.Create();
 
+        /// <summary><c>--store</c>: the audit log that records the run.</summary>
+        public readonly Option<string> Store = StoreOption.Create();
+
         /// <summary><c>--json</c>: the result as one JSON document on stdout (<see cref="JsonResult"/>).</summary>
         public readonly Option<bool> Json = JsonResult.Create();
     }
@@ -104,7 +107,7 @@ internal static class EvaluateCommand
         var command = new Command("evaluate", "Evaluate synthetic data against real data (fidelity, temporal, tails, risk, privacy, utility)")
         {
             o.Real, o.Synthetic, o.Train, o.PrivacyRows, o.Alpha, o.RegimeWindow, o.Thresholds, o.Segments, o.FailOnThreshold, o.Sensitive, o.Model, o.ShadowModels, o.ShadowSteps,
-            o.Out, o.Html, o.Home, o.Json,
+            o.Out, o.Html, o.Home, o.Store, o.Json,
         };
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
         return command;
@@ -117,7 +120,8 @@ internal static class EvaluateCommand
         bool json = parse.GetValue(o.Json);
         var result = output;
         output = JsonResult.SummaryWriter(json, output);
-        var home = HomeOption.ResolveForRun(parse, o.Home);
+        var store = StoreOption.ResolveForRun(parse, o.Home, o.Store);
+        var home = store.Home;
         var alpha = ParseAlpha(parse.GetValue(o.Alpha));
         var regimeWindow = parse.GetValue(o.RegimeWindow) ?? new EvaluationOptions().RegimeWindow;
         if (regimeWindow < 2) throw new InvalidInputException("OPT-E", string.Create(CultureInfo.InvariantCulture, $"--regime-window takes a number of steps of at least 2 (a volatility needs two returns), got {regimeWindow}"));
@@ -192,7 +196,7 @@ internal static class EvaluateCommand
         if (verdicts is not null) run.Outcome = new JsonObject { ["thresholds_passed"] = passed };
         // RELIABILITY.md PRIV-9: the privacy report in the audit log with its hash (the privacy object's bytes in report.json)
         if (PrivacyAuditEntry.Of(report, File.ReadAllBytes(outPath)) is { } privacy) payload["privacy"] = privacy;
-        var (manifest, receipts) = RunAudit.Complete(home, run,
+        var (manifest, receipts) = RunAudit.Complete(store, run,
             new JsonObject { ["command"] = "evaluate", ["report_sha256"] = payload["report_sha256"]!.DeepClone() },
             (AuditKind.EvaluationCompleted, payload));
 
@@ -201,13 +205,13 @@ internal static class EvaluateCommand
         WriteSummary(output, report, verdicts, outPath, htmlPath);
         output.WriteLine($"manifest:   {manifest}");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"audit:      entries {receipts[0].Seq} and {receipts[^1].Seq} in {home.AuditDatabase}"));
+            $"audit:      entries {receipts[0].Seq} and {receipts[^1].Seq} in {store.AuditPlace}"));
         if (json)
         {
             var document = EvaluateResult(report, verdicts, outPath, htmlPath, run.RunId, manifest, failOnThreshold);
             document["model_id"] = prepared.ModelId;
             document["audit_seqs"] = new JsonArray(receipts[0].Seq, receipts[^1].Seq);
-            document["audit_database"] = JsonResult.Full(home.AuditDatabase);
+            document["audit_database"] = store.AuditDatabase;
             JsonResult.Write(result, document);
         }
 

@@ -18,10 +18,11 @@ namespace Crucible.Cli.Commands;
 
 /// <summary>
 /// <c>crucible generate --model MODEL --count N [--sampler ddim|ddpm|dpm2m] [--spacing linear|angle] [--sampling-steps K] [--eta E]
-/// [--condition NAME=VALUE …] [--guidance G] [--stress SPEC] [--seed S] [--prices [--start-prices FILE.json|unit]] [--home DIR] --out FILE.csv</c>:
+/// [--condition NAME=VALUE …] [--guidance G] [--stress SPEC] [--seed S] [--prices [--start-prices FILE.json|unit]] [--home DIR] [--store sqlite:DIR|postgres:CONNSTRING] --out FILE.csv</c>:
 /// draws N scenarios in original units (log returns; a sequence model's scenarios are W-day windows, one row per day,
 /// conditioned on the named economic-state values or a stress specification under classifier-free guidance of weight G, its moves enforced by constraint guidance), writes <c>FILE.csv</c> and <c>FILE.meta.json</c> and appends
-/// <c>scenarios.generated</c> to the audit log in the home folder.
+/// <c>scenarios.generated</c> to the audit log in the home folder, or with <c>--store postgres:…</c> to that database's log
+/// (a model id prefix is then resolved through that database's registry).
 /// </summary>
 internal static class GenerateCommand
 {
@@ -101,6 +102,9 @@ internal static class GenerateCommand
 
         public readonly Option<string> Home = HomeOption.Create();
 
+        /// <summary><c>--store</c>: the registry that resolves an id prefix and the audit log that records the run.</summary>
+        public readonly Option<string> Store = StoreOption.Create();
+
         /// <summary><c>--json</c>: the result as one JSON document on stdout (<see cref="JsonResult"/>).</summary>
         public readonly Option<bool> Json = JsonResult.Create();
     }
@@ -113,7 +117,7 @@ internal static class GenerateCommand
         o.Spacing.AcceptOnlyFromAmong("linear", "angle");
         var command = new Command("generate", "Generate scenarios from a trained model: FILE.csv (log returns, original units) + FILE.meta.json")
         {
-            o.Model, o.Count, o.Sampler, o.Spacing, o.SamplingSteps, o.Eta, o.Seed, o.Condition, o.Guidance, o.GuidanceMinNoise, o.RegimeGuidance, o.Stress, o.Out, o.Prices, o.StartPrices, o.AllowRetired, o.Home, o.Json,
+            o.Model, o.Count, o.Sampler, o.Spacing, o.SamplingSteps, o.Eta, o.Seed, o.Condition, o.Guidance, o.GuidanceMinNoise, o.RegimeGuidance, o.Stress, o.Out, o.Prices, o.StartPrices, o.AllowRetired, o.Home, o.Store, o.Json,
         };
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
         return command;
@@ -126,10 +130,11 @@ internal static class GenerateCommand
         bool json = parse.GetValue(o.Json);
         var result = output;
         output = JsonResult.SummaryWriter(json, output);
-        var home = HomeOption.ResolveForRun(parse, o.Home);
+        var store = StoreOption.ResolveForRun(parse, o.Home, o.Store);
+        var home = store.Home;
         int count = parse.GetValue(o.Count);
         if (count < 1) throw new InvalidInputException("OPT-E", $"--count must be at least 1, got {count}");
-        var modelFolder = ModelCommand.FolderOf(home, parse.GetValue(o.Model)!, parse.GetValue(o.AllowRetired));
+        var modelFolder = ModelCommand.FolderOf(store, parse.GetValue(o.Model)!, parse.GetValue(o.AllowRetired));
         var spacing = parse.GetValue(o.Spacing) == "angle" ? DdimSpacing.UniformAngle : DdimSpacing.Linear;
         string path = parse.GetValue(o.Out)!;
         bool prices = parse.GetValue(o.Prices);
@@ -147,16 +152,16 @@ internal static class GenerateCommand
         var set = prepared.Draw(count, parse.GetValue(o.Seed), parse.GetValue(o.Condition), parse.GetValue(o.Guidance), parse.GetValue(o.GuidanceMinNoise),
             parse.GetValue(o.RegimeGuidance), parse.GetValue(o.Stress), modelFolder);
         if (start is not null) set = PricePaths.Append(set, start);
-        var standing = RunAudit.StandingOf(home, modelFolder);
+        var standing = RunAudit.StandingOf(store, modelFolder);
         set = RunAudit.WithStanding(set, standing);
         if (standing.Conflicting is { } conflicting)
         {
-            output.WriteLine($"note:      model {conflicting.Id[..16]}… is registered in {home.Root} with another manifest.json; these scenarios are recorded "
+            output.WriteLine($"note:      model {conflicting.Id[..16]}… is registered in {(store.IsSqlite ? home.Root : store.Location.Redacted)} with another manifest.json; these scenarios are recorded "
                 + "as drawn from an unregistered model (registered: false, with this folder's manifest hash), not as the registered model's");
         }
 
         var meta = ScenarioCsv.Write(path, set, DateTimeOffset.UtcNow);
-        var (runManifest, receipts) = RunAudit.Complete(home, run.AddOutput(path).AddOutput(ScenarioCsv.MetadataPath(path)),
+        var (runManifest, receipts) = RunAudit.Complete(store, run.AddOutput(path).AddOutput(ScenarioCsv.MetadataPath(path)),
             RunAudit.GenerateCompleted("generate", meta), (AuditKind.ScenariosGenerated, RunAudit.Generated(meta)));
         string pricePaths = meta.Prices is { } p ? $", price paths from P_0 of {JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Source.ToString())}" : "";
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -166,7 +171,7 @@ internal static class GenerateCommand
         foreach (var warning in meta.ConditionWarnings ?? []) Console.Error.WriteLine($"warning: {warning.Message}");
         if (prepared.UnitsNote is { } units) Console.Error.WriteLine(units);
         output.WriteLine($"manifest:  {runManifest}");
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit:     entries {receipts[0].Seq} and {receipts[^1].Seq} in {home.AuditDatabase}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit:     entries {receipts[0].Seq} and {receipts[^1].Seq} in {store.AuditPlace}"));
         if (json)
         {
             JsonResult.Write(result, new JsonObject
@@ -188,7 +193,7 @@ internal static class GenerateCommand
                 // as in FILE.meta.json, and [] when every condition is inside the training range
                 ["condition_warnings"] = JsonSerializer.SerializeToNode(meta.ConditionWarnings ?? [], DiffusionJson.Options),
                 ["audit_seqs"] = new JsonArray(receipts[0].Seq, receipts[^1].Seq),
-                ["audit_database"] = JsonResult.Full(home.AuditDatabase),
+                ["audit_database"] = store.AuditDatabase,
             });
         }
 

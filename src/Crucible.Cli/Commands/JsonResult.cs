@@ -35,14 +35,15 @@ internal static class JsonResult
 
     /// <summary>
     /// Adds the run a command recorded to <paramref name="document"/>: <c>run_id</c>, <c>run_manifest</c> (absolute),
-    /// <c>audit_seq</c> (the <c>run.completed</c> entry that pins the manifest) and <c>audit_database</c> (absolute).
+    /// <c>audit_seq</c> (the <c>run.completed</c> entry that pins the manifest) and <c>audit_database</c> (absolute; null
+    /// when a PostgreSQL store keeps the entries).
     /// </summary>
-    public static JsonObject WithRun(JsonObject document, string runId, string runManifest, AuditReceipt receipt, CrucibleHome home)
+    public static JsonObject WithRun(JsonObject document, string runId, string runManifest, AuditReceipt receipt, RunStore store)
     {
         document["run_id"] = runId;
         document["run_manifest"] = Full(runManifest);
         document["audit_seq"] = receipt.Seq;
-        document["audit_database"] = Full(home.AuditDatabase);
+        document["audit_database"] = store.AuditDatabase;
         return document;
     }
 

@@ -10,10 +10,10 @@ using Crucible.Governance.Registry;
 namespace Crucible.Cli.Commands;
 
 /// <summary>
-/// <c>crucible model-card --model DIR [--report report.json] [--home DIR] --out card.md [--html card.html] [--json]</c>: writes the
-/// model card (<see cref="ModelCard"/>) in Markdown and optionally HTML. With a home whose registry holds the model, the
-/// card gives its status. The run manifest (model files and report in, card files out) goes to <c>HOME/runs/RUN_ID.json</c>,
-/// pinned by a <c>run.completed</c> audit entry; <c>--json</c> prints them as one JSON document (<see cref="JsonResult"/>). Exit 0 written; 2 a missing or changed model folder, an unreadable report,
+/// <c>crucible model-card --model DIR [--report report.json] [--home DIR] [--store sqlite:DIR|postgres:CONNSTRING] --out card.md [--html card.html] [--json]</c>: writes the
+/// model card (<see cref="ModelCard"/>) in Markdown and optionally HTML. With a home (or <c>--store</c>) whose registry holds the model, the
+/// card gives its status. The run manifest (model files and report in, card files out) goes to <c>HOME/runs/RUN_ID.json</c>
+/// (with <c>--store postgres:…</c>, to that database and <c>HOME/runs.postgres-…/</c>), pinned by a <c>run.completed</c> audit entry; <c>--json</c> prints them as one JSON document (<see cref="JsonResult"/>). Exit 0 written; 2 a missing or changed model folder, an unreadable report,
 /// an empty section.
 /// </summary>
 internal static class ModelCardCommand
@@ -26,21 +26,23 @@ internal static class ModelCardCommand
         var outPath = new Option<string>("--out") { Description = "The Markdown card to write", Required = true };
         var html = new Option<string>("--html") { Description = "Also write the card as a self-contained HTML page" };
         var home = HomeOption.Create();
+        var store = StoreOption.Create();
         var json = JsonResult.Create();
         var command = new Command("model-card", "Write a model's card: intended use, data, training, DP statement, validation, coverage, limitations")
         {
-            model, report, outPath, html, home, json,
+            model, report, outPath, html, home, store, json,
         };
         command.SetAction(parse => CliRunner.Run(parse, p =>
         {
             var folder = p.GetValue(model)!;
-            var crucibleHome = HomeOption.ResolveForRun(p, home);
-            var status = StatusOf(crucibleHome, folder);
+            var runStore = StoreOption.ResolveForRun(p, home, store);
+            var crucibleHome = runStore.Home;
+            var status = StatusOf(runStore, folder);
             var card = ModelCard.Build(folder, p.GetValue(report), status);
             var run = StartRun(crucibleHome, "model-card", folder, p.GetValue(report), status).CheckOutput("--out", p.GetValue(outPath)!);
             if (p.GetValue(html) is { } page) run.CheckOutput("--html", page);
             card.Write(p.GetValue(outPath)!, p.GetValue(html));
-            var (manifest, receipt) = Complete(crucibleHome, run, "model-card", p.GetValue(outPath)!, p.GetValue(html));
+            var (manifest, receipt) = Complete(runStore, run, "model-card", p.GetValue(outPath)!, p.GetValue(html));
             // --json: stdout carries the document only, the summary lines go to stderr
             var output = JsonResult.SummaryWriter(p.GetValue(json), Console.Out);
             output.WriteLine($"model card: {p.GetValue(outPath)}{(p.GetValue(html) is { } h ? ", " + h : "")}");
@@ -57,7 +59,7 @@ internal static class ModelCardCommand
                     ["model_folder"] = JsonResult.Full(folder),
                     ["report"] = JsonResult.Full(p.GetValue(report)),
                     ["registry_status"] = status,
-                }, run.RunId, manifest, receipt, crucibleHome));
+                }, run.RunId, manifest, receipt, runStore));
             }
 
             return ExitCode.Success;
@@ -102,25 +104,28 @@ internal static class ModelCardCommand
     /// Records the card files <paramref name="markdown"/> (and <paramref name="html"/>) as the run's outputs and the run
     /// (<see cref="RunAudit.Complete"/>); returns the manifest's path and the <c>run.completed</c> receipt.
     /// </summary>
-    internal static (string Manifest, AuditReceipt Receipt) Complete(CrucibleHome home, RunManifestBuilder run, string command,
+    internal static (string Manifest, AuditReceipt Receipt) Complete(RunStore store, RunManifestBuilder run, string command,
         string markdown, string? html)
     {
         run.AddOutput(markdown);
         if (html is not null) run.AddOutput(html);
-        var (manifest, receipts) = RunAudit.Complete(home, run, new JsonObject
+        var (manifest, receipts) = RunAudit.Complete(store, run, new JsonObject
         {
             ["command"] = command, ["model_id"] = run.ModelId, ["card_sha256"] = FileHash.Sha256(markdown),
         });
         return (manifest, receipts[^1]);
     }
 
-    /// <summary>The registry status of the model in <paramref name="folder"/>, when <paramref name="home"/> has an audit log that registers it.</summary>
-    internal static string? StatusOf(CrucibleHome home, string folder)
+    /// <summary>
+    /// The registry status of the model in <paramref name="folder"/>, when the registry of <paramref name="store"/> registers
+    /// it (a SQLite home without an audit log registers nothing).
+    /// </summary>
+    internal static string? StatusOf(RunStore store, string folder)
     {
-        if (!File.Exists(home.AuditDatabase)) return null; // do not create a home just to look
+        if (store.IsSqlite && !File.Exists(store.Home.AuditDatabase)) return null; // do not create a home just to look
         var weights = Path.Combine(folder, ModelRegistry.WeightsFileName);
         if (!File.Exists(weights)) return null;
-        using var log = AuditLog.Open(home);
-        return new ModelRegistry(home, log).Find(FileHash.Sha256(weights))?.Status.ToString().ToLowerInvariant();
+        using var log = store.OpenLog();
+        return new ModelRegistry(store.Home, log).Find(FileHash.Sha256(weights))?.Status.ToString().ToLowerInvariant();
     }
 }

@@ -208,15 +208,17 @@ internal static class ModelCommand
 
     /// <summary>
     /// The folder of <paramref name="modelOption"/>: the folder itself when it exists, else the registered model whose id
-    /// starts with it, after the registry's hash check (<c>REG-E-HASH</c> when its files changed).
+    /// starts with it in the registry of <paramref name="store"/>, after the registry's hash check (<c>REG-E-HASH</c> when
+    /// its files changed). With a PostgreSQL store, a model registered there whose folder the home lacks is first written
+    /// into the home from the database (<see cref="ModelRegistry.Load"/>).
     /// </summary>
     /// <exception cref="InvalidInputException"><c>REG-E-RETIRED</c>: the model is retired and <paramref name="allowRetired"/> is false.</exception>
-    internal static string FolderOf(CrucibleHome home, string modelOption, bool allowRetired = false)
+    internal static string FolderOf(RunStore store, string modelOption, bool allowRetired = false)
     {
-        if (Directory.Exists(modelOption) || !File.Exists(home.AuditDatabase) || modelOption.Length < 8 || !modelOption.All(char.IsAsciiHexDigit))
+        if (Directory.Exists(modelOption) || (store.IsSqlite && !File.Exists(store.Home.AuditDatabase)) || modelOption.Length < 8 || !modelOption.All(char.IsAsciiHexDigit))
             return modelOption;
-        using var log = AuditLog.Open(home);
-        var registry = new ModelRegistry(home, log);
+        using var log = store.OpenLog();
+        var registry = new ModelRegistry(store.Home, log);
         var record = Resolve(registry, modelOption);
         if (record.Status == ModelStatus.Retired && !allowRetired)
             throw new InvalidInputException("REG-E-RETIRED",

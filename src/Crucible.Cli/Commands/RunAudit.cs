@@ -15,38 +15,40 @@ namespace Crucible.Cli.Commands;
 /// The audit entries that every command writing a run manifest (<c>train</c>, <c>generate</c>, <c>evaluate</c>,
 /// <c>stress</c>, <c>ensemble</c>, <c>backtest</c>, <c>baseline</c>, <c>compare</c>, <c>model-card</c> and each step of
 /// <c>demo</c>) appends after a successful run, all closed by <see cref="Complete"/>
-/// (ARCHITECTURE.md "Where Crucible keeps its state"). Payloads carry ids, hashes, counts and settings only: never data
+/// (ARCHITECTURE.md "Where Crucible keeps its state"), into the audit log of the command's <c>--store</c>
+/// (<see cref="RunStore"/>: the home's SQLite log by default). Payloads carry ids, hashes, counts and settings only: never data
 /// values, file paths or secrets. A run that fails appends nothing: callers append only after every output is written.
 /// </summary>
 internal static class RunAudit
 {
     /// <summary>
-    /// Closes the run <paramref name="run"/> (hashes its outputs) and records it: writes its manifest to
-    /// <c>HOME/runs/RUN_ID.json</c> (serialised once: the audit store keeps the same bytes), then appends <paramref name="before"/> (the run's own entries, e.g.
+    /// Closes the run <paramref name="run"/> (hashes its outputs) and records it in the audit log of <paramref name="store"/>
+    /// (<see cref="RunManifests.Record"/>): writes its manifest to <c>HOME/runs/RUN_ID.json</c> (serialised once: the audit
+    /// store keeps the same bytes), then appends <paramref name="before"/> (the run's own entries, e.g.
     /// <c>evaluation.completed</c>) and <c>run.completed</c> with <paramref name="payload"/> plus the manifest's
     /// <c>run_id</c> and <c>manifest_sha256</c> in one transaction (<see cref="AuditLog.AppendRunCompletedJson"/>, which also
-    /// stores the manifest's bytes in the log, as the service does). Returns the manifest's path and the receipts,
-    /// <c>run.completed</c>'s last. Call it after every output is written.
+    /// stores the manifest's bytes in the log, as the service does). With a PostgreSQL store the entries and the stored
+    /// manifest go to that database, and the file, once they are committed, to <c>HOME/runs.postgres-…/RUN_ID.json</c>.
+    /// Returns the manifest's path and the receipts, <c>run.completed</c>'s last. Call it after every output is written.
     /// </summary>
-    public static (string Manifest, IReadOnlyList<AuditReceipt> Receipts) Complete(CrucibleHome home, RunManifestBuilder run, JsonObject payload,
+    public static (string Manifest, IReadOnlyList<AuditReceipt> Receipts) Complete(RunStore store, RunManifestBuilder run, JsonObject payload,
         params (AuditKind Kind, JsonNode? Payload)[] before)
     {
         // serialised once: the file and the audit store's copy are the same bytes, so they are byte-identical by construction
         var bytes = run.Finish().ToCanonicalJson();
         // the log is opened before the manifest is written: opening checks that runs/ holds nothing its entries lack (AUDIT-E-LOST)
-        using var log = AuditLog.Open(home);
-        var path = RunManifests.WriteJson(home, bytes);
-        return (path, log.AppendRunCompletedJson(bytes, payload, before: before));
+        using var log = store.OpenLog();
+        return RunManifests.Record(log, store.Home, store.Location, bytes, payload, before);
     }
 
     /// <summary>
-    /// Registers the model folder <paramref name="folder"/> in the registry of <paramref name="home"/> (a candidate;
+    /// Registers the model folder <paramref name="folder"/> in the registry of <paramref name="store"/> (a candidate;
     /// <c>model.registered</c> in the audit log) unless a model with its id (the same weights) is registered already.
     /// </summary>
-    public static (ModelRecord Record, bool IsNew) Register(CrucibleHome home, string folder)
+    public static (ModelRecord Record, bool IsNew) Register(RunStore store, string folder)
     {
-        using var log = AuditLog.Open(home);
-        var registry = new ModelRegistry(home, log);
+        using var log = store.OpenLog();
+        var registry = new ModelRegistry(store.Home, log);
         try
         {
             return registry.RegisterOrFind(folder);
@@ -139,18 +141,18 @@ internal static class RunAudit
 
     /// <summary>
     /// The model's identity beyond its id, for the metadata of what <paramref name="folder"/> generates: the SHA-256 of its
-    /// <c>manifest.json</c> and whether <paramref name="home"/>'s registry holds that model (<see cref="ModelRegistry.Standing"/>:
+    /// <c>manifest.json</c> and whether <paramref name="store"/>'s registry holds that model (<see cref="ModelRegistry.Standing"/>:
     /// the same weights and manifest up to provenance); and the registered model that has these weights with another
     /// manifest, when one does (for a note to the user). <see cref="WithStanding"/> records it in a scenario set.
     /// </summary>
-    public static RegistryStanding StandingOf(CrucibleHome home, string folder)
+    public static RegistryStanding StandingOf(RunStore store, string folder)
     {
         ModelRecord? registered = null;
         bool same = false;
-        if (File.Exists(home.AuditDatabase))
+        if (!store.IsSqlite || File.Exists(store.Home.AuditDatabase))
         {
-            using var log = AuditLog.Open(home);
-            (registered, same) = new ModelRegistry(home, log).Standing(folder);
+            using var log = store.OpenLog();
+            (registered, same) = new ModelRegistry(store.Home, log).Standing(folder);
         }
 
         return new(FileHash.Sha256(Path.Combine(folder, DiffusionGenerator.ManifestFileName)), same, same ? null : registered);
@@ -180,6 +182,6 @@ internal static class RunAudit
 
 /// <summary>What <see cref="RunAudit.StandingOf"/> found for a model folder.</summary>
 /// <param name="ManifestSha256">The SHA-256 of the folder's <c>manifest.json</c>.</param>
-/// <param name="Registered">Whether the home's registry holds this model (same weights, manifest up to provenance).</param>
+/// <param name="Registered">Whether the store's registry holds this model (same weights, manifest up to provenance).</param>
 /// <param name="Conflicting">The registered model with these weights and another manifest, or null.</param>
 internal sealed record RegistryStanding(string ManifestSha256, bool Registered, ModelRecord? Conflicting);

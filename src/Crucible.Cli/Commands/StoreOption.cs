@@ -34,11 +34,29 @@ internal static class StoreOption
     public static (CrucibleHome Home, AuditLog Log) OpenLog(ParseResult parse, Option<string> home, Option<string> store)
     {
         var (h, location) = Resolve(parse, home, store);
+        return (h, OpenLog(h, location));
+    }
+
+    /// <summary>Opens the audit log of <paramref name="location"/> from <paramref name="home"/> (<see cref="Resolve"/>'s pair).</summary>
+    public static AuditLog OpenLog(CrucibleHome home, StoreLocation location)
+    {
         // Open(home) also refuses a log lost with its checkpoint file while runs/ or models/ hold files (AUDIT-E-LOST)
-        if (location.Kind == StoreKind.Sqlite) return (h, AuditLog.Open(h));
+        if (location.Kind == StoreKind.Sqlite) return AuditLog.Open(home);
 
         // the home keeps the signing key and this database's own checkpoint export (AuditLogOptions.ForStore)
-        return (h, AuditLog.Open(AuditLogOptions.ForStore(h.EnsureExists(), location)));
+        return AuditLog.Open(AuditLogOptions.ForStore(home.EnsureExists(), location));
+    }
+
+    /// <summary>
+    /// The store of a command that records a run (<c>train</c>, <c>generate</c>, …), checked before any work: a SQLite home
+    /// as <see cref="HomeOption.ResolveForRun"/> checks it (<c>AUDIT-E-LOST</c>); a PostgreSQL store is checked against this
+    /// home's exports of its checkpoints when its log is opened. A bad value is <c>STORE-E</c> (exit 2), as on every command
+    /// that takes <c>--store</c>.
+    /// </summary>
+    public static RunStore ResolveForRun(ParseResult parse, Option<string> home, Option<string> store)
+    {
+        var (h, location) = Resolve(parse, home, store);
+        return new(location.Kind == StoreKind.Sqlite ? HomeOption.ForRun(h) : h, location);
     }
 
     /// <summary>

@@ -109,6 +109,9 @@ internal static class StressCommand
 
         public readonly Option<string> Home = HomeOption.Create();
 
+        /// <summary><c>--store</c>: the audit log that records the run.</summary>
+        public readonly Option<string> Store = StoreOption.Create();
+
         /// <summary><c>--json</c>: the result as one JSON document on stdout (<see cref="JsonResult"/>).</summary>
         public readonly Option<bool> Json = JsonResult.Create();
     }
@@ -119,7 +122,7 @@ internal static class StressCommand
         var o = new Options();
         var command = new Command("stress", "Portfolio VaR, ES and CDaR under a scenario set, with the Euler allocation of ES")
         {
-            o.Scenarios, o.Portfolio, o.Alpha, o.Reverse, o.LossThreshold, o.History, o.HistoryInput, o.Top, o.Model, o.Candidates, o.Guidance, o.Seed, o.Condition, o.ConditionGuidance, o.Stress, o.MinBreachRate, o.Adversarial, o.Out, o.Home, o.Json,
+            o.Scenarios, o.Portfolio, o.Alpha, o.Reverse, o.LossThreshold, o.History, o.HistoryInput, o.Top, o.Model, o.Candidates, o.Guidance, o.Seed, o.Condition, o.ConditionGuidance, o.Stress, o.MinBreachRate, o.Adversarial, o.Out, o.Home, o.Store, o.Json,
         };
         o.HistoryInput.AcceptOnlyFromAmong("prices", "returns", "log-returns", "percent");
         foreach (var option in o.HistoryDialect.All) command.Options.Add(option);
@@ -194,7 +197,8 @@ internal static class StressCommand
         // the scenario file's metadata when it declares price columns: it decides which columns are read (hash-checked)
         if (Evaluation.ScenarioSidecar.PriceMetadataOf(request.Scenarios) is { } priceMeta) inputs.Add(("scenarios_metadata", priceMeta));
 
-        var home = HomeOption.ResolveForRun(parse, o.Home);
+        var store = StoreOption.ResolveForRun(parse, o.Home, o.Store);
+        var home = store.Home;
         var run = RunManifests.Start(home, RunKind.Stress, new JsonObject
         {
             ["command"] = "stress",
@@ -242,7 +246,7 @@ internal static class StressCommand
             };
         }
 
-        var (manifest, receipts) = RunAudit.Complete(home, run.AddOutput(outPath),
+        var (manifest, receipts) = RunAudit.Complete(store, run.AddOutput(outPath),
             new JsonObject { ["command"] = "stress", ["report_sha256"] = Governance.FileHash.Sha256(outPath) });
         var inv = CultureInfo.InvariantCulture;
         // one horizon is said once ("of 20 steps"), a range as a range ("of 5–20 steps")
@@ -273,11 +277,11 @@ internal static class StressCommand
 
         output.WriteLine($"report:     {outPath}");
         output.WriteLine($"manifest:   {manifest}");
-        output.WriteLine(string.Create(inv, $"audit:      entry {receipts[^1].Seq} in {home.AuditDatabase}"));
+        output.WriteLine(string.Create(inv, $"audit:      entry {receipts[^1].Seq} in {store.AuditPlace}"));
         if (json)
         {
             JsonResult.Write(document, JsonResult.WithRun(StressResultJson(result, outPath, run.ModelId, reverse?.LossThreshold, reverseResult, adversarial),
-                run.RunId, manifest, receipts[^1], home));
+                run.RunId, manifest, receipts[^1], store));
         }
 
         return ExitCode.Success;

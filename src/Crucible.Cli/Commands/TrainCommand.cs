@@ -22,11 +22,11 @@ namespace Crucible.Cli.Commands;
 /// [--window W] [--state FILE [--state-columns X,Y,…]] [--train-end DATE] [--steps N] [--seed S] [--config FILE]
 /// [--checkpoint FILE [--checkpoint-every N]]
 /// [--dp-epsilon E | --dp-noise-multiplier S] [--dp-delta D] [--dp-max-grad-norm C] [--dp-budget EMAX] [--dp-sample-rate Q] [--dp-secure] [--dp-unit record|window]
-/// [--segments FILE|default --stratify DIMENSION] [--home DIR] --out MODEL</c>: fits a generator on the log returns of the
+/// [--segments FILE|default --stratify DIMENSION] [--home DIR] [--store sqlite:DIR|postgres:CONNSTRING] --out MODEL</c>: fits a generator on the log returns of the
 /// rows dated up to DATE, writes the model folder, registers it in the home's model registry (<c>model.registered</c>, as
 /// a candidate; a model already registered is left as it is, and one whose weights a registered model with another manifest
 /// has stays unregistered, with a warning) and appends <c>run.completed</c> to the audit log in the home
-/// folder. With a <c>--dp-*</c> flag (or a <c>privacy</c> config section) it trains with DP-SGD (either kind; a sequence
+/// folder (with <c>--store postgres:…</c>, that database's registry and log). With a <c>--dp-*</c> flag (or a <c>privacy</c> config section) it trains with DP-SGD (either kind; a sequence
 /// model states the guarantee per day, <c>--dp-unit record</c>, by group privacy over the W windows that hold it, or per
 /// window); a configuration whose projected ε exceeds the budget exits 2 before training.
 /// </summary>
@@ -183,6 +183,9 @@ internal static class TrainCommand
 
         public readonly Option<string> Home = HomeOption.Create();
 
+        /// <summary><c>--store</c>: the registry the model joins and the audit log that records the run.</summary>
+        public readonly Option<string> Store = StoreOption.Create();
+
         /// <summary><c>--json</c>: the result as one JSON document on stdout (<see cref="JsonResult"/>).</summary>
         public readonly Option<bool> Json = JsonResult.Create();
     }
@@ -197,7 +200,7 @@ internal static class TrainCommand
         var command = new Command("train", "Fit a generator on historical data and write the model folder (weights.safetensors + manifest.json)")
         {
             o.Data, o.Columns, o.Input, o.Kind, o.Window, o.State, o.StateColumns, o.StateMissing, o.StateFfillLimit, o.StateNa, o.StateDateFormat, o.StateDateColumn, o.CalibrateGuidance, o.CalibrationRule, o.WithholdPrices, o.TrainEnd, o.Steps, o.Seed, o.Config, o.Checkpoint, o.CheckpointEvery,
-            o.DpEpsilon, o.DpNoiseMultiplier, o.DpDelta, o.DpMaxGradNorm, o.DpBudget, o.DpSampleRate, o.DpSecure, o.DpUnit, o.DpPublicState, o.Segments, o.Stratify, o.Out, o.Home, o.Json,
+            o.DpEpsilon, o.DpNoiseMultiplier, o.DpDelta, o.DpMaxGradNorm, o.DpBudget, o.DpSampleRate, o.DpSecure, o.DpUnit, o.DpPublicState, o.Segments, o.Stratify, o.Out, o.Home, o.Store, o.Json,
         };
         foreach (var option in o.Dialect.All) command.Options.Add(option);
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
@@ -244,11 +247,11 @@ internal static class TrainCommand
         bool json = parse.GetValue(o.Json);
         var result = output;
         output = JsonResult.SummaryWriter(json, output);
-        var home = HomeOption.ResolveForRun(parse, o.Home);
+        var store = StoreOption.ResolveForRun(parse, o.Home, o.Store);
         string kindName = parse.GetValue(o.Kind) ?? ModelKind.Tabular.WireName();
         var kind = ModelKinds.FromWireName(kindName)
             ?? throw new InvalidInputException("OPT-E-KIND", $"--kind {kindName} is not a generator kind; use --kind tabular or --kind sequence");
-        if (kind == ModelKind.Sequence) return ExecuteSequence(parse, o, output, result, home);
+        if (kind == ModelKind.Sequence) return ExecuteSequence(parse, o, output, result, store);
         foreach (var (name, given) in new[] { ("--window", parse.GetValue(o.Window) is not null), ("--state", parse.GetValue(o.State) is not null), ("--state-columns", parse.GetValue(o.StateColumns) is not null), ("--state-missing", parse.GetValue(o.StateMissing) is not null), ("--state-ffill-limit", parse.GetValue(o.StateFfillLimit) is not null), ("--state-na", parse.GetValue(o.StateNa) is { Length: > 0 }), ("--state-date-format", parse.GetValue(o.StateDateFormat) is not null), ("--state-date-column", parse.GetValue(o.StateDateColumn) is not null), ("--calibrate-guidance", parse.GetValue(o.CalibrateGuidance) is not null), ("--calibration-rule", parse.GetValue(o.CalibrationRule) is not null) })
         {
             if (given) throw new InvalidInputException("OPT-E-KIND", $"{name} applies to --kind sequence only");
@@ -292,7 +295,7 @@ internal static class TrainCommand
         var config = RunConfig(options, input, parse.GetValue(o.Columns), parse.GetValue(o.TrainEnd));
         if (parse.GetValue(o.WithholdPrices)) config["withhold_prices"] = true; // only when given, as "csv"
         if (dialect is not null) config["csv"] = dialect; // only when given: earlier manifests' configs stay as they were
-        var run = RunManifests.Start(home, RunKind.Train, config, options.Seed).AddInput(path);
+        var run = RunManifests.Start(store.Home, RunKind.Train, config, options.Seed).AddInput(path);
         run.Outcome = new System.Text.Json.Nodes.JsonObject { ["data_quality"] = dataQuality };
         var resumedFrom = new StrongBox<int?>();
         var checkpoint = Checkpoint(parse.GetValue(o.Checkpoint), every, options.Training.Steps, resumedFrom);
@@ -313,7 +316,7 @@ internal static class TrainCommand
         var m = generator.Manifest;
         // DP-SGD: the run manifest carries the model manifest's DP statement (σ, q, steps, δ, ε, accountant, …), as is
         if (m.Privacy is { } privacy) run.Dp = JsonSerializer.SerializeToNode(privacy, DiffusionJson.Options) as System.Text.Json.Nodes.JsonObject;
-        var (registered, isNew, runManifest, receipt, notRegistered) = Record(home, run, folder, m.Weights.Sha256, RunAudit.Trained(folder, m, run));
+        var (registered, isNew, runManifest, receipt, notRegistered) = Record(store, run, folder, m.Weights.Sha256, RunAudit.Trained(folder, m, run));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"model:      {folder} (id {m.Weights.Sha256[..16]}…, {m.Weights.Parameters} parameters)"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -321,10 +324,10 @@ internal static class TrainCommand
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"training:   {m.Training.Steps} steps in {seconds:F1} s, {(m.Privacy is null ? $"final loss {m.Training.FinalLoss:F4}" : "loss withheld (a statistic of the private rows)")}"));
         if (m.Privacy is { } dp) output.WriteLine($"privacy:    {dp.Statement}");
-        WriteRecord(output, home, registered, isNew, runManifest);
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit:      entry {receipt.Seq} in {home.AuditDatabase}"));
+        WriteRecord(output, store.Home, registered, isNew, runManifest);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit:      entry {receipt.Seq} in {store.AuditPlace}"));
         if (parse.GetValue(o.Json))
-            JsonResult.Write(result, TrainResult(folder, (m.Kind, m.Weights, m.Training, m.Data, m.Privacy, m.Config.Seed), registered, isNew, notRegistered, run.RunId, runManifest, resumedFrom.Value, receipt, home));
+            JsonResult.Write(result, TrainResult(folder, (m.Kind, m.Weights, m.Training, m.Data, m.Privacy, m.Config.Seed), registered, isNew, notRegistered, run.RunId, runManifest, resumedFrom.Value, receipt, store));
         return ExitCode.Success;
     }
 
@@ -417,7 +420,7 @@ internal static class TrainCommand
     // A model whose weights a registered model already has, with a manifest that differs beyond provenance (e.g. the same
     // network calibrated by another rule), cannot be registered under the weights' id (REG-E-CONFLICT): the folder is
     // complete and usable by path, so the run completes and says so, unregistered (null), rather than failing after training.
-    private static (ModelRecord? Registered, bool IsNew, string RunManifest, AuditReceipt Receipt, string? NotRegistered) Record(Governance.CrucibleHome home,
+    private static (ModelRecord? Registered, bool IsNew, string RunManifest, AuditReceipt Receipt, string? NotRegistered) Record(RunStore store,
         RunManifestBuilder run, string folder, string modelId, System.Text.Json.Nodes.JsonObject entry)
     {
         run.ModelId = modelId;
@@ -430,7 +433,7 @@ internal static class TrainCommand
         TrainedModelFolder.ThrowIfReplaced(folder, modelId);
         try
         {
-            (registered, isNew) = RunAudit.Register(home, folder);
+            (registered, isNew) = RunAudit.Register(store, folder);
         }
         catch (InvalidInputException e) when (e.Rule == ModelRegistry.ConflictRule)
         {
@@ -444,14 +447,14 @@ internal static class TrainCommand
         // run too), and this run records nothing
         if (registered is not null && registered.Id != modelId) throw TrainedModelFolder.Replaced(folder, modelId, registered.Id);
 
-        var (manifest, receipts) = RunAudit.Complete(home, run, entry);
+        var (manifest, receipts) = RunAudit.Complete(store, run, entry);
         return (registered, isNew, manifest, receipts[^1], notRegistered);
     }
 
     // train --json: the model (full id, folder), its registration, the run and the training figures of the model manifest
     private static System.Text.Json.Nodes.JsonObject TrainResult(string folder,
         (ModelKind Kind, WeightsManifest Weights, TrainingMetrics Training, DataManifest Data, PrivacyManifest? Privacy, ulong Seed) m, ModelRecord? registered, bool isNew, string? notRegistered,
-        string runId, string runManifest, int? resumedFrom, AuditReceipt receipt, Governance.CrucibleHome home) => new()
+        string runId, string runManifest, int? resumedFrom, AuditReceipt receipt, RunStore store) => new()
     {
         ["command"] = "train",
         ["kind"] = m.Kind.WireName(),
@@ -472,7 +475,7 @@ internal static class TrainCommand
         ["resumed_from_step"] = resumedFrom,
         ["train_rows"] = m.Data.TrainRows,
         ["audit_seq"] = receipt.Seq,
-        ["audit_database"] = JsonResult.Full(home.AuditDatabase),
+        ["audit_database"] = store.AuditDatabase,
     };
 
     private static void WriteRecord(TextWriter output, Governance.CrucibleHome home, ModelRecord? registered, bool isNew, string runManifest)
@@ -521,7 +524,7 @@ internal static class TrainCommand
     /// given (features built by <see cref="EconomicState.Build"/> from the state and the train returns, lagged one day);
     /// the data-to-model part is <see cref="SequenceTraining.Train"/>, which the service's training jobs call too.
     /// </summary>
-    private static ExitCode ExecuteSequence(ParseResult parse, Options o, TextWriter output, TextWriter result, Governance.CrucibleHome home)
+    private static ExitCode ExecuteSequence(ParseResult parse, Options o, TextWriter output, TextWriter result, RunStore store)
     {
         var options = LoadConfig<SequenceGeneratorOptions>(parse.GetValue(o.Config));
         if (PrivacyFlags(parse, o, options.Privacy) is { } dp) options = options.WithPrivacy(dp);
@@ -596,7 +599,7 @@ internal static class TrainCommand
         generator.Save(folder);
 
         var m = generator.Manifest;
-        var run = RunManifests.Start(home, RunKind.Train, new System.Text.Json.Nodes.JsonObject
+        var run = RunManifests.Start(store.Home, RunKind.Train, new System.Text.Json.Nodes.JsonObject
         {
             ["command"] = "train",
             ["kind"] = ModelKind.Sequence.WireName(),
@@ -615,10 +618,10 @@ internal static class TrainCommand
         if (parse.GetValue(o.WithholdPrices)) run.Config["withhold_prices"] = true;
         // DP-SGD: the run manifest carries the model manifest's DP statement, as the tabular kind's does
         if (m.Privacy is { } privacy) run.Dp = JsonSerializer.SerializeToNode(privacy, DiffusionJson.Options) as System.Text.Json.Nodes.JsonObject;
-        var (registered, isNew, runManifest, receipt, notRegistered) = Record(home, run, folder, m.Weights.Sha256, RunAudit.Trained(folder, m, run));
+        var (registered, isNew, runManifest, receipt, notRegistered) = Record(store, run, folder, m.Weights.Sha256, RunAudit.Trained(folder, m, run));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"model:      {folder} (id {m.Weights.Sha256[..16]}…, {m.Weights.Parameters} parameters, sequence W = {m.Config.Window})"));
-        WriteRecord(output, home, registered, isNew, runManifest);
+        WriteRecord(output, store.Home, registered, isNew, runManifest);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"train rows: {m.Data.TrainRows} × {m.Columns.Count} series{(m.Data.TrainStart is null ? "" : $" ({m.Data.TrainStart} .. {m.Data.TrainEnd})")}, {m.Windows.Count} windows"));
         if (m.Conditions.Names.Count > 0)
@@ -641,9 +644,9 @@ internal static class TrainCommand
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"guidance:   w = {c.Chosen:G4} calibrated on {c.Episode} (state of {c.StateDate}; ES {string.Join(", ", c.Points.Select(p => $"{p.ExpectedShortfall:F4} at w = {p.Guidance:G4}"))}; realised {c.RealisedEs:F4} over {c.RealisedWindows} windows{(c.WithinTolerance ? "" : $"; none within {c.Tolerance:P0}, the closest taken")}{(c.GuidanceMinNoise > 0 ? $"; guidance at σ ≥ {c.GuidanceMinNoise:G4}" : "")}{(c.RegimeFactor is { } k ? $"; regime guidance a = {c.RegimeGuidance:G4}, k = {k:F4}, ES {c.RegimeExpectedShortfall:F4}" : "")})"));
         }
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit:      entry {receipt.Seq} in {home.AuditDatabase}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit:      entry {receipt.Seq} in {store.AuditPlace}"));
         if (parse.GetValue(o.Json))
-            JsonResult.Write(result, TrainResult(folder, (m.Kind, m.Weights, m.Training, m.Data, m.Privacy, m.Config.Seed), registered, isNew, notRegistered, run.RunId, runManifest, resumedFrom.Value, receipt, home));
+            JsonResult.Write(result, TrainResult(folder, (m.Kind, m.Weights, m.Training, m.Data, m.Privacy, m.Config.Seed), registered, isNew, notRegistered, run.RunId, runManifest, resumedFrom.Value, receipt, store));
         return ExitCode.Success;
     }
 

@@ -3,16 +3,19 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Crucible.Governance;
 using Crucible.Governance.Manifests;
+using Crucible.Governance.Storage;
 
 namespace Crucible.Cli.Commands;
 
 /// <summary>
-/// <c>crucible verify-run MANIFEST [--home DIR [--public-key FILE] [--checkpoints FILE]] [--json]</c>: recomputes the
+/// <c>crucible verify-run MANIFEST [--home DIR] [--store sqlite:DIR|postgres:CONNSTRING] [--public-key FILE] [--checkpoints FILE] [--json]</c>: recomputes the
 /// SHA-256 of every input and output file of a run manifest and compares; with <c>--home</c>, also checks what the pin of
 /// the manifest in that home relies on (<see cref="RunPinVerifier"/>): the home's whole audit log verifies (the check of
 /// <c>crucible audit verify</c>, signed checkpoints included), a <c>run.completed</c> entry pins the run, and both the
 /// manifest file and the audit store's copy of it hash as pinned; each disagreement (chain broken, file edited, stored
-/// copy edited or missing, unpinned) is named. Exit 0 when all match, 3 when one differs or is missing, 2 when the
+/// copy edited or missing, unpinned) is named. With <c>--store postgres:…</c> the same pin is checked in that database's
+/// log (the home, <c>--home</c> or the default, gives the public key and that database's checkpoint export), where
+/// <c>train</c>, <c>generate</c> and the other run commands record a run given that <c>--store</c>. Exit 0 when all match, 3 when one differs or is missing, 2 when the
 /// manifest is unreadable or incomplete, or the home has no audit log. Named bytes of a service run (its request and
 /// response bodies) are listed as such: there is no file to rehash. <c>--recompute</c> runs a train, generate, evaluate,
 /// stress, ensemble, backtest, baseline, compare or model-card run again and compares its outputs byte for byte (<see cref="RunRecompute"/>; RELIABILITY MRM-2: the
@@ -32,29 +35,39 @@ internal static class VerifyRunCommand
         };
         var publicKey = new Option<string>("--public-key")
         {
-            Description = "With --home: the trusted public key PEM for the log's checkpoint signatures (default: HOME/keys/audit-checkpoint.pub.pem)",
+            Description = "With --home or --store: the trusted public key PEM for the log's checkpoint signatures (default: HOME/keys/audit-checkpoint.pub.pem)",
         };
         var checkpoints = new Option<string>("--checkpoints")
         {
-            Description = "With --home: the exported checkpoint file to check the log against (default: HOME/audit-checkpoints.jsonl)",
+            Description = "With --home or --store: the exported checkpoint file to check the log against (default: HOME/audit-checkpoints.jsonl, with --store postgres: that database's HOME/audit-checkpoints.postgres-….jsonl)",
         };
+        var store = StoreOption.Create(); // the pin is checked in this store's log (postgres: that database's, from the home's key and export)
         var recompute = new Option<bool>("--recompute")
         {
             Description = "Also run the run again from its manifest (inputs, config, seed) and compare its outputs with the recorded ones, byte for byte: train, generate, evaluate, stress, ensemble, backtest, baseline, compare and model-card runs",
         };
         var command = new Command("verify-run", "Recompute a run manifest's file hashes and compare them (exit 3 on any difference)")
         {
-            manifest, home, publicKey, checkpoints, recompute, json,
+            manifest, home, store, publicKey, checkpoints, recompute, json,
         };
         command.SetAction(parse => CliRunner.Run(parse, p =>
         {
             var path = p.GetValue(manifest)!;
             var v = ManifestVerifier.Verify(path);
-            if (p.GetValue(home) is null && (p.GetValue(publicKey) is not null || p.GetValue(checkpoints) is not null))
-                throw new Crucible.Data.InvalidInputException("OPT-E", "--public-key and --checkpoints check the audit log of --home: give --home too");
-            var pin = p.GetValue(home) is { } dir
-                ? RunPinVerifier.Verify(CrucibleHome.Resolve(dir).RequireExisting(), path, v.Manifest.RunId, p.GetValue(publicKey), p.GetValue(checkpoints))
-                : null;
+            if (p.GetValue(home) is null && p.GetValue(store) is null && (p.GetValue(publicKey) is not null || p.GetValue(checkpoints) is not null))
+                throw new Crucible.Data.InvalidInputException("OPT-E", "--public-key and --checkpoints check the audit log of --home or --store: give one too");
+            RunPinVerification? pin = null;
+            if (p.GetValue(store) is not null)
+            {
+                var (h, location) = StoreOption.Resolve(p, home, store);
+                pin = RunPinVerifier.Verify(location.Kind == StoreKind.Sqlite ? h.RequireExisting() : h, location, path, v.Manifest.RunId,
+                    p.GetValue(publicKey), p.GetValue(checkpoints));
+            }
+            else if (p.GetValue(home) is { } dir)
+            {
+                pin = RunPinVerifier.Verify(CrucibleHome.Resolve(dir).RequireExisting(), path, v.Manifest.RunId, p.GetValue(publicKey), p.GetValue(checkpoints));
+            }
+
             var again = p.GetValue(recompute) ? RunRecompute.Run(v.Manifest, path) : null;
             bool ok = v.Ok && pin is null or { Ok: true } && (again is null || again.All(r => r.Matches));
             if (p.GetValue(json))

@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using Crucible.Governance.Audit;
+using Crucible.Governance.Storage;
 
 namespace Crucible.Governance.Manifests;
 
@@ -43,9 +45,7 @@ public static class RunManifests
     {
         ArgumentNullException.ThrowIfNull(home);
         ArgumentNullException.ThrowIfNull(manifestJson);
-        var runId = RunManifest.Parse(manifestJson).RunId;
-        if (runId is "." or ".." || !string.Equals(Path.GetFileName(runId), runId, StringComparison.Ordinal) || runId.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)
-            throw new Crucible.Data.InvalidInputException("MANIFEST-E-VALUE", "field 'run_id' must be a plain file name");
+        var runId = FileRunId(manifestJson);
         Crucible.Data.IO.OutputPathException.CreateFolder(home.EnsureExists().RunsFolder);
 
         // the pending marker first: until the run's run.completed entry is committed (AppendRunCompletedJson removes it),
@@ -68,6 +68,53 @@ public static class RunManifests
     {
         ArgumentNullException.ThrowIfNull(home);
         return Path.Combine(home.RunsFolder, "." + runId + PendingSuffix);
+    }
+
+    /// <summary>
+    /// Records a finished run in <paramref name="log"/>, the audit log of <paramref name="store"/> opened from
+    /// <paramref name="home"/>: stores the manifest <paramref name="manifestJson"/> and appends <paramref name="before"/> and
+    /// <c>run.completed</c> with <paramref name="payload"/> in one transaction (<see cref="AuditLog.AppendRunCompletedJson"/>),
+    /// and writes the same bytes to the store's runs folder of the home (<see cref="CrucibleHome.RunsFolderFor"/>). Returns
+    /// the file's path and the receipts, <c>run.completed</c>'s last. On SQLite the file goes to <c>HOME/runs/RUN_ID.json</c>
+    /// with its pending marker before the entries, as <see cref="WriteJson"/> says (open the log first: opening checks
+    /// <c>runs/</c>); on PostgreSQL, as the service keeps its runs, the database's copy is the record, and the file goes to
+    /// <c>HOME/runs.postgres-…/RUN_ID.json</c> once the entries are committed, with no marker: that log's lost-log rule reads
+    /// its exported checkpoints only, and the SQLite log's counts <c>runs/</c> only. A run killed between the commit and the
+    /// file has its manifest in the database alone.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="log"/> is not a log of <paramref name="store"/>'s kind.</exception>
+    /// <exception cref="Crucible.Data.InvalidInputException">As <see cref="AuditLog.AppendRunCompletedJson"/>.</exception>
+    public static (string Path, IReadOnlyList<AuditReceipt> Receipts) Record(AuditLog log, CrucibleHome home, StoreLocation store, byte[] manifestJson,
+        JsonObject payload, IReadOnlyList<(AuditKind Kind, JsonNode? Payload)>? before = null)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        ArgumentNullException.ThrowIfNull(home);
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(manifestJson);
+        if (log.Postgres is null != (store.Kind == StoreKind.Sqlite))
+            throw new ArgumentException($"the audit log is not the log of the {store.Kind} store", nameof(log));
+        if (store.Kind == StoreKind.Sqlite)
+        {
+            var path = WriteJson(home, manifestJson);
+            return (path, log.AppendRunCompletedJson(manifestJson, payload, before: before));
+        }
+
+        var runId = FileRunId(manifestJson); // checked before anything is stored
+        var receipts = log.AppendRunCompletedJson(manifestJson, payload, before: before);
+        var folder = home.EnsureExists().RunsFolderFor(store);
+        Crucible.Data.IO.OutputPathException.CreateFolder(folder);
+        var file = Path.Combine(folder, runId + ".json");
+        Crucible.Data.IO.AtomicFile.WriteAllBytes(file, manifestJson);
+        return (file, receipts);
+    }
+
+    // the run id of manifest bytes that pass the schema check, when it is a plain file name (MANIFEST-E-VALUE otherwise)
+    private static string FileRunId(byte[] manifestJson)
+    {
+        var runId = RunManifest.Parse(manifestJson).RunId;
+        if (runId is "." or ".." || !string.Equals(Path.GetFileName(runId), runId, StringComparison.Ordinal) || runId.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0)
+            throw new Crucible.Data.InvalidInputException("MANIFEST-E-VALUE", "field 'run_id' must be a plain file name");
+        return runId;
     }
 
     /// <summary>The suffix of a run's pending marker (<see cref="PendingMarkerPath"/>).</summary>

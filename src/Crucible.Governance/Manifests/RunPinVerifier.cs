@@ -33,7 +33,7 @@ public enum PinProblem
     StoredCopyMissing,
 }
 
-/// <summary>The outcome of <see cref="RunPinVerifier.Verify"/>: the three things a pin relies on, each checked.</summary>
+/// <summary>The outcome of <see cref="RunPinVerifier.Verify(CrucibleHome, string, string, string?, string?)"/>: the three things a pin relies on, each checked.</summary>
 /// <param name="RunId">The run checked.</param>
 /// <param name="Chain">The verification of the whole audit log, hash chain and signed checkpoints.</param>
 /// <param name="PinSeq">The <c>run.completed</c> entry that pins the run, or null when none does.</param>
@@ -116,9 +116,40 @@ public static class RunPinVerifier
         ArgumentNullException.ThrowIfNull(runId);
         var entries = AuditLog.Read(home.AuditDatabase); // AUDIT-E-NOLOG when there is none; nothing is created
         var chain = AuditLog.Verify(home, publicKeyPath, checkpointFile);
+        var stored = AuditLog.ReadRunManifest(home.AuditDatabase, runId);
+        return Pin(manifestPath, runId, chain, entries, stored);
+    }
+
+    /// <summary>
+    /// Checks the manifest at <paramref name="manifestPath"/>, of run <paramref name="runId"/>, against the audit log of
+    /// <paramref name="store"/> as seen from <paramref name="home"/>: on SQLite <see cref="Verify(CrucibleHome, string, string, string?, string?)"/>
+    /// (the store's folder is the home); on PostgreSQL the same three checks against the shared database's log, read only
+    /// (its verification as <c>crucible audit verify --store postgres:…</c> runs it: <paramref name="publicKeyPath"/>
+    /// defaults to the home's public key, when there is one, and <paramref name="checkpointFile"/> to that database's export
+    /// in the home, <see cref="CrucibleHome.AuditCheckpointsFor"/>), and its stored copy of the manifest.
+    /// </summary>
+    /// <exception cref="Crucible.Data.InvalidInputException">As the SQLite overload; on PostgreSQL <c>AUDIT-E-NOLOG</c> when the
+    /// database holds no log, <c>AUDIT-E-LOST</c> when it is shorter than the home's exports, <c>STORE-E-CONNECT</c>.</exception>
+    public static RunPinVerification Verify(CrucibleHome home, Storage.StoreLocation store, string manifestPath, string runId,
+        string? publicKeyPath = null, string? checkpointFile = null)
+    {
+        ArgumentNullException.ThrowIfNull(home);
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(runId);
+        if (store.Kind == Storage.StoreKind.Sqlite) return Verify(home, manifestPath, runId, publicKeyPath, checkpointFile);
+        using var log = AuditLog.OpenReadOnly(AuditLogOptions.ForStore(home, store)); // AUDIT-E-NOLOG when there is none; nothing is created
+        var entries = log.ListKinds(AuditKind.RunCompleted);
+        var keyPath = publicKeyPath ?? Path.Combine(home.KeysFolder, AuditSigningKey.PublicFileName);
+        using var key = publicKeyPath is not null || File.Exists(keyPath) ? AuditSigningKey.LoadPublic(keyPath) : null;
+        var chain = AuditLog.VerifyPostgres(store.Value, key, checkpointFile ?? home.AuditCheckpointsFor(store));
+        return Pin(manifestPath, runId, chain, entries, log.ReadRunManifest(runId));
+    }
+
+    // the pin of run runId in entries (the last run.completed that names it), against the file and the stored copy
+    private static RunPinVerification Pin(string manifestPath, string runId, AuditVerification chain, IReadOnlyList<AuditEntry> entries, byte[]? stored)
+    {
         var completed = AuditKind.RunCompleted.WireName();
         var entry = entries.LastOrDefault(e => string.Equals(e.Kind, completed, StringComparison.Ordinal) && string.Equals(Field(() => JsonNode.Parse(e.Payload), "run_id"), runId, StringComparison.Ordinal));
-        var stored = AuditLog.ReadRunManifest(home.AuditDatabase, runId);
         var bytes = Data.IO.InputFile.ReadAllBytes(manifestPath);
         return new RunPinVerification(runId, chain, entry?.Seq, entry is null ? null : Field(() => JsonNode.Parse(entry.Payload), "manifest_sha256"), Convert.ToHexStringLower(SHA256.HashData(bytes)),
             stored is null ? null : Convert.ToHexStringLower(SHA256.HashData(stored)))

@@ -53,6 +53,20 @@ public sealed class StoreLocation
     /// </summary>
     public string CheckpointFileName { get; }
 
+    /// <summary>
+    /// The name of the folder in a home that keeps the run manifests of the runs this store's log records
+    /// (<see cref="CrucibleHome.RunsFolderFor"/>): <c>runs</c> for SQLite, and for PostgreSQL
+    /// <c>runs.postgres-HOST-PORT-DATABASE-HASH</c>, named as its checkpoint export (<see cref="CheckpointFileName"/>), so
+    /// that the manifests of a shared database's runs are never taken for evidence of the home's own SQLite log (its
+    /// lost-log rule counts <c>runs/</c> only).
+    /// </summary>
+    public string RunsFolderName => Kind == StoreKind.Sqlite
+        ? SqliteRunsFolderName
+        : SqliteRunsFolderName + "." + CheckpointFileName["audit-checkpoints.".Length..^".jsonl".Length];
+
+    /// <summary>The name of a SQLite home's run manifests folder (<see cref="RunsFolderName"/>).</summary>
+    public const string SqliteRunsFolderName = "runs";
+
     /// <summary>The name of a SQLite home's checkpoint export (<see cref="CheckpointFileName"/>).</summary>
     public const string SqliteCheckpointFileName = "audit-checkpoints.jsonl";
 
