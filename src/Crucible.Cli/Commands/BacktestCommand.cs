@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Crucible.Data;
 using Crucible.Data.IO;
+using Crucible.Evaluation.Risk;
 using Crucible.Governance.Manifests;
 using Crucible.Stress.Backtesting;
 using Crucible.Stress.Generators;
@@ -111,7 +112,7 @@ internal static class BacktestCommand
         foreach (var r in results)
         {
             output.WriteLine(string.Create(inv,
-                $"{r.Generator}{(r.DailyUpdate ? " (daily VaR)" : "")}: {string.Join(" ", r.Years.Select(y => string.Create(inv, $"{y.Year}:{y.Result.Exceptions}/{y.Result.Zone.ToString().ToLowerInvariant()}")))}; pooled {r.Pooled.Exceptions}/{r.Pooled.Observations}, Kupiec p {r.Pooled.KupiecPValue:G4}, "
+                $"{r.Generator}{(r.DailyUpdate ? " (daily VaR)" : "")}: {string.Join(" ", r.Years.Select(y => string.Create(inv, $"{y.Year}:{y.Result.Exceptions}/{y.Result.Zone.WireName()}")))}; pooled {r.Pooled.Exceptions}/{r.Pooled.Observations}, Kupiec p {r.Pooled.KupiecPValue:G4}, "
                 + $"Christoffersen ind p {r.Pooled.Christoffersen?.IndependencePValue:G4}, cc p {r.Pooled.Christoffersen?.ConditionalCoveragePValue:G4}"));
         }
 
@@ -147,7 +148,7 @@ internal static class BacktestCommand
                 ["years"] = new JsonArray([.. r.Years.Select(y => (JsonNode?)new JsonObject
                 {
                     ["year"] = y.Year, ["observations"] = y.Result.Observations, ["exceptions"] = y.Result.Exceptions,
-                    ["zone"] = y.Result.Zone.ToString().ToLowerInvariant(),
+                    ["zone"] = y.Result.Zone.WireName(),
                 })]),
                 ["pooled"] = new JsonObject
                 {

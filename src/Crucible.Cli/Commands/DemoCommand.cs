@@ -18,6 +18,7 @@ using Crucible.Evaluation;
 using Crucible.Evaluation.Reporting;
 using Crucible.Governance;
 using Crucible.Governance.Audit;
+using Crucible.Governance.Registry;
 using Crucible.Governance.Cards;
 using Crucible.Governance.Manifests;
 using Crucible.Stress.Generators;
@@ -173,7 +174,7 @@ internal static class DemoCommand
         var (registered, _) = RunAudit.Register(store, model);          // so that `crucible generate --home DIR --model ID` finds it
         var manifests = new List<(string Step, string Path)> { ("train", RunAudit.Complete(store, trainRun, RunAudit.Trained(model, generator.Manifest)).Manifest) };
         output.WriteLine(string.Create(inv,
-            $"model:      {model} ({generator.Manifest.Training.Steps} steps, {generator.Manifest.Windows.Count} windows of {options.Window} days, final loss {generator.Manifest.Training.FinalLoss:F4}, {clock.Elapsed.TotalSeconds:F0} s); registered as {registered.Id[..16]}… ({registered.Status.ToString().ToLowerInvariant()})"));
+            $"model:      {model} ({generator.Manifest.Training.Steps} steps, {generator.Manifest.Windows.Count} windows of {options.Window} days, final loss {generator.Manifest.Training.FinalLoss:F4}, {clock.Elapsed.TotalSeconds:F0} s); registered as {registered.Id[..16]}… ({registered.Status.WireName()})"));
 
         // 3. generate: baseline (the unconditional model) and stressed (the stress specification under guidance)
         string csv = Path.Combine(dir, "scenarios.csv"), stressedCsv = Path.Combine(dir, "scenarios-stressed.csv");

@@ -126,6 +126,6 @@ internal static class ModelCardCommand
         var weights = Path.Combine(folder, ModelRegistry.WeightsFileName);
         if (!File.Exists(weights)) return null;
         using var log = store.OpenLog();
-        return new ModelRegistry(store.Home, log).Find(FileHash.Sha256(weights))?.Status.ToString().ToLowerInvariant();
+        return new ModelRegistry(store.Home, log).Find(FileHash.Sha256(weights))?.Status.WireName();
     }
 }

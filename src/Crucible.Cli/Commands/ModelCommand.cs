@@ -135,7 +135,7 @@ internal static class ModelCommand
         var home = HomeOption.Create();
         var id = new Option<string>("--id") { Description = "The model id (SHA-256 of its weights), or a unique prefix of at least 8 hex digits", Required = true };
         var status = new Option<string>("--status") { Description = "The new status: validated, promoted or retired", Required = true };
-        status.AcceptOnlyFromAmong("validated", "promoted", "retired");
+        status.AcceptOnlyFromAmong([.. ModelStatuses.All.Where(s => s != ModelStatus.Candidate).Select(s => s.WireName())]); // a model is registered a candidate
         var reason = new Option<string>("--reason") { Description = "Why (recorded in the audit entry)", Required = true };
         var evidence = new Option<string>("--evidence")
         {
@@ -149,12 +149,7 @@ internal static class ModelCommand
         };
         command.SetAction(parse => CliRunner.Run(parse, p =>
         {
-            var to = p.GetValue(status) switch
-            {
-                "validated" => ModelStatus.Validated,
-                "promoted" => ModelStatus.Promoted,
-                _ => ModelStatus.Retired,
-            };
+            var to = ModelStatuses.FromWireName(p.GetValue(status)) ?? throw new InvalidOperationException("--status passed the parser's check");
             var evidencePath = p.GetValue(evidence);
             if (to == ModelStatus.Validated && evidencePath is null)
                 throw new InvalidInputException("REG-E-EVIDENCE", "--status validated needs --evidence report.json (an evaluation with passed thresholds)");
@@ -226,7 +221,7 @@ internal static class ModelCommand
         return registry.Load(record.Id).Folder;
     }
 
-    private static string Name(ModelStatus s) => s.ToString().ToLowerInvariant();
+    private static string Name(ModelStatus s) => s.WireName();
 
     // a model as model list --json lists it (the --json of register and status start from it)
     private static JsonObject Listed(ModelRecord m) => new()

@@ -483,7 +483,7 @@ internal static class TrainCommand
         output.WriteLine(registered is null
             ? $"registry:   not registered (the registry's model with these weights has another manifest: {ModelRegistry.ConflictRule}); use the folder by path"
             : string.Create(CultureInfo.InvariantCulture,
-                $"registry:   {(isNew ? "registered" : "already registered")} as {registered.Id} ({registered.Status.ToString().ToLowerInvariant()}) in {home.ModelsFolder}"));
+                $"registry:   {(isNew ? "registered" : "already registered")} as {registered.Id} ({registered.Status.WireName()}) in {home.ModelsFolder}"));
         output.WriteLine($"manifest:   {runManifest} (check: crucible verify-run {runManifest})");
     }
 
