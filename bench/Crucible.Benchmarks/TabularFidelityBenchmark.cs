@@ -158,7 +158,7 @@ public sealed class TabularFidelityBenchmark : IBenchmarkCommand
             speed = new JsonObject
             {
                 ["samples"] = ddpmSamples,
-                ["fast_sampler"] = main.Kind == SamplerKind.Ddpm ? "ddim-50" : DiffusionGenerator.SamplerName(main.Kind) + "-50",
+                ["fast_sampler"] = main.Kind == SamplerKind.Ddpm ? "ddim-50" : main.Kind.WireName() + "-50",
                 ["ddim50_seconds"] = Math.Round(ddimSameSeconds, 2),
                 ["ddpm1000_seconds"] = Math.Round(ddpmSeconds, 2),
                 ["speedup"] = Math.Round(ddpmSeconds / ddimSameSeconds, 2),
@@ -218,7 +218,7 @@ public sealed class TabularFidelityBenchmark : IBenchmarkCommand
             ["reused_model"] = reused,
             ["final_loss"] = generator.Manifest.Training.FinalLoss,
             ["samples"] = samples,
-            ["sampler"] = $"{DiffusionGenerator.SamplerName(main.Kind)}-{(main.Kind == SamplerKind.Ddpm ? generator.Schedule.Steps : main.Steps)} ({main.Spacing})",
+            ["sampler"] = $"{main.Kind.WireName()}-{(main.Kind == SamplerKind.Ddpm ? generator.Schedule.Steps : main.Steps)} ({main.Spacing})",
             ["sample_seconds"] = Math.Round(ddimSeconds, 2),
             ["ks_mean"] = fidelity.KsMean,
             ["ks_max"] = fidelity.KsMax,

@@ -113,8 +113,8 @@ internal static class GenerateCommand
     public static Command Create()
     {
         var o = new Options();
-        o.Sampler.AcceptOnlyFromAmong("ddim", "ddpm", "dpm2m");
-        o.Spacing.AcceptOnlyFromAmong("linear", "angle");
+        o.Sampler.AcceptOnlyFromAmong([.. SamplerNames.SamplerChoices]);
+        o.Spacing.AcceptOnlyFromAmong([.. SamplerNames.SpacingChoices]);
         var command = new Command("generate", "Generate scenarios from a trained model: FILE.csv (log returns, original units) + FILE.meta.json")
         {
             o.Model, o.Count, o.Sampler, o.Spacing, o.SamplingSteps, o.Eta, o.Seed, o.Condition, o.Guidance, o.GuidanceMinNoise, o.RegimeGuidance, o.Stress, o.Out, o.Prices, o.StartPrices, o.AllowRetired, o.Home, o.Store, o.Json,
@@ -135,7 +135,7 @@ internal static class GenerateCommand
         int count = parse.GetValue(o.Count);
         if (count < 1) throw new InvalidInputException("OPT-E", $"--count must be at least 1, got {count}");
         var modelFolder = ModelCommand.FolderOf(store, parse.GetValue(o.Model)!, parse.GetValue(o.AllowRetired));
-        var spacing = parse.GetValue(o.Spacing) == "angle" ? DdimSpacing.UniformAngle : DdimSpacing.Linear;
+        var spacing = SamplerNames.SpacingFromWireName(parse.GetValue(o.Spacing)) ?? DdimSpacing.Linear;
         string path = parse.GetValue(o.Out)!;
         bool prices = parse.GetValue(o.Prices);
         string? startOption = parse.GetValue(o.StartPrices);
@@ -417,7 +417,7 @@ internal static class GenerateCommand
     internal static JsonObject RunConfig(string command, int count, SamplerOptions sampler, string? spacing, string[]? conditions, double? guidance,
         double? guidanceMinNoise, double? regimeGuidance, string? stress) => new()
     {
-        ["command"] = command, ["count"] = count, ["sampler"] = DiffusionGenerator.SamplerName(sampler.Kind),
+        ["command"] = command, ["count"] = count, ["sampler"] = sampler.Kind.WireName(),
         ["sampling_steps"] = sampler.Steps, ["eta"] = sampler.Eta, ["spacing"] = spacing,
         ["conditions"] = conditions is { Length: > 0 } c ? new JsonArray([.. c.Select(x => (JsonNode?)x)]) : null,
         ["guidance"] = guidance,
@@ -455,10 +455,12 @@ internal static class GenerateCommand
     /// </summary>
     internal static SamplerOptions SamplerOptionsOf(string? sampler, int? samplingSteps, double eta, int trainSteps)
     {
+        var kind = sampler is null ? SamplerKind.Ddim
+            : SamplerNames.SamplerFromWireName(sampler) ?? throw new InvalidInputException("OPT-E", $"--sampler must be {string.Join(", ", SamplerNames.SamplerChoices)}, got '{sampler}'");
         // η is DDIM's stochasticity: the other samplers would ignore it silently (the samplers pass η to DDIM only)
-        if (sampler is "ddpm" or "dpm2m" && eta != 0)
+        if (kind != SamplerKind.Ddim && eta != 0)
             throw new InvalidInputException("OPT-E", $"--eta applies to --sampler ddim only (DDIM's η); --sampler {sampler} does not use it");
-        if (sampler == "ddpm")
+        if (kind == SamplerKind.Ddpm)
         {
             if (SamplerOptions.DdpmStepsProblem(samplingSteps, trainSteps, "--sampler") is { } problem)
                 throw new InvalidInputException("OPT-E", "--sampling-steps " + problem);
@@ -469,6 +471,6 @@ internal static class GenerateCommand
         if (steps < 1 || steps > trainSteps)
             throw new InvalidInputException("OPT-E", $"--sampling-steps must be in 1..{trainSteps} (the model's diffusion steps), got {steps}");
         if (!(eta >= 0 && eta <= 1)) throw new InvalidInputException("OPT-E", $"--eta must be in [0, 1], got {eta.ToString(CultureInfo.InvariantCulture)}");
-        return new SamplerOptions(sampler == "dpm2m" ? SamplerKind.DpmSolver2M : SamplerKind.Ddim, steps, eta);
+        return new SamplerOptions(kind, steps, eta);
     }
 }

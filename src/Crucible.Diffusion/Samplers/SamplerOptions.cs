@@ -39,6 +39,44 @@ public enum DdimSpacing
     UniformAngle,
 }
 
+/// <summary>
+/// The stable names of <see cref="SamplerKind"/> and <see cref="DdimSpacing"/>: <c>generate --sampler</c> and
+/// <c>--spacing</c>, the scenario request's <c>sampler</c> and <c>spacing</c>, and the scenario metadata's <c>sampler</c>.
+/// </summary>
+public static class SamplerNames
+{
+    private static readonly Crucible.Data.WireNames<SamplerKind> Kinds = new(
+        (SamplerKind.Ddim, "ddim"),
+        (SamplerKind.Ddpm, "ddpm"),
+        (SamplerKind.DpmSolver2M, "dpm2m"));
+
+    private static readonly Crucible.Data.WireNames<DdimSpacing> Spacings = new(
+        (DdimSpacing.Linear, "linear"),
+        (DdimSpacing.UniformAngle, "angle"));
+
+    /// <summary>The samplers' names, DDIM's first: <c>ddim</c>, <c>ddpm</c>, <c>dpm2m</c>.</summary>
+    public static IReadOnlyList<string> SamplerChoices { get; } = [.. Kinds.All.Select(WireName)];
+
+    /// <summary>The spacings' names: <c>linear</c>, <c>angle</c>.</summary>
+    public static IReadOnlyList<string> SpacingChoices { get; } = [.. Spacings.All.Select(WireName)];
+
+    /// <summary>The name of <paramref name="kind"/>, e.g. <c>dpm2m</c>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="kind"/> is not a defined sampler.</exception>
+    public static string WireName(this SamplerKind kind) =>
+        Kinds.NameOf(kind) ?? throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown sampler");
+
+    /// <summary>The name of <paramref name="spacing"/>: <c>linear</c> or <c>angle</c>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="spacing"/> is not a defined spacing.</exception>
+    public static string WireName(this DdimSpacing spacing) =>
+        Spacings.NameOf(spacing) ?? throw new ArgumentOutOfRangeException(nameof(spacing), spacing, "unknown spacing");
+
+    /// <summary>The sampler named <paramref name="name"/> (ordinal, case-sensitive), or null.</summary>
+    public static SamplerKind? SamplerFromWireName(string? name) => Kinds.ValueOf(name);
+
+    /// <summary>The spacing named <paramref name="name"/> (ordinal, case-sensitive), or null.</summary>
+    public static DdimSpacing? SpacingFromWireName(string? name) => Spacings.ValueOf(name);
+}
+
 /// <summary>How to sample: sampler, step count, stochasticity and batching.</summary>
 /// <param name="Kind">DDPM or DDIM.</param>
 /// <param name="Steps">DDIM's or DPM-Solver's K (ignored by DDPM, which uses all T; <see cref="ForDdpm"/> sets it to T, so that a record of the options says what ran).</param>

@@ -414,7 +414,7 @@ public sealed class DiffusionGenerator
             LibraryVersion = LibraryVersion,
             Kind = m.Kind,
             Seed = seed,
-            Sampler = SamplerName(sampler.Kind),
+            Sampler = sampler.Kind.WireName(),
             SamplingSteps = sampler.Kind == SamplerKind.Ddpm ? Schedule.Steps : sampler.Steps,
             Eta = sampler.Kind == SamplerKind.Ddim ? sampler.Eta : 0,
             TimestepSpacing = sampler.Kind == SamplerKind.Ddpm ? null : JsonNamingPolicy.SnakeCaseLower.ConvertName(sampler.Spacing.ToString()),
@@ -440,15 +440,6 @@ public sealed class DiffusionGenerator
 
     /// <summary>Whether the model has a marginal calibration and it applies to <paramref name="sampler"/>'s draws (<see cref="MarginalCalibration.Applies"/>).</summary>
     public bool IsCalibratedFor(SamplerOptions sampler) => Manifest.Calibration is { } c && MarginalCalibration.Applies(c, sampler);
-
-    /// <summary>The sampler's name in scenario metadata and on the command line: <c>ddpm</c>, <c>ddim</c>, <c>dpm2m</c>.</summary>
-    public static string SamplerName(SamplerKind kind) => kind switch
-    {
-        SamplerKind.Ddpm => "ddpm",
-        SamplerKind.Ddim => "ddim",
-        SamplerKind.DpmSolver2M => "dpm2m",
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
-    };
 
     /// <summary>The bytes of <c>weights.safetensors</c>: the network's state dict, PyTorch names, F32.</summary>
     public byte[] WeightsBytes() => Network.SerializeSafeTensors();

@@ -43,7 +43,7 @@ public static class StocksDefaults
             new("ema_decay", t.EmaDecay),
             new("pacf_weight", t.PacfWeight),
             new("pacf_lags", t.PacfLags),
-            new("sampler", Tabular.DiffusionGenerator.SamplerName(options.Sampler.Kind)), // as generate --sampler and the metadata name it
+            new("sampler", options.Sampler.Kind.WireName()), // as generate --sampler and the metadata name it
             new("sampler_steps", options.Sampler.Steps),
             new("sampler_spacing", options.Sampler.Spacing.ToString().ToLowerInvariant()),
             new("clamp", options.Clamp),

@@ -460,7 +460,7 @@ public static class ScenarioEndpoints
             ["command"] = "service.scenarios",
             ["model"] = r.Model,
             ["count"] = r.Count,
-            ["sampler"] = Crucible.Diffusion.Tabular.DiffusionGenerator.SamplerName(valid.Sampler.Kind),
+            ["sampler"] = Crucible.Diffusion.Samplers.SamplerNames.WireName(valid.Sampler.Kind),
             ["sampling_steps"] = valid.Sampler.Steps,
             ["eta"] = valid.Sampler.Eta,
             ["spacing"] = r.Spacing,

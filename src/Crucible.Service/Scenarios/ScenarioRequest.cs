@@ -105,23 +105,12 @@ public static class ScenarioValidation
         if (r.Count is not { } count) Add("count", "required");
         else if (count < 1 || count > limits.MaxScenarios)
             Add("count", string.Create(CultureInfo.InvariantCulture, $"must be in 1..{limits.MaxScenarios}, got {count}"));
-        SamplerKind? kind = r.Sampler switch
-        {
-            "ddim" => SamplerKind.Ddim,
-            "ddpm" => SamplerKind.Ddpm,
-            "dpm2m" => SamplerKind.DpmSolver2M,
-            _ => null,
-        };
-        if (kind is null) Add("sampler", $"must be ddim, ddpm or dpm2m, got '{r.Sampler}'");
+        var kind = SamplerNames.SamplerFromWireName(r.Sampler);
+        if (kind is null) Add("sampler", $"must be {string.Join(", ", SamplerNames.SamplerChoices.SkipLast(1))} or {SamplerNames.SamplerChoices[^1]}, got '{r.Sampler}'");
         if (r.SamplingSteps is < 1) Add("sampling_steps", string.Create(CultureInfo.InvariantCulture, $"must be at least 1, got {r.SamplingSteps}"));
         if (!(r.Eta >= 0 && r.Eta <= 1)) Add("eta", string.Create(CultureInfo.InvariantCulture, $"must be in [0, 1], got {r.Eta}"));
-        DdimSpacing? spacing = r.Spacing switch
-        {
-            "linear" => DdimSpacing.Linear,
-            "angle" => DdimSpacing.UniformAngle,
-            _ => null,
-        };
-        if (spacing is null) Add("spacing", $"must be linear or angle, got '{r.Spacing}'");
+        var spacing = SamplerNames.SpacingFromWireName(r.Spacing);
+        if (spacing is null) Add("spacing", $"must be {string.Join(" or ", SamplerNames.SpacingChoices)}, got '{r.Spacing}'");
         if (r.Guidance is { } g && !(g >= 0 && g <= 100))
             Add("guidance", string.Create(CultureInfo.InvariantCulture, $"must be in [0, 100], got {g}"));
         if (r.GuidanceMinNoise is { } gm && !(gm >= 0 && gm <= 1e6))

@@ -1,5 +1,4 @@
 using Crucible.Diffusion.Samplers;
-using Crucible.Diffusion.Tabular;
 using Crucible.Diffusion.Windows;
 
 namespace Crucible.Diffusion.Tests.Windows;
@@ -13,7 +12,7 @@ public sealed class StocksDefaultsTests
         var described = StocksDefaults.Describe(StocksDefaults.Options, 7, result).ToDictionary(kv => kv.Key, kv => kv.Value);
         Assert.Equal(SamplerKind.DpmSolver2M, StocksDefaults.Options.Sampler.Kind);
         Assert.Equal("dpm2m", described["sampler"]); // generate --sampler dpm2m; it read "dpmsolver2m"
-        Assert.Equal(DiffusionGenerator.SamplerName(StocksDefaults.Options.Sampler.Kind), described["sampler"]);
+        Assert.Equal(StocksDefaults.Options.Sampler.Kind.WireName(), described["sampler"]);
         Assert.Equal("v", described["objective"]);
         Assert.Equal("linear", described["schedule"]);
         Assert.Equal(50, described["sampler_steps"]);
