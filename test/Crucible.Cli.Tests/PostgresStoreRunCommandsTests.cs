@@ -176,6 +176,16 @@ public sealed class PostgresStoreRunCommandsTests : IDisposable
 
         // the database's pin is not the home's: verify-run against the home's (absent) SQLite log finds no log
         Assert.Equal(2, In("one", "verify-run", manifest, "--home", P("one")).Exit);
+
+        // a run killed between the commit and the file has its manifest in the database only: audit run writes it back
+        var original = File.ReadAllBytes(manifest);
+        File.Delete(manifest);
+        var runId = t.GetProperty("run_id").GetString()!;
+        Assert.Equal(2, In("one", "audit", "run", runId).Exit); // the home's SQLite log (none) is not the database's
+        var restored = In("one", "audit", "run", runId, "--store", Store, "--out", manifest);
+        Assert.True(restored.Exit == 0, restored.Stderr);
+        Assert.Equal(original, File.ReadAllBytes(manifest));
+        AssertPinned("one", manifest);
     }
 
     // each command with its required options (files that need not exist: the store is refused before any is read)

@@ -3,7 +3,9 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Crucible.Data;
+using Crucible.Data.IO;
 using Crucible.Governance.Audit;
+using Crucible.Governance.Manifests;
 using Crucible.Governance.Storage;
 
 namespace Crucible.Cli.Commands;
@@ -13,6 +15,8 @@ namespace Crucible.Cli.Commands;
 /// checks the audit log; exit 0 when it verifies, 3 when it does not (the first bad entry is printed) or, with
 /// <c>--fail-on-key-break</c>, when it holds a lost-key break, 2 when there is no log or a bad key.
 /// <c>crucible audit log [--home DIR] [--store sqlite:PATH|postgres:CONNSTRING] [--from SEQ] [--limit N] [--kind KIND] [--json]</c>: lists entries.
+/// <c>crucible audit run RUN_ID [--home DIR] [--store …] [--out FILE [--json]]</c>: writes the manifest the log stores for
+/// a run, exit 3 when no <c>run.completed</c> entry pins those bytes.
 /// <c>crucible audit rotate-key [--home DIR] [--store …] [--lost-key [--old-public-key FILE]] [--reason TEXT] [--json]</c>: rotates
 /// the checkpoint signing key (<see cref="AuditLog.RotateKey"/>), or starts a new key epoch after a lost key
 /// (<see cref="AuditLog.StartKeyEpochAfterLoss"/>).
@@ -20,7 +24,67 @@ namespace Crucible.Cli.Commands;
 internal static class AuditCommand
 {
     /// <summary>The <c>audit</c> command with <c>verify</c> and <c>log</c>.</summary>
-    public static Command Create() => new("audit", "Check or list the tamper-evident audit log, or rotate its signing key") { CreateVerify(), CreateLog(), CreateRotateKey() };
+    public static Command Create() => new("audit", "Check or list the tamper-evident audit log, write a run's stored manifest, or rotate its signing key")
+    {
+        CreateVerify(), CreateLog(), CreateRun(), CreateRotateKey(),
+    };
+
+    // audit run RUN_ID: the manifest the log stores for a run (each run.completed stores its manifest's bytes), for a run
+    // whose file is gone or, under --store postgres:, was never written (killed between the commit and the file)
+    private static Command CreateRun()
+    {
+        var home = HomeOption.Create();
+        var store = StoreOption.Create();
+        var runId = new Argument<string>("RUN_ID") { Description = "The run's id (32 hex digits: the manifest's run_id, run.completed's run_id)" };
+        var output = new Option<string>("--out") { Description = "Write the manifest to this file (atomically); without it the manifest's bytes go to standard output" };
+        var json = new Option<bool>("--json") { Description = "With --out: print the result as JSON" };
+        var run = new Command("run", "Write a run's manifest as the audit log stores it (exit 3 when no run.completed entry pins those bytes); check it with verify-run")
+        {
+            runId, home, store, output, json,
+        };
+        run.SetAction(parse => CliRunner.Run(parse, p =>
+        {
+            var id = p.GetValue(runId)!;
+            if (id.Length != 32 || !id.All(char.IsAsciiHexDigitLower))
+                throw new InvalidInputException("OPT-E", $"RUN_ID must be a run id (32 lower-case hex digits), got '{id}'");
+            var path = p.GetValue(output);
+            if (p.GetValue(json) && path is null) throw new InvalidInputException("OPT-E", "--json goes with --out (without it the manifest itself is the output)");
+            var (h, opened) = StoreOption.OpenLogReadOnly(p, home, store);
+            using var log = opened ?? throw new InvalidInputException(AuditLog.NoLogRule, "no audit log here", new InputLocation(h.AuditDatabase, 0, 0));
+            var stored = RunPinVerifier.ReadStored(log, id)
+                ?? throw new InvalidInputException("AUDIT-E-NORUN", $"the audit log stores no manifest of run {id}");
+            if (!stored.Pinned)
+            {
+                Console.Error.WriteLine(stored.PinSeq is { } seq
+                    ? $"run {id}: the stored manifest hashes {stored.Sha256}, but its run.completed entry {seq} pins {stored.PinnedSha256 ?? "no hash"}: not written (run crucible audit verify)"
+                    : $"run {id}: no run.completed entry pins the stored manifest: not written (run crucible audit verify)");
+                return ExitCode.ThresholdFailed;
+            }
+
+            if (path is null)
+            {
+                using var stdout = Console.OpenStandardOutput();
+                stdout.Write(stored.Bytes);
+                return ExitCode.Success;
+            }
+
+            AtomicFile.WriteAllBytes(path, stored.Bytes);
+            if (p.GetValue(json))
+            {
+                JsonResult.Write(Console.Out, new JsonObject
+                {
+                    ["command"] = "audit run", ["run_id"] = id, ["manifest"] = JsonResult.Full(path), ["sha256"] = stored.Sha256, ["pin_seq"] = stored.PinSeq,
+                });
+            }
+            else
+            {
+                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"run {id}: manifest written to {path} (SHA-256 {stored.Sha256[..16]}…, pinned by entry {stored.PinSeq})"));
+            }
+
+            return ExitCode.Success;
+        }));
+        return run;
+    }
 
     private static Command CreateRotateKey()
     {

@@ -145,6 +145,22 @@ public static class RunPinVerifier
         return Pin(manifestPath, runId, chain, entries, log.ReadRunManifest(runId));
     }
 
+    /// <summary>
+    /// The manifest of run <paramref name="runId"/> as <paramref name="log"/> stores it (<see cref="AuditLog.ReadRunManifest(string)"/>),
+    /// with the <c>run.completed</c> entry that pins the run (the last that names it) and the hash that entry records, or
+    /// null when the log stores no manifest of that run. The log's chain is not verified here (<c>crucible audit verify</c>).
+    /// </summary>
+    public static StoredRunManifest? ReadStored(AuditLog log, string runId)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        ArgumentNullException.ThrowIfNull(runId);
+        if (log.ReadRunManifest(runId) is not { } bytes) return null;
+        var entry = log.ListKinds(AuditKind.RunCompleted)
+            .LastOrDefault(e => string.Equals(Field(() => JsonNode.Parse(e.Payload), "run_id"), runId, StringComparison.Ordinal));
+        return new StoredRunManifest(runId, bytes, Convert.ToHexStringLower(SHA256.HashData(bytes)), entry?.Seq,
+            entry is null ? null : Field(() => JsonNode.Parse(entry.Payload), "manifest_sha256"));
+    }
+
     // the pin of run runId in entries (the last run.completed that names it), against the file and the stored copy
     private static RunPinVerification Pin(string manifestPath, string runId, AuditVerification chain, IReadOnlyList<AuditEntry> entries, byte[]? stored)
     {
@@ -171,4 +187,16 @@ public static class RunPinVerifier
             return null; // a tampered payload: the chain check reports it; a file that is no JSON: its hash differs
         }
     }
+}
+
+/// <summary>A run's manifest as an audit log stores it (<see cref="RunPinVerifier.ReadStored"/>).</summary>
+/// <param name="RunId">The run.</param>
+/// <param name="Bytes">The stored manifest's bytes (the canonical JSON its run wrote).</param>
+/// <param name="Sha256">Their SHA-256.</param>
+/// <param name="PinSeq">The <c>run.completed</c> entry that pins the run, or null when none does.</param>
+/// <param name="PinnedSha256">The manifest hash that entry records, or null.</param>
+public sealed record StoredRunManifest(string RunId, byte[] Bytes, string Sha256, long? PinSeq, string? PinnedSha256)
+{
+    /// <summary>Whether a <c>run.completed</c> entry pins the run with these bytes' hash.</summary>
+    public bool Pinned => PinSeq is not null && string.Equals(PinnedSha256, Sha256, StringComparison.Ordinal);
 }
