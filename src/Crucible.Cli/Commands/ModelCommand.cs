@@ -53,7 +53,7 @@ internal static class ModelCommand
             var (h, opened) = StoreOption.OpenLog(p, home, store);
             using var log = opened;
             var registry = new ModelRegistry(h, log);
-            var parentId = p.GetValue(parent) is { } given ? Resolve(registry, given).Id : null;
+            var parentId = p.GetValue(parent) is { } given ? registry.Resolve(given).Id : null;
             ModelRecord record;
             try
             {
@@ -157,7 +157,7 @@ internal static class ModelCommand
             var (h, opened) = StoreOption.OpenLog(p, home, store);
             using var log = opened;
             var registry = new ModelRegistry(h, log);
-            var model = Resolve(registry, p.GetValue(id)!);
+            var model = registry.Resolve(p.GetValue(id)!);
             // the report's own verdicts here; the registry checks that it is recorded in this home's audit log, for this
             // model, with predeclared passing thresholds (ValidationEvidence.CheckRecorded, once)
             string? evidenceSha = evidencePath is null ? null : ValidationEvidence.CheckVerdicts(evidencePath);
@@ -186,21 +186,6 @@ internal static class ModelCommand
         return command;
     }
 
-    /// <summary>The registered model whose id is <paramref name="idOrPrefix"/> or starts with it (at least 8 hex digits, unique).</summary>
-    internal static ModelRecord Resolve(ModelRegistry registry, string idOrPrefix)
-    {
-        var key = idOrPrefix.Trim().ToLowerInvariant();
-        if (key.Length < 8 || !key.All(char.IsAsciiHexDigitLower))
-            throw new InvalidInputException("REG-E-UNKNOWN", $"'{idOrPrefix}' is not a model id (64 hex digits) or a prefix of at least 8");
-        var matches = registry.List().Where(m => m.Id.StartsWith(key, StringComparison.Ordinal)).ToList();
-        return matches.Count switch
-        {
-            1 => matches[0],
-            0 => throw new InvalidInputException("REG-E-UNKNOWN", $"no registered model {key}"),
-            _ => throw new InvalidInputException("REG-E-UNKNOWN", $"{matches.Count} registered models start with {key}; give more digits"),
-        };
-    }
-
     /// <summary>
     /// The folder of <paramref name="modelOption"/>: the folder itself when it exists, else the registered model whose id
     /// starts with it in the registry of <paramref name="store"/>, after the registry's hash check (<c>REG-E-HASH</c> when
@@ -214,7 +199,7 @@ internal static class ModelCommand
             return modelOption;
         using var log = store.OpenLog();
         var registry = new ModelRegistry(store.Home, log);
-        var record = Resolve(registry, modelOption);
+        var record = registry.Resolve(modelOption);
         if (record.Status == ModelStatus.Retired && !allowRetired)
             throw new InvalidInputException("REG-E-RETIRED",
                 $"model {record.Id[..16]}… is retired; pass --allow-retired to draw from it anyway (e.g. to reproduce a past run)");

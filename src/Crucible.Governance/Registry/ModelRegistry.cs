@@ -694,6 +694,30 @@ public sealed class ModelRegistry
     public ModelRecord? Find(string id) => FileHash.IsSha256Hex(id) ? List().FirstOrDefault(m => m.Id == id) : null;
 
     /// <summary>
+    /// The registered model whose id is <paramref name="idOrPrefix"/> or starts with it (at least 8 hex digits, either
+    /// case, surrounding spaces ignored; the one model that matches), without the hash check (<see cref="Load"/> checks).
+    /// </summary>
+    /// <exception cref="InvalidInputException"><c>REG-E-UNKNOWN</c>: not an id or a prefix of 8 digits or more, no model
+    /// matches, or several do.</exception>
+    public ModelRecord Resolve(string idOrPrefix)
+    {
+        ArgumentNullException.ThrowIfNull(idOrPrefix);
+        var key = idOrPrefix.Trim().ToLowerInvariant();
+        if (key.Length < 8 || !key.All(char.IsAsciiHexDigitLower))
+            throw new InvalidInputException(UnknownRule, $"'{idOrPrefix}' is not a model id (64 hex digits) or a prefix of at least 8");
+        var matches = List().Where(m => m.Id.StartsWith(key, StringComparison.Ordinal)).ToList();
+        return matches.Count switch
+        {
+            1 => matches[0],
+            0 => throw new InvalidInputException(UnknownRule, $"no registered model {key}"),
+            _ => throw new InvalidInputException(UnknownRule, $"{matches.Count} registered models start with {key}; give more digits"),
+        };
+    }
+
+    /// <summary>The rule of <see cref="Resolve"/>'s refusals: no registered model is named.</summary>
+    public const string UnknownRule = "REG-E-UNKNOWN";
+
+    /// <summary>
     /// Where the folder <paramref name="folder"/> stands in the registry: the registered model with its weights' id (null
     /// when the id is not registered), and whether that model is this folder's, i.e. registered with the same
     /// <c>manifest.json</c> or one that differs only in <see cref="ProvenanceKeys"/> (<see cref="SameModel"/>). A registered

@@ -47,6 +47,29 @@ public sealed class ModelRegistryTests : IDisposable
         Assert.Equal(m.Id, registry.Load(m.Id).Id);
     }
 
+    [Fact]
+    public void Resolve_TakesTheIdOrAPrefixOfEightDigitsOrMore_AndRefusesTheRest()
+    {
+        using var log = _t.Open();
+        var registry = new ModelRegistry(_t.Home, log);
+        var m = registry.Register(_source);
+        Assert.Equal(m.Id, registry.Resolve(m.Id).Id);
+        Assert.Equal(m.Id, registry.Resolve(m.Id[..8]).Id);
+        Assert.Equal(m.Id, registry.Resolve("  " + m.Id[..12].ToUpperInvariant() + " ").Id);
+        var other = m.Id[0] == '0' ? "1" : "0";
+        foreach (var (given, says) in new[]
+                 {
+                     (m.Id[..7], "is not a model id (64 hex digits) or a prefix of at least 8"),
+                     ("zz" + m.Id[2..10], "is not a model id"),
+                     (other + m.Id[1..10], "no registered model " + other + m.Id[1..10]),
+                 })
+        {
+            var e = Assert.Throws<InvalidInputException>(() => registry.Resolve(given));
+            Assert.Equal(ModelRegistry.UnknownRule, e.Rule);
+            Assert.Contains(says, e.Message, StringComparison.Ordinal);
+        }
+    }
+
     // RELIABILITY MRM-3
     [Fact]
     public void Register_SameFolderTwice_IsExists_AndNothingIsOverwritten()
