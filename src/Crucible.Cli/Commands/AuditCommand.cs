@@ -175,10 +175,7 @@ internal static class AuditCommand
             Description = "Exit 3, as for a failed verification, when the log holds a lost-key break (audit.key_lost); "
                 + "without it a key break is a warning and the exit code is 0",
         };
-        var store = new Option<string>("--store")
-        {
-            Description = "The log to verify: sqlite:HOME_FOLDER (default: the home's audit.db) or postgres:CONNECTION_STRING (the replicas' shared log)",
-        };
+        var store = StoreOption.Create("The log to verify: sqlite:HOME_FOLDER (default: the home's audit.db) or postgres:CONNECTION_STRING (the replicas' shared log)");
         var verify = new Command("verify", "Verify the audit log: hash chain, links, signed checkpoints, truncation (exit 3 when it fails)")
         {
             home, publicKey, checkpoints, store, failOnKeyBreak, json,
@@ -272,10 +269,7 @@ internal static class AuditCommand
         var limit = new Option<int?>("--limit") { Description = "Most entries to list (default all)" };
         var kind = new Option<string>("--kind") { Description = "Only entries of this kind, e.g. model.status_changed" };
         var json = new Option<bool>("--json") { Description = "Print the entries as a JSON array" };
-        var store = new Option<string>("--store")
-        {
-            Description = "The log to list: sqlite:HOME_FOLDER (default: the home's audit.db) or postgres:CONNECTION_STRING (the replicas' shared log)",
-        };
+        var store = StoreOption.Create("The log to list: sqlite:HOME_FOLDER (default: the home's audit.db) or postgres:CONNECTION_STRING (the replicas' shared log)");
         var log = new Command("log", "List audit log entries") { home, from, limit, kind, json, store };
         log.SetAction(parse => CliRunner.Run(parse, p =>
         {

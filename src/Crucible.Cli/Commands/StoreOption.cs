@@ -16,7 +16,10 @@ internal static class StoreOption
         + "postgres:CONNECTION_STRING, the database that several service replicas share (the home then keeps the signing key and checkpoint export)";
 
     /// <summary>A new <c>--store</c> option (each command owns its instance).</summary>
-    public static Option<string> Create() => new("--store") { Description = Description };
+    public static Option<string> Create() => Create(Description);
+
+    /// <summary>A new <c>--store</c> option whose help says what the command does with the store (e.g. the log it verifies).</summary>
+    public static Option<string> Create(string description) => new("--store") { Description = description };
 
     /// <summary>The home of a parsed command line (<c>sqlite:DIR</c> names it) and its store.</summary>
     public static (CrucibleHome Home, StoreLocation Store) Resolve(ParseResult parse, Option<string> home, Option<string> store)
