@@ -100,8 +100,10 @@ public sealed class PostgresJobTests(ServiceFixture f)
     [Fact]
     public async Task ReplicaThatStops_HandsItsRunningJobBack_TheOtherTrainsItToTheSameModelAsAnUninterruptedRun()
     {
-        const int steps = 40_000; // 1 to 5 s of training on this machine, loaded or not: long enough to stop A mid-job
-        var body = JsonOperationsBody(steps);
+        // several seconds of training on this machine: A, seen training at its first progress write (a second in), is stopped
+        // long before it ends (the 16-wide model's 40,000 steps took 1 to 3 s by session 31 and often ended first)
+        const int steps = 40_000;
+        var body = JobOperationsTests.Request(steps, seed: 21, config: HandBackConfig);
 
         // the uninterrupted run, in a home of its own
         string expected;
@@ -123,10 +125,11 @@ public sealed class PostgresJobTests(ServiceFixture f)
             Assert.True(caught.GetProperty("status").GetString() == "running", "A finished before it could be stopped: " + caught);
         }
 
+        // A is stopped as soon as it is seen training (starting B first took long enough, seconds under load, for A to finish)
+        a.Dispose(); // SIGTERM's path: the host stops, the trainer's token is cancelled
+        Assert.Equal("queued", (string)db.Scalar($"SELECT status FROM training_job WHERE id = '{IdOf(location)}'")!); // handed back
         using var b = Replica(db, "pg-handback-b");
         using var cb = Admin(b);
-        Assert.Equal("running", (await JobOperationsTests.GetAsync(cb, location)).GetProperty("status").GetString()); // A holds it
-        a.Dispose(); // SIGTERM's path: the host stops, the trainer's token is cancelled
         var done = await JobOperationsTests.WaitAsync(cb, location, JobOperationsTests.Ended, seconds: 180);
         Assert.True(done.GetProperty("status").GetString() == "succeeded", done.ToString());
         Assert.Equal(steps, done.GetProperty("step").GetInt32());
@@ -140,5 +143,7 @@ public sealed class PostgresJobTests(ServiceFixture f)
         Assert.Equal(1, released.GetProperty("payload").GetProperty("attempts").GetInt32());
     }
 
-    private static string JsonOperationsBody(int steps) => JobOperationsTests.Request(steps, seed: 21);
+    // a model six times as wide as JobOperationsTests', with two blocks and twice its batch (about 6 s for 40,000 steps on
+    // a quiet machine, where JobOperationsTests' ended in 1 to 3 s)
+    private const string HandBackConfig = """{"hidden": 96, "blocks": 2, "time_embedding": 8, "diffusion_steps": 50, "training": {"batch_size": 32, "warmup_steps": 2}}""";
 }
