@@ -4,7 +4,7 @@ public sealed partial class Tensor
 {
     /// <summary>
     /// Back-propagates from this scalar: sets its gradient to 1 and runs every op's backward in reverse
-    /// topological order. Gradients accumulate into <see cref="Grad"/>; call <see cref="ZeroGrad"/> (or the
+    /// topological order. Gradients accumulate into <see cref="Grad"/>; call <see cref="ZeroGrad()"/> (or the
     /// optimiser's) between steps.
     /// </summary>
     public void Backward()
@@ -45,6 +45,16 @@ public sealed partial class Tensor
 
     /// <summary>Sets this tensor's gradient to null.</summary>
     public void ZeroGrad() => Grad = null;
+
+    /// <summary>
+    /// Clears this tensor's gradient: sets it to null when <paramref name="setToNone"/>, else fills an existing gradient
+    /// buffer with zeros in place, so that the next backward accumulates into the same buffer instead of a new one.
+    /// </summary>
+    public void ZeroGrad(bool setToNone)
+    {
+        if (setToNone) Grad = null;
+        else if (Grad is { } g) Array.Clear(g);
+    }
 
     /// <summary>Iterative depth-first search (no recursion, so deep graphs cannot overflow the stack).</summary>
     private List<Tensor> TopologicalOrder()

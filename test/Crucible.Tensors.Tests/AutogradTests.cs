@@ -110,6 +110,24 @@ public class AutogradTests
     }
 
     [Fact]
+    public void ZeroGrad_InPlace_KeepsTheBufferZeroed_AndTheNextBackwardAccumulatesIntoIt()
+    {
+        var x = new Tensor([1f, 2f, 3f], [3], requiresGrad: true);
+        x.ZeroGrad(setToNone: false);
+        Assert.Null(x.Grad); // no buffer yet: none is made
+        (x * x).Sum().Backward();
+        var buffer = x.Grad!;
+        x.ZeroGrad(setToNone: false);
+        Assert.Same(buffer, x.Grad);
+        Assert.Equal([0f, 0f, 0f], buffer);
+        (x * 3f).Sum().Backward();
+        Assert.Same(buffer, x.Grad);
+        Assert.Equal([3f, 3f, 3f], buffer);
+        x.ZeroGrad(setToNone: true);
+        Assert.Null(x.Grad);
+    }
+
+    [Fact]
     public void NoGrad_RecordsNothing_AndFlowsIntoParallelWork()
     {
         var x = new Tensor([1f, 2f], [2], requiresGrad: true);

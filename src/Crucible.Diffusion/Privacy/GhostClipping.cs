@@ -79,7 +79,7 @@ public sealed class GhostClipping(Func<LinearTape, Tensor> batchLossSum) : IClip
         }
 
         if (Sum is not null && Sum.Length != p) throw new ArgumentException($"the sum buffer has {Sum.Length} values for {p} parameters", nameof(parameters));
-        foreach (var t in parameters) ClearGrad(t);
+        foreach (var t in parameters) t.ZeroGrad(setToNone: !KeepGradientBuffers);
         var tape = new LinearTape();
         var loss = batchLossSum(tape);
         if (loss.Length != 1) throw new InvalidOperationException("the batch loss must be a scalar (the sum of per-example losses)");
@@ -116,7 +116,7 @@ public sealed class GhostClipping(Func<LinearTape, Tensor> batchLossSum) : IClip
         {
             if (!seen.Contains(t) && t.Grad is { } g && g.AsSpan().ContainsAnyExcept(0f))
                 throw new NotSupportedException($"parameter '{t.Name}' is not a recorded linear layer's; use MicrobatchClipping for this model");
-            ClearGrad(t);
+            t.ZeroGrad(setToNone: !KeepGradientBuffers);
         }
 
         var norms = new double[count];
@@ -166,12 +166,6 @@ public sealed class GhostClipping(Func<LinearTape, Tensor> batchLossSum) : IClip
         return sum;
     }
 
-    // the parameter's gradient cleared: zeroed in place when the buffers are kept, else dropped
-    private void ClearGrad(Tensor t)
-    {
-        if (!KeepGradientBuffers) t.ZeroGrad();
-        else if (t.Grad is { } g) Array.Clear(g);
-    }
 
     private static double WeightNormSquared(ReadOnlySpan<float> x, ReadOnlySpan<float> d, int rows, int inF, int outF)
     {

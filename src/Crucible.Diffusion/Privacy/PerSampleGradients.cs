@@ -86,7 +86,7 @@ public sealed class MicrobatchClipping(Func<int, Tensor> exampleLoss) : IClipped
         if (Sum is not null && Sum.Length != p) throw new ArgumentException($"the sum buffer has {Sum.Length} values for {p} parameters", nameof(parameters));
         var sum = Sum ?? new double[p];
         Array.Clear(sum);
-        foreach (var t in parameters) ClearGrad(t);
+        foreach (var t in parameters) t.ZeroGrad(setToNone: !KeepGradientBuffers);
         for (var b = 0; b < count; b++)
         {
             if (Arena is not { } arena)
@@ -139,16 +139,10 @@ public sealed class MicrobatchClipping(Func<int, Tensor> exampleLoss) : IClipped
             }
 
             offset += t.Length;
-            ClearGrad(t);
+            t.ZeroGrad(setToNone: !KeepGradientBuffers);
         }
     }
 
-    // the parameter's gradient cleared: zeroed in place when the buffers are kept, else dropped
-    private void ClearGrad(Tensor t)
-    {
-        if (!KeepGradientBuffers) t.ZeroGrad();
-        else if (t.Grad is { } g) Array.Clear(g);
-    }
 }
 
 /// <summary>

@@ -70,11 +70,7 @@ public abstract class Optimizer
     /// </summary>
     public void ZeroGrad(bool setToNone)
     {
-        foreach (var p in _parameters)
-        {
-            if (setToNone) p.Grad = null;
-            else if (p.Grad is { } g) Array.Clear(g);
-        }
+        foreach (var p in _parameters) p.ZeroGrad(setToNone);
     }
 
     /// <summary>Performs one optimisation step from the parameters' current gradients.</summary>
