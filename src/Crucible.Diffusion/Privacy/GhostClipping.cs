@@ -13,6 +13,20 @@ public interface IClippedGradientSum
     double[] ClippedSum(IReadOnlyList<Tensor> parameters, int count, double maxNorm);
 }
 
+/// <summary>The buffer a clipped sum is written into (<see cref="GhostClipping.Sum"/>, <see cref="MicrobatchClipping.Sum"/>).</summary>
+internal static class ClippedSumBuffer
+{
+    /// <summary><paramref name="given"/> cleared when the caller keeps one (it must hold <paramref name="length"/> values), else a new array.</summary>
+    /// <exception cref="ArgumentException">The given buffer's length is not the parameters' total length.</exception>
+    public static double[] Take(double[]? given, int length)
+    {
+        if (given is null) return new double[length];
+        if (given.Length != length) throw new ArgumentException($"the sum buffer has {given.Length} values for {length} parameters", "parameters");
+        Array.Clear(given);
+        return given;
+    }
+}
+
 /// <summary>
 /// Records the linear layers of one forward pass for <see cref="GhostClipping"/>: every layer goes through
 /// <see cref="Linear"/>, which adds a zero "probe" to the layer's output so that backward exposes ∂L/∂y.
@@ -78,7 +92,7 @@ public sealed class GhostClipping(Func<LinearTape, Tensor> batchLossSum) : IClip
             p += t.Length;
         }
 
-        if (Sum is not null && Sum.Length != p) throw new ArgumentException($"the sum buffer has {Sum.Length} values for {p} parameters", nameof(parameters));
+        var sum = ClippedSumBuffer.Take(Sum, p);
         foreach (var t in parameters) t.ZeroGrad(setToNone: !KeepGradientBuffers);
         var tape = new LinearTape();
         var loss = batchLossSum(tape);
@@ -128,8 +142,6 @@ public sealed class GhostClipping(Func<LinearTape, Tensor> batchLossSum) : IClip
         }
 
         LastNorms = norms;
-        var sum = Sum ?? new double[p];
-        Array.Clear(sum);
         foreach (var (wOffset, bOffset, inF, outF, perExample, x, delta) in layers)
         {
             var rows = count * perExample;

@@ -83,9 +83,7 @@ public sealed class MicrobatchClipping(Func<int, Tensor> exampleLoss) : IClipped
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         var p = 0;
         foreach (var t in parameters) p += t.Length;
-        if (Sum is not null && Sum.Length != p) throw new ArgumentException($"the sum buffer has {Sum.Length} values for {p} parameters", nameof(parameters));
-        var sum = Sum ?? new double[p];
-        Array.Clear(sum);
+        var sum = ClippedSumBuffer.Take(Sum, p);
         foreach (var t in parameters) t.ZeroGrad(setToNone: !KeepGradientBuffers);
         for (var b = 0; b < count; b++)
         {
