@@ -155,8 +155,7 @@ public static class RunPinVerifier
         ArgumentNullException.ThrowIfNull(log);
         ArgumentNullException.ThrowIfNull(runId);
         if (log.ReadRunManifest(runId) is not { } bytes) return null;
-        var entry = log.ListKinds(AuditKind.RunCompleted)
-            .LastOrDefault(e => string.Equals(Field(() => JsonNode.Parse(e.Payload), "run_id"), runId, StringComparison.Ordinal));
+        var entry = PinEntry(log.ListKinds(AuditKind.RunCompleted), runId);
         return new StoredRunManifest(runId, bytes, Convert.ToHexStringLower(SHA256.HashData(bytes)), entry?.Seq,
             entry is null ? null : Field(() => JsonNode.Parse(entry.Payload), "manifest_sha256"));
     }
@@ -164,14 +163,21 @@ public static class RunPinVerifier
     // the pin of run runId in entries (the last run.completed that names it), against the file and the stored copy
     private static RunPinVerification Pin(string manifestPath, string runId, AuditVerification chain, IReadOnlyList<AuditEntry> entries, byte[]? stored)
     {
-        var completed = AuditKind.RunCompleted.WireName();
-        var entry = entries.LastOrDefault(e => string.Equals(e.Kind, completed, StringComparison.Ordinal) && string.Equals(Field(() => JsonNode.Parse(e.Payload), "run_id"), runId, StringComparison.Ordinal));
+        var entry = PinEntry(entries, runId);
         var bytes = Data.IO.InputFile.ReadAllBytes(manifestPath);
         return new RunPinVerification(runId, chain, entry?.Seq, entry is null ? null : Field(() => JsonNode.Parse(entry.Payload), "manifest_sha256"), Convert.ToHexStringLower(SHA256.HashData(bytes)),
             stored is null ? null : Convert.ToHexStringLower(SHA256.HashData(stored)))
         {
             FileRunId = Field(() => JsonNode.Parse(bytes), "run_id"),
         };
+    }
+
+    // the run.completed entry that pins run runId: the last that names it
+    private static AuditEntry? PinEntry(IEnumerable<AuditEntry> entries, string runId)
+    {
+        var completed = AuditKind.RunCompleted.WireName();
+        return entries.LastOrDefault(e => string.Equals(e.Kind, completed, StringComparison.Ordinal)
+            && string.Equals(Field(() => JsonNode.Parse(e.Payload), "run_id"), runId, StringComparison.Ordinal));
     }
 
     // a string member of a JSON object (null when absent, not a string, or the bytes are no JSON object): an entry's
