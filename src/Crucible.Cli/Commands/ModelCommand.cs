@@ -121,7 +121,7 @@ internal static class ModelCommand
                 foreach (var m in models)
                 {
                     Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{m.Id}  {Name(m.Status),-9}  owner {m.Owner ?? "-"}  parent {(m.Parent is null ? "-" : m.Parent[..16] + "…")}  report {(m.EvidenceSha256 is null ? "-" : m.EvidenceSha256[..16] + "…")}  registered at entry {m.RegisteredSeq}"));
+                        $"{m.Id}  {m.Status.WireName(),-9}  owner {m.Owner ?? "-"}  parent {(m.Parent is null ? "-" : m.Parent[..16] + "…")}  report {(m.EvidenceSha256 is null ? "-" : m.EvidenceSha256[..16] + "…")}  registered at entry {m.RegisteredSeq}"));
                 }
             }
 
@@ -165,7 +165,7 @@ internal static class ModelCommand
             var (after, receipt) = registry.RecordStatusChange(model.Id, to, p.GetValue(reason)!, evidenceSha,
                 evidenceLocation: evidencePath is null ? null : new InputLocation(evidencePath, 0, 0));
             var line = string.Create(CultureInfo.InvariantCulture,
-                $"model {after.Id}: {Name(before)} → {Name(after.Status)}{(evidenceSha is null ? "" : $" (evidence {evidenceSha[..16]}…)")}");
+                $"model {after.Id}: {before.WireName()} → {after.Status.WireName()}{(evidenceSha is null ? "" : $" (evidence {evidenceSha[..16]}…)")}");
             if (!p.GetValue(json))
             {
                 Console.Out.WriteLine(line);
@@ -176,7 +176,7 @@ internal static class ModelCommand
             Console.Error.WriteLine(line);
             var document = Listed(after);
             document["command"] = "model status";
-            document["from"] = Name(before);
+            document["from"] = before.WireName();
             document["reason"] = p.GetValue(reason);
             document["audit_seq"] = receipt.Seq;
             document["audit_database"] = AuditDatabase(p, home, store, h);
@@ -206,12 +206,10 @@ internal static class ModelCommand
         return registry.Load(record.Id).Folder;
     }
 
-    private static string Name(ModelStatus s) => s.WireName();
-
     // a model as model list --json lists it (the --json of register and status start from it)
     private static JsonObject Listed(ModelRecord m) => new()
     {
-        ["id"] = m.Id, ["status"] = Name(m.Status), ["manifest_sha256"] = m.ManifestSha256, ["registered_seq"] = m.RegisteredSeq,
+        ["id"] = m.Id, ["status"] = m.Status.WireName(), ["manifest_sha256"] = m.ManifestSha256, ["registered_seq"] = m.RegisteredSeq,
         ["parent"] = m.Parent, ["owner"] = m.Owner, ["validation_report_sha256"] = m.EvidenceSha256,
     };
 

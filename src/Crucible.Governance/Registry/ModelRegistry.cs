@@ -570,7 +570,7 @@ public sealed class ModelRegistry
             _ => false,
         };
         if (!allowed)
-            throw new InvalidInputException("REG-E-TRANSITION", $"model {id[..16]}… is {Name(current.Status)}; it cannot become {Name(to)}");
+            throw new InvalidInputException("REG-E-TRANSITION", $"model {id[..16]}… is {current.Status.WireName()}; it cannot become {to.WireName()}");
         if (to == ModelStatus.Validated && !FileHash.IsSha256Hex(evidenceSha256))
             throw new InvalidInputException("REG-E-EVIDENCE", "validation needs the SHA-256 of the passing validation report as evidence");
         // MRM-5: the hash must be a passing evaluation of this model recorded in this audit log (not a self-declared one)
@@ -582,7 +582,7 @@ public sealed class ModelRegistry
             const string why = "segregation of duties: the actor who validated a model cannot promote it";
             _audit.Append(AuditKind.ModelStatusRefused, new JsonObject
             {
-                ["model_id"] = id, ["from"] = Name(current.Status), ["to"] = Name(to), ["rule"] = "REG-E-SOD", ["reason"] = why,
+                ["model_id"] = id, ["from"] = current.Status.WireName(), ["to"] = to.WireName(), ["rule"] = "REG-E-SOD", ["reason"] = why,
             }, who);
             throw new InvalidInputException("REG-E-SOD",
                 $"{who} validated model {id[..16]}… and cannot also promote it ({why}); another actor must approve the promotion. The refusal is recorded in the audit log");
@@ -591,8 +591,8 @@ public sealed class ModelRegistry
         var payload = new JsonObject
         {
             ["model_id"] = id,
-            ["from"] = Name(current.Status),
-            ["to"] = Name(to),
+            ["from"] = current.Status.WireName(),
+            ["to"] = to.WireName(),
             ["reason"] = reason,
         };
         if (evidenceSha256 is not null) payload["evidence_sha256"] = evidenceSha256;
@@ -802,8 +802,6 @@ public sealed class ModelRegistry
         output.Write(bytes);
         output.Flush(flushToDisk: true);
     }
-
-    private static string Name(ModelStatus s) => s.WireName();
 
     private static ModelStatus Parse(string s) =>
         ModelStatuses.FromWireName(s) ?? throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"unknown model status '{s}' in the audit log"));
