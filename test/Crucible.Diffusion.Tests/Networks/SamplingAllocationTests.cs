@@ -32,9 +32,7 @@ public class SamplingAllocationTests
 
         using var limit = EngineThreads.Limit(1);                       // every allocation on this thread
         adapter.PredictGuided(x, batch, timesteps, conditions, conditional, unconditional);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 4; i++) adapter.PredictGuided(x, batch, timesteps, conditions, conditional, unconditional);
-        long perStep = (GC.GetAllocatedBytesForCurrentThread() - before) / 4;
+        long perStep = ThreadAllocations.PerCall(() => adapter.PredictGuided(x, batch, timesteps, conditions, conditional, unconditional), calls: 4);
 
         Assert.True(perStep < 128 * batch, $"a later step allocated {perStep:N0} bytes ({perStep / batch:N0} per sample)");
     }

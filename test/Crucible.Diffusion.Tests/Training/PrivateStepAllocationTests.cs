@@ -38,11 +38,7 @@ public class PrivateStepAllocationTests
         var (net, trainer) = Make(rows, d, hidden: 32, blocks: 2, embedding: 16, dropout: 0.1f, batch: 24, steps);
         for (int i = 0; i < steps; i++) trainer.Step(data, rows);
 
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var p in net.Parameters()) sha.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(p.Data.AsSpan()));
-        foreach (var p in trainer.Ema!.StateDict().Shadow) sha.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(p.AsSpan()));
-        foreach (var loss in trainer.Losses) sha.AppendData(BitConverter.GetBytes(loss));
-        var hash = Convert.ToHexStringLower(sha.GetHashAndReset());
+        var hash = Sha256(net, trainer);
         Assert.True(hash == "544f2f3b4603095dc280a10f940ec07899f2e98b95c30e16d335f0caa9038a26", hash);
     }
 
@@ -120,12 +116,8 @@ public class PrivateStepAllocationTests
         var (_, trainer) = Make(rows, d, hidden: 256, blocks: 3, embedding: 128, dropout: 0f, batch: 8, steps);
 
         using var limit = EngineThreads.Limit(1);                       // every allocation on this thread
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        trainer.Step(data, rows);
-        long first = GC.GetAllocatedBytesForCurrentThread() - before;
-        before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 4; i++) trainer.Step(data, rows);
-        long later = (GC.GetAllocatedBytesForCurrentThread() - before) / 4;
+        long first = ThreadAllocations.Of(() => trainer.Step(data, rows));
+        long later = ThreadAllocations.PerCall(() => trainer.Step(data, rows), calls: 4);
 
         Assert.True(later < first / 4, $"a later step allocated {later:N0} bytes, the first {first:N0}");
     }
@@ -148,9 +140,7 @@ public class PrivateStepAllocationTests
 
         using var limit = EngineThreads.Limit(1);                       // every allocation on this thread
         trainer.Step(data, rows);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 4; i++) trainer.Step(data, rows);
-        long later = (GC.GetAllocatedBytesForCurrentThread() - before) / 4;
+        long later = ThreadAllocations.PerCall(() => trainer.Step(data, rows), calls: 4);
 
         long gradients = rows * p * sizeof(float);
         Assert.True(later < gradients / 4, $"a later step allocated {later:N0} bytes; count × P × 4 = {gradients:N0} (P = {p:N0})");

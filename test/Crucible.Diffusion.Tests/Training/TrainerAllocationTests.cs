@@ -35,12 +35,8 @@ public class TrainerAllocationTests
         };
 
         using var limit = EngineThreads.Limit(1);                       // every allocation on this thread
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        trainer.Step(data, rows);
-        long first = GC.GetAllocatedBytesForCurrentThread() - before;
-        before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 4; i++) trainer.Step(data, rows);
-        long later = (GC.GetAllocatedBytesForCurrentThread() - before) / 4;
+        long first = ThreadAllocations.Of(() => trainer.Step(data, rows));
+        long later = ThreadAllocations.PerCall(() => trainer.Step(data, rows), calls: 4);
 
         Assert.True(later < first / 4, $"a later step allocated {later:N0} bytes, the first {first:N0}");
     }
@@ -68,9 +64,7 @@ public class TrainerAllocationTests
 
             using var limit = EngineThreads.Limit(1);
             trainer.Step(data);
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 4; i++) trainer.Step(data);
-            return (GC.GetAllocatedBytesForCurrentThread() - before) / 4;
+            return ThreadAllocations.PerCall(() => trainer.Step(data), calls: 4);
         }
 
         long whole = LaterStep(new ArrayTrainingData(SeriesWindowsTests.NaiveWindows(series, d, w), rows, d * w));
