@@ -409,12 +409,27 @@ public static class SinglingOut
     }
 
     /// <summary>
-    /// f(train)/f(holdout) of the isolation model f(n) = A·I(n, w) (<see cref="FitIsolationModel"/>) fitted to the mean
-    /// number of queries that single out a row in random subsets of the holdout: <see cref="CorrectionSizes"/> sizes
-    /// linearly spaced from min(1000, ⌈N_h/2⌉) to N_h, <see cref="CorrectionRepeats"/> subsets of each. 1 when the fitted
-    /// model is zero at N_h (no query ever singled out a holdout row: there is nothing to scale).
+    /// f(train)/f(holdout) of the isolation model f(n) = A·I(n, w) (<see cref="FitIsolationModel"/>) fitted to
+    /// <see cref="SubsetCounts"/> of the holdout. 1 when the fitted model is zero at N_h (no query ever singled out a
+    /// holdout row: there is nothing to scale).
     /// </summary>
     private static double SizeCorrection(int[][] holdMatches, int holdRows, int trainRows, Philox rng)
+    {
+        var (sizes, means) = SubsetCounts(holdMatches, holdRows, rng);
+        var (w, a) = FitIsolationModel(sizes, means);
+        var atHoldout = a * ProbabilityIntegral(holdRows, 0, w);
+        if (!(atHoldout > 0)) return 1;
+        var factor = a * ProbabilityIntegral(trainRows, 0, w) / atHoldout;
+        return double.IsFinite(factor) ? factor : 1;
+    }
+
+    /// <summary>
+    /// How many queries single out a row in random subsets of the holdout (without replacement, Philox):
+    /// <see cref="CorrectionSizes"/> sizes linearly spaced (rounded) from min(1000, ⌈N_h/2⌉) to N_h, and per size the
+    /// mean count over <see cref="CorrectionRepeats"/> subsets. <paramref name="holdMatches"/>[q] lists the holdout rows
+    /// query q matches, so a subset's count reads only those rows (and stops at the second one in the subset).
+    /// </summary>
+    internal static (int[] Sizes, double[] Means) SubsetCounts(int[][] holdMatches, int holdRows, Philox rng)
     {
         var low = Math.Min(1000, (holdRows + 1) / 2);
         var sizes = new int[CorrectionSizes];
@@ -451,11 +466,7 @@ public static class SinglingOut
             means[s] = total / (double)CorrectionRepeats;
         }
 
-        var (w, a) = FitIsolationModel(sizes, means);
-        var atHoldout = a * ProbabilityIntegral(holdRows, 0, w);
-        if (!(atHoldout > 0)) return 1;
-        var factor = a * ProbabilityIntegral(trainRows, 0, w) / atHoldout;
-        return double.IsFinite(factor) ? factor : 1;
+        return (sizes, means);
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Crucible.Evaluation.Privacy;
+using Crucible.Tensors.Random;
 
 namespace Crucible.Evaluation.Tests.Privacy;
 
@@ -226,6 +227,26 @@ public sealed class SinglingOutTests(Xunit.Abstractions.ITestOutputHelper output
         Assert.True(double.IsFinite(half.ControlCorrection) && half.ControlCorrection > 1, Describe(half));
         // the correction brings the half holdout's control close to the full one's
         Assert.InRange(half.Control.Value, equal.Control.Value - 0.1, equal.Control.Value + 0.1);
+    }
+
+    [Fact]
+    public void SubsetCounts_SpaceTheSizes_AndCountOnlyQueriesWithOneRowInTheSubset()
+    {
+        // 10 queries match one holdout row, 10 match two, 5 none, 3 match 500 rows: in the whole holdout (the last size)
+        // exactly the first 10 single out a row, whatever the draw
+        var matches = new List<int[]>();
+        for (var q = 0; q < 10; q++) matches.Add([q * 7]);
+        for (var q = 0; q < 10; q++) matches.Add([(q * 11) + 1, (q * 13) + 2000]);
+        for (var q = 0; q < 5; q++) matches.Add([]);
+        for (var q = 0; q < 3; q++) matches.Add([.. Enumerable.Range(q * 900, 500)]);
+        var (sizes, means) = SinglingOut.SubsetCounts([.. matches], 3000, new Philox(1, SinglingOut.Stream));
+        Assert.Equal([1000, 1222, 1444, 1667, 1889, 2111, 2333, 2556, 2778, 3000], sizes);
+        Assert.Equal(10, means[^1]);
+        // in a third of the holdout a one-row query keeps its row w.p. 1/3 and a two-row query exactly one w.p. ≈ 4/9:
+        // about 3.3 + 4.4 = 7.8 on average; the 500-row queries never single out
+        Assert.InRange(means[0], 4, 12);
+        var (small, _) = SinglingOut.SubsetCounts([[0]], 7, new Philox(1, SinglingOut.Stream));
+        Assert.Equal([4, 4, 5, 5, 5, 6, 6, 6, 7, 7], small);
     }
 
     [Theory]
