@@ -8,10 +8,17 @@ namespace Crucible.Evaluation.Privacy;
 /// <summary>How the singling-out attack writes its predicates.</summary>
 public enum SinglingOutMode
 {
-    /// <summary>One condition per query: a column's synthetic extremes and the values that occur once in a synthetic column.</summary>
+    /// <summary>
+    /// One condition per query: per series, <c>x ≤ min</c> and <c>x ≥ max</c> of its synthetic values and <c>x = v</c> for
+    /// each value v that occurs once among them, shuffled; the first ones that single out a synthetic row are kept.
+    /// </summary>
     Univariate,
 
-    /// <summary>Several conditions per query: the tails, away from the median, of a random synthetic row's values in random columns.</summary>
+    /// <summary>
+    /// Several conditions per query: a random synthetic row and random distinct series, each condition <c>x ≥ v</c> when the
+    /// row's value v is above the series' synthetic median, else <c>x ≤ v</c> (the tail away from the median); kept when
+    /// it singles out a synthetic row and is new.
+    /// </summary>
     Multivariate,
 }
 
