@@ -39,6 +39,19 @@ public sealed record EvaluationOptions
     /// <summary>Series to run the attribute-inference attack on (needs a train set and at least two series); null: none.</summary>
     public IReadOnlyList<string>? SensitiveColumns { get; init; }
 
+    /// <summary>Run the singling-out attack, univariate and multivariate (<see cref="Privacy.SinglingOut"/>; needs a train set).</summary>
+    public bool SinglingOut { get; init; } = true;
+
+    /// <summary>Run the linkability attack (<see cref="Privacy.Linkability"/>; needs a train set and at least two series).</summary>
+    public bool Linkability { get; init; } = true;
+
+    /// <summary>The attacker's two datasets of the linkability attack, by series name; null: the first ⌈D/2⌉ series and the
+    /// rest (<see cref="Privacy.Linkability.DefaultSplit"/>).</summary>
+    public Privacy.LinkabilityDatasets? LinkabilityColumns { get; init; }
+
+    /// <summary>k of the linkability attack: a link is made when the k nearest synthetic rows of the two halves share one.</summary>
+    public int LinkabilityNeighbours { get; init; } = Privacy.Linkability.DefaultNeighbours;
+
     /// <summary>Report the per-record risk of the most isolated 1% of train records (needs a train set).</summary>
     public bool OutlierRisk { get; init; } = true;
 
@@ -58,7 +71,8 @@ public sealed record EvaluationOptions
     /// <summary>Shadow generators the shadow-model attack trains.</summary>
     public int ShadowModels { get; init; } = 4;
 
-    /// <summary>At most this many target records per group (members, non-members) in the shadow and attribute attacks.</summary>
+    /// <summary>At most this many target records per group (members, non-members) in the shadow, attribute and linkability
+    /// attacks, and the singling-out queries sought.</summary>
     public int AttackTargets { get; init; } = 500;
 
     /// <summary>Compute the utility section (needs a train set).</summary>

@@ -157,6 +157,15 @@ public sealed record PrivacyReport(double DcrTrainMedian, double DcrTrainP05, do
     /// <summary>Attribute inference per declared sensitive series (<see cref="Privacy.AttributeInference"/>), or null.</summary>
     public IReadOnlyList<Privacy.AttributeInferenceReport>? AttributeInference { get; init; }
 
+    /// <summary>The singling-out attack, univariate then multivariate (<see cref="Privacy.SinglingOut"/>), or null.</summary>
+    public IReadOnlyList<Privacy.SinglingOutReport>? SinglingOut { get; init; }
+
+    /// <summary>The linkability attack (<see cref="Privacy.Linkability"/>), or null.</summary>
+    public Privacy.LinkabilityReport? Linkability { get; init; }
+
+    /// <summary>Why the linkability attack did not run (a single series), else null.</summary>
+    public string? LinkabilitySkipped { get; init; }
+
     /// <summary>Per-record risk of the most isolated train records (<see cref="Privacy.OutlierRisk"/>), or null.</summary>
     public Privacy.OutlierRiskReport? OutlierRisk { get; init; }
 
@@ -254,6 +263,20 @@ public sealed record EvaluationReport(
                 list.Add(new(key + "success_holdout", ai.Control.Value));
                 list.Add(new(key + "mae_train", ai.MaeTrain));
                 list.Add(new(key + "mae_holdout", ai.MaeHoldout));
+            }
+            foreach (var so in p.SinglingOut ?? [])
+            {
+                var key = "privacy.singling_out." + global::Crucible.Evaluation.Privacy.SinglingOutModes.WireName(so.Mode) + ".";
+                list.Add(new(key + "risk", Math.Clamp(so.Risk.Value, 0, 1)));
+                list.Add(new(key + "success_train", so.Attack.Value));
+                list.Add(new(key + "success_holdout", so.Control.Value));
+                list.Add(new(key + "queries", so.Queries));
+            }
+            if (p.Linkability is { } lk)
+            {
+                list.Add(new("privacy.linkability.risk", Math.Clamp(lk.Risk.Value, 0, 1)));
+                list.Add(new("privacy.linkability.success_train", lk.Attack.Value));
+                list.Add(new("privacy.linkability.success_holdout", lk.Control.Value));
             }
             if (p.OutlierRisk is { } o)
             {

@@ -49,6 +49,19 @@ public static class Evaluator
         // its tolerance is a tenth of the synthetic sensitive series' standard deviation, undefined for one row
         if (options.SensitiveColumns is { Count: > 0 } && train is not null && synth.RowCount < 2)
             throw new InvalidInputException("too-few-rows", $"attribute inference (sensitive series) needs at least 2 synthetic rows; the synthetic set has {synth.RowCount}");
+        if (options.LinkabilityColumns is { } datasets)
+        {
+            try
+            {
+                datasets.Indices(real.Names);
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidInputException("invalid-option", "linkability: " + e.Message);
+            }
+        }
+        if (options.LinkabilityNeighbours < 1)
+            throw new InvalidInputException("invalid-option", FormattableString.Invariant($"linkability neighbours must be at least 1, got {options.LinkabilityNeighbours}"));
         if (options.Dp is { } dp && !(double.IsFinite(dp.Epsilon) && dp.Epsilon >= 0 && dp.Delta is >= 0 and < 1))
             throw new InvalidInputException("invalid-option", FormattableString.Invariant($"the model's DP statement needs a finite epsilon >= 0 and delta in [0, 1); got epsilon {dp.Epsilon}, delta {dp.Delta}"));
         if (options.UtilityLags < 1 || options.ImportanceRepeats < 1)
@@ -270,7 +283,7 @@ public static class Evaluator
         return (privacy, Histogram(Sorted(toTrain), Sorted(toHoldout), options.HistogramBins));
     }
 
-    // the shadow-model, attribute-inference and isolated-record analyses (RELIABILITY.md PRIV-6..8)
+    // the shadow-model, attribute-inference, singling-out, linkability and isolated-record analyses (RELIABILITY.md PRIV-6..8)
     // domias: the DOMIAS attack fitted for options.Seed and options.MembershipMaxSynthetic (shared with privacy.membership_inference);
     // trainToSynthetic, trainToHoldout: each train row's nearest synthetic and holdout distances from the DCR's search,
     // given when (and only when) the isolated-record analysis runs
@@ -297,6 +310,32 @@ public static class Evaluator
                 AttributeInference = [.. sensitive.Select(c => AttributeInference.Run(synth, train, real, Array.IndexOf(real.Names, c), options.Seed,
                     options.AttackTargets, maxDegreeOfParallelism: dop))],
             };
+        }
+        options.Cancellation.ThrowIfCancellationRequested();
+        if (options.SinglingOut)
+        {
+            privacy = privacy with
+            {
+                SinglingOut = [.. new[] { SinglingOutMode.Univariate, SinglingOutMode.Multivariate }.Select(mode =>
+                    SinglingOut.Run(synth, train, real, mode, options.Seed, options.AttackTargets, maxDegreeOfParallelism: dop))],
+            };
+        }
+        options.Cancellation.ThrowIfCancellationRequested();
+        if (options.Linkability)
+        {
+            if (real.SeriesCount < 2)
+            {
+                privacy = privacy with { LinkabilitySkipped = "one series: the attacker's two datasets need a series each" };
+            }
+            else
+            {
+                var (first, second) = options.LinkabilityColumns?.Indices(real.Names) ?? Linkability.DefaultSplit(real.SeriesCount);
+                privacy = privacy with
+                {
+                    Linkability = Linkability.Run(synth, train, real, first, second, options.Seed, options.AttackTargets,
+                        Math.Min(options.LinkabilityNeighbours, synth.RowCount), dop),
+                };
+            }
         }
         options.Cancellation.ThrowIfCancellationRequested();
         if (trainToSynthetic is not null)

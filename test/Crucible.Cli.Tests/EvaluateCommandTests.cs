@@ -518,4 +518,52 @@ public sealed class EvaluateCommandTests : IDisposable
         AssertNoStackTrace(stdout + stderr);
         Assert.False(Directory.Exists(Temp("bad")));
     }
+
+    /// <summary>The linkability attack's two datasets as given: in the report, the summary and the run manifest, which
+    /// verify-run --recompute follows; singling out runs both modes by default.</summary>
+    [Fact]
+    public void Evaluate_LinkabilitySeries_AreAttacked_Recorded_AndRecomputed()
+    {
+        var json = Temp("link/report.json");
+        var (code, stdout, stderr) = Crucible("evaluate", "--real", Fixture("real.csv"), "--synthetic", Fixture("synthetic.csv"),
+            "--train", Fixture("train.csv"), "--linkability-series", " RATES_10Y | EQ_US ,EQ_EU", "--out", json);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("linkable:   300 records, k 1: success train", stdout, StringComparison.Ordinal);
+        Assert.Contains("singling:   univariate:", stdout, StringComparison.Ordinal);
+        Assert.Contains("singling:   multivariate:", stdout, StringComparison.Ordinal);
+        using (var doc = JsonDocument.Parse(File.ReadAllText(json)))
+        {
+            var link = doc.RootElement.GetProperty("privacy").GetProperty("linkability");
+            Assert.Equal(["RATES_10Y"], link.GetProperty("first_series").EnumerateArray().Select(e => e.GetString()));
+            Assert.Equal(["EQ_US", "EQ_EU"], link.GetProperty("second_series").EnumerateArray().Select(e => e.GetString()));
+            Assert.Equal(2, doc.RootElement.GetProperty("privacy").GetProperty("singling_out").GetArrayLength());
+        }
+        string manifest = stdout.Split('\n').Single(l => l.StartsWith("manifest:", StringComparison.Ordinal))["manifest:".Length..].Trim();
+        var recorded = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))!["config"]!["linkability_series"]!;
+        Assert.Equal("{\"first\":[\"RATES_10Y\"],\"second\":[\"EQ_US\",\"EQ_EU\"]}", recorded.ToJsonString());
+        var again = Crucible("verify-run", manifest, "--recompute");
+        Assert.True(again.Exit == 0, again.Stdout + again.Stderr);
+        Assert.Contains("1/1 outputs recomputed identically", again.Stdout, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("A,B", "error [OPT-E]: --linkability-series takes two comma-separated lists of series joined by '|', e.g. 'SPY,QQQ|TLT,HYG'; got 'A,B'")]
+    [InlineData("A|B|C", "error [OPT-E]: --linkability-series takes two comma-separated lists of series joined by '|'")]
+    [InlineData("A,B|", "error [OPT-E]: --linkability-series takes two comma-separated lists of series joined by '|'")]
+    [InlineData("EQ_US|Z", "error [OPT-E]: --linkability-series: 'Z' is not a series of the data (EQ_US, EQ_EU, EQ_JP, RATES_10Y, CREDIT_HY)")]
+    [InlineData("EQ_US,EQ_EU|EQ_EU", "error [OPT-E]: --linkability-series: series 'EQ_EU' is named twice; the attacker's two datasets hold disjoint series")]
+    public void Evaluate_BadLinkabilitySeries_Exit2_NothingWritten(string value, string message)
+    {
+        var (code, stdout, stderr) = Crucible("evaluate", "--real", Fixture("real.csv"), "--synthetic", Fixture("synthetic.csv"),
+            "--train", Fixture("train.csv"), "--linkability-series", value, "--out", Temp("bad/report.json"));
+        Assert.Equal(2, code);
+        Assert.Contains(message, stderr, StringComparison.Ordinal);
+        AssertNoStackTrace(stdout + stderr);
+        Assert.False(Directory.Exists(Temp("bad")));
+        var noTrain = Crucible("evaluate", "--real", Fixture("real.csv"), "--synthetic", Fixture("synthetic.csv"),
+            "--linkability-series", "EQ_US|EQ_EU", "--out", Temp("bad/report.json"));
+        Assert.Equal(2, noTrain.Exit);
+        Assert.Contains("error [OPT-E]: --linkability-series needs --train FILE", noTrain.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Temp("bad")));
+    }
 }

@@ -74,6 +74,11 @@ internal static class EvaluateCommand
             Description = "Series to run the attribute-inference attack on, comma-separated (needs --train)",
         };
 
+        public readonly Option<string> LinkabilitySeries = new("--linkability-series")
+        {
+            Description = "The linkability attack's two datasets, e.g. 'SPY,QQQ|TLT,HYG' (needs --train; default: the first half of the series and the rest)",
+        };
+
         public readonly Option<string> Model = new("--model")
         {
             Description = "The model folder that produced --synthetic: its config trains the shadow generators of --shadow-models, and its DP statement (epsilon, delta), when it has one, adds the DP-12 bound to the membership gates",
@@ -106,7 +111,7 @@ internal static class EvaluateCommand
         var o = new Options();
         var command = new Command("evaluate", "Evaluate synthetic data against real data (fidelity, temporal, tails, risk, privacy, utility)")
         {
-            o.Real, o.Synthetic, o.Train, o.PrivacyRows, o.Alpha, o.RegimeWindow, o.Thresholds, o.Segments, o.FailOnThreshold, o.Sensitive, o.Model, o.ShadowModels, o.ShadowSteps,
+            o.Real, o.Synthetic, o.Train, o.PrivacyRows, o.Alpha, o.RegimeWindow, o.Thresholds, o.Segments, o.FailOnThreshold, o.Sensitive, o.LinkabilitySeries, o.Model, o.ShadowModels, o.ShadowSteps,
             o.Out, o.Html, o.Home, o.Store, o.Json,
         };
         command.SetAction(parse => CliRunner.Run(parse, p => Execute(p, o, Console.Out)));
@@ -138,7 +143,8 @@ internal static class EvaluateCommand
             throw new InvalidInputException("OPT-E", "--fail-on-threshold needs --thresholds FILE");
         var request = new EvaluationRequest(parse.GetValue(o.Real)!, parse.GetValue(o.Synthetic)!, parse.GetValue(o.Train), thresholdsPath,
             parse.GetValue(o.Segments), parse.GetValue(o.Sensitive)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-            parse.GetValue(o.ShadowModels), parse.GetValue(o.ShadowSteps), parse.GetValue(o.Model), alpha, regimeWindow, privacyRows);
+            parse.GetValue(o.ShadowModels), parse.GetValue(o.ShadowSteps), parse.GetValue(o.Model), alpha, regimeWindow, privacyRows,
+            ParseLinkabilitySeries(parse.GetValue(o.LinkabilitySeries)));
         var prepared = request.Prepare();
         foreach (var warning in prepared.Warnings) Console.Error.WriteLine($"warning: {warning} ({Path.GetFullPath(request.RealPath)})");
         if (privacyRows is null && prepared.Train is { } train && PrivacySubsample.LargeSetsAdvice(train.RowCount, prepared.Real.RowCount, "--privacy-rows") is { } advice)
@@ -170,6 +176,8 @@ internal static class EvaluateCommand
             ["input_roles"] = new JsonArray([.. inputs.Select(i => (JsonNode?)i.Role)]),
         };
         if (privacyRows is not null) config["privacy_rows"] = privacyRows; // only when given: the configs of runs without it stay as they were
+        if (request.Linkability is { } datasets) // only when given, as privacy_rows
+            config["linkability_series"] = new JsonObject { ["first"] = JsonResult.Strings(datasets.First), ["second"] = JsonResult.Strings(datasets.Second) };
         var run = RunManifests.Start(home, RunKind.Evaluate, config, new EvaluationOptions().Seed);
         foreach (var (_, path) in inputs) run.AddInput(path);
         run.CheckOutput("--out", parse.GetValue(o.Out)!);
@@ -238,7 +246,9 @@ internal static class EvaluateCommand
             RunRecompute.Value<int>(c, "shadow_models"), RunRecompute.Value<int?>(c, "shadow_steps"),
             Role("model_weights") is { } w ? Path.GetDirectoryName(w) : null, RunRecompute.Value<double>(c, "alpha"),
             RunRecompute.Value<int?>(c, "regime_window") ?? new EvaluationOptions().RegimeWindow, // runs recorded before the option used the default
-            RunRecompute.Value<int?>(c, "privacy_rows")); // recorded only when given
+            RunRecompute.Value<int?>(c, "privacy_rows"), // recorded only when given
+            c["linkability_series"] is JsonObject link && RunRecompute.Strings(link, "first") is { } first && RunRecompute.Strings(link, "second") is { } second
+                ? new LinkabilityDatasets(first, second) : null);
         var (report, verdicts) = request.Prepare().Evaluate();
         var results = new List<Recomputed>();
         foreach (var output in m.Outputs.Where(o => o.IsFile))
@@ -257,7 +267,8 @@ internal static class EvaluateCommand
     /// </summary>
     internal sealed record EvaluationRequest(
         string RealPath, string SyntheticPath, string? TrainPath, string? ThresholdsPath, string? SegmentsPath, string[]? Sensitive,
-        int ShadowModels, int? ShadowSteps, string? ModelPath, double Alpha, int RegimeWindow, int? PrivacyRows = null)
+        int ShadowModels, int? ShadowSteps, string? ModelPath, double Alpha, int RegimeWindow, int? PrivacyRows = null,
+        LinkabilityDatasets? Linkability = null)
     {
         /// <summary>Reads and checks every input (thresholds first: a bad file stops the run before any work).</summary>
         public PreparedEvaluation Prepare()
@@ -278,6 +289,18 @@ internal static class EvaluateCommand
             if (!syntheticOrder.SequenceEqual(real.Names, StringComparer.Ordinal)) reordered.Add("synthetic");
             if (trainOrder is not null && !trainOrder.SequenceEqual(real.Names, StringComparer.Ordinal)) reordered.Add("train");
             if (Sensitive is { Length: > 0 } && train is null) throw new InvalidInputException("OPT-E", "--sensitive needs --train FILE");
+            if (Linkability is { } datasets)
+            {
+                if (train is null) throw new InvalidInputException("OPT-E", "--linkability-series needs --train FILE");
+                try
+                {
+                    datasets.Indices(real.Names);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new InvalidInputException("OPT-E", "--linkability-series: " + e.Message);
+                }
+            }
             if (ShadowModels < 0) throw new InvalidInputException("OPT-E", "--shadow-models must be 0 or more");
             ShadowGenerator? shadow = null;
             string? modelPath = null, modelId = null;
@@ -354,11 +377,23 @@ internal static class EvaluateCommand
             {
                 HoldoutSha256 = RealSha256, Alpha = Request.Alpha, Segments = Segments, SensitiveColumns = Request.Sensitive, ShadowGenerator = Shadow,
                 ShadowModels = Math.Max(1, Request.ShadowModels), Dp = Dp, RegimeWindow = Request.RegimeWindow, PrivacyRows = Request.PrivacyRows,
+                LinkabilityColumns = Request.Linkability,
             });
             // the inputs' warnings first, then the library's own (a set too small for its metrics, SampleSize)
             if (Warnings.Count > 0) report = report with { Warnings = [.. Warnings, .. report.Warnings] };
             return (report, Thresholds is null ? null : ThresholdCheck.Evaluate(report, Thresholds));
         }
+    }
+
+    // --linkability-series 'A,B|C,D': the attacker's two datasets, each a comma-separated list of series
+    private static LinkabilityDatasets? ParseLinkabilitySeries(string? text)
+    {
+        if (text is null) return null;
+        var halves = text.Split('|');
+        string[] Names(string half) => half.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (halves.Length != 2 || Names(halves[0]).Length == 0 || Names(halves[1]).Length == 0)
+            throw new InvalidInputException("OPT-E", $"--linkability-series takes two comma-separated lists of series joined by '|', e.g. 'SPY,QQQ|TLT,HYG'; got '{text}'");
+        return new LinkabilityDatasets(Names(halves[0]), Names(halves[1]));
     }
 
     private static double ParseAlpha(string? text)
@@ -444,6 +479,12 @@ internal static class EvaluateCommand
         foreach (var a in r.Privacy?.AttributeInference ?? [])
             o.WriteLine(string.Create(inv,
                 $"attribute:  {a.Column}: success train {a.Attack.Value:G4}, holdout {a.Control.Value:G4}, baseline {a.Baseline.Value:G4}; risk {Math.Clamp(a.Risk.Value, 0, 1):G4}{(a.Trusted ? "" : " (untrusted)")}"));
+        foreach (var so in r.Privacy?.SinglingOut ?? [])
+            o.WriteLine(string.Create(inv,
+                $"singling:   {SinglingOutModes.WireName(so.Mode)}: {so.Queries} queries, success train {so.Attack.Value:G4}, holdout {so.Control.Value:G4}, baseline {so.Baseline.Value:G4}; risk {Math.Clamp(so.Risk.Value, 0, 1):G4}{(so.Trusted ? "" : " (untrusted)")}"));
+        if (r.Privacy?.Linkability is { } lk)
+            o.WriteLine(string.Create(inv,
+                $"linkable:   {lk.Targets} records, k {lk.Neighbours}: success train {lk.Attack.Value:G4}, holdout {lk.Control.Value:G4}, baseline {lk.Baseline.Value:G4}; risk {Math.Clamp(lk.Risk.Value, 0, 1):G4}{(lk.Trusted ? "" : " (untrusted)")}"));
         if (r.Privacy?.OutlierRisk is { } or)
             o.WriteLine(string.Create(inv,
                 $"outliers:   {or.Records.Count} most isolated train rows: median DCR ratio {or.MedianRatioOutliers:G4} (all {or.MedianRatioAll:G4}), max score percentile {or.MaxScorePercentile:G4}"));

@@ -127,6 +127,14 @@ public static class PrivacyAudit
     public const string AttributeThreatModel =
         "an attacker who knows a record's other series infers its sensitive series from the nearest synthetic row";
 
+    /// <summary>Threat model of singling out.</summary>
+    public const string SinglingOutThreatModel =
+        "an attacker writes predicates from the synthetic rows (a series' extreme, a value found once, a few series beyond a row's values) that claim to match exactly one training record";
+
+    /// <summary>Threat model of linkability.</summary>
+    public const string LinkabilityThreatModel =
+        "an attacker holding two datasets with different series about the same records joins them through the nearest synthetic rows";
+
     /// <summary>Threat model of the isolated-record risk.</summary>
     public const string OutlierThreatModel =
         "the same attacks aimed at the most isolated 1% of training records, which average-case metrics hide";

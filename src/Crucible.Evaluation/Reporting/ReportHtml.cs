@@ -281,15 +281,41 @@ public static class ReportHtml
             foreach (var a in list)
             {
                 sb.Append(inv, $"<tr><td>{E(a.Column)}</td><td>{a.Targets}</td><td>{N(a.Tolerance)}</td><td>{N(a.MaeTrain)}</td><td>{N(a.MaeHoldout)}</td><td>{N(a.MaeBaseline)}</td><td>{N(a.Attack.Value)}</td><td>{N(a.Control.Value)}</td><td>{N(a.Baseline.Value)}</td>");
-                sb.Append(inv, $"<td>{N(Math.Clamp(a.Risk.Value, 0, 1))} ({N(Math.Clamp(a.Risk.Value - a.Risk.Error, 0, 1))}–{N(Math.Clamp(a.Risk.Value + a.Risk.Error, 0, 1))}){(a.Trusted ? "" : " untrusted")}</td></tr>");
+                sb.Append(RiskCell(a.Risk, a.Trusted)).Append("</tr>");
             }
             sb.Append("</table>");
+        }
+        if (pv.SinglingOut is { Count: > 0 } || pv.Linkability is not null)
+        {
+            sb.Append("<p>Singling out and linkability (the Article 29 Working Party's other two criteria): the success on train records is read against the same attack on holdout records the generator never saw; the risk is (train − holdout)/(1 − holdout) with its 95% interval, \"untrusted\" when the attack did no better than random guessing (then it says nothing; it is not \"safe\").</p>");
+            sb.Append("<table id=\"anonymity-attacks\"><tr><th>attack</th><th>attempts</th><th>success train</th><th>success holdout</th><th>success baseline</th><th>risk (95% CI)</th></tr>");
+            foreach (var so in pv.SinglingOut ?? [])
+            {
+                var what = so.Mode == Privacy.SinglingOutMode.Univariate ? "singling out, one series" : $"singling out, {so.ColumnsPerQuery} series";
+                var correction = so.ControlCorrection == 1 ? "" : $" (×{N(so.ControlCorrection)} for the holdout's size)";
+                sb.Append(inv, $"<tr><td>{what}</td><td>{so.Queries} of {so.Requested} queries found in {so.Attempts} tries</td><td>{N(so.Attack.Value)}</td><td>{N(so.Control.Value)}{correction}</td><td>{N(so.Baseline.Value)}</td>");
+                sb.Append(RiskCell(so.Risk, so.Trusted)).Append("</tr>");
+            }
+            if (pv.Linkability is { } lk)
+            {
+                sb.Append(inv, $"<tr><td>linkability: {E(string.Join(", ", lk.FirstColumns))} | {E(string.Join(", ", lk.SecondColumns))}, k = {lk.Neighbours}</td><td>{lk.Targets} records</td><td>{N(lk.Attack.Value)}</td><td>{N(lk.Control.Value)}</td><td>{N(lk.Baseline.Value)}</td>");
+                sb.Append(RiskCell(lk.Risk, lk.Trusted)).Append("</tr>");
+            }
+            sb.Append("</table>");
+        }
+        else if (pv.LinkabilitySkipped is { } skipped)
+        {
+            sb.Append("<p id=\"linkability\">Linkability attack not run: ").Append(E(skipped)).Append(".</p>");
         }
         if (pv.OutlierRisk is { } o)
         {
             sb.Append(inv, $"<p id=\"outlier-risk\">The {o.Records.Count} most isolated train records (top {N(o.Fraction * 100)}% by distance to their nearest other train record): median ratio of distance to the nearest synthetic row over distance to the nearest holdout row {N(o.MedianRatioOutliers)} (all train records: {N(o.MedianRatioAll)}), {N(o.ShareRatioBelowOne)} of them below 1; their membership scores rank at a median percentile of {N(o.MedianScorePercentile)} among holdout scores (highest {N(o.MaxScorePercentile)}; 0.5 for a generator that does not single them out).</p>");
         }
     }
+
+    // a residual risk's cell: the value and its 95% interval clamped to [0, 1], "untrusted" when the attack did no better than guessing
+    private static string RiskCell(Privacy.SuccessRate risk, bool trusted) => string.Create(CultureInfo.InvariantCulture,
+        $"<td>{N(Math.Clamp(risk.Value, 0, 1))} ({N(Math.Clamp(risk.Value - risk.Error, 0, 1))}–{N(Math.Clamp(risk.Value + risk.Error, 0, 1))}){(trusted ? "" : " untrusted")}</td>");
 
     private static void UtilitySection(StringBuilder sb, Utility.UtilityReport u, IReadOnlyList<string> columns)
     {

@@ -322,8 +322,9 @@ public static class ReportJson
         w.WriteEndObject();
     }
 
-    // the shadow-model attack, attribute inference and isolated-record risk (privacy.shadow_membership_inference,
-    // privacy.attribute_inference[], privacy.outlier_risk); row numbers and distances only, never a record's values
+    // the shadow-model attack, attribute inference, singling out, linkability and isolated-record risk
+    // (privacy.shadow_membership_inference, privacy.attribute_inference[], privacy.singling_out[], privacy.linkability,
+    // privacy.outlier_risk); row numbers, rates and distances only, never a record's values (nor a query's)
     private static void Attacks(Utf8JsonWriter w, PrivacyReport p)
     {
         if (p.Shadow is { } sh)
@@ -356,15 +357,57 @@ public static class ReportJson
                 Rate(w, "success_train", a.Attack);
                 Rate(w, "success_holdout", a.Control);
                 Rate(w, "success_baseline", a.Baseline);
-                Number(w, "risk", Math.Clamp(a.Risk.Value, 0, 1));
-                Number(w, "risk_ci_low", Math.Clamp(a.Risk.Value - a.Risk.Error, 0, 1));
-                Number(w, "risk_ci_high", Math.Clamp(a.Risk.Value + a.Risk.Error, 0, 1));
+                ResidualRisk(w, a.Risk);
                 w.WriteBoolean("trusted", a.Trusted);
                 Provenance(w, p, Privacy.PrivacyAudit.AttributeThreatModel);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
         }
+        if (p.SinglingOut is { } singling)
+        {
+            w.WriteStartArray("singling_out");
+            foreach (var so in singling)
+            {
+                w.WriteStartObject();
+                w.WriteString("mode", Privacy.SinglingOutModes.WireName(so.Mode));
+                w.WriteNumber("columns_per_query", so.ColumnsPerQuery);
+                w.WriteNumber("requested", so.Requested);
+                w.WriteNumber("queries", so.Queries);
+                w.WriteNumber("attempts", so.Attempts);
+                w.WriteNumber("train_rows", so.TrainRows);
+                w.WriteNumber("holdout_rows", so.HoldoutRows);
+                Rate(w, "success_train", so.Attack);
+                Rate(w, "success_holdout", so.Control);
+                Number(w, "control_correction", so.ControlCorrection);
+                Rate(w, "success_baseline", so.Baseline);
+                ResidualRisk(w, so.Risk);
+                w.WriteBoolean("trusted", so.Trusted);
+                Provenance(w, p, Privacy.PrivacyAudit.SinglingOutThreatModel);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
+        if (p.Linkability is { } lk)
+        {
+            w.WriteStartObject("linkability");
+            w.WriteStartArray("first_series");
+            foreach (var name in lk.FirstColumns) w.WriteStringValue(name);
+            w.WriteEndArray();
+            w.WriteStartArray("second_series");
+            foreach (var name in lk.SecondColumns) w.WriteStringValue(name);
+            w.WriteEndArray();
+            w.WriteNumber("neighbours", lk.Neighbours);
+            w.WriteNumber("targets", lk.Targets);
+            Rate(w, "success_train", lk.Attack);
+            Rate(w, "success_holdout", lk.Control);
+            Rate(w, "success_baseline", lk.Baseline);
+            ResidualRisk(w, lk.Risk);
+            w.WriteBoolean("trusted", lk.Trusted);
+            Provenance(w, p, Privacy.PrivacyAudit.LinkabilityThreatModel);
+            w.WriteEndObject();
+        }
+        else if (p.LinkabilitySkipped is { } skipped) Skipped(w, "linkability", skipped);
         if (p.OutlierRisk is { } o)
         {
             w.WriteStartObject("outlier_risk");
@@ -392,6 +435,14 @@ public static class ReportJson
             Provenance(w, p, Privacy.PrivacyAudit.OutlierThreatModel);
             w.WriteEndObject();
         }
+    }
+
+    // a residual risk as the reports give it: {"risk", "risk_ci_low", "risk_ci_high"}, each clamped to [0, 1]
+    private static void ResidualRisk(Utf8JsonWriter w, Privacy.SuccessRate risk)
+    {
+        Number(w, "risk", Math.Clamp(risk.Value, 0, 1));
+        Number(w, "risk_ci_low", Math.Clamp(risk.Value - risk.Error, 0, 1));
+        Number(w, "risk_ci_high", Math.Clamp(risk.Value + risk.Error, 0, 1));
     }
 
     // opens a membership attack's object with what both attacks report first: {"attack", "auc", "tpr_at_fpr_10pct", "tpr_at_fpr_1pct", …
@@ -439,6 +490,8 @@ public static class ReportJson
         if (p.Membership is not null) w.WriteString("membership_inference", Privacy.PrivacyAudit.MembershipThreatModel);
         if (p.Shadow is not null) w.WriteString("shadow_membership_inference", Privacy.PrivacyAudit.ShadowThreatModel);
         if (p.AttributeInference is not null) w.WriteString("attribute_inference", Privacy.PrivacyAudit.AttributeThreatModel);
+        if (p.SinglingOut is not null) w.WriteString("singling_out", Privacy.PrivacyAudit.SinglingOutThreatModel);
+        if (p.Linkability is not null) w.WriteString("linkability", Privacy.PrivacyAudit.LinkabilityThreatModel);
         if (p.OutlierRisk is not null) w.WriteString("outlier_risk", Privacy.PrivacyAudit.OutlierThreatModel);
         w.WriteEndObject();
 

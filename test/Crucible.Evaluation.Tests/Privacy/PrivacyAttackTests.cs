@@ -184,6 +184,9 @@ public sealed class PrivacyAttackTests(Xunit.Abstractions.ITestOutputHelper outp
         Assert.NotNull(p.Shadow);
         Assert.Single(p.AttributeInference!);
         Assert.NotNull(p.OutlierRisk);
+        Assert.Equal([SinglingOutMode.Univariate, SinglingOutMode.Multivariate], p.SinglingOut!.Select(so => so.Mode));
+        Assert.Equal(["a", "b"], p.Linkability!.FirstColumns);
+        Assert.Equal(["c", "d"], p.Linkability.SecondColumns);
         var dir = Directory.CreateTempSubdirectory("crucible-attacks-").FullName;
         try
         {
@@ -195,12 +198,24 @@ public sealed class PrivacyAttackTests(Xunit.Abstractions.ITestOutputHelper outp
             Assert.Equal("b", privacy.GetProperty("attribute_inference")[0].GetProperty("column").GetString());
             Assert.Equal(3, privacy.GetProperty("outlier_risk").GetProperty("records").GetArrayLength());
             Assert.Contains(report.ScalarMetrics(), kv => kv.Key == "privacy.attribute_inference.b.risk");
+            var singling = privacy.GetProperty("singling_out");
+            Assert.Equal(["univariate", "multivariate"], singling.EnumerateArray().Select(e => e.GetProperty("mode").GetString()));
+            Assert.Equal(p.SinglingOut![1].Attack.Value, singling[1].GetProperty("success_train").GetDouble(), 1e-12);
+            Assert.Equal(p.SinglingOut[1].Queries, singling[1].GetProperty("queries").GetInt32());
+            var link = privacy.GetProperty("linkability");
+            Assert.Equal(["c", "d"], link.GetProperty("second_series").EnumerateArray().Select(e => e.GetString()));
+            Assert.Equal(Math.Clamp(p.Linkability!.Risk.Value, 0, 1), link.GetProperty("risk").GetDouble(), 1e-12);
+            Assert.Equal(p.Linkability.Trusted, link.GetProperty("trusted").GetBoolean());
+            foreach (var key in new[] { "privacy.singling_out.univariate.risk", "privacy.singling_out.multivariate.success_train", "privacy.linkability.risk", "privacy.linkability.success_holdout" })
+                Assert.Contains(report.ScalarMetrics(), kv => kv.Key == key);
             var html = Path.Combine(dir, "report.html");
             ReportHtml.Write(report, html);
             var text = File.ReadAllText(html);
             Assert.Contains("id=\"shadow\"", text, StringComparison.Ordinal);
             Assert.Contains("id=\"attribute-inference\"", text, StringComparison.Ordinal);
             Assert.Contains("id=\"outlier-risk\"", text, StringComparison.Ordinal);
+            Assert.Contains("id=\"anonymity-attacks\"", text, StringComparison.Ordinal);
+            Assert.Contains("linkability: a, b | c, d, k = 1", text, StringComparison.Ordinal);
         }
         finally
         {
@@ -209,6 +224,42 @@ public sealed class PrivacyAttackTests(Xunit.Abstractions.ITestOutputHelper outp
 
         Assert.Throws<Crucible.Data.InvalidInputException>(() =>
             Evaluator.Evaluate(new EvaluationInput(real, synthetic, train), new EvaluationOptions { SensitiveColumns = ["nope"] }));
+        var unknown = Assert.Throws<Crucible.Data.InvalidInputException>(() => Evaluator.Evaluate(new EvaluationInput(real, synthetic, train),
+            new EvaluationOptions { LinkabilityColumns = new(["a"], ["nope"]) }));
+        Assert.Contains("'nope' is not a series of the data", unknown.Message, StringComparison.Ordinal);
+        Assert.Throws<Crucible.Data.InvalidInputException>(() => Evaluator.Evaluate(new EvaluationInput(real, synthetic, train),
+            new EvaluationOptions { LinkabilityNeighbours = 0 }));
+    }
+
+    [Fact]
+    public void Evaluator_ChosenLinkabilityDatasets_AreTheOnesAttacked_OneSeriesSkipsIt_AndTheSwitchesTurnThemOff()
+    {
+        var train = Population(200, 1);
+        var real = Population(200, 2);
+        var synthetic = Population(400, 3);
+        var chosen = Evaluator.Evaluate(new EvaluationInput(real, synthetic, train), new EvaluationOptions
+        {
+            Utility = false, LinkabilityColumns = new(["d"], ["a", "c"]), LinkabilityNeighbours = 2,
+        }).Privacy!.Linkability!;
+        Assert.Equal(["d"], chosen.FirstColumns);
+        Assert.Equal(["a", "c"], chosen.SecondColumns);
+        Assert.Equal(2, chosen.Neighbours);
+        var expected = Linkability.Run(synthetic, train, real, [3], [0, 2], 0, 500, 2);
+        Assert.Equal((expected.Attack, expected.Control, expected.Baseline), (chosen.Attack, chosen.Control, chosen.Baseline));
+
+        SeriesSet One(SeriesSet set) => new(["a"], [set.Columns[0]]);
+        var singleReport = Evaluator.Evaluate(new EvaluationInput(One(real), One(synthetic), One(train)), new EvaluationOptions { Utility = false });
+        var single = singleReport.Privacy!;
+        Assert.Null(single.Linkability);
+        Assert.Equal("one series: the attacker's two datasets need a series each", single.LinkabilitySkipped);
+        Assert.Equal(2, single.SinglingOut!.Count);
+        using (var doc = JsonDocument.Parse(ReportJson.ToJson(singleReport)))
+            Assert.Equal(single.LinkabilitySkipped, doc.RootElement.GetProperty("privacy").GetProperty("linkability").GetProperty("skipped").GetString());
+
+        var off = Evaluator.Evaluate(new EvaluationInput(real, synthetic, train), new EvaluationOptions { Utility = false, SinglingOut = false, Linkability = false }).Privacy!;
+        Assert.Null(off.SinglingOut);
+        Assert.Null(off.Linkability);
+        Assert.Null(off.LinkabilitySkipped);
     }
 
     [Fact]

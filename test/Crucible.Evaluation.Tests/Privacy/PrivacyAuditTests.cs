@@ -290,7 +290,10 @@ public sealed class PrivacyAuditTests(Xunit.Abstractions.ITestOutputHelper outpu
         Assert.Equal(JsonValueKind.Array, p.GetProperty("warnings").ValueKind);
         foreach (var k in new[] { "dcr", "dcr_share", "ims", "nndr", "membership_inference", "outlier_risk" })
             Assert.True(p.GetProperty("threat_models").TryGetProperty(k, out _), k);
-        foreach (var m in new[] { p.GetProperty("membership_inference"), p.GetProperty("outlier_risk"), p.GetProperty("attribute_inference")[0] })
+        foreach (var k in new[] { "singling_out", "linkability" })
+            Assert.True(p.GetProperty("threat_models").TryGetProperty(k, out _), k);
+        foreach (var m in new[] { p.GetProperty("membership_inference"), p.GetProperty("outlier_risk"), p.GetProperty("attribute_inference")[0],
+            p.GetProperty("singling_out")[0], p.GetProperty("singling_out")[1], p.GetProperty("linkability") })
         {
             Assert.False(string.IsNullOrWhiteSpace(m.GetProperty("threat_model").GetString()));
             Assert.Equal(hash, m.GetProperty("holdout_sha256").GetString());

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Crucible.Evaluation.Privacy;
 using Crucible.Tensors.Random;
@@ -330,19 +329,20 @@ public sealed class SinglingOutTests(Xunit.Abstractions.ITestOutputHelper output
     [Theory]
     [InlineData(SinglingOutMode.Univariate)]
     [InlineData(SinglingOutMode.Multivariate)]
-    public void FiveHundredQueries_On20000Rows_Of26Series_TakeSeconds(SinglingOutMode mode)
+    public void FiveHundredQueries_AreFound_On20000Rows_Of26Series_AndTheMultivariateOnesSingleOutJitteredCopies(SinglingOutMode mode)
     {
+        // the size of a panel's synthetic set (its cost is measured in the README, not asserted here)
         string[] names = [.. Enumerable.Range(0, 26).Select(i => "s" + i.ToString(CultureInfo.InvariantCulture))];
         var train = CorrelatedPopulation.Sample(20_000, 61, 9, names, 0.7, 0.7);
         var synthetic = CorrelatedPopulation.Copies(train, 20_000, 62, jitter: 0.05);
         var holdout = CorrelatedPopulation.Sample(10_000, 63, 9, names, 0.7, 0.7);
-        SinglingOut.Run(synthetic, train, holdout, mode, attacks: 10); // warm-up (JIT)
-        var clock = Stopwatch.StartNew();
         var report = SinglingOut.Run(synthetic, train, holdout, mode, seed: 1);
-        clock.Stop();
-        output.WriteLine($"{mode}: {clock.Elapsed.TotalSeconds:F2} s; " + Describe(report));
+        output.WriteLine(Describe(report));
         Assert.Equal(500, report.Queries);
-        Assert.True(clock.Elapsed.TotalSeconds < 20, $"{clock.Elapsed.TotalSeconds} s");
+        // univariate queries are almost all x = v, which a jittered copy never meets; three series' tails beyond a
+        // copy's values isolate its train record more often than a holdout record
+        if (mode == SinglingOutMode.Multivariate) Assert.True(report.Attack.Value > report.Control.Value, Describe(report));
+        else Assert.False(report.Trusted, Describe(report));
     }
 
     private static string Describe(SinglingOutReport r) => string.Create(CultureInfo.InvariantCulture,
