@@ -151,13 +151,24 @@ public static class Linkability
     /// The <paramref name="k"/> nearest rows of <paramref name="references"/> to each query (row-major, d columns), nearest
     /// first: Σ (q − r)² in double over the columns in order, ties to the lower row. Queries × k row numbers, row-major.
     /// </summary>
+    /// <remarks>k = 1 (the default attack) takes <see cref="NearestNeighbors"/>' search (a k-d tree or the screened brute
+    /// force), which gives the plain loop's row bit for bit; larger k the plain loop (<see cref="NearestRowsReference"/>).</remarks>
     public static int[] NearestRows(double[] queries, double[] references, int d, int k, int maxDegreeOfParallelism = -1)
     {
         ArgumentNullException.ThrowIfNull(queries);
         ArgumentNullException.ThrowIfNull(references);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(d);
-        int m = queries.Length / d, n = references.Length / d;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(k);
+        var n = references.Length / d;
         if (k > n) throw new ArgumentOutOfRangeException(nameof(k), k, $"{n} references cannot give {k} neighbours");
+        return k == 1 ? NearestNeighbors.KNearestSquared(queries, references, d, 1, null, maxDegreeOfParallelism).Nearest
+            : NearestRowsReference(queries, references, d, k, maxDegreeOfParallelism);
+    }
+
+    /// <summary><see cref="NearestRows"/> by the plain loop over every reference: its path for k &gt; 1 and its oracle (tests).</summary>
+    internal static int[] NearestRowsReference(double[] queries, double[] references, int d, int k, int maxDegreeOfParallelism = -1)
+    {
+        int m = queries.Length / d, n = references.Length / d;
         var rows = new int[m * k];
         Parallel.For(0, m, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, () => new double[k], (q, _, best) =>
         {

@@ -92,6 +92,21 @@ public sealed class LinkabilityTests
         Assert.Equal(rows, Linkability.NearestRows(queries, refs, d, k, maxDegreeOfParallelism: 1));
     }
 
+    [Theory]
+    [InlineData(2, 3000, false)] // a k-d tree pays
+    [InlineData(13, 2000, false)] // the screened brute force
+    [InlineData(3, 300, true)] // values on a coarse grid: many exact ties
+    public void NearestRows_OfOne_IsThePlainLoopsRow(int d, int n, bool coarse)
+    {
+        var rng = new Philox((ulong)(d * n));
+        double Value() => coarse ? rng.NextInt(4) : rng.NextNormal();
+        var refs = new double[n * d];
+        for (var i = 0; i < refs.Length; i++) refs[i] = Value();
+        var queries = new double[500 * d];
+        for (var i = 0; i < queries.Length; i++) queries[i] = Value();
+        Assert.Equal(Linkability.NearestRowsReference(queries, refs, d, 1), Linkability.NearestRows(queries, refs, d, 1));
+    }
+
     [Fact]
     public void MemorisingGenerator_IsLinked_FreshSampleIsNot()
     {
