@@ -521,6 +521,7 @@ public sealed class EvaluateCommandTests : IDisposable
 
     /// <summary>The linkability attack's two datasets as given: in the report, the summary and the run manifest, which
     /// verify-run --recompute follows; singling out runs both modes by default.</summary>
+    // RELIABILITY PRIV-6
     [Fact]
     public void Evaluate_LinkabilitySeries_AreAttacked_Recorded_AndRecomputed()
     {
