@@ -344,16 +344,31 @@ internal static class AttackRows
     internal static (double[] Distances, int[] Nearest) KNearestReference(double[] queries, double[] references, int d, int k, int[]? skip = null,
         int maxDegreeOfParallelism = -1)
     {
-        var m = queries.Length / d;
         var n = references.Length / d;
         if (n - (skip is null ? 0 : 1) < k) throw new ArgumentException($"{n} references cannot give {k} neighbours");
-        var distances = new double[m * k];
-        var nearest = new int[m];
+        var (squared, rows) = KNearestReferenceRows(queries, references, d, k, skip, maxDegreeOfParallelism);
+        var nearest = new int[squared.Length / k];
+        for (var q = 0; q < nearest.Length; q++) nearest[q] = rows[q * k];
+        for (var i = 0; i < squared.Length; i++) squared[i] = Math.Sqrt(squared[i]);
+        return (squared, nearest);
+    }
+
+    /// <summary>
+    /// The plain loop of <see cref="KNearestReference"/>: for each query the k smallest squared distances and their
+    /// reference rows (m × k each, nearest first, ties to the lower row; +∞ and row 0 beyond the references there are).
+    /// </summary>
+    internal static (double[] Squared, int[] Rows) KNearestReferenceRows(double[] queries, double[] references, int d, int k, int[]? skip = null,
+        int maxDegreeOfParallelism = -1)
+    {
+        var m = queries.Length / d;
+        var n = references.Length / d;
+        var squared = new double[m * k];
+        var rows = new int[m * k];
+        Array.Fill(squared, double.PositiveInfinity);
         Parallel.For(0, m, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, q =>
         {
-            var best = new double[k];
-            var bestIndex = new int[k];
-            Array.Fill(best, double.PositiveInfinity);
+            var best = squared.AsSpan(q * k, k);
+            var bestIndex = rows.AsSpan(q * k, k);
             var query = queries.AsSpan(q * d, d);
             for (var r = 0; r < n; r++)
             {
@@ -378,10 +393,7 @@ internal static class AttackRows
                 best[pos] = s;
                 bestIndex[pos] = r;
             }
-
-            for (var j = 0; j < k; j++) distances[(q * k) + j] = Math.Sqrt(best[j]);
-            nearest[q] = bestIndex[0];
         });
-        return (distances, nearest);
+        return (squared, rows);
     }
 }

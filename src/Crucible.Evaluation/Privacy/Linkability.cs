@@ -166,39 +166,8 @@ public static class Linkability
     }
 
     /// <summary><see cref="NearestRows"/> by the plain loop over every reference: its path for k &gt; 1 and its oracle (tests).</summary>
-    internal static int[] NearestRowsReference(double[] queries, double[] references, int d, int k, int maxDegreeOfParallelism = -1)
-    {
-        int m = queries.Length / d, n = references.Length / d;
-        var rows = new int[m * k];
-        Parallel.For(0, m, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, () => new double[k], (q, _, best) =>
-        {
-            var index = rows.AsSpan(q * k, k);
-            best.AsSpan().Fill(double.PositiveInfinity);
-            var query = queries.AsSpan(q * d, d);
-            for (var r = 0; r < n; r++)
-            {
-                var reference = references.AsSpan(r * d, d);
-                double s = 0;
-                for (var j = 0; j < d; j++)
-                {
-                    var diff = query[j] - reference[j];
-                    s += diff * diff;
-                }
-                if (s >= best[k - 1]) continue;
-                var pos = k - 1;
-                while (pos > 0 && best[pos - 1] > s)
-                {
-                    best[pos] = best[pos - 1];
-                    index[pos] = index[pos - 1];
-                    pos--;
-                }
-                best[pos] = s;
-                index[pos] = r;
-            }
-            return best;
-        }, _ => { });
-        return rows;
-    }
+    internal static int[] NearestRowsReference(double[] queries, double[] references, int d, int k, int maxDegreeOfParallelism = -1) =>
+        AttackRows.KNearestReferenceRows(queries, references, d, k, null, maxDegreeOfParallelism).Rows;
 
     // the baseline's guesses: for each of n targets, k distinct synthetic rows drawn uniformly (a repeat is drawn again)
     private static int[] RandomRows(int n, int syntheticRows, int k, Philox rng)
