@@ -112,6 +112,48 @@ public sealed class EvaluationEndpointsTests(ServiceFixture f)
         }
     }
 
+    /// <summary>RELIABILITY PRIV-6: linkability_series is crucible evaluate's --linkability-series: the attacker's two
+    /// datasets by name (only with train_csv, every name a series, none twice).</summary>
+    [Fact]
+    public async Task Evaluation_LinkabilitySeries_IsTheCliOption()
+    {
+        using var client = f.Client("reader");
+        string real = Scenarios(200, 1), synthetic = Scenarios(200, 2), train = Scenarios(200, 3);
+        // the scenario CSV's series: its header after scenario and step
+        var names = real[..real.IndexOf('\n', StringComparison.Ordinal)].Trim().Split(',')[2..];
+        Assert.Equal(2, names.Length);
+        object Link(string[] first, string[] second) => new Dictionary<string, object> { ["first"] = first, ["second"] = second };
+        var body = JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["real_csv"] = real, ["synthetic_csv"] = synthetic, ["train_csv"] = train, ["linkability_series"] = Link([names[1]], [names[0]]),
+        });
+        using var response = await client.PostAsync("/v1/evaluations", ServiceFixture.Json(body));
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, System.Text.Encoding.UTF8.GetString(bytes));
+        using (var doc = JsonDocument.Parse(bytes))
+        {
+            var link = doc.RootElement.GetProperty("privacy").GetProperty("linkability");
+            Assert.Equal([names[1]], link.GetProperty("first_series").EnumerateArray().Select(e => e.GetString()));
+            Assert.Equal([names[0]], link.GetProperty("second_series").EnumerateArray().Select(e => e.GetString()));
+            Assert.Equal(2, doc.RootElement.GetProperty("privacy").GetProperty("singling_out").GetArrayLength());
+        }
+
+        foreach (var (link, withTrain, message) in new[]
+        {
+            (Link([names[0]], []), true, "needs first and second, each a non-empty list of series names"),
+            (Link([names[0]], [names[1]]), false, "needs train_csv (without it there is no privacy section)"),
+            (Link([names[0]], ["nope"]), true, $"'nope' is not a series of the data ({string.Join(", ", names)})"),
+            (Link([names[0], names[1]], [names[1]]), true, $"series '{names[1]}' is named twice; the attacker's two datasets hold disjoint series"),
+        })
+        {
+            var fields = new Dictionary<string, object> { ["real_csv"] = real, ["synthetic_csv"] = synthetic, ["linkability_series"] = link };
+            if (withTrain) fields["train_csv"] = train;
+            var problem = await Problem.AssertAsync(await client.PostAsync("/v1/evaluations", ServiceFixture.Json(JsonSerializer.Serialize(fields))),
+                HttpStatusCode.UnprocessableEntity, "validation");
+            Assert.Equal(message, problem.GetProperty("errors").GetProperty("linkability_series")[0].GetString());
+        }
+    }
+
     /// <summary>
     /// RELIABILITY PRIV-9: the service's evaluation.completed entry records the privacy report with its hash, as crucible
     /// evaluate's does: privacy_sha256 is the SHA-256 of the answered report's privacy bytes, holdout_sha256 the real

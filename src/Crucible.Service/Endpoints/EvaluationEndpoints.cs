@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Crucible.Data;
 using Crucible.Data.IO;
 using Crucible.Evaluation;
+using Crucible.Evaluation.Privacy;
 using Crucible.Evaluation.Reporting;
 using Crucible.Governance;
 using Crucible.Governance.Audit;
@@ -49,6 +50,22 @@ public sealed record EvaluationRequest
     /// <c>--privacy-rows</c>.
     /// </summary>
     public int? PrivacyRows { get; init; }
+
+    /// <summary>
+    /// The linkability attack's two datasets by series name (needs <see cref="TrainCsv"/>; default: the first half of the
+    /// series and the rest), as the CLI's <c>--linkability-series</c>.
+    /// </summary>
+    public LinkabilitySeriesRequest? LinkabilitySeries { get; init; }
+}
+
+/// <summary><c>linkability_series</c> of an evaluation request: the attacker's two datasets, disjoint lists of series.</summary>
+public sealed record LinkabilitySeriesRequest
+{
+    /// <summary>The series of the first dataset.</summary>
+    public IReadOnlyList<string>? First { get; init; }
+
+    /// <summary>The series of the second dataset.</summary>
+    public IReadOnlyList<string>? Second { get; init; }
 }
 
 /// <summary>
@@ -80,6 +97,13 @@ public static class EvaluationEndpoints
             errors["privacy_rows"] = [string.Create(CultureInfo.InvariantCulture, $"must be at least {Crucible.Evaluation.Privacy.PrivacySubsample.MinimumLimit} rows (a nearest other row and a standard deviation need two), got {pr}")];
         else if (r?.PrivacyRows is not null && string.IsNullOrEmpty(r.TrainCsv))
             errors["privacy_rows"] = ["needs train_csv (without it there is no privacy section)"];
+        if (r?.LinkabilitySeries is { } link)
+        {
+            if (link.First is not { Count: > 0 } || link.Second is not { Count: > 0 } || link.First.Concat(link.Second).Any(string.IsNullOrWhiteSpace))
+                errors["linkability_series"] = ["needs first and second, each a non-empty list of series names"];
+            else if (string.IsNullOrEmpty(r.TrainCsv))
+                errors["linkability_series"] = ["needs train_csv (without it there is no privacy section)"];
+        }
         if (errors.Count > 0)
         {
             await Invalid(context, errors).ConfigureAwait(false);
@@ -98,6 +122,15 @@ public static class EvaluationEndpoints
             options = options with { PrivacyRows = privacyRows };
             config["privacy_rows"] = privacyRows; // only when given, as regime_window
         }
+        if (r.LinkabilitySeries is { First: { } first, Second: { } second })
+        {
+            options = options with { LinkabilityColumns = new LinkabilityDatasets(first, second) };
+            // only when given, in the CLI's shape
+            config["linkability_series"] = new JsonObject
+            {
+                ["first"] = new JsonArray([.. first.Select(n => (JsonNode?)n)]), ["second"] = new JsonArray([.. second.Select(n => (JsonNode?)n)]),
+            };
+        }
 
         var run = RunEndpoints.Start(home, RunKind.Evaluate, config, options.Seed, body);
         using var files = FileRequest.Create(home);
@@ -113,6 +146,18 @@ public static class EvaluationEndpoints
             var real = SeriesSetCsv.Read(realPath);
             var synthetic = SeriesSetCsv.Read(syntheticPath, real.Names);
             var train = trainPath is null ? null : SeriesSetCsv.Read(trainPath, real.Names);
+            if (options.LinkabilityColumns is { } datasets)
+            {
+                try
+                {
+                    datasets.Indices(real.Names);
+                }
+                catch (ArgumentException e)
+                {
+                    await Invalid(context, new() { ["linkability_series"] = [e.Message] }).ConfigureAwait(false);
+                    return;
+                }
+            }
             // privacy.holdout_sha256 is the holdout file's hash, as crucible evaluate records it (RELIABILITY PRIV-9)
             report = Evaluator.Evaluate(new EvaluationInput(real, synthetic, train), options with { HoldoutSha256 = realFile.Sha256 });
         }
