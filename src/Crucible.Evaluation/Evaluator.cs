@@ -49,17 +49,8 @@ public static class Evaluator
         // its tolerance is a tenth of the synthetic sensitive series' standard deviation, undefined for one row
         if (options.SensitiveColumns is { Count: > 0 } && train is not null && synth.RowCount < 2)
             throw new InvalidInputException("too-few-rows", $"attribute inference (sensitive series) needs at least 2 synthetic rows; the synthetic set has {synth.RowCount}");
-        if (options.LinkabilityColumns is { } datasets)
-        {
-            try
-            {
-                datasets.Indices(real.Names);
-            }
-            catch (ArgumentException e)
-            {
-                throw new InvalidInputException("invalid-option", "linkability: " + e.Message);
-            }
-        }
+        if (options.LinkabilityColumns?.WhyNot(real.Names) is { } badDatasets)
+            throw new InvalidInputException("invalid-option", "linkability: " + badDatasets);
         if (options.LinkabilityNeighbours < 1)
             throw new InvalidInputException("invalid-option", FormattableString.Invariant($"linkability neighbours must be at least 1, got {options.LinkabilityNeighbours}"));
         if (options.Dp is { } dp && !(double.IsFinite(dp.Epsilon) && dp.Epsilon >= 0 && dp.Delta is >= 0 and < 1))

@@ -292,14 +292,7 @@ internal static class EvaluateCommand
             if (Linkability is { } datasets)
             {
                 if (train is null) throw new InvalidInputException("OPT-E", "--linkability-series needs --train FILE");
-                try
-                {
-                    datasets.Indices(real.Names);
-                }
-                catch (ArgumentException e)
-                {
-                    throw new InvalidInputException("OPT-E", "--linkability-series: " + e.Message);
-                }
+                if (datasets.WhyNot(real.Names) is { } why) throw new InvalidInputException("OPT-E", "--linkability-series: " + why);
             }
             if (ShadowModels < 0) throw new InvalidInputException("OPT-E", "--shadow-models must be 0 or more");
             ShadowGenerator? shadow = null;

@@ -20,6 +20,21 @@ public sealed record LinkabilityReport(IReadOnlyList<string> FirstColumns, IRead
 /// <param name="Second">The series of the second dataset.</param>
 public sealed record LinkabilityDatasets(IReadOnlyList<string> First, IReadOnlyList<string> Second)
 {
+    /// <summary>Why the datasets are no pair of disjoint, non-empty lists of <paramref name="names"/> (the message of
+    /// <see cref="Indices"/>' refusal), or null when they are.</summary>
+    public string? WhyNot(IReadOnlyList<string> names)
+    {
+        try
+        {
+            Indices(names);
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            return e.Message;
+        }
+    }
+
     /// <summary>The datasets as series indices of <paramref name="names"/>.</summary>
     /// <exception cref="ArgumentException">A name that is not a series, or a series in both datasets or twice.</exception>
     public (int[] First, int[] Second) Indices(IReadOnlyList<string> names)

@@ -146,17 +146,10 @@ public static class EvaluationEndpoints
             var real = SeriesSetCsv.Read(realPath);
             var synthetic = SeriesSetCsv.Read(syntheticPath, real.Names);
             var train = trainPath is null ? null : SeriesSetCsv.Read(trainPath, real.Names);
-            if (options.LinkabilityColumns is { } datasets)
+            if (options.LinkabilityColumns?.WhyNot(real.Names) is { } why)
             {
-                try
-                {
-                    datasets.Indices(real.Names);
-                }
-                catch (ArgumentException e)
-                {
-                    await Invalid(context, new() { ["linkability_series"] = [e.Message] }).ConfigureAwait(false);
-                    return;
-                }
+                await Invalid(context, new() { ["linkability_series"] = [why] }).ConfigureAwait(false);
+                return;
             }
             // privacy.holdout_sha256 is the holdout file's hash, as crucible evaluate records it (RELIABILITY PRIV-9)
             report = Evaluator.Evaluate(new EvaluationInput(real, synthetic, train), options with { HoldoutSha256 = realFile.Sha256 });
