@@ -1,3 +1,4 @@
+using Crucible.Evaluation.Privacy;
 using Crucible.Evaluation.Utility;
 
 namespace Crucible.Evaluation;
@@ -266,7 +267,7 @@ public sealed record EvaluationReport(
             }
             foreach (var so in p.SinglingOut ?? [])
             {
-                var key = "privacy.singling_out." + global::Crucible.Evaluation.Privacy.SinglingOutModes.WireName(so.Mode) + ".";
+                var key = "privacy.singling_out." + so.Mode.WireName() + ".";
                 list.Add(new(key + "risk", Math.Clamp(so.Risk.Value, 0, 1)));
                 list.Add(new(key + "success_train", so.Attack.Value));
                 list.Add(new(key + "success_holdout", so.Control.Value));

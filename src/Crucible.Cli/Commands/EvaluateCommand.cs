@@ -474,7 +474,7 @@ internal static class EvaluateCommand
                 $"attribute:  {a.Column}: success train {a.Attack.Value:G4}, holdout {a.Control.Value:G4}, baseline {a.Baseline.Value:G4}; risk {Math.Clamp(a.Risk.Value, 0, 1):G4}{(a.Trusted ? "" : " (untrusted)")}"));
         foreach (var so in r.Privacy?.SinglingOut ?? [])
             o.WriteLine(string.Create(inv,
-                $"singling:   {SinglingOutModes.WireName(so.Mode)}: {so.Queries} queries, success train {so.Attack.Value:G4}, holdout {so.Control.Value:G4}, baseline {so.Baseline.Value:G4}; risk {Math.Clamp(so.Risk.Value, 0, 1):G4}{(so.Trusted ? "" : " (untrusted)")}"));
+                $"singling:   {so.Mode.WireName()}: {so.Queries} queries, success train {so.Attack.Value:G4}, holdout {so.Control.Value:G4}, baseline {so.Baseline.Value:G4}; risk {Math.Clamp(so.Risk.Value, 0, 1):G4}{(so.Trusted ? "" : " (untrusted)")}"));
         if (r.Privacy?.Linkability is { } lk)
             o.WriteLine(string.Create(inv,
                 $"linkable:   {lk.Targets} records, k {lk.Neighbours}: success train {lk.Attack.Value:G4}, holdout {lk.Control.Value:G4}, baseline {lk.Baseline.Value:G4}; risk {Math.Clamp(lk.Risk.Value, 0, 1):G4}{(lk.Trusted ? "" : " (untrusted)")}"));

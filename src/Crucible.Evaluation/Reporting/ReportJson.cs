@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Crucible.Data.IO;
+using Crucible.Evaluation.Privacy;
 using Crucible.Evaluation.Risk;
 
 namespace Crucible.Evaluation.Reporting;
@@ -370,7 +371,7 @@ public static class ReportJson
             foreach (var so in singling)
             {
                 w.WriteStartObject();
-                w.WriteString("mode", Privacy.SinglingOutModes.WireName(so.Mode));
+                w.WriteString("mode", so.Mode.WireName());
                 w.WriteNumber("columns_per_query", so.ColumnsPerQuery);
                 w.WriteNumber("requested", so.Requested);
                 w.WriteNumber("queries", so.Queries);
