@@ -303,19 +303,19 @@ public static class PrivacyAudit
         return new HoldoutExchangeabilityTest(n, nHold, share, SuccessRate.Wilson(n, closer), bound, share <= bound);
     }
 
-    // how many rows of `set` equal (value for value, -0 as 0) some row of `reference`: the rows' bits (of v + 0.0, so −0
-    // is 0) in one table, reference rows first, and a hash set of reference row numbers comparing those bits
+    // how many rows of `set` equal (value for value, -0 as 0) some row of `reference`: the rows' values (v + 0.0, so −0
+    // is 0) in one table, reference rows first, and a hash set of reference row numbers comparing their bits
     private static int RowsAlsoIn(SeriesSet set, SeriesSet reference)
     {
         int d = reference.SeriesCount, n = reference.RowCount;
-        var bits = new long[(n + set.RowCount) * d];
+        var values = new double[(n + set.RowCount) * d];
         for (var i = 0; i < d; i++)
         {
             var (r, s) = (reference.Columns[i], set.Columns[i]);
-            for (var t = 0; t < n; t++) bits[(t * d) + i] = BitConverter.DoubleToInt64Bits(r[t] + 0.0);
-            for (var t = 0; t < s.Length; t++) bits[((n + t) * d) + i] = BitConverter.DoubleToInt64Bits(s[t] + 0.0);
+            for (var t = 0; t < n; t++) values[(t * d) + i] = r[t] + 0.0;
+            for (var t = 0; t < s.Length; t++) values[((n + t) * d) + i] = s[t] + 0.0;
         }
-        var rows = new HashSet<int>(n, new RowBits(bits, d));
+        var rows = new HashSet<int>(n, new RowBits(values, d));
         for (var t = 0; t < n; t++) rows.Add(t);
         var count = 0;
         for (var t = 0; t < set.RowCount; t++)
@@ -323,19 +323,6 @@ public static class PrivacyAudit
             if (rows.Contains(n + t)) count++;
         }
         return count;
-    }
-
-    // rows of a table of bits (row-major, d to a row) equal when every one of their d values has the same bits
-    private sealed class RowBits(long[] bits, int d) : IEqualityComparer<int>
-    {
-        public bool Equals(int x, int y) => bits.AsSpan(x * d, d).SequenceEqual(bits.AsSpan(y * d, d));
-
-        public int GetHashCode(int row)
-        {
-            var hash = new HashCode();
-            foreach (var v in bits.AsSpan(row * d, d)) hash.Add(v);
-            return hash.ToHashCode();
-        }
     }
 
     // the rows of a set at the subset's indices, one array per series

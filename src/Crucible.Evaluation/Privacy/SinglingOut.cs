@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Crucible.Data;
 using Crucible.Tensors.Random;
 
@@ -588,7 +587,7 @@ public static class SinglingOut
                 }
             }
 
-            var unique = new HashSet<int>(new RowComparer(rows, d));
+            var unique = new HashSet<int>(new RowBits(rows, d));
             var keep = new List<int>();
             for (var i = 0; i < n; i++)
             {
@@ -603,21 +602,6 @@ public static class SinglingOut
             }
 
             return new DistinctRows(columns, keep.Count);
-        }
-    }
-
-    // rows of a row-major buffer, equal when their bits are
-    private sealed class RowComparer(double[] rows, int d) : IEqualityComparer<int>
-    {
-        private ReadOnlySpan<long> Bits(int i) => MemoryMarshal.Cast<double, long>(rows.AsSpan(i * d, d));
-
-        public bool Equals(int x, int y) => Bits(x).SequenceEqual(Bits(y));
-
-        public int GetHashCode(int obj)
-        {
-            var hash = default(HashCode);
-            hash.AddBytes(MemoryMarshal.AsBytes(Bits(obj)));
-            return hash.ToHashCode();
         }
     }
 
