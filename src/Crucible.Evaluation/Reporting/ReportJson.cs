@@ -355,12 +355,7 @@ public static class ReportJson
                 Number(w, "mae_train", a.MaeTrain);
                 Number(w, "mae_holdout", a.MaeHoldout);
                 Number(w, "mae_baseline", a.MaeBaseline);
-                Rate(w, "success_train", a.Attack);
-                Rate(w, "success_holdout", a.Control);
-                Rate(w, "success_baseline", a.Baseline);
-                ResidualRisk(w, a.Risk);
-                w.WriteBoolean("trusted", a.Trusted);
-                Provenance(w, p, Privacy.PrivacyAudit.AttributeThreatModel);
+                Outcome(w, p, a.Attack, a.Control, a.Baseline, a.Risk, a.Trusted, Privacy.PrivacyAudit.AttributeThreatModel);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
@@ -378,13 +373,8 @@ public static class ReportJson
                 w.WriteNumber("attempts", so.Attempts);
                 w.WriteNumber("train_rows", so.TrainRows);
                 w.WriteNumber("holdout_rows", so.HoldoutRows);
-                Rate(w, "success_train", so.Attack);
-                Rate(w, "success_holdout", so.Control);
                 Number(w, "control_correction", so.ControlCorrection);
-                Rate(w, "success_baseline", so.Baseline);
-                ResidualRisk(w, so.Risk);
-                w.WriteBoolean("trusted", so.Trusted);
-                Provenance(w, p, Privacy.PrivacyAudit.SinglingOutThreatModel);
+                Outcome(w, p, so.Attack, so.Control, so.Baseline, so.Risk, so.Trusted, Privacy.PrivacyAudit.SinglingOutThreatModel);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
@@ -400,12 +390,7 @@ public static class ReportJson
             w.WriteEndArray();
             w.WriteNumber("neighbours", lk.Neighbours);
             w.WriteNumber("targets", lk.Targets);
-            Rate(w, "success_train", lk.Attack);
-            Rate(w, "success_holdout", lk.Control);
-            Rate(w, "success_baseline", lk.Baseline);
-            ResidualRisk(w, lk.Risk);
-            w.WriteBoolean("trusted", lk.Trusted);
-            Provenance(w, p, Privacy.PrivacyAudit.LinkabilityThreatModel);
+            Outcome(w, p, lk.Attack, lk.Control, lk.Baseline, lk.Risk, lk.Trusted, Privacy.PrivacyAudit.LinkabilityThreatModel);
             w.WriteEndObject();
         }
         else if (p.LinkabilitySkipped is { } skipped) Skipped(w, "linkability", skipped);
@@ -438,12 +423,20 @@ public static class ReportJson
         }
     }
 
-    // a residual risk as the reports give it: {"risk", "risk_ci_low", "risk_ci_high"}, each clamped to [0, 1]
-    private static void ResidualRisk(Utf8JsonWriter w, Privacy.SuccessRate risk)
+    // what the attribute-inference, singling-out and linkability attacks each end with: the success on train, on holdout
+    // and of the baseline with their 95% half-widths, the residual risk and its interval clamped to [0, 1], trusted, and
+    // the threat model with the holdout's hash
+    private static void Outcome(Utf8JsonWriter w, PrivacyReport p, Privacy.SuccessRate attack, Privacy.SuccessRate control,
+        Privacy.SuccessRate baseline, Privacy.SuccessRate risk, bool trusted, string threatModel)
     {
+        Rate(w, "success_train", attack);
+        Rate(w, "success_holdout", control);
+        Rate(w, "success_baseline", baseline);
         Number(w, "risk", Math.Clamp(risk.Value, 0, 1));
         Number(w, "risk_ci_low", Math.Clamp(risk.Value - risk.Error, 0, 1));
         Number(w, "risk_ci_high", Math.Clamp(risk.Value + risk.Error, 0, 1));
+        w.WriteBoolean("trusted", trusted);
+        Provenance(w, p, threatModel);
     }
 
     // opens a membership attack's object with what both attacks report first: {"attack", "auc", "tpr_at_fpr_10pct", "tpr_at_fpr_1pct", …
