@@ -259,26 +259,17 @@ public sealed record EvaluationReport(
             foreach (var ai in p.AttributeInference ?? [])
             {
                 var key = "privacy.attribute_inference." + ai.Column + ".";
-                list.Add(new(key + "risk", Math.Clamp(ai.Risk.Value, 0, 1)));
-                list.Add(new(key + "success_train", ai.Attack.Value));
-                list.Add(new(key + "success_holdout", ai.Control.Value));
+                AddOutcome(key, ai.Attack, ai.Control, ai.Risk);
                 list.Add(new(key + "mae_train", ai.MaeTrain));
                 list.Add(new(key + "mae_holdout", ai.MaeHoldout));
             }
             foreach (var so in p.SinglingOut ?? [])
             {
                 var key = "privacy.singling_out." + so.Mode.WireName() + ".";
-                list.Add(new(key + "risk", Math.Clamp(so.Risk.Value, 0, 1)));
-                list.Add(new(key + "success_train", so.Attack.Value));
-                list.Add(new(key + "success_holdout", so.Control.Value));
+                AddOutcome(key, so.Attack, so.Control, so.Risk);
                 list.Add(new(key + "queries", so.Queries));
             }
-            if (p.Linkability is { } lk)
-            {
-                list.Add(new("privacy.linkability.risk", Math.Clamp(lk.Risk.Value, 0, 1)));
-                list.Add(new("privacy.linkability.success_train", lk.Attack.Value));
-                list.Add(new("privacy.linkability.success_holdout", lk.Control.Value));
-            }
+            if (p.Linkability is { } lk) AddOutcome("privacy.linkability.", lk.Attack, lk.Control, lk.Risk);
             if (p.OutlierRisk is { } o)
             {
                 list.Add(new("privacy.outlier_risk.median_dcr_ratio", o.MedianRatioOutliers));
@@ -361,5 +352,13 @@ public sealed record EvaluationReport(
         }
         if (Coverage is { } c) list.Add(new("coverage.under_stressed_segments", c.UnderStressed.Count));
         return list;
+
+        // an attack's risk (clamped to [0, 1]) and its success on train and on holdout, under `key`
+        void AddOutcome(string key, SuccessRate attack, SuccessRate control, SuccessRate risk)
+        {
+            list.Add(new(key + "risk", Math.Clamp(risk.Value, 0, 1)));
+            list.Add(new(key + "success_train", attack.Value));
+            list.Add(new(key + "success_holdout", control.Value));
+        }
     }
 }

@@ -389,6 +389,11 @@ internal static class EvaluateCommand
         return new LinkabilityDatasets(Names(halves[0]), Names(halves[1]));
     }
 
+    // an attack's summary: "success train A, holdout C, baseline B; risk R" and "(untrusted)" when it did no better than guessing
+    private static string Outcome(SuccessRate attack, SuccessRate control, SuccessRate baseline, SuccessRate risk, bool trusted) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"success train {attack.Value:G4}, holdout {control.Value:G4}, baseline {baseline.Value:G4}; risk {Math.Clamp(risk.Value, 0, 1):G4}{(trusted ? "" : " (untrusted)")}");
+
     private static double ParseAlpha(string? text)
     {
         if (text is null) return new EvaluationOptions().Alpha;
@@ -471,13 +476,13 @@ internal static class EvaluateCommand
             o.WriteLine(string.Create(inv, $"shadow MIA: AUC {sh.Auc:G4}, TPR {sh.TprAtFpr10:G4} at FPR 0.1, {sh.TprAtFpr01:G4} at FPR 0.01 ({sh.ShadowModels} shadows){GateSummary(sh.Gate)}"));
         foreach (var a in r.Privacy?.AttributeInference ?? [])
             o.WriteLine(string.Create(inv,
-                $"attribute:  {a.Column}: success train {a.Attack.Value:G4}, holdout {a.Control.Value:G4}, baseline {a.Baseline.Value:G4}; risk {Math.Clamp(a.Risk.Value, 0, 1):G4}{(a.Trusted ? "" : " (untrusted)")}"));
+                $"attribute:  {a.Column}: {Outcome(a.Attack, a.Control, a.Baseline, a.Risk, a.Trusted)}"));
         foreach (var so in r.Privacy?.SinglingOut ?? [])
             o.WriteLine(string.Create(inv,
-                $"singling:   {so.Mode.WireName()}: {so.Queries} queries, success train {so.Attack.Value:G4}, holdout {so.Control.Value:G4}, baseline {so.Baseline.Value:G4}; risk {Math.Clamp(so.Risk.Value, 0, 1):G4}{(so.Trusted ? "" : " (untrusted)")}"));
+                $"singling:   {so.Mode.WireName()}: {so.Queries} queries, {Outcome(so.Attack, so.Control, so.Baseline, so.Risk, so.Trusted)}"));
         if (r.Privacy?.Linkability is { } lk)
             o.WriteLine(string.Create(inv,
-                $"linkable:   {lk.Targets} records, k {lk.Neighbours}: success train {lk.Attack.Value:G4}, holdout {lk.Control.Value:G4}, baseline {lk.Baseline.Value:G4}; risk {Math.Clamp(lk.Risk.Value, 0, 1):G4}{(lk.Trusted ? "" : " (untrusted)")}"));
+                $"linkable:   {lk.Targets} records, k {lk.Neighbours}: {Outcome(lk.Attack, lk.Control, lk.Baseline, lk.Risk, lk.Trusted)}"));
         if (r.Privacy?.OutlierRisk is { } or)
             o.WriteLine(string.Create(inv,
                 $"outliers:   {or.Records.Count} most isolated train rows: median DCR ratio {or.MedianRatioOutliers:G4} (all {or.MedianRatioAll:G4}), max score percentile {or.MaxScorePercentile:G4}"));
