@@ -154,6 +154,76 @@ public sealed class EvaluationEndpointsTests(ServiceFixture f)
         }
     }
 
+    /// <summary>RELIABILITY PRIV-6: sensitive is crucible evaluate's --sensitive: attribute inference on each named series
+    /// (only with train_csv, every name a series, at least two series), the same report bytes as the CLI's.</summary>
+    [Fact]
+    public async Task Evaluation_Sensitive_IsTheCliOption()
+    {
+        using var client = f.Client("reader");
+        string real = Scenarios(200, 1), synthetic = Scenarios(200, 2), train = Scenarios(200, 3);
+        var names = real[..real.IndexOf('\n', StringComparison.Ordinal)].Trim().Split(',')[2..];
+        Assert.Equal(2, names.Length);
+        var body = JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["real_csv"] = real, ["synthetic_csv"] = synthetic, ["train_csv"] = train, ["sensitive"] = new[] { names[1] },
+        });
+        using var response = await client.PostAsync("/v1/evaluations", ServiceFixture.Json(body));
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, System.Text.Encoding.UTF8.GetString(bytes));
+        using (var doc = JsonDocument.Parse(bytes))
+        {
+            var attacks = doc.RootElement.GetProperty("privacy").GetProperty("attribute_inference");
+            Assert.Equal(names[1], Assert.Single(attacks.EnumerateArray()).GetProperty("column").GetString());
+        }
+
+        var dir = Directory.CreateTempSubdirectory("crucible-eval-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "r.csv"), real);
+            File.WriteAllText(Path.Combine(dir, "s.csv"), synthetic);
+            File.WriteAllText(Path.Combine(dir, "t.csv"), train);
+            var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+            foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "crucible.dll"), "evaluate", "--real", Path.Combine(dir, "r.csv"), "--synthetic", Path.Combine(dir, "s.csv"),
+                         "--train", Path.Combine(dir, "t.csv"), "--sensitive", names[1], "--home", Path.Combine(dir, "home"), "--out", Path.Combine(dir, "report.json") })
+                start.ArgumentList.Add(a);
+            using var p = Process.Start(start)!;
+            var stderr = p.StandardError.ReadToEndAsync();
+            _ = p.StandardOutput.ReadToEnd();
+            p.WaitForExit();
+            Assert.True(p.ExitCode == 0, await stderr);
+            Assert.Equal(File.ReadAllBytes(Path.Combine(dir, "report.json")), bytes);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+
+        foreach (var (sensitive, withTrain, message) in new[]
+        {
+            (Array.Empty<string>(), true, "needs a non-empty list of series names"),
+            ([" "], true, "needs a non-empty list of series names"),
+            ([names[0]], false, "needs train_csv (attribute inference attacks the training rows)"),
+            (["nope"], true, $"'nope' is not a series of the data ({string.Join(", ", names)})"),
+        })
+        {
+            var fields = new Dictionary<string, object> { ["real_csv"] = real, ["synthetic_csv"] = synthetic, ["sensitive"] = sensitive };
+            if (withTrain) fields["train_csv"] = train;
+            var problem = await Problem.AssertAsync(await client.PostAsync("/v1/evaluations", ServiceFixture.Json(JsonSerializer.Serialize(fields))),
+                HttpStatusCode.UnprocessableEntity, "validation");
+            Assert.Equal(message, problem.GetProperty("errors").GetProperty("sensitive")[0].GetString());
+        }
+
+        // one series: nothing left for the attacker to know
+        static string FirstSeries(string csv) => string.Join('\n', csv.Split('\n').Select(l => string.Join(',', l.Split(',').Take(3))));
+        var single = new Dictionary<string, object>
+        {
+            ["real_csv"] = FirstSeries(real), ["synthetic_csv"] = FirstSeries(synthetic), ["train_csv"] = FirstSeries(train), ["sensitive"] = new[] { names[0] },
+        };
+        var one = await Problem.AssertAsync(await client.PostAsync("/v1/evaluations", ServiceFixture.Json(JsonSerializer.Serialize(single))),
+            HttpStatusCode.UnprocessableEntity, "validation");
+        Assert.Equal("attribute inference needs at least two series (the attacker knows the others)", one.GetProperty("errors").GetProperty("sensitive")[0].GetString());
+    }
+
     /// <summary>
     /// RELIABILITY PRIV-9: the service's evaluation.completed entry records the privacy report with its hash, as crucible
     /// evaluate's does: privacy_sha256 is the SHA-256 of the answered report's privacy bytes, holdout_sha256 the real

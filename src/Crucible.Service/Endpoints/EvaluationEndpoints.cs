@@ -56,6 +56,12 @@ public sealed record EvaluationRequest
     /// series and the rest), as the CLI's <c>--linkability-series</c>.
     /// </summary>
     public LinkabilitySeriesRequest? LinkabilitySeries { get; init; }
+
+    /// <summary>
+    /// The series attribute inference attacks, each in turn, with the others as the attacker's knowledge (needs
+    /// <see cref="TrainCsv"/> and at least two series), as the CLI's <c>--sensitive</c>.
+    /// </summary>
+    public IReadOnlyList<string>? Sensitive { get; init; }
 }
 
 /// <summary><c>linkability_series</c> of an evaluation request: the attacker's two datasets, disjoint lists of series.</summary>
@@ -104,6 +110,13 @@ public static class EvaluationEndpoints
             else if (string.IsNullOrEmpty(r.TrainCsv))
                 errors["linkability_series"] = ["needs train_csv (without it there is no privacy section)"];
         }
+        if (r?.Sensitive is { } sensitiveNames)
+        {
+            if (sensitiveNames.Count == 0 || sensitiveNames.Any(string.IsNullOrWhiteSpace))
+                errors["sensitive"] = ["needs a non-empty list of series names"];
+            else if (string.IsNullOrEmpty(r.TrainCsv))
+                errors["sensitive"] = ["needs train_csv (attribute inference attacks the training rows)"];
+        }
         if (errors.Count > 0)
         {
             await Invalid(context, errors).ConfigureAwait(false);
@@ -132,6 +145,12 @@ public static class EvaluationEndpoints
             };
         }
 
+        if (r.Sensitive is { } sensitive)
+        {
+            options = options with { SensitiveColumns = sensitive };
+            config["sensitive"] = new JsonArray([.. sensitive.Select(n => (JsonNode?)n)]); // only when given, in the CLI's shape
+        }
+
         var run = RunEndpoints.Start(home, RunKind.Evaluate, config, options.Seed, body);
         using var files = FileRequest.Create(home);
         var (realPath, realFile) = files.Put("real.csv", r.RealCsv!);
@@ -149,6 +168,11 @@ public static class EvaluationEndpoints
             if (options.LinkabilityColumns?.WhyNot(real.Names) is { } why)
             {
                 await Invalid(context, new() { ["linkability_series"] = [why] }).ConfigureAwait(false);
+                return;
+            }
+            if (WhyNotSensitive(options.SensitiveColumns, real.Names) is { } whyNot)
+            {
+                await Invalid(context, new() { ["sensitive"] = [whyNot] }).ConfigureAwait(false);
                 return;
             }
             // privacy.holdout_sha256 is the holdout file's hash, as crucible evaluate records it (RELIABILITY PRIV-9)
@@ -181,6 +205,15 @@ public static class EvaluationEndpoints
         var receipts = audit.AppendRunCompleted(manifest, new JsonObject { ["command"] = "service.evaluate", ["report_sha256"] = reportSha256 },
             FileRequest.Actor(context), [(AuditKind.EvaluationCompleted, evaluated)]);
         await FileRequest.WriteJsonAsync(context, bytes, receipts[0].Seq, manifest.RunId).ConfigureAwait(false);
+    }
+
+    /// <summary>Why <paramref name="sensitive"/> cannot be attacked on series <paramref name="names"/>, or null when it can.</summary>
+    private static string? WhyNotSensitive(IReadOnlyList<string>? sensitive, IReadOnlyList<string> names)
+    {
+        if (sensitive is not { Count: > 0 }) return null;
+        if (sensitive.FirstOrDefault(s => !names.Contains(s, StringComparer.Ordinal)) is { } unknown)
+            return $"'{unknown}' is not a series of the data ({string.Join(", ", names)})";
+        return names.Count < 2 ? "attribute inference needs at least two series (the attacker knows the others)" : null;
     }
 
     private static Task Invalid(HttpContext context, Dictionary<string, string[]> errors) => FileRequest.InvalidAsync(context, "evaluation", errors);
