@@ -31,9 +31,6 @@ namespace Crucible.Service;
 /// </summary>
 public static class ServiceApp
 {
-    /// <summary>The rate limiter policy that bounds generation requests in flight.</summary>
-    public const string GenerationPolicy = "generation";
-
     /// <summary>
     /// Builds the application from <paramref name="args"/> (<c>--urls</c>, <c>--Crucible:Home</c>,
     /// <c>--Crucible:ApiKeysFile</c>, … as ASP.NET Core reads them).
@@ -104,6 +101,7 @@ public static class ServiceApp
             });
         });
         services.AddSingleton<ModelCatalog>();
+        services.AddSingleton<GenerationSlots>();
         services.AddSingleton<Metrics.ServiceMetrics>();
         services.AddSingleton<TrainingJobs>();
         services.AddHostedService(sp => sp.GetRequiredService<TrainingJobs>());
@@ -150,7 +148,7 @@ public static class ServiceApp
                 p => p.RequireAuthenticatedUser().RequireClaim(ApiKeyAuthenticationHandler.ScopeClaim, scope));
         }
 
-        // rate limits: a fixed window per API key (never per IP), and a bounded number of generations in flight
+        // rate limits: a fixed window per API key (never per IP); the generations in flight are bounded by GenerationSlots
         services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<IOptions<ServiceOptions>>((r, so) =>
         {
@@ -166,22 +164,14 @@ public static class ServiceApp
                         AutoReplenishment = true,
                     })
                     : RateLimitPartition.GetNoLimiter("anonymous"));
-            r.AddConcurrencyLimiter(GenerationPolicy, c =>
-            {
-                c.PermitLimit = o.MaxConcurrentGenerations;
-                c.QueueLimit = o.GenerationQueue;
-                c.QueueProcessingOrder = QueueProcessingOrder.OldestFirst;
-            });
             r.OnRejected = (context, ct) =>
             {
                 // the key's fixed window says when it replenishes (its whole window: the limiter does not tell the time
-                // left); the generation slots' limiter says nothing, so a client is told which limit it met
-                bool window = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after);
-                var seconds = window ? Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)) : 1;
+                // left); a client is told which limit it met (GenerationSlots names the other)
+                var seconds = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)) : 1;
                 context.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-                return new ValueTask(ProblemTypes.WriteAsync(context.HttpContext, ProblemTypes.Create(429, window
-                    ? string.Create(CultureInfo.InvariantCulture, $"this API key's rate limit of {o.RateLimitPermits} requests per {o.RateLimitWindowSeconds} s is reached; retry after {seconds} s")
-                    : string.Create(CultureInfo.InvariantCulture, $"the service is generating at capacity ({o.MaxConcurrentGenerations} scenario, evaluation or ensemble requests in flight, {o.GenerationQueue} waiting); retry after {seconds} s"))));
+                return new ValueTask(ProblemTypes.WriteAsync(context.HttpContext, ProblemTypes.Create(429,
+                    string.Create(CultureInfo.InvariantCulture, $"this API key's rate limit of {o.RateLimitPermits} requests per {o.RateLimitWindowSeconds} s is reached; retry after {seconds} s"))));
             };
         });
 
@@ -227,9 +217,7 @@ public static class ServiceApp
         app.Use(metrics.Track); // every request, by its route template, once answered
         app.UseAuthentication();
         app.UseAuthorization();
-        app.Use(metrics.Arrived); // generation requests waiting for a slot ...
         app.UseRateLimiter();
-        app.Use(metrics.Admitted); // ... and holding one
 
         // only the one document: another name is the routing 404 problem, not the OpenAPI middleware's text/plain 404
         app.MapOpenApi("/openapi/{documentName:regex(^v1$)}.json");

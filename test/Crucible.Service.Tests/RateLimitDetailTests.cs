@@ -2,6 +2,8 @@ using System.Net;
 using Crucible.Governance;
 using Crucible.Governance.Audit;
 using Crucible.Governance.Registry;
+using Crucible.Service.Scenarios;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Crucible.Service.Tests;
 
@@ -53,6 +55,76 @@ public sealed class RateLimitDetailTests(ServiceFixture f)
         finally
         {
             foreach (var a in answers) a.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Session 33: a scenario request takes a generation slot only for its generation. The slots were a rate-limiting
+    /// policy in front of the endpoint, so while every slot was busy a retry that the idempotency store answers at once
+    /// (SVC-11's "cached" request), or a request refused before it samples, was turned away with 429 "generating at
+    /// capacity" (or waited in the queue behind the generations in flight).
+    /// </summary>
+    [Fact]
+    public async Task BusyGenerationSlots_DoNotHoldBackAReplay_OrARefusal()
+    {
+        var home = CrucibleHome.Resolve(Path.Combine(f.Dir, "slots-replay-" + Guid.NewGuid().ToString("N")[..8]));
+        using (var log = AuditLog.Open(home)) new ModelRegistry(home, log).Register(f.ModelFolder);
+        using var factory = ServiceFixture.Create(home.Root, f.KeysFile,
+            new Dictionary<string, string> { ["MaxConcurrentGenerations"] = "1", ["GenerationQueue"] = "0", ["RateLimitPermits"] = "10000" });
+        using var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["generator"]);
+        var slots = factory.Services.GetRequiredService<GenerationSlots>();
+        string shortBody = $$"""{"model": "{{f.ModelId}}", "count": 5, "seed": 7}""";
+        HttpRequestMessage Keyed(string body)
+        {
+            var m = new HttpRequestMessage(HttpMethod.Post, "/v1/scenarios") { Content = ServiceFixture.Json(body) };
+            m.Headers.Add("Idempotency-Key", "replay-while-busy");
+            return m;
+        }
+
+        byte[] first;
+        using (var request = Keyed(shortBody))
+        using (var stored = await client.SendAsync(request))
+        {
+            Assert.Equal(HttpStatusCode.OK, stored.StatusCode);
+            first = await stored.Content.ReadAsByteArrayAsync();
+        }
+
+        // a long generation takes the one slot (no queue)
+        using var abandon = new CancellationTokenSource();
+        var busy = client.PostAsync("/v1/scenarios", ServiceFixture.Json($$"""{"model": "{{f.ModelId}}", "count": 100000, "sampler": "ddpm", "seed": 1}"""), abandon.Token);
+        for (var deadline = DateTime.UtcNow.AddSeconds(60); slots.InFlight == 0 && !busy.IsCompleted && DateTime.UtcNow < deadline;) await Task.Delay(20);
+        Assert.False(busy.IsCompleted, "the long request ended before the slot was seen taken");
+        Assert.Equal(1, slots.InFlight);
+        try
+        {
+            // the stored answer, at once and byte for byte
+            using (var request = Keyed(shortBody))
+            using (var replay = await client.SendAsync(request))
+            {
+                Assert.Equal(HttpStatusCode.OK, replay.StatusCode);
+                Assert.Equal("true", replay.Headers.GetValues("Idempotent-Replayed").Single());
+                Assert.Equal(first, await replay.Content.ReadAsByteArrayAsync());
+            }
+
+            // a request the service refuses before sampling: its own answer, not the slots'
+            using (var invalid = await client.PostAsync("/v1/scenarios", ServiceFixture.Json($$"""{"model": "{{f.ModelId}}", "count": 0, "seed": 7}""")))
+                Assert.Equal(HttpStatusCode.UnprocessableEntity, invalid.StatusCode);
+            using (var request = Keyed($$"""{"model": "{{f.ModelId}}", "count": 6, "seed": 7}"""))
+            using (var mismatch = await client.SendAsync(request))
+                await Problem.AssertAsync(mismatch, HttpStatusCode.UnprocessableEntity, "idempotency-key-reused");
+
+            // a new generation still meets the busy slot
+            Assert.False(busy.IsCompleted);
+            using var fresh = await client.PostAsync("/v1/scenarios", ServiceFixture.Json(shortBody));
+            var problem = await Problem.AssertAsync(fresh, HttpStatusCode.TooManyRequests, "rate-limited");
+            Assert.Equal("the service is generating at capacity (1 scenario, evaluation or ensemble requests in flight, 0 waiting); retry after 1 s",
+                problem.GetProperty("detail").GetString());
+        }
+        finally
+        {
+            await abandon.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => busy);
         }
     }
 }

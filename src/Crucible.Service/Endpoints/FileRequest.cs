@@ -6,6 +6,7 @@ using Crucible.Data.IO;
 using Crucible.Governance;
 using Crucible.Governance.Manifests;
 using Crucible.Service.Problems;
+using Crucible.Service.Scenarios;
 using Crucible.Service.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -28,19 +29,20 @@ internal sealed class FileRequest : IDisposable
     public string Folder { get; }
 
     /// <summary>
-    /// Maps <c>POST</c> <paramref name="pattern"/> as every such endpoint is mapped: the read scope, the generation rate
-    /// limit, a JSON <typeparamref name="TRequest"/> body, a JSON 200 answer and the 400, 413 and 422 problems.
+    /// Maps <c>POST</c> <paramref name="pattern"/> as every such endpoint is mapped: the read scope, a generation slot for
+    /// the whole request (<see cref="GenerationSlots.RequireSlot"/>), a JSON <typeparamref name="TRequest"/> body, a JSON
+    /// 200 answer and the 400, 413, 422 and 429 problems.
     /// </summary>
     public static RouteHandlerBuilder MapPost<TRequest>(RouteGroupBuilder v1, string pattern, Delegate handler, string name, string summary)
         where TRequest : notnull =>
-        v1.MapPost(pattern, handler)
+        GenerationSlots.RequireSlot(v1.MapPost(pattern, handler))
             .RequireAuthorization(ApiKeyAuthenticationHandler.PolicyPrefix + Scopes.Read)
-            .RequireRateLimiting(ServiceApp.GenerationPolicy)
             .Accepts<TRequest>("application/json")
             .Produces(StatusCodes.Status200OK, contentType: "application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .WithName(name)
             .WithSummary(summary);
 

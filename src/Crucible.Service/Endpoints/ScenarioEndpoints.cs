@@ -140,7 +140,6 @@ public static class ScenarioEndpoints
     {
         v1.MapPost("/scenarios", Handle)
             .RequireAuthorization(ApiKeyAuthenticationHandler.PolicyPrefix + Scopes.Generate)
-            .RequireRateLimiting(ServiceApp.GenerationPolicy)
             .Accepts<ScenarioRequest>("application/json")
             .Produces<ScenarioResponse>(StatusCodes.Status200OK, "application/json", "text/csv")
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -156,7 +155,7 @@ public static class ScenarioEndpoints
     }
 
     private static async Task Handle(HttpContext context, ModelCatalog catalog, AuditLog audit, IIdempotencyStore idempotency,
-        IOptions<ServiceOptions> settings, TimeProvider clock, CrucibleHome home)
+        GenerationSlots slots, IOptions<ServiceOptions> settings, TimeProvider clock, CrucibleHome home)
     {
         var o = settings.Value;
         var ct = context.RequestAborted;
@@ -251,9 +250,12 @@ public static class ScenarioEndpoints
             }
         }
 
+        // 4. a generation slot, only now: a replay or a refusal above never waits behind the generations in flight
         bool completed = false;
         try
         {
+            using var slot = await slots.AcquireAsync(context).ConfigureAwait(false);
+            if (slot is null) return; // 429 written
             var response = await Generate(context, catalog, audit, o, clock, home, body, valid, csv, actor, ct).ConfigureAwait(false);
             if (response is null) return; // a problem was written
             if (idemKey is not null) idempotency.Complete(client, idemKey, response);
@@ -322,7 +324,7 @@ public static class ScenarioEndpoints
             }
         }
 
-        // 4. sample (the generation limiter bounds how many run at once), format exactly as crucible generate writes,
+        // 5. sample (in the request's generation slot), format exactly as crucible generate writes,
         // record, answer. The sampler checks the token once per step: a client that disconnects, or a request past
         // GenerationTimeoutSeconds, stops within one step and frees its slot; nothing is recorded as generated.
         ct.ThrowIfCancellationRequested();

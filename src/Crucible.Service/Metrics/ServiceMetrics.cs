@@ -3,10 +3,10 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Crucible.Governance.Audit;
+using Crucible.Service.Scenarios;
 using Crucible.Service.Training;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
@@ -31,8 +31,7 @@ public sealed class ServiceMetrics
     private const string Unmatched = "unmatched";
     private readonly ConcurrentDictionary<(string Method, string Route, string Status), long[]> _requests = new();
     private readonly ConcurrentDictionary<(string Method, string Route), Histogram> _durations = new();
-    private long _generationsInFlight;
-    private long _generationsWaiting;
+    private readonly GenerationSlots _slots;
 
     private sealed class Histogram
     {
@@ -42,11 +41,14 @@ public sealed class ServiceMetrics
         public double Sum;
     }
 
+    /// <summary>The metrics of a service whose generation slots are <paramref name="slots"/>.</summary>
+    public ServiceMetrics(GenerationSlots slots) => _slots = slots ?? throw new ArgumentNullException(nameof(slots));
+
     /// <summary>Generation requests (scenario, evaluation, ensemble) holding a generation slot now.</summary>
-    public long GenerationsInFlight => Interlocked.Read(ref _generationsInFlight);
+    public long GenerationsInFlight => _slots.InFlight;
 
     /// <summary>Generation requests waiting for a slot now.</summary>
-    public long GenerationsWaiting => Interlocked.Read(ref _generationsWaiting);
+    public long GenerationsWaiting => _slots.Waiting;
 
     /// <summary>
     /// The middleware that counts every request once it is answered, under its endpoint's route template (a path that
@@ -89,62 +91,6 @@ public sealed class ServiceMetrics
                 h.Sum += seconds;
             }
         }
-    }
-
-    private static bool IsGeneration(HttpContext context) =>
-        context.GetEndpoint()?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName == ServiceApp.GenerationPolicy;
-
-    /// <summary>Before the rate limiter: a generation request waits for a slot until <see cref="Admitted"/> (or its refusal).</summary>
-    public async Task Arrived(HttpContext context, RequestDelegate next)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(next);
-        if (!IsGeneration(context))
-        {
-            await next(context).ConfigureAwait(false);
-            return;
-        }
-
-        var admitted = new StrongBox();
-        context.Items[typeof(StrongBox)] = admitted;
-        Interlocked.Increment(ref _generationsWaiting);
-        try
-        {
-            await next(context).ConfigureAwait(false);
-        }
-        finally
-        {
-            if (!admitted.Value) Interlocked.Decrement(ref _generationsWaiting); // refused (429) or failed before a slot
-        }
-    }
-
-    /// <summary>After the rate limiter: the request holds a generation slot until it is answered.</summary>
-    public async Task Admitted(HttpContext context, RequestDelegate next)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(next);
-        if (context.Items[typeof(StrongBox)] is not StrongBox box)
-        {
-            await next(context).ConfigureAwait(false);
-            return;
-        }
-
-        box.Value = true;
-        Interlocked.Decrement(ref _generationsWaiting);
-        Interlocked.Increment(ref _generationsInFlight);
-        try
-        {
-            await next(context).ConfigureAwait(false);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _generationsInFlight);
-        }
-    }
-
-    private sealed class StrongBox
-    {
-        public bool Value;
     }
 
     /// <summary>The exposition of every metric (readiness and the job counts are read now).</summary>
