@@ -3,8 +3,10 @@
 //            offline sampling capacity: W closed-loop workers call the library's Generate with the service's request
 //   closed   --url U --key K --model ID [--workers W] [--seconds S] [request options] --out F.json
 //            the service at saturation: W closed-loop HTTP clients
-//   open     --url U --key K --model ID --rate R [--seconds 60] [--pid PID] [request options] --out F.json
-//            open loop at a constant rate (wrk2-style: latency from each request's intended send time), RSS of PID each second
+//   open     --url U --key K --model ID --rate R [--seconds 60] [--pid PID] [--idempotency-key IK] [request options] --out F.json
+//            open loop at a constant rate (wrk2-style: latency from each request's intended send time), RSS of PID each second;
+//            with --idempotency-key every request is the same (one seed, that key): the first generates, the others are
+//            answered from the service's idempotency store (SVC-11's "cached" requests)
 //   summary  --dir D --out result.json   reads D/*.json, judges the targets, prints the table
 // request options: --count 100 --sampler dpm2m --steps 50 --format csv|json
 using System.Diagnostics;
@@ -56,9 +58,8 @@ static int Library(Args a)
     if (SequenceGenerator.ReadKind(folder) == ModelKind.Sequence)
     {
         var g = SequenceGenerator.Load(folder);
-        // w = 1 (the plain model); none for a model without condition inputs, which refuses guidance (GUIDANCE-E-UNCONDITIONAL)
-        double? w = g.ConditionSpace.Names.Count == 0 ? null : 1.0;
-        generate = seed => g.Generate(req.Count, seed, new SequenceSampleRequest(null, w, sampler)).Values.RowCount;
+        // the service's request: no condition and no guidance (guidance without a condition is GUIDANCE-E-UNCONDITIONAL)
+        generate = seed => g.Generate(req.Count, seed, new SequenceSampleRequest(null, null, sampler)).Values.RowCount;
     }
     else
     {
@@ -125,7 +126,7 @@ static async Task<int> Closed(Args a)
         {
             long start = Stopwatch.GetTimestamp();
             if (start >= stopAt) return;
-            var status = await Send(client, req, (ulong)Interlocked.Increment(ref seed)).ConfigureAwait(false);
+            var (status, _) = await Send(client, req, (ulong)Interlocked.Increment(ref seed)).ConfigureAwait(false);
             long end = Stopwatch.GetTimestamp();
             if (end <= measureFrom || end > stopAt) continue; // completions inside the window, as for the library
             lock (statuses) statuses[status] = statuses.GetValueOrDefault(status) + 1;
@@ -162,6 +163,7 @@ static async Task<int> Open(Args a)
     double rate = a.Double("rate");
     int seconds = a.Int("seconds", 60);
     int? pid = a.Has("pid") ? a.Int("pid", 0) : null;
+    string? idempotencyKey = a.Has("idempotency-key") ? a.Get("idempotency-key") : null;
     using var client = Client(a);
     var statuses = new Dictionary<string, long>(StringComparer.Ordinal);
     var ok = new Histogram();
@@ -175,10 +177,14 @@ static async Task<int> Open(Args a)
     // wrk2's correction of coordinated omission: request i is due at t0 + i/R whatever happened to earlier ones, and its
     // latency is measured from that intended time, so a stall of the server (or of this client) counts for every
     // request that should have been sent during it
+    // the cached phase's one generation, before the clock starts: while it runs, a request with the same key is a 409
+    // (in flight), and afterwards every request is answered from the idempotency store
+    string? primed = idempotencyKey is null ? null : (await Send(client, req, 0, idempotencyKey).ConfigureAwait(false)).Status;
+    if (primed is not null and not "200") throw new ArgumentException($"the priming request with --idempotency-key was answered {primed}");
     var period = Stopwatch.Frequency / rate;
     long t0 = Stopwatch.GetTimestamp() + (Stopwatch.Frequency / 10);
     var inFlight = new List<Task>((int)Math.Min(n, 1_000_000));
-    long lateSends = 0;
+    long lateSends = 0, replays = 0;
     for (long i = 0; i < n; i++)
     {
         long due = t0 + (long)(i * period);
@@ -186,10 +192,11 @@ static async Task<int> Open(Args a)
         if (due - now > Stopwatch.Frequency / 500) await Task.Delay(TimeSpan.FromSeconds((due - now) / (double)Stopwatch.Frequency) - TimeSpan.FromMilliseconds(1)).ConfigureAwait(false);
         while (Stopwatch.GetTimestamp() < due) Thread.Yield();
         if (Stopwatch.GetTimestamp() - due > Stopwatch.Frequency / 100) lateSends++;
-        ulong seed = (ulong)i;
+        ulong seed = idempotencyKey is null ? (ulong)i : 0;
         inFlight.Add(Task.Run(async () =>
         {
-            var status = await Send(client, req, seed).ConfigureAwait(false);
+            var (status, replayed) = await Send(client, req, seed, idempotencyKey).ConfigureAwait(false);
+            if (replayed) Interlocked.Increment(ref replays);
             double micros = Stopwatch.GetElapsedTime(due).TotalMicroseconds;
             lock (statuses) statuses[status] = statuses.GetValueOrDefault(status) + 1;
             all.Record(micros);
@@ -211,7 +218,9 @@ static async Task<int> Open(Args a)
         ["rate"] = rate,
         ["seconds"] = seconds,
         ["request"] = req.ToJson(),
+        ["idempotency_key"] = idempotencyKey,
         ["sent"] = n,
+        ["replayed"] = replays,
         ["send_seconds"] = sendSeconds,
         ["late_sends_over_10ms"] = lateSends,
         ["drain_seconds"] = drainSeconds,
@@ -261,23 +270,25 @@ static HttpClient Client(Args a)
     return client;
 }
 
-static async Task<string> Send(HttpClient client, RequestSpec req, ulong seed)
+// the answer's status, and whether it came from the idempotency store (the Idempotent-Replayed header)
+static async Task<(string Status, bool Replayed)> Send(HttpClient client, RequestSpec req, ulong seed, string? idempotencyKey = null)
 {
     var model = client.DefaultRequestHeaders.GetValues("X-Model").Single();
     using var message = new HttpRequestMessage(HttpMethod.Post, "/v1/scenarios") { Content = new StringContent(req.Body(model, seed), Encoding.UTF8, "application/json") };
     message.Headers.Accept.ParseAdd(req.Format == "csv" ? "text/csv" : "application/json");
+    if (idempotencyKey is not null) message.Headers.Add("Idempotency-Key", idempotencyKey);
     try
     {
         using var response = await client.SendAsync(message, HttpCompletionOption.ResponseContentRead).ConfigureAwait(false);
-        return ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture);
+        return (((int)response.StatusCode).ToString(CultureInfo.InvariantCulture), response.Headers.Contains("Idempotent-Replayed"));
     }
     catch (TaskCanceledException)
     {
-        return "timeout";
+        return ("timeout", false);
     }
     catch (HttpRequestException)
     {
-        return "connection-error";
+        return ("connection-error", false);
     }
 }
 
