@@ -50,7 +50,10 @@ internal static class Summary
             long fiveXx = s.Where(kv => kv.Key.StartsWith('5')).Sum(kv => (long)kv.Value!);
             long timeouts = Status("timeout"), errors = sent - ok - rejected;
             var rss = p["rss_mib"]!.AsArray().Select(v => (double)v!).ToArray();
-            double? growth = rss.Length >= 20 ? (Median(rss[^10..]) / Median(rss[..10])) - 1 : null;
+            // from the first 10 s to the last 10 s; a phase of 2 minutes or more from its second minute (SVC-11: "between
+            // minutes 1 and 5"), past the warm-up's growth
+            var first = rss.Length >= 120 ? rss[60..70] : rss.Length >= 10 ? rss[..10] : [];
+            double? growth = rss.Length >= 20 ? (Median(rss[^10..]) / Median(first)) - 1 : null;
             var lat = p["latency_ms_ok"]!.AsObject();
             double? p50 = (double?)lat["p50"], p99 = (double?)lat["p99"];
             result[name] = new JsonObject
@@ -66,7 +69,7 @@ internal static class Summary
                 ["p99_ms"] = p99,
                 ["p99_9_ms"] = (double?)lat["p99_9"],
                 ["rss_growth"] = growth is { } g ? Math.Round(g, 4) : null,
-                ["rss_first_mib"] = rss.Length >= 10 ? Median(rss[..10]) : null,
+                ["rss_first_mib"] = first.Length > 0 ? Median(first) : null,
                 ["rss_last_mib"] = rss.Length >= 10 ? Median(rss[^10..]) : null,
                 ["count"] = (int)p["request"]!["count"]!,
                 ["replayed"] = (long?)p["replayed"],

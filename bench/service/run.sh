@@ -10,7 +10,8 @@
 #   QUEUE           the service's GenerationQueue [2]
 #   SECONDS_OPEN    length of each open-loop phase [60]; SECONDS_CAP: length of each capacity phase [15]
 #   SVC11_RATE      the rate of the two SVC-11 phases [50]: the request replayed from the idempotency store, and fresh
-#                   requests of SMALL_COUNT scenarios [1]
+#                   requests of SMALL_COUNT scenarios [1]; SVC11_SECONDS: their length [SECONDS_OPEN] (from 120 s on, the
+#                   RSS growth is measured from the second minute, as SVC-11 asks: "between minutes 1 and 5" at 300)
 #   ROUNDS          alternating library / service-saturation rounds [3]
 #   NO_BUILD=1      use the existing Release builds
 set -euo pipefail
@@ -24,7 +25,7 @@ CONCURRENCY=${CONCURRENCY:-1}
 ENGINE_THREADS=${ENGINE_THREADS:-$(( CORES / CONCURRENCY > 0 ? CORES / CONCURRENCY : 1 ))}
 QUEUE=${QUEUE:-2}
 SECONDS_OPEN=${SECONDS_OPEN:-60}; SECONDS_CAP=${SECONDS_CAP:-15}; ROUNDS=${ROUNDS:-3}
-SVC11_RATE=${SVC11_RATE:-50}; SMALL_COUNT=${SMALL_COUNT:-1}
+SVC11_RATE=${SVC11_RATE:-50}; SMALL_COUNT=${SMALL_COUNT:-1}; SVC11_SECONDS=${SVC11_SECONDS:-$SECONDS_OPEN}
 REQ=(--count "$COUNT" --sampler "$SAMPLER" --steps "$STEPS" --format "$FORMAT")
 
 if [[ "${NO_BUILD:-0}" != 1 ]]; then
@@ -86,9 +87,9 @@ R70=$(python3 -c "print(round(0.7 * $CAPACITY, 3))"); R200=$(python3 -c "print(r
 
 # 5b. RELIABILITY SVC-11 at its own fixed rate: "cached" requests (the same request with one Idempotency-Key, generated
 # once before the clock starts and then answered from the idempotency store) and fresh "small" ones (SMALL_COUNT scenarios)
-"${BENCH[@]}" open --phase svc11-cached "${COMMON[@]}" --rate "$SVC11_RATE" --seconds "$SECONDS_OPEN" --pid "$SERVER" \
+"${BENCH[@]}" open --phase svc11-cached "${COMMON[@]}" --rate "$SVC11_RATE" --seconds "$SVC11_SECONDS" --pid "$SERVER" \
   --idempotency-key svc11-cached --out "$OUT/svc11-cached.json"
-"${BENCH[@]}" open --phase svc11-small "${COMMON[@]}" --count "$SMALL_COUNT" --rate "$SVC11_RATE" --seconds "$SECONDS_OPEN" --pid "$SERVER" \
+"${BENCH[@]}" open --phase svc11-small "${COMMON[@]}" --count "$SMALL_COUNT" --rate "$SVC11_RATE" --seconds "$SVC11_SECONDS" --pid "$SERVER" \
   --out "$OUT/svc11-small.json"
 
 # 6. stop the server (SIGTERM: drain, checkpoint) and check the audit log it leaves
