@@ -114,12 +114,18 @@ public sealed class RateLimitDetailTests(ServiceFixture f)
             using (var mismatch = await client.SendAsync(request))
                 await Problem.AssertAsync(mismatch, HttpStatusCode.UnprocessableEntity, "idempotency-key-reused");
 
-            // a new generation still meets the busy slot
+            // a new generation still meets the busy slot, and so does an evaluation (it holds a slot for its whole handling)
             Assert.False(busy.IsCompleted);
             using var fresh = await client.PostAsync("/v1/scenarios", ServiceFixture.Json(shortBody));
             var problem = await Problem.AssertAsync(fresh, HttpStatusCode.TooManyRequests, "rate-limited");
-            Assert.Equal("the service is generating at capacity (1 scenario, evaluation or ensemble requests in flight, 0 waiting); retry after 1 s",
-                problem.GetProperty("detail").GetString());
+            const string atCapacity = "the service is generating at capacity (1 scenario, evaluation or ensemble requests in flight, 0 waiting); retry after 1 s";
+            Assert.Equal(atCapacity, problem.GetProperty("detail").GetString());
+            using var reader = factory.CreateClient();
+            reader.DefaultRequestHeaders.Add("X-Api-Key", f.Keys["reader"]);
+            using var evaluation = await reader.PostAsync("/v1/evaluations", ServiceFixture.Json("""{"real_csv": "date,A\n2020-01-01,1\n", "synthetic_csv": "date,A\n2020-01-01,1\n"}"""));
+            Assert.Equal(atCapacity, (await Problem.AssertAsync(evaluation, HttpStatusCode.TooManyRequests, "rate-limited")).GetProperty("detail").GetString());
+            Assert.Equal("1", evaluation.Headers.GetValues("Retry-After").Single());
+            Assert.False(busy.IsCompleted);
         }
         finally
         {
