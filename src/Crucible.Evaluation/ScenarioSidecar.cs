@@ -204,8 +204,8 @@ public static class ScenarioSidecar
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("privacy", out var privacy) || privacy.ValueKind == JsonValueKind.Null) return null;
             if (privacy.ValueKind != JsonValueKind.Object
-                || !privacy.TryGetProperty("epsilon", out var e) || !e.TryGetDouble(out var epsilon)
-                || !privacy.TryGetProperty("delta", out var d) || !d.TryGetDouble(out var delta))
+                || !privacy.TryGetProperty("epsilon", out var e) || e.ValueKind != JsonValueKind.Number || !e.TryGetDouble(out var epsilon)
+                || !privacy.TryGetProperty("delta", out var d) || d.ValueKind != JsonValueKind.Number || !d.TryGetDouble(out var delta))
             {
                 return Unread("has a 'privacy' statement without numbers 'epsilon' and 'delta'");
             }

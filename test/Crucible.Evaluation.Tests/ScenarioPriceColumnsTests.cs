@@ -207,4 +207,22 @@ public sealed class ScenarioPriceColumnsTests : IDisposable
         var m = Assert.Throws<InvalidInputException>(() => SeriesSetCsv.Read(plain, ["A", "C"]));
         Assert.DoesNotContain("price", m.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("\"8\"", "1e-5")]
+    [InlineData("8", "null")]
+    [InlineData("true", "1e-5")]
+    [InlineData("8", "[1e-5]")]
+    public void DpStatementWhoseEpsilonOrDeltaIsNotANumber_IsAWarning_NotACrash(string epsilon, string delta)
+    {
+        // JsonElement.TryGetDouble throws InvalidOperationException on a string, null, bool or array: the statement must be
+        // reported unusable (a warning), as one without the numbers is, not crash the evaluation
+        var csv = Write("s.csv", Csv(["A", "B"], []));
+        File.WriteAllText(ScenarioSidecar.MetadataPath(csv),
+            $"{{\"privacy\": {{\"epsilon\": {epsilon}, \"delta\": {delta}}}, \"csv_sha256\": \"{Sha(csv)}\"}}");
+        var statement = ScenarioSidecar.DpStatementOf(csv);
+        Assert.NotNull(statement);
+        Assert.Null(statement.Dp);
+        Assert.Contains("without numbers 'epsilon' and 'delta'", statement.Warning, StringComparison.Ordinal);
+    }
 }
