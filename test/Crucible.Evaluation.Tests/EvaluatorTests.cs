@@ -336,4 +336,21 @@ public class EvaluatorTests
             Regimes.RegimeStatistics.WhyNoTransitions("synthetic", [new double[3]], 3), StringComparison.Ordinal);
         Assert.Throws<ArgumentOutOfRangeException>(() => Regimes.RegimeStatistics.WhyNoTransitions("real", [new double[5]], 1));
     }
+
+    [Fact]
+    public void TrainTooShortForARegimeWindow_LeavesTheRegimeSharesUndefined_NotZero()
+    {
+        // the stressed threshold is fitted on train; 10 train rows have no 20-step window, so it is NaN, and "v > NaN" made
+        // every step of the real and synthetic paths calm: high_vol_share 0 and calm_to_stressed 0, measured on nothing
+        static SeriesSet Of(int rows, double phase) => new(["A", "B"],
+            [.. Enumerable.Range(0, 2).Select(j => Enumerable.Range(0, rows).Select(t => 0.01 * Math.Sin((0.37 * (j + 1) * t) + phase) * (1 + (t % 7))).ToArray())]);
+        var report = Evaluator.Evaluate(new EvaluationInput(Of(200, 0), Of(300, 0.4), Of(10, 0.9)), new EvaluationOptions { Utility = false });
+        Assert.True(double.IsNaN(report.Regimes.Threshold));
+        Assert.True(double.IsNaN(report.Regimes.HighVolatilityShare.Real));
+        Assert.True(double.IsNaN(report.Regimes.HighVolatilityShare.Synthetic));
+        Assert.True(double.IsNaN(report.Regimes.CalmToStressed.Real));
+        Assert.True(double.IsNaN(report.Regimes.CalmToStressed.Synthetic));
+        Assert.True(double.IsNaN(report.Regimes.StressedToCalm.Synthetic));
+        Assert.Equal((double.NaN, double.NaN, double.NaN), Regimes.RegimeStatistics.Summarise([new double[30]], 20, double.NaN));
+    }
 }
