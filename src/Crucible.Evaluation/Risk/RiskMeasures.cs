@@ -53,7 +53,8 @@ public static class RiskMeasures
 
     /// <summary>
     /// Drawdown series of the path P_0 = 1, P_t = exp(Σ_{s≤t} r_s): D_t = 1 − P_t / max_{s≤t} P_s for t = 1..n
-    /// (the starting point, always 0, is not included). Values lie in [0, 1).
+    /// (the starting point, always 0, is not included). Values lie in [0, 1), except that a NaN return, a step that wiped
+    /// the book out (<see cref="PortfolioStepLogReturn"/>), is a drawdown of 1 there and at every later step.
     /// </summary>
     public static double[] DrawdownSeries(ReadOnlySpan<double> returns)
     {
@@ -61,6 +62,12 @@ public static class RiskMeasures
         double cum = 0, peak = 1;
         for (var t = 0; t < returns.Length; t++)
         {
+            if (double.IsNaN(returns[t]))
+            {
+                result.AsSpan(t).Fill(1);
+                break;
+            }
+
             cum += returns[t];
             var p = Math.Exp(cum);
             if (p > peak) peak = p;
@@ -70,12 +77,14 @@ public static class RiskMeasures
     }
 
     /// <summary>Maximum drawdown max_t (1 − P_t / max_{s≤t} P_s) of the path exp(cumsum r) starting at 1, a positive
-    /// fraction; 0 for an empty or never-falling path.</summary>
+    /// fraction; 0 for an empty or never-falling path, 1 for a path with a NaN return (a step that wiped the book out,
+    /// <see cref="PortfolioStepLogReturn"/>).</summary>
     public static double MaxDrawdown(ReadOnlySpan<double> returns)
     {
         double cum = 0, peak = 1, worst = 0;
         foreach (var r in returns)
         {
+            if (double.IsNaN(r)) return 1;
             cum += r;
             var p = Math.Exp(cum);
             if (p > peak) peak = p;
