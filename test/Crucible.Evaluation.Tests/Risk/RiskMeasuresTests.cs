@@ -46,6 +46,20 @@ public class RiskMeasuresTests
     }
 
     [Fact]
+    public void Drawdown_OfAPathWhoseLevelOverflows_IsMeasuredInLogSpace()
+    {
+        // exp(Σr) overflows past Σr ≈ 709.78 (prices read as log returns): P/peak was ∞/∞ = NaN and compared false, so the
+        // fall of log(4) after the peak gave max drawdown 0; the drawdown is 1 − exp(Σr − max Σr) = 0.75
+        double[] r = [400, 400, -Math.Log(4), 1];
+        Assert.Equal(0.75, RiskMeasures.MaxDrawdown(r), 1e-12);
+        var dd = RiskMeasures.DrawdownSeries(r);
+        Assert.Equal(0.0, dd[1]);
+        Assert.Equal(0.75, dd[2], 1e-12);
+        Assert.Equal(1 - (Math.E / 4), dd[3], 1e-12);
+        Assert.Equal(0.0, RiskMeasures.MaxDrawdown([400, 400, 1]));
+    }
+
+    [Fact]
     public void ConditionalDrawdownAtRisk_OfSet_AveragesWorstScenarios()
     {
         var paths = Enumerable.Range(0, 200).Select(i => new[] { -0.001 * i }).ToArray();
