@@ -225,4 +225,24 @@ public sealed class ScenarioPriceColumnsTests : IDisposable
         Assert.Null(statement.Dp);
         Assert.Contains("without numbers 'epsilon' and 'delta'", statement.Warning, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void MetadataWithAUtf8ByteOrderMark_IsReadAsWithout()
+    {
+        // a sidecar saved by an editor that writes a UTF-8 BOM (the CSV and the thresholds file may have one) was refused
+        // as "not valid JSON": JsonDocument.Parse of bytes does not skip it
+        var plain = Write("plain.csv", Csv(["A", "B"], []));
+        var priced = Write("priced.csv", Csv(["A", "B"], ["A_price", "B_price"]));
+        var meta = Meta(priced, Sha(priced), """["A_price", "B_price"]""");
+        File.WriteAllBytes(meta, [0xEF, 0xBB, 0xBF, .. File.ReadAllBytes(meta)]);
+        AssertSame(SeriesSetCsv.Read(plain), SeriesSetCsv.Read(priced));
+        Assert.Equal(meta, ScenarioSidecar.PriceMetadataOf(priced));
+
+        File.WriteAllBytes(ScenarioSidecar.MetadataPath(plain),
+            [0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes($"{{\"privacy\": {{\"epsilon\": 8, \"delta\": 1e-5}}, \"csv_sha256\": \"{Sha(plain)}\"}}")]);
+        var statement = ScenarioSidecar.DpStatementOf(plain);
+        Assert.NotNull(statement);
+        Assert.Null(statement.Warning);
+        Assert.Equal(8, statement.Dp!.Epsilon);
+    }
 }
