@@ -44,6 +44,9 @@ public static class Evaluator
             if (!real.Names.Contains(column, StringComparer.Ordinal))
                 throw new InvalidInputException("invalid-option", $"sensitive series '{column}' is not among the series ({string.Join(", ", real.Names)})");
         }
+        // one attack per series: a series given twice would be attacked twice, under the same report keys
+        if (options.SensitiveColumns?.GroupBy(c => c, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new InvalidInputException("invalid-option", $"sensitive series '{twice.Key}' is given twice");
         if (options.SensitiveColumns is { Count: > 0 } && real.SeriesCount < 2)
             throw new InvalidInputException("invalid-option", "attribute inference needs at least two series (the attacker knows the others)");
         // its tolerance is a tenth of the synthetic sensitive series' standard deviation, undefined for one row

@@ -353,4 +353,17 @@ public class EvaluatorTests
         Assert.True(double.IsNaN(report.Regimes.StressedToCalm.Synthetic));
         Assert.Equal((double.NaN, double.NaN, double.NaN), Regimes.RegimeStatistics.Summarise([new double[30]], 20, double.NaN));
     }
+
+    [Fact]
+    public void ASensitiveSeriesGivenTwice_IsRefused_NotAttackedTwice()
+    {
+        // --sensitive b,b ran the attribute-inference attack twice and gave the report two privacy.attribute_inference.b.*
+        // keys of each name, so checking any threshold (ThresholdCheck.Evaluate's dictionary of the scalar metrics) threw
+        static SeriesSet Of(int rows, double phase) => new(["a", "b"],
+            [.. Enumerable.Range(0, 2).Select(j => Enumerable.Range(0, rows).Select(t => 0.01 * Math.Sin((0.37 * (j + 1) * t) + phase)).ToArray())]);
+        var e = Assert.Throws<InvalidInputException>(() => Evaluator.Evaluate(new EvaluationInput(Of(60, 0), Of(50, 1), Of(70, 2)),
+            new EvaluationOptions { SensitiveColumns = ["b", "b"], Utility = false }));
+        Assert.Equal("invalid-option", e.Rule);
+        Assert.Contains("'b'", e.Message, StringComparison.Ordinal);
+    }
 }
