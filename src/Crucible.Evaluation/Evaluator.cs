@@ -67,6 +67,8 @@ public static class Evaluator
         var d = real.SeriesCount;
         var weights = options.PortfolioWeights?.ToArray() ?? Enumerable.Repeat(1.0 / d, d).ToArray();
         if (weights.Length != d) throw new InvalidInputException("invalid-option", $"{weights.Length} portfolio weights for {d} series");
+        if (weights.Any(w => !double.IsFinite(w)))
+            throw new InvalidInputException("invalid-option", "portfolio weights must be finite numbers: " + string.Join(", ", weights.Select(w => w.ToString("R", System.Globalization.CultureInfo.InvariantCulture))));
         var cancel = options.Cancellation;
         cancel.ThrowIfCancellationRequested();
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism, CancellationToken = cancel };

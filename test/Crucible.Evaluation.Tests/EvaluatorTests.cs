@@ -366,4 +366,18 @@ public class EvaluatorTests
         Assert.Equal("invalid-option", e.Rule);
         Assert.Contains("'b'", e.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    public void ANonFinitePortfolioWeight_IsRefused(double weight)
+    {
+        // a NaN weight made every portfolio log return NaN: every real day an exception of a NaN VaR (Basel red), every
+        // drawdown total, silently
+        static SeriesSet Of(int rows, double phase) => new(["a", "b"],
+            [.. Enumerable.Range(0, 2).Select(j => Enumerable.Range(0, rows).Select(t => 0.01 * Math.Sin((0.37 * (j + 1) * t) + phase)).ToArray())]);
+        var e = Assert.Throws<InvalidInputException>(() => Evaluator.Evaluate(new EvaluationInput(Of(60, 0), Of(50, 1)),
+            new EvaluationOptions { PortfolioWeights = [0.5, weight] }));
+        Assert.Equal("invalid-option", e.Rule);
+    }
 }
