@@ -36,6 +36,10 @@ public static class Evaluator
         train = train?.InOrderOf(real.Names, "train");
         if (options.Alpha is <= 0 or >= 1) throw new InvalidInputException("invalid-option", "alpha must be in (0, 1)");
         if (options.Lags < 1) throw new InvalidInputException("invalid-option", "lags must be at least 1");
+        if (!(options.TailLevel is > 0 and < 1)) throw new InvalidInputException("invalid-option", "the tail level u must be in (0, 1)");
+        if (options.RegimeWindow < 2) throw new InvalidInputException("invalid-option", "the regime window must be at least 2 steps (a volatility needs two returns)");
+        if (!(options.RegimePercentile is >= 0 and <= 100)) throw new InvalidInputException("invalid-option", "the regime percentile must be in [0, 100]");
+        if (options.HistogramBins < 1) throw new InvalidInputException("invalid-option", "histogram bins must be at least 1");
         if (options.MembershipMaxSynthetic < 1) throw new InvalidInputException("invalid-option", "the attack needs at least one synthetic row");
         if (options.ShadowModels < 1 || options.AttackTargets < 1)
             throw new InvalidInputException("invalid-option", "shadow models and attack targets must be at least 1");

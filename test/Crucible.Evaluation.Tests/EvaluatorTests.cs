@@ -380,4 +380,25 @@ public class EvaluatorTests
             new EvaluationOptions { PortfolioWeights = [0.5, weight] }));
         Assert.Equal("invalid-option", e.Rule);
     }
+
+    public static TheoryData<string, EvaluationOptions> UncheckedOptions => new()
+    {
+        // each threw from deep inside (IndexOutOfRangeException, ArgumentOutOfRangeException) or gave NaN silently
+        { "histogram bins 0", new EvaluationOptions { HistogramBins = 0 } },
+        { "regime window 1", new EvaluationOptions { RegimeWindow = 1 } },
+        { "regime percentile 101", new EvaluationOptions { RegimePercentile = 101 } },
+        { "regime percentile NaN", new EvaluationOptions { RegimePercentile = double.NaN } },
+        { "tail level 0", new EvaluationOptions { TailLevel = 0 } },
+        { "tail level NaN", new EvaluationOptions { TailLevel = double.NaN } },
+    };
+
+    [Theory]
+    [MemberData(nameof(UncheckedOptions))]
+    public void AnOptionOutOfItsRange_IsRefusedAsInvalidOption(string what, EvaluationOptions options)
+    {
+        static SeriesSet Of(int rows, double phase) => new(["a", "b"],
+            [.. Enumerable.Range(0, 2).Select(j => Enumerable.Range(0, rows).Select(t => 0.01 * Math.Sin((0.37 * (j + 1) * t) + phase)).ToArray())]);
+        var e = Assert.Throws<InvalidInputException>(() => Evaluator.Evaluate(new EvaluationInput(Of(60, 0), Of(50, 1)), options with { Utility = false }));
+        Assert.True(e.Rule == "invalid-option", what);
+    }
 }
