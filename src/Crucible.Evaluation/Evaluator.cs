@@ -34,7 +34,7 @@ public static class Evaluator
         train?.Validate("train");
         synth = synth.InOrderOf(real.Names, "synthetic");
         train = train?.InOrderOf(real.Names, "train");
-        if (options.Alpha is <= 0 or >= 1) throw new InvalidInputException("invalid-option", "alpha must be in (0, 1)");
+        if (!(options.Alpha is > 0 and < 1)) throw new InvalidInputException("invalid-option", "alpha must be in (0, 1)");
         if (options.Lags < 1) throw new InvalidInputException("invalid-option", "lags must be at least 1");
         if (!(options.TailLevel is > 0 and < 1)) throw new InvalidInputException("invalid-option", "the tail level u must be in (0, 1)");
         if (options.RegimeWindow < 2) throw new InvalidInputException("invalid-option", "the regime window must be at least 2 steps (a volatility needs two returns)");

@@ -390,6 +390,8 @@ public class EvaluatorTests
         { "regime percentile NaN", new EvaluationOptions { RegimePercentile = double.NaN } },
         { "tail level 0", new EvaluationOptions { TailLevel = 0 } },
         { "tail level NaN", new EvaluationOptions { TailLevel = double.NaN } },
+        // NaN passed the "alpha is <= 0 or >= 1" check and threw ArgumentOutOfRangeException from TailCount
+        { "alpha NaN", new EvaluationOptions { Alpha = double.NaN } },
     };
 
     [Theory]
