@@ -376,17 +376,20 @@ public static class ReportHtml
         return new string(chars);
     }
 
-    // each series' chart id suffix, in column order: its Slug, and for a name whose Slug an earlier series already has
-    // (日経 and 株価 are both "__"), that Slug and ".k" for its k-th repeat: '.' is no Slug character, so no id repeats
+    // each series' chart id suffix s (ids hist-s, qq-s, acf-s, acf-abs-s), in column order: its Slug, unless an earlier
+    // series' suffix t would give a chart the same id (s = t: 日経 and 株価 are both "__"; s = "abs-" + t or t = "abs-" + s:
+    // acf-abs-X is both X's ACF of |r| and abs-X's ACF), then that Slug and ".k" with the first k that clashes with none
     private static string[] UniqueSlugs(IEnumerable<string> names)
     {
-        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        var taken = new HashSet<string>(StringComparer.Ordinal);
+        bool Clashes(string s) => taken.Contains(s) || taken.Contains("abs-" + s) || (s.StartsWith("abs-", StringComparison.Ordinal) && taken.Contains(s[4..]));
         return [.. names.Select(name =>
         {
             var slug = Slug(name);
-            var repeat = seen.GetValueOrDefault(slug);
-            seen[slug] = repeat + 1;
-            return repeat == 0 ? slug : string.Create(CultureInfo.InvariantCulture, $"{slug}.{repeat}");
+            var candidate = slug;
+            for (var k = 1; Clashes(candidate); k++) candidate = string.Create(CultureInfo.InvariantCulture, $"{slug}.{k}");
+            taken.Add(candidate);
+            return candidate;
         })];
     }
 
