@@ -34,8 +34,12 @@ public static class Evaluator
         train?.Validate("train");
         synth = synth.InOrderOf(real.Names, "synthetic");
         train = train?.InOrderOf(real.Names, "train");
-        if (options.Alpha is <= 0 or >= 1) throw new InvalidInputException("invalid-option", "alpha must be in (0, 1)");
+        if (!(options.Alpha is > 0 and < 1)) throw new InvalidInputException("invalid-option", "alpha must be in (0, 1)");
         if (options.Lags < 1) throw new InvalidInputException("invalid-option", "lags must be at least 1");
+        if (!(options.TailLevel is > 0 and < 1)) throw new InvalidInputException("invalid-option", "the tail level u must be in (0, 1)");
+        if (options.RegimeWindow < 2) throw new InvalidInputException("invalid-option", "the regime window must be at least 2 steps (a volatility needs two returns)");
+        if (!(options.RegimePercentile is >= 0 and <= 100)) throw new InvalidInputException("invalid-option", "the regime percentile must be in [0, 100]");
+        if (options.HistogramBins < 1) throw new InvalidInputException("invalid-option", "histogram bins must be at least 1");
         if (options.MembershipMaxSynthetic < 1) throw new InvalidInputException("invalid-option", "the attack needs at least one synthetic row");
         if (options.ShadowModels < 1 || options.AttackTargets < 1)
             throw new InvalidInputException("invalid-option", "shadow models and attack targets must be at least 1");
@@ -44,6 +48,9 @@ public static class Evaluator
             if (!real.Names.Contains(column, StringComparer.Ordinal))
                 throw new InvalidInputException("invalid-option", $"sensitive series '{column}' is not among the series ({string.Join(", ", real.Names)})");
         }
+        // one attack per series: a series given twice would be attacked twice, under the same report keys
+        if (options.SensitiveColumns?.GroupBy(c => c, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new InvalidInputException("invalid-option", $"sensitive series '{twice.Key}' is given twice");
         if (options.SensitiveColumns is { Count: > 0 } && real.SeriesCount < 2)
             throw new InvalidInputException("invalid-option", "attribute inference needs at least two series (the attacker knows the others)");
         // its tolerance is a tenth of the synthetic sensitive series' standard deviation, undefined for one row
@@ -64,6 +71,8 @@ public static class Evaluator
         var d = real.SeriesCount;
         var weights = options.PortfolioWeights?.ToArray() ?? Enumerable.Repeat(1.0 / d, d).ToArray();
         if (weights.Length != d) throw new InvalidInputException("invalid-option", $"{weights.Length} portfolio weights for {d} series");
+        if (weights.Any(w => !double.IsFinite(w)))
+            throw new InvalidInputException("invalid-option", "portfolio weights must be finite numbers: " + string.Join(", ", weights.Select(w => w.ToString("R", System.Globalization.CultureInfo.InvariantCulture))));
         var cancel = options.Cancellation;
         cancel.ThrowIfCancellationRequested();
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism, CancellationToken = cancel };

@@ -159,7 +159,7 @@ public static class ScenarioSidecar
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(Data.IO.InputFile.ReadAllBytes(metaPath));
+            doc = JsonDocument.Parse(ReadJson(metaPath));
         }
         catch (JsonException e)
         {
@@ -200,12 +200,12 @@ public static class ScenarioSidecar
             $"{name} {why}: the membership gates do not check the DP-12 bound (give --model DIR, the model folder, to check it)");
         try
         {
-            using var doc = JsonDocument.Parse(Data.IO.InputFile.ReadAllBytes(metaPath));
+            using var doc = JsonDocument.Parse(ReadJson(metaPath));
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("privacy", out var privacy) || privacy.ValueKind == JsonValueKind.Null) return null;
             if (privacy.ValueKind != JsonValueKind.Object
-                || !privacy.TryGetProperty("epsilon", out var e) || !e.TryGetDouble(out var epsilon)
-                || !privacy.TryGetProperty("delta", out var d) || !d.TryGetDouble(out var delta))
+                || !privacy.TryGetProperty("epsilon", out var e) || e.ValueKind != JsonValueKind.Number || !e.TryGetDouble(out var epsilon)
+                || !privacy.TryGetProperty("delta", out var d) || d.ValueKind != JsonValueKind.Number || !d.TryGetDouble(out var delta))
             {
                 return Unread("has a 'privacy' statement without numbers 'epsilon' and 'delta'");
             }
@@ -228,6 +228,13 @@ public static class ScenarioSidecar
         {
             return Unread("is not valid JSON");
         }
+    }
+
+    // the metadata's bytes without a UTF-8 byte-order mark, which JsonDocument.Parse of bytes does not skip
+    private static ReadOnlyMemory<byte> ReadJson(string metaPath)
+    {
+        var bytes = Data.IO.InputFile.ReadAllBytes(metaPath);
+        return bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? bytes.AsMemory(3) : bytes;
     }
 
     private static string Sha256(string path)

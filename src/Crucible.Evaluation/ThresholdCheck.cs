@@ -30,14 +30,16 @@ public sealed record ThresholdVerdict(Threshold Threshold, double Actual, bool P
 /// </summary>
 public static class ThresholdCheck
 {
-    /// <summary>Parses a threshold file. Throws <see cref="InvalidInputException"/> for malformed JSON or unknown bounds.</summary>
+    /// <summary>Parses a threshold file. Throws <see cref="InvalidInputException"/> for malformed JSON or unknown bounds, a
+    /// folder (<c>not-a-file</c>), or a file that cannot be read (<c>unreadable</c>, also when access is denied).</summary>
     public static IReadOnlyList<Threshold> Load(string path)
     {
+        Data.IO.InputFile.ThrowIfFolder(path, "not-a-file");
         try
         {
             return Parse(Data.IO.InputFile.ReadAllText(path), path);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new InvalidInputException("unreadable", $"{path}: {e.Message}", new InputLocation(path, 0, 0));
         }

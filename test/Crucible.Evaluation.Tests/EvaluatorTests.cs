@@ -336,4 +336,71 @@ public class EvaluatorTests
             Regimes.RegimeStatistics.WhyNoTransitions("synthetic", [new double[3]], 3), StringComparison.Ordinal);
         Assert.Throws<ArgumentOutOfRangeException>(() => Regimes.RegimeStatistics.WhyNoTransitions("real", [new double[5]], 1));
     }
+
+    [Fact]
+    public void TrainTooShortForARegimeWindow_LeavesTheRegimeSharesUndefined_NotZero()
+    {
+        // the stressed threshold is fitted on train; 10 train rows have no 20-step window, so it is NaN, and "v > NaN" made
+        // every step of the real and synthetic paths calm: high_vol_share 0 and calm_to_stressed 0, measured on nothing
+        static SeriesSet Of(int rows, double phase) => new(["A", "B"],
+            [.. Enumerable.Range(0, 2).Select(j => Enumerable.Range(0, rows).Select(t => 0.01 * Math.Sin((0.37 * (j + 1) * t) + phase) * (1 + (t % 7))).ToArray())]);
+        var report = Evaluator.Evaluate(new EvaluationInput(Of(200, 0), Of(300, 0.4), Of(10, 0.9)), new EvaluationOptions { Utility = false });
+        Assert.True(double.IsNaN(report.Regimes.Threshold));
+        Assert.True(double.IsNaN(report.Regimes.HighVolatilityShare.Real));
+        Assert.True(double.IsNaN(report.Regimes.HighVolatilityShare.Synthetic));
+        Assert.True(double.IsNaN(report.Regimes.CalmToStressed.Real));
+        Assert.True(double.IsNaN(report.Regimes.CalmToStressed.Synthetic));
+        Assert.True(double.IsNaN(report.Regimes.StressedToCalm.Synthetic));
+        Assert.Equal((double.NaN, double.NaN, double.NaN), Regimes.RegimeStatistics.Summarise([new double[30]], 20, double.NaN));
+    }
+
+    [Fact]
+    public void ASensitiveSeriesGivenTwice_IsRefused_NotAttackedTwice()
+    {
+        // --sensitive b,b ran the attribute-inference attack twice and gave the report two privacy.attribute_inference.b.*
+        // keys of each name, so checking any threshold (ThresholdCheck.Evaluate's dictionary of the scalar metrics) threw
+        static SeriesSet Of(int rows, double phase) => new(["a", "b"],
+            [.. Enumerable.Range(0, 2).Select(j => Enumerable.Range(0, rows).Select(t => 0.01 * Math.Sin((0.37 * (j + 1) * t) + phase)).ToArray())]);
+        var e = Assert.Throws<InvalidInputException>(() => Evaluator.Evaluate(new EvaluationInput(Of(60, 0), Of(50, 1), Of(70, 2)),
+            new EvaluationOptions { SensitiveColumns = ["b", "b"], Utility = false }));
+        Assert.Equal("invalid-option", e.Rule);
+        Assert.Contains("'b'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    public void ANonFinitePortfolioWeight_IsRefused(double weight)
+    {
+        // a NaN weight made every portfolio log return NaN: every real day an exception of a NaN VaR (Basel red), every
+        // drawdown total, silently
+        static SeriesSet Of(int rows, double phase) => new(["a", "b"],
+            [.. Enumerable.Range(0, 2).Select(j => Enumerable.Range(0, rows).Select(t => 0.01 * Math.Sin((0.37 * (j + 1) * t) + phase)).ToArray())]);
+        var e = Assert.Throws<InvalidInputException>(() => Evaluator.Evaluate(new EvaluationInput(Of(60, 0), Of(50, 1)),
+            new EvaluationOptions { PortfolioWeights = [0.5, weight] }));
+        Assert.Equal("invalid-option", e.Rule);
+    }
+
+    public static TheoryData<string, EvaluationOptions> UncheckedOptions => new()
+    {
+        // each threw from deep inside (IndexOutOfRangeException, ArgumentOutOfRangeException) or gave NaN silently
+        { "histogram bins 0", new EvaluationOptions { HistogramBins = 0 } },
+        { "regime window 1", new EvaluationOptions { RegimeWindow = 1 } },
+        { "regime percentile 101", new EvaluationOptions { RegimePercentile = 101 } },
+        { "regime percentile NaN", new EvaluationOptions { RegimePercentile = double.NaN } },
+        { "tail level 0", new EvaluationOptions { TailLevel = 0 } },
+        { "tail level NaN", new EvaluationOptions { TailLevel = double.NaN } },
+        // NaN passed the "alpha is <= 0 or >= 1" check and threw ArgumentOutOfRangeException from TailCount
+        { "alpha NaN", new EvaluationOptions { Alpha = double.NaN } },
+    };
+
+    [Theory]
+    [MemberData(nameof(UncheckedOptions))]
+    public void AnOptionOutOfItsRange_IsRefusedAsInvalidOption(string what, EvaluationOptions options)
+    {
+        static SeriesSet Of(int rows, double phase) => new(["a", "b"],
+            [.. Enumerable.Range(0, 2).Select(j => Enumerable.Range(0, rows).Select(t => 0.01 * Math.Sin((0.37 * (j + 1) * t) + phase)).ToArray())]);
+        var e = Assert.Throws<InvalidInputException>(() => Evaluator.Evaluate(new EvaluationInput(Of(60, 0), Of(50, 1)), options with { Utility = false }));
+        Assert.True(e.Rule == "invalid-option", what);
+    }
 }

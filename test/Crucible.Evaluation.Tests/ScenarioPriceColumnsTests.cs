@@ -207,4 +207,42 @@ public sealed class ScenarioPriceColumnsTests : IDisposable
         var m = Assert.Throws<InvalidInputException>(() => SeriesSetCsv.Read(plain, ["A", "C"]));
         Assert.DoesNotContain("price", m.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("\"8\"", "1e-5")]
+    [InlineData("8", "null")]
+    [InlineData("true", "1e-5")]
+    [InlineData("8", "[1e-5]")]
+    public void DpStatementWhoseEpsilonOrDeltaIsNotANumber_IsAWarning_NotACrash(string epsilon, string delta)
+    {
+        // JsonElement.TryGetDouble throws InvalidOperationException on a string, null, bool or array: the statement must be
+        // reported unusable (a warning), as one without the numbers is, not crash the evaluation
+        var csv = Write("s.csv", Csv(["A", "B"], []));
+        File.WriteAllText(ScenarioSidecar.MetadataPath(csv),
+            $"{{\"privacy\": {{\"epsilon\": {epsilon}, \"delta\": {delta}}}, \"csv_sha256\": \"{Sha(csv)}\"}}");
+        var statement = ScenarioSidecar.DpStatementOf(csv);
+        Assert.NotNull(statement);
+        Assert.Null(statement.Dp);
+        Assert.Contains("without numbers 'epsilon' and 'delta'", statement.Warning, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MetadataWithAUtf8ByteOrderMark_IsReadAsWithout()
+    {
+        // a sidecar saved by an editor that writes a UTF-8 BOM (the CSV and the thresholds file may have one) was refused
+        // as "not valid JSON": JsonDocument.Parse of bytes does not skip it
+        var plain = Write("plain.csv", Csv(["A", "B"], []));
+        var priced = Write("priced.csv", Csv(["A", "B"], ["A_price", "B_price"]));
+        var meta = Meta(priced, Sha(priced), """["A_price", "B_price"]""");
+        File.WriteAllBytes(meta, [0xEF, 0xBB, 0xBF, .. File.ReadAllBytes(meta)]);
+        AssertSame(SeriesSetCsv.Read(plain), SeriesSetCsv.Read(priced));
+        Assert.Equal(meta, ScenarioSidecar.PriceMetadataOf(priced));
+
+        File.WriteAllBytes(ScenarioSidecar.MetadataPath(plain),
+            [0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes($"{{\"privacy\": {{\"epsilon\": 8, \"delta\": 1e-5}}, \"csv_sha256\": \"{Sha(plain)}\"}}")]);
+        var statement = ScenarioSidecar.DpStatementOf(plain);
+        Assert.NotNull(statement);
+        Assert.Null(statement.Warning);
+        Assert.Equal(8, statement.Dp!.Epsilon);
+    }
 }

@@ -116,4 +116,22 @@ public class ThresholdCheckTests(ReportFixture fixture) : IClassFixture<ReportFi
         Assert.Contains("NaN is not a JSON number", e.Message, StringComparison.Ordinal);
         Assert.Equal(new InputLocation("t.json", 1, 20), e.Location);
     }
+
+    [Fact]
+    public void Load_OfAFolder_IsAClearError_NotAnUnauthorizedAccessException()
+    {
+        // --thresholds DIR: FileStream on a folder throws UnauthorizedAccessException, which is no IOException, so it
+        // escaped Load's "unreadable" refusal; the CSV reader refuses a folder as not-a-file
+        var dir = Directory.CreateTempSubdirectory("crucible-thresholds-");
+        try
+        {
+            var e = Assert.Throws<InvalidInputException>(() => ThresholdCheck.Load(dir.FullName));
+            Assert.Equal("not-a-file", e.Rule);
+            Assert.Equal(dir.FullName, e.Location!.File);
+        }
+        finally
+        {
+            dir.Delete();
+        }
+    }
 }

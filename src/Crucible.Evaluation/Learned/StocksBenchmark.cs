@@ -118,7 +118,7 @@ public static class StocksBenchmark
         return new WindowSet(result, count, length, features);
     }
 
-    /// <summary>The result as indented JSON (invariant culture; CI half-widths of one run are null).</summary>
+    /// <summary>The result as indented JSON (invariant culture; CI half-widths of one run, and NaN scores, are null).</summary>
     public static string ToJson(StocksBenchmarkResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
@@ -185,11 +185,18 @@ public static class StocksBenchmark
 
     private static void Summary(Utf8JsonWriter w, ScoreSummary summary)
     {
-        w.WriteNumber("mean", summary.Mean);
+        // NaN (a score of a collapsed generator, e.g. a constant feature's 0/0 correlation) is null: JSON has no NaN
+        if (double.IsFinite(summary.Mean)) w.WriteNumber("mean", summary.Mean);
+        else w.WriteNull("mean");
         if (double.IsFinite(summary.HalfWidth)) w.WriteNumber("ci95", summary.HalfWidth);
         else w.WriteNull("ci95");
         w.WriteStartArray("runs");
-        foreach (double v in summary.Runs) w.WriteNumberValue(v);
+        foreach (double v in summary.Runs)
+        {
+            if (double.IsFinite(v)) w.WriteNumberValue(v);
+            else w.WriteNullValue();
+        }
+
         w.WriteEndArray();
     }
 }

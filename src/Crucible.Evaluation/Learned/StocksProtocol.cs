@@ -65,10 +65,23 @@ public static class StocksProtocol
         {
             var col = set.Columns[f];
             double lo = col.Min(), hi = col.Max();
-            if (!(hi > lo)) throw new InvalidInputException("constant-column", $"column '{set.Names[f]}' is constant: min–max scaling is undefined", new InputLocation(path, 1, f + 2, set.Names[f]));
+            if (!(hi > lo)) throw new InvalidInputException("constant-column", $"column '{set.Names[f]}' is constant: min–max scaling is undefined", new InputLocation(path, 1, HeaderColumn(path, set.Names[f]), set.Names[f]));
             scaled[f] = col.Select(x => (x - lo) / (hi - lo)).ToArray();
         }
         return WindowSet.Sliding(scaled, windowLength);
+    }
+
+    // the 1-based header position of the series named name (the reader skips a leading date column, or none)
+    private static int HeaderColumn(string path, string name)
+    {
+        using var csv = Crucible.Data.Csv.CsvRecordReader.Open(path);
+        if (!csv.Read()) return 0;
+        for (var c = 0; c < csv.FieldCount; c++)
+        {
+            if ((csv.FieldQuoted(c) ? csv.FieldText(c) : csv.FieldText(c).Trim()) == name) return c + 1;
+        }
+
+        return 0;
     }
 
     /// <summary>

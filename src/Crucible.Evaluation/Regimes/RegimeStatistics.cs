@@ -63,10 +63,13 @@ public static class RegimeStatistics
             : string.Create(inv, $"no regime can be measured in the {set} set: its paths have at most {steps}, fewer than the regime window of {window}, so none has a full window; high_vol_share, calm_to_stressed and stressed_to_calm are undefined (null) for it{fix}");
     }
 
-    /// <summary>Share of stressed steps and the two transition frequencies for a set of portfolio paths.</summary>
+    /// <summary>Share of stressed steps and the two transition frequencies for a set of portfolio paths; all three NaN for a
+    /// NaN <paramref name="threshold"/> (<see cref="FitThreshold"/> of paths without a full window).</summary>
     public static (double HighVolatilityShare, double CalmToStressed, double StressedToCalm) Summarise(
         IReadOnlyList<double[]> portfolioPaths, int window, double threshold)
     {
+        // no threshold (a fitting set without a full window): no step is calm or stressed, rather than every step calm
+        if (double.IsNaN(threshold)) return (double.NaN, double.NaN, double.NaN);
         long steps = 0, stressedSteps = 0, calm = 0, stressed = 0, c2s = 0, s2c = 0;
         foreach (var path in portfolioPaths)
         {

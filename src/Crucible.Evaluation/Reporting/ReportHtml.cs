@@ -84,6 +84,7 @@ public static class ReportHtml
             sb.Append(inv, $"<tr><td>{E(s.Name)}</td><td>{N(s.Ks)}</td><td>{N(s.Wasserstein)}</td><td>{P(s.Mean)}</td><td>{P(s.Std)}</td><td>{P(s.Skewness)}</td><td>{P(s.ExcessKurtosis)}</td></tr>");
         sb.Append("</table>");
         var charted = ChartedSeries(report);
+        var slugs = UniqueSlugs(report.PerSeries.Select(x => x.Name));
         if (charted.Length < report.PerSeries.Count)
             sb.Append(inv, $"<p id=\"charted-series\">Charts (histogram, QQ plot, ACF) for the {charted.Length} series with the largest KS of {report.PerSeries.Count}, in column order; the tables list every series and report.json holds every figure.</p>");
         sb.Append("<div class=\"grid\">");
@@ -91,13 +92,13 @@ public static class ReportHtml
         {
             var name = report.PerSeries[i].Name;
             var h = report.Charts.Histograms[i];
-            sb.Append(new SvgChart("hist-" + Slug(name), name + ": histogram (0.1%–99.9%)", "return", "density")
+            sb.Append(new SvgChart("hist-" + slugs[i], name + ": histogram (0.1%–99.9%)", "return", "density")
                 .Histogram(h.Edges, Density(h.Real, h.Edges), RealColour, "real")
                 .Histogram(h.Edges, Density(h.Synthetic, h.Edges), SynthColour, "synthetic").ToFigure());
             var q = report.Charts.Quantiles[i];
             var lo = Math.Min(q.Real[0], q.Synthetic[0]);
             var hi = Math.Max(q.Real[^1], q.Synthetic[^1]);
-            sb.Append(new SvgChart("qq-" + Slug(name), name + ": QQ plot (0.5%–99.5%)", "real quantile", "synthetic quantile")
+            sb.Append(new SvgChart("qq-" + slugs[i], name + ": QQ plot (0.5%–99.5%)", "real quantile", "synthetic quantile")
                 .Line([lo, hi], [lo, hi], "#888888", "", dashed: true)
                 .Scatter(q.Real, q.Synthetic, SynthColour, "quantiles").ToFigure());
         }
@@ -116,11 +117,11 @@ public static class ReportHtml
 
         sb.Append("<section id=\"temporal\"><h2>Temporal</h2><div class=\"grid\">");
         var lags = Enumerable.Range(1, report.Lags).Select(l => (double)l).ToArray();
-        foreach (var s in charted.Select(i => report.PerSeries[i]))
+        foreach (var (s, slug) in charted.Select(i => (report.PerSeries[i], slugs[i])))
         {
-            sb.Append(new SvgChart("acf-" + Slug(s.Name), s.Name + ": ACF", "lag", "autocorrelation")
+            sb.Append(new SvgChart("acf-" + slug, s.Name + ": ACF", "lag", "autocorrelation")
                 .Line(lags, s.Acf.Real, RealColour, "real").Line(lags, s.Acf.Synthetic, SynthColour, "synthetic").ToFigure());
-            sb.Append(new SvgChart("acf-abs-" + Slug(s.Name), s.Name + ": ACF of |r|", "lag", "autocorrelation")
+            sb.Append(new SvgChart("acf-abs-" + slug, s.Name + ": ACF of |r|", "lag", "autocorrelation")
                 .Line(lags, s.AcfAbs.Real, RealColour, "real").Line(lags, s.AcfAbs.Synthetic, SynthColour, "synthetic").ToFigure());
         }
         sb.Append("</div></section>\n");
@@ -373,6 +374,23 @@ public static class ReportHtml
     {
         var chars = name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '_').ToArray();
         return new string(chars);
+    }
+
+    // each series' chart id suffix s (ids hist-s, qq-s, acf-s, acf-abs-s), in column order: its Slug, unless an earlier
+    // series' suffix t would give a chart the same id (s = t: 日経 and 株価 are both "__"; s = "abs-" + t or t = "abs-" + s:
+    // acf-abs-X is both X's ACF of |r| and abs-X's ACF), then that Slug and ".k" with the first k that clashes with none
+    private static string[] UniqueSlugs(IEnumerable<string> names)
+    {
+        var taken = new HashSet<string>(StringComparer.Ordinal);
+        bool Clashes(string s) => taken.Contains(s) || taken.Contains("abs-" + s) || (s.StartsWith("abs-", StringComparison.Ordinal) && taken.Contains(s[4..]));
+        return [.. names.Select(name =>
+        {
+            var slug = Slug(name);
+            var candidate = slug;
+            for (var k = 1; Clashes(candidate); k++) candidate = string.Create(CultureInfo.InvariantCulture, $"{slug}.{k}");
+            taken.Add(candidate);
+            return candidate;
+        })];
     }
 
     private static double[] Density(int[] counts, double[] edges)

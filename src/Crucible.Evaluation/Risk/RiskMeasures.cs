@@ -53,37 +53,52 @@ public static class RiskMeasures
 
     /// <summary>
     /// Drawdown series of the path P_0 = 1, P_t = exp(Σ_{s≤t} r_s): D_t = 1 − P_t / max_{s≤t} P_s for t = 1..n
-    /// (the starting point, always 0, is not included). Values lie in [0, 1).
+    /// (the starting point, always 0, is not included). Values lie in [0, 1), except that a NaN return, a step that wiped
+    /// the book out (<see cref="PortfolioStepLogReturn"/>), is a drawdown of 1 there and at every later step.
     /// </summary>
     public static double[] DrawdownSeries(ReadOnlySpan<double> returns)
     {
         var result = new double[returns.Length];
-        double cum = 0, peak = 1;
+        double cum = 0, peak = 1, peakLog = 0;
         for (var t = 0; t < returns.Length; t++)
         {
+            if (double.IsNaN(returns[t]))
+            {
+                result.AsSpan(t).Fill(1);
+                break;
+            }
+
             cum += returns[t];
             var p = Math.Exp(cum);
             if (p > peak) peak = p;
-            result[t] = 1 - p / peak;
+            if (cum > peakLog) peakLog = cum;
+            result[t] = Drawdown(p, peak, cum, peakLog);
         }
         return result;
     }
 
     /// <summary>Maximum drawdown max_t (1 − P_t / max_{s≤t} P_s) of the path exp(cumsum r) starting at 1, a positive
-    /// fraction; 0 for an empty or never-falling path.</summary>
+    /// fraction; 0 for an empty or never-falling path, 1 for a path with a NaN return (a step that wiped the book out,
+    /// <see cref="PortfolioStepLogReturn"/>).</summary>
     public static double MaxDrawdown(ReadOnlySpan<double> returns)
     {
-        double cum = 0, peak = 1, worst = 0;
+        double cum = 0, peak = 1, peakLog = 0, worst = 0;
         foreach (var r in returns)
         {
+            if (double.IsNaN(r)) return 1;
             cum += r;
             var p = Math.Exp(cum);
             if (p > peak) peak = p;
-            var dd = 1 - p / peak;
+            if (cum > peakLog) peakLog = cum;
+            var dd = Drawdown(p, peak, cum, peakLog);
             if (dd > worst) worst = dd;
         }
         return worst;
     }
+
+    // 1 − P/peak; once the peak has overflowed (Σr past about 709.78), 1 − exp(Σr − max Σr) from the logarithms
+    private static double Drawdown(double p, double peak, double cum, double peakLog) =>
+        double.IsFinite(peak) ? 1 - p / peak : 1 - Math.Exp(cum - peakLog);
 
     /// <summary>Mean of the k = ⌈n(1 − α)⌉ largest values (the upper-tail mean used by ES and CDaR). NaN for empty input.</summary>
     public static double UpperTailMean(ReadOnlySpan<double> values, double alpha)

@@ -76,11 +76,13 @@ public static class Descriptive
         return SortedPercentile(copy, p);
     }
 
-    /// <summary><see cref="Percentile"/> on data already sorted ascending (not checked).</summary>
+    /// <summary><see cref="Percentile"/> on data already sorted ascending (not checked), NaN first as <see cref="Array.Sort(Array)"/>
+    /// puts it: NaN data gives NaN.</summary>
     public static double SortedPercentile(ReadOnlySpan<double> sorted, double p)
     {
         if (sorted.IsEmpty) return double.NaN;
         if (p is < 0 or > 100 || double.IsNaN(p)) throw new ArgumentOutOfRangeException(nameof(p), "percentile must be in [0, 100]");
+        if (double.IsNaN(sorted[0])) return double.NaN;
         var n = sorted.Length;
         var q = p / 100.0;
         // numpy: virtual index = n·q + (α + q(1 − α − β)) − 1 with α = β = 1
@@ -101,6 +103,7 @@ public static class Descriptive
         if (data.IsEmpty) return double.NaN;
         var copy = data.ToArray();
         Array.Sort(copy);
+        if (double.IsNaN(copy[0])) return double.NaN; // Array.Sort puts NaN first
         var n = copy.Length;
         return n % 2 == 1 ? copy[n / 2] : (copy[n / 2 - 1] + copy[n / 2]) / 2.0;
     }

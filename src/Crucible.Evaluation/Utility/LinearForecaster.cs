@@ -121,7 +121,9 @@ internal sealed class LinearForecaster
         var p = g.GetLength(0);
         double trace = 0;
         for (var a = 0; a < p; a++) trace += g[a, a];
-        var ridge = 1e-10 * Math.Max(trace / p, double.Epsilon);
+        // an all-zero Gram (every feature constant) takes the smallest positive ridge (1e-10·ε would underflow to 0): its
+        // right-hand sides are 0 too, so the coefficients are 0, least squares' minimum-norm solution
+        var ridge = Math.Max(1e-10 * (trace / p), double.Epsilon);
         var r = (double[,])g.Clone();
         for (var a = 0; a < p; a++) r[a, a] += ridge;
         return r;

@@ -78,4 +78,28 @@ public class StocksBenchmarkTests
         var real = Windows(10, 6, 3, 2);
         Assert.Throws<InvalidOperationException>(() => StocksBenchmark.Run(real, _ => Windows(10, 5, 3, 1), new StocksOptions { Runs = 1 }));
     }
+
+    [Fact]
+    public void ToJson_WritesANaNScoreAsNull_NotAnException()
+    {
+        // a generator that collapses a feature to a constant has a zero standard deviation there, so its correlational
+        // score is NaN (0/0); Utf8JsonWriter refuses NaN, so writing the benchmark's JSON threw ArgumentException
+        var collapsed = Windows(20, 6, 3, 3);
+        for (int k = 0; k < collapsed.Values.Length; k += 3) collapsed.Values[k] = 0.5;
+        double nan = CorrelationalScore.Compute(Windows(20, 6, 3, 2), collapsed);
+        Assert.True(double.IsNaN(nan));
+        var score = new ScoreSummary([nan, 0.01], nan, nan);
+        var fine = new ScoreSummary([0.01, 0.02], 0.015, 0.06);
+        var result = new StocksBenchmarkResult(20, 2, 1, new BenchmarkScore(fine, 0.05, 0.067), new BenchmarkScore(fine, 0.037, 0.036),
+            new BenchmarkScore(score, 0.004, 0.004), 1.0, 2.0, [new("loss", double.NaN)], score);
+        Assert.False(result.Passed);
+        using var json = JsonDocument.Parse(StocksBenchmark.ToJson(result));
+        var correlational = json.RootElement.GetProperty("correlational");
+        Assert.Equal(JsonValueKind.Null, correlational.GetProperty("mean").ValueKind);
+        Assert.Equal(JsonValueKind.Null, correlational.GetProperty("runs")[0].ValueKind);
+        Assert.Equal(0.01, correlational.GetProperty("runs")[1].GetDouble());
+        Assert.False(correlational.GetProperty("passed").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("context_fid").GetProperty("mean").ValueKind);
+        Assert.Equal(0.015, json.RootElement.GetProperty("discriminative").GetProperty("mean").GetDouble());
+    }
 }

@@ -139,4 +139,26 @@ public class StocksProtocolTests
         var exact = StocksProtocol.Evaluate(all.Take(10), all.Take(10), small);
         Assert.Equal(exact.Predictive.Runs, cut.Predictive.Runs);
     }
+
+    [Theory]
+    [InlineData("A,B\n0.1,5\n0.2,5\n0.3,5\n", 2)]
+    [InlineData("Date,A,B\n2020-01-02,0.1,5\n2020-01-03,0.2,5\n2020-01-06,0.3,5\n", 3)]
+    [InlineData("B,A\n5,0.1\n5,0.2\n5,0.3\n", 1)]
+    public void Load_NamesTheConstantColumnWhereItIsInTheFile(string csv, int column)
+    {
+        // the column was always given as its series index + 2, right only for a file with one leading date column
+        var dir = Directory.CreateTempSubdirectory("crucible-stocks-");
+        try
+        {
+            var path = Path.Combine(dir.FullName, "s.csv");
+            File.WriteAllText(path, csv);
+            var e = Assert.Throws<Crucible.Data.InvalidInputException>(() => StocksProtocol.Load(path, 2));
+            Assert.Equal("constant-column", e.Rule);
+            Assert.Equal((1, column), (e.Location!.Line, e.Location.Column));
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
 }

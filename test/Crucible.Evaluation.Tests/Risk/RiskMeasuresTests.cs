@@ -31,6 +31,35 @@ public class RiskMeasuresTests
     }
 
     [Fact]
+    public void WipedOutStep_IsATotalDrawdown_FromThenOn()
+    {
+        // a NaN portfolio log return is a day whose gross return was not positive (PortfolioStepLogReturn: a levered or
+        // short book that lost all its capital); NaN compared false, so the drawdown skipped it and every later step:
+        // such a path had max drawdown 0 and its CDaR left it out (NaN sorts first, below every drawdown)
+        var wiped = RiskMeasures.PortfolioLogReturns([[0.01, 0.0, 0.02], [0.0, 1.0, 0.0]], [2.0, -1.0]);
+        Assert.True(double.IsNaN(wiped[1]));
+        Assert.Equal(1.0, RiskMeasures.MaxDrawdown(wiped));
+        Assert.Equal([0.0, 1.0, 1.0], RiskMeasures.DrawdownSeries(wiped));
+        Assert.Equal(1.0, RiskMeasures.ConditionalDrawdownAtRisk(wiped, 0.5));
+        var paths = Enumerable.Range(0, 199).Select(i => new[] { -0.001 * i }).Append(wiped).ToArray();
+        Assert.Equal(1.0, RiskMeasures.ConditionalDrawdownAtRisk(paths, 0.995));
+    }
+
+    [Fact]
+    public void Drawdown_OfAPathWhoseLevelOverflows_IsMeasuredInLogSpace()
+    {
+        // exp(Σr) overflows past Σr ≈ 709.78 (prices read as log returns): P/peak was ∞/∞ = NaN and compared false, so the
+        // fall of log(4) after the peak gave max drawdown 0; the drawdown is 1 − exp(Σr − max Σr) = 0.75
+        double[] r = [400, 400, -Math.Log(4), 1];
+        Assert.Equal(0.75, RiskMeasures.MaxDrawdown(r), 1e-12);
+        var dd = RiskMeasures.DrawdownSeries(r);
+        Assert.Equal(0.0, dd[1]);
+        Assert.Equal(0.75, dd[2], 1e-12);
+        Assert.Equal(1 - (Math.E / 4), dd[3], 1e-12);
+        Assert.Equal(0.0, RiskMeasures.MaxDrawdown([400, 400, 1]));
+    }
+
+    [Fact]
     public void ConditionalDrawdownAtRisk_OfSet_AveragesWorstScenarios()
     {
         var paths = Enumerable.Range(0, 200).Select(i => new[] { -0.001 * i }).ToArray();

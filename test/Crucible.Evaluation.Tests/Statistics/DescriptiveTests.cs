@@ -65,6 +65,20 @@ public class DescriptiveTests
     }
 
     [Fact]
+    public void PercentileAndMedian_OfDataWithNaN_AreNaN_LikeNumpy()
+    {
+        // numpy: percentile([1, nan, 3, 4], 50) = median(...) = nan, as this class promises ("NaN propagates"); Array.Sort
+        // puts NaN first, so the median was 3 and the 0th percentile NaN, the rest shifted by one rank
+        double[] x = [1, double.NaN, 3, 4];
+        Assert.True(double.IsNaN(Descriptive.Median(x)));
+        Assert.True(double.IsNaN(Descriptive.Percentile(x, 50)));
+        Assert.True(double.IsNaN(Descriptive.Percentile(x, 100)));
+        var sorted = (double[])x.Clone();
+        Array.Sort(sorted);
+        Assert.True(double.IsNaN(Descriptive.SortedPercentile(sorted, 80)));
+    }
+
+    [Fact]
     public void Percentile_InterpolatesLinearly_LikeNumpy()
     {
         double[] x = [10, 1, 4, 7];

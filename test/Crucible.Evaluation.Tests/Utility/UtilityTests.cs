@@ -192,4 +192,32 @@ public class UtilityTests
         Assert.Null(noTrain.Utility);
         Assert.Null(noTrain.UtilitySkipped);
     }
+
+    [Fact]
+    public void ConstantSyntheticSet_FitsTheConstant_NotAnException()
+    {
+        // a collapsed generator (every synthetic series constant) has an all-zero Gram matrix: its ridge of 1e-10 times
+        // max(mean diagonal, double.Epsilon) underflowed to 0, the factorisation failed and Evaluate threw
+        // InvalidOperationException; least squares (scikit-learn) fits zero coefficients and the constant as intercept
+        static SeriesSet Of(int rows, double phase) => new(["A", "B"],
+            [.. Enumerable.Range(0, 2).Select(j => Enumerable.Range(0, rows).Select(t => 0.01 * Math.Sin((0.37 * (j + 1) * t) + phase) + (0.003 * Math.Cos(1.7 * t))).ToArray())]);
+        var real = Of(120, 0.3);
+        var synthetic = new SeriesSet(["A", "B"], [new double[200], new double[200]]);
+        var utility = UtilityEvaluation.Evaluate(Of(150, 0.0), synthetic, real, lags: 2, repeats: 1);
+
+        // TSTR predicts 0 for every real target r_{t+1}, t = 1..118: MSE = Σr²/(118·2), R² = 1 − Σr²/Σ(r − r̄)² per series
+        double sse = 0, r2 = 0;
+        foreach (var column in real.Columns)
+        {
+            var y = column[2..];
+            var mean = y.Average();
+            double ss = y.Sum(v => v * v), tot = y.Sum(v => (v - mean) * (v - mean));
+            sse += ss;
+            r2 += 1 - (ss / tot);
+        }
+        Assert.Equal(sse / (118 * 2), utility.Return.Tstr.Mse, 1e-15);
+        Assert.Equal(r2 / 2, utility.Return.Tstr.R2, 1e-9);
+        Assert.Equal([0.0, 0.0], utility.Return.ImportanceTstr);
+        Assert.True(double.IsFinite(utility.Volatility.Tstr.Mse));
+    }
 }
