@@ -80,8 +80,13 @@ public static class MembershipInference
         var d = holdout.SeriesCount;
         if (holdout.RowCount < 2 * (d + 2)) return $"the holdout has {holdout.RowCount} rows; the attack needs at least {2 * (d + 2)} (half of them fit a {d}-dimensional density)";
         if (synthetic.RowCount < d + 2) return $"synthetic has {synthetic.RowCount} rows; the density needs at least {d + 2}";
-        return train.RowCount < 1 ? "the train set is empty" : null;
+        if (train.RowCount < 1) return "the train set is empty";
+        // a kernel density needs some spread: with every series constant its covariance is zero (GaussianKde cannot factor it)
+        if (AllConstant(synthetic)) return "every synthetic series is constant (a collapsed generator): its density has no spread to fit";
+        return AllConstant(holdout) ? "every holdout series is constant: its reference density has no spread to fit" : null;
     }
+
+    private static bool AllConstant(SeriesSet set) => set.Columns.All(c => !c.AsSpan().ContainsAnyExcept(c[0]));
 
     /// <summary>The attack with its random parts given: row indices of members (into train), non-members and reference
     /// (into holdout), and the synthetic rows p_G is fitted on.</summary>

@@ -81,4 +81,25 @@ public class MembershipInferenceTests
         var leaky = Evaluator.Evaluate(new EvaluationInput(real, train, train), new EvaluationOptions { Utility = false });
         Assert.True(leaky.Privacy!.Membership!.Auc > 0.7, $"AUC {leaky.Privacy.Membership.Auc}"); // measured 0.764 (Scott bandwidth smooths)
     }
+
+    /// <summary>
+    /// Session 33 (found by the evaluation's defect hunt): a collapsed generator, every synthetic series constant, has no
+    /// density to fit (its kernel covariance is all zero), and evaluate with a train set crashed with "the kernel
+    /// covariance could not be factored". The attack is now skipped with its reason, and the rest of the privacy section
+    /// is measured; the same for a constant holdout, whose reference density has none either.
+    /// </summary>
+    [Fact]
+    public void ACollapsedGenerator_SkipsTheAttackWithItsReason_NotACrash()
+    {
+        var (real, train) = (Fixtures.Load("real.csv"), Fixtures.Load("train.csv"));
+        var constant = new SeriesSet(real.Names, [.. real.Columns.Select((_, i) => Enumerable.Repeat(0.001 * (i + 1), 300).ToArray())]);
+        Assert.Equal("every synthetic series is constant (a collapsed generator): its density has no spread to fit",
+            MembershipInference.WhyNot(constant, train, real));
+        Assert.Equal("every holdout series is constant: its reference density has no spread to fit",
+            MembershipInference.WhyNot(Fixtures.Load("synthetic.csv"), train, new SeriesSet(real.Names, [.. real.Columns.Select(c => Enumerable.Repeat(0.0, c.Length).ToArray())])));
+        var report = Evaluator.Evaluate(new EvaluationInput(real, constant, train)); // every section, with the defaults
+        Assert.Null(report.Privacy!.Membership);
+        Assert.Equal("every synthetic series is constant (a collapsed generator): its density has no spread to fit", report.Privacy.MembershipSkipped);
+        Assert.InRange(report.Privacy.ShareCloserToTrain, 0, 1);
+    }
 }
