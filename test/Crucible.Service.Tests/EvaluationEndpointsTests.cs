@@ -204,6 +204,7 @@ public sealed class EvaluationEndpointsTests(ServiceFixture f)
             ([" "], true, "needs a non-empty list of series names"),
             ([names[0]], false, "needs train_csv (attribute inference attacks the training rows)"),
             (["nope"], true, $"'nope' is not a series of the data ({string.Join(", ", names)})"),
+            ([names[0], names[0]], true, $"series '{names[0]}' is named twice; each is attacked once"),
         })
         {
             var fields = new Dictionary<string, object> { ["real_csv"] = real, ["synthetic_csv"] = synthetic, ["sensitive"] = sensitive };

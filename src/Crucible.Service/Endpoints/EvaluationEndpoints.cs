@@ -213,6 +213,8 @@ public static class EvaluationEndpoints
         if (sensitive is not { Count: > 0 }) return null;
         if (sensitive.FirstOrDefault(s => !names.Contains(s, StringComparer.Ordinal)) is { } unknown)
             return $"'{unknown}' is not a series of the data ({string.Join(", ", names)})";
+        if (sensitive.GroupBy(s => s, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            return $"series '{twice.Key}' is named twice; each is attacked once";
         return names.Count < 2 ? "attribute inference needs at least two series (the attacker knows the others)" : null;
     }
 
