@@ -54,6 +54,10 @@ internal sealed class CsvEngine
     private long _prevLine;
     private double[] _prevValues = [];
     private int[] _fillRun = [];
+    // forward fill only: the row as read, before filling, and the previous accepted row's (an exact duplicate is one of the
+    // line as written, not of the values filled into it)
+    private double[] _read = [];
+    private double[] _prevRead = [];
 
     // Output (accepted rows). The values are kept in blocks of whole rows, so that growing copies nothing already read:
     // a buffer that doubled held up to 2.6 times the values at once (the full buffer beside the one twice its size, then the
@@ -300,6 +304,11 @@ internal sealed class CsvEngine
         _varies = new bool[_valueColumns];
         _prevValues = new double[_valueColumns];
         _fillRun = new int[_valueColumns];
+        if (_o.Missing == MissingValuePolicy.ForwardFill)
+        {
+            _read = new double[_valueColumns];
+            _prevRead = new double[_valueColumns];
+        }
         for (var c = 0; c < _valueColumns; c++)
         {
             var isVolume = string.Equals(_valueNames[c], "Volume", StringComparison.OrdinalIgnoreCase);
@@ -485,11 +494,12 @@ internal sealed class CsvEngine
 
             if (date == _prevDate)
             {
+                var prev = _o.Missing == MissingValuePolicy.ForwardFill ? _prevRead : _prevValues;
                 var same = true;
                 for (var c = 0; c < _valueColumns && same; c++)
                 {
-                    same = BitConverter.DoubleToInt64Bits(row[c]) == BitConverter.DoubleToInt64Bits(_prevValues[c])
-                        || (double.IsNaN(row[c]) && double.IsNaN(_prevValues[c]));
+                    same = BitConverter.DoubleToInt64Bits(row[c]) == BitConverter.DoubleToInt64Bits(prev[c])
+                        || (double.IsNaN(row[c]) && double.IsNaN(prev[c]));
                 }
 
                 if (!same)
@@ -526,6 +536,7 @@ internal sealed class CsvEngine
         var ok = true;
         if (_o.Missing == MissingValuePolicy.ForwardFill)
         {
+            Array.Copy(row, _read, _valueColumns);
             for (var c = 0; c < _valueColumns; c++)
             {
                 if (!double.IsNaN(row[c]))
@@ -598,6 +609,7 @@ internal sealed class CsvEngine
         _prevDate = date;
         _prevLine = line;
         Array.Copy(row, _prevValues, _valueColumns);
+        if (_o.Missing == MissingValuePolicy.ForwardFill) Array.Copy(_read, _prevRead, _valueColumns);
         if (jump)
         {
             _rejectedByError++;

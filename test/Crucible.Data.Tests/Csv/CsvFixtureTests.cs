@@ -79,6 +79,24 @@ public class CsvFixtureTests
         Assert.Equal("missing value beyond the forward-fill limit of 1 rows", e.Message);
     }
 
+    // an exact duplicate of a line with a missing value was compared with the previous row's forward-filled values, so two
+    // identical lines were "conflicting" (and never dropped by the de-duplication repair); the line as read is compared now
+    [Fact]
+    public void ForwardFill_ExactDuplicateOfAFilledLine_IsAnExactDuplicate()
+    {
+        var options = new CsvReadOptions { Input = InputKind.LogReturns, Missing = MissingValuePolicy.ForwardFill, DropExactDuplicates = true };
+        var csv = "Date,A,B\n2020-01-02,1,5\n2020-01-03,,6\n2020-01-03,,6\n2020-01-06,2,7\n";
+        var (frame, r) = CsvSeriesReader.Read(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(csv)), "ffill.csv", options);
+        Assert.True(r.Usable, r.ToJson());
+        Assert.Equal(1, r.DroppedByRepair);
+        Assert.Equal([1.0, 5, 1, 6, 2, 7], frame.Values);
+        Assert.Equal("exact duplicate of line 3 (2020-01-03) dropped", Assert.Single(r.Warnings, w => w.Rule == CsvRules.DuplicateWarning).Message);
+
+        // a line that differs from the previous one only where the previous one was filled is a conflicting duplicate
+        var conflict = CsvSeriesReader.Validate(new MemoryStream(System.Text.Encoding.UTF8.GetBytes("Date,A\n2020-01-02,1\n2020-01-03,\n2020-01-03,1\n")), "ffill.csv", options);
+        Assert.Equal("conflicting duplicate date 2020-01-03: lines 3 and 4 have different values", SingleError(conflict, CsvRules.DuplicateDate).Message);
+    }
+
     // session 29: the three causes of CSV-E-MISSING, typed, so that a caller wording its own advice (the state file's
     // reader: raise the limit, or fill the value) branches on the cause rather than on the message; the JSON is as before
     [Fact]
