@@ -861,12 +861,15 @@ internal sealed class CsvEngine
         if (s.IsEmpty) return "missing date; " + expected;
         if (s.Length > 10 && (s.IndexOf((byte)'T') > 0 || s.IndexOf((byte)' ') > 0 || s.IndexOf((byte)'Z') > 0 || s.IndexOf((byte)'+') > 0))
             return "the date has a time or timezone suffix (intraday timestamps are not read: rows are days); " + expected;
+        // the shape hints name another format than the declared one: a date of the declared shape that does not exist
+        // (29 February of a common year) is not told to declare the format it was read with
+        var format = _o.DateFormat;
         var slash = s.IndexOf((byte)'/');
-        if (slash is 1 or 2) return "ambiguous date (day/month or month/day?); " + expected;
+        if (slash is 1 or 2 && !format.Contains('/', StringComparison.Ordinal)) return "ambiguous date (day/month or month/day?); " + expected;
         // shapes of bank exports, named without showing the value (cells stay confidential unless shown)
-        if (s.Length == 8 && s.IndexOfAnyExceptInRange((byte)'0', (byte)'9') < 0)
+        if (s.Length == 8 && s.IndexOfAnyExceptInRange((byte)'0', (byte)'9') < 0 && !format.All(char.IsAsciiLetter))
             return "eight digits without separators (yyyyMMdd? declare that date format); " + expected;
-        if (s.IndexOf((byte)'.') is 1 or 2) return "a dotted date (dd.MM.yyyy? declare that date format); " + expected;
+        if (s.IndexOf((byte)'.') is 1 or 2 && !format.Contains('.', StringComparison.Ordinal)) return "a dotted date (dd.MM.yyyy? declare that date format); " + expected;
         if (!System.Text.Unicode.Utf8.IsValid(s)) return "invalid UTF-8 in the date; " + expected;
         return "not a valid date; " + expected;
     }
