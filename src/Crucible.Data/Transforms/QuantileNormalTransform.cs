@@ -131,7 +131,7 @@ public sealed class QuantileNormalTransform : ISeriesTransform
     /// <summary>Restores a fitted transform from its state.</summary>
     public static QuantileNormalTransform FromState(TransformState state)
     {
-        var t = new QuantileNormalTransform(int.Parse(TransformGuard.Setting(state, "max_knots"), CultureInfo.InvariantCulture))
+        var t = new QuantileNormalTransform(TransformGuard.IntSetting(state, "max_knots", 2))
         {
             _columns = state.Columns.ToArray(),
         };
@@ -140,8 +140,14 @@ public sealed class QuantileNormalTransform : ISeriesTransform
         t._z = new double[d][];
         for (var c = 0; c < d; c++)
         {
-            t._x[c] = state.Arrays.TryGetValue($"x{c}", out var x) ? x : throw new InvalidInputException(Csv.CsvRules.Transform, $"missing knots x{c}");
-            t._z[c] = TransformGuard.Array(state, $"z{c}", x.Length);
+            var x = state.Arrays.TryGetValue($"x{c}", out var xs) && xs is not null ? xs : throw new InvalidInputException(Csv.CsvRules.Transform, $"missing knots x{c}");
+            // Interpolate needs two to MaxKnots knots, finite and strictly increasing both ways, as Fit writes them
+            if (x.Length < 2 || x.Length > t.MaxKnots)
+                throw TransformGuard.Broken(state, $"knots x{c} must number 2 to max_knots ({t.MaxKnots}), not {x.Length}");
+            t._x[c] = TransformGuard.Array(state, $"x{c}", x.Length, double.IsFinite, "finite values");
+            t._z[c] = TransformGuard.Array(state, $"z{c}", x.Length, double.IsFinite, "finite values");
+            if (!TransformGuard.StrictlyIncreasing(t._x[c]) || !TransformGuard.StrictlyIncreasing(t._z[c]))
+                throw TransformGuard.Broken(state, $"knots x{c} and z{c} must be strictly increasing");
         }
 
         t.IsFitted = true;

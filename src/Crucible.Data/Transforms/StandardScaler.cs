@@ -71,8 +71,8 @@ public sealed class StandardScaler : ISeriesTransform
         return new StandardScaler
         {
             _columns = state.Columns.ToArray(),
-            _mean = TransformGuard.Array(state, "mean", d),
-            _scale = TransformGuard.Array(state, "scale", d),
+            _mean = TransformGuard.Array(state, "mean", d, double.IsFinite, "finite means"),
+            _scale = TransformGuard.Array(state, "scale", d, s => double.IsFinite(s) && s > 0, "finite scales > 0"),
             IsFitted = true,
         };
     }

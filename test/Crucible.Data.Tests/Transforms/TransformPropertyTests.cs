@@ -125,6 +125,40 @@ public class TransformPropertyTests
                 && Close(x, restored.Inverse(again), 1e-8);
         }).Check(Config.QuickThrowOnFailure.WithMaxTest(100));
 
+    // a pipeline read back from a model manifest (not covered by the weights' hash) with a broken state threw FormatException,
+    // NullReferenceException, ArgumentException, or IndexOutOfRangeException only later in Forward/Inverse (one knot), or
+    // mapped every value to NaN (a zero scale); each is refused when read, as TRANSFORM-E
+    [Theory]
+    [InlineData("""{"version":1}""")]
+    [InlineData("""{"version":1,"transforms":[null]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"StandardScaler","arrays":{"mean":[1],"scale":[1]},"settings":{}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"StandardScaler","columns":["A"],"settings":{}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"StandardScaler","columns":["A"],"arrays":{"mean":[1],"scale":[1]}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"StandardScaler","columns":["A"],"arrays":{"mean":[1],"scale":[0]},"settings":{}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"StandardScaler","columns":["A"],"arrays":{"mean":[1],"scale":[-2]},"settings":{}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"QuantileNormal","columns":["A"],"arrays":{"x0":[1],"z0":[0]},"settings":{"max_knots":"1000"}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"QuantileNormal","columns":["A"],"arrays":{"x0":[],"z0":[]},"settings":{"max_knots":"1000"}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"QuantileNormal","columns":["A"],"arrays":{"x0":[2,1],"z0":[0,1]},"settings":{"max_knots":"1000"}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"QuantileNormal","columns":["A"],"arrays":{"x0":[1,2],"z0":[1,1]},"settings":{"max_knots":"1000"}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"QuantileNormal","columns":["A"],"arrays":{"x0":[1,2],"z0":[0,1]},"settings":{"max_knots":"x"}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"QuantileNormal","columns":["A"],"arrays":{"x0":[1,2],"z0":[0,1]},"settings":{"max_knots":"1"}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"QuantileNormal","columns":["A"],"arrays":{"x0":[1,2,3],"z0":[0,1,2]},"settings":{"max_knots":"2"}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"LogReturn","columns":["A"],"arrays":{},"settings":{"input":"Bogus"}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"LogReturn","columns":["A"],"arrays":{},"settings":{"input":"7"}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"LogReturn","columns":["A"],"arrays":{"anchor":[1]},"settings":{"input":"Prices","anchor_date":"x"}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"LogReturn","columns":["A"],"arrays":{},"settings":{"input":"Prices"}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"LogReturn","columns":["A"],"arrays":{"anchor":[0]},"settings":{"input":"Prices"}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"VolatilityScaler","columns":["A"],"arrays":{"initial_variance":[1]},"settings":{"method":"Ewma","lambda":"2","window":"20"}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"VolatilityScaler","columns":["A"],"arrays":{"initial_variance":[1]},"settings":{"method":"X","lambda":"0.5","window":"20"}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"VolatilityScaler","columns":["A"],"arrays":{"initial_variance":[1]},"settings":{"method":"Rolling","lambda":"0.5","window":"1"}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"VolatilityScaler","columns":["A"],"arrays":{"initial_variance":[1]},"settings":{"method":"Ewma","lambda":"0,5","window":"20"}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"VolatilityScaler","columns":["A"],"arrays":{"initial_variance":[-1]},"settings":{"method":"Ewma","lambda":"0.5","window":"20"}}]}""")]
+    public void Pipeline_BrokenStateFromJson_IsRefusedWhenRead(string json)
+    {
+        var e = Assert.Throws<InvalidInputException>(() => TransformPipeline.FromJson(json));
+        Assert.Equal(Data.Csv.CsvRules.Transform, e.Rule);
+    }
+
     [Fact]
     public void Transform_UsedBeforeFit_Throws()
     {
