@@ -511,7 +511,7 @@ internal sealed class CsvEngine
                 else if (_o.DropExactDuplicates)
                 {
                     Warning(CsvRules.DuplicateWarning, line, _dateField + 1, _columns[_dateField],
-                        $"exact duplicate of line {_prevLine} ({Iso(date)}) dropped");
+                        $"exact duplicate of line {_prevLine} ({Iso(date)}) dropped", record: record);
                     Repair("drop_exact_duplicates");
                     _dropped++;
                 }
@@ -529,7 +529,7 @@ internal sealed class CsvEngine
             if (gap > _o.MaxGapBusinessDays)
             {
                 Warning(CsvRules.GapWarning, line, _dateField + 1, _columns[_dateField],
-                    $"gap of {gap} business days between {Iso(_prevDate)} (line {_prevLine}) and {Iso(date)}");
+                    $"gap of {gap} business days between {Iso(_prevDate)} (line {_prevLine}) and {Iso(date)}", record: record);
             }
         }
 
@@ -564,7 +564,7 @@ internal sealed class CsvEngine
                     row[c] = _prevValues[c];
                     _fillRun[c]++;
                     Repair("forward_fill");
-                    Warning(CsvRules.MissingWarning, line, f + 1, _columns[f], "missing value forward-filled");
+                    Warning(CsvRules.MissingWarning, line, f + 1, _columns[f], "missing value forward-filled", record: record);
                 }
             }
         }
@@ -598,7 +598,7 @@ internal sealed class CsvEngine
                 }
                 else
                 {
-                    Warning(CsvRules.SplitJumpWarning, line, f + 1, _columns[f], msg);
+                    Warning(CsvRules.SplitJumpWarning, line, f + 1, _columns[f], msg, record: record);
                 }
             }
         }
@@ -1044,12 +1044,13 @@ internal sealed class CsvEngine
         AddIssue(new DataIssue(IssueSeverity.Error, rule, _file, line, record, column, columnName, message, value, byteOffset) { Cause = cause }, force: false);
     }
 
-    private void Warning(string rule, long line, int column, string columnName, string message, bool header = false)
+    // record: the row's own record number where it is not the last one read (the rows' checks after the sort repair)
+    private void Warning(string rule, long line, int column, string columnName, string message, bool header = false, long record = -1)
     {
         var count = _issueCounts.GetValueOrDefault(rule);
         _issueCounts[rule] = count + 1;
         if (count < _o.MaxWarningsPerRule)
-            _warnings.Add(new DataIssue(IssueSeverity.Warning, rule, _file, line, line > 0 && !header ? _rowsIn : 0, column, columnName, message));
+            _warnings.Add(new DataIssue(IssueSeverity.Warning, rule, _file, line, line > 0 && !header ? (record >= 0 ? record : _rowsIn) : 0, column, columnName, message));
     }
 
     private void AddIssue(DataIssue issue, bool force)

@@ -185,6 +185,22 @@ public class CsvFixtureTests
         Assert.Equal(101.5, frame[1, 0]);
     }
 
+    // the rows' checks run after sorting, and their warnings (gap, forward fill, exact duplicate, jump) carried the last
+    // record read instead of their own, while their lines and the errors' records were right
+    [Fact]
+    public void Class04_SortedRows_WarningsCarryTheirOwnRecord()
+    {
+        var options = new CsvReadOptions
+        {
+            Input = InputKind.LogReturns, SortByDate = true, DropExactDuplicates = true, Missing = MissingValuePolicy.ForwardFill,
+        };
+        var csv = "Date,A\n2020-03-02,1\n2020-01-02,2\n2020-01-03,\n2020-01-02,2\n2020-01-06,4\n";
+        var r = CsvSeriesReader.Validate(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(csv)), "sorted.csv", options);
+        Assert.True(r.Usable, r.ToJson());
+        var byRule = r.Warnings.Where(w => w.Rule != CsvRules.SortedWarning).OrderBy(w => w.Line).Select(w => (w.Rule, w.Line, w.Record));
+        Assert.Equal([(CsvRules.GapWarning, 2L, 1L), (CsvRules.MissingWarning, 4L, 3L), (CsvRules.DuplicateWarning, 5L, 4L)], byRule);
+    }
+
     [Fact]
     public void Class05_ZeroOrNegativePrice_IsDomainError_UnlessDeclared()
     {
