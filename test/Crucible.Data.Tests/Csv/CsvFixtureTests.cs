@@ -362,6 +362,23 @@ public class CsvFixtureTests
         Assert.Contains("4096", e.Message, StringComparison.Ordinal);
     }
 
+    // the record cap was enforced only by the read buffer, which starts at 1 MiB: a cap below that let longer records through
+    [Fact]
+    public void Class10_RecordCapBelowTheReadBuffer_IsATypedError()
+    {
+        var options = new CsvReadOptions { Input = InputKind.LogReturns, MaxFieldLength = 16, MaxRecordLength = 40 };
+        var csv = "Date,A,B,C,D,E,F\n2020-01-02,1,2,3,4,5,6\n2020-01-03,0.000001,0.000002,0.000003,0.4,0.5,0.6\n";
+        var r = CsvSeriesReader.Validate(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(csv)), "cap.csv", options);
+        var e = SingleError(r, CsvRules.FieldLength);
+        Assert.Equal(3L, e.Line);
+        Assert.Contains("40", e.Message, StringComparison.Ordinal);
+
+        using var reader = CsvRecordReader.Open(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(csv)), "cap.csv", ',', options);
+        Assert.True(reader.Read());
+        Assert.True(reader.Read());
+        Assert.Equal(CsvRules.FieldLength, Assert.Throws<InvalidInputException>(() => reader.Read()).Rule);
+    }
+
     // RELIABILITY CSV-6
     [Fact]
     public void Class10_ColumnAndRowCaps_TypedErrors()
