@@ -109,8 +109,12 @@ public sealed class QuantileNormalTransform : ISeriesTransform
             lo = ~i - 1;
         }
 
-        var slope = (to[lo + 1] - to[lo]) / (from[lo + 1] - from[lo]);
-        return to[lo] + (v - from[lo]) * slope;
+        double span = from[lo + 1] - from[lo], rise = to[lo + 1] - to[lo];
+        if (double.IsFinite(span) && double.IsFinite(rise)) return to[lo] + (v - from[lo]) * (rise / span);
+        // knots more than double.MaxValue apart (a span of ∞ gave a slope of 0 or ∞): the same line through the halved
+        // knots (halving is exact), as a weighted mean of the two knots' images
+        var t = (v / 2 - from[lo] / 2) / (from[lo + 1] / 2 - from[lo] / 2);
+        return to[lo] * (1 - t) + to[lo + 1] * t;
     }
 
     /// <inheritdoc />

@@ -86,6 +86,22 @@ public class TransformPropertyTests
         Assert.Equal(0.0, z[500], 2);
     }
 
+    // knots more than double.MaxValue apart (a train column spanning −1e308 … 1e308): the span overflowed to ∞, the slope
+    // was 0 forward (every value mapped to the first knot's z, the last knot itself to NaN) and ∞ inverse (NaN)
+    [Fact]
+    public void QuantileNormal_KnotsFartherApartThanDoubleMax_InterpolateFinitely()
+    {
+        var t = new QuantileNormalTransform();
+        t.Fit(MakeFrame(2, 1, [-1e308, 1e308]));
+        double z0 = Data.Statistics.NormalDistribution.InvCdf(0.25), z1 = -z0;
+        var forward = t.Forward(MakeFrame(4, 1, [-1e308, 0, 1e308, -5e307])).Values;
+        Assert.Equal([z0, 0.0, z1], forward[..3]);
+        Assert.Equal(z0 / 2, forward[3], 15);
+        var inverse = t.Inverse(MakeFrame(4, 1, [z0, 0, z1, z0 / 2])).Values;
+        Assert.Equal([-1e308, 0.0, 1e308], inverse[..3]);
+        Assert.True(Math.Abs(inverse[3] - -5e307) <= 1e-15 * 5e307, $"{inverse[3]:R}");
+    }
+
     [Fact]
     public void VolatilityScaler_Ewma_InverseOfForwardIsIdentity() =>
         Prop.ForAll(Frames(-100_000, 100_000, 1_000_000.0), x => RoundTrips(new VolatilityScaler(VolatilityMethod.Ewma), x, 1e-10))
