@@ -63,6 +63,21 @@ public class TransformPropertyTests
     public void StandardScaler_InverseOfForwardIsIdentity() =>
         Prop.ForAll(Frames(-1_000_000, 1_000_000, 1_000.0), x => RoundTrips(new StandardScaler(), x, 1e-12)).Check(Runs);
 
+    // values near double.MaxValue overflowed the sum (mean ∞: every output −∞ or NaN) or the sum of squares (sd ∞, then
+    // scale 1 silently: nothing standardised); both are computed on scaled values when they overflow
+    [Fact]
+    public void StandardScaler_ValuesNearDoubleMax_AreStandardised()
+    {
+        var t = new StandardScaler();
+        t.Fit(MakeFrame(2, 1, [1.5e308, 1.5e308]));
+        Assert.Equal(1.5e308, t.Mean[0]);
+        Assert.Equal([0.0], t.Forward(MakeFrame(1, 1, [1.5e308])).Values);
+
+        t.Fit(MakeFrame(2, 1, [1e308, -1e308]));
+        Assert.Equal((0.0, 1e308), (t.Mean[0], t.Scale[0]));
+        Assert.Equal([1.0, -1.0], t.Forward(MakeFrame(2, 1, [1e308, -1e308])).Values);
+    }
+
     [Fact]
     public void QuantileNormal_InverseOfForwardIsIdentity_InsideAndBeyondTrainRange() =>
         Prop.ForAll(Frames(-1_000_000, 1_000_000, 1_000.0), x =>
