@@ -138,7 +138,9 @@ internal sealed class CsvEngine
         catch (CsvFatalException e)
         {
             _truncated = true;
-            AddIssue(new DataIssue(IssueSeverity.Error, e.Rule, _file, e.Line, e.Line > 0 ? _rowsIn : 0, e.Column,
+            // a structural error at a line stops reading inside a data record not yet counted (or the row cap's, uncounted):
+            // the next record; one in the header is record 0
+            AddIssue(new DataIssue(IssueSeverity.Error, e.Rule, _file, e.Line, e.Line > 0 && _headerAccepted ? _rowsIn + 1 : 0, e.Column,
                 ColumnNameAt(e.Column), e.Message, null, e.ByteOffset) { Cause = e.Cause }, force: true);
         }
         catch (IOException e)

@@ -362,6 +362,25 @@ public class CsvFixtureTests
         Assert.Contains("4096", e.Message, StringComparison.Ordinal);
     }
 
+    // a structural error (a field or record past its cap, a stray quote, EOF in a quote, the row cap) stops reading inside a
+    // record not yet counted, and carried the previous record's number (the fixture's field at line 3 was record 1): it
+    // carries the record it is in now; one in the header stays record 0
+    [Fact]
+    public void Class10_StructuralErrors_CarryTheRecordTheyAreIn()
+    {
+        var huge = SingleError(Check("10_huge_field.csv"), CsvRules.FieldLength);
+        Assert.Equal((3L, 2L), (huge.Line, huge.Record));
+        var quote = SingleError(Check("10_unterminated_quote.csv"), CsvRules.Quote);
+        Assert.Equal((3L, 2L), (quote.Line, quote.Record));
+
+        var options = new CsvReadOptions { Input = InputKind.LogReturns, MaxRows = 2 };
+        var rows = CsvSeriesReader.Validate(new MemoryStream(System.Text.Encoding.UTF8.GetBytes("Date,A\n2020-01-02,1\n\n2020-01-03,2\n2020-01-06,3\n")), "rows.csv", options);
+        var cap = SingleError(rows, CsvRules.Rows);
+        Assert.Equal((5L, 3L), (cap.Line, cap.Record));
+        var header = CsvSeriesReader.Validate(new MemoryStream(System.Text.Encoding.UTF8.GetBytes("Date,\"A\"x\n2020-01-02,1\n")), "h.csv", options);
+        Assert.Equal((1L, 0L), (header.Errors[0].Line, header.Errors[0].Record));
+    }
+
     // the record cap was enforced only by the read buffer, which starts at 1 MiB: a cap below that let longer records through
     [Fact]
     public void Class10_RecordCapBelowTheReadBuffer_IsATypedError()
