@@ -962,9 +962,7 @@ internal sealed class CsvEngine
     {
         if (!System.Text.Unicode.Utf8.IsValid(s)) return (CsvRules.Encoding, "invalid UTF-8 byte sequence");
         var text = Encoding.UTF8.GetString(s).ToLowerInvariant();
-        if (text.Contains("nan", StringComparison.Ordinal) || text.Contains("inf", StringComparison.Ordinal)
-            || text.Contains('∞', StringComparison.Ordinal) || text.Contains("#ind", StringComparison.Ordinal))
-            return (CsvRules.NonFinite, "NaN or infinity literal in a numeric column");
+        if (IsNonFiniteLiteral(text)) return (CsvRules.NonFinite, "NaN or infinity literal in a numeric column");
         if (NaLikeTokens.Contains(text))
             return (CsvRules.Number, "a missing-value token that is not in the declared missing-value list (declare it to accept it)");
         if (_o.DecimalSeparator == '.' && text.Contains(',', StringComparison.Ordinal))
@@ -978,6 +976,17 @@ internal sealed class CsvEngine
         }
 
         return (CsvRules.Number, "not a number");
+    }
+
+    // a NaN or infinity literal as a whole cell, signed or not: nan, inf, infinity, ∞, the C runtimes' 1.#INF00, -1.#IND00,
+    // 1.#QNAN0, #IND and nan(ind); not text that merely contains the letters (an ISIN INF209K01YN0, "Financials")
+    private static bool IsNonFiniteLiteral(string lower)
+    {
+        var t = lower.TrimStart('+', '-');
+        if (t is "nan" or "snan" or "qnan" or "inf" or "infinity" or "∞" or "#ind" || t.StartsWith("nan(", StringComparison.Ordinal)) return true;
+        if (!t.StartsWith("1.#", StringComparison.Ordinal)) return false;
+        var tail = t[3..].TrimEnd('0');
+        return tail is "inf" or "ind" or "qnan" or "snan";
     }
 
     private string DomainMessage(int c) => _lower[c] switch

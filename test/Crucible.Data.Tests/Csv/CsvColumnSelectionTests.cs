@@ -41,6 +41,31 @@ public class CsvColumnSelectionTests
         Assert.Contains(report.Errors, e => e.Rule == CsvRules.Domain && e.ColumnName == "Zero");
     }
 
+    // a text cell that merely contained "nan" or "inf" (an Indian fund's ISIN INF209K01YN0, a sector "Financials",
+    // "Infrastructure") was classed a NaN or infinity literal (CSV-E-NONFINITE) instead of text (CSV-E-NUM); the literals
+    // themselves, whole and signed or in their C runtime forms, still are
+    [Theory]
+    [InlineData("INF209K01YN0", CsvRules.Number)]
+    [InlineData("Financials", CsvRules.Number)]
+    [InlineData("Infrastructure", CsvRules.Number)]
+    [InlineData("Banana", CsvRules.Number)]
+    [InlineData("nan", CsvRules.NonFinite)]
+    [InlineData("-NaN", CsvRules.NonFinite)]
+    [InlineData("+inf", CsvRules.NonFinite)]
+    [InlineData("-Infinity", CsvRules.NonFinite)]
+    [InlineData("1.#INF", CsvRules.NonFinite)]
+    [InlineData("-1.#IND00", CsvRules.NonFinite)]
+    [InlineData("1.#QNAN0", CsvRules.NonFinite)]
+    [InlineData("-nan(ind)", CsvRules.NonFinite)]
+    [InlineData("#IND", CsvRules.NonFinite)]
+    [InlineData("-∞", CsvRules.NonFinite)]
+    public void TextContainingNanOrInf_IsText_NotANonFiniteLiteral(string cell, string rule)
+    {
+        var csv = $"Date,A\n2020-01-02,{cell}\n";
+        var report = CsvSeriesReader.Validate(new MemoryStream(Encoding.UTF8.GetBytes(csv)), "t.csv", new CsvReadOptions { Input = InputKind.LogReturns });
+        Assert.Equal(rule, Assert.Single(report.Errors).Rule);
+    }
+
     [Fact]
     public void ASelectedColumnTheHeaderLacks_IsAHeaderErrorNamingTheFilesColumns()
     {
