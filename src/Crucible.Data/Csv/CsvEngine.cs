@@ -965,7 +965,9 @@ internal sealed class CsvEngine
         if (IsNonFiniteLiteral(text)) return (CsvRules.NonFinite, "NaN or infinity literal in a numeric column");
         if (NaLikeTokens.Contains(text))
             return (CsvRules.Number, "a missing-value token that is not in the declared missing-value list (declare it to accept it)");
-        if (_o.DecimalSeparator == '.' && text.Contains(',', StringComparison.Ordinal))
+        // a number written with a comma (digits, signs, separators, an exponent), not text with one ("AA, stable")
+        if (_o.DecimalSeparator == '.' && text.Contains(',', StringComparison.Ordinal)
+            && text.Any(char.IsAsciiDigit) && text.All(ch => char.IsAsciiDigit(ch) || ch is ',' or '.' or '+' or '-' or 'e' or ' ' or '\'' or '_'))
         {
             var lastComma = text.LastIndexOf(',');
             var lastDot = text.LastIndexOf('.');

@@ -66,6 +66,21 @@ public class CsvColumnSelectionTests
         Assert.Equal(rule, Assert.Single(report.Errors).Rule);
     }
 
+    // a quoted text cell with a comma ("AA, stable", "Smith, John") was refused as a decimal-comma or thousands-separator
+    // number (CSV-E-DECIMAL, CSV-E-THOUSANDS) instead of as text (CSV-E-NUM); numbers with a comma still are
+    [Theory]
+    [InlineData("\"AA, stable\"", CsvRules.Number)]
+    [InlineData("\"Smith, John 2\"", CsvRules.Number)]
+    [InlineData("\"1,5\"", CsvRules.Decimal)]
+    [InlineData("\"-1,234\"", CsvRules.Thousands)]
+    [InlineData("\"1,234.5\"", CsvRules.Thousands)]
+    public void TextWithAComma_IsText_NotAMisreadNumber(string cell, string rule)
+    {
+        var csv = $"Date,A\n2020-01-02,{cell}\n";
+        var report = CsvSeriesReader.Validate(new MemoryStream(Encoding.UTF8.GetBytes(csv)), "t.csv", new CsvReadOptions { Input = InputKind.LogReturns });
+        Assert.Equal(rule, Assert.Single(report.Errors).Rule);
+    }
+
     [Fact]
     public void ASelectedColumnTheHeaderLacks_IsAHeaderErrorNamingTheFilesColumns()
     {
