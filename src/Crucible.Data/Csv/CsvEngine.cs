@@ -886,6 +886,12 @@ internal sealed class CsvEngine
         {
             parsed = FastDouble.TryParse(s, out value);
         }
+        else if (!WrittenAsNumber(s))
+        {
+            // text (an ISIN, "Mr. Smith", "1.#INF"): classified below as text or a literal, not checked as digit grouping
+            value = 0;
+            parsed = false;
+        }
         else
         {
             if (_scratch.Length < s.Length) _scratch = new byte[s.Length * 2];
@@ -956,6 +962,19 @@ internal sealed class CsvEngine
         if (parsed && double.IsFinite(value)) return true;
         (rule, message) = parsed ? (CsvRules.NonFinite, "NaN or infinite value (or a number that overflows)") : Classify(s);
         return false;
+    }
+
+    // digits with signs, the separators and an exponent only: a cell whose separators are worth checking as a number's
+    private bool WrittenAsNumber(ReadOnlySpan<byte> s)
+    {
+        var digits = false;
+        foreach (var b in s)
+        {
+            if (b is >= (byte)'0' and <= (byte)'9') digits = true;
+            else if (b is not ((byte)'+' or (byte)'-' or (byte)'.' or (byte)',' or (byte)'e' or (byte)'E') && b != _o.ThousandsSeparator) return false;
+        }
+
+        return digits;
     }
 
     private (string Rule, string Message) Classify(ReadOnlySpan<byte> s)

@@ -81,6 +81,28 @@ public class CsvColumnSelectionTests
         Assert.Equal(rule, Assert.Single(report.Errors).Rule);
     }
 
+    // with a declared decimal comma or thousands separator, a text cell was checked as a number's digit grouping and refused
+    // as mixed decimal conventions (CSV-E-DECIMAL: "'.' in a number", "not a valid thousands separator") instead of as text
+    [Theory]
+    [InlineData("\"Mr. Smith\"", CsvRules.Number)]
+    [InlineData("\"AA, stable\"", CsvRules.Number)]
+    [InlineData("US78462F1030", CsvRules.Number)]
+    [InlineData("1.#INF", CsvRules.NonFinite)]
+    [InlineData("Infinity", CsvRules.NonFinite)]
+    [InlineData("1.5", CsvRules.Decimal)]
+    [InlineData("1.5,5", CsvRules.Decimal)]
+    public void TextUnderEuropeanConventions_IsText_NotMixedConventions(string cell, string rule)
+    {
+        var csv = $"Date;A\n2020-01-02;{cell}\n";
+        var options = new CsvReadOptions { Input = InputKind.LogReturns, Delimiter = ';', DecimalSeparator = ',', ThousandsSeparator = '.' };
+        var report = CsvSeriesReader.Validate(new MemoryStream(Encoding.UTF8.GetBytes(csv)), "t.csv", options);
+        Assert.Equal(rule, Assert.Single(report.Errors).Rule);
+
+        var thousands = CsvSeriesReader.Validate(new MemoryStream(Encoding.UTF8.GetBytes($"Date,A\n2020-01-02,\"Mr. Smith, Jr\"\n")), "t.csv",
+            new CsvReadOptions { Input = InputKind.LogReturns, ThousandsSeparator = ',' });
+        Assert.Equal(CsvRules.Number, Assert.Single(thousands.Errors).Rule);
+    }
+
     [Fact]
     public void ASelectedColumnTheHeaderLacks_IsAHeaderErrorNamingTheFilesColumns()
     {
