@@ -861,11 +861,13 @@ internal sealed class CsvEngine
     {
         var expected = $"expected a date in the format {_o.DateFormat}";
         if (s.IsEmpty) return "missing date; " + expected;
-        if (s.Length > 10 && (s.IndexOf((byte)'T') > 0 || s.IndexOf((byte)' ') > 0 || s.IndexOf((byte)'Z') > 0 || s.IndexOf((byte)'+') > 0))
-            return "the date has a time or timezone suffix (intraday timestamps are not read: rows are days); " + expected;
         // the shape hints name another format than the declared one: a date of the declared shape that does not exist
-        // (29 February of a common year) is not told to declare the format it was read with
+        // (29 February of a common year) is not told to declare the format it was read with, nor that the format's own
+        // space or 'T' is a time suffix
         var format = _o.DateFormat;
+        static bool Foreign(ReadOnlySpan<byte> value, string format, char c) => value.IndexOf((byte)c) > 0 && !format.Contains(c, StringComparison.Ordinal);
+        if (s.Length > 10 && (Foreign(s, format, 'T') || Foreign(s, format, ' ') || Foreign(s, format, 'Z') || Foreign(s, format, '+')))
+            return "the date has a time or timezone suffix (intraday timestamps are not read: rows are days); " + expected;
         var slash = s.IndexOf((byte)'/');
         if (slash is 1 or 2 && !format.Contains('/', StringComparison.Ordinal)) return "ambiguous date (day/month or month/day?); " + expected;
         // shapes of bank exports, named without showing the value (cells stay confidential unless shown)
