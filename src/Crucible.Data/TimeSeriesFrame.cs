@@ -171,7 +171,21 @@ public sealed class TimeSeriesFrame
             for (var r = 0; r < n; r++)
             {
                 for (var c = 0; c < ColumnCount; c++)
-                    values[r * ColumnCount + c] = Math.Log(given[(r + 1) * ColumnCount + c] / given[r * ColumnCount + c]);
+                {
+                    double before = given[r * ColumnCount + c], after = given[(r + 1) * ColumnCount + c];
+                    var v = Math.Log(after / before);
+                    // a missing value kept as NaN stays NaN; a zero or negative price (a declared domain lets one through) or
+                    // a ratio past the largest double has no log return
+                    if (before <= 0 || after <= 0 || (!double.IsFinite(v) && double.IsFinite(before) && double.IsFinite(after)))
+                    {
+                        var row = before <= 0 ? r : r + 1;
+                        throw NoLogReturn(row, c, before <= 0 || after <= 0
+                            ? "a price that is zero or negative has no log return"
+                            : "the ratio to the price before it is too large for a log return");
+                    }
+
+                    values[r * ColumnCount + c] = v;
+                }
             }
 
             return new TimeSeriesFrame(Dates.Length == 0 ? [] : Dates[1..], Columns, values, n);
@@ -186,10 +200,22 @@ public sealed class TimeSeriesFrame
                 InputKind.PercentReturns => Numeric.Log1P(given[i] / 100.0),
                 _ => throw new ArgumentOutOfRangeException(nameof(kind)),
             };
+            // a missing value kept as NaN stays NaN; a return of −100% or less (a declared domain lets one through) has none
+            if (!double.IsFinite(result[i]) && double.IsFinite(given[i]))
+            {
+                throw NoLogReturn(i / ColumnCount, i % ColumnCount,
+                    kind == InputKind.SimpleReturns ? "a simple return of -1 or less has no log return" : "a percent return of -100 or less has no log return");
+            }
         }
 
         return WithValues(result);
     }
+
+    // the value at row, column has no log return: refused at its column and date (its row, from 1, when undated), the value
+    // not shown (cells stay confidential)
+    private InvalidInputException NoLogReturn(int row, int column, string what) =>
+        new(CsvRules.Transform, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"column '{Columns[column]}' on {(Dates.Length > 0 ? Dates[row].ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) : $"row {row + 1}")}: {what}; declare the input kind the values are, or leave the column out"));
 
     /// <summary>The row index of the last date ≤ <paramref name="date"/>, or −1 (binary search; dated frames only).</summary>
     public int IndexAtOrBefore(DateOnly date)

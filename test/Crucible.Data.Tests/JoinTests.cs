@@ -43,6 +43,19 @@ public class JoinTests
         }
     }
 
+    // a target row dated 0001-01-01 threw ArgumentOutOfRangeException computing the day before it; it has no lagged state
+    // row, so it is dropped as the other rows before the state's first are
+    [Fact]
+    public void AsOfLagged_ATargetRowOnTheFirstRepresentableDay_IsDropped()
+    {
+        var days = new[] { DateOnly.MinValue, DateOnly.MinValue.AddDays(1), DateOnly.MinValue.AddDays(2) };
+        var target = new TimeSeriesFrame(days, ["T"], [1.0, 2, 3]);
+        var state = new TimeSeriesFrame(days, ["S"], [10.0, 20, 30]);
+        var j = Join.AsOfLagged(target, state);
+        Assert.Equal(days[1..], j.Dates);
+        Assert.Equal([2.0, 10, 3, 20], j.Values);
+    }
+
     [Fact]
     public void AsOfLagged_RefusesZeroLagAndStaleState()
     {

@@ -88,7 +88,7 @@ public static class CsvDialect
                 var other => throw new InvalidInputException("OPT-E", $"{name("missing")} must be reject, keep or ffill, got '{other}'"),
             },
             ForwardFillLimit = I("ffill_limit") ?? options.ForwardFillLimit,
-            ColumnDomains = Domains(A("domain"), name("domain")),
+            ColumnDomains = dialect["domain"] is null ? options.ColumnDomains : Domains(A("domain"), name("domain")),
         };
         result.Validate(Named);
         return result;

@@ -54,6 +54,10 @@ internal sealed class CsvEngine
     private long _prevLine;
     private double[] _prevValues = [];
     private int[] _fillRun = [];
+    // forward fill only: the row as read, before filling, and the previous accepted row's (an exact duplicate is one of the
+    // line as written, not of the values filled into it)
+    private double[] _read = [];
+    private double[] _prevRead = [];
 
     // Output (accepted rows). The values are kept in blocks of whole rows, so that growing copies nothing already read:
     // a buffer that doubled held up to 2.6 times the values at once (the full buffer beside the one twice its size, then the
@@ -134,7 +138,9 @@ internal sealed class CsvEngine
         catch (CsvFatalException e)
         {
             _truncated = true;
-            AddIssue(new DataIssue(IssueSeverity.Error, e.Rule, _file, e.Line, e.Line > 0 ? _rowsIn : 0, e.Column,
+            // a structural error at a line stops reading inside a data record not yet counted (or the row cap's, uncounted):
+            // the next record; one in the header is record 0
+            AddIssue(new DataIssue(IssueSeverity.Error, e.Rule, _file, e.Line, e.Line > 0 && _headerAccepted ? _rowsIn + 1 : 0, e.Column,
                 ColumnNameAt(e.Column), e.Message, null, e.ByteOffset) { Cause = e.Cause }, force: true);
         }
         catch (IOException e)
@@ -300,6 +306,11 @@ internal sealed class CsvEngine
         _varies = new bool[_valueColumns];
         _prevValues = new double[_valueColumns];
         _fillRun = new int[_valueColumns];
+        if (_o.Missing == MissingValuePolicy.ForwardFill)
+        {
+            _read = new double[_valueColumns];
+            _prevRead = new double[_valueColumns];
+        }
         for (var c = 0; c < _valueColumns; c++)
         {
             var isVolume = string.Equals(_valueNames[c], "Volume", StringComparison.OrdinalIgnoreCase);
@@ -485,11 +496,12 @@ internal sealed class CsvEngine
 
             if (date == _prevDate)
             {
+                var prev = _o.Missing == MissingValuePolicy.ForwardFill ? _prevRead : _prevValues;
                 var same = true;
                 for (var c = 0; c < _valueColumns && same; c++)
                 {
-                    same = BitConverter.DoubleToInt64Bits(row[c]) == BitConverter.DoubleToInt64Bits(_prevValues[c])
-                        || (double.IsNaN(row[c]) && double.IsNaN(_prevValues[c]));
+                    same = BitConverter.DoubleToInt64Bits(row[c]) == BitConverter.DoubleToInt64Bits(prev[c])
+                        || (double.IsNaN(row[c]) && double.IsNaN(prev[c]));
                 }
 
                 if (!same)
@@ -501,7 +513,7 @@ internal sealed class CsvEngine
                 else if (_o.DropExactDuplicates)
                 {
                     Warning(CsvRules.DuplicateWarning, line, _dateField + 1, _columns[_dateField],
-                        $"exact duplicate of line {_prevLine} ({Iso(date)}) dropped");
+                        $"exact duplicate of line {_prevLine} ({Iso(date)}) dropped", record: record);
                     Repair("drop_exact_duplicates");
                     _dropped++;
                 }
@@ -519,13 +531,14 @@ internal sealed class CsvEngine
             if (gap > _o.MaxGapBusinessDays)
             {
                 Warning(CsvRules.GapWarning, line, _dateField + 1, _columns[_dateField],
-                    $"gap of {gap} business days between {Iso(_prevDate)} (line {_prevLine}) and {Iso(date)}");
+                    $"gap of {gap} business days between {Iso(_prevDate)} (line {_prevLine}) and {Iso(date)}", record: record);
             }
         }
 
         var ok = true;
         if (_o.Missing == MissingValuePolicy.ForwardFill)
         {
+            Array.Copy(row, _read, _valueColumns);
             for (var c = 0; c < _valueColumns; c++)
             {
                 if (!double.IsNaN(row[c]))
@@ -553,7 +566,7 @@ internal sealed class CsvEngine
                     row[c] = _prevValues[c];
                     _fillRun[c]++;
                     Repair("forward_fill");
-                    Warning(CsvRules.MissingWarning, line, f + 1, _columns[f], "missing value forward-filled");
+                    Warning(CsvRules.MissingWarning, line, f + 1, _columns[f], "missing value forward-filled", record: record);
                 }
             }
         }
@@ -587,7 +600,7 @@ internal sealed class CsvEngine
                 }
                 else
                 {
-                    Warning(CsvRules.SplitJumpWarning, line, f + 1, _columns[f], msg);
+                    Warning(CsvRules.SplitJumpWarning, line, f + 1, _columns[f], msg, record: record);
                 }
             }
         }
@@ -598,6 +611,7 @@ internal sealed class CsvEngine
         _prevDate = date;
         _prevLine = line;
         Array.Copy(row, _prevValues, _valueColumns);
+        if (_o.Missing == MissingValuePolicy.ForwardFill) Array.Copy(_read, _prevRead, _valueColumns);
         if (jump)
         {
             _rejectedByError++;
@@ -847,14 +861,19 @@ internal sealed class CsvEngine
     {
         var expected = $"expected a date in the format {_o.DateFormat}";
         if (s.IsEmpty) return "missing date; " + expected;
-        if (s.Length > 10 && (s.IndexOf((byte)'T') > 0 || s.IndexOf((byte)' ') > 0 || s.IndexOf((byte)'Z') > 0 || s.IndexOf((byte)'+') > 0))
+        // the shape hints name another format than the declared one: a date of the declared shape that does not exist
+        // (29 February of a common year) is not told to declare the format it was read with, nor that the format's own
+        // space or 'T' is a time suffix
+        var format = _o.DateFormat;
+        static bool Foreign(ReadOnlySpan<byte> value, string format, char c) => value.IndexOf((byte)c) > 0 && !format.Contains(c, StringComparison.Ordinal);
+        if (s.Length > 10 && (Foreign(s, format, 'T') || Foreign(s, format, ' ') || Foreign(s, format, 'Z') || Foreign(s, format, '+')))
             return "the date has a time or timezone suffix (intraday timestamps are not read: rows are days); " + expected;
         var slash = s.IndexOf((byte)'/');
-        if (slash is 1 or 2) return "ambiguous date (day/month or month/day?); " + expected;
+        if (slash is 1 or 2 && !format.Contains('/', StringComparison.Ordinal)) return "ambiguous date (day/month or month/day?); " + expected;
         // shapes of bank exports, named without showing the value (cells stay confidential unless shown)
-        if (s.Length == 8 && s.IndexOfAnyExceptInRange((byte)'0', (byte)'9') < 0)
+        if (s.Length == 8 && s.IndexOfAnyExceptInRange((byte)'0', (byte)'9') < 0 && !format.All(char.IsAsciiLetter))
             return "eight digits without separators (yyyyMMdd? declare that date format); " + expected;
-        if (s.IndexOf((byte)'.') is 1 or 2) return "a dotted date (dd.MM.yyyy? declare that date format); " + expected;
+        if (s.IndexOf((byte)'.') is 1 or 2 && !format.Contains('.', StringComparison.Ordinal)) return "a dotted date (dd.MM.yyyy? declare that date format); " + expected;
         if (!System.Text.Unicode.Utf8.IsValid(s)) return "invalid UTF-8 in the date; " + expected;
         return "not a valid date; " + expected;
     }
@@ -868,6 +887,12 @@ internal sealed class CsvEngine
         if (_plainNumbers)
         {
             parsed = FastDouble.TryParse(s, out value);
+        }
+        else if (!WrittenAsNumber(s))
+        {
+            // text (an ISIN, "Mr. Smith", "1.#INF"): classified below as text or a literal, not checked as digit grouping
+            value = 0;
+            parsed = false;
         }
         else
         {
@@ -941,16 +966,29 @@ internal sealed class CsvEngine
         return false;
     }
 
+    // digits with signs, the separators and an exponent only: a cell whose separators are worth checking as a number's
+    private bool WrittenAsNumber(ReadOnlySpan<byte> s)
+    {
+        var digits = false;
+        foreach (var b in s)
+        {
+            if (b is >= (byte)'0' and <= (byte)'9') digits = true;
+            else if (b is not ((byte)'+' or (byte)'-' or (byte)'.' or (byte)',' or (byte)'e' or (byte)'E') && b != _o.ThousandsSeparator) return false;
+        }
+
+        return digits;
+    }
+
     private (string Rule, string Message) Classify(ReadOnlySpan<byte> s)
     {
         if (!System.Text.Unicode.Utf8.IsValid(s)) return (CsvRules.Encoding, "invalid UTF-8 byte sequence");
         var text = Encoding.UTF8.GetString(s).ToLowerInvariant();
-        if (text.Contains("nan", StringComparison.Ordinal) || text.Contains("inf", StringComparison.Ordinal)
-            || text.Contains('∞', StringComparison.Ordinal) || text.Contains("#ind", StringComparison.Ordinal))
-            return (CsvRules.NonFinite, "NaN or infinity literal in a numeric column");
+        if (IsNonFiniteLiteral(text)) return (CsvRules.NonFinite, "NaN or infinity literal in a numeric column");
         if (NaLikeTokens.Contains(text))
             return (CsvRules.Number, "a missing-value token that is not in the declared missing-value list (declare it to accept it)");
-        if (_o.DecimalSeparator == '.' && text.Contains(',', StringComparison.Ordinal))
+        // a number written with a comma (digits, signs, separators, an exponent), not text with one ("AA, stable")
+        if (_o.DecimalSeparator == '.' && text.Contains(',', StringComparison.Ordinal)
+            && text.Any(char.IsAsciiDigit) && text.All(ch => char.IsAsciiDigit(ch) || ch is ',' or '.' or '+' or '-' or 'e' or ' ' or '\'' or '_'))
         {
             var lastComma = text.LastIndexOf(',');
             var lastDot = text.LastIndexOf('.');
@@ -961,6 +999,17 @@ internal sealed class CsvEngine
         }
 
         return (CsvRules.Number, "not a number");
+    }
+
+    // a NaN or infinity literal as a whole cell, signed or not: nan, inf, infinity, ∞, the C runtimes' 1.#INF00, -1.#IND00,
+    // 1.#QNAN0, #IND and nan(ind); not text that merely contains the letters (an ISIN INF209K01YN0, "Financials")
+    private static bool IsNonFiniteLiteral(string lower)
+    {
+        var t = lower.TrimStart('+', '-');
+        if (t is "nan" or "snan" or "qnan" or "inf" or "infinity" or "∞" or "#ind" || t.StartsWith("nan(", StringComparison.Ordinal)) return true;
+        if (!t.StartsWith("1.#", StringComparison.Ordinal)) return false;
+        var tail = t[3..].TrimEnd('0');
+        return tail is "inf" or "ind" or "qnan" or "snan";
     }
 
     private string DomainMessage(int c) => _lower[c] switch
@@ -1029,12 +1078,13 @@ internal sealed class CsvEngine
         AddIssue(new DataIssue(IssueSeverity.Error, rule, _file, line, record, column, columnName, message, value, byteOffset) { Cause = cause }, force: false);
     }
 
-    private void Warning(string rule, long line, int column, string columnName, string message, bool header = false)
+    // record: the row's own record number where it is not the last one read (the rows' checks after the sort repair)
+    private void Warning(string rule, long line, int column, string columnName, string message, bool header = false, long record = -1)
     {
         var count = _issueCounts.GetValueOrDefault(rule);
         _issueCounts[rule] = count + 1;
         if (count < _o.MaxWarningsPerRule)
-            _warnings.Add(new DataIssue(IssueSeverity.Warning, rule, _file, line, line > 0 && !header ? _rowsIn : 0, column, columnName, message));
+            _warnings.Add(new DataIssue(IssueSeverity.Warning, rule, _file, line, line > 0 && !header ? (record >= 0 ? record : _rowsIn) : 0, column, columnName, message));
     }
 
     private void AddIssue(DataIssue issue, bool force)

@@ -110,6 +110,13 @@ internal sealed class CsvTokenizer : IDisposable
             var result = TryScanRecord(out var consumed, out var newlines);
             if (result)
             {
+                // the buffer (1 MiB at first) bounds a record only once it has grown to the cap: a lower cap is checked here
+                if (consumed > _maxRecordLength)
+                {
+                    throw new CsvFatalException(CsvRules.FieldLength, $"record longer than the cap of {_maxRecordLength} bytes",
+                        NextLine, 0, _bufferOffset + _position);
+                }
+
                 RecordLine = NextLine;
                 RecordOffset = _bufferOffset + _position;
                 _position += consumed;

@@ -43,8 +43,9 @@ public static partial class AtomicFile
         var full = Path.GetFullPath(path);
         var dir = Path.GetDirectoryName(full) ?? throw new ArgumentException($"no folder in path {path}", nameof(path));
         // a folder at the destination is bad input, found before anything is written (the rename over it would fail only
-        // at the end, after beforeRename's own file)
-        if (Directory.Exists(full)) throw new InvalidInputException("OUT-E", "this is a folder, not a file: give a file name", new InputLocation(full, 0, 0));
+        // at the end, after beforeRename's own file); so is a path ending in a separator, which names a folder, there or not
+        if (Directory.Exists(full) || Path.EndsInDirectorySeparator(full))
+            throw new InvalidInputException("OUT-E", "this is a folder, not a file: give a file name", new InputLocation(full, 0, 0));
         var temp = Path.Combine(dir, TempName(Path.GetFileName(full)));
         // the file system's refusals (creating the folder or the temporary file, flushing, renaming) are
         // OutputPathExceptions naming the destination; what write and beforeRename throw passes unchanged
@@ -121,7 +122,8 @@ public static partial class AtomicFile
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var full = Path.GetFullPath(path);
-        if (Directory.Exists(full)) throw new InvalidInputException("OUT-E", "this is a folder, not a file: give a file name", new InputLocation(full, 0, 0));
+        if (Directory.Exists(full) || Path.EndsInDirectorySeparator(full))
+            throw new InvalidInputException("OUT-E", "this is a folder, not a file: give a file name", new InputLocation(full, 0, 0));
         var dir = Path.GetDirectoryName(full) ?? throw new ArgumentException($"no folder in path {path}", nameof(path));
         CheckFolderWritable(dir, path);
     }

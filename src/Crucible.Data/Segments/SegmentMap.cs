@@ -117,11 +117,15 @@ public sealed class SegmentMap
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
                 throw new InvalidInputException("SEG-E-SHAPE", "a segments file is a JSON object of dimensions", where);
             double tolerance = DefaultTolerance;
+            var toleranceGiven = false;
             var dimensions = new List<SegmentDimension>();
             foreach (var member in doc.RootElement.EnumerateObject())
             {
                 if (member.Name == "tolerance")
                 {
+                    // JSON keeps one of two equal keys silently: refused, as a dimension or a series given twice is
+                    if (toleranceGiven) throw new InvalidInputException("SEG-E-SHAPE", "tolerance is declared twice", where);
+                    toleranceGiven = true;
                     if (member.Value.ValueKind != JsonValueKind.Number || !member.Value.TryGetDouble(out tolerance) || !(tolerance is > 0 and < 1))
                         throw new InvalidInputException("SEG-E-SHAPE", "tolerance must be a number in (0, 1)", where);
                     continue;

@@ -22,7 +22,7 @@ public static class LeakageCheck
             Fail($"empty holdout range [{split.HoldoutStart}, {split.HoldoutEnd})");
         if (split.EmbargoRows < window)
             Fail($"embargo of {split.EmbargoRows} rows is shorter than the window of {window} rows");
-        if (split.TrainEnd - 1 + split.EmbargoRows >= split.HoldoutStart)
+        if ((long)split.TrainEnd - 1 + split.EmbargoRows >= split.HoldoutStart) // 64 bits: an embargo near int.MaxValue does not wrap
         {
             Fail($"the last train row {split.TrainEnd - 1} plus the embargo of {split.EmbargoRows} rows is not before the first holdout row {split.HoldoutStart}");
         }

@@ -16,9 +16,9 @@ public static class TimeSplitter
         if (!frame.HasDates) throw new InvalidInputException(CsvRules.SplitLeak, "a split by date needs a dated frame");
         var last = frame.IndexAtOrBefore(trainEnd);
         if (last < 0) throw new InvalidInputException(CsvRules.SplitLeak, "no rows on or before the train end date");
-        var split = new TimeSplit(0, last + 1, embargoRows, last + 1 + embargoRows, frame.RowCount);
-        if (split.HoldoutStart >= frame.RowCount)
+        if ((long)last + 1 + embargoRows >= frame.RowCount) // 64 bits: an embargo near int.MaxValue does not wrap
             throw new InvalidInputException(CsvRules.SplitLeak, "no holdout rows remain after the train end date and the embargo");
+        var split = new TimeSplit(0, last + 1, embargoRows, last + 1 + embargoRows, frame.RowCount);
         LeakageCheck.Verify(split, window, frame.Dates);
         return split;
     }
@@ -58,12 +58,13 @@ public static class TimeSplitter
         var folds = new List<TimeSplit>();
         for (var k = 0; ; k++)
         {
-            var trainEnd = trainRows + k * step;
-            var trainStart = expanding ? 0 : k * step;
+            // 64 bits: a step or embargo near int.MaxValue ends the folds instead of wrapping to negative rows
+            var trainEnd = trainRows + (long)k * step;
             var holdoutStart = trainEnd + embargoRows;
             var holdoutEnd = holdoutStart + holdoutRows;
             if (holdoutEnd > rowCount) break;
-            var split = new TimeSplit(trainStart, trainEnd, embargoRows, holdoutStart, holdoutEnd);
+            var trainStart = expanding ? 0 : k * step;
+            var split = new TimeSplit(trainStart, (int)trainEnd, embargoRows, (int)holdoutStart, (int)holdoutEnd);
             LeakageCheck.Verify(split, window, dates);
             folds.Add(split);
         }

@@ -113,9 +113,11 @@ public static class NormalDistribution
                     + 6.680131188771972e+01) * r - 1.328068155288572e+01) * r + 1.0);
         }
 
-        // One step of Halley's method on f(x) = Φ(x) − p.
+        // One step of Halley's method on f(x) = Φ(x) − p. Below p ≈ 1e-310, exp(x²/2) overflows and the step is ∞/∞: the
+        // approximation is returned unrefined there.
         var err = Cdf(x) - p;
         var u = err * Sqrt2Pi * Math.Exp(x * x / 2.0);
-        return x - u / (1.0 + x * u / 2.0);
+        var refined = x - u / (1.0 + x * u / 2.0);
+        return double.IsFinite(refined) ? refined : x;
     }
 }

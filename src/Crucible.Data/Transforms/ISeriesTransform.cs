@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Crucible.Data.Transforms;
 
 /// <summary>The kinds of series transforms, as stored in JSON.</summary>
@@ -101,12 +103,57 @@ internal static class TransformGuard
 
     public static double[] Array(TransformState state, string name, int length)
     {
-        if (!state.Arrays.TryGetValue(name, out var a) || a.Length != length)
+        if (!state.Arrays.TryGetValue(name, out var a) || a is null || a.Length != length)
             throw new InvalidInputException(Csv.CsvRules.Transform, $"transform state {state.Kind} lacks array '{name}' of length {length}");
         return a;
     }
 
+    /// <summary>
+    /// Array <paramref name="name"/> of <paramref name="length"/> values that each pass <paramref name="valid"/>
+    /// (<paramref name="what"/> says what they must be), as <see cref="ISeriesTransform.Fit"/> writes them: a state read back
+    /// from a file is refused here rather than mapping values to NaN later.
+    /// </summary>
+    public static double[] Array(TransformState state, string name, int length, Func<double, bool> valid, string what)
+    {
+        var a = Array(state, name, length);
+        if (!a.All(valid)) throw Broken(state, $"array '{name}' must hold {what}");
+        return a;
+    }
+
     public static string Setting(TransformState state, string name) =>
-        state.Settings.TryGetValue(name, out var s) ? s
+        state.Settings.TryGetValue(name, out var s) && s is not null ? s
             : throw new InvalidInputException(Csv.CsvRules.Transform, $"transform state {state.Kind} lacks setting '{name}'");
+
+    /// <summary>Setting <paramref name="name"/> as a whole number (invariant culture) of at least <paramref name="min"/>.</summary>
+    public static int IntSetting(TransformState state, string name, int min) =>
+        int.TryParse(Setting(state, name), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) && v >= min ? v
+            : throw Broken(state, $"setting '{name}' must be a whole number of at least {min}");
+
+    /// <summary>Setting <paramref name="name"/> as a number (invariant culture) strictly between 0 and 1.</summary>
+    public static double FractionSetting(TransformState state, string name) =>
+        double.TryParse(Setting(state, name), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v is > 0 and < 1 ? v
+            : throw Broken(state, $"setting '{name}' must be a number in (0, 1)");
+
+    /// <summary>Setting <paramref name="name"/> as the name of a member of <typeparamref name="TEnum"/> (not a number).</summary>
+    public static TEnum EnumSetting<TEnum>(TransformState state, string name)
+        where TEnum : struct, Enum
+    {
+        var s = Setting(state, name);
+        return Enum.GetNames<TEnum>().Contains(s, StringComparer.Ordinal) ? Enum.Parse<TEnum>(s)
+            : throw Broken(state, $"setting '{name}' must be one of {string.Join(", ", Enum.GetNames<TEnum>())}");
+    }
+
+    /// <summary>Whether <paramref name="a"/> is finite and strictly increasing.</summary>
+    public static bool StrictlyIncreasing(double[] a)
+    {
+        for (var i = 0; i < a.Length; i++)
+        {
+            if (!double.IsFinite(a[i]) || (i > 0 && !(a[i] > a[i - 1]))) return false;
+        }
+
+        return true;
+    }
+
+    public static InvalidInputException Broken(TransformState state, string message) =>
+        new(Csv.CsvRules.Transform, $"transform state {state.Kind}: {message}");
 }

@@ -116,15 +116,22 @@ public sealed class LogReturnTransform : ISeriesTransform
     /// <summary>Restores a fitted transform from its state.</summary>
     public static LogReturnTransform FromState(TransformState state)
     {
-        var input = Enum.Parse<InputKind>(TransformGuard.Setting(state, "input"));
+        var input = TransformGuard.EnumSetting<InputKind>(state, "input");
         var t = new LogReturnTransform(input)
         {
             _columns = state.Columns.ToArray(),
-            _anchor = state.Arrays.TryGetValue("anchor", out var a) ? a : [],
+            // prices rebuild paths from the anchor: one positive price per column, as Fit keeps them
+            _anchor = input == InputKind.Prices
+                ? TransformGuard.Array(state, "anchor", state.Columns.Count, p => double.IsFinite(p) && p > 0, "finite prices > 0")
+                : state.Arrays.TryGetValue("anchor", out var a) && a is not null ? a : [],
             IsFitted = true,
         };
         if (state.Settings.TryGetValue("anchor_date", out var date))
-            t._anchorDate = DateOnly.ParseExact(date, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+        {
+            t._anchorDate = DateOnly.TryParseExact(date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d) ? d
+                : throw TransformGuard.Broken(state, "setting 'anchor_date' must be a date yyyy-MM-dd");
+        }
+
         return t;
     }
 }

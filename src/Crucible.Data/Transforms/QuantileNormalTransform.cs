@@ -109,8 +109,12 @@ public sealed class QuantileNormalTransform : ISeriesTransform
             lo = ~i - 1;
         }
 
-        var slope = (to[lo + 1] - to[lo]) / (from[lo + 1] - from[lo]);
-        return to[lo] + (v - from[lo]) * slope;
+        double span = from[lo + 1] - from[lo], rise = to[lo + 1] - to[lo];
+        if (double.IsFinite(span) && double.IsFinite(rise)) return to[lo] + (v - from[lo]) * (rise / span);
+        // knots more than double.MaxValue apart (a span of ∞ gave a slope of 0 or ∞): the same line through the halved
+        // knots (halving is exact), as a weighted mean of the two knots' images
+        var t = (v / 2 - from[lo] / 2) / (from[lo + 1] / 2 - from[lo] / 2);
+        return to[lo] * (1 - t) + to[lo + 1] * t;
     }
 
     /// <inheritdoc />
@@ -131,7 +135,7 @@ public sealed class QuantileNormalTransform : ISeriesTransform
     /// <summary>Restores a fitted transform from its state.</summary>
     public static QuantileNormalTransform FromState(TransformState state)
     {
-        var t = new QuantileNormalTransform(int.Parse(TransformGuard.Setting(state, "max_knots"), CultureInfo.InvariantCulture))
+        var t = new QuantileNormalTransform(TransformGuard.IntSetting(state, "max_knots", 2))
         {
             _columns = state.Columns.ToArray(),
         };
@@ -140,8 +144,14 @@ public sealed class QuantileNormalTransform : ISeriesTransform
         t._z = new double[d][];
         for (var c = 0; c < d; c++)
         {
-            t._x[c] = state.Arrays.TryGetValue($"x{c}", out var x) ? x : throw new InvalidInputException(Csv.CsvRules.Transform, $"missing knots x{c}");
-            t._z[c] = TransformGuard.Array(state, $"z{c}", x.Length);
+            var x = state.Arrays.TryGetValue($"x{c}", out var xs) && xs is not null ? xs : throw new InvalidInputException(Csv.CsvRules.Transform, $"missing knots x{c}");
+            // Interpolate needs two to MaxKnots knots, finite and strictly increasing both ways, as Fit writes them
+            if (x.Length < 2 || x.Length > t.MaxKnots)
+                throw TransformGuard.Broken(state, $"knots x{c} must number 2 to max_knots ({t.MaxKnots}), not {x.Length}");
+            t._x[c] = TransformGuard.Array(state, $"x{c}", x.Length, double.IsFinite, "finite values");
+            t._z[c] = TransformGuard.Array(state, $"z{c}", x.Length, double.IsFinite, "finite values");
+            if (!TransformGuard.StrictlyIncreasing(t._x[c]) || !TransformGuard.StrictlyIncreasing(t._z[c]))
+                throw TransformGuard.Broken(state, $"knots x{c} and z{c} must be strictly increasing");
         }
 
         t.IsFitted = true;

@@ -35,9 +35,26 @@ public sealed class StandardScaler : ISeriesTransform
         {
             var col = train.Column(c);
             var mean = col.Average();
+            if (!double.IsFinite(mean))
+            {
+                // the sum overflowed (values near double.MaxValue): the mean as a sum of v / n, which cannot
+                mean = 0;
+                foreach (var v in col) mean += v / col.Length;
+            }
+
             var ss = 0.0;
             foreach (var v in col) ss += (v - mean) * (v - mean);
             var sd = Math.Sqrt(ss / col.Length);
+            if (double.IsInfinity(sd))
+            {
+                // the squares overflowed: the deviations scaled by the largest magnitude, then scaled back
+                var m = Math.Abs(mean);
+                foreach (var v in col) m = Math.Max(m, Math.Abs(v));
+                var scaled = 0.0;
+                foreach (var v in col) scaled += (v / m - mean / m) * (v / m - mean / m);
+                sd = m * Math.Sqrt(scaled / col.Length);
+            }
+
             _mean[c] = mean;
             _scale[c] = sd > 0 && double.IsFinite(sd) ? sd : 1.0;
         }
@@ -71,8 +88,8 @@ public sealed class StandardScaler : ISeriesTransform
         return new StandardScaler
         {
             _columns = state.Columns.ToArray(),
-            _mean = TransformGuard.Array(state, "mean", d),
-            _scale = TransformGuard.Array(state, "scale", d),
+            _mean = TransformGuard.Array(state, "mean", d, double.IsFinite, "finite means"),
+            _scale = TransformGuard.Array(state, "scale", d, s => double.IsFinite(s) && s > 0, "finite scales > 0"),
             IsFitted = true,
         };
     }

@@ -64,11 +64,21 @@ public sealed class TransformPipeline
 
         if (state is null || state.Version != 1)
             throw new InvalidInputException(Csv.CsvRules.Transform, "unsupported transform pipeline JSON (expected version 1)");
+        if (state.Transforms is null) throw new InvalidInputException(Csv.CsvRules.Transform, "the transform pipeline JSON has no transforms");
         return new TransformPipeline(state.Transforms.Select(FromState));
     }
 
     /// <summary>Restores one fitted transform from its state.</summary>
-    public static ISeriesTransform FromState(TransformState state) => state.Kind switch
+    /// <exception cref="InvalidInputException">The state is not one a fitted transform writes (rule <c>TRANSFORM-E</c>).</exception>
+    public static ISeriesTransform FromState(TransformState state)
+    {
+        // what JSON can leave out (null members) is refused here, before a transform reads it
+        if (state is null || state.Columns is null || state.Columns.Any(c => c is null) || state.Arrays is null || state.Settings is null)
+            throw new InvalidInputException(Csv.CsvRules.Transform, "a transform state needs its kind, columns, arrays and settings");
+        return Restore(state);
+    }
+
+    private static ISeriesTransform Restore(TransformState state) => state.Kind switch
     {
         TransformKind.LogReturn => LogReturnTransform.FromState(state),
         TransformKind.StandardScaler => StandardScaler.FromState(state),

@@ -148,12 +148,11 @@ public sealed class VolatilityScaler : ISeriesTransform
 
     /// <summary>Restores a fitted scaler from its state.</summary>
     public static VolatilityScaler FromState(TransformState state) =>
-        new(Enum.Parse<VolatilityMethod>(TransformGuard.Setting(state, "method")),
-            double.Parse(TransformGuard.Setting(state, "lambda"), CultureInfo.InvariantCulture),
-            int.Parse(TransformGuard.Setting(state, "window"), CultureInfo.InvariantCulture))
+        new(TransformGuard.EnumSetting<VolatilityMethod>(state, "method"), TransformGuard.FractionSetting(state, "lambda"),
+            TransformGuard.IntSetting(state, "window", 2))
         {
             _columns = state.Columns.ToArray(),
-            _initialVariance = TransformGuard.Array(state, "initial_variance", state.Columns.Count),
+            _initialVariance = TransformGuard.Array(state, "initial_variance", state.Columns.Count, v => double.IsFinite(v) && v >= 0, "finite variances ≥ 0"),
             IsFitted = true,
         };
 }

@@ -52,7 +52,9 @@ public static class WindowBuilder
         {
             if (state is not null)
             {
-                var k = state.IndexAtOrBefore(frame.Dates[s].AddDays(-lagDays));
+                // no state row is dated lagDays before a start within lagDays of 0001-01-01 (AddDays would throw)
+                var start = frame.Dates[s];
+                var k = start.DayNumber < lagDays ? -1 : state.IndexAtOrBefore(start.AddDays(-lagDays));
                 if (k < 0)
                 {
                     skipped++;

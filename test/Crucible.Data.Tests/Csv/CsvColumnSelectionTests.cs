@@ -41,6 +41,68 @@ public class CsvColumnSelectionTests
         Assert.Contains(report.Errors, e => e.Rule == CsvRules.Domain && e.ColumnName == "Zero");
     }
 
+    // a text cell that merely contained "nan" or "inf" (an Indian fund's ISIN INF209K01YN0, a sector "Financials",
+    // "Infrastructure") was classed a NaN or infinity literal (CSV-E-NONFINITE) instead of text (CSV-E-NUM); the literals
+    // themselves, whole and signed or in their C runtime forms, still are
+    [Theory]
+    [InlineData("INF209K01YN0", CsvRules.Number)]
+    [InlineData("Financials", CsvRules.Number)]
+    [InlineData("Infrastructure", CsvRules.Number)]
+    [InlineData("Banana", CsvRules.Number)]
+    [InlineData("nan", CsvRules.NonFinite)]
+    [InlineData("-NaN", CsvRules.NonFinite)]
+    [InlineData("+inf", CsvRules.NonFinite)]
+    [InlineData("-Infinity", CsvRules.NonFinite)]
+    [InlineData("1.#INF", CsvRules.NonFinite)]
+    [InlineData("-1.#IND00", CsvRules.NonFinite)]
+    [InlineData("1.#QNAN0", CsvRules.NonFinite)]
+    [InlineData("-nan(ind)", CsvRules.NonFinite)]
+    [InlineData("#IND", CsvRules.NonFinite)]
+    [InlineData("-∞", CsvRules.NonFinite)]
+    public void TextContainingNanOrInf_IsText_NotANonFiniteLiteral(string cell, string rule)
+    {
+        var csv = $"Date,A\n2020-01-02,{cell}\n";
+        var report = CsvSeriesReader.Validate(new MemoryStream(Encoding.UTF8.GetBytes(csv)), "t.csv", new CsvReadOptions { Input = InputKind.LogReturns });
+        Assert.Equal(rule, Assert.Single(report.Errors).Rule);
+    }
+
+    // a quoted text cell with a comma ("AA, stable", "Smith, John") was refused as a decimal-comma or thousands-separator
+    // number (CSV-E-DECIMAL, CSV-E-THOUSANDS) instead of as text (CSV-E-NUM); numbers with a comma still are
+    [Theory]
+    [InlineData("\"AA, stable\"", CsvRules.Number)]
+    [InlineData("\"Smith, John 2\"", CsvRules.Number)]
+    [InlineData("\"1,5\"", CsvRules.Decimal)]
+    [InlineData("\"-1,234\"", CsvRules.Thousands)]
+    [InlineData("\"1,234.5\"", CsvRules.Thousands)]
+    public void TextWithAComma_IsText_NotAMisreadNumber(string cell, string rule)
+    {
+        var csv = $"Date,A\n2020-01-02,{cell}\n";
+        var report = CsvSeriesReader.Validate(new MemoryStream(Encoding.UTF8.GetBytes(csv)), "t.csv", new CsvReadOptions { Input = InputKind.LogReturns });
+        Assert.Equal(rule, Assert.Single(report.Errors).Rule);
+    }
+
+    // with a declared decimal comma or thousands separator, a text cell was checked as a number's digit grouping and refused
+    // as mixed decimal conventions (CSV-E-DECIMAL: "'.' in a number", "not a valid thousands separator") instead of as text
+    [Theory]
+    [InlineData("\"Mr. Smith\"", CsvRules.Number)]
+    [InlineData("\"AA, stable\"", CsvRules.Number)]
+    [InlineData("US78462F1030", CsvRules.Number)]
+    [InlineData("1.#INF", CsvRules.NonFinite)]
+    [InlineData("Infinity", CsvRules.NonFinite)]
+    [InlineData("1.5", CsvRules.Decimal)]
+    [InlineData("1.5,5", CsvRules.Decimal)]
+    public void TextUnderEuropeanConventions_IsText_NotMixedConventions(string cell, string rule)
+    {
+        var csv = $"Date;A\n2020-01-02;{cell}\n";
+        var options = new CsvReadOptions { Input = InputKind.LogReturns, Delimiter = ';', DecimalSeparator = ',', ThousandsSeparator = '.' };
+        var report = CsvSeriesReader.Validate(new MemoryStream(Encoding.UTF8.GetBytes(csv)), "t.csv", options);
+        Assert.Equal(rule, Assert.Single(report.Errors).Rule);
+
+        var thousands = CsvSeriesReader.Validate(new MemoryStream(Encoding.UTF8.GetBytes($"Date,A\n2020-01-02,\"Mr. Smith, Jr\"\n")), "t.csv",
+            new CsvReadOptions { Input = InputKind.LogReturns, ThousandsSeparator = ',' });
+        Assert.Equal(CsvRules.Number, Assert.Single(thousands.Errors).Rule);
+    }
+
     [Fact]
     public void ASelectedColumnTheHeaderLacks_IsAHeaderErrorNamingTheFilesColumns()
     {

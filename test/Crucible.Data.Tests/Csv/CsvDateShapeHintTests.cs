@@ -24,6 +24,23 @@ public class CsvDateShapeHintTests
         Assert.DoesNotContain(date, e.Message, StringComparison.Ordinal);
     }
 
+    // a date that does not exist (29 February of a common year) in the declared format was told to declare the format
+    // it was read with ("yyyyMMdd? declare that date format"), or that it had a time suffix (the format's own space or
+    // 'T'); the hints are for another shape than the declared one
+    [Theory]
+    [InlineData("yyyyMMdd", "20210229")]
+    [InlineData("dd.MM.yyyy", "29.02.2021")]
+    [InlineData("MM/dd/yyyy", "02/29/2021")]
+    [InlineData("dd MMM yyyy", "30 Feb 2021")]
+    [InlineData("yyyy-MM-dd'T'", "2021-02-29T")]
+    public void AnInvalidDateInTheDeclaredFormat_IsNotToldToDeclareIt(string format, string date)
+    {
+        var (_, report) = CsvSeriesReader.Read(new MemoryStream(Encoding.UTF8.GetBytes($"Date,A\n{date},1.5\n")), "d.csv", new CsvReadOptions { DateFormat = format });
+        var e = Assert.Single(report.Errors);
+        Assert.Equal((CsvRules.Date, 2L, 1), (e.Rule, e.Line, e.Column));
+        Assert.Equal($"not a valid date; expected a date in the format {format}", e.Message);
+    }
+
     [Fact]
     public void TheDeclaredFormat_ReadsThem()
     {

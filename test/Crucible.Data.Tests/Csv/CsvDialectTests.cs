@@ -17,6 +17,19 @@ public sealed class CsvDialectTests : IDisposable
     private static CsvReadOptions Apply(string json) =>
         CsvDialect.Apply(JsonNode.Parse(json)!.AsObject(), new CsvReadOptions { Input = InputKind.Prices }, member => "csv." + member);
 
+    // a dialect without "domain" replaced the options' own column domains with none, though absent members keep the
+    // options' values (as "na" and every other member do)
+    [Fact]
+    public void AnAbsentDomain_KeepsTheOptionsDomains()
+    {
+        var own = new CsvReadOptions { ColumnDomains = new Dictionary<string, ColumnDomain> { ["DFF"] = ColumnDomain.AnyFinite } };
+        var o = CsvDialect.Apply(JsonNode.Parse("""{"delimiter": ";"}""")!.AsObject(), own, member => "csv." + member);
+        Assert.Equal(';', o.Delimiter);
+        Assert.Equal(ColumnDomain.AnyFinite, Assert.Single(o.ColumnDomains).Value);
+        var given = CsvDialect.Apply(JsonNode.Parse("""{"domain": ["VIX=positive"]}""")!.AsObject(), own, member => "csv." + member);
+        Assert.Equal(ColumnDomain.Positive, Assert.Single(given.ColumnDomains, d => d.Key == "VIX").Value);
+    }
+
     [Fact]
     public void EveryMember_SetsItsOption_AndAbsentOnesKeepTheOptions()
     {

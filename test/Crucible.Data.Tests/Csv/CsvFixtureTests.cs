@@ -79,6 +79,24 @@ public class CsvFixtureTests
         Assert.Equal("missing value beyond the forward-fill limit of 1 rows", e.Message);
     }
 
+    // an exact duplicate of a line with a missing value was compared with the previous row's forward-filled values, so two
+    // identical lines were "conflicting" (and never dropped by the de-duplication repair); the line as read is compared now
+    [Fact]
+    public void ForwardFill_ExactDuplicateOfAFilledLine_IsAnExactDuplicate()
+    {
+        var options = new CsvReadOptions { Input = InputKind.LogReturns, Missing = MissingValuePolicy.ForwardFill, DropExactDuplicates = true };
+        var csv = "Date,A,B\n2020-01-02,1,5\n2020-01-03,,6\n2020-01-03,,6\n2020-01-06,2,7\n";
+        var (frame, r) = CsvSeriesReader.Read(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(csv)), "ffill.csv", options);
+        Assert.True(r.Usable, r.ToJson());
+        Assert.Equal(1, r.DroppedByRepair);
+        Assert.Equal([1.0, 5, 1, 6, 2, 7], frame.Values);
+        Assert.Equal("exact duplicate of line 3 (2020-01-03) dropped", Assert.Single(r.Warnings, w => w.Rule == CsvRules.DuplicateWarning).Message);
+
+        // a line that differs from the previous one only where the previous one was filled is a conflicting duplicate
+        var conflict = CsvSeriesReader.Validate(new MemoryStream(System.Text.Encoding.UTF8.GetBytes("Date,A\n2020-01-02,1\n2020-01-03,\n2020-01-03,1\n")), "ffill.csv", options);
+        Assert.Equal("conflicting duplicate date 2020-01-03: lines 3 and 4 have different values", SingleError(conflict, CsvRules.DuplicateDate).Message);
+    }
+
     // session 29: the three causes of CSV-E-MISSING, typed, so that a caller wording its own advice (the state file's
     // reader: raise the limit, or fill the value) branches on the cause rather than on the message; the JSON is as before
     [Fact]
@@ -165,6 +183,22 @@ public class CsvFixtureTests
         var (frame, _) = CsvSeriesReader.Read(TestFiles.Fixture("04_unsorted.csv"), options);
         Assert.Equal(new DateOnly(2020, 1, 3), frame.Dates[1]);
         Assert.Equal(101.5, frame[1, 0]);
+    }
+
+    // the rows' checks run after sorting, and their warnings (gap, forward fill, exact duplicate, jump) carried the last
+    // record read instead of their own, while their lines and the errors' records were right
+    [Fact]
+    public void Class04_SortedRows_WarningsCarryTheirOwnRecord()
+    {
+        var options = new CsvReadOptions
+        {
+            Input = InputKind.LogReturns, SortByDate = true, DropExactDuplicates = true, Missing = MissingValuePolicy.ForwardFill,
+        };
+        var csv = "Date,A\n2020-03-02,1\n2020-01-02,2\n2020-01-03,\n2020-01-02,2\n2020-01-06,4\n";
+        var r = CsvSeriesReader.Validate(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(csv)), "sorted.csv", options);
+        Assert.True(r.Usable, r.ToJson());
+        var byRule = r.Warnings.Where(w => w.Rule != CsvRules.SortedWarning).OrderBy(w => w.Line).Select(w => (w.Rule, w.Line, w.Record));
+        Assert.Equal([(CsvRules.GapWarning, 2L, 1L), (CsvRules.MissingWarning, 4L, 3L), (CsvRules.DuplicateWarning, 5L, 4L)], byRule);
     }
 
     [Fact]
@@ -326,6 +360,42 @@ public class CsvFixtureTests
         var e = SingleError(Check("10_huge_field.csv"), CsvRules.FieldLength);
         Assert.Equal((3L, 2), (e.Line, e.Column));
         Assert.Contains("4096", e.Message, StringComparison.Ordinal);
+    }
+
+    // a structural error (a field or record past its cap, a stray quote, EOF in a quote, the row cap) stops reading inside a
+    // record not yet counted, and carried the previous record's number (the fixture's field at line 3 was record 1): it
+    // carries the record it is in now; one in the header stays record 0
+    [Fact]
+    public void Class10_StructuralErrors_CarryTheRecordTheyAreIn()
+    {
+        var huge = SingleError(Check("10_huge_field.csv"), CsvRules.FieldLength);
+        Assert.Equal((3L, 2L), (huge.Line, huge.Record));
+        var quote = SingleError(Check("10_unterminated_quote.csv"), CsvRules.Quote);
+        Assert.Equal((3L, 2L), (quote.Line, quote.Record));
+
+        var options = new CsvReadOptions { Input = InputKind.LogReturns, MaxRows = 2 };
+        var rows = CsvSeriesReader.Validate(new MemoryStream(System.Text.Encoding.UTF8.GetBytes("Date,A\n2020-01-02,1\n\n2020-01-03,2\n2020-01-06,3\n")), "rows.csv", options);
+        var cap = SingleError(rows, CsvRules.Rows);
+        Assert.Equal((5L, 3L), (cap.Line, cap.Record));
+        var header = CsvSeriesReader.Validate(new MemoryStream(System.Text.Encoding.UTF8.GetBytes("Date,\"A\"x\n2020-01-02,1\n")), "h.csv", options);
+        Assert.Equal((1L, 0L), (header.Errors[0].Line, header.Errors[0].Record));
+    }
+
+    // the record cap was enforced only by the read buffer, which starts at 1 MiB: a cap below that let longer records through
+    [Fact]
+    public void Class10_RecordCapBelowTheReadBuffer_IsATypedError()
+    {
+        var options = new CsvReadOptions { Input = InputKind.LogReturns, MaxFieldLength = 16, MaxRecordLength = 40 };
+        var csv = "Date,A,B,C,D,E,F\n2020-01-02,1,2,3,4,5,6\n2020-01-03,0.000001,0.000002,0.000003,0.4,0.5,0.6\n";
+        var r = CsvSeriesReader.Validate(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(csv)), "cap.csv", options);
+        var e = SingleError(r, CsvRules.FieldLength);
+        Assert.Equal(3L, e.Line);
+        Assert.Contains("40", e.Message, StringComparison.Ordinal);
+
+        using var reader = CsvRecordReader.Open(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(csv)), "cap.csv", ',', options);
+        Assert.True(reader.Read());
+        Assert.True(reader.Read());
+        Assert.Equal(CsvRules.FieldLength, Assert.Throws<InvalidInputException>(() => reader.Read()).Rule);
     }
 
     // RELIABILITY CSV-6

@@ -19,6 +19,17 @@ public sealed class AtomicFileTests : IDisposable
         Assert.Equal(["s.csv"], Directory.GetFiles(Path.GetDirectoryName(path)!).Select(Path.GetFileName));
     }
 
+    // a destination ending in a folder separator ("out/", a folder not there yet) was created as a folder, then the write
+    // failed as OUT-E-WRITE "the folder does not take new files"; it names a folder, so it is OUT-E before anything exists
+    [Fact]
+    public void AFolderPath_NotYetThere_IsRefusedAsAFolder_AndNothingIsCreated()
+    {
+        var folder = Path.Combine(_dir, "out") + Path.DirectorySeparatorChar;
+        Assert.Equal("OUT-E", Assert.Throws<InvalidInputException>(() => AtomicFile.WriteAllText(folder, "x")).Rule);
+        Assert.Equal("OUT-E", Assert.Throws<InvalidInputException>(() => AtomicFile.CheckWritable(folder)).Rule);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_dir));
+    }
+
     [Fact]
     public void CheckWritable_CreatesNothing_AndRefusesWhatAWriteWouldFailOn()
     {

@@ -32,6 +32,8 @@ public sealed class SegmentMapTests
     [InlineData("""{"r": {}}""", "SEG-E-SHAPE")]
     [InlineData("""{"r": ["A"]}""", "SEG-E-SHAPE")]
     [InlineData("""{"r": {"A": "x"}""", "SEG-E-JSON")]
+    // the tolerance given twice kept the last silently (a dimension or a series given twice is refused)
+    [InlineData("""{"tolerance": 0.1, "r": {"A": "x"}, "tolerance": 0.3}""", "SEG-E-SHAPE")]
     public void Parse_RefusesMalformedFiles_NamingTheFile(string json, string rule)
     {
         var e = Assert.Throws<InvalidInputException>(() => SegmentMap.Parse(json, "bad.json"));

@@ -122,4 +122,25 @@ public class SplitTests
         LeakageCheck.Verify(full, full.Slice(0, 150), full.Slice(155, 300), 5, 5);
         Assert.Throws<InvalidInputException>(() => LeakageCheck.Verify(full, full.Slice(0, 150), full.Slice(154, 300), 5, 5));
     }
+
+    // an embargo, window or step near int.MaxValue overflowed the row arithmetic: a negative holdout start passed the
+    // checks and indexed the dates (IndexOutOfRangeException), and a walk-forward step that overflowed after the first fold
+    // threw SPLIT-LEAK instead of ending the folds; the arithmetic is in 64 bits now
+    [Fact]
+    public void Splits_WithRowCountsNearIntMax_AreRefusedOrEnded_NotOverflowed()
+    {
+        var dates = BusinessDays(100);
+        var frame = new TimeSeriesFrame(dates, ["A"], new double[100]);
+        var e = Assert.Throws<InvalidInputException>(() => TimeSplitter.TrainHoldout(frame, dates[49], embargoRows: int.MaxValue, window: 5));
+        Assert.Equal(CsvRules.SplitLeak, e.Rule);
+        var overflowed = new TimeSplit(0, 50, int.MaxValue, unchecked(50 + int.MaxValue), 100);
+        Assert.Equal(CsvRules.SplitLeak, Assert.Throws<InvalidInputException>(() => LeakageCheck.Verify(overflowed, 5, dates)).Rule);
+        Assert.Equal(CsvRules.SplitLeak, Assert.Throws<InvalidInputException>(() => LeakageCheck.Verify(overflowed, 5)).Rule);
+        Assert.Equal(CsvRules.SplitLeak, Assert.Throws<InvalidInputException>(() => TimeSplitter.TrainHoldout(100, 0.5, int.MaxValue, 5, dates)).Rule);
+
+        var folds = TimeSplitter.WalkForward(100, trainRows: 40, holdoutRows: 20, embargoRows: 5, window: 5, step: int.MaxValue, dates: dates);
+        Assert.Equal(new TimeSplit(0, 40, 5, 45, 65), Assert.Single(folds));
+        Assert.Single(TimeSplitter.Expanding(100, 40, 20, 5, 5, step: int.MaxValue, dates: dates));
+        Assert.Equal(CsvRules.SplitLeak, Assert.Throws<InvalidInputException>(() => TimeSplitter.WalkForward(100, 40, 20, int.MaxValue, 5, dates: dates)).Rule);
+    }
 }

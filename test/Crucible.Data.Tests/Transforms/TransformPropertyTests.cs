@@ -63,6 +63,21 @@ public class TransformPropertyTests
     public void StandardScaler_InverseOfForwardIsIdentity() =>
         Prop.ForAll(Frames(-1_000_000, 1_000_000, 1_000.0), x => RoundTrips(new StandardScaler(), x, 1e-12)).Check(Runs);
 
+    // values near double.MaxValue overflowed the sum (mean ∞: every output −∞ or NaN) or the sum of squares (sd ∞, then
+    // scale 1 silently: nothing standardised); both are computed on scaled values when they overflow
+    [Fact]
+    public void StandardScaler_ValuesNearDoubleMax_AreStandardised()
+    {
+        var t = new StandardScaler();
+        t.Fit(MakeFrame(2, 1, [1.5e308, 1.5e308]));
+        Assert.Equal(1.5e308, t.Mean[0]);
+        Assert.Equal([0.0], t.Forward(MakeFrame(1, 1, [1.5e308])).Values);
+
+        t.Fit(MakeFrame(2, 1, [1e308, -1e308]));
+        Assert.Equal((0.0, 1e308), (t.Mean[0], t.Scale[0]));
+        Assert.Equal([1.0, -1.0], t.Forward(MakeFrame(2, 1, [1e308, -1e308])).Values);
+    }
+
     [Fact]
     public void QuantileNormal_InverseOfForwardIsIdentity_InsideAndBeyondTrainRange() =>
         Prop.ForAll(Frames(-1_000_000, 1_000_000, 1_000.0), x =>
@@ -84,6 +99,22 @@ public class TransformPropertyTests
         for (var i = 1; i < z.Length; i++) Assert.True(z[i] > z[i - 1]);
         Assert.Equal(Data.Statistics.NormalDistribution.InvCdf(0.5 / 1000), z[0], 12);
         Assert.Equal(0.0, z[500], 2);
+    }
+
+    // knots more than double.MaxValue apart (a train column spanning −1e308 … 1e308): the span overflowed to ∞, the slope
+    // was 0 forward (every value mapped to the first knot's z, the last knot itself to NaN) and ∞ inverse (NaN)
+    [Fact]
+    public void QuantileNormal_KnotsFartherApartThanDoubleMax_InterpolateFinitely()
+    {
+        var t = new QuantileNormalTransform();
+        t.Fit(MakeFrame(2, 1, [-1e308, 1e308]));
+        double z0 = Data.Statistics.NormalDistribution.InvCdf(0.25), z1 = -z0;
+        var forward = t.Forward(MakeFrame(4, 1, [-1e308, 0, 1e308, -5e307])).Values;
+        Assert.Equal([z0, 0.0, z1], forward[..3]);
+        Assert.Equal(z0 / 2, forward[3], 15);
+        var inverse = t.Inverse(MakeFrame(4, 1, [z0, 0, z1, z0 / 2])).Values;
+        Assert.Equal([-1e308, 0.0, 1e308], inverse[..3]);
+        Assert.True(Math.Abs(inverse[3] - -5e307) <= 1e-15 * 5e307, $"{inverse[3]:R}");
     }
 
     [Fact]
@@ -124,6 +155,40 @@ public class TransformPropertyTests
                 && again.Values.Select(BitConverter.DoubleToInt64Bits).SequenceEqual(transformed.Values.Select(BitConverter.DoubleToInt64Bits))
                 && Close(x, restored.Inverse(again), 1e-8);
         }).Check(Config.QuickThrowOnFailure.WithMaxTest(100));
+
+    // a pipeline read back from a model manifest (not covered by the weights' hash) with a broken state threw FormatException,
+    // NullReferenceException, ArgumentException, or IndexOutOfRangeException only later in Forward/Inverse (one knot), or
+    // mapped every value to NaN (a zero scale); each is refused when read, as TRANSFORM-E
+    [Theory]
+    [InlineData("""{"version":1}""")]
+    [InlineData("""{"version":1,"transforms":[null]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"StandardScaler","arrays":{"mean":[1],"scale":[1]},"settings":{}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"StandardScaler","columns":["A"],"settings":{}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"StandardScaler","columns":["A"],"arrays":{"mean":[1],"scale":[1]}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"StandardScaler","columns":["A"],"arrays":{"mean":[1],"scale":[0]},"settings":{}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"StandardScaler","columns":["A"],"arrays":{"mean":[1],"scale":[-2]},"settings":{}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"QuantileNormal","columns":["A"],"arrays":{"x0":[1],"z0":[0]},"settings":{"max_knots":"1000"}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"QuantileNormal","columns":["A"],"arrays":{"x0":[],"z0":[]},"settings":{"max_knots":"1000"}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"QuantileNormal","columns":["A"],"arrays":{"x0":[2,1],"z0":[0,1]},"settings":{"max_knots":"1000"}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"QuantileNormal","columns":["A"],"arrays":{"x0":[1,2],"z0":[1,1]},"settings":{"max_knots":"1000"}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"QuantileNormal","columns":["A"],"arrays":{"x0":[1,2],"z0":[0,1]},"settings":{"max_knots":"x"}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"QuantileNormal","columns":["A"],"arrays":{"x0":[1,2],"z0":[0,1]},"settings":{"max_knots":"1"}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"QuantileNormal","columns":["A"],"arrays":{"x0":[1,2,3],"z0":[0,1,2]},"settings":{"max_knots":"2"}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"LogReturn","columns":["A"],"arrays":{},"settings":{"input":"Bogus"}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"LogReturn","columns":["A"],"arrays":{},"settings":{"input":"7"}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"LogReturn","columns":["A"],"arrays":{"anchor":[1]},"settings":{"input":"Prices","anchor_date":"x"}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"LogReturn","columns":["A"],"arrays":{},"settings":{"input":"Prices"}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"LogReturn","columns":["A"],"arrays":{"anchor":[0]},"settings":{"input":"Prices"}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"VolatilityScaler","columns":["A"],"arrays":{"initial_variance":[1]},"settings":{"method":"Ewma","lambda":"2","window":"20"}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"VolatilityScaler","columns":["A"],"arrays":{"initial_variance":[1]},"settings":{"method":"X","lambda":"0.5","window":"20"}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"VolatilityScaler","columns":["A"],"arrays":{"initial_variance":[1]},"settings":{"method":"Rolling","lambda":"0.5","window":"1"}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"VolatilityScaler","columns":["A"],"arrays":{"initial_variance":[1]},"settings":{"method":"Ewma","lambda":"0,5","window":"20"}}]}""")]
+    [InlineData("""{"version":1,"transforms":[{"kind":"VolatilityScaler","columns":["A"],"arrays":{"initial_variance":[-1]},"settings":{"method":"Ewma","lambda":"0.5","window":"20"}}]}""")]
+    public void Pipeline_BrokenStateFromJson_IsRefusedWhenRead(string json)
+    {
+        var e = Assert.Throws<InvalidInputException>(() => TransformPipeline.FromJson(json));
+        Assert.Equal(Data.Csv.CsvRules.Transform, e.Rule);
+    }
 
     [Fact]
     public void Transform_UsedBeforeFit_Throws()

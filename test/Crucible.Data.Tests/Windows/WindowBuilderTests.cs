@@ -24,6 +24,19 @@ public class WindowBuilderTests
         Assert.Equal(w.Values.Select(v => (float)v), w.ValuesAsSingle());
     }
 
+    // a window starting on 0001-01-01 (a date the CSV reader accepts) threw ArgumentOutOfRangeException computing the day
+    // before it; no state row can be dated before the first day, so the window is skipped as one without a condition
+    [Fact]
+    public void Build_AWindowOnTheFirstRepresentableDay_IsSkippedWithoutCondition()
+    {
+        var frame = Ramp(4, 1, DateOnly.MinValue);
+        var state = Ramp(4, 1, DateOnly.MinValue);
+        var w = WindowBuilder.Build(frame, window: 2, stride: 1, state: state, lagDays: 1);
+        Assert.Equal([1, 2], w.StartRows);
+        Assert.Equal(1, w.SkippedWithoutCondition);
+        Assert.Equal([0.0, 1.0], w.Conditions!);
+    }
+
     [Fact]
     public void Build_ConditionsAreLaggedStateAtWindowStart()
     {
