@@ -1435,11 +1435,15 @@ public sealed partial class AuditLog : IDisposable
         var r = doc.RootElement;
         return new AuditCheckpoint(
             r.GetProperty("seq").GetInt64(),
-            Convert.FromHexString(r.GetProperty("head_hash").GetString()!),
-            Convert.FromHexString(r.GetProperty("merkle_root").GetString()!),
-            r.GetProperty("ts_utc").GetString()!,
-            r.GetProperty("key_id").GetString()!,
-            Convert.FromHexString(r.GetProperty("sig").GetString()!));
+            Convert.FromHexString(Text(r, "head_hash")),
+            Convert.FromHexString(Text(r, "merkle_root")),
+            Text(r, "ts_utc"),
+            Text(r, "key_id"),
+            Convert.FromHexString(Text(r, "sig")));
+
+        // a JSON null is no string: GetString() answers null for it, which is a malformed line, not a value
+        static string Text(JsonElement r, string name) =>
+            r.GetProperty(name).GetString() ?? throw new FormatException($"'{name}' is null");
     }
 
     internal static string CheckpointLine(AuditCheckpoint c) =>
