@@ -93,6 +93,8 @@ public sealed class ModelCard
 
         using var manifest = ParseJson(manifestPath, "CARD-E-MODEL");
         var m = manifest.RootElement;
+        if (m.ValueKind != JsonValueKind.Object) // the sections read its members: an array or a scalar has none
+            throw new InvalidInputException("CARD-E-MODEL", "manifest.json is not a JSON object", new InputLocation(manifestPath, 0, 0));
         var id = FileHash.Sha256(weightsPath);
         if (Str(m, "weights", "sha256") is { } recorded && !string.Equals(recorded, id, StringComparison.Ordinal))
             throw new InvalidInputException("CARD-E-MODEL", $"weights SHA-256 {id[..16]}… is not the manifest's {recorded[..Math.Min(16, recorded.Length)]}…: the folder was changed", new InputLocation(weightsPath, 0, 0));

@@ -414,6 +414,17 @@ public sealed class ModelCardTests : IDisposable
     }
 
     [Fact]
+    public void Build_AManifestThatIsNoObject_IsCardEModel_NotACrash()
+    {
+        var folder = Model();
+        var manifest = Path.Combine(folder, "manifest.json");
+        File.WriteAllText(manifest, """["kind", "tabular"]""");
+        var e = Assert.Throws<InvalidInputException>(() => ModelCard.Build(folder));
+        Assert.Equal("CARD-E-MODEL", e.Rule);
+        Assert.Equal(manifest, e.Location?.File);
+    }
+
+    [Fact]
     public void Markdown_IsTheSameBytesForTheSameInputs()
     {
         var report = Report(true);
