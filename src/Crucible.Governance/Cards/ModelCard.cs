@@ -373,7 +373,7 @@ public sealed class ModelCard
             Row("train period", Str(m, "data", "train_start") is { } a ? $"{a} .. {Str(m, "data", "train_end")}" : "(undated)"),
         };
         var columns = m.TryGetProperty("columns", out var c) && c.ValueKind == JsonValueKind.Array
-            ? c.EnumerateArray().Select(e => e.GetString() ?? "").ToArray()
+            ? c.EnumerateArray().Select(Text).ToArray() // a name that is no string (an edited manifest) is shown as written
             : [];
         rows.Add(Row("series", columns.Length.ToString(CultureInfo.InvariantCulture)));
         // a sequence model's windows, and a conditional one's second input: the economic state it is conditioned on, and
@@ -581,9 +581,10 @@ public sealed class ModelCard
         {
             foreach (var s in segments.EnumerateArray())
             {
-                if (!s.TryGetProperty("levels", out var levels) || levels.ValueKind != JsonValueKind.Array) continue;
+                if (s.ValueKind != JsonValueKind.Object || !s.TryGetProperty("levels", out var levels) || levels.ValueKind != JsonValueKind.Array) continue;
                 foreach (var l in levels.EnumerateArray())
                 {
+                    if (l.ValueKind != JsonValueKind.Object) continue;
                     rows.Add([Str(s, "dimension") ?? "", Str(s, "segment") ?? "", Raw(l, "level") ?? "", PairText(l, "tail_frequency") ?? "",
                         PairText(l, "es") ?? "", l.TryGetProperty("under_stressed", out var u) && u.ValueKind == JsonValueKind.True ? "under-stressed" : "ok"]);
                 }
@@ -591,7 +592,7 @@ public sealed class ModelCard
         }
 
         var flagged = c.TryGetProperty("under_stressed", out var us) && us.ValueKind == JsonValueKind.Array
-            ? us.EnumerateArray().Select(e => e.GetString() ?? "").ToArray()
+            ? us.EnumerateArray().Select(Text).ToArray()
             : [];
         return new CardSection("coverage", "Coverage audit",
         [

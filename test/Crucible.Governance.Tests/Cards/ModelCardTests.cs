@@ -425,6 +425,22 @@ public sealed class ModelCardTests : IDisposable
     }
 
     [Fact]
+    public void Build_ColumnsAndUnderStressedSegmentsThatAreNotStrings_AreShownAsText_NotACrash()
+    {
+        var folder = Model();
+        var manifest = Path.Combine(folder, "manifest.json");
+        File.WriteAllText(manifest, File.ReadAllText(manifest).Replace("\"columns\": [\"SPY\", \"TLT|x\", \"A&B<c>\"]", "\"columns\": [\"SPY\", 7]", StringComparison.Ordinal));
+        Assert.Contains("Series, in model order: SPY, 7.", ModelCard.Build(folder).ToMarkdown(), StringComparison.Ordinal);
+
+        var report = Report(true);
+        File.WriteAllText(report, File.ReadAllText(report).Replace("\"under_stressed\": [\"asset_class=bond\"]", "\"under_stressed\": [3]", StringComparison.Ordinal)
+            .Replace("\"segments\": [{", "\"segments\": [5, {", StringComparison.Ordinal).Replace("\"levels\": [{\"level\"", "\"levels\": [true, {\"level\"", StringComparison.Ordinal)
+            .Replace("\"columns\": [\"SPY\", \"TLT|x\", \"A&B<c>\"]", "\"columns\": [\"SPY\"]", StringComparison.Ordinal));
+        File.WriteAllText(manifest, File.ReadAllText(manifest).Replace("\"columns\": [\"SPY\", 7]", "\"columns\": [\"SPY\"]", StringComparison.Ordinal));
+        Assert.Contains("Under-stressed: 3.", ModelCard.Build(folder, report).ToMarkdown(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Markdown_IsTheSameBytesForTheSameInputs()
     {
         var report = Report(true);
