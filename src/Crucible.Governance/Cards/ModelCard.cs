@@ -552,7 +552,7 @@ public sealed class ModelCard
                 foreach (var v in vs.EnumerateArray())
                 {
                     verdicts.Add([Str(v, "key") ?? "", $"{(Str(v, "bound") == "max" ? "≤" : "≥")} {Raw(v, "limit")}", Raw(v, "value") ?? "null",
-                        v.TryGetProperty("passed", out var ok) && ok.ValueKind == JsonValueKind.True ? "pass" : "FAIL"]);
+                        Flag(v, "passed") ? "pass" : "FAIL"]); // a verdict that is no object has no pass
                 }
             }
 

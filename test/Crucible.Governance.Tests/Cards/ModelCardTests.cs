@@ -441,6 +441,16 @@ public sealed class ModelCardTests : IDisposable
     }
 
     [Fact]
+    public void Build_AThresholdVerdictThatIsNoObject_IsAFailedRow_NotACrash()
+    {
+        var report = Report(true);
+        File.WriteAllText(report, File.ReadAllText(report).Replace("\"verdicts\": [{", "\"verdicts\": [7, {", StringComparison.Ordinal));
+        var md = ModelCard.Build(Model(), report).ToMarkdown();
+        Assert.Contains("| ks_max | ≤ 0.1 | 0.05 | pass |", md, StringComparison.Ordinal);
+        Assert.Contains("|  | ≥  | null | FAIL |", md, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Markdown_IsTheSameBytesForTheSameInputs()
     {
         var report = Report(true);
