@@ -146,6 +146,29 @@ public sealed class KeyRotationTests
     }
 
     [Theory]
+    [InlineData("old_public_key")]
+    [InlineData("new_public_key")]
+    [InlineData("new_key_signature")]
+    public void ARotationRecordEditedToANullMember_FailsAtItsSeq_NotACrash(string member)
+    {
+        using var t = new AuditTestHome();
+        t.Fill(4);
+        var r = Rotate(t);
+        t.Fill(2);
+        var payload = JsonNode.Parse(AuditLog.Read(t.Home.AuditDatabase)[(int)r.Seq - 1].Payload)!.AsObject();
+        payload[member] = null;
+        t.Tamper("UPDATE audit_entry SET payload = $p WHERE seq = $s;", c =>
+        {
+            c.Parameters.AddWithValue("$p", Encoding.UTF8.GetBytes(payload.ToJsonString()));
+            c.Parameters.AddWithValue("$s", r.Seq);
+        });
+        var v = t.Verify();
+        Assert.False(v.Ok);
+        // the broken entry gives no keys, so the checkpoints before it are checked with the trusted (new) key and fail first
+        Assert.Contains(v.Findings, f => f.Problem == AuditProblem.Hash && f.FirstBadSeq == r.Seq);
+    }
+
+    [Theory]
     [InlineData("no checkpoint")]
     [InlineData("checkpoint signed by the attacker")]
     [InlineData("chain recomputed")]
