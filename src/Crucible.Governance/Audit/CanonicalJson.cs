@@ -52,7 +52,16 @@ public static class CanonicalJson
         using (doc)
         {
             var sb = new StringBuilder();
-            Write(doc.RootElement, sb);
+            try
+            {
+                Write(doc.RootElement, sb);
+            }
+            catch (InvalidOperationException)
+            {
+                // what JsonElement's GetString and Name throw for an escaped lone surrogate ("\ud800"): not valid UTF-16
+                throw new InvalidInputException("JSON-E", "string holds a lone surrogate (not valid Unicode)");
+            }
+
             return new UTF8Encoding(false, throwOnInvalidBytes: true).GetBytes(sb.ToString());
         }
     }

@@ -127,4 +127,11 @@ public class CanonicalJsonTests
         var seed = new System.Text.Json.Nodes.JsonObject { ["seed"] = ulong.MaxValue };
         Assert.Equal("""{"seed":18446744073709551615}""", System.Text.Encoding.UTF8.GetString(CanonicalJson.Serialize(seed)));
     }
+    [Theory]
+    [InlineData("\"\\ud800\"")]        // a lone high surrogate, escaped
+    [InlineData("{\"\\udc00\":1}")]     // a lone low surrogate in a member name
+    [InlineData("[\"a\\ud800b\"]")]
+    public void Canonicalize_ALoneSurrogateEscape_IsInvalidInput_NotACrash(string json) =>
+        Assert.Equal("JSON-E", Assert.Throws<InvalidInputException>(() => CanonicalJson.Canonicalize(json)).Rule);
+
 }
