@@ -134,4 +134,14 @@ public class CanonicalJsonTests
     public void Canonicalize_ALoneSurrogateEscape_IsInvalidInput_NotACrash(string json) =>
         Assert.Equal("JSON-E", Assert.Throws<InvalidInputException>(() => CanonicalJson.Canonicalize(json)).Rule);
 
+    [Fact]
+    public void Serialize_ALoneSurrogate_IsInvalidInput_NotWrittenAsTheReplacementCharacter()
+    {
+        // ToJsonString wrote "x\ud800" as "x\ufffd": two strings, one canonical form and one hash
+        Assert.Equal("JSON-E", Assert.Throws<InvalidInputException>(() => CanonicalJson.Serialize(new System.Text.Json.Nodes.JsonObject { ["a"] = "x\ud800" })).Rule);
+        Assert.Equal("JSON-E", Assert.Throws<InvalidInputException>(() => CanonicalJson.Serialize(new System.Text.Json.Nodes.JsonObject { ["\udc00"] = 1 })).Rule);
+        Assert.Equal("JSON-E", Assert.Throws<InvalidInputException>(() => CanonicalJson.Serialize(new System.Text.Json.Nodes.JsonArray("ok", "\ud800"))).Rule);
+        Assert.Equal("JSON-E", Assert.Throws<InvalidInputException>(() => CanonicalJson.Serialize(System.Text.Json.Nodes.JsonNode.Parse("{\"a\":\"\\ud800\"}"))).Rule);
+        Assert.Equal("{\"a\":\"\ud83d\ude00\"}", System.Text.Encoding.UTF8.GetString(CanonicalJson.Serialize(new System.Text.Json.Nodes.JsonObject { ["a"] = "\ud83d\ude00" })));
+    }
 }
