@@ -638,9 +638,11 @@ public sealed class ModelCard
         _ => e.GetRawText(),
     };
 
-    // numbers as G6, invariant culture (the report keeps full precision)
+    // numbers as G6, invariant culture (the report keeps full precision); integers exactly, up to a ulong seed's 2^64 − 1
     private static string Number(JsonElement e) =>
-        e.TryGetInt64(out var i) ? i.ToString(CultureInfo.InvariantCulture) : e.GetDouble().ToString("G6", CultureInfo.InvariantCulture);
+        e.TryGetInt64(out var i) ? i.ToString(CultureInfo.InvariantCulture)
+        : e.TryGetUInt64(out var u) ? u.ToString(CultureInfo.InvariantCulture)
+        : e.GetDouble().ToString("G6", CultureInfo.InvariantCulture);
 
     private static bool TryGet(JsonElement root, string[] path, out JsonElement value)
     {

@@ -451,6 +451,19 @@ public sealed class ModelCardTests : IDisposable
     }
 
     [Fact]
+    public void Build_ASeedBeyondTheInt64Range_IsShownWithAllItsDigits()
+    {
+        // a ulong seed (crucible train --seed 18446744073709551615) is written as a JSON number: it was shown as 1.84467E+19
+        var folder = Model();
+        var manifest = Path.Combine(folder, "manifest.json");
+        File.WriteAllText(manifest, File.ReadAllText(manifest).Replace("\"seed\": 7", "\"seed\": 18446744073709551615", StringComparison.Ordinal)
+            .Replace("\"hidden\": 64", "\"hidden\": 64, \"seed\": 9223372036854775808", StringComparison.Ordinal));
+        var md = ModelCard.Build(folder).ToMarkdown();
+        Assert.Contains("| seed | 18446744073709551615 |", md, StringComparison.Ordinal);
+        Assert.Contains("| seed | 9223372036854775808 |", md, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Markdown_IsTheSameBytesForTheSameInputs()
     {
         var report = Report(true);
