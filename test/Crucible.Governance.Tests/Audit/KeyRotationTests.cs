@@ -164,8 +164,24 @@ public sealed class KeyRotationTests
         });
         var v = t.Verify();
         Assert.False(v.Ok);
-        // the broken entry gives no keys, so the checkpoints before it are checked with the trusted (new) key and fail first
-        Assert.Contains(v.Findings, f => f.Problem == AuditProblem.Hash && f.FirstBadSeq == r.Seq);
+        Assert.Equal(r.Seq, v.FirstBadSeq);
+        Assert.Equal(AuditProblem.Hash, v.Problem);
+    }
+
+    [Fact]
+    public void ARotationRecordThatIsNoKeyChange_IsTheFirstBadEntry_NotTheCheckpointsBeforeIt()
+    {
+        // its payload names no key, so the key of the epoch before it is unknown: the checkpoints of that epoch were checked
+        // with the trusted (new) key, failed, and verification blamed entry 1 instead of the edited rotation
+        using var t = new AuditTestHome();
+        t.Fill(4);
+        var r = Rotate(t);
+        t.Fill(2);
+        t.Tamper("UPDATE audit_entry SET payload = CAST('{}' AS BLOB) WHERE seq = $s;", c => c.Parameters.AddWithValue("$s", r.Seq));
+        var v = t.Verify();
+        Assert.Equal(AuditProblem.Hash, v.Problem);
+        Assert.Equal(r.Seq, v.FirstBadSeq);
+        Assert.Single(v.Findings);
     }
 
     [Theory]
