@@ -41,7 +41,17 @@ public static class CanonicalJson
             throw LoneSurrogate();
         }
 
-        var text = node is null ? "null" : node.ToJsonString();
+        string text;
+        try
+        {
+            text = node is null ? "null" : node.ToJsonString();
+        }
+        catch (ArgumentException)
+        {
+            // what the writer throws for a value JSON cannot hold: a double or float NaN or infinity
+            throw new InvalidInputException("JSON-E", "a number is not finite (NaN or infinity): JSON has no such number");
+        }
+
         return Canonicalize(text);
     }
 

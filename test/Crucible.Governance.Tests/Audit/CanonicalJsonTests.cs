@@ -144,4 +144,15 @@ public class CanonicalJsonTests
         Assert.Equal("JSON-E", Assert.Throws<InvalidInputException>(() => CanonicalJson.Serialize(System.Text.Json.Nodes.JsonNode.Parse("{\"a\":\"\\ud800\"}"))).Rule);
         Assert.Equal("{\"a\":\"\ud83d\ude00\"}", System.Text.Encoding.UTF8.GetString(CanonicalJson.Serialize(new System.Text.Json.Nodes.JsonObject { ["a"] = "\ud83d\ude00" })));
     }
+
+    [Theory]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    [InlineData(double.NegativeInfinity)]
+    public void Serialize_ANumberThatIsNotFinite_IsInvalidInput_NotACrash(double value)
+    {
+        var e = Assert.Throws<InvalidInputException>(() => CanonicalJson.Serialize(new System.Text.Json.Nodes.JsonObject { ["lr"] = value }));
+        Assert.Equal("JSON-E", e.Rule);
+        Assert.Equal("JSON-E", Assert.Throws<InvalidInputException>(() => CanonicalJson.Serialize(new System.Text.Json.Nodes.JsonArray(1.0, (float)value))).Rule);
+    }
 }
