@@ -307,11 +307,11 @@ public sealed partial class AuditLog
             {
                 using var doc = JsonDocument.Parse(e.Payload);
                 var r = doc.RootElement;
-                oldId = r.GetProperty("old_key_id").GetString()!;
-                newId = r.GetProperty("new_key_id").GetString()!;
-                var oldInfo = Convert.FromBase64String(r.GetProperty("old_public_key").GetString()!);
-                var newInfo = Convert.FromBase64String(r.GetProperty("new_public_key").GetString()!);
-                var signature = Convert.FromHexString(r.GetProperty("new_key_signature").GetString()!);
+                oldId = Text(r, "old_key_id");
+                newId = Text(r, "new_key_id");
+                var oldInfo = Convert.FromBase64String(Text(r, "old_public_key"));
+                var newInfo = Convert.FromBase64String(Text(r, "new_public_key"));
+                var signature = Convert.FromHexString(Text(r, "new_key_signature"));
                 if (AuditSigningKey.KeyIdOf(oldInfo) != oldId || AuditSigningKey.KeyIdOf(newInfo) != newId)
                 {
                     problem = "its key ids are not those of its public keys";
@@ -337,6 +337,10 @@ public sealed partial class AuditLog
             _changes.Add((e.Seq, lost, problem));
             Changes.Add(new AuditKeyChange(e.Seq, oldId, newId, !lost));
         }
+
+        // a JSON null is no string (GetString() answers null for it): a payload that is no key change, not a crash
+        private static string Text(JsonElement r, string name) =>
+            r.GetProperty(name).GetString() ?? throw new FormatException($"'{name}' is null");
 
         /// <summary>The key that must have signed a checkpoint at <paramref name="seq"/> (null: a broken change entry gave none).</summary>
         public AuditSigningKey? KeyAt(long seq)

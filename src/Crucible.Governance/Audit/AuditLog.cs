@@ -1066,7 +1066,7 @@ public sealed partial class AuditLog : IDisposable
                 using var store = SqliteAuditStore.OpenReader(databasePath);
                 if (store.HasTables())
                 {
-                    entries = store.ReadEntries(1, int.MaxValue);
+                    entries = store.ReadEntries(long.MinValue, int.MaxValue); // every row, those below seq 1 too (VerifyRows)
                     foreach (var c in store.ReadCheckpoints()) dbCheckpoints[c.Seq] = c;
                 }
                 else if (external.Count == 0)
@@ -1103,7 +1103,7 @@ public sealed partial class AuditLog : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            entries = _store.ReadEntries(1, int.MaxValue);
+            entries = _store.ReadEntries(long.MinValue, int.MaxValue); // every row, those below seq 1 too (VerifyRows)
             foreach (var c in _store.ReadCheckpoints()) dbCheckpoints[c.Seq] = c;
         }
 
@@ -1140,7 +1140,7 @@ public sealed partial class AuditLog : IDisposable
         try
         {
             if (!store.HasTables()) return new AuditVerification(AuditProblem.Malformed, 1, null, 0, 0, "the database has no audit tables");
-            entries = store.ReadEntries(1, int.MaxValue);
+            entries = store.ReadEntries(long.MinValue, int.MaxValue); // every row, those below seq 1 too (VerifyRows)
             foreach (var c in store.ReadCheckpoints()) dbCheckpoints[c.Seq] = c;
         }
         catch (Npgsql.NpgsqlException e)
@@ -1165,6 +1165,12 @@ public sealed partial class AuditLog : IDisposable
         var below = dbCheckpoints.Keys.Concat(external.Keys).DefaultIfEmpty(1).Min();
         if (below < 1)
             return Fail(AuditProblem.Malformed, 1, below, string.Create(CultureInfo.InvariantCulture, $"a checkpoint at seq {below}: checkpoints cover entries from 1 on"));
+
+        // a row numbered below 1 is no entry of the chain, yet the readers by kind (the registry's ListKinds) take it for one:
+        // a plain INSERT makes it (the append-only triggers stop UPDATE and DELETE only), so it must not pass unseen
+        if (entries.Count > 0 && entries[0].Seq < 1) // in seq order
+            return Fail(AuditProblem.Malformed, 1, null, string.Create(CultureInfo.InvariantCulture,
+                $"a row at seq {entries[0].Seq} ({entries.Count(e => e.Seq < 1)} below seq 1): entries are numbered from 1, so it is outside the chain"));
 
         // a log that changed keys: each checkpoint is checked with the key of its epoch (read from the key change entries,
         // each trusted once the walk has checked its hash), and the trusted key must be one of them (checked after the walk,
@@ -1202,6 +1208,14 @@ public sealed partial class AuditLog : IDisposable
             foreach (var (source, table) in new[] { ("database", dbCheckpoints), ("exported", external) })
             {
                 if (!table.TryGetValue(e.Seq, out var c)) continue;
+                if (history is not null && history.KeyAt(c.Seq) is null)
+                {
+                    // the key change that opens this epoch names no key (its payload is broken) and the walk stops at it: this
+                    // checkpoint cannot be checked, and checking it with the trusted key would blame the entries before it
+                    allGood = false;
+                    continue;
+                }
+
                 checkedCount++;
                 var key = history?.KeyAt(c.Seq) ?? publicKey!;
                 if (!key.Verify(c.SignedBytes(), c.Signature) || !string.Equals(c.KeyId, key.KeyId, StringComparison.Ordinal))
@@ -1435,11 +1449,15 @@ public sealed partial class AuditLog : IDisposable
         var r = doc.RootElement;
         return new AuditCheckpoint(
             r.GetProperty("seq").GetInt64(),
-            Convert.FromHexString(r.GetProperty("head_hash").GetString()!),
-            Convert.FromHexString(r.GetProperty("merkle_root").GetString()!),
-            r.GetProperty("ts_utc").GetString()!,
-            r.GetProperty("key_id").GetString()!,
-            Convert.FromHexString(r.GetProperty("sig").GetString()!));
+            Convert.FromHexString(Text(r, "head_hash")),
+            Convert.FromHexString(Text(r, "merkle_root")),
+            Text(r, "ts_utc"),
+            Text(r, "key_id"),
+            Convert.FromHexString(Text(r, "sig")));
+
+        // a JSON null is no string: GetString() answers null for it, which is a malformed line, not a value
+        static string Text(JsonElement r, string name) =>
+            r.GetProperty(name).GetString() ?? throw new FormatException($"'{name}' is null");
     }
 
     internal static string CheckpointLine(AuditCheckpoint c) =>

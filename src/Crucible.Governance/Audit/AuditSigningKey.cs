@@ -254,6 +254,14 @@ public sealed class AuditSigningKey : IDisposable
             throw new InvalidInputException("AUDIT-E-KEY", "not an EC key in PEM form", new InputLocation(path, 0, 0));
         }
 
+        if (key.KeySize != 256)
+        {
+            // another curve signs with other sizes than the 64-byte signatures every checkpoint check expects (Verify): a log
+            // signed with it would never verify
+            key.Dispose();
+            throw new InvalidInputException("AUDIT-E-KEY", "not a P-256 key: checkpoints are signed with ECDSA P-256", new InputLocation(path, 0, 0));
+        }
+
         var hasPrivate = pem.Contains("PRIVATE KEY", StringComparison.Ordinal);
         if (expectPrivate && !hasPrivate)
         {

@@ -31,9 +31,63 @@ public static class CanonicalJson
     /// <exception cref="InvalidInputException">A number is not finite or is an integer beyond the 64-bit range, or a string is not valid UTF-16.</exception>
     public static byte[] Serialize(JsonNode? node)
     {
-        var text = node is null ? "null" : node.ToJsonString();
+        try
+        {
+            RefuseLoneSurrogates(node);
+        }
+        catch (InvalidOperationException)
+        {
+            // a value parsed from an escaped lone surrogate ("\ud800") cannot be read as a string
+            throw LoneSurrogate();
+        }
+
+        string text;
+        try
+        {
+            text = node is null ? "null" : node.ToJsonString();
+        }
+        catch (ArgumentException)
+        {
+            // what the writer throws for a value JSON cannot hold: a double or float NaN or infinity
+            throw new InvalidInputException("JSON-E", "a number is not finite (NaN or infinity): JSON has no such number");
+        }
+
         return Canonicalize(text);
     }
+
+    // ToJsonString writes a lone surrogate as U+FFFD, so that "x\ud800" would silently get the bytes of "x\ufffd": refused first
+    private static void RefuseLoneSurrogates(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var (name, value) in o)
+                {
+                    RequireValidUtf16(name);
+                    RefuseLoneSurrogates(value);
+                }
+
+                break;
+            case JsonArray a:
+                foreach (var item in a) RefuseLoneSurrogates(item);
+                break;
+            case JsonValue v when v.TryGetValue<string>(out var text):
+                RequireValidUtf16(text);
+                break;
+        }
+
+        static void RequireValidUtf16(string s)
+        {
+            for (var i = 0; i < s.Length; i++)
+            {
+                if (!char.IsSurrogate(s[i])) continue;
+                if (!char.IsHighSurrogate(s[i]) || i + 1 >= s.Length || !char.IsLowSurrogate(s[i + 1])) throw LoneSurrogate();
+                i++;
+            }
+        }
+    }
+
+    private static InvalidInputException LoneSurrogate() => new("JSON-E", "string holds a lone surrogate (not valid Unicode)");
 
     /// <summary>The canonical UTF-8 bytes of the JSON document <paramref name="json"/>.</summary>
     /// <exception cref="InvalidInputException">The text is not JSON, has duplicate member names, or a number that cannot be kept exactly.</exception>
@@ -52,7 +106,16 @@ public static class CanonicalJson
         using (doc)
         {
             var sb = new StringBuilder();
-            Write(doc.RootElement, sb);
+            try
+            {
+                Write(doc.RootElement, sb);
+            }
+            catch (InvalidOperationException)
+            {
+                // what JsonElement's GetString and Name throw for an escaped lone surrogate ("\ud800"): not valid UTF-16
+                throw new InvalidInputException("JSON-E", "string holds a lone surrogate (not valid Unicode)");
+            }
+
             return new UTF8Encoding(false, throwOnInvalidBytes: true).GetBytes(sb.ToString());
         }
     }

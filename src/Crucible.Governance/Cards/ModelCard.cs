@@ -93,6 +93,8 @@ public sealed class ModelCard
 
         using var manifest = ParseJson(manifestPath, "CARD-E-MODEL");
         var m = manifest.RootElement;
+        if (m.ValueKind != JsonValueKind.Object) // the sections read its members: an array or a scalar has none
+            throw new InvalidInputException("CARD-E-MODEL", "manifest.json is not a JSON object", new InputLocation(manifestPath, 0, 0));
         var id = FileHash.Sha256(weightsPath);
         if (Str(m, "weights", "sha256") is { } recorded && !string.Equals(recorded, id, StringComparison.Ordinal))
             throw new InvalidInputException("CARD-E-MODEL", $"weights SHA-256 {id[..16]}… is not the manifest's {recorded[..Math.Min(16, recorded.Length)]}…: the folder was changed", new InputLocation(weightsPath, 0, 0));
@@ -371,7 +373,7 @@ public sealed class ModelCard
             Row("train period", Str(m, "data", "train_start") is { } a ? $"{a} .. {Str(m, "data", "train_end")}" : "(undated)"),
         };
         var columns = m.TryGetProperty("columns", out var c) && c.ValueKind == JsonValueKind.Array
-            ? c.EnumerateArray().Select(e => e.GetString() ?? "").ToArray()
+            ? c.EnumerateArray().Select(Text).ToArray() // a name that is no string (an edited manifest) is shown as written
             : [];
         rows.Add(Row("series", columns.Length.ToString(CultureInfo.InvariantCulture)));
         // a sequence model's windows, and a conditional one's second input: the economic state it is conditioned on, and
@@ -550,7 +552,7 @@ public sealed class ModelCard
                 foreach (var v in vs.EnumerateArray())
                 {
                     verdicts.Add([Str(v, "key") ?? "", $"{(Str(v, "bound") == "max" ? "≤" : "≥")} {Raw(v, "limit")}", Raw(v, "value") ?? "null",
-                        v.TryGetProperty("passed", out var ok) && ok.ValueKind == JsonValueKind.True ? "pass" : "FAIL"]);
+                        Flag(v, "passed") ? "pass" : "FAIL"]); // a verdict that is no object has no pass
                 }
             }
 
@@ -579,9 +581,10 @@ public sealed class ModelCard
         {
             foreach (var s in segments.EnumerateArray())
             {
-                if (!s.TryGetProperty("levels", out var levels) || levels.ValueKind != JsonValueKind.Array) continue;
+                if (s.ValueKind != JsonValueKind.Object || !s.TryGetProperty("levels", out var levels) || levels.ValueKind != JsonValueKind.Array) continue;
                 foreach (var l in levels.EnumerateArray())
                 {
+                    if (l.ValueKind != JsonValueKind.Object) continue;
                     rows.Add([Str(s, "dimension") ?? "", Str(s, "segment") ?? "", Raw(l, "level") ?? "", PairText(l, "tail_frequency") ?? "",
                         PairText(l, "es") ?? "", l.TryGetProperty("under_stressed", out var u) && u.ValueKind == JsonValueKind.True ? "under-stressed" : "ok"]);
                 }
@@ -589,7 +592,7 @@ public sealed class ModelCard
         }
 
         var flagged = c.TryGetProperty("under_stressed", out var us) && us.ValueKind == JsonValueKind.Array
-            ? us.EnumerateArray().Select(e => e.GetString() ?? "").ToArray()
+            ? us.EnumerateArray().Select(Text).ToArray()
             : [];
         return new CardSection("coverage", "Coverage audit",
         [
@@ -635,9 +638,11 @@ public sealed class ModelCard
         _ => e.GetRawText(),
     };
 
-    // numbers as G6, invariant culture (the report keeps full precision)
+    // numbers as G6, invariant culture (the report keeps full precision); integers exactly, up to a ulong seed's 2^64 − 1
     private static string Number(JsonElement e) =>
-        e.TryGetInt64(out var i) ? i.ToString(CultureInfo.InvariantCulture) : e.GetDouble().ToString("G6", CultureInfo.InvariantCulture);
+        e.TryGetInt64(out var i) ? i.ToString(CultureInfo.InvariantCulture)
+        : e.TryGetUInt64(out var u) ? u.ToString(CultureInfo.InvariantCulture)
+        : e.GetDouble().ToString("G6", CultureInfo.InvariantCulture);
 
     private static bool TryGet(JsonElement root, string[] path, out JsonElement value)
     {

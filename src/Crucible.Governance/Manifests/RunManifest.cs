@@ -156,7 +156,8 @@ public sealed record RunManifest
         JsonObject root;
         try
         {
-            root = JsonNode.Parse(json) as JsonObject ?? throw new InvalidInputException("MANIFEST-E-JSON", "not a JSON object", at);
+            // duplicate member names are refused here: a JsonObject holding them throws ArgumentException when first read
+            root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }) as JsonObject ?? throw new InvalidInputException("MANIFEST-E-JSON", "not a JSON object", at);
         }
         catch (JsonException e)
         {

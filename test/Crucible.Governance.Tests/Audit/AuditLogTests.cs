@@ -224,6 +224,25 @@ public class AuditLogTests
         Assert.EndsWith("\n", File.ReadAllText(t.Home.AuditCheckpoints), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("head_hash")]
+    [InlineData("merkle_root")]
+    [InlineData("sig")]
+    [InlineData("ts_utc")]
+    [InlineData("key_id")]
+    public void CheckpointFile_LineWithANullMember_IsMalformed_NotACrash(string member)
+    {
+        using var t = new AuditTestHome(checkpointInterval: 4);
+        t.Fill(4);
+        var line = JsonNode.Parse(File.ReadAllLines(t.Home.AuditCheckpoints)[0])!.AsObject();
+        line[member] = null;
+        File.AppendAllText(t.Home.AuditCheckpoints, line.ToJsonString() + "\n");
+
+        var v = t.Verify();
+        Assert.Equal(AuditProblem.Malformed, v.Problem);
+        Assert.Contains("not a checkpoint line", v.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Open_WhileAnotherProcessIsCreatingTheSchema_IsNotRefusedForAMissingAuditMeta()
     {

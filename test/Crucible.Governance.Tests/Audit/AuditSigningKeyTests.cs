@@ -45,4 +45,29 @@ public class AuditSigningKeyTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Theory]
+    [InlineData("P-384 private")]
+    [InlineData("P-384 public")]
+    [InlineData("P-521 private")]
+    public void Load_AKeyOnAnotherCurveThanP256_IsRefused(string which)
+    {
+        // its signatures are not the 64 bytes every checkpoint check expects: a log signed with it would verify never
+        var dir = Directory.CreateTempSubdirectory("crucible-key-").FullName;
+        try
+        {
+            using var other = System.Security.Cryptography.ECDsa.Create(which.StartsWith("P-384", StringComparison.Ordinal)
+                ? System.Security.Cryptography.ECCurve.NamedCurves.nistP384 : System.Security.Cryptography.ECCurve.NamedCurves.nistP521);
+            var path = Path.Combine(dir, AuditSigningKey.PrivateFileName);
+            File.WriteAllText(path, which.EndsWith("private", StringComparison.Ordinal) ? other.ExportPkcs8PrivateKeyPem() : other.ExportSubjectPublicKeyInfoPem());
+            Func<AuditSigningKey> load = which.EndsWith("private", StringComparison.Ordinal) ? () => AuditSigningKey.LoadOrCreate(path) : () => AuditSigningKey.LoadPublic(path);
+            var e = Assert.Throws<Crucible.Data.InvalidInputException>(() => load().Dispose());
+            Assert.Equal("AUDIT-E-KEY", e.Rule);
+            Assert.Equal(path, e.Location?.File);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

@@ -127,4 +127,32 @@ public class CanonicalJsonTests
         var seed = new System.Text.Json.Nodes.JsonObject { ["seed"] = ulong.MaxValue };
         Assert.Equal("""{"seed":18446744073709551615}""", System.Text.Encoding.UTF8.GetString(CanonicalJson.Serialize(seed)));
     }
+    [Theory]
+    [InlineData("\"\\ud800\"")]        // a lone high surrogate, escaped
+    [InlineData("{\"\\udc00\":1}")]     // a lone low surrogate in a member name
+    [InlineData("[\"a\\ud800b\"]")]
+    public void Canonicalize_ALoneSurrogateEscape_IsInvalidInput_NotACrash(string json) =>
+        Assert.Equal("JSON-E", Assert.Throws<InvalidInputException>(() => CanonicalJson.Canonicalize(json)).Rule);
+
+    [Fact]
+    public void Serialize_ALoneSurrogate_IsInvalidInput_NotWrittenAsTheReplacementCharacter()
+    {
+        // ToJsonString wrote "x\ud800" as "x\ufffd": two strings, one canonical form and one hash
+        Assert.Equal("JSON-E", Assert.Throws<InvalidInputException>(() => CanonicalJson.Serialize(new System.Text.Json.Nodes.JsonObject { ["a"] = "x\ud800" })).Rule);
+        Assert.Equal("JSON-E", Assert.Throws<InvalidInputException>(() => CanonicalJson.Serialize(new System.Text.Json.Nodes.JsonObject { ["\udc00"] = 1 })).Rule);
+        Assert.Equal("JSON-E", Assert.Throws<InvalidInputException>(() => CanonicalJson.Serialize(new System.Text.Json.Nodes.JsonArray("ok", "\ud800"))).Rule);
+        Assert.Equal("JSON-E", Assert.Throws<InvalidInputException>(() => CanonicalJson.Serialize(System.Text.Json.Nodes.JsonNode.Parse("{\"a\":\"\\ud800\"}"))).Rule);
+        Assert.Equal("{\"a\":\"\ud83d\ude00\"}", System.Text.Encoding.UTF8.GetString(CanonicalJson.Serialize(new System.Text.Json.Nodes.JsonObject { ["a"] = "\ud83d\ude00" })));
+    }
+
+    [Theory]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    [InlineData(double.NegativeInfinity)]
+    public void Serialize_ANumberThatIsNotFinite_IsInvalidInput_NotACrash(double value)
+    {
+        var e = Assert.Throws<InvalidInputException>(() => CanonicalJson.Serialize(new System.Text.Json.Nodes.JsonObject { ["lr"] = value }));
+        Assert.Equal("JSON-E", e.Rule);
+        Assert.Equal("JSON-E", Assert.Throws<InvalidInputException>(() => CanonicalJson.Serialize(new System.Text.Json.Nodes.JsonArray(1.0, (float)value))).Rule);
+    }
 }

@@ -146,6 +146,45 @@ public sealed class KeyRotationTests
     }
 
     [Theory]
+    [InlineData("old_public_key")]
+    [InlineData("new_public_key")]
+    [InlineData("new_key_signature")]
+    public void ARotationRecordEditedToANullMember_FailsAtItsSeq_NotACrash(string member)
+    {
+        using var t = new AuditTestHome();
+        t.Fill(4);
+        var r = Rotate(t);
+        t.Fill(2);
+        var payload = JsonNode.Parse(AuditLog.Read(t.Home.AuditDatabase)[(int)r.Seq - 1].Payload)!.AsObject();
+        payload[member] = null;
+        t.Tamper("UPDATE audit_entry SET payload = $p WHERE seq = $s;", c =>
+        {
+            c.Parameters.AddWithValue("$p", Encoding.UTF8.GetBytes(payload.ToJsonString()));
+            c.Parameters.AddWithValue("$s", r.Seq);
+        });
+        var v = t.Verify();
+        Assert.False(v.Ok);
+        Assert.Equal(r.Seq, v.FirstBadSeq);
+        Assert.Equal(AuditProblem.Hash, v.Problem);
+    }
+
+    [Fact]
+    public void ARotationRecordThatIsNoKeyChange_IsTheFirstBadEntry_NotTheCheckpointsBeforeIt()
+    {
+        // its payload names no key, so the key of the epoch before it is unknown: the checkpoints of that epoch were checked
+        // with the trusted (new) key, failed, and verification blamed entry 1 instead of the edited rotation
+        using var t = new AuditTestHome();
+        t.Fill(4);
+        var r = Rotate(t);
+        t.Fill(2);
+        t.Tamper("UPDATE audit_entry SET payload = CAST('{}' AS BLOB) WHERE seq = $s;", c => c.Parameters.AddWithValue("$s", r.Seq));
+        var v = t.Verify();
+        Assert.Equal(AuditProblem.Hash, v.Problem);
+        Assert.Equal(r.Seq, v.FirstBadSeq);
+        Assert.Single(v.Findings);
+    }
+
+    [Theory]
     [InlineData("no checkpoint")]
     [InlineData("checkpoint signed by the attacker")]
     [InlineData("chain recomputed")]

@@ -42,6 +42,23 @@ public class TamperMatrixTests
         Assert.Contains("entry 11 is missing", v.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-5)]
+    public void B_RowInsertedBelowSeq1_FailsAsMalformed(long seq)
+    {
+        // a plain INSERT (the append-only triggers stop UPDATE and DELETE only) outside the chain: the registry, which reads
+        // entries by kind, takes it for a model.registered entry, so verification must not pass over it
+        using var t = Filled();
+        t.Tamper(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"INSERT INTO audit_entry(seq, ts_utc, kind, actor, payload, prev_hash, entry_hash) VALUES ({seq}, '2026-01-01T00:00:00.0000000Z', 'model.registered', 'x', CAST('{{\"manifest_sha256\":\"{new string('b', 64)}\",\"model_id\":\"{new string('a', 64)}\",\"status\":\"candidate\"}}' AS BLOB), zeroblob(32), randomblob(32));"));
+        using (var log = AuditLog.OpenReadOnly(t.Options))
+            Assert.Single(new Crucible.Governance.Registry.ModelRegistry(t.Home, log).List()); // what the forged row does
+        var v = t.Verify();
+        AssertFails(v, AuditProblem.Malformed, 1);
+        Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"seq {seq}"), v.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void C_TwoRowsSwapped_FailsAtTheFirst()
     {

@@ -414,6 +414,56 @@ public sealed class ModelCardTests : IDisposable
     }
 
     [Fact]
+    public void Build_AManifestThatIsNoObject_IsCardEModel_NotACrash()
+    {
+        var folder = Model();
+        var manifest = Path.Combine(folder, "manifest.json");
+        File.WriteAllText(manifest, """["kind", "tabular"]""");
+        var e = Assert.Throws<InvalidInputException>(() => ModelCard.Build(folder));
+        Assert.Equal("CARD-E-MODEL", e.Rule);
+        Assert.Equal(manifest, e.Location?.File);
+    }
+
+    [Fact]
+    public void Build_ColumnsAndUnderStressedSegmentsThatAreNotStrings_AreShownAsText_NotACrash()
+    {
+        var folder = Model();
+        var manifest = Path.Combine(folder, "manifest.json");
+        File.WriteAllText(manifest, File.ReadAllText(manifest).Replace("\"columns\": [\"SPY\", \"TLT|x\", \"A&B<c>\"]", "\"columns\": [\"SPY\", 7]", StringComparison.Ordinal));
+        Assert.Contains("Series, in model order: SPY, 7.", ModelCard.Build(folder).ToMarkdown(), StringComparison.Ordinal);
+
+        var report = Report(true);
+        File.WriteAllText(report, File.ReadAllText(report).Replace("\"under_stressed\": [\"asset_class=bond\"]", "\"under_stressed\": [3]", StringComparison.Ordinal)
+            .Replace("\"segments\": [{", "\"segments\": [5, {", StringComparison.Ordinal).Replace("\"levels\": [{\"level\"", "\"levels\": [true, {\"level\"", StringComparison.Ordinal)
+            .Replace("\"columns\": [\"SPY\", \"TLT|x\", \"A&B<c>\"]", "\"columns\": [\"SPY\"]", StringComparison.Ordinal));
+        File.WriteAllText(manifest, File.ReadAllText(manifest).Replace("\"columns\": [\"SPY\", 7]", "\"columns\": [\"SPY\"]", StringComparison.Ordinal));
+        Assert.Contains("Under-stressed: 3.", ModelCard.Build(folder, report).ToMarkdown(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_AThresholdVerdictThatIsNoObject_IsAFailedRow_NotACrash()
+    {
+        var report = Report(true);
+        File.WriteAllText(report, File.ReadAllText(report).Replace("\"verdicts\": [{", "\"verdicts\": [7, {", StringComparison.Ordinal));
+        var md = ModelCard.Build(Model(), report).ToMarkdown();
+        Assert.Contains("| ks_max | ≤ 0.1 | 0.05 | pass |", md, StringComparison.Ordinal);
+        Assert.Contains("|  | ≥  | null | FAIL |", md, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Build_ASeedBeyondTheInt64Range_IsShownWithAllItsDigits()
+    {
+        // a ulong seed (crucible train --seed 18446744073709551615) is written as a JSON number: it was shown as 1.84467E+19
+        var folder = Model();
+        var manifest = Path.Combine(folder, "manifest.json");
+        File.WriteAllText(manifest, File.ReadAllText(manifest).Replace("\"seed\": 7", "\"seed\": 18446744073709551615", StringComparison.Ordinal)
+            .Replace("\"hidden\": 64", "\"hidden\": 64, \"seed\": 9223372036854775808", StringComparison.Ordinal));
+        var md = ModelCard.Build(folder).ToMarkdown();
+        Assert.Contains("| seed | 18446744073709551615 |", md, StringComparison.Ordinal);
+        Assert.Contains("| seed | 9223372036854775808 |", md, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Markdown_IsTheSameBytesForTheSameInputs()
     {
         var report = Report(true);

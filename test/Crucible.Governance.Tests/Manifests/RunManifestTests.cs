@@ -215,4 +215,17 @@ public sealed class RunManifestTests : IDisposable
         Assert.Equal("MANIFEST-E-FIELD", e.Rule);
         Assert.Contains("'path'", e.Message, StringComparison.Ordinal);
     }
+    [Theory]
+    [InlineData("{", "{\"prng\":\"x\",")]                     // a second prng at the top
+    [InlineData("\"config\":{", "\"config\":{\"lr\":1,")]         // a second lr inside the config
+    public void Load_ADuplicateMember_IsRefusedAsJson_NotACrash(string at, string with)
+    {
+        var path = Build();
+        var text = File.ReadAllText(path);
+        var i = text.IndexOf(at, StringComparison.Ordinal);
+        File.WriteAllText(path, text[..i] + with + text[(i + at.Length)..]);
+        var e = Assert.Throws<InvalidInputException>(() => RunManifest.Load(path));
+        Assert.Equal("MANIFEST-E-JSON", e.Rule);
+        Assert.Equal(path, e.Location?.File);
+    }
 }

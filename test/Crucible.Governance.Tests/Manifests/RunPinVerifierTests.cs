@@ -210,6 +210,17 @@ public sealed class RunPinVerifierTests
     }
 
     [Fact]
+    public void AFileEditedToNameAMemberTwice_IsAnEditedFile_NotACrash()
+    {
+        using var t = new AuditTestHome();
+        var (path, _) = Pinned(t);
+        File.WriteAllText(path, "{\"run_id\":\"x\"," + File.ReadAllText(path)[1..]);
+        var v = RunPinVerifier.Verify(t.Home, path, RunId);
+        Assert.Equal([PinProblem.FileEdited], v.Problems);
+        Assert.Null(v.FileRunId); // no JSON object: which run id it names is not known
+    }
+
+    [Fact]
     public void AnotherRun_IsUnpinned_AndAHomeWithoutALog_IsBadInput()
     {
         using var t = new AuditTestHome();

@@ -169,6 +169,36 @@ public sealed class ModelRegistryTests : IDisposable
     }
 
     [Fact]
+    public void AManifestWithADuplicateMember_IsNoModelsManifest_NotACrash()
+    {
+        static byte[] B(string json) => System.Text.Encoding.UTF8.GetBytes(json);
+        const string Duplicated = """{"kind":"tabular","seed":1,"seed":2}""";
+        Assert.False(ModelRegistry.SameModel(B("""{"kind":"tabular","seed":1}"""), B(Duplicated)));
+        Assert.Empty(ModelRegistry.DifferingKeys(B("""{"kind":"tabular","seed":1}"""), B(Duplicated)));
+
+        using var log = _t.Open();
+        var registry = new ModelRegistry(_t.Home, log);
+        registry.Register(_source);
+        var twin = Path.Combine(Path.GetTempPath(), "crucible-model-dup-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(twin);
+        try
+        {
+            // the same weights with a hand-edited manifest that names a member twice: bad input, named by file
+            File.Copy(Path.Combine(_source, ModelRegistry.WeightsFileName), Path.Combine(twin, ModelRegistry.WeightsFileName));
+            File.WriteAllText(Path.Combine(twin, ModelRegistry.ManifestFileName), Duplicated);
+            var e = Assert.Throws<InvalidInputException>(() => registry.RegisterOrFind(twin));
+            Assert.Equal("REG-E-FOLDER", e.Rule);
+            Assert.Equal(Path.Combine(twin, ModelRegistry.ManifestFileName), e.Location?.File);
+        }
+        finally
+        {
+            Directory.Delete(twin, recursive: true);
+        }
+
+        Assert.Single(log.List());
+    }
+
+    [Fact]
     public void Register_SameWeightsManifestDifferingOnlyInProvenance_IsTheSameModel()
     {
         using var log = _t.Open();

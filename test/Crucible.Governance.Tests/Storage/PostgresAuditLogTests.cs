@@ -196,6 +196,15 @@ public sealed class PostgresAuditLogTests : IDisposable
     }
 
     [Fact]
+    public void Tamper_RowInsertedBelowSeq1_FailsAsMalformed()
+    {
+        // an INSERT, which no trigger refuses, outside the chain
+        var v = Verify(Tampered("INSERT INTO audit_entry VALUES (0, '2026-01-01T00:00:00.0000000Z', 'run.started', 'x', convert_to('{}', 'UTF8'), '\\x00', '\\x01')"));
+        Assert.Equal(AuditProblem.Malformed, v.Problem);
+        Assert.Equal(1, v.FirstBadSeq);
+    }
+
+    [Fact]
     public void Tamper_TailAndItsCheckpointsTruncatedBelowACheckpoint_CaughtByTheExportedCheckpoints()
     {
         var v = Verify(Tampered("DELETE FROM audit_entry WHERE seq > 6; DELETE FROM audit_checkpoint WHERE seq > 6;"));
