@@ -103,6 +103,24 @@ public sealed class WalkForwardTests
     }
 
     [Fact]
+    public void Run_APortfolioWithAZeroWeightOrAGroup_IsBacktestedAsWithoutThem()
+    {
+        // the generator sees only the held series, but the weights were looked up for every holding and group among
+        // them: a zero weight (or a group, which only the stress report uses) failed as a series "not in the scenarios"
+        var frame = DatedPanel(1100, 6);
+        var options = new WalkForwardOptions { FirstYear = 2011, LastYear = 2011, Samples = 300, Seed = 4, UpdateDaily = false };
+        var plain = WalkForward.Run(new StationaryBootstrap(5), frame, new Portfolio("eq", [new Holding("EQ", 1.0)]), options);
+        var zero = new Portfolio("eq", [new Holding("EQ", 1.0), new Holding("BD", 0.0)]);
+        var grouped = new Portfolio("eq", [new Holding("EQ", 1.0)], groups: [new FactorGroup("rates", ["BD"])]);
+        foreach (var portfolio in new[] { zero, grouped })
+        {
+            var result = WalkForward.Run(new StationaryBootstrap(5), frame, portfolio, options);
+            Assert.Equal(plain.Years[0].ValueAtRisk, result.Years[0].ValueAtRisk);
+            Assert.Equal(plain.Pooled, result.Pooled);
+        }
+    }
+
+    [Fact]
     public void Run_OnWeeklyData_TestsEachDayOnce_ByTheLatestRefit()
     {
         // 52 rows a year: 250 test days after the 2011 refit would run into 2015 and overlap the later years' tests,
