@@ -122,4 +122,20 @@ public sealed class GeneratorTests
     {
         Assert.Throws<InvalidInputException>(() => new FilteredHistoricalSimulation().Fit(Panel(20, 1), 0));
     }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.01)] // a constant accrual: the mean of 0.01 × 200 is not 0.01 to the bit, and the variance was ~5e-35, not 0
+    [InlineData(-0.002)]
+    public void Fhs_AConstantSeries_IsBadInput_WhateverItsValue(double value)
+    {
+        var panel = Panel(200, 3);
+        var values = (double[])panel.Values.Clone();
+        for (var t = 0; t < panel.RowCount; t++) values[(2 * t) + 1] = value;
+        var frame = new TimeSeriesFrame([], panel.Columns, values, panel.RowCount);
+        var e = Assert.Throws<InvalidInputException>(() => new FilteredHistoricalSimulation().Fit(frame, 0));
+        Assert.Equal("constant-series", e.Rule);
+        Assert.Contains("'BD'", e.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => Garch11StudentT.Fit(frame.Column(1)));
+    }
 }
