@@ -156,6 +156,9 @@ public sealed partial class Portfolio
     public static Portfolio Parse(ReadOnlySpan<byte> json, string source = "portfolio.json")
     {
         var lines = new Utf8LineIndex(json);
+        // the reader does not check the bytes of a string, which GetString then refuses with an InvalidOperationException
+        if (InvalidUtf8Index(json) is var bad and >= 0)
+            throw new InvalidInputException("portfolio-json", "invalid UTF-8: a portfolio file is UTF-8 text", lines.Locate(source, bad));
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = false });
         InputLocation At(in Utf8JsonReader r) => lines.Locate(source, r.TokenStartIndex);
         try
@@ -244,6 +247,19 @@ public sealed partial class Portfolio
     }
 
     private delegate InputLocation Locator(in Utf8JsonReader reader);
+
+    // the offset of the first byte that does not start a valid UTF-8 sequence, or −1
+    private static int InvalidUtf8Index(ReadOnlySpan<byte> bytes)
+    {
+        if (System.Text.Unicode.Utf8.IsValid(bytes)) return -1;
+        for (var i = 0; i < bytes.Length;)
+        {
+            if (System.Text.Rune.DecodeFromUtf8(bytes[i..], out _, out var consumed) != System.Buffers.OperationStatus.Done) return i;
+            i += consumed;
+        }
+
+        return -1;
+    }
 
     private static string FirstSentence(string message)
     {
