@@ -197,7 +197,7 @@ public static class StressFiles
         if (reverse.Model is null) throw new ArgumentException("no model folder", nameof(reverse));
         if (reverse.Candidates < 1) throw new InvalidInputException("candidates", "at least one candidate is needed");
         if (!(reverse.GuidanceScale >= 0) || !double.IsFinite(reverse.GuidanceScale))
-            throw new InvalidInputException("guidance", $"the guidance scale {reverse.GuidanceScale} must be finite and ≥ 0");
+            throw new InvalidInputException("guidance", string.Create(CultureInfo.InvariantCulture, $"the guidance scale {reverse.GuidanceScale} must be finite and ≥ 0"));
         var model = SequenceGenerator.Load(reverse.Model);
         CheckRequest(model, reverse.Request, reverse.Model);
         if (reverse.GuidanceScale > 0)
@@ -216,7 +216,7 @@ public static class StressFiles
         };
         var plausibility = Plausibility(reverse.History, [.. model.Columns], reverse.HistoryFile);
         if (reverse.MinBreachRate is not { } declared) return ReverseStress.Run(fitted, request, plausibility) with { Conditioning = conditioning };
-        if (!(declared is > 0 and <= 1)) throw new InvalidInputException("min-breach-rate", $"the declared breach rate {declared} must lie in (0, 1]");
+        if (!(declared is > 0 and <= 1)) throw new InvalidInputException("min-breach-rate", string.Create(CultureInfo.InvariantCulture, $"the declared breach rate {declared} must lie in (0, 1]"));
         if (!(reverse.GuidanceScale > 0)) throw new InvalidInputException("min-breach-rate", "recalibration adjusts the guidance scale: it needs a positive --guidance-scale");
         return Recalibration.Run(fitted, request, plausibility, declared).Result with { Conditioning = conditioning };
     }
