@@ -64,7 +64,17 @@ public static class StressFiles
             else
             {
                 var withIds = scenarios.ScenarioIds is null ? scenarios with { ScenarioIds = [.. Enumerable.Range(1, scenarios.RowCount)] } : scenarios;
-                var windows = ScenarioWindows.FromSeriesSet(withIds);
+                ScenarioWindows windows;
+                try
+                {
+                    windows = ScenarioWindows.FromSeriesSet(withIds);
+                }
+                catch (InvalidInputException e) when (e.Location is null)
+                {
+                    // scenarios of different lengths: the file's fault, named (the library's error names no file)
+                    throw new InvalidInputException(e.Rule, e.Message, new InputLocation(scenariosPath, 0, 0));
+                }
+
                 var request = new ReverseStressRequest
                 {
                     Portfolio = portfolio, LossThreshold = reverse.LossThreshold, Horizon = windows.Window, Candidates = windows.Count, Top = reverse.Top,
