@@ -53,7 +53,7 @@ public static class StressFiles
     {
         var portfolio = Portfolio.Load(portfolioPath);
         var scenarios = SeriesSetCsv.Read(scenariosPath);
-        var result = StressAnalysis.Run(scenarios, portfolio, alphas);
+        var result = Stress(scenarios, scenariosPath, portfolio, alphas);
         ReverseStressResult? reverseResult = null;
         if (reverse is not null)
         {
@@ -88,6 +88,22 @@ public static class StressFiles
         using var stream = File.OpenRead(scenariosPath);
         var sha = Convert.ToHexStringLower(SHA256.HashData(stream));
         return (result, new ScenarioSource(scenariosPath, sha), reverseResult);
+    }
+
+    /// <summary>
+    /// <see cref="StressAnalysis.Run"/> of the scenarios read from <paramref name="path"/>: a scenario that wipes the
+    /// portfolio out (rule <c>wiped-out</c>, which names the scenario and step) names that file too.
+    /// </summary>
+    internal static StressResult Stress(SeriesSet scenarios, string path, Portfolio portfolio, IReadOnlyList<double> alphas)
+    {
+        try
+        {
+            return StressAnalysis.Run(scenarios, portfolio, alphas);
+        }
+        catch (InvalidInputException e) when (e.Rule == "wiped-out" && e.Location is null)
+        {
+            throw new InvalidInputException(e.Rule, e.Message, new InputLocation(path, 0, 0));
+        }
     }
 
     /// <summary>

@@ -95,7 +95,7 @@ public static class Ensemble
         var members = new List<EnsembleMember>();
         for (int i = 0; i < scenarioPaths.Count; i++)
         {
-            var result = StressAnalysis.Run(SeriesSetCsv.Read(scenarioPaths[i]), portfolio, [alpha]);
+            var result = StressFiles.Stress(SeriesSetCsv.Read(scenarioPaths[i]), scenarioPaths[i], portfolio, [alpha]);
             if (result.Steps.Min != result.Steps.Max)
                 throw new InvalidInputException("ensemble-horizon", $"the scenarios have {result.Steps.Min} to {result.Steps.Max} steps; an ensemble member needs one horizon", new InputLocation(scenarioPaths[i], 0, 0));
             if (members.Count > 0 && result.Steps.Min != members[0].Stress.Steps.Min)

@@ -189,4 +189,24 @@ public sealed class ReverseStressTests
             dir.Delete(recursive: true);
         }
     }
+
+    [Fact]
+    public void StressFiles_AScenarioThatWipesTheBookOut_NamesTheScenarioFile()
+    {
+        var dir = Directory.CreateTempSubdirectory("crucible-stress-wiped-");
+        try
+        {
+            var scenarios = Path.Combine(dir.FullName, "s.csv");
+            var portfolio = Path.Combine(dir.FullName, "p.json");
+            File.WriteAllText(scenarios, "scenario,step,EQ,BD\n1,1,0.01,0.0\n2,1,-0.5,0.0\n");
+            File.WriteAllText(portfolio, """{"weights": {"EQ": 3}, "leverage": 3}""");
+            var e = Assert.Throws<InvalidInputException>(() => StressFiles.Run(scenarios, portfolio, [0.9]));
+            Assert.Equal("wiped-out", e.Rule);
+            Assert.Equal(scenarios, e.Location?.File);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
 }
