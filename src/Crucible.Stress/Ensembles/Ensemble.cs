@@ -122,11 +122,15 @@ public static class Ensemble
     }
 
     /// <summary>Measures the disagreement of already stressed members (each stressed at <paramref name="alpha"/>).</summary>
-    /// <exception cref="InvalidInputException">A member with fewer than 2 scenarios (<c>ensemble-members</c>).</exception>
+    /// <exception cref="InvalidInputException">Fewer than two members, or a member with fewer than 2 scenarios (<c>ensemble-members</c>).</exception>
     public static EnsembleResult Measure(IReadOnlyList<EnsembleMember> members, double alpha, EnsembleThresholds thresholds)
     {
         ArgumentNullException.ThrowIfNull(members);
         ArgumentNullException.ThrowIfNull(thresholds);
+        // one member agrees with itself (spread 0, distance 0: never flagged), and none has no ES to compare
+        if (members.Count < 2)
+            throw new InvalidInputException("ensemble-members", string.Create(CultureInfo.InvariantCulture,
+                $"an ensemble needs at least two members, got {members.Count}"));
         // the distances' scale is the members' P&L standard deviations: one scenario has none, and its NaN made every
         // distance NaN, which no threshold flags (a member of 1 scenario far from the others passed as agreeing)
         if (members.FirstOrDefault(m => m.Stress.HorizonReturns.Length < 2) is { } single)

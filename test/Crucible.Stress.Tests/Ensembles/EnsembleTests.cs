@@ -80,6 +80,16 @@ public sealed class EnsembleTests
         Assert.Equal(result.EsSpread, Ensemble.Run(WellSpecified(), SixtyForty, 500, 5, 0.95, seed: 3).EsSpread);
     }
 
+    [Theory]
+    [InlineData(1)] // measured as agreeing with itself: spread 0, distance 0, never flagged
+    [InlineData(0)] // crashed on the maximum of no ES
+    public void Measure_FewerThanTwoMembers_IsRefused(int count)
+    {
+        var result = Ensemble.Run(WellSpecified(), SixtyForty, 200, 5, 0.95, seed: 3);
+        var e = Assert.Throws<InvalidInputException>(() => Ensemble.Measure([.. result.Members.Take(count)], 0.95, new EnsembleThresholds()));
+        Assert.Equal("ensemble-members", e.Rule);
+    }
+
     [Fact]
     public void AMemberOfOneScenario_IsRefused_NotMeasuredAsNaN()
     {
