@@ -102,6 +102,17 @@ public sealed class WalkForwardTests
         Assert.Equal(2, VarBacktest.Run([double.NaN, -0.5, 0.01], 0.1, 0.99).Exceptions);
     }
 
+    [Theory]
+    [InlineData(1)] // 31 December of year 0: DateOnly's ArgumentOutOfRangeException, not an input error
+    [InlineData(0)]
+    [InlineData(-5)]
+    public void Run_AFirstYearBeforeTheCalendar_IsRefusedAsNoTrainingRows(int first)
+    {
+        var options = new WalkForwardOptions { FirstYear = first, LastYear = 2011, Samples = 200, Seed = 1 };
+        var e = Assert.Throws<InvalidInputException>(() => WalkForward.Run(new StationaryBootstrap(5), DatedPanel(300, 5), SixtyForty, options));
+        Assert.Equal("years", e.Rule);
+    }
+
     [Fact]
     public void Run_APortfolioWithAZeroWeightOrAGroup_IsBacktestedAsWithoutThem()
     {
