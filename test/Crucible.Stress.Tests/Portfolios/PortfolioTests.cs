@@ -116,6 +116,18 @@ public sealed class PortfolioTests
     }
 
     [Theory]
+    [InlineData("{\"weights\": {\"A\\ud800\": 1}}", 1, 14)] // GetString threw InvalidOperationException ("missing low surrogate")
+    [InlineData("{\"name\": \"x\\udc00y\", \"weights\": {\"A\": 1}}", 1, 10)]
+    [InlineData("{\"weights\": {\"A\": 1},\n \"groups\": {\"g\": [\"A\\ud800\"]}}", 2, 19)]
+    public void Parse_AnUnpairedSurrogateEscape_IsBadInput_WhereItStands(string json, int line, int column)
+    {
+        // JSON lets a string escape half a UTF-16 surrogate pair, which no .NET string of text can hold
+        var e = Fails(json);
+        Assert.Equal("portfolio-json", e.Rule);
+        Assert.Equal((line, column), (e.Location!.Line, e.Location.Column));
+    }
+
+    [Theory]
     [InlineData("")]
     [InlineData(" \n\r\n")]
     public void Parse_EmptyFile_SaysSo(string json) =>
