@@ -53,7 +53,7 @@ public static class StressFiles
     {
         var portfolio = Portfolio.Load(portfolioPath);
         var scenarios = SeriesSetCsv.Read(scenariosPath);
-        var result = StressAnalysis.Run(scenarios, portfolio, alphas);
+        var result = Stress(scenarios, scenariosPath, portfolio, alphas);
         ReverseStressResult? reverseResult = null;
         if (reverse is not null)
         {
@@ -64,7 +64,17 @@ public static class StressFiles
             else
             {
                 var withIds = scenarios.ScenarioIds is null ? scenarios with { ScenarioIds = [.. Enumerable.Range(1, scenarios.RowCount)] } : scenarios;
-                var windows = ScenarioWindows.FromSeriesSet(withIds);
+                ScenarioWindows windows;
+                try
+                {
+                    windows = ScenarioWindows.FromSeriesSet(withIds);
+                }
+                catch (InvalidInputException e) when (e.Location is null)
+                {
+                    // scenarios of different lengths: the file's fault, named (the library's error names no file)
+                    throw new InvalidInputException(e.Rule, e.Message, new InputLocation(scenariosPath, 0, 0));
+                }
+
                 var request = new ReverseStressRequest
                 {
                     Portfolio = portfolio, LossThreshold = reverse.LossThreshold, Horizon = windows.Window, Candidates = windows.Count, Top = reverse.Top,
@@ -78,6 +88,22 @@ public static class StressFiles
         using var stream = File.OpenRead(scenariosPath);
         var sha = Convert.ToHexStringLower(SHA256.HashData(stream));
         return (result, new ScenarioSource(scenariosPath, sha), reverseResult);
+    }
+
+    /// <summary>
+    /// <see cref="StressAnalysis.Run"/> of the scenarios read from <paramref name="path"/>: a scenario that wipes the
+    /// portfolio out (rule <c>wiped-out</c>, which names the scenario and step) names that file too.
+    /// </summary>
+    internal static StressResult Stress(SeriesSet scenarios, string path, Portfolio portfolio, IReadOnlyList<double> alphas)
+    {
+        try
+        {
+            return StressAnalysis.Run(scenarios, portfolio, alphas);
+        }
+        catch (InvalidInputException e) when (e.Rule == "wiped-out" && e.Location is null)
+        {
+            throw new InvalidInputException(e.Rule, e.Message, new InputLocation(path, 0, 0));
+        }
     }
 
     /// <summary>
@@ -197,7 +223,7 @@ public static class StressFiles
         if (reverse.Model is null) throw new ArgumentException("no model folder", nameof(reverse));
         if (reverse.Candidates < 1) throw new InvalidInputException("candidates", "at least one candidate is needed");
         if (!(reverse.GuidanceScale >= 0) || !double.IsFinite(reverse.GuidanceScale))
-            throw new InvalidInputException("guidance", $"the guidance scale {reverse.GuidanceScale} must be finite and ≥ 0");
+            throw new InvalidInputException("guidance", string.Create(CultureInfo.InvariantCulture, $"the guidance scale {reverse.GuidanceScale} must be finite and ≥ 0"));
         var model = SequenceGenerator.Load(reverse.Model);
         CheckRequest(model, reverse.Request, reverse.Model);
         if (reverse.GuidanceScale > 0)
@@ -216,7 +242,7 @@ public static class StressFiles
         };
         var plausibility = Plausibility(reverse.History, [.. model.Columns], reverse.HistoryFile);
         if (reverse.MinBreachRate is not { } declared) return ReverseStress.Run(fitted, request, plausibility) with { Conditioning = conditioning };
-        if (!(declared is > 0 and <= 1)) throw new InvalidInputException("min-breach-rate", $"the declared breach rate {declared} must lie in (0, 1]");
+        if (!(declared is > 0 and <= 1)) throw new InvalidInputException("min-breach-rate", string.Create(CultureInfo.InvariantCulture, $"the declared breach rate {declared} must lie in (0, 1]"));
         if (!(reverse.GuidanceScale > 0)) throw new InvalidInputException("min-breach-rate", "recalibration adjusts the guidance scale: it needs a positive --guidance-scale");
         return Recalibration.Run(fitted, request, plausibility, declared).Result with { Conditioning = conditioning };
     }

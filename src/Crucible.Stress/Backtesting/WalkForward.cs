@@ -88,10 +88,18 @@ public static class WalkForward
         ArgumentNullException.ThrowIfNull(options);
         if (!logReturns.HasDates || logReturns.RowCount == 0) throw new InvalidInputException("no-dates", "a walk-forward backtest needs dated rows");
         if (options.LastYear < options.FirstYear) throw new InvalidInputException("years", "the last test year precedes the first");
-        // the generator sees only the series the portfolio holds
-        var held = portfolio.Holdings.Where(h => h.Weight != 0).Select(h => h.Series).ToArray();
-        var frame = logReturns.SelectColumns(held);
-        var weights = portfolio.WeightsFor(held);
+        // no row is dated before year 1 (and year 0 has no 31 December to look up)
+        if (options.FirstYear <= DateOnly.MinValue.Year)
+        {
+            throw new InvalidInputException("years", string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"no training rows before {options.FirstYear} (the data starts {Iso(logReturns.Dates[0])})"));
+        }
+
+        // the generator sees only the series the portfolio holds, with their weights (a zero-weight holding or a group's
+        // series need not be among them: only the stress report uses groups)
+        var held = portfolio.Holdings.Where(h => h.Weight != 0).ToArray();
+        var frame = logReturns.SelectColumns([.. held.Select(h => h.Series)]);
+        var weights = held.Select(h => h.Weight).ToArray();
         var seeds = new Philox(options.Seed, stream: 0x5742);
         var years = new List<BacktestYear>();
         var allRealised = new List<double>();

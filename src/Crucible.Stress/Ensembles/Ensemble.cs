@@ -95,7 +95,7 @@ public static class Ensemble
         var members = new List<EnsembleMember>();
         for (int i = 0; i < scenarioPaths.Count; i++)
         {
-            var result = StressAnalysis.Run(SeriesSetCsv.Read(scenarioPaths[i]), portfolio, [alpha]);
+            var result = StressFiles.Stress(SeriesSetCsv.Read(scenarioPaths[i]), scenarioPaths[i], portfolio, [alpha]);
             if (result.Steps.Min != result.Steps.Max)
                 throw new InvalidInputException("ensemble-horizon", $"the scenarios have {result.Steps.Min} to {result.Steps.Max} steps; an ensemble member needs one horizon", new InputLocation(scenarioPaths[i], 0, 0));
             if (members.Count > 0 && result.Steps.Min != members[0].Stress.Steps.Min)
@@ -122,11 +122,15 @@ public static class Ensemble
     }
 
     /// <summary>Measures the disagreement of already stressed members (each stressed at <paramref name="alpha"/>).</summary>
-    /// <exception cref="InvalidInputException">A member with fewer than 2 scenarios (<c>ensemble-members</c>).</exception>
+    /// <exception cref="InvalidInputException">Fewer than two members, or a member with fewer than 2 scenarios (<c>ensemble-members</c>).</exception>
     public static EnsembleResult Measure(IReadOnlyList<EnsembleMember> members, double alpha, EnsembleThresholds thresholds)
     {
         ArgumentNullException.ThrowIfNull(members);
         ArgumentNullException.ThrowIfNull(thresholds);
+        // one member agrees with itself (spread 0, distance 0: never flagged), and none has no ES to compare
+        if (members.Count < 2)
+            throw new InvalidInputException("ensemble-members", string.Create(CultureInfo.InvariantCulture,
+                $"an ensemble needs at least two members, got {members.Count}"));
         // the distances' scale is the members' P&L standard deviations: one scenario has none, and its NaN made every
         // distance NaN, which no threshold flags (a member of 1 scenario far from the others passed as agreeing)
         if (members.FirstOrDefault(m => m.Stress.HorizonReturns.Length < 2) is { } single)

@@ -40,6 +40,12 @@ public sealed class FilteredHistoricalSimulation(InnovationMarginal marginal = I
     public string Name => (marginal == InnovationMarginal.Empirical ? "fhs-garch-t" : "garch-t-copula")
         + (start == VarianceStart.SampleVariance ? "-longrun" : "");
 
+    /// <summary>
+    /// The largest mean square of a series' standardised residuals z accepted from a fit (about 1 for a fit that did not
+    /// degenerate: 0.9 to 1.2 on ordinary data).
+    /// </summary>
+    internal const double MaxResidualMeanSquare = 100;
+
     /// <inheritdoc/>
     public IFittedScenarioGenerator Fit(TimeSeriesFrame logReturns, ulong seed)
     {
@@ -56,15 +62,35 @@ public sealed class FilteredHistoricalSimulation(InnovationMarginal marginal = I
         var models = new Garch11StudentT[d];
         var startVariance = new double[d];
         var z = new double[n * d];
+        var meanSquare = new double[d];
         Parallel.For(0, d, i =>
         {
             var r = logReturns.Column(i);
             var m = Garch11StudentT.Fit(r);
             var (variances, next) = m.Filter(r);
-            for (var t = 0; t < n; t++) z[(t * d) + i] = (r[t] - m.Mu) / Math.Sqrt(variances[t]);
+            double sum = 0;
+            for (var t = 0; t < n; t++)
+            {
+                z[(t * d) + i] = (r[t] - m.Mu) / Math.Sqrt(variances[t]);
+                sum += z[(t * d) + i] * z[(t * d) + i];
+            }
+
+            meanSquare[i] = sum / n;
             models[i] = m;
             startVariance[i] = start == VarianceStart.LastState ? next : Garch11StudentT.SampleVariance(r);
         });
+
+        // the residuals are standardised (mean square about 1) unless the fit degenerated: a series that repeats one value
+        // on most days (a peg, a stale price) has a likelihood that grows without bound as ω → 0, and the few moves' residuals
+        // of 1e100 and more made the simulated variance explode (log returns of 1e125)
+        for (var i = 0; i < d; i++)
+        {
+            if (!(meanSquare[i] <= MaxResidualMeanSquare))
+            {
+                throw new InvalidInputException("constant-series", string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"series '{logReturns.Columns[i]}' is too close to constant for a GARCH(1,1) fit: its standardised residuals have a mean square of {meanSquare[i]:G3}, not about 1 (most of its returns repeat one value?)"));
+            }
+        }
         if (marginal == InnovationMarginal.StudentT) z = CopulaInnovations(z, n, d, models);
         return new Fitted(Name, logReturns.Columns, models, startVariance, z, n);
     }

@@ -94,6 +94,9 @@ public sealed record Garch11StudentT(double Mu, double Omega, double AlphaArch, 
 
     internal static double SampleVariance(ReadOnlySpan<double> x)
     {
+        // a constant series has no variance: exactly 0, not the rounding of its mean (0.01 × 200 gave about 5e-35, which
+        // passed the "does it vary" checks and fitted a GARCH to noise of 1e-18)
+        if (x.Length > 0 && !x.ContainsAnyExcept(x[0])) return 0;
         double mean = 0;
         foreach (var v in x) mean += v;
         mean /= x.Length;

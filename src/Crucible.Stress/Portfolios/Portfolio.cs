@@ -156,6 +156,9 @@ public sealed partial class Portfolio
     public static Portfolio Parse(ReadOnlySpan<byte> json, string source = "portfolio.json")
     {
         var lines = new Utf8LineIndex(json);
+        // the reader does not check the bytes of a string, which GetString then refuses with an InvalidOperationException
+        if (InvalidUtf8Index(json) is var bad and >= 0)
+            throw new InvalidInputException("portfolio-json", "invalid UTF-8: a portfolio file is UTF-8 text", lines.Locate(source, bad));
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = false });
         InputLocation At(in Utf8JsonReader r) => lines.Locate(source, r.TokenStartIndex);
         try
@@ -171,14 +174,14 @@ public sealed partial class Portfolio
             while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
             {
                 var keyAt = At(reader);
-                var key = reader.GetString()!;
+                var key = Text(ref reader, At);
                 if (!keys.Add(key)) throw new InvalidInputException("duplicate-key", $"key '{key}' appears twice", keyAt);
                 reader.Read();
                 switch (key)
                 {
                     case "name":
                         if (reader.TokenType != JsonTokenType.String) throw new InvalidInputException("type", "\"name\" must be a string", At(reader));
-                        name = reader.GetString();
+                        name = Text(ref reader, At);
                         break;
                     case "weights":
                         weightsAt = keyAt;
@@ -245,6 +248,33 @@ public sealed partial class Portfolio
 
     private delegate InputLocation Locator(in Utf8JsonReader reader);
 
+    // a string token's text: JSON lets a string escape half a UTF-16 surrogate pair ("\ud800"), which GetString refuses
+    // with an InvalidOperationException; an input error where the string stands instead
+    private static string Text(ref Utf8JsonReader reader, Locator at)
+    {
+        try
+        {
+            return reader.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw new InvalidInputException("portfolio-json", "a string escapes an unpaired UTF-16 surrogate (\\uD800 to \\uDFFF without its pair)", at(reader));
+        }
+    }
+
+    // the offset of the first byte that does not start a valid UTF-8 sequence, or −1
+    private static int InvalidUtf8Index(ReadOnlySpan<byte> bytes)
+    {
+        if (System.Text.Unicode.Utf8.IsValid(bytes)) return -1;
+        for (var i = 0; i < bytes.Length;)
+        {
+            if (System.Text.Rune.DecodeFromUtf8(bytes[i..], out _, out var consumed) != System.Buffers.OperationStatus.Done) return i;
+            i += consumed;
+        }
+
+        return -1;
+    }
+
     private static string FirstSentence(string message)
     {
         var i = message.IndexOf(" LineNumber", StringComparison.Ordinal);
@@ -268,7 +298,7 @@ public sealed partial class Portfolio
         while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
         {
             var where = at(reader);
-            var series = reader.GetString()!;
+            var series = Text(ref reader, at);
             if (!seen.Add(series)) throw new InvalidInputException("duplicate-series", $"series '{series}' appears twice in \"{key}\"", where);
             reader.Read();
             var v = ReadNumber(ref reader, $"{key}.{series}", at);
@@ -286,7 +316,7 @@ public sealed partial class Portfolio
         while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
         {
             var where = at(reader);
-            var name = reader.GetString()!;
+            var name = Text(ref reader, at);
             reader.Read();
             if (reader.TokenType != JsonTokenType.StartArray)
                 throw new InvalidInputException("type", $"group '{name}' must be an array of series names", at(reader));
@@ -295,7 +325,7 @@ public sealed partial class Portfolio
             {
                 if (reader.TokenType != JsonTokenType.String)
                     throw new InvalidInputException("type", $"group '{name}' must hold series names (strings)", at(reader));
-                members.Add(reader.GetString()!);
+                members.Add(Text(ref reader, at));
             }
 
             groups.Add(new FactorGroup(name, members, where));

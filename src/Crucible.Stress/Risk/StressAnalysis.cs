@@ -1,3 +1,4 @@
+using System.Globalization;
 using Crucible.Data;
 using Crucible.Evaluation;
 using Crucible.Evaluation.Risk;
@@ -74,7 +75,7 @@ public static class StressAnalysis
         if (alphas.Count == 0) throw new InvalidInputException("alpha", "at least one confidence level is needed");
         foreach (var a in alphas)
         {
-            if (!(a > 0 && a < 1)) throw new InvalidInputException("alpha", $"a confidence level must lie in (0, 1), got {a}");
+            if (!(a > 0 && a < 1)) throw new InvalidInputException("alpha", string.Create(CultureInfo.InvariantCulture, $"a confidence level must lie in (0, 1), got {a}"));
         }
 
         var set = scenarios.ScenarioIds is null ? AsOneStepScenarios(scenarios) : scenarios;

@@ -102,6 +102,35 @@ public sealed class WalkForwardTests
         Assert.Equal(2, VarBacktest.Run([double.NaN, -0.5, 0.01], 0.1, 0.99).Exceptions);
     }
 
+    [Theory]
+    [InlineData(1)] // 31 December of year 0: DateOnly's ArgumentOutOfRangeException, not an input error
+    [InlineData(0)]
+    [InlineData(-5)]
+    public void Run_AFirstYearBeforeTheCalendar_IsRefusedAsNoTrainingRows(int first)
+    {
+        var options = new WalkForwardOptions { FirstYear = first, LastYear = 2011, Samples = 200, Seed = 1 };
+        var e = Assert.Throws<InvalidInputException>(() => WalkForward.Run(new StationaryBootstrap(5), DatedPanel(300, 5), SixtyForty, options));
+        Assert.Equal("years", e.Rule);
+    }
+
+    [Fact]
+    public void Run_APortfolioWithAZeroWeightOrAGroup_IsBacktestedAsWithoutThem()
+    {
+        // the generator sees only the held series, but the weights were looked up for every holding and group among
+        // them: a zero weight (or a group, which only the stress report uses) failed as a series "not in the scenarios"
+        var frame = DatedPanel(1100, 6);
+        var options = new WalkForwardOptions { FirstYear = 2011, LastYear = 2011, Samples = 300, Seed = 4, UpdateDaily = false };
+        var plain = WalkForward.Run(new StationaryBootstrap(5), frame, new Portfolio("eq", [new Holding("EQ", 1.0)]), options);
+        var zero = new Portfolio("eq", [new Holding("EQ", 1.0), new Holding("BD", 0.0)]);
+        var grouped = new Portfolio("eq", [new Holding("EQ", 1.0)], groups: [new FactorGroup("rates", ["BD"])]);
+        foreach (var portfolio in new[] { zero, grouped })
+        {
+            var result = WalkForward.Run(new StationaryBootstrap(5), frame, portfolio, options);
+            Assert.Equal(plain.Years[0].ValueAtRisk, result.Years[0].ValueAtRisk);
+            Assert.Equal(plain.Pooled, result.Pooled);
+        }
+    }
+
     [Fact]
     public void Run_OnWeeklyData_TestsEachDayOnce_ByTheLatestRefit()
     {

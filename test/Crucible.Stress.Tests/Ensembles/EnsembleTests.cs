@@ -80,6 +80,16 @@ public sealed class EnsembleTests
         Assert.Equal(result.EsSpread, Ensemble.Run(WellSpecified(), SixtyForty, 500, 5, 0.95, seed: 3).EsSpread);
     }
 
+    [Theory]
+    [InlineData(1)] // measured as agreeing with itself: spread 0, distance 0, never flagged
+    [InlineData(0)] // crashed on the maximum of no ES
+    public void Measure_FewerThanTwoMembers_IsRefused(int count)
+    {
+        var result = Ensemble.Run(WellSpecified(), SixtyForty, 200, 5, 0.95, seed: 3);
+        var e = Assert.Throws<InvalidInputException>(() => Ensemble.Measure([.. result.Members.Take(count)], 0.95, new EnsembleThresholds()));
+        Assert.Equal("ensemble-members", e.Rule);
+    }
+
     [Fact]
     public void AMemberOfOneScenario_IsRefused_NotMeasuredAsNaN()
     {
@@ -144,5 +154,28 @@ public sealed class EnsembleTests
     {
         var m = x.Average();
         return x.Sum(v => (v - m) * (v - m)) / (x.Length - 1);
+    }
+
+    [Fact]
+    public void RunFiles_AMemberThatWipesTheBookOut_IsNamed()
+    {
+        // "loses all its capital in scenario 2, step 1" named no file: which member did it was anyone's guess
+        var dir = Directory.CreateTempSubdirectory("crucible-ensemble-wiped-");
+        try
+        {
+            var calm = Path.Combine(dir.FullName, "calm.csv");
+            var crash = Path.Combine(dir.FullName, "crash.csv");
+            var portfolio = Path.Combine(dir.FullName, "p.json");
+            File.WriteAllText(calm, "scenario,step,EQ,BD\n1,1,0.01,0.0\n2,1,-0.01,0.0\n3,1,0.0,0.01\n");
+            File.WriteAllText(crash, "scenario,step,EQ,BD\n1,1,0.01,0.0\n2,1,-0.5,0.0\n3,1,0.0,0.01\n");
+            File.WriteAllText(portfolio, """{"weights": {"EQ": 3}, "leverage": 3}""");
+            var e = Assert.Throws<InvalidInputException>(() => Ensemble.RunFiles([calm, crash], portfolio, 0.9));
+            Assert.Equal("wiped-out", e.Rule);
+            Assert.Equal(crash, e.Location?.File);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
     }
 }

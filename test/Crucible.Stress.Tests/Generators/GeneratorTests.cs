@@ -122,4 +122,37 @@ public sealed class GeneratorTests
     {
         Assert.Throws<InvalidInputException>(() => new FilteredHistoricalSimulation().Fit(Panel(20, 1), 0));
     }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.01)] // a constant accrual: the mean of 0.01 × 200 is not 0.01 to the bit, and the variance was ~5e-35, not 0
+    [InlineData(-0.002)]
+    public void Fhs_AConstantSeries_IsBadInput_WhateverItsValue(double value)
+    {
+        var panel = Panel(200, 3);
+        var values = (double[])panel.Values.Clone();
+        for (var t = 0; t < panel.RowCount; t++) values[(2 * t) + 1] = value;
+        var frame = new TimeSeriesFrame([], panel.Columns, values, panel.RowCount);
+        var e = Assert.Throws<InvalidInputException>(() => new FilteredHistoricalSimulation().Fit(frame, 0));
+        Assert.Equal("constant-series", e.Rule);
+        Assert.Contains("'BD'", e.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => Garch11StudentT.Fit(frame.Column(1)));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(10)]
+    public void Fhs_ANearlyConstantSeries_IsBadInput_NotExplosiveScenarios(int moves)
+    {
+        // a series that is 0 but on a few days (a peg, a stale price): the likelihood grows without bound as ω → 0, the fit
+        // lands at ω ≈ 1e-250, the moves' standardised residuals are ≈ 1e120, and the simulation returned log returns of 1e125
+        var panel = Panel(300, 3);
+        var values = (double[])panel.Values.Clone();
+        for (var t = 0; t < panel.RowCount; t++) values[(2 * t) + 1] = t % (300 / moves) == 17 ? 0.01 : 0.0;
+        var frame = new TimeSeriesFrame([], panel.Columns, values, panel.RowCount);
+        var e = Assert.Throws<InvalidInputException>(() => new FilteredHistoricalSimulation().Fit(frame, 0));
+        Assert.Equal("constant-series", e.Rule);
+        Assert.Contains("'BD'", e.Message, StringComparison.Ordinal);
+    }
 }

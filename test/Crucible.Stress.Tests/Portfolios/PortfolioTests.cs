@@ -103,6 +103,31 @@ public sealed class PortfolioTests
     }
 
     [Theory]
+    [InlineData("{\"weights\": {\"SPY\": 1},\n \"name\": \"caf\u00ff\"}", 2, 14)] // a Latin-1 é in a string: GetString threw InvalidOperationException
+    [InlineData("{\"weights\": {\"S\u00ffY\": 1}}", 1, 16)]
+    public void Parse_InvalidUtf8_IsBadInput_WhereItStands(string latin1, int line, int column)
+    {
+        // the text's 'ÿ' written as the single byte 0xFF, which UTF-8 never has
+        var bytes = Encoding.Latin1.GetBytes(latin1);
+        var e = Assert.Throws<InvalidInputException>(() => Portfolio.Parse(bytes, "p.json"));
+        Assert.Equal("portfolio-json", e.Rule);
+        Assert.Equal((line, column), (e.Location!.Line, e.Location.Column));
+        Assert.Contains("UTF-8", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("{\"weights\": {\"A\\ud800\": 1}}", 1, 14)] // GetString threw InvalidOperationException ("missing low surrogate")
+    [InlineData("{\"name\": \"x\\udc00y\", \"weights\": {\"A\": 1}}", 1, 10)]
+    [InlineData("{\"weights\": {\"A\": 1},\n \"groups\": {\"g\": [\"A\\ud800\"]}}", 2, 19)]
+    public void Parse_AnUnpairedSurrogateEscape_IsBadInput_WhereItStands(string json, int line, int column)
+    {
+        // JSON lets a string escape half a UTF-16 surrogate pair, which no .NET string of text can hold
+        var e = Fails(json);
+        Assert.Equal("portfolio-json", e.Rule);
+        Assert.Equal((line, column), (e.Location!.Line, e.Location.Column));
+    }
+
+    [Theory]
     [InlineData("")]
     [InlineData(" \n\r\n")]
     public void Parse_EmptyFile_SaysSo(string json) =>

@@ -167,4 +167,46 @@ public sealed class ReverseStressTests
             dir.Delete(recursive: true);
         }
     }
+
+    [Fact]
+    public void StressFiles_ReverseOverRaggedScenarios_NamesTheScenarioFile()
+    {
+        // the file's scenarios are the candidates, which need one horizon: the refusal named no file at all
+        var history = GeneratorTests.Panel(100, 2);
+        var dir = Directory.CreateTempSubdirectory("crucible-reverse-ragged-");
+        try
+        {
+            var scenarios = Path.Combine(dir.FullName, "s.csv");
+            var portfolio = Path.Combine(dir.FullName, "p.json");
+            File.WriteAllText(scenarios, "scenario,step,EQ,BD\n1,1,0.01,0.0\n1,2,-0.02,0.01\n2,1,-0.03,0.0\n");
+            File.WriteAllText(portfolio, """{"name": "60/40", "weights": {"EQ": 0.6, "BD": 0.4}}""");
+            var e = Assert.Throws<InvalidInputException>(() => StressFiles.Run(scenarios, portfolio, [0.95], new ReverseOptions(0.05, history)));
+            Assert.Equal("ragged-scenarios", e.Rule);
+            Assert.Equal(scenarios, e.Location?.File);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void StressFiles_AScenarioThatWipesTheBookOut_NamesTheScenarioFile()
+    {
+        var dir = Directory.CreateTempSubdirectory("crucible-stress-wiped-");
+        try
+        {
+            var scenarios = Path.Combine(dir.FullName, "s.csv");
+            var portfolio = Path.Combine(dir.FullName, "p.json");
+            File.WriteAllText(scenarios, "scenario,step,EQ,BD\n1,1,0.01,0.0\n2,1,-0.5,0.0\n");
+            File.WriteAllText(portfolio, """{"weights": {"EQ": 3}, "leverage": 3}""");
+            var e = Assert.Throws<InvalidInputException>(() => StressFiles.Run(scenarios, portfolio, [0.9]));
+            Assert.Equal("wiped-out", e.Rule);
+            Assert.Equal(scenarios, e.Location?.File);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
 }

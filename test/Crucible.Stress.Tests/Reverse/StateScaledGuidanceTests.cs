@@ -167,4 +167,32 @@ public sealed class StateScaledGuidanceTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Theory]
+    [InlineData("de-DE")]
+    [InlineData("tr-TR")]
+    public void StressFiles_RunModel_NamesABadGuidanceScaleOrBreachRateInvariantly_WhateverTheCulture(string culture)
+    {
+        // both messages formatted the number in the current culture: "1,5" under de-DE (the CLI runs under CRUCIBLE_CULTURE)
+        string dir = Directory.CreateTempSubdirectory("crucible-stress-culture-").FullName;
+        var saved = System.Globalization.CultureInfo.CurrentCulture;
+        try
+        {
+            Fit(2).Save(dir);
+            var history = Data().Returns;
+            System.Globalization.CultureInfo.CurrentCulture = System.Globalization.CultureInfo.GetCultureInfo(culture);
+            var options = new ReverseOptions(0.1, history, Top: 3, Model: dir, Candidates: 20, GuidanceScale: 1.5, Seed: 1);
+            var guidance = Assert.Throws<InvalidInputException>(() => StressFiles.RunModel(options with { GuidanceScale = -1.5 }, SixtyForty));
+            Assert.Equal("guidance", guidance.Rule);
+            Assert.Contains("scale -1.5 must", guidance.Message, StringComparison.Ordinal);
+            var rate = Assert.Throws<InvalidInputException>(() => StressFiles.RunModel(options with { GuidanceScale = 0, MinBreachRate = 1.5 }, SixtyForty));
+            Assert.Equal("min-breach-rate", rate.Rule);
+            Assert.Contains("rate 1.5 must", rate.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentCulture = saved;
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

@@ -216,6 +216,27 @@ public sealed class StressAnalysisTests
         Assert.True(level.ExpectedShortfallAmount >= level.ValueAtRiskAmount);
     }
 
+    [Theory]
+    [InlineData("de-DE")]
+    [InlineData("tr-TR")]
+    public void Alpha_OutOfRange_IsNamedInvariantly_WhateverTheCulture(string culture)
+    {
+        // the message formatted α in the current culture: "got 1,5" under de-DE (the CLI runs under CRUCIBLE_CULTURE)
+        var set = new SeriesSet(["A"], [[0.01, -0.02]], [1, 2]);
+        var saved = System.Globalization.CultureInfo.CurrentCulture;
+        try
+        {
+            System.Globalization.CultureInfo.CurrentCulture = System.Globalization.CultureInfo.GetCultureInfo(culture);
+            var e = Assert.Throws<InvalidInputException>(() => StressAnalysis.Run(set, Weights(("A", 1.0)), [0.95, 1.5]));
+            Assert.Equal("alpha", e.Rule);
+            Assert.EndsWith("got 1.5", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentCulture = saved;
+        }
+    }
+
     [Fact]
     public void WipedOut_IsBadInput()
     {
