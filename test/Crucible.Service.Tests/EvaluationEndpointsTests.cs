@@ -14,6 +14,32 @@ public sealed class EvaluationEndpointsTests(ServiceFixture f)
     private string Scenarios(int count, ulong seed) =>
         System.Text.Encoding.UTF8.GetString(ScenarioCsv.Format(DiffusionGenerator.Load(f.ModelFolder).Generate(count, seed).Values));
 
+    // the report.json bytes `crucible evaluate` writes for these files and options, in a child process
+    private static async Task<byte[]> CliReportAsync(string real, string synthetic, string train, params string[] options)
+    {
+        var dir = Directory.CreateTempSubdirectory("crucible-eval-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "r.csv"), real);
+            File.WriteAllText(Path.Combine(dir, "s.csv"), synthetic);
+            File.WriteAllText(Path.Combine(dir, "t.csv"), train);
+            var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+            foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "crucible.dll"), "evaluate", "--real", Path.Combine(dir, "r.csv"), "--synthetic", Path.Combine(dir, "s.csv"),
+                         "--train", Path.Combine(dir, "t.csv"), "--home", Path.Combine(dir, "home"), "--out", Path.Combine(dir, "report.json") }.Concat(options))
+                start.ArgumentList.Add(a);
+            using var p = Process.Start(start)!;
+            var stderr = p.StandardError.ReadToEndAsync();
+            _ = p.StandardOutput.ReadToEnd();
+            p.WaitForExit();
+            Assert.True(p.ExitCode == 0, await stderr);
+            return File.ReadAllBytes(Path.Combine(dir, "report.json"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     // 15 synthetic rows at alpha 0.95 are fewer than the 20 its metrics need: the report's warning is the library's, so
     // the service's bytes still equal the CLI's (RELIABILITY MRM-9)
     [Theory]
@@ -28,27 +54,7 @@ public sealed class EvaluationEndpointsTests(ServiceFixture f)
         var bytes = await response.Content.ReadAsByteArrayAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, System.Text.Encoding.UTF8.GetString(bytes));
 
-        var dir = Directory.CreateTempSubdirectory("crucible-eval-").FullName;
-        try
-        {
-            File.WriteAllText(Path.Combine(dir, "r.csv"), real);
-            File.WriteAllText(Path.Combine(dir, "s.csv"), synthetic);
-            File.WriteAllText(Path.Combine(dir, "t.csv"), train);
-            var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
-            foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "crucible.dll"), "evaluate", "--real", Path.Combine(dir, "r.csv"), "--synthetic", Path.Combine(dir, "s.csv"),
-                         "--train", Path.Combine(dir, "t.csv"), "--alpha", "0.95", "--home", Path.Combine(dir, "home"), "--out", Path.Combine(dir, "report.json") })
-                start.ArgumentList.Add(a);
-            using var p = Process.Start(start)!;
-            var stderr = p.StandardError.ReadToEndAsync();
-            _ = p.StandardOutput.ReadToEnd();
-            p.WaitForExit();
-            Assert.True(p.ExitCode == 0, await stderr);
-            Assert.Equal(File.ReadAllBytes(Path.Combine(dir, "report.json")), bytes);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        Assert.Equal(await CliReportAsync(real, synthetic, train, "--alpha", "0.95"), bytes);
 
         var entry = AuditLog.Read(Path.Combine(f.Home, "audit.db"), long.Parse(response.Headers.GetValues("X-Crucible-Audit-Seq").Single(), System.Globalization.CultureInfo.InvariantCulture), 1).Single();
         Assert.Equal("evaluation.completed", entry.Kind);
@@ -176,27 +182,7 @@ public sealed class EvaluationEndpointsTests(ServiceFixture f)
             Assert.Equal(names[1], Assert.Single(attacks.EnumerateArray()).GetProperty("column").GetString());
         }
 
-        var dir = Directory.CreateTempSubdirectory("crucible-eval-").FullName;
-        try
-        {
-            File.WriteAllText(Path.Combine(dir, "r.csv"), real);
-            File.WriteAllText(Path.Combine(dir, "s.csv"), synthetic);
-            File.WriteAllText(Path.Combine(dir, "t.csv"), train);
-            var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
-            foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "crucible.dll"), "evaluate", "--real", Path.Combine(dir, "r.csv"), "--synthetic", Path.Combine(dir, "s.csv"),
-                         "--train", Path.Combine(dir, "t.csv"), "--sensitive", names[1], "--home", Path.Combine(dir, "home"), "--out", Path.Combine(dir, "report.json") })
-                start.ArgumentList.Add(a);
-            using var p = Process.Start(start)!;
-            var stderr = p.StandardError.ReadToEndAsync();
-            _ = p.StandardOutput.ReadToEnd();
-            p.WaitForExit();
-            Assert.True(p.ExitCode == 0, await stderr);
-            Assert.Equal(File.ReadAllBytes(Path.Combine(dir, "report.json")), bytes);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        Assert.Equal(await CliReportAsync(real, synthetic, train, "--sensitive", names[1]), bytes);
 
         foreach (var (sensitive, withTrain, message) in new[]
         {
