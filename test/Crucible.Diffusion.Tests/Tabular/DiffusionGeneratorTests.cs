@@ -349,8 +349,9 @@ public sealed class DiffusionGeneratorTests : IDisposable
         Assert.Throws<InvalidOperationException>(() => new DiffusionGenerator().Sample(1, 0));
     }
 
+    // Standardize at 1e200 was a case here until session 33: the scaler's standard deviation overflowed and it kept scale 1,
+    // so the value reached the network as 1e200; it now standardises it (Fit_StandardizesAHugeFiniteValue_WithinFloatRange)
     [Theory]
-    [InlineData(MarginalTransform.Standardize, 1e200)]   // the standard deviation overflows: the scaler keeps scale 1
     [InlineData(MarginalTransform.None, 1e39)]
     public void Fit_RefusesAFiniteValueBeyondTheNetworksFloatRange_NamingIt(MarginalTransform transform, double huge)
     {
@@ -365,6 +366,21 @@ public sealed class DiffusionGeneratorTests : IDisposable
         Assert.StartsWith("series 'A': the transform maps its training value at row ", e.Message, StringComparison.Ordinal);
         Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"its largest value is {huge:G6} (row 5)"), e.Message, StringComparison.Ordinal);
         Assert.True(new DiffusionGenerator(Small()).Fit(frame).IsFitted);     // the quantile-normal transform ranks it
+    }
+
+    /// <summary>
+    /// Session 33 (the data layer's defect hunt): StandardScaler measures the spread of values near double.MaxValue without
+    /// overflowing, so a series holding 1e200 is standardised (to about √19 there) and trains, where its scale of 1 used to
+    /// hand the network 1e200 and the fit refused it as beyond the float range.
+    /// </summary>
+    [Fact]
+    public void Fit_StandardizesAHugeFiniteValue_WithinFloatRange()
+    {
+        var values = new double[40];
+        for (int i = 0; i < values.Length; i++) values[i] = 0.001 * ((i % 7) - 3);
+        values[2 * 5] = 1e200;
+        var frame = new TimeSeriesFrame([], ["A", "B"], values, 20);
+        Assert.True(new DiffusionGenerator(Small() with { Transform = MarginalTransform.Standardize }).Fit(frame).IsFitted);
     }
 
     [Fact]
