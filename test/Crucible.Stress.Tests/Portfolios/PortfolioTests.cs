@@ -115,6 +115,23 @@ public sealed class PortfolioTests
         Assert.Contains("UTF-8", e.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Session 33 (found by the stress defect hunt): a portfolio saved with a UTF-8 byte-order mark (Notepad's "UTF-8 with
+    /// BOM") was refused ("'0xEF' is an invalid start of a value", at 1:1) while every CSV reader skips the mark; it is read
+    /// as without it, and a later error's column is counted without it.
+    /// </summary>
+    [Fact]
+    public void Parse_AUtf8ByteOrderMark_IsSkipped()
+    {
+        byte[] bom = [0xEF, 0xBB, 0xBF];
+        var p = Portfolio.Parse([.. bom, .. "{\"weights\": {\"A\": 0.5, \"B\": 0.5}}"u8], "p.json");
+        Assert.Equal(["A", "B"], p.Holdings.Select(h => h.Series));
+        var e = Assert.Throws<InvalidInputException>(() => Portfolio.Parse([.. bom, .. "{\"weights\": {\"A\": \"x\"}}"u8], "p.json"));
+        Assert.Equal((1, 19), (e.Location!.Line, e.Location.Column)); // the "x", counted without the mark
+        var plain = Assert.Throws<InvalidInputException>(() => Portfolio.Parse("{\"weights\": {\"A\": \"x\"}}"u8, "p.json"));
+        Assert.Equal((plain.Rule, plain.Location!.Column), (e.Rule, e.Location.Column));
+    }
+
     [Theory]
     [InlineData("{\"weights\": {\"A\\ud800\": 1}}", 1, 14)] // GetString threw InvalidOperationException ("missing low surrogate")
     [InlineData("{\"name\": \"x\\udc00y\", \"weights\": {\"A\": 1}}", 1, 10)]
