@@ -72,8 +72,7 @@ public static class Join
         for (var r = 0; r < target.RowCount; r++)
         {
             var d = target.Dates[r];
-            // no state row is dated lagDays before a date within lagDays of 0001-01-01 (AddDays would throw)
-            var s = d.DayNumber < lagDays ? -1 : state.IndexAtOrBefore(d.AddDays(-lagDays));
+            var s = state.IndexDaysBefore(d, lagDays);
             if (s < 0) continue;
             if (maxStalenessDays is { } max && d.DayNumber - state.Dates[s].DayNumber > max)
             {

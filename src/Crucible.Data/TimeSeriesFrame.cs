@@ -223,4 +223,11 @@ public sealed class TimeSeriesFrame
         var i = Array.BinarySearch(Dates, date);
         return i >= 0 ? i : ~i - 1;
     }
+
+    /// <summary>
+    /// The row index of the last date at least <paramref name="days"/> calendar days before <paramref name="date"/> (a
+    /// lagged lookup: the state of the day before is <c>IndexDaysBefore(d, 1)</c>), or −1, also when that day would precede
+    /// 0001-01-01, where <see cref="DateOnly.AddDays"/> throws.
+    /// </summary>
+    public int IndexDaysBefore(DateOnly date, int days) => date.DayNumber < days ? -1 : IndexAtOrBefore(date.AddDays(-days));
 }

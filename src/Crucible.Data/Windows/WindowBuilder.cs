@@ -52,9 +52,7 @@ public static class WindowBuilder
         {
             if (state is not null)
             {
-                // no state row is dated lagDays before a start within lagDays of 0001-01-01 (AddDays would throw)
-                var start = frame.Dates[s];
-                var k = start.DayNumber < lagDays ? -1 : state.IndexAtOrBefore(start.AddDays(-lagDays));
+                var k = state.IndexDaysBefore(frame.Dates[s], lagDays);
                 if (k < 0)
                 {
                     skipped++;

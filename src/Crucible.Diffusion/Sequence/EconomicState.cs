@@ -74,7 +74,7 @@ public static class EconomicState
         {
             if (needsVolatility && r < volatilityWindow) continue;
             var d = logReturns.Dates[r];
-            int s = state.IndexAtOrBefore(d.AddDays(-1));
+            int s = state.IndexDaysBefore(d, 1);
             if (s < 0 || d.DayNumber - state.Dates[s].DayNumber > maxStalenessDays) continue;
             dates.Add(d);
             foreach (var source in sources) values.Add(source(s, r, portfolio, volatilityWindow));

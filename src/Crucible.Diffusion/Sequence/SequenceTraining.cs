@@ -154,7 +154,7 @@ public static class SequenceTraining
     // state rows of the day before (the lag of EconomicState.Build)
     private static string ConstantStateColumns(TimeSeriesFrame state, int[] columns, DateOnly from, DateOnly to)
     {
-        string Date(DateOnly conditionDate) => state.IndexAtOrBefore(conditionDate.AddDays(-1)) is var r and >= 0
+        string Date(DateOnly conditionDate) => state.IndexDaysBefore(conditionDate, 1) is var r and >= 0
             ? state.Dates[r].ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)
             : "?";
         string named = string.Join(" and ", columns.Select(c => string.Create(CultureInfo.InvariantCulture, $"{c + 2} ({state.Columns[c]})")));

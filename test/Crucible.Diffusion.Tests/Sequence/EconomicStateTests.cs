@@ -79,6 +79,22 @@ public class EconomicStateTests
         Assert.Equal(39, f.RowCount);
     }
 
+    /// <summary>
+    /// Session 33: a return dated 0001-01-01 (a date the CSV reader accepts) has no state row the day before it; looking one
+    /// up threw DateOnly's ArgumentOutOfRangeException (the defect hunt mended it in the data layer's join and windows, not
+    /// here). The date is now left out, as a date before the state's first row is.
+    /// </summary>
+    [Fact]
+    public void Build_AReturnOnTheFirstRepresentableDay_HasNoStateAndIsLeftOut()
+    {
+        var first = DateOnly.MinValue;
+        var state = new TimeSeriesFrame([first, first.AddDays(1), first.AddDays(2)], ["VIXCLS"], [20, 21, 22]);
+        var returns = new TimeSeriesFrame([first, first.AddDays(1), first.AddDays(2)], ["A"], [0.01, -0.01, 0.02]);
+        var f = EconomicState.Build(state, returns, ["VIXCLS"]);
+        Assert.Equal([first.AddDays(1), first.AddDays(2)], f.Dates);
+        Assert.Equal([20.0, 21.0], f.Values);
+    }
+
     [Fact]
     public void MedianGapDays_IsOneForTradingDays()
     {
