@@ -43,16 +43,8 @@ public static class Evaluator
         if (options.MembershipMaxSynthetic < 1) throw new InvalidInputException("invalid-option", "the attack needs at least one synthetic row");
         if (options.ShadowModels < 1 || options.AttackTargets < 1)
             throw new InvalidInputException("invalid-option", "shadow models and attack targets must be at least 1");
-        foreach (var column in options.SensitiveColumns ?? [])
-        {
-            if (!real.Names.Contains(column, StringComparer.Ordinal))
-                throw new InvalidInputException("invalid-option", $"sensitive series '{column}' is not among the series ({string.Join(", ", real.Names)})");
-        }
-        // one attack per series: a series given twice would be attacked twice, under the same report keys
-        if (options.SensitiveColumns?.GroupBy(c => c, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
-            throw new InvalidInputException("invalid-option", $"sensitive series '{twice.Key}' is given twice");
-        if (options.SensitiveColumns is { Count: > 0 } && real.SeriesCount < 2)
-            throw new InvalidInputException("invalid-option", "attribute inference needs at least two series (the attacker knows the others)");
+        if (AttributeInference.WhyNot(options.SensitiveColumns, real.Names) is { } badSensitive)
+            throw new InvalidInputException("invalid-option", badSensitive);
         // its tolerance is a tenth of the synthetic sensitive series' standard deviation, undefined for one row
         if (options.SensitiveColumns is { Count: > 0 } && train is not null && synth.RowCount < 2)
             throw new InvalidInputException("too-few-rows", $"attribute inference (sensitive series) needs at least 2 synthetic rows; the synthetic set has {synth.RowCount}");

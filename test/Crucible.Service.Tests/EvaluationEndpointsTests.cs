@@ -189,8 +189,8 @@ public sealed class EvaluationEndpointsTests(ServiceFixture f)
             (Array.Empty<string>(), true, "needs a non-empty list of series names"),
             ([" "], true, "needs a non-empty list of series names"),
             ([names[0]], false, "needs train_csv (attribute inference attacks the training rows)"),
-            (["nope"], true, $"'nope' is not a series of the data ({string.Join(", ", names)})"),
-            ([names[0], names[0]], true, $"series '{names[0]}' is named twice; each is attacked once"),
+            (["nope"], true, $"sensitive series 'nope' is not among the series ({string.Join(", ", names)})"),
+            ([names[0], names[0]], true, $"sensitive series '{names[0]}' is given twice"),
         })
         {
             var fields = new Dictionary<string, object> { ["real_csv"] = real, ["synthetic_csv"] = synthetic, ["sensitive"] = sensitive };

@@ -28,6 +28,22 @@ public sealed record AttributeInferenceReport(string Column, int Targets, double
 /// </summary>
 public static class AttributeInference
 {
+    /// <summary>
+    /// Why the series named <paramref name="sensitive"/> cannot each be attacked among the series <paramref name="names"/>
+    /// (one that is not a series, one named twice, whose attacks would share their report keys, or a single series, which
+    /// leaves the attacker nothing to know), or null when they can (or none is named).
+    /// </summary>
+    public static string? WhyNot(IReadOnlyList<string>? sensitive, IReadOnlyList<string> names)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        if (sensitive is not { Count: > 0 }) return null;
+        if (sensitive.FirstOrDefault(s => !names.Contains(s, StringComparer.Ordinal)) is { } unknown)
+            return $"sensitive series '{unknown}' is not among the series ({string.Join(", ", names)})";
+        if (sensitive.GroupBy(s => s, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            return $"sensitive series '{twice.Key}' is given twice";
+        return names.Count < 2 ? "attribute inference needs at least two series (the attacker knows the others)" : null;
+    }
+
     /// <summary>Runs the attack on series <paramref name="sensitive"/> (index) with up to <paramref name="maxTargets"/> rows each (Philox stream 5).</summary>
     public static AttributeInferenceReport Run(SeriesSet synthetic, SeriesSet train, SeriesSet holdout, int sensitive, ulong seed = 0,
         int maxTargets = 500, double toleranceFactor = 0.1, int maxDegreeOfParallelism = -1)

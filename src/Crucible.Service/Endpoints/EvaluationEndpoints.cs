@@ -170,7 +170,7 @@ public static class EvaluationEndpoints
                 await Invalid(context, new() { ["linkability_series"] = [why] }).ConfigureAwait(false);
                 return;
             }
-            if (WhyNotSensitive(options.SensitiveColumns, real.Names) is { } whyNot)
+            if (AttributeInference.WhyNot(options.SensitiveColumns, real.Names) is { } whyNot)
             {
                 await Invalid(context, new() { ["sensitive"] = [whyNot] }).ConfigureAwait(false);
                 return;
@@ -205,17 +205,6 @@ public static class EvaluationEndpoints
         var receipts = audit.AppendRunCompleted(manifest, new JsonObject { ["command"] = "service.evaluate", ["report_sha256"] = reportSha256 },
             FileRequest.Actor(context), [(AuditKind.EvaluationCompleted, evaluated)]);
         await FileRequest.WriteJsonAsync(context, bytes, receipts[0].Seq, manifest.RunId).ConfigureAwait(false);
-    }
-
-    /// <summary>Why <paramref name="sensitive"/> cannot be attacked on series <paramref name="names"/>, or null when it can.</summary>
-    private static string? WhyNotSensitive(IReadOnlyList<string>? sensitive, IReadOnlyList<string> names)
-    {
-        if (sensitive is not { Count: > 0 }) return null;
-        if (sensitive.FirstOrDefault(s => !names.Contains(s, StringComparer.Ordinal)) is { } unknown)
-            return $"'{unknown}' is not a series of the data ({string.Join(", ", names)})";
-        if (sensitive.GroupBy(s => s, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
-            return $"series '{twice.Key}' is named twice; each is attacked once";
-        return names.Count < 2 ? "attribute inference needs at least two series (the attacker knows the others)" : null;
     }
 
     private static Task Invalid(HttpContext context, Dictionary<string, string[]> errors) => FileRequest.InvalidAsync(context, "evaluation", errors);
