@@ -20,39 +20,26 @@ public sealed record LinkabilityReport(IReadOnlyList<string> FirstColumns, IRead
 /// <param name="Second">The series of the second dataset.</param>
 public sealed record LinkabilityDatasets(IReadOnlyList<string> First, IReadOnlyList<string> Second)
 {
-    /// <summary>Why the datasets are no pair of disjoint, non-empty lists of <paramref name="names"/> (the message of
-    /// <see cref="Indices"/>' refusal), or null when they are.</summary>
+    /// <summary>Why the datasets are no pair of disjoint, non-empty lists of <paramref name="names"/> (a series named twice,
+    /// a name that is not a series, an empty dataset, in that order), or null when they are.</summary>
     public string? WhyNot(IReadOnlyList<string> names)
     {
-        try
-        {
-            Indices(names);
-            return null;
-        }
-        catch (ArgumentException e)
-        {
-            return e.Message;
-        }
+        ArgumentNullException.ThrowIfNull(names);
+        var all = First.Concat(Second);
+        if (all.GroupBy(name => name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } repeated)
+            return $"series '{repeated.Key}' is named twice; the attacker's two datasets hold disjoint series";
+        if (all.FirstOrDefault(name => !names.Contains(name, StringComparer.Ordinal)) is { } unknown)
+            return $"'{unknown}' is not a series of the data ({string.Join(", ", names)})";
+        return First.Count == 0 || Second.Count == 0 ? "each of the attacker's two datasets needs at least one series" : null;
     }
 
     /// <summary>The datasets as series indices of <paramref name="names"/>.</summary>
-    /// <exception cref="ArgumentException">A name that is not a series, or a series in both datasets or twice.</exception>
+    /// <exception cref="ArgumentException">What <see cref="WhyNot"/> names.</exception>
     public (int[] First, int[] Second) Indices(IReadOnlyList<string> names)
     {
-        ArgumentNullException.ThrowIfNull(names);
-        int Index(string name)
-        {
-            for (var j = 0; j < names.Count; j++)
-            {
-                if (string.Equals(names[j], name, StringComparison.Ordinal)) return j;
-            }
-            throw new ArgumentException($"'{name}' is not a series of the data ({string.Join(", ", names)})");
-        }
-        if (First.Concat(Second).GroupBy(name => name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } repeated)
-            throw new ArgumentException($"series '{repeated.Key}' is named twice; the attacker's two datasets hold disjoint series");
-        var indices = (First: First.Select(Index).ToArray(), Second: Second.Select(Index).ToArray());
-        Linkability.CheckColumns(indices.First, indices.Second, names.Count);
-        return indices;
+        if (WhyNot(names) is { } why) throw new ArgumentException(why);
+        int Index(string name) => names.Select((n, j) => (n, j)).First(p => string.Equals(p.n, name, StringComparison.Ordinal)).j;
+        return (First.Select(Index).ToArray(), Second.Select(Index).ToArray());
     }
 }
 
