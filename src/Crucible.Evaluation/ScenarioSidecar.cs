@@ -234,7 +234,7 @@ public static class ScenarioSidecar
     private static ReadOnlyMemory<byte> ReadJson(string metaPath)
     {
         var bytes = Data.IO.InputFile.ReadAllBytes(metaPath);
-        return bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? bytes.AsMemory(3) : bytes;
+        return bytes.AsMemory(Data.IO.InputFile.Utf8BomLength(bytes));
     }
 
     private static string Sha256(string path)

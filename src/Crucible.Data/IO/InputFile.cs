@@ -91,6 +91,13 @@ public static class InputFile
     }
 
     /// <summary>
+    /// The length of the UTF-8 byte-order mark that <paramref name="bytes"/> start with: 3, or 0 without one. JSON read
+    /// from bytes (<c>JsonDocument.Parse</c>, <c>Utf8JsonReader</c>) refuses the mark, which some editors save; skip it as
+    /// <see cref="ReadAllText"/> and the CSV readers do.
+    /// </summary>
+    public static int Utf8BomLength(ReadOnlySpan<byte> bytes) => bytes.StartsWith("\uFEFF"u8) ? 3 : 0;
+
+    /// <summary>
     /// The lines of the file at <paramref name="path"/>, as <see cref="File.ReadAllLines(string)"/> splits them, refused
     /// by size as <see cref="ReadAllBytes"/>.
     /// </summary>

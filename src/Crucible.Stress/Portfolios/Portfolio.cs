@@ -156,7 +156,7 @@ public sealed partial class Portfolio
     public static Portfolio Parse(ReadOnlySpan<byte> json, string source = "portfolio.json")
     {
         // a UTF-8 byte-order mark (what some editors save) is no JSON, and no column: skipped, as the CSV readers skip it
-        if (json.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) json = json[3..];
+        json = json[Data.IO.InputFile.Utf8BomLength(json)..];
         var lines = new Utf8LineIndex(json);
         // the reader does not check the bytes of a string, which GetString then refuses with an InvalidOperationException
         if (InvalidUtf8Index(json) is var bad and >= 0)
