@@ -23,6 +23,13 @@ public static class CanonicalJson
     /// </summary>
     public const double MaxExactInteger = 9007199254740992.0;
 
+    /// <summary>
+    /// Parsing that refuses a duplicate member name (a <c>JsonException</c>): a <c>JsonObject</c> holding one throws
+    /// <see cref="ArgumentException"/> only when first read, so the governance readers of manifests and entries refuse it at
+    /// parse, where it is named as bad JSON.
+    /// </summary>
+    internal static readonly JsonDocumentOptions NoDuplicateMembers = new() { AllowDuplicateProperties = false };
+
     // the integer magnitudes: beyond 2^53 written with all digits, up to ulong.MaxValue
     private static readonly BigInteger MaxExactDouble = new(MaxExactInteger);
     private static readonly BigInteger MaxExactInteger64 = new(ulong.MaxValue);

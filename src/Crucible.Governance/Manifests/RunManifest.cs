@@ -157,7 +157,7 @@ public sealed record RunManifest
         try
         {
             // duplicate member names are refused here: a JsonObject holding them throws ArgumentException when first read
-            root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }) as JsonObject ?? throw new InvalidInputException("MANIFEST-E-JSON", "not a JSON object", at);
+            root = JsonNode.Parse(json, documentOptions: CanonicalJson.NoDuplicateMembers) as JsonObject ?? throw new InvalidInputException("MANIFEST-E-JSON", "not a JSON object", at);
         }
         catch (JsonException e)
         {

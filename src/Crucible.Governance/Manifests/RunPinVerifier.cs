@@ -157,7 +157,7 @@ public static class RunPinVerifier
         if (log.ReadRunManifest(runId) is not { } bytes) return null;
         var entry = PinEntry(log.ListKinds(AuditKind.RunCompleted), runId);
         return new StoredRunManifest(runId, bytes, Convert.ToHexStringLower(SHA256.HashData(bytes)), entry?.Seq,
-            entry is null ? null : Field(() => JsonNode.Parse(entry.Payload, documentOptions: StrictJson), "manifest_sha256"));
+            entry is null ? null : Field(() => JsonNode.Parse(entry.Payload, documentOptions: CanonicalJson.NoDuplicateMembers), "manifest_sha256"));
     }
 
     // the pin of run runId in entries (the last run.completed that names it), against the file and the stored copy
@@ -165,10 +165,10 @@ public static class RunPinVerifier
     {
         var entry = PinEntry(entries, runId);
         var bytes = Data.IO.InputFile.ReadAllBytes(manifestPath);
-        return new RunPinVerification(runId, chain, entry?.Seq, entry is null ? null : Field(() => JsonNode.Parse(entry.Payload, documentOptions: StrictJson), "manifest_sha256"), Convert.ToHexStringLower(SHA256.HashData(bytes)),
+        return new RunPinVerification(runId, chain, entry?.Seq, entry is null ? null : Field(() => JsonNode.Parse(entry.Payload, documentOptions: CanonicalJson.NoDuplicateMembers), "manifest_sha256"), Convert.ToHexStringLower(SHA256.HashData(bytes)),
             stored is null ? null : Convert.ToHexStringLower(SHA256.HashData(stored)))
         {
-            FileRunId = Field(() => JsonNode.Parse(bytes, documentOptions: StrictJson), "run_id"),
+            FileRunId = Field(() => JsonNode.Parse(bytes, documentOptions: CanonicalJson.NoDuplicateMembers), "run_id"),
         };
     }
 
@@ -177,11 +177,8 @@ public static class RunPinVerifier
     {
         var completed = AuditKind.RunCompleted.WireName();
         return entries.LastOrDefault(e => string.Equals(e.Kind, completed, StringComparison.Ordinal)
-            && string.Equals(Field(() => JsonNode.Parse(e.Payload, documentOptions: StrictJson), "run_id"), runId, StringComparison.Ordinal));
+            && string.Equals(Field(() => JsonNode.Parse(e.Payload, documentOptions: CanonicalJson.NoDuplicateMembers), "run_id"), runId, StringComparison.Ordinal));
     }
-
-    // a duplicate member is refused at parse (JsonException): a JsonObject holding one throws ArgumentException when read
-    private static readonly JsonDocumentOptions StrictJson = new() { AllowDuplicateProperties = false };
 
     // a string member of a JSON object (null when absent, not a string, or the bytes are no JSON object): an entry's
     // payload, or the manifest file

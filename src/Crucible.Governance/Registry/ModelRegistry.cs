@@ -213,7 +213,7 @@ public sealed class ModelRegistry
                 new InputLocation(manifest, 0, 0));
         try
         {
-            using var _ = JsonDocument.Parse(File.ReadAllBytes(manifest), StrictJson); // a duplicate member is no JSON object
+            using var _ = JsonDocument.Parse(File.ReadAllBytes(manifest), CanonicalJson.NoDuplicateMembers); // a duplicate member is no JSON object
         }
         catch (JsonException e)
         {
@@ -277,9 +277,6 @@ public sealed class ModelRegistry
         return (Record(id, target, manifestHash, actor, parent), true);
     }
 
-    // a JsonObject with a duplicate member throws ArgumentException when first read: refused at parse instead (JsonException)
-    private static readonly JsonDocumentOptions StrictJson = new() { AllowDuplicateProperties = false };
-
     /// <summary>
     /// The manifest keys that record where a model came from, not what it is: the library version that trained it and
     /// the names of its input files (<c>data.input_file</c>, <c>state_data.input_file</c>). The same data, config and
@@ -299,7 +296,7 @@ public sealed class ModelRegistry
         {
             try
             {
-                return bytes is null ? null : JsonNode.Parse(bytes, documentOptions: StrictJson) as JsonObject;
+                return bytes is null ? null : JsonNode.Parse(bytes, documentOptions: CanonicalJson.NoDuplicateMembers) as JsonObject;
             }
             catch (JsonException)
             {
@@ -348,7 +345,7 @@ public sealed class ModelRegistry
             if (bytes is null) return null;
             try
             {
-                if (JsonNode.Parse(bytes, documentOptions: StrictJson) is not JsonObject o) return null;
+                if (JsonNode.Parse(bytes, documentOptions: CanonicalJson.NoDuplicateMembers) is not JsonObject o) return null;
                 foreach (var key in ProvenanceKeys)
                 {
                     var parts = key.Split('.');
