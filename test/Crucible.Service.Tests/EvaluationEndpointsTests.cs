@@ -14,6 +14,14 @@ public sealed class EvaluationEndpointsTests(ServiceFixture f)
     private string Scenarios(int count, ulong seed) =>
         System.Text.Encoding.UTF8.GetString(ScenarioCsv.Format(DiffusionGenerator.Load(f.ModelFolder).Generate(count, seed).Values));
 
+    // the request of these fields is a 422 validation problem whose first error under `field` is `message`
+    private static async Task AssertRefusedAsync(HttpClient client, Dictionary<string, object> fields, string field, string message)
+    {
+        using var response = await client.PostAsync("/v1/evaluations", ServiceFixture.Json(JsonSerializer.Serialize(fields)));
+        var problem = await Problem.AssertAsync(response, HttpStatusCode.UnprocessableEntity, "validation");
+        Assert.Equal(message, problem.GetProperty("errors").GetProperty(field)[0].GetString());
+    }
+
     // the report.json bytes `crucible evaluate` writes for these files and options, in a child process
     private static async Task<byte[]> CliReportAsync(string real, string synthetic, string train, params string[] options)
     {
@@ -78,9 +86,8 @@ public sealed class EvaluationEndpointsTests(ServiceFixture f)
         Assert.True(response.StatusCode == HttpStatusCode.OK, System.Text.Encoding.UTF8.GetString(bytes));
         using (var doc = JsonDocument.Parse(bytes)) Assert.Equal(10, doc.RootElement.GetProperty("regimes").GetProperty("window").GetInt32());
 
-        var bad = JsonSerializer.Serialize(new Dictionary<string, object> { ["real_csv"] = real, ["synthetic_csv"] = synthetic, ["regime_window"] = 1 });
-        var problem = await Problem.AssertAsync(await client.PostAsync("/v1/evaluations", ServiceFixture.Json(bad)), HttpStatusCode.UnprocessableEntity, "validation");
-        Assert.Equal("must be at least 2 steps (a volatility needs two returns), got 1", problem.GetProperty("errors").GetProperty("regime_window")[0].GetString());
+        await AssertRefusedAsync(client, new() { ["real_csv"] = real, ["synthetic_csv"] = synthetic, ["regime_window"] = 1 },
+            "regime_window", "must be at least 2 steps (a volatility needs two returns), got 1");
     }
 
     /// <summary>privacy_rows is crucible evaluate's --privacy-rows: at most that many drawn rows of each set in the privacy
@@ -112,9 +119,7 @@ public sealed class EvaluationEndpointsTests(ServiceFixture f)
         {
             var fields = new Dictionary<string, object> { ["real_csv"] = real, ["synthetic_csv"] = synthetic, ["privacy_rows"] = value };
             if (withTrain) fields["train_csv"] = train;
-            var problem = await Problem.AssertAsync(await client.PostAsync("/v1/evaluations", ServiceFixture.Json(JsonSerializer.Serialize(fields))),
-                HttpStatusCode.UnprocessableEntity, "validation");
-            Assert.Equal(message, problem.GetProperty("errors").GetProperty("privacy_rows")[0].GetString());
+            await AssertRefusedAsync(client, fields, "privacy_rows", message);
         }
     }
 
@@ -154,9 +159,7 @@ public sealed class EvaluationEndpointsTests(ServiceFixture f)
         {
             var fields = new Dictionary<string, object> { ["real_csv"] = real, ["synthetic_csv"] = synthetic, ["linkability_series"] = link };
             if (withTrain) fields["train_csv"] = train;
-            var problem = await Problem.AssertAsync(await client.PostAsync("/v1/evaluations", ServiceFixture.Json(JsonSerializer.Serialize(fields))),
-                HttpStatusCode.UnprocessableEntity, "validation");
-            Assert.Equal(message, problem.GetProperty("errors").GetProperty("linkability_series")[0].GetString());
+            await AssertRefusedAsync(client, fields, "linkability_series", message);
         }
     }
 
@@ -195,20 +198,14 @@ public sealed class EvaluationEndpointsTests(ServiceFixture f)
         {
             var fields = new Dictionary<string, object> { ["real_csv"] = real, ["synthetic_csv"] = synthetic, ["sensitive"] = sensitive };
             if (withTrain) fields["train_csv"] = train;
-            var problem = await Problem.AssertAsync(await client.PostAsync("/v1/evaluations", ServiceFixture.Json(JsonSerializer.Serialize(fields))),
-                HttpStatusCode.UnprocessableEntity, "validation");
-            Assert.Equal(message, problem.GetProperty("errors").GetProperty("sensitive")[0].GetString());
+            await AssertRefusedAsync(client, fields, "sensitive", message);
         }
 
         // one series: nothing left for the attacker to know
         static string FirstSeries(string csv) => string.Join('\n', csv.Split('\n').Select(l => string.Join(',', l.Split(',').Take(3))));
-        var single = new Dictionary<string, object>
-        {
-            ["real_csv"] = FirstSeries(real), ["synthetic_csv"] = FirstSeries(synthetic), ["train_csv"] = FirstSeries(train), ["sensitive"] = new[] { names[0] },
-        };
-        var one = await Problem.AssertAsync(await client.PostAsync("/v1/evaluations", ServiceFixture.Json(JsonSerializer.Serialize(single))),
-            HttpStatusCode.UnprocessableEntity, "validation");
-        Assert.Equal("attribute inference needs at least two series (the attacker knows the others)", one.GetProperty("errors").GetProperty("sensitive")[0].GetString());
+        await AssertRefusedAsync(client,
+            new() { ["real_csv"] = FirstSeries(real), ["synthetic_csv"] = FirstSeries(synthetic), ["train_csv"] = FirstSeries(train), ["sensitive"] = new[] { names[0] } },
+            "sensitive", "attribute inference needs at least two series (the attacker knows the others)");
     }
 
     /// <summary>
