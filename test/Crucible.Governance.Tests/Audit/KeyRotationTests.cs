@@ -40,6 +40,18 @@ public sealed class KeyRotationTests
         return log.RotateKey(reason);
     }
 
+    // the stored payload of entry seq, edited in place (the entry's hash is left as it was)
+    private static void EditPayload(AuditTestHome t, long seq, Action<JsonObject> edit)
+    {
+        var payload = JsonNode.Parse(AuditLog.Read(t.Home.AuditDatabase)[(int)seq - 1].Payload)!.AsObject();
+        edit(payload);
+        t.Tamper("UPDATE audit_entry SET payload = $p WHERE seq = $s;", c =>
+        {
+            c.Parameters.AddWithValue("$p", Encoding.UTF8.GetBytes(payload.ToJsonString()));
+            c.Parameters.AddWithValue("$s", seq);
+        });
+    }
+
     [Fact]
     public void RotateThenAppend_VerifiesWithTheCurrentKey_AndWithOnlyTheFirstPublicKey()
     {
@@ -132,13 +144,7 @@ public sealed class KeyRotationTests
         t.Fill(2);
         // the new public key swapped for an attacker's in the stored payload: the entry's hash no longer matches
         using var attacker = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var payload = JsonNode.Parse(AuditLog.Read(t.Home.AuditDatabase)[(int)r.Seq - 1].Payload)!.AsObject();
-        payload["new_public_key"] = Convert.ToBase64String(attacker.ExportSubjectPublicKeyInfo());
-        t.Tamper("UPDATE audit_entry SET payload = $p WHERE seq = $s;", c =>
-        {
-            c.Parameters.AddWithValue("$p", Encoding.UTF8.GetBytes(payload.ToJsonString()));
-            c.Parameters.AddWithValue("$s", r.Seq);
-        });
+        EditPayload(t, r.Seq, payload => payload["new_public_key"] = Convert.ToBase64String(attacker.ExportSubjectPublicKeyInfo()));
         var v = t.Verify();
         Assert.False(v.Ok);
         Assert.Equal(r.Seq, v.FirstBadSeq);
@@ -155,13 +161,7 @@ public sealed class KeyRotationTests
         t.Fill(4);
         var r = Rotate(t);
         t.Fill(2);
-        var payload = JsonNode.Parse(AuditLog.Read(t.Home.AuditDatabase)[(int)r.Seq - 1].Payload)!.AsObject();
-        payload[member] = null;
-        t.Tamper("UPDATE audit_entry SET payload = $p WHERE seq = $s;", c =>
-        {
-            c.Parameters.AddWithValue("$p", Encoding.UTF8.GetBytes(payload.ToJsonString()));
-            c.Parameters.AddWithValue("$s", r.Seq);
-        });
+        EditPayload(t, r.Seq, payload => payload[member] = null);
         var v = t.Verify();
         Assert.False(v.Ok);
         Assert.Equal(r.Seq, v.FirstBadSeq);
