@@ -575,6 +575,8 @@ public sealed partial class AuditLog : IDisposable
     /// secrets (password, token, api_key, …) are refused.
     /// </summary>
     /// <exception cref="InvalidInputException">The payload is not canonicalisable or names a secret.</exception>
+    /// <exception cref="ArgumentException"><paramref name="kind"/> is a key change (<see cref="AuditKind.KeyRotated"/>,
+    /// <see cref="AuditKind.KeyLost"/>), which only <see cref="RotateKey"/> and <see cref="StartKeyEpochAfterLoss"/> write.</exception>
     public AuditReceipt Append(AuditKind kind, JsonNode? payload, string? actor = null) =>
         AppendMany([(kind, payload)], actor)[0];
 
@@ -583,6 +585,7 @@ public sealed partial class AuditLog : IDisposable
     /// Same payload rules as <see cref="Append"/>.
     /// </summary>
     /// <exception cref="InvalidInputException">A payload is not canonicalisable or names a secret (then nothing is appended).</exception>
+    /// <exception cref="ArgumentException">An entry is a key change, as for <see cref="Append"/> (then nothing is appended).</exception>
     public IReadOnlyList<AuditReceipt> AppendMany(IReadOnlyList<(AuditKind Kind, JsonNode? Payload)> entries, string? actor = null) =>
         AppendCore(entries, actor, null, null);
 
@@ -764,6 +767,7 @@ public sealed partial class AuditLog : IDisposable
         Func<IAuditTransaction, IReadOnlyList<AuditReceipt>, IReadOnlyList<(AuditKind Kind, JsonNode? Payload)>>? then)
     {
         ThrowIfReadOnly();
+        RefuseKeyChangeKinds(entries);
         var prepared = Prepare(entries);
 
         var who = actor ?? _options.DefaultActor;
@@ -783,7 +787,13 @@ public sealed partial class AuditLog : IDisposable
                     var (seq, prev) = tx.Head();
                     CatchUp(tx, seq);
                     Insert(prepared);
-                    if (then is not null) Insert(Prepare(then(tx, done.ToArray())));
+                    if (then is not null)
+                    {
+                        var more = then(tx, done.ToArray());
+                        RefuseKeyChangeKinds(more);
+                        Insert(Prepare(more));
+                    }
+
                     return done;
 
                     void Insert(List<(string Kind, byte[] Payload)> batch)
@@ -822,6 +832,18 @@ public sealed partial class AuditLog : IDisposable
     }
 
     // each payload as canonical JSON, refused when it names a secret
+    // audit.key_rotated and audit.key_lost carry a signed handover that only RotateKey and StartKeyEpochAfterLoss write (in the
+    // same transaction as its checkpoint and the new key's meta row): one appended by hand fails verification at its seq
+    private static void RefuseKeyChangeKinds(IReadOnlyList<(AuditKind Kind, JsonNode? Payload)> entries)
+    {
+        foreach (var (kind, _) in entries)
+        {
+            if (kind is AuditKind.KeyRotated or AuditKind.KeyLost)
+                throw new ArgumentException(
+                    $"{kind.WireName()} is written only by RotateKey or StartKeyEpochAfterLoss, never appended: nothing was appended", nameof(entries));
+        }
+    }
+
     private static List<(string Kind, byte[] Payload)> Prepare(IReadOnlyList<(AuditKind Kind, JsonNode? Payload)> entries)
     {
         var prepared = new List<(string Kind, byte[] Payload)>(entries.Count);

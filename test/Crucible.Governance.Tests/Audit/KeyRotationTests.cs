@@ -185,6 +185,32 @@ public sealed class KeyRotationTests
     }
 
     [Theory]
+    [InlineData(AuditKind.KeyRotated, false)]
+    [InlineData(AuditKind.KeyLost, false)]
+    [InlineData(AuditKind.KeyRotated, true)]
+    public void AKeyChangeKind_IsRefusedByAppend_AndNothingIsWritten(AuditKind kind, bool many)
+    {
+        // only RotateKey and the lost-key path write these: an entry appended by hand carries no handover a verifier can check,
+        // so it turned the log into one that fails verification at that entry
+        using var t = new AuditTestHome();
+        t.Fill(2);
+        using (var log = t.Open())
+        {
+            var payload = new JsonObject { ["old_key_id"] = "a", ["new_key_id"] = "b" };
+            var e = Assert.Throws<ArgumentException>(() =>
+            {
+                if (many) log.AppendMany([(AuditKind.RunStarted, new JsonObject { ["run_id"] = "r" }), (kind, payload)]);
+                else log.Append(kind, payload);
+            });
+            Assert.Contains(kind.WireName(), e.Message, StringComparison.Ordinal);
+            Assert.Contains("RotateKey", e.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(2, AuditLog.Read(t.Home.AuditDatabase).Count);
+        Assert.True(t.Verify().Ok);
+    }
+
+    [Theory]
     [InlineData("no checkpoint")]
     [InlineData("checkpoint signed by the attacker")]
     [InlineData("chain recomputed")]
