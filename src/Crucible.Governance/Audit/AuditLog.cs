@@ -1462,7 +1462,8 @@ public sealed partial class AuditLog : IDisposable
 
         static bool Same(AuditCheckpoint a, AuditCheckpoint b) =>
             a.HeadHash.AsSpan().SequenceEqual(b.HeadHash) && a.MerkleRoot.AsSpan().SequenceEqual(b.MerkleRoot)
-            && a.Signature.AsSpan().SequenceEqual(b.Signature) && a.TimestampUtc == b.TimestampUtc;
+            && a.Signature.AsSpan().SequenceEqual(b.Signature) && a.TimestampUtc == b.TimestampUtc
+            && string.Equals(a.KeyId, b.KeyId, StringComparison.Ordinal);
     }
 
     internal static AuditCheckpoint ParseCheckpointLine(string line)

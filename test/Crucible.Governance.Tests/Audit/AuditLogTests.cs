@@ -244,6 +244,22 @@ public class AuditLogTests
     }
 
     [Fact]
+    public void CheckpointFile_ASecondLineForASeq_ThatDiffersOnlyInItsKeyId_IsTwoDifferentCheckpoints()
+    {
+        // the duplicate check compared hashes, signature and time but not key_id, so the later line silently replaced the
+        // first and verification went on with a checkpoint that names another key
+        using var t = new AuditTestHome(checkpointInterval: 4);
+        t.Fill(4);
+        var line = JsonNode.Parse(File.ReadAllLines(t.Home.AuditCheckpoints)[0])!.AsObject();
+        line["key_id"] = new string('0', line["key_id"]!.GetValue<string>().Length);
+        File.AppendAllText(t.Home.AuditCheckpoints, line.ToJsonString() + "\n");
+
+        var v = t.Verify();
+        Assert.Equal(AuditProblem.Malformed, v.Problem);
+        Assert.Contains("two different checkpoints for seq 4", v.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Open_WhileAnotherProcessIsCreatingTheSchema_IsNotRefusedForAMissingAuditMeta()
     {
         // what a reader saw when another writer's schema statements ran one by one: the entry tables, no audit_meta yet
