@@ -182,8 +182,8 @@ public sealed record RunManifest
                 LibraryVersion = Str(root, "library_version"),
                 GitCommit = (string?)root["git_commit"],
                 Runtime = Required(root, "runtime") as JsonObject ?? throw Value("runtime", "must be an object"),
-                Dp = root["dp"] as JsonObject,
-                Outcome = root["outcome"] as JsonObject,
+                Dp = OptionalObject(root, "dp"),
+                Outcome = OptionalObject(root, "outcome"),
             };
             if (!string.Equals(Hash(root, "config_sha256"), manifest.ConfigSha256, StringComparison.Ordinal))
                 throw Value("config_sha256", "does not match the config");
@@ -203,6 +203,15 @@ public sealed record RunManifest
 
     private static JsonNode Required(JsonObject o, string field) =>
         o[field] ?? throw new InvalidInputException("MANIFEST-E-FIELD", $"missing field '{field}'");
+
+    // an optional member that, when present, must be an object (a dp or outcome of another type was dropped silently)
+    private static JsonObject? OptionalObject(JsonObject o, string field) =>
+        o[field] switch
+        {
+            null => null,
+            JsonObject obj => obj,
+            _ => throw Value(field, "must be an object"),
+        };
 
     private static string Str(JsonObject o, string field) =>
         Required(o, field) is JsonValue v && v.TryGetValue<string>(out var s) && s.Length > 0 ? s : throw Value(field, "must be a non-empty string");
@@ -224,7 +233,9 @@ public sealed record RunManifest
         foreach (var item in array)
         {
             if (item is not JsonObject f) throw Value(field, "must hold objects");
-            var bytes = Required(f, "bytes").GetValue<long>();
+            var bytes = Required(f, "bytes") is JsonValue b && b.GetValueKind() == JsonValueKind.Number && b.TryGetValue<long>(out var n) && n >= 0
+                ? n
+                : throw Value("bytes", $"of a file in '{field}' must be a non-negative integer");
             bool named = f["path"] is null && f["name"] is not null; // named bytes, not a file (ManifestFile.Named)
             files.Add(new ManifestFile(Str(f, named ? "name" : "path"), Hash(f, "sha256"), bytes) { IsFile = !named });
         }

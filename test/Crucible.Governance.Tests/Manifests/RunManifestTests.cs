@@ -138,6 +138,9 @@ public sealed class RunManifestTests : IDisposable
     [InlineData("schema", "\"other\"")]
     [InlineData("kind", "\"Generate\"")]
     [InlineData("kind", "\"scenarios\"")]
+    [InlineData("dp", "\"epsilon=2.5\"")]   // a dp or outcome that is no object was dropped silently
+    [InlineData("outcome", "[1]")]
+    [InlineData("git_commit", "7")]
     public void Load_BadValue_IsRefused(string field, string json)
     {
         var path = Build();
@@ -145,6 +148,23 @@ public sealed class RunManifestTests : IDisposable
         root[field] = JsonNode.Parse(json);
         File.WriteAllText(path, root.ToJsonString());
         Assert.Equal("MANIFEST-E-VALUE", Assert.Throws<InvalidInputException>(() => RunManifest.Load(path)).Rule);
+    }
+
+    [Theory]
+    [InlineData("-1")]    // a file of negative size was accepted
+    [InlineData("1.5")]   // FormatException: an internal error, not a refusal
+    [InlineData("\"12\"")]
+    [InlineData("null")]
+    public void Load_AFileWhoseBytesIsNoNonNegativeInteger_IsRefused_NamingTheField(string json)
+    {
+        var path = Build();
+        var root = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        root["inputs"]![0]!["bytes"] = JsonNode.Parse(json);
+        File.WriteAllText(path, root.ToJsonString());
+        var e = Assert.Throws<InvalidInputException>(() => RunManifest.Load(path));
+        Assert.StartsWith("MANIFEST-E-", e.Rule, StringComparison.Ordinal);
+        Assert.Contains("'bytes'", e.Message, StringComparison.Ordinal);
+        Assert.Equal(path, e.Location!.File);
     }
 
     /// <summary>
