@@ -267,7 +267,9 @@ public sealed class ModelRegistry
             if (FileHash.Sha256(Path.Combine(staging, WeightsFileName)) != id || FileHash.Sha256(Path.Combine(staging, ManifestFileName)) != manifestHash)
                 throw new InvalidInputException("REG-E-FOLDER", "the model folder changed while it was being registered", new InputLocation(sourceFolder, 0, 0));
             FaultInjection?.Invoke("staged");
+            Data.IO.AtomicFile.FlushFolder(staging); // the three names on disk before the folder is renamed
             Directory.Move(staging, target); // under the lock no other registrar writes it
+            Data.IO.AtomicFile.FlushFolder(_home.ModelsFolder); // the rename on disk before the entry that names it is committed
         }
         finally
         {
@@ -780,7 +782,9 @@ public sealed class ModelRegistry
             FaultInjection?.Invoke("materialise-weights-written");
             WriteDurably(Path.Combine(staging, ManifestFileName), manifest);
             FaultInjection?.Invoke("materialise-staged");
+            Data.IO.AtomicFile.FlushFolder(staging);
             Directory.Move(staging, record.Folder);
+            Data.IO.AtomicFile.FlushFolder(_home.ModelsFolder);
         }
         catch (IOException) when (Directory.Exists(record.Folder))
         {
