@@ -102,14 +102,20 @@ public sealed class ModelCard
         using var report = reportPath is null ? null : ParseJson(reportPath, "CARD-E-REPORT");
         var r = report?.RootElement;
         if (r is { } evaluated) CheckReportSeries(evaluated, m, reportPath!);
-        var kind = Str(m, "kind") ?? "unknown";
+        // the wire names of Crucible.Diffusion's ModelKind (a project this one does not reference): the sections below say
+        // what the model generates and what it fitted by its kind, so a manifest without one is not described at all
+        var kind = Str(m, "kind") is { } k && ModelKindNames.Contains(k, StringComparer.Ordinal)
+            ? k
+            : throw new InvalidInputException("CARD-E-MODEL",
+                $"manifest.json's kind must be one of {string.Join(", ", ModelKindNames)}, got {(Str(m, "kind") is { } other ? "'" + other + "'" : "none")}",
+                new InputLocation(manifestPath, 0, 0));
         var sections = new List<CardSection>
         {
-            Details(m, id, FileHash.Sha256(manifestPath), status),
+            Details(m, kind, id, FileHash.Sha256(manifestPath), status),
             IntendedUse(kind),
             Data(m),
             Training(m),
-            Privacy(m),
+            Privacy(m, kind),
             Validation(r, reportPath is null ? null : FileHash.Sha256(reportPath)),
             Coverage(r),
             Limitations(),
@@ -320,13 +326,13 @@ public sealed class ModelCard
         return items;
     }
 
-    private static CardSection Details(JsonElement m, string id, string manifestSha, string? status)
+    private static CardSection Details(JsonElement m, string kind, string id, string manifestSha, string? status)
     {
         var rows = new List<IReadOnlyList<string>>
         {
             Row("model id (SHA-256 of weights.safetensors)", id),
             Row("manifest.json SHA-256", manifestSha),
-            Row("kind", Str(m, "kind") ?? "unknown"),
+            Row("kind", kind),
             Row("format", Str(m, "format") ?? "unknown"),
             Row("library version", Str(m, "library_version") ?? "unknown"),
             Row("parameters", Known(m, "weights", "parameters") ?? "unknown"),
@@ -335,6 +341,8 @@ public sealed class ModelCard
         if (status is not null) rows.Add(Row("registry status", status));
         return new CardSection("details", "Model details", [new CardTable(["field", "value"], rows)]);
     }
+
+    private static readonly string[] ModelKindNames = ["tabular", "sequence"];
 
     private static CardSection IntendedUse(string kind)
     {
@@ -418,7 +426,7 @@ public sealed class ModelCard
         return new CardSection("training", "Training configuration", blocks);
     }
 
-    private static CardSection Privacy(JsonElement m)
+    private static CardSection Privacy(JsonElement m, string kind)
     {
         if (m.TryGetProperty("privacy", out var dp) && dp.ValueKind == JsonValueKind.Object)
         {
@@ -435,7 +443,7 @@ public sealed class ModelCard
         // what of the training data the folder carries besides the weights: a tabular model's quantile knots are train order
         // statistics; a sequence model has no quantile transform (its manifest's affine map, noise scales and condition
         // statistics are what it fitted), so the tabular sentence would be a claim its artifacts do not support
-        var fitted = Str(m, "kind") == "sequence"
+        var fitted = kind == "sequence"
             ? "Its weights, per-series noise scales and affine map (the train means and standard deviations under transform "
                 + "standardize) and its condition statistics (mean, standard deviation, reference state) are fitted on the training windows."
             : "Its transform and weights are fitted on the training rows (the quantile knots are train order statistics).";

@@ -181,6 +181,24 @@ public sealed class ModelCardTests : IDisposable
     [InlineData("[x](http://e)", "\\[x\\](http://e)")]
     public void MarkdownText_EscapesWhatMarkdownWouldInterpret(string text, string expected) => Assert.Equal(expected, ModelCard.MarkdownText(text));
 
+    [Theory]
+    [InlineData(null)]        // no kind: the card was titled "unknown generator" and its intended use spoke of paths
+    [InlineData("Tabular")]   // not the wire name: intended use said paths, privacy said quantile knots
+    [InlineData("diffusion")]
+    public void Build_AManifestWhoseKindIsNoModelKind_IsCardEModel_NotACardThatContradictsItself(string? kind)
+    {
+        var folder = Model();
+        var path = Path.Combine(folder, "manifest.json");
+        var m = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        if (kind is null) m.Remove("kind");
+        else m["kind"] = kind;
+        File.WriteAllText(path, m.ToJsonString());
+        var e = Assert.Throws<InvalidInputException>(() => ModelCard.Build(folder));
+        Assert.Equal("CARD-E-MODEL", e.Rule);
+        Assert.Contains("kind", e.Message, StringComparison.Ordinal);
+        Assert.Equal(path, e.Location!.File);
+    }
+
     [Fact]
     public void Build_AManifestWhoseOptionalFieldsAreNull_SaysUnknown_NotNull()
     {
