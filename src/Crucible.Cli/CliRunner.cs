@@ -6,7 +6,8 @@ namespace Crucible.Cli;
 
 /// <summary>
 /// Runs a command body and maps what it throws to the exit codes of ARCHITECTURE.md:
-/// bad input (and a full disk) to 2 with a one-line message, anything else to 1; no stack trace unless <c>--verbose</c>.
+/// bad input (and a full disk, and a file the system refuses to open) to 2 with a one-line message, anything else to 1;
+/// no stack trace unless <c>--verbose</c>.
 /// </summary>
 public static class CliRunner
 {
@@ -19,6 +20,9 @@ public static class CliRunner
 
     /// <summary>The rule of a home whose SQLite database is damaged (SQLITE_CORRUPT) or not a database (SQLITE_NOTADB).</summary>
     public const string DamagedDatabaseRule = "HOME-E-DATABASE";
+
+    /// <summary>The rule of a file the system refused to open for this user (<see cref="UnauthorizedAccessException"/>).</summary>
+    public const string AccessDeniedRule = "FILE-E-ACCESS";
 
     private const int SqliteCorrupt = 11, SqliteNotADatabase = 26, SqliteFull = 13;
 
@@ -78,6 +82,14 @@ public static class CliRunner
         {
             // an output path the user named (or the --home folder) that the system refused: bad input, not a bug
             Console.Error.WriteLine(e.ToUserMessage());
+            if (parse.GetValue(Verbose)) Console.Error.WriteLine(e);
+            return (int)ExitCode.BadInput;
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            // the system refused a file the user named or the home holds (its permissions, another user's file): the
+            // machine's state, not a bug; .NET's message names the path
+            Console.Error.WriteLine($"error [{AccessDeniedRule}]: {e.Message.TrimEnd('.')}: check the file's permissions, or run as a user who may read it");
             if (parse.GetValue(Verbose)) Console.Error.WriteLine(e);
             return (int)ExitCode.BadInput;
         }

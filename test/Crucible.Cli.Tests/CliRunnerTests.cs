@@ -124,6 +124,18 @@ public class CliRunnerExitCodeTests
     }
 
     [Fact]
+    public void AccessDenied_ExitsTwo_NamingThePath_NotAsABug()
+    {
+        // a file the user cannot read (mode 000, another user's): "internal error: UnauthorizedAccessException … please report it"
+        var (code, stderr) = Run([], () => throw new UnauthorizedAccessException("Access to the path '/data/prices.csv' is denied."));
+        Assert.Equal(2, code);
+        Assert.StartsWith("error [FILE-E-ACCESS]: Access to the path '/data/prices.csv' is denied", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("internal error", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+        Assert.Single(stderr.TrimEnd().Split('\n'));
+    }
+
+    [Fact]
     public void InputError_ExitsTwo_NamingTheRule_WithoutAStackTrace()
     {
         var (code, stderr) = Run([], () => throw new InvalidInputException("OPT-E-TEST", "a bad value", new InputLocation("f.csv", 3, 4)));

@@ -78,6 +78,11 @@ public sealed class VerifyRunCommandTests : IDisposable
         Assert.Equal(2, broken.Exit);
         Assert.Contains("error [MANIFEST-E-FIELD]", broken.Stderr, StringComparison.Ordinal);
         Assert.Equal(2, Crucible("verify-run", Path.Combine(_dir, "none.json")).Exit);
+
+        // a folder named as the manifest was an internal error (UnauthorizedAccessException: "Access to the path is denied")
+        var folder = Crucible("verify-run", _dir);
+        Assert.Equal(2, folder.Exit);
+        Assert.Contains($"{_dir}: error [not-a-file]", folder.Stderr, StringComparison.Ordinal);
     }
 
     private string HomeDir => Path.Combine(_dir, "home");

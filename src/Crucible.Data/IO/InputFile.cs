@@ -30,6 +30,12 @@ public static class InputFile
     public const long MaxStateBytes = 0x7FFFFFC7;
 
     /// <summary>
+    /// The rule of a folder named where a file is read whole (<see cref="ReadAllBytes"/>, <see cref="ReadAllText"/>,
+    /// <see cref="ReadAllLines"/>): <c>not-a-file</c>, as the CSV and JSON readers that check first name it.
+    /// </summary>
+    public const string NotAFileRule = "not-a-file";
+
+    /// <summary>
     /// Throws <see cref="InvalidInputException"/> (<paramref name="rule"/>, located at <paramref name="path"/>) when
     /// <paramref name="path"/> names a folder (opening one used to answer "Access to the path is denied", or "file not
     /// found"); a file, or a path that names nothing, passes (the caller reports those its own way).
@@ -46,12 +52,13 @@ public static class InputFile
     /// limit) before a byte is read, and a file that reports no length (a device, a pipe) is refused after
     /// <paramref name="maxBytes"/> + 1 bytes, never read to an end that may not come.
     /// </summary>
-    /// <exception cref="InvalidInputException"><see cref="TooLargeRule"/>.</exception>
+    /// <exception cref="InvalidInputException"><see cref="TooLargeRule"/>, or <see cref="NotAFileRule"/> for a folder.</exception>
     /// <exception cref="IOException">The file cannot be opened or read (as <see cref="File.ReadAllBytes"/>).</exception>
     public static byte[] ReadAllBytes(string path, long maxBytes = MaxJsonBytes)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
+        ThrowIfFolder(path, NotAFileRule); // opened as a file, a folder answers UnauthorizedAccessException ("access denied")
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
         long length = stream.CanSeek ? stream.Length : 0;
         if (length > maxBytes) throw TooLarge(path, length, maxBytes);
@@ -81,7 +88,7 @@ public static class InputFile
     /// The text of the file at <paramref name="path"/>, decoded as <see cref="File.ReadAllText(string)"/> decodes it
     /// (UTF-8 unless a byte order mark says otherwise), refused by size as <see cref="ReadAllBytes"/>.
     /// </summary>
-    /// <exception cref="InvalidInputException"><see cref="TooLargeRule"/>.</exception>
+    /// <exception cref="InvalidInputException"><see cref="TooLargeRule"/>, or <see cref="NotAFileRule"/> for a folder.</exception>
     /// <exception cref="IOException">The file cannot be opened or read.</exception>
     public static string ReadAllText(string path, long maxBytes = MaxJsonBytes)
     {
@@ -101,7 +108,7 @@ public static class InputFile
     /// The lines of the file at <paramref name="path"/>, as <see cref="File.ReadAllLines(string)"/> splits them, refused
     /// by size as <see cref="ReadAllBytes"/>.
     /// </summary>
-    /// <exception cref="InvalidInputException"><see cref="TooLargeRule"/>.</exception>
+    /// <exception cref="InvalidInputException"><see cref="TooLargeRule"/>, or <see cref="NotAFileRule"/> for a folder.</exception>
     /// <exception cref="IOException">The file cannot be opened or read.</exception>
     public static string[] ReadAllLines(string path, long maxBytes = MaxJsonBytes)
     {

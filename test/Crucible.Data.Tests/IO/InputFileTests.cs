@@ -39,6 +39,20 @@ public sealed class InputFileTests : IDisposable
     }
 
     [Fact]
+    public void ReadAllBytesTextAndLines_OfAFolder_AreNotAFile_NamingIt()
+    {
+        // .NET answers a folder opened as a file with UnauthorizedAccessException ("Access to the path is denied"): the CLI
+        // printed it as an internal error (crucible verify-run FOLDER)
+        foreach (Action read in new Action[] { () => InputFile.ReadAllBytes(_dir), () => InputFile.ReadAllText(_dir), () => InputFile.ReadAllLines(_dir) })
+        {
+            var e = Assert.Throws<InvalidInputException>(read);
+            Assert.Equal(InputFile.NotAFileRule, e.Rule);
+            Assert.Equal("not-a-file", e.Rule);
+            Assert.Equal(_dir, e.Location!.File);
+        }
+    }
+
+    [Fact]
     public void ReadAllBytes_AtTheLimit_IsRead_OneByteOver_IsRefused()
     {
         string path = Path.Combine(_dir, "ten");
