@@ -373,7 +373,8 @@ public static class SafeTensors
         if (!value.TryGetProperty("data_offsets", out var offsets) || offsets.ValueKind != JsonValueKind.Array
             || offsets.GetArrayLength() != 2)
             throw Fail(source, $"tensor \"{name}\" has no \"data_offsets\" array of two integers");
-        if (!offsets[0].TryGetInt64(out long begin) || !offsets[1].TryGetInt64(out long end) || begin < 0 || end < 0)
+        if (offsets[0].ValueKind != JsonValueKind.Number || offsets[1].ValueKind != JsonValueKind.Number
+            || !offsets[0].TryGetInt64(out long begin) || !offsets[1].TryGetInt64(out long end) || begin < 0 || end < 0)
             throw Fail(source, $"tensor \"{name}\" data_offsets must be non-negative integers");
         if (end < begin)
             throw Fail(source, $"tensor \"{name}\" data_offsets [{begin}, {end}] end before they begin");

@@ -266,6 +266,8 @@ public sealed class SafeTensorsTests : IDisposable
         { "metadata not object", File("{\"__metadata__\":[]}"), "must be an object of strings" },
         // session 24 (security review): a shape whose element count overflows 64 bits, refused before any allocation
         { "shape overflow", File("{\"a\":{\"dtype\":\"F64\",\"shape\":[2147483647,2147483647,2147483647],\"data_offsets\":[0,4]}}", 0, 0, 0, 0), "overflows a 64-bit byte count" },
+        { "offsets not numbers", File("{\"a\":{" + F32x1 + ",\"data_offsets\":[\"0\",\"4\"]}}", 0, 0, 0, 0), "data_offsets must be non-negative integers" },
+        { "offsets fractional", File("{\"a\":{" + F32x1 + ",\"data_offsets\":[0,4.5]}}", 0, 0, 0, 0), "data_offsets must be non-negative integers" },
     };
 
     [Theory]
