@@ -290,14 +290,23 @@ public static class SafeTensors
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 throw Fail(source, $"header must be a JSON object, found {document.RootElement.ValueKind}");
             var seen = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var property in document.RootElement.EnumerateObject())
+            try
             {
-                if (!seen.Add(property.Name))
-                    throw Fail(source, $"duplicate key \"{property.Name}\" in header");
-                if (property.Name == MetadataKey)
-                    metadata = ParseMetadata(source, property.Value);
-                else
-                    entries.Add(ParseEntry(source, property.Name, property.Value));
+                foreach (var property in document.RootElement.EnumerateObject())
+                {
+                    if (!seen.Add(property.Name))
+                        throw Fail(source, $"duplicate key \"{property.Name}\" in header");
+                    if (property.Name == MetadataKey)
+                        metadata = ParseMetadata(source, property.Value);
+                    else
+                        entries.Add(ParseEntry(source, property.Name, property.Value));
+                }
+            }
+            catch (InvalidOperationException e)
+            {
+                // The kinds are checked before every read, so the one way left for a read to throw is a string whose
+                // \u escapes decode to a lone UTF-16 surrogate (valid JSON, but not a Unicode string).
+                throw Fail(source, $"header has a name or string whose \\u escape is a lone UTF-16 surrogate ({e.Message})", e);
             }
         }
 

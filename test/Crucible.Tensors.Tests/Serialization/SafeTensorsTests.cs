@@ -268,6 +268,8 @@ public sealed class SafeTensorsTests : IDisposable
         { "shape overflow", File("{\"a\":{\"dtype\":\"F64\",\"shape\":[2147483647,2147483647,2147483647],\"data_offsets\":[0,4]}}", 0, 0, 0, 0), "overflows a 64-bit byte count" },
         { "offsets not numbers", File("{\"a\":{" + F32x1 + ",\"data_offsets\":[\"0\",\"4\"]}}", 0, 0, 0, 0), "data_offsets must be non-negative integers" },
         { "offsets fractional", File("{\"a\":{" + F32x1 + ",\"data_offsets\":[0,4.5]}}", 0, 0, 0, 0), "data_offsets must be non-negative integers" },
+        { "name lone surrogate", File("{\"\\ud800\":{" + F32x1 + ",\"data_offsets\":[0,4]}}", 0, 0, 0, 0), "lone UTF-16 surrogate" },
+        { "metadata value lone surrogate", File("{\"__metadata__\":{\"k\":\"\\udc00\"}}"), "lone UTF-16 surrogate" },
     };
 
     [Theory]
