@@ -151,6 +151,7 @@ public static class SafeTensors
             ArgumentNullException.ThrowIfNull(t, nameof(tensors));
             if (t.Name == MetadataKey)
                 throw new ArgumentException($"\"{MetadataKey}\" is reserved and cannot name a tensor.", nameof(tensors));
+            RequireUtf8(t.Name, "Tensor name", nameof(tensors));
             if (!names.Add(t.Name))
                 throw new ArgumentException($"Duplicate tensor name \"{t.Name}\".", nameof(tensors));
             long expected = checked(NamedTensorData.ElementCount(t.Shape) * t.DType.ElementSize());
@@ -173,6 +174,12 @@ public static class SafeTensors
         bool first = true;
         if (metadata is not null)
         {
+            foreach (var (key, value) in metadata)
+            {
+                RequireUtf8(key, "Metadata key", nameof(metadata));
+                RequireUtf8(value, $"Metadata value of \"{key}\"", nameof(metadata));
+            }
+
             json.Append('"').Append(MetadataKey).Append("\":{");
             bool firstEntry = true;
             foreach (var key in metadata.Keys.Order(Comparer<string>.Create(CompareUtf8)))
@@ -209,6 +216,21 @@ public static class SafeTensors
         body.CopyTo(header, 0);
         header.AsSpan(body.Length).Fill((byte)' ');
         return new Layout(header, ordered);
+    }
+
+    /// <summary>Throws unless <paramref name="value"/> has a UTF-8 form (no lone surrogate), which the header needs.</summary>
+    private static void RequireUtf8(string? value, string what, string parameterName)
+    {
+        if (value is null)
+            return;
+        try
+        {
+            StrictUtf8.GetByteCount(value);
+        }
+        catch (EncoderFallbackException e)
+        {
+            throw new ArgumentException($"{what} \"{value}\" is not valid UTF-16 (a lone surrogate), so it has no UTF-8 form.", parameterName, e);
+        }
     }
 
     private static void WriteLayout(Stream destination, Layout layout)

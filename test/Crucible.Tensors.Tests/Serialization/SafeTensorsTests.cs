@@ -239,6 +239,19 @@ public sealed class SafeTensorsTests : IDisposable
         Assert.Throws<ArgumentException>(() => NamedTensorData.FromFloat32("w", [1], [1f], SafeTensorsDType.I32));
     }
 
+    [Fact]
+    public void Serialize_ThrowsForNamesOrMetadataThatAreNotValidUnicode()
+    {
+        // a lone surrogate has no UTF-8 form: it was written as U+FFFD, so the file named the tensor differently (and
+        // "a\uD800" and "a\uDC00" both became "a\uFFFD", a duplicate key the reader then refuses)
+        var ok = NamedTensorData.FromFloat32("w", [1], [1f]);
+        var e = Assert.Throws<ArgumentException>(() => SafeTensors.Serialize([ok with { Name = "a\uD800" }]));
+        Assert.Contains("UTF-16", e.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => SafeTensors.Serialize([ok], new Dictionary<string, string> { ["k\uDC00"] = "v" }));
+        Assert.Throws<ArgumentException>(() => SafeTensors.Serialize([ok], new Dictionary<string, string> { ["k"] = "\uD800v" }));
+        Assert.Equal(["w\U0001F600"], SafeTensors.Load(SafeTensors.Serialize([ok with { Name = "w\U0001F600" }])).Names);
+    }
+
     // ------------------------------------------------------------ validation on load
 
     private const string F32x1 = "\"dtype\":\"F32\",\"shape\":[1]";
