@@ -169,4 +169,24 @@ public class AutogradTests
         Assert.Contains("(2, 3)", e.Message, StringComparison.Ordinal);
         Assert.Contains("(4)", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Matmul_AndLinear_OverAnEmptyInnerDimension_AreZerosAndTheBias()
+    {
+        // (2, 0) @ (0, 3) is the empty sum: zeros, as in PyTorch (the GEMM refused the leading dimension 0)
+        var a = new Tensor([], [2, 0], requiresGrad: true);
+        var b = new Tensor([], [0, 3], requiresGrad: true);
+        var y = a.Matmul(Tensor.Full([0, 3], 1f).Add(b));
+        Assert.Equal([2, 3], y.Shape);
+        Assert.All(y.Data, v => Assert.Equal(0f, v));
+        y.Sum().Backward();
+
+        var x = new Tensor([], [4, 0], requiresGrad: true);
+        var w = new Tensor([], [3, 0], requiresGrad: true);
+        var bias = new Tensor([1f, 2f, 3f], [3], requiresGrad: true);
+        var z = Tensor.Linear(x, w, bias);
+        Assert.Equal([1f, 2f, 3f, 1f, 2f, 3f, 1f, 2f, 3f, 1f, 2f, 3f], z.Data);
+        z.Sum().Backward();
+        Assert.Equal([4f, 4f, 4f], bias.Grad!);
+    }
 }
