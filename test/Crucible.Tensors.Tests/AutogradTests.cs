@@ -189,4 +189,19 @@ public class AutogradTests
         z.Sum().Backward();
         Assert.Equal([4f, 4f, 4f], bias.Grad!);
     }
+
+    [Theory]
+    [InlineData(0, 4, 3)]
+    [InlineData(2, 4, 0)]
+    public void GroupNorm_OfAnEmptyInput_IsEmpty(int batch, int channels, int length)
+    {
+        // an empty batch (or length) divided by zero when working out the groups
+        var x = new Tensor([], [batch, channels, length], requiresGrad: true);
+        var w = Tensor.Ones([channels], requiresGrad: true);
+        var b = Tensor.Zeros([channels], requiresGrad: true);
+        var y = Tensor.GroupNorm(x, 2, w, b);
+        Assert.Equal([batch, channels, length], y.Shape);
+        y.Sum().Backward();
+        Assert.All(w.Grad ?? new float[channels], v => Assert.Equal(0f, v));
+    }
 }

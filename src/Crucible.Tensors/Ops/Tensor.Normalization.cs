@@ -142,8 +142,9 @@ public sealed partial class Tensor
     // thread (SmallOpBitsTests holds it to the row-by-row loop), so the thread count never changes a bit.
     private static Tensor GroupedNorm(Tensor x, int rows, int n, int spatial, Tensor? weight, Tensor? bias, float eps, bool perChannelAffine, int channels = 0)
     {
-        int groups = perChannelAffine ? rows / (x.Length / Math.Max(1, channels * spatial)) : 1;
-        int perGroup = perChannelAffine ? n / spatial : 0;
+        // (the Max(1, …) only matter for an empty x, whose rows read no parameter)
+        int groups = perChannelAffine ? rows / Math.Max(1, x.Length / Math.Max(1, channels * spatial)) : 1;
+        int perGroup = perChannelAffine ? n / Math.Max(1, spatial) : 0;
         int ParamIndex(int r, int j) => perChannelAffine ? ((r % groups) * perGroup) + (j / spatial) : j;
 
         // the parameters' arrays are read once (not per element); the arithmetic per element is the naive one's
