@@ -204,4 +204,17 @@ public class AutogradTests
         y.Sum().Backward();
         Assert.All(w.Grad ?? new float[channels], v => Assert.Equal(0f, v));
     }
+
+    [Fact]
+    public void LayerNorm_AndGroupNorm_RefuseAffineParametersOfTheWrongLength()
+    {
+        // a short γ or β read past its end (IndexOutOfRangeException), a long one was silently cut
+        var x = new Tensor(new float[24], [2, 4, 3]);
+        Assert.Throws<ArgumentException>(() => Tensor.LayerNorm(x, 3, Tensor.Ones([2]), null));
+        Assert.Throws<ArgumentException>(() => Tensor.LayerNorm(x, 3, null, Tensor.Ones([4])));
+        Assert.Throws<ArgumentException>(() => Tensor.GroupNorm(x, 2, Tensor.Ones([2]), null));
+        Assert.Throws<ArgumentException>(() => Tensor.GroupNorm(x, 2, null, Tensor.Ones([5])));
+        Assert.Equal([2, 4, 3], Tensor.LayerNorm(x, 3, Tensor.Ones([3]), Tensor.Zeros([3])).Shape);
+        Assert.Equal([2, 4, 3], Tensor.GroupNorm(x, 2, Tensor.Ones([4]), Tensor.Zeros([4])).Shape);
+    }
 }

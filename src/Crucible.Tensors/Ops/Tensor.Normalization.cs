@@ -118,6 +118,7 @@ public sealed partial class Tensor
         ArgumentNullException.ThrowIfNull(x);
         int n = normalizedLength;
         if (n <= 0 || x.Length % n != 0) throw new ArgumentException($"LayerNorm: {n} does not divide {FormatShape(x.Shape)}");
+        CheckAffine("LayerNorm", weight, bias, n);
         return GroupedNorm(x, x.Length / n, n, 1, weight, bias, eps, perChannelAffine: false);
     }
 
@@ -131,8 +132,16 @@ public sealed partial class Tensor
         if (x.Rank < 2) throw new ArgumentException("GroupNorm needs (B, C, *)");
         int b = x.Shape[0], c = x.Shape[1];
         if (groups <= 0 || c % groups != 0) throw new ArgumentException($"GroupNorm: {groups} groups do not divide {c} channels");
+        CheckAffine("GroupNorm", weight, bias, c);
         int spatial = x.Length / Math.Max(1, b * c);
         return GroupedNorm(x, b * groups, (c / groups) * spatial, spatial, weight, bias, eps, perChannelAffine: true, channels: c);
+    }
+
+    // γ and β must hold one value per normalised element (layer norm) or per channel (group norm)
+    private static void CheckAffine(string op, Tensor? weight, Tensor? bias, int length)
+    {
+        if (weight is not null && weight.Length != length) throw new ArgumentException($"{op}: weight must have {length} elements, got {FormatShape(weight.Shape)}", nameof(weight));
+        if (bias is not null && bias.Length != length) throw new ArgumentException($"{op}: bias must have {length} elements, got {FormatShape(bias.Shape)}", nameof(bias));
     }
 
     // x viewed as (rows, n); each row normalised. Affine index: element j of row r maps to parameter
