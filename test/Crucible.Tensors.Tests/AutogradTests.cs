@@ -217,4 +217,16 @@ public class AutogradTests
         Assert.Equal([2, 4, 3], Tensor.LayerNorm(x, 3, Tensor.Ones([3]), Tensor.Zeros([3])).Shape);
         Assert.Equal([2, 4, 3], Tensor.GroupNorm(x, 2, Tensor.Ones([4]), Tensor.Zeros([4])).Shape);
     }
+
+    [Fact]
+    public void Slice_PastTheEndByAnOverflowingLength_Throws()
+    {
+        // start + length wrapped to a negative int and passed the bounds check (then OutOfMemoryException)
+        var x = Tensor.Arange(4);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => x.Slice(0, 1, int.MaxValue));
+        Assert.Contains("2147483648", e.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => x.Slice(0, 5, 0));
+        Assert.Equal([3f], x.Slice(0, 3, 1).Data);
+        Assert.Empty(x.Slice(0, 4, 0).Data);
+    }
 }

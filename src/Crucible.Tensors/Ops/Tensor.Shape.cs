@@ -128,7 +128,7 @@ public sealed partial class Tensor
         var x = this;
         int a = NormalizeAxis(axis, Rank);
         var (outer, n, inner) = SplitAt(Shape, a);
-        if (start < 0 || length < 0 || start + length > n) throw new ArgumentOutOfRangeException(nameof(start), $"slice [{start}, {start + length}) outside axis of size {n}");
+        if (start < 0 || length < 0 || start > n || length > n - start) throw new ArgumentOutOfRangeException(nameof(start), $"slice [{start}, {(long)start + length}) outside axis of size {n}");
         var shape = (int[])Shape.Clone();
         shape[a] = length;
         var output = TensorArena.Zeroed(outer * length * inner);
