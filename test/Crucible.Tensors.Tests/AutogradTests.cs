@@ -229,4 +229,15 @@ public class AutogradTests
         Assert.Equal([3f], x.Slice(0, 3, 1).Data);
         Assert.Empty(x.Slice(0, 4, 0).Data);
     }
+
+    [Fact]
+    public void Gather_ChecksTheIndexAgainstItsShape()
+    {
+        // an index shorter than its shape read past its end (IndexOutOfRangeException); a row-less x with m > 0 built
+        // a tensor over an empty buffer; both are now argument errors
+        var x = new Tensor([1f, 2f, 3f, 4f, 5f, 6f], [2, 3]);
+        Assert.Throws<ArgumentException>(() => x.Gather([0, 1], [2, 2]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Tensor([], [2, 0]).Gather([0, 0], [2, 1]));
+        Assert.Equal([3f, 1f, 5f, 5f], x.Gather([2, 0, 1, 1], [2, 2]).Data);
+    }
 }

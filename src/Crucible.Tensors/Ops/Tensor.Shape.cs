@@ -265,7 +265,8 @@ public sealed partial class Tensor
             throw new ArgumentException($"index shape {FormatShape(indexShape)} must match {FormatShape(Shape)} except on the last axis", nameof(indexShape));
         }
 
-        int n = Shape[^1], m = indexShape[^1], rows = Length / Math.Max(1, n);
+        int n = Shape[^1], m = indexShape[^1], rows = Numel(Shape.AsSpan(0, Rank - 1));
+        if (index.Length != Numel(indexShape)) throw new ArgumentException($"index has {index.Length} entries, its shape {FormatShape(indexShape)} holds {Numel(indexShape)}", nameof(index));
         var idx = index.ToArray();
         var output = TensorArena.Zeroed(rows * m);
         for (int r = 0; r < rows; r++)
