@@ -240,4 +240,15 @@ public class AutogradTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new Tensor([], [2, 0]).Gather([0, 0], [2, 1]));
         Assert.Equal([3f, 1f, 5f, 5f], x.Gather([2, 0, 1, 1], [2, 2]).Data);
     }
+
+    [Fact]
+    public void Pow_WithExponentZero_HasAZeroGradientAtZero()
+    {
+        // p·x^(p−1) is 0 · 0^−1 = NaN at x = 0; PyTorch special-cases p = 0 to a zero gradient
+        var x = new Tensor([0f, -2f, 3f], [3], requiresGrad: true);
+        var y = x.Pow(0f);
+        Assert.Equal([1f, 1f, 1f], y.Data);
+        y.Sum().Backward();
+        Assert.All(x.Grad!, v => Assert.Equal(0f, Math.Abs(v)));
+    }
 }
