@@ -169,4 +169,86 @@ public class AutogradTests
         Assert.Contains("(2, 3)", e.Message, StringComparison.Ordinal);
         Assert.Contains("(4)", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Matmul_AndLinear_OverAnEmptyInnerDimension_AreZerosAndTheBias()
+    {
+        // (2, 0) @ (0, 3) is the empty sum: zeros, as in PyTorch (the GEMM refused the leading dimension 0)
+        var a = new Tensor([], [2, 0], requiresGrad: true);
+        var b = new Tensor([], [0, 3], requiresGrad: true);
+        var y = a.Matmul(Tensor.Full([0, 3], 1f).Add(b));
+        Assert.Equal([2, 3], y.Shape);
+        Assert.All(y.Data, v => Assert.Equal(0f, v));
+        y.Sum().Backward();
+
+        var x = new Tensor([], [4, 0], requiresGrad: true);
+        var w = new Tensor([], [3, 0], requiresGrad: true);
+        var bias = new Tensor([1f, 2f, 3f], [3], requiresGrad: true);
+        var z = Tensor.Linear(x, w, bias);
+        Assert.Equal([1f, 2f, 3f, 1f, 2f, 3f, 1f, 2f, 3f, 1f, 2f, 3f], z.Data);
+        z.Sum().Backward();
+        Assert.Equal([4f, 4f, 4f], bias.Grad!);
+    }
+
+    [Theory]
+    [InlineData(0, 4, 3)]
+    [InlineData(2, 4, 0)]
+    public void GroupNorm_OfAnEmptyInput_IsEmpty(int batch, int channels, int length)
+    {
+        // an empty batch (or length) divided by zero when working out the groups
+        var x = new Tensor([], [batch, channels, length], requiresGrad: true);
+        var w = Tensor.Ones([channels], requiresGrad: true);
+        var b = Tensor.Zeros([channels], requiresGrad: true);
+        var y = Tensor.GroupNorm(x, 2, w, b);
+        Assert.Equal([batch, channels, length], y.Shape);
+        y.Sum().Backward();
+        Assert.All(w.Grad ?? new float[channels], v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
+    public void LayerNorm_AndGroupNorm_RefuseAffineParametersOfTheWrongLength()
+    {
+        // a short γ or β read past its end (IndexOutOfRangeException), a long one was silently cut
+        var x = new Tensor(new float[24], [2, 4, 3]);
+        Assert.Throws<ArgumentException>(() => Tensor.LayerNorm(x, 3, Tensor.Ones([2]), null));
+        Assert.Throws<ArgumentException>(() => Tensor.LayerNorm(x, 3, null, Tensor.Ones([4])));
+        Assert.Throws<ArgumentException>(() => Tensor.GroupNorm(x, 2, Tensor.Ones([2]), null));
+        Assert.Throws<ArgumentException>(() => Tensor.GroupNorm(x, 2, null, Tensor.Ones([5])));
+        Assert.Equal([2, 4, 3], Tensor.LayerNorm(x, 3, Tensor.Ones([3]), Tensor.Zeros([3])).Shape);
+        Assert.Equal([2, 4, 3], Tensor.GroupNorm(x, 2, Tensor.Ones([4]), Tensor.Zeros([4])).Shape);
+    }
+
+    [Fact]
+    public void Slice_PastTheEndByAnOverflowingLength_Throws()
+    {
+        // start + length wrapped to a negative int and passed the bounds check (then OutOfMemoryException)
+        var x = Tensor.Arange(4);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => x.Slice(0, 1, int.MaxValue));
+        Assert.Contains("2147483648", e.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => x.Slice(0, 5, 0));
+        Assert.Equal([3f], x.Slice(0, 3, 1).Data);
+        Assert.Empty(x.Slice(0, 4, 0).Data);
+    }
+
+    [Fact]
+    public void Gather_ChecksTheIndexAgainstItsShape()
+    {
+        // an index shorter than its shape read past its end (IndexOutOfRangeException); a row-less x with m > 0 built
+        // a tensor over an empty buffer; both are now argument errors
+        var x = new Tensor([1f, 2f, 3f, 4f, 5f, 6f], [2, 3]);
+        Assert.Throws<ArgumentException>(() => x.Gather([0, 1], [2, 2]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Tensor([], [2, 0]).Gather([0, 0], [2, 1]));
+        Assert.Equal([3f, 1f, 5f, 5f], x.Gather([2, 0, 1, 1], [2, 2]).Data);
+    }
+
+    [Fact]
+    public void Pow_WithExponentZero_HasAZeroGradientAtZero()
+    {
+        // p·x^(p−1) is 0 · 0^−1 = NaN at x = 0; PyTorch special-cases p = 0 to a zero gradient
+        var x = new Tensor([0f, -2f, 3f], [3], requiresGrad: true);
+        var y = x.Pow(0f);
+        Assert.Equal([1f, 1f, 1f], y.Data);
+        y.Sum().Backward();
+        Assert.All(x.Grad!, v => Assert.Equal(0f, Math.Abs(v)));
+    }
 }

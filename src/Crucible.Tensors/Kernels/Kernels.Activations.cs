@@ -112,14 +112,24 @@ public static partial class Kernels
         for (int i = 0; i < y.Length; i++) gradInput[i] += gradOutput[i] * y[i] * (1f - y[i]);
     }
 
-    /// <summary>Softplus with PyTorch's defaults (β = 1, threshold 20): <c>x &gt; 20 ? x : log(1 + exp(x))</c>.</summary>
+    /// <summary>
+    /// Softplus with PyTorch's defaults (β = 1, threshold 20): <c>x &gt; 20 ? x : log1p(exp(x))</c>, where log1p(e) is
+    /// e·(1 − e/2) once e = exp(x) &lt; 1e-6 (1 + e loses e's digits in double, and is exactly 1 below x ≈ −37).
+    /// </summary>
     public static void SoftplusForward(ReadOnlySpan<float> x, Span<float> destination)
     {
         CheckLengths(x.Length, destination.Length);
         for (int i = 0; i < x.Length; i++)
         {
             float v = x[i];
-            destination[i] = v > 20f ? v : (float)Math.Log(1.0 + Math.Exp(v));
+            if (v > 20f)
+            {
+                destination[i] = v;
+                continue;
+            }
+
+            double e = Math.Exp(v);
+            destination[i] = (float)(e < 1e-6 ? e * (1.0 - (0.5 * e)) : Math.Log(1.0 + e));
         }
     }
 

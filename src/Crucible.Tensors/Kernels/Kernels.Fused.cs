@@ -145,7 +145,8 @@ public static partial class Kernels
         }
     }
 
-    // g · σ(x)·(1 + x·(1 − σ(x))), into (or added to) gradInput: one SIMD pass, σ from Vector512/256.Exp
+    // g · σ(x)·(1 + x·(1 − σ(x))), into (or added to) gradInput: one SIMD pass, σ from Vector512/256.Exp (the scalar
+    // loop only where neither is accelerated), so an element's bits do not depend on where its span ends
     private static void SiluDerivative(ReadOnlySpan<float> x, ReadOnlySpan<float> gradOutput, Span<float> gradInput, bool accumulate)
     {
         int n = x.Length, i = 0;
@@ -163,6 +164,25 @@ public static partial class Kernels
                 if (accumulate) d += Vector512.LoadUnsafe(ref rd, (nuint)i);
                 d.StoreUnsafe(ref rd, (nuint)i);
             }
+
+            if (i < n)
+            {
+                // the last partial vector through zero-padded scratch, so every element takes the same Exp whatever
+                // the span's length (the fused backward splits rows by thread count)
+                int len = n - i;
+                Span<float> t = stackalloc float[3 * Vector512<float>.Count];
+                t.Clear();
+                x[i..].CopyTo(t);
+                gradOutput.Slice(i, len).CopyTo(t[16..]);
+                if (accumulate) gradInput.Slice(i, len).CopyTo(t[32..]);
+                var v = Vector512.Create(t);
+                var s = one / (one + Vector512.Exp(-v));
+                var d = Vector512.Create(t[16..]) * (s * (one + (v * (one - s))));
+                if (accumulate) d += Vector512.Create(t[32..]);
+                d.CopyTo(t);
+                t[..len].CopyTo(gradInput.Slice(i, len));
+                return;
+            }
         }
         else if (Vector256.IsHardwareAccelerated)
         {
@@ -174,6 +194,24 @@ public static partial class Kernels
                 var d = Vector256.LoadUnsafe(ref rg, (nuint)i) * (s * (one + (v * (one - s))));
                 if (accumulate) d += Vector256.LoadUnsafe(ref rd, (nuint)i);
                 d.StoreUnsafe(ref rd, (nuint)i);
+            }
+
+            if (i < n)
+            {
+                // the last partial vector through zero-padded scratch (see the Vector512 path)
+                int len = n - i;
+                Span<float> t = stackalloc float[3 * Vector256<float>.Count];
+                t.Clear();
+                x[i..].CopyTo(t);
+                gradOutput.Slice(i, len).CopyTo(t[8..]);
+                if (accumulate) gradInput.Slice(i, len).CopyTo(t[16..]);
+                var v = Vector256.Create(t);
+                var s = one / (one + Vector256.Exp(-v));
+                var d = Vector256.Create(t[8..]) * (s * (one + (v * (one - s))));
+                if (accumulate) d += Vector256.Create(t[16..]);
+                d.CopyTo(t);
+                t[..len].CopyTo(gradInput.Slice(i, len));
+                return;
             }
         }
 

@@ -75,8 +75,13 @@ public static class NaiveKernels
     /// <summary>Logistic sigmoid.</summary>
     public static float Sigmoid(float x) => (float)(1.0 / (1.0 + Math.Exp(-x)));
 
-    /// <summary>log(1 + e^x), linear above 20.</summary>
-    public static float Softplus(float x) => x > 20f ? x : (float)Math.Log(1.0 + Math.Exp(x));
+    /// <summary>log(1 + e^x), linear above 20; the series e − e²/2 + e³/3 for e = e^x &lt; 1e-4, where 1 + e loses digits.</summary>
+    public static float Softplus(float x)
+    {
+        if (x > 20f) return x;
+        double e = Math.Exp(x);
+        return (float)(e < 1e-4 ? e - (e * e / 2) + (e * e * e / 3) : Math.Log(1.0 + e));
+    }
 
     /// <summary>
     /// Standard normal CDF Φ(x) by the Taylor series of erf (|x| ≤ 3) or the Laplace continued fraction

@@ -24,11 +24,11 @@ public sealed partial class Tensor
         if (weight.Rank != 2) throw new ArgumentException($"Linear: weight must be (out, in), got {FormatShape(weight.Shape)}");
         int inF = weight.Shape[1], outF = weight.Shape[0];
         if (x.Rank < 1 || x.Shape[^1] != inF) throw new ArgumentException($"Linear: input {FormatShape(x.Shape)} does not end in {inF}");
-        int rows = x.Length / Math.Max(1, inF);
+        int rows = Numel(x.Shape.AsSpan(0, x.Rank - 1));
         var shape = (int[])[.. x.Shape[..^1], outF];
         float[] a = x.Data, w = weight.Data;
         return Affine(x, weight, rows, outF, bias, activation, residual, shape,
-            (z, epilogue) => GemmWithEpilogue(false, true, rows, outF, inF, 1f, a, inF, w, inF, 0f, z, outF, epilogue),
+            (z, epilogue) => GemmWithEpilogue(false, true, rows, outF, inF, 1f, a, Math.Max(1, inF), w, Math.Max(1, inF), 0f, z, outF, epilogue),
             gz => Gemm(false, false, rows, inF, outF, 1f, gz, outF, w, inF, 1f, x.GradOrCreate(), inF),
             gz => Gemm(true, false, outF, inF, rows, 1f, gz, outF, a, inF, 1f, weight.GradOrCreate(), inF));
     }

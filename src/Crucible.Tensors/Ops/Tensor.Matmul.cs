@@ -35,7 +35,7 @@ public sealed partial class Tensor
             for (int bi = b0; bi < b1; bi++)
             {
                 var (xo, yo) = offsets is null ? (bi, bi) : offsets[bi];
-                Gemm(false, false, m, n, k, 1f, xd.AsSpan(xo * m * k), k, yd.AsSpan(yo * k * n), n, 0f, output.AsSpan(bi * m * n, m * n), n);
+                Gemm(false, false, m, n, k, 1f, xd.AsSpan(xo * m * k), Math.Max(1, k), yd.AsSpan(yo * k * n), n, 0f, output.AsSpan(bi * m * n, m * n), n);
             }
         });
 

@@ -118,6 +118,7 @@ public sealed partial class Tensor
         ArgumentNullException.ThrowIfNull(x);
         int n = normalizedLength;
         if (n <= 0 || x.Length % n != 0) throw new ArgumentException($"LayerNorm: {n} does not divide {FormatShape(x.Shape)}");
+        CheckAffine("LayerNorm", weight, bias, n);
         return GroupedNorm(x, x.Length / n, n, 1, weight, bias, eps, perChannelAffine: false);
     }
 
@@ -131,8 +132,16 @@ public sealed partial class Tensor
         if (x.Rank < 2) throw new ArgumentException("GroupNorm needs (B, C, *)");
         int b = x.Shape[0], c = x.Shape[1];
         if (groups <= 0 || c % groups != 0) throw new ArgumentException($"GroupNorm: {groups} groups do not divide {c} channels");
+        CheckAffine("GroupNorm", weight, bias, c);
         int spatial = x.Length / Math.Max(1, b * c);
         return GroupedNorm(x, b * groups, (c / groups) * spatial, spatial, weight, bias, eps, perChannelAffine: true, channels: c);
+    }
+
+    // γ and β must hold one value per normalised element (layer norm) or per channel (group norm)
+    private static void CheckAffine(string op, Tensor? weight, Tensor? bias, int length)
+    {
+        if (weight is not null && weight.Length != length) throw new ArgumentException($"{op}: weight must have {length} elements, got {FormatShape(weight.Shape)}", nameof(weight));
+        if (bias is not null && bias.Length != length) throw new ArgumentException($"{op}: bias must have {length} elements, got {FormatShape(bias.Shape)}", nameof(bias));
     }
 
     // x viewed as (rows, n); each row normalised. Affine index: element j of row r maps to parameter
@@ -142,8 +151,9 @@ public sealed partial class Tensor
     // thread (SmallOpBitsTests holds it to the row-by-row loop), so the thread count never changes a bit.
     private static Tensor GroupedNorm(Tensor x, int rows, int n, int spatial, Tensor? weight, Tensor? bias, float eps, bool perChannelAffine, int channels = 0)
     {
-        int groups = perChannelAffine ? rows / (x.Length / Math.Max(1, channels * spatial)) : 1;
-        int perGroup = perChannelAffine ? n / spatial : 0;
+        // (the Max(1, …) only matter for an empty x, whose rows read no parameter)
+        int groups = perChannelAffine ? rows / Math.Max(1, x.Length / Math.Max(1, channels * spatial)) : 1;
+        int perGroup = perChannelAffine ? n / Math.Max(1, spatial) : 0;
         int ParamIndex(int r, int j) => perChannelAffine ? ((r % groups) * perGroup) + (j / spatial) : j;
 
         // the parameters' arrays are read once (not per element); the arithmetic per element is the naive one's

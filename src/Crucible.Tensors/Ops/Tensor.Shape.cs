@@ -128,7 +128,7 @@ public sealed partial class Tensor
         var x = this;
         int a = NormalizeAxis(axis, Rank);
         var (outer, n, inner) = SplitAt(Shape, a);
-        if (start < 0 || length < 0 || start + length > n) throw new ArgumentOutOfRangeException(nameof(start), $"slice [{start}, {start + length}) outside axis of size {n}");
+        if (start < 0 || length < 0 || start > n || length > n - start) throw new ArgumentOutOfRangeException(nameof(start), $"slice [{start}, {(long)start + length}) outside axis of size {n}");
         var shape = (int[])Shape.Clone();
         shape[a] = length;
         var output = TensorArena.Zeroed(outer * length * inner);
@@ -265,7 +265,8 @@ public sealed partial class Tensor
             throw new ArgumentException($"index shape {FormatShape(indexShape)} must match {FormatShape(Shape)} except on the last axis", nameof(indexShape));
         }
 
-        int n = Shape[^1], m = indexShape[^1], rows = Length / Math.Max(1, n);
+        int n = Shape[^1], m = indexShape[^1], rows = Numel(Shape.AsSpan(0, Rank - 1));
+        if (index.Length != Numel(indexShape)) throw new ArgumentException($"index has {index.Length} entries, its shape {FormatShape(indexShape)} holds {Numel(indexShape)}", nameof(index));
         var idx = index.ToArray();
         var output = TensorArena.Zeroed(rows * m);
         for (int r = 0; r < rows; r++)

@@ -73,7 +73,7 @@ public sealed partial class Tensor
             for (int i = 0; i < x.Length; i++) gx[i] += x[i] > 0f ? g[i] : x[i] < 0f ? -g[i] : 0f;
         });
 
-    /// <summary>x^p for a scalar exponent p.</summary>
+    /// <summary>x^p for a scalar exponent p (x^0 = 1 everywhere, with gradient 0).</summary>
     public Tensor Pow(float p) => Unary(
         (x, d) =>
         {
@@ -84,7 +84,8 @@ public sealed partial class Tensor
         {
             for (int i = 0; i < x.Length; i++)
             {
-                float dp = p == 2f ? 2f * x[i] : p * MathF.Pow(x[i], p - 1f); // d x^p = p x^(p−1)
+                // d x^p = p x^(p−1); 0 for p = 0 (PyTorch's special case: 0 · 0^−1 would be NaN at x = 0)
+                float dp = p == 2f ? 2f * x[i] : p == 0f ? 0f : p * MathF.Pow(x[i], p - 1f);
                 gx[i] += g[i] * dp;
             }
         });

@@ -151,6 +151,7 @@ public static class SafeTensors
             ArgumentNullException.ThrowIfNull(t, nameof(tensors));
             if (t.Name == MetadataKey)
                 throw new ArgumentException($"\"{MetadataKey}\" is reserved and cannot name a tensor.", nameof(tensors));
+            RequireUtf8(t.Name, "Tensor name", nameof(tensors));
             if (!names.Add(t.Name))
                 throw new ArgumentException($"Duplicate tensor name \"{t.Name}\".", nameof(tensors));
             long expected = checked(NamedTensorData.ElementCount(t.Shape) * t.DType.ElementSize());
@@ -173,6 +174,12 @@ public static class SafeTensors
         bool first = true;
         if (metadata is not null)
         {
+            foreach (var (key, value) in metadata)
+            {
+                RequireUtf8(key, "Metadata key", nameof(metadata));
+                RequireUtf8(value, $"Metadata value of \"{key}\"", nameof(metadata));
+            }
+
             json.Append('"').Append(MetadataKey).Append("\":{");
             bool firstEntry = true;
             foreach (var key in metadata.Keys.Order(Comparer<string>.Create(CompareUtf8)))
@@ -209,6 +216,21 @@ public static class SafeTensors
         body.CopyTo(header, 0);
         header.AsSpan(body.Length).Fill((byte)' ');
         return new Layout(header, ordered);
+    }
+
+    /// <summary>Throws unless <paramref name="value"/> has a UTF-8 form (no lone surrogate), which the header needs.</summary>
+    private static void RequireUtf8(string? value, string what, string parameterName)
+    {
+        if (value is null)
+            return;
+        try
+        {
+            StrictUtf8.GetByteCount(value);
+        }
+        catch (EncoderFallbackException e)
+        {
+            throw new ArgumentException($"{what} \"{value}\" is not valid UTF-16 (a lone surrogate), so it has no UTF-8 form.", parameterName, e);
+        }
     }
 
     private static void WriteLayout(Stream destination, Layout layout)
@@ -290,14 +312,23 @@ public static class SafeTensors
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 throw Fail(source, $"header must be a JSON object, found {document.RootElement.ValueKind}");
             var seen = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var property in document.RootElement.EnumerateObject())
+            try
             {
-                if (!seen.Add(property.Name))
-                    throw Fail(source, $"duplicate key \"{property.Name}\" in header");
-                if (property.Name == MetadataKey)
-                    metadata = ParseMetadata(source, property.Value);
-                else
-                    entries.Add(ParseEntry(source, property.Name, property.Value));
+                foreach (var property in document.RootElement.EnumerateObject())
+                {
+                    if (!seen.Add(property.Name))
+                        throw Fail(source, $"duplicate key \"{property.Name}\" in header");
+                    if (property.Name == MetadataKey)
+                        metadata = ParseMetadata(source, property.Value);
+                    else
+                        entries.Add(ParseEntry(source, property.Name, property.Value));
+                }
+            }
+            catch (InvalidOperationException e)
+            {
+                // The kinds are checked before every read, so the one way left for a read to throw is a string whose
+                // \u escapes decode to a lone UTF-16 surrogate (valid JSON, but not a Unicode string).
+                throw Fail(source, $"header has a name or string whose \\u escape is a lone UTF-16 surrogate ({e.Message})", e);
             }
         }
 
@@ -373,7 +404,8 @@ public static class SafeTensors
         if (!value.TryGetProperty("data_offsets", out var offsets) || offsets.ValueKind != JsonValueKind.Array
             || offsets.GetArrayLength() != 2)
             throw Fail(source, $"tensor \"{name}\" has no \"data_offsets\" array of two integers");
-        if (!offsets[0].TryGetInt64(out long begin) || !offsets[1].TryGetInt64(out long end) || begin < 0 || end < 0)
+        if (offsets[0].ValueKind != JsonValueKind.Number || offsets[1].ValueKind != JsonValueKind.Number
+            || !offsets[0].TryGetInt64(out long begin) || !offsets[1].TryGetInt64(out long end) || begin < 0 || end < 0)
             throw Fail(source, $"tensor \"{name}\" data_offsets must be non-negative integers");
         if (end < begin)
             throw Fail(source, $"tensor \"{name}\" data_offsets [{begin}, {end}] end before they begin");

@@ -46,6 +46,23 @@ public class KernelReferenceTests
         }
     }
 
+    [Fact]
+    public void Softplus_KeepsItsTinyValuesForVeryNegativeInputs()
+    {
+        // log(1 + e^x) ≈ e^x − e^2x/2 for x ≪ 0; 1 + e^x rounds to 1 in double below x ≈ −37, which gave 0 (PyTorch's
+        // log1p(exp(x)) gives e^x). The expected values are the series, independent of the kernel's formula.
+        float[] x = [-15f, -20f, -30f, -37f, -40f, -60f, -80f];
+        var d = new float[x.Length];
+        K.SoftplusForward(x, d);
+        for (int i = 0; i < x.Length; i++)
+        {
+            double e = Math.Exp(x[i]);
+            double expected = e - (e * e / 2) + (e * e * e / 3);
+            Assert.True(Math.Abs(d[i] - expected) <= 1e-6 * expected, $"softplus({x[i]}) = {d[i]:R}, expected {expected:R}");
+            Assert.True(Math.Abs(NaiveKernels.Softplus(x[i]) - expected) <= 1e-6 * expected, $"reference softplus({x[i]}) = {NaiveKernels.Softplus(x[i]):R}");
+        }
+    }
+
     [Theory]
     [InlineData("silu")]
     [InlineData("gelu")]

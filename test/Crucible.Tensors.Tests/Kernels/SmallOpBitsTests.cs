@@ -313,4 +313,29 @@ public class SmallOpBitsTests
         AssertBits(yt.Data, y.Data, "y");
         AssertBits(xt.Grad!, x.Grad!, "dx");
     }
+
+    [Theory]
+    [InlineData(Activation.Silu)]
+    [InlineData(Activation.Gelu)]
+    [InlineData(Activation.Relu)]
+    public void ActivationBackward_DoesNotDependOnWhereTheSpanIsSplit(Activation activation)
+    {
+        // The fused ops' backward runs the kernel over row ranges whose bounds depend on the thread count, so each
+        // element's derivative must not depend on whether it falls in a vector body or in a range's scalar tail.
+        var rng = new System.Random(11);
+        const int n = 4096;
+        var x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float)((rng.NextDouble() * 40) - 20);
+        var g = Random(n, rng);
+        var whole = new float[n];
+        GemmKernels.ActivationBackward(activation, x, g, whole);
+        var pieces = new float[n];
+        for (int i = 0; i < n; i += 7)
+        {
+            int len = Math.Min(7, n - i);
+            GemmKernels.ActivationBackward(activation, x.AsSpan(i, len), g.AsSpan(i, len), pieces.AsSpan(i, len));
+        }
+
+        AssertBits(whole, pieces, $"{activation}′ over 7-element pieces");
+    }
 }

@@ -239,6 +239,19 @@ public sealed class SafeTensorsTests : IDisposable
         Assert.Throws<ArgumentException>(() => NamedTensorData.FromFloat32("w", [1], [1f], SafeTensorsDType.I32));
     }
 
+    [Fact]
+    public void Serialize_ThrowsForNamesOrMetadataThatAreNotValidUnicode()
+    {
+        // a lone surrogate has no UTF-8 form: it was written as U+FFFD, so the file named the tensor differently (and
+        // "a\uD800" and "a\uDC00" both became "a\uFFFD", a duplicate key the reader then refuses)
+        var ok = NamedTensorData.FromFloat32("w", [1], [1f]);
+        var e = Assert.Throws<ArgumentException>(() => SafeTensors.Serialize([ok with { Name = "a\uD800" }]));
+        Assert.Contains("UTF-16", e.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => SafeTensors.Serialize([ok], new Dictionary<string, string> { ["k\uDC00"] = "v" }));
+        Assert.Throws<ArgumentException>(() => SafeTensors.Serialize([ok], new Dictionary<string, string> { ["k"] = "\uD800v" }));
+        Assert.Equal(["w\U0001F600"], SafeTensors.Load(SafeTensors.Serialize([ok with { Name = "w\U0001F600" }])).Names);
+    }
+
     // ------------------------------------------------------------ validation on load
 
     private const string F32x1 = "\"dtype\":\"F32\",\"shape\":[1]";
@@ -266,6 +279,10 @@ public sealed class SafeTensorsTests : IDisposable
         { "metadata not object", File("{\"__metadata__\":[]}"), "must be an object of strings" },
         // session 24 (security review): a shape whose element count overflows 64 bits, refused before any allocation
         { "shape overflow", File("{\"a\":{\"dtype\":\"F64\",\"shape\":[2147483647,2147483647,2147483647],\"data_offsets\":[0,4]}}", 0, 0, 0, 0), "overflows a 64-bit byte count" },
+        { "offsets not numbers", File("{\"a\":{" + F32x1 + ",\"data_offsets\":[\"0\",\"4\"]}}", 0, 0, 0, 0), "data_offsets must be non-negative integers" },
+        { "offsets fractional", File("{\"a\":{" + F32x1 + ",\"data_offsets\":[0,4.5]}}", 0, 0, 0, 0), "data_offsets must be non-negative integers" },
+        { "name lone surrogate", File("{\"\\ud800\":{" + F32x1 + ",\"data_offsets\":[0,4]}}", 0, 0, 0, 0), "lone UTF-16 surrogate" },
+        { "metadata value lone surrogate", File("{\"__metadata__\":{\"k\":\"\\udc00\"}}"), "lone UTF-16 surrogate" },
     };
 
     [Theory]
