@@ -541,14 +541,24 @@ internal static partial class JsonProblem
     /// The message for <paramref name="e"/>, thrown while reading <paramref name="body"/> (the request's bytes; empty when
     /// not at hand): the member's path, what it expects and where (line and byte, from 1).
     /// </summary>
-    public static string Describe(JsonException e, ReadOnlySpan<byte> body = default)
+    public static string Describe(JsonException e, ReadOnlySpan<byte> body = default) => Describe(e, body, null);
+
+    /// <summary>
+    /// The message for <paramref name="e"/>, thrown while reading the value of the request's member <paramref name="member"/>
+    /// on its own (a training request's <c>config</c>): the path from that member (<c>config.training.steps</c>) and what it
+    /// expects, without a line or byte (the reader counts them from the member's start, not the body's).
+    /// </summary>
+    public static string DescribeMember(JsonException e, string member) => Describe(e, default, member);
+
+    private static string Describe(JsonException e, ReadOnlySpan<byte> body, string? member)
     {
         ArgumentNullException.ThrowIfNull(e);
         var message = e.Message.ReplaceLineEndings(" ");
-        var at = e.LineNumber is { } line && e.BytePositionInLine is { } pos
+        var at = member is null && e.LineNumber is { } line && e.BytePositionInLine is { } pos
             ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $" (line {line + 1}, byte {pos + 1})")
             : "";
-        var path = string.IsNullOrEmpty(e.Path) ? "$" : e.Path;
+        var path = member is not null ? member + (string.IsNullOrEmpty(e.Path) ? "" : e.Path.TrimStart('$'))
+            : string.IsNullOrEmpty(e.Path) ? "$" : e.Path;
         // NaN, Infinity, -Infinity (which JavaScript's JSON.stringify never writes, but Python's json.dumps does): the
         // reader's own message would be "'N' is an invalid start of a value"
         if (Crucible.Data.IO.JsonNonFinite.At(body, e) is var (literal, column) && literal is not null)
@@ -560,7 +570,8 @@ internal static partial class JsonProblem
         if (Unmapped().Match(message) is { Success: true } u) return $"unknown member '{u.Groups[1].Value}'{at}";
         if (Duplicate().Match(message) is { Success: true } d) return $"duplicate member '{d.Groups[1].Value}'{at}";
         // a syntax error (System.Text.Json's reader says what and where, naming no type) or anything else, with types removed
-        return TypeName().Replace(message, "");
+        var rest = TypeName().Replace(message, "");
+        return member is null ? rest : $"{path}: {ReaderPosition().Replace(rest, "")}"; // the reader's position counts from the member's start
     }
 
     private static string Expected(string type)
@@ -589,6 +600,9 @@ internal static partial class JsonProblem
 
     [System.Text.RegularExpressions.GeneratedRegex(@" (of|contained in) type '[^']*'")]
     private static partial System.Text.RegularExpressions.Regex TypeName();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@" ?Path: .*$")]
+    private static partial System.Text.RegularExpressions.Regex ReaderPosition();
 }
 
 /// <summary>Reads a request body up to a limit; a larger one (by Content-Length or by what arrives) answers 413.</summary>
