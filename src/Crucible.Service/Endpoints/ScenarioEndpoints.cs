@@ -570,8 +570,10 @@ internal static partial class JsonProblem
         if (Unmapped().Match(message) is { Success: true } u) return $"unknown member '{u.Groups[1].Value}'{at}";
         if (Duplicate().Match(message) is { Success: true } d) return $"duplicate member '{d.Groups[1].Value}'{at}";
         // a syntax error (System.Text.Json's reader says what and where, naming no type) or anything else, with types removed
-        var rest = TypeName().Replace(message, "");
-        return member is null ? rest : $"{path}: {ReaderPosition().Replace(rest, "")}"; // the reader's position counts from the member's start
+        // the reader's "Path: $ | LineNumber: 1 | BytePositionInLine: 12." counts from 0: placed from 1, as above (and not at all
+        // for a member read on its own, whose position counts from the member's start)
+        var what = ReaderPosition().Replace(TypeName().Replace(message, ""), "").TrimEnd('.');
+        return $"{path}: {what}{at}";
     }
 
     private static string Expected(string type)
