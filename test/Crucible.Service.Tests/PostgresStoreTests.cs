@@ -515,4 +515,28 @@ public sealed class PostgresStoreTests(ServiceFixture f)
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(fromB)), completed.GetProperty("manifest_sha256").GetString());
         await Problem.AssertAsync(await replicas.B.GetAsync("/v1/runs/" + Guid.NewGuid().ToString("N")), HttpStatusCode.NotFound, "not-found");
     }
+
+    // a replica's first load of a model that fails for a reason that passes (here its home cannot write the model's folder
+    // from the shared store: the materialise lock's path is taken by a folder; a full disk or the store out of reach alike)
+    // is not kept: once the cause is gone the next request loads the model. The failed load stayed cached (Lazy keeps an
+    // exception) and every later request for the model failed the same way until the replica restarted.
+    [Fact]
+    public async Task FirstLoadThatFailsForAPassingReason_IsNotKept_TheNextRequestLoadsTheModel()
+    {
+        using var db = TestPostgres.CreateDatabase();
+        using var replicas = new Replicas(f, db, "reload");
+        using (var log = AuditLog.Open(new AuditLogOptions { PostgresConnectionString = db.ConnectionString }))
+            new Governance.Registry.ModelRegistry(Governance.CrucibleHome.Resolve(replicas.HomeA), log).Register(f.ModelFolder);
+        var blocker = Path.Combine(replicas.HomeB, "models", ".materialise.lock");
+        Directory.CreateDirectory(blocker);
+
+        HttpRequestMessage Request() => new(HttpMethod.Post, "/v1/scenarios") { Content = ServiceFixture.Json($$"""{"model": "{{f.ModelId}}", "count": 3, "seed": 5}""") };
+        using (var failed = await replicas.B.SendAsync(Request()))
+            Assert.NotEqual(HttpStatusCode.OK, failed.StatusCode);
+        Assert.False(Directory.Exists(Path.Combine(replicas.HomeB, "models", f.ModelId)));
+
+        Directory.Delete(blocker);
+        using var served = await replicas.B.SendAsync(Request());
+        Assert.True(served.StatusCode == HttpStatusCode.OK, await served.Content.ReadAsStringAsync());
+    }
 }
