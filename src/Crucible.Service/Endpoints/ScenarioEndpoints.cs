@@ -227,10 +227,12 @@ public static class ScenarioEndpoints
 
         // 3. idempotency: replay, mismatch, in flight, or proceed
         var client = actor;
+        long claim = 0;
         if (idemKey is not null)
         {
             var fingerprint = Fingerprint(csv, body);
-            var (outcome, stored) = idempotency.Begin(client, idemKey, fingerprint);
+            var (outcome, stored, claimed) = idempotency.Begin(client, idemKey, fingerprint);
+            claim = claimed;
             switch (outcome)
             {
                 case IdempotencyOutcome.Replay:
@@ -258,13 +260,13 @@ public static class ScenarioEndpoints
             if (slot is null) return; // 429 written
             var response = await Generate(context, catalog, audit, o, clock, home, body, valid, csv, actor, ct).ConfigureAwait(false);
             if (response is null) return; // a problem was written
-            if (idemKey is not null) idempotency.Complete(client, idemKey, response);
+            if (idemKey is not null) idempotency.Complete(client, idemKey, claim, response);
             completed = true;
             await Send(context, response).ConfigureAwait(false);
         }
         finally
         {
-            if (idemKey is not null && !completed) idempotency.Abandon(client, idemKey);
+            if (idemKey is not null && !completed) idempotency.Abandon(client, idemKey, claim);
         }
     }
 
