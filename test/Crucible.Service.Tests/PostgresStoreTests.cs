@@ -458,8 +458,9 @@ public sealed class PostgresStoreTests(ServiceFixture f)
         Assert.False(b.TryQueue(View(3), "{}", "key:t", capacity: 3, body)); // 3 queued over both replicas: full
 
         // 8 claimers at once: the three jobs go to three of them, each once, oldest first overall
-        var claimed = Enumerable.Range(0, 8).AsParallel().WithDegreeOfParallelism(8)
-            .Select(i => (i % 2 == 0 ? a : b).Claim($"r{i}", now: 1_000, leaseUntil: 61_000)).Where(c => c is not null).Select(c => c!.Value).ToList();
+        var claims = Enumerable.Range(0, 8).AsParallel().WithDegreeOfParallelism(8)
+            .Select(i => (Replica: $"r{i}", Claim: (i % 2 == 0 ? a : b).Claim($"r{i}", now: 1_000, leaseUntil: 61_000))).Where(c => c.Claim is not null).ToList();
+        var claimed = claims.Select(c => c.Claim!.Value).ToList();
         Assert.Equal(["job-0", "job-1", "job-2"], claimed.Select(c => c.Id).Order());
         Assert.All(claimed, c => Assert.Equal(body, c.Body)); // the request body's hash and size travel with the row
         Assert.Equal(Training.JobStatus.Running, a.Find("job-1")!.Status);
@@ -467,7 +468,7 @@ public sealed class PostgresStoreTests(ServiceFixture f)
 
         // job-1's replica renews; the others' leases run out and another replica claims them again
         b.Renew("job-1", 200_000);
-        a.Finish("job-2", Training.JobStatus.Succeeded, 0.25, "model", "run-2", null, "2026-01-01T00:01:00.0000000Z");
+        a.Finish("job-2", claims.Single(c => c.Claim!.Value.Id == "job-2").Replica, Training.JobStatus.Succeeded, 0.25, "model", "run-2", null, "2026-01-01T00:01:00.0000000Z");
         var again = a.Claim("survivor", now: 100_000, leaseUntil: 160_000);
         Assert.Equal("job-0", again!.Value.Id);
         Assert.Null(b.Claim("survivor-2", now: 100_000, leaseUntil: 160_000));
