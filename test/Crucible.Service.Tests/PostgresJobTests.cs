@@ -146,4 +146,27 @@ public sealed class PostgresJobTests(ServiceFixture f)
     // a model six times as wide as JobOperationsTests', with two blocks and twice its batch (about 6 s for 40,000 steps on
     // a quiet machine, where JobOperationsTests' ended in 1 to 3 s)
     private const string HandBackConfig = """{"hidden": 96, "blocks": 2, "time_embedding": 8, "diffusion_steps": 50, "training": {"batch_size": 32, "warmup_steps": 2}}""";
+
+    // a replica whose lease ran out (cut off from the database for longer than the lease) while another replica claimed
+    // the job again: its late end leaves the row the other replica now runs; it was written over it, so the job answered
+    // the first replica's end (here failed) while the second trained it, and then flipped to the second's end
+    [Fact]
+    public void LateEnd_OfAReplicaWhoseLeaseRanOut_LeavesTheRowTheOtherReplicaRuns()
+    {
+        using var db = TestPostgres.CreateDatabase();
+        using var jobs = new SharedJobs(db.ConnectionString);
+        var view = new JobView("0123456789abcdef0123456789abcdef", JobStatus.Queued, 0, 10, null, null, null, null, "2026-01-01T00:00:00.0000000Z", null, 0);
+        Assert.True(jobs.TryQueue(view, "{}", "key:trainer", 8, Crucible.Governance.Manifests.ManifestFile.Named("request", [1])));
+        Assert.Equal(view.Id, jobs.Claim("a", now: 1_000, leaseUntil: 2_000)?.Id);
+        Assert.Equal(view.Id, jobs.Claim("b", now: 3_000, leaseUntil: 4_000)?.Id); // a's lease ran out
+
+        jobs.Finish(view.Id, "a", JobStatus.Failed, null, null, null, "a's late end", "2026-01-01T00:00:03.0000000Z");
+        var row = jobs.Find(view.Id)!;
+        Assert.Equal(JobStatus.Running, row.Status);
+        Assert.Null(row.Error);
+        Assert.Equal(2, row.Attempts);
+
+        jobs.Finish(view.Id, "b", JobStatus.Succeeded, 0.5, new string('a', 64), "r", null, "2026-01-01T00:00:04.0000000Z");
+        Assert.Equal(JobStatus.Succeeded, jobs.Find(view.Id)!.Status);
+    }
 }

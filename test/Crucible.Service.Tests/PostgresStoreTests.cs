@@ -458,8 +458,9 @@ public sealed class PostgresStoreTests(ServiceFixture f)
         Assert.False(b.TryQueue(View(3), "{}", "key:t", capacity: 3, body)); // 3 queued over both replicas: full
 
         // 8 claimers at once: the three jobs go to three of them, each once, oldest first overall
-        var claimed = Enumerable.Range(0, 8).AsParallel().WithDegreeOfParallelism(8)
-            .Select(i => (i % 2 == 0 ? a : b).Claim($"r{i}", now: 1_000, leaseUntil: 61_000)).Where(c => c is not null).Select(c => c!.Value).ToList();
+        var claims = Enumerable.Range(0, 8).AsParallel().WithDegreeOfParallelism(8)
+            .Select(i => (Replica: $"r{i}", Claim: (i % 2 == 0 ? a : b).Claim($"r{i}", now: 1_000, leaseUntil: 61_000))).Where(c => c.Claim is not null).ToList();
+        var claimed = claims.Select(c => c.Claim!.Value).ToList();
         Assert.Equal(["job-0", "job-1", "job-2"], claimed.Select(c => c.Id).Order());
         Assert.All(claimed, c => Assert.Equal(body, c.Body)); // the request body's hash and size travel with the row
         Assert.Equal(Training.JobStatus.Running, a.Find("job-1")!.Status);
@@ -467,7 +468,7 @@ public sealed class PostgresStoreTests(ServiceFixture f)
 
         // job-1's replica renews; the others' leases run out and another replica claims them again
         b.Renew("job-1", 200_000);
-        a.Finish("job-2", Training.JobStatus.Succeeded, 0.25, "model", "run-2", null, "2026-01-01T00:01:00.0000000Z");
+        a.Finish("job-2", claims.Single(c => c.Claim!.Value.Id == "job-2").Replica, Training.JobStatus.Succeeded, 0.25, "model", "run-2", null, "2026-01-01T00:01:00.0000000Z");
         var again = a.Claim("survivor", now: 100_000, leaseUntil: 160_000);
         Assert.Equal("job-0", again!.Value.Id);
         Assert.Null(b.Claim("survivor-2", now: 100_000, leaseUntil: 160_000));
@@ -514,5 +515,29 @@ public sealed class PostgresStoreTests(ServiceFixture f)
             .Single(p => p.GetProperty("run_id").GetString() == runId);
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(fromB)), completed.GetProperty("manifest_sha256").GetString());
         await Problem.AssertAsync(await replicas.B.GetAsync("/v1/runs/" + Guid.NewGuid().ToString("N")), HttpStatusCode.NotFound, "not-found");
+    }
+
+    // a replica's first load of a model that fails for a reason that passes (here its home cannot write the model's folder
+    // from the shared store: the materialise lock's path is taken by a folder; a full disk or the store out of reach alike)
+    // is not kept: once the cause is gone the next request loads the model. The failed load stayed cached (Lazy keeps an
+    // exception) and every later request for the model failed the same way until the replica restarted.
+    [Fact]
+    public async Task FirstLoadThatFailsForAPassingReason_IsNotKept_TheNextRequestLoadsTheModel()
+    {
+        using var db = TestPostgres.CreateDatabase();
+        using var replicas = new Replicas(f, db, "reload");
+        using (var log = AuditLog.Open(new AuditLogOptions { PostgresConnectionString = db.ConnectionString }))
+            new Governance.Registry.ModelRegistry(Governance.CrucibleHome.Resolve(replicas.HomeA), log).Register(f.ModelFolder);
+        var blocker = Path.Combine(replicas.HomeB, "models", ".materialise.lock");
+        Directory.CreateDirectory(blocker);
+
+        HttpRequestMessage Request() => new(HttpMethod.Post, "/v1/scenarios") { Content = ServiceFixture.Json($$"""{"model": "{{f.ModelId}}", "count": 3, "seed": 5}""") };
+        using (var failed = await replicas.B.SendAsync(Request()))
+            Assert.NotEqual(HttpStatusCode.OK, failed.StatusCode);
+        Assert.False(Directory.Exists(Path.Combine(replicas.HomeB, "models", f.ModelId)));
+
+        Directory.Delete(blocker);
+        using var served = await replicas.B.SendAsync(Request());
+        Assert.True(served.StatusCode == HttpStatusCode.OK, await served.Content.ReadAsStringAsync());
     }
 }

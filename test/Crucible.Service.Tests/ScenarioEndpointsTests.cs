@@ -418,6 +418,28 @@ public sealed class ScenarioEndpointsTests(ServiceFixture f)
         }
     }
 
+    // a syntax error is placed as the other body errors are, line and byte from 1: the reader's own "Path: $ | LineNumber: 1 |
+    // BytePositionInLine: 13." counted both from 0, so an error on a body's second line was reported on line 1
+    [Fact]
+    public async Task SyntaxErrors_NameTheirLineAndByteFromOne()
+    {
+        using var client = f.Client("generator");
+        string head = $$"""{"model": "{{f.ModelId}}",""";
+        foreach (var (second, at) in new[] { ("\"count\": 10,,}", "(line 2, byte 13)"), ("\"count\": 10", "(line 2, byte 12)"), ("\"count\" 10}", "(line 2, byte 9)") })
+        {
+            using var r = await client.SendAsync(Post(head + "\n" + second));
+            var detail = (await Problem.AssertAsync(r, HttpStatusCode.BadRequest, "malformed-request")).GetProperty("detail").GetString()!;
+            Assert.StartsWith("the body is not a valid scenario request: $", detail, StringComparison.Ordinal);
+            Assert.EndsWith(at, detail, StringComparison.Ordinal);
+            Assert.DoesNotContain("LineNumber", detail, StringComparison.Ordinal);
+        }
+
+        using var empty = await client.SendAsync(Post(""));
+        var none = (await Problem.AssertAsync(empty, HttpStatusCode.BadRequest, "malformed-request")).GetProperty("detail").GetString()!;
+        Assert.EndsWith("(line 1, byte 1)", none, StringComparison.Ordinal);
+        Assert.DoesNotContain("LineNumber", none, StringComparison.Ordinal);
+    }
+
     // RELIABILITY SVC-2
     [Fact]
     public async Task OversizedBodies_Are413_WithOrWithoutContentLength()

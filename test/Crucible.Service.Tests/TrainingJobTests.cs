@@ -229,6 +229,33 @@ public sealed class TrainingConfigNullSectionTests(ServiceFixture f)
 }
 
 /// <summary>
+/// A <c>config</c> that does not read as the generator's options is a 422 naming <c>config</c> in the request's terms: the
+/// member's path from <c>config</c> and what it expects, without the .NET type names, the reader's "Path: $ | LineNumber: 0"
+/// or its positions counted from the config's start (the detail carried System.Text.Json's message as it was).
+/// </summary>
+[Collection(ServiceCollection.Name)]
+public sealed class TrainingConfigTypeErrorTests(ServiceFixture f)
+{
+    [Theory]
+    [InlineData("tabular", """{"transform": "nope"}""", "config.transform: expected ")]
+    [InlineData("tabular", """{"hidden": 1e300}""", "config.hidden: expected a whole number in range")]
+    [InlineData("tabular", """{"training": {"batch_size": null}}""", "config.training.batch_size: expected ")]
+    [InlineData("tabular", "[]", "config: expected ")]
+    [InlineData("sequence", """{"window": "x"}""", "config.window: expected a whole number in range")]
+    [InlineData("sequence", """{"blocks": 1}""", "unknown member 'blocks'")]
+    public async Task TrainingRequest_ConfigOfTheWrongShape_Is422InTheRequestsTerms(string kind, string config, string expected)
+    {
+        using var trainer = f.Client("trainer");
+        var body = ServiceFixture.Json($$"""{"data_csv": "x", "kind": "{{kind}}", "config": {{config}}}""");
+        var problem = await Problem.AssertAsync(await trainer.PostAsync("/v1/models", body), HttpStatusCode.UnprocessableEntity, "validation");
+        var rule = problem.GetProperty("errors").GetProperty("config")[0].GetString()!;
+        Assert.StartsWith(expected, rule, StringComparison.Ordinal);
+        foreach (var leak in new[] { "System.", "Crucible.", ".NET", "LineNumber", "BytePosition", "Path: " })
+            Assert.DoesNotContain(leak, rule, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>
 /// A <c>columns</c> or <c>state_columns</c> list with a null or blank name, or a name twice, is a 422 naming the field; it
 /// was accepted with 202 and the job failed ("no column named ''", "column names must be unique (Parameter 'columns')").
 /// </summary>

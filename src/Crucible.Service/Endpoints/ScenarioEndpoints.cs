@@ -227,10 +227,12 @@ public static class ScenarioEndpoints
 
         // 3. idempotency: replay, mismatch, in flight, or proceed
         var client = actor;
+        long claim = 0;
         if (idemKey is not null)
         {
             var fingerprint = Fingerprint(csv, body);
-            var (outcome, stored) = idempotency.Begin(client, idemKey, fingerprint);
+            var (outcome, stored, claimed) = idempotency.Begin(client, idemKey, fingerprint);
+            claim = claimed;
             switch (outcome)
             {
                 case IdempotencyOutcome.Replay:
@@ -258,13 +260,13 @@ public static class ScenarioEndpoints
             if (slot is null) return; // 429 written
             var response = await Generate(context, catalog, audit, o, clock, home, body, valid, csv, actor, ct).ConfigureAwait(false);
             if (response is null) return; // a problem was written
-            if (idemKey is not null) idempotency.Complete(client, idemKey, response);
+            if (idemKey is not null) idempotency.Complete(client, idemKey, claim, response);
             completed = true;
             await Send(context, response).ConfigureAwait(false);
         }
         finally
         {
-            if (idemKey is not null && !completed) idempotency.Abandon(client, idemKey);
+            if (idemKey is not null && !completed) idempotency.Abandon(client, idemKey, claim);
         }
     }
 
@@ -541,14 +543,24 @@ internal static partial class JsonProblem
     /// The message for <paramref name="e"/>, thrown while reading <paramref name="body"/> (the request's bytes; empty when
     /// not at hand): the member's path, what it expects and where (line and byte, from 1).
     /// </summary>
-    public static string Describe(JsonException e, ReadOnlySpan<byte> body = default)
+    public static string Describe(JsonException e, ReadOnlySpan<byte> body = default) => Describe(e, body, null);
+
+    /// <summary>
+    /// The message for <paramref name="e"/>, thrown while reading the value of the request's member <paramref name="member"/>
+    /// on its own (a training request's <c>config</c>): the path from that member (<c>config.training.steps</c>) and what it
+    /// expects, without a line or byte (the reader counts them from the member's start, not the body's).
+    /// </summary>
+    public static string DescribeMember(JsonException e, string member) => Describe(e, default, member);
+
+    private static string Describe(JsonException e, ReadOnlySpan<byte> body, string? member)
     {
         ArgumentNullException.ThrowIfNull(e);
         var message = e.Message.ReplaceLineEndings(" ");
-        var at = e.LineNumber is { } line && e.BytePositionInLine is { } pos
+        var at = member is null && e.LineNumber is { } line && e.BytePositionInLine is { } pos
             ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $" (line {line + 1}, byte {pos + 1})")
             : "";
-        var path = string.IsNullOrEmpty(e.Path) ? "$" : e.Path;
+        var path = member is not null ? member + (string.IsNullOrEmpty(e.Path) ? "" : e.Path.TrimStart('$'))
+            : string.IsNullOrEmpty(e.Path) ? "$" : e.Path;
         // NaN, Infinity, -Infinity (which JavaScript's JSON.stringify never writes, but Python's json.dumps does): the
         // reader's own message would be "'N' is an invalid start of a value"
         if (Crucible.Data.IO.JsonNonFinite.At(body, e) is var (literal, column) && literal is not null)
@@ -560,7 +572,10 @@ internal static partial class JsonProblem
         if (Unmapped().Match(message) is { Success: true } u) return $"unknown member '{u.Groups[1].Value}'{at}";
         if (Duplicate().Match(message) is { Success: true } d) return $"duplicate member '{d.Groups[1].Value}'{at}";
         // a syntax error (System.Text.Json's reader says what and where, naming no type) or anything else, with types removed
-        return TypeName().Replace(message, "");
+        // the reader's "Path: $ | LineNumber: 1 | BytePositionInLine: 12." counts from 0: placed from 1, as above (and not at all
+        // for a member read on its own, whose position counts from the member's start)
+        var what = ReaderPosition().Replace(TypeName().Replace(message, ""), "").TrimEnd('.');
+        return $"{path}: {what}{at}";
     }
 
     private static string Expected(string type)
@@ -589,6 +604,9 @@ internal static partial class JsonProblem
 
     [System.Text.RegularExpressions.GeneratedRegex(@" (of|contained in) type '[^']*'")]
     private static partial System.Text.RegularExpressions.Regex TypeName();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@" ?Path: .*$")]
+    private static partial System.Text.RegularExpressions.Regex ReaderPosition();
 }
 
 /// <summary>Reads a request body up to a limit; a larger one (by Content-Length or by what arrives) answers 413.</summary>

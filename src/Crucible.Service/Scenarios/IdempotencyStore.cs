@@ -29,6 +29,21 @@ public enum IdempotencyOutcome
 }
 
 /// <summary>
+/// What <see cref="IIdempotencyStore.Begin"/> decided: the outcome, the stored response of a replay, and for
+/// <see cref="IdempotencyOutcome.Proceed"/> the claim (when the key was claimed, Unix ms) that
+/// <see cref="IIdempotencyStore.Complete"/> and <see cref="IIdempotencyStore.Abandon"/> name: a request whose lease ran out
+/// while it waited, and whose key a retry claimed again, then touches nothing of the retry's claim.
+/// </summary>
+/// <param name="Outcome">What to do.</param>
+/// <param name="Response">The stored response, for <see cref="IdempotencyOutcome.Replay"/>.</param>
+/// <param name="Claim">The claim of <see cref="IdempotencyOutcome.Proceed"/>.</param>
+public readonly record struct IdempotencyBegin(IdempotencyOutcome Outcome, StoredResponse? Response, long Claim = 0)
+{
+    /// <summary>The outcome and the stored response.</summary>
+    public void Deconstruct(out IdempotencyOutcome outcome, out StoredResponse? response) => (outcome, response) = (Outcome, Response);
+}
+
+/// <summary>
 /// Where idempotency keys live: SQLite in the home (<see cref="IdempotencyStore"/>), or PostgreSQL shared by several
 /// replicas (<see cref="PostgresIdempotencyStore"/>), so that a replay sent to another replica returns the same bytes.
 /// </summary>
@@ -38,13 +53,13 @@ public interface IIdempotencyStore : IDisposable
     long Count { get; }
 
     /// <summary>Claims <paramref name="key"/> for <paramref name="client"/>, or tells why not.</summary>
-    (IdempotencyOutcome Outcome, StoredResponse? Response) Begin(string client, string key, string fingerprint);
+    IdempotencyBegin Begin(string client, string key, string fingerprint);
 
-    /// <summary>Stores the response of a request that <see cref="Begin"/> let proceed.</summary>
-    void Complete(string client, string key, StoredResponse response);
+    /// <summary>Stores the response of a request that <see cref="Begin"/> let proceed with <paramref name="claim"/>, while the key is still that claim's.</summary>
+    void Complete(string client, string key, long claim, StoredResponse response);
 
-    /// <summary>Forgets a request that failed, so that it may be retried with the same key.</summary>
-    void Abandon(string client, string key);
+    /// <summary>Forgets a request that failed (its <paramref name="claim"/>, while the key is still that claim's), so that it may be retried with the same key.</summary>
+    void Abandon(string client, string key, long claim);
 
     /// <summary>
     /// Readiness's write probe (SVC-6): whether a write could start within <paramref name="wait"/> (not locked) and the
@@ -64,16 +79,16 @@ internal static class IdempotencyRow
     /// <paramref name="now"/> (Unix ms): mismatch, in flight or the stored response to replay; null when the row has
     /// expired (a stored response past the retention, or a lease run out), so the key may be claimed afresh.
     /// </summary>
-    public static (IdempotencyOutcome Outcome, StoredResponse? Response)? Answer(System.Data.Common.DbDataReader row, string fingerprint, long now, TimeSpan retention)
+    public static IdempotencyBegin? Answer(System.Data.Common.DbDataReader row, string fingerprint, long now, TimeSpan retention)
     {
         bool stored = !row.IsDBNull(3);
         long created = row.GetInt64(1), leaseUntil = row.GetInt64(2);
         bool expired = stored ? now - created > (long)retention.TotalMilliseconds : now > leaseUntil;
         if (expired) return null;
-        if (!string.Equals(row.GetString(0), fingerprint, StringComparison.Ordinal)) return (IdempotencyOutcome.Mismatch, null);
-        if (!stored) return (IdempotencyOutcome.InFlight, null);
+        if (!string.Equals(row.GetString(0), fingerprint, StringComparison.Ordinal)) return new(IdempotencyOutcome.Mismatch, null);
+        if (!stored) return new(IdempotencyOutcome.InFlight, null);
         var headers = JsonSerializer.Deserialize<List<KeyValuePair<string, string>>>(row.GetString(5)) ?? [];
-        return (IdempotencyOutcome.Replay, new StoredResponse(row.GetInt32(3), row.GetString(4), row.GetFieldValue<byte[]>(6), headers));
+        return new(IdempotencyOutcome.Replay, new StoredResponse(row.GetInt32(3), row.GetString(4), row.GetFieldValue<byte[]>(6), headers));
     }
 }
 
@@ -152,7 +167,7 @@ public sealed class IdempotencyStore : IIdempotencyStore
     }
 
     /// <summary>Claims <paramref name="key"/> for <paramref name="client"/>, or tells why not.</summary>
-    public (IdempotencyOutcome Outcome, StoredResponse? Response) Begin(string client, string key, string fingerprint)
+    public IdempotencyBegin Begin(string client, string key, string fingerprint)
     {
         long now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
         lock (_gate)
@@ -172,7 +187,7 @@ public sealed class IdempotencyStore : IIdempotencyStore
         }
     }
 
-    private (IdempotencyOutcome, StoredResponse?) BeginLocked(string client, string key, string fingerprint, long now)
+    private IdempotencyBegin BeginLocked(string client, string key, string fingerprint, long now)
     {
         using (var select = Command($"SELECT {IdempotencyRow.Columns} FROM idempotency WHERE client = $c AND key = $k;", client, key))
         using (var row = select.ExecuteReader())
@@ -193,15 +208,19 @@ public sealed class IdempotencyStore : IIdempotencyStore
         }
 
         Trim(now);
-        return (IdempotencyOutcome.Proceed, null);
+        return new(IdempotencyOutcome.Proceed, null, now);
     }
 
-    /// <summary>Stores the response of a request that <see cref="Begin"/> let proceed.</summary>
-    public void Complete(string client, string key, StoredResponse response)
+    /// <summary>Stores the response of a request that <see cref="Begin"/> let proceed with <paramref name="claim"/>, while the key is still that claim's.</summary>
+    public void Complete(string client, string key, long claim, StoredResponse response)
     {
         lock (_gate)
         {
-            using var update = Command("UPDATE idempotency SET status = $s, content_type = $t, headers = $h, body = $b, created = $now WHERE client = $c AND key = $k;", client, key);
+            using var update = Command("""
+                UPDATE idempotency SET status = $s, content_type = $t, headers = $h, body = $b, created = $now
+                WHERE client = $c AND key = $k AND status IS NULL AND created = $claim;
+                """, client, key);
+            update.Parameters.AddWithValue("$claim", claim);
             update.Parameters.AddWithValue("$s", response.Status);
             update.Parameters.AddWithValue("$t", response.ContentType);
             update.Parameters.AddWithValue("$h", JsonSerializer.Serialize(response.Headers));
@@ -211,12 +230,13 @@ public sealed class IdempotencyStore : IIdempotencyStore
         }
     }
 
-    /// <summary>Forgets a request that failed, so that it may be retried with the same key.</summary>
-    public void Abandon(string client, string key)
+    /// <summary>Forgets a request that failed (its <paramref name="claim"/>, while the key is still that claim's), so that it may be retried with the same key.</summary>
+    public void Abandon(string client, string key, long claim)
     {
         lock (_gate)
         {
-            using var delete = Command("DELETE FROM idempotency WHERE client = $c AND key = $k AND status IS NULL;", client, key);
+            using var delete = Command("DELETE FROM idempotency WHERE client = $c AND key = $k AND status IS NULL AND created = $claim;", client, key);
+            delete.Parameters.AddWithValue("$claim", claim);
             delete.ExecuteNonQuery();
         }
     }

@@ -151,6 +151,13 @@ public sealed class ModelCatalog(CrucibleHome home, AuditLog audit)
             _failed[id] = client;
             throw failure;
         }
+        catch
+        {
+            // a load that failed for a reason that passes (the shared store out of reach, a full disk while the folder is
+            // written from it): tried again by the next request; Lazy would rethrow this exception for good
+            _loaded.TryRemove(new KeyValuePair<string, Lazy<LoadedModel>>(id, lazy));
+            throw;
+        }
     }
 
     private LoadedModel Load(string id)

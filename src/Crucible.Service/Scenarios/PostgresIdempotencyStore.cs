@@ -61,7 +61,7 @@ public sealed class PostgresIdempotencyStore : IIdempotencyStore
     }
 
     /// <inheritdoc />
-    public (IdempotencyOutcome Outcome, StoredResponse? Response) Begin(string client, string key, string fingerprint)
+    public IdempotencyBegin Begin(string client, string key, string fingerprint)
     {
         long now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
         long leaseUntil = now + (long)_lease.TotalMilliseconds;
@@ -79,7 +79,7 @@ public sealed class PostgresIdempotencyStore : IIdempotencyStore
             {
                 tx.Commit();
                 Trim(connection, now);
-                return (IdempotencyOutcome.Proceed, null);
+                return new(IdempotencyOutcome.Proceed, null, now);
             }
         }
 
@@ -110,16 +110,19 @@ public sealed class PostgresIdempotencyStore : IIdempotencyStore
 
         tx.Commit();
         Trim(connection, now);
-        return (IdempotencyOutcome.Proceed, null);
+        return new(IdempotencyOutcome.Proceed, null, now);
     }
 
     /// <inheritdoc />
-    public void Complete(string client, string key, StoredResponse response)
+    public void Complete(string client, string key, long claim, StoredResponse response)
     {
         ArgumentNullException.ThrowIfNull(response);
         using var connection = _source.OpenConnection();
-        using var update = Command(connection, null,
-            "UPDATE idempotency SET status = @s, content_type = @t, headers = @h, body = @b, created = @now WHERE client = @c AND key = @k;", client, key);
+        using var update = Command(connection, null, """
+            UPDATE idempotency SET status = @s, content_type = @t, headers = @h, body = @b, created = @now
+            WHERE client = @c AND key = @k AND status IS NULL AND created = @claim;
+            """, client, key);
+        update.Parameters.AddWithValue("claim", claim);
         update.Parameters.AddWithValue("s", response.Status);
         update.Parameters.AddWithValue("t", response.ContentType);
         update.Parameters.AddWithValue("h", JsonSerializer.Serialize(response.Headers));
@@ -129,10 +132,11 @@ public sealed class PostgresIdempotencyStore : IIdempotencyStore
     }
 
     /// <inheritdoc />
-    public void Abandon(string client, string key)
+    public void Abandon(string client, string key, long claim)
     {
         using var connection = _source.OpenConnection();
-        using var delete = Command(connection, null, "DELETE FROM idempotency WHERE client = @c AND key = @k AND status IS NULL;", client, key);
+        using var delete = Command(connection, null, "DELETE FROM idempotency WHERE client = @c AND key = @k AND status IS NULL AND created = @claim;", client, key);
+        delete.Parameters.AddWithValue("claim", claim);
         delete.ExecuteNonQuery();
     }
 

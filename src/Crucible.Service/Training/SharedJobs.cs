@@ -246,13 +246,19 @@ public sealed class SharedJobs : IDisposable
         return counts;
     }
 
-    /// <summary>Records the end of a job.</summary>
-    public void Finish(string id, JobStatus status, double? loss, string? modelId, string? runId, string? error, string finished)
+    /// <summary>
+    /// Records the end of a job that <paramref name="replica"/> claimed, while the row is still its claim: a replica whose
+    /// lease ran out, and whose job another replica claimed since, leaves that replica's row alone.
+    /// </summary>
+    public void Finish(string id, string replica, JobStatus status, double? loss, string? modelId, string? runId, string? error, string finished)
     {
         using var connection = _source.OpenConnection();
-        using var update = new NpgsqlCommand(
-            "UPDATE training_job SET status = @st, loss = @loss, model_id = @m, run_id = @run, error = @e, finished = @f, lease_until = NULL WHERE id = @id;", connection);
+        using var update = new NpgsqlCommand("""
+            UPDATE training_job SET status = @st, loss = @loss, model_id = @m, run_id = @run, error = @e, finished = @f, lease_until = NULL
+            WHERE id = @id AND replica = @r;
+            """, connection);
         update.Parameters.AddWithValue("id", id);
+        update.Parameters.AddWithValue("r", replica);
         update.Parameters.AddWithValue("st", status.WireName());
         update.Parameters.AddWithValue("loss", loss is { } v ? v : DBNull.Value);
         update.Parameters.AddWithValue("m", modelId is null ? DBNull.Value : modelId);

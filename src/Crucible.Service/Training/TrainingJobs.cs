@@ -452,7 +452,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             var (_, valid) = request is null ? (null, null) : TrainingValidation.Check(request);
             if (valid is null)
             {
-                TryShared(() => shared.Finish(c.Id, JobStatus.Failed, null, null, null, "the stored request no longer validates", AuditLog.Rfc3339(clock.GetUtcNow())), c.Id);
+                TryShared(() => shared.Finish(c.Id, _replica, JobStatus.Failed, null, null, null, "the stored request no longer validates", AuditLog.Rfc3339(clock.GetUtcNow())), c.Id);
                 continue;
             }
 
@@ -758,7 +758,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
     private void Finish(Job job, JobStatus status, string? modelId, string? runId, string? error)
     {
         var view = job.View! with { Status = status, ModelId = modelId, RunId = runId, Error = error, Finished = AuditLog.Rfc3339(clock.GetUtcNow()) };
-        if (_shared is { } shared) TryShared(() => shared.Finish(job.Id, view.Status, view.Loss, modelId, runId, error, view.Finished!), job.Id);
+        if (_shared is { } shared) TryShared(() => shared.Finish(job.Id, _replica, view.Status, view.Loss, modelId, runId, error, view.Finished!), job.Id);
         job.Recorded = TryLocal(view);
         job.View = view;
         if (_local is not null) Evict(job);

@@ -360,7 +360,7 @@ public static class TrainingValidation
         }
         catch (JsonException e)
         {
-            errors["config"] = [e.Message.ReplaceLineEndings(" ")];
+            errors["config"] = [Crucible.Service.Endpoints.JsonProblem.DescribeMember(e, "config")];
             return defaults;
         }
     }
