@@ -205,6 +205,7 @@ public static class ServiceApp
     /// <summary>The middleware pipeline and the endpoints.</summary>
     public static void UsePipeline(WebApplication app)
     {
+        Settings(app.Services).ThrowIfInvalid(); // before anything opens: a setting out of range would fail only later, per request
         app.Use(SecurityHeaders.Apply); // first: every answer, errors included, carries them
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {

@@ -1,3 +1,6 @@
+using System.Globalization;
+using Crucible.Data;
+
 namespace Crucible.Service;
 
 /// <summary>
@@ -100,4 +103,64 @@ public sealed class ServiceOptions
     /// <c>failed</c> with an error starting <c>job-timeout</c>; nothing is registered.
     /// </summary>
     public double TrainingJobTimeoutSeconds { get; set; }
+
+    /// <summary>The rule of a setting out of its range, refused when the service starts (<see cref="ThrowIfInvalid"/>).</summary>
+    public const string SettingRule = "SERVE-E-SETTING";
+
+    /// <summary>
+    /// The longest timeout or rate-limit window, in seconds: 4,294,967 s (about 49.7 days), the most a .NET timer or
+    /// <see cref="CancellationTokenSource"/> accepts (2^32 − 2 ms).
+    /// </summary>
+    public const double MaxTimerSeconds = 4_294_967;
+
+    /// <summary>The longest idempotency retention, in seconds: 100 years.</summary>
+    public const double MaxRetentionSeconds = 100 * 365.0 * 86_400;
+
+    /// <summary>
+    /// What is wrong with these settings, one line each naming the setting as configured (<c>Crucible:NAME</c>), what it
+    /// must be and the value given; empty when every setting is in range. Out of range, a setting failed only later: a
+    /// <c>RateLimitPermits</c> of 0 answered every request 500, a <c>GenerationTimeoutSeconds</c> past the timer's range
+    /// every scenario request, and such a <c>TrainingJobTimeoutSeconds</c> stopped the service when a job started.
+    /// </summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        AtLeast(nameof(RateLimitPermits), RateLimitPermits, 1);
+        Seconds(nameof(RateLimitWindowSeconds), RateLimitWindowSeconds, MaxTimerSeconds, zeroIsNoLimit: false);
+        AtLeast(nameof(MaxConcurrentGenerations), MaxConcurrentGenerations, 1);
+        AtLeast(nameof(EngineThreads), EngineThreads, 0);
+        AtLeast(nameof(GenerationQueue), GenerationQueue, 0);
+        Seconds(nameof(GenerationTimeoutSeconds), GenerationTimeoutSeconds, MaxTimerSeconds, zeroIsNoLimit: true);
+        AtLeast(nameof(MaxRequestBodyBytes), MaxRequestBodyBytes, 1);
+        AtLeast(nameof(MaxTrainingBodyBytes), MaxTrainingBodyBytes, 1);
+        AtLeast(nameof(MaxScenarios), MaxScenarios, 1);
+        AtLeast(nameof(MaxCells), MaxCells, 1);
+        AtLeast(nameof(ReadinessMinFreeBytes), ReadinessMinFreeBytes, 0);
+        AtLeast(nameof(ReadinessLockWaitMilliseconds), ReadinessLockWaitMilliseconds, 0);
+        Seconds(nameof(IdempotencyRetentionSeconds), IdempotencyRetentionSeconds, MaxRetentionSeconds, zeroIsNoLimit: false);
+        AtLeast(nameof(IdempotencyCapacity), IdempotencyCapacity, 1);
+        AtLeast(nameof(FinishedJobsInMemory), FinishedJobsInMemory, 0);
+        Seconds(nameof(TrainingJobTimeoutSeconds), TrainingJobTimeoutSeconds, MaxTimerSeconds, zeroIsNoLimit: true);
+        return problems;
+
+        void AtLeast(string name, long value, long min)
+        {
+            if (value < min) problems.Add(string.Create(CultureInfo.InvariantCulture, $"{Section}:{name} must be at least {min}, got {value}"));
+        }
+
+        void Seconds(string name, double value, double max, bool zeroIsNoLimit)
+        {
+            if (double.IsFinite(value) && (zeroIsNoLimit ? value >= 0 : value > 0) && value <= max) return;
+            var range = string.Create(CultureInfo.InvariantCulture, $"{(zeroIsNoLimit ? "0 (no limit) or " : "")}a number of seconds in (0, {max:0}]");
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"{Section}:{name} must be {range}, got {value}"));
+        }
+    }
+
+    /// <summary>Throws when a setting is out of range (<see cref="Problems"/>), naming every one: the service does not start.</summary>
+    /// <exception cref="InvalidInputException"><see cref="SettingRule"/>.</exception>
+    public void ThrowIfInvalid()
+    {
+        var problems = Problems();
+        if (problems.Count > 0) throw new InvalidInputException(SettingRule, string.Join("; ", problems) + ": the service did not start");
+    }
 }
