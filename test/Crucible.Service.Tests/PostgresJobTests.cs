@@ -169,4 +169,30 @@ public sealed class PostgresJobTests(ServiceFixture f)
         jobs.Finish(view.Id, "b", JobStatus.Succeeded, 0.5, new string('a', 64), "r", null, "2026-01-01T00:00:04.0000000Z");
         Assert.Equal(JobStatus.Succeeded, jobs.Find(view.Id)!.Status);
     }
+
+    [Fact]
+    public void AReplicaWhoseLeaseRanOut_NeitherRenewsNorWritesProgress_OverTheReplicaThatTookTheJobOver_AndIsToldSo()
+    {
+        // Renew and Progress matched the job id alone: replica a, still training a job that b had claimed since, renewed
+        // b's lease and wrote its own steps into b's row, and went on training the same job as b
+        using var db = TestPostgres.CreateDatabase();
+        using var jobs = new SharedJobs(db.ConnectionString);
+        var view = new JobView("fedcba9876543210fedcba9876543210", JobStatus.Queued, 0, 10, null, null, null, null, "2026-01-01T00:00:00.0000000Z", null, 0);
+        Assert.True(jobs.TryQueue(view, "{}", "key:trainer", 8, Crucible.Governance.Manifests.ManifestFile.Named("request", [1])));
+        Assert.Equal(view.Id, jobs.Claim("a", now: 1_000, leaseUntil: 2_000)?.Id);
+        Assert.Equal(new LeaseState(true, null), jobs.Progress(view.Id, "a", 3, 10, 0.5, leaseUntil: 2_500));
+        Assert.Equal(view.Id, jobs.Claim("b", now: 3_000, leaseUntil: 4_000)?.Id); // a's lease ran out
+
+        Assert.Equal(new LeaseState(false, null), jobs.Renew(view.Id, "a", leaseUntil: 10_000));
+        Assert.Equal(new LeaseState(false, null), jobs.Progress(view.Id, "a", 7, 10, 0.1, leaseUntil: 10_000));
+        Assert.DoesNotContain(view.Id, jobs.Leased(5_000)); // b's lease (4,000) stands: a's renewal wrote nothing
+        var row = jobs.Find(view.Id)!;
+        Assert.Equal(0, row.Step); // b's claim started it over; a's step 7 is not in it
+        Assert.Null(row.Loss);
+
+        Assert.Equal(new LeaseState(true, null), jobs.Renew(view.Id, "b", leaseUntil: 10_000));
+        Assert.Contains(view.Id, jobs.Leased(5_000));
+        Assert.True(jobs.RequestCancel(view.Id, "cancelled by key:x"));
+        Assert.Equal(new LeaseState(true, "cancelled by key:x"), jobs.Progress(view.Id, "b", 1, 10, 0.9, leaseUntil: 11_000));
+    }
 }

@@ -467,7 +467,7 @@ public sealed class PostgresStoreTests(ServiceFixture f)
         Assert.Null(a.Claim("late", now: 2_000, leaseUntil: 62_000));
 
         // job-1's replica renews; the others' leases run out and another replica claims them again
-        b.Renew("job-1", 200_000);
+        Assert.True(b.Renew("job-1", claims.Single(c => c.Claim!.Value.Id == "job-1").Replica, 200_000).Held);
         a.Finish("job-2", claims.Single(c => c.Claim!.Value.Id == "job-2").Replica, Training.JobStatus.Succeeded, 0.25, "model", "run-2", null, "2026-01-01T00:01:00.0000000Z");
         var again = a.Claim("survivor", now: 100_000, leaseUntil: 160_000);
         Assert.Equal("job-0", again!.Value.Id);

@@ -116,30 +116,43 @@ public sealed class SharedJobs : IDisposable
     }
 
     /// <summary>
-    /// Records progress and renews the lease of a job this replica runs; answers the error of a cancel some replica asked
-    /// for (<see cref="RequestCancel"/>), or null: the running replica stops the job at this write.
+    /// Records progress and renews the lease of job <paramref name="id"/> while it is still the running claim of
+    /// <paramref name="replica"/>; answers whether it is, and the error of a cancel some replica asked for
+    /// (<see cref="RequestCancel"/>): the running replica stops the job at this write. A replica whose lease ran out, and
+    /// whose job another replica claimed since, writes nothing: neither its steps nor a lease over the other's.
     /// </summary>
-    public string? Progress(string id, int step, int totalSteps, double? loss, long leaseUntil)
+    public LeaseState Progress(string id, string replica, int step, int totalSteps, double? loss, long leaseUntil)
     {
         using var connection = _source.OpenConnection();
-        using var update = new NpgsqlCommand(
-            "UPDATE training_job SET step = @s, total_steps = @t, loss = @loss, lease_until = @l WHERE id = @id AND status = 'running' RETURNING cancel_requested;", connection);
+        using var update = new NpgsqlCommand("""
+            UPDATE training_job SET step = @s, total_steps = @t, loss = @loss, lease_until = @l
+            WHERE id = @id AND status = 'running' AND replica = @r RETURNING cancel_requested;
+            """, connection);
         update.Parameters.AddWithValue("id", id);
+        update.Parameters.AddWithValue("r", replica);
         update.Parameters.AddWithValue("s", step);
         update.Parameters.AddWithValue("t", totalSteps);
         update.Parameters.AddWithValue("loss", loss is { } v ? v : DBNull.Value);
         update.Parameters.AddWithValue("l", leaseUntil);
-        return update.ExecuteScalar() as string;
+        return Lease(update);
     }
 
-    /// <summary>Renews the lease of a running job; answers the error of a cancel asked for, or null (as <see cref="Progress"/>).</summary>
-    public string? Renew(string id, long leaseUntil)
+    /// <summary>Renews the lease of job <paramref name="id"/> while it is the running claim of <paramref name="replica"/> (as <see cref="Progress"/>).</summary>
+    public LeaseState Renew(string id, string replica, long leaseUntil)
     {
         using var connection = _source.OpenConnection();
-        using var update = new NpgsqlCommand("UPDATE training_job SET lease_until = @l WHERE id = @id AND status = 'running' RETURNING cancel_requested;", connection);
+        using var update = new NpgsqlCommand(
+            "UPDATE training_job SET lease_until = @l WHERE id = @id AND status = 'running' AND replica = @r RETURNING cancel_requested;", connection);
         update.Parameters.AddWithValue("id", id);
+        update.Parameters.AddWithValue("r", replica);
         update.Parameters.AddWithValue("l", leaseUntil);
-        return update.ExecuteScalar() as string;
+        return Lease(update);
+    }
+
+    private static LeaseState Lease(NpgsqlCommand update)
+    {
+        using var row = update.ExecuteReader();
+        return row.Read() ? new LeaseState(true, row.IsDBNull(0) ? null : row.GetString(0)) : new LeaseState(false, null);
     }
 
     /// <summary>
@@ -299,3 +312,8 @@ public sealed class SharedJobs : IDisposable
     /// <inheritdoc />
     public void Dispose() => _source.Dispose();
 }
+
+/// <summary>What a progress write or lease renewal found (<see cref="SharedJobs.Progress"/>, <see cref="SharedJobs.Renew"/>).</summary>
+/// <param name="Held">Whether the job is still the caller's running claim (false: it ended, or its lease ran out and another replica claimed it).</param>
+/// <param name="CancelRequested">The error of a cancel some replica asked for, or null.</param>
+public readonly record struct LeaseState(bool Held, string? CancelRequested);

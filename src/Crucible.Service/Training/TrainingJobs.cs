@@ -474,18 +474,28 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         }
     }
 
+    // a timer callback: whatever it throws would end the process (the store's connections disposed by a shutdown that
+    // did not wait for the job, a store out of reach), so every failure is logged and the next tick tries again
     private void RenewLease(SharedJobs shared, Job job)
     {
         try
         {
-            if (job.View!.Status == JobStatus.Running && shared.Renew(job.Id, (clock.GetUtcNow() + Lease).ToUnixTimeMilliseconds()) is { } asked)
-                RequestStop(job, asked);
+            if (job.View!.Status != JobStatus.Running) return;
+            var lease = shared.Renew(job.Id, _replica, (clock.GetUtcNow() + Lease).ToUnixTimeMilliseconds());
+            if (!lease.Held) RequestStop(job, LeaseLost);
+            else if (lease.CancelRequested is { } asked) RequestStop(job, asked);
         }
-        catch (Npgsql.NpgsqlException e)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
             logger.LogWarning("cannot renew the lease of training job {JobId}: {Message}", job.Id, e.Message);
         }
     }
+
+    /// <summary>
+    /// Why a replica stops a job whose lease ran out and that another replica claimed since (shared store): two replicas
+    /// must not train one job, and the row is the other's (this one's end is not recorded over it).
+    /// </summary>
+    internal const string LeaseLost = "the job's lease ran out and another replica took it over: stopped on this replica";
 
     private void Run(Job job, CancellationToken stop)
     {
@@ -559,7 +569,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         try
         {
             attempts = shared.Release(job.Id, _replica);
-            if (attempts is null) asked = shared.Renew(job.Id, (clock.GetUtcNow() + Lease).ToUnixTimeMilliseconds());
+            if (attempts is null) asked = shared.Renew(job.Id, _replica, (clock.GetUtcNow() + Lease).ToUnixTimeMilliseconds()).CancelRequested;
         }
         catch (Npgsql.NpgsqlException e)
         {
@@ -610,7 +620,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         var dataInput = FileRequest.WriteNamed(dataPath, r.Request.DataCsv!); // the bytes crucible train would read
         run.AddInput(dataInput);
         var (train, all, read) = ReadReturns(dataPath, r);
-        var progress = new Progress(job, _shared, _local, clock, RequestStop);
+        var progress = new Progress(job, _shared, _replica, _local, clock, RequestStop);
         var modelFolder = Path.Combine(folder, "model");
         var provenance = DataProvenance.ForTraining(dataPath, r.Input, read, train.RowCount, r.Request.WithholdPrices); // as crucible train records it
         JsonObject entry;
@@ -876,7 +886,7 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
         return (returns.Head(last + 1), returns, frame); // the train rows read in place, not copied: all stays held
     }
 
-    private sealed class Progress(Job job, SharedJobs? shared, LocalJobs? local, TimeProvider clock, Action<Job, string> cancelAsked) : IProgress<TrainingProgress>
+    private sealed class Progress(Job job, SharedJobs? shared, string replica, LocalJobs? local, TimeProvider clock, Action<Job, string> cancelAsked) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value)
         {
@@ -906,8 +916,9 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
             job.LastShared = now.ToUnixTimeMilliseconds();
             try
             {
-                if (shared.Progress(job.Id, view.Step, view.TotalSteps, view.Loss, (now + Lease).ToUnixTimeMilliseconds()) is { } asked)
-                    cancelAsked(job, asked); // by a request to any replica
+                var lease = shared.Progress(job.Id, replica, view.Step, view.TotalSteps, view.Loss, (now + Lease).ToUnixTimeMilliseconds());
+                if (!lease.Held) cancelAsked(job, LeaseLost); // another replica claimed it: it trains the job, not this one
+                else if (lease.CancelRequested is { } asked) cancelAsked(job, asked); // by a request to any replica
             }
             catch (Npgsql.NpgsqlException)
             {
