@@ -146,6 +146,16 @@ public sealed class JobPersistenceTests(ServiceFixture f)
         Assert.Equal(HttpStatusCode.Gone, gone.StatusCode);
         using var unknown = await client.GetAsync("/v1/jobs/" + Guid.NewGuid().ToString("N"));
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+
+        // a page whose rows hold the forgotten job still has its size and a next: the job was left out after the LIMIT, so
+        // the page after the fourth (limit 1) answered the second with next null, though the first is older
+        string Id(JsonElement view) => view.GetProperty("id").GetString()!;
+        var page = await GetAsync(client, $"/v1/jobs?limit=1&before={Id(fourthView)}");
+        Assert.Equal([Id(secondView)], page.GetProperty("jobs").EnumerateArray().Select(Id));
+        Assert.Equal(Id(secondView), page.GetProperty("next").GetString());
+        var last = await GetAsync(client, $"/v1/jobs?limit=1&before={Id(secondView)}");
+        Assert.Equal([Id(firstView)], last.GetProperty("jobs").EnumerateArray().Select(Id));
+        Assert.Equal(JsonValueKind.Null, last.GetProperty("next").ValueKind);
     }
 
     [Fact]

@@ -262,8 +262,11 @@ public sealed class TrainingJobs(CrucibleHome home, AuditLog audit, ModelCatalog
     public IReadOnlyList<JobView>? List(JobStatus? status, string? before, int limit)
     {
         if (_shared is not null) return _shared.List(status, before, limit);
-        var rows = _local!.List(status, before, limit, AuditLog.Rfc3339(clock.GetUtcNow()));
-        return rows?.Where(v => !_forgotten.ContainsKey(v.Id)).Select(v => _jobs.TryGetValue(v.Id, out var job) ? job.View! : v).ToList();
+        // the forgotten jobs (410) are left out: asked for as many more rows as there are of them, so that a page holding
+        // some still has its size (and its caller a next page), and at most FinishedJobsInMemory more
+        int forgotten = _forgotten.Count;
+        var rows = _local!.List(status, before, (int)Math.Min(int.MaxValue, (long)limit + forgotten), AuditLog.Rfc3339(clock.GetUtcNow()));
+        return rows?.Where(v => !_forgotten.ContainsKey(v.Id)).Take(limit).Select(v => _jobs.TryGetValue(v.Id, out var job) ? job.View! : v).ToList();
     }
 
     /// <summary>The number of jobs in each state, every state named (0 when none), as the store records them.</summary>
