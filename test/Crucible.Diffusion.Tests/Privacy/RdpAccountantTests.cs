@@ -261,6 +261,27 @@ public class RdpAccountantTests
         Assert.True(atTwentyThousand <= 20_000 / (2 * sigma * sigma));
     }
 
+    [Theory]
+    [InlineData(10.0)]
+    [InlineData(10.5)] // bounded by order 11
+    public void DP3_TinySamplingRate_WithLittleNoise_GivesTheLeadingTermNotNaN(double alpha)
+    {
+        // q = 1e-100, σ = 0.2: log A_α ≈ 1e-188 goes to the near-zero sum, whose i = 10 term was e^{−2303} · (e^{1125} − 1)
+        // = 0 · ∞ = NaN, so the RDP was NaN and GetEpsilon threw "RDP must be ≥ 0". The i = 2 term
+        // C(n, 2) q² (e^{1/σ²} − 1) dominates: the RDP is that over n − 1, n = ⌈α⌉.
+        const double q = 1e-100, sigma = 0.2;
+        var n = Math.Ceiling(alpha);
+        var leading = n * (n - 1) / 2 * q * q * Math.Exp(1 / (sigma * sigma)) / (n - 1);
+        foreach (var formula in new[] { RdpFormula.Opacus, RdpFormula.DpAccounting })
+        {
+            var rdp = Rdp.SampledGaussian(q, sigma, alpha, formula);
+            Assert.True(Math.Abs(rdp - leading) <= 1e-6 * leading, $"{formula}: RDP {rdp}, leading term {leading}");
+        }
+
+        var eps = RdpAccountantFor(sigma, q, 100).GetEpsilon(1e-5).Epsilon;
+        Assert.True(eps >= 0 && double.IsFinite(eps), $"ε = {eps}");
+    }
+
     [Fact]
     public void DP4_NoiseForBudget_NeverOvershoots_OverOpacusRanges()
     {
