@@ -373,6 +373,22 @@ public class RdpAccountantTests
         Assert.Throws<Crucible.Data.InvalidInputException>(() => RdpAccountant.FromJson("{\"accountant\":\"prv\"}"));
     }
 
+    [Theory]
+    [InlineData(1.0, 0.04, -5L)]
+    [InlineData(1.0, 1.5, 5L)]
+    [InlineData(-1.0, 0.04, 5L)]
+    [InlineData(1.0, 0.04, long.MaxValue)] // after 10 steps: a total past long.MaxValue
+    public void DP9_StateWithAnImpossibleHistory_IsRefusedOnLoad(double sigma, double q, long steps)
+    {
+        // a segment of −5 steps, q = 1.5 or σ = −1 loaded as is; the error came later, from GetEpsilon, as an
+        // ArgumentOutOfRangeException (and −5 steps after 10 passed a resumed engine's step count check with 5 in all)
+        var segment = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{{\"noise_multiplier\":{sigma:R},\"sample_rate\":{q:R},\"steps\":{steps}}}");
+        var json = $"{{\"accountant\":\"rdp\",\"formula\":\"opacus\",\"orders\":[2,3],\"history\":[{{\"noise_multiplier\":1,\"sample_rate\":0.04,\"steps\":10}},{segment}]}}";
+        var e = Assert.Throws<Crucible.Data.InvalidInputException>(() => RdpAccountant.FromJson(json));
+        Assert.Equal("DP-E-STATE", e.Rule);
+    }
+
     [Fact]
     public void A3_GaussianDpApproximation_Between6p59And6p6()
     {
