@@ -185,6 +185,8 @@ public static class Rdp
         {
             var a = orders[i];
             var r = rdp[i];
+            if (!(a >= 1)) throw new ArgumentOutOfRangeException(nameof(orders), a, "Rényi orders must be ≥ 1");
+            if (r < 0 || double.IsNaN(r)) throw new ArgumentOutOfRangeException(nameof(rdp), r, "RDP must be ≥ 0");
             var logDelta = r == 0 ? double.NegativeInfinity : 0.5 * Numeric.Log1P(-Math.Exp(-r));
             if (conversion == RdpConversion.Classic && a > 1)
             {

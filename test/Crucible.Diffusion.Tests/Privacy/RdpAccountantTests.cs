@@ -332,6 +332,19 @@ public class RdpAccountantTests
         }
     }
 
+    [Theory]
+    [InlineData(2.0, -1.0)]
+    [InlineData(2.0, double.NaN)]
+    [InlineData(0.5, 1.0)]
+    public void DP3_Delta_RefusesWhatEpsilonRefuses(double order, double rdp)
+    {
+        // Delta skipped a negative or NaN RDP (log1p of < −1 is NaN, never "smaller") and answered from the other orders,
+        // where Epsilon and dp_accounting's compute_delta refuse it
+        double[] orders = [order, 3.0], curve = [rdp, 0.5];
+        Assert.Throws<ArgumentOutOfRangeException>(() => Rdp.Epsilon(orders, curve, 1e-5));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Rdp.Delta(orders, curve, 1.0));
+    }
+
     [Fact]
     public void DP3_BoundaryOrder_IsFlagged()
     {
