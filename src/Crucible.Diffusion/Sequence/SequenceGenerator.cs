@@ -1436,11 +1436,12 @@ public sealed class SequenceGenerator
 
         if (manifest.Format != ModelManifest.CurrentFormat)
             throw new InvalidInputException("model-format", $"model format '{manifest.Format}' is not {ModelManifest.CurrentFormat}", new InputLocation(manifestPath, 0, 0));
+        if (manifest.Config is null) throw new InvalidInputException("model-invalid", "the manifest has no config", new InputLocation(folder, 0, 0));
         manifest = manifest with { Config = WithPreDefaultSettings(manifest.Config, manifestText) };
         byte[] weights = File.ReadAllBytes(weightsPath);
         string hash = Convert.ToHexStringLower(SHA256.HashData(weights));
-        if (hash != manifest.Weights.Sha256)
-            throw new InvalidInputException("model-integrity", $"weights SHA-256 {hash} differs from the manifest's {manifest.Weights.Sha256}", new InputLocation(weightsPath, 0, 0));
+        if (hash != manifest.Weights?.Sha256)
+            throw new InvalidInputException("model-integrity", $"weights SHA-256 {hash} differs from the manifest's {manifest.Weights?.Sha256}", new InputLocation(weightsPath, 0, 0));
 
         try
         {
@@ -1463,9 +1464,11 @@ public sealed class SequenceGenerator
             generator._manifest = manifest;
             return generator;
         }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or KeyNotFoundException)
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or KeyNotFoundException or NullReferenceException)
         {
-            throw new InvalidInputException("model-invalid", e.Message, new InputLocation(folder, 0, 0));
+            // a part set to null ("columns": null) reads as null here
+            string message = e is NullReferenceException ? "the manifest lacks a part the model needs (a part set to null)" : e.Message;
+            throw new InvalidInputException("model-invalid", message, new InputLocation(folder, 0, 0));
         }
     }
 

@@ -198,6 +198,33 @@ public class SequenceGeneratorTests
     }
 
     [Fact]
+    public void Load_AManifestWithNullOrInvalidParts_IsBadInput()
+    {
+        // each was a NullReferenceException or an ArgumentException from outside the mapped try (exit 1, no file named)
+        var (returns, conditions) = Data();
+        var g = new SequenceGenerator(TinyOptions).Fit(returns, conditions);
+        string folder = Path.Combine(Path.GetTempPath(), "crucible-seq-null-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            g.Save(folder);
+            string manifestPath = Path.Combine(folder, "manifest.json");
+            string text = File.ReadAllText(manifestPath);
+            foreach (var key in System.Text.Json.Nodes.JsonNode.Parse(text)!.AsObject().Select(kv => kv.Key).ToList())
+            {
+                var root = System.Text.Json.Nodes.JsonNode.Parse(text)!.AsObject();
+                root[key] = null;
+                File.WriteAllText(manifestPath, root.ToJsonString());
+                var e = Record.Exception(() => SequenceGenerator.Load(folder));
+                Assert.True(e is null or InvalidInputException, $"\"{key}\": null gave {e}");
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public void ModelSavedBeforeTheDefaultGuidance_KeepsSamplingAtOne()
     {
         // a manifest written before condition_noise and guidance_scale existed: it drew at w = 1 when a request gave no
