@@ -45,6 +45,8 @@ public sealed class RdpAccountant
     {
         CheckSegment(noiseMultiplier, sampleRate, steps);
         if (steps == 0) return;
+        if (steps > long.MaxValue - Steps)
+            throw new ArgumentOutOfRangeException(nameof(steps), steps, string.Create(CultureInfo.InvariantCulture, $"{Steps} steps are recorded: the total would pass {long.MaxValue}"));
         if (_history.Count > 0 && _history[^1].NoiseMultiplier == noiseMultiplier && _history[^1].SampleRate == sampleRate)
             _history[^1] = _history[^1] with { Steps = _history[^1].Steps + steps };
         else

@@ -403,6 +403,17 @@ public class RdpAccountantTests
     }
 
     [Fact]
+    public void Step_PastLongMaxValueInAll_IsRefused_NotWrappedToANegativeCount()
+    {
+        // the merged segment's count wrapped to −9223372036854775804 and ε then failed with "steps must be non-negative"
+        var accountant = RdpAccountantFor(1, 0.1, long.MaxValue);
+        Assert.Throws<ArgumentOutOfRangeException>(() => accountant.Step(1, 0.1, 5));
+        Assert.Throws<ArgumentOutOfRangeException>(() => accountant.Step(2, 0.1, 5)); // a new segment: the total overflows too
+        Assert.Equal(long.MaxValue, accountant.Steps);
+        Assert.Single(accountant.History);
+    }
+
+    [Fact]
     public void A3_GaussianDpApproximation_Between6p59And6p6()
     {
         // Opacus's test_gdp_accountant takes int(90 // 0.04) = 2249 steps (floor division of floats), not 2250.
