@@ -519,6 +519,7 @@ public sealed class DiffusionGenerator
         {
             // a manifest with a part set to null ("config": null) or missing ("transform") reads as null or undefined here
             generator = new DiffusionGenerator(manifest.Config ?? throw new InvalidDataException("the manifest has no config"));
+            if (manifest.Data is null) throw new InvalidDataException("the manifest has no data section");
             generator.Restore(manifest, weights, weightsPath);
         }
         catch (Exception e) when (e is ArgumentException or InvalidDataException or KeyNotFoundException or NullReferenceException or InvalidOperationException)

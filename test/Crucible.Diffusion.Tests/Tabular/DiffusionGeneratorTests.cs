@@ -300,6 +300,7 @@ public sealed class DiffusionGeneratorTests : IDisposable
             ("null schedule", m => m["schedule"] = null),
             ("null model_space", m => m["model_space"] = null),
             ("null weights", m => m["weights"] = null),
+            ("null data", m => m["data"] = null), // loaded, then Generate threw NullReferenceException
             ("no transform", m => m.Remove("transform")),
             ("hidden 0", m => m["config"]!["hidden"] = 0),
             ("dropout 5", m => m["config"]!["dropout"] = 5),
