@@ -1450,6 +1450,8 @@ public sealed class SequenceGenerator
             int d = manifest.Columns.Count, k = manifest.Conditions.Names.Count;
             if (manifest.Affine.Offset.Count != d || manifest.Affine.Scale.Count != d || manifest.Conditions.Mean.Count != k || manifest.Conditions.Std.Count != k)
                 throw new InvalidDataException("the manifest's affine map or condition space does not have one entry per series or feature");
+            if (manifest.Data is null || manifest.Conditions.Reference is null)
+                throw new InvalidDataException("the manifest has no data section or no conditions.reference");
             if ((manifest.Conditions.Min is { } min && min.Count != k) || (manifest.Conditions.Max is { } max && max.Count != k))
                 throw new InvalidDataException("the manifest's condition range (conditions.min, conditions.max) does not have one entry per feature");
             var baseSchedule = NoiseSchedule.Create(manifest.Schedule.Kind, manifest.Schedule.DiffusionSteps);

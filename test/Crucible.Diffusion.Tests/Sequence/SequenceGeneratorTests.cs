@@ -217,6 +217,16 @@ public class SequenceGeneratorTests
                 var e = Record.Exception(() => SequenceGenerator.Load(folder));
                 Assert.True(e is null or InvalidInputException, $"\"{key}\": null gave {e}");
             }
+
+            // these loaded, and a stress request then threw NullReferenceException
+            foreach (var (key, inner) in new[] { ("data", (string?)null), ("conditions", "reference") })
+            {
+                var root = System.Text.Json.Nodes.JsonNode.Parse(text)!.AsObject();
+                if (inner is null) root[key] = null;
+                else root[key]![inner] = null;
+                File.WriteAllText(manifestPath, root.ToJsonString());
+                Assert.Equal("model-invalid", Assert.Throws<InvalidInputException>(() => SequenceGenerator.Load(folder)).Rule);
+            }
         }
         finally
         {
