@@ -66,6 +66,17 @@ public class SamplerTests
         Assert.Equal([999, 832, 666, 499, 333, 166, 0], DiffusionSampler.DdimTimesteps(1000, 7));
     }
 
+    [Fact]
+    public void DdimTimesteps_OneStep_StartsFromTheLastTimestep()
+    {
+        // torch.linspace(999, 0, 1) is [999.]: one step denoises pure noise from t = T − 1. It gave [0], so DDIM-1 and
+        // DPM-Solver-1 asked the network for x̂_0 of pure noise at the least noisy timestep and returned that noise
+        Assert.Equal([999], DiffusionSampler.DdimTimesteps(1000, 1));
+        Assert.Equal([9], DiffusionSampler.DdimTimesteps(NoiseSchedule.Linear(10), 1, DdimSpacing.Linear));
+        Assert.Equal(DiffusionSampler.DdimTimesteps(NoiseSchedule.Linear(10), 1, DdimSpacing.UniformAngle),
+            DiffusionSampler.DdimTimesteps(NoiseSchedule.Linear(10), 1, DdimSpacing.Linear));
+    }
+
     public static TheoryData<SamplerOptions> InvalidOptions() => new()
     {
         new SamplerOptions(SamplerKind.Ddim, 10, Eta: double.NaN),

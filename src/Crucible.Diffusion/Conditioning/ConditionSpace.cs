@@ -14,7 +14,7 @@ namespace Crucible.Diffusion.Conditioning;
 public sealed class ConditionSpace
 {
     /// <summary>
-    /// The aliases offered by default, each kept only when its target is one of the features: vol → RV20,
+    /// The aliases offered by default, each kept only when its target is one of the features and its name is not: vol → RV20,
     /// vix → VIXCLS, rate → DFF, credit → BAA10Y, hy → BAMLH0A0HYM2 (feature names themselves match in any case, so
     /// "term" already finds TERM).
     /// </summary>
@@ -66,6 +66,7 @@ public sealed class ConditionSpace
         var aliasMap = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (alias, target) in aliases ?? DefaultAliases)
         {
+            if (aliases is null && _index.ContainsKey(alias)) continue; // a feature of that name wins over a built-in alias
             if (!_index.TryGetValue(target, out int i))
             {
                 if (aliases is null) continue;

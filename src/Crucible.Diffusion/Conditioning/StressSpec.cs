@@ -439,6 +439,11 @@ public sealed class StressSpec
             if (series.Any(s => s.Length == 0)) throw Fail(source, column + open + 1, StressRules.Syntax, $"an empty series name in {function}(…)");
             if (series.Count > 1 && series.Contains("*")) throw Fail(source, column + open + 1, StressRules.Syntax, "'*' stands alone");
         }
+        else if (target == "*")
+        {
+            throw Fail(source, column, StressRules.Syntax,
+                $"'*' stands for every series only in a list: daily(*){(atMost ? "<=" : ">=")}{value} or mean(*){(atMost ? "<=" : ">=")}{value}");
+        }
         else if (!IsSeriesName(target)) throw Fail(source, column, StressRules.Syntax, $"'{target}' is not a series name");
 
         return new MoveTerm(scope, series, atMost, percent, column);

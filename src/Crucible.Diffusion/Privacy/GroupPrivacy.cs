@@ -13,7 +13,8 @@ public static class GroupPrivacy
     public static (double Epsilon, double Delta) ForGroup(double epsilon, double delta, int k)
     {
         Check(epsilon, delta, k);
-        return (k * epsilon, k * Math.Exp((k - 1) * epsilon) * delta);
+        // δ = 0 stays 0 even where e^{(k−1)ε} overflows (∞ · 0 would be NaN)
+        return (k * epsilon, delta == 0 ? 0 : k * Math.Exp((k - 1) * epsilon) * delta);
     }
 
     /// <summary>

@@ -195,7 +195,7 @@ public sealed class PrivacyEngine
             restored = RdpAccountant.FromJson(accountant);
             if (!savedSecure) state = ParseNoise(noise);
         }
-        catch (Exception e) when (e is FormatException or OverflowException or System.Text.Json.JsonException or ArgumentException)
+        catch (Exception e) when (e is FormatException or OverflowException or System.Text.Json.JsonException or ArgumentException or InvalidInputException)
         {
             throw new InvalidDataException($"malformed DP-SGD state: {e.Message}", e);
         }

@@ -104,7 +104,15 @@ public static class Rdp
     {
         double logQ = Math.Log(q), log1MinusQ = Numeric.Log1P(-q), excess = 0;
         for (var i = 2; i <= n; i++)
-            excess += Math.Exp(LogBinomial(n, i) + i * logQ + (n - i) * log1MinusQ) * Numeric.ExpM1(((double)i * i - i) / (2 * sigma * sigma));
+        {
+            var logCoef = LogBinomial(n, i) + i * logQ + (n - i) * log1MinusQ;
+            var exponent = ((double)i * i - i) / (2 * sigma * sigma);
+            var growth = Numeric.ExpM1(exponent);
+            // e^{exponent} past double range (a tiny q with a small σ): the product would be 0 · ∞ = NaN, the term itself is
+            // e^{logCoef + exponent} (e^{−exponent} is far below rounding there)
+            excess += double.IsPositiveInfinity(growth) ? Math.Exp(logCoef + exponent) : Math.Exp(logCoef) * growth;
+        }
+
         return Numeric.Log1P(excess) / (n - 1);
     }
 
@@ -177,6 +185,8 @@ public static class Rdp
         {
             var a = orders[i];
             var r = rdp[i];
+            if (!(a >= 1)) throw new ArgumentOutOfRangeException(nameof(orders), a, "Rényi orders must be ≥ 1");
+            if (r < 0 || double.IsNaN(r)) throw new ArgumentOutOfRangeException(nameof(rdp), r, "RDP must be ≥ 0");
             var logDelta = r == 0 ? double.NegativeInfinity : 0.5 * Numeric.Log1P(-Math.Exp(-r));
             if (conversion == RdpConversion.Classic && a > 1)
             {

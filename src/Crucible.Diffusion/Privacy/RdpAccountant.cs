@@ -43,14 +43,21 @@ public sealed class RdpAccountant
     /// <summary>Records <paramref name="steps"/> steps with noise multiplier σ and sampling rate q.</summary>
     public void Step(double noiseMultiplier, double sampleRate, long steps = 1)
     {
-        if (!(noiseMultiplier >= 0)) throw new ArgumentOutOfRangeException(nameof(noiseMultiplier), noiseMultiplier, "σ must be ≥ 0");
-        if (!(sampleRate >= 0 && sampleRate <= 1)) throw new ArgumentOutOfRangeException(nameof(sampleRate), sampleRate, "q must be in [0, 1]");
-        ArgumentOutOfRangeException.ThrowIfNegative(steps);
+        CheckSegment(noiseMultiplier, sampleRate, steps);
         if (steps == 0) return;
+        if (steps > long.MaxValue - Steps)
+            throw new ArgumentOutOfRangeException(nameof(steps), steps, string.Create(CultureInfo.InvariantCulture, $"{Steps} steps are recorded: the total would pass {long.MaxValue}"));
         if (_history.Count > 0 && _history[^1].NoiseMultiplier == noiseMultiplier && _history[^1].SampleRate == sampleRate)
             _history[^1] = _history[^1] with { Steps = _history[^1].Steps + steps };
         else
             _history.Add(new MechanismSegment(noiseMultiplier, sampleRate, steps));
+    }
+
+    private static void CheckSegment(double noiseMultiplier, double sampleRate, long steps)
+    {
+        if (!(noiseMultiplier >= 0)) throw new ArgumentOutOfRangeException(nameof(noiseMultiplier), noiseMultiplier, "σ must be ≥ 0");
+        if (!(sampleRate >= 0 && sampleRate <= 1)) throw new ArgumentOutOfRangeException(nameof(sampleRate), sampleRate, "q must be in [0, 1]");
+        ArgumentOutOfRangeException.ThrowIfNegative(steps);
     }
 
     /// <summary>The composed RDP at each order: the sum over segments of steps × per-step RDP.</summary>
@@ -118,13 +125,17 @@ public sealed class RdpAccountant
             var accountant = new RdpAccountant(orders, formula);
             foreach (var item in root["history"]!.AsArray())
             {
-                accountant._history.Add(new MechanismSegment(
-                    item!["noise_multiplier"]!.GetValue<double>(), item["sample_rate"]!.GetValue<double>(), item["steps"]!.GetValue<long>()));
+                var segment = new MechanismSegment(
+                    item!["noise_multiplier"]!.GetValue<double>(), item["sample_rate"]!.GetValue<double>(), item["steps"]!.GetValue<long>());
+                CheckSegment(segment.NoiseMultiplier, segment.SampleRate, segment.Steps);
+                accountant._history.Add(segment);
             }
 
+            _ = accountant.Steps; // a total past long.MaxValue throws here, not in every later use
             return accountant;
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException or FormatException or ArgumentException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException or FormatException or ArgumentException
+            or OverflowException)
         {
             throw new InvalidInputException("DP-E-STATE", $"cannot read the accountant state: {e.Message}");
         }

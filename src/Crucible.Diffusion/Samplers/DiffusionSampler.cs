@@ -138,6 +138,12 @@ public static class DiffusionSampler
         var ts = new int[steps];
         float start = trainSteps - 1, end = 0f;
         float step = steps == 1 ? 0f : (end - start) / (steps - 1);
+        if (steps == 1)
+        {
+            ts[0] = trainSteps - 1; // torch.linspace(start, end, 1) is [start]
+            return ts;
+        }
+
         int half = steps / 2;
         for (int i = 0; i < steps; i++)
         {

@@ -1436,11 +1436,12 @@ public sealed class SequenceGenerator
 
         if (manifest.Format != ModelManifest.CurrentFormat)
             throw new InvalidInputException("model-format", $"model format '{manifest.Format}' is not {ModelManifest.CurrentFormat}", new InputLocation(manifestPath, 0, 0));
+        if (manifest.Config is null) throw new InvalidInputException("model-invalid", "the manifest has no config", new InputLocation(folder, 0, 0));
         manifest = manifest with { Config = WithPreDefaultSettings(manifest.Config, manifestText) };
         byte[] weights = File.ReadAllBytes(weightsPath);
         string hash = Convert.ToHexStringLower(SHA256.HashData(weights));
-        if (hash != manifest.Weights.Sha256)
-            throw new InvalidInputException("model-integrity", $"weights SHA-256 {hash} differs from the manifest's {manifest.Weights.Sha256}", new InputLocation(weightsPath, 0, 0));
+        if (hash != manifest.Weights?.Sha256)
+            throw new InvalidInputException("model-integrity", $"weights SHA-256 {hash} differs from the manifest's {manifest.Weights?.Sha256}", new InputLocation(weightsPath, 0, 0));
 
         try
         {
@@ -1449,6 +1450,8 @@ public sealed class SequenceGenerator
             int d = manifest.Columns.Count, k = manifest.Conditions.Names.Count;
             if (manifest.Affine.Offset.Count != d || manifest.Affine.Scale.Count != d || manifest.Conditions.Mean.Count != k || manifest.Conditions.Std.Count != k)
                 throw new InvalidDataException("the manifest's affine map or condition space does not have one entry per series or feature");
+            if (manifest.Data is null || manifest.Conditions.Reference is null)
+                throw new InvalidDataException("the manifest has no data section or no conditions.reference");
             if ((manifest.Conditions.Min is { } min && min.Count != k) || (manifest.Conditions.Max is { } max && max.Count != k))
                 throw new InvalidDataException("the manifest's condition range (conditions.min, conditions.max) does not have one entry per feature");
             var baseSchedule = NoiseSchedule.Create(manifest.Schedule.Kind, manifest.Schedule.DiffusionSteps);
@@ -1463,9 +1466,11 @@ public sealed class SequenceGenerator
             generator._manifest = manifest;
             return generator;
         }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or KeyNotFoundException)
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or KeyNotFoundException or NullReferenceException)
         {
-            throw new InvalidInputException("model-invalid", e.Message, new InputLocation(folder, 0, 0));
+            // a part set to null ("columns": null) reads as null here
+            string message = e is NullReferenceException ? "the manifest lacks a part the model needs (a part set to null)" : e.Message;
+            throw new InvalidInputException("model-invalid", message, new InputLocation(folder, 0, 0));
         }
     }
 

@@ -511,17 +511,23 @@ public sealed class DiffusionGenerator
 
         byte[] weights = File.ReadAllBytes(weightsPath);
         string hash = Convert.ToHexStringLower(SHA256.HashData(weights));
-        if (hash != manifest.Weights.Sha256)
-            throw new InvalidInputException("model-integrity", $"weights SHA-256 {hash} differs from the manifest's {manifest.Weights.Sha256}", new InputLocation(weightsPath, 0, 0));
+        if (hash != manifest.Weights?.Sha256)
+            throw new InvalidInputException("model-integrity", $"weights SHA-256 {hash} differs from the manifest's {manifest.Weights?.Sha256}", new InputLocation(weightsPath, 0, 0));
 
-        var generator = new DiffusionGenerator(manifest.Config);
+        DiffusionGenerator generator;
         try
         {
+            // a manifest with a part set to null ("config": null) or missing ("transform") reads as null or undefined here
+            generator = new DiffusionGenerator(manifest.Config ?? throw new InvalidDataException("the manifest has no config"));
+            if (manifest.Data is null) throw new InvalidDataException("the manifest has no data section");
             generator.Restore(manifest, weights, weightsPath);
         }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or KeyNotFoundException)
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or KeyNotFoundException or NullReferenceException or InvalidOperationException)
         {
-            throw new InvalidInputException("model-invalid", e.Message, new InputLocation(folder, 0, 0));
+            string message = e is NullReferenceException or InvalidOperationException
+                ? "the manifest lacks a part the model needs (a part set to null, or the transform missing)"
+                : e.Message;
+            throw new InvalidInputException("model-invalid", message, new InputLocation(folder, 0, 0));
         }
 
         return generator;

@@ -585,9 +585,17 @@ public sealed class DiffusionTrainer
 
         if ((state.Ema is null) != (_ema is null)) throw new InvalidDataException($"{source}: the checkpoint and the trainer disagree on the EMA");
         for (int i = 0; i < _parameters.Length; i++) state.Weights[i].Data.CopyTo(_parameters[i].Data, 0);
-        if (state.Ema is not null) _ema!.LoadStateDict(state.Ema);
-        _optimizer.LoadStateDict(state.Optimizer);
-        _rng.SetState(state.Rng);
+        try
+        {
+            if (state.Ema is not null) _ema!.LoadStateDict(state.Ema);
+            _optimizer.LoadStateDict(state.Optimizer);
+            _rng.SetState(state.Rng);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"{source}: the checkpoint's state does not fit this trainer: {e.Message}", e);
+        }
+
         _step = state.Step;
         _losses.Clear();
         _losses.AddRange(state.Losses);

@@ -96,7 +96,9 @@ internal static class TrainerCheckpoint
                     if (file.Contains(bufferName)) buffers[kind] = file.GetFloat32(bufferName);
                 }
 
-                parameters[i] = new ParameterState(file.GetInt64(stepName)[0], buffers);
+                var count = file.GetInt64(stepName);
+                if (count.Length != 1) throw new InvalidDataException($"{path}: '{stepName}' holds {count.Length} values, not 1");
+                parameters[i] = new ParameterState(count[0], buffers);
             }
 
             var rng = new PhiloxState(
@@ -106,14 +108,17 @@ internal static class TrainerCheckpoint
                 int.Parse(Get("rng.buffer_index"), CultureInfo.InvariantCulture),
                 Get("rng.has_cached_normal") == "true",
                 FromBits(Get("rng.cached_normal_bits")));
+            int step = int.Parse(Get("step"), CultureInfo.InvariantCulture);
+            var losses = file.GetFloat32("losses");
+            if (step < 0 || step != losses.Length)
+                throw new InvalidDataException($"{path}: the checkpoint is at step {Get("step")} with {losses.Length} losses recorded, one per step");
             var state = new TrainerState(
-                options, int.Parse(Get("step"), CultureInfo.InvariantCulture), rng, names, weights, ema,
-                new OptimizerState(FromBits(Get("optimizer.lr_bits")), parameters), file.GetFloat32("losses"));
+                options, step, rng, names, weights, ema, new OptimizerState(FromBits(Get("optimizer.lr_bits")), parameters), losses);
             var user = meta.Where(kv => kv.Key.StartsWith(UserPrefix, StringComparison.Ordinal))
                 .ToDictionary(kv => kv.Key[UserPrefix.Length..], kv => kv.Value, StringComparer.Ordinal);
             return (state, user);
         }
-        catch (Exception e) when (e is FormatException or OverflowException or JsonException or KeyNotFoundException)
+        catch (Exception e) when (e is FormatException or OverflowException or JsonException or KeyNotFoundException or InvalidOperationException)
         {
             throw new InvalidDataException($"{path}: malformed trainer checkpoint: {e.Message}", e);
         }

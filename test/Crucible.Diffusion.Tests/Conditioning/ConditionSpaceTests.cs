@@ -81,6 +81,20 @@ public class ConditionSpaceTests
     }
 
     [Fact]
+    public void DefaultAliases_GiveWayToAFeatureOfTheSameName()
+    {
+        // a state with its own VIX column beside VIXCLS was refused ("alias 'vix' is already a feature or alias name"):
+        // the built-in aliases are a convenience, skipped where they do not apply, and the feature's own name wins
+        var space = new ConditionSpace(["VIX", "VIXCLS", "vol"], [0, 0, 0], [1, 1, 1], [0, 0, 0]);
+        Assert.Equal(0, space.IndexOf("vix"));
+        Assert.Equal(1, space.IndexOf("VIXCLS"));
+        Assert.Equal(2, space.IndexOf("VOL"));
+        Assert.Empty(space.Aliases);
+        Assert.Throws<InvalidInputException>(() => new ConditionSpace(["VIX", "VIXCLS"], [0, 0], [1, 1], [0, 0],
+            aliases: new Dictionary<string, string> { ["vix"] = "VIXCLS" })); // an alias given explicitly still may not collide
+    }
+
+    [Fact]
     public void Fit_UsesTrainingRowsForMomentsAndReference_AndTheWholeFrameForArchetypes()
     {
         // a business-day frame from 2008-09-01 to 2009-03-31 with VIX = row index and a constant-ish second column

@@ -183,6 +183,18 @@ public class StressSpecTests
     }
 
     [Theory]
+    [InlineData("*<=-20%", 1)]
+    [InlineData("HYG>=-5%, * >= 10%", 11)]
+    public void Parse_RefusesABareStarMove_ThatBoundedOnlyTheFirstSeries(string spec, int column)
+    {
+        // '*' outside daily(…) or mean(…) was read as a series list of every series, then the cumulative move bounded only
+        // the first one ("*<=-20%" gave the single constraint "SPY cumulative ≤ -0.223144")
+        var e = Assert.Throws<InvalidInputException>(() => StressSpec.Parse(spec));
+        Assert.Equal((StressRules.Syntax, column), (e.Rule, e.Location!.Column));
+        Assert.Contains("daily(*)", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("SPY<=-50%; SPY>=50%", 12, "the moves 'SPY<=-50%' (column 1) and 'SPY>=50%' (column 12) contradict each other: the return of SPY over the window cannot be at least 50% and at most -50%")]
     [InlineData("vix=45, spy>=10%, HYG<=-5%, SPY<=5%", 29, "'spy>=10%' (column 9) and 'SPY<=5%' (column 29)")]
     [InlineData("daily(*)>=-1%, daily(HYG,TLT)<=-2%", 16, "the daily returns of HYG cannot be at least -1% and at most -2%")]

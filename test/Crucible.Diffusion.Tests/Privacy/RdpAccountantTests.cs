@@ -261,6 +261,27 @@ public class RdpAccountantTests
         Assert.True(atTwentyThousand <= 20_000 / (2 * sigma * sigma));
     }
 
+    [Theory]
+    [InlineData(10.0)]
+    [InlineData(10.5)] // bounded by order 11
+    public void DP3_TinySamplingRate_WithLittleNoise_GivesTheLeadingTermNotNaN(double alpha)
+    {
+        // q = 1e-100, σ = 0.2: log A_α ≈ 1e-188 goes to the near-zero sum, whose i = 10 term was e^{−2303} · (e^{1125} − 1)
+        // = 0 · ∞ = NaN, so the RDP was NaN and GetEpsilon threw "RDP must be ≥ 0". The i = 2 term
+        // C(n, 2) q² (e^{1/σ²} − 1) dominates: the RDP is that over n − 1, n = ⌈α⌉.
+        const double q = 1e-100, sigma = 0.2;
+        var n = Math.Ceiling(alpha);
+        var leading = n * (n - 1) / 2 * q * q * Math.Exp(1 / (sigma * sigma)) / (n - 1);
+        foreach (var formula in new[] { RdpFormula.Opacus, RdpFormula.DpAccounting })
+        {
+            var rdp = Rdp.SampledGaussian(q, sigma, alpha, formula);
+            Assert.True(Math.Abs(rdp - leading) <= 1e-6 * leading, $"{formula}: RDP {rdp}, leading term {leading}");
+        }
+
+        var eps = RdpAccountantFor(sigma, q, 100).GetEpsilon(1e-5).Epsilon;
+        Assert.True(eps >= 0 && double.IsFinite(eps), $"ε = {eps}");
+    }
+
     [Fact]
     public void DP4_NoiseForBudget_NeverOvershoots_OverOpacusRanges()
     {
@@ -311,6 +332,19 @@ public class RdpAccountantTests
         }
     }
 
+    [Theory]
+    [InlineData(2.0, -1.0)]
+    [InlineData(2.0, double.NaN)]
+    [InlineData(0.5, 1.0)]
+    public void DP3_Delta_RefusesWhatEpsilonRefuses(double order, double rdp)
+    {
+        // Delta skipped a negative or NaN RDP (log1p of < −1 is NaN, never "smaller") and answered from the other orders,
+        // where Epsilon and dp_accounting's compute_delta refuse it
+        double[] orders = [order, 3.0], curve = [rdp, 0.5];
+        Assert.Throws<ArgumentOutOfRangeException>(() => Rdp.Epsilon(orders, curve, 1e-5));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Rdp.Delta(orders, curve, 1.0));
+    }
+
     [Fact]
     public void DP3_BoundaryOrder_IsFlagged()
     {
@@ -350,6 +384,33 @@ public class RdpAccountantTests
         var straight = RdpAccountantFor(1.5, 0.04, 2250).GetEpsilon(1e-5).Epsilon;
         Assert.Equal(straight, resumed.GetEpsilon(1e-5).Epsilon, 1e-9);
         Assert.Throws<Crucible.Data.InvalidInputException>(() => RdpAccountant.FromJson("{\"accountant\":\"prv\"}"));
+    }
+
+    [Theory]
+    [InlineData(1.0, 0.04, -5L)]
+    [InlineData(1.0, 1.5, 5L)]
+    [InlineData(-1.0, 0.04, 5L)]
+    [InlineData(1.0, 0.04, long.MaxValue)] // after 10 steps: a total past long.MaxValue
+    public void DP9_StateWithAnImpossibleHistory_IsRefusedOnLoad(double sigma, double q, long steps)
+    {
+        // a segment of −5 steps, q = 1.5 or σ = −1 loaded as is; the error came later, from GetEpsilon, as an
+        // ArgumentOutOfRangeException (and −5 steps after 10 passed a resumed engine's step count check with 5 in all)
+        var segment = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"{{\"noise_multiplier\":{sigma:R},\"sample_rate\":{q:R},\"steps\":{steps}}}");
+        var json = $"{{\"accountant\":\"rdp\",\"formula\":\"opacus\",\"orders\":[2,3],\"history\":[{{\"noise_multiplier\":1,\"sample_rate\":0.04,\"steps\":10}},{segment}]}}";
+        var e = Assert.Throws<Crucible.Data.InvalidInputException>(() => RdpAccountant.FromJson(json));
+        Assert.Equal("DP-E-STATE", e.Rule);
+    }
+
+    [Fact]
+    public void Step_PastLongMaxValueInAll_IsRefused_NotWrappedToANegativeCount()
+    {
+        // the merged segment's count wrapped to −9223372036854775804 and ε then failed with "steps must be non-negative"
+        var accountant = RdpAccountantFor(1, 0.1, long.MaxValue);
+        Assert.Throws<ArgumentOutOfRangeException>(() => accountant.Step(1, 0.1, 5));
+        Assert.Throws<ArgumentOutOfRangeException>(() => accountant.Step(2, 0.1, 5)); // a new segment: the total overflows too
+        Assert.Equal(long.MaxValue, accountant.Steps);
+        Assert.Single(accountant.History);
     }
 
     [Fact]

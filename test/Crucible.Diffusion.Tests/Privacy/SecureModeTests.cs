@@ -251,6 +251,20 @@ public sealed class SecureModeTests : IDisposable
         Assert.Contains("train again from scratch in secure mode", f.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("{not json")]
+    [InlineData("{\"accountant\":\"prv\"}")]
+    [InlineData("{\"accountant\":\"rdp\",\"formula\":\"opacus\",\"orders\":[2,3],\"history\":[{\"noise_multiplier\":1,\"sample_rate\":0.01,\"steps\":5},{\"noise_multiplier\":1,\"sample_rate\":0.01,\"steps\":-2}]}")]
+    public void Checkpoint_AMalformedAccountantState_IsInvalidData(string accountant)
+    {
+        // the accountant's own InvalidInputException escaped RestoreState, so a generator's resume reported it without the
+        // checkpoint's path; the −2-step history was accepted (3 steps of 5) and broke ε later
+        var engine = PrivacyEngine.Create(Options(false, steps: 5), 1000, new Philox(2));
+        var (_, noise) = engine.CaptureState();
+        var e = Assert.Throws<InvalidDataException>(() => engine.RestoreState(accountant, noise));
+        Assert.Contains("malformed DP-SGD state", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Statement_NamesTheModeAndTheGenerator()
     {

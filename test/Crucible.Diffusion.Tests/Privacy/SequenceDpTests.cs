@@ -70,6 +70,14 @@ public sealed class SequenceDpTests : IDisposable
     }
 
     [Fact]
+    public void GroupPrivacy_OfPureDp_StaysPure_WhenTheExponentOverflows()
+    {
+        // (k − 1)ε = 990 > 709: k·e^{(k−1)ε}·0 was 100 · ∞ · 0 = NaN; pure DP composes to pure DP, (kε, 0)
+        Assert.Equal((1000.0, 0.0), GroupPrivacy.ForGroup(10, 0, 100));
+        Assert.Equal((0.1, 0.0), GroupPrivacy.PerExample(10, 0, 100));
+    }
+
+    [Fact]
     public void DP8_OverlappingWindows_UnitRecord_ReportsTheGroupEpsilonWithKEqualToW_UnitWindow_K1()
     {
         // 60 days, W = 5: 56 windows, each day in up to 5 of them

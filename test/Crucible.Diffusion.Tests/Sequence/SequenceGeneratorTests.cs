@@ -198,6 +198,43 @@ public class SequenceGeneratorTests
     }
 
     [Fact]
+    public void Load_AManifestWithNullOrInvalidParts_IsBadInput()
+    {
+        // each was a NullReferenceException or an ArgumentException from outside the mapped try (exit 1, no file named)
+        var (returns, conditions) = Data();
+        var g = new SequenceGenerator(TinyOptions).Fit(returns, conditions);
+        string folder = Path.Combine(Path.GetTempPath(), "crucible-seq-null-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            g.Save(folder);
+            string manifestPath = Path.Combine(folder, "manifest.json");
+            string text = File.ReadAllText(manifestPath);
+            foreach (var key in System.Text.Json.Nodes.JsonNode.Parse(text)!.AsObject().Select(kv => kv.Key).ToList())
+            {
+                var root = System.Text.Json.Nodes.JsonNode.Parse(text)!.AsObject();
+                root[key] = null;
+                File.WriteAllText(manifestPath, root.ToJsonString());
+                var e = Record.Exception(() => SequenceGenerator.Load(folder));
+                Assert.True(e is null or InvalidInputException, $"\"{key}\": null gave {e}");
+            }
+
+            // these loaded, and a stress request then threw NullReferenceException
+            foreach (var (key, inner) in new[] { ("data", (string?)null), ("conditions", "reference") })
+            {
+                var root = System.Text.Json.Nodes.JsonNode.Parse(text)!.AsObject();
+                if (inner is null) root[key] = null;
+                else root[key]![inner] = null;
+                File.WriteAllText(manifestPath, root.ToJsonString());
+                Assert.Equal("model-invalid", Assert.Throws<InvalidInputException>(() => SequenceGenerator.Load(folder)).Rule);
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public void ModelSavedBeforeTheDefaultGuidance_KeepsSamplingAtOne()
     {
         // a manifest written before condition_noise and guidance_scale existed: it drew at w = 1 when a request gave no

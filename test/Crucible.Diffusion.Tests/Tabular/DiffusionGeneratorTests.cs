@@ -285,6 +285,37 @@ public sealed class DiffusionGeneratorTests : IDisposable
     }
 
     [Fact]
+    public void Load_AManifestWithNullOrInvalidParts_IsBadInput()
+    {
+        // each was a NullReferenceException, InvalidOperationException or ArgumentException (exit 1, no file named)
+        var generator = new DiffusionGenerator(Small(steps: 2)).Fit(Returns(100, 11));
+        string folder = Path.Combine(_dir, "m");
+        generator.Save(folder);
+        string manifest = Path.Combine(folder, "manifest.json");
+        string text = File.ReadAllText(manifest);
+        var edits = new (string What, Action<System.Text.Json.Nodes.JsonObject> Edit)[]
+        {
+            ("null columns", m => m["columns"] = null),
+            ("null config", m => m["config"] = null),
+            ("null schedule", m => m["schedule"] = null),
+            ("null model_space", m => m["model_space"] = null),
+            ("null weights", m => m["weights"] = null),
+            ("null data", m => m["data"] = null), // loaded, then Generate threw NullReferenceException
+            ("no transform", m => m.Remove("transform")),
+            ("hidden 0", m => m["config"]!["hidden"] = 0),
+            ("dropout 5", m => m["config"]!["dropout"] = 5),
+        };
+        foreach (var (what, edit) in edits)
+        {
+            var root = System.Text.Json.Nodes.JsonNode.Parse(text)!.AsObject();
+            edit(root);
+            File.WriteAllText(manifest, root.ToJsonString());
+            var e = Record.Exception(() => DiffusionGenerator.Load(folder));
+            Assert.True(e is InvalidInputException { Rule: "model-manifest" or "model-invalid" or "model-integrity" }, $"{what}: {e}");
+        }
+    }
+
+    [Fact]
     public void Fit_WithSamplerDistillation_TrainsTheStudentInPlace_ReproduciblyOnOneAndTwoThreads_AndRoundTrips()
     {
         var train = Returns(300, 2);

@@ -126,6 +126,47 @@ public sealed class TrainerCheckpointTests : IDisposable
         Assert.Contains("options", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("empty optimizer step")]
+    [InlineData("float optimizer step")]
+    [InlineData("short optimizer buffer")]
+    [InlineData("short EMA shadow")]
+    [InlineData("generator buffer index")]
+    [InlineData("negative EMA count")]
+    [InlineData("negative step")]
+    [InlineData("step without its losses")]
+    public void LoadCheckpoint_ACorruptedFile_IsInvalidDataNamingIt(string corruption)
+    {
+        // each escaped as IndexOutOfRange, InvalidOperation or ArgumentException (a generator's resume then crashed instead
+        // of reporting checkpoint-mismatch at the file), or loaded: step −3, or step 7 with one loss recorded
+        var schedule = VolatilityAdaptiveSchedule.Isotropic(NoiseSchedule.Linear(100), 2);
+        string path = Path.Combine(_dir, "good.ckpt"), bad = Path.Combine(_dir, "bad.ckpt");
+        var (_, trainer) = NewTrainer(schedule, 10);
+        trainer.Step(Rows(64, 3, 1, 1), 64);
+        trainer.SaveCheckpoint(path);
+        var good = SafeTensors.Load(path);
+        var tensors = good.Names.Select(good.GetData).ToList();
+        var meta = new Dictionary<string, string>(good.Metadata!);
+        string name = good.Names.First(n => n.StartsWith("model.", StringComparison.Ordinal))["model.".Length..];
+        void Replace(NamedTensorData t) => tensors[tensors.FindIndex(x => x.Name == t.Name)] = t;
+        switch (corruption)
+        {
+            case "empty optimizer step": Replace(NamedTensorData.FromInt64($"optimizer.{name}.step", [0], [])); break;
+            case "float optimizer step": Replace(NamedTensorData.FromFloat32($"optimizer.{name}.step", [1], [1f])); break;
+            case "short optimizer buffer": Replace(NamedTensorData.FromFloat32($"optimizer.{name}.exp_avg", [1], [1f])); break;
+            case "short EMA shadow": Replace(NamedTensorData.FromFloat32($"ema.{name}", [1], [1f])); break;
+            case "generator buffer index": meta["rng.buffer_index"] = "99"; break;
+            case "negative EMA count": meta["ema.num_updates"] = "-1"; break;
+            case "negative step": meta["step"] = "-3"; break;
+            default: meta["step"] = "7"; break;
+        }
+
+        SafeTensors.Save(bad, tensors, meta);
+        var (_, other) = NewTrainer(schedule, 10);
+        var e = Assert.Throws<InvalidDataException>(() => other.LoadCheckpoint(bad));
+        Assert.StartsWith(bad + ":", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void AdaptiveSchedule_LearnsReturnScaleData()
     {
