@@ -1,3 +1,4 @@
+using System.Globalization;
 using Crucible.Diffusion.Privacy;
 using Crucible.Diffusion.Schedules;
 using Crucible.Diffusion.Tabular;
@@ -188,6 +189,8 @@ public sealed record SequenceGeneratorOptions
             "state_scale must name a feature of the state file (e.g. VIXCLS), not an empty name or a feature computed from the returns (RV20)");
         Require(Training is not null, "training settings are missing");
         Require(Training!.Steps >= 1 && Training.BatchSize >= 1, "training.steps and training.batch_size must be positive");
+        Require(Training.BatchSize <= TrainerOptions.MaxBatchSize,
+            string.Create(CultureInfo.InvariantCulture, $"training.batch_size must be at most {TrainerOptions.MaxBatchSize}, got {Training.BatchSize}"));
         Require(double.IsFinite(Training.LearningRate) && Training.LearningRate > 0, "training.learning_rate must be positive");
         Require(Training.WarmupSteps >= 0, "training.warmup_steps must be non-negative");
         Require(Training.EmaDecay is >= 0 and < 1, "training.ema_decay must be in [0, 1)");

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Serialization;
 using Crucible.Diffusion.Samplers;
 using Crucible.Diffusion.Schedules;
@@ -200,6 +201,8 @@ public sealed record DiffusionGeneratorOptions
         Require(Strata is null || Privacy is null, "strata (stratified training) cannot be combined with privacy: DP-SGD clips the plain per-example loss");
         Require(Training is not null, "training settings are missing");
         Require(Training!.Steps >= 1 && Training.BatchSize >= 1, "training.steps and training.batch_size must be positive");
+        Require(Training.BatchSize <= TrainerOptions.MaxBatchSize,
+            string.Create(CultureInfo.InvariantCulture, $"training.batch_size must be at most {TrainerOptions.MaxBatchSize}, got {Training.BatchSize}"));
         Require(double.IsFinite(Training.LearningRate) && Training.LearningRate > 0, "training.learning_rate must be positive");
         Require(Training.WarmupSteps >= 0, "training.warmup_steps must be non-negative");
         Require(Training.EmaDecay is >= 0 and < 1, "training.ema_decay must be in [0, 1)");
@@ -209,6 +212,8 @@ public sealed record DiffusionGeneratorOptions
         {
             Require(Privacy is null, "distillation cannot be combined with privacy: it reads the training rows outside DP-SGD's accounting");
             Require(distill.Steps >= 1 && distill.BatchSize >= 1, "distillation.steps and distillation.batch_size must be positive");
+            Require(distill.BatchSize <= TrainerOptions.MaxBatchSize,
+                string.Create(CultureInfo.InvariantCulture, $"distillation.batch_size must be at most {TrainerOptions.MaxBatchSize}, got {distill.BatchSize}"));
             Require(distill.SamplingSteps >= 2 && distill.SamplingSteps <= DiffusionSteps, "distillation.sampling_steps must be in 2..diffusion_steps");
             Require(Enum.IsDefined(distill.Spacing), $"unknown distillation.spacing {distill.Spacing}");
             Require(double.IsFinite(distill.LearningRate) && distill.LearningRate > 0, "distillation.learning_rate must be positive");

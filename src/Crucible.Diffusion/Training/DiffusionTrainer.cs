@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Globalization;
+using Crucible.Data;
 using Crucible.Diffusion.Conditioning;
 using Crucible.Diffusion.Networks;
 using Crucible.Diffusion.Privacy;
@@ -210,6 +212,7 @@ public sealed class DiffusionTrainer
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="data"/> is not <paramref name="rows"/> × Π SampleShape values.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (between steps).</exception>
+    /// <exception cref="InvalidInputException"><see cref="DivergedRule"/>: a step's loss was not finite.</exception>
     public IReadOnlyList<float> Fit(
         float[] data, int rows, IProgress<TrainingProgress>? progress = null, int reportEvery = 50,
         CheckpointOptions? checkpoint = null, CancellationToken cancellationToken = default) =>
@@ -224,6 +227,7 @@ public sealed class DiffusionTrainer
     /// every row once.
     /// </summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (between steps).</exception>
+    /// <exception cref="InvalidInputException"><see cref="DivergedRule"/>: a step's loss was not finite.</exception>
     public IReadOnlyList<float> Fit(
         TrainingData data, IProgress<TrainingProgress>? progress = null, int reportEvery = 50,
         CheckpointOptions? checkpoint = null, CancellationToken cancellationToken = default)
@@ -241,6 +245,7 @@ public sealed class DiffusionTrainer
         {
             cancellationToken.ThrowIfCancellationRequested();
             float loss = Step(data);
+            if (!float.IsFinite(loss)) throw Diverged();
             losses.Add(loss);
             window += loss;
             if (progress is not null && (_step % reportEvery == 0 || _step == _options.Steps))
@@ -263,6 +268,17 @@ public sealed class DiffusionTrainer
 
         return losses;
     }
+
+    /// <summary>
+    /// The rule of a training run whose loss stopped being a finite number (<see cref="Fit(TrainingData, IProgress{TrainingProgress}, int, CheckpointOptions, CancellationToken)"/>):
+    /// the weights it would go on from are ∞ or NaN, and the model they make generates nothing.
+    /// </summary>
+    public const string DivergedRule = "training-diverged";
+
+    // the step just done (_step, from 1) gave a loss that is not finite: nothing it would save is a model. The value is not
+    // named (under DP-SGD it is a statistic of the private batch); that it diverged is what the caller must act on
+    private InvalidInputException Diverged() => new(DivergedRule, string.Create(CultureInfo.InvariantCulture,
+        $"the training loss is not a finite number at step {_step} of {_options.Steps}: training diverged at learning rate {_options.LearningRate:R}: lower training.learning_rate"));
 
     /// <summary>One optimiser step on a random batch of <paramref name="data"/> (rows × Π SampleShape, row-major); returns its loss.</summary>
     public float Step(float[] data, int rows) => Step(Wrap(data, rows));

@@ -27,7 +27,14 @@ public sealed record TrainerOptions(
     double EmaDecay = 0.999,
     ulong Seed = 0,
     double PacfWeight = 0.0,
-    int PacfLags = 10);
+    int PacfLags = 10)
+{
+    /// <summary>
+    /// The largest <see cref="BatchSize"/> a config may ask for: 2^20 rows per step (a batch of 2^31 − 1 rows overflowed
+    /// the trainer's buffers, an internal error; a step over a million rows is already far past any use on a CPU).
+    /// </summary>
+    public const int MaxBatchSize = 1 << 20;
+}
 
 /// <summary>Progress of training, reported every few steps.</summary>
 /// <param name="Step">Steps done.</param>

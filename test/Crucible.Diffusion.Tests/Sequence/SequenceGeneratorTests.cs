@@ -198,6 +198,13 @@ public class SequenceGeneratorTests
     }
 
     [Fact]
+    public void ABatchPastTheLargest_IsRefusedByTheOptions_NotAnOverflowInTheTrainer()
+    {
+        var e = Assert.Throws<ArgumentException>(() => (TinyOptions with { Training = TinyOptions.Training! with { BatchSize = int.MaxValue } }).Validate());
+        Assert.Contains("training.batch_size must be at most 1048576, got 2147483647", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Load_AManifestWithNullOrInvalidParts_IsBadInput()
     {
         // each was a NullReferenceException or an ArgumentException from outside the mapped try (exit 1, no file named)

@@ -361,6 +361,13 @@ public sealed class DiffusionGeneratorTests : IDisposable
         Assert.Throws<ArgumentException>(() => new DiffusionGenerator(Small() with { Distillation = new SamplerDistillationOptions(SamplingSteps: 201) }));
         Assert.Throws<ArgumentException>(() => new DiffusionGenerator(Small() with { Distillation = new SamplerDistillationOptions(Steps: 0) }));
         Assert.Throws<ArgumentException>(() => new DiffusionGenerator(Small() with { Distillation = new SamplerDistillationOptions(LearningRate: double.NaN) }));
+        // a batch of 2^31 − 1 rows overflowed the trainer's buffers ("Array dimensions exceeded supported range", an unhandled
+        // OutOfMemoryException that ended crucible train with a stack trace)
+        Assert.Contains("training.batch_size must be at most 1048576, got 2147483647", Assert.Throws<ArgumentException>(
+            () => new DiffusionGenerator(Small() with { Training = Small().Training! with { BatchSize = int.MaxValue } })).Message, StringComparison.Ordinal);
+        Assert.Contains("distillation.batch_size must be at most 1048576", Assert.Throws<ArgumentException>(
+            () => new DiffusionGenerator(Small() with { Distillation = new SamplerDistillationOptions(BatchSize: TrainerOptions.MaxBatchSize + 1) })).Message, StringComparison.Ordinal);
+        _ = new DiffusionGenerator(Small() with { Training = Small().Training! with { BatchSize = TrainerOptions.MaxBatchSize } });
         var dp = new DiffusionGeneratorOptions { Distillation = new SamplerDistillationOptions() }.WithPrivacy(new DpTrainingOptions { NoiseMultiplier = 1.0 });
         Assert.Contains("privacy", Assert.Throws<ArgumentException>(() => new DiffusionGenerator(dp)).Message, StringComparison.Ordinal);
 

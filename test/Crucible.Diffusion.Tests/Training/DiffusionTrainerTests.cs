@@ -39,6 +39,22 @@ public class DiffusionTrainerTests
     }
 
     [Fact]
+    public void ALossThatStopsBeingFinite_IsTrainingDiverged_NamingTheStepAndTheLearningRate()
+    {
+        // learning_rate 1e300 trained on to NaN weights; the run then failed writing the manifest ("positive and negative
+        // infinity cannot be written as valid JSON … learn.microsoft.com"), an internal error in the CLI and the service
+        var schedule = NoiseSchedule.Linear();
+        var net = new MlpDenoiser(new MlpDenoiserConfig(Features: 2, Hidden: 16, Blocks: 1, TimeEmbedding: 8), new Philox(3));
+        var trainer = new DiffusionTrainer(net, schedule, Objective.Epsilon,
+            new TrainerOptions(Steps: 50, BatchSize: 32, LearningRate: 1e300, WarmupSteps: 0, EmaDecay: 0.99, Seed: 5));
+        var e = Assert.Throws<Crucible.Data.InvalidInputException>(() => trainer.Fit(CorrelatedRows(256, 11), 256));
+        Assert.Equal(DiffusionTrainer.DivergedRule, e.Rule);
+        Assert.Contains("learning rate 1E+300", e.Message, StringComparison.Ordinal);
+        Assert.Contains(": lower training.learning_rate", e.Message, StringComparison.Ordinal);
+        Assert.Matches(@"at step \d+ of 50", e.Message);
+    }
+
+    [Fact]
     public void Training_LearnsTheMarginalsAndTheCorrelation_AndIsBitIdenticalOnOneAndTwoThreads()
     {
         var (samples, losses) = TrainAndSample(threads: 2);
