@@ -72,10 +72,10 @@ public sealed record BreachingScenario(int Index, double Loss, double Plausibili
 /// <param name="Top">The most plausible breaching scenarios, most plausible first.</param>
 /// <param name="MeanAttribution">
 /// The mean <see cref="BreachingScenario.Attribution"/> (parts of the simple loss) over all breaching scenarios: the risk
-/// factors that drive the breaches; it sums to <paramref name="MeanLoss"/>.
+/// factors that drive the breaches; it sums to <paramref name="MeanLoss"/> (NaN for every series when none breaches).
 /// </param>
 /// <param name="MeanLoss">The mean loss 1 − e^R over all breaching scenarios (NaN when none breaches).</param>
-/// <param name="MeanAttributionLog">The mean <see cref="BreachingScenario.AttributionLog"/> (parts of the log loss) over all breaching scenarios.</param>
+/// <param name="MeanAttributionLog">The mean <see cref="BreachingScenario.AttributionLog"/> (parts of the log loss) over all breaching scenarios (NaN when none breaches).</param>
 public sealed record ReverseStressResult(
     string Generator, string Sampling, string PlausibilityMethod, IReadOnlyList<string> Series, int Candidates, int Breaching,
     IReadOnlyList<BreachingScenario> Top, double[] MeanAttribution, double MeanLoss, double[] MeanAttributionLog)
@@ -160,6 +160,12 @@ public static class ReverseStress
         var mean = new double[d];
         var meanLog = new double[d];
         double meanLoss = breaching.Count == 0 ? double.NaN : 0;
+        if (breaching.Count == 0)
+        {
+            Array.Fill(mean, double.NaN);
+            Array.Fill(meanLog, double.NaN);
+        }
+
         foreach (var s in breaching)
         {
             var r = paths[s].Sum();

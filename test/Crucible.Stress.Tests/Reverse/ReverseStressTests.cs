@@ -109,6 +109,25 @@ public sealed class ReverseStressTests
         }
     }
 
+    [Fact]
+    public void Evaluate_NoBreach_LeavesTheMeanAttributionUndefined_LikeTheMeanLoss()
+    {
+        // no scenario breaches: there is no mean loss, so there is no mean attribution either (it came out as zeros)
+        var windows = new ScenarioWindows(["EQ", "BD"], 2, 1, [Math.Log(0.99), 0, 0, Math.Log(1.01)]);
+        var request = new ReverseStressRequest { Portfolio = SixtyForty, LossThreshold = 0.1, Horizon = 1, Top = 5 };
+        var result = ReverseStress.Evaluate(windows, request, new ZeroPlausibility(), "fixture", "rejection");
+        Assert.Equal(0, result.Breaching);
+        Assert.True(double.IsNaN(result.MeanLoss));
+        Assert.All(result.MeanAttribution, a => Assert.True(double.IsNaN(a)));
+        Assert.All(result.MeanAttributionLog, a => Assert.True(double.IsNaN(a)));
+        using var json = System.Text.Json.JsonDocument.Parse(Crucible.Stress.Reporting.StressJson.ToJson(
+            Crucible.Stress.Risk.StressAnalysis.Run(windows.ToSeriesSet(), SixtyForty, [0.9]), new Crucible.Stress.Reporting.ScenarioSource("fixture.csv", new string('0', 64)), result));
+        var reverse = json.RootElement.GetProperty("reverse");
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, reverse.GetProperty("mean_loss").ValueKind);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, reverse.GetProperty("mean_attribution").ValueKind);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, reverse.GetProperty("mean_attribution_log").ValueKind);
+    }
+
     private sealed class ZeroPlausibility : IPlausibilityScore
     {
         public string Method => "zero";
