@@ -132,6 +132,28 @@ public static class StressAnalysis
     /// Each scenario's loss −Σ_t p_t split per series: −Σ_t w_i x_{t,i} φ(u_t) (see remarks). Row s sums to the
     /// scenario's loss.
     /// </summary>
+    /// <summary>
+    /// The attribution of a scenario that wipes the book out (its loss is the whole capital, 1): the first wiping step's
+    /// simple loss −u = −Σ_i x_i, x_i = w_i (e^{r_i} − 1), split as its terms are, x_i / u, so the parts sum to 1. The log
+    /// loss is infinite and has no parts.
+    /// </summary>
+    internal static double[] WipeOutParts(SeriesSet set, double[] weights, int scenario)
+    {
+        var d = set.SeriesCount;
+        var r = new double[d];
+        foreach (var row in set.PathRows()[scenario])
+        {
+            for (var i = 0; i < d; i++) r[i] = set.Columns[i][row];
+            var u = PortfolioPnl.SimpleReturn(r, weights);
+            if (u > -1) continue;
+            var part = new double[d];
+            for (var i = 0; i < d; i++) part[i] = weights[i] == 0 ? 0 : weights[i] * Numeric.ExpM1(r[i]) / u;
+            return part;
+        }
+
+        throw new ArgumentException("the scenario does not wipe the book out", nameof(scenario));
+    }
+
     internal static double[][] LossParts(SeriesSet set, double[] weights)
     {
         var rows = set.PathRows();
