@@ -65,7 +65,10 @@ public static class StressAnalysis
     /// <summary>The default confidence levels.</summary>
     public static IReadOnlyList<double> DefaultAlphas { get; } = [0.95, 0.975, 0.99];
 
-    /// <summary>Stresses <paramref name="portfolio"/> with <paramref name="scenarios"/> at each α in <paramref name="alphas"/>.</summary>
+    /// <summary>
+    /// Stresses <paramref name="portfolio"/> with <paramref name="scenarios"/> at each α in <paramref name="alphas"/>
+    /// (distinct: a level given twice is an <see cref="ArgumentException"/>).
+    /// </summary>
     public static StressResult Run(SeriesSet scenarios, Portfolio portfolio, IReadOnlyList<double> alphas)
     {
         ArgumentNullException.ThrowIfNull(scenarios);
@@ -77,6 +80,10 @@ public static class StressAnalysis
         {
             if (!(a > 0 && a < 1)) throw new InvalidInputException("alpha", string.Create(CultureInfo.InvariantCulture, $"a confidence level must lie in (0, 1), got {a}"));
         }
+
+        // each level is a key of the report (AlphaKey): one given twice would write that key twice
+        if (alphas.GroupBy(a => a).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"the confidence level {twice.Key:R} is given twice"), nameof(alphas));
 
         var set = scenarios.ScenarioIds is null ? AsOneStepScenarios(scenarios) : scenarios;
         var weights = portfolio.WeightsFor(set.Names);
