@@ -31,7 +31,6 @@ internal sealed class CsvEngine
     private int[] _field = [];          // value column c is field _field[c] of a record (all value fields, or the selected ones)
     private string[] _valueNames = [];  // value column c's header name
     private bool _headerAccepted; // false while the header is unread or was rejected (then no frame is built from it)
-    private bool _trailingDelimiter;
     private long[] _missing = [];
     private double[] _lower = [];
     private bool[] _lowerInclusive = [];
@@ -205,11 +204,7 @@ internal sealed class CsvEngine
             names[i] = Encoding.UTF8.GetString(AsciiBytes.Trim(raw));
         }
 
-        if (names.Length > 1 && names[^1].Length == 0)
-        {
-            _trailingDelimiter = true;
-            names = names[..^1];
-        }
+        if (names.Length > 1 && names[^1].Length == 0) names = names[..^1];
 
         _columns = names;
         // set before the header's checks: a report of a rejected header lists the value columns, not the date column
@@ -352,7 +347,8 @@ internal sealed class CsvEngine
         date = default;
         var line = tok.RecordLine;
         var n = tok.FieldCount;
-        if (_trailingDelimiter && n == _columns.Length + 1 && tok.Field(n - 1).Length == 0) n--;
+        // a trailing delimiter (README #14: normalised) on a data row, whether or not the header has one too
+        if (n == _columns.Length + 1 && tok.Field(n - 1).Length == 0) n--;
 
         if (n >= 2 && AsciiEquals(tok.Field(0), _columns[0]) && AsciiEquals(tok.Field(1), _columns[1]))
         {

@@ -483,6 +483,22 @@ public class CsvFixtureTests
     }
 
     [Fact]
+    public void Class14_TrailingDelimiterOnDataRowsOnly_IsNormalisedToo()
+    {
+        // README #14 normalises a trailing delimiter; it was accepted on data rows only when the header had one too
+        static (TimeSeriesFrame, DataQualityReport) Read(string text) =>
+            CsvSeriesReader.Read(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text)), "t.csv");
+        var (plain, _) = Read("Date,A,B\n2020-01-02,100.5,50.25\n2020-01-03,101,50.5\n");
+        var (frame, report) = Read("Date,A,B\n2020-01-02,100.5,50.25,\n2020-01-03,101,50.5,\n");
+        Assert.True(report.Usable, string.Join("; ", report.Errors.Select(e => e.Message)));
+        Assert.Equal(plain.Values, frame.Values);
+        Assert.Equal(plain.Columns, frame.Columns);
+        // a field beyond the header that is not empty is still a ragged row
+        var (_, ragged) = Read("Date,A,B\n2020-01-02,0.01,0.02,0.5\n");
+        Assert.Equal(CsvRules.Fields, Assert.Single(ragged.Errors).Rule);
+    }
+
+    [Fact]
     public void Class14_RepeatedHeader_ErrorWithLine()
     {
         var e = SingleError(Check("14_repeated_header.csv"), CsvRules.Header);
