@@ -899,8 +899,10 @@ internal sealed class CsvEngine
             var groupDigits = 0; // digits since the last thousands separator (or the start)
             var groups = 0;
             var afterDecimal = false;
+            var exponent = false;
             foreach (var b in s)
             {
+                if (b is (byte)'e' or (byte)'E') exponent = true;
                 if (thousands != 0 && b == thousands)
                 {
                     // Grouping must be d{1,3}(Td{3})* before the decimal separator, or the conventions are mixed.
@@ -946,6 +948,16 @@ internal sealed class CsvEngine
                 }
             }
 
+            // a number with an exponent takes no digit grouping ("1,5e12" is not 15e12; its digits after the separator
+            // would count the exponent's)
+            if (groups > 0 && exponent)
+            {
+                value = 0;
+                rule = CsvRules.Number;
+                message = "a thousands separator in a number with an exponent: not a number in the declared format";
+                return false;
+            }
+
             if (groups > 0 && !afterDecimal && groupDigits != 3)
             {
                 value = 0;
@@ -989,6 +1001,9 @@ internal sealed class CsvEngine
             var lastComma = text.LastIndexOf(',');
             var lastDot = text.LastIndexOf('.');
             var afterComma = text.Length - lastComma - 1;
+            // a number with an exponent takes no digit grouping: the ',' of "1,5e3" is no thousands separator
+            if ((lastDot > lastComma || (afterComma == 3 && lastDot < 0)) && text.Contains('e', StringComparison.Ordinal))
+                return (CsvRules.Number, "a ',' in a number with an exponent: not a number in the declared format (an exponent takes no thousands separator)");
             if (lastDot > lastComma || (afterComma == 3 && lastDot < 0))
                 return (CsvRules.Thousands, "thousands separators in a number, but none is declared");
             return (CsvRules.Decimal, "',' used as the decimal separator, but the declared decimal separator is '.' (mixed conventions?)");

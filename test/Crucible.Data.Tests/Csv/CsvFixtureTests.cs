@@ -506,6 +506,23 @@ public class CsvFixtureTests
         Assert.Contains("header is repeated at line 4", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("1,5e12", ',')] // was read as 15e12: the exponent's digits completed the group
+    [InlineData("1,500e3", ',')]
+    [InlineData("1,5e3", null)] // was "thousands separators in a number, but none is declared"
+    public void Class15_AThousandsSeparatorInANumberWithAnExponent_IsAMalformedNumber(string cell, char? thousands)
+    {
+        var options = new CsvReadOptions { ThousandsSeparator = thousands, Input = InputKind.LogReturns };
+        var (_, report) = CsvSeriesReader.Read(new MemoryStream(System.Text.Encoding.UTF8.GetBytes($"Date,A\n2020-01-02,\"{cell}\"\n2020-01-03,1\n")), "t.csv", options);
+        var e = Assert.Single(report.Errors);
+        Assert.Equal((CsvRules.Number, 2L), (e.Rule, e.Line));
+        // a decimal comma takes an exponent
+        var comma = new CsvReadOptions { DecimalSeparator = ',', Delimiter = ';', Input = InputKind.LogReturns };
+        var (frame, ok) = CsvSeriesReader.Read(new MemoryStream(System.Text.Encoding.UTF8.GetBytes("Date;A\n2020-01-02;1,5e-3\n2020-01-03;1\n")), "t.csv", comma);
+        Assert.True(ok.Usable);
+        Assert.Equal(1.5e-3, frame.Values[0]);
+    }
+
     [Fact]
     public void Class15_ThousandsSeparators_ErrorUnlessDeclared()
     {
