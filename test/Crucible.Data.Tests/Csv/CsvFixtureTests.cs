@@ -499,6 +499,16 @@ public class CsvFixtureTests
     }
 
     [Fact]
+    public void AStructuralError_InARecordSpanningLines_IsAtThePhysicalLineOfTheProblem()
+    {
+        // DataIssue.Line said "where the record starts"; a structural error is at the line where it stands (line 3 here,
+        // inside a record that starts on line 2), which is what an editor needs
+        var (_, report) = CsvSeriesReader.Read(new MemoryStream(System.Text.Encoding.UTF8.GetBytes("Date,A\n2020-01-02,\"0.0\n1\"x\n")), "t.csv");
+        var e = Assert.Single(report.Errors);
+        Assert.Equal((CsvRules.Quote, 3L), (e.Rule, e.Line));
+    }
+
+    [Fact]
     public void Class14_RepeatedHeader_ErrorWithLine()
     {
         var e = SingleError(Check("14_repeated_header.csv"), CsvRules.Header);
