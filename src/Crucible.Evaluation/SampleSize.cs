@@ -38,9 +38,9 @@ public static class SampleSize
         foreach (var (name, set) in new[] { ("real", real), ("synthetic", synthetic) })
         {
             // a synthetic scenario set's portfolio VaR/ES rests on one horizon return per scenario: its scenarios count
-            if (name == "synthetic" && set.ScenarioIds is not null)
+            // (said as rows when each scenario is one row, as it always was)
+            if (name == "synthetic" && set.ScenarioIds is not null && set.PathRows().Count is var scenarios && scenarios < set.RowCount)
             {
-                var scenarios = set.PathRows().Count;
                 if (scenarios >= minimum) continue;
                 warnings.Add(string.Create(CultureInfo.InvariantCulture,
                     $"the {name} set has {scenarios} scenarios, fewer than the {minimum} its metrics need to mean anything (its portfolio VaR/ES rests on one horizon return per scenario, and an α = {alpha} VaR/ES needs ⌈1/(1 − α)⌉ of them for one observation in the tail): its risk figures are noise"));

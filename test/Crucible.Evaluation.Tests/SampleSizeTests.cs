@@ -14,5 +14,6 @@ public sealed class SampleSizeTests
         Assert.StartsWith("the synthetic set has 30 scenarios, fewer than the 100", warning, StringComparison.Ordinal);
         Assert.Empty(SampleSize.Warnings(Rows(500), Rows(2000, 20), 0.99)); // 100 scenarios are enough
         Assert.Empty(SampleSize.Warnings(Rows(500), Rows(600), 0.99)); // plain rows, as before
+        Assert.StartsWith("the synthetic set has 15 rows, fewer than the 20", Assert.Single(SampleSize.Warnings(Rows(500), Rows(15, 1), 0.95)), StringComparison.Ordinal); // one-step scenarios are rows
     }
 }
