@@ -153,8 +153,8 @@ internal sealed class CsvEngine
 
     private string ColumnNameAt(int column) => column >= 1 && column <= _columns.Length ? _columns[column - 1] : "";
 
-    // the date column's field: the one named DateColumnName (case-insensitively; the first such when names differ only
-    // in case), wherever it stands; -1 when none is
+    // the date column's field: the one named DateColumnName (case-insensitively; a second such name is refused as a
+    // duplicate column by ReadHeader), wherever it stands; -1 when none is
     private int DateField(string[] names)
     {
         for (var i = 0; i < names.Length; i++)
@@ -232,6 +232,14 @@ internal sealed class CsvEngine
             {
                 if (string.Equals(names[i], names[j], StringComparison.Ordinal))
                     throw new CsvFatalException(CsvRules.Header, $"duplicate column name '{names[i]}' (columns {j + 1} and {i + 1})", tok.RecordLine, i + 1);
+                // the date column is found without regard to case (DateField): two names that both match it name it twice
+                if (_o.HasDateColumn && string.Equals(names[i], names[j], StringComparison.OrdinalIgnoreCase)
+                    && string.Equals(names[i], _o.DateColumnName.Trim(), StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new CsvFatalException(CsvRules.Header,
+                        $"duplicate column name '{names[i]}' (columns {j + 1} and {i + 1}: the date column '{_o.DateColumnName.Trim()}' is matched without regard to case)",
+                        tok.RecordLine, i + 1);
+                }
             }
         }
 
