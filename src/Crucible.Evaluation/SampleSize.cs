@@ -26,7 +26,8 @@ public static class SampleSize
 
     /// <summary>
     /// A warning for each of the real and synthetic sets with fewer than <see cref="MinimumRows"/>(<paramref name="alpha"/>)
-    /// rows (real first); empty when both have enough.
+    /// rows (real first), a synthetic scenario set counted by its scenarios (its portfolio VaR/ES rests on one value per
+    /// scenario); empty when both have enough.
     /// </summary>
     public static IReadOnlyList<string> Warnings(SeriesSet real, SeriesSet synthetic, double alpha)
     {
@@ -36,6 +37,16 @@ public static class SampleSize
         var warnings = new List<string>();
         foreach (var (name, set) in new[] { ("real", real), ("synthetic", synthetic) })
         {
+            // a synthetic scenario set's portfolio VaR/ES rests on one horizon return per scenario: its scenarios count
+            // (said as rows when each scenario is one row, as it always was)
+            if (name == "synthetic" && set.ScenarioIds is not null && set.PathRows().Count is var scenarios && scenarios < set.RowCount)
+            {
+                if (scenarios >= minimum) continue;
+                warnings.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"the {name} set has {scenarios} scenarios, fewer than the {minimum} its metrics need to mean anything (its portfolio VaR/ES rests on one horizon return per scenario, and an α = {alpha} VaR/ES needs ⌈1/(1 − α)⌉ of them for one observation in the tail): its risk figures are noise"));
+                continue;
+            }
+
             if (set.RowCount >= minimum) continue;
             warnings.Add(string.Create(CultureInfo.InvariantCulture,
                 $"the {name} set has {set.RowCount} rows, fewer than the {minimum} its metrics need to mean anything (an α = {alpha} VaR/ES needs ⌈1/(1 − α)⌉ rows for one observation in the tail, skewness and kurtosis at least 4): its fidelity, tail and risk figures are noise"));

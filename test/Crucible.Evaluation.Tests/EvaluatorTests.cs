@@ -355,6 +355,19 @@ public class EvaluatorTests
     }
 
     [Fact]
+    public void Regimes_AWindowHoldingAWipedOutStep_IsStressed_NotCalm()
+    {
+        // a wiped-out step (NaN log return) made its windows' volatility NaN, and "NaN > threshold" counted them calm
+        var path = Enumerable.Range(0, 8).Select(t => 0.01 * (t % 2 == 0 ? 1 : -1)).ToArray();
+        path[5] = double.NaN;
+        // windows of 3: v at t = 2..7; those ending at 5, 6 and 7 hold the NaN; the others are all calm (v ≈ 0.0115 < 1)
+        var (share, calmToStressed, stressedToCalm) = Regimes.RegimeStatistics.Summarise([path], 3, 1.0);
+        Assert.Equal(3.0 / 6, share);
+        Assert.Equal(1.0 / 3, calmToStressed); // calm at 2, 3, 4; 4 → 5 turns stressed
+        Assert.Equal(0.0, stressedToCalm);
+    }
+
+    [Fact]
     public void ASensitiveSeriesGivenTwice_IsRefused_NotAttackedTwice()
     {
         // --sensitive b,b ran the attribute-inference attack twice and gave the report two privacy.attribute_inference.b.*

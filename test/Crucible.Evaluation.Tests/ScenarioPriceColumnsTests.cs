@@ -149,6 +149,15 @@ public sealed class ScenarioPriceColumnsTests : IDisposable
     }
 
     [Fact]
+    public void Warning_ReadsTheHeaderAsTheCsvReaderDoes_QuotedNamesIncluded()
+    {
+        // the header was split on commas, quotes and all: "A" (quoted) was not A, and "x,A_price" was two names
+        var quoted = Write("quoted.csv", "scenario,step,\"A\",A_price\n1,1,0.01,100\n");
+        Assert.Contains("has columns A_price beside A", ScenarioSidecar.Warning(quoted), StringComparison.Ordinal);
+        Assert.Null(ScenarioSidecar.Warning(Write("comma.csv", "scenario,step,A,\"x,A_price\"\n1,1,0.01,100\n")));
+    }
+
+    [Fact]
     public void PriceMetadataOf_NamesTheSidecarAReadDependsOn_WarningOnlyWithoutIt()
     {
         var priced = Write("priced.csv", Csv(["A", "B"], ["A_price", "B_price"]));

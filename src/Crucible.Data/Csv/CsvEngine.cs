@@ -31,7 +31,6 @@ internal sealed class CsvEngine
     private int[] _field = [];          // value column c is field _field[c] of a record (all value fields, or the selected ones)
     private string[] _valueNames = [];  // value column c's header name
     private bool _headerAccepted; // false while the header is unread or was rejected (then no frame is built from it)
-    private bool _trailingDelimiter;
     private long[] _missing = [];
     private double[] _lower = [];
     private bool[] _lowerInclusive = [];
@@ -154,8 +153,8 @@ internal sealed class CsvEngine
 
     private string ColumnNameAt(int column) => column >= 1 && column <= _columns.Length ? _columns[column - 1] : "";
 
-    // the date column's field: the one named DateColumnName (case-insensitively; the first such when names differ only
-    // in case), wherever it stands; -1 when none is
+    // the date column's field: the one named DateColumnName (case-insensitively; a second such name is refused as a
+    // duplicate column by ReadHeader), wherever it stands; -1 when none is
     private int DateField(string[] names)
     {
         for (var i = 0; i < names.Length; i++)
@@ -205,11 +204,7 @@ internal sealed class CsvEngine
             names[i] = Encoding.UTF8.GetString(AsciiBytes.Trim(raw));
         }
 
-        if (names.Length > 1 && names[^1].Length == 0)
-        {
-            _trailingDelimiter = true;
-            names = names[..^1];
-        }
+        if (names.Length > 1 && names[^1].Length == 0) names = names[..^1];
 
         _columns = names;
         // set before the header's checks: a report of a rejected header lists the value columns, not the date column
@@ -237,6 +232,14 @@ internal sealed class CsvEngine
             {
                 if (string.Equals(names[i], names[j], StringComparison.Ordinal))
                     throw new CsvFatalException(CsvRules.Header, $"duplicate column name '{names[i]}' (columns {j + 1} and {i + 1})", tok.RecordLine, i + 1);
+                // the date column is found without regard to case (DateField): two names that both match it name it twice
+                if (_o.HasDateColumn && string.Equals(names[i], names[j], StringComparison.OrdinalIgnoreCase)
+                    && string.Equals(names[i], _o.DateColumnName.Trim(), StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new CsvFatalException(CsvRules.Header,
+                        $"duplicate column name '{names[i]}' (columns {j + 1} and {i + 1}: the date column '{_o.DateColumnName.Trim()}' is matched without regard to case)",
+                        tok.RecordLine, i + 1);
+                }
             }
         }
 
@@ -352,7 +355,8 @@ internal sealed class CsvEngine
         date = default;
         var line = tok.RecordLine;
         var n = tok.FieldCount;
-        if (_trailingDelimiter && n == _columns.Length + 1 && tok.Field(n - 1).Length == 0) n--;
+        // a trailing delimiter (README #14: normalised) on a data row, whether or not the header has one too
+        if (n == _columns.Length + 1 && tok.Field(n - 1).Length == 0) n--;
 
         if (n >= 2 && AsciiEquals(tok.Field(0), _columns[0]) && AsciiEquals(tok.Field(1), _columns[1]))
         {
@@ -903,8 +907,10 @@ internal sealed class CsvEngine
             var groupDigits = 0; // digits since the last thousands separator (or the start)
             var groups = 0;
             var afterDecimal = false;
+            var exponent = false;
             foreach (var b in s)
             {
+                if (b is (byte)'e' or (byte)'E') exponent = true;
                 if (thousands != 0 && b == thousands)
                 {
                     // Grouping must be d{1,3}(Td{3})* before the decimal separator, or the conventions are mixed.
@@ -950,6 +956,16 @@ internal sealed class CsvEngine
                 }
             }
 
+            // a number with an exponent takes no digit grouping ("1,5e12" is not 15e12; its digits after the separator
+            // would count the exponent's)
+            if (groups > 0 && exponent)
+            {
+                value = 0;
+                rule = CsvRules.Number;
+                message = "a thousands separator in a number with an exponent: not a number in the declared format";
+                return false;
+            }
+
             if (groups > 0 && !afterDecimal && groupDigits != 3)
             {
                 value = 0;
@@ -993,6 +1009,9 @@ internal sealed class CsvEngine
             var lastComma = text.LastIndexOf(',');
             var lastDot = text.LastIndexOf('.');
             var afterComma = text.Length - lastComma - 1;
+            // a number with an exponent takes no digit grouping: the ',' of "1,5e3" is no thousands separator
+            if ((lastDot > lastComma || (afterComma == 3 && lastDot < 0)) && text.Contains('e', StringComparison.Ordinal))
+                return (CsvRules.Number, "a ',' in a number with an exponent: not a number in the declared format (an exponent takes no thousands separator)");
             if (lastDot > lastComma || (afterComma == 3 && lastDot < 0))
                 return (CsvRules.Thousands, "thousands separators in a number, but none is declared");
             return (CsvRules.Decimal, "',' used as the decimal separator, but the declared decimal separator is '.' (mixed conventions?)");

@@ -42,7 +42,10 @@ public enum DataIssueCause
 }
 
 /// <summary>
-/// One problem found in a file. <see cref="Line"/> is the 1-based physical line where the record starts,
+/// One problem found in a file. <see cref="Line"/> is the 1-based physical line of the problem: where the record
+/// starts for a problem with the record's values or field count, and where the problem stands for a structural one (a
+/// quote, a field over its cap, too many columns), which in a record whose quoted fields hold line breaks can be a later
+/// line than the record's first;
 /// <see cref="Record"/> the 1-based data-record number (0 for the header or the whole file),
 /// <see cref="Column"/> the 1-based column (0 when the problem concerns the whole row or file).
 /// <see cref="RawValue"/> is null unless values were allowed to be shown.

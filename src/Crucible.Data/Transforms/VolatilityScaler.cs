@@ -16,10 +16,15 @@ public enum VolatilityMethod
 /// Per-series volatility scaling <c>y_t = r_t / σ_t</c> with a causal volatility estimate (σ_t uses returns up to
 /// t−1 only), for the volatility-adaptive noise schedule. The recursion starts from the train mean of r² (frozen at
 /// <see cref="Fit"/>; a rolling window is pre-filled with it), so the map is deterministic for any frame and
-/// <see cref="Inverse"/> runs the same recursion on the rebuilt returns. σ is floored at 1e-3 × the train RMS.
+/// <see cref="Inverse"/> runs the same recursion on the rebuilt returns. σ is floored at 1e-3 × the train RMS. A NaN
+/// or infinite return scales to NaN or ±∞ in its own row and leaves the estimate where it was; returns too large to square
+/// (above about 1e154) are squared in scaled units, so σ stays finite.
 /// </summary>
 public sealed class VolatilityScaler : ISeriesTransform
 {
+    // 2^480: a scaled return above it rescales the running squares (its square is still far from overflow)
+    private static readonly double LargeReturn = Math.ScaleB(1.0, 480);
+
     private string[] _columns = [];
     private double[] _initialVariance = [];
 
@@ -63,9 +68,35 @@ public sealed class VolatilityScaler : ISeriesTransform
             var sum = 0.0;
             foreach (var v in train.Column(c)) sum += v * v;
             _initialVariance[c] = sum / train.RowCount;
+            if (!double.IsFinite(_initialVariance[c]) || double.IsInfinity(sum))
+                _initialVariance[c] = ScaledMeanSquare(train.Column(c), train.Columns[c]);
         }
 
         IsFitted = true;
+    }
+
+    // the mean of v² when the plain sum of squares overflows (values above about 1e154): Σ (v/M)² · M², M the largest |v|
+    // a power of two; refused when the mean square itself is beyond double range
+    private double ScaledMeanSquare(ReadOnlySpan<double> values, string column)
+    {
+        var largest = 0.0;
+        foreach (var v in values) largest = Math.Max(largest, Math.Abs(v));
+        var exponent = Math.ILogB(largest);
+        var sum = 0.0;
+        foreach (var v in values)
+        {
+            var scaled = Math.ScaleB(v, -exponent);
+            sum += scaled * scaled;
+        }
+
+        var mean = Math.ScaleB(sum / values.Length, 2 * exponent);
+        if (!double.IsFinite(mean))
+        {
+            throw new InvalidInputException(Csv.CsvRules.Transform, string.Create(CultureInfo.InvariantCulture,
+                $"the {Kind} transform cannot be fitted on '{column}': its values are too large (up to {largest:R}) for their mean square to be a double"));
+        }
+
+        return mean;
     }
 
     /// <summary>The causal volatility σ_t per row and column (row-major), computed from returns <paramref name="frame"/>.</summary>
@@ -102,6 +133,9 @@ public sealed class VolatilityScaler : ISeriesTransform
             var variance = _initialVariance[c];
             var floor = Math.Max(Math.Sqrt(_initialVariance[c]) * 1e-3, 1e-12);
             Array.Fill(ring, _initialVariance[c]);
+            // variance and ring hold squares in units of 4^k (an exact power-of-two scaling), so that r² cannot overflow:
+            // k stays 0, and the arithmetic is the plain one, unless a return above about 2^480 comes
+            var k = 0;
             for (var t = 0; t < rows; t++)
             {
                 if (Method == VolatilityMethod.Rolling)
@@ -111,7 +145,7 @@ public sealed class VolatilityScaler : ISeriesTransform
                     variance = s / Window;
                 }
 
-                var sigma = Math.Max(Math.Sqrt(variance), floor);
+                var sigma = Math.Max(Math.ScaleB(Math.Sqrt(variance), k), floor);
                 var i = t * d + c;
                 sigmaOut[i] = sigma;
                 double r;
@@ -126,8 +160,26 @@ public sealed class VolatilityScaler : ISeriesTransform
                     output[i] = r / sigma;
                 }
 
-                if (Method == VolatilityMethod.Ewma) variance = Lambda * variance + (1 - Lambda) * r * r;
-                else ring[t % Window] = r * r;
+                // a missing (NaN) or infinite return is its own row's problem: the estimate stays where it was (its r² is
+                // taken to be the current variance), instead of NaN or ∞ for the rest of the column
+                if (!double.IsFinite(r))
+                {
+                    if (Method == VolatilityMethod.Rolling) ring[t % Window] = variance;
+                    continue;
+                }
+
+                var scaledR = Math.ScaleB(r, -k);
+                if (Math.Abs(scaledR) > LargeReturn)
+                {
+                    var m = Math.ILogB(scaledR) - 240;
+                    k += m;
+                    variance = Math.ScaleB(variance, -2 * m);
+                    for (var j = 0; j < ring.Length; j++) ring[j] = Math.ScaleB(ring[j], -2 * m);
+                    scaledR = Math.ScaleB(r, -k);
+                }
+
+                if (Method == VolatilityMethod.Ewma) variance = Lambda * variance + (1 - Lambda) * scaledR * scaledR;
+                else ring[t % Window] = scaledR * scaledR;
             }
         }
     }

@@ -11,7 +11,7 @@ namespace Crucible.Evaluation.Regimes;
 /// <c>window</c> steps ending at t, defined for every full window inside one path (windows never cross scenarios).
 /// A step is <em>stressed</em> when v_t is strictly above the threshold, the <c>percentile</c>-th percentile (numpy
 /// linear interpolation) of v over all full windows of the fitting set (the train set when given, else the real set),
-/// and <em>calm</em> otherwise. Reported per set: the share of stressed steps, and the transition frequencies
+/// and <em>calm</em> otherwise; a window holding a wiped-out step (a NaN log return) is stressed. Reported per set: the share of stressed steps, and the transition frequencies
 /// P(stressed at t+1 | calm at t) and P(calm at t+1 | stressed at t), counted over consecutive steps within each path
 /// and pooled over paths (NaN when a state never occurs before the last step, and for a set whose paths are no longer
 /// than the window, which have no two consecutive windows: <see cref="WhyNoTransitions"/> gives the reason the report
@@ -76,11 +76,12 @@ public static class RegimeStatistics
             var v = RollingVolatility(path, window);
             for (var t = 0; t < v.Length; t++)
             {
-                var s = v[t] > threshold;
+                // a window holding a wiped-out step (NaN log return, so NaN volatility) is stressed: the most stressed outcome
+                var s = v[t] > threshold || double.IsNaN(v[t]);
                 steps++;
                 if (s) stressedSteps++;
                 if (t + 1 >= v.Length) continue;
-                var next = v[t + 1] > threshold;
+                var next = v[t + 1] > threshold || double.IsNaN(v[t + 1]);
                 if (s)
                 {
                     stressed++;

@@ -25,7 +25,8 @@ public static class ReportJson
     /// <summary>
     /// The report as indented JSON text (LF line ends, trailing newline). With <paramref name="verdicts"/>, a final
     /// <c>thresholds</c> section: <c>{"passed": all passed, "verdicts": [{"key", "bound": "max"|"min", "limit",
-    /// "value", "passed"}]}</c>. Each of <paramref name="sections"/> follows as its key and JSON value.
+    /// "value", "passed"}]}</c>. Each of <paramref name="sections"/> follows as its key and JSON value; a section whose key
+    /// is one of the report's own (or an earlier section's) is an <see cref="ArgumentException"/>.
     /// </summary>
     public static string ToJson(EvaluationReport report, IReadOnlyList<ThresholdVerdict>? verdicts = null, IReadOnlyList<ReportSection>? sections = null)
     {
@@ -152,9 +153,13 @@ public static class ReportJson
             }
 
             if (verdicts is not null) Thresholds(w, verdicts);
+            // a section's key may not be one the report (or an earlier section) has written: the JSON would hold it twice
+            var taken = sections is { Count: > 0 } ? WrittenKeys(w, buffer) : [];
             foreach (var section in sections ?? [])
             {
                 section.Validate();
+                if (!taken.Add(section.Key))
+                    throw new ArgumentException($"report section key '{section.Key}' is already a key of the report (or of an earlier section)", nameof(sections));
                 w.WritePropertyName(section.Key);
                 using var value = JsonDocument.Parse(section.Json);
                 value.WriteTo(w);
@@ -162,6 +167,20 @@ public static class ReportJson
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+    }
+
+    // the top-level keys of the report written so far (its object still open)
+    private static HashSet<string> WrittenKeys(Utf8JsonWriter w, MemoryStream buffer)
+    {
+        w.Flush();
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        var reader = new Utf8JsonReader(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), isFinalBlock: false, state: default);
+        while (reader.Read())
+        {
+            if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1) keys.Add(reader.GetString()!);
+        }
+
+        return keys;
     }
 
     private static void UtilitySection(Utf8JsonWriter w, Utility.UtilityReport u)

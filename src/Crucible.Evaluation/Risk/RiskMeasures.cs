@@ -4,7 +4,7 @@ namespace Crucible.Evaluation.Risk;
 
 /// <summary>
 /// Historical risk measures of log returns r (losses L = −r) at a confidence α in (0, 1), e.g. 0.99.
-/// The tail size is k = max(1, ⌈n(1 − α)⌉) (computed with a 1e-9 guard so that 250·(1 − 0.99) is 3, not 4).
+/// The tail size is k = max(1, ⌈n(1 − α)⌉), computed exactly for the decimal α (<see cref="TailCount"/>: 250·(1 − 0.99) is 3, not 4).
 /// Empty inputs give NaN.
 /// </summary>
 /// <remarks>
@@ -18,11 +18,18 @@ namespace Crucible.Evaluation.Risk;
 /// </remarks>
 public static class RiskMeasures
 {
-    /// <summary>k = max(1, ⌈n(1 − α) − 1e-9⌉), the number of tail observations used for n observations.</summary>
+    /// <summary>
+    /// k = max(1, ⌈n(1 − α)⌉), the number of tail observations used for n observations, exactly: α taken as the decimal it
+    /// is written as (its shortest round-trip form, 0.99 and not 0.98999999999999999), n(1 − α) in decimal arithmetic (a
+    /// 10-digit n times a 1 − α of at most 17 significant digits fits its 28), so no binary rounding moves the ceiling. (A
+    /// 1e-9 guard on the binary product did that up to about 1e8 rows and was off by one above.)
+    /// </summary>
     public static int TailCount(int n, double alpha)
     {
         if (alpha is <= 0 or >= 1 || double.IsNaN(alpha)) throw new ArgumentOutOfRangeException(nameof(alpha), "alpha must be in (0, 1)");
-        return Math.Max(1, (int)Math.Ceiling(n * (1 - alpha) - 1e-9));
+        var exact = decimal.Parse(alpha.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+            System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture);
+        return Math.Max(1, (int)Math.Ceiling(n * (1 - exact)));
     }
 
     /// <summary>Value at risk: the k-th largest loss −r.</summary>

@@ -65,9 +65,13 @@ public sealed record AuditThresholds
 /// <param name="Metric">The profile entry (<c>es</c>, <c>cdar</c>, <c>volatility.NAME</c>, <c>mean_correlation</c>).</param>
 /// <param name="Set">The set's value.</param>
 /// <param name="Reference">The reference value.</param>
-/// <param name="Deviation">ln(set / reference), or the difference for the correlation.</param>
-/// <param name="Verdict"><c>benign</c> or <c>out-of-support</c>.</param>
-public sealed record AuditFinding(string Metric, double Set, double Reference, double Deviation, string Verdict);
+/// <param name="Deviation">ln(set / reference), or the difference for the correlation; NaN when not applicable.</param>
+/// <param name="Verdict">
+/// <c>benign</c>, <c>out-of-support</c>, or <c>not-applicable</c>: the comparison cannot be made (an ES ≤ 0, whose log
+/// ratio means nothing), for the reason in <paramref name="Reason"/>.
+/// </param>
+/// <param name="Reason">Why the comparison is not applicable; null otherwise.</param>
+public sealed record AuditFinding(string Metric, double Set, double Reference, double Deviation, string Verdict, string? Reason = null);
 
 /// <summary>
 /// The scenario-set audit (issue #8): a request whose output is implausibly benign, or outside the support, for its
@@ -75,7 +79,10 @@ public sealed record AuditFinding(string Metric, double Set, double Reference, d
 /// </summary>
 public static class ScenarioSetAudit
 {
-    /// <summary>Compares <paramref name="set"/>'s profile with <paramref name="reference"/>; an empty list means it passes.</summary>
+    /// <summary>
+    /// Compares <paramref name="set"/>'s profile with <paramref name="reference"/>; an empty list means it passes. An ES ≤ 0
+    /// (either's) is not compared: its finding is <c>not-applicable</c>, with the reason.
+    /// </summary>
     public static IReadOnlyList<AuditFinding> Compare(RiskProfile set, RiskProfile reference, IReadOnlyList<string> series, AuditThresholds thresholds)
     {
         ArgumentNullException.ThrowIfNull(set);
@@ -85,6 +92,14 @@ public static class ScenarioSetAudit
         var findings = new List<AuditFinding>();
         void Ratio(string metric, double s, double r)
         {
+            if (metric == "es" && !(s > 0 && r > 0))
+            {
+                // ES ≤ 0 is a tail of gains: ln(ES/ES_ref) would read two gains as a risk ratio, or be NaN or ±∞
+                findings.Add(new AuditFinding(metric, s, r, double.NaN, "not-applicable",
+                    "ES ≤ 0 (the tail is not a loss): the log ratio of ES compares losses only"));
+                return;
+            }
+
             var deviation = Math.Log(s / r);
             if (!double.IsFinite(deviation) || Math.Abs(deviation) > thresholds.MaxLogRatio)
                 findings.Add(new AuditFinding(metric, s, r, deviation, "out-of-support"));

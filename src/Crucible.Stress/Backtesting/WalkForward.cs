@@ -87,6 +87,12 @@ public static class WalkForward
         ArgumentNullException.ThrowIfNull(portfolio);
         ArgumentNullException.ThrowIfNull(options);
         if (!logReturns.HasDates || logReturns.RowCount == 0) throw new InvalidInputException("no-dates", "a walk-forward backtest needs dated rows");
+        if (options.TestDays <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.TestDays, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"TestDays must be at least 1 (days tested after each refit), got {options.TestDays}"));
+        }
+
         if (options.LastYear < options.FirstYear) throw new InvalidInputException("years", "the last test year precedes the first");
         // no row is dated before year 1 (and year 0 has no 31 December to look up)
         if (options.FirstYear <= DateOnly.MinValue.Year)

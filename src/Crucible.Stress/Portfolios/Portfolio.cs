@@ -169,7 +169,7 @@ public sealed partial class Portfolio
                 throw new InvalidInputException("type", "a portfolio is a JSON object", At(reader));
             string? name = null;
             List<Holding>? weights = null, positions = null;
-            InputLocation? weightsAt = null, positionsAt = null;
+            InputLocation? weightsAt = null, positionsAt = null, leverageAt = null, capitalAt = null;
             double? leverage = null, capital = null;
             var groups = new List<FactorGroup>();
             var keys = new HashSet<string>(StringComparer.Ordinal);
@@ -194,9 +194,11 @@ public sealed partial class Portfolio
                         positions = ReadHoldings(ref reader, key, At);
                         break;
                     case "leverage":
+                        leverageAt = At(reader);
                         leverage = ReadNumber(ref reader, key, At);
                         break;
                     case "capital":
+                        capitalAt = At(reader);
                         capital = ReadNumber(ref reader, key, At);
                         break;
                     case "groups":
@@ -219,7 +221,7 @@ public sealed partial class Portfolio
                 if (positions.Count == 0) throw new InvalidInputException("empty-holdings", "\"positions\" is empty", positionsAt);
                 var c = capital ?? positions.Sum(p => p.Weight);
                 if (!(c > 0 && double.IsFinite(c)))
-                    throw new InvalidInputException("capital", "capital (Σ positions unless declared) must be positive", positionsAt);
+                    throw new InvalidInputException("capital", "capital (Σ positions unless declared) must be positive", capitalAt ?? positionsAt);
                 weights = positions.Select(p => p with { Weight = p.Weight / c }).ToList();
                 capital = c;
                 leverage ??= weights.Sum(w => w.Weight);
@@ -229,6 +231,12 @@ public sealed partial class Portfolio
                 throw new InvalidInputException("empty-holdings", "\"weights\" is empty", weightsAt);
             }
 
+            // the constructor's leverage and capital rules, located where the file gives them (a leverage from positions
+            // that sum to 0: at "positions")
+            if (leverage == 0)
+                throw new InvalidInputException("leverage", "leverage must be a finite non-zero number", leverageAt ?? positionsAt);
+            if (capital is { } declared && !(declared > 0))
+                throw new InvalidInputException("capital", "capital must be a finite positive number", capitalAt);
             return new Portfolio(name ?? Path.GetFileNameWithoutExtension(source), weights, leverage ?? 1.0, capital, groups, source);
         }
         catch (JsonException e)

@@ -93,10 +93,19 @@ public static class GeneratorComparison
         return new GeneratorComparisonTable(window, count, holdout.RowCount - window + 1, alpha, portfolio.Name, rows);
     }
 
-    /// <summary>The frame cut into windows of <paramref name="window"/> steps with stride 1, as a scenario set.</summary>
+    /// <summary>
+    /// The frame cut into windows of <paramref name="window"/> steps with stride 1, as a scenario set. A window of no
+    /// steps, or longer than the frame, is an <see cref="ArgumentException"/>.
+    /// </summary>
     public static SeriesSet Windows(TimeSeriesFrame frame, int window)
     {
         ArgumentNullException.ThrowIfNull(frame);
+        if (window < 1 || window > frame.RowCount)
+        {
+            throw new ArgumentOutOfRangeException(nameof(window), window, string.Create(CultureInfo.InvariantCulture,
+                $"a window of {window} steps does not fit the frame's {frame.RowCount} rows (1 to {frame.RowCount} steps)"));
+        }
+
         var n = frame.RowCount - window + 1;
         var d = frame.ColumnCount;
         var columns = new double[d][];

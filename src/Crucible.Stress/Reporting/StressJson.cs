@@ -114,7 +114,7 @@ public static class StressJson
     /// <summary>
     /// The <c>reverse</c> section: source, sampling, plausibility method, candidates, breaching, breach_rate,
     /// mean_loss, mean_attribution (series → part of the loss 1 − e^R, summing to mean_loss), mean_attribution_log (series
-    /// → part of the log loss −R), and <c>scenarios</c>: the most plausible breaching ones (index, and from a scenario file
+    /// → part of the log loss −R) (all three null when nothing breaches), and <c>scenarios</c>: the most plausible breaching ones (index, and from a scenario file
     /// the file's <c>scenario</c> id; loss, plausibility, attribution (parts of loss, summing to it), attribution_log
     /// (parts of −R), series_returns).
     /// </summary>
@@ -130,8 +130,18 @@ public static class StressJson
         // mean_attribution is in the units of loss (fractions of capital) and sums to mean_loss; the log-loss parts it was
         // scaled from are mean_attribution_log
         Number(w, "mean_loss", r.MeanLoss);
-        SeriesObject(w, "mean_attribution", r.Series, r.MeanAttribution);
-        SeriesObject(w, "mean_attribution_log", r.Series, r.MeanAttributionLog);
+        if (r.Breaching == 0)
+        {
+            // no breach, no mean: null like mean_loss, not an object of zeros
+            w.WriteNull("mean_attribution");
+            w.WriteNull("mean_attribution_log");
+        }
+        else
+        {
+            SeriesObject(w, "mean_attribution", r.Series, r.MeanAttribution);
+            SeriesObject(w, "mean_attribution_log", r.Series, r.MeanAttributionLog);
+        }
+
         Scenarios(w, r.Series, r.Top, r.ScenarioIds);
         Conditioning(w, r.Conditioning);
         if (r.Calibration is { } attempts)

@@ -61,7 +61,8 @@ public sealed record AdversarialResult(
 /// Guided draws then climb a ladder of loss targets (multiples of L) toward ever larger losses; every candidate, guided or
 /// not, is scored, those below the floor are dropped as implausible, and the rest are ranked by loss. The answer is the
 /// largest losses the model considers as plausible as its ordinary scenarios — a regulator's "deliberately unfavourable"
-/// set with its plausibility made explicit, rather than an arbitrary shock.
+/// set with its plausibility made explicit, rather than an arbitrary shock. A candidate that wipes the book out loses the
+/// whole capital (<see cref="BreachingScenario.WipedOut"/>), the largest loss there is.
 /// </summary>
 public static class AdversarialScenarios
 {
@@ -83,6 +84,11 @@ public static class AdversarialScenarios
         var unguidedScores = plausibility.Score(unguided);
         double floor = Descriptive.Percentile(unguidedScores, 100 * request.FloorQuantile);
         double reference = Math.Max(Descriptive.Percentile(unguidedLoss, 99), 1e-6);
+        if (!double.IsFinite(reference))
+        {
+            throw new InvalidInputException("wiped-out",
+                "over 1% of the model's ordinary draws wipe the book out, so the loss ladder has no finite reference: lower the leverage");
+        }
 
         // 2. the ladder of guided draws toward larger and larger losses
         var objective = new PortfolioLossObjective(weights);
@@ -113,20 +119,23 @@ public static class AdversarialScenarios
         {
             var w = sets[p.Set].Windows;
             var single = new ScenarioWindows(w.Columns, 1, w.Window, w.Values.AsSpan(p.Index * w.Window * w.SeriesCount, w.Window * w.SeriesCount).ToArray());
-            var parts = StressAnalysis.LossParts(single.ToSeriesSet(), weights)[0];
+            var set = single.ToSeriesSet();
             var cumulative = new double[w.SeriesCount];
             for (int t = 0; t < w.Window; t++)
             {
                 for (int i = 0; i < w.SeriesCount; i++) cumulative[i] += single[0, t, i];
             }
 
-            worst.Add(BreachingScenario.FromLogParts((p.Set * request.CandidatesPerRung) + p.Index, -p.Loss, p.Score, parts, cumulative));
+            var index = (p.Set * request.CandidatesPerRung) + p.Index;
+            worst.Add(double.IsPositiveInfinity(p.Loss)
+                ? BreachingScenario.WipedOut(index, p.Score, StressAnalysis.WipeOutParts(set, weights, 0), cumulative)
+                : BreachingScenario.FromLogParts(index, -p.Loss, p.Score, StressAnalysis.LossParts(set, weights)[0], cumulative));
         }
 
         return new AdversarialResult(plausibility.Method, floor, targets, candidates, pool.Count, worst, generator.Columns);
     }
 
-    // each window's portfolio log loss −Σ_t p_t
+    // each window's portfolio log loss −Σ_t p_t: +∞ for one that wipes the book out (the whole capital lost, a loss of 1)
     private static double[] LogLosses(ScenarioWindows windows, double[] weights) =>
-        [.. PortfolioPnl.Paths(windows.ToSeriesSet(), weights).Select(p => -p.Sum())];
+        [.. PortfolioPnl.Paths(windows.ToSeriesSet(), weights, wipeOutIsError: false).Select(p => -PortfolioPnl.HorizonReturn(p))];
 }

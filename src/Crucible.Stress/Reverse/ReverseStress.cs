@@ -32,7 +32,7 @@ public sealed record ReverseStressRequest
 
 /// <summary>One breaching scenario.</summary>
 /// <param name="Index">Its index among the candidates.</param>
-/// <param name="Loss">Its loss as a fraction of capital, 1 − e^{R}.</param>
+/// <param name="Loss">Its loss as a fraction of capital, 1 − e^{R}: 1 for a scenario that wipes the book out (<see cref="WipedOut"/>).</param>
 /// <param name="Plausibility">Its plausibility score (higher is more plausible).</param>
 /// <param name="Attribution">
 /// Each series' part of <paramref name="Loss"/>, in the same units (a fraction of capital): its part of the log loss
@@ -48,6 +48,17 @@ public sealed record BreachingScenario(int Index, double Loss, double Plausibili
     /// </summary>
     public static BreachingScenario FromLogParts(int index, double logReturn, double plausibility, double[] logParts, double[] seriesReturns) =>
         new(index, -Numeric.ExpM1(logReturn), plausibility, SimpleAttribution(logParts, logReturn), seriesReturns, logParts);
+
+    /// <summary>
+    /// A scenario that wipes the book out (a step's gross return ≤ 0): it loses the whole capital, Loss = 1 (R = −∞), split
+    /// among the series as <paramref name="parts"/> (the wiping step's split, summing to 1); the log loss is infinite, so
+    /// <see cref="AttributionLog"/> is NaN (null in the report).
+    /// </summary>
+    public static BreachingScenario WipedOut(int index, double plausibility, double[] parts, double[] seriesReturns)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        return new(index, 1, plausibility, parts, seriesReturns, [.. parts.Select(_ => double.NaN)]);
+    }
 
     /// <summary>
     /// The allocation of a scenario's simple loss 1 − e^R to the series: each series' part of the log loss −R
@@ -72,10 +83,13 @@ public sealed record BreachingScenario(int Index, double Loss, double Plausibili
 /// <param name="Top">The most plausible breaching scenarios, most plausible first.</param>
 /// <param name="MeanAttribution">
 /// The mean <see cref="BreachingScenario.Attribution"/> (parts of the simple loss) over all breaching scenarios: the risk
-/// factors that drive the breaches; it sums to <paramref name="MeanLoss"/>.
+/// factors that drive the breaches; it sums to <paramref name="MeanLoss"/> (NaN for every series when none breaches).
 /// </param>
 /// <param name="MeanLoss">The mean loss 1 − e^R over all breaching scenarios (NaN when none breaches).</param>
-/// <param name="MeanAttributionLog">The mean <see cref="BreachingScenario.AttributionLog"/> (parts of the log loss) over all breaching scenarios.</param>
+/// <param name="MeanAttributionLog">
+/// The mean <see cref="BreachingScenario.AttributionLog"/> (parts of the log loss) over all breaching scenarios (NaN when none
+/// breaches, or when one wipes the book out: its log loss is infinite).
+/// </param>
 public sealed record ReverseStressResult(
     string Generator, string Sampling, string PlausibilityMethod, IReadOnlyList<string> Series, int Candidates, int Breaching,
     IReadOnlyList<BreachingScenario> Top, double[] MeanAttribution, double MeanLoss, double[] MeanAttributionLog)
@@ -111,7 +125,9 @@ public sealed record ModelConditions(IReadOnlyDictionary<string, double> Conditi
 /// <summary>
 /// Reverse stress testing (issue #8): draw candidate scenarios over the horizon (guided toward the portfolio's loss when
 /// the generator supports guidance, otherwise plain samples), keep those whose loss reaches the threshold, rank them by
-/// plausibility, and attribute each loss to the series. Every reported scenario breaches by construction.
+/// plausibility, and attribute each loss to the series. Every reported scenario breaches by construction. A candidate that
+/// wipes the book out (a levered or short book) is a valid, extreme one: it loses the whole capital
+/// (<see cref="BreachingScenario.WipedOut"/>) and breaches any threshold.
 /// </summary>
 public static class ReverseStress
 {
@@ -147,27 +163,35 @@ public static class ReverseStress
         var weights = request.Portfolio.WeightsFor(windows.Columns);
         var horizon = windows.Window;
         var set = windows.ToSeriesSet();
-        var paths = PortfolioPnl.Paths(set, weights);
+        // a candidate that wipes the book out has R = −∞: it loses the whole capital and breaches any threshold
+        var returns = PortfolioPnl.Paths(set, weights, wipeOutIsError: false).Select(PortfolioPnl.HorizonReturn).ToArray();
         var parts = StressAnalysis.LossParts(set, weights);
         var logThreshold = -Math.Log(1 - request.LossThreshold);
         var breaching = new List<int>();
-        for (var s = 0; s < paths.Length; s++)
+        for (var s = 0; s < returns.Length; s++)
         {
-            if (-paths[s].Sum() >= logThreshold) breaching.Add(s);
+            if (-returns[s] >= logThreshold) breaching.Add(s);
         }
 
         var d = windows.SeriesCount;
         var mean = new double[d];
         var meanLog = new double[d];
         double meanLoss = breaching.Count == 0 ? double.NaN : 0;
+        if (breaching.Count == 0)
+        {
+            Array.Fill(mean, double.NaN);
+            Array.Fill(meanLog, double.NaN);
+        }
+
         foreach (var s in breaching)
         {
-            var r = paths[s].Sum();
-            var simple = BreachingScenario.SimpleAttribution(parts[s], r);
+            var r = returns[s];
+            var wiped = double.IsNegativeInfinity(r);
+            var simple = wiped ? StressAnalysis.WipeOutParts(set, weights, s) : BreachingScenario.SimpleAttribution(parts[s], r);
             for (var i = 0; i < d; i++)
             {
                 mean[i] += simple[i] / breaching.Count;
-                meanLog[i] += parts[s][i] / breaching.Count;
+                meanLog[i] += wiped ? double.NaN : parts[s][i] / breaching.Count;
             }
 
             meanLoss += -Numeric.ExpM1(r) / breaching.Count;
@@ -189,7 +213,9 @@ public static class ReverseStress
                     for (var i = 0; i < d; i++) cumulative[i] += windows[s, t, i];
                 }
 
-                top.Add(BreachingScenario.FromLogParts(s, paths[s].Sum(), scores[j], parts[s], cumulative));
+                top.Add(double.IsNegativeInfinity(returns[s])
+                    ? BreachingScenario.WipedOut(s, scores[j], StressAnalysis.WipeOutParts(set, weights, s), cumulative)
+                    : BreachingScenario.FromLogParts(s, returns[s], scores[j], parts[s], cumulative));
             }
         }
 

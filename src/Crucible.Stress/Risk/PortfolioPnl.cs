@@ -38,7 +38,14 @@ public static class PortfolioPnl
     /// set's series): one array of per-step portfolio log returns per scenario, in order of first appearance. Throws
     /// <see cref="InvalidInputException"/> (rule <c>wiped-out</c>) when a step's gross return is not positive.
     /// </summary>
-    public static double[][] Paths(SeriesSet scenarios, ReadOnlySpan<double> weights)
+    public static double[][] Paths(SeriesSet scenarios, ReadOnlySpan<double> weights) => Paths(scenarios, weights, wipeOutIsError: true);
+
+    /// <summary>
+    /// <see cref="Paths(SeriesSet, ReadOnlySpan{double})"/>, where a step that wipes the book out is NaN in its path instead
+    /// of an error unless <paramref name="wipeOutIsError"/>: reverse and adversarial stress take such a candidate as one that
+    /// loses the whole capital (<see cref="HorizonReturn"/>).
+    /// </summary>
+    internal static double[][] Paths(SeriesSet scenarios, ReadOnlySpan<double> weights, bool wipeOutIsError)
     {
         ArgumentNullException.ThrowIfNull(scenarios);
         if (weights.Length != scenarios.SeriesCount) throw new ArgumentException("one weight per series is needed", nameof(weights));
@@ -53,7 +60,7 @@ public static class PortfolioPnl
                 var row = rows[s][t];
                 for (var i = 0; i < r.Length; i++) r[i] = scenarios.Columns[i][row];
                 path[t] = StepLogReturn(r, weights);
-                if (double.IsNaN(path[t]))
+                if (double.IsNaN(path[t]) && wipeOutIsError)
                 {
                     throw new InvalidInputException("wiped-out", string.Create(CultureInfo.InvariantCulture,
                         $"the portfolio loses all its capital in scenario {s + 1}, step {t + 1} (gross return ≤ 0): leverage too high for these scenarios"));
@@ -65,4 +72,10 @@ public static class PortfolioPnl
 
         return paths;
     }
+
+    /// <summary>
+    /// A path's horizon log return R = Σ_t p_t, or −∞ when a step wiped the book out (NaN in the path): the whole capital
+    /// is lost, a loss 1 − e^R of exactly 1.
+    /// </summary>
+    internal static double HorizonReturn(double[] path) => path.Any(double.IsNaN) ? double.NegativeInfinity : path.Sum();
 }

@@ -65,7 +65,10 @@ public static class StressAnalysis
     /// <summary>The default confidence levels.</summary>
     public static IReadOnlyList<double> DefaultAlphas { get; } = [0.95, 0.975, 0.99];
 
-    /// <summary>Stresses <paramref name="portfolio"/> with <paramref name="scenarios"/> at each α in <paramref name="alphas"/>.</summary>
+    /// <summary>
+    /// Stresses <paramref name="portfolio"/> with <paramref name="scenarios"/> at each α in <paramref name="alphas"/>
+    /// (distinct: a level given twice is an <see cref="ArgumentException"/>).
+    /// </summary>
     public static StressResult Run(SeriesSet scenarios, Portfolio portfolio, IReadOnlyList<double> alphas)
     {
         ArgumentNullException.ThrowIfNull(scenarios);
@@ -77,6 +80,10 @@ public static class StressAnalysis
         {
             if (!(a > 0 && a < 1)) throw new InvalidInputException("alpha", string.Create(CultureInfo.InvariantCulture, $"a confidence level must lie in (0, 1), got {a}"));
         }
+
+        // each level is a key of the report (AlphaKey): one given twice would write that key twice
+        if (alphas.GroupBy(a => a).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"the confidence level {twice.Key:R} is given twice"), nameof(alphas));
 
         var set = scenarios.ScenarioIds is null ? AsOneStepScenarios(scenarios) : scenarios;
         var weights = portfolio.WeightsFor(set.Names);
@@ -132,6 +139,28 @@ public static class StressAnalysis
     /// Each scenario's loss −Σ_t p_t split per series: −Σ_t w_i x_{t,i} φ(u_t) (see remarks). Row s sums to the
     /// scenario's loss.
     /// </summary>
+    /// <summary>
+    /// The attribution of a scenario that wipes the book out (its loss is the whole capital, 1): the first wiping step's
+    /// simple loss −u = −Σ_i x_i, x_i = w_i (e^{r_i} − 1), split as its terms are, x_i / u, so the parts sum to 1. The log
+    /// loss is infinite and has no parts.
+    /// </summary>
+    internal static double[] WipeOutParts(SeriesSet set, double[] weights, int scenario)
+    {
+        var d = set.SeriesCount;
+        var r = new double[d];
+        foreach (var row in set.PathRows()[scenario])
+        {
+            for (var i = 0; i < d; i++) r[i] = set.Columns[i][row];
+            var u = PortfolioPnl.SimpleReturn(r, weights);
+            if (u > -1) continue;
+            var part = new double[d];
+            for (var i = 0; i < d; i++) part[i] = weights[i] == 0 ? 0 : weights[i] * Numeric.ExpM1(r[i]) / u;
+            return part;
+        }
+
+        throw new ArgumentException("the scenario does not wipe the book out", nameof(scenario));
+    }
+
     internal static double[][] LossParts(SeriesSet set, double[] weights)
     {
         var rows = set.PathRows();

@@ -100,6 +100,21 @@ public class CsvDateColumnTests
     }
 
     [Fact]
+    public void TwoColumnsNamedTheDateColumn_UpToCase_AreDuplicates()
+    {
+        // the date column is found without regard to case, so "Date,date" named it twice: the first was taken silently and
+        // the second read as a series
+        var (_, report) = Read("Date,date,A\n2020-01-02,2020-01-02,1\n");
+        var e = Assert.Single(report.Errors);
+        Assert.Equal((CsvRules.Header, 1L, 2), (e.Rule, e.Line, e.Column));
+        Assert.Contains("duplicate column name 'date' (columns 1 and 2", e.Message, StringComparison.Ordinal);
+        // value columns are matched exactly: "A,a" are two series, as before
+        var (frame, plain) = Read("Date,A,a\n2020-01-02,1,2\n2020-01-03,1,2\n");
+        Assert.True(plain.Usable);
+        Assert.Equal(["A", "a"], frame.Columns);
+    }
+
+    [Fact]
     public void ADateColumnAlone_HasNoValueColumns()
     {
         var (_, alone) = Read("Date\n2020-01-02\n");

@@ -483,11 +483,54 @@ public class CsvFixtureTests
     }
 
     [Fact]
+    public void Class14_TrailingDelimiterOnDataRowsOnly_IsNormalisedToo()
+    {
+        // README #14 normalises a trailing delimiter; it was accepted on data rows only when the header had one too
+        static (TimeSeriesFrame, DataQualityReport) Read(string text) =>
+            CsvSeriesReader.Read(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(text)), "t.csv");
+        var (plain, _) = Read("Date,A,B\n2020-01-02,100.5,50.25\n2020-01-03,101,50.5\n");
+        var (frame, report) = Read("Date,A,B\n2020-01-02,100.5,50.25,\n2020-01-03,101,50.5,\n");
+        Assert.True(report.Usable, string.Join("; ", report.Errors.Select(e => e.Message)));
+        Assert.Equal(plain.Values, frame.Values);
+        Assert.Equal(plain.Columns, frame.Columns);
+        // a field beyond the header that is not empty is still a ragged row
+        var (_, ragged) = Read("Date,A,B\n2020-01-02,0.01,0.02,0.5\n");
+        Assert.Equal(CsvRules.Fields, Assert.Single(ragged.Errors).Rule);
+    }
+
+    [Fact]
+    public void AStructuralError_InARecordSpanningLines_IsAtThePhysicalLineOfTheProblem()
+    {
+        // DataIssue.Line said "where the record starts"; a structural error is at the line where it stands (line 3 here,
+        // inside a record that starts on line 2), which is what an editor needs
+        var (_, report) = CsvSeriesReader.Read(new MemoryStream(System.Text.Encoding.UTF8.GetBytes("Date,A\n2020-01-02,\"0.0\n1\"x\n")), "t.csv");
+        var e = Assert.Single(report.Errors);
+        Assert.Equal((CsvRules.Quote, 3L), (e.Rule, e.Line));
+    }
+
+    [Fact]
     public void Class14_RepeatedHeader_ErrorWithLine()
     {
         var e = SingleError(Check("14_repeated_header.csv"), CsvRules.Header);
         Assert.Equal(4L, e.Line);
         Assert.Contains("header is repeated at line 4", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("1,5e12", ',')] // was read as 15e12: the exponent's digits completed the group
+    [InlineData("1,500e3", ',')]
+    [InlineData("1,5e3", null)] // was "thousands separators in a number, but none is declared"
+    public void Class15_AThousandsSeparatorInANumberWithAnExponent_IsAMalformedNumber(string cell, char? thousands)
+    {
+        var options = new CsvReadOptions { ThousandsSeparator = thousands, Input = InputKind.LogReturns };
+        var (_, report) = CsvSeriesReader.Read(new MemoryStream(System.Text.Encoding.UTF8.GetBytes($"Date,A\n2020-01-02,\"{cell}\"\n2020-01-03,1\n")), "t.csv", options);
+        var e = Assert.Single(report.Errors);
+        Assert.Equal((CsvRules.Number, 2L), (e.Rule, e.Line));
+        // a decimal comma takes an exponent
+        var comma = new CsvReadOptions { DecimalSeparator = ',', Delimiter = ';', Input = InputKind.LogReturns };
+        var (frame, ok) = CsvSeriesReader.Read(new MemoryStream(System.Text.Encoding.UTF8.GetBytes("Date;A\n2020-01-02;1,5e-3\n2020-01-03;1\n")), "t.csv", comma);
+        Assert.True(ok.Usable);
+        Assert.Equal(1.5e-3, frame.Values[0]);
     }
 
     [Fact]

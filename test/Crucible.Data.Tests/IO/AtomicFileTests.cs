@@ -19,6 +19,28 @@ public sealed class AtomicFileTests : IDisposable
         Assert.Equal(["s.csv"], Directory.GetFiles(Path.GetDirectoryName(path)!).Select(Path.GetFileName));
     }
 
+    // the temporary name .NAME.<32 hex>.tmp is 38 bytes longer than NAME: a name over 217 bytes (valid itself, up to 255)
+    // made a temporary name past the 255-byte limit, and the write failed
+    [Theory]
+    [InlineData(230, "a")]
+    [InlineData(255, "a")]
+    [InlineData(120, "é")] // 240 bytes in UTF-8
+    public void ALongFileName_GetsATemporaryNameThatFits_InTheSameFolder(int count, string unit)
+    {
+        var name = string.Concat(Enumerable.Repeat(unit, count));
+        var path = Path.Combine(_dir, name);
+        AtomicFile.WriteAllText(path, "x");
+        AtomicFile.WriteAllText(path, "y");
+        Assert.Equal("y", File.ReadAllText(path));
+        Assert.Equal([name], Directory.GetFiles(_dir).Select(Path.GetFileName));
+        var temp = AtomicFile.TempName(name);
+        Assert.InRange(System.Text.Encoding.UTF8.GetByteCount(temp), 0, 255);
+        Assert.True(AtomicFile.IsTempName(temp, name));
+        Assert.True(AtomicFile.IsTempName(temp));
+        Assert.NotEqual(temp, AtomicFile.TempName(name)); // still unique per write
+        Assert.Equal(".s.csv.0123456789abcdef0123456789abcdef.tmp", AtomicFile.TempName("s.csv", "0123456789abcdef0123456789abcdef")); // short names as before
+    }
+
     // a destination ending in a folder separator ("out/", a folder not there yet) was created as a folder, then the write
     // failed as OUT-E-WRITE "the folder does not take new files"; it names a folder, so it is OUT-E before anything exists
     [Fact]

@@ -141,6 +141,47 @@ public class TransformPropertyTests
         Assert.NotEqual(s1[31], s2[31]);
     }
 
+    [Theory]
+    [InlineData(VolatilityMethod.Ewma)]
+    [InlineData(VolatilityMethod.Rolling)]
+    public void VolatilityScaler_ANaNReturn_IsNaNItself_AndLeavesTheRestOfItsColumnAlone(VolatilityMethod method)
+    {
+        // one NaN made the running volatility NaN for every later row of the column
+        var x = MakeFrame(50, 1, Enumerable.Range(0, 50).Select(i => Math.Sin(i) * 0.01).ToArray());
+        var t = new VolatilityScaler(method, window: 5);
+        t.Fit(x);
+        var holed = x.Values.ToArray();
+        holed[20] = double.NaN;
+        var sigma = t.Sigma(x.WithValues(holed));
+        var y = t.Forward(x.WithValues(holed)).Values;
+        Assert.True(double.IsNaN(y[20]));
+        Assert.All(sigma, s => Assert.True(double.IsFinite(s) && s > 0));
+        Assert.All(y.Where((_, i) => i != 20), v => Assert.True(double.IsFinite(v)));
+        Assert.Equal(t.Sigma(x)[..21], sigma[..21]); // causal: nothing before it moves
+        if (method == VolatilityMethod.Ewma) Assert.Equal(sigma[20], sigma[21]); // the estimate stays where it was
+    }
+
+    [Theory]
+    [InlineData(VolatilityMethod.Ewma)]
+    [InlineData(VolatilityMethod.Rolling)]
+    public void VolatilityScaler_ReturnsAbove1e154_DoNotOverflowTheVolatility(VolatilityMethod method)
+    {
+        // r² overflowed to ∞ above about 1e154: σ = ∞ and every later scaled value 0
+        var x = MakeFrame(50, 1, Enumerable.Range(0, 50).Select(i => Math.Sin(i) * 0.01).ToArray());
+        var t = new VolatilityScaler(method, window: 5);
+        t.Fit(x);
+        var huge = x.Values.ToArray();
+        for (var i = 10; i < 50; i++) huge[i] = (i % 2 == 0 ? 1 : -1) * 1e200;
+        var y = t.Forward(x.WithValues(huge)).Values;
+        Assert.All(t.Sigma(x.WithValues(huge)), s => Assert.True(double.IsFinite(s) && s > 0));
+        Assert.InRange(Math.Abs(y[^1]), 0.5, 2); // a steady ±1e200 scales to about ±1
+        var back = t.Inverse(x.WithValues(y)).Values;
+        for (var i = 0; i < 50; i++) Assert.Equal(huge[i], back[i], Math.Abs(huge[i]) * 1e-12);
+        // a train set whose mean square is beyond double range is refused, not fitted as σ = ∞
+        var e = Assert.Throws<InvalidInputException>(() => new VolatilityScaler(method).Fit(MakeFrame(5, 1, [1e200, -1e200, 1e200, 1e200, 1e200])));
+        Assert.Contains("too large", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Pipeline_JsonRoundTripIsExact_AndInverts() =>
         Prop.ForAll(Frames(-9_000, 9_000, 100.0), x =>

@@ -22,6 +22,22 @@ public class ReportJsonTests(ReportFixture fixture) : IClassFixture<ReportFixtur
             Assert.True(doc.RootElement.GetProperty("privacy").TryGetProperty(k, out _), k);
     }
 
+    [Theory]
+    [InlineData("alpha")]
+    [InlineData("per_series")]
+    [InlineData("warnings")]
+    public void ToJson_ASectionKeyThatIsOneOfTheReportsOwn_IsRefused_NotWrittenTwice(string key)
+    {
+        // report.json held the key twice (the report's and the section's), which a reader takes either way
+        var report = key == "warnings" ? fixture.Report with { Warnings = ["a warning"] } : fixture.Report;
+        var e = Assert.Throws<ArgumentException>(() => ReportJson.ToJson(report, sections: [new ReportSection(key, "{}", "<section></section>")]));
+        Assert.Contains($"'{key}'", e.Message, StringComparison.Ordinal);
+        var twice = new ReportSection("extra", "{}", "<section></section>");
+        Assert.Throws<ArgumentException>(() => ReportJson.ToJson(fixture.Report, sections: [twice, twice]));
+        using var fine = JsonDocument.Parse(ReportJson.ToJson(fixture.Report, sections: [twice]));
+        Assert.Equal(JsonValueKind.Object, fine.RootElement.GetProperty("extra").ValueKind);
+    }
+
     [Fact]
     public void ToJson_IsCultureInvariant_AndRoundTripsDoubles()
     {

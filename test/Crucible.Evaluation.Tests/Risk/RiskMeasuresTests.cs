@@ -10,6 +10,12 @@ public class RiskMeasuresTests
     [InlineData(101, 0.99, 2)]
     [InlineData(10, 0.99, 1)]
     [InlineData(1000, 0.95, 50)]
+    [InlineData(20, 0.95, 1)] // 20 × 0.05 is 1.0000000000000009 in binary
+    // n(1 − α) in binary is off by more than the old 1e-9 guard above about 1e8 rows: 20000001, 50000001, 2000001
+    [InlineData(2_000_000_000, 0.99, 20_000_000)]
+    [InlineData(2_000_000_000, 0.975, 50_000_000)]
+    [InlineData(200_000_000, 0.99, 2_000_000)]
+    [InlineData(2_000_000_001, 0.99, 20_000_001)]
     public void TailCount_IsCeilingOfTailMass(int n, double alpha, int k) => Assert.Equal(k, RiskMeasures.TailCount(n, alpha));
 
     [Fact]

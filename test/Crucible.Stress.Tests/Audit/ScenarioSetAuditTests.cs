@@ -31,6 +31,20 @@ public sealed class ScenarioSetAuditTests
         Assert.Contains(ScenarioSetAudit.Compare(wild, reference, series, thresholds), f => f.Metric == "es" && f.Verdict == "out-of-support");
     }
 
+    [Theory]
+    [InlineData(-0.02, -0.01)] // both tails gains: ln(ES/ES_ref) = ln 2 read as twice the risk
+    [InlineData(-0.02, 0.05)] // a gain against a loss: ln of a negative ratio, NaN
+    [InlineData(0.05, 0.0)] // a reference of no loss: ln(∞)
+    public void Compare_ANonPositiveES_IsNotApplicable_WithTheReason_NotAFigure(double es, double referenceEs)
+    {
+        var set = new RiskProfile([0.01, 0.005], 0.3, es, 0.04);
+        var reference = new RiskProfile([0.01, 0.005], 0.3, referenceEs, 0.04);
+        var finding = Assert.Single(ScenarioSetAudit.Compare(set, reference, ["EQ", "BD"], new AuditThresholds()));
+        Assert.Equal(("es", "not-applicable"), (finding.Metric, finding.Verdict));
+        Assert.True(double.IsNaN(finding.Deviation));
+        Assert.Contains("ES ≤ 0", finding.Reason, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Profile_MatchesItsDefinition()
     {

@@ -103,6 +103,16 @@ public sealed class WalkForwardTests
     }
 
     [Theory]
+    [InlineData(0)]
+    [InlineData(-3)]
+    public void Run_NoTestDays_IsAnArgumentError_NotAnInternalCrash(int testDays)
+    {
+        var options = new WalkForwardOptions { FirstYear = 2011, LastYear = 2011, Samples = 200, Seed = 1, TestDays = testDays };
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => WalkForward.Run(new StationaryBootstrap(5), DatedPanel(300, 5), SixtyForty, options));
+        Assert.Contains("TestDays", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData(1)] // 31 December of year 0: DateOnly's ArgumentOutOfRangeException, not an input error
     [InlineData(0)]
     [InlineData(-5)]

@@ -119,6 +119,18 @@ public sealed class GeneratorComparisonTests
         }
     }
 
+    [Theory]
+    [InlineData(31)] // longer than the 30 rows by far enough to ask for a negative count of windows
+    [InlineData(45)]
+    [InlineData(0)]
+    public void Windows_LongerThanTheFrameOrEmpty_IsAnArgumentError(int window)
+    {
+        var data = GeneratorTests.Panel(30, 1);
+        var e = Assert.ThrowsAny<ArgumentException>(() => GeneratorComparison.Windows(data, window));
+        Assert.Equal("window", e.ParamName);
+        Assert.Contains("30 rows", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Windows_AreStrideOne()
     {

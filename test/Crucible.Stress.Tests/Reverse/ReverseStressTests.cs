@@ -109,6 +109,84 @@ public sealed class ReverseStressTests
         }
     }
 
+    [Fact]
+    public void Evaluate_NoBreach_LeavesTheMeanAttributionUndefined_LikeTheMeanLoss()
+    {
+        // no scenario breaches: there is no mean loss, so there is no mean attribution either (it came out as zeros)
+        var windows = new ScenarioWindows(["EQ", "BD"], 2, 1, [Math.Log(0.99), 0, 0, Math.Log(1.01)]);
+        var request = new ReverseStressRequest { Portfolio = SixtyForty, LossThreshold = 0.1, Horizon = 1, Top = 5 };
+        var result = ReverseStress.Evaluate(windows, request, new ZeroPlausibility(), "fixture", "rejection");
+        Assert.Equal(0, result.Breaching);
+        Assert.True(double.IsNaN(result.MeanLoss));
+        Assert.All(result.MeanAttribution, a => Assert.True(double.IsNaN(a)));
+        Assert.All(result.MeanAttributionLog, a => Assert.True(double.IsNaN(a)));
+        using var json = System.Text.Json.JsonDocument.Parse(Crucible.Stress.Reporting.StressJson.ToJson(
+            Crucible.Stress.Risk.StressAnalysis.Run(windows.ToSeriesSet(), SixtyForty, [0.9]), new Crucible.Stress.Reporting.ScenarioSource("fixture.csv", new string('0', 64)), result));
+        var reverse = json.RootElement.GetProperty("reverse");
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, reverse.GetProperty("mean_loss").ValueKind);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, reverse.GetProperty("mean_attribution").ValueKind);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, reverse.GetProperty("mean_attribution_log").ValueKind);
+    }
+
+    [Fact]
+    public void Evaluate_ACandidateThatWipesALeveredBookOut_IsABreachLosingTheWholeCapital_AndTheRunGoesOn()
+    {
+        // a book 3× long EQ: a 50 % fall is a gross return of 1 + 3·(−0.5) < 0, which failed the whole run
+        var levered = new Portfolio("levered", [new Holding("EQ", 3), new Holding("BD", 0)], leverage: 3);
+        var windows = new ScenarioWindows(["EQ", "BD"], 3, 1, [Math.Log(0.5), 0, Math.Log(0.9), 0, Math.Log(1.01), 0]);
+        var request = new ReverseStressRequest { Portfolio = levered, LossThreshold = 0.2, Horizon = 1, Top = 5 };
+        var result = ReverseStress.Evaluate(windows, request, new ZeroPlausibility(), "fixture", "rejection");
+        Assert.Equal(2, result.Breaching);
+        var wiped = result.Top.Single(s => s.Index == 0);
+        Assert.Equal(1.0, wiped.Loss);
+        Assert.Equal(1.0, wiped.Attribution.Sum(), 1e-12); // the whole capital, all of it EQ's
+        Assert.Equal(1.0, wiped.Attribution[0], 1e-12);
+        Assert.All(wiped.AttributionLog, a => Assert.True(double.IsNaN(a))); // the log loss is infinite: no log parts
+        var other = result.Top.Single(s => s.Index == 1);
+        Assert.Equal(0.3, other.Loss, 1e-12);
+        Assert.Equal((1.0 + 0.3) / 2, result.MeanLoss, 1e-12);
+        Assert.Equal(result.MeanLoss, result.MeanAttribution.Sum(), 1e-12);
+        using var json = System.Text.Json.JsonDocument.Parse(Crucible.Stress.Reporting.StressJson.ToJson(
+            Crucible.Stress.Risk.StressAnalysis.Run(new ScenarioWindows(["EQ", "BD"], 1, 1, [Math.Log(0.9), 0]).ToSeriesSet(), levered, [0.5]), new Crucible.Stress.Reporting.ScenarioSource("fixture.csv", new string('0', 64)), result));
+        var scenario = json.RootElement.GetProperty("reverse").GetProperty("scenarios").EnumerateArray().First(s => s.GetProperty("index").GetInt32() == 1);
+        Assert.Equal(1.0, scenario.GetProperty("loss").GetDouble());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, scenario.GetProperty("attribution_log").GetProperty("EQ").ValueKind);
+    }
+
+    [Fact]
+    public void Adversarial_AGuidedCandidateThatWipesALeveredBookOut_IsTheWorstScenario_AndTheRunGoesOn()
+    {
+        // ordinary draws fall at most 2 % a day; the guided rungs' draws include a 50 % fall, which wipes out a 3× book
+        var levered = new Portfolio("levered", [new Holding("EQ", 3), new Holding("BD", 0)], leverage: 3);
+        var request = new AdversarialRequest { Portfolio = levered, Horizon = 1, CandidatesPerRung = 10, LadderMultiples = [2.0], Top = 3 };
+        var result = AdversarialScenarios.Run(new CrashingGenerator(), request, new ZeroPlausibility());
+        Assert.Equal(20, result.Candidates);
+        var worst = result.Worst[0];
+        Assert.Equal(10, worst.Index); // the rung's first draw
+        Assert.Equal(1.0, worst.Loss);
+        Assert.Equal(1.0, worst.Attribution[0], 1e-12);
+        Assert.All(worst.AttributionLog, a => Assert.True(double.IsNaN(a)));
+        Assert.True(result.Worst[1].Loss < 1);
+    }
+
+    // unguided: ten one-day draws of EQ falling 0 … 1.8 %; guided: the same, the first a 50 % fall
+    private sealed class CrashingGenerator : IGuidedScenarioGenerator
+    {
+        public string Name => "crashing";
+
+        public IReadOnlyList<string> Columns { get; } = ["EQ", "BD"];
+
+        public ScenarioWindows Sample(int count, int window, ulong seed) =>
+            new(Columns, count, window, [.. Enumerable.Range(0, count * window).SelectMany(i => new[] { -0.002 * (i % 10), 0.0 })]);
+
+        public ScenarioWindows SampleGuided(int count, int window, IScenarioObjective objective, double target, double guidanceScale, ulong seed)
+        {
+            var windows = Sample(count, window, seed);
+            windows.Values[0] = Math.Log(0.5);
+            return windows;
+        }
+    }
+
     private sealed class ZeroPlausibility : IPlausibilityScore
     {
         public string Method => "zero";

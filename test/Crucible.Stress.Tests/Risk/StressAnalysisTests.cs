@@ -196,6 +196,17 @@ public sealed class StressAnalysisTests
     }
 
     [Fact]
+    public void Run_ADuplicateConfidenceLevel_IsRefusedNamingIt()
+    {
+        // two levels of 0.99 wrote the key "0.99" twice in report.json
+        var set = RandomSet(50, 3, 3, 1);
+        var p = Weights(("S0", 0.4), ("S1", 0.4), ("S2", 0.2));
+        var e = Assert.Throws<ArgumentException>(() => StressAnalysis.Run(set, p, [0.95, 0.99, 0.99]));
+        Assert.Contains("0.99", e.Message, StringComparison.Ordinal);
+        Assert.Equal("alphas", e.ParamName);
+    }
+
+    [Fact]
     public void PlainReturns_AreOneStepScenarios_HistoricalSimulation()
     {
         var set = RandomSet(1, 250, 2, 9);
