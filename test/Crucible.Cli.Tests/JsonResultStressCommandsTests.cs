@@ -124,6 +124,22 @@ public sealed class JsonResultStressCommandsTests : IDisposable
     }
 
     [Fact]
+    public void Stress_Json_AReverseTestWithoutABreach_HasNoMeanAttribution_AsTheReport()
+    {
+        // with no breach the report's mean_attribution is null (no mean), and --json printed an object of zeros, then of nulls
+        string scenarios = StressFixture("scenarios.csv"), portfolio = StressFixture("portfolio.json"), report = Temp("nobreach.json");
+        string history = StressHistoryFixture.Write(scenarios, Temp("history.csv"));
+        var (exit, stdout, stderr) = Crucible("stress", "--scenarios", scenarios, "--portfolio", portfolio, "--reverse", "--loss-threshold", "0.99",
+            "--history", history, "--out", report, "--json");
+        Assert.True(exit == 0, stderr);
+        var rv = Document(stdout).GetProperty("reverse");
+        Assert.Equal(0, rv.GetProperty("breaching").GetInt32());
+        Assert.Equal(JsonValueKind.Null, Parse(report).GetProperty("reverse").GetProperty("mean_attribution").ValueKind);
+        Assert.Equal(JsonValueKind.Null, rv.GetProperty("mean_attribution").ValueKind);
+        Assert.Empty(rv.GetProperty("drivers").EnumerateArray());
+    }
+
+    [Fact]
     public void Stress_Json_FromASequenceModel_CarriesItsId_TheRecalibrationAndTheAdversarialFigures_OfTheReport()
     {
         string scenarios = StressFixture("scenarios.csv"), portfolio = StressFixture("portfolio.json"), report = Temp("model-stress.json");

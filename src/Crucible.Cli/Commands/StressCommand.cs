@@ -326,7 +326,7 @@ internal static class StressCommand
                 ["sampling"] = rv.Sampling,
                 ["candidates"] = rv.Candidates,
                 ["breaching"] = rv.Breaching,
-                ["mean_attribution"] = attribution,
+                ["mean_attribution"] = rv.Breaching == 0 ? null : attribution, // no breach, no mean: null, as in the report
                 // the summary's drivers: the (at most three) series adding most to the loss, largest first
                 ["drivers"] = JsonResult.Strings(Drivers(rv).Select(d => d.Series)),
                 ["recalibration"] = rv.Calibration is { } attempts ? new JsonArray([.. attempts.Select(a => (JsonNode?)new JsonObject
