@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Collections.Frozen;
 
 namespace Crucible.Data.Csv;
@@ -168,6 +169,28 @@ public sealed record CsvReadOptions
     /// The first time or timezone specifier (h H m s f F t z K) of a .NET custom date format, outside quoted literals and
     /// backslash escapes; null when there is none. A one-character format is a standard format and is not searched.
     /// </summary>
+
+    // whether format is a valid custom date format (a lone '%' or an unclosed quote threw FormatException from every date
+    // read, an internal error) that names a day: 2001-02-03 and 2012-11-30, written with it, read back as themselves (a
+    // format without the year or the day read every row as year 1 or the 1st)
+    private static bool NamesADay(string format)
+    {
+        foreach (var day in (ReadOnlySpan<DateOnly>)[new DateOnly(2001, 2, 3), new DateOnly(2012, 11, 30)])
+        {
+            try
+            {
+                var text = day.ToString(format, CultureInfo.InvariantCulture);
+                if (!DateOnly.TryParseExact(text, format, CultureInfo.InvariantCulture, DateTimeStyles.None, out var read) || read != day) return false;
+            }
+            catch (FormatException)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private static char? TimeField(string format)
     {
         if (format.Length < 2) return null;
@@ -219,6 +242,10 @@ public sealed record CsvReadOptions
             throw new InvalidInputException("OPT-E",
                 $"{N(nameof(DateFormat))} '{DateFormat}' has the time or timezone field '{field}': rows are days, and a time read and dropped "
                 + "would make every bar of a day after its first a duplicate date; intraday timestamps are not read (README Limits)");
+        if (!NamesADay(DateFormat))
+            throw new InvalidInputException("OPT-E",
+                $"{N(nameof(DateFormat))} '{DateFormat}' is not an exact .NET date format that names a day (year, month and day, e.g. yyyy-MM-dd or dd.MM.yyyy): "
+                + "a date it writes does not read back as the same day");
         void AtLeast(long value, long min, string property)
         {
             if (value < min)

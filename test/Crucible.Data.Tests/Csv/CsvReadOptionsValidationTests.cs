@@ -69,6 +69,24 @@ public class CsvReadOptionsValidationTests
         Assert.StartsWith($"--date-format '{format}' has the time or timezone field '{field}': rows are days", e.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A format .NET cannot use threw FormatException from the first date read (an internal error in the CLI and the
+    /// service), and one without the year or the day read every row as year 1 or the 1st of its month.
+    /// </summary>
+    [Theory]
+    [InlineData("%")]
+    [InlineData("yyyy-MM-dd'")]   // an unclosed quote
+    [InlineData("MM-dd")]         // no year
+    [InlineData("yyyy-MM")]       // no day
+    [InlineData("'date'")]        // nothing but a literal
+    public void ADateFormatThatNamesNoDay_IsRefused_NotAnErrorOfEveryRead(string format)
+    {
+        var e = Assert.Throws<InvalidInputException>(() => new CsvReadOptions { DateFormat = format }
+            .Validate(p => p == nameof(CsvReadOptions.DateFormat) ? "--date-format" : null));
+        Assert.Equal("OPT-E", e.Rule);
+        Assert.StartsWith($"--date-format '{format}' is not an exact .NET date format that names a day", e.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("yyyy-MM-dd")]
     [InlineData("dd.MM.yyyy")]
@@ -78,6 +96,8 @@ public class CsvReadOptionsValidationTests
     [InlineData("yyyy-MM-dd'T'")] // a quoted literal, not a field
     [InlineData("yyyy-MM-dd\\T\\Z")] // escaped letters
     [InlineData("dddd, d MMMM yyyy")]
+    [InlineData("dd/MM/yy")]
+    [InlineData("yyyy-M-d")]
     public void ADateOnlyFormat_Passes(string format) => new CsvReadOptions { DateFormat = format }.Validate();
 
     [Fact]
