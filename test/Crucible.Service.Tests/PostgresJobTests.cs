@@ -147,6 +147,15 @@ public sealed class PostgresJobTests(ServiceFixture f)
     // a quiet machine, where JobOperationsTests' ended in 1 to 3 s)
     private const string HandBackConfig = """{"hidden": 96, "blocks": 2, "time_embedding": 8, "diffusion_steps": 50, "training": {"batch_size": 32, "warmup_steps": 2}}""";
 
+    // a job of 10 steps queued in the shared table and claimed by replica "a" at 1,000 ms with a lease to 2,000 ms
+    private static JobView QueuedAndClaimedByA(SharedJobs jobs, string id)
+    {
+        var view = new JobView(id, JobStatus.Queued, 0, 10, null, null, null, null, "2026-01-01T00:00:00.0000000Z", null, 0);
+        Assert.True(jobs.TryQueue(view, "{}", "key:trainer", 8, Crucible.Governance.Manifests.ManifestFile.Named("request", [1])));
+        Assert.Equal(view.Id, jobs.Claim("a", now: 1_000, leaseUntil: 2_000)?.Id);
+        return view;
+    }
+
     // a replica whose lease ran out (cut off from the database for longer than the lease) while another replica claimed
     // the job again: its late end leaves the row the other replica now runs; it was written over it, so the job answered
     // the first replica's end (here failed) while the second trained it, and then flipped to the second's end
@@ -155,9 +164,7 @@ public sealed class PostgresJobTests(ServiceFixture f)
     {
         using var db = TestPostgres.CreateDatabase();
         using var jobs = new SharedJobs(db.ConnectionString);
-        var view = new JobView("0123456789abcdef0123456789abcdef", JobStatus.Queued, 0, 10, null, null, null, null, "2026-01-01T00:00:00.0000000Z", null, 0);
-        Assert.True(jobs.TryQueue(view, "{}", "key:trainer", 8, Crucible.Governance.Manifests.ManifestFile.Named("request", [1])));
-        Assert.Equal(view.Id, jobs.Claim("a", now: 1_000, leaseUntil: 2_000)?.Id);
+        var view = QueuedAndClaimedByA(jobs, "0123456789abcdef0123456789abcdef");
         Assert.Equal(view.Id, jobs.Claim("b", now: 3_000, leaseUntil: 4_000)?.Id); // a's lease ran out
 
         jobs.Finish(view.Id, "a", JobStatus.Failed, null, null, null, "a's late end", "2026-01-01T00:00:03.0000000Z");
@@ -177,9 +184,7 @@ public sealed class PostgresJobTests(ServiceFixture f)
         // b's lease and wrote its own steps into b's row, and went on training the same job as b
         using var db = TestPostgres.CreateDatabase();
         using var jobs = new SharedJobs(db.ConnectionString);
-        var view = new JobView("fedcba9876543210fedcba9876543210", JobStatus.Queued, 0, 10, null, null, null, null, "2026-01-01T00:00:00.0000000Z", null, 0);
-        Assert.True(jobs.TryQueue(view, "{}", "key:trainer", 8, Crucible.Governance.Manifests.ManifestFile.Named("request", [1])));
-        Assert.Equal(view.Id, jobs.Claim("a", now: 1_000, leaseUntil: 2_000)?.Id);
+        var view = QueuedAndClaimedByA(jobs, "fedcba9876543210fedcba9876543210");
         Assert.Equal(new LeaseState(true, null), jobs.Progress(view.Id, "a", 3, 10, 0.5, leaseUntil: 2_500));
         Assert.Equal(view.Id, jobs.Claim("b", now: 3_000, leaseUntil: 4_000)?.Id); // a's lease ran out
 

@@ -479,13 +479,19 @@ public sealed class PostgresStoreTests(ServiceFixture f)
         Assert.Null(b.Find("job-1")!.RunId);
         Assert.True(a.TryQueue(View(4), "{}", "key:t", capacity: 3, body));
     }
+    // the fixture's model, registered through replica A's home in the shared store (replica B has no folder of it yet)
+    private void RegisterTheModel(TestDatabase db, Replicas replicas)
+    {
+        using var log = AuditLog.Open(new AuditLogOptions { PostgresConnectionString = db.ConnectionString });
+        new Governance.Registry.ModelRegistry(Governance.CrucibleHome.Resolve(replicas.HomeA), log).Register(f.ModelFolder);
+    }
+
     [Fact]
     public async Task SecondReplica_AnswersTheModelManifest_AndTheRunManifest_WithTheSameBytes()
     {
         using var db = TestPostgres.CreateDatabase();
         using var replicas = new Replicas(f, db, "runs");
-        using (var log = AuditLog.Open(new AuditLogOptions { PostgresConnectionString = db.ConnectionString }))
-            new Governance.Registry.ModelRegistry(Governance.CrucibleHome.Resolve(replicas.HomeA), log).Register(f.ModelFolder);
+        RegisterTheModel(db, replicas);
 
         // replica B has never loaded the model (no folder in its home): the registered manifest comes from the shared store
         Assert.False(Directory.Exists(Path.Combine(replicas.HomeB, "models", f.ModelId)));
@@ -526,8 +532,7 @@ public sealed class PostgresStoreTests(ServiceFixture f)
     {
         using var db = TestPostgres.CreateDatabase();
         using var replicas = new Replicas(f, db, "reload");
-        using (var log = AuditLog.Open(new AuditLogOptions { PostgresConnectionString = db.ConnectionString }))
-            new Governance.Registry.ModelRegistry(Governance.CrucibleHome.Resolve(replicas.HomeA), log).Register(f.ModelFolder);
+        RegisterTheModel(db, replicas);
         var blocker = Path.Combine(replicas.HomeB, "models", ".materialise.lock");
         Directory.CreateDirectory(blocker);
 
