@@ -32,6 +32,9 @@ public sealed class DiffusionTrainer
     private readonly Philox _dropout;
     private readonly Philox _smoothing;
     private readonly List<float> _losses = [];
+
+    // whether the last DP-SGD step drew an empty Poisson batch (its loss, 0 / 0, is NaN without any divergence)
+    private bool _emptyBatch;
     private readonly TensorArena _arena = new();
 
     // the batch buffers, reused every step: x_t (B, S), target (B, S), t (B), ε for one sample (S); S = Π SampleShape
@@ -245,7 +248,7 @@ public sealed class DiffusionTrainer
         {
             cancellationToken.ThrowIfCancellationRequested();
             float loss = Step(data);
-            if (!float.IsFinite(loss)) throw Diverged();
+            if (!float.IsFinite(loss) && !_emptyBatch) throw Diverged(); // an empty Poisson batch's loss is NaN by design
             losses.Add(loss);
             window += loss;
             if (progress is not null && (_step % reportEvery == 0 || _step == _options.Steps))
@@ -424,6 +427,7 @@ public sealed class DiffusionTrainer
         double lossSum = double.NaN;
         int[] shape = [m, .. _sampleShape];
         float inverseSize = 1f / size;
+        _emptyBatch = m == 0;
         if (m == 0)
         {
             _privacy.Step(_parameters, 0, NoGradients.Instance); // noise only, still accounted
