@@ -73,5 +73,16 @@ public static class NoiseCalibration
     }
 
     /// <summary>Opacus's step count for an epoch budget: <c>int(epochs / q)</c>.</summary>
-    public static long StepsForEpochs(double epochs, double sampleRate) => (long)(epochs / sampleRate);
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="epochs"/> is not a finite number ≥ 0, <paramref name="sampleRate"/> is not in (0, 1], or the count
+    /// passes <see cref="long.MaxValue"/> (the cast of NaN or of a quotient that large gave an arbitrary count).
+    /// </exception>
+    public static long StepsForEpochs(double epochs, double sampleRate)
+    {
+        if (!(epochs >= 0 && double.IsFinite(epochs))) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "epochs must be a finite number ≥ 0");
+        if (!(sampleRate > 0 && sampleRate <= 1)) throw new ArgumentOutOfRangeException(nameof(sampleRate), sampleRate, "q must be in (0, 1]");
+        var steps = Math.Floor(epochs / sampleRate);
+        if (!(steps < 9.2233720368547758e18)) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "epochs / q passes the largest step count");
+        return (long)steps;
+    }
 }

@@ -40,6 +40,10 @@ public sealed class PrvAccountant
         if (!(noiseMultiplier > 0)) throw new ArgumentOutOfRangeException(nameof(noiseMultiplier), "the PRV accountant needs σ > 0");
         if (!(sampleRate > 0 && sampleRate < 1)) throw new ArgumentOutOfRangeException(nameof(sampleRate), "the PRV accountant needs 0 < q < 1");
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(steps);
+        long recorded = 0;
+        foreach (var s in _history) recorded += s.Steps; // each Step below keeps the total within long
+        if (steps > long.MaxValue - recorded)
+            throw new ArgumentOutOfRangeException(nameof(steps), steps, string.Create(CultureInfo.InvariantCulture, $"{recorded} steps are recorded: the total would pass {long.MaxValue}"));
         if (_history.Count > 0 && _history[^1].NoiseMultiplier == noiseMultiplier && _history[^1].SampleRate == sampleRate)
             _history[^1] = _history[^1] with { Steps = _history[^1].Steps + steps };
         else
@@ -50,10 +54,15 @@ public sealed class PrvAccountant
     /// The upper bound on ε at <paramref name="delta"/> (Opacus's return value), with the estimate and the lower bound.
     /// <paramref name="deltaError"/> defaults to δ/1000 as in Opacus.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">δ is not in (0, 1), ε_err is not a positive number, or δ_err is not in (0, δ).</exception>
     public (double Lower, double Estimate, double Upper) GetEpsilonBounds(double delta, double epsError = 0.01, double? deltaError = null)
     {
-        if (_history.Count == 0) return (0, 0, 0);
+        // δ ≥ 1 (or NaN) gave a number, as if it were a privacy statement
+        if (!(delta > 0 && delta < 1)) throw new ArgumentOutOfRangeException(nameof(delta), delta, "δ must be in (0, 1)");
+        if (!(epsError > 0 && double.IsFinite(epsError))) throw new ArgumentOutOfRangeException(nameof(epsError), epsError, "ε_err must be a positive number");
         var dErr = deltaError ?? delta / 1000;
+        if (!(dErr > 0 && dErr < delta)) throw new ArgumentOutOfRangeException(nameof(deltaError), dErr, "δ_err must be in (0, δ)");
+        if (_history.Count == 0) return (0, 0, 0);
         var composed = Compose(epsError, dErr);
         return composed.Epsilon(delta, dErr, epsError);
     }

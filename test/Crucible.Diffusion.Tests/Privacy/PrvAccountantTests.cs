@@ -16,6 +16,44 @@ public class PrvAccountantTests
     }
 
     [Fact]
+    public void Prv_RefusesWhatIsNoPrivacyQuestion_AndAStepCountPastLongMaxValue()
+    {
+        var accountant = new PrvAccountant();
+        accountant.Step(1.5, 0.04, 100);
+        // δ ≥ 1 gave a number, as if it were a privacy statement
+        Assert.Throws<ArgumentOutOfRangeException>(() => accountant.GetEpsilon(1.0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => accountant.GetEpsilon(double.NaN));
+        Assert.Throws<ArgumentOutOfRangeException>(() => accountant.GetEpsilon(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => accountant.GetEpsilon(1e-5, epsError: 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => accountant.GetEpsilon(1e-5, deltaError: 1e-5));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PrvAccountant().GetEpsilon(2)); // an empty history too
+
+        // the merged segment's count wrapped to a negative number
+        accountant.Step(1.5, 0.04, long.MaxValue - 100);
+        Assert.Throws<ArgumentOutOfRangeException>(() => accountant.Step(1.5, 0.04, 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => accountant.Step(2.0, 0.04, 1));
+        Assert.Equal(long.MaxValue, accountant.History.Sum(h => h.Steps));
+    }
+
+    [Theory]
+    [InlineData(double.NaN, 0.04)]
+    [InlineData(-1.0, 0.04)]
+    [InlineData(double.PositiveInfinity, 0.04)]
+    [InlineData(90.0, 0.0)]
+    [InlineData(90.0, double.NaN)]
+    [InlineData(90.0, 1.5)]
+    [InlineData(1e300, 1e-10)]
+    public void StepsForEpochs_RefusesWhatGivesNoCount(double epochs, double q)
+    {
+        // (long)(NaN) and (long)(1e310) gave arbitrary counts; q = 0 gave long.MinValue
+        Assert.Throws<ArgumentOutOfRangeException>(() => NoiseCalibration.StepsForEpochs(epochs, q));
+    }
+
+    [Fact]
+    public void StepsForEpochs_IsOpacusesIntOfEpochsOverQ() => Assert.Equal((2250L, 0L, 100L),
+        (NoiseCalibration.StepsForEpochs(90, 0.04), NoiseCalibration.StepsForEpochs(0, 0.5), NoiseCalibration.StepsForEpochs(1, 0.01)));
+
+    [Fact]
     public async Task A2_PrvDomainBeyondExpOverflow_Returns_AndStaysBelowRdp()
     {
         // σ = 0.03, q = 0.01, one step: the domain is ±742 and e^742 overflows; erfc(∞) was NaN, so the truncated CDF was NaN
