@@ -21,6 +21,15 @@ public sealed partial class Tensor
         if (!RequiresGrad) throw new InvalidOperationException("Backward() on a tensor that does not require grad (no input requires grad, or it was built under NoGrad)");
 
         var order = TopologicalOrder();
+        // a graph an earlier Backward() freed has no closures left: gradients would stop there without a word (PyTorch:
+        // "Trying to backward through the graph a second time"); refused before any gradient is touched
+        foreach (var node in order)
+        {
+            if (node._freed)
+                throw new InvalidOperationException(
+                    "Backward() through a graph that an earlier Backward() already used and freed (a graph is used once, as PyTorch's retain_graph=False): build it again");
+        }
+
         var g = GradOrCreate();
         for (int i = 0; i < g.Length; i++) g[i] += gradient[i];
 
@@ -38,6 +47,7 @@ public sealed partial class Tensor
             if (!node.IsLeaf)
             {
                 node._backward = null;
+                node._freed = true;
                 if (!ReferenceEquals(node, this)) node.Grad = null;
             }
         }

@@ -20,6 +20,9 @@ public sealed partial class Tensor
     private readonly Tensor[] _parents;
     private Action? _backward;
 
+    // a non-leaf whose backward closure a Backward() ran and dropped: the graph through it is used once (Tensor.Autograd.cs)
+    private bool _freed;
+
     /// <summary>Creates a tensor over <paramref name="data"/> (not copied) with the given shape.</summary>
     public Tensor(float[] data, int[] shape, bool requiresGrad = false)
         : this(data, shape, requiresGrad, NoParents)

@@ -110,6 +110,24 @@ public class AutogradTests
     }
 
     [Fact]
+    public void Backward_ThroughAGraphAnEarlierBackwardFreed_IsRefused_NotSilentlyStopped()
+    {
+        // a second Backward() on the same root, or one through a non-leaf another Backward() had freed, reached no leaf
+        // and gave no gradient without a word (PyTorch: "Trying to backward through the graph a second time")
+        var x = new Tensor([1f, 2f, 3f], [3], requiresGrad: true);
+        var loss = (x * x).Sum();
+        loss.Backward();
+        Assert.Throws<InvalidOperationException>(loss.Backward);
+        Assert.Equal([2f, 4f, 6f], x.Grad!); // untouched by the refused call
+
+        var y = x * x;                        // shared by two losses
+        y.Sum().Backward();
+        var e = Assert.Throws<InvalidOperationException>(() => (y * 2f).Sum().Backward());
+        Assert.Contains("already used and freed", e.Message, StringComparison.Ordinal);
+        Assert.Equal([4f, 8f, 12f], x.Grad!); // nothing added by the refused call
+    }
+
+    [Fact]
     public void ZeroGrad_InPlace_KeepsTheBufferZeroed_AndTheNextBackwardAccumulatesIntoIt()
     {
         var x = new Tensor([1f, 2f, 3f], [3], requiresGrad: true);
