@@ -61,6 +61,13 @@ public sealed class GRUCell : Module
             throw new ArgumentException($"GRUCell expects input (B, {InputSize}), got {Tensor.FormatShape(input.Shape)}", nameof(input));
         }
 
+        // a state of another shape broadcast silently: (1, H) gave every row the first row's state
+        if (hidden is not null && (hidden.Rank != 2 || hidden.Shape[0] != input.Shape[0] || hidden.Shape[1] != HiddenSize))
+        {
+            throw new ArgumentException(
+                $"GRUCell expects hidden ({input.Shape[0]}, {HiddenSize}) for input {Tensor.FormatShape(input.Shape)}, got {Tensor.FormatShape(hidden.Shape)}", nameof(hidden));
+        }
+
         var h = hidden ?? Tensor.Zeros([input.Shape[0], HiddenSize]);
         var gi = Tensor.Linear(input, WeightIh, BiasIh); // (B, 3H)
         return Step(gi, h, WeightHh, BiasHh, HiddenSize);

@@ -163,4 +163,17 @@ public class ModuleTests
             RegisterBuffer("running", Tensor.Ones([2]));
         }
     }
+
+    [Theory]
+    [InlineData(1, 4)]   // one row for a batch of 2: broadcast silently, every row stepped from the first row's state
+    [InlineData(2, 5)]
+    [InlineData(3, 4)]
+    public void GRUCell_AHiddenStateOfAnotherShape_IsRefused(int rows, int hidden)
+    {
+        var cell = new GRUCell(3, 4, new Philox(4));
+        var input = Tensor.Zeros([2, 3]);
+        var e = Assert.Throws<ArgumentException>(() => cell.Forward(input, Tensor.Zeros([rows, hidden])));
+        Assert.Equal("hidden", e.ParamName);
+        Assert.Equal([2, 4], cell.Forward(input, Tensor.Zeros([2, 4])).Shape);
+    }
 }
