@@ -604,7 +604,9 @@ public sealed class DiffusionTrainer
         }
 
         if ((state.Ema is null) != (_ema is null)) throw new InvalidDataException($"{source}: the checkpoint and the trainer disagree on the EMA");
-        for (int i = 0; i < _parameters.Length; i++) state.Weights[i].Data.CopyTo(_parameters[i].Data, 0);
+        // all or nothing: a state that does not fit leaves the trainer as it was (the weights were overwritten first, so a
+        // refused resume left a half-restored trainer behind)
+        var (ema, optimizer, rng) = (_ema?.StateDict(), _optimizer.StateDict(), _rng.GetState());
         try
         {
             if (state.Ema is not null) _ema!.LoadStateDict(state.Ema);
@@ -613,9 +615,13 @@ public sealed class DiffusionTrainer
         }
         catch (ArgumentException e)
         {
+            if (ema is not null) _ema!.LoadStateDict(ema);
+            _optimizer.LoadStateDict(optimizer);
+            _rng.SetState(rng);
             throw new InvalidDataException($"{source}: the checkpoint's state does not fit this trainer: {e.Message}", e);
         }
 
+        for (int i = 0; i < _parameters.Length; i++) state.Weights[i].Data.CopyTo(_parameters[i].Data, 0);
         _step = state.Step;
         _losses.Clear();
         _losses.AddRange(state.Losses);

@@ -135,6 +135,7 @@ public sealed class TrainerCheckpointTests : IDisposable
     [InlineData("negative EMA count")]
     [InlineData("negative step")]
     [InlineData("step without its losses")]
+    [InlineData("a buffer AdamW does not keep")] // read whole, refused by the optimiser only after the weights were overwritten
     public void LoadCheckpoint_ACorruptedFile_IsInvalidDataNamingIt(string corruption)
     {
         // each escaped as IndexOutOfRange, InvalidOperation or ArgumentException (a generator's resume then crashed instead
@@ -142,7 +143,7 @@ public sealed class TrainerCheckpointTests : IDisposable
         var schedule = VolatilityAdaptiveSchedule.Isotropic(NoiseSchedule.Linear(100), 2);
         string path = Path.Combine(_dir, "good.ckpt"), bad = Path.Combine(_dir, "bad.ckpt");
         var (_, trainer) = NewTrainer(schedule, 10);
-        trainer.Step(Rows(64, 3, 1, 1), 64);
+        for (int step = 0; step < 3; step++) trainer.Step(Rows(64, 3, 1, 1), 64); // past the warm-up's first step, whose rate is 0
         trainer.SaveCheckpoint(path);
         var good = SafeTensors.Load(path);
         var tensors = good.Names.Select(good.GetData).ToList();
@@ -158,6 +159,10 @@ public sealed class TrainerCheckpointTests : IDisposable
             case "generator buffer index": meta["rng.buffer_index"] = "99"; break;
             case "negative EMA count": meta["ema.num_updates"] = "-1"; break;
             case "negative step": meta["step"] = "-3"; break;
+            case "a buffer AdamW does not keep":
+                var shape = tensors.Single(t => t.Name == "model." + name).Shape;
+                tensors.Add(NamedTensorData.FromFloat32($"optimizer.{name}.momentum_buffer", shape, new float[shape.Aggregate(1, (a, b) => a * b)]));
+                break;
             default: meta["step"] = "7"; break;
         }
 
@@ -165,6 +170,11 @@ public sealed class TrainerCheckpointTests : IDisposable
         var (_, other) = NewTrainer(schedule, 10);
         var e = Assert.Throws<InvalidDataException>(() => other.LoadCheckpoint(bad));
         Assert.StartsWith(bad + ":", e.Message, StringComparison.Ordinal);
+
+        // nothing of the refused state stays behind: the trainer steps as a fresh one (weights, optimiser, generator); the
+        // weights were overwritten before the EMA and optimiser states were checked
+        var (_, fresh) = NewTrainer(schedule, 10);
+        Assert.Equal(fresh.Step(Rows(64, 3, 1, 1), 64), other.Step(Rows(64, 3, 1, 1), 64));
     }
 
     [Fact]
