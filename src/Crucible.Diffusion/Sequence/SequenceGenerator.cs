@@ -531,6 +531,7 @@ public sealed class SequenceGenerator
         var o = Options;
         int w = o.Window, d = trainReturns.ColumnCount, rows = trainReturns.RowCount;
         if (d < 1) throw new InvalidInputException("no-series", "the training data has no series");
+        Scenarios.ScenarioCsv.ThrowIfReservedSeriesName(trainReturns.Columns);
         if (rows < w + 1) throw new InvalidInputException("too-few-rows", TooFewRows(rows, w, provenance));
         var values = trainReturns.ValueSpan; // in place: a train split is a Head of the whole file's frame
         for (int i = 0; i < values.Length; i++)

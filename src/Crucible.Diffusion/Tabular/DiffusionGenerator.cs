@@ -160,7 +160,7 @@ public sealed class DiffusionGenerator
     /// there every <see cref="CheckpointOptions.Every"/> steps, and resumes from it when the file already exists (it must
     /// come from the same data and options).
     /// </summary>
-    /// <exception cref="InvalidInputException">Fewer than 2 rows, non-finite values, a value the transform leaves beyond the
+    /// <exception cref="InvalidInputException">A series named <c>scenario</c> or <c>step</c> (<c>reserved-column</c>), fewer than 2 rows, non-finite values, a value the transform leaves beyond the
     /// float32 range (<c>model-space-range</c>), or a checkpoint of other data or options.</exception>
     /// <exception cref="ArgumentException">A column name of <paramref name="trainReturns"/> is null or empty (the message
     /// names its position).</exception>
@@ -170,6 +170,7 @@ public sealed class DiffusionGenerator
     {
         ArgumentNullException.ThrowIfNull(trainReturns);
         CheckColumnNames(trainReturns.Columns, nameof(trainReturns));
+        Scenarios.ScenarioCsv.ThrowIfReservedSeriesName(trainReturns.Columns);
         if (trainReturns.ColumnCount < 1) throw new InvalidInputException("no-series", "the training data has no series");
         if (trainReturns.RowCount < 2) throw new InvalidInputException("too-few-rows", $"the training data has {trainReturns.RowCount} rows; at least 2 are needed");
         var values = trainReturns.ValueSpan; // in place: a train split is a Head of the whole file's frame

@@ -48,6 +48,19 @@ public class SequenceFitRefusalTests
     }
 
     [Theory]
+    [InlineData("scenario")]
+    [InlineData("step")]
+    public void ASeriesNamedAsAScenarioFileColumn_IsRefusedAtFit_NamingIt(string name)
+    {
+        // it trained, and generate wrote "scenario,step,…,step", a header every reader of scenario files refuses
+        var (returns, _) = Data();
+        var renamed = new TimeSeriesFrame([.. returns.Dates], ["SPY", name], returns.Values);
+        var e = Assert.Throws<InvalidInputException>(() => new SequenceGenerator(Tiny).Fit(renamed));
+        Assert.Equal("reserved-column", e.Rule);
+        Assert.Contains($"'{name}'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData(double.PositiveInfinity, "+∞")]
     [InlineData(double.NegativeInfinity, "−∞")]
     public void AnInfiniteCondition_IsRefusedNamingItsColumnAndDate(double value, string shown)

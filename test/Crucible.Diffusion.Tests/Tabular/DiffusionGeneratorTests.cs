@@ -100,6 +100,19 @@ public sealed class DiffusionGeneratorTests : IDisposable
         Assert.StartsWith("column name 1 is empty", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("scenario")]
+    [InlineData("step")]
+    public void Fit_WithASeriesNamedAsAScenarioFileColumn_IsRefusedNamingIt(string name)
+    {
+        // a series named 'scenario' or 'step' trained, and generate wrote "scenario,step,scenario,…", a header every
+        // reader of scenario files refuses (duplicate-column): a model whose scenarios nothing could read
+        var frame = new TimeSeriesFrame([], ["A", name], [.. Enumerable.Range(0, 20).Select(i => 0.001 * ((i * 7) % 11 - 5))], 10);
+        var e = Assert.Throws<InvalidInputException>(() => new DiffusionGenerator(Small()).Fit(frame));
+        Assert.Equal("reserved-column", e.Rule);
+        Assert.Contains($"'{name}'", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void FitThenSample_ReproducesTheMarginalsAndCorrelation_InOriginalUnits()
     {
