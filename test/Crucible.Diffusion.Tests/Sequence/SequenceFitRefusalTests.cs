@@ -60,6 +60,22 @@ public class SequenceFitRefusalTests
         Assert.Contains($"'{name}'", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void ASeriesThatFloat32FlushesToOneValue_IsRefusedAtFit_NamingIt()
+    {
+        // returns of about 1e-300 vary in float64 but are all 0 once mapped to the network's float32 model space (no
+        // transform: scale 1): the network saw a constant series and the scenarios came out as ±1e-8 noise, 1e292 times
+        // the data's size, without a word
+        var (returns, _) = Data();
+        var values = returns.Values.ToArray();
+        for (int r = 0; r < returns.RowCount; r++) values[(2 * r) + 1] *= 1e-300;
+        var tiny = new TimeSeriesFrame([.. returns.Dates], ["SPY", "TLT"], values);
+        var e = Assert.Throws<InvalidInputException>(() => new SequenceGenerator(Tiny).Fit(tiny));
+        Assert.Equal("model-space-range", e.Rule);
+        Assert.Contains("series 'TLT'", e.Message, StringComparison.Ordinal);
+        Assert.Contains("one value in float32", e.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(double.PositiveInfinity, "+∞")]
     [InlineData(double.NegativeInfinity, "−∞")]
