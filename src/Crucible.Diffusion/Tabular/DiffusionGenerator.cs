@@ -347,11 +347,35 @@ public sealed class DiffusionGenerator
     private static void RequireFloatRange(float[] x0, TimeSeriesFrame trainReturns, TimeSeriesFrame model)
     {
         int i = Array.FindIndex(x0, v => !float.IsFinite(v));
-        if (i < 0) return;
+        if (i < 0)
+        {
+            RequireVaryingInFloat32(x0, trainReturns);
+            return;
+        }
+
         int d = trainReturns.ColumnCount, c = i % d;
         var (largest, row) = ModelSpaceRange.Largest(trainReturns, c);
         throw new InvalidInputException(ModelSpaceRange.Rule, string.Create(CultureInfo.InvariantCulture,
             $"series '{trainReturns.Columns[c]}': the transform maps its training value at row {i / d} to {model.ValueSpan[i]:G6}, beyond the float32 range (±3.4E+38) the network computes in; its largest value is {largest:G6} (row {row}): check the input kind and units, or use \"transform\": \"quantile_normal\""));
+    }
+
+    // a series that varies but is one value once in float32 model space (log returns of about 1e-300 with "transform":
+    // "none", or "standardize" whose standard deviation underflows): the network would learn a constant and every
+    // scenario would give the series one value
+    private static void RequireVaryingInFloat32(float[] x0, TimeSeriesFrame trainReturns)
+    {
+        int d = trainReturns.ColumnCount;
+        var values = trainReturns.ValueSpan;
+        for (int c = 0; c < d; c++)
+        {
+            bool same = true, varies = false;
+            for (int k = c + d; k < x0.Length && same; k += d) same = x0[k] == x0[c];
+            for (int k = c + d; k < values.Length && !varies; k += d) varies = values[k] != values[c];
+            if (!same || !varies) continue;
+            var (largest, row) = ModelSpaceRange.Largest(trainReturns, c);
+            throw new InvalidInputException(ModelSpaceRange.Rule, string.Create(CultureInfo.InvariantCulture,
+                $"series '{trainReturns.Columns[c]}': its training values vary (largest {largest:G6}, row {row}), but the transform maps every one to {x0[c]:G6} in the float32 the network computes in: check the input kind and units, or use \"transform\": \"quantile_normal\""));
+        }
     }
 
     // the smoothed bootstrap's kernel on the model-space rows; a rank-deficient covariance is a data problem, named as such
