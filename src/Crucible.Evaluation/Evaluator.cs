@@ -205,6 +205,10 @@ public static class Evaluator
                         ? [string.Create(System.Globalization.CultureInfo.InvariantCulture,
                             $"the real set has no path of {horizon} steps, the synthetic scenarios' horizon: the real portfolio VaR, ES and CDaR and each real series' acf, acf_abs, pacf, leverage, max_drawdown and cdar are undefined (null)")]
                         : Array.Empty<string>(),
+                    .. horizon is null
+                        ? [string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                            $"the synthetic scenarios have several lengths ({synthPaths.Min(p => p.Length)} to {synthPaths.Max(p => p.Length)} steps), so there is no one horizon: the real portfolio VaR, ES and CDaR are one-step figures and each real series' drawdowns and serial statistics those of its whole paths, beside the scenarios' whole-path figures of different horizons; cut the scenarios to one length")]
+                        : Array.Empty<string>(),
                     .. regimes.TransitionsUnavailable is { } noTransitions ? [noTransitions] : Array.Empty<string>(),
                     .. TemporalLeftOut.Warning(perSeries, horizon, windowedDrawdowns) is { } leftOut ? [leftOut] : Array.Empty<string>()],
             };

@@ -16,7 +16,8 @@ namespace Crucible.Evaluation;
 /// Crucible.Data's job; this reader rejects what it cannot use, naming file, line, column and rule:
 /// <c>file-not-found</c>, <c>unclosed-quote</c> (a quote never closed, or a stray one), <c>encoding</c> (UTF-16),
 /// <c>field-length</c>, <c>too-many-columns</c>, <c>empty-file</c>, <c>empty-header</c>,
-/// <c>duplicate-column</c>, <c>no-series</c>, <c>column-mismatch</c>, <c>ragged-row</c>, <c>non-integer</c>,
+/// <c>duplicate-column</c>, <c>no-series</c>, <c>column-mismatch</c>, <c>ragged-row</c>, <c>non-integer</c>, <c>step-order</c>
+/// (a scenario's steps not following one by one in its rows' order),
 /// <c>CSV-E-MISSING</c> (a blank cell), <c>non-numeric</c>, <c>non-finite</c>, <c>no-rows</c>, and the sidecar's <c>scenario-metadata</c>,
 /// <c>scenario-metadata-sha256</c>, <c>price-columns</c>.
 /// </summary>
@@ -76,6 +77,8 @@ public static class SeriesSetCsv
         if (first >= 0) positions = CheckSeries(path, names[..end], first, expectedNames, hintPriceColumns: scenario && end == names.Length);
         var rows = new List<double[]>();
         var ids = new List<int>();
+        // each scenario's last step: its rows must follow its steps one by one (step-order)
+        var lastStep = new Dictionary<int, long>();
         while (csv.Read())
         {
             if (csv.IsBlank) continue;
@@ -96,6 +99,7 @@ public static class SeriesSetCsv
                     throw new InvalidInputException("non-integer", $"scenario id '{csv.FieldText(0)}' is not an integer",
                         new InputLocation(path, lineNo, 1, "scenario"));
                 ids.Add(id);
+                if (first == 2) CheckStep(path, lineNo, id, csv.FieldText(1), lastStep);
             }
             var row = new double[end - first];
             for (var c = first; c < end; c++)
@@ -125,6 +129,20 @@ public static class SeriesSetCsv
         var set = new SeriesSet(names[first..end], columns, scenario ? ids.ToArray() : null);
         fileOrder = set.Names;
         return positions is null ? set : set.Select(positions);
+    }
+
+    // a scenario's step: an integer, the scenario's previous step + 1 (its first row's step is its own: eval_ref.py's
+    // files count from 0, ScenarioCsv's from 1); a path read in file order is then the path the steps say
+    private static void CheckStep(string path, long lineNo, int id, string text, Dictionary<int, long> lastStep)
+    {
+        var at = new InputLocation(path, lineNo, 2, "step");
+        if (!long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var step))
+            throw new InvalidInputException("step-order", $"step '{text}' is not an integer", at);
+        if (lastStep.TryGetValue(id, out var previous) && step != previous + 1)
+            throw new InvalidInputException("step-order",
+                $"scenario {id.ToString(CultureInfo.InvariantCulture)} has step {step.ToString(CultureInfo.InvariantCulture)} after step "
+                + $"{previous.ToString(CultureInfo.InvariantCulture)}: each scenario's rows must follow its steps in order, one by one", at);
+        lastStep[id] = step;
     }
 
     /// <summary>

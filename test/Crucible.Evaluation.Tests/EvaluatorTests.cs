@@ -290,6 +290,22 @@ public class EvaluatorTests
     }
 
     [Fact]
+    public void Evaluate_PortfolioRisk_ScenariosOfSeveralLengths_SayTheHorizonsDiffer()
+    {
+        // scenarios of 5 steps but the last of 4: the horizon is undefined (null), so the real VaR, ES and CDaR were the
+        // one-day figures beside the scenarios' whole-path figures, a 5-day VaR read against a one-day one without a word
+        var (real, windows) = DailyAndItsWindows(300, 5);
+        var n = windows.RowCount - 1;
+        var ragged = new SeriesSet(windows.Names, [.. windows.Columns.Select(c => c[..n])], windows.ScenarioIds![..n]);
+        var options = new EvaluationOptions { Alpha = 0.95, MembershipInference = false, Utility = false };
+        var report = Evaluator.Evaluate(new EvaluationInput(real, ragged), options);
+        Assert.Null(report.Portfolio.Horizon);
+        Assert.Contains(report.Warnings, w => w.Contains("scenarios have several lengths (4 to 5 steps)", StringComparison.Ordinal));
+        Assert.DoesNotContain(Evaluator.Evaluate(new EvaluationInput(real, windows), options).Warnings,
+            w => w.Contains("several lengths", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Evaluate_Regimes_HStepScenariosWithAnHStepWindow_SayWhyTheirTransitionsAreNull()
     {
         // session 21: 20-step scenarios with the default 20-step regime window have one full window a path, so no

@@ -115,4 +115,28 @@ public sealed class SeriesSetCsvTokenizerTests : IDisposable
         Assert.Equal("encoding", e.Rule);
         Assert.Equal(1L, e.Location!.Line);
     }
+
+    [Theory]
+    [InlineData("scenario,step,A\n1,2,0.1\n1,1,0.2\n", 3L)]          // a scenario's steps in reverse order
+    [InlineData("scenario,step,A\n1,1,0.1\n1,1,0.2\n", 3L)]          // a step given twice
+    [InlineData("scenario,step,A\n1,1,0.1\n1,3,0.2\n", 3L)]          // a step left out
+    [InlineData("scenario,step,A\n1,1,0.1\n2,1,0.3\n1,1,0.2\n", 4L)] // a scenario's step again after another scenario
+    [InlineData("scenario,step,A\n1,x,0.1\n", 2L)]                    // a step that is no integer
+    public void StepsOutOfOrder_AreRefusedAtTheirCell(string text, long line)
+    {
+        // was: the step column was skipped unread, so a file whose paths ran backwards or repeated a day was read in file
+        // order as if its steps were 1, 2, … and every path statistic (ACF, drawdown, horizon VaR) measured a scrambled path
+        var e = Assert.Throws<InvalidInputException>(() => SeriesSetCsv.Read(Write(text)));
+        Assert.Equal(("step-order", line, 2), (e.Rule, e.Location!.Line, e.Location.Column));
+    }
+
+    [Fact]
+    public void Steps_FromZeroOrOne_InterleavedScenarios_AreRead()
+    {
+        // eval_ref.py's files count from 0, ScenarioCsv's from 1; a scenario's rows need not be contiguous
+        var set = SeriesSetCsv.Read(Write("scenario,step,A\n0,0,0.1\n1,0,0.3\n0,1,0.2\n1,1,0.4\n"));
+        Assert.Equal([0, 1, 0, 1], set.ScenarioIds!);
+        set = SeriesSetCsv.Read(Write("scenario,step,A\n1,1,0.1\n1,2,0.2\n2,1,0.3\n"));
+        Assert.Equal([0.1, 0.2, 0.3], set.Columns[0]);
+    }
 }

@@ -167,6 +167,23 @@ public sealed record ScenarioSet(TimeSeriesFrame Values, ScenarioMetadata Metada
 /// </summary>
 public static class ScenarioCsv
 {
+    /// <summary>
+    /// Refuses (rule <c>reserved-column</c>) a series named <c>scenario</c> or <c>step</c>, the two columns a scenario file
+    /// begins with: its file's header would name the column twice, and every reader of scenario files refuses it.
+    /// </summary>
+    public static void ThrowIfReservedSeriesName(IReadOnlyList<string> columns)
+    {
+        ArgumentNullException.ThrowIfNull(columns);
+        foreach (var name in columns)
+        {
+            if (name is "scenario" or "step")
+            {
+                throw new InvalidInputException("reserved-column",
+                    $"series '{name}' has the name of a scenario file's own column (scenario,step,<series…>): its scenarios could not be read back; rename the series");
+            }
+        }
+    }
+
     /// <summary>The CSV bytes of <paramref name="values"/>, <paramref name="stepsPerScenario"/> rows per scenario (LF line ends).</summary>
     public static byte[] Format(TimeSeriesFrame values, int stepsPerScenario = 1)
     {

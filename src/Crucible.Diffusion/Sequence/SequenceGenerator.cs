@@ -531,6 +531,7 @@ public sealed class SequenceGenerator
         var o = Options;
         int w = o.Window, d = trainReturns.ColumnCount, rows = trainReturns.RowCount;
         if (d < 1) throw new InvalidInputException("no-series", "the training data has no series");
+        Scenarios.ScenarioCsv.ThrowIfReservedSeriesName(trainReturns.Columns);
         if (rows < w + 1) throw new InvalidInputException("too-few-rows", TooFewRows(rows, w, provenance));
         var values = trainReturns.ValueSpan; // in place: a train split is a Head of the whole file's frame
         for (int i = 0; i < values.Length; i++)
@@ -662,6 +663,10 @@ public sealed class SequenceGenerator
             if (o.Privacy is { } bounds)
             {
                 for (int e = 0; e < series.Length; e++) series[e] = (float)Math.Clamp(series[e], -bounds.PublicBound, bounds.PublicBound);
+            }
+            else
+            {
+                RequireVaryingInFloat32(series, d, offset, scale, trainReturns);
             }
 
             x0 = new SeriesWindows(series, d, w);
@@ -933,6 +938,23 @@ public sealed class SequenceGenerator
         var (largest, row) = ModelSpaceRange.Largest(trainReturns, i);
         throw new InvalidInputException(ModelSpaceRange.Rule, string.Create(CultureInfo.InvariantCulture,
             $"series '{trainReturns.Columns[i]}': its training returns (largest {largest:G6}, row {row}) leave the float32 range (±3.4E+38) the network computes in once mapped to model space (offset {offset[i]:G6}, scale {scale[i]:G6}, first at row {t0}): check the input kind and units"));
+    }
+
+    // a series that varies (constant-series passed) but is one value once cast to float32 in model space (returns of
+    // about 1e-300 at scale 1 all flush to 0): the network would see a constant series and sample noise at its own scale
+    private static void RequireVaryingInFloat32(float[] series, int d, double[] offset, double[] scale, TimeSeriesFrame trainReturns)
+    {
+        for (int i = 0; i < d; i++)
+        {
+            // a map or value beyond float32 is RequireFloatRange's to name
+            if (!double.IsFinite(offset[i]) || !double.IsFinite(scale[i]) || !float.IsFinite(series[i])) continue;
+            bool same = true;
+            for (int e = i + d; e < series.Length && same; e += d) same = series[e] == series[i];
+            if (!same) continue;
+            var (largest, row) = ModelSpaceRange.Largest(trainReturns, i);
+            throw new InvalidInputException(ModelSpaceRange.Rule, string.Create(CultureInfo.InvariantCulture,
+                $"series '{trainReturns.Columns[i]}': its training returns (largest {largest:G6}, row {row}) vary, but are all one value in float32 ({series[i]:G6}), the precision the network computes in, once mapped to model space (offset {offset[i]:G6}, scale {scale[i]:G6}): check the input kind and units"));
+        }
     }
 
     /// <summary>The number of quantiles of the scale feature a state-scaled model records (<see cref="StateScaleManifest.Levels"/>).</summary>

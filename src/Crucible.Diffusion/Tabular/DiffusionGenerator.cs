@@ -160,7 +160,7 @@ public sealed class DiffusionGenerator
     /// there every <see cref="CheckpointOptions.Every"/> steps, and resumes from it when the file already exists (it must
     /// come from the same data and options).
     /// </summary>
-    /// <exception cref="InvalidInputException">Fewer than 2 rows, non-finite values, a value the transform leaves beyond the
+    /// <exception cref="InvalidInputException">A series named <c>scenario</c> or <c>step</c> (<c>reserved-column</c>), fewer than 2 rows, non-finite values, a value the transform leaves beyond the
     /// float32 range (<c>model-space-range</c>), or a checkpoint of other data or options.</exception>
     /// <exception cref="ArgumentException">A column name of <paramref name="trainReturns"/> is null or empty (the message
     /// names its position).</exception>
@@ -170,6 +170,7 @@ public sealed class DiffusionGenerator
     {
         ArgumentNullException.ThrowIfNull(trainReturns);
         CheckColumnNames(trainReturns.Columns, nameof(trainReturns));
+        Scenarios.ScenarioCsv.ThrowIfReservedSeriesName(trainReturns.Columns);
         if (trainReturns.ColumnCount < 1) throw new InvalidInputException("no-series", "the training data has no series");
         if (trainReturns.RowCount < 2) throw new InvalidInputException("too-few-rows", $"the training data has {trainReturns.RowCount} rows; at least 2 are needed");
         var values = trainReturns.ValueSpan; // in place: a train split is a Head of the whole file's frame
@@ -346,11 +347,35 @@ public sealed class DiffusionGenerator
     private static void RequireFloatRange(float[] x0, TimeSeriesFrame trainReturns, TimeSeriesFrame model)
     {
         int i = Array.FindIndex(x0, v => !float.IsFinite(v));
-        if (i < 0) return;
+        if (i < 0)
+        {
+            RequireVaryingInFloat32(x0, trainReturns);
+            return;
+        }
+
         int d = trainReturns.ColumnCount, c = i % d;
         var (largest, row) = ModelSpaceRange.Largest(trainReturns, c);
         throw new InvalidInputException(ModelSpaceRange.Rule, string.Create(CultureInfo.InvariantCulture,
             $"series '{trainReturns.Columns[c]}': the transform maps its training value at row {i / d} to {model.ValueSpan[i]:G6}, beyond the float32 range (±3.4E+38) the network computes in; its largest value is {largest:G6} (row {row}): check the input kind and units, or use \"transform\": \"quantile_normal\""));
+    }
+
+    // a series that varies but is one value once in float32 model space (log returns of about 1e-300 with "transform":
+    // "none", or "standardize" whose standard deviation underflows): the network would learn a constant and every
+    // scenario would give the series one value
+    private static void RequireVaryingInFloat32(float[] x0, TimeSeriesFrame trainReturns)
+    {
+        int d = trainReturns.ColumnCount;
+        var values = trainReturns.ValueSpan;
+        for (int c = 0; c < d; c++)
+        {
+            bool same = true, varies = false;
+            for (int k = c + d; k < x0.Length && same; k += d) same = x0[k] == x0[c];
+            for (int k = c + d; k < values.Length && !varies; k += d) varies = values[k] != values[c];
+            if (!same || !varies) continue;
+            var (largest, row) = ModelSpaceRange.Largest(trainReturns, c);
+            throw new InvalidInputException(ModelSpaceRange.Rule, string.Create(CultureInfo.InvariantCulture,
+                $"series '{trainReturns.Columns[c]}': its training values vary (largest {largest:G6}, row {row}), but the transform maps every one to {x0[c]:G6} in the float32 the network computes in: check the input kind and units, or use \"transform\": \"quantile_normal\""));
+        }
     }
 
     // the smoothed bootstrap's kernel on the model-space rows; a rank-deficient covariance is a data problem, named as such

@@ -48,6 +48,35 @@ public class SequenceFitRefusalTests
     }
 
     [Theory]
+    [InlineData("scenario")]
+    [InlineData("step")]
+    public void ASeriesNamedAsAScenarioFileColumn_IsRefusedAtFit_NamingIt(string name)
+    {
+        // it trained, and generate wrote "scenario,step,…,step", a header every reader of scenario files refuses
+        var (returns, _) = Data();
+        var renamed = new TimeSeriesFrame([.. returns.Dates], ["SPY", name], returns.Values);
+        var e = Assert.Throws<InvalidInputException>(() => new SequenceGenerator(Tiny).Fit(renamed));
+        Assert.Equal("reserved-column", e.Rule);
+        Assert.Contains($"'{name}'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ASeriesThatFloat32FlushesToOneValue_IsRefusedAtFit_NamingIt()
+    {
+        // returns of about 1e-300 vary in float64 but are all 0 once mapped to the network's float32 model space (no
+        // transform: scale 1): the network saw a constant series and the scenarios came out as ±1e-8 noise, 1e292 times
+        // the data's size, without a word
+        var (returns, _) = Data();
+        var values = returns.Values.ToArray();
+        for (int r = 0; r < returns.RowCount; r++) values[(2 * r) + 1] *= 1e-300;
+        var tiny = new TimeSeriesFrame([.. returns.Dates], ["SPY", "TLT"], values);
+        var e = Assert.Throws<InvalidInputException>(() => new SequenceGenerator(Tiny).Fit(tiny));
+        Assert.Equal("model-space-range", e.Rule);
+        Assert.Contains("series 'TLT'", e.Message, StringComparison.Ordinal);
+        Assert.Contains("one value in float32", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData(double.PositiveInfinity, "+∞")]
     [InlineData(double.NegativeInfinity, "−∞")]
     public void AnInfiniteCondition_IsRefusedNamingItsColumnAndDate(double value, string shown)

@@ -100,6 +100,33 @@ public sealed class DiffusionGeneratorTests : IDisposable
         Assert.StartsWith("column name 1 is empty", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("scenario")]
+    [InlineData("step")]
+    public void Fit_WithASeriesNamedAsAScenarioFileColumn_IsRefusedNamingIt(string name)
+    {
+        // a series named 'scenario' or 'step' trained, and generate wrote "scenario,step,scenario,…", a header every
+        // reader of scenario files refuses (duplicate-column): a model whose scenarios nothing could read
+        var frame = new TimeSeriesFrame([], ["A", name], [.. Enumerable.Range(0, 20).Select(i => 0.001 * ((i * 7) % 11 - 5))], 10);
+        var e = Assert.Throws<InvalidInputException>(() => new DiffusionGenerator(Small()).Fit(frame));
+        Assert.Equal("reserved-column", e.Rule);
+        Assert.Contains($"'{name}'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(MarginalTransform.None)]
+    [InlineData(MarginalTransform.Standardize)]
+    public void Fit_ASeriesThatFloat32FlushesToOneValue_IsRefusedNamingIt(MarginalTransform transform)
+    {
+        // log returns of about 1e-300 vary, but are all one float32 value in model space ("none": 0; "standardize": its
+        // standard deviation underflows): the model trained, and every scenario gave the series one value
+        var values = Enumerable.Range(0, 40).Select(i => i % 2 == 0 ? 0.001 * ((i * 7) % 11 - 5) : 1e-300 * ((i * 3) % 7 - 3)).ToArray();
+        var frame = new TimeSeriesFrame([], ["A", "B"], values, 20);
+        var e = Assert.Throws<InvalidInputException>(() => new DiffusionGenerator(Small() with { Transform = transform }).Fit(frame));
+        Assert.Equal("model-space-range", e.Rule);
+        Assert.Contains("series 'B': its training values vary", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void FitThenSample_ReproducesTheMarginalsAndCorrelation_InOriginalUnits()
     {
