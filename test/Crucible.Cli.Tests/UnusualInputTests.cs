@@ -388,4 +388,19 @@ public sealed class UnusualInputTests : IDisposable
 
         Assert.False(Directory.Exists(Path.Combine(_dir, "m")));
     }
+
+    [Theory]
+    [InlineData("bogus")]
+    [InlineData("http://127.0.0.1:99999")]
+    [InlineData(";")]
+    public void ServeWithAUrlKestrelCannotTake_ExitsTwoNamingTheOption_BeforeStarting(string urls)
+    {
+        // Kestrel's FormatException ("Invalid url") or ArgumentOutOfRangeException (a port above 65535) ended serve as
+        // "internal error" (exit 1), after the host had logged its stack trace
+        var r = Crucible("serve", "--urls", urls);
+        Assert.True(r.Exit == 2, $"exit {r.Exit}: {r.Stdout}{r.Stderr}");
+        Assert.Contains("error [OPT-E]: --urls", r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("internal error", r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Hosting failed to start", r.Stdout, StringComparison.Ordinal);
+    }
 }
