@@ -403,4 +403,17 @@ public sealed class UnusualInputTests : IDisposable
         Assert.DoesNotContain("internal error", r.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("Hosting failed to start", r.Stdout, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void ServeOnAPortInUse_ExitsTwoNamingTheAddress()
+    {
+        // Kestrel's "address already in use" (the machine's state, not a bug) was an internal error (exit 1)
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        var r = Crucible("serve", "--urls", $"http://127.0.0.1:{port}");
+        Assert.True(r.Exit == 2, $"exit {r.Exit}: {r.Stdout}{r.Stderr}");
+        Assert.Contains($"error [OPT-E]: --urls: cannot listen on http://127.0.0.1:{port}", r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("internal error", r.Stderr, StringComparison.Ordinal);
+    }
 }

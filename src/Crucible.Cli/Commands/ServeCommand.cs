@@ -37,7 +37,16 @@ internal static class ServeCommand
             }
 
             if (p.GetValue(keys) is { } file) args.AddRange(["--" + ServiceOptions.Section + ":ApiKeysFile", Path.GetFullPath(file)]);
-            ServiceApp.Build([.. args]).Run();
+            try
+            {
+                ServiceApp.Build([.. args]).Run();
+            }
+            catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+            {
+                // another process holds the port: the machine's state, not a bug of this program
+                throw new InvalidInputException("OPT-E", $"--urls: cannot listen on {e.Message.Replace("Failed to bind to address ", "", StringComparison.Ordinal).TrimEnd('.')}; "
+                    + "stop the process that holds the port or choose another");
+            }
             return ExitCode.Success;
         }));
         return command;
