@@ -55,11 +55,37 @@ public static class CliRunner
             + "and outputs it writes atomically were left as they were";
     }
 
+    // the options and arguments that name a file or folder: an empty value ("--out $UNSET") is bad input, not the library's
+    // ArgumentException (an internal error)
+    private static readonly HashSet<string> PathOptions = new(StringComparer.Ordinal)
+    {
+        "--api-keys", "--checkpoint", "--checkpoints", "--config", "--data", "--evidence", "--history", "--home", "--html", "--model",
+        "--old-public-key", "--out", "--portfolio", "--public-key", "--real", "--report", "--scenarios", "--segments", "--start-prices",
+        "--state", "--synthetic", "--thresholds", "--train", "MANIFEST",
+    };
+
+    /// <summary>Refuses (exit 2, <c>OPT-E</c>) an empty value given to an option or argument that names a file or folder.</summary>
+    internal static void RefuseEmptyPaths(ParseResult parse)
+    {
+        foreach (var child in parse.CommandResult.Children)
+        {
+            var (name, tokens) = child switch
+            {
+                System.CommandLine.Parsing.OptionResult o => (o.Option.Name, o.Tokens),
+                System.CommandLine.Parsing.ArgumentResult a => (a.Argument.Name, a.Tokens),
+                _ => (null, null),
+            };
+            if (name is not null && tokens is not null && PathOptions.Contains(name) && tokens.Any(t => t.Value.Length == 0))
+                throw new InvalidInputException("OPT-E", $"{name} is empty: give a path");
+        }
+    }
+
     /// <summary>Runs <paramref name="body"/> and converts its outcome to an exit code.</summary>
     public static int Run(ParseResult parse, Func<ParseResult, ExitCode> body)
     {
         try
         {
+            RefuseEmptyPaths(parse);
             return (int)body(parse);
         }
         catch (InvalidInputException e)

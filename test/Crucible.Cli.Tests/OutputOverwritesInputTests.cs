@@ -58,4 +58,30 @@ public sealed class OutputOverwritesInputTests : IDisposable
         Assert.DoesNotContain("internal error", r.Stderr, StringComparison.Ordinal);
         Assert.Equal(before, File.ReadAllBytes(path));
     }
+
+    [Theory]
+    [InlineData("evaluate --real {dir}/returns.csv --synthetic {dir}/synthetic.csv --out {dir}/r.json --html {dir}/./r.json")]
+    [InlineData("compare --data {dir}/prices.csv --portfolio {dir}/portfolio.json --train-end 2020-02-14 --generator bootstrap --window 2 --count 10 --out {dir}/r.json --html {dir}/sub/../r.json")]
+    [InlineData("model-card --model {dir}/model --out {dir}/r.json --html {dir}/r.json")]
+    public void AnHtmlNamingTheOutItself_ExitsTwoBeforeWriting(string commandLine)
+    {
+        // --html equal to --out: the page replaced the report (or card) that the run had just written, and the run
+        // manifest recorded the page's hash for both outputs; now refused before anything is written
+        File.Copy(StressFixture("portfolio.json"), Path.Combine(_dir, "portfolio.json"));
+        TestPrices.Write(Path.Combine(_dir, "prices.csv"), 60);
+        TestPrices.Returns(Path.Combine(_dir, "returns.csv"), 80);
+        File.WriteAllLines(Path.Combine(_dir, "synthetic.csv"), ["scenario,step,A,B", .. File.ReadAllLines(Path.Combine(_dir, "returns.csv")).Skip(1).Select((l, i) => $"{i + 1},1,{l[(l.IndexOf(',', StringComparison.Ordinal) + 1)..]}")]);
+        Directory.CreateDirectory(Path.Combine(_dir, "sub"));
+        if (commandLine.Contains("{dir}/model", StringComparison.Ordinal))
+        {
+            var t = Crucible("train", "--data", Path.Combine(_dir, "prices.csv"), "--steps", "2", "--out", Path.Combine(_dir, "model"));
+            Assert.True(t.Exit == 0, t.Stderr);
+        }
+
+        string[] args = [.. commandLine.Split(' ').Select(a => a.Replace("{dir}", _dir, StringComparison.Ordinal))];
+        var r = Crucible(args);
+        Assert.True(r.Exit == 2, $"exit {r.Exit}: {r.Stderr}");
+        Assert.Contains("error [OUT-E-SAME]: --html and --out name the same file", r.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir, "r.json")));
+    }
 }

@@ -408,4 +408,26 @@ public sealed class TabularCommandsTests : IDisposable
         var again = Crucible("generate", "--home", dir, "--model", id[..12], "--count", "2", "--sampling-steps", "5", "--out", Path.Combine(_dir, "from-demo.csv"));
         Assert.True(again.Exit == 0, again.Stderr);
     }
+
+    [Fact]
+    public void Train_ACheckpointInAFolderNotYetThere_IsWritten_AndOneOnTheModelFolderIsRefusedBeforeTraining()
+    {
+        // --checkpoint sub/train.ckpt (a folder not yet there: the model folder itself, or any other) ended the run with
+        // "internal error: DirectoryNotFoundException" at the first checkpoint; --checkpoint MODEL/weights.safetensors
+        // or --checkpoint MODEL (the --out folder) trained and then collided with the model's own files
+        string data = PriceFile(), config = SmallConfig();
+        string model = Path.Combine(_dir, "m"), checkpoint = Path.Combine(_dir, "sub", "train.ckpt");
+        var r = Crucible(["train", "--data", data, "--steps", "2", "--config", config, "--checkpoint", checkpoint, "--checkpoint-every", "1", "--out", model]);
+        Assert.True(r.Exit == 0, r.Stderr);
+        Assert.True(File.Exists(checkpoint));
+
+        foreach (var clash in new[] { Path.Combine(_dir, "m2"), Path.Combine(_dir, "m2", "weights.safetensors") })
+        {
+            r = Crucible(["train", "--data", data, "--steps", "2", "--config", config, "--checkpoint", clash, "--out", Path.Combine(_dir, "m2")]);
+            Assert.True(r.Exit == 2, $"{clash}: exit {r.Exit}: {r.Stderr}");
+            Assert.Contains("error [OUT-E-SAME]: --checkpoint and --out name the same file", r.Stderr, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(Path.Combine(_dir, "m2")));
+            Assert.False(File.Exists(Path.Combine(_dir, "m2")));
+        }
+    }
 }

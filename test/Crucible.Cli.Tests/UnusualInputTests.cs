@@ -358,4 +358,62 @@ public sealed class UnusualInputTests : IDisposable
         Assert.DoesNotContain("data:", r.Stdout, StringComparison.Ordinal); // stopped before loading the data and training
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), clock.Elapsed.ToString());
     }
+
+    [Fact]
+    public void AnEmptyPath_ExitsTwoNamingTheOption_NeverAnInternalError()
+    {
+        // an empty path (a shell variable that was not set: --out "$OUT") reached the library's ArgumentException and
+        // ended as "internal error" (exit 1) in train, stress, ensemble, evaluate, model-card and verify-run
+        string p = Path.Combine(_dir, "p.json");
+        File.WriteAllText(p, """{"name": "a", "weights": {"A": 1}}""");
+        string s = Path.Combine(_dir, "s.csv");
+        string[][] commands =
+        [
+            ["train", "--data", "", "--steps", "2", "--out", Path.Combine(_dir, "m")],
+            ["train", "--data", TestPrices.Write(Path.Combine(_dir, "prices.csv"), 60), "--steps", "2", "--out", ""],
+            ["stress", "--scenarios", "", "--portfolio", p, "--out", Path.Combine(_dir, "r.json")],
+            ["stress", "--scenarios", s, "--portfolio", "", "--out", Path.Combine(_dir, "r.json")],
+            ["ensemble", "--scenarios", s, "", "--portfolio", p, "--out", Path.Combine(_dir, "e.json")],
+            ["model-card", "--model", "", "--out", Path.Combine(_dir, "c.md")],
+            ["verify-run", ""],
+        ];
+        foreach (var args in commands)
+        {
+            var r = Crucible(args);
+            Assert.True(r.Exit == 2, $"{string.Join(' ', args)}: exit {r.Exit}: {r.Stderr}");
+            Assert.Contains("error [OPT-E]: ", r.Stderr, StringComparison.Ordinal);
+            Assert.Contains(" is empty: give a path", r.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("internal error", r.Stderr, StringComparison.Ordinal);
+        }
+
+        Assert.False(Directory.Exists(Path.Combine(_dir, "m")));
+    }
+
+    [Theory]
+    [InlineData("bogus")]
+    [InlineData("http://127.0.0.1:99999")]
+    [InlineData(";")]
+    public void ServeWithAUrlKestrelCannotTake_ExitsTwoNamingTheOption_BeforeStarting(string urls)
+    {
+        // Kestrel's FormatException ("Invalid url") or ArgumentOutOfRangeException (a port above 65535) ended serve as
+        // "internal error" (exit 1), after the host had logged its stack trace
+        var r = Crucible("serve", "--urls", urls);
+        Assert.True(r.Exit == 2, $"exit {r.Exit}: {r.Stdout}{r.Stderr}");
+        Assert.Contains("error [OPT-E]: --urls", r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("internal error", r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Hosting failed to start", r.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ServeOnAPortInUse_ExitsTwoNamingTheAddress()
+    {
+        // Kestrel's "address already in use" (the machine's state, not a bug) was an internal error (exit 1)
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        var r = Crucible("serve", "--urls", $"http://127.0.0.1:{port}");
+        Assert.True(r.Exit == 2, $"exit {r.Exit}: {r.Stdout}{r.Stderr}");
+        Assert.Contains($"error [OPT-E]: --urls: cannot listen on http://127.0.0.1:{port}", r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("internal error", r.Stderr, StringComparison.Ordinal);
+    }
 }

@@ -91,7 +91,11 @@ internal static class CompareCommand
         };
         if (dialect is not null) config["csv"] = dialect; // only when given: earlier manifests' configs stay as they were
         var run = RunManifests.Start(home, RunKind.Compare, config, request.Seed).AddInput(request.Data).AddInput(request.Portfolio).CheckOutput("--out", parse.GetValue(o.Out)!);
-        if (parse.GetValue(o.Html) is { } html) run.CheckOutput("--html", html);
+        if (parse.GetValue(o.Html) is { } html)
+        {
+            DistinctOutputs.Check("--html", html, "--out", parse.GetValue(o.Out)!);
+            run.CheckOutput("--html", html);
+        }
         var table = request.Compute();
         var outPath = parse.GetValue(o.Out)!;
         var htmlPath = parse.GetValue(o.Html);

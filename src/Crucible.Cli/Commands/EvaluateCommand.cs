@@ -181,7 +181,11 @@ internal static class EvaluateCommand
         var run = RunManifests.Start(home, RunKind.Evaluate, config, new EvaluationOptions().Seed);
         foreach (var (_, path) in inputs) run.AddInput(path);
         run.CheckOutput("--out", parse.GetValue(o.Out)!);
-        if (parse.GetValue(o.Html) is { } html) run.CheckOutput("--html", html);
+        if (parse.GetValue(o.Html) is { } html)
+        {
+            DistinctOutputs.Check("--html", html, "--out", parse.GetValue(o.Out)!);
+            run.CheckOutput("--html", html);
+        }
         run.ModelId = prepared.ModelId;
 
         var realSha256 = prepared.RealSha256;

@@ -40,7 +40,11 @@ internal static class ModelCardCommand
             var status = StatusOf(runStore, folder);
             var card = ModelCard.Build(folder, p.GetValue(report), status);
             var run = StartRun(crucibleHome, "model-card", folder, p.GetValue(report), status).CheckOutput("--out", p.GetValue(outPath)!);
-            if (p.GetValue(html) is { } page) run.CheckOutput("--html", page);
+            if (p.GetValue(html) is { } page)
+            {
+                DistinctOutputs.Check("--html", page, "--out", p.GetValue(outPath)!);
+                run.CheckOutput("--html", page);
+            }
             card.Write(p.GetValue(outPath)!, p.GetValue(html));
             var (manifest, receipt) = Complete(runStore, run, "model-card", p.GetValue(outPath)!, p.GetValue(html));
             // --json: stdout carries the document only, the summary lines go to stderr

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Crucible.Data;
 using Crucible.Governance.Storage;
 using Crucible.Service;
 
@@ -23,6 +24,7 @@ internal static class ServeCommand
         var command = new Command("serve", "Run the HTTP service: models, scenarios, audit log, health and OpenAPI under API keys") { urls, keys, store, home };
         command.SetAction(parse => CliRunner.Run(parse, p =>
         {
+            CheckUrls(p.GetValue(urls)!); // Kestrel's refusals would otherwise end the run as an internal error, after the host started
             var args = new List<string>
             {
                 "--urls", p.GetValue(urls)!,
@@ -35,9 +37,40 @@ internal static class ServeCommand
             }
 
             if (p.GetValue(keys) is { } file) args.AddRange(["--" + ServiceOptions.Section + ":ApiKeysFile", Path.GetFullPath(file)]);
-            ServiceApp.Build([.. args]).Run();
+            try
+            {
+                ServiceApp.Build([.. args]).Run();
+            }
+            catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+            {
+                // another process holds the port: the machine's state, not a bug of this program
+                throw new InvalidInputException("OPT-E", $"--urls: cannot listen on {e.Message.Replace("Failed to bind to address ", "", StringComparison.Ordinal).TrimEnd('.')}; "
+                    + "stop the process that holds the port or choose another");
+            }
             return ExitCode.Success;
         }));
         return command;
+    }
+
+    // each ';'-separated address as Kestrel parses it (BindingAddress), with a port it can bind: bad input (exit 2) otherwise
+    private static void CheckUrls(string urls)
+    {
+        var addresses = urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (addresses.Length == 0) throw new InvalidInputException("OPT-E", $"--urls names no address to listen on, got '{urls}'; e.g. http://127.0.0.1:8080");
+        foreach (var url in addresses)
+        {
+            Microsoft.AspNetCore.Http.BindingAddress address;
+            try
+            {
+                address = Microsoft.AspNetCore.Http.BindingAddress.Parse(url);
+            }
+            catch (FormatException e)
+            {
+                throw new InvalidInputException("OPT-E", $"--urls: '{url}' is not an address to listen on ({e.Message.TrimEnd('.')}); e.g. http://127.0.0.1:8080");
+            }
+
+            if (address.Port is < 0 or > System.Net.IPEndPoint.MaxPort)
+                throw new InvalidInputException("OPT-E", $"--urls: the port of '{url}' must be in 0..{System.Net.IPEndPoint.MaxPort}");
+        }
     }
 }

@@ -227,6 +227,18 @@ internal static class TrainCommand
         DiffusionGenerator.CheckSaveFolder(folder);
     }
 
+    // --checkpoint FILE, checked before training: not the model folder nor a file the save writes in it, and its folder
+    // there (created as an output's folder is: the trainer's checkpoint writer does not create it)
+    private static void CheckCheckpoint(string? checkpoint, string folder)
+    {
+        if (checkpoint is null) return;
+        foreach (var output in new[] { folder, Path.Combine(folder, DiffusionGenerator.WeightsFileName), Path.Combine(folder, DiffusionGenerator.ManifestFileName) })
+            DistinctOutputs.Check("--checkpoint", checkpoint, "--out", output);
+        Crucible.Data.IO.AtomicFile.CheckWritable(checkpoint);
+        var full = Path.GetFullPath(checkpoint);
+        Crucible.Data.IO.OutputPathException.CreateFolder(Path.GetDirectoryName(full)!, full);
+    }
+
     /// <summary>Trains and saves; writes a summary to <paramref name="output"/>.</summary>
     public static ExitCode Execute(ParseResult parse, Options o, TextWriter output)
     {
@@ -795,6 +807,7 @@ internal static class TrainCommand
     {
         string path = parse.GetValue(o.Data)!;
         CheckModelFolder(parse.GetValue(o.Out)!, path, parse.GetValue(o.State), parse.GetValue(o.Config));
+        CheckCheckpoint(parse.GetValue(o.Checkpoint), parse.GetValue(o.Out)!);
         var input = InputKindOf(parse.GetValue(o.Input));
         var dialect = o.Dialect.ToConfig(parse);
         var (train, all, quality, provenance) = ReadTraining(path, input, parse.GetValue(o.Columns), TrainEndOf(parse.GetValue(o.TrainEnd)), dialect, parse.GetValue(o.WithholdPrices));
