@@ -31,9 +31,8 @@ public sealed class OutputOverwritesInputTests : IDisposable
         { "model-card", "model-card --model {dir}/model --out {dir}/model/weights.safetensors", "model/weights.safetensors" },
     };
 
-    [Theory]
-    [MemberData(nameof(Cases))]
-    public void AnOutputNamingAnInput_ExitsTwoBeforeWriting(string name, string commandLine, string input)
+    // the files the command lines read, in the test's folder (and a model trained there when the line names one)
+    private void WriteInputs(string commandLine)
     {
         File.Copy(StressFixture("scenarios.csv"), Path.Combine(_dir, "scenarios.csv"));
         File.Copy(StressFixture("scenarios.csv"), Path.Combine(_dir, "scenarios-2.csv")); // an ensemble's second member
@@ -47,6 +46,13 @@ public sealed class OutputOverwritesInputTests : IDisposable
             var t = Crucible("train", "--data", Path.Combine(_dir, "prices.csv"), "--steps", "2", "--out", Path.Combine(_dir, "model"));
             Assert.True(t.Exit == 0, t.Stderr);
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void AnOutputNamingAnInput_ExitsTwoBeforeWriting(string name, string commandLine, string input)
+    {
+        WriteInputs(commandLine);
 
         string path = Path.Combine(_dir, input);
         var before = File.ReadAllBytes(path);
@@ -67,16 +73,7 @@ public sealed class OutputOverwritesInputTests : IDisposable
     {
         // --html equal to --out: the page replaced the report (or card) that the run had just written, and the run
         // manifest recorded the page's hash for both outputs; now refused before anything is written
-        File.Copy(StressFixture("portfolio.json"), Path.Combine(_dir, "portfolio.json"));
-        TestPrices.Write(Path.Combine(_dir, "prices.csv"), 60);
-        TestPrices.Returns(Path.Combine(_dir, "returns.csv"), 80);
-        File.WriteAllLines(Path.Combine(_dir, "synthetic.csv"), ["scenario,step,A,B", .. File.ReadAllLines(Path.Combine(_dir, "returns.csv")).Skip(1).Select((l, i) => $"{i + 1},1,{l[(l.IndexOf(',', StringComparison.Ordinal) + 1)..]}")]);
-        Directory.CreateDirectory(Path.Combine(_dir, "sub"));
-        if (commandLine.Contains("{dir}/model", StringComparison.Ordinal))
-        {
-            var t = Crucible("train", "--data", Path.Combine(_dir, "prices.csv"), "--steps", "2", "--out", Path.Combine(_dir, "model"));
-            Assert.True(t.Exit == 0, t.Stderr);
-        }
+        WriteInputs(commandLine);
 
         string[] args = [.. commandLine.Split(' ').Select(a => a.Replace("{dir}", _dir, StringComparison.Ordinal))];
         var r = Crucible(args);
