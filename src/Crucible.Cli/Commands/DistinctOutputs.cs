@@ -14,8 +14,7 @@ internal static class DistinctOutputs
     /// <summary>Throws <see cref="InvalidInputException"/> (<see cref="Rule"/>) when <paramref name="path"/> and <paramref name="other"/> are one file.</summary>
     public static void Check(string option, string path, string otherOption, string other)
     {
-        var comparison = OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
-        if (string.Equals(Path.GetFullPath(path), Path.GetFullPath(other), comparison))
+        if (Governance.Manifests.OutputGuard.SameFile(path, other)) // in full and through a symbolic link, as OUT-E-INPUT compares
         {
             throw new InvalidInputException(Rule, $"{option} and {otherOption} name the same file: the second output would replace the first; give two paths",
                 new InputLocation(path, 0, 0));

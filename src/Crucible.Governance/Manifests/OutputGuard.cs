@@ -28,7 +28,7 @@ public static class OutputGuard
             var full = Canonical(output);
             foreach (var (given, inputFull) in read)
             {
-                if (string.Equals(full, inputFull, OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase))
+                if (SameCanonical(full, inputFull))
                 {
                     throw new InvalidInputException(Rule,
                         $"{option} would overwrite the input {given}" + (output == outputs[0] ? "" : $" (with {output}, which it writes beside {outputs[0]})")
@@ -37,6 +37,15 @@ public static class OutputGuard
             }
         }
     }
+
+    /// <summary>
+    /// Whether <paramref name="path"/> and <paramref name="other"/> name one file, as <see cref="Check"/> compares them:
+    /// in full and through a symbolic link's final target.
+    /// </summary>
+    public static bool SameFile(string path, string other) => SameCanonical(Canonical(path), Canonical(other));
+
+    private static bool SameCanonical(string a, string b) =>
+        string.Equals(a, b, OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase);
 
     // the full path, through a symbolic link to its final target when the path is one
     private static string Canonical(string path)
