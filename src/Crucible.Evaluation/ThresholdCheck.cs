@@ -34,10 +34,9 @@ public static class ThresholdCheck
     /// folder (<c>not-a-file</c>), or a file that cannot be read (<c>unreadable</c>, also when access is denied).</summary>
     public static IReadOnlyList<Threshold> Load(string path)
     {
-        Data.IO.InputFile.ThrowIfFolder(path, "not-a-file");
         try
         {
-            return Parse(Data.IO.InputFile.ReadAllText(path), path);
+            return Parse(Data.IO.InputFile.ReadAllText(path), path); // a folder: not-a-file, from InputFile itself
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
