@@ -10,7 +10,21 @@ public sealed partial class Tensor
     public void Backward()
     {
         if (Data.Length != 1) throw new InvalidOperationException($"Backward() without a gradient needs a scalar, got shape {FormatShape(Shape)}");
-        Backward([1f]);
+        Backward(s_one);
+    }
+
+    private static readonly float[] s_one = [1f]; // ∂L/∂L, only read
+
+    // the traversal's scratch, kept per thread so that a training loop's backward passes reuse it (null while in use: a
+    // backward run from inside a backward closure takes its own)
+    [ThreadStatic]
+    private static Traversal? s_traversal;
+
+    private sealed class Traversal
+    {
+        public readonly List<Tensor> Order = [];
+        public readonly HashSet<Tensor> Visited = new(ReferenceEqualityComparer.Instance);
+        public readonly Stack<(Tensor Node, int NextChild)> Stack = new();
     }
 
     /// <summary>Back-propagates with an explicit output gradient <paramref name="gradient"/> (same length as the tensor).</summary>
@@ -20,7 +34,23 @@ public sealed partial class Tensor
         if (gradient.Length != Data.Length) throw new ArgumentException("gradient length must match the tensor", nameof(gradient));
         if (!RequiresGrad) throw new InvalidOperationException("Backward() on a tensor that does not require grad (no input requires grad, or it was built under NoGrad)");
 
-        var order = TopologicalOrder();
+        var traversal = s_traversal ?? new Traversal();
+        s_traversal = null;
+        try
+        {
+            BackwardAlong(TopologicalOrder(traversal), gradient);
+        }
+        finally
+        {
+            traversal.Order.Clear(); // no tensor of this graph is kept alive by the scratch
+            traversal.Visited.Clear();
+            traversal.Stack.Clear();
+            s_traversal = traversal;
+        }
+    }
+
+    private void BackwardAlong(List<Tensor> order, float[] gradient)
+    {
         // a graph an earlier Backward() freed has no closures left: gradients would stop there without a word (PyTorch:
         // "Trying to backward through the graph a second time"); refused before any gradient is touched
         foreach (var node in order)
@@ -67,11 +97,9 @@ public sealed partial class Tensor
     }
 
     /// <summary>Iterative depth-first search (no recursion, so deep graphs cannot overflow the stack).</summary>
-    private List<Tensor> TopologicalOrder()
+    private List<Tensor> TopologicalOrder(Traversal scratch)
     {
-        var order = new List<Tensor>();
-        var visited = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
-        var stack = new Stack<(Tensor Node, int NextChild)>();
+        var (order, visited, stack) = (scratch.Order, scratch.Visited, scratch.Stack);
         stack.Push((this, 0));
         visited.Add(this);
         while (stack.Count > 0)

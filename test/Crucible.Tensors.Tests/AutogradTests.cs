@@ -269,4 +269,17 @@ public class AutogradTests
         y.Sum().Backward();
         Assert.All(x.Grad!, v => Assert.Equal(0f, Math.Abs(v)));
     }
+
+    [Fact]
+    public void BinaryCrossEntropyWithLogits_OfAConfidentLogit_KeepsItsSmallLoss()
+    {
+        // log(1 + e^−|x|) in float rounds 1 + e^−20 to 1: the loss of a confident, right logit was 0, not ≈ e^−20
+        // (torch.nn.functional.binary_cross_entropy_with_logits: 2.0612e-09); expected: max(x, 0) − x·t + log1p(e^−|x|) in double
+        float[] x = [20f, -20f, 30f, 2f, -3f];
+        float[] t = [1f, 0f, 1f, 0.25f, 1f];
+        double[] expected = [2.061153620314381e-09, 2.061153620314381e-09, 9.357622968839737e-14, 1.6269280110429725, 3.048587351573742];
+        var loss = Losses.BinaryCrossEntropyWithLogits(new Tensor(x, [5]), new Tensor(t, [5]), Reduction.None).Data;
+        for (int i = 0; i < x.Length; i++)
+            Assert.True(Math.Abs(loss[i] - expected[i]) <= 2e-7 * expected[i], $"x = {x[i]}, t = {t[i]}: loss {loss[i]:R}, expected {expected[i]:R}");
+    }
 }

@@ -86,14 +86,14 @@ public sealed class GhostClipping(Func<LinearTape, Tensor> batchLossSum) : IClip
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         var offsets = new Dictionary<Tensor, int>(ReferenceEqualityComparer.Instance);
         var p = 0;
-        foreach (var t in parameters)
+        for (var k = 0; k < parameters.Count; k++)
         {
-            offsets[t] = p;
-            p += t.Length;
+            offsets[parameters[k]] = p;
+            p += parameters[k].Length;
         }
 
         var sum = ClippedSumBuffer.Take(Sum, p);
-        foreach (var t in parameters) t.ZeroGrad(setToNone: !KeepGradientBuffers);
+        for (var k = 0; k < parameters.Count; k++) parameters[k].ZeroGrad(setToNone: !KeepGradientBuffers);
         var tape = new LinearTape();
         var loss = batchLossSum(tape);
         if (loss.Length != 1) throw new InvalidOperationException("the batch loss must be a scalar (the sum of per-example losses)");
@@ -126,8 +126,9 @@ public sealed class GhostClipping(Func<LinearTape, Tensor> batchLossSum) : IClip
             layers.Add((wOffset, bOffset, inF, outF, perExample, x, delta));
         }
 
-        foreach (var t in parameters)
+        for (var k = 0; k < parameters.Count; k++)
         {
+            var t = parameters[k];
             if (!seen.Contains(t) && t.Grad is { } g && g.AsSpan().ContainsAnyExcept(0f))
                 throw new NotSupportedException($"parameter '{t.Name}' is not a recorded linear layer's; use MicrobatchClipping for this model");
             t.ZeroGrad(setToNone: !KeepGradientBuffers);

@@ -81,19 +81,22 @@ public sealed class MicrobatchClipping(Func<int, Tensor> exampleLoss) : IClipped
     {
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentOutOfRangeException.ThrowIfNegative(count);
+        // indexed loops, not foreach over the interface (a boxed enumerator per loop, several per example)
         var p = 0;
-        foreach (var t in parameters) p += t.Length;
+        for (var i = 0; i < parameters.Count; i++) p += parameters[i].Length;
         var sum = ClippedSumBuffer.Take(Sum, p);
-        foreach (var t in parameters) t.ZeroGrad(setToNone: !KeepGradientBuffers);
-        for (var b = 0; b < count; b++)
+        for (var i = 0; i < parameters.Count; i++) parameters[i].ZeroGrad(setToNone: !KeepGradientBuffers);
+        if (Arena is not { } arena)
         {
-            if (Arena is not { } arena)
-            {
-                AddClipped(parameters, b, maxNorm, sum);
-                continue;
-            }
+            for (var b = 0; b < count; b++) AddClipped(parameters, b, maxNorm, sum);
+            return sum;
+        }
 
-            using (arena.Use())
+        // the arena is made current once for all the examples (each Use sets an AsyncLocal: garbage per example), and
+        // reset after each example
+        using (arena.Use())
+        {
+            for (var b = 0; b < count; b++)
             {
                 try
                 {
@@ -116,16 +119,17 @@ public sealed class MicrobatchClipping(Func<int, Tensor> exampleLoss) : IClipped
         if (loss.Length != 1) throw new InvalidOperationException("an example's loss must be a scalar");
         loss.Backward();
         var sq = 0.0;
-        foreach (var t in parameters)
+        for (var k = 0; k < parameters.Count; k++)
         {
-            if (t.Grad is not { } g) continue; // zeros: sq + 0 · 0 = sq
+            if (parameters[k].Grad is not { } g) continue; // zeros: sq + 0 · 0 = sq
             foreach (var v in g) sq += (double)v * v;
         }
 
         var factor = PrivacyEngine.ClipFactorOfSquaredNorm(sq, maxNorm);
         var offset = 0;
-        foreach (var t in parameters)
+        for (var k = 0; k < parameters.Count; k++)
         {
+            var t = parameters[k];
             var row = sum.AsSpan(offset, t.Length);
             if (t.Grad is { } g)
             {

@@ -136,18 +136,26 @@ public sealed class PrivacyEngine
         ArgumentNullException.ThrowIfNull(gradients);
         if (StepsTaken >= Options.Steps)
             throw new InvalidOperationException($"all {Options.Steps} planned steps are taken: another would spend beyond the declared budget");
-        var p = parameters.Sum(t => t.Length);
+        var p = TotalLength(parameters);
         var sum = batchSize == 0 ? new double[p] : gradients.ClippedSum(parameters, batchSize, Options.MaxGradNorm);
         if (sum.Length != p) throw new InvalidOperationException($"the clipped sum has {sum.Length} values for {p} parameters");
         NoiseWriteAndAccount(parameters, sum);
+    }
+
+    private static int TotalLength(IReadOnlyList<Tensor> parameters)
+    {
+        var p = 0;
+        for (var k = 0; k < parameters.Count; k++) p += parameters[k].Length;
+        return p;
     }
 
     private void NoiseWriteAndAccount(IReadOnlyList<Tensor> parameters, double[] sum)
     {
         AddNoiseAndNormalise(sum, NoiseMultiplier * Options.MaxGradNorm, Options.ExpectedBatchSize, _noise);
         var offset = 0;
-        foreach (var t in parameters)
+        for (var k = 0; k < parameters.Count; k++) // indexed: foreach over the interface boxes an enumerator every step
         {
+            var t = parameters[k];
             var g = t.Grad ??= new float[t.Length];
             for (var i = 0; i < g.Length; i++) g[i] = (float)sum[offset + i];
             offset += t.Length;

@@ -69,11 +69,25 @@ public abstract class Module
         }
     }
 
-    /// <summary>Every parameter of this module and its descendants, in registration order.</summary>
+    /// <summary>
+    /// Every parameter of this module and its descendants, in registration order, each once: a parameter shared by two
+    /// modules (tied weights, a child registered twice) comes at its first place only, as in PyTorch.
+    /// </summary>
     public IEnumerable<Tensor> Parameters() => NamedParameters().Select(p => p.Parameter);
 
-    /// <summary>(dotted name, parameter) pairs: own parameters first, then each child's, depth first.</summary>
-    public IEnumerable<(string Name, Tensor Parameter)> NamedParameters() => Walk(m => m._parameters);
+    /// <summary>
+    /// (dotted name, parameter) pairs: own parameters first, then each child's, depth first. A parameter reached under
+    /// several names is listed once, under the first (PyTorch's <c>remove_duplicate=True</c>); <see cref="StateDict"/>
+    /// keeps every name.
+    /// </summary>
+    public IEnumerable<(string Name, Tensor Parameter)> NamedParameters()
+    {
+        var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        foreach (var (name, parameter) in Walk(m => m._parameters))
+        {
+            if (seen.Add(parameter)) yield return (name, parameter);
+        }
+    }
 
     /// <summary>(dotted name, buffer) pairs in the same order as <see cref="NamedParameters"/>.</summary>
     public IEnumerable<(string Name, Tensor Buffer)> NamedBuffers() => Walk(m => m._buffers);

@@ -77,7 +77,8 @@ public static class Losses
 
     /// <summary>
     /// Binary cross-entropy on logits x with targets t in [0, 1], in the stable form
-    /// max(x, 0) − x·t + log(1 + e^−|x|); its gradient is σ(x) − t.
+    /// max(x, 0) − x·t + log1p(e^−|x|), computed in double and rounded once (so that a confident, right logit keeps its
+    /// small loss ≈ e^−|x| instead of rounding 1 + e^−|x| to 1); its gradient is σ(x) − t.
     /// </summary>
     public static Tensor BinaryCrossEntropyWithLogits(Tensor logits, Tensor target, Reduction reduction = Reduction.Mean)
     {
@@ -89,7 +90,8 @@ public static class Losses
         var loss = TensorArena.Zeroed(x.Length);
         for (int i = 0; i < x.Length; i++)
         {
-            loss[i] = Math.Max(x[i], 0f) - (x[i] * t[i]) + MathF.Log(1f + MathF.Exp(-Math.Abs(x[i])));
+            double xi = x[i];
+            loss[i] = (float)(Math.Max(xi, 0) - (xi * t[i]) + Log1P(Math.Exp(-Math.Abs(xi))));
         }
 
         var perElement = Tensor.Result(loss, logits.Shape, [logits, target], o =>
@@ -103,6 +105,13 @@ public static class Losses
             }
         });
         return Reduce(perElement, reduction);
+    }
+
+    // log(1 + e) to double precision also for a tiny e: log(u)·e/(u − 1) with u = 1 + e cancels u's rounding (Goldberg 1991)
+    private static double Log1P(double e)
+    {
+        double u = 1 + e;
+        return u == 1 ? e : Math.Log(u) * e / (u - 1);
     }
 
     private static Tensor Reduce(Tensor x, Reduction reduction) => reduction switch

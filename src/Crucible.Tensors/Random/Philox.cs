@@ -247,8 +247,7 @@ public sealed partial class Philox
     /// state's seed and stream and continues exactly where the snapshot was taken.
     /// </summary>
     /// <remarks>Returns a new generator because seed and stream are immutable.</remarks>
-    /// <exception cref="ArgumentException">The state is inconsistent (buffer index outside 0..4, or a partly
-    /// consumed block at counter 0).</exception>
+    /// <exception cref="ArgumentException">The state is inconsistent (buffer index outside 0..4).</exception>
     public static Philox FromState(PhiloxState state)
     {
         var g = new Philox(state.Seed, state.Stream);
@@ -274,12 +273,10 @@ public sealed partial class Philox
     {
         if (state.BufferIndex is < 0 or > 4)
             throw new ArgumentException($"BufferIndex must be in 0..4, got {state.BufferIndex}.", nameof(state));
-        if (state.BufferIndex < 4 && state.Counter == 0)
-            throw new ArgumentException("A partly consumed block needs Counter ≥ 1.", nameof(state));
 
         if (state.BufferIndex < 4)
         {
-            _counter = state.Counter - 1;
+            _counter = state.Counter - 1;   // Counter 0 with words left: block 2^64 − 1, after which the counter wrapped
             Refill();                       // recomputes block Counter - 1 and sets _counter = Counter
         }
         _counter = state.Counter;

@@ -37,6 +37,40 @@ public class ModuleTests
     }
 
     [Fact]
+    public void Parameters_TiedModule_ListsEachParameterOnceAtItsFirstPlace()
+    {
+        // PyTorch: a module registered twice (tied weights) has its parameters in parameters() and named_parameters()
+        // once, under the first name; state_dict() keeps both names
+        var rng = new Philox(1);
+        var shared = new Linear(3, 3, rng);
+        var head = new Linear(3, 2, rng);
+        var seq = new Sequential(shared, new ReLU(), shared, head);
+        Assert.Equal(["0.weight", "0.bias", "3.weight", "3.bias"], Names(seq));
+        Assert.Equal([shared.Weight, shared.Bias!, head.Weight, head.Bias!], seq.Parameters());
+        Assert.Equal((3 * 3) + 3 + (3 * 2) + 2, seq.ParameterCount());
+        Assert.Equal(["0.weight", "0.bias", "2.weight", "2.bias", "3.weight", "3.bias"], seq.StateDict().Keys);
+    }
+
+    [Fact]
+    public void Parameters_TiedModule_AnOptimiserStepsTheSharedParametersOnce()
+    {
+        var rng = new Philox(1);
+        var shared = new Linear(3, 3, rng);
+        var seq = new Sequential(shared, new ReLU(), shared);
+        var sgd = new Crucible.Tensors.Optim.Sgd(seq.Parameters(), lr: 0.5); // a parameter listed twice is refused
+        seq.Forward(Tensor.Ones([2, 3])).Sum().Backward();
+        var expected = shared.Weight.Data.Zip(shared.Weight.Grad!, (w, g) => w - (0.5f * g)).ToArray();
+        sgd.Step();
+        Assert.Equal(expected, shared.Weight.Data);
+
+        var copy = new Linear(3, 3, new Philox(2));
+        var other = new Sequential(copy, new ReLU(), copy);
+        var result = other.LoadStateDict(seq.StateDict());
+        Assert.Empty(result.MissingKeys);
+        Assert.Equal(shared.Weight.Data, copy.Weight.Data);
+    }
+
+    [Fact]
     public void TrainEval_PropagateToEveryDescendant()
     {
         var rng = new Philox(1);
