@@ -310,10 +310,12 @@ public static class Evaluator
         options.Cancellation.ThrowIfCancellationRequested();
         if (options.SinglingOut)
         {
+            // both modes read the same distinct rows: the sets are reduced (hashed) once
+            var distinct = SinglingOut.Distinct.Of(synth, train, real);
             privacy = privacy with
             {
                 SinglingOut = [.. new[] { SinglingOutMode.Univariate, SinglingOutMode.Multivariate }.Select(mode =>
-                    SinglingOut.Run(synth, train, real, mode, options.Seed, options.AttackTargets, maxDegreeOfParallelism: dop))],
+                    SinglingOut.Run(distinct, mode, options.Seed, options.AttackTargets, maxDegreeOfParallelism: dop))],
             };
         }
         options.Cancellation.ThrowIfCancellationRequested();
