@@ -88,6 +88,26 @@ public static class MembershipInference
 
     private static bool AllConstant(SeriesSet set) => set.Columns.All(c => !c.AsSpan().ContainsAnyExcept(c[0]));
 
+    /// <summary>
+    /// <see cref="WhyNot(SeriesSet, SeriesSet, SeriesSet)"/>, and then whether the rows the densities are fitted on with this
+    /// <paramref name="seed"/> and <paramref name="maxSynthetic"/> (<see cref="Fit"/>'s split) have some spread: a holdout
+    /// that is not constant can leave a constant reference half (a series that seldom moves, a small holdout), and a
+    /// synthetic set a constant subsample, whose kernel covariance is zero (GaussianKde cannot factor it).
+    /// </summary>
+    internal static string? WhyNot(SeriesSet synthetic, SeriesSet train, SeriesSet holdout, ulong seed, int maxSynthetic)
+    {
+        if (WhyNot(synthetic, train, holdout) is { } why) return why;
+        var (_, _, reference, syn) = Split(synthetic.RowCount, train.RowCount, holdout.RowCount, seed, maxSynthetic);
+        if (AllConstant(synthetic, syn))
+            return $"every series is constant on the {syn.Length} synthetic rows drawn for the synthetic density: it has no spread to fit";
+        return AllConstant(holdout, reference)
+            ? $"every series is constant on the {reference.Length} holdout rows drawn for the reference density (the holdout less its non-member half): it has no spread to fit"
+            : null;
+    }
+
+    private static bool AllConstant(SeriesSet set, int[] rows) =>
+        set.Columns.All(c => rows.All(r => c[r] == c[rows[0]]));
+
     /// <summary>The attack with its random parts given: row indices of members (into train), non-members and reference
     /// (into holdout), and the synthetic rows p_G is fitted on.</summary>
     internal static MembershipReport Domias(double[] synthetic, double[] train, double[] holdout, int d, int[] members, int[] nonMembers,
