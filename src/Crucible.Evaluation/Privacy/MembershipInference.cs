@@ -98,11 +98,17 @@ public static class MembershipInference
     {
         if (WhyNot(synthetic, train, holdout) is { } why) return why;
         var (_, _, reference, syn) = Split(synthetic.RowCount, train.RowCount, holdout.RowCount, seed, maxSynthetic);
+        var d = holdout.SeriesCount;
         if (AllConstant(synthetic, syn))
             return $"every series is constant on the {syn.Length} synthetic rows drawn for the synthetic density: it has no spread to fit";
-        return AllConstant(holdout, reference)
-            ? $"every series is constant on the {reference.Length} holdout rows drawn for the reference density (the holdout less its non-member half): it has no spread to fit"
-            : null;
+        if (AllConstant(holdout, reference))
+            return $"every series is constant on the {reference.Length} holdout rows drawn for the reference density (the holdout less its non-member half): it has no spread to fit";
+        // not constant, but a variance below the range of a double (values of about 1e-154 and less) is zero all the same
+        if (!GaussianKde.CanFit(Take(Rows(synthetic), syn, d), d))
+            return $"the variances of the {syn.Length} synthetic rows drawn for the synthetic density are below the range of a double (values this small are not returns): it has no spread to fit";
+        return GaussianKde.CanFit(Take(Rows(holdout), reference, d), d)
+            ? null
+            : $"the variances of the {reference.Length} holdout rows drawn for the reference density are below the range of a double (values this small are not returns): it has no spread to fit";
     }
 
     private static bool AllConstant(SeriesSet set, int[] rows) =>

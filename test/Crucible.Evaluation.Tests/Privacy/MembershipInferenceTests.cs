@@ -137,4 +137,21 @@ public class MembershipInferenceTests
 
         Assert.InRange(skipped, 1, 7);
     }
+
+    /// <summary>
+    /// Values of about 1e-170 are not constant, but their variance underflows to zero: GaussianKde's ridge, relative to
+    /// that variance, is zero too, and it threw "the kernel covariance could not be factored" out of the evaluator. The
+    /// attack is skipped with the reason instead.
+    /// </summary>
+    [Fact]
+    public void VariancesBelowTheDoubleRange_SkipTheAttackWithItsReason_NotACrash()
+    {
+        double[] tiny = [1e-170, -2e-170, 3e-170, 0, -1e-170, 2e-170, -3e-170, 1.5e-170];
+        var set = new SeriesSet(["x"], [tiny]);
+        var options = new EvaluationOptions { SinglingOut = false, Linkability = false, Utility = false, AttackTargets = 10 };
+        var privacy = Evaluator.Evaluate(new EvaluationInput(set, set, set), options).Privacy!;
+        Assert.Null(privacy.Membership);
+        Assert.Contains("below the range of a double", privacy.MembershipSkipped, StringComparison.Ordinal);
+        Assert.Null(privacy.OutlierRisk);
+    }
 }
