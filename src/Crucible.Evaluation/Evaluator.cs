@@ -230,7 +230,9 @@ public static class Evaluator
         // the outlier analysis needs each train row's nearest synthetic row (the DCR's search finds it in the same pass)
         // and nearest holdout row; with a holdout no larger than train the audit's holdout subset is the whole holdout,
         // and its NNDR takes the nearest two in holdout of the synthetic and train rows from the same searches
-        var outliers = options.OutlierRisk && train.RowCount >= 2 && MembershipInference.WhyNot(synth, train, real) is null;
+        // the DOMIAS fit's own rows (its split for the seed) must have some spread, not only the whole sets
+        var domiasWhyNot = MembershipInference.WhyNot(synth, train, real, options.Seed, options.MembershipMaxSynthetic);
+        var outliers = options.OutlierRisk && train.RowCount >= 2 && domiasWhyNot is null;
         var dcr = DistanceToClosestRecord.Search(synth, train, real, outliers, real.RowCount <= train.RowCount, options.MaxDegreeOfParallelism);
         var (toTrain, toHoldout) = (dcr.ToTrain, dcr.ToHoldout);
         var privacy = DistanceToClosestRecord.Summarise(toTrain, toHoldout);
@@ -252,7 +254,7 @@ public static class Evaluator
         DomiasFit Domias() => domias ??= MembershipInference.Fit(synth, train, real, options.Seed, options.MembershipMaxSynthetic, options.MaxDegreeOfParallelism);
         if (options.MembershipInference)
         {
-            var why = MembershipInference.WhyNot(synth, train, real);
+            var why = domiasWhyNot;
             privacy = privacy with
             {
                 MembershipSkipped = why,
@@ -310,10 +312,12 @@ public static class Evaluator
         options.Cancellation.ThrowIfCancellationRequested();
         if (options.SinglingOut)
         {
+            // both modes read the same distinct rows: the sets are reduced (hashed) once
+            var distinct = SinglingOut.Distinct.Of(synth, train, real);
             privacy = privacy with
             {
                 SinglingOut = [.. new[] { SinglingOutMode.Univariate, SinglingOutMode.Multivariate }.Select(mode =>
-                    SinglingOut.Run(synth, train, real, mode, options.Seed, options.AttackTargets, maxDegreeOfParallelism: dop))],
+                    SinglingOut.Run(distinct, mode, options.Seed, options.AttackTargets, maxDegreeOfParallelism: dop))],
             };
         }
         options.Cancellation.ThrowIfCancellationRequested();

@@ -42,6 +42,36 @@ public sealed class GaussianKde
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
         var n = data.Length / dimension;
         if (n < 2 || data.Length % dimension != 0) throw new ArgumentException("at least two points of the given dimension are needed", nameof(data));
+        var l = KernelCholesky(data, dimension, n) ?? throw new InvalidOperationException("the kernel covariance could not be factored");
+        var whitenedT = new double[dimension * n];
+        var z = new double[dimension];
+        for (var i = 0; i < n; i++)
+        {
+            Whiten(l, data.AsSpan(i * dimension, dimension), z);
+            for (var k = 0; k < dimension; k++) whitenedT[(k * n) + i] = z[k];
+        }
+        double logDet = 0;
+        for (var k = 0; k < dimension; k++) logDet += Math.Log(l[k, k]);
+        var logNormaliser = Math.Log(n) + (0.5 * dimension * Math.Log(2 * Math.PI)) + logDet;
+        return new GaussianKde(whitenedT, l, logNormaliser, n, dimension);
+    }
+
+    /// <summary>
+    /// Whether <see cref="Fit"/> can factor the kernel covariance of <paramref name="data"/> (row-major, at least two
+    /// points): not when it is zero, every series constant or its variance below the range of a double (|x| ≲ 1e-154),
+    /// where no ridge relative to it is left.
+    /// </summary>
+    internal static bool CanFit(double[] data, int dimension)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
+        var n = data.Length / dimension;
+        return n >= 2 && data.Length % dimension == 0 && KernelCholesky(data, dimension, n) is not null;
+    }
+
+    // the Cholesky factor of the kernel covariance Σ·f² (with the ridge of a singular one), or null when even that fails
+    private static double[,]? KernelCholesky(double[] data, int dimension, int n)
+    {
         var mean = new double[dimension];
         for (var k = 0; k < dimension; k++)
         {
@@ -66,19 +96,9 @@ public sealed class GaussianKde
             double trace = 0;
             for (var a = 0; a < dimension; a++) trace += cov[a, a];
             for (var a = 0; a < dimension; a++) cov[a, a] += 1e-12 * Math.Max(trace / dimension, double.Epsilon);
-            l = Cholesky.Decompose(cov) ?? throw new InvalidOperationException("the kernel covariance could not be factored");
+            l = Cholesky.Decompose(cov);
         }
-        var whitenedT = new double[dimension * n];
-        var z = new double[dimension];
-        for (var i = 0; i < n; i++)
-        {
-            Whiten(l, data.AsSpan(i * dimension, dimension), z);
-            for (var k = 0; k < dimension; k++) whitenedT[(k * n) + i] = z[k];
-        }
-        double logDet = 0;
-        for (var k = 0; k < dimension; k++) logDet += Math.Log(l[k, k]);
-        var logNormaliser = Math.Log(n) + (0.5 * dimension * Math.Log(2 * Math.PI)) + logDet;
-        return new GaussianKde(whitenedT, l, logNormaliser, n, dimension);
+        return l;
     }
 
     /// <summary>log p at each row of <paramref name="points"/> (row-major, m × d). Deterministic for any parallelism.</summary>

@@ -88,6 +88,32 @@ public static class MembershipInference
 
     private static bool AllConstant(SeriesSet set) => set.Columns.All(c => !c.AsSpan().ContainsAnyExcept(c[0]));
 
+    /// <summary>
+    /// <see cref="WhyNot(SeriesSet, SeriesSet, SeriesSet)"/>, and then whether the rows the densities are fitted on with this
+    /// <paramref name="seed"/> and <paramref name="maxSynthetic"/> (<see cref="Fit"/>'s split) have some spread: a holdout
+    /// that is not constant can leave a constant reference half (a series that seldom moves, a small holdout), and a
+    /// synthetic set a constant subsample, whose kernel covariance is zero (GaussianKde cannot factor it).
+    /// </summary>
+    internal static string? WhyNot(SeriesSet synthetic, SeriesSet train, SeriesSet holdout, ulong seed, int maxSynthetic)
+    {
+        if (WhyNot(synthetic, train, holdout) is { } why) return why;
+        var (_, _, reference, syn) = Split(synthetic.RowCount, train.RowCount, holdout.RowCount, seed, maxSynthetic);
+        var d = holdout.SeriesCount;
+        if (AllConstant(synthetic, syn))
+            return $"every series is constant on the {syn.Length} synthetic rows drawn for the synthetic density: it has no spread to fit";
+        if (AllConstant(holdout, reference))
+            return $"every series is constant on the {reference.Length} holdout rows drawn for the reference density (the holdout less its non-member half): it has no spread to fit";
+        // not constant, but a variance below the range of a double (values of about 1e-154 and less) is zero all the same
+        if (!GaussianKde.CanFit(Take(Rows(synthetic), syn, d), d))
+            return $"the variances of the {syn.Length} synthetic rows drawn for the synthetic density are below the range of a double (values this small are not returns): it has no spread to fit";
+        return GaussianKde.CanFit(Take(Rows(holdout), reference, d), d)
+            ? null
+            : $"the variances of the {reference.Length} holdout rows drawn for the reference density are below the range of a double (values this small are not returns): it has no spread to fit";
+    }
+
+    private static bool AllConstant(SeriesSet set, int[] rows) =>
+        set.Columns.All(c => rows.All(r => c[r] == c[rows[0]]));
+
     /// <summary>The attack with its random parts given: row indices of members (into train), non-members and reference
     /// (into holdout), and the synthetic rows p_G is fitted on.</summary>
     internal static MembershipReport Domias(double[] synthetic, double[] train, double[] holdout, int d, int[] members, int[] nonMembers,

@@ -52,7 +52,7 @@ public static class OutlierRisk
         ArgumentNullException.ThrowIfNull(holdout);
         if (!(fraction > 0 && fraction <= 1)) throw new ArgumentOutOfRangeException(nameof(fraction));
         if (train.RowCount < 2) throw new ArgumentException("isolation needs at least 2 train rows");
-        if (MembershipInference.WhyNot(synthetic, train, holdout) is { } why) throw new ArgumentException(why);
+        if (MembershipInference.WhyNot(synthetic, train, holdout, seed, maxSynthetic) is { } why) throw new ArgumentException(why);
         var d = train.SeriesCount;
         var trainRows = MembershipInference.Rows(train);
         var (mean, sd) = AttackRows.Scale(trainRows, d);

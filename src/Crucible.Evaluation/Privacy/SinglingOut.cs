@@ -225,21 +225,24 @@ public static class SinglingOut
         ArgumentNullException.ThrowIfNull(synthetic);
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(holdout);
-        Validate(synthetic, attacks, columnsPerQuery, maxAttempts);
-        var d = synthetic.SeriesCount;
-        if (train.SeriesCount != d || holdout.SeriesCount != d)
-        {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"singling out needs the same series in every set: synthetic has {d}, train {train.SeriesCount}, holdout {holdout.SeriesCount}"));
-        }
+        Validate(synthetic.SeriesCount, synthetic.RowCount, attacks, columnsPerQuery, maxAttempts);
+        return Run(Distinct.Of(synthetic, train, holdout), mode, seed, attacks, columnsPerQuery, maxAttempts, maxDegreeOfParallelism);
+    }
 
-        if (train.RowCount < 1) throw new ArgumentException("singling out needs at least one train row", nameof(train));
-        if (holdout.RowCount < 1) throw new ArgumentException("singling out needs at least one holdout row", nameof(holdout));
+    /// <summary>
+    /// <see cref="Run(SeriesSet, SeriesSet, SeriesSet, SinglingOutMode, ulong, int, int, int?, int)"/> on the sets' distinct
+    /// rows, reduced once by <see cref="Distinct.Of"/> (the evaluator runs both modes on the same sets). The sets were
+    /// checked by <see cref="Distinct.Of"/>; the counts are checked here.
+    /// </summary>
+    internal static SinglingOutReport Run(Distinct sets, SinglingOutMode mode, ulong seed = 0, int attacks = DefaultAttacks,
+        int columnsPerQuery = DefaultColumns, int? maxAttempts = null, int maxDegreeOfParallelism = -1)
+    {
+        ArgumentNullException.ThrowIfNull(sets);
+        Validate(sets.SeriesCount, sets.Synthetic.Count, attacks, columnsPerQuery, maxAttempts);
+        var d = sets.SeriesCount;
         var attempts = maxAttempts ?? DefaultAttemptsPerAttack * attacks;
         var rng = new Philox(seed, Stream);
-        var syn = DistinctRows.Of(synthetic, nameof(synthetic));
-        var trn = DistinctRows.Of(train, nameof(train));
-        var hold = DistinctRows.Of(holdout, nameof(holdout));
+        var (syn, trn, hold) = (sets.Synthetic, sets.Train, sets.Holdout);
         var perQuery = mode == SinglingOutMode.Univariate ? 1 : Math.Min(columnsPerQuery, d);
         var (queries, tried) = Find(syn, mode, perQuery, attacks, attempts, rng);
         var q = queries.Length;
@@ -289,21 +292,21 @@ public static class SinglingOut
     private static double NotIsolated(int n, double w) =>
         Math.Clamp(-Numeric.ExpM1(Numeric.Log1P(n * w) + (n * Numeric.Log1P(-w))), 0, 1);
 
-    /// <summary>The queries <see cref="Run"/> finds for <paramref name="synthetic"/> with this seed, and the candidates it tried (tests).</summary>
+    /// <summary>The queries <see cref="Run(SeriesSet, SeriesSet, SeriesSet, SinglingOutMode, ulong, int, int, int?, int)"/> finds for <paramref name="synthetic"/> with this seed, and the candidates it tried (tests).</summary>
     internal static (SinglingOutQuery[] Queries, int Attempts) FindQueries(SeriesSet synthetic, SinglingOutMode mode, ulong seed = 0,
         int attacks = DefaultAttacks, int columnsPerQuery = DefaultColumns, int? maxAttempts = null)
     {
         ArgumentNullException.ThrowIfNull(synthetic);
-        Validate(synthetic, attacks, columnsPerQuery, maxAttempts);
+        Validate(synthetic.SeriesCount, synthetic.RowCount, attacks, columnsPerQuery, maxAttempts);
         var perQuery = mode == SinglingOutMode.Univariate ? 1 : Math.Min(columnsPerQuery, synthetic.SeriesCount);
         return Find(DistinctRows.Of(synthetic, nameof(synthetic)), mode, perQuery, attacks, maxAttempts ?? DefaultAttemptsPerAttack * attacks,
             new Philox(seed, Stream));
     }
 
-    private static void Validate(SeriesSet synthetic, int attacks, int columnsPerQuery, int? maxAttempts)
+    private static void Validate(int seriesCount, int syntheticRows, int attacks, int columnsPerQuery, int? maxAttempts)
     {
-        if (synthetic.SeriesCount < 1) throw new ArgumentException("singling out needs at least one series", nameof(synthetic));
-        if (synthetic.RowCount < 1) throw new ArgumentException("singling out needs at least one synthetic row", nameof(synthetic));
+        if (seriesCount < 1) throw new ArgumentException("singling out needs at least one series", "synthetic");
+        if (syntheticRows < 1) throw new ArgumentException("singling out needs at least one synthetic row", "synthetic");
         if (attacks < 1) throw new ArgumentException("singling out needs at least one query (attacks ≥ 1)", nameof(attacks));
         if (columnsPerQuery < 1) throw new ArgumentException("a query needs at least one column (columnsPerQuery ≥ 1)", nameof(columnsPerQuery));
         if (maxAttempts < 1) throw new ArgumentException("maxAttempts must be ≥ 1", nameof(maxAttempts));
@@ -558,8 +561,53 @@ public static class SinglingOut
         }
     }
 
+    /// <summary>
+    /// The distinct rows of the synthetic, train and holdout sets (<see cref="DistinctRows"/>), the attack's input in both
+    /// modes: reduced once, they serve the univariate and the multivariate run alike.
+    /// </summary>
+    internal sealed class Distinct
+    {
+        private Distinct(DistinctRows synthetic, DistinctRows train, DistinctRows holdout, int seriesCount)
+        {
+            Synthetic = synthetic;
+            Train = train;
+            Holdout = holdout;
+            SeriesCount = seriesCount;
+        }
+
+        public DistinctRows Synthetic { get; }
+
+        public DistinctRows Train { get; }
+
+        public DistinctRows Holdout { get; }
+
+        public int SeriesCount { get; }
+
+        /// <summary>The three sets' distinct rows; throws as <see cref="Run(SeriesSet, SeriesSet, SeriesSet, SinglingOutMode, ulong, int, int, int?, int)"/>
+        /// does when the sets differ in series count, one has no rows or a value is not finite.</summary>
+        public static Distinct Of(SeriesSet synthetic, SeriesSet train, SeriesSet holdout)
+        {
+            ArgumentNullException.ThrowIfNull(synthetic);
+            ArgumentNullException.ThrowIfNull(train);
+            ArgumentNullException.ThrowIfNull(holdout);
+            var d = synthetic.SeriesCount;
+            if (d < 1) throw new ArgumentException("singling out needs at least one series", nameof(synthetic));
+            if (synthetic.RowCount < 1) throw new ArgumentException("singling out needs at least one synthetic row", nameof(synthetic));
+            if (train.SeriesCount != d || holdout.SeriesCount != d)
+            {
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                    $"singling out needs the same series in every set: synthetic has {d}, train {train.SeriesCount}, holdout {holdout.SeriesCount}"));
+            }
+
+            if (train.RowCount < 1) throw new ArgumentException("singling out needs at least one train row", nameof(train));
+            if (holdout.RowCount < 1) throw new ArgumentException("singling out needs at least one holdout row", nameof(holdout));
+            return new Distinct(DistinctRows.Of(synthetic, nameof(synthetic)), DistinctRows.Of(train, nameof(train)),
+                DistinctRows.Of(holdout, nameof(holdout)), d);
+        }
+    }
+
     /// <summary>A set's distinct rows, column-major, in order of first appearance (values stored as v + 0, so −0 is 0).</summary>
-    private sealed class DistinctRows
+    internal sealed class DistinctRows
     {
         private DistinctRows(double[][] columns, int count)
         {

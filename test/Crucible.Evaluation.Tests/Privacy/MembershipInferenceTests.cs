@@ -102,4 +102,56 @@ public class MembershipInferenceTests
         Assert.Equal("every synthetic series is constant (a collapsed generator): its density has no spread to fit", report.Privacy.MembershipSkipped);
         Assert.InRange(report.Privacy.ShareCloserToTrain, 0, 1);
     }
+
+    /// <summary>
+    /// The densities are fitted on part of each set: p_R on the holdout rows left after the non-member half, p_G on at most
+    /// maxSynthetic synthetic rows. A holdout that is not constant can leave a constant reference half (a rate that seldom
+    /// moves, a small holdout), whose kernel covariance is zero: GaussianKde threw "the kernel covariance could not be
+    /// factored" out of the evaluator (an InvalidOperationException, not a clear refusal). The attack, and the isolated
+    /// records scored with it, are now skipped with the reason, as for a constant holdout.
+    /// </summary>
+    [Fact]
+    public void AConstantReferenceHalf_SkipsTheAttackWithItsReason_NotACrash()
+    {
+        // 8 holdout rows, 7 of them equal: the reference half (4 rows after the seeded shuffle) is constant for about half the seeds
+        var holdout = new SeriesSet(["x"], [[0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.02]]);
+        var synthetic = new SeriesSet(["x"], [[0.01, -0.02, 0.0, 0.02, 0.01, -0.01, 0.0, 0.01]]);
+        var train = new SeriesSet(["x"], [[0.0, 0.01, -0.01, 0.02, 0.01, 0.0]]);
+        var skipped = 0;
+        for (ulong seed = 0; seed < 8; seed++)
+        {
+            var options = new EvaluationOptions { Seed = seed, SinglingOut = false, Linkability = false, Utility = false, AttackTargets = 10 };
+            var privacy = Evaluator.Evaluate(new EvaluationInput(holdout, synthetic, train), options).Privacy!;
+            if (privacy.Membership is null)
+            {
+                skipped++;
+                Assert.Contains("constant", privacy.MembershipSkipped, StringComparison.Ordinal);
+                Assert.Null(privacy.OutlierRisk);
+            }
+            else
+            {
+                Assert.Null(privacy.MembershipSkipped);
+                Assert.InRange(privacy.Membership.Auc, 0, 1);
+            }
+        }
+
+        Assert.InRange(skipped, 1, 7);
+    }
+
+    /// <summary>
+    /// Values of about 1e-170 are not constant, but their variance underflows to zero: GaussianKde's ridge, relative to
+    /// that variance, is zero too, and it threw "the kernel covariance could not be factored" out of the evaluator. The
+    /// attack is skipped with the reason instead.
+    /// </summary>
+    [Fact]
+    public void VariancesBelowTheDoubleRange_SkipTheAttackWithItsReason_NotACrash()
+    {
+        double[] tiny = [1e-170, -2e-170, 3e-170, 0, -1e-170, 2e-170, -3e-170, 1.5e-170];
+        var set = new SeriesSet(["x"], [tiny]);
+        var options = new EvaluationOptions { SinglingOut = false, Linkability = false, Utility = false, AttackTargets = 10 };
+        var privacy = Evaluator.Evaluate(new EvaluationInput(set, set, set), options).Privacy!;
+        Assert.Null(privacy.Membership);
+        Assert.Contains("below the range of a double", privacy.MembershipSkipped, StringComparison.Ordinal);
+        Assert.Null(privacy.OutlierRisk);
+    }
 }

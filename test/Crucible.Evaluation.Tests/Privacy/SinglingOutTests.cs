@@ -281,6 +281,32 @@ public sealed class SinglingOutTests(Xunit.Abstractions.ITestOutputHelper output
     }
 
     [Fact]
+    public void Evaluator_ReducesTheSetsOnce_AndReportsWhatRunReportsForEachMode()
+    {
+        // the evaluator reduces the three sets to their distinct rows once for both modes: each mode's report is the one
+        // SinglingOut.Run gives on the sets (duplicates, −0 against 0 and a holdout smaller than train included)
+        var train = Population(300, 61);
+        var synthetic = CorrelatedPopulation.Copies(train, 300, 62, jitter: 0.05);
+        var holdout = Population(200, 63);
+        train.Columns[0][1] = -0.0;
+        train.Columns[0][2] = 0.0;
+        for (var j = 0; j < 4; j++) synthetic.Columns[j][5] = synthetic.Columns[j][4];
+        var options = new EvaluationOptions
+        {
+            Seed = 9, AttackTargets = 60, MembershipInference = false, Linkability = false, OutlierRisk = false, Utility = false,
+        };
+        var report = Evaluator.Evaluate(new EvaluationInput(holdout, synthetic, train), options);
+        var reports = report.Privacy!.SinglingOut!;
+        Assert.Equal(2, reports.Count);
+        Assert.Equal(SinglingOut.Run(synthetic, train, holdout, SinglingOutMode.Univariate, seed: 9, attacks: 60), reports[0]);
+        Assert.Equal(SinglingOut.Run(synthetic, train, holdout, SinglingOutMode.Multivariate, seed: 9, attacks: 60), reports[1]);
+        // and one reduction serves both modes as two would
+        var distinct = SinglingOut.Distinct.Of(synthetic, train, holdout);
+        Assert.Equal(reports[0], SinglingOut.Run(distinct, SinglingOutMode.Univariate, seed: 9, attacks: 60));
+        Assert.Equal(reports[1], SinglingOut.Run(distinct, SinglingOutMode.Multivariate, seed: 9, attacks: 60));
+    }
+
+    [Fact]
     public void DifferentSeeds_FindDifferentMultivariateQueries()
     {
         var synthetic = Population(1000, 51);
