@@ -199,7 +199,7 @@ public sealed partial class MetricsTests(ServiceFixture f)
     }
 
     // the sum of the samples named `name` (a family's, or a histogram's _count) that carry the labels
-    private static double Value(Dictionary<string, Family> m, string name, params (string, string)[] labels)
+    internal static double Value(Dictionary<string, Family> m, string name, params (string, string)[] labels)
     {
         var samples = m.Values.SelectMany(x => x.Samples).Where(s => s.Name == name).ToList();
         Assert.True(samples.Count > 0 || m.ContainsKey(name), "no samples named " + name);
@@ -232,11 +232,16 @@ public sealed partial class MetricsTests(ServiceFixture f)
 
         // a long generation holds its slot while a scrape sees it
         var slow = generator.PostAsync("/v1/scenarios", ServiceFixture.Json($$"""{"model": "{{f.ModelId}}", "count": 5000, "sampler": "ddpm", "seed": 2}"""));
-        double inFlight = 0;
+        double inFlight = 0, requestsInFlight = 0;
         for (var deadline = DateTime.UtcNow.AddSeconds(30); inFlight == 0 && !slow.IsCompleted && DateTime.UtcNow < deadline; await Task.Delay(100))
-            inFlight = Value(await ScrapeAsync(), "crucible_generations_in_flight");
+        {
+            var m = await ScrapeAsync();
+            (inFlight, requestsInFlight) = (Value(m, "crucible_generations_in_flight"), Value(m, "crucible_http_requests_in_flight"));
+        }
+
         using (var done = await slow) Assert.Equal(HttpStatusCode.OK, done.StatusCode);
         Assert.True(inFlight >= 1, "no scrape saw the generation in flight");
+        Assert.Equal(2, requestsInFlight); // the generation and the scrape that saw it
 
         var after = await ScrapeAsync();
         Assert.Equal(Value(before, "crucible_http_requests_total", ("method", "POST"), ("route", "/v1/scenarios"), ("status", "2xx")) + 2,
@@ -249,6 +254,7 @@ public sealed partial class MetricsTests(ServiceFixture f)
         Assert.True(Value(after, "crucible_audit_appends_total") >= Value(before, "crucible_audit_appends_total") + 2); // one scenarios.generated each
         Assert.Equal(0, Value(after, "crucible_generations_in_flight"));
         Assert.Equal(0, Value(after, "crucible_generations_queued"));
+        Assert.Equal(1, Value(after, "crucible_http_requests_in_flight")); // this scrape
         Assert.Equal(1, Value(after, "crucible_ready"));
         Assert.Equal(["queued", "running", "succeeded", "failed", "cancelled"], after["crucible_training_jobs"].Samples.Select(s => s.Labels["state"]));
 

@@ -132,8 +132,8 @@ public sealed class ServeProcessTests(ServiceFixture f)
             await Problem.AssertAsync(await client.SendAsync(huge), HttpStatusCode.RequestEntityTooLarge, "payload-too-large");
             // The request must be in flight when SIGTERM comes, however fast this machine samples (a timed race lost on
             // a CI machine that drew 20,000 DDPM rows in 1 s): its body is sent in two parts, and the second only after
-            // the signal, so the server cannot have answered before it. The 1 s between the first part and the signal
-            // lets the request reach the server (a connection Kestrel has not accepted when SIGTERM comes is refused;
+            // the signal, so the server cannot have answered before it. The signal waits until the service's in-flight
+            // gauge counts the request (a connection Kestrel has not accepted when SIGTERM comes is refused;
             // the connection is opened beforehand, as the 413 above closed the last one, so only the request has to get
             // there); the server then reads the rest of the body, samples and answers while shutting down
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live")).StatusCode);
@@ -142,7 +142,10 @@ public sealed class ServeProcessTests(ServiceFixture f)
             var content = new TwoPartContent(body[..(body.Length / 2)], body[(body.Length / 2)..], gate.Task);
             var inFlight = client.PostAsync("/v1/scenarios", content);
             await content.FirstPartSent.WaitAsync(TimeSpan.FromSeconds(60));
-            await Task.Delay(1000);
+            double taken = 0; // the request and the scrape, in the service's middleware (a fixed 1 s is a race on a loaded machine)
+            for (var deadline = DateTime.UtcNow.AddSeconds(60); taken < 2 && DateTime.UtcNow < deadline; await Task.Delay(500))
+                taken = MetricsTests.Value(MetricsTests.Parse(await client.GetStringAsync("/metrics")), "crucible_http_requests_in_flight");
+            Assert.Equal(2, taken);
             using (var kill = Process.Start("kill", ["-TERM", server.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
             await Task.Delay(200);
             Assert.False(inFlight.IsCompleted, "the request was answered before the rest of its body was sent");
@@ -218,8 +221,9 @@ public sealed class ServeProcessTests(ServiceFixture f)
         using (var log = AuditLog.Open(Governance.CrucibleHome.Resolve(home)))
             new Governance.Registry.ModelRegistry(Governance.CrucibleHome.Resolve(home), log).Register(f.ModelFolder);
         var (key, line) = ApiKeyStore.NewKey("desk", new HashSet<string> { "generate" });
+        var (scraperKey, scraperLine) = ApiKeyStore.NewKey("scraper", new HashSet<string> { "read" });
         var keys = Path.Combine(f.Dir, "serve-50-keys");
-        File.WriteAllText(keys, line + "\n");
+        File.WriteAllText(keys, line + "\n" + scraperLine + "\n");
         using var serve = await ServeProcess.StartAsync(["--home", home, "--api-keys", keys],
             new Dictionary<string, string> { ["Crucible__MaxConcurrentGenerations"] = "2", ["Crucible__GenerationQueue"] = "64" });
         var server = serve.Process;
@@ -230,6 +234,7 @@ public sealed class ServeProcessTests(ServiceFixture f)
         try
         {
             using var client = serve.Client(key);
+            using var scraper = serve.Client(scraperKey);
             var clock = Stopwatch.StartNew();
             var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var firstParts = new Task[N];
@@ -254,9 +259,14 @@ public sealed class ServeProcessTests(ServiceFixture f)
             }
 
             var all = Task.WhenAll(Enumerable.Range(0, N).Select(Send).ToList());
-            // every request's first part is on its connection; 1 s more for the server to take them in (as above)
+            // every request's first part is on its connection; then wait until the service has taken all 50 in (its
+            // in-flight gauge counts them, and the scrape itself): on a loaded machine a fixed 1 s was not enough, and a
+            // connection still in the kernel's accept queue at SIGTERM is reset when the listener closes
             await Task.WhenAll(firstParts).WaitAsync(TimeSpan.FromSeconds(60));
-            await Task.Delay(1000);
+            double taken = 0;
+            for (var deadline = DateTime.UtcNow.AddSeconds(60); taken < N + 1 && DateTime.UtcNow < deadline; await Task.Delay(500))
+                taken = MetricsTests.Value(MetricsTests.Parse(await scraper.GetStringAsync("/metrics")), "crucible_http_requests_in_flight");
+            Assert.Equal(N + 1, taken);
             signalled = clock.Elapsed;
             exit = Stopwatch.StartNew();
             using (var kill = Process.Start("kill", ["-TERM", server.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();

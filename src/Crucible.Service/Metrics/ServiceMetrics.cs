@@ -15,7 +15,7 @@ namespace Crucible.Service.Metrics;
 
 /// <summary>
 /// The service's metrics, answered by <c>GET /metrics</c> in the Prometheus text exposition format 0.0.4 (written here,
-/// no package): requests by method, route template and status class, their duration histogram, generation requests in
+/// no package): requests by method, route template and status class, their duration histogram, requests in flight, generation requests in
 /// flight and waiting for a slot, training jobs by state (read from the job store at each scrape), the audit log's
 /// appends and failed appends (this process's, since it started) and readiness. Counters only grow while the process
 /// lives; a restart starts them at 0, which Prometheus's <c>rate()</c> reads as a counter reset.
@@ -32,6 +32,7 @@ public sealed class ServiceMetrics
     private readonly ConcurrentDictionary<(string Method, string Route, string Status), long[]> _requests = new();
     private readonly ConcurrentDictionary<(string Method, string Route), Histogram> _durations = new();
     private readonly GenerationSlots _slots;
+    private long _requestsInFlight;
 
     private sealed class Histogram
     {
@@ -51,6 +52,12 @@ public sealed class ServiceMetrics
     public long GenerationsWaiting => _slots.Waiting;
 
     /// <summary>
+    /// Requests that have reached the service's middleware and are not answered yet (a request whose body is still
+    /// arriving included; the scrape that reads this counts itself).
+    /// </summary>
+    public long RequestsInFlight => Interlocked.Read(ref _requestsInFlight);
+
+    /// <summary>
     /// The middleware that counts every request once it is answered, under its endpoint's route template (a path that
     /// matched no route counts as <c>unmatched</c>, so that random paths cannot grow the series without bound); an
     /// exception that escapes counts as a 5xx. Goes after routing.
@@ -61,6 +68,7 @@ public sealed class ServiceMetrics
         ArgumentNullException.ThrowIfNull(next);
         long start = Stopwatch.GetTimestamp();
         bool threw = false;
+        Interlocked.Increment(ref _requestsInFlight);
         try
         {
             await next(context).ConfigureAwait(false);
@@ -72,6 +80,7 @@ public sealed class ServiceMetrics
         }
         finally
         {
+            Interlocked.Decrement(ref _requestsInFlight);
             var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? Unmatched;
             if (route.Length == 0 || route[0] != '/') route = "/" + route;
             if (context.GetEndpoint() is null) route = Unmatched;
@@ -119,6 +128,9 @@ public sealed class ServiceMetrics
             Sample(o, "crucible_http_request_duration_seconds_sum", labels, sum);
             Sample(o, "crucible_http_request_duration_seconds_count", labels, count);
         }
+
+        Family(o, "crucible_http_requests_in_flight", "gauge", "HTTP requests that reached the service's middleware and are not answered yet (this scrape included).");
+        Sample(o, "crucible_http_requests_in_flight", [], RequestsInFlight);
 
         Family(o, "crucible_generations_in_flight", "gauge", "Generation requests (scenarios, evaluations, ensembles) holding a generation slot.");
         Sample(o, "crucible_generations_in_flight", [], GenerationsInFlight);
