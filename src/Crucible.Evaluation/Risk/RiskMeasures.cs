@@ -48,14 +48,16 @@ public static class RiskMeasures
         return ValueAtRiskAndExpectedShortfallSorted(sorted, alpha);
     }
 
-    /// <summary>VaR and ES of returns already sorted ascending (not checked).</summary>
+    /// <summary>VaR and ES of returns already sorted ascending (not checked). A zero VaR is +0 (the loss −r of a zero
+    /// return would be −0, printed "-0").</summary>
     public static (double VaR, double ES) ValueAtRiskAndExpectedShortfallSorted(ReadOnlySpan<double> sorted, double alpha)
     {
         if (sorted.IsEmpty) return (double.NaN, double.NaN);
         var k = TailCount(sorted.Length, alpha);
         double sum = 0;
         for (var i = 0; i < k; i++) sum += -sorted[i];
-        return (-sorted[k - 1], sum / k);
+        var valueAtRisk = -sorted[k - 1];
+        return (valueAtRisk == 0 ? 0 : valueAtRisk, sum / k);
     }
 
     /// <summary>
