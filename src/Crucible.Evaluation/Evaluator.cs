@@ -198,8 +198,9 @@ public static class Evaluator
                 Utility = utility, UtilitySkipped = utilitySkipped, Coverage = coverage,
                 // a set too small for its metrics is evaluated with a warning (SampleSize), in every report: the library's,
                 // the CLI's and the service's bytes agree (RELIABILITY MRM-9)
-                // so is a series that looks like prices or levels, not returns (PriceLikeSeries), and a set whose paths are
-                // too short for regime transitions (RegimeStatistics.WhyNoTransitions)
+                // so is a series that looks like prices or levels, not returns (PriceLikeSeries), a set whose paths are
+                // too short for regime transitions (RegimeStatistics.WhyNoTransitions), and an mse_ratio with nothing to
+                // divide by (UtilityEvaluation.Warnings)
                 Warnings = [.. SampleSize.Warnings(real, synth, options.Alpha), .. PriceLikeSeries.Warnings(real, synth, train),
                     .. realWindows.Sums is { Length: 0 }
                         ? [string.Create(System.Globalization.CultureInfo.InvariantCulture,
@@ -210,7 +211,8 @@ public static class Evaluator
                             $"the synthetic scenarios have several lengths ({synthPaths.Min(p => p.Length)} to {synthPaths.Max(p => p.Length)} steps), so there is no one horizon: the real portfolio VaR, ES and CDaR are one-step figures and each real series' drawdowns and serial statistics those of its whole paths, beside the scenarios' whole-path figures of different horizons; cut the scenarios to one length")]
                         : Array.Empty<string>(),
                     .. regimes.TransitionsUnavailable is { } noTransitions ? [noTransitions] : Array.Empty<string>(),
-                    .. TemporalLeftOut.Warning(perSeries, horizon, windowedDrawdowns) is { } leftOut ? [leftOut] : Array.Empty<string>()],
+                    .. TemporalLeftOut.Warning(perSeries, horizon, windowedDrawdowns) is { } leftOut ? [leftOut] : Array.Empty<string>(),
+                    .. Utility.UtilityEvaluation.Warnings(utility)],
             };
     }
 

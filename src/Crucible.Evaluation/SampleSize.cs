@@ -12,7 +12,9 @@ public static class SampleSize
     /// <summary>
     /// The fewest rows a set needs at confidence <paramref name="alpha"/>: max(4, ⌈1/(1 − α)⌉). Below ⌈1/(1 − α)⌉ rows the
     /// empirical α-VaR and ES have no observation beyond the quantile (n(1 − α) &lt; 1: the "tail" is at most the sample
-    /// minimum); at α = 0.99 that is 100 rows, at 0.95, 20.
+    /// minimum); at α = 0.99 that is 100 rows, at 0.95, 20. It is the fewest n with n(1 − α) ≥ 1 in the decimal arithmetic
+    /// of <see cref="Risk.RiskMeasures.TailCount"/> (α as written: 10,000 rows at 0.9999, where 1/(1 − α) in binary is
+    /// 10000.000000000655), so the warning and the estimator's tail agree at every α; int.MaxValue where it is larger.
     /// Below 4 rows the sample skewness and excess kurtosis are undefined (NaN, <see cref="Statistics.Descriptive"/>), a
     /// Pearson correlation of 2 rows is ±1 whatever the data (so <c>corr_distance</c> is noise), and the KS statistic
     /// moves in steps of 1/n.
@@ -20,8 +22,13 @@ public static class SampleSize
     public static int MinimumRows(double alpha)
     {
         if (!(alpha > 0 && alpha < 1)) throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "alpha must be in (0, 1)");
-        // 1/(1 − 0.99) is 100.00000000000009 in binary: the tolerance keeps the ceiling at 100
-        return Math.Max(4, (int)Math.Ceiling((1 / (1 - alpha)) - 1e-9));
+        var tail = Risk.RiskMeasures.TailFraction(alpha);
+        // ⌈1/(1 − α)⌉, checked by multiplying back (exact: n(1 − α) is about 1, with no more decimals than 1 − α) in case
+        // the 28-digit quotient rounded across an integer
+        var n = Math.Ceiling(1 / tail);
+        if (n * tail < 1) n++;
+        else if ((n - 1) * tail >= 1) n--;
+        return n >= int.MaxValue ? int.MaxValue : Math.Max(4, (int)n);
     }
 
     /// <summary>

@@ -432,4 +432,26 @@ public class EvaluatorTests
         var e = Assert.Throws<InvalidInputException>(() => Evaluator.Evaluate(new EvaluationInput(Of(60, 0), Of(50, 1)), options with { Utility = false }));
         Assert.True(e.Rule == "invalid-option", what);
     }
+
+    // an all −0 column (a CSV of "-0.0") had the mean −0, which report.json printed as "-0"
+    [Fact]
+    public void Evaluate_AnAllNegativeZeroColumn_HasTheMeanZero_NotMinusZero()
+    {
+        var real = Fixtures.Load("real.csv");
+        var zero = new SeriesSet(real.Names, [.. real.Columns.Select((c, i) => i == 0 ? c.Select(_ => -0.0).ToArray() : c)]);
+        using var doc = System.Text.Json.JsonDocument.Parse(Crucible.Evaluation.Reporting.ReportJson.ToJson(Evaluator.Evaluate(new EvaluationInput(zero, real))));
+        Assert.Equal("0", doc.RootElement.GetProperty("per_series").GetProperty(real.Names[0]).GetProperty("mean")[0].GetRawText());
+    }
+
+    // a collapsed generator (every synthetic return 0): its VaR, the k-th largest loss −0, was printed as "-0"
+    [Fact]
+    public void Evaluate_ACollapsedGenerator_HasTheVaRZero_NotMinusZero()
+    {
+        var real = Fixtures.Load("real.csv");
+        var flat = new SeriesSet(real.Names, [.. real.Columns.Select(c => new double[c.Length])]);
+        var json = Crucible.Evaluation.Reporting.ReportJson.ToJson(Evaluator.Evaluate(new EvaluationInput(real, flat)));
+        using var doc = System.Text.Json.JsonDocument.Parse(json);
+        Assert.Equal("0", doc.RootElement.GetProperty("per_series").GetProperty(real.Names[0]).GetProperty("var")[1].GetRawText());
+        Assert.DoesNotMatch("[\\[:,]\\s*-0(?![.0-9eE])", json);
+    }
 }

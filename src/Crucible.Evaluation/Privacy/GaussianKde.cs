@@ -36,13 +36,20 @@ public sealed class GaussianKde
     /// Fits the estimate to <paramref name="data"/> (row-major, n × <paramref name="dimension"/>, n ≥ 2). A singular
     /// covariance (a constant or collinear column, where scipy raises) gets a ridge of 1e-12 times its mean diagonal.
     /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="data"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="dimension"/> is not positive.</exception>
+    /// <exception cref="ArgumentException"><paramref name="data"/> is not a whole number of at least two points, holds a
+    /// value that is not finite, has no spread (every column constant: the kernel covariance is zero, and no ridge
+    /// relative to it exists), or has a variance that overflows or underflows the range of a double (|x − x̄| of about
+    /// 1e154 and more, or 1e-154 and less), so the kernel covariance cannot be factored; <see cref="WhyNot"/> says which
+    /// without throwing.</exception>
     public static GaussianKde Fit(double[] data, int dimension)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
+        var (l, refusal) = KernelCholesky(data, dimension);
+        if (l is null) throw new ArgumentException(Describe(refusal), nameof(data));
         var n = data.Length / dimension;
-        if (n < 2 || data.Length % dimension != 0) throw new ArgumentException("at least two points of the given dimension are needed", nameof(data));
-        var l = KernelCholesky(data, dimension, n) ?? throw new InvalidOperationException("the kernel covariance could not be factored");
         var whitenedT = new double[dimension * n];
         var z = new double[dimension];
         for (var i = 0; i < n; i++)
@@ -56,22 +63,45 @@ public sealed class GaussianKde
         return new GaussianKde(whitenedT, l, logNormaliser, n, dimension);
     }
 
-    /// <summary>
-    /// Whether <see cref="Fit"/> can factor the kernel covariance of <paramref name="data"/> (row-major, at least two
-    /// points): not when it is zero, every series constant or its variance below the range of a double (|x| ≲ 1e-154),
-    /// where no ridge relative to it is left.
-    /// </summary>
-    internal static bool CanFit(double[] data, int dimension)
+    /// <summary>Why <see cref="Fit"/> refuses <paramref name="data"/> (<see cref="KdeRefusal.None"/> when it fits it): the
+    /// same test, so the two always agree.</summary>
+    internal static KdeRefusal WhyNot(double[] data, int dimension)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
-        var n = data.Length / dimension;
-        return n >= 2 && data.Length % dimension == 0 && KernelCholesky(data, dimension, n) is not null;
+        return KernelCholesky(data, dimension).Refusal;
     }
 
-    // the Cholesky factor of the kernel covariance Σ·f² (with the ridge of a singular one), or null when even that fails
-    private static double[,]? KernelCholesky(double[] data, int dimension, int n)
+    /// <summary>Whether <see cref="Fit"/> fits <paramref name="data"/>: <see cref="WhyNot"/> is <see cref="KdeRefusal.None"/>.</summary>
+    internal static bool CanFit(double[] data, int dimension) => WhyNot(data, dimension) == KdeRefusal.None;
+
+    /// <summary>The words of <see cref="Fit"/>'s refusal.</summary>
+    internal static string Describe(KdeRefusal refusal) => refusal switch
     {
+        KdeRefusal.TooFewPoints => "at least two points of the given dimension are needed",
+        KdeRefusal.NotFinite => "the data holds a value that is not finite (NaN or an infinity)",
+        KdeRefusal.NoSpread => "the data has no spread: every column is constant, so the kernel covariance is zero",
+        KdeRefusal.VarianceOverflows => "the data's variance overflows the range of a double (deviations of about 1e154 and more), so the kernel covariance cannot be factored",
+        KdeRefusal.VarianceUnderflows => "the data's variance underflows the range of a double (deviations of about 1e-154 and less), so the kernel covariance is zero",
+        _ => throw new ArgumentOutOfRangeException(nameof(refusal)),
+    };
+
+    // the Cholesky factor of the kernel covariance Σ·f² (with the ridge of a singular one), or null and why not
+    private static (double[,]? L, KdeRefusal Refusal) KernelCholesky(double[] data, int dimension)
+    {
+        var n = data.Length / dimension;
+        if (n < 2 || data.Length % dimension != 0) return (null, KdeRefusal.TooFewPoints);
+        foreach (var x in data)
+        {
+            if (!double.IsFinite(x)) return (null, KdeRefusal.NotFinite);
+        }
+        // every column constant: a mean an ulp off the value would leave a covariance of rounding noise, not a spread
+        var constant = true;
+        for (var k = 0; k < dimension && constant; k++)
+        {
+            for (var i = 1; i < n && constant; i++) constant = data[(i * dimension) + k] == data[k];
+        }
+        if (constant) return (null, KdeRefusal.NoSpread);
         var mean = new double[dimension];
         for (var k = 0; k < dimension; k++)
         {
@@ -81,6 +111,7 @@ public sealed class GaussianKde
         }
         var factor = Math.Pow(n, -1.0 / (dimension + 4));
         var cov = new double[dimension, dimension];
+        var finite = true;
         for (var a = 0; a < dimension; a++)
         {
             for (var b = a; b < dimension; b++)
@@ -88,6 +119,7 @@ public sealed class GaussianKde
                 double s = 0;
                 for (var i = 0; i < n; i++) s += (data[(i * dimension) + a] - mean[a]) * (data[(i * dimension) + b] - mean[b]);
                 cov[a, b] = cov[b, a] = s / (n - 1) * factor * factor;
+                finite &= double.IsFinite(cov[a, b]);
             }
         }
         var l = Cholesky.Decompose(cov);
@@ -98,7 +130,7 @@ public sealed class GaussianKde
             for (var a = 0; a < dimension; a++) cov[a, a] += 1e-12 * Math.Max(trace / dimension, double.Epsilon);
             l = Cholesky.Decompose(cov);
         }
-        return l;
+        return l is not null ? (l, KdeRefusal.None) : (null, finite ? KdeRefusal.VarianceUnderflows : KdeRefusal.VarianceOverflows);
     }
 
     /// <summary>log p at each row of <paramref name="points"/> (row-major, m × d). Deterministic for any parallelism.</summary>
@@ -265,4 +297,26 @@ public sealed class GaussianKde
         }
     }
 
+}
+
+/// <summary>Why <see cref="GaussianKde.Fit"/> refuses its data (<see cref="GaussianKde.Describe"/> words it).</summary>
+internal enum KdeRefusal
+{
+    /// <summary>It fits it.</summary>
+    None,
+
+    /// <summary>Fewer than two points, or a length that is not a whole number of points.</summary>
+    TooFewPoints,
+
+    /// <summary>A value is NaN or infinite.</summary>
+    NotFinite,
+
+    /// <summary>Every column is constant: the kernel covariance is zero.</summary>
+    NoSpread,
+
+    /// <summary>A variance is beyond the range of a double: the covariance is not finite.</summary>
+    VarianceOverflows,
+
+    /// <summary>The variances are below the range of a double: the covariance is zero, and so is the ridge relative to it.</summary>
+    VarianceUnderflows,
 }

@@ -38,6 +38,13 @@ public sealed record MembershipReport(string Attack, int Members, int NonMembers
 public static class MembershipInference
 {
     /// <summary>The attack on rows of the three sets (same series, in order).</summary>
+    /// <exception cref="ArgumentNullException">A set is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxSynthetic"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">A density cannot be fitted on the rows this <paramref name="seed"/> draws for it
+    /// (<paramref name="synthetic"/>: the synthetic rows; <paramref name="holdout"/>: the reference half): fewer than two
+    /// rows, a value that is not finite, no spread (every series constant on them) or variances that overflow or underflow
+    /// the range of a double (<see cref="GaussianKde.Fit"/>'s refusals). The message is the evaluator's reason for
+    /// skipping the attack on these sets (<c>privacy.membership_inference.skipped</c>).</exception>
     public static MembershipReport Domias(SeriesSet synthetic, SeriesSet train, SeriesSet holdout, ulong seed = 0, int maxSynthetic = 5000,
         int maxDegreeOfParallelism = -1)
     {
@@ -45,6 +52,7 @@ public static class MembershipInference
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(holdout);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxSynthetic);
+        if (FitRefusal(synthetic, train, holdout, seed, maxSynthetic) is { } refusal) throw new ArgumentException(refusal.Why, refusal.Argument);
         return Fit(synthetic, train, holdout, seed, maxSynthetic, maxDegreeOfParallelism).Report();
     }
 
@@ -82,37 +90,64 @@ public static class MembershipInference
         if (synthetic.RowCount < d + 2) return $"synthetic has {synthetic.RowCount} rows; the density needs at least {d + 2}";
         if (train.RowCount < 1) return "the train set is empty";
         // a kernel density needs some spread: with every series constant its covariance is zero (GaussianKde cannot factor it)
-        if (AllConstant(synthetic)) return "every synthetic series is constant (a collapsed generator): its density has no spread to fit";
-        return AllConstant(holdout) ? "every holdout series is constant: its reference density has no spread to fit" : null;
+        if (AllConstant(synthetic)) return ConstantSynthetic;
+        return AllConstant(holdout) ? ConstantHoldout : null;
     }
+
+    private const string ConstantSynthetic = "every synthetic series is constant (a collapsed generator): its density has no spread to fit";
+    private const string ConstantHoldout = "every holdout series is constant: its reference density has no spread to fit";
 
     private static bool AllConstant(SeriesSet set) => set.Columns.All(c => !c.AsSpan().ContainsAnyExcept(c[0]));
 
     /// <summary>
-    /// <see cref="WhyNot(SeriesSet, SeriesSet, SeriesSet)"/>, and then whether the rows the densities are fitted on with this
-    /// <paramref name="seed"/> and <paramref name="maxSynthetic"/> (<see cref="Fit"/>'s split) have some spread: a holdout
-    /// that is not constant can leave a constant reference half (a series that seldom moves, a small holdout), and a
-    /// synthetic set a constant subsample, whose kernel covariance is zero (GaussianKde cannot factor it).
+    /// <see cref="WhyNot(SeriesSet, SeriesSet, SeriesSet)"/>, and then whether <see cref="GaussianKde.Fit"/> fits the rows
+    /// the densities are fitted on with this <paramref name="seed"/> and <paramref name="maxSynthetic"/> (<see cref="Fit"/>'s
+    /// split): a holdout that is not constant can leave a constant reference half (a series that seldom moves, a small
+    /// holdout), and a synthetic set a constant subsample, whose kernel covariance is zero.
     /// </summary>
-    internal static string? WhyNot(SeriesSet synthetic, SeriesSet train, SeriesSet holdout, ulong seed, int maxSynthetic)
+    internal static string? WhyNot(SeriesSet synthetic, SeriesSet train, SeriesSet holdout, ulong seed, int maxSynthetic) =>
+        WhyNot(synthetic, train, holdout) ?? FitRefusal(synthetic, train, holdout, seed, maxSynthetic)?.Why;
+
+    /// <summary>
+    /// Why <see cref="GaussianKde.Fit"/> refuses the rows the densities are fitted on with this <paramref name="seed"/> and
+    /// <paramref name="maxSynthetic"/> (<see cref="Fit"/>'s split), and the argument whose rows they are; null when it
+    /// fits both. Exactly <see cref="GaussianKde.WhyNot"/> of each, so the evaluator skips the attack where
+    /// <see cref="Domias(SeriesSet, SeriesSet, SeriesSet, ulong, int, int)"/> refuses it, and only there.
+    /// </summary>
+    private static (string Argument, string Why)? FitRefusal(SeriesSet synthetic, SeriesSet train, SeriesSet holdout, ulong seed, int maxSynthetic)
     {
-        if (WhyNot(synthetic, train, holdout) is { } why) return why;
         var (_, _, reference, syn) = Split(synthetic.RowCount, train.RowCount, holdout.RowCount, seed, maxSynthetic);
         var d = holdout.SeriesCount;
-        if (AllConstant(synthetic, syn))
-            return $"every series is constant on the {syn.Length} synthetic rows drawn for the synthetic density: it has no spread to fit";
-        if (AllConstant(holdout, reference))
-            return $"every series is constant on the {reference.Length} holdout rows drawn for the reference density (the holdout less its non-member half): it has no spread to fit";
-        // not constant, but a variance below the range of a double (values of about 1e-154 and less) is zero all the same
-        if (!GaussianKde.CanFit(Take(Rows(synthetic), syn, d), d))
-            return $"the variances of the {syn.Length} synthetic rows drawn for the synthetic density are below the range of a double (values this small are not returns): it has no spread to fit";
-        return GaussianKde.CanFit(Take(Rows(holdout), reference, d), d)
-            ? null
-            : $"the variances of the {reference.Length} holdout rows drawn for the reference density are below the range of a double (values this small are not returns): it has no spread to fit";
-    }
+        var onSynthetic = GaussianKde.WhyNot(Take(Rows(synthetic), syn, d), d);
+        var onReference = GaussianKde.WhyNot(Take(Rows(holdout), reference, d), d);
+        const string drawnSynthetic = "synthetic rows drawn for the synthetic density";
+        const string drawnReference = "holdout rows drawn for the reference density";
+        // a constant set (WhyNot's words), and a holdout that is not constant can leave a constant reference half (a
+        // series that seldom moves, a small holdout), and a synthetic set a constant subsample: the kernel covariance is zero
+        if (onSynthetic == KdeRefusal.NoSpread)
+        {
+            return (nameof(synthetic), AllConstant(synthetic) ? ConstantSynthetic
+                : $"every series is constant on the {syn.Length} {drawnSynthetic}: it has no spread to fit");
+        }
+        if (onReference == KdeRefusal.NoSpread)
+        {
+            return (nameof(holdout), AllConstant(holdout) ? ConstantHoldout
+                : $"every series is constant on the {reference.Length} {drawnReference} (the holdout less its non-member half): it has no spread to fit");
+        }
+        if (onSynthetic != KdeRefusal.None) return (nameof(synthetic), Words(onSynthetic, syn.Length, drawnSynthetic));
+        return onReference != KdeRefusal.None ? (nameof(holdout), Words(onReference, reference.Length, drawnReference)) : null;
 
-    private static bool AllConstant(SeriesSet set, int[] rows) =>
-        set.Columns.All(c => rows.All(r => c[r] == c[rows[0]]));
+        static string Words(KdeRefusal refusal, int rows, string what) => refusal switch
+        {
+            // not constant, but a variance below the range of a double (values of about 1e-154 and less) is zero all the same
+            KdeRefusal.VarianceUnderflows =>
+                $"the variances of the {rows} {what} are below the range of a double (values this small are not returns): it has no spread to fit",
+            KdeRefusal.VarianceOverflows =>
+                $"the variances of the {rows} {what} are beyond the range of a double (values this large are not returns): its density cannot be fitted",
+            KdeRefusal.NotFinite => $"the {rows} {what} hold a value that is not finite: its density cannot be fitted",
+            _ => $"{rows} {what}: the density needs at least 2",
+        };
+    }
 
     /// <summary>The attack with its random parts given: row indices of members (into train), non-members and reference
     /// (into holdout), and the synthetic rows p_G is fitted on.</summary>

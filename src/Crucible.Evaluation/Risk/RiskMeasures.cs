@@ -24,12 +24,16 @@ public static class RiskMeasures
     /// 10-digit n times a 1 − α of at most 17 significant digits fits its 28), so no binary rounding moves the ceiling. (A
     /// 1e-9 guard on the binary product did that up to about 1e8 rows and was off by one above.)
     /// </summary>
-    public static int TailCount(int n, double alpha)
+    public static int TailCount(int n, double alpha) => Math.Max(1, (int)Math.Ceiling(n * TailFraction(alpha)));
+
+    /// <summary>1 − α exactly, for α taken as the decimal it is written as: the rounding of <see cref="TailCount"/>, which
+    /// <see cref="SampleSize.MinimumRows"/> shares.</summary>
+    internal static decimal TailFraction(double alpha)
     {
         if (alpha is <= 0 or >= 1 || double.IsNaN(alpha)) throw new ArgumentOutOfRangeException(nameof(alpha), "alpha must be in (0, 1)");
         var exact = decimal.Parse(alpha.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
             System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture);
-        return Math.Max(1, (int)Math.Ceiling(n * (1 - exact)));
+        return 1 - exact;
     }
 
     /// <summary>Value at risk: the k-th largest loss −r.</summary>
@@ -48,14 +52,16 @@ public static class RiskMeasures
         return ValueAtRiskAndExpectedShortfallSorted(sorted, alpha);
     }
 
-    /// <summary>VaR and ES of returns already sorted ascending (not checked).</summary>
+    /// <summary>VaR and ES of returns already sorted ascending (not checked). A zero VaR is +0 (the loss −r of a zero
+    /// return would be −0, printed "-0").</summary>
     public static (double VaR, double ES) ValueAtRiskAndExpectedShortfallSorted(ReadOnlySpan<double> sorted, double alpha)
     {
         if (sorted.IsEmpty) return (double.NaN, double.NaN);
         var k = TailCount(sorted.Length, alpha);
         double sum = 0;
         for (var i = 0; i < k; i++) sum += -sorted[i];
-        return (-sorted[k - 1], sum / k);
+        var valueAtRisk = -sorted[k - 1];
+        return (valueAtRisk == 0 ? 0 : valueAtRisk, sum / k);
     }
 
     /// <summary>

@@ -4,7 +4,8 @@ namespace Crucible.Evaluation.Statistics;
 /// Descriptive statistics of a sample, with the conventions of scipy/numpy named explicitly
 /// (Math.NET style: <see cref="Variance"/> divides by n − 1, <see cref="PopulationVariance"/> by n).
 /// Sums are compensated, so results agree with numpy to about 1e-15 relative.
-/// None of these methods modifies its input; NaN in the data propagates to the result.
+/// None of these methods modifies its input; NaN in the data propagates to the result. A mean, median or percentile
+/// that is zero is +0, never −0 (an all −0 column would otherwise print as "-0").
 /// </summary>
 public static class Descriptive
 {
@@ -14,9 +15,12 @@ public static class Descriptive
     public static double Mean(ReadOnlySpan<double> data)
     {
         if (data.IsEmpty) return double.NaN;
-        if (!data.ContainsAnyExcept(data[0])) return data[0];
-        return Summation.Sum(data) / data.Length;
+        if (!data.ContainsAnyExcept(data[0])) return PositiveZero(data[0]);
+        return PositiveZero(Summation.Sum(data) / data.Length);
     }
+
+    // x, with −0 as +0: only the sign of a zero changes
+    private static double PositiveZero(double x) => x == 0 ? 0 : x;
 
     /// <summary>Unbiased sample variance Σ(x − x̄)²/(n − 1) (Bessel's correction, numpy <c>ddof=1</c>).
     /// Returns NaN if data has fewer than two entries.</summary>
@@ -93,7 +97,7 @@ public static class Descriptive
         var hi = (int)Math.Clamp(lower + 1, 0, n - 1);
         double a = sorted[lo], b = sorted[hi];
         var diff = b - a;
-        return gamma >= 0.5 ? b - diff * (1 - gamma) : a + diff * gamma;
+        return PositiveZero(gamma >= 0.5 ? b - diff * (1 - gamma) : a + diff * gamma);
     }
 
     /// <summary>Median (numpy <c>median</c>): the middle value, or the mean of the two middle values for even n.
@@ -105,7 +109,7 @@ public static class Descriptive
         Array.Sort(copy);
         if (double.IsNaN(copy[0])) return double.NaN; // Array.Sort puts NaN first
         var n = copy.Length;
-        return n % 2 == 1 ? copy[n / 2] : (copy[n / 2 - 1] + copy[n / 2]) / 2.0;
+        return PositiveZero(n % 2 == 1 ? copy[n / 2] : (copy[n / 2 - 1] + copy[n / 2]) / 2.0);
     }
 
     /// <summary>

@@ -24,7 +24,10 @@ public sealed record ForecastScore(double R2, double Mse);
 /// real train, scored on synthetic. The ratios are TSTR over TRTR (1 = synthetic data as useful as real data; above 1
 /// for MSE, below 1 for R², is worse). <paramref name="R2Ratio"/> is NaN (null in the report) when the TRTR R² is not
 /// positive: a ratio of two R² ≤ 0 reads backwards (TSTR −0.10 against TRTR −0.03 gives 3.3, "better than real", for
-/// a worse forecaster) and one over zero has no value; compare the two R² themselves then. Importances are per series, on the real holdout, for the TSTR and TRTR
+/// a worse forecaster) and one over zero has no value; compare the two R² themselves then. <paramref name="MseRatio"/> is
+/// NaN (null in the report, with a warning, <see cref="UtilityEvaluation.Warnings"/>) when the TRTR MSE is 0: a real
+/// holdout the train-fitted forecaster predicts exactly (a series that never moves) leaves nothing to divide by, and
+/// TSTR MSE / 0 was +∞, which passed a <c>min</c> threshold; compare the TSTR MSE itself then. Importances are per series, on the real holdout, for the TSTR and TRTR
 /// forecasters; <see cref="ImportanceSpearman"/> is the Spearman correlation of the two rankings.
 /// </summary>
 public sealed record UtilityTaskReport(
@@ -107,7 +110,7 @@ public static class UtilityEvaluation
         var permutations = Permutations(dReal.Rows, dReal.Series, repeats, new Philox(seed, (ulong)target));
         var impSyn = Importance(onSyn, dReal, permutations);
         var impTrain = Importance(onTrain, dReal, permutations);
-        return new UtilityTaskReport(target, tstr, trtr, trts, tstr.Mse / trtr.Mse, R2Ratio(tstr.R2, trtr.R2), impSyn, impTrain,
+        return new UtilityTaskReport(target, tstr, trtr, trts, MseRatio(tstr.Mse, trtr.Mse), R2Ratio(tstr.R2, trtr.R2), impSyn, impTrain,
             Spearman(impSyn, impTrain));
     }
 
@@ -117,6 +120,30 @@ public static class UtilityEvaluation
     /// pass a worse synthetic set; NaN never passes a threshold.
     /// </summary>
     internal static double R2Ratio(double tstr, double trtr) => trtr > 0 ? tstr / trtr : double.NaN;
+
+    /// <summary>
+    /// TSTR MSE / TRTR MSE when the TRTR MSE is positive, else NaN: over an exact real forecaster the quotient is +∞ (or
+    /// 0/0), not a figure; NaN never passes a threshold, and <see cref="Warnings"/> says why it is null.
+    /// </summary>
+    internal static double MseRatio(double tstr, double trtr) => trtr > 0 ? tstr / trtr : double.NaN;
+
+    /// <summary>
+    /// The report's warnings about <paramref name="utility"/>: one for each target whose <c>mse_ratio</c> is undefined
+    /// because the train-on-real forecaster predicts the real holdout exactly (TRTR MSE 0); none otherwise, and none
+    /// without a utility section.
+    /// </summary>
+    internal static IReadOnlyList<string> Warnings(UtilityReport? utility)
+    {
+        if (utility is null) return [];
+        var warnings = new List<string>();
+        foreach (var (name, task) in new[] { ("return", utility.Return), ("volatility", utility.Volatility) })
+        {
+            if (task.Trtr.Mse > 0) continue;
+            var what = task.Target == ForecastTarget.Return ? "next-step returns" : "next-step absolute returns";
+            warnings.Add($"utility.{name}.mse_ratio is undefined (null): the forecaster fitted on the real train set predicts the real holdout's {what} exactly (TRTR MSE 0, a series that never moves), so there is no ratio to it; compare utility.{name}.tstr.mse itself");
+        }
+        return warnings;
+    }
 
     /// <summary>
     /// R² and MSE of <paramref name="model"/> on <paramref name="design"/> from its cross products, without predicting

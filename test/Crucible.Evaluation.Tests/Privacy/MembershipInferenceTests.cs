@@ -154,4 +154,86 @@ public class MembershipInferenceTests
         Assert.Contains("below the range of a double", privacy.MembershipSkipped, StringComparison.Ordinal);
         Assert.Null(privacy.OutlierRisk);
     }
+
+    // data GaussianKde.Fit must refuse or fit, one dimension unless two columns are interleaved (row-major)
+    public static TheoryData<string, double[], int, string?> KdeEdgeCases => new()
+    {
+        { "varied", [0.01, -0.02, 0.015, 0.0, -0.01], 1, null },
+        { "constant", [0.01, 0.01, 0.01, 0.01], 1, "has no spread" },
+        { "constant, its mean an ulp off", [0.1, 0.1, 0.1], 1, "has no spread" },
+        { "two constant columns", [0.01, 0.02, 0.01, 0.02, 0.01, 0.02], 2, "has no spread" },
+        { "one constant column beside a varied one", [0.01, 0.02, -0.01, 0.02, 0.03, 0.02], 2, null },
+        { "variance below the range of a double", [1e-170, -2e-170, 3e-170, 0, -1e-170], 1, "variance underflows" },
+        { "small but in range", [1e-150, -2e-150, 3e-150, 0, -1e-150], 1, null },
+        { "variance beyond the range of a double", [1e200, -2e200, 3e200, 0], 1, "variance overflows" },
+        { "NaN", [0.01, double.NaN, 0.02], 1, "not finite" },
+        { "infinity", [0.01, double.PositiveInfinity, 0.02], 1, "not finite" },
+        { "one point", [0.01, 0.02], 2, "at least two points" },
+        { "not whole points", [0.01, 0.02, 0.03], 2, "at least two points" },
+    };
+
+    /// <summary>
+    /// GaussianKde.Fit threw InvalidOperationException ("the kernel covariance could not be factored") on constant data or
+    /// data whose variance underflows, and fitted constant data whose mean rounding left a covariance of noise; the
+    /// documented exception for bad arguments is ArgumentException, naming the argument and why. CanFit says exactly what
+    /// Fit refuses.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(KdeEdgeCases))]
+    public void GaussianKde_Fit_RefusesDataWithoutSpread_WithAnArgumentException_AndCanFitAgrees(string name, double[] data, int dimension, string? refusal)
+    {
+        Assert.Equal(refusal is null, GaussianKde.CanFit(data, dimension));
+        if (refusal is null)
+        {
+            Assert.All(GaussianKde.Fit(data, dimension).LogDensity(data), v => Assert.True(double.IsFinite(v), name));
+            return;
+        }
+        var e = Assert.Throws<ArgumentException>(() => GaussianKde.Fit(data, dimension));
+        Assert.Equal("data", e.ParamName);
+        Assert.Contains(refusal, e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The public DOMIAS entry point threw GaussianKde's InvalidOperationException where the evaluator skips the attack (a
+    /// constant synthetic subsample or reference half, variances below the range of a double). It now throws
+    /// ArgumentException naming the set whose rows cannot be fitted, with the evaluator's skip reason, and refuses exactly
+    /// where that reason is given.
+    /// </summary>
+    [Fact]
+    public void Domias_RefusesWhatTheEvaluatorSkips_WithAnArgumentExceptionNamingTheSet()
+    {
+        double[] varied = [0.01, -0.02, 0.0, 0.02, 0.01, -0.01, 0.0, 0.01];
+        var train = new SeriesSet(["x"], [[0.0, 0.01, -0.01, 0.02, 0.01, 0.0]]);
+        (SeriesSet Synthetic, SeriesSet Holdout, string? Argument)[] cases =
+        [
+            (new(["x"], [varied]), new(["x"], [[0.01, 0.02, 0.0, -0.01, 0.03, 0.01, -0.02, 0.0]]), null),
+            (new(["x"], [[.. Enumerable.Repeat(0.01, 8)]]), new(["x"], [varied]), "synthetic"),
+            (new(["x"], [varied]), new(["x"], [[.. Enumerable.Repeat(0.01, 8)]]), "holdout"),
+            (new(["x"], [[.. varied.Select(v => v * 1e-168)]]), new(["x"], [varied]), "synthetic"),
+            (new(["x"], [varied]), new(["x"], [[.. varied.Select(v => v * 1e-168)]]), "holdout"),
+            (new(["x"], [[.. varied.Select(v => v * 1e202)]]), new(["x"], [varied]), "synthetic"),
+            // 7 of 8 equal: the reference half is constant for some seeds only
+            (new(["x"], [varied]), new(["x"], [[0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.02]]), "holdout"),
+        ];
+        var refused = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (synthetic, holdout, argument) in cases)
+        {
+            for (ulong seed = 0; seed < 8; seed++)
+            {
+                var why = MembershipInference.WhyNot(synthetic, train, holdout, seed, 5000);
+                if (why is null)
+                {
+                    Assert.InRange(MembershipInference.Domias(synthetic, train, holdout, seed).Auc, 0, 1);
+                    continue;
+                }
+                var e = Assert.Throws<ArgumentException>(() => MembershipInference.Domias(synthetic, train, holdout, seed));
+                Assert.Equal(argument, e.ParamName);
+                Assert.StartsWith(why, e.Message, StringComparison.Ordinal);
+                refused.Add(argument!);
+            }
+        }
+        Assert.Equal(["holdout", "synthetic"], refused.Order(StringComparer.Ordinal));
+        Assert.Contains("has no spread", Assert.Throws<ArgumentException>(() =>
+            MembershipInference.Domias(cases[1].Synthetic, train, cases[1].Holdout)).Message, StringComparison.Ordinal);
+    }
 }

@@ -27,6 +27,25 @@ public class RiskMeasuresTests
         Assert.Equal(0.098, es, 1e-15);
     }
 
+    /// <summary>
+    /// VaR is the k-th largest loss −r: where that return is 0 (a collapsed generator's flat scenarios, a rate that did
+    /// not move on 99% of days) it was −0, and report.json printed per_series var and portfolio var as "-0". A zero VaR
+    /// is now +0; other values, and ES, are unchanged.
+    /// </summary>
+    [Fact]
+    public void ValueAtRisk_OfAZeroKthReturn_IsPositiveZero()
+    {
+        double[] flat = new double[250];
+        double[] mostlyUp = [.. Enumerable.Range(0, 250).Select(i => i < 3 ? 0.0 : 0.001 * i)];
+        foreach (var r in new[] { flat, mostlyUp, [.. flat.Select(_ => -0.0)] })
+        {
+            var (v, es) = RiskMeasures.ValueAtRiskAndExpectedShortfall(r, 0.99);
+            Assert.True(v == 0 && !double.IsNegative(v), $"VaR {v:R}");
+            Assert.True(es == 0 && !double.IsNegative(es), $"ES {es:R}");
+        }
+        Assert.Equal(-0.003, RiskMeasures.ValueAtRisk([.. Enumerable.Range(1, 250).Select(i => 0.001 * i)], 0.99), 1e-15); // a gain in the tail
+    }
+
     [Fact]
     public void MaxDrawdown_OfKnownPath()
     {

@@ -106,4 +106,30 @@ public class DescriptiveTests
         Assert.Equal([1.0, 2.5, 2.5, 4.0], Descriptive.Ranks([0.1, 0.2, 0.2, 0.3]));
         Assert.Equal([2.0, 2.0, 2.0], Descriptive.Ranks([5.0, 5.0, 5.0]));
     }
+
+    private static void AssertPositiveZero(double x) => Assert.True(x == 0 && !double.IsNegative(x), x.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>
+    /// The mean of an all −0 column (a CSV of "-0.0", numpy's output for a flat series) was −0, the constant's own value,
+    /// and report.json printed "-0"; the median and interpolated percentiles of zeros could be −0 too
+    /// (−0 − 0·(1 − γ)). Each now returns +0 for a zero result, and nothing else changes.
+    /// </summary>
+    [Fact]
+    public void MeanMedianAndPercentiles_OfZeros_ArePositiveZero_AndOnlyTheSignOfAZeroChanges()
+    {
+        double[][] zeros = [[-0.0], [-0.0, -0.0], [-0.0, -0.0, -0.0], [-0.0, 0.0], [0.0, -0.0], [-0.0, 0.0, -0.0, -0.0]];
+        foreach (var x in zeros)
+        {
+            AssertPositiveZero(Descriptive.Mean(x));
+            AssertPositiveZero(Descriptive.Median(x));
+            foreach (var p in new[] { 0, 10, 25, 50, 75, 99.9, 100 }) AssertPositiveZero(Descriptive.Percentile(x, p));
+        }
+
+        AssertPositiveZero(Descriptive.Mean([-double.Epsilon, 0.0])); // −4.9e−324 / 2 rounds to −0
+        Assert.Equal(-0.25, Descriptive.Mean([-0.25, -0.25]));
+        Assert.Equal(-double.Epsilon, Descriptive.Mean([-double.Epsilon, -double.Epsilon]));
+        Assert.Equal(-0.5, Descriptive.Median([-1.0, -0.0]));
+        Assert.Equal(-0.25, Descriptive.Percentile([-1.0, -0.0], 75)); // numpy: -0.25
+        Assert.Equal(0.0, Descriptive.Variance([-0.0, -0.0, -0.0]));
+    }
 }

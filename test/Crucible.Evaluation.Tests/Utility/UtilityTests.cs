@@ -166,6 +166,32 @@ public class UtilityTests
         Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("utility").GetProperty("return").GetProperty("r2_ratio").ValueKind);
     }
 
+    /// <summary>
+    /// A real series that never moves (a pegged rate, a stale price: every return 0) is predicted exactly by the
+    /// train-fitted forecaster, TRTR MSE 0, and mse_ratio = TSTR MSE / 0 was +∞ (0/0, NaN, when TSTR was exact too): the
+    /// CLI printed "∞" and a min threshold on it passed. Like r2_ratio with no positive TRTR R², it is now NaN, null in
+    /// report.json, with a warning saying why.
+    /// </summary>
+    [Fact]
+    public void MseRatio_IsNullWithAReason_WhenTheRealForecasterIsExact()
+    {
+        var flat = new SeriesSet(["S0", "S1"], [new double[300], new double[300]]);
+        var report = Evaluator.Evaluate(new EvaluationInput(flat, Ar(3, 1000, 0.5), flat), new EvaluationOptions { SinglingOut = false, Linkability = false });
+        var r = report.Utility!.Return;
+        Assert.Equal(0, r.Trtr.Mse);
+        Assert.True(r.Tstr.Mse > 0, $"TSTR MSE {r.Tstr.Mse}");
+        Assert.True(double.IsNaN(r.MseRatio), $"mse_ratio {r.MseRatio}");
+        Assert.Contains(report.Warnings, w => w.StartsWith("utility.return.mse_ratio is undefined (null)", StringComparison.Ordinal));
+        Assert.False(Assert.Single(ThresholdCheck.Evaluate(report, ThresholdCheck.Parse("{\"utility.return.mse_ratio\": {\"min\": 0}}"))).Passed);
+        using var doc = JsonDocument.Parse(ReportJson.ToJson(report));
+        Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("utility").GetProperty("return").GetProperty("mse_ratio").ValueKind);
+
+        // a forecaster that explains something keeps its ratio, and no warning
+        var fine = Evaluator.Evaluate(new EvaluationInput(Ar(4, 400, 0.5), Ar(5, 1000, 0.1), Ar(6, 300, 0.5)));
+        Assert.Equal(fine.Utility!.Return.Tstr.Mse / fine.Utility.Return.Trtr.Mse, fine.Utility.Return.MseRatio);
+        Assert.DoesNotContain(fine.Warnings, w => w.Contains("mse_ratio", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void R2Ratio_IsTstrOverTrtr_WhenTheRealForecasterExplainsSomething()
     {
