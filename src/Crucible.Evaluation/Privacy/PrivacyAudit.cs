@@ -332,13 +332,22 @@ public static class PrivacyAudit
     /// The canonical bytes of a set that <c>hash_of: values</c> hashes: UTF-8 text, a header line of the series names
     /// joined by commas (preceded by <c>scenario,</c> when the set has scenario ids), then one line per row with the
     /// scenario id (if any) and each value in round-trip invariant form ("R"), comma-separated, every line ending in \n.
+    /// A name holding a comma, a double quote or a line break is written as RFC 4180 writes it (in double quotes, inner
+    /// quotes doubled), so that two different sets of names never give the same header; every other name is as is.
     /// </summary>
     public static byte[] ContentBytes(SeriesSet set)
     {
         ArgumentNullException.ThrowIfNull(set);
         var sb = new StringBuilder();
         if (set.ScenarioIds is not null) sb.Append("scenario,");
-        sb.AppendJoin(',', set.Names).Append('\n');
+        for (var i = 0; i < set.SeriesCount; i++)
+        {
+            if (i > 0) sb.Append(',');
+            var name = set.Names[i];
+            if (name.AsSpan().IndexOfAny(",\"\n\r") < 0) sb.Append(name);
+            else sb.Append('"').Append(name.Replace("\"", "\"\"", StringComparison.Ordinal)).Append('"');
+        }
+        sb.Append('\n');
         for (var t = 0; t < set.RowCount; t++)
         {
             if (set.ScenarioIds is { } ids) sb.Append(ids[t].ToString(CultureInfo.InvariantCulture)).Append(',');

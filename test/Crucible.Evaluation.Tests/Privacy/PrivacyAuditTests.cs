@@ -257,6 +257,22 @@ public sealed class PrivacyAuditTests(Xunit.Abstractions.ITestOutputHelper outpu
         Assert.Equal(["privacy.ims.within_margin", "privacy.share_within_bound", "privacy.warning_count"], failed);
     }
 
+    /// <summary>The values hash's header quotes a name holding a comma, quote or line break (RFC 4180): the names
+    /// (a,b | c) and (a | b,c) over the same values joined to one header and so one holdout_sha256.</summary>
+    [Fact]
+    public void ContentBytes_QuotesNamesThatHoldACommaQuoteOrLineBreak_SoDifferentNamesNeverCollide()
+    {
+        double[][] columns = [[0.5, -1.25], [2, 3]];
+        var left = PrivacyAudit.ContentBytes(new SeriesSet(["a,b", "c"], columns));
+        var right = PrivacyAudit.ContentBytes(new SeriesSet(["a", "b,c"], columns));
+        Assert.NotEqual(left, right);
+        Assert.Equal("\"a,b\",c\n0.5,2\n-1.25,3\n", Encoding.UTF8.GetString(left));
+        Assert.Equal("a,\"b,c\"\n0.5,2\n-1.25,3\n", Encoding.UTF8.GetString(right));
+        Assert.Equal("\"x\"\"y\",\"p\nq\"\n0.5,2\n-1.25,3\n", Encoding.UTF8.GetString(PrivacyAudit.ContentBytes(new SeriesSet(["x\"y", "p\nq"], columns))));
+        // a name that needs no quoting keeps its bytes
+        Assert.Equal("-a,b\n0.5,2\n-1.25,3\n", Encoding.UTF8.GetString(PrivacyAudit.ContentBytes(new SeriesSet(["-a", "b"], columns))));
+    }
+
     /// <summary>PRIV-9: every new metric carries its threat model, n, CI where it has one and the holdout hash; the hash
     /// of the values is SHA-256 of the documented canonical text.</summary>
     [Fact]
