@@ -12,7 +12,8 @@ namespace Crucible.Evaluation;
 /// scenario file, the price columns its metadata <c>FILE.meta.json</c> declares (<c>generate --prices</c>): those are
 /// skipped, after <see cref="ScenarioSidecar"/> has checked that the metadata is this file's and that they end the header.
 /// The file is tokenized by the data loader's RFC 4180 tokenizer (<see cref="CsvRecordReader"/>): quoted fields, CRLF,
-/// LF or CR, a UTF-8 byte-order mark, the data loader's caps. Full data validation (calendars, prices) is
+/// LF or CR, a UTF-8 byte-order mark, the data loader's caps; a header cell names its column as it does for the data
+/// loader (<see cref="CsvHeader.CellName"/>: spaces and tabs around it trimmed, quoted or not). Full data validation (calendars, prices) is
 /// Crucible.Data's job; this reader rejects what it cannot use, naming file, line, column and rule:
 /// <c>file-not-found</c>, <c>unclosed-quote</c> (a quote never closed, or a stray one), <c>encoding</c> (UTF-16),
 /// <c>field-length</c>, <c>too-many-columns</c>, <c>empty-file</c>, <c>empty-header</c>,
@@ -56,9 +57,9 @@ public static class SeriesSetCsv
         using var csv = CsvRecordReader.Open(path);
         if (!csv.Read() || csv.IsBlank || (csv.FieldCount == 1 && !csv.FieldQuoted(0) && string.IsNullOrWhiteSpace(csv.FieldText(0))))
             throw new InvalidInputException("empty-file", "no header row", new InputLocation(path, 1, 1));
-        // the header's names, an unquoted name trimmed, a quoted one as written
+        // the header's names as the data loader reads them (CsvHeader: spaces and tabs around a cell trimmed, quoted or not)
         var names = new string[csv.FieldCount];
-        for (var c = 0; c < names.Length; c++) names[c] = csv.FieldQuoted(c) ? csv.FieldText(c) : csv.FieldText(c).Trim();
+        for (var c = 0; c < names.Length; c++) names[c] = CsvHeader.CellName(csv.Field(c));
         // a trailing delimiter (every line ends with a comma: what some spreadsheets export), as the data readers accept it
         bool trailing = names.Length > 1 && names[^1].Length == 0;
         if (trailing) names = names[..^1];

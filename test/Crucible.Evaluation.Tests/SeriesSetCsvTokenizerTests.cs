@@ -106,6 +106,26 @@ public sealed class SeriesSetCsvTokenizerTests : IDisposable
         Assert.Equal(Crucible.Data.Csv.CsvRules.Quote, report.Errors[0].Rule);
     }
 
+    [Theory]
+    [InlineData("date,\" SPX \",VIX", "SPX", "VIX")]
+    [InlineData("date,\"SPX\t\",\" VIX\"", "SPX", "VIX")]
+    [InlineData("date, SPX\t,VIX ", "SPX", "VIX")]
+    [InlineData("date,\u00A0SPX,VIX\u3000", "\u00A0SPX", "VIX\u3000")]
+    [InlineData("date,\"\u00A0SPX\",\u2003VIX", "\u00A0SPX", "\u2003VIX")]
+    [InlineData("date, DAX_Pr\u00E4mie ,\u65E5\u7D4C", "DAX_Pr\u00E4mie", "\u65E5\u7D4C")]
+    [InlineData("date,Pra\u0308mie,x", "Pra\u0308mie", "x")]
+    public void HeaderNames_AreTheDataLoadersNames(string header, string first, string second)
+    {
+        // the price/return reader trimmed spaces and tabs around every header cell, quoted or not; this reader trimmed an
+        // unquoted cell of every Unicode white space (a no-break space, an ideographic space) and a quoted one of nothing:
+        // " SPX " was SPX to train and " SPX " to evaluate, and a no-break space the other way round
+        var path = Write(header + "\n2020-01-02,0.01,0.02\n2020-01-03,-0.01,0.03\n");
+        var loader = CsvSeriesReader.Load(path, new CsvReadOptions { Input = InputKind.LogReturns }).Columns;
+        Assert.Equal([first, second], loader);
+        Assert.Equal([first, second], SeriesSetCsv.Read(path).Names);
+        Assert.Equal([second, first], SeriesSetCsv.Read(path, [second, first]).Names);
+    }
+
     [Fact]
     public void Utf16_IsRefusedAsTheDataLoaderRefusesIt()
     {

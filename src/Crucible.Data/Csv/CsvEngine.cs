@@ -201,7 +201,7 @@ internal sealed class CsvEngine
                     tok.RecordLine, i + 1, tok.FieldOffset(i) + InvalidUtf8Index(raw));
             }
 
-            names[i] = Encoding.UTF8.GetString(AsciiBytes.Trim(raw));
+            names[i] = CsvHeader.CellName(raw);
         }
 
         if (names.Length > 1 && names[^1].Length == 0) names = names[..^1];
