@@ -288,6 +288,13 @@ internal sealed class CsvEngine
                     tok.RecordLine, f + 1);
         }
 
+        // a name the caller's output reserves (a scenario file's scenario and step for train): refused at its header cell
+        foreach (var f in _field)
+        {
+            if (_o.ReservedColumns.TryGetValue(names[f], out var what))
+                throw new CsvFatalException(CsvRules.ReservedColumn, $"series '{names[f]}' has the name of {what}; rename the series", tok.RecordLine, f + 1);
+        }
+
         // a domain declared for a column the file lacks (a mistyped name) would leave the column meant at its default
         // domain without a word: refused, as a column named twice is
         foreach (var declared in _o.ColumnDomains.Keys.Order(StringComparer.Ordinal))
