@@ -144,8 +144,8 @@ public static class ScenarioSidecar
             + $"{Path.GetFileName(MetadataPath(csvPath))} written with the file beside it (or generate without --prices).";
     }
 
-    // the header row's names as SeriesSetCsv reads them (the data loader's RFC 4180 tokenizer: a quoted name as written,
-    // an unquoted one trimmed, a trailing delimiter dropped); null for an empty file, or one whose header the tokenizer
+    // the header row's names as SeriesSetCsv reads them (the data loader's RFC 4180 tokenizer and header cells, CsvHeader;
+    // a trailing delimiter dropped); null for an empty file, or one whose header the tokenizer
     // refuses (the read itself says why)
     private static string[]? Header(string csvPath)
     {
@@ -154,7 +154,7 @@ public static class ScenarioSidecar
             using var csv = Data.Csv.CsvRecordReader.Open(csvPath);
             if (!csv.Read() || csv.IsBlank) return null;
             var names = new string[csv.FieldCount];
-            for (var c = 0; c < names.Length; c++) names[c] = csv.FieldQuoted(c) ? csv.FieldText(c) : csv.FieldText(c).Trim();
+            for (var c = 0; c < names.Length; c++) names[c] = Data.Csv.CsvHeader.CellName(csv.Field(c));
             if (names.Length > 1 && names[^1].Length == 0) names = names[..^1];
             return names.Length == 1 && names[0].Length == 0 ? null : names;
         }

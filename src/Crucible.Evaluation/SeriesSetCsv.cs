@@ -12,7 +12,8 @@ namespace Crucible.Evaluation;
 /// scenario file, the price columns its metadata <c>FILE.meta.json</c> declares (<c>generate --prices</c>): those are
 /// skipped, after <see cref="ScenarioSidecar"/> has checked that the metadata is this file's and that they end the header.
 /// The file is tokenized by the data loader's RFC 4180 tokenizer (<see cref="CsvRecordReader"/>): quoted fields, CRLF,
-/// LF or CR, a UTF-8 byte-order mark, the data loader's caps. Full data validation (calendars, prices) is
+/// LF or CR, a UTF-8 byte-order mark, the data loader's caps; a header cell names its column as it does for the data
+/// loader (<see cref="CsvHeader.CellName"/>: spaces and tabs around it trimmed, quoted or not). Full data validation (calendars, prices) is
 /// Crucible.Data's job; this reader rejects what it cannot use, naming file, line, column and rule:
 /// <c>file-not-found</c>, <c>unclosed-quote</c> (a quote never closed, or a stray one), <c>encoding</c> (UTF-16),
 /// <c>field-length</c>, <c>too-many-columns</c>, <c>empty-file</c>, <c>empty-header</c>,
@@ -35,13 +36,22 @@ public static class SeriesSetCsv
     /// As <see cref="Read(string, IReadOnlyList{string}?)"/>; <paramref name="fileOrder"/> is the series in the file's
     /// order (which differs from the returned set's when the file held the expected names in another order).
     /// </summary>
-    public static SeriesSet Read(string path, IReadOnlyList<string>? expectedNames, out IReadOnlyList<string> fileOrder)
+    public static SeriesSet Read(string path, IReadOnlyList<string>? expectedNames, out IReadOnlyList<string> fileOrder) =>
+        Read(path, expectedNames, out fileOrder, out _);
+
+    /// <summary>
+    /// As <see cref="Read(string, IReadOnlyList{string}?, out IReadOnlyList{string})"/>; <paramref name="dateOrder"/> is
+    /// the first row whose date is not after the previous row's (a duplicate or an inversion), when the skipped first
+    /// column holds an ISO date (<c>yyyy-MM-dd</c>) in every row; null when the dates increase strictly, or the file has
+    /// no such column (a scenario file, a file without dates). The rows are read in file order either way.
+    /// </summary>
+    public static SeriesSet Read(string path, IReadOnlyList<string>? expectedNames, out IReadOnlyList<string> fileOrder, out DateOrderBreak? dateOrder)
     {
         Data.IO.InputFile.ThrowIfFolder(path, "not-a-file");
         if (!File.Exists(path)) throw new InvalidInputException("file-not-found", "file not found", new InputLocation(path, 0, 0));
         try
         {
-            return ReadRecords(path, expectedNames, out fileOrder);
+            return ReadRecords(path, expectedNames, out fileOrder, out dateOrder);
         }
         catch (InvalidInputException e) when (TokenizerRule(e.Rule) is { } rule)
         {
@@ -49,16 +59,18 @@ public static class SeriesSetCsv
         }
     }
 
-    private static SeriesSet ReadRecords(string path, IReadOnlyList<string>? expectedNames, out IReadOnlyList<string> fileOrder)
+    private static SeriesSet ReadRecords(string path, IReadOnlyList<string>? expectedNames, out IReadOnlyList<string> fileOrder,
+        out DateOrderBreak? dateOrder)
     {
+        dateOrder = null;
         // the data loader's RFC 4180 tokenizer: quoted fields (a name holding a comma or a quote, as ScenarioCsv writes
         // it: "x,y", "a""b"), CRLF, LF or CR, a UTF-8 byte-order mark
         using var csv = CsvRecordReader.Open(path);
         if (!csv.Read() || csv.IsBlank || (csv.FieldCount == 1 && !csv.FieldQuoted(0) && string.IsNullOrWhiteSpace(csv.FieldText(0))))
             throw new InvalidInputException("empty-file", "no header row", new InputLocation(path, 1, 1));
-        // the header's names, an unquoted name trimmed, a quoted one as written
+        // the header's names as the data loader reads them (CsvHeader: spaces and tabs around a cell trimmed, quoted or not)
         var names = new string[csv.FieldCount];
-        for (var c = 0; c < names.Length; c++) names[c] = csv.FieldQuoted(c) ? csv.FieldText(c) : csv.FieldText(c).Trim();
+        for (var c = 0; c < names.Length; c++) names[c] = CsvHeader.CellName(csv.Field(c));
         // a trailing delimiter (every line ends with a comma: what some spreadsheets export), as the data readers accept it
         bool trailing = names.Length > 1 && names[^1].Length == 0;
         if (trailing) names = names[..^1];
@@ -79,6 +91,9 @@ public static class SeriesSetCsv
         var ids = new List<int>();
         // each scenario's last step: its rows must follow its steps one by one (step-order)
         var lastStep = new Dictionary<int, long>();
+        // the skipped first column's dates, while every one is an ISO date: the previous row's, and the first not after it
+        bool dated = !scenario;
+        (long Line, DateOnly Date)? previousDate = null;
         while (csv.Read())
         {
             if (csv.IsBlank) continue;
@@ -93,6 +108,16 @@ public static class SeriesSetCsv
                 first = TryParseNumber(csv.Field(0), out _) ? 0 : 1;
                 positions = CheckSeries(path, names, first, expectedNames, hintPriceColumns: false);
             }
+            if (dated && first == 1)
+            {
+                if (!TryParseIsoDate(csv.Field(0), out var date)) dated = false;
+                else
+                {
+                    if (previousDate is { } p && date <= p.Date) dateOrder ??= new DateOrderBreak(lineNo, date, p.Line, p.Date);
+                    previousDate = (lineNo, date);
+                }
+            }
+
             if (scenario)
             {
                 if (!int.TryParse(csv.Field(0), NumberStyles.Integer, CultureInfo.InvariantCulture, out var id))
@@ -118,6 +143,7 @@ public static class SeriesSetCsv
             rows.Add(row);
         }
         if (rows.Count == 0) throw new InvalidInputException("no-rows", "no data rows", new InputLocation(path, 2, 1));
+        if (!dated || first != 1) dateOrder = null; // a first column that is not all dates says nothing about the rows' order
         var d = end - first;
         var columns = new double[d][];
         for (var i = 0; i < d; i++)
@@ -164,6 +190,17 @@ public static class SeriesSetCsv
         return true;
     }
 
+    // an ISO date yyyy-MM-dd, spaces and tabs around it allowed
+    private static bool TryParseIsoDate(ReadOnlySpan<byte> cell, out DateOnly date)
+    {
+        date = default;
+        cell = cell.Trim(" \t"u8);
+        if (cell.Length != 10) return false;
+        Span<char> text = stackalloc char[10];
+        for (var i = 0; i < 10; i++) text[i] = (char)cell[i];
+        return DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out date);
+    }
+
     // an invariant-culture number as double.TryParse(cell, NumberStyles.Float, InvariantCulture) reads it (surrounding
     // white space allowed): the data loader's exact fast path for plain decimals, else .NET's parser itself
     private static bool TryParseNumber(ReadOnlySpan<byte> cell, out double value) =>
@@ -195,3 +232,10 @@ public static class SeriesSetCsv
             new InputLocation(path, 1, column + 1, match.Extra.Count > 0 ? match.Extra[0] : ""));
     }
 }
+
+/// <summary>
+/// Where the dates of a series file stop increasing (<see cref="SeriesSetCsv.Read(string, IReadOnlyList{string}?, out IReadOnlyList{string}, out DateOrderBreak?)"/>):
+/// the row at <paramref name="Line"/> is dated <paramref name="Date"/>, not after the <paramref name="Previous"/> of the row
+/// before it, at <paramref name="PreviousLine"/> (equal: a duplicate date; earlier: the rows are not sorted).
+/// </summary>
+public sealed record DateOrderBreak(long Line, DateOnly Date, long PreviousLine, DateOnly Previous);

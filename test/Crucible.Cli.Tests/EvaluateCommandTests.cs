@@ -246,6 +246,52 @@ public sealed class EvaluateCommandTests : IDisposable
     }
 
     [Fact]
+    public void Evaluate_RealDatesNotStrictlyIncreasing_WarnsOnStderrAndInTheReport_AndChangesNoFigure()
+    {
+        // the fixture's lines 4 and 5 swapped: line 5 is dated before line 4, and ACF, drawdowns, regimes and the backtest
+        // follow the rows' order; they were computed on that order without a word
+        var lines = File.ReadAllLines(Fixture("real.csv"));
+        (lines[3], lines[4]) = (lines[4], lines[3]);
+        string real = Write("unsorted.csv", string.Join('\n', lines) + "\n");
+        string warning = $"the --real file's dates are not strictly increasing: line 5 is dated {lines[4][..10]}, before line 4's {lines[3][..10]}; "
+            + "its rows are used in file order, so its ACF, ACF of |r| (volatility clustering), PACF and leverage, drawdowns and CDaR, regimes and "
+            + "the VaR backtest follow that order (sort the file by date and drop duplicate dates first)";
+        var json = Temp("unsorted/report.json");
+        var (code, stdout, stderr) = Crucible("evaluate", "--real", real, "--synthetic", Fixture("synthetic.csv"), "--out", json);
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"warning: {warning} ({real})", stderr, StringComparison.Ordinal);
+        Assert.Single(stderr.Split('\n'), l => l.StartsWith("warning:", StringComparison.Ordinal));
+
+        // every figure is the library's on the rows in file order: the warning is the only difference
+        var report = global::Crucible.Evaluation.Evaluator.Evaluate(new global::Crucible.Evaluation.EvaluationInput(
+            global::Crucible.Evaluation.SeriesSetCsv.Read(real), global::Crucible.Evaluation.SeriesSetCsv.Read(Fixture("synthetic.csv"))));
+        Assert.Equal(global::Crucible.Evaluation.Reporting.ReportJson.ToJson(report with { Warnings = [warning] }), File.ReadAllText(json));
+
+        // recomputed from the run manifest: the same bytes (the warning names the file by its option, not its path)
+        string manifest = stdout.Split('\n').Single(l => l.StartsWith("manifest:", StringComparison.Ordinal))["manifest:".Length..].Trim();
+        var again = Crucible("verify-run", manifest, "--recompute");
+        Assert.True(again.Exit == 0, again.Stdout + again.Stderr);
+        Assert.Contains("1/1 outputs recomputed identically", again.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Evaluate_ADuplicateTrainDate_WarnsNamingTheTrainFigures_AndAScenarioFileHasNoDatesToCheck()
+    {
+        var lines = File.ReadAllLines(Fixture("train.csv"));
+        lines[2] = lines[1][..10] + lines[2][10..];
+        string train = Write("train.csv", string.Join('\n', lines) + "\n");
+        var json = Temp("dup/report.json");
+        var (code, _, stderr) = Crucible("evaluate", "--real", Fixture("real.csv"), "--synthetic", Fixture("scenarios.csv"), "--train", train, "--out", json);
+        Assert.True(code == 0, stderr);
+        string prefix = $"the --train file's dates are not strictly increasing: line 3 repeats the date {lines[1][..10]} of line 2; its rows are used in file order, so the regime threshold";
+        Assert.Contains($"warning: {prefix}", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("--real file's dates", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("--synthetic file's dates", stderr, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        Assert.Single(doc.RootElement.GetProperty("warnings").EnumerateArray(), w => w.GetString()!.StartsWith(prefix, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Evaluate_ARealSetTooSmallForItsMetrics_WarnsOnStderrAndInTheReport_AndExitsZero()
     {
         // one real row: every figure of the report is noise (no tail, no kurtosis, a KS of steps of 1/1)

@@ -106,6 +106,55 @@ public sealed class SeriesSetCsvTokenizerTests : IDisposable
         Assert.Equal(Crucible.Data.Csv.CsvRules.Quote, report.Errors[0].Rule);
     }
 
+    [Theory]
+    [InlineData("date,\" SPX \",VIX", "SPX", "VIX")]
+    [InlineData("date,\"SPX\t\",\" VIX\"", "SPX", "VIX")]
+    [InlineData("date, SPX\t,VIX ", "SPX", "VIX")]
+    [InlineData("date,\u00A0SPX,VIX\u3000", "\u00A0SPX", "VIX\u3000")]
+    [InlineData("date,\"\u00A0SPX\",\u2003VIX", "\u00A0SPX", "\u2003VIX")]
+    [InlineData("date, DAX_Pr\u00E4mie ,\u65E5\u7D4C", "DAX_Pr\u00E4mie", "\u65E5\u7D4C")]
+    [InlineData("date,Pra\u0308mie,x", "Pra\u0308mie", "x")]
+    public void HeaderNames_AreTheDataLoadersNames(string header, string first, string second)
+    {
+        // the price/return reader trimmed spaces and tabs around every header cell, quoted or not; this reader trimmed an
+        // unquoted cell of every Unicode white space (a no-break space, an ideographic space) and a quoted one of nothing:
+        // " SPX " was SPX to train and " SPX " to evaluate, and a no-break space the other way round
+        var path = Write(header + "\n2020-01-02,0.01,0.02\n2020-01-03,-0.01,0.03\n");
+        var loader = CsvSeriesReader.Load(path, new CsvReadOptions { Input = InputKind.LogReturns }).Columns;
+        Assert.Equal([first, second], loader);
+        Assert.Equal([first, second], SeriesSetCsv.Read(path).Names);
+        Assert.Equal([second, first], SeriesSetCsv.Read(path, [second, first]).Names);
+    }
+
+    [Theory]
+    [InlineData("date,x\n2020-01-02,1\n2020-01-03,2\n2020-01-06,3\n", 0, null, 0, null)]
+    [InlineData("date,x\n2020-01-02,1\n2020-01-06,2\n2020-01-03,3\n2020-01-01,4\n", 4, "2020-01-03", 3, "2020-01-06")]
+    [InlineData("Date,x\r\n2020-01-02,1\r\n\r\n 2020-01-02 ,2\r\n", 4, "2020-01-02", 2, "2020-01-02")]
+    [InlineData("when,x\n2020-01-03,1\n2020-01-02,2\n", 3, "2020-01-02", 2, "2020-01-03")] // a first column of text, skipped
+    [InlineData("date,x\n03/01/2020,1\n02/01/2020,2\n", 0, null, 0, null)]                  // not ISO dates: order unknown
+    [InlineData("date,x\n2020-01-03,1\n2020-01-02,2\nlater,3\n", 0, null, 0, null)]          // not all dates
+    [InlineData("x,y\n0.1,1\n0.2,2\n", 0, null, 0, null)]                                      // no date column
+    [InlineData("scenario,step,x\n2,1,0.1\n1,1,0.2\n", 0, null, 0, null)]                     // a scenario file
+    public void DateOrder_IsTheFirstRowNotDatedAfterThePrevious(string text, long line, string? date, long previousLine, string? previous)
+    {
+        var set = SeriesSetCsv.Read(Write(text), null, out _, out var order);
+        DateOrderBreak? want = date is null ? null
+            : new(line, DateOnly.Parse(date, CultureInfo.InvariantCulture), previousLine, DateOnly.Parse(previous!, CultureInfo.InvariantCulture));
+        Assert.Equal(want, order);
+        Assert.Equal(set, SeriesSetCsv.Read(Write(text)), SeriesSetComparer.Instance); // the rows are read in file order all the same
+    }
+
+    private sealed class SeriesSetComparer : IEqualityComparer<SeriesSet>
+    {
+        public static readonly SeriesSetComparer Instance = new();
+
+        public bool Equals(SeriesSet? a, SeriesSet? b) =>
+            a is not null && b is not null && a.Names.SequenceEqual(b.Names) && a.Columns.Zip(b.Columns).All(p => p.First.SequenceEqual(p.Second))
+            && (a.ScenarioIds ?? []).SequenceEqual(b.ScenarioIds ?? []);
+
+        public int GetHashCode(SeriesSet obj) => 0;
+    }
+
     [Fact]
     public void Utf16_IsRefusedAsTheDataLoaderRefusesIt()
     {

@@ -190,7 +190,10 @@ internal static class EvaluateCommand
 
         var realSha256 = prepared.RealSha256;
         var (report, verdicts) = prepared.Evaluate();
-        foreach (var warning in report.Warnings.Except(prepared.Warnings)) Console.Error.WriteLine($"warning: {warning}"); // the library's (SampleSize)
+        var dateOrder = prepared.DateOrderWarnings(report);
+        foreach (var (warning, path) in dateOrder) Console.Error.WriteLine($"warning: {warning} ({Path.GetFullPath(path)})");
+        foreach (var warning in report.Warnings.Except(prepared.Warnings).Except(dateOrder.Select(w => w.Text)))
+            Console.Error.WriteLine($"warning: {warning}"); // the library's (SampleSize)
 
         var outPath = parse.GetValue(o.Out)!;
         ReportJson.Write(report, outPath, verdicts);
@@ -284,11 +287,12 @@ internal static class EvaluateCommand
                 "default" => SegmentMap.Default,
                 _ => SegmentMap.Load(SegmentsPath),
             };
-            var real = SeriesSetCsv.Read(RealPath);
+            var real = SeriesSetCsv.Read(RealPath, null, out _, out var realDates);
             // matched by name (SeriesNameMatch): the same series in another order are read in the real order
-            var synthetic = SeriesSetCsv.Read(SyntheticPath, real.Names, out var syntheticOrder);
+            var synthetic = SeriesSetCsv.Read(SyntheticPath, real.Names, out var syntheticOrder, out var syntheticDates);
             IReadOnlyList<string>? trainOrder = null;
-            var train = TrainPath is null ? null : SeriesSetCsv.Read(TrainPath, real.Names, out trainOrder);
+            DateOrderBreak? trainDates = null;
+            var train = TrainPath is null ? null : SeriesSetCsv.Read(TrainPath, real.Names, out trainOrder, out trainDates);
             var reordered = new List<string>();
             if (!syntheticOrder.SequenceEqual(real.Names, StringComparer.Ordinal)) reordered.Add("synthetic");
             if (trainOrder is not null && !trainOrder.SequenceEqual(real.Names, StringComparer.Ordinal)) reordered.Add("train");
@@ -338,10 +342,40 @@ internal static class EvaluateCommand
                 DpMetadata = sidecar?.Dp is null ? null : sidecar.MetadataPath,
                 DpWarning = sidecar?.Warning,
                 Reordered = reordered,
+                DateOrder = [.. new[] { ("real", RealPath, realDates), ("synthetic", SyntheticPath, syntheticDates), ("train", TrainPath ?? "", trainDates) }
+                    .Where(d => d.Item3 is not null).Select(d => (d.Item1, d.Item2, d.Item3!))],
                 // the same file (by full path) on both sides: allowed, but every fidelity metric compares it with itself
                 Warnings = string.Equals(Path.GetFullPath(RealPath), Path.GetFullPath(SyntheticPath), StringComparison.Ordinal) ? [SameFileWarning] : [],
             };
         }
+    }
+
+    /// <summary>
+    /// The figures of <paramref name="report"/> computed along the rows of the <paramref name="role"/> set (real,
+    /// synthetic or train) in their order, for the warning of a file whose dates are not strictly increasing: the real
+    /// and synthetic sets' ACF, ACF of |r| (volatility clustering), PACF and leverage (where any is defined), drawdowns
+    /// and CDaR and regimes, the real set's VaR backtest, the train set's regime threshold, and utility's lagged forecasts
+    /// on every set when computed.
+    /// </summary>
+    internal static IReadOnlyList<string> TimeOrderFigures(EvaluationReport report, string role)
+    {
+        var figures = new List<string>();
+        if (role == "train")
+        {
+            figures.Add("the regime threshold");
+        }
+        else
+        {
+            bool real = role == "real";
+            if (report.PerSeries.Any(s => (real ? s.Acf.Real : s.Acf.Synthetic).Any(double.IsFinite)))
+                figures.Add("its ACF, ACF of |r| (volatility clustering), PACF and leverage");
+            figures.Add("drawdowns and CDaR");
+            figures.Add("regimes");
+            if (real) figures.Add("the VaR backtest");
+        }
+
+        if (report.Utility is not null) figures.Add("utility's lagged forecasts");
+        return figures;
     }
 
     /// <summary>The warning of an evaluation whose real and synthetic files are one file (compared by full path).</summary>
@@ -367,6 +401,35 @@ internal static class EvaluateCommand
         /// <summary>Why the scenario metadata's DP statement was not used (stale or unreadable), for stderr; else null.</summary>
         public string? DpWarning { get; init; }
 
+        /// <summary>
+        /// The input files (role, path) whose dates are not strictly increasing, and where (<see cref="DateOrderBreak"/>):
+        /// their rows are used in file order all the same.
+        /// </summary>
+        public IReadOnlyList<(string Role, string Path, DateOrderBreak Break)> DateOrder { get; init; } = [];
+
+        /// <summary>
+        /// The warnings of <see cref="DateOrder"/> (text, file) on <paramref name="report"/>: one for each such file, naming
+        /// the report's figures that follow its row order (<see cref="TimeOrderFigures"/>: every report has some for each
+        /// file it reads, at least the drawdowns and regimes, or train's regime threshold); nothing is refused and no figure
+        /// changes. The text names the file by its option (<c>--real</c>), not its path, so a recomputed report has the same bytes.
+        /// </summary>
+        public IReadOnlyList<(string Text, string Path)> DateOrderWarnings(EvaluationReport report)
+        {
+            var warnings = new List<(string, string)>();
+            foreach (var (role, path, at) in DateOrder)
+            {
+                var figures = TimeOrderFigures(report, role);
+                string list = figures.Count == 1 ? figures[0] : string.Join(", ", figures.Take(figures.Count - 1)) + " and " + figures[^1];
+                string where = at.Date == at.Previous
+                    ? string.Create(CultureInfo.InvariantCulture, $"line {at.Line} repeats the date {at.Date:yyyy-MM-dd} of line {at.PreviousLine}")
+                    : string.Create(CultureInfo.InvariantCulture, $"line {at.Line} is dated {at.Date:yyyy-MM-dd}, before line {at.PreviousLine}'s {at.Previous:yyyy-MM-dd}");
+                warnings.Add(($"the --{role} file's dates are not strictly increasing: {where}; its rows are used in file order, so {list} "
+                    + "follow that order (sort the file by date and drop duplicate dates first)", path));
+            }
+
+            return warnings;
+        }
+
         /// <summary>The report and, with declared thresholds, their verdicts.</summary>
         public (EvaluationReport Report, IReadOnlyList<ThresholdVerdict>? Verdicts) Evaluate()
         {
@@ -376,8 +439,10 @@ internal static class EvaluateCommand
                 ShadowModels = Math.Max(1, Request.ShadowModels), Dp = Dp, RegimeWindow = Request.RegimeWindow, PrivacyRows = Request.PrivacyRows,
                 LinkabilityColumns = Request.Linkability,
             });
-            // the inputs' warnings first, then the library's own (a set too small for its metrics, SampleSize)
-            if (Warnings.Count > 0) report = report with { Warnings = [.. Warnings, .. report.Warnings] };
+            // the inputs' warnings first (the same file, dates out of order), then the library's own (a set too small for its
+            // metrics, SampleSize)
+            var dateOrder = DateOrderWarnings(report);
+            if (Warnings.Count > 0 || dateOrder.Count > 0) report = report with { Warnings = [.. Warnings, .. dateOrder.Select(w => w.Text), .. report.Warnings] };
             return (report, Thresholds is null ? null : ThresholdCheck.Evaluate(report, Thresholds));
         }
     }

@@ -874,7 +874,9 @@ internal static class TrainCommand
         // the report crucible data check --input … prints for this file (the same options), kept for the run manifest;
         // with --columns only those columns are read: another column (an ISIN, a rating) is not parsed
         var names = ColumnNames(columns);
-        var (frame, report) = CsvSeriesReader.Read(path, CsvDialectOptions.Apply(dialect, new CsvReadOptions { Input = input, Columns = names }));
+        // a series named like a scenario file's own column is refused at its header cell (the fit refuses it too, naming no file)
+        var (frame, report) = CsvSeriesReader.Read(path, CsvDialectOptions.Apply(dialect,
+            new CsvReadOptions { Input = input, Columns = names, ReservedColumns = Diffusion.Scenarios.ScenarioCsv.ReservedColumns }));
         if (report.FirstErrorAsException() is { } error) throw error;
 
         if (KeptMissing(path, frame, report) is { } kept) throw kept;

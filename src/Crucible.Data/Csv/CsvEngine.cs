@@ -201,7 +201,7 @@ internal sealed class CsvEngine
                     tok.RecordLine, i + 1, tok.FieldOffset(i) + InvalidUtf8Index(raw));
             }
 
-            names[i] = Encoding.UTF8.GetString(AsciiBytes.Trim(raw));
+            names[i] = CsvHeader.CellName(raw);
         }
 
         if (names.Length > 1 && names[^1].Length == 0) names = names[..^1];
@@ -286,6 +286,13 @@ internal sealed class CsvEngine
                 throw new CsvFatalException(CsvRules.Header,
                     $"column {f + 1}'s name starts with {(names[f][0] switch { '\t' => "a tab", '\r' => "a carriage return", var c => $"'{c}'" })}, which a spreadsheet runs as a formula when it opens a scenario CSV or report (CSV injection): rename the column",
                     tok.RecordLine, f + 1);
+        }
+
+        // a name the caller's output reserves (a scenario file's scenario and step for train): refused at its header cell
+        foreach (var f in _field)
+        {
+            if (_o.ReservedColumns.TryGetValue(names[f], out var what))
+                throw new CsvFatalException(CsvRules.ReservedColumn, $"series '{names[f]}' has the name of {what}; rename the series", tok.RecordLine, f + 1);
         }
 
         // a domain declared for a column the file lacks (a mistyped name) would leave the column meant at its default

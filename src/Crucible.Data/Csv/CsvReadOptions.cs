@@ -90,6 +90,14 @@ public sealed record CsvReadOptions
     /// </summary>
     public IReadOnlyList<string>? Columns { get; init; }
 
+    /// <summary>
+    /// Names a value column read may not have, each with what the name is (the caller's own columns: <c>train</c> writes
+    /// scenario files that begin with <c>scenario,step</c>). Such a column is refused at its header cell,
+    /// <see cref="CsvRules.ReservedColumn"/>: "series 'NAME' has the name of WHAT; rename the series". Names are compared
+    /// exactly (ordinal). Default: none.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> ReservedColumns { get; init; } = new Dictionary<string, string>();
+
     /// <summary>What to do with missing values. Default <see cref="MissingValuePolicy.Reject"/>.</summary>
     public MissingValuePolicy Missing { get; init; } = MissingValuePolicy.Reject;
 

@@ -97,6 +97,12 @@ public static class CsvRules
     /// </summary>
     public const string ConstantWarning = "CSV-W-CONSTANT";
 
+    /// <summary>
+    /// A value column read whose name the caller's output reserves (<see cref="CsvReadOptions.ReservedColumns"/>: train's
+    /// scenario files begin with <c>scenario,step</c>); refused at the column's header cell.
+    /// </summary>
+    public const string ReservedColumn = "reserved-column";
+
     /// <summary>Error collection stopped after the configured maximum number of errors.</summary>
     public const string TooManyErrors = "CSV-E-MAXERRORS";
 

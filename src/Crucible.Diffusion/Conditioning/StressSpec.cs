@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using Crucible.Data;
 using Crucible.Diffusion.Steering;
 
@@ -102,9 +103,19 @@ public sealed record StressPlan(IReadOnlyDictionary<string, double> Conditions, 
 ///            | 'daily(' list ')'                  every day's return of each listed one   daily(SPY,HYG)&gt;=-5%
 ///            | 'mean(' list ')'                   average cumulative log return           mean(SPY,EFA)&lt;=-15%
 /// list      := SERIES { ',' SERIES } | '*'        '*': every generated series
+/// NAME, FEATURE := a letter, then letters, decimal digits, combining marks, '_', '-', '.' (Unicode: DAX_Prämie, 日経)
+///            | QUOTED
+/// SERIES    := text without white space or = &lt; &gt; ( ) , ; and not starting with '"'   | QUOTED
+/// QUOTED    := '"' any text '"', a quote inside written '""'          "S&amp;P 500", "VIX (close)", "a""b"
 /// SIGN      := '+' | '-'      SIGNED := [SIGN] NUMBER      NUMBER := a finite number of <see cref="TryParseNumber"/>
 ///                                                              (e.g. 45, 2.5, .5, 4.5e1, 3E-2; '.' decimal, no NaN or ∞)
 /// </code>
+/// <para>
+/// A quoted name is a whole name (nothing may follow its closing quote before the next operator or separator) and may
+/// hold anything, separators and operators included; it is matched as the bare name is. A '"' opens one only where a
+/// name starts (at the start of a term or after '(' or ','); elsewhere it is an ordinary character, as before. A series
+/// named <c>*</c> cannot be named: <c>*</c> is every series.
+/// </para>
 /// <para>
 /// Names are case-insensitive; spaces around tokens are ignored (≤ and ≥ are accepted for &lt;= and &gt;=). A value
 /// with a sign is always a shift: write a negative level in parentheses. Units: VIXCLS in index points, RV20 in
@@ -147,15 +158,16 @@ public sealed class StressSpec
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(source);
+        var quoted = QuotedNames(text, source);
         var terms = new List<StressTerm>();
-        foreach (var (start, length) in Split(text, source))
+        foreach (var (start, length) in Split(text, quoted, source))
         {
             var raw = text.Substring(start, length);
             int lead = raw.Length - raw.TrimStart().Length;
             var term = raw.Trim();
             int column = start + lead + 1;
             if (term.Length == 0) throw Fail(source, column, StressRules.Syntax, "empty term (two separators in a row, or one at the start or end)");
-            terms.Add(ParseTerm(term, column, source));
+            terms.Add(ParseTerm(term, quoted.AsSpan(column - 1, term.Length), column, source));
         }
 
         return new StressSpec(text, source, terms);
@@ -285,9 +297,9 @@ public sealed class StressSpec
     {
         string target = move.Scope switch
         {
-            MoveScope.Cumulative => move.Series[0],
-            MoveScope.Daily => $"daily({string.Join(",", move.Series)})",
-            _ => $"mean({string.Join(",", move.Series)})",
+            MoveScope.Cumulative => Written(move.Series[0]),
+            MoveScope.Daily => $"daily({string.Join(",", move.Series.Select(Written))})",
+            _ => $"mean({string.Join(",", move.Series.Select(Written))})",
         };
         return string.Create(CultureInfo.InvariantCulture, $"{target}{(move.AtMost ? "<=" : ">=")}{move.Percent}%");
     }
@@ -347,13 +359,52 @@ public sealed class StressSpec
         }
     }
 
-    private static IEnumerable<(int Start, int Length)> Split(string text, string source)
+    // which characters belong to a quoted name ("…", "" for a quote inside it, the quotes included): a '"' opens one where
+    // a name starts (at the start of the text, or after ',', ';' or '(' and spaces) and the next single '"' closes it;
+    // a '"' anywhere else is an ordinary character, as it was before the quoted form (a bare series name a"b)
+    private static bool[] QuotedNames(string text, string source)
     {
-        int depth = 0, start = 0;
+        var quoted = new bool[text.Length];
+        char previous = ','; // the last character outside a quoted name that is not white space
+        for (int i = 0; i < text.Length; i++)
+        {
+            if (text[i] == '"' && previous is ',' or ';' or '(')
+            {
+                int open = i;
+                quoted[i] = true;
+                while (true)
+                {
+                    if (++i == text.Length)
+                        throw Fail(source, open + 1, StressRules.Syntax, "a quoted name is never closed (a quote inside one is written twice: \"a\"\"b\")");
+                    quoted[i] = true;
+                    if (text[i] != '"') continue;
+                    if (i + 1 < text.Length && text[i + 1] == '"') quoted[++i] = true;
+                    else break;
+                }
+
+                previous = '"';
+            }
+            else if (!char.IsWhiteSpace(text[i]))
+            {
+                previous = text[i];
+            }
+        }
+
+        return quoted;
+    }
+
+    private static IEnumerable<(int Start, int Length)> Split(string text, bool[] quoted, string source)
+    {
+        int depth = 0, start = 0, lastOpen = -1;
         for (int i = 0; i < text.Length; i++)
         {
             char c = text[i];
-            if (c == '(') depth++;
+            if (quoted[i]) continue;
+            if (c == '(')
+            {
+                depth++;
+                lastOpen = i;
+            }
             else if (c == ')' && --depth < 0) throw Fail(source, i + 1, StressRules.Syntax, "')' without '('");
             else if ((c == ',' || c == ';') && depth == 0)
             {
@@ -362,34 +413,69 @@ public sealed class StressSpec
             }
         }
 
-        if (depth > 0) throw Fail(source, text.LastIndexOf('(') + 1, StressRules.Syntax, "'(' is never closed");
+        if (depth > 0) throw Fail(source, lastOpen + 1, StressRules.Syntax, "'(' is never closed");
         yield return (start, text.Length - start);
     }
 
-    private static StressTerm ParseTerm(string term, int column, string source)
+    // the first position of symbol in s outside quoted names, or -1
+    private static int IndexOutside(string s, ReadOnlySpan<bool> quoted, string symbol)
+    {
+        for (int i = s.IndexOf(symbol, StringComparison.Ordinal); i >= 0; i = s.IndexOf(symbol, i + 1, StringComparison.Ordinal))
+        {
+            if (!quoted.Slice(i, symbol.Length).Contains(true)) return i;
+        }
+
+        return -1;
+    }
+
+    // the name a quoted token stands for ("" read as "), or null when the token (trimmed) is not quoted; column is that of
+    // the token's first character. A quoted name stands alone in its token: text after its closing quote is an error.
+    private static string? QuotedName(string token, ReadOnlySpan<bool> quoted, int column, string source)
+    {
+        int lead = token.Length - token.TrimStart().Length;
+        string t = token.Trim();
+        if (t.Length == 0 || t[0] != '"' || !quoted[lead]) return null;
+        int end = 1;
+        while (end < t.Length && quoted[lead + end]) end++;
+        if (end < t.Length)
+            throw Fail(source, column + lead + end, StressRules.Syntax, $"'{t[end..]}' after the quoted name {t[..end]}: a quoted name is the whole name");
+        string name = t[1..(end - 1)].Replace("\"\"", "\"", StringComparison.Ordinal);
+        if (name.Length == 0) throw Fail(source, column + lead, StressRules.Syntax, "an empty quoted name");
+        return name;
+    }
+
+    private static StressTerm ParseTerm(string term, ReadOnlySpan<bool> quoted, int column, string source)
     {
         foreach (var symbol in (string[])["<=", ">=", "≤", "≥"])
         {
-            int op = term.IndexOf(symbol, StringComparison.Ordinal);
-            if (op >= 0) return ParseMove(term, op, symbol.Length, symbol is "<=" or "≤", column, source);
+            int op = IndexOutside(term, quoted, symbol);
+            if (op >= 0) return ParseMove(term, quoted, op, symbol.Length, symbol is "<=" or "≤", column, source);
         }
 
-        int eq = term.IndexOf('=', StringComparison.Ordinal);
-        if (eq >= 0) return ParseCondition(term, eq, column, source);
-        if (term.IndexOfAny(['<', '>']) is int bad and >= 0)
+        int eq = IndexOutside(term, quoted, "=");
+        if (eq >= 0) return ParseCondition(term, quoted, eq, column, source);
+        int less = IndexOutside(term, quoted, "<"), more = IndexOutside(term, quoted, ">");
+        if (less >= 0 || more >= 0)
+        {
+            int bad = less < 0 ? more : more < 0 ? less : Math.Min(less, more);
             throw Fail(source, column + bad, StressRules.Syntax, "a move needs '<=' or '>=' (strict '<' and '>' are not supported)");
+        }
+
+        if (QuotedName(term, quoted, column, source) is { } name) return new ArchetypeTerm(name, column);
         if (!IsName(term)) throw Fail(source, column, StressRules.Syntax, $"'{term}' is not a name, a condition NAME=VALUE or a move SERIES<=P%");
         return new ArchetypeTerm(term, column);
     }
 
-    private static ConditionTerm ParseCondition(string term, int eq, int column, string source)
+    private static ConditionTerm ParseCondition(string term, ReadOnlySpan<bool> quoted, int eq, int column, string source)
     {
-        string name = term[..eq].Trim();
-        if (!IsName(name)) throw Fail(source, column, StressRules.Syntax, $"'{term[..eq]}' is not a condition name");
+        string written = term[..eq].Trim();
+        string? quotedName = QuotedName(term[..eq], quoted, column, source);
+        if (quotedName is null && !IsName(written)) throw Fail(source, column, StressRules.Syntax, $"'{term[..eq]}' is not a condition name");
+        string name = quotedName ?? written;
         string raw = term[(eq + 1)..];
         string value = raw.Trim();
         int at = column + eq + 1 + (raw.Length - raw.TrimStart().Length);
-        if (value.Length == 0) throw Fail(source, at, StressRules.Syntax, $"'{name}=' has no value");
+        if (value.Length == 0) throw Fail(source, at, StressRules.Syntax, $"'{written}=' has no value");
         if (value[0] == '(')
         {
             if (value[^1] != ')') throw Fail(source, at, StressRules.Syntax, "a parenthesised value must end with ')'");
@@ -405,13 +491,13 @@ public sealed class StressSpec
             _ => (signed ? ConditionChange.Shift : ConditionChange.Absolute, value),
         };
         if (!signed && change != ConditionChange.Absolute)
-            throw Fail(source, at, StressRules.Value, $"a shift needs a sign: '{name}=+{value}' or '{name}=-{value}'");
+            throw Fail(source, at, StressRules.Value, $"a shift needs a sign: '{written}=+{value}' or '{written}=-{value}'");
         double number = Number(digits.TrimEnd(), allowSign: true, at, source);
         if (change == ConditionChange.Percent && number <= -100) throw Fail(source, at, StressRules.Value, "a proportional change must be above -100%");
         return new ConditionTerm(name, change, number, column);
     }
 
-    private static MoveTerm ParseMove(string term, int op, int length, bool atMost, int column, string source)
+    private static MoveTerm ParseMove(string term, ReadOnlySpan<bool> quoted, int op, int length, bool atMost, int column, string source)
     {
         string target = term[..op].Trim();
         if (target.Length == 0) throw Fail(source, column, StressRules.Syntax, "a move needs a series before '<=' or '>='");
@@ -422,10 +508,16 @@ public sealed class StressSpec
         double percent = Number(value[..^1].TrimEnd(), allowSign: true, at, source);
         if (percent <= -100) throw Fail(source, at, StressRules.Value, "a return must be above -100%");
 
+        // the term starts with the target (the term is trimmed): its characters are the term's first ones
+        quoted = quoted[..target.Length];
         var scope = MoveScope.Cumulative;
         IReadOnlyList<string> series = [target];
-        int open = target.IndexOf('(', StringComparison.Ordinal);
-        if (open >= 0)
+        int open = IndexOutside(target, quoted, "(");
+        if (QuotedName(target, quoted, column, source) is { } name)
+        {
+            series = [SeriesName(name, column, source)];
+        }
+        else if (open >= 0)
         {
             string function = target[..open].Trim();
             scope = function.ToLowerInvariant() switch
@@ -435,9 +527,23 @@ public sealed class StressSpec
                 _ => throw Fail(source, column, StressRules.Syntax, $"unknown function '{function}' (daily(…) or mean(…))"),
             };
             if (!target.EndsWith(')')) throw Fail(source, column + open, StressRules.Syntax, $"'{function}(' must close with ')' before the operator");
-            series = [.. target[(open + 1)..^1].Split(',').Select(s => s.Trim())];
-            if (series.Any(s => s.Length == 0)) throw Fail(source, column + open + 1, StressRules.Syntax, $"an empty series name in {function}(…)");
-            if (series.Count > 1 && series.Contains("*")) throw Fail(source, column + open + 1, StressRules.Syntax, "'*' stands alone");
+            var list = new List<string>();
+            bool star = false;
+            for (int from = open + 1, to; from < target.Length; from = to + 1)
+            {
+                // the list's items: split at the commas outside quoted names
+                to = from;
+                while (to < target.Length - 1 && (target[to] != ',' || quoted[to])) to++;
+                string item = target[from..to];
+                if (item.Trim().Length == 0) throw Fail(source, column + open + 1, StressRules.Syntax, $"an empty series name in {function}(…)");
+                string? itemName = QuotedName(item, quoted[from..to], column + from, source);
+                star |= itemName is null && item.Trim() == "*";
+                list.Add(itemName is null ? item.Trim() : SeriesName(itemName, column + from + (item.Length - item.TrimStart().Length), source));
+                if (to == target.Length - 1) break;
+            }
+
+            series = list;
+            if (series.Count > 1 && star) throw Fail(source, column + open + 1, StressRules.Syntax, "'*' stands alone");
         }
         else if (target == "*")
         {
@@ -448,6 +554,10 @@ public sealed class StressSpec
 
         return new MoveTerm(scope, series, atMost, percent, column);
     }
+
+    // a quoted series name: any name but '*', which a move reads as every series
+    private static string SeriesName(string name, int column, string source) =>
+        name != "*" ? name : throw Fail(source, column, StressRules.Syntax, "a series named '*' cannot be named in a move: '*' stands for every series (daily(*), mean(*))");
 
     /// <summary>
     /// The number syntax of stress values and of <c>crucible generate --condition NAME=VALUE</c>, one rule for both:
@@ -467,11 +577,38 @@ public sealed class StressSpec
         return value;
     }
 
-    private static bool IsName(string s) =>
-        s.Length > 0 && char.IsAsciiLetter(s[0]) && s.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.');
+    // a bare archetype or condition name: a letter, then letters, decimal digits, combining marks, '_', '-' and '.', all
+    // of Unicode (DAX_Prämie, 日経; before, ASCII letters and digits only); any other name is written quoted
+    private static bool IsName(string s)
+    {
+        if (s.Length == 0) return false;
+        bool first = true;
+        foreach (var rune in s.EnumerateRunes())
+        {
+            var category = Rune.GetUnicodeCategory(rune);
+            bool letter = category is UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter or UnicodeCategory.TitlecaseLetter
+                or UnicodeCategory.ModifierLetter or UnicodeCategory.OtherLetter;
+            bool ok = letter || (!first && (category is UnicodeCategory.DecimalDigitNumber or UnicodeCategory.NonSpacingMark
+                or UnicodeCategory.SpacingCombiningMark || rune.Value is '_' or '-' or '.'));
+            if (!ok) return false;
+            first = false;
+        }
 
+        return true;
+    }
+
+    // a bare series name: no white space and none of = < > ( ) , ; (a '"' opening it starts a quoted name instead)
     private static bool IsSeriesName(string s) =>
         s.Length > 0 && s.All(c => !char.IsWhiteSpace(c) && c is not ('=' or '<' or '>' or '(' or ')' or ',' or ';'));
+
+    /// <summary>
+    /// A series name as a specification writes it: bare where the grammar reads it back as that name (<c>SPY</c>,
+    /// <c>DAX_Prämie</c>), else quoted with a quote inside doubled (<c>"S&amp;P 500"</c>, <c>"a""b"</c>); <c>*</c>, every series, as is.
+    /// </summary>
+    internal static string Written(string name) =>
+        name == "*" || (IsSeriesName(name) && name[0] != '"' && !name.Contains('≤') && !name.Contains('≥'))
+            ? name
+            : "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
     private static InvalidInputException Fail(string source, int column, string rule, string message) =>
         new(rule, message, new InputLocation(source, 1, column));

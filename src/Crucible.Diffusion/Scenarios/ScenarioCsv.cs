@@ -168,6 +168,19 @@ public sealed record ScenarioSet(TimeSeriesFrame Values, ScenarioMetadata Metada
 public static class ScenarioCsv
 {
     /// <summary>
+    /// The series names a scenario file reserves, <c>scenario</c> and <c>step</c> (the two columns it begins with), each
+    /// with what it is: <see cref="CsvReadOptions.ReservedColumns"/> of a file a model is trained on, so that such a
+    /// series is refused at its header cell.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> ReservedColumns { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["scenario"] = ReservedColumnWhat,
+        ["step"] = ReservedColumnWhat,
+    };
+
+    private const string ReservedColumnWhat = "a scenario file's own column (scenario,step,<series…>): its scenarios could not be read back";
+
+    /// <summary>
     /// Refuses (rule <c>reserved-column</c>) a series named <c>scenario</c> or <c>step</c>, the two columns a scenario file
     /// begins with: its file's header would name the column twice, and every reader of scenario files refuses it.
     /// </summary>
@@ -176,11 +189,8 @@ public static class ScenarioCsv
         ArgumentNullException.ThrowIfNull(columns);
         foreach (var name in columns)
         {
-            if (name is "scenario" or "step")
-            {
-                throw new InvalidInputException("reserved-column",
-                    $"series '{name}' has the name of a scenario file's own column (scenario,step,<series…>): its scenarios could not be read back; rename the series");
-            }
+            if (ReservedColumns.TryGetValue(name, out var what))
+                throw new InvalidInputException(CsvRules.ReservedColumn, $"series '{name}' has the name of {what}; rename the series");
         }
     }
 

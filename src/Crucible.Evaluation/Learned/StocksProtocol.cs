@@ -78,7 +78,7 @@ public static class StocksProtocol
         if (!csv.Read()) return 0;
         for (var c = 0; c < csv.FieldCount; c++)
         {
-            if ((csv.FieldQuoted(c) ? csv.FieldText(c) : csv.FieldText(c).Trim()) == name) return c + 1;
+            if (Crucible.Data.Csv.CsvHeader.CellName(csv.Field(c)) == name) return c + 1;
         }
 
         return 0;
