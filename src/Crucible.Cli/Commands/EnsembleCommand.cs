@@ -33,7 +33,7 @@ internal static class EnsembleCommand
 
         public readonly Option<double> MaxEsSpread = new("--max-es-spread")
         {
-            Description = "Flag when (max − min) / median of the members' ES exceeds this (default 0.35)",
+            Description = "Flag when (max − min) of the members' ES over the larger of |median ES| and the median P&L sd exceeds this (default 0.35)",
             DefaultValueFactory = _ => new EnsembleThresholds().MaxEsSpread,
         };
 
