@@ -415,5 +415,9 @@ public sealed class UnusualInputTests : IDisposable
         Assert.True(r.Exit == 2, $"exit {r.Exit}: {r.Stdout}{r.Stderr}");
         Assert.Contains($"error [OPT-E]: --urls: cannot listen on http://127.0.0.1:{port}", r.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("internal error", r.Stderr, StringComparison.Ordinal);
+        // the one refusal only: the host logged "Hosting failed to start" with Kestrel's stack trace on stdout before it
+        foreach (var text in new[] { "Hosting failed to start", "Unhandled exception", "AddressInUseException", "   at " })
+            Assert.DoesNotContain(text, r.Stdout + r.Stderr, StringComparison.Ordinal);
+        Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 }
