@@ -36,10 +36,18 @@ public static class ServiceApp
     /// <c>--Crucible:ApiKeysFile</c>, … as ASP.NET Core reads them).
     /// </summary>
     /// <exception cref="InvalidInputException">A bad home folder or API keys file (raised before the server starts).</exception>
-    public static WebApplication Build(string[] args)
+    public static WebApplication Build(string[] args) => Build(args, configure: null);
+
+    /// <summary>
+    /// Builds the application as <see cref="Build(string[])"/> does, with <paramref name="configure"/> run on the builder
+    /// after the service's own registrations (a shell's changes, such as <c>crucible serve</c>'s to the host's logging).
+    /// </summary>
+    /// <exception cref="InvalidInputException">A bad home folder or API keys file (raised before the server starts).</exception>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure)
     {
         var builder = WebApplication.CreateBuilder(args);
         Configure(builder);
+        configure?.Invoke(builder);
         var app = builder.Build();
         UsePipeline(app);
         return app;

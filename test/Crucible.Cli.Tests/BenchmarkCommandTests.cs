@@ -32,6 +32,15 @@ public sealed class BenchmarkCommandTests : IDisposable
         Assert.Equal(2, CliProcess.Run("benchmark", "stocks", "--data", ok, "--runs", "0").Exit);
         Assert.Equal(2, CliProcess.Run("benchmark", "stocks", "--data", ok, "--pacf-weight", "-1").Exit);
         Assert.Equal(2, CliProcess.Run("benchmark", "stocks", "--runs", "2").Exit); // --data missing
+
+        // more threads than any machine has cores are refused before anything runs (1025 started the training)
+        var result = Path.Combine(_dir, "threads.json");
+        var many = CliProcess.Run("benchmark", "stocks", "--data", ok, "--runs", "1", "--steps", "1", "--no-context-fid", "--threads", "1025", "--out", result);
+        Assert.True(many.Exit == 2, $"exit {many.Exit}: {many.Stdout}{many.Stderr}");
+        Assert.Contains("error [OPT-E]: --threads takes a count in 1..1024, got 1025", many.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(result));
+        Assert.Contains("error [OPT-E]: --threads takes a count in 1..1024, got 0",
+            CliProcess.Run("benchmark", "stocks", "--data", ok, "--threads", "0").Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -117,7 +117,10 @@ public sealed class EnsembleCommandTests : IDisposable
         string a = Scenarios("a.csv", 1, 0.01), p = Portfolio();
         Directory.CreateDirectory(Temp("sub"));
         string viaSub = Path.Combine(_dir.FullName, "sub", "..", "a.csv");
-        foreach (var second in new[] { a, viaSub })
+        // a symbolic link to it is the same file too (it was a second member, agreeing with the first)
+        string link = Temp("link.csv");
+        File.CreateSymbolicLink(link, a);
+        foreach (var second in new[] { a, viaSub, link })
         {
             var (code, stdout, stderr) = CliProcess.Run("ensemble", "--scenarios", a, second, "--portfolio", p, "--out", Temp("e.json"));
             Assert.True(code == 2, $"exit {code}: {stdout}{stderr}");

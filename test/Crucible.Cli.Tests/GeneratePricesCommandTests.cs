@@ -190,6 +190,9 @@ public sealed class GeneratePricesCommandTests : IDisposable
         Refused("the start price of C must be at least 2.2250738585072014E-308", "--prices", "--start-prices", Json("subnormal.json", """{"A": 1, "B": 1, "C": 1e-320}"""));
         Refused("malformed.json:2:8", "--prices", "--start-prices", Json("malformed.json", "{\"A\": 1,\n  \"B\": ]\n}"));
         Refused("does not exist", "--prices", "--start-prices", Path.Combine(_dir, "nowhere.json"));
+        // a folder is refused as a folder, as every other input file is (it was "the start-prices file … does not exist")
+        string folder = Directory.CreateDirectory(Path.Combine(_dir, "start-folder")).FullName;
+        Refused($"{folder}: error [not-a-file]: a folder, not a file: name the file itself", "--prices", "--start-prices", folder);
         Refused("--start-prices applies with --prices only", "--start-prices", "unit");
 
         // the same model with an explicit start is fine

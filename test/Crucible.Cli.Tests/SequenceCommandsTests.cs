@@ -127,6 +127,14 @@ public sealed class SequenceCommandsTests : IDisposable
         var scaled = File.ReadAllLines(s4)[1].Split(',');
         double p0 = double.Parse(plain[2], System.Globalization.CultureInfo.InvariantCulture), s0 = double.Parse(scaled[2], System.Globalization.CultureInfo.InvariantCulture);
         Assert.Equal(k * p0, s0, 1e-6 * Math.Abs(k * p0) + 1e-12);
+
+        // a regime guidance whose factor exp(a·(ℓ_c − ℓ_∅)) overflows or underflows is refused by its flag, nothing written
+        string s5 = Path.Combine(_dir, "s5.csv");
+        var huge = Crucible([.. generate, "--regime-guidance", "1e300", "--out", s5]);
+        Assert.True(huge.Exit == 2, huge.Stdout + huge.Stderr);
+        Assert.Contains("--regime-guidance: error [OPT-E]: --regime-guidance 1E+300 scales every window of these conditions by k = exp(a·(ℓ_c − ℓ_∅))", huge.Stderr, StringComparison.Ordinal);
+        Assert.Contains("give a smaller --regime-guidance", huge.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(s5));
     }
 
     [Fact]

@@ -39,6 +39,26 @@ public sealed class UnusualInputTests : IDisposable
         Assert.False(File.Exists(Path.Combine(_dir, "b.csv")));
     }
 
+    [Theory]
+    [InlineData("bootstrap", "step")]
+    [InlineData("fhs", "scenario")]
+    public void ABaselineOfASeriesNamedLikeAScenarioColumn_IsRefusedAtItsHeaderCell(string generator, string name)
+    {
+        // a series named scenario or step wrote "scenario,step,A,step": a file of duplicate columns every reader refuses
+        string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 60);
+        string named = Path.Combine(_dir, "named.csv");
+        File.WriteAllLines(named, File.ReadAllLines(prices).Select((l, i) => i == 0 ? $"Date,A,{name},C" : l));
+        string csv = Path.Combine(_dir, "b.csv");
+        var r = Crucible("baseline", "--data", named, "--generator", generator, "--count", "5", "--window", "2", "--out", csv);
+        Assert.True(r.Exit == 2, $"exit {r.Exit}: {r.Stdout}{r.Stderr}");
+        Assert.Contains($"{named}:1:3: error [reserved-column]: series '{name}' has the name of a scenario file's own column", r.Stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(csv));
+
+        // the other series alone are fine
+        Assert.Equal(0, Crucible("baseline", "--data", named, "--columns", "A,C", "--generator", generator, "--count", "5", "--window", "2", "--out", csv).Exit);
+        Assert.Equal("scenario,step,A,C", File.ReadLines(csv).First());
+    }
+
     [Fact]
     public void AnIsinOrRatingColumnBesideThePrices_TrainsOnTheColumnsNamed()
     {
@@ -415,5 +435,9 @@ public sealed class UnusualInputTests : IDisposable
         Assert.True(r.Exit == 2, $"exit {r.Exit}: {r.Stdout}{r.Stderr}");
         Assert.Contains($"error [OPT-E]: --urls: cannot listen on http://127.0.0.1:{port}", r.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("internal error", r.Stderr, StringComparison.Ordinal);
+        // the one refusal only: the host logged "Hosting failed to start" with Kestrel's stack trace on stdout before it
+        foreach (var text in new[] { "Hosting failed to start", "Unhandled exception", "AddressInUseException", "   at " })
+            Assert.DoesNotContain(text, r.Stdout + r.Stderr, StringComparison.Ordinal);
+        Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 }

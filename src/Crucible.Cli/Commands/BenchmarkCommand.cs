@@ -19,6 +19,9 @@ namespace Crucible.Cli.Commands;
 /// </summary>
 internal static class BenchmarkCommand
 {
+    /// <summary>The most <c>--threads</c> taken.</summary>
+    public const int MaxThreads = 1024;
+
     /// <summary>The options of one <c>benchmark stocks</c> command instance.</summary>
     internal sealed class Options
     {
@@ -30,7 +33,7 @@ internal static class BenchmarkCommand
 
         public readonly Option<ulong> Seed = new("--seed") { Description = "Seed of training, sampling and the metric runs (default 0)" };
 
-        public readonly Option<int> Threads = new("--threads") { Description = "Threads for training, sampling and scoring (default: all cores)" };
+        public readonly Option<int> Threads = new("--threads") { Description = "Threads for training, sampling and scoring, 1..1024 (default: all cores)" };
 
         public readonly Option<double> PacfWeight = new("--pacf-weight") { Description = "λ of the PACF regulariser (default: the tuned setting)" };
 
@@ -78,7 +81,8 @@ internal static class BenchmarkCommand
         }
 
         var threads = parse.GetResult(o.Threads) is null ? EngineThreads.MaxDegreeOfParallelism : parse.GetValue(o.Threads);
-        if (threads < 1) throw new InvalidInputException("OPT-E", $"--threads takes a positive count, got {threads}");
+        // a count no machine has cores for is a typo (1025 ran the whole training, each kernel call split that many ways)
+        if (threads is < 1 or > MaxThreads) throw new InvalidInputException("OPT-E", $"--threads takes a count in 1..{MaxThreads}, got {threads}");
         var seed = parse.GetValue(o.Seed);
         var skipContextFid = parse.GetValue(o.NoContextFid);
         var scoring = new StocksOptions { Runs = runs, Seed = seed, MaxDegreeOfParallelism = threads };

@@ -33,7 +33,7 @@ internal static class EnsembleCommand
 
         public readonly Option<double> MaxEsSpread = new("--max-es-spread")
         {
-            Description = "Flag when (max − min) / median of the members' ES exceeds this (default 0.35)",
+            Description = "Flag when (max − min) of the members' ES over the larger of |median ES| and the median P&L sd exceeds this (default 0.35)",
             DefaultValueFactory = _ => new EnsembleThresholds().MaxEsSpread,
         };
 
@@ -96,30 +96,31 @@ internal static class EnsembleCommand
     }
 
     /// <summary>
-    /// Refuses one scenario file named twice in <c>--scenarios</c> (the same path, or two paths to it, compared by full path,
-    /// <see cref="Path.GetFullPath(string)"/>; a link to it is another path): it was accepted as members <c>a</c> and
+    /// Refuses one scenario file named twice in <c>--scenarios</c> (the same path, or two paths to it: compared by full path,
+    /// <see cref="Path.GetFullPath(string)"/>, and through a symbolic link's final target, as outputs are checked against
+    /// inputs, <see cref="Governance.Manifests.OutputGuard.SameFile"/>): it was accepted as members <c>a</c> and
     /// <c>a#2</c>, and a member that agrees with itself understates the ensemble's disagreement.
     /// </summary>
     private static void RefuseAFileNamedTwice(string[] files)
     {
-        // the file system's own rule: case-sensitive on Linux, not on Windows or (by default) macOS
-        var comparer = OperatingSystem.IsLinux() ? StringComparer.Ordinal : StringComparer.OrdinalIgnoreCase;
-        var seen = new Dictionary<string, string>(comparer);
+        var seen = new List<string>();
         foreach (var file in files)
         {
-            string full;
             try
             {
-                full = Path.GetFullPath(file);
+                if (seen.FirstOrDefault(s => Governance.Manifests.OutputGuard.SameFile(s, file)) is { } first)
+                {
+                    string how = Path.GetFullPath(first) == Path.GetFullPath(file) ? "compared by full path" : "compared by full path and through symbolic links";
+                    throw new InvalidInputException("OPT-E", $"--scenarios names {Path.GetFullPath(first)} twice ({(first == file ? file : $"as {first} and {file}")}; "
+                        + $"{how}): a member agreeing with itself understates the disagreement; name each scenario file once");
+                }
             }
-            catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+            catch (Exception e) when (e is ArgumentException or NotSupportedException or IOException or UnauthorizedAccessException)
             {
                 continue; // reading it reports the bad path
             }
 
-            if (!seen.TryAdd(full, file))
-                throw new InvalidInputException("OPT-E", $"--scenarios names {full} twice ({(seen[full] == file ? file : $"as {seen[full]} and {file}")}; "
-                    + "compared by full path): a member agreeing with itself understates the disagreement; name each scenario file once");
+            seen.Add(file);
         }
     }
 

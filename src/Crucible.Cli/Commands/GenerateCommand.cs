@@ -295,6 +295,14 @@ internal static class GenerateCommand
                     // the library's rule (--guidance, --guidance-min-noise, --regime-guidance on a model without condition inputs), located at the model
                     throw new InvalidInputException(e.Rule, e.Message, new InputLocation(Path.Combine(modelFolder, DiffusionGenerator.ManifestFileName), 0, 0));
                 }
+                catch (SequenceOptionException e)
+                {
+                    // a regime guidance whose factor underflows or overflows: worded with this command's flag, located at the flag
+                    // when given, else at the model whose regime_guidance it is
+                    var worded = e.Worded(GenerateFlagNames.Instance);
+                    throw new InvalidInputException(worded.Rule, worded.Message, e.Location
+                        ?? new InputLocation(regimeGuidance is not null ? "--regime-guidance" : Path.Combine(modelFolder, DiffusionGenerator.ManifestFileName), 0, 0));
+                }
             }
 
             if (conditions is { Length: > 0 } || guidance is not null || stress is not null || guidanceMinNoise is not null || regimeGuidance is not null)

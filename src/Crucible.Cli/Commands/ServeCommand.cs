@@ -2,6 +2,8 @@ using System.CommandLine;
 using Crucible.Data;
 using Crucible.Governance.Storage;
 using Crucible.Service;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Crucible.Cli.Commands;
 
@@ -39,7 +41,7 @@ internal static class ServeCommand
             if (p.GetValue(keys) is { } file) args.AddRange(["--" + ServiceOptions.Section + ":ApiKeysFile", Path.GetFullPath(file)]);
             try
             {
-                ServiceApp.Build([.. args]).Run();
+                ServiceApp.Build([.. args], b => QuietStartFailure(b.Services)).Run();
             }
             catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
             {
@@ -50,6 +52,38 @@ internal static class ServeCommand
             return ExitCode.Success;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// The generic host's log of a failed start (<c>fail: Microsoft.Extensions.Hosting.Internal.Host[11] Hosting failed to
+    /// start</c>, with the exception's stack trace, on stdout): the exception ends the run through <see cref="CliRunner"/>,
+    /// which reports it once (a port another process holds as <c>OPT-E</c>, anything else as an internal error), so the
+    /// host's logger for its own category drops that one event and passes every other.
+    /// </summary>
+    private static void QuietStartFailure(IServiceCollection services)
+    {
+        // the host resolves ILogger<Host> (an internal type): a closed registration takes the open generic's place for it
+        var host = typeof(Microsoft.Extensions.Hosting.HostBuilder).Assembly.GetType("Microsoft.Extensions.Hosting.Internal.Host");
+        if (host is null) return;
+        var loggerType = typeof(ILogger<>).MakeGenericType(host);
+        var inner = typeof(Logger<>).MakeGenericType(host);
+        services.AddSingleton(loggerType, sp => Activator.CreateInstance(typeof(WithoutStartFailure<>).MakeGenericType(host),
+            Activator.CreateInstance(inner, sp.GetRequiredService<ILoggerFactory>()))!);
+    }
+
+    // a logger that passes every event but the host's HostedServiceStartupFaulted
+    private sealed class WithoutStartFailure<T>(ILogger inner) : ILogger<T>
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => inner.BeginScope(state);
+
+        public bool IsEnabled(LogLevel logLevel) => inner.IsEnabled(logLevel);
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (eventId.Name == "HostedServiceStartupFaulted") return;
+            inner.Log(logLevel, eventId, state, exception, formatter);
+        }
     }
 
     // each ';'-separated address as Kestrel parses it (BindingAddress), with a port it can bind: bad input (exit 2) otherwise

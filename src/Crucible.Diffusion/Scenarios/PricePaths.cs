@@ -121,6 +121,7 @@ public sealed class StartPrices
     public static StartPrices FromFile(string path, IReadOnlyList<string> series)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        Crucible.Data.IO.InputFile.ThrowIfFolder(path, Crucible.Data.IO.InputFile.NotAFileRule); // as every input file: not "does not exist"
         if (!System.IO.File.Exists(path)) throw new InvalidInputException(Rule, $"the start-prices file {path} does not exist", new InputLocation(path, 0, 0));
         byte[] bytes = Crucible.Data.IO.InputFile.ReadAllBytes(path);
         var parsed = Parse(bytes, path, series);

@@ -1210,7 +1210,7 @@ public sealed class SequenceGenerator
     {
         request ??= new SequenceSampleRequest();
         var (conditions, sampler, _) = Effective(request);
-        return SampleResolved(count, seed, GuidanceOf(request), GuidanceMinNoiseOf(request), RegimeGuidanceOf(request), conditions, sampler).Windows;
+        return SampleResolved(count, seed, GuidanceOf(request), GuidanceMinNoiseOf(request), request.RegimeGuidance, conditions, sampler).Windows;
     }
 
     /// <summary>a a request samples with: its own, or else the model's default (<see cref="SequenceGeneratorOptions.RegimeGuidance"/>).</summary>
@@ -1259,6 +1259,24 @@ public sealed class SequenceGenerator
         return RegimeGuidance.Factor(strength, conditional, unconditional);
     }
 
+    // OPT-E: k = exp(a·(ℓ_c − ℓ_∅)) that underflows to 0 (every window 0) or overflows to +∞ (every window not finite),
+    // naming the regime guidance a: the request's, or the model's own (its regime_guidance) when the request gives none
+    private SequenceOptionException RegimeFactorRefusal(float[] condition, double guidanceScale, double guidanceMinNoise, double strength, bool requested,
+        double factor)
+    {
+        double shift = PilotLogScaleOf(condition, guidanceScale, guidanceMinNoise, CancellationToken.None)
+            - PilotLogScaleOf(Enumerable.Repeat(float.NaN, condition.Length).ToArray(), 1, 0, CancellationToken.None);    // cached by RegimeFactor
+        string why = factor == 0 ? "which underflows to 0: every window would be 0"
+            : double.IsPositiveInfinity(factor) ? "which overflows: every window would be infinite" : "which is not a number";
+        string at = string.Create(CultureInfo.InvariantCulture, $"{strength:G6} scales every window of these conditions by k = exp(a·(ℓ_c − ℓ_∅)) = exp({strength:G6} × {shift:G6}), {why}");
+        // 700 / |ℓ_c − ℓ_∅| keeps |a·(ℓ_c − ℓ_∅)| within exp's range (about −745 to 709) however it rounds to 3 digits
+        string bound = shift == 0 || !double.IsFinite(shift) ? "" : string.Create(CultureInfo.InvariantCulture, $" (at most about {700 / Math.Abs(shift):G3} here)");
+        string Refusal(string option) => requested
+            ? $"{option} {at}; give a smaller {option}{bound}"
+            : $"the model's regime_guidance (its manifest's config) {at}; give a smaller {option}{bound}";
+        return new SequenceOptionException("OPT-E", Refusal("regime_guidance"), n => Refusal(n.Name(SequenceOption.RegimeGuidance)));
+    }
+
     /// <summary>
     /// Draws <paramref name="count"/> windows of log returns in original units: a frame of count × W rows (row b·W + t
     /// is day t + 1 of scenario b + 1) and one column per series. The same seed and request give the same values on
@@ -1269,15 +1287,17 @@ public sealed class SequenceGenerator
         request ??= new SequenceSampleRequest();
         var (conditions, sampler, _) = Effective(request);
         var scales = WindowScales(count, seed, conditions);
-        var (z, _) = SampleResolved(count, seed, GuidanceOf(request), GuidanceMinNoiseOf(request), RegimeGuidanceOf(request), conditions, sampler);
+        var (z, _) = SampleResolved(count, seed, GuidanceOf(request), GuidanceMinNoiseOf(request), request.RegimeGuidance, conditions, sampler);
         return ToReturns(z, count, scales);
     }
 
-    // the sampler run of a resolved request: model-space windows count × D × W, scaled by the regime factor k
-    private (float[] Windows, double RegimeFactor) SampleResolved(int count, ulong seed, double guidanceScale, double guidanceMinNoise, double regime,
+    // the sampler run of a resolved request: model-space windows count × D × W, scaled by the regime factor k (a: the
+    // request's, null for the model's own)
+    private (float[] Windows, double RegimeFactor) SampleResolved(int count, ulong seed, double guidanceScale, double guidanceMinNoise, double? requestedRegime,
         IReadOnlyDictionary<string, double>? conditions, SamplerOptions sampler)
     {
         if (_denoiser is null || _schedule is null) throw NotFitted();
+        double regime = requestedRegime ?? Manifest.Config.RegimeGuidance;
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         if (sampler.MaxDegreeOfParallelism == -1) sampler = sampler with { MaxDegreeOfParallelism = EngineThreads.MaxDegreeOfParallelism };
         if (!(double.IsFinite(guidanceScale) && guidanceScale >= 0))
@@ -1287,9 +1307,11 @@ public sealed class SequenceGenerator
         if (!(double.IsFinite(regime) && regime >= 0))
             throw new InvalidInputException("regime-guidance", $"the regime guidance {regime} must be finite and ≥ 0");
         var condition = StandardizedCondition(conditions);
+        // k before the draw (it depends on the pilot draws only): a k that is 0 or not finite is refused before any sampling
+        double factor = RegimeFactor(condition, guidanceScale, guidanceMinNoise, regime, sampler.Cancellation);
+        if (!(double.IsFinite(factor) && factor > 0)) throw RegimeFactorRefusal(condition, guidanceScale, guidanceMinNoise, regime, requestedRegime is not null, factor);
         var guided = new ClassifierFreeGuidance(_denoiser, condition, guidanceScale, _schedule.Base.FirstStepWithNoiseLevel(guidanceMinNoise));
         var windows = DiffusionSampler.Sample(guided, _schedule, Options.Objective, count, seed, sampler);
-        double factor = RegimeFactor(condition, guidanceScale, guidanceMinNoise, regime, sampler.Cancellation);
         if (factor != 1) RegimeGuidance.Apply(windows, factor);
         foreach (float v in windows)
         {
@@ -1331,7 +1353,7 @@ public sealed class SequenceGenerator
         double minNoise = GuidanceMinNoiseOf(request);
         double regime = RegimeGuidanceOf(request);
         var scales = WindowScales(count, seed, conditions);
-        var (z, factor) = SampleResolved(count, seed, GuidanceOf(request), minNoise, regime, conditions, sampler);
+        var (z, factor) = SampleResolved(count, seed, GuidanceOf(request), minNoise, request.RegimeGuidance, conditions, sampler);
         var values = ToReturns(z, count, scales);
         var m = Manifest;
         double? violation = null;

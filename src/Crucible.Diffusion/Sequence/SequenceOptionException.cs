@@ -57,6 +57,13 @@ public enum SequenceOption
     /// <c>--config</c> file, a job's <c>config.guidance_scale</c>. Given a number.
     /// </summary>
     GuidanceScale,
+
+    /// <summary>
+    /// Regime guidance a when sampling (<see cref="SequenceSampleRequest.RegimeGuidance"/>, which overrides the model's
+    /// <see cref="SequenceGeneratorOptions.RegimeGuidance"/>): <c>crucible generate</c>'s <c>--regime-guidance</c>, a scenario
+    /// request's <c>regime_guidance</c>. Named by the refusal of a factor k that underflows to 0 or overflows.
+    /// </summary>
+    RegimeGuidance,
 }
 
 /// <summary>How a shell names <see cref="SequenceOption"/>s in the advice of a refusal (<see cref="SequenceOptionException.Worded"/>).</summary>

@@ -10,12 +10,13 @@ using Crucible.Tensors.Random;
 namespace Crucible.Stress.Ensembles;
 
 /// <summary>
-/// Declared disagreement thresholds of an ensemble. The ES spread is (max − min) / median of the members' ES_α; the
-/// P&amp;L distance is the largest pairwise Wasserstein-1 distance between members' horizon P&amp;L distributions,
-/// divided by the median of the members' P&amp;L standard deviations (so both are scale-free). When that median is 0
-/// (half the members or more have a constant P&amp;L: collapsed), the distances are divided by the largest member
-/// standard deviation instead; when every member is constant, a distance is 0 between members at the same value and
-/// +∞ otherwise (flagged). An ES spread whose members' ES are all equal is 0, also when their median is 0.
+/// Declared disagreement thresholds of an ensemble. The ES spread is (max − min) of the members' ES_α divided by the
+/// larger of |median ES_α| and the P&amp;L scale s; the P&amp;L distance is the largest pairwise Wasserstein-1 distance
+/// between members' horizon P&amp;L distributions, divided by s (so both are scale-free). s is the median of the members'
+/// P&amp;L standard deviations; when that median is 0 (half the members or more have a constant P&amp;L: collapsed), the
+/// largest member standard deviation; when every member is constant, a distance is 0 between members at the same value
+/// and +∞ otherwise (flagged). s keeps ES near 0 (small, or of mixed sign) from inflating the spread of members that
+/// agree. An ES spread whose members' ES are all equal is 0, also when its denominator is 0.
 /// </summary>
 public sealed record EnsembleThresholds
 {
@@ -34,7 +35,7 @@ public sealed record EnsembleMember(string Name, StressResult Stress);
 /// <summary>The outcome of an ensemble request.</summary>
 /// <param name="Alpha">The α the ES spread is measured at.</param>
 /// <param name="Members">Each member's stress result, in request order.</param>
-/// <param name="EsSpread">(max − min) / median of the members' ES_α.</param>
+/// <param name="EsSpread">(max − min) of the members' ES_α / max(|median ES_α|, the P&amp;L scale, <see cref="EnsembleThresholds"/>).</param>
 /// <param name="Wasserstein">Pairwise normalised Wasserstein-1 distances between the members' horizon P&amp;L (symmetric, zero diagonal).</param>
 /// <param name="MaxWasserstein">The largest entry of <paramref name="Wasserstein"/>.</param>
 /// <param name="Thresholds">The declared thresholds.</param>
@@ -138,14 +139,16 @@ public static class Ensemble
                 $"member {single.Name} has {single.Stress.HorizonReturns.Length} scenario(s); each member needs at least 2 (the P&L distance is scaled by the members' P&L standard deviations)"));
         var es = members.Select(m => m.Stress.Levels.Single(l => l.Alpha == alpha).ExpectedShortfall).ToArray();
         var median = Median(es);
-        // equal ES everywhere is no spread, also at a median of 0 (0/0 was NaN, which no threshold flags)
-        var range = es.Max() - es.Min();
-        var spread = range == 0 ? 0 : range / Math.Abs(median);
         var sd = members.Select(m => Math.Sqrt(Descriptive(m.Stress.HorizonReturns))).ToArray();
         // the median standard deviation is 0 when half the members or more are collapsed to a constant P&L: a distance
         // divided by it was NaN (0/0) or +∞, and one NaN made the largest NaN, so a collapsed majority passed as
         // agreeing. The largest member's spread scales them then; with none at all, any positive distance is +∞
         var scale = Median(sd) is var m && m > 0 ? m : sd.Max();
+        // equal ES everywhere is no spread, also at a denominator of 0 (0/0 was NaN, which no threshold flags). The ES
+        // range is divided by |median ES| or, where that is smaller, the P&L scale: ES near 0 (small, or of mixed sign)
+        // made the spread of agreeing members explode
+        var range = es.Max() - es.Min();
+        var spread = range == 0 ? 0 : range / Math.Max(Math.Abs(median), scale);
         var n = members.Count;
         var w = new double[n][];
         for (var i = 0; i < n; i++) w[i] = new double[n];

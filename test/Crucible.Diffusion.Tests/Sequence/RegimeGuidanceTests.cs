@@ -101,6 +101,47 @@ public class RegimeGuidanceTests
     }
 
     [Fact]
+    public void Sampling_RefusesARegimeGuidanceWhoseFactorUnderflowsOrOverflows_NamingIt()
+    {
+        var (returns, conditions) = Data();
+        var g = new SequenceGenerator(Tiny).Fit(returns, conditions);
+        var sampler = new SamplerOptions(SamplerKind.Ddim, 10);
+        var spike = new Dictionary<string, double> { ["VIXCLS"] = 55 };
+        var calm = new Dictionary<string, double> { ["VIXCLS"] = 14 };
+        double Shift(IReadOnlyDictionary<string, double> c) => g.PilotLogScale(c, 2, 0) - g.PilotLogScale(null, 1, 0);
+        Assert.True(Shift(spike) > 0, $"the spike should widen the windows: ℓ_c − ℓ_∅ = {Shift(spike)}");
+        Assert.True(Shift(calm) < 0, $"the calm should narrow them: ℓ_c − ℓ_∅ = {Shift(calm)}");
+
+        foreach (var (c, why) in new[] { (spike, "which overflows"), (calm, "which underflows to 0") })
+        {
+            // |a·(ℓ_c − ℓ_∅)| = 1000: exp gives +∞ or 0, refused before anything is drawn, naming the request's regime guidance
+            double d = Shift(c);
+            var request = new SequenceSampleRequest(c, Sampler: sampler, RegimeGuidance: 1000 / Math.Abs(d));
+            var e = Assert.Throws<SequenceOptionException>(() => g.SampleModelSpace(3, 1, request));
+            Assert.Equal("OPT-E", e.Rule);
+            Assert.StartsWith("regime_guidance ", e.Message, StringComparison.Ordinal);
+            Assert.Contains(why, e.Message, StringComparison.Ordinal);
+            Assert.Contains("give a smaller regime_guidance", e.Message, StringComparison.Ordinal);
+            var worded = e.Worded(MarkedOptionNames.Instance);
+            Assert.StartsWith("<RegimeGuidance> ", worded.Message, StringComparison.Ordinal);
+            Assert.Equal("OPT-E", Assert.Throws<SequenceOptionException>(() => g.Generate(3, 1, request)).Rule);
+            Assert.Equal("OPT-E", Assert.Throws<SequenceOptionException>(() => g.Sample(3, 1, request)).Rule);
+
+            // a k that is finite and > 0 samples as before: the plain windows times k
+            double k = Math.Exp(20 / Math.Abs(d) * d);
+            var plain = g.SampleModelSpace(3, 1, new SequenceSampleRequest(c, Sampler: sampler, RegimeGuidance: 0));
+            Assert.Equal(plain.Select(v => (float)(k * v)), g.SampleModelSpace(3, 1, request with { RegimeGuidance = 20 / Math.Abs(d) }));
+        }
+
+        // the model's own regime guidance, when the request gives none: named as the model's, the advice the request's option
+        var strong = new SequenceGenerator(Tiny with { RegimeGuidance = 1e300 }).Fit(returns, conditions);
+        var own = Assert.Throws<SequenceOptionException>(() => strong.SampleModelSpace(3, 1, new SequenceSampleRequest(spike, Sampler: sampler)));
+        Assert.Equal("OPT-E", own.Rule);
+        Assert.StartsWith("the model's regime_guidance (its manifest's config) 1E+300 scales", own.Message, StringComparison.Ordinal);
+        Assert.Contains("give a smaller <RegimeGuidance>", own.Worded(MarkedOptionNames.Instance).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Generate_RecordsRegimeGuidanceAndItsFactor_OnlyWhenUsed()
     {
         var (returns, conditions) = Data();

@@ -70,8 +70,10 @@ public sealed class EnsembleTests
     {
         var result = Ensemble.Run(WellSpecified(), SixtyForty, 500, 5, 0.95, seed: 3);
         var es = result.Members.Select(m => m.Stress.Levels[0].ExpectedShortfall).Order().ToArray();
-        Assert.Equal((es[^1] - es[0]) / (0.5 * (es[1] + es[2])), result.EsSpread, 12);
         var sd = result.Members.Select(m => Math.Sqrt(Variance(m.Stress.HorizonReturns))).Order().ToArray();
+        // the ES range over |median ES|, here larger than the P&L scale (median sd), which would take its place otherwise
+        Assert.True(0.5 * (es[1] + es[2]) > 0.5 * (sd[1] + sd[2]));
+        Assert.Equal((es[^1] - es[0]) / (0.5 * (es[1] + es[2])), result.EsSpread, 12);
         var w01 = Distances.Wasserstein1(result.Members[0].Stress.HorizonReturns, result.Members[1].Stress.HorizonReturns);
         Assert.Equal(w01 / (0.5 * (sd[1] + sd[2])), result.Wasserstein[0][1], 12);
         Assert.Equal(result.Wasserstein[0][1], result.Wasserstein[1][0]);
@@ -148,6 +150,34 @@ public sealed class EnsembleTests
             Stress = m.Stress with { Levels = [.. m.Stress.Levels.Select(l => l with { ExpectedShortfall = 0 })] },
         }).ToList();
         Assert.Equal(0, Ensemble.Measure(zeroEs, 0.95, new EnsembleThresholds()).EsSpread);
+    }
+
+    [Fact]
+    public void ExpectedShortfallsNearZero_AreScaledByThePnlSpread_NotFlaggedAsDisagreeing()
+    {
+        // members whose ES straddle 0 (small, of mixed sign) agree to a fraction of their P&L spread; divided by their
+        // median ES, 0 here, the spread was +∞ and flagged
+        var result = Ensemble.Run(WellSpecified(), SixtyForty, 200, 5, 0.95, seed: 3);
+        double[] nearZero = [0.001, -0.0005, 0.0005, -0.001];
+        var members = result.Members.Select((m, i) => m with
+        {
+            Stress = m.Stress with { Levels = [.. m.Stress.Levels.Select(l => l with { ExpectedShortfall = nearZero[i] })] },
+        }).ToList();
+        var measured = Ensemble.Measure(members, 0.95, new EnsembleThresholds());
+        var sd = members.Select(m => Math.Sqrt(Variance(m.Stress.HorizonReturns))).Order().ToArray();
+        double scale = 0.5 * (sd[1] + sd[2]);
+        Assert.True(scale > 0.002 / 0.35, $"the P&L spread {scale} should dwarf the ES range");
+        Assert.Equal(0.002 / scale, measured.EsSpread, 12);
+        Assert.False(measured.Flagged, string.Join("; ", measured.Reasons));
+
+        // an ES range as large as the P&L spread itself is still flagged
+        double[] apart = [scale, -0.5 * scale, 0.01 * scale, -0.01 * scale];
+        var wide = Ensemble.Measure([.. members.Select((m, i) => m with
+        {
+            Stress = m.Stress with { Levels = [.. m.Stress.Levels.Select(l => l with { ExpectedShortfall = apart[i] })] },
+        })], 0.95, new EnsembleThresholds());
+        Assert.Equal(1.5, wide.EsSpread, 12);
+        Assert.True(wide.Flagged);
     }
 
     private static double Variance(double[] x)

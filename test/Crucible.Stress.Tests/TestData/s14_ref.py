@@ -20,7 +20,8 @@ christoffersen: independence and conditional coverage (Christoffersen 1998) with
   chi2.sf(., 1) / chi2.sf(., 2), on i.i.d., clustered, empty, full, last-day-only and two-day sequences.
 wasserstein: scipy.stats.wasserstein_distance on samples of unequal sizes.
 ensemble: three members (the levered scenarios, the same scaled by 1.6, and a shifted copy) at alpha 0.95:
-  ES spread (max - min)/|median|, pairwise W1 / median of the members' horizon-P&L standard deviations (ddof 1).
+  ES spread (max - min)/max(|median|, scale), pairwise W1 / scale, scale = the median of the members' horizon-P&L
+  standard deviations (ddof 1).
 reverse: 3000 one-step candidates of 3 series spread around the closed form below, book w = (0.5, 0.3, 0.2), loss threshold 3 %;
   breaching = 1 - e^{R} >= 0.03; plausibility = the Gaussian log density; the top 5 by density (brute force); and the
   exact most likely breaching point (scipy SLSQP on the exact P&L) and the linear closed form x* = -l S w / (w'S w).
@@ -149,7 +150,7 @@ for m in members:
 med = float(np.median(es))
 scale = float(np.median([np.std(h, ddof=1) for h in hz]))
 wmat = [[float(stats.wasserstein_distance(hz[i], hz[j]) / scale) for j in range(3)] for i in range(3)]
-ensemble = {"es": es, "es_spread": (max(es) - min(es)) / abs(med), "wasserstein": wmat,
+ensemble = {"es": es, "es_spread": (max(es) - min(es)) / max(abs(med), scale), "wasserstein": wmat,
             "max_wasserstein": max(max(row) for row in wmat),
             "members": [m.reshape(-1, 3).tolist() for m in members[1:]]}
 

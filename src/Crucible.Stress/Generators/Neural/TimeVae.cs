@@ -32,6 +32,25 @@ public sealed record TimeVaeOptions
 
     /// <summary>Adam's learning rate.</summary>
     public double LearningRate { get; init; } = 1e-3;
+
+    /// <summary>
+    /// These settings, checked: counts and sizes at least 1 (the trend degree at least 0), the learning rate and the
+    /// reconstruction weight finite and &gt; 0 (a batch of 0 windows trained on a loss of 0 without a word, a negative one
+    /// overflowed).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A setting out of its range, named by <see cref="ArgumentException.ParamName"/>.</exception>
+    public TimeVaeOptions Validated()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(Window, 1, nameof(Window));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Latent, 1, nameof(Latent));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Hidden, 1, nameof(Hidden));
+        ArgumentOutOfRangeException.ThrowIfNegative(TrendDegree, nameof(TrendDegree));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Steps, 1, nameof(Steps));
+        ArgumentOutOfRangeException.ThrowIfLessThan(BatchSize, 1, nameof(BatchSize));
+        NeuralOptions.Positive(ReconstructionWeight, nameof(ReconstructionWeight));
+        NeuralOptions.Positive(LearningRate, nameof(LearningRate));
+        return this;
+    }
 }
 
 /// <summary>
@@ -100,10 +119,11 @@ internal sealed class TimeVaeNetwork : Module
 /// w·Σ(x − x̂)² + KL(N(μ, σ²) ‖ N(0, I)), reparameterised z = μ + σ ε; samples decode z ~ N(0, I) (the decoder's mean, as
 /// TimeVAE does).
 /// </summary>
+/// <exception cref="ArgumentOutOfRangeException">A setting out of its range (<see cref="TimeVaeOptions.Validated"/>), at construction.</exception>
 public sealed class TimeVae(TimeVaeOptions? options = null) : IScenarioGenerator
 {
-    /// <summary>The settings.</summary>
-    public TimeVaeOptions Options { get; } = options ?? new TimeVaeOptions();
+    /// <summary>The settings, checked (<see cref="TimeVaeOptions.Validated"/>).</summary>
+    public TimeVaeOptions Options { get; } = (options ?? new TimeVaeOptions()).Validated();
 
     /// <inheritdoc/>
     public string Name => "timevae";

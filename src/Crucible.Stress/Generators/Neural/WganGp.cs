@@ -36,6 +36,36 @@ public sealed record WganGpOptions
 
     /// <summary>The finite-difference step h of the penalty's Hessian-vector product (inputs are standardised).</summary>
     public double PenaltyStep { get; init; } = 1e-2;
+
+    /// <summary>
+    /// These settings, checked: counts and sizes at least 1, the learning rate and h finite and &gt; 0, λ finite and ≥ 0
+    /// (a batch of 0 windows trained on a loss of 0 without a word, a negative one overflowed).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A setting out of its range, named by <see cref="ArgumentException.ParamName"/>.</exception>
+    public WganGpOptions Validated()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(Window, 1, nameof(Window));
+        ArgumentOutOfRangeException.ThrowIfLessThan(NoiseChannels, 1, nameof(NoiseChannels));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Hidden, 1, nameof(Hidden));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Steps, 1, nameof(Steps));
+        ArgumentOutOfRangeException.ThrowIfLessThan(CriticSteps, 1, nameof(CriticSteps));
+        ArgumentOutOfRangeException.ThrowIfLessThan(BatchSize, 1, nameof(BatchSize));
+        NeuralOptions.Positive(LearningRate, nameof(LearningRate));
+        NeuralOptions.Positive(PenaltyStep, nameof(PenaltyStep));
+        if (!(PenaltyWeight >= 0 && double.IsFinite(PenaltyWeight)))
+            throw new ArgumentOutOfRangeException(nameof(PenaltyWeight), PenaltyWeight, "λ must be a finite number ≥ 0");
+        return this;
+    }
+}
+
+/// <summary>The checks the neural baselines' settings share.</summary>
+internal static class NeuralOptions
+{
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming <paramref name="name"/> unless <paramref name="value"/> is finite and &gt; 0.</summary>
+    public static void Positive(double value, string name)
+    {
+        if (!(value > 0 && double.IsFinite(value))) throw new ArgumentOutOfRangeException(name, value, $"{name} must be a finite number > 0");
+    }
 }
 
 /// <summary>
@@ -99,10 +129,11 @@ internal sealed class TemporalConvCritic : Module<Tensor, Tensor>
 /// Σ_b 2λ(‖g_b‖ − 1)/B · (D(x̂_b + h v_b) − D(x̂_b − h v_b))/2h therefore has the penalty's gradient; a test checks it
 /// against central differences of the penalty itself.
 /// </remarks>
+/// <exception cref="ArgumentOutOfRangeException">A setting out of its range (<see cref="WganGpOptions.Validated"/>), at construction.</exception>
 public sealed class WganGp(WganGpOptions? options = null) : IScenarioGenerator
 {
-    /// <summary>The settings.</summary>
-    public WganGpOptions Options { get; } = options ?? new WganGpOptions();
+    /// <summary>The settings, checked (<see cref="WganGpOptions.Validated"/>).</summary>
+    public WganGpOptions Options { get; } = (options ?? new WganGpOptions()).Validated();
 
     /// <inheritdoc/>
     public string Name => "wgan-gp";

@@ -142,4 +142,49 @@ public sealed class NeuralGeneratorTests
         Assert.Contains("timevae", GeneratorCatalog.Names);
         Assert.Equal("unknown-generator", Assert.Throws<InvalidInputException>(() => GeneratorCatalog.Create("nope")).Rule);
     }
+
+    public static TheoryData<string, object> BadGanOptions => new()
+    {
+        { "BatchSize", TinyGan with { BatchSize = 0 } },        // trained on a loss of 0, silently
+        { "BatchSize", TinyGan with { BatchSize = -1 } },       // OverflowException
+        { "Steps", TinyGan with { Steps = 0 } },
+        { "CriticSteps", TinyGan with { CriticSteps = 0 } },
+        { "Window", TinyGan with { Window = 0 } },
+        { "Hidden", TinyGan with { Hidden = 0 } },
+        { "NoiseChannels", TinyGan with { NoiseChannels = -2 } },
+        { "LearningRate", TinyGan with { LearningRate = double.NaN } },
+        { "LearningRate", TinyGan with { LearningRate = 0 } },
+        { "PenaltyWeight", TinyGan with { PenaltyWeight = -1 } },
+        { "PenaltyStep", TinyGan with { PenaltyStep = 0 } },
+    };
+
+    public static TheoryData<string, object> BadVaeOptions => new()
+    {
+        { "BatchSize", TinyVae with { BatchSize = 0 } },
+        { "BatchSize", TinyVae with { BatchSize = -1 } },
+        { "Steps", TinyVae with { Steps = -3 } },
+        { "Window", TinyVae with { Window = 0 } },
+        { "Hidden", TinyVae with { Hidden = 0 } },
+        { "Latent", TinyVae with { Latent = 0 } },
+        { "TrendDegree", TinyVae with { TrendDegree = -1 } },
+        { "LearningRate", TinyVae with { LearningRate = double.PositiveInfinity } },
+        { "LearningRate", TinyVae with { LearningRate = -1e-3 } },
+        { "ReconstructionWeight", TinyVae with { ReconstructionWeight = double.NaN } },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadGanOptions))]
+    public void Wgan_RefusesAnOptionOutOfRange_NamingIt_BeforeTraining(string option, object options)
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new WganGp((WganGpOptions)options));
+        Assert.Equal(option, e.ParamName);
+    }
+
+    [Theory]
+    [MemberData(nameof(BadVaeOptions))]
+    public void Vae_RefusesAnOptionOutOfRange_NamingIt_BeforeTraining(string option, object options)
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new TimeVae((TimeVaeOptions)options));
+        Assert.Equal(option, e.ParamName);
+    }
 }

@@ -1,0 +1,26 @@
+using Crucible.Diffusion.Sequence;
+
+namespace Crucible.Cli.Commands;
+
+/// <summary>
+/// The options of a sequence model's sampling as <c>crucible generate</c> takes them, for the advice of the library's
+/// refusals (<see cref="SequenceOptionException.Worded"/>): <c>--regime-guidance</c>; the training options by
+/// <c>crucible train</c>'s names (<see cref="TrainFlagNames"/>).
+/// </summary>
+internal sealed class GenerateFlagNames : SequenceOptionNames
+{
+    private GenerateFlagNames()
+    {
+    }
+
+    /// <summary>The one instance.</summary>
+    public static GenerateFlagNames Instance { get; } = new();
+
+    /// <inheritdoc />
+    public override string Name(SequenceOption option) =>
+        option == SequenceOption.RegimeGuidance ? "--regime-guidance" : TrainFlagNames.Instance.Name(option);
+
+    /// <inheritdoc />
+    public override string Given(SequenceOption option, params IReadOnlyList<string> values) =>
+        option == SequenceOption.RegimeGuidance ? $"{Name(option)} {string.Join(",", values)}" : TrainFlagNames.Instance.Given(option, values);
+}
