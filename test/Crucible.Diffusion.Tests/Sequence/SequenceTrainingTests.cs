@@ -118,6 +118,29 @@ public sealed class SequenceTrainingTests : IDisposable
         Assert.Equal(fromTrain.ManifestBytes(), fromAll.ManifestBytes());
     }
 
+    [Theory]
+    [InlineData(0.1, 10, "training.pacf_lags must be in 1..4 (below the window of 5) when training.pacf_weight is set, got 10")]
+    [InlineData(0.1, 5, "training.pacf_lags must be in 1..4 (below the window of 5) when training.pacf_weight is set, got 5")]
+    [InlineData(0.1, 0, "training.pacf_lags must be in 1..4 (below the window of 5) when training.pacf_weight is set, got 0")]
+    [InlineData(-1.0, 2, "training.pacf_weight must be finite and non-negative")]
+    [InlineData(double.NaN, 2, "training.pacf_weight must be finite and non-negative")]
+    public void Train_APacfRegulariserTheWindowCannotHold_IsAConfigRefusal_BeforeTheFit(double weight, int lags, string message)
+    {
+        // {"training": {"pacf_weight": 0.1}} with --window 5 (the default pacf_lags is 10) passed the options' checks and
+        // threw the trainer's ArgumentException from inside the fit: an internal error (exit 1) instead of a config error
+        var (train, all, state) = Data();
+        var options = Tiny with { Training = Tiny.Training with { PacfWeight = weight, PacfLags = lags } };
+        var counted = new StepCounter();
+        var e = Assert.Throws<InvalidInputException>(() => SequenceTraining.Train(train, all, options, state, ["VIXCLS"], progress: counted));
+        Assert.Equal(SequenceTraining.ConfigRule, e.Rule);
+        Assert.Equal(message, e.Message);
+        Assert.Equal(0, counted.Steps);
+
+        // lags below the window train
+        var fine = Tiny with { Training = Tiny.Training with { PacfWeight = 0.1, PacfLags = Tiny.Window - 1 } };
+        Assert.Equal(Tiny.Window - 1, SequenceTraining.Train(train, all, fine, state, ["VIXCLS"]).Generator.Manifest.Config.Training.PacfLags);
+    }
+
     [Fact]
     public void DefaultTraining_IsTheOptionsDefault_AndStaysOutOfTheConfig()
     {
