@@ -1069,11 +1069,15 @@ public sealed class SequenceGenerator
     /// <paramref name="conditions"/> set the scale feature to v, or else the s of a level drawn uniformly (Philox, from
     /// <paramref name="seed"/>) from <see cref="StateScaleManifest.Levels"/> for each window; null for a model without it.
     /// </summary>
-    /// <exception cref="InvalidInputException">A requested level that is not finite and &gt; 0 (rule <see cref="StateScaleRule"/>).</exception>
+    /// <exception cref="InvalidInputException">A requested level that is not finite and &gt; 0 (rule <see cref="StateScaleRule"/>), or
+    /// more windows than one draw holds (rule <c>count</c>, <see cref="DiffusionSampler.CheckSampleValues"/>).</exception>
     public double[]? WindowScales(int count, ulong seed, IReadOnlyDictionary<string, double>? conditions)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         if (Manifest.StateScale is not { } ss) return null;
+        // the sampler's limit on one draw, checked before count scales are allocated and drawn (2^31 − 1 ran out of memory)
+        int size = Columns.Count * Window;
+        DiffusionSampler.CheckSampleValues(count, size, string.Create(CultureInfo.InvariantCulture, $"{size} values"));
         var scales = new double[count];
         if (ConstantScale(conditions) is { } constant)
         {

@@ -166,6 +166,25 @@ public sealed class StateScaleTests : IDisposable
         Assert.Null(new SequenceGenerator(SequenceGeneratorTests.TinyOptions).Fit(returns, conditions).WindowScales(3, 4, null));
     }
 
+    [Theory]
+    [InlineData(int.MaxValue, 45.0)]
+    [InlineData(int.MaxValue, null)]
+    [InlineData(20_000_000, null)]
+    public void ACountBeyondWhatOneDrawHolds_IsTheCountRefusal_BeforeAnyScaleIsDrawn(int count, double? vix)
+    {
+        // the windows' scales were drawn (or filled) before the sampler checked the count: 2^31 − 1 scenarios threw an
+        // OutOfMemoryException (the CLI's --count, the service's count), and 20 million drew 20 million levels first
+        var (returns, conditions) = Data();
+        var g = new SequenceGenerator(Tiny).Fit(returns, conditions);
+        var plain = new SequenceGenerator(SequenceGeneratorTests.TinyOptions).Fit(returns, conditions);
+        var expected = Assert.Throws<InvalidInputException>(() => plain.Generate(count, 1, At(vix)));
+        foreach (var draw in new Action[] { () => g.Generate(count, 1, At(vix)), () => g.Sample(count, 1, At(vix)), () => g.WindowScales(count, 1, At(vix).Conditions) })
+        {
+            var e = Assert.Throws<InvalidInputException>(draw);
+            Assert.Equal(("count", expected.Message), (e.Rule, e.Message));
+        }
+    }
+
     [Fact]
     public void TheRefusals_NameTheRule()
     {
