@@ -308,6 +308,43 @@ public sealed class SequenceGenerator
     }
 
     /// <summary>
+    /// <see cref="CalibrationProblem(IReadOnlyList{string}, int, TimeSeriesFrame, GuidanceCalibrationOptions)"/> for the
+    /// condition features themselves (<paramref name="conditions"/>, <see cref="EconomicState.Build"/>'s frame, lagged one
+    /// day), which also says when they hold no value of the calibration's feature in the episode (a state file that starts
+    /// after it): the calibration conditions the model on the state of the episode's record close, known before the fit.
+    /// </summary>
+    public static string? CalibrationProblem(TimeSeriesFrame conditions, int window, TimeSeriesFrame trainReturns, GuidanceCalibrationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(conditions);
+        return CalibrationProblem(conditions.Columns, window, trainReturns, options)
+            ?? (RecordRow(conditions, options) < 0 ? NoRecordValue(conditions, options) : null);
+    }
+
+    // the condition row that holds the episode's record close of the calibration's feature (the state of the next window;
+    // never the frame's first row, which has no row before it), or −1 when the episode has no finite value of it
+    private static int RecordRow(TimeSeriesFrame conditions, GuidanceCalibrationOptions options)
+    {
+        var episode = options.Episode;
+        int f = conditions.ColumnIndex(options.Feature);
+        int first = Math.Max(1, conditions.IndexAtOrBefore(episode.Start.AddDays(-1)) + 1), last = conditions.IndexAtOrBefore(episode.End);
+        int record = -1;
+        for (int r = first; r <= last; r++)
+        {
+            if (double.IsFinite(conditions[r, f]) && (record < 0 || conditions[r, f] > conditions[record, f])) record = r;
+        }
+
+        return record;
+    }
+
+    private static string NoRecordValue(TimeSeriesFrame conditions, GuidanceCalibrationOptions options)
+    {
+        var episode = options.Episode;
+        string period = conditions.Dates is { Length: > 0 } dates ? $": {Iso(dates[0])} .. {Iso(dates[^1])}" : "";
+        return $"the episode {episode.Name} ({Iso(episode.Start)} .. {Iso(episode.End)}) has no {options.Feature} value in the condition features (the state, lagged one day{period}): "
+            + $"the calibration conditions the model on the state of the episode's record {options.Feature} close; give a state file that covers the episode";
+    }
+
+    /// <summary>
     /// Sets the model's default guidance (<see cref="SequenceGeneratorOptions.GuidanceScale"/>) by the rule of
     /// <paramref name="options"/> (<see cref="GuidanceCalibrationOptions"/>) on its own training data, and records the
     /// evidence in the manifest (<see cref="SequenceManifest.GuidanceCalibration"/>); <see cref="Save"/> afterwards keeps
@@ -352,15 +389,8 @@ public sealed class SequenceGenerator
         double realised = EconomicState.EqualWeightWindowExpectedShortfall(trainReturns.Slice(from, to + 1), w, windows, stride: 1, options.Alpha);
 
         // the state of the window that starts on the day of the feature's record close (that close is in the next row)
-        int f = conditions.ColumnIndex(options.Feature);
-        int first = Math.Max(1, conditions.IndexAtOrBefore(episode.Start.AddDays(-1)) + 1), last = conditions.IndexAtOrBefore(episode.End);
-        int record = -1;
-        for (int r = first; r <= last; r++)
-        {
-            if (double.IsFinite(conditions[r, f]) && (record < 0 || conditions[r, f] > conditions[record, f])) record = r;
-        }
-
-        if (record < 0) throw new InvalidInputException(Rule, $"no {options.Feature} value in the episode {episode.Name}");
+        int record = RecordRow(conditions, options);
+        if (record < 0) throw new InvalidInputException(Rule, NoRecordValue(conditions, options));
         int stateRow = record - 1;
         var state = new Dictionary<string, double>(StringComparer.Ordinal);
         for (int c = 0; c < conditions.ColumnCount; c++)

@@ -201,6 +201,25 @@ public sealed class SequenceTrainingTests : IDisposable
     }
 
     [Fact]
+    public void Train_ACalibrationWhoseEpisodeHasNoStateValue_IsRefusedBeforeTheTrainingSteps()
+    {
+        // returns from 2020-01-01 (covid-2020's training windows are there) and a state file that starts on 2020-05-01:
+        // the episode has no condition state to calibrate on, which was found only after every training step
+        var (_, all, state) = Data();
+        var csv = File.ReadAllLines(state.Path).Where((line, i) => i == 0 || string.CompareOrdinal(line, "2020-05-01") >= 0);
+        var late = Path.Combine(_dir, "late-state.csv");
+        File.WriteAllLines(late, csv);
+        var counted = new StepCounter();
+        var calibration = SequenceTraining.CalibrationFor("covid-2020")! with { MaxScale = 2, Samples = 40 };
+        var e = Assert.Throws<InvalidInputException>(() => SequenceTraining.Train(all, all, Tiny, SequenceState.Load(late), ["VIXCLS"], calibration, progress: counted));
+        Assert.Equal(SequenceGenerator.CalibrationRule, e.Rule);
+        Assert.Equal("the episode covid-2020 (2020-02-20 .. 2020-04-30) has no VIXCLS value in the condition features (the state, lagged one day: "
+            + "2020-05-04 .. 2020-06-16): the calibration conditions the model on the state of the episode's record VIXCLS close; give a state file that covers the episode",
+            e.Message);
+        Assert.Equal(0, counted.Steps);
+    }
+
+    [Fact]
     public void CalibrationFor_KnowsTheBuiltInEpisodesOnly()
     {
         Assert.Equal(CrisisArchetypes.Episodes.Single(e => e.Name == "rates-2022"), SequenceTraining.CalibrationFor("rates-2022")!.Episode);
