@@ -348,7 +348,7 @@ public sealed class SequenceGenerator
     /// Sets the model's default guidance (<see cref="SequenceGeneratorOptions.GuidanceScale"/>) by the rule of
     /// <paramref name="options"/> (<see cref="GuidanceCalibrationOptions"/>) on its own training data, and records the
     /// evidence in the manifest (<see cref="SequenceManifest.GuidanceCalibration"/>); <see cref="Save"/> afterwards keeps
-    /// both. The draws use <see cref="GuidanceCalibrationOptions.Sampler"/> (DPM-Solver++(2M) by default) with 50 steps
+    /// both. The draws use <see cref="GuidanceCalibrationOptions.Sampler"/> (DPM-Solver++(2M) by default) with 50 steps (all T of a model of fewer)
     /// and seed 2000 + the model's seed at every w (so the table is reproducible), at the model's
     /// <see cref="SequenceGeneratorOptions.GuidanceMinNoise"/> unless the options name another σ_g (which the model then
     /// keeps), and without regime guidance; the <see cref="GuidanceCalibrationRule.Regime"/> rule then fits it.
@@ -481,7 +481,7 @@ public sealed class SequenceGenerator
             Rule = options.Rule,
             GuidanceMinNoise = minNoise,
             Samples = options.Samples,
-            Sampler = options.Sampler.WireName() + "-50",
+            Sampler = string.Create(CultureInfo.InvariantCulture, $"{options.Sampler.WireName()}-{sampler.Steps}"),   // 50, or every step of a model of fewer
             SampleSeed = sampleSeed,
             Points = points,
             Chosen = chosen,

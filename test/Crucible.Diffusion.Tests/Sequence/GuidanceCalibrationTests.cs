@@ -165,6 +165,20 @@ public class GuidanceCalibrationTests
     }
 
     [Fact]
+    public void CalibrateGuidance_OnAModelOfFewerThan50Steps_RecordsTheStepsItDrew()
+    {
+        // a model of T = 20 diffusion steps is calibrated with all 20 (the draws cannot take 50): its manifest said
+        // "dpm2m-50", a sampler that cannot run on it and whose draws are not the recorded ES
+        var (returns, conditions) = Data();
+        var g = new SequenceGenerator(Tiny with { DiffusionSteps = 20 }).Fit(returns, conditions);
+        var episode = new CrisisEpisode("test", returns.Dates[20], returns.Dates[60], "a test episode");
+        var c = g.CalibrateGuidance(returns, conditions, new GuidanceCalibrationOptions { Episode = episode, MaxScale = 1, Samples = 60, Rule = GuidanceCalibrationRule.SmallestWithinTolerance });
+        Assert.Equal("dpm2m-20", c.Sampler);
+        var request = new SequenceSampleRequest(new Dictionary<string, double>(c.State), 1, new SamplerOptions(SamplerKind.DpmSolver2M, 20));
+        Assert.Equal(Es(Totals(g.Sample(60, 2003, request), 5, 60, 5), 0.975), c.Points[0].ExpectedShortfall, 12);
+    }
+
+    [Fact]
     public void CalibrateGuidance_RefusesWhatItCannotCalibrate()
     {
         var (returns, conditions) = Data();
