@@ -316,9 +316,15 @@ public sealed class SequenceGenerator
     public static string? CalibrationProblem(TimeSeriesFrame conditions, int window, TimeSeriesFrame trainReturns, GuidanceCalibrationOptions options)
     {
         ArgumentNullException.ThrowIfNull(conditions);
-        return CalibrationProblem(conditions.Columns, window, trainReturns, options)
-            ?? (RecordRow(conditions, options) < 0 ? NoRecordValue(conditions, options) : null);
+        if (CalibrationProblem(conditions.Columns, window, trainReturns, options) is { } problem) return problem;
+        conditions = TrainPeriodOf(conditions, trainReturns);
+        return RecordRow(conditions, options) < 0 ? NoRecordValue(conditions, options) : null;
     }
+
+    // the condition rows of the train period, as Fit reads them: features built once over the whole history (the README's
+    // library example) must not give the calibration a state from after the train end
+    private static TimeSeriesFrame TrainPeriodOf(TimeSeriesFrame conditions, TimeSeriesFrame trainReturns) =>
+        trainReturns.Dates is { Length: > 0 } dates && conditions.Dates.Length == conditions.RowCount ? WithinPeriod(conditions, dates[0], dates[^1]) : conditions;
 
     // the condition row that holds the episode's record close of the calibration's feature (the state of the next window;
     // never the frame's first row, which has no row before it), or −1 when the episode has no finite value of it
@@ -355,7 +361,8 @@ public sealed class SequenceGenerator
     /// </summary>
     /// <param name="trainReturns">The log returns the model was trained on (the episode's windows are cut from them).</param>
     /// <param name="conditions">The condition features it was trained with (<see cref="EconomicState.Build"/>'s frame,
-    /// lagged one day: the row dated d is the state a window starting on d sees).</param>
+    /// lagged one day: the row dated d is the state a window starting on d sees). As in <see cref="Fit"/>, rows dated outside
+    /// the train period are not read: features built once over the whole history give the calibration of the train rows'.</param>
     /// <param name="options">The rule's settings (default: gfc-2008, VIXCLS, ±25%, w = 1..8, 4,000 windows, ES 97.5%).</param>
     /// <param name="cancellation">Stops the draws.</param>
     /// <exception cref="InvalidInputException">An unconditional model, a feature it is not conditioned on, or an episode
@@ -380,6 +387,7 @@ public sealed class SequenceGenerator
         if (!trainReturns.Columns.SequenceEqual(m.Columns, StringComparer.Ordinal))
             throw new InvalidInputException(Rule, "the returns are not the model's series");
         if (CalibrationProblem(m.Conditions.Names, m.Config.Window, trainReturns, options) is { } problem) throw new InvalidInputException(Rule, problem);
+        conditions = TrainPeriodOf(conditions, trainReturns);
         var episode = options.Episode;
         int w = m.Config.Window;
 

@@ -179,6 +179,24 @@ public class GuidanceCalibrationTests
     }
 
     [Fact]
+    public void CalibrateGuidance_OnFeaturesBuiltOverTheWholeHistory_ReadsTheTrainPeriodsStatesOnly()
+    {
+        // the README's library example builds the features once over every return row, and Fit reads the train period's
+        // rows only; the calibration took the episode's record state from any row, here the VIXCLS of 60 three days after
+        // the train end (a state of the holdout period, a window the model never trained on, became its default guidance)
+        var (returns, conditions) = Data();
+        var train = returns.Slice(0, 31);                                 // up to day 30: the spike (the state row of day 33) comes later
+        var trainConditions = conditions.Slice(0, conditions.IndexAtOrBefore(train.Dates[^1]) + 1);
+        var episode = new CrisisEpisode("test", returns.Dates[20], returns.Dates[60], "a test episode");
+        var options = new GuidanceCalibrationOptions { Episode = episode, MaxScale = 2, Samples = 40, Rule = GuidanceCalibrationRule.ClosestToRealised, Sampler = SamplerKind.Ddim };
+        var onTrainRows = new SequenceGenerator(Tiny).Fit(train, trainConditions).CalibrateGuidance(train, trainConditions, options);
+        var onAllRows = new SequenceGenerator(Tiny).Fit(train, conditions).CalibrateGuidance(train, conditions, options);
+        Assert.True(string.CompareOrdinal(onAllRows.StateDate, train.Dates[^1].ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)) <= 0, onAllRows.StateDate);
+        Assert.Equal((onTrainRows.StateDate, onTrainRows.State["VIXCLS"]), (onAllRows.StateDate, onAllRows.State["VIXCLS"]));
+        Assert.Equal(onTrainRows.Points, onAllRows.Points);
+    }
+
+    [Fact]
     public void CalibrateGuidance_RefusesWhatItCannotCalibrate()
     {
         var (returns, conditions) = Data();
