@@ -1518,6 +1518,19 @@ public sealed class SequenceGenerator
                 throw new InvalidDataException("the manifest has no data section or no conditions.reference");
             if ((manifest.Conditions.Min is { } min && min.Count != k) || (manifest.Conditions.Max is { } max && max.Count != k))
                 throw new InvalidDataException("the manifest's condition range (conditions.min, conditions.max) does not have one entry per feature");
+            // numbers a fit never writes: each loaded, and the scenarios came out constant, mirrored or infinite, or a request crashed
+            static bool Positive(double v) => double.IsFinite(v) && v > 0;
+            if (!manifest.Affine.Offset.All(double.IsFinite) || !manifest.Affine.Scale.All(Positive))
+                throw new InvalidDataException("the manifest's affine map needs finite offsets and scales that are finite and > 0 (affine.offset, affine.scale)");
+            if (!manifest.Conditions.Mean.All(double.IsFinite) || !manifest.Conditions.Std.All(Positive))
+                throw new InvalidDataException("the manifest's condition space needs finite means and standard deviations that are finite and > 0 (conditions.mean, conditions.std)");
+            if (manifest.StateScale is { } ss)
+            {
+                if (!manifest.Conditions.Names.Contains(ss.Feature, StringComparer.Ordinal))
+                    throw new InvalidDataException($"the manifest's state scaling names {ss.Feature}, which is not a condition feature (state_scale.feature)");
+                if (!Positive(ss.Reference) || ss.Levels.Count == 0 || !ss.Levels.All(Positive))
+                    throw new InvalidDataException("the manifest's state scaling needs a reference (state_scale.reference) and at least one level (state_scale.levels), each finite and > 0");
+            }
             var baseSchedule = NoiseSchedule.Create(manifest.Schedule.Kind, manifest.Schedule.DiffusionSteps);
             var schedule = manifest.Schedule.VolatilityAdaptive
                 ? VolatilityAdaptiveSchedule.FromVolatility(baseSchedule, manifest.Schedule.NoiseScale)
