@@ -80,6 +80,14 @@ public static class EconomicState
             foreach (var source in sources) values.Add(source(s, r, portfolio, volatilityWindow));
         }
 
+        if (dates.Count == 0 && needsVolatility && logReturns.RowCount <= volatilityWindow)
+        {
+            // every date was left out for RV20's window, whatever the state: not a question of overlap
+            throw new InvalidInputException(CsvRules.Join, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"no return date has condition feature RV20: it is the realised volatility of the {volatilityWindow} returns before each date, and these returns have "
+                + $"{logReturns.RowCount} rows, so none has {volatilityWindow} before it; give at least {volatilityWindow + 1} rows of returns, or name the condition features without RV20"));
+        }
+
         if (dates.Count == 0)
             throw new InvalidInputException(CsvRules.Join, "no return date has the economic state of the day before it (do the state and return files overlap in time?)");
         return new TimeSeriesFrame([.. dates], [.. features], [.. values]);

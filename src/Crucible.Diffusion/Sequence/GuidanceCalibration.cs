@@ -137,7 +137,7 @@ public sealed record GuidanceCalibration
     /// <summary>Windows drawn per w, and their sampler.</summary>
     public int Samples { get; init; }
 
-    /// <summary>The sampler of the draws and its steps (<c>ddim-50</c> or <c>dpm2m-50</c>).</summary>
+    /// <summary>The sampler of the draws and its steps (<c>ddim-50</c> or <c>dpm2m-50</c>; all T of a model of T &lt; 50 diffusion steps, e.g. <c>dpm2m-20</c>).</summary>
     public string Sampler { get; init; } = "";
 
     /// <summary>The seed of the draws (2000 + the model's seed, the same at every w).</summary>

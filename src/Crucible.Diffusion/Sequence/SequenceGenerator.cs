@@ -308,17 +308,61 @@ public sealed class SequenceGenerator
     }
 
     /// <summary>
+    /// <see cref="CalibrationProblem(IReadOnlyList{string}, int, TimeSeriesFrame, GuidanceCalibrationOptions)"/> for the
+    /// condition features themselves (<paramref name="conditions"/>, <see cref="EconomicState.Build"/>'s frame, lagged one
+    /// day), which also says when they hold no value of the calibration's feature in the episode (a state file that starts
+    /// after it): the calibration conditions the model on the state of the episode's record close, known before the fit.
+    /// </summary>
+    public static string? CalibrationProblem(TimeSeriesFrame conditions, int window, TimeSeriesFrame trainReturns, GuidanceCalibrationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(conditions);
+        if (CalibrationProblem(conditions.Columns, window, trainReturns, options) is { } problem) return problem;
+        conditions = TrainPeriodOf(conditions, trainReturns);
+        return RecordRow(conditions, options) < 0 ? NoRecordValue(conditions, options) : null;
+    }
+
+    // the condition rows of the train period, as Fit reads them: features built once over the whole history (the README's
+    // library example) must not give the calibration a state from after the train end
+    private static TimeSeriesFrame TrainPeriodOf(TimeSeriesFrame conditions, TimeSeriesFrame trainReturns) =>
+        trainReturns.Dates is { Length: > 0 } dates && conditions.Dates.Length == conditions.RowCount ? WithinPeriod(conditions, dates[0], dates[^1]) : conditions;
+
+    // the condition row that holds the episode's record close of the calibration's feature (the state of the next window;
+    // never the frame's first row, which has no row before it), or −1 when the episode has no finite value of it
+    private static int RecordRow(TimeSeriesFrame conditions, GuidanceCalibrationOptions options)
+    {
+        var episode = options.Episode;
+        int f = conditions.ColumnIndex(options.Feature);
+        int first = Math.Max(1, conditions.IndexAtOrBefore(episode.Start.AddDays(-1)) + 1), last = conditions.IndexAtOrBefore(episode.End);
+        int record = -1;
+        for (int r = first; r <= last; r++)
+        {
+            if (double.IsFinite(conditions[r, f]) && (record < 0 || conditions[r, f] > conditions[record, f])) record = r;
+        }
+
+        return record;
+    }
+
+    private static string NoRecordValue(TimeSeriesFrame conditions, GuidanceCalibrationOptions options)
+    {
+        var episode = options.Episode;
+        string period = conditions.Dates is { Length: > 0 } dates ? $": {Iso(dates[0])} .. {Iso(dates[^1])}" : "";
+        return $"the episode {episode.Name} ({Iso(episode.Start)} .. {Iso(episode.End)}) has no {options.Feature} value in the condition features (the state, lagged one day{period}): "
+            + $"the calibration conditions the model on the state of the episode's record {options.Feature} close; give a state file that covers the episode";
+    }
+
+    /// <summary>
     /// Sets the model's default guidance (<see cref="SequenceGeneratorOptions.GuidanceScale"/>) by the rule of
     /// <paramref name="options"/> (<see cref="GuidanceCalibrationOptions"/>) on its own training data, and records the
     /// evidence in the manifest (<see cref="SequenceManifest.GuidanceCalibration"/>); <see cref="Save"/> afterwards keeps
-    /// both. The draws use <see cref="GuidanceCalibrationOptions.Sampler"/> (DPM-Solver++(2M) by default) with 50 steps
+    /// both. The draws use <see cref="GuidanceCalibrationOptions.Sampler"/> (DPM-Solver++(2M) by default) with 50 steps (all T of a model of fewer)
     /// and seed 2000 + the model's seed at every w (so the table is reproducible), at the model's
     /// <see cref="SequenceGeneratorOptions.GuidanceMinNoise"/> unless the options name another σ_g (which the model then
     /// keeps), and without regime guidance; the <see cref="GuidanceCalibrationRule.Regime"/> rule then fits it.
     /// </summary>
     /// <param name="trainReturns">The log returns the model was trained on (the episode's windows are cut from them).</param>
     /// <param name="conditions">The condition features it was trained with (<see cref="EconomicState.Build"/>'s frame,
-    /// lagged one day: the row dated d is the state a window starting on d sees).</param>
+    /// lagged one day: the row dated d is the state a window starting on d sees). As in <see cref="Fit"/>, rows dated outside
+    /// the train period are not read: features built once over the whole history give the calibration of the train rows'.</param>
     /// <param name="options">The rule's settings (default: gfc-2008, VIXCLS, ±25%, w = 1..8, 4,000 windows, ES 97.5%).</param>
     /// <param name="cancellation">Stops the draws.</param>
     /// <exception cref="InvalidInputException">An unconditional model, a feature it is not conditioned on, or an episode
@@ -343,6 +387,7 @@ public sealed class SequenceGenerator
         if (!trainReturns.Columns.SequenceEqual(m.Columns, StringComparer.Ordinal))
             throw new InvalidInputException(Rule, "the returns are not the model's series");
         if (CalibrationProblem(m.Conditions.Names, m.Config.Window, trainReturns, options) is { } problem) throw new InvalidInputException(Rule, problem);
+        conditions = TrainPeriodOf(conditions, trainReturns);
         var episode = options.Episode;
         int w = m.Config.Window;
 
@@ -352,15 +397,8 @@ public sealed class SequenceGenerator
         double realised = EconomicState.EqualWeightWindowExpectedShortfall(trainReturns.Slice(from, to + 1), w, windows, stride: 1, options.Alpha);
 
         // the state of the window that starts on the day of the feature's record close (that close is in the next row)
-        int f = conditions.ColumnIndex(options.Feature);
-        int first = Math.Max(1, conditions.IndexAtOrBefore(episode.Start.AddDays(-1)) + 1), last = conditions.IndexAtOrBefore(episode.End);
-        int record = -1;
-        for (int r = first; r <= last; r++)
-        {
-            if (double.IsFinite(conditions[r, f]) && (record < 0 || conditions[r, f] > conditions[record, f])) record = r;
-        }
-
-        if (record < 0) throw new InvalidInputException(Rule, $"no {options.Feature} value in the episode {episode.Name}");
+        int record = RecordRow(conditions, options);
+        if (record < 0) throw new InvalidInputException(Rule, NoRecordValue(conditions, options));
         int stateRow = record - 1;
         var state = new Dictionary<string, double>(StringComparer.Ordinal);
         for (int c = 0; c < conditions.ColumnCount; c++)
@@ -451,7 +489,7 @@ public sealed class SequenceGenerator
             Rule = options.Rule,
             GuidanceMinNoise = minNoise,
             Samples = options.Samples,
-            Sampler = options.Sampler.WireName() + "-50",
+            Sampler = string.Create(CultureInfo.InvariantCulture, $"{options.Sampler.WireName()}-{sampler.Steps}"),   // 50, or every step of a model of fewer
             SampleSeed = sampleSeed,
             Points = points,
             Chosen = chosen,
@@ -1069,11 +1107,15 @@ public sealed class SequenceGenerator
     /// <paramref name="conditions"/> set the scale feature to v, or else the s of a level drawn uniformly (Philox, from
     /// <paramref name="seed"/>) from <see cref="StateScaleManifest.Levels"/> for each window; null for a model without it.
     /// </summary>
-    /// <exception cref="InvalidInputException">A requested level that is not finite and &gt; 0 (rule <see cref="StateScaleRule"/>).</exception>
+    /// <exception cref="InvalidInputException">A requested level that is not finite and &gt; 0 (rule <see cref="StateScaleRule"/>), or
+    /// more windows than one draw holds (rule <c>count</c>, <see cref="DiffusionSampler.CheckSampleValues"/>).</exception>
     public double[]? WindowScales(int count, ulong seed, IReadOnlyDictionary<string, double>? conditions)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         if (Manifest.StateScale is not { } ss) return null;
+        // the sampler's limit on one draw, checked before count scales are allocated and drawn (2^31 − 1 ran out of memory)
+        int size = Columns.Count * Window;
+        DiffusionSampler.CheckSampleValues(count, size, string.Create(CultureInfo.InvariantCulture, $"{size} values"));
         var scales = new double[count];
         if (ConstantScale(conditions) is { } constant)
         {
@@ -1498,6 +1540,19 @@ public sealed class SequenceGenerator
                 throw new InvalidDataException("the manifest has no data section or no conditions.reference");
             if ((manifest.Conditions.Min is { } min && min.Count != k) || (manifest.Conditions.Max is { } max && max.Count != k))
                 throw new InvalidDataException("the manifest's condition range (conditions.min, conditions.max) does not have one entry per feature");
+            // numbers a fit never writes: each loaded, and the scenarios came out constant, mirrored or infinite, or a request crashed
+            static bool Positive(double v) => double.IsFinite(v) && v > 0;
+            if (!manifest.Affine.Offset.All(double.IsFinite) || !manifest.Affine.Scale.All(Positive))
+                throw new InvalidDataException("the manifest's affine map needs finite offsets and scales that are finite and > 0 (affine.offset, affine.scale)");
+            if (!manifest.Conditions.Mean.All(double.IsFinite) || !manifest.Conditions.Std.All(Positive))
+                throw new InvalidDataException("the manifest's condition space needs finite means and standard deviations that are finite and > 0 (conditions.mean, conditions.std)");
+            if (manifest.StateScale is { } ss)
+            {
+                if (!manifest.Conditions.Names.Contains(ss.Feature, StringComparer.Ordinal))
+                    throw new InvalidDataException($"the manifest's state scaling names {ss.Feature}, which is not a condition feature (state_scale.feature)");
+                if (!Positive(ss.Reference) || ss.Levels.Count == 0 || !ss.Levels.All(Positive))
+                    throw new InvalidDataException("the manifest's state scaling needs a reference (state_scale.reference) and at least one level (state_scale.levels), each finite and > 0");
+            }
             var baseSchedule = NoiseSchedule.Create(manifest.Schedule.Kind, manifest.Schedule.DiffusionSteps);
             var schedule = manifest.Schedule.VolatilityAdaptive
                 ? VolatilityAdaptiveSchedule.FromVolatility(baseSchedule, manifest.Schedule.NoiseScale)

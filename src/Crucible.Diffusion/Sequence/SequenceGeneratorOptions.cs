@@ -196,6 +196,10 @@ public sealed record SequenceGeneratorOptions
         Require(Training.EmaDecay is >= 0 and < 1, "training.ema_decay must be in [0, 1)");
         Require(Training.GradClipNorm >= 0 && Training.WeightDecay >= 0 && Training.MinLearningRate >= 0,
             "training.grad_clip_norm, weight_decay and min_learning_rate must be non-negative");
+        // the PACF regulariser compares lags 1..K of each window: K must be below W (the trainer would throw from inside the fit)
+        Require(double.IsFinite(Training.PacfWeight) && Training.PacfWeight >= 0, "training.pacf_weight must be finite and non-negative");
+        Require(Training.PacfWeight == 0 || (Training.PacfLags >= 1 && Training.PacfLags < Window), string.Create(CultureInfo.InvariantCulture,
+            $"training.pacf_lags must be in 1..{Window - 1} (below the window of {Window}) when training.pacf_weight is set, got {Training.PacfLags}"));
         if (Privacy is not null)
         {
             Privacy.Validate();

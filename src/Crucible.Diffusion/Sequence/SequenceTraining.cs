@@ -330,11 +330,11 @@ public static class SequenceTraining
         }
 
         // what the calibration after the fit would refuse (its feature not a condition, an episode outside the training
-        // data) is known now: refused before the training steps, not after them
+        // data, no state value of its feature in the episode) is known now: refused before the training steps, not after them
         if (calibration is not null)
         {
             calibration.Validate();
-            if (SequenceGenerator.CalibrationProblem(features!.Columns, options.Window, train, calibration) is { } problem)
+            if (SequenceGenerator.CalibrationProblem(features!, options.Window, train, calibration) is { } problem)
                 throw new InvalidInputException(SequenceGenerator.CalibrationRule, problem);
         }
 

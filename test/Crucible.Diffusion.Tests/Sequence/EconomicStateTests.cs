@@ -115,6 +115,25 @@ public class EconomicStateTests
     }
 
     [Fact]
+    public void Build_Rv20OnTooFewReturns_SaysSo_NotThatTheFilesDoNotOverlap()
+    {
+        // returns of one month (20 rows) and a state over every day: RV20 needs the 20 returns before a date, so no date
+        // has it; the refusal asked whether the state and return files overlapped in time, which they did
+        var (state, returns) = Frames();
+        var month = returns.Slice(0, 20);
+        var e = Assert.Throws<InvalidInputException>(() => EconomicState.Build(state, month, ["VIXCLS", "RV20"]));
+        Assert.Equal(Crucible.Data.Csv.CsvRules.Join, e.Rule);
+        Assert.Equal("no return date has condition feature RV20: it is the realised volatility of the 20 returns before each date, and these returns have "
+            + "20 rows, so none has 20 before it; give at least 21 rows of returns, or name the condition features without RV20", e.Message);
+        Assert.Equal(1, EconomicState.Build(state, returns.Slice(0, 21), ["VIXCLS", "RV20"]).RowCount);
+
+        // without RV20, or with files that do not overlap, the overlap is still what is asked
+        var late = new TimeSeriesFrame([.. month.Dates.Select(d => d.AddYears(1))], month.Columns, [.. month.Values]);
+        e = Assert.Throws<InvalidInputException>(() => EconomicState.Build(state, late, ["VIXCLS"]));
+        Assert.Contains("do the state and return files overlap in time?", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Build_NamesTheMissingStateColumn()
     {
         var (state, returns) = Frames();

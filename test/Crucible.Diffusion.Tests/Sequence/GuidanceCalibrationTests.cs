@@ -165,6 +165,38 @@ public class GuidanceCalibrationTests
     }
 
     [Fact]
+    public void CalibrateGuidance_OnAModelOfFewerThan50Steps_RecordsTheStepsItDrew()
+    {
+        // a model of T = 20 diffusion steps is calibrated with all 20 (the draws cannot take 50): its manifest said
+        // "dpm2m-50", a sampler that cannot run on it and whose draws are not the recorded ES
+        var (returns, conditions) = Data();
+        var g = new SequenceGenerator(Tiny with { DiffusionSteps = 20 }).Fit(returns, conditions);
+        var episode = new CrisisEpisode("test", returns.Dates[20], returns.Dates[60], "a test episode");
+        var c = g.CalibrateGuidance(returns, conditions, new GuidanceCalibrationOptions { Episode = episode, MaxScale = 1, Samples = 60, Rule = GuidanceCalibrationRule.SmallestWithinTolerance });
+        Assert.Equal("dpm2m-20", c.Sampler);
+        var request = new SequenceSampleRequest(new Dictionary<string, double>(c.State), 1, new SamplerOptions(SamplerKind.DpmSolver2M, 20));
+        Assert.Equal(Es(Totals(g.Sample(60, 2003, request), 5, 60, 5), 0.975), c.Points[0].ExpectedShortfall, 12);
+    }
+
+    [Fact]
+    public void CalibrateGuidance_OnFeaturesBuiltOverTheWholeHistory_ReadsTheTrainPeriodsStatesOnly()
+    {
+        // the README's library example builds the features once over every return row, and Fit reads the train period's
+        // rows only; the calibration took the episode's record state from any row, here the VIXCLS of 60 three days after
+        // the train end (a state of the holdout period, a window the model never trained on, became its default guidance)
+        var (returns, conditions) = Data();
+        var train = returns.Slice(0, 31);                                 // up to day 30: the spike (the state row of day 33) comes later
+        var trainConditions = conditions.Slice(0, conditions.IndexAtOrBefore(train.Dates[^1]) + 1);
+        var episode = new CrisisEpisode("test", returns.Dates[20], returns.Dates[60], "a test episode");
+        var options = new GuidanceCalibrationOptions { Episode = episode, MaxScale = 2, Samples = 40, Rule = GuidanceCalibrationRule.ClosestToRealised, Sampler = SamplerKind.Ddim };
+        var onTrainRows = new SequenceGenerator(Tiny).Fit(train, trainConditions).CalibrateGuidance(train, trainConditions, options);
+        var onAllRows = new SequenceGenerator(Tiny).Fit(train, conditions).CalibrateGuidance(train, conditions, options);
+        Assert.True(string.CompareOrdinal(onAllRows.StateDate, train.Dates[^1].ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)) <= 0, onAllRows.StateDate);
+        Assert.Equal((onTrainRows.StateDate, onTrainRows.State["VIXCLS"]), (onAllRows.StateDate, onAllRows.State["VIXCLS"]));
+        Assert.Equal(onTrainRows.Points, onAllRows.Points);
+    }
+
+    [Fact]
     public void CalibrateGuidance_RefusesWhatItCannotCalibrate()
     {
         var (returns, conditions) = Data();

@@ -118,6 +118,29 @@ public sealed class SequenceTrainingTests : IDisposable
         Assert.Equal(fromTrain.ManifestBytes(), fromAll.ManifestBytes());
     }
 
+    [Theory]
+    [InlineData(0.1, 10, "training.pacf_lags must be in 1..4 (below the window of 5) when training.pacf_weight is set, got 10")]
+    [InlineData(0.1, 5, "training.pacf_lags must be in 1..4 (below the window of 5) when training.pacf_weight is set, got 5")]
+    [InlineData(0.1, 0, "training.pacf_lags must be in 1..4 (below the window of 5) when training.pacf_weight is set, got 0")]
+    [InlineData(-1.0, 2, "training.pacf_weight must be finite and non-negative")]
+    [InlineData(double.NaN, 2, "training.pacf_weight must be finite and non-negative")]
+    public void Train_APacfRegulariserTheWindowCannotHold_IsAConfigRefusal_BeforeTheFit(double weight, int lags, string message)
+    {
+        // {"training": {"pacf_weight": 0.1}} with --window 5 (the default pacf_lags is 10) passed the options' checks and
+        // threw the trainer's ArgumentException from inside the fit: an internal error (exit 1) instead of a config error
+        var (train, all, state) = Data();
+        var options = Tiny with { Training = Tiny.Training with { PacfWeight = weight, PacfLags = lags } };
+        var counted = new StepCounter();
+        var e = Assert.Throws<InvalidInputException>(() => SequenceTraining.Train(train, all, options, state, ["VIXCLS"], progress: counted));
+        Assert.Equal(SequenceTraining.ConfigRule, e.Rule);
+        Assert.Equal(message, e.Message);
+        Assert.Equal(0, counted.Steps);
+
+        // lags below the window train
+        var fine = Tiny with { Training = Tiny.Training with { PacfWeight = 0.1, PacfLags = Tiny.Window - 1 } };
+        Assert.Equal(Tiny.Window - 1, SequenceTraining.Train(train, all, fine, state, ["VIXCLS"]).Generator.Manifest.Config.Training.PacfLags);
+    }
+
     [Fact]
     public void DefaultTraining_IsTheOptionsDefault_AndStaysOutOfTheConfig()
     {
@@ -175,6 +198,25 @@ public sealed class SequenceTrainingTests : IDisposable
         Assert.Equal(SequenceGenerator.CalibrationRule, e.Rule);
         Assert.StartsWith("the model is not conditioned on VIXCLS (it has VOLIDX)", e.Message, StringComparison.Ordinal);
         Assert.Equal(0, covid.Steps);
+    }
+
+    [Fact]
+    public void Train_ACalibrationWhoseEpisodeHasNoStateValue_IsRefusedBeforeTheTrainingSteps()
+    {
+        // returns from 2020-01-01 (covid-2020's training windows are there) and a state file that starts on 2020-05-01:
+        // the episode has no condition state to calibrate on, which was found only after every training step
+        var (_, all, state) = Data();
+        var csv = File.ReadAllLines(state.Path).Where((line, i) => i == 0 || string.CompareOrdinal(line, "2020-05-01") >= 0);
+        var late = Path.Combine(_dir, "late-state.csv");
+        File.WriteAllLines(late, csv);
+        var counted = new StepCounter();
+        var calibration = SequenceTraining.CalibrationFor("covid-2020")! with { MaxScale = 2, Samples = 40 };
+        var e = Assert.Throws<InvalidInputException>(() => SequenceTraining.Train(all, all, Tiny, SequenceState.Load(late), ["VIXCLS"], calibration, progress: counted));
+        Assert.Equal(SequenceGenerator.CalibrationRule, e.Rule);
+        Assert.Equal("the episode covid-2020 (2020-02-20 .. 2020-04-30) has no VIXCLS value in the condition features (the state, lagged one day: "
+            + "2020-05-04 .. 2020-06-16): the calibration conditions the model on the state of the episode's record VIXCLS close; give a state file that covers the episode",
+            e.Message);
+        Assert.Equal(0, counted.Steps);
     }
 
     [Fact]

@@ -166,6 +166,49 @@ public sealed class StateScaleTests : IDisposable
         Assert.Null(new SequenceGenerator(SequenceGeneratorTests.TinyOptions).Fit(returns, conditions).WindowScales(3, 4, null));
     }
 
+    [Theory]
+    [InlineData(int.MaxValue, 45.0)]
+    [InlineData(int.MaxValue, null)]
+    [InlineData(20_000_000, null)]
+    public void ACountBeyondWhatOneDrawHolds_IsTheCountRefusal_BeforeAnyScaleIsDrawn(int count, double? vix)
+    {
+        // the windows' scales were drawn (or filled) before the sampler checked the count: 2^31 − 1 scenarios threw an
+        // OutOfMemoryException (the CLI's --count, the service's count), and 20 million drew 20 million levels first
+        var (returns, conditions) = Data();
+        var g = new SequenceGenerator(Tiny).Fit(returns, conditions);
+        var plain = new SequenceGenerator(SequenceGeneratorTests.TinyOptions).Fit(returns, conditions);
+        var expected = Assert.Throws<InvalidInputException>(() => plain.Generate(count, 1, At(vix)));
+        foreach (var draw in new Action[] { () => g.Generate(count, 1, At(vix)), () => g.Sample(count, 1, At(vix)), () => g.WindowScales(count, 1, At(vix).Conditions) })
+        {
+            var e = Assert.Throws<InvalidInputException>(draw);
+            Assert.Equal(("count", expected.Message), (e.Rule, e.Message));
+        }
+    }
+
+    [Theory]
+    [InlineData("affine", "scale", "[0, 1]")]                 // loaded, and every scenario of SPY was its offset: a constant series
+    [InlineData("affine", "scale", "[-1, 1]")]                // loaded, and SPY's scenarios came out mirrored
+    [InlineData("conditions", "std", "[0]")]                  // loaded, and every condition was refused as ∞ training sd away
+    [InlineData("state_scale", "levels", "[]")]               // loaded, and a request without the level threw ArgumentOutOfRangeException
+    [InlineData("state_scale", "levels", "[0, 10]")]
+    [InlineData("state_scale", "reference", "0")]             // loaded, and the scenarios were ±Infinity
+    [InlineData("state_scale", "reference", "-20")]
+    [InlineData("state_scale", "feature", "\"DFF\"")]         // loaded, and no request could set the level
+    public void Load_AManifestWhoseNumbersTheModelCannotUse_IsModelInvalid(string part, string key, string value)
+    {
+        var (returns, conditions) = Data();
+        var g = new SequenceGenerator(Tiny).Fit(returns, conditions);
+        string folder = Path.Combine(_dir, $"{part}-{key}-{Math.Abs(value.GetHashCode())}");
+        g.Save(folder);
+        string path = Path.Combine(folder, "manifest.json");
+        var root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!;
+        root[part]![key] = System.Text.Json.Nodes.JsonNode.Parse(value);
+        File.WriteAllText(path, root.ToJsonString());
+        var e = Assert.Throws<InvalidInputException>(() => SequenceGenerator.Load(folder));
+        Assert.Equal(("model-invalid", new InputLocation(folder, 0, 0)), (e.Rule, e.Location));
+        Assert.Contains($"{part}.{key}", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void TheRefusals_NameTheRule()
     {
