@@ -41,10 +41,14 @@ public sealed class SvgChart
         return this;
     }
 
-    /// <summary>Adds bars over <paramref name="edges"/> (one more than <paramref name="heights"/>).</summary>
+    /// <summary>
+    /// Adds bars over <paramref name="edges"/> (one more than <paramref name="heights"/>); a bar whose height or edges are
+    /// not finite (NaN values, a bin of no width) is left out, as lines and scatters leave out such points.
+    /// </summary>
     public SvgChart Histogram(IReadOnlyList<double> edges, IReadOnlyList<double> heights, string colour, string label, double opacity = 0.45)
     {
-        Widen(edges[0], edges[^1], 0, heights.Count == 0 ? 1 : heights.Max());
+        var finite = heights.Where(double.IsFinite).ToArray();
+        Widen(edges[0], edges[^1], 0, finite.Length == 0 ? 1 : finite.Max());
         _legend.Add((label, colour));
         var e = edges.ToArray();
         var h = heights.ToArray();
@@ -54,7 +58,7 @@ public sealed class SvgChart
             sb.Append(CultureInfo.InvariantCulture, $"<g class=\"hist\" fill=\"{colour}\" fill-opacity=\"{F(opacity)}\">");
             for (var i = 0; i < h.Length; i++)
             {
-                if (h[i] <= 0) continue;
+                if (!(h[i] > 0) || !double.IsFinite(h[i]) || !double.IsFinite(e[i]) || !double.IsFinite(e[i + 1])) continue;
                 double x0 = px(e[i]), x1 = px(e[i + 1]), top = py(h[i]), bottom = py(0);
                 sb.Append(CultureInfo.InvariantCulture,
                     $"<rect x=\"{F(x0)}\" y=\"{F(top)}\" width=\"{F(Math.Max(0.5, x1 - x0 - 0.5))}\" height=\"{F(Math.Max(0, bottom - top))}\"/>");
@@ -109,8 +113,8 @@ public sealed class SvgChart
     /// <summary>The finished SVG element; layers are drawn in the order they were added.</summary>
     public override string ToString()
     {
-        if (!double.IsFinite(_x0)) (_x0, _x1) = (0, 1);
-        if (!double.IsFinite(_y0)) (_y0, _y1) = (0, 1);
+        if (!double.IsFinite(_x0) || !double.IsFinite(_x1)) (_x0, _x1) = (0, 1);
+        if (!double.IsFinite(_y0) || !double.IsFinite(_y1)) (_y0, _y1) = (0, 1);
         var xt = NiceTicks(_x0, _x1, 6);
         var yt = NiceTicks(_y0, _y1, 5);
         double x0 = Math.Min(_x0, xt[0]), x1 = Math.Max(_x1, xt[^1]), y0 = Math.Min(_y0, yt[0]), y1 = Math.Max(_y1, yt[^1]);
@@ -222,12 +226,13 @@ public sealed class SvgChart
         return ticks;
     }
 
+    // a non-finite bound (a NaN bin edge) widens nothing
     private void Widen(double x0, double x1, double y0, double y1)
     {
-        _x0 = double.IsFinite(_x0) ? Math.Min(_x0, x0) : x0;
-        _x1 = double.IsFinite(_x1) ? Math.Max(_x1, x1) : x1;
-        _y0 = double.IsFinite(_y0) ? Math.Min(_y0, y0) : y0;
-        _y1 = double.IsFinite(_y1) ? Math.Max(_y1, y1) : y1;
+        _x0 = !double.IsFinite(x0) ? _x0 : double.IsFinite(_x0) ? Math.Min(_x0, x0) : x0;
+        _x1 = !double.IsFinite(x1) ? _x1 : double.IsFinite(_x1) ? Math.Max(_x1, x1) : x1;
+        _y0 = !double.IsFinite(y0) ? _y0 : double.IsFinite(_y0) ? Math.Min(_y0, y0) : y0;
+        _y1 = !double.IsFinite(y1) ? _y1 : double.IsFinite(_y1) ? Math.Max(_y1, y1) : y1;
     }
 
     private void Widen(IReadOnlyList<double> xs, IReadOnlyList<double> ys)
