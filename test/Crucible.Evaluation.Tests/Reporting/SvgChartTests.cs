@@ -62,4 +62,34 @@ public sealed class SvgChartTests
         }
         Assert.Equal((4 * names.Length) + 5, count);
     }
+
+    // the tick labels of the x axis (under the plot, centred) and of the y axis (left of it, right-aligned)
+    private static (string[] X, string[] Y) TickLabels(string svg)
+    {
+        var grid = XElement.Parse(svg).Descendants().First(e => e.Attribute("class")?.Value == "grid");
+        string[] Of(string anchor) => [.. grid.Elements().Where(e => e.Name.LocalName == "text" && e.Attribute("text-anchor")?.Value == anchor).Select(e => e.Value)];
+        return (Of("middle"), Of("end"));
+    }
+
+    [Theory]
+    [InlineData(100_000, 110_000)] // a price near 1E5: ticks 2,000 apart were all "1E5" or "1.1E5"
+    [InlineData(0.00101, 0.00106)] // ticks 0.00001 apart at four decimals: "0.001" four times
+    [InlineData(1e15, 1e15 + 1)]
+    [InlineData(-3e-7, 2e-7)]
+    public void TickLabels_TellEveryTickApart(double lo, double hi)
+    {
+        var (x, y) = TickLabels(new SvgChart("c", "chart", "x", "y").Scatter([lo, hi], [lo, hi], "#000000", "points").ToString());
+        Assert.True(x.Length >= 3, string.Join(" | ", x));
+        Assert.Equal(x.Length, x.Distinct(StringComparer.Ordinal).Count());
+        Assert.Equal(y.Length, y.Distinct(StringComparer.Ordinal).Count());
+        Assert.Equal(x, y);
+    }
+
+    [Fact]
+    public void TickLabels_ThatWereDistinct_AreAsBefore()
+    {
+        Assert.Equal(["-0.02", "-0.01", "0", "0.01", "0.02", "0.03"], TickLabels(new SvgChart("c", "chart").Scatter([-0.013, 0.021], [0, 1], "#000000", "p").ToString()).X);
+        Assert.Equal(["1E5", "1.5E5", "2E5", "2.5E5", "3E5"], TickLabels(new SvgChart("c", "chart").Scatter([100_000, 300_000], [0, 1], "#000000", "p").ToString()).X);
+        Assert.Equal(["0", "2E-4", "4E-4", "6E-4"], TickLabels(new SvgChart("c", "chart").Scatter([0, 1], [0, 0.0006], "#000000", "p").ToString()).Y);
+    }
 }
