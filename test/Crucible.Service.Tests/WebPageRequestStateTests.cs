@@ -4,7 +4,7 @@ namespace Crucible.Service.Tests;
 
 /// <summary>
 /// What the page shows and allows around a request: Generate cannot be clicked twice while a generation is in flight,
-/// whatever else the user does meanwhile.
+/// whatever else the user does meanwhile, and a request that fails leaves no earlier answer on the page beside its error.
 /// </summary>
 public sealed partial class WebPageTests
 {
@@ -58,5 +58,45 @@ public sealed partial class WebPageTests
         held.Release();
         await page.Locator("#generate:enabled").WaitForAsync(new() { Timeout = 15_000 });
         Assert.Equal(1, held.Sent);
+    }
+
+    /// <summary>No chart, table or "as generated" line of an earlier answer is on the page: the fan chart's place holds
+    /// its first words again.</summary>
+    private static async Task AssertNoResultsAsync(IPage page)
+    {
+        Assert.Equal(0, await page.Locator("#results svg").CountAsync());
+        Assert.Equal(0, await page.Locator("#results table").CountAsync());
+        Assert.Equal("Generate to see the 5/25/50/75/95% bands.", await page.Locator("#fan").InnerTextAsync());
+        Assert.Equal("", await page.Locator("#as-generated").InnerTextAsync());
+        Assert.Equal("", await page.Locator("#condition-warnings").InnerTextAsync());
+    }
+
+    [Fact]
+    public async Task Browser_AFailedGenerate_LeavesNoEarlierAnswerOnThePage()
+    {
+        await using var web = await OpenAsync(fixture.ModelFolder);
+        var page = web.Page;
+        await PickAsync(page, web.Ids[0]);
+        await page.FillAsync("#count", "20");
+        await GenerateAsync(web);
+        Assert.Equal(1, await page.Locator("svg#fan-chart").CountAsync());
+
+        // a 422: the fan chart, heatmap, VaR table and the "as generated" line of the last answer stayed beside the
+        // error, read as the answer to the request that failed
+        await page.FillAsync("#count", "0");
+        await page.ClickAsync("#generate");
+        await page.Locator("#error:not(:empty)").WaitForAsync();
+        Assert.StartsWith("422", await page.Locator("#error").InnerTextAsync(), StringComparison.Ordinal);
+        await page.Locator("#generate:enabled").WaitForAsync();
+        await AssertNoResultsAsync(page);
+
+        // and a request that never got an answer
+        await page.FillAsync("#count", "20");
+        await GenerateAsync(web);
+        await page.RouteAsync("**/v1/scenarios", route => route.AbortAsync());
+        await page.ClickAsync("#generate");
+        await page.Locator("#error:not(:empty)").WaitForAsync();
+        await page.Locator("#generate:enabled").WaitForAsync();
+        await AssertNoResultsAsync(page);
     }
 }
