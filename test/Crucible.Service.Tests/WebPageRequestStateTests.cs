@@ -99,4 +99,26 @@ public sealed partial class WebPageTests
         await page.Locator("#generate:enabled").WaitForAsync();
         await AssertNoResultsAsync(page);
     }
+
+    [Fact]
+    public async Task Browser_NoAnswerFromTheService_IsShownAsSuch()
+    {
+        await using var web = await OpenAsync(fixture.ModelFolder);
+        var page = web.Page;
+        await PickAsync(page, web.Ids[0]);
+        await page.FillAsync("#count", "20");
+
+        // the connection fails (the service stopped, a proxy dropped it): the page showed the browser's bare
+        // "Failed to fetch", which names neither the service nor what to do
+        await page.RouteAsync("**/v1/scenarios", route => route.AbortAsync());
+        await page.ClickAsync("#generate");
+        await page.Locator("#error:not(:empty)").WaitForAsync();
+        var shown = await page.Locator("#error").InnerTextAsync();
+        Assert.StartsWith("No answer from the service (Failed to fetch)", shown, StringComparison.Ordinal);
+        Assert.Contains("try again", shown, StringComparison.Ordinal);
+        Assert.Equal("", await page.Locator("#status").InnerTextAsync());
+
+        await page.UnrouteAllAsync();
+        await GenerateAsync(web); // the next request goes through, and the error is gone
+    }
 }
