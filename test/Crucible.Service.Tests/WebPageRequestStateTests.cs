@@ -4,7 +4,8 @@ namespace Crucible.Service.Tests;
 
 /// <summary>
 /// What the page shows and allows around a request: Generate cannot be clicked twice while a generation is in flight,
-/// whatever else the user does meanwhile, and a request that fails leaves no earlier answer on the page beside its error.
+/// whatever else the user does meanwhile, a request that fails leaves no earlier answer on the page beside its error, and
+/// the results on the page are always the picked model's.
 /// </summary>
 public sealed partial class WebPageTests
 {
@@ -120,5 +121,34 @@ public sealed partial class WebPageTests
 
         await page.UnrouteAllAsync();
         await GenerateAsync(web); // the next request goes through, and the error is gone
+    }
+
+    [Fact]
+    public async Task Browser_PickingAnotherModel_LeavesNoResultsOfTheFirst_AndItsLateAnswerIsNotDrawn()
+    {
+        string sequence = Path.Combine(_dir, "sequence");
+        TinySequenceModel.Train().Save(sequence);
+        await using var web = await OpenAsync(fixture.ModelFolder, sequence);
+        var page = web.Page;
+        await PickAsync(page, web.Ids[0]);
+        await page.FillAsync("#count", "20");
+        var (_, first) = await GenerateAsync(web);
+
+        // the first model's fan chart, heatmap of its series, VaR table and run stayed under the second model's name
+        await PickAsync(page, web.Ids[1]);
+        await AssertNoResultsAsync(page);
+
+        // an answer that comes back after another model was picked is the other model's: it was drawn under this one
+        await PickAsync(page, web.Ids[0]);
+        var held = await HeldGenerations.OnAsync(page);
+        await page.ClickAsync("#generate");
+        await held.Arrived;
+        await page.SelectOptionAsync("#model", web.Ids[1]);
+        await page.Locator("#condbox").WaitForAsync(new() { State = WaitForSelectorState.Visible });
+        held.Release();
+        await page.Locator("#generate:enabled").WaitForAsync(new() { Timeout = 15_000 });
+        await AssertNoResultsAsync(page);
+        Assert.StartsWith("Not drawn: the answer was for the model picked before", await page.Locator("#status").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.NotNull(first.GetProperty("run_id").GetString());
     }
 }
