@@ -151,4 +151,27 @@ public sealed partial class WebPageTests
         Assert.StartsWith("Not drawn: the answer was for the model picked before", await page.Locator("#status").InnerTextAsync(), StringComparison.Ordinal);
         Assert.NotNull(first.GetProperty("run_id").GetString());
     }
+
+    [Fact]
+    public async Task Browser_LoadingTheModelsAgain_KeepsThePickedModel_AndItsResults()
+    {
+        string sequence = Path.Combine(_dir, "sequence");
+        TinySequenceModel.Train().Save(sequence);
+        await using var web = await OpenAsync(fixture.ModelFolder, sequence);
+        var page = web.Page;
+        await PickAsync(page, web.Ids[1]);
+        await page.FillAsync("#count", "20");
+        await GenerateAsync(web);
+
+        // the list was rebuilt with the first model selected: the page silently switched to it (its series, no
+        // conditions), and a Generate then drew from a model the user had not picked
+        await page.ClickAsync("#load");
+        await page.Locator("#status:text-is(\"2 models loaded\")").WaitForAsync();
+        await page.Locator("#generate:enabled").WaitForAsync();
+        Assert.Equal(web.Ids[1], await page.InputValueAsync("#model"));
+        Assert.True(await page.Locator("#condbox").IsVisibleAsync());
+        Assert.Equal(1, await page.Locator("svg#fan-chart").CountAsync());
+        var (body, _) = await GenerateAsync(web);
+        Assert.Equal(web.Ids[1], body.GetProperty("model").GetString());
+    }
 }
