@@ -174,4 +174,41 @@ public sealed partial class WebPageTests
         var (body, _) = await GenerateAsync(web);
         Assert.Equal(web.Ids[1], body.GetProperty("model").GetString());
     }
+
+    [Fact]
+    public async Task Browser_ANumberTheBrowserCannotRead_IsRefusedOnThePage_NotSentAsTheDefault()
+    {
+        await using var web = await OpenSequenceAsync(new WebOptions());
+        var page = web.Page;
+        await page.FillAsync("#count", "20");
+        int sent = web.Requests.Count(u => u.EndsWith("/v1/scenarios", StringComparison.Ordinal));
+
+        // "2e" is no number: the input's value is "" and the page sent no guidance at all, so the model's default w went
+        // out while the box showed what the user typed
+        await page.FillAsync("#guidance", "");
+        await page.Locator("#guidance").PressSequentiallyAsync("2e");
+        Assert.True(await page.EvalOnSelectorAsync<bool>("#guidance", "i => i.validity.badInput"));
+        await page.ClickAsync("#generate");
+        await page.Locator("#error:not(:empty)").WaitForAsync();
+        Assert.Equal("Guidance w: not a number.", await page.Locator("#error").InnerTextAsync());
+        Assert.Equal("true", await page.GetAttributeAsync("#guidance", "aria-invalid"));
+        Assert.Equal(sent, web.Requests.Count(u => u.EndsWith("/v1/scenarios", StringComparison.Ordinal)));
+
+        // a count the browser cannot read was sent as 0
+        await page.FillAsync("#guidance", "2");
+        await page.FillAsync("#count", "");
+        await page.Locator("#count").PressSequentiallyAsync("1e");
+        await page.ClickAsync("#generate");
+        Assert.Equal("Scenarios: not a number.", await page.Locator("#error").InnerTextAsync());
+        Assert.Null(await page.GetAttributeAsync("#guidance", "aria-invalid"));
+        Assert.Equal(sent, web.Requests.Count(u => u.EndsWith("/v1/scenarios", StringComparison.Ordinal)));
+
+        await page.FillAsync("#count", "20");
+        var slider = page.Locator("input[data-condition=\"VIXCLS\"]"); // guidance acts through a condition
+        await slider.FocusAsync();
+        for (int i = 0; i < 5; i++) await slider.PressAsync("ArrowRight");
+        var (body, _) = await GenerateAsync(web);
+        Assert.Equal(2, body.GetProperty("guidance").GetDouble());
+        Assert.Null(await page.GetAttributeAsync("#count", "aria-invalid"));
+    }
 }
