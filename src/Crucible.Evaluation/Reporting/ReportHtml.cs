@@ -335,7 +335,7 @@ public static class ReportHtml
                 .Scatter(t.ImportanceTrtr, t.ImportanceTstr, SynthColour, "series");
             sb.Append("<figure>").Append(chart).Append(chart.FiguresTable()).Append("<figcaption>");
             for (var i = 0; i < columns.Count; i++)
-                sb.Append(inv, $"{(i == 0 ? "" : ", ")}{E(columns[i])} {N(t.ImportanceTrtr[i])} / {N(t.ImportanceTstr[i])}");
+                sb.Append(inv, $"{(i == 0 ? "" : ", ")}{Isolated(columns[i])} {N(t.ImportanceTrtr[i])} / {N(t.ImportanceTstr[i])}");
             sb.Append("</figcaption></figure>");
         }
         sb.Append("</div></section>\n");
@@ -410,6 +410,15 @@ public static class ReportHtml
     private static string P(Pair p) => N(p.Real) + " / " + N(p.Synthetic);
 
     private static string E(string s) => SvgChart.E(s);
+
+    // a name in running text, escaped, in a <bdi> when it holds a right-to-left letter or a bidi control: the bidi
+    // algorithm took the numbers after a Hebrew name into its run and showed "NAME 1.04 / 0.67" as "0.67 / 1.04 NAME",
+    // TSTR before TRTR, and an open U+202E reversed the rest of the line; other names are written as they were
+    private static string Isolated(string name) =>
+        name.EnumerateRunes().Any(r => r.Value is (>= 0x0590 and <= 0x08FF) or (>= 0xFB1D and <= 0xFDFF) or (>= 0xFE70 and <= 0xFEFF)
+            or (>= 0x10800 and <= 0x10FFF) or (>= 0x1E800 and <= 0x1EFFF) or 0x200E or 0x200F or (>= 0x202A and <= 0x202E) or (>= 0x2066 and <= 0x2069))
+            ? "<bdi>" + E(name) + "</bdi>"
+            : E(name);
 
     private const string Css =
         "body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;color:#222;max-width:1400px}" +

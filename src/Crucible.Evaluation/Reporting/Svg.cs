@@ -41,10 +41,14 @@ public sealed class SvgChart
         return this;
     }
 
-    /// <summary>Adds bars over <paramref name="edges"/> (one more than <paramref name="heights"/>).</summary>
+    /// <summary>
+    /// Adds bars over <paramref name="edges"/> (one more than <paramref name="heights"/>); a bar whose height or edges are
+    /// not finite (NaN values, a bin of no width) is left out, as lines and scatters leave out such points.
+    /// </summary>
     public SvgChart Histogram(IReadOnlyList<double> edges, IReadOnlyList<double> heights, string colour, string label, double opacity = 0.45)
     {
-        Widen(edges[0], edges[^1], 0, heights.Count == 0 ? 1 : heights.Max());
+        var finite = heights.Where(double.IsFinite).ToArray();
+        Widen(edges[0], edges[^1], 0, finite.Length == 0 ? 1 : finite.Max());
         _legend.Add((label, colour));
         var e = edges.ToArray();
         var h = heights.ToArray();
@@ -54,7 +58,7 @@ public sealed class SvgChart
             sb.Append(CultureInfo.InvariantCulture, $"<g class=\"hist\" fill=\"{colour}\" fill-opacity=\"{F(opacity)}\">");
             for (var i = 0; i < h.Length; i++)
             {
-                if (h[i] <= 0) continue;
+                if (!(h[i] > 0) || !double.IsFinite(h[i]) || !double.IsFinite(e[i]) || !double.IsFinite(e[i + 1])) continue;
                 double x0 = px(e[i]), x1 = px(e[i + 1]), top = py(h[i]), bottom = py(0);
                 sb.Append(CultureInfo.InvariantCulture,
                     $"<rect x=\"{F(x0)}\" y=\"{F(top)}\" width=\"{F(Math.Max(0.5, x1 - x0 - 0.5))}\" height=\"{F(Math.Max(0, bottom - top))}\"/>");
@@ -109,25 +113,26 @@ public sealed class SvgChart
     /// <summary>The finished SVG element; layers are drawn in the order they were added.</summary>
     public override string ToString()
     {
-        if (!double.IsFinite(_x0)) (_x0, _x1) = (0, 1);
-        if (!double.IsFinite(_y0)) (_y0, _y1) = (0, 1);
+        if (!double.IsFinite(_x0) || !double.IsFinite(_x1)) (_x0, _x1) = (0, 1);
+        if (!double.IsFinite(_y0) || !double.IsFinite(_y1)) (_y0, _y1) = (0, 1);
         var xt = NiceTicks(_x0, _x1, 6);
         var yt = NiceTicks(_y0, _y1, 5);
         double x0 = Math.Min(_x0, xt[0]), x1 = Math.Max(_x1, xt[^1]), y0 = Math.Min(_y0, yt[0]), y1 = Math.Max(_y1, yt[^1]);
         double pw = _width - Left - Right, ph = _height - Top - Bottom;
         double Px(double x) => Left + (x - x0) / (x1 - x0) * pw;
         double Py(double y) => Top + ph - (y - y0) / (y1 - y0) * ph;
+        string[] xl = TickLabels(xt), yl = TickLabels(yt);
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture,
             $"<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"{E(_id)}\" data-chart=\"{E(_id)}\" width=\"{F(_width)}\" height=\"{F(_height)}\" viewBox=\"0 0 {F(_width)} {F(_height)}\" role=\"img\" aria-label=\"{E(_title)}\" font-family=\"sans-serif\" font-size=\"10\">");
         sb.Append(CultureInfo.InvariantCulture, $"<title>{E(_title)}</title><text x=\"{F(Left)}\" y=\"16\" class=\"ct\">{E(_title)}</text>");
         sb.Append("<g class=\"grid\">");
-        foreach (var t in xt)
+        for (var i = 0; i < xt.Length; i++)
             sb.Append(CultureInfo.InvariantCulture,
-                $"<line x1=\"{F(Px(t))}\" x2=\"{F(Px(t))}\" y1=\"{F(Top)}\" y2=\"{F(Top + ph)}\" stroke=\"#e8e8e8\"/><text x=\"{F(Px(t))}\" y=\"{F(Top + ph + 14)}\" text-anchor=\"middle\">{Tick(t)}</text>");
-        foreach (var t in yt)
+                $"<line x1=\"{F(Px(xt[i]))}\" x2=\"{F(Px(xt[i]))}\" y1=\"{F(Top)}\" y2=\"{F(Top + ph)}\" stroke=\"#e8e8e8\"/><text x=\"{F(Px(xt[i]))}\" y=\"{F(Top + ph + 14)}\" text-anchor=\"middle\">{xl[i]}</text>");
+        for (var i = 0; i < yt.Length; i++)
             sb.Append(CultureInfo.InvariantCulture,
-                $"<line x1=\"{F(Left)}\" x2=\"{F(Left + pw)}\" y1=\"{F(Py(t))}\" y2=\"{F(Py(t))}\" stroke=\"#e8e8e8\"/><text x=\"{F(Left - 4)}\" y=\"{F(Py(t) + 4)}\" text-anchor=\"end\">{Tick(t)}</text>");
+                $"<line x1=\"{F(Left)}\" x2=\"{F(Left + pw)}\" y1=\"{F(Py(yt[i]))}\" y2=\"{F(Py(yt[i]))}\" stroke=\"#e8e8e8\"/><text x=\"{F(Left - 4)}\" y=\"{F(Py(yt[i]) + 4)}\" text-anchor=\"end\">{yl[i]}</text>");
         sb.Append("</g>");
         sb.Append(CultureInfo.InvariantCulture,
             $"<rect class=\"frame\" x=\"{F(Left)}\" y=\"{F(Top)}\" width=\"{F(pw)}\" height=\"{F(ph)}\" fill=\"none\" stroke=\"#999999\"/>");
@@ -222,12 +227,13 @@ public sealed class SvgChart
         return ticks;
     }
 
+    // a non-finite bound (a NaN bin edge) widens nothing
     private void Widen(double x0, double x1, double y0, double y1)
     {
-        _x0 = double.IsFinite(_x0) ? Math.Min(_x0, x0) : x0;
-        _x1 = double.IsFinite(_x1) ? Math.Max(_x1, x1) : x1;
-        _y0 = double.IsFinite(_y0) ? Math.Min(_y0, y0) : y0;
-        _y1 = double.IsFinite(_y1) ? Math.Max(_y1, y1) : y1;
+        _x0 = !double.IsFinite(x0) ? _x0 : double.IsFinite(_x0) ? Math.Min(_x0, x0) : x0;
+        _x1 = !double.IsFinite(x1) ? _x1 : double.IsFinite(_x1) ? Math.Max(_x1, x1) : x1;
+        _y0 = !double.IsFinite(y0) ? _y0 : double.IsFinite(_y0) ? Math.Min(_y0, y0) : y0;
+        _y1 = !double.IsFinite(y1) ? _y1 : double.IsFinite(_y1) ? Math.Max(_y1, y1) : y1;
     }
 
     private void Widen(IReadOnlyList<double> xs, IReadOnlyList<double> ys)
@@ -241,9 +247,26 @@ public sealed class SvgChart
 
     internal static string E(string s) => WebUtility.HtmlEncode(s);
 
-    private static string Tick(double t)
+    // the ticks' labels: Tick's short form, or, where it gives two neighbours one label (ticks 2,000 apart near 1E5 were
+    // all "1E5" or "1.1E5"; 0.00001 apart near 0.001 all "0.001"), as many more digits as tell every neighbour apart;
+    // past the 15 digits a custom format shows, the shortest round-trip form
+    private static string[] TickLabels(double[] ticks)
+    {
+        static bool Apart(string[] labels) => labels.Zip(labels.Skip(1)).All(p => p.First != p.Second);
+        for (var extra = 0; extra < 14; extra++)
+        {
+            var labels = ticks.Select(t => Tick(t, extra)).ToArray();
+            if (Apart(labels)) return labels;
+        }
+        return [.. ticks.Select(t => t.ToString("R", CultureInfo.InvariantCulture))];
+    }
+
+    // a tick in 1.5E5 form below 0.001 and from 100,000 on, else with at most four decimals; extra digits added to both
+    private static string Tick(double t, int extra)
     {
         var a = Math.Abs(t);
-        return a != 0 && (a < 1e-3 || a >= 1e5) ? t.ToString("0.#E0", CultureInfo.InvariantCulture) : t.ToString("0.####", CultureInfo.InvariantCulture);
+        return a != 0 && (a < 1e-3 || a >= 1e5)
+            ? t.ToString("0." + new string('#', 1 + extra) + "E0", CultureInfo.InvariantCulture)
+            : t.ToString("0." + new string('#', 4 + extra), CultureInfo.InvariantCulture);
     }
 }

@@ -86,22 +86,32 @@ public static class SvgHeatmap
         return (means, names, tips, b);
     }
 
+    /// <summary>The widest a row label (and a column label's run) is drawn, in px; a longer name is cut with "…".</summary>
+    private const double MaxLabelWidth = 180;
+
     private static string RenderCells(string id, string title, double[][] matrix, IReadOnlyList<string> labels, string[][]? tips, double min, double max)
     {
         var n = matrix.Length;
-        const double labelWidth = 86, top = 28, scaleWidth = 54;
+        const double top = 28;
         var cell = Math.Clamp(300.0 / Math.Max(1, n), 8, 40);
+        var fontSize = Math.Min(11, cell * 0.8);
+        // the margins fit the longest label as drawn (86 px beside the cells, 60 under them, 54 right of them at least:
+        // the labels of up to about ten characters they were made for); a longer label ran off the chart's left or
+        // bottom edge and was cut there ("r Discretionary", "Consumer D")
+        var drawn = labels.Select(l => Fitted(l, fontSize)).ToArray();
+        var longest = drawn.Select(d => d.Width).DefaultIfEmpty(0).Max();
+        var labelWidth = Math.Max(86, Math.Ceiling(longest) + 6);
+        var scaleWidth = Math.Max(54, Math.Ceiling((0.5 * longest) + fontSize - (0.4 * cell)));
         var width = labelWidth + n * cell + scaleWidth;
-        var height = top + n * cell + 60;
+        var height = top + n * cell + Math.Max(60, Math.Ceiling((0.87 * longest) + (0.5 * fontSize) + 6));
         var sb = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
         sb.Append(inv, $"<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"{SvgChart.E(id)}\" data-chart=\"{SvgChart.E(id)}\" width=\"{SvgChart.F(width)}\" height=\"{SvgChart.F(height)}\" viewBox=\"0 0 {SvgChart.F(width)} {SvgChart.F(height)}\" role=\"img\" aria-label=\"{SvgChart.E(title)}\" font-family=\"sans-serif\" font-size=\"10\">");
         sb.Append(inv, $"<title>{SvgChart.E(title)}</title><text x=\"{SvgChart.F(labelWidth)}\" y=\"16\" class=\"ct\">{SvgChart.E(title)}</text>");
-        var fontSize = Math.Min(11, cell * 0.8);
         for (var i = 0; i < n; i++)
         {
             var y = top + i * cell;
-            sb.Append(inv, $"<text x=\"{SvgChart.F(labelWidth - 4)}\" y=\"{SvgChart.F(y + cell * 0.7)}\" text-anchor=\"end\" font-size=\"{SvgChart.F(fontSize)}\">{SvgChart.E(labels[i])}</text>");
+            sb.Append(inv, $"<text x=\"{SvgChart.F(labelWidth - 4)}\" y=\"{SvgChart.F(y + cell * 0.7)}\" text-anchor=\"end\" font-size=\"{SvgChart.F(fontSize)}\">{drawn[i].Html}</text>");
             for (var j = 0; j < n; j++)
             {
                 var v = matrix[i][j];
@@ -112,7 +122,7 @@ public static class SvgHeatmap
         {
             var x = labelWidth + j * cell + cell * 0.6;
             var y = top + n * cell + 4;
-            sb.Append(inv, $"<text transform=\"translate({SvgChart.F(x)} {SvgChart.F(y)}) rotate(60)\" font-size=\"{SvgChart.F(fontSize)}\">{SvgChart.E(labels[j])}</text>");
+            sb.Append(inv, $"<text transform=\"translate({SvgChart.F(x)} {SvgChart.F(y)}) rotate(60)\" font-size=\"{SvgChart.F(fontSize)}\">{drawn[j].Html}</text>");
         }
         // colour scale bar
         var sx = labelWidth + n * cell + 14;
@@ -128,6 +138,37 @@ public static class SvgHeatmap
         sb.Append("</svg>");
         return sb.ToString();
     }
+
+    // a label as drawn and its width: the whole name when it is at most MaxLabelWidth wide, else cut to fit with "…" and
+    // the whole name as its tooltip (the cells' tooltips and the figures table have it whole too)
+    private static (string Html, double Width) Fitted(string label, double fontSize)
+    {
+        var width = Ems(label) * fontSize;
+        if (width <= MaxLabelWidth) return (SvgChart.E(label), width);
+        var cut = new StringBuilder();
+        var used = Ems("…") * fontSize;
+        foreach (var rune in label.EnumerateRunes())
+        {
+            var w = Ems(rune) * fontSize;
+            if (used + w > MaxLabelWidth) break;
+            cut.Append(rune.ToString());
+            used += w;
+        }
+        return ($"<title>{SvgChart.E(label)}</title>{SvgChart.E(cut + "…")}", used);
+    }
+
+    // a generous width of text in a sans-serif font, in em: 1 for an East Asian wide character or an emoji, 0.75 for a
+    // capital or a digit, 0.6 for any other (a name's letters average about 0.55)
+    private static double Ems(string text)
+    {
+        double ems = 0;
+        foreach (var rune in text.EnumerateRunes()) ems += Ems(rune);
+        return ems;
+    }
+
+    private static double Ems(Rune rune) => rune.Value is (>= 0x1100 and <= 0x115F) or (>= 0x2E80 and <= 0xA4CF) or (>= 0xAC00 and <= 0xD7A3)
+        or (>= 0xF900 and <= 0xFAFF) or (>= 0xFE30 and <= 0xFE4F) or (>= 0xFF00 and <= 0xFF60) or (>= 0xFFE0 and <= 0xFFE6)
+        or (>= 0x1F300 and <= 0x1FAFF) or (>= 0x20000 and <= 0x3FFFD) ? 1 : Rune.IsUpper(rune) || Rune.IsDigit(rune) ? 0.75 : 0.6;
 
     /// <summary>
     /// The heatmap of <see cref="Render"/> and its <see cref="FiguresTable"/> in a <c>&lt;figure&gt;</c>, the blocks of a

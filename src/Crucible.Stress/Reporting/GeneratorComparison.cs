@@ -265,11 +265,16 @@ public static class GeneratorComparison
         AtomicFile.WriteAllText(htmlPath, ToHtmlPage(table));
     }
 
-    /// <summary>The standalone HTML page of the comparison (the section of <see cref="ToHtmlSection"/> with a title and style).</summary>
+    /// <summary>
+    /// The standalone HTML page of the comparison (the section of <see cref="ToHtmlSection"/> with a title and style), in
+    /// one <c>&lt;main&gt;</c>; at 320 CSS px (WCAG 1.4.10) the chart shrinks and the wide table scrolls inside its
+    /// section, as in report.html (the page was 879 px wide there, and had no main landmark).
+    /// </summary>
     public static string ToHtmlPage(GeneratorComparisonTable table) =>
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Crucible generator comparison</title>"
-            + "<style>body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}</style>"
-            + "</head><body>\n" + ToHtmlSection(table) + "</body></html>\n";
+            + "<style>body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}"
+            + "svg{max-width:100%;height:auto}section{overflow-x:auto}p{overflow-wrap:break-word}@media (max-width:640px){body{margin:8px}}</style>"
+            + "</head><body>\n<main>\n" + ToHtmlSection(table) + "</main></body></html>\n";
 
     private static string E(string s) => WebUtility.HtmlEncode(s);
 
