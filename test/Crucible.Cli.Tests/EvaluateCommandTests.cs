@@ -613,4 +613,27 @@ public sealed class EvaluateCommandTests : IDisposable
         Assert.Contains("error [OPT-E]: --linkability-series needs --train FILE", noTrain.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Temp("bad")));
     }
+
+    /// <summary>A holdout the train-fitted forecaster predicts exactly (every return 0) has no MSE ratio, and its constant
+    /// series no correlation distance or importance ρ: report.json writes null (with a warning), and the summary says
+    /// n/a instead of printing "NaN".</summary>
+    [Fact]
+    public void Evaluate_AnExactRealForecaster_SummarisesTheMseRatioAsNotApplicable_NotNaN()
+    {
+        var flat = new System.Text.StringBuilder("date,A,B\n");
+        for (var t = 0; t < 300; t++) flat.Append(System.Globalization.CultureInfo.InvariantCulture, $"{new DateOnly(2015, 1, 1).AddDays(t):yyyy-MM-dd},0,0\n");
+        var real = Write("flat.csv", flat.ToString());
+        var synthetic = new System.Text.StringBuilder("A,B\n");
+        for (var t = 0; t < 400; t++) synthetic.Append(System.Globalization.CultureInfo.InvariantCulture, $"{Math.Sin(t * 0.7) * 0.01:R},{Math.Cos(t * 1.3) * 0.02:R}\n");
+        var json = Temp("report.json");
+        var (code, stdout, stderr) = Crucible("evaluate", "--real", real, "--synthetic", Write("syn.csv", synthetic.ToString()), "--train", real, "--out", json);
+        Assert.True(code == 0, stderr);
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("utility").GetProperty("return").GetProperty("mse_ratio").ValueKind);
+        Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("corr_distance").ValueKind);
+        Assert.Contains("MSE ratio n/a;", stdout, StringComparison.Ordinal);
+        Assert.Contains("corr_distance n/a", stdout, StringComparison.Ordinal);
+        Assert.Contains("mse_ratio is undefined (null)", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("NaN", stdout, StringComparison.Ordinal);
+    }
 }

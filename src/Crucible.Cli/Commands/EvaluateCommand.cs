@@ -472,6 +472,10 @@ internal static class EvaluateCommand
     }
 
     // an attack's PRIV-7 gate on the summary line: its bound(s) and passed/FAILED
+    // a figure that report.json writes as null (undefined; the warnings say why) reads "n/a" in the summary, not "NaN"
+    private static string Figure(double value, string format) =>
+        double.IsNaN(value) ? "n/a" : value.ToString(format, CultureInfo.InvariantCulture);
+
     private static string GateSummary(MembershipGate? gate) =>
         gate is null ? "" : string.Create(CultureInfo.InvariantCulture,
             $"; gate (PRIV-7) TPR ≤ {gate.Bound:G4}{(gate.DpBoundFpr10 is { } b10 ? $", DP-12 ≤ {b10:G4} / {gate.DpBoundFpr01:G4} at epsilon {gate.Dp!.Epsilon:G4}{(gate.Dp.Source is { } source ? $" from {source}" : "")}" : "")}: {(gate.Passed ? "passed" : "FAILED")}");
@@ -524,7 +528,7 @@ internal static class EvaluateCommand
         o.WriteLine(string.Create(inv,
             $"rows:       real {r.Rows.Real} ({r.Rows.RealPaths} path(s)), synthetic {r.Rows.Synthetic} ({r.Rows.SyntheticPaths} path(s)){(r.Rows.Train is { } t ? $", train {t}" : "")}"));
         o.WriteLine(string.Create(inv,
-            $"marginals:  ks_mean {r.KsMean:G6}, ks_max {r.KsMax:G6}, wasserstein_mean {r.WassersteinMean:G6}, corr_distance {r.CorrDistance:G6}"));
+            $"marginals:  ks_mean {r.KsMean:G6}, ks_max {r.KsMax:G6}, wasserstein_mean {r.WassersteinMean:G6}, corr_distance {Figure(r.CorrDistance, "G6")}"));
         o.WriteLine(string.Create(inv,
             $"portfolio:  VaR {r.Alpha:G6} real {r.Portfolio.Var.Real:G6} / synthetic {r.Portfolio.Var.Synthetic:G6}, ES {r.Portfolio.Es.Real:G6} / {r.Portfolio.Es.Synthetic:G6}"));
         if (r.Privacy is { } p)
@@ -559,7 +563,7 @@ internal static class EvaluateCommand
         {
             foreach (var (name, task) in new[] { ("next return", u.Return), ("next |return|", u.Volatility) })
                 o.WriteLine(string.Create(inv,
-                    $"utility:    {name}: R² TSTR {task.Tstr.R2:G4}, TRTR {task.Trtr.R2:G4}, TRTS {task.Trts.R2:G4}; MSE ratio {task.MseRatio:G4}; importance ρ {task.ImportanceSpearman:G3}"));
+                    $"utility:    {name}: R² TSTR {Figure(task.Tstr.R2, "G4")}, TRTR {Figure(task.Trtr.R2, "G4")}, TRTS {Figure(task.Trts.R2, "G4")}; MSE ratio {Figure(task.MseRatio, "G4")}; importance ρ {Figure(task.ImportanceSpearman, "G3")}"));
         }
         else if (r.UtilitySkipped is { } why)
         {
