@@ -53,8 +53,11 @@ public sealed partial class WebPageTests
         await page.FillAsync("#count", "30");
         var (_, answer) = await GenerateAsync(web);
         Assert.Equal(names, answer.GetProperty("metadata").GetProperty("columns").EnumerateArray().Select(c => c.GetString()));
-        var labels = await page.Locator("svg#heatmap text").AllTextContentsAsync();
-        Assert.All(names, n => Assert.Equal(2, labels.Count(l => l == n))); // a row and a column label each
+        // a row and a column label each: drawn whole, or, wider than 200 px, cut with "…" and whole as the label's tooltip
+        var labels = await page.Locator("svg#heatmap text").EvaluateAllAsync<string[][]>(
+            "ts => ts.map(t => [[...t.childNodes].filter(n => n.nodeType === 3).map(n => n.data).join(''), t.querySelector('title')?.textContent ?? ''])");
+        Assert.All(names, n => Assert.Equal(2, labels.Count(l => l[0] == n
+            || (l[1] == n && l[0].EndsWith('…') && n.StartsWith(l[0][..^1], StringComparison.Ordinal)))));
         var tips = await page.Locator("svg#heatmap rect.cell title").AllTextContentsAsync();
         Assert.StartsWith(names[0] + " / " + names[1] + ": ", tips[1], StringComparison.Ordinal);
 

@@ -96,14 +96,15 @@ public static class SvgHeatmap
         var cell = Math.Clamp(300.0 / Math.Max(1, n), 8, 40);
         var fontSize = Math.Min(11, cell * 0.8);
         // the margins fit the longest label as drawn (86 px beside the cells, 60 under them, 54 right of them at least:
-        // the labels of up to about ten characters they were made for); a longer label ran off the chart's left or
-        // bottom edge and was cut there ("r Discretionary", "Consumer D")
+        // labels of up to about ten characters); a longer label ran off the chart's left or bottom edge and was cut
+        // there ("r Discretionary", "Consumer D"). A column label hangs from 4 px under the cells at 60°: its far end
+        // reaches 0.866 of its width down, its descent a little more; its top end 0.5 of its width right.
         var drawn = labels.Select(l => Fitted(l, fontSize)).ToArray();
         var longest = drawn.Select(d => d.Width).DefaultIfEmpty(0).Max();
-        var labelWidth = Math.Max(86, Math.Ceiling(longest) + 6);
-        var scaleWidth = Math.Max(54, Math.Ceiling((0.5 * longest) + fontSize - (0.4 * cell)));
+        var labelWidth = Math.Max(86, Math.Ceiling(longest + 5));
+        var scaleWidth = Math.Max(54, Math.Ceiling((0.5 * longest) + (0.7 * fontSize) - (0.4 * cell) + 1));
         var width = labelWidth + n * cell + scaleWidth;
-        var height = top + n * cell + Math.Max(60, Math.Ceiling((0.87 * longest) + (0.5 * fontSize) + 6));
+        var height = top + n * cell + Math.Max(60, Math.Ceiling(4.5 + (0.866 * longest) + (0.12 * fontSize)));
         var sb = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
         sb.Append(inv, $"<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"{SvgChart.E(id)}\" data-chart=\"{SvgChart.E(id)}\" width=\"{SvgChart.F(width)}\" height=\"{SvgChart.F(height)}\" viewBox=\"0 0 {SvgChart.F(width)} {SvgChart.F(height)}\" role=\"img\" aria-label=\"{SvgChart.E(title)}\" font-family=\"sans-serif\" font-size=\"10\">");
@@ -157,8 +158,9 @@ public static class SvgHeatmap
         return ($"<title>{SvgChart.E(label)}</title>{SvgChart.E(cut + "…")}", used);
     }
 
-    // a generous width of text in a sans-serif font, in em: 1 for an East Asian wide character or an emoji, 0.75 for a
-    // capital or a digit, 0.6 for any other (a name's letters average about 0.55)
+    // the width of text in em, as DejaVu Sans draws it (the widest of the usual sans-serif fonts: Arial and Helvetica
+    // draw narrower): its advance widths for printable ASCII, 1 for an East Asian wide character, an emoji or "…", and
+    // 0.7 for any other character
     private static double Ems(string text)
     {
         double ems = 0;
@@ -166,9 +168,23 @@ public static class SvgHeatmap
         return ems;
     }
 
-    private static double Ems(Rune rune) => rune.Value is (>= 0x1100 and <= 0x115F) or (>= 0x2E80 and <= 0xA4CF) or (>= 0xAC00 and <= 0xD7A3)
-        or (>= 0xF900 and <= 0xFAFF) or (>= 0xFE30 and <= 0xFE4F) or (>= 0xFF00 and <= 0xFF60) or (>= 0xFFE0 and <= 0xFFE6)
-        or (>= 0x1F300 and <= 0x1FAFF) or (>= 0x20000 and <= 0x3FFFD) ? 1 : Rune.IsUpper(rune) || Rune.IsDigit(rune) ? 0.75 : 0.6;
+    private static double Ems(Rune rune) => rune.Value switch
+    {
+        >= 0x20 and <= 0x7E => AsciiWidths[rune.Value - 0x20] / 1000.0,
+        0x2026 or (>= 0x1100 and <= 0x115F) or (>= 0x2E80 and <= 0xA4CF) or (>= 0xAC00 and <= 0xD7A3) or (>= 0xF900 and <= 0xFAFF)
+            or (>= 0xFE30 and <= 0xFE4F) or (>= 0xFF00 and <= 0xFF60) or (>= 0xFFE0 and <= 0xFFE6) or (>= 0x1F300 and <= 0x1FAFF)
+            or (>= 0x20000 and <= 0x3FFFD) => 1,
+        _ => 0.7,
+    };
+
+    // DejaVu Sans's advance widths of ' ' to '~' in thousandths of an em (its hmtx table, 2048 units an em)
+    private static readonly short[] AsciiWidths =
+    [
+        318, 401, 460, 838, 636, 950, 780, 275, 390, 390, 500, 838, 318, 361, 318, 337, 636, 636, 636, 636, 636, 636, 636, 636,
+        636, 636, 337, 337, 838, 838, 838, 531, 1000, 684, 686, 698, 770, 632, 575, 775, 752, 295, 295, 656, 557, 863, 748, 787,
+        603, 787, 695, 635, 611, 732, 684, 989, 685, 611, 685, 390, 337, 390, 838, 500, 500, 613, 635, 550, 635, 615, 352, 635,
+        634, 278, 278, 579, 278, 974, 634, 612, 635, 635, 411, 521, 392, 634, 592, 818, 592, 592, 525, 636, 337, 636, 838,
+    ];
 
     /// <summary>
     /// The heatmap of <see cref="Render"/> and its <see cref="FiguresTable"/> in a <c>&lt;figure&gt;</c>, the blocks of a

@@ -55,4 +55,18 @@ public sealed class ReportHtmlLabelTests : IDisposable
         Assert.All(await chart.Locator("text > title").AllTextContentsAsync(), t => Assert.Equal(Names[4], t));
         Assert.Contains(Names[4], await page.Locator("figure:has(svg[data-chart=\"corr-real\"]) table").TextContentAsync(), StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("EQ_US", "EQ_EU", "EQ_JP", "RATES_10Y", "CREDIT_HY")] // the test fixtures' series: CREDIT_HY ends 1 px above the old bottom edge
+    [InlineData("NoDur", "Durbl", "Manuf", "Enrgy", "HiTec", "Telcm", "Shops", "Hlth", "Utils", "Other", "DGS3MO", "DGS10", "DFF")] // the demo's
+    public void LabelsTheFixedMarginsHeld_KeepTheirChartsSize(params string[] names)
+    {
+        // a heatmap is 86 px + its cells + 54 px wide and 28 px + its cells + 60 px high for labels that fitted those
+        // margins: the page of such names keeps its bytes (a too generous width estimate grew the fixtures' chart 15 px)
+        var matrix = names.Select((_, i) => names.Select((_, j) => i == j ? 1.0 : 0.1).ToArray()).ToArray();
+        var svg = System.Xml.Linq.XElement.Parse(SvgHeatmap.Render("h", "Correlation", matrix, names));
+        var cell = Math.Clamp(300.0 / names.Length, 8, 40);
+        Assert.Equal(SvgChart.F(86 + (names.Length * cell) + 54), svg.Attribute("width")!.Value);
+        Assert.Equal(SvgChart.F(28 + (names.Length * cell) + 60), svg.Attribute("height")!.Value);
+    }
 }
