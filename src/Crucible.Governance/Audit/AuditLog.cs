@@ -1432,7 +1432,9 @@ public sealed partial class AuditLog : IDisposable
     {
         // the log's own file, or the one --checkpoints names: refused by size (FILE-E-SIZE) rather than read past 2 GiB
         var bytes = Data.IO.InputFile.ReadAllBytes(path, Data.IO.InputFile.MaxStateBytes);
-        var text = Encoding.UTF8.GetString(bytes);
+        // a copy re-saved by an editor may start with a UTF-8 byte-order mark: it is no part of the first line
+        var bom = Data.IO.InputFile.Utf8BomLength(bytes);
+        var text = Encoding.UTF8.GetString(bytes, bom, bytes.Length - bom);
         var lines = text.Split('\n');
         for (var i = 0; i < lines.Length; i++)
         {
