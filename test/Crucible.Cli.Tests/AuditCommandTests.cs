@@ -147,6 +147,27 @@ public sealed class AuditCommandTests : IDisposable
     }
 
     [Fact]
+    public void Log_KindAndLimit_ListUpToLimitEntriesOfThatKind()
+    {
+        // `audit log --kind model.registered --limit 2` read the first 2 entries and then kept those of the kind: here
+        // seq 1 (run.started) and 2 (model.registered), so one entry where the log holds three of that kind
+        Fill(6);
+        foreach (var json in new[] { false, true })
+        {
+            string[] args = ["audit", "log", "--home", _home, "--kind", "model.registered", "--limit", "2", .. json ? new[] { "--json" } : []];
+            var (code, stdout, stderr) = Crucible(null, args);
+            Assert.True(code == 0, stderr);
+            var seqs = json
+                ? JsonDocument.Parse(stdout).RootElement.EnumerateArray().Select(e => e.GetProperty("seq").GetInt64()).ToArray()
+                : [.. stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => long.Parse(l.Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture))];
+            Assert.Equal([2L, 4L], seqs);
+        }
+
+        var from = Crucible(null, "audit", "log", "--home", _home, "--kind", "run.started", "--from", "2", "--limit", "1", "--json");
+        Assert.Equal(3, JsonDocument.Parse(from.Stdout).RootElement.EnumerateArray().Single().GetProperty("seq").GetInt64());
+    }
+
+    [Fact]
     public void RotateKey_ThenAppend_VerifiesWithTheFirstPublicKey_AndTheLogListsTheRotation()
     {
         Fill(5);

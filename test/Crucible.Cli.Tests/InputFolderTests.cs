@@ -38,4 +38,37 @@ public sealed class InputFolderTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_dir, "m")));
         Assert.False(File.Exists(Path.Combine(_dir, "r.json")));
     }
+
+    [Fact]
+    public void AFolderForAGovernanceInputFile_IsRefusedAsAFolder_NotAsMissing()
+    {
+        // model status --evidence, model-card --report and audit verify --checkpoints answered "FOLDER does not exist"
+        // (REG-E-EVIDENCE, CARD-E-REPORT, AUDIT-E-CHECKPOINTS) for a folder that exists
+        string folder = Path.Combine(_dir, "a-folder");
+        Directory.CreateDirectory(folder);
+        string home = Path.Combine(_dir, "gov-home");
+        string model = Path.Combine(_dir, "model");
+        Directory.CreateDirectory(model);
+        File.WriteAllBytes(Path.Combine(model, "weights.safetensors"), [1, 2, 3, 4]);
+        File.WriteAllText(Path.Combine(model, "manifest.json"), """{"kind":"tabular","seed":1}""");
+        string id;
+        using (var log = Governance.Audit.AuditLog.Open(Governance.CrucibleHome.Resolve(home)))
+            id = new Governance.Registry.ModelRegistry(Governance.CrucibleHome.Resolve(home), log).Register(model).Id;
+
+        string[][] cases =
+        [
+            ["model", "status", "--home", home, "--id", id, "--status", "validated", "--reason", "ok", "--evidence", folder],
+            ["model-card", "--model", model, "--report", folder, "--out", Path.Combine(_dir, "card.md")],
+            ["audit", "verify", "--home", home, "--checkpoints", folder],
+        ];
+        foreach (var args in cases)
+        {
+            var r = Crucible(args);
+            Assert.True(r.Exit == 2, $"{string.Join(' ', args)}: exit {r.Exit}: {r.Stdout}{r.Stderr}");
+            Assert.Contains($"{folder}: error [not-a-file]: a folder, not a file: name the file itself", r.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("does not exist", r.Stdout + r.Stderr, StringComparison.Ordinal);
+        }
+
+        Assert.False(File.Exists(Path.Combine(_dir, "card.md")));
+    }
 }

@@ -287,10 +287,13 @@ internal static class AuditCommand
                 return ExitCode.Success;
             }
 
+            // --limit counts the entries listed: with --kind, those of the kind (so the read itself is not limited then)
+            var readLimit = kindName is null ? p.GetValue(limit) ?? int.MaxValue : int.MaxValue;
             var read = location is { Kind: StoreKind.Postgres }
-                ? AuditLog.ReadPostgres(location.Value, p.GetValue(from), p.GetValue(limit) ?? int.MaxValue)
-                : AuditLog.Read(h.AuditDatabase, p.GetValue(from), p.GetValue(limit) ?? int.MaxValue);
-            var entries = read.Where(e => kindName is null || string.Equals(e.Kind, kindName, StringComparison.Ordinal)).ToList();
+                ? AuditLog.ReadPostgres(location.Value, p.GetValue(from), readLimit)
+                : AuditLog.Read(h.AuditDatabase, p.GetValue(from), readLimit);
+            var entries = read.Where(e => kindName is null || string.Equals(e.Kind, kindName, StringComparison.Ordinal))
+                .Take(p.GetValue(limit) ?? int.MaxValue).ToList();
             if (p.GetValue(json))
             {
                 var array = new JsonArray();

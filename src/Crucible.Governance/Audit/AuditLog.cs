@@ -1399,9 +1399,10 @@ public sealed partial class AuditLog : IDisposable
     /// exist: without it the log would be checked against its own table alone and pass, a false assurance. The home's
     /// default export may be absent (a home that has not signed a checkpoint yet); <c>null</c> names none.
     /// </summary>
-    /// <exception cref="InvalidInputException"><c>AUDIT-E-CHECKPOINTS</c>, naming the path.</exception>
+    /// <exception cref="InvalidInputException"><c>AUDIT-E-CHECKPOINTS</c>, naming the path; <c>not-a-file</c> for a folder.</exception>
     public static void RequireNamedCheckpointFile(string? checkpointFile)
     {
+        if (checkpointFile is not null) Data.IO.InputFile.ThrowIfFolder(checkpointFile, Data.IO.InputFile.NotAFileRule); // not "does not exist"
         if (checkpointFile is not null && !File.Exists(checkpointFile))
             throw new InvalidInputException("AUDIT-E-CHECKPOINTS",
                 "the checkpoint file to check the log against does not exist; give the path of the exported copy (audit-checkpoints.jsonl)",
@@ -1432,7 +1433,9 @@ public sealed partial class AuditLog : IDisposable
     {
         // the log's own file, or the one --checkpoints names: refused by size (FILE-E-SIZE) rather than read past 2 GiB
         var bytes = Data.IO.InputFile.ReadAllBytes(path, Data.IO.InputFile.MaxStateBytes);
-        var text = Encoding.UTF8.GetString(bytes);
+        // a copy re-saved by an editor may start with a UTF-8 byte-order mark: it is no part of the first line
+        var bom = Data.IO.InputFile.Utf8BomLength(bytes);
+        var text = Encoding.UTF8.GetString(bytes, bom, bytes.Length - bom);
         var lines = text.Split('\n');
         for (var i = 0; i < lines.Length; i++)
         {

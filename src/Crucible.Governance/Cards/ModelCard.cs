@@ -720,6 +720,7 @@ public sealed class ModelCard
 
     private static JsonDocument ParseJson(string path, string rule)
     {
+        Crucible.Data.IO.InputFile.ThrowIfFolder(path, Crucible.Data.IO.InputFile.NotAFileRule); // a folder exists: not "does not exist"
         if (!File.Exists(path)) throw new InvalidInputException(rule, $"{path} does not exist", new InputLocation(path, 0, 0));
         try
         {

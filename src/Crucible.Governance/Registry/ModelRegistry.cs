@@ -132,6 +132,9 @@ public sealed class ModelRegistry
     /// <summary>Test hook: runs after the folder is in place and before <c>model.registered</c> is appended.</summary>
     internal Action<string>? BeforeEntry { get; set; }
 
+    /// <summary>Test hook: runs after a status change was checked and before its <c>model.status_changed</c> is appended.</summary>
+    internal Action<string>? BeforeStatusEntry { get; set; }
+
     /// <summary>
     /// Tests only: called with the name of each step of a registration (<see cref="RegistrationSteps"/>); the crash host of
     /// the tests kills the process with SIGKILL there.
@@ -563,6 +566,10 @@ public sealed class ModelRegistry
         InputLocation? evidenceLocation = null)
     {
         ThrowIfReadOnly();
+        // the status read, the transition checked and the entry appended under the registration lock: two changes at once
+        // (two processes, two replicas) both read the old status, so a promotion checked before a concurrent retirement
+        // was appended after it and brought the retired model back as promoted
+        using var held = Lock();
         var current = Find(id) ?? throw new InvalidInputException("REG-E-UNKNOWN", $"no registered model {id}");
         var allowed = (current.Status, to) switch
         {
@@ -598,6 +605,7 @@ public sealed class ModelRegistry
             ["reason"] = reason,
         };
         if (evidenceSha256 is not null) payload["evidence_sha256"] = evidenceSha256;
+        BeforeStatusEntry?.Invoke(id);
         var receipt = _audit.Append(AuditKind.ModelStatusChanged, payload, who);
         return new StatusChange(to == ModelStatus.Validated
             ? current with { Status = to, EvidenceSha256 = evidenceSha256, ValidatedBy = who }

@@ -148,6 +148,7 @@ public static class ValidationEvidence
     {
         ArgumentNullException.ThrowIfNull(reportPath);
         var where = new InputLocation(reportPath, 0, 0);
+        Data.IO.InputFile.ThrowIfFolder(reportPath, Data.IO.InputFile.NotAFileRule); // a folder exists: not "does not exist"
         if (!File.Exists(reportPath)) throw new InvalidInputException("REG-E-EVIDENCE", $"{reportPath} does not exist", where);
         var bytes = Data.IO.InputFile.ReadAllBytes(reportPath);
         try

@@ -224,6 +224,34 @@ public class AuditLogTests
         Assert.EndsWith("\n", File.ReadAllText(t.Home.AuditCheckpoints), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void CheckpointFile_ACopySavedWithAByteOrderMark_IsReadWhole_NotMalformed()
+    {
+        // an off-machine copy re-saved by an editor that writes a UTF-8 BOM (and CR LF) failed as Malformed at line 1
+        // ("not a checkpoint line"): a false alarm on an untampered log; its first line must still be checked
+        using var t = new AuditTestHome(checkpointInterval: 4);
+        t.Fill(8);
+        var plain = t.Verify();
+        Assert.True(plain.Ok, plain.Message);
+        var lines = File.ReadAllLines(t.Home.AuditCheckpoints);
+        var copy = Path.Combine(t.Home.Root, "copy-with-bom.jsonl");
+        File.WriteAllText(copy, string.Concat(lines.Select(l => l + "\r\n")), new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
+        Assert.Equal(0xEF, File.ReadAllBytes(copy)[0]);
+
+        var v = AuditLog.Verify(t.Home, checkpointFile: copy);
+        Assert.True(v.Ok, v.Message);
+        Assert.Equal(plain.CheckpointsChecked, v.CheckpointsChecked);
+
+        // the line after the mark is read: a first checkpoint that does not match the chain is still found
+        var first = JsonNode.Parse(lines[0])!.AsObject();
+        first["merkle_root"] = new string('0', 64);
+        File.WriteAllText(copy, string.Concat(new[] { first.ToJsonString() }.Concat(lines.Skip(1)).Select(l => l + "\n")),
+            new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
+        var tampered = AuditLog.Verify(t.Home, checkpointFile: copy);
+        Assert.Equal(AuditProblem.Signature, tampered.Problem);
+        Assert.Equal(first["seq"]!.GetValue<long>(), tampered.CheckpointSeq);
+    }
+
     [Theory]
     [InlineData("head_hash")]
     [InlineData("merkle_root")]

@@ -399,6 +399,40 @@ public sealed class ModelRegistryTests : IDisposable
         Assert.Empty(log.List());
     }
 
+    [Fact]
+    public async Task APromotionAndARetirementAtOnce_DoNotBringTheRetiredModelBack()
+    {
+        // two registries on one home (two processes' worth). The promotion read "validated" and checked its transition, then
+        // the retirement read "validated" too and was appended; the promotion's entry came after it, and the model retired
+        // by the second user was listed as promoted (validated → promoted after retired)
+        using var logA = _t.Open();
+        using var logB = _t.Open();
+        var a = new ModelRegistry(_t.Home, logA);
+        var b = new ModelRegistry(_t.Home, logB);
+        var id = a.Register(_source, "owner").Id;
+        a.ChangeStatus(id, ModelStatus.Validated, "all metrics PASS", RecordedEvaluation.Of(_t.Home, logA, id), "validator");
+
+        using var checkedTransition = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        a.BeforeStatusEntry = _ =>
+        {
+            checkedTransition.Set();
+            release.Wait(TimeSpan.FromSeconds(30));
+        };
+        var promotion = Task.Run(() => a.ChangeStatus(id, ModelStatus.Promoted, "approved by committee", actor: "approver"));
+        Assert.True(checkedTransition.Wait(TimeSpan.FromSeconds(30)));
+        var retirement = Task.Run(() => b.ChangeStatus(id, ModelStatus.Retired, "withdrawn", actor: "risk"));
+        Assert.NotSame(retirement, await Task.WhenAny(retirement, Task.Delay(500))); // it waits for the promotion's entry
+        release.Set();
+        Assert.Equal(ModelStatus.Promoted, (await promotion).Status);
+        Assert.Equal(ModelStatus.Retired, (await retirement).Status);
+
+        Assert.Equal(ModelStatus.Retired, new ModelRegistry(_t.Home, logB).Find(id)!.Status);
+        var changes = logA.List().Where(e => e.Kind == "model.status_changed")
+            .Select(e => JsonDocument.Parse(e.Payload).RootElement).Select(p => (p.GetProperty("from").GetString(), p.GetProperty("to").GetString())).ToList();
+        Assert.Equal([("candidate", "validated"), ("validated", "promoted"), ("promoted", "retired")], changes);
+    }
+
     // RELIABILITY MRM-10
     [Fact]
     public void Promotion_ByTheActorWhoValidated_IsRefused_AndTheRefusalIsLogged()
