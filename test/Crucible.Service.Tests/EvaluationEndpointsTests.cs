@@ -74,6 +74,52 @@ public sealed class EvaluationEndpointsTests(ServiceFixture f)
         Assert.Empty(Directory.GetDirectories(Path.Combine(f.Home, "evaluations"))); // scratch files removed
     }
 
+    // a scenario file's rows under a date column, one weekday each from 2021-01-04 (Date,SERIES…)
+    private static string Dated(string scenarios)
+    {
+        var lines = scenarios.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var date = new DateOnly(2021, 1, 4);
+        var sb = new System.Text.StringBuilder("Date," + string.Join(',', lines[0].Split(',')[2..]) + "\n");
+        foreach (var line in lines.Skip(1))
+        {
+            sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"{date:yyyy-MM-dd},{string.Join(',', line.Split(',')[2..])}\n");
+            date = date.AddDays(date.DayOfWeek == DayOfWeek.Friday ? 3 : 1);
+        }
+
+        return sb.ToString();
+    }
+
+    // crucible evaluate warns when a file's dates are not strictly increasing (naming the first bad line and the figures
+    // that follow row order); the service answered the same figures without a word. Its warnings are the CLI's, by the
+    // same library code, naming the request's members (the real_csv file) where the CLI names its options (the --real file)
+    [Fact]
+    public async Task Evaluation_DatesNotStrictlyIncreasing_WarnAsTheCliWarns_NamingTheRequestsMembers()
+    {
+        var realLines = Dated(Scenarios(200, 1)).Split('\n');
+        (realLines[3], realLines[4]) = (realLines[4], realLines[3]); // line 5 dated before line 4
+        var trainLines = Dated(Scenarios(200, 3)).Split('\n');
+        trainLines[2] = trainLines[1][..10] + trainLines[2][10..]; // line 3 repeats line 2's date
+        string real = string.Join('\n', realLines), synthetic = Scenarios(200, 2), train = string.Join('\n', trainLines);
+        using var client = f.Client("reader");
+        var body = JsonSerializer.Serialize(new Dictionary<string, object> { ["real_csv"] = real, ["synthetic_csv"] = synthetic, ["train_csv"] = train });
+        using var response = await client.PostAsync("/v1/evaluations", ServiceFixture.Json(body));
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, System.Text.Encoding.UTF8.GetString(bytes));
+        using var doc = JsonDocument.Parse(bytes);
+        var warnings = doc.RootElement.GetProperty("warnings").EnumerateArray().Select(w => w.GetString()!).ToList();
+        Assert.StartsWith($"the real_csv file's dates are not strictly increasing: line 5 is dated {realLines[4][..10]}, before line 4's {realLines[3][..10]}; "
+            + "its rows are used in file order, so ", warnings[0], StringComparison.Ordinal);
+        Assert.EndsWith("regimes and the VaR backtest follow that order (sort the file by date and drop duplicate dates first)", warnings[0], StringComparison.Ordinal);
+        Assert.StartsWith($"the train_csv file's dates are not strictly increasing: line 3 repeats the date {trainLines[1][..10]} of line 2; "
+            + "its rows are used in file order, so the regime threshold", warnings[1], StringComparison.Ordinal);
+        Assert.DoesNotContain(warnings, w => w.Contains("synthetic_csv", StringComparison.Ordinal)); // a scenario file has no dates
+
+        // the CLI's report.json for the same files, its options' names aside
+        var cli = System.Text.Encoding.UTF8.GetString(await CliReportAsync(real, synthetic, train))
+            .Replace("the --real file", "the real_csv file", StringComparison.Ordinal).Replace("the --train file", "the train_csv file", StringComparison.Ordinal);
+        Assert.Equal(cli, System.Text.Encoding.UTF8.GetString(bytes));
+    }
+
     /// <summary>Session 21: regime_window is crucible evaluate's --regime-window (at least 2, recorded as regimes.window).</summary>
     [Fact]
     public async Task Evaluation_RegimeWindow_IsTheCliOption()

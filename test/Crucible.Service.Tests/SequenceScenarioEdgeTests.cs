@@ -119,3 +119,46 @@ public sealed class SequencePriceOverflowTests(SequenceModelService s) : IClassF
         Assert.Equal(HttpStatusCode.OK, returns.StatusCode);
     }
 }
+
+/// <summary>The tiny conditional sequence model with a regime guidance of its own far too strong (a = 1e300).</summary>
+public sealed class StrongRegimeModelService : IDisposable
+{
+    private readonly ModelService _service = new("crucible-service-seq-regime-", model => TinySequenceModel.Train(o => o with { RegimeGuidance = 1e300 }).Save(model));
+
+    public string ModelId => _service.ModelId;
+
+    public HttpClient Client() => _service.Client();
+
+    public void Dispose() => _service.Dispose();
+}
+
+/// <summary>
+/// A regime guidance whose factor k = exp(a·(ℓ_c − ℓ_∅)) underflows or overflows is a 422 under the request's field that
+/// holds the regime guidance, <c>regime_guidance</c> (the model's own, when the request gives none, is overridden there):
+/// it was reported under <c>conditions</c> or <c>stress</c>, whichever gave the conditions, which were not at fault.
+/// </summary>
+public sealed class RegimeGuidanceRefusalTests(StrongRegimeModelService s) : IClassFixture<StrongRegimeModelService>
+{
+    [Theory]
+    [InlineData("\"conditions\": {\"VIXCLS\": 40}")]
+    [InlineData("\"conditions\": {\"VIXCLS\": 1}")]
+    [InlineData("\"stress\": \"VIXCLS=+3sd\"")]
+    public async Task AFactorThatUnderflowsOrOverflows_Is422NamingRegimeGuidance(string members)
+    {
+        using var client = s.Client();
+        var body = ServiceFixture.Json($$"""{"model": "{{s.ModelId}}", "count": 2, "seed": 1, "sampling_steps": 5, {{members}}}""");
+        var problem = await Problem.AssertAsync(await client.PostAsync("/v1/scenarios", body), HttpStatusCode.UnprocessableEntity, "validation");
+        var errors = problem.GetProperty("errors");
+        Assert.True(errors.TryGetProperty("regime_guidance", out var messages), errors.ToString());
+        Assert.Single(errors.EnumerateObject());
+        var message = messages[0].GetString()!;
+        Assert.StartsWith("error [OPT-E]: the model's regime_guidance (its manifest's config) 1E+300 scales every window", message, StringComparison.Ordinal);
+        Assert.Matches("which (underflows to 0|overflows)", message); // a high VIXCLS narrows this model's windows, a low one widens them
+        Assert.Contains("give a smaller regime_guidance", message, StringComparison.Ordinal);
+
+        // the request's own regime guidance overrides the model's: answered
+        using var ok = await client.PostAsync("/v1/scenarios",
+            ServiceFixture.Json($$"""{"model": "{{s.ModelId}}", "count": 2, "seed": 1, "sampling_steps": 5, "regime_guidance": 0, {{members}}}"""));
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+    }
+}

@@ -350,34 +350,6 @@ internal static class EvaluateCommand
         }
     }
 
-    /// <summary>
-    /// The figures of <paramref name="report"/> computed along the rows of the <paramref name="role"/> set (real,
-    /// synthetic or train) in their order, for the warning of a file whose dates are not strictly increasing: the real
-    /// and synthetic sets' ACF, ACF of |r| (volatility clustering), PACF and leverage (where any is defined), drawdowns
-    /// and CDaR and regimes, the real set's VaR backtest, the train set's regime threshold, and utility's lagged forecasts
-    /// on every set when computed.
-    /// </summary>
-    internal static IReadOnlyList<string> TimeOrderFigures(EvaluationReport report, string role)
-    {
-        var figures = new List<string>();
-        if (role == "train")
-        {
-            figures.Add("the regime threshold");
-        }
-        else
-        {
-            bool real = role == "real";
-            if (report.PerSeries.Any(s => (real ? s.Acf.Real : s.Acf.Synthetic).Any(double.IsFinite)))
-                figures.Add("its ACF, ACF of |r| (volatility clustering), PACF and leverage");
-            figures.Add("drawdowns and CDaR");
-            figures.Add("regimes");
-            if (real) figures.Add("the VaR backtest");
-        }
-
-        if (report.Utility is not null) figures.Add("utility's lagged forecasts");
-        return figures;
-    }
-
     /// <summary>The warning of an evaluation whose real and synthetic files are one file (compared by full path).</summary>
     internal const string SameFileWarning = "real and synthetic are the same file: every fidelity metric is trivially perfect";
 
@@ -409,24 +381,14 @@ internal static class EvaluateCommand
 
         /// <summary>
         /// The warnings of <see cref="DateOrder"/> (text, file) on <paramref name="report"/>: one for each such file, naming
-        /// the report's figures that follow its row order (<see cref="TimeOrderFigures"/>: every report has some for each
+        /// the report's figures that follow its row order (<see cref="DateOrderWarning.TimeOrderFigures"/>: every report has some for each
         /// file it reads, at least the drawdowns and regimes, or train's regime threshold); nothing is refused and no figure
         /// changes. The text names the file by its option (<c>--real</c>), not its path, so a recomputed report has the same bytes.
         /// </summary>
         public IReadOnlyList<(string Text, string Path)> DateOrderWarnings(EvaluationReport report)
         {
             var warnings = new List<(string, string)>();
-            foreach (var (role, path, at) in DateOrder)
-            {
-                var figures = TimeOrderFigures(report, role);
-                string list = figures.Count == 1 ? figures[0] : string.Join(", ", figures.Take(figures.Count - 1)) + " and " + figures[^1];
-                string where = at.Date == at.Previous
-                    ? string.Create(CultureInfo.InvariantCulture, $"line {at.Line} repeats the date {at.Date:yyyy-MM-dd} of line {at.PreviousLine}")
-                    : string.Create(CultureInfo.InvariantCulture, $"line {at.Line} is dated {at.Date:yyyy-MM-dd}, before line {at.PreviousLine}'s {at.Previous:yyyy-MM-dd}");
-                warnings.Add(($"the --{role} file's dates are not strictly increasing: {where}; its rows are used in file order, so {list} "
-                    + "follow that order (sort the file by date and drop duplicate dates first)", path));
-            }
-
+            foreach (var (role, path, at) in DateOrder) warnings.Add((DateOrderWarning.Text(report, role, $"the --{role} file", at), path));
             return warnings;
         }
 

@@ -5,8 +5,9 @@ namespace Crucible.Governance.Manifests;
 /// <summary>
 /// Refuses an output path that names one of the run's own inputs (rule <see cref="Rule"/>): <c>stress --scenarios s.csv
 /// --out ./s.csv</c> would otherwise replace the scenarios with the report. Paths are compared in full
-/// (<see cref="Path.GetFullPath(string)"/>, so <c>./s.csv</c> and <c>s.csv</c> are the same file) and through a symbolic
-/// link's final target when there is one. Call it before anything is written.
+/// (<see cref="Path.GetFullPath(string)"/>, so <c>./s.csv</c> and <c>s.csv</c> are the same file) with every symbolic link
+/// on the way resolved to its final target, the file's own or a folder's (<c>dirlink/s.csv</c> is <c>real/s.csv</c>). Hard
+/// links are not detected: .NET gives no file identity (device and inode) to compare. Call it before anything is written.
 /// </summary>
 public static class OutputGuard
 {
@@ -40,27 +41,82 @@ public static class OutputGuard
 
     /// <summary>
     /// Whether <paramref name="path"/> and <paramref name="other"/> name one file, as <see cref="Check"/> compares them:
-    /// in full and through a symbolic link's final target.
+    /// in full, with every symbolic link on the way (the file's own or a folder's) resolved to its final target.
     /// </summary>
     public static bool SameFile(string path, string other) => SameCanonical(Canonical(path), Canonical(other));
 
     private static bool SameCanonical(string a, string b) =>
         string.Equals(a, b, OperatingSystem.IsLinux() ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase);
 
-    // the full path, through a symbolic link to its final target when the path is one
+    // the most symbolic links one path may go through before it is compared as written (Linux's MAXSYMLINKS, ELOOP)
+    private const int MaxLinks = 40;
+
+    // the full path with every symbolic link in it resolved, as the kernel reads it (realpath): a link in any component,
+    // the file itself or a folder on the way (dirlink/x.csv is real/x.csv), to its final target, a relative target read
+    // from the link's folder, '..' after a link the target's parent; a component that does not exist (an output not
+    // written yet) ends the links and the rest is appended as written. A loop, or a link that cannot be read, leaves the
+    // path compared in full as written (Path.GetFullPath)
     private static string Canonical(string path)
     {
         var full = Path.GetFullPath(path);
-        try
+        // absolute but with its '..' kept: the kernel applies one after the link before it is resolved
+        var written = Path.IsPathFullyQualified(path) ? path : Path.Join(Environment.CurrentDirectory, path);
+        var root = Path.GetPathRoot(written)!;
+        var pending = new Stack<string>();
+        Push(pending, written[root.Length..]);
+        var current = root;
+        int links = 0;
+        bool exists = true;
+        while (pending.TryPop(out var part))
         {
-            var info = new FileInfo(full);
-            if (info.Exists && info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is { } target) return Path.GetFullPath(target.FullName);
-        }
-        catch (IOException)
-        {
-            // an unreadable link is compared by its own path
+            if (part.Length == 0 || part == ".") continue;
+            if (part == "..")
+            {
+                current = Path.GetDirectoryName(current) ?? current;
+                continue;
+            }
+
+            var next = Path.Join(current, part);
+            string? target = null;
+            if (exists)
+            {
+                try
+                {
+                    var info = new FileInfo(next);
+                    exists = info.Exists || Directory.Exists(next) || info.LinkTarget is not null;
+                    target = exists ? info.LinkTarget : null;
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    return full; // an unreadable link is compared by its own path
+                }
+            }
+
+            if (target is null)
+            {
+                current = next;
+                continue;
+            }
+
+            if (++links > MaxLinks) return full;
+            if (Path.IsPathRooted(target))
+            {
+                current = Path.GetPathRoot(target)!;
+                Push(pending, target[current.Length..]);
+            }
+            else
+            {
+                Push(pending, target); // from the link's folder, current
+            }
         }
 
-        return full;
+        return Path.GetFullPath(current);
+    }
+
+    // the components of a relative path onto the stack, the first on top
+    private static void Push(Stack<string> pending, string relative)
+    {
+        var parts = relative.Split([Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar]);
+        for (int i = parts.Length - 1; i >= 0; i--) pending.Push(parts[i]);
     }
 }

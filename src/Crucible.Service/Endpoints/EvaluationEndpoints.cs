@@ -162,9 +162,10 @@ public static class EvaluationEndpoints
         EvaluationReport report;
         try
         {
-            var real = SeriesSetCsv.Read(realPath);
-            var synthetic = SeriesSetCsv.Read(syntheticPath, real.Names);
-            var train = trainPath is null ? null : SeriesSetCsv.Read(trainPath, real.Names);
+            var real = SeriesSetCsv.Read(realPath, null, out _, out var realDates);
+            var synthetic = SeriesSetCsv.Read(syntheticPath, real.Names, out _, out var syntheticDates);
+            DateOrderBreak? trainDates = null;
+            var train = trainPath is null ? null : SeriesSetCsv.Read(trainPath, real.Names, out _, out trainDates);
             if (options.LinkabilityColumns?.WhyNot(real.Names) is { } why)
             {
                 await Invalid(context, new() { ["linkability_series"] = [why] }).ConfigureAwait(false);
@@ -177,6 +178,11 @@ public static class EvaluationEndpoints
             }
             // privacy.holdout_sha256 is the holdout file's hash, as crucible evaluate records it (RELIABILITY PRIV-9)
             report = Evaluator.Evaluate(new EvaluationInput(real, synthetic, train), options with { HoldoutSha256 = realFile.Sha256 });
+            // a file whose dates are not strictly increasing: crucible evaluate's warning, before the library's own, naming
+            // the file by its request member (the real_csv file) where the CLI names its option (the --real file)
+            string[] dateOrder = [.. new[] { ("real", realDates), ("synthetic", syntheticDates), ("train", trainDates) }
+                .Where(d => d.Item2 is not null).Select(d => DateOrderWarning.Text(report, d.Item1, $"the {d.Item1}_csv file", d.Item2!))];
+            if (dateOrder.Length > 0) report = report with { Warnings = [.. dateOrder, .. report.Warnings] };
         }
         catch (InvalidInputException e)
         {

@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Crucible.Data;
 using Crucible.Diffusion.Scenarios;
+using Crucible.Diffusion.Sequence;
 using Crucible.Governance;
 using Crucible.Governance.Audit;
 using Crucible.Governance.Manifests;
@@ -339,6 +340,16 @@ public static class ScenarioEndpoints
         try
         {
             set = model.Generate(cancellable);
+        }
+        catch (SequenceOptionException e)
+        {
+            // a regime guidance whose factor k underflows or overflows (the request's, or the model's own, which the request's
+            // overrides): worded with the request's members and answered under the field its advice names, regime_guidance
+            var names = new ScenarioRequestNames();
+            var worded = e.Worded(names);
+            var field = names.Named.Contains(SequenceOption.RegimeGuidance) ? "regime_guidance" : model.ConditionsRefused(r) ? "conditions" : "stress";
+            await Invalid(context, audit, actor, r.Model, new() { [field] = [worded.ToUserMessage()] }).ConfigureAwait(false);
+            return null;
         }
         catch (InvalidInputException e)
         {

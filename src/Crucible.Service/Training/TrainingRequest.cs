@@ -139,12 +139,15 @@ public sealed record ValidTrainingRequest(TrainingRequest Request, InputKind Inp
 
     /// <summary>
     /// The reader's options for the data CSV: <see cref="Input"/>, the requested columns and <see cref="Csv"/>; its advice
-    /// to read percent values names the request's <c>"input": "percent"</c>, not <c>crucible train --input percent</c>.
+    /// to read percent values names the request's <c>"input": "percent"</c>, not <c>crucible train --input percent</c>. A
+    /// series named like a scenario file's own column is refused at its header cell (<c>data.csv:1:COL</c>, rule
+    /// <c>reserved-column</c>), as <c>crucible train</c> refuses it: the fit refuses it too, naming no file.
     /// </summary>
     public CsvReadOptions DataReadOptions() =>
         CsvDialect.Apply(Csv, new CsvReadOptions
         {
             Input = Input, Columns = Request.Columns is { } columns ? [.. columns] : null, PercentInputAdvice = "\"input\": \"percent\"",
+            ReservedColumns = Crucible.Diffusion.Scenarios.ScenarioCsv.ReservedColumns,
         }, member => "csv." + member);
 
     /// <summary>The optimiser steps the job will take (a tabular model's sampler distillation steps included).</summary>
