@@ -143,7 +143,7 @@ public static class ServiceApp
             k.Limits.MaxRequestBodySize = Math.Max(so.Value.MaxRequestBodyBytes, so.Value.MaxTrainingBodyBytes); // each endpoint checks its own
             k.AddServerHeader = false;
         });
-        services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(ServiceOptions.ShutdownTimeoutSeconds));
 
         // authentication and scopes
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)

@@ -56,6 +56,17 @@ public sealed class ServiceOptions
     /// </summary>
     public double GenerationTimeoutSeconds { get; set; } = 120;
 
+    /// <summary>
+    /// How long, in seconds, the requests in flight at shutdown (SIGTERM, Ctrl+C) may go on: past it a scenario request
+    /// still sampling stops within one step, and any request still waiting for a generation slot is answered 503
+    /// <c>unavailable</c>, so that each is answered before the host's 30 s shutdown timeout resets its connection. In
+    /// [0, 30): 0 refuses at once every request not yet sampled whole.
+    /// </summary>
+    public double ShutdownDrainSeconds { get; set; } = 20;
+
+    /// <summary>The host's shutdown timeout, in seconds: the requests in flight at SIGTERM are reset past it.</summary>
+    public const double ShutdownTimeoutSeconds = 30;
+
     /// <summary>The largest request body accepted, in bytes (larger: 413).</summary>
     public int MaxRequestBodyBytes { get; set; } = 64 * 1024;
 
@@ -131,6 +142,8 @@ public sealed class ServiceOptions
         AtLeast(nameof(EngineThreads), EngineThreads, 0);
         AtLeast(nameof(GenerationQueue), GenerationQueue, 0);
         Seconds(nameof(GenerationTimeoutSeconds), GenerationTimeoutSeconds, MaxTimerSeconds, zeroIsNoLimit: true);
+        if (!(ShutdownDrainSeconds >= 0 && ShutdownDrainSeconds < ShutdownTimeoutSeconds))
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"{Section}:{nameof(ShutdownDrainSeconds)} must be a number of seconds in [0, {ShutdownTimeoutSeconds:0}) (the shutdown timeout), got {ShutdownDrainSeconds}"));
         AtLeast(nameof(MaxRequestBodyBytes), MaxRequestBodyBytes, 1);
         AtLeast(nameof(MaxTrainingBodyBytes), MaxTrainingBodyBytes, 1);
         AtLeast(nameof(MaxScenarios), MaxScenarios, 1);

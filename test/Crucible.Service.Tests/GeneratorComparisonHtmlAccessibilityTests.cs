@@ -13,7 +13,6 @@ namespace Crucible.Service.Tests;
 /// </summary>
 public sealed class GeneratorComparisonHtmlAccessibilityTests : IDisposable
 {
-    private const string ChromiumPath = "/usr/bin/chromium";
     private readonly string _dir = Directory.CreateTempSubdirectory("crucible-comparison-a11y-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
@@ -32,15 +31,11 @@ public sealed class GeneratorComparisonHtmlAccessibilityTests : IDisposable
     [InlineData(320)]
     public async Task ComparisonHtml_HasLandmarksAndTableHeaders_ContrastAndReflow(int width)
     {
-        Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: run scripts/setup.sh");
         var path = Path.Combine(_dir, "comparison.html");
         File.WriteAllText(path, GeneratorComparison.ToHtmlPage(Table()));
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = ChromiumPath, Headless = true, Args = ["--no-sandbox"] });
-        var context = await browser.NewContextAsync(new BrowserNewContextOptions { Offline = true, ViewportSize = new ViewportSize { Width = width, Height = 900 } });
-        var page = await context.NewPageAsync();
-        await page.GotoAsync(new Uri(path).AbsoluteUri);
+        await using var chromium = await HeadlessChromium.OpenFileAsync(path, width);
+        var page = chromium.Page;
 
         Assert.Equal("en", await page.GetAttributeAsync("html", "lang"));
         Assert.Equal("Crucible generator comparison", await page.TitleAsync());

@@ -13,7 +13,6 @@ namespace Crucible.Service.Tests;
 [Collection(ServiceCollection.Name)]
 public sealed class ModelCardHtmlAccessibilityTests(ServiceFixture fixture) : IDisposable
 {
-    private const string ChromiumPath = "/usr/bin/chromium";
     private readonly string _dir = Directory.CreateTempSubdirectory("crucible-card-a11y-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
@@ -23,16 +22,12 @@ public sealed class ModelCardHtmlAccessibilityTests(ServiceFixture fixture) : ID
     [InlineData(320)]
     public async Task ModelCardHtml_HasLandmarksHeadingsAndTableHeaders_ContrastAndReflow(int width)
     {
-        Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: run scripts/setup.sh");
         var card = ModelCard.Build(fixture.ModelFolder);
         var path = Path.Combine(_dir, "card.html");
         card.Write(Path.Combine(_dir, "card.md"), path);
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = ChromiumPath, Headless = true, Args = ["--no-sandbox"] });
-        var context = await browser.NewContextAsync(new BrowserNewContextOptions { Offline = true, ViewportSize = new ViewportSize { Width = width, Height = 900 } });
-        var page = await context.NewPageAsync();
-        await page.GotoAsync(new Uri(path).AbsoluteUri);
+        await using var chromium = await HeadlessChromium.OpenFileAsync(path, width);
+        var page = chromium.Page;
 
         Assert.Equal("en", await page.GetAttributeAsync("html", "lang"));
         Assert.Equal(card.Title, await page.TitleAsync());

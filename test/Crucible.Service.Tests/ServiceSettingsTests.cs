@@ -40,6 +40,9 @@ public sealed class ServiceSettingsTests : IDisposable
     [InlineData("IdempotencyRetentionSeconds", "0", "a number of seconds")]
     [InlineData("IdempotencyCapacity", "0", "at least 1")]
     [InlineData("FinishedJobsInMemory", "-1", "at least 0")]
+    [InlineData("ShutdownDrainSeconds", "30", "a number of seconds in [0, 30) (the shutdown timeout)")]
+    [InlineData("ShutdownDrainSeconds", "-0.5", "a number of seconds in [0, 30)")]
+    [InlineData("ShutdownDrainSeconds", "NaN", "a number of seconds in [0, 30)")]
     public void ASettingOutOfRange_StopsTheStart_NamingIt_BeforeTheHomeIsTouched(string name, string value, string must)
     {
         var home = Path.Combine(_dir, "home");
@@ -68,6 +71,8 @@ public sealed class ServiceSettingsTests : IDisposable
     [InlineData("TrainingJobTimeoutSeconds", "4294967")]
     [InlineData("EngineThreads", "0")]
     [InlineData("GenerationQueue", "0")]
+    [InlineData("ShutdownDrainSeconds", "0")]
+    [InlineData("ShutdownDrainSeconds", "29.5")]
     public void TheEdgesOfEachRange_Start(string name, string value)
     {
         var home = Path.Combine(_dir, "home");

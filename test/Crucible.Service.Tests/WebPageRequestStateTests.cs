@@ -36,12 +36,19 @@ public sealed partial class WebPageTests
         public void Release() => _release.TrySetResult();
     }
 
-    [Fact]
-    public async Task Browser_GenerateStaysDisabled_WhileAGenerationIsInFlight_ThoughAnotherModelIsPicked()
+    /// <summary>The page with two models to pick from: the fixture's tabular one (<c>Ids[0]</c>) and a tiny sequence
+    /// model with conditions (<c>Ids[1]</c>).</summary>
+    private async Task<WebSession> OpenTabularAndSequenceAsync()
     {
         string sequence = Path.Combine(_dir, "sequence");
         TinySequenceModel.Train().Save(sequence);
-        await using var web = await OpenAsync(fixture.ModelFolder, sequence);
+        return await OpenAsync(fixture.ModelFolder, sequence);
+    }
+
+    [Fact]
+    public async Task Browser_GenerateStaysDisabled_WhileAGenerationIsInFlight_ThoughAnotherModelIsPicked()
+    {
+        await using var web = await OpenTabularAndSequenceAsync();
         var page = web.Page;
         await PickAsync(page, web.Ids[0]);
         await page.FillAsync("#count", "20");
@@ -126,9 +133,7 @@ public sealed partial class WebPageTests
     [Fact]
     public async Task Browser_PickingAnotherModel_LeavesNoResultsOfTheFirst_AndItsLateAnswerIsNotDrawn()
     {
-        string sequence = Path.Combine(_dir, "sequence");
-        TinySequenceModel.Train().Save(sequence);
-        await using var web = await OpenAsync(fixture.ModelFolder, sequence);
+        await using var web = await OpenTabularAndSequenceAsync();
         var page = web.Page;
         await PickAsync(page, web.Ids[0]);
         await page.FillAsync("#count", "20");
@@ -155,9 +160,7 @@ public sealed partial class WebPageTests
     [Fact]
     public async Task Browser_LoadingTheModelsAgain_KeepsThePickedModel_AndItsResults()
     {
-        string sequence = Path.Combine(_dir, "sequence");
-        TinySequenceModel.Train().Save(sequence);
-        await using var web = await OpenAsync(fixture.ModelFolder, sequence);
+        await using var web = await OpenTabularAndSequenceAsync();
         var page = web.Page;
         await PickAsync(page, web.Ids[1]);
         await page.FillAsync("#count", "20");

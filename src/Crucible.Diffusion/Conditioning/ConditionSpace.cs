@@ -55,7 +55,7 @@ public sealed class ConditionSpace
             if (string.IsNullOrWhiteSpace(names[i])) throw Error($"feature {i} has no name");
             if (!_index.TryAdd(names[i], i)) throw Error($"feature names must differ (ignoring case): '{names[i]}'");
             if (!double.IsFinite(mean[i]) || !double.IsFinite(reference[i])) throw Error($"feature '{names[i]}' has a non-finite mean or reference value");
-            if (!(std[i] >= 0) || !double.IsFinite(std[i])) throw Error($"feature '{names[i]}' has an invalid standard deviation {std[i]}");
+            if (!(std[i] >= 0) || !double.IsFinite(std[i])) throw Error(string.Create(CultureInfo.InvariantCulture, $"feature '{names[i]}' has an invalid standard deviation {std[i]}"));
         }
 
         Names = names.ToArray();

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Crucible.Diffusion.Training;
 
 namespace Crucible.Diffusion.Schedules;
@@ -75,7 +76,7 @@ public sealed record VolatilityAdaptiveSchedule
         for (int i = 0; i < scale.Length; i++)
         {
             double s = volatility[i];
-            if (!(double.IsFinite(s) && s > 0)) throw new ArgumentException($"series {i} has noise scale {s}; it must be finite and > 0", nameof(volatility));
+            if (!(double.IsFinite(s) && s > 0)) throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"series {i} has noise scale {s}; it must be finite and > 0"), nameof(volatility));
             scale[i] = s;
         }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Crucible.Diffusion.Samplers;
 
 namespace Crucible.Diffusion.Steering;
@@ -24,7 +25,7 @@ public sealed record ConstraintGuidanceOptions(double Weight = 1.0, int Iteratio
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> when a value is outside its documented range.</summary>
     public void Validate()
     {
-        if (!(Weight >= 0 && Weight <= 1)) throw new ArgumentOutOfRangeException(nameof(Weight), $"weight {Weight} is not in [0, 1]");
+        if (!(Weight >= 0 && Weight <= 1)) throw new ArgumentOutOfRangeException(nameof(Weight), string.Create(CultureInfo.InvariantCulture, $"weight {Weight} is not in [0, 1]"));
         if (Iterations < 1) throw new ArgumentOutOfRangeException(nameof(Iterations), "at least one iteration");
         if (!(Power >= 0) || !double.IsFinite(Power)) throw new ArgumentOutOfRangeException(nameof(Power), $"power {Power} must be finite and ≥ 0");
         if (!(Margin >= 0) || !double.IsFinite(Margin)) throw new ArgumentOutOfRangeException(nameof(Margin), $"margin {Margin} must be finite and ≥ 0");

@@ -259,7 +259,7 @@ public static class ScenarioEndpoints
         {
             using var slot = await slots.AcquireAsync(context).ConfigureAwait(false);
             if (slot is null) return; // 429 written
-            var response = await Generate(context, catalog, audit, o, clock, home, body, valid, csv, actor, ct).ConfigureAwait(false);
+            var response = await Generate(context, catalog, audit, o, clock, home, body, valid, csv, actor, ct, slots.DrainOver).ConfigureAwait(false);
             if (response is null) return; // a problem was written
             if (idemKey is not null) idempotency.Complete(client, idemKey, claim, response);
             completed = true;
@@ -272,7 +272,8 @@ public static class ScenarioEndpoints
     }
 
     private static async Task<StoredResponse?> Generate(HttpContext context, ModelCatalog catalog, AuditLog audit, ServiceOptions o,
-        TimeProvider clock, CrucibleHome home, byte[] body, ValidScenarioRequest valid, bool csv, string actor, CancellationToken ct)
+        TimeProvider clock, CrucibleHome home, byte[] body, ValidScenarioRequest valid, bool csv, string actor, CancellationToken ct,
+        CancellationToken drainOver)
     {
         var r = valid.Request;
         // the registry's current record (status read on every request, so a retirement elsewhere counts at once); a
@@ -329,13 +330,14 @@ public static class ScenarioEndpoints
 
         // 5. sample (in the request's generation slot), format exactly as crucible generate writes,
         // record, answer. The sampler checks the token once per step: a client that disconnects, or a request past
-        // GenerationTimeoutSeconds, stops within one step and frees its slot; nothing is recorded as generated.
+        // GenerationTimeoutSeconds, or one still sampling when the shutdown's drain is over (GenerationSlots.DrainOver), stops
+        // within one step and frees its slot; nothing is recorded as generated.
         ct.ThrowIfCancellationRequested();
         var run = RunEndpoints.Start(home, RunKind.Generate, RunConfig(valid, csv), r.Seed, body);
         run.ModelId = record.Id;
         using var timeout = o.GenerationTimeoutSeconds > 0 ? new CancellationTokenSource(TimeSpan.FromSeconds(o.GenerationTimeoutSeconds), clock) : null;
-        using var linked = timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
-        var cancellable = valid with { Sampler = valid.Sampler with { Cancellation = linked?.Token ?? ct } };
+        using var linked = timeout is null ? CancellationTokenSource.CreateLinkedTokenSource(ct, drainOver) : CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token, drainOver);
+        var cancellable = valid with { Sampler = valid.Sampler with { Cancellation = linked.Token } };
         ScenarioSet set;
         try
         {
@@ -375,6 +377,12 @@ public static class ScenarioEndpoints
             await ProblemTypes.WriteAsync(context, ProblemTypes.Create(503, string.Create(CultureInfo.InvariantCulture,
                 $"sampling took longer than the service's limit of {o.GenerationTimeoutSeconds} s and was stopped; ask for fewer scenarios or sampling steps"),
                 ProblemTypes.GenerationTimeout)).ConfigureAwait(false);
+            return null;
+        }
+        catch (OperationCanceledException) when (drainOver.IsCancellationRequested)
+        {
+            AppendFailure(audit, actor, r.Model, 503, ProblemTypes.Unavailable);
+            await GenerationSlots.WriteStoppingAsync(context).ConfigureAwait(false);
             return null;
         }
 

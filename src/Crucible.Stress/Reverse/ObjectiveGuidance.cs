@@ -1,3 +1,4 @@
+using System.Globalization;
 using Crucible.Diffusion.Samplers;
 
 namespace Crucible.Stress.Reverse;
@@ -14,7 +15,7 @@ public sealed record ObjectiveGuidanceOptions(double Scale = 1.0, int Iterations
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> when a value is outside its documented range.</summary>
     public void Validate()
     {
-        if (!(Scale >= 0) || !double.IsFinite(Scale)) throw new ArgumentOutOfRangeException(nameof(Scale), $"guidance scale {Scale} must be finite and ≥ 0");
+        if (!(Scale >= 0) || !double.IsFinite(Scale)) throw new ArgumentOutOfRangeException(nameof(Scale), string.Create(CultureInfo.InvariantCulture, $"guidance scale {Scale} must be finite and ≥ 0"));
         if (Iterations < 1) throw new ArgumentOutOfRangeException(nameof(Iterations), "at least one iteration");
         if (!(Power >= 0) || !double.IsFinite(Power)) throw new ArgumentOutOfRangeException(nameof(Power), $"power {Power} must be finite and ≥ 0");
         if (!(Margin >= 0) || !double.IsFinite(Margin)) throw new ArgumentOutOfRangeException(nameof(Margin), $"margin {Margin} must be finite and ≥ 0");

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Numerics.Tensors;
 using Crucible.Tensors.Kernels;
 
@@ -98,7 +99,7 @@ public sealed partial class Tensor
     /// </summary>
     public Tensor Clamp(float min, float max)
     {
-        if (min > max) throw new ArgumentException($"clamp min {min} exceeds max {max}", nameof(min));
+        if (min > max) throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"clamp min {min} exceeds max {max}"), nameof(min));
         return Unary(
             (x, d) => TensorPrimitives.Clamp(x, min, max, d),
             (x, _, g, gx) =>

@@ -1,6 +1,6 @@
 using System.Globalization;
 using Crucible.Evaluation.Reporting;
-using Microsoft.Playwright;
+using Crucible.Tests.Accessibility;
 
 namespace Crucible.Evaluation.Tests.Reporting;
 
@@ -11,7 +11,6 @@ namespace Crucible.Evaluation.Tests.Reporting;
 /// </summary>
 public sealed class ReportHtmlBidiTests : IDisposable
 {
-    private const string ChromiumPath = "/usr/bin/chromium";
     private readonly string _dir = Directory.CreateTempSubdirectory("crucible-report-bidi-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
@@ -24,7 +23,6 @@ public sealed class ReportHtmlBidiTests : IDisposable
     [InlineData("\u202Eabc")] // a right-to-left override left open
     public async Task NumbersAfterARightToLeftName_KeepTheirOrderOnScreen(string name)
     {
-        Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: run scripts/setup.sh");
         string[] names = [name, "EQ"];
         var report = Evaluator.Evaluate(new EvaluationInput(Of(names, 300, 0), Of(names, 300, 0.4, 0.53), Of(names, 300, 0.2)));
         var u = report.Utility!;
@@ -32,10 +30,8 @@ public sealed class ReportHtmlBidiTests : IDisposable
         Assert.NotEqual(trtr, tstr);
         var path = Path.Combine(_dir, "report.html");
         ReportHtml.Write(report, path);
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = ChromiumPath, Headless = true, Args = ["--no-sandbox"] });
-        var page = await browser.NewPageAsync();
-        await page.GotoAsync(new Uri(path).AbsoluteUri);
+        await using var chromium = await HeadlessChromium.OpenFileAsync(path);
+        var page = chromium.Page;
 
         // the importance chart's caption "NAME TRTR / TSTR, EQ TRTR / TSTR": the x position on screen of each number,
         // found in the caption's text in logical order (one line: the caption is wide enough)

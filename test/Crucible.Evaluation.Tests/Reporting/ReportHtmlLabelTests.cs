@@ -1,5 +1,5 @@
 using Crucible.Evaluation.Reporting;
-using Microsoft.Playwright;
+using Crucible.Tests.Accessibility;
 
 namespace Crucible.Evaluation.Tests.Reporting;
 
@@ -10,7 +10,6 @@ namespace Crucible.Evaluation.Tests.Reporting;
 /// </summary>
 public sealed class ReportHtmlLabelTests : IDisposable
 {
-    private const string ChromiumPath = "/usr/bin/chromium";
     private readonly string _dir = Directory.CreateTempSubdirectory("crucible-report-labels-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
@@ -23,14 +22,11 @@ public sealed class ReportHtmlLabelTests : IDisposable
     [Fact]
     public async Task HeatmapLabels_LieInsideTheirChart_ALongNameCutWithItsFullNameKept()
     {
-        Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: run scripts/setup.sh");
         var report = Evaluator.Evaluate(new EvaluationInput(Of(300, 0), Of(300, 0.4)), new EvaluationOptions { Utility = false });
         var path = Path.Combine(_dir, "report.html");
         ReportHtml.Write(report, path);
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = ChromiumPath, Headless = true, Args = ["--no-sandbox"] });
-        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 900 } });
-        await page.GotoAsync(new Uri(path).AbsoluteUri);
+        await using var chromium = await HeadlessChromium.OpenFileAsync(path, width: 1600);
+        var page = chromium.Page;
 
         // the labels' boxes against their chart's: a row label ran off the left edge ("r Discretionary") and a column
         // label off the bottom ("Consumer D"), cut by the chart's edge
