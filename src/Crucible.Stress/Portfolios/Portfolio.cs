@@ -86,6 +86,28 @@ public sealed partial class Portfolio
         return weights;
     }
 
+    /// <summary>
+    /// The weight vector aligned with <paramref name="columns"/> for the held series only (non-zero weights; 0 elsewhere):
+    /// what a generator fitted on the held series needs (the backtest, the generator comparison), where a zero-weight
+    /// holding or a group's series need not be among the columns (only the stress report uses groups). Throws
+    /// <see cref="InvalidInputException"/> (rule <c>unknown-series</c>) when a held series is not among the columns.
+    /// </summary>
+    public double[] HeldWeightsFor(IReadOnlyList<string> columns)
+    {
+        ArgumentNullException.ThrowIfNull(columns);
+        var weights = new double[columns.Count];
+        foreach (var h in Holdings.Where(h => h.Weight != 0))
+        {
+            var i = IndexOf(columns, h.Series);
+            if (i < 0)
+                throw new InvalidInputException("unknown-series",
+                    $"portfolio series '{h.Series}' is not in the scenarios (series: {string.Join(", ", columns)})", h.Location);
+            weights[i] = h.Weight;
+        }
+
+        return weights;
+    }
+
     private static int IndexOf(IReadOnlyList<string> columns, string name)
     {
         for (var i = 0; i < columns.Count; i++)

@@ -80,6 +80,25 @@ public sealed class GeneratorComparisonTests
     }
 
     [Fact]
+    public void Build_APortfolioWithAZeroWeightOrAGroup_OverItsHeldSeries_IsComparedAsWithoutThem()
+    {
+        // compare fits the generators on the portfolio's held series only (CompareRun), but the weights were looked up for
+        // every holding and group among them: a zero weight, or a group naming another series of the data (which only the
+        // stress report uses), failed as "portfolio series 'X' is not in the scenarios"
+        var data = GeneratorTests.Panel(400, 31).SelectColumns(["EQ"]);
+        var (train, holdout) = (data.Slice(0, 300), data.Slice(300, 400));
+        var plain = GeneratorComparison.Build([new StationaryBootstrap(10)], train, holdout, new Portfolio("eq", [new Holding("EQ", 1.0)]), 50, 10, 0.95, seed: 4);
+        var zero = new Portfolio("eq", [new Holding("EQ", 1.0), new Holding("BD", 0.0)]);
+        var grouped = new Portfolio("eq", [new Holding("EQ", 1.0)], groups: [new FactorGroup("rates", ["BD"])]);
+        foreach (var portfolio in new[] { zero, grouped })
+        {
+            var table = GeneratorComparison.Build([new StationaryBootstrap(10)], train, holdout, portfolio, 50, 10, 0.95, seed: 4);
+            Assert.Equal(plain.Rows[0].Es, table.Rows[0].Es);
+            Assert.Equal(plain.Rows[0].Var, table.Rows[0].Var);
+        }
+    }
+
+    [Fact]
     public void Build_AGeneratorThatReplaysEveryHoldoutDayOnce_MatchesItsMarginalsExactly_EdgeDaysIncluded()
     {
         // the holdout's 100 days as 10 non-overlapping 10-day windows: the synthetic rows are the holdout's rows, each
