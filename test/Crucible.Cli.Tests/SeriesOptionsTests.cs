@@ -52,4 +52,28 @@ public class SeriesOptionsTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Theory]
+    [InlineData("compare", "--train-end", "2020-02-14")]
+    [InlineData("backtest", "--first-year", "2021", "--last-year", "2021", "--samples", "100")]
+    public void PortfolioHoldingASeriesTheDataLacks_IsNamedAtItsHolding(params string[] args)
+    {
+        // compare and backtest selected the held series from the data by name: one it lacks was "error [COLUMN-E]: no
+        // column named 'Z'", naming no file; crucible stress names the holding in the portfolio file (unknown-series)
+        var dir = Directory.CreateTempSubdirectory("crucible-cli-held-").FullName;
+        try
+        {
+            string prices = TestPrices.Write(Path.Combine(dir, "prices.csv"), 400), portfolio = Path.Combine(dir, "p.json"), output = Path.Combine(dir, "o.json");
+            File.WriteAllText(portfolio, "{\n  \"weights\": {\"A\": 0.5, \"Z\": 0.5}\n}\n");
+            var (code, _, stderr) = CliProcess.Run([args[0], "--data", prices, "--portfolio", portfolio, "--generator", "bootstrap", "--out", output,
+                "--home", Path.Combine(dir, "home"), .. args[1..]]);
+            Assert.Equal(2, code);
+            Assert.Contains($"{portfolio}:2:25: error [unknown-series]: portfolio series 'Z' is not in the data (series: A, B, C)", stderr, StringComparison.Ordinal);
+            Assert.False(File.Exists(output));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

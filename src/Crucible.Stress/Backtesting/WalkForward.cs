@@ -103,6 +103,8 @@ public static class WalkForward
 
         // the generator sees only the series the portfolio holds, with their weights (a zero-weight holding or a group's
         // series need not be among them: only the stress report uses groups)
+        // a held series the data lacks is named at its holding in the portfolio file (unknown-series), as crucible stress names it
+        portfolio.HeldWeightsFor(logReturns.Columns);
         var held = portfolio.Holdings.Where(h => h.Weight != 0).ToArray();
         var frame = logReturns.SelectColumns([.. held.Select(h => h.Series)]);
         var weights = held.Select(h => h.Weight).ToArray();

@@ -101,7 +101,7 @@ public sealed partial class Portfolio
             var i = IndexOf(columns, h.Series);
             if (i < 0)
                 throw new InvalidInputException("unknown-series",
-                    $"portfolio series '{h.Series}' is not in the scenarios (series: {string.Join(", ", columns)})", h.Location);
+                    $"portfolio series '{h.Series}' is not in the data (series: {string.Join(", ", columns)})", h.Location);
             weights[i] = h.Weight;
         }
 

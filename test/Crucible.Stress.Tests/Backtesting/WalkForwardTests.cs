@@ -124,6 +124,19 @@ public sealed class WalkForwardTests
     }
 
     [Fact]
+    public void Run_APortfolioHoldingASeriesTheDataLacks_IsRefusedAtTheHolding()
+    {
+        // the held series were selected from the data by name: a series it lacks was COLUMN-E "no column named 'XYZ'",
+        // naming no file, line or column, where crucible stress names the holding in the portfolio file (unknown-series)
+        var portfolio = Portfolio.Parse("{\n  \"weights\": {\"EQ\": 0.5, \"XYZ\": 0.5}\n}\n"u8, "p.json");
+        var options = new WalkForwardOptions { FirstYear = 2011, LastYear = 2011, Samples = 300, Seed = 4 };
+        var e = Assert.Throws<InvalidInputException>(() => WalkForward.Run(new StationaryBootstrap(5), DatedPanel(1100, 6), portfolio, options));
+        Assert.Equal("unknown-series", e.Rule);
+        Assert.Equal(new InputLocation("p.json", 2, 26), e.Location);
+        Assert.Contains("'XYZ' is not in the data (series: EQ, BD)", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Run_APortfolioWithAZeroWeightOrAGroup_IsBacktestedAsWithoutThem()
     {
         // the generator sees only the held series, but the weights were looked up for every holding and group among
