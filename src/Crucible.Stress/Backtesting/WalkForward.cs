@@ -132,7 +132,19 @@ public static class WalkForward
             var testEnd = Math.Min(frame.RowCount, testStart + options.TestDays);
             if (year < options.LastYear) testEnd = Math.Min(testEnd, frame.IndexAtOrBefore(new DateOnly(year, 12, 31)) + 1);
             var test = frame.Slice(testStart, testEnd);
-            var fitted = generator.Fit(train, fitSeed);
+            IFittedScenarioGenerator fitted;
+            try
+            {
+                fitted = generator.Fit(train, fitSeed);
+            }
+            catch (InvalidInputException e) when (e.Location is null)
+            {
+                // a refusal of the year's training rows ("series 'X' does not vary", "at least 50 rows, got 30") read as one
+                // of the whole file, whose series may vary and whose rows may be many: say which rows were fitted
+                throw new InvalidInputException(e.Rule, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"{generator.Name} fitted on the {train.RowCount} rows before {year} ({Iso(train.Dates[0])} to {Iso(train.Dates[^1])}) for the {year} test: {e.Message}"));
+            }
+
             daily = options.UpdateDaily && fitted is IFilteringScenarioGenerator;
             var realised = new double[test.RowCount];
             var var = new double[test.RowCount];

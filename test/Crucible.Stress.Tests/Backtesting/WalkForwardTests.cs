@@ -124,6 +124,23 @@ public sealed class WalkForwardTests
     }
 
     [Fact]
+    public void Run_AFitRefusedOnAYearsTrainingRows_SaysWhichRows()
+    {
+        // BD is listed in 2010 (0 before, a filled-forward price): the 2010 refit's training rows hold it constant, and
+        // the refusal said "series 'BD' does not vary", of a series that varies in the file; it now names the rows
+        var frame = DatedPanel(1100, 6);
+        var values = (double[])frame.Values.Clone();
+        var listed = Array.FindIndex(frame.Dates, d => d.Year >= 2010);
+        for (var t = 0; t < listed; t++) values[(2 * t) + 1] = 0;
+        var options = new WalkForwardOptions { FirstYear = 2010, LastYear = 2010, Samples = 300, Seed = 4 };
+        var e = Assert.Throws<InvalidInputException>(() => WalkForward.Run(new FilteredHistoricalSimulation(), frame.WithValues(values), SixtyForty, options));
+        Assert.Equal("constant-series", e.Rule);
+        Assert.Equal(
+            $"fhs-garch-t fitted on the {listed} rows before 2010 (2008-01-02 to 2009-12-31) for the 2010 test: series 'BD' does not vary: a GARCH(1,1) cannot be fitted to it",
+            e.Message);
+    }
+
+    [Fact]
     public void Run_APortfolioHoldingASeriesTheDataLacks_IsRefusedAtTheHolding()
     {
         // the held series were selected from the data by name: a series it lacks was COLUMN-E "no column named 'XYZ'",
