@@ -126,6 +126,7 @@ internal static class BaselineCommand
         public (IScenarioGenerator Generator, int FitRows, ScenarioWindows Windows, byte[] Csv) Compute()
         {
             var generator = GeneratorCatalog.Create(Generator);
+            GeneratorCatalog.CheckWindow(generator, Window); // before the data is read and the generator trained
             var frame = SeriesOptions.ReadLogReturns(Data, Input, Dialect);
             if (Columns is { } columns) frame = frame.SelectColumns(columns.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
             if (TrainEnd is { } text) frame = frame.Slice(0, frame.IndexAtOrBefore(SeriesOptions.TrainEnd(text)) + 1);

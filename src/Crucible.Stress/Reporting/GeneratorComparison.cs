@@ -73,6 +73,7 @@ public static class GeneratorComparison
         // (KS, Wasserstein, kurtosis, correlation, tail dependence) on each holdout day once. The holdout pre-cut into
         // overlapping windows pooled a middle day W times and the first and last days once: a crash at either end of the
         // holdout weighed up to W times less in its marginals than the same crash in the middle
+        foreach (var g in generators) GeneratorCatalog.CheckWindow(g, window); // before any generator is fitted
         var real = SeriesSet.FromFrame(holdout);
         // the held series' weights: a zero-weight holding or a group's series need not be among the compared series
         var weights = portfolio.HeldWeightsFor(train.Columns);

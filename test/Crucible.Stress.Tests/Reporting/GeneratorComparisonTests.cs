@@ -116,6 +116,35 @@ public sealed class GeneratorComparisonTests
         Assert.Equal(0, row.TailDependenceError, 1e-12);
     }
 
+    [Fact]
+    public void Build_AWindowLongerThanTheTimeVaesOwn_IsRefusedBeforeAnyGeneratorIsFitted()
+    {
+        // the TimeVAE baseline's dense layers fix its window: asked for more, it refused only when sampling, after every
+        // generator before it in the list (the diffusion model among them, by default) and itself had been trained
+        var data = GeneratorTests.Panel(400, 31);
+        var first = new CountingGenerator(new StationaryBootstrap(10));
+        IScenarioGenerator[] generators = [first, new Crucible.Stress.Generators.Neural.TimeVae(new Crucible.Stress.Generators.Neural.TimeVaeOptions { Window = 5, Steps = 1, BatchSize = 2 })];
+        var e = Assert.Throws<InvalidInputException>(() =>
+            GeneratorComparison.Build(generators, data.Slice(0, 300), data.Slice(300, 400), SixtyForty, 50, 10, 0.95, seed: 4));
+        Assert.Equal("window", e.Rule);
+        Assert.Contains("windows of 5 steps; it cannot sample 10", e.Message, StringComparison.Ordinal);
+        Assert.Equal(0, first.Fits);
+    }
+
+    // counts its fits
+    private sealed class CountingGenerator(IScenarioGenerator inner) : IScenarioGenerator
+    {
+        public int Fits { get; private set; }
+
+        public string Name => inner.Name;
+
+        public IFittedScenarioGenerator Fit(TimeSeriesFrame logReturns, ulong seed)
+        {
+            Fits++;
+            return inner.Fit(logReturns, seed);
+        }
+    }
+
     // replays the frame's rows as count windows of `window` steps, in order (the same for every seed)
     private sealed class Replay(TimeSeriesFrame frame) : IScenarioGenerator, IFittedScenarioGenerator
     {
