@@ -76,4 +76,25 @@ public class SeriesOptionsTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public void Baseline_ATrainEndBeforeTheData_IsRefusedAtTheOption()
+    {
+        // it left no row to fit on and read "error [too-few-rows]: the generator needs at least 2 rows to fit, got 0", of a
+        // file of 60 rows; compare says what --train-end did
+        var dir = Directory.CreateTempSubdirectory("crucible-cli-train-end-").FullName;
+        try
+        {
+            string prices = TestPrices.Write(Path.Combine(dir, "prices.csv"), 60), output = Path.Combine(dir, "o.csv");
+            var (code, _, stderr) = CliProcess.Run("baseline", "--data", prices, "--generator", "bootstrap", "--train-end", "2019-12-31", "--out", output,
+                "--home", Path.Combine(dir, "home"));
+            Assert.Equal(2, code);
+            Assert.Contains("error [OPT-E]: --train-end 2019-12-31 precedes the data's first return (2020-01-02): no rows to fit on", stderr, StringComparison.Ordinal);
+            Assert.False(File.Exists(output));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
