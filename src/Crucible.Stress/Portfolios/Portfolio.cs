@@ -152,6 +152,9 @@ public sealed partial class Portfolio
         {
             if (!names.Add(g.Name)) throw new InvalidInputException("duplicate-group", $"group '{g.Name}' is declared twice", g.Location);
             if (g.Series.Count == 0) throw new InvalidInputException("empty-group", $"group '{g.Name}' names no series", g.Location);
+            // a series named twice in its one group is no overlap of groups
+            if (g.Series.GroupBy(s => s, StringComparer.Ordinal).FirstOrDefault(x => x.Count() > 1) is { } twice)
+                throw new InvalidInputException("duplicate-series", $"group '{g.Name}' names series '{twice.Key}' twice", g.Location);
             foreach (var s in g.Series)
             {
                 if (!grouped.Add(s)) throw new InvalidInputException("group-overlap", $"series '{s}' is in more than one group", g.Location);
