@@ -153,7 +153,19 @@ public static class WalkForward
             var sampleSeeds = new Philox(sampleSeed);
             for (var t = 0; t < realised.Length; t++)
             {
-                if (t == 0 || daily) var[t] = OneDayValueAtRisk(fitted.Sample(options.Samples, 1, sampleSeeds.NextUInt64()), weights, options.Alpha);
+                if (t == 0 || daily)
+                {
+                    try
+                    {
+                        var[t] = OneDayValueAtRisk(fitted.Sample(options.Samples, 1, sampleSeeds.NextUInt64()), weights, options.Alpha);
+                    }
+                    catch (InvalidInputException e) when (e.Rule == "wiped-out" && e.Location is null)
+                    {
+                        // which generator (of several) and which refit drew it
+                        throw new InvalidInputException(e.Rule, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                            $"{generator.Name} fitted on the {train.RowCount} rows before {year} ({Iso(train.Dates[0])} to {Iso(train.Dates[^1])}), the VaR of {Iso(test.Dates[t])}: {e.Message}"));
+                    }
+                }
                 else
                 {
                     var[t] = var[t - 1];

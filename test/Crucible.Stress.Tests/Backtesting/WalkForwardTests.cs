@@ -141,6 +141,18 @@ public sealed class WalkForwardTests
     }
 
     [Fact]
+    public void Run_AOneDayScenarioThatWipesTheBookOut_NamesTheGeneratorAndTheDay()
+    {
+        // "a one-day scenario wipes the portfolio out: leverage too high" named neither the generator (of several) nor
+        // the refit whose scenarios did it
+        var levered = new Portfolio("levered", [new Holding("EQ", 60), new Holding("BD", 40)], leverage: 100);
+        var options = new WalkForwardOptions { FirstYear = 2011, LastYear = 2011, Samples = 300, Seed = 4 };
+        var e = Assert.Throws<InvalidInputException>(() => WalkForward.Run(new StationaryBootstrap(5), DatedPanel(1100, 6), levered, options));
+        Assert.Equal("wiped-out", e.Rule);
+        Assert.StartsWith("stationary-bootstrap fitted on the 783 rows before 2011 (2008-01-02 to 2010-12-31), the VaR of 2011-01-03: a one-day scenario wipes", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Run_APortfolioHoldingASeriesTheDataLacks_IsRefusedAtTheHolding()
     {
         // the held series were selected from the data by name: a series it lacks was COLUMN-E "no column named 'XYZ'",
