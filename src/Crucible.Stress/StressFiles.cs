@@ -92,7 +92,9 @@ public static class StressFiles
 
     /// <summary>
     /// <see cref="StressAnalysis.Run"/> of the scenarios read from <paramref name="path"/>: a scenario that wipes the
-    /// portfolio out (rule <c>wiped-out</c>, which names the scenario and step) names that file too.
+    /// portfolio out (rule <c>wiped-out</c>, which names the scenario and step) names that file too, and so does a
+    /// portfolio series or group series the file lacks (rule <c>unknown-series</c>, located at the portfolio's holding or
+    /// group: which of an ensemble's files lacks it).
     /// </summary>
     internal static StressResult Stress(SeriesSet scenarios, string path, Portfolio portfolio, IReadOnlyList<double> alphas)
     {
@@ -103,6 +105,10 @@ public static class StressFiles
         catch (InvalidInputException e) when (e.Rule == "wiped-out" && e.Location is null)
         {
             throw new InvalidInputException(e.Rule, e.Message, new InputLocation(path, 0, 0));
+        }
+        catch (InvalidInputException e) when (e.Rule == "unknown-series")
+        {
+            throw new InvalidInputException(e.Rule, $"{e.Message}; scenario file: {path}", e.Location);
         }
     }
 

@@ -126,9 +126,23 @@ internal static class BaselineCommand
         public (IScenarioGenerator Generator, int FitRows, ScenarioWindows Windows, byte[] Csv) Compute()
         {
             var generator = GeneratorCatalog.Create(Generator);
+            GeneratorCatalog.CheckWindow(generator, Window); // before the data is read and the generator trained
             var frame = SeriesOptions.ReadLogReturns(Data, Input, Dialect);
             if (Columns is { } columns) frame = frame.SelectColumns(columns.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
-            if (TrainEnd is { } text) frame = frame.Slice(0, frame.IndexAtOrBefore(SeriesOptions.TrainEnd(text)) + 1);
+            if (TrainEnd is { } text)
+            {
+                int end = frame.IndexAtOrBefore(SeriesOptions.TrainEnd(text)) + 1;
+                // no row up to it: the generator's "needs at least 2 rows to fit, got 0" did not say why
+                if (end == 0 && frame.RowCount > 0)
+                {
+                    throw new InvalidInputException("OPT-E", frame.HasDates
+                        ? string.Create(CultureInfo.InvariantCulture, $"--train-end {text} precedes the data's first return ({frame.Dates[0]:yyyy-MM-dd}): no rows to fit on")
+                        : $"--train-end {text} needs dated rows; the data has no dates");
+                }
+
+                frame = frame.Slice(0, end);
+            }
+
             RefuseReservedSeries(frame.Columns);
 
             var windows = generator.Fit(frame, Seed).Sample(Count, Window, Seed + 1);

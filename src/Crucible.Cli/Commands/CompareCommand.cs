@@ -152,6 +152,7 @@ internal static class CompareCommand
             var trainEnd = SeriesOptions.TrainEnd(TrainEnd);
             var portfolio = Crucible.Stress.Portfolios.Portfolio.Load(Portfolio);
             var returns = SeriesOptions.ReadLogReturns(Data, Input, Dialect);
+            portfolio.HeldWeightsFor(returns.Columns); // a held series the data lacks: unknown-series at its holding in the portfolio file
             var held = portfolio.Holdings.Where(h => h.Weight != 0).Select(h => h.Series).ToArray();
             var frame = returns.SelectColumns(held);
             var split = frame.IndexAtOrBefore(trainEnd) + 1;

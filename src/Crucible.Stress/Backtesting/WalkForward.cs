@@ -103,6 +103,8 @@ public static class WalkForward
 
         // the generator sees only the series the portfolio holds, with their weights (a zero-weight holding or a group's
         // series need not be among them: only the stress report uses groups)
+        // a held series the data lacks is named at its holding in the portfolio file (unknown-series), as crucible stress names it
+        portfolio.HeldWeightsFor(logReturns.Columns);
         var held = portfolio.Holdings.Where(h => h.Weight != 0).ToArray();
         var frame = logReturns.SelectColumns([.. held.Select(h => h.Series)]);
         var weights = held.Select(h => h.Weight).ToArray();
@@ -130,7 +132,19 @@ public static class WalkForward
             var testEnd = Math.Min(frame.RowCount, testStart + options.TestDays);
             if (year < options.LastYear) testEnd = Math.Min(testEnd, frame.IndexAtOrBefore(new DateOnly(year, 12, 31)) + 1);
             var test = frame.Slice(testStart, testEnd);
-            var fitted = generator.Fit(train, fitSeed);
+            IFittedScenarioGenerator fitted;
+            try
+            {
+                fitted = generator.Fit(train, fitSeed);
+            }
+            catch (InvalidInputException e) when (e.Location is null)
+            {
+                // a refusal of the year's training rows ("series 'X' does not vary", "at least 50 rows, got 30") read as one
+                // of the whole file, whose series may vary and whose rows may be many: say which rows were fitted
+                throw new InvalidInputException(e.Rule, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"{generator.Name} fitted on the {train.RowCount} rows before {year} ({Iso(train.Dates[0])} to {Iso(train.Dates[^1])}) for the {year} test: {e.Message}"));
+            }
+
             daily = options.UpdateDaily && fitted is IFilteringScenarioGenerator;
             var realised = new double[test.RowCount];
             var var = new double[test.RowCount];
@@ -139,7 +153,19 @@ public static class WalkForward
             var sampleSeeds = new Philox(sampleSeed);
             for (var t = 0; t < realised.Length; t++)
             {
-                if (t == 0 || daily) var[t] = OneDayValueAtRisk(fitted.Sample(options.Samples, 1, sampleSeeds.NextUInt64()), weights, options.Alpha);
+                if (t == 0 || daily)
+                {
+                    try
+                    {
+                        var[t] = OneDayValueAtRisk(fitted.Sample(options.Samples, 1, sampleSeeds.NextUInt64()), weights, options.Alpha);
+                    }
+                    catch (InvalidInputException e) when (e.Rule == "wiped-out" && e.Location is null)
+                    {
+                        // which generator (of several) and which refit drew it
+                        throw new InvalidInputException(e.Rule, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                            $"{generator.Name} fitted on the {train.RowCount} rows before {year} ({Iso(train.Dates[0])} to {Iso(train.Dates[^1])}), the VaR of {Iso(test.Dates[t])}: {e.Message}"));
+                    }
+                }
                 else
                 {
                     var[t] = var[t - 1];

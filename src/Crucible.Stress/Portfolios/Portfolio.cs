@@ -86,6 +86,28 @@ public sealed partial class Portfolio
         return weights;
     }
 
+    /// <summary>
+    /// The weight vector aligned with <paramref name="columns"/> for the held series only (non-zero weights; 0 elsewhere):
+    /// what a generator fitted on the held series needs (the backtest, the generator comparison), where a zero-weight
+    /// holding or a group's series need not be among the columns (only the stress report uses groups). Throws
+    /// <see cref="InvalidInputException"/> (rule <c>unknown-series</c>) when a held series is not among the columns.
+    /// </summary>
+    public double[] HeldWeightsFor(IReadOnlyList<string> columns)
+    {
+        ArgumentNullException.ThrowIfNull(columns);
+        var weights = new double[columns.Count];
+        foreach (var h in Holdings.Where(h => h.Weight != 0))
+        {
+            var i = IndexOf(columns, h.Series);
+            if (i < 0)
+                throw new InvalidInputException("unknown-series",
+                    $"portfolio series '{h.Series}' is not in the data (series: {string.Join(", ", columns)})", h.Location);
+            weights[i] = h.Weight;
+        }
+
+        return weights;
+    }
+
     private static int IndexOf(IReadOnlyList<string> columns, string name)
     {
         for (var i = 0; i < columns.Count; i++)
@@ -130,6 +152,9 @@ public sealed partial class Portfolio
         {
             if (!names.Add(g.Name)) throw new InvalidInputException("duplicate-group", $"group '{g.Name}' is declared twice", g.Location);
             if (g.Series.Count == 0) throw new InvalidInputException("empty-group", $"group '{g.Name}' names no series", g.Location);
+            // a series named twice in its one group is no overlap of groups
+            if (g.Series.GroupBy(s => s, StringComparer.Ordinal).FirstOrDefault(x => x.Count() > 1) is { } twice)
+                throw new InvalidInputException("duplicate-series", $"group '{g.Name}' names series '{twice.Key}' twice", g.Location);
             foreach (var s in g.Series)
             {
                 if (!grouped.Add(s)) throw new InvalidInputException("group-overlap", $"series '{s}' is in more than one group", g.Location);

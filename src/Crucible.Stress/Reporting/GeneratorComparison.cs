@@ -73,8 +73,10 @@ public static class GeneratorComparison
         // (KS, Wasserstein, kurtosis, correlation, tail dependence) on each holdout day once. The holdout pre-cut into
         // overlapping windows pooled a middle day W times and the first and last days once: a crash at either end of the
         // holdout weighed up to W times less in its marginals than the same crash in the middle
+        foreach (var g in generators) GeneratorCatalog.CheckWindow(g, window); // before any generator is fitted
         var real = SeriesSet.FromFrame(holdout);
-        var weights = portfolio.WeightsFor(train.Columns);
+        // the held series' weights: a zero-weight holding or a group's series need not be among the compared series
+        var weights = portfolio.HeldWeightsFor(train.Columns);
         // temporal statistics are computed within each window: lags 1..min(20, W − 1)
         var options = new EvaluationOptions
         {

@@ -124,6 +124,48 @@ public sealed class WalkForwardTests
     }
 
     [Fact]
+    public void Run_AFitRefusedOnAYearsTrainingRows_SaysWhichRows()
+    {
+        // BD is listed in 2010 (0 before, a filled-forward price): the 2010 refit's training rows hold it constant, and
+        // the refusal said "series 'BD' does not vary", of a series that varies in the file; it now names the rows
+        var frame = DatedPanel(1100, 6);
+        var values = (double[])frame.Values.Clone();
+        var listed = Array.FindIndex(frame.Dates, d => d.Year >= 2010);
+        for (var t = 0; t < listed; t++) values[(2 * t) + 1] = 0;
+        var options = new WalkForwardOptions { FirstYear = 2010, LastYear = 2010, Samples = 300, Seed = 4 };
+        var e = Assert.Throws<InvalidInputException>(() => WalkForward.Run(new FilteredHistoricalSimulation(), frame.WithValues(values), SixtyForty, options));
+        Assert.Equal("constant-series", e.Rule);
+        Assert.Equal(
+            $"fhs-garch-t fitted on the {listed} rows before 2010 (2008-01-02 to 2009-12-31) for the 2010 test: series 'BD' does not vary: a GARCH(1,1) cannot be fitted to it",
+            e.Message);
+    }
+
+    [Fact]
+    public void Run_AOneDayScenarioThatWipesTheBookOut_NamesTheGeneratorAndTheDay()
+    {
+        // "a one-day scenario wipes the portfolio out: leverage too high" named neither the generator (of several) nor
+        // the refit whose scenarios did it
+        var levered = new Portfolio("levered", [new Holding("EQ", 60), new Holding("BD", 40)], leverage: 100);
+        var options = new WalkForwardOptions { FirstYear = 2011, LastYear = 2011, Samples = 300, Seed = 4 };
+        var e = Assert.Throws<InvalidInputException>(() => WalkForward.Run(new StationaryBootstrap(5), DatedPanel(1100, 6), levered, options));
+        Assert.Equal("wiped-out", e.Rule);
+        Assert.StartsWith("stationary-bootstrap fitted on the 783 rows before 2011 (2008-01-02 to 2010-12-31), the VaR of 2011-01-03: a one-day scenario wipes", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_APortfolioHoldingASeriesTheDataLacks_IsRefusedAtTheHolding()
+    {
+        // the held series were selected from the data by name: a series it lacks was COLUMN-E "no column named 'XYZ'",
+        // naming no file, line or column, where crucible stress names the holding in the portfolio file (unknown-series)
+        var portfolio = Portfolio.Parse("{\n  \"weights\": {\"EQ\": 0.5, \"XYZ\": 0.5}\n}\n"u8, "p.json");
+        var options = new WalkForwardOptions { FirstYear = 2011, LastYear = 2011, Samples = 300, Seed = 4 };
+        var e = Assert.Throws<InvalidInputException>(() => WalkForward.Run(new StationaryBootstrap(5), DatedPanel(1100, 6), portfolio, options));
+        Assert.Equal("unknown-series", e.Rule);
+        Assert.Equal(new InputLocation("p.json", 2, 26), e.Location);
+        Assert.Contains("'XYZ' is not in the data (series: EQ, BD)", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Run_APortfolioWithAZeroWeightOrAGroup_IsBacktestedAsWithoutThem()
     {
         // the generator sees only the held series, but the weights were looked up for every holding and group among

@@ -208,4 +208,31 @@ public sealed class EnsembleTests
             dir.Delete(recursive: true);
         }
     }
+
+    [Fact]
+    public void RunFiles_AMemberLackingAPortfolioSeries_IsNamed()
+    {
+        // "portfolio series 'BD' is not in the scenarios (series: EQ, CM)" named the portfolio file only: which of the
+        // members lacked it was anyone's guess
+        var dir = Directory.CreateTempSubdirectory("crucible-ensemble-series-");
+        try
+        {
+            var a = Path.Combine(dir.FullName, "a.csv");
+            var b = Path.Combine(dir.FullName, "b.csv");
+            var c = Path.Combine(dir.FullName, "c.csv");
+            var portfolio = Path.Combine(dir.FullName, "p.json");
+            File.WriteAllText(a, "scenario,step,EQ,BD\n1,1,0.01,0.0\n2,1,-0.01,0.0\n3,1,0.0,0.01\n");
+            File.WriteAllText(b, "scenario,step,EQ,BD\n1,1,0.02,0.0\n2,1,-0.01,0.01\n3,1,0.0,0.01\n");
+            File.WriteAllText(c, "scenario,step,EQ,CM\n1,1,0.01,0.0\n2,1,-0.01,0.0\n3,1,0.0,0.01\n");
+            File.WriteAllText(portfolio, """{"weights": {"EQ": 0.6, "BD": 0.4}}""");
+            var e = Assert.Throws<InvalidInputException>(() => Ensemble.RunFiles([a, b, c], portfolio, 0.9));
+            Assert.Equal("unknown-series", e.Rule);
+            Assert.Equal(portfolio, e.Location?.File); // still located at the holding
+            Assert.Contains($"portfolio series 'BD' is not in the scenarios (series: EQ, CM); scenario file: {c}", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
 }

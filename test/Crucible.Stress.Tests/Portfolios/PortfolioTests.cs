@@ -93,6 +93,16 @@ public sealed class PortfolioTests
         Assert.StartsWith(line > 0 ? $"p.json:{line}:{column}: error [{rule}]" : $"p.json: error [{rule}]", e.ToUserMessage(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Parse_AGroupNamingASeriesTwice_SaysSo_NotThatItIsInTwoGroups()
+    {
+        // one group was the only group: "series 'SPY' is in more than one group" sent the user looking for a second one
+        var e = Fails("{\"weights\": {\"SPY\": 1},\n \"groups\": {\"eq\": [\"SPY\", \"SPY\"]}}");
+        Assert.Equal("duplicate-series", e.Rule);
+        Assert.Equal("group 'eq' names series 'SPY' twice", e.Message);
+        Assert.Equal(new InputLocation("p.json", 2, 13), e.Location);
+    }
+
     [Theory]
     [InlineData("{\"weights\": {\"SPY\": NaN}}", "NaN", 1, 21)]
     [InlineData("{\"weights\": {\"SPY\": 0.5,\n  \"TLT\": -Infinity}}", "-Infinity", 2, 10)]

@@ -80,6 +80,25 @@ public sealed class GeneratorComparisonTests
     }
 
     [Fact]
+    public void Build_APortfolioWithAZeroWeightOrAGroup_OverItsHeldSeries_IsComparedAsWithoutThem()
+    {
+        // compare fits the generators on the portfolio's held series only (CompareRun), but the weights were looked up for
+        // every holding and group among them: a zero weight, or a group naming another series of the data (which only the
+        // stress report uses), failed as "portfolio series 'X' is not in the scenarios"
+        var data = GeneratorTests.Panel(400, 31).SelectColumns(["EQ"]);
+        var (train, holdout) = (data.Slice(0, 300), data.Slice(300, 400));
+        var plain = GeneratorComparison.Build([new StationaryBootstrap(10)], train, holdout, new Portfolio("eq", [new Holding("EQ", 1.0)]), 50, 10, 0.95, seed: 4);
+        var zero = new Portfolio("eq", [new Holding("EQ", 1.0), new Holding("BD", 0.0)]);
+        var grouped = new Portfolio("eq", [new Holding("EQ", 1.0)], groups: [new FactorGroup("rates", ["BD"])]);
+        foreach (var portfolio in new[] { zero, grouped })
+        {
+            var table = GeneratorComparison.Build([new StationaryBootstrap(10)], train, holdout, portfolio, 50, 10, 0.95, seed: 4);
+            Assert.Equal(plain.Rows[0].Es, table.Rows[0].Es);
+            Assert.Equal(plain.Rows[0].Var, table.Rows[0].Var);
+        }
+    }
+
+    [Fact]
     public void Build_AGeneratorThatReplaysEveryHoldoutDayOnce_MatchesItsMarginalsExactly_EdgeDaysIncluded()
     {
         // the holdout's 100 days as 10 non-overlapping 10-day windows: the synthetic rows are the holdout's rows, each
@@ -95,6 +114,35 @@ public sealed class GeneratorComparisonTests
         Assert.Equal(0, row.KurtosisError, 1e-12);
         Assert.Equal(0, row.CorrDistance, 1e-12);
         Assert.Equal(0, row.TailDependenceError, 1e-12);
+    }
+
+    [Fact]
+    public void Build_AWindowLongerThanTheTimeVaesOwn_IsRefusedBeforeAnyGeneratorIsFitted()
+    {
+        // the TimeVAE baseline's dense layers fix its window: asked for more, it refused only when sampling, after every
+        // generator before it in the list (the diffusion model among them, by default) and itself had been trained
+        var data = GeneratorTests.Panel(400, 31);
+        var first = new CountingGenerator(new StationaryBootstrap(10));
+        IScenarioGenerator[] generators = [first, new Crucible.Stress.Generators.Neural.TimeVae(new Crucible.Stress.Generators.Neural.TimeVaeOptions { Window = 5, Steps = 1, BatchSize = 2 })];
+        var e = Assert.Throws<InvalidInputException>(() =>
+            GeneratorComparison.Build(generators, data.Slice(0, 300), data.Slice(300, 400), SixtyForty, 50, 10, 0.95, seed: 4));
+        Assert.Equal("window", e.Rule);
+        Assert.Contains("windows of 5 steps; it cannot sample 10", e.Message, StringComparison.Ordinal);
+        Assert.Equal(0, first.Fits);
+    }
+
+    // counts its fits
+    private sealed class CountingGenerator(IScenarioGenerator inner) : IScenarioGenerator
+    {
+        public int Fits { get; private set; }
+
+        public string Name => inner.Name;
+
+        public IFittedScenarioGenerator Fit(TimeSeriesFrame logReturns, ulong seed)
+        {
+            Fits++;
+            return inner.Fit(logReturns, seed);
+        }
     }
 
     // replays the frame's rows as count windows of `window` steps, in order (the same for every seed)

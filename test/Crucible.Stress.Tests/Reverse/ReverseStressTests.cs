@@ -187,6 +187,38 @@ public sealed class ReverseStressTests
         }
     }
 
+    [Fact]
+    public void Adversarial_OneOrdinaryDrawIn101ThatWipesTheBookOut_IsNoReasonToRefuse()
+    {
+        // the ladder's reference is the ordinary draws' 99% loss quantile; of 101 draws it is the 100th smallest loss
+        // exactly (numpy's linear interpolation at index 99.0), finite when one draw wipes the book out. The interpolation
+        // still weighed the infinite 101st by 0 and 0 × ∞ was NaN, refused as "over 1% of the model's ordinary draws wipe
+        // the book out" (1 of 101 is under 1%). --candidates 505 gives 101 draws a rung
+        var levered = new Portfolio("levered", [new Holding("EQ", 3), new Holding("BD", 0)], leverage: 3);
+        var request = new AdversarialRequest { Portfolio = levered, Horizon = 1, CandidatesPerRung = 101, LadderMultiples = [2.0], Top = 3 };
+        var result = AdversarialScenarios.Run(new OneWipeOutGenerator(), request, new ZeroPlausibility());
+        Assert.Equal(2 * -Math.Log(1 + (3 * (Math.Exp(-0.018) - 1))), result.Targets[0], 1e-12); // 2 × the 100th smallest loss, the largest finite one
+        Assert.Equal(1.0, result.Worst[0].Loss);
+    }
+
+    // every draw: EQ falling 0 … 1.8 % a day, except the first, a 50 % fall (a 3× book loses everything)
+    private sealed class OneWipeOutGenerator : IGuidedScenarioGenerator
+    {
+        public string Name => "one-wipe-out";
+
+        public IReadOnlyList<string> Columns { get; } = ["EQ", "BD"];
+
+        public ScenarioWindows Sample(int count, int window, ulong seed)
+        {
+            var windows = new ScenarioWindows(Columns, count, window, [.. Enumerable.Range(0, count * window).SelectMany(i => new[] { -0.002 * (i % 10), 0.0 })]);
+            windows.Values[0] = Math.Log(0.5);
+            return windows;
+        }
+
+        public ScenarioWindows SampleGuided(int count, int window, IScenarioObjective objective, double target, double guidanceScale, ulong seed) =>
+            Sample(count, window, seed);
+    }
+
     private sealed class ZeroPlausibility : IPlausibilityScore
     {
         public string Method => "zero";
