@@ -28,4 +28,17 @@ public class CsvHuntDataTests
         Assert.Equal(CsvRules.Header, e.Rule);
         Assert.Contains("header is repeated at line 4", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void ConcatenatedExports_ASecondHeaderWithAByteOrderMark_IsARepeatedHeader()
+    {
+        // two Excel "CSV UTF-8" exports joined with cat: the second header starts with the UTF-8 byte-order mark, and was
+        // refused as a bad date and a bad number (CSV-E-DATE, CSV-E-NUM) instead of as the repeated header it is
+        var report = CsvSeriesReader.Validate(Utf8("\uFEFFdate,A\n2020-01-02,100\n2020-01-03,101\n\uFEFFdate,A\n2020-01-06,102\n"), "joined.csv");
+        var e = Assert.Single(report.Errors);
+        Assert.Equal(CsvRules.Header, e.Rule);
+        Assert.Equal(4, e.Line);
+        Assert.Contains("header is repeated at line 4", e.Message, StringComparison.Ordinal);
+        Assert.Equal(3, report.Accepted);
+    }
 }
