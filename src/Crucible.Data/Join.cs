@@ -76,8 +76,8 @@ public static class Join
             if (s < 0) continue;
             if (maxStalenessDays is { } max && d.DayNumber - state.Dates[s].DayNumber > max)
             {
-                throw new InvalidInputException(CsvRules.Join,
-                    $"the latest state row before {d:yyyy-MM-dd} is {d.DayNumber - state.Dates[s].DayNumber} days old (limit {max})");
+                throw new InvalidInputException(CsvRules.Join, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"the latest state row before {d:yyyy-MM-dd} is {d.DayNumber - state.Dates[s].DayNumber} days old (limit {max})"));
             }
 
             dates.Add(d);

@@ -184,4 +184,34 @@ public class DataCheckCommandTests
             File.Delete(path);
         }
     }
+
+    // the closing line counted the CSV-E-MAXERRORS marker as one more error of the file: 100 errors, then reading stopped,
+    // were "cannot be used (101 errors)"; it counts the errors found and says that reading stopped at the cap
+    [Fact]
+    public void DataCheck_StoppedAtTheErrorCap_CountsTheErrorsFoundWithoutTheStopMarker()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"crucible-maxerrors-{Environment.ProcessId}.csv");
+        var rows = new System.Text.StringBuilder("Date,A\n");
+        for (var i = 0; i < 150; i++) rows.Append(new DateOnly(2020, 1, 1).AddDays(i).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)).Append(",x\n");
+        File.WriteAllText(path, rows.ToString());
+        try
+        {
+            var (code, stdout, stderr) = Crucible("data", "check", "--data", path);
+            Assert.Equal(2, code);
+            Assert.Contains("CSV-E-NUM=100", stdout, StringComparison.Ordinal);
+            Assert.Contains($"{path}: cannot be used (100 errors; reading stopped there)", stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void DataCheck_OneError_IsOneError()
+    {
+        var (code, _, stderr) = Crucible("data", "check", "--data", Fixture("04_unsorted.csv"));
+        Assert.Equal(2, code);
+        Assert.EndsWith("cannot be used (1 error)", stderr.TrimEnd(), StringComparison.Ordinal);
+    }
 }

@@ -65,4 +65,26 @@ public class JoinTests
         var e = Assert.Throws<InvalidInputException>(() => Join.AsOfLagged(target, state, maxStalenessDays: 10));
         Assert.Contains("31 days old", e.Message, StringComparison.Ordinal);
     }
+
+    // the stale-state refusal wrote its date with the current culture's calendar: under th-TH (Thai Buddhist calendar) the
+    // target date 2020-02-05 read 2563-02-05
+    [Theory]
+    [InlineData("th-TH")]
+    [InlineData("ar-SA")]
+    public void AsOfLagged_StaleStateMessage_WritesTheDateInvariantly(string culture)
+    {
+        var target = Frame("R", [0, 30], [1, 2]);
+        var state = Frame("S", [-1], [5]);
+        var original = System.Globalization.CultureInfo.CurrentCulture;
+        try
+        {
+            System.Globalization.CultureInfo.CurrentCulture = new System.Globalization.CultureInfo(culture);
+            var e = Assert.Throws<InvalidInputException>(() => Join.AsOfLagged(target, state, maxStalenessDays: 10));
+            Assert.Contains("before 2020-02-05 is 31 days old", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentCulture = original;
+        }
+    }
 }

@@ -68,8 +68,10 @@ internal static class DataCheckCommand
         if (parse.GetValue(o.Json)) output.WriteLine(report.ToJson());
         else WriteText(report, output);
         if (report.Usable) return ExitCode.Success;
+        // the errors found, not the marker CSV-E-MAXERRORS that says reading stopped at the cap (nor a warning)
+        var errors = report.IssueCounts.Where(kv => kv.Key.Contains("-E-", StringComparison.Ordinal) && kv.Key != CsvRules.TooManyErrors).Sum(kv => kv.Value);
         error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{report.Errors[0]}\n{path}: cannot be used ({report.IssueCounts.Where(kv => kv.Key.Contains("-E-", StringComparison.Ordinal)).Sum(kv => kv.Value)} errors)"));
+            $"{report.Errors[0]}\n{path}: cannot be used ({errors} error{(errors == 1 ? "" : "s")}{(report.Truncated ? "; reading stopped there" : "")})"));
         return ExitCode.BadInput;
     }
 

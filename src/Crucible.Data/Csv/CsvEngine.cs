@@ -365,7 +365,12 @@ internal sealed class CsvEngine
         // a trailing delimiter (README #14: normalised) on a data row, whether or not the header has one too
         if (n == _columns.Length + 1 && tok.Field(n - 1).Length == 0) n--;
 
-        if (n >= 2 && AsciiEquals(tok.Field(0), _columns[0]) && AsciiEquals(tok.Field(1), _columns[1]))
+        // the header again: its first two names (its only one, in a one-column file without dates); a second export's
+        // header joined on (cat) starts with its own UTF-8 byte-order mark
+        var named = Math.Min(2, _columns.Length);
+        var first = tok.Field(0);
+        if (first.StartsWith("\uFEFF"u8)) first = first[3..];
+        if (n >= named && AsciiEquals(first, _columns[0]) && (named < 2 || AsciiEquals(tok.Field(1), _columns[1])))
         {
             Error(CsvRules.Header, line, _rowsIn, 0, "",
                 $"the header is repeated at line {line} (concatenated exports?)");

@@ -48,7 +48,8 @@ public static class WindowBuilder
         var starts = new List<int>();
         var stateRows = new List<int>();
         var skipped = 0;
-        for (var s = 0; s + window <= frame.RowCount; s += stride)
+        // 64 bits: a stride near int.MaxValue ends the windows instead of wrapping to a negative start
+        for (long s = 0; s + window <= frame.RowCount; s += stride)
         {
             if (state is not null)
             {
@@ -62,7 +63,7 @@ public static class WindowBuilder
                 stateRows.Add(k);
             }
 
-            starts.Add(s);
+            starts.Add((int)s);
         }
 
         if (starts.Count == 0) throw new InvalidInputException(CsvRules.Window, "no window has a lagged condition row");

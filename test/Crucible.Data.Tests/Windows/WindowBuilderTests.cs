@@ -24,6 +24,23 @@ public class WindowBuilderTests
         Assert.Equal(w.Values.Select(v => (float)v), w.ValuesAsSingle());
     }
 
+    // a stride near int.MaxValue (one window wanted from the start) wrapped the next start to a negative row: Build threw
+    // ArgumentException from Array.Copy instead of returning the first window
+    [Theory]
+    [InlineData(int.MaxValue)]
+    [InlineData(int.MaxValue - 1)]
+    public void Build_AStrideNearIntMaxValue_GivesTheFirstWindowOnly(int stride)
+    {
+        var frame = Ramp(10, 2, new DateOnly(2020, 1, 1));
+        var w = WindowBuilder.Build(frame, window: 4, stride: stride);
+        Assert.Equal([0], w.StartRows);
+        Assert.Equal(frame.Values[..8], w.Values);
+        var state = new TimeSeriesFrame([new DateOnly(2019, 12, 31)], ["X"], [7.0]);
+        var conditioned = WindowBuilder.Build(frame, window: 4, stride: stride, state: state);
+        Assert.Equal([0], conditioned.StartRows);
+        Assert.Equal([7.0], conditioned.Conditions!);
+    }
+
     // a window starting on 0001-01-01 (a date the CSV reader accepts) threw ArgumentOutOfRangeException computing the day
     // before it; no state row can be dated before the first day, so the window is skipped as one without a condition
     [Fact]
