@@ -141,6 +141,13 @@ internal static class GenerateCommand
         string? startOption = parse.GetValue(o.StartPrices);
         if (startOption is not null && !prices) throw new InvalidInputException("OPT-E", "--start-prices applies with --prices only");
         var prepared = Generation.Load(modelFolder, parse.GetValue(o.Sampler), parse.GetValue(o.SamplingSteps), parse.GetValue(o.Eta), spacing);
+        // DDPM visits every one of the T steps in order: a --spacing given with it would be ignored silently (the default is no choice)
+        if (prepared.Sampler.Kind == SamplerKind.Ddpm && parse.GetResult(o.Spacing) is { Implicit: false })
+        {
+            throw new InvalidInputException("OPT-E", string.Create(CultureInfo.InvariantCulture,
+                $"--spacing applies to --sampler ddim and dpm2m; --sampler ddpm visits every one of the model's {prepared.Sampler.Steps} diffusion steps"));
+        }
+
         // the start prices are checked before anything is drawn
         var start = prices ? prepared.StartPricesOf(startOption, modelFolder) : null;
         var run = StartRun(home, parse, o, count, prepared.Sampler, start);
