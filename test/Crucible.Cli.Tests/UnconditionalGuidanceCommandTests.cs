@@ -132,4 +132,40 @@ public sealed class UnconditionalGuidanceCommandTests : IDisposable
             File.Delete(report);
         }
     }
+
+    [Fact]
+    public void RefusalsOfTheGuidanceAndConditionOptions_PointAtTheOptionGiven()
+    {
+        // they said "error [guidance]: the guidance scale -1 …" or "error [condition-name]: …" without the option, and on a
+        // tabular model listed all five options at the model folder
+        var (model, prices) = TrainTiny(conditional: true);
+        string csv = Path.Combine(_dir, "s.csv");
+        string[] generate = ["generate", "--model", model, "--count", "2", "--sampling-steps", "5", "--out", csv];
+        void Refused(string expected, params string[] args)
+        {
+            var r = Crucible([.. generate, .. args]);
+            Assert.True(r.Exit == 2, $"{string.Join(' ', args)}: exit {r.Exit}\n{r.Stdout}\n{r.Stderr}");
+            Assert.Contains(expected, r.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", r.Stderr, StringComparison.Ordinal);
+            Assert.False(File.Exists(csv));
+        }
+
+        Refused("--guidance: error [OPT-E]: --guidance takes the classifier-free guidance weight w, finite and ≥ 0; got -1", "--condition", "VIXCLS=30", "--guidance", "-1");
+        Refused("--guidance-min-noise: error [OPT-E]: --guidance-min-noise takes the guidance's minimum noise level, finite and ≥ 0; got -1",
+            "--condition", "VIXCLS=30", "--guidance-min-noise", "-1");
+        Refused("--regime-guidance: error [OPT-E]: --regime-guidance takes the regime guidance a, finite and ≥ 0; got -1", "--condition", "VIXCLS=30", "--regime-guidance", "-1");
+        Refused("--condition: error [OPT-E-CONDITION]: --condition 'VIXCLS' is not NAME=VALUE", "--condition", "VIXCLS");
+        Refused("--condition: error [OPT-E-CONDITION]: --condition names vixcls twice", "--condition", "VIXCLS=30", "--condition", "vixcls=31");
+        Refused("--condition: error [condition-name]: the model has no condition 'NOPE'", "--condition", "NOPE=1");
+        Refused("--condition: error [condition-value]: condition VIXCLS = 1000000000 is", "--condition", "VIXCLS=1e9");
+
+        string tabular = Path.Combine(_dir, "t"), config = Path.Combine(_dir, "tabular.json");
+        File.WriteAllText(config, """{"hidden": 8, "blocks": 1, "time_embedding": 8, "diffusion_steps": 20}""");
+        var t = Crucible("train", "--data", prices, "--config", config, "--steps", "2", "--out", tabular);
+        Assert.True(t.Exit == 0, t.Stderr);
+        generate = ["generate", "--model", tabular, "--count", "2", "--out", csv];
+        Refused($"--guidance: error [OPT-E-KIND]: --guidance applies to sequence models only; {tabular} is a tabular model", "--guidance", "2");
+        Refused("--regime-guidance: error [OPT-E-KIND]: --regime-guidance applies to sequence models only", "--regime-guidance", "1");
+        Refused("--condition: error [OPT-E-KIND]: --condition applies to sequence models only", "--condition", "VIXCLS=30", "--guidance", "2");
+    }
 }
