@@ -105,12 +105,12 @@ public sealed class UnconditionalGuidanceCommandTests : IDisposable
         Assert.Contains($"--guidance: error [{Rule}]: no condition was named", moves.Stderr, StringComparison.Ordinal);
         Assert.False(File.Exists(csv));
 
-        // without them the model's default guidance applies (recorded, not refused); with a condition (or a stress
-        // specification that sets one) they are valid
+        // without them the request is not refused, and draws the unconditional model: no guidance applied, none recorded
+        // (it recorded the model's default 4); with a condition (or a stress specification that sets one) they are valid
         var plain = Crucible(generate);
         Assert.True(plain.Exit == 0, plain.Stderr);
         using (var meta = JsonDocument.Parse(File.ReadAllText(csv[..^4] + ".meta.json")))
-            Assert.Equal(4, meta.RootElement.GetProperty("guidance").GetDouble());
+            Assert.Equal(JsonValueKind.Null, meta.RootElement.GetProperty("guidance").ValueKind);
         foreach (string[] named in new[] { new[] { "--guidance", "2", "--condition", "VIXCLS=30" }, ["--guidance", "2", "--regime-guidance", "1", "--stress", "vix=+1sd"] })
         {
             var r = Crucible([.. generate, .. named]);

@@ -1415,6 +1415,9 @@ public sealed class SequenceGenerator
 
         var canonical = Canonical(conditions);
         var warnings = ConditionWarnings(canonical);
+        // guidance acts through a condition: a request that names none (or a model without condition inputs) draws the
+        // unconditional model, and its metadata records no guidance (null), whatever the model's defaults say
+        bool guided = m.Conditions.Names.Count > 0 && canonical.Count > 0;
         return new ScenarioSet(values, new ScenarioMetadata
         {
             ModelId = m.Weights.Sha256,
@@ -1426,10 +1429,10 @@ public sealed class SequenceGenerator
             SamplingSteps = sampler.Kind == SamplerKind.Ddpm ? Schedule.Steps : sampler.Steps,
             Eta = sampler.Kind == SamplerKind.Ddim ? sampler.Eta : 0,
             TimestepSpacing = sampler.Kind == SamplerKind.Ddpm ? null : JsonNamingPolicy.SnakeCaseLower.ConvertName(sampler.Spacing.ToString()),
-            Guidance = m.Conditions.Names.Count == 0 ? null : GuidanceOf(request),
-            GuidanceMinNoise = m.Conditions.Names.Count == 0 || minNoise == 0 ? null : minNoise,
-            RegimeGuidance = m.Conditions.Names.Count == 0 || regime == 0 ? null : regime,
-            RegimeFactor = m.Conditions.Names.Count == 0 || regime == 0 ? null : factor,
+            Guidance = guided ? GuidanceOf(request) : null,
+            GuidanceMinNoise = !guided || minNoise == 0 ? null : minNoise,
+            RegimeGuidance = !guided || regime == 0 ? null : regime,
+            RegimeFactor = !guided || regime == 0 ? null : factor,
             Conditions = canonical,
             ConditionWarnings = warnings.Count > 0 ? warnings : null,
             Stress = request.Stress,
