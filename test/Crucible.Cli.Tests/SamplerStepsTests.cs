@@ -59,4 +59,30 @@ public sealed class SamplerStepsTests : IDisposable
         Assert.True(v.Exit == 0, v.Stdout + v.Stderr);
         Assert.Contains("outputs recomputed identically", v.Stdout, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void DdpmWithSpacing_ExitsTwoNamingTheOption_WhileDdimTakesIt()
+    {
+        // DDPM visits every one of the T steps, so a --spacing given with it was ignored silently
+        string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 60), model = Path.Combine(_dir, "m");
+        string config = Path.Combine(_dir, "config.json");
+        File.WriteAllText(config, """{"hidden": 16, "blocks": 1, "time_embedding": 8, "diffusion_steps": 40, "training": {"batch_size": 20, "warmup_steps": 1}}""");
+        var t = Crucible("train", "--data", prices, "--steps", "2", "--config", config, "--out", model);
+        Assert.True(t.Exit == 0, t.Stderr);
+        string csv = Path.Combine(_dir, "s.csv");
+
+        foreach (string spacing in new[] { "angle", "linear" })
+        {
+            var r = Crucible("generate", "--model", model, "--count", "3", "--sampler", "ddpm", "--spacing", spacing, "--out", csv);
+            Assert.True(r.Exit == 2, $"--spacing {spacing}: exit {r.Exit}: {r.Stderr}");
+            Assert.Contains("error [OPT-E]: --spacing applies to --sampler ddim and dpm2m; --sampler ddpm visits every one of the model's 40 diffusion steps", r.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", r.Stderr, StringComparison.Ordinal);
+            Assert.False(File.Exists(csv));
+        }
+
+        var ddim = Crucible("generate", "--model", model, "--count", "3", "--sampler", "ddim", "--sampling-steps", "10", "--spacing", "angle", "--out", csv);
+        Assert.True(ddim.Exit == 0, ddim.Stderr);
+        var ddpm = Crucible("generate", "--model", model, "--count", "3", "--sampler", "ddpm", "--out", csv);
+        Assert.True(ddpm.Exit == 0, ddpm.Stderr);
+    }
 }

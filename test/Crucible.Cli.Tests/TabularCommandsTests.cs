@@ -181,6 +181,24 @@ public sealed class TabularCommandsTests : IDisposable
     }
 
     [Fact]
+    public void Train_TabularConfigWithPacfWeight_ExitsTwo_NamingTheFileAndKey()
+    {
+        // the PACF regulariser compares lags within a sequence model's windows: on tabular rows it ended in an internal error (exit 1)
+        string data = PriceFile(60), config = Path.Combine(_dir, "pacf.json"), model = Path.Combine(_dir, "m");
+        File.WriteAllText(config, """{"hidden": 8, "blocks": 1, "time_embedding": 8, "diffusion_steps": 20, "training": {"pacf_weight": 0.1}}""");
+        var (code, stdout, stderr) = Crucible("train", "--data", data, "--config", config, "--steps", "2", "--out", model);
+        Assert.True(code == 2, $"exit {code}: {stderr}");
+        Assert.Contains($"{config}: error [config]: training.pacf_weight applies to sequence models only", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stdout + stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(model));
+
+        // 0, the default, is no regulariser: accepted
+        File.WriteAllText(config, """{"hidden": 8, "blocks": 1, "time_embedding": 8, "diffusion_steps": 20, "training": {"pacf_weight": 0}}""");
+        var zero = Crucible("train", "--data", data, "--config", config, "--steps", "2", "--out", model);
+        Assert.True(zero.Exit == 0, zero.Stderr);
+    }
+
+    [Fact]
     public void Generate_OnACalibratedModel_AppliesTheCalibrationToItsSamplerOnly_AndSaysSo()
     {
         string data = PriceFile(120), model = Path.Combine(_dir, "calibrated"), config = Path.Combine(_dir, "calibrated.json");

@@ -105,12 +105,12 @@ public sealed class UnconditionalGuidanceCommandTests : IDisposable
         Assert.Contains($"--guidance: error [{Rule}]: no condition was named", moves.Stderr, StringComparison.Ordinal);
         Assert.False(File.Exists(csv));
 
-        // without them the model's default guidance applies (recorded, not refused); with a condition (or a stress
-        // specification that sets one) they are valid
+        // without them the request is not refused, and draws the unconditional model: no guidance applied, none recorded
+        // (it recorded the model's default 4); with a condition (or a stress specification that sets one) they are valid
         var plain = Crucible(generate);
         Assert.True(plain.Exit == 0, plain.Stderr);
         using (var meta = JsonDocument.Parse(File.ReadAllText(csv[..^4] + ".meta.json")))
-            Assert.Equal(4, meta.RootElement.GetProperty("guidance").GetDouble());
+            Assert.Equal(JsonValueKind.Null, meta.RootElement.GetProperty("guidance").ValueKind);
         foreach (string[] named in new[] { new[] { "--guidance", "2", "--condition", "VIXCLS=30" }, ["--guidance", "2", "--regime-guidance", "1", "--stress", "vix=+1sd"] })
         {
             var r = Crucible([.. generate, .. named]);
@@ -131,5 +131,41 @@ public sealed class UnconditionalGuidanceCommandTests : IDisposable
             Assert.True(conditioned.Exit == 0, conditioned.Stderr);
             File.Delete(report);
         }
+    }
+
+    [Fact]
+    public void RefusalsOfTheGuidanceAndConditionOptions_PointAtTheOptionGiven()
+    {
+        // they said "error [guidance]: the guidance scale -1 …" or "error [condition-name]: …" without the option, and on a
+        // tabular model listed all five options at the model folder
+        var (model, prices) = TrainTiny(conditional: true);
+        string csv = Path.Combine(_dir, "s.csv");
+        string[] generate = ["generate", "--model", model, "--count", "2", "--sampling-steps", "5", "--out", csv];
+        void Refused(string expected, params string[] args)
+        {
+            var r = Crucible([.. generate, .. args]);
+            Assert.True(r.Exit == 2, $"{string.Join(' ', args)}: exit {r.Exit}\n{r.Stdout}\n{r.Stderr}");
+            Assert.Contains(expected, r.Stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", r.Stderr, StringComparison.Ordinal);
+            Assert.False(File.Exists(csv));
+        }
+
+        Refused("--guidance: error [OPT-E]: --guidance takes the classifier-free guidance weight w, finite and ≥ 0; got -1", "--condition", "VIXCLS=30", "--guidance", "-1");
+        Refused("--guidance-min-noise: error [OPT-E]: --guidance-min-noise takes the guidance's minimum noise level, finite and ≥ 0; got -1",
+            "--condition", "VIXCLS=30", "--guidance-min-noise", "-1");
+        Refused("--regime-guidance: error [OPT-E]: --regime-guidance takes the regime guidance a, finite and ≥ 0; got -1", "--condition", "VIXCLS=30", "--regime-guidance", "-1");
+        Refused("--condition: error [OPT-E-CONDITION]: --condition 'VIXCLS' is not NAME=VALUE", "--condition", "VIXCLS");
+        Refused("--condition: error [OPT-E-CONDITION]: --condition names vixcls twice", "--condition", "VIXCLS=30", "--condition", "vixcls=31");
+        Refused("--condition: error [condition-name]: the model has no condition 'NOPE'", "--condition", "NOPE=1");
+        Refused("--condition: error [condition-value]: condition VIXCLS = 1000000000 is", "--condition", "VIXCLS=1e9");
+
+        string tabular = Path.Combine(_dir, "t"), config = Path.Combine(_dir, "tabular.json");
+        File.WriteAllText(config, """{"hidden": 8, "blocks": 1, "time_embedding": 8, "diffusion_steps": 20}""");
+        var t = Crucible("train", "--data", prices, "--config", config, "--steps", "2", "--out", tabular);
+        Assert.True(t.Exit == 0, t.Stderr);
+        generate = ["generate", "--model", tabular, "--count", "2", "--out", csv];
+        Refused($"--guidance: error [OPT-E-KIND]: --guidance applies to sequence models only; {tabular} is a tabular model", "--guidance", "2");
+        Refused("--regime-guidance: error [OPT-E-KIND]: --regime-guidance applies to sequence models only", "--regime-guidance", "1");
+        Refused("--condition: error [OPT-E-KIND]: --condition applies to sequence models only", "--condition", "VIXCLS=30", "--guidance", "2");
     }
 }

@@ -208,6 +208,41 @@ public class SamplerTests
         Assert.InRange(sd, angle * 0.98, angle * 1.02);
     }
 
+    public static TheoryData<string, int> AngleGrids() => new()
+    {
+        { "linear", 1000 }, { "cosine", 1000 }, { "linear", 10 }, { "cosine", 10 }, { "linear", 50 }, { "cosine", 50 },
+    };
+
+    [Theory, MemberData(nameof(AngleGrids))]
+    public void UniformAngleSpacing_VisitsExactlyKDistinctTimesteps_AndKeepsTheNearestOnesWhenTheyDoNotCollide(string kind, int t)
+    {
+        // the nearest timestep to each of K equally spaced angles: where two angles share one (e.g. 497 of 500 on the linear
+        // schedule of 1000 steps) the sampler ran fewer steps than the K that sampling_steps records
+        var schedule = kind == "linear" ? NoiseSchedule.Linear(t) : NoiseSchedule.Cosine(t);
+        var angle = schedule.AlphasCumprod.Select(a => Math.Acos(Math.Sqrt(a))).ToArray();
+        int Nearest(double target)
+        {
+            int best = 0;
+            for (int i = 1; i < t; i++) if (Math.Abs(angle[i] - target) < Math.Abs(angle[best] - target)) best = i;
+            return best;
+        }
+
+        int collided = 0;
+        foreach (int k in Enumerable.Range(1, t).Where(k => t <= 50 || k % 7 == 0 || k is 1 or 2 or 50 or 500 or 999 or 1000))
+        {
+            var ts = DiffusionSampler.DdimTimesteps(schedule, k, DdimSpacing.UniformAngle);
+            Assert.True(ts.Length == k, $"{kind} T = {t}, K = {k}: {ts.Length} timesteps");
+            Assert.Equal(t - 1, ts[0]);
+            if (k > 1) Assert.Equal(0, ts[^1]);
+            for (int i = 1; i < k; i++) Assert.True(ts[i] < ts[i - 1], $"{kind} T = {t}, K = {k}: step {i} is {ts[i]} after {ts[i - 1]}");
+            var nearest = Enumerable.Range(0, k).Select(i => Nearest(k == 1 ? angle[t - 1] : angle[t - 1] + ((angle[0] - angle[t - 1]) * i / (k - 1)))).ToArray();
+            if (nearest.Distinct().Count() == k) Assert.Equal(nearest, ts);         // no collision: the grid it always was
+            else collided++;
+        }
+
+        if (t == 1000) Assert.True(collided > 0, "the sweep should meet grids whose nearest timesteps collide");
+    }
+
     [Theory]
     [InlineData(Objective.Epsilon)]
     [InlineData(Objective.V)]

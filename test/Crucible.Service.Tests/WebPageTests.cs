@@ -139,10 +139,12 @@ public sealed partial class WebPageTests(ServiceFixture fixture) : IDisposable
         var api = await PostAsync(web, $$"""{"model":"{{web.Ids[0]}}","count":40,"seed":3}""");
         Assert.Equal(api.GetProperty("values").GetRawText(), answer.GetProperty("values").GetRawText());
         Assert.Equal(Meta(api, "csv_sha256"), Meta(answer, "csv_sha256"));
-        Assert.Equal(2, answer.GetProperty("metadata").GetProperty("guidance").GetDouble());
-        Assert.Equal(0.335, answer.GetProperty("metadata").GetProperty("regime_guidance").GetDouble());
+        // no condition named: the unconditional draw, so no guidance applied and none recorded (it recorded the model's
+        // w = 2 and a = 0.335, k = 1, as if they had been applied)
+        Assert.Equal(JsonValueKind.Null, answer.GetProperty("metadata").GetProperty("guidance").ValueKind);
+        Assert.False(answer.GetProperty("metadata").TryGetProperty("regime_guidance", out _));
         await AssertDrawsAsync(web, api, 40);
-        Assert.Equal($"As generated: guidance w = 2 · regime guidance a = 0.335, k = 1.0000 · DDIM, 50 steps · run {answer.GetProperty("run_id").GetString()} · audit seq {answer.GetProperty("audit").GetProperty("seq").GetInt64()}",
+        Assert.Equal($"As generated: DDIM, 50 steps · run {answer.GetProperty("run_id").GetString()} · audit seq {answer.GetProperty("audit").GetProperty("seq").GetInt64()}",
             await page.Locator("#as-generated").InnerTextAsync());
         Assert.Empty(web.Errors);
     }

@@ -141,6 +141,13 @@ internal static class GenerateCommand
         string? startOption = parse.GetValue(o.StartPrices);
         if (startOption is not null && !prices) throw new InvalidInputException("OPT-E", "--start-prices applies with --prices only");
         var prepared = Generation.Load(modelFolder, parse.GetValue(o.Sampler), parse.GetValue(o.SamplingSteps), parse.GetValue(o.Eta), spacing);
+        // DDPM visits every one of the T steps in order: a --spacing given with it would be ignored silently (the default is no choice)
+        if (prepared.Sampler.Kind == SamplerKind.Ddpm && parse.GetResult(o.Spacing) is { Implicit: false })
+        {
+            throw new InvalidInputException("OPT-E", string.Create(CultureInfo.InvariantCulture,
+                $"--spacing applies to --sampler ddim and dpm2m; --sampler ddpm visits every one of the model's {prepared.Sampler.Steps} diffusion steps"));
+        }
+
         // the start prices are checked before anything is drawn
         var start = prices ? prepared.StartPricesOf(startOption, modelFolder) : null;
         var run = StartRun(home, parse, o, count, prepared.Sampler, start);
@@ -279,7 +286,29 @@ internal static class GenerateCommand
         {
             if (sequence is not null)
             {
-                var request = new SequenceSampleRequest(ConditionsOf(conditions), guidance, Sampler, stress, guidanceMinNoise, regimeGuidance);
+                // a value the library would refuse, refused at the option that gave it
+                foreach (var (option, value, what) in new[] { ("--guidance", guidance, "the classifier-free guidance weight w"),
+                    ("--guidance-min-noise", guidanceMinNoise, "the guidance's minimum noise level"), ("--regime-guidance", regimeGuidance, "the regime guidance a") })
+                {
+                    if (value is { } v && !(double.IsFinite(v) && v >= 0))
+                        throw new InvalidInputException("OPT-E", string.Create(CultureInfo.InvariantCulture, $"{option} takes {what}, finite and ≥ 0; got {v}"), new InputLocation(option, 0, 0));
+                }
+
+                var own = ConditionsOf(conditions);
+                if (own is not null)
+                {
+                    try
+                    {
+                        _ = sequence.RequestedConditions(new SequenceSampleRequest(own));
+                    }
+                    catch (InvalidInputException e) when (e.Location is null)
+                    {
+                        // a name the model does not know, or a value out of its range: at the option that gave it
+                        throw new InvalidInputException(e.Rule, e.Message, new InputLocation("--condition", 0, 0));
+                    }
+                }
+
+                var request = new SequenceSampleRequest(own, guidance, Sampler, stress, guidanceMinNoise, regimeGuidance);
                 try
                 {
                     return sequence.Generate(count, seed, request);
@@ -305,8 +334,11 @@ internal static class GenerateCommand
                 }
             }
 
-            if (conditions is { Length: > 0 } || guidance is not null || stress is not null || guidanceMinNoise is not null || regimeGuidance is not null)
-                throw new InvalidInputException("OPT-E-KIND", "--condition, --guidance, --guidance-min-noise, --regime-guidance and --stress apply to sequence models only", new InputLocation(modelFolder, 0, 0));
+            // the first of them given, at its option
+            var given = new[] { ("--condition", conditions is { Length: > 0 }), ("--guidance", guidance is not null), ("--guidance-min-noise", guidanceMinNoise is not null),
+                ("--regime-guidance", regimeGuidance is not null), ("--stress", stress is not null) }.FirstOrDefault(g => g.Item2).Item1;
+            if (given is not null)
+                throw new InvalidInputException("OPT-E-KIND", $"{given} applies to sequence models only; {modelFolder} is a tabular model", new InputLocation(given, 0, 0));
             return tabular!.Generate(count, seed, Sampler);
         }
     }
@@ -448,9 +480,9 @@ internal static class GenerateCommand
             int eq = a.IndexOf('=', StringComparison.Ordinal);
             string name = eq > 0 ? a[..eq].Trim() : "";
             if (name.Length == 0 || !StressSpec.TryParseNumber(a[(eq + 1)..], out double value))
-                throw new InvalidInputException("OPT-E-CONDITION", $"--condition '{a}' is not NAME=VALUE with a finite number VALUE (e.g. VIXCLS=45)");
+                throw new InvalidInputException("OPT-E-CONDITION", $"--condition '{a}' is not NAME=VALUE with a finite number VALUE (e.g. VIXCLS=45)", new InputLocation("--condition", 0, 0));
             if (!conditions.TryAdd(name, value))
-                throw new InvalidInputException("OPT-E-CONDITION", $"--condition names {name} twice");
+                throw new InvalidInputException("OPT-E-CONDITION", $"--condition names {name} twice", new InputLocation("--condition", 0, 0));
         }
 
         return conditions;

@@ -110,27 +110,35 @@ public static class DiffusionSampler
     /// <summary>
     /// DDIM's K timesteps τ, from T−1 down to 0, for the given spacing: <see cref="DdimSpacing.Linear"/> is
     /// <see cref="DdimTimesteps(int, int)"/>; <see cref="DdimSpacing.UniformAngle"/> takes, for K evenly spaced angles
-    /// φ_k from φ(T−1) down to φ(0) with φ(t) = arccos √ᾱ_t, the timestep whose angle is nearest (ties to the smaller t);
-    /// repeated timesteps are dropped, so fewer than K may come back when T is small.
+    /// φ_k from φ(T−1) down to φ(0) with φ(t) = arccos √ᾱ_t, the timestep whose angle is nearest (ties to the smaller t).
+    /// Exactly K distinct timesteps come back (K ≤ T): where two angles have the same nearest timestep (3 of 500 angles on
+    /// the linear schedule of 1000 steps), the later step takes the next free timestep below the previous step's, and no
+    /// step k goes below K − 1 − k, so that the steps after it still have a timestep each (step k then takes K − 1 − k, the
+    /// lowest that leaves them room). A grid without collisions is the nearest timesteps, unchanged.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="DdimSpacing.UniformAngle"/> with <paramref name="steps"/> outside 1..T.</exception>
     public static int[] DdimTimesteps(NoiseSchedule schedule, int steps, DdimSpacing spacing)
     {
         ArgumentNullException.ThrowIfNull(schedule);
         if (spacing == DdimSpacing.Linear) return DdimTimestepsLinear(schedule.Steps, steps);
         int t = schedule.Steps;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(steps);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(steps, t);
         var angle = new double[t];
         for (int i = 0; i < t; i++) angle[i] = Math.Acos(Math.Sqrt(schedule.AlphasCumprod[i]));
-        var ts = new List<int>(steps);
+        var ts = new int[steps];
         int cursor = t - 1;
         for (int k = 0; k < steps; k++)
         {
             double target = steps == 1 ? angle[t - 1] : angle[t - 1] + ((angle[0] - angle[t - 1]) * k / (steps - 1));
             // angles increase with t: walk down to the nearest timestep
             while (cursor > 0 && Math.Abs(angle[cursor - 1] - target) <= Math.Abs(angle[cursor] - target)) cursor--;
-            if (ts.Count == 0 || ts[^1] != cursor) ts.Add(cursor);
+            // K distinct timesteps: below the previous step's, and no lower than the K − 1 − k the later steps need
+            // (ts[k − 1] ≥ K − k, so the range is never empty)
+            ts[k] = Math.Clamp(cursor, steps - 1 - k, k == 0 ? t - 1 : ts[k - 1] - 1);
         }
 
-        return [.. ts];
+        return ts;
     }
 
     private static int[] DdimTimestepsLinear(int trainSteps, int steps)

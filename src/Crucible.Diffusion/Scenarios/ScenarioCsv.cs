@@ -62,7 +62,7 @@ public sealed record ScenarioMetadata
     /// <summary>DDIM's η (0 for DDPM, which has no η).</summary>
     public double Eta { get; init; }
 
-    /// <summary>Classifier-free guidance weight; null for an unconditional model.</summary>
+    /// <summary>Classifier-free guidance weight; null when none was applied: an unconditional model, or a request that named no condition.</summary>
     public double? Guidance { get; init; }
 
     /// <summary>σ_g of limited-interval guidance (guidance acted only at steps with noise level ≥ σ_g); absent when it acted at every step.</summary>
@@ -73,7 +73,7 @@ public sealed record ScenarioMetadata
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? RegimeGuidance { get; init; }
 
-    /// <summary>k = exp(a · (ℓ_c − ℓ_∅)), the factor regime guidance scaled every window by (1 for an unconditional request); absent when not used.</summary>
+    /// <summary>k = exp(a · (ℓ_c − ℓ_∅)), the factor regime guidance scaled every window by ; absent when not used (an unconditional request included).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? RegimeFactor { get; init; }
 

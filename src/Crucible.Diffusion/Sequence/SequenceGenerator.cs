@@ -1301,6 +1301,17 @@ public sealed class SequenceGenerator
         return RegimeGuidance.Factor(strength, conditional, unconditional);
     }
 
+    // the windows' typical magnitude in model space under these conditions: e^ℓ_c (their RMS over the pilot draw, in noise
+    // scales) times the largest series noise scale (ℓ_c cached by RegimeFactor)
+    private double WindowScale(float[] condition, double guidanceScale, double guidanceMinNoise) =>
+        Math.Exp(PilotLogScaleOf(condition, guidanceScale, guidanceMinNoise, CancellationToken.None)) * _schedule!.NoiseScale.Max();
+
+    // a k that is finite and > 0 but so small that the windows times k round to 0 in float (k·scale below float's smallest
+    // value, about 1.4e−45): a scenario set of zeros, refused as the underflow of k itself is (k ≥ 1 never is; k < 1 has
+    // its ℓ_c cached)
+    private bool RoundsWindowsToZero(float[] condition, double guidanceScale, double guidanceMinNoise, double factor) =>
+        factor < 1 && factor * WindowScale(condition, guidanceScale, guidanceMinNoise) < float.Epsilon;
+
     // OPT-E: k = exp(a·(ℓ_c − ℓ_∅)) that underflows to 0 (every window 0) or overflows to +∞ (every window not finite),
     // naming the regime guidance a: the request's, or the model's own (its regime_guidance) when the request gives none
     private SequenceOptionException RegimeFactorRefusal(float[] condition, double guidanceScale, double guidanceMinNoise, double strength, bool requested,
@@ -1308,11 +1319,17 @@ public sealed class SequenceGenerator
     {
         double shift = PilotLogScaleOf(condition, guidanceScale, guidanceMinNoise, CancellationToken.None)
             - PilotLogScaleOf(Enumerable.Repeat(float.NaN, condition.Length).ToArray(), 1, 0, CancellationToken.None);    // cached by RegimeFactor
+        bool tiny = double.IsFinite(factor) && factor > 0;    // k > 0 that rounds the windows to 0 (RoundsWindowsToZero)
+        double scale = tiny ? WindowScale(condition, guidanceScale, guidanceMinNoise) : double.NaN;
         string why = factor == 0 ? "which underflows to 0: every window would be 0"
+            : tiny ? string.Create(CultureInfo.InvariantCulture, $"= {factor:G3}, which takes the windows (about {scale:G3} in model space) below the smallest float: every window would be 0")
             : double.IsPositiveInfinity(factor) ? "which overflows: every window would be infinite" : "which is not a number";
         string at = string.Create(CultureInfo.InvariantCulture, $"{strength:G6} scales every window of these conditions by k = exp(a·(ℓ_c − ℓ_∅)) = exp({strength:G6} × {shift:G6}), {why}");
-        // 700 / |ℓ_c − ℓ_∅| keeps |a·(ℓ_c − ℓ_∅)| within exp's range (about −745 to 709) however it rounds to 3 digits
-        string bound = shift == 0 || !double.IsFinite(shift) ? "" : string.Create(CultureInfo.InvariantCulture, $" (at most about {700 / Math.Abs(shift):G3} here)");
+        // 700 / |ℓ_c − ℓ_∅| keeps |a·(ℓ_c − ℓ_∅)| within exp's range (about −745 to 709) however it rounds to 3 digits; for
+        // windows rounded to 0, ln(scale / ε_float) / |ℓ_c − ℓ_∅| is the a that takes k·scale to float's smallest value, and
+        // 0.9 of it keeps k·scale well above it (at about ε_float^0.9 · scale^0.1)
+        double most = tiny ? 0.9 * Math.Log(scale / float.Epsilon) / Math.Abs(shift) : 700 / Math.Abs(shift);
+        string bound = shift == 0 || !double.IsFinite(shift) || !(most > 0) ? "" : string.Create(CultureInfo.InvariantCulture, $" (at most about {most:G3} here)");
         string Refusal(string option) => requested
             ? $"{option} {at}; give a smaller {option}{bound}"
             : $"the model's regime_guidance (its manifest's config) {at}; give a smaller {option}{bound}";
@@ -1351,7 +1368,8 @@ public sealed class SequenceGenerator
         var condition = StandardizedCondition(conditions);
         // k before the draw (it depends on the pilot draws only): a k that is 0 or not finite is refused before any sampling
         double factor = RegimeFactor(condition, guidanceScale, guidanceMinNoise, regime, sampler.Cancellation);
-        if (!(double.IsFinite(factor) && factor > 0)) throw RegimeFactorRefusal(condition, guidanceScale, guidanceMinNoise, regime, requestedRegime is not null, factor);
+        if (!(double.IsFinite(factor) && factor > 0) || RoundsWindowsToZero(condition, guidanceScale, guidanceMinNoise, factor))
+            throw RegimeFactorRefusal(condition, guidanceScale, guidanceMinNoise, regime, requestedRegime is not null, factor);
         var guided = new ClassifierFreeGuidance(_denoiser, condition, guidanceScale, _schedule.Base.FirstStepWithNoiseLevel(guidanceMinNoise));
         var windows = DiffusionSampler.Sample(guided, _schedule, Options.Objective, count, seed, sampler);
         if (factor != 1) RegimeGuidance.Apply(windows, factor);
@@ -1415,6 +1433,9 @@ public sealed class SequenceGenerator
 
         var canonical = Canonical(conditions);
         var warnings = ConditionWarnings(canonical);
+        // guidance acts through a condition: a request that names none (or a model without condition inputs) draws the
+        // unconditional model, and its metadata records no guidance (null), whatever the model's defaults say
+        bool guided = m.Conditions.Names.Count > 0 && canonical.Count > 0;
         return new ScenarioSet(values, new ScenarioMetadata
         {
             ModelId = m.Weights.Sha256,
@@ -1426,10 +1447,10 @@ public sealed class SequenceGenerator
             SamplingSteps = sampler.Kind == SamplerKind.Ddpm ? Schedule.Steps : sampler.Steps,
             Eta = sampler.Kind == SamplerKind.Ddim ? sampler.Eta : 0,
             TimestepSpacing = sampler.Kind == SamplerKind.Ddpm ? null : JsonNamingPolicy.SnakeCaseLower.ConvertName(sampler.Spacing.ToString()),
-            Guidance = m.Conditions.Names.Count == 0 ? null : GuidanceOf(request),
-            GuidanceMinNoise = m.Conditions.Names.Count == 0 || minNoise == 0 ? null : minNoise,
-            RegimeGuidance = m.Conditions.Names.Count == 0 || regime == 0 ? null : regime,
-            RegimeFactor = m.Conditions.Names.Count == 0 || regime == 0 ? null : factor,
+            Guidance = guided ? GuidanceOf(request) : null,
+            GuidanceMinNoise = !guided || minNoise == 0 ? null : minNoise,
+            RegimeGuidance = !guided || regime == 0 ? null : regime,
+            RegimeFactor = !guided || regime == 0 ? null : factor,
             Conditions = canonical,
             ConditionWarnings = warnings.Count > 0 ? warnings : null,
             Stress = request.Stress,

@@ -208,6 +208,9 @@ public sealed record DiffusionGeneratorOptions
         Require(Training.EmaDecay is >= 0 and < 1, "training.ema_decay must be in [0, 1)");
         Require(Training.GradClipNorm >= 0 && Training.WeightDecay >= 0 && Training.MinLearningRate >= 0,
             "training.grad_clip_norm, weight_decay and min_learning_rate must be non-negative");
+        // the trainer would throw from inside the fit (an internal error): the regulariser needs (D, W) windows
+        Require(Training.PacfWeight == 0,
+            "training.pacf_weight applies to sequence models only: the PACF regulariser compares the lags within each window, and a tabular model's samples are single rows; leave it 0");
         if (Distillation is { } distill)
         {
             Require(Privacy is null, "distillation cannot be combined with privacy: it reads the training rows outside DP-SGD's accounting");

@@ -142,6 +142,35 @@ public class RegimeGuidanceTests
     }
 
     [Fact]
+    public void Sampling_RefusesARegimeGuidanceWhoseFactorIsPositiveButRoundsTheWindowsToZero_NamingIt()
+    {
+        // k = 1e-50 is finite and > 0, so it passed the underflow check, and every window (model space, of order 1) times k
+        // rounded to 0 in float: a scenario set of zeros
+        var (returns, conditions) = Data();
+        var g = new SequenceGenerator(Tiny).Fit(returns, conditions);
+        var sampler = new SamplerOptions(SamplerKind.Ddim, 10);
+        var calm = new Dictionary<string, double> { ["VIXCLS"] = 14 };
+        double d = g.PilotLogScale(calm, 2, 0) - g.PilotLogScale(null, 1, 0);
+        Assert.True(d < 0, $"the calm should narrow the windows: ℓ_c − ℓ_∅ = {d}");
+        double a = Math.Log(1e-50) / d;
+        Assert.InRange(g.RegimeFactor(calm, 2, 0, a), 1e-51, 1e-49);
+        var request = new SequenceSampleRequest(calm, Sampler: sampler, RegimeGuidance: a);
+        var e = Assert.Throws<SequenceOptionException>(() => g.SampleModelSpace(3, 1, request));
+        Assert.Equal("OPT-E", e.Rule);
+        Assert.StartsWith("regime_guidance ", e.Message, StringComparison.Ordinal);
+        Assert.Contains("every window would be 0", e.Message, StringComparison.Ordinal);
+        Assert.Contains("give a smaller regime_guidance", e.Message, StringComparison.Ordinal);
+        Assert.StartsWith("<RegimeGuidance> ", e.Worded(MarkedOptionNames.Instance).Message, StringComparison.Ordinal);
+        Assert.Equal("OPT-E", Assert.Throws<SequenceOptionException>(() => g.Generate(3, 1, request)).Rule);
+
+        // k = 1e-20 still scales the windows to normal floats: sampled as before, the plain windows times k
+        double small = Math.Log(1e-20) / d, k = g.RegimeFactor(calm, 2, 0, small);
+        var plain = g.SampleModelSpace(3, 1, new SequenceSampleRequest(calm, Sampler: sampler, RegimeGuidance: 0));
+        Assert.Equal(plain.Select(v => (float)(k * v)), g.SampleModelSpace(3, 1, request with { RegimeGuidance = small }));
+        Assert.Contains(plain, v => v != 0);
+    }
+
+    [Fact]
     public void Generate_RecordsRegimeGuidanceAndItsFactor_OnlyWhenUsed()
     {
         var (returns, conditions) = Data();

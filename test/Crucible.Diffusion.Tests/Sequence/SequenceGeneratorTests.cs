@@ -166,6 +166,29 @@ public class SequenceGeneratorTests
     }
 
     [Fact]
+    public void UnconditionalRequest_OnAConditionalModel_RecordsNoGuidance_AsAnUnconditionalModelDoes()
+    {
+        // no condition named: the draw is the unconditional model's whatever w, σ_g and a say, and the metadata recorded the
+        // model's defaults (guidance 2.5 here) as if they had been applied
+        var (returns, conditions) = Data();
+        var g = new SequenceGenerator(TinyOptions with { GuidanceScale = 2.5, GuidanceMinNoise = 0.5, RegimeGuidance = 1 }).Fit(returns, conditions);
+        var sampler = new SamplerOptions(Steps: 6);
+        var plain = g.Generate(4, seed: 2, new SequenceSampleRequest(Sampler: sampler));
+        Assert.Null(plain.Metadata.Guidance);
+        Assert.Null(plain.Metadata.GuidanceMinNoise);
+        Assert.Null(plain.Metadata.RegimeGuidance);
+        Assert.Null(plain.Metadata.RegimeFactor);
+        Assert.Empty(plain.Metadata.Conditions);
+        // the values are the unconditional draw they always were (any w gives it without a condition)
+        Assert.Equal(g.Sample(4, 2, new SequenceSampleRequest(Sampler: sampler)).Values, plain.Values.Values);
+
+        // a conditional request still records what it applied
+        var vix = g.Generate(4, seed: 2, new SequenceSampleRequest(new Dictionary<string, double> { ["VIXCLS"] = 35 }, Sampler: sampler));
+        Assert.Equal((2.5, 0.5, 1.0), (vix.Metadata.Guidance, vix.Metadata.GuidanceMinNoise, vix.Metadata.RegimeGuidance));
+        Assert.NotNull(vix.Metadata.RegimeFactor);
+    }
+
+    [Fact]
     public void GuidanceMinNoise_GuidesOnlyTheNoisierSteps_AndIsRecorded()
     {
         var (returns, conditions) = Data();
