@@ -1297,9 +1297,12 @@ public sealed class SequenceGenerator
     {
         if (strength == 0 || guidanceScale == 0 || condition.All(float.IsNaN)) return 1;
         double conditional = PilotLogScaleOf(condition, guidanceScale, guidanceMinNoise, cancellation);
-        double unconditional = PilotLogScaleOf(Enumerable.Repeat(float.NaN, condition.Length).ToArray(), 1, 0, cancellation);
-        return RegimeGuidance.Factor(strength, conditional, unconditional);
+        return RegimeGuidance.Factor(strength, conditional, UnconditionalLogScale(condition.Length, cancellation));
     }
+
+    // ℓ_∅: the pilot draw's log RMS with every condition absent (NaN), unguided (cached by PilotLogScaleOf)
+    private double UnconditionalLogScale(int features, CancellationToken cancellation) =>
+        PilotLogScaleOf(Enumerable.Repeat(float.NaN, features).ToArray(), 1, 0, cancellation);
 
     // the windows' typical magnitude in model space under these conditions: e^ℓ_c (their RMS over the pilot draw, in noise
     // scales) times the largest series noise scale (ℓ_c cached by RegimeFactor)
@@ -1318,7 +1321,7 @@ public sealed class SequenceGenerator
         double factor)
     {
         double shift = PilotLogScaleOf(condition, guidanceScale, guidanceMinNoise, CancellationToken.None)
-            - PilotLogScaleOf(Enumerable.Repeat(float.NaN, condition.Length).ToArray(), 1, 0, CancellationToken.None);    // cached by RegimeFactor
+            - UnconditionalLogScale(condition.Length, CancellationToken.None);    // both cached by RegimeFactor
         bool tiny = double.IsFinite(factor) && factor > 0;    // k > 0 that rounds the windows to 0 (RoundsWindowsToZero)
         double scale = tiny ? WindowScale(condition, guidanceScale, guidanceMinNoise) : double.NaN;
         string why = factor == 0 ? "which underflows to 0: every window would be 0"

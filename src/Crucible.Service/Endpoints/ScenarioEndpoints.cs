@@ -345,12 +345,9 @@ public static class ScenarioEndpoints
         }
         catch (SequenceOptionException e)
         {
-            // a regime guidance whose factor k underflows or overflows (the request's, or the model's own, which the request's
-            // overrides): worded with the request's members and answered under the field its advice names, regime_guidance
-            var names = new ScenarioRequestNames();
-            var worded = e.Worded(names);
-            var field = names.Named.Contains(SequenceOption.RegimeGuidance) ? "regime_guidance" : model.ConditionsRefused(r) ? "conditions" : "stress";
-            await Invalid(context, audit, actor, r.Model, new() { [field] = [worded.ToUserMessage()] }).ConfigureAwait(false);
+            // sampling's one such refusal: a regime guidance whose factor k underflows or overflows (the request's, or the
+            // model's own, which the request's overrides), worded with the request's members and answered under regime_guidance
+            await Invalid(context, audit, actor, r.Model, new() { ["regime_guidance"] = [e.Worded(ScenarioRequestNames.Instance).ToUserMessage()] }).ConfigureAwait(false);
             return null;
         }
         catch (InvalidInputException e)
