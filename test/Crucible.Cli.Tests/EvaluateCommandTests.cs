@@ -237,6 +237,14 @@ public sealed class EvaluateCommandTests : IDisposable
 
         Assert.Contains($"<ul id=\"warnings\"><li class=\"fail\">{warning}</li></ul>", File.ReadAllText(html), StringComparison.Ordinal);
 
+        // the same file through a symbolic link (as OutputGuard.SameFile compares paths): it was compared by full path only,
+        // so a link to the real file evaluated it against itself without a word
+        string link = Path.Combine(_dir.FullName, "link-to-real.csv");
+        File.CreateSymbolicLink(link, real);
+        var linked = Crucible("evaluate", "--real", real, "--synthetic", link, "--out", Temp("link/report.json"));
+        Assert.True(linked.Exit == 0, linked.Stderr);
+        Assert.Contains($"warning: {warning} ({real})", linked.Stderr, StringComparison.Ordinal);
+
         // two files with the same content are two files: no warning, and no warnings key
         var other = Crucible("evaluate", "--real", real, "--synthetic", Fixture("real.csv"), "--out", Temp("copy/report.json"));
         Assert.True(other.Exit == 0, other.Stderr);

@@ -344,8 +344,9 @@ internal static class EvaluateCommand
                 Reordered = reordered,
                 DateOrder = [.. new[] { ("real", RealPath, realDates), ("synthetic", SyntheticPath, syntheticDates), ("train", TrainPath ?? "", trainDates) }
                     .Where(d => d.Item3 is not null).Select(d => (d.Item1, d.Item2, d.Item3!))],
-                // the same file (by full path) on both sides: allowed, but every fidelity metric compares it with itself
-                Warnings = string.Equals(Path.GetFullPath(RealPath), Path.GetFullPath(SyntheticPath), StringComparison.Ordinal) ? [SameFileWarning] : [],
+                // the same file on both sides (in full and through symbolic links, as the output checks compare): allowed, but
+                // every fidelity metric compares it with itself
+                Warnings = Governance.Manifests.OutputGuard.SameFile(RealPath, SyntheticPath) ? [SameFileWarning] : [],
             };
         }
     }
