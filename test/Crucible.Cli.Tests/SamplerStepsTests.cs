@@ -14,14 +14,21 @@ public sealed class SamplerStepsTests : IDisposable
     private (int Exit, string Stdout, string Stderr) Crucible(params string[] args) =>
         CliProcess.Run(new Dictionary<string, string> { ["CRUCIBLE_HOME"] = Path.Combine(_dir, "home") }, args);
 
-    [Fact]
-    public void DdpmWithSamplingSteps_ExitsTwoNamingTheOption_AndADdpmRunRecomputesIdentically()
+    // a tabular model of T = 40 diffusion steps, trained for 2 steps on 60 rows: its folder
+    private string TrainTinyModel()
     {
         string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 60), model = Path.Combine(_dir, "m");
         string config = Path.Combine(_dir, "config.json");
         File.WriteAllText(config, """{"hidden": 16, "blocks": 1, "time_embedding": 8, "diffusion_steps": 40, "training": {"batch_size": 20, "warmup_steps": 1}}""");
         var t = Crucible("train", "--data", prices, "--steps", "2", "--config", config, "--out", model);
         Assert.True(t.Exit == 0, t.Stderr);
+        return model;
+    }
+
+    [Fact]
+    public void DdpmWithSamplingSteps_ExitsTwoNamingTheOption_AndADdpmRunRecomputesIdentically()
+    {
+        string model = TrainTinyModel();
         string csv = Path.Combine(_dir, "s.csv");
 
         var r = Crucible("generate", "--model", model, "--count", "3", "--sampler", "ddpm", "--sampling-steps", "10", "--out", csv);
@@ -64,11 +71,7 @@ public sealed class SamplerStepsTests : IDisposable
     public void DdpmWithSpacing_ExitsTwoNamingTheOption_WhileDdimTakesIt()
     {
         // DDPM visits every one of the T steps, so a --spacing given with it was ignored silently
-        string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 60), model = Path.Combine(_dir, "m");
-        string config = Path.Combine(_dir, "config.json");
-        File.WriteAllText(config, """{"hidden": 16, "blocks": 1, "time_embedding": 8, "diffusion_steps": 40, "training": {"batch_size": 20, "warmup_steps": 1}}""");
-        var t = Crucible("train", "--data", prices, "--steps", "2", "--config", config, "--out", model);
-        Assert.True(t.Exit == 0, t.Stderr);
+        string model = TrainTinyModel();
         string csv = Path.Combine(_dir, "s.csv");
 
         foreach (string spacing in new[] { "angle", "linear" })
