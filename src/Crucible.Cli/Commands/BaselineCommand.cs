@@ -127,8 +127,13 @@ internal static class BaselineCommand
         {
             var generator = GeneratorCatalog.Create(Generator);
             GeneratorCatalog.CheckWindow(generator, Window); // before the data is read and the generator trained
-            var frame = SeriesOptions.ReadLogReturns(Data, Input, Dialect);
-            if (Columns is { } columns) frame = frame.SelectColumns(columns.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+            var selected = Columns?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            // a series named scenario or step wrote a scenario file that names that column twice, which every reader refuses:
+            // refused as train refuses it (reserved-column, at its header cell), unless --columns leaves it out
+            var reserved = ScenarioCsv.ReservedColumns.Where(r => selected is null || selected.Contains(r.Key, StringComparer.Ordinal))
+                .ToDictionary(r => r.Key, r => r.Value, StringComparer.Ordinal);
+            var frame = SeriesOptions.ReadLogReturns(Data, Input, Dialect, reserved);
+            if (selected is not null) frame = frame.SelectColumns(selected);
             if (TrainEnd is { } text)
             {
                 int end = frame.IndexAtOrBefore(SeriesOptions.TrainEnd(text)) + 1;
@@ -143,44 +148,8 @@ internal static class BaselineCommand
                 frame = frame.Slice(0, end);
             }
 
-            RefuseReservedSeries(frame.Columns);
-
             var windows = generator.Fit(frame, Seed).Sample(Count, Window, Seed + 1);
             return (generator, frame.RowCount, windows, ScenarioCsv.Format(windows.ToFrame(), Window));
-        }
-
-        // reserved-column (as train refuses it) before anything is fitted: a series named scenario or step wrote a scenario
-        // file that names that column twice, which every reader refuses; located at the series' header cell
-        private void RefuseReservedSeries(IReadOnlyList<string> series)
-        {
-            try
-            {
-                ScenarioCsv.ThrowIfReservedSeriesName(series);
-            }
-            catch (InvalidInputException e) when (e.Location is null)
-            {
-                string name = series.First(n => n is "scenario" or "step");
-                throw new InvalidInputException(e.Rule, e.Message, HeaderCell(name));
-            }
-        }
-
-        // the header cell of the value column name: the file's first record that is not blank, split by the dialect's delimiter
-        private InputLocation HeaderCell(string name)
-        {
-            char delimiter = CsvDialectOptions.Apply(Dialect, new Crucible.Data.Csv.CsvReadOptions { Input = Input }).Delimiter;
-            using var csv = Crucible.Data.Csv.CsvRecordReader.Open(Data, delimiter);
-            while (csv.Read())
-            {
-                if (csv.IsBlank) continue;
-                for (int c = 0; c < csv.FieldCount; c++)
-                {
-                    if (csv.FieldText(c).Trim() == name) return new InputLocation(Data, csv.Line, c + 1, name);
-                }
-
-                break;
-            }
-
-            return new InputLocation(Data, 0, 0, name);
         }
     }
 

@@ -58,6 +58,7 @@ internal static class SeriesOptions
             : throw new InvalidInputException("OPT-E", "--train-end takes a date YYYY-MM-DD");
 
     /// <summary>The file's series as <paramref name="input"/> says and in the recorded CSV dialect, as log returns.</summary>
-    public static TimeSeriesFrame ReadLogReturns(string path, InputKind input, JsonNode? dialect) =>
-        CsvSeriesReader.Load(path, CsvDialectOptions.Apply(dialect, new CsvReadOptions { Input = input })).ToLogReturns(input);
+    public static TimeSeriesFrame ReadLogReturns(string path, InputKind input, JsonNode? dialect, IReadOnlyDictionary<string, string>? reservedColumns = null) =>
+        CsvSeriesReader.Load(path, CsvDialectOptions.Apply(dialect, new CsvReadOptions { Input = input, ReservedColumns = reservedColumns ?? new Dictionary<string, string>() }))
+            .ToLogReturns(input);
 }
