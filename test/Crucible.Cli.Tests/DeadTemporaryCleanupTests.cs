@@ -32,7 +32,10 @@ public sealed class DeadTemporaryCleanupTests : IDisposable
     {
         string returns = TestPrices.Returns(P("returns.csv"), 80);
         string[] dead = [Plant("r.json", DeadHex, 1), Plant("r.html", DeadHex, 1)];
-        string live = Plant("r.json", LiveHex, 1), fresh = Plant("r.html", FreshHex, 0);
+        // "fresh": written within AtomicFile.DeadTemporaryGrace of the run's start. Planted at the test's now, it aged past the
+        // 5 s grace when the CLI process took longer than that to start (under load), and was rightly deleted; a time a
+        // minute ahead stays within the grace however slowly the process starts
+        string live = Plant("r.json", LiveHex, 1), fresh = Plant("r.html", FreshHex, -1.0 / 60);
         (int Exit, string Stdout, string Stderr) r;
         using (new FileStream(live, FileMode.Open, FileAccess.Write, FileShare.None)) // another evaluate writing r.json now
         {

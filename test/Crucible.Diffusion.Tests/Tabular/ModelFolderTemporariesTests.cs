@@ -39,7 +39,7 @@ public sealed class ModelFolderTemporariesTests : IDisposable
         var liveHex = Guid.NewGuid().ToString("N");
         var live = Plant(".tmp", old, liveHex); // a writer holding its file, its folder's time old (a long write)
         var liveAside = Plant(".old", old, liveHex); // that writer between its two renames
-        var fresh = Plant(".tmp", DateTime.UtcNow); // a writer that has just created its folder
+        var fresh = Plant(".tmp", DateTime.UtcNow.AddMinutes(1)); // a writer that has just created its folder (a minute ahead: within the grace however slow the saves below are)
         var other = Path.Combine(_dir, ".model.notours.tmp");
         Directory.CreateDirectory(other);
         Directory.SetLastWriteTimeUtc(other, old);
