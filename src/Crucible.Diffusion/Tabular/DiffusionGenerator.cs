@@ -568,6 +568,16 @@ public sealed class DiffusionGenerator
             : VolatilityAdaptiveSchedule.Isotropic(baseSchedule, d);
         if (schedule.Series != d || manifest.ModelSpace.Min.Count != d || manifest.ModelSpace.Max.Count != d)
             throw new InvalidDataException("the manifest's schedule or model-space range does not have one entry per series");
+        for (int i = 0; i < d; i++)
+        {
+            // Sample clamps every draw to [min, max]: a minimum above its maximum would stop each draw in Math.Clamp
+            if (!(manifest.ModelSpace.Min[i] <= manifest.ModelSpace.Max[i]))
+            {
+                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
+                    $"the manifest's model-space range of series '{manifest.Columns[i]}' has its minimum {manifest.ModelSpace.Min[i]:R} above its maximum {manifest.ModelSpace.Max[i]:R}"));
+            }
+        }
+
         if (o.Whiten != manifest.Whitening is not null
             || (manifest.Whitening is { } w && (w.Mean.Count != d || w.Matrix.Count != d * d || w.Inverse.Count != d * d)))
             throw new InvalidDataException("the manifest's whitening does not match its config or its series");

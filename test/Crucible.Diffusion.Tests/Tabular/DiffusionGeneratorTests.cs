@@ -343,6 +343,23 @@ public sealed class DiffusionGeneratorTests : IDisposable
     }
 
     [Fact]
+    public void Load_AManifestWhoseModelSpaceMinimumIsAboveItsMaximum_IsModelInvalid_NotAnErrorWhenSampling()
+    {
+        // an edited model_space loaded, and every draw then stopped in Math.Clamp (ArgumentException: an internal error)
+        var generator = new DiffusionGenerator(Small(steps: 2)).Fit(Returns(100, 11));
+        string folder = Path.Combine(_dir, "m");
+        generator.Save(folder);
+        string manifest = Path.Combine(folder, "manifest.json");
+        var root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))!.AsObject();
+        root["model_space"]!["min"]![1] = 5.0;
+        File.WriteAllText(manifest, root.ToJsonString());
+
+        var e = Assert.Throws<InvalidInputException>(() => DiffusionGenerator.Load(folder));
+        Assert.Equal("model-invalid", e.Rule);
+        Assert.Contains("series 'B'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Fit_WithSamplerDistillation_TrainsTheStudentInPlace_ReproduciblyOnOneAndTwoThreads_AndRoundTrips()
     {
         var train = Returns(300, 2);
