@@ -562,6 +562,22 @@ public sealed class DiffusionGenerator
     {
         var o = manifest.Config;
         int d = manifest.Columns.Count;
+        // Fit writes the schedule section from the config; the sampler runs the section's process, the metadata and the
+        // sampler the model is made for read the config's: a section edited apart from it would sample another process
+        foreach (var (key, section, config) in new (string, object, object)[]
+        {
+            ("kind", manifest.Schedule.Kind, o.Schedule),
+            ("diffusion_steps", manifest.Schedule.DiffusionSteps, o.DiffusionSteps),
+            ("volatility_adaptive", manifest.Schedule.VolatilityAdaptive, o.VolatilityAdaptive),
+        })
+        {
+            if (!section.Equals(config))
+            {
+                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
+                    $"the manifest's schedule.{key} ({Json(section)}) is not its config's ({Json(config)}): the network was trained for the config's"));
+            }
+        }
+
         var baseSchedule = NoiseSchedule.Create(manifest.Schedule.Kind, manifest.Schedule.DiffusionSteps);
         var schedule = manifest.Schedule.VolatilityAdaptive
             ? VolatilityAdaptiveSchedule.FromVolatility(baseSchedule, manifest.Schedule.NoiseScale)
@@ -600,6 +616,8 @@ public sealed class DiffusionGenerator
         _columns = [.. manifest.Columns];
         _manifest = manifest;
     }
+
+    private static string Json(object value) => JsonSerializer.Serialize(value, DiffusionJson.Options);
 
     // per-series loss weights that give every segment of o.Strata an equal share of the loss, or null
     private static float[]? StratifiedWeights(DiffusionGeneratorOptions o, IReadOnlyList<string> columns)

@@ -359,6 +359,27 @@ public sealed class DiffusionGeneratorTests : IDisposable
         Assert.Contains("series 'B'", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("kind", "cosine")]
+    [InlineData("diffusion_steps", "100")]
+    [InlineData("volatility_adaptive", "false")]
+    public void Load_AManifestWhoseScheduleIsNotItsConfigs_IsModelInvalid(string key, string value)
+    {
+        // the sampler ran the schedule section's process (another β schedule, T or noise scaling than the network was
+        // trained on) while the config, the metadata's sampling steps and the sampler the model is made for kept the other
+        var generator = new DiffusionGenerator(Small(steps: 2)).Fit(Returns(100, 11));
+        string folder = Path.Combine(_dir, "m");
+        generator.Save(folder);
+        string manifest = Path.Combine(folder, "manifest.json");
+        var root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))!.AsObject();
+        root["schedule"]![key] = System.Text.Json.Nodes.JsonNode.Parse(value is "cosine" ? "\"cosine\"" : value);
+        File.WriteAllText(manifest, root.ToJsonString());
+
+        var e = Assert.Throws<InvalidInputException>(() => DiffusionGenerator.Load(folder));
+        Assert.Equal("model-invalid", e.Rule);
+        Assert.Contains($"schedule.{key}", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Fit_WithSamplerDistillation_TrainsTheStudentInPlace_ReproduciblyOnOneAndTwoThreads_AndRoundTrips()
     {
