@@ -600,11 +600,13 @@ public sealed class DiffusionGenerator
         var network = new MlpDenoiser(new MlpDenoiserConfig(d, o.Hidden, o.Blocks, o.TimeEmbedding, (float)o.Dropout), new Philox(o.Seed, stream: 0));
         network.LoadSafeTensors(SafeTensors.Load(weights, weightsPath), strict: true);
         network.Eval();
-        _transform = TransformPipeline.FromJson(manifest.Transform.GetRawText());
+        // the transform and the calibration map must be of the model's series in its order: they refused other columns
+        // only when generate had drawn (TRANSFORM-E, naming no file)
+        _transform = ManifestPipeline("transform", () => TransformPipeline.FromJson(manifest.Transform.GetRawText()), manifest.Columns);
         if (manifest.Calibration is { } calibration)
         {
             if (o.Calibration is null) throw new InvalidDataException("the manifest has a calibration but its config has none");
-            _calibration = calibration.LoadMap();
+            _calibration = ManifestPipeline("calibration map", calibration.LoadMap, manifest.Columns);
         }
         else if (o.Calibration is not null)
         {
@@ -615,6 +617,32 @@ public sealed class DiffusionGenerator
         _denoiser = new MlpDenoiserAdapter(network, schedule.Steps);
         _columns = [.. manifest.Columns];
         _manifest = manifest;
+    }
+
+    // a pipeline of the manifest (its transform, its calibration map), refused as the manifest's when it is not one or not
+    // of the model's columns in order
+    private static TransformPipeline ManifestPipeline(string part, Func<TransformPipeline> load, IReadOnlyList<string> columns)
+    {
+        TransformPipeline pipeline;
+        try
+        {
+            pipeline = load();
+        }
+        catch (InvalidInputException e)
+        {
+            throw new InvalidDataException($"the manifest's {part}: {e.Message}", e);
+        }
+
+        foreach (var step in pipeline.ToState().Transforms)
+        {
+            if (!step.Columns.SequenceEqual(columns, StringComparer.Ordinal))
+            {
+                throw new InvalidDataException(
+                    $"the manifest's {part} is of the series [{string.Join(", ", step.Columns)}], its columns are [{string.Join(", ", columns)}]");
+            }
+        }
+
+        return pipeline;
     }
 
     private static string Json(object value) => JsonSerializer.Serialize(value, DiffusionJson.Options);

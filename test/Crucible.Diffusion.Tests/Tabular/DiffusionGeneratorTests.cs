@@ -381,6 +381,31 @@ public sealed class DiffusionGeneratorTests : IDisposable
     }
 
     [Fact]
+    public void Load_AManifestWhoseTransformIsNotOfItsColumns_IsModelInvalid_AtTheFolder()
+    {
+        // columns reordered by hand loaded, and generate stopped after drawing with TRANSFORM-E naming no file; a transform
+        // section that is not a pipeline was TRANSFORM-E naming no file either
+        var generator = new DiffusionGenerator(Small(steps: 2)).Fit(Returns(100, 11));
+        string folder = Path.Combine(_dir, "m");
+        generator.Save(folder);
+        string manifest = Path.Combine(folder, "manifest.json");
+        string text = File.ReadAllText(manifest);
+        foreach (var edit in new Action<System.Text.Json.Nodes.JsonObject>[]
+        {
+            m => m["columns"] = new System.Text.Json.Nodes.JsonArray("B", "A"),
+            m => m["transform"] = System.Text.Json.Nodes.JsonNode.Parse("""{"version": 1, "transforms": 5}"""),
+        })
+        {
+            var root = System.Text.Json.Nodes.JsonNode.Parse(text)!.AsObject();
+            edit(root);
+            File.WriteAllText(manifest, root.ToJsonString());
+            var e = Assert.Throws<InvalidInputException>(() => DiffusionGenerator.Load(folder));
+            Assert.Equal("model-invalid", e.Rule);
+            Assert.Equal(folder, e.Location?.File);
+        }
+    }
+
+    [Fact]
     public void Fit_WithSamplerDistillation_TrainsTheStudentInPlace_ReproduciblyOnOneAndTwoThreads_AndRoundTrips()
     {
         var train = Returns(300, 2);
