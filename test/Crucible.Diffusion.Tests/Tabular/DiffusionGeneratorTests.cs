@@ -477,6 +477,20 @@ public sealed class DiffusionGeneratorTests : IDisposable
         Assert.Throws<InvalidOperationException>(() => new DiffusionGenerator().Sample(1, 0));
     }
 
+    [Theory]
+    [InlineData(70_000, 128, 256, "hidden")]                  // a 70,000 × 70,000 block weight
+    [InlineData(256, 2_000_000_000, 256, "time_embedding")]   // a 256 × 2e9 time-embedding weight
+    [InlineData(4096, 128, 1 << 20, "training.batch_size")]   // a batch of 2^20 rows × 4,096 hidden units
+    public void Options_WhoseNetworkOrBatchNeedsATensorBeyond2Pow31Elements_AreRefusedNamingTheSetting(int hidden, int timeEmbedding, int batch, string setting)
+    {
+        // {"hidden": 70000} passed the validation and the network's constructor stopped in Tensor (ArgumentException
+        // "tensor too large", an internal error of train, exit 1) instead of a config refusal
+        var options = Small() with { Hidden = hidden, TimeEmbedding = timeEmbedding, Training = Small().Training with { BatchSize = batch } };
+        var e = Assert.Throws<ArgumentException>(() => new DiffusionGenerator(options));
+        Assert.StartsWith(setting + " ", e.Message, StringComparison.Ordinal);
+        Assert.Contains("2147483647 elements", e.Message, StringComparison.Ordinal);
+    }
+
     // Standardize at 1e200 was a case here until session 33: the scaler's standard deviation overflowed and it kept scale 1,
     // so the value reached the network as 1e200; it now standardises it (Fit_StandardizesAHugeFiniteValue_WithinFloatRange)
     [Theory]
