@@ -599,6 +599,17 @@ public sealed class DiffusionGenerator
             throw new InvalidDataException("the manifest's whitening does not match its config or its series");
         var network = new MlpDenoiser(new MlpDenoiserConfig(d, o.Hidden, o.Blocks, o.TimeEmbedding, (float)o.Dropout), new Philox(o.Seed, stream: 0));
         network.LoadSafeTensors(SafeTensors.Load(weights, weightsPath), strict: true);
+        foreach (var (name, tensor) in network.StateDict())
+        {
+            // a NaN or ∞ weight (a diverged run's) makes every draw NaN: generate wrote such rows with exit 0
+            int bad = Array.FindIndex(tensor.Data, v => !float.IsFinite(v));
+            if (bad >= 0)
+            {
+                throw new InvalidInputException("model-weights", string.Create(CultureInfo.InvariantCulture,
+                    $"tensor '{name}' holds {tensor.Data[bad]} at element {bad}, not a finite number: the network would draw NaN scenarios"), new InputLocation(weightsPath, 0, 0));
+            }
+        }
+
         network.Eval();
         // the transform and the calibration map must be of the model's series in its order: they refused other columns
         // only when generate had drawn (TRANSFORM-E, naming no file)

@@ -360,6 +360,33 @@ public sealed class DiffusionGeneratorTests : IDisposable
     }
 
     [Theory]
+    [InlineData(float.NaN)]
+    [InlineData(float.PositiveInfinity)]
+    public void Load_WeightsHoldingANonFiniteValue_AreRefusedAtTheWeightsFile(float value)
+    {
+        // weights with a NaN (a diverged run's, written with a matching manifest hash) loaded, and generate wrote a file of
+        // NaN scenarios with exit 0, recorded in the audit log as drawn, which every reader then refused
+        var generator = new DiffusionGenerator(Small(steps: 2)).Fit(Returns(100, 11));
+        string folder = Path.Combine(_dir, "m");
+        generator.Save(folder);
+        var state = generator.Network.StateDict();
+        var tensors = state.Select(kv => (kv.Key, kv.Value.Shape, (float[])kv.Value.Data.Clone())).ToList();
+        int bias = tensors.FindIndex(t => t.Key == "out.bias");
+        tensors[bias].Item3[1] = value;
+        byte[] weights = SafeTensors.Serialize(tensors);
+        string weightsPath = Path.Combine(folder, "weights.safetensors"), manifest = Path.Combine(folder, "manifest.json");
+        File.WriteAllBytes(weightsPath, weights);
+        var root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))!.AsObject();
+        root["weights"]!["sha256"] = Sha(weights);
+        File.WriteAllText(manifest, root.ToJsonString());
+
+        var e = Assert.Throws<InvalidInputException>(() => DiffusionGenerator.Load(folder));
+        Assert.Equal("model-weights", e.Rule);
+        Assert.Equal(weightsPath, e.Location?.File);
+        Assert.Contains("'out.bias'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("kind", "cosine")]
     [InlineData("diffusion_steps", "100")]
     [InlineData("volatility_adaptive", "false")]
