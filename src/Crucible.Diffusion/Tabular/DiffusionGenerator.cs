@@ -396,6 +396,16 @@ public sealed class DiffusionGenerator
         MlpDenoiserAdapter denoiser, VolatilityAdaptiveSchedule schedule, Objective objective, Whitening? whitening, int count, ulong seed, SamplerOptions sampler)
     {
         var z = DiffusionSampler.Sample(denoiser, schedule, objective, count, seed, sampler);
+        // a network trained past usefulness (a learning rate far too large whose loss stayed finite) overflows here: its
+        // NaN draws went through the clamp and the transform into the scenario file, with exit 0
+        int bad = Array.FindIndex(z, v => !float.IsFinite(v));
+        if (bad >= 0)
+        {
+            int d = schedule.Series;
+            throw new InvalidInputException(DiffusionTrainer.DivergedRule, string.Create(CultureInfo.InvariantCulture,
+                $"the model draws {z[bad]}, not a finite number (row {bad / d}, series {bad % d}): its network overflows, as one whose training diverged does; train it again with a lower training.learning_rate"));
+        }
+
         var values = new double[z.Length];
         for (int i = 0; i < z.Length; i++) values[i] = z[i];
         whitening?.Invert(values);

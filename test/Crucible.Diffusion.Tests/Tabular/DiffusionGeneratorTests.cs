@@ -359,6 +359,18 @@ public sealed class DiffusionGeneratorTests : IDisposable
         Assert.Contains("series 'B'", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Sample_OfAModelWhoseNetworkOverflows_IsRefused_NotRowsOfNaN()
+    {
+        // train --config {"training": {"learning_rate": 100}} --steps 3 ended with a finite (huge) loss, and every generate
+        // of the model then wrote NaN scenarios with exit 0
+        var options = Small(steps: 3) with { Training = Small().Training with { Steps = 3, LearningRate = 100, WarmupSteps = 0, EmaDecay = 0 } };
+        var generator = new DiffusionGenerator(options).Fit(Returns(100, 11));
+        var e = Assert.Throws<InvalidInputException>(() => generator.Sample(5, 1));
+        Assert.Equal(DiffusionTrainer.DivergedRule, e.Rule);
+        Assert.Contains("not a finite number", e.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(float.NaN)]
     [InlineData(float.PositiveInfinity)]
