@@ -185,6 +185,12 @@ public sealed class DiffusionGenerator
 
         var o = Options;
         int rows = trainReturns.RowCount, d = trainReturns.ColumnCount;
+        if (o.Calibration is { } calibrating && (long)calibrating.Rows * d > DiffusionSampler.MaxSampleValues)
+        {
+            // the calibration draw is one draw: past its limit it stopped only after the whole training, as rule count
+            throw new InvalidInputException("config", string.Create(CultureInfo.InvariantCulture,
+                $"calibration.rows {calibrating.Rows} would draw {(long)calibrating.Rows * d} values of {d} series, more than the {DiffusionSampler.MaxSampleValues} values one draw holds: at most {DiffusionSampler.MaxSampleValues / d} rows for this data"));
+        }
 
         // 0. DP-SGD: the budget is checked (and σ calibrated) before any work; a refused configuration throws here.
         //    Stream 3 is the noise of reproducible mode; in secure mode (privacy.secure_mode) the engine draws the noise, the
