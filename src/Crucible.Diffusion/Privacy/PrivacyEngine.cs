@@ -78,7 +78,12 @@ public sealed class PrivacyEngine
         options.Validate();
         if (datasetSize < 1) throw new InvalidInputException("DP-E-CONFIG", "the dataset is empty");
         var q = options.ExpectedBatchSize / datasetSize;
-        if (!(q <= 1)) throw new InvalidInputException("DP-E-CONFIG", "expected_batch_size must not exceed the dataset size");
+        if (!(q <= 1))
+        {
+            // the expected batch is training.batch_size unless privacy.sample_rate sets it (q · N, never above N)
+            throw new InvalidInputException("DP-E-CONFIG", string.Create(CultureInfo.InvariantCulture,
+                $"the expected batch of {options.ExpectedBatchSize:G6} examples is more than the {datasetSize} examples trained on (Poisson sampling needs a rate q = {options.ExpectedBatchSize:G6}/{datasetSize} of at most 1): lower training.batch_size, or give privacy.sample_rate (--dp-sample-rate)"));
+        }
         if (options.Delta >= 1.0 / datasetSize)
             throw new InvalidInputException("DP-E-BUDGET", string.Create(CultureInfo.InvariantCulture,
                 $"delta {options.Delta:G3} is not below 1/N = {1.0 / datasetSize:G3}: a mechanism that publishes one record outright would satisfy it"), DpTrainingOptions.Setting("delta"));

@@ -185,6 +185,12 @@ public sealed class DiffusionGenerator
 
         var o = Options;
         int rows = trainReturns.RowCount, d = trainReturns.ColumnCount;
+        if (o.Calibration is { } calibrating && (long)calibrating.Rows * d > DiffusionSampler.MaxSampleValues)
+        {
+            // the calibration draw is one draw: past its limit it stopped only after the whole training, as rule count
+            throw new InvalidInputException("config", string.Create(CultureInfo.InvariantCulture,
+                $"calibration.rows {calibrating.Rows} would draw {(long)calibrating.Rows * d} values of {d} series, more than the {DiffusionSampler.MaxSampleValues} values one draw holds: at most {DiffusionSampler.MaxSampleValues / d} rows for this data"));
+        }
 
         // 0. DP-SGD: the budget is checked (and σ calibrated) before any work; a refused configuration throws here.
         //    Stream 3 is the noise of reproducible mode; in secure mode (privacy.secure_mode) the engine draws the noise, the
@@ -396,6 +402,16 @@ public sealed class DiffusionGenerator
         MlpDenoiserAdapter denoiser, VolatilityAdaptiveSchedule schedule, Objective objective, Whitening? whitening, int count, ulong seed, SamplerOptions sampler)
     {
         var z = DiffusionSampler.Sample(denoiser, schedule, objective, count, seed, sampler);
+        // a network trained past usefulness (a learning rate far too large whose loss stayed finite) overflows here: its
+        // NaN draws went through the clamp and the transform into the scenario file, with exit 0
+        int bad = Array.FindIndex(z, v => !float.IsFinite(v));
+        if (bad >= 0)
+        {
+            int d = schedule.Series;
+            throw new InvalidInputException(DiffusionTrainer.DivergedRule, string.Create(CultureInfo.InvariantCulture,
+                $"the model draws {z[bad]}, not a finite number (row {bad / d}, series {bad % d}): its network overflows, as one whose training diverged does; train it again with a lower training.learning_rate"));
+        }
+
         var values = new double[z.Length];
         for (int i = 0; i < z.Length; i++) values[i] = z[i];
         whitening?.Invert(values);
@@ -562,23 +578,62 @@ public sealed class DiffusionGenerator
     {
         var o = manifest.Config;
         int d = manifest.Columns.Count;
+        // Fit writes the schedule section from the config; the sampler runs the section's process, the metadata and the
+        // sampler the model is made for read the config's: a section edited apart from it would sample another process
+        foreach (var (key, section, config) in new (string, object, object)[]
+        {
+            ("kind", manifest.Schedule.Kind, o.Schedule),
+            ("diffusion_steps", manifest.Schedule.DiffusionSteps, o.DiffusionSteps),
+            ("volatility_adaptive", manifest.Schedule.VolatilityAdaptive, o.VolatilityAdaptive),
+        })
+        {
+            if (!section.Equals(config))
+            {
+                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
+                    $"the manifest's schedule.{key} ({Json(section)}) is not its config's ({Json(config)}): the network was trained for the config's"));
+            }
+        }
+
         var baseSchedule = NoiseSchedule.Create(manifest.Schedule.Kind, manifest.Schedule.DiffusionSteps);
         var schedule = manifest.Schedule.VolatilityAdaptive
             ? VolatilityAdaptiveSchedule.FromVolatility(baseSchedule, manifest.Schedule.NoiseScale)
             : VolatilityAdaptiveSchedule.Isotropic(baseSchedule, d);
         if (schedule.Series != d || manifest.ModelSpace.Min.Count != d || manifest.ModelSpace.Max.Count != d)
             throw new InvalidDataException("the manifest's schedule or model-space range does not have one entry per series");
+        for (int i = 0; i < d; i++)
+        {
+            // Sample clamps every draw to [min, max]: a minimum above its maximum would stop each draw in Math.Clamp
+            if (!(manifest.ModelSpace.Min[i] <= manifest.ModelSpace.Max[i]))
+            {
+                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
+                    $"the manifest's model-space range of series '{manifest.Columns[i]}' has its minimum {manifest.ModelSpace.Min[i]:R} above its maximum {manifest.ModelSpace.Max[i]:R}"));
+            }
+        }
+
         if (o.Whiten != manifest.Whitening is not null
             || (manifest.Whitening is { } w && (w.Mean.Count != d || w.Matrix.Count != d * d || w.Inverse.Count != d * d)))
             throw new InvalidDataException("the manifest's whitening does not match its config or its series");
         var network = new MlpDenoiser(new MlpDenoiserConfig(d, o.Hidden, o.Blocks, o.TimeEmbedding, (float)o.Dropout), new Philox(o.Seed, stream: 0));
         network.LoadSafeTensors(SafeTensors.Load(weights, weightsPath), strict: true);
+        foreach (var (name, tensor) in network.StateDict())
+        {
+            // a NaN or ∞ weight (a diverged run's) makes every draw NaN: generate wrote such rows with exit 0
+            int bad = Array.FindIndex(tensor.Data, v => !float.IsFinite(v));
+            if (bad >= 0)
+            {
+                throw new InvalidInputException("model-weights", string.Create(CultureInfo.InvariantCulture,
+                    $"tensor '{name}' holds {tensor.Data[bad]} at element {bad}, not a finite number: the network would draw NaN scenarios"), new InputLocation(weightsPath, 0, 0));
+            }
+        }
+
         network.Eval();
-        _transform = TransformPipeline.FromJson(manifest.Transform.GetRawText());
+        // the transform and the calibration map must be of the model's series in its order: they refused other columns
+        // only when generate had drawn (TRANSFORM-E, naming no file)
+        _transform = ManifestPipeline("transform", () => TransformPipeline.FromJson(manifest.Transform.GetRawText()), manifest.Columns);
         if (manifest.Calibration is { } calibration)
         {
             if (o.Calibration is null) throw new InvalidDataException("the manifest has a calibration but its config has none");
-            _calibration = calibration.LoadMap();
+            _calibration = ManifestPipeline("calibration map", calibration.LoadMap, manifest.Columns);
         }
         else if (o.Calibration is not null)
         {
@@ -590,6 +645,34 @@ public sealed class DiffusionGenerator
         _columns = [.. manifest.Columns];
         _manifest = manifest;
     }
+
+    // a pipeline of the manifest (its transform, its calibration map), refused as the manifest's when it is not one or not
+    // of the model's columns in order
+    private static TransformPipeline ManifestPipeline(string part, Func<TransformPipeline> load, IReadOnlyList<string> columns)
+    {
+        TransformPipeline pipeline;
+        try
+        {
+            pipeline = load();
+        }
+        catch (InvalidInputException e)
+        {
+            throw new InvalidDataException($"the manifest's {part}: {e.Message}", e);
+        }
+
+        foreach (var step in pipeline.ToState().Transforms)
+        {
+            if (!step.Columns.SequenceEqual(columns, StringComparer.Ordinal))
+            {
+                throw new InvalidDataException(
+                    $"the manifest's {part} is of the series [{string.Join(", ", step.Columns)}], its columns are [{string.Join(", ", columns)}]");
+            }
+        }
+
+        return pipeline;
+    }
+
+    private static string Json(object value) => JsonSerializer.Serialize(value, DiffusionJson.Options);
 
     // per-series loss weights that give every segment of o.Strata an equal share of the loss, or null
     private static float[]? StratifiedWeights(DiffusionGeneratorOptions o, IReadOnlyList<string> columns)

@@ -192,6 +192,12 @@ public sealed record DiffusionGeneratorOptions
         Require(DiffusionSteps is >= 2 and <= 100_000, "diffusion_steps must be in 2..100000");
         Require(Hidden >= 1 && Blocks >= 0, "hidden must be positive and blocks non-negative");
         Require(TimeEmbedding >= 2 && TimeEmbedding % 2 == 0, "time_embedding must be even and at least 2");
+        // the network's weights and a training batch's activations are tensors of at most int.MaxValue elements: a config
+        // past that stopped in the network's constructor or the first step, an internal error
+        static void RequireTensor(long elements, string what) => Require(elements <= int.MaxValue, string.Create(CultureInfo.InvariantCulture,
+            $"{what} ({elements} elements), more than the {int.MaxValue} elements a tensor holds"));
+        RequireTensor((long)Hidden * Hidden, string.Create(CultureInfo.InvariantCulture, $"hidden {Hidden} needs {Hidden} × {Hidden} weights per block"));
+        RequireTensor((long)Hidden * TimeEmbedding, string.Create(CultureInfo.InvariantCulture, $"time_embedding {TimeEmbedding} needs {Hidden} × {TimeEmbedding} weights"));
         Require(Dropout is >= 0 and < 1, "dropout must be in [0, 1)");
         Require(Smoothing >= 0 && double.IsFinite(Smoothing), "smoothing must be a finite value ≥ 0");
         Require(Smoothing == 0 || Privacy is null,
@@ -203,6 +209,8 @@ public sealed record DiffusionGeneratorOptions
         Require(Training!.Steps >= 1 && Training.BatchSize >= 1, "training.steps and training.batch_size must be positive");
         Require(Training.BatchSize <= TrainerOptions.MaxBatchSize,
             string.Create(CultureInfo.InvariantCulture, $"training.batch_size must be at most {TrainerOptions.MaxBatchSize}, got {Training.BatchSize}"));
+        RequireTensor((long)Training.BatchSize * Math.Max(Hidden, TimeEmbedding), string.Create(CultureInfo.InvariantCulture,
+            $"training.batch_size {Training.BatchSize} needs {Training.BatchSize} × {Math.Max(Hidden, TimeEmbedding)} activations"));
         Require(double.IsFinite(Training.LearningRate) && Training.LearningRate > 0, "training.learning_rate must be positive");
         Require(Training.WarmupSteps >= 0, "training.warmup_steps must be non-negative");
         Require(Training.EmaDecay is >= 0 and < 1, "training.ema_decay must be in [0, 1)");
@@ -217,6 +225,8 @@ public sealed record DiffusionGeneratorOptions
             Require(distill.Steps >= 1 && distill.BatchSize >= 1, "distillation.steps and distillation.batch_size must be positive");
             Require(distill.BatchSize <= TrainerOptions.MaxBatchSize,
                 string.Create(CultureInfo.InvariantCulture, $"distillation.batch_size must be at most {TrainerOptions.MaxBatchSize}, got {distill.BatchSize}"));
+            RequireTensor((long)distill.BatchSize * Math.Max(Hidden, TimeEmbedding), string.Create(CultureInfo.InvariantCulture,
+                $"distillation.batch_size {distill.BatchSize} needs {distill.BatchSize} × {Math.Max(Hidden, TimeEmbedding)} activations"));
             Require(distill.SamplingSteps >= 2 && distill.SamplingSteps <= DiffusionSteps, "distillation.sampling_steps must be in 2..diffusion_steps");
             Require(Enum.IsDefined(distill.Spacing), $"unknown distillation.spacing {distill.Spacing}");
             Require(double.IsFinite(distill.LearningRate) && distill.LearningRate > 0, "distillation.learning_rate must be positive");

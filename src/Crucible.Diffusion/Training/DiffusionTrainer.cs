@@ -586,6 +586,19 @@ public sealed class DiffusionTrainer
         return metadata;
     }
 
+    // the training options that differ, by their config keys, with the numbers as the config writes them: the records'
+    // own ToString listed every option in the current culture (LearningRate = 0,001 under de-DE)
+    private static string OptionsDifference(TrainerOptions saved, TrainerOptions current)
+    {
+        var json = new System.Text.Json.JsonSerializerOptions { PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower };
+        var a = System.Text.Json.JsonSerializer.SerializeToElement(saved, json);
+        var b = System.Text.Json.JsonSerializer.SerializeToElement(current, json);
+        return string.Join("; ", a.EnumerateObject()
+            .Select(p => (p.Name, Saved: p.Value.GetRawText(), Current: b.GetProperty(p.Name).GetRawText()))
+            .Where(p => p.Saved != p.Current)
+            .Select(p => $"training.{p.Name} {p.Saved} in the checkpoint, {p.Current} here"));
+    }
+
     private TrainerState Capture() => new(
         _options, _step, _rng.GetState(), _parameterNames,
         [.. _parameters.Select(p => (p.Shape, (float[])p.Data.Clone()))],
@@ -594,7 +607,7 @@ public sealed class DiffusionTrainer
     private void Restore(TrainerState state, string source)
     {
         if (state.Options != _options)
-            throw new InvalidDataException($"{source}: the checkpoint was written with options {state.Options}, this trainer has {_options}");
+            throw new InvalidDataException($"{source}: the checkpoint was written with other training options: {OptionsDifference(state.Options, _options)}");
         if (!state.ParameterNames.SequenceEqual(_parameterNames, StringComparer.Ordinal))
             throw new InvalidDataException($"{source}: the checkpoint's parameters [{string.Join(", ", state.ParameterNames)}] are not this network's");
         for (int i = 0; i < _parameters.Length; i++)

@@ -505,6 +505,19 @@ public sealed class DpTrainingTests : IDisposable
         Assert.Throws<ArgumentException>(() => new DiffusionGenerator(DiffusionGeneratorTests.Small() with { Privacy = Dp() }));
     }
 
+    [Fact]
+    public void ABatchLargerThanTheTrainRows_IsRefusedNamingTheSettingsThatSetIt()
+    {
+        // DP-SGD on fewer rows than training.batch_size (monthly data: 120 rows, the default batch 256) was refused as
+        // "expected_batch_size must not exceed the dataset size", a name no config, flag or README has
+        var e = Assert.Throws<InvalidInputException>(() => new DiffusionGenerator(SmallDp(Dp(sigma: 1.0), steps: 2)).Fit(DiffusionGeneratorTests.Returns(20, 3)));
+        Assert.Equal("DP-E-CONFIG", e.Rule);
+        Assert.Equal(
+            "the expected batch of 32 examples is more than the 20 examples trained on (Poisson sampling needs a rate q = 32/20 of at most 1): "
+            + "lower training.batch_size, or give privacy.sample_rate (--dp-sample-rate)",
+            e.Message);
+    }
+
     [Theory]
     [InlineData(double.PositiveInfinity, 10.0, "privacy.target_epsilon must be a finite number > 0")]
     [InlineData(double.NaN, 10.0, "privacy.target_epsilon must be a finite number > 0")]

@@ -343,6 +343,108 @@ public sealed class DiffusionGeneratorTests : IDisposable
     }
 
     [Fact]
+    public void Load_AManifestWhoseModelSpaceMinimumIsAboveItsMaximum_IsModelInvalid_NotAnErrorWhenSampling()
+    {
+        // an edited model_space loaded, and every draw then stopped in Math.Clamp (ArgumentException: an internal error)
+        var generator = new DiffusionGenerator(Small(steps: 2)).Fit(Returns(100, 11));
+        string folder = Path.Combine(_dir, "m");
+        generator.Save(folder);
+        string manifest = Path.Combine(folder, "manifest.json");
+        var root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))!.AsObject();
+        root["model_space"]!["min"]![1] = 5.0;
+        File.WriteAllText(manifest, root.ToJsonString());
+
+        var e = Assert.Throws<InvalidInputException>(() => DiffusionGenerator.Load(folder));
+        Assert.Equal("model-invalid", e.Rule);
+        Assert.Contains("series 'B'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Sample_OfAModelWhoseNetworkOverflows_IsRefused_NotRowsOfNaN()
+    {
+        // train --config {"training": {"learning_rate": 100}} --steps 3 ended with a finite (huge) loss, and every generate
+        // of the model then wrote NaN scenarios with exit 0
+        var options = Small(steps: 3) with { Training = Small().Training with { Steps = 3, LearningRate = 100, WarmupSteps = 0, EmaDecay = 0 } };
+        var generator = new DiffusionGenerator(options).Fit(Returns(100, 11));
+        var e = Assert.Throws<InvalidInputException>(() => generator.Sample(5, 1));
+        Assert.Equal(DiffusionTrainer.DivergedRule, e.Rule);
+        Assert.Contains("not a finite number", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(float.NaN)]
+    [InlineData(float.PositiveInfinity)]
+    public void Load_WeightsHoldingANonFiniteValue_AreRefusedAtTheWeightsFile(float value)
+    {
+        // weights with a NaN (a diverged run's, written with a matching manifest hash) loaded, and generate wrote a file of
+        // NaN scenarios with exit 0, recorded in the audit log as drawn, which every reader then refused
+        var generator = new DiffusionGenerator(Small(steps: 2)).Fit(Returns(100, 11));
+        string folder = Path.Combine(_dir, "m");
+        generator.Save(folder);
+        var state = generator.Network.StateDict();
+        var tensors = state.Select(kv => (kv.Key, kv.Value.Shape, (float[])kv.Value.Data.Clone())).ToList();
+        int bias = tensors.FindIndex(t => t.Key == "out.bias");
+        tensors[bias].Item3[1] = value;
+        byte[] weights = SafeTensors.Serialize(tensors);
+        string weightsPath = Path.Combine(folder, "weights.safetensors"), manifest = Path.Combine(folder, "manifest.json");
+        File.WriteAllBytes(weightsPath, weights);
+        var root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))!.AsObject();
+        root["weights"]!["sha256"] = Sha(weights);
+        File.WriteAllText(manifest, root.ToJsonString());
+
+        var e = Assert.Throws<InvalidInputException>(() => DiffusionGenerator.Load(folder));
+        Assert.Equal("model-weights", e.Rule);
+        Assert.Equal(weightsPath, e.Location?.File);
+        Assert.Contains("'out.bias'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("kind", "cosine")]
+    [InlineData("diffusion_steps", "100")]
+    [InlineData("volatility_adaptive", "false")]
+    public void Load_AManifestWhoseScheduleIsNotItsConfigs_IsModelInvalid(string key, string value)
+    {
+        // the sampler ran the schedule section's process (another β schedule, T or noise scaling than the network was
+        // trained on) while the config, the metadata's sampling steps and the sampler the model is made for kept the other
+        var generator = new DiffusionGenerator(Small(steps: 2)).Fit(Returns(100, 11));
+        string folder = Path.Combine(_dir, "m");
+        generator.Save(folder);
+        string manifest = Path.Combine(folder, "manifest.json");
+        var root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))!.AsObject();
+        root["schedule"]![key] = System.Text.Json.Nodes.JsonNode.Parse(value is "cosine" ? "\"cosine\"" : value);
+        File.WriteAllText(manifest, root.ToJsonString());
+
+        var e = Assert.Throws<InvalidInputException>(() => DiffusionGenerator.Load(folder));
+        Assert.Equal("model-invalid", e.Rule);
+        Assert.Contains($"schedule.{key}", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_AManifestWhoseTransformIsNotOfItsColumns_IsModelInvalid_AtTheFolder()
+    {
+        // columns reordered by hand loaded, and generate stopped after drawing with TRANSFORM-E naming no file; a transform
+        // section that is not a pipeline was TRANSFORM-E naming no file either
+        var generator = new DiffusionGenerator(Small(steps: 2)).Fit(Returns(100, 11));
+        string folder = Path.Combine(_dir, "m");
+        generator.Save(folder);
+        string manifest = Path.Combine(folder, "manifest.json");
+        string text = File.ReadAllText(manifest);
+        foreach (var edit in new Action<System.Text.Json.Nodes.JsonObject>[]
+        {
+            m => m["columns"] = new System.Text.Json.Nodes.JsonArray("B", "A"),
+            m => m["transform"] = System.Text.Json.Nodes.JsonNode.Parse("""{"version": 1, "transforms": 5}"""),
+        })
+        {
+            var root = System.Text.Json.Nodes.JsonNode.Parse(text)!.AsObject();
+            edit(root);
+            File.WriteAllText(manifest, root.ToJsonString());
+            var e = Assert.Throws<InvalidInputException>(() => DiffusionGenerator.Load(folder));
+            Assert.Equal("model-invalid", e.Rule);
+            Assert.Equal(folder, e.Location?.File);
+        }
+    }
+
+    [Fact]
     public void Fit_WithSamplerDistillation_TrainsTheStudentInPlace_ReproduciblyOnOneAndTwoThreads_AndRoundTrips()
     {
         var train = Returns(300, 2);
@@ -412,6 +514,20 @@ public sealed class DiffusionGeneratorTests : IDisposable
         Assert.Equal("too-few-rows", Assert.Throws<InvalidInputException>(() => new DiffusionGenerator(Small()).Fit(new TimeSeriesFrame([], ["A"], [0.01], 1))).Rule);
         Assert.Throws<ArgumentException>(() => new DiffusionGenerator(Small() with { TimeEmbedding = 15 }));
         Assert.Throws<InvalidOperationException>(() => new DiffusionGenerator().Sample(1, 0));
+    }
+
+    [Theory]
+    [InlineData(70_000, 128, 256, "hidden")]                  // a 70,000 × 70,000 block weight
+    [InlineData(256, 2_000_000_000, 256, "time_embedding")]   // a 256 × 2e9 time-embedding weight
+    [InlineData(4096, 128, 1 << 20, "training.batch_size")]   // a batch of 2^20 rows × 4,096 hidden units
+    public void Options_WhoseNetworkOrBatchNeedsATensorBeyond2Pow31Elements_AreRefusedNamingTheSetting(int hidden, int timeEmbedding, int batch, string setting)
+    {
+        // {"hidden": 70000} passed the validation and the network's constructor stopped in Tensor (ArgumentException
+        // "tensor too large", an internal error of train, exit 1) instead of a config refusal
+        var options = Small() with { Hidden = hidden, TimeEmbedding = timeEmbedding, Training = Small().Training with { BatchSize = batch } };
+        var e = Assert.Throws<ArgumentException>(() => new DiffusionGenerator(options));
+        Assert.StartsWith(setting + " ", e.Message, StringComparison.Ordinal);
+        Assert.Contains("2147483647 elements", e.Message, StringComparison.Ordinal);
     }
 
     // Standardize at 1e200 was a case here until session 33: the scaler's standard deviation overflowed and it kept scale 1,

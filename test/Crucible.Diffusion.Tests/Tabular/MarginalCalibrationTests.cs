@@ -153,6 +153,25 @@ public sealed class MarginalCalibrationTests(Xunit.Abstractions.ITestOutputHelpe
     }
 
     [Fact]
+    public void CalibrationRowsBeyondOneDraw_AreRefusedBeforeTraining_NamingTheSetting()
+    {
+        // {"calibration": {"rows": 2000000000}} trained every step first, then stopped at the calibration draw with rule
+        // count, "… scenarios … (batches with different seeds)", naming no setting of the config
+        int steps = 0;
+        var options = Plain() with { Calibration = new MarginalCalibrationOptions(Rows: 100_000_000, Knots: 100) };
+        var e = Assert.Throws<InvalidInputException>(() => new DiffusionGenerator(options).Fit(
+            DiffusionGeneratorTests.Returns(100, 11), progress: new StepCounter(() => steps++)));
+        Assert.Equal("config", e.Rule);
+        Assert.StartsWith("calibration.rows 100000000 ", e.Message, StringComparison.Ordinal);
+        Assert.Equal(0, steps);
+    }
+
+    private sealed class StepCounter(Action step) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => step();
+    }
+
+    [Fact]
     public void Calibration_IsValidated_AndReadFromPartialConfigs()
     {
         string Refusal(DiffusionGeneratorOptions o) => Assert.Throws<ArgumentException>(() => new DiffusionGenerator(o)).Message;

@@ -127,6 +127,34 @@ public sealed class TrainerCheckpointTests : IDisposable
     }
 
     [Theory]
+    [InlineData("de-DE")]
+    [InlineData("fr-FR")]
+    public void LoadCheckpoint_OfOtherOptions_NamesTheOptionThatDiffers_InvariantlyInAnyCulture(string culture)
+    {
+        // train --checkpoint resumed with another --steps listed both records whole, in the current culture
+        // ("LearningRate = 0,002" under de-DE), leaving the user to find the one option that differed
+        var schedule = VolatilityAdaptiveSchedule.Isotropic(NoiseSchedule.Linear(), 2);
+        string path = Path.Combine(_dir, "steps.ckpt");
+        var (_, trainer) = NewTrainer(schedule, 10);
+        trainer.Step(Rows(64, 3, 1, 1), 64);
+        trainer.SaveCheckpoint(path);
+        var (_, longer) = NewTrainer(schedule, 20);
+        var saved = System.Globalization.CultureInfo.CurrentCulture;
+        InvalidDataException e;
+        try
+        {
+            System.Globalization.CultureInfo.CurrentCulture = System.Globalization.CultureInfo.GetCultureInfo(culture);
+            e = Assert.Throws<InvalidDataException>(() => longer.LoadCheckpoint(path));
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentCulture = saved;
+        }
+
+        Assert.EndsWith("the checkpoint was written with other training options: training.steps 10 in the checkpoint, 20 here", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("empty optimizer step")]
     [InlineData("float optimizer step")]
     [InlineData("short optimizer buffer")]
