@@ -436,14 +436,20 @@ public sealed partial class AuditLog : IDisposable
         return !File.Exists(wal) || new FileInfo(wal).Length == 0;
     }
 
-    // the highest seq among the complete lines of the exported checkpoint file (what parses of it; verification judges
-    // the rest), 0 when there is none; home: the SQLite log's home, whose PostgreSQL stores' lines are passed over (ForeignLines)
+    // the highest seq among the complete lines of the exported checkpoint file that parse, wherever they stand (a line
+    // that does not parse, or a second line for a seq, is verification's finding, Malformed; the lines after it are
+    // still proof of the entries they cover), 0 when there is none; home: the SQLite log's home, whose PostgreSQL
+    // stores' lines are passed over (ForeignLines)
     private static long ExportedHead(string? checkpointFile, CrucibleHome? home)
     {
         if (checkpointFile is null || !File.Exists(checkpointFile)) return 0;
-        var lines = new SortedDictionary<long, AuditCheckpoint>();
-        _ = ReadCheckpointFile(checkpointFile, lines, ForeignLines(checkpointFile, home));
-        return lines.Count == 0 ? 0 : lines.Keys.Last(); // sorted
+        long head = 0;
+        foreach (var (_, line) in CheckpointFileLines(checkpointFile, ForeignLines(checkpointFile, home)))
+        {
+            if (TryParseCheckpointLine(line) is { } c) head = Math.Max(head, c.Seq);
+        }
+
+        return head;
     }
 
     /// <summary>
@@ -1431,33 +1437,14 @@ public sealed partial class AuditLog : IDisposable
     // foreign: complete lines to pass over (another store's, ForeignLines)
     private static AuditVerification? ReadCheckpointFile(string path, SortedDictionary<long, AuditCheckpoint> into, HashSet<string>? foreign = null)
     {
-        // the log's own file, or the one --checkpoints names: refused by size (FILE-E-SIZE) rather than read past 2 GiB
-        var bytes = Data.IO.InputFile.ReadAllBytes(path, Data.IO.InputFile.MaxStateBytes);
-        // a copy re-saved by an editor may start with a UTF-8 byte-order mark: it is no part of the first line
-        var bom = Data.IO.InputFile.Utf8BomLength(bytes);
-        var text = Encoding.UTF8.GetString(bytes, bom, bytes.Length - bom);
-        var lines = text.Split('\n');
-        for (var i = 0; i < lines.Length; i++)
+        foreach (var (number, line) in CheckpointFileLines(path, foreign))
         {
-            var line = lines[i];
-            if (line.Length == 0) continue;
-            // A line without its newline at the very end is a write torn by a power loss: ignored, it was never acknowledged.
-            if (i == lines.Length - 1) break;
-            if (foreign is not null && foreign.Contains(line)) continue;
-            AuditCheckpoint c;
-            try
-            {
-                c = ParseCheckpointLine(line);
-            }
-            catch (Exception e) when (e is JsonException or FormatException or KeyNotFoundException or InvalidOperationException)
-            {
+            if (TryParseCheckpointLine(line) is not { } c)
                 return new AuditVerification(AuditProblem.Malformed, null, null, 0, 0,
-                    string.Create(CultureInfo.InvariantCulture, $"{path}:{i + 1}: not a checkpoint line"));
-            }
-
+                    string.Create(CultureInfo.InvariantCulture, $"{path}:{number}: not a checkpoint line"));
             if (into.TryGetValue(c.Seq, out var seen) && !Same(seen, c))
                 return new AuditVerification(AuditProblem.Malformed, null, c.Seq, 0, 0,
-                    string.Create(CultureInfo.InvariantCulture, $"{path}:{i + 1}: two different checkpoints for seq {c.Seq}"));
+                    string.Create(CultureInfo.InvariantCulture, $"{path}:{number}: two different checkpoints for seq {c.Seq}"));
             into[c.Seq] = c;
         }
 
@@ -1467,6 +1454,36 @@ public sealed partial class AuditLog : IDisposable
             a.HeadHash.AsSpan().SequenceEqual(b.HeadHash) && a.MerkleRoot.AsSpan().SequenceEqual(b.MerkleRoot)
             && a.Signature.AsSpan().SequenceEqual(b.Signature) && a.TimestampUtc == b.TimestampUtc
             && string.Equals(a.KeyId, b.KeyId, StringComparison.Ordinal);
+    }
+
+    // the non-empty complete lines of a checkpoint file, with their 1-based line numbers, but foreign ones
+    private static IEnumerable<(int Number, string Line)> CheckpointFileLines(string path, HashSet<string>? foreign)
+    {
+        // the log's own file, or the one --checkpoints names: refused by size (FILE-E-SIZE) rather than read past 2 GiB
+        var bytes = Data.IO.InputFile.ReadAllBytes(path, Data.IO.InputFile.MaxStateBytes);
+        // a copy re-saved by an editor may start with a UTF-8 byte-order mark: it is no part of the first line
+        var bom = Data.IO.InputFile.Utf8BomLength(bytes);
+        var text = Encoding.UTF8.GetString(bytes, bom, bytes.Length - bom);
+        var lines = text.Split('\n');
+        // A line without its newline at the very end is a write torn by a power loss: ignored, it was never acknowledged.
+        for (var i = 0; i < lines.Length - 1; i++)
+        {
+            if (lines[i].Length == 0 || (foreign is not null && foreign.Contains(lines[i]))) continue;
+            yield return (i + 1, lines[i]);
+        }
+    }
+
+    // null for a line that is not a checkpoint
+    private static AuditCheckpoint? TryParseCheckpointLine(string line)
+    {
+        try
+        {
+            return ParseCheckpointLine(line);
+        }
+        catch (Exception e) when (e is JsonException or FormatException or KeyNotFoundException or InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     internal static AuditCheckpoint ParseCheckpointLine(string line)
