@@ -47,6 +47,40 @@ public sealed class ModelRegistryTests : IDisposable
         Assert.Equal(m.Id, registry.Load(m.Id).Id);
     }
 
+    [Theory]
+    [InlineData("folder-deleted", "its folder is missing")]
+    [InlineData("weights-deleted", "weights.safetensors is missing")]
+    [InlineData("weights-changed", "weights.safetensors was changed")]
+    [InlineData("manifest-changed", "manifest.json is not the one registered")]
+    public void FilesProblem_NamesWhatListingFromTheLogAloneHides(string damage, string says)
+    {
+        // List() reads the log only: a model whose folder is gone or whose files were changed is listed as if sound,
+        // while Load refuses it (REG-E-HASH); FilesProblem says why, and is null for sound files
+        using var log = _t.Open();
+        var registry = new ModelRegistry(_t.Home, log);
+        var m = registry.Register(_source);
+        Assert.Null(registry.FilesProblem(m));
+        switch (damage)
+        {
+            case "folder-deleted":
+                Directory.Delete(m.Folder, recursive: true);
+                break;
+            case "weights-deleted":
+                File.Delete(m.WeightsPath);
+                break;
+            case "weights-changed":
+                File.AppendAllText(m.WeightsPath, "x");
+                break;
+            default:
+                File.WriteAllText(m.ManifestPath, """{"kind":"tabular","seed":2}""");
+                break;
+        }
+
+        var listed = Assert.Single(registry.List());
+        Assert.Equal(ModelStatus.Candidate, listed.Status); // the log's answer, unchanged
+        Assert.Contains(says, registry.FilesProblem(listed), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Resolve_TakesTheIdOrAPrefixOfEightDigitsOrMore_AndRefusesTheRest()
     {
