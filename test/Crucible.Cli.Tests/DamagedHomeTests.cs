@@ -48,4 +48,35 @@ public sealed class DamagedHomeTests : IDisposable
         Assert.Contains("Malformed", v.Stdout + v.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("internal error", v.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void ModelList_FlagsARegisteredModelWhoseFilesAreGoneOrChanged_AndListsSoundOnesAsBefore()
+    {
+        // model list read the log alone: a model whose folder was deleted or whose weights were changed was listed as a
+        // sound candidate, while generate --model refused it (REG-E-HASH)
+        string prices = TestPrices.Write(Path.Combine(_dir, "prices.csv"), 60), model = Path.Combine(_dir, "m");
+        var t = Crucible("train", "--data", prices, "--steps", "2", "--out", model);
+        Assert.True(t.Exit == 0, t.Stderr);
+        string folder = Directory.GetDirectories(Path.Combine(Home, "models")).Single(), id = Path.GetFileName(folder);
+        var sound = Crucible("model", "list");
+        var soundJson = Crucible("model", "list", "--json");
+        Assert.True(sound.Exit == 0 && soundJson.Exit == 0, sound.Stderr + soundJson.Stderr);
+        Assert.DoesNotContain("FILES", sound.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("files_problem", soundJson.Stdout, StringComparison.Ordinal);
+
+        File.AppendAllText(Path.Combine(folder, "weights.safetensors"), "x");
+        var changed = Crucible("model", "list");
+        Assert.Equal(0, changed.Exit);
+        Assert.Equal(sound.Stdout.TrimEnd('\n') + "  FILES: weights.safetensors was changed (its SHA-256 is not the model id); generate --model refuses it\n",
+            changed.Stdout.ReplaceLineEndings("\n"));
+
+        Directory.Delete(folder, recursive: true);
+        var gone = Crucible("model", "list", "--json");
+        Assert.Equal(0, gone.Exit);
+        using var doc = System.Text.Json.JsonDocument.Parse(gone.Stdout);
+        var m = Assert.Single(doc.RootElement.EnumerateArray());
+        Assert.Equal(id, m.GetProperty("id").GetString());
+        Assert.Equal("candidate", m.GetProperty("status").GetString());
+        Assert.Equal("its folder is missing", m.GetProperty("files_problem").GetString());
+    }
 }

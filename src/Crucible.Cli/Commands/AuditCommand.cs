@@ -190,7 +190,7 @@ internal static class AuditCommand
                 var h = HomeOption.Resolve(p, home);
                 var keyPath = p.GetValue(publicKey) ?? Path.Combine(h.KeysFolder, AuditSigningKey.PublicFileName);
                 using var key = File.Exists(keyPath) || p.GetValue(publicKey) is not null ? AuditSigningKey.LoadPublic(keyPath) : null;
-                v = AuditLog.VerifyPostgres(location.Value, key, p.GetValue(checkpoints) ?? h.AuditCheckpointsFor(location));
+                v = AuditLog.VerifyPostgres(location.Value, key, p.GetValue(checkpoints) ?? h.AuditCheckpointsFor(location), AuditLog.IsCheckpointCopy(h, p.GetValue(checkpoints)));
             }
             else
             {

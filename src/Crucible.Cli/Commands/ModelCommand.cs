@@ -107,11 +107,19 @@ internal static class ModelCommand
             // read-only: no log, table, signing key or checkpoint export is created, and none is appended to
             var (h, opened) = StoreOption.OpenLogReadOnly(p, home, store);
             using var log = opened;
-            IReadOnlyList<ModelRecord> models = log is null ? [] : new ModelRegistry(h, log).List();
+            var registry = log is null ? null : new ModelRegistry(h, log);
+            IReadOnlyList<ModelRecord> models = registry is null ? [] : registry.List();
+            // the list is the log's; a model whose files in the home are gone or changed is flagged (and only such a one)
+            var problems = models.ToDictionary(m => m.Id, m => registry!.FilesProblem(m), StringComparer.Ordinal);
             if (p.GetValue(json))
             {
                 var array = new JsonArray();
-                foreach (var m in models) array.Add(Listed(m));
+                foreach (var m in models)
+                {
+                    var listed = Listed(m);
+                    if (problems[m.Id] is { } problem) listed["files_problem"] = problem;
+                    array.Add(listed);
+                }
 
                 Console.Out.WriteLine(array.ToJsonString());
             }
@@ -121,7 +129,8 @@ internal static class ModelCommand
                 foreach (var m in models)
                 {
                     Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{m.Id}  {m.Status.WireName(),-9}  owner {m.Owner ?? "-"}  parent {(m.Parent is null ? "-" : m.Parent[..16] + "…")}  report {(m.EvidenceSha256 is null ? "-" : m.EvidenceSha256[..16] + "…")}  registered at entry {m.RegisteredSeq}"));
+                        $"{m.Id}  {m.Status.WireName(),-9}  owner {m.Owner ?? "-"}  parent {(m.Parent is null ? "-" : m.Parent[..16] + "…")}  report {(m.EvidenceSha256 is null ? "-" : m.EvidenceSha256[..16] + "…")}  registered at entry {m.RegisteredSeq}")
+                        + (problems[m.Id] is { } problem ? $"  FILES: {problem}; generate --model refuses it" : ""));
                 }
             }
 

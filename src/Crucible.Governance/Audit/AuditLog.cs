@@ -436,14 +436,20 @@ public sealed partial class AuditLog : IDisposable
         return !File.Exists(wal) || new FileInfo(wal).Length == 0;
     }
 
-    // the highest seq among the complete lines of the exported checkpoint file (what parses of it; verification judges
-    // the rest), 0 when there is none; home: the SQLite log's home, whose PostgreSQL stores' lines are passed over (ForeignLines)
-    private static long ExportedHead(string? checkpointFile, CrucibleHome? home)
+    // the highest seq among the complete lines of the exported checkpoint file that parse, wherever they stand (a line
+    // that does not parse, or a second line for a seq, is verification's finding, Malformed; the lines after it are
+    // still proof of the entries they cover), 0 when there is none; home: the SQLite log's home, whose PostgreSQL
+    // stores' lines are passed over (ForeignLines)
+    private static long ExportedHead(string? checkpointFile, CrucibleHome? home, bool copy = false)
     {
         if (checkpointFile is null || !File.Exists(checkpointFile)) return 0;
-        var lines = new SortedDictionary<long, AuditCheckpoint>();
-        _ = ReadCheckpointFile(checkpointFile, lines, ForeignLines(checkpointFile, home));
-        return lines.Count == 0 ? 0 : lines.Keys.Last(); // sorted
+        long head = 0;
+        foreach (var (_, line, _) in CheckpointFileLines(checkpointFile, ForeignLines(checkpointFile, home), copy))
+        {
+            if (TryParseCheckpointLine(line) is { } c) head = Math.Max(head, c.Seq);
+        }
+
+        return head;
     }
 
     /// <summary>
@@ -1063,14 +1069,15 @@ public sealed partial class AuditLog : IDisposable
     public static AuditVerification Verify(string databasePath, AuditSigningKey? publicKey, string? checkpointFile) =>
         Verify(databasePath, publicKey, checkpointFile, null);
 
-    // home: the SQLite log's home when checkpointFile may be its own export, whose PostgreSQL stores' lines are passed over
-    private static AuditVerification Verify(string databasePath, AuditSigningKey? publicKey, string? checkpointFile, CrucibleHome? home)
+    // home: the SQLite log's home when checkpointFile may be its own export, whose PostgreSQL stores' lines are passed over;
+    // copy: checkpointFile is an off-machine copy, not the home's export (ReadCheckpointFile)
+    private static AuditVerification Verify(string databasePath, AuditSigningKey? publicKey, string? checkpointFile, CrucibleHome? home, bool copy = false)
     {
         var external = new SortedDictionary<long, AuditCheckpoint>();
         var haveDb = File.Exists(databasePath);
         if (checkpointFile is not null && File.Exists(checkpointFile))
         {
-            var problem = ReadCheckpointFile(checkpointFile, external, ForeignLines(checkpointFile, home));
+            var problem = ReadCheckpointFile(checkpointFile, external, ForeignLines(checkpointFile, home), copy);
             if (problem is not null) return problem;
         }
         else if (!haveDb)
@@ -1145,14 +1152,16 @@ public sealed partial class AuditLog : IDisposable
 
     /// <summary>
     /// Verifies the PostgreSQL log at <paramref name="connectionString"/> read-only (it is never created here), as
-    /// <see cref="Verify(string, AuditSigningKey?, string?)"/> does for a SQLite file.
+    /// <see cref="Verify(string, AuditSigningKey?, string?)"/> does for a SQLite file. <paramref name="checkpointFileIsCopy"/>:
+    /// <paramref name="checkpointFile"/> is an off-machine copy (<c>--checkpoints</c>), not a writer's export, so its last
+    /// line without a newline is read when it parses (<see cref="IsCheckpointCopy"/>).
     /// </summary>
-    public static AuditVerification VerifyPostgres(string connectionString, AuditSigningKey? publicKey, string? checkpointFile)
+    public static AuditVerification VerifyPostgres(string connectionString, AuditSigningKey? publicKey, string? checkpointFile, bool checkpointFileIsCopy = false)
     {
         var external = new SortedDictionary<long, AuditCheckpoint>();
         if (checkpointFile is not null && File.Exists(checkpointFile))
         {
-            var problem = ReadCheckpointFile(checkpointFile, external);
+            var problem = ReadCheckpointFile(checkpointFile, external, copy: checkpointFileIsCopy);
             if (problem is not null) return problem;
         }
 
@@ -1377,10 +1386,11 @@ public sealed partial class AuditLog : IDisposable
         using var key = File.Exists(keyPath) || publicKeyPath is not null ? AuditSigningKey.LoadPublic(keyPath) : null;
         RequireNamedCheckpointFile(checkpointFile);
         var checkpoints = checkpointFile ?? home.AuditCheckpoints;
+        var copy = IsCheckpointCopy(home, checkpointFile);
         var (runs, models) = PinnedFiles(home);
         // the home's own export (the default) passes over the lines of the home's PostgreSQL stores (ForeignLines)
-        if (runs + models > 0 && IsAbsentOrEmpty(home.AuditDatabase) && ExportedHead(checkpoints, home) == 0) return Emptied(runs, models, "is missing or empty");
-        var v = Verify(home.AuditDatabase, key, checkpoints, home);
+        if (runs + models > 0 && IsAbsentOrEmpty(home.AuditDatabase) && ExportedHead(checkpoints, home, copy) == 0) return Emptied(runs, models, "is missing or empty");
+        var v = Verify(home.AuditDatabase, key, checkpoints, home, copy);
         if (v.Ok && v.Entries > 0)
         {
             // a log that verifies: the markers of runs and registrations it recorded, which their killed writers left, go
@@ -1409,6 +1419,21 @@ public sealed partial class AuditLog : IDisposable
                 new InputLocation(checkpointFile, 0, 0));
     }
 
+    /// <summary>
+    /// Whether <paramref name="checkpointFile"/>, named to check a log of <paramref name="home"/> against, is an off-machine
+    /// copy rather than one of the home's own exports (<see cref="CrucibleHome.AuditCheckpoints"/>,
+    /// <see cref="CrucibleHome.PostgresAuditCheckpointFiles"/>). A copy is never appended to, so a last line without its
+    /// newline that parses is a checkpoint saved without the newline, not a torn write, and is checked; <c>null</c> names none.
+    /// </summary>
+    public static bool IsCheckpointCopy(CrucibleHome home, string? checkpointFile)
+    {
+        ArgumentNullException.ThrowIfNull(home);
+        if (checkpointFile is null) return false;
+        var full = Path.GetFullPath(checkpointFile);
+        return !string.Equals(full, home.AuditCheckpoints, StringComparison.Ordinal)
+            && !home.PostgresAuditCheckpointFiles().Contains(full, StringComparer.Ordinal);
+    }
+
     // run manifests in HOME/runs and model folders (named by a 64-hex id) in HOME/models, but those with a pending marker
     // (Manifests.RunManifests.PendingMarkerPath beside a manifest, Registry.ModelRegistry.PendingMarkerName in a folder):
     // a run or registration wrote them and was killed before its entry, so no entry recorded them (the marker is removed
@@ -1428,36 +1453,20 @@ public sealed partial class AuditLog : IDisposable
         return (runs, models);
     }
 
-    // foreign: complete lines to pass over (another store's, ForeignLines)
-    private static AuditVerification? ReadCheckpointFile(string path, SortedDictionary<long, AuditCheckpoint> into, HashSet<string>? foreign = null)
+    // foreign: complete lines to pass over (another store's, ForeignLines); copy: an off-machine copy, whose last line without
+    // its newline is a checkpoint when it parses (verified as every other line), and a torn write passed over when it does not
+    private static AuditVerification? ReadCheckpointFile(string path, SortedDictionary<long, AuditCheckpoint> into, HashSet<string>? foreign = null, bool copy = false)
     {
-        // the log's own file, or the one --checkpoints names: refused by size (FILE-E-SIZE) rather than read past 2 GiB
-        var bytes = Data.IO.InputFile.ReadAllBytes(path, Data.IO.InputFile.MaxStateBytes);
-        // a copy re-saved by an editor may start with a UTF-8 byte-order mark: it is no part of the first line
-        var bom = Data.IO.InputFile.Utf8BomLength(bytes);
-        var text = Encoding.UTF8.GetString(bytes, bom, bytes.Length - bom);
-        var lines = text.Split('\n');
-        for (var i = 0; i < lines.Length; i++)
+        foreach (var (number, line, terminated) in CheckpointFileLines(path, foreign, copy))
         {
-            var line = lines[i];
-            if (line.Length == 0) continue;
-            // A line without its newline at the very end is a write torn by a power loss: ignored, it was never acknowledged.
-            if (i == lines.Length - 1) break;
-            if (foreign is not null && foreign.Contains(line)) continue;
-            AuditCheckpoint c;
-            try
-            {
-                c = ParseCheckpointLine(line);
-            }
-            catch (Exception e) when (e is JsonException or FormatException or KeyNotFoundException or InvalidOperationException)
-            {
+            var parsed = TryParseCheckpointLine(line);
+            if (parsed is null && !terminated) continue;
+            if (parsed is not { } c)
                 return new AuditVerification(AuditProblem.Malformed, null, null, 0, 0,
-                    string.Create(CultureInfo.InvariantCulture, $"{path}:{i + 1}: not a checkpoint line"));
-            }
-
+                    string.Create(CultureInfo.InvariantCulture, $"{path}:{number}: not a checkpoint line"));
             if (into.TryGetValue(c.Seq, out var seen) && !Same(seen, c))
                 return new AuditVerification(AuditProblem.Malformed, null, c.Seq, 0, 0,
-                    string.Create(CultureInfo.InvariantCulture, $"{path}:{i + 1}: two different checkpoints for seq {c.Seq}"));
+                    string.Create(CultureInfo.InvariantCulture, $"{path}:{number}: two different checkpoints for seq {c.Seq}"));
             into[c.Seq] = c;
         }
 
@@ -1467,6 +1476,39 @@ public sealed partial class AuditLog : IDisposable
             a.HeadHash.AsSpan().SequenceEqual(b.HeadHash) && a.MerkleRoot.AsSpan().SequenceEqual(b.MerkleRoot)
             && a.Signature.AsSpan().SequenceEqual(b.Signature) && a.TimestampUtc == b.TimestampUtc
             && string.Equals(a.KeyId, b.KeyId, StringComparison.Ordinal);
+    }
+
+    // the non-empty complete lines of a checkpoint file, with their 1-based line numbers, but foreign ones; copy: the file
+    // is an off-machine copy (never appended to), whose last line without its newline is yielded too (Terminated: false)
+    private static IEnumerable<(int Number, string Line, bool Terminated)> CheckpointFileLines(string path, HashSet<string>? foreign, bool copy = false)
+    {
+        // the log's own file, or the one --checkpoints names: refused by size (FILE-E-SIZE) rather than read past 2 GiB
+        var bytes = Data.IO.InputFile.ReadAllBytes(path, Data.IO.InputFile.MaxStateBytes);
+        // a copy re-saved by an editor may start with a UTF-8 byte-order mark: it is no part of the first line
+        var bom = Data.IO.InputFile.Utf8BomLength(bytes);
+        var text = Encoding.UTF8.GetString(bytes, bom, bytes.Length - bom);
+        var lines = text.Split('\n');
+        // A line without its newline at the very end is a write torn by a power loss: ignored, it was never acknowledged.
+        // A copy is not written to by the log, so that line may be a whole one saved without its newline: the reader decides.
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var terminated = i < lines.Length - 1;
+            if (lines[i].Length == 0 || (!terminated && !copy) || (foreign is not null && foreign.Contains(lines[i]))) continue;
+            yield return (i + 1, lines[i], terminated);
+        }
+    }
+
+    // null for a line that is not a checkpoint
+    private static AuditCheckpoint? TryParseCheckpointLine(string line)
+    {
+        try
+        {
+            return ParseCheckpointLine(line);
+        }
+        catch (Exception e) when (e is JsonException or FormatException or KeyNotFoundException or InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     internal static AuditCheckpoint ParseCheckpointLine(string line)

@@ -141,7 +141,7 @@ public static class RunPinVerifier
         var entries = log.ListKinds(AuditKind.RunCompleted);
         var keyPath = publicKeyPath ?? Path.Combine(home.KeysFolder, AuditSigningKey.PublicFileName);
         using var key = publicKeyPath is not null || File.Exists(keyPath) ? AuditSigningKey.LoadPublic(keyPath) : null;
-        var chain = AuditLog.VerifyPostgres(store.Value, key, checkpointFile ?? home.AuditCheckpointsFor(store));
+        var chain = AuditLog.VerifyPostgres(store.Value, key, checkpointFile ?? home.AuditCheckpointsFor(store), AuditLog.IsCheckpointCopy(home, checkpointFile));
         return Pin(manifestPath, runId, chain, entries, log.ReadRunManifest(runId));
     }
 

@@ -700,6 +700,26 @@ public sealed class ModelRegistry
         return order.Select(id => models[id]).ToList();
     }
 
+    /// <summary>
+    /// What is wrong with the files of <paramref name="record"/> in this home, or null when they are the registered ones:
+    /// the check <see cref="Load"/> makes (both hashes), without refusing. <see cref="List"/> answers from the audit log
+    /// alone, so a model whose folder was deleted or whose files were changed is listed as registered; <c>model list</c>
+    /// flags it with this. On a shared PostgreSQL store a folder this home lacks is no problem (the first load writes it
+    /// from the store).
+    /// </summary>
+    public string? FilesProblem(ModelRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        if (!Directory.Exists(record.Folder)) return _audit.Postgres is null ? "its folder is missing" : null;
+        if (!File.Exists(record.WeightsPath)) return WeightsFileName + " is missing";
+        if (!File.Exists(record.ManifestPath)) return ManifestFileName + " is missing";
+        if (!string.Equals(FileHash.Sha256(record.WeightsPath), record.Id, StringComparison.Ordinal))
+            return WeightsFileName + " was changed (its SHA-256 is not the model id)";
+        return string.Equals(FileHash.Sha256(record.ManifestPath), record.ManifestSha256, StringComparison.Ordinal)
+            ? null
+            : ManifestFileName + " is not the one registered";
+    }
+
     /// <summary>The model <paramref name="id"/> without the hash check, or null.</summary>
     public ModelRecord? Find(string id) => FileHash.IsSha256Hex(id) ? List().FirstOrDefault(m => m.Id == id) : null;
 

@@ -225,6 +225,33 @@ public class AuditLogTests
     }
 
     [Fact]
+    public void CheckpointFile_ACopyWhoseLastLineLacksItsNewline_StillChecksThatCheckpoint()
+    {
+        // an off-machine copy (--checkpoints) saved without the final newline lost its newest checkpoint: it was read as
+        // a torn write, as in the home's own file, so a log cut below that checkpoint verified against the copy
+        using var t = new AuditTestHome(checkpointInterval: 4);
+        t.Fill(8); // checkpoints at 4 and 8
+        var lines = File.ReadAllLines(t.Home.AuditCheckpoints);
+        Assert.Equal(2, lines.Length);
+        var copy = Path.Combine(t.Home.Root, "copy.jsonl");
+        File.WriteAllText(copy, lines[0] + "\n" + lines[1]);
+        var whole = AuditLog.Verify(t.Home, checkpointFile: copy);
+        Assert.True(whole.Ok, whole.Message);
+        Assert.Equal(t.Verify().CheckpointsChecked, whole.CheckpointsChecked);
+
+        t.Tamper("DELETE FROM audit_entry WHERE seq > 6; DELETE FROM audit_checkpoint WHERE seq > 6;");
+        SqliteConnection.ClearAllPools();
+        var cut = AuditLog.Verify(t.Home, checkpointFile: copy);
+        Assert.Equal(AuditProblem.Truncation, cut.Problem);
+        Assert.Equal(7, cut.FirstBadSeq);
+
+        // a last line that does not parse is a torn write, as before: passed over, the lines before it still checked
+        File.WriteAllText(copy, lines[0] + "\n" + lines[1][..(lines[1].Length / 2)]);
+        var torn = AuditLog.Verify(t.Home, checkpointFile: copy);
+        Assert.True(torn.Ok, torn.Message);
+    }
+
+    [Fact]
     public void CheckpointFile_ACopySavedWithAByteOrderMark_IsReadWhole_NotMalformed()
     {
         // an off-machine copy re-saved by an editor that writes a UTF-8 BOM (and CR LF) failed as Malformed at line 1

@@ -95,6 +95,31 @@ public sealed class LostLogTests
     }
 
     [Fact]
+    public void ALogCutBelowACheckpoint_ExportedAfterAMalformedLine_IsLost()
+    {
+        // the lost-log check stopped reading the checkpoint file at its first malformed line, so a log cut below a
+        // checkpoint written after that line passed it (audit verify reports the file as Malformed either way)
+        using var t = new AuditTestHome();
+        t.Fill(6); // checkpoints at 4 and 6 (close), exported
+        var lines = File.ReadAllLines(t.Home.AuditCheckpoints);
+        Assert.Equal(2, lines.Length);
+        File.WriteAllText(t.Home.AuditCheckpoints, lines[0] + "\nnot a checkpoint\n" + lines[1] + "\n");
+        t.Tamper("DELETE FROM audit_entry WHERE seq > 4; DELETE FROM audit_checkpoint WHERE seq > 4;");
+        SqliteConnection.ClearAllPools();
+
+        var e = Assert.Throws<InvalidInputException>(() => AuditLog.ThrowIfLost(t.Home));
+        Assert.Equal(AuditLog.LostRule, e.Rule);
+        Assert.Contains("the audit log ends at entry 4", e.Message, StringComparison.Ordinal);
+        Assert.Contains("show that it held 6 entries", e.Message, StringComparison.Ordinal);
+        Assert.Equal(AuditLog.LostRule, Assert.Throws<InvalidInputException>(() => t.Open()).Rule);
+        Assert.Equal(4, AuditLog.Read(t.Home.AuditDatabase).Count); // nothing appended
+
+        var v = t.Verify();
+        Assert.Equal(AuditProblem.Malformed, v.Problem);
+        Assert.Contains(":2: not a checkpoint line", v.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AHomeWhoseFirstWriterDiedAfterTheKey_IsANewHome_NotABrickedOne()
     {
         using var t = new AuditTestHome();

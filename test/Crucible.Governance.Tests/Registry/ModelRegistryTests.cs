@@ -20,10 +20,23 @@ public sealed class ModelRegistryTests : IDisposable
         File.WriteAllText(Path.Combine(_source, ModelRegistry.ManifestFileName), """{"kind":"tabular","seed":1}""");
     }
 
+    private readonly List<string> _sameWeights = [];
+
     public void Dispose()
     {
         _t.Dispose();
         Directory.Delete(_source, recursive: true);
+        foreach (var folder in _sameWeights) Directory.Delete(folder, recursive: true);
+    }
+
+    // another model folder with _source's weights, its manifest the test's to write; removed with the test's folders
+    private string SameWeights(string name)
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"crucible-model-{name}-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        _sameWeights.Add(folder);
+        File.Copy(Path.Combine(_source, ModelRegistry.WeightsFileName), Path.Combine(folder, ModelRegistry.WeightsFileName));
+        return folder;
     }
 
     private string ExpectedId => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(_source, ModelRegistry.WeightsFileName))));
@@ -45,6 +58,40 @@ public sealed class ModelRegistryTests : IDisposable
         Assert.Contains(m.Id, entry.Payload, StringComparison.Ordinal);
         Assert.Empty(Directory.GetDirectories(_t.Home.ModelsFolder, ".registering-*"));
         Assert.Equal(m.Id, registry.Load(m.Id).Id);
+    }
+
+    [Theory]
+    [InlineData("folder-deleted", "its folder is missing")]
+    [InlineData("weights-deleted", "weights.safetensors is missing")]
+    [InlineData("weights-changed", "weights.safetensors was changed")]
+    [InlineData("manifest-changed", "manifest.json is not the one registered")]
+    public void FilesProblem_NamesWhatListingFromTheLogAloneHides(string damage, string says)
+    {
+        // List() reads the log only: a model whose folder is gone or whose files were changed is listed as if sound,
+        // while Load refuses it (REG-E-HASH); FilesProblem says why, and is null for sound files
+        using var log = _t.Open();
+        var registry = new ModelRegistry(_t.Home, log);
+        var m = registry.Register(_source);
+        Assert.Null(registry.FilesProblem(m));
+        switch (damage)
+        {
+            case "folder-deleted":
+                Directory.Delete(m.Folder, recursive: true);
+                break;
+            case "weights-deleted":
+                File.Delete(m.WeightsPath);
+                break;
+            case "weights-changed":
+                File.AppendAllText(m.WeightsPath, "x");
+                break;
+            default:
+                File.WriteAllText(m.ManifestPath, """{"kind":"tabular","seed":2}""");
+                break;
+        }
+
+        var listed = Assert.Single(registry.List());
+        Assert.Equal(ModelStatus.Candidate, listed.Status); // the log's answer, unchanged
+        Assert.Contains(says, registry.FilesProblem(listed), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -93,22 +140,13 @@ public sealed class ModelRegistryTests : IDisposable
         var registry = new ModelRegistry(_t.Home, log);
         var m = registry.Register(_source);
         // another model folder: the same weights, another manifest (another transform state, or a hand edit)
-        var other = Path.Combine(Path.GetTempPath(), "crucible-model-other-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(other);
-        try
-        {
-            File.Copy(Path.Combine(_source, ModelRegistry.WeightsFileName), Path.Combine(other, ModelRegistry.WeightsFileName));
-            File.WriteAllText(Path.Combine(other, ModelRegistry.ManifestFileName), """{"kind":"tabular","seed":1,"transform":{"scale":2}}""");
-            Assert.Equal(m.Id, ModelRegistry.IdOf(other));
-            var e = Assert.Throws<ModelConflictException>(() => registry.Register(other));
-            Assert.Equal("REG-E-CONFLICT", e.Rule);
-            Assert.Contains(m.ManifestSha256[..16], e.Message, StringComparison.Ordinal);
-            Assert.Equal("REG-E-CONFLICT", Assert.Throws<ModelConflictException>(() => registry.RegisterOrFind(other)).Rule);
-        }
-        finally
-        {
-            Directory.Delete(other, recursive: true);
-        }
+        var other = SameWeights("other");
+        File.WriteAllText(Path.Combine(other, ModelRegistry.ManifestFileName), """{"kind":"tabular","seed":1,"transform":{"scale":2}}""");
+        Assert.Equal(m.Id, ModelRegistry.IdOf(other));
+        var e = Assert.Throws<ModelConflictException>(() => registry.Register(other));
+        Assert.Equal("REG-E-CONFLICT", e.Rule);
+        Assert.Contains(m.ManifestSha256[..16], e.Message, StringComparison.Ordinal);
+        Assert.Equal("REG-E-CONFLICT", Assert.Throws<ModelConflictException>(() => registry.RegisterOrFind(other)).Rule);
 
         Assert.Equal("""{"kind":"tabular","seed":1}""", File.ReadAllText(m.ManifestPath));
         Assert.Single(log.List());
@@ -124,34 +162,25 @@ public sealed class ModelRegistryTests : IDisposable
     {
         using var log = _t.Open();
         var registry = new ModelRegistry(_t.Home, log);
-        var twin = Path.Combine(Path.GetTempPath(), "crucible-model-withheld-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(twin);
-        try
-        {
-            File.Copy(Path.Combine(_source, ModelRegistry.WeightsFileName), Path.Combine(twin, ModelRegistry.WeightsFileName));
-            File.WriteAllText(Path.Combine(_source, ModelRegistry.ManifestFileName),
-                """{"kind":"sequence","seed":1,"data":{"input_file":"prices.csv","input_sha256":"ab","last_prices":{"A":101.5,"B":99}}}""");
-            var plain = registry.Register(_source);
-            File.WriteAllText(Path.Combine(twin, ModelRegistry.ManifestFileName),
-                """{"kind":"sequence","seed":1,"data":{"input_file":"other.csv","input_sha256":"ab"}}""");
-            // session 29: the option that withholds the prices in the library's words (the manifest's record of it), and as
-            // each shell names it (train --withhold-prices, a training job's withhold_prices), rule and location kept
-            var e = Assert.Throws<ModelConflictException>(() => registry.RegisterOrFind(twin));
-            Assert.Equal(ModelRegistry.ConflictRule, e.Rule);
-            const string Why = "answered as one model, the registered copy would give the prices the other was trained to withhold, or lack those it records); "
-                + "the id is the weights' hash, so it cannot name both";
-            Assert.EndsWith("input file names: they differ in data.last_prices; data.last_prices is the train's last prices, which one of the two withholds "
-                + "(data.last_prices_withheld): " + Why, e.Message, StringComparison.Ordinal);
-            var worded = e.Worded("withhold_prices");
-            Assert.Equal((e.Rule, e.Location), (worded.Rule, worded.Location));
-            Assert.Equal(e.Message.Replace("(data.last_prices_withheld)", "(withhold_prices)", StringComparison.Ordinal), worded.Message);
-            Assert.Throws<ModelConflictException>(() => registry.Register(twin));
-            Assert.Contains("""{"A":101.5,"B":99}""", File.ReadAllText(plain.ManifestPath), StringComparison.Ordinal);
-        }
-        finally
-        {
-            Directory.Delete(twin, recursive: true);
-        }
+        var twin = SameWeights("withheld");
+        File.WriteAllText(Path.Combine(_source, ModelRegistry.ManifestFileName),
+            """{"kind":"sequence","seed":1,"data":{"input_file":"prices.csv","input_sha256":"ab","last_prices":{"A":101.5,"B":99}}}""");
+        var plain = registry.Register(_source);
+        File.WriteAllText(Path.Combine(twin, ModelRegistry.ManifestFileName),
+            """{"kind":"sequence","seed":1,"data":{"input_file":"other.csv","input_sha256":"ab"}}""");
+        // session 29: the option that withholds the prices in the library's words (the manifest's record of it), and as
+        // each shell names it (train --withhold-prices, a training job's withhold_prices), rule and location kept
+        var e = Assert.Throws<ModelConflictException>(() => registry.RegisterOrFind(twin));
+        Assert.Equal(ModelRegistry.ConflictRule, e.Rule);
+        const string Why = "answered as one model, the registered copy would give the prices the other was trained to withhold, or lack those it records); "
+            + "the id is the weights' hash, so it cannot name both";
+        Assert.EndsWith("input file names: they differ in data.last_prices; data.last_prices is the train's last prices, which one of the two withholds "
+            + "(data.last_prices_withheld): " + Why, e.Message, StringComparison.Ordinal);
+        var worded = e.Worded("withhold_prices");
+        Assert.Equal((e.Rule, e.Location), (worded.Rule, worded.Location));
+        Assert.Equal(e.Message.Replace("(data.last_prices_withheld)", "(withhold_prices)", StringComparison.Ordinal), worded.Message);
+        Assert.Throws<ModelConflictException>(() => registry.Register(twin));
+        Assert.Contains("""{"A":101.5,"B":99}""", File.ReadAllText(plain.ManifestPath), StringComparison.Ordinal);
 
         Assert.Single(log.List());
     }
@@ -179,21 +208,12 @@ public sealed class ModelRegistryTests : IDisposable
         using var log = _t.Open();
         var registry = new ModelRegistry(_t.Home, log);
         registry.Register(_source);
-        var twin = Path.Combine(Path.GetTempPath(), "crucible-model-dup-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(twin);
-        try
-        {
-            // the same weights with a hand-edited manifest that names a member twice: bad input, named by file
-            File.Copy(Path.Combine(_source, ModelRegistry.WeightsFileName), Path.Combine(twin, ModelRegistry.WeightsFileName));
-            File.WriteAllText(Path.Combine(twin, ModelRegistry.ManifestFileName), Duplicated);
-            var e = Assert.Throws<InvalidInputException>(() => registry.RegisterOrFind(twin));
-            Assert.Equal("REG-E-FOLDER", e.Rule);
-            Assert.Equal(Path.Combine(twin, ModelRegistry.ManifestFileName), e.Location?.File);
-        }
-        finally
-        {
-            Directory.Delete(twin, recursive: true);
-        }
+        var twin = SameWeights("dup");
+        // the same weights with a hand-edited manifest that names a member twice: bad input, named by file
+        File.WriteAllText(Path.Combine(twin, ModelRegistry.ManifestFileName), Duplicated);
+        var e = Assert.Throws<InvalidInputException>(() => registry.RegisterOrFind(twin));
+        Assert.Equal("REG-E-FOLDER", e.Rule);
+        Assert.Equal(Path.Combine(twin, ModelRegistry.ManifestFileName), e.Location?.File);
 
         Assert.Single(log.List());
     }
@@ -203,30 +223,21 @@ public sealed class ModelRegistryTests : IDisposable
     {
         using var log = _t.Open();
         var registry = new ModelRegistry(_t.Home, log);
-        var other = Path.Combine(Path.GetTempPath(), "crucible-model-prov-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(other);
-        try
-        {
-            File.Copy(Path.Combine(_source, ModelRegistry.WeightsFileName), Path.Combine(other, ModelRegistry.WeightsFileName));
-            File.WriteAllText(Path.Combine(_source, ModelRegistry.ManifestFileName),
-                """{"kind":"tabular","library_version":"0.1.0+aaa","seed":1,"data":{"input_file":"prices.csv","input_sha256":"ab"}}""");
-            var m = registry.Register(_source);
-            // trained again by a later version from a renamed copy of the file: only provenance differs (key order too)
-            File.WriteAllText(Path.Combine(other, ModelRegistry.ManifestFileName),
-                """{"seed":1,"kind":"tabular","library_version":"0.2.0+bbb","data":{"input_sha256":"ab","input_file":"copy.csv"}}""");
-            var (found, isNew) = registry.RegisterOrFind(other);
-            Assert.False(isNew);
-            Assert.Equal(m.Id, found.Id);
-            Assert.Equal("REG-E-EXISTS", Assert.Throws<InvalidInputException>(() => registry.Register(other)).Rule);
-            // a difference beyond provenance (the data's hash) is still another model
-            File.WriteAllText(Path.Combine(other, ModelRegistry.ManifestFileName),
-                """{"seed":1,"kind":"tabular","library_version":"0.2.0+bbb","data":{"input_sha256":"cd","input_file":"prices.csv"}}""");
-            Assert.Equal("REG-E-CONFLICT", Assert.Throws<ModelConflictException>(() => registry.RegisterOrFind(other)).Rule);
-        }
-        finally
-        {
-            Directory.Delete(other, recursive: true);
-        }
+        var other = SameWeights("prov");
+        File.WriteAllText(Path.Combine(_source, ModelRegistry.ManifestFileName),
+            """{"kind":"tabular","library_version":"0.1.0+aaa","seed":1,"data":{"input_file":"prices.csv","input_sha256":"ab"}}""");
+        var m = registry.Register(_source);
+        // trained again by a later version from a renamed copy of the file: only provenance differs (key order too)
+        File.WriteAllText(Path.Combine(other, ModelRegistry.ManifestFileName),
+            """{"seed":1,"kind":"tabular","library_version":"0.2.0+bbb","data":{"input_sha256":"ab","input_file":"copy.csv"}}""");
+        var (found, isNew) = registry.RegisterOrFind(other);
+        Assert.False(isNew);
+        Assert.Equal(m.Id, found.Id);
+        Assert.Equal("REG-E-EXISTS", Assert.Throws<InvalidInputException>(() => registry.Register(other)).Rule);
+        // a difference beyond provenance (the data's hash) is still another model
+        File.WriteAllText(Path.Combine(other, ModelRegistry.ManifestFileName),
+            """{"seed":1,"kind":"tabular","library_version":"0.2.0+bbb","data":{"input_sha256":"cd","input_file":"prices.csv"}}""");
+        Assert.Equal("REG-E-CONFLICT", Assert.Throws<ModelConflictException>(() => registry.RegisterOrFind(other)).Rule);
 
         Assert.Single(log.List());
     }
