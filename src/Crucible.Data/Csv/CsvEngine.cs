@@ -202,6 +202,9 @@ internal sealed class CsvEngine
                     tok.RecordLine, i + 1, tok.FieldOffset(i) + InvalidUtf8Index(raw));
             }
 
+            // (before the other header checks, which echo the names)
+            if (CsvHeader.HasLineBreak(raw))
+                throw new CsvFatalException(CsvRules.Header, CsvHeader.LineBreakMessage(string.Create(CultureInfo.InvariantCulture, $"column {i + 1}'s name")), tok.RecordLine, i + 1);
             names[i] = CsvHeader.CellName(raw);
         }
 
