@@ -91,6 +91,34 @@ public class DataCheckCommandTests
         }
     }
 
+    // a quoted header cell holding a line break was a series name (then split over two lines in every output naming it);
+    // data check refuses it at its cell, and the evaluation's reader (evaluate's --synthetic) refuses it by the same rule
+    [Fact]
+    public void HeaderCellWithALineBreak_IsRefused_ByDataCheckAndByEvaluate()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"crucible-linebreak-{Environment.ProcessId}.csv");
+        var json = Path.ChangeExtension(path, ".json");
+        var real = TestRepo.Fixture("Crucible.Evaluation.Tests", "real.csv");
+        var lines = File.ReadAllLines(real);
+        File.WriteAllLines(path, [lines[0].Replace("EQ_EU", "\"EQ\nEU\"", StringComparison.Ordinal), .. lines[1..]]);
+        try
+        {
+            var (code, stdout, stderr) = Crucible("data", "check", "--data", path, "--input", "log-returns");
+            Assert.Equal(2, code);
+            Assert.Contains(":1:3: error [CSV-E-HEADER]: column 3's name holds a line break (CR or LF)", stderr, StringComparison.Ordinal);
+            Assert.Contains(":1:3: error [CSV-E-HEADER]", stdout, StringComparison.Ordinal);
+
+            var evaluate = Crucible("evaluate", "--real", real, "--synthetic", path, "--out", json);
+            Assert.Equal(2, evaluate.Exit);
+            Assert.Contains("error [CSV-E-HEADER]: a header cell's name holds a line break (CR or LF)", evaluate.Stderr, StringComparison.Ordinal);
+            Assert.False(File.Exists(json));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Fact]
     public void DataCheck_EuropeanOptions_ReportMixedDecimalLine()
     {

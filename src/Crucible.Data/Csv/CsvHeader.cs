@@ -19,7 +19,7 @@ public static class CsvHeader
     /// </summary>
     /// <exception cref="InvalidInputException">Rule <see cref="CsvRules.Header"/>: the cell holds a line break (CR or LF,
     /// which only a quoted cell can), so that a series name would be split over two lines wherever it is written; without
-    /// a location (<see cref="CellName(ReadOnlySpan{byte}, InputLocation)"/> names the cell).</exception>
+    /// a location (<see cref="CellNameAt"/> names the cell).</exception>
     public static string CellName(ReadOnlySpan<byte> cell)
     {
         if (HasLineBreak(cell)) throw new InvalidInputException(CsvRules.Header, LineBreakMessage("a header cell's name"));
@@ -28,7 +28,7 @@ public static class CsvHeader
 
     /// <summary>As <see cref="CellName(ReadOnlySpan{byte})"/>; a cell with a line break is refused at <paramref name="at"/> (its file, line and column).</summary>
     /// <exception cref="InvalidInputException">Rule <see cref="CsvRules.Header"/> at <paramref name="at"/>: the cell holds a line break.</exception>
-    public static string CellName(ReadOnlySpan<byte> cell, InputLocation at)
+    public static string CellNameAt(ReadOnlySpan<byte> cell, InputLocation at)
     {
         ArgumentNullException.ThrowIfNull(at);
         if (HasLineBreak(cell))

@@ -56,7 +56,7 @@ public class CsvHeaderTests
         Assert.Equal("a header cell's name holds a line break (CR or LF), which would split it over two lines in every CSV, JSON and --stress or --columns spec that names it: rename the column",
             unlocated.Message);
 
-        var located = Assert.Throws<InvalidInputException>(() => CsvHeader.CellName(Encoding.UTF8.GetBytes(cell), new InputLocation("s.csv", 1, 4)));
+        var located = Assert.Throws<InvalidInputException>(() => CsvHeader.CellNameAt(Encoding.UTF8.GetBytes(cell), new InputLocation("s.csv", 1, 4)));
         Assert.Equal((CsvRules.Header, new InputLocation("s.csv", 1, 4)), (located.Rule, located.Location));
         Assert.StartsWith("column 4's name holds a line break", located.Message, StringComparison.Ordinal);
     }
