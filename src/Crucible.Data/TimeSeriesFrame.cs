@@ -1,3 +1,4 @@
+using System.Globalization;
 using Crucible.Data.Csv;
 
 namespace Crucible.Data;
@@ -27,7 +28,10 @@ public sealed class TimeSeriesFrame
         for (var i = 1; i < dates.Length; i++)
         {
             if (dates[i] <= dates[i - 1])
-                throw new ArgumentException($"dates must be strictly increasing (row {i}: {dates[i]:yyyy-MM-dd})", nameof(dates));
+            {
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                    $"dates must be strictly increasing (row {i}: {dates[i]:yyyy-MM-dd})"), nameof(dates));
+            }
         }
 
         if (columns.Distinct(StringComparer.Ordinal).Count() != columns.Count)
@@ -215,7 +219,7 @@ public sealed class TimeSeriesFrame
     // not shown (cells stay confidential)
     private InvalidInputException NoLogReturn(int row, int column, string what) =>
         new(CsvRules.Transform, string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"column '{Columns[column]}' on {(Dates.Length > 0 ? Dates[row].ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) : $"row {row + 1}")}: {what}; declare the input kind the values are, or leave the column out"));
+            $"column '{Columns[column]}' on {(Dates.Length > 0 ? Dates[row].ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : $"row {row + 1}")}: {what}; declare the input kind the values are, or leave the column out"));
 
     /// <summary>The row index of the last date ≤ <paramref name="date"/>, or −1 (binary search; dated frames only).</summary>
     public int IndexAtOrBefore(DateOnly date)

@@ -65,6 +65,60 @@ public class DataCheckCommandTests
         Assert.Contains("rows in:   4 = accepted 3 + rejected 1 (errors 0, dropped by repair 1)", stdout, StringComparison.Ordinal);
     }
 
+    // --sort and --dedupe work by date; with --no-date there is none, and both were silently ignored (exit 0, the rows left
+    // unsorted and the duplicates kept, "repairs: none"); the combination is refused before the file is read
+    [Theory]
+    [InlineData("--sort", "--sort needs")]
+    [InlineData("--dedupe", "--dedupe needs")]
+    [InlineData("--sort --dedupe", "--sort and --dedupe need")]
+    public void DataCheck_SortOrDedupe_WithNoDate_IsRefused(string repairs, string names)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"crucible-nodate-{Environment.ProcessId}-{repairs.Length}.csv");
+        File.WriteAllText(path, "A\n1.02\n1.01\n1.01\n");
+        try
+        {
+            var (code, stdout, stderr) = Crucible(["data", "check", "--data", path, "--no-date", .. repairs.Split(' ')]);
+            Assert.Equal(2, code);
+            Assert.Equal("", stdout);
+            Assert.Equal($"error [OPT-E]: {names} the file's date column (rows are sorted and deduplicated by date) and --no-date says it has none: give one of them",
+                stderr.TrimEnd());
+
+            Assert.Equal(0, Crucible("data", "check", "--data", path, "--no-date").Exit); // without them the file is usable
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    // a quoted header cell holding a line break was a series name (then split over two lines in every output naming it);
+    // data check refuses it at its cell, and the evaluation's reader (evaluate's --synthetic) refuses it by the same rule
+    [Fact]
+    public void HeaderCellWithALineBreak_IsRefused_ByDataCheckAndByEvaluate()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"crucible-linebreak-{Environment.ProcessId}.csv");
+        var json = Path.ChangeExtension(path, ".json");
+        var real = TestRepo.Fixture("Crucible.Evaluation.Tests", "real.csv");
+        var lines = File.ReadAllLines(real);
+        File.WriteAllLines(path, [lines[0].Replace("EQ_EU", "\"EQ\nEU\"", StringComparison.Ordinal), .. lines[1..]]);
+        try
+        {
+            var (code, stdout, stderr) = Crucible("data", "check", "--data", path, "--input", "log-returns");
+            Assert.Equal(2, code);
+            Assert.Contains(":1:3: error [CSV-E-HEADER]: column 3's name holds a line break (CR or LF)", stderr, StringComparison.Ordinal);
+            Assert.Contains(":1:3: error [CSV-E-HEADER]", stdout, StringComparison.Ordinal);
+
+            var evaluate = Crucible("evaluate", "--real", real, "--synthetic", path, "--out", json);
+            Assert.Equal(2, evaluate.Exit);
+            Assert.Contains("error [CSV-E-HEADER]: a header cell's name holds a line break (CR or LF)", evaluate.Stderr, StringComparison.Ordinal);
+            Assert.False(File.Exists(json));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Fact]
     public void DataCheck_EuropeanOptions_ReportMixedDecimalLine()
     {

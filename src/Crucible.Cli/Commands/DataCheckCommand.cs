@@ -79,6 +79,16 @@ internal static class DataCheckCommand
     {
         if (parse.GetValue(o.NoDate) && parse.GetValue(o.Dialect.DateColumn) is not null)
             throw new InvalidInputException("OPT-E", "--date-column names the file's date column and --no-date says it has none: give one of them");
+        // the repairs that work by date: without a date column they would do nothing, silently
+        var byDate = new List<string>();
+        if (parse.GetValue(o.Sort)) byDate.Add("--sort");
+        if (parse.GetValue(o.Dedupe)) byDate.Add("--dedupe");
+        if (parse.GetValue(o.NoDate) && byDate.Count > 0)
+        {
+            throw new InvalidInputException("OPT-E", $"{string.Join(" and ", byDate)} {(byDate.Count == 1 ? "needs" : "need")} the file's date column " +
+                "(rows are sorted and deduplicated by date) and --no-date says it has none: give one of them");
+        }
+
         var options = new CsvReadOptions
         {
             Input = parse.GetValue(o.Input) switch

@@ -53,6 +53,7 @@ internal sealed class CsvEngine
     private long _prevLine;
     private double[] _prevValues = [];
     private int[] _fillRun = [];
+    private int[] _filled = [];         // the value columns filled in the row in hand (counted once the row is kept)
     // forward fill only: the row as read, before filling, and the previous accepted row's (an exact duplicate is one of the
     // line as written, not of the values filled into it)
     private double[] _read = [];
@@ -201,6 +202,9 @@ internal sealed class CsvEngine
                     tok.RecordLine, i + 1, tok.FieldOffset(i) + InvalidUtf8Index(raw));
             }
 
+            // (before the other header checks, which echo the names)
+            if (CsvHeader.HasLineBreak(raw))
+                throw new CsvFatalException(CsvRules.Header, CsvHeader.LineBreakMessage(string.Create(CultureInfo.InvariantCulture, $"column {i + 1}'s name")), tok.RecordLine, i + 1);
             names[i] = CsvHeader.CellName(raw);
         }
 
@@ -316,6 +320,7 @@ internal sealed class CsvEngine
         _varies = new bool[_valueColumns];
         _prevValues = new double[_valueColumns];
         _fillRun = new int[_valueColumns];
+        _filled = new int[_valueColumns];
         if (_o.Missing == MissingValuePolicy.ForwardFill)
         {
             _read = new double[_valueColumns];
@@ -552,6 +557,7 @@ internal sealed class CsvEngine
         }
 
         var ok = true;
+        var fills = 0;
         if (_o.Missing == MissingValuePolicy.ForwardFill)
         {
             Array.Copy(row, _read, _valueColumns);
@@ -581,8 +587,7 @@ internal sealed class CsvEngine
                 {
                     row[c] = _prevValues[c];
                     _fillRun[c]++;
-                    Repair("forward_fill");
-                    Warning(CsvRules.MissingWarning, line, f + 1, _columns[f], "missing value forward-filled", record: record);
+                    _filled[fills++] = c;
                 }
             }
         }
@@ -593,18 +598,23 @@ internal sealed class CsvEngine
             return;
         }
 
+        // A fill is counted (and warned) only in a row that is kept: not in one refused above, nor in one a jump refuses.
+        if (fills > 0 && !(_o.Jumps == JumpPolicy.Reject && HasJump(row)))
+        {
+            for (var i = 0; i < fills; i++)
+            {
+                var f = _field[_filled[i]];
+                Repair("forward_fill");
+                Warning(CsvRules.MissingWarning, line, f + 1, _columns[f], "missing value forward-filled", record: record);
+            }
+        }
+
         var jump = false;
         if (_hasPrev)
         {
             for (var c = 0; c < _valueColumns; c++)
             {
-                if (!_jumpCheck[c] || double.IsNaN(row[c]) || double.IsNaN(_prevValues[c])) continue;
-                var ratio = row[c] / _prevValues[c];
-                if (ratio >= _jumpLow && ratio <= _jumpHigh) continue; // |ln ratio| <= threshold, without a log per value
-                var r = ratio >= 1 ? ratio : 1 / ratio;
-                // Split factors 2..20 (2:1, 3:2 is not flagged) and the 100x unit error; larger ratios are too dense in integers to mean anything.
-                var k = Math.Round(r);
-                if (k < 2 || (k > 20 && k != 100) || Math.Abs(r - k) / k > _o.SplitRatioTolerance) continue;
+                if (!IsJump(c, row, out var ratio, out var k)) continue;
                 var f = _field[c];
                 var what = k == 100 ? "a 100x unit error" : $"an unadjusted {k:0}:1 split";
                 var msg = string.Create(CultureInfo.InvariantCulture,
@@ -640,6 +650,30 @@ internal sealed class CsvEngine
         if (!_materialise) return;
         if (_o.HasDateColumn) _dates.Add(date);
         AppendToBlocks(row);
+    }
+
+    // Whether value column c of row jumps from the previous row's by a split factor (2..20, 2:1; 3:2 is not flagged) or the
+    // 100x unit error; larger ratios are too dense in integers to mean anything.
+    private bool IsJump(int c, double[] row, out double ratio, out double k)
+    {
+        k = 0;
+        ratio = double.NaN;
+        if (!_hasPrev || !_jumpCheck[c] || double.IsNaN(row[c]) || double.IsNaN(_prevValues[c])) return false;
+        ratio = row[c] / _prevValues[c];
+        if (ratio >= _jumpLow && ratio <= _jumpHigh) return false; // |ln ratio| <= threshold, without a log per value
+        var r = ratio >= 1 ? ratio : 1 / ratio;
+        k = Math.Round(r);
+        return !(k < 2 || (k > 20 && k != 100) || Math.Abs(r - k) / k > _o.SplitRatioTolerance);
+    }
+
+    private bool HasJump(double[] row)
+    {
+        for (var c = 0; c < _valueColumns; c++)
+        {
+            if (IsJump(c, row, out _, out _)) return true;
+        }
+
+        return false;
     }
 
     private void BufferForSort(DateOnly date, double[] row)

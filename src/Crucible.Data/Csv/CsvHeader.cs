@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 
 namespace Crucible.Data.Csv;
@@ -16,5 +17,29 @@ public static class CsvHeader
     /// first). Nothing else changes: other white space (a no-break space) is part of the name, and a name that needs
     /// no trimming keeps its bytes (no Unicode normalisation).
     /// </summary>
-    public static string CellName(ReadOnlySpan<byte> cell) => Encoding.UTF8.GetString(AsciiBytes.Trim(cell));
+    /// <exception cref="InvalidInputException">Rule <see cref="CsvRules.Header"/>: the cell holds a line break (CR or LF,
+    /// which only a quoted cell can), so that a series name would be split over two lines wherever it is written; without
+    /// a location (<see cref="CellNameAt"/> names the cell).</exception>
+    public static string CellName(ReadOnlySpan<byte> cell)
+    {
+        if (HasLineBreak(cell)) throw new InvalidInputException(CsvRules.Header, LineBreakMessage("a header cell's name"));
+        return Encoding.UTF8.GetString(AsciiBytes.Trim(cell));
+    }
+
+    /// <summary>As <see cref="CellName(ReadOnlySpan{byte})"/>; a cell with a line break is refused at <paramref name="at"/> (its file, line and column).</summary>
+    /// <exception cref="InvalidInputException">Rule <see cref="CsvRules.Header"/> at <paramref name="at"/>: the cell holds a line break.</exception>
+    public static string CellNameAt(ReadOnlySpan<byte> cell, InputLocation at)
+    {
+        ArgumentNullException.ThrowIfNull(at);
+        if (HasLineBreak(cell))
+            throw new InvalidInputException(CsvRules.Header, LineBreakMessage(string.Create(CultureInfo.InvariantCulture, $"column {at.Column}'s name")), at);
+        return CellName(cell);
+    }
+
+    /// <summary>Whether header cell <paramref name="cell"/> holds a CR or LF, which no name may.</summary>
+    internal static bool HasLineBreak(ReadOnlySpan<byte> cell) => cell.IndexOfAny((byte)'\r', (byte)'\n') >= 0;
+
+    /// <summary>The refusal of a name with a line break; <paramref name="what"/> is the cell (<c>column 2's name</c>).</summary>
+    internal static string LineBreakMessage(string what) =>
+        what + " holds a line break (CR or LF), which would split it over two lines in every CSV, JSON and --stress or --columns spec that names it: rename the column";
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Crucible.Data.Csv;
 
 namespace Crucible.Data.Splits;
@@ -29,6 +30,12 @@ public static class TimeSplitter
         if (!(trainFraction > 0 && trainFraction < 1))
             throw new InvalidInputException(CsvRules.SplitLeak, "the train fraction must be in (0, 1)");
         var trainEnd = (int)Math.Floor(rowCount * trainFraction);
+        if ((long)trainEnd + embargoRows >= rowCount) // 64 bits: an embargo near int.MaxValue does not wrap the holdout start
+        {
+            throw new InvalidInputException(CsvRules.SplitLeak, string.Create(CultureInfo.InvariantCulture,
+                $"no holdout rows remain after the {trainEnd} train rows and the embargo of {embargoRows} rows ({rowCount} rows in all)"));
+        }
+
         var split = new TimeSplit(0, trainEnd, embargoRows, trainEnd + embargoRows, rowCount);
         LeakageCheck.Verify(split, window, dates);
         return split;

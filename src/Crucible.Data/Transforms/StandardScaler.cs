@@ -22,6 +22,11 @@ public sealed class StandardScaler : ISeriesTransform
     /// <summary>The frozen per-column scales (population standard deviations, or 1 for constant columns).</summary>
     public IReadOnlyList<double> Scale => _scale;
 
+    // A square below 2.2e-308 (subnormal) loses bits and one below 2.5e-324 is 0, so a sum of squares under this may have
+    // lost a good part of itself (values of magnitude 1e-150 and less); over it, a billion such losses are below its last
+    // bit. Only a column whose values all lie within 1e-140 of their mean comes under it: tiny values, or a constant column.
+    private const double UnderflowSumOfSquares = 1e-280;
+
     /// <inheritdoc />
     public void Fit(TimeSeriesFrame train)
     {
@@ -45,14 +50,18 @@ public sealed class StandardScaler : ISeriesTransform
             var ss = 0.0;
             foreach (var v in col) ss += (v - mean) * (v - mean);
             var sd = Math.Sqrt(ss / col.Length);
-            if (double.IsInfinity(sd))
+            if (double.IsInfinity(sd) || ss < UnderflowSumOfSquares)
             {
-                // the squares overflowed: the deviations scaled by the largest magnitude, then scaled back
+                // the squares overflowed or may have underflowed: the deviations scaled by the largest magnitude, then
+                // scaled back (a column of zeros keeps sd 0; a constant column of any other value gives 0 again)
                 var m = Math.Abs(mean);
                 foreach (var v in col) m = Math.Max(m, Math.Abs(v));
-                var scaled = 0.0;
-                foreach (var v in col) scaled += (v / m - mean / m) * (v / m - mean / m);
-                sd = m * Math.Sqrt(scaled / col.Length);
+                if (m > 0)
+                {
+                    var scaled = 0.0;
+                    foreach (var v in col) scaled += (v / m - mean / m) * (v / m - mean / m);
+                    sd = m * Math.Sqrt(scaled / col.Length);
+                }
             }
 
             _mean[c] = mean;

@@ -79,6 +79,33 @@ public class CsvFixtureTests
         Assert.Equal("missing value beyond the forward-fill limit of 1 rows", e.Message);
     }
 
+    // a row refused after a fill in it (another of its values beyond the limit, or a split jump in another column) had its
+    // fill counted as a forward_fill repair and warned as filled, so data check reported fills the frame does not hold
+    [Fact]
+    public void ForwardFill_FillsInARejectedRow_AreNotCounted()
+    {
+        var options = new CsvReadOptions { Missing = MissingValuePolicy.ForwardFill, ForwardFillLimit = 1 };
+        static DataQualityReport Validate(string csv, CsvReadOptions options) =>
+            CsvSeriesReader.Validate(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(csv)), "ffill.csv", options);
+
+        // line 4: A could be filled, B is past the limit; the row is refused, only line 3's fill is in the frame
+        var beyond = Validate("Date,A,B\n2020-01-02,1,1\n2020-01-03,1.01,\n2020-01-06,,\n", options);
+        Assert.Equal(4L, SingleError(beyond, CsvRules.Missing).Line);
+        Assert.Equal(new RepairCount("forward_fill", 1), Assert.Single(beyond.Repairs));
+        Assert.Equal([(3L, 3)], beyond.Warnings.Where(w => w.Rule == CsvRules.MissingWarning).Select(w => (w.Line, w.Column)));
+
+        // line 3: A is filled, B jumps 5:1 (refused); nothing was filled into an accepted row
+        var jump = Validate("Date,A,B\n2020-01-02,10,10\n2020-01-03,,50\n", options);
+        Assert.Equal(3L, SingleError(jump, CsvRules.SplitJump).Line);
+        Assert.Empty(jump.Repairs);
+        Assert.DoesNotContain(jump.Warnings, w => w.Rule == CsvRules.MissingWarning);
+
+        // with jumps warned, the row is kept and its fill counted, warned before the jump as before
+        var warned = Validate("Date,A,B\n2020-01-02,10,10\n2020-01-03,,50\n", options with { Jumps = JumpPolicy.Warn });
+        Assert.Equal(new RepairCount("forward_fill", 1), Assert.Single(warned.Repairs));
+        Assert.Equal([CsvRules.MissingWarning, CsvRules.SplitJumpWarning], warned.Warnings.Select(w => w.Rule));
+    }
+
     // an exact duplicate of a line with a missing value was compared with the previous row's forward-filled values, so two
     // identical lines were "conflicting" (and never dropped by the de-duplication repair); the line as read is compared now
     [Fact]

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Crucible.Data.Csv;
 using Crucible.Data.Splits;
 using FsCheck;
@@ -142,5 +143,23 @@ public class SplitTests
         Assert.Equal(new TimeSplit(0, 40, 5, 45, 65), Assert.Single(folds));
         Assert.Single(TimeSplitter.Expanding(100, 40, 20, 5, 5, step: int.MaxValue, dates: dates));
         Assert.Equal(CsvRules.SplitLeak, Assert.Throws<InvalidInputException>(() => TimeSplitter.WalkForward(100, 40, 20, int.MaxValue, 5, dates: dates)).Rule);
+    }
+
+    // a split by fraction added the embargo to the train end in 32 bits: an embargo near int.MaxValue wrapped the first
+    // holdout row, and the refusal named it ("… is not before the first holdout row -2147483599"); it is refused now, as the
+    // split by date is, before any row is named
+    [Fact]
+    public void TrainHoldout_ByFraction_EmbargoPastTheRows_IsRefusedWithoutAWrappedRow()
+    {
+        var dates = BusinessDays(100);
+        foreach (var embargo in new[] { int.MaxValue, int.MaxValue - 49, 1_000, 50 })
+        {
+            var e = Assert.Throws<InvalidInputException>(() => TimeSplitter.TrainHoldout(100, 0.5, embargo, 5, dates));
+            Assert.Equal(CsvRules.SplitLeak, e.Rule);
+            Assert.Equal(string.Create(CultureInfo.InvariantCulture,
+                $"no holdout rows remain after the 50 train rows and the embargo of {embargo} rows (100 rows in all)"), e.Message);
+        }
+
+        Assert.Equal(new TimeSplit(0, 50, 49, 99, 100), TimeSplitter.TrainHoldout(100, 0.5, 49, 5, dates));
     }
 }

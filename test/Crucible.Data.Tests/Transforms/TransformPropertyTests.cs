@@ -78,6 +78,54 @@ public class TransformPropertyTests
         Assert.Equal([1.0, -1.0], t.Forward(MakeFrame(2, 1, [1e308, -1e308])).Values);
     }
 
+    // values of magnitude 1e-150 … 1e-300 underflowed the squared deviations (below 2.2e-308 they lose bits, below 5e-324
+    // they are 0): a column that varies got a wrong scale, or scale 1 as if it were constant (nothing standardised); the
+    // deviations are now scaled by the largest magnitude before squaring when the sum of squares is that small
+    [Theory]
+    [InlineData(1e-150)]
+    [InlineData(1e-160)]
+    [InlineData(1e-200)]
+    [InlineData(1e-250)]
+    [InlineData(1e-300)]
+    public void StandardScaler_TinyValues_AreStandardised(double unit)
+    {
+        var t = new StandardScaler();
+        t.Fit(MakeFrame(4, 1, [1 * unit, 3 * unit, 1 * unit, 3 * unit]));
+        Assert.Equal(1.0, t.Scale[0] / unit, 14);
+        var z = t.Forward(MakeFrame(2, 1, [1 * unit, 3 * unit])).Values;
+        Assert.Equal(-1.0, z[0], 14);
+        Assert.Equal(1.0, z[1], 14);
+    }
+
+    // the scale-robust form is taken only where the squares underflow: on ordinary data (prices, returns, the demo's
+    // returns) the scale is, bit for bit, the population standard deviation as it was always computed
+    [Fact]
+    public void StandardScaler_OrdinaryData_ScaleIsBitForBitThePlainFormula()
+    {
+        static bool SameAsPlainFormula(TimeSeriesFrame x)
+        {
+            var t = new StandardScaler();
+            t.Fit(x);
+            for (var c = 0; c < x.ColumnCount; c++)
+            {
+                var col = x.Column(c);
+                var mean = col.Average();
+                var ss = 0.0;
+                foreach (var v in col) ss += (v - mean) * (v - mean);
+                var sd = Math.Sqrt(ss / col.Length);
+                if (BitConverter.DoubleToInt64Bits(t.Mean[c]) != BitConverter.DoubleToInt64Bits(mean)) return false;
+                if (BitConverter.DoubleToInt64Bits(t.Scale[c]) != BitConverter.DoubleToInt64Bits(sd > 0 ? sd : 1.0)) return false;
+            }
+
+            return true;
+        }
+
+        Prop.ForAll(Frames(1, 1_000_000, 100.0), SameAsPlainFormula).Check(Runs);          // prices
+        Prop.ForAll(Frames(-50_000, 50_000, 1_000_000.0), SameAsPlainFormula).Check(Runs); // daily returns
+        Prop.ForAll(Frames(-5, 5, 1e12), SameAsPlainFormula).Check(Runs);                  // tiny returns (±5e-12)
+        Assert.True(SameAsPlainFormula(DemoData.Load().Returns));
+    }
+
     [Fact]
     public void QuantileNormal_InverseOfForwardIsIdentity_InsideAndBeyondTrainRange() =>
         Prop.ForAll(Frames(-1_000_000, 1_000_000, 1_000.0), x =>
