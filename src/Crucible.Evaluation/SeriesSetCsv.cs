@@ -70,7 +70,7 @@ public static class SeriesSetCsv
             throw new InvalidInputException("empty-file", "no header row", new InputLocation(path, 1, 1));
         // the header's names as the data loader reads them (CsvHeader: spaces and tabs around a cell trimmed, quoted or not)
         var names = new string[csv.FieldCount];
-        for (var c = 0; c < names.Length; c++) names[c] = CsvHeader.CellName(csv.Field(c));
+        for (var c = 0; c < names.Length; c++) names[c] = CsvHeader.CellNameAt(csv.Field(c), new InputLocation(path, csv.Line, c + 1));
         // a trailing delimiter (every line ends with a comma: what some spreadsheets export), as the data readers accept it
         bool trailing = names.Length > 1 && names[^1].Length == 0;
         if (trailing) names = names[..^1];

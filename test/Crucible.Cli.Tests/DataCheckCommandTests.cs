@@ -110,7 +110,7 @@ public class DataCheckCommandTests
 
             var evaluate = Crucible("evaluate", "--real", real, "--synthetic", path, "--out", json);
             Assert.Equal(2, evaluate.Exit);
-            Assert.Contains("error [CSV-E-HEADER]: a header cell's name holds a line break (CR or LF)", evaluate.Stderr, StringComparison.Ordinal);
+            Assert.Contains($"{path}:1:3: error [CSV-E-HEADER]: column 3's name holds a line break (CR or LF)", evaluate.Stderr, StringComparison.Ordinal);
             Assert.False(File.Exists(json));
         }
         finally
