@@ -468,7 +468,8 @@ internal static class GenerateCommand
 
     /// <summary>
     /// The <c>--condition NAME=VALUE</c> arguments as a dictionary (values culture-invariant); a malformed, repeated or
-    /// non-finite one is an input error naming the argument.
+    /// non-finite one is an input error naming the argument, and so is a VALUE with a leading '+': a condition is a level
+    /// (a negative one, e.g. a spread of -0.5, is one), and a '+' asks for the shift <c>--stress "NAME=+X"</c> gives.
     /// </summary>
     internal static Dictionary<string, double>? ConditionsOf(string[]? arguments)
     {
@@ -481,6 +482,14 @@ internal static class GenerateCommand
             string name = eq > 0 ? a[..eq].Trim() : "";
             if (name.Length == 0 || !StressSpec.TryParseNumber(a[(eq + 1)..], out double value))
                 throw new InvalidInputException("OPT-E-CONDITION", $"--condition '{a}' is not NAME=VALUE with a finite number VALUE (e.g. VIXCLS=45)", new InputLocation("--condition", 0, 0));
+            // a '+' reads as a shift (as in --stress), but a condition is a level: refused rather than taken as the level
+            string text = a[(eq + 1)..].Trim();
+            if (text.StartsWith('+'))
+            {
+                throw new InvalidInputException("OPT-E-CONDITION", $"--condition '{a}' gives a level, not a shift: {name}={text[1..]} is the level {text[1..]}; "
+                    + $"for a shift from the reference state use --stress \"{name}={text}\"", new InputLocation("--condition", 0, 0));
+            }
+
             if (!conditions.TryAdd(name, value))
                 throw new InvalidInputException("OPT-E-CONDITION", $"--condition names {name} twice", new InputLocation("--condition", 0, 0));
         }
