@@ -286,12 +286,31 @@ internal static class GenerateCommand
         {
             if (sequence is not null)
             {
-                // a value the library would refuse, refused at the option that gave it
-                foreach (var (option, value, what) in new[] { ("--guidance", guidance, "the classifier-free guidance weight w"),
-                    ("--guidance-min-noise", guidanceMinNoise, "the guidance's minimum noise level"), ("--regime-guidance", regimeGuidance, "the regime guidance a") })
+                // the library's refusal of a negative or non-finite w, σ_g or a (SequenceOptionException), worded with this
+                // command's flags and located at the flag when given, else at the model whose setting it is (the regime
+                // guidance whose factor underflows or overflows, the model's own when no --regime-guidance is given)
+                InvalidInputException AtOption(SequenceOptionException e)
                 {
-                    if (value is { } v && !(double.IsFinite(v) && v >= 0))
-                        throw new InvalidInputException("OPT-E", string.Create(CultureInfo.InvariantCulture, $"{option} takes {what}, finite and ≥ 0; got {v}"), new InputLocation(option, 0, 0));
+                    var worded = e.Worded(GenerateFlagNames.Instance);
+                    bool given = e.Option switch
+                    {
+                        SequenceOption.Guidance => guidance is not null,
+                        SequenceOption.GuidanceMinNoise => guidanceMinNoise is not null,
+                        SequenceOption.RegimeGuidance => regimeGuidance is not null,
+                        _ => false,
+                    };
+                    return new InvalidInputException(worded.Rule, worded.Message, e.Location
+                        ?? new InputLocation(given ? GenerateFlagNames.Instance.Name(e.Option!.Value) : Path.Combine(modelFolder, DiffusionGenerator.ManifestFileName), 0, 0));
+                }
+
+                // first, as before the conditions are read: a value the library refuses whatever the request
+                try
+                {
+                    new SequenceSampleRequest(GuidanceScale: guidance, GuidanceMinNoise: guidanceMinNoise, RegimeGuidance: regimeGuidance).CheckOptions();
+                }
+                catch (SequenceOptionException e)
+                {
+                    throw AtOption(e);
                 }
 
                 var own = ConditionsOf(conditions);
@@ -326,11 +345,8 @@ internal static class GenerateCommand
                 }
                 catch (SequenceOptionException e)
                 {
-                    // a regime guidance whose factor underflows or overflows: worded with this command's flag, located at the flag
-                    // when given, else at the model whose regime_guidance it is
-                    var worded = e.Worded(GenerateFlagNames.Instance);
-                    throw new InvalidInputException(worded.Rule, worded.Message, e.Location
-                        ?? new InputLocation(regimeGuidance is not null ? "--regime-guidance" : Path.Combine(modelFolder, DiffusionGenerator.ManifestFileName), 0, 0));
+                    // a regime guidance whose factor underflows or overflows
+                    throw AtOption(e);
                 }
             }
 

@@ -424,9 +424,18 @@ internal static class StressCommand
     private static Diffusion.Sequence.SequenceSampleRequest? SampleRequest(string[]? conditions, double? guidance, string? stress)
     {
         if (conditions is not { Length: > 0 } && guidance is null && stress is null) return null;
-        if (guidance is { } w && !(double.IsFinite(w) && w >= 0))
-            throw new InvalidInputException("OPT-E", string.Create(CultureInfo.InvariantCulture, $"--guidance takes the classifier-free guidance weight w, finite and ≥ 0; got {w}"));
-        return new Diffusion.Sequence.SequenceSampleRequest(GenerateCommand.ConditionsOf(conditions), guidance, Stress: stress);
+        // a weight the library refuses (negative or not finite), refused here worded with generate's flag, before the model is read
+        var request = new Diffusion.Sequence.SequenceSampleRequest(GuidanceScale: guidance);
+        try
+        {
+            request.CheckOptions();
+        }
+        catch (Diffusion.Sequence.SequenceOptionException e)
+        {
+            throw e.Worded(GenerateFlagNames.Instance);
+        }
+
+        return request with { Conditions = GenerateCommand.ConditionsOf(conditions), Stress = stress };
     }
 
     // a history file read as --history-input says (prices by default) and in the --history-delimiter, … dialect, as log returns
