@@ -133,7 +133,7 @@ internal static class GenerateCommand
         var store = StoreOption.ResolveForRun(parse, o.Home, o.Store);
         var home = store.Home;
         int count = parse.GetValue(o.Count);
-        if (count < 1) throw new InvalidInputException("OPT-E", $"--count must be at least 1, got {count}");
+        if (count < 1) throw new InvalidInputException("OPT-E", string.Create(CultureInfo.InvariantCulture, $"--count must be at least 1, got {count}"));
         var modelFolder = ModelCommand.FolderOf(store, parse.GetValue(o.Model)!, parse.GetValue(o.AllowRetired));
         var spacing = SamplerNames.SpacingFromWireName(parse.GetValue(o.Spacing)) ?? DdimSpacing.Linear;
         string path = parse.GetValue(o.Out)!;
@@ -534,7 +534,7 @@ internal static class GenerateCommand
 
         int steps = samplingSteps ?? SamplerOptions.DefaultFor(trainSteps).Steps;
         if (steps < 1 || steps > trainSteps)
-            throw new InvalidInputException("OPT-E", $"--sampling-steps must be in 1..{trainSteps} (the model's diffusion steps), got {steps}");
+            throw new InvalidInputException("OPT-E", string.Create(CultureInfo.InvariantCulture, $"--sampling-steps must be in 1..{trainSteps} (the model's diffusion steps), got {steps}"));
         if (!(eta >= 0 && eta <= 1)) throw new InvalidInputException("OPT-E", $"--eta must be in [0, 1], got {eta.ToString(CultureInfo.InvariantCulture)}");
         return new SamplerOptions(kind, steps, eta);
     }

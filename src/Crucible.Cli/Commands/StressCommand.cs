@@ -138,8 +138,8 @@ internal static class StressCommand
         var document = output;
         output = JsonResult.SummaryWriter(json, output);
         var alphas = ParseAlphas(parse.GetValue(o.Alpha));
-        if (parse.GetValue(o.Top) < 1) throw new InvalidInputException("OPT-E", $"--top takes a count ≥ 1, got {parse.GetValue(o.Top)}");
-        if (parse.GetValue(o.Candidates) < 1) throw new InvalidInputException("OPT-E", $"--candidates takes a count ≥ 1, got {parse.GetValue(o.Candidates)}");
+        if (parse.GetValue(o.Top) < 1) throw new InvalidInputException("OPT-E", string.Create(CultureInfo.InvariantCulture, $"--top takes a count ≥ 1, got {parse.GetValue(o.Top)}"));
+        if (parse.GetValue(o.Candidates) < 1) throw new InvalidInputException("OPT-E", string.Create(CultureInfo.InvariantCulture, $"--candidates takes a count ≥ 1, got {parse.GetValue(o.Candidates)}"));
         string? historyPath = parse.GetValue(o.History), modelFolder = parse.GetValue(o.Model);
         bool adversarialAsked = parse.GetValue(o.Adversarial);
         string[]? conditions = parse.GetValue(o.Condition);
@@ -266,7 +266,7 @@ internal static class StressCommand
         if (reverseResult?.Calibration is { } tried)
         {
             output.WriteLine(string.Create(inv,
-                $"recalibration: {string.Join(" → ", tried.Select(a => $"scale {a.GuidanceScale:G3}: {a.BreachRate:P1} {(a.Passed ? "pass" : "fail")}"))}"));
+                $"recalibration: {string.Join(" → ", tried.Select(a => string.Create(CultureInfo.InvariantCulture, $"scale {a.GuidanceScale:G3}: {a.BreachRate:P1} {(a.Passed ? "pass" : "fail")}")))}"));
         }
 
         if (adversarial is { Worst.Count: > 0 } adv)
