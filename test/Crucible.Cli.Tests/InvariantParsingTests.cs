@@ -21,6 +21,27 @@ public sealed class InvariantParsingTests
     }
 
     [Theory]
+    [InlineData("sv-SE")]
+    [InlineData("nb-NO")]
+    public void ARefusalQuotingANegativeNumber_WritesItInvariantly_UnderAnyCulture(string culture)
+    {
+        // under CRUCIBLE_CULTURE=sv-SE (ICU) the refusal read "got −5", with U+2212 for the minus the user typed
+        var dir = Directory.CreateTempSubdirectory("crucible-cli-culture-minus-").FullName;
+        try
+        {
+            var r = CliProcess.Run(new Dictionary<string, string> { ["CRUCIBLE_HOME"] = Path.Combine(dir, "home"), ["CRUCIBLE_CULTURE"] = culture },
+                "generate", "--model", Path.Combine(dir, "none"), "--count", "-5", "--out", Path.Combine(dir, "s.csv"));
+            Assert.True(r.Exit == 2, $"exit {r.Exit}: {r.Stderr}");
+            Assert.Contains("error [OPT-E]: --count must be at least 1, got -5", r.Stderr, StringComparison.Ordinal);
+            Assert.False(File.Exists(Path.Combine(dir, "s.csv")));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Theory]
     [InlineData("de-DE")]
     [InlineData("tr-TR")]
     public void DecimalValues_ReadTheSame_UnderAnyCulture(string name)

@@ -56,7 +56,7 @@ internal static class AuditCommand
             if (!stored.Pinned)
             {
                 Console.Error.WriteLine(stored.PinSeq is { } seq
-                    ? $"run {id}: the stored manifest hashes {stored.Sha256}, but its run.completed entry {seq} pins {stored.PinnedSha256 ?? "no hash"}: not written (run crucible audit verify)"
+                    ? string.Create(CultureInfo.InvariantCulture, $"run {id}: the stored manifest hashes {stored.Sha256}, but its run.completed entry {seq} pins {stored.PinnedSha256 ?? "no hash"}: not written (run crucible audit verify)")
                     : $"run {id}: no run.completed entry pins the stored manifest: not written (run crucible audit verify)");
                 return ExitCode.ThresholdFailed;
             }

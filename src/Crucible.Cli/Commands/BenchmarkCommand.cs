@@ -64,12 +64,12 @@ internal static class BenchmarkCommand
     public static ExitCode Execute(ParseResult parse, Options o, TextWriter output, TextWriter errors)
     {
         var runs = parse.GetValue(o.Runs);
-        if (runs < 1) throw new InvalidInputException("OPT-E", $"--runs takes a positive count, got {runs}");
+        if (runs < 1) throw new InvalidInputException("OPT-E", string.Create(CultureInfo.InvariantCulture, $"--runs takes a positive count, got {runs}"));
         var options = StocksDefaults.Options;
         if (parse.GetResult(o.Steps) is not null)
         {
             var steps = parse.GetValue(o.Steps);
-            if (steps < 1) throw new InvalidInputException("OPT-E", $"--steps takes a positive count, got {steps}");
+            if (steps < 1) throw new InvalidInputException("OPT-E", string.Create(CultureInfo.InvariantCulture, $"--steps takes a positive count, got {steps}"));
             options = options with { Training = options.Training with { Steps = steps } };
         }
 
@@ -82,12 +82,12 @@ internal static class BenchmarkCommand
 
         var threads = parse.GetResult(o.Threads) is null ? EngineThreads.MaxDegreeOfParallelism : parse.GetValue(o.Threads);
         // a count no machine has cores for is a typo (1025 ran the whole training, each kernel call split that many ways)
-        if (threads is < 1 or > MaxThreads) throw new InvalidInputException("OPT-E", $"--threads takes a count in 1..{MaxThreads}, got {threads}");
+        if (threads is < 1 or > MaxThreads) throw new InvalidInputException("OPT-E", string.Create(CultureInfo.InvariantCulture, $"--threads takes a count in 1..{MaxThreads}, got {threads}"));
         var seed = parse.GetValue(o.Seed);
         var skipContextFid = parse.GetValue(o.NoContextFid);
         var scoring = new StocksOptions { Runs = runs, Seed = seed, MaxDegreeOfParallelism = threads };
         var real = StocksProtocol.Load(parse.GetValue(o.Data)!);
-        if (real.Count < 2) throw new InvalidInputException("too-short", $"{real.Count} windows of {StocksProtocol.WindowLength} rows: the file needs at least {StocksProtocol.WindowLength + 1} rows");
+        if (real.Count < 2) throw new InvalidInputException("too-short", string.Create(CultureInfo.InvariantCulture, $"{real.Count} windows of {StocksProtocol.WindowLength} rows: the file needs at least {StocksProtocol.WindowLength + 1} rows"));
 
         using var limit = EngineThreads.Limit(threads);
         var bar = TrainingProgressBar.ForStandardError();

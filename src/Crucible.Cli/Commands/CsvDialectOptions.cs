@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json.Nodes;
 using Crucible.Data;
 using Crucible.Data.Csv;
@@ -65,7 +66,7 @@ internal sealed class CsvDialectOptions
         };
         FfillLimit = new(Name("ffill-limit"))
         {
-            Description = Of($"Most consecutive rows to forward-fill (default {CsvReadOptions.Default.ForwardFillLimit})"),
+            Description = Of(string.Create(CultureInfo.InvariantCulture, $"Most consecutive rows to forward-fill (default {CsvReadOptions.Default.ForwardFillLimit})")),
             DefaultValueFactory = _ => CsvReadOptions.Default.ForwardFillLimit,
         };
         Domain = new(Name("domain"))

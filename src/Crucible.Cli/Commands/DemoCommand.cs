@@ -133,7 +133,7 @@ internal static class DemoCommand
         var home = HomeOption.ForRun(CrucibleHome.Resolve(parse.GetValue(o.Home) ?? dir));
         var store = RunStore.Sqlite(home); // the demo records into its home's SQLite log
         int count = parse.GetValue(o.Count);
-        if (count < 1) throw new InvalidInputException("OPT-E", $"--count must be at least 1, got {count}");
+        if (count < 1) throw new InvalidInputException("OPT-E", string.Create(CultureInfo.InvariantCulture, $"--count must be at least 1, got {count}"));
         // the output folder and the home are made before the minutes of training: a path the system refuses fails now
         OutputPathException.CreateFolder(dir);
         home.EnsureExists();
@@ -190,9 +190,9 @@ internal static class DemoCommand
         stressedRun.AddOutput(stressedCsv).AddOutput(ScenarioCsv.MetadataPath(stressedCsv));
         manifests.Add(("generate stressed", RunAudit.Complete(store, stressedRun,
             RunAudit.GenerateCompleted("demo.generate", stressedMeta), (AuditKind.ScenariosGenerated, RunAudit.Generated(stressedMeta))).Manifest));
-        output.WriteLine($"scenarios:  {csv} ({count.ToString(inv)} baseline scenarios of {options.Window} days, DPM-Solver++(2M), 50 steps) + {Path.GetFileName(ScenarioCsv.MetadataPath(csv))}");
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"scenarios:  {csv} ({count.ToString(inv)} baseline scenarios of {options.Window} days, DPM-Solver++(2M), 50 steps) + {Path.GetFileName(ScenarioCsv.MetadataPath(csv))}"));
         output.WriteLine(string.Create(inv,
-            $"stressed:   {stressedCsv} (\"{DemoStress}\": {string.Join(", ", stressedMeta.Conditions.Select(c => $"{c.Key}={c.Value:G4}"))}, guidance {DemoGuidance}) + {Path.GetFileName(ScenarioCsv.MetadataPath(stressedCsv))}"));
+            $"stressed:   {stressedCsv} (\"{DemoStress}\": {string.Join(", ", stressedMeta.Conditions.Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Key}={c.Value:G4}")))}, guidance {DemoGuidance}) + {Path.GetFileName(ScenarioCsv.MetadataPath(stressedCsv))}"));
 
         // 4. evaluate the baseline against the holdout; privacy distances use an equal-size random subset of the train
         //    windows' days (rows), as the holdout is days. Steps 4 to 6 are one run, the evaluation: they write the report
@@ -273,8 +273,8 @@ internal static class DemoCommand
         [
             ("baseline", "unconditional model", baselinePaths),
             ("stressed", $"{DemoStress}, guidance {DemoGuidance.ToString(inv)}", stressedPaths),
-            ("holdout", $"{window}-day windows {Iso(holdout.Dates[0])}..{Iso(holdout.Dates[^1])}", GeneratorComparison.Windows(holdout, window)),
-            ("gfc-2008", $"{window}-day windows {Iso(gfc.Dates[0])}..{Iso(gfc.Dates[^1])}", GeneratorComparison.Windows(gfc, window)),
+            ("holdout", string.Create(CultureInfo.InvariantCulture, $"{window}-day windows {Iso(holdout.Dates[0])}..{Iso(holdout.Dates[^1])}"), GeneratorComparison.Windows(holdout, window)),
+            ("gfc-2008", string.Create(CultureInfo.InvariantCulture, $"{window}-day windows {Iso(gfc.Dates[0])}..{Iso(gfc.Dates[^1])}"), GeneratorComparison.Windows(gfc, window)),
         ]);
         var stressSection = ScenarioRiskTable.ToSection(risk);
 

@@ -441,7 +441,7 @@ internal static class EvaluateCommand
 
     private static string GateSummary(MembershipGate? gate) =>
         gate is null ? "" : string.Create(CultureInfo.InvariantCulture,
-            $"; gate (PRIV-7) TPR ≤ {gate.Bound:G4}{(gate.DpBoundFpr10 is { } b10 ? $", DP-12 ≤ {b10:G4} / {gate.DpBoundFpr01:G4} at epsilon {gate.Dp!.Epsilon:G4}{(gate.Dp.Source is { } source ? $" from {source}" : "")}" : "")}: {(gate.Passed ? "passed" : "FAILED")}");
+            $"; gate (PRIV-7) TPR ≤ {gate.Bound:G4}{(gate.DpBoundFpr10 is { } b10 ? string.Create(CultureInfo.InvariantCulture, $", DP-12 ≤ {b10:G4} / {gate.DpBoundFpr01:G4} at epsilon {gate.Dp!.Epsilon:G4}{(gate.Dp.Source is { } source ? $" from {source}" : "")}") : "")}: {(gate.Passed ? "passed" : "FAILED")}");
 
     // evaluate --json: the files, the run, the threshold verdicts and the headline figures of report.json (the summary's)
     private static JsonObject EvaluateResult(EvaluationReport r, IReadOnlyList<ThresholdVerdict>? verdicts, string outPath, string? htmlPath,
@@ -489,7 +489,7 @@ internal static class EvaluateCommand
         var inv = CultureInfo.InvariantCulture;
         o.WriteLine($"report:     {outPath}{(htmlPath is null ? "" : ", " + htmlPath)}");
         o.WriteLine(string.Create(inv,
-            $"rows:       real {r.Rows.Real} ({r.Rows.RealPaths} path(s)), synthetic {r.Rows.Synthetic} ({r.Rows.SyntheticPaths} path(s)){(r.Rows.Train is { } t ? $", train {t}" : "")}"));
+            $"rows:       real {r.Rows.Real} ({r.Rows.RealPaths} path(s)), synthetic {r.Rows.Synthetic} ({r.Rows.SyntheticPaths} path(s)){(r.Rows.Train is { } t ? string.Create(CultureInfo.InvariantCulture, $", train {t}") : "")}"));
         o.WriteLine(string.Create(inv,
             $"marginals:  ks_mean {r.KsMean:G6}, ks_max {r.KsMax:G6}, wasserstein_mean {r.WassersteinMean:G6}, corr_distance {Figure(r.CorrDistance, "G6")}"));
         o.WriteLine(string.Create(inv,
@@ -499,7 +499,7 @@ internal static class EvaluateCommand
                 $"privacy:    dcr_train_median {p.DcrTrainMedian:G6}, dcr_holdout_median {p.DcrHoldoutMedian:G6}, share_closer_to_train {p.ShareCloserToTrain:G6}"));
         if (r.Privacy?.Subsample is { } sub)
             o.WriteLine(string.Create(inv,
-                $"subsample:  privacy measured on {sub.Train.Drawn} of {sub.Train.Rows} train, {sub.Holdout.Drawn} of {sub.Holdout.Rows} holdout and {sub.Synthetic.Drawn} of {sub.Synthetic.Rows} synthetic rows (at most {sub.Limit} each, drawn with seed {sub.Seed}){(sub.Windows is { } w ? $"; windows {w.Train.Drawn} of {w.Train.Rows} train, {w.Holdout.Drawn} of {w.Holdout.Rows} holdout, {w.Synthetic.Drawn} of {w.Synthetic.Rows} synthetic" : "")}"));
+                $"subsample:  privacy measured on {sub.Train.Drawn} of {sub.Train.Rows} train, {sub.Holdout.Drawn} of {sub.Holdout.Rows} holdout and {sub.Synthetic.Drawn} of {sub.Synthetic.Rows} synthetic rows (at most {sub.Limit} each, drawn with seed {sub.Seed}){(sub.Windows is { } w ? string.Create(CultureInfo.InvariantCulture, $"; windows {w.Train.Drawn} of {w.Train.Rows} train, {w.Holdout.Drawn} of {w.Holdout.Rows} holdout, {w.Synthetic.Drawn} of {w.Synthetic.Rows} synthetic") : "")}"));
         if (r.Privacy?.Audit is { } pa)
         {
             o.WriteLine(string.Create(inv,

@@ -133,7 +133,7 @@ internal static class GenerateCommand
         var store = StoreOption.ResolveForRun(parse, o.Home, o.Store);
         var home = store.Home;
         int count = parse.GetValue(o.Count);
-        if (count < 1) throw new InvalidInputException("OPT-E", $"--count must be at least 1, got {count}");
+        if (count < 1) throw new InvalidInputException("OPT-E", string.Create(CultureInfo.InvariantCulture, $"--count must be at least 1, got {count}"));
         var modelFolder = ModelCommand.FolderOf(store, parse.GetValue(o.Model)!, parse.GetValue(o.AllowRetired));
         var spacing = SamplerNames.SpacingFromWireName(parse.GetValue(o.Spacing)) ?? DdimSpacing.Linear;
         string path = parse.GetValue(o.Out)!;
@@ -286,12 +286,31 @@ internal static class GenerateCommand
         {
             if (sequence is not null)
             {
-                // a value the library would refuse, refused at the option that gave it
-                foreach (var (option, value, what) in new[] { ("--guidance", guidance, "the classifier-free guidance weight w"),
-                    ("--guidance-min-noise", guidanceMinNoise, "the guidance's minimum noise level"), ("--regime-guidance", regimeGuidance, "the regime guidance a") })
+                // the library's refusal of a negative or non-finite w, σ_g or a (SequenceOptionException), worded with this
+                // command's flags and located at the flag when given, else at the model whose setting it is (the regime
+                // guidance whose factor underflows or overflows, the model's own when no --regime-guidance is given)
+                InvalidInputException AtOption(SequenceOptionException e)
                 {
-                    if (value is { } v && !(double.IsFinite(v) && v >= 0))
-                        throw new InvalidInputException("OPT-E", string.Create(CultureInfo.InvariantCulture, $"{option} takes {what}, finite and ≥ 0; got {v}"), new InputLocation(option, 0, 0));
+                    var worded = e.Worded(GenerateFlagNames.Instance);
+                    bool given = e.Option switch
+                    {
+                        SequenceOption.Guidance => guidance is not null,
+                        SequenceOption.GuidanceMinNoise => guidanceMinNoise is not null,
+                        SequenceOption.RegimeGuidance => regimeGuidance is not null,
+                        _ => false,
+                    };
+                    return new InvalidInputException(worded.Rule, worded.Message, e.Location
+                        ?? new InputLocation(given ? GenerateFlagNames.Instance.Name(e.Option!.Value) : Path.Combine(modelFolder, DiffusionGenerator.ManifestFileName), 0, 0));
+                }
+
+                // first, as before the conditions are read: a value the library refuses whatever the request
+                try
+                {
+                    new SequenceSampleRequest(GuidanceScale: guidance, GuidanceMinNoise: guidanceMinNoise, RegimeGuidance: regimeGuidance).CheckOptions();
+                }
+                catch (SequenceOptionException e)
+                {
+                    throw AtOption(e);
                 }
 
                 var own = ConditionsOf(conditions);
@@ -326,11 +345,8 @@ internal static class GenerateCommand
                 }
                 catch (SequenceOptionException e)
                 {
-                    // a regime guidance whose factor underflows or overflows: worded with this command's flag, located at the flag
-                    // when given, else at the model whose regime_guidance it is
-                    var worded = e.Worded(GenerateFlagNames.Instance);
-                    throw new InvalidInputException(worded.Rule, worded.Message, e.Location
-                        ?? new InputLocation(regimeGuidance is not null ? "--regime-guidance" : Path.Combine(modelFolder, DiffusionGenerator.ManifestFileName), 0, 0));
+                    // a regime guidance whose factor underflows or overflows
+                    throw AtOption(e);
                 }
             }
 
@@ -468,7 +484,8 @@ internal static class GenerateCommand
 
     /// <summary>
     /// The <c>--condition NAME=VALUE</c> arguments as a dictionary (values culture-invariant); a malformed, repeated or
-    /// non-finite one is an input error naming the argument.
+    /// non-finite one is an input error naming the argument, and so is a VALUE with a leading '+': a condition is a level
+    /// (a negative one, e.g. a spread of -0.5, is one), and a '+' asks for the shift <c>--stress "NAME=+X"</c> gives.
     /// </summary>
     internal static Dictionary<string, double>? ConditionsOf(string[]? arguments)
     {
@@ -481,6 +498,14 @@ internal static class GenerateCommand
             string name = eq > 0 ? a[..eq].Trim() : "";
             if (name.Length == 0 || !StressSpec.TryParseNumber(a[(eq + 1)..], out double value))
                 throw new InvalidInputException("OPT-E-CONDITION", $"--condition '{a}' is not NAME=VALUE with a finite number VALUE (e.g. VIXCLS=45)", new InputLocation("--condition", 0, 0));
+            // a '+' reads as a shift (as in --stress), but a condition is a level: refused rather than taken as the level
+            string text = a[(eq + 1)..].Trim();
+            if (text.StartsWith('+'))
+            {
+                throw new InvalidInputException("OPT-E-CONDITION", $"--condition '{a}' gives a level, not a shift: {name}={text[1..]} is the level {text[1..]}; "
+                    + $"for a shift from the reference state use --stress \"{name}={text}\"", new InputLocation("--condition", 0, 0));
+            }
+
             if (!conditions.TryAdd(name, value))
                 throw new InvalidInputException("OPT-E-CONDITION", $"--condition names {name} twice", new InputLocation("--condition", 0, 0));
         }
@@ -509,7 +534,7 @@ internal static class GenerateCommand
 
         int steps = samplingSteps ?? SamplerOptions.DefaultFor(trainSteps).Steps;
         if (steps < 1 || steps > trainSteps)
-            throw new InvalidInputException("OPT-E", $"--sampling-steps must be in 1..{trainSteps} (the model's diffusion steps), got {steps}");
+            throw new InvalidInputException("OPT-E", string.Create(CultureInfo.InvariantCulture, $"--sampling-steps must be in 1..{trainSteps} (the model's diffusion steps), got {steps}"));
         if (!(eta >= 0 && eta <= 1)) throw new InvalidInputException("OPT-E", $"--eta must be in [0, 1], got {eta.ToString(CultureInfo.InvariantCulture)}");
         return new SamplerOptions(kind, steps, eta);
     }

@@ -4,7 +4,8 @@ namespace Crucible.Cli.Commands;
 
 /// <summary>
 /// The options of a sequence model's sampling as <c>crucible generate</c> takes them, for the advice of the library's
-/// refusals (<see cref="SequenceOptionException.Worded"/>): <c>--regime-guidance</c>; the training options by
+/// refusals (<see cref="SequenceOptionException.Worded"/>): <c>--guidance</c>, <c>--guidance-min-noise</c>,
+/// <c>--regime-guidance</c>; the training options by
 /// <c>crucible train</c>'s names (<see cref="TrainFlagNames"/>).
 /// </summary>
 internal sealed class GenerateFlagNames : SequenceOptionNames
@@ -17,10 +18,16 @@ internal sealed class GenerateFlagNames : SequenceOptionNames
     public static GenerateFlagNames Instance { get; } = new();
 
     /// <inheritdoc />
-    public override string Name(SequenceOption option) =>
-        option == SequenceOption.RegimeGuidance ? "--regime-guidance" : TrainFlagNames.Instance.Name(option);
+    public override string Name(SequenceOption option) => option switch
+    {
+        SequenceOption.Guidance => "--guidance",
+        SequenceOption.GuidanceMinNoise => "--guidance-min-noise",
+        SequenceOption.RegimeGuidance => "--regime-guidance",
+        _ => TrainFlagNames.Instance.Name(option),
+    };
 
     /// <inheritdoc />
     public override string Given(SequenceOption option, params IReadOnlyList<string> values) =>
-        option == SequenceOption.RegimeGuidance ? $"{Name(option)} {string.Join(",", values)}" : TrainFlagNames.Instance.Given(option, values);
+        option is SequenceOption.Guidance or SequenceOption.GuidanceMinNoise or SequenceOption.RegimeGuidance
+            ? $"{Name(option)} {string.Join(",", values)}" : TrainFlagNames.Instance.Given(option, values);
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using Crucible.Data;
 using Crucible.Governance.Storage;
 using Crucible.Service;
@@ -104,7 +105,7 @@ internal static class ServeCommand
             }
 
             if (address.Port is < 0 or > System.Net.IPEndPoint.MaxPort)
-                throw new InvalidInputException("OPT-E", $"--urls: the port of '{url}' must be in 0..{System.Net.IPEndPoint.MaxPort}");
+                throw new InvalidInputException("OPT-E", string.Create(CultureInfo.InvariantCulture, $"--urls: the port of '{url}' must be in 0..{System.Net.IPEndPoint.MaxPort}"));
         }
     }
 }

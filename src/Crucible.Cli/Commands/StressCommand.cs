@@ -138,8 +138,8 @@ internal static class StressCommand
         var document = output;
         output = JsonResult.SummaryWriter(json, output);
         var alphas = ParseAlphas(parse.GetValue(o.Alpha));
-        if (parse.GetValue(o.Top) < 1) throw new InvalidInputException("OPT-E", $"--top takes a count ≥ 1, got {parse.GetValue(o.Top)}");
-        if (parse.GetValue(o.Candidates) < 1) throw new InvalidInputException("OPT-E", $"--candidates takes a count ≥ 1, got {parse.GetValue(o.Candidates)}");
+        if (parse.GetValue(o.Top) < 1) throw new InvalidInputException("OPT-E", string.Create(CultureInfo.InvariantCulture, $"--top takes a count ≥ 1, got {parse.GetValue(o.Top)}"));
+        if (parse.GetValue(o.Candidates) < 1) throw new InvalidInputException("OPT-E", string.Create(CultureInfo.InvariantCulture, $"--candidates takes a count ≥ 1, got {parse.GetValue(o.Candidates)}"));
         string? historyPath = parse.GetValue(o.History), modelFolder = parse.GetValue(o.Model);
         bool adversarialAsked = parse.GetValue(o.Adversarial);
         string[]? conditions = parse.GetValue(o.Condition);
@@ -266,7 +266,7 @@ internal static class StressCommand
         if (reverseResult?.Calibration is { } tried)
         {
             output.WriteLine(string.Create(inv,
-                $"recalibration: {string.Join(" → ", tried.Select(a => $"scale {a.GuidanceScale:G3}: {a.BreachRate:P1} {(a.Passed ? "pass" : "fail")}"))}"));
+                $"recalibration: {string.Join(" → ", tried.Select(a => string.Create(CultureInfo.InvariantCulture, $"scale {a.GuidanceScale:G3}: {a.BreachRate:P1} {(a.Passed ? "pass" : "fail")}")))}"));
         }
 
         if (adversarial is { Worst.Count: > 0 } adv)
@@ -424,9 +424,18 @@ internal static class StressCommand
     private static Diffusion.Sequence.SequenceSampleRequest? SampleRequest(string[]? conditions, double? guidance, string? stress)
     {
         if (conditions is not { Length: > 0 } && guidance is null && stress is null) return null;
-        if (guidance is { } w && !(double.IsFinite(w) && w >= 0))
-            throw new InvalidInputException("OPT-E", string.Create(CultureInfo.InvariantCulture, $"--guidance takes the classifier-free guidance weight w, finite and ≥ 0; got {w}"));
-        return new Diffusion.Sequence.SequenceSampleRequest(GenerateCommand.ConditionsOf(conditions), guidance, Stress: stress);
+        // a weight the library refuses (negative or not finite), refused here worded with generate's flag, before the model is read
+        var request = new Diffusion.Sequence.SequenceSampleRequest(GuidanceScale: guidance);
+        try
+        {
+            request.CheckOptions();
+        }
+        catch (Diffusion.Sequence.SequenceOptionException e)
+        {
+            throw e.Worded(GenerateFlagNames.Instance);
+        }
+
+        return request with { Conditions = GenerateCommand.ConditionsOf(conditions), Stress = stress };
     }
 
     // a history file read as --history-input says (prices by default) and in the --history-delimiter, … dialect, as log returns

@@ -74,7 +74,7 @@ internal static class TrainCommand
 
         public readonly Option<int?> StateFfillLimit = new("--state-ffill-limit")
         {
-            Description = $"With --state-missing ffill: the most consecutive missing rows of a state series to fill (default {StateMissingValues.Default.ForwardFillLimit})",
+            Description = string.Create(CultureInfo.InvariantCulture, $"With --state-missing ffill: the most consecutive missing rows of a state series to fill (default {StateMissingValues.Default.ForwardFillLimit})"),
         };
 
         public readonly Option<string[]> StateNa = new("--state-na")
@@ -334,7 +334,7 @@ internal static class TrainCommand
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"train rows: {m.Data.TrainRows} × {m.Columns.Count} series{(m.Data.TrainStart is null ? "" : $" ({m.Data.TrainStart} .. {m.Data.TrainEnd})")}"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"training:   {m.Training.Steps} steps in {seconds:F1} s, {(m.Privacy is null ? $"final loss {m.Training.FinalLoss:F4}" : "loss withheld (a statistic of the private rows)")}"));
+            $"training:   {m.Training.Steps} steps in {seconds:F1} s, {(m.Privacy is null ? string.Create(CultureInfo.InvariantCulture, $"final loss {m.Training.FinalLoss:F4}") : "loss withheld (a statistic of the private rows)")}"));
         if (m.Privacy is { } dp) output.WriteLine($"privacy:    {dp.Statement}");
         WriteRecord(output, store.Home, registered, isNew, runManifest);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit:      entry {receipt.Seq} in {store.AuditPlace}"));
@@ -548,7 +548,7 @@ internal static class TrainCommand
 
         if (parse.GetValue(o.Window) is { } window)
         {
-            if (window < 2) throw new InvalidInputException("OPT-E", $"--window must be at least 2, got {window}");
+            if (window < 2) throw new InvalidInputException("OPT-E", string.Create(CultureInfo.InvariantCulture, $"--window must be at least 2, got {window}"));
             options = options with { Window = window };
         }
 
@@ -649,12 +649,12 @@ internal static class TrainCommand
         }
 
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"training:   {m.Training.Steps} steps in {seconds:F1} s, {(m.Privacy is null ? $"final loss {m.Training.FinalLoss:F4}" : "loss withheld (a statistic of the private windows)")}"));
+            $"training:   {m.Training.Steps} steps in {seconds:F1} s, {(m.Privacy is null ? string.Create(CultureInfo.InvariantCulture, $"final loss {m.Training.FinalLoss:F4}") : "loss withheld (a statistic of the private windows)")}"));
         if (m.Privacy is { } dpStatement) output.WriteLine($"privacy:    {dpStatement.Statement}");
         if (calibrated is { } c)
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"guidance:   w = {c.Chosen:G4} calibrated on {c.Episode} (state of {c.StateDate}; ES {string.Join(", ", c.Points.Select(p => $"{p.ExpectedShortfall:F4} at w = {p.Guidance:G4}"))}; realised {c.RealisedEs:F4} over {c.RealisedWindows} windows{(c.WithinTolerance ? "" : $"; none within {c.Tolerance:P0}, the closest taken")}{(c.GuidanceMinNoise > 0 ? $"; guidance at σ ≥ {c.GuidanceMinNoise:G4}" : "")}{(c.RegimeFactor is { } k ? $"; regime guidance a = {c.RegimeGuidance:G4}, k = {k:F4}, ES {c.RegimeExpectedShortfall:F4}" : "")})"));
+                $"guidance:   w = {c.Chosen:G4} calibrated on {c.Episode} (state of {c.StateDate}; ES {string.Join(", ", c.Points.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.ExpectedShortfall:F4} at w = {p.Guidance:G4}")))}; realised {c.RealisedEs:F4} over {c.RealisedWindows} windows{(c.WithinTolerance ? "" : string.Create(CultureInfo.InvariantCulture, $"; none within {c.Tolerance:P0}, the closest taken"))}{(c.GuidanceMinNoise > 0 ? string.Create(CultureInfo.InvariantCulture, $"; guidance at σ ≥ {c.GuidanceMinNoise:G4}") : "")}{(c.RegimeFactor is { } k ? string.Create(CultureInfo.InvariantCulture, $"; regime guidance a = {c.RegimeGuidance:G4}, k = {k:F4}, ES {c.RegimeExpectedShortfall:F4}") : "")})"));
         }
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit:      entry {receipt.Seq} in {store.AuditPlace}"));
         if (parse.GetValue(o.Json))
@@ -886,7 +886,7 @@ internal static class TrainCommand
         if (last < 1)
         {
             throw new InvalidInputException("OPT-E-TRAINEND",
-                $"--train-end {end:yyyy-MM-dd} leaves {last + 1} rows of returns to train on; at least 2 are needed", new InputLocation(path, 0, 0));
+                string.Create(CultureInfo.InvariantCulture, $"--train-end {end:yyyy-MM-dd} leaves {last + 1} rows of returns to train on; at least 2 are needed"), new InputLocation(path, 0, 0));
         }
 
         return (returns.Head(last + 1), returns, report, frame); // the train rows read in place, not copied: all stays held

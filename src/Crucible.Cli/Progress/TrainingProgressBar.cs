@@ -35,6 +35,6 @@ public sealed class TrainingProgressBar(TextWriter writer, int width = 30) : IPr
         double eta = value.StepsPerSecond > 0 ? (value.TotalSteps - value.Step) / value.StepsPerSecond : double.NaN;
         var inv = CultureInfo.InvariantCulture;
         return string.Create(inv,
-            $"[{new string('#', filled)}{new string('.', width - filled)}] {value.Step.ToString(inv).PadLeft(value.TotalSteps.ToString(inv).Length)}/{value.TotalSteps}  {(double.IsNaN(value.Loss) ? "loss withheld" : $"loss {value.Loss:F4}")}  {value.StepsPerSecond:F0} steps/s  ETA {(double.IsFinite(eta) ? Math.Ceiling(eta).ToString(inv) + "s" : "?")}");
+            $"[{new string('#', filled)}{new string('.', width - filled)}] {value.Step.ToString(inv).PadLeft(value.TotalSteps.ToString(inv).Length)}/{value.TotalSteps}  {(double.IsNaN(value.Loss) ? "loss withheld" : string.Create(CultureInfo.InvariantCulture, $"loss {value.Loss:F4}"))}  {value.StepsPerSecond:F0} steps/s  ETA {(double.IsFinite(eta) ? Math.Ceiling(eta).ToString(inv) + "s" : "?")}");
     }
 }

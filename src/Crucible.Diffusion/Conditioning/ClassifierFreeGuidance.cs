@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 
 namespace Crucible.Diffusion.Conditioning;
 
@@ -45,7 +46,7 @@ public sealed class ClassifierFreeGuidance : IDenoiser
         ArgumentOutOfRangeException.ThrowIfNegative(guidedFrom);
         ArgumentNullException.ThrowIfNull(inner);
         if (condition.Length != inner.ConditionFeatures)
-            throw new ArgumentException($"the condition has {condition.Length} features, the network {inner.ConditionFeatures}", nameof(condition));
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"the condition has {condition.Length} features, the network {inner.ConditionFeatures}"), nameof(condition));
         if (!(double.IsFinite(scale) && scale >= 0)) throw new ArgumentOutOfRangeException(nameof(scale), scale, "the guidance scale must be finite and ≥ 0");
         foreach (float v in condition)
         {

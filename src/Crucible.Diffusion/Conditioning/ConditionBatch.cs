@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Crucible.Diffusion.Conditioning;
 
 /// <summary>
@@ -16,10 +18,10 @@ public sealed class ConditionBatch
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ArgumentOutOfRangeException.ThrowIfNegative(features);
         if (values.Length != (long)count * features || present.Length != values.Length)
-            throw new ArgumentException($"values and present must hold {count} × {features} entries", nameof(values));
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"values and present must hold {count} × {features} entries"), nameof(values));
         for (int i = 0; i < values.Length; i++)
         {
-            if (present[i] && !float.IsFinite(values[i])) throw new ArgumentException($"present condition {i % Math.Max(1, features)} of sample {i / Math.Max(1, features)} is not finite", nameof(values));
+            if (present[i] && !float.IsFinite(values[i])) throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"present condition {i % Math.Max(1, features)} of sample {i / Math.Max(1, features)} is not finite"), nameof(values));
         }
 
         Values = values;

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Crucible.Tensors.Random;
 
 namespace Crucible.Diffusion.Conditioning;
@@ -35,7 +36,7 @@ public sealed class ConditionDropout
         ArgumentNullException.ThrowIfNull(values);
         ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(features, 1);
-        if (values.Length != (long)rows * features) throw new ArgumentException($"values must hold {rows} × {features} entries", nameof(values));
+        if (values.Length != (long)rows * features) throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"values must hold {rows} × {features} entries"), nameof(values));
         if (!(unconditional is >= 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(unconditional), unconditional, "a probability must be in [0, 1]");
         if (!(subset is >= 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(subset), subset, "a probability must be in [0, 1]");
         if (!(noise >= 0) || !double.IsFinite(noise)) throw new ArgumentOutOfRangeException(nameof(noise), noise, "the noise scale must be finite and non-negative");
@@ -98,7 +99,7 @@ public sealed class ConditionDropout
         for (int i = 0; i < b; i++)
         {
             int row = rows[i];
-            if ((uint)row >= (uint)Rows) throw new ArgumentOutOfRangeException(nameof(rows), row, $"row is not in 0..{Rows - 1}");
+            if ((uint)row >= (uint)Rows) throw new ArgumentOutOfRangeException(nameof(rows), row, string.Create(CultureInfo.InvariantCulture, $"row is not in 0..{Rows - 1}"));
             double u = uniform();
             if (u < Unconditional) continue;
             bool subset = k > 1 && u < Unconditional + ((1 - Unconditional) * Subset);

@@ -49,10 +49,10 @@ public sealed class ConditionSpace
         ArgumentNullException.ThrowIfNull(reference);
         if (names.Count == 0) throw Error("a condition space needs at least one feature");
         if (mean.Count != names.Count || std.Count != names.Count || reference.Count != names.Count)
-            throw Error($"{names.Count} features but {mean.Count} means, {std.Count} standard deviations and {reference.Count} reference values");
+            throw Error(string.Create(CultureInfo.InvariantCulture, $"{names.Count} features but {mean.Count} means, {std.Count} standard deviations and {reference.Count} reference values"));
         for (int i = 0; i < names.Count; i++)
         {
-            if (string.IsNullOrWhiteSpace(names[i])) throw Error($"feature {i} has no name");
+            if (string.IsNullOrWhiteSpace(names[i])) throw Error(string.Create(CultureInfo.InvariantCulture, $"feature {i} has no name"));
             if (!_index.TryAdd(names[i], i)) throw Error($"feature names must differ (ignoring case): '{names[i]}'");
             if (!double.IsFinite(mean[i]) || !double.IsFinite(reference[i])) throw Error($"feature '{names[i]}' has a non-finite mean or reference value");
             if (!(std[i] >= 0) || !double.IsFinite(std[i])) throw Error(string.Create(CultureInfo.InvariantCulture, $"feature '{names[i]}' has an invalid standard deviation {std[i]}"));
@@ -128,7 +128,7 @@ public sealed class ConditionSpace
         ArgumentNullException.ThrowIfNull(features);
         int rows = trainEnd is DateOnly end ? features.IndexAtOrBefore(end) + 1 : features.RowCount;
         if (trainEnd is not null && features.Dates.Length == 0) throw Error("a training end date needs a dated feature frame");
-        if (rows < 2) throw Error($"a condition space needs at least two training rows, found {rows}");
+        if (rows < 2) throw Error(string.Create(CultureInfo.InvariantCulture, $"a condition space needs at least two training rows, found {rows}"));
         int d = features.ColumnCount;
         var mean = new double[d];
         var std = new double[d];

@@ -143,6 +143,7 @@ public sealed class SequenceGenerator
     // the conditions a request samples under (its stress specification's and its own) and the specification's plan
     private (IReadOnlyDictionary<string, double>? Conditions, StressPlan? Plan) ConditionsOf(SequenceSampleRequest request)
     {
+        request.CheckOptions();     // a negative or non-finite w, σ_g or a first, named (before whether they apply at all)
         if (Manifest.Conditions.Names.Count == 0) RefuseGuidanceWithoutConditions(request, null);
         if (request.Stress is null)
         {
@@ -1336,7 +1337,7 @@ public sealed class SequenceGenerator
         string Refusal(string option) => requested
             ? $"{option} {at}; give a smaller {option}{bound}"
             : $"the model's regime_guidance (its manifest's config) {at}; give a smaller {option}{bound}";
-        return new SequenceOptionException("OPT-E", Refusal("regime_guidance"), n => Refusal(n.Name(SequenceOption.RegimeGuidance)));
+        return new SequenceOptionException("OPT-E", Refusal("regime_guidance"), n => Refusal(n.Name(SequenceOption.RegimeGuidance)), option: SequenceOption.RegimeGuidance);
     }
 
     /// <summary>

@@ -61,9 +61,24 @@ public enum SequenceOption
     /// <summary>
     /// Regime guidance a when sampling (<see cref="SequenceSampleRequest.RegimeGuidance"/>, which overrides the model's
     /// <see cref="SequenceGeneratorOptions.RegimeGuidance"/>): <c>crucible generate</c>'s <c>--regime-guidance</c>, a scenario
-    /// request's <c>regime_guidance</c>. Named by the refusal of a factor k that underflows to 0 or overflows.
+    /// request's <c>regime_guidance</c>. Named by the refusal of a factor k that underflows to 0 or overflows, and of a
+    /// value that is negative or not finite (<see cref="SequenceSampleRequest.CheckOptions"/>).
     /// </summary>
     RegimeGuidance,
+
+    /// <summary>
+    /// The classifier-free guidance weight w when sampling (<see cref="SequenceSampleRequest.GuidanceScale"/>):
+    /// <c>crucible generate</c>'s <c>--guidance</c>, a scenario request's <c>guidance</c>. Named by the refusal of a value
+    /// that is negative or not finite (<see cref="SequenceSampleRequest.CheckOptions"/>).
+    /// </summary>
+    Guidance,
+
+    /// <summary>
+    /// The guidance's minimum noise level σ_g when sampling (<see cref="SequenceSampleRequest.GuidanceMinNoise"/>):
+    /// <c>crucible generate</c>'s <c>--guidance-min-noise</c>, a scenario request's <c>guidance_min_noise</c>. Named by the
+    /// refusal of a value that is negative or not finite (<see cref="SequenceSampleRequest.CheckOptions"/>).
+    /// </summary>
+    GuidanceMinNoise,
 }
 
 /// <summary>How a shell names <see cref="SequenceOption"/>s in the advice of a refusal (<see cref="SequenceOptionException.Worded"/>).</summary>
@@ -94,19 +109,32 @@ public class SequenceOptionException : InvalidInputException
     /// Creates the refusal: <paramref name="message"/> in the library's words, <paramref name="worded"/> the same message
     /// with the options named as a shell names them.
     /// </summary>
-    public SequenceOptionException(string rule, string message, Func<SequenceOptionNames, string> worded, InputLocation? location = null)
+    /// <param name="rule">The rule id.</param>
+    /// <param name="message">The refusal in the library's words.</param>
+    /// <param name="worded">The same refusal with the options named by a shell's names.</param>
+    /// <param name="location">Where the input is, when the library knows.</param>
+    /// <param name="option">The one option whose value is refused, when there is one (a shell locates the refusal at it).</param>
+    public SequenceOptionException(string rule, string message, Func<SequenceOptionNames, string> worded, InputLocation? location = null, SequenceOption? option = null)
         : base(rule, message, location)
     {
         ArgumentNullException.ThrowIfNull(worded);
         _worded = worded;
+        Option = option;
     }
+
+    /// <summary>
+    /// The one option whose value is refused (a sampling option a request gave, or the regime guidance whose factor
+    /// underflows or overflows), for a shell to locate the refusal at it (a flag, a request's member); null when the
+    /// advice names options without one being refused.
+    /// </summary>
+    public SequenceOption? Option { get; }
 
     /// <summary>
     /// The same refusal (rule, both wordings) located at <paramref name="location"/>: for a shell that knows where an
     /// unlocated refusal points (RV20 on rows that are not daily, <see cref="EconomicState.RowFrequencyRule"/>: the return
     /// file's dates).
     /// </summary>
-    public SequenceOptionException At(InputLocation location) => new(Rule, Message, _worded, location);
+    public SequenceOptionException At(InputLocation location) => new(Rule, Message, _worded, location, Option);
 
     /// <summary>The same refusal (rule, location) with its options named by <paramref name="names"/>.</summary>
     public InvalidInputException Worded(SequenceOptionNames names)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Crucible.Diffusion.Samplers;
 
 namespace Crucible.Diffusion.Sequence;
@@ -25,4 +26,27 @@ public sealed record SequenceSampleRequest(
     SamplerOptions? Sampler = null,
     string? Stress = null,
     double? GuidanceMinNoise = null,
-    double? RegimeGuidance = null);
+    double? RegimeGuidance = null)
+{
+    /// <summary>
+    /// Refuses a <see cref="GuidanceScale"/>, <see cref="GuidanceMinNoise"/> or <see cref="RegimeGuidance"/> that is
+    /// negative or not finite (rule <c>OPT-E</c>), naming the option (<see cref="SequenceOptionException.Option"/>): what
+    /// <see cref="SequenceGenerator"/> checks first of every request, and what a shell may call before anything else to
+    /// refuse the value at its option.
+    /// </summary>
+    /// <exception cref="SequenceOptionException">The first such value, which the library names <c>guidance</c>,
+    /// <c>guidance_min_noise</c> or <c>regime_guidance</c> (<see cref="SequenceOptionException.Worded"/>: by a shell's names).</exception>
+    public void CheckOptions()
+    {
+        Refuse(GuidanceScale, SequenceOption.Guidance, "guidance", "the classifier-free guidance weight w");
+        Refuse(GuidanceMinNoise, SequenceOption.GuidanceMinNoise, "guidance_min_noise", "the guidance's minimum noise level");
+        Refuse(RegimeGuidance, SequenceOption.RegimeGuidance, "regime_guidance", "the regime guidance a");
+    }
+
+    private static void Refuse(double? value, SequenceOption option, string name, string what)
+    {
+        if (value is not { } v || (double.IsFinite(v) && v >= 0)) return;
+        string Refusal(string named) => string.Create(CultureInfo.InvariantCulture, $"{named} takes {what}, finite and ≥ 0; got {v}");
+        throw new SequenceOptionException("OPT-E", Refusal(name), n => Refusal(n.Name(option)), option: option);
+    }
+}

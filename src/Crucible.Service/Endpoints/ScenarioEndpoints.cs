@@ -345,9 +345,11 @@ public static class ScenarioEndpoints
         }
         catch (SequenceOptionException e)
         {
-            // sampling's one such refusal: a regime guidance whose factor k underflows or overflows (the request's, or the
-            // model's own, which the request's overrides), worded with the request's members and answered under regime_guidance
-            await Invalid(context, audit, actor, r.Model, new() { ["regime_guidance"] = [e.Worded(ScenarioRequestNames.Instance).ToUserMessage()] }).ConfigureAwait(false);
+            // a regime guidance whose factor k underflows or overflows (the request's, or the model's own, which the request's
+            // overrides), or a w, σ_g or a the library refuses (the request's checks refuse them first): worded with the
+            // request's members and answered under the option's
+            string field = ScenarioRequestNames.Instance.Name(e.Option ?? SequenceOption.RegimeGuidance);
+            await Invalid(context, audit, actor, r.Model, new() { [field] = [e.Worded(ScenarioRequestNames.Instance).ToUserMessage()] }).ConfigureAwait(false);
             return null;
         }
         catch (InvalidInputException e)

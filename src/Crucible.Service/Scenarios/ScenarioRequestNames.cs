@@ -5,9 +5,9 @@ namespace Crucible.Service.Scenarios;
 
 /// <summary>
 /// The options of a sequence model's sampling as a scenario request (<see cref="ScenarioRequest"/>) names them, for the
-/// library's refusals (<see cref="SequenceOptionException.Worded"/>): <c>regime_guidance</c> (a factor that underflows or
-/// overflows, the one such refusal sampling makes); the training options by a training job's members
-/// (<see cref="TrainingRequestNames"/>).
+/// library's refusals (<see cref="SequenceOptionException.Worded"/>): <c>guidance</c>, <c>guidance_min_noise</c> and
+/// <c>regime_guidance</c> (a value negative or not finite, which <see cref="ScenarioValidation"/> refuses first, or a regime
+/// factor that underflows or overflows); the training options by a training job's members (<see cref="TrainingRequestNames"/>).
 /// </summary>
 internal sealed class ScenarioRequestNames : SequenceOptionNames
 {
@@ -19,10 +19,16 @@ internal sealed class ScenarioRequestNames : SequenceOptionNames
     public static ScenarioRequestNames Instance { get; } = new();
 
     /// <inheritdoc />
-    public override string Name(SequenceOption option) =>
-        option == SequenceOption.RegimeGuidance ? "regime_guidance" : TrainingRequestNames.Instance.Name(option);
+    public override string Name(SequenceOption option) => option switch
+    {
+        SequenceOption.Guidance => "guidance",
+        SequenceOption.GuidanceMinNoise => "guidance_min_noise",
+        SequenceOption.RegimeGuidance => "regime_guidance",
+        _ => TrainingRequestNames.Instance.Name(option),
+    };
 
     /// <inheritdoc />
     public override string Given(SequenceOption option, params IReadOnlyList<string> values) =>
-        option == SequenceOption.RegimeGuidance ? $"\"regime_guidance\": {string.Join(",", values)}" : TrainingRequestNames.Instance.Given(option, values);
+        option is SequenceOption.Guidance or SequenceOption.GuidanceMinNoise or SequenceOption.RegimeGuidance
+            ? $"\"{Name(option)}\": {string.Join(",", values)}" : TrainingRequestNames.Instance.Given(option, values);
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Crucible.Data;
 using Crucible.Evaluation.Risk;
 using Crucible.Stress.Generators;
@@ -118,13 +119,13 @@ public static class WalkForward
         {
             var (fitSeed, sampleSeed) = (seeds.NextUInt64(), seeds.NextUInt64());
             var testStart = frame.IndexAtOrBefore(new DateOnly(year - 1, 12, 31)) + 1;
-            if (testStart <= 0) throw new InvalidInputException("years", $"no training rows before {year} (the data starts {Iso(frame.Dates[0])})");
-            if (testStart >= frame.RowCount) throw new InvalidInputException("years", $"no rows in or after {year} (the data ends {Iso(frame.Dates[^1])})");
+            if (testStart <= 0) throw new InvalidInputException("years", string.Create(CultureInfo.InvariantCulture, $"no training rows before {year} (the data starts {Iso(frame.Dates[0])})"));
+            if (testStart >= frame.RowCount) throw new InvalidInputException("years", string.Create(CultureInfo.InvariantCulture, $"no rows in or after {year} (the data ends {Iso(frame.Dates[^1])})"));
             // a year the data skips would test no day (an empty year) or, as the last year, the next year's days under its name
             if (frame.Dates[testStart].Year != year)
             {
                 throw new InvalidInputException("years",
-                    $"no rows in {year}: the data skips from {Iso(frame.Dates[testStart - 1])} to {Iso(frame.Dates[testStart])}; test only years the data covers");
+                    string.Create(CultureInfo.InvariantCulture, $"no rows in {year}: the data skips from {Iso(frame.Dates[testStart - 1])} to {Iso(frame.Dates[testStart])}; test only years the data covers"));
             }
             var train = frame.Slice(0, testStart);
             // each day is tested once, by the latest refit: a year's test stops where the next refit's begins (it only

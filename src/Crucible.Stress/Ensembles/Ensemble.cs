@@ -98,9 +98,9 @@ public static class Ensemble
         {
             var result = StressFiles.Stress(SeriesSetCsv.Read(scenarioPaths[i]), scenarioPaths[i], portfolio, [alpha]);
             if (result.Steps.Min != result.Steps.Max)
-                throw new InvalidInputException("ensemble-horizon", $"the scenarios have {result.Steps.Min} to {result.Steps.Max} steps; an ensemble member needs one horizon", new InputLocation(scenarioPaths[i], 0, 0));
+                throw new InvalidInputException("ensemble-horizon", string.Create(CultureInfo.InvariantCulture, $"the scenarios have {result.Steps.Min} to {result.Steps.Max} steps; an ensemble member needs one horizon"), new InputLocation(scenarioPaths[i], 0, 0));
             if (members.Count > 0 && result.Steps.Min != members[0].Stress.Steps.Min)
-                throw new InvalidInputException("ensemble-horizon", $"{result.Steps.Min}-step scenarios, but {names[0]} has {members[0].Stress.Steps.Min}-step scenarios: members must share the horizon", new InputLocation(scenarioPaths[i], 0, 0));
+                throw new InvalidInputException("ensemble-horizon", string.Create(CultureInfo.InvariantCulture, $"{result.Steps.Min}-step scenarios, but {names[0]} has {members[0].Stress.Steps.Min}-step scenarios: members must share the horizon"), new InputLocation(scenarioPaths[i], 0, 0));
             members.Add(new EnsembleMember(names[i], result));
         }
 
@@ -115,7 +115,7 @@ public static class Ensemble
         foreach (var n in names)
         {
             var name = n;
-            for (var k = 2; !seen.Add(name); k++) name = $"{n}#{k}";
+            for (var k = 2; !seen.Add(name); k++) name = string.Create(CultureInfo.InvariantCulture, $"{n}#{k}");
             unique.Add(name);
         }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Crucible.Data;
 using Crucible.Evaluation;
 
@@ -95,7 +96,7 @@ internal static class GeneratorChecks
         ArgumentNullException.ThrowIfNull(frame);
         if (frame.ColumnCount == 0) throw new InvalidInputException("no-series", "the training frame has no series");
         if (frame.RowCount < minRows)
-            throw new InvalidInputException("too-few-rows", $"the generator needs at least {minRows} rows to fit, got {frame.RowCount}");
+            throw new InvalidInputException("too-few-rows", string.Create(CultureInfo.InvariantCulture, $"the generator needs at least {minRows} rows to fit, got {frame.RowCount}"));
         foreach (var v in frame.Values)
         {
             if (!double.IsFinite(v)) throw new InvalidInputException("non-finite", "the training frame holds a non-finite value");

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Crucible.Data;
 using Crucible.Diffusion.Samplers;
 using Crucible.Diffusion.Sequence;
@@ -103,7 +104,7 @@ public sealed class FittedSequenceDiffusion : IGuidedScenarioGenerator
         ArgumentNullException.ThrowIfNull(objective);
         GeneratorChecks.Sample(count, window, Columns.Count);
         if (window > Model.Window)
-            throw new InvalidInputException("guided-horizon", $"guided sampling needs a horizon of at most the model's window ({Model.Window} days), got {window}");
+            throw new InvalidInputException("guided-horizon", string.Create(CultureInfo.InvariantCulture, $"guided sampling needs a horizon of at most the model's window ({Model.Window} days), got {window}"));
         var guidance = Guidance(objective, window, target, guidanceScale);
         var sampler = (Request.Sampler ?? SamplerOptions.DefaultFor(Model.Schedule.Steps)) with { Guidance = guidance };
         var frame = Model.Sample(count, seed, Request with { Sampler = sampler });

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Crucible.Diffusion;
 using Crucible.Diffusion.Conditioning;
 using Crucible.Diffusion.Sequence;
@@ -61,7 +62,7 @@ public sealed class DenoisingLossPlausibility : IPlausibilityScore
     {
         ArgumentNullException.ThrowIfNull(windows);
         if (!windows.Columns.SequenceEqual(_model.Columns)) throw new ArgumentException("the windows' series differ from the model's", nameof(windows));
-        if (windows.Window != _model.Window) throw new ArgumentException($"the model scores windows of {_model.Window} days, not {windows.Window}", nameof(windows));
+        if (windows.Window != _model.Window) throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"the model scores windows of {_model.Window} days, not {windows.Window}"), nameof(windows));
         int d = windows.SeriesCount, w = windows.Window, size = d * w, probes = Timesteps * Draws;
         var schedule = _model.Schedule;
         var sigma = schedule.ElementScales(_denoiser.SampleShape);

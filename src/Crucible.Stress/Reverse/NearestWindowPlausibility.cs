@@ -1,3 +1,4 @@
+using System.Globalization;
 using Crucible.Data;
 using Crucible.Evaluation.Privacy;
 using Crucible.Stress.Generators;
@@ -49,7 +50,7 @@ public sealed class NearestWindowPlausibility : IPlausibilityScore
         var w = windows.Window;
         var dim = w * d;
         var n = _history.RowCount - w + 1;
-        if (n < 1) throw new InvalidInputException("too-few-rows", $"the history ({_history.RowCount} returns) is shorter than one window of {w}", Where(""));
+        if (n < 1) throw new InvalidInputException("too-few-rows", string.Create(CultureInfo.InvariantCulture, $"the history ({_history.RowCount} returns) is shorter than one window of {w}"), Where(""));
         var references = new double[n * dim];
         for (var s = 0; s < n; s++)
         {

@@ -17,8 +17,8 @@ public sealed record ObjectiveGuidanceOptions(double Scale = 1.0, int Iterations
     {
         if (!(Scale >= 0) || !double.IsFinite(Scale)) throw new ArgumentOutOfRangeException(nameof(Scale), string.Create(CultureInfo.InvariantCulture, $"guidance scale {Scale} must be finite and ≥ 0"));
         if (Iterations < 1) throw new ArgumentOutOfRangeException(nameof(Iterations), "at least one iteration");
-        if (!(Power >= 0) || !double.IsFinite(Power)) throw new ArgumentOutOfRangeException(nameof(Power), $"power {Power} must be finite and ≥ 0");
-        if (!(Margin >= 0) || !double.IsFinite(Margin)) throw new ArgumentOutOfRangeException(nameof(Margin), $"margin {Margin} must be finite and ≥ 0");
+        if (!(Power >= 0) || !double.IsFinite(Power)) throw new ArgumentOutOfRangeException(nameof(Power), string.Create(CultureInfo.InvariantCulture, $"power {Power} must be finite and ≥ 0"));
+        if (!(Margin >= 0) || !double.IsFinite(Margin)) throw new ArgumentOutOfRangeException(nameof(Margin), string.Create(CultureInfo.InvariantCulture, $"margin {Margin} must be finite and ≥ 0"));
     }
 }
 
@@ -86,11 +86,11 @@ public sealed class ObjectiveGuidance : ISampleGuidance
         ArgumentOutOfRangeException.ThrowIfLessThan(horizon, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(horizon, window);
         if (!double.IsFinite(target)) throw new ArgumentOutOfRangeException(nameof(target), "the target must be finite");
-        if (offset.Count != series || scale.Count != series) throw new ArgumentException($"offset and scale need {series} values");
+        if (offset.Count != series || scale.Count != series) throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"offset and scale need {series} values"));
         for (int i = 0; i < series; i++)
         {
             if (!double.IsFinite(offset[i]) || !(scale[i] > 0) || !double.IsFinite(scale[i]))
-                throw new ArgumentException($"series {i}: offset must be finite, scale positive and finite");
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"series {i}: offset must be finite, scale positive and finite"));
         }
 
         _metric = new double[series * series];
@@ -104,7 +104,7 @@ public sealed class ObjectiveGuidance : ISampleGuidance
         }
         else
         {
-            throw new ArgumentException($"the metric needs {series} (diagonal) or {series * series} values, got {metric.Count}", nameof(metric));
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"the metric needs {series} (diagonal) or {series * series} values, got {metric.Count}"), nameof(metric));
         }
 
         if (!IsPositiveDefinite(_metric, series)) throw new ArgumentException("the metric must be symmetric positive definite with finite entries", nameof(metric));
@@ -129,7 +129,7 @@ public sealed class ObjectiveGuidance : ISampleGuidance
     public void Guide(Span<float> x0, int count, int step, double alphaBar)
     {
         int size = _series * _window;
-        if (x0.Length != (long)count * size) throw new ArgumentException($"{x0.Length} values for {count} windows of {_series} × {_window}", nameof(x0));
+        if (x0.Length != (long)count * size) throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{x0.Length} values for {count} windows of {_series} × {_window}"), nameof(x0));
         double weight = WeightAt(alphaBar);
         if (weight == 0) return;
         var x = new double[size];
@@ -146,7 +146,7 @@ public sealed class ObjectiveGuidance : ISampleGuidance
     /// <summary>The objective at a model-space window (D × W values): f of its first H days of log returns.</summary>
     public double ObjectiveAt(ReadOnlySpan<double> x)
     {
-        if (x.Length != _series * _window) throw new ArgumentException($"a window has {_series * _window} values", nameof(x));
+        if (x.Length != _series * _window) throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"a window has {_series * _window} values"), nameof(x));
         var work = new Workspace(_horizon * _series);
         ToReturns(x, work.Returns);
         return _objective.Evaluate(work.Returns, _series, work.ReturnGradient);
@@ -158,7 +158,7 @@ public sealed class ObjectiveGuidance : ISampleGuidance
     /// </summary>
     public bool Ascend(Span<double> x, double weight)
     {
-        if (x.Length != _series * _window) throw new ArgumentException($"a window has {_series * _window} values", nameof(x));
+        if (x.Length != _series * _window) throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"a window has {_series * _window} values"), nameof(x));
         if (!(weight >= 0 && weight <= 1)) throw new ArgumentOutOfRangeException(nameof(weight), "weight must be in [0, 1]");
         return Ascend(x, weight, new Workspace(_horizon * _series));
     }

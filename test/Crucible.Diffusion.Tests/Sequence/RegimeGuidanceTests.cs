@@ -96,8 +96,41 @@ public class RegimeGuidanceTests
         Assert.Equal(SequenceGenerator.GuidanceWithoutConditionsRule,
             Assert.Throws<InvalidInputException>(() => g.SampleModelSpace(10, 2, new SequenceSampleRequest(Sampler: sampler, RegimeGuidance: 3))).Rule);
         Assert.Equal(1.0, g.RegimeFactor(stress, 0, 0, 3));
-        Assert.Throws<InvalidInputException>(() => g.SampleModelSpace(2, 1, new SequenceSampleRequest(stress, Sampler: sampler, RegimeGuidance: -0.5)));
-        Assert.Throws<InvalidInputException>(() => g.SampleModelSpace(2, 1, new SequenceSampleRequest(stress, Sampler: sampler, RegimeGuidance: double.NaN)));
+        Assert.Throws<SequenceOptionException>(() => g.SampleModelSpace(2, 1, new SequenceSampleRequest(stress, Sampler: sampler, RegimeGuidance: -0.5)));
+        Assert.Throws<SequenceOptionException>(() => g.SampleModelSpace(2, 1, new SequenceSampleRequest(stress, Sampler: sampler, RegimeGuidance: double.NaN)));
+    }
+
+    [Fact]
+    public void Sampling_RefusesANegativeOrNonFiniteGuidanceOption_NamingTheOption()
+    {
+        // a w, σ_g or a < 0 or not finite was refused as plain "guidance", "guidance-min-noise" or "regime-guidance" naming no
+        // option (so crucible generate checked them itself to name its flag), or on a model without condition inputs as
+        // GUIDANCE-E-UNCONDITIONAL: now OPT-E naming the option, before whether it applies, as the regime factor's refusal
+        var (returns, conditions) = Data();
+        var fast = Tiny with { Training = Tiny.Training with { Steps = 2 } };
+        var g = new SequenceGenerator(fast).Fit(returns, conditions);
+        var unconditional = new SequenceGenerator(fast).Fit(returns);
+        var sampler = new SamplerOptions(SamplerKind.Ddim, 5);
+        var spike = new Dictionary<string, double> { ["VIXCLS"] = 55 };
+        foreach (var (request, option, named, message) in new[]
+        {
+            (new SequenceSampleRequest(spike, -1, sampler), SequenceOption.Guidance, "<Guidance>", "guidance takes the classifier-free guidance weight w, finite and ≥ 0; got -1"),
+            (new SequenceSampleRequest(spike, Sampler: sampler, GuidanceMinNoise: double.NaN), SequenceOption.GuidanceMinNoise, "<GuidanceMinNoise>",
+                "guidance_min_noise takes the guidance's minimum noise level, finite and ≥ 0; got NaN"),
+            (new SequenceSampleRequest(spike, Sampler: sampler, RegimeGuidance: -0.5), SequenceOption.RegimeGuidance, "<RegimeGuidance>",
+                "regime_guidance takes the regime guidance a, finite and ≥ 0; got -0.5"),
+        })
+        {
+            foreach (var refused in new Action[] { () => g.Generate(2, 1, request), () => g.SampleModelSpace(2, 1, request), () => g.CheckRequest(request),
+                () => unconditional.Generate(2, 1, request with { Conditions = null }) })
+            {
+                var e = Assert.Throws<SequenceOptionException>(refused);
+                Assert.Equal("OPT-E", e.Rule);
+                Assert.Equal(option, e.Option);
+                Assert.Equal(message, e.Message);
+                Assert.Equal(named + message[message.IndexOf(' ', StringComparison.Ordinal)..], e.Worded(MarkedOptionNames.Instance).Message);
+            }
+        }
     }
 
     [Fact]
@@ -119,6 +152,7 @@ public class RegimeGuidanceTests
             var request = new SequenceSampleRequest(c, Sampler: sampler, RegimeGuidance: 1000 / Math.Abs(d));
             var e = Assert.Throws<SequenceOptionException>(() => g.SampleModelSpace(3, 1, request));
             Assert.Equal("OPT-E", e.Rule);
+            Assert.Equal(SequenceOption.RegimeGuidance, e.Option);
             Assert.StartsWith("regime_guidance ", e.Message, StringComparison.Ordinal);
             Assert.Contains(why, e.Message, StringComparison.Ordinal);
             Assert.Contains("give a smaller regime_guidance", e.Message, StringComparison.Ordinal);

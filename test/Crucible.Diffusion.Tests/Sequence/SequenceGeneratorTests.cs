@@ -216,7 +216,7 @@ public class SequenceGeneratorTests
         Assert.Equal(Draw(middle), limited.Sample(4, 2, new SequenceSampleRequest(vix, Sampler: sampler)).Values);
         Assert.Equal(Draw(null), limited.Sample(4, 2, new SequenceSampleRequest(vix, Sampler: sampler, GuidanceMinNoise: 0)).Values);
 
-        Assert.Throws<InvalidInputException>(() => g.Sample(1, 2, new SequenceSampleRequest(vix, Sampler: sampler, GuidanceMinNoise: -1)));
+        Assert.Equal(SequenceOption.GuidanceMinNoise, Assert.Throws<SequenceOptionException>(() => g.Sample(1, 2, new SequenceSampleRequest(vix, Sampler: sampler, GuidanceMinNoise: -1))).Option);
         Assert.Throws<ArgumentException>(() => new SequenceGeneratorOptions { GuidanceMinNoise = double.NaN }.Validate());
     }
 

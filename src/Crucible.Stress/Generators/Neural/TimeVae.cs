@@ -1,3 +1,4 @@
+using System.Globalization;
 using Crucible.Data;
 using Crucible.Tensors;
 using Crucible.Tensors.Nn;
@@ -182,7 +183,7 @@ public sealed class TimeVae(TimeVaeOptions? options = null) : IScenarioGenerator
         {
             GeneratorChecks.Sample(count, window, Columns.Count);
             if (window > data.Window)
-                throw new InvalidInputException("window", $"the TimeVAE baseline was trained on windows of {data.Window} steps; it cannot sample {window}");
+                throw new InvalidInputException("window", string.Create(CultureInfo.InvariantCulture, $"the TimeVAE baseline was trained on windows of {data.Window} steps; it cannot sample {window}"));
             var z = new float[count * latent];
             new Philox(seed).FillNormal(z);
             using (GradMode.NoGrad()) return data.ToScenarios(network.Decode(Tensor.FromArray(z, [count, latent])), window);
