@@ -341,7 +341,7 @@ internal static class EvaluateCommand
                 DpMetadata = sidecar?.Dp is null ? null : sidecar.MetadataPath,
                 DpWarning = sidecar?.Warning,
                 Reordered = reordered,
-                DateOrder = [.. new[] { ("real", RealPath, realDates), ("synthetic", SyntheticPath, syntheticDates), ("train", TrainPath ?? "", trainDates) }
+                DateOrder = [.. new[] { (EvaluationInputRole.Real, RealPath, realDates), (EvaluationInputRole.Synthetic, SyntheticPath, syntheticDates), (EvaluationInputRole.Train, TrainPath ?? "", trainDates) }
                     .Where(d => d.Item3 is not null).Select(d => (d.Item1, d.Item2, d.Item3!))],
                 // the same file on both sides (in full and through symbolic links, as the output checks compare): allowed, but
                 // every fidelity metric compares it with itself
@@ -377,7 +377,7 @@ internal static class EvaluateCommand
         /// The input files (role, path) whose dates are not strictly increasing, and where (<see cref="DateOrderBreak"/>):
         /// their rows are used in file order all the same.
         /// </summary>
-        public IReadOnlyList<(string Role, string Path, DateOrderBreak Break)> DateOrder { get; init; } = [];
+        public IReadOnlyList<(EvaluationInputRole Role, string Path, DateOrderBreak Break)> DateOrder { get; init; } = [];
 
         /// <summary>
         /// The report; with declared thresholds, their verdicts; and the warnings of <see cref="DateOrder"/> (text, file), which
@@ -397,7 +397,7 @@ internal static class EvaluateCommand
             });
             // the inputs' warnings first (the same file, dates out of order), then the library's own (a set too small for its
             // metrics, SampleSize)
-            (string Text, string Path)[] dateOrder = [.. DateOrder.Select(d => (DateOrderWarning.Text(report, d.Role, $"the --{d.Role} file", d.Break), d.Path))];
+            (string Text, string Path)[] dateOrder = [.. DateOrder.Select(d => (DateOrderWarning.Text(report, d.Role, $"the --{d.Role.WireName()} file", d.Break), d.Path))];
             if (Warnings.Count > 0 || dateOrder.Length > 0) report = report with { Warnings = [.. Warnings, .. dateOrder.Select(w => w.Text), .. report.Warnings] };
             return (report, Thresholds is null ? null : ThresholdCheck.Evaluate(report, Thresholds), dateOrder);
         }
