@@ -12,11 +12,11 @@ namespace Crucible.Evaluation;
 public static class DateOrderWarning
 {
     /// <summary>
-    /// The warning for the <paramref name="role"/> set (<c>real</c>, <c>synthetic</c> or <c>train</c>), read from the file
+    /// The warning for the <paramref name="role"/> set, read from the file
     /// <paramref name="file"/> names (e.g. <c>the --real file</c>), whose dates stop increasing at <paramref name="at"/>: it
     /// names that line and the figures of <paramref name="report"/> that follow the rows' order (<see cref="TimeOrderFigures"/>).
     /// </summary>
-    public static string Text(EvaluationReport report, string role, string file, DateOrderBreak at)
+    public static string Text(EvaluationReport report, EvaluationInputRole role, string file, DateOrderBreak at)
     {
         ArgumentNullException.ThrowIfNull(at);
         var figures = TimeOrderFigures(report, role);
@@ -34,17 +34,19 @@ public static class DateOrderWarning
     /// leverage (where any is defined), drawdowns and CDaR and regimes, the real set's VaR backtest, the train set's regime
     /// threshold, and utility's lagged forecasts on every set when computed. Every report has some for each set it reads.
     /// </summary>
-    public static IReadOnlyList<string> TimeOrderFigures(EvaluationReport report, string role)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="role"/> is not a defined role.</exception>
+    public static IReadOnlyList<string> TimeOrderFigures(EvaluationReport report, EvaluationInputRole role)
     {
         ArgumentNullException.ThrowIfNull(report);
+        if (!Enum.IsDefined(role)) throw new ArgumentOutOfRangeException(nameof(role), role, "not an evaluation input role");
         var figures = new List<string>();
-        if (role == "train")
+        if (role == EvaluationInputRole.Train)
         {
             figures.Add("the regime threshold");
         }
         else
         {
-            bool real = role == "real";
+            bool real = role == EvaluationInputRole.Real;
             if (report.PerSeries.Any(s => (real ? s.Acf.Real : s.Acf.Synthetic).Any(double.IsFinite)))
                 figures.Add("its ACF, ACF of |r| (volatility clustering), PACF and leverage");
             figures.Add("drawdowns and CDaR");

@@ -24,8 +24,9 @@ namespace Crucible.Service.Tests;
 [Collection(ServiceCollection.Name)]
 public sealed class ScenarioEndpointsTests(ServiceFixture f)
 {
-    private string Body(int count = 64, ulong seed = 7, string sampler = "ddim", int steps = 20, string spacing = "linear") =>
-        $$"""{"model": "{{f.ModelId}}", "count": {{count}}, "seed": {{seed}}, "sampler": "{{sampler}}", "sampling_steps": {{steps}}, "spacing": "{{spacing}}"}""";
+    // spacing null: none sent (ddpm refuses one)
+    private string Body(int count = 64, ulong seed = 7, string sampler = "ddim", int steps = 20, string? spacing = "linear") =>
+        $$"""{"model": "{{f.ModelId}}", "count": {{count}}, "seed": {{seed}}, "sampler": "{{sampler}}", "sampling_steps": {{steps}}{{(spacing is null ? "" : $", \"spacing\": \"{spacing}\"")}}}""";
 
     private static HttpRequestMessage Post(string body, string? accept = null, string? idempotencyKey = null)
     {
@@ -121,8 +122,8 @@ public sealed class ScenarioEndpointsTests(ServiceFixture f)
     [Theory]
     [InlineData("ddim", 20, "linear", "")]
     [InlineData("dpm2m", 10, "angle", "--spacing angle")]
-    [InlineData("ddpm", 100, "linear", "")] // K = T (the fixture's model has T = 100): what DDPM runs, accepted
-    public async Task Csv_IsByteIdenticalToTheLibraryAndTheCli(string sampler, int steps, string spacing, string extra)
+    [InlineData("ddpm", 100, null, "")] // K = T (the fixture's model has T = 100): what DDPM runs, accepted; no spacing (ddpm refuses one)
+    public async Task Csv_IsByteIdenticalToTheLibraryAndTheCli(string sampler, int steps, string? spacing, string extra)
     {
         using var client = f.Client("generator");
         using var response = await client.SendAsync(Post(Body(64, 7, sampler, steps, spacing), accept: "text/csv"));
@@ -331,6 +332,31 @@ public sealed class ScenarioEndpointsTests(ServiceFixture f)
         Assert.Equal(HttpStatusCode.OK, none.StatusCode);
         Assert.Equal(HttpStatusCode.OK, t.StatusCode);
         Assert.Equal(await none.Content.ReadAsByteArrayAsync(), await t.Content.ReadAsByteArrayAsync());
+    }
+
+    [Theory]
+    [InlineData("\"spacing\": \"angle\"", "spacing", "applies to sampler ddim and dpm2m; sampler ddpm visits every one of the model's 100 diffusion steps (got 'angle')")]
+    [InlineData("\"spacing\": \"linear\"", "spacing", "applies to sampler ddim and dpm2m; sampler ddpm visits every one of the model's 100 diffusion steps (got 'linear')")]
+    [InlineData("\"eta\": 0.5", "eta", "applies to sampler ddim only (DDIM's η); sampler ddpm does not use it (got 0.5)")]
+    public async Task Ddpm_WithSpacingOrANonzeroEta_Is422NamingTheField_AsTheCliRefusesThem(string member, string field, string rule)
+    {
+        // DDPM visits every one of the T steps and has no η: a spacing the client sent, or an η ≠ 0, was dropped silently
+        // (crucible generate refuses --spacing and --eta with --sampler ddpm, OPT-E); the default spacing is no choice
+        using var client = f.Client("generator");
+        using var response = await client.SendAsync(Post($$"""{"model": "{{f.ModelId}}", "count": 4, "seed": 1, "sampler": "ddpm", {{member}}}"""));
+        var problem = await Problem.AssertAsync(response, HttpStatusCode.UnprocessableEntity, "validation");
+        var rules = problem.GetProperty("errors").GetProperty(field);
+        Assert.Equal(rule, Assert.Single(rules.EnumerateArray()).GetString());
+
+        // dpm2m has no η either (the samplers pass it to DDIM only); an η of 0, as absent, is accepted with ddpm
+        using var dpm = await client.SendAsync(Post($$"""{"model": "{{f.ModelId}}", "count": 4, "seed": 1, "sampler": "dpm2m", "sampling_steps": 5, "eta": 0.5}"""));
+        Assert.Equal("applies to sampler ddim only (DDIM's η); sampler dpm2m does not use it (got 0.5)",
+            (await Problem.AssertAsync(dpm, HttpStatusCode.UnprocessableEntity, "validation")).GetProperty("errors").GetProperty("eta")[0].GetString());
+        using var zero = await client.SendAsync(Post($$"""{"model": "{{f.ModelId}}", "count": 4, "seed": 1, "sampler": "ddpm", "eta": 0}""", accept: "text/csv"));
+        using var none = await client.SendAsync(Post($$"""{"model": "{{f.ModelId}}", "count": 4, "seed": 1, "sampler": "ddpm"}""", accept: "text/csv"));
+        Assert.Equal(HttpStatusCode.OK, zero.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, none.StatusCode);
+        Assert.Equal(await none.Content.ReadAsByteArrayAsync(), await zero.Content.ReadAsByteArrayAsync());
     }
 
     [Fact]

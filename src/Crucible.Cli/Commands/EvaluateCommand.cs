@@ -189,8 +189,7 @@ internal static class EvaluateCommand
         run.ModelId = prepared.ModelId;
 
         var realSha256 = prepared.RealSha256;
-        var (report, verdicts) = prepared.Evaluate();
-        var dateOrder = prepared.DateOrderWarnings(report);
+        var (report, verdicts, dateOrder) = prepared.Evaluate();
         foreach (var (warning, path) in dateOrder) Console.Error.WriteLine($"warning: {warning} ({Path.GetFullPath(path)})");
         foreach (var warning in report.Warnings.Except(prepared.Warnings).Except(dateOrder.Select(w => w.Text)))
             Console.Error.WriteLine($"warning: {warning}"); // the library's (SampleSize)
@@ -256,7 +255,7 @@ internal static class EvaluateCommand
             RunRecompute.Value<int?>(c, "privacy_rows"), // recorded only when given
             c["linkability_series"] is JsonObject link && RunRecompute.Strings(link, "first") is { } first && RunRecompute.Strings(link, "second") is { } second
                 ? new LinkabilityDatasets(first, second) : null);
-        var (report, verdicts) = request.Prepare().Evaluate();
+        var (report, verdicts, _) = request.Prepare().Evaluate();
         var results = new List<Recomputed>();
         foreach (var output in m.Outputs.Where(o => o.IsFile))
         {
@@ -342,7 +341,7 @@ internal static class EvaluateCommand
                 DpMetadata = sidecar?.Dp is null ? null : sidecar.MetadataPath,
                 DpWarning = sidecar?.Warning,
                 Reordered = reordered,
-                DateOrder = [.. new[] { ("real", RealPath, realDates), ("synthetic", SyntheticPath, syntheticDates), ("train", TrainPath ?? "", trainDates) }
+                DateOrder = [.. new[] { (EvaluationInputRole.Real, RealPath, realDates), (EvaluationInputRole.Synthetic, SyntheticPath, syntheticDates), (EvaluationInputRole.Train, TrainPath ?? "", trainDates) }
                     .Where(d => d.Item3 is not null).Select(d => (d.Item1, d.Item2, d.Item3!))],
                 // the same file on both sides (in full and through symbolic links, as the output checks compare): allowed, but
                 // every fidelity metric compares it with itself
@@ -378,23 +377,17 @@ internal static class EvaluateCommand
         /// The input files (role, path) whose dates are not strictly increasing, and where (<see cref="DateOrderBreak"/>):
         /// their rows are used in file order all the same.
         /// </summary>
-        public IReadOnlyList<(string Role, string Path, DateOrderBreak Break)> DateOrder { get; init; } = [];
+        public IReadOnlyList<(EvaluationInputRole Role, string Path, DateOrderBreak Break)> DateOrder { get; init; } = [];
 
         /// <summary>
-        /// The warnings of <see cref="DateOrder"/> (text, file) on <paramref name="report"/>: one for each such file, naming
-        /// the report's figures that follow its row order (<see cref="DateOrderWarning.TimeOrderFigures"/>: every report has some for each
-        /// file it reads, at least the drawdowns and regimes, or train's regime threshold); nothing is refused and no figure
-        /// changes. The text names the file by its option (<c>--real</c>), not its path, so a recomputed report has the same bytes.
+        /// The report; with declared thresholds, their verdicts; and the warnings of <see cref="DateOrder"/> (text, file), which
+        /// the report's <c>warnings</c> start with (after <see cref="Warnings"/>) and stderr shows with the file's path: one for
+        /// each such file, naming the report's figures that follow its row order (<see cref="DateOrderWarning.TimeOrderFigures"/>:
+        /// every report has some for each file it reads, at least the drawdowns and regimes, or train's regime threshold);
+        /// nothing is refused and no figure changes. The text names the file by its option (<c>--real</c>), not its path, so a
+        /// recomputed report has the same bytes.
         /// </summary>
-        public IReadOnlyList<(string Text, string Path)> DateOrderWarnings(EvaluationReport report)
-        {
-            var warnings = new List<(string, string)>();
-            foreach (var (role, path, at) in DateOrder) warnings.Add((DateOrderWarning.Text(report, role, $"the --{role} file", at), path));
-            return warnings;
-        }
-
-        /// <summary>The report and, with declared thresholds, their verdicts.</summary>
-        public (EvaluationReport Report, IReadOnlyList<ThresholdVerdict>? Verdicts) Evaluate()
+        public (EvaluationReport Report, IReadOnlyList<ThresholdVerdict>? Verdicts, IReadOnlyList<(string Text, string Path)> DateOrder) Evaluate()
         {
             var report = Evaluator.Evaluate(new EvaluationInput(Real, Synthetic, Train), new EvaluationOptions
             {
@@ -404,9 +397,9 @@ internal static class EvaluateCommand
             });
             // the inputs' warnings first (the same file, dates out of order), then the library's own (a set too small for its
             // metrics, SampleSize)
-            var dateOrder = DateOrderWarnings(report);
-            if (Warnings.Count > 0 || dateOrder.Count > 0) report = report with { Warnings = [.. Warnings, .. dateOrder.Select(w => w.Text), .. report.Warnings] };
-            return (report, Thresholds is null ? null : ThresholdCheck.Evaluate(report, Thresholds));
+            (string Text, string Path)[] dateOrder = [.. DateOrder.Select(d => (DateOrderWarning.Text(report, d.Role, $"the --{d.Role.WireName()} file", d.Break), d.Path))];
+            if (Warnings.Count > 0 || dateOrder.Length > 0) report = report with { Warnings = [.. Warnings, .. dateOrder.Select(w => w.Text), .. report.Warnings] };
+            return (report, Thresholds is null ? null : ThresholdCheck.Evaluate(report, Thresholds), dateOrder);
         }
     }
 

@@ -40,11 +40,14 @@ public static class MembershipInference
     /// <summary>The attack on rows of the three sets (same series, in order).</summary>
     /// <exception cref="ArgumentNullException">A set is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxSynthetic"/> is not positive.</exception>
-    /// <exception cref="ArgumentException">A density cannot be fitted on the rows this <paramref name="seed"/> draws for it
-    /// (<paramref name="synthetic"/>: the synthetic rows; <paramref name="holdout"/>: the reference half): fewer than two
-    /// rows, a value that is not finite, no spread (every series constant on them) or variances that overflow or underflow
-    /// the range of a double (<see cref="GaussianKde.Fit"/>'s refusals). The message is the evaluator's reason for
-    /// skipping the attack on these sets (<c>privacy.membership_inference.skipped</c>).</exception>
+    /// <exception cref="ArgumentException">A set is below the attack's minimum (<see cref="WhyNot(SeriesSet, SeriesSet, SeriesSet)"/>:
+    /// fewer than 2(d + 2) <paramref name="holdout"/> rows, fewer than d + 2 <paramref name="synthetic"/> rows, no
+    /// <paramref name="train"/> row, or every series of a set constant), or a density cannot be fitted on the rows this
+    /// <paramref name="seed"/> draws for it (<paramref name="synthetic"/>: the synthetic rows; <paramref name="holdout"/>:
+    /// the reference half): a value that is not finite, no spread (every series constant on them) or variances that
+    /// overflow or underflow the range of a double (<see cref="GaussianKde.Fit"/>'s refusals). The message is the
+    /// evaluator's reason for skipping the attack on these sets (<c>privacy.membership_inference.skipped</c>), and the
+    /// parameter name the set's.</exception>
     public static MembershipReport Domias(SeriesSet synthetic, SeriesSet train, SeriesSet holdout, ulong seed = 0, int maxSynthetic = 5000,
         int maxDegreeOfParallelism = -1)
     {
@@ -52,7 +55,7 @@ public static class MembershipInference
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(holdout);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxSynthetic);
-        if (FitRefusal(synthetic, train, holdout, seed, maxSynthetic) is { } refusal) throw new ArgumentException(refusal.Why, refusal.Argument);
+        if (Refusal(synthetic, train, holdout, seed, maxSynthetic) is { } refusal) throw new ArgumentException(refusal.Why, refusal.Argument);
         return Fit(synthetic, train, holdout, seed, maxSynthetic, maxDegreeOfParallelism).Report();
     }
 
@@ -85,13 +88,19 @@ public static class MembershipInference
         ArgumentNullException.ThrowIfNull(synthetic);
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(holdout);
+        return SetRefusal(synthetic, train, holdout)?.Why;
+    }
+
+    // WhyNot's test, with the argument whose set it refuses (Domias's ArgumentException names it)
+    private static (string Argument, string Why)? SetRefusal(SeriesSet synthetic, SeriesSet train, SeriesSet holdout)
+    {
         var d = holdout.SeriesCount;
-        if (holdout.RowCount < 2 * (d + 2)) return $"the holdout has {holdout.RowCount} rows; the attack needs at least {2 * (d + 2)} (half of them fit a {d}-dimensional density)";
-        if (synthetic.RowCount < d + 2) return $"synthetic has {synthetic.RowCount} rows; the density needs at least {d + 2}";
-        if (train.RowCount < 1) return "the train set is empty";
+        if (holdout.RowCount < 2 * (d + 2)) return (nameof(holdout), $"the holdout has {holdout.RowCount} rows; the attack needs at least {2 * (d + 2)} (half of them fit a {d}-dimensional density)");
+        if (synthetic.RowCount < d + 2) return (nameof(synthetic), $"synthetic has {synthetic.RowCount} rows; the density needs at least {d + 2}");
+        if (train.RowCount < 1) return (nameof(train), "the train set is empty");
         // a kernel density needs some spread: with every series constant its covariance is zero (GaussianKde cannot factor it)
-        if (AllConstant(synthetic)) return ConstantSynthetic;
-        return AllConstant(holdout) ? ConstantHoldout : null;
+        if (AllConstant(synthetic)) return (nameof(synthetic), ConstantSynthetic);
+        return AllConstant(holdout) ? (nameof(holdout), ConstantHoldout) : null;
     }
 
     private const string ConstantSynthetic = "every synthetic series is constant (a collapsed generator): its density has no spread to fit";
@@ -105,8 +114,18 @@ public static class MembershipInference
     /// split): a holdout that is not constant can leave a constant reference half (a series that seldom moves, a small
     /// holdout), and a synthetic set a constant subsample, whose kernel covariance is zero.
     /// </summary>
-    internal static string? WhyNot(SeriesSet synthetic, SeriesSet train, SeriesSet holdout, ulong seed, int maxSynthetic) =>
-        WhyNot(synthetic, train, holdout) ?? FitRefusal(synthetic, train, holdout, seed, maxSynthetic)?.Why;
+    internal static string? WhyNot(SeriesSet synthetic, SeriesSet train, SeriesSet holdout, ulong seed, int maxSynthetic)
+    {
+        ArgumentNullException.ThrowIfNull(synthetic);
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(holdout);
+        return Refusal(synthetic, train, holdout, seed, maxSynthetic)?.Why;
+    }
+
+    // the one test of the evaluator's skip (WhyNot) and Domias's refusal, so that the two cannot disagree: the sets'
+    // minimum, then the densities' fit on this seed's rows
+    private static (string Argument, string Why)? Refusal(SeriesSet synthetic, SeriesSet train, SeriesSet holdout, ulong seed, int maxSynthetic) =>
+        SetRefusal(synthetic, train, holdout) ?? FitRefusal(synthetic, train, holdout, seed, maxSynthetic);
 
     /// <summary>
     /// Why <see cref="GaussianKde.Fit"/> refuses the rows the densities are fitted on with this <paramref name="seed"/> and

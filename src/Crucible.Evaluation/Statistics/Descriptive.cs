@@ -71,6 +71,9 @@ public static class Descriptive
     /// <summary>
     /// The p-th percentile (0 ≤ p ≤ 100) with linear interpolation between closest ranks, exactly as numpy's
     /// <c>percentile(data, p)</c> (method "linear"). Returns NaN for empty data. Copies and sorts the data.
+    /// Beside an infinite value (where numpy gives NaN: ∞·0 or ∞ − ∞) it is the interpolation's limit: an infinite
+    /// endpoint with a weight above 0 gives that infinity, a weight of 0 the other endpoint; −∞ and +∞ both weighted give
+    /// NaN (∞ − ∞ has no value).
     /// </summary>
     public static double Percentile(ReadOnlySpan<double> data, double p)
     {
@@ -96,8 +99,17 @@ public static class Descriptive
         var lo = (int)Math.Clamp(lower, 0, n - 1);
         var hi = (int)Math.Clamp(lower + 1, 0, n - 1);
         double a = sorted[lo], b = sorted[hi];
+        if (double.IsInfinity(a) || double.IsInfinity(b)) return InfiniteInterpolation(a, b, gamma);
         var diff = b - a;
         return PositiveZero(gamma >= 0.5 ? b - diff * (1 - gamma) : a + diff * gamma);
+    }
+
+    // (1 − γ)·a + γ·b with a ≤ b and an infinite endpoint: a weighs 1 − γ > 0; b weighs γ, 0 leaving a alone
+    private static double InfiniteInterpolation(double a, double b, double gamma)
+    {
+        if (gamma == 0 || a == b) return a;
+        if (double.IsNegativeInfinity(a)) return double.IsPositiveInfinity(b) ? double.NaN : a; // −∞ + ∞: no value
+        return b; // +∞ beside a finite a
     }
 
     /// <summary>Median (numpy <c>median</c>): the middle value, or the mean of the two middle values for even n.

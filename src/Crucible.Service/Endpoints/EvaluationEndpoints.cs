@@ -180,8 +180,8 @@ public static class EvaluationEndpoints
             report = Evaluator.Evaluate(new EvaluationInput(real, synthetic, train), options with { HoldoutSha256 = realFile.Sha256 });
             // a file whose dates are not strictly increasing: crucible evaluate's warning, before the library's own, naming
             // the file by its request member (the real_csv file) where the CLI names its option (the --real file)
-            string[] dateOrder = [.. new[] { ("real", realDates), ("synthetic", syntheticDates), ("train", trainDates) }
-                .Where(d => d.Item2 is not null).Select(d => DateOrderWarning.Text(report, d.Item1, $"the {d.Item1}_csv file", d.Item2!))];
+            string[] dateOrder = [.. new[] { (EvaluationInputRole.Real, realDates), (EvaluationInputRole.Synthetic, syntheticDates), (EvaluationInputRole.Train, trainDates) }
+                .Where(d => d.Item2 is not null).Select(d => DateOrderWarning.Text(report, d.Item1, $"the {d.Item1.WireName()}_csv file", d.Item2!))];
             if (dateOrder.Length > 0) report = report with { Warnings = [.. dateOrder, .. report.Warnings] };
         }
         catch (InvalidInputException e)

@@ -34,8 +34,21 @@ public sealed record ScenarioRequest
     /// <summary>DDIM's η in [0, 1] (default 0).</summary>
     public double Eta { get; init; }
 
-    /// <summary>Which K timesteps DDIM and dpm2m visit: <c>linear</c> (default) or <c>angle</c>.</summary>
-    public string Spacing { get; init; } = "linear";
+    /// <summary>Which K timesteps DDIM and dpm2m visit: <c>linear</c> (default) or <c>angle</c>; with ddpm, which visits
+    /// every step, one sent (<see cref="SpacingSent"/>) is refused, as <c>crucible generate</c> refuses <c>--spacing</c>.</summary>
+    public string Spacing
+    {
+        get;
+        init
+        {
+            field = value;
+            SpacingSent = true;
+        }
+    } = "linear"; // the initializer sets the field, not through init: the default is no choice
+
+    /// <summary>Whether the body named <see cref="Spacing"/> (a default is not a choice); not a member of the body.</summary>
+    [JsonIgnore]
+    public bool SpacingSent { get; private init; }
 
     /// <summary>Classifier-free guidance weight (conditional models only; default: the model's <c>guidance_scale</c>).</summary>
     public double? Guidance { get; init; }
@@ -109,6 +122,9 @@ public static class ScenarioValidation
         if (kind is null) Add("sampler", $"must be {string.Join(", ", SamplerNames.SamplerChoices.SkipLast(1))} or {SamplerNames.SamplerChoices[^1]}, got '{r.Sampler}'");
         if (r.SamplingSteps is < 1) Add("sampling_steps", string.Create(CultureInfo.InvariantCulture, $"must be at least 1, got {r.SamplingSteps}"));
         if (!(r.Eta >= 0 && r.Eta <= 1)) Add("eta", string.Create(CultureInfo.InvariantCulture, $"must be in [0, 1], got {r.Eta}"));
+        // η is DDIM's stochasticity: the other samplers would drop it silently (crucible generate refuses --eta with them)
+        else if (kind is not (null or SamplerKind.Ddim) && r.Eta != 0)
+            Add("eta", string.Create(CultureInfo.InvariantCulture, $"applies to sampler ddim only (DDIM's η); sampler {r.Sampler} does not use it (got {r.Eta})"));
         var spacing = SamplerNames.SpacingFromWireName(r.Spacing);
         if (spacing is null) Add("spacing", $"must be {string.Join(" or ", SamplerNames.SpacingChoices)}, got '{r.Spacing}'");
         if (r.Guidance is { } g && !(g >= 0 && g <= 100))
@@ -184,6 +200,14 @@ public static class ScenarioValidation
 
         if (v.Sampler.Kind == SamplerKind.Ddpm && SamplerOptions.DdpmStepsProblem(r.SamplingSteps, diffusionSteps, "sampler") is { } ddpm)
             errors["sampling_steps"] = [ddpm];
+        // DDPM visits every one of the T steps in order: a spacing sent with it would be dropped silently (as crucible
+        // generate refuses --spacing with --sampler ddpm; the default is no choice)
+        if (v.Sampler.Kind == SamplerKind.Ddpm && r.SpacingSent)
+        {
+            errors["spacing"] = [string.Create(CultureInfo.InvariantCulture,
+                $"applies to sampler ddim and dpm2m; sampler ddpm visits every one of the model's {diffusionSteps} diffusion steps (got '{r.Spacing}')")];
+        }
+
         else if (v.Sampler.Kind != SamplerKind.Ddpm && r.SamplingSteps is { } given && given > diffusionSteps)
             errors["sampling_steps"] = [string.Create(CultureInfo.InvariantCulture, $"must be in 1..{diffusionSteps} (the model's diffusion steps), got {r.SamplingSteps}")];
         long cells = (long)r.Count!.Value * series * (r.Prices ? 2 : 1); // a price column per return column

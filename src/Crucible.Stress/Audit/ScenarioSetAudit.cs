@@ -65,7 +65,7 @@ public sealed record AuditThresholds
 /// <param name="Metric">The profile entry (<c>es</c>, <c>cdar</c>, <c>volatility.NAME</c>, <c>mean_correlation</c>).</param>
 /// <param name="Set">The set's value.</param>
 /// <param name="Reference">The reference value.</param>
-/// <param name="Deviation">ln(set / reference), or the difference for the correlation; NaN when not applicable.</param>
+/// <param name="Deviation">ln(set / reference) (0 for zero against zero), or the difference for the correlation; NaN when not applicable.</param>
 /// <param name="Verdict">
 /// <c>benign</c>, <c>out-of-support</c>, or <c>not-applicable</c>: the comparison cannot be made (an ES ≤ 0, whose log
 /// ratio means nothing), for the reason in <paramref name="Reason"/>.
@@ -100,7 +100,8 @@ public static class ScenarioSetAudit
                 return;
             }
 
-            var deviation = Math.Log(s / r);
+            // equal zeros (no drawdown, a constant series, on both sides) are a ratio of 1, where ln(0/0) is NaN
+            var deviation = s == 0 && r == 0 ? 0 : Math.Log(s / r);
             if (!double.IsFinite(deviation) || Math.Abs(deviation) > thresholds.MaxLogRatio)
                 findings.Add(new AuditFinding(metric, s, r, deviation, "out-of-support"));
             else if (deviation < -thresholds.MaxBenignLogRatio)

@@ -236,4 +236,32 @@ public class MembershipInferenceTests
         Assert.Contains("has no spread", Assert.Throws<ArgumentException>(() =>
             MembershipInference.Domias(cases[1].Synthetic, train, cases[1].Holdout)).Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Domias_RefusesSetsBelowTheEvaluatorsMinimum_WithItsSkipReason()
+    {
+        // the evaluator skips the attack below 2(d + 2) holdout rows, d + 2 synthetic rows or with no train row (WhyNot), but
+        // the library call ran on such sets (a kernel density fits from 2 rows): an AUC from 2 non-members, or from no member
+        double[] varied = [0.01, -0.02, 0.0, 0.02, 0.01, -0.01, 0.0, 0.01];
+        double[] holdout = [0.01, 0.02, 0.0, -0.01, 0.03, 0.01, -0.02, 0.0];
+        var train = new SeriesSet(["x"], [[0.0, 0.01, -0.01, 0.02, 0.01, 0.0]]);
+        (SeriesSet Synthetic, SeriesSet Train, SeriesSet Holdout, string Argument)[] cases =
+        [
+            (new(["x"], [varied]), train, new(["x"], [holdout[..5]]), "holdout"), // d = 1: 6 rows at least
+            (new(["x"], [varied[..2]]), train, new(["x"], [holdout]), "synthetic"), // 3 rows at least
+            (new(["x"], [varied]), new(["x"], [[]]), new(["x"], [holdout]), "train"),
+        ];
+        foreach (var (synthetic, t, h, argument) in cases)
+        {
+            var why = MembershipInference.WhyNot(synthetic, t, h);
+            Assert.NotNull(why);
+            Assert.Equal(why, MembershipInference.WhyNot(synthetic, t, h, 0, 5000)); // the evaluator's reason
+            var e = Assert.Throws<ArgumentException>(() => MembershipInference.Domias(synthetic, t, h));
+            Assert.Equal(argument, e.ParamName);
+            Assert.StartsWith(why, e.Message, StringComparison.Ordinal);
+        }
+
+        // at the minimum: the attack runs
+        Assert.InRange(MembershipInference.Domias(new(["x"], [varied[..3]]), train, new(["x"], [holdout[..6]])).Auc, 0, 1);
+    }
 }

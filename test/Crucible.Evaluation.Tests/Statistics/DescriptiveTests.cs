@@ -92,6 +92,27 @@ public class DescriptiveTests
         Assert.Throws<ArgumentOutOfRangeException>(() => Descriptive.Percentile(x, 101));
     }
 
+    [Theory]
+    [InlineData(new[] { 1.0, 2, double.PositiveInfinity }, 50, 2.0)] // weight 0 on +∞: the finite neighbour (was ∞·0 = NaN)
+    [InlineData(new[] { 1.0, 2, double.PositiveInfinity }, 60, double.PositiveInfinity)] // weight 0.2 on +∞
+    [InlineData(new[] { 1.0, 2, double.PositiveInfinity }, 75, double.PositiveInfinity)] // weight ½ on +∞ (was ∞ − ∞)
+    [InlineData(new[] { 1.0, 2, double.PositiveInfinity }, 100, double.PositiveInfinity)] // the maximum itself (was ∞ − ∞)
+    [InlineData(new[] { 1.0, double.PositiveInfinity, double.PositiveInfinity }, 75, double.PositiveInfinity)] // between ∞ and ∞
+    [InlineData(new[] { double.NegativeInfinity, 1, 2 }, 0, double.NegativeInfinity)] // the minimum itself
+    [InlineData(new[] { double.NegativeInfinity, 1, 2 }, 10, double.NegativeInfinity)] // weight 0.8 on −∞ (was −∞ + ∞)
+    [InlineData(new[] { double.NegativeInfinity, 1, 2 }, 25, double.NegativeInfinity)]
+    [InlineData(new[] { double.NegativeInfinity, 1, 2 }, 50, 1.0)]
+    [InlineData(new[] { double.NegativeInfinity, double.PositiveInfinity }, 0, double.NegativeInfinity)] // weight 0 on +∞
+    [InlineData(new[] { double.NegativeInfinity, double.PositiveInfinity }, 100, double.PositiveInfinity)]
+    [InlineData(new[] { double.NegativeInfinity, double.PositiveInfinity }, 50, double.NaN)] // −∞ and +∞ both weighted: undefined
+    public void Percentile_BesideAnInfiniteValue_IsItsLimit_NotNaN(double[] data, double p, double expected)
+    {
+        // linear interpolation a + (b − a)·γ with an infinite endpoint: that endpoint where its weight is above 0, the
+        // other where it is 0; NaN only between −∞ and +∞ both weighted (∞ − ∞)
+        Assert.Equal(expected, Descriptive.Percentile(data, p));
+        Assert.Equal(expected, Descriptive.SortedPercentile(data, p));
+    }
+
     [Fact]
     public void Mean_IsCompensated_ForCancellingTerms()
     {

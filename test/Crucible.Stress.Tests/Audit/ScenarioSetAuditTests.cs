@@ -46,6 +46,22 @@ public sealed class ScenarioSetAuditTests
     }
 
     [Fact]
+    public void Compare_AZeroCdarOrVolatilityOnBothSides_IsInSupport_AndAZeroAgainstAFigureIsNot()
+    {
+        // no drawdown and a constant series on both sides: ln(0/0) was NaN, flagged out-of-support; equal zeros are a ratio of 1
+        var set = new RiskProfile([0.01, 0.0], 0.3, 0.05, 0.0);
+        var reference = new RiskProfile([0.01, 0.0], 0.3, 0.05, 0.0);
+        Assert.Empty(ScenarioSetAudit.Compare(set, reference, ["EQ", "BD"], new AuditThresholds()));
+
+        // a zero against a figure stays out of support, either way round (ln 0 = −∞, ln ∞ = ∞)
+        var moving = new RiskProfile([0.01, 0.004], 0.3, 0.05, 0.03);
+        Assert.Equal([("cdar", "out-of-support"), ("volatility.BD", "out-of-support")],
+            ScenarioSetAudit.Compare(set, moving, ["EQ", "BD"], new AuditThresholds()).Select(f => (f.Metric, f.Verdict)));
+        Assert.Equal([("cdar", "out-of-support"), ("volatility.BD", "out-of-support")],
+            ScenarioSetAudit.Compare(moving, set, ["EQ", "BD"], new AuditThresholds()).Select(f => (f.Metric, f.Verdict)));
+    }
+
+    [Fact]
     public void Profile_MatchesItsDefinition()
     {
         var set = new StationaryBootstrap(5).Fit(GeneratorTests.Panel(500, 4), 0).Sample(300, 5, 1).ToSeriesSet();
