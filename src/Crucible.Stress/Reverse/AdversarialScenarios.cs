@@ -83,7 +83,9 @@ public static class AdversarialScenarios
         var unguidedLoss = LogLosses(unguided, weights);
         var unguidedScores = plausibility.Score(unguided);
         double floor = Descriptive.Percentile(unguidedScores, 100 * request.FloorQuantile);
-        double reference = Math.Max(UpperQuantile(unguidedLoss, 99), 1e-6);
+        // losses may hold +∞ (wiped-out draws): Percentile's interpolation beside it is its limit (the finite neighbour at a
+        // weight of 0, +∞ otherwise)
+        double reference = Math.Max(Descriptive.Percentile(unguidedLoss, 99), 1e-6);
         if (!double.IsFinite(reference))
         {
             throw new InvalidInputException("wiped-out",
@@ -133,19 +135,6 @@ public static class AdversarialScenarios
         }
 
         return new AdversarialResult(plausibility.Method, floor, targets, candidates, pool.Count, worst, generator.Columns);
-    }
-
-    // the p-th percentile of losses that may hold +∞ (wiped-out draws): Descriptive.Percentile's linear interpolation
-    // between a finite loss and +∞ is ∞ · weight, NaN where the weight is 0 (the finite neighbour exactly: 101 draws at 99
-    // with one wiped out) or where it is inf − inf (weight ≥ ½, an infinite quantile); the same figure otherwise
-    private static double UpperQuantile(double[] losses, double p)
-    {
-        double q = Descriptive.Percentile(losses, p);
-        if (!double.IsNaN(q)) return q;
-        // +∞ as the largest double: an interpolation weight of 0 gives the finite neighbour exactly, any other a figure
-        // of the order of double.MaxValue, an infinite quantile
-        q = Descriptive.Percentile([.. losses.Select(l => double.IsPositiveInfinity(l) ? double.MaxValue : l)], p);
-        return q < double.MaxValue / 4 ? q : double.PositiveInfinity;
     }
 
     // each window's portfolio log loss −Σ_t p_t: +∞ for one that wipes the book out (the whole capital lost, a loss of 1)
