@@ -200,6 +200,8 @@ public static class ScenarioValidation
 
         if (v.Sampler.Kind == SamplerKind.Ddpm && SamplerOptions.DdpmStepsProblem(r.SamplingSteps, diffusionSteps, "sampler") is { } ddpm)
             errors["sampling_steps"] = [ddpm];
+        else if (v.Sampler.Kind != SamplerKind.Ddpm && r.SamplingSteps is { } given && given > diffusionSteps)
+            errors["sampling_steps"] = [string.Create(CultureInfo.InvariantCulture, $"must be in 1..{diffusionSteps} (the model's diffusion steps), got {r.SamplingSteps}")];
         // DDPM visits every one of the T steps in order: a spacing sent with it would be dropped silently (as crucible
         // generate refuses --spacing with --sampler ddpm; the default is no choice)
         if (v.Sampler.Kind == SamplerKind.Ddpm && r.SpacingSent)
@@ -208,8 +210,6 @@ public static class ScenarioValidation
                 $"applies to sampler ddim and dpm2m; sampler ddpm visits every one of the model's {diffusionSteps} diffusion steps (got '{r.Spacing}')")];
         }
 
-        else if (v.Sampler.Kind != SamplerKind.Ddpm && r.SamplingSteps is { } given && given > diffusionSteps)
-            errors["sampling_steps"] = [string.Create(CultureInfo.InvariantCulture, $"must be in 1..{diffusionSteps} (the model's diffusion steps), got {r.SamplingSteps}")];
         long cells = (long)r.Count!.Value * series * (r.Prices ? 2 : 1); // a price column per return column
         if (cells > limits.MaxCells)
             errors["count"] = [string.Create(CultureInfo.InvariantCulture, $"{r.Count} scenarios × {series} series = {cells} values exceeds the limit of {limits.MaxCells} per request")];
