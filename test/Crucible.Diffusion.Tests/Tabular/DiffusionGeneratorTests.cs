@@ -113,18 +113,30 @@ public sealed class DiffusionGeneratorTests : IDisposable
         Assert.Contains($"'{name}'", e.Message, StringComparison.Ordinal);
     }
 
-    [Theory]
-    [InlineData(MarginalTransform.None)]
-    [InlineData(MarginalTransform.Standardize)]
-    public void Fit_ASeriesThatFloat32FlushesToOneValue_IsRefusedNamingIt(MarginalTransform transform)
+    // log returns of about 1e-300 that vary: series B
+    private static TimeSeriesFrame TinySeries() => new([], ["A", "B"],
+        [.. Enumerable.Range(0, 40).Select(i => i % 2 == 0 ? 0.001 * ((i * 7) % 11 - 5) : 1e-300 * ((i * 3) % 7 - 3))], 20);
+
+    [Fact]
+    public void Fit_ASeriesThatFloat32FlushesToOneValue_IsRefusedNamingIt()
     {
-        // log returns of about 1e-300 vary, but are all one float32 value in model space ("none": 0; "standardize": its
-        // standard deviation underflows): the model trained, and every scenario gave the series one value
-        var values = Enumerable.Range(0, 40).Select(i => i % 2 == 0 ? 0.001 * ((i * 7) % 11 - 5) : 1e-300 * ((i * 3) % 7 - 3)).ToArray();
-        var frame = new TimeSeriesFrame([], ["A", "B"], values, 20);
-        var e = Assert.Throws<InvalidInputException>(() => new DiffusionGenerator(Small() with { Transform = transform }).Fit(frame));
+        // untransformed ("none"), values of about 1e-300 are all one float32 value (0) in model space: the model trained,
+        // and every scenario gave the series one value
+        var e = Assert.Throws<InvalidInputException>(() => new DiffusionGenerator(Small() with { Transform = MarginalTransform.None }).Fit(TinySeries()));
         Assert.Equal("model-space-range", e.Rule);
         Assert.Contains("series 'B': its training values vary", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Fit_ATinySeriesStandardized_IsOfUnitScaleInModelSpace_AndItsScenariosVary()
+    {
+        // "standardize" was refused as above while StandardScaler's variance underflowed for such values (its scale came
+        // out wrong, and the series flushed to one float32 value); it now divides them by their own standard deviation
+        var generator = new DiffusionGenerator(Small() with { Transform = MarginalTransform.Standardize }).Fit(TinySeries());
+        var sample = generator.Sample(200, seed: 4);
+        var b = sample.Column(sample.ColumnIndex("B"));
+        Assert.All(b, v => Assert.True(double.IsFinite(v) && Math.Abs(v) < 1e-297, v.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.True(b.Distinct().Count() > 100, "the series' scenarios take one value");
     }
 
     [Fact]
