@@ -238,7 +238,9 @@ public sealed record DiffusionGeneratorOptions
             Require(Privacy is null, "calibration cannot be combined with privacy: with DP-SGD the model space is a public scaling, not the quantile-normal transform whose N(0, 1) marginals calibration restores");
             Require(Transform == MarginalTransform.QuantileNormal, "calibration needs transform quantile_normal: it maps the model's marginals onto the N(0, 1) that transform gives the train rows");
             Require(calibration.Rows >= 100, "calibration.rows must be at least 100");
-            Require(calibration.Knots >= 2 && calibration.Knots <= calibration.Rows, "calibration.knots must be in 2..calibration.rows");
+            // a config that sets calibration.rows below 1000 alone meets the knots' default: the message says so
+            Require(calibration.Knots >= 2 && calibration.Knots <= calibration.Rows, string.Create(CultureInfo.InvariantCulture,
+                $"calibration.knots must be in 2..calibration.rows (2..{calibration.Rows} here), got {calibration.Knots} (calibration.knots is {new MarginalCalibrationOptions().Knots} when not given)"));
         }
 
         if (Privacy is not null)

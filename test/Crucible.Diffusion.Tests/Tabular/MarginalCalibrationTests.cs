@@ -178,6 +178,9 @@ public sealed class MarginalCalibrationTests(Xunit.Abstractions.ITestOutputHelpe
         Assert.Contains("quantile_normal", Refusal(Calibrated() with { Transform = MarginalTransform.Standardize }), StringComparison.Ordinal);
         Assert.Contains("calibration.rows", Refusal(Plain() with { Calibration = new MarginalCalibrationOptions(Rows: 99) }), StringComparison.Ordinal);
         Assert.Contains("calibration.knots", Refusal(Plain() with { Calibration = new MarginalCalibrationOptions(Rows: 500, Knots: 501) }), StringComparison.Ordinal);
+        // rows alone below the knots' default: the refusal gives the value it meets and says it is the default
+        var rowsAlone = JsonSerializer.Deserialize<DiffusionGeneratorOptions>("""{"transform": "quantile_normal", "calibration": {"rows": 500}}""", DiffusionJson.Options)!;
+        Assert.Contains("calibration.knots must be in 2..calibration.rows (2..500 here), got 1000 (calibration.knots is 1000 when not given)", Refusal(rowsAlone), StringComparison.Ordinal);
         var dp = new DiffusionGeneratorOptions { Calibration = new MarginalCalibrationOptions() }.WithPrivacy(new DpTrainingOptions { NoiseMultiplier = 1.0 });
         Assert.Contains("privacy", Refusal(dp), StringComparison.Ordinal);
 
